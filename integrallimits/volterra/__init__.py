@@ -1,0 +1,7 @@
+"""Solvers for nonlinear Volterra integral equations of the second kind."""
+from ._methods import METHODS, DirectQuadrature, VolterraMethod, VolterraRungeKutta
+from ._solution import Solution, SolverError
+from ._solve import solve_volterra
+
+__all__ = ["METHODS", "DirectQuadrature", "VolterraMethod", "VolterraRungeKutta", "Solution",
+           "SolverError", "solve_volterra"]

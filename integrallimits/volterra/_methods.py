@@ -1,0 +1,152 @@
+"""Volterra methods as data plus a small class per family, and the METHODS registry.
+
+A method turns (compiled kernel, forcing, mesh) into mesh values.  The contract
+a family class meets (cf. ``scipy.integrate.OdeSolver``):
+
+* ``name``, ``order`` (the order at the mesh points for smooth data),
+  ``implicit``, ``family``, ``min_steps``, ``uniform_only``;
+* ``solve(kernel, g_vec, t, tol, maxiter)`` returning ``(Y, status, index, counts)``
+  with ``Y`` the (N+1, d) mesh values, ``status``/``index`` as in ``_loops`` and
+  ``counts`` the int64 work counters.
+
+Adding a method is adding data: a Volterra rule or a Butcher tableau.
+"""
+from __future__ import annotations
+
+import numpy as np
+
+from ..quadrature import volterra_rule
+from . import _loops
+from ._tableaux import ButcherTableau, classical_rk4, collocation_tableau
+
+__all__ = ["VolterraMethod", "DirectQuadrature", "VolterraRungeKutta", "METHODS"]
+
+
+class VolterraMethod:
+    """Base class: a numerical method for y(t) = g(t) + int_0^t K(t, s, y(s)) ds."""
+
+    name: str
+    order: int
+    family: str
+    implicit: bool
+    min_steps: int = 1
+    uniform_only: bool = False
+    description: str = ""
+
+    def solve(self, kernel, g_vec, t, tol, maxiter):  # pragma: no cover - interface
+        raise NotImplementedError
+
+    def __repr__(self):
+        return f"{type(self).__name__}({self.name!r}, order={self.order})"
+
+
+def _jacobian_args(kernel):
+    have = kernel.jacobian is not None
+    return (kernel.jacobian if have else _loops.no_jacobian()), have
+
+
+class DirectQuadrature(VolterraMethod):
+    """Direct quadrature: y_n = g(t_n) + h sum_{j<=n} w_nj K(t_n, t_j, y_j).
+
+    w is a :class:`~integrallimits.quadrature.VolterraRule` (rectangle, trapezoid,
+    Gregory); w_nn != 0 makes each step implicit (Newton on d unknowns from
+    y_{n-1}); Gregory rules solve their first p - 1 steps as one block.
+    Uniform meshes only.
+    """
+
+    family = "direct"
+    uniform_only = True
+
+    def __init__(self, rule_name, description=""):
+        self.rule = volterra_rule(rule_name)
+        self.name = rule_name
+        self.order = self.rule.order
+        self.implicit = self.rule.implicit
+        self.min_steps = self.rule.min_steps
+        self.description = description
+        # writable copies: the compiled loop's signature takes plain C arrays
+        self._data = tuple(np.array(a, dtype=float, order="C")
+                           for a in (self.rule.start, self.rule.left, self.rule.right))
+
+    def solve(self, kernel, g_vec, t, tol, maxiter):
+        G = np.ascontiguousarray(g_vec(t))
+        Y = np.zeros_like(G)
+        counts = np.zeros(4, dtype=np.int64)
+        jac, have = _jacobian_args(kernel)
+        status, index = _loops.compiled_loop("direct")(
+            kernel.evaluate, jac, have, t, G, Y, *self._data, tol, maxiter, counts)
+        return Y, status, index, counts
+
+
+class VolterraRungeKutta(VolterraMethod):
+    """Pouzet-type Volterra Runge-Kutta method with a Butcher tableau (c, A, b).
+
+    On [t_n, t_{n+1}] with stage times t_ni = t_n + c_i h_n::
+
+        Z_ni    = g(t_ni) + lag(t_ni) + h_n sum_j a_ij K(t_ni, t_nj, Z_nj)
+        y_{n+1} = g(t_{n+1}) + lag(t_{n+1}) + h_n sum_j b_j K(t_{n+1}, t_nj, Z_nj)
+
+    with lag(x) = sum_{l<n} h_l sum_j b_j K(x, t_lj, Z_lj).  Implicit tableaux
+    solve the m d stage unknowns of an interval together by Newton.  Any mesh.
+    With a collocation tableau this is the fully discretised collocation method
+    and y_{n+1} its iterated value.
+    """
+
+    family = "vrk"
+
+    def __init__(self, name, tableau: ButcherTableau, order, stage_order=None, description=""):
+        self.name = name
+        self.tableau = tableau
+        self.order = order
+        self.stage_order = stage_order
+        self.implicit = not tableau.explicit
+        self.description = description
+        self._data = tuple(np.array(a, dtype=float, order="C") for a in (tableau.c, tableau.A, tableau.b))
+
+    def solve(self, kernel, g_vec, t, tol, maxiter):
+        tab = self.tableau
+        m = tab.stages
+        h = np.diff(t)
+        stage_times = (t[:-1, None] + tab.c[None, :] * h[:, None]).reshape(-1)
+        G = np.ascontiguousarray(g_vec(t))
+        Gs = np.ascontiguousarray(g_vec(stage_times)) if m else G
+        Y = np.zeros_like(G)
+        Z = np.zeros((max(len(t) - 1, 1) * m, G.shape[1]))
+        counts = np.zeros(4, dtype=np.int64)
+        jac, have = _jacobian_args(kernel)
+        status, index = _loops.compiled_loop("vrk")(
+            kernel.evaluate, jac, have, t, G, Gs, Y, Z, *self._data, tab.explicit, tol, maxiter,
+            counts)
+        return Y, status, index, counts
+
+
+def _build_methods():
+    methods = {
+        "rectangle": DirectQuadrature("rectangle", "explicit (left) rectangle rule: the DenseNet map"),
+        "implicit-rectangle": DirectQuadrature("implicit-rectangle", "implicit (right) rectangle rule"),
+        "trapezoid": DirectQuadrature("trapezoid", "trapezoidal rule, implicit"),
+        "gregory4": DirectQuadrature("gregory4", "Gregory rule of order 4 with a block start"),
+        "gregory6": DirectQuadrature("gregory6", "Gregory rule of order 6 with a block start"),
+        "gregory8": DirectQuadrature("gregory8", "Gregory rule of order 8 with a block start"),
+        "rk4": VolterraRungeKutta("rk4", classical_rk4(), 4, description=(
+            "explicit Pouzet VRK method with the classical RK4 tableau")),
+    }
+    for m in range(1, 5):
+        methods[f"gauss{m}"] = VolterraRungeKutta(
+            f"gauss{m}", collocation_tableau("gauss", m), 2 * m, stage_order=m,
+            description=f"collocation at {m} Gauss points (iterated; global order {m})")
+        methods[f"radau{m}"] = VolterraRungeKutta(
+            f"radau{m}", collocation_tableau("radau", m), 2 * m - 1, stage_order=m,
+            description=f"collocation at {m} Radau IIA points (iterated; global order {m})")
+    return methods
+
+
+class _Registry(dict):
+    """dict of name -> method whose missing-key error lists the known names."""
+
+    def __missing__(self, key):
+        raise KeyError(f"unknown method {key!r}; known methods: {', '.join(self)}")
+
+
+#: Registry of the Volterra methods by name.  ``METHODS[name].order`` is the order.
+METHODS = _Registry(_build_methods())

@@ -1,0 +1,99 @@
+"""The result of a solve: mesh values, dense output, status and work counters."""
+from __future__ import annotations
+
+import numpy as np
+
+__all__ = ["Solution", "SolverError", "lagrange_dense_output"]
+
+
+class SolverError(RuntimeError):
+    """A solve failed (Newton did not converge, the solution blew up or became non-finite)."""
+
+
+def lagrange_dense_output(t, y, points, n_nodes):
+    """Interpolate mesh values (t, y) at ``points`` with local Lagrange polynomials.
+
+    Each query uses the ``n_nodes`` mesh nodes nearest to its interval (clipped at
+    the ends), so the interpolation error is O(h^n_nodes) for smooth y.
+    """
+    points = np.asarray(points, dtype=float)
+    N = t.shape[0] - 1
+    k = min(n_nodes, N + 1)
+    idx = np.clip(np.searchsorted(t, points, side="right") - 1, 0, max(N - 1, 0))
+    first = np.clip(idx - (k - 1) // 2, 0, N + 1 - k)
+    nodes = first[:, None] + np.arange(k)[None, :]  # (P, k)
+    tn = t[nodes]
+    diff = points[:, None] - tn
+    # Lagrange basis values, computed as products (k <= 9, no barycentric weights needed)
+    basis = np.ones_like(diff)
+    for a in range(k):
+        for b in range(k):
+            if a != b:
+                basis[:, a] *= diff[:, b] / (tn[:, a] - tn[:, b])
+    return np.einsum("pk,pk...->p...", basis, y[nodes])
+
+
+class Solution:
+    """Solution of a Volterra integral equation on a mesh.
+
+    Attributes
+    ----------
+    t : ndarray (N+1,)
+        The mesh (truncated at the last computed point if the solve failed).
+    y : ndarray (N+1,) or (N+1, d)
+        The solution at the mesh points.
+    status : bool
+        True if the solve succeeded.
+    success : bool
+        Same as ``status`` (the SciPy name).
+    message : str
+        What happened; on failure, where (t) and why.
+    stats : dict
+        Work counters: ``nfev`` (kernel evaluations), ``njev`` (Jacobian
+        evaluations), ``newton_iterations``, ``newton_solves``, ``jacobian``
+        (its source: "user", "sympy", "analytic" or "finite-difference"),
+        ``compiled`` and ``seconds``.
+    method : str
+    order : int
+        The declared order of the method.
+
+    Calling ``sol(t)`` evaluates the dense output: local Lagrange interpolation
+    of the mesh values using ``max(2, order)`` nodes, which keeps the method's
+    order.  Array in, array out; a float in gives a float (or a (d,) array) out.
+    """
+
+    def __init__(self, t, y, *, scalar, status, message, stats, method, order, t_failure=None):
+        self.t = t
+        self.y = y[:, 0] if scalar else y
+        self._y2 = y
+        self.scalar = scalar
+        self.status = bool(status)
+        self.message = message
+        self.stats = stats
+        self.method = method
+        self.order = order
+        self.t_failure = t_failure
+
+    @property
+    def success(self):
+        return self.status
+
+    def __call__(self, t):
+        t_arr = np.asarray(t, dtype=float)
+        if t_arr.size and (np.any(~np.isfinite(t_arr)) or t_arr.min() < self.t[0]
+                           or t_arr.max() > self.t[-1]):
+            raise ValueError(f"t must lie in the solved interval [{self.t[0]}, {self.t[-1]}]")
+        if self.t.shape[0] < 2:
+            values = np.broadcast_to(self._y2[0], t_arr.reshape(-1).shape + self._y2.shape[1:])
+        else:
+            values = lagrange_dense_output(self.t, self._y2, t_arr.reshape(-1),
+                                           max(2, self.order))
+        values = values.reshape(t_arr.shape + self._y2.shape[1:])
+        if self.scalar:
+            values = values[..., 0]
+        return values[()] if t_arr.ndim == 0 and self.scalar else values
+
+    def __repr__(self):
+        shape = "x".join(map(str, self.y.shape))
+        return (f"Solution(method={self.method!r}, status={self.status}, y: {shape}, "
+                f"message={self.message!r})")
