@@ -1,0 +1,62 @@
+"""Reference computations ("studies"), registered by name.
+
+Each study is a function ``study(quick=False, seed=0, executor=None, **params)``
+returning a :class:`StudyResult`::
+
+    from integrallimits.studies import STUDIES
+    res = STUDIES["orders"](quick=True, seed=0)
+    print(res.to_markdown())
+
+Studies are imported lazily, so importing the registry compiles and computes nothing.
+"""
+from __future__ import annotations
+
+import importlib
+
+from ._result import StudyResult, atomic_write
+
+__all__ = ["STUDIES", "StudyResult", "atomic_write", "register"]
+
+#: study name -> "module:function" (modules under integrallimits.studies), loaded on use
+_LOCATIONS = {
+    "orders": "orders:orders",
+}
+
+
+class _StudyRegistry(dict):
+    """name -> study function; modules are imported on first access."""
+
+    def __missing__(self, name):
+        if name not in _LOCATIONS:
+            raise KeyError(f"unknown study {name!r}; known studies: {', '.join(_LOCATIONS)}")
+        module, func = _LOCATIONS[name].split(":")
+        study = getattr(importlib.import_module(f"{__name__}.{module}"), func)
+        self[name] = study
+        return study
+
+    def __contains__(self, name):
+        return name in _LOCATIONS
+
+    def __iter__(self):
+        return iter(_LOCATIONS)
+
+    def __len__(self):
+        return len(_LOCATIONS)
+
+    def keys(self):
+        return list(_LOCATIONS)
+
+    def items(self):
+        return [(name, self[name]) for name in _LOCATIONS]
+
+    def values(self):
+        return [self[name] for name in _LOCATIONS]
+
+
+STUDIES = _StudyRegistry()
+
+
+def register(name, location):
+    """Register a study ``name`` found at "module:function" under integrallimits.studies."""
+    _LOCATIONS[name] = location
+    STUDIES.pop(name, None)

@@ -1,0 +1,92 @@
+"""The result object of a study: a table (list of row dicts), figures and metadata."""
+from __future__ import annotations
+
+import csv
+import io
+import json
+import math
+import os
+import tempfile
+from dataclasses import dataclass, field
+
+__all__ = ["StudyResult", "atomic_write"]
+
+
+def atomic_write(path, text):
+    """Write ``text`` to ``path`` atomically (temporary file in the same folder + rename)."""
+    path = os.fspath(path)
+    folder = os.path.dirname(os.path.abspath(path))
+    os.makedirs(folder, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=folder, prefix=".tmp-", suffix=os.path.basename(path))
+    try:
+        with os.fdopen(fd, "w", newline="") as fh:
+            fh.write(text)
+        os.replace(tmp, path)
+    except BaseException:
+        if os.path.exists(tmp):
+            os.unlink(tmp)
+        raise
+
+
+def _fmt(value):
+    if isinstance(value, float):
+        if math.isnan(value):
+            return "nan"
+        return f"{value:.4g}" if (value == 0 or 1e-3 <= abs(value) < 1e5) else f"{value:.3e}"
+    return str(value)
+
+
+@dataclass
+class StudyResult:
+    """A reference computation's output.
+
+    Attributes
+    ----------
+    name : str
+    rows : list of dict
+        One dict per table row; values are plain floats, ints, strings or bools.
+    params : dict
+        The parameters the study ran with (quick, seed, ...).
+    figures : dict
+        name -> matplotlib Figure (empty without matplotlib).
+    notes : str
+        What the table shows (one paragraph).
+    """
+
+    name: str
+    rows: list
+    params: dict = field(default_factory=dict)
+    figures: dict = field(default_factory=dict)
+    notes: str = ""
+
+    @property
+    def columns(self):
+        cols = []
+        for row in self.rows:
+            for key in row:
+                if key not in cols:
+                    cols.append(key)
+        return cols
+
+    def to_markdown(self):
+        cols = self.columns
+        lines = ["| " + " | ".join(cols) + " |", "|" + "---|" * len(cols)]
+        for row in self.rows:
+            lines.append("| " + " | ".join(_fmt(row.get(c, "")) for c in cols) + " |")
+        return "\n".join(lines) + "\n"
+
+    def to_csv(self, path=None):
+        buf = io.StringIO()
+        writer = csv.DictWriter(buf, fieldnames=self.columns)
+        writer.writeheader()
+        writer.writerows(self.rows)
+        if path is not None:
+            atomic_write(path, buf.getvalue())
+        return buf.getvalue()
+
+    def to_json(self, path=None):
+        text = json.dumps({"name": self.name, "params": self.params, "notes": self.notes,
+                           "rows": self.rows}, indent=2, default=float)
+        if path is not None:
+            atomic_write(path, text)
+        return text
