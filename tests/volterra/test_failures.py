@@ -1,0 +1,93 @@
+"""Bad input raises clear errors; failures set status/message; raise_on_failure raises."""
+import numpy as np
+import pytest
+
+from integrallimits import SolverError, solve_volterra
+
+
+def K(t, s, y):
+    return -y
+
+
+def g(t):
+    return 1.0
+
+
+@pytest.mark.parametrize("t_span", [(1.0, 0.0), (0.0, 0.0), (0.0, np.inf), (0.0,), "ab", None])
+def test_bad_t_span(t_span):
+    with pytest.raises((ValueError, TypeError), match="t_span"):
+        solve_volterra(K, g, t_span, 8)
+
+
+@pytest.mark.parametrize("n_steps,exc", [(0, ValueError), (-3, ValueError), (2.5, TypeError),
+                                         (True, TypeError)])
+def test_bad_n_steps(n_steps, exc):
+    with pytest.raises(exc, match="n_steps"):
+        solve_volterra(K, g, (0.0, 1.0), n_steps)
+
+
+def test_too_few_steps_for_gregory():
+    with pytest.raises(ValueError, match="n_steps >= 7"):
+        solve_volterra(K, g, (0.0, 1.0), 4, method="gregory8")
+
+
+def test_unknown_method_lists_known_ones():
+    with pytest.raises(ValueError, match="gregory6") as info:
+        solve_volterra(K, g, (0.0, 1.0), 8, method="simpson")
+    assert "simpson" in str(info.value)
+
+
+def test_not_callable():
+    with pytest.raises(TypeError, match="K must be callable"):
+        solve_volterra(3.0, g, (0.0, 1.0), 8)
+    with pytest.raises(TypeError, match="g must be callable"):
+        solve_volterra(K, 1.0, (0.0, 1.0), 8)
+
+
+def test_kernel_wrong_shape():
+    with pytest.raises(ValueError, match=r"K\(t, s, y\) returned shape \(3,\)"):
+        solve_volterra(lambda t, s, y: np.ones(3), lambda t: np.ones(2), (0.0, 1.0), 8)
+    with pytest.raises(ValueError, match="K"):
+        solve_volterra(lambda t, s, y: np.ones(2), g, (0.0, 1.0), 8)
+
+
+def test_forcing_not_finite():
+    with pytest.raises(ValueError, match="g\\(t\\) is not finite at t = 0.5"):
+        solve_volterra(K, lambda t: 1.0 / (t - 0.5) if t != 0.5 else np.nan, (0.0, 1.0), 8)
+
+
+def test_kernel_not_compilable_says_so():
+    class Opaque:
+        pass
+
+    def bad(t, s, y):
+        return float(len(str(Opaque()))) * y
+
+    with pytest.raises(TypeError, match="could not be compiled by Numba"):
+        solve_volterra(bad, g, (0.0, 1.0), 8)
+
+
+@pytest.mark.parametrize("method", ["rectangle", "trapezoid", "gregory4", "rk4", "radau2"])
+def test_blow_up_is_reported(method):
+    """y = 1 + int_0^t y^2 ds = 1/(1 - t) blows up at t = 1."""
+    sol = solve_volterra(lambda t, s, y: y * y, lambda t: 1.0, (0.0, 2.0), 64, method=method)
+    assert not sol.status
+    assert sol.t_failure is not None and 0.9 <= sol.t_failure <= 2.0
+    assert f"t = {sol.t_failure:.6g}" in sol.message
+    assert ("blow" in sol.message) and np.all(np.isfinite(sol.y))
+    with pytest.raises(SolverError, match="t = "):
+        solve_volterra(lambda t, s, y: y * y, lambda t: 1.0, (0.0, 2.0), 64, method=method,
+                       raise_on_failure=True)
+
+
+def test_newton_failure_reported():
+    """A capped Newton iteration count is a failure, not a silent success."""
+    sol = solve_volterra(lambda t, s, y: np.exp(y), lambda t: 0.0, (0.0, 0.5), 8, method="trapezoid",
+                         newton_maxiter=1)
+    assert not sol.status and "Newton" in sol.message
+
+
+@pytest.mark.parametrize("kw", [dict(newton_tol=0.0), dict(newton_tol=-1), dict(newton_maxiter=0)])
+def test_bad_newton_options(kw):
+    with pytest.raises(ValueError, match=next(iter(kw))):
+        solve_volterra(K, g, (0.0, 1.0), 8, **kw)

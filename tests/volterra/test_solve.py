@@ -1,0 +1,95 @@
+"""solve_volterra: shapes, dense output, work counters, ODE agreement, Jacobians."""
+import numpy as np
+import pytest
+from scipy.integrate import solve_ivp
+
+from integrallimits import METHODS, solve_volterra
+from integrallimits.kernels import _kernel
+from integrallimits.volterra.problems import PROBLEMS
+
+
+def test_scalar_and_vector_shapes():
+    p, v = PROBLEMS["exp-square"], PROBLEMS["vector"]
+    sol = solve_volterra(p.kernel, p.forcing, (0.0, 1.0), 16, method="trapezoid")
+    assert sol.t.shape == (17,) and sol.y.shape == (17,)
+    assert np.isscalar(sol(0.3)) or np.ndim(sol(0.3)) == 0
+    assert sol(np.array([0.1, 0.2])).shape == (2,)
+    solv = solve_volterra(v.kernel, v.forcing, (0.0, 1.0), 16, method="trapezoid")
+    assert solv.y.shape == (17, 2)
+    assert solv(0.5).shape == (2,) and solv(np.zeros((3, 4))).shape == (3, 4, 2)
+
+
+@pytest.mark.parametrize("method", ["trapezoid", "gregory6", "rk4", "gauss3"])
+def test_dense_output_keeps_the_order(method):
+    """Error of sol(t) at off-mesh points decreases at the method's order (>= order - 0.3)."""
+    p = PROBLEMS["rotation"]  # vector, and asymptotic for all four methods at N = 16, 32
+    tq = np.linspace(0.0, 2.0, 37)[1:-1] + 0.0123
+    errs = []
+    for n in (16, 32):
+        sol = solve_volterra(p.kernel, p.forcing, p.t_span, n, method=method, jacobian=p.jacobian)
+        errs.append(np.max(np.abs(sol(tq) - p.exact(tq))))
+    rate = np.log2(errs[0] / errs[1])
+    assert rate >= METHODS[method].order - 0.3, (errs, rate)
+
+
+def test_dense_output_interpolates_mesh_values():
+    p = PROBLEMS["cos"]
+    sol = solve_volterra(p.kernel, p.forcing, p.t_span, 20, method="gregory4")
+    np.testing.assert_allclose(sol(sol.t), sol.y, rtol=0, atol=1e-14)
+    with pytest.raises(ValueError, match="solved interval"):
+        sol(2.5)
+
+
+@pytest.mark.parametrize("name", ["inverse", "rotation"])
+@pytest.mark.parametrize("method", ["gregory8", "gauss4", "rk4"])
+def test_t_independent_kernel_matches_solve_ivp(name, method):
+    """K(s, y) independent of t: y' = K(t, y), y(0) = g(0), with g constant."""
+    p = PROBLEMS[name]
+    y0 = np.atleast_1d(p.forcing(0.0))
+    ode = solve_ivp(lambda t, y: np.atleast_1d(p.kernel(t, t, y if y.size > 1 else y[0])),
+                    p.t_span, y0, rtol=1e-12, atol=1e-13, dense_output=True)
+    n = 256 if method == "rk4" else 64  # method error below 1e-9 at this N
+    sol = solve_volterra(p.kernel, p.forcing, p.t_span, n, method=method)
+    ref = ode.sol(sol.t).T
+    np.testing.assert_allclose(sol.y.reshape(ref.shape), ref, rtol=0, atol=1e-9)
+
+
+def test_stats_count_work():
+    p = PROBLEMS["exp-square"]
+    n = 32
+    sol = solve_volterra(p.kernel, p.forcing, (0.0, 1.0), n, method="rectangle")
+    assert sol.stats["nfev"] == n * (n + 1) // 2  # sum_{n} n evaluations of the history
+    assert sol.stats["newton_iterations"] == 0 and sol.stats["jacobian"] == "not needed"
+    sol = solve_volterra(p.kernel, p.forcing, (0.0, 1.0), n, method="trapezoid")
+    assert sol.stats["jacobian"] == "finite-difference"
+    assert sol.stats["newton_solves"] == n and sol.stats["newton_iterations"] >= n
+    sol = solve_volterra(p.kernel, p.forcing, (0.0, 1.0), n, method="trapezoid", jacobian=p.jacobian)
+    assert sol.stats["jacobian"] == "user"
+
+
+@pytest.mark.parametrize("method", ["trapezoid", "gregory4", "radau2"])
+def test_user_and_finite_difference_jacobians_agree(method):
+    p = PROBLEMS["vector"]
+    a = solve_volterra(p.kernel, p.forcing, p.t_span, 24, method=method, jacobian=p.jacobian)
+    b = solve_volterra(p.kernel, p.forcing, p.t_span, 24, method=method)
+    np.testing.assert_allclose(a.y, b.y, rtol=0, atol=1e-11)
+
+
+def test_same_function_compiles_once():
+    def K(t, s, y):
+        return np.sin(t - s) * y
+
+    solve_volterra(K, lambda t: 1.0, (0.0, 1.0), 8)
+    kernel = _kernel._CACHE[K][(True, 1)][0]
+    solve_volterra(K, lambda t: 2.0, (0.0, 1.0), 16, method="rk4")
+    assert _kernel._CACHE[K][(True, 1)][0] is kernel
+    assert len(kernel.evaluate.signatures) == 1
+
+
+def test_non_uniform_mesh_for_vrk_methods():
+    p = PROBLEMS["exp-square"]
+    mesh = np.linspace(0.0, 1.0, 33) ** 1.5
+    sol = solve_volterra(p.kernel, p.forcing, mesh=mesh, method="radau3")
+    assert sol.status and np.max(np.abs(sol.y - p.exact(mesh))) < 1e-8
+    with pytest.raises(ValueError, match="uniform mesh"):
+        solve_volterra(p.kernel, p.forcing, mesh=mesh, method="trapezoid")
