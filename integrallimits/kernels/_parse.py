@@ -27,7 +27,8 @@ non-underflowing float64.
 Resource limits
 ---------------
 The text is at most :data:`MAX_LENGTH` characters, its syntax tree at most
-:data:`MAX_NODES` nodes and :data:`MAX_DEPTH` levels deep.  SymPy evaluates powers
+:data:`MAX_NODES` nodes and :data:`MAX_DEPTH` levels deep (a chain ``a + b - c ...``
+or ``a * b / c ...`` counts as one level, however long).  SymPy evaluates powers
 of numbers exactly, so ``9**9**9`` would build an integer of hundreds of millions of
 digits: a power whose exponent is a number must have ``|exponent| <=``
 :data:`MAX_EXPONENT`, and a power of two numbers is evaluated only if its exact value
@@ -48,7 +49,7 @@ __all__ = ["ExpressionError", "parse_expression", "parse_vector", "FUNCTIONS", "
 #: Longest accepted text (characters).
 MAX_LENGTH = 2000
 #: Most syntax-tree nodes (operators and contexts included).
-MAX_NODES = 2000
+MAX_NODES = 4000
 #: Deepest nesting of the syntax tree.
 MAX_DEPTH = 100
 #: Largest |exponent| of a power whose exponent is a number.
@@ -255,21 +256,29 @@ class _Builder:
         if type(node.op) not in _BINARY:
             self.fail(_OPERATOR_NAMES.get(type(node.op), "binary operator"), node,
                       node.left.end_lineno, node.left.end_col_offset)
-        left = self.build(node.left, depth + 1)
-        right = self.build(node.right, depth + 1)
-        op = type(node.op)
-        if op is ast.Add:
-            result = left + right
-        elif op is ast.Sub:
-            result = left - right
-        elif op is ast.Mult:
-            result = left * right
-        elif op is ast.Div:
-            if right.is_zero:
-                self.invalid("division by zero", node)
-            result = left / right
-        else:
-            result = self.power(left, right, node)
+        if isinstance(node.op, ast.Pow):
+            base = self.build(node.left, depth + 1)
+            exponent = self.build(node.right, depth + 1)
+            return self.checked(self.power(base, exponent, node), node)
+        # "a + b - c + ..." parses as a left-nested chain as deep as it is long: walk the
+        # chain iteratively and build one Add (or Mul for "a * b / c ...").
+        group = (ast.Add, ast.Sub) if isinstance(node.op, (ast.Add, ast.Sub)) else (ast.Mult, ast.Div)
+        chain = []
+        head = node
+        while isinstance(head, ast.BinOp) and isinstance(head.op, group):
+            chain.append(head)
+            head = head.left
+        terms = [self.build(head, depth + 1)]
+        for link in reversed(chain):
+            right = self.build(link.right, depth + 1)
+            if isinstance(link.op, ast.Sub):
+                right = -right
+            elif isinstance(link.op, ast.Div):
+                if right.is_zero:
+                    self.invalid("division by zero", link)
+                right = 1 / right
+            terms.append(right)
+        result = sympy.Add(*terms) if group[0] is ast.Add else sympy.Mul(*terms)
         return self.checked(result, node)
 
     def power(self, base, exponent, node):
