@@ -1,0 +1,18 @@
+from integrallimits.studies import STUDIES
+
+
+def test_orders_study_quick_rows_and_files(tmp_path):
+    res = STUDIES["orders"](quick=True, methods=["trapezoid", "rk4", "radau2"],
+                            problems=["exp-square"])
+    assert {"method", "problem", "declared_order", "observed_order"} <= set(res.columns)
+    assert [r["method"] for r in res.rows] == ["trapezoid", "rk4", "radau2"]
+    for row in res.rows:
+        assert abs(row["observed_order"] - row["declared_order"]) <= 0.2
+    res.to_csv(tmp_path / "t.csv")
+    res.to_json(tmp_path / "t.json")
+    assert (tmp_path / "t.csv").read_text().splitlines()[0].startswith("method,problem")
+    assert "| trapezoid |" in res.to_markdown()
+
+
+def test_registry_lists_orders():
+    assert "orders" in STUDIES and "orders" in list(STUDIES)
