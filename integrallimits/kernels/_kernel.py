@@ -177,6 +177,10 @@ def as_kernel(K, y0, t0=0.0, jacobian=None):
     y0 = np.asarray(y0, dtype=float)
     scalar = y0.ndim == 0
     dim = 1 if scalar else y0.shape[0]
+    if hasattr(K, "build") and not isinstance(K, Kernel):  # a structured-kernel specification
+        if jacobian is not None:
+            raise ValueError("give the Jacobian to the structured kernel's constructor, not here")
+        return K.build(y0, t0)
     if isinstance(K, Kernel):
         if K.dim != dim or K.scalar != scalar:
             raise ValueError(f"K is a kernel for y of dimension {K.dim}, but g gives "

@@ -69,6 +69,10 @@ class DirectQuadrature(VolterraMethod):
                            for a in (self.rule.start, self.rule.left, self.rule.right))
 
     def solve(self, kernel, g_vec, t, tol, maxiter):
+        if kernel.structure.get("kind") == "weakly-singular":
+            raise ValueError(f"method {self.name!r} cannot integrate a weakly singular kernel; use a "
+                             f"collocation method (gauss1..4, radau1..4) with product integration "
+                             f"on a graded mesh")
         G = np.ascontiguousarray(g_vec(t))
         Y = np.zeros_like(G)
         counts = np.zeros(4, dtype=np.int64)
@@ -94,8 +98,10 @@ class VolterraRungeKutta(VolterraMethod):
 
     family = "vrk"
 
-    def __init__(self, name, tableau: ButcherTableau, order, stage_order=None, description=""):
+    def __init__(self, name, tableau: ButcherTableau, order, stage_order=None, description="",
+                 collocation=False):
         self.name = name
+        self.collocation = collocation
         self.tableau = tableau
         self.order = order
         self.stage_order = stage_order
@@ -104,6 +110,13 @@ class VolterraRungeKutta(VolterraMethod):
         self._data = tuple(np.array(a, dtype=float, order="C") for a in (tableau.c, tableau.A, tableau.b))
 
     def solve(self, kernel, g_vec, t, tol, maxiter):
+        if kernel.structure.get("kind") == "weakly-singular":
+            if not self.collocation:
+                raise ValueError(f"method {self.name!r} cannot integrate a weakly singular kernel; "
+                                 f"use a collocation method (gauss1..4, radau1..4)")
+            from ._singular import solve_product_integration
+            return solve_product_integration(kernel.structure["smooth"], kernel.structure["alpha"],
+                                             g_vec, t, self.tableau, tol, maxiter)
         tab = self.tableau
         m = tab.stages
         h = np.diff(t)
@@ -134,10 +147,12 @@ def _build_methods():
     for m in range(1, 5):
         methods[f"gauss{m}"] = VolterraRungeKutta(
             f"gauss{m}", collocation_tableau("gauss", m), 2 * m, stage_order=m,
-            description=f"collocation at {m} Gauss points (iterated; global order {m})")
+            description=f"collocation at {m} Gauss points (iterated; global order {m})",
+            collocation=True)
         methods[f"radau{m}"] = VolterraRungeKutta(
             f"radau{m}", collocation_tableau("radau", m), 2 * m - 1, stage_order=m,
-            description=f"collocation at {m} Radau IIA points (iterated; global order {m})")
+            description=f"collocation at {m} Radau IIA points (iterated; global order {m})",
+            collocation=True)
     return methods
 
 
