@@ -672,6 +672,8 @@ def interval_rule(name, n, a=-1.0, b=1.0, **options):
     ValueError
         For an unknown name (the message lists the known ones), an invalid ``n``
         or invalid bounds.
+    TypeError
+        For options the rule does not take.
 
     Examples
     --------
