@@ -2,8 +2,20 @@
 from ._kernel import (JACOBIAN_SIGNATURE, KERNEL_SIGNATURE, Kernel, KernelCompilationError,
                       as_forcing, as_kernel)
 from ._structured import KernelSpec, convolution, weakly_singular
-from ._parse import ExpressionError, parse_expression, parse_vector
-from ._sympy import forcing_from_sympy, forcing_from_text, from_sympy, kernel_from_text
+
+# The SymPy front end is imported on first use, so that `import integrallimits` does not
+# import SymPy.
+_LAZY = {"ExpressionError": "_parse", "parse_expression": "_parse", "parse_vector": "_parse",
+         "forcing_from_sympy": "_sympy", "forcing_from_text": "_sympy", "from_sympy": "_sympy",
+         "kernel_from_text": "_sympy"}
+
+
+def __getattr__(name):
+    if name in _LAZY:
+        import importlib
+        return getattr(importlib.import_module(f"{__name__}.{_LAZY[name]}"), name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
 
 __all__ = ["Kernel", "KERNEL_SIGNATURE", "JACOBIAN_SIGNATURE", "KernelCompilationError",
            "as_kernel", "as_forcing",

@@ -108,11 +108,11 @@ def _compile(factory, what, func):
 
 def _wrap_kernel(fj, scalar):
     if scalar:
-        @numba.njit(KERNEL_SIGNATURE)
+        @numba.njit(KERNEL_SIGNATURE, error_model="numpy", nogil=True)
         def evaluate(t, s, Y, j, out):
             out[0] = fj(t, s, Y[j, 0])
     else:
-        @numba.njit(KERNEL_SIGNATURE)
+        @numba.njit(KERNEL_SIGNATURE, error_model="numpy", nogil=True)
         def evaluate(t, s, Y, j, out):
             r = np.asarray(fj(t, s, Y[j]))
             for k in range(out.shape[0]):
@@ -122,11 +122,11 @@ def _wrap_kernel(fj, scalar):
 
 def _wrap_jacobian(fj, scalar):
     if scalar:
-        @numba.njit(JACOBIAN_SIGNATURE)
+        @numba.njit(JACOBIAN_SIGNATURE, error_model="numpy", nogil=True)
         def jacobian(t, s, Y, j, J):
             J[0, 0] = fj(t, s, Y[j, 0])
     else:
-        @numba.njit(JACOBIAN_SIGNATURE)
+        @numba.njit(JACOBIAN_SIGNATURE, error_model="numpy", nogil=True)
         def jacobian(t, s, Y, j, J):
             r = np.asarray(fj(t, s, Y[j]))
             for a in range(J.shape[0]):

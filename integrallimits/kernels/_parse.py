@@ -262,7 +262,8 @@ class _Builder:
             return self.checked(self.power(base, exponent, node), node)
         # "a + b - c + ..." parses as a left-nested chain as deep as it is long: walk the
         # chain iteratively and build one Add (or Mul for "a * b / c ...").
-        group = (ast.Add, ast.Sub) if isinstance(node.op, (ast.Add, ast.Sub)) else (ast.Mult, ast.Div)
+        additive = isinstance(node.op, (ast.Add, ast.Sub))
+        group = (ast.Add, ast.Sub) if additive else (ast.Mult, ast.Div)
         chain = []
         head = node
         while isinstance(head, ast.BinOp) and isinstance(head.op, group):
@@ -278,7 +279,7 @@ class _Builder:
                     self.invalid("division by zero", link)
                 right = 1 / right
             terms.append(right)
-        result = sympy.Add(*terms) if group[0] is ast.Add else sympy.Mul(*terms)
+        result = sympy.Add(*terms) if additive else sympy.Mul(*terms)
         return self.checked(result, node)
 
     def power(self, base, exponent, node):
@@ -386,10 +387,10 @@ def parse_expression(text, variables=("t", "s", "y")):
     --------
     >>> parse_expression("exp(-(t - s)) * sin(y) + 0.5 * y**2")
     y**2/2 + exp(s - t)*sin(y)
-    >>> parse_expression("__import__('os').system('ls')")
+    >>> parse_expression("__import__('os').system('ls')")  # doctest: +ELLIPSIS
     Traceback (most recent call last):
         ...
-    integrallimits.kernels._parse.ExpressionError: attribute access '.system' at column 17 is not allowed in an expression
+    integrallimits.kernels._parse.ExpressionError: attribute access '.system' at column 17 ...
     """
     if not isinstance(text, str):
         raise TypeError(f"expression must be a string, got {type(text).__name__}")

@@ -18,6 +18,8 @@ from numba import njit
 
 from .._numba import JIT_OPTIONS, types
 from ..kernels._kernel import JacobianFunction, KernelFunction
+from ..kernels._structured import LAG_SIGNATURE
+from ._fft import add_block
 
 NFEV, NJEV, NIT, NSOLVE = 0, 1, 2, 3
 SUCCESS, NEWTON_FAILED, NOT_FINITE = 0, 1, 2
@@ -56,6 +58,89 @@ def _kernel_jacobian(K, J, have_jac, t, s, Y, j, Jout, f0, work, stats):
             Jout[a, b] = (work[a] - f0[a]) / step
 
 
+@_helper
+def _start_block(K, J, have_jac, t, G, Y, start, h, tol, maxiter, stats):
+    """Rows 1..S-1 of a rule with a starting block: Newton on the (S-1) d unknowns together."""
+    S = start.shape[0]
+    d = Y.shape[1]
+    f = np.empty(d)
+    work = np.empty(d)
+    Jk = np.empty((d, d))
+    m = (S - 1) * d
+    F = np.empty(m)
+    JF = np.empty((m, m))
+    for n in range(1, S):
+        for k in range(d):
+            Y[n, k] = Y[0, k]
+    stats[NSOLVE] += 1
+    for it in range(maxiter):
+        stats[NIT] += 1
+        for r in range(m):
+            F[r] = 0.0
+            for c in range(m):
+                JF[r, c] = 1.0 if r == c else 0.0
+        for n in range(1, S):
+            for k in range(d):
+                F[(n - 1) * d + k] = Y[n, k] - G[n, k]
+            for j in range(S):
+                w = h * start[n, j]
+                if w == 0.0:
+                    continue
+                K(t[n], t[j], Y, j, f)
+                stats[NFEV] += 1
+                for k in range(d):
+                    F[(n - 1) * d + k] -= w * f[k]
+                if j > 0:
+                    _kernel_jacobian(K, J, have_jac, t[n], t[j], Y, j, Jk, f, work, stats)
+                    for a in range(d):
+                        for b in range(d):
+                            JF[(n - 1) * d + a, (j - 1) * d + b] -= w * Jk[a, b]
+        if not _all_finite(F) or not _all_finite(JF):
+            return False
+        delta = np.linalg.solve(JF, F)
+        size = 0.0
+        scale = 1.0
+        for n in range(1, S):
+            for k in range(d):
+                Y[n, k] -= delta[(n - 1) * d + k]
+                size = max(size, abs(delta[(n - 1) * d + k]))
+                scale = max(scale, abs(Y[n, k]))
+        if not np.isfinite(size):
+            return False
+        if size <= tol * scale:
+            return True
+    return False
+
+
+@_helper
+def _diagonal(n, left, right):
+    """w_nn = 1 + right[0] + left[n] (each where defined) for rows n >= S."""
+    w = 1.0
+    if right.shape[0] > 0:
+        w += right[0]
+    if n < left.shape[0]:
+        w += left[n]
+    return w
+
+
+@_helper
+def _finish_step(K, J, have_jac, tn, hist, hw, Y, n, tol, maxiter, f, work, Jk, stats):
+    """Y[n] = hist + hw K(t_n, t_n, Y[n]): explicit if hw == 0, else Newton from Y[n-1]."""
+    d = Y.shape[1]
+    if hw == 0.0:
+        for k in range(d):
+            Y[n, k] = hist[k]
+    else:
+        for k in range(d):
+            Y[n, k] = Y[n - 1, k]
+        if not _newton_point(K, J, have_jac, tn, hist, hw, Y, n, tol, maxiter, f, work, Jk, stats):
+            return NEWTON_FAILED
+    for k in range(d):
+        if not np.isfinite(Y[n, k]):
+            return NOT_FINITE
+    return SUCCESS
+
+
 def _direct_loop(K, J, have_jac, t, G, Y, start, left, right, tol, maxiter, stats):
     """Direct quadrature y_n = g_n + h sum_{j<=n} w_nj K(t_n, t_j, y_j) on a uniform mesh.
 
@@ -74,55 +159,8 @@ def _direct_loop(K, J, have_jac, t, G, Y, start, left, right, tol, maxiter, stat
     for k in range(d):
         Y[0, k] = G[0, k]
 
-    # -- the starting block: Newton on the (S-1) d unknowns Y[1..S-1] together
-    if S > 1:
-        m = (S - 1) * d
-        F = np.empty(m)
-        JF = np.empty((m, m))
-        for n in range(1, S):
-            for k in range(d):
-                Y[n, k] = Y[0, k]
-        converged = False
-        stats[NSOLVE] += 1
-        for it in range(maxiter):
-            stats[NIT] += 1
-            for r in range(m):
-                F[r] = 0.0
-                for c in range(m):
-                    JF[r, c] = 1.0 if r == c else 0.0
-            for n in range(1, S):
-                for k in range(d):
-                    F[(n - 1) * d + k] = Y[n, k] - G[n, k]
-                for j in range(S):
-                    w = h * start[n, j]
-                    if w == 0.0:
-                        continue
-                    K(t[n], t[j], Y, j, f)
-                    stats[NFEV] += 1
-                    for k in range(d):
-                        F[(n - 1) * d + k] -= w * f[k]
-                    if j > 0:
-                        _kernel_jacobian(K, J, have_jac, t[n], t[j], Y, j, Jk, f, work, stats)
-                        for a in range(d):
-                            for b in range(d):
-                                JF[(n - 1) * d + a, (j - 1) * d + b] -= w * Jk[a, b]
-            if not _all_finite(F) or not _all_finite(JF):
-                return NOT_FINITE, 1
-            delta = np.linalg.solve(JF, F)
-            size = 0.0
-            scale = 1.0
-            for n in range(1, S):
-                for k in range(d):
-                    Y[n, k] -= delta[(n - 1) * d + k]
-                    size = max(size, abs(delta[(n - 1) * d + k]))
-                    scale = max(scale, abs(Y[n, k]))
-            if not np.isfinite(size):
-                return NEWTON_FAILED, 1
-            if size <= tol * scale:
-                converged = True
-                break
-        if not converged:
-            return NEWTON_FAILED, 1
+    if S > 1 and not _start_block(K, J, have_jac, t, G, Y, start, h, tol, maxiter, stats):
+        return NEWTON_FAILED, 1
 
     # -- the remaining steps, one at a time
     hist = np.empty(d)
@@ -144,25 +182,11 @@ def _direct_loop(K, J, have_jac, t, G, Y, start, left, right, tol, maxiter, stat
                 hist[k] += w * f[k]
         for k in range(d):
             hist[k] = G[n, k] + h * hist[k]
-        wd = 1.0
-        if nr > 0:
-            wd += right[0]
-        if n < nl:
-            wd += left[n]
-        if wd == 0.0:
-            for k in range(d):
-                Y[n, k] = hist[k]
-        else:
-            for k in range(d):
-                Y[n, k] = Y[n - 1, k]
-            if not _newton_point(K, J, have_jac, t[n], hist, h * wd, Y, n, tol, maxiter,
-                                 f, work, Jk, stats):
-                stats[NFEV] += calls
-                return NEWTON_FAILED, n
-        for k in range(d):
-            if not np.isfinite(Y[n, k]):
-                stats[NFEV] += calls
-                return NOT_FINITE, n
+        status = _finish_step(K, J, have_jac, t[n], hist, h * _diagonal(n, left, right), Y, n, tol,
+                              maxiter, f, work, Jk, stats)
+        if status != SUCCESS:
+            stats[NFEV] += calls
+            return status, n
     stats[NFEV] += calls
     return SUCCESS, N
 
@@ -197,6 +221,73 @@ def _newton_point(K, J, have_jac, t, c, hw, Y, n, tol, maxiter, f, work, Jk, sta
             Y[n, k] -= work[k]
             size = max(size, abs(work[k]))
             scale = max(scale, abs(Y[n, k]))
+        if not np.isfinite(size):
+            return False
+        if size <= tol * scale:
+            return True
+    return False
+
+
+@_helper
+def _vrk_stages(K, J, have_jac, t, n, Y, Z, C, c, A, explicit, tol, maxiter, stats, f, work, Jk, F, JF):
+    """Solve Z_ni = C_i + h sum_j a_ij K(t_ni, t_nj, Z_nj) for the stages of interval n.
+
+    Explicit tableaux go stage by stage; others solve the m d unknowns together by
+    Newton from Z_ni = y_n.  Returns False if Newton fails.
+    """
+    d = Y.shape[1]
+    m = c.shape[0]
+    md = m * d
+    h = t[n + 1] - t[n]
+    r0 = n * m
+    if explicit:
+        for i in range(m):
+            ti = t[n] + c[i] * h
+            for k in range(d):
+                Z[r0 + i, k] = C[i, k]
+            for j in range(i):
+                if A[i, j] != 0.0:
+                    K(ti, t[n] + c[j] * h, Z, r0 + j, f)
+                    stats[NFEV] += 1
+                    for k in range(d):
+                        Z[r0 + i, k] += h * A[i, j] * f[k]
+        return True
+    for i in range(m):
+        for k in range(d):
+            Z[r0 + i, k] = Y[n, k]
+    stats[NSOLVE] += 1
+    for it in range(maxiter):
+        stats[NIT] += 1
+        for i in range(m):
+            for k in range(d):
+                F[i * d + k] = Z[r0 + i, k] - C[i, k]
+        for r in range(md):
+            for q in range(md):
+                JF[r, q] = 1.0 if r == q else 0.0
+        for i in range(m):
+            ti = t[n] + c[i] * h
+            for j in range(m):
+                if A[i, j] == 0.0:
+                    continue
+                tj = t[n] + c[j] * h
+                K(ti, tj, Z, r0 + j, f)
+                stats[NFEV] += 1
+                for k in range(d):
+                    F[i * d + k] -= h * A[i, j] * f[k]
+                _kernel_jacobian(K, J, have_jac, ti, tj, Z, r0 + j, Jk, f, work, stats)
+                for a in range(d):
+                    for q in range(d):
+                        JF[i * d + a, j * d + q] -= h * A[i, j] * Jk[a, q]
+        if not _all_finite(F) or not _all_finite(JF):
+            return False
+        delta = np.linalg.solve(JF, F)
+        size = 0.0
+        scale = 1.0
+        for i in range(m):
+            for k in range(d):
+                Z[r0 + i, k] -= delta[i * d + k]
+                size = max(size, abs(delta[i * d + k]))
+                scale = max(scale, abs(Z[r0 + i, k]))
         if not np.isfinite(size):
             return False
         if size <= tol * scale:
@@ -239,63 +330,9 @@ def _vrk_loop(K, J, have_jac, t, G, Gs, Y, Z, c, A, b, explicit, tol, maxiter, s
                     for k in range(d):
                         C[i, k] += hl * b[j] * f[k]
             stats[NFEV] += n * m
-        # the stages
-        for i in range(m):
-            for k in range(d):
-                Z[n * m + i, k] = Y[n, k]
-        if explicit:
-            for i in range(m):
-                ti = t[n] + c[i] * h
-                for k in range(d):
-                    Z[n * m + i, k] = C[i, k]
-                for j in range(i):
-                    if A[i, j] != 0.0:
-                        K(ti, t[n] + c[j] * h, Z, n * m + j, f)
-                        stats[NFEV] += 1
-                        for k in range(d):
-                            Z[n * m + i, k] += h * A[i, j] * f[k]
-        else:
-            converged = False
-            stats[NSOLVE] += 1
-            for it in range(maxiter):
-                stats[NIT] += 1
-                for i in range(m):
-                    for k in range(d):
-                        F[i * d + k] = Z[n * m + i, k] - C[i, k]
-                for r in range(md):
-                    for q in range(md):
-                        JF[r, q] = 1.0 if r == q else 0.0
-                for i in range(m):
-                    ti = t[n] + c[i] * h
-                    for j in range(m):
-                        if A[i, j] == 0.0:
-                            continue
-                        tj = t[n] + c[j] * h
-                        K(ti, tj, Z, n * m + j, f)
-                        stats[NFEV] += 1
-                        for k in range(d):
-                            F[i * d + k] -= h * A[i, j] * f[k]
-                        _kernel_jacobian(K, J, have_jac, ti, tj, Z, n * m + j, Jk, f, work, stats)
-                        for a in range(d):
-                            for q in range(d):
-                                JF[i * d + a, j * d + q] -= h * A[i, j] * Jk[a, q]
-                if not _all_finite(F) or not _all_finite(JF):
-                    return NEWTON_FAILED, n + 1
-                delta = np.linalg.solve(JF, F)
-                size = 0.0
-                scale = 1.0
-                for i in range(m):
-                    for k in range(d):
-                        Z[n * m + i, k] -= delta[i * d + k]
-                        size = max(size, abs(delta[i * d + k]))
-                        scale = max(scale, abs(Z[n * m + i, k]))
-                if not np.isfinite(size):
-                    return NEWTON_FAILED, n + 1
-                if size <= tol * scale:
-                    converged = True
-                    break
-            if not converged:
-                return NEWTON_FAILED, n + 1
+        if not _vrk_stages(K, J, have_jac, t, n, Y, Z, C, c, A, explicit, tol, maxiter, stats,
+                           f, work, Jk, F, JF):
+            return NEWTON_FAILED, n + 1
         # the iterated value at t_{n+1}
         for k in range(d):
             Y[n + 1, k] = G[n + 1, k]
@@ -312,6 +349,123 @@ def _vrk_loop(K, J, have_jac, t, G, Gs, Y, Z, c, A, b, explicit, tol, maxiter, s
     return SUCCESS, N
 
 
+def _direct_conv_loop(K, J, have_jac, phi, t, G, Y, start, left, right, kseq, khat, koff, tw, tol,
+                      maxiter, stats):
+    """The direct quadrature loop for K = k(t - s) phi(s, y) with a fast history.
+
+    The unit-weight part of the history, sum_{j<n} k_{n-j} phi_j, comes from the
+    blocked FFT scheme (``_fft.add_block``, kseq[0, p] = k(p h)); the O(p) end
+    corrections and the starting block are summed directly.
+    """
+    N = t.shape[0] - 1
+    d = Y.shape[1]
+    h = (t[N] - t[0]) / N
+    S = start.shape[0]
+    nl = left.shape[0]
+    nr = right.shape[0]
+    f = np.empty(d)
+    work = np.empty(d)
+    Jk = np.empty((d, d))
+    for k in range(d):
+        Y[0, k] = G[0, k]
+    if S > 1 and not _start_block(K, J, have_jac, t, G, Y, start, h, tol, maxiter, stats):
+        return NEWTON_FAILED, 1
+    src = np.zeros((1, N + 1, d))
+    acc = np.zeros((1, N + 1, d))
+    chan = np.zeros(1, dtype=np.int64)
+    for n in range(S):
+        phi(t[n], t[n], Y, n, f)
+        src[0, n, :] = f
+        add_block(n + 1, kseq, khat, koff, src, acc, chan, chan, tw)
+    stats[NFEV] += S
+    hist = np.empty(d)
+    for n in range(S, N + 1):
+        for k in range(d):
+            hist[k] = acc[0, n, k]
+        # end corrections: left[j] at j < nl, right[i] at j = n - i (1 <= i < nr)
+        for j in range(min(nl, n)):
+            _add_lag_product(hist, left[j], kseq, n - j, src, j)
+        for i in range(1, min(nr, n + 1)):
+            _add_lag_product(hist, right[i], kseq, i, src, n - i)
+        for k in range(d):
+            hist[k] = G[n, k] + h * hist[k]
+        status = _finish_step(K, J, have_jac, t[n], hist, h * _diagonal(n, left, right), Y, n, tol,
+                              maxiter, f, work, Jk, stats)
+        if status != SUCCESS:
+            return status, n
+        phi(t[n], t[n], Y, n, f)
+        stats[NFEV] += 1
+        src[0, n, :] = f
+        add_block(n + 1, kseq, khat, koff, src, acc, chan, chan, tw)
+    return SUCCESS, N
+
+
+@_helper
+def _add_lag_product(out, w, kseq, p, src, j):
+    """out += w kseq[0, p] @ src[0, j]."""
+    d = out.shape[0]
+    for a in range(d):
+        v = 0.0
+        for b in range(d):
+            v += kseq[0, p, a, b] * src[0, j, b]
+        out[a] += w * v
+
+
+def _vrk_conv_loop(K, J, have_jac, phi, t, G, Gs, Y, Z, c, A, b, explicit, kseq, khat, koff, tw, tol,
+                   maxiter, stats):
+    """The VRK loop for K = k(t - s) phi(s, y) on a uniform mesh with a fast history.
+
+    Channel q = i m + j carries kappa[p] = k((p + c_i - c_j) h) from the sources
+    h b_j phi(Z_lj) to stage i (i < m), and kappa[p] = k((p - c_j) h) to the mesh
+    value (i = m), so that every lag sum is a Toeplitz product (``_fft.add_block``).
+    """
+    N = t.shape[0] - 1
+    d = Y.shape[1]
+    m = c.shape[0]
+    h = (t[N] - t[0]) / N
+    f = np.empty(d)
+    work = np.empty(d)
+    Jk = np.empty((d, d))
+    C = np.empty((m, d))
+    F = np.empty(m * d)
+    JF = np.empty((m * d, m * d))
+    src = np.zeros((m, N + 1, d))
+    acc = np.zeros((m + 1, N + 1, d))
+    Q = m * (m + 1)
+    chan_src = np.empty(Q, dtype=np.int64)
+    chan_tgt = np.empty(Q, dtype=np.int64)
+    for i in range(m + 1):
+        for j in range(m):
+            chan_src[i * m + j] = j
+            chan_tgt[i * m + j] = i
+    for k in range(d):
+        Y[0, k] = G[0, k]
+    for n in range(N):
+        for i in range(m):
+            for k in range(d):
+                C[i, k] = Gs[n * m + i, k] + acc[i, n, k]
+        if not _vrk_stages(K, J, have_jac, t, n, Y, Z, C, c, A, explicit, tol, maxiter, stats,
+                           f, work, Jk, F, JF):
+            return NEWTON_FAILED, n + 1
+        for j in range(m):
+            phi(t[n] + c[j] * h, t[n] + c[j] * h, Z, n * m + j, f)
+            for k in range(d):
+                src[j, n, k] = h * b[j] * f[k]
+        stats[NFEV] += m
+        add_block(n + 1, kseq, khat, koff, src, acc, chan_src, chan_tgt, tw)
+        for k in range(d):
+            Y[n + 1, k] = G[n + 1, k] + acc[m, n + 1, k]
+            if not np.isfinite(Y[n + 1, k]):
+                return NOT_FINITE, n + 1
+    return SUCCESS, N
+
+
+def _sample_lags(lag, us, out):
+    """out[i] = k(us[i]) for a convolution kernel's lag function."""
+    for i in range(us.shape[0]):
+        lag(us[i], out[i])
+
+
 # -- lazy compilation with fixed signatures --------------------------------------------------
 
 _f8 = types.float64
@@ -320,13 +474,22 @@ _A2 = types.float64[:, ::1]
 _I8A = types.int64[::1]
 _RET = types.UniTuple(types.int64, 2)
 
+_A4 = types.float64[:, :, :, ::1]
+_C1 = types.complex128[::1]
 _SIGNATURES = {
+    "sample-lags": types.void(types.FunctionType(LAG_SIGNATURE), _A1, types.float64[:, :, ::1]),
+    "direct-conv": _RET(KernelFunction, JacobianFunction, types.boolean, KernelFunction, _A1, _A2, _A2,
+                        _A2, _A1, _A1, _A4, _C1, _I8A, _C1, _f8, types.int64, _I8A),
+    "vrk-conv": _RET(KernelFunction, JacobianFunction, types.boolean, KernelFunction, _A1, _A2, _A2,
+                     _A2, _A2, _A1, _A2, _A1, types.boolean, _A4, _C1, _I8A, _C1, _f8, types.int64,
+                     _I8A),
     "direct": _RET(KernelFunction, JacobianFunction, types.boolean, _A1, _A2, _A2, _A2, _A1, _A1,
                    _f8, types.int64, _I8A),
     "vrk": _RET(KernelFunction, JacobianFunction, types.boolean, _A1, _A2, _A2, _A2, _A2, _A1, _A2,
                 _A1, types.boolean, _f8, types.int64, _I8A),
 }
-_PYFUNCS = {"direct": _direct_loop, "vrk": _vrk_loop}
+_PYFUNCS = {"sample-lags": _sample_lags, "direct": _direct_loop, "vrk": _vrk_loop, "direct-conv": _direct_conv_loop,
+            "vrk-conv": _vrk_conv_loop}
 _COMPILED = {}
 
 

@@ -17,6 +17,7 @@ import numpy as np
 
 from ..quadrature import volterra_rule
 from . import _loops
+from ._fft import kernel_transforms
 from ._tableaux import ButcherTableau, classical_rk4, collocation_tableau
 
 __all__ = ["VolterraMethod", "DirectQuadrature", "VolterraRungeKutta", "METHODS"]
@@ -33,11 +34,23 @@ class VolterraMethod:
     uniform_only: bool = False
     description: str = ""
 
-    def solve(self, kernel, g_vec, t, tol, maxiter):  # pragma: no cover - interface
+    #: True if the method has a fast (FFT) history for convolution kernels
+    fast_convolution = False
+
+    def solve(self, kernel, g_vec, t, tol, maxiter, fast_history=False):  # pragma: no cover
         raise NotImplementedError
 
     def __repr__(self):
         return f"{type(self).__name__}({self.name!r}, order={self.order})"
+
+
+def _lag_sequences(kernel, lags, n_channels):
+    """kseq (Q, P, d, d): the convolution kernel k sampled at lags[q, p] (in time units)."""
+    d = kernel.dim
+    out = np.empty((lags.size, d, d))
+    _loops.compiled_loop("sample-lags")(kernel.structure["lag"], np.ascontiguousarray(lags.ravel()),
+                                        out)
+    return np.ascontiguousarray(out.reshape(n_channels, lags.shape[1], d, d))
 
 
 def _jacobian_args(kernel):
@@ -56,6 +69,7 @@ class DirectQuadrature(VolterraMethod):
 
     family = "direct"
     uniform_only = True
+    fast_convolution = True
 
     def __init__(self, rule_name, description=""):
         self.rule = volterra_rule(rule_name)
@@ -68,7 +82,7 @@ class DirectQuadrature(VolterraMethod):
         self._data = tuple(np.array(a, dtype=float, order="C")
                            for a in (self.rule.start, self.rule.left, self.rule.right))
 
-    def solve(self, kernel, g_vec, t, tol, maxiter):
+    def solve(self, kernel, g_vec, t, tol, maxiter, fast_history=False):
         if kernel.structure.get("kind") == "weakly-singular":
             raise ValueError(f"method {self.name!r} cannot integrate a weakly singular kernel; use a "
                              f"collocation method (gauss1..4, radau1..4) with product integration "
@@ -77,8 +91,17 @@ class DirectQuadrature(VolterraMethod):
         Y = np.zeros_like(G)
         counts = np.zeros(4, dtype=np.int64)
         jac, have = _jacobian_args(kernel)
-        status, index = _loops.compiled_loop("direct")(
-            kernel.evaluate, jac, have, t, G, Y, *self._data, tol, maxiter, counts)
+        if fast_history:
+            N = len(t) - 1
+            h = (t[-1] - t[0]) / N
+            kseq = _lag_sequences(kernel, (np.arange(N + 1) * h)[None, :], 1)
+            khat, koff, tw = kernel_transforms(kseq, N + 1)
+            status, index = _loops.compiled_loop("direct-conv")(
+                kernel.evaluate, jac, have, kernel.structure["phi"].evaluate, t, G, Y, *self._data,
+                kseq, khat, koff, tw, tol, maxiter, counts)
+        else:
+            status, index = _loops.compiled_loop("direct")(
+                kernel.evaluate, jac, have, t, G, Y, *self._data, tol, maxiter, counts)
         return Y, status, index, counts
 
 
@@ -97,6 +120,7 @@ class VolterraRungeKutta(VolterraMethod):
     """
 
     family = "vrk"
+    fast_convolution = True
 
     def __init__(self, name, tableau: ButcherTableau, order, stage_order=None, description="",
                  collocation=False):
@@ -109,7 +133,7 @@ class VolterraRungeKutta(VolterraMethod):
         self.description = description
         self._data = tuple(np.array(a, dtype=float, order="C") for a in (tableau.c, tableau.A, tableau.b))
 
-    def solve(self, kernel, g_vec, t, tol, maxiter):
+    def solve(self, kernel, g_vec, t, tol, maxiter, fast_history=False):
         if kernel.structure.get("kind") == "weakly-singular":
             if not self.collocation:
                 raise ValueError(f"method {self.name!r} cannot integrate a weakly singular kernel; "
@@ -127,9 +151,23 @@ class VolterraRungeKutta(VolterraMethod):
         Z = np.zeros((max(len(t) - 1, 1) * m, G.shape[1]))
         counts = np.zeros(4, dtype=np.int64)
         jac, have = _jacobian_args(kernel)
-        status, index = _loops.compiled_loop("vrk")(
-            kernel.evaluate, jac, have, t, G, Gs, Y, Z, *self._data, tab.explicit, tol, maxiter,
-            counts)
+        if fast_history:
+            N = len(t) - 1
+            h = (t[-1] - t[0]) / N
+            c = tab.c
+            shift = np.concatenate([c, [1.0]])[:, None] - c[None, :]   # (m+1, m): c_i - c_j
+            shift[m] = -c                                             # mesh value: p - c_j
+            p = np.arange(N + 1)
+            lags = ((p[None, None, :] + shift[:, :, None]) * h).reshape(m * (m + 1), N + 1)
+            kseq = _lag_sequences(kernel, lags, m * (m + 1))
+            khat, koff, tw = kernel_transforms(kseq, N + 1)
+            status, index = _loops.compiled_loop("vrk-conv")(
+                kernel.evaluate, jac, have, kernel.structure["phi"].evaluate, t, G, Gs, Y, Z,
+                *self._data, tab.explicit, kseq, khat, koff, tw, tol, maxiter, counts)
+        else:
+            status, index = _loops.compiled_loop("vrk")(
+                kernel.evaluate, jac, have, t, G, Gs, Y, Z, *self._data, tab.explicit, tol, maxiter,
+                counts)
         return Y, status, index, counts
 
 

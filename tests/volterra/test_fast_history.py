@@ -1,0 +1,93 @@
+"""The blocked FFT history equals the direct O(N^2) history to rounding."""
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from integrallimits import solve_volterra
+from integrallimits.kernels import convolution
+from integrallimits.volterra._fft import DIRECT_BLOCK, add_block, fft_inplace, kernel_transforms
+
+
+@pytest.mark.parametrize("M", [1, 2, 3, 7, 64, 65, 100, 257])
+def test_block_scheme_covers_every_pair_once(M):
+    covered = {}
+    for c in range(1, M + 1):
+        L = c & -c
+        for l in range(c - L, c):
+            for n in range(c, min(c + L, M + 1)):
+                covered[(l, n)] = covered.get((l, n), 0) + 1
+    assert set(covered) == {(l, n) for n in range(1, M + 1) for l in range(n)}
+    assert set(covered.values()) == {1} if covered else True
+
+
+def test_fft_matches_numpy():
+    rng = np.random.default_rng(1)
+    x = rng.standard_normal(256) + 1j * rng.standard_normal(256)
+    tw = np.exp(-2j * np.pi * np.arange(256) / 512)
+    y = x.copy()
+    fft_inplace(y, tw, False)
+    np.testing.assert_allclose(y, np.fft.fft(x), rtol=0, atol=1e-12)
+    fft_inplace(y, tw, True)
+    np.testing.assert_allclose(y, x, rtol=0, atol=1e-14)
+
+
+@settings(max_examples=15)
+@given(M=st.integers(2, 400), d=st.integers(1, 3), seed=st.integers(0, 2**31))
+def test_toeplitz_accumulator_equals_direct_sum(M, d, seed):
+    rng = np.random.default_rng(seed)
+    Q, ns, nt = 3, 2, 2
+    kseq = rng.standard_normal((Q, M, d, d))
+    src = rng.standard_normal((ns, M, d))
+    cs, ct = np.array([0, 1, 1]), np.array([1, 0, 1])
+    acc = np.zeros((nt, M, d))
+    khat, koff, tw = kernel_transforms(kseq, M)
+    for c in range(1, M):
+        add_block(c, kseq, khat, koff, src, acc, cs, ct, tw)
+    ref = np.zeros_like(acc)
+    for q in range(Q):
+        for n in range(M):
+            for l in range(n):
+                ref[ct[q], n] += kseq[q, n - l] @ src[cs[q], l]
+    scale = max(1.0, np.max(np.abs(ref)))
+    assert np.max(np.abs(acc - ref)) <= 1e-12 * scale
+
+
+def _random_kernel(rng, d):
+    a, b, w = rng.uniform(0.2, 1.5, size=3)
+    if d == 1:
+        return convolution(lambda u: a * np.exp(-b * u) * np.cos(w * u),
+                           lambda s, y: np.sin(y) + 0.5 * y)
+    M = rng.uniform(-1, 1, size=(d, d))
+    return convolution(lambda u: M * np.exp(-b * u), lambda s, y: np.tanh(y))
+
+
+@settings(max_examples=6)
+@given(seed=st.integers(0, 2**31), method=st.sampled_from(["trapezoid", "gregory6", "rk4", "radau2"]),
+       n=st.sampled_from([45, 100, 300]), d=st.sampled_from([1, 2]))
+def test_fast_history_equals_direct(seed, method, n, d):
+    """Random nonlinear (matrix) convolution kernels, N not a power of two."""
+    rng = np.random.default_rng(seed)
+    K = _random_kernel(rng, d)
+    g = (lambda t: 1.0 + 0.3 * t) if d == 1 else (lambda t: np.array([1.0, np.cos(t)]))
+    fast = solve_volterra(K, g, (0.0, 1.0), n, method=method, fast_history=True)
+    direct = solve_volterra(K, g, (0.0, 1.0), n, method=method, fast_history=False)
+    assert fast.status and direct.status
+    assert fast.stats["fast_history"] and not direct.stats["fast_history"]
+    rel = np.max(np.abs(fast.y - direct.y)) / max(1.0, np.max(np.abs(direct.y)))
+    assert rel <= 1e-12
+
+
+def test_fast_history_reaches_the_fft_levels():
+    """N = 600 > 2 * DIRECT_BLOCK, so FFT blocks are used; linear kernel, y = sin t."""
+    assert 600 > 4 * DIRECT_BLOCK
+    K = convolution(lambda u: np.exp(-u))
+    g = lambda t: np.sin(t) - 0.5 * (np.sin(t) - np.cos(t) + np.exp(-t))  # noqa: E731
+    sol = solve_volterra(K, g, (0.0, 1.0), 600, method="gregory4")
+    assert sol.stats["fast_history"]
+    assert np.max(np.abs(sol.y - np.sin(sol.t))) < 1e-12
+
+
+def test_fast_history_true_refused_when_it_cannot_apply():
+    with pytest.raises(ValueError, match="convolution"):
+        solve_volterra(lambda t, s, y: -y, lambda t: 1.0, (0.0, 1.0), 8, fast_history=True)
