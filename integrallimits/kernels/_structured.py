@@ -98,18 +98,25 @@ class _Convolution(KernelSpec):
             phi_kernel = as_kernel(phi_as_kernel, y0, t0, jacobian=phi_jac)
 
         phi_e = phi_kernel.evaluate
-
-        @numba.njit(KERNEL_SIGNATURE)
-        def evaluate(t, s, Y, j, out):
-            m = np.empty((out.shape[0], out.shape[0]))
-            lag(t - s, m)
-            f = np.empty(out.shape[0])
-            phi_e(t, s, Y, j, f)
-            for a in range(out.shape[0]):
-                acc = 0.0
-                for b in range(out.shape[0]):
-                    acc += m[a, b] * f[b]
-                out[a] = acc
+        if matrix:
+            @numba.njit(KERNEL_SIGNATURE, error_model="numpy", nogil=True)
+            def evaluate(t, s, Y, j, out):
+                m = np.empty((out.shape[0], out.shape[0]))
+                lag(t - s, m)
+                f = np.empty(out.shape[0])
+                phi_e(t, s, Y, j, f)
+                for a in range(out.shape[0]):
+                    acc = 0.0
+                    for b in range(out.shape[0]):
+                        acc += m[a, b] * f[b]
+                    out[a] = acc
+        else:  # scalar k: no temporary arrays on this hot path
+            @numba.njit(KERNEL_SIGNATURE, error_model="numpy", nogil=True)
+            def evaluate(t, s, Y, j, out):
+                phi_e(t, s, Y, j, out)
+                w = kj(t - s)
+                for a in range(out.shape[0]):
+                    out[a] *= w
 
         jacobian = None
         source = "finite-difference"

@@ -20,6 +20,7 @@ __all__ = ["STUDIES", "StudyResult", "atomic_write", "register"]
 #: study name -> "module:function" (modules under integrallimits.studies), loaded on use
 _LOCATIONS = {
     "orders": "orders:orders",
+    "fast-convolution": "fast_convolution:fast_convolution",
 }
 
 

@@ -16,3 +16,10 @@ def test_orders_study_quick_rows_and_files(tmp_path):
 
 def test_registry_lists_orders():
     assert "orders" in STUDIES and "orders" in list(STUDIES)
+
+
+def test_fast_convolution_study_quick():
+    res = STUDIES["fast-convolution"](quick=True, methods=("gregory4",))
+    assert {"N", "direct_seconds", "fast_seconds", "max_abs_difference"} <= set(res.columns)
+    assert [r["N"] for r in res.rows] == [256, 512, 1024, 2048, 4096]
+    assert all(r["max_abs_difference"] < 1e-12 for r in res.rows)
