@@ -1,79 +1,152 @@
-"""The integrand K(t, s, y) and the forcing g(t) in the form the compiled solvers call.
+"""The integrand K(t, s, y; theta) and the forcing g(t) in the form the compiled solvers call.
 
-Every kernel reaches the solvers as a :class:`Kernel`: a Numba function with the
-fixed signature ``KERNEL_SIGNATURE``,
+Every kernel reaches the solvers as a :class:`Kernel` holding Numba functions
+with fixed signatures:
 
-    evaluate(t, s, Y, j, out)      # out[:] = K(t, s, Y[j, :])
+    function(t, s, Y, j, theta, out)              # out[:] = K(t, s, Y[j, :]; theta)
+    block_sum(t, svals, Y, a, b, w, theta, out)   # out[:] = sum_r w[r] K(t, svals[r], Y[r])
+    jacobian_function(t, s, Y, j, theta, J)       # J[:, :] = dK/dy   (optional)
 
-and optionally an exact Jacobian ``jacobian(t, s, Y, j, J)`` (``J[:, :] = dK/dy``).
-Because the signature is fixed, the solver loops are compiled once (and cached
-on disk) for all kernels, and a user's function costs only the compilation of
-its own small body.  A kernel is compiled once per Python function: calling a
-solver again with the same function reuses it.
+theta is a flat parameter array (empty for kernels without parameters; the
+networks keep their weights there).  Because the signatures are fixed, the
+solver loops are compiled once (and cached on disk) for all kernels; a user's
+function costs only the compilation of its own small body, and the history
+sums run inside ``block_sum`` with the kernel inlined.  A kernel is compiled
+once per Python function: calling a solver again with the same function reuses it.
 """
 from __future__ import annotations
 
 import threading
 import weakref
 from dataclasses import dataclass, field
+from functools import cached_property
 
 import numba
 import numpy as np
 from numba.core import types
 from numba.core.errors import NumbaError
 
-__all__ = ["Kernel", "KERNEL_SIGNATURE", "JACOBIAN_SIGNATURE", "as_kernel", "as_forcing",
-           "KernelCompilationError"]
+__all__ = ["Kernel", "KERNEL_SIGNATURE", "JACOBIAN_SIGNATURE", "BLOCK_SIGNATURE", "as_kernel",
+           "as_forcing", "make_block_sum", "KernelCompilationError"]
 
-KERNEL_SIGNATURE = types.void(types.float64, types.float64, types.float64[:, ::1], types.int64,
-                              types.float64[::1])
-JACOBIAN_SIGNATURE = types.void(types.float64, types.float64, types.float64[:, ::1], types.int64,
-                                types.float64[:, ::1])
-KernelFunction = types.FunctionType(KERNEL_SIGNATURE)
-JacobianFunction = types.FunctionType(JACOBIAN_SIGNATURE)
+_f8, _i8 = types.float64, types.int64
+_A1, _A2 = types.float64[::1], types.float64[:, ::1]
+
+#: ``function(t, s, Y, j, theta, out)``: out[:] = K(t, s, Y[j]; theta)
+KERNEL_SIGNATURE = types.void(_f8, _f8, _A2, _i8, _A1, _A1)
+#: ``jacobian_function(t, s, Y, j, theta, J)``: J[:, :] = dK/dy (t, s, Y[j]; theta)
+JACOBIAN_SIGNATURE = types.void(_f8, _f8, _A2, _i8, _A1, _A2)
+#: ``block_sum(t, svals, Y, a, b, w, theta, out)``: out[:] = sum_{a <= r < b} w[r] K(t, svals[r], Y[r])
+BLOCK_SIGNATURE = types.void(_f8, _A1, _A2, _i8, _i8, _A1, _A1, _A1)
+#: The parameter-free forms (t, s, Y, j, out) still used by some solvers.
+LEGACY_KERNEL_SIGNATURE = types.void(_f8, _f8, _A2, _i8, _A1)
+LEGACY_JACOBIAN_SIGNATURE = types.void(_f8, _f8, _A2, _i8, _A2)
+
+ParamKernelFunction = types.FunctionType(KERNEL_SIGNATURE)
+ParamJacobianFunction = types.FunctionType(JACOBIAN_SIGNATURE)
+BlockSumFunction = types.FunctionType(BLOCK_SIGNATURE)
+KernelFunction = types.FunctionType(LEGACY_KERNEL_SIGNATURE)
+JacobianFunction = types.FunctionType(LEGACY_JACOBIAN_SIGNATURE)
+
+_FAST = dict(error_model="numpy", nogil=True)
 
 
 class KernelCompilationError(TypeError):
     """A user function could not be compiled with Numba."""
 
 
+def make_block_sum(function):
+    """The block sum of a compiled kernel ``function`` (its calls inlined in one loop)."""
+    @numba.njit(BLOCK_SIGNATURE, **_FAST)
+    def block_sum(t, svals, Y, a, b, w, theta, out):
+        d = out.shape[0]
+        tmp = np.empty(d)
+        for k in range(d):
+            out[k] = 0.0
+        for r in range(a, b):
+            function(t, svals[r], Y, r, theta, tmp)
+            wr = w[r]
+            for k in range(d):
+                out[k] += wr * tmp[k]
+    return block_sum
+
+
+def _legacy_kernel(function):
+    @numba.njit(LEGACY_KERNEL_SIGNATURE, **_FAST)
+    def evaluate(t, s, Y, j, out):
+        function(t, s, Y, j, out[:0], out)
+    return evaluate
+
+
+def _legacy_jacobian(function):
+    @numba.njit(LEGACY_JACOBIAN_SIGNATURE, **_FAST)
+    def jacobian(t, s, Y, j, J):
+        function(t, s, Y, j, J[0, :0], J)
+    return jacobian
+
+
+_EMPTY = np.zeros(0)
+
+
 @dataclass(frozen=True, eq=False)
 class Kernel:
-    """A compiled integrand K(t, s, y) of a Volterra equation.
+    """A compiled integrand K(t, s, y; theta) of a Volterra equation.
 
     Parameters
     ----------
-    evaluate : numba function with ``KERNEL_SIGNATURE``
-        ``evaluate(t, s, Y, j, out)`` writes K(t, s, Y[j]) into ``out``.
+    function : numba function with ``KERNEL_SIGNATURE``
+        ``function(t, s, Y, j, theta, out)`` writes K(t, s, Y[j]; theta) into ``out``.
     dim : int
         Dimension d of y (1 for scalar problems).
     scalar : bool
         True if the user-facing y is a scalar.
-    jacobian : numba function with ``JACOBIAN_SIGNATURE`` or None
-        ``jacobian(t, s, Y, j, J)`` writes dK/dy (d x d) into ``J``.  Without it,
-        Newton iterations use finite differences.
+    jacobian_function : numba function with ``JACOBIAN_SIGNATURE`` or None
+        Writes dK/dy (d x d) into its last argument.  Without it, Newton iterations
+        use finite differences.
+    block_sum : numba function with ``BLOCK_SIGNATURE``, optional
+        sum_{a <= r < b} w[r] K(t, svals[r], Y[r]): the history sums, with the
+        kernel inlined (built from ``function`` when not given).
     jacobian_source : str
         "user", "sympy", "analytic" or "finite-difference".
     probe : callable
-        ``probe(t, s, y) -> ndarray (d,)``, evaluated in Python (for checks).
+        The user's function, for checks in Python.
     structure : dict
         What the solvers may exploit, e.g. ``{"kind": "convolution", ...}``.
+    params : ndarray
+        theta, passed to every call (empty for kernels without parameters).
     """
 
-    evaluate: object
+    function: object
     dim: int
     scalar: bool
-    jacobian: object = None
+    jacobian_function: object = None
+    block_sum: object = None
     jacobian_source: str = "finite-difference"
     probe: object = None
     structure: dict = field(default_factory=lambda: {"kind": "general"})
     name: str = "K"
+    params: np.ndarray = field(default_factory=lambda: _EMPTY)
+
+    def __post_init__(self):
+        if self.block_sum is None:
+            object.__setattr__(self, "block_sum", make_block_sum(self.function))
+        object.__setattr__(self, "params", np.ascontiguousarray(self.params, dtype=float))
+
+    @cached_property
+    def evaluate(self):
+        """The parameter-free form ``evaluate(t, s, Y, j, out)`` (theta empty)."""
+        return _legacy_kernel(self.function)
+
+    @cached_property
+    def jacobian(self):
+        """The parameter-free Jacobian ``jacobian(t, s, Y, j, J)``, or None."""
+        return None if self.jacobian_function is None else _legacy_jacobian(self.jacobian_function)
 
     def __call__(self, t, s, y):
         """Evaluate K(t, s, y) (Python-level, for checks and dense output)."""
         Y = np.ascontiguousarray(np.reshape(np.asarray(y, dtype=float), (1, self.dim)))
         out = np.empty(self.dim)
-        self.evaluate(float(t), float(s), Y, 0, out)
+        self.function(float(t), float(s), Y, 0, self.params, out)
         return out[0] if self.scalar else out
 
 
@@ -88,10 +161,10 @@ def _njit_user(func, what):
     if isinstance(func, numba.core.registry.CPUDispatcher):
         return func
     try:
-        return numba.njit(func, cache=True)
+        return numba.njit(func, cache=True, **_FAST)
     except (RuntimeError, TypeError, ValueError, OSError):
         # Functions without a source file (interactive, exec) cannot be cached on disk.
-        return numba.njit(func)
+        return numba.njit(func, **_FAST)
 
 
 def _compile(factory, what, func):
@@ -107,27 +180,48 @@ def _compile(factory, what, func):
 
 
 def _wrap_kernel(fj, scalar):
+    """(function, block_sum) for a user function fj(t, s, y)."""
     if scalar:
-        @numba.njit(KERNEL_SIGNATURE, error_model="numpy", nogil=True)
-        def evaluate(t, s, Y, j, out):
+        @numba.njit(KERNEL_SIGNATURE, **_FAST)
+        def function(t, s, Y, j, theta, out):
             out[0] = fj(t, s, Y[j, 0])
+
+        # Slices starting at 0 drop Numba's negative-index checks and reassociation lets
+        # LLVM vectorise the reduction (the order of the sum changes at rounding level only).
+        @numba.njit(BLOCK_SIGNATURE, fastmath={"reassoc", "contract"}, **_FAST)
+        def block_sum(t, svals, Y, a, b, w, theta, out):
+            ws, ss, ys = w[a:b], svals[a:b], Y[a:b]
+            acc = 0.0
+            for r in range(ws.shape[0]):
+                acc += ws[r] * fj(t, ss[r], ys[r, 0])
+            out[0] = acc
     else:
-        @numba.njit(KERNEL_SIGNATURE, error_model="numpy", nogil=True)
-        def evaluate(t, s, Y, j, out):
+        @numba.njit(KERNEL_SIGNATURE, **_FAST)
+        def function(t, s, Y, j, theta, out):
             r = np.asarray(fj(t, s, Y[j]))
             for k in range(out.shape[0]):
                 out[k] = r[k]
-    return evaluate
+
+        @numba.njit(BLOCK_SIGNATURE, **_FAST)
+        def block_sum(t, svals, Y, a, b, w, theta, out):
+            ws, ss, ys = w[a:b], svals[a:b], Y[a:b]
+            for k in range(out.shape[0]):
+                out[k] = 0.0
+            for r in range(ws.shape[0]):
+                v = np.asarray(fj(t, ss[r], ys[r]))
+                for k in range(out.shape[0]):
+                    out[k] += ws[r] * v[k]
+    return function, block_sum
 
 
 def _wrap_jacobian(fj, scalar):
     if scalar:
-        @numba.njit(JACOBIAN_SIGNATURE, error_model="numpy", nogil=True)
-        def jacobian(t, s, Y, j, J):
+        @numba.njit(JACOBIAN_SIGNATURE, **_FAST)
+        def jacobian(t, s, Y, j, theta, J):
             J[0, 0] = fj(t, s, Y[j, 0])
     else:
-        @numba.njit(JACOBIAN_SIGNATURE, error_model="numpy", nogil=True)
-        def jacobian(t, s, Y, j, J):
+        @numba.njit(JACOBIAN_SIGNATURE, **_FAST)
+        def jacobian(t, s, Y, j, theta, J):
             r = np.asarray(fj(t, s, Y[j]))
             for a in range(J.shape[0]):
                 for b in range(J.shape[1]):
@@ -210,12 +304,13 @@ def as_kernel(K, y0, t0=0.0, jacobian=None):
         if cached is not None and cached[1] is jacobian:
             return cached[0]
         fj = _njit_user(K, "K")
-        evaluate = _compile(lambda: _wrap_kernel(fj, scalar), "K(t, s, y)", K)
+        function, block_sum = _compile(lambda: _wrap_kernel(fj, scalar), "K(t, s, y)", K)
         jac = None
         if jacobian is not None:
             jj = _njit_user(jacobian, "jacobian")
             jac = _compile(lambda: _wrap_jacobian(jj, scalar), "jacobian(t, s, y)", jacobian)
-        kernel = Kernel(evaluate, dim, scalar, jac, "user" if jac is not None else "finite-difference",
+        kernel = Kernel(function, dim, scalar, jac, block_sum,
+                        "user" if jac is not None else "finite-difference",
                         probe=K, name=getattr(K, "__name__", "K"))
         per_func[key] = (kernel, jacobian)
         return kernel
@@ -224,8 +319,10 @@ def as_kernel(K, y0, t0=0.0, jacobian=None):
 def as_forcing(g, t0):
     """Return (g_vec, y0): ``g_vec(times) -> (len(times), d)`` float array and g(t0).
 
-    ``g`` is evaluated pointwise in Python (it is called O(N) times, the kernel
-    O(N^2)), which accepts any callable returning a float or a (d,) array.
+    ``g`` is called on the whole array of times when it broadcasts to exactly the
+    expected shape and agrees with pointwise calls at three of the points;
+    otherwise it is evaluated pointwise in Python (it is called O(N) times, the
+    kernel O(N^2)), which accepts any callable returning a float or a (d,) array.
     """
     if not callable(g):
         raise TypeError(f"g must be callable g(t), got {type(g).__name__}")
@@ -243,14 +340,39 @@ def as_forcing(g, t0):
     y0 = y0.astype(float)
     shape = y0.shape
 
+    d = 1 if not shape else shape[0]
+
+    def pointwise(ti):
+        v = np.asarray(g(float(ti)), dtype=float)
+        if v.shape != shape:
+            raise ValueError(f"g(t) returned shape {v.shape} at t = {ti}; expected {shape}")
+        return v
+
+    def vectorised(times):
+        """g on the whole array at once, if g broadcasts to exactly the right shape and
+        agrees with pointwise calls at three points; else None."""
+        if times.size <= 8 or times.size == d:
+            return None
+        try:
+            with np.errstate(all="ignore"):
+                v = np.asarray(g(times), dtype=float)
+        except Exception:  # g is not written for arrays: evaluate pointwise
+            return None
+        if v.shape != (times.size,) + shape:
+            return None
+        v = v.reshape(times.size, d)
+        for i in (0, times.size // 2, times.size - 1):
+            if not np.array_equal(v[i], pointwise(times[i]).reshape(d), equal_nan=True):
+                return None
+        return v
+
     def g_vec(times):
         times = np.asarray(times, dtype=float)
-        out = np.empty((times.size, 1 if not shape else shape[0]))
-        for i, ti in enumerate(times):
-            v = np.asarray(g(float(ti)), dtype=float)
-            if v.shape != shape:
-                raise ValueError(f"g(t) returned shape {v.shape} at t = {ti}; expected {shape}")
-            out[i] = v
+        out = vectorised(times)
+        if out is None:
+            out = np.empty((times.size, d))
+            for i, ti in enumerate(times):
+                out[i] = pointwise(ti)
         bad = ~np.isfinite(out)
         if bad.any():
             i = int(np.nonzero(bad.any(axis=1))[0][0])

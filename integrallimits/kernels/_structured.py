@@ -9,13 +9,36 @@ from __future__ import annotations
 import numba
 import numpy as np
 
-from ._kernel import (JACOBIAN_SIGNATURE, KERNEL_SIGNATURE, Kernel, _check_value, _compile,
-                      _njit_user, as_kernel)
+from .._numba import jit
+from ._kernel import (BLOCK_SIGNATURE, JACOBIAN_SIGNATURE, KERNEL_SIGNATURE, Kernel, _check_value,
+                      _compile, _njit_user, as_kernel)
 
 __all__ = ["convolution", "weakly_singular", "KernelSpec", "LAG_SIGNATURE"]
 
 #: k(u) written into a (d, d) (or (1, 1)) matrix: void(u, out)
 LAG_SIGNATURE = numba.types.void(numba.types.float64, numba.types.float64[:, ::1])
+
+
+@jit(KERNEL_SIGNATURE)
+def _identity(t, s, Y, j, theta, out):
+    for a in range(out.shape[0]):
+        out[a] = Y[j, a]
+
+
+@jit(JACOBIAN_SIGNATURE)
+def _identity_jacobian(t, s, Y, j, theta, J):
+    for a in range(J.shape[0]):
+        for b in range(J.shape[1]):
+            J[a, b] = 1.0 if a == b else 0.0
+
+
+@jit(BLOCK_SIGNATURE)
+def _identity_block(t, svals, Y, a, b, w, theta, out):
+    for k in range(out.shape[0]):
+        out[k] = 0.0
+    for r in range(a, b):
+        for k in range(out.shape[0]):
+            out[k] += w[r] * Y[r, k]
 
 
 class KernelSpec:
@@ -77,17 +100,8 @@ class _Convolution(KernelSpec):
         lag = _compile(make_lag, "k(u)", self.k)
         # phi as a kernel (t is ignored): phi(s, y) -> K-signature function
         if self.phi is None:
-            @numba.njit(KERNEL_SIGNATURE)
-            def phi_eval(t, s, Y, j, out):
-                for a in range(out.shape[0]):
-                    out[a] = Y[j, a]
-
-            @numba.njit(JACOBIAN_SIGNATURE)
-            def phi_jac(t, s, Y, j, J):
-                for a in range(J.shape[0]):
-                    for b in range(J.shape[1]):
-                        J[a, b] = 1.0 if a == b else 0.0
-            phi_kernel = Kernel(phi_eval, dim, scalar, phi_jac, "analytic", name="identity")
+            phi_kernel = Kernel(_identity, dim, scalar, _identity_jacobian, _identity_block,
+                                "analytic", name="identity")
         else:
             phi_fn = _njit_user(self.phi, "phi")
             phi_as_kernel = lambda t, s, y: phi_fn(s, y)  # noqa: E731
@@ -97,14 +111,14 @@ class _Convolution(KernelSpec):
                 phi_jac = lambda t, s, y: phi_jac_fn(s, y)  # noqa: E731
             phi_kernel = as_kernel(phi_as_kernel, y0, t0, jacobian=phi_jac)
 
-        phi_e = phi_kernel.evaluate
+        phi_e = phi_kernel.function
         if matrix:
             @numba.njit(KERNEL_SIGNATURE, error_model="numpy", nogil=True)
-            def evaluate(t, s, Y, j, out):
+            def evaluate(t, s, Y, j, theta, out):
                 m = np.empty((out.shape[0], out.shape[0]))
                 lag(t - s, m)
                 f = np.empty(out.shape[0])
-                phi_e(t, s, Y, j, f)
+                phi_e(t, s, Y, j, theta, f)
                 for a in range(out.shape[0]):
                     acc = 0.0
                     for b in range(out.shape[0]):
@@ -112,23 +126,23 @@ class _Convolution(KernelSpec):
                     out[a] = acc
         else:  # scalar k: no temporary arrays on this hot path
             @numba.njit(KERNEL_SIGNATURE, error_model="numpy", nogil=True)
-            def evaluate(t, s, Y, j, out):
-                phi_e(t, s, Y, j, out)
+            def evaluate(t, s, Y, j, theta, out):
+                phi_e(t, s, Y, j, theta, out)
                 w = kj(t - s)
                 for a in range(out.shape[0]):
                     out[a] *= w
 
         jacobian = None
         source = "finite-difference"
-        if phi_kernel.jacobian is not None:
-            phi_j = phi_kernel.jacobian
+        if phi_kernel.jacobian_function is not None:
+            phi_j = phi_kernel.jacobian_function
 
-            @numba.njit(JACOBIAN_SIGNATURE)
-            def jacobian(t, s, Y, j, J):
+            @numba.njit(JACOBIAN_SIGNATURE, error_model="numpy", nogil=True)
+            def jacobian(t, s, Y, j, theta, J):
                 m = np.empty((J.shape[0], J.shape[0]))
                 lag(t - s, m)
                 P = np.empty((J.shape[0], J.shape[0]))
-                phi_j(t, s, Y, j, P)
+                phi_j(t, s, Y, j, theta, P)
                 for a in range(J.shape[0]):
                     for b in range(J.shape[1]):
                         acc = 0.0
@@ -139,7 +153,7 @@ class _Convolution(KernelSpec):
 
         structure = {"kind": "convolution", "lag": lag, "phi": phi_kernel, "matrix": matrix,
                      "linear": self.phi is None}
-        return Kernel(evaluate, dim, scalar, jacobian, source, probe=None, structure=structure,
+        return Kernel(evaluate, dim, scalar, jacobian, None, source, probe=None, structure=structure,
                       name="convolution")
 
 
@@ -181,18 +195,18 @@ class _WeaklySingular(KernelSpec):
 
     def _build(self, y0, t0, scalar, dim):
         smooth = as_kernel(self.k, y0, t0, jacobian=self.jacobian)
-        inner = smooth.evaluate
+        inner = smooth.function
         alpha = self.alpha
 
-        @numba.njit(KERNEL_SIGNATURE)
-        def evaluate(t, s, Y, j, out):
-            inner(t, s, Y, j, out)
+        @numba.njit(KERNEL_SIGNATURE, error_model="numpy", nogil=True)
+        def evaluate(t, s, Y, j, theta, out):
+            inner(t, s, Y, j, theta, out)
             w = (t - s) ** (-alpha)
             for a in range(out.shape[0]):
                 out[a] *= w
 
         structure = {"kind": "weakly-singular", "alpha": alpha, "smooth": smooth}
-        return Kernel(evaluate, dim, scalar, None, smooth.jacobian_source, probe=None,
+        return Kernel(evaluate, dim, scalar, None, None, smooth.jacobian_source, probe=None,
                       structure=structure, name="weakly-singular")
 
 

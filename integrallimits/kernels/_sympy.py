@@ -39,7 +39,8 @@ from sympy.printing.codeprinter import PrintMethodNotImplementedError
 from sympy.printing.pycode import PythonCodePrinter
 
 from .._numba import jit
-from ._kernel import JACOBIAN_SIGNATURE, KERNEL_SIGNATURE, Kernel, KernelCompilationError
+from ._kernel import (BLOCK_SIGNATURE, JACOBIAN_SIGNATURE, KERNEL_SIGNATURE, Kernel,
+                      KernelCompilationError)
 from ._parse import parse_expression, parse_vector
 
 __all__ = ["from_sympy", "forcing_from_sympy", "kernel_from_text", "forcing_from_text",
@@ -133,12 +134,23 @@ def _kernel_source(K, J, y_names, scalar, what):
         "import numpy as np",
         "",
         "",
-        "def kernel(t, s, Y, j, out):",
+        "def kernel(t, s, Y, j, theta, out):",
         *load_Y,
         *_print_body(K, out_targets, what),
         "",
         "",
-        "def jacobian(t, s, Y, j, J):",
+        "def block_sum(t, svals, Y, a, b, w, theta, out):",
+        "    _ws, _ss, _ys = w[a:b], svals[a:b], Y[a:b]",
+        *[f"    _acc{k} = 0.0" for k in range(d)],
+        "    for _r in range(_ws.shape[0]):",
+        "        s = _ss[_r]",
+        *["    " + line.replace("Y[j,", "_ys[_r,") for line in load_Y],
+        *_print_body(K, [f"_k{k}" for k in range(d)], what, indent="        "),
+        *[f"        _acc{k} += _ws[_r] * _k{k}" for k in range(d)],
+        *[f"    out[{k}] = _acc{k}" for k in range(d)],
+        "",
+        "",
+        "def jacobian(t, s, Y, j, theta, J):",
         *load_Y,
         *_print_body(J, jac_targets, f"the Jacobian dK/dy of {what}"),
         "",
@@ -442,15 +454,16 @@ def from_sympy(K, t, s, y, *, name="K"):
             module = _load_module(source, digest, "kernel")
             try:
                 evaluate = jit(KERNEL_SIGNATURE)(module.kernel)
+                block = jit(BLOCK_SIGNATURE, fastmath={"reassoc", "contract"})(module.block_sum)
                 jacobian = jit(JACOBIAN_SIGNATURE)(module.jacobian)
             except NumbaError as exc:
                 raise _compile_error(_describe(name, exprs), exc) from None
-            compiled = (evaluate, jacobian, module.probe)
+            compiled = (evaluate, jacobian, block, module.probe)
             _COMPILED[digest] = compiled
-    evaluate, jacobian, probe = compiled
+    evaluate, jacobian, block, probe = compiled
     structure = {"kind": "general", "expression": exprs[0] if scalar else exprs,
                  "variables": (t, s, y)}
-    return Kernel(evaluate, d, scalar, jacobian, "sympy", probe=probe, structure=structure,
+    return Kernel(evaluate, d, scalar, jacobian, block, "sympy", probe=probe, structure=structure,
                   name=name)
 
 

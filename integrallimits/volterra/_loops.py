@@ -1,9 +1,12 @@
 """Compiled loops of the Volterra solvers: one loop per method family.
 
 The loops are plain Python functions compiled lazily (on first use) with explicit
-signatures whose kernel arguments are Numba first-class functions
-(``KERNEL_SIGNATURE``).  So each loop is compiled once for every kernel, and
+signatures whose kernel arguments are Numba first-class functions (the kernel
+``function``, its ``jacobian_function`` and its ``block_sum``, see
+``integrallimits.kernels``).  So each loop is compiled once for every kernel, and
 cached on disk: a new user kernel costs only the compilation of its own body.
+The history sums go through the kernel's ``block_sum`` (the kernel inlined in
+one loop), single evaluations through ``function``.
 
 Conventions: states are C-contiguous (M, d) float64 arrays; ``stats`` is an
 int64 array [kernel evaluations, Jacobian evaluations, Newton iterations,
@@ -17,7 +20,9 @@ import numpy as np
 from numba import njit
 
 from .._numba import JIT_OPTIONS, types
-from ..kernels._kernel import JacobianFunction, KernelFunction
+from .._linalg import solve_inplace
+from ..kernels._kernel import (BlockSumFunction, JacobianFunction, KernelFunction,
+                               ParamJacobianFunction, ParamKernelFunction)
 from ..kernels._structured import LAG_SIGNATURE
 from ._fft import add_block
 
@@ -59,7 +64,50 @@ def _kernel_jacobian(K, J, have_jac, t, s, Y, j, Jout, f0, work, stats):
 
 
 @_helper
-def _start_block(K, J, have_jac, t, G, Y, start, h, tol, maxiter, stats):
+def _jacobian_p(K, J, have_jac, t, s, Y, j, theta, Jout, f0, work, stats):
+    """dK/dy at (t, s, Y[j]; theta) into Jout: exact if given, else forward differences.
+
+    ``f0`` must hold K(t, s, Y[j]) when differences are used; Y[j] is restored.
+    """
+    d = Y.shape[1]
+    stats[NJEV] += 1
+    if have_jac:
+        J(t, s, Y, j, theta, Jout)
+        return
+    for b in range(d):
+        yb = Y[j, b]
+        step = 1.4901161193847656e-08 * max(1.0, abs(yb))
+        Y[j, b] = yb + step
+        step = Y[j, b] - yb  # the step actually representable
+        K(t, s, Y, j, theta, work)
+        stats[NFEV] += 1
+        Y[j, b] = yb
+        for a in range(d):
+            Jout[a, b] = (work[a] - f0[a]) / step
+
+
+@_helper
+def _newton_update(Z, r0, rows, F, JF, tol):
+    """Z[r0 + i] -= (JF^{-1} F)[i] for i < rows; returns 1 converged, 0 not yet, -1 failed."""
+    d = Z.shape[1]
+    if not _all_finite(F) or not _all_finite(JF):
+        return -1
+    if not solve_inplace(JF, F):
+        return -1
+    size = 0.0
+    scale = 1.0
+    for i in range(rows):
+        for k in range(d):
+            Z[r0 + i, k] -= F[i * d + k]
+            size = max(size, abs(F[i * d + k]))
+            scale = max(scale, abs(Z[r0 + i, k]))
+    if not np.isfinite(size):
+        return -1
+    return 1 if size <= tol * scale else 0
+
+
+@_helper
+def _start_block(K, J, have_jac, theta, t, G, Y, start, h, tol, maxiter, stats):
     """Rows 1..S-1 of a rule with a starting block: Newton on the (S-1) d unknowns together."""
     S = start.shape[0]
     d = Y.shape[1]
@@ -86,29 +134,18 @@ def _start_block(K, J, have_jac, t, G, Y, start, h, tol, maxiter, stats):
                 w = h * start[n, j]
                 if w == 0.0:
                     continue
-                K(t[n], t[j], Y, j, f)
+                K(t[n], t[j], Y, j, theta, f)
                 stats[NFEV] += 1
                 for k in range(d):
                     F[(n - 1) * d + k] -= w * f[k]
                 if j > 0:
-                    _kernel_jacobian(K, J, have_jac, t[n], t[j], Y, j, Jk, f, work, stats)
+                    _jacobian_p(K, J, have_jac, t[n], t[j], Y, j, theta, Jk, f, work, stats)
                     for a in range(d):
                         for b in range(d):
                             JF[(n - 1) * d + a, (j - 1) * d + b] -= w * Jk[a, b]
-        if not _all_finite(F) or not _all_finite(JF):
-            return False
-        delta = np.linalg.solve(JF, F)
-        size = 0.0
-        scale = 1.0
-        for n in range(1, S):
-            for k in range(d):
-                Y[n, k] -= delta[(n - 1) * d + k]
-                size = max(size, abs(delta[(n - 1) * d + k]))
-                scale = max(scale, abs(Y[n, k]))
-        if not np.isfinite(size):
-            return False
-        if size <= tol * scale:
-            return True
+        state = _newton_update(Y, 1, S - 1, F, JF, tol)
+        if state != 0:
+            return state == 1
     return False
 
 
@@ -124,7 +161,7 @@ def _diagonal(n, left, right):
 
 
 @_helper
-def _finish_step(K, J, have_jac, tn, hist, hw, Y, n, tol, maxiter, f, work, Jk, stats):
+def _finish_step(K, J, have_jac, theta, tn, hist, hw, Y, n, tol, maxiter, f, work, Jk, stats):
     """Y[n] = hist + hw K(t_n, t_n, Y[n]): explicit if hw == 0, else Newton from Y[n-1]."""
     d = Y.shape[1]
     if hw == 0.0:
@@ -133,7 +170,8 @@ def _finish_step(K, J, have_jac, tn, hist, hw, Y, n, tol, maxiter, f, work, Jk, 
     else:
         for k in range(d):
             Y[n, k] = Y[n - 1, k]
-        if not _newton_point(K, J, have_jac, tn, hist, hw, Y, n, tol, maxiter, f, work, Jk, stats):
+        if not _newton_point(K, J, have_jac, theta, tn, hist, hw, Y, n, tol, maxiter, f, work, Jk,
+                             stats):
             return NEWTON_FAILED
     for k in range(d):
         if not np.isfinite(Y[n, k]):
@@ -141,7 +179,45 @@ def _finish_step(K, J, have_jac, tn, hist, hw, Y, n, tol, maxiter, f, work, Jk, 
     return SUCCESS
 
 
-def _direct_loop(K, J, have_jac, t, G, Y, start, left, right, tol, maxiter, stats):
+@_helper
+def _weight(n, j, left, right):
+    """w_nj = 1 + left[j] + right[n - j] (each where defined), rows n >= S."""
+    w = 1.0
+    if j < left.shape[0]:
+        w += left[j]
+    if n - j < right.shape[0]:
+        w += right[n - j]
+    return w
+
+
+@_helper
+def _direct_history(K, B, theta, t, Y, n, left, right, ones, hist, f):
+    """sum_{j<n} w_nj K(t_n, t_j, Y_j): the unit-weight interior by the block sum, the
+    corrected ends one by one.  Returns the number of kernel evaluations."""
+    d = Y.shape[1]
+    lo = min(left.shape[0], n)
+    hi = max(lo, n - right.shape[0] + 1)
+    B(t[n], t, Y, lo, hi, ones, theta, hist)
+    calls = hi - lo
+    for j in range(lo):
+        calls += _add_weighted(K, theta, t, Y, n, j, _weight(n, j, left, right), hist, f)
+    for j in range(hi, n):
+        calls += _add_weighted(K, theta, t, Y, n, j, _weight(n, j, left, right), hist, f)
+    return calls
+
+
+@_helper
+def _add_weighted(K, theta, t, Y, n, j, w, hist, f):
+    """hist += w K(t_n, t_j, Y_j) (skipped for w = 0); returns the evaluations made."""
+    if w == 0.0:
+        return 0
+    K(t[n], t[j], Y, j, theta, f)
+    for k in range(hist.shape[0]):
+        hist[k] += w * f[k]
+    return 1
+
+
+def _direct_loop(K, J, have_jac, B, theta, t, G, Y, start, left, right, tol, maxiter, stats):
     """Direct quadrature y_n = g_n + h sum_{j<=n} w_nj K(t_n, t_j, y_j) on a uniform mesh.
 
     Rows n < S (S = start.shape[0]) form one coupled system over Y[1..S-1];
@@ -151,39 +227,22 @@ def _direct_loop(K, J, have_jac, t, G, Y, start, left, right, tol, maxiter, stat
     d = Y.shape[1]
     h = (t[N] - t[0]) / N
     S = start.shape[0]
-    nl = left.shape[0]
-    nr = right.shape[0]
     f = np.empty(d)
     work = np.empty(d)
     Jk = np.empty((d, d))
+    ones = np.ones(N + 1)
     for k in range(d):
         Y[0, k] = G[0, k]
-
-    if S > 1 and not _start_block(K, J, have_jac, t, G, Y, start, h, tol, maxiter, stats):
+    if S > 1 and not _start_block(K, J, have_jac, theta, t, G, Y, start, h, tol, maxiter, stats):
         return NEWTON_FAILED, 1
-
-    # -- the remaining steps, one at a time
     hist = np.empty(d)
     calls = 0
     for n in range(S, N + 1):
-        for k in range(d):
-            hist[k] = 0.0
-        for j in range(n):
-            w = 1.0
-            if j < nl:
-                w += left[j]
-            if n - j < nr:
-                w += right[n - j]
-            if w == 0.0:
-                continue
-            K(t[n], t[j], Y, j, f)
-            calls += 1
-            for k in range(d):
-                hist[k] += w * f[k]
+        calls += _direct_history(K, B, theta, t, Y, n, left, right, ones, hist, f)
         for k in range(d):
             hist[k] = G[n, k] + h * hist[k]
-        status = _finish_step(K, J, have_jac, t[n], hist, h * _diagonal(n, left, right), Y, n, tol,
-                              maxiter, f, work, Jk, stats)
+        status = _finish_step(K, J, have_jac, theta, t[n], hist, h * _diagonal(n, left, right), Y, n,
+                              tol, maxiter, f, work, Jk, stats)
         if status != SUCCESS:
             stats[NFEV] += calls
             return status, n
@@ -192,44 +251,30 @@ def _direct_loop(K, J, have_jac, t, G, Y, start, left, right, tol, maxiter, stat
 
 
 @_helper
-def _newton_point(K, J, have_jac, t, c, hw, Y, n, tol, maxiter, f, work, Jk, stats):
+def _newton_point(K, J, have_jac, theta, t, c, hw, Y, n, tol, maxiter, f, work, Jk, stats):
     """Solve Y[n] = c + hw K(t, t, Y[n]) by Newton from the value in Y[n]."""
     d = Y.shape[1]
     F = np.empty(d)
     stats[NSOLVE] += 1
     for it in range(maxiter):
         stats[NIT] += 1
-        K(t, t, Y, n, f)
+        K(t, t, Y, n, theta, f)
         stats[NFEV] += 1
         for k in range(d):
             F[k] = Y[n, k] - c[k] - hw * f[k]
-        _kernel_jacobian(K, J, have_jac, t, t, Y, n, Jk, f, work, stats)
+        _jacobian_p(K, J, have_jac, t, t, Y, n, theta, Jk, f, work, stats)
         for a in range(d):
             for b in range(d):
                 Jk[a, b] = (1.0 if a == b else 0.0) - hw * Jk[a, b]
-        if not _all_finite(F) or not _all_finite(Jk):
-            return False
-        if d == 1:
-            if Jk[0, 0] == 0.0:
-                return False
-            work[0] = F[0] / Jk[0, 0]
-        else:
-            work[:] = np.linalg.solve(Jk, F)
-        size = 0.0
-        scale = 1.0
-        for k in range(d):
-            Y[n, k] -= work[k]
-            size = max(size, abs(work[k]))
-            scale = max(scale, abs(Y[n, k]))
-        if not np.isfinite(size):
-            return False
-        if size <= tol * scale:
-            return True
+        state = _newton_update(Y, n, 1, F, Jk, tol)
+        if state != 0:
+            return state == 1
     return False
 
 
 @_helper
-def _vrk_stages(K, J, have_jac, t, n, Y, Z, C, c, A, explicit, tol, maxiter, stats, f, work, Jk, F, JF):
+def _vrk_stages(K, J, have_jac, theta, t, n, Y, Z, C, c, A, explicit, tol, maxiter, stats, f, work, Jk,
+                F, JF):
     """Solve Z_ni = C_i + h sum_j a_ij K(t_ni, t_nj, Z_nj) for the stages of interval n.
 
     Explicit tableaux go stage by stage; others solve the m d unknowns together by
@@ -247,7 +292,7 @@ def _vrk_stages(K, J, have_jac, t, n, Y, Z, C, c, A, explicit, tol, maxiter, sta
                 Z[r0 + i, k] = C[i, k]
             for j in range(i):
                 if A[i, j] != 0.0:
-                    K(ti, t[n] + c[j] * h, Z, r0 + j, f)
+                    K(ti, t[n] + c[j] * h, Z, r0 + j, theta, f)
                     stats[NFEV] += 1
                     for k in range(d):
                         Z[r0 + i, k] += h * A[i, j] * f[k]
@@ -270,32 +315,21 @@ def _vrk_stages(K, J, have_jac, t, n, Y, Z, C, c, A, explicit, tol, maxiter, sta
                 if A[i, j] == 0.0:
                     continue
                 tj = t[n] + c[j] * h
-                K(ti, tj, Z, r0 + j, f)
+                K(ti, tj, Z, r0 + j, theta, f)
                 stats[NFEV] += 1
                 for k in range(d):
                     F[i * d + k] -= h * A[i, j] * f[k]
-                _kernel_jacobian(K, J, have_jac, ti, tj, Z, r0 + j, Jk, f, work, stats)
+                _jacobian_p(K, J, have_jac, ti, tj, Z, r0 + j, theta, Jk, f, work, stats)
                 for a in range(d):
                     for q in range(d):
                         JF[i * d + a, j * d + q] -= h * A[i, j] * Jk[a, q]
-        if not _all_finite(F) or not _all_finite(JF):
-            return False
-        delta = np.linalg.solve(JF, F)
-        size = 0.0
-        scale = 1.0
-        for i in range(m):
-            for k in range(d):
-                Z[r0 + i, k] -= delta[i * d + k]
-                size = max(size, abs(delta[i * d + k]))
-                scale = max(scale, abs(Z[r0 + i, k]))
-        if not np.isfinite(size):
-            return False
-        if size <= tol * scale:
-            return True
+        state = _newton_update(Z, r0, m, F, JF, tol)
+        if state != 0:
+            return state == 1
     return False
 
 
-def _vrk_loop(K, J, have_jac, t, G, Gs, Y, Z, c, A, b, explicit, tol, maxiter, stats):
+def _vrk_loop(K, J, have_jac, B, theta, t, G, Gs, Y, Z, c, A, b, explicit, tol, maxiter, stats):
     """Volterra Runge-Kutta (Pouzet type) with tableau (c, A, b) on the mesh t.
 
     Step n, interval [t_n, t_{n+1}] of length h_n, stage times t_ni = t_n + c_i h_n:
@@ -311,46 +345,38 @@ def _vrk_loop(K, J, have_jac, t, G, Gs, Y, Z, c, A, b, explicit, tol, maxiter, s
     work = np.empty(d)
     Jk = np.empty((d, d))
     C = np.empty((m, d))
-    md = m * d
-    F = np.empty(md)
-    JF = np.empty((md, md))
+    F = np.empty(m * d)
+    JF = np.empty((m * d, m * d))
+    # stage times and lag weights h_l b_j of every stage row of Z
+    ts = np.empty(N * m)
+    wz = np.empty(N * m)
+    for l in range(N):
+        hl = t[l + 1] - t[l]
+        for j in range(m):
+            ts[l * m + j] = t[l] + c[j] * hl
+            wz[l * m + j] = hl * b[j]
     for k in range(d):
         Y[0, k] = G[0, k]
     for n in range(N):
-        h = t[n + 1] - t[n]
-        # the lag terms (history) at the m stage times of this interval
         for i in range(m):
-            ti = t[n] + c[i] * h
+            B(ts[n * m + i], ts, Z, 0, n * m, wz, theta, f)
             for k in range(d):
-                C[i, k] = Gs[n * m + i, k]
-            for l in range(n):
-                hl = t[l + 1] - t[l]
-                for j in range(m):
-                    K(ti, t[l] + c[j] * hl, Z, l * m + j, f)
-                    for k in range(d):
-                        C[i, k] += hl * b[j] * f[k]
-            stats[NFEV] += n * m
-        if not _vrk_stages(K, J, have_jac, t, n, Y, Z, C, c, A, explicit, tol, maxiter, stats,
+                C[i, k] = Gs[n * m + i, k] + f[k]
+        stats[NFEV] += n * m * m
+        if not _vrk_stages(K, J, have_jac, theta, t, n, Y, Z, C, c, A, explicit, tol, maxiter, stats,
                            f, work, Jk, F, JF):
             return NEWTON_FAILED, n + 1
-        # the iterated value at t_{n+1}
-        for k in range(d):
-            Y[n + 1, k] = G[n + 1, k]
-        for l in range(n + 1):
-            hl = t[l + 1] - t[l]
-            for j in range(m):
-                K(t[n + 1], t[l] + c[j] * hl, Z, l * m + j, f)
-                for k in range(d):
-                    Y[n + 1, k] += hl * b[j] * f[k]
+        B(t[n + 1], ts, Z, 0, (n + 1) * m, wz, theta, f)
         stats[NFEV] += (n + 1) * m
         for k in range(d):
+            Y[n + 1, k] = G[n + 1, k] + f[k]
             if not np.isfinite(Y[n + 1, k]):
                 return NOT_FINITE, n + 1
     return SUCCESS, N
 
 
-def _direct_conv_loop(K, J, have_jac, phi, t, G, Y, start, left, right, kseq, khat, koff, tw, tol,
-                      maxiter, stats):
+def _direct_conv_loop(K, J, have_jac, phi, theta, t, G, Y, start, left, right, kseq, khat, koff, tw,
+                      tol, maxiter, stats):
     """The direct quadrature loop for K = k(t - s) phi(s, y) with a fast history.
 
     The unit-weight part of the history, sum_{j<n} k_{n-j} phi_j, comes from the
@@ -368,13 +394,13 @@ def _direct_conv_loop(K, J, have_jac, phi, t, G, Y, start, left, right, kseq, kh
     Jk = np.empty((d, d))
     for k in range(d):
         Y[0, k] = G[0, k]
-    if S > 1 and not _start_block(K, J, have_jac, t, G, Y, start, h, tol, maxiter, stats):
+    if S > 1 and not _start_block(K, J, have_jac, theta, t, G, Y, start, h, tol, maxiter, stats):
         return NEWTON_FAILED, 1
     src = np.zeros((1, N + 1, d))
     acc = np.zeros((1, N + 1, d))
     chan = np.zeros(1, dtype=np.int64)
     for n in range(S):
-        phi(t[n], t[n], Y, n, f)
+        phi(t[n], t[n], Y, n, theta, f)
         src[0, n, :] = f
         add_block(n + 1, kseq, khat, koff, src, acc, chan, chan, tw)
     stats[NFEV] += S
@@ -389,11 +415,11 @@ def _direct_conv_loop(K, J, have_jac, phi, t, G, Y, start, left, right, kseq, kh
             _add_lag_product(hist, right[i], kseq, i, src, n - i)
         for k in range(d):
             hist[k] = G[n, k] + h * hist[k]
-        status = _finish_step(K, J, have_jac, t[n], hist, h * _diagonal(n, left, right), Y, n, tol,
-                              maxiter, f, work, Jk, stats)
+        status = _finish_step(K, J, have_jac, theta, t[n], hist, h * _diagonal(n, left, right), Y, n,
+                              tol, maxiter, f, work, Jk, stats)
         if status != SUCCESS:
             return status, n
-        phi(t[n], t[n], Y, n, f)
+        phi(t[n], t[n], Y, n, theta, f)
         stats[NFEV] += 1
         src[0, n, :] = f
         add_block(n + 1, kseq, khat, koff, src, acc, chan, chan, tw)
@@ -411,8 +437,8 @@ def _add_lag_product(out, w, kseq, p, src, j):
         out[a] += w * v
 
 
-def _vrk_conv_loop(K, J, have_jac, phi, t, G, Gs, Y, Z, c, A, b, explicit, kseq, khat, koff, tw, tol,
-                   maxiter, stats):
+def _vrk_conv_loop(K, J, have_jac, phi, theta, t, G, Gs, Y, Z, c, A, b, explicit, kseq, khat, koff, tw,
+                   tol, maxiter, stats):
     """The VRK loop for K = k(t - s) phi(s, y) on a uniform mesh with a fast history.
 
     Channel q = i m + j carries kappa[p] = k((p + c_i - c_j) h) from the sources
@@ -444,11 +470,11 @@ def _vrk_conv_loop(K, J, have_jac, phi, t, G, Gs, Y, Z, c, A, b, explicit, kseq,
         for i in range(m):
             for k in range(d):
                 C[i, k] = Gs[n * m + i, k] + acc[i, n, k]
-        if not _vrk_stages(K, J, have_jac, t, n, Y, Z, C, c, A, explicit, tol, maxiter, stats,
+        if not _vrk_stages(K, J, have_jac, theta, t, n, Y, Z, C, c, A, explicit, tol, maxiter, stats,
                            f, work, Jk, F, JF):
             return NEWTON_FAILED, n + 1
         for j in range(m):
-            phi(t[n] + c[j] * h, t[n] + c[j] * h, Z, n * m + j, f)
+            phi(t[n] + c[j] * h, t[n] + c[j] * h, Z, n * m + j, theta, f)
             for k in range(d):
                 src[j, n, k] = h * b[j] * f[k]
         stats[NFEV] += m
@@ -476,17 +502,17 @@ _RET = types.UniTuple(types.int64, 2)
 
 _A4 = types.float64[:, :, :, ::1]
 _C1 = types.complex128[::1]
+_K, _J, _B = ParamKernelFunction, ParamJacobianFunction, BlockSumFunction
 _SIGNATURES = {
     "sample-lags": types.void(types.FunctionType(LAG_SIGNATURE), _A1, types.float64[:, :, ::1]),
-    "direct-conv": _RET(KernelFunction, JacobianFunction, types.boolean, KernelFunction, _A1, _A2, _A2,
-                        _A2, _A1, _A1, _A4, _C1, _I8A, _C1, _f8, types.int64, _I8A),
-    "vrk-conv": _RET(KernelFunction, JacobianFunction, types.boolean, KernelFunction, _A1, _A2, _A2,
-                     _A2, _A2, _A1, _A2, _A1, types.boolean, _A4, _C1, _I8A, _C1, _f8, types.int64,
-                     _I8A),
-    "direct": _RET(KernelFunction, JacobianFunction, types.boolean, _A1, _A2, _A2, _A2, _A1, _A1,
-                   _f8, types.int64, _I8A),
-    "vrk": _RET(KernelFunction, JacobianFunction, types.boolean, _A1, _A2, _A2, _A2, _A2, _A1, _A2,
-                _A1, types.boolean, _f8, types.int64, _I8A),
+    "direct": _RET(_K, _J, types.boolean, _B, _A1, _A1, _A2, _A2, _A2, _A1, _A1, _f8, types.int64,
+                   _I8A),
+    "vrk": _RET(_K, _J, types.boolean, _B, _A1, _A1, _A2, _A2, _A2, _A2, _A1, _A2, _A1, types.boolean,
+                _f8, types.int64, _I8A),
+    "direct-conv": _RET(_K, _J, types.boolean, _K, _A1, _A1, _A2, _A2, _A2, _A1, _A1, _A4, _C1, _I8A,
+                        _C1, _f8, types.int64, _I8A),
+    "vrk-conv": _RET(_K, _J, types.boolean, _K, _A1, _A1, _A2, _A2, _A2, _A2, _A1, _A2, _A1,
+                     types.boolean, _A4, _C1, _I8A, _C1, _f8, types.int64, _I8A),
 }
 _PYFUNCS = {"sample-lags": _sample_lags, "direct": _direct_loop, "vrk": _vrk_loop, "direct-conv": _direct_conv_loop,
             "vrk-conv": _vrk_conv_loop}
@@ -503,18 +529,24 @@ def compiled_loop(name):
     return loop
 
 
-_NO_JACOBIAN = None
+_PLACEHOLDERS = {}
 
 
-def no_jacobian():
-    """A placeholder Jacobian function (never called: ``have_jac`` is False)."""
-    global _NO_JACOBIAN
-    if _NO_JACOBIAN is None:
-        from ..kernels._kernel import JACOBIAN_SIGNATURE
+def no_jacobian(legacy=True):
+    """A placeholder Jacobian function (never called: ``have_jac`` is False).
 
-        @njit(JACOBIAN_SIGNATURE, cache=True)
-        def _placeholder(t, s, Y, j, Jout):
-            Jout[:, :] = np.nan
-
-        _NO_JACOBIAN = _placeholder
-    return _NO_JACOBIAN
+    ``legacy=True`` gives the parameter-free signature (t, s, Y, j, J).
+    """
+    fn = _PLACEHOLDERS.get(legacy)
+    if fn is None:
+        from ..kernels._kernel import JACOBIAN_SIGNATURE, LEGACY_JACOBIAN_SIGNATURE
+        if legacy:
+            @njit(LEGACY_JACOBIAN_SIGNATURE, cache=True)
+            def fn(t, s, Y, j, Jout):
+                Jout[:, :] = np.nan
+        else:
+            @njit(JACOBIAN_SIGNATURE, cache=True)
+            def fn(t, s, Y, j, theta, Jout):
+                Jout[:, :] = np.nan
+        _PLACEHOLDERS[legacy] = fn
+    return fn

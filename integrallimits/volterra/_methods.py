@@ -53,9 +53,11 @@ def _lag_sequences(kernel, lags, n_channels):
     return np.ascontiguousarray(out.reshape(n_channels, lags.shape[1], d, d))
 
 
-def _jacobian_args(kernel):
-    have = kernel.jacobian is not None
-    return (kernel.jacobian if have else _loops.no_jacobian()), have
+def _kernel_args(kernel):
+    """(function, jacobian, have_jacobian, block_sum, theta) for the compiled loops."""
+    have = kernel.jacobian_function is not None
+    jac = kernel.jacobian_function if have else _loops.no_jacobian(legacy=False)
+    return kernel.function, jac, have, kernel.block_sum, kernel.params
 
 
 class DirectQuadrature(VolterraMethod):
@@ -90,18 +92,18 @@ class DirectQuadrature(VolterraMethod):
         G = np.ascontiguousarray(g_vec(t))
         Y = np.zeros_like(G)
         counts = np.zeros(4, dtype=np.int64)
-        jac, have = _jacobian_args(kernel)
+        K, jac, have, B, theta = _kernel_args(kernel)
         if fast_history:
             N = len(t) - 1
             h = (t[-1] - t[0]) / N
             kseq = _lag_sequences(kernel, (np.arange(N + 1) * h)[None, :], 1)
             khat, koff, tw = kernel_transforms(kseq, N + 1)
             status, index = _loops.compiled_loop("direct-conv")(
-                kernel.evaluate, jac, have, kernel.structure["phi"].evaluate, t, G, Y, *self._data,
+                K, jac, have, kernel.structure["phi"].function, theta, t, G, Y, *self._data,
                 kseq, khat, koff, tw, tol, maxiter, counts)
         else:
             status, index = _loops.compiled_loop("direct")(
-                kernel.evaluate, jac, have, t, G, Y, *self._data, tol, maxiter, counts)
+                K, jac, have, B, theta, t, G, Y, *self._data, tol, maxiter, counts)
         return Y, status, index, counts
 
 
@@ -150,7 +152,7 @@ class VolterraRungeKutta(VolterraMethod):
         Y = np.zeros_like(G)
         Z = np.zeros((max(len(t) - 1, 1) * m, G.shape[1]))
         counts = np.zeros(4, dtype=np.int64)
-        jac, have = _jacobian_args(kernel)
+        K, jac, have, B, theta = _kernel_args(kernel)
         if fast_history:
             N = len(t) - 1
             h = (t[-1] - t[0]) / N
@@ -162,11 +164,11 @@ class VolterraRungeKutta(VolterraMethod):
             kseq = _lag_sequences(kernel, lags, m * (m + 1))
             khat, koff, tw = kernel_transforms(kseq, N + 1)
             status, index = _loops.compiled_loop("vrk-conv")(
-                kernel.evaluate, jac, have, kernel.structure["phi"].evaluate, t, G, Gs, Y, Z,
+                K, jac, have, kernel.structure["phi"].function, theta, t, G, Gs, Y, Z,
                 *self._data, tab.explicit, kseq, khat, koff, tw, tol, maxiter, counts)
         else:
             status, index = _loops.compiled_loop("vrk")(
-                kernel.evaluate, jac, have, t, G, Gs, Y, Z, *self._data, tab.explicit, tol, maxiter,
+                K, jac, have, B, theta, t, G, Gs, Y, Z, *self._data, tab.explicit, tol, maxiter,
                 counts)
         return Y, status, index, counts
 

@@ -13,6 +13,8 @@ from ._solution import Solution, SolverError
 
 __all__ = ["solve_volterra"]
 
+_DEFAULTS = {"newton_tol": 1e-12, "newton_maxiter": 50, "raise_on_failure": False}
+
 _MESSAGES = {
     _loops.SUCCESS: "The solver reached the end of the interval.",
     _loops.NEWTON_FAILED: ("Newton's method did not converge at t = {t:.6g} "
@@ -43,7 +45,8 @@ def _check_mesh(mesh):
     return t
 
 
-def solve_volterra(K, g, t_span=None, n_steps=None, method="trapezoid", *, mesh=None, jacobian=None,
+def solve_volterra(K, g, t_span=None, n_steps=None, method="trapezoid", *, kind=2, mesh=None,
+                   jacobian=None,
                    newton_tol=1e-12, newton_maxiter=50, fast_history=None, raise_on_failure=False):
     r"""Solve the Volterra integral equation of the second kind.
 
@@ -66,6 +69,10 @@ def solve_volterra(K, g, t_span=None, n_steps=None, method="trapezoid", *, mesh=
         Number of uniform steps N (h = (T - t0) / N).
     method : str or VolterraMethod
         A name in :data:`METHODS` (``METHODS[name].order`` is its order).
+    kind : {2, 1}
+        2 (default): the equation above.  1: the first-kind equation
+        g(t) = int_{t_0}^t K(t, s) y(s) ds, with K(t, s) the (linear) kernel,
+        solved by the methods of ``integrallimits.volterra.FIRST_KIND_METHODS``.
     mesh : array_like, optional
         A strictly increasing mesh to use instead of ``t_span``/``n_steps``
         (Volterra Runge-Kutta/collocation methods only; e.g. a graded mesh).
@@ -104,6 +111,18 @@ def solve_volterra(K, g, t_span=None, n_steps=None, method="trapezoid", *, mesh=
     >>> bool(abs(sol(1.0) - np.cos(1.0)) < 1e-9)                 # dense output
     True
     """
+    if kind == 1:
+        from ._first_kind import solve_first_kind
+        options = dict(mesh=mesh, jacobian=jacobian, newton_tol=newton_tol,
+                       newton_maxiter=newton_maxiter, fast_history=fast_history,
+                       raise_on_failure=raise_on_failure)
+        options = {k: v for k, v in options.items() if v is not None and
+                   (k not in ("newton_tol", "newton_maxiter", "raise_on_failure")
+                    or v != _DEFAULTS[k])}
+        return solve_first_kind(K, g, t_span, n_steps, method, **options)
+    if kind != 2:
+        raise ValueError(f"kind must be 2 (second kind) or 1 (first kind), got {kind!r}")
+
     # -- the method
     if isinstance(method, VolterraMethod):
         meth = method

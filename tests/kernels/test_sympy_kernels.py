@@ -25,7 +25,7 @@ from integrallimits.kernels import (ExpressionError, Kernel, KernelCompilationEr
                                     forcing_from_sympy, forcing_from_text, from_sympy,
                                     kernel_from_text)
 from integrallimits.kernels import _sympy
-from integrallimits.kernels._kernel import JacobianFunction, KernelFunction
+from integrallimits.kernels._kernel import BlockSumFunction, ParamJacobianFunction, ParamKernelFunction
 
 t, s, y = sympy.symbols("t s y", real=True)
 y0, y1, y2 = sympy.symbols("y0 y1 y2", real=True)
@@ -97,7 +97,7 @@ def _evaluate(kernel, ti, si, yi, rows=4, j=2):
     Y = RNG.uniform(-5, 5, (rows, kernel.dim))
     Y[j] = yi
     out = np.full(kernel.dim, np.nan)
-    kernel.evaluate(ti, si, Y, j, out)
+    kernel.function(ti, si, Y, j, kernel.params, out)
     return out
 
 
@@ -105,7 +105,7 @@ def _jacobian(kernel, ti, si, yi, rows=4, j=1):
     Y = RNG.uniform(-5, 5, (rows, kernel.dim))
     Y[j] = yi
     J = np.full((kernel.dim, kernel.dim), np.nan)
-    kernel.jacobian(ti, si, Y, j, J)
+    kernel.jacobian_function(ti, si, Y, j, kernel.params, J)
     return J
 
 
@@ -118,8 +118,8 @@ def test_kernel_attributes(case):
     assert kernel.scalar == (len(exprs) == 1 and ys == (y,))
     assert kernel.jacobian_source == "sympy"
     assert kernel.structure["kind"] == "general"
-    assert isinstance(kernel.evaluate, numba.core.registry.CPUDispatcher)
-    assert isinstance(kernel.jacobian, numba.core.registry.CPUDispatcher)
+    assert isinstance(kernel.function, numba.core.registry.CPUDispatcher)
+    assert isinstance(kernel.jacobian_function, numba.core.registry.CPUDispatcher)
 
 
 def test_compiled_kernel_equals_expression(case):
@@ -159,15 +159,18 @@ def test_compiled_jacobian_equals_finite_differences(case):
         np.testing.assert_allclose(_jacobian(kernel, ti, si, yi), fd, rtol=1e-7, atol=1e-7)
 
 
-_SOLVER_LIKE = types.void(KernelFunction, JacobianFunction, types.float64, types.float64,
-                          types.float64[:, ::1], types.float64[:, ::1], types.float64[:, :, ::1])
+_SOLVER_LIKE = types.void(ParamKernelFunction, ParamJacobianFunction, BlockSumFunction, types.float64,
+                          types.float64, types.float64[:, ::1], types.float64[::1],
+                          types.float64[:, ::1], types.float64[:, :, ::1], types.float64[::1])
 
 
 @numba.njit(_SOLVER_LIKE)
-def _apply_rows(kernel, jacobian, t, s, Y, out, J):
+def _apply_rows(kernel, jacobian, block, t, s, Y, theta, out, J, total):
     for j in range(Y.shape[0]):
-        kernel(t, s, Y, j, out[j])
-        jacobian(t, s, Y, j, J[j])
+        kernel(t, s, Y, j, theta, out[j])
+        jacobian(t, s, Y, j, theta, J[j])
+    svals = np.full(Y.shape[0], s)
+    block(t, svals, Y, 0, Y.shape[0], np.ones(Y.shape[0]), theta, total)
 
 
 def test_kernels_are_first_class_functions_for_compiled_loops(scalar_kernel, vec2_kernel):
@@ -175,8 +178,10 @@ def test_kernels_are_first_class_functions_for_compiled_loops(scalar_kernel, vec
     for kernel in (scalar_kernel, vec2_kernel):
         d = kernel.dim
         Y = RNG.uniform(-1, 1, (3, d))
-        out, J = np.empty((3, d)), np.empty((3, d, d))
-        _apply_rows(kernel.evaluate, kernel.jacobian, 0.7, 0.3, Y, out, J)
+        out, J, total = np.empty((3, d)), np.empty((3, d, d)), np.empty(d)
+        _apply_rows(kernel.function, kernel.jacobian_function, kernel.block_sum, 0.7, 0.3, Y,
+                    kernel.params, out, J, total)
+        np.testing.assert_allclose(total, out.sum(axis=0), rtol=1e-14, atol=1e-14)
         for j in range(3):
             np.testing.assert_allclose(out[j], _evaluate(kernel, 0.7, 0.3, Y[j]), rtol=1e-15)
             np.testing.assert_allclose(J[j], _jacobian(kernel, 0.7, 0.3, Y[j]), rtol=1e-15)
@@ -186,7 +191,7 @@ def test_division_by_zero_follows_numpy_error_model(cache_dir):
     kernel = from_sympy(t / y, t, s, y)
     assert kernel(1.0, 0.0, 0.0) == math.inf
     J = np.empty((1, 1))
-    kernel.jacobian(1.0, 0.0, np.zeros((1, 1)), 0, J)
+    kernel.jacobian_function(1.0, 0.0, np.zeros((1, 1)), 0, kernel.params, J)
     assert J[0, 0] == -math.inf
 
 
@@ -198,26 +203,26 @@ def test_same_expression_is_not_compiled_twice(scalar_kernel, monkeypatch):
 
     monkeypatch.setattr(_sympy, "jit", no_compile)
     again = from_sympy(SCALAR, t, s, y, name="again")
-    assert again.evaluate is scalar_kernel.evaluate
-    assert again.jacobian is scalar_kernel.jacobian
+    assert again.function is scalar_kernel.function
+    assert again.jacobian_function is scalar_kernel.jacobian_function
     assert again.name == "again"
     # other symbols, with or without assumptions, give the same generated code
     x, a, b = sympy.symbols("x a b")
     renamed = from_sympy(SCALAR.subs({y: x, t: a, s: b}), a, b, x)
-    assert renamed.evaluate is scalar_kernel.evaluate
+    assert renamed.function is scalar_kernel.function
 
 
 def test_text_kernels_share_the_compiled_code(vec2_kernel, monkeypatch):
     monkeypatch.setattr(_sympy, "jit", None)  # any compilation would fail
     kernel = kernel_from_text(["-y0 * y1 + cos(t - s)", "y0**2 * exp(-s) - atan(y1)"])
-    assert kernel.evaluate is vec2_kernel.evaluate
+    assert kernel.function is vec2_kernel.function
     assert kernel.dim == 2 and not kernel.scalar
 
 
 def test_generated_module_is_in_the_cache_directory(scalar_kernel, cache_dir):
     files = list((cache_dir / "kernels").glob("kernel_*.py"))
     assert files
-    assert any(Path(scalar_kernel.evaluate.py_func.__code__.co_filename) == f for f in files)
+    assert any(Path(scalar_kernel.function.py_func.__code__.co_filename) == f for f in files)
 
 
 _SCRIPT = textwrap.dedent("""
@@ -226,11 +231,11 @@ _SCRIPT = textwrap.dedent("""
     from integrallimits.kernels import from_sympy
     t, s, y = sympy.symbols("t s y")
     kernel = from_sympy(sympy.exp(s - t) * sympy.cos(y) + t * y**2 / 7 - s, t, s, y)
-    stats = [kernel.evaluate.stats, kernel.jacobian.stats]
+    stats = [kernel.function.stats, kernel.jacobian_function.stats, kernel.block_sum.stats]
     print(json.dumps({
         "hits": [sum(st.cache_hits.values()) for st in stats],
         "misses": [sum(st.cache_misses.values()) for st in stats],
-        "source": kernel.evaluate.py_func.__code__.co_filename,
+        "source": kernel.function.py_func.__code__.co_filename,
         "value": float(kernel(0.5, 0.25, 0.3)),
     }))
 """)
@@ -250,14 +255,14 @@ def test_second_process_loads_the_on_disk_cache(tmp_path):
         return json.loads(done.stdout.strip().splitlines()[-1])
 
     first = run()
-    assert first["misses"] == [1, 1] and first["hits"] == [0, 0]
+    assert first["misses"] == [1, 1, 1] and first["hits"] == [0, 0, 0]
     source = Path(first["source"])
     assert source.parent == tmp_path / "kernels" and source.exists()
     index = list((source.parent / "__pycache__").glob(source.stem + ".*.nbi"))
     data = list((source.parent / "__pycache__").glob(source.stem + ".*.nbc"))
-    assert len(index) == 2 and len(data) == 2  # kernel and jacobian
+    assert len(index) == 3 and len(data) == 3  # kernel, jacobian and block sum
     second = run()
-    assert second["hits"] == [1, 1] and second["misses"] == [0, 0]
+    assert second["hits"] == [1, 1, 1] and second["misses"] == [0, 0, 0]
     assert second["source"] == first["source"]
     assert second["value"] == first["value"]
 
@@ -379,7 +384,7 @@ def test_kernel_from_text_scalar(scalar_kernel):
     text = "exp(s - t) * sin(y) + t*s/(1 + y**2) + sqrt(1 + t)*cos(s)*y**3 + erf(y)/3 " \
            "+ atan2(y, 1 + t) + 0.1*y"
     kernel = kernel_from_text(text)
-    assert kernel.evaluate is scalar_kernel.evaluate  # same expression, same code
+    assert kernel.function is scalar_kernel.function  # same expression, same code
     assert kernel.name == text and kernel.scalar
 
 

@@ -1,0 +1,172 @@
+"""Linear kernels given by their coefficient: K(t, s, y) = k(t, s) y.
+
+Equations whose integrand is linear in y (first-kind Volterra equations, linear
+Fredholm equations, the non-local feature operators (A u)(x) = int a(x, s) u(s) ds)
+are naturally written with the two-argument coefficient ``k(t, s)``: a float, or
+a d x d matrix for y in R^d (a float with vector y means ``k(t, s) * I``).
+:func:`as_linear_kernel` compiles such a ``k`` into an ordinary
+:class:`~._kernel.Kernel` whose ``function`` applies k(t, s) to y and whose
+Jacobian is k(t, s) itself (``jacobian_source="analytic"``), so every solver
+loop written for K(t, s, y) runs on it unchanged.
+"""
+from __future__ import annotations
+
+import inspect
+import threading
+import weakref
+
+import numba
+import numpy as np
+
+from ._kernel import (_FAST, JACOBIAN_SIGNATURE, KERNEL_SIGNATURE, Kernel, _check_value, _compile,
+                      _njit_user)
+
+__all__ = ["as_linear_kernel", "positional_arity"]
+
+_CACHE = weakref.WeakKeyDictionary()
+_LOCK = threading.Lock()
+
+
+def positional_arity(func):
+    """The number of positional parameters of ``func`` (None if it takes ``*args`` or is opaque).
+
+    Numba dispatchers are inspected through their Python function.
+
+    Examples
+    --------
+    >>> positional_arity(lambda t, s: t * s), positional_arity(lambda t, s, y: y)
+    (2, 3)
+    """
+    if isinstance(func, numba.core.registry.CPUDispatcher):
+        func = func.py_func
+    try:
+        params = inspect.signature(func).parameters.values()
+    except (TypeError, ValueError):
+        return None
+    count = 0
+    for p in params:
+        if p.kind == p.VAR_POSITIONAL:
+            return None
+        if p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD) and p.default is p.empty:
+            count += 1
+    return count
+
+
+def _wrap_linear(kj, mode):
+    """(function, jacobian) for K(t, s, y) = k(t, s) y; mode "scalar", "diagonal" or "matrix"."""
+    if mode == "scalar":
+        @numba.njit(KERNEL_SIGNATURE, **_FAST)
+        def function(t, s, Y, j, theta, out):
+            out[0] = kj(t, s) * Y[j, 0]
+
+        @numba.njit(JACOBIAN_SIGNATURE, **_FAST)
+        def jacobian(t, s, Y, j, theta, J):
+            J[0, 0] = kj(t, s)
+    elif mode == "diagonal":
+        @numba.njit(KERNEL_SIGNATURE, **_FAST)
+        def function(t, s, Y, j, theta, out):
+            v = kj(t, s)
+            for a in range(out.shape[0]):
+                out[a] = v * Y[j, a]
+
+        @numba.njit(JACOBIAN_SIGNATURE, **_FAST)
+        def jacobian(t, s, Y, j, theta, J):
+            v = kj(t, s)
+            for a in range(J.shape[0]):
+                for b in range(J.shape[1]):
+                    J[a, b] = v if a == b else 0.0
+    else:
+        @numba.njit(KERNEL_SIGNATURE, **_FAST)
+        def function(t, s, Y, j, theta, out):
+            A = np.asarray(kj(t, s))
+            for a in range(out.shape[0]):
+                acc = 0.0
+                for b in range(out.shape[0]):
+                    acc += A[a, b] * Y[j, b]
+                out[a] = acc
+
+        @numba.njit(JACOBIAN_SIGNATURE, **_FAST)
+        def jacobian(t, s, Y, j, theta, J):
+            A = np.asarray(kj(t, s))
+            for a in range(J.shape[0]):
+                for b in range(J.shape[1]):
+                    J[a, b] = A[a, b]
+    return function, jacobian
+
+
+def as_linear_kernel(k, y0, t0=0.0):
+    """Compile the coefficient ``k(t, s)`` into the :class:`Kernel` of K(t, s, y) = k(t, s) y.
+
+    Parameters
+    ----------
+    k : callable
+        ``k(t, s)``: a float, or for y of shape (d,) either a float (meaning
+        k(t, s) times the identity) or an array of shape (d, d).  Plain Python with
+        NumPy/math, compiled with Numba once per function.
+    y0 : float or array_like (d,)
+        A value of y; it fixes scalar/vector and d.
+    t0 : float
+        Where ``k`` is probed (at t = s = t0).
+
+    Returns
+    -------
+    Kernel
+        ``jacobian_source="analytic"`` (the Jacobian is k itself) and
+        ``structure = {"kind": "linear", "coefficient": k}``.
+
+    Raises
+    ------
+    TypeError
+        If ``k`` is not callable, raises at the probe, returns non-numbers or cannot
+        be compiled.
+    ValueError
+        If ``k`` returns a shape other than () or (d, d).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> kernel = as_linear_kernel(lambda t, s: np.exp(t - s), 1.0)
+    >>> float(kernel(1.0, 1.0, 2.5)), kernel.jacobian_source
+    (2.5, 'analytic')
+    """
+    if not callable(k):
+        raise TypeError(f"K must be callable K(t, s), got {type(k).__name__}")
+    y0 = np.asarray(y0, dtype=float)
+    scalar = y0.ndim == 0
+    dim = 1 if scalar else y0.shape[0]
+    py = k.py_func if isinstance(k, numba.core.registry.CPUDispatcher) else k
+    try:
+        value = py(float(t0), float(t0))
+    except Exception as exc:
+        raise TypeError(f"K(t, s) raised {type(exc).__name__}: {exc} when called at "
+                        f"t = s = {t0}") from exc
+    shape = np.shape(value)
+    if scalar:
+        _check_value(value, (), "K(t, s)", t0, t0)
+        mode = "scalar"
+    elif shape == ():
+        _check_value(value, (), "K(t, s)", t0, t0)
+        mode = "diagonal"
+    else:
+        _check_value(value, (dim, dim), "K(t, s)", t0, t0)
+        mode = "matrix"
+
+    key = (mode, dim)
+    with _LOCK:
+        per_func = _CACHE.setdefault(k, {})
+        kernel = per_func.get(key)
+        if kernel is not None:
+            return kernel
+        kj = _njit_user(k, "K")
+        function, jacobian = _compile(lambda: _wrap_linear(kj, mode), "K(t, s)", k)
+
+        def probe(t, s, y):
+            return np.asarray(py(t, s), dtype=float) @ np.atleast_1d(y) if mode == "matrix" \
+                else py(t, s) * y
+
+        kernel = Kernel(function=function, dim=dim, scalar=scalar, jacobian_function=jacobian,
+                        jacobian_source="analytic", probe=probe,
+                        structure={"kind": "linear", "coefficient": k},
+                        name=getattr(k, "__name__", "K"))
+        per_func[key] = kernel
+        return kernel
