@@ -1,7 +1,8 @@
 """Solvers for nonlinear Volterra integral equations of the second kind."""
 from ._methods import METHODS, DirectQuadrature, VolterraMethod, VolterraRungeKutta
 from ._solution import Solution, SolverError
+from ._singular import graded_mesh, grading_exponent
 from ._solve import solve_volterra
 
 __all__ = ["METHODS", "DirectQuadrature", "VolterraMethod", "VolterraRungeKutta", "Solution",
-           "SolverError", "solve_volterra"]
+           "SolverError", "solve_volterra", "graded_mesh", "grading_exponent"]

@@ -106,6 +106,18 @@ def _newton_update(Z, r0, rows, F, JF, tol):
     return 1 if size <= tol * scale else 0
 
 
+def _start_loop(K, J, have_jac, theta, t, G, Y, start, tol, maxiter, stats):
+    """Y[0] = g_0 and the starting block Y[1..S-1] (compiled separately: only Gregory
+    rules need it).  Returns (status, index) like the loops."""
+    N = t.shape[0] - 1
+    for k in range(Y.shape[1]):
+        Y[0, k] = G[0, k]
+    if start.shape[0] > 1 and not _start_block(K, J, have_jac, theta, t, G, Y, start,
+                                               (t[N] - t[0]) / N, tol, maxiter, stats):
+        return NEWTON_FAILED, 1
+    return SUCCESS, 0
+
+
 @_helper
 def _start_block(K, J, have_jac, theta, t, G, Y, start, h, tol, maxiter, stats):
     """Rows 1..S-1 of a rule with a starting block: Newton on the (S-1) d unknowns together."""
@@ -220,8 +232,8 @@ def _add_weighted(K, theta, t, Y, n, j, w, hist, f):
 def _direct_loop(K, J, have_jac, B, theta, t, G, Y, start, left, right, tol, maxiter, stats):
     """Direct quadrature y_n = g_n + h sum_{j<=n} w_nj K(t_n, t_j, y_j) on a uniform mesh.
 
-    Rows n < S (S = start.shape[0]) form one coupled system over Y[1..S-1];
-    rows n >= S use w_nj = 1 + left[j] + right[n - j].
+    Rows n >= S use w_nj = 1 + left[j] + right[n - j]; Y[0..S-1] must be set
+    (Y[0] = g_0 and, for S > 1, the starting block by ``_start_loop``).
     """
     N = t.shape[0] - 1
     d = Y.shape[1]
@@ -231,10 +243,6 @@ def _direct_loop(K, J, have_jac, B, theta, t, G, Y, start, left, right, tol, max
     work = np.empty(d)
     Jk = np.empty((d, d))
     ones = np.ones(N + 1)
-    for k in range(d):
-        Y[0, k] = G[0, k]
-    if S > 1 and not _start_block(K, J, have_jac, theta, t, G, Y, start, h, tol, maxiter, stats):
-        return NEWTON_FAILED, 1
     hist = np.empty(d)
     calls = 0
     for n in range(S, N + 1):
@@ -381,7 +389,7 @@ def _direct_conv_loop(K, J, have_jac, phi, theta, t, G, Y, start, left, right, k
 
     The unit-weight part of the history, sum_{j<n} k_{n-j} phi_j, comes from the
     blocked FFT scheme (``_fft.add_block``, kseq[0, p] = k(p h)); the O(p) end
-    corrections and the starting block are summed directly.
+    corrections are summed directly.  Y[0..S-1] must be set (``_start_loop``).
     """
     N = t.shape[0] - 1
     d = Y.shape[1]
@@ -392,10 +400,6 @@ def _direct_conv_loop(K, J, have_jac, phi, theta, t, G, Y, start, left, right, k
     f = np.empty(d)
     work = np.empty(d)
     Jk = np.empty((d, d))
-    for k in range(d):
-        Y[0, k] = G[0, k]
-    if S > 1 and not _start_block(K, J, have_jac, theta, t, G, Y, start, h, tol, maxiter, stats):
-        return NEWTON_FAILED, 1
     src = np.zeros((1, N + 1, d))
     acc = np.zeros((1, N + 1, d))
     chan = np.zeros(1, dtype=np.int64)
@@ -504,6 +508,7 @@ _A4 = types.float64[:, :, :, ::1]
 _C1 = types.complex128[::1]
 _K, _J, _B = ParamKernelFunction, ParamJacobianFunction, BlockSumFunction
 _SIGNATURES = {
+    "start": _RET(_K, _J, types.boolean, _A1, _A1, _A2, _A2, _A2, _f8, types.int64, _I8A),
     "sample-lags": types.void(types.FunctionType(LAG_SIGNATURE), _A1, types.float64[:, :, ::1]),
     "direct": _RET(_K, _J, types.boolean, _B, _A1, _A1, _A2, _A2, _A2, _A1, _A1, _f8, types.int64,
                    _I8A),
@@ -514,7 +519,7 @@ _SIGNATURES = {
     "vrk-conv": _RET(_K, _J, types.boolean, _K, _A1, _A1, _A2, _A2, _A2, _A2, _A1, _A2, _A1,
                      types.boolean, _A4, _C1, _I8A, _C1, _f8, types.int64, _I8A),
 }
-_PYFUNCS = {"sample-lags": _sample_lags, "direct": _direct_loop, "vrk": _vrk_loop, "direct-conv": _direct_conv_loop,
+_PYFUNCS = {"start": _start_loop, "sample-lags": _sample_lags, "direct": _direct_loop, "vrk": _vrk_loop, "direct-conv": _direct_conv_loop,
             "vrk-conv": _vrk_conv_loop}
 _COMPILED = {}
 

@@ -93,6 +93,14 @@ class DirectQuadrature(VolterraMethod):
         Y = np.zeros_like(G)
         counts = np.zeros(4, dtype=np.int64)
         K, jac, have, B, theta = _kernel_args(kernel)
+        start = self._data[0]
+        if start.shape[0] > 1:
+            status, index = _loops.compiled_loop("start")(K, jac, have, theta, t, G, Y, start, tol,
+                                                         maxiter, counts)
+            if status != _loops.SUCCESS:
+                return Y, status, index, counts
+        else:
+            Y[0] = G[0]
         if fast_history:
             N = len(t) - 1
             h = (t[-1] - t[0]) / N

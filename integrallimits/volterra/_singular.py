@@ -46,23 +46,29 @@ interval in units of its length, :math:`W_{lj}(t) = h_l^{1-\alpha}\Phi_j(\delta)
 :math:`\Phi_j(\delta) = \int_0^1 (1 + \delta - u)^{-\alpha} L_j(u)\, du`, evaluated to
 rounding by a formula that is stable for that δ (:func:`history_weights`).
 
-Orders (m collocation points; measured in ``tests/volterra/test_singular.py``):
+Orders (m collocation points; measured in ``tests/volterra/test_singular.py`` on
+manufactured problems with y = 1 + t^(1-alpha), alpha = 0.3, 0.5, 0.7):
 
-* uniform mesh: about :math:`1 - \alpha` for the collocation solution (stage
-  values); the iterated values at the mesh points do somewhat better (their
-  worst point is :math:`t_1`, where the error is about :math:`h^{2-2\alpha}`);
-* graded mesh with ``r = grading_exponent(m, alpha)``: order m for the
-  collocation solution (Brunner 2004, section 6.2);
-* graded mesh with ``r = grading_exponent(m + 1 - alpha, alpha)``: order
-  :math:`m + 1 - \alpha` for the iterated values at the mesh points when the
-  collocation points satisfy :math:`\int_0^1 \prod_i (u - c_i)\, du = 0` (Gauss m >= 1,
-  Radau IIA m >= 2); this is the attainable superconvergence for weakly
-  singular kernels (not 2m or 2m - 1 as for smooth kernels: the singular factor
-  is not polynomial, so the orthogonality of the collocation error gains only one
-  extra power :math:`h^{1-\alpha}` on the last interval).  Radau IIA with m = 1
-  (c = 1) has no such gain: order 1.
+* the collocation solution u (the polynomial of each interval, e.g. at t_n^+):
+  order :math:`1 - \alpha` on a uniform mesh, order m on
+  ``graded_mesh(T, N, grading_exponent(m, alpha))`` (Brunner 2004, ch. 6);
+* the iterated values at the mesh points (what the solver returns): order
+  :math:`m + 1 - \alpha` on ``graded_mesh(T, N, grading_exponent(m + 1 - alpha, alpha))``
+  when the collocation points satisfy :math:`\int_0^1 \prod_i (u - c_i)\, du = 0`
+  (Gauss m >= 1, Radau IIA m >= 2).  This is the attainable superconvergence for
+  weakly singular kernels, not 2m or 2m - 1 as for smooth kernels: integrating the
+  collocation error (size :math:`h^m`) against :math:`(t - s)^{-\alpha}` over the last
+  interval gains only the factor :math:`h^{1-\alpha}`, and no orthogonality cancels it
+  because the singular factor is not a polynomial.  Gauss points reach it
+  from N = 32 on (measured within 0.12); Radau IIA approaches it slowly from below
+  (radau2 at alpha = 0.7: local slopes 2.08 ... 2.20 for N = 64 ... 2048).  Radau
+  IIA with m = 1 (c = 1) has no such gain: order 1;
+* on a uniform mesh the iterated values tend to order :math:`2 - 2\alpha` (or less):
+  at :math:`t_1 = h` their error is the integral of :math:`(h - s)^{-\alpha}(y - u)(s)`
+  over [0, h], with y - u of size :math:`h^{1-\alpha}` there.
 
-Cost O(N^2 m^2) kernel evaluations and O(N^2 m) powers for the weights;
+Cost O(N^2 m^2) kernel evaluations, O(N^2 m) powers and O(N^2 m^2) flops for the
+weights (at most 12 Gauss nodes per pair of interval and target);
 memory O(N m d).
 """
 from __future__ import annotations
@@ -75,10 +81,11 @@ import mpmath
 import numpy as np
 from numba import njit
 
+from .._linalg import solve_inplace
 from .._numba import JIT_OPTIONS, types
-from ..kernels._kernel import JacobianFunction, KernelFunction
+from ..kernels._kernel import BlockSumFunction, ParamJacobianFunction, ParamKernelFunction
 from . import _loops
-from ._loops import NEWTON_FAILED, NFEV, NIT, NOT_FINITE, NSOLVE, SUCCESS, _all_finite, _kernel_jacobian
+from ._loops import NEWTON_FAILED, NFEV, NIT, NOT_FINITE, NSOLVE, SUCCESS, _all_finite, _jacobian_p
 
 __all__ = ["graded_mesh", "grading_exponent", "local_weights", "history_weights",
            "solve_product_integration", "collocation_product_integration",
@@ -161,7 +168,8 @@ def grading_exponent(order, alpha):
 
     * ``grading_exponent(m, alpha)`` restores the global order m of the
       collocation solution with m points (its error in the maximum norm over the
-      interval, e.g. at the stage values);
+      interval, e.g. at the interval ends t_n^+; at the collocation points
+      themselves the stage values are as accurate as the iterated values);
     * ``grading_exponent(m + 1 - alpha, alpha)`` is the exponent for the iterated
       values at the mesh points (``sol.y``), whose attainable order with Gauss
       points (and Radau IIA, m >= 2) is :math:`m + 1 - \alpha`.
@@ -312,7 +320,7 @@ def _phi(delta, alpha, c, E, far_lower, far_count, far_gap, far_wl, near_x, near
             p = (delta + far_gap[tier, q]) ** (-alpha)
             for j in range(m):
                 out[j] += far_wl[tier, q, j] * p
-    elif delta < 0.25:
+    elif delta < _DELTA_CLOSED:
         # closed form: L_j(1 - w) = sum_k E_jk w^k and
         # mu_k = int_0^1 (δ + w)^(-α) w^k dw
         #      = sum_i C(k, i) (-δ)^(k-i) ((1 + δ)^(i+1-α) - δ^(i+1-α)) / (i + 1 - α);
@@ -354,7 +362,8 @@ def history_weights(tableau, alpha, t, t_left, t_right):
     moments, between 1/4 and 1 composite Gauss-Legendre on pieces as long as
     their distance to the singularity, and from 1 on (the target at least one
     interval length away) Gauss-Legendre on the smooth integrand with fewer
-    points the farther it is.  Relative accuracy about 1e-14.
+    points the farther it is.  Relative accuracy about 1e-14 for m <= 4 (tested to
+    1e-13 against mpmath).
 
     Examples
     --------
@@ -377,12 +386,31 @@ def history_weights(tableau, alpha, t, t_left, t_right):
 
 # -- the compiled loop ---------------------------------------------------------------------
 
-def _product_integration_loop(K, J, have_jac, t, G, Gs, Y, Z, alpha, c, Aa, ba, E, far_lower,
-                              far_count, far_gap, far_wl, near_x, near_w, tol, maxiter, stats):
+@_helper
+def _history_weights_into(w, x, n, alpha, t, c, E, far_lower, far_count, far_gap, far_wl,
+                          near_x, near_w, W):
+    """w[l m + j] = W_lj(x) for the intervals l < n (x >= t_n): the history weights of a target."""
+    m = c.shape[0]
+    one = 1.0 - alpha
+    for l in range(n):
+        hl = t[l + 1] - t[l]
+        # δ = (x - t_{l+1}) / h_l; x - t_{l+1} = (x - t_n) + (t_n - t_{l+1}) without cancellation
+        _phi(((x - t[n]) + (t[n] - t[l + 1])) / hl, alpha, c, E, far_lower, far_count, far_gap,
+             far_wl, near_x, near_w, W)
+        scale = hl ** one
+        for j in range(m):
+            w[l * m + j] = scale * W[j]
+
+
+def _product_integration_loop(K, J, have_jac, B, theta, t, ts, G, Gs, Y, Z, alpha, c, Aa, ba, E,
+                              far_lower, far_count, far_gap, far_wl, near_x, near_w, tol, maxiter,
+                              stats):
     """Collocation with product integration on the mesh t (see the module docstring).
 
-    ``G`` holds g at the mesh points, ``Gs`` at the stage times (row n m + i);
-    ``Y`` receives the iterated values at the mesh points, ``Z`` the stage values.
+    ``ts`` holds the stage times (row n m + i), ``G`` g at the mesh points, ``Gs`` g at
+    the stage times; ``Y`` receives the iterated values at the mesh points, ``Z`` the
+    stage values.  The history sums go through the kernel's block sum ``B`` with the
+    product-integration weights of the target.
     """
     N = t.shape[0] - 1
     d = Y.shape[1]
@@ -392,6 +420,7 @@ def _product_integration_loop(K, J, have_jac, t, G, Gs, Y, Z, alpha, c, Aa, ba, 
     Jk = np.empty((d, d))
     C = np.empty((m, d))
     W = np.empty(m)
+    w = np.empty(N * m)
     md = m * d
     F = np.empty(md)
     JF = np.empty((md, md))
@@ -403,21 +432,13 @@ def _product_integration_loop(K, J, have_jac, t, G, Gs, Y, Z, alpha, c, Aa, ba, 
         hp = h ** one
         # the history at the m stage times of this interval
         for i in range(m):
-            ti = t[n] + c[i] * h
+            ti = ts[n * m + i]
+            _history_weights_into(w, ti, n, alpha, t, c, E, far_lower, far_count, far_gap, far_wl,
+                                  near_x, near_w, W)
+            B(ti, ts, Z, 0, n * m, w, theta, f)
             for k in range(d):
-                C[i, k] = Gs[n * m + i, k]
-            for l in range(n):
-                hl = t[l + 1] - t[l]
-                # δ = (t_ni - t_{l+1}) / h_l, formed without cancellation
-                _phi(((t[n] - t[l + 1]) + c[i] * h) / hl, alpha, c, E, far_lower, far_count,
-                     far_gap, far_wl, near_x, near_w, W)
-                scale = hl ** one
-                for j in range(m):
-                    K(ti, t[l] + c[j] * hl, Z, l * m + j, f)
-                    w = scale * W[j]
-                    for k in range(d):
-                        C[i, k] += w * f[k]
-            stats[NFEV] += n * m
+                C[i, k] = Gs[n * m + i, k] + f[k]
+        stats[NFEV] += n * m * m
         if not _all_finite(C):
             return NOT_FINITE, n + 1
         # the stages: Newton on the m d unknowns of the interval, from y_n
@@ -435,29 +456,30 @@ def _product_integration_loop(K, J, have_jac, t, G, Gs, Y, Z, alpha, c, Aa, ba, 
                 for q in range(md):
                     JF[r, q] = 1.0 if r == q else 0.0
             for i in range(m):
-                ti = t[n] + c[i] * h
+                ti = ts[n * m + i]
                 for j in range(m):
-                    w = hp * Aa[i, j]
-                    if w == 0.0:
+                    wij = hp * Aa[i, j]
+                    if wij == 0.0:
                         continue
-                    tj = t[n] + c[j] * h
-                    K(ti, tj, Z, n * m + j, f)
+                    tj = ts[n * m + j]
+                    K(ti, tj, Z, n * m + j, theta, f)
                     stats[NFEV] += 1
                     for k in range(d):
-                        F[i * d + k] -= w * f[k]
-                    _kernel_jacobian(K, J, have_jac, ti, tj, Z, n * m + j, Jk, f, work, stats)
+                        F[i * d + k] -= wij * f[k]
+                    _jacobian_p(K, J, have_jac, ti, tj, Z, n * m + j, theta, Jk, f, work, stats)
                     for a in range(d):
                         for q in range(d):
-                            JF[i * d + a, j * d + q] -= w * Jk[a, q]
+                            JF[i * d + a, j * d + q] -= wij * Jk[a, q]
             if not _all_finite(F) or not _all_finite(JF):
                 return NEWTON_FAILED, n + 1
-            delta = np.linalg.solve(JF, F)
+            if not solve_inplace(JF, F):  # F becomes the Newton step
+                return NEWTON_FAILED, n + 1
             size = 0.0
             scale = 1.0
             for i in range(m):
                 for k in range(d):
-                    Z[n * m + i, k] -= delta[i * d + k]
-                    size = max(size, abs(delta[i * d + k]))
+                    Z[n * m + i, k] -= F[i * d + k]
+                    size = max(size, abs(F[i * d + k]))
                     scale = max(scale, abs(Z[n * m + i, k]))
             if not np.isfinite(size):
                 return NEWTON_FAILED, n + 1
@@ -466,27 +488,16 @@ def _product_integration_loop(K, J, have_jac, t, G, Gs, Y, Z, alpha, c, Aa, ba, 
                 break
         if not converged:
             return NEWTON_FAILED, n + 1
-        # the iterated value at t_{n+1}
+        # the iterated value at t_{n+1}: history weights plus the whole current interval
         tn1 = t[n + 1]
-        for k in range(d):
-            Y[n + 1, k] = G[n + 1, k]
-        for l in range(n):
-            hl = t[l + 1] - t[l]
-            _phi((tn1 - t[l + 1]) / hl, alpha, c, E, far_lower, far_count, far_gap, far_wl,
-                 near_x, near_w, W)
-            scale = hl ** one
-            for j in range(m):
-                K(tn1, t[l] + c[j] * hl, Z, l * m + j, f)
-                w = scale * W[j]
-                for k in range(d):
-                    Y[n + 1, k] += w * f[k]
+        _history_weights_into(w, tn1, n, alpha, t, c, E, far_lower, far_count, far_gap, far_wl,
+                              near_x, near_w, W)
         for j in range(m):
-            K(tn1, t[n] + c[j] * h, Z, n * m + j, f)
-            w = hp * ba[j]
-            for k in range(d):
-                Y[n + 1, k] += w * f[k]
+            w[n * m + j] = hp * ba[j]
+        B(tn1, ts, Z, 0, (n + 1) * m, w, theta, f)
         stats[NFEV] += (n + 1) * m
         for k in range(d):
+            Y[n + 1, k] = G[n + 1, k] + f[k]
             if not np.isfinite(Y[n + 1, k]):
                 return NOT_FINITE, n + 1
     return SUCCESS, N
@@ -497,8 +508,9 @@ _A1 = types.float64[::1]
 _A2 = types.float64[:, ::1]
 _A3 = types.float64[:, :, ::1]
 _SIGNATURE = types.UniTuple(types.int64, 2)(
-    KernelFunction, JacobianFunction, types.boolean, _A1, _A2, _A2, _A2, _A2, _f8, _A1, _A2, _A1,
-    _A2, _A1, types.int64[::1], _A2, _A3, _A1, _A1, _f8, types.int64, types.int64[::1])
+    ParamKernelFunction, ParamJacobianFunction, types.boolean, BlockSumFunction, _A1, _A1, _A1, _A2,
+    _A2, _A2, _A2, _f8, _A1, _A2, _A1, _A2, _A1, types.int64[::1], _A2, _A3, _A1, _A1, _f8,
+    types.int64, types.int64[::1])
 _COMPILED = []
 
 
@@ -544,12 +556,13 @@ def collocation_product_integration(smooth_kernel, alpha, g_vec, t, tableau, tol
     Y = np.zeros_like(G)
     Z = np.zeros((stage_times.shape[0], G.shape[1]))
     counts = np.zeros(4, dtype=np.int64)
-    have = smooth_kernel.jacobian is not None
-    jac = smooth_kernel.jacobian if have else _loops.no_jacobian()
+    have = smooth_kernel.jacobian_function is not None
+    jac = smooth_kernel.jacobian_function if have else _loops.no_jacobian(legacy=False)
     status, index = _compiled_loop()(
-        smooth_kernel.evaluate, jac, have, t, G, Gs, Y, Z, alpha, data.c, data.Aa, data.ba, data.E,
-        data.far_lower, data.far_count, data.far_gap, data.far_wl, data.near_x, data.near_w,
-        float(tol), int(maxiter), counts)
+        smooth_kernel.function, jac, have, smooth_kernel.block_sum, smooth_kernel.params, t,
+        stage_times, G, Gs, Y, Z, alpha, data.c, data.Aa, data.ba, data.E, data.far_lower,
+        data.far_count, data.far_gap, data.far_wl, data.near_x, data.near_w, float(tol),
+        int(maxiter), counts)
     return ProductIntegrationResult(Y, stage_times, Z, int(status), int(index), counts)
 
 
@@ -597,8 +610,8 @@ def solve_product_integration(smooth_kernel, alpha, g_vec, t, tableau, tol, maxi
     >>> from integrallimits import solve_volterra
     >>> from integrallimits.kernels import weakly_singular
     >>> K = weakly_singular(lambda t, s, y: -y, 0.5)
-    >>> t = graded_mesh(1.0, 32, grading_exponent(2.5, 0.5))
-    >>> sol = solve_volterra(K, lambda t: 1.0, mesh=t, method="gauss2")
+    >>> t = graded_mesh(1.0, 64, grading_exponent(3.5, 0.5))
+    >>> sol = solve_volterra(K, lambda t: 1.0, mesh=t, method="gauss3")
     >>> bool(np.max(np.abs(sol.y - erfcx(np.sqrt(np.pi * sol.t)))) < 1e-6)
     True
     """

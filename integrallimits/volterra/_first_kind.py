@@ -1,0 +1,527 @@
+r"""Volterra integral equations of the first kind.
+
+.. math:: g(t) = \int_{t_0}^{t} K(t, s)\, y(s)\, ds, \qquad t_0 \le t \le T,
+
+with K linear in y, K(t, t) nonsingular and g(t_0) = 0.  Differentiating gives the
+second-kind equation K(t, t) y(t) = g'(t) - \int K_t(t, s) y(s) ds, so the problem is
+well posed in the smooth case, but a discretisation inherits the ill-posedness of
+differentiating data: errors in g (and rounding) are amplified by 1/h, and only
+methods whose error recursion is *damped* converge.  The methods offered
+(:data:`FIRST_KIND_METHODS`):
+
+* ``"radau1"`` ... ``"radau4"`` -- collocation in the discontinuous piecewise
+  polynomials of degree m - 1 at the m Radau IIA points (c_m = 1), fully
+  discretised with the same interpolatory quadrature (the Pouzet form of
+  :class:`~integrallimits.volterra.VolterraRungeKutta`).  On step n with stage
+  times t_ni = t_n + c_i h_n the m d stage values Z_ni solve the linear system
+
+  .. math:: h_n \sum_j a_{ij} K(t_{ni}, t_{nj}) Z_{nj}
+            = g(t_{ni}) - \sum_{l<n} h_l \sum_j b_j K(t_{ni}, t_{lj}) Z_{lj},
+
+  and y(t_{n+1}) = Z_{n,m} (c_m = 1).  Brunner's convergence condition for
+  first-kind collocation (Brunner 2004, Thm. 2.4.2) is
+  :math:`-1 \le \rho_m = (-1)^m \prod_i (1 - c_i)/c_i \le 1`, order m when
+  :math:`\rho_m < 1`; Radau IIA points have :math:`\rho_m = 0`, the strongest
+  damping.  Order **m**, also at the mesh points (no superconvergence for the
+  first kind: with K = 1 the method is exactly differentiation of the degree-m
+  interpolant of g, whose error at the end point is O(h^m)).  ``"implicit-rectangle"``
+  is ``"radau1"`` (h sum_{j=1}^{n} K(t_n, t_j) y_j = g(t_n)), order 1.
+* ``"midpoint"`` -- the midpoint method (Linz 1985, ch. 10): unknowns at the
+  midpoints t_{j+1/2}, the equation imposed at the mesh points,
+  :math:`\sum_{j<n} h_j K(t_n, t_{j+1/2}) y_{j+1/2} = g(t_n)`.  Stable, order 2 at
+  the midpoints; the mesh values are the linear interpolant (extrapolant at the
+  two ends) of the midpoint values, also order 2.
+
+Refused, with the reason (:data:`REFUSED_METHODS`), are the second-kind methods that
+diverge or are only weakly stable for the first kind: the trapezoid and Gregory
+rules (the roots of their first-kind characteristic polynomial, computed from the
+rule's end weights, lie on or outside the unit circle), Gauss collocation
+(:math:`\rho_m = (-1)^m`: on the stability boundary) and the explicit methods.
+
+The measured orders are in ``tests/volterra/test_first_kind.py`` and the "orders"
+study.
+"""
+from __future__ import annotations
+
+import numbers
+import time
+
+import numpy as np
+from numba import njit
+
+from .._linalg import solve_inplace
+from .._numba import JIT_OPTIONS, types
+from ..kernels import Kernel, as_forcing, as_kernel
+from ..kernels._kernel import BLOCK_SIGNATURE, KERNEL_SIGNATURE
+from ..kernels._linear import as_linear_kernel, positional_arity
+from ..quadrature import volterra_rule
+from ._solution import Solution, SolverError
+from ._tableaux import collocation_tableau
+
+__all__ = ["FirstKindMethod", "FIRST_KIND_METHODS", "REFUSED_METHODS", "solve_first_kind"]
+
+SUCCESS, SINGULAR, NOT_FINITE = 0, 1, 2
+NFEV = 0
+
+_MESSAGES = {
+    SUCCESS: "The solver reached the end of the interval.",
+    SINGULAR: ("The linear system of the step ending at t = {t:.6g} is singular: K(t, t) is singular "
+               "there (a first-kind equation needs K(t, t) nonsingular)."),
+    NOT_FINITE: "The solution became non-finite (inf/nan) at t = {t:.6g}.",
+}
+
+
+# -- compiled loops ------------------------------------------------------------------------------
+
+def _collocation_loop(K, block_sum, theta, t, Gs, c, A, b, Z, stats):
+    """Radau IIA collocation for the first kind: one (m d) x (m d) linear solve per step.
+
+    Z[n m + i] receives the stage value at t_n + c_i h_n; Gs holds g there.
+    """
+    N = t.shape[0] - 1
+    m = c.shape[0]
+    d = Z.shape[1]
+    md = m * d
+    E = np.eye(d)                       # rows: unit vectors (columns of the kernel matrix)
+    f = np.empty(d)
+    mat = np.empty((md, md))
+    rhs = np.empty(md)
+    svals = np.empty(N * m)
+    wts = np.empty(N * m)
+    for n in range(N):
+        h = t[n + 1] - t[n]
+        for j in range(m):
+            svals[n * m + j] = t[n] + c[j] * h
+            wts[n * m + j] = h * b[j]
+    for n in range(N):
+        h = t[n + 1] - t[n]
+        for i in range(m):
+            ti = t[n] + c[i] * h
+            block_sum(ti, svals, Z, 0, n * m, wts, theta, f)
+            stats[NFEV] += n * m
+            for k in range(d):
+                rhs[i * d + k] = Gs[n * m + i, k] - f[k]
+            for j in range(m):
+                tj = svals[n * m + j]
+                for q in range(d):
+                    K(ti, tj, E, q, theta, f)
+                    stats[NFEV] += 1
+                    for a in range(d):
+                        mat[i * d + a, j * d + q] = h * A[i, j] * f[a]
+        if not solve_inplace(mat, rhs):
+            return SINGULAR, n + 1
+        for i in range(m):
+            for k in range(d):
+                v = rhs[i * d + k]
+                if not np.isfinite(v):
+                    return NOT_FINITE, n + 1
+                Z[n * m + i, k] = v
+    return SUCCESS, N
+
+
+def _midpoint_loop(K, block_sum, theta, t, G, U, stats):
+    """The midpoint method: sum_{j<=n} h_j K(t_{n+1}, t_{j+1/2}) U_j = g(t_{n+1}) for U_n."""
+    N = t.shape[0] - 1
+    d = U.shape[1]
+    E = np.eye(d)
+    f = np.empty(d)
+    mat = np.empty((d, d))
+    rhs = np.empty(d)
+    mid = np.empty(N)
+    wts = np.empty(N)
+    for n in range(N):
+        mid[n] = 0.5 * (t[n] + t[n + 1])
+        wts[n] = t[n + 1] - t[n]
+    for n in range(N):
+        block_sum(t[n + 1], mid, U, 0, n, wts, theta, f)
+        stats[NFEV] += n
+        for k in range(d):
+            rhs[k] = G[n + 1, k] - f[k]
+        for q in range(d):
+            K(t[n + 1], mid[n], E, q, theta, f)
+            stats[NFEV] += 1
+            for a in range(d):
+                mat[a, q] = wts[n] * f[a]
+        if not solve_inplace(mat, rhs):
+            return SINGULAR, n + 1
+        for k in range(d):
+            if not np.isfinite(rhs[k]):
+                return NOT_FINITE, n + 1
+            U[n, k] = rhs[k]
+    return SUCCESS, N
+
+
+_KF = types.FunctionType(KERNEL_SIGNATURE)
+_BF = types.FunctionType(BLOCK_SIGNATURE)
+_A1 = types.float64[::1]
+_A2 = types.float64[:, ::1]
+_I8A = types.int64[::1]
+_RET = types.UniTuple(types.int64, 2)
+_SIGNATURES = {
+    "collocation": _RET(_KF, _BF, _A1, _A1, _A2, _A1, _A2, _A1, _A2, _I8A),
+    "midpoint": _RET(_KF, _BF, _A1, _A1, _A2, _A2, _I8A),
+}
+_PYFUNCS = {"collocation": _collocation_loop, "midpoint": _midpoint_loop}
+_COMPILED = {}
+
+
+def _compiled(name):
+    loop = _COMPILED.get(name)
+    if loop is None:
+        options = {k: v for k, v in JIT_OPTIONS.items() if k != "nopython"}
+        loop = njit(_SIGNATURES[name], **options)(_PYFUNCS[name])
+        _COMPILED[name] = loop
+    return loop
+
+
+# -- methods -------------------------------------------------------------------------------------
+
+class FirstKindMethod:
+    """A method for first-kind Volterra equations: ``name``, ``order``, ``family``, ``description``.
+
+    ``family`` is "collocation" (Radau IIA, with ``tableau``) or "midpoint".
+    ``solve(kernel, g_vec, t)`` returns (Y, status, index, counts) like the
+    second-kind methods.
+    """
+
+    implicit = True
+    min_steps = 1
+
+    def __init__(self, name, family, order, description, tableau=None, min_steps=1):
+        self.name = name
+        self.family = family
+        self.order = order
+        self.description = description
+        self.tableau = tableau
+        self.min_steps = min_steps
+        if tableau is not None:
+            if tableau.c[-1] != 1.0:
+                raise ValueError("first-kind collocation here needs c_m = 1 (the mesh value is the "
+                                 "last stage); Radau IIA points have it")
+            self._data = tuple(np.array(a, dtype=float, order="C")
+                               for a in (tableau.c, tableau.A, tableau.b))
+            c = np.array(tableau.c, dtype=float)
+            # Lagrange basis on c evaluated at 0: y(t_0) from the first interval's polynomial
+            self._at_zero = np.array([np.prod([(0.0 - c[i]) / (c[j] - c[i])
+                                               for i in range(len(c)) if i != j])
+                                      for j in range(len(c))])
+
+    def __repr__(self):
+        return f"FirstKindMethod({self.name!r}, order={self.order})"
+
+    def solve(self, kernel, g_vec, t):
+        N = len(t) - 1
+        d = kernel.dim
+        counts = np.zeros(1, dtype=np.int64)
+        Y = np.empty((N + 1, d))
+        if self.family == "collocation":
+            c, A, b = self._data
+            m = c.shape[0]
+            h = np.diff(t)
+            stage_times = (t[:-1, None] + c[None, :] * h[:, None]).reshape(-1)
+            Gs = np.ascontiguousarray(g_vec(stage_times))
+            Z = np.zeros((N * m, d))
+            status, index = _compiled("collocation")(kernel.function, kernel.block_sum, kernel.params,
+                                                     t, Gs, c, A, b, Z, counts)
+            Y[1:] = Z.reshape(N, m, d)[:, -1, :]
+            Y[0] = self._at_zero @ Z[:m]
+        else:
+            G = np.ascontiguousarray(g_vec(t))
+            U = np.zeros((N, d))
+            status, index = _compiled("midpoint")(kernel.function, kernel.block_sum, kernel.params,
+                                                  t, G, U, counts)
+            mid = 0.5 * (t[:-1] + t[1:])
+            Y[:] = _linear_through(mid, U, t)
+        return Y, status, index, counts
+
+
+def _linear_through(xp, fp, x):
+    """Piecewise linear interpolant of (xp, fp) at x, extrapolated linearly at both ends."""
+    if xp.shape[0] == 1:
+        return np.broadcast_to(fp[0], (x.shape[0],) + fp.shape[1:]).copy()
+    idx = np.clip(np.searchsorted(xp, x) - 1, 0, xp.shape[0] - 2)
+    lam = (x - xp[idx]) / (xp[idx + 1] - xp[idx])
+    return fp[idx] + lam[:, None] * (fp[idx + 1] - fp[idx])
+
+
+def _build_methods():
+    methods = {"midpoint": FirstKindMethod(
+        "midpoint", "midpoint", 2, "midpoint method (Linz): unknowns at the midpoints, the equation "
+        "at the mesh points; mesh values by linear interpolation", min_steps=2)}
+    for m in range(1, 5):
+        methods[f"radau{m}"] = FirstKindMethod(
+            f"radau{m}", "collocation", m, f"collocation at {m} Radau IIA points (rho_m = 0), "
+            f"fully discretised; order {m}", tableau=collocation_tableau("radau", m))
+    methods["implicit-rectangle"] = FirstKindMethod(
+        "implicit-rectangle", "collocation", 1, "implicit (right) rectangle rule = radau1",
+        tableau=collocation_tableau("radau", 1))
+    return methods
+
+
+class _Registry(dict):
+    def __missing__(self, key):
+        raise KeyError(f"unknown first-kind method {key!r}; known methods: {', '.join(self)}")
+
+
+#: Methods for first-kind equations by name; ``FIRST_KIND_METHODS[name].order`` is the order.
+FIRST_KIND_METHODS = _Registry(_build_methods())
+
+
+def _first_kind_roots(name):
+    """Roots of the first-kind characteristic polynomial of a direct quadrature rule.
+
+    For n beyond the starting block, h sum_j w_nj K y_j = g_n with the end weights
+    w_{n, n-i} = 1 + right[i]; differencing consecutive equations (K = 1) gives
+    sum_i (w_{n, n-i} - w_{n, n-i+1}) y_{n-i} = (g_n - g_{n-1}) / h, whose
+    characteristic roots must lie strictly inside the unit circle for errors to be damped.
+    """
+    rule = volterra_rule(name)
+    w = 1.0 + np.array([float(x) for x in rule.right_exact] + [0.0])
+    coeffs = np.concatenate([[w[0]], np.diff(w)])
+    return np.roots(coeffs)
+
+
+def _refusal(name):
+    if name in ("trapezoid", "gregory4", "gregory6", "gregory8"):
+        roots = _first_kind_roots(name)
+        big = roots[np.argmax(np.abs(roots))]
+        root = f"{big.real:.4g}" if abs(big.imag) < 1e-12 else f"{big:.4g}"
+        if name == "trapezoid":
+            return (f"the trapezoid rule is only weakly stable for first-kind equations: its "
+                    f"characteristic root is z = {root} (|z| = 1), so the error carries an "
+                    f"undamped (-1)^n oscillation excited by the starting value and by every "
+                    f"perturbation of g (Linz 1985, ch. 10). Use 'midpoint' (order 2) or 'radau2'.")
+        return (f"{name} diverges for first-kind equations: the characteristic polynomial of its end "
+                f"weights has the root z = {root}, |z| = {abs(big):.3g} > 1, so errors grow like "
+                f"|z|^n (Linz 1985, ch. 10: Newton-Cotes/Gregory corrections are unstable for the "
+                f"first kind). Use 'radau3' or 'radau4' for higher order.")
+    if name.startswith("gauss") and name[5:].isdigit():
+        m = int(name[5:])
+        rho = (-1) ** m
+        detail = ("rho_m = +1: the order drops to m - 1 = %d and errors accumulate undamped" % (m - 1)
+                  if rho == 1 else
+                  "rho_m = -1: errors are not damped but alternate in sign from step to step")
+        return (f"collocation at Gauss points is on the boundary of the convergence condition "
+                f"-1 <= rho_m <= 1 for first-kind equations (Brunner 2004, Thm. 2.4.2), since "
+                f"rho_m = (-1)^m prod (1 - c_i)/c_i = (-1)^m for symmetric points; here {detail}. "
+                f"Use radau{m} (c_m = 1, rho_m = 0, order {m}).")
+    if name == "rectangle":
+        return ("the explicit (left) rectangle rule determines y_{n-1} from the equation at t_n, so "
+                "y(T) would need g beyond T; its implicit counterpart is 'implicit-rectangle' "
+                "(= 'radau1', order 1).")
+    if name == "rk4":
+        return ("explicit Volterra Runge-Kutta methods have a_11 = 0: the first stage equation of a "
+                "first-kind problem does not contain the unknown, so the stage system is singular. "
+                "Use 'radau4' (order 4).")
+    return None
+
+
+#: Second-kind method names refused for the first kind -> the reason.
+REFUSED_METHODS = {name: _refusal(name) for name in
+                   ("trapezoid", "gregory4", "gregory6", "gregory8", "rectangle", "rk4",
+                    "gauss1", "gauss2", "gauss3", "gauss4")}
+
+
+# -- the front function ----------------------------------------------------------------------------
+
+def _check_t_span(t_span):
+    try:
+        t0, T = (float(v) for v in t_span)
+    except (TypeError, ValueError):
+        raise ValueError(f"t_span must be a pair (t0, T) of floats, got {t_span!r}") from None
+    if not (np.isfinite(t0) and np.isfinite(T)):
+        raise ValueError(f"t_span must be finite, got {t_span!r}")
+    if not T > t0:
+        raise ValueError(f"t_span must satisfy t0 < T (a non-empty, forward interval), got {t_span!r}")
+    return t0, T
+
+
+def _linear_kernel(K, y0, t0):
+    """The Kernel of a first-kind equation: K(t, s) (coefficient) or K(t, s, y) linear in y."""
+    if isinstance(K, Kernel) or hasattr(K, "build"):
+        kernel = as_kernel(K, y0, t0)
+    elif not callable(K):
+        raise TypeError(f"K must be callable K(t, s) (or K(t, s, y) linear in y), got "
+                        f"{type(K).__name__}")
+    elif positional_arity(K) == 2:
+        return as_linear_kernel(K, y0, t0)
+    else:
+        kernel = as_kernel(K, y0, t0)
+    if kernel.structure.get("kind") == "linear":
+        return kernel
+    # A three-argument K must be linear in y: check it on probes (K(t, s, 0) = 0 and additivity).
+    d = kernel.dim
+    rng = np.random.default_rng(7)
+    for t, s in ((t0 + 0.5, t0 + 0.25), (t0 + 1.0, t0), (t0 + 0.3, t0 + 0.3)):
+        u, v = rng.uniform(0.5, 1.5, d), -rng.uniform(0.5, 1.5, d)
+        ku, kv = np.atleast_1d(kernel(t, s, u)), np.atleast_1d(kernel(t, s, v))
+        k0 = np.atleast_1d(kernel(t, s, np.zeros(d)))
+        kw = np.atleast_1d(kernel(t, s, 2.5 * u - 1.5 * v))
+        size = np.abs(ku).max() + np.abs(kv).max() + np.abs(kw).max()
+        if np.abs(k0).max() > 1e-12 * size or np.abs(kw - (2.5 * ku - 1.5 * kv)).max() > 1e-9 * size:
+            raise ValueError("K must be linear in y for a first-kind equation (K(t, s, y) = k(t, s) y); "
+                             f"the given K is not (checked at t = {t}, s = {s}). Give the "
+                             f"coefficient as a two-argument function K(t, s).")
+    return kernel
+
+
+def _kernel_matrix(kernel, t, s):
+    """k(t, s) as a (d, d) array from the compiled kernel (columns from unit vectors)."""
+    d = kernel.dim
+    return np.column_stack([np.atleast_1d(kernel(t, s, e)) for e in np.eye(d)])
+
+
+def _check_diagonal(kernel, t):
+    """K(t, t) must be nonsingular on the mesh (relative to the kernel's size there)."""
+    diag = np.array([_kernel_matrix(kernel, tn, tn) for tn in t])
+    scale = max(float(np.abs(diag).max()),
+                max(np.abs(_kernel_matrix(kernel, tn, t[0])).max() for tn in t[:: max(1, len(t) // 16)]))
+    smallest = (np.abs(diag[:, 0, 0]) if kernel.dim == 1
+                else np.linalg.svd(diag, compute_uv=False).min(axis=1))
+    bad = np.nonzero(~np.isfinite(smallest) | (smallest <= 1e-8 * scale))[0]
+    if bad.size:
+        tn, smallest = t[bad[0]], smallest[bad[0]]
+        raise ValueError(f"K(t, t) must be nonsingular for a first-kind equation; at t = {tn:.6g} "
+                         f"its smallest singular value is {smallest:.3g} (kernel size {scale:.3g}). "
+                         f"With K(t, t) = 0 the equation must be differentiated first.")
+
+
+def solve_first_kind(K, g, t_span=None, n_steps=None, method="radau2", *, mesh=None, jacobian=None,
+                     newton_tol=None, newton_maxiter=None, fast_history=None, raise_on_failure=False):
+    r"""Solve the Volterra integral equation of the first kind.
+
+    .. math:: g(t) = \int_{t_0}^{t} K(t, s)\, y(s)\, ds, \qquad t_0 \le t \le T,
+
+    with K(t, t) nonsingular and g(t_0) = 0.  Also reached as
+    ``solve_volterra(K, g, t_span, n_steps, method, kind=1)``.
+
+    Parameters
+    ----------
+    K : callable or Kernel
+        ``K(t, s)``, the kernel's coefficient: a float for scalar y, a (d, d)
+        array (or a float, meaning times the identity) for y of shape (d,).  A
+        three-argument ``K(t, s, y)`` is accepted too if it is linear in y (checked
+        on probes).  Compiled with Numba once per function.
+    g : callable
+        ``g(t)``: a float, or an array of shape (d,) (this fixes the shape of y);
+        g(t_0) must be 0.
+    t_span : (float, float)
+        The interval (t0, T), t0 < T.
+    n_steps : int
+        Number of uniform steps N.
+    method : str
+        A name in :data:`FIRST_KIND_METHODS`: "radau1" ... "radau4" (order m),
+        "implicit-rectangle" (= "radau1") or "midpoint" (order 2).  Second-kind
+        methods that diverge or are only weakly stable for the first kind
+        (:data:`REFUSED_METHODS`: trapezoid, Gregory, Gauss collocation, explicit
+        methods) raise ValueError with the reason.
+    mesh : array_like, optional
+        A strictly increasing mesh instead of ``t_span``/``n_steps``.
+    jacobian, newton_tol, newton_maxiter : optional
+        Accepted for a uniform call signature with :func:`solve_volterra`; the
+        equation is linear, so there is no Newton iteration and they have no effect.
+    fast_history : bool or None
+        Must not be True (there is no FFT history for the first kind).
+    raise_on_failure : bool
+        Raise :class:`SolverError` instead of returning a failed solution.
+
+    Returns
+    -------
+    Solution
+        ``t``, ``y`` ((N+1,) or (N+1, d)), dense output ``sol(t)``, ``status``,
+        ``message`` and ``stats`` (``nfev``: kernel evaluations, ``linear_solves``).
+        y(t_0) comes from the first interval's collocation polynomial (Radau) or
+        by linear extrapolation (midpoint).
+
+    Raises
+    ------
+    ValueError
+        For a refused or unknown method, g(t_0) != 0, K(t, t) singular on the mesh,
+        a K that is not linear in y, or invalid t_span / n_steps / mesh.
+
+    Examples
+    --------
+    int_0^t e^{t - s} y(s) ds = sin t has the solution y = cos t - sin t:
+
+    >>> import numpy as np
+    >>> from integrallimits.volterra._first_kind import solve_first_kind
+    >>> sol = solve_first_kind(lambda t, s: np.exp(t - s), np.sin, (0.0, 1.0), 64, "radau3")
+    >>> sol.status, bool(np.max(np.abs(sol.y - (np.cos(sol.t) - np.sin(sol.t)))) < 1e-6)
+    (True, True)
+    >>> solve_first_kind(lambda t, s: np.exp(t - s), np.sin, (0.0, 1.0), 64, "trapezoid")
+    ... # doctest: +ELLIPSIS
+    Traceback (most recent call last):
+    ...
+    ValueError: method 'trapezoid' is refused for first-kind equations: the trapezoid rule is only weakly stable ...
+    """
+    # -- the method
+    if method is None:
+        method = "radau2"
+    if isinstance(method, FirstKindMethod):
+        meth = method
+    elif isinstance(method, str):
+        if method in REFUSED_METHODS:
+            raise ValueError(f"method {method!r} is refused for first-kind equations: "
+                             f"{REFUSED_METHODS[method]}")
+        if method not in FIRST_KIND_METHODS:
+            raise ValueError(f"method must be one of {', '.join(FIRST_KIND_METHODS)} for a first-kind "
+                             f"equation; got {method!r}")
+        meth = FIRST_KIND_METHODS[method]
+    else:
+        raise TypeError(f"method must be a method name (str), got {type(method).__name__}")
+    if fast_history:
+        raise ValueError("fast_history=True: there is no fast (FFT) history for first-kind equations")
+
+    # -- the mesh
+    if mesh is not None:
+        if t_span is not None or n_steps is not None:
+            raise ValueError("give either mesh or (t_span, n_steps), not both")
+        t = np.ascontiguousarray(mesh, dtype=float)
+        if t.ndim != 1 or t.shape[0] < 2:
+            raise ValueError(f"mesh must be a 1-d array of at least 2 points, got shape {t.shape}")
+        if not np.all(np.isfinite(t)) or not np.all(np.diff(t) > 0):
+            raise ValueError("mesh must be finite and strictly increasing")
+    else:
+        if t_span is None or n_steps is None:
+            raise TypeError("solve_first_kind needs t_span and n_steps (or mesh)")
+        t0, T = _check_t_span(t_span)
+        if isinstance(n_steps, bool) or not isinstance(n_steps, numbers.Integral):
+            raise TypeError(f"n_steps must be an integer, got {n_steps!r}")
+        if n_steps < 1:
+            raise ValueError(f"n_steps must be >= 1, got {n_steps}")
+        t = t0 + (T - t0) * np.arange(n_steps + 1) / n_steps
+        t[-1] = T
+    if len(t) - 1 < meth.min_steps:
+        raise ValueError(f"method {meth.name!r} needs n_steps >= {meth.min_steps}, got {len(t) - 1}")
+
+    # -- the forcing and the kernel
+    g_vec, y0 = as_forcing(g, t[0])
+    kernel = _linear_kernel(K, y0, t[0])
+    G = g_vec(t)
+    gscale = max(1.0, float(np.abs(G).max()))
+    if np.abs(G[0]).max() > 1e-12 * gscale:
+        raise ValueError(f"g(t0) must be 0 for a first-kind equation (the integral vanishes at "
+                         f"t0 = {t[0]}), got g(t0) = {G[0].tolist() if G.shape[1] > 1 else G[0, 0]}")
+    _check_diagonal(kernel, t)
+
+    start = time.perf_counter()
+    Y, status, index, counts = meth.solve(kernel, g_vec, t)
+    seconds = time.perf_counter() - start
+    stats = {"nfev": int(counts[0]), "njev": 0, "newton_iterations": 0, "newton_solves": 0,
+             "linear_solves": int(index), "jacobian": "not needed", "compiled": True,
+             "fast_history": False, "seconds": seconds}
+    t_failure = None
+    if status == SUCCESS:
+        message, keep = _MESSAGES[SUCCESS], len(t)
+    else:
+        t_failure = float(t[index])
+        message = _MESSAGES[status].format(t=t_failure)
+        # the mesh values before the failing step are good: for collocation y(t_0)..y(t_{n})
+        # (y(t_0) needs the first interval), for the midpoint method one fewer (interpolation)
+        keep = index if meth.family == "collocation" else index - 1
+        keep = keep if keep >= 2 else 0
+        if raise_on_failure:
+            raise SolverError(message)
+    return Solution(t[:keep], Y[:keep], scalar=kernel.scalar, status=status == SUCCESS,
+                    message=message, stats=stats, method=meth.name, order=meth.order,
+                    t_failure=t_failure)

@@ -1,0 +1,603 @@
+r"""Volterra integro-differential equations (VIDEs).
+
+.. math::
+
+    y'(t) = f\bigl(t, y(t), z(t)\bigr), \qquad z(t) = \int_{t_0}^{t} K(t, s, y(s))\, ds,
+    \qquad y(t_0) = y_0 .
+
+Volterra Runge–Kutta methods for VIDEs (Brunner 2004, ch. 3; Lubich 1982): one
+Butcher tableau (c, A, b) discretises the differential part *and* the memory
+term, consistently.  On [t_n, t_{n+1}] (length h) with stage times
+t_ni = t_n + c_i h, stage values Y_ni, memory values Z_ni and stage derivatives F_ni:
+
+.. math::
+
+    Y_{ni} &= y_n + h \sum_j a_{ij} F_{nj}, \qquad F_{ni} = f(t_{ni}, Y_{ni}, Z_{ni}), \\
+    Z_{ni} &= \sum_{l<n} h_l \sum_j b_j K(t_{ni}, t_{lj}, Y_{lj})
+              + h \sum_j a_{ij} K(t_{ni}, t_{nj}, Y_{nj}), \\
+    y_{n+1} &= y_n + h \sum_j b_j F_{nj}.
+
+The history (the first sum) is the Pouzet quadrature of the earlier intervals
+with the tableau's weights, as in
+:class:`~integrallimits.volterra.VolterraRungeKutta`; the current interval uses
+the stage integration a_ij, exactly as the RK method integrates y'.  Implicit
+tableaux solve the m d stage unknowns of an interval together by Newton's method,
+with the Jacobian
+
+.. math:: \partial R_i / \partial Y_k = \delta_{ik} I - h a_{ik} f_y(k)
+          - h^2 \sum_j a_{ij} a_{jk} f_z(j) K_y(t_{nj}, t_{nk}, Y_{nk})
+
+(f_y, f_z and K_y exact if given, else forward differences).  With the
+collocation tableaux this is the fully discretised collocation method in the
+continuous piecewise polynomials of degree m; its mesh values are
+superconvergent.  Declared orders at the mesh points (:data:`VIDE_METHODS`,
+measured in ``tests/volterra/test_vide.py``): "gauss1" ... "gauss4": 2m;
+"radau1" ... "radau4": 2m - 1; "rk4" (explicit): 4.  With K = 0 (``K=None``) the
+methods are the Runge–Kutta methods of the ODE y' = f(t, y, 0).
+"""
+from __future__ import annotations
+
+import numbers
+import threading
+import time
+import weakref
+
+import numba
+import numpy as np
+from numba import njit
+
+from .._linalg import solve_inplace
+from .._numba import JIT_OPTIONS, types
+from ..kernels import Kernel, as_kernel
+from ..kernels._kernel import (_FAST, BLOCK_SIGNATURE, JACOBIAN_SIGNATURE, KERNEL_SIGNATURE,
+                               _check_value, _compile, _njit_user)
+from . import _loops
+from ._loops import NFEV, NIT, NJEV, NSOLVE, _jacobian_p
+from ._solution import Solution, SolverError
+from ._tableaux import ButcherTableau, classical_rk4, collocation_tableau
+
+__all__ = ["VIDEMethod", "VIDE_METHODS", "solve_vide", "F_SIGNATURE", "F_JACOBIAN_SIGNATURE"]
+
+FEV, FJEV = 4, 5   # counters beyond the engine's [nfev, njev, newton_iterations, newton_solves]
+SUCCESS, NEWTON_FAILED, NOT_FINITE = _loops.SUCCESS, _loops.NEWTON_FAILED, _loops.NOT_FINITE
+
+_MESSAGES = {
+    SUCCESS: "The solver reached the end of the interval.",
+    NEWTON_FAILED: ("Newton's method did not converge on the step ending at t = {t:.6g} "
+                    "(after {it} iterations in all); the solution may blow up there, "
+                    "or the step is too large for the implicit stage equations."),
+    NOT_FINITE: "The solution became non-finite (inf/nan) at t = {t:.6g}: it blows up.",
+}
+
+#: ``f(t, y, z, out)``: out[:] = f(t, y, z)
+F_SIGNATURE = types.void(types.float64, types.float64[::1], types.float64[::1], types.float64[::1])
+#: ``f_jacobian(t, y, z, Jy, Jz)``: Jy = df/dy, Jz = df/dz
+F_JACOBIAN_SIGNATURE = types.void(types.float64, types.float64[::1], types.float64[::1],
+                                  types.float64[:, ::1], types.float64[:, ::1])
+_FD_STEP = 1.4901161193847656e-08
+
+
+# -- compiling f ---------------------------------------------------------------------------------
+
+_F_CACHE = weakref.WeakKeyDictionary()
+_LOCK = threading.Lock()
+
+
+def _wrap_f(fj, scalar):
+    if scalar:
+        @numba.njit(F_SIGNATURE, **_FAST)
+        def function(t, y, z, out):
+            out[0] = fj(t, y[0], z[0])
+    else:
+        @numba.njit(F_SIGNATURE, **_FAST)
+        def function(t, y, z, out):
+            r = np.asarray(fj(t, y, z))
+            for k in range(out.shape[0]):
+                out[k] = r[k]
+    return function
+
+
+def _wrap_f_jacobian(fj, scalar):
+    if scalar:
+        @numba.njit(F_JACOBIAN_SIGNATURE, **_FAST)
+        def jacobian(t, y, z, Jy, Jz):
+            a, b = fj(t, y[0], z[0])
+            Jy[0, 0] = a
+            Jz[0, 0] = b
+    else:
+        @numba.njit(F_JACOBIAN_SIGNATURE, **_FAST)
+        def jacobian(t, y, z, Jy, Jz):
+            a, b = fj(t, y, z)
+            A = np.asarray(a)
+            B = np.asarray(b)
+            for p in range(Jy.shape[0]):
+                for q in range(Jy.shape[1]):
+                    Jy[p, q] = A[p, q]
+                    Jz[p, q] = B[p, q]
+    return jacobian
+
+
+def _py(func):
+    return func.py_func if isinstance(func, numba.core.registry.CPUDispatcher) else func
+
+
+def _as_rhs(f, y0, t0, jacobian):
+    """Compiled (function, jacobian or None) for the right-hand side f(t, y, z)."""
+    if not callable(f):
+        raise TypeError(f"f must be callable f(t, y, z), got {type(f).__name__}")
+    if jacobian is not None and not callable(jacobian):
+        raise TypeError(f"jacobian must be callable jacobian(t, y, z) -> (df/dy, df/dz), got "
+                        f"{type(jacobian).__name__}")
+    scalar = y0.ndim == 0
+    d = 1 if scalar else y0.shape[0]
+    arg = y0.item() if scalar else y0.copy()
+    zero = 0.0 if scalar else np.zeros(d)
+    try:
+        value = _py(f)(float(t0), arg, zero)
+    except Exception as exc:
+        raise TypeError(f"f(t, y, z) raised {type(exc).__name__}: {exc} when called at t = {t0}, "
+                        f"y = y0, z = 0") from exc
+    _check_value(value, () if scalar else (d,), "f(t, y, z)", t0, t0)
+    if jacobian is not None:
+        try:
+            pair = _py(jacobian)(float(t0), arg, zero)
+            fy, fz = pair
+        except (TypeError, ValueError) as exc:
+            raise TypeError("jacobian(t, y, z) must return the pair (df/dy, df/dz)") from exc
+        for name, v in (("df/dy", fy), ("df/dz", fz)):
+            _check_value(v, () if scalar else (d, d), f"jacobian(t, y, z) ({name})", t0, t0)
+    key = (scalar, d)
+    with _LOCK:
+        per_func = _F_CACHE.setdefault(f, {})
+        cached = per_func.get(key)
+        if cached is not None and cached[1] is jacobian:
+            return cached[0]
+        fj = _njit_user(f, "f")
+        function = _compile(lambda: _wrap_f(fj, scalar), "f(t, y, z)", f)
+        jac = None
+        if jacobian is not None:
+            jj = _njit_user(jacobian, "jacobian")
+            jac = _compile(lambda: _wrap_f_jacobian(jj, scalar), "jacobian(t, y, z)", jacobian)
+        per_func[key] = ((function, jac), jacobian)
+        return function, jac
+
+
+_PLACEHOLDERS = {}
+
+
+def _placeholders():
+    """Never-called stand-ins for missing Jacobians and for the kernel when K = 0."""
+    if not _PLACEHOLDERS:
+        @njit(F_JACOBIAN_SIGNATURE, cache=True)
+        def no_f_jacobian(t, y, z, Jy, Jz):
+            Jy[:, :] = np.nan
+            Jz[:, :] = np.nan
+
+        @njit(KERNEL_SIGNATURE, cache=True)
+        def zero_kernel(t, s, Y, j, theta, out):
+            out[:] = 0.0
+
+        @njit(BLOCK_SIGNATURE, cache=True)
+        def zero_block(t, svals, Y, a, b, w, theta, out):
+            out[:] = 0.0
+
+        _PLACEHOLDERS.update(f_jac=no_f_jacobian, kernel=zero_kernel, block=zero_block)
+    return _PLACEHOLDERS
+
+
+# -- the compiled loop -----------------------------------------------------------------------------
+
+@njit(cache=True, nogil=True, error_model="numpy")
+def _f_jacobian(f, fjac, have_fjac, t, y, z, f0, Jy, Jz, yw, zw, work, stats):
+    """df/dy and df/dz at (t, y, z): exact if given, else forward differences (f0 = f(t, y, z))."""
+    d = y.shape[0]
+    stats[FJEV] += 1
+    if have_fjac:
+        fjac(t, y, z, Jy, Jz)
+        return
+    for k in range(d):
+        yw[k] = y[k]
+        zw[k] = z[k]
+    for b in range(d):
+        step = _FD_STEP * max(1.0, abs(y[b]))
+        yw[b] = y[b] + step
+        step = yw[b] - y[b]
+        f(t, yw, z, work)
+        stats[FEV] += 1
+        yw[b] = y[b]
+        for a in range(d):
+            Jy[a, b] = (work[a] - f0[a]) / step
+        step = _FD_STEP * max(1.0, abs(z[b]))
+        zw[b] = z[b] + step
+        step = zw[b] - z[b]
+        f(t, y, zw, work)
+        stats[FEV] += 1
+        zw[b] = z[b]
+        for a in range(d):
+            Jz[a, b] = (work[a] - f0[a]) / step
+
+
+def _vide_loop(f, fjac, have_fjac, K, Kjac, have_kjac, block_sum, theta, memory, t, y0, c, A, b,
+               explicit, tol, maxiter, Y, Ys, stats):
+    """The VRK method for y' = f(t, y, z), z = int K: see the module docstring.
+
+    Y (N+1, d) receives the mesh values, Ys (N m, d) the stage values.
+    """
+    N = t.shape[0] - 1
+    m = c.shape[0]
+    d = Y.shape[1]
+    md = m * d
+    svals = np.empty(N * m)
+    wts = np.empty(N * m)
+    lag = np.zeros((m, d))
+    Zs = np.zeros((m, d))
+    F = np.zeros((m, d))
+    Kv = np.zeros((m, m, d))
+    Ky = np.zeros((m, m, d, d))
+    Fy = np.zeros((m, d, d))
+    Fz = np.zeros((m, d, d))
+    row = np.empty(d)
+    work = np.empty(d)
+    work2 = np.empty(d)
+    yw = np.empty(d)
+    zw = np.empty(d)
+    R = np.empty(md)
+    JR = np.empty((md, md))
+    for k in range(d):
+        Y[0, k] = y0[k]
+    for n in range(N):
+        h = t[n + 1] - t[n]
+        r0 = n * m
+        for i in range(m):
+            svals[r0 + i] = t[n] + c[i] * h
+            wts[r0 + i] = h * b[i]
+        # the memory of the earlier intervals at the stage times
+        for i in range(m):
+            if memory and n > 0:
+                block_sum(svals[r0 + i], svals, Ys, 0, r0, wts, theta, row)
+                stats[NFEV] += r0
+                for k in range(d):
+                    lag[i, k] = row[k]
+            else:
+                for k in range(d):
+                    lag[i, k] = 0.0
+        if explicit:
+            for i in range(m):
+                ti = svals[r0 + i]
+                for k in range(d):
+                    Ys[r0 + i, k] = Y[n, k]
+                    Zs[i, k] = lag[i, k]
+                for j in range(i):
+                    if A[i, j] != 0.0:
+                        for k in range(d):
+                            Ys[r0 + i, k] += h * A[i, j] * F[j, k]
+                for j in range(i):
+                    if memory and A[i, j] != 0.0:
+                        K(ti, svals[r0 + j], Ys, r0 + j, theta, row)
+                        stats[NFEV] += 1
+                        for k in range(d):
+                            Zs[i, k] += h * A[i, j] * row[k]
+                f(ti, Ys[r0 + i], Zs[i], work)
+                stats[FEV] += 1
+                for k in range(d):
+                    F[i, k] = work[k]
+        else:
+            for i in range(m):
+                for k in range(d):
+                    Ys[r0 + i, k] = Y[n, k]
+            stats[NSOLVE] += 1
+            converged = False
+            for it in range(maxiter + 1):
+                # memory values and stage derivatives at the current stage values
+                for i in range(m):
+                    ti = svals[r0 + i]
+                    for k in range(d):
+                        Zs[i, k] = lag[i, k]
+                    if memory:
+                        for j in range(m):
+                            if A[i, j] == 0.0:
+                                continue
+                            K(ti, svals[r0 + j], Ys, r0 + j, theta, row)
+                            stats[NFEV] += 1
+                            for k in range(d):
+                                Kv[i, j, k] = row[k]
+                                Zs[i, k] += h * A[i, j] * row[k]
+                for i in range(m):
+                    f(svals[r0 + i], Ys[r0 + i], Zs[i], work)
+                    stats[FEV] += 1
+                    for k in range(d):
+                        F[i, k] = work[k]
+                if converged:
+                    break
+                if it == maxiter:
+                    break
+                stats[NIT] += 1
+                for i in range(m):
+                    for k in range(d):
+                        acc = Ys[r0 + i, k] - Y[n, k]
+                        for j in range(m):
+                            acc -= h * A[i, j] * F[j, k]
+                        R[i * d + k] = acc
+                # Jacobian blocks
+                for i in range(m):
+                    for k in range(d):
+                        work2[k] = F[i, k]
+                    _f_jacobian(f, fjac, have_fjac, svals[r0 + i], Ys[r0 + i], Zs[i], work2, Fy[i],
+                                Fz[i], yw, zw, work, stats)
+                if memory:
+                    for j in range(m):
+                        for q in range(m):
+                            if A[j, q] == 0.0:
+                                continue
+                            for k in range(d):
+                                row[k] = Kv[j, q, k]
+                            _jacobian_p(K, Kjac, have_kjac, svals[r0 + j], svals[r0 + q], Ys, r0 + q,
+                                        theta, Ky[j, q], row, work, stats)
+                for r in range(md):
+                    for q in range(md):
+                        JR[r, q] = 1.0 if r == q else 0.0
+                for i in range(m):
+                    for q in range(m):
+                        coef = h * A[i, q]
+                        if coef != 0.0:
+                            for a in range(d):
+                                for bb in range(d):
+                                    JR[i * d + a, q * d + bb] -= coef * Fy[q, a, bb]
+                        if memory:
+                            for j in range(m):
+                                cj = h * h * A[i, j] * A[j, q]
+                                if cj == 0.0:
+                                    continue
+                                for a in range(d):
+                                    for bb in range(d):
+                                        acc = 0.0
+                                        for e in range(d):
+                                            acc += Fz[j, a, e] * Ky[j, q, e, bb]
+                                        JR[i * d + a, q * d + bb] -= cj * acc
+                state = _loops._newton_update(Ys, r0, m, R, JR, tol)
+                if state < 0:
+                    return NEWTON_FAILED, n + 1
+                if state == 1:
+                    converged = True      # one more pass recomputes Zs and F at the final stages
+            if not converged:
+                return NEWTON_FAILED, n + 1
+        for k in range(d):
+            acc = Y[n, k]
+            for j in range(m):
+                acc += h * b[j] * F[j, k]
+            Y[n + 1, k] = acc
+            if not np.isfinite(acc):
+                return NOT_FINITE, n + 1
+    return SUCCESS, N
+
+
+_KF = types.FunctionType(KERNEL_SIGNATURE)
+_JF = types.FunctionType(JACOBIAN_SIGNATURE)
+_BF = types.FunctionType(BLOCK_SIGNATURE)
+_FF = types.FunctionType(F_SIGNATURE)
+_FJ = types.FunctionType(F_JACOBIAN_SIGNATURE)
+_A1 = types.float64[::1]
+_A2 = types.float64[:, ::1]
+_SIGNATURE = types.UniTuple(types.int64, 2)(
+    _FF, _FJ, types.boolean, _KF, _JF, types.boolean, _BF, _A1, types.boolean, _A1, _A1, _A1, _A2,
+    _A1, types.boolean, types.float64, types.int64, _A2, _A2, types.int64[::1])
+_COMPILED = []
+
+
+def _compiled_loop():
+    if not _COMPILED:
+        options = {k: v for k, v in JIT_OPTIONS.items() if k != "nopython"}
+        _COMPILED.append(njit(_SIGNATURE, **options)(_vide_loop))
+    return _COMPILED[0]
+
+
+# -- methods ---------------------------------------------------------------------------------------
+
+class VIDEMethod:
+    """A Volterra Runge–Kutta method for VIDEs: a tableau with its ``order`` at the mesh points."""
+
+    def __init__(self, name, tableau: ButcherTableau, order, description):
+        self.name = name
+        self.tableau = tableau
+        self.order = order
+        self.implicit = not tableau.explicit
+        self.description = description
+        self._data = tuple(np.array(a, dtype=float, order="C") for a in (tableau.c, tableau.A, tableau.b))
+
+    def __repr__(self):
+        return f"VIDEMethod({self.name!r}, order={self.order})"
+
+
+def _build_methods():
+    methods = {"rk4": VIDEMethod("rk4", classical_rk4(), 4,
+                                 "explicit: the classical RK4 tableau for y' and the memory term")}
+    for m in range(1, 5):
+        methods[f"gauss{m}"] = VIDEMethod(f"gauss{m}", collocation_tableau("gauss", m), 2 * m,
+                                          f"collocation at {m} Gauss points (order {2 * m} at the mesh)")
+        methods[f"radau{m}"] = VIDEMethod(f"radau{m}", collocation_tableau("radau", m), 2 * m - 1,
+                                          f"collocation at {m} Radau IIA points (order {2 * m - 1} at "
+                                          f"the mesh)")
+    return methods
+
+
+class _Registry(dict):
+    def __missing__(self, key):
+        raise KeyError(f"unknown VIDE method {key!r}; known methods: {', '.join(self)}")
+
+
+#: VIDE methods by name; ``VIDE_METHODS[name].order`` is the order at the mesh points.
+VIDE_METHODS = _Registry(_build_methods())
+
+
+# -- the front function ----------------------------------------------------------------------------
+
+def _check_t_span(t_span):
+    try:
+        t0, T = (float(v) for v in t_span)
+    except (TypeError, ValueError):
+        raise ValueError(f"t_span must be a pair (t0, T) of floats, got {t_span!r}") from None
+    if not (np.isfinite(t0) and np.isfinite(T)):
+        raise ValueError(f"t_span must be finite, got {t_span!r}")
+    if not T > t0:
+        raise ValueError(f"t_span must satisfy t0 < T (a non-empty, forward interval), got {t_span!r}")
+    return t0, T
+
+
+_ZERO_KERNELS = {}
+
+
+def _zero_kernel(dim, scalar):
+    key = (dim, scalar)
+    if key not in _ZERO_KERNELS:
+        p = _placeholders()
+        _ZERO_KERNELS[key] = Kernel(function=p["kernel"], dim=dim, scalar=scalar, block_sum=p["block"],
+                                    jacobian_source="not needed", structure={"kind": "zero"},
+                                    name="0")
+    return _ZERO_KERNELS[key]
+
+
+def solve_vide(f, K, y0, t_span=None, n_steps=None, method="gauss2", *, mesh=None, jacobian=None,
+               kernel_jacobian=None, newton_tol=1e-12, newton_maxiter=50, raise_on_failure=False):
+    r"""Solve a Volterra integro-differential equation.
+
+    .. math::
+
+        y'(t) = f\Bigl(t, y(t), \int_{t_0}^{t} K(t, s, y(s))\, ds\Bigr), \qquad y(t_0) = y_0 .
+
+    Parameters
+    ----------
+    f : callable
+        ``f(t, y, z)`` with z the memory term: floats for scalar y, arrays of shape
+        (d,) in and out for y of shape (d,).  Compiled with Numba once per function.
+    K : callable, Kernel or None
+        ``K(t, s, y)``, returning the shape of y (a float, or (d,)); ``None`` for
+        no memory (then the equation is the ODE y' = f(t, y, 0)).
+    y0 : float or array_like (d,)
+        The initial value (fixes the shape of y).
+    t_span : (float, float)
+        The interval (t0, T), t0 < T.
+    n_steps : int
+        Number of uniform steps N.
+    method : str
+        A name in :data:`VIDE_METHODS`: "gauss1" ... "gauss4" (order 2m),
+        "radau1" ... "radau4" (order 2m - 1), "rk4" (explicit, order 4).
+    mesh : array_like, optional
+        A strictly increasing mesh instead of ``t_span``/``n_steps``.
+    jacobian : callable, optional
+        ``jacobian(t, y, z) -> (df/dy, df/dz)`` (floats, or (d, d) arrays) for the
+        Newton iterations; without it forward differences.
+    kernel_jacobian : callable, optional
+        dK/dy(t, s, y); without it forward differences (or the SymPy Jacobian of a
+        :func:`~integrallimits.kernels.from_sympy` kernel).
+    newton_tol : float
+        Newton stops when the update is below ``newton_tol * max(1, |Y|)``.
+    newton_maxiter : int
+        Iteration cap per step.
+    raise_on_failure : bool
+        Raise :class:`SolverError` instead of returning a failed solution.
+
+    Returns
+    -------
+    Solution
+        ``t``, ``y`` ((N+1,) or (N+1, d)), dense output ``sol(t)``, ``status``,
+        ``message`` and ``stats`` (``nfev``/``njev``: kernel evaluations and
+        Jacobians, ``f_evaluations``, ``f_jacobian_evaluations``,
+        ``newton_iterations``, ``newton_solves``, ``jacobian`` and
+        ``kernel_jacobian``: their sources).
+
+    Examples
+    --------
+    y' = -y + int_0^t e^{-(t - s)} y(s) ds, y(0) = 1 has the solution (1 + e^{-2t}) / 2:
+
+    >>> import numpy as np
+    >>> from integrallimits.volterra._vide import solve_vide
+    >>> sol = solve_vide(lambda t, y, z: -y + z, lambda t, s, y: np.exp(s - t) * y, 1.0,
+    ...                  (0.0, 1.0), 16, method="gauss2")
+    >>> sol.status, bool(abs(sol.y[-1] - (1 + np.exp(-2.0)) / 2) < 1e-8)
+    (True, True)
+    """
+    if isinstance(method, VIDEMethod):
+        meth = method
+    elif isinstance(method, str):
+        if method not in VIDE_METHODS:
+            raise ValueError(f"method must be one of {', '.join(VIDE_METHODS)}; got {method!r}")
+        meth = VIDE_METHODS[method]
+    else:
+        raise TypeError(f"method must be a method name (str), got {type(method).__name__}")
+
+    if mesh is not None:
+        if t_span is not None or n_steps is not None:
+            raise ValueError("give either mesh or (t_span, n_steps), not both")
+        t = np.array(mesh, dtype=float, order="C")
+        if t.ndim != 1 or t.shape[0] < 2:
+            raise ValueError(f"mesh must be a 1-d array of at least 2 points, got shape {t.shape}")
+        if not np.all(np.isfinite(t)) or not np.all(np.diff(t) > 0):
+            raise ValueError("mesh must be finite and strictly increasing")
+    else:
+        if t_span is None or n_steps is None:
+            raise TypeError("solve_vide needs t_span and n_steps (or mesh)")
+        t0, T = _check_t_span(t_span)
+        if isinstance(n_steps, bool) or not isinstance(n_steps, numbers.Integral):
+            raise TypeError(f"n_steps must be an integer, got {n_steps!r}")
+        if n_steps < 1:
+            raise ValueError(f"n_steps must be >= 1, got {n_steps}")
+        t = t0 + (T - t0) * np.arange(n_steps + 1) / n_steps
+        t[-1] = T
+    if isinstance(newton_tol, bool) or not isinstance(newton_tol, numbers.Real) or not newton_tol > 0:
+        raise ValueError(f"newton_tol must be a positive float, got {newton_tol!r}")
+    if isinstance(newton_maxiter, bool) or not isinstance(newton_maxiter, numbers.Integral) \
+            or newton_maxiter < 1:
+        raise ValueError(f"newton_maxiter must be an integer >= 1, got {newton_maxiter!r}")
+
+    try:
+        y_init = np.asarray(y0, dtype=float)
+    except (TypeError, ValueError):
+        raise TypeError(f"y0 must be a float or a 1-d array of floats, got {y0!r}") from None
+    if y_init.ndim > 1:
+        raise ValueError(f"y0 must be a float or an array of shape (d,), got shape {y_init.shape}")
+    if not np.all(np.isfinite(y_init)):
+        raise ValueError(f"y0 must be finite, got {y_init.tolist()}")
+    scalar = y_init.ndim == 0
+    d = 1 if scalar else y_init.shape[0]
+    f_fn, f_jac = _as_rhs(f, y_init, t[0], jacobian)
+    memory = K is not None
+    if memory:
+        kernel = as_kernel(K, y_init, t[0], jacobian=kernel_jacobian)
+    else:
+        if kernel_jacobian is not None:
+            raise ValueError("kernel_jacobian given without a kernel (K is None)")
+        kernel = _zero_kernel(d, scalar)
+    p = _placeholders()
+    have_fjac = f_jac is not None
+    have_kjac = kernel.jacobian_function is not None
+    c, A, b = meth._data
+    m = c.shape[0]
+    N = len(t) - 1
+    Y = np.zeros((N + 1, d))
+    Ys = np.zeros((N * m, d))
+    counts = np.zeros(6, dtype=np.int64)
+    start = time.perf_counter()
+    status, index = _compiled_loop()(
+        f_fn, f_jac if have_fjac else p["f_jac"], have_fjac, kernel.function,
+        kernel.jacobian_function if have_kjac else _loops.no_jacobian(legacy=False), have_kjac,
+        kernel.block_sum, kernel.params, memory, t, np.ascontiguousarray(y_init.reshape(d)), c, A, b,
+        meth.tableau.explicit, float(newton_tol), int(newton_maxiter), Y, Ys, counts)
+    seconds = time.perf_counter() - start
+    implicit = meth.implicit
+    stats = {"nfev": int(counts[NFEV]), "njev": int(counts[NJEV]), "f_evaluations": int(counts[FEV]),
+             "f_jacobian_evaluations": int(counts[FJEV]),
+             "newton_iterations": int(counts[NIT]), "newton_solves": int(counts[NSOLVE]),
+             "jacobian": ("user" if have_fjac else "finite-difference") if implicit else "not needed",
+             "kernel_jacobian": (kernel.jacobian_source if memory and implicit else "not needed"),
+             "compiled": True, "seconds": seconds}
+    t_failure = None
+    if status == SUCCESS:
+        message, keep = _MESSAGES[SUCCESS], len(t)
+    else:
+        t_failure = float(t[index])
+        message = _MESSAGES[status].format(t=t_failure, it=stats["newton_iterations"])
+        keep = index
+        if raise_on_failure:
+            raise SolverError(message)
+    return Solution(t[:keep], Y[:keep], scalar=scalar, status=status == SUCCESS, message=message,
+                    stats=stats, method=meth.name, order=meth.order, t_failure=t_failure)
