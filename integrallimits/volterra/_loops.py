@@ -490,6 +490,54 @@ def _vrk_conv_loop(K, J, have_jac, phi, theta, t, G, Gs, Y, Z, c, A, b, explicit
     return SUCCESS, N
 
 
+def _direct_autonomous_loop(K, J, have_jac, theta, t, G, Y, start, left, right, tol, maxiter, stats):
+    """The direct quadrature loop for kernels that do not depend on t: K(s, y).
+
+    Then sum_{j<n} w_nj K_j = sum_{j<n} K_j + O(p) end corrections, with every K_j
+    evaluated once: O(N) work (a ResNet is this loop with the rectangle rule).
+    Y[0..S-1] must be set (``_start_loop``).
+    """
+    N = t.shape[0] - 1
+    d = Y.shape[1]
+    h = (t[N] - t[0]) / N
+    S = start.shape[0]
+    nl = left.shape[0]
+    nr = right.shape[0]
+    f = np.empty(d)
+    work = np.empty(d)
+    Jk = np.empty((d, d))
+    Kv = np.zeros((N + 1, d))
+    total = np.zeros(d)
+    for n in range(S):
+        K(t[n], t[n], Y, n, theta, f)
+        Kv[n, :] = f
+    for n in range(S - 1):
+        total += Kv[n]
+    stats[NFEV] += S
+    hist = np.empty(d)
+    for n in range(S, N + 1):
+        # total = sum_{j < n - 1} K_j here; add K_{n-1}
+        for k in range(d):
+            total[k] += Kv[n - 1, k]
+            hist[k] = total[k]
+        for j in range(min(nl, n)):
+            for k in range(d):
+                hist[k] += left[j] * Kv[j, k]
+        for i in range(1, min(nr, n + 1)):
+            for k in range(d):
+                hist[k] += right[i] * Kv[n - i, k]
+        for k in range(d):
+            hist[k] = G[n, k] + h * hist[k]
+        status = _finish_step(K, J, have_jac, theta, t[n], hist, h * _diagonal(n, left, right), Y, n,
+                              tol, maxiter, f, work, Jk, stats)
+        if status != SUCCESS:
+            return status, n
+        K(t[n], t[n], Y, n, theta, f)
+        stats[NFEV] += 1
+        Kv[n, :] = f
+    return SUCCESS, N
+
+
 def _sample_lags(lag, us, out):
     """out[i] = k(us[i]) for a convolution kernel's lag function."""
     for i in range(us.shape[0]):
@@ -514,12 +562,14 @@ _SIGNATURES = {
                    _I8A),
     "vrk": _RET(_K, _J, types.boolean, _B, _A1, _A1, _A2, _A2, _A2, _A2, _A1, _A2, _A1, types.boolean,
                 _f8, types.int64, _I8A),
+    "direct-autonomous": _RET(_K, _J, types.boolean, _A1, _A1, _A2, _A2, _A2, _A1, _A1, _f8,
+                              types.int64, _I8A),
     "direct-conv": _RET(_K, _J, types.boolean, _K, _A1, _A1, _A2, _A2, _A2, _A1, _A1, _A4, _C1, _I8A,
                         _C1, _f8, types.int64, _I8A),
     "vrk-conv": _RET(_K, _J, types.boolean, _K, _A1, _A1, _A2, _A2, _A2, _A2, _A1, _A2, _A1,
                      types.boolean, _A4, _C1, _I8A, _C1, _f8, types.int64, _I8A),
 }
-_PYFUNCS = {"start": _start_loop, "sample-lags": _sample_lags, "direct": _direct_loop, "vrk": _vrk_loop, "direct-conv": _direct_conv_loop,
+_PYFUNCS = {"start": _start_loop, "direct-autonomous": _direct_autonomous_loop, "sample-lags": _sample_lags, "direct": _direct_loop, "vrk": _vrk_loop, "direct-conv": _direct_conv_loop,
             "vrk-conv": _vrk_conv_loop}
 _COMPILED = {}
 

@@ -109,6 +109,9 @@ class DirectQuadrature(VolterraMethod):
             status, index = _loops.compiled_loop("direct-conv")(
                 K, jac, have, kernel.structure["phi"].function, theta, t, G, Y, *self._data,
                 kseq, khat, koff, tw, tol, maxiter, counts)
+        elif kernel.structure.get("t_independent"):
+            status, index = _loops.compiled_loop("direct-autonomous")(
+                K, jac, have, theta, t, G, Y, *self._data, tol, maxiter, counts)
         else:
             status, index = _loops.compiled_loop("direct")(
                 K, jac, have, B, theta, t, G, Y, *self._data, tol, maxiter, counts)

@@ -1,0 +1,10 @@
+"""Discrete networks as Volterra quadrature rules: ResNet, residual-dense, concatenation-dense,
+smooth k-th order nets; parameter fields and their piecewise linear extension."""
+from ._activations import ACTIVATIONS
+from ._families import ConcatDense, ResidualDense, ResNet, SmoothNet, VolterraNetwork
+from ._fields import (PiecewiseLinear, PiecewiseLinearTriangle, discrete_h1, h1_distance,
+                      l2_distance, legendre_field, low_rank_field, sample_field)
+
+__all__ = ["ACTIVATIONS", "ConcatDense", "ResidualDense", "ResNet", "SmoothNet", "VolterraNetwork",
+           "PiecewiseLinear", "PiecewiseLinearTriangle", "discrete_h1", "h1_distance", "l2_distance",
+           "legendre_field", "low_rank_field", "sample_field"]

@@ -1,0 +1,283 @@
+"""The network families, each a Volterra rule applied to a parameterised kernel.
+
+The forward map of every family *is* ``solve_volterra`` with the family's kernel
+(``integrallimits.networks._kernels``) and the chosen rule: with the default
+"rectangle" rule this is the usual network, with "trapezoid" or "gregoryP" a
+network whose layers mix earlier layers with those weights (an implicit layer,
+solved by Newton, where w_nn != 0).  Batches of B inputs are one solve with a
+state of B d components for explicit rules, one solve per sample otherwise.
+"""
+from __future__ import annotations
+
+from math import comb
+
+import numpy as np
+
+from ..kernels import Kernel
+from ..volterra import METHODS, solve_volterra
+from . import _kernels
+from ._activations import activation_code
+from ._fields import sample_field
+
+__all__ = ["VolterraNetwork", "ResNet", "ResidualDense", "ConcatDense", "SmoothNet"]
+
+
+def _as_grid(values, n_layers, two_variable, shape, T, name):
+    """Grid values (N+1[, N+1], *shape) from an array or a callable field."""
+    if callable(values):
+        return sample_field(values, n_layers, T, two_variable)
+    v = np.asarray(values, dtype=float)
+    lead = 2 if two_variable else 1
+    if v.shape[lead:] != shape or any(k not in (n_layers, n_layers + 1) for k in v.shape[:lead]):
+        want = "(N[+1], N[+1], " if two_variable else "(N[+1], "
+        raise ValueError(f"{name} must have shape {want}{', '.join(map(str, shape))}) with "
+                         f"N = {n_layers}, got {v.shape}")
+    if not np.all(np.isfinite(v)):
+        raise ValueError(f"{name} contains NaN or inf")
+    # pad the last layer (rules reading t_N need it; the rectangle rule never does)
+    for axis in range(lead):
+        if v.shape[axis] == n_layers:
+            v = np.concatenate([v, np.take(v, [-1], axis=axis)], axis=axis)
+    return v
+
+
+class VolterraNetwork:
+    """Base class: a network with N layers on [0, T] defined by a rule and a kernel.
+
+    Subclasses set ``family`` and build ``self.theta`` (the flat parameters).
+    """
+
+    family: str
+    t_independent = False
+
+    def __init__(self, d, n_layers, T, rule, activation):
+        if isinstance(n_layers, bool) or int(n_layers) != n_layers or n_layers < 1:
+            raise ValueError(f"n_layers must be an integer >= 1, got {n_layers!r}")
+        if not (np.isfinite(T) and T > 0):
+            raise ValueError(f"T must be a positive float, got {T!r}")
+        if rule not in METHODS or METHODS[rule].family != "direct":
+            direct = [m for m, meth in METHODS.items() if meth.family == "direct"]
+            raise ValueError(f"rule must be one of {', '.join(direct)}, got {rule!r}")
+        self.d, self.n_layers, self.T, self.rule = int(d), int(n_layers), float(T), rule
+        self.activation = activation
+        self.h = self.T / self.n_layers
+        self._code = activation_code(activation)
+
+    def _header(self, extra=0.0):
+        return [0.0, self.h, self.n_layers, self.d, self._code, extra]
+
+    def kernel(self, batch=1):
+        """The family's Kernel acting on a batch of ``batch`` samples (state B d)."""
+        function, jacobian = _kernels.FAMILIES[self.family]
+        return Kernel(function, batch * self.d, False, jacobian, _kernels.block_sum(self.family),
+                      "analytic", structure={"kind": "network", "family": self.family,
+                                             "t_independent": self.t_independent},
+                      name=self.family, params=self.theta)
+
+    def forcing(self, x0):
+        """g(t) for the input x0 (B, d) flattened: x0 itself (the identity embedding)."""
+        flat = np.ascontiguousarray(x0, dtype=float).ravel()
+        return lambda t: flat
+
+    def solve(self, x0, **options):
+        """``solve_volterra`` for one input x0 (d,): the network's forward pass as a Solution."""
+        x0 = self._check_inputs(x0)[0]
+        return solve_volterra(self.kernel(1), self.forcing(x0[None, :]), (0.0, self.T),
+                              self.n_layers, method=self.rule, **options)
+
+    def states(self, X0, **options):
+        """All layer states x_0..x_N for a batch X0 (B, d) -> (B, N+1, d)."""
+        X0 = self._check_inputs(X0)
+        B = X0.shape[0]
+        options.setdefault("raise_on_failure", True)
+        if not METHODS[self.rule].implicit:
+            sol = solve_volterra(self.kernel(B), self.forcing(X0), (0.0, self.T), self.n_layers,
+                                 method=self.rule, **options)
+            return sol.y.reshape(self.n_layers + 1, B, self.d).transpose(1, 0, 2).copy()
+        out = np.empty((B, self.n_layers + 1, self.d))
+        kernel = self.kernel(1)
+        for b in range(B):
+            sol = solve_volterra(kernel, self.forcing(X0[b:b + 1]), (0.0, self.T), self.n_layers,
+                                 method=self.rule, **options)
+            out[b] = sol.y
+        return out
+
+    def forward(self, X0, **options):
+        """The output x_N for a batch X0 (B, d) -> (B, d)."""
+        return self.states(X0, **options)[:, -1]
+
+    def _check_inputs(self, X0):
+        X0 = np.asarray(X0, dtype=float)
+        if X0.ndim == 1:
+            X0 = X0[None, :]
+        if X0.ndim != 2 or X0.shape[1] != self.d:
+            raise ValueError(f"inputs must have shape (B, {self.d}) or ({self.d},), got {X0.shape}")
+        if not np.all(np.isfinite(X0)):
+            raise ValueError("inputs contain NaN or inf")
+        return X0
+
+    def __repr__(self):
+        return (f"{type(self).__name__}(d={self.d}, n_layers={self.n_layers}, T={self.T}, "
+                f"rule={self.rule!r}, activation={self.activation!r})")
+
+
+class ResidualDense(VolterraNetwork):
+    r"""Residual-dense network (the dense non-local model)
+
+    .. math:: x_n = x_0 + h \sum_{j \le n} w_{nj}\, \sigma(W_{nj} x_j + b_{nj}),
+
+    the rule w applied to K(t, s, x) = sigma(W(t, s) x + b(t, s)).
+
+    Parameters
+    ----------
+    W : array (N[+1], N[+1], d, d) or callable W(t, s) -> (d, d)
+    b : array (N[+1], N[+1], d) or callable b(t, s) -> (d,)
+    n_layers : int, optional
+        N (needed when W is a callable field).
+    activation : {"tanh", "relu", "softplus", "sigmoid"}
+    T : float
+    rule : str
+        A direct-quadrature method name; "rectangle" is the usual explicit network.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> net = ResidualDense(lambda t, s: -np.eye(2) * (1 + t - s), lambda t, s: np.zeros(2),
+    ...                     n_layers=16, d=2)
+    >>> net.forward(np.array([[1.0, 0.5]])).shape
+    (1, 2)
+    """
+
+    family = "residual-dense"
+
+    def __init__(self, W, b, n_layers=None, d=None, activation="tanh", T=1.0, rule="rectangle"):
+        n_layers, d = _infer(W, n_layers, d, two_variable=True)
+        super().__init__(d, n_layers, T, rule, activation)
+        self.W = _as_grid(W, n_layers, True, (d, d), T, "W")
+        self.b = _as_grid(b, n_layers, True, (d,), T, "b")
+        self.theta = _kernels.pack(self._header(), self.W, self.b)
+
+
+class ResNet(VolterraNetwork):
+    r"""ResNet :math:`x_n = x_{n-1} + h\,\sigma(W_{n-1} x_{n-1} + b_{n-1})`.
+
+    The rule applied to the t-independent kernel K(s, x) = sigma(W(s) x + b(s)); the
+    solvers sum it in O(N).  Other rules give implicit ResNet variants
+    (trapezoid: x_n = x_{n-1} + h/2 (K_{n-1} + K_n)).
+
+    Parameters
+    ----------
+    W : array (N[+1], d, d) or callable W(t) -> (d, d)
+    b : array (N[+1], d) or callable b(t) -> (d,)
+    """
+
+    family = "resnet"
+    t_independent = True
+
+    def __init__(self, W, b, n_layers=None, d=None, activation="tanh", T=1.0, rule="rectangle"):
+        n_layers, d = _infer(W, n_layers, d, two_variable=False)
+        super().__init__(d, n_layers, T, rule, activation)
+        self.W = _as_grid(W, n_layers, False, (d, d), T, "W")
+        self.b = _as_grid(b, n_layers, False, (d,), T, "b")
+        self.theta = _kernels.pack(self._header(), self.W, self.b)
+
+
+class ConcatDense(VolterraNetwork):
+    r"""Concatenation-dense network (classic DenseNet), pre-activations z:
+
+    .. math:: z_n = x_0 + h \sum_{j \le n} w_{nj} W_{nj}\, \sigma(z_j)
+
+    (Hammerstein form of z(t) = x0 + int_0^t W(t, s) sigma(z(s)) ds).
+    """
+
+    family = "concat-dense"
+
+    def __init__(self, W, n_layers=None, d=None, activation="tanh", T=1.0, rule="rectangle"):
+        n_layers, d = _infer(W, n_layers, d, two_variable=True)
+        super().__init__(d, n_layers, T, rule, activation)
+        self.W = _as_grid(W, n_layers, True, (d, d), T, "W")
+        self.theta = _kernels.pack(self._header(), self.W)
+
+
+class SmoothNet(VolterraNetwork):
+    r"""Smooth k-th order network :math:`\Delta^k x_n = h^k \sigma(W_n x_n + b_n)`.
+
+    Unrolled, x_n = sum_{i<k} C(n, i) Delta^i x_0 + h^k sum_{j <= n-k} C(n-j-1, k-1) f(x_j),
+    i.e. the rule applied to the kernel h^(k-1) C(n-j-1, k-1) sigma(W_j x + b_j), which
+    tends to (t - s)^(k-1) / (k-1)! sigma(W(s) x + b(s)).  With the rectangle rule the
+    forward map equals the state-space recursion :meth:`state_space` (tested).
+
+    Parameters
+    ----------
+    k : int >= 1
+    initial_differences : array (k-1, d), optional
+        Delta^1 x_0 ... Delta^{k-1} x_0 (zero by default).
+    """
+
+    family = "smooth"
+
+    def __init__(self, k, W, b, n_layers=None, d=None, activation="tanh", T=1.0, rule="rectangle",
+                 initial_differences=None):
+        if isinstance(k, bool) or int(k) != k or k < 1:
+            raise ValueError(f"k must be an integer >= 1, got {k!r}")
+        n_layers, d = _infer(W, n_layers, d, two_variable=False)
+        super().__init__(d, n_layers, T, rule, activation)
+        self.k = int(k)
+        self.W = _as_grid(W, n_layers, False, (d, d), T, "W")
+        self.b = _as_grid(b, n_layers, False, (d,), T, "b")
+        diffs = np.zeros((self.k - 1, d)) if initial_differences is None else \
+            np.asarray(initial_differences, dtype=float)
+        if diffs.shape != (self.k - 1, d):
+            raise ValueError(f"initial_differences must have shape ({self.k - 1}, {d}), "
+                             f"got {diffs.shape}")
+        self.initial_differences = diffs
+        self.theta = _kernels.pack(self._header(self.k), self.W, self.b)
+
+    def forcing(self, x0):
+        """g_n = sum_{i<k} C(n, i) Delta^i x_0 (for each sample of x0 (B, d))."""
+        x0 = np.asarray(x0, dtype=float)
+        diffs = self.initial_differences
+        h = self.h
+
+        def g(t):
+            n = int(round(t / h))
+            val = x0.copy()
+            for i in range(1, self.k):
+                val = val + comb(n, i) * diffs[i - 1][None, :]
+            return val.ravel()
+        return g
+
+    def state_space(self, X0):
+        """The defining recursion z_{n+1} = (J_k kron I) z_n + (e_k kron I) h^k f(x_n), z =
+        (x, Delta x, ..., Delta^{k-1} x); returns the states x_0..x_N (B, N+1, d)."""
+        X0 = self._check_inputs(X0)
+        B, d, k, h = X0.shape[0], self.d, self.k, self.h
+        from ._activations import activation as act_np
+        sigma = act_np(self.activation)
+        z = np.zeros((B, k, d))
+        z[:, 0] = X0
+        z[:, 1:] = self.initial_differences[None]
+        out = np.empty((B, self.n_layers + 1, d))
+        out[:, 0] = X0
+        for n in range(self.n_layers):
+            f = sigma(z[:, 0] @ self.W[n].T + self.b[n])
+            new = z.copy()
+            new[:, :k - 1] = z[:, :k - 1] + z[:, 1:]  # J_k: upper bidiagonal of ones
+            new[:, k - 1] = z[:, k - 1] + h ** k * f
+            z = new
+            out[:, n + 1] = z[:, 0]
+        return out
+
+
+def _infer(W, n_layers, d, two_variable):
+    if callable(W):
+        if n_layers is None or d is None:
+            raise ValueError("give n_layers and d when W is a callable field")
+        return int(n_layers), int(d)
+    shape = np.shape(W)
+    lead = 2 if two_variable else 1
+    if len(shape) != lead + 2 or shape[-1] != shape[-2]:
+        raise ValueError(f"W must be an array of shape {'(N, N, d, d)' if two_variable else '(N, d, d)'}"
+                         f" or a callable, got shape {shape}")
+    inferred = shape[0] if n_layers is None else n_layers
+    return int(inferred), int(shape[-1])

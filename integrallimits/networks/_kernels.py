@@ -1,0 +1,202 @@
+"""Compiled layer maps of the network families, as parameterised Volterra kernels.
+
+Every family is a kernel K(t, s, x; theta) in the package's kernel interface
+(``integrallimits.kernels``), so a network is a Volterra rule applied to it by
+the solvers' own loops.  theta is a flat array:
+
+    theta[0:6] = (t0, h, N, d, activation code, extra)      the header
+    theta[6:]  = the weights, family-specific (see the builders in ``_families``)
+
+The grid indices are recovered from the times: n = round((t - t0) / h).  The
+state may hold a batch: Y has B d columns, sample b in columns [b d, (b + 1) d),
+and the layer map acts on each sample.
+"""
+from __future__ import annotations
+
+from functools import lru_cache
+from math import comb
+
+import numpy as np
+
+from .._numba import jit
+from ..kernels._kernel import JACOBIAN_SIGNATURE, KERNEL_SIGNATURE, make_block_sum
+from ._activations import act, dact
+
+HEADER = 6
+
+
+@jit
+def _index(x, t0, h, N):
+    n = int(round((x - t0) / h))
+    return min(max(n, 0), N)
+
+
+@jit
+def _header(theta):
+    return theta[0], theta[1], int(theta[2]), int(theta[3]), int(theta[4])
+
+
+# -- residual-dense: K(t_n, t_j, x) = sigma(W_nj x + b_nj) --------------------------------------
+
+@jit(KERNEL_SIGNATURE)
+def residual_dense(t, s, Y, j, theta, out):
+    t0, h, N, d, code = _header(theta)
+    n, m = _index(t, t0, h, N), _index(s, t0, h, N)
+    wo = HEADER + (n * (N + 1) + m) * d * d
+    bo = HEADER + (N + 1) * (N + 1) * d * d + (n * (N + 1) + m) * d
+    for bb in range(Y.shape[1] // d):
+        for a in range(d):
+            z = theta[bo + a]
+            for c in range(d):
+                z += theta[wo + a * d + c] * Y[j, bb * d + c]
+            out[bb * d + a] = act(code, z)
+
+
+@jit(JACOBIAN_SIGNATURE)
+def residual_dense_jacobian(t, s, Y, j, theta, J):
+    t0, h, N, d, code = _header(theta)
+    n, m = _index(t, t0, h, N), _index(s, t0, h, N)
+    wo = HEADER + (n * (N + 1) + m) * d * d
+    bo = HEADER + (N + 1) * (N + 1) * d * d + (n * (N + 1) + m) * d
+    J[:, :] = 0.0
+    for bb in range(Y.shape[1] // d):
+        for a in range(d):
+            z = theta[bo + a]
+            for c in range(d):
+                z += theta[wo + a * d + c] * Y[j, bb * d + c]
+            g = dact(code, z)
+            for c in range(d):
+                J[bb * d + a, bb * d + c] = g * theta[wo + a * d + c]
+
+
+# -- ResNet: K(s, x) = sigma(W(s) x + b(s)), independent of t -----------------------------------
+
+@jit(KERNEL_SIGNATURE)
+def resnet(t, s, Y, j, theta, out):
+    t0, h, N, d, code = _header(theta)
+    m = _index(s, t0, h, N)
+    wo = HEADER + m * d * d
+    bo = HEADER + (N + 1) * d * d + m * d
+    for bb in range(Y.shape[1] // d):
+        for a in range(d):
+            z = theta[bo + a]
+            for c in range(d):
+                z += theta[wo + a * d + c] * Y[j, bb * d + c]
+            out[bb * d + a] = act(code, z)
+
+
+@jit(JACOBIAN_SIGNATURE)
+def resnet_jacobian(t, s, Y, j, theta, J):
+    t0, h, N, d, code = _header(theta)
+    m = _index(s, t0, h, N)
+    wo = HEADER + m * d * d
+    bo = HEADER + (N + 1) * d * d + m * d
+    J[:, :] = 0.0
+    for bb in range(Y.shape[1] // d):
+        for a in range(d):
+            z = theta[bo + a]
+            for c in range(d):
+                z += theta[wo + a * d + c] * Y[j, bb * d + c]
+            g = dact(code, z)
+            for c in range(d):
+                J[bb * d + a, bb * d + c] = g * theta[wo + a * d + c]
+
+
+# -- concatenation-dense: K(t_n, t_j, z) = W_nj sigma(z) (Hammerstein) ----------------------------
+
+@jit(KERNEL_SIGNATURE)
+def concat_dense(t, s, Y, j, theta, out):
+    t0, h, N, d, code = _header(theta)
+    n, m = _index(t, t0, h, N), _index(s, t0, h, N)
+    wo = HEADER + (n * (N + 1) + m) * d * d
+    for bb in range(Y.shape[1] // d):
+        for a in range(d):
+            z = 0.0
+            for c in range(d):
+                z += theta[wo + a * d + c] * act(code, Y[j, bb * d + c])
+            out[bb * d + a] = z
+
+
+@jit(JACOBIAN_SIGNATURE)
+def concat_dense_jacobian(t, s, Y, j, theta, J):
+    t0, h, N, d, code = _header(theta)
+    n, m = _index(t, t0, h, N), _index(s, t0, h, N)
+    wo = HEADER + (n * (N + 1) + m) * d * d
+    J[:, :] = 0.0
+    for bb in range(Y.shape[1] // d):
+        for a in range(d):
+            for c in range(d):
+                J[bb * d + a, bb * d + c] = theta[wo + a * d + c] * dact(code, Y[j, bb * d + c])
+
+
+# -- smooth k-th order: K(t_n, t_j, x) = h^(k-1) C(n-j-1, k-1) sigma(W_j x + b_j), j <= n - k -----
+
+@jit
+def _smooth_weight(n, m, k, h):
+    if m > n - k:
+        return 0.0
+    w = 1.0
+    for i in range(k - 1):  # C(n - m - 1, k - 1) = prod_i (n - m - 1 - i) / (i + 1)
+        w = w * (n - m - 1 - i) / (i + 1)
+    return w * h ** (k - 1)
+
+
+@jit(KERNEL_SIGNATURE)
+def smooth(t, s, Y, j, theta, out):
+    t0, h, N, d, code = _header(theta)
+    k = int(theta[5])
+    n, m = _index(t, t0, h, N), _index(s, t0, h, N)
+    w = _smooth_weight(n, m, k, h)
+    wo = HEADER + m * d * d
+    bo = HEADER + (N + 1) * d * d + m * d
+    for bb in range(Y.shape[1] // d):
+        for a in range(d):
+            z = theta[bo + a]
+            for c in range(d):
+                z += theta[wo + a * d + c] * Y[j, bb * d + c]
+            out[bb * d + a] = w * act(code, z)
+
+
+@jit(JACOBIAN_SIGNATURE)
+def smooth_jacobian(t, s, Y, j, theta, J):
+    t0, h, N, d, code = _header(theta)
+    k = int(theta[5])
+    n, m = _index(t, t0, h, N), _index(s, t0, h, N)
+    w = _smooth_weight(n, m, k, h)
+    wo = HEADER + m * d * d
+    bo = HEADER + (N + 1) * d * d + m * d
+    J[:, :] = 0.0
+    for bb in range(Y.shape[1] // d):
+        for a in range(d):
+            z = theta[bo + a]
+            for c in range(d):
+                z += theta[wo + a * d + c] * Y[j, bb * d + c]
+            g = w * dact(code, z)
+            for c in range(d):
+                J[bb * d + a, bb * d + c] = g * theta[wo + a * d + c]
+
+
+FAMILIES = {
+    "residual-dense": (residual_dense, residual_dense_jacobian),
+    "resnet": (resnet, resnet_jacobian),
+    "concat-dense": (concat_dense, concat_dense_jacobian),
+    "smooth": (smooth, smooth_jacobian),
+}
+
+
+@lru_cache(maxsize=None)
+def block_sum(family):
+    """The compiled block sum of a family's kernel (built once per process)."""
+    return make_block_sum(FAMILIES[family][0])
+
+
+def smooth_weight_exact(n, j, k):
+    """The integer C(n - j - 1, k - 1) (j <= n - k), for tests and the symbolic layer."""
+    return comb(n - j - 1, k - 1) if j <= n - k else 0
+
+
+def pack(header, *arrays):
+    """theta = header followed by the arrays, flattened (C order)."""
+    parts = [np.asarray(header, dtype=float)] + [np.ascontiguousarray(a, dtype=float).ravel()
+                                                 for a in arrays]
+    return np.concatenate(parts)
