@@ -208,7 +208,7 @@ def _direct_history(K, B, theta, t, Y, n, left, right, ones, hist, f):
     corrected ends one by one.  Returns the number of kernel evaluations."""
     d = Y.shape[1]
     lo = min(left.shape[0], n)
-    hi = max(lo, n - right.shape[0] + 1)
+    hi = max(lo, min(n, n - right.shape[0] + 1))  # j < n: the diagonal is the implicit part
     B(t[n], t, Y, lo, hi, ones, theta, hist)
     calls = hi - lo
     for j in range(lo):

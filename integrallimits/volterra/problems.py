@@ -122,6 +122,14 @@ def _j_vector(t, s, y):
                      [np.exp(s - t), -t * s * y[1]]])
 
 
+def _k_affine(t, s, y):
+    return np.cos(t - s) + s * y
+
+
+def _j_affine(t, s, y):
+    return s
+
+
 def _k_rotation(t, s, y):
     return np.array([-y[1], y[0]])
 
@@ -148,6 +156,8 @@ def _build():
           [(1 + _t - _s) * y0 * y1, sp.exp(_s - _t) * y0 - _t * _s * y1 ** 2 / 2],
           [sp.exp(-_t), 1 + sp.sin(_t)], (y0, y1),
           tags=frozenset({"nonlinear", "non-convolution", "vector"})),
+        P("affine", "y = g + int (cos(t-s) + s y) ds; y = e^t (K(t, s, 0) != 0)", _k_affine, _j_affine,
+          sp.cos(_t - _s) + _s * y, sp.exp(_t), y, tags=frozenset({"linear", "non-convolution"})),
         P("rotation", "d = 2, y = (1, 0) + int A y ds; y = (cos t, sin t)", _k_rotation, _j_rotation,
           [-y1, y0], [sp.cos(_t), sp.sin(_t)], (y0, y1), t_span=(0.0, 2.0),
           tags=frozenset({"linear", "t-independent", "vector"})),
