@@ -2,9 +2,11 @@
 smooth k-th order nets; parameter fields and their piecewise linear extension."""
 from ._activations import ACTIVATIONS
 from ._families import ConcatDense, ResidualDense, ResNet, SmoothNet, VolterraNetwork
+from ._relu import ReLUResNet, activation_patterns, product_form, summability
 from ._fields import (PiecewiseLinear, PiecewiseLinearTriangle, discrete_h1, h1_distance,
                       l2_distance, legendre_field, low_rank_field, sample_field)
 
 __all__ = ["ACTIVATIONS", "ConcatDense", "ResidualDense", "ResNet", "SmoothNet", "VolterraNetwork",
            "PiecewiseLinear", "PiecewiseLinearTriangle", "discrete_h1", "h1_distance", "l2_distance",
-           "legendre_field", "low_rank_field", "sample_field"]
+           "legendre_field", "low_rank_field", "sample_field", "ReLUResNet", "activation_patterns",
+           "product_form", "summability"]

@@ -117,8 +117,8 @@ def l2_distance(f, g, T=1.0, two_variable=False, fine=512, t0=0.0):
     w = np.full(fine + 1, (T - t0) / fine)
     w[[0, -1]] /= 2
     if not two_variable:
-        diff = np.asarray(f(x)) - np.asarray(g(x))
-        return float(np.sqrt(np.einsum("i,i...->", w, diff.reshape(len(x), -1) ** 2)))
+        diff = (np.asarray(f(x)) - np.asarray(g(x))).reshape(len(x), -1)
+        return float(np.sqrt(np.einsum("i,ik->", w, diff ** 2)))
     tt, ss = np.meshgrid(x, x, indexing="ij")
     diff = (np.asarray(f(tt, ss)) - np.asarray(g(tt, ss))).reshape(len(x), len(x), -1)
     mask = (ss <= tt + 1e-15).astype(float)

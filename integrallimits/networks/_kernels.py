@@ -176,11 +176,64 @@ def smooth_jacobian(t, s, Y, j, theta, J):
                 J[bb * d + a, bb * d + c] = g * theta[wo + a * d + c]
 
 
+# -- ReLU ResNet with inner width m: K(s, x) = V(s) relu(W(s) x + b(s)) / h ----------------------
+
+@jit
+def _relu_offsets(N, d, m):
+    vo = HEADER
+    wo = vo + (N + 1) * d * m
+    bo = wo + (N + 1) * m * d
+    return vo, wo, bo
+
+
+@jit(KERNEL_SIGNATURE)
+def relu_resnet(t, s, Y, j, theta, out):
+    t0, h, N, d, code = _header(theta)
+    m = int(theta[5])
+    q = _index(s, t0, h, N)
+    vo, wo, bo = _relu_offsets(N, d, m)
+    vo += q * d * m
+    wo += q * m * d
+    bo += q * m
+    for bb in range(Y.shape[1] // d):
+        for a in range(d):
+            out[bb * d + a] = 0.0
+        for r in range(m):
+            z = theta[bo + r]
+            for c in range(d):
+                z += theta[wo + r * d + c] * Y[j, bb * d + c]
+            if z > 0.0:
+                for a in range(d):
+                    out[bb * d + a] += theta[vo + a * m + r] * z / h
+
+
+@jit(JACOBIAN_SIGNATURE)
+def relu_resnet_jacobian(t, s, Y, j, theta, J):
+    t0, h, N, d, code = _header(theta)
+    m = int(theta[5])
+    q = _index(s, t0, h, N)
+    vo, wo, bo = _relu_offsets(N, d, m)
+    vo += q * d * m
+    wo += q * m * d
+    bo += q * m
+    J[:, :] = 0.0
+    for bb in range(Y.shape[1] // d):
+        for r in range(m):
+            z = theta[bo + r]
+            for c in range(d):
+                z += theta[wo + r * d + c] * Y[j, bb * d + c]
+            if z > 0.0:
+                for a in range(d):
+                    for c in range(d):
+                        J[bb * d + a, bb * d + c] += theta[vo + a * m + r] * theta[wo + r * d + c] / h
+
+
 FAMILIES = {
     "residual-dense": (residual_dense, residual_dense_jacobian),
     "resnet": (resnet, resnet_jacobian),
     "concat-dense": (concat_dense, concat_dense_jacobian),
     "smooth": (smooth, smooth_jacobian),
+    "relu-resnet": (relu_resnet, relu_resnet_jacobian),
 }
 
 
