@@ -21,6 +21,8 @@ __all__ = ["STUDIES", "StudyResult", "atomic_write", "register"]
 _LOCATIONS = {
     "orders": "orders:orders",
     "fast-convolution": "fast_convolution:fast_convolution",
+    "forward-limit": "forward_limit:forward_limit",
+    "relu-convergence": "relu_convergence:relu_convergence",
 }
 
 

@@ -33,6 +33,10 @@ def _cell(args):
 def orders(quick=False, seed=0, executor=None, methods=None, problems=None):
     """Observed orders of every method in ``METHODS`` on problems with exact solutions.
 
+    Also rows for the solvers beyond the second kind ("fredholm:<rule>",
+    "first-kind:<method>", "vide:<method>", on their own problems): all of them by
+    default, or those named in ``methods``.
+
     For each (method, problem) the step count is doubled from 4 until the relative
     error drops below 1e-13 (or N exceeds 1024, 256 when ``quick``), and the order
     is minus the slope of log(error) against log(N) over the last three refinements
@@ -52,13 +56,30 @@ def orders(quick=False, seed=0, executor=None, methods=None, problems=None):
     >>> row["declared_order"], abs(row["observed_order"] - 2) < 0.2
     (2, True)
     """
-    methods = list(methods or METHODS)
+    requested = list(methods) if methods else None
+    methods = [m for m in (requested or METHODS) if ":" not in m]
     problems = list(problems or (_QUICK_PROBLEMS if quick else PROBLEMS))
     max_steps = 256 if quick else 1024
     cells = [(m, p, max_steps) for m in methods for p in problems]
     mapper = executor.map if executor is not None else map
     rows = list(mapper(_cell, cells))
-    return StudyResult("orders", rows, params={"quick": quick, "seed": seed, "methods": methods,
+    beyond = _beyond_orders(quick, requested, executor)
+    rows += beyond
+    return StudyResult("orders", rows, params={"quick": quick, "seed": seed,
+                                               "methods": methods + [r["method"] for r in beyond],
                                                "problems": problems, "max_steps": max_steps},
                        notes="Observed order = -slope of log(max error) vs log(N) over the last three "
-                             "doublings above a 1e-13 relative error floor.")
+                             "doublings above a 1e-13 relative error floor."
+                             + (" Rows 'fredholm:', 'first-kind:', 'vide:': see "
+                                "integrallimits.studies._beyond." if beyond else ""))
+
+
+def _beyond_orders(quick, requested, executor):
+    """Rows for the Fredholm, first-kind and VIDE methods (names "fredholm:<rule>",
+    "first-kind:<method>", "vide:<method>"; see :mod:`._beyond`): all of them (a quick
+    subset when ``quick``) if no methods are requested, else the requested prefixed names."""
+    from ._beyond import beyond_rows
+    if requested is None:
+        return beyond_rows(quick, None, executor)
+    chosen = [m for m in requested if ":" in m]
+    return beyond_rows(quick, chosen, executor) if chosen else []
