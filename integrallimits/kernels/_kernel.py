@@ -39,12 +39,15 @@ JACOBIAN_SIGNATURE = types.void(_f8, _f8, _A2, _i8, _A1, _A2)
 #: ``block_sum(t, svals, Y, a, b, w, theta, out)``: out[:] = sum_{a <= r < b} w[r] K(t, svals[r], Y[r])
 BLOCK_SIGNATURE = types.void(_f8, _A1, _A2, _i8, _i8, _A1, _A1, _A1)
 #: The parameter-free forms (t, s, Y, j, out) still used by some solvers.
+#: ``vjp(t, s, Y, j, theta, mu, w, gy, gtheta)``: gy += w (dK/dy)^T mu, gtheta += w (dK/dtheta)^T mu
+VJP_SIGNATURE = types.void(_f8, _f8, _A2, _i8, _A1, _A1, _f8, _A1, _A1)
 LEGACY_KERNEL_SIGNATURE = types.void(_f8, _f8, _A2, _i8, _A1)
 LEGACY_JACOBIAN_SIGNATURE = types.void(_f8, _f8, _A2, _i8, _A2)
 
 ParamKernelFunction = types.FunctionType(KERNEL_SIGNATURE)
 ParamJacobianFunction = types.FunctionType(JACOBIAN_SIGNATURE)
 BlockSumFunction = types.FunctionType(BLOCK_SIGNATURE)
+VjpFunction = types.FunctionType(VJP_SIGNATURE)
 KernelFunction = types.FunctionType(LEGACY_KERNEL_SIGNATURE)
 JacobianFunction = types.FunctionType(LEGACY_JACOBIAN_SIGNATURE)
 
@@ -69,6 +72,41 @@ def make_block_sum(function):
             for k in range(d):
                 out[k] += wr * tmp[k]
     return block_sum
+
+
+def make_vjp(function, jacobian_function=None):
+    """A vector-Jacobian product for a kernel without parameters: gy += w (dK/dy)^T mu
+    (exact Jacobian if given, else forward differences); gtheta is left alone."""
+    if jacobian_function is not None:
+        @numba.njit(VJP_SIGNATURE, **_FAST)
+        def vjp(t, s, Y, j, theta, mu, w, gy, gtheta):
+            d = mu.shape[0]
+            J = np.empty((d, d))
+            jacobian_function(t, s, Y, j, theta, J)
+            for b in range(d):
+                acc = 0.0
+                for a in range(d):
+                    acc += J[a, b] * mu[a]
+                gy[b] += w * acc
+    else:
+        @numba.njit(VJP_SIGNATURE, **_FAST)
+        def vjp(t, s, Y, j, theta, mu, w, gy, gtheta):
+            d = mu.shape[0]
+            f0 = np.empty(d)
+            f1 = np.empty(d)
+            function(t, s, Y, j, theta, f0)
+            for b in range(d):
+                yb = Y[j, b]
+                step = 1.4901161193847656e-08 * max(1.0, abs(yb))
+                Y[j, b] = yb + step
+                step = Y[j, b] - yb
+                function(t, s, Y, j, theta, f1)
+                Y[j, b] = yb
+                acc = 0.0
+                for a in range(d):
+                    acc += (f1[a] - f0[a]) * mu[a]
+                gy[b] += w * acc / step
+    return vjp
 
 
 def _legacy_kernel(function):
@@ -126,11 +164,19 @@ class Kernel:
     structure: dict = field(default_factory=lambda: {"kind": "general"})
     name: str = "K"
     params: np.ndarray = field(default_factory=lambda: _EMPTY)
+    vjp_function: object = None
 
     def __post_init__(self):
         if self.block_sum is None:
             object.__setattr__(self, "block_sum", make_block_sum(self.function))
         object.__setattr__(self, "params", np.ascontiguousarray(self.params, dtype=float))
+
+    @cached_property
+    def vjp(self):
+        """``vjp(t, s, Y, j, theta, mu, w, gy, gtheta)`` for the adjoint (built if not given)."""
+        if self.vjp_function is not None:
+            return self.vjp_function
+        return make_vjp(self.function, self.jacobian_function)
 
     @cached_property
     def evaluate(self):

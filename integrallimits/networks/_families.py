@@ -72,7 +72,7 @@ class VolterraNetwork:
         return Kernel(function, batch * self.d, False, jacobian, _kernels.block_sum(self.family),
                       "analytic", structure={"kind": "network", "family": self.family,
                                              "t_independent": self.t_independent},
-                      name=self.family, params=self.theta)
+                      name=self.family, params=self.theta, vjp_function=_kernels.VJPS[self.family])
 
     def forcing(self, x0):
         """g(t) for the input x0 (B, d) flattened: x0 itself (the identity embedding)."""

@@ -19,7 +19,7 @@ from math import comb
 import numpy as np
 
 from .._numba import jit
-from ..kernels._kernel import JACOBIAN_SIGNATURE, KERNEL_SIGNATURE, make_block_sum
+from ..kernels._kernel import JACOBIAN_SIGNATURE, KERNEL_SIGNATURE, VJP_SIGNATURE, make_block_sum
 from ._activations import act, dact
 
 HEADER = 6
@@ -235,6 +235,101 @@ FAMILIES = {
     "smooth": (smooth, smooth_jacobian),
     "relu-resnet": (relu_resnet, relu_resnet_jacobian),
 }
+
+
+# -- vector-Jacobian products for the adjoint: gy += w K_y^T mu, gtheta += w K_theta^T mu -----------
+
+@jit
+def _affine_vjp(code, Y, j, theta, wo, bo, d, scale, mu, w, gy, gtheta):
+    """For out = scale sigma(W x + b) (W at wo, b at bo in theta), sample by sample."""
+    for bb in range(Y.shape[1] // d):
+        for a in range(d):
+            z = theta[bo + a]
+            for c in range(d):
+                z += theta[wo + a * d + c] * Y[j, bb * d + c]
+            delta = w * scale * mu[bb * d + a] * dact(code, z)
+            if delta == 0.0:
+                continue
+            gtheta[bo + a] += delta
+            for c in range(d):
+                gtheta[wo + a * d + c] += delta * Y[j, bb * d + c]
+                gy[bb * d + c] += delta * theta[wo + a * d + c]
+
+
+@jit(VJP_SIGNATURE)
+def residual_dense_vjp(t, s, Y, j, theta, mu, w, gy, gtheta):
+    t0, h, N, d, code = _header(theta)
+    n, m = _index(t, t0, h, N), _index(s, t0, h, N)
+    wo = HEADER + (n * (N + 1) + m) * d * d
+    bo = HEADER + (N + 1) * (N + 1) * d * d + (n * (N + 1) + m) * d
+    _affine_vjp(code, Y, j, theta, wo, bo, d, 1.0, mu, w, gy, gtheta)
+
+
+@jit(VJP_SIGNATURE)
+def resnet_vjp(t, s, Y, j, theta, mu, w, gy, gtheta):
+    t0, h, N, d, code = _header(theta)
+    m = _index(s, t0, h, N)
+    _affine_vjp(code, Y, j, theta, HEADER + m * d * d, HEADER + (N + 1) * d * d + m * d, d, 1.0,
+                mu, w, gy, gtheta)
+
+
+@jit(VJP_SIGNATURE)
+def smooth_vjp(t, s, Y, j, theta, mu, w, gy, gtheta):
+    t0, h, N, d, code = _header(theta)
+    k = int(theta[5])
+    n, m = _index(t, t0, h, N), _index(s, t0, h, N)
+    scale = _smooth_weight(n, m, k, h)
+    if scale != 0.0:
+        _affine_vjp(code, Y, j, theta, HEADER + m * d * d, HEADER + (N + 1) * d * d + m * d, d,
+                    scale, mu, w, gy, gtheta)
+
+
+@jit(VJP_SIGNATURE)
+def concat_dense_vjp(t, s, Y, j, theta, mu, w, gy, gtheta):
+    t0, h, N, d, code = _header(theta)
+    n, m = _index(t, t0, h, N), _index(s, t0, h, N)
+    wo = HEADER + (n * (N + 1) + m) * d * d
+    for bb in range(Y.shape[1] // d):
+        for c in range(d):
+            x = Y[j, bb * d + c]
+            sc, dsc = act(code, x), dact(code, x)
+            acc = 0.0
+            for a in range(d):
+                ma = w * mu[bb * d + a]
+                gtheta[wo + a * d + c] += ma * sc
+                acc += ma * theta[wo + a * d + c]
+            gy[bb * d + c] += acc * dsc
+
+
+@jit(VJP_SIGNATURE)
+def relu_resnet_vjp(t, s, Y, j, theta, mu, w, gy, gtheta):
+    t0, h, N, d, code = _header(theta)
+    m = int(theta[5])
+    q = _index(s, t0, h, N)
+    vo, wo, bo = _relu_offsets(N, d, m)
+    vo += q * d * m
+    wo += q * m * d
+    bo += q * m
+    for bb in range(Y.shape[1] // d):
+        for r in range(m):
+            z = theta[bo + r]
+            for c in range(d):
+                z += theta[wo + r * d + c] * Y[j, bb * d + c]
+            if z <= 0.0:
+                continue
+            delta = 0.0
+            for a in range(d):
+                ma = w * mu[bb * d + a] / h
+                gtheta[vo + a * m + r] += ma * z
+                delta += ma * theta[vo + a * m + r]
+            gtheta[bo + r] += delta
+            for c in range(d):
+                gtheta[wo + r * d + c] += delta * Y[j, bb * d + c]
+                gy[bb * d + c] += delta * theta[wo + r * d + c]
+
+
+VJPS = {"residual-dense": residual_dense_vjp, "resnet": resnet_vjp, "concat-dense": concat_dense_vjp,
+        "smooth": smooth_vjp, "relu-resnet": relu_resnet_vjp}
 
 
 @lru_cache(maxsize=None)

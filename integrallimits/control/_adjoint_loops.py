@@ -1,0 +1,156 @@
+"""Compiled backward loops: the exact transpose of the direct-quadrature schemes.
+
+Forward (rows n >= S; rows 1..S-1 a starting block with weights start[n, j], j < S):
+
+    F_n(Y) = y_n - g_n - h sum_j w_nj K(t_n, t_j, y_j; theta) = 0.
+
+The adjoint mu solves (dF/dY)^T mu = dPhi/dY, i.e. backwards in j,
+
+    (I - h w_jj K_y(t_j, t_j, y_j))^T mu_j = dPhi/dy_j + h sum_{n != j} w_nj K_y(t_n, t_j, y_j)^T mu_n,
+
+(the starting block's mu_1..mu_{S-1} together), and the gradient is
+
+    dJ/dtheta = sum_n sum_j h w_nj K_theta(t_n, t_j, y_j)^T mu_n,   dJ/dg_n = mu_n.
+
+All products go through the kernel's ``vjp`` (no d x d Jacobian is formed except for
+the implicit diagonal solves).
+"""
+from __future__ import annotations
+
+import numpy as np
+from numba import njit
+
+from .._linalg import solve_inplace
+from .._numba import JIT_OPTIONS, types
+from ..kernels._kernel import ParamJacobianFunction, ParamKernelFunction, VjpFunction
+from ..volterra._loops import NEWTON_FAILED, SUCCESS, _jacobian_p, _weight
+
+_helper = njit(cache=True, nogil=True, error_model="numpy")
+
+
+@_helper
+def _diag_solve(K, J, have_jac, theta, t, Y, j, hw, r, mu, stats):
+    """mu_j = (I - hw K_y(t_j, t_j, y_j))^{-T} r_j; False if singular."""
+    d = Y.shape[1]
+    if hw == 0.0:
+        mu[j, :] = r[j]
+        return True
+    Jm = np.empty((d, d))
+    f0 = np.empty(d)
+    work = np.empty(d)
+    K(t[j], t[j], Y, j, theta, f0)
+    _jacobian_p(K, J, have_jac, t[j], t[j], Y, j, theta, Jm, f0, work, stats)
+    A = np.empty((d, d))
+    for a in range(d):
+        for b in range(d):
+            A[a, b] = (1.0 if a == b else 0.0) - hw * Jm[b, a]  # the transpose
+    x = r[j].copy()
+    if not solve_inplace(A, x):
+        return False
+    mu[j, :] = x
+    return True
+
+
+def _direct_adjoint(K, J, have_jac, V, theta, t, Y, start, left, right, autonomous, dphi, mu, gtheta,
+                    stats):
+    """Backward pass of the direct loop (see the module docstring).  Returns (status, index)."""
+    N = t.shape[0] - 1
+    D = Y.shape[1]
+    h = (t[N] - t[0]) / N
+    S = start.shape[0]
+    nl = left.shape[0]
+    nr = right.shape[0]
+    r = dphi.copy()
+    sink = np.zeros(D)
+    if autonomous and S == 1:
+        # K(t_n, t_j, y_j) = K(t_j, y_j): sum_{n > j} w_nj mu_n = (1 + left[j]) suffix + corrections
+        suffix = np.zeros(D)
+        c = np.empty(D)
+        for j in range(N, -1, -1):
+            coef = 1.0 + (left[j] if j < nl else 0.0)
+            for k in range(D):
+                c[k] = coef * suffix[k]
+            for i in range(1, nr):
+                if j + i <= N:
+                    for k in range(D):
+                        c[k] += right[i] * mu[j + i, k]
+            V(t[j], t[j], Y, j, theta, c, h, r[j], gtheta)
+            stats[0] += 1
+            if j == 0:
+                mu[0, :] = r[0]
+            else:
+                hw = h * (1.0 + (right[0] if nr > 0 else 0.0) + (left[j] if j < nl else 0.0))
+                if not _diag_solve(K, J, have_jac, theta, t, Y, j, hw, r, mu, stats):
+                    return NEWTON_FAILED, j
+                if hw != 0.0:
+                    V(t[j], t[j], Y, j, theta, mu[j], hw, sink, gtheta)
+            for k in range(D):
+                suffix[k] += mu[j, k]
+        return SUCCESS, 0
+    # general kernels: every pair (n, j), n > j
+    for j in range(N, S - 1, -1):
+        for n in range(j + 1, N + 1):
+            w = _weight(n, j, left, right)
+            if w != 0.0:
+                V(t[n], t[j], Y, j, theta, mu[n], h * w, r[j], gtheta)
+        stats[0] += N - j
+        hw = h * _weight(j, j, left, right)
+        if not _diag_solve(K, J, have_jac, theta, t, Y, j, hw, r, mu, stats):
+            return NEWTON_FAILED, j
+        if hw != 0.0:
+            V(t[j], t[j], Y, j, theta, mu[j], hw, sink, gtheta)
+    # rows n >= S reading the starting nodes j < S
+    for j in range(S - 1, -1, -1):
+        for n in range(S, N + 1):
+            w = _weight(n, j, left, right)
+            if w != 0.0:
+                V(t[n], t[j], Y, j, theta, mu[n], h * w, r[j], gtheta)
+    if S > 1:
+        # the starting block: mu_j - sum_{n<S} h start[n, j] K_y(t_n, t_j, y_j)^T mu_n = r_j
+        m = (S - 1) * D
+        A = np.zeros((m, m))
+        rhs = np.empty(m)
+        Jm = np.empty((D, D))
+        f0 = np.empty(D)
+        work = np.empty(D)
+        for j in range(1, S):
+            for k in range(D):
+                rhs[(j - 1) * D + k] = r[j, k]
+                A[(j - 1) * D + k, (j - 1) * D + k] += 1.0
+            for n in range(1, S):
+                w = h * start[n, j]
+                if w == 0.0:
+                    continue
+                K(t[n], t[j], Y, j, theta, f0)
+                _jacobian_p(K, J, have_jac, t[n], t[j], Y, j, theta, Jm, f0, work, stats)
+                for a in range(D):
+                    for b in range(D):
+                        A[(j - 1) * D + b, (n - 1) * D + a] -= w * Jm[a, b]
+        if not solve_inplace(A, rhs):
+            return NEWTON_FAILED, 1
+        for j in range(1, S):
+            mu[j, :] = rhs[(j - 1) * D:j * D]
+        for n in range(1, S):
+            for j in range(S):
+                w = h * start[n, j]
+                if w != 0.0:
+                    V(t[n], t[j], Y, j, theta, mu[n], w, r[j] if j == 0 else sink, gtheta)
+    mu[0, :] = r[0]
+    return SUCCESS, 0
+
+
+_f8 = types.float64
+_A1 = types.float64[::1]
+_A2 = types.float64[:, ::1]
+_SIGNATURE = types.UniTuple(types.int64, 2)(
+    ParamKernelFunction, ParamJacobianFunction, types.boolean, VjpFunction, _A1, _A1, _A2, _A2, _A1,
+    _A1, types.boolean, _A2, _A2, _A1, types.int64[::1])
+_COMPILED = []
+
+
+def compiled_adjoint():
+    """The compiled backward loop (compiled or loaded from the cache on first use)."""
+    if not _COMPILED:
+        _COMPILED.append(njit(_SIGNATURE, **{k: v for k, v in JIT_OPTIONS.items()
+                                             if k != "nopython"})(_direct_adjoint))
+    return _COMPILED[0]
