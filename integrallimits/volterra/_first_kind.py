@@ -151,6 +151,18 @@ def _midpoint_loop(K, block_sum, theta, t, G, U, stats):
     return SUCCESS, N
 
 
+def _kernel_samples(K, theta, t, s, out):
+    """out[n] = the (d, d) kernel matrix k(t_n, s_n) (columns from unit vectors)."""
+    d = out.shape[1]
+    E = np.eye(d)
+    f = np.empty(d)
+    for n in range(t.shape[0]):
+        for q in range(d):
+            K(t[n], s[n], E, q, theta, f)
+            for a in range(d):
+                out[n, a, q] = f[a]
+
+
 _KF = types.FunctionType(KERNEL_SIGNATURE)
 _BF = types.FunctionType(BLOCK_SIGNATURE)
 _A1 = types.float64[::1]
@@ -160,8 +172,9 @@ _RET = types.UniTuple(types.int64, 2)
 _SIGNATURES = {
     "collocation": _RET(_KF, _BF, _A1, _A1, _A2, _A1, _A2, _A1, _A2, _I8A),
     "midpoint": _RET(_KF, _BF, _A1, _A1, _A2, _A2, _I8A),
+    "samples": types.void(_KF, _A1, _A1, _A1, types.float64[:, :, ::1]),
 }
-_PYFUNCS = {"collocation": _collocation_loop, "midpoint": _midpoint_loop}
+_PYFUNCS = {"collocation": _collocation_loop, "midpoint": _midpoint_loop, "samples": _kernel_samples}
 _COMPILED = {}
 
 
@@ -365,19 +378,19 @@ def _linear_kernel(K, y0, t0):
     return kernel
 
 
-def _kernel_matrix(kernel, t, s):
-    """k(t, s) as a (d, d) array from the compiled kernel (columns from unit vectors)."""
-    d = kernel.dim
-    return np.column_stack([np.atleast_1d(kernel(t, s, e)) for e in np.eye(d)])
-
-
 def _check_diagonal(kernel, t):
     """K(t, t) must be nonsingular on the mesh (relative to the kernel's size there)."""
-    diag = np.array([_kernel_matrix(kernel, tn, tn) for tn in t])
-    scale = max(float(np.abs(diag).max()),
-                max(np.abs(_kernel_matrix(kernel, tn, t[0])).max() for tn in t[:: max(1, len(t) // 16)]))
-    smallest = (np.abs(diag[:, 0, 0]) if kernel.dim == 1
-                else np.linalg.svd(diag, compute_uv=False).min(axis=1))
+    d = kernel.dim
+    both = np.empty((2 * len(t), d, d))
+    _compiled("samples")(kernel.function, kernel.params, np.concatenate([t, t]),
+                         np.concatenate([t, np.full(len(t), t[0])]), both)
+    diag = both[:len(t)]
+    if not np.all(np.isfinite(both)):
+        n = int(np.nonzero(~np.isfinite(both).reshape(2 * len(t), -1).all(axis=1))[0][0])
+        raise ValueError(f"K(t, s) is not finite at t = {t[n % len(t)]:.6g}, "
+                         f"s = {(t[n] if n < len(t) else t[0]):.6g}")
+    scale = float(np.abs(both).max())
+    smallest = (np.abs(diag[:, 0, 0]) if d == 1 else np.linalg.svd(diag, compute_uv=False).min(axis=1))
     bad = np.nonzero(~np.isfinite(smallest) | (smallest <= 1e-8 * scale))[0]
     if bad.size:
         tn, smallest = t[bad[0]], smallest[bad[0]]
@@ -452,7 +465,7 @@ def solve_first_kind(K, g, t_span=None, n_steps=None, method="radau2", *, mesh=N
     ... # doctest: +ELLIPSIS
     Traceback (most recent call last):
     ...
-    ValueError: method 'trapezoid' is refused for first-kind equations: the trapezoid rule is only weakly stable ...
+    ValueError: method 'trapezoid' is refused for first-kind equations: the trapezoid rule ...
     """
     # -- the method
     if method is None:

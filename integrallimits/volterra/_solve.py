@@ -45,7 +45,7 @@ def _check_mesh(mesh):
     return t
 
 
-def solve_volterra(K, g, t_span=None, n_steps=None, method="trapezoid", *, kind=2, mesh=None,
+def solve_volterra(K, g, t_span=None, n_steps=None, method=None, *, kind=2, mesh=None,
                    jacobian=None,
                    newton_tol=1e-12, newton_maxiter=50, fast_history=None, raise_on_failure=False):
     r"""Solve the Volterra integral equation of the second kind.
@@ -67,8 +67,9 @@ def solve_volterra(K, g, t_span=None, n_steps=None, method="trapezoid", *, kind=
         The interval (t0, T), t0 < T.
     n_steps : int
         Number of uniform steps N (h = (T - t0) / N).
-    method : str or VolterraMethod
-        A name in :data:`METHODS` (``METHODS[name].order`` is its order).
+    method : str or VolterraMethod, optional
+        A name in :data:`METHODS` (``METHODS[name].order`` is its order); default
+        "trapezoid" (for ``kind=1``: "radau2").
     kind : {2, 1}
         2 (default): the equation above.  1: the first-kind equation
         g(t) = int_{t_0}^t K(t, s) y(s) ds, with K(t, s) the (linear) kernel,
@@ -122,6 +123,8 @@ def solve_volterra(K, g, t_span=None, n_steps=None, method="trapezoid", *, kind=
         return solve_first_kind(K, g, t_span, n_steps, method, **options)
     if kind != 2:
         raise ValueError(f"kind must be 2 (second kind) or 1 (first kind), got {kind!r}")
+    if method is None:
+        method = "trapezoid"
 
     # -- the method
     if isinstance(method, VolterraMethod):

@@ -51,6 +51,7 @@ from .._numba import JIT_OPTIONS, types
 from ..kernels import Kernel, as_kernel
 from ..kernels._kernel import (_FAST, BLOCK_SIGNATURE, JACOBIAN_SIGNATURE, KERNEL_SIGNATURE,
                                _check_value, _compile, _njit_user)
+from ..kernels._linear import as_linear_kernel, positional_arity
 from . import _loops
 from ._loops import NFEV, NIT, NJEV, NSOLVE, _jacobian_p
 from ._solution import Solution, SolverError
@@ -470,8 +471,10 @@ def solve_vide(f, K, y0, t_span=None, n_steps=None, method="gauss2", *, mesh=Non
         ``f(t, y, z)`` with z the memory term: floats for scalar y, arrays of shape
         (d,) in and out for y of shape (d,).  Compiled with Numba once per function.
     K : callable, Kernel or None
-        ``K(t, s, y)``, returning the shape of y (a float, or (d,)); ``None`` for
-        no memory (then the equation is the ODE y' = f(t, y, 0)).
+        ``K(t, s, y)``, returning the shape of y (a float, or (d,)); a two-argument
+        ``K(t, s)`` is the coefficient of the linear memory int K(t, s) y(s) ds (a
+        float, or a (d, d) array); ``None`` for no memory (then the equation is the
+        ODE y' = f(t, y, 0)).
     y0 : float or array_like (d,)
         The initial value (fixes the shape of y).
     t_span : (float, float)
@@ -512,9 +515,11 @@ def solve_vide(f, K, y0, t_span=None, n_steps=None, method="gauss2", *, mesh=Non
     >>> import numpy as np
     >>> from integrallimits.volterra._vide import solve_vide
     >>> sol = solve_vide(lambda t, y, z: -y + z, lambda t, s, y: np.exp(s - t) * y, 1.0,
-    ...                  (0.0, 1.0), 16, method="gauss2")
-    >>> sol.status, bool(abs(sol.y[-1] - (1 + np.exp(-2.0)) / 2) < 1e-8)
+    ...                  (0.0, 1.0), 16, method="gauss3")
+    >>> sol.status, bool(abs(sol.y[-1] - (1 + np.exp(-2.0)) / 2) < 1e-10)
     (True, True)
+    >>> sol.stats["newton_solves"], sol.stats["jacobian"]
+    (16, 'finite-difference')
     """
     if isinstance(method, VIDEMethod):
         meth = method
@@ -561,7 +566,12 @@ def solve_vide(f, K, y0, t_span=None, n_steps=None, method="gauss2", *, mesh=Non
     d = 1 if scalar else y_init.shape[0]
     f_fn, f_jac = _as_rhs(f, y_init, t[0], jacobian)
     memory = K is not None
-    if memory:
+    if memory and callable(K) and not isinstance(K, Kernel) and positional_arity(K) == 2:
+        if kernel_jacobian is not None:
+            raise ValueError("kernel_jacobian is not used with a two-argument (linear) kernel K(t, s): "
+                             "its Jacobian is K itself")
+        kernel = as_linear_kernel(K, y_init, t[0])
+    elif memory:
         kernel = as_kernel(K, y_init, t[0], jacobian=kernel_jacobian)
     else:
         if kernel_jacobian is not None:

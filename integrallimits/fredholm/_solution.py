@@ -1,0 +1,86 @@
+"""The result of a Fredholm solve: node values, Nyström interpolation, status and stats."""
+from __future__ import annotations
+
+import numpy as np
+
+from . import _assembly
+
+__all__ = ["FredholmSolution"]
+
+
+class FredholmSolution:
+    r"""Solution of a Fredholm integral equation of the second kind on the nodes of a rule.
+
+    Attributes
+    ----------
+    x : ndarray (M,)
+        The quadrature nodes s_m (ascending).
+    y : ndarray (M,) or (M, d)
+        The solution at the nodes.
+    weights : ndarray (M,)
+        The quadrature weights w_m.
+    rule : IntervalRule
+        The rule the equation was discretised with.
+    status : bool
+        True if the solve succeeded (``success`` is the same, the SciPy name).
+    message : str
+        What happened; on failure, why.
+    stats : dict
+        ``nfev`` (kernel evaluations), ``njev`` (Jacobian evaluations),
+        ``newton_iterations``, ``newton_solves``, ``jacobian`` (its source:
+        "user", "sympy", "analytic", "finite-difference", or "not needed" for the
+        direct linear solve), ``linear`` (whether the direct linear solve was
+        used), ``condition`` (LAPACK estimate of the 1-norm condition number of
+        the last system matrix), ``residual`` (max-norm residual of the discrete
+        equations at ``y``; nan for a two-argument, linear-by-construction K(x, s),
+        where it is not computed), ``unknowns`` (M d), ``rule``, ``compiled`` and
+        ``seconds``.
+
+    Calling ``sol(x)`` evaluates the Nyström interpolant
+
+    .. math:: y(x) = g(x) + \sum_m w_m K(x, s_m, y_m),
+
+    which has the accuracy of the node values everywhere in [a, b] and equals
+    them at the nodes.  Array in, array out; a float in gives a float (or a (d,)
+    array) out.
+    """
+
+    def __init__(self, rule, y, *, scalar, status, message, stats, kernel, g_vec):
+        self.rule = rule
+        self.x = np.array(rule.nodes, dtype=float, order="C")
+        self.weights = np.array(rule.weights, dtype=float, order="C")
+        self._y2 = np.ascontiguousarray(y)
+        self.y = self._y2[:, 0] if scalar else self._y2
+        self.scalar = scalar
+        self.status = bool(status)
+        self.message = message
+        self.stats = stats
+        self._kernel = kernel
+        self._g_vec = g_vec
+
+    @property
+    def success(self):
+        return self.status
+
+    def __call__(self, x):
+        x_arr = np.asarray(x, dtype=float)
+        flat = np.array(x_arr.reshape(-1), order="C")
+        a, b = self.rule.a, self.rule.b
+        if flat.size and (np.any(~np.isfinite(flat)) or flat.min() < a or flat.max() > b):
+            raise ValueError(f"x must lie in the interval [{a}, {b}]")
+        values = self._g_vec(flat) if flat.size else np.empty((0, self._y2.shape[1]))
+        if flat.size:
+            sums = np.empty_like(values)
+            kernel = self._kernel
+            _assembly.compiled("apply")(kernel.block_sum, kernel.params, flat, self.x, self.weights,
+                                        self._y2, sums, np.zeros(2, dtype=np.int64))
+            values = values + sums
+        values = values.reshape(x_arr.shape + self._y2.shape[1:])
+        if self.scalar:
+            values = values[..., 0]
+        return values[()] if x_arr.ndim == 0 and self.scalar else values
+
+    def __repr__(self):
+        shape = "x".join(map(str, self.y.shape))
+        return (f"FredholmSolution(rule={self.rule.name!r}, status={self.status}, y: {shape}, "
+                f"message={self.message!r})")

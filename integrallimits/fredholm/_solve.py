@@ -1,0 +1,541 @@
+r"""The Nyström method for Fredholm equations of the second kind.
+
+The equation (Urysohn form; Hammerstein and linear kernels are special cases) is
+
+.. math:: y(x) = g(x) + \int_a^b K(x, s, y(s))\, ds, \qquad a \le x \le b .
+
+Replacing the integral by an interval rule with nodes :math:`s_m` and weights
+:math:`w_m` and collocating at the nodes gives the M d discrete equations
+
+.. math:: y_i = g(s_i) + \sum_{m=1}^{M} w_m K(s_i, s_m, y_m), \qquad i = 1, \dots, M,
+
+and the Nyström interpolant :math:`y(x) = g(x) + \sum_m w_m K(x, s_m, y_m)` extends
+the node values to all of [a, b] with the same accuracy (Atkinson 1997, ch. 4).
+The error is that of the rule on the integrands :math:`s \mapsto K(x, s, y(s))`:
+geometric in M for Gauss-type and Clenshaw–Curtis rules when K, g are analytic,
+O(h^p) for the composite rules (trapezoid and midpoint 2, Simpson 4).
+"""
+from __future__ import annotations
+
+import numbers
+import time
+from functools import lru_cache
+
+import numpy as np
+
+from ..kernels import Kernel, as_forcing, as_kernel
+from ..kernels._linear import as_linear_kernel, positional_arity
+from ..quadrature import IntervalRule, interval_rule
+from ..volterra._solution import SolverError
+from . import _assembly
+from ._solution import FredholmSolution
+
+__all__ = ["solve_fredholm", "nystrom_matrix"]
+
+_EPS = np.finfo(float).eps
+
+
+# -- validation ----------------------------------------------------------------------------------
+
+def _check_interval(interval):
+    try:
+        a, b = (float(v) for v in interval)
+    except (TypeError, ValueError):
+        raise ValueError(f"interval must be a pair (a, b) of floats, got {interval!r}") from None
+    if not (np.isfinite(a) and np.isfinite(b)):
+        raise ValueError(f"interval must be finite, got {interval!r}")
+    if not b > a:
+        raise ValueError(f"interval must satisfy a < b, got {interval!r}")
+    return a, b
+
+
+def _build_rule(rule, n_nodes, a, b):
+    if isinstance(rule, IntervalRule):
+        if n_nodes is not None and n_nodes != rule.n:
+            raise ValueError(f"n_nodes={n_nodes!r} conflicts with the given rule (n = {rule.n}); "
+                             f"give one or the other")
+        if (rule.a, rule.b) != (a, b):
+            raise ValueError(f"the rule is on [{rule.a}, {rule.b}], but interval is [{a}, {b}]")
+        return rule
+    if not isinstance(rule, str):
+        raise TypeError(f"rule must be a rule name (str) or an IntervalRule, got {type(rule).__name__}")
+    if n_nodes is None:
+        raise TypeError("solve_fredholm needs n_nodes (or an IntervalRule as rule)")
+    if isinstance(n_nodes, (bool, np.bool_)) or not isinstance(n_nodes, numbers.Integral):
+        raise TypeError(f"n_nodes must be an integer, got {n_nodes!r}")
+    try:
+        return _cached_rule(rule, int(n_nodes), a, b)
+    except ValueError as exc:
+        if rule not in _known_rules():
+            raise
+        raise ValueError(f"invalid n_nodes={n_nodes} for rule {rule!r}: {exc}") from None
+
+
+@lru_cache(maxsize=64)
+def _cached_rule(name, n, a, b):
+    """Rules are immutable (read-only arrays); mapping Gauss nodes to [a, b] in 40-digit
+    arithmetic costs milliseconds, so repeated solves on the same interval reuse them."""
+    return interval_rule(name, n, a, b)
+
+
+def _known_rules():
+    from ..quadrature import INTERVAL_RULES
+    return INTERVAL_RULES
+
+
+def _check_positive(value, name):
+    if isinstance(value, bool) or not isinstance(value, numbers.Real) or not value > 0:
+        raise ValueError(f"{name} must be a positive float, got {value!r}")
+    return float(value)
+
+
+def _compile_kernel(K, y0, a, jacobian):
+    """The Kernel for K: a two-argument K(x, s) is the coefficient of a linear kernel."""
+    if isinstance(K, Kernel) or hasattr(K, "build") or not callable(K):
+        return as_kernel(K, y0, a, jacobian=jacobian)
+    if positional_arity(K) == 2:
+        if jacobian is not None:
+            raise ValueError("jacobian is not used with a two-argument (linear) kernel K(x, s): "
+                             "its Jacobian is K itself")
+        return as_linear_kernel(K, y0, a)
+    return as_kernel(K, y0, a, jacobian=jacobian)
+
+
+# -- linearity -----------------------------------------------------------------------------------
+
+def _looks_affine(kernel, nodes, scale):
+    """Is K(x, s, .) affine on a few probes?  (A cheap test; the solve is verified afterwards.)
+
+    At three (x, s) pairs of nodes and two fixed generic vectors u, v (of size ~ ``scale``)
+    it compares K(x, s, alpha u + (1 - alpha) v) with alpha K(u) + (1 - alpha) K(v) for
+    alpha = 3 and -1/2 (extrapolation, so curvature anywhere between is seen).
+    """
+    d = kernel.dim
+    rng = np.random.default_rng(20240607)            # fixed probes: deterministic
+    u = scale * rng.uniform(0.5, 1.5, d)
+    v = -scale * rng.uniform(0.5, 1.5, d)
+    M = nodes.shape[0]
+    pairs = [(nodes[0], nodes[-1]), (nodes[M // 2], nodes[M // 3]), (nodes[-1], nodes[(2 * M) // 3])]
+    for x, s in pairs:
+        ku = np.atleast_1d(kernel(x, s, u))
+        kv = np.atleast_1d(kernel(x, s, v))
+        for alpha in (3.0, -0.5):
+            kw = np.atleast_1d(kernel(x, s, alpha * u + (1 - alpha) * v))
+            expected = alpha * ku + (1 - alpha) * kv
+            size = np.abs(ku).max() + np.abs(kv).max() + np.abs(kw).max()
+            if not np.all(np.isfinite(kw)) or np.abs(kw - expected).max() > 1e-9 * max(size, 1e-300):
+                return False
+    return True
+
+
+# -- dense linear algebra (LAPACK) -----------------------------------------------------------------
+
+def _factor_identity_minus(W):
+    """LU factors of A = I - W (W is overwritten) and the 1-norm condition estimate of A.
+
+    W is C-ordered, so LAPACK factors the Fortran-ordered A^T in place (no copy);
+    :func:`_solve_factored` then solves with the transpose.  cond_1(A) is
+    cond_inf(A^T), LAPACK's estimate with norm "I" on the factors of A^T.
+    Returns (lu, piv, cond) with cond = inf for an exactly singular A.
+    """
+    from scipy.linalg import lapack   # imported on first solve: `import integrallimits` stays light
+    W *= -1.0
+    W.flat[::W.shape[0] + 1] += 1.0
+    anorm = float(np.abs(W).sum(axis=0).max())       # ||A||_1 = ||A^T||_inf
+    lu, piv, info = lapack.dgetrf(W.T, overwrite_a=True)
+    if info > 0 or not np.isfinite(anorm):
+        return lu, piv, np.inf
+    rcond, _ = lapack.dgecon(lu, anorm, norm="I")
+    return lu, piv, (1.0 / rcond if rcond > 0 else np.inf)
+
+
+def _solve_factored(lu, piv, rhs):
+    """Solve A x = rhs with the factors of A^T from :func:`_factor_identity_minus`."""
+    from scipy.linalg import lapack
+    x, _ = lapack.dgetrs(lu, piv, rhs, trans=1)
+    return x
+
+
+_SINGULAR = ("The Nyström system is singular or nearly singular (condition number estimate {cond:.3g} "
+             "> max_condition = {limit:.3g}): 1 is (close to) an eigenvalue of the discretised "
+             "integral operator (for K = lambda k: lambda is close to 1/mu for an eigenvalue mu of "
+             "k), so the equation has no solution or infinitely many and the computed values "
+             "cannot be trusted.")
+_SINGULAR_NEWTON = ("The Jacobian of the Nyström system at the computed solution is singular or nearly "
+                    "so (condition number estimate {cond:.3g} > max_condition = {limit:.3g}): the "
+                    "solution is not isolated (a bifurcation or turning point of the nonlinear "
+                    "equation) and cannot be trusted.")
+
+
+# -- the solver ----------------------------------------------------------------------------------
+
+def solve_fredholm(K, g, interval, n_nodes=None, rule="gauss-legendre", *, linear=None, jacobian=None,
+                   initial=None, newton_tol=1e-12, newton_maxiter=50, max_condition=1e12,
+                   raise_on_failure=False):
+    r"""Solve a Fredholm integral equation of the second kind by the Nyström method.
+
+    .. math:: y(x) = g(x) + \int_a^b K(x, s, y(s))\, ds, \qquad a \le x \le b .
+
+    With the nodes s_m and weights w_m of an interval rule, the M d unknowns
+    y_m ~ y(s_m) solve y_i = g(s_i) + sum_m w_m K(s_i, s_m, y_m): directly
+    (one LU factorisation) when K is affine in y, by Newton's method otherwise.
+
+    Parameters
+    ----------
+    K : callable or Kernel
+        ``K(x, s, y)``: a float for scalar y, an array of shape (d,) for y of shape
+        (d,) (compiled with Numba once per function; a SymPy kernel from
+        :func:`integrallimits.kernels.from_sympy` brings its exact Jacobian).  A
+        two-argument callable ``K(x, s)`` is the coefficient of the *linear* kernel
+        K(x, s) y: a float, or a (d, d) array for vector y.
+    g : callable
+        ``g(x)``: a float, or an array of shape (d,) (this fixes the shape of y).
+    interval : (float, float)
+        (a, b), a < b.
+    n_nodes : int
+        The size of the rule: the number of nodes M for "gauss-legendre",
+        "gauss-radau", "gauss-lobatto" and "clenshaw-curtis"; the number of
+        panels for the composite rules ("trapezoid" and "simpson" have
+        n_nodes + 1 nodes, "rectangle" -- the composite midpoint rule -- n_nodes).
+        Omit it when ``rule`` is an :class:`~integrallimits.quadrature.IntervalRule`.
+    rule : str or IntervalRule
+        A name in :data:`integrallimits.quadrature.INTERVAL_RULES`, or a rule on
+        ``interval`` (e.g. ``gauss_radau(n, a, b, right=True)``).  Spectral
+        (geometric) convergence for analytic data with the Gauss-type rules and
+        Clenshaw–Curtis; order 2 (trapezoid, rectangle) or 4 (simpson) otherwise.
+    linear : bool or None
+        Whether K is affine in y (K(x, s, y) = k(x, s) y + k0(x, s)).  ``None``
+        (default) decides with a cheap probe: K is evaluated at three (x, s) pairs
+        and four values of y, and an affine K is assumed when every probe is
+        affine to 1e-9.  ``True`` skips the probe (a two-argument K is linear by
+        construction); ``False`` always uses Newton.  The direct solve is always
+        verified: the residual of the original equations at its result must be
+        at rounding level.  If it is not, a probed K falls back to Newton (from
+        that result), and ``linear=True`` gives a failed solve saying so -- never a
+        wrong answer.
+    jacobian : callable, optional
+        dK/dy(x, s, y) (a float, or (d, d) array) for Newton; without it, forward
+        differences (``stats["jacobian"]`` says which was used).
+    initial : callable or array_like, optional
+        Newton's starting guess: y(x) as a callable, or the values at the nodes
+        ((M,) or (M, d)).  Default: g at the nodes.
+    newton_tol : float
+        Newton stops when the update is below ``newton_tol * max(1, |y|)`` (max norms).
+    newton_maxiter : int
+        Iteration cap.
+    max_condition : float
+        Threshold on LAPACK's estimate of the 1-norm condition number of the
+        system matrix (I - W, W the Nyström matrix or its Jacobian).  The relative
+        error of the solve can be as large as about ``condition * 2.2e-16``; above
+        ``max_condition`` (default 1e12, i.e. possibly only 4 correct digits) the
+        solve is reported as failed: the equation is at (or numerically
+        indistinguishable from) an eigenvalue, where it has no solution or
+        infinitely many.  The estimate is always in ``stats["condition"]``.
+    raise_on_failure : bool
+        Raise :class:`~integrallimits.SolverError` instead of returning a failed
+        solution.
+
+    Returns
+    -------
+    FredholmSolution
+        ``x`` (the nodes), ``y`` ((M,) or (M, d)), the Nyström interpolant
+        ``sol(x)``, ``status``, ``message`` and ``stats``.
+
+    Notes
+    -----
+    The condition test concerns the *discrete* system.  With a low-order rule
+    the discrete eigenvalues differ from the continuous ones by the quadrature
+    error, so near a continuous eigenvalue the discrete system may still be
+    moderately conditioned (condition ~ 1 / quadrature error); a large
+    ``stats["condition"]`` that grows with n_nodes is the sign of it.
+
+    Examples
+    --------
+    y(x) = g(x) + int_0^1 e^{x - s} y(s)^2 / 2 ds with g(x) = e^{-x} - (1 - e^{-3}) e^x / 6
+    (derived with SymPy) has the solution e^{-x} (and a second one, which Newton's method
+    reaches from other initial guesses):
+
+    >>> import numpy as np
+    >>> from integrallimits import solve_fredholm
+    >>> def K(x, s, y):
+    ...     return 0.5 * np.exp(x - s) * y * y
+    >>> def g(x):
+    ...     return np.exp(-x) - (1.0 - np.exp(-3.0)) / 6.0 * np.exp(x)
+    >>> sol = solve_fredholm(K, g, (0.0, 1.0), 16)
+    >>> sol.status, bool(np.max(np.abs(sol.y - np.exp(-sol.x))) < 1e-14)
+    (True, True)
+    >>> bool(abs(sol(0.3) - np.exp(-0.3)) < 1e-14)                 # Nyström interpolation
+    True
+
+    A linear equation at an eigenvalue is refused: int_0^1 e^{x - s} y(s) ds has
+    the eigenvalue 1 (eigenfunction e^x), so y = g + (that integral) is singular:
+
+    >>> sol = solve_fredholm(lambda x, s: np.exp(x - s), np.cos, (0.0, 1.0), 8)
+    >>> sol.status, "eigenvalue" in sol.message
+    (False, True)
+    """
+    start = time.perf_counter()
+    a, b = _check_interval(interval)
+    rule_obj = _build_rule(rule, n_nodes, a, b)
+    newton_tol = _check_positive(newton_tol, "newton_tol")
+    max_condition = _check_positive(max_condition, "max_condition")
+    if isinstance(newton_maxiter, bool) or not isinstance(newton_maxiter, numbers.Integral) \
+            or newton_maxiter < 1:
+        raise ValueError(f"newton_maxiter must be an integer >= 1, got {newton_maxiter!r}")
+    if linear not in (None, True, False):
+        raise ValueError(f"linear must be None, True or False, got {linear!r}")
+
+    # writable copies: the compiled loops' signatures take plain C arrays
+    nodes = np.array(rule_obj.nodes, dtype=float, order="C")
+    weights = np.array(rule_obj.weights, dtype=float, order="C")
+    M = nodes.shape[0]
+    g_vec, y0 = as_forcing(g, a)
+    if not np.all(np.isfinite(y0)):
+        raise ValueError(f"g(x) is not finite at x = {a} (value {y0.tolist()})")
+    kernel = _compile_kernel(K, y0, a, jacobian)
+    d = kernel.dim
+    G = np.ascontiguousarray(g_vec(nodes))
+    Y0 = _initial_values(initial, nodes, G, kernel.scalar, d)
+
+    is_linear_kernel = kernel.structure.get("kind") == "linear"
+    if linear is None:
+        use_linear = is_linear_kernel or _looks_affine(kernel, nodes, max(1.0, float(np.abs(G).max())))
+    else:
+        use_linear = linear
+    counts = np.zeros(2, dtype=np.int64)
+    stats = {"nfev": 0, "njev": 0, "newton_iterations": 0, "newton_solves": 0,
+             "jacobian": "not needed", "linear": bool(use_linear), "condition": float("nan"),
+             "residual": float("nan"), "unknowns": M * d, "rule": rule_obj.name, "compiled": True}
+    jac_fn, have_jac = ((kernel.jacobian_function, True) if kernel.jacobian_function is not None
+                        else (_assembly.no_jacobian(), False))
+
+    run_newton = not use_linear
+    if use_linear:
+        Y, status, message, not_affine = _solve_linear(kernel, jac_fn, have_jac, not is_linear_kernel,
+                                                       nodes, weights, G, max_condition, counts, stats)
+        if not_affine and linear is True:
+            status = False
+            message = (f"linear=True, but K is not affine in y: the residual of the linear "
+                       f"solve is {stats['residual']:.3g}, far above rounding level; solve "
+                       f"with linear=None (probe and fall back) or linear=False (Newton)")
+        elif not_affine:
+            stats["linear"] = False
+            stats["linear_probe"] = "affine on the probes but not at the solution: Newton used"
+            run_newton = True
+            if np.all(np.isfinite(Y)):
+                Y0 = Y
+    if run_newton:
+        Y, status, message = _solve_newton(kernel, jac_fn, have_jac, nodes, weights, G, Y0,
+                                           newton_tol, int(newton_maxiter), max_condition, counts,
+                                           stats)
+    stats["nfev"], stats["njev"] = int(counts[0]), int(counts[1])
+    stats["seconds"] = time.perf_counter() - start
+    if not status and raise_on_failure:
+        raise SolverError(message)
+    return FredholmSolution(rule_obj, Y, scalar=kernel.scalar, status=status, message=message,
+                            stats=stats, kernel=kernel, g_vec=g_vec)
+
+
+def _initial_values(initial, nodes, G, scalar, d):
+    if initial is None:
+        return G.copy()
+    if callable(initial):
+        values = np.array([np.asarray(initial(float(x)), dtype=float) for x in nodes])
+    else:
+        values = np.asarray(initial, dtype=float)
+    expected = (nodes.shape[0],) if scalar else (nodes.shape[0], d)
+    if values.shape != expected:
+        raise ValueError(f"initial must give values of shape {expected} at the {nodes.shape[0]} "
+                         f"nodes, got shape {values.shape}")
+    if not np.all(np.isfinite(values)):
+        raise ValueError("initial must be finite at the nodes")
+    return np.ascontiguousarray(values.reshape(nodes.shape[0], d))
+
+
+def _residual(kernel, nodes, weights, G, Y, counts):
+    """F(Y) = Y - G - sum_m w_m K(s_i, s_m, Y_m) at the nodes (an (M, d) array)."""
+    sums = np.empty_like(Y)
+    _assembly.compiled("apply")(kernel.block_sum, kernel.params, nodes, nodes, weights, Y, sums, counts)
+    return Y - G - sums, sums
+
+
+def _solve_linear(kernel, jac_fn, have_jac, affine, nodes, weights, G, max_condition, counts, stats):
+    """One LU solve of (I - W) y = g + offset; returns (Y, status, message, not_affine)."""
+    M, d = G.shape
+    n = M * d
+    W = np.empty((n, n))
+    offset = np.empty((M, d))
+    _assembly.compiled("linear-blocks")(kernel.function, jac_fn, have_jac, affine, kernel.params,
+                                        nodes, nodes, weights, W, offset, counts)
+    if not (np.all(np.isfinite(W)) and np.all(np.isfinite(offset))):
+        return (np.full((M, d), np.nan), False,
+                "K is not finite at some pair of nodes (the Nyström matrix has inf/nan entries).",
+                False)
+    b = (G + offset).reshape(n)
+    check = affine or kernel.structure.get("kind") != "linear"
+    if check:   # |W| |Y| scales the rounding in the residual check below; W is overwritten next
+        absW = np.abs(W)
+    lu, piv, cond = _factor_identity_minus(W)
+    stats["condition"] = float(cond)
+    stats["newton_solves"] = 0
+    if not np.isfinite(cond) or cond > max_condition:
+        Y = (_solve_factored(lu, piv, b).reshape(M, d) if np.isfinite(cond)
+             else np.full((M, d), np.nan))
+        return Y, False, _SINGULAR.format(cond=cond, limit=max_condition), False
+    Y = np.ascontiguousarray(_solve_factored(lu, piv, b).reshape(M, d))
+    if check:
+        # Verify on the original equations: for K affine in y the residual is rounding error.
+        # (A two-argument K(x, s) is linear by construction: no check.)
+        F, _ = _residual(kernel, nodes, weights, G, Y, counts)
+        scale = np.abs(Y) + np.abs(G) + (absW @ np.abs(Y).reshape(n)).reshape(M, d) + np.abs(offset)
+        residual = float(np.abs(F).max())
+        stats["residual"] = residual
+        if not np.isfinite(residual) or residual > 64 * _EPS * n * max(1.0, float(scale.max())):
+            return Y, False, "", True
+    return Y, True, (f"The linear Nyström system ({n} unknowns) was solved directly; condition "
+                     f"number estimate {cond:.3g}."), False
+
+
+def _solve_newton(kernel, jac_fn, have_jac, nodes, weights, G, Y, tol, maxiter, max_condition, counts,
+                  stats):
+    """Newton's method on F(Y) = Y - G - sum_m w_m K(s_i, s_m, Y_m) = 0 (all M d unknowns)."""
+    M, d = G.shape
+    n = M * d
+    Y = np.ascontiguousarray(Y, dtype=float).copy()
+    W = np.empty((n, n))
+    sums = np.empty((M, d))
+    stats["jacobian"] = kernel.jacobian_source if have_jac else "finite-difference"
+    stats["newton_solves"] = 1
+    blocks = _assembly.compiled("jacobian-blocks")
+    size = np.inf
+    for it in range(1, maxiter + 1):
+        stats["newton_iterations"] = it
+        blocks(kernel.function, jac_fn, have_jac, kernel.params, nodes, nodes, weights, Y, W, sums,
+               counts)
+        F = Y - G - sums
+        stats["residual"] = float(np.abs(F).max())
+        if not (np.all(np.isfinite(F)) and np.all(np.isfinite(W))):
+            return Y, False, (f"The Nyström equations became non-finite (inf/nan) in Newton "
+                              f"iteration {it}: K overflows near the iterate; give a better "
+                              f"initial guess (initial=...).")
+        lu, piv, cond = _factor_identity_minus(W)
+        stats["condition"] = float(cond)
+        if not np.isfinite(cond):
+            return Y, False, (f"The Newton matrix I - W is singular in iteration {it}: the "
+                              f"iteration cannot continue (give another initial guess); if this "
+                              f"happens at the solution, it is not isolated.")
+        delta = _solve_factored(lu, piv, F.reshape(n)).reshape(M, d)
+        Y -= delta
+        size = float(np.abs(delta).max())
+        if not np.isfinite(size):
+            return Y, False, f"Newton's method produced a non-finite update in iteration {it}."
+        if size <= tol * max(1.0, float(np.abs(Y).max())):
+            F, _ = _residual(kernel, nodes, weights, G, Y, counts)
+            stats["residual"] = float(np.abs(F).max())
+            if cond > max_condition:
+                return Y, False, _SINGULAR_NEWTON.format(cond=cond, limit=max_condition)
+            return Y, True, (f"Newton's method converged in {it} iterations ({n} unknowns); "
+                             f"condition number estimate of the Jacobian {cond:.3g}.")
+    return Y, False, (f"Newton's method did not converge in {maxiter} iterations (last update "
+                      f"{size:.3g}, residual {stats['residual']:.3g}); the equation may have no "
+                      f"solution near the initial guess: give a better initial guess (initial=...) "
+                      f"or raise newton_maxiter.")
+
+
+# -- the Nyström matrix on its own -----------------------------------------------------------------
+
+def nystrom_matrix(kernel, nodes, weights, targets=None, *, at=None, dim=None):
+    r"""The matrix of the discretised integral operator (A u)(x) = int K(x, s, u(s)) ds.
+
+    With nodes s_m, weights w_m and targets x_p (default: the nodes),
+
+    .. math:: W_{(p, a), (m, b)} = w_m\, \frac{\partial K_a}{\partial y_b}(x_p, s_m, u_m),
+
+    stored as a (P d, M d) array (row p d + a, column m d + b; (P, M) for scalar
+    y).  For a kernel linear in y this is the Nyström discretisation of the
+    operator, (W u)_p = sum_m w_m k(x_p, s_m) u_m, e.g. the non-local feature map
+    (A u)(xi) = int a(xi, eta) u(eta) d eta of a network layer.
+
+    Parameters
+    ----------
+    kernel : callable or Kernel
+        ``a(x, s)`` (two arguments: a float, or a (d, d) array), a kernel
+        ``K(x, s, y)`` affine in y, or any kernel with ``at`` given.
+    nodes, weights : array_like (M,)
+        The rule (e.g. ``rule.nodes``, ``rule.weights`` of an
+        :class:`~integrallimits.quadrature.IntervalRule`).
+    targets : array_like (P,), optional
+        Where the operator is evaluated (default: the nodes).
+    at : array_like (M,) or (M, d), optional
+        Node values u_m at which to linearise a nonlinear K (its Jacobian: exact if
+        the kernel has one, else forward differences).  Without it K must be
+        affine in y and W is its linear part, computed from exact unit
+        differences K(x, s, e_b) - K(x, s, 0) (or the analytic Jacobian).
+    dim : int, optional
+        The dimension d of y for a three-argument callable K without ``at``
+        (default: scalar y).  A two-argument ``a(x, s)`` returning a (d, d)
+        array fixes d itself.
+
+    Returns
+    -------
+    ndarray
+        (P, M) for scalar y, (P d, M d) for y in R^d.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from integrallimits.quadrature import gauss_legendre
+    >>> rule = gauss_legendre(12, 0.0, 1.0)
+    >>> W = nystrom_matrix(lambda x, s: np.exp(x * s), rule.nodes, rule.weights)
+    >>> u = np.ones(12)                    # (A 1)(x) = (e^x - 1) / x
+    >>> bool(np.allclose(W @ u, np.expm1(rule.nodes) / rule.nodes, rtol=0, atol=1e-14))
+    True
+    """
+    nodes = np.array(nodes, dtype=float, order="C")
+    weights = np.array(weights, dtype=float, order="C")
+    if nodes.ndim != 1 or weights.shape != nodes.shape or nodes.size == 0:
+        raise ValueError(f"nodes and weights must be 1-d arrays of the same (nonzero) length, got "
+                         f"shapes {nodes.shape} and {weights.shape}")
+    if not (np.all(np.isfinite(nodes)) and np.all(np.isfinite(weights))):
+        raise ValueError("nodes and weights must be finite")
+    x = nodes if targets is None else np.array(np.atleast_1d(targets), dtype=float, order="C")
+    if x.ndim != 1 or not np.all(np.isfinite(x)):
+        raise ValueError(f"targets must be a finite 1-d array, got shape {x.shape}")
+    M = nodes.shape[0]
+
+    if at is not None:
+        at = np.asarray(at, dtype=float)
+        if at.ndim not in (1, 2) or at.shape[0] != M:
+            raise ValueError(f"at must have shape ({M},) or ({M}, d), got {at.shape}")
+        y0 = at[0] if at.ndim == 2 else at[0].item()
+    elif isinstance(kernel, Kernel):
+        y0 = 0.0 if kernel.scalar else np.zeros(kernel.dim)
+    elif callable(kernel) and positional_arity(kernel) == 2:
+        value = np.shape((kernel.py_func if hasattr(kernel, "py_func") else kernel)(nodes[0], nodes[0]))
+        if dim is not None and value == () and dim > 1:
+            y0 = np.zeros(dim)
+        else:
+            y0 = 0.0 if value == () else np.zeros(value[0])
+    else:
+        y0 = 0.0 if dim is None else np.zeros(int(dim))
+    if callable(kernel) and not isinstance(kernel, Kernel) and positional_arity(kernel) == 2:
+        kern = as_linear_kernel(kernel, y0, nodes[0])
+    else:
+        kern = as_kernel(kernel, y0, nodes[0])
+    d = kern.dim
+    P = x.shape[0]
+    W = np.empty((P * d, M * d))
+    counts = np.zeros(2, dtype=np.int64)
+    jac_fn, have_jac = ((kern.jacobian_function, True) if kern.jacobian_function is not None
+                        else (_assembly.no_jacobian(), False))
+    if at is None:
+        offset = np.empty((P, d))
+        affine = kern.structure.get("kind") != "linear"
+        _assembly.compiled("linear-blocks")(kern.function, jac_fn, have_jac, affine, kern.params, x,
+                                            nodes, weights, W, offset, counts)
+    else:
+        Y = np.ascontiguousarray(at.reshape(M, d))
+        sums = np.empty((P, d))
+        _assembly.compiled("jacobian-blocks")(kern.function, jac_fn, have_jac, kern.params, x, nodes,
+                                              weights, Y, W, sums, counts)
+    return W

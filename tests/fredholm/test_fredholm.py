@@ -1,0 +1,376 @@
+"""Fredholm equations of the second kind: Nyström orders, spectral convergence, failures.
+
+Every forcing is derived with SymPy from the kernel and the exact solution,
+g = y - int_a^b K(x, s, y(s)) ds, never typed in.
+"""
+import numpy as np
+import pytest
+import sympy as sp
+
+from integrallimits import SolverError
+from integrallimits.fredholm import FredholmSolution, nystrom_matrix, solve_fredholm
+from integrallimits.fredholm import _solve as fredholm_solve_module
+from integrallimits.quadrature import gauss_legendre, gauss_radau
+from integrallimits.volterra.convergence import fit_order
+
+x, s = sp.symbols("x s", real=True)
+Y0, Y1 = sp.symbols("y0 y1", real=True)
+
+
+def derive_forcing(kernel_exprs, exact_exprs, y_symbols, a=0, b=1):
+    """g = y - int_a^b K(x, s, y(s)) ds with SymPy; a float function of x (or (d,) array)."""
+    scalar = not isinstance(exact_exprs, (list, tuple))
+    Ks = [kernel_exprs] if scalar else list(kernel_exprs)
+    ys = [exact_exprs] if scalar else list(exact_exprs)
+    syms = [y_symbols] if scalar else list(y_symbols)
+    subs = {sym: e.subs(x, s) for sym, e in zip(syms, ys)}
+    gs = [y - sp.integrate(sp.expand(k.subs(subs)), (s, a, b)) for k, y in zip(Ks, ys)]
+    funcs = [sp.lambdify(x, gi, "math") for gi in gs]
+    if scalar:
+        return lambda t: float(funcs[0](t))
+    return lambda t: np.array([float(fi(t)) for fi in funcs])
+
+
+# -- problems (kernels as a user writes them, with their SymPy twins) -------------------------------
+
+# 1. Nonlinear (Urysohn), the issue's example: y = e^{-x}, K = e^{x - s} y^2 on [0, 1].
+def k_square(x, s, y):
+    return np.exp(x - s) * y * y
+
+
+def k_square_jacobian(x, s, y):
+    return 2.0 * np.exp(x - s) * y
+
+
+G_SQUARE = derive_forcing(sp.exp(x - s) * Y0**2, sp.exp(-x), Y0)
+# It has a second solution y = e^{-x} + delta e^{x}: with c = int e^{-s} y^2, delta solves
+# delta = 2 delta (1 - e^{-1}) + delta^2 (e - 1), i.e. delta = (2 e^{-1} - 1) / (e - 1).
+_delta = sp.symbols("delta")
+_c = sp.integrate(sp.expand(sp.exp(-s) * (sp.exp(-s) + _delta * sp.exp(s))**2), (s, 0, 1))
+_c0 = sp.integrate(sp.exp(-3 * s), (s, 0, 1))        # c for delta = 0
+_second = [r for r in sp.solve(sp.Eq(_delta, _c - _c0), _delta) if r != 0]
+DELTA_SECOND = float(_second[0])
+
+
+def exact_square(t):
+    return np.exp(-t)
+
+
+# 2. Nonlinear with an oscillating kernel (spectral convergence visible over several M):
+#    y = e^{-x}, K = cos(10 (x - s)) y^2 / 2.
+def k_wave(x, s, y):
+    return 0.5 * np.cos(10.0 * (x - s)) * y * y
+
+
+G_WAVE = derive_forcing(sp.cos(10 * (x - s)) * Y0**2 / 2, sp.exp(-x), Y0)
+
+# 3. Linear, two-argument coefficient: y = cos(2x), K(x, s) = (x s + 1) / 2 ... and an affine one.
+
+
+def k_lin(x, s):
+    return 0.5 * np.exp(-x * s) + 0.25 * x
+
+
+G_LIN = derive_forcing((sp.exp(-x * s) / 2 + x / 4) * Y0, sp.cos(2 * x), Y0)
+
+
+def k_affine(x, s, y):
+    return (0.5 * np.exp(-x * s) + 0.25 * x) * y + np.sin(x + s)
+
+
+G_AFFINE = derive_forcing((sp.exp(-x * s) / 2 + x / 4) * Y0 + sp.sin(x + s), sp.cos(2 * x), Y0)
+
+
+# 4. Vector, nonlinear, d = 2: y = (cos x, e^{-x}).
+def k_vec(x, s, y):
+    return np.array([0.5 * (x + s) * y[0] * y[1], np.sin(x - s) * y[0] + y[1] * y[1] / 3.0])
+
+
+def k_vec_jacobian(x, s, y):
+    return np.array([[0.5 * (x + s) * y[1], 0.5 * (x + s) * y[0]],
+                     [np.sin(x - s), 2.0 * y[1] / 3.0]])
+
+
+G_VEC = derive_forcing([(x + s) * Y0 * Y1 / 2, sp.sin(x - s) * Y0 + Y1**2 / 3],
+                       [sp.cos(x), sp.exp(-x)], [Y0, Y1])
+
+
+def exact_vec(t):
+    t = np.asarray(t, dtype=float)
+    return np.stack([np.cos(t), np.exp(-t)], axis=-1)
+
+
+def _error(sol, exact):
+    return float(np.max(np.abs(sol.y - exact(sol.x))))
+
+
+# -- accuracy and orders -------------------------------------------------------------------------------
+
+def test_issue_example_converges_to_exact_solution_and_interpolates():
+    sol = solve_fredholm(k_square, G_SQUARE, (0.0, 1.0), 16, initial=lambda t: 1.0)
+    assert isinstance(sol, FredholmSolution) and sol.status and sol.success
+    assert _error(sol, exact_square) < 1e-14
+    xs = np.linspace(0.0, 1.0, 11)
+    assert np.max(np.abs(sol(xs) - np.exp(-xs))) < 1e-14          # Nyström interpolation
+    assert isinstance(sol(0.37), float)
+    assert sol(np.array([[0.1, 0.2]])).shape == (1, 2)
+    assert not sol.stats["linear"] and sol.stats["jacobian"] == "finite-difference"
+    assert sol.stats["newton_iterations"] >= 2 and sol.stats["residual"] < 1e-13
+    assert sol.stats["unknowns"] == 16 and sol.stats["nfev"] > 0
+
+
+def test_newton_from_g_finds_the_second_solution_sympy_predicts():
+    """The equation has two solutions; Newton from g reaches y = e^{-x} + delta e^x."""
+    sol = solve_fredholm(k_square, G_SQUARE, (0.0, 1.0), 16)
+    assert sol.status
+    expected = np.exp(-sol.x) + DELTA_SECOND * np.exp(sol.x)
+    assert np.max(np.abs(sol.y - expected)) < 1e-13
+
+
+def test_exact_jacobian_is_used_and_agrees():
+    fd = solve_fredholm(k_square, G_SQUARE, (0.0, 1.0), 12, initial=lambda t: 1.0)
+    ex = solve_fredholm(k_square, G_SQUARE, (0.0, 1.0), 12, initial=lambda t: 1.0,
+                        jacobian=k_square_jacobian)
+    assert ex.stats["jacobian"] == "user" and fd.stats["jacobian"] == "finite-difference"
+    assert ex.stats["njev"] == fd.stats["njev"]                  # same iterations' worth of blocks
+    assert ex.stats["nfev"] < fd.stats["nfev"]                   # but no difference quotients
+    assert np.max(np.abs(ex.y - fd.y)) < 1e-14
+
+
+@pytest.mark.parametrize("rule", ["gauss-legendre", "clenshaw-curtis"])
+def test_spectral_convergence(rule):
+    """Geometric (here faster) decay: 4 more nodes gain a factor > 10 until rounding."""
+    ms = list(range(2, 29, 2))
+    errors = [_error(solve_fredholm(k_wave, G_WAVE, (0.0, 1.0), M, rule), exact_square) for M in ms]
+    pre = [i for i, e in enumerate(errors) if e > 1e-13]
+    assert len(pre) >= 4, errors
+    for i in pre:
+        if i + 2 < len(ms) and (errors[i + 2] > 1e-13 or i + 2 == pre[-1] + 1):
+            assert errors[i + 2] < errors[i] / 10, (ms[i], errors)
+        elif i + 2 < len(ms):
+            assert errors[i + 2] < max(errors[i] / 10, 1e-13), (ms[i], errors)
+    below = {"gauss-legendre": 16, "clenshaw-curtis": 24}[rule]
+    assert errors[ms.index(below)] < 1e-13, errors
+    assert max(errors[ms.index(below):]) < 1e-13, errors
+
+
+@pytest.mark.parametrize("rule,order,panels", [("trapezoid", 2, [8, 16, 32, 64]),
+                                                ("rectangle", 2, [8, 16, 32, 64]),
+                                                ("simpson", 4, [8, 16, 32, 64])])
+def test_composite_rule_orders(rule, order, panels):
+    errors = [_error(solve_fredholm(k_wave, G_WAVE, (0.0, 1.0), m, rule), exact_square) for m in panels]
+    observed, _ = fit_order(panels, errors)
+    assert abs(observed - order) <= 0.2, (observed, errors)
+
+
+def test_gauss_radau_rule_object():
+    rule = gauss_radau(14, 0.0, 1.0, right=True)
+    sol = solve_fredholm(k_wave, G_WAVE, (0.0, 1.0), rule=rule)
+    assert sol.status and sol.rule is rule and _error(sol, exact_square) < 1e-13
+
+
+def test_linear_two_argument_kernel_direct_solve():
+    sol = solve_fredholm(k_lin, G_LIN, (0.0, 1.0), 20)
+    assert sol.status and sol.stats["linear"] and sol.stats["newton_iterations"] == 0
+    assert sol.stats["jacobian"] == "not needed" and 1.0 <= sol.stats["condition"] < 10.0
+    assert _error(sol, lambda t: np.cos(2 * t)) < 1e-14
+    assert "solved directly" in sol.message
+
+
+def test_affine_kernel_is_detected_and_solved_directly():
+    sol = solve_fredholm(k_affine, G_AFFINE, (0.0, 1.0), 20)
+    assert sol.status and sol.stats["linear"] and sol.stats["newton_iterations"] == 0
+    assert _error(sol, lambda t: np.cos(2 * t)) < 1e-14
+    newton = solve_fredholm(k_affine, G_AFFINE, (0.0, 1.0), 20, linear=False)
+    assert newton.status and not newton.stats["linear"] and newton.stats["newton_iterations"] >= 1
+    assert np.max(np.abs(newton.y - sol.y)) < 1e-14
+
+
+def test_vector_nonlinear_problem():
+    fd = solve_fredholm(k_vec, G_VEC, (0.0, 1.0), 14)
+    assert fd.status and fd.y.shape == (14, 2)
+    assert _error(fd, exact_vec) < 1e-14
+    ex = solve_fredholm(k_vec, G_VEC, (0.0, 1.0), 14, jacobian=k_vec_jacobian)
+    assert ex.stats["jacobian"] == "user" and np.max(np.abs(ex.y - fd.y)) < 1e-14
+    xs = np.linspace(0.0, 1.0, 5)
+    assert fd(xs).shape == (5, 2) and np.max(np.abs(fd(xs) - exact_vec(xs))) < 1e-14
+    assert fd(0.5).shape == (2,)
+    errors = [_error(solve_fredholm(k_vec, G_VEC, (0.0, 1.0), m, "simpson"), exact_vec)
+              for m in (8, 16, 32)]
+    assert abs(fit_order([8, 16, 32], errors)[0] - 4) <= 0.2, errors
+
+
+def test_probe_fooled_falls_back_to_newton(monkeypatch):
+    """If the affinity probe is wrong, the residual check catches it: Newton, right answer."""
+    monkeypatch.setattr(fredholm_solve_module, "_looks_affine", lambda *args: True)
+    sol = solve_fredholm(k_wave, G_WAVE, (0.0, 1.0), 20)
+    assert sol.status and not sol.stats["linear"] and "Newton used" in sol.stats["linear_probe"]
+    assert _error(sol, exact_square) < 1e-13
+
+
+def test_linear_true_on_nonlinear_kernel_fails_clearly():
+    sol = solve_fredholm(k_wave, G_WAVE, (0.0, 1.0), 12, linear=True)
+    assert not sol.status and "not affine" in sol.message
+    with pytest.raises(SolverError, match="not affine"):
+        solve_fredholm(k_wave, G_WAVE, (0.0, 1.0), 12, linear=True, raise_on_failure=True)
+
+
+# -- eigenvalues, ill-conditioning and failure ---------------------------------------------------------
+
+def k_rank_one(x, s):
+    return np.exp(x - s)
+
+
+@pytest.mark.parametrize("rule,n", [("gauss-legendre", 10), ("trapezoid", 16), ("clenshaw-curtis", 9)])
+def test_eigenvalue_is_refused(rule, n):
+    """int_0^1 e^{x-s} y(s) ds has the eigenvalue 1 (discretely too: sum_m w_m = 1)."""
+    sol = solve_fredholm(k_rank_one, np.cos, (0.0, 1.0), n, rule)
+    assert not sol.status
+    assert "eigenvalue" in sol.message and "condition number" in sol.message
+    assert sol.stats["condition"] > 1e12
+    with pytest.raises(SolverError, match="eigenvalue"):
+        solve_fredholm(k_rank_one, np.cos, (0.0, 1.0), n, rule, raise_on_failure=True)
+
+
+def k_lambda_x_s(x, s, y):
+    return 3.0 * x * s * y       # lambda = 3, k = x s: eigenvalue mu = 1/3, lambda mu = 1
+
+
+def k_near(x, s):
+    return 2.99 * x * s          # lambda mu = 2.99 / 3: close to, not at, the eigenvalue
+
+
+def g_one_plus(t):
+    return 1.0 + t
+
+
+def test_eigenvalue_of_three_argument_kernel_and_threshold():
+    sol = solve_fredholm(k_lambda_x_s, g_one_plus, (0.0, 1.0), 8)
+    assert not sol.status and sol.stats["linear"] and "eigenvalue" in sol.message
+    # Near, not at, the eigenvalue the solve is good and the condition is reported.
+    near = solve_fredholm(k_near, g_one_plus, (0.0, 1.0), 8)
+    assert near.status and 100 < near.stats["condition"] < 1e6
+    c = sp.Rational(299, 100)
+    # y = 1 + x + c x A, A = int s y = 5/6 + c A / 3: closed form at the nodes
+    A = sp.Rational(5, 6) / (1 - c / 3)
+    assert np.max(np.abs(near.y - (1 + near.x + float(c * A) * near.x))) < 1e-11
+    # a stricter threshold refuses it
+    strict = solve_fredholm(k_near, g_one_plus, (0.0, 1.0), 8, max_condition=100.0)
+    assert not strict.status and "max_condition = 100" in strict.message
+
+
+def k_no_solution(x, s, y):
+    return y * y
+
+
+def test_newton_failure_is_reported():
+    """y = 1 + int_0^1 y^2 ds: a constant c = 1 + c^2 has no real solution."""
+    sol = solve_fredholm(k_no_solution, lambda t: 1.0, (0.0, 1.0), 6, newton_maxiter=30)
+    assert not sol.status and "did not converge in 30 iterations" in sol.message
+    assert sol.stats["newton_iterations"] == 30
+    with pytest.raises(SolverError, match="did not converge"):
+        solve_fredholm(k_no_solution, lambda t: 1.0, (0.0, 1.0), 6, raise_on_failure=True)
+
+
+# -- the Nyström matrix ----------------------------------------------------------------------------
+
+def test_nystrom_matrix_two_argument_and_rectangular():
+    rule = gauss_legendre(12, 0.0, 1.0)
+    W = nystrom_matrix(k_lin, rule.nodes, rule.weights)
+    expected = (0.5 * np.exp(-np.outer(rule.nodes, rule.nodes)) + 0.25 * rule.nodes[:, None]) * rule.weights
+    assert W.shape == (12, 12) and np.max(np.abs(W - expected)) < 1e-15
+    targets = np.array([0.0, 0.5, 1.0])
+    Wt = nystrom_matrix(k_lin, rule.nodes, rule.weights, targets)
+    assert Wt.shape == (3, 12)
+    # (A 1)(x) = (1 - e^{-x}) / (2 x) + x / 4, and 1/2 + 0 at x = 0
+    exact = np.array([0.5, (1 - np.exp(-0.5)) / 1.0 + 0.125, (1 - np.exp(-1.0)) / 2 + 0.25])
+    assert np.max(np.abs(Wt @ np.ones(12) - exact)) < 1e-14
+
+
+def test_nystrom_matrix_linearised_vector_kernel():
+    rule = gauss_legendre(5, 0.0, 1.0)
+    at = exact_vec(rule.nodes)
+    W = nystrom_matrix(k_vec, rule.nodes, rule.weights, at=at)
+    Wj = nystrom_matrix(k_vec, rule.nodes, rule.weights, at=at)
+    assert W.shape == (10, 10) and np.array_equal(W, Wj)
+    expected = np.zeros((10, 10))
+    for p, xp in enumerate(rule.nodes):
+        for m, sm in enumerate(rule.nodes):
+            expected[2 * p:2 * p + 2, 2 * m:2 * m + 2] = rule.weights[m] * k_vec_jacobian(xp, sm, at[m])
+    assert np.max(np.abs(W - expected)) < 1e-7                 # forward differences
+    # an affine kernel needs no linearisation point: its matrix is exact
+    A = nystrom_matrix(k_affine, rule.nodes, rule.weights)
+    assert np.max(np.abs(A - (0.5 * np.exp(-np.outer(rule.nodes, rule.nodes))
+                              + 0.25 * rule.nodes[:, None]) * rule.weights)) < 1e-15
+
+
+def test_nystrom_matrix_bad_input():
+    with pytest.raises(ValueError, match="same"):
+        nystrom_matrix(k_lin, [0.0, 1.0], [1.0])
+    with pytest.raises(ValueError, match="at must have shape"):
+        nystrom_matrix(k_vec, [0.0, 1.0], [0.5, 0.5], at=np.ones((3, 2)))
+
+
+# -- bad input -------------------------------------------------------------------------------------
+
+@pytest.mark.parametrize("interval", [(1.0, 0.0), (0.0, 0.0), (0.0, np.inf), (0.0,), "ab"])
+def test_bad_interval(interval):
+    with pytest.raises(ValueError, match="interval"):
+        solve_fredholm(k_lin, G_LIN, interval, 8)
+
+
+@pytest.mark.parametrize("n_nodes,exc,match", [(0, ValueError, "n_nodes"), (2.5, TypeError, "n_nodes"),
+                                               (True, TypeError, "n_nodes"), (None, TypeError, "n_nodes")])
+def test_bad_n_nodes(n_nodes, exc, match):
+    with pytest.raises(exc, match=match):
+        solve_fredholm(k_lin, G_LIN, (0.0, 1.0), n_nodes)
+
+
+def test_bad_rule():
+    with pytest.raises(ValueError, match="unknown interval rule 'gregory4'.*gauss-legendre"):
+        solve_fredholm(k_lin, G_LIN, (0.0, 1.0), 8, rule="gregory4")
+    with pytest.raises(ValueError, match="n_nodes=7 for rule 'simpson'"):
+        solve_fredholm(k_lin, G_LIN, (0.0, 1.0), 7, rule="simpson")
+    with pytest.raises(TypeError, match="rule must be"):
+        solve_fredholm(k_lin, G_LIN, (0.0, 1.0), 8, rule=3)
+    with pytest.raises(ValueError, match="the rule is on"):
+        solve_fredholm(k_lin, G_LIN, (0.0, 2.0), rule=gauss_legendre(4, 0.0, 1.0))
+
+
+def k_three(x, s, y):
+    return np.ones(3)
+
+
+def test_bad_callables_and_options():
+    with pytest.raises(TypeError, match="K must be callable"):
+        solve_fredholm(3.0, G_LIN, (0.0, 1.0), 8)
+    with pytest.raises(TypeError, match="g must be callable"):
+        solve_fredholm(k_lin, 1.0, (0.0, 1.0), 8)
+    with pytest.raises(ValueError, match=r"returned shape \(3,\)"):
+        solve_fredholm(k_three, lambda t: 1.0, (0.0, 1.0), 8)
+    with pytest.raises(TypeError, match="IndexError"):         # vector K, scalar g
+        solve_fredholm(k_vec, lambda t: 1.0, (0.0, 1.0), 8)
+    with pytest.raises(ValueError, match="jacobian is not used"):
+        solve_fredholm(k_lin, G_LIN, (0.0, 1.0), 8, jacobian=k_square_jacobian)
+    with pytest.raises(ValueError, match="initial must give values of shape"):
+        solve_fredholm(k_square, G_SQUARE, (0.0, 1.0), 8, initial=np.ones(3))
+    for name, value in (("newton_tol", -1.0), ("max_condition", 0.0), ("newton_maxiter", 0),
+                        ("linear", "yes")):
+        with pytest.raises(ValueError, match=name):
+            solve_fredholm(k_square, G_SQUARE, (0.0, 1.0), 8, **{name: value})
+    sol = solve_fredholm(k_lin, G_LIN, (0.0, 1.0), 8)
+    with pytest.raises(ValueError, match="interval"):
+        sol(1.5)
+
+
+# -- the "orders" study rows -----------------------------------------------------------------------
+
+def test_orders_study_has_rows_beyond_the_second_kind():
+    from integrallimits.studies import STUDIES
+    names = ["fredholm:gauss-legendre", "fredholm:simpson", "first-kind:radau3", "vide:gauss2"]
+    res = STUDIES["orders"](quick=True, methods=["trapezoid"] + names, problems=["exp-square"])
+    assert [r["method"] for r in res.rows] == ["trapezoid"] + names
+    assert all(r["within_0.2"] for r in res.rows), res.to_markdown()
+    assert res.rows[1]["declared_order"] == "geometric"
+    with pytest.raises(KeyError, match="unknown method"):
+        STUDIES["orders"](quick=True, methods=["vide:euler"])

@@ -1,0 +1,271 @@
+"""First-kind Volterra equations g(t) = int_0^t K(t, s) y(s) ds: orders, refusals, failures.
+
+The forcings are derived with SymPy from the kernel and the exact solution.
+"""
+import inspect
+
+import numpy as np
+import pytest
+import sympy as sp
+
+from integrallimits import SolverError, solve_volterra
+from integrallimits.volterra._first_kind import (FIRST_KIND_METHODS, REFUSED_METHODS,
+                                                 solve_first_kind)
+from integrallimits.volterra.convergence import fit_order
+
+t, s = sp.symbols("t s", real=True)
+
+
+def derive_forcing(kernel, exact):
+    """g(t) = int_0^t K(t, s) y(s) ds with SymPy (K a scalar or a matrix of expressions)."""
+    if isinstance(exact, list):
+        integrand = sp.Matrix(kernel) * sp.Matrix(exact).subs(t, s)
+        funcs = [sp.lambdify(t, sp.integrate(sp.expand(e), (s, 0, t)), "math") for e in integrand]
+        return lambda x: np.array([float(f(x)) for f in funcs])
+    func = sp.lambdify(t, sp.integrate(sp.expand(kernel * exact.subs(t, s)), (s, 0, t)), "math")
+    return lambda x: float(func(x))
+
+
+# 1. The issue's example: K = e^{t - s}, y = cos t - sin t (SymPy gives g = sin t).
+def k_exp(t, s):
+    return np.exp(t - s)
+
+
+G_EXP = derive_forcing(sp.exp(t - s), sp.cos(t) - sp.sin(t))
+
+
+def exact_exp(x):
+    return np.cos(x) - np.sin(x)
+
+
+# 2. K(t, t) = 2 + t^2 (not 1, not constant, not a convolution), y = cos 2t + t.
+def k_poly(t, s):
+    return 2.0 + t * s
+
+
+G_POLY = derive_forcing(2 + t * s, sp.cos(2 * t) + t)
+
+
+def exact_poly(x):
+    return np.cos(2 * x) + x
+
+
+# 3. Vector, d = 2: K(t, s) = [[2, t - s], [s, 1 + t]], y = (cos t, e^{-t}).
+def k_matrix(t, s):
+    return np.array([[2.0, t - s], [s, 1.0 + t]])
+
+
+G_MATRIX = derive_forcing([[2, t - s], [s, 1 + t]], [sp.cos(t), sp.exp(-t)])
+
+
+def exact_matrix(x):
+    x = np.asarray(x, dtype=float)
+    return np.stack([np.cos(x), np.exp(-x)], axis=-1)
+
+
+PROBLEMS = {"exp": (k_exp, G_EXP, exact_exp), "poly": (k_poly, G_POLY, exact_poly),
+            "matrix": (k_matrix, G_MATRIX, exact_matrix)}
+STEPS = [16, 32, 64, 128]
+
+
+def _errors(method, problem, steps=STEPS):
+    K, g, exact = PROBLEMS[problem]
+    errors = []
+    for n in steps:
+        sol = solve_first_kind(K, g, (0.0, 1.0), n, method)
+        assert sol.status, sol.message
+        errors.append(float(np.max(np.abs(sol.y - exact(sol.t)))))
+    return errors
+
+
+def test_sympy_gives_the_issue_forcing():
+    assert abs(G_EXP(0.7) - np.sin(0.7)) < 1e-15
+
+
+def test_declared_orders():
+    assert {name: m.order for name, m in FIRST_KIND_METHODS.items()} == {
+        "midpoint": 2, "radau1": 1, "radau2": 2, "radau3": 3, "radau4": 4, "implicit-rectangle": 1}
+
+
+@pytest.mark.parametrize("problem", ["exp", "poly"])
+@pytest.mark.parametrize("method", list(FIRST_KIND_METHODS))
+def test_observed_order(method, problem):
+    errors = _errors(method, problem)
+    observed, _ = fit_order(STEPS, errors)
+    assert abs(observed - FIRST_KIND_METHODS[method].order) <= 0.2, (observed, errors)
+
+
+@pytest.mark.parametrize("method", ["midpoint", "radau2", "radau4"])
+def test_observed_order_vector(method):
+    errors = _errors(method, "matrix")
+    observed, _ = fit_order(STEPS, errors)
+    assert abs(observed - FIRST_KIND_METHODS[method].order) <= 0.2, (observed, errors)
+
+
+def test_radau_mesh_values_and_dense_output():
+    sol = solve_first_kind(k_exp, G_EXP, (0.0, 1.0), 32, "radau4")
+    assert sol.t.shape == (33,) and sol.y.shape == (33,)
+    assert abs(sol.y[0] - 1.0) < 1e-7                      # y(0) from the first interval
+    ts = np.linspace(0.0, 1.0, 17) + 0.01
+    ts[-1] = 1.0
+    assert np.max(np.abs(sol(ts) - exact_exp(ts))) < 1e-7
+    assert sol.stats["jacobian"] == "not needed" and sol.stats["newton_iterations"] == 0
+    assert sol.stats["linear_solves"] == 32 and sol.stats["nfev"] > 0
+    assert sol.order == 4 and sol.method == "radau4"
+
+
+def test_vector_shapes():
+    sol = solve_first_kind(k_matrix, G_MATRIX, (0.0, 1.0), 16, "midpoint")
+    assert sol.y.shape == (17, 2) and sol(0.3).shape == (2,)
+
+
+def k_exp_three(t, s, y):
+    return np.exp(t - s) * y
+
+
+def test_three_argument_linear_kernel_matches():
+    a = solve_first_kind(k_exp, G_EXP, (0.0, 1.0), 16, "radau3")
+    b = solve_first_kind(k_exp_three, G_EXP, (0.0, 1.0), 16, "radau3")
+    assert np.max(np.abs(a.y - b.y)) < 1e-13
+
+
+def test_nonuniform_mesh():
+    mesh = np.linspace(0.0, 1.0, 41) ** 1.5
+    sol = solve_first_kind(k_exp, G_EXP, method="radau3", mesh=mesh)
+    assert sol.status and np.max(np.abs(sol.y - exact_exp(mesh))) < 1e-5
+
+
+def _accepts_kind():
+    return "kind" in inspect.signature(solve_volterra).parameters
+
+
+@pytest.mark.skipif(not _accepts_kind(), reason="solve_volterra(kind=...) not wired in yet")
+def test_solve_volterra_kind_one_dispatches():
+    sol = solve_volterra(k_exp, G_EXP, (0.0, 1.0), 32, method="radau3", kind=1)
+    direct = solve_first_kind(k_exp, G_EXP, (0.0, 1.0), 32, "radau3")
+    assert sol.status and np.array_equal(sol.y, direct.y)
+    with pytest.raises(ValueError, match="weakly stable"):
+        solve_volterra(k_exp, G_EXP, (0.0, 1.0), 32, method="trapezoid", kind=1)
+    with pytest.raises(SolverError, match="singular"):
+        solve_volterra(k_vanishing, g_vanishing, (0.0, 1.0), 10, method="midpoint", kind=1,
+                       raise_on_failure=True)
+
+
+# -- refused methods -------------------------------------------------------------------------------
+
+@pytest.mark.parametrize("method,reason", [
+    ("trapezoid", r"weakly stable.*z = -1 \(\|z\| = 1\)"),
+    ("gregory4", r"diverges.*z = -2\.366, \|z\| = 2\.37 > 1"),
+    ("gregory6", r"diverges.*> 1"),
+    ("gregory8", r"diverges.*> 1"),
+    ("gauss2", r"rho_m = \+1: the order drops to m - 1 = 1.*radau2"),
+    ("gauss3", r"rho_m = -1.*radau3"),
+    ("rk4", r"a_11 = 0"),
+    ("rectangle", r"beyond T"),
+])
+def test_refused_methods_explain_why(method, reason):
+    assert method in REFUSED_METHODS
+    expected = f"method '{method}' is refused for first-kind equations: .*{reason}"
+    with pytest.raises(ValueError, match=expected):
+        solve_first_kind(k_exp, G_EXP, (0.0, 1.0), 16, method)
+
+
+def test_refusals_are_true_gauss2_loses_an_order_trapezoid_roots():
+    """The reasons are facts: Gauss collocation with m = 2 converges with order m - 1 = 1."""
+    from integrallimits.kernels._linear import as_linear_kernel
+    from integrallimits.volterra._first_kind import _compiled, _first_kind_roots
+    from integrallimits.volterra._tableaux import collocation_tableau
+    tab = collocation_tableau("gauss", 2)
+    c, A, b = (np.array(a, dtype=float) for a in (tab.c, tab.A, tab.b))
+    kernel = as_linear_kernel(k_exp, 0.0)
+    errors = []
+    for n in (16, 32, 64):
+        mesh = np.linspace(0.0, 1.0, n + 1)
+        stage_t = (mesh[:-1, None] + c[None, :] / n).reshape(-1)
+        Gs = np.array([[G_EXP(x)] for x in stage_t])
+        Z = np.zeros((2 * n, 1))
+        status, _ = _compiled("collocation")(kernel.function, kernel.block_sum, kernel.params, mesh,
+                                             Gs, c, A, b, Z, np.zeros(1, dtype=np.int64))
+        assert status == 0
+        errors.append(float(np.max(np.abs(Z[:, 0] - exact_exp(stage_t)))))
+    assert abs(fit_order([16, 32, 64], errors)[0] - 1.0) <= 0.2, errors
+    assert np.allclose(_first_kind_roots("trapezoid"), [-1.0])
+    assert max(abs(_first_kind_roots("gregory4"))) > 2
+
+
+def test_unknown_method_lists_known_ones():
+    with pytest.raises(ValueError, match="radau2") as info:
+        solve_first_kind(k_exp, G_EXP, (0.0, 1.0), 16, "simpson")
+    assert "simpson" in str(info.value)
+    with pytest.raises(TypeError, match="method must be"):
+        solve_first_kind(k_exp, G_EXP, (0.0, 1.0), 16, 3)
+
+
+# -- bad input and failures ------------------------------------------------------------------------
+
+@pytest.mark.parametrize("t_span", [(1.0, 0.0), (0.0, 0.0), (0.0, np.inf), (0.0,), "ab"])
+def test_bad_t_span(t_span):
+    with pytest.raises(ValueError, match="t_span"):
+        solve_first_kind(k_exp, G_EXP, t_span, 8)
+
+
+@pytest.mark.parametrize("n_steps,exc", [(0, ValueError), (2.5, TypeError), (True, TypeError)])
+def test_bad_n_steps(n_steps, exc):
+    with pytest.raises(exc, match="n_steps"):
+        solve_first_kind(k_exp, G_EXP, (0.0, 1.0), n_steps)
+    with pytest.raises(ValueError, match="n_steps >= 2"):
+        solve_first_kind(k_exp, G_EXP, (0.0, 1.0), 1, "midpoint")
+
+
+def test_g_must_vanish_at_t0():
+    with pytest.raises(ValueError, match=r"g\(t0\) must be 0"):
+        solve_first_kind(k_exp, np.cos, (0.0, 1.0), 8)
+
+
+def k_zero_diagonal(t, s):
+    return t - s
+
+
+def test_kernel_vanishing_on_the_diagonal_is_refused():
+    with pytest.raises(ValueError, match=r"K\(t, t\) must be nonsingular.*t = 0"):
+        solve_first_kind(k_zero_diagonal, lambda x: x**3 / 6, (0.0, 1.0), 8)
+
+
+def k_nonlinear(t, s, y):
+    return np.exp(t - s) * y * y
+
+
+def test_nonlinear_kernel_is_refused():
+    with pytest.raises(ValueError, match="linear in y"):
+        solve_first_kind(k_nonlinear, G_EXP, (0.0, 1.0), 8)
+
+
+def test_bad_options():
+    with pytest.raises(ValueError, match="fast_history"):
+        solve_first_kind(k_exp, G_EXP, (0.0, 1.0), 8, fast_history=True)
+    with pytest.raises(ValueError, match="mesh"):
+        solve_first_kind(k_exp, G_EXP, method="radau2", mesh=[0.0, 0.5, 0.4])
+    with pytest.raises(TypeError, match="K must be callable"):
+        solve_first_kind(2.0, G_EXP, (0.0, 1.0), 8)
+    with pytest.raises(TypeError, match="g must be callable"):
+        solve_first_kind(k_exp, 0.0, (0.0, 1.0), 8)
+    with pytest.raises(ValueError, match=r"returned shape \(3,\)"):
+        solve_first_kind(lambda a, b: np.ones(3), G_MATRIX, (0.0, 1.0), 8)
+
+
+def k_vanishing(t, s):
+    return s - 0.55        # K(t, t) = t - 0.55: zero at t = 0.55, between the mesh points
+
+
+def g_vanishing(x):
+    return x * x / 2 - 0.55 * x
+
+
+def test_singular_step_is_a_failure_not_a_wrong_answer():
+    """The midpoint equation at t = 0.6 has the coefficient K(0.6, 0.55) = 0."""
+    sol = solve_first_kind(k_vanishing, g_vanishing, (0.0, 1.0), 10, "midpoint")
+    assert not sol.status and sol.t_failure == pytest.approx(0.6)
+    assert "singular" in sol.message and "t = 0.6" in sol.message
+    assert sol.t[-1] < 0.6 and np.all(np.isfinite(sol.y))
+    with pytest.raises(SolverError, match="singular"):
+        solve_first_kind(k_vanishing, g_vanishing, (0.0, 1.0), 10, "midpoint", raise_on_failure=True)

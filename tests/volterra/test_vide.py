@@ -1,0 +1,273 @@
+"""Volterra integro-differential equations y' = f(t, y, int_0^t K(t, s, y(s)) ds): orders, ODE limit,
+failures.
+
+Manufactured problems: the forcing term of f is derived with SymPy from the exact
+solution (r(t) = y'(t) - F(t, y(t), z(t)) with z the exact memory), never typed in.
+"""
+import numba
+import numpy as np
+import pytest
+import sympy as sp
+from scipy.integrate import solve_ivp
+
+from integrallimits import SolverError
+from integrallimits.volterra._vide import VIDE_METHODS, solve_vide
+from integrallimits.volterra.convergence import fit_order
+
+t, s = sp.symbols("t s", real=True)
+Y0, Y1, Z0, Z1 = sp.symbols("y0 y1 z0 z1", real=True)
+
+
+def manufacture(F, K, exact, ys, zs):
+    """The full right-hand side F(t, y, z) + r(t) as a lambdified expression in (t, y..., z...).
+
+    r = y' - F(t, y(t), z(t)), z(t) = int_0^t K(t, s, y(s)) ds, all with SymPy.
+    """
+    subs_s = {y: e.subs(t, s) for y, e in zip(ys, exact)}
+    z_exact = [sp.integrate(sp.expand(k.subs(subs_s)), (s, 0, t)) for k in K]
+    subs_t = {**{y: e for y, e in zip(ys, exact)}, **{z: e for z, e in zip(zs, z_exact)}}
+    r = [sp.diff(e, t) - f.subs(subs_t) for e, f in zip(exact, F)]
+    return [f + ri for f, ri in zip(F, r)]
+
+
+# 1. The issue's linear example: y' = -y + int_0^t e^{-(t - s)} y ds, y(0) = 1,
+#    with the closed form y = (1 + e^{-2t}) / 2 (checked symbolically below).
+EXACT_LINEAR = (1 + sp.exp(-2 * t)) / 2
+
+
+def f_linear(t, y, z):
+    return -y + z
+
+
+def k_linear(t, s, y):
+    return np.exp(s - t) * y
+
+
+def exact_linear(x):
+    return (1.0 + np.exp(-2.0 * np.asarray(x))) / 2.0
+
+
+# 2. Nonlinear, vector (d = 2), non-convolution memory, f nonlinear in y and z:
+#    y = (e^{-t} + t, cos t),  K = ((1 + t - s) y0 y1, e^{s - t} y0 + y1^2 / 2),
+#    F = (-y0 y1 + sin(z1), y0 - y1^2 + z0 z1 / 2).
+_RHS_VEC = manufacture([-Y0 * Y1 + sp.sin(Z1), Y0 - Y1**2 + Z0 * Z1 / 2],
+                       [(1 + t - s) * Y0 * Y1, sp.exp(s - t) * Y0 + Y1**2 / 2],
+                       [sp.exp(-t) + t, sp.cos(t)], [Y0, Y1], [Z0, Z1])
+_rhs_vec = numba.njit(sp.lambdify((t, Y0, Y1, Z0, Z1), _RHS_VEC, "math"))
+_jac_vec = numba.njit(sp.lambdify((t, Y0, Y1, Z0, Z1),
+                                  [sp.Matrix(_RHS_VEC).jacobian([Y0, Y1]).tolist(),
+                                   sp.Matrix(_RHS_VEC).jacobian([Z0, Z1]).tolist()], "math"))
+
+
+def f_vec(t, y, z):
+    a, b = _rhs_vec(t, y[0], y[1], z[0], z[1])
+    return np.array([a, b])
+
+
+def f_vec_jacobian(t, y, z):
+    fy, fz = _jac_vec(t, y[0], y[1], z[0], z[1])
+    return np.asarray(fy), np.asarray(fz)
+
+
+def k_vec(t, s, y):
+    return np.array([(1.0 + t - s) * y[0] * y[1], np.exp(s - t) * y[0] + 0.5 * y[1] * y[1]])
+
+
+def k_vec_jacobian(t, s, y):
+    return np.array([[(1.0 + t - s) * y[1], (1.0 + t - s) * y[0]], [np.exp(s - t), y[1]]])
+
+
+def exact_vec(x):
+    x = np.asarray(x, dtype=float)
+    return np.stack([np.exp(-x) + x, np.cos(x)], axis=-1)
+
+
+# 3. Nonlinear scalar: y = 1 + sin t, K = (1 + t s) y^2, F = -y + z / (1 + z^2).
+_RHS_SCALAR = manufacture([-Y0 + Z0 / (1 + Z0**2)], [(1 + t * s) * Y0**2], [1 + sp.sin(t)], [Y0], [Z0])
+_rhs_scalar = numba.njit(sp.lambdify((t, Y0, Z0), _RHS_SCALAR[0], "math"))
+
+
+def f_scalar(t, y, z):
+    return _rhs_scalar(t, y, z)
+
+
+def k_scalar(t, s, y):
+    return (1.0 + t * s) * y * y
+
+
+def exact_scalar(x):
+    return 1.0 + np.sin(x)
+
+
+PROBLEMS = {"linear": (f_linear, k_linear, 1.0, exact_linear),
+            "vector": (f_vec, k_vec, np.array([1.0, 1.0]), exact_vec),
+            "scalar": (f_scalar, k_scalar, 1.0, exact_scalar)}
+
+
+def observed(method, problem, n_start=2, n_max=128, floor=1e-13, t_span=(0.0, 1.0)):
+    f, K, y0, exact = PROBLEMS[problem]
+    ns, errors = [], []
+    n = n_start
+    while n <= n_max:
+        sol = solve_vide(f, K, y0, t_span, n, method)
+        assert sol.status, sol.message
+        errors.append(float(np.max(np.abs(sol.y - exact(sol.t)))))
+        ns.append(n)
+        if errors[-1] < floor:
+            break
+        n *= 2
+    return fit_order(ns, errors, floor)[0], ns, errors
+
+
+def test_linear_closed_form_satisfies_the_equation():
+    z = sp.integrate(sp.exp(-(t - s)) * EXACT_LINEAR.subs(t, s), (s, 0, t))
+    assert sp.simplify(sp.diff(EXACT_LINEAR, t) - (-EXACT_LINEAR + z)) == 0
+    assert EXACT_LINEAR.subs(t, 0) == 1
+
+
+def test_declared_orders():
+    expected = {"rk4": 4}
+    for m in range(1, 5):
+        expected[f"gauss{m}"] = 2 * m
+        expected[f"radau{m}"] = 2 * m - 1
+    assert {name: m.order for name, m in VIDE_METHODS.items()} == expected
+
+
+@pytest.mark.parametrize("method", list(VIDE_METHODS))
+def test_order_linear(method):
+    order, ns, errors = observed(method, "linear")
+    assert abs(order - VIDE_METHODS[method].order) <= 0.2, (order, ns, errors)
+
+
+@pytest.mark.parametrize("method", [m for m in VIDE_METHODS])
+def test_order_nonlinear_vector(method):
+    order, ns, errors = observed(method, "vector", n_start=4)
+    assert abs(order - VIDE_METHODS[method].order) <= 0.2, (order, ns, errors)
+
+
+@pytest.mark.parametrize("method", ["rk4", "gauss2", "radau2", "radau3"])
+def test_order_nonlinear_scalar(method):
+    order, ns, errors = observed(method, "scalar", n_start=4)
+    assert abs(order - VIDE_METHODS[method].order) <= 0.2, (order, ns, errors)
+
+
+def test_exact_jacobians_are_used_and_agree():
+    fd = solve_vide(f_vec, k_vec, np.array([1.0, 1.0]), (0.0, 1.0), 16, "gauss3")
+    ex = solve_vide(f_vec, k_vec, np.array([1.0, 1.0]), (0.0, 1.0), 16, "gauss3",
+                    jacobian=f_vec_jacobian, kernel_jacobian=k_vec_jacobian)
+    assert fd.stats["jacobian"] == "finite-difference" and fd.stats["kernel_jacobian"] == "finite-difference"
+    assert ex.stats["jacobian"] == "user" and ex.stats["kernel_jacobian"] == "user"
+    assert ex.stats["f_evaluations"] < fd.stats["f_evaluations"]
+    assert np.max(np.abs(ex.y - fd.y)) < 1e-12
+    assert np.max(np.abs(ex.y - exact_vec(ex.t))) < 1e-9
+    assert fd.y.shape == (17, 2) and fd(0.5).shape == (2,)
+    assert np.max(np.abs(fd(np.linspace(0, 1, 9)) - exact_vec(np.linspace(0, 1, 9)))) < 1e-6
+
+
+def k_linear_coefficient(t, s):
+    return np.exp(s - t)
+
+
+def test_two_argument_linear_memory():
+    a = solve_vide(f_linear, k_linear, 1.0, (0.0, 1.0), 16, "gauss3")
+    b = solve_vide(f_linear, k_linear_coefficient, 1.0, (0.0, 1.0), 16, "gauss3")
+    assert b.stats["kernel_jacobian"] == "analytic" and np.max(np.abs(a.y - b.y)) < 1e-13
+
+
+def test_rk4_is_explicit():
+    sol = solve_vide(f_linear, k_linear, 1.0, (0.0, 1.0), 8, "rk4")
+    assert sol.stats["newton_iterations"] == 0 and sol.stats["jacobian"] == "not needed"
+    assert sol.stats["f_evaluations"] == 8 * 4
+
+
+def test_nonuniform_mesh():
+    mesh = np.linspace(0.0, 1.0, 17) ** 1.3
+    sol = solve_vide(f_scalar, k_scalar, 1.0, method="gauss2", mesh=mesh)
+    assert sol.status and np.max(np.abs(sol.y - exact_scalar(mesh))) < 1e-7
+
+
+# -- the ODE limit K = 0 ---------------------------------------------------------------------------
+
+def f_ode(t, y, z):
+    return np.array([y[1], -y[0] + 0.5 * (1.0 - y[0] * y[0]) * y[1] + np.sin(t)])
+
+
+def f_ode_zero_memory(t, s, y):
+    return np.zeros(2)
+
+
+@pytest.mark.parametrize("method,n,tol", [("gauss3", 64, 1e-11), ("radau3", 64, 1e-9), ("rk4", 256, 1e-9)])
+def test_reduces_to_an_ode_solve(method, n, tol):
+    y0 = np.array([1.0, 0.0])
+    sol = solve_vide(f_ode, None, y0, (0.0, 3.0), n, method)
+    ref = solve_ivp(lambda x, y: f_ode(x, y, None), (0.0, 3.0), y0, method="DOP853", t_eval=sol.t,
+                    rtol=1e-13, atol=1e-13)
+    assert sol.status and ref.success
+    assert np.max(np.abs(sol.y - ref.y.T)) < tol
+    assert sol.stats["nfev"] == 0 and sol.stats["kernel_jacobian"] == "not needed"
+    # a zero kernel gives the same values (the memory is computed, and is zero)
+    with_zero = solve_vide(f_ode, f_ode_zero_memory, y0, (0.0, 3.0), n, method)
+    assert np.max(np.abs(with_zero.y - sol.y)) < 1e-14 and with_zero.stats["nfev"] > 0
+
+
+# -- failures and bad input ------------------------------------------------------------------------
+
+def f_blow(t, y, z):
+    return y * y + z
+
+
+def k_blow(t, s, y):
+    return y
+
+
+@pytest.mark.parametrize("method", ["gauss2", "radau1", "rk4"])
+def test_blow_up_is_reported(method):
+    """y' = y^2 + int_0^t y blows up before t = 1 (faster than 1 / (1 - t))."""
+    sol = solve_vide(f_blow, k_blow, 1.0, (0.0, 2.0), 64, method)
+    assert not sol.status and sol.t_failure is not None and 0.5 <= sol.t_failure <= 1.0
+    assert f"t = {sol.t_failure:.6g}" in sol.message
+    assert ("blow" in sol.message) and np.all(np.isfinite(sol.y))
+    with pytest.raises(SolverError, match="t = "):
+        solve_vide(f_blow, k_blow, 1.0, (0.0, 2.0), 64, method, raise_on_failure=True)
+
+
+@pytest.mark.parametrize("t_span", [(1.0, 0.0), (0.0, 0.0), (0.0, np.inf), (0.0,), "ab"])
+def test_bad_t_span(t_span):
+    with pytest.raises(ValueError, match="t_span"):
+        solve_vide(f_linear, k_linear, 1.0, t_span, 8)
+
+
+@pytest.mark.parametrize("n_steps,exc", [(0, ValueError), (2.5, TypeError), (True, TypeError)])
+def test_bad_n_steps(n_steps, exc):
+    with pytest.raises(exc, match="n_steps"):
+        solve_vide(f_linear, k_linear, 1.0, (0.0, 1.0), n_steps)
+
+
+def f_three(t, y, z):
+    return np.ones(3)
+
+
+def test_bad_input():
+    with pytest.raises(ValueError, match="gauss2") as info:
+        solve_vide(f_linear, k_linear, 1.0, (0.0, 1.0), 8, method="trapezoid")
+    assert "trapezoid" in str(info.value)
+    with pytest.raises(TypeError, match="f must be callable"):
+        solve_vide(1.0, k_linear, 1.0, (0.0, 1.0), 8)
+    with pytest.raises(TypeError, match="K must be callable"):
+        solve_vide(f_linear, 2.0, 1.0, (0.0, 1.0), 8)
+    with pytest.raises(ValueError, match=r"f\(t, y, z\) returned shape \(3,\)"):
+        solve_vide(f_three, None, np.ones(2), (0.0, 1.0), 8)
+    with pytest.raises(ValueError, match=r"returned shape \(3,\)"):
+        solve_vide(f_vec, lambda a, b, y: np.ones(3), np.ones(2), (0.0, 1.0), 8)
+    with pytest.raises(ValueError, match="y0 must be"):
+        solve_vide(f_linear, k_linear, np.ones((2, 2)), (0.0, 1.0), 8)
+    with pytest.raises(ValueError, match="y0 must be finite"):
+        solve_vide(f_linear, k_linear, np.nan, (0.0, 1.0), 8)
+    with pytest.raises(TypeError, match="pair"):
+        solve_vide(f_linear, k_linear, 1.0, (0.0, 1.0), 8, jacobian=lambda a, y, z: 1.0)
+    with pytest.raises(ValueError, match="kernel_jacobian given without a kernel"):
+        solve_vide(f_linear, None, 1.0, (0.0, 1.0), 8, kernel_jacobian=k_linear)
+    with pytest.raises(ValueError, match="newton_tol"):
+        solve_vide(f_linear, k_linear, 1.0, (0.0, 1.0), 8, newton_tol=0.0)
+    with pytest.raises(ValueError, match="mesh"):
+        solve_vide(f_linear, k_linear, 1.0, (0.0, 1.0), 8, mesh=[0.0, 1.0])
