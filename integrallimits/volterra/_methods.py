@@ -55,9 +55,11 @@ def _lag_sequences(kernel, lags, n_channels):
 
 def _kernel_args(kernel):
     """(function, jacobian, have_jacobian, block_sum, theta) for the compiled loops."""
-    have = kernel.jacobian_function is not None
-    jac = kernel.jacobian_function if have else _loops.no_jacobian(legacy=False)
-    return kernel.function, jac, have, kernel.block_sum, kernel.params
+    function, jac, block = kernel.addresses
+    have = jac is not None
+    if not have:
+        jac = _loops.no_jacobian(legacy=False)
+    return function, jac, have, block, kernel.params
 
 
 class DirectQuadrature(VolterraMethod):
