@@ -23,6 +23,7 @@ _LOCATIONS = {
     "fast-convolution": "fast_convolution:fast_convolution",
     "forward-limit": "forward_limit:forward_limit",
     "relu-convergence": "relu_convergence:relu_convergence",
+    "resolution-limit": "resolution_limit:resolution_limit",
 }
 
 

@@ -192,6 +192,15 @@ def _finish_step(K, J, have_jac, theta, tn, hist, hw, Y, n, tol, maxiter, f, wor
 
 
 @_helper
+def _newton_workspace(d, S, N, left, right):
+    """The d x d Jacobian workspace, empty when every step is explicit (w_nn = 0)."""
+    for n in range(S, N + 1):
+        if _diagonal(n, left, right) != 0.0:
+            return np.empty((d, d))
+    return np.empty((0, 0))
+
+
+@_helper
 def _weight(n, j, left, right):
     """w_nj = 1 + left[j] + right[n - j] (each where defined), rows n >= S."""
     w = 1.0
@@ -241,7 +250,7 @@ def _direct_loop(K, J, have_jac, B, theta, t, G, Y, start, left, right, tol, max
     S = start.shape[0]
     f = np.empty(d)
     work = np.empty(d)
-    Jk = np.empty((d, d))
+    Jk = _newton_workspace(d, S, N, left, right)
     ones = np.ones(N + 1)
     hist = np.empty(d)
     calls = 0
@@ -399,7 +408,7 @@ def _direct_conv_loop(K, J, have_jac, phi, theta, t, G, Y, start, left, right, k
     nr = right.shape[0]
     f = np.empty(d)
     work = np.empty(d)
-    Jk = np.empty((d, d))
+    Jk = _newton_workspace(d, S, N, left, right)
     src = np.zeros((1, N + 1, d))
     acc = np.zeros((1, N + 1, d))
     chan = np.zeros(1, dtype=np.int64)
@@ -505,7 +514,7 @@ def _direct_autonomous_loop(K, J, have_jac, theta, t, G, Y, start, left, right, 
     nr = right.shape[0]
     f = np.empty(d)
     work = np.empty(d)
-    Jk = np.empty((d, d))
+    Jk = _newton_workspace(d, S, N, left, right)
     Kv = np.zeros((N + 1, d))
     total = np.zeros(d)
     for n in range(S):

@@ -1,0 +1,298 @@
+"""Non-local feature maps: Nyström order of the spatial rule, FFT convolution = dense Nyström
+product, quadrature-weighted attention converges, and the non-local dense network = solve_volterra
+with the same kernel (batched = per sample)."""
+import numpy as np
+import pytest
+
+from integrallimits import solve_volterra
+from integrallimits.fredholm import nystrom_matrix
+from integrallimits.networks import _nonlocal
+from integrallimits.networks._nonlocal import (AttentionMap, ConvolutionMap, LocalMap, NonlocalDense,
+                                               NystromMap, SpatialRule, spatial_rule)
+from integrallimits.studies import STUDIES
+
+
+def _a_exp(x, s):
+    return np.exp(x * s)
+
+
+def _nystrom_error(rule, n):
+    """max_p |(A_M u)(ξ_p) - (A u)(ξ_p)| for a = e^{ξη}, u = e^η: (A u)(ξ) = (e^{ξ+1} - 1)/(ξ + 1)."""
+    grid = spatial_rule(rule, n)
+    approx = NystromMap(_a_exp, grid).apply(np.exp(grid.nodes)[None])[0]
+    return np.abs(approx - np.expm1(grid.nodes + 1) / (grid.nodes + 1)).max()
+
+
+def _slope(sizes, errors):
+    return -np.polyfit(np.log(sizes), np.log(errors), 1)[0]
+
+
+# -- the spatial rule and the Nyström order ----------------------------------------------------------
+
+@pytest.mark.parametrize("rule, order", [("trapezoid", 2), ("rectangle", 2), ("simpson", 4)])
+def test_nystrom_order_of_composite_rules(rule, order):
+    sizes = [8, 16, 32, 64, 128]
+    errors = [_nystrom_error(rule, n) for n in sizes]
+    assert abs(_slope(sizes, errors) - order) <= 0.2
+
+
+def test_nystrom_gauss_legendre_converges_geometrically():
+    errors = [_nystrom_error("gauss-legendre", n) for n in range(2, 9)]
+    for coarse, fine in zip(errors[:5], errors[1:6]):   # each node gains a factor >= 50
+        assert fine <= coarse / 50
+    assert errors[-1] < 1e-14
+
+
+def test_nystrom_on_the_square_is_the_tensor_rule():
+    grid = spatial_rule("gauss-legendre", 6, dim=2)
+    A = NystromMap(lambda x1, x2, y1, y2: np.exp(x1 * y1 + x2 * y2), grid)
+    x1, x2 = grid.coordinates
+    exact = np.expm1(x1 + 1) / (x1 + 1) * np.expm1(x2 + 1) / (x2 + 1)
+    u = grid.sample(lambda y1, y2: np.exp(y1 + y2))
+    np.testing.assert_array_equal(u, np.exp(x1 + x2)[None])
+    assert np.abs(A.apply(u)[0] - exact).max() < 1e-10
+    one_d = spatial_rule("gauss-legendre", 6)
+    S1 = nystrom_matrix(_a_exp, one_d.nodes, one_d.weights)
+    np.testing.assert_allclose(A.spatial_matrix(), np.kron(S1, S1), rtol=1e-14, atol=0)
+    assert grid.integrate(np.ones(grid.M)) == pytest.approx(1.0, abs=1e-15)
+
+
+def test_local_map_is_pointwise_with_channel_mixing():
+    grid = spatial_rule("gauss-legendre", 5)
+    C = np.array([[1.0, 2.0], [0.0, -1.0], [3.0, 0.5]])          # 2 -> 3 channels
+    A = LocalMap(grid, lambda x: 1 + x, C)
+    U = np.random.default_rng(0).standard_normal((4, 2, 5))
+    expected = np.einsum("ab,Bbm->Bam", C, U) * (1 + grid.nodes)
+    np.testing.assert_allclose(A.apply(U), expected, rtol=1e-15, atol=1e-15)
+    np.testing.assert_allclose(A.matrix() @ U[0].ravel(), expected[0].ravel(), rtol=0, atol=1e-14)
+
+
+# -- convolution by FFT = the dense Nyström product ------------------------------------------------
+
+def _conv(d):
+    return np.exp(-3 * d * d) * np.cos(5 * d)
+
+
+def _conv_dense(x, s):
+    return np.exp(-3 * (x - s) ** 2) * np.cos(5 * (x - s))
+
+
+def _conv_periodic_dense(x, s):
+    d = (x - s) % 1.0
+    return np.exp(-3 * d * d) * np.cos(5 * d)
+
+
+@pytest.mark.parametrize("rule, n, mode", [("trapezoid", 16, "zero"), ("simpson", 32, "zero"),
+                                           ("rectangle", 17, "zero"), ("rectangle", 32, "periodic")])
+def test_convolution_fft_equals_dense_nystrom_product(rule, n, mode):
+    grid = spatial_rule(rule, n)
+    A = ConvolutionMap(_conv, grid, mode=mode, channel_matrix=[[1.0, -2.0], [0.5, 1.0]])
+    S = nystrom_matrix(_conv_periodic_dense if mode == "periodic" else _conv_dense,
+                       grid.nodes, grid.weights)
+    U = np.random.default_rng(1).standard_normal((3, 2, grid.M))
+    np.testing.assert_allclose(A.apply(U), np.einsum("ab,Bbm->Bam", A.channel_matrix, U @ S.T),
+                               rtol=0, atol=1e-14)
+    np.testing.assert_allclose(A.spatial_matrix(), S, rtol=0, atol=1e-15)
+
+
+@pytest.mark.parametrize("rule, mode", [("trapezoid", "zero"), ("rectangle", "periodic")])
+def test_convolution_on_the_square(rule, mode):
+    grid = spatial_rule(rule, 8, dim=2)
+    A = ConvolutionMap(lambda d1, d2: np.exp(-d1 ** 2 - 2 * d2 ** 2) * (1 + d1), grid, mode=mode)
+    U = np.random.default_rng(2).standard_normal((2, 1, grid.M))
+    np.testing.assert_allclose(A.apply(U), U @ A.spatial_matrix().T, rtol=0, atol=1e-14)
+
+
+def test_convolution_needs_a_uniform_grid():
+    with pytest.raises(ValueError, match="equally spaced"):
+        ConvolutionMap(_conv, spatial_rule("gauss-legendre", 8))
+    with pytest.raises(ValueError, match="periodic"):
+        ConvolutionMap(_conv, spatial_rule("trapezoid", 8), mode="periodic")
+    with pytest.raises(ValueError, match="mode"):
+        ConvolutionMap(_conv, spatial_rule("trapezoid", 8), mode="reflect")
+
+
+# -- attention ---------------------------------------------------------------------------------------
+
+_Q = np.array([[1.0, 0.5], [-0.3, 1.0]])
+_K = np.array([[0.8, -0.2], [0.4, 0.6]])
+
+
+def _features(x):
+    return np.stack([np.sin(np.pi * x) + x, np.cos(2 * x)])
+
+
+def test_attention_weights_are_quadrature_weighted_probabilities():
+    grid = spatial_rule("gauss-legendre", 9)
+    att = AttentionMap(grid, _Q, _K)
+    alpha = att.attention_weights(_features(grid.nodes))
+    assert alpha.shape == (9, 9) and np.all(alpha > 0)
+    np.testing.assert_allclose(alpha.sum(axis=-1), 1.0, rtol=0, atol=1e-15)
+    # constant features: constant scores, so alpha_pm = ω_m / |Ω| (the uniform density)
+    flat = att.attention_weights(np.ones((2, 9)))
+    np.testing.assert_allclose(flat, np.broadcast_to(grid.weights, (9, 9)), rtol=1e-14, atol=0)
+
+
+def test_attention_converges_with_the_rule_order():
+    """At the shared nodes k/8 of nested trapezoid grids, (A(u) u)(ξ) converges at order 2."""
+    def at_coarse_nodes(m):
+        grid = spatial_rule("trapezoid", m)
+        out = AttentionMap(grid, _Q, _K, channel_matrix=[[1.0, 0.3], [0.0, 1.0]]).apply(
+            _features(grid.nodes))
+        return out[:, ::m // 8]
+    reference = at_coarse_nodes(2048)
+    sizes = [16, 32, 64, 128]
+    errors = [np.abs(at_coarse_nodes(m) - reference).max() for m in sizes]
+    assert abs(_slope(sizes, errors) - 2) <= 0.2
+    # Gauss-Legendre: the pooled output converges geometrically
+    pooled = [spatial_rule("gauss-legendre", n).integrate(
+        AttentionMap(spatial_rule("gauss-legendre", n), _Q, _K).apply(
+            _features(spatial_rule("gauss-legendre", n).nodes))) for n in (8, 16, 48)]
+    assert np.abs(pooled[0] - pooled[2]).max() < 1e-5
+    assert np.abs(pooled[1] - pooled[2]).max() < 1e-10
+
+
+# -- the non-local dense network ----------------------------------------------------------------------
+
+def _network(rule="rectangle", N=5, seed=3, attention=False, spatial_bias=True):
+    grid = spatial_rule("trapezoid", 5)                      # M = 6 equally spaced nodes
+    rng = np.random.default_rng(seed)
+    c, M = 2, grid.M
+    maps = [LocalMap(grid, lambda x: 1 + 0.5 * x, channels=c),
+            NystromMap(lambda x, s: np.exp(-(x - s) ** 2), grid, channels=c),
+            ConvolutionMap(lambda d: np.cos(3 * d), grid, channels=c)]
+    if attention:
+        maps.append(AttentionMap(grid, _Q, _K))
+    W = [rng.standard_normal((N + 1, N + 1, c, c)) * 0.7 for _ in maps]
+    b = rng.standard_normal((N + 1, N + 1, c, M) if spatial_bias else (N + 1, N + 1, c)) * 0.3
+    X0 = rng.standard_normal((3, c, M))
+    return NonlocalDense(maps, W, b, n_layers=N, rule=rule), X0
+
+
+def _plain_kernel(net):
+    """K(t, s, x) = tanh(A_nj x + b_nj) written as a user would, with the dense matrices
+    A_nj = Σ_r W^r_nj ⊗ S_r of the (linear) maps."""
+    N, h = net.n_layers, net.h
+    S = [m.spatial_matrix() for m in net.maps]
+    A = np.array([[sum(np.kron(Wr[n, j], Sr) for Wr, Sr in zip(net.W, S)) for j in range(N + 1)]
+                  for n in range(N + 1)])
+    B = net.b.reshape(N + 1, N + 1, -1) if net.b.ndim == 4 else \
+        np.repeat(net.b, net.M, axis=-1)
+
+    def K(t, s, x):
+        n, j = int(round(t / h)), int(round(s / h))
+        return np.tanh(A[n, j] @ x + B[n, j])
+    return K
+
+
+@pytest.mark.parametrize("rule", ["rectangle", "trapezoid", "gregory4"])
+def test_nonlocal_dense_equals_solve_volterra_with_the_same_kernel(rule):
+    net, X0 = _network(rule)
+    states = net.states(X0)
+    assert states.shape == (3, net.n_layers + 1, 2, net.M)
+    K = _plain_kernel(net)
+    for i in range(len(X0)):
+        ref = solve_volterra(K, lambda t, x=X0[i].ravel(): x, (0.0, 1.0), net.n_layers, method=rule)
+        assert ref.status
+        np.testing.assert_allclose(states[i].reshape(net.n_layers + 1, -1), ref.y, rtol=0, atol=1e-13)
+        own = solve_volterra(net.kernel(), lambda t, x=X0[i].ravel(): x, (0.0, 1.0), net.n_layers,
+                             method=rule)
+        np.testing.assert_array_equal(states[i].reshape(net.n_layers + 1, -1), own.y)
+
+
+@pytest.mark.parametrize("attention, spatial_bias", [(False, True), (True, False)])
+def test_rectangle_network_is_the_recursion_with_the_maps(attention, spatial_bias):
+    net, X0 = _network(attention=attention, spatial_bias=spatial_bias)
+    np.testing.assert_allclose(net.states(X0), net.recursion(X0), rtol=0, atol=1e-14)
+
+
+def test_implicit_attention_network_solves_the_trapezoid_equations():
+    """Attention has no analytic Jacobian (Newton uses differences): the states still satisfy
+    x_n = x_0 + h (K_n0 / 2 + Σ_{0<j<n} K_nj + K_nn / 2), K evaluated with the maps' apply."""
+    net, X0 = _network("trapezoid", attention=True)
+    assert net.kernel().jacobian_source == "finite-difference"
+    x = net.states(X0[:1])[0]
+    h, N = net.h, net.n_layers
+    sigma = np.tanh
+
+    def K(n, j):
+        z = sum(m.with_channels(Wr[n, j]).apply(x[j]) for m, Wr in zip(net.maps, net.W))
+        return sigma(z + net.b[n, j])
+    for n in range(1, N + 1):
+        rhs = X0[0] + h * (K(n, 0) / 2 + sum(K(n, j) for j in range(1, n)) + K(n, n) / 2)
+        np.testing.assert_allclose(x[n], rhs, rtol=0, atol=1e-11)
+
+
+def test_batched_equals_per_sample_and_chunks(monkeypatch):
+    net, X0 = _network(attention=True)
+    batched = net.forward(X0)
+    assert batched.shape == (3, 2, net.M)
+    for i in range(3):
+        np.testing.assert_allclose(batched[i], net.forward(X0[i])[0], rtol=0, atol=1e-15)
+    monkeypatch.setattr(_nonlocal, "_MAX_STATE", 2 * net.d)       # chunks of two samples
+    np.testing.assert_array_equal(net.forward(X0), batched)
+
+
+def test_network_on_the_square_with_fields():
+    grid = spatial_rule("rectangle", 4, dim=2)
+    maps = [LocalMap(grid), ConvolutionMap(lambda d1, d2: np.exp(-d1 * d1 - d2 * d2), grid,
+                                           mode="periodic")]
+    net = NonlocalDense(maps, [lambda t, s: np.array([[-1.0 - t]]), None],
+                        lambda t, s: np.array([0.1 * (t - s)]), n_layers=4, activation="softplus")
+    X0 = np.cos(np.pi * grid.nodes).prod(axis=1)[None]
+    assert net.forward(X0).shape == (1, 1, 16)
+    np.testing.assert_allclose(net.states(X0), net.recursion(X0), rtol=0, atol=1e-14)
+    np.testing.assert_array_equal(net.W[1][3, 1], maps[1].channel_matrix)   # None: the map's own
+
+
+def test_bad_input_errors():
+    grid = spatial_rule("trapezoid", 4)
+    other = spatial_rule("gauss-legendre", 5)
+    local = LocalMap(grid, channels=2)
+    with pytest.raises(ValueError, match=r"shape \(B, 2, 5\)"):
+        local.apply(np.ones((3, 5)))
+    with pytest.raises(ValueError, match="NaN"):
+        local.apply(np.full((2, 5), np.nan))
+    with pytest.raises(TypeError, match="SpatialRule"):
+        LocalMap(grid.nodes)
+    with pytest.raises(TypeError, match="callable"):
+        NystromMap(1.0, grid)
+    with pytest.raises(ValueError, match="dim"):
+        spatial_rule("trapezoid", 4, dim=3)
+    with pytest.raises(ValueError, match="channels"):
+        LocalMap(grid, channels=0)
+    with pytest.raises(ValueError, match="query and key"):
+        AttentionMap(grid, np.ones((2, 2)), np.ones((3, 2)))
+    with pytest.raises(TypeError, match="not a linear map"):
+        AttentionMap(grid, np.ones((1, 2)), np.ones((1, 2))).spatial_matrix()
+    with pytest.raises(ValueError, match="same spatial rule"):
+        NonlocalDense([local, LocalMap(other, channels=2)], n_layers=3)
+    with pytest.raises(ValueError, match="square"):
+        NonlocalDense(LocalMap(grid, channel_matrix=np.ones((3, 2))), n_layers=3)
+    with pytest.raises(ValueError, match="one channel field per map"):
+        NonlocalDense([local, local], W=np.zeros((4, 4, 2, 2)), n_layers=3)
+    with pytest.raises(ValueError, match="b must give"):
+        NonlocalDense(local, b=np.zeros((4, 4, 3)), n_layers=3)
+    with pytest.raises(ValueError, match="n_layers"):
+        NonlocalDense(local)
+    with pytest.raises(TypeError, match="FeatureMap"):
+        NonlocalDense([], n_layers=3)
+    net = NonlocalDense(local, W=np.zeros((3, 3, 2, 2)))
+    assert net.n_layers == 3 and isinstance(net.grid, SpatialRule)
+    with pytest.raises(ValueError, match=r"inputs must have shape \(B, 2, 5\)"):
+        net.forward(np.ones((2, 4)))
+    with pytest.raises(ValueError, match="rule"):
+        NonlocalDense(local, n_layers=3, rule="rk4")
+
+
+# -- the study ---------------------------------------------------------------------------------------
+
+def test_resolution_limit_study_quick():
+    res = STUDIES["resolution-limit"](quick=True)
+    assert {"M", "error", "rule", "observed_order"} <= set(res.columns)
+    assert {r["rule"] for r in res.rows} == {"trapezoid", "simpson", "gauss-legendre"}
+    last = {r["rule"]: r for r in res.rows}
+    assert abs(last["trapezoid"]["observed_order"] - 2) <= 0.2
+    assert abs(last["simpson"]["observed_order"] - 4) <= 0.2
+    assert last["gauss-legendre"]["error"] < 1e-11
+    assert "| gauss-legendre |" in res.to_markdown()
