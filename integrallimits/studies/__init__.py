@@ -24,6 +24,7 @@ _LOCATIONS = {
     "forward-limit": "forward_limit:forward_limit",
     "relu-convergence": "relu_convergence:relu_convergence",
     "resolution-limit": "resolution_limit:resolution_limit",
+    "state-space": "state_space:state_space",
 }
 
 

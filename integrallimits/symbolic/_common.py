@@ -1,0 +1,159 @@
+"""Small SymPy helpers shared by the symbolic checks: symbol factories and exact zero tests.
+
+Everything here is exact: a check *holds* when SymPy reduces a difference to the
+number 0 (after expansion, cancellation or, for algebraic numbers, the minimal
+polynomial), never when a float is small.
+"""
+from __future__ import annotations
+
+from fractions import Fraction
+
+import sympy as sp
+
+__all__ = ["vector_symbols", "matrix_symbols", "is_zero", "all_zero", "to_sympy",
+           "forward_difference", "Sigma", "DSigma", "D2Sigma", "Reciprocal",
+           "inverse_times"]
+
+
+def vector_symbols(name, d, **assumptions):
+    """Column vector (d x 1) of fresh symbols ``name_0 ... name_{d-1}``."""
+    return sp.Matrix([sp.Symbol(f"{name}_{r}", **assumptions) for r in range(d)])
+
+
+def matrix_symbols(name, rows, cols, **assumptions):
+    """Matrix (rows x cols) of fresh symbols ``name_{r}{c}``."""
+    return sp.Matrix(rows, cols, lambda r, c: sp.Symbol(f"{name}_{r}{c}", **assumptions))
+
+
+def to_sympy(value):
+    """Exact SymPy number from a Fraction/int (no floats: they would not be exact)."""
+    if isinstance(value, Fraction):
+        return sp.Rational(value.numerator, value.denominator)
+    if isinstance(value, float):
+        raise TypeError("to_sympy needs an exact number (int, Fraction, SymPy), got a float")
+    return sp.sympify(value)
+
+
+def _canonical_atoms(expr):
+    """Expand the argument of every generic-function value (innermost first)."""
+    def canon(e):
+        if isinstance(e, _OPAQUE):
+            return e.func(sp.expand(e.args[0]))
+        return e
+    return sp.bottom_up(expr, canon)
+
+
+def _clear_reciprocals(expr):
+    """P(q_1, ..., q_r) with q_i = Reciprocal(D_i) -> Σ_α c_α Π_i D_i^{E_i - α_i} (a polynomial).
+
+    The result is zero iff ``expr`` is zero as a rational function (E_i = deg_{q_i} P).
+    """
+    recips = sorted(expr.atoms(Reciprocal), key=sp.default_sort_key)
+    if not recips:
+        return expr
+    qs = [sp.Dummy(f"q{i}") for i in range(len(recips))]
+    P = sp.Poly(expr.xreplace(dict(zip(recips, qs))), *qs)
+    top = [P.degree(q) for q in qs]
+    total = sp.Integer(0)
+    for powers, coeff in P.terms():
+        term = coeff
+        for r, e_max, e in zip(recips, top, powers):
+            term *= r.args[0] ** (e_max - e)
+        total += term
+    return total
+
+
+def is_zero(expr, algebraic=False):
+    """True if ``expr`` is *exactly* zero.
+
+    Without ``algebraic``: the values of the generic functions (:class:`Sigma`,
+    :class:`DSigma`, :class:`D2Sigma`, with expanded arguments) become indeterminates,
+    :class:`Reciprocal` atoms are cleared, and the numerator over a common denominator
+    must be the zero polynomial in its generators. Values of an undefined function
+    at distinct arguments are algebraically independent, so for the expressions of
+    this package a non-zero polynomial means a non-zero expression.
+
+    With ``algebraic=True`` (numbers with radicals), a number that does not expand to
+    0 is decided by its minimal polynomial, which is ``x`` iff the number is 0.
+    """
+    expr = sp.sympify(expr)
+    if expr == 0:
+        return True
+    if algebraic:
+        reduced = sp.expand(sp.radsimp(sp.expand(expr)))
+        if reduced == 0:
+            return True
+        x = sp.Dummy("x")
+        return sp.minimal_polynomial(reduced, x) == x
+    if expr.has(*_OPAQUE):
+        expr = _canonical_atoms(expr)
+        opaque = {a: sp.Dummy() for a in expr.atoms(Sigma, DSigma, D2Sigma)}
+        expr = _clear_reciprocals(expr.xreplace(opaque))
+    try:
+        poly = sp.Poly(expr)
+        if not any(g.is_Pow and not (g.exp.is_Integer and g.exp > 0) for g in poly.gens):
+            return poly.is_zero  # a polynomial in independent generators
+    except sp.GeneratorsNeeded:  # a constant
+        return sp.expand(expr) == 0
+    except sp.PolynomialError:
+        pass
+    num, _ = sp.fraction(sp.together(expr))
+    try:
+        return sp.Poly(num).is_zero
+    except sp.GeneratorsNeeded:
+        return sp.expand(num) == 0
+
+
+def all_zero(exprs, algebraic=False):
+    """True if every entry of ``exprs`` (an iterable or a Matrix) is exactly zero."""
+    return all(is_zero(e, algebraic=algebraic) for e in exprs)
+
+
+def forward_difference(seq, order, n):
+    """Δ^order seq_n = Σ_{r=0}^{order} (-1)^{order-r} C(order, r) seq_{n+r} for a list ``seq``."""
+    return sum(((-1) ** (order - r) * sp.binomial(order, r) * seq[n + r]
+                for r in range(order + 1)), sp.zeros(*seq[n].shape) if hasattr(seq[n], "shape")
+               else sp.Integer(0))
+
+
+class Sigma(sp.Function):
+    """A generic smooth activation σ (undefined), whose derivative is :class:`DSigma`.
+
+    Using explicit classes instead of ``sympy.Function('sigma')`` keeps chain-rule
+    results free of ``Subs`` objects, so two gradients compare term by term.
+    """
+
+    def fdiff(self, argindex=1):
+        return DSigma(self.args[0])
+
+
+class DSigma(sp.Function):
+    """σ' of :class:`Sigma` (itself generic; its derivative is :class:`D2Sigma`)."""
+
+    def fdiff(self, argindex=1):
+        return D2Sigma(self.args[0])
+
+
+class D2Sigma(sp.Function):
+    """σ'' of :class:`Sigma` (generic)."""
+
+
+class Reciprocal(sp.Function):
+    """1/D kept as an opaque atom, with d(1/D) = -(1/D)^2 dD.
+
+    Exact inverses written as adj(M) Reciprocal(det M) keep rational expressions
+    polynomial in a few atoms; :func:`is_zero` clears them exactly.
+    """
+
+    nargs = 1
+
+    def fdiff(self, argindex=1):
+        return -Reciprocal(self.args[0]) ** 2
+
+
+def inverse_times(M, rhs):
+    """M^{-1} rhs written as adj(M) rhs · Reciprocal(det M) (det expanded)."""
+    return (M.adjugate() * rhs) * Reciprocal(sp.expand(M.det()))
+
+
+_OPAQUE = (Sigma, DSigma, D2Sigma, Reciprocal)
