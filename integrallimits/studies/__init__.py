@@ -23,6 +23,10 @@ _LOCATIONS = {
     "fast-convolution": "fast_convolution:fast_convolution",
     "forward-limit": "forward_limit:forward_limit",
     "relu-convergence": "relu_convergence:relu_convergence",
+    "resnet-gamma": "deep_limit:resnet_gamma",
+    "dense-gamma": "deep_limit:dense_gamma",
+    "adjoint-agreement": "adjoint_agreement:adjoint_agreement",
+    "training-stability": "training_stability:training_stability",
     "resolution-limit": "resolution_limit:resolution_limit",
     "state-space": "state_space:state_space",
 }

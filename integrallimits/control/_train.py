@@ -1,0 +1,305 @@
+r"""Training driver: minimise J_N with ``scipy.optimize.minimize`` and the exact gradient.
+
+.. math:: \min_{\theta, P, c}\ J_N(\theta, P, c)
+          = \frac1S \sum_i \ell(P x_i(T) + c, y_i) + \alpha R_N(\theta)
+
+(:class:`~integrallimits.control.Objective`).  The gradient is the discrete adjoint, so
+quasi-Newton methods (L-BFGS-B by default) see the exact derivative of the discrete problem.
+Everything is deterministic given ``seed``: the seed only draws the random starting fields
+(``init="random"``), and the optimiser itself is deterministic.
+
+Multilevel continuation: ``init=coarse_result`` starts an N-layer problem from the piecewise
+linear extension of the minimiser found at a coarser depth, sampled on the finer grid.
+"""
+from __future__ import annotations
+
+import contextlib
+import ctypes
+import time
+from dataclasses import dataclass, field
+
+import numpy as np
+from numpy.polynomial import legendre
+from scipy.optimize import minimize
+
+from ._objective import Objective, _with_theta
+
+__all__ = ["TrainResult", "train", "random_fields"]
+
+_GRADIENT_METHODS = ("L-BFGS-B", "BFGS", "CG", "TNC", "SLSQP", "trust-constr")
+
+
+def _loaded_openblas():
+    """The OpenBLAS libraries loaded in this process (Linux; empty elsewhere)."""
+    libs = []
+    try:
+        with open("/proc/self/maps") as fh:
+            paths = {line.split()[-1] for line in fh if "openblas" in line and line.count("/")}
+    except OSError:
+        return libs
+    for path in sorted(paths):
+        try:
+            lib = ctypes.CDLL(path)
+            libs.append(lib.openblas_set_num_threads_local)
+        except (OSError, AttributeError):
+            continue
+    return libs
+
+
+@contextlib.contextmanager
+def _single_threaded_blas():
+    """Run the optimiser's small dense algebra on one BLAS thread (this thread only).
+
+    L-BFGS-B works on vectors of a few thousand entries, where OpenBLAS's thread start-up
+    costs more than the arithmetic (measured: 3-10x slower per iteration on 2 cores).
+    ``openblas_set_num_threads_local`` changes the calling thread only and returns the old
+    value, which is restored on exit; where it is not available this does nothing.
+    """
+    setters = _loaded_openblas()
+    for f in setters:
+        f.restype = ctypes.c_int
+        f.argtypes = [ctypes.c_int]
+    old = [f(1) for f in setters]
+    try:
+        yield
+    finally:
+        for f, value in zip(setters, old):
+            f(max(int(value), 1))
+
+
+@dataclass
+class TrainResult:
+    """The outcome of :func:`train`.
+
+    Attributes
+    ----------
+    fun : float
+        The optimal value found, J_N at ``x``.
+    x : ndarray
+        The optimal vector (layout of ``objective``).
+    network : VolterraNetwork
+        A network with the trained weights.
+    classifier : (P, c)
+    loss, regularizer : float
+        The two terms of J_N at ``x`` (regularizer before the factor alpha).
+    train_accuracy, test_accuracy : float
+        Fractions correctly classified (nan without labels / test set).
+    nit, nfev : int
+        Optimiser iterations and objective (+ gradient) evaluations.
+    grad_norm : float
+        Euclidean norm of the gradient at ``x``.
+    seconds : float
+        Wall time of the optimisation; ``seconds_per_evaluation`` the mean per evaluation.
+    status : bool
+        True if the optimiser reported convergence (False also when it stopped at
+        ``maxiter``; ``message`` says which).
+    message : str
+    history : list of dict
+        Per iteration: ``iteration``, ``J``, ``grad_norm``, ``seconds``.
+    start : str
+        "network", "random (seed=k)", "continuation from N=..." or "vector".
+    objective : Objective
+    """
+
+    fun: float
+    x: np.ndarray
+    network: object
+    classifier: tuple
+    loss: float
+    regularizer: float
+    train_accuracy: float
+    test_accuracy: float
+    nit: int
+    nfev: int
+    grad_norm: float
+    seconds: float
+    seconds_per_evaluation: float
+    status: bool
+    message: str
+    start: str
+    objective: Objective = field(repr=False)
+    history: list = field(default_factory=list, repr=False)
+
+    @property
+    def success(self):
+        return self.status
+
+    def extensions(self):
+        """Field name -> piecewise linear extension of the trained grid values."""
+        return self.objective.extensions(self.x)
+
+    def grids(self):
+        """Field name -> trained grid values."""
+        return self.objective.grids(self.x)
+
+
+def random_fields(network, seed=0, scale=0.5, degree=3):
+    """Seeded smooth random fields on the network's grid: every entry a Legendre series
+    sum_{p <= degree} c_p P_p(2t/T - 1) (two-variable: in t and s) with c_p ~ N(0, (scale/(p+1))^2).
+
+    The same seed gives the same continuum field at every depth, so random starts at
+    different N sample one function.
+
+    Returns
+    -------
+    VolterraNetwork
+        ``network`` with those fields.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from integrallimits.networks import ResNet
+    >>> a = random_fields(ResNet(np.zeros((8, 2, 2)), np.zeros((8, 2))), seed=1)
+    >>> b = random_fields(ResNet(np.zeros((16, 2, 2)), np.zeros((16, 2))), seed=1)
+    >>> bool(np.allclose(a.W[2], b.W[4]))       # the same field, sampled at t = 1/4
+    True
+    """
+    from ._objective import parameter_layout
+    rng = np.random.default_rng(seed)
+    N = network.n_layers
+    x = 2.0 * np.arange(N + 1) / N - 1.0
+    V = legendre.legvander(x, degree)  # (N+1, degree+1)
+    decay = scale / (1.0 + np.arange(degree + 1))
+    theta = network.theta.copy()
+    for f in parameter_layout(network):
+        shape = f.point_shape
+        if f.two_variable:
+            c = rng.normal(size=(degree + 1, degree + 1) + shape)
+            c = c * (decay[:, None] * decay[None, :] / scale).reshape((degree + 1, degree + 1) +
+                                                                     (1,) * len(shape))
+            f.grid(theta)[...] = np.einsum("np,mq,pq...->nm...", V, V, c)
+        else:
+            c = rng.normal(size=(degree + 1,) + shape) * decay.reshape((-1,) + (1,) * len(shape))
+            f.grid(theta)[...] = np.einsum("np,p...->n...", V, c)
+    return _with_theta(network, theta)
+
+
+def train(network, data, loss="mse", alpha=1e-3, beta=1.0, regularizer="h1", method="L-BFGS-B",
+          maxiter=500, seed=0, callback=None, init=None, classifier=None, train_classifier=True,
+          gtol=1e-8, init_scale=0.5, options=None):
+    r"""Train ``network`` on ``data`` by minimising J_N with the exact gradient.
+
+    Parameters
+    ----------
+    network : VolterraNetwork
+        Defines family, depth, rule, activation and T (and the start when ``init`` is None).
+    data : Dataset or (X, y)
+    loss, alpha, beta, regularizer, classifier, train_classifier
+        As in :class:`~integrallimits.control.Objective`.
+    method : str
+        A gradient method of ``scipy.optimize.minimize`` (L-BFGS-B by default).
+    maxiter : int
+        Iteration budget.
+    seed : int
+        Seed of the random start (``init="random"``).
+    callback : callable, optional
+        ``callback(info)`` after each iteration with a dict (``iteration``, ``J``,
+        ``grad_norm``, ``seconds``, ``x``); returning True stops the optimisation.
+    init : None, "random", TrainResult, VolterraNetwork or ndarray
+        None: the network's own weights; "random": :func:`random_fields` with ``seed``;
+        a TrainResult or network of the same family at another depth: continuation through
+        the piecewise linear extension of its fields (classifier copied); an array: the vector.
+    gtol : float
+        Gradient tolerance (L-BFGS-B's projected gradient, BFGS's gradient norm).
+    init_scale : float
+        Scale of the random fields.
+    options : dict, optional
+        Further options for the scipy method.
+
+    Returns
+    -------
+    TrainResult
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from integrallimits.control import make_dataset
+    >>> from integrallimits.networks import ResNet
+    >>> data = make_dataset("xor", 24, d=2, seed=0)
+    >>> net = ResNet(np.zeros((4, 2, 2)), np.zeros((4, 2)))
+    >>> res = train(net, data, loss="cross-entropy", alpha=1e-3, init="random", seed=1, maxiter=50)
+    >>> res.fun < res.history[0]["J"], res.network.n_layers
+    (True, 4)
+    """
+    if method not in _GRADIENT_METHODS:
+        raise ValueError(f"method must be a gradient method of scipy.optimize.minimize "
+                         f"({', '.join(_GRADIENT_METHODS)}), got {method!r}")
+    if isinstance(maxiter, bool) or int(maxiter) != maxiter or maxiter < 0:
+        raise ValueError(f"maxiter must be an integer >= 0, got {maxiter!r}")
+    start_net, start = network, "network"
+    if isinstance(init, str):
+        if init != "random":
+            raise ValueError(f"init must be None, 'random', a TrainResult, a network or a vector; "
+                             f"got {init!r}")
+        start_net, start = random_fields(network, seed, init_scale), f"random (seed={seed})"
+    objective = Objective(network, data, loss=loss, alpha=alpha, beta=beta, regularizer=regularizer,
+                          classifier=classifier, train_classifier=train_classifier)
+    if isinstance(init, TrainResult):
+        x0 = init.objective.prolong(init.x, objective)
+        start = f"continuation from N={init.network.n_layers}"
+    elif init is not None and not isinstance(init, str) and hasattr(init, "theta"):
+        coarse = Objective(init, data, loss=loss, classifier=objective.classifier_for(
+            objective.initial_vector()), train_classifier=train_classifier, n_classes=objective.n_classes)
+        x0 = coarse.prolong(coarse.initial_vector(), objective)
+        start = f"continuation from N={init.n_layers}"
+    elif init is not None and not isinstance(init, str):
+        x0 = np.array(init, dtype=float)
+        if x0.shape != (objective.size,):
+            raise ValueError(f"an init vector must have shape ({objective.size},), got {x0.shape}")
+        start = "vector"
+    else:
+        x0 = objective.initial_vector(start_net)
+
+    history = []
+    t_start = time.perf_counter()
+    last = {}
+
+    def fun(x):
+        J, g = objective.value_and_gradient(x)
+        last.update(x=x.copy(), J=J, g=g)
+        return J, g
+
+    J0, g0 = fun(x0)
+    history.append({"iteration": 0, "J": J0, "grad_norm": float(np.linalg.norm(g0)), "seconds": 0.0})
+
+    def on_iteration(intermediate_result):
+        x = intermediate_result.x
+        J = float(intermediate_result.fun) if hasattr(intermediate_result, "fun") else None
+        if J is None or not np.array_equal(x, last.get("x")):
+            J, _ = fun(x)
+        g = last["g"] if np.array_equal(x, last.get("x")) else fun(x)[1]
+        info = {"iteration": len(history), "J": J, "grad_norm": float(np.linalg.norm(g)),
+                "seconds": time.perf_counter() - t_start}
+        history.append(info)
+        if callback is not None and callback({**info, "x": x.copy()}):
+            raise StopIteration
+
+    opts = {"maxiter": int(maxiter)}
+    if method == "L-BFGS-B":
+        opts.update(gtol=gtol, ftol=1e-15, maxfun=max(15000, 4 * int(maxiter)), maxcor=20)
+    elif method in ("BFGS", "CG"):
+        opts.update(gtol=gtol)
+    opts.update(options or {})
+    if maxiter == 0:
+        x, nit, nfev, ok, message = x0, 0, 1, True, "no iterations requested"
+    else:
+        with _single_threaded_blas():
+            sol = minimize(fun, x0, jac=True, method=method, callback=on_iteration, options=opts)
+        x, nit, nfev = sol.x, int(sol.get("nit", len(history) - 1)), int(sol.get("nfev", 0))
+        ok = bool(sol.success)
+        message = str(sol.message)
+    seconds = time.perf_counter() - t_start
+    J, g = fun(x)
+    terms = objective.terms(x)
+    test_acc = float("nan")
+    ds = objective.data
+    if ds is not None and len(ds.y_test):
+        test_acc = objective.accuracy(x, ds.X_test, ds.y_test)
+    return TrainResult(fun=float(J), x=x, network=objective.network_for(x),
+                       classifier=objective.classifier_for(x), loss=terms["loss"],
+                       regularizer=terms["regularizer"], train_accuracy=terms["accuracy"],
+                       test_accuracy=test_acc, nit=nit, nfev=nfev,
+                       grad_norm=float(np.linalg.norm(g)), seconds=seconds,
+                       seconds_per_evaluation=seconds / max(objective.evaluations, 1),
+                       status=ok, message=message, start=start, objective=objective,
+                       history=history)

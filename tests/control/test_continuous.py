@@ -1,0 +1,94 @@
+"""The continuous adjoint: the reversed-time Volterra equation reproduces the classical costate
+ODE (t-independent kernels), at the order of the rule; the discrete adjoint tends to it."""
+import numpy as np
+import pytest
+
+from integrallimits.control import (Objective, continuous_adjoint, costate_ode, discrete_adjoint,
+                                    make_dataset)
+from integrallimits.networks import ResNet
+from integrallimits.volterra.convergence import fit_order
+
+
+def W(t):
+    return np.array([[-1.0 + 0.5 * np.sin(2 * t), 0.8], [-0.6 + 0.3 * t, -0.5 - 0.4 * t * t]])
+
+
+def b(t):
+    return np.array([0.2 * np.cos(2 * t), -0.1 + 0.3 * t])
+
+
+X0 = np.random.default_rng(0).normal(size=(5, 2))
+
+
+def dphi(YT):  # phi = sum_i 1/2 |y_i(T) - 0.3|^2
+    return YT - 0.3
+
+
+def test_continuous_adjoint_is_the_ode_costate():
+    res = continuous_adjoint(W, b, X0, dphi, n_steps=64, method="gregory6")
+    t, states, p = costate_ode(W, b, X0, dphi, t_eval=res.t)
+    assert np.max(np.abs(res.states - states)) < 1e-9
+    assert np.max(np.abs(res.costate - p)) < 1e-9
+    # lambda = f_y^T p, the link between the Volterra adjoint and the costate
+    Z = np.einsum("mac,smc->sma", np.array([W(s) for s in t]), states) + np.array([b(s) for s in t])
+    fy = (1 - np.tanh(Z) ** 2)[..., None] * np.array([W(s) for s in t])[None]
+    assert np.allclose(res.adjoint, np.einsum("smac,sma->smc", fy, p), atol=1e-9)
+    # p(T) = grad phi, and the gradient density is f_u^T p
+    assert np.allclose(res.costate[:, -1], dphi(states[:, -1]), atol=1e-12)
+    q = (1 - np.tanh(Z) ** 2) * p
+    assert np.allclose(res.grad_b, q.sum(axis=0), atol=1e-9)
+
+
+@pytest.mark.parametrize("method,order", [("trapezoid", 2), ("gregory4", 4), ("gregory6", 6)])
+def test_continuous_adjoint_converges_at_the_order_of_its_rule(method, order):
+    ns, errors = [16, 32, 64], []
+    for M in ns:
+        res = continuous_adjoint(W, b, X0, dphi, n_steps=M, method=method)
+        _, _, p = costate_ode(W, b, X0, dphi, t_eval=res.t)
+        errors.append(np.max(np.abs(res.costate - p)))
+    observed, _ = fit_order(ns, errors, floor=1e-12)
+    assert abs(observed - order) <= 0.3, errors
+
+
+def test_discrete_adjoint_of_the_resnet_tends_to_the_ode_costate():
+    """For the t-independent kernel, p_n = sum_{k >= n} mu_k (the backpropagated gradient of the
+    ResNet) approximates p(t_n) at first order (rectangle rule)."""
+    errors = []
+    for N in (16, 32, 64):
+        net = ResNet(W, b, n_layers=N, d=2)
+        K = net.kernel(len(X0))
+        Y = net.states(X0).transpose(1, 0, 2).reshape(N + 1, -1)
+        g = np.zeros_like(Y)
+        g[-1] = dphi(Y[-1].reshape(-1, 2)).ravel()
+        mu = discrete_adjoint(K, np.linspace(0, 1, N + 1), Y, "rectangle", g).mu
+        p_disc = np.cumsum(mu[::-1], axis=0)[::-1].reshape(N + 1, -1, 2).transpose(1, 0, 2)
+        _, _, p = costate_ode(W, b, X0, dphi, t_eval=np.linspace(0, 1, N + 1))
+        errors.append(np.max(np.abs(p_disc - p)))
+    rates = np.log2(np.array(errors[:-1]) / errors[1:])
+    assert np.all(np.abs(rates - 1.0) <= 0.15), errors
+
+
+@pytest.mark.parametrize("rule,order", [("rectangle", 1), ("trapezoid", 2)])
+def test_discrete_gradient_density_tends_to_the_continuous_one(rule, order):
+    """dJ_N/dtheta_j / (h w_Nj) -> f_u(t_j)^T p(t_j) at the rule's order at interior layers."""
+    data = make_dataset("two-moons", 8, d=2, seed=1)
+    P = (np.array([[1.0, -0.5], [0.3, 0.8]]), np.array([0.1, -0.2]))
+    M = 256
+    probe = Objective(ResNet(W, b, n_layers=4, d=2), data, classifier=P, train_classifier=False)
+    ref = continuous_adjoint(W, b, data.X, lambda YT: probe.output_gradient(YT)[1], n_steps=M)
+    errors = []
+    for N in (16, 32, 64):
+        obj = Objective(ResNet(W, b, n_layers=N, d=2, rule=rule), data, classifier=P,
+                        train_classifier=False)
+        _, g = obj.value_and_gradient(obj.initial_vector())
+        gb = obj.gradient_grids(g)["b"][1:N] / (1.0 / N)   # interior layers, w_Nj = 1
+        errors.append(np.max(np.abs(gb - ref.grad_b[(M // N) * np.arange(1, N)])))
+    rate = np.log2(errors[-2] / errors[-1])
+    assert abs(rate - order) <= 0.2, errors
+
+
+def test_continuous_adjoint_checks_its_input():
+    with pytest.raises(ValueError, match="direct-quadrature"):
+        continuous_adjoint(W, b, X0, dphi, n_steps=8, method="rk4")
+    with pytest.raises(ValueError, match="mesh points"):
+        continuous_adjoint(np.zeros((3, 2, 2)), np.zeros((3, 2)), X0, dphi, n_steps=8)

@@ -1,0 +1,166 @@
+"""The training objective: its gradient is exact (all parts), its regulariser is the discrete H1
+of NUMERICS.md, and J_N of sampled smooth fields tends to the continuum J at the rule's order."""
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from integrallimits.control import Objective, make_dataset, parameter_layout
+from integrallimits.networks import (ConcatDense, PiecewiseLinear, ReLUResNet, ResidualDense,
+                                     ResNet, SmoothNet, discrete_h1)
+
+RULES = ["rectangle", "implicit-rectangle", "trapezoid", "gregory4"]
+FAMILIES = ["resnet", "residual-dense", "concat-dense", "smooth", "relu-resnet"]
+
+
+def _net(family, rule, rng, N, d):
+    two = rng.normal(size=(N + 1, N + 1, d, d)) * 0.5, rng.normal(size=(N + 1, N + 1, d)) * 0.3
+    one = rng.normal(size=(N + 1, d, d)) * 0.5, rng.normal(size=(N + 1, d)) * 0.3
+    if family == "resnet":
+        return ResNet(*one, n_layers=N, rule=rule, activation="softplus")
+    if family == "residual-dense":
+        return ResidualDense(*two, n_layers=N, rule=rule)
+    if family == "concat-dense":
+        return ConcatDense(two[0], n_layers=N, rule=rule, activation="sigmoid")
+    if family == "smooth":
+        return SmoothNet(2, *one, n_layers=N, rule=rule)
+    m = 3  # ReLU: kinks are measure-zero; FD steps of 1e-4 cross one with probability ~1e-4
+    return ReLUResNet(rng.normal(size=(N, d, m)) / N, rng.normal(size=(N, m, d)),
+                      np.abs(rng.normal(size=(N, m))) + 0.5, rule="rectangle")
+
+
+def _fd4(f, x, i, e=1e-4):
+    """Fourth-order central difference of f along coordinate i (truncation ~ e^4)."""
+    def at(delta):
+        y = x.copy()
+        y[i] += delta
+        return f(y)
+    return (-at(2 * e) + 8 * at(e) - 8 * at(-e) + at(-2 * e)) / (12 * e)
+
+
+@settings(max_examples=25)
+@given(family=st.sampled_from(FAMILIES), rule=st.sampled_from(RULES),
+       loss=st.sampled_from(["mse", "cross-entropy"]), regularizer=st.sampled_from(["h1", "l2"]),
+       N=st.integers(2, 5), d=st.integers(1, 3), S=st.integers(1, 4),
+       classes=st.integers(2, 3), seed=st.integers(0, 10**6))
+def test_gradient_equals_finite_differences(family, rule, loss, regularizer, N, d, S, classes, seed):
+    """Every part of the gradient (weights incl. regulariser, classifier P and c, inputs) against
+    4th-order central differences of J_N, to 1e-7 relative."""
+    if rule == "gregory4":
+        N = max(N, 3)
+    rng = np.random.default_rng(seed)
+    net = _net(family, rule, rng, N, d)
+    X = rng.normal(size=(S, d))
+    y = rng.integers(0, classes, size=S)
+    obj = Objective(net, (X, y), loss=loss, alpha=0.3, beta=0.7, regularizer=regularizer,
+                    classifier=(rng.normal(size=(classes, d)), rng.normal(size=classes)),
+                    wrt_inputs=True, n_classes=classes)
+    v = obj.initial_vector() + 0.1 * rng.normal(size=obj.size)
+    J, g = obj.value_and_gradient(v)
+    assert J == pytest.approx(obj.value(v), rel=1e-13)
+    weights = rng.choice(obj.n_weights, size=min(16, obj.n_weights), replace=False)
+    rest = np.arange(obj.n_weights, obj.size)  # every classifier and input coordinate
+    idx = np.concatenate([weights, rest])
+    fd = np.array([_fd4(obj.value, v, i) for i in idx])
+    scale = max(np.max(np.abs(fd)), 1e-3)
+    assert np.max(np.abs(fd - g[idx])) <= 1e-7 * scale, (fd, g[idx])
+
+
+def test_regularizer_gradient_alone_is_exact():
+    """alpha R_N with a zero data term (P = 0 fixed): the gradient is the regulariser's."""
+    rng = np.random.default_rng(3)
+    for family in ("resnet", "residual-dense"):
+        net = _net(family, "rectangle", rng, 6, 2)
+        obj = Objective(net, (rng.normal(size=(3, 2)), np.array([0, 1, 1])), alpha=1.3, beta=0.4,
+                        classifier=(np.zeros((2, 2)), np.zeros(2)), train_classifier=False)
+        v = obj.initial_vector()
+        _, g = obj.value_and_gradient(v)
+        fd = np.array([_fd4(obj.value, v, i) for i in range(obj.size)])
+        assert np.max(np.abs(fd - g)) <= 1e-7 * np.max(np.abs(fd))
+
+
+def test_h1_of_the_resnet_equals_the_continuum_seminorm_of_its_extension():
+    """NUMERICS.md: sum h |(theta_{n+1} - theta_n)/h|^2 over the used layers 0..N-1 is exactly
+    int |theta_bar'|^2 of the piecewise linear extension (beta = 0 here: the L2 part is a
+    quadrature of int |theta_bar|^2, not equal to it)."""
+    rng = np.random.default_rng(0)
+    N, d = 8, 2
+    net = ResNet(rng.normal(size=(N, d, d)), rng.normal(size=(N, d)), n_layers=N)
+    data = (rng.normal(size=(4, d)), np.array([0, 1, 0, 1]))
+    semi = Objective(net, data, alpha=1.0, beta=0.0)
+    theta = net.theta
+    R, _ = semi.regularization(theta)
+    expected = discrete_h1(net.W[:N], net.h) + discrete_h1(net.b[:N], net.h)
+    assert R == pytest.approx(expected, rel=1e-14)
+    ext = semi.extensions(semi.initial_vector())
+    cont = semi.continuum_terms(ext, n_fine=8 * N)["regularizer"]
+    assert R == pytest.approx(cont, rel=1e-12)
+    assert isinstance(ext["W"], PiecewiseLinear)
+
+
+def test_used_layers_follow_the_rule():
+    N = 6
+    W, b = np.zeros((N + 1, 2, 2)), np.zeros((N + 1, 2))
+    used = {rule: np.flatnonzero(parameter_layout(ResNet(W, b, n_layers=N, rule=rule))[0].used)
+            for rule in RULES}
+    assert used["rectangle"].tolist() == list(range(N))            # x_n reads theta_{n-1}
+    assert used["implicit-rectangle"].tolist() == list(range(1, N + 1))
+    assert used["trapezoid"].tolist() == list(range(N + 1))
+    dense = parameter_layout(ResidualDense(np.zeros((N + 1, N + 1, 2, 2)), np.zeros((N + 1, N + 1, 2)),
+                                           n_layers=N))[0].used
+    n, j = np.nonzero(dense)
+    assert np.all(j < n) and dense.sum() == N * (N + 1) // 2      # the triangle j < n
+
+
+@pytest.mark.parametrize("family", ["resnet", "residual-dense"])
+def test_discrete_cost_of_sampled_fields_tends_to_the_continuum_cost_at_first_order(family):
+    """For fixed smooth fields, |J_N(theta sampled) - J(theta)| = O(h) with the rectangle rule
+    (first-order state error, O(h) quadrature of the regulariser): the last observed rate is
+    within 0.15 of 1."""
+    Wr = lambda t: np.array([[-1 + 0.5 * np.sin(2 * t), 0.8], [-0.6 + 0.3 * t, -0.5 - 0.4 * t * t]])
+    br = lambda t: np.array([0.2 * np.cos(2 * t), -0.1 + 0.3 * t])
+    Wd = lambda t, s: np.array([[-1 + 0.5 * np.sin(t), 0.8 * np.cos(2 * (t - s))],
+                                [-0.6 + 0.3 * s, -0.5 - 0.4 * t * s]])
+    bd = lambda t, s: np.array([0.2 * np.cos(t + s), -0.1 + 0.3 * t])
+    data = make_dataset("circles", 16, d=2, seed=0)
+    fields = {"W": Wr, "b": br} if family == "resnet" else {"W": Wd, "b": bd}
+    errors = []
+    for N in (16, 32, 64):
+        net = ResNet(Wr, br, n_layers=N, d=2) if family == "resnet" else \
+            ResidualDense(Wd, bd, n_layers=N, d=2)
+        obj = Objective(net, data, loss="cross-entropy", alpha=0.1, beta=0.5)
+        if N == 16:
+            J = obj.continuum_value(fields, n_fine=512 if family == "resnet" else 128)
+        errors.append(abs(obj.value(obj.initial_vector()) - J))
+    rate = np.log2(errors[-2] / errors[-1])
+    assert abs(rate - 1.0) <= 0.15, errors
+
+
+def test_objective_rejects_bad_input():
+    net = ResNet(np.zeros((4, 2, 2)), np.zeros((4, 2)))
+    X, y = np.zeros((3, 2)), np.array([0, 1, 0])
+    with pytest.raises(ValueError, match="loss"):
+        Objective(net, (X, y), loss="hinge")
+    with pytest.raises(ValueError, match="regularizer"):
+        Objective(net, (X, y), regularizer="tv")
+    with pytest.raises(ValueError, match="alpha"):
+        Objective(net, (X, y), alpha=-1.0)
+    with pytest.raises(ValueError, match="inputs"):
+        Objective(net, (np.zeros((3, 3)), y))
+    with pytest.raises(ValueError, match="classifier"):
+        Objective(net, (X, y), classifier=(np.zeros((3, 2)), np.zeros(3)))
+    with pytest.raises(ValueError, match="integer class labels"):
+        Objective(net, (X, np.zeros((3, 2))), loss="cross-entropy")
+    with pytest.raises(ValueError, match="vector"):
+        Objective(net, (X, y)).value(np.zeros(3))
+
+
+def test_regression_targets_with_mse():
+    rng = np.random.default_rng(1)
+    net = _net("resnet", "rectangle", rng, 4, 2)
+    obj = Objective(net, (rng.normal(size=(5, 2)), rng.normal(size=(5, 3))), loss="mse", alpha=0.1)
+    v = obj.initial_vector()
+    _, g = obj.value_and_gradient(v)
+    i = obj.n_weights + 1
+    assert g[i] == pytest.approx(_fd4(obj.value, v, i), rel=1e-7)
+    assert np.isnan(obj.terms(v)["accuracy"])
