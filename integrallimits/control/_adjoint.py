@@ -79,13 +79,15 @@ def discrete_adjoint(kernel, t, Y, method, dphi):
     t = np.ascontiguousarray(t, dtype=float)
     if Y.shape != dphi.shape or Y.shape[0] != t.shape[0]:
         raise ValueError(f"Y {Y.shape}, dphi {dphi.shape} and t {t.shape} do not match")
-    have = kernel.jacobian_function is not None
-    jac = kernel.jacobian_function if have else no_jacobian(legacy=False)
+    function, jac, _, vjp = kernel.addresses
+    have = jac is not None
+    if not have:
+        jac = no_jacobian(legacy=False)
     mu = np.zeros_like(Y)
     grad = np.zeros_like(kernel.params)
     stats = np.zeros(4, dtype=np.int64)
     start, left, right = meth._data
-    status, index = compiled_adjoint()(kernel.function, jac, have, kernel.vjp, kernel.params, t, Y,
+    status, index = compiled_adjoint()(function, jac, have, vjp, kernel.params, t, Y,
                                        start, left, right,
                                        bool(kernel.structure.get("t_independent", False)), dphi, mu,
                                        grad, stats)

@@ -62,11 +62,18 @@ class FunctionAddress(types.WrapperAddressProtocol):
     alive, so the address stays valid.
     """
 
+    _known = {}  # (id(dispatcher), signature) -> (dispatcher, address); dispatchers live long
+
     def __init__(self, dispatcher, signature):
-        from numba.experimental.function_type import _get_wrapper_address
+        key = (id(dispatcher), str(signature))
+        known = self._known.get(key)
+        if known is None or known[0] is not dispatcher:
+            from numba.experimental.function_type import _get_wrapper_address
+            known = (dispatcher, _get_wrapper_address(dispatcher, signature))
+            self._known[key] = known
         self.dispatcher = dispatcher
         self._signature = signature
-        self._address = _get_wrapper_address(dispatcher, signature)
+        self._address = known[1]
 
     def __wrapper_address__(self):
         return self._address
@@ -194,11 +201,12 @@ class Kernel:
 
     @cached_property
     def addresses(self):
-        """(function, jacobian_function or None, block_sum) as :class:`FunctionAddress` objects."""
+        """(function, jacobian_function or None, block_sum, vjp) as :class:`FunctionAddress` objects."""
         jac = (None if self.jacobian_function is None
                else FunctionAddress(self.jacobian_function, JACOBIAN_SIGNATURE))
         return (FunctionAddress(self.function, KERNEL_SIGNATURE), jac,
-                FunctionAddress(self.block_sum, BLOCK_SIGNATURE))
+                FunctionAddress(self.block_sum, BLOCK_SIGNATURE),
+                FunctionAddress(self.vjp, VJP_SIGNATURE))
 
     @cached_property
     def vjp(self):

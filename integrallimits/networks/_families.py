@@ -67,12 +67,23 @@ class VolterraNetwork:
         return [0.0, self.h, self.n_layers, self.d, self._code, extra]
 
     def kernel(self, batch=1):
-        """The family's Kernel acting on a batch of ``batch`` samples (state B d)."""
+        """The family's Kernel acting on a batch of ``batch`` samples (state B d).
+
+        Cached per batch size while ``theta`` is the same array (updating theta in place,
+        as training does, keeps the kernel valid: it reads theta at every call).
+        """
+        cache = self.__dict__.setdefault("_kernel_cache", {})
+        key = (batch, id(self.theta))
+        cached = cache.get(key)
+        if cached is not None and cached.params is self.theta:
+            return cached
         function, jacobian = _kernels.FAMILIES[self.family]
-        return Kernel(function, batch * self.d, False, jacobian, _kernels.block_sum(self.family),
-                      "analytic", structure={"kind": "network", "family": self.family,
-                                             "t_independent": self.t_independent},
-                      name=self.family, params=self.theta, vjp_function=_kernels.VJPS[self.family])
+        kernel = cache[key] = Kernel(
+            function, batch * self.d, False, jacobian, _kernels.block_sum(self.family), "analytic",
+            structure={"kind": "network", "family": self.family,
+                       "t_independent": self.t_independent},
+            name=self.family, params=self.theta, vjp_function=_kernels.VJPS[self.family])
+        return kernel
 
     def forcing(self, x0):
         """g(t) for the input x0 (B, d) flattened: x0 itself (the identity embedding)."""

@@ -55,7 +55,7 @@ def _lag_sequences(kernel, lags, n_channels):
 
 def _kernel_args(kernel):
     """(function, jacobian, have_jacobian, block_sum, theta) for the compiled loops."""
-    function, jac, block = kernel.addresses
+    function, jac, block, _ = kernel.addresses
     have = jac is not None
     if not have:
         jac = _loops.no_jacobian(legacy=False)
