@@ -24,6 +24,9 @@ __all__ = ["fft_inplace", "add_block", "kernel_transforms", "DIRECT_BLOCK"]
 
 #: blocks of at most this many sources are summed directly (FFT overhead dominates below)
 DIRECT_BLOCK = 32
+#: ... and so are blocks with at most this many targets (the last, truncated blocks: for
+#: N = 2^k the block c = N has one target, whose length-2N FFT would cost more than the sum)
+SMALL_TARGETS = 32
 
 _helper = njit(cache=True, nogil=True, error_model="numpy")
 
@@ -78,7 +81,7 @@ def add_block(c, kseq, khat, koff, src, acc, chan_src, chan_tgt, tw):
         return
     Q = chan_src.shape[0]
     d = src.shape[2]
-    if L <= DIRECT_BLOCK:
+    if L <= DIRECT_BLOCK or nend - c <= SMALL_TARGETS:
         for q in range(Q):
             s = chan_src[q]
             g = chan_tgt[q]
@@ -121,7 +124,8 @@ def add_block(c, kseq, khat, koff, src, acc, chan_src, chan_tgt, tw):
 
 
 def kernel_transforms(kseq, n_targets):
-    """Transforms of kappa_q[0 .. 2L-1] for every FFT level L (> DIRECT_BLOCK, L < n_targets).
+    """Transforms of kappa_q[0 .. 2L-1] for every FFT level L (> DIRECT_BLOCK, with some block of
+    more than SMALL_TARGETS targets, i.e. n_targets - L > SMALL_TARGETS).
 
     Returns (khat flat complex array, koff offsets by level exponent, tw twiddles).
     """
@@ -129,7 +133,7 @@ def kernel_transforms(kseq, n_targets):
     levels = []
     L = 1
     while L < n_targets:
-        if L > DIRECT_BLOCK:
+        if L > DIRECT_BLOCK and n_targets - L > SMALL_TARGETS:
             levels.append(L)
         L *= 2
     koff = np.zeros(64, dtype=np.int64)

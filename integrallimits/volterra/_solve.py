@@ -36,6 +36,14 @@ def _check_t_span(t_span):
     return t0, T
 
 
+def _is_uniform(t):
+    """True if the steps of t are equal up to the rounding of t_n = t_0 + n h (~ N eps |t|)."""
+    n = len(t) - 1
+    h = (t[-1] - t[0]) / n
+    scale = max(abs(t[0]), abs(t[-1]))
+    return bool(np.max(np.abs(np.diff(t) - h)) <= 8 * np.finfo(float).eps * (scale + n * abs(h)))
+
+
 def _check_mesh(mesh):
     t = np.ascontiguousarray(mesh, dtype=float)
     if t.ndim != 1 or t.shape[0] < 2:
@@ -141,8 +149,7 @@ def solve_volterra(K, g, t_span=None, n_steps=None, method=None, *, kind=2, mesh
         if t_span is not None or n_steps is not None:
             raise ValueError("give either mesh or (t_span, n_steps), not both")
         t = _check_mesh(mesh)
-        if meth.uniform_only and not np.allclose(np.diff(t), (t[-1] - t[0]) / (len(t) - 1),
-                                                 rtol=1e-12, atol=0):
+        if meth.uniform_only and not _is_uniform(t):
             raise ValueError(f"method {meth.name!r} needs a uniform mesh; use a Volterra "
                              f"Runge-Kutta or collocation method (e.g. 'radau3') on graded meshes")
     else:
@@ -170,7 +177,7 @@ def solve_volterra(K, g, t_span=None, n_steps=None, method=None, *, kind=2, mesh
         raise ValueError(f"g(t) is not finite at t = {t[0]} (value {y0.tolist()})")
     kernel = as_kernel(K, y0, t[0], jacobian=jacobian)
 
-    uniform = np.allclose(np.diff(t), (t[-1] - t[0]) / n_steps, rtol=1e-12, atol=0)
+    uniform = mesh is None or _is_uniform(t)
     can_fast = (kernel.structure.get("kind") == "convolution" and uniform and meth.fast_convolution)
     if fast_history is True and not can_fast:
         raise ValueError("fast_history=True needs a convolution kernel (kernels.convolution), a uniform "

@@ -91,3 +91,14 @@ def test_fast_history_reaches_the_fft_levels():
 def test_fast_history_true_refused_when_it_cannot_apply():
     with pytest.raises(ValueError, match="convolution"):
         solve_volterra(lambda t, s, y: -y, lambda t: 1.0, (0.0, 1.0), 8, fast_history=True)
+
+
+def test_fast_history_applies_for_large_n_not_a_power_of_two():
+    """The mesh built from t_span is uniform for any N (rounding of t_n must not turn the
+    fast history off); N = 2^k, whose last block has a single target, is exact too."""
+    K = convolution(lambda u: np.exp(-u))
+    g = lambda t: np.sin(t) - 0.5 * (np.sin(t) - np.cos(t) + np.exp(-t))  # noqa: E731
+    for n in (100_003, 2 ** 14):
+        sol = solve_volterra(K, g, (0.0, 1.0), n, method="trapezoid", fast_history=True)
+        assert sol.stats["fast_history"] and sol.status
+        assert np.max(np.abs(sol.y - np.sin(sol.t))) < 1e-9
