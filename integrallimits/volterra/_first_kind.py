@@ -43,7 +43,6 @@ study.
 """
 from __future__ import annotations
 
-import numbers
 import time
 
 import numpy as np
@@ -55,6 +54,7 @@ from ..kernels import Kernel, as_forcing, as_kernel
 from ..kernels._kernel import BLOCK_SIGNATURE, KERNEL_SIGNATURE
 from ..kernels._linear import as_linear_kernel, positional_arity
 from ..quadrature import volterra_rule
+from ._mesh import make_mesh
 from ._solution import Solution, SolverError
 from ._tableaux import collocation_tableau
 
@@ -337,18 +337,6 @@ REFUSED_METHODS = {name: _refusal(name) for name in
 
 # -- the front function ----------------------------------------------------------------------------
 
-def _check_t_span(t_span):
-    try:
-        t0, T = (float(v) for v in t_span)
-    except (TypeError, ValueError):
-        raise ValueError(f"t_span must be a pair (t0, T) of floats, got {t_span!r}") from None
-    if not (np.isfinite(t0) and np.isfinite(T)):
-        raise ValueError(f"t_span must be finite, got {t_span!r}")
-    if not T > t0:
-        raise ValueError(f"t_span must satisfy t0 < T (a non-empty, forward interval), got {t_span!r}")
-    return t0, T
-
-
 def _linear_kernel(K, y0, t0):
     """The Kernel of a first-kind equation: K(t, s) (coefficient) or K(t, s, y) linear in y."""
     if isinstance(K, Kernel) or hasattr(K, "build"):
@@ -486,24 +474,7 @@ def solve_first_kind(K, g, t_span=None, n_steps=None, method="radau2", *, mesh=N
         raise ValueError("fast_history=True: there is no fast (FFT) history for first-kind equations")
 
     # -- the mesh
-    if mesh is not None:
-        if t_span is not None or n_steps is not None:
-            raise ValueError("give either mesh or (t_span, n_steps), not both")
-        t = np.ascontiguousarray(mesh, dtype=float)
-        if t.ndim != 1 or t.shape[0] < 2:
-            raise ValueError(f"mesh must be a 1-d array of at least 2 points, got shape {t.shape}")
-        if not np.all(np.isfinite(t)) or not np.all(np.diff(t) > 0):
-            raise ValueError("mesh must be finite and strictly increasing")
-    else:
-        if t_span is None or n_steps is None:
-            raise TypeError("solve_first_kind needs t_span and n_steps (or mesh)")
-        t0, T = _check_t_span(t_span)
-        if isinstance(n_steps, bool) or not isinstance(n_steps, numbers.Integral):
-            raise TypeError(f"n_steps must be an integer, got {n_steps!r}")
-        if n_steps < 1:
-            raise ValueError(f"n_steps must be >= 1, got {n_steps}")
-        t = t0 + (T - t0) * np.arange(n_steps + 1) / n_steps
-        t[-1] = T
+    t = make_mesh(t_span, n_steps, mesh, "solve_first_kind")
     if len(t) - 1 < meth.min_steps:
         raise ValueError(f"method {meth.name!r} needs n_steps >= {meth.min_steps}, got {len(t) - 1}")
 

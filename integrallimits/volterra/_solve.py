@@ -1,13 +1,13 @@
 """The front function :func:`solve_volterra`."""
 from __future__ import annotations
 
-import numbers
 import time
 
 import numpy as np
 
 from ..kernels import Kernel, as_forcing, as_kernel
 from . import _loops
+from ._mesh import check_newton_options, is_uniform, make_mesh
 from ._methods import METHODS, VolterraMethod
 from ._solution import Solution, SolverError
 
@@ -22,35 +22,6 @@ _MESSAGES = {
                            "or the step is too large for the implicit equation."),
     _loops.NOT_FINITE: "The solution became non-finite (inf/nan) at t = {t:.6g}: it blows up.",
 }
-
-
-def _check_t_span(t_span):
-    try:
-        t0, T = (float(v) for v in t_span)
-    except (TypeError, ValueError):
-        raise ValueError(f"t_span must be a pair (t0, T) of floats, got {t_span!r}") from None
-    if not (np.isfinite(t0) and np.isfinite(T)):
-        raise ValueError(f"t_span must be finite, got {t_span!r}")
-    if not T > t0:
-        raise ValueError(f"t_span must satisfy t0 < T (a non-empty, forward interval), got {t_span!r}")
-    return t0, T
-
-
-def _is_uniform(t):
-    """True if the steps of t are equal up to the rounding of t_n = t_0 + n h (~ N eps |t|)."""
-    n = len(t) - 1
-    h = (t[-1] - t[0]) / n
-    scale = max(abs(t[0]), abs(t[-1]))
-    return bool(np.max(np.abs(np.diff(t) - h)) <= 8 * np.finfo(float).eps * (scale + n * abs(h)))
-
-
-def _check_mesh(mesh):
-    t = np.ascontiguousarray(mesh, dtype=float)
-    if t.ndim != 1 or t.shape[0] < 2:
-        raise ValueError(f"mesh must be a 1-d array of at least 2 points, got shape {t.shape}")
-    if not np.all(np.isfinite(t)) or not np.all(np.diff(t) > 0):
-        raise ValueError("mesh must be finite and strictly increasing")
-    return t
 
 
 def solve_volterra(K, g, t_span=None, n_steps=None, method=None, *, kind=2, mesh=None,
@@ -145,31 +116,14 @@ def solve_volterra(K, g, t_span=None, n_steps=None, method=None, *, kind=2, mesh
         raise TypeError(f"method must be a method name (str), got {type(method).__name__}")
 
     # -- the mesh
-    if mesh is not None:
-        if t_span is not None or n_steps is not None:
-            raise ValueError("give either mesh or (t_span, n_steps), not both")
-        t = _check_mesh(mesh)
-        if meth.uniform_only and not _is_uniform(t):
-            raise ValueError(f"method {meth.name!r} needs a uniform mesh; use a Volterra "
-                             f"Runge-Kutta or collocation method (e.g. 'radau3') on graded meshes")
-    else:
-        if t_span is None or n_steps is None:
-            raise TypeError("solve_volterra needs t_span and n_steps (or mesh)")
-        t0, T = _check_t_span(t_span)
-        if isinstance(n_steps, bool) or not isinstance(n_steps, numbers.Integral):
-            raise TypeError(f"n_steps must be an integer, got {n_steps!r}")
-        if n_steps < 1:
-            raise ValueError(f"n_steps must be >= 1, got {n_steps}")
-        t = t0 + (T - t0) * np.arange(n_steps + 1) / n_steps
-        t[-1] = T
+    t = make_mesh(t_span, n_steps, mesh, "solve_volterra")
+    if mesh is not None and meth.uniform_only and not is_uniform(t):
+        raise ValueError(f"method {meth.name!r} needs a uniform mesh; use a Volterra "
+                         f"Runge-Kutta or collocation method (e.g. 'radau3') on graded meshes")
     n_steps = len(t) - 1
     if n_steps < meth.min_steps:
         raise ValueError(f"method {meth.name!r} needs n_steps >= {meth.min_steps}, got {n_steps}")
-    if not (isinstance(newton_tol, numbers.Real) and newton_tol > 0):
-        raise ValueError(f"newton_tol must be a positive float, got {newton_tol!r}")
-    if isinstance(newton_maxiter, bool) or not isinstance(newton_maxiter, numbers.Integral) \
-            or newton_maxiter < 1:
-        raise ValueError(f"newton_maxiter must be an integer >= 1, got {newton_maxiter!r}")
+    check_newton_options(newton_tol, newton_maxiter)
 
     # -- the forcing and the kernel
     g_vec, y0 = as_forcing(g, t[0])
@@ -177,7 +131,7 @@ def solve_volterra(K, g, t_span=None, n_steps=None, method=None, *, kind=2, mesh
         raise ValueError(f"g(t) is not finite at t = {t[0]} (value {y0.tolist()})")
     kernel = as_kernel(K, y0, t[0], jacobian=jacobian)
 
-    uniform = mesh is None or _is_uniform(t)
+    uniform = mesh is None or is_uniform(t)
     can_fast = (kernel.structure.get("kind") == "convolution" and uniform and meth.fast_convolution)
     if fast_history is True and not can_fast:
         raise ValueError("fast_history=True needs a convolution kernel (kernels.convolution), a uniform "

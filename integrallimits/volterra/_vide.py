@@ -37,7 +37,6 @@ methods are the Runge–Kutta methods of the ODE y' = f(t, y, 0).
 """
 from __future__ import annotations
 
-import numbers
 import threading
 import time
 import weakref
@@ -54,6 +53,7 @@ from ..kernels._kernel import (_FAST, BLOCK_SIGNATURE, JACOBIAN_SIGNATURE, KERNE
 from ..kernels._linear import as_linear_kernel, positional_arity
 from . import _loops
 from ._loops import NFEV, NIT, NJEV, NSOLVE, _jacobian_p
+from ._mesh import check_newton_options, make_mesh
 from ._solution import Solution, SolverError
 from ._tableaux import ButcherTableau, classical_rk4, collocation_tableau
 
@@ -432,18 +432,6 @@ VIDE_METHODS = _Registry(_build_methods())
 
 # -- the front function ----------------------------------------------------------------------------
 
-def _check_t_span(t_span):
-    try:
-        t0, T = (float(v) for v in t_span)
-    except (TypeError, ValueError):
-        raise ValueError(f"t_span must be a pair (t0, T) of floats, got {t_span!r}") from None
-    if not (np.isfinite(t0) and np.isfinite(T)):
-        raise ValueError(f"t_span must be finite, got {t_span!r}")
-    if not T > t0:
-        raise ValueError(f"t_span must satisfy t0 < T (a non-empty, forward interval), got {t_span!r}")
-    return t0, T
-
-
 _ZERO_KERNELS = {}
 
 
@@ -530,29 +518,8 @@ def solve_vide(f, K, y0, t_span=None, n_steps=None, method="gauss2", *, mesh=Non
     else:
         raise TypeError(f"method must be a method name (str), got {type(method).__name__}")
 
-    if mesh is not None:
-        if t_span is not None or n_steps is not None:
-            raise ValueError("give either mesh or (t_span, n_steps), not both")
-        t = np.array(mesh, dtype=float, order="C")
-        if t.ndim != 1 or t.shape[0] < 2:
-            raise ValueError(f"mesh must be a 1-d array of at least 2 points, got shape {t.shape}")
-        if not np.all(np.isfinite(t)) or not np.all(np.diff(t) > 0):
-            raise ValueError("mesh must be finite and strictly increasing")
-    else:
-        if t_span is None or n_steps is None:
-            raise TypeError("solve_vide needs t_span and n_steps (or mesh)")
-        t0, T = _check_t_span(t_span)
-        if isinstance(n_steps, bool) or not isinstance(n_steps, numbers.Integral):
-            raise TypeError(f"n_steps must be an integer, got {n_steps!r}")
-        if n_steps < 1:
-            raise ValueError(f"n_steps must be >= 1, got {n_steps}")
-        t = t0 + (T - t0) * np.arange(n_steps + 1) / n_steps
-        t[-1] = T
-    if isinstance(newton_tol, bool) or not isinstance(newton_tol, numbers.Real) or not newton_tol > 0:
-        raise ValueError(f"newton_tol must be a positive float, got {newton_tol!r}")
-    if isinstance(newton_maxiter, bool) or not isinstance(newton_maxiter, numbers.Integral) \
-            or newton_maxiter < 1:
-        raise ValueError(f"newton_maxiter must be an integer >= 1, got {newton_maxiter!r}")
+    t = make_mesh(t_span, n_steps, mesh, "solve_vide")
+    check_newton_options(newton_tol, newton_maxiter)
 
     try:
         y_init = np.asarray(y0, dtype=float)
