@@ -36,70 +36,72 @@ def _header(theta):
     return theta[0], theta[1], int(theta[2]), int(theta[3]), int(theta[4])
 
 
-# -- residual-dense: K(t_n, t_j, x) = sigma(W_nj x + b_nj) --------------------------------------
-
-@jit(KERNEL_SIGNATURE)
-def residual_dense(t, s, Y, j, theta, out):
-    t0, h, N, d, code = _header(theta)
-    n, m = _index(t, t0, h, N), _index(s, t0, h, N)
-    wo = HEADER + (n * (N + 1) + m) * d * d
-    bo = HEADER + (N + 1) * (N + 1) * d * d + (n * (N + 1) + m) * d
+@jit
+def _affine_act(code, Y, j, theta, wo, bo, d, scale, out):
+    """out = scale sigma(W x + b) for every sample of row j (W at wo, b at bo in theta)."""
     for bb in range(Y.shape[1] // d):
         for a in range(d):
             z = theta[bo + a]
             for c in range(d):
                 z += theta[wo + a * d + c] * Y[j, bb * d + c]
-            out[bb * d + a] = act(code, z)
+            out[bb * d + a] = scale * act(code, z)
+
+
+@jit
+def _affine_jac(code, Y, j, theta, wo, bo, d, scale, J):
+    """J = scale diag(sigma'(W x + b)) W, block diagonal over the samples."""
+    J[:, :] = 0.0
+    for bb in range(Y.shape[1] // d):
+        for a in range(d):
+            z = theta[bo + a]
+            for c in range(d):
+                z += theta[wo + a * d + c] * Y[j, bb * d + c]
+            g = scale * dact(code, z)
+            for c in range(d):
+                J[bb * d + a, bb * d + c] = g * theta[wo + a * d + c]
+
+
+# -- residual-dense: K(t_n, t_j, x) = sigma(W_nj x + b_nj) --------------------------------------
+
+@jit
+def _dense_offsets(t, s, theta):
+    t0, h, N, d, code = _header(theta)
+    n, m = _index(t, t0, h, N), _index(s, t0, h, N)
+    return (HEADER + (n * (N + 1) + m) * d * d,
+            HEADER + (N + 1) * (N + 1) * d * d + (n * (N + 1) + m) * d, d, code)
+
+
+@jit(KERNEL_SIGNATURE)
+def residual_dense(t, s, Y, j, theta, out):
+    wo, bo, d, code = _dense_offsets(t, s, theta)
+    _affine_act(code, Y, j, theta, wo, bo, d, 1.0, out)
 
 
 @jit(JACOBIAN_SIGNATURE)
 def residual_dense_jacobian(t, s, Y, j, theta, J):
-    t0, h, N, d, code = _header(theta)
-    n, m = _index(t, t0, h, N), _index(s, t0, h, N)
-    wo = HEADER + (n * (N + 1) + m) * d * d
-    bo = HEADER + (N + 1) * (N + 1) * d * d + (n * (N + 1) + m) * d
-    J[:, :] = 0.0
-    for bb in range(Y.shape[1] // d):
-        for a in range(d):
-            z = theta[bo + a]
-            for c in range(d):
-                z += theta[wo + a * d + c] * Y[j, bb * d + c]
-            g = dact(code, z)
-            for c in range(d):
-                J[bb * d + a, bb * d + c] = g * theta[wo + a * d + c]
+    wo, bo, d, code = _dense_offsets(t, s, theta)
+    _affine_jac(code, Y, j, theta, wo, bo, d, 1.0, J)
 
 
 # -- ResNet: K(s, x) = sigma(W(s) x + b(s)), independent of t -----------------------------------
 
-@jit(KERNEL_SIGNATURE)
-def resnet(t, s, Y, j, theta, out):
+@jit
+def _layer_offsets(s, theta):
     t0, h, N, d, code = _header(theta)
     m = _index(s, t0, h, N)
-    wo = HEADER + m * d * d
-    bo = HEADER + (N + 1) * d * d + m * d
-    for bb in range(Y.shape[1] // d):
-        for a in range(d):
-            z = theta[bo + a]
-            for c in range(d):
-                z += theta[wo + a * d + c] * Y[j, bb * d + c]
-            out[bb * d + a] = act(code, z)
+    return HEADER + m * d * d, HEADER + (N + 1) * d * d + m * d, d, code
+
+
+@jit(KERNEL_SIGNATURE)
+def resnet(t, s, Y, j, theta, out):
+    wo, bo, d, code = _layer_offsets(s, theta)
+    _affine_act(code, Y, j, theta, wo, bo, d, 1.0, out)
 
 
 @jit(JACOBIAN_SIGNATURE)
 def resnet_jacobian(t, s, Y, j, theta, J):
-    t0, h, N, d, code = _header(theta)
-    m = _index(s, t0, h, N)
-    wo = HEADER + m * d * d
-    bo = HEADER + (N + 1) * d * d + m * d
-    J[:, :] = 0.0
-    for bb in range(Y.shape[1] // d):
-        for a in range(d):
-            z = theta[bo + a]
-            for c in range(d):
-                z += theta[wo + a * d + c] * Y[j, bb * d + c]
-            g = dact(code, z)
-            for c in range(d):
-                J[bb * d + a, bb * d + c] = g * theta[wo + a * d + c]
+    wo, bo, d, code = _layer_offsets(s, theta)
+    _affine_jac(code, Y, j, theta, wo, bo, d, 1.0, J)
 
 
 # -- concatenation-dense: K(t_n, t_j, z) = W_nj sigma(z) (Hammerstein) ----------------------------
@@ -141,39 +143,22 @@ def _smooth_weight(n, m, k, h):
     return w * h ** (k - 1)
 
 
+@jit
+def _smooth_scale(t, s, theta):
+    t0, h, N, d, code = _header(theta)
+    return _smooth_weight(_index(t, t0, h, N), _index(s, t0, h, N), int(theta[5]), h)
+
+
 @jit(KERNEL_SIGNATURE)
 def smooth(t, s, Y, j, theta, out):
-    t0, h, N, d, code = _header(theta)
-    k = int(theta[5])
-    n, m = _index(t, t0, h, N), _index(s, t0, h, N)
-    w = _smooth_weight(n, m, k, h)
-    wo = HEADER + m * d * d
-    bo = HEADER + (N + 1) * d * d + m * d
-    for bb in range(Y.shape[1] // d):
-        for a in range(d):
-            z = theta[bo + a]
-            for c in range(d):
-                z += theta[wo + a * d + c] * Y[j, bb * d + c]
-            out[bb * d + a] = w * act(code, z)
+    wo, bo, d, code = _layer_offsets(s, theta)
+    _affine_act(code, Y, j, theta, wo, bo, d, _smooth_scale(t, s, theta), out)
 
 
 @jit(JACOBIAN_SIGNATURE)
 def smooth_jacobian(t, s, Y, j, theta, J):
-    t0, h, N, d, code = _header(theta)
-    k = int(theta[5])
-    n, m = _index(t, t0, h, N), _index(s, t0, h, N)
-    w = _smooth_weight(n, m, k, h)
-    wo = HEADER + m * d * d
-    bo = HEADER + (N + 1) * d * d + m * d
-    J[:, :] = 0.0
-    for bb in range(Y.shape[1] // d):
-        for a in range(d):
-            z = theta[bo + a]
-            for c in range(d):
-                z += theta[wo + a * d + c] * Y[j, bb * d + c]
-            g = w * dact(code, z)
-            for c in range(d):
-                J[bb * d + a, bb * d + c] = g * theta[wo + a * d + c]
+    wo, bo, d, code = _layer_offsets(s, theta)
+    _affine_jac(code, Y, j, theta, wo, bo, d, _smooth_scale(t, s, theta), J)
 
 
 # -- ReLU ResNet with inner width m: K(s, x) = V(s) relu(W(s) x + b(s)) / h ----------------------
@@ -258,30 +243,22 @@ def _affine_vjp(code, Y, j, theta, wo, bo, d, scale, mu, w, gy, gtheta):
 
 @jit(VJP_SIGNATURE)
 def residual_dense_vjp(t, s, Y, j, theta, mu, w, gy, gtheta):
-    t0, h, N, d, code = _header(theta)
-    n, m = _index(t, t0, h, N), _index(s, t0, h, N)
-    wo = HEADER + (n * (N + 1) + m) * d * d
-    bo = HEADER + (N + 1) * (N + 1) * d * d + (n * (N + 1) + m) * d
+    wo, bo, d, code = _dense_offsets(t, s, theta)
     _affine_vjp(code, Y, j, theta, wo, bo, d, 1.0, mu, w, gy, gtheta)
 
 
 @jit(VJP_SIGNATURE)
 def resnet_vjp(t, s, Y, j, theta, mu, w, gy, gtheta):
-    t0, h, N, d, code = _header(theta)
-    m = _index(s, t0, h, N)
-    _affine_vjp(code, Y, j, theta, HEADER + m * d * d, HEADER + (N + 1) * d * d + m * d, d, 1.0,
-                mu, w, gy, gtheta)
+    wo, bo, d, code = _layer_offsets(s, theta)
+    _affine_vjp(code, Y, j, theta, wo, bo, d, 1.0, mu, w, gy, gtheta)
 
 
 @jit(VJP_SIGNATURE)
 def smooth_vjp(t, s, Y, j, theta, mu, w, gy, gtheta):
-    t0, h, N, d, code = _header(theta)
-    k = int(theta[5])
-    n, m = _index(t, t0, h, N), _index(s, t0, h, N)
-    scale = _smooth_weight(n, m, k, h)
+    scale = _smooth_scale(t, s, theta)
     if scale != 0.0:
-        _affine_vjp(code, Y, j, theta, HEADER + m * d * d, HEADER + (N + 1) * d * d + m * d, d,
-                    scale, mu, w, gy, gtheta)
+        wo, bo, d, code = _layer_offsets(s, theta)
+        _affine_vjp(code, Y, j, theta, wo, bo, d, scale, mu, w, gy, gtheta)
 
 
 @jit(VJP_SIGNATURE)
