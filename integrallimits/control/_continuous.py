@@ -57,7 +57,6 @@ def _table_offset(t, theta):
     return 6 + n * B * d * d, d, B
 
 
-@jit(KERNEL_SIGNATURE)
 def _transposed_table(t, s, Y, j, theta, out):
     """K(tau, sigma, Lambda) = A(tau)^T Lambda, sample by sample (A read from theta)."""
     base, d, B = _table_offset(t, theta)
@@ -70,7 +69,6 @@ def _transposed_table(t, s, Y, j, theta, out):
             out[b * d + a] = acc
 
 
-@jit(JACOBIAN_SIGNATURE)
 def _transposed_table_jacobian(t, s, Y, j, theta, J):
     base, d, B = _table_offset(t, theta)
     J[:, :] = 0.0
@@ -82,15 +80,22 @@ def _transposed_table_jacobian(t, s, Y, j, theta, J):
 
 
 @lru_cache(maxsize=None)
+def _compiled():
+    """(kernel, jacobian) compiled on first use (importing the module compiles nothing)."""
+    return jit(KERNEL_SIGNATURE)(_transposed_table), jit(JACOBIAN_SIGNATURE)(_transposed_table_jacobian)
+
+
+@lru_cache(maxsize=None)
 def _block_sum():
-    return make_block_sum(_transposed_table)
+    return make_block_sum(_compiled()[0])
 
 
 def _adjoint_kernel(A, h):
     """The reversed-time adjoint kernel for the table A (M+1, B, d, d) (built once per solve)."""
     M, B, d = A.shape[0] - 1, A.shape[1], A.shape[2]
     theta = np.concatenate([[0.0, h, M, d, B, 0.0], np.ascontiguousarray(A).ravel()])
-    return Kernel(_transposed_table, B * d, False, _transposed_table_jacobian, _block_sum(),
+    function, jacobian = _compiled()
+    return Kernel(function, B * d, False, jacobian, _block_sum(),
                   "analytic", structure={"kind": "general"}, name="continuous-adjoint", params=theta)
 
 

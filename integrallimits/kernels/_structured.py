@@ -6,6 +6,8 @@ so :func:`~integrallimits.kernels.as_kernel` builds (and caches) the compiled
 """
 from __future__ import annotations
 
+from functools import lru_cache
+
 import numba
 import numpy as np
 
@@ -19,26 +21,30 @@ __all__ = ["convolution", "weakly_singular", "KernelSpec", "LAG_SIGNATURE"]
 LAG_SIGNATURE = numba.types.void(numba.types.float64, numba.types.float64[:, ::1])
 
 
-@jit(KERNEL_SIGNATURE)
 def _identity(t, s, Y, j, theta, out):
     for a in range(out.shape[0]):
         out[a] = Y[j, a]
 
 
-@jit(JACOBIAN_SIGNATURE)
 def _identity_jacobian(t, s, Y, j, theta, J):
     for a in range(J.shape[0]):
         for b in range(J.shape[1]):
             J[a, b] = 1.0 if a == b else 0.0
 
 
-@jit(BLOCK_SIGNATURE)
 def _identity_block(t, svals, Y, a, b, w, theta, out):
     for k in range(out.shape[0]):
         out[k] = 0.0
     for r in range(a, b):
         for k in range(out.shape[0]):
             out[k] += w[r] * Y[r, k]
+
+
+@lru_cache(maxsize=None)
+def _identity_functions():
+    """phi(s, y) = y as compiled kernel functions (compiled on first use, not at import)."""
+    return (jit(KERNEL_SIGNATURE)(_identity), jit(JACOBIAN_SIGNATURE)(_identity_jacobian),
+            jit(BLOCK_SIGNATURE)(_identity_block))
 
 
 class KernelSpec:
@@ -100,7 +106,8 @@ class _Convolution(KernelSpec):
         lag = _compile(make_lag, "k(u)", self.k)
         # phi as a kernel (t is ignored): phi(s, y) -> K-signature function
         if self.phi is None:
-            phi_kernel = Kernel(_identity, dim, scalar, _identity_jacobian, _identity_block,
+            identity, identity_jacobian, identity_block = _identity_functions()
+            phi_kernel = Kernel(identity, dim, scalar, identity_jacobian, identity_block,
                                 "analytic", name="identity")
         else:
             phi_fn = _njit_user(self.phi, "phi")

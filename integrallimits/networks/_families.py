@@ -77,12 +77,12 @@ class VolterraNetwork:
         cached = cache.get(key)
         if cached is not None and cached.params is self.theta:
             return cached
-        function, jacobian = _kernels.FAMILIES[self.family]
+        function, jacobian, vjp = _kernels.family_functions(self.family)
         kernel = cache[key] = Kernel(
             function, batch * self.d, False, jacobian, _kernels.block_sum(self.family), "analytic",
             structure={"kind": "network", "family": self.family,
                        "t_independent": self.t_independent},
-            name=self.family, params=self.theta, vjp_function=_kernels.VJPS[self.family])
+            name=self.family, params=self.theta, vjp_function=vjp)
         return kernel
 
     def forcing(self, x0):

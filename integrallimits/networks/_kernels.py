@@ -71,13 +71,11 @@ def _dense_offsets(t, s, theta):
             HEADER + (N + 1) * (N + 1) * d * d + (n * (N + 1) + m) * d, d, code)
 
 
-@jit(KERNEL_SIGNATURE)
 def residual_dense(t, s, Y, j, theta, out):
     wo, bo, d, code = _dense_offsets(t, s, theta)
     _affine_act(code, Y, j, theta, wo, bo, d, 1.0, out)
 
 
-@jit(JACOBIAN_SIGNATURE)
 def residual_dense_jacobian(t, s, Y, j, theta, J):
     wo, bo, d, code = _dense_offsets(t, s, theta)
     _affine_jac(code, Y, j, theta, wo, bo, d, 1.0, J)
@@ -92,13 +90,11 @@ def _layer_offsets(s, theta):
     return HEADER + m * d * d, HEADER + (N + 1) * d * d + m * d, d, code
 
 
-@jit(KERNEL_SIGNATURE)
 def resnet(t, s, Y, j, theta, out):
     wo, bo, d, code = _layer_offsets(s, theta)
     _affine_act(code, Y, j, theta, wo, bo, d, 1.0, out)
 
 
-@jit(JACOBIAN_SIGNATURE)
 def resnet_jacobian(t, s, Y, j, theta, J):
     wo, bo, d, code = _layer_offsets(s, theta)
     _affine_jac(code, Y, j, theta, wo, bo, d, 1.0, J)
@@ -106,7 +102,6 @@ def resnet_jacobian(t, s, Y, j, theta, J):
 
 # -- concatenation-dense: K(t_n, t_j, z) = W_nj sigma(z) (Hammerstein) ----------------------------
 
-@jit(KERNEL_SIGNATURE)
 def concat_dense(t, s, Y, j, theta, out):
     t0, h, N, d, code = _header(theta)
     n, m = _index(t, t0, h, N), _index(s, t0, h, N)
@@ -119,7 +114,6 @@ def concat_dense(t, s, Y, j, theta, out):
             out[bb * d + a] = z
 
 
-@jit(JACOBIAN_SIGNATURE)
 def concat_dense_jacobian(t, s, Y, j, theta, J):
     t0, h, N, d, code = _header(theta)
     n, m = _index(t, t0, h, N), _index(s, t0, h, N)
@@ -149,13 +143,11 @@ def _smooth_scale(t, s, theta):
     return _smooth_weight(_index(t, t0, h, N), _index(s, t0, h, N), int(theta[5]), h)
 
 
-@jit(KERNEL_SIGNATURE)
 def smooth(t, s, Y, j, theta, out):
     wo, bo, d, code = _layer_offsets(s, theta)
     _affine_act(code, Y, j, theta, wo, bo, d, _smooth_scale(t, s, theta), out)
 
 
-@jit(JACOBIAN_SIGNATURE)
 def smooth_jacobian(t, s, Y, j, theta, J):
     wo, bo, d, code = _layer_offsets(s, theta)
     _affine_jac(code, Y, j, theta, wo, bo, d, _smooth_scale(t, s, theta), J)
@@ -171,7 +163,6 @@ def _relu_offsets(N, d, m):
     return vo, wo, bo
 
 
-@jit(KERNEL_SIGNATURE)
 def relu_resnet(t, s, Y, j, theta, out):
     t0, h, N, d, code = _header(theta)
     m = int(theta[5])
@@ -192,7 +183,6 @@ def relu_resnet(t, s, Y, j, theta, out):
                     out[bb * d + a] += theta[vo + a * m + r] * z / h
 
 
-@jit(JACOBIAN_SIGNATURE)
 def relu_resnet_jacobian(t, s, Y, j, theta, J):
     t0, h, N, d, code = _header(theta)
     m = int(theta[5])
@@ -213,7 +203,7 @@ def relu_resnet_jacobian(t, s, Y, j, theta, J):
                         J[bb * d + a, bb * d + c] += theta[vo + a * m + r] * theta[wo + r * d + c] / h
 
 
-FAMILIES = {
+_FAMILIES = {
     "residual-dense": (residual_dense, residual_dense_jacobian),
     "resnet": (resnet, resnet_jacobian),
     "concat-dense": (concat_dense, concat_dense_jacobian),
@@ -241,19 +231,16 @@ def _affine_vjp(code, Y, j, theta, wo, bo, d, scale, mu, w, gy, gtheta):
                 gy[bb * d + c] += delta * theta[wo + a * d + c]
 
 
-@jit(VJP_SIGNATURE)
 def residual_dense_vjp(t, s, Y, j, theta, mu, w, gy, gtheta):
     wo, bo, d, code = _dense_offsets(t, s, theta)
     _affine_vjp(code, Y, j, theta, wo, bo, d, 1.0, mu, w, gy, gtheta)
 
 
-@jit(VJP_SIGNATURE)
 def resnet_vjp(t, s, Y, j, theta, mu, w, gy, gtheta):
     wo, bo, d, code = _layer_offsets(s, theta)
     _affine_vjp(code, Y, j, theta, wo, bo, d, 1.0, mu, w, gy, gtheta)
 
 
-@jit(VJP_SIGNATURE)
 def smooth_vjp(t, s, Y, j, theta, mu, w, gy, gtheta):
     scale = _smooth_scale(t, s, theta)
     if scale != 0.0:
@@ -261,7 +248,6 @@ def smooth_vjp(t, s, Y, j, theta, mu, w, gy, gtheta):
         _affine_vjp(code, Y, j, theta, wo, bo, d, scale, mu, w, gy, gtheta)
 
 
-@jit(VJP_SIGNATURE)
 def concat_dense_vjp(t, s, Y, j, theta, mu, w, gy, gtheta):
     t0, h, N, d, code = _header(theta)
     n, m = _index(t, t0, h, N), _index(s, t0, h, N)
@@ -278,7 +264,6 @@ def concat_dense_vjp(t, s, Y, j, theta, mu, w, gy, gtheta):
             gy[bb * d + c] += acc * dsc
 
 
-@jit(VJP_SIGNATURE)
 def relu_resnet_vjp(t, s, Y, j, theta, mu, w, gy, gtheta):
     t0, h, N, d, code = _header(theta)
     m = int(theta[5])
@@ -305,14 +290,23 @@ def relu_resnet_vjp(t, s, Y, j, theta, mu, w, gy, gtheta):
                 gy[bb * d + c] += delta * theta[wo + r * d + c]
 
 
-VJPS = {"residual-dense": residual_dense_vjp, "resnet": resnet_vjp, "concat-dense": concat_dense_vjp,
-        "smooth": smooth_vjp, "relu-resnet": relu_resnet_vjp}
+_VJPS = {"residual-dense": residual_dense_vjp, "resnet": resnet_vjp, "concat-dense": concat_dense_vjp,
+         "smooth": smooth_vjp, "relu-resnet": relu_resnet_vjp}
+
+
+@lru_cache(maxsize=None)
+def family_functions(family):
+    """(function, jacobian_function, vjp) of a family, compiled (or loaded from the on-disk
+    cache) on first use: importing the networks compiles nothing."""
+    function, jacobian = _FAMILIES[family]
+    return (jit(KERNEL_SIGNATURE)(function), jit(JACOBIAN_SIGNATURE)(jacobian),
+            jit(VJP_SIGNATURE)(_VJPS[family]))
 
 
 @lru_cache(maxsize=None)
 def block_sum(family):
     """The compiled block sum of a family's kernel (built once per process)."""
-    return make_block_sum(FAMILIES[family][0])
+    return make_block_sum(family_functions(family)[0])
 
 
 def smooth_weight_exact(n, j, k):

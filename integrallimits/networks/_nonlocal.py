@@ -669,7 +669,6 @@ def _preactivation(theta, pair, u, base, z, v, work):
                     z[a * M + p] += w * v[b * M + p]
 
 
-@jit(KERNEL_SIGNATURE)
 def nonlocal_dense(t, s, Y, j, theta, out):
     c, code, M = int(theta[3]), int(theta[4]), int(theta[5])
     size = c * M
@@ -685,7 +684,6 @@ def nonlocal_dense(t, s, Y, j, theta, out):
             out[base + k] = act(code, z[k])
 
 
-@jit(JACOBIAN_SIGNATURE)
 def nonlocal_dense_jacobian(t, s, Y, j, theta, J):
     """dK/dx = diag(σ'(z)) Σ_r W^r ⊗ S_r (linear maps only; attention uses differences)."""
     c, code, M, R = int(theta[3]), int(theta[4]), int(theta[5]), int(theta[6])
@@ -717,9 +715,15 @@ def nonlocal_dense_jacobian(t, s, Y, j, theta, J):
 
 
 @lru_cache(maxsize=None)
+def _compiled():
+    """(kernel, jacobian) compiled on first use (importing the module compiles nothing)."""
+    return jit(KERNEL_SIGNATURE)(nonlocal_dense), jit(JACOBIAN_SIGNATURE)(nonlocal_dense_jacobian)
+
+
+@lru_cache(maxsize=None)
 def _block_sum():
     """The compiled block sum of the non-local kernel (built once per process)."""
-    return make_block_sum(nonlocal_dense)
+    return make_block_sum(_compiled()[0])
 
 
 # The direct-quadrature loops keep a dense (state x state) Newton workspace even for explicit
@@ -844,8 +848,9 @@ class NonlocalDense(VolterraNetwork):
     def kernel(self, batch=1):
         """The network's Kernel K(t, s, x) = σ(A(t, s) x + b(t, s)) on ``batch`` samples."""
         linear = all(m.linear for m in self.maps)
-        return Kernel(nonlocal_dense, batch * self.d, False,
-                      nonlocal_dense_jacobian if linear else None, _block_sum(),
+        function, jacobian = _compiled()
+        return Kernel(function, batch * self.d, False,
+                      jacobian if linear else None, _block_sum(),
                       "analytic" if linear else "finite-difference",
                       structure={"kind": "network", "family": self.family, "t_independent": False},
                       name=self.family, params=self.theta)

@@ -8,14 +8,20 @@ returning a :class:`StudyResult`::
     print(res.to_markdown())
 
 Studies are imported lazily, so importing the registry compiles and computes nothing.
+A study that splits its work into cells passes them through :func:`run_cells`
+(and takes ``cache_dir=``), which makes it resumable and runnable on any
+``concurrent.futures`` executor; :func:`reproduce` runs a study and writes its
+table, figures and manifest (``integrallimits reproduce``).
 """
 from __future__ import annotations
 
 import importlib
 
 from ._result import StudyResult, atomic_write
+from ._runner import run_cells
+from ._reproduce import reproduce  # noqa: E402  (reads STUDIES lazily)
 
-__all__ = ["STUDIES", "StudyResult", "atomic_write", "register"]
+__all__ = ["STUDIES", "StudyResult", "atomic_write", "register", "run_cells", "reproduce"]
 
 #: study name -> "module:function" (modules under integrallimits.studies), loaded on use
 _LOCATIONS = {

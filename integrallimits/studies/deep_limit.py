@@ -30,6 +30,7 @@ import numpy as np
 from ..control import make_dataset, train
 from ..networks import ResidualDense, ResNet, h1_distance, l2_distance
 from ._result import StudyResult
+from ._runner import run_cells
 
 __all__ = ["resnet_gamma", "dense_gamma"]
 
@@ -87,11 +88,11 @@ def _ladder(job):
     return rows
 
 
-def _study(name, family, ns, quick, seed, executor, n_seeds):
+def _study(name, family, ns, quick, seed, executor, n_seeds, cache_dir=None):
     starts = ["continuation"] + [f"seed={seed + 1 + k}" for k in range(n_seeds)]
     jobs = [(family, ns, s, seed) for s in starts]
-    mapper = executor.map if executor is not None else map
-    rows = [row for ladder in mapper(_ladder, jobs) for row in ladder]
+    # one cell per start (see run_cells: resumable, any concurrent.futures executor)
+    rows = [row for ladder in run_cells(name, jobs, _ladder, cache_dir, executor) for row in ladder]
     order = ["N", "start", "J", "J_diff", "rate_J_diff", "param_diff_L2", "rate_param_diff_L2",
              "param_diff_H1", "rate_param_diff_H1", "J_extrapolated", "J_continuum", "loss",
              "regularizer", "train_accuracy", "test_accuracy", "iterations", "grad_norm",
@@ -108,7 +109,7 @@ def _study(name, family, ns, quick, seed, executor, n_seeds):
                               "continuum cost of the extension; J_extrapolated = 2 J_2N - J_N."))
 
 
-def resnet_gamma(quick=False, seed=0, executor=None):
+def resnet_gamma(quick=False, seed=0, executor=None, cache_dir=None):
     """Deep limit of ResNet training (the ODE setting), N = 4 ... 512 (quick: ... 64).
 
     Returns
@@ -126,10 +127,10 @@ def resnet_gamma(quick=False, seed=0, executor=None):
     True
     """
     ns = [4, 8, 16, 32, 64] if quick else [4, 8, 16, 32, 64, 128, 256, 512]
-    return _study("resnet-gamma", "resnet", ns, quick, seed, executor, 2 if quick else 3)
+    return _study("resnet-gamma", "resnet", ns, quick, seed, executor, 2 if quick else 3, cache_dir)
 
 
-def dense_gamma(quick=False, seed=0, executor=None):
+def dense_gamma(quick=False, seed=0, executor=None, cache_dir=None):
     """Deep limit of residual-dense training (the integral-equation setting), N = 4 ... 64
     (quick: ... 16), with two-variable fields W(t, s), b(t, s) on the triangle.
 
@@ -139,4 +140,5 @@ def dense_gamma(quick=False, seed=0, executor=None):
         The columns of :func:`resnet_gamma`.
     """
     ns = [4, 8, 16] if quick else [4, 8, 16, 32, 64]
-    return _study("dense-gamma", "residual-dense", ns, quick, seed, executor, 1 if quick else 2)
+    return _study("dense-gamma", "residual-dense", ns, quick, seed, executor, 1 if quick else 2,
+                  cache_dir)

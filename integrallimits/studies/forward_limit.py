@@ -12,7 +12,7 @@ solver on the continuum kernel (error below 1e-12).
 """
 from __future__ import annotations
 
-import time
+from functools import lru_cache
 
 import numpy as np
 
@@ -20,6 +20,7 @@ from ..networks import ResidualDense, ResNet
 from ..volterra import solve_volterra
 from ..volterra.convergence import fit_order
 from ._result import StudyResult
+from ._runner import run_cells
 
 __all__ = ["forward_limit"]
 
@@ -52,21 +53,46 @@ def _grid_fields(n, two_variable):
     return W, b
 
 
-def _reference(kernel):
+@lru_cache(maxsize=None)
+def _reference(family):
+    kernel = _dense_kernel if family == "residual-dense" else _resnet_kernel
     sol = solve_volterra(kernel, lambda t: X0, (0.0, 1.0), 64, method="gauss4", raise_on_failure=True)
     check = solve_volterra(kernel, lambda t: X0, (0.0, 1.0), 32, method="gauss4")
     return sol.y[-1], float(np.max(np.abs(sol.y[-1] - check.y[-1])))
 
 
-def forward_limit(quick=False, seed=0, executor=None):
+def _case(args):
+    """The rows of one (family, rule): the N-layer network against the continuum limit."""
+    family, rule, order, ns = args
+    ref, ref_err = _reference(family)
+    rows, errors, used = [], [], []
+    for n in ns:
+        W, b = _grid_fields(n, family == "residual-dense")
+        net = (ResidualDense(W, b, n_layers=n, rule=rule) if family == "residual-dense"
+               else ResNet(W, b, n_layers=n, rule=rule))
+        err = float(np.max(np.abs(net.forward(X0)[0] - ref)))
+        rows.append({"family": family, "rule": rule, "N": n, "error": err,
+                     "rate": float(np.log2(errors[-1] / err)) if errors and err > 0 else float("nan"),
+                     "declared_order": order, "reference_error": ref_err})
+        errors.append(err)
+        used.append(n)
+    rows[-1]["observed_order"] = fit_order(used, errors, floor=1e-12)[0]
+    return rows
+
+
+def forward_limit(quick=False, seed=0, executor=None, cache_dir=None):
     """Error of N-layer networks against their continuum limit, N = 4 ... 1024 (quick: ... 64).
+
+    Each (family, rule) is one cell of :func:`~integrallimits.studies.run_cells`
+    (``executor``, ``cache_dir``).  ``seed`` is unused (the fields are fixed).
 
     Returns
     -------
     StudyResult
         Columns ``family``, ``rule``, ``N``, ``error`` (max-norm at t = 1), ``rate``
-        (log2 of the error ratio to the previous N), ``declared_order`` and, in the last
-        row of each (family, rule), ``observed_order`` fitted as in the "orders" study.
+        (log2 of the error ratio to the previous N), ``declared_order``,
+        ``reference_error`` and, in the last row of each (family, rule),
+        ``observed_order`` fitted as in the "orders" study.
 
     Examples
     --------
@@ -78,28 +104,14 @@ def forward_limit(quick=False, seed=0, executor=None):
     cases = [("resnet", "rectangle", 1), ("resnet", "trapezoid", 2),
              ("residual-dense", "rectangle", 1), ("residual-dense", "trapezoid", 2),
              ("residual-dense", "gregory4", 4), ("residual-dense", "gregory6", 6)]
-    refs = {"resnet": _reference(_resnet_kernel), "residual-dense": _reference(_dense_kernel)}
-    rows = []
+    cells = []
     for family, rule, order in cases:
-        ref, ref_err = refs[family]
-        errors, used = [], []
-        for n in ns:
-            if family == "residual-dense" and n > (512 if not quick else 64):
-                continue
-            if rule.startswith("gregory") and n < int(rule[-1]):
-                continue
-            start = time.perf_counter()
-            W, b = _grid_fields(n, family == "residual-dense")
-            net = (ResidualDense(W, b, n_layers=n, rule=rule) if family == "residual-dense"
-                   else ResNet(W, b, n_layers=n, rule=rule))
-            err = float(np.max(np.abs(net.forward(X0)[0] - ref)))
-            rows.append({"family": family, "rule": rule, "N": n, "error": err,
-                         "rate": float(np.log2(errors[-1] / err)) if errors and err > 0 else float("nan"),
-                         "declared_order": order, "reference_error": ref_err,
-                         "seconds": time.perf_counter() - start})
-            errors.append(err)
-            used.append(n)
-        rows[-1]["observed_order"] = fit_order(used, errors, floor=1e-12)[0]
+        used = [n for n in ns
+                if not (family == "residual-dense" and n > (512 if not quick else 64))
+                and not (rule.startswith("gregory") and n < int(rule[-1]))]
+        cells.append((family, rule, order, used))
+    rows = [row for case in run_cells("forward-limit", cells, _case, cache_dir, executor)
+            for row in case]
     return StudyResult("forward-limit", rows, params={"quick": quick, "N": ns},
                        notes="N-layer network output vs the continuum Volterra solution; "
                              "rate = log2(error(N/2)/error(N)).")

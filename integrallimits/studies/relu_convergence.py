@@ -6,6 +6,7 @@ import numpy as np
 
 from ..networks import ReLUResNet, summability
 from ._result import StudyResult
+from ._runner import run_cells
 
 __all__ = ["relu_convergence"]
 
@@ -20,10 +21,31 @@ def _weights(decay, n_layers, d, m, rng_state):
     return V, np.broadcast_to(W0, (n_layers, m, d)).copy(), np.broadcast_to(b0, (n_layers, m)).copy()
 
 
-def relu_convergence(quick=False, seed=0, executor=None):
+def _decay_rows(args):
+    """The rows of one weight decay p (a cell)."""
+    p, label, n_max, d, m, seed = args
+    x0 = np.random.default_rng(seed).normal(size=d)
+    V, W, b = _weights(p, n_max, d, m, seed)
+    states = ReLUResNet(V, W, b).states(x0)[0]
+    sums = summability(V, W, b)
+    rows = []
+    n = 8
+    while 2 * n <= n_max:
+        rows.append({"decay": label, "n": n,
+                     "step_change": float(np.linalg.norm(states[2 * n] - states[n])),
+                     "partial_sum_VW": float(sums["VW"][2 * n - 1]),
+                     "partial_sum_Vb": float(sums["Vb"][2 * n - 1])})
+        n *= 2
+    return rows
+
+
+def relu_convergence(quick=False, seed=0, executor=None, cache_dir=None):
     """||x_{2n} - x_n|| for ReLU ResNets x_n = x_{n-1} + V_n relu(W_n x_{n-1} + b_n) with
     V_n = V_0 / n^p: p = 2 (sum ||V_n|| ||W_n|| and sum ||V_n|| ||b_n|| finite, x_n converges)
     and p = 1 (harmonic sums, x_n drifts like log n).
+
+    Each decay p is one cell of :func:`~integrallimits.studies.run_cells`
+    (``executor``, ``cache_dir``); the weights and x_0 are drawn from ``seed``.
 
     Returns
     -------
@@ -40,19 +62,9 @@ def relu_convergence(quick=False, seed=0, executor=None):
     """
     d, m = 3, 5
     n_max = 1024 if quick else 16384
-    x0 = np.random.default_rng(seed).normal(size=d)
-    rows = []
-    for p, label in ((2.0, "n^-2"), (1.0, "n^-1")):
-        V, W, b = _weights(p, n_max, d, m, seed)
-        states = ReLUResNet(V, W, b).states(x0)[0]
-        sums = summability(V, W, b)
-        n = 8
-        while 2 * n <= n_max:
-            rows.append({"decay": label, "n": n,
-                         "step_change": float(np.linalg.norm(states[2 * n] - states[n])),
-                         "partial_sum_VW": float(sums["VW"][2 * n - 1]),
-                         "partial_sum_Vb": float(sums["Vb"][2 * n - 1])})
-            n *= 2
+    cells = [(p, label, n_max, d, m, seed) for p, label in ((2.0, "n^-2"), (1.0, "n^-1"))]
+    rows = [row for rows in run_cells("relu-convergence", cells, _decay_rows, cache_dir, executor)
+            for row in rows]
     return StudyResult("relu-convergence", rows, params={"quick": quick, "seed": seed, "d": d, "m": m},
                        notes="Summable weights (p = 2): step changes shrink like 1/n; harmonic "
                              "weights (p = 1): they stay of order one (drift).")

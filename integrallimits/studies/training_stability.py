@@ -24,6 +24,7 @@ import numpy as np
 from ..control import Objective, make_dataset, random_fields, train
 from ..networks import ConcatDense, ResidualDense, ResNet
 from ._result import StudyResult
+from ._runner import run_cells
 
 __all__ = ["training_stability"]
 
@@ -61,7 +62,7 @@ def _cell(job):
             "seconds": time.perf_counter() - t0}
 
 
-def training_stability(quick=False, seed=0, executor=None):
+def training_stability(quick=False, seed=0, executor=None, cache_dir=None):
     """ResNet vs residual-dense vs concat-dense at N = 4 ... 512 (quick: ... 64), with and
     without the 1/N scaling.
 
@@ -78,8 +79,8 @@ def training_stability(quick=False, seed=0, executor=None):
     budget, samples = 25, 32
     jobs = [(fam, sc, N, seed, budget, samples) for fam in FAMILIES for sc in ("1/N", "none")
             for N in ns]
-    mapper = executor.map if executor is not None else map
-    rows = list(mapper(_cell, jobs))
+    # one cell per (family, scaling, N) (see run_cells: resumable, any executor)
+    rows = run_cells("training-stability", jobs, _cell, cache_dir, executor)
     return StudyResult("training-stability", rows,
                        params={"quick": quick, "seed": seed, "N": ns, "budget": budget,
                                "samples": samples, "data": "two-moons", "loss": "mse",

@@ -57,7 +57,7 @@ class Problem:
         syms = [self.y_symbols] if self.dim is None else list(self.y_symbols)
         Ks = [self.kernel_expr] if self.dim is None else list(self.kernel_expr)
         subs = {y: e.subs(_t, _s) for y, e in zip(syms, ys)}
-        g = [sp.simplify(y - sp.integrate(k.subs(subs), (_s, 0, _t))) for y, k in zip(ys, Ks)]
+        g = [_canonical(y - sp.integrate(k.subs(subs), (_s, 0, _t))) for y, k in zip(ys, Ks)]
         if any(gi.has(sp.Integral) for gi in g):
             raise RuntimeError(f"SymPy could not integrate the kernel of problem {self.name!r}")
         return g[0] if self.dim is None else g
@@ -76,6 +76,20 @@ class Problem:
         if self.dim is None:
             return lambda t: np.asarray(f(np.asarray(t, dtype=float)), dtype=float) + 0 * np.asarray(t)
         return lambda t: np.stack(np.broadcast_arrays(*f(np.asarray(t, dtype=float))), axis=-1)
+
+
+def _canonical(expr):
+    """One fixed form of an expression built from powers, exponentials, sines and cosines.
+
+    SymPy's ``integrate`` and ``simplify`` return different (equal) forms from run to
+    run (they iterate over sets, whose order follows Python's hash seed), and different
+    forms round differently: the forcing, and every error computed from it, would then
+    change in the last bits between processes.  Products and powers of sines and
+    cosines are turned into sums (``TR8``) and the result expanded, which gives the
+    same expression for equal inputs in every process.
+    """
+    from sympy.simplify.fu import TR8
+    return sp.expand(TR8(sp.expand(expr)))
 
 
 # -- the kernels, written as a user writes them ---------------------------------------------

@@ -1,0 +1,147 @@
+"""Executors for studies: serial, a local process pool, or a Dask cluster.
+
+A study takes any :mod:`concurrent.futures`-style executor (an object whose
+``submit`` returns a :class:`concurrent.futures.Future`).  :func:`open_executor`
+makes one from the text the command line accepts:
+
+``serial``
+    no executor: cells run one after the other in this process;
+``processes`` or ``processes:N``
+    a local :class:`~concurrent.futures.ProcessPoolExecutor` with N workers
+    (default: the number of CPUs);
+``dask://HOST:PORT``
+    a :class:`dask.distributed.Client` connected to the scheduler at
+    ``tcp://HOST:PORT`` (the ``dask`` extra), used through ``client.get_executor()``.
+
+Anything else is refused: the text is matched against these patterns, never run.
+"""
+from __future__ import annotations
+
+import contextlib
+import multiprocessing
+import os
+import re
+
+__all__ = ["ExecutorSpecError", "parse_executor", "open_executor"]
+
+_HOST = r"(?P<host>[A-Za-z0-9](?:[A-Za-z0-9.-]{0,251}[A-Za-z0-9])?|\[[0-9A-Fa-f:.]{2,45}\])"
+_DASK = re.compile(rf"dask://{_HOST}:(?P<port>[0-9]{{1,5}})")
+_PROCESSES = re.compile(r"processes(?::(?P<workers>[0-9]{1,4}))?")
+
+
+class ExecutorSpecError(ValueError):
+    """An executor text that is not ``serial``, ``processes[:N]`` or ``dask://HOST:PORT``."""
+
+
+def parse_executor(text):
+    """Check an executor text and split it into ``(kind, options)``.
+
+    Parameters
+    ----------
+    text : str
+        ``"serial"``, ``"processes"``, ``"processes:N"`` or ``"dask://HOST:PORT"``.
+
+    Returns
+    -------
+    (str, dict)
+        ``("serial", {})``, ``("processes", {"max_workers": N or None})`` or
+        ``("dask", {"address": "tcp://HOST:PORT"})``.
+
+    Raises
+    ------
+    ExecutorSpecError
+        (a ValueError) for any other text.
+
+    Examples
+    --------
+    >>> parse_executor("dask://127.0.0.1:8786")
+    ('dask', {'address': 'tcp://127.0.0.1:8786'})
+    >>> parse_executor("processes:2")
+    ('processes', {'max_workers': 2})
+    >>> parse_executor("__import__('os')")
+    Traceback (most recent call last):
+    ...
+    integrallimits.studies._executors.ExecutorSpecError: executor must be 'serial', 'processes', 'processes:N' or 'dask://HOST:PORT'; refused "__import__('os')"
+    """
+    if not isinstance(text, str):
+        raise ExecutorSpecError(f"executor must be a string, got {type(text).__name__}")
+    if text == "serial":
+        return "serial", {}
+    m = _PROCESSES.fullmatch(text)
+    if m:
+        workers = int(m["workers"]) if m["workers"] else None
+        if workers == 0:
+            raise ExecutorSpecError("executor must be 'serial', 'processes', 'processes:N' with "
+                                    "N >= 1, or 'dask://HOST:PORT'; refused 'processes:0'")
+        return "processes", {"max_workers": workers}
+    m = _DASK.fullmatch(text)
+    if m and 0 < int(m["port"]) < 65536:
+        return "dask", {"address": f"tcp://{m['host']}:{int(m['port'])}"}
+    shown = text if len(text) <= 80 else text[:77] + "..."
+    raise ExecutorSpecError("executor must be 'serial', 'processes', 'processes:N' or "
+                            f"'dask://HOST:PORT'; refused {shown!r}")
+
+
+def _process_context():
+    # Not fork: the parent may hold threads (progress bars, Numba, Dask) that a forked
+    # child would inherit half-way.  forkserver starts clean workers quickly on POSIX.
+    methods = multiprocessing.get_all_start_methods()
+    return multiprocessing.get_context("forkserver" if "forkserver" in methods else "spawn")
+
+
+@contextlib.contextmanager
+def open_executor(text="serial", *, timeout=30):
+    """A context manager yielding the executor described by ``text`` (None for serial).
+
+    The pool or the Dask client is shut down on exit.
+
+    Parameters
+    ----------
+    text : str
+        See :func:`parse_executor`.
+    timeout : float
+        Seconds to wait for a Dask scheduler to answer.
+
+    Raises
+    ------
+    ExecutorSpecError
+        For a text :func:`parse_executor` refuses.
+    ImportError
+        For ``dask://`` without the ``dask`` extra installed (the message says so).
+
+    Examples
+    --------
+    >>> with open_executor("serial") as ex:
+    ...     print(ex)
+    None
+    """
+    kind, options = parse_executor(text)
+    if kind == "serial":
+        yield None
+    elif kind == "processes":
+        workers = options["max_workers"] or os.cpu_count() or 1
+        with _pool(workers) as pool:
+            yield pool
+    else:
+        try:
+            from distributed import Client
+        except ImportError:
+            raise ImportError("the dask executor needs dask.distributed: pip install "
+                              "'integrallimits[dask]'") from None
+        client = Client(options["address"], timeout=timeout, set_as_default=False)
+        try:
+            yield client.get_executor()
+        finally:
+            client.close()
+
+
+def _pool(workers):
+    from concurrent.futures import ProcessPoolExecutor
+    return ProcessPoolExecutor(max_workers=workers, mp_context=_process_context())
+
+
+def describe_executor(executor):
+    """A short text naming an executor object (for manifests)."""
+    if executor is None:
+        return "serial"
+    return type(executor).__module__ + "." + type(executor).__qualname__

@@ -1,0 +1,188 @@
+"""Run a registered study and write its outputs: what ``integrallimits reproduce`` does.
+
+For a study NAME and an output folder OUT it writes ::
+
+    OUT/NAME/table.md, table.csv, table.json    the table (same numbers in three formats)
+    OUT/NAME/<figure>.png                        figures, when matplotlib is installed
+    OUT/NAME/manifest.json                       versions, platform, seed, parameters, timings
+    OUT/NAME/cells/<key>.json                    one file per finished cell (the resume state)
+
+Studies that accept ``cache_dir`` store their cells one by one through
+:func:`~integrallimits.studies.run_cells`; any other registered study is run as a
+single cell, so a rerun still skips it once it has finished.
+"""
+from __future__ import annotations
+
+import datetime
+import functools
+import hashlib
+import inspect
+import json
+import os
+import platform
+import sys
+import time
+
+from ._figures import save_figure, study_figures
+from ._result import StudyResult, atomic_write
+from ._runner import load_cells, run_cells, to_plain
+
+__all__ = ["reproduce", "study_accepts", "DEPENDENCIES"]
+
+#: Distributions whose versions go into every manifest (absent ones are recorded as null).
+DEPENDENCIES = ("numpy", "scipy", "numba", "llvmlite", "sympy", "mpmath", "matplotlib", "tqdm",
+                "dask", "distributed", "hypothesis")
+
+
+def study_accepts(study, keyword):
+    """True if the study function takes ``keyword`` (by name or through ``**kwargs``)."""
+    try:
+        params = inspect.signature(study).parameters
+    except (TypeError, ValueError):
+        return False
+    return keyword in params or any(p.kind is inspect.Parameter.VAR_KEYWORD for p in params.values())
+
+
+def _whole_study(args, executor=None):
+    """A study that does not split itself into cells, run as one cell."""
+    from . import STUDIES
+    name, quick, seed = args
+    study = STUDIES[name]
+    kwargs = {"quick": quick, "seed": seed}
+    if executor is not None and study_accepts(study, "executor"):
+        kwargs["executor"] = executor
+    res = study(**kwargs)
+    return {"rows": res.rows, "params": res.params, "notes": res.notes}
+
+
+def _versions():
+    from importlib import metadata
+
+    from .. import __version__
+    deps = {}
+    for dist in DEPENDENCIES:
+        try:
+            deps[dist] = metadata.version(dist)
+        except metadata.PackageNotFoundError:
+            deps[dist] = None
+    return {"name": "integrallimits", "version": __version__}, deps
+
+
+def _platform():
+    return {"python": sys.version.split()[0], "implementation": platform.python_implementation(),
+            "system": platform.system(), "release": platform.release(),
+            "machine": platform.machine(), "platform": platform.platform(),
+            "cpu_count": os.cpu_count()}
+
+
+def _now():
+    return datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds")
+
+
+def _sha256(path):
+    with open(path, "rb") as fh:
+        return hashlib.sha256(fh.read()).hexdigest()
+
+
+def reproduce(name, out="out", *, quick=False, seed=0, executor=None, executor_name=None,
+              figures=True):
+    """Run study ``name`` and write its table, figures and manifest under ``out/name``.
+
+    Parameters
+    ----------
+    name : str
+        A name in :data:`~integrallimits.studies.STUDIES`.
+    out : str or path-like
+        The output root; the study writes to ``out/name``.
+    quick : bool
+        The study's quick mode.
+    seed : int
+        Passed to the study (studies are deterministic given the seed).
+    executor : concurrent.futures.Executor, optional
+        Where the cells run (see :func:`~integrallimits.studies.run_cells`).
+    executor_name : str, optional
+        How to name the executor in the manifest (e.g. the command line's text).
+    figures : bool
+        Draw and save the figures (needs matplotlib; skipped silently without it).
+
+    Returns
+    -------
+    (StudyResult, dict)
+        The result and the manifest that was written.
+
+    Examples
+    --------
+    >>> import tempfile, os
+    >>> folder = tempfile.mkdtemp()
+    >>> res, manifest = reproduce("relu-convergence", folder, quick=True, figures=False)
+    >>> sorted(f for f in os.listdir(os.path.join(folder, "relu-convergence")) if f != "cells")
+    ['manifest.json', 'table.csv', 'table.json', 'table.md']
+    >>> manifest["cells"]["computed"], manifest["seed"]
+    (2, 0)
+    """
+    from . import STUDIES
+    study = STUDIES[name]
+    folder = os.path.join(os.fspath(out), name)
+    cells_dir = os.path.join(folder, "cells")
+    os.makedirs(cells_dir, exist_ok=True)
+    before = {r.get("key") for r in load_cells(cells_dir)}
+    started, start = _now(), time.perf_counter()
+
+    if study_accepts(study, "cache_dir"):
+        kwargs = {"quick": quick, "seed": seed, "cache_dir": cells_dir}
+        if executor is not None and study_accepts(study, "executor"):
+            kwargs["executor"] = executor
+        result = study(**kwargs)
+        granularity = "cells"
+    else:
+        [payload] = run_cells(name, [(name, bool(quick), int(seed))],
+                              functools.partial(_whole_study, executor=executor), cells_dir)
+        result = StudyResult(name, payload["rows"], params=payload["params"], notes=payload["notes"])
+        granularity = "whole study"
+    wall = time.perf_counter() - start
+
+    files = {}
+    paths = {"table.md": os.path.join(folder, "table.md"),
+             "table.csv": os.path.join(folder, "table.csv"),
+             "table.json": os.path.join(folder, "table.json")}
+    # rows through JSON first: the written table is the same whether cells were fresh or stored
+    result.rows = to_plain(result.rows)
+    atomic_write(paths["table.md"], result.to_markdown())
+    result.to_csv(paths["table.csv"])
+    result.to_json(paths["table.json"])
+    if figures:
+        figs = result.figures or study_figures(name, result)
+        for fig_name, fig in figs.items():
+            paths[f"{fig_name}.png"] = os.path.join(folder, f"{fig_name}.png")
+            save_figure(fig, paths[f"{fig_name}.png"])
+    for entry in os.listdir(folder):  # figures of an earlier run that this run did not draw
+        if entry.endswith(".png") and entry not in paths:
+            os.unlink(os.path.join(folder, entry))
+    for label, path in paths.items():
+        files[label] = _sha256(path)
+
+    records = load_cells(cells_dir)
+    package, deps = _versions()
+    manifest = {
+        "study": name,
+        "package": package,
+        "dependencies": deps,
+        "platform": _platform(),
+        "command": " ".join(["integrallimits", "reproduce", name] + (["--quick"] if quick else [])
+                            + ["--seed", str(seed)]),
+        "seed": seed,
+        "quick": bool(quick),
+        "parameters": to_plain(result.params),
+        "notes": result.notes,
+        "executor": executor_name or ("serial" if executor is None else type(executor).__name__),
+        "cells": {"granularity": granularity, "total": len(records),
+                  "computed": sum(1 for r in records if r.get("key") not in before),
+                  "reused": sum(1 for r in records if r.get("key") in before),
+                  "seconds": round(sum(float(r.get("seconds", 0.0)) for r in records), 3)},
+        "timings": {"started": started, "finished": _now(), "wall_seconds": round(wall, 3),
+                    "cell_seconds": {r["key"]: r.get("seconds") for r in records if "key" in r}},
+        "rows": len(result.rows),
+        "files": files,
+    }
+    atomic_write(os.path.join(folder, "manifest.json"), json.dumps(manifest, indent=2, default=str))
+    return result, manifest

@@ -1,0 +1,244 @@
+"""Cells: the resumable, parallel unit of work of a study.
+
+A study splits its work into *cells*: calls ``function(args)`` of one module-level
+function on JSON-serialisable arguments, each returning a JSON-serialisable result
+(a row dict, a list of rows, numbers...).  :func:`run_cells` runs the cells that have
+no stored result yet, serially or on any :mod:`concurrent.futures`-style executor,
+and stores each finished cell's result atomically as ``<cache_dir>/<key>.json``
+the moment it finishes.  Cells whose file exists are read back instead of being
+computed, so a run that was killed loses nothing but the cells in progress, and a
+rerun computes only the cells that are missing.
+
+Results always go through the same JSON round trip, whether they were computed
+now or read back, so an interrupted-and-resumed run returns exactly the values of
+an uninterrupted one.
+
+A study opts in with two keywords, ``executor`` and ``cache_dir``::
+
+    def my_study(quick=False, seed=0, executor=None, cache_dir=None):
+        cells = [(n, seed) for n in (8, 16, 32)]
+        rows = run_cells("my-study", cells, _one_cell, cache_dir, executor)
+        return StudyResult("my-study", rows, params={...})
+
+``integrallimits reproduce`` passes ``cache_dir=<out>/<name>/cells``.
+
+A stored cell is identified by the function's qualified name, its arguments and the
+package version (see :func:`cell_key`), not by the function's code: after changing
+a study's code within one version, delete its cells folder.
+"""
+from __future__ import annotations
+
+import concurrent.futures
+import hashlib
+import json
+import os
+import re
+import sys
+import time
+
+from ._result import atomic_write
+
+__all__ = ["run_cells", "cell_key", "load_cells", "to_plain"]
+
+#: File-name suffix of stored cells.
+CELL_SUFFIX = ".json"
+
+
+def to_plain(value):
+    """``value`` with NumPy scalars/arrays and tuples turned into plain Python data.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> to_plain({"a": np.float64(1.5), "b": (1, np.int64(2)), "c": np.arange(2)})
+    {'a': 1.5, 'b': [1, 2], 'c': [0, 1]}
+    """
+    return json.loads(_dumps(value))
+
+
+def _default(obj):
+    if hasattr(obj, "tolist"):          # NumPy scalars and arrays
+        return obj.tolist()
+    if isinstance(obj, (set, frozenset)):
+        return sorted(obj)
+    raise TypeError(f"a cell's arguments and result must be JSON data (numbers, strings, lists, "
+                    f"dicts); got {type(obj).__name__}")
+
+
+def _dumps(value, indent=None):
+    # allow_nan: NaN marks "not measured" in several tables; Python's json reads it back.
+    return json.dumps(value, default=_default, allow_nan=True, sort_keys=False, indent=indent)
+
+
+def _function_name(function):
+    base = getattr(function, "func", function)          # functools.partial
+    return f"{base.__module__}:{base.__qualname__}"
+
+
+def _slug(args):
+    text = "_".join(str(a) for a in (args if isinstance(args, (list, tuple)) else [args]))
+    text = re.sub(r"[^A-Za-z0-9.+-]+", "_", text).strip("_.")
+    return text[:60] or "cell"
+
+
+def cell_key(function, args):
+    """The file name (without ``.json``) under which the cell ``function(args)`` is stored.
+
+    A readable prefix made from ``args`` and the first 12 hex digits of a SHA-256 of
+    the function's qualified name, the arguments and the package version (so an
+    upgraded package never reads cells computed by another version).
+
+    Examples
+    --------
+    >>> from integrallimits.studies._runner import cell_key, to_plain
+    >>> key = cell_key(to_plain, ["trapezoid", "exp-square", 256])
+    >>> key.startswith("trapezoid_exp-square_256-"), len(key.rsplit("-", 1)[1])
+    (True, 12)
+    """
+    from .. import __version__
+    payload = _dumps([_function_name(function), to_plain(args), __version__])
+    digest = hashlib.sha256(payload.encode("utf-8")).hexdigest()[:12]
+    return f"{_slug(args)}-{digest}"
+
+
+def _timed_call(function, args):
+    """Run one cell (on a worker): (JSON text of the result, seconds)."""
+    start = time.perf_counter()
+    result = function(args)
+    return _dumps(result), time.perf_counter() - start
+
+
+def _read_cell(path, function, args):
+    """The stored result of a cell, or None if absent, unreadable or for other arguments."""
+    try:
+        with open(path, encoding="utf-8") as fh:
+            record = json.load(fh)
+    except (OSError, ValueError):
+        return None
+    if record.get("function") != _function_name(function) or record.get("args") != to_plain(args):
+        return None
+    return record
+
+
+def _progress(name, total, initial):
+    """A tqdm bar on a terminal when tqdm is installed, else a no-op object."""
+    try:
+        from tqdm.auto import tqdm
+    except ImportError:
+        return None
+    # disable=None: shown only when stderr is a terminal (never in logs or pipes)
+    return tqdm(total=total, initial=initial, desc=name, unit="cell", disable=None, leave=False,
+                file=sys.stderr, dynamic_ncols=True)
+
+
+def run_cells(name, cells, function, cache_dir=None, executor=None):
+    """Run ``function(args)`` for every ``args`` in ``cells``; results in the order of ``cells``.
+
+    Parameters
+    ----------
+    name : str
+        The study's name (progress bar label, and recorded in each cell file).
+    cells : sequence
+        The arguments of each cell: JSON data (numbers, strings, lists, dicts).
+        They must determine the result completely (include the seed if one is used).
+    function : callable
+        A module-level function (importable by name, so process pools and Dask
+        workers can run it) returning JSON data.
+    cache_dir : str or path-like, optional
+        Where each finished cell is stored as ``<key>.json`` (see :func:`cell_key`),
+        atomically, as soon as it finishes; cells already stored there are read back
+        and not recomputed.  Without it nothing is stored.
+    executor : concurrent.futures.Executor, optional
+        Anything with ``submit`` returning a :class:`concurrent.futures.Future`
+        (a ``ProcessPoolExecutor``, ``dask.distributed.Client.get_executor()``...).
+        Default: run in this process, one cell after the other.
+
+    Returns
+    -------
+    list
+        The results, JSON-round-tripped (tuples become lists, NumPy scalars plain
+        floats), so stored and fresh results are the same values.
+
+    Raises
+    ------
+    Exception
+        The first exception raised by a cell, after the cells that finished have
+        been stored.
+
+    Examples
+    --------
+    >>> import tempfile, os
+    >>> from integrallimits.studies._runner import run_cells, to_plain
+    >>> folder = tempfile.mkdtemp()
+    >>> run_cells("demo", [[1, 2], [3]], to_plain, folder)
+    [[1, 2], [3]]
+    >>> len(os.listdir(folder))
+    2
+    """
+    cells = list(cells)
+    results = [None] * len(cells)
+    keys = [cell_key(function, args) for args in cells]
+    if len(set(keys)) != len(keys):
+        raise ValueError(f"study {name!r} has duplicate cells (the same arguments twice)")
+    pending = []
+    for i, (key, args) in enumerate(zip(keys, cells)):
+        record = None if cache_dir is None else _read_cell(os.path.join(cache_dir, key + CELL_SUFFIX),
+                                                           function, args)
+        if record is None:
+            pending.append(i)
+        else:
+            results[i] = record["result"]
+    bar = _progress(name, len(cells), len(cells) - len(pending)) if pending else None
+
+    def store(i, text, seconds):
+        results[i] = json.loads(text)
+        if cache_dir is not None:
+            from .. import __version__
+            record = {"study": name, "key": keys[i], "function": _function_name(function),
+                      "args": to_plain(cells[i]), "version": __version__,
+                      "seconds": round(seconds, 6), "result": results[i]}
+            atomic_write(os.path.join(cache_dir, keys[i] + CELL_SUFFIX), _dumps(record, indent=1))
+        if bar is not None:
+            bar.update(1)
+
+    try:
+        if executor is None:
+            for i in pending:
+                store(i, *_timed_call(function, cells[i]))
+        elif pending:
+            futures = {executor.submit(_timed_call, function, cells[i]): i for i in pending}
+            error = None
+            for future in concurrent.futures.as_completed(futures):
+                if future.cancelled():
+                    continue
+                exc = future.exception()
+                if exc is not None:
+                    if error is None:
+                        error = exc
+                        for other in futures:   # stop what has not started; keep what finishes
+                            other.cancel()
+                    continue
+                store(futures[future], *future.result())
+            if error is not None:
+                raise error
+    finally:
+        if bar is not None:
+            bar.close()
+    return results
+
+
+def load_cells(cache_dir):
+    """The stored cell records in ``cache_dir`` (dicts with ``key``, ``args``, ``seconds``,
+    ``result``...), sorted by key; unreadable files are skipped."""
+    records = []
+    if cache_dir is None or not os.path.isdir(cache_dir):
+        return records
+    for entry in sorted(os.listdir(cache_dir)):
+        if not entry.endswith(CELL_SUFFIX) or entry.startswith("."):
+            continue
+        try:
+            with open(os.path.join(cache_dir, entry), encoding="utf-8") as fh:
+                records.append(json.load(fh))
+        except (OSError, ValueError):
+            continue
+    return records

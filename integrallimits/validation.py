@@ -1,0 +1,815 @@
+r"""Property-based validation of the Volterra methods (``integrallimits validate``).
+
+For every method in :data:`integrallimits.METHODS`, Hypothesis draws random
+*manufactured* problems
+
+.. math::
+
+    y(t) = g(t) + \int_0^t K(t, s, y(s))\, ds, \qquad 0 \le t \le 1,
+
+with a random smooth exact solution y (a constant plus polynomial, exponential and
+trigonometric terms), a random kernel K from a family (linear, Hammerstein,
+Urysohn, convolution, or a two-component vector kernel), and the forcing
+g = y - \int_0^t K(t, s, y(s)) ds derived exactly with SymPy (term by term, for
+kernels polynomial in y) or, where there is no closed form, with mpmath at 30
+digits on a Chebyshev grid (degree 48, checked at four other points to 1e-14
+before use).  Each method solves the problem for N = N0, 2 N0, ... (N0 = max(4,
+minimum steps), up to 512, stopping once the error is below the floor) and is
+checked against three properties, stated in :data:`CRITERIA`:
+
+* **solve** -- every solve reports success and finite values.  A reported failure
+  (``status`` False with a message) is accepted on meshes with h L >= 1/2, L the
+  Lipschitz constant of K along the exact solution: there the implicit equation of
+  a step need not have a solution near the previous value (nor a unique one), and
+  saying so is the correct answer; the refinement then restarts after that mesh;
+* **order** -- the observed order is the slope log2(e(N/2)/e(N)) of the finest
+  doubling whose relative errors are both above ``floor`` = 1e-11
+  (:func:`~integrallimits.volterra.convergence.fit_order` with two points).  It is
+  measured only when at least three errors lie above the floor, so the coarsest
+  mesh never enters the slope, and must then be at least the declared order minus
+  ``margin`` = 0.5 (higher is allowed: superconvergence, or error terms that cancel
+  on a particular problem).  The finest doubling is used, not a fit over coarser
+  ones, because errors of smooth problems approach C h^p from the pre-asymptotic
+  side and a fit that includes coarser meshes is biased; the three-point fit is
+  reported beside it (``fit_order_3``);
+* **estimate** (error vs tolerance) -- at that same doubling, the true error of
+  the finer solution is at most ``safety`` = 4 times the step-doubling estimate
+  ``|y_N - y_{N/2}| / (2^p - 1)`` built with the declared order p.  So a user who
+  doubles N until that estimate is below a tolerance gets an error below 4 times
+  the tolerance.
+
+A failing example is shrunk by Hypothesis to a minimal problem and reported as a
+Python call that reproduces it, e.g. ::
+
+    from integrallimits.validation import ManufacturedProblem, check_method
+    check_method('gregory4', ManufacturedProblem(exact='1 + t', kernel='exp(s - t)*y**2',
+                                                 family='hammerstein'))
+
+Known behaviour (:data:`KNOWN_PRE_ASYMPTOTIC`): the Gregory rules of orders 6 and 8
+have large higher-order error terms, and on some smooth problems their local
+slopes are still rising towards the declared order when the error reaches the
+rounding floor (the engine's tests keep these cases as strict expected failures:
+``PRE_ASYMPTOTIC`` in ``tests/volterra/test_orders.py``).  The criteria are the
+same for them; their order and estimate shortfalls are counted and reported with
+the worst example as "known shortfall" and do not set the exit status, unless
+``strict`` (``--strict``).  Their solve failures always count.
+"""
+from __future__ import annotations
+
+import functools
+import json
+import math
+import sys
+import time
+from dataclasses import asdict, dataclass, field
+
+import numpy as np
+
+__all__ = ["ManufacturedProblem", "BuiltProblem", "MethodCheck", "ValidationSettings",
+           "ValidationReport", "CRITERIA", "FAMILIES", "KNOWN_PRE_ASYMPTOTIC", "check_method", "problems",
+           "run_validation"]
+
+FAMILIES = ("linear", "hammerstein", "urysohn", "convolution", "vector")
+
+#: The checks, in words (copied into every report).
+CRITERIA = {
+    "solve": ("every solve reports status True and finite values; a reported failure is accepted "
+              "on meshes with h L >= 1/2 (L = Lipschitz constant of K along the exact solution), "
+              "and the refinement restarts after it"),
+    "order": ("observed order = log2(e(N/2)/e(N)) at the finest doubling whose relative max errors "
+              "are above floor (fit_order with 2 points), measured only when at least 3 errors are "
+              "above floor; it must be >= declared order - margin"),
+    "estimate": ("error vs tolerance: at that doubling, the true relative error of y_N must be <= "
+                 "safety * |y_N - y_{N/2}| / (2^p - 1) / scale + floor, p the declared order "
+                 "(stopping when the estimate is below tol gives an error below safety * tol)"),
+    "problems": ("exact solution 1 + 1..3 distinct terms (c t^k, c exp(a t), c sin(w t), "
+                 "c cos(w t)) with |y| <= 4 on [0, 1]; kernels from the families linear, "
+                 "hammerstein, urysohn, convolution, vector; g derived exactly with SymPy (kernels "
+                 "polynomial in y) or with mpmath at 30 digits (Chebyshev interpolant of degree 48 "
+                 "checked to 1e-14)"),
+    "known": ("gregory6/gregory8 are pre-asymptotic down to the rounding floor on some problems "
+              "(tests/volterra/test_orders.py PRE_ASYMPTOTIC): same criteria; their order/estimate "
+              "shortfalls are reported as 'known shortfall' and do not fail the run unless strict"),
+}
+
+
+# -- problems -------------------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class ManufacturedProblem:
+    """A Volterra problem given by its exact solution and kernel, as text.
+
+    Parameters
+    ----------
+    exact : str or tuple of str
+        y(t) in the variable ``t`` (one text per component for a vector problem).
+    kernel : str or tuple of str
+        K(t, s, y) in ``t, s, y`` (scalar) or ``t, s, y0, y1, ...`` (vector).
+    family : str
+        The kernel family (a label, for the report).
+    T : float
+        The interval is [0, T].
+
+    Notes
+    -----
+    The texts are read with :func:`integrallimits.kernels.parse_expression` (a
+    whitelist parser: nothing is evaluated), so a printed problem is a reproducible,
+    safe call.  The forcing is derived by :meth:`build`.
+    """
+
+    exact: object
+    kernel: object
+    family: str = "linear"
+    T: float = 1.0
+
+    def __post_init__(self):
+        for name in ("exact", "kernel"):     # lists (e.g. read back from JSON) -> hashable tuples
+            value = getattr(self, name)
+            if isinstance(value, list):
+                object.__setattr__(self, name, tuple(value))
+            elif not isinstance(value, (str, tuple)):
+                raise TypeError(f"{name} must be a string or a tuple of strings, got "
+                                f"{type(value).__name__}")
+        if not (isinstance(self.T, (int, float)) and self.T > 0):
+            raise ValueError(f"T must be a positive number, got {self.T!r}")
+
+    @property
+    def dim(self):
+        return 1 if isinstance(self.exact, str) else len(self.exact)
+
+    def build(self):
+        """The problem ready to solve (forcing derived; cached per problem)."""
+        return _build(self)
+
+    def call(self, method):
+        """A Python statement that reruns the check of ``method`` on this problem."""
+        return (f"from integrallimits.validation import ManufacturedProblem, check_method\n"
+                f"check_method({method!r}, {self!r})")
+
+
+@dataclass
+class BuiltProblem:
+    """A :class:`ManufacturedProblem` with compiled kernel, forcing and exact solution."""
+
+    problem: ManufacturedProblem
+    kernel: object
+    forcing: object
+    exact: object
+    forcing_source: str          # "sympy" or "mpmath"
+    scale: float                 # max(1, max |y|) on [0, T]
+    lipschitz: float             # max over 0 <= s <= t <= T of ||dK/dy(t, s, y(s))||_inf
+
+
+class ProblemRejected(Exception):
+    """A drawn problem is not usable (too large, or its forcing cannot be derived accurately)."""
+
+
+def _symbols(dim):
+    import sympy
+    t, s = sympy.symbols("t s", real=True)
+    ys = sympy.Symbol("y", real=True) if dim == 1 else list(sympy.symbols(f"y0:{dim}", real=True))
+    return t, s, ys
+
+
+def _split_trig(expr, t, s):
+    """sin/cos/exp of arguments a(t) + b(s) written as products of one-variable factors."""
+    import sympy
+
+    def split(e):
+        arg = e.args[0]
+        a, b = arg.as_independent(s, as_Add=True)
+        if a == 0 or b == 0:
+            return e
+        if isinstance(e, sympy.cos):
+            return sympy.cos(a) * sympy.cos(b) - sympy.sin(a) * sympy.sin(b)
+        return sympy.sin(a) * sympy.cos(b) + sympy.cos(a) * sympy.sin(b)
+
+    return expr.replace(lambda e: isinstance(e, (sympy.sin, sympy.cos)), split)
+
+
+@functools.lru_cache(maxsize=4096)
+def _integrate_factor(factor, s, t):
+    """int_0^t factor(s) ds for a product of powers, exponentials and sines/cosines of s."""
+    import sympy
+    from sympy.simplify.fu import TR8
+    total = sympy.Integer(0)
+    for term in sympy.Add.make_args(sympy.expand(TR8(factor))):
+        total += sympy.integrate(term, (s, 0, t), conds="none")
+    return total
+
+
+#: Above this many terms (after expansion) the mpmath path is used instead of SymPy.
+MAX_SYMPY_TERMS = 60
+
+
+def _closed_form_integral(integrand, t, s):
+    """int_0^t integrand ds term by term, or None if SymPy leaves an Integral / too many terms."""
+    import sympy
+    expanded = sympy.expand(_split_trig(integrand, t, s))
+    terms = sympy.Add.make_args(expanded)
+    if len(terms) > MAX_SYMPY_TERMS:
+        return None
+    groups = {}
+    for term in terms:
+        t_part, s_part = term.as_independent(s, as_Add=False)
+        groups[s_part] = groups.get(s_part, 0) + t_part
+    total = sympy.Integer(0)
+    for s_part, t_part in groups.items():
+        value = _integrate_factor(s_part, s, t)
+        if value.has(sympy.Integral):
+            return None
+        total += t_part * value
+    return total
+
+
+class _Chebyshev:
+    """Barycentric interpolant on Chebyshev points of [0, T] (vectorised, float64)."""
+
+    def __init__(self, T, values, nodes):
+        n = len(nodes) - 1
+        self.x = np.asarray(nodes, dtype=float)
+        self.f = np.asarray(values, dtype=float)            # (n+1,) or (n+1, d)
+        w = (-1.0) ** np.arange(n + 1)
+        w[0] *= 0.5
+        w[-1] *= 0.5
+        self.w = w
+        self.scalar = self.f.ndim == 1
+
+    def __call__(self, t):
+        t = np.asarray(t, dtype=float)
+        tt = np.atleast_1d(t).ravel()
+        diff = tt[:, None] - self.x[None, :]
+        exact = diff == 0.0
+        diff[exact] = 1.0
+        c = self.w[None, :] / diff
+        f = self.f if not self.scalar else self.f[:, None]
+        out = (c @ f) / c.sum(axis=1)[:, None]
+        rows, cols = np.nonzero(exact)
+        out[rows] = f[cols]
+        if self.scalar:
+            out = out[:, 0]
+            return float(out[0]) if t.ndim == 0 else out.reshape(t.shape)
+        return out[0] if t.ndim == 0 else out.reshape(t.shape + (f.shape[1],))
+
+
+def _mpmath_forcing(exact_exprs, integrands, t, s, T, degree=48, dps=30):
+    """g = y - int_0^t K ds by mpmath quadrature at Chebyshev points, interpolated."""
+    import mpmath
+    import sympy
+    fy = [sympy.lambdify(t, e, "mpmath") for e in exact_exprs]
+    fk = [sympy.lambdify((t, s), e, "mpmath") for e in integrands]
+
+    def g_exact(x):
+        x = mpmath.mpf(x)
+        return [float(y(x) - (mpmath.quad(lambda u: k(x, u), [0, x]) if x > 0 else 0))
+                for y, k in zip(fy, fk)]
+
+    with mpmath.workdps(dps):
+        k = np.arange(degree + 1)
+        nodes = 0.5 * T * (1.0 - np.cos(np.pi * k / degree))
+        values = np.array([g_exact(x) for x in nodes])
+        interp = _Chebyshev(T, values if len(fy) > 1 else values[:, 0], nodes)
+        probes = T * np.array([0.1372, 0.5113, 0.7771, 0.9431])
+        for x in probes:
+            want = np.array(g_exact(x))
+            got = np.atleast_1d(interp(x))
+            if np.max(np.abs(got - want)) > 1e-14 * max(1.0, float(np.max(np.abs(want)))):
+                raise ProblemRejected(f"Chebyshev interpolant of g off by "
+                                      f"{np.max(np.abs(got - want)):.1e} at t = {x:.4f}")
+    return interp
+
+
+def _numpy_function(exprs, t, scalar):
+    import sympy
+    funcs = [sympy.lambdify(t, e, "numpy") for e in exprs]
+
+    def exact(x):
+        x = np.asarray(x, dtype=float)
+        cols = [np.broadcast_to(np.asarray(f(x), dtype=float), x.shape) for f in funcs]
+        return cols[0] if scalar else np.stack(cols, axis=-1)
+
+    return exact
+
+
+@functools.lru_cache(maxsize=256)
+def _build(problem):
+    import sympy
+
+    from .kernels import forcing_from_sympy, from_sympy, parse_expression, parse_vector
+
+    dim = problem.dim
+    t, s, ys = _symbols(dim)
+    if dim == 1:
+        Y = [parse_expression(problem.exact, (t,))]
+        K = [parse_expression(problem.kernel, (t, s, ys))]
+        yvars = [ys]
+    else:
+        Y = list(parse_vector(list(problem.exact), (t,)))
+        K = list(parse_vector(list(problem.kernel), (t, s, *ys)))
+        yvars = list(ys)
+    if len(K) != dim:
+        raise ValueError(f"the kernel has {len(K)} components but the solution {dim}")
+    exact = _numpy_function(Y, t, dim == 1)
+    grid = np.linspace(0.0, problem.T, 201)
+    scale = float(np.max(np.abs(exact(grid))))
+    if not np.isfinite(scale) or scale > 4.0:
+        raise ProblemRejected(f"max |y| = {scale:.3g} on [0, T] (the problems keep |y| <= 4)")
+    on_s = {v: y.subs(t, s) for v, y in zip(yvars, Y)}
+    integrands = [k.subs(on_s) for k in K]
+
+    forcing, source = None, "sympy"
+    if all(k.is_polynomial(*yvars) for k in K):
+        integrals = [_closed_form_integral(e, t, s) for e in integrands]
+        if all(i is not None for i in integrals):
+            G = [y - i for y, i in zip(Y, integrals)]
+            forcing = forcing_from_sympy(G[0] if dim == 1 else G, t)
+    if forcing is None:
+        source = "mpmath"
+        forcing = _mpmath_forcing(Y, integrands, t, s, problem.T)
+    g_grid = np.array([forcing(x) for x in grid[::20]])
+    if not np.all(np.isfinite(g_grid)):
+        raise ProblemRejected("the forcing is not finite on [0, T]")
+    kernel = from_sympy(K[0] if dim == 1 else K, t, s, yvars[0] if dim == 1 else yvars,
+                        name=str(problem.kernel))
+    return BuiltProblem(problem, kernel, forcing, exact, source, max(1.0, scale),
+                        _lipschitz(K, Y, yvars, t, s, problem.T))
+
+
+def _lipschitz(K, Y, yvars, t, s, T, n=41):
+    """max ||dK/dy(t, s, y(s))||_inf (row sums) over a grid of 0 <= s <= t <= T."""
+    import sympy
+    on_s = {v: y.subs(t, s) for v, y in zip(yvars, Y)}
+    rows = [sum(abs(sympy.diff(k, v)) for v in yvars).subs(on_s) for k in K]
+    grid = np.linspace(0.0, T, n)
+    tt, ss = np.meshgrid(grid, grid, indexing="ij")
+    lower = ss <= tt
+    value = 0.0
+    for row in rows:
+        f = sympy.lambdify((t, s), row, "numpy")
+        v = np.broadcast_to(np.asarray(f(tt[lower], ss[lower]), dtype=float), tt[lower].shape)
+        value = max(value, float(np.max(v)))
+    return value
+
+
+# -- strategies -----------------------------------------------------------------------------------
+
+_COEFFS = ("1/2", "-1/2", "1", "-1", "1/4", "3/4")
+_SOLUTION_TERMS = ("t", "exp(-t)", "sin(t)", "t**2", "cos(2*t)", "exp(t/2)", "sin(3*t)", "t**3",
+                   "exp(-2*t)", "cos(t)")
+_WEIGHTS = ("1", "exp(s - t)", "1 + t - s", "cos(t - s)", "1 + t*s", "s", "exp(t - s)/2",
+            "sin(t + s) + 1")
+_NONLINEAR = ("y**2", "y**3/4", "sin(y)", "y/(1 + y**2)", "exp(-y)", "cos(y)")
+_LAGS = ("exp(-(t - s))", "1 - (t - s)", "cos(t - s)", "exp(-2*(t - s))", "(t - s)*exp(-(t - s)) + 1",
+         "cos(2*(t - s))")
+_COUPLED = ("exp(s - t)*sin(t*y)", "cos(t - s*y)", "exp(-(t - s)*y**2/4)")
+
+
+def _sum_text(terms):
+    """'1 + c1*x1 - c2*x2 ...' from (coefficient text, term text) pairs."""
+    text = "1"
+    for c, x in terms:
+        sign, c = ("-", c[1:]) if c.startswith("-") else ("+", c)
+        text += f" {sign} " + (x if c == "1" else f"{c}*{x}")
+    return text
+
+
+def _product_text(c, w):
+    """'c*w' without unit factors, parenthesising sums."""
+    if w == "1":
+        return c
+    depth, top_level_sum = 0, False
+    for k, ch in enumerate(w):
+        depth += (ch == "(") - (ch == ")")
+        top_level_sum |= depth == 0 and ch in "+-" and k > 0
+    if top_level_sum:
+        w = f"({w})"
+    if c in ("1", "-1"):
+        return w if c == "1" else f"-{w}"
+    return f"{c}*{w}"
+
+
+def _join(*terms):
+    """'a + b', written 'a - c' when b = '-c'."""
+    text = terms[0]
+    for term in terms[1:]:
+        text += f" - {term[1:]}" if term.startswith("-") else f" + {term}"
+    return text
+
+
+def _strategies():
+    from hypothesis import strategies as st
+
+    coeff = st.sampled_from(_COEFFS)
+
+    term = st.tuples(coeff, st.sampled_from(_SOLUTION_TERMS))
+    solution = st.lists(term, min_size=1, max_size=3, unique_by=lambda p: p[1]).map(_sum_text)
+    weight = st.tuples(coeff, st.sampled_from(_WEIGHTS)).map(lambda p: _product_text(*p))
+    nonlinear = st.sampled_from(_NONLINEAR)
+
+    linear = st.tuples(weight).map(lambda p: ("linear", _product_text(p[0], "y")))
+    hammerstein = st.tuples(weight, nonlinear).map(lambda p: ("hammerstein", _product_text(p[0], p[1])))
+    urysohn = st.one_of(
+        st.tuples(weight, nonlinear, weight, nonlinear)
+          .filter(lambda p: p[1] != p[3])
+          .map(lambda p: ("urysohn", _join(_product_text(p[0], p[1]), _product_text(p[2], p[3])))),
+        st.tuples(coeff, st.sampled_from(_COUPLED)).map(lambda p: ("urysohn", _product_text(*p))))
+    convolution = st.tuples(coeff, st.sampled_from(_LAGS), st.sampled_from(("y", "y**2", "sin(y)"))) \
+        .map(lambda p: ("convolution", _product_text(_product_text(p[0], p[1]),
+                                                      p[2])))
+    return st, coeff, solution, weight, {"linear": linear, "hammerstein": hammerstein,
+                                         "urysohn": urysohn, "convolution": convolution}
+
+
+def problems(families=None):
+    """A Hypothesis strategy of :class:`ManufacturedProblem` from the given kernel families.
+
+    Parameters
+    ----------
+    families : sequence of str, optional
+        A subset of :data:`FAMILIES` (default: all).
+
+    Examples
+    --------
+    >>> from hypothesis import find
+    >>> p = find(problems(["hammerstein"]), lambda p: True)
+    >>> p.family, p.exact
+    ('hammerstein', '1 + 1/2*t')
+    """
+    st, coeff, solution, weight, scalar = _strategies()
+    families = tuple(families or FAMILIES)
+    unknown = [f for f in families if f not in FAMILIES]
+    if unknown:
+        raise ValueError(f"unknown kernel families {unknown}; known: {', '.join(FAMILIES)}")
+    choices = []
+    for fam in families:
+        if fam == "vector":
+            lin = st.tuples(weight, coeff, coeff, coeff, coeff)
+            vector = st.tuples(solution, solution, lin, coeff, coeff).map(
+                lambda p: ManufacturedProblem(
+                    exact=(p[0], p[1]),
+                    kernel=(_join(_product_text(p[2][0], _join(_product_text(p[2][1], "y0"),
+                                                               _product_text(p[2][2], "y1"))),
+                                  _product_text(p[3], "y0*y1")),
+                            _join(_product_text(p[2][3], "y0"),
+                                  _product_text(p[2][4], "exp(s - t)*y1"),
+                                  _product_text(p[4], "y1**2/2"))),
+                    family="vector"))
+            choices.append(vector)
+        else:
+            choices.append(st.tuples(solution, scalar[fam]).map(
+                lambda p: ManufacturedProblem(exact=p[0], kernel=p[1][1], family=p[1][0])))
+    return st.one_of(*choices)
+
+
+# -- one check ------------------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class ValidationSettings:
+    """The thresholds of the checks (see :data:`CRITERIA`) and the Hypothesis budget."""
+
+    max_examples: int = 20
+    seed: int = 0
+    families: tuple = None
+    floor: float = 1e-11
+    margin: float = 0.5
+    safety: float = 4.0
+    max_steps: int = 512
+    n_start: int = 4
+    min_points: int = 3
+    coarse_hl: float = 0.5
+    strict: bool = False
+
+
+@dataclass
+class MethodCheck:
+    """The outcome of :func:`check_method`: errors on the refinement and the checks."""
+
+    method: str
+    problem: ManufacturedProblem
+    declared_order: float
+    n_steps: list
+    errors: list
+    observed_order: float        # slope of the finest doubling above the floor (nan: not measured)
+    fitted_on: list
+    fit_order_3: float           # least-squares slope over the last 3 errors above the floor
+    estimate_ratio: float        # true error / step-doubling estimate at the finest pair
+    forcing_source: str
+    lipschitz: float
+    failures: list = field(default_factory=list)
+    accepted_failures: list = field(default_factory=list)
+
+    @property
+    def passed(self):
+        return not self.failures
+
+    def summary(self):
+        errs = " ".join(f"{e:.2e}" for e in self.errors)
+        head = f"{self.method} on {self.problem!r}"
+        status = "passed" if self.passed else "FAILED: " + "; ".join(self.failures)
+        return (f"{head}\n  N = {self.n_steps}\n  errors = {errs}\n  observed order "
+                f"{self.observed_order:.3f} (declared {self.declared_order}) fitted on "
+                f"{self.fitted_on}; error/estimate {self.estimate_ratio:.3g}\n  {status}")
+
+    def to_dict(self):
+        out = asdict(self)
+        out["problem"] = asdict(self.problem)
+        out["passed"] = self.passed
+        out["call"] = self.problem.call(self.method)
+        return out
+
+
+def check_method(method, problem, settings=None):
+    """Solve ``problem`` with ``method`` on N = N0, 2 N0, ... and check the criteria.
+
+    Parameters
+    ----------
+    method : str
+        A name in :data:`integrallimits.METHODS`.
+    problem : ManufacturedProblem
+    settings : ValidationSettings, optional
+
+    Returns
+    -------
+    MethodCheck
+        ``passed`` is True when every check holds; ``failures`` says which did not.
+
+    Examples
+    --------
+    >>> p = ManufacturedProblem(exact="1 + sin(t)/2", kernel="exp(s - t)*y**2", family="hammerstein")
+    >>> c = check_method("trapezoid", p)
+    >>> c.passed, round(c.observed_order, 1)
+    (True, 2.0)
+    """
+    from .volterra import METHODS, solve_volterra
+    from .volterra.convergence import fit_order
+
+    settings = settings or ValidationSettings()
+    meth = METHODS[method]
+    built = problem.build()
+    p = meth.order
+    n = max(settings.n_start, meth.min_steps)
+    ns, errors, values, failures, skipped = [], [], [], [], []
+    while n <= settings.max_steps:
+        sol = solve_volterra(built.kernel, built.forcing, (0.0, problem.T), n, method=method)
+        if not sol.status:
+            h = problem.T / n
+            if h * built.lipschitz >= settings.coarse_hl:
+                # h L >= 1/2: the implicit step equation need not have a solution near the
+                # previous value (nor a unique one), and a clear failure report is the correct
+                # answer; the refinement restarts after it, as coarser results are not reliable
+                skipped.append(f"N = {n} reported failure (h L = {h * built.lipschitz:.2g}): "
+                               f"{sol.message}")
+                ns, errors, values = [], [], []
+                n *= 2
+                continue
+            failures.append(f"solve: failed at N = {n} (h L = {h * built.lipschitz:.2g}): "
+                            f"{sol.message}")
+            break
+        if not np.all(np.isfinite(sol.y)):
+            failures.append(f"solve: status True but non-finite values at N = {n}")
+            break
+        err = float(np.max(np.abs(sol.y - built.exact(sol.t)))) / built.scale
+        ns.append(n)
+        errors.append(err)
+        values.append(np.asarray(sol.y))
+        if err < settings.floor:
+            break
+        n *= 2
+    # the order: slope of the finest doubling above the floor, measured only when a coarser
+    # doubling above the floor precedes it (so the coarsest mesh N0 never enters the slope)
+    order, fitted = (fit_order(ns, errors, settings.floor, points=2) if len(ns) >= 2
+                     else (float("nan"), []))
+    above = sum(e > settings.floor and np.isfinite(e) for e in errors)
+    fit3 = fit_order(ns, errors, settings.floor, points=3)[0] if above >= 2 else float("nan")
+    measurable = above >= settings.min_points
+    if not measurable:
+        order = float("nan")
+    if not failures and measurable and not order >= p - settings.margin:
+        failures.append(f"order: observed {order:.3f} < declared {p} - {settings.margin}")
+    ratio = float("nan")
+    pairs = [i for i in range(1, len(ns)) if errors[i] > settings.floor and errors[i - 1] > settings.floor]
+    if not failures and measurable and pairs:
+        i = pairs[-1]    # the same finest doubling as the order
+        coarse, fine = values[i - 1], values[i][::2]
+        estimate = float(np.max(np.abs(fine - coarse))) / (2.0 ** p - 1.0) / built.scale
+        ratio = errors[i] / estimate if estimate > 0 else float("inf")
+        if errors[i] > settings.safety * estimate + settings.floor:
+            failures.append(f"estimate: error {errors[i]:.3e} at N = {ns[i]} > {settings.safety:g} x the "
+                            f"order-{p} step-doubling estimate {estimate:.3e}")
+    return MethodCheck(method, problem, p, ns, errors, order, fitted, fit3, ratio,
+                       built.forcing_source, built.lipschitz, failures, skipped)
+
+
+# -- the Hypothesis run ---------------------------------------------------------------------------
+
+#: Methods whose declared order is known to be reached only asymptotically, below the
+#: rounding floor on many smooth problems (tests/volterra/test_orders.py PRE_ASYMPTOTIC).
+#: Their order and estimate shortfalls are reported as "known shortfall" with the worst
+#: example and do not set the exit status unless ``strict``; solve failures always do.
+KNOWN_PRE_ASYMPTOTIC = {
+    "gregory6": "large higher-order error terms: local slopes still rise towards 6 at the floor",
+    "gregory8": "large higher-order error terms: local slopes still rise towards 8 at the floor",
+}
+
+
+@dataclass
+class MethodRecord:
+    """What the validation of one method found."""
+
+    method: str
+    declared_order: float
+    status: str = "not run"      # "passed", "failed", "known shortfall"
+    runs: int = 0
+    rejected: int = 0
+    observed_orders: list = field(default_factory=list)
+    estimate_ratios: list = field(default_factory=list)
+    resolved_to_rounding: int = 0
+    families: dict = field(default_factory=dict)
+    forcing_sources: dict = field(default_factory=dict)
+    failure: dict = None         # the minimal failing example (shrunk), or an error
+    shortfalls: int = 0          # known methods: problems below the criteria
+    worst_shortfall: dict = None
+    seconds: float = 0.0
+    note: str = ""
+
+    @property
+    def passed(self):
+        return self.status in ("passed", "known shortfall")
+
+    def to_dict(self):
+        orders = [o for o in self.observed_orders if math.isfinite(o)]
+        out = asdict(self)
+        out.pop("observed_orders")
+        out.pop("estimate_ratios")
+        out["observed_order"] = ({"min": min(orders), "median": float(np.median(orders)),
+                                  "max": max(orders), "count": len(orders)} if orders else None)
+        ratios = [r for r in self.estimate_ratios if math.isfinite(r)]
+        out["estimate_ratio_max"] = max(ratios) if ratios else None
+        return out
+
+
+@dataclass
+class ValidationReport:
+    """The result of :func:`run_validation`: one record per method, settings and criteria."""
+
+    settings: ValidationSettings
+    records: list
+    seconds: float = 0.0
+
+    @property
+    def passed(self):
+        return all(r.passed for r in self.records)
+
+    def to_dict(self):
+        from . import __version__
+        return {"package": {"name": "integrallimits", "version": __version__},
+                "settings": asdict(self.settings), "criteria": CRITERIA, "passed": self.passed,
+                "seconds": round(self.seconds, 2),
+                "methods": {r.method: r.to_dict() for r in self.records}}
+
+    def to_json(self):
+        return json.dumps(self.to_dict(), indent=2, default=str)
+
+
+def _check_property(method, settings, record, state, tolerate_shortfall):
+    """The property Hypothesis checks for ``method`` (a plain function of a problem)."""
+    from hypothesis import reject
+
+    def prop(problem):
+        try:
+            problem.build()
+        except ProblemRejected:
+            record.rejected += 1
+            reject()
+        check = check_method(method, problem, settings)
+        record.runs += 1
+        record.families[problem.family] = record.families.get(problem.family, 0) + 1
+        record.forcing_sources[check.forcing_source] = record.forcing_sources.get(
+            check.forcing_source, 0) + 1
+        if not math.isfinite(check.observed_order):
+            record.resolved_to_rounding += 1
+        if math.isfinite(check.observed_order):
+            record.observed_orders.append(check.observed_order)
+        if math.isfinite(check.estimate_ratio):
+            record.estimate_ratios.append(check.estimate_ratio)
+        if check.passed:
+            return
+        if tolerate_shortfall and all(f.startswith(("order:", "estimate:")) for f in check.failures):
+            record.shortfalls += 1
+            worst = record.worst_shortfall
+            if worst is None or not check.observed_order >= worst["observed_order"]:
+                record.worst_shortfall = check.to_dict()
+            return
+        state["failure"] = check
+        raise AssertionError(check.summary())
+
+    return prop
+
+
+def run_validation(methods=None, settings=None, out=None):
+    """Check ``methods`` (default: all of :data:`~integrallimits.METHODS`) on random problems.
+
+    Parameters
+    ----------
+    methods : sequence of str, optional
+    settings : ValidationSettings, optional
+    out : file, optional
+        Where to print progress and failures (default: nothing is printed).
+
+    Returns
+    -------
+    ValidationReport
+    """
+    from hypothesis import HealthCheck, Phase, Verbosity, given
+    from hypothesis import seed as hseed
+    from hypothesis import settings as hsettings
+    from hypothesis.errors import Unsatisfiable
+
+    from .volterra import METHODS
+
+    settings = settings or ValidationSettings()
+    methods = list(methods or METHODS)
+    strategy = problems(settings.families)
+    records = []
+    start = time.perf_counter()
+    if out is not None:
+        print(f"validate: {len(methods)} methods, {settings.max_examples} problems each, seed "
+              f"{settings.seed}; order >= declared - {settings.margin} above a {settings.floor:g} "
+              f"error floor, error <= {settings.safety:g} x step-doubling estimate", file=out)
+    for method in methods:
+        record = MethodRecord(method, METHODS[method].order)
+        state = {}
+        known = method in KNOWN_PRE_ASYMPTOTIC and not settings.strict
+        prop = _check_property(method, settings, record, state, known)
+        test = hseed(settings.seed)(hsettings(
+            max_examples=settings.max_examples, database=None, deadline=None, derandomize=False,
+            phases=(Phase.explicit, Phase.generate, Phase.shrink), verbosity=Verbosity.quiet,
+            suppress_health_check=list(HealthCheck), report_multiple_bugs=False,
+            print_blob=False)(given(strategy)(prop)))
+        t0 = time.perf_counter()
+        try:
+            test()
+            record.status = "known shortfall" if record.shortfalls else "passed"
+            if record.shortfalls:
+                record.note = (f"known pre-asymptotic method ({KNOWN_PRE_ASYMPTOTIC[method]}); "
+                               f"{record.shortfalls} problem(s) below the criteria, not counted "
+                               f"(--strict counts them)")
+        except Unsatisfiable as exc:
+            record.status = "failed"
+            record.note = f"no usable problem was drawn: {exc}"
+        except Exception as exc:  # AssertionError from a failed check, or an error while solving
+            record.status = "failed"
+            failure = state.get("failure")
+            if failure is not None:
+                record.failure = failure.to_dict()
+            else:
+                record.failure = {"error": f"{type(exc).__name__}: {exc}"}
+        record.seconds = round(time.perf_counter() - t0, 2)
+        records.append(record)
+        if out is not None:
+            _print_record(record, out)
+    report = ValidationReport(settings, records, time.perf_counter() - start)
+    if out is not None:
+        failed = [r.method for r in records if not r.passed]
+        known = [r.method for r in records if r.status == "known shortfall"]
+        print(f"validate: {len(records) - len(failed)} of {len(records)} methods passed in "
+              f"{report.seconds:.0f} s" + (f" ({', '.join(known)}: known pre-asymptotic shortfall)"
+                                           if known else "")
+              + (f"; FAILED: {', '.join(failed)}" if failed else ""), file=out)
+    return report
+
+
+def _print_example(example, out, title):
+    print(f"    {title}", file=out)
+    print("    errors at N = " + ", ".join(
+        f"{n}: {e:.2e}" for n, e in zip(example["n_steps"], example["errors"])), file=out)
+    for text in example["failures"]:
+        print(f"    {text}", file=out)
+    print("    reproduce with:", file=out)
+    for line in example["call"].splitlines():
+        print("      " + line, file=out)
+
+
+def _print_record(record, out):
+    orders = [o for o in record.observed_orders if math.isfinite(o)]
+    span = f"observed {min(orders):.2f}..{max(orders):.2f}" if orders else "no order measured"
+    verdict = {"passed": "ok    ", "known shortfall": "known ", "failed": "FAILED"}.get(record.status,
+                                                                                      record.status)
+    print(f"  {verdict} {record.method:<20} declared {record.declared_order!s:<3} {span}; "
+          f"{record.runs} runs ({record.resolved_to_rounding} too fast to measure), "
+          f"{record.rejected} rejected, {record.seconds:.1f} s", file=out)
+    if record.failure:
+        if "call" in record.failure:
+            _print_example(record.failure, out, "minimal failing example (shrunk by Hypothesis):")
+        else:
+            print(f"    {record.failure['error']}", file=out)
+    if record.worst_shortfall:
+        _print_example(record.worst_shortfall, out, "lowest observed order among the shortfalls:")
+    if record.note:
+        print(f"    {record.note}", file=out)
+    if hasattr(out, "flush"):
+        out.flush()
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(run_validation(out=sys.stdout).passed is False)
