@@ -191,7 +191,10 @@ def _check_symbolic(args, out):
     except ImportError:  # pragma: no cover - the symbolic layer is optional during development
         print("error: integrallimits.symbolic is not available", file=sys.stderr)
         return 2
-    return check_symbolic_main([])
+    options = (["--quick"] if args.quick else []) + (["--list"] if args.list else [])
+    for name in args.only or []:
+        options += ["--only", name]
+    return check_symbolic_main(options)
 
 
 def build_parser():
@@ -234,7 +237,11 @@ def build_parser():
                    help="count the known pre-asymptotic shortfalls of gregory6/gregory8 as failures")
     v.add_argument("--json", metavar="PATH", help="write the report as JSON")
     v.set_defaults(func=_validate)
-    c = sub.add_parser("check-symbolic", help="prove the package's closed forms with SymPy")
+    c = sub.add_parser("check-symbolic", help="prove the package's closed forms with SymPy "
+                                              "(options: --quick, --only NAME, --list)")
+    c.add_argument("--quick", action="store_true", help="smaller enumerations")
+    c.add_argument("--only", action="append", metavar="NAME", help="run only this identity")
+    c.add_argument("--list", action="store_true", help="list the identities")
     c.set_defaults(func=_check_symbolic)
     return parser
 
