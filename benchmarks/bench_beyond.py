@@ -31,7 +31,6 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import platform
 import sys
 import time
 from functools import lru_cache
@@ -47,6 +46,8 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(HERE)
 if ROOT not in sys.path:
     sys.path.insert(0, ROOT)
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import _common  # noqa: E402
 
 import numba  # noqa: E402
 import sympy as sp  # noqa: E402
@@ -64,18 +65,7 @@ T_END = 2.0
 
 
 def machine_info():
-    cpu = platform.processor() or "unknown"
-    try:
-        with open("/proc/cpuinfo") as fh:
-            for line in fh:
-                if line.startswith("model name"):
-                    cpu = line.split(":", 1)[1].strip()
-                    break
-    except OSError:
-        pass
-    return {"platform": platform.platform(), "cpu": cpu, "cores": os.cpu_count(),
-            "python": platform.python_version(), "numpy": np.__version__, "numba": numba.__version__,
-            "voles": getattr(voles, "__version__", "not installed")}
+    return _common.machine_info(voles=getattr(voles, "__version__", "not installed"))
 
 
 def best_time(func, repeats):

@@ -41,7 +41,6 @@ import faulthandler
 import json
 import math
 import os
-import platform
 import sys
 import time
 
@@ -51,6 +50,9 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(HERE)
 if ROOT not in sys.path:
     sys.path.insert(0, ROOT)
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import _common  # noqa: E402
+from _common import fmt_ratio, fmt_time, load_average, met  # noqa: E402
 
 import numba  # noqa: E402
 import scipy  # noqa: E402
@@ -89,32 +91,9 @@ GOALS = {"voles_ratio": 1.5, "growth_4N": 5.0}
 # -- the machine -------------------------------------------------------------------------------
 
 def machine_info():
-    cpu = platform.processor() or "unknown"
-    try:
-        with open("/proc/cpuinfo") as fh:
-            for line in fh:
-                if line.startswith("model name"):
-                    cpu = line.split(":", 1)[1].strip()
-                    break
-    except OSError:
-        pass
-    try:
-        usable = len(os.sched_getaffinity(0))
-    except AttributeError:
-        usable = os.cpu_count()
-    return {"platform": platform.platform(), "cpu": cpu, "cores": os.cpu_count(),
-            "usable_cores": usable, "python": platform.python_version(),
-            "numpy": np.__version__, "scipy": scipy.__version__, "numba": numba.__version__,
-            "voles": getattr(voles, "__version__", None) if voles is not None else None,
-            "load_average": load_average()}
-
-
-def load_average():
-    """The 1-minute load average (other processes share the cores and skew timings)."""
-    try:
-        return os.getloadavg()[0]
-    except (AttributeError, OSError):
-        return None
+    return _common.machine_info(scipy=scipy.__version__,
+                                 voles=getattr(voles, "__version__", None) if voles is not None else None,
+                                 load_average=load_average())
 
 
 # -- timing helpers ----------------------------------------------------------------------------
@@ -147,28 +126,8 @@ def best_of_budget(fn, max_reps, budget):
     return best, best_out, len(times)
 
 
-def fmt_time(seconds):
-    if seconds is None or not math.isfinite(seconds):
-        return "n/a"
-    if seconds >= 1.0:
-        return f"{seconds:.2f} s"
-    if seconds >= 1e-3:
-        return f"{seconds * 1e3:.1f} ms"
-    return f"{seconds * 1e6:.0f} µs"
-
-
-def fmt_ratio(r):
-    if r is None or not math.isfinite(r):
-        return "n/a"
-    return f"{r:,.0f}x" if r >= 100 else f"{r:.2f}x"
-
-
 def fmt_err(e):
     return "n/a" if e is None or not math.isfinite(e) else f"{e:.1e}"
-
-
-def met(ok):
-    return "yes" if ok else "**NO**"
 
 
 def pow2(N):

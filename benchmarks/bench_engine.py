@@ -27,7 +27,6 @@ import argparse
 import json
 import math
 import os
-import platform
 import statistics
 import subprocess
 import sys
@@ -40,6 +39,9 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(HERE)
 if ROOT not in sys.path:
     sys.path.insert(0, ROOT)
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import _common  # noqa: E402
+from _common import fmt_ratio, fmt_time, met  # noqa: E402
 
 import numba  # noqa: E402
 import sympy as sp  # noqa: E402
@@ -56,22 +58,7 @@ GOALS = {"speed": 2.5, "accuracy": 1000.0, "first_call": 3.0, "cached_call": 0.5
 # -- the machine -------------------------------------------------------------------------------
 
 def machine_info():
-    cpu = platform.processor() or "unknown"
-    try:
-        with open("/proc/cpuinfo") as fh:
-            for line in fh:
-                if line.startswith("model name"):
-                    cpu = line.split(":", 1)[1].strip()
-                    break
-    except OSError:
-        pass
-    try:
-        usable = len(os.sched_getaffinity(0))
-    except AttributeError:
-        usable = os.cpu_count()
-    return {"platform": platform.platform(), "cpu": cpu, "cores": os.cpu_count(),
-            "usable_cores": usable, "python": platform.python_version(),
-            "numpy": np.__version__, "numba": numba.__version__, "sympy": sp.__version__}
+    return _common.machine_info(sympy=sp.__version__)
 
 
 # -- the NumPy baseline ------------------------------------------------------------------------
@@ -205,26 +192,6 @@ def best_of_budget(fn, max_reps, budget):
 
 def max_error(problem, t, y):
     return float(np.max(np.abs(np.asarray(y) - problem.exact(t))))
-
-
-def fmt_time(seconds):
-    if seconds is None or not math.isfinite(seconds):
-        return "n/a"
-    if seconds >= 1.0:
-        return f"{seconds:.2f} s"
-    if seconds >= 1e-3:
-        return f"{seconds * 1e3:.1f} ms"
-    return f"{seconds * 1e6:.0f} µs"
-
-
-def fmt_ratio(r):
-    if r is None or not math.isfinite(r):
-        return "n/a"
-    return f"{r:,.0f}x" if r >= 100 else f"{r:.2f}x"
-
-
-def met(ok):
-    return "yes" if ok else "**NO**"
 
 
 # -- the benchmarks ----------------------------------------------------------------------------

@@ -31,7 +31,6 @@ import argparse
 import json
 import math
 import os
-import platform
 import sys
 import time
 import tracemalloc
@@ -42,6 +41,9 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(HERE)
 if ROOT not in sys.path:
     sys.path.insert(0, ROOT)
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import _common  # noqa: E402
+from _common import fmt_ratio, fmt_time, met  # noqa: E402
 
 import numba  # noqa: E402
 
@@ -60,26 +62,11 @@ D = 4
 # -- the machine -------------------------------------------------------------------------------
 
 def machine_info():
-    cpu = platform.processor() or "unknown"
-    try:
-        with open("/proc/cpuinfo") as fh:
-            for line in fh:
-                if line.startswith("model name"):
-                    cpu = line.split(":", 1)[1].strip()
-                    break
-    except OSError:
-        pass
-    try:
-        usable = len(os.sched_getaffinity(0))
-    except AttributeError:
-        usable = os.cpu_count()
-    return {"platform": platform.platform(), "cpu": cpu, "cores": os.cpu_count(),
-            "usable_cores": usable, "python": platform.python_version(),
-            "numpy": np.__version__, "numba": numba.__version__, "torch": torch.__version__,
-            "torch_threads": torch.get_num_threads(),
-            "torch_interop_threads": torch.get_num_interop_threads(),
-            "torch_cuda_build": torch.version.cuda is not None,
-            "load_average": os.getloadavg() if hasattr(os, "getloadavg") else None}
+    return _common.machine_info(torch=torch.__version__,
+                                 torch_threads=torch.get_num_threads(),
+                                 torch_interop_threads=torch.get_num_interop_threads(),
+                                 torch_cuda_build=torch.version.cuda is not None,
+                                 load_average=os.getloadavg() if hasattr(os, "getloadavg") else None)
 
 
 # -- the problem and the PyTorch baseline ------------------------------------------------------
@@ -140,31 +127,11 @@ def best_of_interleaved(fns, reps):
     return {name: (best[name], outs[name]) for name in fns}
 
 
-def fmt_time(seconds):
-    if seconds is None or not math.isfinite(seconds):
-        return "n/a"
-    if seconds >= 1.0:
-        return f"{seconds:.2f} s"
-    if seconds >= 1e-3:
-        return f"{seconds * 1e3:.1f} ms"
-    return f"{seconds * 1e6:.0f} µs"
-
-
-def fmt_ratio(r):
-    if r is None or not math.isfinite(r):
-        return "n/a"
-    return f"{r:,.0f}x" if r >= 100 else f"{r:.2f}x"
-
-
 def fmt_bytes(n):
     for unit, size in (("GB", 1 << 30), ("MB", 1 << 20), ("kB", 1 << 10)):
         if n >= size:
             return f"{n / size:.1f} {unit}"
     return f"{n} B"
-
-
-def met(ok):
-    return "yes" if ok else "**NO**"
 
 
 class threads:
