@@ -79,10 +79,11 @@ def discrete_adjoint(kernel, t, Y, method, dphi):
     t = np.ascontiguousarray(t, dtype=float)
     if Y.shape != dphi.shape or Y.shape[0] != t.shape[0]:
         raise ValueError(f"Y {Y.shape}, dphi {dphi.shape} and t {t.shape} do not match")
-    function, jac, _, vjp = kernel.addresses
+    function, jac, _ = kernel.addresses
+    vjp = kernel.vjp_address
     have = jac is not None
     if not have:
-        jac = no_jacobian(legacy=False)
+        jac = no_jacobian()
     mu = np.zeros_like(Y)
     grad = np.zeros_like(kernel.params)
     stats = np.zeros(4, dtype=np.int64)

@@ -38,18 +38,13 @@ KERNEL_SIGNATURE = types.void(_f8, _f8, _A2, _i8, _A1, _A1)
 JACOBIAN_SIGNATURE = types.void(_f8, _f8, _A2, _i8, _A1, _A2)
 #: ``block_sum(t, svals, Y, a, b, w, theta, out)``: out[:] = sum_{a <= r < b} w[r] K(t, svals[r], Y[r])
 BLOCK_SIGNATURE = types.void(_f8, _A1, _A2, _i8, _i8, _A1, _A1, _A1)
-#: The parameter-free forms (t, s, Y, j, out) still used by some solvers.
 #: ``vjp(t, s, Y, j, theta, mu, w, gy, gtheta)``: gy += w (dK/dy)^T mu, gtheta += w (dK/dtheta)^T mu
 VJP_SIGNATURE = types.void(_f8, _f8, _A2, _i8, _A1, _A1, _f8, _A1, _A1)
-LEGACY_KERNEL_SIGNATURE = types.void(_f8, _f8, _A2, _i8, _A1)
-LEGACY_JACOBIAN_SIGNATURE = types.void(_f8, _f8, _A2, _i8, _A2)
 
 ParamKernelFunction = types.FunctionType(KERNEL_SIGNATURE)
 ParamJacobianFunction = types.FunctionType(JACOBIAN_SIGNATURE)
 BlockSumFunction = types.FunctionType(BLOCK_SIGNATURE)
 VjpFunction = types.FunctionType(VJP_SIGNATURE)
-KernelFunction = types.FunctionType(LEGACY_KERNEL_SIGNATURE)
-JacobianFunction = types.FunctionType(LEGACY_JACOBIAN_SIGNATURE)
 
 _FAST = dict(error_model="numpy", nogil=True)
 
@@ -137,20 +132,6 @@ def make_vjp(function, jacobian_function=None):
     return vjp
 
 
-def _legacy_kernel(function):
-    @numba.njit(LEGACY_KERNEL_SIGNATURE, **_FAST)
-    def evaluate(t, s, Y, j, out):
-        function(t, s, Y, j, out[:0], out)
-    return evaluate
-
-
-def _legacy_jacobian(function):
-    @numba.njit(LEGACY_JACOBIAN_SIGNATURE, **_FAST)
-    def jacobian(t, s, Y, j, J):
-        function(t, s, Y, j, J[0, :0], J)
-    return jacobian
-
-
 _EMPTY = np.zeros(0)
 
 
@@ -201,12 +182,16 @@ class Kernel:
 
     @cached_property
     def addresses(self):
-        """(function, jacobian_function or None, block_sum, vjp) as :class:`FunctionAddress` objects."""
+        """(function, jacobian_function or None, block_sum) as :class:`FunctionAddress` objects."""
         jac = (None if self.jacobian_function is None
                else FunctionAddress(self.jacobian_function, JACOBIAN_SIGNATURE))
         return (FunctionAddress(self.function, KERNEL_SIGNATURE), jac,
-                FunctionAddress(self.block_sum, BLOCK_SIGNATURE),
-                FunctionAddress(self.vjp, VJP_SIGNATURE))
+                FunctionAddress(self.block_sum, BLOCK_SIGNATURE))
+
+    @cached_property
+    def vjp_address(self):
+        """The vjp as a :class:`FunctionAddress` (built on first use: only adjoints need it)."""
+        return FunctionAddress(self.vjp, VJP_SIGNATURE)
 
     @cached_property
     def vjp(self):
@@ -214,16 +199,6 @@ class Kernel:
         if self.vjp_function is not None:
             return self.vjp_function
         return make_vjp(self.function, self.jacobian_function)
-
-    @cached_property
-    def evaluate(self):
-        """The parameter-free form ``evaluate(t, s, Y, j, out)`` (theta empty)."""
-        return _legacy_kernel(self.function)
-
-    @cached_property
-    def jacobian(self):
-        """The parameter-free Jacobian ``jacobian(t, s, Y, j, J)``, or None."""
-        return None if self.jacobian_function is None else _legacy_jacobian(self.jacobian_function)
 
     def __call__(self, t, s, y):
         """Evaluate K(t, s, y) (Python-level, for checks and dense output)."""

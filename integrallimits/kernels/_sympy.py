@@ -407,7 +407,7 @@ def from_sympy(K, t, s, y, *, name="K"):
     0.479426
     >>> import numpy as np
     >>> J = np.empty((1, 1))
-    >>> kernel.jacobian(1.0, 1.0, np.array([[0.5]]), 0, J)  # dK/dy = cos(0.5)
+    >>> kernel.jacobian_function(1.0, 1.0, np.array([[0.5]]), 0, kernel.params, J)  # cos(0.5)
     >>> round(float(J[0, 0]), 6)
     0.877583
     """

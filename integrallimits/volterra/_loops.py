@@ -21,8 +21,7 @@ from numba import njit
 
 from .._numba import JIT_OPTIONS, types
 from .._linalg import solve_inplace
-from ..kernels._kernel import (BlockSumFunction, JacobianFunction, KernelFunction,
-                               ParamJacobianFunction, ParamKernelFunction)
+from ..kernels._kernel import BlockSumFunction, ParamJacobianFunction, ParamKernelFunction
 from ..kernels._structured import LAG_SIGNATURE
 from ._fft import add_block
 
@@ -38,29 +37,6 @@ def _all_finite(x):
         if not np.isfinite(v):
             return False
     return True
-
-
-@_helper
-def _kernel_jacobian(K, J, have_jac, t, s, Y, j, Jout, f0, work, stats):
-    """dK/dy at (t, s, Y[j]) into Jout: exact if given, else forward differences.
-
-    ``f0`` must hold K(t, s, Y[j]) when differences are used; Y[j] is restored.
-    """
-    d = Y.shape[1]
-    stats[NJEV] += 1
-    if have_jac:
-        J(t, s, Y, j, Jout)
-        return
-    for b in range(d):
-        yb = Y[j, b]
-        step = 1.4901161193847656e-08 * max(1.0, abs(yb))
-        Y[j, b] = yb + step
-        step = Y[j, b] - yb  # the step actually representable
-        K(t, s, Y, j, work)
-        stats[NFEV] += 1
-        Y[j, b] = yb
-        for a in range(d):
-            Jout[a, b] = (work[a] - f0[a]) / step
 
 
 @_helper
@@ -596,21 +572,15 @@ def compiled_loop(name):
 _PLACEHOLDERS = {}
 
 
-def no_jacobian(legacy=True):
-    """A placeholder Jacobian function (never called: ``have_jac`` is False).
-
-    ``legacy=True`` gives the parameter-free signature (t, s, Y, j, J).
-    """
-    fn = _PLACEHOLDERS.get(legacy)
+def no_jacobian():
+    """A placeholder Jacobian function (never called: ``have_jac`` is False)."""
+    fn = _PLACEHOLDERS.get("jacobian")
     if fn is None:
-        from ..kernels._kernel import JACOBIAN_SIGNATURE, LEGACY_JACOBIAN_SIGNATURE
-        if legacy:
-            @njit(LEGACY_JACOBIAN_SIGNATURE, cache=True)
-            def fn(t, s, Y, j, Jout):
-                Jout[:, :] = np.nan
-        else:
-            @njit(JACOBIAN_SIGNATURE, cache=True)
-            def fn(t, s, Y, j, theta, Jout):
-                Jout[:, :] = np.nan
-        _PLACEHOLDERS[legacy] = fn
+        from ..kernels._kernel import JACOBIAN_SIGNATURE
+
+        @njit(JACOBIAN_SIGNATURE, cache=True)
+        def fn(t, s, Y, j, theta, Jout):
+            Jout[:, :] = np.nan
+
+        _PLACEHOLDERS["jacobian"] = fn
     return fn

@@ -55,10 +55,10 @@ def _lag_sequences(kernel, lags, n_channels):
 
 def _kernel_args(kernel):
     """(function, jacobian, have_jacobian, block_sum, theta) for the compiled loops."""
-    function, jac, block, _ = kernel.addresses
+    function, jac, block = kernel.addresses
     have = jac is not None
     if not have:
-        jac = _loops.no_jacobian(legacy=False)
+        jac = _loops.no_jacobian()
     return function, jac, have, block, kernel.params
 
 

@@ -557,7 +557,7 @@ def collocation_product_integration(smooth_kernel, alpha, g_vec, t, tableau, tol
     Z = np.zeros((stage_times.shape[0], G.shape[1]))
     counts = np.zeros(4, dtype=np.int64)
     have = smooth_kernel.jacobian_function is not None
-    jac = smooth_kernel.jacobian_function if have else _loops.no_jacobian(legacy=False)
+    jac = smooth_kernel.jacobian_function if have else _loops.no_jacobian()
     status, index = _compiled_loop()(
         smooth_kernel.function, jac, have, smooth_kernel.block_sum, smooth_kernel.params, t,
         stage_times, G, Gs, Y, Z, alpha, data.c, data.Aa, data.ba, data.E, data.far_lower,

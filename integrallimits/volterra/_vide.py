@@ -556,7 +556,7 @@ def solve_vide(f, K, y0, t_span=None, n_steps=None, method="gauss2", *, mesh=Non
     start = time.perf_counter()
     status, index = _compiled_loop()(
         f_fn, f_jac if have_fjac else p["f_jac"], have_fjac, kernel.function,
-        kernel.jacobian_function if have_kjac else _loops.no_jacobian(legacy=False), have_kjac,
+        kernel.jacobian_function if have_kjac else _loops.no_jacobian(), have_kjac,
         kernel.block_sum, kernel.params, memory, t, np.ascontiguousarray(y_init.reshape(d)), c, A, b,
         meth.tableau.explicit, float(newton_tol), int(newton_maxiter), Y, Ys, counts)
     seconds = time.perf_counter() - start

@@ -83,7 +83,7 @@ def test_same_function_compiles_once():
     kernel = _kernel._CACHE[K][(True, 1)][0]
     solve_volterra(K, lambda t: 2.0, (0.0, 1.0), 16, method="rk4")
     assert _kernel._CACHE[K][(True, 1)][0] is kernel
-    assert len(kernel.evaluate.signatures) == 1
+    assert len(kernel.function.signatures) == 1 and len(kernel.block_sum.signatures) == 1
 
 
 def test_non_uniform_mesh_for_vrk_methods():
