@@ -156,21 +156,19 @@ def smooth_jacobian(t, s, Y, j, theta, J):
 # -- ReLU ResNet with inner width m: K(s, x) = V(s) relu(W(s) x + b(s)) / h ----------------------
 
 @jit
-def _relu_offsets(N, d, m):
-    vo = HEADER
-    wo = vo + (N + 1) * d * m
-    bo = wo + (N + 1) * m * d
-    return vo, wo, bo
-
-
-def relu_resnet(t, s, Y, j, theta, out):
+def _relu_offsets(s, theta):
+    """(h, d, m, vo, wo, bo): V_q, W_q, b_q offsets of the layer read at time s."""
     t0, h, N, d, code = _header(theta)
     m = int(theta[5])
     q = _index(s, t0, h, N)
-    vo, wo, bo = _relu_offsets(N, d, m)
-    vo += q * d * m
-    wo += q * m * d
-    bo += q * m
+    vo = HEADER + q * d * m
+    wo = HEADER + (N + 1) * d * m + q * m * d
+    bo = HEADER + (N + 1) * d * m + (N + 1) * m * d + q * m
+    return h, d, m, vo, wo, bo
+
+
+def relu_resnet(t, s, Y, j, theta, out):
+    h, d, m, vo, wo, bo = _relu_offsets(s, theta)
     for bb in range(Y.shape[1] // d):
         for a in range(d):
             out[bb * d + a] = 0.0
@@ -184,13 +182,7 @@ def relu_resnet(t, s, Y, j, theta, out):
 
 
 def relu_resnet_jacobian(t, s, Y, j, theta, J):
-    t0, h, N, d, code = _header(theta)
-    m = int(theta[5])
-    q = _index(s, t0, h, N)
-    vo, wo, bo = _relu_offsets(N, d, m)
-    vo += q * d * m
-    wo += q * m * d
-    bo += q * m
+    h, d, m, vo, wo, bo = _relu_offsets(s, theta)
     J[:, :] = 0.0
     for bb in range(Y.shape[1] // d):
         for r in range(m):
@@ -265,13 +257,7 @@ def concat_dense_vjp(t, s, Y, j, theta, mu, w, gy, gtheta):
 
 
 def relu_resnet_vjp(t, s, Y, j, theta, mu, w, gy, gtheta):
-    t0, h, N, d, code = _header(theta)
-    m = int(theta[5])
-    q = _index(s, t0, h, N)
-    vo, wo, bo = _relu_offsets(N, d, m)
-    vo += q * d * m
-    wo += q * m * d
-    bo += q * m
+    h, d, m, vo, wo, bo = _relu_offsets(s, theta)
     for bb in range(Y.shape[1] // d):
         for r in range(m):
             z = theta[bo + r]
