@@ -1,10 +1,12 @@
-"""The discrete adjoint: exact gradients of a loss of the mesh values of a direct-quadrature solve.
+"""The discrete adjoint: exact gradients of a loss of the mesh values of a Volterra solve.
 
 For y_n = g_n + h sum_{j<=n} w_nj K(t_n, t_j, y_j; theta) and a loss Phi(y_0, ..., y_N),
 :func:`discrete_adjoint` returns the adjoint states mu (dPhi/dg_n = mu_n) and
 dPhi/dtheta, the exact transpose of the forward scheme (implicit rules included:
 the adjoint of each Newton-solved step is one linear solve).  For the explicit
-(rectangle) network this is backpropagation.
+(rectangle) network this is backpropagation.  The Volterra Runge-Kutta and
+collocation methods (rk4, gauss1-4, radau1-4) are transposed too, stage by stage:
+their adjoint also returns the stage multipliers dPhi/dg(t_ni).
 """
 from __future__ import annotations
 
@@ -21,39 +23,73 @@ __all__ = ["AdjointResult", "discrete_adjoint"]
 
 @dataclass
 class AdjointResult:
-    """mu: (N+1, D) adjoint states; grad_theta: dPhi/dtheta (layout of theta); stats."""
+    """Result of :func:`discrete_adjoint`.
+
+    Attributes
+    ----------
+    mu : ndarray (N+1, D)
+        Adjoint states: dPhi/dg(t_n) at the mesh points.
+    grad_theta : ndarray
+        dPhi/dtheta, in the layout of the kernel's parameters.
+    status : bool
+        False if a transposed implicit system was singular.
+    message : str
+    stats : dict
+        ``vjp_calls`` and ``njev`` (Jacobians formed for the implicit solves).
+    mu_stages : ndarray (N m, D) or None
+        For Runge-Kutta / collocation methods: dPhi/dg(t_n + c_i h_n) at the stage times
+        (row n m + i); None for direct quadrature.
+    """
 
     mu: np.ndarray
     grad_theta: np.ndarray
     status: bool
     message: str
     stats: dict
+    mu_stages: np.ndarray | None = None
 
     @property
     def grad_g(self):
-        """dPhi/dg_n = mu_n (for a constant forcing g = x0: dPhi/dx0 = sum_n mu_n)."""
+        """dPhi/dg_n = mu_n at the mesh points (for a constant forcing g = x0 and a direct
+        method: dPhi/dx0 = sum_n mu_n; add ``mu_stages.sum(0)`` for Runge-Kutta methods)."""
         return self.mu
 
 
-def discrete_adjoint(kernel, t, Y, method, dphi):
+def discrete_adjoint(kernel, t, Y, method, dphi, stages=None):
     """Adjoint states and parameter gradient of Phi(Y) for a solve of ``kernel`` on mesh ``t``.
+
+    For the direct-quadrature scheme F_n(Y) = y_n - g_n - h sum_j w_nj K(t_n, t_j, y_j; theta)
+    the adjoint mu solves (dF/dY)^T mu = dPhi/dY, and dPhi/dtheta = sum_{n,j} h w_nj
+    K_theta(t_n, t_j, y_j)^T mu_n: the exact gradient of Phi of the computed mesh values.
+    For a Runge-Kutta / collocation method the unknowns are the stages Z_ni (give them
+    as ``stages=sol.stages``); their multipliers are returned as ``mu_stages``.
 
     Parameters
     ----------
     kernel : Kernel
         The kernel of the forward solve (its ``params`` are theta).
     t : ndarray (N+1,)
-        The uniform mesh of the forward solve.
+        The mesh of the forward solve (uniform for direct quadrature).
     Y : ndarray (N+1, D)
         The forward mesh values (``sol.y`` reshaped to 2-d).
     method : str
-        The direct-quadrature method of the forward solve.
+        The method of the forward solve: a direct-quadrature rule, rk4, gauss1-4 or
+        radau1-4 (not for weakly singular kernels).
     dphi : ndarray (N+1, D)
         dPhi/dy_n.
+    stages : ndarray (N m, D), optional
+        The stage values of a Runge-Kutta / collocation solve (``sol.stages``); required
+        for those methods and ignored otherwise.
 
     Returns
     -------
     AdjointResult
+
+    Raises
+    ------
+    ValueError
+        On mismatched shapes, a weakly singular kernel, or a Runge-Kutta method without
+        ``stages``.
 
     Examples
     --------
@@ -69,29 +105,56 @@ def discrete_adjoint(kernel, t, Y, method, dphi):
     >>> adj = discrete_adjoint(K, sol.t, sol.y[:, None], "trapezoid", dphi)
     >>> bool(np.isclose(adj.mu.sum(), sol.y[-1]))   # linear in g: dy_N/dg = y_N / g
     True
+
+    The same with 2-point Gauss collocation: the forcing is also read at the stages.
+
+    >>> sol = solve_volterra(K, lambda t: 1.0, (0.0, 1.0), 8, method="gauss2")
+    >>> adj = discrete_adjoint(K, sol.t, sol.y[:, None], "gauss2", dphi, stages=sol.stages)
+    >>> bool(np.isclose(adj.mu.sum() + adj.mu_stages.sum(), sol.y[-1]))
+    True
     """
     meth = METHODS[method]
-    if meth.family != "direct":
-        raise ValueError(f"the discrete adjoint is implemented for direct-quadrature methods; "
-                         f"got {method!r}")
+    if kernel.structure.get("kind") == "weakly-singular":
+        raise ValueError("the discrete adjoint of product integration (weakly singular kernels) "
+                         "is not implemented")
+    if meth.family not in ("direct", "vrk"):
+        raise ValueError(f"no discrete adjoint for the {meth.family!r} method {method!r}")
     Y = np.ascontiguousarray(Y, dtype=float)
     dphi = np.ascontiguousarray(dphi, dtype=float)
     t = np.ascontiguousarray(t, dtype=float)
-    if Y.shape != dphi.shape or Y.shape[0] != t.shape[0]:
+    if Y.ndim != 2 or Y.shape != dphi.shape or Y.shape[0] != t.shape[0]:
         raise ValueError(f"Y {Y.shape}, dphi {dphi.shape} and t {t.shape} do not match")
+    if not (np.all(np.isfinite(Y)) and np.all(np.isfinite(dphi))):
+        raise ValueError("Y and dphi must be finite")
     function, jac, _ = kernel.addresses
     vjp = kernel.vjp_address
     have = jac is not None
     if not have:
         jac = no_jacobian()
-    mu = np.zeros_like(Y)
     grad = np.zeros_like(kernel.params)
     stats = np.zeros(4, dtype=np.int64)
-    start, left, right = meth._data
-    status, index = compiled_adjoint()(function, jac, have, vjp, kernel.params, t, Y,
-                                       start, left, right,
-                                       bool(kernel.structure.get("t_independent", False)), dphi, mu,
-                                       grad, stats)
+    mu_stages = None
+    if meth.family == "direct":
+        mu = np.zeros_like(Y)
+        start, left, right = meth._data
+        status, index = compiled_adjoint("direct")(
+            function, jac, have, vjp, kernel.params, t, Y, start, left, right,
+            bool(kernel.structure.get("t_independent", False)), dphi, mu, grad, stats)
+    else:
+        c, A, b = meth._data
+        shape = ((t.shape[0] - 1) * c.shape[0], Y.shape[1])
+        if stages is None:
+            raise ValueError(f"the adjoint of {method!r} needs the stage values: pass "
+                             f"stages=sol.stages")
+        Z = np.ascontiguousarray(stages, dtype=float)
+        if Z.shape != shape:
+            raise ValueError(f"stages must have shape {shape} for {method!r} on this mesh, "
+                             f"got {Z.shape}")
+        mu = dphi.copy()   # the mesh values feed nothing: dPhi/dg_n = dPhi/dy_n
+        mu_stages = np.zeros(shape)
+        status, index = compiled_adjoint("vrk")(function, jac, have, vjp, kernel.params, t,
+                                                Z.copy(), c, A, b, dphi, mu_stages, grad, stats)
     ok = status == SUCCESS
     message = "ok" if ok else f"singular adjoint system at t = {t[index]:.6g}"
-    return AdjointResult(mu, grad, ok, message, {"vjp_calls": int(stats[0]), "njev": int(stats[1])})
+    return AdjointResult(mu, grad, ok, message, {"vjp_calls": int(stats[0]), "njev": int(stats[1])},
+                         mu_stages)

@@ -1,4 +1,5 @@
-"""Compiled backward loops: the exact transpose of the direct-quadrature schemes.
+"""Compiled backward loops: the exact transpose of the direct-quadrature and Volterra
+Runge-Kutta (collocation) schemes.  The direct-quadrature one:
 
 Forward (rows n >= S; rows 1..S-1 a starting block with weights start[n, j], j < S):
 
@@ -139,18 +140,104 @@ def _direct_adjoint(K, J, have_jac, V, theta, t, Y, start, left, right, autonomo
     return SUCCESS, 0
 
 
+def _vrk_adjoint(K, J, have_jac, V, theta, t, Z, c, A, b, dphi, nu, gtheta, stats):
+    """Backward pass of the Volterra Runge-Kutta loop (``volterra._loops._vrk_loop``).
+
+    Forward, with stage rows q = l m + j at times s_q = t_l + c_j h_l and lag weights
+    w_q = h_l b_j::
+
+        Z_ni    = Gs_ni + sum_{q < n m} w_q K(t_ni, s_q, Z_q) + h_n sum_j a_ij K(t_ni, t_nj, Z_nj)
+        y_{n+1} = G_{n+1} + sum_{q < (n+1) m} w_q K(t_{n+1}, s_q, Z_q).
+
+    The mesh values feed nothing, so dPhi/dG_n = dPhi/dy_n; the stage multipliers nu
+    (= dPhi/dGs) solve, interval by interval backwards, the transposed m d x m d system
+
+        nu_li - sum_i' h_l a_i'i K_y(t_li', t_li, Z_li)^T nu_li' = r_li,
+
+    r_q collecting w_q K_y(x, s_q, Z_q)^T times the multiplier of every later row x.
+    """
+    N = t.shape[0] - 1
+    D = Z.shape[1]
+    m = c.shape[0]
+    md = m * D
+    ts = np.empty(N * m)
+    wz = np.empty(N * m)
+    for l in range(N):
+        hl = t[l + 1] - t[l]
+        for j in range(m):
+            ts[l * m + j] = t[l] + c[j] * hl
+            wz[l * m + j] = hl * b[j]
+    r = np.zeros((N * m, D))
+    sink = np.zeros(D)
+    # the mesh rows y_{n+1} read every earlier stage with the lag weights
+    for n in range(N):
+        if np.any(dphi[n + 1] != 0.0):
+            for q in range((n + 1) * m):
+                V(t[n + 1], ts[q], Z, q, theta, dphi[n + 1], wz[q], r[q], gtheta)
+            stats[0] += (n + 1) * m
+    M = np.empty((md, md))
+    x = np.empty(md)
+    Jm = np.empty((D, D))
+    f0 = np.empty(D)
+    work = np.empty(D)
+    for l in range(N - 1, -1, -1):
+        hl = t[l + 1] - t[l]
+        r0 = l * m
+        for p in range(md):
+            for q in range(md):
+                M[p, q] = 1.0 if p == q else 0.0
+        for i in range(m):           # column block i: the stage Z_li being read
+            for ip in range(m):      # row i' of the tableau: the stage equation reading it
+                w = hl * A[ip, i]
+                if w == 0.0:
+                    continue
+                K(ts[r0 + ip], ts[r0 + i], Z, r0 + i, theta, f0)
+                _jacobian_p(K, J, have_jac, ts[r0 + ip], ts[r0 + i], Z, r0 + i, theta, Jm, f0, work,
+                            stats)
+                for a in range(D):
+                    for bb in range(D):
+                        M[i * D + bb, ip * D + a] -= w * Jm[a, bb]
+        for i in range(m):
+            for k in range(D):
+                x[i * D + k] = r[r0 + i, k]
+        if not solve_inplace(M, x):
+            return NEWTON_FAILED, l + 1
+        for i in range(m):
+            for k in range(D):
+                nu[r0 + i, k] = x[i * D + k]
+        # theta-part of the interval's own stage couplings (their y-part is in the solve)
+        for i in range(m):
+            for ip in range(m):
+                w = hl * A[ip, i]
+                if w != 0.0:
+                    V(ts[r0 + ip], ts[r0 + i], Z, r0 + i, theta, nu[r0 + ip], w, sink, gtheta)
+                    stats[0] += 1
+        # the interval's stages read every earlier stage through the lag
+        for ip in range(m):
+            for q in range(r0):
+                V(ts[r0 + ip], ts[q], Z, q, theta, nu[r0 + ip], wz[q], r[q], gtheta)
+        stats[0] += m * r0
+    return SUCCESS, 0
+
+
 _f8 = types.float64
 _A1 = types.float64[::1]
 _A2 = types.float64[:, ::1]
 _SIGNATURE = types.UniTuple(types.int64, 2)(
     ParamKernelFunction, ParamJacobianFunction, types.boolean, VjpFunction, _A1, _A1, _A2, _A2, _A1,
     _A1, types.boolean, _A2, _A2, _A1, types.int64[::1])
-_COMPILED = []
+_VRK_SIGNATURE = types.UniTuple(types.int64, 2)(
+    ParamKernelFunction, ParamJacobianFunction, types.boolean, VjpFunction, _A1, _A1, _A2, _A1, _A2,
+    _A1, _A2, _A2, _A1, types.int64[::1])
+_LOOPS = {"direct": (_direct_adjoint, _SIGNATURE), "vrk": (_vrk_adjoint, _VRK_SIGNATURE)}
+_COMPILED = {}
 
 
-def compiled_adjoint():
-    """The compiled backward loop (compiled or loaded from the cache on first use)."""
-    if not _COMPILED:
-        _COMPILED.append(njit(_SIGNATURE, **{k: v for k, v in JIT_OPTIONS.items()
-                                             if k != "nopython"})(_direct_adjoint))
-    return _COMPILED[0]
+def compiled_adjoint(family="direct"):
+    """The compiled backward loop of a method family, "direct" or "vrk" (compiled or loaded
+    from the cache on first use)."""
+    if family not in _COMPILED:
+        function, signature = _LOOPS[family]
+        _COMPILED[family] = njit(signature, **{k: v for k, v in JIT_OPTIONS.items()
+                                               if k != "nopython"})(function)
+    return _COMPILED[family]

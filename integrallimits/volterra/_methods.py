@@ -5,9 +5,10 @@ a family class meets (cf. ``scipy.integrate.OdeSolver``):
 
 * ``name``, ``order`` (the order at the mesh points for smooth data),
   ``implicit``, ``family``, ``min_steps``, ``uniform_only``;
-* ``solve(kernel, g_vec, t, tol, maxiter)`` returning ``(Y, status, index, counts)``
-  with ``Y`` the (N+1, d) mesh values, ``status``/``index`` as in ``_loops`` and
-  ``counts`` the int64 work counters.
+* ``solve(kernel, g_vec, t, tol, maxiter)`` returning ``(Y, status, index, counts, stages)``
+  with ``Y`` the (N+1, d) mesh values, ``status``/``index`` as in ``_loops``,
+  ``counts`` the int64 work counters and ``stages`` the (N m, d) stage values of a
+  Runge-Kutta method (None for direct quadrature), which its discrete adjoint reads.
 
 Adding a method is adding data: a Volterra rule or a Butcher tableau.
 """
@@ -100,7 +101,7 @@ class DirectQuadrature(VolterraMethod):
             status, index = _loops.compiled_loop("start")(K, jac, have, theta, t, G, Y, start, tol,
                                                          maxiter, counts)
             if status != _loops.SUCCESS:
-                return Y, status, index, counts
+                return Y, status, index, counts, None
         else:
             Y[0] = G[0]
         if fast_history:
@@ -117,7 +118,7 @@ class DirectQuadrature(VolterraMethod):
         else:
             status, index = _loops.compiled_loop("direct")(
                 K, jac, have, B, theta, t, G, Y, *self._data, tol, maxiter, counts)
-        return Y, status, index, counts
+        return Y, status, index, counts, None
 
 
 class VolterraRungeKutta(VolterraMethod):
@@ -155,7 +156,7 @@ class VolterraRungeKutta(VolterraMethod):
                                  f"use a collocation method (gauss1..4, radau1..4)")
             from ._singular import solve_product_integration
             return solve_product_integration(kernel.structure["smooth"], kernel.structure["alpha"],
-                                             g_vec, t, self.tableau, tol, maxiter)
+                                             g_vec, t, self.tableau, tol, maxiter) + (None,)
         tab = self.tableau
         m = tab.stages
         h = np.diff(t)
@@ -183,7 +184,7 @@ class VolterraRungeKutta(VolterraMethod):
             status, index = _loops.compiled_loop("vrk")(
                 K, jac, have, B, theta, t, G, Gs, Y, Z, *self._data, tab.explicit, tol, maxiter,
                 counts)
-        return Y, status, index, counts
+        return Y, status, index, counts, Z
 
 
 def _build_methods():

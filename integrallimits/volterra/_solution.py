@@ -56,13 +56,20 @@ class Solution:
     method : str
     order : int
         The declared order of the method.
+    stages : ndarray (N m, d) or None
+        For Runge-Kutta and collocation methods, the stage values Z_ni at
+        t_n + c_i h_n (row n m + i), which :func:`integrallimits.control.discrete_adjoint`
+        needs; None for direct quadrature and product integration.
+    t_failure : float or None
+        Where a failed solve stopped.
 
     Calling ``sol(t)`` evaluates the dense output: local Lagrange interpolation
     of the mesh values using ``max(2, order)`` nodes, which keeps the method's
     order.  Array in, array out; a float in gives a float (or a (d,) array) out.
     """
 
-    def __init__(self, t, y, *, scalar, status, message, stats, method, order, t_failure=None):
+    def __init__(self, t, y, *, scalar, status, message, stats, method, order, t_failure=None,
+                 stages=None):
         self.t = t
         self.y = y[:, 0] if scalar else y
         self._y2 = y
@@ -73,6 +80,7 @@ class Solution:
         self.method = method
         self.order = order
         self.t_failure = t_failure
+        self.stages = stages
 
     @property
     def success(self):

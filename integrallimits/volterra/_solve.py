@@ -140,7 +140,7 @@ def solve_volterra(K, g, t_span=None, n_steps=None, method=None, *, kind=2, mesh
     fast = can_fast and fast_history is not False
 
     start = time.perf_counter()
-    Y, status, index, counts = meth.solve(kernel, g_vec, t, float(newton_tol), int(newton_maxiter),
+    Y, status, index, counts, stages = meth.solve(kernel, g_vec, t, float(newton_tol), int(newton_maxiter),
                                           fast_history=fast)
     seconds = time.perf_counter() - start
 
@@ -160,4 +160,4 @@ def solve_volterra(K, g, t_span=None, n_steps=None, method=None, *, kind=2, mesh
             raise SolverError(message)
     return Solution(t[:keep], Y[:keep], scalar=kernel.scalar, status=status == _loops.SUCCESS,
                     message=message, stats=stats, method=meth.name, order=meth.order,
-                    t_failure=t_failure)
+                    t_failure=t_failure, stages=stages if status == _loops.SUCCESS else None)

@@ -96,9 +96,3 @@ def test_adjoint_of_a_plain_kernel_is_the_derivative_in_g(rule):
     dphi[-1] = 1.0
     adj = discrete_adjoint(K, sol.t, sol.y[:, None], rule, dphi)
     assert adj.mu.sum() == pytest.approx(_fd4(yN, c, 0), rel=1e-6)
-
-
-def test_adjoint_rejects_vrk_methods():
-    K = as_kernel(lambda t, s, y: -y, 1.0)
-    with pytest.raises(ValueError, match="direct-quadrature"):
-        discrete_adjoint(K, np.linspace(0, 1, 5), np.ones((5, 1)), "rk4", np.ones((5, 1)))
