@@ -50,18 +50,21 @@ __all__ = ["ContinuousAdjointResult", "continuous_adjoint", "costate_ode",
            "ContinuousDenseAdjointResult", "continuous_adjoint_dense"]
 
 
-# theta of the adjoint kernel: (t0, h, M, d, B, 0) then A (M+1, B, d, d), A[n] = f_y at tau_n
+# The reversed-time adjoint kernels K(tau, sigma, Lambda) = A^T Lambda read a table of d x d
+# blocks from theta = (t0, h, M, d, B, pairs) + A.ravel(): with pairs = 0, A (M+1, B, d, d) is
+# indexed by the target tau_n alone (the ResNet adjoint); with pairs = 1, A (M+1, M+1, B, d, d)
+# by (tau_n, sigma_m) (the dense adjoint).
 @jit
-def _table_offset(t, theta):
-    h, M, d, B = theta[1], int(theta[2]), int(theta[3]), int(theta[4])
-    n = int(round((t - theta[0]) / h))
-    n = min(max(n, 0), M)
-    return 6 + n * B * d * d, d, B
+def _table_offset(t, s, theta):
+    h, M, d, B, pairs = theta[1], int(theta[2]), int(theta[3]), int(theta[4]), int(theta[5])
+    n = min(max(int(round((t - theta[0]) / h)), 0), M)
+    m = min(max(int(round((s - theta[0]) / h)), 0), M) if pairs else 0
+    return 6 + (n * (1 + pairs * M) + m) * B * d * d, d, B
 
 
 def _transposed_table(t, s, Y, j, theta, out):
-    """K(tau, sigma, Lambda) = A(tau)^T Lambda, sample by sample (A read from theta)."""
-    base, d, B = _table_offset(t, theta)
+    """K(tau, sigma, Lambda) = A^T Lambda, sample by sample (A read from theta)."""
+    base, d, B = _table_offset(t, s, theta)
     for b in range(B):
         o = base + b * d * d
         for a in range(d):
@@ -72,7 +75,7 @@ def _transposed_table(t, s, Y, j, theta, out):
 
 
 def _transposed_table_jacobian(t, s, Y, j, theta, J):
-    base, d, B = _table_offset(t, theta)
+    base, d, B = _table_offset(t, s, theta)
     J[:, :] = 0.0
     for b in range(B):
         o = base + b * d * d
@@ -83,22 +86,19 @@ def _transposed_table_jacobian(t, s, Y, j, theta, J):
 
 @lru_cache(maxsize=None)
 def _compiled():
-    """(kernel, jacobian) compiled on first use (importing the module compiles nothing)."""
-    return jit(KERNEL_SIGNATURE)(_transposed_table), jit(JACOBIAN_SIGNATURE)(_transposed_table_jacobian)
+    """(kernel, jacobian, block sum) compiled on first use (importing compiles nothing)."""
+    function = jit(KERNEL_SIGNATURE)(_transposed_table)
+    return function, jit(JACOBIAN_SIGNATURE)(_transposed_table_jacobian), make_block_sum(function)
 
 
-@lru_cache(maxsize=None)
-def _block_sum():
-    return make_block_sum(_compiled()[0])
-
-
-def _adjoint_kernel(A, h):
-    """The reversed-time adjoint kernel for the table A (M+1, B, d, d) (built once per solve)."""
-    M, B, d = A.shape[0] - 1, A.shape[1], A.shape[2]
-    theta = np.concatenate([[0.0, h, M, d, B, 0.0], np.ascontiguousarray(A).ravel()])
-    function, jacobian = _compiled()
-    return Kernel(function, B * d, False, jacobian, _block_sum(),
-                  "analytic", structure={"kind": "general"}, name="continuous-adjoint", params=theta)
+def _adjoint_kernel(A, h, pairs=False):
+    """The reversed-time adjoint kernel for the table A: (M+1, B, d, d), or (M+1, M+1, B, d, d)
+    with ``pairs`` (built once per solve)."""
+    M, (B, d) = A.shape[0] - 1, A.shape[-3:-1]
+    theta = np.concatenate([[0.0, h, M, d, B, float(pairs)], np.ascontiguousarray(A).ravel()])
+    function, jacobian, block = _compiled()
+    return Kernel(function, B * d, False, jacobian, block, "analytic", structure={"kind": "general"},
+                  name="continuous-adjoint", params=theta)
 
 
 def _fields_on_mesh(W, b, M, T, d):
@@ -262,57 +262,6 @@ def costate_ode(W, b, X0, dphi, activation="tanh", T=1.0, t_eval=None, rtol=1e-1
 
 
 # -- t-dependent kernels: the residual-dense continuum x(t) = x0 + int_0^t sigma(W(t,s) x + b(t,s)) ds --
-# theta of the dense adjoint kernel: (t0, h, M, d, B, 0) then A (M+1, M+1, B, d, d), with
-# A[n, m] = f_y(T - sigma_m, T - tau_n, x(T - tau_n)) (the transpose is applied in the kernel)
-@jit
-def _pair_offset(t, s, theta):
-    h, M, d, B = theta[1], int(theta[2]), int(theta[3]), int(theta[4])
-    n = min(max(int(round((t - theta[0]) / h)), 0), M)
-    m = min(max(int(round((s - theta[0]) / h)), 0), M)
-    return 6 + (n * (M + 1) + m) * B * d * d, d, B
-
-
-def _transposed_pair_table(t, s, Y, j, theta, out):
-    """K(tau, sigma, Lambda) = A(tau, sigma)^T Lambda, sample by sample (A read from theta)."""
-    base, d, B = _pair_offset(t, s, theta)
-    for b in range(B):
-        o = base + b * d * d
-        for a in range(d):
-            acc = 0.0
-            for c in range(d):
-                acc += theta[o + c * d + a] * Y[j, b * d + c]
-            out[b * d + a] = acc
-
-
-def _transposed_pair_table_jacobian(t, s, Y, j, theta, J):
-    base, d, B = _pair_offset(t, s, theta)
-    J[:, :] = 0.0
-    for b in range(B):
-        o = base + b * d * d
-        for a in range(d):
-            for c in range(d):
-                J[b * d + a, b * d + c] = theta[o + c * d + a]
-
-
-@lru_cache(maxsize=None)
-def _compiled_dense():
-    return (jit(KERNEL_SIGNATURE)(_transposed_pair_table),
-            jit(JACOBIAN_SIGNATURE)(_transposed_pair_table_jacobian))
-
-
-@lru_cache(maxsize=None)
-def _block_sum_dense():
-    return make_block_sum(_compiled_dense()[0])
-
-
-def _dense_adjoint_kernel(A, h):
-    """The reversed-time adjoint kernel for the two-index table A (M+1, M+1, B, d, d)."""
-    M, B, d = A.shape[0] - 1, A.shape[2], A.shape[3]
-    theta = np.concatenate([[0.0, h, M, d, B, 0.0], np.ascontiguousarray(A).ravel()])
-    function, jacobian = _compiled_dense()
-    return Kernel(function, B * d, False, jacobian, _block_sum_dense(),
-                  "analytic", structure={"kind": "general"}, name="continuous-adjoint-dense",
-                  params=theta)
 
 
 def _pair_fields_on_mesh(W, b, M, T, d):
@@ -431,7 +380,7 @@ def continuous_adjoint_dense(W, b, X0, dphi, activation="tanh", T=1.0, n_steps=1
         idx = np.clip(np.rint(np.asarray(tau) / h).astype(int), 0, M)
         return F[idx]
 
-    sol = solve_volterra(_dense_adjoint_kernel(A, h), g, (0.0, T), M, method=method,
+    sol = solve_volterra(_adjoint_kernel(A, h, pairs=True), g, (0.0, T), M, method=method,
                          raise_on_failure=True)
     Lam = sol.y.reshape(M + 1, S, d)
     adjoint = Lam[::-1].transpose(1, 0, 2).copy()                      # lambda_i(t_n), (S, M+1, d)
