@@ -14,6 +14,6 @@ __all__ = ["AdjointResult", "discrete_adjoint",
            "train", "TrainResult", "random_fields",
            "continuous_adjoint", "ContinuousAdjointResult", "costate_ode",
            "continuous_adjoint_dense", "ContinuousDenseAdjointResult"]
-from ._digits import DigitsResult, TrainableNonlocalDense, digits_experiment, digits_network
+from ._digits import DigitsResult, digits_dataset, digits_experiment, digits_network
 
-__all__ += ["digits_experiment", "digits_network", "DigitsResult", "TrainableNonlocalDense"]
+__all__ += ["digits_experiment", "digits_network", "digits_dataset", "DigitsResult"]

@@ -17,9 +17,15 @@ NUMERICS.md "Parameter fields"):
 
 * ``"h1"``, one-variable fields (ResNet):
   :math:`\sum_n h |(\theta_{n+1} - \theta_n)/h|^2 + \beta \sum_n h |\theta_n|^2`;
-  two-variable fields (dense nets, nodes j < n of the triangle):
+  two-variable fields (dense nets, the non-local net's channel fields and bias, nodes j < n
+  of the triangle):
   :math:`h^2 \sum (|\Delta_t \theta / h|^2 + |\Delta_s \theta / h|^2) + \beta h^2 \sum |\theta|^2`;
 * ``"l2"``: :math:`\sum_n h |\theta_n|^2` (resp. :math:`h^2 \sum |\theta_{nj}|^2`).
+
+The classifier acts on the features of x_i(T): x_i(T) itself, or for the non-local family
+(:class:`~integrallimits.networks.NonlocalDense`, states x(ξ) on a spatial rule) the channel
+means :math:`\int_\Omega x_i(T, \xi)\, d\xi` (its ``pooling_matrix``), a readout that does not
+depend on the spatial resolution.
 
 :meth:`Objective.value_and_gradient` returns J_N and its exact gradient with respect to the
 network weights (the discrete adjoint, batched over the samples), the classifier (P, c) when
@@ -35,8 +41,8 @@ from functools import lru_cache
 
 import numpy as np
 
-from ..networks import (ConcatDense, PiecewiseLinear, PiecewiseLinearTriangle, ReLUResNet,
-                        ResidualDense, ResNet, SmoothNet, VolterraNetwork, sample_field)
+from ..networks import (ConcatDense, NonlocalDense, PiecewiseLinear, PiecewiseLinearTriangle,
+                        ReLUResNet, ResidualDense, ResNet, SmoothNet, VolterraNetwork, sample_field)
 from ..volterra import METHODS, solve_volterra
 from ._adjoint import discrete_adjoint
 from ._data import Dataset
@@ -58,7 +64,8 @@ class FieldSpec:
     Attributes
     ----------
     name : str
-        The network attribute ("W", "b", "V").
+        The network attribute ("W", "b", "V"; "W0", "W1", ... for the channel fields
+        ``W[0], W[1], ...`` of a non-local network).
     offset : int
         Start of the field in theta.
     two_variable : bool
@@ -130,6 +137,12 @@ def _pair_mask(network):
 def parameter_layout(network):
     """The fields of ``network`` as a list of :class:`FieldSpec` (in theta order).
 
+    Raises
+    ------
+    ValueError
+        For a family without a layout, or a non-local network with an attention map (its
+        kernel has no parameter vjp: the operator depends on the state).
+
     Examples
     --------
     >>> net = ResNet(np.zeros((4, 2, 2)), np.zeros((4, 2)))
@@ -142,6 +155,7 @@ def parameter_layout(network):
     pairs = _pair_mask(network)
     one = pairs.any(axis=0)  # a t-independent field theta(s) is read wherever some row reads s
     fam = network.family
+    offset = HEADER
     if fam in ("resnet", "smooth"):
         shapes = [("W", False, (d, d)), ("b", False, (d,))]
     elif fam == "residual-dense":
@@ -151,9 +165,17 @@ def parameter_layout(network):
     elif fam == "relu-resnet":
         m = network.m
         shapes = [("V", False, (d, m)), ("W", False, (m, d)), ("b", False, (m,))]
+    elif fam == "nonlocal-dense":
+        if not all(mp.linear for mp in network.maps):
+            raise ValueError("a non-local network with an attention map has no parameter layout "
+                             "(its kernel differentiates in the state only)")
+        c = network.channels
+        shapes = [(f"W{r}", True, (c, c)) for r in range(len(network.maps))]
+        shapes.append(("b", True, network.b.shape[2:]))
+        offset = network.field_offset
     else:
         raise ValueError(f"no parameter layout for the family {fam!r}")
-    out, offset = [], HEADER
+    out = []
     for name, two, shape in shapes:
         spec = FieldSpec(name, offset, two, shape, pairs.copy() if two else one.copy())
         out.append(spec)
@@ -193,6 +215,9 @@ def rebuild_network(network, grids=None, n_layers=None, rule=None, T=None):
                          rule=rule, initial_differences=network.initial_differences)
     if fam == "relu-resnet":
         return ReLUResNet(grids["V"][:N], grids["W"][:N], grids["b"][:N], T=T, rule=rule)
+    if fam == "nonlocal-dense":
+        return NonlocalDense(network.maps, [grids[f"W{r}"] for r in range(len(network.maps))],
+                             grids["b"], n_layers=N, activation=act, T=T, rule=rule)
     raise ValueError(f"cannot rebuild a network of the family {fam!r}")
 
 
@@ -200,12 +225,19 @@ def _with_theta(network, theta, layout=None):
     """A shallow copy of ``network`` whose parameters are ``theta`` (fields as views of it)."""
     net = copy.copy(network)
     net.theta = theta
-    for f in parameter_layout(network) if layout is None else layout:
-        grid = f.grid(theta)
-        if network.family == "relu-resnet":
-            grid = grid[:network.n_layers]
-        setattr(net, f.name, grid)
+    grids = {f.name: f.grid(theta) for f in (parameter_layout(network) if layout is None else layout)}
+    if network.family == "relu-resnet":
+        grids = {name: grid[:network.n_layers] for name, grid in grids.items()}
+    elif network.family == "nonlocal-dense":
+        net.W = [grids.pop(f"W{r}") for r in range(len(network.maps))]
+    for name, grid in grids.items():
+        setattr(net, name, grid)
     return net
+
+
+def _readout(network):
+    """The matrix (F, d) taking x(T) to the features the classifier acts on (None: x(T))."""
+    return network.pooling_matrix() if network.family == "nonlocal-dense" else None
 
 
 def _sample(field, spec, N, h):
@@ -313,17 +345,29 @@ class Objective:
         default point (:meth:`initial_vector`).
     data : Dataset or (X, y)
         Inputs X (S, d); integer labels y (S,) or, for ``loss="mse"``, real targets (S, K).
+        For a non-local network the inputs are its features flattened, (S, c M) (channel a
+        at node ξ_p in column a M + p).
     loss : {"mse", "cross-entropy"}
     alpha, beta : float
         Weight of the regulariser and of its L2 part.
     regularizer : {"h1", "l2", None}
     classifier : (P, c), optional
-        The affine classifier z = P x(T) + c, P (K, d); defaults to P = I (first K rows of
-        the identity, zero-padded), c = 0.
+        The affine classifier z = P F x(T) + c, P (K, f), F the network's readout
+        (:attr:`readout`; f = d, F = I except for the non-local family); defaults to P = I
+        (first K rows of the identity, zero-padded), c = 0.
     train_classifier : bool
         Whether (P, c) are part of the optimisation vector.
     wrt_inputs : bool
         Whether the inputs X are part of the vector (gradient dJ/dx0_i = sum_n mu_n).
+
+    Attributes
+    ----------
+    readout : ndarray (f, d) or None
+        The linear readout F of x(T): None (the identity) for the finite-dimensional
+        families; the channel means (:meth:`NonlocalDense.pooling_matrix`, f = channels)
+        for the non-local family.
+    n_features : int
+        f, the number of columns of P.
 
     Notes
     -----
@@ -378,17 +422,19 @@ class Objective:
                 raise ValueError(f"targets must have {S} rows, got shape {t.shape}")
             self.labels, self.targets, K = None, t, t.shape[1]
         self.n_classes = K
+        self.readout = _readout(network)
+        F = self.n_features = network.d if self.readout is None else self.readout.shape[0]
         if classifier is None:
-            P, c = np.eye(K, network.d), np.zeros(K)
+            P, c = np.eye(K, F), np.zeros(K)
         else:
             P, c = (np.array(a, dtype=float) for a in classifier)
-        if P.shape != (K, network.d) or c.shape != (K,):
-            raise ValueError(f"classifier must be (P, c) with P ({K}, {network.d}) and c ({K},), got "
+        if P.shape != (K, F) or c.shape != (K,):
+            raise ValueError(f"classifier must be (P, c) with P ({K}, {F}) and c ({K},), got "
                              f"{P.shape} and {c.shape}")
         self.P0, self.c0 = P, c
         self._index = np.concatenate([f.indices() for f in self.layout])
         self.n_weights = self._index.size
-        self.n_classifier = (K * network.d + K) if self.train_classifier else 0
+        self.n_classifier = (K * F + K) if self.train_classifier else 0
         self.size = self.n_weights + self.n_classifier + (self.X.size if self.wrt_inputs else 0)
         self._t = np.linspace(0.0, network.T, network.n_layers + 1)
         self._t[-1] = network.T
@@ -413,12 +459,12 @@ class Objective:
             raise ValueError(f"vector must have shape ({self.size},), got {vector.shape}")
         theta = self.network.theta.copy()
         theta[self._index] = vector[:self.n_weights]
-        K, d = self.n_classes, self.network.d
+        K, F = self.n_classes, self.n_features
         k = self.n_weights
         if self.train_classifier:
-            P = vector[k:k + K * d].reshape(K, d)
-            c = vector[k + K * d:k + K * d + K]
-            k += K * d + K
+            P = vector[k:k + K * F].reshape(K, F)
+            c = vector[k + K * F:k + K * F + K]
+            k += K * F + K
         else:
             P, c = self.P0, self.c0
         X = vector[k:].reshape(self.X.shape) if self.wrt_inputs else self.X
@@ -511,6 +557,18 @@ class Objective:
     def _final(Ys, S, d):
         return Ys[0][-1].reshape(S, d) if len(Ys) == 1 else np.array([Y[-1] for Y in Ys])
 
+    def _outputs(self, network, X):
+        """The final states x_i(T) (S, d) of ``network`` for the inputs X (S, d)."""
+        return self._final(self._forward(network, X)[1], X.shape[0], network.d)
+
+    def _features(self, XT):
+        """F x_i(T) (S, f): what the classifier acts on."""
+        return XT if self.readout is None else XT @ self.readout.T
+
+    def _state_gradient(self, dF):
+        """dJ/dx_i(T) from dJ/d(F x_i(T)): the transpose of the readout."""
+        return dF if self.readout is None else dF @ self.readout
+
     def states(self, vector):
         """Layer states x_0..x_N of every sample, (S, N+1, d)."""
         theta, _, _, X = self.split(vector)
@@ -525,8 +583,7 @@ class Objective:
         """dict: ``J``, ``loss``, ``regularizer`` (R_N, before alpha) and ``accuracy``."""
         theta, P, c, X = self.split(vector)
         net = _with_theta(self.network, theta, self.layout)
-        _, Ys = self._forward(net, X)
-        Z = self._final(Ys, X.shape[0], net.d) @ P.T + c
+        Z = self._features(self._outputs(net, X)) @ P.T + c
         loss, _ = self._loss(Z)
         reg, _ = self.regularization(theta)
         return {"J": loss + self.alpha * reg, "loss": loss, "regularizer": reg,
@@ -540,8 +597,8 @@ class Objective:
         """(mean loss, dJ/dx_i(T)) for final states XT (S, d): the terminal cost phi of the
         control problem and its gradient, for continuous adjoints."""
         P, c = (self.P0, self.c0) if classifier is None else (np.asarray(a, float) for a in classifier)
-        loss, dZ = self._loss(np.asarray(XT, dtype=float) @ P.T + c)
-        return loss, dZ @ P
+        loss, dZ = self._loss(self._features(np.asarray(XT, dtype=float)) @ P.T + c)
+        return loss, self._state_gradient(dZ @ P)
 
     def gradient_grids(self, gradient):
         """Field name -> the weight part of a gradient (from :meth:`value_and_gradient`) laid
@@ -565,7 +622,7 @@ class Objective:
             X, labels = np.asarray(X, dtype=float), np.asarray(y)
         if labels is None or len(labels) == 0:
             return float("nan")
-        Z = net.forward(X) @ P.T + c
+        Z = self._features(self._outputs(net, X)) @ P.T + c
         return float(np.mean(np.argmax(Z, axis=1) == labels))
 
     def value_and_gradient(self, vector):
@@ -575,10 +632,11 @@ class Objective:
         S, d, N = X.shape[0], net.d, net.n_layers
         K, Ys = self._forward(net, X)
         XT = self._final(Ys, S, d)
-        Z = XT @ P.T + c
+        FT = self._features(XT)
+        Z = FT @ P.T + c
         loss, dZ = self._loss(Z)
         reg, dreg = self.regularization(theta)
-        dXT = dZ @ P  # dJ/dx_i(T)
+        dXT = self._state_gradient(dZ @ P)  # dJ/dx_i(T)
         gtheta = self.alpha * dreg
         gX = np.empty_like(X)
         if len(Ys) == 1:
@@ -599,7 +657,7 @@ class Objective:
         self.evaluations += 1
         parts = [gtheta[self._index]]
         if self.train_classifier:
-            parts += [(dZ.T @ XT).ravel(), dZ.sum(axis=0)]
+            parts += [(dZ.T @ FT).ravel(), dZ.sum(axis=0)]
         if self.wrt_inputs:
             parts.append(gX.ravel())
         return loss + self.alpha * reg, np.concatenate(parts)
@@ -611,8 +669,8 @@ class Objective:
         net = _with_theta(self.network, theta, self.layout)
         S, d, N = X.shape[0], net.d, net.n_layers
         K, Ys = self._forward(net, X)
-        _, dZ = self._loss(self._final(Ys, S, d) @ P.T + c)
-        dXT = dZ @ P
+        _, dZ = self._loss(self._features(self._final(Ys, S, d)) @ P.T + c)
+        dXT = self._state_gradient(dZ @ P)
         if len(Ys) == 1:
             dphi = np.zeros_like(Ys[0])
             dphi[-1] = dXT.ravel()
@@ -680,7 +738,7 @@ class Objective:
                                                               np.ones((M + 1,) * (2 if f.two_variable else 1),
                                                                       bool)), M, h)
         fine = rebuild_network(self.network, grids, n_layers=M, rule=method)
-        Z = fine.forward(self.X) @ P.T + c
+        Z = self._features(self._outputs(fine, self.X)) @ P.T + c
         loss, _ = self._loss(Z)
         reg = 0.0
         if self.regularizer is not None:

@@ -18,7 +18,9 @@ geometric for Gauss–Legendre on analytic data).
 
 :class:`NonlocalDense` is the residual-dense network with these maps as its layer
 operators, x_n = x_0 + h Σ_{j<n} σ(A_nj x_j + b_nj) on states of shape (B, channels, M),
-defined (like every family) as a Volterra rule applied to a compiled kernel.
+defined (like every family) as a Volterra rule applied to a compiled kernel; with linear
+maps that kernel also carries its parameter vector-Jacobian product, so the network trains
+with :func:`integrallimits.control.train` like the other families.
 """
 from __future__ import annotations
 
@@ -32,7 +34,7 @@ import numpy as np
 
 from .._numba import jit
 from ..kernels import Kernel
-from ..kernels._kernel import JACOBIAN_SIGNATURE, KERNEL_SIGNATURE, make_block_sum
+from ..kernels._kernel import JACOBIAN_SIGNATURE, KERNEL_SIGNATURE, VJP_SIGNATURE, make_block_sum
 from ..quadrature import IntervalRule, interval_rule
 from ..volterra import METHODS, solve_volterra
 from ._activations import act, activation, dact
@@ -714,10 +716,77 @@ def nonlocal_dense_jacobian(t, s, Y, j, theta, J):
                                 J[row, base + b * M + q] += w * theta[off + p * M + q]
 
 
+def nonlocal_dense_vjp(t, s, Y, j, theta, mu, w, gy, gtheta):
+    r"""gy += w K_y^T mu and gtheta += w K_θ^T mu for K = σ(Σ_r (W^r ⊗ S_r) y + b).
+
+    Per sample block, with g = w σ'(z) ⊙ mu (z the pre-activation):
+
+    * dW^r_ab += Σ_p g_a(ξ_p) (S_r y_b)(ξ_p)  (the channel field of map r at the pair (n, j)),
+    * db += g, summed over ξ for a channel bias (shape (c,)), pointwise for a bias (c, M),
+    * gy_b += Σ_r S_r^T Σ_a W^r_ab g_a.
+
+    Linear maps only (local and dense S; a convolution acts through its dense matrix):
+    for an attention map S_r depends on y, and :meth:`NonlocalDense.kernel` then uses the
+    generic state-only vjp.
+    """
+    c, code, M, R = int(theta[3]), int(theta[4]), int(theta[5]), int(theta[6])
+    bo = int(theta[7])
+    spatial_bias = theta[8] != 0.0
+    size = c * M
+    pair = _pair(t, s, theta)
+    z = np.empty(size)
+    v = np.empty(size)
+    g = np.empty(size)
+    q = np.empty(M)
+    work = np.empty(_work_size(theta))
+    u = Y[j]
+    for bb in range(Y.shape[1] // size):
+        base = bb * size
+        _preactivation(theta, pair, u, base, z, v, work)
+        for k in range(size):
+            g[k] = w * dact(code, z[k]) * mu[base + k]
+        if spatial_bias:
+            for k in range(size):
+                gtheta[bo + pair * size + k] += g[k]
+        else:
+            for a in range(c):
+                acc = 0.0
+                for p in range(M):
+                    acc += g[a * M + p]
+                gtheta[bo + pair * c + a] += acc
+        for r in range(R):
+            desc = HEADER + MAP_FIELDS * r
+            kind, off = int(theta[desc]), int(theta[desc + 1])
+            wo = int(theta[desc + 2]) + pair * c * c
+            _spatial_apply(theta, r, u, base, v, work)
+            for a in range(c):
+                for b in range(c):
+                    acc = 0.0
+                    for p in range(M):
+                        acc += g[a * M + p] * v[b * M + p]
+                    gtheta[wo + a * c + b] += acc
+            for b in range(c):
+                for p in range(M):  # q = Σ_a W^r_ab g_a
+                    acc = 0.0
+                    for a in range(c):
+                        acc += theta[wo + a * c + b] * g[a * M + p]
+                    q[p] = acc
+                if kind == _LOCAL:
+                    for p in range(M):
+                        gy[base + b * M + p] += theta[off + p] * q[p]
+                else:  # dense S (M, M): gy_b += S^T q
+                    for p in range(M):
+                        qp = q[p]
+                        if qp != 0.0:
+                            for m in range(M):
+                                gy[base + b * M + m] += theta[off + p * M + m] * qp
+
+
 @lru_cache(maxsize=None)
 def _compiled():
-    """(kernel, jacobian) compiled on first use (importing the module compiles nothing)."""
-    return jit(KERNEL_SIGNATURE)(nonlocal_dense), jit(JACOBIAN_SIGNATURE)(nonlocal_dense_jacobian)
+    """(kernel, jacobian, vjp) compiled on first use (importing the module compiles nothing)."""
+    return (jit(KERNEL_SIGNATURE)(nonlocal_dense), jit(JACOBIAN_SIGNATURE)(nonlocal_dense_jacobian),
+            jit(VJP_SIGNATURE)(nonlocal_dense_vjp))
 
 
 @lru_cache(maxsize=None)
@@ -750,6 +819,12 @@ class NonlocalDense(VolterraNetwork):
     the same map written with the feature maps' ``apply``); any direct rule gives a
     network that equals ``solve_volterra(net.kernel(), ..., method=rule)``.
     Inside the compiled kernel a convolution acts through its dense M x M matrix.
+
+    With linear maps the network trains like the other families
+    (:func:`~integrallimits.control.train`, :class:`~integrallimits.control.Objective`):
+    its kernel carries the vector-Jacobian product in the channel fields and the bias, the
+    trainable fields are ``W0, W1, ...`` (``W[r]`` on the triangle j < n) and ``b``, and the
+    classifier acts on the channel means (:meth:`pooling_matrix`).
 
     Parameters
     ----------
@@ -845,15 +920,44 @@ class NonlocalDense(VolterraNetwork):
         header = [0.0, self.h, N, c, self._code, M, R, offset, float(spatial_bias)]
         return pack(header, np.array(descriptors, dtype=float), *data, *self.W, self.b)
 
+    @property
+    def field_offset(self):
+        """Start in ``theta`` of the trainable fields: the channel fields W^0, W^1, ... (each
+        (N+1, N+1, c, c)) and then the bias, contiguous up to the end of ``theta``."""
+        return int(self.theta[HEADER + 2])
+
+    def pooling_matrix(self):
+        r"""The channel means :math:`\int_\Omega x_a(\xi)\, d\xi \approx \sum_p \omega_p x_a(\xi_p)`
+        as a (c, c M) matrix acting on a flattened state (the resolution-independent readout
+        of :class:`~integrallimits.control.Objective` for this family).
+
+        Examples
+        --------
+        >>> grid = spatial_rule("trapezoid", 2)
+        >>> NonlocalDense(LocalMap(grid, channels=2), n_layers=1).pooling_matrix()
+        array([[0.25, 0.5 , 0.25, 0.  , 0.  , 0.  ],
+               [0.  , 0.  , 0.  , 0.25, 0.5 , 0.25]])
+        """
+        return np.kron(np.eye(self.channels), self.grid.weights[None, :])
+
     def kernel(self, batch=1):
-        """The network's Kernel K(t, s, x) = σ(A(t, s) x + b(t, s)) on ``batch`` samples."""
+        """The network's Kernel K(t, s, x) = σ(A(t, s) x + b(t, s)) on ``batch`` samples.
+
+        With linear maps only (local, Nyström, convolution) the kernel carries its exact
+        Jacobian and the vector-Jacobian product in the state and the parameters
+        (:func:`nonlocal_dense_vjp`: the channel fields W^r and the bias), so
+        :func:`~integrallimits.control.discrete_adjoint` gives their exact gradient.  With
+        an attention map the Jacobian is by finite differences and the vjp acts on the
+        state only.  The kernel reads ``theta`` at every call: updating it in place
+        retrains the network.
+        """
         linear = all(m.linear for m in self.maps)
-        function, jacobian = _compiled()
+        function, jacobian, vjp = _compiled()
         return Kernel(function, batch * self.d, False,
                       jacobian if linear else None, _block_sum(),
                       "analytic" if linear else "finite-difference",
                       structure={"kind": "network", "family": self.family, "t_independent": False},
-                      name=self.family, params=self.theta)
+                      name=self.family, params=self.theta, vjp_function=vjp if linear else None)
 
     def states(self, X0, **options):
         """All layer states x_0..x_N for inputs X0 (B, c, M) -> (B, N+1, c, M)."""

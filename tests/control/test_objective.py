@@ -5,9 +5,10 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from integrallimits.control import Objective, make_dataset, parameter_layout
-from integrallimits.networks import (ConcatDense, PiecewiseLinear, ReLUResNet, ResidualDense,
-                                     ResNet, SmoothNet, discrete_h1)
+from integrallimits.control import Objective, make_dataset, parameter_layout, rebuild_network, train
+from integrallimits.networks import (AttentionMap, ConcatDense, ConvolutionMap, LocalMap,
+                                     NonlocalDense, NystromMap, PiecewiseLinear, ReLUResNet,
+                                     ResidualDense, ResNet, SmoothNet, discrete_h1, spatial_rule)
 
 RULES = ["rectangle", "implicit-rectangle", "trapezoid", "gregory4"]
 FAMILIES = ["resnet", "residual-dense", "concat-dense", "smooth", "relu-resnet"]
@@ -164,3 +165,101 @@ def test_regression_targets_with_mse():
     i = obj.n_weights + 1
     assert g[i] == pytest.approx(_fd4(obj.value, v, i), rel=1e-7)
     assert np.isnan(obj.terms(v)["accuracy"])
+
+
+# -- the non-local family: fields W0, W1, ... and b on the triangle, classifier on channel means ----
+
+def _nonlocal(rule, rng, N, spatial_bias=False, operator="nystrom", c=2):
+    """A NonlocalDense on 5 Gauss-Legendre nodes (d = 5 c): a local map with a multiplier
+    c(ξ) and a Nyström or FFT-convolution map, random channel fields and bias."""
+    grid = spatial_rule("trapezoid", 4) if operator == "convolution" else spatial_rule("gauss-legendre", 5)
+    second = (ConvolutionMap(lambda x: np.exp(-4.0 * x * x), grid, channels=c) if operator == "convolution"
+              else NystromMap(lambda x, s: np.exp(-(x - s) ** 2), grid, channels=c))
+    maps = [LocalMap(grid, lambda x: 1.0 + x, channels=c), second]
+    W = [0.7 * rng.normal(size=(N + 1, N + 1, c, c)) for _ in maps]
+    b = 0.3 * rng.normal(size=(N + 1, N + 1, c) + ((grid.M,) if spatial_bias else ()))
+    return NonlocalDense(maps, W, b, n_layers=N, rule=rule)
+
+
+@pytest.mark.parametrize("rule", RULES)
+@pytest.mark.parametrize("spatial_bias, operator, loss, regularizer",
+                         [(False, "nystrom", "cross-entropy", "h1"), (True, "convolution", "mse", "l2")])
+def test_nonlocal_dense_gradient_equals_finite_differences(rule, spatial_bias, operator, loss,
+                                                           regularizer):
+    """Every coordinate (channel fields, bias, classifier on the channel means, inputs) against
+    4th-order central differences of J_N, to 1e-7 relative: the kernel's parameter vjp, the
+    layout and the pooled readout are the exact transpose of the forward map."""
+    rng = np.random.default_rng(11)
+    net = _nonlocal(rule, rng, 3, spatial_bias, operator)
+    X, y = rng.normal(size=(3, net.d)), np.array([0, 2, 1])
+    obj = Objective(net, (X, y), loss=loss, alpha=0.3, beta=0.7, regularizer=regularizer,
+                    classifier=(rng.normal(size=(3, 2)), rng.normal(size=3)), wrt_inputs=True)
+    assert obj.readout.shape == (2, net.d) and obj.n_classifier == 3 * 2 + 3
+    v = obj.initial_vector() + 0.1 * rng.normal(size=obj.size)
+    J, g = obj.value_and_gradient(v)
+    assert J == pytest.approx(obj.value(v), rel=1e-13)
+    fd = np.array([_fd4(obj.value, v, i) for i in range(obj.size)])
+    assert np.max(np.abs(fd - g)) <= 1e-7 * np.max(np.abs(fd)), np.max(np.abs(fd - g))
+
+
+def test_nonlocal_dense_layout_network_and_readout():
+    """The layout covers theta after the maps' data; a vector's network (fields as views of its
+    theta, W a list) is the one the maps' own recursion evaluates; rebuild gives the same map."""
+    rng = np.random.default_rng(2)
+    net = _nonlocal("rectangle", rng, 4, spatial_bias=True)
+    X, y = rng.normal(size=(5, net.d)), np.array([0, 1, 1, 0, 1])
+    obj = Objective(net, (X, y), loss="cross-entropy", alpha=0.1)
+    layout = parameter_layout(net)
+    assert [(f.name, f.point_shape) for f in layout] == [("W0", (2, 2)), ("W1", (2, 2)), ("b", (2, 5))]
+    assert layout[0].offset == net.field_offset and layout[-1].offset + layout[-1].size == net.theta.size
+    assert all(f.two_variable and f.used.sum() == 4 * 5 // 2 for f in layout)   # j < n
+    v = obj.initial_vector() + 0.2 * rng.normal(size=obj.size)
+    trained, (P, c) = obj.network_for(v), obj.classifier_for(v)
+    grids = obj.grids(v)
+    assert np.array_equal(trained.W[1], grids["W1"]) and np.array_equal(trained.b, grids["b"])
+    xT = trained.recursion(X.reshape(5, 2, 5))[:, -1]            # NumPy, the maps' apply
+    Z = trained.grid.integrate(xT) @ P.T + c
+    assert np.allclose(obj.states(v)[:, -1].reshape(5, 2, 5), xT, rtol=0, atol=1e-13)
+    assert obj.accuracy(v) == np.mean(np.argmax(Z, axis=1) == y)
+    again = rebuild_network(trained)
+    assert np.allclose(again.forward(X.reshape(5, 2, 5)), xT, rtol=0, atol=1e-13)
+
+
+def test_nonlocal_dense_with_attention_has_no_layout():
+    grid = spatial_rule("gauss-legendre", 4)
+    net = NonlocalDense([LocalMap(grid, channels=1), AttentionMap(grid, [[1.0]], [[1.0]])],
+                        [None, None], n_layers=2)
+    with pytest.raises(ValueError, match="attention"):
+        parameter_layout(net)
+
+
+def test_nonlocal_dense_discrete_cost_tends_to_the_continuum_cost_at_first_order():
+    """As for the dense families: |J_N(sampled fields) - J| = O(h) with the rectangle rule."""
+    grid = spatial_rule("gauss-legendre", 6)
+    maps = [LocalMap(grid, channels=2), NystromMap(lambda x, s: np.exp(-(x - s) ** 2), grid, channels=2)]
+    W0 = lambda t, s: np.array([[-1 + 0.5 * np.sin(t), 0.8 * np.cos(2 * (t - s))],
+                                [-0.6 + 0.3 * s, -0.5 - 0.4 * t * s]])
+    W1 = lambda t, s: np.array([[0.7 * np.cos(t + s), -0.3], [0.2 + 0.5 * t, 0.4 * np.sin(s)]])
+    b = lambda t, s: np.array([0.2 * np.cos(t + s), -0.1 + 0.3 * t])
+    rng = np.random.default_rng(0)
+    data = (rng.normal(size=(8, 12)), rng.integers(0, 2, size=8))
+    errors = []
+    for N in (16, 32, 64):
+        obj = Objective(NonlocalDense(maps, [W0, W1], b, n_layers=N), data, loss="cross-entropy",
+                        alpha=0.1, beta=0.5)
+        if N == 16:
+            J = obj.continuum_value({"W0": W0, "W1": W1, "b": b}, n_fine=128)
+        errors.append(abs(obj.value(obj.initial_vector()) - J))
+    rate = np.log2(errors[-2] / errors[-1])
+    assert abs(rate - 1.0) <= 0.15, errors
+
+
+def test_train_takes_a_nonlocal_dense_network_random_start_and_continuation():
+    rng = np.random.default_rng(0)
+    net = _nonlocal("rectangle", rng, 2)
+    data = (rng.normal(size=(8, net.d)), np.array([0, 1] * 4))
+    coarse = train(net, data, loss="cross-entropy", init="random", seed=3, maxiter=30)
+    assert coarse.fun < 0.1 * coarse.history[0]["J"] and coarse.train_accuracy == 1.0
+    fine = train(_nonlocal("rectangle", rng, 4), data, loss="cross-entropy", init=coarse, maxiter=5)
+    assert fine.start == "continuation from N=2" and fine.history[0]["J"] < 2 * coarse.fun
+    assert isinstance(fine.network, NonlocalDense) and len(fine.network.W) == 2
