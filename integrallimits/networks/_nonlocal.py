@@ -795,11 +795,6 @@ def _block_sum():
     return make_block_sum(_compiled()[0])
 
 
-# The direct-quadrature loops keep a dense (state x state) Newton workspace even for explicit
-# rules, so a batch is solved in chunks of at most this many state components.
-_MAX_STATE = 2048
-
-
 class NonlocalDense(VolterraNetwork):
     r"""Residual-dense network with non-local feature maps, states of shape (B, channels, M):
 
@@ -964,7 +959,8 @@ class NonlocalDense(VolterraNetwork):
         X0 = self._check_inputs(X0)
         B, N = X0.shape[0], self.n_layers
         options.setdefault("raise_on_failure", True)
-        chunk = 1 if METHODS[self.rule].implicit else max(1, _MAX_STATE // self.d)
+        # implicit rules: Newton on one sample's (c M) unknowns at a time, not the whole batch's
+        chunk = 1 if METHODS[self.rule].implicit else B
         out = np.empty((B, N + 1, self.d))
         for start in range(0, B, chunk):
             part = X0[start:start + chunk]

@@ -6,7 +6,6 @@ import pytest
 
 from integrallimits import solve_volterra
 from integrallimits.fredholm import nystrom_matrix
-from integrallimits.networks import _nonlocal
 from integrallimits.networks._nonlocal import (AttentionMap, ConvolutionMap, LocalMap, NonlocalDense,
                                                NystromMap, SpatialRule, spatial_rule)
 from integrallimits.studies import STUDIES
@@ -223,14 +222,12 @@ def test_implicit_attention_network_solves_the_trapezoid_equations():
         np.testing.assert_allclose(x[n], rhs, rtol=0, atol=1e-11)
 
 
-def test_batched_equals_per_sample_and_chunks(monkeypatch):
+def test_batched_equals_per_sample():
     net, X0 = _network(attention=True)
     batched = net.forward(X0)
     assert batched.shape == (3, 2, net.M)
     for i in range(3):
         np.testing.assert_allclose(batched[i], net.forward(X0[i])[0], rtol=0, atol=1e-15)
-    monkeypatch.setattr(_nonlocal, "_MAX_STATE", 2 * net.d)       # chunks of two samples
-    np.testing.assert_array_equal(net.forward(X0), batched)
 
 
 def test_network_on_the_square_with_fields():
