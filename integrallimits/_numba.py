@@ -3,12 +3,26 @@
 Every compiled kernel of the package goes through :func:`jit` so that the
 options (on-disk cache, no GIL, NumPy error model) are set once.  Compilation
 is always lazy: importing :mod:`integrallimits` compiles nothing.
+
+Numba's on-disk cache checks only the source file of the function it compiled, not the
+files of the compiled helpers it inlined (a loop in ``volterra/_loops.py`` inlines
+``_linalg.solve_inplace``): after an edit or an upgrade that changes a helper, the cached
+loop would silently run the old helper.  :func:`purge_stale_caches` therefore drops the
+package's cached machine code whenever any of its source files changed (a fingerprint of
+their sizes and modification times, kept next to the cache); it runs once at import and
+costs a directory walk.
 """
 from __future__ import annotations
 
+import hashlib
+import os
+
 import numba
 
-__all__ = ["jit", "JIT_OPTIONS", "types"]
+__all__ = ["jit", "JIT_OPTIONS", "types", "purge_stale_caches"]
+
+PACKAGE_DIR = os.path.dirname(os.path.abspath(__file__))
+_MARKER = "integrallimits-sources.sha256"
 
 types = numba.types
 
@@ -22,3 +36,85 @@ def jit(*args, **kwargs):
     """``numba.njit`` with the package options (keywords override them)."""
     options = {**JIT_OPTIONS, **kwargs}
     return numba.jit(*args, **options)
+
+
+def _fingerprint(root):
+    """sha256 of (path, size, mtime) of every .py file under ``root``."""
+    digest = hashlib.sha256()
+    for folder, dirs, files in os.walk(root):
+        dirs[:] = sorted(d for d in dirs if d != "__pycache__")
+        for name in sorted(files):
+            if name.endswith(".py"):
+                st = os.stat(os.path.join(folder, name))
+                rel = os.path.relpath(os.path.join(folder, name), root)
+                digest.update(f"{rel}\0{st.st_size}\0{st.st_mtime_ns}\n".encode())
+    return digest.hexdigest()
+
+
+def _cache_dirs(root):
+    """Where Numba may cache the functions of the modules under ``root``: each module
+    directory's ``__pycache__`` and, mirrored, ``NUMBA_CACHE_DIR`` and the user-wide cache."""
+    bases = []
+    try:  # Numba's own naming of the mirrored directories (stable since 0.4x, but private)
+        from numba.core.caching import _CacheLocator
+        from numba.misc.appdirs import AppDirs
+        subpath = _CacheLocator.get_suitable_cache_subpath
+        bases = [numba.config.CACHE_DIR, AppDirs(appname="numba", appauthor=False).user_cache_dir]
+    except (ImportError, AttributeError):  # pragma: no cover - other Numba layouts
+        subpath = None
+    out = []
+    for folder, dirs, files in os.walk(root):
+        dirs[:] = [d for d in dirs if d != "__pycache__"]
+        if not any(name.endswith(".py") for name in files):
+            continue
+        out.append(os.path.join(folder, "__pycache__"))
+        if subpath is not None:
+            sub = subpath(os.path.join(folder, "__init__.py"))
+            out.extend(os.path.join(base, sub) for base in bases if base)
+    return out
+
+
+def purge_stale_caches(root=PACKAGE_DIR, cache_dirs=None):
+    """Delete Numba's cached code (``*.nbi``, ``*.nbc``) for the modules under ``root`` in
+    every cache directory whose recorded source fingerprint differs from the current one.
+
+    Parameters
+    ----------
+    root : str
+        The package directory.
+    cache_dirs : list of str, optional
+        The cache directories to check (default: those Numba may use for ``root``).
+
+    Returns
+    -------
+    int
+        The number of cache files deleted.  Unwritable or missing directories are skipped
+        (a failure here never stops the import).
+    """
+    stamp = _fingerprint(root)
+    removed = 0
+    for cache in _cache_dirs(root) if cache_dirs is None else cache_dirs:
+        marker = os.path.join(cache, _MARKER)
+        try:
+            if not os.path.isdir(cache):
+                continue
+            try:
+                with open(marker) as fh:
+                    if fh.read().strip() == stamp:
+                        continue
+            except FileNotFoundError:
+                pass
+            for name in os.listdir(cache):
+                if name.endswith((".nbi", ".nbc")):
+                    os.remove(os.path.join(cache, name))
+                    removed += 1
+            tmp = f"{marker}.{os.getpid()}"
+            with open(tmp, "w") as fh:
+                fh.write(stamp + "\n")
+            os.replace(tmp, marker)
+        except OSError:
+            continue
+    return removed
+
+
+purge_stale_caches()
