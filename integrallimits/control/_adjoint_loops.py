@@ -24,7 +24,7 @@ from numba import njit
 from .._linalg import solve_inplace
 from .._numba import JIT_OPTIONS, types
 from ..kernels._kernel import ParamJacobianFunction, ParamKernelFunction, VjpFunction
-from ..volterra._loops import NEWTON_FAILED, SUCCESS, _jacobian_p, _weight
+from ..volterra._loops import NEWTON_FAILED, SUCCESS, _jacobian_p, _stage_grid, _weight
 
 _helper = njit(cache=True, nogil=True, error_model="numpy")
 
@@ -160,13 +160,7 @@ def _vrk_adjoint(K, J, have_jac, V, theta, t, Z, c, A, b, dphi, nu, gtheta, stat
     D = Z.shape[1]
     m = c.shape[0]
     md = m * D
-    ts = np.empty(N * m)
-    wz = np.empty(N * m)
-    for l in range(N):
-        hl = t[l + 1] - t[l]
-        for j in range(m):
-            ts[l * m + j] = t[l] + c[j] * hl
-            wz[l * m + j] = hl * b[j]
+    ts, wz = _stage_grid(t, c, b)
     r = np.zeros((N * m, D))
     sink = np.zeros(D)
     # the mesh rows y_{n+1} read every earlier stage with the lag weights

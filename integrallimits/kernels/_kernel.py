@@ -81,19 +81,26 @@ class KernelCompilationError(TypeError):
     """A user function could not be compiled with Numba."""
 
 
+@numba.njit(inline="always", **_FAST)
+def block_loop(kernel, t, svals, Y, a, b, w, theta, out):
+    """out = sum_{a <= r < b} w[r] K(t, svals[r], Y[r]): the body of every block sum, with the
+    kernel's calls inlined (module-level block sums call it to be cached on disk)."""
+    d = out.shape[0]
+    tmp = np.empty(d)
+    for k in range(d):
+        out[k] = 0.0
+    for r in range(a, b):
+        kernel(t, svals[r], Y, r, theta, tmp)
+        wr = w[r]
+        for k in range(d):
+            out[k] += wr * tmp[k]
+
+
 def make_block_sum(function):
     """The block sum of a compiled kernel ``function`` (its calls inlined in one loop)."""
     @numba.njit(BLOCK_SIGNATURE, **_FAST)
     def block_sum(t, svals, Y, a, b, w, theta, out):
-        d = out.shape[0]
-        tmp = np.empty(d)
-        for k in range(d):
-            out[k] = 0.0
-        for r in range(a, b):
-            function(t, svals[r], Y, r, theta, tmp)
-            wr = w[r]
-            for k in range(d):
-                out[k] += wr * tmp[k]
+        block_loop(function, t, svals, Y, a, b, w, theta, out)
     return block_sum
 
 

@@ -19,7 +19,8 @@ from math import comb
 import numpy as np
 
 from .._numba import jit
-from ..kernels._kernel import BLOCK_SIGNATURE, JACOBIAN_SIGNATURE, KERNEL_SIGNATURE, VJP_SIGNATURE
+from ..kernels._kernel import (BLOCK_SIGNATURE, JACOBIAN_SIGNATURE, KERNEL_SIGNATURE, VJP_SIGNATURE,
+                               block_loop)
 from ._activations import act_array, dact_array
 
 HEADER = 6
@@ -360,46 +361,32 @@ _SMOOTH = jit(smooth)
 _RELU_RESNET = jit(relu_resnet)
 
 
-@jit(inline="always")
-def _block_loop(kernel, t, svals, Y, a, b, w, theta, out):
-    """out = sum_{a <= r < b} w[r] K(t, svals[r], Y[r]) (``make_block_sum``'s loop)."""
-    d = out.shape[0]
-    tmp = np.empty(d)
-    for k in range(d):
-        out[k] = 0.0
-    for r in range(a, b):
-        kernel(t, svals[r], Y, r, theta, tmp)
-        wr = w[r]
-        for k in range(d):
-            out[k] += wr * tmp[k]
-
-
 # The block sums are module-level functions, so that they are cached on disk too (a block sum
 # built by ``make_block_sum`` is compiled again in every process).
 
 @jit
 def _residual_dense_block_sum(t, svals, Y, a, b, w, theta, out):
-    _block_loop(_RESIDUAL_DENSE, t, svals, Y, a, b, w, theta, out)
+    block_loop(_RESIDUAL_DENSE, t, svals, Y, a, b, w, theta, out)
 
 
 @jit
 def _resnet_block_sum(t, svals, Y, a, b, w, theta, out):
-    _block_loop(_RESNET, t, svals, Y, a, b, w, theta, out)
+    block_loop(_RESNET, t, svals, Y, a, b, w, theta, out)
 
 
 @jit
 def _concat_dense_block_sum(t, svals, Y, a, b, w, theta, out):
-    _block_loop(_CONCAT_DENSE, t, svals, Y, a, b, w, theta, out)
+    block_loop(_CONCAT_DENSE, t, svals, Y, a, b, w, theta, out)
 
 
 @jit
 def _smooth_block_sum(t, svals, Y, a, b, w, theta, out):
-    _block_loop(_SMOOTH, t, svals, Y, a, b, w, theta, out)
+    block_loop(_SMOOTH, t, svals, Y, a, b, w, theta, out)
 
 
 @jit
 def _relu_resnet_block_sum(t, svals, Y, a, b, w, theta, out):
-    _block_loop(_RELU_RESNET, t, svals, Y, a, b, w, theta, out)
+    block_loop(_RELU_RESNET, t, svals, Y, a, b, w, theta, out)
 
 
 #: family -> (function, jacobian, vjp, block sum)

@@ -54,6 +54,7 @@ from ..kernels import Kernel, as_forcing, as_kernel
 from ..kernels._kernel import BLOCK_SIGNATURE, KERNEL_SIGNATURE
 from ..kernels._linear import as_linear_kernel, positional_arity
 from ..quadrature import volterra_rule
+from ._loops import _stage_grid
 from ._mesh import make_mesh
 from ._solution import Solution, SolverError
 from ._tableaux import collocation_tableau
@@ -86,13 +87,7 @@ def _collocation_loop(K, block_sum, theta, t, Gs, c, A, b, Z, stats):
     f = np.empty(d)
     mat = np.empty((md, md))
     rhs = np.empty(md)
-    svals = np.empty(N * m)
-    wts = np.empty(N * m)
-    for n in range(N):
-        h = t[n + 1] - t[n]
-        for j in range(m):
-            svals[n * m + j] = t[n] + c[j] * h
-            wts[n * m + j] = h * b[j]
+    svals, wts = _stage_grid(t, c, b)
     for n in range(N):
         h = t[n + 1] - t[n]
         for i in range(m):

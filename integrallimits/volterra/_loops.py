@@ -266,6 +266,22 @@ def _newton_point(K, J, have_jac, theta, t, c, hw, Y, n, tol, maxiter, f, work, 
 
 
 @_helper
+def _stage_grid(t, c, b):
+    """(times, weights) of the stage rows q = n m + j of a VRK method on the mesh t:
+    t_n + c_j h_n and the lag weights h_n b_j."""
+    N = t.shape[0] - 1
+    m = c.shape[0]
+    ts = np.empty(N * m)
+    wz = np.empty(N * m)
+    for n in range(N):
+        hn = t[n + 1] - t[n]
+        for j in range(m):
+            ts[n * m + j] = t[n] + c[j] * hn
+            wz[n * m + j] = hn * b[j]
+    return ts, wz
+
+
+@_helper
 def _vrk_stages(K, J, have_jac, theta, t, n, Y, Z, C, c, A, explicit, tol, maxiter, stats, f, work, Jk,
                 F, JF):
     """Solve Z_ni = C_i + h sum_j a_ij K(t_ni, t_nj, Z_nj) for the stages of interval n.
@@ -340,14 +356,7 @@ def _vrk_loop(K, J, have_jac, B, theta, t, G, Gs, Y, Z, c, A, b, explicit, tol, 
     C = np.empty((m, d))
     F = np.empty(m * d)
     JF = np.empty((m * d, m * d))
-    # stage times and lag weights h_l b_j of every stage row of Z
-    ts = np.empty(N * m)
-    wz = np.empty(N * m)
-    for l in range(N):
-        hl = t[l + 1] - t[l]
-        for j in range(m):
-            ts[l * m + j] = t[l] + c[j] * hl
-            wz[l * m + j] = hl * b[j]
+    ts, wz = _stage_grid(t, c, b)   # stage times and lag weights of every stage row of Z
     for k in range(d):
         Y[0, k] = G[0, k]
     for n in range(N):

@@ -52,7 +52,7 @@ from ..kernels._kernel import (_FAST, BLOCK_SIGNATURE, JACOBIAN_SIGNATURE, KERNE
                                _check_value, _compile, _njit_user)
 from ..kernels._linear import as_linear_kernel, positional_arity
 from . import _loops
-from ._loops import NFEV, NIT, NJEV, NSOLVE, _jacobian_p
+from ._loops import NFEV, NIT, NJEV, NSOLVE, _jacobian_p, _stage_grid
 from ._mesh import check_newton_options, make_mesh
 from ._solution import Solution, SolverError
 from ._tableaux import ButcherTableau, classical_rk4, collocation_tableau
@@ -228,8 +228,7 @@ def _vide_loop(f, fjac, have_fjac, K, Kjac, have_kjac, block_sum, theta, memory,
     m = c.shape[0]
     d = Y.shape[1]
     md = m * d
-    svals = np.empty(N * m)
-    wts = np.empty(N * m)
+    svals, wts = _stage_grid(t, c, b)
     lag = np.zeros((m, d))
     Zs = np.zeros((m, d))
     F = np.zeros((m, d))
@@ -249,9 +248,6 @@ def _vide_loop(f, fjac, have_fjac, K, Kjac, have_kjac, block_sum, theta, memory,
     for n in range(N):
         h = t[n + 1] - t[n]
         r0 = n * m
-        for i in range(m):
-            svals[r0 + i] = t[n] + c[i] * h
-            wts[r0 + i] = h * b[i]
         # the memory of the earlier intervals at the stage times
         for i in range(m):
             if memory and n > 0:
