@@ -24,8 +24,9 @@ Reversing time, tau = T - s and Lambda(tau) = lambda(T - tau), it is the ordinar
     \qquad A(\tau) = f_y(T - \tau, y(T - \tau)),
 
 which :func:`continuous_adjoint` solves with the package's own ``solve_volterra`` (any
-direct-quadrature rule; gregory6 by default) on a uniform mesh, the matrices A tabulated on
-the mesh from a forward solve of the same order.  The costate
+method: a direct-quadrature rule, gregory6 by default, or a Runge-Kutta / collocation method)
+on a uniform mesh, the matrices A tabulated at the nodes the method reads (the mesh, and the
+stage times of a Runge-Kutta method) from a forward solve of at least the same order.  The costate
 p(s) = grad phi + int_s^T lambda dt then solves -p' = f_y^T p, p(T) = grad phi: the
 classical adjoint ODE (:func:`costate_ode` integrates that ODE with SciPy, for checks).
 """
@@ -40,26 +41,39 @@ from .._numba import jit
 from ..kernels import JACOBIAN_SIGNATURE, KERNEL_SIGNATURE, Kernel
 from ..kernels._kernel import make_block_sum
 from ..networks import ResidualDense, ResNet
-from ..networks._fields import sample_field
 from ..networks._activations import activation as _activation
 from ..networks._activations import activation_derivative as _activation_derivative
 from ..quadrature import cumulative_integrate
 from ..volterra import METHODS, solve_volterra
+from ..volterra._mesh import make_mesh
+from ..volterra._solution import lagrange_dense_output
 
 __all__ = ["ContinuousAdjointResult", "continuous_adjoint", "costate_ode",
            "ContinuousDenseAdjointResult", "continuous_adjoint_dense"]
 
 
 # The reversed-time adjoint kernels K(tau, sigma, Lambda) = A^T Lambda read a table of d x d
-# blocks from theta = (t0, h, M, d, B, pairs) + A.ravel(): with pairs = 0, A (M+1, B, d, d) is
-# indexed by the target tau_n alone (the ResNet adjoint); with pairs = 1, A (M+1, M+1, B, d, d)
-# by (tau_n, sigma_m) (the dense adjoint).
+# blocks from theta = (nf, d, B, pairs, 0, 0) + nodes (nf) + A.ravel(), at the table node
+# nearest to each time: the mesh, plus the stage times of a Runge-Kutta / collocation method.
+# With pairs = 0, A (nf, B, d, d) is indexed by the target tau alone (the ResNet adjoint); with
+# pairs = 1, A (nf, nf, B, d, d) by (tau, sigma) (the dense adjoint).
+@jit
+def _nearest_node(x, theta, nf):
+    nodes = theta[6:6 + nf]
+    k = np.searchsorted(nodes, x)
+    if k >= nf:
+        return nf - 1
+    if k > 0 and x - nodes[k - 1] < nodes[k] - x:
+        return k - 1
+    return k
+
+
 @jit
 def _table_offset(t, s, theta):
-    h, M, d, B, pairs = theta[1], int(theta[2]), int(theta[3]), int(theta[4]), int(theta[5])
-    n = min(max(int(round((t - theta[0]) / h)), 0), M)
-    m = min(max(int(round((s - theta[0]) / h)), 0), M) if pairs else 0
-    return 6 + (n * (1 + pairs * M) + m) * B * d * d, d, B
+    nf, d, B, pairs = int(theta[0]), int(theta[1]), int(theta[2]), int(theta[3])
+    n = _nearest_node(t, theta, nf)
+    m = _nearest_node(s, theta, nf) if pairs else 0
+    return 6 + nf + (n * (1 + pairs * (nf - 1)) + m) * B * d * d, d, B
 
 
 def _transposed_table(t, s, Y, j, theta, out):
@@ -91,24 +105,92 @@ def _compiled():
     return function, jit(JACOBIAN_SIGNATURE)(_transposed_table_jacobian), make_block_sum(function)
 
 
-def _adjoint_kernel(A, h, pairs=False):
-    """The reversed-time adjoint kernel for the table A: (M+1, B, d, d), or (M+1, M+1, B, d, d)
-    with ``pairs`` (built once per solve)."""
-    M, (B, d) = A.shape[0] - 1, A.shape[-3:-1]
-    theta = np.concatenate([[0.0, h, M, d, B, float(pairs)], np.ascontiguousarray(A).ravel()])
+def _adjoint_kernel(A, nodes, pairs=False):
+    """The reversed-time adjoint kernel for the table A on ``nodes``: (nf, B, d, d), or
+    (nf, nf, B, d, d) with ``pairs`` (built once per solve)."""
+    nf, (B, d) = nodes.shape[0], A.shape[-3:-1]
+    theta = np.concatenate([[nf, d, B, float(pairs), 0.0, 0.0], nodes,
+                            np.ascontiguousarray(A).ravel()])
     function, jacobian, block = _compiled()
     return Kernel(function, B * d, False, jacobian, block, "analytic", structure={"kind": "general"},
                   name="continuous-adjoint", params=theta)
 
 
-def _fields_on_mesh(W, b, M, T, d):
-    t = T * np.arange(M + 1) / M
-    Wg = np.array([np.asarray(W(ti), dtype=float) for ti in t]) if callable(W) else np.asarray(W, float)
-    bg = np.array([np.asarray(b(ti), dtype=float) for ti in t]) if callable(b) else np.asarray(b, float)
-    if Wg.shape != (M + 1, d, d) or bg.shape != (M + 1, d):
-        raise ValueError(f"W and b must give (d, d) = ({d}, {d}) and (d,) values on the {M + 1} mesh "
-                         f"points, got {Wg.shape} and {bg.shape}")
-    return t, Wg, bg
+def _table_nodes(method, M, T):
+    """The reversed-time nodes the adjoint solve reads: the mesh tau_n = n T / M, plus the
+    stage times tau_n + c_i h of a Runge-Kutta / collocation method (merged where they meet)."""
+    t = make_mesh((0.0, T), M, None, "continuous_adjoint")
+    meth = METHODS[method]
+    if meth.family != "vrk":
+        return t
+    nodes = np.unique(np.concatenate([t, (t[:-1, None] + meth.tableau.c[None, :] * (T / M)).ravel()]))
+    return nodes[np.concatenate([[True], np.diff(nodes) > 1e-9 * T / M])]
+
+
+def _forward_rule(method):
+    """The direct rule of the forward solve: ``method`` itself, or for a Runge-Kutta method the
+    Gregory-type rule of at least its order (up to 8); its states reach the adjoint's stage
+    times by local interpolation of the same order."""
+    meth = METHODS[method]
+    if meth.family == "direct":
+        return method
+    return next(r for r in ("trapezoid", "gregory4", "gregory6", "gregory8")
+                if METHODS[r].order >= min(meth.order, 8))
+
+
+def _on_nodes(mesh_values, t, times, rule):
+    """Mesh values (S, M+1, ...) at ``times`` (local Lagrange interpolation of the rule's order)."""
+    S, n = mesh_values.shape[:2]
+    flat = mesh_values.transpose(1, 0, *range(2, mesh_values.ndim)).reshape(n, -1)
+    out = lagrange_dense_output(t, flat, times, max(2, METHODS[rule].order))
+    return out.reshape(len(times), S, *mesh_values.shape[2:]).transpose(1, 0, *range(2, mesh_values.ndim))
+
+
+def _fields_at(W, b, times, d, two_variable, M):
+    """(W, b) at the table times (all pairs (t, s) for two-variable fields).  Arrays are given
+    on the mesh and serve only when the table is the mesh."""
+    shape = (len(times),) * (2 if two_variable else 1)
+    where = "mesh points" if len(times) == M + 1 else "table nodes"
+    if two_variable:
+        where = where.replace("points", "pairs").replace("nodes", "node pairs")
+    values = []
+    for field, fshape in ((W, (d, d)), (b, (d,))):
+        if callable(field):
+            if two_variable:
+                v = np.array([[np.asarray(field(ti, sj), dtype=float) for sj in times] for ti in times])
+            else:
+                v = np.array([np.asarray(field(ti), dtype=float) for ti in times])
+        else:
+            v = np.asarray(field, dtype=float)
+            if v.shape[:1] == (M + 1,) and len(times) != M + 1:
+                raise ValueError("fields given as arrays on the mesh cannot be read at the stage "
+                                 "times of a Runge-Kutta method: give callables")
+        if v.shape != shape + fshape:
+            raise ValueError(f"W and b must give (d, d) = ({d}, {d}) and (d,) values on the "
+                             f"{' x '.join(map(str, shape))} {where}, got {v.shape}")
+        values.append(v)
+    return values
+
+
+def _linearised(Wv, bv, X, activation):
+    """sigma'(z) and f_y = diag(sigma'(z)) W for z = W x + b: one-variable fields (n, d, d) with
+    states X (S, n, d), or two-variable fields (n, j, d, d) with the states at s_j."""
+    if Wv.ndim == 3:
+        Z = np.einsum("mac,smc->sma", Wv, X) + bv[None]
+    else:
+        Z = np.einsum("njac,sjc->snja", Wv, X) + bv[None]
+    dsig = _activation_derivative(activation)(Z)
+    return dsig, dsig[..., None] * Wv[None]
+
+
+def _table_forcing(G, nodes):
+    """g(tau) = G[node nearest to tau] for the adjoint solve."""
+    def g(tau):
+        tau = np.asarray(tau, dtype=float)
+        k = np.clip(np.searchsorted(nodes, tau), 1, len(nodes) - 1)
+        k = np.where(tau - nodes[k - 1] < nodes[k] - tau, k - 1, k)
+        return G[k]
+    return g
 
 
 @dataclass
@@ -158,7 +240,11 @@ def continuous_adjoint(W, b, X0, dphi, activation="tanh", T=1.0, n_steps=256, me
     n_steps : int
         M, the uniform mesh of both the forward and the adjoint solve.
     method : str
-        A direct-quadrature rule (gregory6: order 6 for smooth fields).
+        The method of the adjoint solve: a direct-quadrature rule (gregory6: order 6 for
+        smooth fields), forward solve with the same rule; or a Runge-Kutta / collocation
+        method (rk4, gauss1-4, radau1-4), with the forward solved by the Gregory-type rule of
+        at least its order (``stats["forward_rule"]``) and interpolated to the stage times,
+        which needs callable fields.
 
     Returns
     -------
@@ -179,27 +265,24 @@ def continuous_adjoint(W, b, X0, dphi, activation="tanh", T=1.0, n_steps=256, me
     S, d = X0.shape
     M = int(n_steps)
     meth = METHODS[method]
-    if meth.family != "direct":
-        raise ValueError(f"method must be a direct-quadrature rule, got {method!r}")
-    t, Wg, bg = _fields_on_mesh(W, b, M, T, d)
-    # forward: the same rule on the continuum kernel sampled on the mesh
-    net = ResNet(Wg, bg, n_layers=M, activation=activation, T=T, rule=method)
+    rule = _forward_rule(method)
+    t = make_mesh((0.0, T), M, None, "continuous_adjoint")
+    Wg, bg = _fields_at(W, b, t, d, False, M)
+    net = ResNet(Wg, bg, n_layers=M, activation=activation, T=T, rule=rule)
     states = net.states(X0)                                       # (S, M+1, d)
     YT = states[:, -1]
     grad_phi = np.asarray(dphi(YT) if callable(dphi) else dphi, dtype=float).reshape(S, d)
-    Z = np.einsum("mac,smc->sma", Wg, states) + bg[None]          # pre-activations (S, M+1, d)
-    dsig = _activation_derivative(activation)(Z)
-    A = dsig[..., None] * Wg[None]                                 # f_y = diag(sigma') W, (S, M+1, d, d)
-    A_rev = np.ascontiguousarray(A[:, ::-1].transpose(1, 0, 2, 3))  # tau_n = T - s_{M-n}: (M+1, S, d, d)
+    dsig, A = _linearised(Wg, bg, states, activation)              # f_y on the mesh (S, M+1, d, d)
+    tau = _table_nodes(method, M, T)
+    if len(tau) != M + 1:                                          # add the stage times
+        s_nodes = T - tau[::-1]
+        Wn, bn = _fields_at(W, b, s_nodes, d, False, M)
+        A = _linearised(Wn, bn, _on_nodes(states, t, s_nodes, rule), activation)[1]
+    A_rev = np.ascontiguousarray(A[:, ::-1].transpose(1, 0, 2, 3))  # at tau_k = T - s: (nf, S, d, d)
     h = T / M
-    G = np.einsum("nbca,bc->nba", A_rev, grad_phi).reshape(M + 1, S * d)  # A(tau)^T grad phi
-
-    def g(tau):
-        idx = np.clip(np.rint(np.asarray(tau) / h).astype(int), 0, M)
-        return G[idx]
-
-    sol = solve_volterra(_adjoint_kernel(A_rev, h), g, (0.0, T), M, method=method,
-                         raise_on_failure=True)
+    G = np.einsum("nbca,bc->nba", A_rev, grad_phi).reshape(len(tau), S * d)  # A(tau)^T grad phi
+    sol = solve_volterra(_adjoint_kernel(A_rev, tau), _table_forcing(G, tau), (0.0, T), M,
+                         method=method, raise_on_failure=True)
     Lam = sol.y.reshape(M + 1, S, d)
     order = min(meth.order, 8)
     P = grad_phi[None] + cumulative_integrate(Lam, h, order=order, axis=0)
@@ -209,7 +292,8 @@ def continuous_adjoint(W, b, X0, dphi, activation="tanh", T=1.0, n_steps=256, me
     grad_W = np.einsum("sma,smc->mac", q, states)
     grad_b = q.sum(axis=0)
     return ContinuousAdjointResult(t, states, adjoint, costate, grad_W, grad_b, grad_phi,
-                                   {"method": method, "n_steps": M, "adjoint_nfev": sol.stats.get("nfev"),
+                                   {"method": method, "forward_rule": rule, "n_steps": M,
+                                    "adjoint_nfev": sol.stats.get("nfev"),
                                     "seconds": sol.stats.get("seconds")})
 
 
@@ -262,15 +346,6 @@ def costate_ode(W, b, X0, dphi, activation="tanh", T=1.0, t_eval=None, rtol=1e-1
 
 
 # -- t-dependent kernels: the residual-dense continuum x(t) = x0 + int_0^t sigma(W(t,s) x + b(t,s)) ds --
-
-
-def _pair_fields_on_mesh(W, b, M, T, d):
-    Wg = sample_field(W, M, T, True) if callable(W) else np.asarray(W, dtype=float)
-    bg = sample_field(b, M, T, True) if callable(b) else np.asarray(b, dtype=float)
-    if Wg.shape != (M + 1, M + 1, d, d) or bg.shape != (M + 1, M + 1, d):
-        raise ValueError(f"W and b must give (d, d) = ({d}, {d}) and (d,) values on the "
-                         f"{M + 1} x {M + 1} mesh pairs, got {Wg.shape} and {bg.shape}")
-    return Wg, bg
 
 
 @dataclass
@@ -333,10 +408,10 @@ def continuous_adjoint_dense(W, b, X0, dphi, activation="tanh", T=1.0, n_steps=1
     activation : str
     T : float
     n_steps : int
-        M, the uniform mesh of the forward (``ResidualDense`` with the same rule) and the
-        adjoint solve.
+        M, the uniform mesh of the forward (``ResidualDense``) and the adjoint solve.
     method : str
-        A direct-quadrature rule (gregory6 by default).
+        As in :func:`continuous_adjoint`: a direct-quadrature rule (gregory6 by default; the
+        forward uses the same rule) or a Runge-Kutta / collocation method (callable fields).
 
     Returns
     -------
@@ -357,31 +432,26 @@ def continuous_adjoint_dense(W, b, X0, dphi, activation="tanh", T=1.0, n_steps=1
     X0 = np.atleast_2d(np.asarray(X0, dtype=float))
     S, d = X0.shape
     M = int(n_steps)
-    meth = METHODS[method]
-    if meth.family != "direct":
-        raise ValueError(f"method must be a direct-quadrature rule, got {method!r}")
-    Wg, bg = _pair_fields_on_mesh(W, b, M, T, d)
-    t = T * np.arange(M + 1) / M
-    h = T / M
-    net = ResidualDense(Wg, bg, n_layers=M, activation=activation, T=T, rule=method)
+    rule = _forward_rule(method)
+    t = make_mesh((0.0, T), M, None, "continuous_adjoint_dense")
+    Wg, bg = _fields_at(W, b, t, d, True, M)
+    net = ResidualDense(Wg, bg, n_layers=M, activation=activation, T=T, rule=rule)
     states = net.states(X0)                                           # (S, M+1, d)
     grad_phi = np.asarray(dphi(states[:, -1]) if callable(dphi) else dphi,
                           dtype=float).reshape(S, d)
-    # pre-activations z[s, n, j] = W(t_n, s_j) x_s(s_j) + b(t_n, s_j), all mesh pairs
-    Z = np.einsum("njac,sjc->snja", Wg, states) + bg[None]
-    dsig = _activation_derivative(activation)(Z)                      # (S, M+1, M+1, d)
-    fy = dsig[..., None] * Wg[None]                                   # f_y(t_n, s_j), (S, n, j, d, d)
+    # f_y(t_n, s_j) (S, n, j, d, d) from the pre-activations W(t_n, s_j) x(s_j) + b(t_n, s_j)
+    dsig, fy = _linearised(Wg, bg, states, activation)
+    tau = _table_nodes(method, M, T)
+    if len(tau) != M + 1:                                              # add the stage times
+        s_nodes = T - tau[::-1]
+        Wn, bn = _fields_at(W, b, s_nodes, d, True, M)
+        fy = _linearised(Wn, bn, _on_nodes(states, t, s_nodes, rule), activation)[1]
     # A[n, m] = f_y(t_{M-m}, s_{M-n}): reverse both indices, swap them -> (n, m, S, d, d)
     A = np.ascontiguousarray(fy[:, ::-1, ::-1].transpose(2, 1, 0, 3, 4))
     del fy
-    F = np.einsum("nbca,bc->nba", A[:, 0], grad_phi).reshape(M + 1, S * d)  # A(tau, 0)^T grad phi
-
-    def g(tau):
-        idx = np.clip(np.rint(np.asarray(tau) / h).astype(int), 0, M)
-        return F[idx]
-
-    sol = solve_volterra(_adjoint_kernel(A, h, pairs=True), g, (0.0, T), M, method=method,
-                         raise_on_failure=True)
+    F = np.einsum("nbca,bc->nba", A[:, 0], grad_phi).reshape(len(tau), S * d)  # A(tau, 0)^T grad phi
+    sol = solve_volterra(_adjoint_kernel(A, tau, pairs=True), _table_forcing(F, tau), (0.0, T), M,
+                         method=method, raise_on_failure=True)
     Lam = sol.y.reshape(M + 1, S, d)
     adjoint = Lam[::-1].transpose(1, 0, 2).copy()                      # lambda_i(t_n), (S, M+1, d)
     q = dsig * adjoint[:, :, None, :]                                  # sigma'(z(t_n, s_j)) lambda(t_n)
@@ -393,5 +463,5 @@ def continuous_adjoint_dense(W, b, X0, dphi, activation="tanh", T=1.0, n_steps=1
     line_b = qT.sum(axis=0)
     return ContinuousDenseAdjointResult(
         t, states, adjoint, grad_W, grad_b, line_W, line_b, grad_phi,
-        {"method": method, "n_steps": M, "adjoint_nfev": sol.stats.get("nfev"),
+        {"method": method, "forward_rule": rule, "n_steps": M, "adjoint_nfev": sol.stats.get("nfev"),
          "seconds": sol.stats.get("seconds")})

@@ -6,6 +6,7 @@ import pytest
 from integrallimits.control import (Objective, continuous_adjoint, costate_ode, discrete_adjoint,
                                     make_dataset)
 from integrallimits.networks import ResNet
+from integrallimits.volterra import METHODS
 from integrallimits.volterra.convergence import fit_order
 
 
@@ -87,8 +88,25 @@ def test_discrete_gradient_density_tends_to_the_continuous_one(rule, order):
     assert abs(rate - order) <= 0.2, errors
 
 
+@pytest.mark.parametrize("method", ["rk4", "gauss1", "gauss3", "radau2"])
+def test_continuous_adjoint_with_runge_kutta_methods(method):
+    """The adjoint VIE solved by a Runge-Kutta / collocation method (the table read at its stage
+    times, the forward interpolated there): the costate converges at no less than the method's
+    order and no more than its forward rule's."""
+    ns, errors = [8, 16, 32, 64], []
+    for M in ns:
+        res = continuous_adjoint(W, b, X0, dphi, n_steps=M, method=method)
+        _, _, p = costate_ode(W, b, X0, dphi, t_eval=res.t)
+        errors.append(np.max(np.abs(res.costate - p)))
+    observed, _ = fit_order(ns, errors, floor=1e-12)
+    low, high = METHODS[method].order, METHODS[res.stats["forward_rule"]].order
+    assert low - 0.3 <= observed <= high + 0.3, (observed, errors)
+
+
 def test_continuous_adjoint_checks_its_input():
-    with pytest.raises(ValueError, match="direct-quadrature"):
-        continuous_adjoint(W, b, X0, dphi, n_steps=8, method="rk4")
+    with pytest.raises(ValueError, match="callables"):
+        continuous_adjoint(np.array([W(t) for t in np.linspace(0, 1, 9)]),
+                           np.array([b(t) for t in np.linspace(0, 1, 9)]), X0, dphi, n_steps=8,
+                           method="gauss2")
     with pytest.raises(ValueError, match="mesh points"):
         continuous_adjoint(np.zeros((3, 2, 2)), np.zeros((3, 2)), X0, dphi, n_steps=8)

@@ -44,13 +44,19 @@ def test_t_independent_fields_give_the_resnet_adjoint():
     for j in (0, 16, 40):
         integral = cumulative_integrate(dense.grad_b[j:, j], h, order=6, axis=0)[-1]
         assert np.allclose(integral + dense.line_b[j], res.grad_b[j], atol=1e-7)
+    # the same with a collocation method, whose tables add the stage times
+    res = continuous_adjoint(W1, b1, X0, dphi, n_steps=16, method="gauss2")
+    dense = continuous_adjoint_dense(lambda t, s: W1(s), lambda t, s: b1(s), X0, dphi, n_steps=16,
+                                     method="gauss2")
+    assert np.max(np.abs(dense.adjoint - res.adjoint)) < 1e-12
 
 
-def test_solution_of_a_linear_field():
+@pytest.mark.parametrize("method", ["gregory6", "gauss3", "radau3"])
+def test_solution_of_a_linear_field(method):
     """sigma = identity, W = -1: x = e^{-t} x0, lambda(s) = -e^{-(T - s)} for phi = x(T)."""
     res = continuous_adjoint_dense(lambda t, s: -np.eye(1), lambda t, s: np.zeros(1),
                                    np.ones((1, 1)), np.ones((1, 1)), activation="identity",
-                                   n_steps=32)
+                                   n_steps=32, method=method)
     assert np.allclose(res.states[0, :, 0], np.exp(-res.t), atol=1e-10)
     assert np.allclose(res.adjoint[0, :, 0], -np.exp(-(1.0 - res.t)), atol=1e-10)
     assert np.allclose(res.line_b[:, 0], 1.0)
@@ -86,7 +92,8 @@ def test_discrete_adjoint_of_residual_dense_tends_to_the_continuous_density():
 
 
 def test_continuous_adjoint_dense_checks_its_input():
-    with pytest.raises(ValueError, match="direct-quadrature"):
-        continuous_adjoint_dense(W, b, X0, dphi, n_steps=8, method="rk4")
+    with pytest.raises(ValueError, match="callables"):
+        continuous_adjoint_dense(np.zeros((9, 9, 2, 2)), np.zeros((9, 9, 2)), X0, dphi, n_steps=8,
+                                 method="rk4")
     with pytest.raises(ValueError, match="mesh pairs"):
         continuous_adjoint_dense(np.zeros((3, 3, 2, 2)), np.zeros((3, 3, 2)), X0, dphi, n_steps=8)
