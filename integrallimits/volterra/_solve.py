@@ -36,10 +36,11 @@ def solve_volterra(K, g, t_span=None, n_steps=None, method=None, *, kind=2, mesh
     Parameters
     ----------
     K : callable or Kernel
-        ``K(t, s, y)``: a float for scalar y, an array of shape (d,) for y of
-        shape (d,).  Plain Python with NumPy/math is compiled with Numba (once
-        per function); :func:`integrallimits.kernels.from_sympy` gives a kernel
-        with an exact Jacobian.
+        ``K(t, s, y)``: a float for scalar y; for y of shape (d,) an array of
+        shape (d,) or, fastest (no allocation per call), a tuple of d floats.
+        Plain Python with NumPy/math is compiled with Numba (once per function);
+        :func:`integrallimits.kernels.from_sympy` gives a kernel with an exact
+        Jacobian.
     g : callable
         ``g(t)``: a float, or an array of shape (d,) (this fixes the shape of y).
     t_span : (float, float)
