@@ -52,8 +52,10 @@ def _fingerprint(root):
 
 
 def _cache_dirs(root):
-    """Where Numba may cache the functions of the modules under ``root``: each module
-    directory's ``__pycache__`` and, mirrored, ``NUMBA_CACHE_DIR`` and the user-wide cache."""
+    """Where Numba may cache the functions of the modules under ``root``, as (directory,
+    primary) pairs: primary is where it caches now (``NUMBA_CACHE_DIR`` mirrored if that is
+    set, else each module directory's ``__pycache__``); the others (the in-tree and the
+    user-wide caches) may hold code from earlier runs."""
     bases = []
     try:  # Numba's own naming of the mirrored directories (stable since 0.4x, but private)
         from numba.core.caching import _CacheLocator
@@ -62,15 +64,16 @@ def _cache_dirs(root):
         bases = [numba.config.CACHE_DIR, AppDirs(appname="numba", appauthor=False).user_cache_dir]
     except (ImportError, AttributeError):  # pragma: no cover - other Numba layouts
         subpath = None
+    user_dir = bool(subpath and numba.config.CACHE_DIR)
     out = []
     for folder, dirs, files in os.walk(root):
         dirs[:] = [d for d in dirs if d != "__pycache__"]
         if not any(name.endswith(".py") for name in files):
             continue
-        out.append(os.path.join(folder, "__pycache__"))
+        out.append((os.path.join(folder, "__pycache__"), not user_dir))
         if subpath is not None:
             sub = subpath(os.path.join(folder, "__init__.py"))
-            out.extend(os.path.join(base, sub) for base in bases if base)
+            out.extend((os.path.join(base, sub), i == 0) for i, base in enumerate(bases) if base)
     return out
 
 
@@ -83,21 +86,26 @@ def purge_stale_caches(root=PACKAGE_DIR, cache_dirs=None):
     root : str
         The package directory.
     cache_dirs : list of str, optional
-        The cache directories to check (default: those Numba may use for ``root``).
+        The cache directories to check, all treated as primary (default: those Numba may use
+        for ``root``).  A primary directory that does not exist yet is created with the
+        fingerprint, so the code cached there next is trusted by the next process.
 
     Returns
     -------
     int
-        The number of cache files deleted.  Unwritable or missing directories are skipped
-        (a failure here never stops the import).
+        The number of cache files deleted.  Unwritable directories are skipped (a failure
+        here never stops the import).
     """
     stamp = _fingerprint(root)
     removed = 0
-    for cache in _cache_dirs(root) if cache_dirs is None else cache_dirs:
+    pairs = _cache_dirs(root) if cache_dirs is None else [(c, True) for c in cache_dirs]
+    for cache, primary in pairs:
         marker = os.path.join(cache, _MARKER)
         try:
             if not os.path.isdir(cache):
-                continue
+                if not primary:
+                    continue
+                os.makedirs(cache, exist_ok=True)
             try:
                 with open(marker) as fh:
                     if fh.read().strip() == stamp:

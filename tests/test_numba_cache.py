@@ -19,9 +19,11 @@ def test_caches_are_dropped_exactly_when_a_source_changes(tmp_path):
     cache = os.path.join(root, "__pycache__")
     for name in ("loop-10.py311.nbi", "loop-10.py311.1.nbc", "a.cpython-311.pyc"):
         _touch(os.path.join(cache, name))
-    dirs = [cache, os.path.join(root, "missing")]
+    missing = os.path.join(root, "sub", "__pycache__")
+    dirs = [cache, missing]
     assert purge_stale_caches(root, dirs) == 2          # no fingerprint yet: stale
     assert sorted(os.listdir(cache)) == ["a.cpython-311.pyc", _numba._MARKER]
+    assert os.listdir(missing) == [_numba._MARKER]      # created: what is cached next is trusted
     _touch(os.path.join(cache, "new-3.py311.nbi"))
     assert purge_stale_caches(root, dirs) == 0          # same sources: the new cache is kept
     assert os.path.exists(os.path.join(cache, "new-3.py311.nbi"))
@@ -47,7 +49,7 @@ def test_every_module_directory_is_covered(tmp_path):
     _touch(os.path.join(root, "a.py"))
     _touch(os.path.join(root, "sub", "b.py"))
     _touch(os.path.join(root, "data", "table.csv"))
-    dirs = _cache_dirs(root)
+    dirs = [d for d, _ in _cache_dirs(root)]
     assert os.path.join(root, "__pycache__") in dirs
     assert os.path.join(root, "sub", "__pycache__") in dirs
     assert not any(d.startswith(os.path.join(root, "data")) for d in dirs)
@@ -57,10 +59,12 @@ def test_the_package_caches_carry_the_current_fingerprint():
     """Importing the package has checked its own cache directories."""
     stamp = _fingerprint(_numba.PACKAGE_DIR)
     checked = 0
-    for cache in _cache_dirs(_numba.PACKAGE_DIR):
+    for cache, primary in _cache_dirs(_numba.PACKAGE_DIR):
         marker = os.path.join(cache, _numba._MARKER)
         if os.path.exists(marker):
             with open(marker) as fh:
                 assert fh.read().strip() == stamp
             checked += 1
+        elif primary:
+            assert not os.access(os.path.dirname(cache), os.W_OK)   # only if it cannot be made
     assert checked >= 1
