@@ -293,8 +293,6 @@ def _numpy_function(exprs, t, scalar):
 
 @functools.lru_cache(maxsize=256)
 def _build(problem):
-    import sympy
-
     from .kernels import forcing_from_sympy, from_sympy, parse_expression, parse_vector
 
     dim = problem.dim

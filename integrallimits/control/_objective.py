@@ -151,7 +151,7 @@ def parameter_layout(network):
     """
     if not isinstance(network, VolterraNetwork):
         raise TypeError(f"network must be an integrallimits network, got {type(network).__name__}")
-    N, d = network.n_layers, network.d
+    d = network.d
     pairs = _pair_mask(network)
     one = pairs.any(axis=0)  # a t-independent field theta(s) is read wherever some row reads s
     fam = network.family
@@ -629,7 +629,7 @@ class Objective:
         """J_N and its exact gradient (same layout as ``vector``)."""
         theta, P, c, X = self.split(vector)
         net = _with_theta(self.network, theta, self.layout)
-        S, d, N = X.shape[0], net.d, net.n_layers
+        S, d = X.shape[0], net.d
         K, Ys = self._forward(net, X)
         XT = self._final(Ys, S, d)
         FT = self._features(XT)

@@ -194,7 +194,6 @@ def _weight(n, j, left, right):
 def _direct_history(K, B, theta, t, Y, n, left, right, ones, hist, f):
     """sum_{j<n} w_nj K(t_n, t_j, Y_j): the unit-weight interior by the block sum, the
     corrected ends one by one.  Returns the number of kernel evaluations."""
-    d = Y.shape[1]
     lo = min(left.shape[0], n)
     hi = max(lo, min(n, n - right.shape[0] + 1))  # j < n: the diagonal is the implicit part
     B(t[n], t, Y, lo, hi, ones, theta, hist)

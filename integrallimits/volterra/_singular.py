@@ -548,7 +548,6 @@ def collocation_product_integration(smooth_kernel, alpha, g_vec, t, tableau, tol
     if t.ndim != 1 or t.shape[0] < 2 or not np.all(np.diff(t) > 0):
         raise ValueError("the mesh must be a strictly increasing 1-d array of at least 2 points")
     data = _weight_data(_points_key(tableau), alpha)
-    m = data.c.shape[0]
     h = np.diff(t)
     stage_times = (t[:-1, None] + data.c[None, :] * h[:, None]).reshape(-1)
     G = np.ascontiguousarray(g_vec(t), dtype=float)

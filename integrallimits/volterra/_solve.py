@@ -5,7 +5,7 @@ import time
 
 import numpy as np
 
-from ..kernels import Kernel, as_forcing, as_kernel
+from ..kernels import as_forcing, as_kernel
 from . import _loops
 from ._mesh import check_newton_options, is_uniform, make_mesh
 from ._methods import METHODS, VolterraMethod

@@ -45,7 +45,6 @@ import numba
 import numpy as np
 from numba import njit
 
-from .._linalg import solve_inplace
 from .._numba import JIT_OPTIONS, types
 from ..kernels import Kernel, as_kernel
 from ..kernels._kernel import (_FAST, BLOCK_SIGNATURE, JACOBIAN_SIGNATURE, KERNEL_SIGNATURE,
