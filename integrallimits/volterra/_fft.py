@@ -9,65 +9,472 @@ for every channel q.  When the sources [0, c) are known, the block of sources
 [a, c) with L = c & -c (the largest power of two dividing c) and a = c - L is
 added to the targets [c, c + L): every pair l < n is covered exactly once and
 each target is complete before it is needed (checked by enumeration in the
-tests).  Blocks with L <= L0 are summed directly; larger ones with one FFT of
-length 2L per source component, a product with the precomputed transform of
-kappa_q[0 .. 2L - 1], and one inverse FFT per target component: O(N log^2 N)
-work and O(N) memory (the kernel transforms of all levels add up to 4N entries
-per channel).
+tests).  Blocks are summed directly when L <= DIRECT_BLOCK, when they have at
+most SMALL_TARGETS targets, or when their level is too cheap to be worth its
+set-up (FFT_MIN_WORK; ``kernel_transforms`` decides and marks such levels with
+koff[log2 L] = -1).  The others are cyclic convolutions of length F = 2L: one
+real FFT per source component, a product with the precomputed transform of
+kappa_q[0 .. 2L - 1] on the L + 1 non-negative frequencies, and one inverse
+real FFT per target component.  O(N log^2 N) work and O(N) memory (the kernel
+transforms of all levels add up to about 2N complex entries per channel and
+matrix entry).
+
+The real FFTs of length F = 2n (n = L) run through complex FFTs of length n on
+split real/imaginary arrays (Numba; the set-up uses numpy.fft):
+
+* forward: z[m] = x[2m] + i x[2m+1]; a decimation-in-frequency FFT (natural order
+  in, bit-reversed order out; its first pass knows that x[L:] = 0) gives Z; the
+  split step X[k] = E[k] + W^k O[k] (W = exp(-2 pi i / F), E[k] = (Z[k] +
+  conj Z[n-k]) / 2, O[k] = (Z[k] - conj Z[n-k]) / 2i) runs in bit-reversed order,
+  where the partner n - k of the frequency at position p sits at the mirror
+  position 3 * 2^j - 1 - p of p's octave [2^j, 2^(j+1)).  The "packed" layout of
+  the L + 1 frequencies: position p < n holds frequency bitrev_n(p), position n
+  holds frequency n.  The split step returns 2 X (no halving).
+* product: with the kernel transforms stored in the same packed layout, scaled by
+  1 / (2F) (``kernel_transforms``; powers of two, so exact).
+* inverse: the merge step (the split step's inverse, in bit-reversed order) gives
+  2 Z; the inverse complex FFT is a forward one on swapped parts (re <-> im), a
+  decimation-in-time FFT from bit-reversed to natural order whose last pass only
+  computes the upper half of the outputs (the targets [c, c + L)).  The result is
+  F times numpy's irfft, which the 1 / (2F) in the kernel transforms cancels.
+
+No bit-reversal permutation is ever applied.  The twiddles come in one complex
+table (``twiddle_table``): for every power of two P, at offset 2P - 2,
+exp(-2 pi i k / 2P) for k < P (the butterflies of span 2P, contiguous), then at
+offset 3P - 2 the split-step twiddles of the real FFT of length 2P in the packed
+order, exp(-2 pi i bitrev_P(p) / 2P) for p < P.  The hot loops index with unsigned
+integers: with signed ones, Numba's negative-index wraparound keeps LLVM from
+vectorizing them (the radix-2 passes run 2.5x faster vectorized).
 """
 from __future__ import annotations
+
+import functools
 
 import numpy as np
 from numba import njit
 
-__all__ = ["fft_inplace", "add_block", "kernel_transforms", "DIRECT_BLOCK"]
+__all__ = ["add_block", "kernel_transforms", "twiddle_table", "packed_order", "fft_dif", "fft_dit",
+           "rfft_packed", "irfft_packed", "forward_block", "inverse_block", "DIRECT_BLOCK",
+           "SMALL_TARGETS", "FFT_MIN_WORK"]
 
-#: blocks of at most this many sources are summed directly (FFT overhead dominates below)
-DIRECT_BLOCK = 32
+#: blocks of at most this many sources are summed directly (FFT overhead dominates below;
+#: the blocks of size L in a run of N = 2^16, scalar: one channel, L = 16 take 0.6 ms summed
+#: and 1.2 ms by FFT, L = 32 1.0 and 0.7 ms; six channels (gauss2), L = 16 2.8 and 2.5 ms,
+#: L = 32 5.4 and 1.6 ms)
+DIRECT_BLOCK = 16
 #: ... and so are blocks with at most this many targets (the last, truncated blocks: for
 #: N = 2^k the block c = N has one target, whose length-2N FFT would cost more than the sum)
-SMALL_TARGETS = 32
+SMALL_TARGETS = 16
+#: ... and so are all the blocks of a level whose direct sum costs less than this many
+#: multiply-adds over the whole run (n_targets / 2L blocks of L^2 Q d^2): the NumPy set-up of
+#: a level's kernel transforms (about 13 us) would cost more than its FFTs save (30 % of the
+#: direct sum at L = 32, 70 % at L = 64, more above; ~1 ns per multiply-add)
+FFT_MIN_WORK = 2 ** 15
 
 _helper = njit(cache=True, nogil=True, error_model="numpy")
 
 
-@_helper
-def fft_inplace(x, tw, inverse):
-    """Radix-2 FFT of ``x`` (complex, power-of-two length) in place.
+# -- set-up (NumPy) ----------------------------------------------------------------------------
 
-    ``tw[k] = exp(-2 pi i k / F)`` for k < F / 2, F >= len(x) a power of two.
-    The inverse transform includes the 1/n factor (numpy's convention).
-    """
-    n = x.shape[0]
-    j = 0
-    for i in range(1, n):
-        bit = n >> 1
-        while j & bit:
-            j ^= bit
-            bit >>= 1
-        j |= bit
-        if i < j:
-            tmp = x[i]
-            x[i] = x[j]
-            x[j] = tmp
-    full = 2 * tw.shape[0]
-    length = 2
-    while length <= n:
-        half = length // 2
-        stride = full // length
-        for start in range(0, n, length):
-            for k in range(half):
-                w = tw[k * stride]
-                if inverse:
-                    w = w.conjugate()
-                u = x[start + k]
-                v = x[start + k + half] * w
-                x[start + k] = u + v
-                x[start + k + half] = u - v
-        length *= 2
-    if inverse:
-        for i in range(n):
-            x[i] = x[i] / n
+def _bitrevs(n):
+    """[bitrev_1, bitrev_2, bitrev_4, ..., bitrev_n] (n a power of two), bitrev_P(p) for p < P;
+    bitrev_2P = (2 bitrev_P, 2 bitrev_P + 1)."""
+    r = np.zeros(1, dtype=np.int64)
+    out = [r]
+    while r.shape[0] < n:
+        r = np.concatenate([2 * r, 2 * r + 1])
+        out.append(r)
+    return out
+
+
+@functools.lru_cache(maxsize=None)
+def _packed_order(n):
+    order = np.concatenate([_bitrevs(n)[-1], [n]])
+    order.flags.writeable = False
+    return order
+
+
+def packed_order(n):
+    """The frequencies held by positions 0 .. n of the packed layout of a real FFT of length 2n
+    (n a power of two): bitrev_n(p) at p < n, then n.  Read-only (cached)."""
+    return _packed_order(int(n))
+
+
+def _twiddle_table(n_max):
+    theta = np.pi / n_max * np.arange(n_max)
+    base = np.empty(n_max, dtype=np.complex128)  # exp(-2 pi i k / 2 n_max), k < n_max
+    base.real = np.cos(theta)
+    base.imag = -np.sin(theta)
+    tw = np.zeros(max(4 * n_max - 2, 2), dtype=np.complex128)
+    for j, r in enumerate(_bitrevs(n_max)):
+        P = 1 << j
+        stage = base[::n_max // P]  # exp(-2 pi i k / 2P), k < P
+        tw[2 * P - 2:3 * P - 2] = stage
+        tw[3 * P - 2:4 * P - 2] = stage[r]
+    return tw
+
+
+_twiddle_table_small = functools.lru_cache(maxsize=None)(_twiddle_table)
+
+
+def twiddle_table(n_max):
+    """The twiddle table for complex FFTs of length <= n_max and real FFTs of length <= 2 n_max
+    (n_max a power of two; see the module docstring).  Tables up to n_max = 4096 are cached and
+    shared: do not modify."""
+    n_max = int(n_max)
+    return _twiddle_table_small(n_max) if n_max <= 4096 else _twiddle_table(n_max)
+
+
+# -- complex FFTs on split arrays (Numba) ------------------------------------------------------
+
+@_helper
+def _dif_pass(re, im, n, span, tw):
+    """One radix-2 decimation-in-frequency pass of span ``span`` over re/im[0:n]."""
+    # unsigned indices: no negative-index wraparound, so LLVM vectorizes the loop
+    h = np.uint64(span >> 1)
+    off = np.uint64(span - 2)
+    for start in range(0, n, span):
+        s = np.uint64(start)
+        for kk in range(h):
+            k = np.uint64(kk)
+            w = tw[off + k]
+            wr = w.real
+            wi = w.imag
+            i = s + k
+            j = i + h
+            ar = re[i]
+            ai = im[i]
+            br = re[j]
+            bi = im[j]
+            re[i] = ar + br
+            im[i] = ai + bi
+            dr = ar - br
+            di = ai - bi
+            re[j] = dr * wr - di * wi
+            im[j] = dr * wi + di * wr
+
+
+@_helper
+def _dit_pass(re, im, n, span, tw):
+    """One radix-2 decimation-in-time pass of span ``span`` over re/im[0:n]."""
+    h = np.uint64(span >> 1)
+    off = np.uint64(span - 2)
+    for start in range(0, n, span):
+        s = np.uint64(start)
+        for kk in range(h):
+            k = np.uint64(kk)
+            w = tw[off + k]
+            wr = w.real
+            wi = w.imag
+            i = s + k
+            j = i + h
+            br = re[j] * wr - im[j] * wi
+            bi = re[j] * wi + im[j] * wr
+            ar = re[i]
+            ai = im[i]
+            re[i] = ar + br
+            im[i] = ai + bi
+            re[j] = ar - br
+            im[j] = ai - bi
+
+
+@_helper
+def _dif_tail(re, im, n, top, tw):
+    """DIF passes of spans top, top / 2, ..., 2 (the last two fused: no multiplications)."""
+    span = top
+    while span > 4:
+        _dif_pass(re, im, n, span, tw)
+        span >>= 1
+    if span == 4:
+        for b in range(n >> 2):
+            s = np.uint64(b) * np.uint64(4)
+            s1 = s + np.uint64(1)
+            s2 = s + np.uint64(2)
+            s3 = s + np.uint64(3)
+            y0r = re[s] + re[s2]
+            y0i = im[s] + im[s2]
+            y2r = re[s] - re[s2]
+            y2i = im[s] - im[s2]
+            y1r = re[s1] + re[s3]
+            y1i = im[s1] + im[s3]
+            # (x1 - x3) * (-i)
+            y3r = im[s1] - im[s3]
+            y3i = re[s3] - re[s1]
+            re[s] = y0r + y1r
+            im[s] = y0i + y1i
+            re[s1] = y0r - y1r
+            im[s1] = y0i - y1i
+            re[s2] = y2r + y3r
+            im[s2] = y2i + y3i
+            re[s3] = y2r - y3r
+            im[s3] = y2i - y3i
+    elif span == 2:
+        for b in range(n >> 1):
+            s = np.uint64(b) * np.uint64(2)
+            s1 = s + np.uint64(1)
+            ar = re[s]
+            ai = im[s]
+            re[s] = ar + re[s1]
+            im[s] = ai + im[s1]
+            re[s1] = ar - re[s1]
+            im[s1] = ai - im[s1]
+
+
+@_helper
+def _dit_head(re, im, n, top, tw):
+    """DIT passes of spans 2, 4, ..., top (the first two fused: no multiplications)."""
+    if top >= 4:
+        for b in range(n >> 2):
+            s = np.uint64(b) * np.uint64(4)
+            s1 = s + np.uint64(1)
+            s2 = s + np.uint64(2)
+            s3 = s + np.uint64(3)
+            y0r = re[s] + re[s1]
+            y0i = im[s] + im[s1]
+            y1r = re[s] - re[s1]
+            y1i = im[s] - im[s1]
+            y2r = re[s2] + re[s3]
+            y2i = im[s2] + im[s3]
+            # (x2 - x3) * (-i)
+            tr = im[s2] - im[s3]
+            ti = re[s3] - re[s2]
+            re[s] = y0r + y2r
+            im[s] = y0i + y2i
+            re[s2] = y0r - y2r
+            im[s2] = y0i - y2i
+            re[s1] = y1r + tr
+            im[s1] = y1i + ti
+            re[s3] = y1r - tr
+            im[s3] = y1i - ti
+        span = 8
+    else:
+        if top == 2:
+            for b in range(n >> 1):
+                s = np.uint64(b) * np.uint64(2)
+                s1 = s + np.uint64(1)
+                ar = re[s]
+                ai = im[s]
+                re[s] = ar + re[s1]
+                im[s] = ai + im[s1]
+                re[s1] = ar - re[s1]
+                im[s1] = ai - im[s1]
+        span = 4
+    while span <= top:
+        _dit_pass(re, im, n, span, tw)
+        span <<= 1
+
+
+@_helper
+def fft_dif(re, im, tw):
+    """Forward FFT of re + i im (power-of-two length) in place: natural order in, bit-reversed out."""
+    n = re.shape[0]
+    _dif_tail(re, im, n, n, tw)
+
+
+@_helper
+def fft_dit(re, im, tw):
+    """Forward FFT of re + i im in place: bit-reversed order in, natural order out."""
+    n = re.shape[0]
+    _dit_head(re, im, n, n, tw)
+
+
+# -- the real FFT of length 2n: split and merge steps in the packed layout ----------------------
+
+@_helper
+def _split(re, im, n, tw):
+    """Z (length n, bit-reversed) -> 2 X (n + 1 frequencies of the real FFT of length 2n, packed)."""
+    a = re[0]
+    b = im[0]
+    re[0] = 2.0 * (a + b)
+    im[0] = 0.0
+    re[n] = 2.0 * (a - b)
+    im[n] = 0.0
+    if n < 2:
+        return
+    re[1] = 2.0 * re[1]
+    im[1] = -2.0 * im[1]
+    off = np.uint64(3 * n - 2)
+    b0 = 2
+    while b0 < n:
+        last = np.uint64(3 * b0 - 1)
+        for pp in range(b0, b0 + (b0 >> 1)):
+            p = np.uint64(pp)
+            q = last - p
+            w = tw[off + p]
+            wr = w.real
+            wi = w.imag
+            # A = Z[p], B = conj(Z[q]); S = A + B, D = W^k (A - B)
+            sr = re[p] + re[q]
+            si = im[p] - im[q]
+            dr0 = re[p] - re[q]
+            di0 = im[p] + im[q]
+            dr = dr0 * wr - di0 * wi
+            di = dr0 * wi + di0 * wr
+            # 2 X[k] = S - i D; 2 X[n - k] = conj(S) - i conj(D)
+            re[p] = sr + di
+            im[p] = si - dr
+            re[q] = sr - di
+            im[q] = -si - dr
+        b0 <<= 1
+
+
+@_helper
+def _merge(re, im, n, tw):
+    """Y = re + i im (packed) -> 2 Z (length n, bit-reversed) of Y's inverse real FFT, stored with
+    the real and imaginary parts swapped; only the real parts of Y[0] and Y[n] are used."""
+    a0 = re[0]
+    an = re[n]
+    re[0] = a0 - an
+    im[0] = a0 + an
+    if n < 2:
+        return
+    yr = re[1]
+    yi = im[1]
+    re[1] = -2.0 * yi
+    im[1] = 2.0 * yr
+    off = np.uint64(3 * n - 2)
+    b0 = 2
+    while b0 < n:
+        last = np.uint64(3 * b0 - 1)
+        for pp in range(b0, b0 + (b0 >> 1)):
+            p = np.uint64(pp)
+            q = last - p
+            w = tw[off + p]
+            wr = w.real
+            wi = w.imag
+            # A = Y[p], B = conj(Y[q]); S = A + B, D = conj(W^k) (A - B)
+            sr = re[p] + re[q]
+            si = im[p] - im[q]
+            dr0 = re[p] - re[q]
+            di0 = im[p] + im[q]
+            dr = dr0 * wr + di0 * wi
+            di = di0 * wr - dr0 * wi
+            # 2 Z[k] = S + i D, 2 Z[n - k] = conj(S) + i conj(D); stored swapped (im, re)
+            re[p] = si + dr
+            im[p] = sr - di
+            re[q] = dr - si
+            im[q] = sr + di
+        b0 <<= 1
+
+
+@_helper
+def rfft_packed(x, re, im, tw):
+    """re + i im = 2 rfft(x) in the packed layout (x real of length 2n; re, im of length n + 1)."""
+    n = x.shape[0] // 2
+    for m in range(n):
+        re[m] = x[2 * m]
+        im[m] = x[2 * m + 1]
+    _dif_tail(re, im, n, n, tw)
+    _split(re, im, n, tw)
+
+
+@_helper
+def irfft_packed(re, im, out, tw):
+    """out = 2n irfft(re + i im) (packed layout, length n + 1; out of length 2n); destroys re, im."""
+    n = out.shape[0] // 2
+    _merge(re, im, n, tw)
+    _dit_head(re, im, n, n, tw)
+    for m in range(n):
+        out[2 * m] = im[m]
+        out[2 * m + 1] = re[m]
+
+
+@_helper
+def forward_block(x, re, im, n, tw):
+    """re + i im = 2 rfft(x[0:n] padded with n zeros) in the packed layout (n >= 2)."""
+    h = n >> 1
+    off = np.uint64(n - 2)
+    uh = np.uint64(h)
+    # the first DIF pass (span n) with z[h:] = 0, fused with the packing
+    for mm in range(h):
+        m = np.uint64(mm)
+        w = tw[off + m]
+        wr = w.real
+        wi = w.imag
+        xr = x[np.uint64(2) * m]
+        xi = x[np.uint64(2) * m + np.uint64(1)]
+        re[m] = xr
+        im[m] = xi
+        re[m + uh] = xr * wr - xi * wi
+        im[m + uh] = xr * wi + xi * wr
+    _dif_tail(re, im, n, h, tw)
+    _split(re, im, n, tw)
+
+
+@_helper
+def inverse_block(re, im, n, tw, out):
+    """out[j] += (2n irfft(re + i im))[n + j] for j < len(out) <= n (n >= 2); destroys re, im."""
+    _merge(re, im, n, tw)
+    h = n >> 1
+    _dit_head(re, im, n, h, tw)
+    # the last DIT pass (span n), upper half only: z'[k + h] = a[k] - w^k a[k + h]
+    off = np.uint64(n - 2)
+    uh = np.uint64(h)
+    nout = out.shape[0]
+    for kk in range(min(h, nout >> 1)):
+        k = np.uint64(kk)
+        w = tw[off + k]
+        wr = w.real
+        wi = w.imag
+        j = k + uh
+        vr = re[j] * wr - im[j] * wi
+        vi = re[j] * wi + im[j] * wr
+        out[np.uint64(2) * k] += im[k] - vi
+        out[np.uint64(2) * k + np.uint64(1)] += re[k] - vr
+    if nout & 1:  # an odd number of targets: the last one, an even sample (an imaginary part)
+        k = nout >> 1
+        w = tw[n - 2 + k]
+        j = k + h
+        vi = re[j] * w.imag + im[j] * w.real
+        out[2 * k] += im[k] - vi
+
+
+# -- the block accumulator -------------------------------------------------------------------
+
+@_helper
+def _fft_block(c, L, nend, base, khat, src, acc, chan_src, chan_tgt, tw):
+    """The FFT path of ``add_block``: the level's kernel transforms start at khat[base]."""
+    a = c - L
+    Q = chan_src.shape[0]
+    d = src.shape[2]
+    n = L  # complex FFT length; real FFT length F = 2L
+    nf = n + 1
+    ns = src.shape[0]
+    nt = acc.shape[0]
+    Xr = np.empty((ns * d, nf))
+    Xi = np.empty((ns * d, nf))
+    for s in range(ns):
+        if d == 1:
+            forward_block(src[s].reshape(-1)[a:c], Xr[s], Xi[s], n, tw)
+        else:
+            for y in range(d):
+                forward_block(src[s, a:c, y], Xr[s * d + y], Xi[s * d + y], n, tw)
+    Tr = np.zeros((nt * d, nf))
+    Ti = np.zeros((nt * d, nf))
+    unf = np.uint64(nf)
+    for q in range(Q):
+        s = chan_src[q]
+        g = chan_tgt[q]
+        for x in range(d):
+            tr = Tr[g * d + x]
+            ti = Ti[g * d + x]
+            for y in range(d):
+                off = np.uint64(base + ((q * d + x) * d + y) * nf)
+                xr = Xr[s * d + y]
+                xi = Xi[s * d + y]
+                for ff in range(unf):
+                    f = np.uint64(ff)
+                    kv = khat[off + f]
+                    kr = kv.real
+                    ki = kv.imag
+                    tr[f] += kr * xr[f] - ki * xi[f]
+                    ti[f] += kr * xi[f] + ki * xr[f]
+    for g in range(nt):
+        if d == 1:
+            inverse_block(Tr[g], Ti[g], n, tw, acc[g].reshape(-1)[c:nend])
+        else:
+            for x in range(d):
+                inverse_block(Tr[g * d + x], Ti[g * d + x], n, tw, acc[g, c:nend, x])
 
 
 @_helper
@@ -79,65 +486,55 @@ def add_block(c, kseq, khat, koff, src, acc, chan_src, chan_tgt, tw):
     nend = min(c + L, M)
     if nend <= c:
         return
+    if L > DIRECT_BLOCK and nend - c > SMALL_TARGETS:
+        e = 0
+        while (1 << e) < L:
+            e += 1
+        if koff[e] >= 0:  # kernel_transforms chose the FFT for this level
+            _fft_block(c, L, nend, koff[e], khat, src, acc, chan_src, chan_tgt, tw)
+            return
+    # direct sum, source by source: the inner loop over the targets carries no dependency
     Q = chan_src.shape[0]
     d = src.shape[2]
-    if L <= DIRECT_BLOCK or nend - c <= SMALL_TARGETS:
-        for q in range(Q):
-            s = chan_src[q]
-            g = chan_tgt[q]
-            for n in range(c, nend):
-                for l in range(a, c):
+    for q in range(Q):
+        s = chan_src[q]
+        g = chan_tgt[q]
+        if d == 1:
+            for l in range(a, c):
+                v = src[s, l, 0]
+                for n in range(c, nend):
+                    acc[g, n, 0] += kseq[q, n - l, 0, 0] * v
+        else:
+            for l in range(a, c):
+                for n in range(c, nend):
                     p = n - l
                     for x in range(d):
                         v = 0.0
                         for y in range(d):
                             v += kseq[q, p, x, y] * src[s, l, y]
                         acc[g, n, x] += v
-        return
-    e = 0
-    while (1 << e) < L:
-        e += 1
-    F = 2 * L
-    base = koff[e]
-    ns = src.shape[0]
-    nt = acc.shape[0]
-    X = np.zeros((ns, d, F), dtype=np.complex128)
-    for s in range(ns):
-        for y in range(d):
-            for i in range(L):
-                X[s, y, i] = src[s, a + i, y]
-            fft_inplace(X[s, y], tw, False)
-    T = np.zeros((nt, d, F), dtype=np.complex128)
-    for q in range(Q):
-        s = chan_src[q]
-        g = chan_tgt[q]
-        for x in range(d):
-            for y in range(d):
-                off = base + ((q * d + x) * d + y) * F
-                for f in range(F):
-                    T[g, x, f] += khat[off + f] * X[s, y, f]
-    for g in range(nt):
-        for x in range(d):
-            fft_inplace(T[g, x], tw, True)
-            for n in range(c, nend):
-                acc[g, n, x] += T[g, x, n - a].real
 
 
 def kernel_transforms(kseq, n_targets):
-    """Transforms of kappa_q[0 .. 2L-1] for every FFT level L (> DIRECT_BLOCK, with some block of
-    more than SMALL_TARGETS targets, i.e. n_targets - L > SMALL_TARGETS).
+    """Transforms of kappa_q[0 .. 2L-1] for every FFT level L: L > DIRECT_BLOCK, with some block
+    of more than SMALL_TARGETS targets (n_targets - L > SMALL_TARGETS) and a direct sum of at
+    least FFT_MIN_WORK multiply-adds (n_targets L Q d^2 / 2).
 
-    Returns (khat flat complex array, koff offsets by level exponent, tw twiddles).
+    Returns (khat flat complex array, koff offsets by level exponent, tw twiddles): at
+    koff[log2 L], for each (q, x, y), the L + 1 entries of rfft(kappa_q[.., x, y] for lags
+    1 .. 2L - 1, lag 0 and lags >= len(kseq) as zero) / (4L) in the packed layout; koff = -1
+    for the levels summed directly (``add_block`` follows koff).
     """
     Q, P, d, _ = kseq.shape
     levels = []
     L = 1
     while L < n_targets:
-        if L > DIRECT_BLOCK and n_targets - L > SMALL_TARGETS:
+        if (L > DIRECT_BLOCK and n_targets - L > SMALL_TARGETS
+                and n_targets * L * Q * d * d >= 2 * FFT_MIN_WORK):
             levels.append(L)
         L *= 2
-    koff = np.zeros(64, dtype=np.int64)
-    chunks = []
+    koff = np.full(64, -1, dtype=np.int64)
+    khat = np.zeros(max(sum(Q * d * d * (L + 1) for L in levels), 1), dtype=np.complex128)
     offset = 0
     for L in levels:
         F = 2 * L
@@ -146,9 +543,9 @@ def kernel_transforms(kseq, n_targets):
         kk = np.zeros((Q, d, d, F))
         upto = min(F, P)
         kk[:, :, :, 1:upto] = np.moveaxis(kseq[:, 1:upto], 1, 3)
-        chunks.append(np.fft.fft(kk, axis=-1).reshape(-1))
-        offset += Q * d * d * F
-    khat = np.concatenate(chunks) if chunks else np.zeros(1, dtype=np.complex128)
-    Fmax = 2 * levels[-1] if levels else 2
-    tw = np.exp(-2j * np.pi * np.arange(Fmax // 2) / Fmax)
-    return np.ascontiguousarray(khat), koff, tw
+        size = Q * d * d * (L + 1)
+        np.multiply(np.fft.rfft(kk, axis=-1)[..., packed_order(L)], 1.0 / (2 * F),
+                    out=khat[offset:offset + size].reshape(Q, d, d, L + 1))
+        offset += size
+    tw = twiddle_table(levels[-1] if levels else 1)
+    return khat, koff, tw

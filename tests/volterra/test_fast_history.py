@@ -6,7 +6,7 @@ from hypothesis import strategies as st
 
 from integrallimits import solve_volterra
 from integrallimits.kernels import convolution
-from integrallimits.volterra._fft import DIRECT_BLOCK, add_block, fft_inplace, kernel_transforms
+from integrallimits.volterra._fft import DIRECT_BLOCK, add_block, kernel_transforms
 
 
 @pytest.mark.parametrize("M", [1, 2, 3, 7, 64, 65, 100, 257])
@@ -19,17 +19,6 @@ def test_block_scheme_covers_every_pair_once(M):
                 covered[(l, n)] = covered.get((l, n), 0) + 1
     assert set(covered) == {(l, n) for n in range(1, M + 1) for l in range(n)}
     assert set(covered.values()) == {1} if covered else True
-
-
-def test_fft_matches_numpy():
-    rng = np.random.default_rng(1)
-    x = rng.standard_normal(256) + 1j * rng.standard_normal(256)
-    tw = np.exp(-2j * np.pi * np.arange(256) / 512)
-    y = x.copy()
-    fft_inplace(y, tw, False)
-    np.testing.assert_allclose(y, np.fft.fft(x), rtol=0, atol=1e-12)
-    fft_inplace(y, tw, True)
-    np.testing.assert_allclose(y, x, rtol=0, atol=1e-14)
 
 
 @settings(max_examples=15)
