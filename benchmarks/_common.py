@@ -1,7 +1,8 @@
-"""Helpers shared by the benchmark scripts: the machine description and table formatting."""
+"""Helpers shared by the benchmark scripts: the machine description, timing and table formatting."""
 import math
 import os
 import platform
+import time
 
 import numba
 import numpy as np
@@ -53,3 +54,59 @@ def fmt_ratio(r):
 
 def met(ok):
     return "yes" if ok else "**NO**"
+
+
+# -- timing ------------------------------------------------------------------------------------
+
+def timed(fn):
+    """(seconds, output) of one call of ``fn``."""
+    start = time.perf_counter()
+    out = fn()
+    return time.perf_counter() - start, out
+
+
+def best_of(fn, reps):
+    """Best of ``reps`` runs (the caller warms up first); (seconds, output of the best run)."""
+    best, best_out = math.inf, None
+    for _ in range(reps):
+        seconds, out = timed(fn)
+        if seconds < best:
+            best, best_out = seconds, out
+    return best, best_out
+
+
+def best_of_budget(fn, max_reps, budget):
+    """Best of 1..max_reps runs: repeat only while the repetitions fit in ``budget`` seconds.
+    Returns (seconds, output of the best run, number of runs)."""
+    seconds, out = timed(fn)
+    best, best_out, times = seconds, out, [seconds]
+    while len(times) < max_reps and sum(times) + seconds <= budget:
+        s, o = timed(fn)
+        times.append(s)
+        if s < best:
+            best, best_out = s, o
+    return best, best_out, len(times)
+
+
+def best_of_interleaved(fns, reps):
+    """{name: (best seconds, output of the best run)}: one warm-up run of each, then ``reps``
+    rounds running every function once per round, so all of them see the same machine load."""
+    best = {name: math.inf for name in fns}
+    outs = {name: fn() for name, fn in fns.items()}
+    for _ in range(reps):
+        for name, fn in fns.items():
+            seconds, out = timed(fn)
+            if seconds < best[name]:
+                best[name], outs[name] = seconds, out
+    return {name: (best[name], outs[name]) for name in fns}
+
+
+def fmt_bytes(n):
+    if n is None:
+        return "n/a"
+    sign = "-" if n < 0 else ""
+    n = abs(n)
+    for unit, size in (("GB", 1 << 30), ("MB", 1 << 20), ("kB", 1 << 10)):
+        if n >= size:
+            return f"{sign}{n / size:.1f} {unit}"
+    return f"{sign}{n} B"

@@ -49,7 +49,6 @@ if ROOT not in sys.path:
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import _common  # noqa: E402
 
-import numba  # noqa: E402
 import sympy as sp  # noqa: E402
 
 from integrallimits.fredholm import solve_fredholm  # noqa: E402

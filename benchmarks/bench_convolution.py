@@ -52,9 +52,8 @@ if ROOT not in sys.path:
     sys.path.insert(0, ROOT)
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import _common  # noqa: E402
-from _common import fmt_ratio, fmt_time, load_average, met  # noqa: E402
+from _common import best_of, best_of_budget, fmt_ratio, fmt_time, load_average, met, timed  # noqa: E402
 
-import numba  # noqa: E402
 import scipy  # noqa: E402
 
 from integrallimits import METHODS, solve_volterra  # noqa: E402
@@ -96,35 +95,7 @@ def machine_info():
                                  load_average=load_average())
 
 
-# -- timing helpers ----------------------------------------------------------------------------
-
-def timed(fn):
-    start = time.perf_counter()
-    out = fn()
-    return time.perf_counter() - start, out
-
-
-def best_of(fn, reps):
-    """Best of ``reps`` runs (the caller warms up first); the output of the best run."""
-    best, best_out = math.inf, None
-    for _ in range(reps):
-        seconds, out = timed(fn)
-        if seconds < best:
-            best, best_out = seconds, out
-    return best, best_out
-
-
-def best_of_budget(fn, max_reps, budget):
-    """Best of 1..max_reps runs: repeat only while the repetitions fit in ``budget`` seconds."""
-    seconds, out = timed(fn)
-    best, best_out, times = seconds, out, [seconds]
-    while len(times) < max_reps and sum(times) + seconds <= budget:
-        s, o = timed(fn)
-        times.append(s)
-        if s < best:
-            best, best_out = s, o
-    return best, best_out, len(times)
-
+# -- helpers ---------------------------------------------------------------------------------
 
 def fmt_err(e):
     return "n/a" if e is None or not math.isfinite(e) else f"{e:.1e}"

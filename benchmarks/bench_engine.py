@@ -41,9 +41,8 @@ if ROOT not in sys.path:
     sys.path.insert(0, ROOT)
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import _common  # noqa: E402
-from _common import fmt_ratio, fmt_time, met  # noqa: E402
+from _common import best_of, best_of_budget, fmt_ratio, fmt_time, met  # noqa: E402
 
-import numba  # noqa: E402
 import sympy as sp  # noqa: E402
 
 from integrallimits import METHODS, solve_volterra  # noqa: E402
@@ -172,31 +171,7 @@ def baseline_trapezoid(K, J, g_mesh, t_span, N, dim, tol=1e-12, maxiter=50):
     return t, y
 
 
-# -- timing helpers ----------------------------------------------------------------------------
-
-def timed(fn):
-    start = time.perf_counter()
-    out = fn()
-    return time.perf_counter() - start, out
-
-
-def best_of(fn, reps):
-    best, out = math.inf, None
-    for _ in range(reps):
-        seconds, out = timed(fn)
-        best = min(best, seconds)
-    return best, out
-
-
-def best_of_budget(fn, max_reps, budget):
-    """Best of 1..max_reps runs: repeat only while the repetitions fit in ``budget`` seconds."""
-    seconds, out = timed(fn)
-    times = [seconds]
-    while len(times) < max_reps and sum(times) + seconds <= budget:
-        s, out = timed(fn)
-        times.append(s)
-    return min(times), out, len(times)
-
+# -- helpers ---------------------------------------------------------------------------------
 
 def max_error(problem, t, y):
     return float(np.max(np.abs(np.asarray(y) - problem.exact(t))))

@@ -65,9 +65,8 @@ if ROOT not in sys.path:
     sys.path.insert(0, ROOT)
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import _common  # noqa: E402
-from _common import fmt_ratio, fmt_time, met  # noqa: E402
+from _common import best_of_interleaved, fmt_bytes, fmt_ratio, fmt_time, met  # noqa: E402
 
-import numba  # noqa: E402
 
 try:
     import torch  # noqa: E402
@@ -211,42 +210,7 @@ def torch_fn(W, b, X0, targets, n_threads, wrt_inputs=False):
     return run
 
 
-# -- timing helpers ----------------------------------------------------------------------------
-
-def timed(fn):
-    start = time.perf_counter()
-    out = fn()
-    return time.perf_counter() - start, out
-
-
-def best_of(fn, reps):
-    """One warm-up run, then the best of ``reps`` runs."""
-    return best_of_interleaved({"fn": fn}, reps)["fn"]
-
-
-def best_of_interleaved(fns, reps):
-    """{name: (best seconds, output of the best run)}: one warm-up run of each, then ``reps``
-    rounds running every function once per round, so all of them see the same machine load."""
-    best = {name: math.inf for name in fns}
-    outs = {name: fn() for name, fn in fns.items()}
-    for _ in range(reps):
-        for name, fn in fns.items():
-            seconds, out = timed(fn)
-            if seconds < best[name]:
-                best[name], outs[name] = seconds, out
-    return {name: (best[name], outs[name]) for name in fns}
-
-
-def fmt_bytes(n):
-    if n is None:
-        return "n/a"
-    sign = "-" if n < 0 else ""
-    n = abs(n)
-    for unit, size in (("GB", 1 << 30), ("MB", 1 << 20), ("kB", 1 << 10)):
-        if n >= size:
-            return f"{sign}{n / size:.1f} {unit}"
-    return f"{sign}{n} B"
-
+# -- helpers ---------------------------------------------------------------------------------
 
 def max_diff(a, b):
     """(max |a - b|, max |b|)."""
@@ -459,9 +423,9 @@ def report(machine, main, quick, reps, total_seconds):
     w(f"- Threads: PyTorch default torch.get_num_threads() = {machine['torch_threads']} "
       f"(inter-op {machine['torch_interop_threads']}); integrallimits is single-threaded "
       f"(compiled Numba loops, no parallel sections).")
-    w(f"- Network: residual-dense x_n = x_0 + h sum_(j<n) tanh(W_nj x_j + b_nj), h = 1/N, rule "
-      f"\"rectangle\", float64; W ~ N(0, 1/d), b ~ N(0, 0.01), inputs and targets ~ N(0, 1). "
-      f"Loss L = 0.5 (1/B) sum_i |x_N,i - y_i|^2; gradient with respect to all W_nj, b_nj.")
+    w("- Network: residual-dense x_n = x_0 + h sum_(j<n) tanh(W_nj x_j + b_nj), h = 1/N, rule "
+      "\"rectangle\", float64; W ~ N(0, 1/d), b ~ N(0, 0.01), inputs and targets ~ N(0, 1). "
+      "Loss L = 0.5 (1/B) sum_i |x_N,i - y_i|^2; gradient with respect to all W_nj, b_nj.")
     w("- integrallimits: forward `net.states(X0)`, gradient = loss, dL/dx_N and "
       "`discrete_adjoint(net.kernel(B), t, Y, \"rectangle\", dphi)` (exact transpose of the "
       "forward scheme, batched; also yields dL/dx0). PyTorch: W, b with requires_grad=True, the "

@@ -43,9 +43,8 @@ if ROOT not in sys.path:
     sys.path.insert(0, ROOT)
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import _common  # noqa: E402
-from _common import fmt_ratio, fmt_time, met  # noqa: E402
+from _common import best_of_interleaved, fmt_bytes, fmt_ratio, fmt_time, met  # noqa: E402
 
-import numba  # noqa: E402
 
 try:
     import torch  # noqa: E402
@@ -102,37 +101,7 @@ def torch_dense_forward(W, b, x0):
     return x
 
 
-# -- timing helpers ----------------------------------------------------------------------------
-
-def timed(fn):
-    start = time.perf_counter()
-    out = fn()
-    return time.perf_counter() - start, out
-
-
-def best_of(fn, reps):
-    """One warm-up run, then the best of ``reps`` runs."""
-    return best_of_interleaved({"fn": fn}, reps)["fn"]
-
-
-def best_of_interleaved(fns, reps):
-    """{name: (best seconds, last output)}: one warm-up run of each, then ``reps`` rounds
-    running every function once per round, so all of them see the same machine load."""
-    best = {name: math.inf for name in fns}
-    outs = {name: fn() for name, fn in fns.items()}
-    for _ in range(reps):
-        for name, fn in fns.items():
-            seconds, outs[name] = timed(fn)
-            best[name] = min(best[name], seconds)
-    return {name: (best[name], outs[name]) for name in fns}
-
-
-def fmt_bytes(n):
-    for unit, size in (("GB", 1 << 30), ("MB", 1 << 20), ("kB", 1 << 10)):
-        if n >= size:
-            return f"{n / size:.1f} {unit}"
-    return f"{n} B"
-
+# -- helpers ---------------------------------------------------------------------------------
 
 class threads:
     """Context manager: PyTorch intra-op threads set to ``n`` (None: leave as is)."""
@@ -225,7 +194,8 @@ class Bench:
                      f"|torch - package| = {r['max_difference']:.1e}")
         peak = self.peak_memory(pkg["net"], X0)
         ident, _ = self.package_net(W, b, N, activation="identity")
-        ident_seconds, _ = best_of(lambda: ident.forward(X0), self.reps)
+        ident_seconds, _ = best_of_interleaved({"identity": lambda: ident.forward(X0)},
+                                               self.reps)["identity"]
         self.log(f"  package, identity activation: {fmt_time(ident_seconds)}")
         return {"N": N, "B": B, "d": D,
                 "package": {"seconds": pkg["seconds"], "reps": pkg["reps"],
@@ -275,10 +245,10 @@ def report(machine, main, scale, quick, reps, total_seconds):
     w(f"- Threads: PyTorch default torch.get_num_threads() = {machine['torch_threads']} "
       f"(inter-op {machine['torch_interop_threads']}); integrallimits is single-threaded "
       f"(one compiled Numba loop, no parallel sections).")
-    w(f"- Network: residual-dense x_n = x_0 + h sum_(j<n) tanh(W_nj x_j + b_nj), h = 1/N, rule "
-      f"\"rectangle\"; W ~ N(0, 1/d), b ~ N(0, 0.01), inputs ~ N(0, 1). Baseline: the same net "
-      f"in PyTorch (stack the earlier states, batched matmul, bias, tanh, sum), "
-      f"torch.no_grad(), same process.")
+    w("- Network: residual-dense x_n = x_0 + h sum_(j<n) tanh(W_nj x_j + b_nj), h = 1/N, rule "
+      "\"rectangle\"; W ~ N(0, 1/d), b ~ N(0, 0.01), inputs ~ N(0, 1). Baseline: the same net "
+      "in PyTorch (stack the earlier states, batched matmul, bias, tanh, sum), "
+      "torch.no_grad(), same process.")
     w(f"- Times: best of {reps} after one warm-up run, the contenders interleaved in each round. "
       f"Ratio = PyTorch time / integrallimits time (> 1: integrallimits faster). float64 "
       f"outputs agree to <= {TOL:g} (checked).")
