@@ -55,7 +55,7 @@ from ..kernels._kernel import BLOCK_SIGNATURE, KERNEL_SIGNATURE
 from ..kernels._linear import as_linear_kernel, positional_arity
 from ..quadrature import volterra_rule
 from ._loops import _stage_grid
-from ._mesh import make_mesh
+from ._mesh import make_mesh, resolve_method
 from ._solution import Solution, SolverError
 from ._tableaux import collocation_tableau
 
@@ -453,18 +453,10 @@ def solve_first_kind(K, g, t_span=None, n_steps=None, method="radau2", *, mesh=N
     # -- the method
     if method is None:
         method = "radau2"
-    if isinstance(method, FirstKindMethod):
-        meth = method
-    elif isinstance(method, str):
-        if method in REFUSED_METHODS:
-            raise ValueError(f"method {method!r} is refused for first-kind equations: "
-                             f"{REFUSED_METHODS[method]}")
-        if method not in FIRST_KIND_METHODS:
-            raise ValueError(f"method must be one of {', '.join(FIRST_KIND_METHODS)} for a first-kind "
-                             f"equation; got {method!r}")
-        meth = FIRST_KIND_METHODS[method]
-    else:
-        raise TypeError(f"method must be a method name (str), got {type(method).__name__}")
+    if isinstance(method, str) and method in REFUSED_METHODS:
+        raise ValueError(f"method {method!r} is refused for first-kind equations: "
+                         f"{REFUSED_METHODS[method]}")
+    meth = resolve_method(method, FIRST_KIND_METHODS, FirstKindMethod, " for a first-kind equation")
     if fast_history:
         raise ValueError("fast_history=True: there is no fast (FFT) history for first-kind equations")
 

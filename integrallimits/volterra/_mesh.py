@@ -1,11 +1,23 @@
-"""Validation shared by the front functions: the mesh and the Newton options."""
+"""Validation shared by the front functions: the method, the mesh and the Newton options."""
 from __future__ import annotations
 
 import numbers
 
 import numpy as np
 
-__all__ = ["make_mesh", "is_uniform", "check_newton_options"]
+__all__ = ["resolve_method", "make_mesh", "is_uniform", "check_newton_options"]
+
+
+def resolve_method(method, registry, cls, purpose=""):
+    """The method object: an instance of ``cls`` as it is, or a name in ``registry``
+    (``purpose`` completes the error message, e.g. " for a first-kind equation")."""
+    if isinstance(method, cls):
+        return method
+    if isinstance(method, str):
+        if method not in registry:
+            raise ValueError(f"method must be one of {', '.join(registry)}{purpose}; got {method!r}")
+        return registry[method]
+    raise TypeError(f"method must be a method name (str), got {type(method).__name__}")
 
 
 def _check_t_span(t_span):

@@ -7,7 +7,7 @@ import numpy as np
 
 from ..kernels import as_forcing, as_kernel
 from . import _loops
-from ._mesh import check_newton_options, is_uniform, make_mesh
+from ._mesh import check_newton_options, is_uniform, make_mesh, resolve_method
 from ._methods import METHODS, VolterraMethod
 from ._solution import Solution, SolverError
 
@@ -107,14 +107,7 @@ def solve_volterra(K, g, t_span=None, n_steps=None, method=None, *, kind=2, mesh
         method = "trapezoid"
 
     # -- the method
-    if isinstance(method, VolterraMethod):
-        meth = method
-    elif isinstance(method, str):
-        if method not in METHODS:
-            raise ValueError(f"method must be one of {', '.join(METHODS)}; got {method!r}")
-        meth = METHODS[method]
-    else:
-        raise TypeError(f"method must be a method name (str), got {type(method).__name__}")
+    meth = resolve_method(method, METHODS, VolterraMethod)
 
     # -- the mesh
     t = make_mesh(t_span, n_steps, mesh, "solve_volterra")

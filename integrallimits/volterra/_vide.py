@@ -52,7 +52,7 @@ from ..kernels._kernel import (_FAST, BLOCK_SIGNATURE, JACOBIAN_SIGNATURE, KERNE
 from ..kernels._linear import as_linear_kernel, positional_arity
 from . import _loops
 from ._loops import NFEV, NIT, NJEV, NSOLVE, _jacobian_p, _stage_grid
-from ._mesh import check_newton_options, make_mesh
+from ._mesh import check_newton_options, make_mesh, resolve_method
 from ._solution import Solution, SolverError
 from ._tableaux import ButcherTableau, classical_rk4, collocation_tableau
 
@@ -504,14 +504,7 @@ def solve_vide(f, K, y0, t_span=None, n_steps=None, method="gauss2", *, mesh=Non
     >>> sol.stats["newton_solves"], sol.stats["jacobian"]
     (16, 'finite-difference')
     """
-    if isinstance(method, VIDEMethod):
-        meth = method
-    elif isinstance(method, str):
-        if method not in VIDE_METHODS:
-            raise ValueError(f"method must be one of {', '.join(VIDE_METHODS)}; got {method!r}")
-        meth = VIDE_METHODS[method]
-    else:
-        raise TypeError(f"method must be a method name (str), got {type(method).__name__}")
+    meth = resolve_method(method, VIDE_METHODS, VIDEMethod)
 
     t = make_mesh(t_span, n_steps, mesh, "solve_vide")
     check_newton_options(newton_tol, newton_maxiter)
