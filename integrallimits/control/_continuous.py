@@ -41,6 +41,7 @@ from .._numba import jit
 from ..kernels import JACOBIAN_SIGNATURE, KERNEL_SIGNATURE, Kernel
 from ..kernels._kernel import make_block_sum
 from ..networks import ResidualDense, ResNet
+from ..networks._fields import sample_field_at
 from ..networks._activations import activation as _activation
 from ..networks._activations import activation_derivative as _activation_derivative
 from ..quadrature import cumulative_integrate
@@ -156,10 +157,7 @@ def _fields_at(W, b, times, d, two_variable, M):
     values = []
     for field, fshape in ((W, (d, d)), (b, (d,))):
         if callable(field):
-            if two_variable:
-                v = np.array([[np.asarray(field(ti, sj), dtype=float) for sj in times] for ti in times])
-            else:
-                v = np.array([np.asarray(field(ti), dtype=float) for ti in times])
+            v = sample_field_at(field, times, two_variable)
         else:
             v = np.asarray(field, dtype=float)
             if v.shape[:1] == (M + 1,) and len(times) != M + 1:

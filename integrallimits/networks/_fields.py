@@ -9,7 +9,7 @@ from __future__ import annotations
 import numpy as np
 from numpy.polynomial import legendre
 
-__all__ = ["sample_field", "legendre_field", "low_rank_field", "PiecewiseLinear",
+__all__ = ["sample_field", "sample_field_at", "legendre_field", "low_rank_field", "PiecewiseLinear",
            "PiecewiseLinearTriangle", "l2_distance", "h1_distance", "discrete_h1"]
 
 
@@ -20,10 +20,15 @@ def sample_field(field, n_layers, T=1.0, two_variable=False, t0=0.0):
     which starting blocks of high-order rules read).
     """
     h = (T - t0) / n_layers
-    t = t0 + h * np.arange(n_layers + 1)
+    return sample_field_at(field, t0 + h * np.arange(n_layers + 1), two_variable)
+
+
+def sample_field_at(field, times, two_variable=False):
+    """Values of a callable field at ``times`` (all pairs (t_n, s_j) of them if two-variable):
+    an array (n, *shape) or (n, n, *shape)."""
     if two_variable:
-        return np.array([[np.asarray(field(ti, sj), dtype=float) for sj in t] for ti in t])
-    return np.array([np.asarray(field(ti), dtype=float) for ti in t])
+        return np.array([[np.asarray(field(ti, sj), dtype=float) for sj in times] for ti in times])
+    return np.array([np.asarray(field(ti), dtype=float) for ti in times])
 
 
 def legendre_field(coefficients, T=1.0, two_variable=False):
