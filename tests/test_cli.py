@@ -1,5 +1,8 @@
 """The command line: the built-in example, user expressions, refusal of code."""
 import io
+import os
+import subprocess
+import sys
 
 import pytest
 
@@ -35,3 +38,28 @@ def test_code_in_an_expression_is_refused(evil, capsys):
 def test_builtin_example_runs():
     code, text = run(["solve", "--method", "trapezoid"])
     assert code == 0 and "trapezoid" in text and "2.00" in text
+
+
+def _payload(folder):
+    """Text that, if anything evaluated it, would create files in ``folder`` three ways (a
+    shell command, open(), and exec of a string), and only then fail."""
+    a, b, c = (str(folder / name) for name in ("by-system", "by-open", "by-exec"))
+    return (f"__import__('os').system('touch {a}') + open({b!r}, 'w').write('x') + "
+            f"(lambda: exec(\"open({c!r}, 'w')\"))() + y")
+
+
+@pytest.mark.parametrize("option", ["--kernel", "--forcing", "--exact"])
+def test_code_in_an_expression_never_runs(option, tmp_path):
+    """The real command in a fresh process: the payload must not run (no marker file, before
+    or after the refusal), and the refusal is one line on stderr with exit status 2."""
+    argv = {"--kernel": "y", "--forcing": "1", "--exact": "1"}
+    argv[option] = _payload(tmp_path)
+    cmd = [sys.executable, "-m", "integrallimits", "solve", "--steps", "4"]
+    for name, text in argv.items():
+        cmd += [name, text]
+    proc = subprocess.run(cmd, cwd=tmp_path, capture_output=True, text=True, timeout=120,
+                          env=dict(os.environ, PYTHONWARNINGS="ignore"))
+    assert sorted(p.name for p in tmp_path.iterdir()) == []
+    assert proc.returncode == 2, proc.stderr
+    assert proc.stderr.startswith("error: ") and proc.stderr.count("\n") == 1, proc.stderr
+    assert "attribute access '.system'" in proc.stderr and proc.stdout == ""

@@ -1,15 +1,20 @@
 """Networks are Volterra rules: each family equals solve_volterra with the same rule and a
-plainly written kernel, the rectangle rule equals the usual recursion, batches equal samples."""
+plainly written kernel, and an independent NumPy reference (numpy_reference: activations from
+their formulas, the rule's equations solved at once) for every family, rule and activation;
+the rectangle rule equals the usual recursion, batches equal samples."""
 import numpy as np
+import numpy_reference as ref
 import pytest
-from hypothesis import given, settings
+from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
 from integrallimits import solve_volterra
 from integrallimits.networks import ConcatDense, ResidualDense, ResNet, SmoothNet
-from integrallimits.networks._activations import activation
+from integrallimits.quadrature import volterra_rule
+from integrallimits.volterra import METHODS
 
 RULES = ["rectangle", "implicit-rectangle", "trapezoid", "gregory4"]
+ALL_RULES = [name for name, m in METHODS.items() if m.family == "direct"]
 
 
 def _params(seed, N, d):
@@ -17,23 +22,6 @@ def _params(seed, N, d):
     return (rng.standard_normal((N + 1, N + 1, d, d)) * 0.6, rng.standard_normal((N + 1, N + 1, d)) * 0.2,
             rng.standard_normal((N + 1, d, d)) * 0.6, rng.standard_normal((N + 1, d)) * 0.2,
             rng.standard_normal((3, d)))
-
-
-def _plain_kernel(family, W, b, h):
-    """The family's tanh kernel written as a user would, reading the grid by rounding t/h."""
-    if family == "residual-dense":
-        def K(t, s, x):
-            n, j = int(round(t / h)), int(round(s / h))
-            return np.tanh(W[n, j] @ x + b[n, j])
-    elif family == "resnet":
-        def K(t, s, x):
-            j = int(round(s / h))
-            return np.tanh(W[j] @ x + b[j])
-    else:
-        def K(t, s, x):
-            n, j = int(round(t / h)), int(round(s / h))
-            return W[n, j] @ np.tanh(x)
-    return K
 
 
 @pytest.mark.parametrize("rule", RULES)
@@ -47,42 +35,89 @@ def test_network_equals_solver_with_plain_kernel(family, rule):
         net, W, b = ResNet(Wr, br, n_layers=N, rule=rule), Wr, br
     else:
         net, W, b = ConcatDense(Wd, n_layers=N, rule=rule), Wd, None
-    K = _plain_kernel(family, W, b, net.h)
+    K = ref.plain_kernel(family, net.h, W, b)
     states = net.states(X0)
     for i in range(len(X0)):
-        ref = solve_volterra(K, lambda t, x=X0[i]: x, (0.0, 1.0), N, method=rule)
-        assert ref.status
-        np.testing.assert_allclose(states[i], ref.y, rtol=0, atol=1e-13)
-    assert activation("tanh")(0.3) == pytest.approx(np.tanh(0.3))
+        sol = solve_volterra(K, lambda t, x=X0[i]: x, (0.0, 1.0), N, method=rule)
+        assert sol.status
+        np.testing.assert_allclose(states[i], sol.y, rtol=0, atol=1e-13)
 
 
-def test_rectangle_rule_is_the_usual_recursion():
+def _network(family, rule, activation, k, seed, N, d=2):
+    Wd, bd, Wr, br, X0 = _params(seed, N, d)
+    diffs = np.random.default_rng(seed).standard_normal((k - 1, d)) * 0.2
+    if family == "residual-dense":
+        return ResidualDense(Wd, bd, n_layers=N, rule=rule, activation=activation), Wd, bd, X0, diffs
+    if family == "resnet":
+        return ResNet(Wr, br, n_layers=N, rule=rule, activation=activation), Wr, br, X0, diffs
+    if family == "concat-dense":
+        return ConcatDense(Wd, n_layers=N, rule=rule, activation=activation), Wd, None, X0, diffs
+    net = SmoothNet(k, Wr, br, n_layers=N, rule=rule, activation=activation, initial_differences=diffs)
+    return net, Wr, br, X0, diffs
+
+
+def _check_against_reference(family, rule, activation, k, seed):
+    N = max(6, METHODS[rule].min_steps)
+    net, W, b, X0, diffs = _network(family, rule, activation, k, seed, N)
+    K = ref.layer_map(family, net.h, W, b, activation, k)
+    weights = volterra_rule(rule).weights(N)
+    states = net.states(X0[:2])
+    for i, x0 in enumerate(X0[:2]):
+        g = np.array([x0 + sum(ref.binomial(n, j) * diffs[j - 1] for j in range(1, k))
+                      for n in range(N + 1)]) if family == "smooth" else np.tile(x0, (N + 1, 1))
+        np.testing.assert_allclose(states[i], ref.rule_solution(K, g, weights, net.h), rtol=0,
+                                   atol=1e-12)
+
+
+@pytest.mark.parametrize("activation", ref.NETWORK_ACTIVATIONS)
+@pytest.mark.parametrize("rule", ALL_RULES)
+@pytest.mark.parametrize("family", ["residual-dense", "resnet", "concat-dense", "smooth"])
+def test_network_equals_independent_reference(family, rule, activation):
+    """Every family x rule x activation (smooth: k runs through 1..5 across the cases)."""
+    k = 1 + (ALL_RULES.index(rule) + ref.NETWORK_ACTIVATIONS.index(activation)) % 5
+    _check_against_reference(family, rule, activation, k, seed=5)
+
+
+@settings(max_examples=20)
+@given(family=st.sampled_from(["residual-dense", "resnet", "concat-dense", "smooth"]),
+       rule=st.sampled_from(ALL_RULES), activation=st.sampled_from(ref.NETWORK_ACTIVATIONS),
+       k=st.integers(1, 5), seed=st.integers(0, 1000))
+@example(family="smooth", rule="gregory8", activation="relu", k=5, seed=0)
+def test_network_equals_independent_reference_random(family, rule, activation, k, seed):
+    _check_against_reference(family, rule, activation, k, seed)
+
+
+@pytest.mark.parametrize("activation", ref.NETWORK_ACTIVATIONS)
+def test_rectangle_rule_is_the_usual_recursion(activation):
     N, d = 12, 4
     Wd, bd, Wr, br, X0 = _params(2, N, d)
     h = 1.0 / N
     x = X0.copy()
     for n in range(N):
-        x = x + h * np.tanh(x @ Wr[n].T + br[n])
-    np.testing.assert_allclose(ResNet(Wr, br, n_layers=N).forward(X0), x, rtol=0, atol=1e-14)
-    xs = [X0]
-    for n in range(1, N + 1):
-        xs.append(X0 + h * sum(np.tanh(xs[j] @ Wd[n, j].T + bd[n, j]) for j in range(n)))
-    np.testing.assert_allclose(ResidualDense(Wd, bd, n_layers=N).forward(X0), xs[-1], rtol=0, atol=1e-14)
-    zs = [X0]
-    for n in range(1, N + 1):
-        zs.append(X0 + h * sum(np.tanh(zs[j]) @ Wd[n, j].T for j in range(n)))
-    np.testing.assert_allclose(ConcatDense(Wd, n_layers=N).forward(X0), zs[-1], rtol=0, atol=1e-14)
+        x = x + h * ref.ACTIVATIONS[activation](x @ Wr[n].T + br[n])
+    np.testing.assert_allclose(ResNet(Wr, br, n_layers=N, activation=activation).forward(X0), x,
+                               rtol=0, atol=1e-14)
+    for family, net in (("residual-dense", ResidualDense(Wd, bd, n_layers=N, activation=activation)),
+                        ("concat-dense", ConcatDense(Wd, n_layers=N, activation=activation))):
+        np.testing.assert_allclose(net.states(X0), ref.forward(family, X0, h, N, Wd, bd, activation),
+                                   rtol=0, atol=1e-14)
 
 
-@settings(max_examples=10)
-@given(k=st.integers(1, 4), seed=st.integers(0, 1000), act=st.sampled_from(["tanh", "softplus",
-                                                                               "sigmoid", "relu"]))
-def test_smooth_net_state_space_equals_volterra_form(k, seed, act):
+@pytest.mark.parametrize("activation", ref.NETWORK_ACTIVATIONS)
+@pytest.mark.parametrize("k", [1, 2, 3, 4, 5])
+def test_smooth_net_equals_its_recursion_and_closed_form(k, activation):
+    """Delta^k x_n = h^k sigma(W_n x_n + b_n) for every k <= 5: the network (the rectangle rule
+    on the kernel h^(k-1) C(n-j-1, k-1) sigma), its state_space method, the state-space
+    recursion and the unrolled closed form (both written independently) agree."""
     N, d = 9, 2
-    _, _, Wr, br, X0 = _params(seed, N, d)
-    diffs = np.random.default_rng(seed).standard_normal((k - 1, d)) * 0.1
-    net = SmoothNet(k, Wr, br, n_layers=N, activation=act, initial_differences=diffs)
-    np.testing.assert_allclose(net.states(X0), net.state_space(X0), rtol=1e-12, atol=1e-12)
+    _, _, Wr, br, X0 = _params(10 * k, N, d)
+    diffs = np.random.default_rng(k).standard_normal((k - 1, d)) * 0.3
+    net = SmoothNet(k, Wr, br, n_layers=N, activation=activation, initial_differences=diffs)
+    recursion = ref.forward("smooth", X0, net.h, N, Wr, br, activation, k, diffs)
+    closed = ref.smooth_closed_form(X0, net.h, N, Wr, br, activation, k, diffs)
+    np.testing.assert_allclose(closed, recursion, rtol=1e-13, atol=1e-13)
+    np.testing.assert_allclose(net.states(X0), recursion, rtol=1e-12, atol=1e-12)
+    np.testing.assert_allclose(net.state_space(X0), recursion, rtol=1e-12, atol=1e-12)
 
 
 @pytest.mark.parametrize("rule", ["rectangle", "trapezoid"])
