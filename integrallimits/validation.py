@@ -49,10 +49,13 @@ Known behaviour (:data:`KNOWN_PRE_ASYMPTOTIC`): the Gregory rules of orders 6 an
 have large higher-order error terms, and on some smooth problems their local
 slopes are still rising towards the declared order when the error reaches the
 rounding floor (the engine's tests keep these cases as strict expected failures:
-``PRE_ASYMPTOTIC`` in ``tests/volterra/test_orders.py``).  The criteria are the
-same for them; their order and estimate shortfalls are counted and reported with
-the worst example as "known shortfall" and do not set the exit status, unless
-``strict`` (``--strict``).  Their solve failures always count.
+``PRE_ASYMPTOTIC`` in ``tests/volterra/test_orders.py``, and check the full order where
+it is reachable, on y = cos 6t).  The criteria are the same for them; their order and
+estimate shortfalls are counted and reported with the worst example as "known
+shortfall" and do not set the exit status, unless ``strict`` (``--strict``), as long
+as the observed order is at least the declared order minus ``known_margin`` = 1 (a
+rule that silently ran the next lower Gregory weights would show p - 2 and fail).
+Their solve failures always count.
 """
 from __future__ import annotations
 
@@ -89,7 +92,8 @@ CRITERIA = {
                  "checked to 1e-14)"),
     "known": ("gregory6/gregory8 are pre-asymptotic down to the rounding floor on some problems "
               "(tests/volterra/test_orders.py PRE_ASYMPTOTIC): same criteria; their order/estimate "
-              "shortfalls are reported as 'known shortfall' and do not fail the run unless strict"),
+              "shortfalls with an observed order >= declared order - known_margin are reported as "
+              "'known shortfall' and do not fail the run unless strict; a lower order always fails"),
 }
 
 
@@ -470,6 +474,7 @@ class ValidationSettings:
     families: tuple = None
     floor: float = 1e-11
     margin: float = 0.5
+    known_margin: float = 1.0
     safety: float = 4.0
     max_steps: int = 512
     n_start: int = 4
@@ -603,7 +608,8 @@ def check_method(method, problem, settings=None):
 #: Methods whose declared order is known to be reached only asymptotically, below the
 #: rounding floor on many smooth problems (tests/volterra/test_orders.py PRE_ASYMPTOTIC).
 #: Their order and estimate shortfalls are reported as "known shortfall" with the worst
-#: example and do not set the exit status unless ``strict``; solve failures always do.
+#: example and do not set the exit status unless ``strict``, provided the observed order
+#: is at least the declared order minus ``known_margin``; solve failures always count.
 KNOWN_PRE_ASYMPTOTIC = {
     "gregory6": "large higher-order error terms: local slopes still rise towards 6 at the floor",
     "gregory8": "large higher-order error terms: local slopes still rise towards 8 at the floor",
@@ -692,7 +698,8 @@ def _check_property(method, settings, record, state, tolerate_shortfall):
             record.estimate_ratios.append(check.estimate_ratio)
         if check.passed:
             return
-        if tolerate_shortfall and all(f.startswith(("order:", "estimate:")) for f in check.failures):
+        if (tolerate_shortfall and all(f.startswith(("order:", "estimate:")) for f in check.failures)
+                and check.observed_order >= check.declared_order - settings.known_margin):
             record.shortfalls += 1
             worst = record.worst_shortfall
             if worst is None or not check.observed_order >= worst["observed_order"]:
@@ -750,7 +757,8 @@ def run_validation(methods=None, settings=None, out=None):
             record.status = "known shortfall" if record.shortfalls else "passed"
             if record.shortfalls:
                 record.note = (f"known pre-asymptotic method ({KNOWN_PRE_ASYMPTOTIC[method]}); "
-                               f"{record.shortfalls} problem(s) below the criteria, not counted "
+                               f"{record.shortfalls} problem(s) below the criteria but within "
+                               f"{settings.known_margin:g} of the declared order, not counted "
                                f"(--strict counts them)")
         except Unsatisfiable as exc:
             record.status = "failed"

@@ -6,7 +6,6 @@ import os
 import signal
 import subprocess
 import sys
-import time
 
 import pytest
 
@@ -67,27 +66,37 @@ def test_run_cells_stores_each_cell_and_skips_stored_ones(tmp_path):
         ([c] for c in range(4)), key=lambda c: cell_key(record, c))
 
 
+_KILLED_AFTER_THREE_CELLS = """
+import os, signal, sys
+from integrallimits.cli import main
+from integrallimits.studies import _runner
+
+write = _runner.atomic_write
+stored = []
+
+def write_then_die(path, text):       # SIGKILL right after the third cell is stored
+    write(path, text)
+    stored.append(path)
+    if len(stored) == 3:
+        os.kill(os.getpid(), signal.SIGKILL)
+
+_runner.atomic_write = write_then_die
+sys.exit(main(sys.argv[1:]))
+"""
+
+
 def test_kill_and_resume_loses_nothing_and_recomputes_nothing(tmp_path):
+    """The run is killed (SIGKILL, no cleanup) at a fixed point, right after its third cell
+    is stored, not after a timed wait: no race with the run finishing first."""
     out = tmp_path / "out"
     cells_dir = out / "orders" / "cells"
-    env = dict(os.environ, PYTHONUNBUFFERED="1")
-    proc = subprocess.Popen([sys.executable, "-m", "integrallimits", "reproduce", "orders", "--quick",
-                             "--out", str(out)], stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
-                            env=env)
-    deadline = time.monotonic() + 120
-    try:
-        while time.monotonic() < deadline and proc.poll() is None:
-            if cells_dir.is_dir() and len([f for f in os.listdir(cells_dir)
-                                           if f.endswith(".json") and not f.startswith(".")]) >= 3:
-                break
-            time.sleep(0.01)
-        assert proc.poll() is None, "the run finished before it could be interrupted"
-        proc.send_signal(signal.SIGKILL)
-    finally:
-        proc.wait(timeout=60)
+    proc = subprocess.run([sys.executable, "-c", _KILLED_AFTER_THREE_CELLS, "reproduce", "orders",
+                           "--quick", "--out", str(out)], stdout=subprocess.DEVNULL,
+                          stderr=subprocess.PIPE, timeout=300)
+    assert proc.returncode == -signal.SIGKILL, proc.stderr
     done = {f: (cells_dir / f).stat().st_mtime_ns for f in os.listdir(cells_dir)
             if f.endswith(".json") and not f.startswith(".")}
-    assert 3 <= len(done)
+    assert len(done) == 3
     assert not (out / "orders" / "table.json").exists()
 
     code, _ = run(["reproduce", "orders", "--quick", "--out", str(out)])

@@ -110,6 +110,14 @@ def _j_cos(t, s, y):
     return -(t - s)
 
 
+def _k_cos6(t, s, y):
+    return (t - s) * y
+
+
+def _j_cos6(t, s, y):
+    return t - s
+
+
 def _k_inverse(t, s, y):
     return -y * y
 
@@ -170,6 +178,9 @@ def _build():
           [(1 + _t - _s) * y0 * y1, sp.exp(_s - _t) * y0 - _t * _s * y1 ** 2 / 2],
           [sp.exp(-_t), 1 + sp.sin(_t)], (y0, y1),
           tags=frozenset({"nonlinear", "non-convolution", "vector"})),
+        P("cos6", "y = g + int (t-s) y ds; y = cos 6t (oscillating: order-8 rules reach their "
+          "asymptotic regime above the rounding floor)", _k_cos6, _j_cos6, (_t - _s) * y,
+          sp.cos(6 * _t), y, tags=frozenset({"linear", "convolution"})),
         P("affine", "y = g + int (cos(t-s) + s y) ds; y = e^t (K(t, s, 0) != 0)", _k_affine, _j_affine,
           sp.cos(_t - _s) + _s * y, sp.exp(_t), y, tags=frozenset({"linear", "non-convolution"})),
         P("rotation", "d = 2, y = (1, 0) + int A y ds; y = (cos t, sin t)", _k_rotation, _j_rotation,

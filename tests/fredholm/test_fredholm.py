@@ -10,6 +10,7 @@ import sympy as sp
 from integrallimits import SolverError
 from integrallimits.fredholm import FredholmSolution, nystrom_matrix, solve_fredholm
 from integrallimits.fredholm import _solve as fredholm_solve_module
+from integrallimits.kernels import as_kernel
 from integrallimits.quadrature import gauss_legendre, gauss_radau
 from integrallimits.volterra.convergence import fit_order
 
@@ -291,13 +292,15 @@ def test_nystrom_matrix_linearised_vector_kernel():
     rule = gauss_legendre(5, 0.0, 1.0)
     at = exact_vec(rule.nodes)
     W = nystrom_matrix(k_vec, rule.nodes, rule.weights, at=at)
-    Wj = nystrom_matrix(k_vec, rule.nodes, rule.weights, at=at)
-    assert W.shape == (10, 10) and np.array_equal(W, Wj)
+    Wj = nystrom_matrix(as_kernel(k_vec, at[0], jacobian=k_vec_jacobian), rule.nodes, rule.weights,
+                        at=at)
     expected = np.zeros((10, 10))
     for p, xp in enumerate(rule.nodes):
         for m, sm in enumerate(rule.nodes):
             expected[2 * p:2 * p + 2, 2 * m:2 * m + 2] = rule.weights[m] * k_vec_jacobian(xp, sm, at[m])
-    assert np.max(np.abs(W - expected)) < 1e-7                 # forward differences
+    assert W.shape == Wj.shape == (10, 10)
+    assert np.max(np.abs(Wj - expected)) < 1e-15              # the kernel's exact Jacobian
+    assert 1e-12 < np.max(np.abs(W - expected)) < 1e-7         # forward differences
     # an affine kernel needs no linearisation point: its matrix is exact
     A = nystrom_matrix(k_affine, rule.nodes, rule.weights)
     assert np.max(np.abs(A - (0.5 * np.exp(-np.outer(rule.nodes, rule.nodes))

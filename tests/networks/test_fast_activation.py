@@ -12,13 +12,13 @@ import math
 
 import mpmath
 import numpy as np
+import numpy_reference
 import pytest
 
 from integrallimits.control import discrete_adjoint
 from integrallimits.networks import ConcatDense, ResidualDense, ResNet, SmoothNet
 from integrallimits.networks._activations import (ACTIVATIONS, act, act_array, dact, dact_array,
                                                   tanh_fast)
-from integrallimits.networks._kernels import smooth_weight_exact
 
 MAX_ULP = 2.0
 WIDTHS = [1, 2, 3, 4, 5, 6]  # d <= 4: specialised loops; 5, 6: the generic loop
@@ -126,23 +126,6 @@ def test_array_forms_equal_scalar_forms(name):
 
 # -- the batched networks against plain NumPy ------------------------------------------------------
 
-def _numpy_forward(family, W, b, X0, N, h, k=2):
-    xs = [X0]
-    for n in range(1, N + 1):
-        if family == "residual-dense":
-            xs.append(X0 + h * sum(np.tanh(xs[j] @ W[n, j].T + b[n, j]) for j in range(n)))
-        elif family == "resnet":
-            xs.append(xs[-1] + h * np.tanh(xs[-1] @ W[n - 1].T + b[n - 1]))
-        elif family == "concat-dense":
-            xs.append(X0 + h * sum(np.tanh(xs[j]) @ W[n, j].T for j in range(n)))
-        else:  # smooth, k-th order, zero initial differences
-            acc = np.zeros_like(X0)
-            for j in range(n - k + 1):
-                acc += smooth_weight_exact(n, j, k) * np.tanh(xs[j] @ W[j].T + b[j])
-            xs.append(X0 + h ** k * acc)
-    return np.stack(xs, axis=1)
-
-
 def _params(seed, N, d):
     rng = np.random.default_rng(seed)
     s = 1.0 / math.sqrt(d)
@@ -164,7 +147,7 @@ def test_batched_forward_equals_numpy(family, d):
         net, W, b = ConcatDense(Wd, n_layers=N), Wd, None
     else:
         net, W, b = SmoothNet(2, Wr, br, n_layers=N), Wr, br
-    ref = _numpy_forward(family, W, b, X0, N, net.h)
+    ref = numpy_reference.forward(family, X0, net.h, N, W, b, k=2)
     np.testing.assert_allclose(net.states(X0), ref, rtol=0, atol=1e-13)
     # batch = samples one by one
     np.testing.assert_allclose(net.states(X0[2:3]), ref[2:3], rtol=0, atol=1e-13)

@@ -2,11 +2,13 @@
 from fractions import Fraction
 from math import comb
 
+import numpy as np
 import pytest
 import sympy as sp
-from hypothesis import given
+from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
+from integrallimits.networks import SmoothNet
 from integrallimits.symbolic import state_space as ss
 
 WRONG_BINOMIALS = {
@@ -88,19 +90,28 @@ def test_parameter_counts():
     assert not ss.check_parameter_ratio(wrong)
 
 
-@given(k=st.integers(1, 5), n_steps=st.integers(0, 12),
-       data=st.lists(st.integers(-50, 50), min_size=18, max_size=18))
-def test_closed_form_matches_recursion_on_integer_data(k, n_steps, data):
-    """Property: with integer Δ^i x_0 and f_j (h = 1/2), the closed form is the recursion."""
+@settings(max_examples=15)
+@given(k=st.integers(1, 5), n_steps=st.integers(1, 12),
+       data=st.lists(st.integers(-50, 50), min_size=17, max_size=17))
+@example(k=5, n_steps=12, data=list(range(-8, 9)))
+@example(k=1, n_steps=1, data=[3] * 17)
+def test_smooth_net_is_the_exact_recursion_on_integer_data(k, n_steps, data):
+    """Property: the package's smooth net (identity activation, W = 0, so f(x_j) = b_j) with
+    integer Delta^i x_0 and b_j, h = 1/2, equals the recursion Delta^k x_n = h^k b_n run in
+    exact rational arithmetic, and so does the closed form with C(n, i) and C(n-j-1, k-1)."""
     h = Fraction(1, 2)
-    diffs, f = data[:k], data[k:]
+    diffs, f = data[:k], data[k:k + n_steps]
     z = [Fraction(v) for v in diffs]
-    xs = []
+    exact = []
     for n in range(n_steps + 1):
-        xs.append(z[0])
-        forcing = h ** k * f[n]
+        exact.append(z[0])
+        forcing = h ** k * f[n] if n < n_steps else 0
         z = [z[i] + (z[i + 1] if i + 1 < k else forcing) for i in range(k)]
-    for n, x in enumerate(xs):
-        closed = sum(comb(n, i) * diffs[i] for i in range(k)) + h ** k * sum(
-            comb(n - j - 1, k - 1) * f[j] for j in range(n - k + 1))
-        assert closed == x
+    for n, x in enumerate(exact):
+        assert sum(comb(n, i) * diffs[i] for i in range(k)) + h ** k * sum(
+            comb(n - j - 1, k - 1) * f[j] for j in range(n - k + 1)) == x
+    net = SmoothNet(k, np.zeros((n_steps, 1, 1)), np.array(f, dtype=float)[:, None],
+                    activation="identity", T=n_steps * 0.5,
+                    initial_differences=np.array(diffs[1:], dtype=float)[:, None])
+    got = net.states(np.array([[float(diffs[0])]]))[0, :, 0]
+    np.testing.assert_allclose(got, [float(x) for x in exact], rtol=1e-13, atol=1e-13)

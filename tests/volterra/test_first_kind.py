@@ -2,7 +2,6 @@
 
 The forcings are derived with SymPy from the kernel and the exact solution.
 """
-import inspect
 
 import numpy as np
 import pytest
@@ -135,11 +134,6 @@ def test_nonuniform_mesh():
     assert sol.status and np.max(np.abs(sol.y - exact_exp(mesh))) < 1e-5
 
 
-def _accepts_kind():
-    return "kind" in inspect.signature(solve_volterra).parameters
-
-
-@pytest.mark.skipif(not _accepts_kind(), reason="solve_volterra(kind=...) not wired in yet")
 def test_solve_volterra_kind_one_dispatches():
     sol = solve_volterra(k_exp, G_EXP, (0.0, 1.0), 32, method="radau3", kind=1)
     direct = solve_first_kind(k_exp, G_EXP, (0.0, 1.0), 32, "radau3")

@@ -1,8 +1,12 @@
 """Observed orders of every method in METHODS, on problems with exact solutions.
 
 The order is fitted from a refinement sequence (see convergence.observed_order)
-and must lie within +-0.2 of the declared order.
+and must lie within +-0.2 of the declared order (a NaN order, i.e. no order measured,
+fails).  "cos6" (y = cos 6t) is where every method, the order-8 rules included, reaches its
+asymptotic regime above the rounding floor: the positive check behind the strict xfails.
 """
+import math
+
 import pytest
 
 from integrallimits import METHODS
@@ -14,7 +18,8 @@ COLLOCATION = [m for m in METHODS if m.startswith(("gauss", "radau"))]
 # The problems the engine issue names, plus three of our own (rotation: linear vector,
 # t-independent; vector: nonlinear non-convolution d = 2; affine: K(t, s, 0) != 0, which
 # catches a rule that reads the unknown y_n in its history sum).
-ENGINE_PROBLEMS = ["exp-square", "cos", "inverse", "nonconvolution", "vector", "rotation", "affine"]
+ENGINE_PROBLEMS = ["exp-square", "cos", "inverse", "nonconvolution", "vector", "rotation", "affine",
+                   "cos6"]
 # Pre-asymptotic at the rounding floor: the local slopes of these pairs still rise
 # towards the declared order when the error reaches ~1e-13 (Gregory rules have large
 # higher-order error terms: even the plain quadrature of cos(3t) shows 5.7 / 7.5 for
@@ -25,7 +30,8 @@ PRE_ASYMPTOTIC = {("gregory6", "exp-square"), ("gregory6", "nonconvolution"), ("
                   ("gregory8", "inverse"), ("gregory8", "nonconvolution"), ("gregory8", "affine"),
                   ("gauss3", "nonconvolution"), ("radau4", "nonconvolution")}
 # For t-independent problems (ODEs) collocation superconverges beyond 2m on this
-# rational solution (1/(1+t)); there we only check the order is reached.
+# rational solution (1/(1+t)); there we only check the order is reached, from N = 1 on
+# (gauss4/radau4 reach the rounding floor at N = 8: from N = 4 no order could be fitted).
 AT_LEAST = {(m, "inverse") for m in COLLOCATION}
 
 
@@ -42,20 +48,21 @@ def _cases(methods, problems):
 @pytest.mark.parametrize("method,problem", list(_cases(ENGINE, ENGINE_PROBLEMS)))
 def test_engine_method_order(method, problem):
     res = observed_order(method, PROBLEMS[problem])
-    assert abs(res.order - METHODS[method].order) <= 0.2, res
+    assert math.isfinite(res.order) and abs(res.order - METHODS[method].order) <= 0.2, res
 
 
 @pytest.mark.parametrize("method,problem",
                          list(_cases(COLLOCATION, ["exp-square", "nonconvolution", "vector", "cos",
-                                                    "inverse"])))
+                                                    "inverse", "cos6"])))
 def test_collocation_order_at_mesh_points(method, problem):
-    res = observed_order(method, PROBLEMS[problem])
     declared = METHODS[method].order
     if (method, problem) in AT_LEAST:
-        assert res.order != res.order or res.order >= declared - 0.2, res
-        assert res.errors[0] < 1e-1
+        res = observed_order(method, PROBLEMS[problem], n_start=1)
+        assert math.isfinite(res.order) and res.order >= declared - 0.2, res
+        assert res.errors[res.n_steps.index(4)] < 1e-1
     else:
-        assert abs(res.order - declared) <= 0.2, res
+        res = observed_order(method, PROBLEMS[problem])
+        assert math.isfinite(res.order) and abs(res.order - declared) <= 0.2, res
 
 
 def test_declared_orders():

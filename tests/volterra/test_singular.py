@@ -355,13 +355,15 @@ def test_uniform_mesh_loses_the_order(alpha, method):
     # within 0.03 of 1 - alpha for every method and alpha from N = 16 on.
     assert abs(order - (1 - alpha)) <= 0.1, (order, errors)
     if m >= 2 and method != "radau2":
-        # sol.y tends to order 2 - 2 alpha (the error at t_1 = h); measured 0.47 ... 1.35.
+        # sol.y tends to order 2 - 2 alpha (the error at t_1 = h, module docstring), far below
+        # the graded-mesh order m + 1 - alpha, and approaches it from either side: within 0.25
+        # at N = 32..256 (the largest distance, 0.22, is gauss3 at alpha = 0.5).
         # radau2 is left out: its error at t_1 changes sign between N = 64 and 512, so its
         # fitted slopes jump (0.4 ... 2.0) and no order can be read off.
         ns = (32, 64, 128, 256)
         errors = mesh_errors(prob, method, 1.0, ns)
         order, _ = fit_order(ns, errors)
-        assert order <= m - alpha, (order, errors)
+        assert abs(order - (2 - 2 * alpha)) <= 0.25, (order, errors)
 
 
 # -- sanity checks against other references ------------------------------------------------------
