@@ -2,32 +2,36 @@
 of NUMERICS.md, and J_N of sampled smooth fields tends to the continuum J at the rule's order."""
 import numpy as np
 import pytest
-from hypothesis import given, settings
+from gradient_check import check_gradient
+from hypothesis import example, given, settings
 from hypothesis import strategies as st
+from numpy_reference import NETWORK_ACTIVATIONS
 
 from integrallimits.control import Objective, make_dataset, parameter_layout, rebuild_network, train
 from integrallimits.networks import (AttentionMap, ConcatDense, ConvolutionMap, LocalMap,
                                      NonlocalDense, NystromMap, PiecewiseLinear, ReLUResNet,
                                      ResidualDense, ResNet, SmoothNet, discrete_h1, spatial_rule)
+from integrallimits.volterra import METHODS
 
 RULES = ["rectangle", "implicit-rectangle", "trapezoid", "gregory4"]
+ALL_RULES = [name for name, m in METHODS.items() if m.family == "direct"]
 FAMILIES = ["resnet", "residual-dense", "concat-dense", "smooth", "relu-resnet"]
 
 
-def _net(family, rule, rng, N, d):
+def _net(family, rule, rng, N, d, activation=None, k=2):
     two = rng.normal(size=(N + 1, N + 1, d, d)) * 0.5, rng.normal(size=(N + 1, N + 1, d)) * 0.3
     one = rng.normal(size=(N + 1, d, d)) * 0.5, rng.normal(size=(N + 1, d)) * 0.3
     if family == "resnet":
-        return ResNet(*one, n_layers=N, rule=rule, activation="softplus")
+        return ResNet(*one, n_layers=N, rule=rule, activation=activation or "softplus")
     if family == "residual-dense":
-        return ResidualDense(*two, n_layers=N, rule=rule)
+        return ResidualDense(*two, n_layers=N, rule=rule, activation=activation or "tanh")
     if family == "concat-dense":
-        return ConcatDense(two[0], n_layers=N, rule=rule, activation="sigmoid")
+        return ConcatDense(two[0], n_layers=N, rule=rule, activation=activation or "sigmoid")
     if family == "smooth":
-        return SmoothNet(2, *one, n_layers=N, rule=rule)
+        return SmoothNet(k, *one, n_layers=N, rule=rule, activation=activation or "tanh")
     m = 3  # ReLU: kinks are measure-zero; FD steps of 1e-4 cross one with probability ~1e-4
     return ReLUResNet(rng.normal(size=(N, d, m)) / N, rng.normal(size=(N, m, d)),
-                      np.abs(rng.normal(size=(N, m))) + 0.5, rule="rectangle")
+                      np.abs(rng.normal(size=(N, m))) + 0.5, rule=rule)
 
 
 def _fd4(f, x, i, e=1e-4):
@@ -39,18 +43,38 @@ def _fd4(f, x, i, e=1e-4):
     return (-at(2 * e) + 8 * at(e) - 8 * at(-e) + at(-2 * e)) / (12 * e)
 
 
+def _weight_blocks(obj, net):
+    """Index ranges of the fields (W, b, V...) in the objective's weight vector."""
+    blocks, at = [], 0
+    for f in parameter_layout(net):
+        size = int(f.used.sum()) * int(np.prod(f.point_shape))
+        blocks.append(range(at, at + size))
+        at += size
+    assert at == obj.n_weights
+    return blocks
+
+
 @settings(max_examples=25)
-@given(family=st.sampled_from(FAMILIES), rule=st.sampled_from(RULES),
+@given(family=st.sampled_from(FAMILIES), rule=st.sampled_from(ALL_RULES),
+       activation=st.sampled_from(NETWORK_ACTIVATIONS), k=st.integers(1, 5),
        loss=st.sampled_from(["mse", "cross-entropy"]), regularizer=st.sampled_from(["h1", "l2"]),
        N=st.integers(2, 5), d=st.integers(1, 3), S=st.integers(1, 4),
        classes=st.integers(2, 3), seed=st.integers(0, 10**6))
-def test_gradient_equals_finite_differences(family, rule, loss, regularizer, N, d, S, classes, seed):
-    """Every part of the gradient (weights incl. regulariser, classifier P and c, inputs) against
-    4th-order central differences of J_N, to 1e-7 relative."""
-    if rule == "gregory4":
-        N = max(N, 3)
+@example(family="smooth", rule="gregory8", activation="softplus", k=5, loss="cross-entropy",
+         regularizer="h1", N=2, d=1, S=1, classes=2, seed=0)
+@example(family="relu-resnet", rule="gregory6", activation="relu", k=1, loss="mse",
+         regularizer="l2", N=5, d=3, S=4, classes=3, seed=1)
+@example(family="concat-dense", rule="implicit-rectangle", activation="relu", k=1, loss="mse",
+         regularizer="h1", N=2, d=2, S=2, classes=2, seed=2)
+def test_gradient_equals_finite_differences(family, rule, activation, k, loss, regularizer, N, d, S,
+                                            classes, seed):
+    """Every part of the gradient against 4th-order central differences of J_N, to 1e-7
+    relative: each weight field along a random direction (so a field returned as zeros
+    fails), all weights along one, sampled weight coordinates, and every classifier and
+    input coordinate."""
+    N = max(N, METHODS[rule].min_steps)
     rng = np.random.default_rng(seed)
-    net = _net(family, rule, rng, N, d)
+    net = _net(family, rule, rng, N, d, activation, k)
     X = rng.normal(size=(S, d))
     y = rng.integers(0, classes, size=S)
     obj = Objective(net, (X, y), loss=loss, alpha=0.3, beta=0.7, regularizer=regularizer,
@@ -59,12 +83,9 @@ def test_gradient_equals_finite_differences(family, rule, loss, regularizer, N, 
     v = obj.initial_vector() + 0.1 * rng.normal(size=obj.size)
     J, g = obj.value_and_gradient(v)
     assert J == pytest.approx(obj.value(v), rel=1e-13)
-    weights = rng.choice(obj.n_weights, size=min(16, obj.n_weights), replace=False)
-    rest = np.arange(obj.n_weights, obj.size)  # every classifier and input coordinate
-    idx = np.concatenate([weights, rest])
-    fd = np.array([_fd4(obj.value, v, i) for i in idx])
-    scale = max(np.max(np.abs(fd)), 1e-3)
-    assert np.max(np.abs(fd - g[idx])) <= 1e-7 * scale, (fd, g[idx])
+    rest = [range(i, i + 1) for i in range(obj.n_weights, obj.size)]  # classifier and inputs
+    check_gradient(lambda: obj.value(v), v, g, _weight_blocks(obj, net) + rest, rng, n_coords=12,
+                   smooth=net.activation != "relu")
 
 
 def test_regularizer_gradient_alone_is_exact():
