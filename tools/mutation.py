@@ -6,6 +6,7 @@ module at a time (the machine's cores are shared: each command uses one)::
 
     python tools/mutation.py list                    # the modules and their targeted tests
     python tools/mutation.py run kernels/_parse.py   # mutate one module, report the score
+    python tools/mutation.py run kernels/_parse.py --resume   # after adding tests: the survivors
     python tools/mutation.py known                   # the breakages of issue 19, each must fail
 
 Every command works in a scratch copy under ``build/mutation/`` (never in the working tree).
@@ -39,7 +40,6 @@ import random
 import shutil
 import subprocess
 import sys
-import tempfile
 import time
 from pathlib import Path
 
@@ -305,21 +305,36 @@ def run_in_place(module, sample=None, seed=0, timeout_factor=10.0):
 
 # -- mutmut 3 for Python-level modules ------------------------------------------------------------
 
-def run_mutmut(module):
-    where = _scratch(module.replace("/", "_").replace(".py", ""))
-    tests = TARGETS[module] + [f"{PACKAGE}/{module}"]   # the module's doctests too
-    config = ("\n[tool.mutmut]\n"
-              f"source_paths = [\"{PACKAGE}\"]\n"
-              f"only_mutate = [\"{PACKAGE}/{module}\"]\n"
-              f"pytest_add_cli_args_test_selection = {json.dumps(tests)}\n"
-              "pytest_add_cli_args = [\"-p\", \"no:cacheprovider\"]\n")
-    with open(where / "pyproject.toml", "a") as fh:
-        fh.write(config)
+def run_mutmut(module, resume=False):
+    """mutmut 3 on ``module``; ``resume``: keep the last run's copy and results, take the current
+    tests, and run again only the mutants that were not caught (after adding tests)."""
+    name = module.replace("/", "_").replace(".py", "")
+    where = WORK / name
+    again = []
+    if resume and (where / "report.json").exists():
+        previous = json.loads((where / "report.json").read_text())
+        again = [r["id"] for r in previous["results"] if r["status"] not in ("killed", "timeout")]
+        shutil.rmtree(where / "tests")
+        shutil.copytree(ROOT / "tests", where / "tests", ignore=shutil.ignore_patterns("__pycache__"))
+        if not again:
+            print(f"{module}: nothing left to run")
+            return previous
+    else:
+        where = _scratch(name)
+        tests = TARGETS[module] + [f"{PACKAGE}/{module}"]   # the module's doctests too
+        config = ("\n[tool.mutmut]\n"
+                  f"source_paths = [\"{PACKAGE}\"]\n"
+                  f"only_mutate = [\"{PACKAGE}/{module}\"]\n"
+                  f"pytest_add_cli_args_test_selection = {json.dumps(tests)}\n"
+                  "pytest_add_cli_args = [\"-p\", \"no:cacheprovider\"]\n")
+        with open(where / "pyproject.toml", "a") as fh:
+            fh.write(config)
     env = dict(os.environ, NUMBA_CACHE_DIR=str(where / "cache"))
     env.pop("PYTHONPATH", None)
-    print(f"{module}: mutmut run in {where}; tests: {' '.join(tests)}", flush=True)
-    subprocess.run([sys.executable, "-m", "mutmut", "run", "--max-children", "1"], cwd=where, env=env,
-                   check=False)
+    print(f"{module}: mutmut run in {where}" + (f" ({len(again)} mutants again)" if again else ""),
+          flush=True)
+    subprocess.run([sys.executable, "-m", "mutmut", "run", "--max-children", "1", *again], cwd=where,
+                   env=env, check=False)
     listing = subprocess.run([sys.executable, "-m", "mutmut", "results", "--all", "true"], cwd=where,
                              env=env, capture_output=True, text=True, check=True).stdout
     results = []
@@ -394,6 +409,9 @@ def main(argv=None):
     r.add_argument("module", choices=sorted(TARGETS))
     r.add_argument("--sample", type=int, help="compiled modules: run a random sample of this size")
     r.add_argument("--seed", type=int, default=0)
+    r.add_argument("--resume", action="store_true",
+                   help="mutmut modules: rerun only the mutants the last run did not catch, with the "
+                        "current tests")
     sub.add_parser("known", help="apply each breakage of issue 19; each must fail a test")
     args = parser.parse_args(argv)
     if args.command == "list":
@@ -406,7 +424,7 @@ def main(argv=None):
     if args.module in COMPILED:
         run_in_place(args.module, args.sample, args.seed)
     else:
-        run_mutmut(args.module)
+        run_mutmut(args.module, args.resume)
     return 0
 
 

@@ -56,7 +56,7 @@ def _check_network_gradient(family, rule, activation, k, seed):
     rng = np.random.default_rng(seed)
     net = _net(family, rule, rng, activation, k)
     x0, c = rng.normal(size=net.d), rng.normal(size=net.d)
-    phi, sol = _loss(net, x0, c)
+    _, sol = _loss(net, x0, c)
     dphi = 0.1 * np.cos(sol.y)
     dphi[-1] += c + sol.y[-1]
     adj = discrete_adjoint(net.kernel(1), sol.t, sol.y, rule, dphi)
