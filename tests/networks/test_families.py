@@ -39,7 +39,7 @@ def test_network_equals_solver_with_plain_kernel(family, rule):
     states = net.states(X0)
     for i in range(len(X0)):
         sol = solve_volterra(K, lambda t, x=X0[i]: x, (0.0, 1.0), N, method=rule)
-        assert sol.status
+        assert sol.success
         np.testing.assert_allclose(states[i], sol.y, rtol=0, atol=1e-13)
 
 
