@@ -17,7 +17,11 @@ Two engines, one set of mutation operators (mutmut's):
   one copy with trampolines, the targeted tests run once to record which tests call which
   function, and each mutant runs (in a fork of that process, so nothing is imported or
   compiled again) only the tests that reach it, fastest first, stopping at the first
-  failure.
+  failure.  Two things a fork would inherit are undone: the package's ``lru_cache``s are
+  cleared at the start of every test session (else a rule built by the parent would hide a
+  mutant in the code that builds it), and mutants in code that runs only at import (the
+  METHODS registry) -- mutmut's "no tests" -- are run again in a fresh process, written into
+  the copy in place as below.
 * Modules of compiled (Numba) code (``networks/_activations.py``, ``networks/_kernels.py``)
   cannot take trampolines: compiled functions call each other directly.  There each mutant
   is written into the scratch copy in place and the targeted tests run in a fresh process.
@@ -305,6 +309,42 @@ def run_in_place(module, sample=None, seed=0, timeout_factor=10.0):
 
 # -- mutmut 3 for Python-level modules ------------------------------------------------------------
 
+_FRESH_CACHES = '''
+
+def pytest_sessionstart(session):   # (mutation runs only) forget what the parent process cached
+    import functools
+    import gc
+    for obj in gc.get_objects():
+        if isinstance(obj, functools._lru_cache_wrapper) and \\
+                (getattr(obj, "__module__", None) or "").startswith("integrallimits"):
+            obj.cache_clear()
+'''
+
+
+def _rerun_in_place(where, module, names, env):
+    """Mutants mutmut could not reach from a fork: write each into the copy, fresh test process."""
+    package_dir = where / PACKAGE
+    path = package_dir / module
+    original = path.read_text()
+    store, cache = where / "cache-store", where / "cache-run"
+    status, out = _pytest(where, TARGETS[module], store, timeout=3600)
+    if status != "survived":
+        raise SystemExit(f"the targeted tests fail on the unmutated copy:\n{out}")
+    dropped = importers(package_dir, _module_name(module))
+    found = {}
+    try:
+        for name in names:
+            subprocess.run([sys.executable, "-m", "mutmut", "apply", name], cwd=where, env=env,
+                           check=True, capture_output=True)
+            _prepare_cache(store, cache, package_dir, dropped, _fingerprint(package_dir))
+            found[name], _ = _pytest(where, TARGETS[module], cache, timeout=3600)
+            path.write_text(original)
+            print(f"  fresh process: {name}: {found[name]}", flush=True)
+    finally:
+        path.write_text(original)
+    return found
+
+
 def run_mutmut(module, resume=False):
     """mutmut 3 on ``module``; ``resume``: keep the last run's copy and results, take the current
     tests, and run again only the mutants that were not caught (after adding tests)."""
@@ -316,6 +356,8 @@ def run_mutmut(module, resume=False):
         again = [r["id"] for r in previous["results"] if r["status"] not in ("killed", "timeout")]
         shutil.rmtree(where / "tests")
         shutil.copytree(ROOT / "tests", where / "tests", ignore=shutil.ignore_patterns("__pycache__"))
+        with open(where / "tests" / "conftest.py", "a") as fh:
+            fh.write(_FRESH_CACHES)
         if not again:
             print(f"{module}: nothing left to run")
             return previous
@@ -329,6 +371,8 @@ def run_mutmut(module, resume=False):
                   "pytest_add_cli_args = [\"-p\", \"no:cacheprovider\"]\n")
         with open(where / "pyproject.toml", "a") as fh:
             fh.write(config)
+        with open(where / "tests" / "conftest.py", "a") as fh:
+            fh.write(_FRESH_CACHES)
     env = dict(os.environ, NUMBA_CACHE_DIR=str(where / "cache"))
     env.pop("PYTHONPATH", None)
     print(f"{module}: mutmut run in {where}" + (f" ({len(again)} mutants again)" if again else ""),
@@ -337,9 +381,18 @@ def run_mutmut(module, resume=False):
                    env=env, check=False)
     listing = subprocess.run([sys.executable, "-m", "mutmut", "results", "--all", "true"], cwd=where,
                              env=env, capture_output=True, text=True, check=True).stdout
-    results = []
+    statuses = {}
     for line in listing.splitlines():
         name, _, status = line.strip().rpartition(": ")
+        if name:
+            statuses[name] = status
+    unreached = [name for name, status in statuses.items() if status == "no tests"]
+    if unreached:
+        print(f"{len(unreached)} mutants in code no test reaches from a fork (import time): "
+              f"running them in fresh processes", flush=True)
+        statuses.update(_rerun_in_place(where, module, unreached, env))
+    results = []
+    for name, status in statuses.items():
         if name:
             diff = ""
             if status != "killed":
