@@ -17,9 +17,9 @@ Two engines, one set of mutation operators (mutmut's):
   one copy with trampolines, the targeted tests run once to record which tests call which
   function, and each mutant runs (in a fork of that process, so nothing is imported or
   compiled again) only the tests that reach it, fastest first, stopping at the first
-  failure.  Two things a fork would inherit are undone: the package's ``lru_cache``s are
-  cleared at the start of every test session (else a rule built by the parent would hide a
-  mutant in the code that builds it), and mutants in code that runs only at import (the
+  failure.  Two things a fork would inherit are undone: the mutated module's ``lru_cache``s
+  are cleared before every test (else a rule built once, by the parent or by an earlier test,
+  would hide a mutant in the code that builds it from the tests that use it), and mutants in code that runs only at import (the
   METHODS registry) -- mutmut's "no tests" -- are run again in a fresh process, written into
   the copy in place as below.
 * Modules of compiled (Numba) code (``networks/_activations.py``, ``networks/_kernels.py``)
@@ -311,12 +311,14 @@ def run_in_place(module, sample=None, seed=0, timeout_factor=10.0):
 
 _FRESH_CACHES = '''
 
-def pytest_sessionstart(session):   # (mutation runs only) forget what the parent process cached
+def pytest_runtest_setup(item):   # (mutation runs only) rebuild what the mutated module caches
     import functools
-    import gc
-    for obj in gc.get_objects():
-        if isinstance(obj, functools._lru_cache_wrapper) and \\
-                (getattr(obj, "__module__", None) or "").startswith("integrallimits"):
+    import sys
+    module = sys.modules.get({module!r})
+    found = list(vars(module).values()) if module else []
+    found += [v for c in list(found) if isinstance(c, type) for v in vars(c).values()]
+    for obj in found:
+        if isinstance(obj, functools._lru_cache_wrapper):
             obj.cache_clear()
 '''
 
@@ -357,7 +359,7 @@ def run_mutmut(module, resume=False):
         shutil.rmtree(where / "tests")
         shutil.copytree(ROOT / "tests", where / "tests", ignore=shutil.ignore_patterns("__pycache__"))
         with open(where / "tests" / "conftest.py", "a") as fh:
-            fh.write(_FRESH_CACHES)
+            fh.write(_FRESH_CACHES.format(module=_module_name(module)))
         if not again:
             print(f"{module}: nothing left to run")
             return previous
@@ -372,7 +374,7 @@ def run_mutmut(module, resume=False):
         with open(where / "pyproject.toml", "a") as fh:
             fh.write(config)
         with open(where / "tests" / "conftest.py", "a") as fh:
-            fh.write(_FRESH_CACHES)
+            fh.write(_FRESH_CACHES.format(module=_module_name(module)))
     env = dict(os.environ, NUMBA_CACHE_DIR=str(where / "cache"))
     env.pop("PYTHONPATH", None)
     print(f"{module}: mutmut run in {where}" + (f" ({len(again)} mutants again)" if again else ""),
