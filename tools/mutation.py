@@ -17,9 +17,10 @@ Two engines, one set of mutation operators (mutmut's):
   one copy with trampolines, the targeted tests run once to record which tests call which
   function, and each mutant runs (in a fork of that process, so nothing is imported or
   compiled again) only the tests that reach it, fastest first, stopping at the first
-  failure.  Two things a fork would inherit are undone: the mutated module's ``lru_cache``s
-  are cleared before every test (else a rule built once, by the parent or by an earlier test,
-  would hide a mutant in the code that builds it from the tests that use it), and mutants in code that runs only at import (the
+  failure.  Two things a fork would inherit are undone: the ``lru_cache``s of the mutated
+  module and of the test's module are cleared before every test (else a rule built once, by
+  the parent or by an earlier test, would hide a mutant in the code that builds it from the
+  tests that use it), and mutants in code that runs only at import (the
   METHODS registry) -- mutmut's "no tests" -- are run again in a fresh process, written into
   the copy in place as below.
 * Modules of compiled (Numba) code (``networks/_activations.py``, ``networks/_kernels.py``)
@@ -311,11 +312,11 @@ def run_in_place(module, sample=None, seed=0, timeout_factor=10.0):
 
 _FRESH_CACHES = '''
 
-def pytest_runtest_setup(item):   # (mutation runs only) rebuild what the mutated module caches
+def pytest_runtest_setup(item):   # (mutation runs only) recompute what is cached from the mutant
     import functools
     import sys
-    module = sys.modules.get({module!r})
-    found = list(vars(module).values()) if module else []
+    found = [v for m in (sys.modules.get({module!r}), getattr(item, "module", None)) if m
+             for v in vars(m).values()]
     found += [v for c in list(found) if isinstance(c, type) for v in vars(c).values()]
     for obj in found:
         if isinstance(obj, functools._lru_cache_wrapper):
