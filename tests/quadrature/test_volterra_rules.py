@@ -143,6 +143,25 @@ def test_known_weights():
         ["95/288", "317/240", "23/30", "793/720", "157/160", "1"]
 
 
+@pytest.mark.parametrize("name", ["trapezoid", "gregory4", "gregory6", "gregory8"])
+def test_end_corrections_touch_p_minus_one_nodes(name):
+    """Trapezoid and Gregory-p rules: unit weights except at p - 1 nodes at each end (NUMERICS:
+    q = p - 2 corrections), so the fast history has exactly that many fixed corrections."""
+    rule = volterra_rule(name)
+    for corrections in (rule.left_exact, rule.right_exact):
+        assert len(corrections) == rule.order - 1 and corrections[-1] != 0
+
+
+def test_weight_index_out_of_the_triangle():
+    rule = volterra_rule("gregory4")
+    assert rule.weight_exact(5, 0) == Fraction(3, 8) and rule.weight_exact(5, 5) == Fraction(3, 8)
+    for n, j in ((5, 6), (5, -1)):
+        with pytest.raises(ValueError, match=rf"^need 0 <= j <= n, got n={n}, j={j}$"):
+            rule.weight_exact(n, j)
+    with pytest.raises(ValueError, match=r"^rule 'gregory8' needs n_steps >= 7, got 6$"):
+        volterra_rule("gregory8").weights(6)
+
+
 def test_explicit_and_implicit():
     assert not volterra_rule("rectangle").implicit
     for name in ("implicit-rectangle", "trapezoid", "gregory4", "gregory6", "gregory8"):
