@@ -188,5 +188,16 @@ def test_too_few_steps(name):
         rule.weights(2.5)
 
 
+def test_exact_polynomial_helpers():
+    """The rational helpers the rules are built from, on cases worked by hand."""
+    from integrallimits.quadrature._exact import gregory_coefficients, lagrange_basis, poly_integral
+    F = Fraction
+    assert lagrange_basis([0, 1]) == [[1, -1], [0, 1]]                 # 1 - x, x
+    assert lagrange_basis([0, 1, 2])[1] == [0, 2, -1]                  # x (2 - x)
+    assert poly_integral([1, 2, 3], 1, 2) == 11                        # int_1^2 1 + 2x + 3x^2
+    assert poly_integral([F(1, 2)], -1, 3) == 2
+    assert gregory_coefficients(4) == [F(1, 12), F(1, 24), F(19, 720), F(3, 160)]
+
+
 def test_doctests():
     assert doctest.testmod(_volterra).failed == 0
