@@ -200,5 +200,25 @@ def test_bad_axis_and_initial():
         cumulative_integrate(np.ones(10), 0.1, initial=np.nan)
 
 
+def test_whole_messages_and_limits():
+    """The messages name the argument; the edges of the valid axes and shapes are accepted."""
+    f = np.ones((10, 3))
+    with pytest.raises(ValueError, match=r"^axis 2 is out of bounds for samples with 2 dimensions$"):
+        cumulative_integrate(f, 0.1, axis=2)
+    with pytest.raises(ValueError, match=r"^axis must be an integer, got True$"):
+        cumulative_integrate(f, 0.1, axis=True)
+    with pytest.raises(ValueError, match=r"^samples must have at least one dimension, got a scalar$"):
+        cumulative_integrate(3.0, 0.1)
+    with pytest.raises(ValueError, match=r"^samples must be finite \(no NaN or inf\)$"):
+        cumulative_integrate([0.0, np.nan, 1.0], 0.1)
+    np.testing.assert_array_equal(cumulative_integrate(f, 0.1, axis=-2), cumulative_integrate(f, 0.1))
+    # the initial value broadcasts to the cross-section without the integration axis
+    cube = np.ones((4, 10, 3))
+    out = cumulative_integrate(cube, 0.5, axis=1, initial=np.arange(12.0).reshape(4, 3))
+    assert out.shape == (4, 10, 3) and out[1, :, 2].tolist() == [5.0 + 0.5 * n for n in range(10)]
+    # the default order is the trapezoid rule's
+    np.testing.assert_array_equal(cumulative_integrate([0.0, 1.0, 4.0, 9.0], 1.0), [0.0, 0.5, 3.0, 9.5])
+
+
 def test_doctests():
     assert doctest.testmod(_cumulative).failed == 0
