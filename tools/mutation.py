@@ -61,10 +61,17 @@ TARGETS = {
     "quadrature/_cumulative.py": ["tests/quadrature"],
     "kernels/_parse.py": ["tests/kernels/test_parse.py"],
     "cli.py": ["tests/test_cli.py", "tests/test_validate.py", "tests/test_reproduce.py"],
-    "networks/_activations.py": ["tests/networks/test_activations.py",
-                                 "tests/networks/test_fast_activation.py"],
-    "networks/_kernels.py": ["tests/networks/test_families.py", "tests/control/test_discrete_adjoint.py",
-                             "tests/networks/test_fast_activation.py"],
+    "networks/_activations.py": ["tests/networks/test_activations.py"] + [
+        f"tests/networks/test_fast_activation.py::{name}" for name in (
+            "test_tanh_fast_special_values", "test_vectorised_nan_and_inf_lanes",
+            "test_array_forms_equal_scalar_forms", "test_tanh_fast_within_two_ulp_of_exact")],
+    "networks/_kernels.py": [
+        f"tests/networks/test_families.py::{name}" for name in (
+            "test_rectangle_rule_is_the_usual_recursion", "test_network_equals_independent_reference",
+            "test_smooth_net_equals_its_recursion_and_closed_form", "test_batched_equals_per_sample")] + [
+        "tests/control/test_discrete_adjoint.py::test_adjoint_gradient_every_family_and_rule",
+        "tests/networks/test_fast_activation.py::test_batched_forward_equals_numpy",
+        "tests/networks/test_fast_activation.py::test_batched_gradient_equals_numpy_backprop"],
     "control/_adjoint.py": ["tests/control/test_discrete_adjoint.py", "tests/control/test_vrk_adjoint.py"],
     "volterra/_methods.py": ["tests/volterra/test_solve.py", "tests/volterra/test_failures.py",
                              "tests/volterra/test_fast_history.py", "tests/volterra/test_orders.py"],
