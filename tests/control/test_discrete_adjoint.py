@@ -115,3 +115,32 @@ def test_adjoint_of_a_plain_kernel_is_the_derivative_in_g(rule):
     dphi[-1] = 1.0
     adj = discrete_adjoint(K, sol.t, sol.y[:, None], rule, dphi)
     assert adj.mu.sum() == pytest.approx(fd4(yN), rel=1e-6)
+
+
+def test_work_counters_and_messages(monkeypatch):
+    """vjp_calls: one per pair (n, j), n > j, of a direct rule without a starting block (N(N-1)/2);
+    njev: one Jacobian per implicit step (trapezoid: N; rectangle: none; gauss2: m^2 per step)."""
+    K = as_kernel(lambda t, s, y: np.exp(-(t - s)) * np.sin(y), 1.0,
+                  jacobian=lambda t, s, y: np.exp(-(t - s)) * np.cos(y))
+    N = 6
+    dphi = np.zeros((N + 1, 1))
+    dphi[-1] = 1.0
+    expected = {"rectangle": (15, 0), "trapezoid": (15, 6), "gauss2": (None, 24)}
+    for rule, (calls, njev) in expected.items():
+        sol = solve_volterra(K, lambda t: 1.0, (0.0, 1.0), N, method=rule)
+        adj = discrete_adjoint(K, sol.t, sol.y[:, None], rule, dphi, stages=sol.stages)
+        assert adj.status and adj.message == "ok" and adj.grad_g is adj.mu
+        assert adj.stats["njev"] == njev and calls in (None, adj.stats["vjp_calls"])
+    with pytest.raises(ValueError, match=r"^Y \(6, 1\), dphi \(6, 1\) and t \(7,\) do not match$"):
+        discrete_adjoint(K, sol.t, np.zeros((6, 1)), "trapezoid", np.zeros((6, 1)))
+    # (I - h w_nn K_y)^T singular: K_y = 8 = 1 / (h w_nn) for the trapezoid rule with h = 1/4
+    linear = as_kernel(lambda t, s, y: 8.0 * y, 1.0, jacobian=lambda t, s, y: 8.0)
+    t = np.linspace(0.0, 1.0, 5)
+    adj = discrete_adjoint(linear, t, np.ones((5, 1)), "trapezoid", np.ones((5, 1)))
+    assert not adj.status and adj.message == "singular adjoint system at t = 1"
+
+    class Elsewhere:
+        family = "fft-only"
+    monkeypatch.setitem(METHODS, "elsewhere", Elsewhere())
+    with pytest.raises(ValueError, match=r"^no discrete adjoint for the 'fft-only' method 'elsewhere'$"):
+        discrete_adjoint(K, t, np.ones((5, 1)), "elsewhere", np.ones((5, 1)))
