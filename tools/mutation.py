@@ -18,9 +18,10 @@ Two engines, one set of mutation operators (mutmut's):
   function, and each mutant runs (in a fork of that process, so nothing is imported or
   compiled again) only the tests that reach it, fastest first, stopping at the first
   failure.  Two things a fork would inherit are undone: the ``lru_cache``s of the mutated
-  module and of the test's module are cleared before every test (else a rule built once, by
-  the parent or by an earlier test, would hide a mutant in the code that builds it from the
-  tests that use it), and mutants in code that runs only at import (the
+  module and of the test modules are cleared when a mutant's session starts (else a rule
+  built by the parent would hide a mutant in the code that builds it), and before every test
+  while mutmut records which tests reach which function (else only the first test to build
+  a cached rule would be recorded); and mutants in code that runs only at import (the
   METHODS registry) -- mutmut's "no tests" -- are run again in a fresh process, written into
   the copy in place as below.
 * Modules of compiled (Numba) code (``networks/_activations.py``, ``networks/_kernels.py``)
@@ -319,15 +320,26 @@ def run_in_place(module, sample=None, seed=0, timeout_factor=10.0):
 
 _FRESH_CACHES = '''
 
-def pytest_runtest_setup(item):   # (mutation runs only) recompute what is cached from the mutant
+def _clear_caches(*modules):   # (mutation runs only) recompute what is cached from the mutant
     import functools
     import sys
-    found = [v for m in (sys.modules.get({module!r}), getattr(item, "module", None)) if m
-             for v in vars(m).values()]
+    found = [v for m in (sys.modules.get({module!r}),) + modules if m for v in vars(m).values()]
     found += [v for c in list(found) if isinstance(c, type) for v in vars(c).values()]
     for obj in found:
         if isinstance(obj, functools._lru_cache_wrapper):
             obj.cache_clear()
+
+
+def pytest_sessionstart(session):
+    import sys
+    _clear_caches(*[m for m in list(sys.modules.values())
+                    if "/tests/" in (getattr(m, "__file__", None) or "")])
+
+
+def pytest_runtest_setup(item):
+    import os
+    if os.environ.get("MUTANT_UNDER_TEST") == "stats":   # which tests reach what is cached
+        _clear_caches(getattr(item, "module", None))
 '''
 
 
