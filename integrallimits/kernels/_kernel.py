@@ -578,6 +578,7 @@ def as_forcing(g, t0, args=None):
     """
     if not callable(g):
         raise TypeError(f"g must be callable g(t), got {type(g).__name__}")
+    _user.pack_args(args)            # the same checks (and messages) as for the kernel's args
     g = _user.py_function(g)
     args = tuple(args or ())
     if args and _takes_one_argument(g):

@@ -369,8 +369,9 @@ def _check_diagonal(kernel, t):
     """K(t, t) must be nonsingular on the mesh (relative to the kernel's size there)."""
     d = kernel.dim
     both = np.empty((2 * len(t), d, d))
-    _compiled("samples")(kernel.function, kernel.params, np.concatenate([t, t]),
-                         np.concatenate([t, np.full(len(t), t[0])]), both)
+    run_guarded(lambda: _compiled("samples")(kernel.function, kernel.params, np.concatenate([t, t]),
+                                             np.concatenate([t, np.full(len(t), t[0])]), both),
+                kernel.args)
     diag = both[:len(t)]
     if not np.all(np.isfinite(both)):
         n = int(np.nonzero(~np.isfinite(both).reshape(2 * len(t), -1).all(axis=1))[0][0])
