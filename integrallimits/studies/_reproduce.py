@@ -153,8 +153,8 @@ def reproduce(name, out="out", *, quick=False, seed=0, executor=None, executor_n
     >>> import tempfile, os
     >>> folder = tempfile.mkdtemp()
     >>> res, manifest = reproduce("relu-convergence", folder, quick=True, figures=False)
-    >>> sorted(f for f in os.listdir(os.path.join(folder, "relu-convergence")) if f != "cells")
-    ['manifest.json', 'table.csv', 'table.json', 'table.md']
+    >>> sorted(os.listdir(os.path.join(folder, "relu-convergence")))
+    ['.lock', 'cells', 'manifest.json', 'table.csv', 'table.json', 'table.md']
     >>> manifest["cells"]["computed"], manifest["seed"]
     (2, 0)
     """
