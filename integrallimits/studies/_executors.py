@@ -11,7 +11,10 @@ makes one from the text the command line accepts:
     (default: the number of CPUs; at most :data:`WORKERS_PER_CPU` per CPU).  Its
     workers end with the process that opened the pool, also when that process is
     killed (SIGKILL, SIGTERM): each watches it from a thread.  With them end the
-    forkserver and the resource tracker, which live as long as a worker does;
+    forkserver and the resource tracker, which live as long as a worker does.
+    Ctrl-C interrupts the opening process only (the workers ignore SIGINT); leaving
+    the ``with`` block by an exception stops the workers at once instead of waiting
+    for the cells they run;
 ``dask://HOST:PORT``
     a :class:`dask.distributed.Client` connected to the scheduler at
     ``tcp://HOST:PORT`` (the ``dask`` extra), used through ``client.get_executor()``.
@@ -25,6 +28,7 @@ import multiprocessing
 import os
 import re
 import select
+import signal
 import threading
 import time
 
@@ -134,9 +138,14 @@ def open_executor(text="serial", *, timeout=30):
     if kind == "serial":
         yield None
     elif kind == "processes":
-        workers = options["max_workers"] or os.cpu_count() or 1
-        with _pool(workers) as pool:
+        pool = _pool(options["max_workers"] or os.cpu_count() or 1)
+        try:
             yield pool
+        except BaseException:   # interrupted or failed: the running cells are not wanted
+            _terminate_workers(pool)
+            raise
+        finally:
+            pool.shutdown(wait=True, cancel_futures=True)
     else:
         try:
             from distributed import Client
@@ -156,12 +165,22 @@ def _pool(workers):
                                initializer=_end_with, initargs=(os.getpid(),))
 
 
+def _terminate_workers(pool):
+    if hasattr(pool, "terminate_workers"):   # Python >= 3.14
+        pool.terminate_workers()
+        return
+    for process in list((getattr(pool, "_processes", None) or {}).values()):   # private before
+        process.terminate()
+
+
 def _end_with(parent):
-    """Pool worker initializer: end this worker as soon as process ``parent`` has ended.
+    """Pool worker initializer: end this worker as soon as process ``parent`` has ended,
+    and leave Ctrl-C (SIGINT, sent to the whole terminal's process group) to the parent.
 
     A worker would otherwise wait forever for tasks (it holds both ends of the pool's
     queue, so the pipe never reports the end of the parent), and keep the forkserver and
     the resource tracker alive with it."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
     threading.Thread(target=_watch, args=(parent,), name="integrallimits-end-with-parent",
                      daemon=True).start()
 

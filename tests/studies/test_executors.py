@@ -77,3 +77,54 @@ def test_absurd_pool_sizes_are_refused(monkeypatch, tmp_path, capsys):
     err = capsys.readouterr().err
     assert code == 2 and err.count("\n") == 1 and "at most 8" in err
     assert os.listdir(tmp_path) == []
+
+
+_SLEEPY_STUDY = """
+import sys, time
+from integrallimits.studies import run_cells
+from integrallimits.studies._executors import open_executor
+try:
+    with open_executor(sys.argv[1]) as executor:
+        # two short cells finish and are stored; then cells of a minute each
+        run_cells("sleepy", [0.1, 0.2, 60.0, 61.0, 62.0, 63.0], time.sleep, sys.argv[2], executor)
+    print("finished", flush=True)
+except KeyboardInterrupt:
+    print("KeyboardInterrupt", flush=True)
+"""
+
+
+@pytest.mark.skipif(not os.path.isdir("/proc/self"), reason="needs /proc to list processes")
+@pytest.mark.parametrize("spec", ["serial", "processes:2"])
+def test_ctrl_c_stops_a_study_at_once_and_keeps_the_finished_cells(spec, tmp_path):
+    """Ctrl-C (SIGINT to the terminal's process group) while cells of a minute run: the
+    study raises KeyboardInterrupt at once (not after the running and queued cells), no
+    process stays behind, and the cells folder holds the finished cells and nothing else."""
+    from integrallimits.studies._runner import load_cells
+
+    cells = tmp_path / "cells"
+    proc = subprocess.Popen([sys.executable, "-c", _SLEEPY_STUDY, spec, str(cells)],
+                            start_new_session=True, stdout=subprocess.PIPE, text=True)
+    try:
+        deadline = time.monotonic() + 120
+        while (not cells.is_dir() or len(os.listdir(cells)) < 2) and time.monotonic() < deadline:
+            time.sleep(0.05)
+        time.sleep(0.5)                                   # the long cells are running now
+        assert proc.poll() is None
+        os.killpg(proc.pid, signal.SIGINT)
+        sent = time.monotonic()
+        out, _ = proc.communicate(timeout=60)
+        waited = time.monotonic() - sent
+        assert out.split() == ["KeyboardInterrupt"]
+        assert waited < 30            # (the running cells would hold it for a minute or more)
+        deadline = time.monotonic() + 30
+        while _session(proc.pid) and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert _session(proc.pid) == {}
+    finally:
+        for pid in _session(proc.pid):
+            os.kill(pid, signal.SIGKILL)
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+    assert sorted(r["args"] for r in load_cells(cells)) == [0.1, 0.2]
+    assert len(os.listdir(cells)) == 2
