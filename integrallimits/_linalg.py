@@ -7,12 +7,12 @@ partial pivoting is written out.
 from __future__ import annotations
 
 import numpy as np
-from ._numba import jit
+from ._numba import njit
 
 __all__ = ["solve_inplace"]
 
 
-@jit
+@njit(cache=True, nogil=True, error_model="numpy")
 def solve_inplace(A, b):
     """Solve A x = b by Gaussian elimination with partial pivoting; x overwrites b.
 

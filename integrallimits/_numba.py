@@ -14,17 +14,17 @@ costs a directory walk.
 """
 from __future__ import annotations
 
-import atexit
 import hashlib
 import os
-import shutil
-import tempfile
+import time
 import types as pytypes
 import warnings
 
 import numba
+import numba.core.caching
 
-__all__ = ["jit", "JIT_OPTIONS", "types", "purge_stale_caches", "cache_available"]
+__all__ = ["jit", "njit", "JIT_OPTIONS", "types", "purge_stale_caches", "IMPORTED_FINGERPRINT",
+           "cache_available"]
 
 PACKAGE_DIR = os.path.dirname(os.path.abspath(__file__))
 _MARKER = "integrallimits-sources.sha256"
@@ -37,10 +37,66 @@ types = numba.types
 JIT_OPTIONS = dict(nopython=True, cache=True, nogil=True, error_model="numpy")
 
 
+class _PackageCache(numba.core.caching.FunctionCache):
+    """Numba's on-disk cache for package code, which is neither read nor written once the
+    package's sources on disk differ from the ones this process imported.
+
+    A long-running process (a notebook, a Dask worker) that compiles a loop after the sources
+    were edited, and after another process refreshed the caches, would otherwise save the
+    loop with its *old* inlined helpers under the new fingerprint, and every later process
+    would trust it.  The check costs a walk of the package directory, at compile time only.
+    """
+
+    _checked = [0.0, True]   # (monotonic time of the last check, its result)
+
+    def _current(self):
+        now = time.monotonic()
+        if now - self._checked[0] > 1.0:   # one directory walk per second of compiling at most
+            self._checked[:] = [now, _fingerprint(PACKAGE_DIR) == IMPORTED_FINGERPRINT]
+        return self._checked[1]
+
+    def load_overload(self, sig, target_context):
+        return super().load_overload(sig, target_context) if self._current() else None
+
+    def save_overload(self, sig, data):
+        if self._current():
+            super().save_overload(sig, data)
+
+
 def jit(*args, **kwargs):
-    """``numba.njit`` with the package options (keywords override them)."""
+    """``numba.njit`` with the package options (keywords override them).
+
+    With ``cache=True`` (the default) the on-disk cache is :class:`_PackageCache`, which
+    refuses code compiled from sources that changed after this process imported them.
+    Explicit signatures compile at once, as with ``numba.njit``.
+    """
     options = {**JIT_OPTIONS, **kwargs}
-    return numba.jit(*args, **options)
+    cache = options.pop("cache")
+    signatures = None
+    if args and not callable(args[0]):
+        signatures, args = args[0], args[1:]
+
+    def decorate(func):
+        dispatcher = numba.jit(**options)(func)
+        if cache:
+            try:
+                dispatcher._cache = _PackageCache(func)
+            except Exception:  # no cache locator (e.g. a read-only install): compile in memory
+                pass
+        if signatures is not None:
+            for sig in (signatures if isinstance(signatures, list) else [signatures]):
+                dispatcher.compile(sig)
+            dispatcher.disable_compile()
+        return dispatcher
+
+    return decorate(args[0]) if args else decorate
+
+
+def njit(*args, **kwargs):
+    """:func:`jit` without the on-disk cache unless ``cache=True`` is asked for (the
+    package's drop-in for ``numba.njit``)."""
+    kwargs.setdefault("cache", False)
+    return jit(*args, **kwargs)
 
 
 def _fingerprint(root):
@@ -128,7 +184,7 @@ def purge_stale_caches(root=PACKAGE_DIR, cache_dirs=None):
         The number of cache files deleted.  Unwritable directories are skipped (a failure
         here never stops the import).
     """
-    stamp = _fingerprint(root)
+    stamp = IMPORTED_FINGERPRINT if root == PACKAGE_DIR else _fingerprint(root)
     removed = 0
     pairs = _cache_dirs(root) if cache_dirs is None else [(c, True) for c in cache_dirs]
     for cache, primary in pairs:
@@ -163,42 +219,11 @@ def cache_available(root=PACKAGE_DIR):
     return all(_locate(py_file) is not None for _, py_file in _module_dirs(root))
 
 
-def _compile_uncached():
-    """Let the package's functions compile with no writable cache directory.
-
-    Numba refuses to decorate a ``cache=True`` function it can cache nowhere ("no locator
-    available"), and the package's modules decorate at import.  A last locator, consulted only
-    after all of Numba's own and only for the package's files, caches them in a private
-    temporary directory removed at exit: they are compiled again in every process."""
-    from numba.core import caching
-
-    class _ProcessLocator(caching._SourceFileBackedLocatorMixin, caching._CacheLocator):
-        root = None
-
-        def __init__(self, py_func, py_file):
-            self._py_file = py_file
-            self._lineno = py_func.__code__.co_firstlineno
-            self._subpath = self.get_suitable_cache_subpath(py_file)
-
-        def get_cache_path(self):
-            if _ProcessLocator.root is None:   # an OSError here means: nowhere to write at all
-                _ProcessLocator.root = tempfile.mkdtemp(prefix="integrallimits-numba-")
-                atexit.register(shutil.rmtree, _ProcessLocator.root, True)
-            return os.path.join(_ProcessLocator.root, self._subpath)
-
-        @classmethod
-        def from_function(cls, py_func, py_file):
-            path = os.path.abspath(py_file)
-            if os.path.commonpath([PACKAGE_DIR, path]) != PACKAGE_DIR:
-                return None
-            return super().from_function(py_func, path)
-
-    caching.CacheImpl._locator_classes = [*caching.CacheImpl._locator_classes, _ProcessLocator]
-
-
+#: The fingerprint of the sources this process imported (see :class:`_PackageCache`).
+IMPORTED_FINGERPRINT = _fingerprint(PACKAGE_DIR)
 if not cache_available():
-    # A read-only install with no writable cache (containers, system installs, services).
-    _compile_uncached()
+    # A read-only install with no writable cache (containers, system installs, services):
+    # :func:`jit` then compiles in memory.
     warnings.warn("integrallimits: no writable Numba cache directory (the package directory "
                   f"{PACKAGE_DIR} and the user cache are read-only): the package's compiled "
                   "functions are compiled again in every process; set NUMBA_CACHE_DIR to a "
