@@ -113,3 +113,14 @@ def test_ctrl_c_stops_a_training_run():
         if proc.poll() is None:
             proc.kill()
             proc.wait()
+
+
+@pytest.mark.parametrize("method", ["implicit-rectangle", "gauss2"])
+def test_an_absurd_newton_budget_is_a_clear_value_error(method):
+    """newton_maxiter=2**70 gave an OverflowError (or a Numba typing error) from the compiled
+    loop; it is refused up front (the check lives with the solver's other options)."""
+    from integrallimits import solve_volterra
+
+    with pytest.raises(ValueError, match=r"newton_maxiter must be an integer from 1 to "):
+        solve_volterra(lambda t, s, y: np.sin(y), lambda t: 1.0, (0.0, 1.0), 8, method=method,
+                       newton_maxiter=2 ** 70)
