@@ -43,9 +43,9 @@ import numpy as np
 
 from ..networks import (ConcatDense, NonlocalDense, PiecewiseLinear, PiecewiseLinearTriangle,
                         ReLUResNet, ResidualDense, ResNet, SmoothNet, VolterraNetwork, sample_field)
+from ..networks._families import positive_int
 from ..volterra import METHODS, solve_volterra
 from ._adjoint import discrete_adjoint
-from ..networks._families import positive_int
 from ._data import Dataset, training_inputs, training_targets
 
 __all__ = ["Objective", "FieldSpec", "parameter_layout", "rebuild_network", "LOSSES",
