@@ -98,7 +98,6 @@ class VolterraNetwork:
     def solve(self, x0, **options):
         """``solve_volterra`` for one input x0 (d,): the network's forward pass as a Solution."""
         x0 = self._check_inputs(x0)[0]
-        options.setdefault("error_estimate", False)   # the network is the discrete map itself
         return solve_volterra(self.kernel(1), self.forcing(x0[None, :]), (0.0, self.T),
                               self.n_layers, method=self.rule, **options)
 
@@ -108,7 +107,6 @@ class VolterraNetwork:
         B = X0.shape[0]
         options.setdefault("raise_on_failure", True)
         if not METHODS[self.rule].implicit:
-            options.setdefault("error_estimate", False)
             sol = solve_volterra(self.kernel(B), self.forcing(X0), (0.0, self.T), self.n_layers,
                                  method=self.rule, **options)
             return sol.y.reshape(self.n_layers + 1, B, self.d).transpose(1, 0, 2).copy()
@@ -116,7 +114,7 @@ class VolterraNetwork:
         kernel = self.kernel(1)
         for b in range(B):
             sol = solve_volterra(kernel, self.forcing(X0[b:b + 1]), (0.0, self.T), self.n_layers,
-                                 method=self.rule, **{"error_estimate": False, **options})
+                                 method=self.rule, **options)
             out[b] = sol.y
         return out
 

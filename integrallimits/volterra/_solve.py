@@ -17,7 +17,7 @@ _DEFAULTS = {"newton_tol": 1e-12, "newton_maxiter": 50, "raise_on_failure": Fals
 
 
 def solve_volterra(K, g, t_span=None, n_steps=None, method=None, *, args=None, kind=2, mesh=None,
-                   t_eval=None, error_estimate=True, jacobian=None, newton_tol=1e-12,
+                   t_eval=None, error_estimate=None, jacobian=None, newton_tol=1e-12,
                    newton_maxiter=50, fast_history=None, raise_on_failure=False):
     r"""Solve the Volterra integral equation of the second kind.
 
@@ -60,12 +60,15 @@ def solve_volterra(K, g, t_span=None, n_steps=None, method=None, *, args=None, k
         Times at which to return the solution (from the dense output): ``sol.t`` and
         ``sol.y`` are then at these times (those inside the solved interval), as in
         :func:`scipy.integrate.solve_ivp`; the mesh stays in ``sol.mesh``/``sol.y_mesh``.
-    error_estimate : bool
+    error_estimate : bool or None
         Estimate the error of every mesh value with a companion solve (half the steps,
         about 25% more work for O(N^2) methods; twice the steps when N is too small) and
         check that the solution has correct digits: where the two solves disagree by more
         than half the solution's size (an unstable step, a blow-up), the solve fails from
-        that point on and only the values before it are kept.  ``False`` skips both.
+        that point on and only the values before it are kept.  ``False`` skips both;
+        ``None`` (default) means True, except for the kernels of networks
+        (:mod:`integrallimits.networks`), whose N-layer map is defined on its own grid and
+        is computed exactly by the solve.
     jacobian : callable, optional
         dK/dy(t, s, y, *args) (float, or (d, d) array) for the Newton iterations of
         implicit methods; without it finite differences are used.
@@ -175,6 +178,8 @@ def solve_volterra(K, g, t_span=None, n_steps=None, method=None, *, args=None, k
                 "jacobian": kernel.jacobian_source if meth.implicit else "not needed",
                 "compiled": True, "fast_history": fast}
 
+    if error_estimate is None:
+        error_estimate = kernel.structure.get("kind") != "network"
     run = _runner(meth, kernel, g_vec, float(newton_tol), int(newton_maxiter), fast,
                   tuple(args or ()))
     sol = solve_on_mesh(run, t, method=meth, scalar=kernel.scalar, stats=stats,
