@@ -22,10 +22,13 @@ Horizon.  With |tanh| <= 1 a smooth net moves a point by at most T^k / k! per co
 2.21 for k = 2, 3, 4), and, as a second variant, on the same horizon T = 1 (reach 1/k!).
 
 Training: :func:`~integrallimits.control.train` (L-BFGS-B with the exact discrete adjoint) of
-J_N = mean ½|P F x(T) + c - e_y|^2 + α R_N, a trained affine classifier (P, c) on the d
+J_N = mean ½|P F x(T) + c - e_y|^2 + α R_N (the softmax cross-entropy instead of the squared
+error for the 10-class digits, where an affine map of d <= 4 coordinates fitted to one-hot
+targets stays near the constant classifier), a trained affine classifier (P, c) on the d
 read-out coordinates, R_N the discrete H¹ penalty of the fields (β = 1), from seeded random
-smooth fields (one row per contender: mean and sample standard deviation over the seeds; the
-data set is fixed by the study's seed).
+smooth fields.  One row per contender: mean and sample standard deviation over the seeds, each
+seed drawing its own data set and starting fields (the contenders of one seed see the same
+data).
 
 Depth limit of the smooth nets: J_N at N = 8, 16, 32, 64 (quick: to 32) by multilevel
 continuation from a random start at N = 8, with |J_N − J_2N| and its observed rate (the mixing
@@ -53,7 +56,8 @@ __all__ = ["smooth_nets", "reach_horizon"]
 
 #: |J_N - J_2N| below this fraction of J is at the optimiser's tolerance: no rate is read from it
 _TOL = 1e-7
-_COMMON = dict(loss="mse", alpha=1e-3, beta=1.0, noise=0.05, gtol=1e-8, ladder_gtol=1e-9)
+_COMMON = dict(loss="mse", digits_loss="cross-entropy", alpha=1e-3, beta=1.0, noise=0.05,
+               gtol=1e-8, ladder_gtol=1e-9)
 #: (task, d) pairs, seeds, depth N, depth ladder, optimiser budgets, sample counts of each mode
 _MODES = {
     True: dict(cases=[["spheres", 2]], ladder_cases=[["spheres", 2]], seeds=2, N=16,
@@ -79,9 +83,13 @@ def reach_horizon(k):
     return float(factorial(int(k))) ** (1.0 / int(k))
 
 
-def _data(task, d, data_seed, cfg):
+def _data(task, d, seed, cfg):
     n = cfg["digits_samples"] if task == "digits" else cfg["samples"]
-    return make_dataset(task, n, d=d, noise=cfg["noise"], seed=data_seed, n_test=cfg["n_test"])
+    return make_dataset(task, n, d=d, noise=cfg["noise"], seed=seed, n_test=cfg["n_test"])
+
+
+def _loss(task, cfg):
+    return cfg["digits_loss"] if task == "digits" else cfg["loss"]
 
 
 def _padded(data, width):
@@ -102,21 +110,22 @@ def _contender(net, k, d, N, T):
         np.eye(d, w) if w > d else None)
 
 
-def _fit(task, d, net, k, T, N, seed, data_seed, cfg, init="random", ladder=False):
-    """Train one contender; (TrainResult, data set as the network sees it, readout)."""
-    data = _data(task, d, data_seed, cfg)
+def _fit(task, d, net, k, T, N, seed, cfg, init="random", ladder=False):
+    """Train one contender on the data set and from the random fields of ``seed``;
+    (TrainResult, data set as the network sees it, readout)."""
+    data = _data(task, d, seed, cfg)
     network, readout = _contender(net, k, d, N, T)
     if network.d > d:
         data = _padded(data, network.d)
-    res = train(network, data, loss=cfg["loss"], alpha=cfg["alpha"], beta=cfg["beta"], init=init,
+    res = train(network, data, loss=_loss(task, cfg), alpha=cfg["alpha"], beta=cfg["beta"], init=init,
                 seed=seed, maxiter=cfg["ladder_maxiter" if ladder else "maxiter"],
                 gtol=cfg["ladder_gtol" if ladder else "gtol"], readout=readout)
     return res, data, readout
 
 
-def _test_loss(res, data, readout, cfg):
+def _test_loss(res, data, readout, loss):
     """The data term of J on the held-out samples, with the trained classifier."""
-    obj = Objective(res.network, (data.X_test, data.y_test), loss=cfg["loss"],
+    obj = Objective(res.network, (data.X_test, data.y_test), loss=loss,
                     classifier=res.classifier, train_classifier=False, n_classes=data.n_classes,
                     readout=readout)
     return obj.terms(obj.initial_vector())["loss"]
@@ -124,10 +133,10 @@ def _test_loss(res, data, readout, cfg):
 
 def _fit_cell(job):
     """One contender, one seed: a row of per-seed numbers."""
-    task, d, net, k, T, N, seed, data_seed, cfg = job
-    res, data, readout = _fit(task, d, net, k, T, N, seed, data_seed, cfg)
+    task, d, net, k, T, N, seed, cfg = job
+    res, data, readout = _fit(task, d, net, k, T, N, seed, cfg)
     return {"train_accuracy": res.train_accuracy, "test_accuracy": res.test_accuracy,
-            "train_loss": res.loss, "test_loss": _test_loss(res, data, readout, cfg),
+            "train_loss": res.loss, "test_loss": _test_loss(res, data, readout, _loss(task, cfg)),
             "regularizer": res.regularizer, "J": res.fun, "params": res.objective.n_weights,
             "params_total": res.objective.n_weights + res.objective.n_classifier,
             "grad_norm_initial": res.history[0]["grad_norm"], "grad_norm_final": res.grad_norm,
@@ -138,10 +147,10 @@ def _fit_cell(job):
 def _ladder_cell(job):
     """J_N, N = ns[0], 2 ns[0], ..., from a random start at ns[0], each next depth by
     continuation from the previous minimiser."""
-    task, d, net, k, T, ns, seed, data_seed, cfg = job
+    task, d, net, k, T, ns, seed, cfg = job
     out, prev = {"J": [], "test_accuracy": [], "grad_norm": [], "converged": []}, "random"
     for N in ns:
-        res, _, _ = _fit(task, d, net, k, T, N, seed, data_seed, cfg, init=prev, ladder=True)
+        res, _, _ = _fit(task, d, net, k, T, N, seed, cfg, init=prev, ladder=True)
         out["J"].append(res.fun)
         out["test_accuracy"].append(res.test_accuracy)
         out["grad_norm"].append(res.grad_norm)
@@ -153,8 +162,8 @@ def _ladder_cell(job):
 def _trajectory_cell(job):
     """The trained contender's layer states in the read-out plane (first two coordinates) for
     the training samples, the labels and the classifier."""
-    task, d, net, k, T, N, seed, data_seed, cfg = job
-    res, data, _ = _fit(task, d, net, k, T, N, seed, data_seed, cfg)
+    task, d, net, k, T, N, seed, cfg = job
+    res, data, _ = _fit(task, d, net, k, T, N, seed, cfg)
     states = res.objective.states(res.x)[:, :, :2]
     P, c = res.classifier
     return {"states": np.round(states, 6), "labels": data.y, "P": P, "c": c,
@@ -216,7 +225,7 @@ def smooth_nets(quick=False, seed=0, executor=None, cache_dir=None):
         Full: nested spheres (d = 2, 4), spirals (d = 2) and, with scikit-learn, digits
         (d = 2, 4), 3 seeds, 1000 iterations, ladder to N = 64 (not for the digits at d = 4).
     seed : int
-        Seed of the data sets; the starting fields use seeds seed + 1, seed + 2, ...
+        The i-th repetition draws its data set and its starting fields from seed + i.
     executor : concurrent.futures.Executor, optional
         Where the cells (one training, one depth ladder or one trajectory each) run.
     cache_dir : str, optional
@@ -243,22 +252,21 @@ def smooth_nets(quick=False, seed=0, executor=None, cache_dir=None):
 def _run(cfg, quick, seed, executor, cache_dir):
     cases = [(task, d) for task, d in cfg["cases"] if task != "digits" or digits_available()]
     tasks = list(dict.fromkeys(task for task, _ in cases))
-    seeds = [seed + 1 + i for i in range(cfg["seeds"])]
+    seeds = [seed + i for i in range(cfg["seeds"])]
     N, ns = cfg["N"], cfg["ladder"]
-    cell_cfg = {key: cfg[key] for key in ("loss", "alpha", "beta", "noise", "gtol", "ladder_gtol",
-                                          "maxiter", "ladder_maxiter", "samples",
-                                          "digits_samples", "n_test")}
+    cell_cfg = {key: v for key, v in cfg.items()  # what a cell's training depends on
+                if key not in ("cases", "ladder_cases", "seeds", "N", "ladder")}
     groups = [(task, d, net, k, T) for task, d in cases for net, k, T in _contenders(d)]
-    fit_jobs = [[task, d, net, k, T, N, s, seed, cell_cfg] for task, d, net, k, T in groups
+    fit_jobs = [[task, d, net, k, T, N, s, cell_cfg] for task, d, net, k, T in groups
                 for s in seeds]
     ladder_cases = [tuple(c) for c in cfg["ladder_cases"]]
     ladder_groups = [g for g in groups if g[:2] in ladder_cases and (
         (g[2] == "smooth" and g[4] != 1.0) or (g[2] == "resnet" and g[3] == 1))]
-    ladder_jobs = [[task, d, net, k, T, ns, seeds[0], seed, cell_cfg]
+    ladder_jobs = [[task, d, net, k, T, ns, seed, cell_cfg]
                    for task, d, net, k, T in ladder_groups]
     traj_jobs = []
     if ("spheres", 2) in cases:
-        traj_jobs = [["spheres", 2, net, k, T, N, seeds[0], seed, cell_cfg]
+        traj_jobs = [["spheres", 2, net, k, T, N, seed, cell_cfg]
                      for net, k, T in (("resnet", 1, 1.0), ("smooth", 2, reach_horizon(2)),
                                        ("resnet", 2, 1.0))]
     fits = run_cells("smooth-nets", fit_jobs, _fit_cell, cache_dir, executor)
@@ -289,13 +297,15 @@ def _run(cfg, quick, seed, executor, cache_dir):
     notes = ("Smooth k-th order nets (width d, state dimension k d, d^2 + d parameters per layer) "
              "against ResNets of width k d (inputs padded with zeros, read out on the first d "
              "coordinates, (kd)^2 + kd per layer) and of width d (k = 1), all of depth N, trained "
-             f"by L-BFGS-B with the exact discrete adjoint on J_N = MSE + {cfg['alpha']:g} R_N "
-             "(H1, beta = 1) with a trained affine classifier; mean and _sd over the seeds. "
+             f"by L-BFGS-B with the exact discrete adjoint on J_N = MSE (cross-entropy for the "
+             f"10-class digits) + {cfg['alpha']:g} R_N (H1, beta = 1) with a trained affine "
+             "classifier; mean and _sd over the seeds, each drawing its data set and starting "
+             "fields. "
              "ResNets run on [0, 1]; smooth nets on T = (k!)^(1/k) (the same reach T^k/k! = 1) "
              "and on T = 1. param_ratio: network parameters of the ResNet of the same state "
              "dimension over this one's (k^2 up to the biases). J_N, J_diff_N = |J_N - J_2N| "
              "and rate_J_diff_N: depth ladder by continuation from N = "
-             f"{ns[0]}; majority: the test accuracy of the majority class.")
+             f"{ns[0]} (seed {seed}); majority: the test accuracy of the majority class.")
     result = StudyResult("smooth-nets", rows, params=params, notes=notes)
     from ._figures import have_matplotlib
     if have_matplotlib():
