@@ -327,6 +327,7 @@ def figures(result, trajectories=()):
     """The study's figures from its table (and the trajectory cells): name -> Figure."""
     from matplotlib.figure import Figure
     from matplotlib.lines import Line2D
+    from matplotlib.ticker import NullFormatter
 
     rows = result.rows
     figs = {}
@@ -356,6 +357,7 @@ def figures(result, trajectories=()):
                                 capsize=2, lw=1, zorder=2)
                 ax.axhline(sub[0]["majority"], color="0.5", lw=0.8, ls="--", zorder=0)
                 ax.set_xscale("log")
+                ax.xaxis.set_minor_formatter(NullFormatter())  # decades only: no overlapping labels
                 ax.set_title(f"{task}, d = {d}")
                 ax.set_xlabel("trained parameters (network + classifier)")
                 ax.set_ylabel("test accuracy")
