@@ -208,7 +208,7 @@ def _ladder_columns(ns, ladder):
     cols.update({f"J_diff_{N}": v for N, v in zip(ns, diffs)})
     floor = _TOL * max(abs(v) for v in J) if ladder else nan
     for i in range(1, len(diffs)):
-        ok = diffs[i] > floor and diffs[i - 1] > floor  # else both at the optimiser's tolerance
+        ok = diffs[i] > floor and diffs[i - 1] > floor  # no rate from a difference at the tolerance
         cols[f"rate_J_diff_{ns[i]}"] = float(np.log2(diffs[i - 1] / diffs[i])) if ok else nan
     cols[f"test_accuracy_{ns[-1]}"] = ladder["test_accuracy"][-1] if ladder else nan
     cols["ladder_grad_norm"] = max(ladder["grad_norm"]) if ladder else nan
