@@ -367,12 +367,23 @@ def _rerun_in_place(where, module, names, env):
     return found
 
 
-def run_mutmut(module, resume=False):
-    """mutmut 3 on ``module``; ``resume``: keep the last run's copy and results, take the current
-    tests, and run again only the mutants that were not caught (after adding tests)."""
+def _mutmut_names(where, module):
+    """The names mutmut gives the mutants of ``module`` (its own generator, in the copy)."""
+    code = (f"from mutmut.mutation.file_mutation import mutate_file_contents as m\n"
+            f"path = {f'{PACKAGE}/{module}'!r}\n"
+            f"print('\\n'.join(m(path, open(path).read()).mutant_names))")
+    names = subprocess.run([sys.executable, "-c", code], cwd=where, capture_output=True, text=True,
+                           check=True).stdout.split()
+    return [f"{_module_name(module)}.{name}" for name in names]
+
+
+def run_mutmut(module, resume=False, sample=None, seed=0):
+    """mutmut 3 on ``module`` (a seeded random ``sample`` of its mutants if given); ``resume``:
+    keep the last run's copy and results, take the current tests, and run again only the
+    mutants that were not caught (after adding tests)."""
     name = module.replace("/", "_").replace(".py", "")
     where = WORK / name
-    again = []
+    again, total = [], None
     if resume and (where / "report.json").exists():
         previous = json.loads((where / "report.json").read_text())
         again = [r["id"] for r in previous["results"] if r["status"] not in ("killed", "timeout")]
@@ -395,10 +406,13 @@ def run_mutmut(module, resume=False):
             fh.write(config)
         with open(where / "tests" / "conftest.py", "a") as fh:
             fh.write(_FRESH_CACHES.format(module=_module_name(module)))
+        if sample:
+            names = _mutmut_names(where, module)
+            again, total = sorted(random.Random(seed).sample(names, min(sample, len(names)))), len(names)
+            print(f"{module}: a random sample of {len(again)} of its {len(names)} mutants (seed {seed})")
     env = dict(os.environ, NUMBA_CACHE_DIR=str(where / "cache"))
     env.pop("PYTHONPATH", None)
-    print(f"{module}: mutmut run in {where}" + (f" ({len(again)} mutants again)" if again else ""),
-          flush=True)
+    print(f"{module}: mutmut run in {where}" + (f" ({len(again)} mutants)" if again else ""), flush=True)
     subprocess.run([sys.executable, "-m", "mutmut", "run", "--max-children", "1", *again], cwd=where,
                    env=env, check=False)
     listing = subprocess.run([sys.executable, "-m", "mutmut", "results", "--all", "true"], cwd=where,
@@ -406,7 +420,7 @@ def run_mutmut(module, resume=False):
     statuses = {}
     for line in listing.splitlines():
         name, _, status = line.strip().rpartition(": ")
-        if name:
+        if name and status != "not checked":
             statuses[name] = status
     unreached = [name for name, status in statuses.items() if status == "no tests"]
     if unreached:
@@ -421,7 +435,7 @@ def run_mutmut(module, resume=False):
                 diff = subprocess.run([sys.executable, "-m", "mutmut", "show", name], cwd=where, env=env,
                                       capture_output=True, text=True).stdout
             results.append({"id": name, "status": status, "mutation": diff})
-    return _report(module, results, len(results), where)
+    return _report(module, results, total or len(results), where)
 
 
 def _report(module, results, total, where):
@@ -482,7 +496,7 @@ def main(argv=None):
     sub.add_parser("list", help="the modules and their targeted tests")
     r = sub.add_parser("run", help="mutation-test one module (relative to integrallimits/)")
     r.add_argument("module", choices=sorted(TARGETS))
-    r.add_argument("--sample", type=int, help="compiled modules: run a random sample of this size")
+    r.add_argument("--sample", type=int, help="run a seeded random sample of this many mutants")
     r.add_argument("--seed", type=int, default=0)
     r.add_argument("--resume", action="store_true",
                    help="mutmut modules: rerun only the mutants the last run did not catch, with the "
@@ -499,7 +513,7 @@ def main(argv=None):
     if args.module in COMPILED:
         run_in_place(args.module, args.sample, args.seed)
     else:
-        run_mutmut(args.module, args.resume)
+        run_mutmut(args.module, args.resume, args.sample, args.seed)
     return 0
 
 
