@@ -289,6 +289,33 @@ def test_mapped_rule_is_the_affine_image(name):
     np.testing.assert_allclose(rule.weights, 1.5 * ref.weights, rtol=4.5e-16)
 
 
+@pytest.mark.parametrize("ab", [(-2.0, 1.0), (-1.0, 2.0), (1.0, 2.0)])
+@pytest.mark.parametrize("name", sorted(INTERVAL_RULES))
+def test_every_rule_maps_to_any_interval(name, ab):
+    """Every rule on intervals that share one end point with [-1, 1] is the affine image of
+    its reference rule (and records its n, a and b)."""
+    a, b = ab
+    ref, rule = interval_rule(name, 6), interval_rule(name, 6, a, b)
+    assert (rule.n, rule.a, rule.b) == (ref.n, a, b) == (6, a, b)
+    mid, half = (a + b) / 2, (b - a) / 2
+    np.testing.assert_allclose(rule.nodes, mid + half * ref.nodes, rtol=4.5e-16, atol=1e-15)
+    np.testing.assert_allclose(rule.weights, half * ref.weights, rtol=4.5e-16)
+
+
+def test_whole_messages_of_the_checks():
+    with pytest.raises(ValueError, match=r"^n must be an integer >= 1 for rule 'gauss-legendre', "
+                                         r"got 2\.5$"):
+        interval_rule("gauss-legendre", 2.5)
+    with pytest.raises(ValueError, match=r"^n must be an even integer >= 2 for rule 'simpson', got n=3$"):
+        interval_rule("simpson", 3)
+    with pytest.raises(ValueError, match=r"^a must be a finite real number, got nan$"):
+        interval_rule("trapezoid", 4, np.nan, 1.0)
+    with pytest.raises(ValueError, match=r"^b must be a finite real number, got None$"):
+        interval_rule("trapezoid", 4, 0.0, None)
+    with pytest.raises(ValueError, match=r"^need a < b, got a=1\.0, b=1\.0$"):
+        interval_rule("trapezoid", 4, 1.0, 1.0)
+
+
 @pytest.mark.parametrize("name", GAUSS)
 def test_spectral_convergence_on_exp(name):
     """12 nodes integrate e^x on [0, 1] to rounding (truncation error < 1e-19): within the
