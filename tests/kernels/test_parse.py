@@ -176,6 +176,18 @@ MESSAGES = [
     (str(2 ** 1024 - 1), "the number 17976931348623159077... (309 characters) in the expression is "
                          "outside the float64 range", None, None),
     ("-" * 99 + "(t).real(s)", f"attribute access '.real' at column 103 {_NOT_ALLOWED}", 1, 103),
+    ("2 * exp(1000)", "constant exp(1000) outside the float64 range at column 5", 1, 5),
+    # constants printed in full up to 40 characters, shortened from 41 on
+    ("exp(10000 + 1/100000000000007)", "constant exp(1000000000000070001/100000000000007) outside "
+                                       "the float64 range at column 1", 1, 1),
+    ("exp(1000 + 1/1000000000000007)", "constant exp(1000000000000007... (41 characters) outside "
+                                       "the float64 range at column 1", 1, 1),
+    ("(1/2**1000)*(1/2**1000)*(1/2**1000)*(1/2**1000)*(1/2**96)",
+     "number 1/104438888141315250... (1236 characters) at column 1 (exact numbers have at most "
+     "4096 bits)", 1, 1),
+    ("(" * 7 + "t" + " + 1)**0.5" * 7, "power of powers nested more than 6 levels deep at column 1 "
+     "(SymPy's simplification of nested non-integer powers takes time exponential in their depth)",
+     1, 1),
     ("-" * 100 + "(t).real(s)", "nesting deeper than 100 levels at column 101", 1, 101),
 ]
 
@@ -195,6 +207,10 @@ def test_the_limits_themselves_are_accepted():
     assert parse_expression("exp(" * 100 + "t" + ")" * 100).count(sympy.exp) == 100
     assert parse_expression(str(2 ** 1023)) == 2 ** 1023
     assert parse_expression("1_0.5e-1_0") == sympy.Rational(105, 10 ** 11)
+    assert parse_expression("0.0 + t") == t and parse_expression("0e5 * t") == 0
+    assert parse_expression("(1/2**1000)*(1/2**1000)*(1/2**1000)*(1/2**1000)*(1/2**95)") == \
+        sympy.Rational(1, 2 ** 4095)                              # 4096 bits: the limit itself
+    assert parse_expression("(" * 6 + "t" + " + 1)**0.5" * 6).count(sympy.sqrt(t + 1).func) == 6
 
 
 def test_columns_refer_to_the_users_text():
