@@ -27,6 +27,11 @@ class FredholmSolution:
         ``status >= 0``.
     message : str
         What happened; on failure, why.
+    error_estimate : ndarray, shape of ``y``
+        Estimated error at each node, from a companion solve with 25% more nodes (see
+        :mod:`integrallimits.fredholm._control`); NaN where none was made.
+    nfev, njev : int
+        Kernel and Jacobian evaluations (companion included).
     stats : dict
         ``nfev`` (kernel evaluations), ``njev`` (Jacobian evaluations),
         ``newton_iterations``, ``newton_solves``, ``jacobian`` (its source:
@@ -59,6 +64,12 @@ class FredholmSolution:
         self.stats = stats
         self._kernel = kernel
         self._g_vec = g_vec
+        self.set_error_estimate(np.full_like(self._y2, np.nan))
+
+    def set_error_estimate(self, estimate):
+        """Set ``error_estimate`` (shape of ``y``) from an (M, d) array."""
+        estimate = np.asarray(estimate, dtype=float).reshape(self._y2.shape)
+        self.error_estimate = estimate[:, 0] if self.scalar else estimate
 
     @property
     def success(self):

@@ -28,7 +28,9 @@ from ..kernels._structured import is_weakly_singular
 from ..kernels._linear import as_linear_kernel, positional_arity
 from ..quadrature import IntervalRule, interval_rule
 from ..volterra._solution import SolverError
+from ..volterra._tolerance import check_tolerances
 from . import _assembly
+from ._control import next_size, with_estimate
 from ._solution import FredholmSolution
 
 __all__ = ["solve_fredholm", "nystrom_matrix"]
@@ -185,8 +187,8 @@ _SINGULAR_NEWTON = ("The Jacobian of the Nyström system at the computed solutio
 # -- the solver ----------------------------------------------------------------------------------
 
 def solve_fredholm(K, g, interval, n_nodes=None, rule="gauss-legendre", *, args=None, linear=None,
-                   jacobian=None, initial=None, newton_tol=1e-12, newton_maxiter=50,
-                   max_condition=1e12, raise_on_failure=False):
+                   jacobian=None, initial=None, rtol=None, atol=None, error_estimate=True,
+                   newton_tol=1e-12, newton_maxiter=50, max_condition=1e12, raise_on_failure=False):
     r"""Solve a Fredholm integral equation of the second kind by the Nyström method.
 
     .. math:: y(x) = g(x) + \int_a^b K(x, s, y(s))\, ds, \qquad a \le x \le b .
@@ -238,6 +240,14 @@ def solve_fredholm(K, g, interval, n_nodes=None, rule="gauss-legendre", *, args=
     initial : callable or array_like, optional
         Newton's starting guess: y(x) as a callable, or the values at the nodes
         ((M,) or (M, d)).  Default: g at the nodes.
+    rtol, atol : float, optional
+        Solve to a tolerance: the number of nodes grows (by 1.5, or from the order for the
+        composite rules) until the estimated error at every node meets ``atol + rtol |y|``.
+        Not together with ``n_nodes``; ``rule`` must then be a name.
+    error_estimate : bool
+        Estimate the error at the nodes with a companion solve on the same rule with 25%
+        more nodes (see :mod:`integrallimits.fredholm._control`; not for a rule given as an
+        :class:`~integrallimits.quadrature.IntervalRule`).
     newton_tol : float
         Newton stops when the update is below ``newton_tol * max(1, |y|)`` (max norms).
     newton_maxiter : int
@@ -293,6 +303,22 @@ def solve_fredholm(K, g, interval, n_nodes=None, rule="gauss-legendre", *, args=
     >>> sol.success, "eigenvalue" in sol.message
     (False, True)
     """
+    tolerance = check_tolerances(rtol, atol, n_nodes, None, "solve_fredholm")
+    if tolerance is not None or (error_estimate and isinstance(rule, str)):
+        options = dict(args=args, linear=linear, jacobian=jacobian, initial=initial,
+                       newton_tol=newton_tol, newton_maxiter=newton_maxiter,
+                       max_condition=max_condition)
+
+        def solve(n):
+            return solve_fredholm(K, g, interval, n, rule, error_estimate=False, **options)
+
+        if tolerance is None:
+            sol = with_estimate(solve, solve(n_nodes), rule, n_nodes)
+        else:
+            sol = _to_tolerance(solve, rule, *tolerance)
+        if raise_on_failure and not sol.success:
+            raise SolverError(sol.message)
+        return sol
     start = time.perf_counter()
     a, b = _check_interval(interval)
     _check_matrix_size(n_nodes)
@@ -362,6 +388,29 @@ def solve_fredholm(K, g, interval, n_nodes=None, rule="gauss-legendre", *, args=
         raise SolverError(message)
     return FredholmSolution(rule_obj, Y, scalar=kernel.scalar, status=status, message=message,
                             stats=stats, kernel=kernel, g_vec=g_vec)
+
+
+def _to_tolerance(solve, rule, rtol, atol, n_start=8, n_max=4096):
+    """Grow the rule until the companion estimate meets atol + rtol |y| at every node."""
+    if not isinstance(rule, str):
+        raise ValueError("solve_fredholm with rtol/atol needs the rule as a name (its size is chosen)")
+    n, history = n_start, []
+    while True:
+        sol = with_estimate(solve, solve(n), rule, n)
+        ratio = float(np.max(sol.error_estimate / (atol + rtol * np.abs(sol.y)))) if sol.success \
+            else np.inf
+        history.append((n, ratio))
+        if ratio <= 1.0 or n >= n_max or (not sol.success and "eigenvalue" in sol.message):
+            break
+        n = min(next_size(n, ratio, rule), n_max)
+    sol.stats["refinements"] = history
+    if sol.success and ratio > 1.0:
+        sol.status = -1
+        sol.message = (f"The tolerance could not be met with up to {n} nodes: the estimated error is "
+                       f"{ratio:.3g} times atol + rtol |y|.")
+    elif sol.success:
+        sol.message += f" The estimated error meets atol + rtol |y| at every node ({n} nodes)."
+    return sol
 
 
 def _initial_values(initial, nodes, G, scalar, d):
