@@ -373,14 +373,18 @@ def _free_kernel(radau, n, p, den, corr, h_lo, h_hi, constant, table, x, gap, w)
     """Newton's method for the free nodes (zeros of P_{n-1} + P_n if ``radau``, else of
     P'_{n-1}) from the estimates pi p / den - corr, and their weights.
 
-    Float iterations to about 1e-9 of the spacing, then double-double ones until the step
-    is below 1e-19 of it; the weight comes from the last evaluation:
+    Float iterations until the step is below 1e-9 of the spacing, then a double-double one
+    (again if its step exceeds 1e-14 of the spacing): its step leaves an error below 1e-28
+    of the spacing, and the weight, from the same evaluation, is carried to the new node to
+    first order:
     Radau, x >= 0: w = 4 (1 + x) / (dg/dphi)^2 = K_0 (1 + x) 2 cos(phi) / E^2,
            x < 0:  w = (1 - x) / (n^2 P_{n-1}^2) = K_1 (1 - x) 2 cos(phi) / V_{n-1}^2
            (near -1, P_{n-1} ~ -P_n and E = r D_{n-1} + D_n loses digits),
     Lobatto:       w = 2 / (n (n - 1) P_{n-1}^2) = K_0 2 cos(phi) / V_{n-1}^2,
-    with D, V the bracketed sums of :func:`_stieltjes` and r = C_{n-1} / C_n = 1 + 1/(2n);
-    ``constant`` holds K_0 and K_1 as double-double rows.
+    with D, V the bracketed sums of :func:`_stieltjes` (d ln P / dphi = D / V) and
+    r = C_{n-1} / C_n = 1 + 1/(2n); ``constant`` holds K_0 and K_1 as double-double rows.
+    (E / sqrt(2 cos phi) varies by O(m phi) relative per radian near the ends, so its
+    first-order change over a step below 1e-14 of the spacing is below 1e-17.)
     """
     spacing = _PI_HI / den
     r_lo = 0.5 / n
@@ -398,51 +402,52 @@ def _free_kernel(radau, n, p, den, corr, h_lo, h_hi, constant, table, x, gap, w)
                 sp_lo = cp_lo = 0.0
             sphi, cphi = sp_hi + sp_lo, cp_hi + cp_lo
             c1, c1l, s1, s1l, tv1, tdv1 = _stieltjes(m, h_lo, p[i], den, c, sphi, cphi, table, dd)
+            v_hi, v_lo = _dd_add(c1, c1l, tv1, 0.0)                 # V_{n-1}
+            d_hi, d_lo = _dd_mul(s1, s1l, m + 0.5, 0.0)
+            d_hi, d_lo = _dd_add(d_hi, d_lo, tdv1, 0.0)             # D_{n-1}
             if radau:
                 c0, c0l, s0, s0l, tv0, tdv0 = _stieltjes(n, h_hi, p[i], den, c, sphi, cphi,
                                                          table, dd)
-                # f = r V_{n-1} + V_n, f' = r D_{n-1} + D_n (common factors dropped)
-                f_hi, f_lo = _dd_add(c1, c1l, tv1 + r_lo * (c1 + tv1), 0.0)
+                # f = r V_{n-1} + V_n, f' = E = r D_{n-1} + D_n (common factors dropped)
+                f_hi, f_lo = _dd_add(v_hi, v_lo, r_lo * v_hi, 0.0)
                 f_hi, f_lo = _dd_add(f_hi, f_lo, c0, c0l + tv0)
-                d1_hi, d1_lo = _dd_mul(s1, s1l, m + 0.5, 0.0)
-                d1_hi, d1_lo = _dd_add(d1_hi, d1_lo, tdv1, 0.0)
-                d0_hi, d0_lo = _dd_mul(s0, s0l, n + 0.5, 0.0)
-                d0_hi, d0_lo = _dd_add(d0_hi, d0_lo, tdv0, 0.0)
-                e_hi, e_lo = _dd_add(d1_hi, d1_lo, r_lo * d1_hi, 0.0)
-                e_hi, e_lo = _dd_add(e_hi, e_lo, d0_hi, d0_lo)
+                e_hi, e_lo = _dd_mul(s0, s0l, n + 0.5, 0.0)
+                e_hi, e_lo = _dd_add(e_hi, e_lo, tdv0, 0.0)
+                e_hi, e_lo = _dd_add(e_hi, e_lo, d_hi, d_lo + r_lo * d_hi)
                 step = (f_hi + f_lo) / (e_hi + e_lo)
             else:
-                v_hi, v_lo = _dd_add(c1, c1l, tv1, 0.0)
-                e_hi, e_lo = _dd_mul(s1, s1l, m + 0.5, 0.0)
-                e_hi, e_lo = _dd_add(e_hi, e_lo, tdv1, 0.0)
-                v = v_hi + v_lo
-                dv = e_hi + e_lo
+                v, dv = v_hi + v_lo, d_hi + d_lo
                 step = dv / (sphi / cphi * dv - m * (m + 1) * v)   # u'' = tan(phi) u' - m(m+1) u
-            c += step
-            if abs(step) < 1e-19 * spacing:
+            if dd and abs(step) < 1e-14 * spacing:
                 break
+            c += step
             if abs(step) < 1e-9 * spacing:
                 dd = True
-        x_hi, x_lo, g = _node_gap(p[i], den, c, table)
+        # the node phi - step: x = sin(phi) - cos(phi) step, and its gap
+        x_hi, x_lo = _dd_add(sp_hi, sp_lo, -cphi * step, 0.0)
+        c += step
         x[i] = x_hi + x_lo
-        gap[i] = g[0] + g[1]
+        if abs(x_hi) < 0.5:
+            g_hi, g_lo = _dd_add(1.0, 0.0, -abs(x_hi), -x_lo if x_hi >= 0 else x_lo)
+        else:
+            sign = 1 if p[i] >= 0 else -1
+            hi, lo = _angle(den - 2 * sign * p[i], 4 * den, -0.5 * sign * c)   # theta / 2
+            t_hi, t_lo = _sin_dd(hi, lo, table)
+            g_hi, g_lo = _dd_mul(t_hi, t_lo, 2 * t_hi, 2 * t_lo)
+        gap[i] = g_hi + g_lo
         if radau and x_hi >= 0:     # K (1 + x) 2 cos(phi) / E^2, 1 + x = 2 - gap
-            o_hi, o_lo = _dd_add(2.0, 0.0, -g[0], -g[1])
             sq_hi, sq_lo = _dd_mul(e_hi, e_lo, e_hi, e_lo)
             k_hi, k_lo = constant[0, 0], constant[0, 1]
-        elif radau:                 # (1 - x) / (n^2 P_{n-1}^2): near -1, where P_{n-1} and
-            o_hi, o_lo = _dd_add(2.0, 0.0, -g[0], -g[1])       # P_n nearly cancel in E
-            v_hi, v_lo = _dd_add(c1, c1l, tv1, 0.0)
+            shift = 0.0
+        else:                       # K (1 -+ x) 2 cos(phi) / V^2 at phi, times (1 + 2 (D/V) step)
             sq_hi, sq_lo = _dd_mul(v_hi, v_lo, v_hi, v_lo)
-            k_hi, k_lo = constant[1, 0], constant[1, 1]
-        else:
-            o_hi, o_lo = 1.0, 0.0
-            sq_hi, sq_lo = _dd_mul(v_hi, v_lo, v_hi, v_lo)
-            k_hi, k_lo = constant[0, 0], constant[0, 1]
+            k_hi, k_lo = constant[1 if radau else 0, 0], constant[1 if radau else 0, 1]
+            shift = 2 * (d_hi / v_hi) * step
         t_hi, t_lo = _dd_mul(k_hi, k_lo, 2 * cp_hi, 2 * cp_lo)
-        t_hi, t_lo = _dd_mul(t_hi, t_lo, o_hi, o_lo)
+        if radau:
+            t_hi, t_lo = _dd_mul(t_hi, t_lo, 2.0 - g_hi, -g_lo)    # 1 + x or 1 - x = 2 - gap
         w_hi, w_lo = _dd_div(t_hi, t_lo, sq_hi, sq_lo)
-        w[i] = w_hi + w_lo
+        w[i] = w_hi + (w_lo + w_hi * shift)
 
 
 #: fraction bits of the fixed-point integers in which the end nodes are computed
