@@ -156,7 +156,8 @@ class VolterraRungeKutta(VolterraMethod):
                                  f"use a collocation method (gauss1..4, radau1..4)")
             from ._singular import solve_product_integration
             return solve_product_integration(kernel.structure["smooth"], kernel.structure["alpha"],
-                                             g_vec, t, self.tableau, tol, maxiter) + (None,)
+                                             g_vec, t, self.tableau, tol, maxiter,
+                                             fast_history) + (None,)
         tab = self.tableau
         m = tab.stages
         h = np.diff(t)
