@@ -143,19 +143,27 @@ class _Convolution(KernelSpec):
         source = "finite-difference"
         if phi_kernel.jacobian_function is not None:
             phi_j = phi_kernel.jacobian_function
-
-            @numba.njit(JACOBIAN_SIGNATURE, error_model="numpy", nogil=True)
-            def jacobian(t, s, Y, j, theta, J):
-                m = np.empty((J.shape[0], J.shape[0]))
-                lag(t - s, m)
-                P = np.empty((J.shape[0], J.shape[0]))
-                phi_j(t, s, Y, j, theta, P)
-                for a in range(J.shape[0]):
-                    for b in range(J.shape[1]):
-                        acc = 0.0
-                        for c in range(J.shape[0]):
-                            acc += m[a, c] * P[c, b]
-                        J[a, b] = acc
+            if matrix:
+                @numba.njit(JACOBIAN_SIGNATURE, error_model="numpy", nogil=True)
+                def jacobian(t, s, Y, j, theta, J):
+                    m = np.empty((J.shape[0], J.shape[0]))
+                    lag(t - s, m)
+                    P = np.empty((J.shape[0], J.shape[0]))
+                    phi_j(t, s, Y, j, theta, P)
+                    for a in range(J.shape[0]):
+                        for b in range(J.shape[1]):
+                            acc = 0.0
+                            for c in range(J.shape[0]):
+                                acc += m[a, c] * P[c, b]
+                            J[a, b] = acc
+            else:  # scalar k: J = k(t - s) dphi/dy, no temporary arrays (a Newton step's hot path)
+                @numba.njit(JACOBIAN_SIGNATURE, error_model="numpy", nogil=True)
+                def jacobian(t, s, Y, j, theta, J):
+                    phi_j(t, s, Y, j, theta, J)
+                    w = kj(t - s)
+                    for a in range(J.shape[0]):
+                        for b in range(J.shape[1]):
+                            J[a, b] *= w
             source = "analytic" if self.phi is None else phi_kernel.jacobian_source
 
         structure = {"kind": "convolution", "lag": lag, "phi": phi_kernel, "matrix": matrix,
