@@ -537,7 +537,9 @@ def _direct_autonomous_loop(K, J, have_jac, theta, t, G, Y, start, left, right, 
 
     Then sum_{j<n} w_nj K_j = sum_{j<n} K_j + O(p) end corrections, with every K_j
     evaluated once: O(N) work (a ResNet is this loop with the rectangle rule).
-    Y[0..S-1] must be set (``_start_loop``).
+    Y[0..S-1] must be set (``_start_loop``).  Only the K_j the corrections read are kept: the
+    first max(S, p) rows and the last few (a ring), O(p d) memory besides Y (an (N+1, d)
+    array of them cost as much as Y in page faults alone on wide states).
     """
     N = t.shape[0] - 1
     d = Y.shape[1]
@@ -548,26 +550,32 @@ def _direct_autonomous_loop(K, J, have_jac, theta, t, G, Y, start, left, right, 
     f = np.empty(d)
     work = np.empty(d)
     Jk = _newton_workspace(d, S, N, left, right)
-    Kv = np.zeros((N + 1, d))
+    H = max(nl, S)
+    R = nr + 1
+    head = np.zeros((H, d))          # K_j, j < H (the starting block and the left corrections)
+    ring = np.zeros((R, d))          # K_j, n - R <= j < n, at ring[j % R]
     total = np.zeros(d)
     for n in range(S):
         K(t[n], t[n], Y, n, theta, f)
-        Kv[n, :] = f
+        head[n, :] = f
+        ring[n % R, :] = f
     for n in range(S - 1):
-        total += Kv[n]
+        total += head[n]
     stats[NFEV] += S
     hist = np.empty(d)
     for n in range(S, N + 1):
         # total = sum_{j < n - 1} K_j here; add K_{n-1}
+        last = ring[(n - 1) % R]
         for k in range(d):
-            total[k] += Kv[n - 1, k]
+            total[k] += last[k]
             hist[k] = total[k]
         for j in range(min(nl, n)):
             for k in range(d):
-                hist[k] += left[j] * Kv[j, k]
+                hist[k] += left[j] * head[j, k]
         for i in range(1, min(nr, n + 1)):
+            row = ring[(n - i) % R]
             for k in range(d):
-                hist[k] += right[i] * Kv[n - i, k]
+                hist[k] += right[i] * row[k]
         for k in range(d):
             hist[k] = G[n, k] + h * hist[k]
         status = _finish_step(K, J, have_jac, theta, t[n], hist, h * _diagonal(n, left, right), Y, n,
@@ -576,7 +584,9 @@ def _direct_autonomous_loop(K, J, have_jac, theta, t, G, Y, start, left, right, 
             return status, n
         K(t[n], t[n], Y, n, theta, f)
         stats[NFEV] += 1
-        Kv[n, :] = f
+        ring[n % R, :] = f
+        if n < H:
+            head[n, :] = f
     return SUCCESS, N
 
 
