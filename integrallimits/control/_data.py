@@ -19,7 +19,99 @@ from dataclasses import dataclass, field
 import numpy as np
 
 __all__ = ["Dataset", "DATASETS", "make_dataset", "two_moons", "circles", "spirals", "xor",
-           "lift", "load_digits", "digits_available"]
+           "lift", "load_digits", "digits_available", "training_inputs", "training_targets",
+           "MAX_CLASSES"]
+
+#: Most classes integer labels may imply (labels 0 .. K-1): the one-hot targets, the
+#: outputs and the classifier of a network hold S K and K d numbers.
+MAX_CLASSES = 65536
+
+
+def _first_non_finite(a, name):
+    """Raise ValueError naming the first non-finite entry of ``a`` (if any)."""
+    bad = ~np.isfinite(a)
+    if bad.any():
+        index = tuple(int(k) for k in np.argwhere(bad)[0])
+        count = int(bad.sum())
+        more = f" (and {count - 1} more non-finite entries)" if count > 1 else ""
+        raise ValueError(f"{name} must be finite; {name}[{', '.join(map(str, index))}] = "
+                         f"{a[index]}{more}")
+
+
+def training_inputs(X, d):
+    """The inputs x0_i as a float array (S, d) with S >= 1 and finite entries; else
+    ValueError (naming the first non-finite entry, not the whole batch).
+
+    Examples
+    --------
+    >>> training_inputs([[0.0, 1.0], [2.0, np.nan]], 2)
+    Traceback (most recent call last):
+        ...
+    ValueError: X must be finite; X[1, 1] = nan
+    """
+    X = np.ascontiguousarray(X, dtype=float)
+    if X.ndim != 2 or X.shape[1] != d:
+        raise ValueError(f"inputs must have shape (S, {d}), got {X.shape}")
+    if X.shape[0] == 0:
+        raise ValueError(f"there are no samples (inputs of shape {X.shape}): training needs at "
+                         "least one")
+    _first_non_finite(X, "X")
+    return X
+
+
+def training_targets(y, S, n_classes=None):
+    """``(labels, targets)`` of S samples: integer labels 0 .. K-1 (K = ``n_classes``, or
+    the largest label + 1) with their one-hot targets (S, K), or ``(None, targets)`` for
+    real targets (S,) or (S, K).
+
+    Raises
+    ------
+    ValueError
+        Naming the first bad label or non-finite target; for more than :data:`MAX_CLASSES`
+        classes (one label of 10**9 would ask for a one-hot array of 10**9 columns).
+
+    Examples
+    --------
+    >>> labels, targets = training_targets(np.array([0, 2, 1]), 3)
+    >>> targets
+    array([[1., 0., 0.],
+           [0., 0., 1.],
+           [0., 1., 0.]])
+    >>> training_targets(np.array([0, -1, 1]), 3)
+    Traceback (most recent call last):
+        ...
+    ValueError: labels must be integers >= 0; y[1] = -1
+    """
+    y = np.asarray(y)
+    if y.ndim == 1 and np.issubdtype(y.dtype, np.integer):
+        if y.shape != (S,):
+            raise ValueError(f"labels must have shape ({S},), got {y.shape}")
+        if y.min() < 0:
+            i = int(np.argmax(y < 0))
+            raise ValueError(f"labels must be integers >= 0; y[{i}] = {y[i]}")
+        if n_classes is None:
+            K, top = int(y.max()) + 1, int(y.max())
+            if K > MAX_CLASSES:
+                raise ValueError(f"the largest label is {top}, which makes {K} classes; at most "
+                                 f"{MAX_CLASSES} are supported (number the classes 0 .. K-1, "
+                                 "e.g. with np.unique(y, return_inverse=True))")
+        else:
+            K = int(n_classes)
+            if not 1 <= K <= MAX_CLASSES:
+                raise ValueError(f"n_classes must be from 1 to {MAX_CLASSES}, got {n_classes!r}")
+            if y.max() >= K:
+                i = int(np.argmax(y >= K))
+                raise ValueError(f"labels must be integers in [0, {K}) ({K} classes); "
+                                 f"y[{i}] = {y[i]}")
+        targets = np.zeros((S, K))
+        targets[np.arange(S), y] = 1.0
+        return y.astype(np.int64), targets
+    t = np.asarray(y, dtype=float)
+    t = t[:, None] if t.ndim == 1 else t
+    if t.ndim != 2 or t.shape[0] != S:
+        raise ValueError(f"targets must have {S} rows, got shape {t.shape}")
+    _first_non_finite(t, "targets")
+    return None, t
 
 
 @dataclass

@@ -43,9 +43,10 @@ import numpy as np
 
 from ..networks import (ConcatDense, NonlocalDense, PiecewiseLinear, PiecewiseLinearTriangle,
                         ReLUResNet, ResidualDense, ResNet, SmoothNet, VolterraNetwork, sample_field)
+from ..networks._families import positive_int
 from ..volterra import METHODS, solve_volterra
 from ._adjoint import discrete_adjoint
-from ._data import Dataset
+from ._data import Dataset, training_inputs, training_targets
 
 __all__ = ["Objective", "FieldSpec", "parameter_layout", "rebuild_network", "LOSSES",
            "REGULARIZERS"]
@@ -198,7 +199,7 @@ def rebuild_network(network, grids=None, n_layers=None, rule=None, T=None):
         Change the depth, the rule or the horizon (T = N gives the unscaled network
         x_n = x_{n-1} + sigma(...), h = 1).
     """
-    N = network.n_layers if n_layers is None else int(n_layers)
+    N = network.n_layers if n_layers is None else positive_int(n_layers, "n_layers")
     rule = network.rule if rule is None else rule
     T = network.T if T is None else float(T)
     if grids is None:
@@ -403,25 +404,13 @@ class Objective:
         self.train_classifier, self.wrt_inputs = bool(train_classifier), bool(wrt_inputs)
         X, y = (data.X, data.y) if isinstance(data, Dataset) else data
         self.data = data if isinstance(data, Dataset) else None
-        self.X = np.ascontiguousarray(X, dtype=float)
-        if self.X.ndim != 2 or self.X.shape[1] != network.d:
-            raise ValueError(f"inputs must have shape (S, {network.d}), got {self.X.shape}")
-        y = np.asarray(y)
-        S = self.X.shape[0]
-        if y.ndim == 1 and np.issubdtype(y.dtype, np.integer):
-            K = int(n_classes or (data.n_classes if isinstance(data, Dataset) else y.max() + 1))
-            if y.shape != (S,) or y.min() < 0 or y.max() >= K:
-                raise ValueError(f"labels must be integers in [0, {K}) of shape ({S},)")
-            self.labels, self.targets = y.astype(np.int64), np.eye(K)[y]
-        else:
-            if loss == "cross-entropy":
-                raise ValueError("cross-entropy needs integer class labels")
-            t = np.asarray(y, dtype=float)
-            t = t[:, None] if t.ndim == 1 else t
-            if t.shape[0] != S:
-                raise ValueError(f"targets must have {S} rows, got shape {t.shape}")
-            self.labels, self.targets, K = None, t, t.shape[1]
-        self.n_classes = K
+        self.X = training_inputs(X, network.d)
+        if n_classes is None and isinstance(data, Dataset):
+            n_classes = data.n_classes
+        self.labels, self.targets = training_targets(y, self.X.shape[0], n_classes)
+        if self.labels is None and loss == "cross-entropy":
+            raise ValueError("cross-entropy needs integer class labels")
+        K = self.n_classes = self.targets.shape[1]
         self.readout = _readout(network)
         F = self.n_features = network.d if self.readout is None else self.readout.shape[0]
         if classifier is None:
@@ -543,13 +532,13 @@ class Objective:
         if not METHODS[rule].implicit:
             K = network.kernel(X.shape[0])
             sol = solve_volterra(K, network.forcing(X), (0.0, T), N, method=rule,
-                                 raise_on_failure=True)
+                                 error_estimate=False, raise_on_failure=True)
             return K, [sol.y.reshape(N + 1, -1)]
         K = network.kernel(1)
         out = []
         for b in range(X.shape[0]):
             sol = solve_volterra(K, network.forcing(X[b:b + 1]), (0.0, T), N, method=rule,
-                                 raise_on_failure=True)
+                                 error_estimate=False, raise_on_failure=True)
             out.append(sol.y.reshape(N + 1, -1))
         return K, out
 

@@ -21,8 +21,10 @@ class FredholmSolution:
         The quadrature weights w_m.
     rule : IntervalRule
         The rule the equation was discretised with.
-    status : bool
-        True if the solve succeeded (``success`` is the same, the SciPy name).
+    status : int
+        0 if the solve succeeded, -1 if it failed (as in :func:`scipy.integrate.solve_ivp`).
+    success : bool
+        ``status >= 0``.
     message : str
         What happened; on failure, why.
     stats : dict
@@ -31,8 +33,8 @@ class FredholmSolution:
         "user", "sympy", "analytic", "finite-difference", or "not needed" for the
         direct linear solve), ``linear`` (whether the direct linear solve was
         used), ``separable`` (whether Newton's method used the structure K = k(x, s)
-        phi(s, y) of a scalar kernel, O(M) kernel calls per iteration), ``condition`` (LAPACK estimate of the 1-norm condition number of
-        the last system matrix), ``residual`` (max-norm residual of the discrete
+        phi(s, y) of a scalar kernel, O(M) kernel calls per iteration), ``condition``
+        (LAPACK estimate of the 1-norm condition number of the last system matrix), ``residual`` (max-norm residual of the discrete
         equations at ``y``; nan for a two-argument, linear-by-construction K(x, s),
         where it is not computed), ``unknowns`` (M d), ``rule``, ``compiled`` and
         ``seconds``.
@@ -53,7 +55,7 @@ class FredholmSolution:
         self._y2 = np.ascontiguousarray(y)
         self.y = self._y2[:, 0] if scalar else self._y2
         self.scalar = scalar
-        self.status = bool(status)
+        self.status = 0 if status else -1
         self.message = message
         self.stats = stats
         self._kernel = kernel
@@ -61,7 +63,15 @@ class FredholmSolution:
 
     @property
     def success(self):
-        return self.status
+        return self.status >= 0
+
+    @property
+    def nfev(self):
+        return self.stats.get("nfev", 0)
+
+    @property
+    def njev(self):
+        return self.stats.get("njev", 0)
 
     def __call__(self, x):
         x_arr = np.asarray(x, dtype=float)

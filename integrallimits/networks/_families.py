@@ -9,6 +9,7 @@ state of B d components for explicit rules, one solve per sample otherwise.
 """
 from __future__ import annotations
 
+import numbers
 from math import comb
 
 import numpy as np
@@ -25,8 +26,13 @@ __all__ = ["VolterraNetwork", "ResNet", "ResidualDense", "ConcatDense", "SmoothN
 def _as_grid(values, n_layers, two_variable, shape, T, name):
     """Grid values (N+1[, N+1], *shape) from an array or a callable field."""
     if callable(values):
-        return sample_field(values, n_layers, T, two_variable)
-    v = np.asarray(values, dtype=float)
+        values = sample_field(values, n_layers, T, two_variable, name=name)
+    v = np.asarray(values)
+    if v.dtype == object or not (np.issubdtype(v.dtype, np.number) or v.dtype == bool):
+        raise TypeError(f"{name} must hold real numbers, got dtype {v.dtype}")
+    if np.iscomplexobj(v):
+        raise TypeError(f"{name} must be real, got complex values")
+    v = v.astype(float)
     lead = 2 if two_variable else 1
     if v.shape[lead:] != shape or any(k not in (n_layers, n_layers + 1) for k in v.shape[:lead]):
         want = "(N[+1], N[+1], " if two_variable else "(N[+1], "
@@ -51,8 +57,7 @@ class VolterraNetwork:
     t_independent = False
 
     def __init__(self, d, n_layers, T, rule, activation):
-        if isinstance(n_layers, bool) or int(n_layers) != n_layers or n_layers < 1:
-            raise ValueError(f"n_layers must be an integer >= 1, got {n_layers!r}")
+        n_layers, d = positive_int(n_layers, "n_layers"), positive_int(d, "d")
         if not (np.isfinite(T) and T > 0):
             raise ValueError(f"T must be a positive float, got {T!r}")
         if rule not in METHODS or METHODS[rule].family != "direct":
@@ -93,6 +98,7 @@ class VolterraNetwork:
     def solve(self, x0, **options):
         """``solve_volterra`` for one input x0 (d,): the network's forward pass as a Solution."""
         x0 = self._check_inputs(x0)[0]
+        options.setdefault("error_estimate", False)   # the network is the discrete map itself
         return solve_volterra(self.kernel(1), self.forcing(x0[None, :]), (0.0, self.T),
                               self.n_layers, method=self.rule, **options)
 
@@ -117,6 +123,7 @@ class VolterraNetwork:
         keep = np.r_[0:N:every, N] if every > 1 else slice(None)
         B = X0.shape[0]
         if not METHODS[self.rule].implicit:
+            options.setdefault("error_estimate", False)
             sol = solve_volterra(self.kernel(B), self.forcing(X0), (0.0, self.T), N,
                                  method=self.rule, **options)
             return sol.y[keep].reshape(-1, B, self.d).transpose(1, 0, 2).copy()
@@ -124,7 +131,7 @@ class VolterraNetwork:
         kernel = self.kernel(1)
         for b in range(B):
             sol = solve_volterra(kernel, self.forcing(X0[b:b + 1]), (0.0, self.T), N,
-                                 method=self.rule, **options)
+                                 method=self.rule, **{"error_estimate": False, **options})
             out[b] = sol.y
         return out[:, keep].copy() if every > 1 else out
 
@@ -156,7 +163,7 @@ class VolterraNetwork:
         for a in range(0, N, every):
             b = min(a + every, N)
             sol = solve_volterra(kernel, self.forcing(out[-1]), (a * h, b * h), b - a,
-                                 method="rectangle", **options)
+                                 method="rectangle", **{"error_estimate": False, **options})
             x = sol.y[-1].reshape(B, self.d).copy()     # a copy, not a view: frees the block
             out = [x] if last_only else out + [x]
         return np.stack(out, axis=1)
@@ -324,15 +331,23 @@ class SmoothNet(VolterraNetwork):
         return out
 
 
+def positive_int(value, name):
+    """``value`` as an int if it is a whole number >= 1 (4 or 4.0, not 4.5, True or nan);
+    else ValueError naming ``name``."""
+    if isinstance(value, bool) or not isinstance(value, numbers.Real) \
+            or not float(value).is_integer() or value < 1:
+        raise ValueError(f"{name} must be an integer >= 1, got {value!r}")
+    return int(value)
+
+
 def _infer(W, n_layers, d, two_variable):
     if callable(W):
         if n_layers is None or d is None:
             raise ValueError("give n_layers and d when W is a callable field")
-        return int(n_layers), int(d)
+        return positive_int(n_layers, "n_layers"), positive_int(d, "d")
     shape = np.shape(W)
     lead = 2 if two_variable else 1
     if len(shape) != lead + 2 or shape[-1] != shape[-2]:
         raise ValueError(f"W must be an array of shape {'(N, N, d, d)' if two_variable else '(N, d, d)'}"
                          f" or a callable, got shape {shape}")
-    inferred = shape[0] if n_layers is None else n_layers
-    return int(inferred), int(shape[-1])
+    return positive_int(shape[0] if n_layers is None else n_layers, "n_layers"), int(shape[-1])
