@@ -98,7 +98,6 @@ class VolterraNetwork:
     def solve(self, x0, **options):
         """``solve_volterra`` for one input x0 (d,): the network's forward pass as a Solution."""
         x0 = self._check_inputs(x0)[0]
-        options.setdefault("error_estimate", False)   # the network is the discrete map itself
         return solve_volterra(self.kernel(1), self.forcing(x0[None, :]), (0.0, self.T),
                               self.n_layers, method=self.rule, **options)
 
@@ -123,7 +122,6 @@ class VolterraNetwork:
         keep = np.r_[0:N:every, N] if every > 1 else slice(None)
         B = X0.shape[0]
         if not METHODS[self.rule].implicit:
-            options.setdefault("error_estimate", False)
             sol = solve_volterra(self.kernel(B), self.forcing(X0), (0.0, self.T), N,
                                  method=self.rule, **options)
             return sol.y[keep].reshape(-1, B, self.d).transpose(1, 0, 2).copy()
@@ -131,7 +129,7 @@ class VolterraNetwork:
         kernel = self.kernel(1)
         for b in range(B):
             sol = solve_volterra(kernel, self.forcing(X0[b:b + 1]), (0.0, self.T), N,
-                                 method=self.rule, **{"error_estimate": False, **options})
+                                 method=self.rule, **options)
             out[b] = sol.y
         return out[:, keep].copy() if every > 1 else out
 
@@ -163,7 +161,7 @@ class VolterraNetwork:
         for a in range(0, N, every):
             b = min(a + every, N)
             sol = solve_volterra(kernel, self.forcing(out[-1]), (a * h, b * h), b - a,
-                                 method="rectangle", **{"error_estimate": False, **options})
+                                 method="rectangle", **options)
             x = sol.y[-1].reshape(B, self.d).copy()     # a copy, not a view: frees the block
             out = [x] if last_only else out + [x]
         return np.stack(out, axis=1)

@@ -393,7 +393,7 @@ def test_separable_newton_needs_order_m_kernel_calls_per_iteration(monkeypatch):
     M = 24
     sol = solve_fredholm(k_wave, G_WAVE, (0.0, 1.0), M, jacobian=k_wave_jacobian)
     ref = _general_newton(monkeypatch, k_wave, G_WAVE, (0.0, 1.0), M, jacobian=k_wave_jacobian)
-    assert sol.status and sol.stats["separable"] and not ref.stats["separable"]
+    assert sol.success and sol.stats["separable"] and not ref.stats["separable"]
     assert np.max(np.abs(sol.y - ref.y)) < 4e-16 and _error(sol, exact_square) < 1e-15
     assert sol.stats["residual"] < 1e-15
     it = sol.stats["newton_iterations"]
@@ -435,6 +435,6 @@ def test_separable_on_the_probes_only_falls_back(monkeypatch):
 
     sol = solve_fredholm(k_bump, G_WAVE, (0.0, 1.0), M)
     ref = _general_newton(monkeypatch, k_bump, G_WAVE, (0.0, 1.0), M)
-    assert sol.status and not sol.stats["separable"]
+    assert sol.success and not sol.stats["separable"]
     assert "not at the solution" in sol.stats["separable_probe"]
     assert np.max(np.abs(sol.y - ref.y)) < 1e-14 and sol.stats["residual"] < 1e-14

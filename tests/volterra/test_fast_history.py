@@ -109,7 +109,7 @@ def test_linear_convolution_steps_are_one_solve(method):
                  (convolution(_decay_matrix), lambda t: np.array([1.0, np.cos(t)]))):
         fast = solve_volterra(K, g, (0.0, 1.0), 150, method=method, fast_history=True)
         direct = solve_volterra(K, g, (0.0, 1.0), 150, method=method, fast_history=False)
-        assert fast.status and direct.status
+        assert fast.success and direct.success
         rel = np.max(np.abs(fast.y - direct.y)) / max(1.0, np.max(np.abs(direct.y)))
         assert rel <= 1e-13
         start = {"gregory6": 1}.get(method, 0)     # Gregory's block start keeps Newton
