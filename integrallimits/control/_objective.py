@@ -25,7 +25,9 @@ NUMERICS.md "Parameter fields"):
 The classifier acts on the features of x_i(T): x_i(T) itself, or for the non-local family
 (:class:`~integrallimits.networks.NonlocalDense`, states x(ξ) on a spatial rule) the channel
 means :math:`\int_\Omega x_i(T, \xi)\, d\xi` (its ``pooling_matrix``), a readout that does not
-depend on the spatial resolution.
+depend on the spatial resolution; or any fixed linear map F given as ``readout`` (e.g. the
+first d coordinates of a network of width w > d run on inputs padded with zeros, the readout
+of an augmented ResNet).
 
 :meth:`Objective.value_and_gradient` returns J_N and its exact gradient with respect to the
 network weights (the discrete adjoint, batched over the samples), the classifier (P, c) when
@@ -360,13 +362,15 @@ class Objective:
         Whether (P, c) are part of the optimisation vector.
     wrt_inputs : bool
         Whether the inputs X are part of the vector (gradient dJ/dx0_i = sum_n mu_n).
+    readout : array (f, d), optional
+        A fixed linear readout F instead of the network's own (below).
 
     Attributes
     ----------
     readout : ndarray (f, d) or None
-        The linear readout F of x(T): None (the identity) for the finite-dimensional
-        families; the channel means (:meth:`NonlocalDense.pooling_matrix`, f = channels)
-        for the non-local family.
+        The linear readout F of x(T): the ``readout`` given, else None (the identity) for the
+        finite-dimensional families and the channel means
+        (:meth:`NonlocalDense.pooling_matrix`, f = channels) for the non-local family.
     n_features : int
         f, the number of columns of P.
 
@@ -390,7 +394,8 @@ class Objective:
     """
 
     def __init__(self, network, data, loss="mse", alpha=0.0, beta=0.0, regularizer="h1",
-                 classifier=None, train_classifier=True, wrt_inputs=False, n_classes=None):
+                 classifier=None, train_classifier=True, wrt_inputs=False, n_classes=None,
+                 readout=None):
         if loss not in LOSSES:
             raise ValueError(f"loss must be one of {', '.join(LOSSES)}, got {loss!r}")
         if regularizer not in REGULARIZERS:
@@ -411,7 +416,14 @@ class Objective:
         if self.labels is None and loss == "cross-entropy":
             raise ValueError("cross-entropy needs integer class labels")
         K = self.n_classes = self.targets.shape[1]
-        self.readout = _readout(network)
+        if readout is None:
+            self.readout = _readout(network)
+        else:
+            self.readout = np.array(readout, dtype=float)
+            if self.readout.ndim != 2 or self.readout.shape[1] != network.d or \
+                    not np.all(np.isfinite(self.readout)):
+                raise ValueError(f"readout must be a finite array of shape (f, {network.d}), "
+                                 f"got shape {self.readout.shape}")
         F = self.n_features = network.d if self.readout is None else self.readout.shape[0]
         if classifier is None:
             P, c = np.eye(K, F), np.zeros(K)
@@ -744,8 +756,9 @@ class Objective:
     def prolong(self, vector, objective):
         """``vector`` of this objective carried to ``objective`` (another depth, same family)
         through the piecewise linear extension of its fields: multilevel continuation."""
-        if objective.network.family != self.network.family or objective.network.d != self.network.d:
-            raise ValueError("continuation needs the same family and width")
+        a, b = objective.network, self.network
+        if a.family != b.family or a.d != b.d or getattr(a, "k", None) != getattr(b, "k", None):
+            raise ValueError("continuation needs the same family, width (and order k of a smooth net)")
         ext = self.extensions(vector)
         net = objective.network
         theta = net.theta.copy()

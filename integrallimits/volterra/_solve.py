@@ -142,7 +142,7 @@ def solve_volterra(K, g, t_span=None, n_steps=None, method=None, *, args=None, k
         options = dict(mesh=mesh, jacobian=jacobian, newton_tol=newton_tol,
                        newton_maxiter=newton_maxiter, fast_history=fast_history,
                        raise_on_failure=raise_on_failure, args=args, t_eval=t_eval,
-                       error_estimate=error_estimate)
+                       error_estimate=error_estimate, rtol=rtol, atol=atol)
         options = {k: v for k, v in options.items() if v is not None and
                    (k not in _DEFAULTS or v != _DEFAULTS[k])}
         return solve_first_kind(K, g, t_span, n_steps, method, **options)
