@@ -37,8 +37,9 @@ class FredholmSolution:
         ``newton_iterations``, ``newton_solves``, ``jacobian`` (its source:
         "user", "sympy", "analytic", "finite-difference", or "not needed" for the
         direct linear solve), ``linear`` (whether the direct linear solve was
-        used), ``condition`` (LAPACK estimate of the 1-norm condition number of
-        the last system matrix), ``residual`` (max-norm residual of the discrete
+        used), ``separable`` (whether Newton's method used the structure K = k(x, s)
+        phi(s, y) of a scalar kernel, O(M) kernel calls per iteration), ``condition``
+        (LAPACK estimate of the 1-norm condition number of the last system matrix), ``residual`` (max-norm residual of the discrete
         equations at ``y``; nan for a two-argument, linear-by-construction K(x, s),
         where it is not computed), ``unknowns`` (M d), ``rule``, ``compiled`` and
         ``seconds``.
@@ -93,8 +94,8 @@ class FredholmSolution:
         if flat.size:
             sums = np.empty_like(values)
             kernel = self._kernel
-            _assembly.compiled("apply")(kernel.block_sum, kernel.params, flat, self.x, self.weights,
-                                        self._y2, sums, np.zeros(2, dtype=np.int64))
+            _assembly.compiled("apply")(_assembly.addresses(kernel)[3], kernel.params, flat, self.x,
+                                        self.weights, self._y2, sums, np.zeros(2, dtype=np.int64))
             values = values + sums
         values = values.reshape(x_arr.shape + self._y2.shape[1:])
         if self.scalar:

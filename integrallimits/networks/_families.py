@@ -101,26 +101,70 @@ class VolterraNetwork:
         return solve_volterra(self.kernel(1), self.forcing(x0[None, :]), (0.0, self.T),
                               self.n_layers, method=self.rule, **options)
 
-    def states(self, X0, **options):
-        """All layer states x_0..x_N for a batch X0 (B, d) -> (B, N+1, d)."""
+    def states(self, X0, every=1, **options):
+        """The layer states x_0, x_k, x_2k, ..., x_N (k = ``every``; x_N always) for a batch
+        X0 (B, d) -> (B, ceil(N / k) + 1, d).
+
+        With ``every > 1`` a t-independent network on the rectangle rule (the ResNet:
+        x_n = x_{n-1} + h K(x_{n-1})) is solved layer block by layer block, each block of
+        k layers a solve of the same equation from the block's first state: memory
+        O(k B d) instead of O(N B d), the states equal to rounding (the sums of the
+        rectangle rule restart at each block).  Other networks keep every state internally
+        and return the requested ones.
+        """
         X0 = self._check_inputs(X0)
-        B = X0.shape[0]
+        if isinstance(every, bool) or int(every) != every or every < 1:
+            raise ValueError(f"every must be an integer >= 1, got {every!r}")
+        every, N = int(every), self.n_layers
         options.setdefault("raise_on_failure", True)
+        if every > 1 and self._restartable():
+            return self._block_states(X0, every, options)
+        keep = np.r_[0:N:every, N] if every > 1 else slice(None)
+        B = X0.shape[0]
         if not METHODS[self.rule].implicit:
-            sol = solve_volterra(self.kernel(B), self.forcing(X0), (0.0, self.T), self.n_layers,
+            sol = solve_volterra(self.kernel(B), self.forcing(X0), (0.0, self.T), N,
                                  method=self.rule, **options)
-            return sol.y.reshape(self.n_layers + 1, B, self.d).transpose(1, 0, 2).copy()
-        out = np.empty((B, self.n_layers + 1, self.d))
+            return sol.y[keep].reshape(-1, B, self.d).transpose(1, 0, 2).copy()
+        out = np.empty((B, N + 1, self.d))
         kernel = self.kernel(1)
         for b in range(B):
-            sol = solve_volterra(kernel, self.forcing(X0[b:b + 1]), (0.0, self.T), self.n_layers,
+            sol = solve_volterra(kernel, self.forcing(X0[b:b + 1]), (0.0, self.T), N,
                                  method=self.rule, **options)
             out[b] = sol.y
-        return out
+        return out[:, keep].copy() if every > 1 else out
 
     def forward(self, X0, **options):
-        """The output x_N for a batch X0 (B, d) -> (B, d)."""
+        """The output x_N for a batch X0 (B, d) -> (B, d).
+
+        A t-independent network on the rectangle rule (the ResNet) keeps only blocks of
+        about 2^18 state values (a few MB) at a time (see :meth:`states`); the others
+        keep every state while they are solved.
+        """
+        X0 = self._check_inputs(X0)
+        if self._restartable():
+            block = max(16, (1 << 18) // (X0.shape[0] * self.d))
+            if block < self.n_layers:
+                options.setdefault("raise_on_failure", True)
+                return self._block_states(X0, block, options, last_only=True)[:, -1]
         return self.states(X0, **options)[:, -1]
+
+    def _restartable(self):
+        """Can the solve restart from any layer's state?  x_n = x_a + h sum_{a <= j < n}
+        K(x_j) needs a t-independent kernel, the rectangle rule and the identity forcing."""
+        return self.t_independent and self.rule == "rectangle" and \
+            type(self).forcing is VolterraNetwork.forcing
+
+    def _block_states(self, X0, every, options, last_only=False):
+        B, N, h = X0.shape[0], self.n_layers, self.h
+        kernel = self.kernel(B)
+        out = [X0]
+        for a in range(0, N, every):
+            b = min(a + every, N)
+            sol = solve_volterra(kernel, self.forcing(out[-1]), (a * h, b * h), b - a,
+                                 method="rectangle", **options)
+            x = sol.y[-1].reshape(B, self.d).copy()     # a copy, not a view: frees the block
+            out = [x] if last_only else out + [x]
+        return np.stack(out, axis=1)
 
     def _check_inputs(self, X0):
         X0 = np.asarray(X0, dtype=float)
