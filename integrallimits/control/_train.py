@@ -20,7 +20,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 from numpy.polynomial import legendre
-from scipy.optimize import minimize
+from scipy.optimize import OptimizeResult, minimize
 
 from ._objective import Objective, _with_theta
 
@@ -262,8 +262,12 @@ def train(network, data, loss="mse", alpha=1e-3, beta=1.0, regularizer="h1", met
     J0, g0 = fun(x0)
     history.append({"iteration": 0, "J": J0, "grad_norm": float(np.linalg.norm(g0)), "seconds": 0.0})
 
+    stopped = {}
+
     def on_iteration(intermediate_result):
-        x = intermediate_result.x
+        # SciPy >= 1.11 passes an OptimizeResult (it reads this parameter's name); older
+        # versions pass the iterate x_k itself.
+        x = getattr(intermediate_result, "x", intermediate_result)
         J = float(intermediate_result.fun) if hasattr(intermediate_result, "fun") else None
         if J is None or not np.array_equal(x, last.get("x")):
             J, _ = fun(x)
@@ -272,6 +276,7 @@ def train(network, data, loss="mse", alpha=1e-3, beta=1.0, regularizer="h1", met
                 "seconds": time.perf_counter() - t_start}
         history.append(info)
         if callback is not None and callback({**info, "x": x.copy()}):
+            stopped["x"] = x.copy()
             raise StopIteration
 
     opts = {"maxiter": int(maxiter)}
@@ -284,7 +289,13 @@ def train(network, data, loss="mse", alpha=1e-3, beta=1.0, regularizer="h1", met
         x, nit, nfev, ok, message = x0, 0, 1, True, "no iterations requested"
     else:
         with _single_threaded_blas():
-            sol = minimize(fun, x0, jac=True, method=method, callback=on_iteration, options=opts)
+            try:
+                sol = minimize(fun, x0, jac=True, method=method, callback=on_iteration,
+                               options=opts)
+            except StopIteration:  # SciPy < 1.11 lets the callback's StopIteration through
+                sol = OptimizeResult(x=stopped["x"], nit=len(history) - 1, success=False,
+                                     nfev=objective.evaluations,
+                                     message="`callback` raised `StopIteration`.")
         x, nit, nfev = sol.x, int(sol.get("nit", len(history) - 1)), int(sol.get("nfev", 0))
         ok = bool(sol.success)
         message = str(sol.message)
