@@ -31,6 +31,7 @@ from __future__ import annotations
 import concurrent.futures
 import hashlib
 import json
+import logging
 import os
 import re
 import sys
@@ -42,6 +43,9 @@ __all__ = ["run_cells", "cell_key", "load_cells", "to_plain"]
 
 #: File-name suffix of stored cells.
 CELL_SUFFIX = ".json"
+#: One INFO record per finished cell ("NAME: cell k/n done in s"); the command line prints
+#: them when stderr is not a terminal.
+_log = logging.getLogger("integrallimits.studies")
 
 
 def to_plain(value):
@@ -189,6 +193,7 @@ def run_cells(name, cells, function, cache_dir=None, executor=None):
         else:
             results[i] = record["result"]
     bar = _progress(name, len(cells), len(cells) - len(pending)) if pending else None
+    done = [len(cells) - len(pending)]
 
     def store(i, text, seconds):
         results[i] = json.loads(text)
@@ -200,6 +205,8 @@ def run_cells(name, cells, function, cache_dir=None, executor=None):
             atomic_write(os.path.join(cache_dir, keys[i] + CELL_SUFFIX), _dumps(record, indent=1))
         if bar is not None:
             bar.update(1)
+        done[0] += 1
+        _log.info("%s: cell %d/%d done in %.1f s", name, done[0], len(cells), seconds)
 
     try:
         if executor is None:
