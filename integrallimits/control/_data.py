@@ -132,7 +132,8 @@ _PLANAR = {"two-moons": _moons, "circles": _circles, "spirals": _spirals, "xor":
 _ALIASES = {"moons": "two-moons", "spiral": "spirals", "circle": "circles"}
 
 
-def make_dataset(name, n_samples=128, d=2, noise=0.1, seed=0, n_test=0, lift_seed=0):
+def make_dataset(name: str, n_samples: int = 128, d: int = 2, noise: float = 0.1, seed: int = 0,
+                 n_test: int = 0, lift_seed: int = 0) -> Dataset:
     """A seeded synthetic two-class set: "two-moons" (alias "moons"), "circles", "spirals" or "xor".
 
     Parameters
@@ -154,6 +155,17 @@ def make_dataset(name, n_samples=128, d=2, noise=0.1, seed=0, n_test=0, lift_see
     Returns
     -------
     Dataset
+
+    Raises
+    ------
+    ValueError
+        For an unknown name (the message lists the known ones), ``n_samples < 2``,
+        ``n_test < 0``, ``d < 2`` or a negative or non-finite ``noise``.
+
+    See Also
+    --------
+    load_digits : the scikit-learn digits (the ``digits`` extra).
+    train : training a network on a data set.
 
     Examples
     --------

@@ -17,12 +17,19 @@ import contextlib
 import ctypes
 import time
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Callable
 
 import numpy as np
 from numpy.polynomial import legendre
 from scipy.optimize import OptimizeResult, minimize
 
 from ._objective import Objective, _with_theta
+
+if TYPE_CHECKING:
+    from numpy.typing import ArrayLike
+
+    from ..networks import VolterraNetwork
+    from ._data import Dataset
 
 __all__ = ["TrainResult", "train", "random_fields"]
 
@@ -174,9 +181,12 @@ def random_fields(network, seed=0, scale=0.5, degree=3):
     return _with_theta(network, theta)
 
 
-def train(network, data, loss="mse", alpha=1e-3, beta=1.0, regularizer="h1", method="L-BFGS-B",
-          maxiter=500, seed=0, callback=None, init=None, classifier=None, train_classifier=True,
-          gtol=1e-8, init_scale=0.5, options=None):
+def train(network: VolterraNetwork, data: Dataset, loss: str = "mse", alpha: float = 1e-3,
+          beta: float = 1.0, regularizer: str = "h1", method: str = "L-BFGS-B", maxiter: int = 500,
+          seed: int = 0, callback: Callable[[dict], bool | None] | None = None,
+          init: str | TrainResult | VolterraNetwork | ArrayLike | None = None,
+          classifier: tuple | None = None, train_classifier: bool = True, gtol: float = 1e-8,
+          init_scale: float = 0.5, options: dict | None = None) -> TrainResult:
     r"""Train ``network`` on ``data`` by minimising J_N with the exact gradient.
 
     Parameters
@@ -209,6 +219,20 @@ def train(network, data, loss="mse", alpha=1e-3, beta=1.0, regularizer="h1", met
     Returns
     -------
     TrainResult
+
+    Raises
+    ------
+    ValueError
+        For a ``method`` that is not a gradient method of :func:`scipy.optimize.minimize`, a
+        negative or non-integer ``maxiter``, an unknown ``init`` text or an ``init`` vector of
+        the wrong shape, and (from :class:`Objective`) an unknown ``loss`` or
+        ``regularizer`` or data that do not fit the network.
+
+    See Also
+    --------
+    Objective : the cost J_N and its exact gradient (discrete adjoint).
+    make_dataset : seeded data sets.
+    continuous_adjoint : the continuum gradient the discrete one approaches.
 
     Examples
     --------

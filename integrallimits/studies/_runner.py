@@ -36,8 +36,12 @@ import os
 import re
 import sys
 import time
+from typing import TYPE_CHECKING, Any, Callable
 
 from ._result import atomic_write
+
+if TYPE_CHECKING:
+    from collections.abc import Sequence
 
 __all__ = ["run_cells", "cell_key", "load_cells", "to_plain"]
 
@@ -135,7 +139,9 @@ def _progress(name, total, initial):
                 file=sys.stderr, dynamic_ncols=True)
 
 
-def run_cells(name, cells, function, cache_dir=None, executor=None):
+def run_cells(name: str, cells: Sequence, function: Callable[[Any], Any],
+              cache_dir: str | os.PathLike | None = None,
+              executor: concurrent.futures.Executor | None = None) -> list:
     """Run ``function(args)`` for every ``args`` in ``cells``; results in the order of ``cells``.
 
     Parameters
@@ -168,6 +174,11 @@ def run_cells(name, cells, function, cache_dir=None, executor=None):
     Exception
         The first exception raised by a cell, after the cells that finished have
         been stored.
+
+    See Also
+    --------
+    reproduce : run a registered study and write its table, figures and manifest.
+    cell_key : the file name of a cell.
 
     Examples
     --------
