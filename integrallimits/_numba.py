@@ -16,10 +16,12 @@ from __future__ import annotations
 
 import hashlib
 import os
+import time
 
 import numba
+import numba.core.caching
 
-__all__ = ["jit", "JIT_OPTIONS", "types", "purge_stale_caches"]
+__all__ = ["jit", "njit", "JIT_OPTIONS", "types", "purge_stale_caches", "IMPORTED_FINGERPRINT"]
 
 PACKAGE_DIR = os.path.dirname(os.path.abspath(__file__))
 _MARKER = "integrallimits-sources.sha256"
@@ -32,10 +34,66 @@ types = numba.types
 JIT_OPTIONS = dict(nopython=True, cache=True, nogil=True, error_model="numpy")
 
 
+class _PackageCache(numba.core.caching.FunctionCache):
+    """Numba's on-disk cache for package code, which is neither read nor written once the
+    package's sources on disk differ from the ones this process imported.
+
+    A long-running process (a notebook, a Dask worker) that compiles a loop after the sources
+    were edited, and after another process refreshed the caches, would otherwise save the
+    loop with its *old* inlined helpers under the new fingerprint, and every later process
+    would trust it.  The check costs a walk of the package directory, at compile time only.
+    """
+
+    _checked = [0.0, True]   # (monotonic time of the last check, its result)
+
+    def _current(self):
+        now = time.monotonic()
+        if now - self._checked[0] > 1.0:   # one directory walk per second of compiling at most
+            self._checked[:] = [now, _fingerprint(PACKAGE_DIR) == IMPORTED_FINGERPRINT]
+        return self._checked[1]
+
+    def load_overload(self, sig, target_context):
+        return super().load_overload(sig, target_context) if self._current() else None
+
+    def save_overload(self, sig, data):
+        if self._current():
+            super().save_overload(sig, data)
+
+
 def jit(*args, **kwargs):
-    """``numba.njit`` with the package options (keywords override them)."""
+    """``numba.njit`` with the package options (keywords override them).
+
+    With ``cache=True`` (the default) the on-disk cache is :class:`_PackageCache`, which
+    refuses code compiled from sources that changed after this process imported them.
+    Explicit signatures compile at once, as with ``numba.njit``.
+    """
     options = {**JIT_OPTIONS, **kwargs}
-    return numba.jit(*args, **options)
+    cache = options.pop("cache")
+    signatures = None
+    if args and not callable(args[0]):
+        signatures, args = args[0], args[1:]
+
+    def decorate(func):
+        dispatcher = numba.jit(**options)(func)
+        if cache:
+            try:
+                dispatcher._cache = _PackageCache(func)
+            except Exception:  # no cache locator (e.g. a read-only install): compile in memory
+                pass
+        if signatures is not None:
+            for sig in (signatures if isinstance(signatures, list) else [signatures]):
+                dispatcher.compile(sig)
+            dispatcher.disable_compile()
+        return dispatcher
+
+    return decorate(args[0]) if args else decorate
+
+
+def njit(*args, **kwargs):
+    """:func:`jit` without the on-disk cache unless ``cache=True`` is asked for (the
+    package's drop-in for ``numba.njit``)."""
+    kwargs.setdefault("cache", False)
+    return jit(*args, **kwargs)
 
 
 def _fingerprint(root):
@@ -96,7 +154,7 @@ def purge_stale_caches(root=PACKAGE_DIR, cache_dirs=None):
         The number of cache files deleted.  Unwritable directories are skipped (a failure
         here never stops the import).
     """
-    stamp = _fingerprint(root)
+    stamp = IMPORTED_FINGERPRINT if root == PACKAGE_DIR else _fingerprint(root)
     removed = 0
     pairs = _cache_dirs(root) if cache_dirs is None else [(c, True) for c in cache_dirs]
     for cache, primary in pairs:
@@ -125,4 +183,6 @@ def purge_stale_caches(root=PACKAGE_DIR, cache_dirs=None):
     return removed
 
 
+#: The fingerprint of the sources this process imported (see :class:`_PackageCache`).
+IMPORTED_FINGERPRINT = _fingerprint(PACKAGE_DIR)
 purge_stale_caches()

@@ -543,13 +543,13 @@ class Objective:
         if not METHODS[rule].implicit:
             K = network.kernel(X.shape[0])
             sol = solve_volterra(K, network.forcing(X), (0.0, T), N, method=rule,
-                                 raise_on_failure=True)
+                                 error_estimate=False, raise_on_failure=True)
             return K, [sol.y.reshape(N + 1, -1)]
         K = network.kernel(1)
         out = []
         for b in range(X.shape[0]):
             sol = solve_volterra(K, network.forcing(X[b:b + 1]), (0.0, T), N, method=rule,
-                                 raise_on_failure=True)
+                                 error_estimate=False, raise_on_failure=True)
             out.append(sol.y.reshape(N + 1, -1))
         return K, out
 

@@ -32,8 +32,13 @@ __all__ = ["VolterraNetwork", "ResNet", "ResidualDense", "ConcatDense", "SmoothN
 def _as_grid(values, n_layers, two_variable, shape, T, name):
     """Grid values (N+1[, N+1], *shape) from an array or a callable field."""
     if callable(values):
-        return sample_field(values, n_layers, T, two_variable)
-    v = np.asarray(values, dtype=float)
+        values = sample_field(values, n_layers, T, two_variable, name=name)
+    v = np.asarray(values)
+    if v.dtype == object or not (np.issubdtype(v.dtype, np.number) or v.dtype == bool):
+        raise TypeError(f"{name} must hold real numbers, got dtype {v.dtype}")
+    if np.iscomplexobj(v):
+        raise TypeError(f"{name} must be real, got complex values")
+    v = v.astype(float)
     lead = 2 if two_variable else 1
     if v.shape[lead:] != shape or any(k not in (n_layers, n_layers + 1) for k in v.shape[:lead]):
         want = "(N[+1], N[+1], " if two_variable else "(N[+1], "
@@ -100,6 +105,7 @@ class VolterraNetwork:
     def solve(self, x0, **options):
         """``solve_volterra`` for one input x0 (d,): the network's forward pass as a Solution."""
         x0 = self._check_inputs(x0)[0]
+        options.setdefault("error_estimate", False)   # the network is the discrete map itself
         return solve_volterra(self.kernel(1), self.forcing(x0[None, :]), (0.0, self.T),
                               self.n_layers, method=self.rule, **options)
 
@@ -109,6 +115,7 @@ class VolterraNetwork:
         B = X0.shape[0]
         options.setdefault("raise_on_failure", True)
         if not METHODS[self.rule].implicit:
+            options.setdefault("error_estimate", False)
             sol = solve_volterra(self.kernel(B), self.forcing(X0), (0.0, self.T), self.n_layers,
                                  method=self.rule, **options)
             return sol.y.reshape(self.n_layers + 1, B, self.d).transpose(1, 0, 2).copy()
@@ -116,7 +123,7 @@ class VolterraNetwork:
         kernel = self.kernel(1)
         for b in range(B):
             sol = solve_volterra(kernel, self.forcing(X0[b:b + 1]), (0.0, self.T), self.n_layers,
-                                 method=self.rule, **options)
+                                 method=self.rule, **{"error_estimate": False, **options})
             out[b] = sol.y
         return out
 

@@ -17,7 +17,7 @@ Newton solves]; every loop returns (status, index) with status 0 (success),
 from __future__ import annotations
 
 import numpy as np
-from numba import njit
+from .._numba import njit
 
 from .._numba import JIT_OPTIONS, types
 from .._linalg import solve_inplace
@@ -26,7 +26,14 @@ from ..kernels._structured import LAG_SIGNATURE
 from ._fft import add_block
 
 NFEV, NJEV, NIT, NSOLVE = 0, 1, 2, 3
-SUCCESS, NEWTON_FAILED, NOT_FINITE = 0, 1, 2
+SUCCESS, NEWTON_FAILED, NOT_FINITE, INTERRUPTED = 0, 1, 2, 3
+
+
+def new_counts(n):
+    """The int64 counters of a loop: ``n`` work counters and, last, the stop request that the
+    loops check once per step (set by :mod:`._interrupt` when the user presses Ctrl-C)."""
+    from ._interrupt import register
+    return register(np.zeros(n + 1, dtype=np.int64))
 
 # The loops' helpers are inlined in Numba's IR: each one compiled on its own cost a separate
 # LLVM module (the direct loop took 2.7 s to compile from an empty cache, 2.0 s inlined).
@@ -233,6 +240,8 @@ def _direct_loop(K, J, have_jac, B, theta, t, G, Y, start, left, right, tol, max
     hist = np.empty(d)
     calls = 0
     for n in range(S, N + 1):
+        if stats[stats.shape[0] - 1] != 0:   # interrupted (see _loops.new_counts)
+            return INTERRUPTED, n
         calls += _direct_history(K, B, theta, t, Y, n, left, right, ones, hist, f)
         for k in range(d):
             hist[k] = G[n, k] + h * hist[k]
@@ -362,6 +371,8 @@ def _vrk_loop(K, J, have_jac, B, theta, t, G, Gs, Y, Z, c, A, b, explicit, tol, 
     for k in range(d):
         Y[0, k] = G[0, k]
     for n in range(N):
+        if stats[stats.shape[0] - 1] != 0:   # interrupted (see _loops.new_counts)
+            return INTERRUPTED, n
         for i in range(m):
             B(ts[n * m + i], ts, Z, 0, n * m, wz, theta, f)
             for k in range(d):
@@ -408,6 +419,8 @@ def _direct_conv_loop(K, J, have_jac, phi, theta, t, G, Y, start, left, right, k
     for n in range(S, N + 1):
         for k in range(d):
             hist[k] = acc[0, n, k]
+        if stats[stats.shape[0] - 1] != 0:   # interrupted (see _loops.new_counts)
+            return INTERRUPTED, n
         # end corrections: left[j] at j < nl, right[i] at j = n - i (1 <= i < nr)
         for j in range(min(nl, n)):
             _add_lag_product(hist, left[j], kseq, n - j, src, j)
@@ -467,6 +480,8 @@ def _vrk_conv_loop(K, J, have_jac, phi, theta, t, G, Gs, Y, Z, c, A, b, explicit
     for k in range(d):
         Y[0, k] = G[0, k]
     for n in range(N):
+        if stats[stats.shape[0] - 1] != 0:   # interrupted (see _loops.new_counts)
+            return INTERRUPTED, n
         for i in range(m):
             for k in range(d):
                 C[i, k] = Gs[n * m + i, k] + acc[i, n, k]
@@ -513,6 +528,8 @@ def _direct_autonomous_loop(K, J, have_jac, theta, t, G, Y, start, left, right, 
     hist = np.empty(d)
     for n in range(S, N + 1):
         # total = sum_{j < n - 1} K_j here; add K_{n-1}
+        if stats[stats.shape[0] - 1] != 0:   # interrupted (see _loops.new_counts)
+            return INTERRUPTED, n
         for k in range(d):
             total[k] += Kv[n - 1, k]
             hist[k] = total[k]
@@ -534,10 +551,10 @@ def _direct_autonomous_loop(K, J, have_jac, theta, t, G, Y, start, left, right, 
     return SUCCESS, N
 
 
-def _sample_lags(lag, us, out):
-    """out[i] = k(us[i]) for a convolution kernel's lag function."""
+def _sample_lags(lag, theta, us, out):
+    """out[i] = k(us[i]; theta) for a convolution kernel's lag function."""
     for i in range(us.shape[0]):
-        lag(us[i], out[i])
+        lag(us[i], theta, out[i])
 
 
 # -- lazy compilation with fixed signatures --------------------------------------------------
@@ -553,7 +570,7 @@ _C1 = types.complex128[::1]
 _K, _J, _B = ParamKernelFunction, ParamJacobianFunction, BlockSumFunction
 _SIGNATURES = {
     "start": _RET(_K, _J, types.boolean, _A1, _A1, _A2, _A2, _A2, _f8, types.int64, _I8A),
-    "sample-lags": types.void(types.FunctionType(LAG_SIGNATURE), _A1, types.float64[:, :, ::1]),
+    "sample-lags": types.void(types.FunctionType(LAG_SIGNATURE), _A1, _A1, types.float64[:, :, ::1]),
     "direct": _RET(_K, _J, types.boolean, _B, _A1, _A1, _A2, _A2, _A2, _A1, _A1, _f8, types.int64,
                    _I8A),
     "vrk": _RET(_K, _J, types.boolean, _B, _A1, _A1, _A2, _A2, _A2, _A2, _A1, _A2, _A1, types.boolean,

@@ -51,7 +51,7 @@ def test_network_equals_solver_with_plain_kernel(family, rule):
     states = net.states(X0)
     for i in range(len(X0)):
         ref = solve_volterra(K, lambda t, x=X0[i]: x, (0.0, 1.0), N, method=rule)
-        assert ref.status
+        assert ref.success
         np.testing.assert_allclose(states[i], ref.y, rtol=0, atol=1e-13)
     assert activation("tanh")(0.3) == pytest.approx(np.tanh(0.3))
 
