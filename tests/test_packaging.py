@@ -53,7 +53,8 @@ def test_sdist_ships_tests_docs_validation_and_licence(tmp_path):
               "docs/conf.py", "validation/README.md"}
     for folder in ("tests", "docs", "validation"):
         for base, dirs, files in os.walk(os.path.join(ROOT, folder)):
-            dirs[:] = [d for d in dirs if d not in ("__pycache__", "_build", "_generated", "cells")]
+            dirs[:] = [d for d in dirs if d not in ("__pycache__", "_build", "_generated", "cells", "api",
+                                                    "_inventories_generated")]
             needed |= {os.path.relpath(os.path.join(base, f), ROOT) for f in files
                        if f.endswith((".py", ".rst", ".md", ".png", ".json", ".csv"))}
     assert "tests/conftest.py" in needed

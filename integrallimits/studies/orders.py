@@ -180,6 +180,7 @@ def figures(result):
         ax.scatter(*zip(*pts), marker=markers[k % len(markers)], label=problem, **emphasis)
     ax.plot([], [], color="k", lw=1.5, label="declared order")
     ax.set_xticks(range(len(methods)), methods, rotation=60, ha="right", fontsize="small")
+    ax.set_xlabel("method, by declared order (prefixed: Fredholm, first-kind and VIDE solvers)")
     ax.set_ylabel("observed order $p$ (slope of $\\log e_N$ vs $\\log N$)")
     ax.set_xlim(-0.6, len(methods) - 0.4)
     ax.grid(axis="y", color="0.9")
