@@ -29,6 +29,7 @@ import math
 import os
 import re
 import sys
+import tempfile
 
 import numpy as np
 
@@ -119,7 +120,6 @@ def _check_output_folder(path, option):
         raise CommandError(f"{option} {_shown(path)} exists and is not a folder", 2)
     try:
         os.makedirs(path, exist_ok=True)
-        import tempfile
         with tempfile.TemporaryFile(dir=path):
             pass
     except OSError as exc:
