@@ -186,7 +186,8 @@ def train(network: VolterraNetwork, data: Dataset, loss: str = "mse", alpha: flo
           seed: int = 0, callback: Callable[[dict], bool | None] | None = None,
           init: str | TrainResult | VolterraNetwork | ArrayLike | None = None,
           classifier: tuple | None = None, train_classifier: bool = True, gtol: float = 1e-8,
-          init_scale: float = 0.5, options: dict | None = None) -> TrainResult:
+          init_scale: float = 0.5, options: dict | None = None,
+          readout: ArrayLike | None = None) -> TrainResult:
     r"""Train ``network`` on ``data`` by minimising J_N with the exact gradient.
 
     Parameters
@@ -194,7 +195,7 @@ def train(network: VolterraNetwork, data: Dataset, loss: str = "mse", alpha: flo
     network : VolterraNetwork
         Defines family, depth, rule, activation and T (and the start when ``init`` is None).
     data : Dataset or (X, y)
-    loss, alpha, beta, regularizer, classifier, train_classifier
+    loss, alpha, beta, regularizer, classifier, train_classifier, readout
         As in :class:`~integrallimits.control.Objective`.
     method : str
         A gradient method of ``scipy.optimize.minimize`` (L-BFGS-B by default).
@@ -257,13 +258,14 @@ def train(network: VolterraNetwork, data: Dataset, loss: str = "mse", alpha: flo
                              f"got {init!r}")
         start_net, start = random_fields(network, seed, init_scale), f"random (seed={seed})"
     objective = Objective(network, data, loss=loss, alpha=alpha, beta=beta, regularizer=regularizer,
-                          classifier=classifier, train_classifier=train_classifier)
+                          classifier=classifier, train_classifier=train_classifier, readout=readout)
     if isinstance(init, TrainResult):
         x0 = init.objective.prolong(init.x, objective)
         start = f"continuation from N={init.network.n_layers}"
     elif init is not None and not isinstance(init, str) and hasattr(init, "theta"):
         coarse = Objective(init, data, loss=loss, classifier=objective.classifier_for(
-            objective.initial_vector()), train_classifier=train_classifier, n_classes=objective.n_classes)
+            objective.initial_vector()), train_classifier=train_classifier, n_classes=objective.n_classes,
+            readout=readout)
         x0 = coarse.prolong(coarse.initial_vector(), objective)
         start = f"continuation from N={init.n_layers}"
     elif init is not None and not isinstance(init, str):

@@ -84,6 +84,17 @@ def _known_rules():
     return INTERVAL_RULES
 
 
+def _check_matrix_size(n_nodes, dim=1):
+    """Refuse (before building the rule) a Nyström system that cannot fit in memory."""
+    if isinstance(n_nodes, numbers.Integral) and not isinstance(n_nodes, bool) and n_nodes > 0:
+        from ..volterra._mesh import _available_memory, _bytes
+        need = 3.0 * 8.0 * (float(n_nodes) * dim) ** 2    # the matrix, its LU and |W|
+        available = _available_memory()
+        if available and need > available:
+            raise MemoryError(f"solve_fredholm with n_nodes = {n_nodes} needs about {_bytes(need)} "
+                              f"for its dense Nyström system; {_bytes(available)} are available")
+
+
 def _check_positive(value, name):
     if isinstance(value, bool) or not isinstance(value, numbers.Real) or not value > 0:
         raise ValueError(f"{name} must be a positive float, got {value!r}")
@@ -284,6 +295,7 @@ def solve_fredholm(K, g, interval, n_nodes=None, rule="gauss-legendre", *, args=
     """
     start = time.perf_counter()
     a, b = _check_interval(interval)
+    _check_matrix_size(n_nodes)
     rule_obj = _build_rule(rule, n_nodes, a, b)
     newton_tol = _check_positive(newton_tol, "newton_tol")
     max_condition = _check_positive(max_condition, "max_condition")
@@ -302,6 +314,7 @@ def solve_fredholm(K, g, interval, n_nodes=None, rule="gauss-legendre", *, args=
     if not np.all(np.isfinite(y0)):
         raise ValueError(f"g(x) is not finite at x = {nodes[0]} (value {y0.tolist()})")
     kernel = _compile_kernel(K, y0, nodes[0], jacobian, args)
+    _check_matrix_size(M, kernel.dim)
     _user.clear_failures()
     d = kernel.dim
     G = np.ascontiguousarray(g_vec(nodes))

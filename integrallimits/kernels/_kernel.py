@@ -302,26 +302,32 @@ def _caller(fj, form):
 def _wrap_kernel(fj, scalar, spec, gid, form="tsy"):
     """(function, block_sum) for a user function fj(t, s, y, *args).
 
-    Exceptions and non-finite values are caught and recorded (``_user.report``) and NaN is
-    written, which stops the solver loops; the vector form also checks the output length."""
+    One compiled evaluator (not inlined, so its exception handling is compiled once) catches
+    what the user's function raises and records it (``_user.report``), records non-finite
+    values and, for vector y, checks the output length; it returns NaN on failure, which stops
+    the solver loops.  The wrappers are plain loops around it."""
     unpack = _user.unpacker(spec)
     call = _caller(fj, form)
     report = _user.report
     if scalar:
-        @numba.njit(KERNEL_SIGNATURE, **_FAST)
-        def function(t, s, Y, j, theta, out):
+        @numba.njit(**_FAST)
+        def evaluate(t, s, y, params):
             ok = True
             v = 0.0
             try:
-                v = call(t, s, Y[j, 0], unpack(theta, 0))
+                v = call(t, s, y[0], params)
             except Exception:  # noqa: BLE001 - recorded and re-raised in Python by the solver
                 ok = False
-            out[0] = v
             if not ok:
-                out[0] = np.nan
-                report(gid, _user.RAISED, t, s, Y[j], -1)
-            elif not np.isfinite(out[0]):
-                report(gid, _user.NOT_FINITE, t, s, Y[j], -1)
+                report(gid, _user.RAISED, t, s, y, -1)
+                return np.nan
+            if not np.isfinite(v):
+                report(gid, _user.NOT_FINITE, t, s, y, -1)
+            return v
+
+        @numba.njit(KERNEL_SIGNATURE, **_FAST)
+        def function(t, s, Y, j, theta, out):
+            out[0] = evaluate(t, s, Y[j], unpack(theta, 0))
 
         # Slices starting at 0 drop Numba's negative-index checks and reassociation lets
         # LLVM vectorise the reduction (the order of the sum changes at rounding level only).
@@ -330,25 +336,9 @@ def _wrap_kernel(fj, scalar, spec, gid, form="tsy"):
             ws, ss, ys = w[a:b], svals[a:b], Y[a:b]
             params = unpack(theta, 0)
             acc = 0.0
-            ok = True
-            try:
-                for r in range(ws.shape[0]):
-                    acc += ws[r] * call(t, ss[r], ys[r, 0], params)
-            except Exception:  # noqa: BLE001
-                ok = False
-            if ok and np.isfinite(acc):
-                out[0] = acc
-                return
-            out[0] = np.nan
-            for r in range(ws.shape[0]):   # find the term that failed, to report it
-                try:
-                    v = call(t, ss[r], ys[r, 0], params)
-                except Exception:  # noqa: BLE001
-                    report(gid, _user.RAISED, t, ss[r], ys[r], -1)
-                    return
-                if not np.isfinite(v):
-                    report(gid, _user.NOT_FINITE, t, ss[r], ys[r], -1)
-                    return
+            for r in range(ws.shape[0]):
+                acc += ws[r] * evaluate(t, ss[r], ys[r], params)
+            out[0] = acc
         return function, block_sum
     try:
         # A vector value read as r[k]: an array, or a tuple of floats, which allocates nothing
@@ -364,27 +354,28 @@ def _wrap_vector_kernel(call, unpack, gid, convert):
     as_indexable = numba.njit(convert, inline="always", **_FAST)
     report = _user.report
 
-    @numba.njit(inline="always", **_FAST)
+    @numba.njit(**_FAST)
     def evaluate(t, s, y, params, out):
-        """out = K(t, s, y); 0 if fine, else the failure kind (out then holds NaN)."""
+        """out = K(t, s, y); False (and out = NaN) if it failed."""
+        ok = True
+        size = out.shape[0]
         try:
             r = as_indexable(call(t, s, y, params))
+            size = len(r)
+            if size == out.shape[0]:
+                for k in range(out.shape[0]):
+                    out[k] = r[k]
         except Exception:  # noqa: BLE001
+            ok = False
+        if not ok or size != out.shape[0]:
             out[:] = np.nan
-            report(gid, _user.RAISED, t, s, y, -1)
-            return _user.RAISED
-        if len(r) != out.shape[0]:
-            out[:] = np.nan
-            report(gid, _user.BAD_SHAPE, t, s, y, len(r))
-            return _user.BAD_SHAPE
-        finite = True
+            report(gid, _user.RAISED if not ok else _user.BAD_SHAPE, t, s, y, size)
+            return False
         for k in range(out.shape[0]):
-            out[k] = r[k]
-            finite = finite and np.isfinite(out[k])
-        if not finite:
-            report(gid, _user.NOT_FINITE, t, s, y, -1)
-            return _user.NOT_FINITE
-        return 0
+            if not np.isfinite(out[k]):
+                report(gid, _user.NOT_FINITE, t, s, y, -1)
+                return False
+        return True
 
     @numba.njit(KERNEL_SIGNATURE, **_FAST)
     def function(t, s, Y, j, theta, out):
@@ -397,7 +388,7 @@ def _wrap_vector_kernel(call, unpack, gid, convert):
         for k in range(out.shape[0]):
             out[k] = 0.0
         for r in range(a, b):
-            if evaluate(t, svals[r], Y[r], params, tmp) != 0:
+            if not evaluate(t, svals[r], Y[r], params, tmp):
                 out[:] = np.nan
                 return
             for k in range(out.shape[0]):
@@ -578,6 +569,7 @@ def as_forcing(g, t0, args=None):
     """
     if not callable(g):
         raise TypeError(f"g must be callable g(t), got {type(g).__name__}")
+    _user.pack_args(args)            # the same checks (and messages) as for the kernel's args
     g = _user.py_function(g)
     args = tuple(args or ())
     if args and _takes_one_argument(g):

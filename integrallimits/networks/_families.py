@@ -9,6 +9,7 @@ state of B d components for explicit rules, one solve per sample otherwise.
 """
 from __future__ import annotations
 
+import numbers
 from math import comb
 from typing import TYPE_CHECKING, Callable, Union
 
@@ -63,8 +64,7 @@ class VolterraNetwork:
     t_independent = False
 
     def __init__(self, d, n_layers, T, rule, activation):
-        if isinstance(n_layers, bool) or int(n_layers) != n_layers or n_layers < 1:
-            raise ValueError(f"n_layers must be an integer >= 1, got {n_layers!r}")
+        n_layers, d = positive_int(n_layers, "n_layers"), positive_int(d, "d")
         if not (np.isfinite(T) and T > 0):
             raise ValueError(f"T must be a positive float, got {T!r}")
         if rule not in METHODS or METHODS[rule].family != "direct":
@@ -105,7 +105,6 @@ class VolterraNetwork:
     def solve(self, x0, **options):
         """``solve_volterra`` for one input x0 (d,): the network's forward pass as a Solution."""
         x0 = self._check_inputs(x0)[0]
-        options.setdefault("error_estimate", False)   # the network is the discrete map itself
         return solve_volterra(self.kernel(1), self.forcing(x0[None, :]), (0.0, self.T),
                               self.n_layers, method=self.rule, **options)
 
@@ -115,7 +114,6 @@ class VolterraNetwork:
         B = X0.shape[0]
         options.setdefault("raise_on_failure", True)
         if not METHODS[self.rule].implicit:
-            options.setdefault("error_estimate", False)
             sol = solve_volterra(self.kernel(B), self.forcing(X0), (0.0, self.T), self.n_layers,
                                  method=self.rule, **options)
             return sol.y.reshape(self.n_layers + 1, B, self.d).transpose(1, 0, 2).copy()
@@ -123,7 +121,7 @@ class VolterraNetwork:
         kernel = self.kernel(1)
         for b in range(B):
             sol = solve_volterra(kernel, self.forcing(X0[b:b + 1]), (0.0, self.T), self.n_layers,
-                                 method=self.rule, **{"error_estimate": False, **options})
+                                 method=self.rule, **options)
             out[b] = sol.y
         return out
 
@@ -356,15 +354,23 @@ class SmoothNet(VolterraNetwork):
         return out
 
 
+def positive_int(value, name):
+    """``value`` as an int if it is a whole number >= 1 (4 or 4.0, not 4.5, True or nan);
+    else ValueError naming ``name``."""
+    if isinstance(value, bool) or not isinstance(value, numbers.Real) \
+            or not float(value).is_integer() or value < 1:
+        raise ValueError(f"{name} must be an integer >= 1, got {value!r}")
+    return int(value)
+
+
 def _infer(W, n_layers, d, two_variable):
     if callable(W):
         if n_layers is None or d is None:
             raise ValueError("give n_layers and d when W is a callable field")
-        return int(n_layers), int(d)
+        return positive_int(n_layers, "n_layers"), positive_int(d, "d")
     shape = np.shape(W)
     lead = 2 if two_variable else 1
     if len(shape) != lead + 2 or shape[-1] != shape[-2]:
         raise ValueError(f"W must be an array of shape {'(N, N, d, d)' if two_variable else '(N, d, d)'}"
                          f" or a callable, got shape {shape}")
-    inferred = shape[0] if n_layers is None else n_layers
-    return int(inferred), int(shape[-1])
+    return positive_int(shape[0] if n_layers is None else n_layers, "n_layers"), int(shape[-1])

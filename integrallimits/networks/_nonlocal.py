@@ -965,7 +965,7 @@ class NonlocalDense(VolterraNetwork):
         for start in range(0, B, chunk):
             part = X0[start:start + chunk]
             sol = solve_volterra(self.kernel(len(part)), self.forcing(part), (0.0, self.T), N,
-                                 method=self.rule, **{"error_estimate": False, **options})
+                                 method=self.rule, **options)
             out[start:start + len(part)] = sol.y.reshape(N + 1, len(part), self.d).transpose(1, 0, 2)
         return out.reshape(B, N + 1, self.channels, self.M)
 

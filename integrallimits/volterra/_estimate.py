@@ -18,6 +18,11 @@ the step is not resolving the solution, whatever the cause (an unstable rule at 
 stiffness, the weak stability of high-order Gregory rules, Pouzet/collocation instability on
 long intervals -- or a blow-up).  The solve is then reported as failed from the first such
 point, and only the values before it are kept.
+
+Near a singularity (a blow-up) two under-resolved solutions can agree with each other while
+both lag behind the exact one: the values kept there carry Richardson estimates that are
+only as good as the asymptotic assumption.  Error-controlled solves (``rtol``/``atol``)
+refine there instead.
 """
 from __future__ import annotations
 
@@ -100,7 +105,9 @@ def _spread(common_idx, common_est, n_points, d):
 
 
 def _first_unresolved(Y, common_idx, diff):
-    """The first common point where the disagreement exceeds UNRESOLVED times the running size."""
+    """(first, keep, disagreement, size) at the first common point where the two solutions
+    disagree by more than UNRESOLVED times the running size, or None.  ``first`` is that mesh
+    index, ``keep`` the number of values before the common point ahead of it."""
     size = np.maximum.accumulate(np.max(np.abs(Y), axis=1))
     worst = np.max(diff, axis=1)
     scale = size[common_idx]
@@ -108,7 +115,8 @@ def _first_unresolved(Y, common_idx, diff):
     if not bad.size:
         return None
     k = int(bad[0])
-    return k, float(worst[k]), float(scale[k])
+    return (int(common_idx[k]), int(common_idx[k - 1]) + 1 if k > 0 else 1, float(worst[k]),
+            float(scale[k]))
 
 
 def estimate_error(run, t, Y, order, uniform_only, min_steps):
@@ -171,6 +179,5 @@ def _finish(Y, idx, diff, est, source, nfev):
     bad = _first_unresolved(Y, idx, diff)
     if bad is None:
         return Companion(est, None, "", source, nfev, keep=Y.shape[0])
-    k, worst, size = bad
-    keep = int(idx[k - 1]) + 1 if k > 0 else 1
-    return Companion(est, int(idx[k]), "unresolved", source, nfev, keep, worst, size)
+    first, keep, worst, size = bad
+    return Companion(est, first, "unresolved", source, nfev, keep, worst, size)

@@ -55,6 +55,7 @@ def make_mesh(t_span, n_steps, mesh, caller):
     if n_steps > MAX_STEPS:
         raise ValueError(f"n_steps = {n_steps} is too large: a mesh of that many points needs "
                          f"{_bytes(8 * (n_steps + 1))} for t alone (at most {MAX_STEPS} steps)")
+    check_size(n_steps, 1, 1, False, caller)   # the memory of the mesh and one solution, first
     if not np.isfinite(T - t0):
         raise ValueError(f"t_span {t_span!r}: T - t0 overflows")
     t = t0 + (T - t0) * (np.arange(n_steps + 1) / n_steps)
@@ -101,6 +102,23 @@ def estimated_work(n_steps, stages, dim, quadratic):
     return 0.5 * N * N * per if quadratic else N * per * (1.0 + np.log2(max(N, 2.0)) ** 2)
 
 
+def _available_memory():
+    """Bytes of memory available (MemAvailable on Linux, else the physical memory; None if
+    unknown)."""
+    try:
+        with open("/proc/meminfo") as fh:
+            for line in fh:
+                if line.startswith("MemAvailable:"):
+                    return int(line.split()[1]) * 1024
+    except OSError:
+        pass
+    try:
+        import os
+        return os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
+    except (ValueError, OSError, AttributeError):  # pragma: no cover - non-POSIX
+        return None
+
+
 def check_size(n_steps, dim, stages, quadratic, what="solve"):
     """Refuse a solve whose memory or work cannot be met, before anything is allocated.
 
@@ -109,15 +127,11 @@ def check_size(n_steps, dim, stages, quadratic, what="solve"):
     evaluations for O(N^2) histories (``quadratic``), against :data:`MAX_EVALUATIONS`.
     """
     N = int(n_steps)
-    need = 8.0 * (N + 1) * dim * (3 + 2 * max(stages, 1)) * 1.5
-    try:
-        import os
-        total = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
-    except (ValueError, OSError, AttributeError):  # pragma: no cover - non-POSIX
-        total = None
+    need = 8.0 * (N + 1) * (3 + dim * (3 + 2 * max(stages, 1))) * 1.5
+    total = _available_memory()
     if total and need > total:
         raise MemoryError(f"{what} with n_steps = {N} and d = {dim} needs about {_bytes(need)} of "
-                          f"memory; this machine has {_bytes(total)}")
+                          f"memory; {_bytes(total)} are available")
     work = estimated_work(N, stages, dim, quadratic)
     if work > MAX_EVALUATIONS:
         raise ValueError(f"{what} with n_steps = {N} needs about {work:.2g} kernel evaluations "

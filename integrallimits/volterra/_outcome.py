@@ -80,8 +80,8 @@ def unresolved_message(companion, t, what="solution"):
     return (f"The {what} has no reliable digits from t = {tb:.6g} on: the solve with "
             f"{'half' if companion.source.startswith('half') else 'twice'} the steps differs from it "
             f"by {companion.disagreement:.3g} there, against a solution of size "
-            f"{companion.size:.3g} so far: {cause}. Only the values before t = {tb:.6g} "
-            f"are kept. Use more steps, or an A-stable collocation method (radau2-4, gauss2-4).")
+            f"{companion.size:.3g} so far: {cause}. Only the values before t = {tb:.6g} are kept. "
+            f"Use more steps, or an A-stable collocation method (radau2-4, gauss2-4).")
 
 
 @dataclass

@@ -9,7 +9,9 @@ from ._mesh import (check_newton_options, check_size, estimated_work, is_uniform
                     resolve_method)
 from ._methods import METHODS, VolterraMethod
 from ._outcome import Run, run_guarded, solve_on_mesh
+from ._adaptive import solve_adaptive
 from ._solution import SolverError
+from ._tolerance import check_tolerances, solve_uniform_to_tolerance
 
 __all__ = ["solve_volterra"]
 
@@ -17,8 +19,8 @@ _DEFAULTS = {"newton_tol": 1e-12, "newton_maxiter": 50, "raise_on_failure": Fals
 
 
 def solve_volterra(K, g, t_span=None, n_steps=None, method=None, *, args=None, kind=2, mesh=None,
-                   t_eval=None, error_estimate=True, jacobian=None, newton_tol=1e-12,
-                   newton_maxiter=50, fast_history=None, raise_on_failure=False):
+                   rtol=None, atol=None, t_eval=None, error_estimate=None, jacobian=None,
+                   newton_tol=1e-12, newton_maxiter=50, fast_history=None, raise_on_failure=False):
     r"""Solve the Volterra integral equation of the second kind.
 
     .. math::
@@ -39,11 +41,12 @@ def solve_volterra(K, g, t_span=None, n_steps=None, method=None, *, args=None, k
         ``g(t, *args)``: a float, or an array of shape (d,) (this fixes the shape of y).
     t_span : (float, float)
         The interval (t0, T), t0 < T.
-    n_steps : int
-        Number of uniform steps N (h = (T - t0) / N).
+    n_steps : int, optional
+        Number of uniform steps N (h = (T - t0) / N).  Omit it to solve to a tolerance.
     method : str or VolterraMethod, optional
         A name in :data:`METHODS` (``METHODS[name].order`` is its order); default
-        "trapezoid" (for ``kind=1``: "radau2").
+        "trapezoid" with ``n_steps``, and with a tolerance "radau3" (rtol >= 1e-7) or
+        "radau4" (L-stable collocation of orders 5 and 7); for ``kind=1``: "radau2".
     args : tuple, optional
         Extra arguments passed to K, g and the Jacobian, as in
         :func:`scipy.integrate.solve_ivp`: floats, ints, bools or float arrays.  The
@@ -56,16 +59,24 @@ def solve_volterra(K, g, t_span=None, n_steps=None, method=None, *, args=None, k
     mesh : array_like, optional
         A strictly increasing mesh to use instead of ``t_span``/``n_steps``
         (Volterra Runge-Kutta/collocation methods only; e.g. a graded mesh).
+    rtol, atol : float, optional
+        Solve to a tolerance: the solver chooses the mesh so that the estimated global error
+        of every mesh value meets ``atol + rtol * |y|`` (defaults rtol = 1e-6, atol = 1e-9
+        when only one is given).  Not together with ``n_steps`` or ``mesh``.  See the
+        "accuracy and error control" guide.
     t_eval : array_like, optional
         Times at which to return the solution (from the dense output): ``sol.t`` and
         ``sol.y`` are then at these times (those inside the solved interval), as in
         :func:`scipy.integrate.solve_ivp`; the mesh stays in ``sol.mesh``/``sol.y_mesh``.
-    error_estimate : bool
+    error_estimate : bool or None
         Estimate the error of every mesh value with a companion solve (half the steps,
         about 25% more work for O(N^2) methods; twice the steps when N is too small) and
         check that the solution has correct digits: where the two solves disagree by more
         than half the solution's size (an unstable step, a blow-up), the solve fails from
-        that point on and only the values before it are kept.  ``False`` skips both.
+        that point on and only the values before it are kept.  ``False`` skips both;
+        ``None`` (default) means True, except for the kernels of networks
+        (:mod:`integrallimits.networks`), whose N-layer map is defined on its own grid and
+        is computed exactly by the solve.
     jacobian : callable, optional
         dK/dy(t, s, y, *args) (float, or (d, d) array) for the Newton iterations of
         implicit methods; without it finite differences are used.
@@ -131,20 +142,21 @@ def solve_volterra(K, g, t_span=None, n_steps=None, method=None, *, args=None, k
         options = dict(mesh=mesh, jacobian=jacobian, newton_tol=newton_tol,
                        newton_maxiter=newton_maxiter, fast_history=fast_history,
                        raise_on_failure=raise_on_failure, args=args, t_eval=t_eval,
-                       error_estimate=error_estimate)
+                       error_estimate=error_estimate, rtol=rtol, atol=atol)
         options = {k: v for k, v in options.items() if v is not None and
                    (k not in _DEFAULTS or v != _DEFAULTS[k])}
         return solve_first_kind(K, g, t_span, n_steps, method, **options)
     if kind != 2:
         raise ValueError(f"kind must be 2 (second kind) or 1 (first kind), got {kind!r}")
+    tolerance = check_tolerances(rtol, atol, n_steps, mesh, "solve_volterra")
     if method is None:
-        method = "trapezoid"
+        method = "trapezoid" if tolerance is None else ("radau3" if tolerance[0] >= 1e-7 else "radau4")
 
     # -- the method
     meth = resolve_method(method, METHODS, VolterraMethod)
 
-    # -- the mesh
-    t = make_mesh(t_span, n_steps, mesh, "solve_volterra")
+    # -- the mesh (a tolerance: a first mesh, to check the problem on)
+    t = make_mesh(t_span, n_steps if tolerance is None else 8, mesh, "solve_volterra")
     if mesh is not None and meth.uniform_only and not is_uniform(t):
         raise ValueError(f"method {meth.name!r} needs a uniform mesh; use a Volterra "
                          f"Runge-Kutta or collocation method (e.g. 'radau3') on graded meshes")
@@ -175,10 +187,23 @@ def solve_volterra(K, g, t_span=None, n_steps=None, method=None, *, args=None, k
                 "jacobian": kernel.jacobian_source if meth.implicit else "not needed",
                 "compiled": True, "fast_history": fast}
 
+    if error_estimate is None:
+        error_estimate = kernel.structure.get("kind") != "network"
     run = _runner(meth, kernel, g_vec, float(newton_tol), int(newton_maxiter), fast,
                   tuple(args or ()))
-    sol = solve_on_mesh(run, t, method=meth, scalar=kernel.scalar, stats=stats,
-                        error_estimate=error_estimate, t_eval=t_eval)
+    if tolerance is not None and meth.family == "vrk" and \
+            kernel.structure.get("kind") != "weakly-singular":
+        sol = solve_adaptive(meth, kernel, g_vec, t[0], t[-1], rtol=tolerance[0], atol=tolerance[1],
+                             newton_tol=float(newton_tol), newton_maxiter=int(newton_maxiter),
+                             args=tuple(args or ()), run=run, stats=stats, t_eval=t_eval)
+    elif tolerance is not None:
+        quadratic = not fast and not kernel.structure.get("t_independent")
+        sol = solve_uniform_to_tolerance(run, t[0], t[-1], method=meth, scalar=kernel.scalar,
+                                         stats=stats, rtol=tolerance[0], atol=tolerance[1],
+                                         n_max=2 ** 15 if quadratic else 2 ** 20, t_eval=t_eval)
+    else:
+        sol = solve_on_mesh(run, t, method=meth, scalar=kernel.scalar, stats=stats,
+                            error_estimate=error_estimate, t_eval=t_eval)
     if raise_on_failure and not sol.success:
         raise SolverError(sol.message)
     return sol

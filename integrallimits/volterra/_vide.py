@@ -56,6 +56,7 @@ from ._loops import NFEV, NIT, NJEV, NSOLVE, _jacobian_p, _stage_grid
 from ._mesh import check_newton_options, check_size, estimated_work, make_mesh, resolve_method
 from ._outcome import Run, run_guarded, solve_on_mesh
 from ._solution import SolverError
+from ._tolerance import check_tolerances, solve_uniform_to_tolerance
 from ._tableaux import ButcherTableau, classical_rk4, collocation_tableau
 
 __all__ = ["VIDEMethod", "VIDE_METHODS", "solve_vide", "F_SIGNATURE", "F_JACOBIAN_SIGNATURE"]
@@ -502,8 +503,8 @@ def _zero_kernel(dim, scalar):
 
 
 def solve_vide(f, K, y0, t_span=None, n_steps=None, method="gauss2", *, args=None, mesh=None,
-               t_eval=None, error_estimate=True, jacobian=None, kernel_jacobian=None,
-               newton_tol=1e-12, newton_maxiter=50, raise_on_failure=False):
+               rtol=None, atol=None, t_eval=None, error_estimate=True, jacobian=None,
+               kernel_jacobian=None, newton_tol=1e-12, newton_maxiter=50, raise_on_failure=False):
     r"""Solve a Volterra integro-differential equation.
 
     .. math::
@@ -535,6 +536,10 @@ def solve_vide(f, K, y0, t_span=None, n_steps=None, method="gauss2", *, args=Non
         passed at run time: a sweep over their values compiles once.
     mesh : array_like, optional
         A strictly increasing mesh instead of ``t_span``/``n_steps``.
+    rtol, atol : float, optional
+        Solve to a tolerance instead of on ``n_steps``: the uniform mesh is refined (with
+        Richardson estimates) until the estimated error of every mesh value meets
+        ``atol + rtol * |y|``.
     t_eval : array_like, optional
         Times at which to return the solution (``sol.t``, ``sol.y``), from the dense output.
     error_estimate : bool
@@ -578,7 +583,8 @@ def solve_vide(f, K, y0, t_span=None, n_steps=None, method="gauss2", *, args=Non
     """
     meth = resolve_method(method, VIDE_METHODS, VIDEMethod)
 
-    t = make_mesh(t_span, n_steps, mesh, "solve_vide")
+    tolerance = check_tolerances(rtol, atol, n_steps, mesh, "solve_vide")
+    t = make_mesh(t_span, n_steps if tolerance is None else 8, mesh, "solve_vide")
     check_newton_options(newton_tol, newton_maxiter)
 
     try:
@@ -642,8 +648,13 @@ def solve_vide(f, K, y0, t_span=None, n_steps=None, method="gauss2", *, args=Non
                 "kernel_jacobian": (kernel.jacobian_source if memory and implicit else "not needed"),
                 "compiled": True}
 
-    sol = solve_on_mesh(run, t, method=meth, scalar=scalar, stats=stats,
-                        error_estimate=error_estimate, t_eval=t_eval)
+    if tolerance is None:
+        sol = solve_on_mesh(run, t, method=meth, scalar=scalar, stats=stats,
+                            error_estimate=error_estimate, t_eval=t_eval)
+    else:
+        sol = solve_uniform_to_tolerance(run, t[0], t[-1], method=meth, scalar=scalar, stats=stats,
+                                         rtol=tolerance[0], atol=tolerance[1],
+                                         n_max=2 ** 15 if memory else 2 ** 20, t_eval=t_eval)
     if raise_on_failure and not sol.success:
         raise SolverError(sol.message)
     return sol
