@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import numbers
 from math import comb
+from typing import TYPE_CHECKING, Callable, Union
 
 import numpy as np
 
@@ -19,6 +20,12 @@ from ..volterra import METHODS, solve_volterra
 from . import _kernels
 from ._activations import activation_code
 from ._fields import sample_field
+
+if TYPE_CHECKING:
+    from numpy.typing import ArrayLike
+
+    #: A parameter field: grid values, or a callable of t (ResNet) or (t, s) (dense).
+    Field = Union[ArrayLike, Callable[..., ArrayLike]]
 
 __all__ = ["VolterraNetwork", "ResNet", "ResidualDense", "ConcatDense", "SmoothNet"]
 
@@ -199,6 +206,19 @@ class ResidualDense(VolterraNetwork):
     rule : str
         A direct-quadrature method name; "rectangle" is the usual explicit network.
 
+    Raises
+    ------
+    ValueError
+        For a non-integer or non-positive ``n_layers``, a non-positive ``T``, a ``rule``
+        that is not a direct-quadrature method, an unknown ``activation``, or fields whose
+        shapes do not match (N[+1], ..., d, d) (the message names the field).
+
+    See Also
+    --------
+    ResNet : the t-independent (ODE) case.
+    ConcatDense : the Hammerstein (classic DenseNet) form.
+    integrallimits.solve_volterra : the same computation, which the network reproduces.
+
     Examples
     --------
     >>> import numpy as np
@@ -210,7 +230,8 @@ class ResidualDense(VolterraNetwork):
 
     family = "residual-dense"
 
-    def __init__(self, W, b, n_layers=None, d=None, activation="tanh", T=1.0, rule="rectangle"):
+    def __init__(self, W: Field, b: Field, n_layers: int | None = None, d: int | None = None,
+                 activation: str = "tanh", T: float = 1.0, rule: str = "rectangle") -> None:
         n_layers, d = _infer(W, n_layers, d, two_variable=True)
         super().__init__(d, n_layers, T, rule, activation)
         self.W = _as_grid(W, n_layers, True, (d, d), T, "W")
@@ -229,12 +250,27 @@ class ResNet(VolterraNetwork):
     ----------
     W : array (N[+1], d, d) or callable W(t) -> (d, d)
     b : array (N[+1], d) or callable b(t) -> (d,)
+    n_layers, d, activation, T, rule
+        As for :class:`ResidualDense`.
+
+    Raises
+    ------
+    ValueError
+        For a non-integer or non-positive ``n_layers``, a non-positive ``T``, a ``rule``
+        that is not a direct-quadrature method, an unknown ``activation``, or fields whose
+        shapes do not match (N[+1], ..., d, d) (the message names the field).
+
+    See Also
+    --------
+    ResidualDense : weights W(t, s) depending on the earlier layer too.
+    SmoothNet : k-th order differences, k^2 fewer weights for the same state dimension.
     """
 
     family = "resnet"
     t_independent = True
 
-    def __init__(self, W, b, n_layers=None, d=None, activation="tanh", T=1.0, rule="rectangle"):
+    def __init__(self, W: Field, b: Field, n_layers: int | None = None, d: int | None = None,
+                 activation: str = "tanh", T: float = 1.0, rule: str = "rectangle") -> None:
         n_layers, d = _infer(W, n_layers, d, two_variable=False)
         super().__init__(d, n_layers, T, rule, activation)
         self.W = _as_grid(W, n_layers, False, (d, d), T, "W")
@@ -248,11 +284,29 @@ class ConcatDense(VolterraNetwork):
     .. math:: z_n = x_0 + h \sum_{j \le n} w_{nj} W_{nj}\, \sigma(z_j)
 
     (Hammerstein form of z(t) = x0 + int_0^t W(t, s) sigma(z(s)) ds).
+
+    Parameters
+    ----------
+    W : array (N[+1], N[+1], d, d) or callable W(t, s) -> (d, d)
+    n_layers, d, activation, T, rule
+        As for :class:`ResidualDense`.
+
+    Raises
+    ------
+    ValueError
+        For a non-integer or non-positive ``n_layers``, a non-positive ``T``, a ``rule``
+        that is not a direct-quadrature method, an unknown ``activation``, or fields whose
+        shapes do not match (N[+1], ..., d, d) (the message names the field).
+
+    See Also
+    --------
+    ResidualDense : the additive (Urysohn) form.
     """
 
     family = "concat-dense"
 
-    def __init__(self, W, n_layers=None, d=None, activation="tanh", T=1.0, rule="rectangle"):
+    def __init__(self, W: Field, n_layers: int | None = None, d: int | None = None,
+                 activation: str = "tanh", T: float = 1.0, rule: str = "rectangle") -> None:
         n_layers, d = _infer(W, n_layers, d, two_variable=True)
         super().__init__(d, n_layers, T, rule, activation)
         self.W = _as_grid(W, n_layers, True, (d, d), T, "W")
@@ -270,14 +324,29 @@ class SmoothNet(VolterraNetwork):
     Parameters
     ----------
     k : int >= 1
+    W, b, n_layers, d, activation, T, rule
+        As for :class:`ResNet`.
     initial_differences : array (k-1, d), optional
         Delta^1 x_0 ... Delta^{k-1} x_0 (zero by default).
+
+    Raises
+    ------
+    ValueError
+        For k not an integer >= 1, a non-integer or non-positive ``n_layers``, a
+        non-positive ``T``, a ``rule`` that is not a direct-quadrature method, an unknown
+        ``activation``, or fields whose shapes do not match (N[+1], ..., d, d) (the message
+        names the field).
+
+    See Also
+    --------
+    ResNet : the first-order case k = 1.
     """
 
     family = "smooth"
 
-    def __init__(self, k, W, b, n_layers=None, d=None, activation="tanh", T=1.0, rule="rectangle",
-                 initial_differences=None):
+    def __init__(self, k: int, W: Field, b: Field, n_layers: int | None = None, d: int | None = None,
+                 activation: str = "tanh", T: float = 1.0, rule: str = "rectangle",
+                 initial_differences: ArrayLike | None = None) -> None:
         if isinstance(k, bool) or int(k) != k or k < 1:
             raise ValueError(f"k must be an integer >= 1, got {k!r}")
         n_layers, d = _infer(W, n_layers, d, two_variable=False)

@@ -529,7 +529,7 @@ def _gauss_type(name, n, a, b, right=False):
     return IntervalRule(name, n, nodes, weights, degree(n), None, a, b)
 
 
-def gauss_legendre(n, a=-1.0, b=1.0):
+def gauss_legendre(n: int, a: float = -1.0, b: float = 1.0) -> IntervalRule:
     r"""Gauss–Legendre rule with n nodes.
 
     The nodes are the zeros of the Legendre polynomial P_n mapped to [a, b], the
@@ -551,6 +551,16 @@ def gauss_legendre(n, a=-1.0, b=1.0):
     Returns
     -------
     IntervalRule
+
+    Raises
+    ------
+    ValueError
+        For n < 1 or invalid bounds.
+
+    See Also
+    --------
+    interval_rule : any rule by name.
+    gauss_radau, gauss_lobatto : with one or both ends as nodes.
 
     Examples
     --------
@@ -630,7 +640,7 @@ def gauss_lobatto(n, a=-1.0, b=1.0):
     return _gauss_type("gauss-lobatto", n, a, b)
 
 
-def clenshaw_curtis(n, a=-1.0, b=1.0):
+def clenshaw_curtis(n: int, a: float = -1.0, b: float = 1.0) -> IntervalRule:
     r"""Clenshaw–Curtis rule on n Chebyshev extreme points.
 
     For n >= 2 the nodes are ``t_k = -cos(k pi / N)``, N = n - 1 (both ends
@@ -656,6 +666,16 @@ def clenshaw_curtis(n, a=-1.0, b=1.0):
     IntervalRule
         ``order = None`` (spectral).
 
+    Raises
+    ------
+    ValueError
+        For n < 1 or invalid bounds.
+
+    See Also
+    --------
+    interval_rule : any rule by name.
+    gauss_legendre : the Gauss rule on the same number of nodes.
+
     Examples
     --------
     >>> rule = clenshaw_curtis(3, 0.0, 1.0)        # Simpson's rule
@@ -677,7 +697,7 @@ INTERVAL_RULES = {
 }
 
 
-def interval_rule(name, n, a=-1.0, b=1.0, **options):
+def interval_rule(name: str, n: int, a: float = -1.0, b: float = 1.0, **options) -> IntervalRule:
     """Build the interval rule called ``name`` (a key of :data:`INTERVAL_RULES`).
 
     Parameters
@@ -703,6 +723,11 @@ def interval_rule(name, n, a=-1.0, b=1.0, **options):
         or invalid bounds.
     TypeError
         For options the rule does not take.
+
+    See Also
+    --------
+    gauss_legendre, clenshaw_curtis : two of the rules, built directly.
+    volterra_rule : lower-triangular rules for Volterra integrals.
 
     Examples
     --------
