@@ -209,28 +209,56 @@ def _parse_problem(args):
                                f"{size(given)}; write a vector problem as --kernel "
                                f'"[-y1, y0]" --forcing "[1, 0]"', 2)
     import sympy
+    names, values = _params(args.param, d)
     t = sympy.Symbol("t", real=True)
+    ps = [sympy.Symbol(n, real=True) for n in names]
     option = "--kernel"
     try:
-        kernel = kernel_from_text(args.kernel if d is None else kernel_parts)
+        kernel = kernel_from_text(args.kernel if d is None else kernel_parts, params=names)
         option = "--forcing"
-        g = forcing_from_text(args.forcing if d is None else forcing_parts)
+        g = forcing_from_text(args.forcing if d is None else forcing_parts, params=names)
         exact = None
         if args.exact is not None:
             option = "--exact"
-            expr = (parse_expression(args.exact, (t,)) if d is None
-                    else parse_vector(exact_parts, (t,)))
-            f = sympy.lambdify(t, expr, modules="numpy")
+            expr = (parse_expression(args.exact, (t, *ps)) if d is None
+                    else parse_vector(exact_parts, (t, *ps)))
+            f = sympy.lambdify([t, *ps], expr, modules="numpy")
             if d is None:
                 def exact(tt):
-                    return np.asarray(f(tt), dtype=float) * np.ones_like(tt)
+                    return np.asarray(f(tt, *values), dtype=float) * np.ones_like(tt)
             else:
                 def exact(tt):
                     return np.stack([np.asarray(c, dtype=float) * np.ones_like(tt)
-                                     for c in f(tt)], axis=-1)
+                                     for c in f(tt, *values)], axis=-1)
     except ExpressionError as exc:
         raise CommandError(f"{option}: {exc}", 2) from None
-    return kernel, g, exact, d
+    return kernel, g, exact, d, tuple(values)
+
+
+_PARAM = re.compile(r"\s*([A-Za-z_][A-Za-z0-9_]*)\s*=\s*(\S+)\s*")
+
+
+def _params(given, d):
+    """(names, values) of the repeated --param NAME=VALUE options."""
+    names, values = [], []
+    taken = {"t", "s", "y", "pi", "e"} | ({f"y{k}" for k in range(d)} if d else set())
+    for text in given or ():
+        match = _PARAM.fullmatch(text)
+        if not match:
+            raise CommandError(f"--param {_shown(text, 40)}: write NAME=VALUE, e.g. --param a=1.5", 2)
+        name, raw = match.groups()
+        try:
+            value = float(raw)
+        except ValueError:
+            raise CommandError(f"--param {name}: {_shown(raw, 40)} is not a number", 2) from None
+        if not math.isfinite(value):
+            raise CommandError(f"--param {name}: the value must be finite, got {raw}", 2)
+        if name in taken or name in names:
+            raise CommandError(f"--param {name}: the name is already taken (by a variable, a "
+                               f"constant or another --param)", 2)
+        names.append(name)
+        values.append(value)
+    return names, values
 
 
 def _solve(args, out):
@@ -243,7 +271,16 @@ def _solve(args, out):
     if args.kernel is None or args.forcing is None:
         raise CommandError("give both --kernel and --forcing (or neither, for the built-in "
                            "example)", 2)
-    method_name = args.method or DEFAULT_METHOD
+    tolerance = args.rtol is not None or args.atol is not None
+    if tolerance and (args.steps is not None or args.orders):
+        raise CommandError("--rtol/--atol choose the mesh: give them without --steps and --orders", 2)
+    for option, value in (("--rtol", args.rtol), ("--atol", args.atol)):
+        if value is not None and not (math.isfinite(value) and value >= 0):
+            raise CommandError(f"{option} must be a finite number >= 0, got {value:g}", 2)
+    if args.steps is None:
+        args.steps = 256
+    method_name = args.method or (DEFAULT_METHOD if not tolerance else
+                                  ("radau3" if (args.rtol or 1e-6) >= 1e-7 else "radau4"))
     method = _solve_method(method_name)
     t0, t1 = _t_span(args)
     if args.steps < method.min_steps:
@@ -256,14 +293,16 @@ def _solve(args, out):
                            f"{MAX_STEPS} are accepted", 2)
     if args.out:
         _check_output_file(args.out, "--out")
-    kernel, g, exact, d = _parse_problem(args)
-    # Kernel parameters (--param a=1.5) will be passed here as solve_volterra(..., args=...).
+    kernel, g, exact, d, params = _parse_problem(args)
     steps = [args.steps] if not args.orders else [max(method.min_steps, args.steps // 16)
                                                   * 2 ** k for k in range(5)]
+    if tolerance:
+        steps = [None]
     rows, last, prev = [], None, None
     for n in steps:
         try:
-            sol = solve_volterra(kernel, g, (t0, t1), n, method=method_name)
+            sol = solve_volterra(kernel, g, (t0, t1), n, method=method_name, args=params or None,
+                                 rtol=args.rtol, atol=args.atol)
         except MemoryError:
             raise CommandError(f"not enough memory to solve with --steps {n}; use fewer steps",
                                1) from None
@@ -272,7 +311,9 @@ def _solve(args, out):
         if not sol.success:
             raise CommandError(f"solve failed: {sol.message}", 1)
         end = sol.y[-1]
-        row = [n, f"{end:.15g}" if d is None else "[" + ", ".join(f"{v:.15g}" for v in end) + "]"]
+        row = [len(sol.t) - 1,
+               f"{end:.15g}" if d is None else "[" + ", ".join(f"{v:.15g}" for v in end) + "]",
+               f"{sol.stats.get('max_error_estimate', float('nan')):.3e}"]
         if exact is not None:
             e = float(np.max(np.abs(sol.y - exact(sol.t))))
             row.append(f"{e:.3e}")
@@ -280,7 +321,8 @@ def _solve(args, out):
             prev = e
         rows.append(row)
         last = sol
-    header = ["N", f"y({t1:g})"] + (["max error", "order"] if exact is not None else [])
+    header = ["N", f"y({t1:g})", "estimated error"] + (["max error", "order"] if exact is not None
+                                                         else [])
     print(f"method {method_name} (declared order {method.order}); {last.message}", file=out)
     print(_error_table(rows, header), file=out)
     if args.out:
@@ -404,9 +446,17 @@ def build_parser():
                    help="the interval [T0, T1] (default: 0 1)")
     p.add_argument("--T", type=float, default=None, metavar="T",
                    help="deprecated: the same as --t-span 0 T")
-    p.add_argument("--steps", type=int, default=256, metavar="N",
-                   help="number of uniform steps (default: %(default)s; with --orders the "
+    p.add_argument("--steps", type=int, default=None, metavar="N",
+                   help="number of uniform steps (default: 256; with --orders the "
                         "finest of five doublings)")
+    p.add_argument("--rtol", type=float, default=None, metavar="RTOL",
+                   help="solve to a tolerance instead of on --steps: the estimated error of every "
+                        "mesh value meets atol + rtol |y| (default: none; 1e-6 if only --atol)")
+    p.add_argument("--atol", type=float, default=None, metavar="ATOL",
+                   help="absolute tolerance (default: none; 1e-9 if only --rtol)")
+    p.add_argument("--param", action="append", default=None, metavar="NAME=VALUE",
+                   help="a parameter of the expressions, e.g. --param a=1.5 with --kernel "
+                        '"-a*y"; repeatable (default: none)')
     p.add_argument("--method", default=None, metavar="NAME",
                    help=f"one of {', '.join(METHODS)} (default: {DEFAULT_METHOD}; the built-in "
                         f"example: several)")
@@ -506,7 +556,7 @@ def main(argv=None, out=None):
     argv = sys.argv[1:] if argv is None else argv
     try:
         args = build_parser().parse_args(_expression_values_attached(argv))
-        if getattr(args, "steps", 1) < 1:
+        if (getattr(args, "steps", None) or 1) < 1:
             raise CommandError("--steps must be >= 1", 2)
         with _log_progress_lines():
             return args.func(args, out or sys.stdout)

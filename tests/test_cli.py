@@ -182,3 +182,37 @@ def test_missing_matplotlib_is_reported(tmp_path, monkeypatch, capsys):
     assert main(["reproduce", "relu-convergence", "--quick", "--out", str(tmp_path)],
                 out=io.StringIO()) == 0
     assert "pip install 'integrallimits[plot]'" in capsys.readouterr().err
+
+
+def _table(text):
+    """The rows of the solve table (after its header line)."""
+    lines = text.strip().splitlines()
+    start = next(i for i, line in enumerate(lines) if line.lstrip().startswith("N "))
+    return [line.split() for line in lines[start + 1:]]
+
+
+def test_parameters_reach_the_expressions():
+    for a in ("1.5", "3"):
+        code, text = run(["solve", "--kernel", "-a*y", "--forcing", "1 + 0*b", "--exact",
+                          "exp(-a*t)", "--param", f"a={a}", "--param", "b=2", "--steps", "32",
+                          "--method", "gauss3"])
+        row = _table(text)[-1]
+        assert code == 0 and abs(float(row[1]) - np.exp(-float(a))) < 1e-10 and float(row[3]) < 1e-10
+
+
+@pytest.mark.parametrize("param, says", [("a", "NAME=VALUE"), ("a=x", "not a number"),
+                                         ("a=nan", "finite"), ("y=1", "already taken")])
+def test_bad_parameters_are_one_line(param, says, capsys):
+    code = main(["solve", "--kernel", "-a*y", "--forcing", "1", "--param", param])
+    err = capsys.readouterr().err.strip().splitlines()
+    assert code == 2 and len(err) == 1 and says in err[0]
+
+
+def test_solve_to_a_tolerance_prints_the_estimated_and_the_actual_error():
+    code, text = run(["solve", "--kernel", "-y", "--forcing", "1", "--exact", "exp(-t)",
+                      "--rtol", "1e-10", "--atol", "1e-12"])
+    (row,) = _table(text)
+    estimated, actual = float(row[2]), float(row[3])
+    assert code == 0 and "estimated error meets" in text
+    assert actual <= 10 * (1e-12 + 1e-10) and estimated / 20 <= actual <= 20 * estimated
+    assert main(["solve", "--kernel", "-y", "--forcing", "1", "--rtol", "1e-6", "--steps", "8"]) == 2

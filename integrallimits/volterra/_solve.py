@@ -85,8 +85,9 @@ def solve_volterra(K, g, t_span=None, n_steps=None, method=None, *, args=None, k
     newton_maxiter : int
         Iteration cap per Newton solve.
     fast_history : bool or None
-        For convolution kernels (:func:`integrallimits.kernels.convolution`) on a
-        uniform mesh, compute the history sums with the blocked FFT scheme in
+        For convolution kernels (:func:`integrallimits.kernels.convolution`, also as the
+        smooth factor of :func:`~integrallimits.kernels.weakly_singular` with a collocation
+        method) on a uniform mesh, compute the history sums with the blocked FFT scheme in
         O(N log^2 N) work.  ``None`` (default) does so whenever it applies,
         ``False`` forces the direct O(N^2) sums, ``True`` raises if it cannot apply.
     raise_on_failure : bool
@@ -172,9 +173,13 @@ def solve_volterra(K, g, t_span=None, n_steps=None, method=None, *, args=None, k
     kernel = as_kernel(K, y0, t[0], jacobian=jacobian, args=args)
 
     uniform = mesh is None or is_uniform(t)
-    can_fast = (kernel.structure.get("kind") == "convolution" and uniform and meth.fast_convolution)
+    kind = kernel.structure.get("kind")
+    singular_conv = (kind == "weakly-singular" and getattr(meth, "collocation", False)
+                     and kernel.structure["smooth"].structure.get("kind") == "convolution")
+    can_fast = uniform and meth.fast_convolution and (kind == "convolution" or singular_conv)
     if fast_history is True and not can_fast:
-        raise ValueError("fast_history=True needs a convolution kernel (kernels.convolution), a uniform "
+        raise ValueError("fast_history=True needs a convolution kernel (kernels.convolution, or "
+                         "weakly_singular(convolution(...)) with collocation), a uniform "
                          f"mesh and a method with a fast history; method {meth.name!r}, kernel "
                          f"{kernel.structure.get('kind')!r}, uniform mesh: {uniform}")
     fast = can_fast and fast_history is not False
