@@ -10,6 +10,7 @@ from ._mesh import (check_newton_options, check_size, estimated_work, is_uniform
 from ._methods import METHODS, VolterraMethod
 from ._outcome import Run, run_guarded, solve_on_mesh
 from ._adaptive import solve_adaptive
+from ._dense import substep_dense_output
 from ._solution import SolverError
 from ._tolerance import check_tolerances, solve_uniform_to_tolerance
 
@@ -200,15 +201,20 @@ def solve_volterra(K, g, t_span=None, n_steps=None, method=None, *, args=None, k
             kernel.structure.get("kind") != "weakly-singular":
         sol = solve_adaptive(meth, kernel, g_vec, t[0], t[-1], rtol=tolerance[0], atol=tolerance[1],
                              newton_tol=float(newton_tol), newton_maxiter=int(newton_maxiter),
-                             args=tuple(args or ()), run=run, stats=stats, t_eval=t_eval)
+                             args=tuple(args or ()), run=run, stats=stats)
     elif tolerance is not None:
         quadratic = not fast and not kernel.structure.get("t_independent")
         sol = solve_uniform_to_tolerance(run, t[0], t[-1], method=meth, scalar=kernel.scalar,
                                          stats=stats, rtol=tolerance[0], atol=tolerance[1],
-                                         n_max=2 ** 15 if quadratic else 2 ** 20, t_eval=t_eval)
+                                         n_max=2 ** 15 if quadratic else 2 ** 20)
     else:
         sol = solve_on_mesh(run, t, method=meth, scalar=kernel.scalar, stats=stats,
-                            error_estimate=error_estimate, t_eval=t_eval)
+                            error_estimate=error_estimate)
+    if meth.family == "vrk" and sol.stages is not None and len(sol.mesh) > 1:
+        sol.attach(dense=substep_dense_output(meth, kernel, g_vec, sol.mesh, sol._y2, sol.stages,
+                                              float(newton_tol), int(newton_maxiter),
+                                              tuple(args or ())))
+    sol.attach(t_eval=t_eval)
     if raise_on_failure and not sol.success:
         raise SolverError(sol.message)
     return sol
