@@ -142,7 +142,8 @@ class Solution:
         elif self._dense is not None:
             values = self._dense(t_arr.reshape(-1))
         else:
-            values = lagrange_dense_output(mesh, self._y2, t_arr.reshape(-1), max(2, self.order))
+            values = lagrange_dense_output(mesh, self._y2, t_arr.reshape(-1),
+                                           max(2, int(np.ceil(self.order))))
         values = values.reshape(t_arr.shape + self._y2.shape[1:])
         if self.scalar:
             values = values[..., 0]

@@ -1,6 +1,8 @@
 """The front function :func:`solve_volterra`."""
 from __future__ import annotations
 
+from types import SimpleNamespace
+
 import numpy as np
 
 from ..kernels import as_forcing, as_kernel
@@ -197,6 +199,15 @@ def solve_volterra(K, g, t_span=None, n_steps=None, method=None, *, args=None, k
         error_estimate = kernel.structure.get("kind") != "network"
     run = _runner(meth, kernel, g_vec, float(newton_tol), int(newton_maxiter), fast,
                   tuple(args or ()))
+    estimated = meth
+    if kernel.structure.get("kind") == "weakly-singular":
+        # the mesh values' order: m + 1 - alpha on suitably graded meshes, 1 - alpha on uniform
+        # ones (the t^(1 - alpha) behaviour at t0); the Richardson estimates need the real one
+        alpha = kernel.structure["alpha"]
+        graded = tolerance is not None or not is_uniform(t)
+        estimated = SimpleNamespace(name=meth.name, uniform_only=False, min_steps=meth.min_steps,
+                                    order=min(meth.order, meth.stages + 1 - alpha) if graded
+                                    else 1 - alpha)
     if tolerance is not None and meth.family == "vrk" and \
             kernel.structure.get("kind") != "weakly-singular":
         sol = solve_adaptive(meth, kernel, g_vec, t[0], t[-1], rtol=tolerance[0], atol=tolerance[1],
@@ -204,11 +215,16 @@ def solve_volterra(K, g, t_span=None, n_steps=None, method=None, *, args=None, k
                              args=tuple(args or ()), run=run, stats=stats)
     elif tolerance is not None:
         quadratic = not fast and not kernel.structure.get("t_independent")
-        sol = solve_uniform_to_tolerance(run, t[0], t[-1], method=meth, scalar=kernel.scalar,
+        grading = 1.0
+        if kernel.structure.get("kind") == "weakly-singular":
+            # graded meshes keep the order (t^(1 - alpha) behaviour at t0); nested as N doubles
+            from ._singular import grading_exponent
+            grading = grading_exponent(estimated.order, kernel.structure["alpha"])
+        sol = solve_uniform_to_tolerance(run, t[0], t[-1], method=estimated, scalar=kernel.scalar,
                                          stats=stats, rtol=tolerance[0], atol=tolerance[1],
-                                         n_max=2 ** 15 if quadratic else 2 ** 20)
+                                         n_max=2 ** 15 if quadratic else 2 ** 20, grading=grading)
     else:
-        sol = solve_on_mesh(run, t, method=meth, scalar=kernel.scalar, stats=stats,
+        sol = solve_on_mesh(run, t, method=estimated, scalar=kernel.scalar, stats=stats,
                             error_estimate=error_estimate)
     if meth.family == "vrk" and sol.stages is not None and len(sol.mesh) > 1:
         sol.attach(dense=substep_dense_output(meth, kernel, g_vec, sol.mesh, sol._y2, sol.stages,
