@@ -264,7 +264,7 @@ def check_symbolic_main(argv=None):
     try:
         rows = run_checks(quick=args.quick, names=args.only, timings=timings)
     except ValueError as exc:
-        print(f"error: {exc}", file=sys.stderr)
+        print(f"integrallimits: error: {exc}", file=sys.stderr)
         return 2
     print(_table(rows, timings))
     failed = [r["identity"] for r in rows if not r["holds"]]
