@@ -140,8 +140,7 @@ def parameter_layout(network):
     Raises
     ------
     ValueError
-        For a family without a layout, or a non-local network with an attention map (its
-        kernel has no parameter vjp: the operator depends on the state).
+        For a family without a layout.
 
     Examples
     --------
@@ -166,9 +165,6 @@ def parameter_layout(network):
         m = network.m
         shapes = [("V", False, (d, m)), ("W", False, (m, d)), ("b", False, (m,))]
     elif fam == "nonlocal-dense":
-        if not all(mp.linear for mp in network.maps):
-            raise ValueError("a non-local network with an attention map has no parameter layout "
-                             "(its kernel differentiates in the state only)")
         c = network.channels
         shapes = [(f"W{r}", True, (c, c)) for r in range(len(network.maps))]
         shapes.append(("b", True, network.b.shape[2:]))
