@@ -82,32 +82,35 @@ def _spatial_vjp(theta, r, u, base, G, gy, work):
 
 @jit
 def _preactivation(theta, pair, u, base, z, v, work):
-    """z = Σ_r (W^r_nj ⊗ S_r) u + b_nj for the sample at u[base] (pair = n (N+1) + j)."""
+    """z = Σ_r (W^r_nj ⊗ S_r) u + b_nj for the sample at u[base] (pair = n (N+1) + j); the
+    maps' outputs S_r u are left in v[r c M:(r + 1) c M] (v holds R c M values)."""
     c, M, R = int(theta[3]), int(theta[5]), int(theta[6])
     bo = int(theta[7])
+    size = c * M
     if theta[8] != 0.0:
-        for k in range(c * M):
-            z[k] = theta[bo + pair * c * M + k]
+        for k in range(size):
+            z[k] = theta[bo + pair * size + k]
     else:
         for a in range(c):
             for p in range(M):
                 z[a * M + p] = theta[bo + pair * c + a]
     for r in range(R):
-        _spatial_apply(theta, r, u, base, v, work)
+        vr = v[r * size:(r + 1) * size]
+        _spatial_apply(theta, r, u, base, vr, work)
         wo = int(theta[HEADER + MAP_FIELDS * r + 2]) + pair * c * c
         for a in range(c):
             for b in range(c):
                 w = theta[wo + a * c + b]
                 for p in range(M):
-                    z[a * M + p] += w * v[b * M + p]
+                    z[a * M + p] += w * vr[b * M + p]
 
 
 def nonlocal_dense(t, s, Y, j, theta, out):
-    c, code, M = int(theta[3]), int(theta[4]), int(theta[5])
+    c, code, M, R = int(theta[3]), int(theta[4]), int(theta[5]), int(theta[6])
     size = c * M
     pair = _pair(t, s, theta)
     z = np.empty(size)
-    v = np.empty(size)
+    v = np.empty(R * size)
     work = np.empty(_work_size(theta))
     u = Y[j]
     for bb in range(Y.shape[1] // size):
@@ -124,7 +127,7 @@ def nonlocal_dense_jacobian(t, s, Y, j, theta, J):
     size = c * M
     pair = _pair(t, s, theta)
     z = np.empty(size)
-    v = np.empty(size)
+    v = np.empty(R * size)
     g = np.empty(size)
     D = np.empty((size, size))
     work = np.empty(_work_size(theta))
@@ -159,7 +162,8 @@ def nonlocal_dense_jacobian(t, s, Y, j, theta, J):
 def nonlocal_dense_vjp(t, s, Y, j, theta, mu, w, gy, gtheta):
     r"""gy += w K_y^T mu and gtheta += w K_θ^T mu for K = σ(Σ_r (W^r ⊗ S_r) y + b).
 
-    Per sample block, with g = w σ'(z) ⊙ mu (z the pre-activation) and v_r = S_r y:
+    Per sample block, with g = w σ'(z) ⊙ mu (z the pre-activation) and v_r = S_r y (both
+    from one pass of :func:`_preactivation`):
 
     * dW^r_ab += Σ_p g_a(ξ_p) v_{r,b}(ξ_p)  (the channel field of map r at the pair (n, j)),
     * db += g, summed over ξ for a channel bias (shape (c,)), pointwise for a bias (c, M),
@@ -174,7 +178,7 @@ def nonlocal_dense_vjp(t, s, Y, j, theta, mu, w, gy, gtheta):
     size = c * M
     pair = _pair(t, s, theta)
     z = np.empty(size)
-    v = np.empty(size)
+    v = np.empty(R * size)
     g = np.empty(size)
     G = np.empty(size)
     work = np.empty(_work_size(theta))
@@ -195,12 +199,12 @@ def nonlocal_dense_vjp(t, s, Y, j, theta, mu, w, gy, gtheta):
                 gtheta[bo + pair * c + a] += acc
         for r in range(R):
             wo = int(theta[HEADER + MAP_FIELDS * r + 2]) + pair * c * c
-            _spatial_apply(theta, r, u, base, v, work)
+            vr = r * size       # S_r u, left in v by _preactivation
             for a in range(c):
                 for b in range(c):
                     acc = 0.0
                     for p in range(M):
-                        acc += g[a * M + p] * v[b * M + p]
+                        acc += g[a * M + p] * v[vr + b * M + p]
                     gtheta[wo + a * c + b] += acc
             for b in range(c):
                 for p in range(M):  # G_b = Σ_a W^r_ab g_a
