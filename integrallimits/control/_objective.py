@@ -750,9 +750,17 @@ class Objective:
 
     def prolong(self, vector, objective):
         """``vector`` of this objective carried to ``objective`` (another depth, same family)
-        through the piecewise linear extension of its fields: multilevel continuation."""
-        if objective.network.family != self.network.family or objective.network.d != self.network.d:
-            raise ValueError("continuation needs the same family and width")
+        through the piecewise linear extension of its fields: multilevel continuation.
+
+        The fields must have the same names and point shapes; a non-local network's channel
+        fields do not depend on the spatial resolution M, so its vector also carries over to
+        another spatial rule (another M) of the same maps."""
+        def shapes(layout):
+            return [(f.name, f.two_variable, f.point_shape) for f in layout]
+        if (objective.network.family != self.network.family
+                or shapes(objective.layout) != shapes(self.layout)):
+            raise ValueError("continuation needs the same family and the same field shapes "
+                             "(width, channels)")
         ext = self.extensions(vector)
         net = objective.network
         theta = net.theta.copy()

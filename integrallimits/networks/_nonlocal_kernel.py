@@ -21,7 +21,8 @@ import numpy as np
 from .._numba import jit
 from ..kernels._kernel import JACOBIAN_SIGNATURE, KERNEL_SIGNATURE, VJP_SIGNATURE, make_block_sum
 from ._activations import act, dact
-from .maps._attention import attention_apply, attention_derivative, attention_vjp
+from .maps._attention import (attention_apply, attention_derivative, attention_vjp,
+                               attention_work_size)
 from .maps._base import ATTENTION, LOCAL
 from .maps._local import local_apply, local_vjp
 from .maps._nystrom import dense_apply, dense_vjp
@@ -42,14 +43,20 @@ def _pair(t, s, theta):
 
 
 @jit
-def _work_size(theta):
-    """Work space of the maps (the attention maps' queries, keys and rows; see
+def _map_work(theta):
+    """Work space of one map (the attention maps' queries, keys and weights; see
     :func:`~integrallimits.networks.maps._attention.attention_work_size`)."""
     M, R = int(theta[5]), int(theta[6])
     dk = 0
     for r in range(R):
         dk = max(dk, int(theta[HEADER + MAP_FIELDS * r + 3]))
-    return 4 * dk * M + 2 * M
+    return attention_work_size(dk, M) if dk > 0 else 0
+
+
+@jit
+def _work_size(theta):
+    """Work space of all maps: map r uses work[r W:(r + 1) W], W = :func:`_map_work`."""
+    return int(theta[6]) * _map_work(theta)
 
 
 @jit
@@ -61,21 +68,24 @@ def _spatial_apply(theta, r, u, base, v, work):
     if kind == LOCAL:
         local_apply(theta, off, c, M, u, base, v)
     elif kind == ATTENTION:
-        attention_apply(theta, off, dk, c, M, u, base, v, work)
+        size = _map_work(theta)
+        attention_apply(theta, off, dk, c, M, u, base, v, work[r * size:(r + 1) * size])
     else:
         dense_apply(theta, off, c, M, u, base, v)
 
 
 @jit
 def _spatial_vjp(theta, r, u, base, G, gy, work):
-    """gy += (∂(S_r u)/∂u)^T G for the sample at u[base] (the transpose of :func:`_spatial_apply`)."""
+    """gy += (∂(S_r u)/∂u)^T G for the sample at u[base] (the transpose of :func:`_spatial_apply`,
+    after it ran on the same sample: an attention map reads its weights from ``work``)."""
     c, M = int(theta[3]), int(theta[5])
     desc = HEADER + MAP_FIELDS * r
     kind, off, dk = int(theta[desc]), int(theta[desc + 1]), int(theta[desc + 3])
     if kind == LOCAL:
         local_vjp(theta, off, c, M, G, gy, base)
     elif kind == ATTENTION:
-        attention_vjp(theta, off, dk, c, M, u, base, G, gy, work)
+        size = _map_work(theta)
+        attention_vjp(theta, off, dk, c, M, u, base, G, gy, work[r * size:(r + 1) * size])
     else:
         dense_vjp(theta, off, c, M, G, gy, base)
 

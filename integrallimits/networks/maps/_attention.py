@@ -103,11 +103,12 @@ class AttentionMap(FeatureMap):
 # data at theta[off:]: ω (M), κQ (d_k, c), K (d_k, c).  For one sample u (channel b at node p in
 # u[base + b M + p]) with queries q_p = κ Q u(ξ_p), keys k_m = K u(η_m), scores s_pm = q_p · k_m and
 # α_pm = ω_m e^{s_pm} / Σ_m' ω_m' e^{s_pm'}, the map is v_b(ξ_p) = Σ_m α_pm u_b(η_m).
-# work: q (d_k M) | k (d_k M) | a row α_p. (M) | dJ/dq (d_k M) | dJ/dk (d_k M) | a row (M).
+# work: q (d_k M) | k (d_k M) | α (M M) | dJ/dq (d_k M) | dJ/dk (d_k M) | a row (M).
 
+@jit
 def attention_work_size(dk, M):
     """The length of the work array the compiled attention functions need."""
-    return 4 * dk * M + 2 * M
+    return 4 * dk * M + M * M + M
 
 
 @jit
@@ -146,10 +147,11 @@ def _attention_row(theta, off, dk, M, p, work, at):
 
 @jit
 def attention_apply(theta, off, dk, c, M, u, base, v, work):
-    """v[b M + p] = Σ_m α_pm u_b(η_m) for the sample at u[base]."""
+    """v[b M + p] = Σ_m α_pm u_b(η_m) for the sample at u[base]; leaves q, k and α in ``work``
+    (read by :func:`attention_vjp`)."""
     _queries_keys(theta, off, dk, c, M, u, base, work)
-    at = 2 * dk * M
     for p in range(M):
+        at = 2 * dk * M + p * M
         _attention_row(theta, off, dk, M, p, work, at)
         for b in range(c):
             acc = 0.0
@@ -160,22 +162,22 @@ def attention_apply(theta, off, dk, c, M, u, base, v, work):
 
 @jit
 def attention_vjp(theta, off, dk, c, M, u, base, G, gy, work):
-    r"""gy += (dv/du)^T G for the sample at u[base] (G[b M + p] = dJ/dv_b(ξ_p)).
+    r"""gy += (dv/du)^T G for the sample at u[base] (G[b M + p] = dJ/dv_b(ξ_p)), right after
+    :func:`attention_apply` on the same sample and ``work`` (it reads q, k and α from there).
 
     With A_pm = Σ_b G_b(p) u_b(m), ρ_p = Σ_m α_pm A_pm and D_pm = α_pm (A_pm - ρ_p)
     (= dJ/ds_pm, the softmax's transpose):
     gy_b(m) += Σ_p α_pm G_b(p) (u read as values), and through the scores
     dJ/dq_p = Σ_m D_pm k_m, dJ/dk_m = Σ_p D_pm q_p, gy(ξ_p) += (κQ)^T dJ/dq_p + K^T dJ/dk_p.
     """
-    _queries_keys(theta, off, dk, c, M, u, base, work)
-    at = 2 * dk * M
-    gq = at + M
+    alpha = 2 * dk * M
+    gq = alpha + M * M
     gk = gq + dk * M
     ar = gk + dk * M
     for i in range(gq, ar):
         work[i] = 0.0
     for p in range(M):
-        _attention_row(theta, off, dk, M, p, work, at)
+        at = alpha + p * M
         rho = 0.0
         for m in range(M):
             a = 0.0
