@@ -35,7 +35,8 @@ their piecewise linear extensions θ̄_N.  The table has four parts (column ``pa
   along N = M - 1, each point started from the previous one's minimiser;
 * ``stability``: at seeded random smooth fields, the discrete adjoint |μ_n| / h (the continuous
   adjoint λ(t_n) when h = 1/N) across depth, with the 1/N scaling and without it (h = 1),
-  for every map, and the norm of the gradient;
+  for every map: at the first and last hidden layer, their ratio, and the spread max/min over
+  the hidden layers; and the norm of the gradient;
 * ``consistency``: the compiled N-layer network against a plain NumPy Nyström discretisation
   of the continuum equation on the same grid, written from the continuum kernels: equal to
   rounding.
@@ -58,22 +59,24 @@ __all__ = ["dnl_gamma", "dnl_network", "nystrom_discretisation", "MAPS"]
 #: the feature maps of the study, in table order
 MAPS = ("local", "nystrom", "convolution", "attention")
 
-_TAU = 0.01            # time of the heat semigroup (Nyström map): standard deviation sqrt(2 τ)
+_TAU = 0.02            # time of the heat semigroup (Nyström map): standard deviation sqrt(2 τ) = 0.2
 _WIDTH = 0.1           # standard deviation of the Gaussian convolution
 _ATTENTION = 2.0       # κ Q K of the one-channel attention map: scores 2 x(ξ) x(η)
 _READOUT = (np.array([[1.0], [-1.0]]), np.array([0.5, 0.5]))
 _SETTINGS = {
     # depth ladders: N per map, samples, held-out samples, panels of the trapezoid rule
-    "quick": dict(ns=(4, 8, 16, 32), samples=16, n_test=128, n_space=8, seed_map="nystrom",
-                  seeds=1, seed_ns=(4, 8, 16), m_fixed=8, m_panels=(8, 16, 32),
+    "quick": dict(ns=(4, 8, 16, 32), samples=12, n_test=128, n_space=8, seed_map="nystrom",
+                  seeds=1, seed_ns=(4, 8, 16), m_fixed=8, m_panels=(8, 16, 32, 64),
                   m_diagonal=((4, 4), (8, 8), (16, 16)), stability_ns=(4, 16, 64),
                   digits_ns=()),
-    "full": dict(ns=(4, 8, 16, 32, 64, 128), samples=32, n_test=256, n_space=8, seed_map="nystrom",
-                 seeds=2, seed_ns=(4, 8, 16, 32, 64), m_fixed=16, m_panels=(8, 16, 32, 64),
-                 m_diagonal=((4, 4), (8, 8), (16, 16), (32, 32)), stability_ns=(4, 16, 64, 256),
-                 digits_ns=(4, 8, 16)),
+    # full: N = 128 for the seed map's continuation only (the attention ladder to 128 alone
+    # would take about half an hour on two shared cores)
+    "full": dict(ns=(4, 8, 16, 32, 64), samples=32, n_test=256, n_space=8, seed_map="nystrom",
+                 seed_map_ns=(4, 8, 16, 32, 64, 128), seeds=2, seed_ns=(4, 8, 16, 32, 64), m_fixed=16,
+                 m_panels=(8, 16, 32, 64), m_diagonal=((4, 4), (8, 8), (16, 16), (32, 32)),
+                 stability_ns=(4, 16, 64, 256), digits_ns=(4, 8, 16)),
 }
-_TRAIN = dict(loss="mse", alpha=1e-3, beta=1.0, maxiter=5000, gtol=1e-8)
+_TRAIN = dict(loss="mse", alpha=3e-3, beta=1.0, maxiter=5000, gtol=1e-8)
 _HEATMAP = 64          # heatmaps sample the extensions at t, s = k / 64
 
 
@@ -185,12 +188,15 @@ def _heatmap(res, name):
 
 
 def _rates(rows, keys):
+    """rate_key = log2(|key| of the previous row / |key| of this row) (NaN where undefined, and
+    where the quantity changes sign: an error crossing zero has no rate)."""
     nan = float("nan")
     for i, row in enumerate(rows):
         for key in keys:
             before = rows[i - 1].get(key, nan) if i > 0 else nan
             now = row.get(key, nan)
-            row[f"rate_{key}"] = (float(np.log2(before / now)) if before > 0 and now > 0 else nan)
+            ok = before * now > 0 and math.isfinite(before * now)
+            row[f"rate_{key}"] = float(np.log2(abs(before / now))) if ok else nan
 
 
 def _ladder(job):
@@ -202,7 +208,8 @@ def _ladder(job):
         make = _digits_network
     else:
         grid = spatial_rule("trapezoid", cfg["n_space"])
-        ns = cfg["ns"] if start == "continuation" else cfg["seed_ns"]
+        ns = cfg["seed_ns"] if start != "continuation" else (
+            cfg.get("seed_map_ns", cfg["ns"]) if kind == cfg["seed_map"] else cfg["ns"])
         data = _band_data(grid, cfg, seed)
 
         def make(N):
@@ -216,9 +223,10 @@ def _ladder(job):
         t0 = time.perf_counter()
         res = _train(make(N), data, init, k)
         seconds = time.perf_counter() - t0
-        Jc = res.objective.continuum_value(res.x, n_fine=fine)
+        cont = res.objective.continuum_terms(res.x, n_fine=fine)
         row = {"part": "depth", "data": data.name, "map": kind, "start": start, "N": N,
-               "M": res.network.M, "J": res.fun, "J_continuum": Jc, "J_gap": Jc - res.fun,
+               "M": res.network.M, "J": res.fun, "J_continuum": cont["J"], "J_gap": cont["J"] - res.fun,
+               "loss_gap": cont["loss"] - res.loss, "regularizer_gap": cont["regularizer"] - res.regularizer,
                "loss": res.loss, "regularizer": res.regularizer,
                "train_accuracy": res.train_accuracy, "test_accuracy": res.test_accuracy,
                "grad_norm": res.grad_norm, "iterations": res.nit, "converged": bool(res.success),
@@ -239,7 +247,7 @@ def _ladder(job):
     for row in rows:
         for key in ("J_diff", "J_extrapolated", "param_diff_L2", "param_diff_H1"):
             row.setdefault(key, float("nan"))
-    _rates(rows, ("J_diff", "J_gap", "param_diff_L2", "param_diff_H1"))
+    _rates(rows, ("J_diff", "J_gap", "loss_gap", "regularizer_gap", "param_diff_L2", "param_diff_H1"))
     return {"rows": rows, "fields": fields, "field": field}
 
 
@@ -296,6 +304,7 @@ def _stability(job):
             "grad_norm": float(np.linalg.norm(g)), "adjoint_first": float(hidden[0]),
             "adjoint_last": float(hidden[-1]), "adjoint_ratio": float(hidden[0] / hidden[-1]),
             "adjoint_max": float(hidden.max()), "adjoint_min": float(hidden.min()),
+            "adjoint_spread": float(hidden.max() / hidden.min()),
             "seconds": time.perf_counter() - t0}
 
 
@@ -378,7 +387,8 @@ def _consistency(job):
 # -- the study ---------------------------------------------------------------------------------
 
 _DEPTH_COLUMNS = ["part", "data", "map", "start", "N", "M", "J", "J_diff", "rate_J_diff", "J_continuum",
-                  "J_gap", "rate_J_gap", "J_extrapolated", "param_diff_L2", "rate_param_diff_L2",
+                  "J_gap", "rate_J_gap", "loss_gap", "rate_loss_gap", "regularizer_gap",
+                  "rate_regularizer_gap", "J_extrapolated", "param_diff_L2", "rate_param_diff_L2",
                   "param_diff_H1", "rate_param_diff_H1", "loss", "regularizer", "train_accuracy",
                   "test_accuracy", "grad_norm", "iterations", "converged", "seconds"]
 
@@ -423,30 +433,66 @@ def dnl_gamma(quick=False, seed=0, executor=None, cache_dir=None):
               "spatial_rule": "trapezoid", "activation": "tanh", "channels": 1,
               "readout": "z = (m + 1/2, 1/2 - m), m = spatial mean of x(1)", "tau": _TAU,
               "convolution_width": _WIDTH, "attention_kappa": _ATTENTION, **_TRAIN}
-    return StudyResult("dnl-gamma", rows, params=params, notes=_notes(rows, cfg), data={"fields": fields})
+    return StudyResult("dnl-gamma", rows, params=params, notes=_notes(rows), data={"fields": fields})
 
 
-def _notes(rows, cfg):
-    return ("Dense non-local networks (one channel, tanh, rectangle rule in t, trapezoid rule in xi) "
-            "trained with train() (L-BFGS-B, exact discrete adjoint, H1 regularizer alpha=1e-3, "
-            "beta=1, fixed readout of the spatial mean) on band-limited random functions labelled "
-            "smooth/rough. part=depth: J_diff, param_diff_* in the row of N compare N with 2N, "
-            "rates are log2 of the ratio to the previous row; J_continuum = J(theta_bar_N) with "
-            "the trapezoid rule at a fine depth, J_gap = J_continuum - J. part=resolution: "
-            "J_{N,M} as M grows at fixed N and with N = M - 1. part=stability: |mu_n|/h at random "
-            "smooth fields, with (1/N) and without (none, h = 1) the depth scaling. "
+def _finite(v):
+    return isinstance(v, (int, float)) and not isinstance(v, bool) and math.isfinite(v)
+
+
+def _last(rows, key):
+    """The last finite value of ``key`` along ``rows`` (NaN if none)."""
+    values = [r[key] for r in rows if _finite(r.get(key))]
+    return values[-1] if values else float("nan")
+
+
+def _notes(rows):
+    """What the table shows, computed from its rows: the setting, then per map the finest rates."""
+    text = ["Dense non-local networks (one channel, tanh, rectangle rule in t, trapezoid rule in xi, "
+            "M = 9 for the depth ladders) trained with train() (L-BFGS-B, exact discrete adjoint, "
+            f"H1 regularizer alpha={_TRAIN['alpha']}, beta=1, fixed readout of the spatial mean) on "
+            "band-limited random functions labelled smooth/rough (a non-local property). "
+            "part=depth: J_diff and param_diff_* in the row of N compare N with 2N; rates are log2 "
+            "of the ratio to the previous row (NaN where a quantity changes sign); J_continuum = "
+            "J(theta_bar_N) with the trapezoid rule at a fine depth; J_gap = J_continuum - J = "
+            "loss_gap + alpha regularizer_gap. part=resolution: J_{N,M} as M grows at fixed N and "
+            "along N = M - 1, each point from the previous minimiser. part=stability: |mu_n|/h "
+            "at random smooth fields with (1/N) and without (none, h = 1) the depth scaling. "
             "part=consistency: compiled network minus a NumPy Nystrom discretisation of the "
-            "continuum equation.")
+            "continuum equation."]
+    summary = []
+    for kind in MAPS:
+        branch = [r for r in rows if r.get("part") == "depth" and r["data"] == "band-fields"
+                  and r["map"] == kind and r["start"] == "continuation"]
+        if branch:
+            last = branch[-1]
+            summary.append(
+                f"{kind}: last rates J_diff {_last(branch, 'rate_J_diff'):.2f}, L2 "
+                f"{_last(branch, 'rate_param_diff_L2'):.2f}, H1 {_last(branch, 'rate_param_diff_H1'):.2f}, "
+                f"loss_gap {_last(branch, 'rate_loss_gap'):.2f}; J_{last['N']} = {last['J']:.4g}, "
+                f"test accuracy {last['test_accuracy']:.2f}")
+    if summary:
+        text.append("Continuation branches (to N = %d): " % max(r["N"] for r in rows
+                                                                if r.get("part") == "depth")
+                    + "; ".join(summary) + ".")
+    stab = [r for r in rows if r.get("part") == "stability"]
+    if stab:
+        big = max(r["N"] for r in stab)
+        spread = {sc: [r["adjoint_spread"] for r in stab if r["scaling"] == sc and r["N"] == big]
+                  for sc in ("1/N", "none")}
+        text.append(f"Spread max/min of |mu_n|/h over the hidden layers at N = {big}, over the maps: "
+                    f"{min(spread['1/N']):.3g} to {max(spread['1/N']):.3g} with the 1/N scaling, "
+                    f"{min(spread['none']):.3g} to {max(spread['none']):.3g} without.")
+    checks = [r["max_abs_difference"] for r in rows if r.get("part") == "consistency"]
+    if checks:
+        text.append(f"Network minus Nystrom discretisation: at most {max(checks):.1e}.")
+    return " ".join(text)
 
 
 # -- figures -----------------------------------------------------------------------------------
 
 _COLOURS = {"local": "tab:gray", "nystrom": "tab:blue", "convolution": "tab:orange",
             "attention": "tab:green"}
-
-
-def _finite(v):
-    return isinstance(v, (int, float)) and not isinstance(v, bool) and math.isfinite(v)
 
 
 def _reference(ax, xs, y0, power, label):
@@ -605,12 +651,13 @@ def figures(result):
                 pts = [r for r in stab if r["map"] == kind and r["scaling"] == scaling]
                 if not pts:
                     continue
-                ax1.plot([r["N"] for r in pts], [r["adjoint_ratio"] for r in pts], ls=ls, marker="o",
+                ax1.plot([r["N"] for r in pts], [r["adjoint_spread"] for r in pts], ls=ls, marker="o",
                          ms=4, color=_COLOURS[kind], label=f"{kind}, {scaling}")
                 ax2.plot([r["N"] for r in pts], [r["grad_norm"] for r in pts], ls=ls, marker="o",
                          ms=4, color=_COLOURS[kind], label=f"{kind}, {scaling}")
-        for ax, ylabel, title in ((ax1, "|λ(t_1)| / |λ(t_{N-1})|", "adjoint across the layers"),
-                                  (ax2, "‖∇J_N‖", "gradient at the random start")):
+        for ax, ylabel, title in ((ax1, "max_n |μ_n| / min_n |μ_n| (hidden layers)",
+                                   "spread of the adjoint"),
+                                  (ax2, "‖∇J_N‖ (Euclidean, grid values)", "gradient at the random start")):
             ax.set_xscale("log", base=2)
             ax.set_yscale("log")
             ax.set_xlabel("N (layers)")
