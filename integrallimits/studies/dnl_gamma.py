@@ -166,9 +166,10 @@ def _digits_network(N):
 
 
 def _digits_data(cfg, seed):
-    d = load_digits(n_samples=cfg["samples"], n_test=cfg["n_test"], seed=seed, classes=(3, 8))
-    centre = lambda X: X - d.X.mean()           # noqa: E731  (one offset for both parts)
-    return Dataset(centre(d.X), d.y, 2, "digits-3-8", centre(d.X_test), d.y_test, d.meta)
+    """Digits 0 and 1, the grey levels less the mean grey level of the training images."""
+    d = load_digits(n_samples=cfg["samples"], n_test=cfg["n_test"], seed=seed, classes=(0, 1))
+    offset = d.X.mean()
+    return Dataset(d.X - offset, d.y, 2, "digits-0-1", d.X_test - offset, d.y_test, d.meta)
 
 
 # -- the depth ladders -------------------------------------------------------------------------
@@ -214,7 +215,7 @@ def _ladder(job):
 
         def make(N):
             return dnl_network(kind, grid, N)
-    fine = max(128, 2 * max(ns))     # a multiple of every N: the extensions are exact there
+    fine = max(128, 4 * max(ns))     # a multiple of every N: the extensions are exact there
     rows, fields, prev = [], {}, None
     field = "W0" if kind == "local" else "W1"
     for N in ns:
