@@ -301,11 +301,13 @@ def _stability(job):
     h = net.h
     lam = np.linalg.norm(obj.adjoint_states(v), axis=2).mean(axis=0) / h   # (N+1,): |mu_n| / h
     hidden = lam[1:N]
+    with np.errstate(divide="ignore"):   # inf: the adjoint underflows to 0 at some layer
+        ratio, spread = hidden[0] / hidden[-1], hidden.max() / hidden.min()
     return {"part": "stability", "map": kind, "scaling": scaling, "N": N, "J": float(J),
             "grad_norm": float(np.linalg.norm(g)), "adjoint_first": float(hidden[0]),
-            "adjoint_last": float(hidden[-1]), "adjoint_ratio": float(hidden[0] / hidden[-1]),
+            "adjoint_last": float(hidden[-1]), "adjoint_ratio": float(ratio),
             "adjoint_max": float(hidden.max()), "adjoint_min": float(hidden.min()),
-            "adjoint_spread": float(hidden.max() / hidden.min()),
+            "adjoint_spread": float(spread),
             "seconds": time.perf_counter() - t0}
 
 
@@ -499,22 +501,23 @@ _COLOURS = {"local": "tab:gray", "nystrom": "tab:blue", "convolution": "tab:oran
 def _reference(ax, xs, y0, power, label):
     """A grey reference slope C x^-power through (xs[0], y0)."""
     xs = np.array(sorted(xs), dtype=float)
-    ax.plot(xs, y0 * (xs / xs[0]) ** (-power), color="0.55", ls="--" if power == 1 else ":", lw=1,
-            label=label, zorder=0)
+    ax.plot(xs, y0 * (xs / xs[0]) ** (-power), color="0.5", lw=1, zorder=0, label=label,
+            ls={1: "--", 2: ":", 0.5: "-."}[power])
 
 
-def _loglog(ax, lines, xlabel, ylabel, title, slopes=((1, "O(1/N)"),)):
-    """Draw {label: (points, style)} on log-log axes with reference slopes through the top line."""
-    tops = []
+def _loglog(ax, lines, ylabel, title, slopes=((1, "O(1/N)"),), xlabel="N (layers)"):
+    """{label: (points, style)} on log-log axes (absolute values, zeros and NaN left out), with
+    reference slopes starting 1.5 times above the largest first value."""
+    firsts = []
     for label, (pts, style) in lines.items():
         pts = sorted((x, abs(y)) for x, y in pts if _finite(y) and y != 0)
         if pts:
             ax.plot(*zip(*pts), label=label, **style)
-            tops.append(pts)
-    if tops:
-        xs = sorted({x for pts in tops for x, _ in pts})
-        y0 = max(pts[0][1] for pts in tops if pts[0][0] == xs[0]) if any(
-            pts[0][0] == xs[0] for pts in tops) else tops[0][0][1]
+            firsts.append(pts[0])
+    if firsts:
+        x0 = min(x for x, _ in firsts)
+        xs = sorted({x for label, (pts, _) in lines.items() for x, y in pts if _finite(y)})
+        y0 = max(y for x, y in firsts if x == x0)
         for power, label in slopes:
             _reference(ax, xs, 1.5 * y0, power, label)
         ax.set_xscale("log", base=2)
@@ -524,16 +527,11 @@ def _loglog(ax, lines, xlabel, ylabel, title, slopes=((1, "O(1/N)"),)):
     ax.set_title(title, fontsize="medium")
 
 
-def figures(result):
-    """The study's figures: rates against depth with O(1/N) reference slopes and the independent
-    starts; heatmaps of the learned fields at successive N; the M sweep; stability at depth."""
+def _depth_figure(result, depth):
     from matplotlib.figure import Figure
-    rows = result.rows
-    out = {}
-    depth = [r for r in rows if r.get("part") == "depth"]
     cont = [r for r in depth if r["start"] == "continuation"]
-    keys = sorted({(r["data"], r["map"]) for r in cont}, key=lambda k: (k[0] != "band-fields",
-                                                                          MAPS.index(k[1])))
+    keys = sorted({(r["data"], r["map"]) for r in cont},
+                  key=lambda k: (k[0] != "band-fields", MAPS.index(k[1])))
 
     def style(data, kind):
         return dict(marker="o" if data == "band-fields" else "s", ms=4, color=_COLOURS[kind],
@@ -542,129 +540,189 @@ def figures(result):
     def label(data, kind):
         return kind if data == "band-fields" else f"{kind} ({data})"
 
-    if cont:
-        fig = Figure(figsize=(10, 7.6), layout="constrained")
-        axes = fig.subplots(2, 2)
-        panels = [("J_diff", "|J_N - J_2N|", "optimal values of successive depths", ((1, "O(1/N)"),)),
-                  ("J_gap", "|J(θ̄_N) - J_N|", "consistency gap at the minimiser", ((1, "O(1/N)"),)),
-                  ("param_diff_H1", "H¹ distance of θ̄_N, θ̄_2N (L² dotted)", "minimisers",
-                   ((1, "O(1/N)"), (0.5, "O(N^-1/2)")))]
-        for ax, (key, ylabel, title, slopes) in zip(axes.flat, panels):
-            lines = {label(*k): ([(r["N"], r[key]) for r in cont if (r["data"], r["map"]) == k],
-                                 style(*k)) for k in keys}
-            _loglog(ax, lines, "N (layers)", ylabel, title, slopes)
-            if key == "param_diff_H1":
-                for k in keys:
-                    pts = [(r["N"], r["param_diff_L2"]) for r in cont if (r["data"], r["map"]) == k
-                           and _finite(r["param_diff_L2"])]
-                    if pts:
-                        ax.plot(*zip(*pts), color=_COLOURS[k[1]], ls=":", marker=".", ms=3)
-            ax.legend(fontsize="x-small")
-        ax = axes[1, 1]
-        seed_rows = [r for r in depth if r["data"] == "band-fields"
-                     and r["map"] == result.params.get("seed_map", "nystrom")]
-        for start in dict.fromkeys(r["start"] for r in seed_rows):
-            pts = [(r["N"], r["J"]) for r in seed_rows if r["start"] == start]
-            ax.plot(*zip(*pts), marker="o", ms=4, label=start,
-                    lw=2.2 if start == "continuation" else 1.2)
-        ax.set_xscale("log", base=2)
-        ax.set_xlabel("N (layers)")
-        ax.set_ylabel("J_N")
-        ax.set_title(f"{result.params.get('seed_map', 'nystrom')}: continuation and independent starts",
-                     fontsize="medium")
+    def lines(key, scale=1.0):
+        return {label(*k): ([(r["N"], scale * r[key]) for r in cont if (r["data"], r["map"]) == k],
+                            style(*k)) for k in keys}
+
+    fig = Figure(figsize=(14, 8), layout="constrained")
+    axes = fig.subplots(2, 3)
+    _loglog(axes[0, 0], lines("J_diff"), "|J_N - J_2N|", "optimal values of successive depths")
+    _loglog(axes[0, 1], lines("J_gap"), "|J(θ̄_N) - J_N(θ_N)|",
+            "consistency gap at the minimiser (direct)")
+    ax = axes[0, 2]
+    alpha = result.params.get("alpha", 1.0)
+    _loglog(ax, lines("loss_gap"), "loss part (solid), α × penalty part (dotted)",
+            "the gap's two parts")
+    for k in keys:
+        pts = [(r["N"], abs(alpha * r["regularizer_gap"])) for r in cont if (r["data"], r["map"]) == k
+               and _finite(r["regularizer_gap"]) and r["regularizer_gap"] != 0]
+        if pts:
+            ax.plot(*zip(*pts), color=_COLOURS[k[1]], ls=":", marker=".", ms=4)
+    _loglog(axes[1, 0], lines("param_diff_L2"), "‖θ̄_N - θ̄_2N‖ in L²", "minimisers in L²")
+    _loglog(axes[1, 1], lines("param_diff_H1"), "‖θ̄_N - θ̄_2N‖ in H¹ (seminorm)", "minimisers in H¹",
+            ((1, "O(1/N)"), (0.5, "O(N^-1/2)")))
+    for ax in list(axes.flat)[:5]:
         ax.legend(fontsize="x-small")
-        fig.suptitle("dnl-gamma: discrete training problems of dense non-local networks as N grows "
-                     "(rectangle rule: first order)", fontsize="medium")
-        out["dnl-gamma-rates"] = fig
+    ax = axes[1, 2]
+    seed_map = result.params.get("seed_map", "nystrom")
+    seed_rows = [r for r in depth if r["data"] == "band-fields" and r["map"] == seed_map]
+    markers = iter(("o", "x", "+", "^", "v"))
+    for start in dict.fromkeys(r["start"] for r in seed_rows):
+        pts = [(r["N"], r["J"]) for r in seed_rows if r["start"] == start]
+        cont_line = start == "continuation"
+        ax.plot(*zip(*pts), marker="o" if cont_line else next(markers), ms=5 if cont_line else 8,
+                lw=2.2 if cont_line else 1.0, label=start)
+    ax.set_xscale("log", base=2)
+    ax.set_xlabel("N (layers)")
+    ax.set_ylabel("J_N")
+    ax.set_title(f"{seed_map}: continuation against independent random starts", fontsize="medium")
+    ax.legend(fontsize="x-small")
+    fig.suptitle("dnl-gamma: the discrete training problems as the depth N doubles (each N from the "
+                 "previous minimiser; rectangle rule in t: first order)", fontsize="medium")
+    return fig, keys, label
 
-    fields = result.data.get("fields", {})
-    if fields:
-        names = [k for k in (f"{d}:{m}" for d, m in keys) if k in fields]
-        ns = sorted({int(n) for k in names for n in fields[k]["N"]})
-        fig = Figure(figsize=(2.1 * len(ns) + 1.2, 2.1 * len(names) + 0.6), layout="constrained")
-        axes = np.atleast_2d(fig.subplots(len(names), len(ns), squeeze=False))
-        for i, name in enumerate(names):
-            entry = fields[name]
-            values = {int(n): np.array(v, dtype=float) for n, v in entry["N"].items()}
-            top = max(np.nanmax(np.abs(v)) for v in values.values()) or 1.0
-            for j, N in enumerate(ns):
-                ax = axes[i, j]
-                ax.set_xticks([0, 1])
-                ax.set_yticks([0, 1])
-                if N not in values:
-                    ax.set_axis_off()
-                    continue
-                image = ax.imshow(values[N], origin="lower", extent=(0, 1, 0, 1), cmap="RdBu_r",
-                                  vmin=-top, vmax=top, interpolation="nearest")
-                if i == 0:
-                    ax.set_title(f"N = {N}", fontsize="medium")
-                if j == 0:
-                    data, kind = name.split(":")
-                    field = "W¹" if entry["field"] == "W1" else "W⁰"
-                    ax.set_ylabel(f"{label(data, kind)}\n{field}(t, s):  t", fontsize="small")
-                if i == len(names) - 1:
-                    ax.set_xlabel("s")
-            fig.colorbar(image, ax=list(axes[i]), shrink=0.8)
-        fig.suptitle("learned fields of the continuation minimisers (piecewise linear extensions, "
-                     "s ≤ t)", fontsize="medium")
-        out["dnl-gamma-fields"] = fig
 
+def _fields_figure(fields, keys, label):
+    """Heatmaps of θ̄_N at each N (one row per map), and the last change θ̄_N - θ̄_{N/2}."""
+    from matplotlib.figure import Figure
+    names = [k for k in (f"{d}:{m}" for d, m in keys) if k in fields]
+    ns = sorted({int(n) for k in names for n in fields[k]["N"]})
+    cols = len(ns) + 1
+    fig = Figure(figsize=(2.05 * cols + 1.5, 2.05 * len(names) + 0.7), layout="constrained")
+    axes = fig.subplots(len(names), cols, squeeze=False)
+    for i, name in enumerate(names):
+        entry = fields[name]
+        values = {int(n): np.array(v, dtype=float) for n, v in entry["N"].items()}
+        low = min(np.nanmin(v) for v in values.values())
+        high = max(np.nanmax(v) for v in values.values())
+        data, kind = name.split(":")
+        field = "W¹" if entry["field"] == "W1" else "W⁰"
+        image = None
+        for j, N in enumerate(ns):
+            ax = axes[i, j]
+            if N not in values:
+                ax.set_axis_off()
+                continue
+            image = ax.imshow(values[N], origin="lower", extent=(0, 1, 0, 1), cmap="viridis",
+                              vmin=low, vmax=high, interpolation="nearest")
+            ax.set_title(f"N = {N}", fontsize="small")
+            ax.set_xticks([0, 1])
+            ax.set_yticks([0, 1])
+            ax.set_ylabel(f"{label(data, kind)}: {field}(t, s)\nt" if j == 0 else "")
+            if i == len(names) - 1:
+                ax.set_xlabel("s")
+        fig.colorbar(image, ax=list(axes[i, :-1]), shrink=0.85, pad=0.01)
+        have = sorted(values)
+        ax = axes[i, -1]
+        if len(have) >= 2:
+            change = values[have[-1]] - values[have[-2]]
+            top = np.nanmax(np.abs(change)) or 1.0
+            diff = ax.imshow(change, origin="lower", extent=(0, 1, 0, 1), cmap="RdBu_r", vmin=-top,
+                             vmax=top, interpolation="nearest")
+            ax.set_title(f"θ̄_{have[-1]} - θ̄_{have[-2]}", fontsize="small")
+            ax.set_xticks([0, 1])
+            ax.set_yticks([0, 1])
+            fig.colorbar(diff, ax=ax, shrink=0.85, pad=0.01)
+        else:
+            ax.set_axis_off()
+    fig.suptitle("learned fields of the continuation minimisers (piecewise linear extensions on "
+                 "s ≤ t), and their last change", fontsize="medium")
+    return fig
+
+
+def _resolution_figure(res):
+    from matplotlib.figure import Figure
+    from matplotlib.lines import Line2D
+    fig = Figure(figsize=(11, 4.2), layout="constrained")
+    ax1, ax2 = fig.subplots(1, 2)
+    paths = (("fixed N", "-"), ("N = M - 1", "--"))
+    for kind in MAPS:
+        for path, ls in paths:
+            pts = [r for r in res if r["map"] == kind and r["path"] == path]
+            if not pts:
+                continue
+            ax1.plot([r["M"] for r in pts], [r["J"] for r in pts], ls=ls, marker="o", ms=4,
+                     color=_COLOURS[kind])
+            diffs = [(r["M"], r["J_diff"]) for r in pts if _finite(r["J_diff"]) and r["J_diff"] > 0]
+            if diffs:
+                ax2.plot(*zip(*diffs), ls=ls, marker="o", ms=4, color=_COLOURS[kind])
+    fixed = next((r["N"] for r in res if r["path"] == "fixed N"), None)
+    proxies = [Line2D([], [], color=_COLOURS[k], marker="o", ms=4) for k in MAPS if
+               any(r["map"] == k for r in res)]
+    proxies += [Line2D([], [], color="k", ls=ls) for _, ls in paths]
+    ax1.legend(proxies, [k for k in MAPS if any(r["map"] == k for r in res)]
+               + [f"N = {fixed}", "N = M - 1"], fontsize="x-small", ncol=2)
+    ax1.set_xscale("log", base=2)
+    ax1.set_xlabel("M (spatial nodes)")
+    ax1.set_ylabel("J_{N,M}")
+    ax1.set_title("optimal values", fontsize="medium")
+    xs = sorted({r["M"] for r in res if _finite(r["J_diff"])})
+    if xs:
+        top = max(r["J_diff"] for r in res if _finite(r["J_diff"]) and r["M"] == xs[0])
+        _reference(ax2, xs, 1.5 * top, 2, "O(M^-2)")
+        _reference(ax2, xs, 1.5 * top, 1, "O(1/M)")
+    ax2.set_xscale("log", base=2)
+    ax2.set_yscale("log")
+    ax2.set_xlabel("M (spatial nodes)")
+    ax2.set_ylabel("|J at the next point - J|")
+    ax2.set_title("differences of successive points of each path", fontsize="medium")
+    ax2.legend(fontsize="x-small")
+    fig.suptitle("dnl-gamma: the resolution limit (trapezoid rule in ξ; each point from the previous "
+                 "minimiser)", fontsize="medium")
+    return fig
+
+
+def _stability_figure(stab):
+    from matplotlib.figure import Figure
+    fig = Figure(figsize=(11, 4.2), layout="constrained")
+    ax1, ax2 = fig.subplots(1, 2)
+    finite = [r["adjoint_spread"] for r in stab if _finite(r["adjoint_spread"])]
+    ceiling = 10 * max(finite) if finite else 10.0
+    marked = False
+    for kind in MAPS:
+        for scaling, ls in (("1/N", "-"), ("none", "--")):
+            pts = [r for r in stab if r["map"] == kind and r["scaling"] == scaling]
+            if not pts:
+                continue
+            ok = [r for r in pts if _finite(r["adjoint_spread"])]
+            ax1.plot([r["N"] for r in ok], [r["adjoint_spread"] for r in ok], ls=ls, marker="o",
+                     ms=4, color=_COLOURS[kind], label=f"{kind}, {scaling}")
+            for r in pts:
+                if not _finite(r["adjoint_spread"]):   # the adjoint underflows to 0 at some layer
+                    ax1.plot([r["N"]], [ceiling], marker="^", ms=8, color=_COLOURS[kind], ls="none",
+                             label=None if marked else "∞: |μ_n| = 0 at some layer")
+                    marked = True
+            ax2.plot([r["N"] for r in pts], [r["grad_norm"] for r in pts], ls=ls, marker="o",
+                     ms=4, color=_COLOURS[kind], label=f"{kind}, {scaling}")
+    for ax, ylabel, title in ((ax1, "max_n |μ_n| / min_n |μ_n| over hidden layers",
+                               "spread of the adjoint across the layers"),
+                              (ax2, "‖∇J_N‖ (Euclidean, grid values)", "gradient")):
+        ax.set_xscale("log", base=2)
+        ax.set_yscale("log")
+        ax.set_xlabel("N (layers)")
+        ax.set_ylabel(ylabel)
+        ax.set_title(title, fontsize="medium")
+    ax1.legend(fontsize="x-small", ncol=2)
+    fig.suptitle("dnl-gamma: stability at depth at random smooth fields, with the 1/N scaling "
+                 "(solid, h = 1/N) and without it (dashed, h = 1)", fontsize="medium")
+    return fig
+
+
+def figures(result):
+    """The study's figures: rates against depth with O(1/N) reference slopes and the independent
+    starts; heatmaps of the learned fields at successive N; the M sweep; stability at depth."""
+    rows = result.rows
+    out = {}
+    depth = [r for r in rows if r.get("part") == "depth"]
+    if depth:
+        out["dnl-gamma-rates"], keys, label = _depth_figure(result, depth)
+        fields = result.data.get("fields", {})
+        if fields:
+            out["dnl-gamma-fields"] = _fields_figure(fields, keys, label)
     res = [r for r in rows if r.get("part") == "resolution"]
     if res:
-        fig = Figure(figsize=(10, 3.9), layout="constrained")
-        ax1, ax2 = fig.subplots(1, 2)
-        for kind in MAPS:
-            for path, ls in (("fixed N", "-"), ("N = M - 1", "--")):
-                pts = [(r["M"], r["J"], r["J_diff"]) for r in res if r["map"] == kind and r["path"] == path]
-                if not pts:
-                    continue
-                ax1.plot([p[0] for p in pts], [p[1] for p in pts], ls=ls, marker="o", ms=4,
-                         color=_COLOURS[kind], label=f"{kind}, {path}")
-                diffs = [(p[0], p[2]) for p in pts if _finite(p[2]) and p[2] > 0]
-                if diffs:
-                    ax2.plot(*zip(*diffs), ls=ls, marker="o", ms=4, color=_COLOURS[kind])
-        fixed = next((r["N"] for r in res if r["path"] == "fixed N"), None)
-        ax1.set_xscale("log", base=2)
-        ax1.set_xlabel("M (spatial nodes)")
-        ax1.set_ylabel("J_{N,M}")
-        ax1.set_title(f"optimal values: N = {fixed} (solid), N = M - 1 (dashed)", fontsize="medium")
-        ax1.legend(fontsize="x-small", ncol=2)
-        xs = sorted({r["M"] for r in res if _finite(r["J_diff"])})
-        if xs:
-            top = max(r["J_diff"] for r in res if _finite(r["J_diff"]) and r["M"] == xs[0])
-            _reference(ax2, xs, 1.5 * top, 2, "O(M^-2)")
-            _reference(ax2, xs, 1.5 * top, 1, "O(1/M)")
-        ax2.set_xscale("log", base=2)
-        ax2.set_yscale("log")
-        ax2.set_xlabel("M (spatial nodes)")
-        ax2.set_ylabel("|J_{N,M} - J_{N',2M-1}|")
-        ax2.set_title("successive differences along each path", fontsize="medium")
-        ax2.legend(fontsize="x-small")
-        fig.suptitle("dnl-gamma: the resolution limit M → ∞ (trapezoid rule in ξ)", fontsize="medium")
-        out["dnl-gamma-resolution"] = fig
-
+        out["dnl-gamma-resolution"] = _resolution_figure(res)
     stab = [r for r in rows if r.get("part") == "stability"]
     if stab:
-        fig = Figure(figsize=(10, 3.9), layout="constrained")
-        ax1, ax2 = fig.subplots(1, 2)
-        for kind in MAPS:
-            for scaling, ls in (("1/N", "-"), ("none", "--")):
-                pts = [r for r in stab if r["map"] == kind and r["scaling"] == scaling]
-                if not pts:
-                    continue
-                ax1.plot([r["N"] for r in pts], [r["adjoint_spread"] for r in pts], ls=ls, marker="o",
-                         ms=4, color=_COLOURS[kind], label=f"{kind}, {scaling}")
-                ax2.plot([r["N"] for r in pts], [r["grad_norm"] for r in pts], ls=ls, marker="o",
-                         ms=4, color=_COLOURS[kind], label=f"{kind}, {scaling}")
-        for ax, ylabel, title in ((ax1, "max_n |μ_n| / min_n |μ_n| (hidden layers)",
-                                   "spread of the adjoint"),
-                                  (ax2, "‖∇J_N‖ (Euclidean, grid values)", "gradient at the random start")):
-            ax.set_xscale("log", base=2)
-            ax.set_yscale("log")
-            ax.set_xlabel("N (layers)")
-            ax.set_ylabel(ylabel)
-            ax.set_title(title + ": with 1/N scaling (solid), without (dashed)", fontsize="medium")
-        ax1.legend(fontsize="x-small", ncol=2)
-        fig.suptitle("dnl-gamma: stability at depth (random smooth fields)", fontsize="medium")
-        out["dnl-gamma-stability"] = fig
+        out["dnl-gamma-stability"] = _stability_figure(stab)
     return out

@@ -166,7 +166,7 @@ def test_tiny_study_figures(tiny):
     assert set(figs) == {"dnl-gamma-rates", "dnl-gamma-fields", "dnl-gamma-resolution",
                          "dnl-gamma-stability"}
     fields = figs["dnl-gamma-fields"]
-    assert len(fields.axes) == 4 * 3 + 4             # maps x N panels, one colour bar per map
+    assert len(fields.axes) == 4 * (3 + 1) + 4 * 2   # maps x (N panels + last change), two colour bars
     without_data = StudyResult("dnl-gamma", tiny.rows, params=tiny.params)
     assert "dnl-gamma-fields" not in dnl.figures(without_data)
 
