@@ -7,7 +7,7 @@ partial pivoting is written out.
 from __future__ import annotations
 
 import numpy as np
-from numba import njit
+from ._numba import njit
 
 __all__ = ["solve_inplace"]
 

@@ -16,10 +16,15 @@ from __future__ import annotations
 
 import hashlib
 import os
+import time
+import types as pytypes
+import warnings
 
 import numba
+import numba.core.caching
 
-__all__ = ["jit", "JIT_OPTIONS", "types", "purge_stale_caches"]
+__all__ = ["jit", "njit", "JIT_OPTIONS", "types", "purge_stale_caches", "IMPORTED_FINGERPRINT",
+           "cache_available"]
 
 PACKAGE_DIR = os.path.dirname(os.path.abspath(__file__))
 _MARKER = "integrallimits-sources.sha256"
@@ -32,10 +37,66 @@ types = numba.types
 JIT_OPTIONS = dict(nopython=True, cache=True, nogil=True, error_model="numpy")
 
 
+class _PackageCache(numba.core.caching.FunctionCache):
+    """Numba's on-disk cache for package code, which is neither read nor written once the
+    package's sources on disk differ from the ones this process imported.
+
+    A long-running process (a notebook, a Dask worker) that compiles a loop after the sources
+    were edited, and after another process refreshed the caches, would otherwise save the
+    loop with its *old* inlined helpers under the new fingerprint, and every later process
+    would trust it.  The check costs a walk of the package directory, at compile time only.
+    """
+
+    _checked = [0.0, True]   # (monotonic time of the last check, its result)
+
+    def _current(self):
+        now = time.monotonic()
+        if now - self._checked[0] > 1.0:   # one directory walk per second of compiling at most
+            self._checked[:] = [now, _fingerprint(PACKAGE_DIR) == IMPORTED_FINGERPRINT]
+        return self._checked[1]
+
+    def load_overload(self, sig, target_context):
+        return super().load_overload(sig, target_context) if self._current() else None
+
+    def save_overload(self, sig, data):
+        if self._current():
+            super().save_overload(sig, data)
+
+
 def jit(*args, **kwargs):
-    """``numba.njit`` with the package options (keywords override them)."""
+    """``numba.njit`` with the package options (keywords override them).
+
+    With ``cache=True`` (the default) the on-disk cache is :class:`_PackageCache`, which
+    refuses code compiled from sources that changed after this process imported them.
+    Explicit signatures compile at once, as with ``numba.njit``.
+    """
     options = {**JIT_OPTIONS, **kwargs}
-    return numba.jit(*args, **options)
+    cache = options.pop("cache")
+    signatures = None
+    if args and not callable(args[0]):
+        signatures, args = args[0], args[1:]
+
+    def decorate(func):
+        dispatcher = numba.jit(**options)(func)
+        if cache:
+            try:
+                dispatcher._cache = _PackageCache(func)
+            except Exception:  # no cache locator (e.g. a read-only install): compile in memory
+                pass
+        if signatures is not None:
+            for sig in (signatures if isinstance(signatures, list) else [signatures]):
+                dispatcher.compile(sig)
+            dispatcher.disable_compile()
+        return dispatcher
+
+    return decorate(args[0]) if args else decorate
+
+
+def njit(*args, **kwargs):
+    """:func:`jit` without the on-disk cache unless ``cache=True`` is asked for (the
+    package's drop-in for ``numba.njit``)."""
+    kwargs.setdefault("cache", False)
+    return jit(*args, **kwargs)
 
 
 def _fingerprint(root):
@@ -51,11 +112,39 @@ def _fingerprint(root):
     return digest.hexdigest()
 
 
+def _probe():  # pragma: no cover - never called: stands in for a function of a module
+    pass
+
+
+def _locate(py_file):
+    """The directory Numba caches the functions of ``py_file`` in, asked of Numba's own
+    locators (so ``NUMBA_CACHE_DIR``, a read-only install and the user-wide fallback are
+    resolved exactly as Numba will), or None when no locator can write anywhere."""
+    probe = pytypes.FunctionType(_probe.__code__.replace(co_filename=py_file), {})
+    try:
+        from numba.core.caching import CompileResultCacheImpl
+    except ImportError:  # pragma: no cover - other Numba layouts: the in-tree cache
+        return os.path.join(os.path.dirname(py_file), "__pycache__")
+    try:
+        return CompileResultCacheImpl(probe).locator.get_cache_path()
+    except RuntimeError:  # "cannot cache function ...: no locator available"
+        return None
+
+
+def _module_dirs(root):
+    """(directory, one of its .py files) for every module directory under ``root``."""
+    for folder, dirs, files in os.walk(root):
+        dirs[:] = sorted(d for d in dirs if d != "__pycache__")
+        py = sorted(name for name in files if name.endswith(".py"))
+        if py:
+            yield folder, os.path.join(folder, py[0])
+
+
 def _cache_dirs(root):
     """Where Numba may cache the functions of the modules under ``root``, as (directory,
-    primary) pairs: primary is where it caches now (``NUMBA_CACHE_DIR`` mirrored if that is
-    set, else each module directory's ``__pycache__``); the others (the in-tree and the
-    user-wide caches) may hold code from earlier runs."""
+    primary) pairs: primary is where Numba caches them in this process (see :func:`_locate`;
+    a module directory no locator can write to has none); the others (the in-tree, the
+    ``NUMBA_CACHE_DIR`` and the user-wide caches) may hold code from other runs."""
     bases = []
     try:  # Numba's own naming of the mirrored directories (stable since 0.4x, but private)
         from numba.core.caching import _CacheLocator
@@ -64,16 +153,15 @@ def _cache_dirs(root):
         bases = [numba.config.CACHE_DIR, AppDirs(appname="numba", appauthor=False).user_cache_dir]
     except (ImportError, AttributeError):  # pragma: no cover - other Numba layouts
         subpath = None
-    user_dir = bool(subpath and numba.config.CACHE_DIR)
     out = []
-    for folder, dirs, files in os.walk(root):
-        dirs[:] = [d for d in dirs if d != "__pycache__"]
-        if not any(name.endswith(".py") for name in files):
-            continue
-        out.append((os.path.join(folder, "__pycache__"), not user_dir))
+    for folder, py_file in _module_dirs(root):
+        primary = _locate(py_file)
+        if primary is not None:
+            out.append((primary, True))
+        others = [os.path.join(folder, "__pycache__")]
         if subpath is not None:
-            sub = subpath(os.path.join(folder, "__init__.py"))
-            out.extend((os.path.join(base, sub), i == 0) for i, base in enumerate(bases) if base)
+            others += [os.path.join(base, subpath(py_file)) for base in bases if base]
+        out.extend((d, False) for d in dict.fromkeys(others) if d != primary)
     return out
 
 
@@ -96,7 +184,7 @@ def purge_stale_caches(root=PACKAGE_DIR, cache_dirs=None):
         The number of cache files deleted.  Unwritable directories are skipped (a failure
         here never stops the import).
     """
-    stamp = _fingerprint(root)
+    stamp = IMPORTED_FINGERPRINT if root == PACKAGE_DIR else _fingerprint(root)
     removed = 0
     pairs = _cache_dirs(root) if cache_dirs is None else [(c, True) for c in cache_dirs]
     for cache, primary in pairs:
@@ -125,4 +213,19 @@ def purge_stale_caches(root=PACKAGE_DIR, cache_dirs=None):
     return removed
 
 
+def cache_available(root=PACKAGE_DIR):
+    """Whether Numba can cache the compiled functions of every module under ``root`` on disk
+    (the package directory, ``NUMBA_CACHE_DIR`` or the user-wide cache is writable)."""
+    return all(_locate(py_file) is not None for _, py_file in _module_dirs(root))
+
+
+#: The fingerprint of the sources this process imported (see :class:`_PackageCache`).
+IMPORTED_FINGERPRINT = _fingerprint(PACKAGE_DIR)
+if not cache_available():
+    # A read-only install with no writable cache (containers, system installs, services):
+    # :func:`jit` then compiles in memory.
+    warnings.warn("integrallimits: no writable Numba cache directory (the package directory "
+                  f"{PACKAGE_DIR} and the user cache are read-only): the package's compiled "
+                  "functions are compiled again in every process; set NUMBA_CACHE_DIR to a "
+                  "writable directory to cache them", RuntimeWarning, stacklevel=2)
 purge_stale_caches()

@@ -92,7 +92,7 @@ def _solve(args, out):
     prev = None
     for n in steps:
         sol = solve_volterra(kernel, g, (0.0, args.T), n, method=method)
-        if not sol.status:
+        if not sol.success:
             print(f"solve failed: {sol.message}", file=sys.stderr)
             return 1
         row = [n, f"{sol.y[-1]:.15g}"]

@@ -1,9 +1,12 @@
 """Numba's cache tracks only a function's own file; the package drops its cached code when any
 of its source files changes (integrallimits._numba.purge_stale_caches)."""
 import os
+import shutil
+import subprocess
+import sys
 
 from integrallimits import _numba
-from integrallimits._numba import _cache_dirs, _fingerprint, purge_stale_caches
+from integrallimits._numba import _cache_dirs, _fingerprint, _module_dirs, purge_stale_caches
 
 
 def _touch(path, text=""):
@@ -65,6 +68,72 @@ def test_the_package_caches_carry_the_current_fingerprint():
             with open(marker) as fh:
                 assert fh.read().strip() == stamp
             checked += 1
-        elif primary:
-            assert not os.access(os.path.dirname(cache), os.W_OK)   # only if it cannot be made
+        else:
+            assert not primary                 # where Numba caches now is always stamped
     assert checked >= 1
+
+
+# -- read-only installs (issue 17) ----------------------------------------------------------
+
+_PROBE = """
+import warnings, numpy as np
+with warnings.catch_warnings(record=True) as caught:
+    warnings.simplefilter("always")
+    import integrallimits
+    from integrallimits._linalg import solve_inplace
+    b = np.array([1.0, 2.0])
+    assert solve_inplace(np.array([[2.0, 1.0], [1.0, 3.0]]), b) and np.allclose(b, [0.2, 0.6])
+assert integrallimits.__file__.startswith({site!r}), integrallimits.__file__
+print(sum(solve_inplace.stats.cache_hits.values()), sum(solve_inplace.stats.cache_misses.values()))
+for w in caught:
+    print("WARNING", w.message)
+"""
+
+
+def _read_only_install(tmp_path):
+    """A copy of the package where Numba's in-tree cache cannot be written, even by root:
+    every ``__pycache__`` is a file (and the directories are made read-only as well)."""
+    site = tmp_path / "site"
+    shutil.copytree(_numba.PACKAGE_DIR, site / "integrallimits",
+                    ignore=shutil.ignore_patterns("__pycache__"))
+    folders = [site / "integrallimits"] + [p for p in (site / "integrallimits").rglob("*") if p.is_dir()]
+    for folder in folders:
+        (folder / "__pycache__").touch()
+    for folder in folders:
+        folder.chmod(0o555)
+    return str(site)
+
+
+def _run(site, cache_home):
+    env = {k: v for k, v in os.environ.items() if not k.startswith("NUMBA_")}
+    env.update(PYTHONPATH=site, XDG_CACHE_HOME=cache_home)
+    out = subprocess.run([sys.executable, "-c", _PROBE.format(site=site)], env=env, cwd=site,
+                         capture_output=True, text=True, timeout=300)
+    assert out.returncode == 0, out.stderr
+    lines = out.stdout.splitlines()
+    hits, misses = map(int, lines[0].split())
+    return hits, misses, [line for line in lines[1:] if line.startswith("WARNING")]
+
+
+def test_a_read_only_install_with_no_writable_cache_works_uncached_and_says_so_once(tmp_path):
+    site = _read_only_install(tmp_path)
+    blocker = tmp_path / "not-a-directory"
+    blocker.touch()                          # the user cache lies under a file: unwritable
+    for _ in range(2):
+        hits, misses, warned = _run(site, str(blocker / "cache"))
+        assert (hits, misses) == (0, 1)      # compiled in this process, every time
+        assert len(warned) == 1 and "no writable Numba cache directory" in warned[0]
+        assert "NUMBA_CACHE_DIR" in warned[0]
+
+
+def test_a_read_only_install_caches_once_in_the_user_cache(tmp_path):
+    """Numba falls back to the user-wide cache: the fingerprint marker goes there too, so the
+    second process loads the first one's code instead of deleting it and compiling again."""
+    site = _read_only_install(tmp_path)
+    home = tmp_path / "cache"
+    assert _run(site, str(home)) == (0, 1, [])
+    cached = {p: p.stat().st_mtime_ns for p in home.rglob("*") if p.suffix in (".nbi", ".nbc")}
+    markers = list(home.rglob(_numba._MARKER))
+    assert cached and len(markers) == len(list(_module_dirs(os.path.join(site, "integrallimits"))))
+    assert _run(site, str(home)) == (1, 0, [])
+    assert {p: p.stat().st_mtime_ns for p in home.rglob("*") if p.suffix in (".nbi", ".nbc")} == cached

@@ -280,7 +280,7 @@ def continuous_adjoint(W, b, X0, dphi, activation="tanh", T=1.0, n_steps=256, me
     h = T / M
     G = np.einsum("nbca,bc->nba", A_rev, grad_phi).reshape(len(tau), S * d)  # A(tau)^T grad phi
     sol = solve_volterra(_adjoint_kernel(A_rev, tau), _table_forcing(G, tau), (0.0, T), M,
-                         method=method, raise_on_failure=True)
+                         method=method, error_estimate=False, raise_on_failure=True)
     Lam = sol.y.reshape(M + 1, S, d)
     order = min(meth.order, 8)
     P = grad_phi[None] + cumulative_integrate(Lam, h, order=order, axis=0)
@@ -449,7 +449,7 @@ def continuous_adjoint_dense(W, b, X0, dphi, activation="tanh", T=1.0, n_steps=1
     del fy
     F = np.einsum("nbca,bc->nba", A[:, 0], grad_phi).reshape(len(tau), S * d)  # A(tau, 0)^T grad phi
     sol = solve_volterra(_adjoint_kernel(A, tau, pairs=True), _table_forcing(F, tau), (0.0, T), M,
-                         method=method, raise_on_failure=True)
+                         method=method, error_estimate=False, raise_on_failure=True)
     Lam = sol.y.reshape(M + 1, S, d)
     adjoint = Lam[::-1].transpose(1, 0, 2).copy()                      # lambda_i(t_n), (S, M+1, d)
     q = dsig * adjoint[:, :, None, :]                                  # sigma'(z(t_n, s_j)) lambda(t_n)

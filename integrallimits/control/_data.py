@@ -9,11 +9,18 @@ coordinate, and then embedded in R^d by a fixed linear map
 with A the Q factor of a Gaussian matrix drawn from ``lift_seed`` (A = I for d = 2).
 The labels do not change, so the lifted set is exactly as separable as the planar one.
 
+The nested spheres live in R^d itself (not lifted): class 0 fills the ball |x| <= 1/2,
+class 1 the shell 1 <= |x| <= 3/2 (uniformly in volume; annuli for d = 2).  No
+homeomorphism of R^d separates them by a hyperplane, so a width-d ResNet in its continuum
+limit cannot, while a network with a state of dimension > d can (Dupont, Doucet & Teh,
+*Augmented Neural ODEs*, 2019).
+
 Function-valued data for the non-local networks: :func:`band_fields` draws random functions
 on an interval, labelled by their frequency band, and samples them on any spatial rule.
 
 The 8x8 digits of scikit-learn (bundled with it, no download) are offered only when
-scikit-learn is importable; it is not a dependency of the package.
+scikit-learn is importable; it is not a dependency of the package.  ``make_dataset("digits",
+d=...)`` gives their first d principal components.
 """
 from __future__ import annotations
 
@@ -22,7 +29,99 @@ from dataclasses import dataclass, field
 import numpy as np
 
 __all__ = ["Dataset", "DATASETS", "make_dataset", "two_moons", "circles", "spirals", "xor",
-           "lift", "band_fields", "load_digits", "digits_available"]
+           "spheres", "lift", "band_fields", "load_digits", "digits_available", "training_inputs",
+           "training_targets", "MAX_CLASSES"]
+
+#: Most classes integer labels may imply (labels 0 .. K-1): the one-hot targets, the
+#: outputs and the classifier of a network hold S K and K d numbers.
+MAX_CLASSES = 65536
+
+
+def _first_non_finite(a, name):
+    """Raise ValueError naming the first non-finite entry of ``a`` (if any)."""
+    bad = ~np.isfinite(a)
+    if bad.any():
+        index = tuple(int(k) for k in np.argwhere(bad)[0])
+        count = int(bad.sum())
+        more = f" (and {count - 1} more non-finite entries)" if count > 1 else ""
+        raise ValueError(f"{name} must be finite; {name}[{', '.join(map(str, index))}] = "
+                         f"{a[index]}{more}")
+
+
+def training_inputs(X, d):
+    """The inputs x0_i as a float array (S, d) with S >= 1 and finite entries; else
+    ValueError (naming the first non-finite entry, not the whole batch).
+
+    Examples
+    --------
+    >>> training_inputs([[0.0, 1.0], [2.0, np.nan]], 2)
+    Traceback (most recent call last):
+        ...
+    ValueError: X must be finite; X[1, 1] = nan
+    """
+    X = np.ascontiguousarray(X, dtype=float)
+    if X.ndim != 2 or X.shape[1] != d:
+        raise ValueError(f"inputs must have shape (S, {d}), got {X.shape}")
+    if X.shape[0] == 0:
+        raise ValueError(f"there are no samples (inputs of shape {X.shape}): training needs at "
+                         "least one")
+    _first_non_finite(X, "X")
+    return X
+
+
+def training_targets(y, S, n_classes=None):
+    """``(labels, targets)`` of S samples: integer labels 0 .. K-1 (K = ``n_classes``, or
+    the largest label + 1) with their one-hot targets (S, K), or ``(None, targets)`` for
+    real targets (S,) or (S, K).
+
+    Raises
+    ------
+    ValueError
+        Naming the first bad label or non-finite target; for more than :data:`MAX_CLASSES`
+        classes (one label of 10**9 would ask for a one-hot array of 10**9 columns).
+
+    Examples
+    --------
+    >>> labels, targets = training_targets(np.array([0, 2, 1]), 3)
+    >>> targets
+    array([[1., 0., 0.],
+           [0., 0., 1.],
+           [0., 1., 0.]])
+    >>> training_targets(np.array([0, -1, 1]), 3)
+    Traceback (most recent call last):
+        ...
+    ValueError: labels must be integers >= 0; y[1] = -1
+    """
+    y = np.asarray(y)
+    if y.ndim == 1 and np.issubdtype(y.dtype, np.integer):
+        if y.shape != (S,):
+            raise ValueError(f"labels must have shape ({S},), got {y.shape}")
+        if y.min() < 0:
+            i = int(np.argmax(y < 0))
+            raise ValueError(f"labels must be integers >= 0; y[{i}] = {y[i]}")
+        if n_classes is None:
+            K, top = int(y.max()) + 1, int(y.max())
+            if K > MAX_CLASSES:
+                raise ValueError(f"the largest label is {top}, which makes {K} classes; at most "
+                                 f"{MAX_CLASSES} are supported (number the classes 0 .. K-1, "
+                                 "e.g. with np.unique(y, return_inverse=True))")
+        else:
+            K = int(n_classes)
+            if not 1 <= K <= MAX_CLASSES:
+                raise ValueError(f"n_classes must be from 1 to {MAX_CLASSES}, got {n_classes!r}")
+            if y.max() >= K:
+                i = int(np.argmax(y >= K))
+                raise ValueError(f"labels must be integers in [0, {K}) ({K} classes); "
+                                 f"y[{i}] = {y[i]}")
+        targets = np.zeros((S, K))
+        targets[np.arange(S), y] = 1.0
+        return y.astype(np.int64), targets
+    t = np.asarray(y, dtype=float)
+    t = t[:, None] if t.ndim == 1 else t
+    if t.ndim != 2 or t.shape[0] != S:
+        raise ValueError(f"targets must have {S} rows, got shape {t.shape}")
+    _first_non_finite(t, "targets")
+    return None, t
 
 
 @dataclass
@@ -131,12 +230,32 @@ def _xor(rng, S, noise):
     return U + noise * rng.normal(size=U.shape), y
 
 
+def _spheres(rng, S, noise, d, radii=(0.5, 1.0, 1.5)):
+    """Class 0 uniform in the ball |x| <= r0, class 1 uniform in the shell r1 <= |x| <= r2."""
+    k = S // 2
+    u = rng.normal(size=(S, d))
+    u /= np.linalg.norm(u, axis=1, keepdims=True)
+    v = rng.uniform(size=S)
+    r0, r1, r2 = radii
+    r = np.where(np.arange(S) < k, r0 * v ** (1.0 / d), (r1 ** d + (r2 ** d - r1 ** d) * v) ** (1.0 / d))
+    y = (np.arange(S) >= k).astype(int)
+    return u * r[:, None] + noise * rng.normal(size=(S, d)), y
+
+
 _PLANAR = {"two-moons": _moons, "circles": _circles, "spirals": _spirals, "xor": _xor}
-_ALIASES = {"moons": "two-moons", "spiral": "spirals", "circle": "circles"}
+_IN_RD = {"spheres": _spheres}  # drawn in R^d itself, not lifted from the plane
+_ALIASES = {"moons": "two-moons", "spiral": "spirals", "circle": "circles", "annuli": "spheres",
+            "nested-spheres": "spheres"}
 
 
 def make_dataset(name, n_samples=128, d=2, noise=0.1, seed=0, n_test=0, lift_seed=0):
-    """A seeded synthetic two-class set: "two-moons" (alias "moons"), "circles", "spirals" or "xor".
+    """A seeded classification set: "two-moons" (alias "moons"), "circles", "spirals", "xor",
+    "spheres" (aliases "annuli", "nested-spheres") or "digits".
+
+    The planar sets are lifted to R^d by :func:`lift`; "spheres" are drawn in R^d; "digits"
+    are scikit-learn's 8x8 digits (10 classes; needs scikit-learn) reduced to their first d
+    principal components (of the training part; ``noise`` and ``lift_seed`` do not apply).
+    Every set is centred and scaled to unit variance per coordinate on its training part.
 
     Parameters
     ----------
@@ -144,9 +263,9 @@ def make_dataset(name, n_samples=128, d=2, noise=0.1, seed=0, n_test=0, lift_see
     n_samples : int
         Training samples S.
     d : int >= 2
-        Dimension of the inputs (the planar set is lifted by :func:`lift`).
+        Dimension of the inputs.
     noise : float
-        Standard deviation of the Gaussian noise added in the plane (before scaling).
+        Standard deviation of the Gaussian noise added to the points (before scaling).
     seed : int
         Seed of the samples (training and test sets come from one stream).
     n_test : int
@@ -165,26 +284,57 @@ def make_dataset(name, n_samples=128, d=2, noise=0.1, seed=0, n_test=0, lift_see
     ((40, 3), (10, 3), [0, 1])
     >>> bool(np.array_equal(data.X, make_dataset("two-moons", 40, d=3, seed=1, n_test=10).X))
     True
+    >>> balls = make_dataset("spheres", 40, d=4, noise=0.0, seed=1)
+    >>> r = np.linalg.norm(balls.X, axis=1)
+    >>> bool(r[balls.y == 0].max() < r[balls.y == 1].min())    # nested: the ball inside the shell
+    True
     """
     name = _ALIASES.get(name, name)
-    if name not in _PLANAR:
-        raise ValueError(f"unknown data set {name!r}; known: {', '.join(_PLANAR)}, digits")
+    if name not in _PLANAR and name not in _IN_RD and name != "digits":
+        raise ValueError(f"unknown data set {name!r}; known: "
+                         f"{', '.join([*_PLANAR, *_IN_RD])}, digits")
     for arg, value, low in (("n_samples", n_samples, 2), ("n_test", n_test, 0)):
         if isinstance(value, bool) or int(value) != value or value < low:
             raise ValueError(f"{arg} must be an integer >= {low}, got {value!r}")
+    if isinstance(d, bool) or int(d) != d or d < 2:
+        raise ValueError(f"d must be an integer >= 2, got {d!r}")
     if not (np.isfinite(noise) and noise >= 0):
         raise ValueError(f"noise must be a float >= 0, got {noise!r}")
+    n_samples, n_test, d = int(n_samples), int(n_test), int(d)
+    if name == "digits":
+        return _digits_components(n_samples, n_test, d, seed)
     rng = np.random.default_rng(seed)
-    n_samples, n_test = int(n_samples), int(n_test)
-    U, y = _PLANAR[name](rng, n_samples + n_test, float(noise))
+    if name in _IN_RD:
+        X, y = _IN_RD[name](rng, n_samples + n_test, float(noise), d)
+    else:
+        X, y = _PLANAR[name](rng, n_samples + n_test, float(noise))
     # one permutation so that training and test sets both hold both classes
     order = rng.permutation(n_samples + n_test)
-    U, y = U[order], y[order]
-    mean, std = U[:n_samples].mean(axis=0), U[:n_samples].std(axis=0)
-    U = (U - mean) / std
-    X = lift(U, d, lift_seed)
+    X, y = X[order], y[order]
+    X = (X - X[:n_samples].mean(axis=0)) / X[:n_samples].std(axis=0)
+    if name in _PLANAR:
+        X = lift(X, d, lift_seed)
     return Dataset(X[:n_samples], y[:n_samples], 2, name, X[n_samples:], y[n_samples:],
                    {"seed": seed, "noise": noise, "lift_seed": lift_seed, "d": d})
+
+
+def _digits_components(n_samples, n_test, d, seed):
+    """The digits projected on the first d principal axes of the training part, each axis
+    scaled to unit variance there."""
+    data = load_digits(n_samples, n_test, seed)
+    mean = data.X.mean(axis=0)
+    _, sv, Vt = np.linalg.svd(data.X - mean, full_matrices=False)
+    if d > Vt.shape[0] or sv[d - 1] <= 1e-12 * sv[0]:
+        raise ValueError(f"d must be at most the rank of the training digits "
+                         f"({int(np.sum(sv > 1e-12 * sv[0]))}), got {d}")
+    V = Vt[:d].T
+    scale = ((data.X - mean) @ V).std(axis=0)
+
+    def components(X):
+        return ((X - mean) @ V) / scale
+
+    return Dataset(components(data.X), data.y, data.n_classes, "digits", components(data.X_test),
+                   data.y_test, {**data.meta, "d": d, "principal_components": d})
 
 
 def two_moons(n_samples=128, d=2, noise=0.1, seed=0, n_test=0, lift_seed=0):
@@ -207,7 +357,14 @@ def xor(n_samples=128, d=2, noise=0.0, seed=0, n_test=0, lift_seed=0):
     return make_dataset("xor", n_samples, d, noise, seed, n_test, lift_seed)
 
 
-DATASETS = {"two-moons": two_moons, "circles": circles, "spirals": spirals, "xor": xor}
+def spheres(n_samples=128, d=2, noise=0.0, seed=0, n_test=0):
+    """Nested spheres in R^d: the ball |x| <= 1/2 inside the shell 1 <= |x| <= 3/2 (annuli for
+    d = 2; see :func:`make_dataset`)."""
+    return make_dataset("spheres", n_samples, d, noise, seed, n_test)
+
+
+DATASETS = {"two-moons": two_moons, "circles": circles, "spirals": spirals, "xor": xor,
+            "spheres": spheres}
 
 
 def band_fields(grid, n_samples=32, seed=0, n_test=0, bands=((1, 2), (4, 5)), channels=1):

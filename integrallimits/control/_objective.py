@@ -25,7 +25,9 @@ NUMERICS.md "Parameter fields"):
 The classifier acts on the features of x_i(T): x_i(T) itself, or for the non-local family
 (:class:`~integrallimits.networks.NonlocalDense`, states x(ξ) on a spatial rule) the channel
 means :math:`\int_\Omega x_i(T, \xi)\, d\xi` (its ``pooling_matrix``), a readout that does not
-depend on the spatial resolution.
+depend on the spatial resolution; or any fixed linear map F given as ``readout`` (e.g. the
+first d coordinates of a network of width w > d run on inputs padded with zeros, the readout
+of an augmented ResNet).
 
 :meth:`Objective.value_and_gradient` returns J_N and its exact gradient with respect to the
 network weights (the discrete adjoint, batched over the samples), the classifier (P, c) when
@@ -43,9 +45,10 @@ import numpy as np
 
 from ..networks import (ConcatDense, NonlocalDense, PiecewiseLinear, PiecewiseLinearTriangle,
                         ReLUResNet, ResidualDense, ResNet, SmoothNet, VolterraNetwork, sample_field)
+from ..networks._families import positive_int
 from ..volterra import METHODS, solve_volterra
 from ._adjoint import discrete_adjoint
-from ._data import Dataset
+from ._data import Dataset, training_inputs, training_targets
 
 __all__ = ["Objective", "FieldSpec", "parameter_layout", "rebuild_network", "LOSSES",
            "REGULARIZERS"]
@@ -194,7 +197,7 @@ def rebuild_network(network, grids=None, n_layers=None, rule=None, T=None):
         Change the depth, the rule or the horizon (T = N gives the unscaled network
         x_n = x_{n-1} + sigma(...), h = 1).
     """
-    N = network.n_layers if n_layers is None else int(n_layers)
+    N = network.n_layers if n_layers is None else positive_int(n_layers, "n_layers")
     rule = network.rule if rule is None else rule
     T = network.T if T is None else float(T)
     if grids is None:
@@ -355,13 +358,15 @@ class Objective:
         Whether (P, c) are part of the optimisation vector.
     wrt_inputs : bool
         Whether the inputs X are part of the vector (gradient dJ/dx0_i = sum_n mu_n).
+    readout : array (f, d), optional
+        A fixed linear readout F instead of the network's own (below).
 
     Attributes
     ----------
     readout : ndarray (f, d) or None
-        The linear readout F of x(T): None (the identity) for the finite-dimensional
-        families; the channel means (:meth:`NonlocalDense.pooling_matrix`, f = channels)
-        for the non-local family.
+        The linear readout F of x(T): the ``readout`` given, else None (the identity) for the
+        finite-dimensional families and the channel means
+        (:meth:`NonlocalDense.pooling_matrix`, f = channels) for the non-local family.
     n_features : int
         f, the number of columns of P.
 
@@ -385,7 +390,8 @@ class Objective:
     """
 
     def __init__(self, network, data, loss="mse", alpha=0.0, beta=0.0, regularizer="h1",
-                 classifier=None, train_classifier=True, wrt_inputs=False, n_classes=None):
+                 classifier=None, train_classifier=True, wrt_inputs=False, n_classes=None,
+                 readout=None):
         if loss not in LOSSES:
             raise ValueError(f"loss must be one of {', '.join(LOSSES)}, got {loss!r}")
         if regularizer not in REGULARIZERS:
@@ -399,26 +405,21 @@ class Objective:
         self.train_classifier, self.wrt_inputs = bool(train_classifier), bool(wrt_inputs)
         X, y = (data.X, data.y) if isinstance(data, Dataset) else data
         self.data = data if isinstance(data, Dataset) else None
-        self.X = np.ascontiguousarray(X, dtype=float)
-        if self.X.ndim != 2 or self.X.shape[1] != network.d:
-            raise ValueError(f"inputs must have shape (S, {network.d}), got {self.X.shape}")
-        y = np.asarray(y)
-        S = self.X.shape[0]
-        if y.ndim == 1 and np.issubdtype(y.dtype, np.integer):
-            K = int(n_classes or (data.n_classes if isinstance(data, Dataset) else y.max() + 1))
-            if y.shape != (S,) or y.min() < 0 or y.max() >= K:
-                raise ValueError(f"labels must be integers in [0, {K}) of shape ({S},)")
-            self.labels, self.targets = y.astype(np.int64), np.eye(K)[y]
+        self.X = training_inputs(X, network.d)
+        if n_classes is None and isinstance(data, Dataset):
+            n_classes = data.n_classes
+        self.labels, self.targets = training_targets(y, self.X.shape[0], n_classes)
+        if self.labels is None and loss == "cross-entropy":
+            raise ValueError("cross-entropy needs integer class labels")
+        K = self.n_classes = self.targets.shape[1]
+        if readout is None:
+            self.readout = _readout(network)
         else:
-            if loss == "cross-entropy":
-                raise ValueError("cross-entropy needs integer class labels")
-            t = np.asarray(y, dtype=float)
-            t = t[:, None] if t.ndim == 1 else t
-            if t.shape[0] != S:
-                raise ValueError(f"targets must have {S} rows, got shape {t.shape}")
-            self.labels, self.targets, K = None, t, t.shape[1]
-        self.n_classes = K
-        self.readout = _readout(network)
+            self.readout = np.array(readout, dtype=float)
+            if self.readout.ndim != 2 or self.readout.shape[1] != network.d or \
+                    not np.all(np.isfinite(self.readout)):
+                raise ValueError(f"readout must be a finite array of shape (f, {network.d}), "
+                                 f"got shape {self.readout.shape}")
         F = self.n_features = network.d if self.readout is None else self.readout.shape[0]
         if classifier is None:
             P, c = np.eye(K, F), np.zeros(K)
@@ -757,10 +758,11 @@ class Objective:
         another spatial rule (another M) of the same maps."""
         def shapes(layout):
             return [(f.name, f.two_variable, f.point_shape) for f in layout]
-        if (objective.network.family != self.network.family
-                or shapes(objective.layout) != shapes(self.layout)):
-            raise ValueError("continuation needs the same family and the same field shapes "
-                             "(width, channels)")
+        a, b = objective.network, self.network
+        if (a.family != b.family or shapes(objective.layout) != shapes(self.layout)
+                or getattr(a, "k", None) != getattr(b, "k", None)):
+            raise ValueError("continuation needs the same family, the same field shapes (width, "
+                             "channels) and the same order k of a smooth net")
         ext = self.extensions(vector)
         net = objective.network
         theta = net.theta.copy()

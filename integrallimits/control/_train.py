@@ -176,7 +176,7 @@ def random_fields(network, seed=0, scale=0.5, degree=3):
 
 def train(network, data, loss="mse", alpha=1e-3, beta=1.0, regularizer="h1", method="L-BFGS-B",
           maxiter=500, seed=0, callback=None, init=None, classifier=None, train_classifier=True,
-          gtol=1e-8, init_scale=0.5, options=None):
+          gtol=1e-8, init_scale=0.5, options=None, readout=None):
     r"""Train ``network`` on ``data`` by minimising J_N with the exact gradient.
 
     Parameters
@@ -184,7 +184,7 @@ def train(network, data, loss="mse", alpha=1e-3, beta=1.0, regularizer="h1", met
     network : VolterraNetwork
         Defines family, depth, rule, activation and T (and the start when ``init`` is None).
     data : Dataset or (X, y)
-    loss, alpha, beta, regularizer, classifier, train_classifier
+    loss, alpha, beta, regularizer, classifier, train_classifier, readout
         As in :class:`~integrallimits.control.Objective`.
     method : str
         A gradient method of ``scipy.optimize.minimize`` (L-BFGS-B by default).
@@ -233,13 +233,14 @@ def train(network, data, loss="mse", alpha=1e-3, beta=1.0, regularizer="h1", met
                              f"got {init!r}")
         start_net, start = random_fields(network, seed, init_scale), f"random (seed={seed})"
     objective = Objective(network, data, loss=loss, alpha=alpha, beta=beta, regularizer=regularizer,
-                          classifier=classifier, train_classifier=train_classifier)
+                          classifier=classifier, train_classifier=train_classifier, readout=readout)
     if isinstance(init, TrainResult):
         x0 = init.objective.prolong(init.x, objective)
         start = f"continuation from N={init.network.n_layers}"
     elif init is not None and not isinstance(init, str) and hasattr(init, "theta"):
         coarse = Objective(init, data, loss=loss, classifier=objective.classifier_for(
-            objective.initial_vector()), train_classifier=train_classifier, n_classes=objective.n_classes)
+            objective.initial_vector()), train_classifier=train_classifier, n_classes=objective.n_classes,
+            readout=readout)
         x0 = coarse.prolong(coarse.initial_vector(), objective)
         start = f"continuation from N={init.n_layers}"
     elif init is not None and not isinstance(init, str):

@@ -17,7 +17,7 @@ evaluations]: the same counters as the Volterra loops.
 from __future__ import annotations
 
 import numpy as np
-from numba import njit
+from .._numba import njit
 
 from .._numba import JIT_OPTIONS, types
 from ..kernels._kernel import BLOCK_SIGNATURE, JACOBIAN_SIGNATURE, KERNEL_SIGNATURE

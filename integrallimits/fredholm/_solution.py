@@ -21,8 +21,10 @@ class FredholmSolution:
         The quadrature weights w_m.
     rule : IntervalRule
         The rule the equation was discretised with.
-    status : bool
-        True if the solve succeeded (``success`` is the same, the SciPy name).
+    status : int
+        0 if the solve succeeded, -1 if it failed (as in :func:`scipy.integrate.solve_ivp`).
+    success : bool
+        ``status >= 0``.
     message : str
         What happened; on failure, why.
     stats : dict
@@ -52,7 +54,7 @@ class FredholmSolution:
         self._y2 = np.ascontiguousarray(y)
         self.y = self._y2[:, 0] if scalar else self._y2
         self.scalar = scalar
-        self.status = bool(status)
+        self.status = 0 if status else -1
         self.message = message
         self.stats = stats
         self._kernel = kernel
@@ -60,7 +62,15 @@ class FredholmSolution:
 
     @property
     def success(self):
-        return self.status
+        return self.status >= 0
+
+    @property
+    def nfev(self):
+        return self.stats.get("nfev", 0)
+
+    @property
+    def njev(self):
+        return self.stats.get("njev", 0)
 
     def __call__(self, x):
         x_arr = np.asarray(x, dtype=float)

@@ -23,7 +23,8 @@ from functools import lru_cache
 
 import numpy as np
 
-from ..kernels import Kernel, as_forcing, as_kernel
+from ..kernels import Kernel, _user, as_forcing, as_kernel
+from ..kernels._structured import is_weakly_singular
 from ..kernels._linear import as_linear_kernel, positional_arity
 from ..quadrature import IntervalRule, interval_rule
 from ..volterra._solution import SolverError
@@ -83,22 +84,36 @@ def _known_rules():
     return INTERVAL_RULES
 
 
+def _check_matrix_size(n_nodes, dim=1):
+    """Refuse (before building the rule) a Nyström system that cannot fit in memory."""
+    if isinstance(n_nodes, numbers.Integral) and not isinstance(n_nodes, bool) and n_nodes > 0:
+        from ..volterra._mesh import _available_memory, _bytes
+        need = 3.0 * 8.0 * (float(n_nodes) * dim) ** 2    # the matrix, its LU and |W|
+        available = _available_memory()
+        if available and need > available:
+            raise MemoryError(f"solve_fredholm with n_nodes = {n_nodes} needs about {_bytes(need)} "
+                              f"for its dense Nyström system; {_bytes(available)} are available")
+
+
 def _check_positive(value, name):
     if isinstance(value, bool) or not isinstance(value, numbers.Real) or not value > 0:
         raise ValueError(f"{name} must be a positive float, got {value!r}")
     return float(value)
 
 
-def _compile_kernel(K, y0, a, jacobian):
+def _compile_kernel(K, y0, a, jacobian, args=None):
     """The Kernel for K: a two-argument K(x, s) is the coefficient of a linear kernel."""
+    if is_weakly_singular(K):
+        raise ValueError("solve_fredholm does not support weakly singular kernels (weakly_singular"
+                         "(...)): the Nyström rules here need a smooth kernel")
     if isinstance(K, Kernel) or hasattr(K, "build") or not callable(K):
-        return as_kernel(K, y0, a, jacobian=jacobian)
-    if positional_arity(K) == 2:
+        return as_kernel(K, y0, a, jacobian=jacobian, args=args)
+    if positional_arity(K) == 2 + len(args or ()):
         if jacobian is not None:
             raise ValueError("jacobian is not used with a two-argument (linear) kernel K(x, s): "
                              "its Jacobian is K itself")
-        return as_linear_kernel(K, y0, a)
-    return as_kernel(K, y0, a, jacobian=jacobian)
+        return as_linear_kernel(K, y0, a, args=args)
+    return as_kernel(K, y0, a, jacobian=jacobian, args=args)
 
 
 # -- linearity -----------------------------------------------------------------------------------
@@ -169,9 +184,9 @@ _SINGULAR_NEWTON = ("The Jacobian of the Nyström system at the computed solutio
 
 # -- the solver ----------------------------------------------------------------------------------
 
-def solve_fredholm(K, g, interval, n_nodes=None, rule="gauss-legendre", *, linear=None, jacobian=None,
-                   initial=None, newton_tol=1e-12, newton_maxiter=50, max_condition=1e12,
-                   raise_on_failure=False):
+def solve_fredholm(K, g, interval, n_nodes=None, rule="gauss-legendre", *, args=None, linear=None,
+                   jacobian=None, initial=None, newton_tol=1e-12, newton_maxiter=50,
+                   max_condition=1e12, raise_on_failure=False):
     r"""Solve a Fredholm integral equation of the second kind by the Nyström method.
 
     .. math:: y(x) = g(x) + \int_a^b K(x, s, y(s))\, ds, \qquad a \le x \le b .
@@ -183,13 +198,14 @@ def solve_fredholm(K, g, interval, n_nodes=None, rule="gauss-legendre", *, linea
     Parameters
     ----------
     K : callable or Kernel
-        ``K(x, s, y)``: a float for scalar y, an array of shape (d,) for y of shape
+        ``K(x, s, y, *args)``: a float for scalar y, an array of shape (d,) for y of shape
         (d,) (compiled with Numba once per function; a SymPy kernel from
         :func:`integrallimits.kernels.from_sympy` brings its exact Jacobian).  A
         two-argument callable ``K(x, s)`` is the coefficient of the *linear* kernel
         K(x, s) y: a float, or a (d, d) array for vector y.
     g : callable
-        ``g(x)``: a float, or an array of shape (d,) (this fixes the shape of y).
+        ``g(x, *args)``: a float, or an array of shape (d,) (this fixes the shape of y).
+        Evaluated at the nodes of the rule only.
     interval : (float, float)
         (a, b), a < b.
     n_nodes : int
@@ -203,6 +219,9 @@ def solve_fredholm(K, g, interval, n_nodes=None, rule="gauss-legendre", *, linea
         ``interval`` (e.g. ``gauss_radau(n, a, b, right=True)``).  Spectral
         (geometric) convergence for analytic data with the Gauss-type rules and
         Clenshaw–Curtis; order 2 (trapezoid, rectangle) or 4 (simpson) otherwise.
+    args : tuple, optional
+        Extra arguments of K, g and the Jacobian (floats, ints, bools, float arrays),
+        passed at run time: a sweep over their values compiles once.
     linear : bool or None
         Whether K is affine in y (K(x, s, y) = k(x, s) y + k0(x, s)).  ``None``
         (default) decides with a cheap probe: K is evaluated at three (x, s) pairs
@@ -262,7 +281,7 @@ def solve_fredholm(K, g, interval, n_nodes=None, rule="gauss-legendre", *, linea
     >>> def g(x):
     ...     return np.exp(-x) - (1.0 - np.exp(-3.0)) / 6.0 * np.exp(x)
     >>> sol = solve_fredholm(K, g, (0.0, 1.0), 16)
-    >>> sol.status, bool(np.max(np.abs(sol.y - np.exp(-sol.x))) < 1e-14)
+    >>> sol.success, bool(np.max(np.abs(sol.y - np.exp(-sol.x))) < 1e-14)
     (True, True)
     >>> bool(abs(sol(0.3) - np.exp(-0.3)) < 1e-14)                 # Nyström interpolation
     True
@@ -271,11 +290,12 @@ def solve_fredholm(K, g, interval, n_nodes=None, rule="gauss-legendre", *, linea
     the eigenvalue 1 (eigenfunction e^x), so y = g + (that integral) is singular:
 
     >>> sol = solve_fredholm(lambda x, s: np.exp(x - s), np.cos, (0.0, 1.0), 8)
-    >>> sol.status, "eigenvalue" in sol.message
+    >>> sol.success, "eigenvalue" in sol.message
     (False, True)
     """
     start = time.perf_counter()
     a, b = _check_interval(interval)
+    _check_matrix_size(n_nodes)
     rule_obj = _build_rule(rule, n_nodes, a, b)
     newton_tol = _check_positive(newton_tol, "newton_tol")
     max_condition = _check_positive(max_condition, "max_condition")
@@ -289,10 +309,13 @@ def solve_fredholm(K, g, interval, n_nodes=None, rule="gauss-legendre", *, linea
     nodes = np.array(rule_obj.nodes, dtype=float, order="C")
     weights = np.array(rule_obj.weights, dtype=float, order="C")
     M = nodes.shape[0]
-    g_vec, y0 = as_forcing(g, a)
+    # g and K are probed at the first node, not at a (which a Gauss rule does not use)
+    g_vec, y0 = as_forcing(g, nodes[0], args)
     if not np.all(np.isfinite(y0)):
-        raise ValueError(f"g(x) is not finite at x = {a} (value {y0.tolist()})")
-    kernel = _compile_kernel(K, y0, a, jacobian)
+        raise ValueError(f"g(x) is not finite at x = {nodes[0]} (value {y0.tolist()})")
+    kernel = _compile_kernel(K, y0, nodes[0], jacobian, args)
+    _check_matrix_size(M, kernel.dim)
+    _user.clear_failures()
     d = kernel.dim
     G = np.ascontiguousarray(g_vec(nodes))
     Y0 = _initial_values(initial, nodes, G, kernel.scalar, d)
@@ -330,6 +353,11 @@ def solve_fredholm(K, g, interval, n_nodes=None, rule="gauss-legendre", *, linea
                                            stats)
     stats["nfev"], stats["njev"] = int(counts[0]), int(counts[1])
     stats["seconds"] = time.perf_counter() - start
+    record = _user.take_failure()
+    _user.raise_recorded_failure(record, tuple(args or ()))
+    if not status and record is not None:
+        what, where = _user.describe_failure(record)
+        message = f"{what} returned a non-finite value (inf/nan) at {where}. {message}"
     if not status and raise_on_failure:
         raise SolverError(message)
     return FredholmSolution(rule_obj, Y, scalar=kernel.scalar, status=status, message=message,

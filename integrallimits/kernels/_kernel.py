@@ -16,15 +16,18 @@ once per Python function: calling a solver again with the same function reuses i
 """
 from __future__ import annotations
 
+import inspect
 import threading
 import weakref
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from functools import cached_property
 
 import numba
 import numpy as np
 from numba.core import types
 from numba.core.errors import NumbaError
+
+from . import _user
 
 __all__ = ["Kernel", "KERNEL_SIGNATURE", "JACOBIAN_SIGNATURE", "BLOCK_SIGNATURE", "as_kernel",
            "as_forcing", "make_block_sum", "KernelCompilationError"]
@@ -142,6 +145,14 @@ def make_vjp(function, jacobian_function=None):
 _EMPTY = np.zeros(0)
 
 
+def require_jit():
+    """Refuse to run with ``NUMBA_DISABLE_JIT=1``, in one sentence."""
+    if numba.config.DISABLE_JIT:
+        raise RuntimeError("integrallimits needs Numba's compiler, but NUMBA_DISABLE_JIT=1 is set: "
+                           "its solver loops call compiled kernels by address, which cannot run "
+                           "as Python; unset NUMBA_DISABLE_JIT to solve")
+
+
 @dataclass(frozen=True, eq=False)
 class Kernel:
     """A compiled integrand K(t, s, y; theta) of a Volterra equation.
@@ -167,7 +178,11 @@ class Kernel:
     structure : dict
         What the solvers may exploit, e.g. ``{"kind": "convolution", ...}``.
     params : ndarray
-        theta, passed to every call (empty for kernels without parameters).
+        theta, passed to every call (empty for kernels without parameters; the packed
+        ``args`` for user kernels called with ``args=``; the weights for networks).
+    arg_spec : ArgSpec or None
+        The kinds of the run-time arguments ``args`` the compiled code unpacks from
+        ``params`` (None: the kernel takes no ``args``; its ``params`` are its own).
     """
 
     function: object
@@ -181,11 +196,38 @@ class Kernel:
     name: str = "K"
     params: np.ndarray = field(default_factory=lambda: _EMPTY)
     vjp_function: object = None
+    arg_spec: object = None
+    args: tuple = ()
+    _shared: dict = field(default_factory=dict, repr=False)
 
     def __post_init__(self):
+        require_jit()
         if self.block_sum is None:
             object.__setattr__(self, "block_sum", make_block_sum(self.function))
         object.__setattr__(self, "params", np.ascontiguousarray(self.params, dtype=float))
+
+    def with_params(self, theta, args=()):
+        """This kernel with ``params = theta`` (e.g. the packed run-time arguments ``args``)."""
+        if not self.params.size and not np.size(theta):
+            return self
+        return replace(self, params=theta, args=tuple(args or ()))  # shares ``_shared``: one vjp
+
+    def with_args(self, args):
+        """This kernel with the run-time arguments ``args`` (see :func:`as_kernel`)."""
+        spec, theta = _user.pack_args(args)
+        if self.arg_spec is None:
+            if len(spec):
+                raise TypeError(f"args were given, but the kernel {self.name!r} takes no run-time "
+                                f"arguments (only plain callables and SymPy kernels with params do)")
+            return self
+        if spec != self.arg_spec and set(self.arg_spec.kinds) == {"f"} and \
+                len(spec) == len(self.arg_spec) and set(spec.kinds) <= {"f", "i", "b"}:
+            args = tuple(float(a) for a in args)       # parameters of a SymPy kernel: floats
+            spec, theta = _user.pack_args(args)
+        if spec != self.arg_spec:
+            raise TypeError(f"the kernel {self.name!r} was compiled for args of kinds "
+                            f"{self.arg_spec.kinds}, got {spec.kinds}")
+        return self.with_params(theta, args)
 
     @cached_property
     def addresses(self):
@@ -200,18 +242,23 @@ class Kernel:
         """The vjp as a :class:`FunctionAddress` (built on first use: only adjoints need it)."""
         return FunctionAddress(self.vjp, VJP_SIGNATURE)
 
-    @cached_property
+    @property
     def vjp(self):
-        """``vjp(t, s, Y, j, theta, mu, w, gy, gtheta)`` for the adjoint (built if not given)."""
+        """``vjp(t, s, Y, j, theta, mu, w, gy, gtheta)`` for the adjoint (built if not given,
+        once for all the kernels that differ only in ``params``)."""
         if self.vjp_function is not None:
             return self.vjp_function
-        return make_vjp(self.function, self.jacobian_function)
+        if "vjp" not in self._shared:
+            self._shared["vjp"] = make_vjp(self.function, self.jacobian_function)
+        return self._shared["vjp"]
 
     def __call__(self, t, s, y):
         """Evaluate K(t, s, y) (Python-level, for checks and dense output)."""
         Y = np.ascontiguousarray(np.reshape(np.asarray(y, dtype=float), (1, self.dim)))
         out = np.empty(self.dim)
+        _user.clear_failures()
         self.function(float(t), float(s), Y, 0, self.params, out)
+        _user.raise_recorded_failure(_user.take_failure(), self.args)
         return out[0] if self.scalar else out
 
 
@@ -222,14 +269,8 @@ _LOCK = threading.Lock()
 
 
 def _njit_user(func, what):
-    """Compile a user function with Numba (on-disk cache when its source file allows)."""
-    if isinstance(func, numba.core.registry.CPUDispatcher):
-        return func
-    try:
-        return numba.njit(func, cache=True, **_FAST)
-    except (RuntimeError, TypeError, ValueError, OSError):
-        # Functions without a source file (interactive, exec) cannot be cached on disk.
-        return numba.njit(func, **_FAST)
+    """Compile a user function with Numba, keyed on the values it reads (see ``_user``)."""
+    return _user.njit_user(func, what)
 
 
 def _compile(factory, what, func):
@@ -244,73 +285,150 @@ def _compile(factory, what, func):
             f"(integrallimits.kernels.from_sympy). Numba said:\n{detail}") from None
 
 
-def _wrap_kernel(fj, scalar):
-    """(function, block_sum) for a user function fj(t, s, y)."""
+def _caller(fj, form):
+    """An inlined ``call(t, s, y, params)`` that calls the user's function in its own form:
+    "tsy" for K(t, s, y, *args), "sy" for phi(s, y, *args) (a convolution factor)."""
+    if form == "sy":
+        @numba.njit(inline="always", **_FAST)
+        def call(t, s, y, params):
+            return fj(s, y, *params)
+    else:
+        @numba.njit(inline="always", **_FAST)
+        def call(t, s, y, params):
+            return fj(t, s, y, *params)
+    return call
+
+
+def _wrap_kernel(fj, scalar, spec, gid, form="tsy"):
+    """(function, block_sum) for a user function fj(t, s, y, *args).
+
+    One compiled evaluator (not inlined, so its exception handling is compiled once) catches
+    what the user's function raises and records it (``_user.report``), records non-finite
+    values and, for vector y, checks the output length; it returns NaN on failure, which stops
+    the solver loops.  The wrappers are plain loops around it."""
+    unpack = _user.unpacker(spec)
+    call = _caller(fj, form)
+    report = _user.report
     if scalar:
+        @numba.njit(**_FAST)
+        def evaluate(t, s, y, params):
+            ok = True
+            v = 0.0
+            try:
+                v = call(t, s, y[0], params)
+            except Exception:  # noqa: BLE001 - recorded and re-raised in Python by the solver
+                ok = False
+            if not ok:
+                report(gid, _user.RAISED, t, s, y, -1)
+                return np.nan
+            if not np.isfinite(v):
+                report(gid, _user.NOT_FINITE, t, s, y, -1)
+            return v
+
         @numba.njit(KERNEL_SIGNATURE, **_FAST)
         def function(t, s, Y, j, theta, out):
-            out[0] = fj(t, s, Y[j, 0])
+            out[0] = evaluate(t, s, Y[j], unpack(theta, 0))
 
         # Slices starting at 0 drop Numba's negative-index checks and reassociation lets
         # LLVM vectorise the reduction (the order of the sum changes at rounding level only).
         @numba.njit(BLOCK_SIGNATURE, fastmath={"reassoc", "contract"}, **_FAST)
         def block_sum(t, svals, Y, a, b, w, theta, out):
             ws, ss, ys = w[a:b], svals[a:b], Y[a:b]
+            params = unpack(theta, 0)
             acc = 0.0
             for r in range(ws.shape[0]):
-                acc += ws[r] * fj(t, ss[r], ys[r, 0])
+                acc += ws[r] * evaluate(t, ss[r], ys[r], params)
             out[0] = acc
         return function, block_sum
     try:
         # A vector value read as r[k]: an array, or a tuple of floats, which allocates nothing
         # (4x faster than np.array([...]) on the vector benchmark).
-        return _wrap_vector_kernel(fj, lambda r: r)
+        return _wrap_vector_kernel(call, unpack, gid, lambda r: r)
     except NumbaError:
         # e.g. a tuple mixing ints and floats, which only np.asarray can index
-        return _wrap_vector_kernel(fj, lambda r: np.asarray(r))
+        return _wrap_vector_kernel(call, unpack, gid, lambda r: np.asarray(r))
 
 
-def _wrap_vector_kernel(fj, convert):
-    """(function, block_sum) reading the value of fj as ``convert(value)[k]``."""
+def _wrap_vector_kernel(call, unpack, gid, convert):
+    """(function, block_sum) reading the value of the user's function as ``convert(value)[k]``."""
     as_indexable = numba.njit(convert, inline="always", **_FAST)
+    report = _user.report
+
+    @numba.njit(**_FAST)
+    def evaluate(t, s, y, params, out):
+        """out = K(t, s, y); False (and out = NaN) if it failed."""
+        ok = True
+        size = out.shape[0]
+        try:
+            r = as_indexable(call(t, s, y, params))
+            size = len(r)
+            if size == out.shape[0]:
+                for k in range(out.shape[0]):
+                    out[k] = r[k]
+        except Exception:  # noqa: BLE001
+            ok = False
+        if not ok or size != out.shape[0]:
+            out[:] = np.nan
+            report(gid, _user.RAISED if not ok else _user.BAD_SHAPE, t, s, y, size)
+            return False
+        for k in range(out.shape[0]):
+            if not np.isfinite(out[k]):
+                report(gid, _user.NOT_FINITE, t, s, y, -1)
+                return False
+        return True
 
     @numba.njit(KERNEL_SIGNATURE, **_FAST)
     def function(t, s, Y, j, theta, out):
-        r = as_indexable(fj(t, s, Y[j]))
-        for k in range(out.shape[0]):
-            out[k] = r[k]
+        evaluate(t, s, Y[j], unpack(theta, 0), out)
 
     @numba.njit(BLOCK_SIGNATURE, **_FAST)
     def block_sum(t, svals, Y, a, b, w, theta, out):
-        ws, ss, ys = w[a:b], svals[a:b], Y[a:b]
+        params = unpack(theta, 0)
+        tmp = np.empty(out.shape[0])
         for k in range(out.shape[0]):
             out[k] = 0.0
-        for r in range(ws.shape[0]):
-            v = as_indexable(fj(t, ss[r], ys[r]))
+        for r in range(a, b):
+            if not evaluate(t, svals[r], Y[r], params, tmp):
+                out[:] = np.nan
+                return
             for k in range(out.shape[0]):
-                out[k] += ws[r] * v[k]
+                out[k] += w[r] * tmp[k]
     return function, block_sum
 
 
-def _wrap_jacobian(fj, scalar):
+def _wrap_jacobian(fj, scalar, spec, gid, form="tsy"):
+    unpack = _user.unpacker(spec)
+    call = _caller(fj, form)
+    report = _user.report
     if scalar:
         @numba.njit(JACOBIAN_SIGNATURE, **_FAST)
         def jacobian(t, s, Y, j, theta, J):
-            J[0, 0] = fj(t, s, Y[j, 0])
+            try:
+                J[0, 0] = call(t, s, Y[j, 0], unpack(theta, 0))
+            except Exception:  # noqa: BLE001
+                J[0, 0] = np.nan
+                report(gid, _user.RAISED, t, s, Y[j], -1)
     else:
         @numba.njit(JACOBIAN_SIGNATURE, **_FAST)
         def jacobian(t, s, Y, j, theta, J):
-            r = np.asarray(fj(t, s, Y[j]))
+            try:
+                r = np.asarray(call(t, s, Y[j], unpack(theta, 0)))
+            except Exception:  # noqa: BLE001
+                J[:, :] = np.nan
+                report(gid, _user.RAISED, t, s, Y[j], -1)
+                return
+            if r.shape[0] != J.shape[0] or r.shape[1] != J.shape[1]:
+                J[:, :] = np.nan
+                report(gid, _user.BAD_SHAPE, t, s, Y[j], r.size)
+                return
             for a in range(J.shape[0]):
                 for b in range(J.shape[1]):
                     J[a, b] = r[a, b]
     return jacobian
 
 
-def _python_call(func, t, s, y, scalar):
-    if isinstance(func, numba.core.registry.CPUDispatcher):
-        func = func.py_func
-    return func(t, s, y[0] if scalar else y)
+def _python_call(func, t, s, y, scalar, args=()):
+    return _user.py_function(func)(t, s, y[0] if scalar else y, *args)
 
 
 def _check_value(value, expected, what, t, s):
@@ -325,79 +443,124 @@ def _check_value(value, expected, what, t, s):
     return arr.astype(float)
 
 
-def as_kernel(K, y0, t0=0.0, jacobian=None):
+def _probe(func, what, t0, y_probe, scalar, shape, args, jac=False):
+    """Call a user function once in Python at (t0, t0, y0): errors here name the point."""
+    try:
+        value = _python_call(func, t0, t0, y_probe[0].copy(), scalar, args)
+    except Exception as exc:  # a user function failing on a valid point: say where
+        raise TypeError(f"{what} raised {type(exc).__name__}: {exc} when called at "
+                        f"t = s = {t0}, y = {y_probe[0].tolist() if not scalar else y_probe[0, 0]}"
+                        ) from exc
+    _check_value(value, shape, what, t0, t0)
+
+
+def as_kernel(K, y0, t0=0.0, jacobian=None, args=None):
     """Return the compiled :class:`Kernel` for ``K`` on problems whose initial value is ``y0``.
 
     Parameters
     ----------
     K : Kernel or callable
-        ``K(t, s, y)``: a float for scalar y; for y of shape (d,), an array of shape (d,) or
-        a tuple of d floats (a tuple is fastest: ``np.array([...])`` allocates on each of
-        the O(N^2) calls).
+        ``K(t, s, y, *args)``: a float for scalar y; for y of shape (d,), an array of shape
+        (d,) or a tuple of d floats (a tuple is fastest: ``np.array([...])`` allocates on
+        each of the O(N^2) calls).
     y0 : float or array_like (d,)
         A value of y (normally g(t0)); it fixes scalar/vector and d.
     t0 : float
         Where ``K`` is probed.
     jacobian : callable, optional
-        dK/dy(t, s, y): a float for scalar y, a (d, d) array for vector y.
+        dK/dy(t, s, y, *args): a float for scalar y, a (d, d) array for vector y.
+    args : tuple, optional
+        Extra arguments of K (and of the Jacobian): floats, ints, bools or float arrays,
+        passed at run time (the compiled code depends only on their kinds, so changing
+        their values does not compile again).  The returned kernel carries them in ``params``.
+
+    Notes
+    -----
+    A plain function is compiled once per set of values it reads from globals, closure cells
+    and defaults (see :mod:`integrallimits.kernels._user`): a changed global compiles again,
+    so the kernel never runs with stale values; parameters passed with ``args`` do not.
 
     Raises
     ------
     TypeError
-        If ``K`` is not callable, returns non-numbers, or cannot be compiled.
+        If ``K`` is not callable, returns non-numbers, cannot be compiled, or does not
+        accept ``3 + len(args)`` arguments.
     ValueError
         If ``K`` returns the wrong shape.
     """
+    require_jit()
     y0 = np.asarray(y0, dtype=float)
     scalar = y0.ndim == 0
     dim = 1 if scalar else y0.shape[0]
+    spec, theta = _user.pack_args(args)
     if hasattr(K, "build") and not isinstance(K, Kernel):  # a structured-kernel specification
         if jacobian is not None:
             raise ValueError("give the Jacobian to the structured kernel's constructor, not here")
-        return K.build(y0, t0)
+        return K.build(y0, t0, args)
     if isinstance(K, Kernel):
         if K.dim != dim or K.scalar != scalar:
             raise ValueError(f"K is a kernel for y of dimension {K.dim}, but g gives "
                              f"{'a scalar' if scalar else f'shape {y0.shape}'}")
-        return K
+        return K.with_args(args)
     if not callable(K):
         raise TypeError(f"K must be callable K(t, s, y) or a Kernel, got {type(K).__name__}")
     if jacobian is not None and not callable(jacobian):
         raise TypeError(f"jacobian must be callable jacobian(t, s, y), got {type(jacobian).__name__}")
+    return _user_kernel(K, y0, t0, jacobian, spec, theta, tuple(args or ()))
 
+
+def _user_kernel(K, y0, t0, jacobian, spec, theta, args, form="tsy", what="K(t, s, y)"):
+    """The Kernel of a user function in ``form`` ("tsy": K(t, s, y, *args); "sy": phi(s, y, *args))."""
+    scalar = y0.ndim == 0
+    dim = 1 if scalar else y0.shape[0]
+    names = ("t", "s", "y") if form == "tsy" else ("s", "y")
+    _user.check_argument_names(K, names, what, len(spec))
     shape = () if scalar else (dim,)
     y_probe = y0.reshape(1, dim)
-    try:
-        value = _python_call(K, t0, t0, y_probe[0].copy(), scalar)
-    except Exception as exc:  # a user function failing on a valid point: say where
-        raise TypeError(f"K(t, s, y) raised {type(exc).__name__}: {exc} when called at "
-                        f"t = s = {t0}, y = {y0.tolist()}") from exc
-    _check_value(value, shape, "K(t, s, y)", t0, t0)
+    call = K if form == "tsy" else (lambda t, s, y, *a: _user.py_function(K)(s, y, *a))
+    _probe(call, what, t0, y_probe, scalar, shape, args)
     if jacobian is not None:
-        jvalue = _python_call(jacobian, t0, t0, y_probe[0].copy(), scalar)
-        _check_value(jvalue, () if scalar else (dim, dim), "jacobian(t, s, y)", t0, t0)
+        jcall = jacobian if form == "tsy" else (lambda t, s, y, *a: _user.py_function(jacobian)(s, y, *a))
+        _probe(jcall, f"the Jacobian of {what}", t0, y_probe, scalar, () if scalar else (dim, dim),
+               args)
 
-    key = (scalar, dim)
+    key = (scalar, dim, spec, form, _user.value_key(K),
+           None if jacobian is None else (id(jacobian), _user.value_key(jacobian)))
     with _LOCK:
-        per_func = _CACHE.setdefault(K, {})
+        per_func = _CACHE.setdefault(_user.py_function(K), {})
         cached = per_func.get(key)
         if cached is not None and cached[1] is jacobian:
-            return cached[0]
-        fj = _njit_user(K, "K")
-        function, block_sum = _compile(lambda: _wrap_kernel(fj, scalar), "K(t, s, y)", K)
+            return cached[0].with_params(theta, args)
+        fj = _njit_user(K, what)
+        gid = _user.new_guard(K, what, form, scalar, shape)
+        function, block_sum = _compile(lambda: _wrap_kernel(fj, scalar, spec, gid, form), what, K)
         jac = None
         if jacobian is not None:
             jj = _njit_user(jacobian, "jacobian")
-            jac = _compile(lambda: _wrap_jacobian(jj, scalar), "jacobian(t, s, y)", jacobian)
+            jgid = _user.new_guard(jacobian, f"the Jacobian of {what}", form, scalar, (dim, dim))
+            jac = _compile(lambda: _wrap_jacobian(jj, scalar, spec, jgid, form), "jacobian(t, s, y)",
+                           jacobian)
         kernel = Kernel(function, dim, scalar, jac, block_sum,
                         "user" if jac is not None else "finite-difference",
-                        probe=K, name=getattr(K, "__name__", "K"))
+                        probe=K, name=getattr(K, "__name__", "K"), arg_spec=spec)
         per_func[key] = (kernel, jacobian)
-        return kernel
+        return kernel.with_params(theta, args)
 
 
-def as_forcing(g, t0):
+def _takes_one_argument(func):
+    try:
+        params = inspect.signature(func).parameters.values()
+    except (TypeError, ValueError):
+        return False
+    positional = [p for p in params if p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD)]
+    return len(positional) == 1 and not any(p.kind == p.VAR_POSITIONAL for p in params)
+
+
+def as_forcing(g, t0, args=None):
     """Return (g_vec, y0): ``g_vec(times) -> (len(times), d)`` float array and g(t0).
+
+    ``g(t, *args)`` is a plain Python callable (it is not compiled); a ``g(t)`` that takes
+    one argument only is called without ``args`` (a forcing that does not depend on them).
 
     ``g`` is called on the whole array of times when it broadcasts to exactly the
     expected shape and agrees with pointwise calls at three of the points;
@@ -406,8 +569,15 @@ def as_forcing(g, t0):
     """
     if not callable(g):
         raise TypeError(f"g must be callable g(t), got {type(g).__name__}")
-    if isinstance(g, numba.core.registry.CPUDispatcher):
-        g = g.py_func
+    _user.pack_args(args)            # the same checks (and messages) as for the kernel's args
+    g = _user.py_function(g)
+    args = tuple(args or ())
+    if args and _takes_one_argument(g):
+        args = ()
+    if args:
+        _user.check_argument_names(g, ("t",), "g(t)", len(args))
+        user_g = g
+        g = lambda t: user_g(t, *args)  # noqa: E731
     try:
         value = g(float(t0))
     except Exception as exc:

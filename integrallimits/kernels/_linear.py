@@ -18,6 +18,7 @@ import weakref
 import numba
 import numpy as np
 
+from . import _user
 from ._kernel import (_FAST, JACOBIAN_SIGNATURE, KERNEL_SIGNATURE, Kernel, _check_value, _compile,
                       _njit_user)
 
@@ -52,49 +53,89 @@ def positional_arity(func):
     return count
 
 
-def _wrap_linear(kj, mode):
-    """(function, jacobian) for K(t, s, y) = k(t, s) y; mode "scalar", "diagonal" or "matrix"."""
-    if mode == "scalar":
-        @numba.njit(KERNEL_SIGNATURE, **_FAST)
-        def function(t, s, Y, j, theta, out):
-            out[0] = kj(t, s) * Y[j, 0]
+def _wrap_linear(kj, mode, spec, gid):
+    """(function, jacobian) for K(t, s, y) = k(t, s, *args) y; mode "scalar", "diagonal" or
+    "matrix".  Exceptions, non-finite values and wrong shapes of k are caught and recorded
+    (see ``_user``); NaN is written."""
+    unpack = _user.unpacker(spec)
+    report = _user.report
+    square = mode == "matrix"
 
-        @numba.njit(JACOBIAN_SIGNATURE, **_FAST)
-        def jacobian(t, s, Y, j, theta, J):
-            J[0, 0] = kj(t, s)
-    elif mode == "diagonal":
-        @numba.njit(KERNEL_SIGNATURE, **_FAST)
-        def function(t, s, Y, j, theta, out):
-            v = kj(t, s)
-            for a in range(out.shape[0]):
-                out[a] = v * Y[j, a]
-
-        @numba.njit(JACOBIAN_SIGNATURE, **_FAST)
-        def jacobian(t, s, Y, j, theta, J):
-            v = kj(t, s)
-            for a in range(J.shape[0]):
-                for b in range(J.shape[1]):
-                    J[a, b] = v if a == b else 0.0
+    if square:
+        @numba.njit(inline="always", **_FAST)
+        def fill(v, t, s, y, C):
+            A = np.asarray(v)
+            if A.ndim != 2 or A.shape[0] != C.shape[0] or A.shape[1] != C.shape[1]:
+                report(gid, _user.BAD_SHAPE, t, s, y, A.size)
+                return False
+            for a in range(C.shape[0]):
+                for b in range(C.shape[1]):
+                    C[a, b] = A[a, b]
+            return True
     else:
-        @numba.njit(KERNEL_SIGNATURE, **_FAST)
-        def function(t, s, Y, j, theta, out):
-            A = np.asarray(kj(t, s))
-            for a in range(out.shape[0]):
-                acc = 0.0
-                for b in range(out.shape[0]):
-                    acc += A[a, b] * Y[j, b]
-                out[a] = acc
+        @numba.njit(inline="always", **_FAST)
+        def fill(v, t, s, y, C):
+            C[0, 0] = v
+            return True
 
-        @numba.njit(JACOBIAN_SIGNATURE, **_FAST)
-        def jacobian(t, s, Y, j, theta, J):
-            A = np.asarray(kj(t, s))
-            for a in range(J.shape[0]):
-                for b in range(J.shape[1]):
-                    J[a, b] = A[a, b]
+    @numba.njit(inline="always", **_FAST)
+    def call(t, s, params):
+        return kj(t, s, *params)
+
+    @numba.njit(inline="always", **_FAST)
+    def coefficient(t, s, y, theta, C):
+        """C = k(t, s) as a (d, d) matrix (or its (1, 1) value); False if it failed."""
+        params = unpack(theta, 0)
+        ok = True
+        filled = False
+        try:
+            filled = fill(call(t, s, params), t, s, y, C)
+        except Exception:  # noqa: BLE001 - recorded and re-raised by the solver
+            ok = False
+        if not ok:
+            C[:, :] = np.nan
+            report(gid, _user.RAISED, t, s, y, -1)
+            return False
+        if not filled:
+            C[:, :] = np.nan
+            return False
+        for a in range(C.shape[0]):
+            for b in range(C.shape[1]):
+                if not np.isfinite(C[a, b]):
+                    report(gid, _user.NOT_FINITE, t, s, y, -1)
+                    return False
+        return True
+
+    @numba.njit(KERNEL_SIGNATURE, **_FAST)
+    def function(t, s, Y, j, theta, out):
+        d = out.shape[0]
+        C = np.empty((d, d)) if square else np.empty((1, 1))
+        if not coefficient(t, s, Y[j], theta, C):
+            out[:] = np.nan
+            return
+        for a in range(d):
+            if square:
+                acc = 0.0
+                for b in range(d):
+                    acc += C[a, b] * Y[j, b]
+                out[a] = acc
+            else:
+                out[a] = C[0, 0] * Y[j, a]
+
+    @numba.njit(JACOBIAN_SIGNATURE, **_FAST)
+    def jacobian(t, s, Y, j, theta, J):
+        d = J.shape[0]
+        C = np.empty((d, d)) if square else np.empty((1, 1))
+        if not coefficient(t, s, Y[j], theta, C):
+            J[:, :] = np.nan
+            return
+        for a in range(d):
+            for b in range(d):
+                J[a, b] = C[a, b] if square else (C[0, 0] if a == b else 0.0)
     return function, jacobian
 
 
-def as_linear_kernel(k, y0, t0=0.0):
+def as_linear_kernel(k, y0, t0=0.0, args=None):
     """Compile the coefficient ``k(t, s)`` into the :class:`Kernel` of K(t, s, y) = k(t, s) y.
 
     Parameters
@@ -107,6 +148,8 @@ def as_linear_kernel(k, y0, t0=0.0):
         A value of y; it fixes scalar/vector and d.
     t0 : float
         Where ``k`` is probed (at t = s = t0).
+    args : tuple, optional
+        Run-time arguments: ``k(t, s, *args)`` (see :func:`~._kernel.as_kernel`).
 
     Returns
     -------
@@ -134,9 +177,12 @@ def as_linear_kernel(k, y0, t0=0.0):
     y0 = np.asarray(y0, dtype=float)
     scalar = y0.ndim == 0
     dim = 1 if scalar else y0.shape[0]
-    py = k.py_func if isinstance(k, numba.core.registry.CPUDispatcher) else k
+    spec, theta = _user.pack_args(args)
+    args = tuple(args or ())
+    _user.check_argument_names(k, ("t", "s"), "K(t, s)", len(args))
+    py = _user.py_function(k)
     try:
-        value = py(float(t0), float(t0))
+        value = py(float(t0), float(t0), *args)
     except Exception as exc:
         raise TypeError(f"K(t, s) raised {type(exc).__name__}: {exc} when called at "
                         f"t = s = {t0}") from exc
@@ -151,22 +197,23 @@ def as_linear_kernel(k, y0, t0=0.0):
         _check_value(value, (dim, dim), "K(t, s)", t0, t0)
         mode = "matrix"
 
-    key = (mode, dim)
+    key = (mode, dim, spec, _user.value_key(py))
     with _LOCK:
-        per_func = _CACHE.setdefault(k, {})
+        per_func = _CACHE.setdefault(py, {})
         kernel = per_func.get(key)
         if kernel is not None:
-            return kernel
-        kj = _njit_user(k, "K")
-        function, jacobian = _compile(lambda: _wrap_linear(kj, mode), "K(t, s)", k)
+            return kernel.with_params(theta, args)
+        kj = _njit_user(k, "K(t, s)")
+        gid = _user.new_guard(k, "K(t, s)", "ts", scalar, (dim, dim) if mode == "matrix" else ())
+        function, jacobian = _compile(lambda: _wrap_linear(kj, mode, spec, gid), "K(t, s)", k)
 
-        def probe(t, s, y):
-            return np.asarray(py(t, s), dtype=float) @ np.atleast_1d(y) if mode == "matrix" \
-                else py(t, s) * y
+        def probe(t, s, y, *a):
+            return np.asarray(py(t, s, *a), dtype=float) @ np.atleast_1d(y) if mode == "matrix" \
+                else py(t, s, *a) * y
 
         kernel = Kernel(function=function, dim=dim, scalar=scalar, jacobian_function=jacobian,
                         jacobian_source="analytic", probe=probe,
                         structure={"kind": "linear", "coefficient": k},
-                        name=getattr(k, "__name__", "K"))
+                        name=getattr(k, "__name__", "K"), arg_spec=spec)
         per_func[key] = kernel
-        return kernel
+        return kernel.with_params(theta, args)

@@ -32,19 +32,33 @@ or ``a * b / c ...`` counts as one level, however long).  SymPy evaluates powers
 of numbers exactly, so ``9**9**9`` would build an integer of hundreds of millions of
 digits: a power whose exponent is a number must have ``|exponent| <=``
 :data:`MAX_EXPONENT`, and a power of two numbers is evaluated only if its exact value
-needs at most :data:`MAX_POWER_BITS` bits; otherwise the power is refused.
+needs at most :data:`MAX_POWER_BITS` bits; otherwise the power is refused.  Likewise
+every exact constant has at most :data:`MAX_POWER_BITS` bits, and every other constant
+subexpression (``exp(exp(5))``, ``sin(2)``) must lie in the float64 range: SymPy would
+otherwise evaluate it to ever higher precision (``1/tan(exp(exp(exp(5))))`` never returns).
+
+SymPy simplifies a power of a power automatically, at a cost exponential in the
+nesting (a 113-character ``((((y**1.5)**1.5)...)**1.5`` of 16 levels would run for
+days), so at most :data:`MAX_POWER_NESTING` powers may be nested in the base of a
+power with a non-integer exponent.  As a last guard, building the expression stops
+after :data:`MAX_SECONDS` seconds, also inside a SymPy call (a profile hook of the
+calling thread watches the clock, unless a profiler is already installed there).
 """
 from __future__ import annotations
 
 import ast
+import contextlib
 import keyword
 import math
+import sys
+import time
 from decimal import Decimal, InvalidOperation
 
 import sympy
 
 __all__ = ["ExpressionError", "parse_expression", "parse_vector", "FUNCTIONS", "CONSTANTS",
-           "MAX_LENGTH", "MAX_NODES", "MAX_DEPTH", "MAX_EXPONENT", "MAX_POWER_BITS"]
+           "MAX_LENGTH", "MAX_NODES", "MAX_DEPTH", "MAX_EXPONENT", "MAX_POWER_BITS",
+           "MAX_POWER_NESTING", "MAX_SECONDS"]
 
 #: Longest accepted text (characters).
 MAX_LENGTH = 2000
@@ -56,6 +70,10 @@ MAX_DEPTH = 100
 MAX_EXPONENT = 1000
 #: Largest size (bits of numerator or denominator) of an exactly evaluated power of numbers.
 MAX_POWER_BITS = 4096
+#: Most powers nested in the base of a power with a non-integer exponent.
+MAX_POWER_NESTING = 6
+#: Longest time spent building the expression (seconds).
+MAX_SECONDS = 5.0
 
 #: Function name -> (SymPy function, number of positional arguments).
 FUNCTIONS = {
@@ -146,8 +164,51 @@ def _position(text, lineno, col_offset, shift=(0, 0)):
 
 
 def _short(number):
-    text = str(number)
+    try:
+        text = str(number)
+    except ValueError:  # an integer with more digits than Python prints (4300 by default)
+        bits = max(abs(number.p).bit_length(), number.q.bit_length())
+        return f"of about {int(bits * math.log10(2))} digits"
     return text if len(text) <= 40 else f"{text[:20]}... ({len(text)} characters)"
+
+
+def _power_nesting(expr, memo):
+    """The most powers nested in one another (through any operations) in ``expr``."""
+    if expr.is_Atom:
+        return 0
+    if expr not in memo:
+        inner = max(_power_nesting(arg, memo) for arg in expr.args)
+        memo[expr] = inner + 1 if expr.is_Pow else inner
+    return memo[expr]
+
+
+class _OutOfTime(BaseException):
+    """Raised inside SymPy by the profile hook of :func:`_time_limit` (a BaseException,
+    so that SymPy's own ``except Exception`` clauses do not swallow it)."""
+
+
+@contextlib.contextmanager
+def _time_limit(deadline):
+    """Raise :class:`_OutOfTime` in this thread once ``time.monotonic()`` passes
+    ``deadline``, also deep inside a SymPy call: a profile hook checks the clock every
+    256 calls.  A profiler already installed in the thread is left alone (the builder
+    still checks the clock between nodes)."""
+    if sys.getprofile() is not None:
+        yield
+        return
+    calls = 0
+
+    def hook(frame, event, arg):
+        nonlocal calls
+        calls += 1
+        if calls % 256 == 0 and time.monotonic() > deadline:
+            raise _OutOfTime   # Python then removes the hook itself
+
+    sys.setprofile(hook)
+    try:
+        yield
+    finally:
+        sys.setprofile(None)
 
 
 def _where(line, column):
@@ -157,10 +218,12 @@ def _where(line, column):
 class _Builder:
     """Walks a syntax tree and builds the SymPy expression from whitelisted nodes."""
 
-    def __init__(self, text, symbols, shift):
+    def __init__(self, text, symbols, shift, deadline=math.inf):
         self.text = text
         self.symbols = symbols
         self.shift = shift
+        self.deadline = deadline
+        self.nesting = {}   # memo of _power_nesting
 
     # -- errors ---------------------------------------------------------------------------
 
@@ -199,6 +262,8 @@ class _Builder:
     # -- building -------------------------------------------------------------------------
 
     def build(self, node, depth=0):
+        if time.monotonic() > self.deadline:
+            raise _OutOfTime
         if depth > MAX_DEPTH:
             self.invalid(f"nesting deeper than {MAX_DEPTH} levels", node)
         if isinstance(node, ast.Constant):
@@ -296,6 +361,10 @@ class _Builder:
                                  hint=f"more than {MAX_POWER_BITS} bits")
         if base.is_zero and exponent.is_number and (exponent.is_negative or exponent.is_zero):
             self.invalid(f"power 0**{exponent} (undefined)", node)
+        if exponent.is_integer is not True and _power_nesting(base, self.nesting) >= MAX_POWER_NESTING:
+            self.invalid(f"power of powers nested more than {MAX_POWER_NESTING} levels deep", node,
+                         hint="SymPy's simplification of nested non-integer powers takes time "
+                              "exponential in their depth")
         result = sympy.Pow(base, exponent)
         # Automatic simplification ((y**a)**b -> y**(a*b)) may create a large exponent.
         if result.is_Pow and result.exp.is_Number and abs(result.exp) > MAX_EXPONENT:
@@ -325,12 +394,30 @@ class _Builder:
         return self.checked(sympy_func(*args), node)
 
     def checked(self, result, node):
-        """Refuse constant subexpressions that are undefined, infinite or complex."""
+        """Refuse constant subexpressions that are undefined, infinite, complex or too large."""
         if result.has(*_UNDEFINED):
             self.invalid(f"undefined or infinite value ({result})", node)
-        if result.is_number and (result.has(sympy.I) or result.is_extended_real is False):
-            self.invalid(f"complex value ({result})", node)
+        if result.is_number:
+            self.bounded(result, node)
+            if result.has(sympy.I) or result.is_extended_real is False:
+                self.invalid(f"complex value ({result})", node)
         return result
+
+    def bounded(self, value, node):
+        """Refuse an exact constant of more than MAX_POWER_BITS bits, and any other constant
+        outside the float64 range: later questions about it (is it zero?) would make SymPy
+        evaluate it to a precision that grows with its size."""
+        if value.is_Rational:
+            if max(abs(value.p).bit_length(), value.q.bit_length()) > MAX_POWER_BITS:
+                self.invalid(f"number {_short(value)}", node,
+                             hint=f"exact numbers have at most {MAX_POWER_BITS} bits")
+            return
+        try:
+            magnitude = abs(complex(value.evalf(17)))
+        except (TypeError, ValueError, ArithmeticError):
+            magnitude = math.inf
+        if not magnitude <= sys.float_info.max:
+            self.invalid(f"constant {_short(value)} outside the float64 range", node)
 
 
 def _symbols(variables):
@@ -419,9 +506,14 @@ def parse_expression(text, variables=("t", "s", "y")):
         count += 1
         if count > MAX_NODES:
             raise ExpressionError(f"expression has more than {MAX_NODES} syntax-tree nodes")
-    builder = _Builder(source, symbols, shift)
+    deadline = time.monotonic() + MAX_SECONDS
+    builder = _Builder(source, symbols, shift, deadline)
     try:
-        expr = builder.build(tree.body)
+        with _time_limit(deadline):
+            expr = builder.build(tree.body)
+    except _OutOfTime:
+        raise ExpressionError(f"expression took more than {MAX_SECONDS:g} s to build "
+                              "(SymPy's automatic simplification of it is too costly)") from None
     except RecursionError:  # pragma: no cover - MAX_DEPTH keeps recursion shallow
         raise ExpressionError("expression is nested too deeply") from None
     for number in expr.atoms(sympy.Number):

@@ -12,13 +12,15 @@ import numba
 import numpy as np
 
 from .._numba import jit
-from ._kernel import (BLOCK_SIGNATURE, JACOBIAN_SIGNATURE, KERNEL_SIGNATURE, Kernel, _check_value,
-                      _compile, _njit_user, as_kernel)
+from . import _user
+from ._kernel import (_FAST, BLOCK_SIGNATURE, JACOBIAN_SIGNATURE, KERNEL_SIGNATURE, Kernel, _compile,
+                      _njit_user, _user_kernel, as_kernel)
 
-__all__ = ["convolution", "weakly_singular", "KernelSpec", "LAG_SIGNATURE"]
+__all__ = ["convolution", "weakly_singular", "is_weakly_singular", "KernelSpec", "LAG_SIGNATURE"]
 
-#: k(u) written into a (d, d) (or (1, 1)) matrix: void(u, out)
-LAG_SIGNATURE = numba.types.void(numba.types.float64, numba.types.float64[:, ::1])
+#: k(u; theta) written into a (d, d) (or (1, 1)) matrix: void(u, theta, out)
+LAG_SIGNATURE = numba.types.void(numba.types.float64, numba.types.float64[::1],
+                                 numba.types.float64[:, ::1])
 
 
 def _identity(t, s, Y, j, theta, out):
@@ -48,20 +50,73 @@ def _identity_functions():
 
 
 class KernelSpec:
-    """A kernel whose compiled form depends on the shape of y (built by ``as_kernel``)."""
+    """A kernel whose compiled form depends on the shape of y (built by ``as_kernel``).
+
+    ``build(y0, t0, args)`` returns the compiled :class:`Kernel` for the y of ``y0`` with the
+    run-time arguments ``args`` (passed to every user function of the specification)."""
 
     def __init__(self):
         self._built = {}
 
-    def build(self, y0, t0):
+    def build(self, y0, t0, args=None):
         y0 = np.asarray(y0, dtype=float)
-        key = (y0.ndim == 0, 1 if y0.ndim == 0 else y0.shape[0])
+        spec, theta = _user.pack_args(args)
+        key = (y0.ndim == 0, 1 if y0.ndim == 0 else y0.shape[0], spec)
         if key not in self._built:
-            self._built[key] = self._build(y0, t0, *key)
-        return self._built[key]
+            self._built[key] = self._build(y0, t0, key[0], key[1], spec, tuple(args or ()))
+        return self._built[key].with_params(theta, tuple(args or ()))
 
-    def _build(self, y0, t0, scalar, dim):  # pragma: no cover - interface
+    def _build(self, y0, t0, scalar, dim, spec, args):  # pragma: no cover - interface
         raise NotImplementedError
+
+
+def _wrap_lag(kj, matrix, spec, gid):
+    """The compiled lag function of k(u, *args): a float (times I) or a (d, d) matrix."""
+    unpack = _user.unpacker(spec)
+    report = _user.report
+
+    @numba.njit(inline="always", **_FAST)
+    def call(u, params):
+        return kj(u, *params)
+
+    if matrix:
+        @numba.njit(LAG_SIGNATURE, **_FAST)
+        def lag(u, theta, out):
+            params = unpack(theta, 0)
+            try:
+                r = np.asarray(call(u, params))
+            except Exception:  # noqa: BLE001 - recorded and re-raised by the solver
+                out[:, :] = np.nan
+                report(gid, _user.RAISED, u, np.nan, out[0, :0], -1)
+                return
+            if r.shape[0] != out.shape[0] or r.shape[1] != out.shape[1]:
+                out[:, :] = np.nan
+                report(gid, _user.BAD_SHAPE, u, np.nan, out[0, :0], r.size)
+                return
+            for a in range(out.shape[0]):
+                for b in range(out.shape[1]):
+                    out[a, b] = r[a, b]
+            if not np.all(np.isfinite(out)):
+                report(gid, _user.NOT_FINITE, u, np.nan, out[0, :0], -1)
+    else:
+        @numba.njit(LAG_SIGNATURE, **_FAST)
+        def lag(u, theta, out):
+            params = unpack(theta, 0)
+            ok = True
+            v = 0.0
+            try:
+                v = call(u, params)
+            except Exception:  # noqa: BLE001
+                ok = False
+            if not ok:
+                v = np.nan
+                report(gid, _user.RAISED, u, np.nan, out[0, :0], -1)
+            elif not np.isfinite(v):
+                report(gid, _user.NOT_FINITE, u, np.nan, out[0, :0], -1)
+            for a in range(out.shape[0]):
+                for b in range(out.shape[1]):
+                    out[a, b] = v if a == b else 0.0
+    return lag
 
 
 class _Convolution(KernelSpec):
@@ -73,57 +128,33 @@ class _Convolution(KernelSpec):
             raise TypeError(f"phi must be callable phi(s, y) or None, got {type(phi).__name__}")
         self.k, self.phi, self.phi_jacobian = k, phi, phi_jacobian
 
-    def _build(self, y0, t0, scalar, dim):
-        k_py = self.k.py_func if isinstance(self.k, numba.core.registry.CPUDispatcher) else self.k
-        kv = np.asarray(k_py(0.0), dtype=float)
+    def _build(self, y0, t0, scalar, dim, spec, args):
+        _user.check_argument_names(self.k, ("u",), "k(u)", len(spec))
+        try:
+            kv = np.asarray(_user.py_function(self.k)(0.0, *args), dtype=float)
+        except Exception as exc:
+            raise TypeError(f"k(u) raised {type(exc).__name__}: {exc} when called at u = 0") from exc
         if kv.shape not in ((), (dim, dim)):
             raise ValueError(f"k(u) must return a float or a ({dim}, {dim}) matrix, got shape {kv.shape}")
         matrix = kv.shape == (dim, dim) and not scalar
-        if self.phi is not None:
-            phi_py = (self.phi.py_func if isinstance(self.phi, numba.core.registry.CPUDispatcher)
-                      else self.phi)
-            _check_value(phi_py(t0, y0 if not scalar else float(y0)), () if scalar else (dim,),
-                         "phi(s, y)", t0, t0)
-        kj = _njit_user(self.k, "k")
-
-        def make_lag():
-            if matrix:
-                @numba.njit(LAG_SIGNATURE)
-                def lag(u, out):
-                    r = np.asarray(kj(u))
-                    for a in range(out.shape[0]):
-                        for b in range(out.shape[1]):
-                            out[a, b] = r[a, b]
-            else:
-                @numba.njit(LAG_SIGNATURE)
-                def lag(u, out):
-                    v = kj(u)
-                    for a in range(out.shape[0]):
-                        for b in range(out.shape[1]):
-                            out[a, b] = v if a == b else 0.0
-            return lag
-
-        lag = _compile(make_lag, "k(u)", self.k)
-        # phi as a kernel (t is ignored): phi(s, y) -> K-signature function
+        kj = _njit_user(self.k, "k(u)")
+        gid = _user.new_guard(self.k, "k(u)", "u", True, () if not matrix else (dim, dim))
+        lag = _compile(lambda: _wrap_lag(kj, matrix, spec, gid), "k(u)", self.k)
+        # phi as a kernel (t is ignored): phi(s, y, *args) -> K-signature function
         if self.phi is None:
             identity, identity_jacobian, identity_block = _identity_functions()
             phi_kernel = Kernel(identity, dim, scalar, identity_jacobian, identity_block,
                                 "analytic", name="identity")
         else:
-            phi_fn = _njit_user(self.phi, "phi")
-            phi_as_kernel = lambda t, s, y: phi_fn(s, y)  # noqa: E731
-            phi_jac = None
-            if self.phi_jacobian is not None:
-                phi_jac_fn = _njit_user(self.phi_jacobian, "phi_jacobian")
-                phi_jac = lambda t, s, y: phi_jac_fn(s, y)  # noqa: E731
-            phi_kernel = as_kernel(phi_as_kernel, y0, t0, jacobian=phi_jac)
+            phi_kernel = _user_kernel(self.phi, y0, t0, self.phi_jacobian, spec, np.zeros(0), args,
+                                      form="sy", what="phi(s, y)")
 
         phi_e = phi_kernel.function
         if matrix:
-            @numba.njit(KERNEL_SIGNATURE, error_model="numpy", nogil=True)
+            @numba.njit(KERNEL_SIGNATURE, **_FAST)
             def evaluate(t, s, Y, j, theta, out):
                 m = np.empty((out.shape[0], out.shape[0]))
-                lag(t - s, m)
+                lag(t - s, theta, m)
                 f = np.empty(out.shape[0])
                 phi_e(t, s, Y, j, theta, f)
                 for a in range(out.shape[0]):
@@ -131,11 +162,13 @@ class _Convolution(KernelSpec):
                     for b in range(out.shape[0]):
                         acc += m[a, b] * f[b]
                     out[a] = acc
-        else:  # scalar k: no temporary arrays on this hot path
-            @numba.njit(KERNEL_SIGNATURE, error_model="numpy", nogil=True)
+        else:  # scalar k: one 1 x 1 lag
+            @numba.njit(KERNEL_SIGNATURE, **_FAST)
             def evaluate(t, s, Y, j, theta, out):
                 phi_e(t, s, Y, j, theta, out)
-                w = kj(t - s)
+                m = np.empty((1, 1))
+                lag(t - s, theta, m)
+                w = m[0, 0]
                 for a in range(out.shape[0]):
                     out[a] *= w
 
@@ -144,24 +177,27 @@ class _Convolution(KernelSpec):
         if phi_kernel.jacobian_function is not None:
             phi_j = phi_kernel.jacobian_function
 
-            @numba.njit(JACOBIAN_SIGNATURE, error_model="numpy", nogil=True)
+            @numba.njit(JACOBIAN_SIGNATURE, **_FAST)
             def jacobian(t, s, Y, j, theta, J):
-                m = np.empty((J.shape[0], J.shape[0]))
-                lag(t - s, m)
+                m = np.empty((J.shape[0], J.shape[0])) if matrix else np.empty((1, 1))
+                lag(t - s, theta, m)
                 P = np.empty((J.shape[0], J.shape[0]))
                 phi_j(t, s, Y, j, theta, P)
                 for a in range(J.shape[0]):
                     for b in range(J.shape[1]):
                         acc = 0.0
-                        for c in range(J.shape[0]):
-                            acc += m[a, c] * P[c, b]
+                        if matrix:
+                            for c in range(J.shape[0]):
+                                acc += m[a, c] * P[c, b]
+                        else:
+                            acc = m[0, 0] * P[a, b]
                         J[a, b] = acc
             source = "analytic" if self.phi is None else phi_kernel.jacobian_source
 
         structure = {"kind": "convolution", "lag": lag, "phi": phi_kernel, "matrix": matrix,
                      "linear": self.phi is None}
         return Kernel(evaluate, dim, scalar, jacobian, None, source, probe=None, structure=structure,
-                      name="convolution")
+                      name="convolution", arg_spec=spec)
 
 
 def convolution(k, phi=None, *, phi_jacobian=None):
@@ -200,12 +236,12 @@ class _WeaklySingular(KernelSpec):
             raise ValueError(f"alpha must satisfy 0 < alpha < 1, got {alpha!r}")
         self.k, self.alpha, self.jacobian = k, float(alpha), jacobian
 
-    def _build(self, y0, t0, scalar, dim):
-        smooth = as_kernel(self.k, y0, t0, jacobian=self.jacobian)
+    def _build(self, y0, t0, scalar, dim, spec, args):
+        smooth = as_kernel(self.k, y0, t0, jacobian=self.jacobian, args=args)
         inner = smooth.function
         alpha = self.alpha
 
-        @numba.njit(KERNEL_SIGNATURE, error_model="numpy", nogil=True)
+        @numba.njit(KERNEL_SIGNATURE, **_FAST)
         def evaluate(t, s, Y, j, theta, out):
             inner(t, s, Y, j, theta, out)
             w = (t - s) ** (-alpha)
@@ -214,7 +250,7 @@ class _WeaklySingular(KernelSpec):
 
         structure = {"kind": "weakly-singular", "alpha": alpha, "smooth": smooth}
         return Kernel(evaluate, dim, scalar, None, None, smooth.jacobian_source, probe=None,
-                      structure=structure, name="weakly-singular")
+                      structure=structure, name="weakly-singular", arg_spec=spec)
 
 
 def weakly_singular(k, alpha, *, jacobian=None):
@@ -225,3 +261,9 @@ def weakly_singular(k, alpha, *, jacobian=None):
     (:func:`integrallimits.volterra.graded_mesh`) to keep the order.
     """
     return _WeaklySingular(k, alpha, jacobian)
+
+
+def is_weakly_singular(K):
+    """True for a :func:`weakly_singular` kernel (specification or built kernel)."""
+    return isinstance(K, _WeaklySingular) or (isinstance(K, Kernel)
+                                              and K.structure.get("kind") == "weakly-singular")

@@ -9,6 +9,7 @@ state of B d components for explicit rules, one solve per sample otherwise.
 """
 from __future__ import annotations
 
+import numbers
 from math import comb
 
 import numpy as np
@@ -25,8 +26,13 @@ __all__ = ["VolterraNetwork", "ResNet", "ResidualDense", "ConcatDense", "SmoothN
 def _as_grid(values, n_layers, two_variable, shape, T, name):
     """Grid values (N+1[, N+1], *shape) from an array or a callable field."""
     if callable(values):
-        return sample_field(values, n_layers, T, two_variable)
-    v = np.asarray(values, dtype=float)
+        values = sample_field(values, n_layers, T, two_variable, name=name)
+    v = np.asarray(values)
+    if v.dtype == object or not (np.issubdtype(v.dtype, np.number) or v.dtype == bool):
+        raise TypeError(f"{name} must hold real numbers, got dtype {v.dtype}")
+    if np.iscomplexobj(v):
+        raise TypeError(f"{name} must be real, got complex values")
+    v = v.astype(float)
     lead = 2 if two_variable else 1
     if v.shape[lead:] != shape or any(k not in (n_layers, n_layers + 1) for k in v.shape[:lead]):
         want = "(N[+1], N[+1], " if two_variable else "(N[+1], "
@@ -51,8 +57,7 @@ class VolterraNetwork:
     t_independent = False
 
     def __init__(self, d, n_layers, T, rule, activation):
-        if isinstance(n_layers, bool) or int(n_layers) != n_layers or n_layers < 1:
-            raise ValueError(f"n_layers must be an integer >= 1, got {n_layers!r}")
+        n_layers, d = positive_int(n_layers, "n_layers"), positive_int(d, "d")
         if not (np.isfinite(T) and T > 0):
             raise ValueError(f"T must be a positive float, got {T!r}")
         if rule not in METHODS or METHODS[rule].family != "direct":
@@ -280,15 +285,23 @@ class SmoothNet(VolterraNetwork):
         return out
 
 
+def positive_int(value, name):
+    """``value`` as an int if it is a whole number >= 1 (4 or 4.0, not 4.5, True or nan);
+    else ValueError naming ``name``."""
+    if isinstance(value, bool) or not isinstance(value, numbers.Real) \
+            or not float(value).is_integer() or value < 1:
+        raise ValueError(f"{name} must be an integer >= 1, got {value!r}")
+    return int(value)
+
+
 def _infer(W, n_layers, d, two_variable):
     if callable(W):
         if n_layers is None or d is None:
             raise ValueError("give n_layers and d when W is a callable field")
-        return int(n_layers), int(d)
+        return positive_int(n_layers, "n_layers"), positive_int(d, "d")
     shape = np.shape(W)
     lead = 2 if two_variable else 1
     if len(shape) != lead + 2 or shape[-1] != shape[-2]:
         raise ValueError(f"W must be an array of shape {'(N, N, d, d)' if two_variable else '(N, d, d)'}"
                          f" or a callable, got shape {shape}")
-    inferred = shape[0] if n_layers is None else n_layers
-    return int(inferred), int(shape[-1])
+    return positive_int(shape[0] if n_layers is None else n_layers, "n_layers"), int(shape[-1])

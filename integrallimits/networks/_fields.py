@@ -13,22 +13,43 @@ __all__ = ["sample_field", "sample_field_at", "legendre_field", "low_rank_field"
            "PiecewiseLinearTriangle", "l2_distance", "h1_distance", "discrete_h1"]
 
 
-def sample_field(field, n_layers, T=1.0, two_variable=False, t0=0.0):
+def sample_field(field, n_layers, T=1.0, two_variable=False, t0=0.0, name="field"):
     """Grid values of a callable field at t_n = t0 + n h (and s_j), h = T / N, n, j = 0..N.
 
     Returns an array (N+1, *shape) or (N+1, N+1, *shape) (all pairs, including s > t,
     which starting blocks of high-order rules read).
     """
     h = (T - t0) / n_layers
-    return sample_field_at(field, t0 + h * np.arange(n_layers + 1), two_variable)
+    return sample_field_at(field, t0 + h * np.arange(n_layers + 1), two_variable, name)
 
 
-def sample_field_at(field, times, two_variable=False):
+def sample_field_at(field, times, two_variable=False, name="field"):
     """Values of a callable field at ``times`` (all pairs (t_n, s_j) of them if two-variable):
-    an array (n, *shape) or (n, n, *shape)."""
+    an array (n, *shape) or (n, n, *shape).
+
+    Raises TypeError for values that are not real numbers (complex values are not silently
+    cut to their real part) and ValueError when the shape changes from point to point.
+    """
+    first = None
+
+    def value(*point):
+        nonlocal first
+        v = np.asarray(field(*point))
+        if v.dtype == object or not (np.issubdtype(v.dtype, np.number) or v.dtype == bool):
+            raise TypeError(f"{name}{point} must return real numbers, got {type(v).__name__} "
+                            f"of dtype {v.dtype}")
+        if np.iscomplexobj(v):
+            raise TypeError(f"{name}{point} returned complex values; fields must be real")
+        if first is None:
+            first = v.shape
+        elif v.shape != first:
+            raise ValueError(f"{name}{point} returned shape {v.shape}, but shape {first} at the "
+                             f"first point")
+        return v.astype(float)
+
     if two_variable:
-        return np.array([[np.asarray(field(ti, sj), dtype=float) for sj in times] for ti in times])
-    return np.array([np.asarray(field(ti), dtype=float) for ti in times])
+        return np.array([[value(ti, sj) for sj in times] for ti in times])
+    return np.array([value(ti) for ti in times])
 
 
 def legendre_field(coefficients, T=1.0, two_variable=False):

@@ -35,6 +35,7 @@ _LOCATIONS = {
     "training-stability": "training_stability:training_stability",
     "resolution-limit": "resolution_limit:resolution_limit",
     "state-space": "state_space:state_space",
+    "smooth-nets": "smooth_nets:smooth_nets",
     "dnl-gamma": "dnl_gamma:dnl_gamma",
 }
 

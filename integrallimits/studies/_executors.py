@@ -8,7 +8,13 @@ makes one from the text the command line accepts:
     no executor: cells run one after the other in this process;
 ``processes`` or ``processes:N``
     a local :class:`~concurrent.futures.ProcessPoolExecutor` with N workers
-    (default: the number of CPUs);
+    (default: the number of CPUs; at most :data:`WORKERS_PER_CPU` per CPU).  Its
+    workers end with the process that opened the pool, also when that process is
+    killed (SIGKILL, SIGTERM): each watches it from a thread.  With them end the
+    forkserver and the resource tracker, which live as long as a worker does.
+    Ctrl-C interrupts the opening process only (the workers ignore SIGINT); leaving
+    the ``with`` block by an exception stops the workers at once instead of waiting
+    for the cells they run;
 ``dask://HOST:PORT``
     a :class:`dask.distributed.Client` connected to the scheduler at
     ``tcp://HOST:PORT`` (the ``dask`` extra), used through ``client.get_executor()``.
@@ -21,8 +27,16 @@ import contextlib
 import multiprocessing
 import os
 import re
+import select
+import signal
+import threading
+import time
 
-__all__ = ["ExecutorSpecError", "parse_executor", "open_executor"]
+__all__ = ["ExecutorSpecError", "parse_executor", "open_executor", "WORKERS_PER_CPU"]
+
+#: Most worker processes per CPU a ``processes:N`` executor may ask for (each worker
+#: holds its own NumPy, SciPy, Numba and compiled code: some 200 MB).
+WORKERS_PER_CPU = 4
 
 _HOST = r"(?P<host>[A-Za-z0-9](?:[A-Za-z0-9.-]{0,251}[A-Za-z0-9])?|\[[0-9A-Fa-f:.]{2,45}\])"
 _DASK = re.compile(rf"dask://{_HOST}:(?P<port>[0-9]{{1,5}})")
@@ -73,6 +87,11 @@ def parse_executor(text):
         if workers == 0:
             raise ExecutorSpecError("executor must be 'serial', 'processes', 'processes:N' with "
                                     "N >= 1, or 'dask://HOST:PORT'; refused 'processes:0'")
+        cpus = os.cpu_count() or 1
+        if workers is not None and workers > WORKERS_PER_CPU * cpus:
+            raise ExecutorSpecError(f"executor {text!r} asks for {workers} worker processes; at "
+                                    f"most {WORKERS_PER_CPU * cpus} ({WORKERS_PER_CPU} per CPU, "
+                                    f"{cpus} CPUs here) are accepted")
         return "processes", {"max_workers": workers}
     m = _DASK.fullmatch(text)
     if m and 0 < int(m["port"]) < 65536:
@@ -119,9 +138,14 @@ def open_executor(text="serial", *, timeout=30):
     if kind == "serial":
         yield None
     elif kind == "processes":
-        workers = options["max_workers"] or os.cpu_count() or 1
-        with _pool(workers) as pool:
+        pool = _pool(options["max_workers"] or os.cpu_count() or 1)
+        try:
             yield pool
+        except BaseException:   # interrupted or failed: the running cells are not wanted
+            _terminate_workers(pool)
+            raise
+        finally:
+            pool.shutdown(wait=True, cancel_futures=True)
     else:
         try:
             from distributed import Client
@@ -137,7 +161,53 @@ def open_executor(text="serial", *, timeout=30):
 
 def _pool(workers):
     from concurrent.futures import ProcessPoolExecutor
-    return ProcessPoolExecutor(max_workers=workers, mp_context=_process_context())
+    return ProcessPoolExecutor(max_workers=workers, mp_context=_process_context(),
+                               initializer=_end_with, initargs=(os.getpid(),))
+
+
+def _terminate_workers(pool):
+    if hasattr(pool, "terminate_workers"):   # Python >= 3.14
+        pool.terminate_workers()
+        return
+    for process in list((getattr(pool, "_processes", None) or {}).values()):   # private before
+        process.terminate()
+
+
+def _end_with(parent):
+    """Pool worker initializer: end this worker as soon as process ``parent`` has ended,
+    and leave Ctrl-C (SIGINT, sent to the whole terminal's process group) to the parent.
+
+    A worker would otherwise wait forever for tasks (it holds both ends of the pool's
+    queue, so the pipe never reports the end of the parent), and keep the forkserver and
+    the resource tracker alive with it."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    threading.Thread(target=_watch, args=(parent,), name="integrallimits-end-with-parent",
+                     daemon=True).start()
+
+
+def _watch(parent):
+    try:
+        fd = os.pidfd_open(parent)     # Linux >= 5.3: readable once the process has ended
+    except ProcessLookupError:
+        os._exit(1)
+    except (AttributeError, OSError):
+        fd = None
+    if fd is not None:
+        select.select([fd], [], [])
+    else:  # pragma: no cover - other systems: poll
+        while _alive(parent):
+            time.sleep(0.5)
+    os._exit(1)
+
+
+def _alive(pid):  # pragma: no cover - used where pidfd_open is missing
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
 
 
 def describe_executor(executor):

@@ -13,7 +13,8 @@ import importlib
 import math
 import os
 import re
-import tempfile
+
+from ._result import new_temporary
 
 __all__ = ["study_figures", "table_figures", "save_figure", "have_matplotlib"]
 
@@ -166,7 +167,7 @@ def save_figure(fig, path):
     path = os.fspath(path)
     folder = os.path.dirname(os.path.abspath(path))
     os.makedirs(folder, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=folder, prefix=".tmp-", suffix=".png")
+    fd, tmp = new_temporary(folder, os.path.basename(path))
     os.close(fd)
     try:
         fig.savefig(tmp, format="png", dpi=110, metadata={"Software": None})

@@ -10,9 +10,16 @@ For a study NAME and an output folder OUT it writes ::
 Studies that accept ``cache_dir`` store their cells one by one through
 :func:`~integrallimits.studies.run_cells`; any other registered study is run as a
 single cell, so a rerun still skips it once it has finished.
+
+The folder may hold the user's own files: a run deletes only figures that an earlier run
+wrote (listed with their checksums in its manifest) and did not draw again, if they are
+unchanged.  Several runs may write into one folder at once: they compute side by side
+(sharing finished cells) and write their outputs one after the other (a lock on
+``OUT/NAME/.lock``; every temporary file has a name of its own).
 """
 from __future__ import annotations
 
+import contextlib
 import datetime
 import functools
 import hashlib
@@ -84,6 +91,37 @@ def _sha256(path):
         return hashlib.sha256(fh.read()).hexdigest()
 
 
+@contextlib.contextmanager
+def _exclusive(folder):
+    """Hold an exclusive lock on ``folder/.lock`` (POSIX ``flock``; no lock where there is none)."""
+    try:
+        import fcntl
+    except ImportError:  # pragma: no cover - not POSIX
+        yield
+        return
+    fd = os.open(os.path.join(folder, ".lock"), os.O_RDWR | os.O_CREAT, 0o666)
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX)
+        yield
+    finally:
+        os.close(fd)   # (releases the lock)
+
+
+def _written_before(folder):
+    """{file name: sha256} of the files the last run wrote into ``folder`` (its manifest);
+    {} when there is no readable manifest of this package."""
+    try:
+        with open(os.path.join(folder, "manifest.json"), encoding="utf-8") as fh:
+            files = json.load(fh).get("files")
+    except (OSError, ValueError, AttributeError):
+        return {}
+    if not isinstance(files, dict):
+        return {}
+    return {name: digest for name, digest in files.items()
+            if isinstance(name, str) and isinstance(digest, str) and name == os.path.basename(name)
+            and not name.startswith(".")}
+
+
 def reproduce(name, out="out", *, quick=False, seed=0, executor=None, executor_name=None,
               figures=True):
     """Run study ``name`` and write its table, figures and manifest under ``out/name``.
@@ -115,8 +153,8 @@ def reproduce(name, out="out", *, quick=False, seed=0, executor=None, executor_n
     >>> import tempfile, os
     >>> folder = tempfile.mkdtemp()
     >>> res, manifest = reproduce("relu-convergence", folder, quick=True, figures=False)
-    >>> sorted(f for f in os.listdir(os.path.join(folder, "relu-convergence")) if f != "cells")
-    ['manifest.json', 'table.csv', 'table.json', 'table.md']
+    >>> sorted(os.listdir(os.path.join(folder, "relu-convergence")))
+    ['.lock', 'cells', 'manifest.json', 'table.csv', 'table.json', 'table.md']
     >>> manifest["cells"]["computed"], manifest["seed"]
     (2, 0)
     """
@@ -141,48 +179,55 @@ def reproduce(name, out="out", *, quick=False, seed=0, executor=None, executor_n
         granularity = "whole study"
     wall = time.perf_counter() - start
 
-    files = {}
+    # rows through JSON first: the written table is the same whether cells were fresh or stored
+    result.rows = to_plain(result.rows)
+    figs = (result.figures or study_figures(name, result)) if figures else {}
+    with _exclusive(folder):
+        files = _write_outputs(folder, result, figs)
+        records = load_cells(cells_dir)
+        package, deps = _versions()
+        manifest = {
+            "study": name,
+            "package": package,
+            "dependencies": deps,
+            "platform": _platform(),
+            "command": " ".join(["integrallimits", "reproduce", name] + (["--quick"] if quick else [])
+                                + ["--seed", str(seed)]),
+            "seed": seed,
+            "quick": bool(quick),
+            "parameters": to_plain(result.params),
+            "notes": result.notes,
+            "executor": executor_name or ("serial" if executor is None else type(executor).__name__),
+            "cells": {"granularity": granularity, "total": len(records),
+                      "computed": sum(1 for r in records if r.get("key") not in before),
+                      "reused": sum(1 for r in records if r.get("key") in before),
+                      "seconds": round(sum(float(r.get("seconds", 0.0)) for r in records), 3)},
+            "timings": {"started": started, "finished": _now(), "wall_seconds": round(wall, 3),
+                        "cell_seconds": {r["key"]: r.get("seconds") for r in records if "key" in r}},
+            "rows": len(result.rows),
+            "files": files,
+        }
+        atomic_write(os.path.join(folder, "manifest.json"),
+                     json.dumps(manifest, indent=2, default=str))
+    return result, manifest
+
+
+def _write_outputs(folder, result, figs):
+    """Write the tables and figures; delete the figures of the last run not drawn again.
+    Returns {file name: sha256} of what was written."""
+    previous = _written_before(folder)
     paths = {"table.md": os.path.join(folder, "table.md"),
              "table.csv": os.path.join(folder, "table.csv"),
              "table.json": os.path.join(folder, "table.json")}
-    # rows through JSON first: the written table is the same whether cells were fresh or stored
-    result.rows = to_plain(result.rows)
     atomic_write(paths["table.md"], result.to_markdown())
     result.to_csv(paths["table.csv"])
     result.to_json(paths["table.json"])
-    if figures:
-        figs = result.figures or study_figures(name, result)
-        for fig_name, fig in figs.items():
-            paths[f"{fig_name}.png"] = os.path.join(folder, f"{fig_name}.png")
-            save_figure(fig, paths[f"{fig_name}.png"])
-    for entry in os.listdir(folder):  # figures of an earlier run that this run did not draw
-        if entry.endswith(".png") and entry not in paths:
-            os.unlink(os.path.join(folder, entry))
-    for label, path in paths.items():
-        files[label] = _sha256(path)
-
-    records = load_cells(cells_dir)
-    package, deps = _versions()
-    manifest = {
-        "study": name,
-        "package": package,
-        "dependencies": deps,
-        "platform": _platform(),
-        "command": " ".join(["integrallimits", "reproduce", name] + (["--quick"] if quick else [])
-                            + ["--seed", str(seed)]),
-        "seed": seed,
-        "quick": bool(quick),
-        "parameters": to_plain(result.params),
-        "notes": result.notes,
-        "executor": executor_name or ("serial" if executor is None else type(executor).__name__),
-        "cells": {"granularity": granularity, "total": len(records),
-                  "computed": sum(1 for r in records if r.get("key") not in before),
-                  "reused": sum(1 for r in records if r.get("key") in before),
-                  "seconds": round(sum(float(r.get("seconds", 0.0)) for r in records), 3)},
-        "timings": {"started": started, "finished": _now(), "wall_seconds": round(wall, 3),
-                    "cell_seconds": {r["key"]: r.get("seconds") for r in records if "key" in r}},
-        "rows": len(result.rows),
-        "files": files,
-    }
-    atomic_write(os.path.join(folder, "manifest.json"), json.dumps(manifest, indent=2, default=str))
-    return result, manifest
+    for fig_name, fig in figs.items():
+        paths[f"{fig_name}.png"] = os.path.join(folder, f"{fig_name}.png")
+        save_figure(fig, paths[f"{fig_name}.png"])
+    for entry, digest in previous.items():  # ours, not drawn this time, and unchanged since
+        path = os.path.join(folder, entry)
+        if entry.endswith(".png") and entry not in paths and os.path.isfile(path) \
+                and not os.path.islink(path) and _sha256(path) == digest:
+            os.unlink(path)
+    return {label: _sha256(path) for label, path in paths.items()}

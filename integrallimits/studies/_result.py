@@ -6,10 +6,24 @@ import io
 import json
 import math
 import os
-import tempfile
+import secrets
 from dataclasses import dataclass, field
 
 __all__ = ["StudyResult", "atomic_write"]
+
+
+def new_temporary(folder, name):
+    """Create a new empty file in ``folder`` to be renamed onto ``folder/name``: (fd, path).
+
+    Its name (``.tmp-<random>-<name>``) is unique to this call, so concurrent writers never
+    touch each other's files; unlike :func:`tempfile.mkstemp` (mode 0600) its mode is 0666
+    less the umask, as for any file a program writes."""
+    while True:
+        path = os.path.join(folder, f".tmp-{secrets.token_hex(8)}-{name}")
+        try:
+            return os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666), path
+        except FileExistsError:  # pragma: no cover - 64 random bits
+            continue
 
 
 def atomic_write(path, text):
@@ -17,7 +31,7 @@ def atomic_write(path, text):
     path = os.fspath(path)
     folder = os.path.dirname(os.path.abspath(path))
     os.makedirs(folder, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=folder, prefix=".tmp-", suffix=os.path.basename(path))
+    fd, tmp = new_temporary(folder, os.path.basename(path))
     try:
         with os.fdopen(fd, "w", newline="") as fh:
             fh.write(text)

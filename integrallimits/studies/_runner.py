@@ -22,19 +22,24 @@ A study opts in with two keywords, ``executor`` and ``cache_dir``::
 
 ``integrallimits reproduce`` passes ``cache_dir=<out>/<name>/cells``.
 
-A stored cell is identified by the function's qualified name, its arguments and the
-package version (see :func:`cell_key`), not by the function's code: after changing
-a study's code within one version, delete its cells folder.
+A stored cell is identified by the function's qualified name, its arguments, the package
+version, the package's source code and the versions of the libraries that compute with it
+(see :func:`cell_key`): after any change of code or of those versions, cells are computed
+again.  A stored file is used only if it is a cell record of this key whose checksum
+matches; anything else in the folder (a corrupt or truncated cell, a user's notes, a
+directory) is not read, and never deleted.
 """
 from __future__ import annotations
 
 import concurrent.futures
+import functools
 import hashlib
 import json
 import os
 import re
 import sys
 import time
+import warnings
 
 from ._result import atomic_write
 
@@ -42,6 +47,9 @@ __all__ = ["run_cells", "cell_key", "load_cells", "to_plain"]
 
 #: File-name suffix of stored cells.
 CELL_SUFFIX = ".json"
+
+#: Distributions whose versions go into every cell's key (they compute the results).
+CELL_DEPENDENCIES = ("numpy", "scipy", "numba", "llvmlite", "sympy", "mpmath")
 
 
 def to_plain(value):
@@ -81,12 +89,45 @@ def _slug(args):
     return text[:60] or "cell"
 
 
+_PACKAGE_DIR = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+
+
+@functools.lru_cache(maxsize=None)
+def code_fingerprint(root=_PACKAGE_DIR):
+    """SHA-256 (hex) of the package's version and source files under ``root`` (their
+    contents) and of the versions of :data:`CELL_DEPENDENCIES`: what a stored cell's result
+    depends on besides its arguments.  Computed once per process."""
+    from importlib import metadata
+
+    from .. import __version__
+    digest = hashlib.sha256(f"integrallimits {__version__}\n".encode())
+    for folder, dirs, files in os.walk(root):
+        dirs[:] = sorted(d for d in dirs if d != "__pycache__")
+        for name in sorted(f for f in files if f.endswith(".py")):
+            path = os.path.join(folder, name)
+            with open(path, "rb") as fh:
+                source = fh.read()
+            digest.update(f"{os.path.relpath(path, root)}\0{len(source)}\0".encode() + source)
+    for dist in CELL_DEPENDENCIES:
+        try:
+            version = metadata.version(dist)
+        except metadata.PackageNotFoundError:
+            version = None
+        digest.update(f"{dist} {version}\n".encode())
+    return digest.hexdigest()
+
+
+def _checksum(key, args, result):
+    return hashlib.sha256(_dumps([key, args, result]).encode("utf-8")).hexdigest()
+
+
 def cell_key(function, args):
     """The file name (without ``.json``) under which the cell ``function(args)`` is stored.
 
     A readable prefix made from ``args`` and the first 12 hex digits of a SHA-256 of
-    the function's qualified name, the arguments and the package version (so an
-    upgraded package never reads cells computed by another version).
+    the function's qualified name, the arguments and :func:`code_fingerprint` (so cells
+    computed by other code, or with other versions of NumPy, SciPy, Numba... are never
+    read).
 
     Examples
     --------
@@ -95,8 +136,7 @@ def cell_key(function, args):
     >>> key.startswith("trapezoid_exp-square_256-"), len(key.rsplit("-", 1)[1])
     (True, 12)
     """
-    from .. import __version__
-    payload = _dumps([_function_name(function), to_plain(args), __version__])
+    payload = _dumps([_function_name(function), to_plain(args), code_fingerprint()])
     digest = hashlib.sha256(payload.encode("utf-8")).hexdigest()[:12]
     return f"{_slug(args)}-{digest}"
 
@@ -108,14 +148,26 @@ def _timed_call(function, args):
     return _dumps(result), time.perf_counter() - start
 
 
-def _read_cell(path, function, args):
-    """The stored result of a cell, or None if absent, unreadable or for other arguments."""
+def _load_record(path, key):
+    """The cell record stored at ``path`` under ``key``, or None if the file is absent,
+    unreadable, not a record of this key and of this code, or fails its checksum."""
     try:
         with open(path, encoding="utf-8") as fh:
             record = json.load(fh)
-    except (OSError, ValueError):
+    except (OSError, ValueError):   # (a directory is an OSError too)
         return None
-    if record.get("function") != _function_name(function) or record.get("args") != to_plain(args):
+    if (not isinstance(record, dict) or record.get("key") != key or "result" not in record
+            or record.get("code") != code_fingerprint()
+            or record.get("sha256") != _checksum(key, record.get("args"), record["result"])):
+        return None
+    return record
+
+
+def _read_cell(path, key, function, args):
+    """The stored record of the cell ``function(args)``, or None (see :func:`_load_record`)."""
+    record = _load_record(path, key)
+    if record is None or record.get("function") != _function_name(function) \
+            or record.get("args") != to_plain(args):
         return None
     return record
 
@@ -183,7 +235,7 @@ def run_cells(name, cells, function, cache_dir=None, executor=None):
     pending = []
     for i, (key, args) in enumerate(zip(keys, cells)):
         record = None if cache_dir is None else _read_cell(os.path.join(cache_dir, key + CELL_SUFFIX),
-                                                           function, args)
+                                                           key, function, args)
         if record is None:
             pending.append(i)
         else:
@@ -194,13 +246,21 @@ def run_cells(name, cells, function, cache_dir=None, executor=None):
         results[i] = json.loads(text)
         if cache_dir is not None:
             from .. import __version__
+            args = to_plain(cells[i])
             record = {"study": name, "key": keys[i], "function": _function_name(function),
-                      "args": to_plain(cells[i]), "version": __version__,
-                      "seconds": round(seconds, 6), "result": results[i]}
-            atomic_write(os.path.join(cache_dir, keys[i] + CELL_SUFFIX), _dumps(record, indent=1))
+                      "args": args, "version": __version__, "code": code_fingerprint(),
+                      "seconds": round(seconds, 6), "result": results[i],
+                      "sha256": _checksum(keys[i], args, results[i])}
+            path = os.path.join(cache_dir, keys[i] + CELL_SUFFIX)
+            try:
+                atomic_write(path, _dumps(record, indent=1))
+            except IsADirectoryError:   # not ours to remove: compute, do not store
+                warnings.warn(f"cell {keys[i]} of study {name!r} is not stored: {path} is a "
+                              "directory", RuntimeWarning, stacklevel=2)
         if bar is not None:
             bar.update(1)
 
+    futures = {}
     try:
         if executor is None:
             for i in pending:
@@ -221,6 +281,10 @@ def run_cells(name, cells, function, cache_dir=None, executor=None):
                 store(futures[future], *future.result())
             if error is not None:
                 raise error
+    except BaseException:   # (Ctrl-C): the queued cells are not wanted any more
+        for future in futures:
+            future.cancel()
+        raise
     finally:
         if bar is not None:
             bar.close()
@@ -228,17 +292,16 @@ def run_cells(name, cells, function, cache_dir=None, executor=None):
 
 
 def load_cells(cache_dir):
-    """The stored cell records in ``cache_dir`` (dicts with ``key``, ``args``, ``seconds``,
-    ``result``...), sorted by key; unreadable files are skipped."""
+    """The cell records of the current code stored in ``cache_dir`` (dicts with ``key``,
+    ``args``, ``seconds``, ``result``...), sorted by key; every other file (unreadable,
+    foreign, of other code, failing its checksum) is skipped."""
     records = []
     if cache_dir is None or not os.path.isdir(cache_dir):
         return records
     for entry in sorted(os.listdir(cache_dir)):
         if not entry.endswith(CELL_SUFFIX) or entry.startswith("."):
             continue
-        try:
-            with open(os.path.join(cache_dir, entry), encoding="utf-8") as fh:
-                records.append(json.load(fh))
-        except (OSError, ValueError):
-            continue
+        record = _load_record(os.path.join(cache_dir, entry), entry[:-len(CELL_SUFFIX)])
+        if record is not None:
+            records.append(record)
     return records

@@ -51,7 +51,7 @@ from __future__ import annotations
 import functools
 
 import numpy as np
-from numba import njit
+from .._numba import njit
 
 __all__ = ["add_block", "kernel_transforms", "twiddle_table", "packed_order", "fft_dif", "fft_dit",
            "rfft_packed", "irfft_packed", "forward_block", "inverse_block", "DIRECT_BLOCK",

@@ -43,10 +43,8 @@ study.
 """
 from __future__ import annotations
 
-import time
-
 import numpy as np
-from numba import njit
+from .._numba import njit
 
 from .._linalg import solve_inplace
 from .._numba import JIT_OPTIONS, types
@@ -54,21 +52,22 @@ from ..kernels import Kernel, as_forcing, as_kernel
 from ..kernels._kernel import BLOCK_SIGNATURE, KERNEL_SIGNATURE
 from ..kernels._linear import as_linear_kernel, positional_arity
 from ..quadrature import volterra_rule
-from ._loops import _stage_grid
-from ._mesh import make_mesh, resolve_method
-from ._solution import Solution, SolverError
+from ._loops import _stage_grid, new_counts
+from ..kernels._structured import is_weakly_singular
+from ._mesh import check_size, estimated_work, make_mesh, resolve_method
+from ._outcome import Run, run_guarded, solve_on_mesh
+from ._solution import SolverError
+from ._tolerance import check_tolerances, solve_uniform_to_tolerance
 from ._tableaux import collocation_tableau
 
 __all__ = ["FirstKindMethod", "FIRST_KIND_METHODS", "REFUSED_METHODS", "solve_first_kind"]
 
-SUCCESS, SINGULAR, NOT_FINITE = 0, 1, 2
+SUCCESS, SINGULAR, NOT_FINITE, INTERRUPTED = 0, 1, 2, 3
 NFEV = 0
 
 _MESSAGES = {
-    SUCCESS: "The solver reached the end of the interval.",
     SINGULAR: ("The linear system of the step ending at t = {t:.6g} is singular: K(t, t) is singular "
-               "there (a first-kind equation needs K(t, t) nonsingular)."),
-    NOT_FINITE: "The solution became non-finite (inf/nan) at t = {t:.6g}.",
+               "there (a first-kind equation needs K(t, t) nonsingular).", "singular"),
 }
 
 
@@ -89,6 +88,8 @@ def _collocation_loop(K, block_sum, theta, t, Gs, c, A, b, Z, stats):
     rhs = np.empty(md)
     svals, wts = _stage_grid(t, c, b)
     for n in range(N):
+        if stats[stats.shape[0] - 1] != 0:   # interrupted (see _loops.new_counts)
+            return INTERRUPTED, n
         h = t[n + 1] - t[n]
         for i in range(m):
             ti = t[n] + c[i] * h
@@ -129,6 +130,8 @@ def _midpoint_loop(K, block_sum, theta, t, G, U, stats):
         wts[n] = t[n + 1] - t[n]
     for n in range(N):
         block_sum(t[n + 1], mid, U, 0, n, wts, theta, f)
+        if stats[stats.shape[0] - 1] != 0:   # interrupted (see _loops.new_counts)
+            return INTERRUPTED, n
         stats[NFEV] += n
         for k in range(d):
             rhs[k] = G[n + 1, k] - f[k]
@@ -194,6 +197,7 @@ class FirstKindMethod:
 
     implicit = True
     min_steps = 1
+    uniform_only = False
 
     def __init__(self, name, family, order, description, tableau=None, min_steps=1):
         self.name = name
@@ -220,7 +224,7 @@ class FirstKindMethod:
     def solve(self, kernel, g_vec, t):
         N = len(t) - 1
         d = kernel.dim
-        counts = np.zeros(1, dtype=np.int64)
+        counts = new_counts(1)
         Y = np.empty((N + 1, d))
         if self.family == "collocation":
             c, A, b = self._data
@@ -332,17 +336,18 @@ REFUSED_METHODS = {name: _refusal(name) for name in
 
 # -- the front function ----------------------------------------------------------------------------
 
-def _linear_kernel(K, y0, t0):
+def _linear_kernel(K, y0, t0, args=None):
     """The Kernel of a first-kind equation: K(t, s) (coefficient) or K(t, s, y) linear in y."""
+    n_args = len(args or ())
     if isinstance(K, Kernel) or hasattr(K, "build"):
-        kernel = as_kernel(K, y0, t0)
+        kernel = as_kernel(K, y0, t0, args=args)
     elif not callable(K):
         raise TypeError(f"K must be callable K(t, s) (or K(t, s, y) linear in y), got "
                         f"{type(K).__name__}")
-    elif positional_arity(K) == 2:
-        return as_linear_kernel(K, y0, t0)
+    elif positional_arity(K) == 2 + n_args:
+        return as_linear_kernel(K, y0, t0, args=args)
     else:
-        kernel = as_kernel(K, y0, t0)
+        kernel = as_kernel(K, y0, t0, args=args)
     if kernel.structure.get("kind") == "linear":
         return kernel
     # A three-argument K must be linear in y: check it on probes (K(t, s, 0) = 0 and additivity).
@@ -365,8 +370,9 @@ def _check_diagonal(kernel, t):
     """K(t, t) must be nonsingular on the mesh (relative to the kernel's size there)."""
     d = kernel.dim
     both = np.empty((2 * len(t), d, d))
-    _compiled("samples")(kernel.function, kernel.params, np.concatenate([t, t]),
-                         np.concatenate([t, np.full(len(t), t[0])]), both)
+    run_guarded(lambda: _compiled("samples")(kernel.function, kernel.params, np.concatenate([t, t]),
+                                             np.concatenate([t, np.full(len(t), t[0])]), both),
+                kernel.args)
     diag = both[:len(t)]
     if not np.all(np.isfinite(both)):
         n = int(np.nonzero(~np.isfinite(both).reshape(2 * len(t), -1).all(axis=1))[0][0])
@@ -382,8 +388,10 @@ def _check_diagonal(kernel, t):
                          f"With K(t, t) = 0 the equation must be differentiated first.")
 
 
-def solve_first_kind(K, g, t_span=None, n_steps=None, method="radau2", *, mesh=None, jacobian=None,
-                     newton_tol=None, newton_maxiter=None, fast_history=None, raise_on_failure=False):
+def solve_first_kind(K, g, t_span=None, n_steps=None, method="radau2", *, args=None, mesh=None,
+                     rtol=None, atol=None, t_eval=None, error_estimate=True, jacobian=None,
+                     newton_tol=None, newton_maxiter=None, fast_history=None,
+                     raise_on_failure=False):
     r"""Solve the Volterra integral equation of the first kind.
 
     .. math:: g(t) = \int_{t_0}^{t} K(t, s)\, y(s)\, ds, \qquad t_0 \le t \le T,
@@ -394,12 +402,12 @@ def solve_first_kind(K, g, t_span=None, n_steps=None, method="radau2", *, mesh=N
     Parameters
     ----------
     K : callable or Kernel
-        ``K(t, s)``, the kernel's coefficient: a float for scalar y, a (d, d)
+        ``K(t, s, *args)``, the kernel's coefficient: a float for scalar y, a (d, d)
         array (or a float, meaning times the identity) for y of shape (d,).  A
-        three-argument ``K(t, s, y)`` is accepted too if it is linear in y (checked
-        on probes).  Compiled with Numba once per function.
+        three-argument ``K(t, s, y, *args)`` is accepted too if it is linear in y (checked
+        on probes).  Compiled with Numba (see :func:`solve_volterra`).
     g : callable
-        ``g(t)``: a float, or an array of shape (d,) (this fixes the shape of y);
+        ``g(t, *args)``: a float, or an array of shape (d,) (this fixes the shape of y);
         g(t_0) must be 0.
     t_span : (float, float)
         The interval (t0, T), t0 < T.
@@ -411,8 +419,20 @@ def solve_first_kind(K, g, t_span=None, n_steps=None, method="radau2", *, mesh=N
         methods that diverge or are only weakly stable for the first kind
         (:data:`REFUSED_METHODS`: trapezoid, Gregory, Gauss collocation, explicit
         methods) raise ValueError with the reason.
+    args : tuple, optional
+        Extra arguments of K and g, passed at run time (a sweep compiles once).
     mesh : array_like, optional
         A strictly increasing mesh instead of ``t_span``/``n_steps``.
+    rtol, atol : float, optional
+        Solve to a tolerance instead of on ``n_steps`` (uniform refinement with Richardson
+        estimates).  The conditioning allows it down to about 1e-10 for smooth data: the
+        first kind amplifies rounding errors in g by about 1/h.
+    t_eval : array_like, optional
+        Times at which to return the solution (``sol.t``, ``sol.y``).
+    error_estimate : bool
+        Estimate the error with a companion solve and check that the solution has correct
+        digits (see :func:`solve_volterra`).  First-kind equations are ill-posed: errors
+        in g are amplified by about 1/h, so the estimate covers the discretisation error only.
     jacobian, newton_tol, newton_maxiter : optional
         Accepted for a uniform call signature with :func:`solve_volterra`; the
         equation is linear, so there is no Newton iteration and they have no effect.
@@ -424,8 +444,9 @@ def solve_first_kind(K, g, t_span=None, n_steps=None, method="radau2", *, mesh=N
     Returns
     -------
     Solution
-        ``t``, ``y`` ((N+1,) or (N+1, d)), dense output ``sol(t)``, ``status``,
-        ``message`` and ``stats`` (``nfev``: kernel evaluations, ``linear_solves``).
+        ``t``, ``y`` ((N+1,) or (N+1, d)), ``error_estimate``, dense output ``sol(t)``,
+        ``status`` (0 success, -1 failure), ``success``, ``message`` and ``stats``
+        (``nfev``: kernel evaluations, ``linear_solves``).
         y(t_0) comes from the first interval's collocation polynomial (Radau) or
         by linear extrapolation (midpoint).
 
@@ -442,7 +463,7 @@ def solve_first_kind(K, g, t_span=None, n_steps=None, method="radau2", *, mesh=N
     >>> import numpy as np
     >>> from integrallimits.volterra._first_kind import solve_first_kind
     >>> sol = solve_first_kind(lambda t, s: np.exp(t - s), np.sin, (0.0, 1.0), 64, "radau3")
-    >>> sol.status, bool(np.max(np.abs(sol.y - (np.cos(sol.t) - np.sin(sol.t)))) < 1e-6)
+    >>> sol.success, bool(np.max(np.abs(sol.y - (np.cos(sol.t) - np.sin(sol.t)))) < 1e-6)
     (True, True)
     >>> solve_first_kind(lambda t, s: np.exp(t - s), np.sin, (0.0, 1.0), 64, "trapezoid")
     ... # doctest: +ELLIPSIS
@@ -461,38 +482,51 @@ def solve_first_kind(K, g, t_span=None, n_steps=None, method="radau2", *, mesh=N
         raise ValueError("fast_history=True: there is no fast (FFT) history for first-kind equations")
 
     # -- the mesh
-    t = make_mesh(t_span, n_steps, mesh, "solve_first_kind")
+    tolerance = check_tolerances(rtol, atol, n_steps, mesh, "solve_first_kind")
+    t = make_mesh(t_span, n_steps if tolerance is None else 8, mesh, "solve_first_kind")
     if len(t) - 1 < meth.min_steps:
         raise ValueError(f"method {meth.name!r} needs n_steps >= {meth.min_steps}, got {len(t) - 1}")
 
     # -- the forcing and the kernel
-    g_vec, y0 = as_forcing(g, t[0])
-    kernel = _linear_kernel(K, y0, t[0])
+    g_vec, y0 = as_forcing(g, t[0], args)
+    if is_weakly_singular(K):
+        raise ValueError("solve_first_kind does not support weakly singular kernels "
+                         "(weakly_singular(...)); Abel equations of the first kind are not solved here")
+    kernel = _linear_kernel(K, y0, t[0], args)
     G = g_vec(t)
     gscale = max(1.0, float(np.abs(G).max()))
     if np.abs(G[0]).max() > 1e-12 * gscale:
         raise ValueError(f"g(t0) must be 0 for a first-kind equation (the integral vanishes at "
                          f"t0 = {t[0]}), got g(t0) = {G[0].tolist() if G.shape[1] > 1 else G[0, 0]}")
     _check_diagonal(kernel, t)
+    stages = getattr(meth.tableau, "stages", 1)
+    check_size(len(t) - 1, kernel.dim, stages, True, "solve_first_kind")
+    collocation = meth.family == "collocation"
 
-    start = time.perf_counter()
-    Y, status, index, counts = meth.solve(kernel, g_vec, t)
-    seconds = time.perf_counter() - start
-    stats = {"nfev": int(counts[0]), "njev": 0, "newton_iterations": 0, "newton_solves": 0,
-             "linear_solves": int(index), "jacobian": "not needed", "compiled": True,
-             "fast_history": False, "seconds": seconds}
-    t_failure = None
-    if status == SUCCESS:
-        message, keep = _MESSAGES[SUCCESS], len(t)
+    def run(mesh):
+        work = estimated_work(len(mesh) - 1, stages, kernel.dim, True)
+        (Y, status, index, counts), record = run_guarded(lambda: meth.solve(kernel, g_vec, mesh),
+                                                         tuple(args or ()), work)
+        if status == SUCCESS:
+            keep = len(mesh)
+        else:
+            # the mesh values before the failing step are good: for collocation y(t_0)..y(t_{n})
+            # (y(t_0) needs the first interval), for the midpoint method one fewer (interpolation)
+            keep = index if collocation else index - 1
+            keep = keep if keep >= 2 else 0
+        return Run(Y, status, index, keep, counts, None, record)
+
+    def stats(counts):
+        return {"nfev": int(counts[0]), "njev": 0, "newton_iterations": 0, "newton_solves": 0,
+                "jacobian": "not needed", "compiled": True, "fast_history": False}
+
+    if tolerance is None:
+        sol = solve_on_mesh(run, t, method=meth, scalar=kernel.scalar, stats=stats,
+                            error_estimate=error_estimate, t_eval=t_eval, messages=_MESSAGES)
     else:
-        t_failure = float(t[index])
-        message = _MESSAGES[status].format(t=t_failure)
-        # the mesh values before the failing step are good: for collocation y(t_0)..y(t_{n})
-        # (y(t_0) needs the first interval), for the midpoint method one fewer (interpolation)
-        keep = index if meth.family == "collocation" else index - 1
-        keep = keep if keep >= 2 else 0
-        if raise_on_failure:
-            raise SolverError(message)
-    return Solution(t[:keep], Y[:keep], scalar=kernel.scalar, status=status == SUCCESS,
-                    message=message, stats=stats, method=meth.name, order=meth.order,
-                    t_failure=t_failure)
+        sol = solve_uniform_to_tolerance(run, t[0], t[-1], method=meth, scalar=kernel.scalar,
+                                         stats=stats, rtol=tolerance[0], atol=tolerance[1],
+                                         n_max=2 ** 14, t_eval=t_eval)
+    if raise_on_failure and not sol.success:
+        raise SolverError(sol.message)
+    return sol

@@ -17,7 +17,7 @@ Newton solves]; every loop returns (status, index) with status 0 (success),
 from __future__ import annotations
 
 import numpy as np
-from numba import njit
+from .._numba import njit
 
 from .._numba import JIT_OPTIONS, types
 from .._linalg import solve_inplace
@@ -26,7 +26,14 @@ from ..kernels._structured import LAG_SIGNATURE
 from ._fft import add_block
 
 NFEV, NJEV, NIT, NSOLVE = 0, 1, 2, 3
-SUCCESS, NEWTON_FAILED, NOT_FINITE = 0, 1, 2
+SUCCESS, NEWTON_FAILED, NOT_FINITE, INTERRUPTED = 0, 1, 2, 3
+
+
+def new_counts(n):
+    """The int64 counters of a loop: ``n`` work counters and, last, the stop request that the
+    loops check once per step (set by :mod:`._interrupt` when the user presses Ctrl-C)."""
+    from ._interrupt import register
+    return register(np.zeros(n + 1, dtype=np.int64))
 
 # The loops' helpers are inlined in Numba's IR: each one compiled on its own cost a separate
 # LLVM module (the direct loop took 2.7 s to compile from an empty cache, 2.0 s inlined).
@@ -233,6 +240,8 @@ def _direct_loop(K, J, have_jac, B, theta, t, G, Y, start, left, right, tol, max
     hist = np.empty(d)
     calls = 0
     for n in range(S, N + 1):
+        if stats[stats.shape[0] - 1] != 0:   # interrupted (see _loops.new_counts)
+            return INTERRUPTED, n
         calls += _direct_history(K, B, theta, t, Y, n, left, right, ones, hist, f)
         for k in range(d):
             hist[k] = G[n, k] + h * hist[k]
@@ -291,26 +300,32 @@ def _vrk_stages(K, J, have_jac, theta, t, n, Y, Z, C, c, A, explicit, tol, maxit
     Explicit tableaux go stage by stage; others solve the m d unknowns together by
     Newton from Z_ni = y_n.  Returns False if Newton fails.
     """
-    d = Y.shape[1]
+    return _stages_at(K, J, have_jac, theta, t[n], t[n + 1] - t[n], n * c.shape[0], Y[n], Z, C, c, A,
+                      explicit, tol, maxiter, stats, f, work, Jk, F, JF)
+
+
+@_helper
+def _stages_at(K, J, have_jac, theta, tn, h, r0, yinit, Z, C, c, A, explicit, tol, maxiter, stats, f,
+               work, Jk, F, JF):
+    """The stages of the step [tn, tn + h] into rows r0 .. r0 + m - 1 of Z (Newton from yinit)."""
+    d = Z.shape[1]
     m = c.shape[0]
     md = m * d
-    h = t[n + 1] - t[n]
-    r0 = n * m
     if explicit:
         for i in range(m):
-            ti = t[n] + c[i] * h
+            ti = tn + c[i] * h
             for k in range(d):
                 Z[r0 + i, k] = C[i, k]
             for j in range(i):
                 if A[i, j] != 0.0:
-                    K(ti, t[n] + c[j] * h, Z, r0 + j, theta, f)
+                    K(ti, tn + c[j] * h, Z, r0 + j, theta, f)
                     stats[NFEV] += 1
                     for k in range(d):
                         Z[r0 + i, k] += h * A[i, j] * f[k]
         return True
     for i in range(m):
         for k in range(d):
-            Z[r0 + i, k] = Y[n, k]
+            Z[r0 + i, k] = yinit[k]
     stats[NSOLVE] += 1
     for it in range(maxiter):
         stats[NIT] += 1
@@ -321,11 +336,11 @@ def _vrk_stages(K, J, have_jac, theta, t, n, Y, Z, C, c, A, explicit, tol, maxit
             for q in range(md):
                 JF[r, q] = 1.0 if r == q else 0.0
         for i in range(m):
-            ti = t[n] + c[i] * h
+            ti = tn + c[i] * h
             for j in range(m):
                 if A[i, j] == 0.0:
                     continue
-                tj = t[n] + c[j] * h
+                tj = tn + c[j] * h
                 K(ti, tj, Z, r0 + j, theta, f)
                 stats[NFEV] += 1
                 for k in range(d):
@@ -362,6 +377,8 @@ def _vrk_loop(K, J, have_jac, B, theta, t, G, Gs, Y, Z, c, A, b, explicit, tol, 
     for k in range(d):
         Y[0, k] = G[0, k]
     for n in range(N):
+        if stats[stats.shape[0] - 1] != 0:   # interrupted (see _loops.new_counts)
+            return INTERRUPTED, n
         for i in range(m):
             B(ts[n * m + i], ts, Z, 0, n * m, wz, theta, f)
             for k in range(d):
@@ -377,6 +394,42 @@ def _vrk_loop(K, J, have_jac, B, theta, t, G, Gs, Y, Z, c, A, b, explicit, tol, 
             if not np.isfinite(Y[n + 1, k]):
                 return NOT_FINITE, n + 1
     return SUCCESS, N
+
+
+def _vrk_step(K, J, have_jac, B, theta, tn, h, yn, Gs, gend, Z, ts, wz, rows, c, A, b, explicit, tol,
+              maxiter, stats, yout):
+    """One VRK step from tn with step h after ``rows`` stage rows of history (the adaptive driver's
+    building block): stages into Z[rows:rows + m] (their times and lag weights into ts, wz),
+    y(tn + h) into yout.  ``Gs`` holds g at the stage times, ``gend`` at tn + h.  Returns the
+    status (SUCCESS, NEWTON_FAILED, NOT_FINITE or INTERRUPTED)."""
+    m = c.shape[0]
+    d = yout.shape[0]
+    f = np.empty(d)
+    work = np.empty(d)
+    Jk = np.empty((d, d))
+    C = np.empty((m, d))
+    F = np.empty(m * d)
+    JF = np.empty((m * d, m * d))
+    if stats[stats.shape[0] - 1] != 0:
+        return INTERRUPTED
+    for j in range(m):
+        ts[rows + j] = tn + c[j] * h
+        wz[rows + j] = h * b[j]
+    for i in range(m):
+        B(ts[rows + i], ts, Z, 0, rows, wz, theta, f)
+        for k in range(d):
+            C[i, k] = Gs[i, k] + f[k]
+    stats[NFEV] += rows * m
+    if not _stages_at(K, J, have_jac, theta, tn, h, rows, yn, Z, C, c, A, explicit, tol, maxiter,
+                      stats, f, work, Jk, F, JF):
+        return NEWTON_FAILED
+    B(tn + h, ts, Z, 0, rows + m, wz, theta, f)
+    stats[NFEV] += rows + m
+    for k in range(d):
+        yout[k] = gend[k] + f[k]
+        if not np.isfinite(yout[k]):
+            return NOT_FINITE
+    return SUCCESS
 
 
 def _direct_conv_loop(K, J, have_jac, phi, theta, t, G, Y, start, left, right, kseq, khat, koff, tw,
@@ -408,6 +461,8 @@ def _direct_conv_loop(K, J, have_jac, phi, theta, t, G, Y, start, left, right, k
     for n in range(S, N + 1):
         for k in range(d):
             hist[k] = acc[0, n, k]
+        if stats[stats.shape[0] - 1] != 0:   # interrupted (see _loops.new_counts)
+            return INTERRUPTED, n
         # end corrections: left[j] at j < nl, right[i] at j = n - i (1 <= i < nr)
         for j in range(min(nl, n)):
             _add_lag_product(hist, left[j], kseq, n - j, src, j)
@@ -467,6 +522,8 @@ def _vrk_conv_loop(K, J, have_jac, phi, theta, t, G, Gs, Y, Z, c, A, b, explicit
     for k in range(d):
         Y[0, k] = G[0, k]
     for n in range(N):
+        if stats[stats.shape[0] - 1] != 0:   # interrupted (see _loops.new_counts)
+            return INTERRUPTED, n
         for i in range(m):
             for k in range(d):
                 C[i, k] = Gs[n * m + i, k] + acc[i, n, k]
@@ -513,6 +570,8 @@ def _direct_autonomous_loop(K, J, have_jac, theta, t, G, Y, start, left, right, 
     hist = np.empty(d)
     for n in range(S, N + 1):
         # total = sum_{j < n - 1} K_j here; add K_{n-1}
+        if stats[stats.shape[0] - 1] != 0:   # interrupted (see _loops.new_counts)
+            return INTERRUPTED, n
         for k in range(d):
             total[k] += Kv[n - 1, k]
             hist[k] = total[k]
@@ -534,10 +593,10 @@ def _direct_autonomous_loop(K, J, have_jac, theta, t, G, Y, start, left, right, 
     return SUCCESS, N
 
 
-def _sample_lags(lag, us, out):
-    """out[i] = k(us[i]) for a convolution kernel's lag function."""
+def _sample_lags(lag, theta, us, out):
+    """out[i] = k(us[i]; theta) for a convolution kernel's lag function."""
     for i in range(us.shape[0]):
-        lag(us[i], out[i])
+        lag(us[i], theta, out[i])
 
 
 # -- lazy compilation with fixed signatures --------------------------------------------------
@@ -553,19 +612,21 @@ _C1 = types.complex128[::1]
 _K, _J, _B = ParamKernelFunction, ParamJacobianFunction, BlockSumFunction
 _SIGNATURES = {
     "start": _RET(_K, _J, types.boolean, _A1, _A1, _A2, _A2, _A2, _f8, types.int64, _I8A),
-    "sample-lags": types.void(types.FunctionType(LAG_SIGNATURE), _A1, types.float64[:, :, ::1]),
+    "sample-lags": types.void(types.FunctionType(LAG_SIGNATURE), _A1, _A1, types.float64[:, :, ::1]),
     "direct": _RET(_K, _J, types.boolean, _B, _A1, _A1, _A2, _A2, _A2, _A1, _A1, _f8, types.int64,
                    _I8A),
     "vrk": _RET(_K, _J, types.boolean, _B, _A1, _A1, _A2, _A2, _A2, _A2, _A1, _A2, _A1, types.boolean,
                 _f8, types.int64, _I8A),
     "direct-autonomous": _RET(_K, _J, types.boolean, _A1, _A1, _A2, _A2, _A2, _A1, _A1, _f8,
                               types.int64, _I8A),
+    "vrk-step": types.int64(_K, _J, types.boolean, _B, _A1, _f8, _f8, _A1, _A2, _A1, _A2, _A1, _A1,
+                            types.int64, _A1, _A2, _A1, types.boolean, _f8, types.int64, _I8A, _A1),
     "direct-conv": _RET(_K, _J, types.boolean, _K, _A1, _A1, _A2, _A2, _A2, _A1, _A1, _A4, _C1, _I8A,
                         _C1, _f8, types.int64, _I8A),
     "vrk-conv": _RET(_K, _J, types.boolean, _K, _A1, _A1, _A2, _A2, _A2, _A2, _A1, _A2, _A1,
                      types.boolean, _A4, _C1, _I8A, _C1, _f8, types.int64, _I8A),
 }
-_PYFUNCS = {"start": _start_loop, "direct-autonomous": _direct_autonomous_loop,
+_PYFUNCS = {"start": _start_loop, "direct-autonomous": _direct_autonomous_loop, "vrk-step": _vrk_step,
             "sample-lags": _sample_lags, "direct": _direct_loop, "vrk": _vrk_loop,
             "direct-conv": _direct_conv_loop, "vrk-conv": _vrk_conv_loop}
 _COMPILED = {}

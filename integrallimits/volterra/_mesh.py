@@ -5,7 +5,8 @@ import numbers
 
 import numpy as np
 
-__all__ = ["resolve_method", "make_mesh", "is_uniform", "check_newton_options"]
+__all__ = ["resolve_method", "make_mesh", "is_uniform", "check_newton_options", "check_resolved",
+           "check_size", "estimated_work", "MAX_STEPS"]
 
 
 def resolve_method(method, registry, cls, purpose=""):
@@ -42,6 +43,7 @@ def make_mesh(t_span, n_steps, mesh, caller):
             raise ValueError(f"mesh must be a 1-d array of at least 2 points, got shape {t.shape}")
         if not np.all(np.isfinite(t)) or not np.all(np.diff(t) > 0):
             raise ValueError("mesh must be finite and strictly increasing")
+        check_resolved(t, "mesh")
         return t
     if t_span is None or n_steps is None:
         raise TypeError(f"{caller} needs t_span and n_steps (or mesh)")
@@ -50,9 +52,91 @@ def make_mesh(t_span, n_steps, mesh, caller):
         raise TypeError(f"n_steps must be an integer, got {n_steps!r}")
     if n_steps < 1:
         raise ValueError(f"n_steps must be >= 1, got {n_steps}")
-    t = t0 + (T - t0) * np.arange(n_steps + 1) / n_steps
+    if n_steps > MAX_STEPS:
+        raise ValueError(f"n_steps = {n_steps} is too large: a mesh of that many points needs "
+                         f"{_bytes(8 * (n_steps + 1))} for t alone (at most {MAX_STEPS} steps)")
+    check_size(n_steps, 1, 1, False, caller)   # the memory of the mesh and one solution, first
+    if not np.isfinite(T - t0):
+        raise ValueError(f"t_span {t_span!r}: T - t0 overflows")
+    t = t0 + (T - t0) * (np.arange(n_steps + 1) / n_steps)
     t[-1] = T
+    check_resolved(t, "t_span")
     return t
+
+
+#: The largest number of steps any solver accepts (more cannot be stored on one machine).
+MAX_STEPS = 2 ** 34
+#: Kernel evaluations beyond which a solve is refused (about a day at 1e9 evaluations per second).
+MAX_EVALUATIONS = 1e14
+
+
+def _bytes(n):
+    for unit in ("B", "kB", "MB", "GB", "TB", "PB"):
+        if n < 1000:
+            return f"{n:.3g} {unit}"
+        n /= 1000
+    return f"{n:.3g} EB"
+
+
+def check_resolved(t, what="mesh"):
+    """Refuse meshes whose steps do not resolve in floating point (t0 far from 0 with tiny
+    steps): every step must exceed 2^20 ulps of |t| at its ends, so that the steps are exact
+    to about 1e-6 relative."""
+    if not np.all(np.isfinite(t)):
+        raise ValueError(f"{what}: the mesh is not finite (t0 + (T - t0) overflows?)")
+    steps = np.diff(t)
+    floor = 2.0 ** 20 * np.spacing(np.maximum(np.abs(t[:-1]), np.abs(t[1:])))
+    bad = np.nonzero(~(steps > floor))[0]
+    if bad.size:
+        j = int(bad[0])
+        raise ValueError(f"{what}: the steps do not resolve in floating point near t = {t[j]:.17g} "
+                         f"(step {steps[j]:.3g} where |t| = {abs(t[j + 1]):.3g}; it must exceed "
+                         f"{floor[j]:.3g}, 2^20 units in the last place). Shift the problem so that "
+                         f"t0 = 0, or use fewer steps.")
+
+
+def estimated_work(n_steps, stages, dim, quadratic):
+    """About how many kernel evaluations (times d for vector kernels) a solve costs."""
+    N, m = float(n_steps), float(max(stages, 1))
+    per = m * m * max(dim, 1)
+    return 0.5 * N * N * per if quadratic else N * per * (1.0 + np.log2(max(N, 2.0)) ** 2)
+
+
+def _available_memory():
+    """Bytes of memory available (MemAvailable on Linux, else the physical memory; None if
+    unknown)."""
+    try:
+        with open("/proc/meminfo") as fh:
+            for line in fh:
+                if line.startswith("MemAvailable:"):
+                    return int(line.split()[1]) * 1024
+    except OSError:
+        pass
+    try:
+        import os
+        return os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
+    except (ValueError, OSError, AttributeError):  # pragma: no cover - non-POSIX
+        return None
+
+
+def check_size(n_steps, dim, stages, quadratic, what="solve"):
+    """Refuse a solve whose memory or work cannot be met, before anything is allocated.
+
+    Memory: the mesh values, the forcing and the stage values (and the same again for the
+    error estimate's companion), against the physical memory; work: about N^2 m^2 / 2 kernel
+    evaluations for O(N^2) histories (``quadratic``), against :data:`MAX_EVALUATIONS`.
+    """
+    N = int(n_steps)
+    need = 8.0 * (N + 1) * (3 + dim * (3 + 2 * max(stages, 1))) * 1.5
+    total = _available_memory()
+    if total and need > total:
+        raise MemoryError(f"{what} with n_steps = {N} and d = {dim} needs about {_bytes(need)} of "
+                          f"memory; {_bytes(total)} are available")
+    work = estimated_work(N, stages, dim, quadratic)
+    if work > MAX_EVALUATIONS:
+        raise ValueError(f"{what} with n_steps = {N} needs about {work:.2g} kernel evaluations "
+                         f"(O(N^2) history sums; days to years of computing); use fewer steps, a "
+                         f"higher-order method, or a convolution kernel with the fast history")
 
 
 def is_uniform(t):
@@ -67,5 +151,5 @@ def check_newton_options(newton_tol, newton_maxiter):
     if isinstance(newton_tol, bool) or not isinstance(newton_tol, numbers.Real) or not newton_tol > 0:
         raise ValueError(f"newton_tol must be a positive float, got {newton_tol!r}")
     if isinstance(newton_maxiter, bool) or not isinstance(newton_maxiter, numbers.Integral) \
-            or newton_maxiter < 1:
-        raise ValueError(f"newton_maxiter must be an integer >= 1, got {newton_maxiter!r}")
+            or not 1 <= newton_maxiter <= 10 ** 6:
+        raise ValueError(f"newton_maxiter must be an integer from 1 to 10**6, got {newton_maxiter!r}")

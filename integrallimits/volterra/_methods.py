@@ -33,6 +33,7 @@ class VolterraMethod:
     implicit: bool
     min_steps: int = 1
     uniform_only: bool = False
+    stages: int = 1
     description: str = ""
 
     #: True if the method has a fast (FFT) history for convolution kernels
@@ -49,8 +50,8 @@ def _lag_sequences(kernel, lags, n_channels):
     """kseq (Q, P, d, d): the convolution kernel k sampled at lags[q, p] (in time units)."""
     d = kernel.dim
     out = np.empty((lags.size, d, d))
-    _loops.compiled_loop("sample-lags")(kernel.structure["lag"], np.ascontiguousarray(lags.ravel()),
-                                        out)
+    _loops.compiled_loop("sample-lags")(kernel.structure["lag"], kernel.params,
+                                        np.ascontiguousarray(lags.ravel()), out)
     return np.ascontiguousarray(out.reshape(n_channels, lags.shape[1], d, d))
 
 
@@ -94,7 +95,7 @@ class DirectQuadrature(VolterraMethod):
                              f"on a graded mesh")
         G = np.ascontiguousarray(g_vec(t))
         Y = np.zeros_like(G)
-        counts = np.zeros(4, dtype=np.int64)
+        counts = _loops.new_counts(4)
         K, jac, have, B, theta = _kernel_args(kernel)
         start = self._data[0]
         if start.shape[0] > 1:
@@ -146,6 +147,7 @@ class VolterraRungeKutta(VolterraMethod):
         self.order = order
         self.stage_order = stage_order
         self.implicit = not tableau.explicit
+        self.stages = tableau.stages
         self.description = description
         self._data = tuple(np.array(a, dtype=float, order="C") for a in (tableau.c, tableau.A, tableau.b))
 
@@ -155,7 +157,8 @@ class VolterraRungeKutta(VolterraMethod):
                 raise ValueError(f"method {self.name!r} cannot integrate a weakly singular kernel; "
                                  f"use a collocation method (gauss1..4, radau1..4)")
             from ._singular import solve_product_integration
-            return solve_product_integration(kernel.structure["smooth"], kernel.structure["alpha"],
+            smooth = kernel.structure["smooth"].with_params(kernel.params, kernel.args)
+            return solve_product_integration(smooth, kernel.structure["alpha"],
                                              g_vec, t, self.tableau, tol, maxiter) + (None,)
         tab = self.tableau
         m = tab.stages
@@ -165,7 +168,7 @@ class VolterraRungeKutta(VolterraMethod):
         Gs = np.ascontiguousarray(g_vec(stage_times)) if m else G
         Y = np.zeros_like(G)
         Z = np.zeros((max(len(t) - 1, 1) * m, G.shape[1]))
-        counts = np.zeros(4, dtype=np.int64)
+        counts = _loops.new_counts(4)
         K, jac, have, B, theta = _kernel_args(kernel)
         if fast_history:
             N = len(t) - 1

@@ -79,13 +79,14 @@ from functools import lru_cache
 
 import mpmath
 import numpy as np
-from numba import njit
+from .._numba import njit
 
 from .._linalg import solve_inplace
 from .._numba import JIT_OPTIONS, types
 from ..kernels._kernel import BlockSumFunction, ParamJacobianFunction, ParamKernelFunction
 from . import _loops
-from ._loops import NEWTON_FAILED, NFEV, NIT, NOT_FINITE, NSOLVE, SUCCESS, _all_finite, _jacobian_p
+from ._loops import (INTERRUPTED, NEWTON_FAILED, NFEV, NIT, NOT_FINITE, NSOLVE, SUCCESS, _all_finite,
+                     _jacobian_p)
 
 __all__ = ["graded_mesh", "grading_exponent", "local_weights", "history_weights",
            "solve_product_integration", "collocation_product_integration",
@@ -428,6 +429,8 @@ def _product_integration_loop(K, J, have_jac, B, theta, t, ts, G, Gs, Y, Z, alph
     for k in range(d):
         Y[0, k] = G[0, k]
     for n in range(N):
+        if stats[stats.shape[0] - 1] != 0:   # interrupted (see _loops.new_counts)
+            return INTERRUPTED, n
         h = t[n + 1] - t[n]
         hp = h ** one
         # the history at the m stage times of this interval
@@ -554,7 +557,7 @@ def collocation_product_integration(smooth_kernel, alpha, g_vec, t, tableau, tol
     Gs = np.ascontiguousarray(g_vec(stage_times), dtype=float)
     Y = np.zeros_like(G)
     Z = np.zeros((stage_times.shape[0], G.shape[1]))
-    counts = np.zeros(4, dtype=np.int64)
+    counts = _loops.new_counts(4)
     have = smooth_kernel.jacobian_function is not None
     jac = smooth_kernel.jacobian_function if have else _loops.no_jacobian()
     status, index = _compiled_loop()(

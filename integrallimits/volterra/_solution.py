@@ -39,23 +39,37 @@ class Solution:
     Attributes
     ----------
     t : ndarray (N+1,)
-        The mesh (truncated at the last computed point if the solve failed).
+        The mesh (truncated at the last confirmed point if the solve failed), or the
+        requested ``t_eval``.
     y : ndarray (N+1,) or (N+1, d)
-        The solution at the mesh points.
-    status : bool
-        True if the solve succeeded.
+        The solution at ``t``.
+    error_estimate : ndarray, shape of ``y``
+        Estimated error of each value (from a companion solve with half, or double, the
+        steps; see :mod:`integrallimits.volterra._estimate`); NaN where no estimate was
+        made (``error_estimate=False``).  Its maximum is ``stats["max_error_estimate"]``.
+    status : int
+        0: the solver reached the end of the interval; -1: it failed (``message`` says
+        where and why).  As in :func:`scipy.integrate.solve_ivp`.
     success : bool
-        Same as ``status`` (the SciPy name).
+        ``status >= 0``.
     message : str
         What happened; on failure, where (t) and why.
+    nfev, njev : int
+        Kernel and Jacobian evaluations (also in ``stats``), companion solve included.
     stats : dict
         Work counters: ``nfev`` (kernel evaluations), ``njev`` (Jacobian
         evaluations), ``newton_iterations``, ``newton_solves``, ``jacobian``
         (its source: "user", "sympy", "analytic" or "finite-difference"),
+        ``error_estimate`` (how it was made), ``error_estimate_nfev`` (the companion's
+        kernel evaluations, included in ``nfev``), ``max_error_estimate``, ``failure``
+        (None, or "newton", "non-finite", "kernel-non-finite", "unresolved", "unchecked"),
         ``compiled`` and ``seconds``.
     method : str
     order : int
         The declared order of the method.
+    mesh, y_mesh : ndarray
+        The mesh and the mesh values (the same arrays as ``t`` and ``y`` unless ``t_eval``
+        was given).
     stages : ndarray (N m, d) or None
         For Runge-Kutta and collocation methods, the stage values Z_ni at
         t_n + c_i h_n (row n m + i), which :func:`integrallimits.control.discrete_adjoint`
@@ -69,33 +83,51 @@ class Solution:
     """
 
     def __init__(self, t, y, *, scalar, status, message, stats, method, order, t_failure=None,
-                 stages=None):
-        self.t = t
-        self.y = y[:, 0] if scalar else y
+                 stages=None, error_estimate=None, t_eval=None):
+        self.mesh = t
         self._y2 = y
         self.scalar = scalar
-        self.status = bool(status)
+        self.status = int(status)
         self.message = message
         self.stats = stats
         self.method = method
         self.order = order
         self.t_failure = t_failure
         self.stages = stages
+        est = np.full_like(y, np.nan) if error_estimate is None else error_estimate
+        self.y_mesh = y[:, 0] if scalar else y
+        self.error_estimate_mesh = est[:, 0] if scalar else est
+        if t_eval is None:
+            self.t, self.y, self.error_estimate = self.mesh, self.y_mesh, self.error_estimate_mesh
+        else:
+            t_eval = np.asarray(t_eval, dtype=float)
+            inside = t_eval[(t_eval >= t[0]) & (t_eval <= t[-1])] if len(t) else t_eval[:0]
+            self.t = inside
+            self.y = self(inside) if inside.size else self.y_mesh[:0]
+            self.error_estimate = _interpolate_estimate(t, est, inside, scalar)
 
     @property
     def success(self):
-        return self.status
+        return self.status >= 0
+
+    @property
+    def nfev(self):
+        return self.stats.get("nfev", 0)
+
+    @property
+    def njev(self):
+        return self.stats.get("njev", 0)
 
     def __call__(self, t):
         t_arr = np.asarray(t, dtype=float)
-        if t_arr.size and (np.any(~np.isfinite(t_arr)) or t_arr.min() < self.t[0]
-                           or t_arr.max() > self.t[-1]):
-            raise ValueError(f"t must lie in the solved interval [{self.t[0]}, {self.t[-1]}]")
-        if self.t.shape[0] < 2:
+        mesh = self.mesh
+        if t_arr.size and (np.any(~np.isfinite(t_arr)) or t_arr.min() < mesh[0]
+                           or t_arr.max() > mesh[-1]):
+            raise ValueError(f"t must lie in the solved interval [{mesh[0]}, {mesh[-1]}]")
+        if mesh.shape[0] < 2:
             values = np.broadcast_to(self._y2[0], t_arr.reshape(-1).shape + self._y2.shape[1:])
         else:
-            values = lagrange_dense_output(self.t, self._y2, t_arr.reshape(-1),
-                                           max(2, self.order))
+            values = lagrange_dense_output(mesh, self._y2, t_arr.reshape(-1), max(2, self.order))
         values = values.reshape(t_arr.shape + self._y2.shape[1:])
         if self.scalar:
             values = values[..., 0]
@@ -105,3 +137,14 @@ class Solution:
         shape = "x".join(map(str, self.y.shape))
         return (f"Solution(method={self.method!r}, status={self.status}, y: {shape}, "
                 f"message={self.message!r})")
+
+
+def _interpolate_estimate(t, est, points, scalar):
+    """The error estimate at ``points``: the larger of the two enclosing mesh points'."""
+    if not points.size:
+        out = est[:0]
+    else:
+        right = np.clip(np.searchsorted(t, points), 0, len(t) - 1)
+        left = np.clip(right - 1, 0, len(t) - 1)
+        out = np.maximum(est[left], est[right])
+    return out[:, 0] if scalar else out

@@ -1,31 +1,25 @@
 """The front function :func:`solve_volterra`."""
 from __future__ import annotations
 
-import time
-
 import numpy as np
 
 from ..kernels import as_forcing, as_kernel
 from . import _loops
-from ._mesh import check_newton_options, is_uniform, make_mesh, resolve_method
+from ._mesh import (check_newton_options, check_size, estimated_work, is_uniform, make_mesh,
+                    resolve_method)
 from ._methods import METHODS, VolterraMethod
-from ._solution import Solution, SolverError
+from ._outcome import Run, run_guarded, solve_on_mesh
+from ._adaptive import solve_adaptive
+from ._solution import SolverError
+from ._tolerance import check_tolerances, solve_uniform_to_tolerance
 
 __all__ = ["solve_volterra"]
 
 _DEFAULTS = {"newton_tol": 1e-12, "newton_maxiter": 50, "raise_on_failure": False}
 
-_MESSAGES = {
-    _loops.SUCCESS: "The solver reached the end of the interval.",
-    _loops.NEWTON_FAILED: ("Newton's method did not converge at t = {t:.6g} "
-                           "(after {it} iterations in all); the solution may blow up there, "
-                           "or the step is too large for the implicit equation."),
-    _loops.NOT_FINITE: "The solution became non-finite (inf/nan) at t = {t:.6g}: it blows up.",
-}
 
-
-def solve_volterra(K, g, t_span=None, n_steps=None, method=None, *, kind=2, mesh=None,
-                   jacobian=None,
+def solve_volterra(K, g, t_span=None, n_steps=None, method=None, *, args=None, kind=2, mesh=None,
+                   rtol=None, atol=None, t_eval=None, error_estimate=None, jacobian=None,
                    newton_tol=1e-12, newton_maxiter=50, fast_history=None, raise_on_failure=False):
     r"""Solve the Volterra integral equation of the second kind.
 
@@ -36,20 +30,28 @@ def solve_volterra(K, g, t_span=None, n_steps=None, method=None, *, kind=2, mesh
     Parameters
     ----------
     K : callable or Kernel
-        ``K(t, s, y)``: a float for scalar y; for y of shape (d,) an array of
+        ``K(t, s, y, *args)``: a float for scalar y; for y of shape (d,) an array of
         shape (d,) or, fastest (no allocation per call), a tuple of d floats.
-        Plain Python with NumPy/math is compiled with Numba (once per function);
+        Plain Python with NumPy/math is compiled with Numba: once per function and set
+        of values it reads from globals, closure cells and defaults (a changed global is
+        compiled again, never run stale; see the kernel rules in the user guide);
         :func:`integrallimits.kernels.from_sympy` gives a kernel with an exact
-        Jacobian.
+        Jacobian.  An exception raised by K reaches the caller as it is.
     g : callable
-        ``g(t)``: a float, or an array of shape (d,) (this fixes the shape of y).
+        ``g(t, *args)``: a float, or an array of shape (d,) (this fixes the shape of y).
     t_span : (float, float)
         The interval (t0, T), t0 < T.
-    n_steps : int
-        Number of uniform steps N (h = (T - t0) / N).
+    n_steps : int, optional
+        Number of uniform steps N (h = (T - t0) / N).  Omit it to solve to a tolerance.
     method : str or VolterraMethod, optional
         A name in :data:`METHODS` (``METHODS[name].order`` is its order); default
-        "trapezoid" (for ``kind=1``: "radau2").
+        "trapezoid" with ``n_steps``, and with a tolerance "radau3" (rtol >= 1e-7) or
+        "radau4" (L-stable collocation of orders 5 and 7); for ``kind=1``: "radau2".
+    args : tuple, optional
+        Extra arguments passed to K, g and the Jacobian, as in
+        :func:`scipy.integrate.solve_ivp`: floats, ints, bools or float arrays.  The
+        compiled code depends only on their kinds, so a sweep over their values
+        compiles once.
     kind : {2, 1}
         2 (default): the equation above.  1: the first-kind equation
         g(t) = int_{t_0}^t K(t, s) y(s) ds, with K(t, s) the (linear) kernel,
@@ -57,8 +59,26 @@ def solve_volterra(K, g, t_span=None, n_steps=None, method=None, *, kind=2, mesh
     mesh : array_like, optional
         A strictly increasing mesh to use instead of ``t_span``/``n_steps``
         (Volterra Runge-Kutta/collocation methods only; e.g. a graded mesh).
+    rtol, atol : float, optional
+        Solve to a tolerance: the solver chooses the mesh so that the estimated global error
+        of every mesh value meets ``atol + rtol * |y|`` (defaults rtol = 1e-6, atol = 1e-9
+        when only one is given).  Not together with ``n_steps`` or ``mesh``.  See the
+        "accuracy and error control" guide.
+    t_eval : array_like, optional
+        Times at which to return the solution (from the dense output): ``sol.t`` and
+        ``sol.y`` are then at these times (those inside the solved interval), as in
+        :func:`scipy.integrate.solve_ivp`; the mesh stays in ``sol.mesh``/``sol.y_mesh``.
+    error_estimate : bool or None
+        Estimate the error of every mesh value with a companion solve (half the steps,
+        about 25% more work for O(N^2) methods; twice the steps when N is too small) and
+        check that the solution has correct digits: where the two solves disagree by more
+        than half the solution's size (an unstable step, a blow-up), the solve fails from
+        that point on and only the values before it are kept.  ``False`` skips both;
+        ``None`` (default) means True, except for the kernels of networks
+        (:mod:`integrallimits.networks`), whose N-layer map is defined on its own grid and
+        is computed exactly by the solve.
     jacobian : callable, optional
-        dK/dy(t, s, y) (float, or (d, d) array) for the Newton iterations of
+        dK/dy(t, s, y, *args) (float, or (d, d) array) for the Newton iterations of
         implicit methods; without it finite differences are used.
     newton_tol : float
         Newton stops when the update is below ``newton_tol * max(1, |y|)``.
@@ -75,8 +95,23 @@ def solve_volterra(K, g, t_span=None, n_steps=None, method=None, *, kind=2, mesh
     Returns
     -------
     Solution
-        ``t``, ``y`` ((N+1,) or (N+1, d)), dense output ``sol(t)``, ``status``,
-        ``message`` and ``stats``.
+        ``t``, ``y`` ((N+1,) or (N+1, d)), ``error_estimate`` (shape of ``y``), dense
+        output ``sol(t)``, ``status`` (0 success, -1 failure), ``success``, ``message``,
+        ``nfev``, ``njev`` and ``stats``.
+
+    Raises
+    ------
+    ValueError, TypeError
+        For invalid arguments (naming the argument), a K or g with the wrong shape, a mesh
+        whose steps do not resolve in floating point, or a size that cannot be computed.
+    Exception
+        Whatever K, g or the Jacobian raise, with a note saying where.
+    SolverError
+        With ``raise_on_failure=True``, when the solve fails.
+
+    See Also
+    --------
+    solve_vide, solve_fredholm, integrallimits.volterra.solve_first_kind
 
     Examples
     --------
@@ -87,30 +122,41 @@ def solve_volterra(K, g, t_span=None, n_steps=None, method=None, *, kind=2, mesh
     >>> def K(t, s, y):
     ...     return -(t - s) * y
     >>> sol = solve_volterra(K, lambda t: 1.0, (0.0, 2.0), 64, method="gregory6")
-    >>> sol.status, bool(abs(sol.y[-1] - np.cos(2.0)) < 1e-9)
-    (True, True)
+    >>> sol.status, sol.success, bool(abs(sol.y[-1] - np.cos(2.0)) < 1e-9)
+    (0, True, True)
     >>> bool(abs(sol(1.0) - np.cos(1.0)) < 1e-9)                 # dense output
     True
+    >>> bool(sol.error_estimate[-1] < 1e-9)                       # estimated error of y(2)
+    True
+
+    Parameters through ``args`` (compiled once for all values of ``a``):
+
+    >>> def K(t, s, y, a):
+    ...     return -a * y
+    >>> [round(float(solve_volterra(K, lambda t, a: 1.0, (0.0, 1.0), 32, "gauss3",
+    ...                             args=(a,)).y[-1]), 8) for a in (1.0, 2.0)]
+    [0.36787944, 0.13533528]
     """
     if kind == 1:
         from ._first_kind import solve_first_kind
         options = dict(mesh=mesh, jacobian=jacobian, newton_tol=newton_tol,
                        newton_maxiter=newton_maxiter, fast_history=fast_history,
-                       raise_on_failure=raise_on_failure)
+                       raise_on_failure=raise_on_failure, args=args, t_eval=t_eval,
+                       error_estimate=error_estimate, rtol=rtol, atol=atol)
         options = {k: v for k, v in options.items() if v is not None and
-                   (k not in ("newton_tol", "newton_maxiter", "raise_on_failure")
-                    or v != _DEFAULTS[k])}
+                   (k not in _DEFAULTS or v != _DEFAULTS[k])}
         return solve_first_kind(K, g, t_span, n_steps, method, **options)
     if kind != 2:
         raise ValueError(f"kind must be 2 (second kind) or 1 (first kind), got {kind!r}")
+    tolerance = check_tolerances(rtol, atol, n_steps, mesh, "solve_volterra")
     if method is None:
-        method = "trapezoid"
+        method = "trapezoid" if tolerance is None else ("radau3" if tolerance[0] >= 1e-7 else "radau4")
 
     # -- the method
     meth = resolve_method(method, METHODS, VolterraMethod)
 
-    # -- the mesh
-    t = make_mesh(t_span, n_steps, mesh, "solve_volterra")
+    # -- the mesh (a tolerance: a first mesh, to check the problem on)
+    t = make_mesh(t_span, n_steps if tolerance is None else 8, mesh, "solve_volterra")
     if mesh is not None and meth.uniform_only and not is_uniform(t):
         raise ValueError(f"method {meth.name!r} needs a uniform mesh; use a Volterra "
                          f"Runge-Kutta or collocation method (e.g. 'radau3') on graded meshes")
@@ -120,10 +166,10 @@ def solve_volterra(K, g, t_span=None, n_steps=None, method=None, *, kind=2, mesh
     check_newton_options(newton_tol, newton_maxiter)
 
     # -- the forcing and the kernel
-    g_vec, y0 = as_forcing(g, t[0])
+    g_vec, y0 = as_forcing(g, t[0], args)
     if not np.all(np.isfinite(y0)):
         raise ValueError(f"g(t) is not finite at t = {t[0]} (value {y0.tolist()})")
-    kernel = as_kernel(K, y0, t[0], jacobian=jacobian)
+    kernel = as_kernel(K, y0, t[0], jacobian=jacobian, args=args)
 
     uniform = mesh is None or is_uniform(t)
     can_fast = (kernel.structure.get("kind") == "convolution" and uniform and meth.fast_convolution)
@@ -132,26 +178,46 @@ def solve_volterra(K, g, t_span=None, n_steps=None, method=None, *, kind=2, mesh
                          f"mesh and a method with a fast history; method {meth.name!r}, kernel "
                          f"{kernel.structure.get('kind')!r}, uniform mesh: {uniform}")
     fast = can_fast and fast_history is not False
+    check_size(n_steps, kernel.dim, getattr(meth, "stages", 1),
+               not fast and not kernel.structure.get("t_independent"), "solve_volterra")
 
-    start = time.perf_counter()
-    Y, status, index, counts, stages = meth.solve(kernel, g_vec, t, float(newton_tol), int(newton_maxiter),
-                                          fast_history=fast)
-    seconds = time.perf_counter() - start
+    def stats(counts):
+        return {"nfev": int(counts[0]), "njev": int(counts[1]), "newton_iterations": int(counts[2]),
+                "newton_solves": int(counts[3]),
+                "jacobian": kernel.jacobian_source if meth.implicit else "not needed",
+                "compiled": True, "fast_history": fast}
 
-    stats = {"nfev": int(counts[0]), "njev": int(counts[1]), "newton_iterations": int(counts[2]),
-             "newton_solves": int(counts[3]),
-             "jacobian": kernel.jacobian_source if meth.implicit else "not needed",
-             "compiled": True, "fast_history": fast, "seconds": seconds}
-    t_failure = None
-    if status == _loops.SUCCESS:
-        message = _MESSAGES[status]
-        keep = len(t)
+    if error_estimate is None:
+        error_estimate = kernel.structure.get("kind") != "network"
+    run = _runner(meth, kernel, g_vec, float(newton_tol), int(newton_maxiter), fast,
+                  tuple(args or ()))
+    if tolerance is not None and meth.family == "vrk" and \
+            kernel.structure.get("kind") != "weakly-singular":
+        sol = solve_adaptive(meth, kernel, g_vec, t[0], t[-1], rtol=tolerance[0], atol=tolerance[1],
+                             newton_tol=float(newton_tol), newton_maxiter=int(newton_maxiter),
+                             args=tuple(args or ()), run=run, stats=stats, t_eval=t_eval)
+    elif tolerance is not None:
+        quadratic = not fast and not kernel.structure.get("t_independent")
+        sol = solve_uniform_to_tolerance(run, t[0], t[-1], method=meth, scalar=kernel.scalar,
+                                         stats=stats, rtol=tolerance[0], atol=tolerance[1],
+                                         n_max=2 ** 15 if quadratic else 2 ** 20, t_eval=t_eval)
     else:
-        t_failure = float(t[index])
-        message = _MESSAGES[status].format(t=t_failure, it=stats["newton_iterations"])
-        keep = index  # the values before the failing point are good
-        if raise_on_failure:
-            raise SolverError(message)
-    return Solution(t[:keep], Y[:keep], scalar=kernel.scalar, status=status == _loops.SUCCESS,
-                    message=message, stats=stats, method=meth.name, order=meth.order,
-                    t_failure=t_failure, stages=stages if status == _loops.SUCCESS else None)
+        sol = solve_on_mesh(run, t, method=meth, scalar=kernel.scalar, stats=stats,
+                            error_estimate=error_estimate, t_eval=t_eval)
+    if raise_on_failure and not sol.success:
+        raise SolverError(sol.message)
+    return sol
+
+
+def _runner(meth, kernel, g_vec, tol, maxiter, fast, args):
+    """``run(mesh) -> Run``: the method on any mesh (the solution and its companions)."""
+    quadratic = not fast and not kernel.structure.get("t_independent")
+
+    def run(t):
+        use_fast = fast and is_uniform(t)
+        work = estimated_work(len(t) - 1, meth.stages, kernel.dim, quadratic)
+        (Y, status, index, counts, stages), record = run_guarded(
+            lambda: meth.solve(kernel, g_vec, t, tol, maxiter, fast_history=use_fast), args, work)
+        return Run(Y, status, index, len(t) if status == _loops.SUCCESS else index, counts, stages,
+                   record)
+    return run

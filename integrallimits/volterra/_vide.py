@@ -38,42 +38,40 @@ methods are the Runge–Kutta methods of the ODE y' = f(t, y, 0).
 from __future__ import annotations
 
 import threading
-import time
 import weakref
 
 import numba
 import numpy as np
-from numba import njit
+from .._numba import njit
 
 from .._numba import JIT_OPTIONS, types
 from ..kernels import Kernel, as_kernel
+from ..kernels import _user
 from ..kernels._kernel import (_FAST, BLOCK_SIGNATURE, JACOBIAN_SIGNATURE, KERNEL_SIGNATURE,
                                _check_value, _compile, _njit_user)
 from ..kernels._linear import as_linear_kernel, positional_arity
+from ..kernels._structured import is_weakly_singular
 from . import _loops
 from ._loops import NFEV, NIT, NJEV, NSOLVE, _jacobian_p, _stage_grid
-from ._mesh import check_newton_options, make_mesh, resolve_method
-from ._solution import Solution, SolverError
+from ._mesh import check_newton_options, check_size, estimated_work, make_mesh, resolve_method
+from ._outcome import Run, run_guarded, solve_on_mesh
+from ._solution import SolverError
+from ._tolerance import check_tolerances, solve_uniform_to_tolerance
 from ._tableaux import ButcherTableau, classical_rk4, collocation_tableau
 
 __all__ = ["VIDEMethod", "VIDE_METHODS", "solve_vide", "F_SIGNATURE", "F_JACOBIAN_SIGNATURE"]
 
 FEV, FJEV = 4, 5   # counters beyond the engine's [nfev, njev, newton_iterations, newton_solves]
-SUCCESS, NEWTON_FAILED, NOT_FINITE = _loops.SUCCESS, _loops.NEWTON_FAILED, _loops.NOT_FINITE
+SUCCESS, NEWTON_FAILED, NOT_FINITE, INTERRUPTED = (_loops.SUCCESS, _loops.NEWTON_FAILED,
+                                                  _loops.NOT_FINITE, _loops.INTERRUPTED)
 
-_MESSAGES = {
-    SUCCESS: "The solver reached the end of the interval.",
-    NEWTON_FAILED: ("Newton's method did not converge on the step ending at t = {t:.6g} "
-                    "(after {it} iterations in all); the solution may blow up there, "
-                    "or the step is too large for the implicit stage equations."),
-    NOT_FINITE: "The solution became non-finite (inf/nan) at t = {t:.6g}: it blows up.",
-}
 
-#: ``f(t, y, z, out)``: out[:] = f(t, y, z)
-F_SIGNATURE = types.void(types.float64, types.float64[::1], types.float64[::1], types.float64[::1])
-#: ``f_jacobian(t, y, z, Jy, Jz)``: Jy = df/dy, Jz = df/dz
+#: ``f(t, y, z, theta, out)``: out[:] = f(t, y, z, *args) (theta: the packed args)
+F_SIGNATURE = types.void(types.float64, types.float64[::1], types.float64[::1], types.float64[::1],
+                         types.float64[::1])
+#: ``f_jacobian(t, y, z, theta, Jy, Jz)``: Jy = df/dy, Jz = df/dz
 F_JACOBIAN_SIGNATURE = types.void(types.float64, types.float64[::1], types.float64[::1],
-                                  types.float64[:, ::1], types.float64[:, ::1])
+                                  types.float64[::1], types.float64[:, ::1], types.float64[:, ::1])
 _FD_STEP = 1.4901161193847656e-08
 
 
@@ -83,81 +81,140 @@ _F_CACHE = weakref.WeakKeyDictionary()
 _LOCK = threading.Lock()
 
 
-def _wrap_f(fj, scalar):
+def _caller(fj, scalar):
+    """An inlined ``call(t, y, z, params)``: the user's f(t, y, z, *args) on floats (scalar y)
+    or on the arrays."""
     if scalar:
-        @numba.njit(F_SIGNATURE, **_FAST)
-        def function(t, y, z, out):
-            out[0] = fj(t, y[0], z[0])
+        @numba.njit(inline="always", **_FAST)
+        def call(t, y, z, params):
+            return fj(t, y[0], z[0], *params)
     else:
-        @numba.njit(F_SIGNATURE, **_FAST)
-        def function(t, y, z, out):
-            r = np.asarray(fj(t, y, z))
+        @numba.njit(inline="always", **_FAST)
+        def call(t, y, z, params):
+            return fj(t, y, z, *params)
+    return call
+
+
+def _wrap_f(fj, scalar, spec, gid):
+    unpack = _user.unpacker(spec)
+    report = _user.report
+
+    call = _caller(fj, scalar)
+
+    if scalar:
+        @numba.njit(inline="always", **_FAST)
+        def store(v, out):
+            out[0] = v
+            return 1
+    else:
+        @numba.njit(inline="always", **_FAST)
+        def store(v, out):
+            r = np.asarray(v)
+            if r.size != out.shape[0]:
+                return r.size
             for k in range(out.shape[0]):
                 out[k] = r[k]
+            return out.shape[0]
+
+    @numba.njit(F_SIGNATURE, **_FAST)
+    def function(t, y, z, theta, out):
+        params = unpack(theta, 0)
+        size = 0
+        ok = True
+        try:
+            size = store(call(t, y, z, params), out)
+        except Exception:  # noqa: BLE001 - recorded and re-raised by the solver
+            ok = False
+        if not ok or size != out.shape[0]:
+            out[:] = np.nan
+            report(gid, _user.RAISED if not ok else _user.BAD_SHAPE, t, np.nan,
+                   np.concatenate((y, z)), size)
+        elif not np.all(np.isfinite(out)):
+            report(gid, _user.NOT_FINITE, t, np.nan, np.concatenate((y, z)), -1)
     return function
 
 
-def _wrap_f_jacobian(fj, scalar):
+def _wrap_f_jacobian(fj, scalar, spec, gid):
+    unpack = _user.unpacker(spec)
+    report = _user.report
+
+    call = _caller(fj, scalar)
+
     if scalar:
-        @numba.njit(F_JACOBIAN_SIGNATURE, **_FAST)
-        def jacobian(t, y, z, Jy, Jz):
-            a, b = fj(t, y[0], z[0])
+        @numba.njit(inline="always", **_FAST)
+        def store(pair, Jy, Jz):
+            a, b = pair
             Jy[0, 0] = a
             Jz[0, 0] = b
     else:
-        @numba.njit(F_JACOBIAN_SIGNATURE, **_FAST)
-        def jacobian(t, y, z, Jy, Jz):
-            a, b = fj(t, y, z)
+        @numba.njit(inline="always", **_FAST)
+        def store(pair, Jy, Jz):
+            a, b = pair
             A = np.asarray(a)
             B = np.asarray(b)
             for p in range(Jy.shape[0]):
                 for q in range(Jy.shape[1]):
                     Jy[p, q] = A[p, q]
                     Jz[p, q] = B[p, q]
+
+    @numba.njit(F_JACOBIAN_SIGNATURE, **_FAST)
+    def jacobian(t, y, z, theta, Jy, Jz):
+        params = unpack(theta, 0)
+        ok = True
+        try:
+            store(call(t, y, z, params), Jy, Jz)
+        except Exception:  # noqa: BLE001
+            ok = False
+        if not ok:
+            Jy[:, :] = np.nan
+            Jz[:, :] = np.nan
+            report(gid, _user.RAISED, t, np.nan, np.concatenate((y, z)), -1)
     return jacobian
 
 
-def _py(func):
-    return func.py_func if isinstance(func, numba.core.registry.CPUDispatcher) else func
-
-
-def _as_rhs(f, y0, t0, jacobian):
-    """Compiled (function, jacobian or None) for the right-hand side f(t, y, z)."""
+def _as_rhs(f, y0, t0, jacobian, spec=_user.NO_ARGS, args=()):
+    """Compiled (function, jacobian or None) for the right-hand side f(t, y, z, *args)."""
     if not callable(f):
         raise TypeError(f"f must be callable f(t, y, z), got {type(f).__name__}")
     if jacobian is not None and not callable(jacobian):
         raise TypeError(f"jacobian must be callable jacobian(t, y, z) -> (df/dy, df/dz), got "
                         f"{type(jacobian).__name__}")
+    _user.check_argument_names(f, ("t", "y", "z"), "f(t, y, z)", len(args))
     scalar = y0.ndim == 0
     d = 1 if scalar else y0.shape[0]
     arg = y0.item() if scalar else y0.copy()
     zero = 0.0 if scalar else np.zeros(d)
+    py = _user.py_function(f)
     try:
-        value = _py(f)(float(t0), arg, zero)
+        value = py(float(t0), arg, zero, *args)
     except Exception as exc:
         raise TypeError(f"f(t, y, z) raised {type(exc).__name__}: {exc} when called at t = {t0}, "
                         f"y = y0, z = 0") from exc
     _check_value(value, () if scalar else (d,), "f(t, y, z)", t0, t0)
     if jacobian is not None:
         try:
-            pair = _py(jacobian)(float(t0), arg, zero)
+            pair = _user.py_function(jacobian)(float(t0), arg, zero, *args)
             fy, fz = pair
         except (TypeError, ValueError) as exc:
             raise TypeError("jacobian(t, y, z) must return the pair (df/dy, df/dz)") from exc
         for name, v in (("df/dy", fy), ("df/dz", fz)):
             _check_value(v, () if scalar else (d, d), f"jacobian(t, y, z) ({name})", t0, t0)
-    key = (scalar, d)
+    key = (scalar, d, spec, _user.value_key(py),
+           None if jacobian is None else (id(jacobian), _user.value_key(jacobian)))
     with _LOCK:
-        per_func = _F_CACHE.setdefault(f, {})
+        per_func = _F_CACHE.setdefault(py, {})
         cached = per_func.get(key)
         if cached is not None and cached[1] is jacobian:
             return cached[0]
-        fj = _njit_user(f, "f")
-        function = _compile(lambda: _wrap_f(fj, scalar), "f(t, y, z)", f)
+        fj = _njit_user(f, "f(t, y, z)")
+        gid = _user.new_guard(f, "f(t, y, z)", "tyz", scalar, () if scalar else (d,))
+        function = _compile(lambda: _wrap_f(fj, scalar, spec, gid), "f(t, y, z)", f)
         jac = None
         if jacobian is not None:
             jj = _njit_user(jacobian, "jacobian")
-            jac = _compile(lambda: _wrap_f_jacobian(jj, scalar), "jacobian(t, y, z)", jacobian)
+            jgid = _user.new_guard(jacobian, "jacobian(t, y, z)", "tyz", scalar, (d, d))
+            jac = _compile(lambda: _wrap_f_jacobian(jj, scalar, spec, jgid), "jacobian(t, y, z)",
+                           jacobian)
         per_func[key] = ((function, jac), jacobian)
         return function, jac
 
@@ -169,7 +226,7 @@ def _placeholders():
     """Never-called stand-ins for missing Jacobians and for the kernel when K = 0."""
     if not _PLACEHOLDERS:
         @njit(F_JACOBIAN_SIGNATURE, cache=True)
-        def no_f_jacobian(t, y, z, Jy, Jz):
+        def no_f_jacobian(t, y, z, theta, Jy, Jz):
             Jy[:, :] = np.nan
             Jz[:, :] = np.nan
 
@@ -188,12 +245,12 @@ def _placeholders():
 # -- the compiled loop -----------------------------------------------------------------------------
 
 @njit(cache=True, nogil=True, error_model="numpy")
-def _f_jacobian(f, fjac, have_fjac, t, y, z, f0, Jy, Jz, yw, zw, work, stats):
+def _f_jacobian(f, fjac, have_fjac, t, y, z, theta, f0, Jy, Jz, yw, zw, work, stats):
     """df/dy and df/dz at (t, y, z): exact if given, else forward differences (f0 = f(t, y, z))."""
     d = y.shape[0]
     stats[FJEV] += 1
     if have_fjac:
-        fjac(t, y, z, Jy, Jz)
+        fjac(t, y, z, theta, Jy, Jz)
         return
     for k in range(d):
         yw[k] = y[k]
@@ -202,7 +259,7 @@ def _f_jacobian(f, fjac, have_fjac, t, y, z, f0, Jy, Jz, yw, zw, work, stats):
         step = _FD_STEP * max(1.0, abs(y[b]))
         yw[b] = y[b] + step
         step = yw[b] - y[b]
-        f(t, yw, z, work)
+        f(t, yw, z, theta, work)
         stats[FEV] += 1
         yw[b] = y[b]
         for a in range(d):
@@ -210,7 +267,7 @@ def _f_jacobian(f, fjac, have_fjac, t, y, z, f0, Jy, Jz, yw, zw, work, stats):
         step = _FD_STEP * max(1.0, abs(z[b]))
         zw[b] = z[b] + step
         step = zw[b] - z[b]
-        f(t, y, zw, work)
+        f(t, y, zw, theta, work)
         stats[FEV] += 1
         zw[b] = z[b]
         for a in range(d):
@@ -245,6 +302,8 @@ def _vide_loop(f, fjac, have_fjac, K, Kjac, have_kjac, block_sum, theta, memory,
     for k in range(d):
         Y[0, k] = y0[k]
     for n in range(N):
+        if stats[stats.shape[0] - 1] != 0:   # interrupted (see _loops.new_counts)
+            return INTERRUPTED, n
         h = t[n + 1] - t[n]
         r0 = n * m
         # the memory of the earlier intervals at the stage times
@@ -273,7 +332,7 @@ def _vide_loop(f, fjac, have_fjac, K, Kjac, have_kjac, block_sum, theta, memory,
                         stats[NFEV] += 1
                         for k in range(d):
                             Zs[i, k] += h * A[i, j] * row[k]
-                f(ti, Ys[r0 + i], Zs[i], work)
+                f(ti, Ys[r0 + i], Zs[i], theta, work)
                 stats[FEV] += 1
                 for k in range(d):
                     F[i, k] = work[k]
@@ -299,7 +358,7 @@ def _vide_loop(f, fjac, have_fjac, K, Kjac, have_kjac, block_sum, theta, memory,
                                 Kv[i, j, k] = row[k]
                                 Zs[i, k] += h * A[i, j] * row[k]
                 for i in range(m):
-                    f(svals[r0 + i], Ys[r0 + i], Zs[i], work)
+                    f(svals[r0 + i], Ys[r0 + i], Zs[i], theta, work)
                     stats[FEV] += 1
                     for k in range(d):
                         F[i, k] = work[k]
@@ -318,8 +377,8 @@ def _vide_loop(f, fjac, have_fjac, K, Kjac, have_kjac, block_sum, theta, memory,
                 for i in range(m):
                     for k in range(d):
                         work2[k] = F[i, k]
-                    _f_jacobian(f, fjac, have_fjac, svals[r0 + i], Ys[r0 + i], Zs[i], work2, Fy[i],
-                                Fz[i], yw, zw, work, stats)
+                    _f_jacobian(f, fjac, have_fjac, svals[r0 + i], Ys[r0 + i], Zs[i], theta, work2,
+                                Fy[i], Fz[i], yw, zw, work, stats)
                 if memory:
                     for j in range(m):
                         for q in range(m):
@@ -392,6 +451,9 @@ def _compiled_loop():
 class VIDEMethod:
     """A Volterra Runge–Kutta method for VIDEs: a tableau with its ``order`` at the mesh points."""
 
+    uniform_only = False
+    min_steps = 1
+
     def __init__(self, name, tableau: ButcherTableau, order, description):
         self.name = name
         self.tableau = tableau
@@ -440,7 +502,8 @@ def _zero_kernel(dim, scalar):
     return _ZERO_KERNELS[key]
 
 
-def solve_vide(f, K, y0, t_span=None, n_steps=None, method="gauss2", *, mesh=None, jacobian=None,
+def solve_vide(f, K, y0, t_span=None, n_steps=None, method="gauss2", *, args=None, mesh=None,
+               rtol=None, atol=None, t_eval=None, error_estimate=True, jacobian=None,
                kernel_jacobian=None, newton_tol=1e-12, newton_maxiter=50, raise_on_failure=False):
     r"""Solve a Volterra integro-differential equation.
 
@@ -451,11 +514,12 @@ def solve_vide(f, K, y0, t_span=None, n_steps=None, method="gauss2", *, mesh=Non
     Parameters
     ----------
     f : callable
-        ``f(t, y, z)`` with z the memory term: floats for scalar y, arrays of shape
-        (d,) in and out for y of shape (d,).  Compiled with Numba once per function.
+        ``f(t, y, z, *args)`` with z the memory term: floats for scalar y, arrays of shape
+        (d,) in and out for y of shape (d,).  Compiled with Numba (see
+        :func:`solve_volterra` for what is compiled and cached).
     K : callable, Kernel or None
-        ``K(t, s, y)``, returning the shape of y (a float, or (d,)); a two-argument
-        ``K(t, s)`` is the coefficient of the linear memory int K(t, s) y(s) ds (a
+        ``K(t, s, y, *args)``, returning the shape of y (a float, or (d,)); a two-argument
+        ``K(t, s, *args)`` is the coefficient of the linear memory int K(t, s) y(s) ds (a
         float, or a (d, d) array); ``None`` for no memory (then the equation is the
         ODE y' = f(t, y, 0)).
     y0 : float or array_like (d,)
@@ -467,10 +531,22 @@ def solve_vide(f, K, y0, t_span=None, n_steps=None, method="gauss2", *, mesh=Non
     method : str
         A name in :data:`VIDE_METHODS`: "gauss1" ... "gauss4" (order 2m),
         "radau1" ... "radau4" (order 2m - 1), "rk4" (explicit, order 4).
+    args : tuple, optional
+        Extra arguments of f, K and the Jacobians (floats, ints, bools, float arrays),
+        passed at run time: a sweep over their values compiles once.
     mesh : array_like, optional
         A strictly increasing mesh instead of ``t_span``/``n_steps``.
+    rtol, atol : float, optional
+        Solve to a tolerance instead of on ``n_steps``: the uniform mesh is refined (with
+        Richardson estimates) until the estimated error of every mesh value meets
+        ``atol + rtol * |y|``.
+    t_eval : array_like, optional
+        Times at which to return the solution (``sol.t``, ``sol.y``), from the dense output.
+    error_estimate : bool
+        Estimate the error with a companion solve and check the solution has correct
+        digits (see :func:`solve_volterra`).
     jacobian : callable, optional
-        ``jacobian(t, y, z) -> (df/dy, df/dz)`` (floats, or (d, d) arrays) for the
+        ``jacobian(t, y, z, *args) -> (df/dy, df/dz)`` (floats, or (d, d) arrays) for the
         Newton iterations; without it forward differences.
     kernel_jacobian : callable, optional
         dK/dy(t, s, y); without it forward differences (or the SymPy Jacobian of a
@@ -485,8 +561,9 @@ def solve_vide(f, K, y0, t_span=None, n_steps=None, method="gauss2", *, mesh=Non
     Returns
     -------
     Solution
-        ``t``, ``y`` ((N+1,) or (N+1, d)), dense output ``sol(t)``, ``status``,
-        ``message`` and ``stats`` (``nfev``/``njev``: kernel evaluations and
+        ``t``, ``y`` ((N+1,) or (N+1, d)), ``error_estimate``, dense output ``sol(t)``,
+        ``status`` (0 success, -1 failure), ``success``, ``message`` and ``stats``
+        (``nfev``/``njev``: kernel evaluations and
         Jacobians, ``f_evaluations``, ``f_jacobian_evaluations``,
         ``newton_iterations``, ``newton_solves``, ``jacobian`` and
         ``kernel_jacobian``: their sources).
@@ -499,14 +576,15 @@ def solve_vide(f, K, y0, t_span=None, n_steps=None, method="gauss2", *, mesh=Non
     >>> from integrallimits.volterra._vide import solve_vide
     >>> sol = solve_vide(lambda t, y, z: -y + z, lambda t, s, y: np.exp(s - t) * y, 1.0,
     ...                  (0.0, 1.0), 16, method="gauss3")
-    >>> sol.status, bool(abs(sol.y[-1] - (1 + np.exp(-2.0)) / 2) < 1e-10)
+    >>> sol.success, bool(abs(sol.y[-1] - (1 + np.exp(-2.0)) / 2) < 1e-10)
     (True, True)
-    >>> sol.stats["newton_solves"], sol.stats["jacobian"]
-    (16, 'finite-difference')
+    >>> sol.stats["jacobian"], bool(sol.stats["max_error_estimate"] < 1e-10)
+    ('finite-difference', True)
     """
     meth = resolve_method(method, VIDE_METHODS, VIDEMethod)
 
-    t = make_mesh(t_span, n_steps, mesh, "solve_vide")
+    tolerance = check_tolerances(rtol, atol, n_steps, mesh, "solve_vide")
+    t = make_mesh(t_span, n_steps if tolerance is None else 8, mesh, "solve_vide")
     check_newton_options(newton_tol, newton_maxiter)
 
     try:
@@ -519,50 +597,64 @@ def solve_vide(f, K, y0, t_span=None, n_steps=None, method="gauss2", *, mesh=Non
         raise ValueError(f"y0 must be finite, got {y_init.tolist()}")
     scalar = y_init.ndim == 0
     d = 1 if scalar else y_init.shape[0]
-    f_fn, f_jac = _as_rhs(f, y_init, t[0], jacobian)
+    spec, theta = _user.pack_args(args)
+    args = tuple(args or ())
+    f_fn, f_jac = _as_rhs(f, y_init, t[0], jacobian, spec, args)
     memory = K is not None
-    if memory and callable(K) and not isinstance(K, Kernel) and positional_arity(K) == 2:
+    if memory and callable(K) and not isinstance(K, Kernel) and positional_arity(K) == 2 + len(args):
         if kernel_jacobian is not None:
             raise ValueError("kernel_jacobian is not used with a two-argument (linear) kernel K(t, s): "
                              "its Jacobian is K itself")
-        kernel = as_linear_kernel(K, y_init, t[0])
+        kernel = as_linear_kernel(K, y_init, t[0], args=args)
     elif memory:
-        kernel = as_kernel(K, y_init, t[0], jacobian=kernel_jacobian)
+        if is_weakly_singular(K):
+            raise ValueError("solve_vide does not support weakly singular kernels "
+                             "(weakly_singular(...)); only solve_volterra does, with collocation")
+        kernel = as_kernel(K, y_init, t[0], jacobian=kernel_jacobian, args=args)
     else:
         if kernel_jacobian is not None:
             raise ValueError("kernel_jacobian given without a kernel (K is None)")
         kernel = _zero_kernel(d, scalar)
+    theta = kernel.params if kernel.arg_spec is not None else theta
     p = _placeholders()
     have_fjac = f_jac is not None
     have_kjac = kernel.jacobian_function is not None
     c, A, b = meth._data
     m = c.shape[0]
-    N = len(t) - 1
-    Y = np.zeros((N + 1, d))
-    Ys = np.zeros((N * m, d))
-    counts = np.zeros(6, dtype=np.int64)
-    start = time.perf_counter()
-    status, index = _compiled_loop()(
-        f_fn, f_jac if have_fjac else p["f_jac"], have_fjac, kernel.function,
-        kernel.jacobian_function if have_kjac else _loops.no_jacobian(), have_kjac,
-        kernel.block_sum, kernel.params, memory, t, np.ascontiguousarray(y_init.reshape(d)), c, A, b,
-        meth.tableau.explicit, float(newton_tol), int(newton_maxiter), Y, Ys, counts)
-    seconds = time.perf_counter() - start
+    check_size(len(t) - 1, d, m, memory, "solve_vide")
+    y_start = np.ascontiguousarray(y_init.reshape(d))
+
+    def run(mesh):
+        N = len(mesh) - 1
+        Y = np.zeros((N + 1, d))
+        Ys = np.zeros((N * m, d))
+        counts = _loops.new_counts(6)
+        (status, index), record = run_guarded(lambda: _compiled_loop()(
+            f_fn, f_jac if have_fjac else p["f_jac"], have_fjac, kernel.function,
+            kernel.jacobian_function if have_kjac else _loops.no_jacobian(), have_kjac,
+            kernel.block_sum, theta, memory, mesh, y_start, c, A, b,
+            meth.tableau.explicit, float(newton_tol), int(newton_maxiter), Y, Ys, counts), args,
+            estimated_work(N, m, d, memory))
+        return Run(Y, status, index, N + 1 if status == SUCCESS else index, counts, Ys, record)
+
     implicit = meth.implicit
-    stats = {"nfev": int(counts[NFEV]), "njev": int(counts[NJEV]), "f_evaluations": int(counts[FEV]),
-             "f_jacobian_evaluations": int(counts[FJEV]),
-             "newton_iterations": int(counts[NIT]), "newton_solves": int(counts[NSOLVE]),
-             "jacobian": ("user" if have_fjac else "finite-difference") if implicit else "not needed",
-             "kernel_jacobian": (kernel.jacobian_source if memory and implicit else "not needed"),
-             "compiled": True, "seconds": seconds}
-    t_failure = None
-    if status == SUCCESS:
-        message, keep = _MESSAGES[SUCCESS], len(t)
+
+    def stats(counts):
+        return {"nfev": int(counts[NFEV]), "njev": int(counts[NJEV]),
+                "f_evaluations": int(counts[FEV]), "f_jacobian_evaluations": int(counts[FJEV]),
+                "newton_iterations": int(counts[NIT]), "newton_solves": int(counts[NSOLVE]),
+                "jacobian": ("user" if have_fjac else "finite-difference") if implicit
+                else "not needed",
+                "kernel_jacobian": (kernel.jacobian_source if memory and implicit else "not needed"),
+                "compiled": True}
+
+    if tolerance is None:
+        sol = solve_on_mesh(run, t, method=meth, scalar=scalar, stats=stats,
+                            error_estimate=error_estimate, t_eval=t_eval)
     else:
-        t_failure = float(t[index])
-        message = _MESSAGES[status].format(t=t_failure, it=stats["newton_iterations"])
-        keep = index
-        if raise_on_failure:
-            raise SolverError(message)
-    return Solution(t[:keep], Y[:keep], scalar=scalar, status=status == SUCCESS, message=message,
-                    stats=stats, method=meth.name, order=meth.order, t_failure=t_failure)
+        sol = solve_uniform_to_tolerance(run, t[0], t[-1], method=meth, scalar=scalar, stats=stats,
+                                         rtol=tolerance[0], atol=tolerance[1],
+                                         n_max=2 ** 15 if memory else 2 ** 20, t_eval=t_eval)
+    if raise_on_failure and not sol.success:
+        raise SolverError(sol.message)
+    return sol

@@ -273,3 +273,62 @@ def test_train_takes_a_nonlocal_dense_network_random_start_and_continuation():
     fine = train(_nonlocal("rectangle", rng, 4), data, loss="cross-entropy", init=coarse, maxiter=5)
     assert fine.start == "continuation from N=2" and fine.history[0]["J"] < 2 * coarse.fun
     assert isinstance(fine.network, NonlocalDense) and len(fine.network.W) == 2
+
+
+@pytest.mark.parametrize("k", [1, 2, 3, 4])
+def test_smooth_net_gradient_for_every_order(k):
+    """Smooth nets of order k = 1..4 on a horizon T != 1 (mixing weights h^(k-1) C(n-j-1, k-1)):
+    the exact gradient of J_N (weights, regulariser, classifier) against 4th-order central
+    differences, to 1e-7 relative, for both losses."""
+    rng = np.random.default_rng(10 + k)
+    N, d = 7, 2
+    net = SmoothNet(k, rng.normal(size=(N, d, d)), rng.normal(size=(N, d)) * 0.3, n_layers=N,
+                    T=1.7, initial_differences=0.2 * rng.normal(size=(k - 1, d)))
+    X, y = rng.normal(size=(3, d)), np.array([0, 1, 1])
+    for loss in ("mse", "cross-entropy"):
+        obj = Objective(net, (X, y), loss=loss, alpha=0.3, beta=0.7)
+        v = obj.initial_vector() + 0.1 * rng.normal(size=obj.size)
+        _, g = obj.value_and_gradient(v)
+        fd = np.array([_fd4(obj.value, v, i) for i in range(obj.size)])
+        assert obj.n_weights == (N - k + 1) * (d * d + d)  # layers j <= N - k are read
+        assert np.max(np.abs(fd - g)) <= 1e-7 * np.max(np.abs(fd)), (loss, fd, g)
+
+
+def test_smooth_net_of_order_one_is_the_resnet():
+    """k = 1: Delta x_n = h f(x_n) is the ResNet; same states, J_N and gradient to rounding."""
+    rng = np.random.default_rng(4)
+    W, b = rng.normal(size=(6, 3, 3)), rng.normal(size=(6, 3))
+    X, y = rng.normal(size=(5, 3)), np.array([0, 1, 2, 1, 0])
+    smooth, resnet = SmoothNet(1, W, b, T=1.3), ResNet(W, b, T=1.3)
+    assert np.allclose(smooth.states(X), resnet.states(X), rtol=1e-14, atol=1e-14)
+    a = Objective(smooth, (X, y), alpha=0.1, beta=1.0)
+    r = Objective(resnet, (X, y), alpha=0.1, beta=1.0)
+    (Ja, ga), (Jr, gr) = a.value_and_gradient(a.initial_vector()), r.value_and_gradient(r.initial_vector())
+    assert Ja == pytest.approx(Jr, rel=1e-13) and np.allclose(ga, gr, rtol=1e-12, atol=1e-14)
+
+
+def test_readout_of_an_augmented_network():
+    """A width-4 ResNet on inputs padded with zeros, read out on its first 2 coordinates
+    (readout F = [I 0]): the classifier has 2 columns, the gradient is exact (finite
+    differences), and F = I gives the default objective; a readout of the wrong width is refused."""
+    rng = np.random.default_rng(5)
+    net = ResNet(rng.normal(size=(5, 4, 4)) * 0.5, rng.normal(size=(5, 4)) * 0.3)
+    X = np.hstack([rng.normal(size=(4, 2)), np.zeros((4, 2))])
+    y = np.array([0, 1, 1, 0])
+    obj = Objective(net, (X, y), loss="cross-entropy", alpha=0.2, beta=1.0, readout=np.eye(2, 4))
+    assert obj.n_features == 2 and obj.size == obj.n_weights + 2 * 2 + 2
+    v = obj.initial_vector() + 0.1 * rng.normal(size=obj.size)
+    _, g = obj.value_and_gradient(v)
+    idx = np.concatenate([rng.choice(obj.n_weights, 12, replace=False), np.arange(obj.n_weights, obj.size)])
+    fd = np.array([_fd4(obj.value, v, i) for i in idx])
+    assert np.max(np.abs(fd - g[idx])) <= 1e-7 * np.max(np.abs(fd))
+    # the readout changes the output: only the first two coordinates of x(T) reach the classifier
+    XT = net.forward(X)
+    P, c = obj.classifier_for(v)
+    Z = XT[:, :2] @ P.T + c
+    assert obj.accuracy(v) == np.mean(np.argmax(Z, axis=1) == y)
+    plain = Objective(net, (X, y), alpha=0.2, beta=1.0)
+    same = Objective(net, (X, y), alpha=0.2, beta=1.0, readout=np.eye(4))
+    assert plain.value(plain.initial_vector()) == same.value(same.initial_vector())
+    with pytest.raises(ValueError, match="readout must"):
+        Objective(net, (X, y), readout=np.eye(2, 3))

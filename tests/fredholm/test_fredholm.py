@@ -108,7 +108,7 @@ def _error(sol, exact):
 
 def test_issue_example_converges_to_exact_solution_and_interpolates():
     sol = solve_fredholm(k_square, G_SQUARE, (0.0, 1.0), 16, initial=lambda t: 1.0)
-    assert isinstance(sol, FredholmSolution) and sol.status and sol.success
+    assert isinstance(sol, FredholmSolution) and sol.success and sol.success
     assert _error(sol, exact_square) < 1e-14
     xs = np.linspace(0.0, 1.0, 11)
     assert np.max(np.abs(sol(xs) - np.exp(-xs))) < 1e-14          # Nyström interpolation
@@ -122,7 +122,7 @@ def test_issue_example_converges_to_exact_solution_and_interpolates():
 def test_newton_from_g_finds_the_second_solution_sympy_predicts():
     """The equation has two solutions; Newton from g reaches y = e^{-x} + delta e^x."""
     sol = solve_fredholm(k_square, G_SQUARE, (0.0, 1.0), 16)
-    assert sol.status
+    assert sol.success
     expected = np.exp(-sol.x) + DELTA_SECOND * np.exp(sol.x)
     assert np.max(np.abs(sol.y - expected)) < 1e-13
 
@@ -166,12 +166,12 @@ def test_composite_rule_orders(rule, order, panels):
 def test_gauss_radau_rule_object():
     rule = gauss_radau(14, 0.0, 1.0, right=True)
     sol = solve_fredholm(k_wave, G_WAVE, (0.0, 1.0), rule=rule)
-    assert sol.status and sol.rule is rule and _error(sol, exact_square) < 1e-13
+    assert sol.success and sol.rule is rule and _error(sol, exact_square) < 1e-13
 
 
 def test_linear_two_argument_kernel_direct_solve():
     sol = solve_fredholm(k_lin, G_LIN, (0.0, 1.0), 20)
-    assert sol.status and sol.stats["linear"] and sol.stats["newton_iterations"] == 0
+    assert sol.success and sol.stats["linear"] and sol.stats["newton_iterations"] == 0
     assert sol.stats["jacobian"] == "not needed" and 1.0 <= sol.stats["condition"] < 10.0
     assert _error(sol, lambda t: np.cos(2 * t)) < 1e-14
     assert "solved directly" in sol.message
@@ -179,16 +179,16 @@ def test_linear_two_argument_kernel_direct_solve():
 
 def test_affine_kernel_is_detected_and_solved_directly():
     sol = solve_fredholm(k_affine, G_AFFINE, (0.0, 1.0), 20)
-    assert sol.status and sol.stats["linear"] and sol.stats["newton_iterations"] == 0
+    assert sol.success and sol.stats["linear"] and sol.stats["newton_iterations"] == 0
     assert _error(sol, lambda t: np.cos(2 * t)) < 1e-14
     newton = solve_fredholm(k_affine, G_AFFINE, (0.0, 1.0), 20, linear=False)
-    assert newton.status and not newton.stats["linear"] and newton.stats["newton_iterations"] >= 1
+    assert newton.success and not newton.stats["linear"] and newton.stats["newton_iterations"] >= 1
     assert np.max(np.abs(newton.y - sol.y)) < 1e-14
 
 
 def test_vector_nonlinear_problem():
     fd = solve_fredholm(k_vec, G_VEC, (0.0, 1.0), 14)
-    assert fd.status and fd.y.shape == (14, 2)
+    assert fd.success and fd.y.shape == (14, 2)
     assert _error(fd, exact_vec) < 1e-14
     ex = solve_fredholm(k_vec, G_VEC, (0.0, 1.0), 14, jacobian=k_vec_jacobian)
     assert ex.stats["jacobian"] == "user" and np.max(np.abs(ex.y - fd.y)) < 1e-14
@@ -204,13 +204,13 @@ def test_probe_fooled_falls_back_to_newton(monkeypatch):
     """If the affinity probe is wrong, the residual check catches it: Newton, right answer."""
     monkeypatch.setattr(fredholm_solve_module, "_looks_affine", lambda *args: True)
     sol = solve_fredholm(k_wave, G_WAVE, (0.0, 1.0), 20)
-    assert sol.status and not sol.stats["linear"] and "Newton used" in sol.stats["linear_probe"]
+    assert sol.success and not sol.stats["linear"] and "Newton used" in sol.stats["linear_probe"]
     assert _error(sol, exact_square) < 1e-13
 
 
 def test_linear_true_on_nonlinear_kernel_fails_clearly():
     sol = solve_fredholm(k_wave, G_WAVE, (0.0, 1.0), 12, linear=True)
-    assert not sol.status and "not affine" in sol.message
+    assert not sol.success and "not affine" in sol.message
     with pytest.raises(SolverError, match="not affine"):
         solve_fredholm(k_wave, G_WAVE, (0.0, 1.0), 12, linear=True, raise_on_failure=True)
 
@@ -225,7 +225,7 @@ def k_rank_one(x, s):
 def test_eigenvalue_is_refused(rule, n):
     """int_0^1 e^{x-s} y(s) ds has the eigenvalue 1 (discretely too: sum_m w_m = 1)."""
     sol = solve_fredholm(k_rank_one, np.cos, (0.0, 1.0), n, rule)
-    assert not sol.status
+    assert not sol.success
     assert "eigenvalue" in sol.message and "condition number" in sol.message
     assert sol.stats["condition"] > 1e12
     with pytest.raises(SolverError, match="eigenvalue"):
@@ -246,17 +246,17 @@ def g_one_plus(t):
 
 def test_eigenvalue_of_three_argument_kernel_and_threshold():
     sol = solve_fredholm(k_lambda_x_s, g_one_plus, (0.0, 1.0), 8)
-    assert not sol.status and sol.stats["linear"] and "eigenvalue" in sol.message
+    assert not sol.success and sol.stats["linear"] and "eigenvalue" in sol.message
     # Near, not at, the eigenvalue the solve is good and the condition is reported.
     near = solve_fredholm(k_near, g_one_plus, (0.0, 1.0), 8)
-    assert near.status and 100 < near.stats["condition"] < 1e6
+    assert near.success and 100 < near.stats["condition"] < 1e6
     c = sp.Rational(299, 100)
     # y = 1 + x + c x A, A = int s y = 5/6 + c A / 3: closed form at the nodes
     A = sp.Rational(5, 6) / (1 - c / 3)
     assert np.max(np.abs(near.y - (1 + near.x + float(c * A) * near.x))) < 1e-11
     # a stricter threshold refuses it
     strict = solve_fredholm(k_near, g_one_plus, (0.0, 1.0), 8, max_condition=100.0)
-    assert not strict.status and "max_condition = 100" in strict.message
+    assert not strict.success and "max_condition = 100" in strict.message
 
 
 def k_no_solution(x, s, y):
@@ -266,7 +266,7 @@ def k_no_solution(x, s, y):
 def test_newton_failure_is_reported():
     """y = 1 + int_0^1 y^2 ds: a constant c = 1 + c^2 has no real solution."""
     sol = solve_fredholm(k_no_solution, lambda t: 1.0, (0.0, 1.0), 6, newton_maxiter=30)
-    assert not sol.status and "did not converge in 30 iterations" in sol.message
+    assert not sol.success and "did not converge in 30 iterations" in sol.message
     assert sol.stats["newton_iterations"] == 30
     with pytest.raises(SolverError, match="did not converge"):
         solve_fredholm(k_no_solution, lambda t: 1.0, (0.0, 1.0), 6, raise_on_failure=True)

@@ -9,6 +9,8 @@ import ast
 import builtins
 import inspect
 import math
+import sys
+import time
 
 import mpmath
 import pytest
@@ -18,7 +20,7 @@ from hypothesis import strategies as st
 
 from integrallimits.kernels import ExpressionError, parse_expression, parse_vector
 from integrallimits.kernels import _parse
-from integrallimits.kernels._parse import FUNCTIONS, MAX_LENGTH
+from integrallimits.kernels._parse import FUNCTIONS, MAX_LENGTH, MAX_POWER_NESTING
 
 t, s, y = sympy.symbols("t s y", real=True)
 y0, y1 = sympy.symbols("y0 y1", real=True)
@@ -101,6 +103,17 @@ REFUSED = [
     ("x" * (MAX_LENGTH + 1), f"at most {MAX_LENGTH}", None),
     ("-" * 150 + "t", "nesting deeper than 100", None),
     ("sin(" * 101 + "t" + ")" * 101, "nesting deeper than 100", None),
+    # hostile short texts whose SymPy evaluation never ended (issue 17)
+    ("(" * 16 + "y" + "**1.5)" * 16, "power of powers nested more than 6 levels", 11),
+    ("(" * 7 + "y" + "**1.5)" * 7, "power of powers nested more than 6 levels", 2),
+    ("(2*" * 16 + "y" + "**1.5)" * 16, "power of powers nested more than 6 levels", 31),
+    ("(sin(" * 9 + "y" + ")**1.5)" * 9, "power of powers nested more than 6 levels", None),
+    ("1/tan(exp(exp(exp(5))))", "constant exp(exp(exp(5))) outside the float64 range", 7),
+    ("y/exp(exp(exp(exp(9))))", "constant exp(exp(9)) outside the float64 range", 11),
+    ("1/sin(exp(exp(exp(9))))", "outside the float64 range", 11),
+    ("exp(710) * y", "constant exp(710) outside the float64 range", 1),
+    ("*".join(f"{k}**{k}" for k in range(99, 1, -1)), "number of about 8814 digits", 1),
+    ("9**9**9", "power with exponent 387420489", 1),
 ]
 
 
@@ -124,6 +137,51 @@ def test_columns_refer_to_the_users_text():
         parse_expression("(t +\n s.x)")
     with pytest.raises(ExpressionError, match="column 7"):
         parse_expression("ỳỳ + t.x", ("ỳỳ", "t"))  # ast counts bytes, we count characters
+
+
+def test_hostile_short_texts_are_bounded():
+    """The 113-character text of issue 17 ends at once, through the CLI's own front end, and
+    the deepest accepted power tower still parses (and means what it says)."""
+    from integrallimits.kernels import kernel_from_text
+
+    text = "(" * 16 + "y" + "**1.5)" * 16
+    assert len(text) == 113
+    with pytest.raises(ExpressionError, match="nested more than 6 levels deep"):
+        kernel_from_text(text)
+    tower = parse_expression("(" * MAX_POWER_NESTING + "y" + "**1.5)" * MAX_POWER_NESTING)
+    assert float(tower.subs(y, 2)) == pytest.approx(2 ** 1.5 ** MAX_POWER_NESTING, rel=1e-14)
+    assert parse_expression("9**400 / 9**399 * y") == 9 * y     # exact arithmetic is kept
+    assert parse_expression("exp(-1000) * y") == sympy.exp(-1000) * y
+
+
+def test_building_stops_after_the_time_limit(monkeypatch):
+    from sympy.core.cache import clear_cache
+
+    monkeypatch.setattr(_parse, "MAX_SECONDS", 0.01)
+    clear_cache()   # (not a faster cached result)
+    with pytest.raises(ExpressionError, match="took more than 0.01 s to build"):
+        parse_expression("(" * 6 + "y" + "**1.37)" * 6)
+    assert sys.getprofile() is None
+
+
+def test_the_time_limit_interrupts_a_single_long_call():
+    """The profile hook raises inside a call the builder cannot check between nodes."""
+    with pytest.raises(_parse._OutOfTime):
+        with _parse._time_limit(time.monotonic() + 0.01):
+            for _ in range(10 ** 8):     # ~20 s if the hook did not stop it
+                abs(-1)
+    assert sys.getprofile() is None
+
+    def profiler(frame, event, arg):
+        pass
+
+    sys.setprofile(profiler)             # a profiler the user installed is left alone
+    try:
+        with _parse._time_limit(time.monotonic() - 1):
+            abs(-1)
+        assert sys.getprofile() is profiler
+    finally:
+        sys.setprofile(None)
 
 
 def test_node_count_limit(monkeypatch):

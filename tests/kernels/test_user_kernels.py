@@ -17,7 +17,7 @@ def k_tuple(t, s, y):
 def test_tuple_kernel_equals_array_kernel(method):
     ref = solve_volterra(P.kernel, P.forcing, P.t_span, 32, method=method, jacobian=P.jacobian)
     sol = solve_volterra(k_tuple, P.forcing, P.t_span, 32, method=method, jacobian=P.jacobian)
-    assert sol.status
+    assert sol.success
     np.testing.assert_array_equal(sol.y, ref.y)
 
 

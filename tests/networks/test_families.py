@@ -50,8 +50,10 @@ def test_network_equals_solver_with_plain_kernel(family, rule):
     K = _plain_kernel(family, W, b, net.h)
     states = net.states(X0)
     for i in range(len(X0)):
-        ref = solve_volterra(K, lambda t, x=X0[i]: x, (0.0, 1.0), N, method=rule)
-        assert ref.status
+        # K reads grid weights: the solve is the network's map itself (no companion estimate)
+        ref = solve_volterra(K, lambda t, x=X0[i]: x, (0.0, 1.0), N, method=rule,
+                             error_estimate=False)
+        assert ref.success
         np.testing.assert_allclose(states[i], ref.y, rtol=0, atol=1e-13)
     assert activation("tanh")(0.3) == pytest.approx(np.tanh(0.3))
 

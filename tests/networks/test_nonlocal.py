@@ -192,7 +192,7 @@ def test_nonlocal_dense_equals_solve_volterra_with_the_same_kernel(rule):
     K = _plain_kernel(net)
     for i in range(len(X0)):
         ref = solve_volterra(K, lambda t, x=X0[i].ravel(): x, (0.0, 1.0), net.n_layers, method=rule)
-        assert ref.status
+        assert ref.success
         np.testing.assert_allclose(states[i].reshape(net.n_layers + 1, -1), ref.y, rtol=0, atol=1e-13)
         own = solve_volterra(net.kernel(), lambda t, x=X0[i].ravel(): x, (0.0, 1.0), net.n_layers,
                              method=rule)

@@ -71,7 +71,7 @@ def test_kernel_not_compilable_says_so():
 def test_blow_up_is_reported(method):
     """y = 1 + int_0^t y^2 ds = 1/(1 - t) blows up at t = 1."""
     sol = solve_volterra(lambda t, s, y: y * y, lambda t: 1.0, (0.0, 2.0), 64, method=method)
-    assert not sol.status
+    assert not sol.success
     assert sol.t_failure is not None and 0.9 <= sol.t_failure <= 2.0
     assert f"t = {sol.t_failure:.6g}" in sol.message
     assert ("blow" in sol.message) and np.all(np.isfinite(sol.y))
@@ -84,7 +84,7 @@ def test_newton_failure_reported():
     """A capped Newton iteration count is a failure, not a silent success."""
     sol = solve_volterra(lambda t, s, y: np.exp(y), lambda t: 0.0, (0.0, 0.5), 8, method="trapezoid",
                          newton_maxiter=1)
-    assert not sol.status and "Newton" in sol.message
+    assert not sol.success and "Newton" in sol.message
 
 
 @pytest.mark.parametrize("kw", [dict(newton_tol=0.0), dict(newton_tol=-1), dict(newton_maxiter=0)])

@@ -61,7 +61,7 @@ def test_fast_history_equals_direct(seed, method, n, d):
     g = (lambda t: 1.0 + 0.3 * t) if d == 1 else (lambda t: np.array([1.0, np.cos(t)]))
     fast = solve_volterra(K, g, (0.0, 1.0), n, method=method, fast_history=True)
     direct = solve_volterra(K, g, (0.0, 1.0), n, method=method, fast_history=False)
-    assert fast.status and direct.status
+    assert fast.success and direct.success
     assert fast.stats["fast_history"] and not direct.stats["fast_history"]
     rel = np.max(np.abs(fast.y - direct.y)) / max(1.0, np.max(np.abs(direct.y)))
     assert rel <= 1e-12
@@ -89,5 +89,5 @@ def test_fast_history_applies_for_large_n_not_a_power_of_two():
     g = lambda t: np.sin(t) - 0.5 * (np.sin(t) - np.cos(t) + np.exp(-t))  # noqa: E731
     for n in (100_003, 2 ** 14):
         sol = solve_volterra(K, g, (0.0, 1.0), n, method="trapezoid", fast_history=True)
-        assert sol.stats["fast_history"] and sol.status
+        assert sol.stats["fast_history"] and sol.success
         assert np.max(np.abs(sol.y - np.sin(sol.t))) < 1e-9

@@ -73,7 +73,7 @@ def _errors(method, problem, steps=STEPS):
     errors = []
     for n in steps:
         sol = solve_first_kind(K, g, (0.0, 1.0), n, method)
-        assert sol.status, sol.message
+        assert sol.success, sol.message
         errors.append(float(np.max(np.abs(sol.y - exact(sol.t)))))
     return errors
 
@@ -132,7 +132,7 @@ def test_three_argument_linear_kernel_matches():
 def test_nonuniform_mesh():
     mesh = np.linspace(0.0, 1.0, 41) ** 1.5
     sol = solve_first_kind(k_exp, G_EXP, method="radau3", mesh=mesh)
-    assert sol.status and np.max(np.abs(sol.y - exact_exp(mesh))) < 1e-5
+    assert sol.success and np.max(np.abs(sol.y - exact_exp(mesh))) < 1e-5
 
 
 def _accepts_kind():
@@ -143,7 +143,7 @@ def _accepts_kind():
 def test_solve_volterra_kind_one_dispatches():
     sol = solve_volterra(k_exp, G_EXP, (0.0, 1.0), 32, method="radau3", kind=1)
     direct = solve_first_kind(k_exp, G_EXP, (0.0, 1.0), 32, "radau3")
-    assert sol.status and np.array_equal(sol.y, direct.y)
+    assert sol.success and np.array_equal(sol.y, direct.y)
     with pytest.raises(ValueError, match="weakly stable"):
         solve_volterra(k_exp, G_EXP, (0.0, 1.0), 32, method="trapezoid", kind=1)
     with pytest.raises(SolverError, match="singular"):
@@ -264,7 +264,7 @@ def g_vanishing(x):
 def test_singular_step_is_a_failure_not_a_wrong_answer():
     """The midpoint equation at t = 0.6 has the coefficient K(0.6, 0.55) = 0."""
     sol = solve_first_kind(k_vanishing, g_vanishing, (0.0, 1.0), 10, "midpoint")
-    assert not sol.status and sol.t_failure == pytest.approx(0.6)
+    assert not sol.success and sol.t_failure == pytest.approx(0.6)
     assert "singular" in sol.message and "t = 0.6" in sol.message
     assert sol.t[-1] < 0.6 and np.all(np.isfinite(sol.y))
     with pytest.raises(SolverError, match="singular"):

@@ -57,8 +57,12 @@ def test_t_independent_kernel_matches_solve_ivp(name, method):
 def test_stats_count_work():
     p = PROBLEMS["exp-square"]
     n = 32
-    sol = solve_volterra(p.kernel, p.forcing, (0.0, 1.0), n, method="rectangle")
+    sol = solve_volterra(p.kernel, p.forcing, (0.0, 1.0), n, method="rectangle", error_estimate=False)
     assert sol.stats["nfev"] == n * (n + 1) // 2  # sum_{n} n evaluations of the history
+    with_estimate = solve_volterra(p.kernel, p.forcing, (0.0, 1.0), n, method="rectangle")
+    half = n // 2   # the companion: the same rule on every other point
+    assert with_estimate.stats["error_estimate_nfev"] == half * (half + 1) // 2
+    assert with_estimate.nfev == sol.nfev + half * (half + 1) // 2
     assert sol.stats["newton_iterations"] == 0 and sol.stats["jacobian"] == "not needed"
     sol = solve_volterra(p.kernel, p.forcing, (0.0, 1.0), n, method="trapezoid")
     assert sol.stats["jacobian"] == "finite-difference"
@@ -80,9 +84,9 @@ def test_same_function_compiles_once():
         return np.sin(t - s) * y
 
     solve_volterra(K, lambda t: 1.0, (0.0, 1.0), 8)
-    kernel = _kernel._CACHE[K][(True, 1)][0]
+    kernel = _kernel.as_kernel(K, 1.0)
     solve_volterra(K, lambda t: 2.0, (0.0, 1.0), 16, method="rk4")
-    assert _kernel._CACHE[K][(True, 1)][0] is kernel
+    assert _kernel.as_kernel(K, 2.0) is kernel
     assert len(kernel.function.signatures) == 1 and len(kernel.block_sum.signatures) == 1
 
 
@@ -90,6 +94,6 @@ def test_non_uniform_mesh_for_vrk_methods():
     p = PROBLEMS["exp-square"]
     mesh = np.linspace(0.0, 1.0, 33) ** 1.5
     sol = solve_volterra(p.kernel, p.forcing, mesh=mesh, method="radau3")
-    assert sol.status and np.max(np.abs(sol.y - p.exact(mesh))) < 1e-8
+    assert sol.success and np.max(np.abs(sol.y - p.exact(mesh))) < 1e-8
     with pytest.raises(ValueError, match="uniform mesh"):
         solve_volterra(p.kernel, p.forcing, mesh=mesh, method="trapezoid")

@@ -110,7 +110,7 @@ def observed(method, problem, n_start=2, n_max=128, floor=1e-13, t_span=(0.0, 1.
     n = n_start
     while n <= n_max:
         sol = solve_vide(f, K, y0, t_span, n, method)
-        assert sol.status, sol.message
+        assert sol.success, sol.message
         errors.append(float(np.max(np.abs(sol.y - exact(sol.t)))))
         ns.append(n)
         if errors[-1] < floor:
@@ -183,7 +183,7 @@ def test_rk4_is_explicit():
 def test_nonuniform_mesh():
     mesh = np.linspace(0.0, 1.0, 17) ** 1.3
     sol = solve_vide(f_scalar, k_scalar, 1.0, method="gauss2", mesh=mesh)
-    assert sol.status and np.max(np.abs(sol.y - exact_scalar(mesh))) < 1e-7
+    assert sol.success and np.max(np.abs(sol.y - exact_scalar(mesh))) < 1e-7
 
 
 # -- the ODE limit K = 0 ---------------------------------------------------------------------------
@@ -202,7 +202,7 @@ def test_reduces_to_an_ode_solve(method, n, tol):
     sol = solve_vide(f_ode, None, y0, (0.0, 3.0), n, method)
     ref = solve_ivp(lambda x, y: f_ode(x, y, None), (0.0, 3.0), y0, method="DOP853", t_eval=sol.t,
                     rtol=1e-13, atol=1e-13)
-    assert sol.status and ref.success
+    assert sol.success and ref.success
     assert np.max(np.abs(sol.y - ref.y.T)) < tol
     assert sol.stats["nfev"] == 0 and sol.stats["kernel_jacobian"] == "not needed"
     # a zero kernel gives the same values (the memory is computed, and is zero)
@@ -224,7 +224,7 @@ def k_blow(t, s, y):
 def test_blow_up_is_reported(method):
     """y' = y^2 + int_0^t y blows up before t = 1 (faster than 1 / (1 - t))."""
     sol = solve_vide(f_blow, k_blow, 1.0, (0.0, 2.0), 64, method)
-    assert not sol.status and sol.t_failure is not None and 0.5 <= sol.t_failure <= 1.0
+    assert not sol.success and sol.t_failure is not None and 0.5 <= sol.t_failure <= 1.0
     assert f"t = {sol.t_failure:.6g}" in sol.message
     assert ("blow" in sol.message) and np.all(np.isfinite(sol.y))
     with pytest.raises(SolverError, match="t = "):

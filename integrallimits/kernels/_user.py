@@ -1,0 +1,548 @@
+"""User code inside compiled loops: fresh values, run-time parameters, and failures that reach the user.
+
+Three hazards come with compiling a user's Python function with Numba, and this module is
+where the package meets each of them once, for every kind of user function (kernels K,
+forcings, VIDE right-hand sides, Fredholm kernels, convolution factors, Jacobians).
+
+**Frozen values.**  Numba reads the globals (and closure cells and default arguments) of a
+function when it compiles it and keeps those values in the machine code; its on-disk cache
+is keyed on the source location, not on the values.  :func:`njit_user` therefore keys every
+compiled user function on the *current values* it reads (:func:`referenced_values`: globals,
+module attributes such as ``cfg.RHO``, closure cells and defaults that are not modules,
+functions, classes or compiled functions), in memory and on disk: a changed global compiles
+a new specialisation (and a later process with the same value loads it from the disk cache),
+never a stale one.  Pure functions, and parameters passed with ``args=``, compile once.
+
+**Parameters at run time.**  ``args=(a, b)`` reaches ``K(t, s, y, a, b)`` through the flat
+float array ``theta`` that every compiled kernel already receives: :func:`pack_args` packs
+floats, ints, bools and float arrays (their shapes travel in the array), and the wrapper
+built by :func:`unpacker` unpacks them inside the compiled code.  The compiled code depends
+only on the *kinds* of the arguments (:class:`ArgSpec`), so a sweep over values compiles once.
+
+**Failures.**  The solver loops call kernels through function pointers, and an exception
+cannot cross those: Numba prints "Exception ignored" and the loop goes on with garbage.  Every
+wrapper therefore catches what the user's function raises, writes NaN (which stops the loop
+as a non-finite value) and records the point with :func:`report` (one record per thread, the
+first one wins).  After a solve the front function calls :func:`raise_recorded_failure`,
+which calls the user's *Python* function again at the recorded point, so the user sees their
+own exception with its traceback; non-finite values and wrong output shapes are recorded the
+same way and reported with the point where they occurred.
+
+User functions are compiled with ``error_model="python"``: a division by zero raises
+``ZeroDivisionError`` as it would in Python (Numba's NumPy error model silently gives 0 for
+integers).
+"""
+from __future__ import annotations
+
+import dis
+import hashlib
+import inspect
+import pickle
+import threading
+import types as pytypes
+import warnings
+import weakref
+from dataclasses import dataclass
+
+import numba
+import numpy as np
+from numba.core.registry import CPUDispatcher
+
+__all__ = ["njit_user", "py_function", "referenced_values", "ArgSpec", "pack_args", "unpacker",
+           "report", "new_guard", "clear_failures", "take_failure", "raise_recorded_failure",
+           "check_argument_names", "RAISED", "NOT_FINITE", "BAD_SHAPE", "UserCodeError",
+           "RecompilationWarning"]
+
+RAISED, NOT_FINITE, BAD_SHAPE = 1, 2, 3
+
+#: Options for compiled user code: Python's error model (division by zero raises).
+USER_OPTIONS = dict(error_model="python", nogil=True)
+
+
+class UserCodeError(RuntimeError):
+    """A user function failed inside compiled code in a way Python does not reproduce."""
+
+
+class RecompilationWarning(UserWarning):
+    """A user function was compiled again because a value it reads (a global, closure cell
+    or default) changed; pass such values with ``args=`` to compile once."""
+
+
+def py_function(func):
+    """The Python function behind ``func`` (a Numba dispatcher's ``py_func``)."""
+    return func.py_func if isinstance(func, CPUDispatcher) else func
+
+
+# -- the values a function reads -----------------------------------------------------------------
+
+def _is_code_like(obj):
+    """Objects whose *identity* is what a compiled function uses: modules, functions, classes,
+    compiled dispatchers, ufuncs.  Everything else is a value Numba would freeze."""
+    return isinstance(obj, (pytypes.ModuleType, pytypes.FunctionType, pytypes.BuiltinFunctionType,
+                            pytypes.MethodType, type, np.ufunc, numba.core.dispatcher.Dispatcher)) \
+        or (callable(obj) and not isinstance(obj, (np.ndarray, np.generic)))
+
+
+def _code_objects(code):
+    yield code
+    for const in code.co_consts:
+        if isinstance(const, pytypes.CodeType):
+            yield from _code_objects(const)
+
+
+_MISSING = object()
+_READS = weakref.WeakKeyDictionary()   # code object -> tuple of global attribute paths
+
+
+def _global_paths(code):
+    """The global names a code object (and the code nested in it) loads, each with the chain of
+    attributes read from it, e.g. ("cfg", "RHO") for ``cfg.RHO``."""
+    paths = _READS.get(code)
+    if paths is not None:
+        return paths
+    found = []
+    for co in _code_objects(code):
+        instructions = list(dis.get_instructions(co))
+        for i, ins in enumerate(instructions):
+            if ins.opname not in ("LOAD_GLOBAL", "LOAD_NAME"):
+                continue
+            path = [ins.argval]
+            for nxt in instructions[i + 1:]:
+                if nxt.opname not in ("LOAD_ATTR", "LOAD_METHOD"):
+                    break
+                path.append(nxt.argval)
+            found.append(tuple(path))
+    paths = tuple(dict.fromkeys(found))
+    try:
+        _READS[code] = paths
+    except TypeError:  # pragma: no cover - code objects are weak-referenceable in CPython
+        pass
+    return paths
+
+
+def referenced_values(func):
+    """``[(name, value)]``: the values ``func`` reads that Numba would freeze when compiling it.
+
+    Globals (following module attribute chains: ``cfg.RHO`` is read from the module ``cfg``),
+    closure cells and default arguments, except modules, functions, classes and other
+    callables (whose identity, not a value, is what the compiled code uses).
+
+    Examples
+    --------
+    >>> RATE = 2.0
+    >>> referenced_values(lambda t, s, y: -RATE * y)
+    [('RATE', 2.0)]
+    """
+    func = py_function(func)
+    out = []
+    code = getattr(func, "__code__", None)
+    if code is None:
+        return out
+    namespace = getattr(func, "__globals__", {})
+    for path in _global_paths(code):
+        obj = namespace.get(path[0], _MISSING)
+        if obj is _MISSING:
+            continue  # a builtin (or a name Numba will refuse)
+        shown = [path[0]]
+        for attr in path[1:]:
+            if not isinstance(obj, pytypes.ModuleType):
+                break
+            obj = getattr(obj, attr, _MISSING)
+            shown.append(attr)
+            if obj is _MISSING:
+                break
+        if obj is not _MISSING and not _is_code_like(obj):
+            out.append((".".join(shown), obj))
+    for name, cell in zip(code.co_freevars, func.__closure__ or ()):
+        try:
+            value = cell.cell_contents
+        except ValueError:  # an empty cell
+            continue
+        if not _is_code_like(value):
+            out.append((name, value))
+    for i, value in enumerate(func.__defaults__ or ()):
+        out.append((f"default {i}", value))
+    for name, value in (func.__kwdefaults__ or {}).items():
+        out.append((f"default {name}", value))
+    return out
+
+
+def _digest(value):
+    """A string that changes whenever ``value`` does (exact for numbers and arrays)."""
+    if value is None or isinstance(value, (bool, int, str, bytes)):
+        return f"{type(value).__name__}:{value!r}"
+    if isinstance(value, (float, complex)):
+        return f"{type(value).__name__}:{value!r}"
+    if isinstance(value, np.ndarray):
+        body = hashlib.sha256(np.ascontiguousarray(value).view(np.uint8).tobytes()
+                              if value.dtype != object else pickle.dumps(value)).hexdigest()
+        return f"ndarray:{value.dtype.str}:{value.shape}:{body}"
+    if isinstance(value, np.generic):
+        return f"{value.dtype.str}:{value.item()!r}"
+    if isinstance(value, (tuple, list)):
+        return f"{type(value).__name__}(" + ",".join(_digest(v) for v in value) + ")"
+    try:
+        return "pickle:" + hashlib.sha256(pickle.dumps(value)).hexdigest()
+    except Exception:  # an object we cannot fingerprint: its identity, and no disk cache
+        return f"id:{id(value)}"
+
+
+def value_key(func):
+    """A hashable key of the current values ``func`` reads (``""`` for a pure function)."""
+    values = referenced_values(func)
+    if not values:
+        return ""
+    text = "\n".join(f"{name}={_digest(v)}" for name, v in values)
+    return hashlib.sha256(text.encode()).hexdigest()
+
+
+# -- compiling user functions ---------------------------------------------------------------------
+
+class _ValueKeyedCache(numba.core.caching.FunctionCache):
+    """Numba's on-disk cache with the values a function reads added to the index key."""
+
+    def __init__(self, py_func, values):
+        super().__init__(py_func)
+        self._values = values
+
+    def _index_key(self, sig, codegen):
+        return super()._index_key(sig, codegen) + (self._values,)
+
+
+_COMPILED = weakref.WeakKeyDictionary()   # python function -> {value key: dispatcher}
+_KEYS_SEEN = weakref.WeakKeyDictionary()  # code object -> value keys compiled (for the warning)
+_LOCK = threading.RLock()
+
+
+def njit_user(func, what="K"):
+    """The Numba dispatcher for a user function, keyed on the values it reads.
+
+    A dispatcher given by the user is used as it is when it reads no values; otherwise (and
+    for plain functions) the function is compiled with the package's user options (Python's
+    error model) and cached on disk under a key that includes those values
+    (:func:`referenced_values`), or not cached on disk when it has no source file or reads a
+    value that cannot be fingerprinted.  Compiling is lazy (on the first call from compiled
+    code).
+    """
+    py = py_function(func)
+    key = value_key(py)
+    if isinstance(func, CPUDispatcher) and not key:
+        return func
+    with _LOCK:
+        per_func = _COMPILED.setdefault(py, {})
+        dispatcher = per_func.get(key)
+        if dispatcher is not None:
+            return dispatcher
+        seen = _KEYS_SEEN.setdefault(py.__code__, set())
+        seen.add(key)
+        if len(seen) == 2:
+            names = ", ".join(name for name, _ in referenced_values(py))
+            warnings.warn(
+                f"{what} ({getattr(py, '__qualname__', py)}) is compiled again because a value it "
+                f"reads changed ({names}); Numba freezes such values, so each new value costs a "
+                f"compilation.  Pass parameters with args=(...) and take them as extra arguments "
+                f"to compile once.", RecompilationWarning, stacklevel=4)
+        options = dict(USER_OPTIONS)
+        if isinstance(func, CPUDispatcher):
+            options.update({k: v for k, v in func.targetoptions.items() if k != "nopython"})
+        dispatcher = numba.njit(py, **options)
+        if "id:" not in key:
+            try:
+                dispatcher._cache = _ValueKeyedCache(py, key)
+            except Exception:  # no source file (interactive, exec): in-memory only
+                pass
+        per_func[key] = dispatcher
+        return dispatcher
+
+
+# -- parameters passed at run time --------------------------------------------------------------
+
+@dataclass(frozen=True)
+class ArgSpec:
+    """The kinds of the extra arguments: "f" float, "i" int, "b" bool, "aN" float array of N
+    dimensions.  Compiled wrappers depend on this, not on the values."""
+
+    kinds: tuple = ()
+
+    def __len__(self):
+        return len(self.kinds)
+
+
+NO_ARGS = ArgSpec()
+
+
+def pack_args(args, what="args"):
+    """(ArgSpec, theta): ``args`` packed into a flat float array.
+
+    Floats, ints (exact below 2**53), bools and real arrays (as float64, each preceded by its
+    shape) are accepted; anything else raises TypeError.
+    """
+    if args is None:
+        return NO_ARGS, np.zeros(0)
+    if not isinstance(args, tuple):
+        raise TypeError(f"{what} must be a tuple of parameters, got {type(args).__name__} (for one "
+                        f"parameter write args=(value,))")
+    kinds, parts = [], []
+    for i, a in enumerate(args):
+        if isinstance(a, (bool, np.bool_)):
+            kinds.append("b")
+            parts.append([float(a)])
+        elif isinstance(a, (int, np.integer)):
+            if abs(int(a)) > 2 ** 53:
+                raise ValueError(f"{what}[{i}] = {a} is too large to pass exactly (|value| <= 2**53)")
+            kinds.append("i")
+            parts.append([float(a)])
+        elif isinstance(a, (float, np.floating)):
+            kinds.append("f")
+            parts.append([float(a)])
+        elif isinstance(a, (np.ndarray, list, tuple)):
+            arr = np.asarray(a)
+            if arr.dtype == object or not (np.issubdtype(arr.dtype, np.number)
+                                           or arr.dtype == bool) or np.iscomplexobj(arr):
+                raise TypeError(f"{what}[{i}] must be an array of real numbers, got dtype {arr.dtype}")
+            if arr.ndim == 0:
+                kinds.append("f")
+                parts.append([float(arr)])
+                continue
+            kinds.append(f"a{arr.ndim}")
+            parts.append(np.concatenate([np.asarray(arr.shape, dtype=float),
+                                         arr.astype(float).ravel()]))
+        else:
+            raise TypeError(f"{what}[{i}] must be a float, int, bool or array of floats, got "
+                            f"{type(a).__name__}")
+    theta = np.concatenate([np.asarray(p, dtype=float) for p in parts]) if parts else np.zeros(0)
+    return ArgSpec(tuple(kinds)), np.ascontiguousarray(theta)
+
+
+_inline = numba.njit(inline="always", **{"error_model": "numpy", "nogil": True})
+
+
+@_inline
+def _get_float(theta, o):
+    return theta[o], o + 1
+
+
+@_inline
+def _get_int(theta, o):
+    return int(theta[o]), o + 1
+
+
+@_inline
+def _get_bool(theta, o):
+    return theta[o] != 0.0, o + 1
+
+
+@_inline
+def _get_array1(theta, o):
+    n = int(theta[o])
+    return theta[o + 1:o + 1 + n], o + 1 + n
+
+
+@_inline
+def _get_array2(theta, o):
+    n0 = int(theta[o])
+    n1 = int(theta[o + 1])
+    return theta[o + 2:o + 2 + n0 * n1].reshape((n0, n1)), o + 2 + n0 * n1
+
+
+@_inline
+def _get_array3(theta, o):
+    n0 = int(theta[o])
+    n1 = int(theta[o + 1])
+    n2 = int(theta[o + 2])
+    size = n0 * n1 * n2
+    return theta[o + 3:o + 3 + size].reshape((n0, n1, n2)), o + 3 + size
+
+
+_GETTERS = {"f": _get_float, "i": _get_int, "b": _get_bool, "a1": _get_array1, "a2": _get_array2,
+            "a3": _get_array3}
+_UNPACKERS = {}
+
+
+def unpacker(spec):
+    """A compiled ``unpack(theta, offset) -> tuple`` of the arguments described by ``spec``
+    (inlined into the wrappers; ``fj(t, s, y, *unpack(theta, 0))``)."""
+    kinds = spec.kinds
+    fn = _UNPACKERS.get(kinds)
+    if fn is not None:
+        return fn
+    for k in kinds:
+        if k not in _GETTERS:
+            raise TypeError(f"arrays of more than 3 dimensions cannot be passed in args (got {k[1:]})")
+    if not kinds:
+        @_inline
+        def fn(theta, o):
+            return ()
+    else:
+        head, rest = _GETTERS[kinds[0]], unpacker(ArgSpec(kinds[1:]))
+
+        @_inline
+        def fn(theta, o):
+            value, nxt = head(theta, o)
+            return (value,) + rest(theta, nxt)
+    _UNPACKERS[kinds] = fn
+    return fn
+
+
+# -- failures inside compiled code ------------------------------------------------------------------
+
+@dataclass
+class Failure:
+    """What went wrong where: ``kind`` (RAISED, NOT_FINITE, BAD_SHAPE), the guard that saw it,
+    the point (a, b, y) in the function's own arguments, and the output length for BAD_SHAPE."""
+
+    guard: int
+    kind: int
+    a: float
+    b: float
+    y: np.ndarray
+    size: int = -1
+
+
+@dataclass
+class _Guard:
+    """A compiled wrapper of a user function: how to call that function again in Python."""
+
+    what: str               # "K(t, s, y)", "k(u)", "f(t, y, z)", ...
+    ref: object             # weak reference to the Python function
+    form: str               # how the recorded point maps to the function's arguments
+    scalar: bool
+    expected: tuple         # the expected output shape
+
+
+_GUARDS = {}
+_RECORDS = {}
+_NEXT = [0]
+
+
+def new_guard(func, what, form, scalar, expected):
+    """Register a wrapper of ``func`` and return its id (a compile-time constant of the wrapper).
+
+    ``form`` says how the wrapper reports its point: "tsy" (a = t, b = s, y), "ts" (k(t, s)),
+    "u" (k(u): a = u), "sy" (phi(s, y): b = s), "tyz" (f(t, y, z): y holds y then z).
+    """
+    py = py_function(func)
+    with _LOCK:
+        _NEXT[0] += 1
+        gid = _NEXT[0]
+        try:
+            ref = weakref.ref(py, lambda _, gid=gid: _GUARDS.pop(gid, None))
+        except TypeError:
+            ref = (lambda py=py: py)
+        _GUARDS[gid] = _Guard(what, ref, form, scalar, expected)
+    return gid
+
+
+def _record(gid, kind, a, b, y, size):
+    _RECORDS.setdefault(threading.get_ident(), Failure(int(gid), int(kind), float(a), float(b),
+                                                       np.array(y, dtype=float), int(size)))
+
+
+@numba.njit(cache=False)
+def report(gid, kind, a, b, y, size):
+    """Record a failure of a compiled user function (runs Python under the GIL: failure path only)."""
+    with numba.objmode():
+        _record(gid, kind, a, b, y, size)
+
+
+def clear_failures():
+    """Forget this thread's record (called before a solve)."""
+    _RECORDS.pop(threading.get_ident(), None)
+
+
+def take_failure():
+    """This thread's record (or None), removed."""
+    return _RECORDS.pop(threading.get_ident(), None)
+
+
+def _point(guard, rec):
+    """(positional arguments of the user's function at the recorded point, their description)."""
+    y = rec.y
+    if guard.form == "tyz":
+        d = y.shape[0] // 2
+        yv, zv = (float(y[0]), float(y[d])) if guard.scalar else (y[:d].copy(), y[d:].copy())
+        return (rec.a, yv, zv), f"t = {rec.a!r}, y = {_show(yv)}, z = {_show(zv)}"
+    yv = float(y[0]) if guard.scalar and y.size else y.copy()
+    if guard.form == "tsy":
+        return (rec.a, rec.b, yv), f"t = {rec.a!r}, s = {rec.b!r}, y = {_show(yv)}"
+    if guard.form == "ts":
+        return (rec.a, rec.b), f"t = {rec.a!r}, s = {rec.b!r}"
+    if guard.form == "u":
+        return (rec.a,), f"u = {rec.a!r}"
+    if guard.form == "sy":
+        return (rec.b, yv), f"s = {rec.b!r}, y = {_show(yv)}"
+    if guard.form == "t":
+        return (rec.a,), f"t = {rec.a!r}"
+    raise AssertionError(guard.form)  # pragma: no cover
+
+
+def _show(v):
+    return repr(float(v)) if np.ndim(v) == 0 else repr(np.asarray(v).tolist())
+
+
+def describe_failure(rec):
+    """(what, where) of a record: e.g. ("K(t, s, y)", "t = 0.5, s = 0.25, y = 1.0")."""
+    guard = _GUARDS.get(rec.guard)
+    if guard is None:
+        return "a user function", "an unknown point"
+    return guard.what, _point(guard, rec)[1]
+
+
+def raise_recorded_failure(rec, args=()):
+    """Raise what a record stands for, if it is an exception or a wrong output shape.
+
+    RAISED: the user's Python function is called again at the recorded point (with ``args``)
+    and its own exception is raised, with a note saying where; if Python does not raise there,
+    :class:`UserCodeError`.  BAD_SHAPE: ValueError.  NOT_FINITE records are left to the caller
+    (a non-finite value is a failed solve, reported through its status and message).
+    """
+    if rec is None or rec.kind == NOT_FINITE:
+        return
+    guard = _GUARDS.get(rec.guard)
+    what, where = describe_failure(rec)
+    if rec.kind == BAD_SHAPE:
+        expected = guard.expected if guard is not None else "?"
+        raise ValueError(f"{what} returned {rec.size} values at {where}; expected shape {expected} "
+                         f"(the length must be the same at every point)")
+    func = guard.ref() if guard is not None else None
+    if func is None:
+        raise UserCodeError(f"{what} raised an exception in compiled code at {where}")
+    call_args = _point(guard, rec)[0] + tuple(args)
+    try:
+        func(*call_args)
+    except Exception as exc:
+        note = f"raised by {what} at {where}, inside a compiled solver loop"
+        if hasattr(exc, "add_note"):
+            exc.add_note(note)
+        raise exc.with_traceback(exc.__traceback__)
+    raise UserCodeError(f"{what} raised an exception in compiled code at {where}, but not when "
+                        f"called from Python there (code that behaves differently under Numba, "
+                        f"e.g. integer overflow or an out-of-range index)")
+
+
+# -- argument names ------------------------------------------------------------------------------
+
+def check_argument_names(func, expected, what, n_args=0):
+    """Warn when the first positional parameters of ``func`` are the expected names in another
+    order (``K(t, y, s)`` for K(t, s, y)); raise TypeError when ``func`` cannot take
+    ``len(expected) + n_args`` positional arguments."""
+    py = py_function(func)
+    try:
+        params = list(inspect.signature(py).parameters.values())
+    except (TypeError, ValueError):
+        return
+    positional = [p for p in params if p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD)]
+    star = any(p.kind == p.VAR_POSITIONAL for p in params)
+    required = [p for p in positional if p.default is p.empty]
+    want = len(expected) + n_args
+    if not star and (len(positional) < want or len(required) > want):
+        extra = f" plus {n_args} parameter{'s' * (n_args != 1)} from args" if n_args else ""
+        raise TypeError(f"{what} must take {want} positional arguments ({', '.join(expected)}"
+                        f"{extra}), but {getattr(py, '__name__', 'it')} takes "
+                        f"{len(required)}" + (f" to {len(positional)}" if len(positional) > len(required)
+                                               else ""))
+    names = tuple(p.name for p in positional[:len(expected)])
+    if len(names) == len(expected) and set(names) == set(expected) and names != tuple(expected):
+        warnings.warn(f"{what}: the parameters of {getattr(py, '__name__', 'the function')} are named "
+                      f"({', '.join(names)}), but they are passed in the order ({', '.join(expected)})",
+                      UserWarning, stacklevel=4)

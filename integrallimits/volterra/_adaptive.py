@@ -1,0 +1,227 @@
+"""Step-size control for Volterra Runge-Kutta and collocation methods.
+
+The mesh is built step by step.  A step of size H from t_n (with the history of every earlier
+step) is taken once with H and once as two steps of H/2; the difference of the two values at
+t_n + H estimates the local error of the pair,
+
+    le = |y_H - y_{H/2,H/2}| / (2^p - 1),
+
+and the pair is accepted when le <= (atol + rtol |y|) H / (T - t0) (error per unit step: the
+local errors of a Volterra equation persist, so their sum, not each, is what the global error
+is made of).  The next H follows from le ~ H^(p+1): H_new = H * 0.9 (tolerance / le)^(1/p),
+clipped to [H/5, 4 H].  Accepted pairs are the mesh, so the mesh of the big steps is the mesh
+with every other point: the companion solve of :mod:`._estimate` then gives the global error
+estimate at every mesh point (Richardson, exactly), and when it exceeds the tolerance anywhere
+every interval is split in 2^k (k from the observed ratio and the order) and the check repeats.
+
+A step that fails (Newton, a non-finite value) is retried with H/4.  When H falls below
+``max(1e-12 (T - t0), 100 eps |t|)`` the solution has a singularity there: the solve ends as a
+failure at that t, which locates a blow-up to about the last step.
+
+The history sums use the direct O(n) block sums (the fast FFT history needs a uniform mesh).
+"""
+from __future__ import annotations
+
+import math
+import time
+
+import numpy as np
+
+from ..kernels import _user
+from . import _loops
+from ._estimate import estimate_error
+from ._outcome import FAILED, SUCCEEDED, describe, unresolved_message
+from ._solution import Solution
+from ._tolerance import tolerance_of
+
+__all__ = ["solve_adaptive", "subdivide"]
+
+SAFETY = 0.9
+
+
+def subdivide(t, k):
+    """The mesh with every interval split into k equal parts."""
+    frac = np.arange(k) / k
+    inner = (t[:-1, None] + frac[None, :] * np.diff(t)[:, None]).reshape(-1)
+    return np.append(inner, t[-1])
+
+
+class _Store:
+    """The growing mesh, mesh values and stage rows of the accepted steps."""
+
+    def __init__(self, y0, m, capacity=64):
+        d = y0.shape[0]
+        self.m, self.d = m, d
+        self.t = np.empty(capacity + 1)
+        self.Y = np.empty((capacity + 1, d))
+        self.Z = np.zeros((capacity * m + 2 * m, d))
+        self.ts = np.zeros(capacity * m + 2 * m)
+        self.wz = np.zeros(capacity * m + 2 * m)
+        self.n = 0
+        self.Y[0] = y0
+
+    def reserve(self, steps):
+        """Room for ``steps`` more accepted intervals (and the trial rows of a pair)."""
+        need = self.n + steps
+        if need + 1 <= self.t.shape[0]:
+            return
+        cap = max(2 * (self.t.shape[0] - 1), need)
+        for name in ("t", "Y"):
+            old = getattr(self, name)
+            new = np.empty((cap + 1,) + old.shape[1:])
+            new[:old.shape[0]] = old
+            setattr(self, name, new)
+        for name in ("Z", "ts", "wz"):
+            old = getattr(self, name)
+            new = np.zeros((cap * self.m + 2 * self.m,) + old.shape[1:])
+            new[:old.shape[0]] = old
+            setattr(self, name, new)
+
+
+def solve_adaptive(meth, kernel, g_vec, t0, T, *, rtol, atol, newton_tol, newton_maxiter, args,
+                   run, stats, t_eval=None, h0=None, max_steps=2 ** 15):
+    """Solve with step-size control to ``atol + rtol |y|`` (see the module docstring).
+
+    ``run(mesh) -> Run`` is the plain solve on a mesh (for the companion and refinements);
+    ``stats(counts)`` makes the stats dict.  Returns a :class:`Solution`.
+    """
+    start = time.perf_counter()
+    step = _loops.compiled_loop("vrk-step")
+    K, jac, have, B, theta = _kernel_args(kernel)
+    c, A, b = meth._data
+    m, p = c.shape[0], meth.order
+    explicit = meth.tableau.explicit
+    span = T - t0
+    y_start = np.ascontiguousarray(g_vec(np.array([t0]))[0], dtype=float)
+    store = _Store(y_start, m)
+    store.t[0] = t0
+    counts = _loops.new_counts(4)
+    H = span / 16.0 if h0 is None else float(h0)
+    h_floor = 1e-12 * span
+    offsets = np.concatenate([c, [1.0]])
+    y_big, y_mid, y_end = (np.empty(store.d) for _ in range(3))
+    failure, rejected = None, 0
+    _user.clear_failures()
+    while store.n == 0 or store.t[store.n] < T:
+        tn = store.t[store.n]
+        yn = store.Y[store.n]
+        H = min(H, T - tn)
+        if T - (tn + H) < 1e-9 * H:       # no sliver at the end
+            H = T - tn
+        if H < max(h_floor, 100 * np.finfo(float).eps * abs(tn)) or store.n >= max_steps:
+            failure = "collapse" if store.n < max_steps else "steps"
+            break
+        store.reserve(2)
+        r = store.n * m
+        times = np.concatenate([tn + offsets * H, tn + offsets * (H / 2), tn + H / 2 + offsets * (H / 2)])
+        G = np.ascontiguousarray(g_vec(times))
+        Gb, Gh1, Gh2 = G[:m + 1], G[m + 1:2 * m + 2], G[2 * m + 2:]
+        status = step(K, jac, have, B, theta, tn, H, yn, Gb[:m], Gb[m], store.Z, store.ts, store.wz,
+                      r, c, A, b, explicit, newton_tol, newton_maxiter, counts, y_big)
+        if status == _loops.SUCCESS:
+            status = step(K, jac, have, B, theta, tn, H / 2, yn, Gh1[:m], Gh1[m], store.Z, store.ts,
+                          store.wz, r, c, A, b, explicit, newton_tol, newton_maxiter, counts, y_mid)
+        if status == _loops.SUCCESS:
+            status = step(K, jac, have, B, theta, tn + H / 2, H / 2, y_mid, Gh2[:m], Gh2[m], store.Z,
+                          store.ts, store.wz, r + m, c, A, b, explicit, newton_tol, newton_maxiter,
+                          counts, y_end)
+        record = _user.take_failure()
+        _user.raise_recorded_failure(record, args)     # the user's exception, at once
+        if status == _loops.INTERRUPTED:
+            raise KeyboardInterrupt
+        if status != _loops.SUCCESS:
+            H /= 4.0
+            rejected += 1
+            continue
+        scale = tolerance_of(np.maximum(np.abs(yn), np.abs(y_end)), rtol, atol)
+        local = np.abs(y_big - y_end) / (2.0 ** p - 1.0)
+        ratio = float(np.max(local / (scale * (H / span))))
+        if ratio <= 1.0:
+            store.t[store.n + 1], store.t[store.n + 2] = tn + H / 2, tn + H
+            store.Y[store.n + 1], store.Y[store.n + 2] = y_mid, y_end
+            store.n += 2
+        else:
+            rejected += 1
+        grow = SAFETY * (1.0 / ratio) ** (1.0 / p) if ratio > 0 else 4.0
+        H *= min(4.0, max(0.2, grow))
+
+    n = store.n
+    t = store.t[:n + 1].copy()
+    Y = store.Y[:n + 1].copy()
+    info = stats(counts)
+    info.update(rejected_steps=rejected, adaptive_steps=n, rtol=rtol, atol=atol, failure=None)
+    total = int(counts[0])
+    if failure is not None:
+        t_fail = float(store.t[n])
+        size = float(np.max(np.abs(Y[-1]))) if n else float("nan")
+        if failure == "collapse":
+            message = (f"The step size collapsed at t = {t_fail:.10g} (below {h_floor:.3g}): the "
+                       f"solution has a singularity there (|y| = {size:.3g}; it blows up near "
+                       f"t = {t_fail:.10g}).")
+            info["failure"] = "blow-up"
+        else:
+            message = (f"The tolerance needs more than {max_steps} steps (reached t = {t_fail:.6g}); "
+                       f"use a looser tolerance or a higher-order method.")
+            info["failure"] = "tolerance"
+        # the values so far are accepted to the tolerance step by step; estimate them globally
+        comp = estimate_error(_companion(run), t, Y, p, False, 1) if n >= 2 else None
+        estimate = comp.estimate if comp is not None else np.full_like(Y, np.nan)
+        info["nfev"] = total + (comp.nfev if comp is not None else 0)
+        info["seconds"] = time.perf_counter() - start
+        return Solution(t, Y, scalar=kernel.scalar, status=FAILED, message=message, stats=info,
+                        method=meth.name, order=p, t_failure=t_fail, error_estimate=estimate,
+                        t_eval=t_eval)
+
+    stages = store.Z[:n * m].copy()
+    refinements = []
+    while True:
+        comp = estimate_error(_companion(run), t, Y, p, False, 1)
+        total += comp.nfev
+        ratio = float(np.max(comp.estimate / tolerance_of(Y, rtol, atol))) \
+            if comp.first_bad is None else math.inf
+        refinements.append((len(t) - 1, ratio))
+        if ratio <= 1.0 or len(t) - 1 >= max_steps:
+            break
+        k = 2 if not math.isfinite(ratio) else 2 ** max(1, math.ceil(math.log2(
+            1.1 * ratio ** (1.0 / p))))
+        t = subdivide(t, min(k, 16))
+        fine = run(t)
+        total += int(fine.counts[0])
+        if fine.status != 0:
+            message, kind = describe(fine.status, float(t[fine.index]), 0, fine.record)
+            info.update(nfev=total, failure=kind, refinements=refinements,
+                        seconds=time.perf_counter() - start)
+            return Solution(t[:fine.keep], fine.Y[:fine.keep], scalar=kernel.scalar, status=FAILED,
+                            message=message, stats=info, method=meth.name, order=p,
+                            t_failure=float(t[fine.index]), t_eval=t_eval)
+        Y, stages = fine.Y, fine.stages
+    info.update(nfev=total, refinements=refinements, error_estimate=comp.source,
+                error_estimate_nfev=comp.nfev, max_error_estimate=float(np.max(comp.estimate)),
+                seconds=time.perf_counter() - start)
+    if ratio <= 1.0:
+        return Solution(t, Y, scalar=kernel.scalar, status=SUCCEEDED,
+                        message=(f"The solver reached the end of the interval; the estimated error "
+                                 f"meets atol + rtol |y| at every mesh point ({len(t) - 1} adaptive "
+                                 f"steps)."), stats=info, method=meth.name, order=p, stages=stages,
+                        error_estimate=comp.estimate, t_eval=t_eval)
+    keep = comp.keep if comp.first_bad is not None else len(t)
+    message = (unresolved_message(comp, t) if comp.first_bad is not None else
+               f"The tolerance could not be met with {len(t) - 1} steps (the estimated error is "
+               f"{ratio:.3g} times atol + rtol |y|); use a looser tolerance or a higher-order method.")
+    info["failure"] = comp.reason or "tolerance"
+    return Solution(t[:keep], Y[:keep], scalar=kernel.scalar, status=FAILED, message=message,
+                    stats=info, method=meth.name, order=p,
+                    t_failure=float(t[comp.first_bad]) if comp.first_bad is not None else float(T),
+                    error_estimate=comp.estimate[:keep], t_eval=t_eval)
+
+
+def _companion(run):
+    def companion(mesh):
+        r = run(mesh)
+        return r.Y, r.status, r.keep, int(r.counts[0])
+    return companion
+
+
+def _kernel_args(kernel):
+    from ._methods import _kernel_args as args
+    return args(kernel)

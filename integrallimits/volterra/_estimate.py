@@ -1,0 +1,183 @@
+"""Error estimates of mesh solutions, and the check that a solution has correct digits.
+
+Every solve is paired with a *companion*: the same method on the mesh with every other
+point (half the steps, a quarter of the work of an O(N^2) method), or, when that mesh is too
+coarse for the method or its solve fails, on the mesh with every interval bisected.  At the
+common points the difference of the two solutions estimates the error (Richardson): with
+order p and halved steps,
+
+    y_h - y = (y_2h - y_h) / (2^p - 1) + o(h^p),      y_2h - y = 2^p (y_h - y_2h) / (2^p - 1) + ...,
+
+so the estimate of the error of y_h is |y_2h - y_h| / (2^p - 1) (coarse companion) or
+2^p |y_h - y_{h/2}| / (2^p - 1) (refined companion).  Points of the mesh that are not common
+points take the larger estimate of their two neighbours.
+
+The same comparison says where a solution has *no* correct digits: where the two solutions
+disagree by more than half of the solution's size so far (the largest |y| up to that point),
+the step is not resolving the solution, whatever the cause (an unstable rule at this step --
+stiffness, the weak stability of high-order Gregory rules, Pouzet/collocation instability on
+long intervals -- or a blow-up).  The solve is then reported as failed from the first such
+point, and only the values before it are kept.
+
+Near a singularity (a blow-up) two under-resolved solutions can agree with each other while
+both lag behind the exact one: the values kept there carry Richardson estimates that are
+only as good as the asymptotic assumption.  Error-controlled solves (``rtol``/``atol``)
+refine there instead.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+__all__ = ["Companion", "estimate_error", "coarse_mesh", "refined_mesh"]
+
+#: Disagreement (relative to the solution's running size) from which a point has no reliable digit.
+UNRESOLVED = 0.5
+
+
+@dataclass
+class Companion:
+    """The outcome of :func:`estimate_error`.
+
+    estimate : ndarray (N+1, d)
+        Estimated error at each point of the solution's mesh (NaN where none).
+    first_bad : int or None
+        The first mesh index from which the solution is not confirmed (no reliable digit, or
+        beyond what the companion could check); None if every point is confirmed.
+    keep : int
+        How many leading mesh values are confirmed (all if ``first_bad`` is None): the values
+        before the last common point ahead of ``first_bad``.
+    reason : str
+        "unresolved" (the two solutions disagree), "unchecked" (no companion could be
+        computed that far) or "" (confirmed).
+    source : str
+        "half-steps", "double-steps" or "none".
+    nfev : int
+        Kernel evaluations of the companion solve(s).
+    disagreement, size : float
+        At ``first_bad`` (for "unresolved"): |y_h - y_companion| and the solution's size.
+    """
+
+    estimate: np.ndarray
+    first_bad: int | None
+    reason: str
+    source: str
+    nfev: int = 0
+    keep: int = -1
+    disagreement: float = float("nan")
+    size: float = float("nan")
+
+
+def coarse_mesh(t, uniform_only):
+    """(coarse mesh, fine indices of its points) for the half-steps companion, or None.
+
+    Every other point; with an odd number of steps the last coarse interval is the last fine
+    one (non-uniform methods) or the last fine point is left out (uniform-only methods)."""
+    N = len(t) - 1
+    if N < 2:
+        return None
+    idx = np.arange(0, N + 1, 2)
+    if N % 2:
+        if not uniform_only:
+            idx = np.append(idx, N)
+    return t[idx], idx
+
+
+def refined_mesh(t):
+    """The mesh with every interval bisected (fine point j is refined point 2 j)."""
+    out = np.empty(2 * len(t) - 1)
+    out[0::2] = t
+    out[1::2] = 0.5 * (t[:-1] + t[1:])
+    return out
+
+
+def _spread(common_idx, common_est, n_points, d):
+    """Estimates at every point: exact at the common points, the larger neighbour elsewhere
+    (points beyond the last common point take its estimate)."""
+    est = np.empty((n_points, d))
+    pos = np.searchsorted(common_idx, np.arange(n_points))          # first common index >= j
+    right = np.minimum(pos, len(common_idx) - 1)
+    left = np.maximum(pos - 1, 0)
+    est[:] = np.maximum(common_est[left], common_est[right])
+    est[common_idx] = common_est
+    return est
+
+
+def _first_unresolved(Y, common_idx, diff):
+    """(first, keep, disagreement, size) at the first common point where the two solutions
+    disagree by more than UNRESOLVED times the running size, or None.  ``first`` is that mesh
+    index, ``keep`` the number of values before the common point ahead of it."""
+    size = np.maximum.accumulate(np.max(np.abs(Y), axis=1))
+    worst = np.max(diff, axis=1)
+    scale = size[common_idx]
+    bad = np.nonzero(~(worst <= UNRESOLVED * scale))[0]
+    if not bad.size:
+        return None
+    k = int(bad[0])
+    return (int(common_idx[k]), int(common_idx[k - 1]) + 1 if k > 0 else 1, float(worst[k]),
+            float(scale[k]))
+
+
+def estimate_error(run, t, Y, order, uniform_only, min_steps):
+    """Estimate the error of the solution ``Y`` on the mesh ``t`` with a companion solve.
+
+    Parameters
+    ----------
+    run : callable
+        ``run(mesh) -> (Y, status, index, nfev)``: the same method, kernel and forcing on
+        another mesh (status 0 on success; on failure the values before ``index`` are valid).
+    t, Y : ndarray
+        The mesh (N+1,) and the solution (N+1, d) to check.
+    order : int
+        The method's order at the mesh points.
+    uniform_only : bool
+        Whether the method needs a uniform mesh.
+    min_steps : int
+        The fewest steps the method accepts.
+
+    Returns
+    -------
+    Companion
+    """
+    n_points, d = Y.shape
+    factor = 2.0 ** order
+    nfev = 0
+    coarse = coarse_mesh(t, uniform_only)
+    tried_coarse = False
+    if coarse is not None and len(coarse[0]) - 1 >= min_steps:
+        tried_coarse = True
+        tc, idx = coarse
+        Yc, status, index, calls = run(tc)
+        nfev += calls
+        valid = len(tc) if status == 0 else index
+        if status == 0:
+            idx = idx[:valid]
+            diff = np.abs(Y[idx] - Yc[:valid])
+            est = _spread(idx, diff / (factor - 1.0), n_points, d)
+            return _finish(Y, idx, diff, est, "half-steps", nfev)
+    # the refined companion: when the mesh is too coarse for a half-steps one, or it failed
+    tr = refined_mesh(t)
+    Yr, status, index, calls = run(tr)
+    nfev += calls
+    valid_fine = n_points if status == 0 else (index + 1) // 2   # fine j <-> refined 2 j
+    if valid_fine < 1:
+        return Companion(np.full((n_points, d), np.nan), 0, "unchecked", "none", nfev, keep=1)
+    idx = np.arange(valid_fine)
+    diff = np.abs(Y[idx] - Yr[2 * idx])
+    est = np.full((n_points, d), np.nan)
+    est[idx] = diff * factor / (factor - 1.0)
+    result = _finish(Y, idx, diff, est, "double-steps", nfev)
+    if result.first_bad is None and valid_fine < n_points:
+        result.first_bad, result.reason, result.keep = valid_fine, "unchecked", valid_fine
+    if tried_coarse and result.source == "double-steps":
+        result.source = "double-steps (the half-steps companion failed)"
+    return result
+
+
+def _finish(Y, idx, diff, est, source, nfev):
+    bad = _first_unresolved(Y, idx, diff)
+    if bad is None:
+        return Companion(est, None, "", source, nfev, keep=Y.shape[0])
+    first, keep, worst, size = bad
+    return Companion(est, first, "unresolved", source, nfev, keep, worst, size)

@@ -1,0 +1,67 @@
+"""Ctrl-C during a compiled solve.
+
+A compiled loop holds no Python frame, so a KeyboardInterrupt cannot stop it: Python runs
+its signal handler only when control comes back.  Long solves therefore run in a worker
+thread (the loops release the GIL) while the calling thread waits; on Ctrl-C the waiting
+thread sets the stop request in every counter array of the solve (the last slot of the arrays
+:func:`integrallimits.volterra._loops.new_counts` makes), each loop returns at its next step,
+and the KeyboardInterrupt is raised in the caller with nothing half-written into the result.
+Short solves (below :data:`THREAD_WORK` kernel evaluations) run inline: they end by themselves
+within milliseconds.
+"""
+from __future__ import annotations
+
+import threading
+
+__all__ = ["register", "run_interruptibly", "THREAD_WORK"]
+
+#: Estimated kernel evaluations above which a solve runs in a worker thread (~10 ms and up).
+THREAD_WORK = 2e6
+
+_ACTIVE = {}          # worker thread id -> the counter arrays its solve created
+_LOCK = threading.Lock()
+
+
+def register(counts):
+    """Note the counter array of a loop of the current solve (if it runs interruptibly)."""
+    arrays = _ACTIVE.get(threading.get_ident())
+    if arrays is not None:
+        arrays.append(counts)
+    return counts
+
+
+def run_interruptibly(solve, work=None):
+    """``solve()``, stoppable by Ctrl-C within about one step of its compiled loops.
+
+    ``work`` is the estimated number of kernel evaluations (None: unknown, run in a thread).
+    """
+    if (work is not None and work < THREAD_WORK) or threading.current_thread() is not \
+            threading.main_thread():
+        return solve()   # short, or not where Ctrl-C arrives: nothing to gain from a thread
+    box = {}
+    arrays = []
+
+    def target():
+        with _LOCK:
+            _ACTIVE[threading.get_ident()] = arrays
+        try:
+            box["result"] = solve()
+        except BaseException as exc:  # handed to the caller
+            box["error"] = exc
+        finally:
+            with _LOCK:
+                _ACTIVE.pop(threading.get_ident(), None)
+
+    worker = threading.Thread(target=target, name="integrallimits-solve", daemon=True)
+    worker.start()
+    try:
+        while worker.is_alive():
+            worker.join(0.05)
+    except KeyboardInterrupt:
+        for counts in list(arrays):
+            counts[-1] = 1
+        worker.join()
+        raise
+    if "error" in box:
+        raise box["error"]
+    return box["result"]

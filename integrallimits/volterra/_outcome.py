@@ -1,0 +1,148 @@
+"""From a compiled loop's (status, index) to what the user is told: shared by the front functions.
+
+:func:`run_guarded` runs a solve with the user-code failure record cleared before and read
+after (an exception in the user's function is raised to the user; a wrong output shape is a
+ValueError), and :func:`describe` turns a failed status into the message, with the point where
+a kernel returned a non-finite value when that is what happened.  :func:`unresolved_message` says what a failed companion
+check means.
+"""
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+
+import numpy as np
+
+from ..kernels import _user
+from . import _loops
+from ._estimate import estimate_error
+from ._interrupt import run_interruptibly
+from ._solution import Solution
+
+__all__ = ["run_guarded", "describe", "unresolved_message", "Run", "solve_on_mesh", "FAILED",
+           "SUCCEEDED"]
+
+SUCCEEDED, FAILED = 0, -1
+
+_NEWTON = ("Newton's method did not converge at t = {t:.6g} (after {it} iterations in all); the "
+           "solution may blow up there, or the step is too large for the implicit equation.")
+_NOT_FINITE = "The solution became non-finite (inf/nan) at t = {t:.6g}: it blows up."
+_BLOW_UP_SIZE = 1e100
+
+
+def run_guarded(solve, args=(), work=None):
+    """``solve()`` with the failure record of user code cleared before and checked after, and
+    stoppable by Ctrl-C (:mod:`._interrupt`; ``work``: estimated kernel evaluations).
+
+    Returns (result, record): the record of a non-finite value (or None).  Exceptions raised
+    by the user's functions inside compiled code are raised here, as the user's own exception.
+    """
+    def guarded():
+        _user.clear_failures()   # the record is per thread: clear and read it in the solving one
+        try:
+            return solve(), _user.take_failure()
+        except BaseException:
+            _user.take_failure()
+            raise
+
+    result, record = run_interruptibly(guarded, work)
+    _user.raise_recorded_failure(record, args)
+    return result, record
+
+
+def describe(status, t_fail, iterations, record, messages=None):
+    """(message, failure kind) of a failed loop status (``messages``: status -> (template with
+    ``{t}``, kind), for loops with their own codes)."""
+    if record is not None and record.kind == _user.NOT_FINITE:
+        what, where = _user.describe_failure(record)
+        y = record.y
+        if np.all(np.isfinite(y)) and (not y.size or np.max(np.abs(y)) < _BLOW_UP_SIZE):
+            return (f"{what} returned a non-finite value (inf/nan) at {where}; the solve stopped "
+                    f"at t = {t_fail:.6g}.", "kernel-non-finite")
+    if messages and status in messages:
+        template, kind = messages[status]
+        return template.format(t=t_fail), kind
+    if status == _loops.NEWTON_FAILED:
+        return _NEWTON.format(t=t_fail, it=iterations), "newton"
+    return _NOT_FINITE.format(t=t_fail), "non-finite"
+
+
+def unresolved_message(companion, t, what="solution"):
+    """The message for a solution without reliable digits from ``companion.first_bad`` on."""
+    tb = float(t[companion.first_bad])
+    if companion.reason == "unchecked":
+        return (f"The {what} could not be checked from t = {tb:.6g} on (the companion solve used "
+                f"for the error estimate failed there); only the values before are kept. Use more "
+                f"steps, or a method that is stable at this step size (e.g. radau3).")
+    cause = ("the solution blows up near there, or the method is unstable at this step size "
+             "(stiffness, the weak stability of high-order Gregory rules, or Pouzet/collocation "
+             "instability on long intervals), or the steps do not resolve the solution")
+    return (f"The {what} has no reliable digits from t = {tb:.6g} on: the solve with "
+            f"{'half' if companion.source.startswith('half') else 'twice'} the steps differs from it "
+            f"by {companion.disagreement:.3g} there, against a solution of size "
+            f"{companion.size:.3g} so far: {cause}. Only the values before t = {tb:.6g} are kept. "
+            f"Use more steps, or an A-stable collocation method (radau2-4, gauss2-4).")
+
+
+@dataclass
+class Run:
+    """One solve on one mesh: values Y (N+1, d), loop ``status`` and ``index`` (where it
+    failed), ``keep`` (how many leading values are valid), work ``counts``, ``stages`` (or
+    None) and the user-code failure ``record`` (or None)."""
+
+    Y: np.ndarray
+    status: int
+    index: int
+    keep: int
+    counts: np.ndarray
+    stages: object = None
+    record: object = None
+
+
+def solve_on_mesh(run, t, *, method, scalar, stats, error_estimate=True, t_eval=None,
+                  what="solution", messages=None):
+    """Solve with ``run(mesh) -> Run`` on the mesh ``t``, estimate the error with a companion
+    solve, and return the :class:`Solution` of the values that are confirmed.
+
+    ``method`` provides ``name``, ``order``, ``uniform_only`` and ``min_steps``; ``stats(counts)``
+    makes the stats dict from a run's counters (``nfev`` first).
+    """
+    start = time.perf_counter()
+    first = run(t)
+    info = stats(first.counts)
+    info["failure"] = None
+    t_failure = None
+    Y, keep, stages = first.Y, first.keep, first.stages
+    if first.status == _loops.SUCCESS:
+        message = "The solver reached the end of the interval."
+    else:
+        t_failure = float(t[first.index])
+        message, info["failure"] = describe(first.status, t_failure,
+                                            info.get("newton_iterations", 0), first.record, messages)
+    estimate = np.full_like(Y, np.nan)
+    info["error_estimate"] = "not requested" if not error_estimate else "none"
+    if error_estimate and keep >= 2:
+        def companion(mesh):
+            r = run(mesh)
+            return r.Y, r.status, r.keep, int(r.counts[0])
+
+        comp = estimate_error(companion, t[:keep], Y[:keep], method.order, method.uniform_only,
+                              method.min_steps)
+        info["error_estimate"] = comp.source
+        info["error_estimate_nfev"] = comp.nfev
+        info["nfev"] += comp.nfev
+        estimate[:keep] = comp.estimate
+        if comp.first_bad is not None:
+            if t_failure is None or comp.first_bad < first.index:
+                message = unresolved_message(comp, t, what)
+                info["failure"] = comp.reason
+                t_failure = float(t[comp.first_bad])
+            keep = min(keep, comp.keep)
+    info["seconds"] = time.perf_counter() - start
+    finite = estimate[:keep][np.isfinite(estimate[:keep])]
+    info["max_error_estimate"] = float(finite.max()) if finite.size else float("nan")
+    return Solution(t[:keep], Y[:keep], scalar=scalar,
+                    status=SUCCEEDED if t_failure is None else FAILED, message=message,
+                    stats=info, method=method.name, order=method.order, t_failure=t_failure,
+                    stages=stages if t_failure is None else None, error_estimate=estimate[:keep],
+                    t_eval=t_eval)

@@ -1,0 +1,137 @@
+"""Solving to a tolerance: the mesh is chosen so that the estimated error meets atol + rtol |y|.
+
+Uniform refinement with Richardson estimates (:func:`solve_uniform_to_tolerance`) serves every
+method: the solution on N steps and its companion on N/2 give the error estimate of
+:mod:`._estimate` at every mesh point; while it exceeds the tolerance somewhere, N is
+predicted from the observed error and the order, ``N_new = N (max_n est_n / tol_n)^(1/p)``
+times a safety factor, and the pair is solved again.  Each step of the refinement costs the
+pair (1.25 solves of the O(N^2) methods); the last step is the answer, so the work is about
+1.25 N^2 for an N within the safety factor of the smallest uniform N that meets the
+tolerance, plus the cheaper earlier steps.
+
+Volterra Runge-Kutta and collocation methods refine locally instead
+(:mod:`._adaptive`): a uniform mesh spends as many steps where the solution is smooth as
+where it is not.
+"""
+from __future__ import annotations
+
+import math
+import numbers
+import time
+
+import numpy as np
+
+from ._estimate import estimate_error
+from ._outcome import FAILED, SUCCEEDED, describe, unresolved_message
+from ._solution import Solution
+
+__all__ = ["check_tolerances", "solve_uniform_to_tolerance", "tolerance_of"]
+
+#: The smallest relative tolerance accepted (below it rounding errors dominate every method).
+MIN_RTOL = 1e-14
+SAFETY = 1.15
+
+
+def check_tolerances(rtol, atol, n_steps=None, mesh=None, caller="solve_volterra"):
+    """Validated (rtol, atol) or None (no tolerance given).  A tolerance with ``n_steps`` or
+    ``mesh`` is an error: the tolerance chooses the mesh."""
+    if rtol is None and atol is None:
+        return None
+    if n_steps is not None or mesh is not None:
+        raise ValueError(f"{caller}: give either a tolerance (rtol/atol: the solver chooses the mesh) "
+                         f"or n_steps/mesh (a fixed mesh, with an error estimate), not both")
+    rtol = 1e-6 if rtol is None else rtol
+    atol = 1e-9 if atol is None else atol
+    for name, v in (("rtol", rtol), ("atol", atol)):
+        if isinstance(v, bool) or not isinstance(v, numbers.Real) or not (v >= 0 and math.isfinite(v)):
+            raise ValueError(f"{name} must be a finite float >= 0, got {v!r}")
+    if rtol < MIN_RTOL and atol == 0:
+        raise ValueError(f"rtol = {rtol} is below {MIN_RTOL} with atol = 0: no method reaches that "
+                         f"in floating point; give atol > 0 or a larger rtol")
+    if rtol == 0 and atol == 0:
+        raise ValueError("rtol and atol cannot both be 0")
+    return max(float(rtol), MIN_RTOL if atol == 0 else 0.0), float(atol)
+
+
+def tolerance_of(Y, rtol, atol):
+    """atol + rtol |y| per mesh point and component."""
+    return atol + rtol * np.abs(Y)
+
+
+def _predict(n, ratio, order, n_max):
+    """The next N (even, so that its companion has N/2 steps) for an observed max est/tol."""
+    factor = SAFETY * max(ratio, 1.0) ** (1.0 / order)
+    factor = min(max(factor, 1.25), 16.0)
+    new = int(math.ceil(n * factor / 2.0)) * 2
+    return min(max(new, n + 2), n_max)
+
+
+def solve_uniform_to_tolerance(run, t0, T, *, method, scalar, stats, rtol, atol, n_start=8,
+                               n_max=2 ** 16, t_eval=None):
+    """Refine a uniform mesh until the Richardson estimate meets atol + rtol |y| everywhere.
+
+    ``run(mesh) -> Run`` solves on a mesh (see :mod:`._outcome`); ``method`` provides ``name``,
+    ``order``, ``uniform_only`` and ``min_steps``.  Returns a :class:`Solution` whose
+    ``error_estimate`` meets the tolerance, or a failed one saying what stood in the way
+    (the values of the last attempt that are confirmed are kept, with their estimates).
+    """
+    start = time.perf_counter()
+    p = method.order
+    n = max(n_start, 2 * method.min_steps)
+    n += n % 2
+    total, history = 0, []
+
+    def companion(mesh):
+        r = run(mesh)
+        return r.Y, r.status, r.keep, int(r.counts[0])
+
+    while True:
+        t = t0 + (T - t0) * (np.arange(n + 1) / n)
+        t[-1] = T
+        first = run(t)
+        total += int(first.counts[0])
+        comp, ratio = None, np.inf
+        if first.status == 0:
+            comp = estimate_error(companion, t, first.Y, p, method.uniform_only, method.min_steps)
+            total += comp.nfev
+            if comp.first_bad is None:
+                ratio = float(np.max(comp.estimate / tolerance_of(first.Y, rtol, atol)))
+        history.append((n, ratio))
+        if ratio <= 1.0 or n >= n_max:
+            break
+        # a failed or unresolved solve: four times the steps; else the predicted N
+        n = _predict(n, ratio, p, n_max) if np.isfinite(ratio) else min(4 * n, n_max)
+
+    info = stats(first.counts)
+    info.update(nfev=total, refinements=history, rtol=rtol, atol=atol, failure=None,
+                error_estimate=comp.source if comp is not None else "none",
+                error_estimate_nfev=comp.nfev if comp is not None else 0)
+    estimate = comp.estimate if comp is not None else np.full_like(first.Y, np.nan)
+    keep, t_fail = len(t), None
+    if ratio <= 1.0:
+        message = (f"The solver reached the end of the interval; the estimated error meets "
+                   f"atol + rtol |y| at every mesh point (N = {n}).")
+    elif first.status != 0:
+        t_fail = float(t[first.index])
+        message, info["failure"] = describe(first.status, t_fail, info.get("newton_iterations", 0),
+                                            first.record)
+        keep = first.keep
+    elif comp.first_bad is not None:
+        t_fail = float(t[comp.first_bad])
+        message, info["failure"] = unresolved_message(comp, t), comp.reason
+        keep = comp.keep
+    else:
+        t_fail = float(T)
+        message = (f"the estimated error is {ratio:.3g} times atol + rtol |y| at N = {n}, the most "
+                   f"steps allowed; use a higher-order method or a looser tolerance.")
+        info["failure"] = "tolerance"
+    if t_fail is not None:
+        message = f"The tolerance could not be met: {message}"
+    finite = estimate[:keep][np.isfinite(estimate[:keep])]
+    info["max_error_estimate"] = float(finite.max()) if finite.size else float("nan")
+    info["seconds"] = time.perf_counter() - start
+    return Solution(t[:keep], first.Y[:keep], scalar=scalar,
+                    status=SUCCEEDED if t_fail is None else FAILED, message=message, stats=info,
+                    method=method.name, order=p, t_failure=t_fail,
+                    stages=first.stages if t_fail is None else None,
+                    error_estimate=estimate[:keep], t_eval=t_eval)

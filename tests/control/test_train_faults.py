@@ -1,0 +1,126 @@
+"""Training on bad data says what is wrong, briefly; Ctrl-C stops a training run (issue 17)."""
+import os
+import signal
+import subprocess
+import sys
+import time
+
+import numpy as np
+import pytest
+
+from integrallimits.control import Dataset, Objective, train
+from integrallimits.control._data import MAX_CLASSES, training_targets
+from integrallimits.control._objective import rebuild_network
+from integrallimits.networks import ResidualDense, ResNet
+
+NET = ResNet(np.zeros((4, 2, 2)), np.zeros((4, 2)))
+X = np.random.default_rng(0).normal(size=(50, 2))
+Y = (X[:, 0] > 0).astype(int)
+
+
+def _refused(data, match, **kwargs):
+    with pytest.raises(ValueError, match=match) as info:
+        train(NET, data, maxiter=2, **kwargs)
+    return str(info.value)
+
+
+def test_empty_data():
+    _refused((np.zeros((0, 2)), np.zeros(0, int)), r"no samples \(inputs of shape \(0, 2\)\)")
+    _refused((np.zeros((0, 2)), np.zeros(0)), "training needs at least one")
+    _refused(Dataset(np.zeros((0, 2)), np.zeros(0, int), 2), "no samples")
+
+
+def test_non_finite_inputs_name_the_first_bad_entry_not_the_batch():
+    bad = X.copy()
+    bad[7, 1], bad[9, 0] = np.nan, np.inf
+    message = _refused((bad, Y), r"^X must be finite; X\[7, 1\] = nan \(and 1 more non-finite entries\)$")
+    assert len(message) < 80
+    targets = Y.astype(float)
+    targets[2] = np.nan
+    _refused((X, targets), r"^targets must be finite; targets\[2, 0\] = nan$")
+
+
+def test_bad_labels_are_named():
+    _refused((X, -np.ones(50, int)), r"^labels must be integers >= 0; y\[0\] = -1$")
+    labels = Y.copy()
+    labels[5] = -3
+    _refused((X, labels), r"^labels must be integers >= 0; y\[5\] = -3$")
+    labels = Y.copy()
+    labels[4] = 7
+    _refused(Dataset(X, labels, 2), r"^labels must be integers in \[0, 2\) \(2 classes\); y\[4\] = 7$")
+
+
+def test_an_absurd_label_is_refused_before_any_allocation():
+    labels = Y.copy()
+    labels[0] = 10 ** 9
+    _refused((X, labels), rf"largest label is 1000000000, which makes 1000000001 classes; at most "
+                          rf"{MAX_CLASSES}")
+    labels[0] = MAX_CLASSES - 1                   # the largest accepted: one-hot in O(S K)
+    _, targets = training_targets(labels, 50)
+    assert targets.shape == (50, MAX_CLASSES) and targets.sum() == 50
+    assert targets[0, MAX_CLASSES - 1] == 1 and targets[1, Y[1]] == 1
+
+
+@pytest.mark.parametrize("n_layers", [4.5, 0, -2, True, float("nan"), "4"])
+def test_layer_counts_that_are_not_whole_numbers_are_refused(n_layers):
+    with pytest.raises(ValueError, match=r"n_layers must be an integer >= 1, got "):
+        ResNet(np.zeros((4, 2, 2)), np.zeros((4, 2)), n_layers=n_layers)
+    with pytest.raises(ValueError, match=r"n_layers must be an integer >= 1, got "):
+        ResNet(lambda t: np.eye(2), lambda t: np.zeros(2), n_layers=n_layers, d=2)
+    with pytest.raises(ValueError, match=r"n_layers must be an integer >= 1, got "):
+        rebuild_network(NET, n_layers=n_layers)
+    with pytest.raises(ValueError, match=r"n_layers must be an integer >= 1, got "):
+        ResidualDense(lambda t, s: np.eye(2), lambda t, s: np.zeros(2), n_layers=n_layers, d=2)
+
+
+def test_whole_numbers_are_accepted():
+    assert ResNet(np.zeros((4, 2, 2)), np.zeros((4, 2)), n_layers=4.0).n_layers == 4
+    assert ResNet(lambda t: np.eye(2), lambda t: np.zeros(2), n_layers=np.int64(6), d=2).n_layers == 6
+    assert Objective(NET, (X, Y)).n_classes == 2
+
+
+_TRAINING = """
+import sys, time
+import numpy as np
+from integrallimits.control import make_dataset, train
+from integrallimits.networks import ResidualDense
+data = make_dataset("two-moons", 256, d=4, seed=0)
+net = ResidualDense(np.zeros((65, 65, 4, 4)), np.zeros((65, 65, 4)))
+def started(info):
+    if info["iteration"] == 1:
+        print("training", flush=True)
+try:
+    train(net, data, init="random", maxiter=10 ** 6, gtol=0.0, callback=started)
+    print("finished", flush=True)
+except KeyboardInterrupt:
+    print("KeyboardInterrupt", flush=True)
+"""
+
+
+def test_ctrl_c_stops_a_training_run():
+    """SIGINT in the middle of a long training run: train() raises KeyboardInterrupt (within
+    one evaluation of the objective, milliseconds here) instead of running on."""
+    proc = subprocess.Popen([sys.executable, "-c", _TRAINING], stdout=subprocess.PIPE, text=True)
+    try:
+        assert proc.stdout.readline().strip() == "training"
+        time.sleep(0.5)
+        os.kill(proc.pid, signal.SIGINT)
+        sent = time.monotonic()
+        out, _ = proc.communicate(timeout=60)
+        assert out.split() == ["KeyboardInterrupt"]
+        assert time.monotonic() - sent < 30          # (a million iterations otherwise)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+
+
+@pytest.mark.parametrize("method", ["implicit-rectangle", "gauss2"])
+def test_an_absurd_newton_budget_is_a_clear_value_error(method):
+    """newton_maxiter=2**70 gave an OverflowError (or a Numba typing error) from the compiled
+    loop; it is refused up front (the check lives with the solver's other options)."""
+    from integrallimits import solve_volterra
+
+    with pytest.raises(ValueError, match=r"newton_maxiter must be an integer from 1 to "):
+        solve_volterra(lambda t, s, y: np.sin(y), lambda t: 1.0, (0.0, 1.0), 8, method=method,
+                       newton_maxiter=2 ** 70)

@@ -1,0 +1,130 @@
+"""Process pools end with the process that opened them; absurd pool sizes are refused (issue 17)."""
+import io
+import os
+import signal
+import subprocess
+import sys
+import time
+
+import pytest
+
+from integrallimits.cli import main
+from integrallimits.studies import _executors
+from integrallimits.studies._executors import ExecutorSpecError, parse_executor
+
+
+def _session(sid):
+    """The live (not zombie) processes of session ``sid``: pid -> command line."""
+    procs = {}
+    for entry in os.listdir("/proc"):
+        if not entry.isdigit():
+            continue
+        try:
+            with open(f"/proc/{entry}/stat") as fh:
+                stat = fh.read()
+            with open(f"/proc/{entry}/cmdline") as fh:
+                cmdline = fh.read().replace("\0", " ")
+        except OSError:
+            continue
+        state, _, _, session = stat[stat.rindex(")") + 2:].split()[:4]
+        if int(session) == sid and state != "Z":
+            procs[int(entry)] = cmdline
+    return procs
+
+
+@pytest.mark.skipif(not os.path.isdir("/proc/self"), reason="needs /proc to list processes")
+@pytest.mark.parametrize("sig", [signal.SIGKILL, signal.SIGTERM], ids=["SIGKILL", "SIGTERM"])
+def test_killing_a_pooled_reproduction_leaves_no_process_behind(sig, tmp_path):
+    """`reproduce --executor processes:2` runs in its own session: once its pool is up
+    (forkserver, resource tracker, two workers), the parent is killed; every process of the
+    session must then end by itself."""
+    proc = subprocess.Popen([sys.executable, "-m", "integrallimits", "reproduce", "orders", "--quick",
+                             "--executor", "processes:2", "--out", str(tmp_path)],
+                            start_new_session=True, stdout=subprocess.DEVNULL,
+                            stderr=subprocess.DEVNULL)
+    sid = proc.pid
+    try:
+        deadline = time.monotonic() + 120
+        while len(_session(sid)) < 5 and proc.poll() is None and time.monotonic() < deadline:
+            time.sleep(0.05)
+        started = _session(sid)
+        assert len(started) >= 5 and proc.poll() is None, started
+        assert sum("forkserver" in c for c in started.values()) >= 3       # server + 2 workers
+        assert any("resource_tracker" in c for c in started.values())
+        proc.send_signal(sig)
+        proc.wait(timeout=30)
+        deadline = time.monotonic() + 30
+        while _session(sid) and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert _session(sid) == {}
+    finally:
+        for pid in _session(sid):   # (only if the test failed: leave nothing running)
+            os.kill(pid, signal.SIGKILL)
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+
+
+def test_absurd_pool_sizes_are_refused(monkeypatch, tmp_path, capsys):
+    monkeypatch.setattr(os, "cpu_count", lambda: 2)
+    assert parse_executor(f"processes:{2 * _executors.WORKERS_PER_CPU}") == (
+        "processes", {"max_workers": 2 * _executors.WORKERS_PER_CPU})
+    with pytest.raises(ExecutorSpecError, match=r"asks for 9999 worker processes; at most 8 "
+                                                r"\(4 per CPU, 2 CPUs here\)"):
+        parse_executor("processes:9999")
+    code = main(["reproduce", "orders", "--quick", "--executor", "processes:9999",
+                 "--out", str(tmp_path)], out=io.StringIO())
+    err = capsys.readouterr().err
+    assert code == 2 and err.count("\n") == 1 and "at most 8" in err
+    assert os.listdir(tmp_path) == []
+
+
+_SLEEPY_STUDY = """
+import sys, time
+from integrallimits.studies import run_cells
+from integrallimits.studies._executors import open_executor
+try:
+    with open_executor(sys.argv[1]) as executor:
+        # two short cells finish and are stored; then cells of a minute each
+        run_cells("sleepy", [0.1, 0.2, 60.0, 61.0, 62.0, 63.0], time.sleep, sys.argv[2], executor)
+    print("finished", flush=True)
+except KeyboardInterrupt:
+    print("KeyboardInterrupt", flush=True)
+"""
+
+
+@pytest.mark.skipif(not os.path.isdir("/proc/self"), reason="needs /proc to list processes")
+@pytest.mark.parametrize("spec", ["serial", "processes:2"])
+def test_ctrl_c_stops_a_study_at_once_and_keeps_the_finished_cells(spec, tmp_path):
+    """Ctrl-C (SIGINT to the terminal's process group) while cells of a minute run: the
+    study raises KeyboardInterrupt at once (not after the running and queued cells), no
+    process stays behind, and the cells folder holds the finished cells and nothing else."""
+    from integrallimits.studies._runner import load_cells
+
+    cells = tmp_path / "cells"
+    proc = subprocess.Popen([sys.executable, "-c", _SLEEPY_STUDY, spec, str(cells)],
+                            start_new_session=True, stdout=subprocess.PIPE, text=True)
+    try:
+        deadline = time.monotonic() + 120
+        while (not cells.is_dir() or len(os.listdir(cells)) < 2) and time.monotonic() < deadline:
+            time.sleep(0.05)
+        time.sleep(0.5)                                   # the long cells are running now
+        assert proc.poll() is None
+        os.killpg(proc.pid, signal.SIGINT)
+        sent = time.monotonic()
+        out, _ = proc.communicate(timeout=60)
+        waited = time.monotonic() - sent
+        assert out.split() == ["KeyboardInterrupt"]
+        assert waited < 30            # (the running cells would hold it for a minute or more)
+        deadline = time.monotonic() + 30
+        while _session(proc.pid) and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert _session(proc.pid) == {}
+    finally:
+        for pid in _session(proc.pid):
+            os.kill(pid, signal.SIGKILL)
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+    assert sorted(r["args"] for r in load_cells(cells)) == [0.1, 0.2]
+    assert len(os.listdir(cells)) == 2

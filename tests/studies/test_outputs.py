@@ -1,0 +1,174 @@
+"""What `reproduce` and run_cells write and delete (issue 17): only their own files, safely
+when several runs share a folder, with the user's umask; stored cells are used only if they
+are cell records of the same code with a matching checksum, and foreign files are left alone."""
+import json
+import os
+import subprocess
+import sys
+
+import pytest
+
+from integrallimits.studies import _reproduce, _runner
+from integrallimits.studies._reproduce import reproduce
+from integrallimits.studies._runner import cell_key, code_fingerprint, load_cells, run_cells
+
+try:
+    from matplotlib.figure import Figure
+except ImportError:
+    Figure = None
+needs_matplotlib = pytest.mark.skipif(Figure is None, reason="needs matplotlib")
+
+CALLS = []
+
+
+def square(args):
+    CALLS.append(args)
+    return {"x": args[0] ** 2}
+
+
+def _cells(folder):
+    return {name: (folder / name).read_text() for name in os.listdir(folder)
+            if (folder / name).is_file()}
+
+
+def test_cells_of_the_wrong_shape_are_recomputed_and_foreign_files_left_alone(tmp_path):
+    cells = [[k] for k in range(6)]
+    expected = [{"x": k * k} for k in range(6)]
+    CALLS.clear()
+    assert run_cells("demo", cells, square, tmp_path) == expected and len(CALLS) == 6
+    path = [tmp_path / (cell_key(square, c) + ".json") for c in cells]
+    path[0].write_text("[1, 2, 3]")                                  # valid JSON, not a record
+    record = json.loads(path[1].read_text())
+    del record["result"]
+    path[1].write_text(json.dumps(record))                           # a record without result
+    record = json.loads(path[2].read_text())
+    record["result"]["x"] = 5
+    path[2].write_text(json.dumps(record))                           # a result that fails the checksum
+    path[3].write_text(json.dumps({**json.loads(path[3].read_text()), "code": "other"}))  # other code
+    path[4].unlink()
+    path[4].mkdir()                                                  # a directory in the way
+    (path[4] / "keep.txt").write_text("mine")
+    (tmp_path / "notes.json").write_text('{"my": "notes"}')          # the user's own files
+    (tmp_path / "list.json").write_text("[1, 2, 3]")
+    CALLS.clear()
+    with pytest.warns(RuntimeWarning, match="is not stored: .* is a directory"):
+        assert run_cells("demo", cells, square, tmp_path) == expected
+    assert sorted(CALLS) == [[0], [1], [2], [3], [4]]               # cell 5 was read back
+    assert (path[4] / "keep.txt").read_text() == "mine"
+    assert (tmp_path / "notes.json").read_text() == '{"my": "notes"}'
+    assert (tmp_path / "list.json").read_text() == "[1, 2, 3]"
+    assert [r["key"] for r in load_cells(tmp_path)] == sorted(
+        cell_key(square, c) for c in cells if c != [4])
+    CALLS.clear()
+    with pytest.warns(RuntimeWarning):
+        run_cells("demo", cells, square, tmp_path)
+    assert CALLS == [[4]]                                            # only the unstorable one
+
+
+def test_cells_are_keyed_on_the_code_and_the_library_versions(tmp_path, monkeypatch):
+    pkg = tmp_path / "pkg"
+    pkg.mkdir()
+    (pkg / "study.py").write_text("def cell(args):\n    return 1\n")
+    first = code_fingerprint.__wrapped__(str(pkg))
+    assert code_fingerprint.__wrapped__(str(pkg)) == first
+    (pkg / "study.py").write_text("def cell(args):\n    return 2\n")    # the study changed
+    assert code_fingerprint.__wrapped__(str(pkg)) != first
+    changed = code_fingerprint.__wrapped__(str(pkg))
+    from importlib import metadata
+    real = metadata.version
+    monkeypatch.setattr(metadata, "version",
+                        lambda d: "0.0.1" if d == "numba" else real(d))   # another Numba
+    assert code_fingerprint.__wrapped__(str(pkg)) != changed
+    monkeypatch.undo()
+
+    CALLS.clear()
+    run_cells("demo", [[3]], square, tmp_path / "cells")
+    monkeypatch.setattr(_runner, "code_fingerprint", lambda: "other code")
+    assert cell_key(square, [3]) != (os.listdir(tmp_path / "cells")[0])[:-5]
+    run_cells("demo", [[3]], square, tmp_path / "cells")
+    assert CALLS == [[3], [3]]                                       # not reused by other code
+
+
+def _draw(names):
+    def figures(name, result):
+        out = {}
+        for fig_name in names:
+            fig = Figure(figsize=(1, 1))
+            fig.add_subplot().plot([0, 1], [0, len(fig_name)])
+            out[fig_name] = fig
+        return out
+    return figures
+
+
+@needs_matplotlib
+def test_reproduce_deletes_only_the_figures_it_wrote(tmp_path, monkeypatch):
+    folder = tmp_path / "relu-convergence"
+    folder.mkdir()
+    (folder / "mine.png").write_bytes(b"\x89PNG the user's own figure")
+    monkeypatch.setattr(_reproduce, "study_figures", _draw(["a", "b", "c"]))
+    _, manifest = reproduce("relu-convergence", tmp_path, quick=True)
+    assert {"a.png", "b.png", "c.png"} <= set(manifest["files"])
+    (folder / "c.png").write_bytes(b"\x89PNG edited by the user")   # no longer what we wrote
+    monkeypatch.setattr(_reproduce, "study_figures", _draw(["a"]))
+    _, manifest = reproduce("relu-convergence", tmp_path, quick=True)
+    assert sorted(p.name for p in folder.glob("*.png")) == ["a.png", "c.png", "mine.png"]
+    assert (folder / "mine.png").read_bytes() == b"\x89PNG the user's own figure"
+    assert "b.png" not in manifest["files"] and "c.png" not in manifest["files"]
+
+
+@needs_matplotlib
+def test_outputs_honour_the_umask(tmp_path):
+    old = os.umask(0o027)
+    try:
+        reproduce("relu-convergence", tmp_path, quick=True)
+    finally:
+        os.umask(old)
+    folder = tmp_path / "relu-convergence"
+    written = [p for p in folder.rglob("*") if p.is_file() and p.name != ".lock"]
+    assert {p.name for p in written} >= {"table.md", "table.csv", "table.json", "manifest.json",
+                                         "relu-convergence.png"}
+    assert {p.name: oct(p.stat().st_mode & 0o777) for p in written} == {
+        p.name: "0o640" for p in written}
+
+
+_RUN = """
+import os, sys, traceback
+from integrallimits.studies._reproduce import reproduce
+import matplotlib.figure                  # (imported once, before the runs fork)
+children = []
+for _ in range(4):
+    pid = os.fork()
+    if pid == 0:
+        try:
+            reproduce("relu-convergence", sys.argv[1], quick=True)
+        except BaseException:
+            traceback.print_exc()
+            os._exit(1)
+        os._exit(0)
+    children.append(pid)
+sys.exit(sum(os.waitstatus_to_exitcode(os.waitpid(pid, 0)[1]) != 0 for pid in children))
+"""
+
+
+@needs_matplotlib
+@pytest.mark.skipif(not hasattr(os, "fork"), reason="the four runs are forked")
+def test_concurrent_runs_into_one_folder(tmp_path):
+    """Four processes run the same study into one folder at once: all succeed, leave the
+    user's PNG and notes alone and no temporary file behind, and the manifest describes the
+    files there."""
+    folder = tmp_path / "relu-convergence"
+    folder.mkdir()
+    (folder / "mine.png").write_bytes(b"\x89PNG the user's own figure")
+    (folder / "notes.json").write_text('["mine"]')
+    run = subprocess.run([sys.executable, "-c", _RUN, str(tmp_path)], capture_output=True,
+                         text=True, timeout=300)
+    assert run.returncode == 0, run.stderr
+    assert (folder / "mine.png").read_bytes() == b"\x89PNG the user's own figure"
+    assert (folder / "notes.json").read_text() == '["mine"]'
+    left = [p.name for p in folder.rglob(".tmp-*")]
+    assert left == []
+    manifest = json.loads((folder / "manifest.json").read_text())
+    assert "relu-convergence.png" in manifest["files"]
+    for name, digest in manifest["files"].items():
+        assert _reproduce._sha256(folder / name) == digest
+    assert manifest["cells"]["total"] == 2

@@ -1,0 +1,454 @@
+"""A reported success is right: fresh values, run-time parameters, user exceptions, honest failures.
+
+Regression tests for the trust issue: every form of user code (fresh lambdas in a sweep, a
+global changed between calls, module attributes, closures, defaults, arrays mutated in place,
+another process with another value), parameters passed with ``args=``, kernels that raise or
+change shape, degenerate meshes, and the unstable or unresolved discretisations that used to
+come back as success.
+"""
+import os
+import signal
+import subprocess
+import sys
+import textwrap
+import time
+import types
+import warnings
+
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from integrallimits import SolverError, solve_fredholm, solve_volterra, solve_vide
+from integrallimits.kernels import convolution, weakly_singular
+from integrallimits.kernels._user import RecompilationWarning, referenced_values
+from integrallimits.volterra import solve_first_kind
+
+ONE = lambda t: 1.0  # noqa: E731
+
+
+@pytest.fixture(autouse=True)
+def _quiet_recompilation():
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RecompilationWarning)
+        yield
+
+
+# -- 1. values are never stale --------------------------------------------------------------------
+
+lam = 1.0   # read by the lambdas below as a module global, as in a sweep written at module level
+RHO = 1.0
+cfg = types.ModuleType("cfg")
+cfg.RATE = 1.0
+WEIGHTS = np.array([1.0, 0.0])
+
+
+def K_global(t, s, y):
+    return -RHO * y
+
+
+def K_module_attribute(t, s, y):
+    return -cfg.RATE * y
+
+
+def K_array(t, s, y):
+    return -(WEIGHTS[0] + WEIGHTS[1]) * y
+
+
+def test_fresh_lambda_sweep_over_a_global():
+    global lam
+    for value in (1.0, 2.0, 5.0):
+        lam = value
+        sol = solve_volterra(lambda t, s, y: -lam * y, ONE, (0.0, 1.0), 64, method="gauss3")
+        assert sol.success and abs(sol.y[-1] - np.exp(-value)) < 1e-12
+
+
+@pytest.mark.parametrize("kernel, setter", [
+    (K_global, lambda v: globals().__setitem__("RHO", v)),
+    (K_module_attribute, lambda v: setattr(cfg, "RATE", v)),
+    (K_array, lambda v: WEIGHTS.__setitem__(0, v)),      # an array mutated in place
+])
+def test_one_function_reading_a_changed_value(kernel, setter):
+    try:
+        for value in (1.0, 3.0, 1.0):
+            setter(value)
+            sol = solve_volterra(kernel, ONE, (0.0, 1.0), 32, method="radau3")
+            assert abs(sol.y[-1] - np.exp(-value)) < 1e-8, value
+    finally:
+        setter(1.0)
+
+
+def test_closures_and_defaults_are_keyed_on_their_values():
+    def factory(a):
+        return lambda t, s, y: -a * y
+    for a in (1.0, 2.0):
+        assert abs(solve_volterra(factory(a), ONE, (0.0, 1.0), 32, "gauss2").y[-1] - np.exp(-a)) < 1e-7
+        K = lambda t, s, y, a=a: -a * y  # noqa: E731
+        assert abs(solve_volterra(K, ONE, (0.0, 1.0), 32, "gauss2").y[-1] - np.exp(-a)) < 1e-7
+
+
+def test_referenced_values_sees_globals_cells_attributes_and_defaults():
+    c = 2.0
+    names = dict(referenced_values(lambda t, s, y, d=3.0: -c * RHO * cfg.RATE * np.exp(y) * d))
+    assert names == {"c": 2.0, "RHO": RHO, "cfg.RATE": cfg.RATE, "default 0": 3.0}
+
+
+def test_fredholm_and_vide_sweeps_are_fresh():
+    global lam
+    for value in (0.5, 1.5):
+        lam = value
+        fred = solve_fredholm(lambda x, s, y: lam * y, ONE, (0.0, 1.0), 8)
+        assert abs(fred.y[0] - 1.0 / (1.0 - lam)) < 1e-10            # y = 1 + lam int_0^1 y
+        vide = solve_vide(lambda t, y, z: -lam * y, None, 1.0, (0.0, 1.0), 16, "gauss2")
+        assert abs(vide.y[-1] - np.exp(-lam)) < 1e-6     # gauss2, N = 16: error 4e-8
+
+
+WARN_RATE = 1.0
+
+
+def K_warn(t, s, y):   # used by one test only: the warning comes once per function
+    return -WARN_RATE * y
+
+
+def test_a_changed_global_warns_once_and_points_to_args():
+    global WARN_RATE
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        for WARN_RATE in (5.0, 6.0, 7.0):
+            solve_volterra(K_warn, ONE, (0.0, 1.0), 8, "trapezoid")
+    messages = [str(w.message) for w in caught if issubclass(w.category, RecompilationWarning)]
+    assert len(messages) == 1 and "args=" in messages[0] and "WARN_RATE" in messages[0]
+
+
+_SCRIPT = textwrap.dedent("""
+    import sys
+    import numpy as np
+    from integrallimits import solve_volterra
+    RHO = float(sys.argv[1])
+    def K(t, s, y):
+        return -RHO * y
+    sol = solve_volterra(K, lambda t: 1.0, (0.0, 1.0), 32, method="gauss3")
+    print(repr(float(sol.y[-1])))
+""")
+
+
+def _run(script_path, *argv, cache_dir):
+    env = dict(os.environ, NUMBA_CACHE_DIR=str(cache_dir), PYTHONWARNINGS="ignore")
+    out = subprocess.run([sys.executable, str(script_path), *map(str, argv)], capture_output=True,
+                         text=True, env=env, timeout=300)
+    assert out.returncode == 0, out.stderr
+    return float(out.stdout.strip().splitlines()[-1])
+
+
+def test_another_process_with_another_value_is_not_served_from_the_disk_cache(tmp_path):
+    script = tmp_path / "k.py"
+    script.write_text(_SCRIPT)
+    assert abs(_run(script, 1, cache_dir=tmp_path / "cache") - np.exp(-1.0)) < 1e-10
+    assert abs(_run(script, 3, cache_dir=tmp_path / "cache") - np.exp(-3.0)) < 1e-10
+
+
+_SWEEP = textwrap.dedent("""
+    import sys
+    import numpy as np
+    from integrallimits import solve_volterra
+    A = 0.0
+    def K(t, s, y):
+        return -A * y * np.cos(t - s)
+    for A in map(float, sys.argv[1:]):
+        print(repr(float(solve_volterra(K, lambda t: 1.0, (0.0, 1.0), 16, method="radau2").y[-1])))
+""")
+
+
+@settings(max_examples=3, deadline=None, derandomize=True)
+@given(st.lists(st.sampled_from([0.25, 0.5, 1.0, 2.0, 4.0]), min_size=2, max_size=4))
+def test_a_sweep_in_one_process_equals_each_value_in_a_fresh_process(tmp_path_factory, values):
+    tmp = tmp_path_factory.mktemp("sweep")
+    script = tmp / "sweep.py"
+    script.write_text(_SWEEP)
+    env = dict(os.environ, NUMBA_CACHE_DIR=str(tmp / "cache"), PYTHONWARNINGS="ignore")
+    run = lambda *a: subprocess.run([sys.executable, str(script), *map(str, a)],  # noqa: E731
+                                    capture_output=True, text=True, env=env, timeout=300)
+    swept = [float(v) for v in run(*values).stdout.split()]
+    # the last value alone, in a fresh process that finds the others in the disk cache
+    alone = float(run(values[-1]).stdout.split()[-1])
+    assert len(swept) == len(values) and swept[-1] == alone
+    assert len({(v, s) for v, s in zip(values, swept)}) == len(set(values))   # one result per value
+
+
+# -- parameters as arguments ----------------------------------------------------------------------
+
+def test_args_reach_K_and_g_and_a_sweep_compiles_once():
+    from integrallimits.kernels import as_kernel
+
+    def K(t, s, y, a, n, v, M):
+        return -(a + n + v[1] + M[1, 0]) * y
+
+    def g(t, a, n, v, M):
+        return 1.0 + 0.0 * a
+
+    first = None
+    for a in (0.5, 1.5):
+        args = (a, 1, np.array([0.0, 0.25]), np.array([[0.0, 0.0], [0.25, 0.0]]))
+        sol = solve_volterra(K, g, (0.0, 1.0), 32, "gauss3", args=args)
+        assert abs(sol.y[-1] - np.exp(-(a + 1.5))) < 1e-10
+        kernel = as_kernel(K, 1.0, args=args)
+        assert first is None or kernel.function is first
+        first = kernel.function
+
+
+def test_args_for_vector_kernels_fast_history_vide_fredholm_and_first_kind():
+    rot = lambda t, s, y, w: (-w * y[1], w * y[0])  # noqa: E731
+    sol = solve_volterra(rot, lambda t, w: np.array([1.0, 0.0]), (0.0, 1.0), 64, "gregory6",
+                         args=(2.0,))
+    # y' = rot(y) with y(0) = (1, 0): (cos 2t, sin 2t)
+    assert np.max(np.abs(sol.y[-1] - [np.cos(2.0), np.sin(2.0)])) < 1e-6   # a wrong w: 1e-1
+    conv = convolution(lambda u, a: np.exp(-a * u))
+    fast = solve_volterra(conv, ONE, (0.0, 1.0), 64, "trapezoid", args=(1.0,), fast_history=True)
+    slow = solve_volterra(conv, ONE, (0.0, 1.0), 64, "trapezoid", args=(1.0,), fast_history=False)
+    assert fast.stats["fast_history"] and np.max(np.abs(fast.y - slow.y)) < 1e-13
+    vide = solve_vide(lambda t, y, z, a: -a * y + z, lambda t, s, y, a: 0.0 * y, 1.0, (0.0, 1.0), 16,
+                      "gauss2", args=(2.0,))
+    assert abs(vide.y[-1] - np.exp(-2.0)) < 1e-6     # gauss2, N = 16: 9e-8; a wrong a: 1e-1
+    fred = solve_fredholm(lambda x, s, lam: lam, ONE, (0.0, 1.0), 8, args=(0.5,))
+    assert abs(fred.y[0] - 2.0) < 1e-12
+    first = solve_first_kind(lambda t, s, c: c, lambda t, c: c * t, (0.0, 1.0), 16, "radau2",
+                             args=(3.0,))
+    assert np.max(np.abs(first.y - 1.0)) < 1e-12
+    first = solve_volterra(lambda t, s, c: c, lambda t, c: c * t, (0.0, 1.0), 16, kind=1,
+                           args=(3.0,))
+    assert np.max(np.abs(first.y - 1.0)) < 1e-12
+
+
+def test_bad_args_are_refused_clearly():
+    with pytest.raises(TypeError, match="must be a tuple"):
+        solve_volterra(lambda t, s, y, a: -a * y, ONE, (0.0, 1.0), 8, args=2.0)
+    with pytest.raises(TypeError, match="4 positional arguments"):
+        solve_volterra(lambda t, s, y: -y, ONE, (0.0, 1.0), 8, args=(2.0,))
+    with pytest.raises(TypeError, match="args\\[0\\]"):
+        solve_volterra(lambda t, s, y, a: -y, ONE, (0.0, 1.0), 8, args=("x",))
+
+
+# -- 2. kernels that fail, change shape, or meet a degenerate mesh ----------------------------
+
+class Boom(ValueError):
+    pass
+
+
+def _raising(t, s, y):
+    if t > 0.5:
+        raise Boom("K fails past t = 0.5")
+    return -y
+
+
+def _raising_vector(t, s, y):
+    if t > 0.5:
+        raise Boom("K fails past t = 0.5")
+    return (-y[0], -y[1])
+
+
+@pytest.mark.parametrize("method", ["rectangle", "trapezoid", "gregory6", "rk4", "gauss2", "radau3"])
+def test_a_kernel_that_raises_reaches_the_user(method):
+    with pytest.raises(Boom, match="K fails") as info:
+        solve_volterra(_raising, ONE, (0.0, 1.0), 16, method=method)
+    assert any("raised by K(t, s, y) at t = " in note for note in getattr(info.value, "__notes__", [])) \
+        or sys.version_info < (3, 11)
+    with pytest.raises(Boom):
+        solve_volterra(_raising_vector, lambda t: np.ones(2), (0.0, 1.0), 16, method=method)
+
+
+def test_raising_user_functions_in_every_solver():
+    with pytest.raises(Boom):
+        solve_vide(lambda t, y, z: -y + z, _raising, 1.0, (0.0, 1.0), 16, "gauss2")
+    def f(t, y, z):
+        if t > 0.5:
+            raise Boom("f fails")
+        return -y
+    with pytest.raises(Boom, match="f fails"):
+        solve_vide(f, None, 1.0, (0.0, 1.0), 16, "rk4")
+    with pytest.raises(Boom):
+        solve_fredholm(_raising, ONE, (0.0, 1.0), 8)
+
+    def k(t, s):
+        if t > 0.5:
+            raise Boom("k(t, s) fails")
+        return 2.0
+    with pytest.raises(Boom, match="k\\(t, s\\) fails"):
+        solve_first_kind(k, lambda t: t, (0.0, 1.0), 8)
+
+    def k(u):
+        if u > 0.5:
+            raise Boom("k fails")
+        return np.exp(-u)
+    for fast in (True, False):
+        with pytest.raises(Boom, match="k fails"):
+            solve_volterra(convolution(k), ONE, (0.0, 1.0), 16, "trapezoid", fast_history=fast)
+
+
+def test_integer_division_by_zero_raises_as_in_python():
+    def K(t, s, y):
+        n = int(4 * t)
+        return -y * (1 // (n - 2) if t > 0 else 0.0)
+    with pytest.raises(ZeroDivisionError):
+        solve_volterra(K, ONE, (0.0, 1.0), 16, "trapezoid")
+
+
+def test_output_length_is_checked_at_every_call():
+    def K(t, s, y):
+        if t > 0.5:
+            return np.array([1.0])
+        return np.array([-y[0], -y[1]])
+    for method in ("gregory4", "gauss2"):
+        with pytest.raises(ValueError, match="returned 1 values.*expected shape \\(2,\\)"):
+            solve_volterra(K, lambda t: np.ones(2), (0.0, 1.0), 16, method=method)
+
+
+@pytest.mark.parametrize("t_span", [(1e16, 1e16 + 4), (1e12, 1e12 + 1e-3)])
+def test_meshes_that_do_not_resolve_are_refused(t_span):
+    with pytest.raises(ValueError, match="do not resolve in floating point"):
+        solve_volterra(lambda t, s, y: -y, ONE, t_span, 16)
+
+
+def test_a_huge_interval_gives_finite_times_and_no_false_success():
+    sol = solve_volterra(lambda t, s, y: -y, ONE, (0.0, 1e308), 16)
+    assert np.all(np.isfinite(sol.mesh)) and not sol.success
+
+
+@pytest.mark.parametrize("n_steps, kind", [(10 ** 9, MemoryError), (2 ** 63, ValueError),
+                                           (10 ** 8, ValueError)])
+def test_sizes_that_cannot_be_met_are_refused_before_allocating(n_steps, kind):
+    with pytest.raises((kind, ValueError, MemoryError), match="n_steps"):
+        solve_volterra(lambda t, s, y: -y, ONE, (0.0, 1.0), n_steps, "trapezoid")
+
+
+def test_fredholm_systems_that_cannot_fit_are_refused_at_once():
+    start = time.monotonic()
+    with pytest.raises(MemoryError, match="n_nodes = 1000000"):
+        solve_fredholm(lambda x, s, y: y, ONE, (0.0, 1.0), 10 ** 6, rule="clenshaw-curtis")
+    assert time.monotonic() - start < 5.0
+
+
+def test_kernel_returning_nan_is_named():
+    sol = solve_volterra(lambda t, s, y: np.sqrt(0.5 - t) * y, ONE, (0.0, 1.0), 16, "gauss2")
+    assert not sol.success and "returned a non-finite value" in sol.message
+    assert "K(t, s, y)" in sol.message and sol.t[-1] <= 0.5
+
+
+def test_argument_order_warning():
+    with pytest.warns(UserWarning, match="passed in the order \\(t, s, y\\)"):
+        solve_volterra(lambda t, y, s: -y, ONE, (0.0, 1.0), 8)
+
+
+def test_weakly_singular_kernels_are_refused_where_unsupported():
+    ws = weakly_singular(lambda t, s, y: y, 0.5)
+    with pytest.raises(ValueError, match="weakly singular"):
+        solve_vide(lambda t, y, z: z, ws, 1.0, (0.0, 1.0), 8)
+    with pytest.raises(ValueError, match="weakly singular"):
+        solve_fredholm(ws, ONE, (0.0, 1.0), 8)
+    with pytest.raises(ValueError, match="weakly singular"):
+        solve_first_kind(ws, lambda t: t, (0.0, 1.0), 8)
+
+
+def test_fredholm_evaluates_g_only_at_the_nodes():
+    # g has a removable singularity at x = 0, which a Gauss rule never touches
+    g = lambda x: np.sin(x) / x  # noqa: E731
+    sol = solve_fredholm(lambda x, s: 0.0 * x, g, (0.0, 1.0), 8)
+    assert sol.success and np.allclose(sol.y, np.sin(sol.x) / sol.x)
+
+
+@pytest.mark.parametrize("field, error", [
+    (lambda t, s: np.eye(3), ValueError),                  # 3 x 3 for d = 2
+    (lambda t, s: 0.5, ValueError),                        # a scalar for d = 2
+    (lambda t, s: np.full((2, 2), np.nan), ValueError),
+    (lambda t, s: np.eye(2) * (1 + 1j), TypeError),
+    (lambda t, s: np.eye(2) if t < 0.5 else np.eye(3), ValueError),
+])
+def test_network_weight_fields_are_checked(field, error):
+    from integrallimits.networks import ResidualDense
+    with pytest.raises(error):
+        ResidualDense(field, np.zeros((8, 8, 2)), n_layers=8, d=2)
+
+
+def test_disabled_jit_is_refused_in_one_sentence():
+    code = ("from integrallimits import solve_volterra\n"
+            "solve_volterra(lambda t, s, y: -y, lambda t: 1.0, (0.0, 1.0), 8)\n")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=300,
+                         env=dict(os.environ, NUMBA_DISABLE_JIT="1"))
+    assert out.returncode != 0 and "NUMBA_DISABLE_JIT" in out.stderr.strip().splitlines()[-1]
+
+
+def test_ctrl_c_stops_a_compiled_solve(tmp_path):
+    script = tmp_path / "long.py"
+    script.write_text(textwrap.dedent("""
+        import signal, sys, time
+        signal.signal(signal.SIGINT, signal.default_int_handler)
+        import numpy as np
+        from integrallimits import solve_volterra
+        K = lambda t, s, y: np.exp(s - t) * y * y
+        solve_volterra(K, lambda t: 0.1, (0.0, 1.0), 64, "trapezoid")    # compile first
+        print("started", flush=True)
+        try:
+            solve_volterra(K, lambda t: 0.1, (0.0, 1.0), 2 ** 16, "trapezoid")
+            print("finished", flush=True)
+        except KeyboardInterrupt:
+            print("interrupted", flush=True)
+    """))
+    proc = subprocess.Popen([sys.executable, str(script)], stdout=subprocess.PIPE, text=True)
+    assert proc.stdout.readline().strip() == "started"
+    time.sleep(1.0)
+    sent = time.monotonic()
+    proc.send_signal(signal.SIGINT)
+    line = proc.stdout.readline().strip()
+    elapsed = time.monotonic() - sent
+    proc.wait(timeout=60)
+    assert line == "interrupted" and elapsed < 5.0
+
+
+# -- 3. unstable or unresolved discretisations are not success --------------------------------
+
+@pytest.mark.parametrize("method, n", [("gregory8", 1024), ("gregory6", 512), ("gregory4", 256),
+                                       ("rk4", 256), ("rectangle", 128)])
+def test_stiff_unstable_rules_fail_and_keep_only_good_values(method, n):
+    sol = solve_volterra(lambda t, s, y: -1000.0 * y, ONE, (0.0, 1.0), n, method=method)
+    assert not sol.success and "no reliable digits" in sol.message
+    assert np.max(np.abs(sol.y)) <= 1.5 and sol.t_failure < 1.0
+    with pytest.raises(SolverError):
+        solve_volterra(lambda t, s, y: -1000.0 * y, ONE, (0.0, 1.0), n, method=method,
+                       raise_on_failure=True)
+
+
+def test_a_stable_method_on_the_stiff_problem_succeeds():
+    sol = solve_volterra(lambda t, s, y: -1000.0 * y, ONE, (0.0, 1.0), 64, method="radau4")
+    assert sol.success and abs(sol.y[-1]) < 1e-10
+
+
+@pytest.mark.parametrize("method, n", [("radau2", 48), ("gauss2", 32)])
+def test_renewal_equation_at_coarse_steps_fails(method, n):
+    K = lambda t, s, y: (t - s) * np.exp(-(t - s)) * y  # noqa: E731
+    sol = solve_volterra(K, ONE, (0.0, 100.0), n, method=method)
+    assert not sol.success and np.max(np.abs(sol.y)) < 10
+    fine = solve_volterra(K, ONE, (0.0, 100.0), 800, method=method)
+    # y(t) = (2t + 3 + e^{-2t}) / 4 solves y = 1 + int (t-s) e^{-(t-s)} y ds (Laplace transform)
+    error = abs(fine.y[-1] - (2 * 100 + 3) / 4)
+    assert fine.success and error < 2e-3 * 50.75
+    assert fine.error_estimate[-1] / 20 <= error <= 20 * fine.error_estimate[-1]
+
+
+@pytest.mark.parametrize("method, n", [("rectangle", 16), ("rectangle", 256), ("rk4", 4), ("rk4", 64),
+                                       ("trapezoid", 64), ("radau2", 64)])
+def test_blow_up_fails_and_keeps_no_values_past_it(method, n):
+    """y = 1 + int_0^t y^2 = 1/(1 - t) blows up at t = 1: nothing past it is kept (the issue's
+    rk4 kept 3.2e12 and 1.5e173, the rectangle rule 15 values up to 2.9e291), and where the
+    solution is resolved (t <= 1/2) the kept values are right to their error estimate."""
+    sol = solve_volterra(lambda t, s, y: y * y, ONE, (0.0, 2.0), n, method=method)
+    assert not sol.success and sol.t_failure is not None and sol.t_failure <= (2.0 if n == 4 else 1.25)
+    assert sol.t[-1] <= 1.0 and np.max(np.abs(sol.y)) < 1e3
+    early = sol.t <= 0.5
+    error = np.abs(sol.y[early] - 1.0 / (1.0 - sol.t[early]))
+    assert np.all(error <= 20 * sol.error_estimate[early] + 1e-12)
+
+
+def test_stiff_vide_with_an_explicit_method_fails():
+    sol = solve_vide(lambda t, y, z: -1000.0 * y + z, lambda t, s, y: np.exp(s - t) * y, 1.0,
+                     (0.0, 1.0), 64, "rk4")
+    assert not sol.success and np.max(np.abs(sol.y)) < 2
