@@ -178,7 +178,7 @@ class VolesBench:
             while N <= self.max_steps:
                 sol = self.package_solve(N, method)  # the first of these also compiles
                 assert sol.stats["fast_history"], f"{method}: the fast history was not used"
-                err = float(np.max(np.abs(sol.y - quickstart_exact(sol.t)))) if sol.status else math.inf
+                err = float(np.max(np.abs(sol.y - quickstart_exact(sol.t)))) if sol.success else math.inf
                 sweep.append({"N": N, "error": err})
                 if err <= VOLES_TOL:
                     found = (N, err)
@@ -270,7 +270,7 @@ class NonlinearBench:
         for N in self.Ns:
             seconds, sol, reps = best_of_budget(lambda: self.solve(N, method, True),
                                                 self.fast_reps, self.fast_budget)
-            assert sol.status and sol.stats["fast_history"]
+            assert sol.success and sol.stats["fast_history"]
             row = {"N": N, "fast_seconds": seconds, "fast_reps": reps,
                    "error": float(np.max(np.abs(sol.y - nonlinear_exact(sol.t))))}
             # the direct history: measure if predicted within the limit, else extrapolate ~ N^2
@@ -282,7 +282,7 @@ class NonlinearBench:
             if predicted <= self.direct_limit:
                 d_seconds, d_sol, d_reps = best_of_budget(lambda: self.solve(N, method, False),
                                                           self.direct_reps, self.direct_budget)
-                assert d_sol.status and not d_sol.stats["fast_history"]
+                assert d_sol.success and not d_sol.stats["fast_history"]
                 growth = d_seconds / last_direct["seconds"] if last_direct else None
                 last_direct = {"N": N, "seconds": d_seconds, "growth": growth}
                 row.update(direct_seconds=d_seconds, direct_reps=d_reps, direct_extrapolated=False,
@@ -334,7 +334,7 @@ class AccuracyBench:
         runs = []
         while True:
             seconds, sol = timed(lambda: self.solve(p, N, method))
-            err = float(np.max(np.abs(np.asarray(sol.y) - p.exact(sol.t)))) if sol.status else math.inf
+            err = float(np.max(np.abs(np.asarray(sol.y) - p.exact(sol.t)))) if sol.success else math.inf
             runs.append({"N": N, "error": err, "seconds": seconds})
             if err <= ACCURACY_TOL:
                 break

@@ -218,7 +218,7 @@ class Bench:
         self.package(name, 16, "trapezoid", kernel)  # compile / load the kernel and the loop
         reps = 2 if self.quick else 3
         seconds, sol = best_of(lambda: self.package(name, N, "trapezoid", kernel), reps)
-        assert sol.status, sol.message
+        assert sol.success, sol.message
         base = self.baseline(name, N)
         diff = float(np.max(np.abs(np.asarray(sol.y) - base["y"])))
         assert diff <= 1e-10, f"baseline and package trapezoid differ by {diff:.3e} on {name}"
@@ -241,7 +241,7 @@ class Bench:
                 N *= 2
             while N <= 16384:
                 sol = self.package(name, N, method)  # the first of these also compiles
-                err = max_error(p, sol.t, sol.y) if sol.status else math.inf
+                err = max_error(p, sol.t, sol.y) if sol.success else math.inf
                 if err <= TOL:
                     found = (N, err)
                     break

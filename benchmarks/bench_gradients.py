@@ -1,7 +1,8 @@
 """Benchmark of the integrallimits gradient (the discrete adjoint) against PyTorch autograd on CPU.
 
 Run from the repository root (PyTorch is the ``bench`` extra, pinned to the CPU build:
-``pip install torch==2.13.0``; an unpinned torch pulls a multi-gigabyte GPU build)::
+``pip install torch --index-url https://download.pytorch.org/whl/cpu`` (>= 2.1); the default
+wheel pulls a multi-gigabyte GPU build)::
 
     python benchmarks/bench_gradients.py            # full run (a few minutes)
     python benchmarks/bench_gradients.py --quick    # N = 64, fewer repetitions
@@ -71,7 +72,7 @@ from _common import best_of_interleaved, fmt_bytes, fmt_ratio, fmt_time, met  # 
 try:
     import torch  # noqa: E402
 except ImportError:  # pragma: no cover - depends on the environment
-    sys.exit("bench_gradients.py needs PyTorch (CPU build): pip install torch==2.13.0")
+    sys.exit("bench_gradients.py needs PyTorch >= 2.1 (a CPU build): pip install torch")
 
 from integrallimits.control import Objective, discrete_adjoint, parameter_layout  # noqa: E402
 from integrallimits.networks import ResidualDense  # noqa: E402

@@ -1,7 +1,8 @@
 """Benchmark of the integrallimits networks against PyTorch on CPU.
 
-Run from the repository root (PyTorch is the ``bench`` extra, pinned to the CPU build:
-``pip install torch==2.13.0``; an unpinned torch pulls a multi-gigabyte GPU build)::
+Run from the repository root (PyTorch >= 2.1 is in the ``bench`` extra; on Linux prefer its
+CPU build, e.g. ``pip install torch --index-url https://download.pytorch.org/whl/cpu``, since
+the default wheel pulls a multi-gigabyte GPU build)::
 
     python benchmarks/bench_networks.py            # full run (about a minute or two)
     python benchmarks/bench_networks.py --quick    # smaller N and B, fewer repetitions
@@ -17,11 +18,17 @@ It measures, with PyTorch run in the same process on the same weights and inputs
    one batched matmul with W[n, :n], add the bias, tanh, sum over the n earlier layers,
    scale by h, add x_0; under ``torch.no_grad()``), in float64 (checked to agree with the
    package to 1e-12) and float32, with PyTorch's default number of threads and with one;
-2. the scaling of both with the depth, N = 64, 128, 256, 512 (same d and B).
+2. the scaling of both with the depth, N = 64, 128, 256, 512 (same d and B);
+3. wide ResNets x_n = x_{n-1} + h tanh(W_n x_{n-1} + b_n), N = 1024 layers, widths
+   d = 16, 64, 256, a batch of B = 128: ``ResNet.forward`` (only blocks of layers kept) and
+   ``ResNet.states`` (every state) against PyTorch (a loop of matmul, bias, tanh, axpy) with
+   one thread and its default, and against JAX (``lax.scan`` of the same step, jit-compiled,
+   float64) when it is installed.
 
 Times are the best of k runs after one warm-up run (which also compiles the package's
 loop); the contenders of a table row run in turn in each of the k rounds, so all of them
-see the same machine load.  The peak memory of the package's forward pass is measured with tracemalloc
+see the same machine load.  BLAS (the package's matrix products for wide layers) runs on
+one thread (``OPENBLAS_NUM_THREADS=1`` unless set), so integrallimits is single-threaded.  The peak memory of the package's forward pass is measured with tracemalloc
 (NumPy allocations; PyTorch's allocator is not traced).  Prints a Markdown report
 (machine first).
 """
@@ -35,7 +42,10 @@ import sys
 import time
 import tracemalloc
 
-import numpy as np
+for _var in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
+    os.environ.setdefault(_var, "1")
+
+import numpy as np  # noqa: E402
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(HERE)
@@ -49,9 +59,16 @@ from _common import best_of_interleaved, fmt_bytes, fmt_ratio, fmt_time, met  # 
 try:
     import torch  # noqa: E402
 except ImportError:  # pragma: no cover - depends on the environment
-    sys.exit("bench_networks.py needs PyTorch (CPU build): pip install torch==2.13.0")
+    sys.exit("bench_networks.py needs PyTorch >= 2.1 (a CPU build): pip install torch")
 
-from integrallimits.networks import ResidualDense  # noqa: E402
+from integrallimits.networks import ResidualDense, ResNet  # noqa: E402
+
+try:
+    import jax  # noqa: E402
+    jax.config.update("jax_enable_x64", True)
+    import jax.numpy as jnp  # noqa: E402
+except ImportError:  # pragma: no cover - optional
+    jax = None
 
 TOL = 1e-12  # float64 package vs float64 PyTorch, max abs difference of x_N
 GOAL = 1.0  # PyTorch time / package time (float64, PyTorch's default threads)
@@ -99,6 +116,26 @@ def torch_dense_forward(W, b, x0):
         x = x0 + h * torch.tanh(z).sum(dim=0)          # x_0 + h sum_j tanh(...)
         states.append(x)
     return x
+
+
+def torch_resnet_forward(W, b, x0, h):
+    """x_N of the ResNet x_n = x_{n-1} + h tanh(W_{n-1} x_{n-1} + b_{n-1}) (tensors)."""
+    x = x0
+    for n in range(W.shape[0]):
+        x = x + h * torch.tanh(x @ W[n].T + b[n])
+    return x
+
+
+def jax_resnet_forward(h):
+    """The same step as a jit-compiled ``lax.scan`` (float64)."""
+    def step(x, wb):
+        w, bias = wb
+        return x + h * jnp.tanh(x @ w.T + bias), None
+
+    @jax.jit
+    def forward(W, b, x0):
+        return jax.lax.scan(step, x0, (W, b))[0]
+    return forward
 
 
 # -- helpers ---------------------------------------------------------------------------------
@@ -227,9 +264,49 @@ class Bench:
         return rows
 
 
+    # 3. wide ResNets
+    def wide_resnet(self, widths, N, B):
+        rows = []
+        for d in widths:
+            rng = np.random.default_rng(d)
+            W = rng.normal(0.0, 1.0 / math.sqrt(d), (N, d, d))
+            b = rng.normal(0.0, 0.1, (N, d))
+            X0 = rng.normal(0.0, 1.0, (B, d))
+            net = ResNet(W, b)
+            h = net.h
+            Wt, bt, xt = (torch.from_numpy(a) for a in (W, b, X0))
+
+            def torch_run(n_threads):
+                def run():
+                    with threads(n_threads), torch.no_grad():
+                        return torch_resnet_forward(Wt, bt, xt, h)
+                return run
+            fns = {"forward": lambda: net.forward(X0), "states": lambda: net.states(X0)[:, -1],
+                   "torch1": torch_run(1), "torch": torch_run(None)}
+            if jax is not None:
+                jf = jax_resnet_forward(h)
+                Wj, bj, xj = (jnp.asarray(a) for a in (W, b, X0))
+                fns["jax"] = lambda: jf(Wj, bj, xj).block_until_ready()
+            res = best_of_interleaved(fns, self.reps)
+            out = res["forward"][1]
+            diff = max(float(np.max(np.abs(res[k][1] - out))) if k == "states" else
+                       float(np.max(np.abs(np.asarray(res[k][1], dtype=float) - out)))
+                       for k in fns if k != "forward")
+            assert diff <= 1e-11, f"wide ResNet d = {d}: the implementations differ by {diff:.2e}"
+            row = {"d": d, "N": N, "B": B, "max_difference": diff,
+                   "forward_peak": self.peak_memory(net, X0),
+                   "states_bytes": (N + 1) * B * d * 8}
+            row.update({k: v[0] for k, v in res.items()})
+            rows.append(row)
+            self.log(f"  d={d}: forward {fmt_time(row['forward'])}, states {fmt_time(row['states'])}, "
+                     f"torch {fmt_time(row['torch1'])} (1 thread) {fmt_time(row['torch'])}"
+                     + (f", jax {fmt_time(row['jax'])}" if "jax" in row else ""))
+        return rows
+
+
 # -- the report --------------------------------------------------------------------------------
 
-def report(machine, main, scale, quick, reps, total_seconds):
+def report(machine, main, scale, wide, quick, reps, total_seconds):
     out = []
     w = out.append
     N, B, d = main["N"], main["B"], main["d"]
@@ -244,7 +321,7 @@ def report(machine, main, scale, quick, reps, total_seconds):
       f"PyTorch {machine['torch']} ({'CUDA' if machine['torch_cuda_build'] else 'CPU'} build)")
     w(f"- Threads: PyTorch default torch.get_num_threads() = {machine['torch_threads']} "
       f"(inter-op {machine['torch_interop_threads']}); integrallimits is single-threaded "
-      f"(one compiled Numba loop, no parallel sections).")
+      f"(one compiled Numba loop, no parallel sections; BLAS on one thread).")
     w("- Network: residual-dense x_n = x_0 + h sum_(j<n) tanh(W_nj x_j + b_nj), h = 1/N, rule "
       "\"rectangle\"; W ~ N(0, 1/d), b ~ N(0, 0.01), inputs ~ N(0, 1). Baseline: the same net "
       "in PyTorch (stack the earlier states, batched matmul, bias, tanh, sum), "
@@ -292,6 +369,25 @@ def report(machine, main, scale, quick, reps, total_seconds):
           f"{fmt_time(r['torch1_seconds'])} | {fmt_ratio(r['ratio'])} | {fmt_ratio(r['ratio1'])} "
           f"| {pe} | {te} |")
     w("")
+    r0 = wide[0]
+    w(f"Wide ResNets x_n = x_(n-1) + h tanh(W_n x_(n-1) + b_n), N = {r0['N']}, B = {r0['B']}, "
+      f"float64 (ratio = PyTorch time / integrallimits forward time; JAX: jit-compiled lax.scan, "
+      f"{'XLA default threads' if jax is not None else 'not installed'}):")
+    w("")
+    w("| d | `forward` | `states` (all kept) | PyTorch 1 thread | PyTorch default | Ratio (1 thread) "
+      "| Ratio (default) | JAX | forward peak memory | all states |")
+    w("|---|---|---|---|---|---|---|---|---|---|")
+    for r in wide:
+        jx = fmt_time(r["jax"]) if "jax" in r else "n/a"
+        w(f"| {r['d']} | {fmt_time(r['forward'])} | {fmt_time(r['states'])} | "
+          f"{fmt_time(r['torch1'])} | {fmt_time(r['torch'])} | {fmt_ratio(r['torch1'] / r['forward'])} "
+          f"| {fmt_ratio(r['torch'] / r['forward'])} | {jx} | {fmt_bytes(r['forward_peak'])} | "
+          f"{fmt_bytes(r['states_bytes'])} |")
+    worst = min(r["torch1"] / r["forward"] for r in wide)
+    w("")
+    w(f"Goal (at least PyTorch's speed from d = 16 to 256, 1 thread each): worst ratio "
+      f"{fmt_ratio(worst)}, met: {met(worst >= 1.0)}.")
+    w("")
     end_load = f", load average at the end {os.getloadavg()[0]:.2f} (1 min)" \
         if hasattr(os, "getloadavg") else ""
     w(f"Total benchmark time: {total_seconds:.0f} s{end_load}. On a shared machine PyTorch's "
@@ -319,11 +415,14 @@ def main(argv=None):
     main_case = bench.main_case(N, B)
     log("scaling:")
     scale = bench.scaling(Ns, B)
+    log("wide ResNets:")
+    wide = bench.wide_resnet((16, 64) if args.quick else (16, 64, 256), 256 if args.quick else 1024,
+                             128)
     total = time.perf_counter() - begin
-    print(report(machine, main_case, scale, args.quick, bench.reps, total))
+    print(report(machine, main_case, scale, wide, args.quick, bench.reps, total))
     if args.json:
         results = {"machine": machine, "quick": args.quick, "goal": GOAL, "tolerance": TOL,
-                   "reps": bench.reps, "forward": main_case, "scaling": scale,
+                   "reps": bench.reps, "forward": main_case, "scaling": scale, "wide_resnet": wide,
                    "total_seconds": total}
         with open(args.json, "w") as fh:
             json.dump(results, fh, indent=2, default=float)

@@ -17,17 +17,26 @@ sys.path.insert(0, HERE)
 
 import integrallimits  # noqa: E402
 from _gallery import write_gallery  # noqa: E402
+from _inventories import write_inventories  # noqa: E402
 
 project = "integrallimits"
 author = "the integrallimits developers"
 copyright = "the integrallimits developers; BSD-3-Clause"
 version = release = integrallimits.__version__
 
-extensions = ["sphinx.ext.autodoc", "sphinx.ext.napoleon", "sphinx.ext.doctest",
-              "sphinx.ext.mathjax"]
+extensions = ["sphinx.ext.autodoc", "sphinx.ext.autosummary", "sphinx.ext.napoleon",
+              "sphinx.ext.doctest", "sphinx.ext.mathjax", "sphinx.ext.intersphinx"]
+
+# A page per public function and class (api.rst), generated at build time into docs/api/.
+autosummary_generate = True
+autosummary_imported_members = False
+
+# Links to NumPy, SciPy and Python through inventories written locally (docs/_inventories.py):
+# the build needs no network and fails on no fetch.
+intersphinx_mapping = write_inventories(os.path.join(HERE, "_inventories_generated"))
 source_suffix = {".rst": "restructuredtext"}
 root_doc = "index"
-exclude_patterns = ["_build", "_generated/*.rst.inc"]
+exclude_patterns = ["_build", "_generated/*.rst.inc", "_inventories_generated"]
 templates_path = []
 
 # NumPy docstrings only
@@ -103,6 +112,16 @@ def _plain_text_docstring(app, what, name, obj, options, lines):
     lines[:] = out
 
 
+def _registry_docstring(app, what, name, obj, options, lines):
+    """A registry (a dict, list or tuple defined in a private module) has no docstring of its
+    own: autodoc would show the docstring of ``dict``; list its keys instead."""
+    if what == "data" and isinstance(obj, (dict, list, tuple)) and (
+            not lines or "\n".join(lines).strip() == (type(obj).__doc__ or "").strip()):
+        kind = type(obj).__name__
+        keys = ", ".join(f"``{k}``" for k in (obj if isinstance(obj, dict) else obj))
+        lines[:] = [f"A ``{kind}`` registry with the entries {keys}."]
+
+
 def _gallery(app):
     write_gallery(os.path.join(os.path.dirname(HERE), "validation"),
                   os.path.join(HERE, "_generated"))
@@ -111,4 +130,5 @@ def _gallery(app):
 def setup(app):
     app.connect("builder-inited", _gallery)
     # before napoleon (priority 500) turns the NumPy sections into reST
+    app.connect("autodoc-process-docstring", _registry_docstring, priority=300)
     app.connect("autodoc-process-docstring", _plain_text_docstring, priority=400)

@@ -1,30 +1,68 @@
 """The ``integrallimits`` command::
 
-    integrallimits solve [--kernel EXPR --forcing EXPR] [--T 1] [--steps 256]
-                         [--method gregory6] [--exact EXPR] [--orders] [--out file.csv]
+    integrallimits --version
+    integrallimits solve [--kernel EXPR --forcing EXPR] [--t-span T0 T1] [--steps N]
+                         [--method NAME] [--exact EXPR] [--orders] [--out FILE.csv]
     integrallimits reproduce NAME|all [--quick] [--out DIR] [--seed S]
                              [--executor serial|processes[:N]|dask://HOST:PORT]
     integrallimits validate [--max-examples N] [--seed S] [--methods M ...] [--strict]
                             [--families F ...] [--json PATH]
-    integrallimits check-symbolic
+    integrallimits check-symbolic [--quick] [--only NAME] [--list]
 
 Expressions are parsed into a whitelist (numbers, t, s, y, arithmetic, named
 math functions) before SymPy sees them; anything else is refused.  Study names,
 method names and executor texts are matched against the registries and fixed
 patterns; nothing typed on the command line is ever evaluated.
+
+A mistake on the command line is one line on stderr, ``integrallimits: error: ...``, and
+exit status 2; a run that cannot finish (a failed solve, an output that cannot be
+written, too little memory) exits with status 1.
 """
 from __future__ import annotations
 
 import argparse
 import contextlib
 import csv
+import io
+import logging
+import math
 import os
 import re
 import sys
+import tempfile
 
 import numpy as np
 
-__all__ = ["main"]
+__all__ = ["main", "build_parser", "CommandError"]
+
+#: The method ``solve`` uses when none is given.
+DEFAULT_METHOD = "gregory6"
+#: Most steps ``solve`` accepts: beyond, the mesh values alone need gigabytes and a direct
+#: (non-convolution) solve ~N^2/2 kernel evaluations.
+MAX_STEPS = 2 ** 22
+#: Options whose value is an expression, which may start with a minus sign (``--kernel -y**2``).
+_EXPRESSION_OPTIONS = ("--kernel", "--forcing", "--exact")
+
+
+class CommandError(Exception):
+    """A command-line failure: printed as one line on stderr; ``code`` is the exit status
+    (2: the command line is wrong; 1: the run could not finish)."""
+
+    def __init__(self, message, code=2):
+        super().__init__(message)
+        self.code = code
+
+
+class _Parser(argparse.ArgumentParser):
+    """argparse with one-line errors (raised as :class:`CommandError`, not printed with the
+    usage and a SystemExit)."""
+
+    def error(self, message):
+        raise CommandError(f"{message} (see '{self.prog} --help')", 2)
+
+
+def _shown(text, limit=60):
+    return repr(text if len(text) <= limit else text[:limit - 3] + "...")
 
 
 def _error_table(rows, header):
@@ -33,6 +71,59 @@ def _error_table(rows, header):
     lines += ["  ".join(str(c).rjust(w) if i < len(r) - 1 else str(c) for i, (c, w)
                         in enumerate(zip(r, widths))) for r in rows]
     return "\n".join(lines)
+
+
+def _check_output_file(path, option):
+    """Fail now (before any work) if ``path`` cannot be written as a file.
+
+    The file is opened for appending and written with zero bytes, which reports a full
+    device (``/dev/full``) or a read-only pseudo file (``/proc``) as a real write would;
+    a file this check had to create is removed again."""
+    if os.path.isdir(path):
+        raise CommandError(f"{option} {_shown(path)} is a directory; give a file name", 2)
+    folder = os.path.dirname(os.path.abspath(path))
+    if not os.path.isdir(folder):
+        raise CommandError(f"{option} {_shown(path)}: the folder {_shown(folder)} does not exist", 2)
+    existed = os.path.lexists(path)
+    try:
+        fd = os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o666)
+        try:
+            os.write(fd, b"")
+        finally:
+            os.close(fd)
+    except OSError as exc:
+        raise CommandError(f"cannot write {option} {_shown(path)}: {exc.strerror}", 1) from None
+    finally:
+        if not existed and os.path.exists(path):
+            os.unlink(path)
+
+
+def _write_output(path, text, option):
+    """Write ``text`` to the file ``path``: atomically (temporary file and rename) for a regular
+    or new file, in place for a symbolic link or a device such as ``/dev/stdout`` (a rename
+    would replace the link or the device node)."""
+    from .studies import atomic_write
+    try:
+        if not os.path.lexists(path) or (os.path.isfile(path) and not os.path.islink(path)):
+            atomic_write(path, text)
+        else:
+            with open(path, "w", encoding="utf-8", newline="") as fh:
+                fh.write(text)
+    except OSError as exc:
+        raise CommandError(f"cannot write {option} {_shown(path)}: {exc.strerror or exc}", 1) \
+            from None
+
+
+def _check_output_folder(path, option):
+    """Fail now if ``path`` is not a folder this process can create files in."""
+    if os.path.exists(path) and not os.path.isdir(path):
+        raise CommandError(f"{option} {_shown(path)} exists and is not a folder", 2)
+    try:
+        os.makedirs(path, exist_ok=True)
+        with tempfile.TemporaryFile(dir=path):
+            pass
+    except OSError as exc:
+        raise CommandError(f"cannot write into {option} {_shown(path)}: {exc.strerror}", 1) from None
 
 
 def _run_builtin_example(args, out):
@@ -60,57 +151,188 @@ def _run_builtin_example(args, out):
     return 0
 
 
-def _solve(args, out):
-    from .kernels import ExpressionError, forcing_from_text, kernel_from_text, parse_expression
-    from .volterra import METHODS, solve_volterra
+def _solve_method(name):
+    """The method ``name`` of METHODS, or a CommandError that says where it belongs."""
+    from .volterra import FIRST_KIND_METHODS, METHODS, VIDE_METHODS
+    if name in METHODS:
+        return METHODS[name]
+    hint = ""
+    if name in FIRST_KIND_METHODS:
+        hint = (" (it is a method for first-kind equations, solve_volterra(..., kind=1); "
+                "'solve' handles the second kind)")
+    elif name in VIDE_METHODS:
+        hint = " (it is a method for integro-differential equations, solve_vide)"
+    raise CommandError(f"unknown method {_shown(name, 40)}{hint}; known: {', '.join(METHODS)}", 2)
 
-    if args.kernel is None and args.forcing is None:
-        return _run_builtin_example(args, out)
-    if args.kernel is None or args.forcing is None:
-        print("error: give both --kernel and --forcing (or neither, for the built-in example)",
+
+def _t_span(args):
+    """(t0, T) from --t-span, or from the deprecated --T; checked finite and increasing."""
+    t0, t1 = (0.0, args.T) if args.T is not None else args.t_span
+    option = "--T" if args.T is not None else "--t-span"
+    if not (math.isfinite(t0) and math.isfinite(t1)):
+        raise CommandError(f"{option}: the interval must be finite, got [{t0:g}, {t1:g}]", 2)
+    if not t1 > t0:
+        raise CommandError(f"{option}: the end must be greater than the start, got "
+                           f"[{t0:g}, {t1:g}]", 2)
+    if args.T is not None:
+        print(f"integrallimits: warning: --T is deprecated; use --t-span 0 {args.T:g}",
               file=sys.stderr)
-        return 2
-    method = args.method or "gregory6"
+    return t0, t1
+
+
+def _parse_problem(args):
+    """(kernel, g, exact or None, d or None) from the expression options.
+
+    A vector problem is written as bracketed lists, ``--kernel "[-y1, y0]" --forcing
+    "[1, 0]"``: components in y0, y1, ...; the kernel, forcing and exact solution must
+    have the same number of components.
+    """
+    from .kernels import (ExpressionError, forcing_from_text, kernel_from_text, parse_expression,
+                          parse_vector, split_vector_text)
+
+    def parts(text, option):
+        try:
+            return split_vector_text(text)
+        except ExpressionError as exc:
+            raise CommandError(f"{option}: {exc}", 2) from None
+
+    kernel_parts, forcing_parts = parts(args.kernel, "--kernel"), parts(args.forcing, "--forcing")
+    exact_parts = parts(args.exact, "--exact") if args.exact is not None else None
+    def size(given):
+        return "is a scalar" if given is None else f"has {len(given)} components"
+
+    d = None if kernel_parts is None else len(kernel_parts)
+    others = [("--forcing", forcing_parts)] + ([("--exact", exact_parts)] if args.exact else [])
+    for option, given in others:
+        if (None if given is None else len(given)) != d:
+            raise CommandError(f"--kernel {size(kernel_parts)} but {option} "
+                               f"{size(given)}; write a vector problem as --kernel "
+                               f'"[-y1, y0]" --forcing "[1, 0]"', 2)
+    import sympy
+    names, values = _params(args.param, d)
+    t = sympy.Symbol("t", real=True)
+    ps = [sympy.Symbol(n, real=True) for n in names]
+    option = "--kernel"
     try:
-        kernel = kernel_from_text(args.kernel)
-        g = forcing_from_text(args.forcing)
+        kernel = kernel_from_text(args.kernel if d is None else kernel_parts, params=names)
+        option = "--forcing"
+        g = forcing_from_text(args.forcing if d is None else forcing_parts, params=names)
         exact = None
         if args.exact is not None:
-            import sympy
-            t = sympy.Symbol("t", real=True)
-            exact = sympy.lambdify(t, parse_expression(args.exact, (t,)), modules="numpy")
+            option = "--exact"
+            expr = (parse_expression(args.exact, (t, *ps)) if d is None
+                    else parse_vector(exact_parts, (t, *ps)))
+            f = sympy.lambdify([t, *ps], expr, modules="numpy")
+            if d is None:
+                def exact(tt):
+                    return np.asarray(f(tt, *values), dtype=float) * np.ones_like(tt)
+            else:
+                def exact(tt):
+                    return np.stack([np.asarray(c, dtype=float) * np.ones_like(tt)
+                                     for c in f(tt, *values)], axis=-1)
     except ExpressionError as exc:
-        print(f"error: {exc}", file=sys.stderr)
-        return 2
+        raise CommandError(f"{option}: {exc}", 2) from None
+    return kernel, g, exact, d, tuple(values)
 
-    def err_of(sol):
-        return float(np.max(np.abs(sol.y - exact(sol.t) * np.ones_like(sol.t))))
 
-    steps = [args.steps] if not args.orders else [max(METHODS[method].min_steps, args.steps // 16)
-                                                   * 2 ** k for k in range(5)]
-    rows, last = [], None
-    prev = None
+_PARAM = re.compile(r"\s*([A-Za-z_][A-Za-z0-9_]*)\s*=\s*(\S+)\s*")
+
+
+def _params(given, d):
+    """(names, values) of the repeated --param NAME=VALUE options."""
+    names, values = [], []
+    taken = {"t", "s", "y", "pi", "e"} | ({f"y{k}" for k in range(d)} if d else set())
+    for text in given or ():
+        match = _PARAM.fullmatch(text)
+        if not match:
+            raise CommandError(f"--param {_shown(text, 40)}: write NAME=VALUE, e.g. --param a=1.5", 2)
+        name, raw = match.groups()
+        try:
+            value = float(raw)
+        except ValueError:
+            raise CommandError(f"--param {name}: {_shown(raw, 40)} is not a number", 2) from None
+        if not math.isfinite(value):
+            raise CommandError(f"--param {name}: the value must be finite, got {raw}", 2)
+        if name in taken or name in names:
+            raise CommandError(f"--param {name}: the name is already taken (by a variable, a "
+                               f"constant or another --param)", 2)
+        names.append(name)
+        values.append(value)
+    return names, values
+
+
+def _solve(args, out):
+    from .volterra import solve_volterra
+
+    if args.kernel is None and args.forcing is None:
+        if args.method is not None:
+            _solve_method(args.method)
+        return _run_builtin_example(args, out)
+    if args.kernel is None or args.forcing is None:
+        raise CommandError("give both --kernel and --forcing (or neither, for the built-in "
+                           "example)", 2)
+    tolerance = args.rtol is not None or args.atol is not None
+    if tolerance and (args.steps is not None or args.orders):
+        raise CommandError("--rtol/--atol choose the mesh: give them without --steps and --orders", 2)
+    for option, value in (("--rtol", args.rtol), ("--atol", args.atol)):
+        if value is not None and not (math.isfinite(value) and value >= 0):
+            raise CommandError(f"{option} must be a finite number >= 0, got {value:g}", 2)
+    if args.steps is None:
+        args.steps = 256
+    method_name = args.method or (DEFAULT_METHOD if not tolerance else
+                                  ("radau3" if (args.rtol or 1e-6) >= 1e-7 else "radau4"))
+    method = _solve_method(method_name)
+    t0, t1 = _t_span(args)
+    if args.steps < method.min_steps:
+        raise CommandError(f"--steps {args.steps} is too few for {method_name}, which needs "
+                           f"at least {method.min_steps}", 2)
+    if args.steps > MAX_STEPS:
+        raise CommandError(f"--steps {args.steps} is too many: the mesh values alone take "
+                           f"{8 * (args.steps + 1) / 1e9:.2g} GB per component and a direct "
+                           f"solve about {args.steps ** 2 / 2:.1e} kernel evaluations; at most "
+                           f"{MAX_STEPS} are accepted", 2)
+    if args.out:
+        _check_output_file(args.out, "--out")
+    kernel, g, exact, d, params = _parse_problem(args)
+    steps = [args.steps] if not args.orders else [max(method.min_steps, args.steps // 16)
+                                                  * 2 ** k for k in range(5)]
+    if tolerance:
+        steps = [None]
+    rows, last, prev = [], None, None
     for n in steps:
-        sol = solve_volterra(kernel, g, (0.0, args.T), n, method=method)
+        try:
+            sol = solve_volterra(kernel, g, (t0, t1), n, method=method_name, args=params or None,
+                                 rtol=args.rtol, atol=args.atol)
+        except MemoryError:
+            raise CommandError(f"not enough memory to solve with --steps {n}; use fewer steps",
+                               1) from None
+        except ValueError as exc:
+            raise CommandError(str(exc).splitlines()[0] if str(exc) else repr(exc), 2) from None
         if not sol.success:
-            print(f"solve failed: {sol.message}", file=sys.stderr)
-            return 1
-        row = [n, f"{sol.y[-1]:.15g}"]
+            raise CommandError(f"solve failed: {sol.message}", 1)
+        end = sol.y[-1]
+        row = [len(sol.t) - 1,
+               f"{end:.15g}" if d is None else "[" + ", ".join(f"{v:.15g}" for v in end) + "]",
+               f"{sol.stats.get('max_error_estimate', float('nan')):.3e}"]
         if exact is not None:
-            e = err_of(sol)
+            e = float(np.max(np.abs(sol.y - exact(sol.t))))
             row.append(f"{e:.3e}")
             row.append("" if prev is None or e == 0 else f"{np.log2(prev / e):.2f}")
             prev = e
         rows.append(row)
         last = sol
-    header = ["N", f"y({args.T:g})"] + (["max error", "order"] if exact is not None else [])
-    print(f"method {method} (declared order {METHODS[method].order}); {last.message}", file=out)
+    header = ["N", f"y({t1:g})", "estimated error"] + (["max error", "order"] if exact is not None
+                                                         else [])
+    print(f"method {method_name} (declared order {method.order}); {last.message}", file=out)
     print(_error_table(rows, header), file=out)
     if args.out:
-        with open(args.out, "w", newline="") as fh:
-            writer = csv.writer(fh)
-            writer.writerow(["t", "y"])
-            writer.writerows(zip(last.t.tolist(), last.y.tolist()))
+        names = ["y"] if d is None else [f"y{k}" for k in range(d)]
+        values = last.y.reshape(len(last.t), -1)
+        text = io.StringIO()
+        writer = csv.writer(text)
+        writer.writerow(["t", *names])
+        writer.writerows([t, *v] for t, v in zip(last.t.tolist(), values.tolist()))
+        _write_output(args.out, text.getvalue(), "--out")
         print(f"wrote {args.out}", file=out)
     return 0
 
@@ -121,43 +343,44 @@ _STUDY_NAME = re.compile(r"[a-z0-9][a-z0-9-]{0,63}")
 def _reproduce(args, out):
     from .studies import STUDIES
     from .studies._executors import ExecutorSpecError, open_executor, parse_executor
+    from .studies._figures import have_matplotlib
     from .studies._reproduce import reproduce
 
     known = list(STUDIES)
     if args.name != "all" and not (_STUDY_NAME.fullmatch(args.name) and args.name in STUDIES):
-        shown = args.name if len(args.name) <= 80 else args.name[:77] + "..."
-        print(f"error: unknown study {shown!r}; known: all, {', '.join(known)}", file=sys.stderr)
-        return 2
+        raise CommandError(f"unknown study {_shown(args.name, 80)}; known: all, {', '.join(known)}", 2)
     try:
         parse_executor(args.executor)
     except ExecutorSpecError as exc:
-        print(f"error: {exc}", file=sys.stderr)
-        return 2
+        raise CommandError(str(exc), 2) from None
+    _check_output_folder(args.out, "--out")
     names = known if args.name == "all" else [args.name]
     failed = []
     with contextlib.ExitStack() as stack:
         try:
             executor = stack.enter_context(open_executor(args.executor))
         except (ImportError, OSError) as exc:
-            print(f"error: cannot open executor {args.executor!r}: {exc}", file=sys.stderr)
-            return 2
+            raise CommandError(f"cannot open executor {args.executor!r}: {exc}", 2) from None
         for name in names:
             try:
                 res, manifest = reproduce(name, args.out, quick=args.quick, seed=args.seed,
                                           executor=executor, executor_name=args.executor)
             except Exception as exc:  # report, go on with the other studies, fail at the end
                 failed.append(name)
-                print(f"error: study {name!r} failed: {type(exc).__name__}: {exc}", file=sys.stderr)
+                print(f"integrallimits: error: study {name!r} failed: {type(exc).__name__}: {exc}",
+                      file=sys.stderr)
                 continue
             cells = manifest["cells"]
             print(f"## {name}\n\n{res.to_markdown()}", file=out)
             print(f"{name}: {len(res.rows)} rows; {cells['total']} cells ({cells['reused']} reused) "
                   f"in {manifest['timings']['wall_seconds']:.1f} s -> "
                   f"{os.path.join(args.out, name)}\n", file=out, flush=True)
+    if not have_matplotlib():
+        print("integrallimits: note: matplotlib is not installed, so no figures were drawn; "
+              "install the plot extra (pip install 'integrallimits[plot]') and rerun the same "
+              "command (finished cells are reused)", file=sys.stderr)
     if failed:
-        print(f"error: {len(failed)} of {len(names)} studies failed: {', '.join(failed)}",
-              file=sys.stderr)
-        return 1
+        raise CommandError(f"{len(failed)} of {len(names)} studies failed: {', '.join(failed)}", 1)
     return 0
 
 
@@ -168,29 +391,24 @@ def _validate(args, out):
     methods = args.methods or list(METHODS)
     unknown = [m for m in methods if m not in METHODS]
     if unknown:
-        shown = ", ".join(repr(m if len(m) <= 40 else m[:37] + "...") for m in unknown)
-        print(f"error: unknown method(s) {shown}; known: {', '.join(METHODS)}", file=sys.stderr)
-        return 2
+        shown = ", ".join(_shown(m, 40) for m in unknown)
+        raise CommandError(f"unknown method(s) {shown}; known: {', '.join(METHODS)}", 2)
     if args.max_examples < 1:
-        print("error: --max-examples must be >= 1", file=sys.stderr)
-        return 2
+        raise CommandError("--max-examples must be >= 1", 2)
+    if args.json:
+        _check_output_file(args.json, "--json")
     settings = ValidationSettings(max_examples=args.max_examples, seed=args.seed,
                                   families=tuple(args.families) if args.families else None,
                                   strict=args.strict)
     report = run_validation(methods, settings, out=out)
     if args.json:
-        from .studies import atomic_write
-        atomic_write(args.json, report.to_json())
+        _write_output(args.json, report.to_json(), "--json")
         print(f"wrote {args.json}", file=out)
     return 0 if report.passed else 1
 
 
 def _check_symbolic(args, out):
-    try:
-        from .symbolic.checks import check_symbolic_main
-    except ImportError:  # pragma: no cover - the symbolic layer is optional during development
-        print("error: integrallimits.symbolic is not available", file=sys.stderr)
-        return 2
+    from .symbolic.checks import check_symbolic_main
     options = (["--quick"] if args.quick else []) + (["--list"] if args.list else [])
     for name in args.only or []:
         options += ["--only", name]
@@ -198,61 +416,153 @@ def _check_symbolic(args, out):
 
 
 def build_parser():
-    parser = argparse.ArgumentParser(prog="integrallimits", description=__doc__.splitlines()[0])
-    sub = parser.add_subparsers(dest="command", required=True)
-    p = sub.add_parser("solve", help="solve y = g + int_0^t K(t, s, y(s)) ds")
-    p.add_argument("--kernel", help='K in t, s, y, e.g. "exp(-(t-s))*y**2"')
-    p.add_argument("--forcing", help='g in t, e.g. "exp(-2*t)"')
-    p.add_argument("--exact", help="the exact solution in t (prints the error)")
-    p.add_argument("--T", type=float, default=1.0, help="end of the interval [0, T]")
-    p.add_argument("--steps", type=int, default=256)
-    p.add_argument("--method", default=None, help="a method name (default gregory6)")
-    p.add_argument("--orders", action="store_true", help="refine N and print observed orders")
-    p.add_argument("--out", help="write the solution to this CSV file")
+    """The argument parser of the ``integrallimits`` command."""
+    from . import __version__
+    from .studies import STUDIES
+    from .volterra import METHODS
+
+    parser = _Parser(prog="integrallimits", description=__doc__.splitlines()[0])
+    parser.add_argument("--version", action="version", version=f"integrallimits {__version__}")
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    p = sub.add_parser(
+        "solve", help="solve y = g + int_0^t K(t, s, y(s)) ds",
+        description="Solve y(t) = g(t) + int_{t0}^t K(t, s, y(s)) ds on a uniform mesh and print "
+                    "y at the end (with --exact: the error and, with --orders, the observed "
+                    "order).  Without --kernel and --forcing: errors and orders of several "
+                    "methods on built-in problems.",
+        epilog='Examples: integrallimits solve --kernel "exp(-(t-s))*y**2" --forcing '
+               '"exp(-2*t)" --exact "exp(-t)" --orders;  a vector problem: --kernel "[-y1, y0]" '
+               '--forcing "[1, 0]" --exact "[cos(t), sin(t)]";  an expression that starts with '
+               'a minus sign: --kernel -y**2 or --kernel=-y**2.')
+    p.add_argument("--kernel", metavar="EXPR",
+                   help='K in t, s, y, e.g. "exp(-(t-s))*y**2"; a vector kernel in y0, y1, ... as '
+                        '"[-y1, y0]"; may start with a minus sign (--kernel=-y**2); default: '
+                        'none (with neither --kernel nor --forcing: the built-in example)')
+    p.add_argument("--forcing", metavar="EXPR",
+                   help='g in t, e.g. "exp(-2*t)"; "[1, 0]" for a vector problem; default: none')
+    p.add_argument("--exact", metavar="EXPR",
+                   help="the exact solution in t (then the error is printed); default: none")
+    p.add_argument("--t-span", nargs=2, type=float, default=[0.0, 1.0], metavar=("T0", "T1"),
+                   help="the interval [T0, T1] (default: 0 1)")
+    p.add_argument("--T", type=float, default=None, metavar="T",
+                   help="deprecated: the same as --t-span 0 T")
+    p.add_argument("--steps", type=int, default=None, metavar="N",
+                   help="number of uniform steps (default: 256; with --orders the "
+                        "finest of five doublings)")
+    p.add_argument("--rtol", type=float, default=None, metavar="RTOL",
+                   help="solve to a tolerance instead of on --steps: the estimated error of every "
+                        "mesh value meets atol + rtol |y| (default: none; 1e-6 if only --atol)")
+    p.add_argument("--atol", type=float, default=None, metavar="ATOL",
+                   help="absolute tolerance (default: none; 1e-9 if only --rtol)")
+    p.add_argument("--param", action="append", default=None, metavar="NAME=VALUE",
+                   help="a parameter of the expressions, e.g. --param a=1.5 with --kernel "
+                        '"-a*y"; repeatable (default: none)')
+    p.add_argument("--method", default=None, metavar="NAME",
+                   help=f"one of {', '.join(METHODS)} (default: {DEFAULT_METHOD}; the built-in "
+                        f"example: several)")
+    p.add_argument("--orders", action="store_true",
+                   help="solve with N/16, N/8, ..., N steps and print observed orders "
+                        "(default: off)")
+    p.add_argument("--out", metavar="FILE", help="write t and y at the mesh points to this CSV file "
+                                                 "(default: none)")
     p.set_defaults(func=_solve)
     r = sub.add_parser("reproduce", help="run a registered study (or all) and write its outputs",
                        description="Run a study and write OUT/NAME/{table.md,table.csv,table.json,"
                                    "*.png,manifest.json}; finished cells are kept in OUT/NAME/cells "
-                                   "and skipped on a rerun.")
-    r.add_argument("name", help="a study name, or 'all'")
-    r.add_argument("--quick", action="store_true", help="the study's quick mode")
-    r.add_argument("--out", default="out", help="output folder (default: out)")
-    r.add_argument("--executor", default="serial",
-                   help="serial (default), processes, processes:N, or dask://HOST:PORT")
-    r.add_argument("--seed", type=int, default=0)
+                                   "and skipped on a rerun.  A line per finished cell goes to "
+                                   "stderr when it is not a terminal (a progress bar when it is).")
+    r.add_argument("name", metavar="NAME", help=f"a study: {', '.join(STUDIES)}; or 'all'")
+    r.add_argument("--quick", action="store_true",
+                   help="the study's quick mode (default: the full computation)")
+    r.add_argument("--out", default="out", metavar="DIR", help="output folder (default: %(default)s)")
+    r.add_argument("--executor", default="serial", metavar="SPEC",
+                   help="serial, processes, processes:N, or dask://HOST:PORT (default: %(default)s)")
+    r.add_argument("--seed", type=int, default=0, help="random seed (default: %(default)s)")
     r.set_defaults(func=_reproduce)
     v = sub.add_parser("validate", help="property-based validation of every method (Hypothesis)",
                        description="Random manufactured problems (exact solution, kernel family, "
                                    "forcing derived with SymPy/mpmath); each method's observed "
                                    "order and error estimate are checked; failures are shrunk to a "
-                                   "minimal example.  Exit code 1 on any failure.")
-    v.add_argument("--max-examples", type=int, default=20,
-                   help="random problems per method (default 20)")
-    v.add_argument("--seed", type=int, default=0)
-    v.add_argument("--methods", nargs="+", metavar="METHOD", help="methods to check (default: all)")
+                                   "minimal example.  Exit code 1 on any failure.  A line per "
+                                   "finished method goes to stderr when it is not a terminal.")
+    v.add_argument("--max-examples", type=int, default=20, metavar="N",
+                   help="random problems per method (default: %(default)s)")
+    v.add_argument("--seed", type=int, default=0, help="random seed (default: %(default)s)")
+    v.add_argument("--methods", nargs="+", metavar="METHOD",
+                   help=f"methods to check (default: all: {', '.join(METHODS)})")
     v.add_argument("--families", nargs="+", metavar="FAMILY",
                    choices=["linear", "hammerstein", "urysohn", "convolution", "vector"],
-                   help="kernel families to draw from (default: all)")
+                   help="kernel families to draw from: linear, hammerstein, urysohn, convolution, "
+                        "vector (default: all)")
     v.add_argument("--strict", action="store_true",
-                   help="count the known pre-asymptotic shortfalls of gregory6/gregory8 as failures")
-    v.add_argument("--json", metavar="PATH", help="write the report as JSON")
+                   help="count the known pre-asymptotic shortfalls of gregory6/gregory8 as "
+                        "failures (default: reported, not failed)")
+    v.add_argument("--json", metavar="PATH", help="write the report as JSON (default: none)")
     v.set_defaults(func=_validate)
-    c = sub.add_parser("check-symbolic", help="prove the package's closed forms with SymPy "
-                                              "(options: --quick, --only NAME, --list)")
-    c.add_argument("--quick", action="store_true", help="smaller enumerations")
-    c.add_argument("--only", action="append", metavar="NAME", help="run only this identity")
-    c.add_argument("--list", action="store_true", help="list the identities")
+    c = sub.add_parser("check-symbolic", help="prove the package's closed forms with SymPy",
+                       description="Prove the package's closed forms with SymPy; exit code 1 if "
+                                   "any identity fails.")
+    c.add_argument("--quick", action="store_true",
+                   help="smaller enumerations (default: the full ones)")
+    c.add_argument("--only", action="append", metavar="NAME",
+                   help="run only this identity (repeatable; default: all; see --list)")
+    c.add_argument("--list", action="store_true", help="list the identities and exit")
     c.set_defaults(func=_check_symbolic)
     return parser
 
 
+def _expression_values_attached(argv):
+    """``--kernel -y**2`` -> ``--kernel=-y**2``: argparse would take a value that starts with a
+    minus sign for an option."""
+    argv, out = list(argv), []
+    k = 0
+    while k < len(argv):
+        arg = argv[k]
+        if (arg in _EXPRESSION_OPTIONS and k + 1 < len(argv) and argv[k + 1].startswith("-")
+                and not argv[k + 1].startswith("--")):
+            out.append(f"{arg}={argv[k + 1]}")
+            k += 2
+        else:
+            out.append(arg)
+            k += 1
+    return out
+
+
+def _log_progress_lines():
+    """Send the studies' and the validation's per-cell progress records to stderr, one line
+    each, when stderr is not a terminal (a log, CI); a terminal gets tqdm's bar instead."""
+    if sys.stderr.isatty():
+        return contextlib.nullcontext()
+    handler = logging.StreamHandler(sys.stderr)
+    handler.setFormatter(logging.Formatter("%(message)s"))
+    logger = logging.getLogger("integrallimits")
+
+    @contextlib.contextmanager
+    def attached():
+        level = logger.level
+        logger.addHandler(handler)
+        logger.setLevel(logging.INFO)
+        try:
+            yield
+        finally:
+            logger.removeHandler(handler)
+            logger.setLevel(level)
+    return attached()
+
+
 def main(argv=None, out=None):
-    """Run the command line; returns the exit code."""
-    args = build_parser().parse_args(argv)
-    if getattr(args, "steps", 1) < 1:
-        print("error: --steps must be >= 1", file=sys.stderr)
-        return 2
-    return args.func(args, out or sys.stdout)
+    """Run the command line; returns the exit code (0 success, 1 a failed run, 2 a usage
+    error)."""
+    argv = sys.argv[1:] if argv is None else argv
+    try:
+        args = build_parser().parse_args(_expression_values_attached(argv))
+        if (getattr(args, "steps", None) or 1) < 1:
+            raise CommandError("--steps must be >= 1", 2)
+        with _log_progress_lines():
+            return args.func(args, out or sys.stdout)
+    except CommandError as exc:
+        print(f"integrallimits: error: {exc}", file=sys.stderr)
+        return exc.code
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -58,6 +58,7 @@ from __future__ import annotations
 
 import functools
 import json
+import logging
 import math
 import sys
 import time
@@ -68,6 +69,10 @@ import numpy as np
 __all__ = ["ManufacturedProblem", "BuiltProblem", "MethodCheck", "ValidationSettings",
            "ValidationReport", "CRITERIA", "FAMILIES", "KNOWN_PRE_ASYMPTOTIC", "check_method", "problems",
            "run_validation"]
+
+#: One INFO record per finished method; the command line prints them when stderr is not a
+#: terminal.
+_log = logging.getLogger("integrallimits.validation")
 
 FAMILIES = ("linear", "hammerstein", "urysohn", "convolution", "vector")
 
@@ -766,6 +771,8 @@ def run_validation(methods=None, settings=None, out=None):
                 record.failure = {"error": f"{type(exc).__name__}: {exc}"}
         record.seconds = round(time.perf_counter() - t0, 2)
         records.append(record)
+        _log.info("validate: %s done (%d/%d methods) in %.1f s: %s", method, len(records),
+                  len(methods), record.seconds, record.status)
         if out is not None:
             _print_record(record, out)
     report = ValidationReport(settings, records, time.perf_counter() - start)

@@ -1,6 +1,11 @@
 """The command line: the built-in example, user expressions, refusal of code."""
 import io
+import os
+import re
+import subprocess
+import sys
 
+import numpy as np
 import pytest
 
 from integrallimits.cli import main
@@ -29,9 +34,185 @@ def test_solve_with_expressions_prints_errors_and_orders(tmp_path):
 def test_code_in_an_expression_is_refused(evil, capsys):
     code, _ = run(["solve", "--kernel", evil, "--forcing", "1"])
     assert code == 2
-    assert capsys.readouterr().err.startswith("error: ")
+    assert capsys.readouterr().err.startswith("integrallimits: error: --kernel: ")
 
 
 def test_builtin_example_runs():
     code, text = run(["solve", "--method", "trapezoid"])
     assert code == 0 and "trapezoid" in text and "2.00" in text
+
+
+# -- errors a user can read: one line on stderr, exit status 2 (usage) or 1 (runtime) -----
+
+SOLVE = ["solve", "--kernel", "exp(-(t-s))*y**2", "--forcing", "exp(-2*t)"]
+
+
+def one_line_error(capsys):
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and err[0].startswith("integrallimits: error: "), err
+    assert "Traceback" not in err[0]
+    return err[0]
+
+
+@pytest.mark.parametrize("argv, code, says", [
+    (SOLVE + ["--method", "nosuch"], 2, "unknown method 'nosuch'"),
+    (SOLVE + ["--method", "midpoint"], 2, "first-kind equations"),
+    (["solve", "--method", "nosuch"], 2, "unknown method"),
+    (SOLVE + ["--steps", "1"], 2, "needs at least 5"),
+    (SOLVE + ["--T", "-1"], 2, "greater than the start"),
+    (SOLVE + ["--T", "0"], 2, "greater than the start"),
+    (SOLVE + ["--T", "nan"], 2, "finite"),
+    (SOLVE + ["--T", "inf"], 2, "finite"),
+    (SOLVE + ["--t-span", "1", "1"], 2, "greater than the start"),
+    (SOLVE + ["--steps", "1000000000"], 2, "too many"),
+    (SOLVE + ["--steps", "0"], 2, "--steps must be >= 1"),
+    (SOLVE + ["--steps", "many"], 2, "invalid int value"),
+    (SOLVE + ["--out", "/nonexistent-folder/y.csv"], 2, "does not exist"),
+    (SOLVE + ["--out", "."], 2, "is a directory"),
+    (SOLVE + ["--out", "/dev/full"], 1, "No space left on device"),
+    (SOLVE + ["--out", "/proc/version"], 1, "cannot write --out"),
+    (SOLVE + ["--kernel", "[-y1, y0]", "--forcing", "1"], 2, "--forcing is a scalar"),
+    (["solve", "--kernel", "y"], 2, "give both --kernel and --forcing"),
+    (["validate", "--json", ".", "--methods", "trapezoid"], 2, "is a directory"),
+    (["validate", "--methods", "nosuch"], 2, "unknown method"),
+    (["reproduce", "nosuch"], 2, "unknown study"),
+    (["reproduce", "orders", "--out", "/dev/full"], 2, "is not a folder"),
+    (["nosuch"], 2, "invalid choice"),
+])
+def test_cli_mistakes_are_one_line_and_an_exit_status(argv, code, says, capsys):
+    assert main(argv, out=io.StringIO()) == code
+    assert says in one_line_error(capsys)
+
+
+def test_out_is_checked_before_the_solve_runs(monkeypatch, capsys):
+    import integrallimits.volterra as volterra
+
+    def no_solve(*args, **kwargs):
+        raise AssertionError("the solve ran before --out was checked")
+    monkeypatch.setattr(volterra, "solve_volterra", no_solve)
+    for path in ("/dev/full", "/proc/version", "/sys/integrallimits-test.csv"):
+        assert main(SOLVE + ["--out", path], out=io.StringIO()) == 1
+        assert "cannot write --out" in one_line_error(capsys)
+    assert not os.path.exists("/sys/integrallimits-test.csv")
+
+
+def test_a_failing_write_after_the_run_is_one_line(tmp_path, monkeypatch, capsys):
+    import integrallimits.cli as cli
+
+    def disk_full(path, text):
+        raise OSError(28, "No space left on device")
+    monkeypatch.setattr("integrallimits.studies.atomic_write", disk_full)
+    code = cli.main(SOLVE + ["--steps", "8", "--out", str(tmp_path / "y.csv")], out=io.StringIO())
+    assert code == 1 and "No space left on device" in one_line_error(capsys)
+    assert not (tmp_path / "y.csv").exists()     # the check left no file behind
+
+
+def test_t_is_deprecated_but_still_works(capsys):
+    code, text = run(SOLVE + ["--T", "2", "--steps", "8", "--exact", "exp(-t)"])
+    assert code == 0 and "y(2)" in text
+    assert "--T is deprecated; use --t-span 0 2" in capsys.readouterr().err
+    code, text = run(SOLVE + ["--t-span", "0", "2", "--steps", "8", "--exact", "exp(-t)"])
+    assert code == 0 and "y(2)" in text
+    assert capsys.readouterr().err == ""
+
+
+def test_a_kernel_may_start_with_a_minus_sign():
+    for argv in (["--kernel", "-y**2"], ["--kernel=-y**2"]):
+        code, text = run(["solve", *argv, "--forcing", "1", "--exact", "1/(1+t)", "--steps", "32"])
+        assert code == 0
+        assert float(text.splitlines()[-1].split()[2]) < 1e-7     # y = 1/(1+t)
+
+
+def test_vector_problems(tmp_path):
+    path = tmp_path / "rotation.csv"
+    code, text = run(["solve", "--kernel", "[-y1, y0]", "--forcing", "[1, 0]", "--exact",
+                      "[cos(t), sin(t)]", "--t-span", "0", "2", "--method", "gauss2", "--steps", "64",
+                      "--orders", "--out", str(path)])
+    assert code == 0
+    orders = [float(line.split()[-1]) for line in text.splitlines()[3:] if line[:3].strip().isdigit()]
+    assert all(abs(o - 4.0) < 0.1 for o in orders[-3:]), text
+    lines = path.read_text().splitlines()
+    assert lines[0] == "t,y0,y1" and len(lines) == 66
+    t, y0, y1 = map(float, lines[-1].split(","))
+    assert t == 2.0 and abs(y0 - np.cos(2.0)) < 1e-8 and abs(y1 - np.sin(2.0)) < 1e-8
+
+
+def test_help_lists_methods_studies_and_every_default(capsys, monkeypatch):
+    import argparse
+    monkeypatch.setenv("COLUMNS", "1000")       # no line breaks inside names such as gauss-x
+
+    from integrallimits import METHODS
+    from integrallimits.cli import build_parser
+    from integrallimits.studies import STUDIES
+    for command, names in (("solve", METHODS), ("reproduce", STUDIES), ("validate", METHODS)):
+        with pytest.raises(SystemExit) as exc:
+            main([command, "--help"])
+        assert exc.value.code == 0
+        text = " ".join(capsys.readouterr().out.split())
+        assert all(name in text for name in names)
+    commands = next(a for a in build_parser()._actions if isinstance(a, argparse._SubParsersAction))
+    for command, parser in commands.choices.items():
+        for action in parser._actions:
+            if action.dest == "help" or not action.option_strings:
+                continue
+            assert action.help and re.search(r"default|deprecated|and exit", action.help), \
+                (command, action.option_strings)
+
+
+def test_version_from_the_installed_command():
+    from integrallimits import __version__
+    proc = subprocess.run([sys.executable, "-m", "integrallimits", "--version"], capture_output=True,
+                          text=True, timeout=120)
+    assert proc.returncode == 0 and proc.stdout.strip() == f"integrallimits {__version__}"
+    proc = subprocess.run([sys.executable, "-m", "integrallimits", "solve", "--method", "midpoint"],
+                          capture_output=True, text=True, timeout=120)
+    assert proc.returncode == 2 and len(proc.stderr.splitlines()) == 1
+
+
+def test_progress_lines_when_stderr_is_not_a_terminal(tmp_path, capsys):
+    code = main(["reproduce", "relu-convergence", "--quick", "--out", str(tmp_path)],
+                out=io.StringIO())
+    assert code == 0
+    lines = [ln for ln in capsys.readouterr().err.splitlines() if ln.startswith("relu-convergence:")]
+    assert lines and lines[-1].startswith(f"relu-convergence: cell {len(lines)}/{len(lines)} done")
+
+
+def test_missing_matplotlib_is_reported(tmp_path, monkeypatch, capsys):
+    monkeypatch.setattr("integrallimits.studies._figures.have_matplotlib", lambda: False)
+    assert main(["reproduce", "relu-convergence", "--quick", "--out", str(tmp_path)],
+                out=io.StringIO()) == 0
+    assert "pip install 'integrallimits[plot]'" in capsys.readouterr().err
+
+
+def _table(text):
+    """The rows of the solve table (after its header line)."""
+    lines = text.strip().splitlines()
+    start = next(i for i, line in enumerate(lines) if line.lstrip().startswith("N "))
+    return [line.split() for line in lines[start + 1:]]
+
+
+def test_parameters_reach_the_expressions():
+    for a in ("1.5", "3"):
+        code, text = run(["solve", "--kernel", "-a*y", "--forcing", "1 + 0*b", "--exact",
+                          "exp(-a*t)", "--param", f"a={a}", "--param", "b=2", "--steps", "32",
+                          "--method", "gauss3"])
+        row = _table(text)[-1]
+        assert code == 0 and abs(float(row[1]) - np.exp(-float(a))) < 1e-10 and float(row[3]) < 1e-10
+
+
+@pytest.mark.parametrize("param, says", [("a", "NAME=VALUE"), ("a=x", "not a number"),
+                                         ("a=nan", "finite"), ("y=1", "already taken")])
+def test_bad_parameters_are_one_line(param, says, capsys):
+    code = main(["solve", "--kernel", "-a*y", "--forcing", "1", "--param", param])
+    err = capsys.readouterr().err.strip().splitlines()
+    assert code == 2 and len(err) == 1 and says in err[0]
+
+
+def test_solve_to_a_tolerance_prints_the_estimated_and_the_actual_error():
+    code, text = run(["solve", "--kernel", "-y", "--forcing", "1", "--exact", "exp(-t)",
+                      "--rtol", "1e-10", "--atol", "1e-12"])
+    (row,) = _table(text)
+    estimated, actual = float(row[2]), float(row[3])
+    assert code == 0 and "estimated error meets" in text
+    assert actual <= 10 * (1e-12 + 1e-10) and estimated / 20 <= actual <= 20 * estimated
+    assert main(["solve", "--kernel", "-y", "--forcing", "1", "--rtol", "1e-6", "--steps", "8"]) == 2

@@ -149,7 +149,7 @@ def test_dask_cluster_gives_the_serial_rows(tmp_path):
 def test_code_passed_as_a_study_name_is_refused(evil, tmp_path, capsys):
     code, _ = run(["reproduce", evil, "--out", str(tmp_path)])
     assert code == 2
-    assert capsys.readouterr().err.startswith("error: unknown study")
+    assert capsys.readouterr().err.startswith("integrallimits: error: unknown study")
     assert os.listdir(tmp_path) == []
 
 

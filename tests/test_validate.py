@@ -87,7 +87,7 @@ def test_vector_problem_and_json_round_trip():
 def test_code_passed_as_a_method_is_refused(evil, capsys):
     code, _ = run(["validate", "--methods", evil])
     assert code == 2
-    assert capsys.readouterr().err.startswith("error: unknown method")
+    assert capsys.readouterr().err.startswith("integrallimits: error: unknown method")
 
 
 def test_code_in_a_problem_text_is_refused():

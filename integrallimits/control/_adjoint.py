@@ -11,12 +11,18 @@ their adjoint also returns the stage multipliers dPhi/dg(t_ni).
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import numpy as np
 
 from ..volterra import METHODS
 from ..volterra._loops import SUCCESS, no_jacobian
 from ._adjoint_loops import compiled_adjoint
+
+if TYPE_CHECKING:
+    from numpy.typing import ArrayLike
+
+    from ..kernels import Kernel
 
 __all__ = ["AdjointResult", "discrete_adjoint"]
 
@@ -55,7 +61,8 @@ class AdjointResult:
         return self.mu
 
 
-def discrete_adjoint(kernel, t, Y, method, dphi, stages=None):
+def discrete_adjoint(kernel: Kernel, t: ArrayLike, Y: ArrayLike, method: str, dphi: ArrayLike,
+                     stages: ArrayLike | None = None) -> AdjointResult:
     """Adjoint states and parameter gradient of Phi(Y) for a solve of ``kernel`` on mesh ``t``.
 
     For the direct-quadrature scheme F_n(Y) = y_n - g_n - h sum_j w_nj K(t_n, t_j, y_j; theta)
@@ -90,6 +97,11 @@ def discrete_adjoint(kernel, t, Y, method, dphi, stages=None):
     ValueError
         On mismatched shapes, a weakly singular kernel, or a Runge-Kutta method without
         ``stages``.
+
+    See Also
+    --------
+    continuous_adjoint : the continuous adjoint it approaches as h -> 0.
+    train : training with these gradients.
 
     Examples
     --------

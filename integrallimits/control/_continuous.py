@@ -34,6 +34,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from functools import lru_cache
+from typing import TYPE_CHECKING, Callable
 
 import numpy as np
 
@@ -48,6 +49,9 @@ from ..quadrature import cumulative_integrate
 from ..volterra import METHODS, solve_volterra
 from ..volterra._mesh import make_mesh
 from ..volterra._solution import lagrange_dense_output
+
+if TYPE_CHECKING:
+    from numpy.typing import ArrayLike, NDArray
 
 __all__ = ["ContinuousAdjointResult", "continuous_adjoint", "costate_ode",
            "ContinuousDenseAdjointResult", "continuous_adjoint_dense"]
@@ -221,7 +225,11 @@ class ContinuousAdjointResult:
     stats: dict
 
 
-def continuous_adjoint(W, b, X0, dphi, activation="tanh", T=1.0, n_steps=256, method="gregory6"):
+def continuous_adjoint(W: ArrayLike | Callable[[float], ArrayLike],
+                       b: ArrayLike | Callable[[float], ArrayLike], X0: ArrayLike,
+                       dphi: ArrayLike | Callable[[NDArray], ArrayLike], activation: str = "tanh",
+                       T: float = 1.0, n_steps: int = 256,
+                       method: str = "gregory6") -> ContinuousAdjointResult:
     r"""Solve the continuous adjoint of y' = sigma(W(s) y + b(s)) and form nabla_u J.
 
     Parameters
@@ -247,6 +255,19 @@ def continuous_adjoint(W, b, X0, dphi, activation="tanh", T=1.0, n_steps=256, me
     Returns
     -------
     ContinuousAdjointResult
+
+    Raises
+    ------
+    ValueError
+        For fields whose values are not (d, d) and (d,), fields given as arrays with a
+        Runge--Kutta or collocation ``method`` (it needs values at the stage times), or an
+        unknown ``method``.
+
+    See Also
+    --------
+    costate_ode : the same costate from the adjoint ODE (SciPy), the check.
+    discrete_adjoint : the exact gradient of the N-layer network.
+    continuous_adjoint_dense : the dense-network (two-variable field) analogue.
 
     Examples
     --------

@@ -248,7 +248,8 @@ _ALIASES = {"moons": "two-moons", "spiral": "spirals", "circle": "circles", "ann
             "nested-spheres": "spheres"}
 
 
-def make_dataset(name, n_samples=128, d=2, noise=0.1, seed=0, n_test=0, lift_seed=0):
+def make_dataset(name: str, n_samples: int = 128, d: int = 2, noise: float = 0.1, seed: int = 0,
+                 n_test: int = 0, lift_seed: int = 0) -> Dataset:
     """A seeded classification set: "two-moons" (alias "moons"), "circles", "spirals", "xor",
     "spheres" (aliases "annuli", "nested-spheres") or "digits".
 
@@ -276,6 +277,19 @@ def make_dataset(name, n_samples=128, d=2, noise=0.1, seed=0, n_test=0, lift_see
     Returns
     -------
     Dataset
+
+    Raises
+    ------
+    ValueError
+        For an unknown name (the message lists the known ones), ``n_samples < 2``,
+        ``n_test < 0``, ``d < 2`` or a negative or non-finite ``noise``.
+    ImportError
+        For "digits" without scikit-learn (the ``digits`` extra).
+
+    See Also
+    --------
+    load_digits : the scikit-learn digits (the ``digits`` extra).
+    train : training a network on a data set.
 
     Examples
     --------

@@ -17,12 +17,19 @@ import contextlib
 import ctypes
 import time
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Callable
 
 import numpy as np
 from numpy.polynomial import legendre
-from scipy.optimize import minimize
+from scipy.optimize import OptimizeResult, minimize
 
 from ._objective import Objective, _with_theta
+
+if TYPE_CHECKING:
+    from numpy.typing import ArrayLike
+
+    from ..networks import VolterraNetwork
+    from ._data import Dataset
 
 __all__ = ["TrainResult", "train", "random_fields"]
 
@@ -174,9 +181,13 @@ def random_fields(network, seed=0, scale=0.5, degree=3):
     return _with_theta(network, theta)
 
 
-def train(network, data, loss="mse", alpha=1e-3, beta=1.0, regularizer="h1", method="L-BFGS-B",
-          maxiter=500, seed=0, callback=None, init=None, classifier=None, train_classifier=True,
-          gtol=1e-8, init_scale=0.5, options=None, readout=None):
+def train(network: VolterraNetwork, data: Dataset, loss: str = "mse", alpha: float = 1e-3,
+          beta: float = 1.0, regularizer: str = "h1", method: str = "L-BFGS-B", maxiter: int = 500,
+          seed: int = 0, callback: Callable[[dict], bool | None] | None = None,
+          init: str | TrainResult | VolterraNetwork | ArrayLike | None = None,
+          classifier: tuple | None = None, train_classifier: bool = True, gtol: float = 1e-8,
+          init_scale: float = 0.5, options: dict | None = None,
+          readout: ArrayLike | None = None) -> TrainResult:
     r"""Train ``network`` on ``data`` by minimising J_N with the exact gradient.
 
     Parameters
@@ -209,6 +220,20 @@ def train(network, data, loss="mse", alpha=1e-3, beta=1.0, regularizer="h1", met
     Returns
     -------
     TrainResult
+
+    Raises
+    ------
+    ValueError
+        For a ``method`` that is not a gradient method of :func:`scipy.optimize.minimize`, a
+        negative or non-integer ``maxiter``, an unknown ``init`` text or an ``init`` vector of
+        the wrong shape, and (from :class:`Objective`) an unknown ``loss`` or
+        ``regularizer`` or data that do not fit the network.
+
+    See Also
+    --------
+    Objective : the cost J_N and its exact gradient (discrete adjoint).
+    make_dataset : seeded data sets.
+    continuous_adjoint : the continuum gradient the discrete one approaches.
 
     Examples
     --------
@@ -263,8 +288,12 @@ def train(network, data, loss="mse", alpha=1e-3, beta=1.0, regularizer="h1", met
     J0, g0 = fun(x0)
     history.append({"iteration": 0, "J": J0, "grad_norm": float(np.linalg.norm(g0)), "seconds": 0.0})
 
+    stopped = {}
+
     def on_iteration(intermediate_result):
-        x = intermediate_result.x
+        # SciPy >= 1.11 passes an OptimizeResult (it reads this parameter's name); older
+        # versions pass the iterate x_k itself.
+        x = getattr(intermediate_result, "x", intermediate_result)
         J = float(intermediate_result.fun) if hasattr(intermediate_result, "fun") else None
         if J is None or not np.array_equal(x, last.get("x")):
             J, _ = fun(x)
@@ -273,6 +302,7 @@ def train(network, data, loss="mse", alpha=1e-3, beta=1.0, regularizer="h1", met
                 "seconds": time.perf_counter() - t_start}
         history.append(info)
         if callback is not None and callback({**info, "x": x.copy()}):
+            stopped["x"] = x.copy()
             raise StopIteration
 
     opts = {"maxiter": int(maxiter)}
@@ -285,7 +315,13 @@ def train(network, data, loss="mse", alpha=1e-3, beta=1.0, regularizer="h1", met
         x, nit, nfev, ok, message = x0, 0, 1, True, "no iterations requested"
     else:
         with _single_threaded_blas():
-            sol = minimize(fun, x0, jac=True, method=method, callback=on_iteration, options=opts)
+            try:
+                sol = minimize(fun, x0, jac=True, method=method, callback=on_iteration,
+                               options=opts)
+            except StopIteration:  # SciPy < 1.11 lets the callback's StopIteration through
+                sol = OptimizeResult(x=stopped["x"], nit=len(history) - 1, success=False,
+                                     nfev=objective.evaluations,
+                                     message="`callback` raised `StopIteration`.")
         x, nit, nfev = sol.x, int(sol.get("nit", len(history) - 1)), int(sol.get("nfev", 0))
         ok = bool(sol.success)
         message = str(sol.message)

@@ -8,8 +8,10 @@ discretised integral operator is
 and its derivative with respect to the node values is the block matrix
 W[p d + a, m d + b] = w_m dK_a/dy_b (x_p, s_m, y_m).  The loops below fill these
 sums and matrices.  They take the kernel's Numba first-class functions
-(``KERNEL_SIGNATURE``, ``JACOBIAN_SIGNATURE``, ``BLOCK_SIGNATURE``), so each is
-compiled once for all kernels (lazily, on first use, and cached on disk).
+(``KERNEL_SIGNATURE``, ``JACOBIAN_SIGNATURE``, ``BLOCK_SIGNATURE``) by their cached
+addresses (``Kernel.addresses``: a dispatcher argument would be re-typed and its
+address looked up again on every call), so each loop is compiled once for all kernels
+(lazily, on first use, and cached on disk).
 The dense factorisations are left to LAPACK (:mod:`scipy.linalg.lapack`) in
 the callers.  ``stats`` is an int64 array [kernel evaluations, Jacobian
 evaluations]: the same counters as the Volterra loops.
@@ -20,9 +22,10 @@ import numpy as np
 from .._numba import njit
 
 from .._numba import JIT_OPTIONS, types
-from ..kernels._kernel import BLOCK_SIGNATURE, JACOBIAN_SIGNATURE, KERNEL_SIGNATURE
+from ..kernels._kernel import BLOCK_SIGNATURE, JACOBIAN_SIGNATURE, KERNEL_SIGNATURE, FunctionAddress
+from ..volterra._loops import no_jacobian
 
-__all__ = ["compiled", "no_jacobian", "NFEV", "NJEV"]
+__all__ = ["compiled", "addresses", "NFEV", "NJEV"]
 
 NFEV, NJEV = 0, 1
 _FD_STEP = 1.4901161193847656e-08  # sqrt(eps): forward differences balance truncation and rounding
@@ -107,6 +110,49 @@ def _linear_blocks(K, J, have_jac, affine, theta, x, s, w, W, offset, stats):
                         W[p * d + a, m * d + b] = w[m] * (fb[a] - f0[a])
 
 
+def _values(K, theta, x, s, Y, out, stats):
+    """out[p, m] = K(x_p, s_m, Y_m) for scalar y (the matrix of kernel values, no weights)."""
+    f = np.empty(1)
+    for p in range(x.shape[0]):
+        for m in range(s.shape[0]):
+            K(x[p], s[m], Y, m, theta, f)
+            out[p, m] = f[0]
+    stats[NFEV] += x.shape[0] * s.shape[0]
+
+
+def _pointwise(K, J, have_jac, theta, x, s, Y, F, D, stats):
+    """F[i] = K(x_i, s_i, Y_i) and D[i] = dK/dy (x_i, s_i, Y_i) (flattened d x d; forward
+    differences without ``have_jac``; D is not touched if it has no rows)."""
+    d = Y.shape[1]
+    f = np.empty(d)
+    work = np.empty(d)
+    Jk = np.empty((d, d))
+    for i in range(x.shape[0]):
+        K(x[i], s[i], Y, i, theta, f)
+        stats[NFEV] += 1
+        for a in range(d):
+            F[i, a] = f[a]
+        if D.shape[0] == 0:
+            continue
+        stats[NJEV] += 1
+        if have_jac:
+            J(x[i], s[i], Y, i, theta, Jk)
+        else:
+            for b in range(d):
+                yb = Y[i, b]
+                step = _FD_STEP * max(1.0, abs(yb))
+                Y[i, b] = yb + step
+                step = Y[i, b] - yb
+                K(x[i], s[i], Y, i, theta, work)
+                stats[NFEV] += 1
+                Y[i, b] = yb
+                for a in range(d):
+                    Jk[a, b] = (work[a] - f[a]) / step
+        for a in range(d):
+            for b in range(d):
+                D[i, a * d + b] = Jk[a, b]
+
+
 def _apply(block_sum, theta, x, s, w, Y, out, stats):
     """out[p] = sum_m w_m K(x_p, s_m, Y_m) (the Nyström sum at each target)."""
     P = x.shape[0]
@@ -131,28 +177,39 @@ _SIGNATURES = {
     "linear-blocks": types.void(_KF, _JF, types.boolean, types.boolean, _A1, _A1, _A1, _A1, _A2, _A2,
                                 _I8A),
     "apply": types.void(_BF, _A1, _A1, _A1, _A1, _A2, _A2, _I8A),
+    "values": types.void(_KF, _A1, _A1, _A1, _A2, _A2, _I8A),
+    "pointwise": types.void(_KF, _JF, types.boolean, _A1, _A1, _A1, _A2, _A2, _A2, _I8A),
 }
-_PYFUNCS = {"jacobian-blocks": _jacobian_blocks, "linear-blocks": _linear_blocks, "apply": _apply}
+_PYFUNCS = {"jacobian-blocks": _jacobian_blocks, "linear-blocks": _linear_blocks, "apply": _apply,
+            "values": _values, "pointwise": _pointwise}
 _COMPILED = {}
 _PLACEHOLDER = []
 
 
 def compiled(name):
-    """The compiled loop ``name`` (a key of ``_SIGNATURES``), compiled or loaded on first use."""
+    """The compiled loop ``name`` (a key of ``_SIGNATURES``), compiled or loaded on first use.
+
+    Each loop has one signature, so this returns its compiled entry point itself: calling
+    the dispatcher would type every argument again (about 25 us a call with the function
+    arguments, more than a whole Newton iteration costs at M = 32).  The callers pass
+    exactly the declared types (float64 C arrays, cached function addresses).
+    """
     loop = _COMPILED.get(name)
     if loop is None:
         options = {k: v for k, v in JIT_OPTIONS.items() if k != "nopython"}
-        loop = njit(_SIGNATURES[name], **options)(_PYFUNCS[name])
+        dispatcher = njit(_SIGNATURES[name], **options)(_PYFUNCS[name])
+        loop = getattr(next(iter(dispatcher.overloads.values())), "entry_point", dispatcher)
         _COMPILED[name] = loop
     return loop
 
 
-def no_jacobian():
-    """A placeholder Jacobian (never called: ``have_jac`` is False)."""
+def addresses(kernel):
+    """(function, jacobian, have_jacobian, block_sum) of ``kernel`` for the loops, as cached
+    addresses; without a Jacobian the Volterra loops' placeholder (never called:
+    ``have_jacobian`` is False)."""
+    function, jacobian, block_sum = kernel.addresses
+    if jacobian is not None:
+        return function, jacobian, True, block_sum
     if not _PLACEHOLDER:
-        @njit(JACOBIAN_SIGNATURE, cache=True)
-        def placeholder(t, s, Y, j, theta, Jout):
-            Jout[:, :] = np.nan
-
-        _PLACEHOLDER.append(placeholder)
-    return _PLACEHOLDER[0]
+        _PLACEHOLDER.append(FunctionAddress(no_jacobian(), JACOBIAN_SIGNATURE))
+    return function, _PLACEHOLDER[0], False, block_sum

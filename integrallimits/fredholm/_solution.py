@@ -27,13 +27,19 @@ class FredholmSolution:
         ``status >= 0``.
     message : str
         What happened; on failure, why.
+    error_estimate : ndarray, shape of ``y``
+        Estimated error at each node, from a companion solve with 25% more nodes (see
+        :mod:`integrallimits.fredholm._control`); NaN where none was made.
+    nfev, njev : int
+        Kernel and Jacobian evaluations (companion included).
     stats : dict
         ``nfev`` (kernel evaluations), ``njev`` (Jacobian evaluations),
         ``newton_iterations``, ``newton_solves``, ``jacobian`` (its source:
         "user", "sympy", "analytic", "finite-difference", or "not needed" for the
         direct linear solve), ``linear`` (whether the direct linear solve was
-        used), ``condition`` (LAPACK estimate of the 1-norm condition number of
-        the last system matrix), ``residual`` (max-norm residual of the discrete
+        used), ``separable`` (whether Newton's method used the structure K = k(x, s)
+        phi(s, y) of a scalar kernel, O(M) kernel calls per iteration), ``condition``
+        (LAPACK estimate of the 1-norm condition number of the last system matrix), ``residual`` (max-norm residual of the discrete
         equations at ``y``; nan for a two-argument, linear-by-construction K(x, s),
         where it is not computed), ``unknowns`` (M d), ``rule``, ``compiled`` and
         ``seconds``.
@@ -59,6 +65,12 @@ class FredholmSolution:
         self.stats = stats
         self._kernel = kernel
         self._g_vec = g_vec
+        self.set_error_estimate(np.full_like(self._y2, np.nan))
+
+    def set_error_estimate(self, estimate):
+        """Set ``error_estimate`` (shape of ``y``) from an (M, d) array."""
+        estimate = np.asarray(estimate, dtype=float).reshape(self._y2.shape)
+        self.error_estimate = estimate[:, 0] if self.scalar else estimate
 
     @property
     def success(self):
@@ -82,8 +94,8 @@ class FredholmSolution:
         if flat.size:
             sums = np.empty_like(values)
             kernel = self._kernel
-            _assembly.compiled("apply")(kernel.block_sum, kernel.params, flat, self.x, self.weights,
-                                        self._y2, sums, np.zeros(2, dtype=np.int64))
+            _assembly.compiled("apply")(_assembly.addresses(kernel)[3], kernel.params, flat, self.x,
+                                        self.weights, self._y2, sums, np.zeros(2, dtype=np.int64))
             values = values + sums
         values = values.reshape(x_arr.shape + self._y2.shape[1:])
         if self.scalar:

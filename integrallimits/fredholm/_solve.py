@@ -19,16 +19,20 @@ from __future__ import annotations
 
 import numbers
 import time
+import weakref
 from functools import lru_cache
 
 import numpy as np
+from numba.core.registry import CPUDispatcher
 
 from ..kernels import Kernel, _user, as_forcing, as_kernel
 from ..kernels._structured import is_weakly_singular
 from ..kernels._linear import as_linear_kernel, positional_arity
 from ..quadrature import IntervalRule, interval_rule
 from ..volterra._solution import SolverError
+from ..volterra._tolerance import check_tolerances
 from . import _assembly
+from ._control import next_size, with_estimate
 from ._solution import FredholmSolution
 
 __all__ = ["solve_fredholm", "nystrom_matrix"]
@@ -101,6 +105,22 @@ def _check_positive(value, name):
     return float(value)
 
 
+_ARITY = weakref.WeakKeyDictionary()
+
+
+def _arity(K):
+    """positional_arity(K), remembered per function (inspect.signature costs ~30 us a call)."""
+    try:
+        return _ARITY[K]
+    except (KeyError, TypeError):
+        arity = positional_arity(K)
+        try:
+            _ARITY[K] = arity
+        except TypeError:    # not weakly referenceable
+            pass
+        return arity
+
+
 def _compile_kernel(K, y0, a, jacobian, args=None):
     """The Kernel for K: a two-argument K(x, s) is the coefficient of a linear kernel."""
     if is_weakly_singular(K):
@@ -108,7 +128,7 @@ def _compile_kernel(K, y0, a, jacobian, args=None):
                          "(...)): the Nyström rules here need a smooth kernel")
     if isinstance(K, Kernel) or hasattr(K, "build") or not callable(K):
         return as_kernel(K, y0, a, jacobian=jacobian, args=args)
-    if positional_arity(K) == 2 + len(args or ()):
+    if _arity(K) == 2 + len(args or ()):
         if jacobian is not None:
             raise ValueError("jacobian is not used with a two-argument (linear) kernel K(x, s): "
                              "its Jacobian is K itself")
@@ -118,29 +138,73 @@ def _compile_kernel(K, y0, a, jacobian, args=None):
 
 # -- linearity -----------------------------------------------------------------------------------
 
-def _looks_affine(kernel, nodes, scale):
+def _evaluate(kernel, addr, x, s, Y, counts):
+    """K(x_i, s_i, Y_i) for arrays of probe points, in one compiled call: an (n, d) array."""
+    F = np.empty((x.shape[0], kernel.dim))
+    _assembly.compiled("pointwise")(addr[0], addr[1], addr[2], kernel.params, x, s,
+                                    np.ascontiguousarray(Y, dtype=float), F, _NO_ROWS, counts)
+    return F
+
+
+_NO_ROWS = np.empty((0, 1))
+
+
+@lru_cache(maxsize=16)
+def _probe_vectors(d):
+    """Two fixed generic vectors with entries in [0.5, 1.5] (deterministic probes)."""
+    rng = np.random.default_rng(20240607)
+    return rng.uniform(0.5, 1.5, d), rng.uniform(0.5, 1.5, d)
+
+
+def _probe_points(nodes, kernel, scale):
+    """Three (x, s) pairs of nodes and two fixed generic vectors u, v of size ~ ``scale``."""
+    u, v = _probe_vectors(kernel.dim)
+    u, v = scale * u, -scale * v
+    M = nodes.shape[0]
+    pairs = np.array([(nodes[0], nodes[-1]), (nodes[M // 2], nodes[M // 3]),
+                      (nodes[-1], nodes[(2 * M) // 3])])
+    return pairs, u, v
+
+
+def _looks_affine(kernel, addr, nodes, scale, counts):
     """Is K(x, s, .) affine on a few probes?  (A cheap test; the solve is verified afterwards.)
 
     At three (x, s) pairs of nodes and two fixed generic vectors u, v (of size ~ ``scale``)
     it compares K(x, s, alpha u + (1 - alpha) v) with alpha K(u) + (1 - alpha) K(v) for
     alpha = 3 and -1/2 (extrapolation, so curvature anywhere between is seen).
     """
-    d = kernel.dim
-    rng = np.random.default_rng(20240607)            # fixed probes: deterministic
-    u = scale * rng.uniform(0.5, 1.5, d)
-    v = -scale * rng.uniform(0.5, 1.5, d)
-    M = nodes.shape[0]
-    pairs = [(nodes[0], nodes[-1]), (nodes[M // 2], nodes[M // 3]), (nodes[-1], nodes[(2 * M) // 3])]
-    for x, s in pairs:
-        ku = np.atleast_1d(kernel(x, s, u))
-        kv = np.atleast_1d(kernel(x, s, v))
-        for alpha in (3.0, -0.5):
-            kw = np.atleast_1d(kernel(x, s, alpha * u + (1 - alpha) * v))
-            expected = alpha * ku + (1 - alpha) * kv
-            size = np.abs(ku).max() + np.abs(kv).max() + np.abs(kw).max()
-            if not np.all(np.isfinite(kw)) or np.abs(kw - expected).max() > 1e-9 * max(size, 1e-300):
-                return False
+    pairs, u, v = _probe_points(nodes, kernel, scale)
+    ys = np.array([u, v, 3.0 * u - 2.0 * v, -0.5 * u + 1.5 * v])
+    x = np.repeat(pairs[:, 0], 4)
+    s = np.repeat(pairs[:, 1], 4)
+    F = _evaluate(kernel, addr, x, s, np.tile(ys, (3, 1)), counts).reshape(3, 4, -1)
+    ku, kv = F[:, 0], F[:, 1]
+    for alpha, kw in ((3.0, F[:, 2]), (-0.5, F[:, 3])):
+        size = np.abs(ku).max() + np.abs(kv).max() + np.abs(kw).max()
+        if not np.all(np.isfinite(kw)) or \
+                np.abs(kw - (alpha * ku + (1 - alpha) * kv)).max() > 1e-9 * max(size, 1e-300):
+            return False
     return True
+
+
+def _looks_separable(kernel, addr, nodes, scale, counts):
+    """Is a scalar K of the form k(x, s) phi(s, y) on a few probes?
+
+    For three pairs of targets x1, x2 and a node s, and two values u, v of y:
+    K(x1, s, u) K(x2, s, v) = K(x1, s, v) K(x2, s, u) (to 1e-12), with nonzero values.
+    Newton's method then needs K only at one target per node in each iteration; the
+    solution is verified on the original equations afterwards.
+    """
+    if kernel.dim != 1:
+        return False
+    pairs, u, v = _probe_points(nodes, kernel, scale)
+    M = nodes.shape[0]
+    s = np.repeat(nodes[[M // 4, M // 2, (3 * M) // 4]], 4)
+    x = np.array([[a, a, b, b] for a, b in pairs]).reshape(-1)
+    F = _evaluate(kernel, addr, x, s, np.tile([u, v, u, v], (3, 1)), counts).reshape(3, 4)
+    lhs, rhs = F[:, 0] * F[:, 3], F[:, 1] * F[:, 2]
+    return bool(np.all(np.isfinite(F)) and np.all(F != 0.0)
+                and np.all(np.abs(lhs - rhs) <= 1e-12 * np.abs(lhs)))
 
 
 # -- dense linear algebra (LAPACK) -----------------------------------------------------------------
@@ -185,8 +249,8 @@ _SINGULAR_NEWTON = ("The Jacobian of the Nyström system at the computed solutio
 # -- the solver ----------------------------------------------------------------------------------
 
 def solve_fredholm(K, g, interval, n_nodes=None, rule="gauss-legendre", *, args=None, linear=None,
-                   jacobian=None, initial=None, newton_tol=1e-12, newton_maxiter=50,
-                   max_condition=1e12, raise_on_failure=False):
+                   jacobian=None, initial=None, rtol=None, atol=None, error_estimate=True,
+                   newton_tol=1e-12, newton_maxiter=50, max_condition=1e12, raise_on_failure=False):
     r"""Solve a Fredholm integral equation of the second kind by the Nyström method.
 
     .. math:: y(x) = g(x) + \int_a^b K(x, s, y(s))\, ds, \qquad a \le x \le b .
@@ -238,6 +302,14 @@ def solve_fredholm(K, g, interval, n_nodes=None, rule="gauss-legendre", *, args=
     initial : callable or array_like, optional
         Newton's starting guess: y(x) as a callable, or the values at the nodes
         ((M,) or (M, d)).  Default: g at the nodes.
+    rtol, atol : float, optional
+        Solve to a tolerance: the number of nodes grows (by 1.5, or from the order for the
+        composite rules) until the estimated error at every node meets ``atol + rtol |y|``.
+        Not together with ``n_nodes``; ``rule`` must then be a name.
+    error_estimate : bool
+        Estimate the error at the nodes with a companion solve on the same rule with 25%
+        more nodes (see :mod:`integrallimits.fredholm._control`; not for a rule given as an
+        :class:`~integrallimits.quadrature.IntervalRule`).
     newton_tol : float
         Newton stops when the update is below ``newton_tol * max(1, |y|)`` (max norms).
     newton_maxiter : int
@@ -293,6 +365,22 @@ def solve_fredholm(K, g, interval, n_nodes=None, rule="gauss-legendre", *, args=
     >>> sol.success, "eigenvalue" in sol.message
     (False, True)
     """
+    tolerance = check_tolerances(rtol, atol, n_nodes, None, "solve_fredholm")
+    if tolerance is not None or (error_estimate and isinstance(rule, str)):
+        options = dict(args=args, linear=linear, jacobian=jacobian, initial=initial,
+                       newton_tol=newton_tol, newton_maxiter=newton_maxiter,
+                       max_condition=max_condition)
+
+        def solve(n):
+            return solve_fredholm(K, g, interval, n, rule, error_estimate=False, **options)
+
+        if tolerance is None:
+            sol = with_estimate(solve, solve(n_nodes), rule, n_nodes)
+        else:
+            sol = _to_tolerance(solve, rule, *tolerance)
+        if raise_on_failure and not sol.success:
+            raise SolverError(sol.message)
+        return sol
     start = time.perf_counter()
     a, b = _check_interval(interval)
     _check_matrix_size(n_nodes)
@@ -321,21 +409,21 @@ def solve_fredholm(K, g, interval, n_nodes=None, rule="gauss-legendre", *, args=
     Y0 = _initial_values(initial, nodes, G, kernel.scalar, d)
 
     is_linear_kernel = kernel.structure.get("kind") == "linear"
+    counts = np.zeros(2, dtype=np.int64)
+    addr = _assembly.addresses(kernel)
+    scale = max(1.0, float(np.abs(G).max()))
     if linear is None:
-        use_linear = is_linear_kernel or _looks_affine(kernel, nodes, max(1.0, float(np.abs(G).max())))
+        use_linear = is_linear_kernel or _looks_affine(kernel, addr, nodes, scale, counts)
     else:
         use_linear = linear
-    counts = np.zeros(2, dtype=np.int64)
     stats = {"nfev": 0, "njev": 0, "newton_iterations": 0, "newton_solves": 0,
-             "jacobian": "not needed", "linear": bool(use_linear), "condition": float("nan"),
+             "jacobian": "not needed", "linear": bool(use_linear), "separable": False,
+             "condition": float("nan"),
              "residual": float("nan"), "unknowns": M * d, "rule": rule_obj.name, "compiled": True}
-    jac_fn, have_jac = ((kernel.jacobian_function, True) if kernel.jacobian_function is not None
-                        else (_assembly.no_jacobian(), False))
-
     run_newton = not use_linear
     if use_linear:
-        Y, status, message, not_affine = _solve_linear(kernel, jac_fn, have_jac, not is_linear_kernel,
-                                                       nodes, weights, G, max_condition, counts, stats)
+        Y, status, message, not_affine = _solve_linear(kernel, addr, not is_linear_kernel, nodes,
+                                                       weights, G, max_condition, counts, stats)
         if not_affine and linear is True:
             status = False
             message = (f"linear=True, but K is not affine in y: the residual of the linear "
@@ -348,9 +436,14 @@ def solve_fredholm(K, g, interval, n_nodes=None, rule="gauss-legendre", *, args=
             if np.all(np.isfinite(Y)):
                 Y0 = Y
     if run_newton:
-        Y, status, message = _solve_newton(kernel, jac_fn, have_jac, nodes, weights, G, Y0,
-                                           newton_tol, int(newton_maxiter), max_condition, counts,
-                                           stats)
+        newton = (kernel, addr, nodes, weights, G, newton_tol, int(newton_maxiter), max_condition,
+                  counts, stats)
+        result = None
+        if _looks_separable(kernel, addr, nodes, scale, counts):
+            result = _solve_newton_separable(Y0, *newton)
+        if result is None or result[1] is None:     # not separable (after all): general Newton
+            result = _solve_newton(Y0 if result is None else result[0], *newton)
+        Y, status, message = result
     stats["nfev"], stats["njev"] = int(counts[0]), int(counts[1])
     stats["seconds"] = time.perf_counter() - start
     record = _user.take_failure()
@@ -362,6 +455,29 @@ def solve_fredholm(K, g, interval, n_nodes=None, rule="gauss-legendre", *, args=
         raise SolverError(message)
     return FredholmSolution(rule_obj, Y, scalar=kernel.scalar, status=status, message=message,
                             stats=stats, kernel=kernel, g_vec=g_vec)
+
+
+def _to_tolerance(solve, rule, rtol, atol, n_start=8, n_max=4096):
+    """Grow the rule until the companion estimate meets atol + rtol |y| at every node."""
+    if not isinstance(rule, str):
+        raise ValueError("solve_fredholm with rtol/atol needs the rule as a name (its size is chosen)")
+    n, history = n_start, []
+    while True:
+        sol = with_estimate(solve, solve(n), rule, n)
+        ratio = float(np.max(sol.error_estimate / (atol + rtol * np.abs(sol.y)))) if sol.success \
+            else np.inf
+        history.append((n, ratio))
+        if ratio <= 1.0 or n >= n_max or (not sol.success and "eigenvalue" in sol.message):
+            break
+        n = min(next_size(n, ratio, rule), n_max)
+    sol.stats["refinements"] = history
+    if sol.success and ratio > 1.0:
+        sol.status = -1
+        sol.message = (f"The tolerance could not be met with up to {n} nodes: the estimated error is "
+                       f"{ratio:.3g} times atol + rtol |y|.")
+    elif sol.success:
+        sol.message += f" The estimated error meets atol + rtol |y| at every node ({n} nodes)."
+    return sol
 
 
 def _initial_values(initial, nodes, G, scalar, d):
@@ -380,20 +496,20 @@ def _initial_values(initial, nodes, G, scalar, d):
     return np.ascontiguousarray(values.reshape(nodes.shape[0], d))
 
 
-def _residual(kernel, nodes, weights, G, Y, counts):
+def _residual(kernel, addr, nodes, weights, G, Y, counts):
     """F(Y) = Y - G - sum_m w_m K(s_i, s_m, Y_m) at the nodes (an (M, d) array)."""
     sums = np.empty_like(Y)
-    _assembly.compiled("apply")(kernel.block_sum, kernel.params, nodes, nodes, weights, Y, sums, counts)
+    _assembly.compiled("apply")(addr[3], kernel.params, nodes, nodes, weights, Y, sums, counts)
     return Y - G - sums, sums
 
 
-def _solve_linear(kernel, jac_fn, have_jac, affine, nodes, weights, G, max_condition, counts, stats):
+def _solve_linear(kernel, addr, affine, nodes, weights, G, max_condition, counts, stats):
     """One LU solve of (I - W) y = g + offset; returns (Y, status, message, not_affine)."""
     M, d = G.shape
     n = M * d
     W = np.empty((n, n))
     offset = np.empty((M, d))
-    _assembly.compiled("linear-blocks")(kernel.function, jac_fn, have_jac, affine, kernel.params,
+    _assembly.compiled("linear-blocks")(addr[0], addr[1], addr[2], affine, kernel.params,
                                         nodes, nodes, weights, W, offset, counts)
     if not (np.all(np.isfinite(W)) and np.all(np.isfinite(offset))):
         return (np.full((M, d), np.nan), False,
@@ -414,7 +530,7 @@ def _solve_linear(kernel, jac_fn, have_jac, affine, nodes, weights, G, max_condi
     if check:
         # Verify on the original equations: for K affine in y the residual is rounding error.
         # (A two-argument K(x, s) is linear by construction: no check.)
-        F, _ = _residual(kernel, nodes, weights, G, Y, counts)
+        F, _ = _residual(kernel, addr, nodes, weights, G, Y, counts)
         scale = np.abs(Y) + np.abs(G) + (absW @ np.abs(Y).reshape(n)).reshape(M, d) + np.abs(offset)
         residual = float(np.abs(F).max())
         stats["residual"] = residual
@@ -424,50 +540,155 @@ def _solve_linear(kernel, jac_fn, have_jac, affine, nodes, weights, G, max_condi
                      f"number estimate {cond:.3g}."), False
 
 
-def _solve_newton(kernel, jac_fn, have_jac, nodes, weights, G, Y, tol, maxiter, max_condition, counts,
-                  stats):
+def _newton_step(W, F, it, stats):
+    """Factor I - W (W overwritten) and solve for the update; (delta, cond) or (None, message)."""
+    n = F.size
+    if not (np.all(np.isfinite(F)) and np.all(np.isfinite(W))):
+        return None, (f"The Nyström equations became non-finite (inf/nan) in Newton iteration "
+                      f"{it}: K overflows near the iterate; give a better initial guess "
+                      f"(initial=...).")
+    lu, piv, cond = _factor_identity_minus(W)
+    stats["condition"] = float(cond)
+    if not np.isfinite(cond):
+        return None, (f"The Newton matrix I - W is singular in iteration {it}: the iteration "
+                      f"cannot continue (give another initial guess); if this happens at the "
+                      f"solution, it is not isolated.")
+    return _solve_factored(lu, piv, F.reshape(n)).reshape(F.shape), cond
+
+
+def _converged(kernel, addr, nodes, weights, G, Y, it, cond, max_condition, counts, stats, F=None):
+    if F is None:
+        F, _ = _residual(kernel, addr, nodes, weights, G, Y, counts)
+    stats["residual"] = float(np.abs(F).max())
+    if cond > max_condition:
+        return Y, False, _SINGULAR_NEWTON.format(cond=cond, limit=max_condition)
+    return Y, True, (f"Newton's method converged in {it} iterations ({Y.size} unknowns); "
+                     f"condition number estimate of the Jacobian {cond:.3g}.")
+
+
+def _not_converged(maxiter, size, stats):
+    return (f"Newton's method did not converge in {maxiter} iterations (last update {size:.3g}, "
+            f"residual {stats['residual']:.3g}); the equation may have no solution near the initial "
+            f"guess: give a better initial guess (initial=...) or raise newton_maxiter.")
+
+
+def _solve_newton(Y, kernel, addr, nodes, weights, G, tol, maxiter, max_condition, counts, stats):
     """Newton's method on F(Y) = Y - G - sum_m w_m K(s_i, s_m, Y_m) = 0 (all M d unknowns)."""
     M, d = G.shape
     n = M * d
     Y = np.ascontiguousarray(Y, dtype=float).copy()
     W = np.empty((n, n))
     sums = np.empty((M, d))
-    stats["jacobian"] = kernel.jacobian_source if have_jac else "finite-difference"
+    stats["jacobian"] = kernel.jacobian_source if addr[2] else "finite-difference"
     stats["newton_solves"] = 1
     blocks = _assembly.compiled("jacobian-blocks")
     size = np.inf
-    for it in range(1, maxiter + 1):
+    start = stats.get("newton_iterations", 0)
+    for it in range(start + 1, start + maxiter + 1):
         stats["newton_iterations"] = it
-        blocks(kernel.function, jac_fn, have_jac, kernel.params, nodes, nodes, weights, Y, W, sums,
-               counts)
+        blocks(addr[0], addr[1], addr[2], kernel.params, nodes, nodes, weights, Y, W, sums, counts)
         F = Y - G - sums
         stats["residual"] = float(np.abs(F).max())
-        if not (np.all(np.isfinite(F)) and np.all(np.isfinite(W))):
-            return Y, False, (f"The Nyström equations became non-finite (inf/nan) in Newton "
-                              f"iteration {it}: K overflows near the iterate; give a better "
-                              f"initial guess (initial=...).")
-        lu, piv, cond = _factor_identity_minus(W)
-        stats["condition"] = float(cond)
-        if not np.isfinite(cond):
-            return Y, False, (f"The Newton matrix I - W is singular in iteration {it}: the "
-                              f"iteration cannot continue (give another initial guess); if this "
-                              f"happens at the solution, it is not isolated.")
-        delta = _solve_factored(lu, piv, F.reshape(n)).reshape(M, d)
+        delta, cond = _newton_step(W, F, it, stats)
+        if delta is None:
+            return Y, False, cond
         Y -= delta
         size = float(np.abs(delta).max())
         if not np.isfinite(size):
             return Y, False, f"Newton's method produced a non-finite update in iteration {it}."
         if size <= tol * max(1.0, float(np.abs(Y).max())):
-            F, _ = _residual(kernel, nodes, weights, G, Y, counts)
-            stats["residual"] = float(np.abs(F).max())
-            if cond > max_condition:
-                return Y, False, _SINGULAR_NEWTON.format(cond=cond, limit=max_condition)
-            return Y, True, (f"Newton's method converged in {it} iterations ({n} unknowns); "
-                             f"condition number estimate of the Jacobian {cond:.3g}.")
-    return Y, False, (f"Newton's method did not converge in {maxiter} iterations (last update "
-                      f"{size:.3g}, residual {stats['residual']:.3g}); the equation may have no "
-                      f"solution near the initial guess: give a better initial guess (initial=...) "
-                      f"or raise newton_maxiter.")
+            return _converged(kernel, addr, nodes, weights, G, Y, it, cond, max_condition, counts,
+                              stats)
+    return Y, False, _not_converged(maxiter, size, stats)
+
+
+def _values_matrix(kernel, addr, nodes, Y, counts):
+    """V[p, m] = K(x_p, s_m, Y_m) for a scalar K: from the user's NumPy function on the grid
+    when it broadcasts to (M, M) and agrees with the compiled K at a few entries (NumPy's
+    vectorised transcendental functions are 2-3x faster per entry than calls of the compiled
+    K), else from the compiled K.  Only Newton's model uses V: the solution is verified
+    with the compiled K (:func:`_solve_newton_separable`)."""
+    M = nodes.shape[0]
+    func = kernel.probe
+    if isinstance(func, CPUDispatcher):
+        func = func.py_func
+    if func is not None and kernel.scalar and M > 8:
+        try:
+            with np.errstate(all="ignore"):
+                V = np.asarray(func(nodes[:, None], nodes[None, :], Y[None, :, 0], *kernel.args),
+                               dtype=float)
+        except Exception:       # not written for arrays: the compiled K
+            V = None
+        if V is not None and V.shape == (M, M):
+            rows = np.array([0, M // 3, M // 2, M - 1, M - 1])
+            cols = np.array([0, M - 1, M // 2, M // 5, 0])
+            F = _evaluate(kernel, addr, nodes[rows], nodes[cols], Y[cols], counts)[:, 0]
+            if np.all(np.abs(V[rows, cols] - F) <= 1e-13 * np.abs(F)):
+                counts[_assembly.NFEV] += M * M
+                return np.ascontiguousarray(V)
+    V = np.empty((M, M))
+    _assembly.compiled("values")(addr[0], kernel.params, nodes, nodes, Y, V, counts)
+    return V
+
+
+def _solve_newton_separable(Y, kernel, addr, nodes, weights, G, tol, maxiter, max_condition, counts,
+                            stats):
+    """Newton's method for a scalar K(x, s, y) = k(x, s) phi(s, y) (see _looks_separable).
+
+    With the values V[p, m] = K(x_p, s_m, r_m) at the initial guess r, K(x_p, s_m, y) =
+    V[p, m] c_m(y), c_m(y) = K(x_q, s_m, y) / V[q, m] for the row q where |V[:, m]| is
+    largest: each iteration needs K and dK/dy at one target per node (O(M) kernel calls),
+    and the sums and the Jacobian are C c and C diag(c') with C = V diag(w) (O(M^2) flops,
+    as in a hand-written Nyström solve).  At the end the sums are recomputed from K itself:
+    if they differ from the model's by more than rounding, K is not separable after all,
+    and this returns (Y, None, None): the caller continues with the general Newton from there
+    (None: not even started, some K(x, s_m, r_m) vanish for all x).
+    """
+    M = G.shape[0]
+    Y = np.ascontiguousarray(Y, dtype=float).copy()
+    V = _values_matrix(kernel, addr, nodes, Y, counts)
+    q = np.argmax(np.abs(V), axis=0)
+    Vq = V[q, np.arange(M)]
+    if not (np.all(np.isfinite(V)) and np.all(Vq != 0.0)):
+        return None
+    C = V * weights
+    xq = np.ascontiguousarray(nodes[q])
+    Fq, Dq = np.empty((M, 1)), np.empty((M, 1))
+    W = np.empty((M, M))
+    pointwise = _assembly.compiled("pointwise")
+    stats["jacobian"] = kernel.jacobian_source if addr[2] else "finite-difference"
+    stats["newton_solves"] = 1
+    stats["separable"] = True
+    size = np.inf
+    for it in range(1, maxiter + 1):
+        stats["newton_iterations"] = it
+        pointwise(addr[0], addr[1], addr[2], kernel.params, xq, nodes, Y, Fq, Dq, counts)
+        c, dc = Fq[:, 0] / Vq, Dq[:, 0] / Vq
+        sums = C @ c
+        F = Y - G - sums[:, None]
+        stats["residual"] = float(np.abs(F).max())
+        np.multiply(C, dc, out=W)
+        delta, cond = _newton_step(W, F, it, stats)
+        if delta is None:
+            return Y, False, cond
+        Y -= delta
+        size = float(np.abs(delta).max())
+        if not np.isfinite(size):
+            return Y, False, f"Newton's method produced a non-finite update in iteration {it}."
+        if size <= tol * max(1.0, float(np.abs(Y).max())):
+            break
+    else:
+        return Y, False, _not_converged(maxiter, size, stats)
+    # verify the model: the sums from K itself against C c at the final Y
+    pointwise(addr[0], addr[1], addr[2], kernel.params, xq, nodes, Y, Fq, _NO_ROWS, counts)
+    c = Fq[:, 0] / Vq
+    F, true_sums = _residual(kernel, addr, nodes, weights, G, Y, counts)
+    scale = max(1.0, float((np.abs(C) @ np.abs(c)).max()))
+    if not np.abs(true_sums[:, 0] - C @ c).max() <= 64 * _EPS * M * scale:
+        stats["separable"] = False
+        stats["separable_probe"] = "separable on the probes but not at the solution: general Newton"
+        return Y, None, None
+    return _converged(kernel, addr, nodes, weights, G, Y, it, cond, max_condition, counts, stats, F)
 
 
 # -- the Nyström matrix on its own -----------------------------------------------------------------
@@ -538,7 +759,7 @@ def nystrom_matrix(kernel, nodes, weights, targets=None, *, at=None, dim=None):
         y0 = at[0] if at.ndim == 2 else at[0].item()
     elif isinstance(kernel, Kernel):
         y0 = 0.0 if kernel.scalar else np.zeros(kernel.dim)
-    elif callable(kernel) and positional_arity(kernel) == 2:
+    elif callable(kernel) and _arity(kernel) == 2:
         value = np.shape((kernel.py_func if hasattr(kernel, "py_func") else kernel)(nodes[0], nodes[0]))
         if dim is not None and value == () and dim > 1:
             y0 = np.zeros(dim)
@@ -546,7 +767,7 @@ def nystrom_matrix(kernel, nodes, weights, targets=None, *, at=None, dim=None):
             y0 = 0.0 if value == () else np.zeros(value[0])
     else:
         y0 = 0.0 if dim is None else np.zeros(int(dim))
-    if callable(kernel) and not isinstance(kernel, Kernel) and positional_arity(kernel) == 2:
+    if callable(kernel) and not isinstance(kernel, Kernel) and _arity(kernel) == 2:
         kern = as_linear_kernel(kernel, y0, nodes[0])
     else:
         kern = as_kernel(kernel, y0, nodes[0])
@@ -554,16 +775,15 @@ def nystrom_matrix(kernel, nodes, weights, targets=None, *, at=None, dim=None):
     P = x.shape[0]
     W = np.empty((P * d, M * d))
     counts = np.zeros(2, dtype=np.int64)
-    jac_fn, have_jac = ((kern.jacobian_function, True) if kern.jacobian_function is not None
-                        else (_assembly.no_jacobian(), False))
+    function, jac, have_jac, _ = _assembly.addresses(kern)
     if at is None:
         offset = np.empty((P, d))
         affine = kern.structure.get("kind") != "linear"
-        _assembly.compiled("linear-blocks")(kern.function, jac_fn, have_jac, affine, kern.params, x,
-                                            nodes, weights, W, offset, counts)
+        _assembly.compiled("linear-blocks")(function, jac, have_jac, affine, kern.params, x, nodes,
+                                            weights, W, offset, counts)
     else:
         Y = np.ascontiguousarray(at.reshape(M, d))
         sums = np.empty((P, d))
-        _assembly.compiled("jacobian-blocks")(kern.function, jac_fn, have_jac, kern.params, x, nodes,
+        _assembly.compiled("jacobian-blocks")(function, jac, have_jac, kern.params, x, nodes,
                                               weights, Y, W, sums, counts)
     return W

@@ -6,6 +6,7 @@ from ._structured import KernelSpec, convolution, weakly_singular
 # The SymPy front end is imported on first use, so that `import integrallimits` does not
 # import SymPy.
 _LAZY = {"ExpressionError": "_parse", "parse_expression": "_parse", "parse_vector": "_parse",
+         "split_vector_text": "_parse",
          "forcing_from_sympy": "_sympy", "forcing_from_text": "_sympy", "from_sympy": "_sympy",
          "kernel_from_text": "_sympy"}
 
@@ -20,5 +21,5 @@ def __getattr__(name):
 __all__ = ["Kernel", "KERNEL_SIGNATURE", "JACOBIAN_SIGNATURE", "KernelCompilationError",
            "as_kernel", "as_forcing",
            "from_sympy", "forcing_from_sympy", "kernel_from_text", "forcing_from_text",
-           "parse_expression", "parse_vector", "ExpressionError",
+           "parse_expression", "parse_vector", "split_vector_text", "ExpressionError",
            "KernelSpec", "convolution", "weakly_singular"]

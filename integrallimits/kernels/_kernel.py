@@ -302,43 +302,40 @@ def _caller(fj, form):
 def _wrap_kernel(fj, scalar, spec, gid, form="tsy"):
     """(function, block_sum) for a user function fj(t, s, y, *args).
 
-    One compiled evaluator (not inlined, so its exception handling is compiled once) catches
-    what the user's function raises and records it (``_user.report``), records non-finite
-    values and, for vector y, checks the output length; it returns NaN on failure, which stops
-    the solver loops.  The wrappers are plain loops around it."""
+    Outputs are set to NaN before the user's function runs: if it raises, the exception stops
+    at the compiled function-pointer boundary (Numba hands it to ``sys.unraisablehook``, where
+    :mod:`._user` keeps it for the solver to raise), and the NaN left behind stops the loop.
+    Non-finite values and, for vector y, outputs of the wrong length are recorded with their
+    point (``_user.report``, which runs only on failure)."""
     unpack = _user.unpacker(spec)
     call = _caller(fj, form)
     report = _user.report
     if scalar:
-        @numba.njit(**_FAST)
-        def evaluate(t, s, y, params):
-            ok = True
-            v = 0.0
-            try:
-                v = call(t, s, y[0], params)
-            except Exception:  # noqa: BLE001 - recorded and re-raised in Python by the solver
-                ok = False
-            if not ok:
-                report(gid, _user.RAISED, t, s, y, -1)
-                return np.nan
-            if not np.isfinite(v):
-                report(gid, _user.NOT_FINITE, t, s, y, -1)
-            return v
-
         @numba.njit(KERNEL_SIGNATURE, **_FAST)
         def function(t, s, Y, j, theta, out):
-            out[0] = evaluate(t, s, Y[j], unpack(theta, 0))
+            out[0] = np.nan
+            v = call(t, s, Y[j, 0], unpack(theta, 0))
+            out[0] = v
+            if not np.isfinite(out[0]):
+                report(gid, _user.NOT_FINITE, t, s, Y[j], -1)
 
         # Slices starting at 0 drop Numba's negative-index checks and reassociation lets
         # LLVM vectorise the reduction (the order of the sum changes at rounding level only).
         @numba.njit(BLOCK_SIGNATURE, fastmath={"reassoc", "contract"}, **_FAST)
         def block_sum(t, svals, Y, a, b, w, theta, out):
+            out[0] = np.nan
             ws, ss, ys = w[a:b], svals[a:b], Y[a:b]
             params = unpack(theta, 0)
             acc = 0.0
             for r in range(ws.shape[0]):
-                acc += ws[r] * evaluate(t, ss[r], ys[r], params)
-            out[0] = acc
+                acc += ws[r] * call(t, ss[r], ys[r, 0], params)
+            if np.isfinite(acc):
+                out[0] = acc
+                return
+            for r in range(ws.shape[0]):       # name the term that is not finite
+                if not np.isfinite(call(t, ss[r], ys[r, 0], params)):
+                    report(gid, _user.NOT_FINITE, t, ss[r], ys[r], -1)
+                    return
         return function, block_sum
     try:
         # A vector value read as r[k]: an array, or a tuple of floats, which allocates nothing
@@ -354,45 +351,40 @@ def _wrap_vector_kernel(call, unpack, gid, convert):
     as_indexable = numba.njit(convert, inline="always", **_FAST)
     report = _user.report
 
-    @numba.njit(**_FAST)
+    @numba.njit(inline="always", **_FAST)
     def evaluate(t, s, y, params, out):
-        """out = K(t, s, y); False (and out = NaN) if it failed."""
-        ok = True
-        size = out.shape[0]
-        try:
-            r = as_indexable(call(t, s, y, params))
-            size = len(r)
-            if size == out.shape[0]:
-                for k in range(out.shape[0]):
-                    out[k] = r[k]
-        except Exception:  # noqa: BLE001
-            ok = False
-        if not ok or size != out.shape[0]:
-            out[:] = np.nan
-            report(gid, _user.RAISED if not ok else _user.BAD_SHAPE, t, s, y, size)
+        """out = K(t, s, y); False if its length is wrong or a value is not finite (recorded)."""
+        r = as_indexable(call(t, s, y, params))
+        if len(r) != out.shape[0]:
+            report(gid, _user.BAD_SHAPE, t, s, y, len(r))
             return False
+        finite = True
         for k in range(out.shape[0]):
-            if not np.isfinite(out[k]):
-                report(gid, _user.NOT_FINITE, t, s, y, -1)
-                return False
-        return True
+            out[k] = r[k]
+            finite = finite and np.isfinite(out[k])
+        if not finite:
+            report(gid, _user.NOT_FINITE, t, s, y, -1)
+        return finite
 
     @numba.njit(KERNEL_SIGNATURE, **_FAST)
     def function(t, s, Y, j, theta, out):
-        evaluate(t, s, Y[j], unpack(theta, 0), out)
+        out[:] = np.nan
+        if not evaluate(t, s, Y[j], unpack(theta, 0), out):
+            out[:] = np.nan
 
     @numba.njit(BLOCK_SIGNATURE, **_FAST)
     def block_sum(t, svals, Y, a, b, w, theta, out):
+        out[:] = np.nan
         params = unpack(theta, 0)
-        tmp = np.empty(out.shape[0])
-        for k in range(out.shape[0]):
-            out[k] = 0.0
+        d = out.shape[0]
+        acc = np.zeros(d)
+        tmp = np.empty(d)
         for r in range(a, b):
             if not evaluate(t, svals[r], Y[r], params, tmp):
-                out[:] = np.nan
                 return
-            for k in range(out.shape[0]):
-                out[k] += w[r] * tmp[k]
+            for k in range(d):
+                acc[k] += w[r] * tmp[k]
+        out[:] = acc
     return function, block_sum
 
 
@@ -403,20 +395,13 @@ def _wrap_jacobian(fj, scalar, spec, gid, form="tsy"):
     if scalar:
         @numba.njit(JACOBIAN_SIGNATURE, **_FAST)
         def jacobian(t, s, Y, j, theta, J):
-            try:
-                J[0, 0] = call(t, s, Y[j, 0], unpack(theta, 0))
-            except Exception:  # noqa: BLE001
-                J[0, 0] = np.nan
-                report(gid, _user.RAISED, t, s, Y[j], -1)
+            J[0, 0] = np.nan
+            J[0, 0] = call(t, s, Y[j, 0], unpack(theta, 0))
     else:
         @numba.njit(JACOBIAN_SIGNATURE, **_FAST)
         def jacobian(t, s, Y, j, theta, J):
-            try:
-                r = np.asarray(call(t, s, Y[j], unpack(theta, 0)))
-            except Exception:  # noqa: BLE001
-                J[:, :] = np.nan
-                report(gid, _user.RAISED, t, s, Y[j], -1)
-                return
+            J[:, :] = np.nan
+            r = np.asarray(call(t, s, Y[j], unpack(theta, 0)))
             if r.shape[0] != J.shape[0] or r.shape[1] != J.shape[1]:
                 J[:, :] = np.nan
                 report(gid, _user.BAD_SHAPE, t, s, Y[j], r.size)

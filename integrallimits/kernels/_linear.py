@@ -55,8 +55,8 @@ def positional_arity(func):
 
 def _wrap_linear(kj, mode, spec, gid):
     """(function, jacobian) for K(t, s, y) = k(t, s, *args) y; mode "scalar", "diagonal" or
-    "matrix".  Exceptions, non-finite values and wrong shapes of k are caught and recorded
-    (see ``_user``); NaN is written."""
+    "matrix".  Outputs start as NaN (what an exception of k leaves behind); non-finite values
+    and wrong shapes of k are recorded (see ``_user``)."""
     unpack = _user.unpacker(spec)
     report = _user.report
     square = mode == "matrix"
@@ -84,20 +84,9 @@ def _wrap_linear(kj, mode, spec, gid):
 
     @numba.njit(inline="always", **_FAST)
     def coefficient(t, s, y, theta, C):
-        """C = k(t, s) as a (d, d) matrix (or its (1, 1) value); False if it failed."""
-        params = unpack(theta, 0)
-        ok = True
-        filled = False
-        try:
-            filled = fill(call(t, s, params), t, s, y, C)
-        except Exception:  # noqa: BLE001 - recorded and re-raised by the solver
-            ok = False
-        if not ok:
-            C[:, :] = np.nan
-            report(gid, _user.RAISED, t, s, y, -1)
-            return False
-        if not filled:
-            C[:, :] = np.nan
+        """C = k(t, s) as a (d, d) matrix (or its (1, 1) value); False if it failed (a raised
+        exception leaves the caller's NaN outputs, see ``_kernel._wrap_kernel``)."""
+        if not fill(call(t, s, unpack(theta, 0)), t, s, y, C):
             return False
         for a in range(C.shape[0]):
             for b in range(C.shape[1]):
@@ -109,9 +98,9 @@ def _wrap_linear(kj, mode, spec, gid):
     @numba.njit(KERNEL_SIGNATURE, **_FAST)
     def function(t, s, Y, j, theta, out):
         d = out.shape[0]
+        out[:] = np.nan
         C = np.empty((d, d)) if square else np.empty((1, 1))
         if not coefficient(t, s, Y[j], theta, C):
-            out[:] = np.nan
             return
         for a in range(d):
             if square:
@@ -125,9 +114,9 @@ def _wrap_linear(kj, mode, spec, gid):
     @numba.njit(JACOBIAN_SIGNATURE, **_FAST)
     def jacobian(t, s, Y, j, theta, J):
         d = J.shape[0]
+        J[:, :] = np.nan
         C = np.empty((d, d)) if square else np.empty((1, 1))
         if not coefficient(t, s, Y[j], theta, C):
-            J[:, :] = np.nan
             return
         for a in range(d):
             for b in range(d):

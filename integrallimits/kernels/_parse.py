@@ -56,8 +56,8 @@ from decimal import Decimal, InvalidOperation
 
 import sympy
 
-__all__ = ["ExpressionError", "parse_expression", "parse_vector", "FUNCTIONS", "CONSTANTS",
-           "MAX_LENGTH", "MAX_NODES", "MAX_DEPTH", "MAX_EXPONENT", "MAX_POWER_BITS",
+__all__ = ["ExpressionError", "parse_expression", "parse_vector", "split_vector_text", "FUNCTIONS",
+           "CONSTANTS", "MAX_LENGTH", "MAX_NODES", "MAX_DEPTH", "MAX_EXPONENT", "MAX_POWER_BITS",
            "MAX_POWER_NESTING", "MAX_SECONDS"]
 
 #: Longest accepted text (characters).
@@ -562,3 +562,54 @@ def parse_vector(texts, variables=None):
         except ExpressionError as exc:
             raise ExpressionError(f"component {k}: {exc}", exc.line, exc.column) from None
     return exprs
+
+
+def split_vector_text(text):
+    """The component texts of a vector written as one text, ``"[e0, e1, ...]"``.
+
+    The text is only parsed (:func:`ast.parse`), never evaluated; each component is
+    returned as the user wrote it, for :func:`parse_vector` (or
+    :func:`~integrallimits.kernels.kernel_from_text`) to check against the whitelist.
+
+    Parameters
+    ----------
+    text : str
+        A list or tuple display, e.g. ``"[-y1, y0]"`` or ``"(1, 0)"``.
+
+    Returns
+    -------
+    list of str or None
+        The components, or None if ``text`` is not a bracketed list or tuple (a
+        scalar expression).
+
+    Raises
+    ------
+    ExpressionError
+        If the list is empty, has a starred element, or the text is too long.
+
+    Examples
+    --------
+    >>> split_vector_text("[-y1, exp(-t) * y0]")
+    ['-y1', 'exp(-t) * y0']
+    >>> split_vector_text("-y**2") is None
+    True
+    """
+    if not isinstance(text, str):
+        raise TypeError(f"expression must be a string, got {type(text).__name__}")
+    if len(text) > MAX_LENGTH:
+        raise ExpressionError(f"expression is {len(text)} characters long; at most "
+                              f"{MAX_LENGTH} are accepted")
+    source = text.strip()
+    if not source.startswith(("[", "(")):
+        return None
+    try:
+        body = ast.parse(source, mode="eval").body
+    except (SyntaxError, ValueError, RecursionError, MemoryError):
+        return None     # parse_expression reports the error with its column
+    if not isinstance(body, (ast.List, ast.Tuple)):
+        return None     # a parenthesised scalar, "(t - s) * y"
+    if not body.elts:
+        raise ExpressionError("a vector needs at least one component")
+    if any(isinstance(e, ast.Starred) for e in body.elts):
+        raise ExpressionError("starred components are not accepted")
+    return [ast.get_source_segment(source, e) for e in body.elts]

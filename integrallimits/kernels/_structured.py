@@ -82,15 +82,9 @@ def _wrap_lag(kj, matrix, spec, gid):
     if matrix:
         @numba.njit(LAG_SIGNATURE, **_FAST)
         def lag(u, theta, out):
-            params = unpack(theta, 0)
-            try:
-                r = np.asarray(call(u, params))
-            except Exception:  # noqa: BLE001 - recorded and re-raised by the solver
-                out[:, :] = np.nan
-                report(gid, _user.RAISED, u, np.nan, out[0, :0], -1)
-                return
+            out[:, :] = np.nan           # what an exception of k leaves behind
+            r = np.asarray(call(u, unpack(theta, 0)))
             if r.shape[0] != out.shape[0] or r.shape[1] != out.shape[1]:
-                out[:, :] = np.nan
                 report(gid, _user.BAD_SHAPE, u, np.nan, out[0, :0], r.size)
                 return
             for a in range(out.shape[0]):
@@ -101,17 +95,9 @@ def _wrap_lag(kj, matrix, spec, gid):
     else:
         @numba.njit(LAG_SIGNATURE, **_FAST)
         def lag(u, theta, out):
-            params = unpack(theta, 0)
-            ok = True
-            v = 0.0
-            try:
-                v = call(u, params)
-            except Exception:  # noqa: BLE001
-                ok = False
-            if not ok:
-                v = np.nan
-                report(gid, _user.RAISED, u, np.nan, out[0, :0], -1)
-            elif not np.isfinite(v):
+            out[:, :] = np.nan
+            v = call(u, unpack(theta, 0))
+            if not np.isfinite(v):
                 report(gid, _user.NOT_FINITE, u, np.nan, out[0, :0], -1)
             for a in range(out.shape[0]):
                 for b in range(out.shape[1]):
@@ -153,6 +139,7 @@ class _Convolution(KernelSpec):
         if matrix:
             @numba.njit(KERNEL_SIGNATURE, **_FAST)
             def evaluate(t, s, Y, j, theta, out):
+                out[:] = np.nan
                 m = np.empty((out.shape[0], out.shape[0]))
                 lag(t - s, theta, m)
                 f = np.empty(out.shape[0])
@@ -165,6 +152,7 @@ class _Convolution(KernelSpec):
         else:  # scalar k: one 1 x 1 lag
             @numba.njit(KERNEL_SIGNATURE, **_FAST)
             def evaluate(t, s, Y, j, theta, out):
+                out[:] = np.nan
                 phi_e(t, s, Y, j, theta, out)
                 m = np.empty((1, 1))
                 lag(t - s, theta, m)
@@ -179,6 +167,7 @@ class _Convolution(KernelSpec):
 
             @numba.njit(JACOBIAN_SIGNATURE, **_FAST)
             def jacobian(t, s, Y, j, theta, J):
+                J[:, :] = np.nan
                 m = np.empty((J.shape[0], J.shape[0])) if matrix else np.empty((1, 1))
                 lag(t - s, theta, m)
                 P = np.empty((J.shape[0], J.shape[0]))

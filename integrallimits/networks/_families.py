@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import numbers
 from math import comb
+from typing import TYPE_CHECKING, Callable, Union
 
 import numpy as np
 
@@ -19,6 +20,12 @@ from ..volterra import METHODS, solve_volterra
 from . import _kernels
 from ._activations import activation_code
 from ._fields import sample_field
+
+if TYPE_CHECKING:
+    from numpy.typing import ArrayLike
+
+    #: A parameter field: grid values, or a callable of t (ResNet) or (t, s) (dense).
+    Field = Union[ArrayLike, Callable[..., ArrayLike]]
 
 __all__ = ["VolterraNetwork", "ResNet", "ResidualDense", "ConcatDense", "SmoothNet"]
 
@@ -101,26 +108,70 @@ class VolterraNetwork:
         return solve_volterra(self.kernel(1), self.forcing(x0[None, :]), (0.0, self.T),
                               self.n_layers, method=self.rule, **options)
 
-    def states(self, X0, **options):
-        """All layer states x_0..x_N for a batch X0 (B, d) -> (B, N+1, d)."""
+    def states(self, X0, every=1, **options):
+        """The layer states x_0, x_k, x_2k, ..., x_N (k = ``every``; x_N always) for a batch
+        X0 (B, d) -> (B, ceil(N / k) + 1, d).
+
+        With ``every > 1`` a t-independent network on the rectangle rule (the ResNet:
+        x_n = x_{n-1} + h K(x_{n-1})) is solved layer block by layer block, each block of
+        k layers a solve of the same equation from the block's first state: memory
+        O(k B d) instead of O(N B d), the states equal to rounding (the sums of the
+        rectangle rule restart at each block).  Other networks keep every state internally
+        and return the requested ones.
+        """
         X0 = self._check_inputs(X0)
-        B = X0.shape[0]
+        if isinstance(every, bool) or int(every) != every or every < 1:
+            raise ValueError(f"every must be an integer >= 1, got {every!r}")
+        every, N = int(every), self.n_layers
         options.setdefault("raise_on_failure", True)
+        if every > 1 and self._restartable():
+            return self._block_states(X0, every, options)
+        keep = np.r_[0:N:every, N] if every > 1 else slice(None)
+        B = X0.shape[0]
         if not METHODS[self.rule].implicit:
-            sol = solve_volterra(self.kernel(B), self.forcing(X0), (0.0, self.T), self.n_layers,
+            sol = solve_volterra(self.kernel(B), self.forcing(X0), (0.0, self.T), N,
                                  method=self.rule, **options)
-            return sol.y.reshape(self.n_layers + 1, B, self.d).transpose(1, 0, 2).copy()
-        out = np.empty((B, self.n_layers + 1, self.d))
+            return sol.y[keep].reshape(-1, B, self.d).transpose(1, 0, 2).copy()
+        out = np.empty((B, N + 1, self.d))
         kernel = self.kernel(1)
         for b in range(B):
-            sol = solve_volterra(kernel, self.forcing(X0[b:b + 1]), (0.0, self.T), self.n_layers,
+            sol = solve_volterra(kernel, self.forcing(X0[b:b + 1]), (0.0, self.T), N,
                                  method=self.rule, **options)
             out[b] = sol.y
-        return out
+        return out[:, keep].copy() if every > 1 else out
 
     def forward(self, X0, **options):
-        """The output x_N for a batch X0 (B, d) -> (B, d)."""
+        """The output x_N for a batch X0 (B, d) -> (B, d).
+
+        A t-independent network on the rectangle rule (the ResNet) keeps only blocks of
+        about 2^18 state values (a few MB) at a time (see :meth:`states`); the others
+        keep every state while they are solved.
+        """
+        X0 = self._check_inputs(X0)
+        if self._restartable():
+            block = max(16, (1 << 18) // (X0.shape[0] * self.d))
+            if block < self.n_layers:
+                options.setdefault("raise_on_failure", True)
+                return self._block_states(X0, block, options, last_only=True)[:, -1]
         return self.states(X0, **options)[:, -1]
+
+    def _restartable(self):
+        """Can the solve restart from any layer's state?  x_n = x_a + h sum_{a <= j < n}
+        K(x_j) needs a t-independent kernel, the rectangle rule and the identity forcing."""
+        return self.t_independent and self.rule == "rectangle" and \
+            type(self).forcing is VolterraNetwork.forcing
+
+    def _block_states(self, X0, every, options, last_only=False):
+        B, N, h = X0.shape[0], self.n_layers, self.h
+        kernel = self.kernel(B)
+        out = [X0]
+        for a in range(0, N, every):
+            b = min(a + every, N)
+            sol = solve_volterra(kernel, self.forcing(out[-1]), (a * h, b * h), b - a,
+                                 method="rectangle", **options)
+            x = sol.y[-1].reshape(B, self.d).copy()     # a copy, not a view: frees the block
+            out = [x] if last_only else out + [x]
+        return np.stack(out, axis=1)
 
     def _check_inputs(self, X0):
         X0 = np.asarray(X0, dtype=float)
@@ -155,6 +206,19 @@ class ResidualDense(VolterraNetwork):
     rule : str
         A direct-quadrature method name; "rectangle" is the usual explicit network.
 
+    Raises
+    ------
+    ValueError
+        For a non-integer or non-positive ``n_layers``, a non-positive ``T``, a ``rule``
+        that is not a direct-quadrature method, an unknown ``activation``, or fields whose
+        shapes do not match (N[+1], ..., d, d) (the message names the field).
+
+    See Also
+    --------
+    ResNet : the t-independent (ODE) case.
+    ConcatDense : the Hammerstein (classic DenseNet) form.
+    integrallimits.solve_volterra : the same computation, which the network reproduces.
+
     Examples
     --------
     >>> import numpy as np
@@ -166,7 +230,8 @@ class ResidualDense(VolterraNetwork):
 
     family = "residual-dense"
 
-    def __init__(self, W, b, n_layers=None, d=None, activation="tanh", T=1.0, rule="rectangle"):
+    def __init__(self, W: Field, b: Field, n_layers: int | None = None, d: int | None = None,
+                 activation: str = "tanh", T: float = 1.0, rule: str = "rectangle") -> None:
         n_layers, d = _infer(W, n_layers, d, two_variable=True)
         super().__init__(d, n_layers, T, rule, activation)
         self.W = _as_grid(W, n_layers, True, (d, d), T, "W")
@@ -185,12 +250,27 @@ class ResNet(VolterraNetwork):
     ----------
     W : array (N[+1], d, d) or callable W(t) -> (d, d)
     b : array (N[+1], d) or callable b(t) -> (d,)
+    n_layers, d, activation, T, rule
+        As for :class:`ResidualDense`.
+
+    Raises
+    ------
+    ValueError
+        For a non-integer or non-positive ``n_layers``, a non-positive ``T``, a ``rule``
+        that is not a direct-quadrature method, an unknown ``activation``, or fields whose
+        shapes do not match (N[+1], ..., d, d) (the message names the field).
+
+    See Also
+    --------
+    ResidualDense : weights W(t, s) depending on the earlier layer too.
+    SmoothNet : k-th order differences, k^2 fewer weights for the same state dimension.
     """
 
     family = "resnet"
     t_independent = True
 
-    def __init__(self, W, b, n_layers=None, d=None, activation="tanh", T=1.0, rule="rectangle"):
+    def __init__(self, W: Field, b: Field, n_layers: int | None = None, d: int | None = None,
+                 activation: str = "tanh", T: float = 1.0, rule: str = "rectangle") -> None:
         n_layers, d = _infer(W, n_layers, d, two_variable=False)
         super().__init__(d, n_layers, T, rule, activation)
         self.W = _as_grid(W, n_layers, False, (d, d), T, "W")
@@ -204,11 +284,29 @@ class ConcatDense(VolterraNetwork):
     .. math:: z_n = x_0 + h \sum_{j \le n} w_{nj} W_{nj}\, \sigma(z_j)
 
     (Hammerstein form of z(t) = x0 + int_0^t W(t, s) sigma(z(s)) ds).
+
+    Parameters
+    ----------
+    W : array (N[+1], N[+1], d, d) or callable W(t, s) -> (d, d)
+    n_layers, d, activation, T, rule
+        As for :class:`ResidualDense`.
+
+    Raises
+    ------
+    ValueError
+        For a non-integer or non-positive ``n_layers``, a non-positive ``T``, a ``rule``
+        that is not a direct-quadrature method, an unknown ``activation``, or fields whose
+        shapes do not match (N[+1], ..., d, d) (the message names the field).
+
+    See Also
+    --------
+    ResidualDense : the additive (Urysohn) form.
     """
 
     family = "concat-dense"
 
-    def __init__(self, W, n_layers=None, d=None, activation="tanh", T=1.0, rule="rectangle"):
+    def __init__(self, W: Field, n_layers: int | None = None, d: int | None = None,
+                 activation: str = "tanh", T: float = 1.0, rule: str = "rectangle") -> None:
         n_layers, d = _infer(W, n_layers, d, two_variable=True)
         super().__init__(d, n_layers, T, rule, activation)
         self.W = _as_grid(W, n_layers, True, (d, d), T, "W")
@@ -226,14 +324,29 @@ class SmoothNet(VolterraNetwork):
     Parameters
     ----------
     k : int >= 1
+    W, b, n_layers, d, activation, T, rule
+        As for :class:`ResNet`.
     initial_differences : array (k-1, d), optional
         Delta^1 x_0 ... Delta^{k-1} x_0 (zero by default).
+
+    Raises
+    ------
+    ValueError
+        For k not an integer >= 1, a non-integer or non-positive ``n_layers``, a
+        non-positive ``T``, a ``rule`` that is not a direct-quadrature method, an unknown
+        ``activation``, or fields whose shapes do not match (N[+1], ..., d, d) (the message
+        names the field).
+
+    See Also
+    --------
+    ResNet : the first-order case k = 1.
     """
 
     family = "smooth"
 
-    def __init__(self, k, W, b, n_layers=None, d=None, activation="tanh", T=1.0, rule="rectangle",
-                 initial_differences=None):
+    def __init__(self, k: int, W: Field, b: Field, n_layers: int | None = None, d: int | None = None,
+                 activation: str = "tanh", T: float = 1.0, rule: str = "rectangle",
+                 initial_differences: ArrayLike | None = None) -> None:
         if isinstance(k, bool) or int(k) != k or k < 1:
             raise ValueError(f"k must be an integer >= 1, got {k!r}")
         n_layers, d = _infer(W, n_layers, d, two_variable=False)

@@ -2,10 +2,14 @@
 from __future__ import annotations
 
 import numbers
+from typing import TYPE_CHECKING
 
 import numpy as np
 
 from ._volterra import volterra_rule
+
+if TYPE_CHECKING:
+    from numpy.typing import ArrayLike, NDArray
 
 __all__ = ["cumulative_integrate"]
 
@@ -15,7 +19,8 @@ _RULE_FOR_ORDER = {1: "rectangle", 2: "trapezoid", 3: "gregory4", 4: "gregory4",
                    5: "gregory6", 6: "gregory6", 7: "gregory8", 8: "gregory8"}
 
 
-def cumulative_integrate(samples, h, order=2, axis=0, initial=0.0):
+def cumulative_integrate(samples: ArrayLike, h: float, order: int = 2, axis: int = 0,
+                         initial: float = 0.0) -> NDArray[np.float64]:
     r"""Cumulative integral of uniformly spaced samples, to a chosen order.
 
     Given f_j = f(t_j) on the mesh t_j = j h, j = 0, ..., N, returns
@@ -74,6 +79,11 @@ def cumulative_integrate(samples, h, order=2, axis=0, initial=0.0):
         6 for orders 5-6, 8 for orders 7-8).
     TypeError
         For non-numeric samples.
+
+    See Also
+    --------
+    scipy.integrate.cumulative_simpson : SciPy's fourth-order analogue.
+    volterra_rule : the Gregory rules these weights come from.
 
     Examples
     --------

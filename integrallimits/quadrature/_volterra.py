@@ -144,8 +144,18 @@ def _gregory(p):
 
 
 @lru_cache(maxsize=None)
-def volterra_rule(name):
+def volterra_rule(name: str) -> VolterraRule:
     """Return the (cached) :class:`VolterraRule` called ``name``.
+
+    Raises
+    ------
+    ValueError
+        For an unknown name (the message lists :data:`VOLTERRA_RULES`).
+
+    See Also
+    --------
+    interval_rule : rules on an interval (Gauss, Clenshaw--Curtis, composite).
+    integrallimits.METHODS : the solvers built on these rules.
 
     Examples
     --------

@@ -37,6 +37,7 @@ _LOCATIONS = {
     "state-space": "state_space:state_space",
     "smooth-nets": "smooth_nets:smooth_nets",
     "dnl-gamma": "dnl_gamma:dnl_gamma",
+    "error-control": "error_control:error_control",
 }
 
 

@@ -1,11 +1,12 @@
 """Figures of a study, drawn from its table (matplotlib, the ``plot`` extra).
 
-A study module may define ``figures(result)`` returning ``{name: Figure}``; otherwise
-:func:`table_figures` draws a generic one from the table: a quantity with "error",
-"change", "difference", ... in its name against the refinement column (``N``,
-``n``, ``M``, ...), one line per value of the text columns, on log-log axes when
-the values are positive.  Figures are built with :class:`matplotlib.figure.Figure`
-(no pyplot, no global backend state).
+Each study module defines ``figures(result)`` returning ``{name: Figure}``, drawn with the
+helpers below: readable axis labels with the quantity's symbol, O(N^-p) reference slopes on
+convergence plots, a caption-like title.  A study without one gets :func:`table_figures`, a
+generic figure from the table: a quantity with "error", "change", "difference", ... in its
+name against the refinement column (``N``, ``n``, ``M``, ...), one line per value of the
+text columns, on log-log axes when the values are positive.  Figures are built with
+:class:`matplotlib.figure.Figure` (no pyplot, no global backend state).
 """
 from __future__ import annotations
 
@@ -16,7 +17,8 @@ import re
 
 from ._result import new_temporary
 
-__all__ = ["study_figures", "table_figures", "save_figure", "have_matplotlib"]
+__all__ = ["study_figures", "table_figures", "save_figure", "have_matplotlib", "new_figure",
+           "plot_lines", "reference_slope", "log2_axis", "caption"]
 
 _X_COLUMNS = ("N", "n", "M", "n_layers", "layers", "depth", "n_steps", "steps", "width", "m",
               "resolution", "samples", "iteration", "epoch")
@@ -43,11 +45,59 @@ def _numeric(rows, col):
     return bool(ok)
 
 
-def _figure(ncols=1):
+def _figure(ncols=1, width=4.6, height=3.6):
     from matplotlib.figure import Figure
-    fig = Figure(figsize=(4.6 * ncols, 3.6), layout="constrained")
+    fig = Figure(figsize=(width * ncols, height), layout="constrained")
     axes = [fig.add_subplot(1, ncols, k + 1) for k in range(ncols)]
     return fig, axes
+
+
+def new_figure(ncols=1, width=4.6, height=3.6):
+    """A constrained-layout Figure with ``ncols`` panels side by side: (fig, [axes])."""
+    return _figure(ncols, width, height)
+
+
+def caption(fig, title, detail=None):
+    """A caption-like title: what the figure shows, then (smaller) how to read it."""
+    text = title if detail is None else f"{title}\n{detail}"
+    fig.suptitle(text, fontsize="medium")
+
+
+def log2_axis(ax, which="x"):
+    """A log axis in base 2 (refinement by doubling reads as equal steps)."""
+    (ax.set_xscale if which == "x" else ax.set_yscale)("log", base=2)
+
+
+def plot_lines(ax, rows, x, y, group, label=str, positive=True, **style):
+    """One line per value of ``group(row)`` through the points (row[x], row[y]), sorted by x;
+    non-finite values (and, if ``positive``, values <= 0, which a log axis cannot show) are
+    left out.  Returns {group value: [(x, y), ...]}."""
+    lines = {}
+    for r in rows:
+        if _finite(r.get(x)) and _finite(r.get(y)) and (r[y] > 0 or not positive):
+            lines.setdefault(group(r), []).append((r[x], r[y]))
+    for key, pts in lines.items():
+        ax.plot(*zip(*sorted(pts)), marker="o", ms=3, label=label(key), **style)
+    return lines
+
+
+def reference_slope(ax, x, y, order, where=0.5, text=True, above=2.5, **style):
+    """A dashed reference line C x^-order through the point a fraction ``where`` of the way
+    along the points (x, y), shifted up by the factor ``above`` (so that it runs beside the
+    data, not under it), labelled O(N^-p) at its right end."""
+    pts = sorted((a, b) for a, b in zip(x, y) if _finite(a) and _finite(b) and a > 0 and b > 0)
+    if len(pts) < 2:
+        return
+    k = min(int(round(where * (len(pts) - 1))), len(pts) - 1)
+    x0, y0 = pts[k][0], pts[k][1] * above
+    xs = [pts[0][0], pts[-1][0]]
+    ys = [y0 * (xi / x0) ** (-order) for xi in xs]
+    ax.plot(xs, ys, ls="--", lw=0.9, color=style.pop("color", "0.45"), zorder=0, **style)
+    if text:
+        p = f"{order:g}"
+        ax.annotate(f"$O(N^{{-{p}}})$" if order > 0 else "$O(1)$", (xs[-1], ys[-1]),
+                    textcoords="offset points", xytext=(3, 0), fontsize="x-small", color="0.3",
+                    va="center")
 
 
 def _orders_figure(result):

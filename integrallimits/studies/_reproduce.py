@@ -29,10 +29,14 @@ import os
 import platform
 import sys
 import time
+from typing import TYPE_CHECKING
 
 from ._figures import save_figure, study_figures
 from ._result import StudyResult, atomic_write
 from ._runner import load_cells, run_cells, to_plain
+
+if TYPE_CHECKING:
+    import concurrent.futures
 
 __all__ = ["reproduce", "study_accepts", "DEPENDENCIES"]
 
@@ -122,8 +126,9 @@ def _written_before(folder):
             and not name.startswith(".")}
 
 
-def reproduce(name, out="out", *, quick=False, seed=0, executor=None, executor_name=None,
-              figures=True):
+def reproduce(name: str, out: str | os.PathLike = "out", *, quick: bool = False, seed: int = 0,
+              executor: concurrent.futures.Executor | None = None, executor_name: str | None = None,
+              figures: bool = True) -> tuple[StudyResult, dict]:
     """Run study ``name`` and write its table, figures and manifest under ``out/name``.
 
     Parameters
@@ -147,6 +152,18 @@ def reproduce(name, out="out", *, quick=False, seed=0, executor=None, executor_n
     -------
     (StudyResult, dict)
         The result and the manifest that was written.
+
+    Raises
+    ------
+    KeyError
+        For a name that is not in :data:`STUDIES` (the message lists them).
+    Exception
+        What the study raised, after its finished cells were stored (a rerun resumes).
+
+    See Also
+    --------
+    run_cells : the resumable, executor-agnostic cell runner the studies use.
+    STUDIES : the registered studies.
 
     Examples
     --------

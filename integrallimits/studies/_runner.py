@@ -35,18 +35,26 @@ import concurrent.futures
 import functools
 import hashlib
 import json
+import logging
 import os
 import re
 import sys
 import time
 import warnings
+from typing import TYPE_CHECKING, Any, Callable
 
 from ._result import atomic_write
+
+if TYPE_CHECKING:
+    from collections.abc import Sequence
 
 __all__ = ["run_cells", "cell_key", "load_cells", "to_plain"]
 
 #: File-name suffix of stored cells.
 CELL_SUFFIX = ".json"
+#: One INFO record per finished cell ("NAME: cell k/n done in s"); the command line prints
+#: them when stderr is not a terminal.
+_log = logging.getLogger("integrallimits.studies")
 
 #: Distributions whose versions go into every cell's key (they compute the results).
 CELL_DEPENDENCIES = ("numpy", "scipy", "numba", "llvmlite", "sympy", "mpmath")
@@ -183,7 +191,9 @@ def _progress(name, total, initial):
                 file=sys.stderr, dynamic_ncols=True)
 
 
-def run_cells(name, cells, function, cache_dir=None, executor=None):
+def run_cells(name: str, cells: Sequence, function: Callable[[Any], Any],
+              cache_dir: str | os.PathLike | None = None,
+              executor: concurrent.futures.Executor | None = None) -> list:
     """Run ``function(args)`` for every ``args`` in ``cells``; results in the order of ``cells``.
 
     Parameters
@@ -217,6 +227,11 @@ def run_cells(name, cells, function, cache_dir=None, executor=None):
         The first exception raised by a cell, after the cells that finished have
         been stored.
 
+    See Also
+    --------
+    reproduce : run a registered study and write its table, figures and manifest.
+    cell_key : the file name of a cell.
+
     Examples
     --------
     >>> import tempfile, os
@@ -241,6 +256,7 @@ def run_cells(name, cells, function, cache_dir=None, executor=None):
         else:
             results[i] = record["result"]
     bar = _progress(name, len(cells), len(cells) - len(pending)) if pending else None
+    done = [len(cells) - len(pending)]
 
     def store(i, text, seconds):
         results[i] = json.loads(text)
@@ -259,6 +275,8 @@ def run_cells(name, cells, function, cache_dir=None, executor=None):
                               "directory", RuntimeWarning, stacklevel=2)
         if bar is not None:
             bar.update(1)
+        done[0] += 1
+        _log.info("%s: cell %d/%d done in %.1f s", name, done[0], len(cells), seconds)
 
     futures = {}
     try:

@@ -32,7 +32,7 @@ from ..networks import ResidualDense, ResNet, h1_distance, l2_distance
 from ._result import StudyResult
 from ._runner import run_cells
 
-__all__ = ["resnet_gamma", "dense_gamma"]
+__all__ = ["resnet_gamma", "dense_gamma", "figures"]
 
 _SETTINGS = {
     "resnet": dict(samples=64, alpha=1e-3, d=2, data="two-moons", fine=512, maxiter=6000),
@@ -142,3 +142,32 @@ def dense_gamma(quick=False, seed=0, executor=None, cache_dir=None):
     ns = [4, 8, 16] if quick else [4, 8, 16, 32, 64]
     return _study("dense-gamma", "residual-dense", ns, quick, seed, executor, 1 if quick else 2,
                   cache_dir)
+
+
+def figures(result):
+    """|J_N - J_2N| and the L2/H1 distances of consecutive minimisers against depth, for the
+    continuation ladder (bold) and the independent seeded starts, with an O(N^-1) slope."""
+    from ._figures import caption, log2_axis, new_figure, plot_lines, reference_slope
+    fig, axes = new_figure(3, width=4.3, height=3.9)
+    panels = (("J_diff", r"$|J_N - J_{2N}|$ (optimal values)"),
+              ("param_diff_L2", r"$\|\bar\theta_N - \bar\theta_{2N}\|_{L^2}$ (minimisers)"),
+              ("param_diff_H1", r"$\|\bar\theta_N - \bar\theta_{2N}\|_{H^1}$ (minimisers)"))
+    for ax, (column, ylabel) in zip(axes, panels):
+        rest = [r for r in result.rows if r.get("start") != "continuation"]
+        plot_lines(ax, rest, "N", column, lambda r: r["start"], lw=0.8, alpha=0.7,
+                   label=lambda s: f"start {s}")
+        lines = plot_lines(ax, [r for r in result.rows if r.get("start") == "continuation"], "N",
+                           column, lambda r: r["start"], lw=2.2, color="k",
+                           label=lambda s: "continuation")
+        if "continuation" in lines:
+            reference_slope(ax, *zip(*sorted(lines["continuation"])), 1, where=1.0)
+        log2_axis(ax)
+        ax.set_yscale("log")
+        ax.set_xlabel("layers $N$")
+        ax.set_ylabel(ylabel, fontsize="small")
+    axes[0].legend(fontsize="x-small")
+    family = "ResNet" if result.name == "resnet-gamma" else "residual-dense network"
+    caption(fig, f"Deep limit of {family} training: $J_N$ and its minimisers converge as $N$ doubles",
+            "bold: each depth started from the extension of the previous minimiser (dashed: "
+            "$O(N^{-1})$); thin: independent starts, which may find other local minima")
+    return {result.name: fig}

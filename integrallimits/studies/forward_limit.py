@@ -22,7 +22,7 @@ from ..volterra.convergence import fit_order
 from ._result import StudyResult
 from ._runner import run_cells
 
-__all__ = ["forward_limit"]
+__all__ = ["forward_limit", "figures"]
 
 X0 = np.array([1.0, -0.5])
 
@@ -115,3 +115,26 @@ def forward_limit(quick=False, seed=0, executor=None, cache_dir=None):
     return StudyResult("forward-limit", rows, params={"quick": quick, "N": ns},
                        notes="N-layer network output vs the continuum Volterra solution; "
                              "rate = log2(error(N/2)/error(N)).")
+
+
+def figures(result):
+    """Error of the N-layer network against its continuum limit, with O(N^-p) slopes."""
+    from ._figures import caption, log2_axis, new_figure, plot_lines, reference_slope
+    fig, (ax,) = new_figure(1, width=5.4, height=4.2)
+    lines = plot_lines(ax, result.rows, "N", "error", lambda r: (r["family"], r["rule"]),
+                       label=lambda k: f"{k[0]}, {k[1]}")
+    declared = {(r["family"], r["rule"]): r.get("declared_order") for r in result.rows}
+    drawn = set()
+    for key, pts in lines.items():
+        p = declared.get(key)
+        if isinstance(p, (int, float)) and p not in drawn:
+            drawn.add(p)
+            reference_slope(ax, *zip(*sorted(pts)), p, where=0.0)
+    log2_axis(ax)
+    ax.set_yscale("log")
+    ax.set_xlabel("layers $N$")
+    ax.set_ylabel(r"$\max_i |x_N^{(i)} - x^{(i)}(1)|$")
+    ax.legend(fontsize="x-small", title="network, rule", title_fontsize="x-small")
+    caption(fig, "N-layer networks converge to their continuum (Volterra) limit",
+            "at the order p of their quadrature rule (dashed: $O(N^{-p})$)")
+    return {"forward-limit": fig}

@@ -8,7 +8,7 @@ from ..networks import ReLUResNet, summability
 from ._result import StudyResult
 from ._runner import run_cells
 
-__all__ = ["relu_convergence"]
+__all__ = ["relu_convergence", "figures"]
 
 
 def _weights(decay, n_layers, d, m, rng_state):
@@ -68,3 +68,34 @@ def relu_convergence(quick=False, seed=0, executor=None, cache_dir=None):
     return StudyResult("relu-convergence", rows, params={"quick": quick, "seed": seed, "d": d, "m": m},
                        notes="Summable weights (p = 2): step changes shrink like 1/n; harmonic "
                              "weights (p = 1): they stay of order one (drift).")
+
+
+def _tex(decay):
+    """"n^-2" -> "n^{-2}"."""
+    return decay.replace("^", "^{") + "}" if "^" in decay else decay
+
+
+def figures(result):
+    """||x_{2n} - x_n|| and the weight sums against n, for summable and harmonic decay."""
+    from ._figures import caption, log2_axis, new_figure, plot_lines, reference_slope
+    fig, (ax, bx) = new_figure(2, height=3.8)
+    lines = plot_lines(ax, result.rows, "n", "step_change", lambda r: r["decay"],
+                       label=lambda d: rf"$\|V_n\| \sim {_tex(d)}$")
+    for decay, pts in lines.items():
+        if decay == "n^-2":
+            reference_slope(ax, *zip(*sorted(pts)), 1, where=0.0)
+    ax.set_ylabel(r"$\|x_{2n} - x_n\|$")
+    for key, style in (("partial_sum_VW", "-"), ("partial_sum_Vb", ":")):
+        symbol = r"\|V_k\|\,\|W_k\|" if key.endswith("VW") else r"\|V_k\|\,\|b_k\|"
+        plot_lines(bx, result.rows, "n", key, lambda r: r["decay"], ls=style,
+                   label=lambda d, s=symbol: rf"$\sum_{{k \leq 2n}} {s}$, ${_tex(d)}$")
+    bx.set_ylabel("partial sums of the weight norms")
+    for a in (ax, bx):
+        log2_axis(a)
+        a.set_xlabel("depth $n$")
+        a.legend(fontsize="x-small")
+    ax.set_yscale("log")
+    caption(fig, "ReLU ResNets converge with depth when the weight sums are finite",
+            "$V_n = V_0/n^2$: summable, $x_n$ converges ($O(n^{-1})$ changes); "
+            "$V_n = V_0/n$: harmonic sums grow like log n and $x_n$ drifts")
+    return {"relu-convergence": fig}

@@ -10,7 +10,7 @@ import numpy as np
 from ..networks import resolution_study_values
 from ._result import StudyResult
 
-__all__ = ["resolution_limit"]
+__all__ = ["resolution_limit", "figures"]
 
 #: rule -> (declared order in the panel width, or "spectral"; sizes quick; sizes full)
 _RULES = {
@@ -107,3 +107,32 @@ def resolution_limit(quick=False, seed=0, executor=None, operators=None, rules=N
                              "order (2 trapezoid/midpoint, 4 Simpson in the panel width), "
                              "geometrically for Gauss-Legendre; the quadrature-weighted attention map "
                              "converges at the same orders.")
+
+
+def figures(result):
+    """The pooled output J_M (linear axis) and its error (log-log, O(n^-p) slopes) as the
+    spatial rule is refined."""
+    from ._figures import caption, log2_axis, new_figure, plot_lines, reference_slope
+    fig, (ax, bx) = new_figure(2, height=3.9)
+    group = (lambda r: (r["operator"], r["rule"]))
+    label = (lambda k: f"{k[0]}, {k[1]}")
+    plot_lines(ax, result.rows, "n", "value", group, label=label, positive=False)
+    lines = plot_lines(bx, result.rows, "n", "error", group, label=label)
+    declared = {(r["operator"], r["rule"]): r.get("declared_order") for r in result.rows}
+    drawn = set()
+    for key, pts in lines.items():
+        p = declared.get(key)
+        if isinstance(p, (int, float)) and p not in drawn and len(pts) > 2:
+            drawn.add(p)
+            reference_slope(bx, *zip(*sorted(pts)), p, where=0.0)
+    for a in (ax, bx):
+        log2_axis(a)
+        a.set_xlabel("spatial rule size $n$ (panels, or nodes for Gauss–Legendre)")
+    bx.set_yscale("log")
+    ax.set_ylabel(r"pooled output $J_M = \sum_p \omega_p\, x_N(\xi_p)$")
+    bx.set_ylabel(r"$|J_M - J_{\mathrm{ref}}|$")
+    ax.legend(fontsize="x-small", title="operator, rule", title_fontsize="x-small",
+              loc="center right")
+    caption(fig, "A non-local dense network converges as its spatial resolution M grows",
+            "at the order of the spatial rule (dashed: $O(n^{-p})$); Gauss–Legendre geometrically")
+    return {"resolution-limit": fig}

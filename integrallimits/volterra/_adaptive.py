@@ -37,6 +37,9 @@ from ._tolerance import tolerance_of
 __all__ = ["solve_adaptive", "subdivide"]
 
 SAFETY = 0.9
+#: The local error allowed per unit step, as a share of the tolerance (local errors of
+#: different steps partly cancel and partly decay; the global check catches the rest).
+LOCAL_SHARE = 1.0
 
 
 def subdivide(t, k):
@@ -96,7 +99,7 @@ def solve_adaptive(meth, kernel, g_vec, t0, T, *, rtol, atol, newton_tol, newton
     store = _Store(y_start, m)
     store.t[0] = t0
     counts = _loops.new_counts(4)
-    H = span / 16.0 if h0 is None else float(h0)
+    H = span / 2.0 if h0 is None else float(h0)
     h_floor = 1e-12 * span
     offsets = np.concatenate([c, [1.0]])
     y_big, y_mid, y_end = (np.empty(store.d) for _ in range(3))
@@ -135,7 +138,7 @@ def solve_adaptive(meth, kernel, g_vec, t0, T, *, rtol, atol, newton_tol, newton
             continue
         scale = tolerance_of(np.maximum(np.abs(yn), np.abs(y_end)), rtol, atol)
         local = np.abs(y_big - y_end) / (2.0 ** p - 1.0)
-        ratio = float(np.max(local / (scale * (H / span))))
+        ratio = float(np.max(local / (scale * LOCAL_SHARE * (H / span))))
         if ratio <= 1.0:
             store.t[store.n + 1], store.t[store.n + 2] = tn + H / 2, tn + H
             store.Y[store.n + 1], store.Y[store.n + 2] = y_mid, y_end

@@ -433,12 +433,14 @@ def _vrk_step(K, J, have_jac, B, theta, tn, h, yn, Gs, gend, Z, ts, wz, rows, c,
 
 
 def _direct_conv_loop(K, J, have_jac, phi, theta, t, G, Y, start, left, right, kseq, khat, koff, tw,
-                      tol, maxiter, stats):
+                      linear, tol, maxiter, stats):
     """The direct quadrature loop for K = k(t - s) phi(s, y) with a fast history.
 
     The unit-weight part of the history, sum_{j<n} k_{n-j} phi_j, comes from the
     blocked FFT scheme (``_fft.add_block``, kseq[0, p] = k(p h)); the O(p) end
     corrections are summed directly.  Y[0..S-1] must be set (``_start_loop``).
+    ``linear`` (phi(s, y) = y): an implicit step y_n = hist + h w_nn k(0) y_n is one d x d
+    solve instead of Newton's method.
     """
     N = t.shape[0] - 1
     d = Y.shape[1]
@@ -470,8 +472,12 @@ def _direct_conv_loop(K, J, have_jac, phi, theta, t, G, Y, start, left, right, k
             _add_lag_product(hist, right[i], kseq, i, src, n - i)
         for k in range(d):
             hist[k] = G[n, k] + h * hist[k]
-        status = _finish_step(K, J, have_jac, theta, t[n], hist, h * _diagonal(n, left, right), Y, n,
-                              tol, maxiter, f, work, Jk, stats)
+        hw = h * _diagonal(n, left, right)
+        if linear and hw != 0.0:
+            status = _linear_step(kseq, hw, hist, Y, n, Jk, stats)
+        else:
+            status = _finish_step(K, J, have_jac, theta, t[n], hist, hw, Y, n, tol, maxiter, f, work,
+                                  Jk, stats)
         if status != SUCCESS:
             return status, n
         phi(t[n], t[n], Y, n, theta, f)
@@ -479,6 +485,40 @@ def _direct_conv_loop(K, J, have_jac, phi, theta, t, G, Y, start, left, right, k
         src[0, n, :] = f
         add_block(n + 1, kseq, khat, koff, src, acc, chan, chan, tw)
     return SUCCESS, N
+
+
+@_helper
+def _linear_step(kseq, hw, hist, Y, n, A, stats):
+    """Y[n] = (I - hw k(0))^(-1) hist for K = k(t - s) y (k(0) = kseq[0, 0]); A is workspace."""
+    d = Y.shape[1]
+    stats[NSOLVE] += 1
+    for a in range(d):
+        Y[n, a] = hist[a]
+        for b in range(d):
+            A[a, b] = (1.0 if a == b else 0.0) - hw * kseq[0, 0, a, b]
+    if not solve_inplace(A, Y[n]):
+        return NEWTON_FAILED
+    for k in range(d):
+        if not np.isfinite(Y[n, k]):
+            return NOT_FINITE
+    return SUCCESS
+
+
+@_helper
+def _linear_stages(kseq, h, n, Z, C, A, JF):
+    """Z_ni = C_i + h sum_j a_ij k((c_i - c_j) h) Z_nj for K = k(t - s) y, one m d solve
+    (kseq[i m + j, 0] = k((c_i - c_j) h)).  Returns False if the system is singular."""
+    m = A.shape[0]
+    d = Z.shape[1]
+    r0 = n * m
+    for i in range(m):
+        for a in range(d):
+            Z[r0 + i, a] = C[i, a]
+            for j in range(m):
+                for b in range(d):
+                    JF[i * d + a, j * d + b] = ((1.0 if i == j and a == b else 0.0)
+                                                - h * A[i, j] * kseq[i * m + j, 0, a, b])
+    return solve_inplace(JF, Z[r0:r0 + m].reshape(m * d))
 
 
 @_helper
@@ -493,12 +533,14 @@ def _add_lag_product(out, w, kseq, p, src, j):
 
 
 def _vrk_conv_loop(K, J, have_jac, phi, theta, t, G, Gs, Y, Z, c, A, b, explicit, kseq, khat, koff, tw,
-                   tol, maxiter, stats):
+                   linear, tol, maxiter, stats):
     """The VRK loop for K = k(t - s) phi(s, y) on a uniform mesh with a fast history.
 
     Channel q = i m + j carries kappa[p] = k((p + c_i - c_j) h) from the sources
     h b_j phi(Z_lj) to stage i (i < m), and kappa[p] = k((p - c_j) h) to the mesh
     value (i = m), so that every lag sum is a Toeplitz product (``_fft.add_block``).
+    ``linear`` (phi(s, y) = y): the stages of an implicit tableau are one m d solve
+    instead of Newton's method.
     """
     N = t.shape[0] - 1
     d = Y.shape[1]
@@ -527,8 +569,12 @@ def _vrk_conv_loop(K, J, have_jac, phi, theta, t, G, Gs, Y, Z, c, A, b, explicit
         for i in range(m):
             for k in range(d):
                 C[i, k] = Gs[n * m + i, k] + acc[i, n, k]
-        if not _vrk_stages(K, J, have_jac, theta, t, n, Y, Z, C, c, A, explicit, tol, maxiter, stats,
-                           f, work, Jk, F, JF):
+        if linear and not explicit:
+            stats[NSOLVE] += 1
+            if not _linear_stages(kseq, h, n, Z, C, A, JF):
+                return NEWTON_FAILED, n + 1
+        elif not _vrk_stages(K, J, have_jac, theta, t, n, Y, Z, C, c, A, explicit, tol, maxiter, stats,
+                             f, work, Jk, F, JF):
             return NEWTON_FAILED, n + 1
         for j in range(m):
             phi(t[n] + c[j] * h, t[n] + c[j] * h, Z, n * m + j, theta, f)
@@ -548,7 +594,9 @@ def _direct_autonomous_loop(K, J, have_jac, theta, t, G, Y, start, left, right, 
 
     Then sum_{j<n} w_nj K_j = sum_{j<n} K_j + O(p) end corrections, with every K_j
     evaluated once: O(N) work (a ResNet is this loop with the rectangle rule).
-    Y[0..S-1] must be set (``_start_loop``).
+    Y[0..S-1] must be set (``_start_loop``).  Only the K_j the corrections read are kept: the
+    first max(S, p) rows and the last few (a ring), O(p d) memory besides Y (an (N+1, d)
+    array of them cost as much as Y in page faults alone on wide states).
     """
     N = t.shape[0] - 1
     d = Y.shape[1]
@@ -559,28 +607,34 @@ def _direct_autonomous_loop(K, J, have_jac, theta, t, G, Y, start, left, right, 
     f = np.empty(d)
     work = np.empty(d)
     Jk = _newton_workspace(d, S, N, left, right)
-    Kv = np.zeros((N + 1, d))
+    H = max(nl, S)
+    R = nr + 1
+    head = np.zeros((H, d))          # K_j, j < H (the starting block and the left corrections)
+    ring = np.zeros((R, d))          # K_j, n - R <= j < n, at ring[j % R]
     total = np.zeros(d)
     for n in range(S):
         K(t[n], t[n], Y, n, theta, f)
-        Kv[n, :] = f
+        head[n, :] = f
+        ring[n % R, :] = f
     for n in range(S - 1):
-        total += Kv[n]
+        total += head[n]
     stats[NFEV] += S
     hist = np.empty(d)
     for n in range(S, N + 1):
         # total = sum_{j < n - 1} K_j here; add K_{n-1}
         if stats[stats.shape[0] - 1] != 0:   # interrupted (see _loops.new_counts)
             return INTERRUPTED, n
+        last = ring[(n - 1) % R]
         for k in range(d):
-            total[k] += Kv[n - 1, k]
+            total[k] += last[k]
             hist[k] = total[k]
         for j in range(min(nl, n)):
             for k in range(d):
-                hist[k] += left[j] * Kv[j, k]
+                hist[k] += left[j] * head[j, k]
         for i in range(1, min(nr, n + 1)):
+            row = ring[(n - i) % R]
             for k in range(d):
-                hist[k] += right[i] * Kv[n - i, k]
+                hist[k] += right[i] * row[k]
         for k in range(d):
             hist[k] = G[n, k] + h * hist[k]
         status = _finish_step(K, J, have_jac, theta, t[n], hist, h * _diagonal(n, left, right), Y, n,
@@ -589,7 +643,9 @@ def _direct_autonomous_loop(K, J, have_jac, theta, t, G, Y, start, left, right, 
             return status, n
         K(t[n], t[n], Y, n, theta, f)
         stats[NFEV] += 1
-        Kv[n, :] = f
+        ring[n % R, :] = f
+        if n < H:
+            head[n, :] = f
     return SUCCESS, N
 
 
@@ -622,9 +678,9 @@ _SIGNATURES = {
     "vrk-step": types.int64(_K, _J, types.boolean, _B, _A1, _f8, _f8, _A1, _A2, _A1, _A2, _A1, _A1,
                             types.int64, _A1, _A2, _A1, types.boolean, _f8, types.int64, _I8A, _A1),
     "direct-conv": _RET(_K, _J, types.boolean, _K, _A1, _A1, _A2, _A2, _A2, _A1, _A1, _A4, _C1, _I8A,
-                        _C1, _f8, types.int64, _I8A),
+                        _C1, types.boolean, _f8, types.int64, _I8A),
     "vrk-conv": _RET(_K, _J, types.boolean, _K, _A1, _A1, _A2, _A2, _A2, _A2, _A1, _A2, _A1,
-                     types.boolean, _A4, _C1, _I8A, _C1, _f8, types.int64, _I8A),
+                     types.boolean, _A4, _C1, _I8A, _C1, types.boolean, _f8, types.int64, _I8A),
 }
 _PYFUNCS = {"start": _start_loop, "direct-autonomous": _direct_autonomous_loop, "vrk-step": _vrk_step,
             "sample-lags": _sample_lags, "direct": _direct_loop, "vrk": _vrk_loop,

@@ -112,7 +112,7 @@ class DirectQuadrature(VolterraMethod):
             khat, koff, tw = kernel_transforms(kseq, N + 1)
             status, index = _loops.compiled_loop("direct-conv")(
                 K, jac, have, kernel.structure["phi"].function, theta, t, G, Y, *self._data,
-                kseq, khat, koff, tw, tol, maxiter, counts)
+                kseq, khat, koff, tw, bool(kernel.structure.get("linear")), tol, maxiter, counts)
         elif kernel.structure.get("t_independent"):
             status, index = _loops.compiled_loop("direct-autonomous")(
                 K, jac, have, theta, t, G, Y, *self._data, tol, maxiter, counts)
@@ -159,7 +159,8 @@ class VolterraRungeKutta(VolterraMethod):
             from ._singular import solve_product_integration
             smooth = kernel.structure["smooth"].with_params(kernel.params, kernel.args)
             return solve_product_integration(smooth, kernel.structure["alpha"],
-                                             g_vec, t, self.tableau, tol, maxiter) + (None,)
+                                             g_vec, t, self.tableau, tol, maxiter,
+                                             fast_history) + (None,)
         tab = self.tableau
         m = tab.stages
         h = np.diff(t)
@@ -182,7 +183,8 @@ class VolterraRungeKutta(VolterraMethod):
             khat, koff, tw = kernel_transforms(kseq, N + 1)
             status, index = _loops.compiled_loop("vrk-conv")(
                 K, jac, have, kernel.structure["phi"].function, theta, t, G, Gs, Y, Z,
-                *self._data, tab.explicit, kseq, khat, koff, tw, tol, maxiter, counts)
+                *self._data, tab.explicit, kseq, khat, koff, tw, bool(kernel.structure.get("linear")),
+                tol, maxiter, counts)
         else:
             status, index = _loops.compiled_loop("vrk")(
                 K, jac, have, B, theta, t, G, Gs, Y, Z, *self._data, tab.explicit, tol, maxiter,

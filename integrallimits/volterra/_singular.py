@@ -69,7 +69,11 @@ manufactured problems with y = 1 + t^(1-alpha), alpha = 0.3, 0.5, 0.7):
 
 Cost O(N^2 m^2) kernel evaluations, O(N^2 m) powers and O(N^2 m^2) flops for the
 weights (at most 12 Gauss nodes per pair of interval and target);
-memory O(N m d).
+memory O(N m d).  For k(t, s, y) = k~(t - s) phi(s, y) (Abel-type kernels, e.g.
+``weakly_singular(convolution(lambda u: -1.0), alpha)`` for (t - s)^(-alpha) (-y)) on a
+uniform mesh the history weights depend on n - l only; ``fast_history=True`` sums them
+with the blocked FFT scheme of :mod:`._fft` in O(N log^2 N) work, O(N) weights and
+O(N m) evaluations of phi.
 """
 from __future__ import annotations
 
@@ -85,6 +89,7 @@ from .._linalg import solve_inplace
 from .._numba import JIT_OPTIONS, types
 from ..kernels._kernel import BlockSumFunction, ParamJacobianFunction, ParamKernelFunction
 from . import _loops
+from ._fft import add_block, kernel_transforms
 from ._loops import (INTERRUPTED, NEWTON_FAILED, NFEV, NIT, NOT_FINITE, NSOLVE, SUCCESS, _all_finite,
                      _jacobian_p)
 
@@ -403,6 +408,59 @@ def _history_weights_into(w, x, n, alpha, t, c, E, far_lower, far_count, far_gap
             w[l * m + j] = scale * W[j]
 
 
+@_helper
+def _stage_newton(K, J, have_jac, theta, ts, Y, Z, C, n, hp, Aa, tol, maxiter, stats, f, work, Jk,
+                  F, JF):
+    """Newton on the m d stage unknowns of interval n (from y_n):
+    Z_ni = C_i + h^(1-alpha) sum_j a_ij k(t_ni, t_nj, Z_nj).  True if it converged."""
+    m = Aa.shape[0]
+    d = Y.shape[1]
+    md = m * d
+    for i in range(m):
+        for k in range(d):
+            Z[n * m + i, k] = Y[n, k]
+    stats[NSOLVE] += 1
+    for it in range(maxiter):
+        stats[NIT] += 1
+        for i in range(m):
+            for k in range(d):
+                F[i * d + k] = Z[n * m + i, k] - C[i, k]
+        for r in range(md):
+            for q in range(md):
+                JF[r, q] = 1.0 if r == q else 0.0
+        for i in range(m):
+            ti = ts[n * m + i]
+            for j in range(m):
+                wij = hp * Aa[i, j]
+                if wij == 0.0:
+                    continue
+                tj = ts[n * m + j]
+                K(ti, tj, Z, n * m + j, theta, f)
+                stats[NFEV] += 1
+                for k in range(d):
+                    F[i * d + k] -= wij * f[k]
+                _jacobian_p(K, J, have_jac, ti, tj, Z, n * m + j, theta, Jk, f, work, stats)
+                for a in range(d):
+                    for q in range(d):
+                        JF[i * d + a, j * d + q] -= wij * Jk[a, q]
+        if not _all_finite(F) or not _all_finite(JF):
+            return False
+        if not solve_inplace(JF, F):  # F becomes the Newton step
+            return False
+        size = 0.0
+        scale = 1.0
+        for i in range(m):
+            for k in range(d):
+                Z[n * m + i, k] -= F[i * d + k]
+                size = max(size, abs(F[i * d + k]))
+                scale = max(scale, abs(Z[n * m + i, k]))
+        if not np.isfinite(size):
+            return False
+        if size <= tol * scale:
+            return True
+    return False
+
+
 def _product_integration_loop(K, J, have_jac, B, theta, t, ts, G, Gs, Y, Z, alpha, c, Aa, ba, E,
                               far_lower, far_count, far_gap, far_wl, near_x, near_w, tol, maxiter,
                               stats):
@@ -444,52 +502,8 @@ def _product_integration_loop(K, J, have_jac, B, theta, t, ts, G, Gs, Y, Z, alph
         stats[NFEV] += n * m * m
         if not _all_finite(C):
             return NOT_FINITE, n + 1
-        # the stages: Newton on the m d unknowns of the interval, from y_n
-        for i in range(m):
-            for k in range(d):
-                Z[n * m + i, k] = Y[n, k]
-        converged = False
-        stats[NSOLVE] += 1
-        for it in range(maxiter):
-            stats[NIT] += 1
-            for i in range(m):
-                for k in range(d):
-                    F[i * d + k] = Z[n * m + i, k] - C[i, k]
-            for r in range(md):
-                for q in range(md):
-                    JF[r, q] = 1.0 if r == q else 0.0
-            for i in range(m):
-                ti = ts[n * m + i]
-                for j in range(m):
-                    wij = hp * Aa[i, j]
-                    if wij == 0.0:
-                        continue
-                    tj = ts[n * m + j]
-                    K(ti, tj, Z, n * m + j, theta, f)
-                    stats[NFEV] += 1
-                    for k in range(d):
-                        F[i * d + k] -= wij * f[k]
-                    _jacobian_p(K, J, have_jac, ti, tj, Z, n * m + j, theta, Jk, f, work, stats)
-                    for a in range(d):
-                        for q in range(d):
-                            JF[i * d + a, j * d + q] -= wij * Jk[a, q]
-            if not _all_finite(F) or not _all_finite(JF):
-                return NEWTON_FAILED, n + 1
-            if not solve_inplace(JF, F):  # F becomes the Newton step
-                return NEWTON_FAILED, n + 1
-            size = 0.0
-            scale = 1.0
-            for i in range(m):
-                for k in range(d):
-                    Z[n * m + i, k] -= F[i * d + k]
-                    size = max(size, abs(F[i * d + k]))
-                    scale = max(scale, abs(Z[n * m + i, k]))
-            if not np.isfinite(size):
-                return NEWTON_FAILED, n + 1
-            if size <= tol * scale:
-                converged = True
-                break
-        if not converged:
+        if not _stage_newton(K, J, have_jac, theta, ts, Y, Z, C, n, hp, Aa, tol, maxiter, stats, f,
+                             work, Jk, F, JF):
             return NEWTON_FAILED, n + 1
         # the iterated value at t_{n+1}: history weights plus the whole current interval
         tn1 = t[n + 1]
@@ -506,6 +520,70 @@ def _product_integration_loop(K, J, have_jac, B, theta, t, ts, G, Gs, Y, Z, alph
     return SUCCESS, N
 
 
+@_helper
+def _phi_table(deltas, alpha, c, E, far_lower, far_count, far_gap, far_wl, near_x, near_w, out):
+    """out[r, j] = Phi_j(deltas[r]): the unit-step history weights at many distances."""
+    for r in range(deltas.shape[0]):
+        _phi(deltas[r], alpha, c, E, far_lower, far_count, far_gap, far_wl, near_x, near_w, out[r])
+
+
+def _product_integration_conv_loop(K, J, have_jac, phi, theta, t, ts, G, Gs, Y, Z, alpha, Aa, kseq,
+                                   khat, koff, tw, tol, maxiter, stats):
+    """The product-integration loop for k(t, s, y) = k~(t - s) phi(s, y) on a uniform mesh.
+
+    The history weights are Toeplitz there: with delta = (t_ni - t_{l+1}) / h = n - l - 1 +
+    c_i, channel q = i m + j carries kappa[p] = h^(1-alpha) Phi_j(p - 1 + c_i) k~((p + c_i -
+    c_j) h) from the sources phi(t_lj, Z_lj) to stage i, and channel m m + j carries
+    h^(1-alpha) Phi_j(p - 1) k~((p - c_j) h) to the iterated value (p = 1 is the current
+    interval: Phi_j(0) = b^(alpha)_j), so the blocked FFT scheme of ``_fft.add_block`` sums
+    them in O(N log^2 N).  The stages are solved as in :func:`_product_integration_loop`.
+    """
+    N = t.shape[0] - 1
+    d = Y.shape[1]
+    m = Aa.shape[0]
+    h = (t[N] - t[0]) / N
+    hp = h ** (1.0 - alpha)
+    f = np.empty(d)
+    work = np.empty(d)
+    Jk = np.empty((d, d))
+    C = np.empty((m, d))
+    F = np.empty(m * d)
+    JF = np.empty((m * d, m * d))
+    src = np.zeros((m, N + 1, d))
+    acc = np.zeros((m + 1, N + 1, d))
+    Q = m * (m + 1)
+    chan_src = np.empty(Q, dtype=np.int64)
+    chan_tgt = np.empty(Q, dtype=np.int64)
+    for i in range(m + 1):
+        for j in range(m):
+            chan_src[i * m + j] = j
+            chan_tgt[i * m + j] = i
+    for k in range(d):
+        Y[0, k] = G[0, k]
+    for n in range(N):
+        if stats[stats.shape[0] - 1] != 0:   # interrupted (see _loops.new_counts)
+            return INTERRUPTED, n
+        for i in range(m):
+            for k in range(d):
+                C[i, k] = Gs[n * m + i, k] + acc[i, n, k]
+        if not _all_finite(C):
+            return NOT_FINITE, n + 1
+        if not _stage_newton(K, J, have_jac, theta, ts, Y, Z, C, n, hp, Aa, tol, maxiter, stats, f,
+                             work, Jk, F, JF):
+            return NEWTON_FAILED, n + 1
+        for j in range(m):
+            phi(ts[n * m + j], ts[n * m + j], Z, n * m + j, theta, f)
+            for k in range(d):
+                src[j, n, k] = f[k]
+        stats[NFEV] += m
+        add_block(n + 1, kseq, khat, koff, src, acc, chan_src, chan_tgt, tw)
+        for k in range(d):
+            Y[n + 1, k] = G[n + 1, k] + acc[m, n + 1, k]
+            if not np.isfinite(Y[n + 1, k]):
+                return NOT_FINITE, n + 1
+    return SUCCESS, N
+
+
 _f8 = types.float64
 _A1 = types.float64[::1]
 _A2 = types.float64[:, ::1]
@@ -514,15 +592,44 @@ _SIGNATURE = types.UniTuple(types.int64, 2)(
     ParamKernelFunction, ParamJacobianFunction, types.boolean, BlockSumFunction, _A1, _A1, _A1, _A2,
     _A2, _A2, _A2, _f8, _A1, _A2, _A1, _A2, _A1, types.int64[::1], _A2, _A3, _A1, _A1, _f8,
     types.int64, types.int64[::1])
-_COMPILED = []
+_A4 = types.float64[:, :, :, ::1]
+_CONV_SIGNATURE = types.UniTuple(types.int64, 2)(
+    ParamKernelFunction, ParamJacobianFunction, types.boolean, ParamKernelFunction, _A1, _A1, _A1,
+    _A2, _A2, _A2, _A2, _f8, _A2, _A4, types.complex128[::1], types.int64[::1], types.complex128[::1],
+    _f8, types.int64, types.int64[::1])
+_LOOPS = {"direct": (_SIGNATURE, _product_integration_loop),
+          "fft": (_CONV_SIGNATURE, _product_integration_conv_loop)}
+_COMPILED = {}
 
 
-def _compiled_loop():
-    """The compiled loop, compiled (or loaded from the disk cache) on first use."""
-    if not _COMPILED:
+def _compiled_loop(name="direct"):
+    """The compiled loop ("direct" or "fft"), compiled (or loaded from the disk cache) on first use."""
+    if name not in _COMPILED:
         options = {k: v for k, v in JIT_OPTIONS.items() if k != "nopython"}
-        _COMPILED.append(njit(_SIGNATURE, **options)(_product_integration_loop))
-    return _COMPILED[0]
+        signature, loop = _LOOPS[name]
+        _COMPILED[name] = njit(signature, **options)(loop)
+    return _COMPILED[name]
+
+
+def _toeplitz_weights(smooth_kernel, data, alpha, N, h):
+    """kseq (m (m + 1), N + 1, d, d) for :func:`_product_integration_conv_loop`: the history
+    weights h^(1-alpha) Phi_j(p - 1 + c_i) times the lag samples k~((p + c_i - c_j) h) of the
+    smooth convolution factor, with c_m = 0 for the iterated value (its target t_{n+1} is
+    the start of interval n + 1, and p counts from there); lag 0 is unused."""
+    from ._methods import _lag_sequences
+    m = data.c.shape[0]
+    ci = np.concatenate([data.c, [0.0]])                      # targets: the stages, then t_{n+1}
+    p = np.arange(N + 1)
+    lags = ((p[None, None, :] + ci[:, None, None] - data.c[None, :, None]) * h).reshape(-1, N + 1)
+    kseq = _lag_sequences(smooth_kernel, lags, m * (m + 1))
+    deltas = np.ascontiguousarray((p[None, 1:] - 1 + ci[:, None]).reshape(-1))
+    phis = np.empty((deltas.shape[0], m))
+    _phi_table(deltas, alpha, data.c, data.E, data.far_lower, data.far_count, data.far_gap,
+               data.far_wl, data.near_x, data.near_w, phis)
+    weights = np.zeros((m + 1, m, N + 1))
+    weights[:, :, 1:] = np.moveaxis(phis.reshape(m + 1, N, m), 2, 1) * h ** (1.0 - alpha)
+    kseq *= weights.reshape(m * (m + 1), N + 1)[:, :, None, None]
+    return kseq
 
 
 # -- the solver ----------------------------------------------------------------------------
@@ -544,7 +651,8 @@ class ProductIntegrationResult:
     counts: np.ndarray
 
 
-def collocation_product_integration(smooth_kernel, alpha, g_vec, t, tableau, tol, maxiter):
+def collocation_product_integration(smooth_kernel, alpha, g_vec, t, tableau, tol, maxiter,
+                                    fast_history=False):
     """Solve with the stage values kept; see :func:`solve_product_integration`."""
     alpha = _check_alpha(alpha)
     t = np.ascontiguousarray(t, dtype=float)
@@ -558,17 +666,34 @@ def collocation_product_integration(smooth_kernel, alpha, g_vec, t, tableau, tol
     Y = np.zeros_like(G)
     Z = np.zeros((stage_times.shape[0], G.shape[1]))
     counts = _loops.new_counts(4)
-    have = smooth_kernel.jacobian_function is not None
-    jac = smooth_kernel.jacobian_function if have else _loops.no_jacobian()
-    status, index = _compiled_loop()(
-        smooth_kernel.function, jac, have, smooth_kernel.block_sum, smooth_kernel.params, t,
-        stage_times, G, Gs, Y, Z, alpha, data.c, data.Aa, data.ba, data.E, data.far_lower,
-        data.far_count, data.far_gap, data.far_wl, data.near_x, data.near_w, float(tol),
-        int(maxiter), counts)
+    function, jac, block = smooth_kernel.addresses
+    have = jac is not None
+    if not have:
+        jac = _loops.no_jacobian()
+    if fast_history:
+        N = t.shape[0] - 1
+        h = (t[-1] - t[0]) / N
+        if smooth_kernel.structure.get("kind") != "convolution" or not np.allclose(
+                np.diff(t), h, rtol=1e-12, atol=0):
+            raise ValueError("the fast history of a weakly singular kernel needs a uniform mesh and "
+                             "k(t, s, y) = k~(t - s) phi(s, y): weakly_singular(convolution(...), "
+                             "alpha)")
+        kseq = _toeplitz_weights(smooth_kernel, data, alpha, N, h)
+        khat, koff, tw = kernel_transforms(kseq, N + 1)
+        status, index = _compiled_loop("fft")(
+            function, jac, have, smooth_kernel.structure["phi"].function, smooth_kernel.params, t,
+            stage_times, G, Gs, Y, Z, alpha, data.Aa, kseq, khat, koff, tw, float(tol),
+            int(maxiter), counts)
+    else:
+        status, index = _compiled_loop()(
+            function, jac, have, block, smooth_kernel.params, t, stage_times, G, Gs, Y, Z, alpha,
+            data.c, data.Aa, data.ba, data.E, data.far_lower, data.far_count, data.far_gap,
+            data.far_wl, data.near_x, data.near_w, float(tol), int(maxiter), counts)
     return ProductIntegrationResult(Y, stage_times, Z, int(status), int(index), counts)
 
 
-def solve_product_integration(smooth_kernel, alpha, g_vec, t, tableau, tol, maxiter):
+def solve_product_integration(smooth_kernel, alpha, g_vec, t, tableau, tol, maxiter,
+                              fast_history=False):
     r"""Collocation with product integration for :math:`K = (t - s)^{-\alpha} k(t, s, y)`.
 
     Parameters
@@ -586,6 +711,11 @@ def solve_product_integration(smooth_kernel, alpha, g_vec, t, tableau, tol, maxi
     tol, maxiter : float, int
         Newton stops when the update is below ``tol * max(1, |Z|)``, or fails
         after ``maxiter`` iterations.
+    fast_history : bool
+        For k(t, s, y) = k~(t - s) phi(s, y) (``weakly_singular(convolution(k~, phi),
+        alpha)``) on a uniform mesh: the history weights are then Toeplitz, and the
+        blocked FFT scheme of :mod:`._fft` sums the history in O(N log^2 N) instead of
+        O(N^2) (the same values to rounding, so the same orders).
 
     Returns
     -------
@@ -617,5 +747,6 @@ def solve_product_integration(smooth_kernel, alpha, g_vec, t, tableau, tol, maxi
     >>> bool(np.max(np.abs(sol.y - erfcx(np.sqrt(np.pi * sol.t)))) < 1e-6)
     True
     """
-    res = collocation_product_integration(smooth_kernel, alpha, g_vec, t, tableau, tol, maxiter)
+    res = collocation_product_integration(smooth_kernel, alpha, g_vec, t, tableau, tol, maxiter,
+                                          fast_history)
     return res.y, res.status, res.index, res.counts

@@ -77,9 +77,11 @@ class Solution:
     t_failure : float or None
         Where a failed solve stopped.
 
-    Calling ``sol(t)`` evaluates the dense output: local Lagrange interpolation
-    of the mesh values using ``max(2, order)`` nodes, which keeps the method's
-    order.  Array in, array out; a float in gives a float (or a (d,) array) out.
+    Calling ``sol(t)`` evaluates the dense output: for Runge-Kutta and collocation methods
+    one more (partial) step of the method from the mesh point before t, which has the
+    accuracy of the mesh values (:mod:`integrallimits.volterra._dense`); otherwise local
+    Lagrange interpolation of the mesh values with ``max(2, order)`` nodes, which keeps the
+    method's order.  Array in, array out; a float in gives a float (or a (d,) array) out.
     """
 
     def __init__(self, t, y, *, scalar, status, message, stats, method, order, t_failure=None,
@@ -95,16 +97,27 @@ class Solution:
         self.t_failure = t_failure
         self.stages = stages
         est = np.full_like(y, np.nan) if error_estimate is None else error_estimate
+        self._est2 = est
+        self._dense = None
         self.y_mesh = y[:, 0] if scalar else y
         self.error_estimate_mesh = est[:, 0] if scalar else est
-        if t_eval is None:
-            self.t, self.y, self.error_estimate = self.mesh, self.y_mesh, self.error_estimate_mesh
-        else:
-            t_eval = np.asarray(t_eval, dtype=float)
+        self.t, self.y, self.error_estimate = self.mesh, self.y_mesh, self.error_estimate_mesh
+        if t_eval is not None:
+            self.attach(t_eval=t_eval)
+
+    def attach(self, dense=None, t_eval=None):
+        """Use ``dense(points) -> (P, d)`` as the dense output (e.g. the partial-step output of
+        :mod:`._dense`), and/or make ``t``, ``y`` and ``error_estimate`` the values at
+        ``t_eval`` (those inside the solved interval)."""
+        if dense is not None:
+            self._dense = dense
+        if t_eval is not None:
+            t, t_eval = self.mesh, np.asarray(t_eval, dtype=float).reshape(-1)
             inside = t_eval[(t_eval >= t[0]) & (t_eval <= t[-1])] if len(t) else t_eval[:0]
             self.t = inside
             self.y = self(inside) if inside.size else self.y_mesh[:0]
-            self.error_estimate = _interpolate_estimate(t, est, inside, scalar)
+            self.error_estimate = _interpolate_estimate(t, self._est2, inside, self.scalar)
+        return self
 
     @property
     def success(self):
@@ -126,8 +139,11 @@ class Solution:
             raise ValueError(f"t must lie in the solved interval [{mesh[0]}, {mesh[-1]}]")
         if mesh.shape[0] < 2:
             values = np.broadcast_to(self._y2[0], t_arr.reshape(-1).shape + self._y2.shape[1:])
+        elif self._dense is not None:
+            values = self._dense(t_arr.reshape(-1))
         else:
-            values = lagrange_dense_output(mesh, self._y2, t_arr.reshape(-1), max(2, self.order))
+            values = lagrange_dense_output(mesh, self._y2, t_arr.reshape(-1),
+                                           max(2, int(np.ceil(self.order))))
         values = values.reshape(t_arr.shape + self._y2.shape[1:])
         if self.scalar:
             values = values[..., 0]

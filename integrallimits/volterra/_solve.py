@@ -1,6 +1,8 @@
 """The front function :func:`solve_volterra`."""
 from __future__ import annotations
 
+from types import SimpleNamespace
+
 import numpy as np
 
 from ..kernels import as_forcing, as_kernel
@@ -10,6 +12,7 @@ from ._mesh import (check_newton_options, check_size, estimated_work, is_uniform
 from ._methods import METHODS, VolterraMethod
 from ._outcome import Run, run_guarded, solve_on_mesh
 from ._adaptive import solve_adaptive
+from ._dense import substep_dense_output
 from ._solution import SolverError
 from ._tolerance import check_tolerances, solve_uniform_to_tolerance
 
@@ -85,8 +88,9 @@ def solve_volterra(K, g, t_span=None, n_steps=None, method=None, *, args=None, k
     newton_maxiter : int
         Iteration cap per Newton solve.
     fast_history : bool or None
-        For convolution kernels (:func:`integrallimits.kernels.convolution`) on a
-        uniform mesh, compute the history sums with the blocked FFT scheme in
+        For convolution kernels (:func:`integrallimits.kernels.convolution`, also as the
+        smooth factor of :func:`~integrallimits.kernels.weakly_singular` with a collocation
+        method) on a uniform mesh, compute the history sums with the blocked FFT scheme in
         O(N log^2 N) work.  ``None`` (default) does so whenever it applies,
         ``False`` forces the direct O(N^2) sums, ``True`` raises if it cannot apply.
     raise_on_failure : bool
@@ -172,9 +176,13 @@ def solve_volterra(K, g, t_span=None, n_steps=None, method=None, *, args=None, k
     kernel = as_kernel(K, y0, t[0], jacobian=jacobian, args=args)
 
     uniform = mesh is None or is_uniform(t)
-    can_fast = (kernel.structure.get("kind") == "convolution" and uniform and meth.fast_convolution)
+    kind = kernel.structure.get("kind")
+    singular_conv = (kind == "weakly-singular" and getattr(meth, "collocation", False)
+                     and kernel.structure["smooth"].structure.get("kind") == "convolution")
+    can_fast = uniform and meth.fast_convolution and (kind == "convolution" or singular_conv)
     if fast_history is True and not can_fast:
-        raise ValueError("fast_history=True needs a convolution kernel (kernels.convolution), a uniform "
+        raise ValueError("fast_history=True needs a convolution kernel (kernels.convolution, or "
+                         "weakly_singular(convolution(...)) with collocation), a uniform "
                          f"mesh and a method with a fast history; method {meth.name!r}, kernel "
                          f"{kernel.structure.get('kind')!r}, uniform mesh: {uniform}")
     fast = can_fast and fast_history is not False
@@ -191,19 +199,38 @@ def solve_volterra(K, g, t_span=None, n_steps=None, method=None, *, args=None, k
         error_estimate = kernel.structure.get("kind") != "network"
     run = _runner(meth, kernel, g_vec, float(newton_tol), int(newton_maxiter), fast,
                   tuple(args or ()))
+    estimated = meth
+    if kernel.structure.get("kind") == "weakly-singular":
+        # the mesh values' order: m + 1 - alpha on suitably graded meshes, 1 - alpha on uniform
+        # ones (the t^(1 - alpha) behaviour at t0); the Richardson estimates need the real one
+        alpha = kernel.structure["alpha"]
+        graded = tolerance is not None or not is_uniform(t)
+        estimated = SimpleNamespace(name=meth.name, uniform_only=False, min_steps=meth.min_steps,
+                                    order=min(meth.order, meth.stages + 1 - alpha) if graded
+                                    else 1 - alpha)
     if tolerance is not None and meth.family == "vrk" and \
             kernel.structure.get("kind") != "weakly-singular":
         sol = solve_adaptive(meth, kernel, g_vec, t[0], t[-1], rtol=tolerance[0], atol=tolerance[1],
                              newton_tol=float(newton_tol), newton_maxiter=int(newton_maxiter),
-                             args=tuple(args or ()), run=run, stats=stats, t_eval=t_eval)
+                             args=tuple(args or ()), run=run, stats=stats)
     elif tolerance is not None:
         quadratic = not fast and not kernel.structure.get("t_independent")
-        sol = solve_uniform_to_tolerance(run, t[0], t[-1], method=meth, scalar=kernel.scalar,
+        grading = 1.0
+        if kernel.structure.get("kind") == "weakly-singular":
+            # graded meshes keep the order (t^(1 - alpha) behaviour at t0); nested as N doubles
+            from ._singular import grading_exponent
+            grading = grading_exponent(estimated.order, kernel.structure["alpha"])
+        sol = solve_uniform_to_tolerance(run, t[0], t[-1], method=estimated, scalar=kernel.scalar,
                                          stats=stats, rtol=tolerance[0], atol=tolerance[1],
-                                         n_max=2 ** 15 if quadratic else 2 ** 20, t_eval=t_eval)
+                                         n_max=2 ** 15 if quadratic else 2 ** 20, grading=grading)
     else:
-        sol = solve_on_mesh(run, t, method=meth, scalar=kernel.scalar, stats=stats,
-                            error_estimate=error_estimate, t_eval=t_eval)
+        sol = solve_on_mesh(run, t, method=estimated, scalar=kernel.scalar, stats=stats,
+                            error_estimate=error_estimate)
+    if meth.family == "vrk" and sol.stages is not None and len(sol.mesh) > 1:
+        sol.attach(dense=substep_dense_output(meth, kernel, g_vec, sol.mesh, sol._y2, sol.stages,
+                                              float(newton_tol), int(newton_maxiter),
+                                              tuple(args or ())))
+    sol.attach(t_eval=t_eval)
     if raise_on_failure and not sol.success:
         raise SolverError(sol.message)
     return sol

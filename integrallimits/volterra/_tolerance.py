@@ -67,13 +67,15 @@ def _predict(n, ratio, order, n_max):
 
 
 def solve_uniform_to_tolerance(run, t0, T, *, method, scalar, stats, rtol, atol, n_start=8,
-                               n_max=2 ** 16, t_eval=None):
+                               n_max=2 ** 16, t_eval=None, grading=1.0):
     """Refine a uniform mesh until the Richardson estimate meets atol + rtol |y| everywhere.
 
     ``run(mesh) -> Run`` solves on a mesh (see :mod:`._outcome`); ``method`` provides ``name``,
     ``order``, ``uniform_only`` and ``min_steps``.  Returns a :class:`Solution` whose
     ``error_estimate`` meets the tolerance, or a failed one saying what stood in the way
     (the values of the last attempt that are confirmed are kept, with their estimates).
+    With ``grading`` r > 1 the meshes are graded, t_k = t0 + (T - t0) (k/N)^r (weakly singular
+    kernels): they are nested too, so the companion of N steps is the graded mesh of N/2.
     """
     start = time.perf_counter()
     p = method.order
@@ -86,7 +88,7 @@ def solve_uniform_to_tolerance(run, t0, T, *, method, scalar, stats, rtol, atol,
         return r.Y, r.status, r.keep, int(r.counts[0])
 
     while True:
-        t = t0 + (T - t0) * (np.arange(n + 1) / n)
+        t = t0 + (T - t0) * (np.arange(n + 1) / n) ** grading
         t[-1] = T
         first = run(t)
         total += int(first.counts[0])

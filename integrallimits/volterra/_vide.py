@@ -118,17 +118,11 @@ def _wrap_f(fj, scalar, spec, gid):
 
     @numba.njit(F_SIGNATURE, **_FAST)
     def function(t, y, z, theta, out):
-        params = unpack(theta, 0)
-        size = 0
-        ok = True
-        try:
-            size = store(call(t, y, z, params), out)
-        except Exception:  # noqa: BLE001 - recorded and re-raised by the solver
-            ok = False
-        if not ok or size != out.shape[0]:
+        out[:] = np.nan                  # what an exception of f leaves behind
+        size = store(call(t, y, z, unpack(theta, 0)), out)
+        if size != out.shape[0]:
             out[:] = np.nan
-            report(gid, _user.RAISED if not ok else _user.BAD_SHAPE, t, np.nan,
-                   np.concatenate((y, z)), size)
+            report(gid, _user.BAD_SHAPE, t, np.nan, np.concatenate((y, z)), size)
         elif not np.all(np.isfinite(out)):
             report(gid, _user.NOT_FINITE, t, np.nan, np.concatenate((y, z)), -1)
     return function
@@ -159,16 +153,9 @@ def _wrap_f_jacobian(fj, scalar, spec, gid):
 
     @numba.njit(F_JACOBIAN_SIGNATURE, **_FAST)
     def jacobian(t, y, z, theta, Jy, Jz):
-        params = unpack(theta, 0)
-        ok = True
-        try:
-            store(call(t, y, z, params), Jy, Jz)
-        except Exception:  # noqa: BLE001
-            ok = False
-        if not ok:
-            Jy[:, :] = np.nan
-            Jz[:, :] = np.nan
-            report(gid, _user.RAISED, t, np.nan, np.concatenate((y, z)), -1)
+        Jy[:, :] = np.nan
+        Jz[:, :] = np.nan
+        store(call(t, y, z, unpack(theta, 0)), Jy, Jz)
     return jacobian
 
 

@@ -374,3 +374,67 @@ def test_orders_study_has_rows_beyond_the_second_kind():
     assert res.rows[1]["declared_order"] == "geometric"
     with pytest.raises(KeyError, match="unknown method"):
         STUDIES["orders"](quick=True, methods=["vide:euler"])
+
+
+# -- separable kernels: K = k(x, s) phi(s, y) ---------------------------------------------------------
+
+def k_wave_jacobian(x, s, y):
+    return np.cos(10.0 * (x - s)) * y
+
+
+def _general_newton(monkeypatch, *args, **kwargs):
+    """The same solve with the general Newton (all M^2 pairs in every iteration)."""
+    with monkeypatch.context() as m:
+        m.setattr(fredholm_solve_module, "_looks_separable", lambda *a: False)
+        return solve_fredholm(*args, **kwargs)
+
+
+def test_separable_newton_needs_order_m_kernel_calls_per_iteration(monkeypatch):
+    M = 24
+    sol = solve_fredholm(k_wave, G_WAVE, (0.0, 1.0), M, jacobian=k_wave_jacobian)
+    ref = _general_newton(monkeypatch, k_wave, G_WAVE, (0.0, 1.0), M, jacobian=k_wave_jacobian)
+    assert sol.success and sol.stats["separable"] and not ref.stats["separable"]
+    assert np.max(np.abs(sol.y - ref.y)) < 4e-16 and _error(sol, exact_square) < 1e-15
+    assert sol.stats["residual"] < 1e-15
+    it = sol.stats["newton_iterations"]
+    assert it == ref.stats["newton_iterations"]
+    # the values at the initial guess and the final check (M^2 each), M per iteration, the
+    # verification, the probes; the general Newton evaluates all M^2 pairs in each iteration
+    assert sol.stats["nfev"] <= 2 * M * M + (it + 1) * M + 64
+    assert ref.stats["nfev"] >= (it + 1) * M * M
+    assert sol.stats["njev"] == it * M and ref.stats["njev"] == it * M * M
+
+
+def test_grid_values_agree_with_the_compiled_kernel():
+    # the NumPy evaluation of K on the grid (used for Newton's model when K broadcasts)
+    rule = gauss_legendre(40, 0.0, 1.0)
+    nodes = np.array(rule.nodes)
+    kernel = fredholm_solve_module._compile_kernel(k_wave, 1.0, 0.0, None)
+    addr = fredholm_solve_module._assembly.addresses(kernel)
+    Y = np.ascontiguousarray(np.exp(-nodes)[:, None])
+    counts = np.zeros(2, dtype=np.int64)
+    V = fredholm_solve_module._values_matrix(kernel, addr, nodes, Y, counts)
+    compiled = np.empty((40, 40))
+    fredholm_solve_module._assembly.compiled("values")(addr[0], kernel.params, nodes, nodes, Y,
+                                                       compiled, counts)
+    np.testing.assert_allclose(V, compiled, rtol=4e-16, atol=1e-300)
+
+
+def test_separable_on_the_probes_only_falls_back(monkeypatch):
+    """K is separable except in the row of one node no probe looks at: the check of the
+    model against K itself at the solution catches it, and the general Newton finishes."""
+    M = 20
+    nodes = gauss_legendre(M, 0.0, 1.0).nodes
+    lo, hi = (nodes[2] + nodes[3]) / 2, (nodes[3] + nodes[4]) / 2
+
+    def k_bump(x, s, y):
+        value = 0.5 * np.cos(10.0 * (x - s)) * y * y
+        if lo < x < hi:
+            value += 0.3 * x * y
+        return value
+
+    sol = solve_fredholm(k_bump, G_WAVE, (0.0, 1.0), M)
+    ref = _general_newton(monkeypatch, k_bump, G_WAVE, (0.0, 1.0), M)
+    assert sol.success and not sol.stats["separable"]
+    assert "not at the solution" in sol.stats["separable_probe"]
+    assert np.max(np.abs(sol.y - ref.y)) < 1e-14 and sol.stats["residual"] < 1e-14

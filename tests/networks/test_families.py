@@ -123,3 +123,53 @@ def test_bad_inputs():
         ResNet(Wr, br).forward(np.ones((2, 3)))
     with pytest.raises(ValueError, match="n_layers and d"):
         ResidualDense(lambda t, s: np.eye(2), lambda t, s: np.zeros(2))
+
+
+def test_wide_layers_agree_with_the_recursion():
+    """d >= 5 takes the matrix-product (BLAS) path of the layer map: the same recursion."""
+    N, d = 9, 7
+    Wd, bd, Wr, br, _ = _params(4, N, d)
+    X0 = np.random.default_rng(4).standard_normal((5, d))
+    h = 1.0 / N
+    x = X0.copy()
+    for n in range(N):
+        x = x + h * np.tanh(x @ Wr[n].T + br[n])
+    np.testing.assert_allclose(ResNet(Wr, br, n_layers=N).forward(X0), x, rtol=0, atol=1e-14)
+    xs = [X0]
+    for n in range(1, N + 1):
+        xs.append(X0 + h * sum(np.tanh(xs[j] @ Wd[n, j].T + bd[n, j]) for j in range(n)))
+    np.testing.assert_allclose(ResidualDense(Wd, bd, n_layers=N).forward(X0), xs[-1], rtol=0,
+                               atol=1e-14)
+
+
+def test_states_every_k_and_forward_in_blocks():
+    """A ResNet restarts its solve from any layer: states(every=k) and forward keep O(k B d)
+    values and equal the states of one solve to rounding; other networks slice."""
+    N, d = 40, 8
+    rng = np.random.default_rng(5)
+    Wr, br = rng.standard_normal((N + 1, d, d)) * 0.6, rng.standard_normal((N + 1, d)) * 0.2
+    X0 = rng.standard_normal((2048, d))                            # B d = 2^14: blocks of 16
+    net = ResNet(Wr, br, n_layers=N)
+    full = net.states(X0)
+    keep = [0, 7, 14, 21, 28, 35, 40]
+    np.testing.assert_allclose(net.states(X0, every=7), full[:, keep], rtol=0, atol=1e-14)
+    np.testing.assert_allclose(net.forward(X0), full[:, -1], rtol=0, atol=1e-14)
+    implicit = ResNet(Wr, br, n_layers=N, rule="trapezoid")      # not restartable: slices
+    np.testing.assert_array_equal(implicit.states(X0[:2], every=7), implicit.states(X0[:2])[:, keep])
+    with pytest.raises(ValueError, match="every"):
+        net.states(X0, every=0)
+
+
+def test_forward_memory_is_a_block_of_layers():
+    import tracemalloc
+    N, d = 1024, 8
+    rng = np.random.default_rng(6)
+    Wr, br = rng.standard_normal((N + 1, d, d)) * 0.3, rng.standard_normal((N + 1, d)) * 0.2
+    X0 = rng.standard_normal((2048, d))
+    net = ResNet(Wr, br, n_layers=N)
+    net.forward(X0)
+    tracemalloc.start()
+    net.forward(X0)
+    peak = tracemalloc.get_traced_memory()[1]
+    tracemalloc.stop()
+    assert peak < (N + 1) * X0.size * 8 / 8      # blocks of 16 layers: ~1/15 of the states' 135 MB

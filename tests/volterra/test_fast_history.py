@@ -91,3 +91,27 @@ def test_fast_history_applies_for_large_n_not_a_power_of_two():
         sol = solve_volterra(K, g, (0.0, 1.0), n, method="trapezoid", fast_history=True)
         assert sol.stats["fast_history"] and sol.success
         assert np.max(np.abs(sol.y - np.sin(sol.t))) < 1e-9
+
+
+def _decay(u):
+    return np.exp(-u) * np.cos(2.0 * u)
+
+
+def _decay_matrix(u):
+    return np.array([[-np.exp(-u), 0.3], [0.2 * u, -0.5]])
+
+
+@pytest.mark.parametrize("method", ["trapezoid", "gregory6", "gauss2", "radau3"])
+def test_linear_convolution_steps_are_one_solve(method):
+    """phi = y (linear): with the fast history an implicit step (or the stages of an interval)
+    is one linear solve, without Newton iterations; the same values as Newton's to rounding."""
+    for K, g in ((convolution(_decay), lambda t: 1.0 + 0.3 * t),
+                 (convolution(_decay_matrix), lambda t: np.array([1.0, np.cos(t)]))):
+        fast = solve_volterra(K, g, (0.0, 1.0), 150, method=method, fast_history=True)
+        direct = solve_volterra(K, g, (0.0, 1.0), 150, method=method, fast_history=False)
+        assert fast.success and direct.success
+        rel = np.max(np.abs(fast.y - direct.y)) / max(1.0, np.max(np.abs(direct.y)))
+        assert rel <= 1e-13
+        start = {"gregory6": 1}.get(method, 0)     # Gregory's block start keeps Newton
+        assert fast.stats["newton_solves"] == 150 - (5 if start else 0) + start
+        assert fast.stats["newton_iterations"] <= 20 * start

@@ -28,7 +28,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from integrallimits import solve_volterra
-from integrallimits.kernels import as_forcing, as_kernel, weakly_singular
+from integrallimits.kernels import as_forcing, as_kernel, convolution, weakly_singular
 from integrallimits.volterra import _singular
 from integrallimits.volterra._singular import (collocation_product_integration, graded_mesh,
                                                grading_exponent, history_weights, local_weights)
@@ -485,3 +485,87 @@ def test_graded_mesh_values():
 def test_doctests():
     import doctest
     assert doctest.testmod(_singular).failed == 0
+
+
+# -- the fast (FFT) history of Abel-type kernels on uniform meshes --------------------------------
+
+def _minus_one(u):
+    return -1.0
+
+
+def _decay(u):
+    return np.exp(-u)
+
+
+def _minus_square(s, y):
+    return -y * y
+
+
+# built once (their compiled wrappers are cached per kernel object): the Abel kernel
+# (t - s)^(-1/2) (-y) and (t - s)^(-0.3) e^{-(t - s)} (-y^2)
+ABEL = weakly_singular(convolution(_minus_one), 0.5)
+DECAY = weakly_singular(convolution(_decay, _minus_square), 0.3)
+
+
+def _fast_and_direct(spec, g, t, method):
+    """Mesh and stage values of the direct O(N^2) history and of the blocked FFT one."""
+    from integrallimits.volterra import METHODS
+    kernel = as_kernel(spec, g(0.0), 0.0)
+    g_vec, _ = as_forcing(g, 0.0)
+    out = []
+    for fast in (False, True):
+        Y, status, index, counts, _ = METHODS[method].solve(kernel, g_vec, t, 1e-13, 50,
+                                                            fast_history=fast)
+        assert status == 0
+        out.append((Y, counts))
+    return out
+
+
+@pytest.mark.parametrize("method, N", [("gauss2", 300), ("radau3", 77)])
+def test_fast_history_is_the_direct_sum_to_rounding(method, N):
+    """(t - s)^(-0.3) e^{-(t - s)} (-y^2) and the Abel kernel (t - s)^(-1/2) (-y) on uniform
+    meshes with N not a power of two: the same mesh values to rounding (the same weights,
+    summed by blocks of FFTs)."""
+    t = np.linspace(0.0, 1.0, N + 1)
+    for spec in (DECAY, ABEL):
+        (Y, counts), (Yf, counts_f) = _fast_and_direct(spec, lambda t: 1.0 + t, t, method)
+        assert np.max(np.abs(Y - Yf)) <= 8e-15 * np.max(np.abs(Y))
+        m = int(method[-1])
+        # the same Newton iterations; the direct history costs m^2 N(N-1)/2 + m N(N+1)/2
+        # kernel evaluations (see test_work_counters), the fast one m N evaluations of phi
+        assert counts_f[2] == counts[2]
+        assert counts_f[0] - m * N == counts[0] - m * m * N * (N - 1) // 2 - m * N * (N + 1) // 2
+
+
+def test_fast_history_vector_matrix_kernel():
+    k = lambda u: np.array([[-1.0, 0.5 * np.exp(-u)], [0.0, -0.5]])  # noqa: E731
+    spec = weakly_singular(convolution(k, lambda s, y: np.array([y[0] * y[1], y[1]])), 0.5)
+    t = np.linspace(0.0, 2.0, 130)
+    (Y, _), (Yf, _) = _fast_and_direct(spec, lambda t: np.array([1.0, 1.0 + t]), t, "gauss2")
+    assert np.max(np.abs(Y - Yf)) <= 8e-15 * np.max(np.abs(Y))
+
+
+def test_fast_history_keeps_the_order():
+    """The manufactured Abel problem y = 1 + t^(1/2) (k = -y, alpha = 0.5) on uniform meshes:
+    the fast history gives the direct history's errors, hence its order."""
+    p = problem("linear", 0.5)
+    spec = ABEL
+    ns = (16, 32, 64, 128)
+    errors = {False: [], True: []}
+    for n in ns:
+        t = np.linspace(0.0, 1.0, n + 1)
+        for (Y, _), fast in zip(_fast_and_direct(spec, p.forcing, t, "gauss2"), (False, True)):
+            errors[fast].append(float(np.max(np.abs(Y[:, 0] - p.exact(t)))))
+    np.testing.assert_allclose(errors[True], errors[False], rtol=1e-9)
+    assert fit_order(ns, errors[True])[0] >= 1.0 - 0.1       # 2 - 2 alpha = 1 on a uniform mesh
+
+
+def test_fast_history_needs_a_uniform_mesh_and_a_convolution():
+    from integrallimits.volterra import METHODS
+    g_vec, _ = as_forcing(lambda t: 1.0, 0.0)
+    conv = as_kernel(ABEL, 1.0, 0.0)
+    with pytest.raises(ValueError, match="uniform mesh"):
+        METHODS["gauss2"].solve(conv, g_vec, graded_mesh(1.0, 16, 2.0), 1e-12, 50, fast_history=True)
+    plain = as_kernel(problem("linear", 0.5).spec, 1.0, 0.0)
+    with pytest.raises(ValueError, match="convolution"):
+        METHODS["gauss2"].solve(plain, g_vec, np.linspace(0, 1, 17), 1e-12, 50, fast_history=True)

@@ -1,0 +1,97 @@
+"""Benchmark of the Fredholm (Nyström) solver against a hand-written NumPy Nyström solve.
+
+Run from the repository root::
+
+    python benchmarks/bench_fredholm.py            # M = 32 .. 1024
+    python benchmarks/bench_fredholm.py --quick    # M = 32, 128, 512, fewer repetitions
+
+Two problems on [0, 1] with Gauss–Legendre nodes (the rules are cached on both sides, so
+neither pays for them in the timings), g derived by SymPy:
+
+* linear: K(x, s, y) = (e^{-xs}/2 + x/4) y (given as the two-argument coefficient), y = cos 2x;
+  NumPy: ``np.linalg.solve(I - K w, g)`` with K evaluated on the grid by broadcasting;
+* nonlinear: K(x, s, y) = cos(10 (x - s)) y^2 / 2, y = e^{-x}, analytic Jacobian;
+  NumPy: Newton from y = g with C = cos(10 (x - s)) w / 2 formed once, F = y - g - C y^2,
+  J = I - 2 C diag(y), ``np.linalg.solve`` per iteration, the same stopping rule.
+
+``solve_fredholm`` is called as a user calls it: a plain Python K and g each time (so its
+per-call work -- compiling lookups, checking g, probing K for linearity and structure, the
+condition estimate, the final residual check -- is in the time).  Both sides run in one
+process, interleaved, best of several rounds, BLAS on one thread.  Goal (issue 15): time
+ratio <= 1.2 at every M, linear and nonlinear.
+"""
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+
+for _var in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
+    os.environ.setdefault(_var, "1")
+
+import numpy as np  # noqa: E402
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+ROOT = os.path.dirname(HERE)
+if ROOT not in sys.path:
+    sys.path.insert(0, ROOT)
+sys.path.insert(0, HERE)
+import _common  # noqa: E402
+from bench_beyond import (g_lin, g_wave, k_lin, k_wave, k_wave_jacobian,  # noqa: E402
+                          numpy_nystrom_linear, numpy_nystrom_newton)
+
+from integrallimits.fredholm import solve_fredholm  # noqa: E402
+
+EXACT = {"linear": lambda x: np.cos(2 * x), "nonlinear": lambda x: np.exp(-x)}
+
+
+def rows(sizes, reps):
+    out = []
+    for M in sizes:
+        for problem in ("linear", "nonlinear"):
+            if problem == "linear":
+                ours = lambda: solve_fredholm(k_lin, g_lin, (0.0, 1.0), M)
+                baseline = lambda: numpy_nystrom_linear(M)
+            else:
+                ours = lambda: solve_fredholm(k_wave, g_wave, (0.0, 1.0), M,
+                                              jacobian=k_wave_jacobian)
+                baseline = lambda: numpy_nystrom_newton(M)
+            timings = _common.best_of_interleaved({"ours": ours, "numpy": baseline},
+                                                  reps if M <= 256 else max(2, reps // 3))
+            (t_ours, sol), (t_np, (x, y)) = timings["ours"], timings["numpy"]
+            out.append({"problem": problem, "M": M, "ours": t_ours, "numpy": t_np,
+                        "ratio": t_ours / t_np,
+                        "err_ours": float(np.abs(sol.y - EXACT[problem](sol.x)).max()),
+                        "err_numpy": float(np.abs(y - EXACT[problem](x)).max()),
+                        "note": ("separable Newton" if sol.stats.get("separable") else
+                                 "direct" if sol.stats["linear"] else "Newton")})
+    return out
+
+
+def to_markdown(table):
+    lines = ["| problem | M | solve_fredholm | NumPy by hand | ratio | max error (ours / NumPy) | path |",
+             "|---|---|---|---|---|---|---|"]
+    for r in table:
+        lines.append(f"| {r['problem']} | {r['M']} | {_common.fmt_time(r['ours'])} | "
+                     f"{_common.fmt_time(r['numpy'])} | {r['ratio']:.2f} | "
+                     f"{r['err_ours']:.1e} / {r['err_numpy']:.1e} | {r['note']} |")
+    return "\n".join(lines)
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--quick", action="store_true", help="fewer sizes and repetitions")
+    args = parser.parse_args(argv)
+    sizes = [32, 128, 512] if args.quick else [32, 64, 128, 256, 512, 1024]
+    print("machine:", _common.machine_info())
+    print(f"load average before: {_common.load_average()}")
+    table = rows(sizes, 5 if args.quick else 15)
+    print(to_markdown(table))
+    worst = max(table, key=lambda r: r["ratio"])
+    print(f"\ngoal ratio <= 1.2 at every M: worst {worst['ratio']:.2f} ({worst['problem']}, "
+          f"M = {worst['M']}) {_common.met(worst['ratio'] <= 1.2)}")
+    print(f"load average after: {_common.load_average()}")
+
+
+if __name__ == "__main__":
+    main()

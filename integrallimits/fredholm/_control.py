@@ -1,0 +1,66 @@
+"""Error estimates and tolerances for Fredholm solves.
+
+The companion of a Nyström solve with M nodes is the same rule with M' = M + max(2, M/4)
+nodes (panels, for the composite rules): its Nyström interpolant at the M nodes is more
+accurate than y_M -- geometrically for the Gauss-type and Clenshaw-Curtis rules, by
+(M'/M)^p for composite rules of order p -- so
+
+    est = |y_M - y_{M'}(x_m)|,   divided by 1 - (M/M')^p for composite rules,
+
+estimates the error of y_M at its nodes.  It costs about (1.25)^3 ~ 2 more LU factorisations'
+work and 1.6 times the assembly, which is the price of knowing the answer's accuracy.
+
+With a tolerance the number of nodes grows by a factor 1.5 (composite rules: from the order,
+``M (est/tol)^(1/p)``) until the estimate meets atol + rtol |y| at every node.
+"""
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+__all__ = ["companion_size", "with_estimate"]
+
+#: Orders of the composite rules (the others converge geometrically for analytic data).
+COMPOSITE_ORDERS = {"rectangle": 2, "trapezoid": 2, "simpson": 4}
+
+
+def _fit(n, rule_name):
+    """n rounded up to a size the rule accepts (Simpson's rule needs an even number of panels)."""
+    return n + n % 2 if rule_name == "simpson" else n
+
+
+def companion_size(n, rule_name=None):
+    return _fit(n + max(2, n // 4), rule_name)
+
+
+def with_estimate(solve, sol, rule_name, n_nodes):
+    """Attach ``error_estimate`` (and ``stats["max_error_estimate"]``) to a Fredholm solution,
+    from the companion ``solve(n)`` (a solve with another size and no estimate)."""
+    y2 = sol._y2
+    estimate = np.full_like(y2, np.nan)
+    sol.stats["error_estimate"] = "none"
+    if sol.success and rule_name is not None and n_nodes is not None:
+        m = companion_size(n_nodes, rule_name)
+        comp = solve(m)
+        sol.stats["nfev"] += comp.stats.get("nfev", 0)
+        sol.stats["error_estimate_nfev"] = comp.stats.get("nfev", 0)
+        if comp.success:
+            values = np.asarray(comp(sol.x)).reshape(y2.shape)
+            estimate = np.abs(y2 - values)
+            p = COMPOSITE_ORDERS.get(rule_name)
+            if p is not None:
+                estimate = estimate / (1.0 - (n_nodes / m) ** p)
+            sol.stats["error_estimate"] = f"{rule_name} with {m}"
+    finite = estimate[np.isfinite(estimate)]
+    sol.stats["max_error_estimate"] = float(finite.max()) if finite.size else float("nan")
+    sol.set_error_estimate(estimate)
+    return sol
+
+
+def next_size(n, ratio, rule_name):
+    """The next size for an observed max est/tol > 1."""
+    p = COMPOSITE_ORDERS.get(rule_name)
+    if p is None or not math.isfinite(ratio):
+        return _fit(int(math.ceil(1.5 * n)), rule_name)
+    return _fit(max(n + 2, int(math.ceil(1.15 * n * ratio ** (1.0 / p)))), rule_name)
