@@ -38,10 +38,8 @@ def _study_page(name, folder, label, out_dir):
     if os.path.isfile(os.path.join(folder, "manifest.json")):
         with open(os.path.join(folder, "manifest.json"), encoding="utf-8") as fh:
             manifest = json.load(fh)
+    from integrallimits.studies import StudyResult
     rows = table.get("rows", [])
-    cols = []
-    for row in rows:
-        cols += [c for c in row if c not in cols]
     lines = [name, "-" * len(name), ""]
     if table.get("notes"):
         lines += [table["notes"].translate(_SPECIAL), ""]
@@ -56,10 +54,11 @@ def _study_page(name, folder, label, out_dir):
         target = os.path.join(out_dir, f"{name}-{png}")
         shutil.copyfile(os.path.join(folder, png), target)
         lines += [f".. image:: _generated/{name}-{png}", f"   :alt: {name}: {png[:-4]}", ""]
-    if rows:
+    for part in (StudyResult(name, rows).sections() if rows else []):   # one table per part
+        cols = StudyResult(name, part).columns
         lines += [".. list-table::", "   :header-rows: 1", ""]
         lines.append("   * - " + "\n     - ".join(c.translate(_SPECIAL) for c in cols))
-        for row in rows:
+        for row in part:
             lines.append("   * - " + "\n     - ".join(_cell(row.get(c)) for c in cols))
         lines.append("")
     return "\n".join(lines) + "\n"

@@ -1,7 +1,7 @@
 """Training networks as optimal control of Volterra equations: adjoints, objectives, training."""
 from ._adjoint import AdjointResult, discrete_adjoint
-from ._data import (DATASETS, Dataset, circles, digits_available, lift, load_digits, make_dataset,
-                    spheres, spirals, two_moons, xor)
+from ._data import (DATASETS, Dataset, band_fields, circles, digits_available, lift, load_digits,
+                    make_dataset, spheres, spirals, two_moons, xor)
 from ._objective import LOSSES, REGULARIZERS, FieldSpec, Objective, parameter_layout, rebuild_network
 from ._train import TrainResult, random_fields, train
 from ._continuous import (ContinuousAdjointResult, ContinuousDenseAdjointResult, continuous_adjoint,
@@ -9,7 +9,7 @@ from ._continuous import (ContinuousAdjointResult, ContinuousDenseAdjointResult,
 
 __all__ = ["AdjointResult", "discrete_adjoint",
            "Dataset", "DATASETS", "make_dataset", "two_moons", "circles", "spirals", "xor", "spheres",
-           "lift", "load_digits", "digits_available",
+           "lift", "band_fields", "load_digits", "digits_available",
            "Objective", "FieldSpec", "parameter_layout", "rebuild_network", "LOSSES", "REGULARIZERS",
            "train", "TrainResult", "random_fields",
            "continuous_adjoint", "ContinuousAdjointResult", "costate_ode",

@@ -15,6 +15,9 @@ homeomorphism of R^d separates them by a hyperplane, so a width-d ResNet in its 
 limit cannot, while a network with a state of dimension > d can (Dupont, Doucet & Teh,
 *Augmented Neural ODEs*, 2019).
 
+Function-valued data for the non-local networks: :func:`band_fields` draws random functions
+on an interval, labelled by their frequency band, and samples them on any spatial rule.
+
 The 8x8 digits of scikit-learn (bundled with it, no download) are offered only when
 scikit-learn is importable; it is not a dependency of the package.  ``make_dataset("digits",
 d=...)`` gives their first d principal components.
@@ -26,7 +29,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 __all__ = ["Dataset", "DATASETS", "make_dataset", "two_moons", "circles", "spirals", "xor",
-           "spheres", "lift", "load_digits", "digits_available", "training_inputs",
+           "spheres", "lift", "band_fields", "load_digits", "digits_available", "training_inputs",
            "training_targets", "MAX_CLASSES"]
 
 #: Most classes integer labels may imply (labels 0 .. K-1): the one-hot targets, the
@@ -376,6 +379,79 @@ def spheres(n_samples=128, d=2, noise=0.0, seed=0, n_test=0):
 
 DATASETS = {"two-moons": two_moons, "circles": circles, "spirals": spirals, "xor": xor,
             "spheres": spheres}
+
+
+def band_fields(grid, n_samples=32, seed=0, n_test=0, bands=((1, 2), (4, 5)), channels=1):
+    r"""Random functions on an interval Ω = [a, b], labelled by their frequency band, sampled on
+    the nodes of a spatial rule.
+
+    Sample i of class k = y_i is
+
+    .. math:: u_i(\xi) = \frac{1}{\sqrt{|B_k|}} \sum_{m \in B_k}
+              \bigl(a_{im} \cos(\pi m \hat\xi) + b_{im} \sin(\pi m \hat\xi)\bigr),
+              \qquad \hat\xi = \frac{\xi - a}{b - a},\quad a_{im}, b_{im} \sim N(0, 1),
+
+    so every value u_i(ξ) is N(0, 1) in every class: the classes differ only in how the
+    values at different points are correlated (smooth against rough), a non-local property
+    that no pointwise map followed by a spatial mean can see beyond sampling noise.  The
+    coefficients are drawn before the grid is looked at, so one seed gives the same functions
+    on every rule (the resolution limit M -> ∞ refines the sampling of fixed data).
+
+    Parameters
+    ----------
+    grid : SpatialRule
+        A rule on an interval (``dim`` 1); the functions are sampled at its nodes.
+    n_samples, n_test : int
+        Training and held-out samples (one seeded stream; classes alternate before a seeded
+        permutation, so both parts hold both classes when they have two samples or more).
+    seed : int
+    bands : sequence of sequences of int
+        The modes m of each class (class k uses ``bands[k]``).
+    channels : int
+        Copies of u in the input (channel a at node p in column a M + p).
+
+    Returns
+    -------
+    Dataset
+        X of shape (S, channels M).
+
+    Examples
+    --------
+    >>> from integrallimits.networks import spatial_rule
+    >>> coarse, fine = spatial_rule("trapezoid", 4), spatial_rule("trapezoid", 8)
+    >>> a, b = band_fields(coarse, 6, seed=1), band_fields(fine, 6, seed=1)
+    >>> a.X.shape, b.X.shape, a.y.tolist() == b.y.tolist()
+    ((6, 5), (6, 9), True)
+    >>> bool(np.allclose(a.X, b.X[:, ::2]))          # the same functions on both grids
+    True
+    """
+    from ..networks import SpatialRule
+    if not isinstance(grid, SpatialRule) or grid.dim != 1:
+        raise ValueError("grid must be a SpatialRule on an interval (spatial_rule(..., dim=1))")
+    for arg, value, low in (("n_samples", n_samples, 1), ("n_test", n_test, 0), ("channels", channels, 1)):
+        if isinstance(value, bool) or int(value) != value or value < low:
+            raise ValueError(f"{arg} must be an integer >= {low}, got {value!r}")
+    try:
+        bands = [[int(m) for m in band] for band in bands]
+    except (TypeError, ValueError):
+        raise ValueError(f"bands must be sequences of integer modes, got {bands!r}") from None
+    if len(bands) < 2 or any(not band or min(band) < 1 for band in bands):
+        raise ValueError(f"bands must give at least two non-empty sets of modes >= 1, got {bands!r}")
+    rng = np.random.default_rng(seed)
+    total = int(n_samples) + int(n_test)
+    y = rng.permutation(np.arange(total) % len(bands))
+    width = max(len(band) for band in bands)
+    coefficients = rng.normal(size=(total, width, 2))
+    xi = (grid.nodes - grid.interval.a) / grid.length
+    U = np.empty((total, grid.M))
+    for i in range(total):
+        band = np.array(bands[y[i]])
+        a = coefficients[i, :band.size] / np.sqrt(band.size)
+        U[i] = a[:, 0] @ np.cos(np.pi * band[:, None] * xi) + a[:, 1] @ np.sin(np.pi * band[:, None] * xi)
+    X = np.tile(U, (1, int(channels)))
+    S = int(n_samples)
+    return Dataset(X[:S], y[:S], len(bands), "band-fields", X[S:], y[S:],
+                   {"seed": seed, "bands": bands, "grid": repr(grid), "channels": int(channels)})
 
 
 def digits_available():

@@ -143,8 +143,7 @@ def parameter_layout(network):
     Raises
     ------
     ValueError
-        For a family without a layout, or a non-local network with an attention map (its
-        kernel has no parameter vjp: the operator depends on the state).
+        For a family without a layout.
 
     Examples
     --------
@@ -169,9 +168,6 @@ def parameter_layout(network):
         m = network.m
         shapes = [("V", False, (d, m)), ("W", False, (m, d)), ("b", False, (m,))]
     elif fam == "nonlocal-dense":
-        if not all(mp.linear for mp in network.maps):
-            raise ValueError("a non-local network with an attention map has no parameter layout "
-                             "(its kernel differentiates in the state only)")
         c = network.channels
         shapes = [(f"W{r}", True, (c, c)) for r in range(len(network.maps))]
         shapes.append(("b", True, network.b.shape[2:]))
@@ -755,10 +751,18 @@ class Objective:
 
     def prolong(self, vector, objective):
         """``vector`` of this objective carried to ``objective`` (another depth, same family)
-        through the piecewise linear extension of its fields: multilevel continuation."""
+        through the piecewise linear extension of its fields: multilevel continuation.
+
+        The fields must have the same names and point shapes; a non-local network's channel
+        fields do not depend on the spatial resolution M, so its vector also carries over to
+        another spatial rule (another M) of the same maps."""
+        def shapes(layout):
+            return [(f.name, f.two_variable, f.point_shape) for f in layout]
         a, b = objective.network, self.network
-        if a.family != b.family or a.d != b.d or getattr(a, "k", None) != getattr(b, "k", None):
-            raise ValueError("continuation needs the same family, width (and order k of a smooth net)")
+        if (a.family != b.family or shapes(objective.layout) != shapes(self.layout)
+                or getattr(a, "k", None) != getattr(b, "k", None)):
+            raise ValueError("continuation needs the same family, the same field shapes (width, "
+                             "channels) and the same order k of a smooth net")
         ext = self.extensions(vector)
         net = objective.network
         theta = net.theta.copy()

@@ -10,8 +10,10 @@ __all__ = ["ACTIVATIONS", "ConcatDense", "ResidualDense", "ResNet", "SmoothNet",
            "PiecewiseLinear", "PiecewiseLinearTriangle", "discrete_h1", "h1_distance", "l2_distance",
            "legendre_field", "low_rank_field", "sample_field", "ReLUResNet", "activation_patterns",
            "product_form", "summability"]
-from ._nonlocal import (AttentionMap, ConvolutionMap, FeatureMap, LocalMap, NonlocalDense, NystromMap,
-                        SpatialRule, resolution_network, resolution_study_values, spatial_rule)
+from .maps import (AttentionMap, ConvolutionMap, FeatureMap, LocalMap, NystromMap, SpatialRule,
+                   spatial_rule)
+from ._nonlocal import NonlocalDense
+from ._resolution import resolution_network, resolution_study_values
 
 __all__ += ["SpatialRule", "spatial_rule", "FeatureMap", "LocalMap", "ConvolutionMap", "NystromMap",
             "AttentionMap", "NonlocalDense", "resolution_network", "resolution_study_values"]

@@ -36,6 +36,7 @@ _LOCATIONS = {
     "resolution-limit": "resolution_limit:resolution_limit",
     "state-space": "state_space:state_space",
     "smooth-nets": "smooth_nets:smooth_nets",
+    "dnl-gamma": "dnl_gamma:dnl_gamma",
     "error-control": "error_control:error_control",
 }
 

@@ -42,6 +42,15 @@ def atomic_write(path, text):
         raise
 
 
+def _columns(rows):
+    cols = []
+    for row in rows:
+        for key in row:
+            if key not in cols:
+                cols.append(key)
+    return cols
+
+
 def _fmt(value):
     if isinstance(value, float):
         if math.isnan(value):
@@ -65,6 +74,9 @@ class StudyResult:
         name -> matplotlib Figure (empty without matplotlib).
     notes : str
         What the table shows (one paragraph).
+    data : dict
+        Arrays behind the figures that are not table columns (e.g. sampled fields for
+        heatmaps); not written to the table files.
     """
 
     name: str
@@ -72,22 +84,31 @@ class StudyResult:
     params: dict = field(default_factory=dict)
     figures: dict = field(default_factory=dict)
     notes: str = ""
+    data: dict = field(default_factory=dict)
 
     @property
     def columns(self):
-        cols = []
-        for row in self.rows:
-            for key in row:
-                if key not in cols:
-                    cols.append(key)
-        return cols
+        return _columns(self.rows)
+
+    def sections(self):
+        """The rows split by their ``part`` column (a study whose table has several parts with
+        different columns), as a list of row lists; one list without such a column."""
+        parts = [row.get("part") for row in self.rows]
+        if not self.rows or not all(isinstance(p, str) for p in parts):
+            return [self.rows]
+        return [[row for row in self.rows if row["part"] == part] for part in dict.fromkeys(parts)]
 
     def to_markdown(self):
-        cols = self.columns
-        lines = ["| " + " | ".join(cols) + " |", "|" + "---|" * len(cols)]
-        for row in self.rows:
-            lines.append("| " + " | ".join(_fmt(row.get(c, "")) for c in cols) + " |")
-        return "\n".join(lines) + "\n"
+        """The table in Markdown: one table per part (see :meth:`sections`), each with its own
+        columns, separated by a blank line."""
+        blocks = []
+        for rows in self.sections():
+            cols = _columns(rows)
+            lines = ["| " + " | ".join(cols) + " |", "|" + "---|" * len(cols)]
+            for row in rows:
+                lines.append("| " + " | ".join(_fmt(row.get(c, "")) for c in cols) + " |")
+            blocks.append("\n".join(lines) + "\n")
+        return "\n".join(blocks)
 
     def to_csv(self, path=None):
         buf = io.StringIO()
