@@ -212,7 +212,7 @@ def convolution(k, phi=None, *, phi_jacobian=None):
     >>> K = convolution(lambda u: np.exp(-u))          # y = sin t solves ...
     >>> sol = solve_volterra(K, lambda t: 0.5 * (np.sin(t) + np.cos(t) + np.exp(-t)) - np.exp(-t)
     ...                      + 0.0, (0.0, 1.0), 64, method="trapezoid")
-    >>> sol.status
+    >>> sol.success
     True
     """
     return _Convolution(k, phi, phi_jacobian)

@@ -63,7 +63,7 @@ from ._tableaux import collocation_tableau
 __all__ = ["FirstKindMethod", "FIRST_KIND_METHODS", "REFUSED_METHODS", "solve_first_kind"]
 
 SUCCESS, SINGULAR, NOT_FINITE, INTERRUPTED = 0, 1, 2, 3
-NFEV = 0
+NFEV, NSOLVE = 0, 1
 
 _MESSAGES = {
     SINGULAR: ("The linear system of the step ending at t = {t:.6g} is singular: K(t, t) is singular "
@@ -104,6 +104,7 @@ def _collocation_loop(K, block_sum, theta, t, Gs, c, A, b, Z, stats):
                     stats[NFEV] += 1
                     for a in range(d):
                         mat[i * d + a, j * d + q] = h * A[i, j] * f[a]
+        stats[NSOLVE] += 1
         if not solve_inplace(mat, rhs):
             return SINGULAR, n + 1
         for i in range(m):
@@ -140,6 +141,7 @@ def _midpoint_loop(K, block_sum, theta, t, G, U, stats):
             stats[NFEV] += 1
             for a in range(d):
                 mat[a, q] = wts[n] * f[a]
+        stats[NSOLVE] += 1
         if not solve_inplace(mat, rhs):
             return SINGULAR, n + 1
         for k in range(d):
@@ -224,7 +226,7 @@ class FirstKindMethod:
     def solve(self, kernel, g_vec, t):
         N = len(t) - 1
         d = kernel.dim
-        counts = new_counts(1)
+        counts = new_counts(2)
         Y = np.empty((N + 1, d))
         if self.family == "collocation":
             c, A, b = self._data
@@ -517,8 +519,9 @@ def solve_first_kind(K, g, t_span=None, n_steps=None, method="radau2", *, args=N
         return Run(Y, status, index, keep, counts, None, record)
 
     def stats(counts):
-        return {"nfev": int(counts[0]), "njev": 0, "newton_iterations": 0, "newton_solves": 0,
-                "jacobian": "not needed", "compiled": True, "fast_history": False}
+        return {"nfev": int(counts[NFEV]), "njev": 0, "newton_iterations": 0, "newton_solves": 0,
+                "linear_solves": int(counts[NSOLVE]), "jacobian": "not needed", "compiled": True,
+                "fast_history": False}
 
     if tolerance is None:
         sol = solve_on_mesh(run, t, method=meth, scalar=kernel.scalar, stats=stats,

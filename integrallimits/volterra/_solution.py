@@ -77,6 +77,8 @@ class Solution:
     t_failure : float or None
         Where a failed solve stopped.
 
+    Notes
+    -----
     Calling ``sol(t)`` evaluates the dense output: for Runge-Kutta and collocation methods
     one more (partial) step of the method from the mesh point before t, which has the
     accuracy of the mesh values (:mod:`integrallimits.volterra._dense`); otherwise local

@@ -168,6 +168,7 @@ def test_refusals_are_true_gauss2_loses_an_order_trapezoid_roots():
     """The reasons are facts: Gauss collocation with m = 2 converges with order m - 1 = 1."""
     from integrallimits.kernels._linear import as_linear_kernel
     from integrallimits.volterra._first_kind import _compiled, _first_kind_roots
+    from integrallimits.volterra._loops import new_counts
     from integrallimits.volterra._tableaux import collocation_tableau
     tab = collocation_tableau("gauss", 2)
     c, A, b = (np.array(a, dtype=float) for a in (tab.c, tab.A, tab.b))
@@ -179,7 +180,7 @@ def test_refusals_are_true_gauss2_loses_an_order_trapezoid_roots():
         Gs = np.array([[G_EXP(x)] for x in stage_t])
         Z = np.zeros((2 * n, 1))
         status, _ = _compiled("collocation")(kernel.function, kernel.block_sum, kernel.params, mesh,
-                                             Gs, c, A, b, Z, np.zeros(1, dtype=np.int64))
+                                             Gs, c, A, b, Z, new_counts(2))
         assert status == 0
         errors.append(float(np.max(np.abs(Z[:, 0] - exact_exp(stage_t)))))
     assert abs(fit_order([16, 32, 64], errors)[0] - 1.0) <= 0.2, errors
