@@ -89,7 +89,14 @@ CRITERIA = {
               "above floor; it must be >= declared order - margin"),
     "estimate": ("error vs tolerance: at that doubling, the true relative error of y_N must be <= "
                  "safety * |y_N - y_{N/2}| / (2^p - 1) / scale + floor, p the declared order "
-                 "(stopping when the estimate is below tol gives an error below safety * tol)"),
+                 "(stopping when the estimate is below tol gives an error below safety * tol); "
+                 "and the solver's own estimate bounds it the same way: true relative error <= "
+                 "safety * max(sol.error_estimate) / scale + floor"),
+    "tolerance": ("a solve with rtol = tolerance and atol = tolerance * scale (tolerance >= 1e-3 for "
+                  "first-order methods) reports success, its "
+                  "true relative error is <= tolerance_factor * tolerance, and its error_estimate "
+                  "bounds it: error <= estimate_factor * max(sol.error_estimate) / scale + floor "
+                  "(the error-control issue's 'honest estimate': within a factor 20)"),
     "problems": ("exact solution 1 + 1..3 distinct terms (c t^k, c exp(a t), c sin(w t), "
                  "c cos(w t)) with |y| <= 4 on [0, 1]; kernels from the families linear, "
                  "hammerstein, urysohn, convolution, vector; g derived exactly with SymPy (kernels "
@@ -486,6 +493,9 @@ class ValidationSettings:
     min_points: int = 3
     coarse_hl: float = 0.5
     strict: bool = False
+    tolerance: float = 1e-6
+    tolerance_factor: float = 10.0
+    estimate_factor: float = 20.0
 
 
 @dataclass
@@ -501,6 +511,8 @@ class MethodCheck:
     fitted_on: list
     fit_order_3: float           # least-squares slope over the last 3 errors above the floor
     estimate_ratio: float        # true error / step-doubling estimate at the finest pair
+    solver_estimate_ratio: float  # true error / the solver's max(sol.error_estimate) there
+    tolerance_error: float       # true relative error of the rtol solve / tolerance
     forcing_source: str
     lipschitz: float
     failures: list = field(default_factory=list)
@@ -516,7 +528,8 @@ class MethodCheck:
         status = "passed" if self.passed else "FAILED: " + "; ".join(self.failures)
         return (f"{head}\n  N = {self.n_steps}\n  errors = {errs}\n  observed order "
                 f"{self.observed_order:.3f} (declared {self.declared_order}) fitted on "
-                f"{self.fitted_on}; error/estimate {self.estimate_ratio:.3g}\n  {status}")
+                f"{self.fitted_on}; error/estimate {self.estimate_ratio:.3g}, error/solver's "
+                f"estimate {self.solver_estimate_ratio:.3g}\n  {status}")
 
     def to_dict(self):
         out = asdict(self)
@@ -556,11 +569,12 @@ def check_method(method, problem, settings=None):
     built = problem.build()
     p = meth.order
     n = max(settings.n_start, meth.min_steps)
-    ns, errors, values, failures, skipped = [], [], [], [], []
+    ns, errors, values, estimates, failures, skipped = [], [], [], [], [], []
     while n <= settings.max_steps:
-        # errors are measured against the exact solution (and step doubling below)
+        # errors are measured against the exact solution (and step doubling below); the
+        # solver's own estimate (a companion solve with half the steps) is checked as well
         sol = solve_volterra(built.kernel, built.forcing, (0.0, problem.T), n, method=method,
-                             error_estimate=False)
+                             error_estimate=True)
         if not sol.success:
             h = problem.T / n
             if h * built.lipschitz >= settings.coarse_hl:
@@ -569,7 +583,7 @@ def check_method(method, problem, settings=None):
                 # answer; the refinement restarts after it, as coarser results are not reliable
                 skipped.append(f"N = {n} reported failure (h L = {h * built.lipschitz:.2g}): "
                                f"{sol.message}")
-                ns, errors, values = [], [], []
+                ns, errors, values, estimates = [], [], [], []
                 n *= 2
                 continue
             failures.append(f"solve: failed at N = {n} (h L = {h * built.lipschitz:.2g}): "
@@ -582,6 +596,7 @@ def check_method(method, problem, settings=None):
         ns.append(n)
         errors.append(err)
         values.append(np.asarray(sol.y))
+        estimates.append(float(np.max(sol.error_estimate)) / built.scale)
         if err < settings.floor:
             break
         n *= 2
@@ -596,7 +611,7 @@ def check_method(method, problem, settings=None):
         order = float("nan")
     if not failures and measurable and not order >= p - settings.margin:
         failures.append(f"order: observed {order:.3f} < declared {p} - {settings.margin}")
-    ratio = float("nan")
+    ratio = solver_ratio = float("nan")
     pairs = [i for i in range(1, len(ns)) if errors[i] > settings.floor and errors[i - 1] > settings.floor]
     if not failures and measurable and pairs:
         i = pairs[-1]    # the same finest doubling as the order
@@ -606,8 +621,39 @@ def check_method(method, problem, settings=None):
         if errors[i] > settings.safety * estimate + settings.floor:
             failures.append(f"estimate: error {errors[i]:.3e} at N = {ns[i]} > {settings.safety:g} x the "
                             f"order-{p} step-doubling estimate {estimate:.3e}")
-    return MethodCheck(method, problem, p, ns, errors, order, fitted, fit3, ratio,
-                       built.forcing_source, built.lipschitz, failures, skipped)
+        own = estimates[i]
+        solver_ratio = errors[i] / own if own > 0 else float("inf")
+        if errors[i] > settings.safety * own + settings.floor:
+            failures.append(f"estimate: error {errors[i]:.3e} at N = {ns[i]} > {settings.safety:g} x the "
+                            f"solver's error_estimate {own:.3e}")
+    tol_error = float("nan")
+    if not failures:
+        tol_error = _check_tolerance(method, problem, built, settings, failures)
+    return MethodCheck(method, problem, p, ns, errors, order, fitted, fit3, ratio, solver_ratio,
+                       tol_error, built.forcing_source, built.lipschitz, failures, skipped)
+
+
+def _check_tolerance(method, problem, built, settings, failures):
+    """The error-controlled solve: success, error within the tolerance, estimate bounding it.
+    Appends to ``failures``; returns the true relative error over the tolerance."""
+    from .volterra import METHODS, solve_volterra
+
+    # first-order methods would need ~1e6 steps for 1e-6: they are checked at 1e-3
+    tol = settings.tolerance if METHODS[method].order >= 2 else max(settings.tolerance, 1e-3)
+    sol = solve_volterra(built.kernel, built.forcing, (0.0, problem.T), method=method, rtol=tol,
+                         atol=tol * built.scale)
+    if not sol.success:
+        failures.append(f"tolerance: the solve with rtol = {tol:g} failed: {sol.message}")
+        return float("nan")
+    err = float(np.max(np.abs(sol.y - built.exact(sol.t)))) / built.scale
+    own = float(np.max(sol.error_estimate)) / built.scale
+    if err > settings.tolerance_factor * tol:
+        failures.append(f"tolerance: error {err:.3e} with rtol = {tol:g} (N = {len(sol.t) - 1}) > "
+                        f"{settings.tolerance_factor:g} x the tolerance")
+    elif err > settings.estimate_factor * own + settings.floor:
+        failures.append(f"tolerance: error {err:.3e} with rtol = {tol:g} > "
+                        f"{settings.estimate_factor:g} x the solver's error_estimate {own:.3e}")
+    return err / tol
 
 
 # -- the Hypothesis run ---------------------------------------------------------------------------
@@ -634,6 +680,7 @@ class MethodRecord:
     rejected: int = 0
     observed_orders: list = field(default_factory=list)
     estimate_ratios: list = field(default_factory=list)
+    solver_estimate_ratios: list = field(default_factory=list)
     resolved_to_rounding: int = 0
     families: dict = field(default_factory=dict)
     forcing_sources: dict = field(default_factory=dict)
@@ -652,10 +699,13 @@ class MethodRecord:
         out = asdict(self)
         out.pop("observed_orders")
         out.pop("estimate_ratios")
+        out.pop("solver_estimate_ratios")
         out["observed_order"] = ({"min": min(orders), "median": float(np.median(orders)),
                                   "max": max(orders), "count": len(orders)} if orders else None)
         ratios = [r for r in self.estimate_ratios if math.isfinite(r)]
         out["estimate_ratio_max"] = max(ratios) if ratios else None
+        ratios = [r for r in self.solver_estimate_ratios if math.isfinite(r)]
+        out["solver_estimate_ratio_max"] = max(ratios) if ratios else None
         return out
 
 
@@ -703,6 +753,8 @@ def _check_property(method, settings, record, state, tolerate_shortfall):
             record.observed_orders.append(check.observed_order)
         if math.isfinite(check.estimate_ratio):
             record.estimate_ratios.append(check.estimate_ratio)
+        if math.isfinite(check.solver_estimate_ratio):
+            record.solver_estimate_ratios.append(check.solver_estimate_ratio)
         if check.passed:
             return
         if (tolerate_shortfall and all(f.startswith(("order:", "estimate:")) for f in check.failures)
@@ -808,6 +860,9 @@ def _print_example(example, out, title):
 def _print_record(record, out):
     orders = [o for o in record.observed_orders if math.isfinite(o)]
     span = f"observed {min(orders):.2f}..{max(orders):.2f}" if orders else "no order measured"
+    own = [r for r in record.solver_estimate_ratios if math.isfinite(r)]
+    if own:
+        span += f", error/estimate {min(own):.2g}..{max(own):.2g}"
     verdict = {"passed": "ok    ", "known shortfall": "known ", "failed": "FAILED"}.get(record.status,
                                                                                       record.status)
     print(f"  {verdict} {record.method:<20} declared {record.declared_order!s:<3} {span}; "

@@ -135,3 +135,31 @@ def test_the_known_shortfall_waiver_is_bounded(monkeypatch):
         else:
             with pytest.raises(AssertionError, match="order: observed 2.0"):
                 prop(problem)
+
+
+def _wrapped_solver(monkeypatch, change):
+    """solve_volterra as check_method calls it, with ``change(sol, kwargs)`` applied after."""
+    import integrallimits.volterra as volterra
+    solve = volterra.solve_volterra
+
+    def wrapped(*args, **kwargs):
+        sol = solve(*args, **kwargs)
+        change(sol, kwargs)
+        return sol
+    monkeypatch.setattr(volterra, "solve_volterra", wrapped)
+
+
+def test_the_solvers_estimate_and_its_tolerance_solve_are_checked(monkeypatch):
+    p = ManufacturedProblem(exact="1 + sin(t)/2", kernel="exp(s - t)*y**2", family="hammerstein")
+    c = check_method("radau3", p)
+    assert c.passed, c.summary()
+    assert 0.5 < c.solver_estimate_ratio < 2 and 0 < c.tolerance_error <= 10
+    with monkeypatch.context() as m:            # an estimate 100 times too small
+        _wrapped_solver(m, lambda sol, kw: sol.error_estimate.__imul__(0.01))
+        bad = check_method("radau3", p)
+    assert any(f.startswith("estimate: ") and "x the solver's error_estimate" in f for f in bad.failures)
+    with monkeypatch.context() as m:            # a tolerance solve 1e-4 off
+        _wrapped_solver(m, lambda sol, kw: sol.y.__iadd__(1e-4) if "rtol" in kw else None)
+        off = check_method("radau3", p)
+    assert len(off.failures) == 1 and off.failures[0].startswith("tolerance: error ")
+    assert "> 10 x the tolerance" in off.failures[0] and off.tolerance_error > 10
