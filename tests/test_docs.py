@@ -16,16 +16,27 @@ def _read(*parts):
         return fh.read()
 
 
-def _build(builder, out):
+def _build(builder, out, doctrees):
     proc = subprocess.run([sys.executable, "-m", "sphinx", "-W", "--keep-going", "-q", "-b", builder,
-                           DOCS, str(out)], capture_output=True, text=True, timeout=600)
+                           "-d", str(doctrees), DOCS, str(out)], capture_output=True, text=True,
+                          timeout=600)
     assert proc.returncode == 0, proc.stdout + proc.stderr
     return proc
 
 
-def test_html_builds_without_warnings(tmp_path):
+@pytest.fixture(scope="module")
+def site(tmp_path_factory):
+    """The html build, then the doctest build from the same parsed documents (one read of the
+    sources and the API docstrings instead of two)."""
     pytest.importorskip("sphinx")
-    _build("html", tmp_path / "html")
+    root = tmp_path_factory.mktemp("docs")
+    _build("html", root / "html", root / "doctrees")
+    _build("doctest", root / "doctest", root / "doctrees")
+    return root
+
+
+def test_html_builds_without_warnings(site):
+    tmp_path = site
     pages = {p.name for p in (tmp_path / "html").rglob("*.html")}
     assert {"index.html", "api.html", "gallery.html", "getting-started.html", "studies.html",
             "adjoint.html", "networks.html"} <= pages
@@ -82,10 +93,8 @@ def test_code_blocks_run_as_written_under_spawn(tmp_path):
         assert proc.returncode == 0, (name, code, proc.stderr[-2000:])
 
 
-def test_guide_examples_run(tmp_path):
-    pytest.importorskip("sphinx")
-    _build("doctest", tmp_path / "doctest")
-    report = (tmp_path / "doctest" / "output.txt").read_text(encoding="utf-8")
+def test_guide_examples_run(site):
+    report = (site / "doctest" / "output.txt").read_text(encoding="utf-8")
     assert "0 failures in tests" in report
 
 

@@ -15,6 +15,8 @@ from integrallimits.studies._executors import ExecutorSpecError, open_executor, 
 from integrallimits.studies._reproduce import reproduce
 from integrallimits.studies._runner import cell_key, load_cells, run_cells
 
+import tiny_studies
+
 try:
     import matplotlib  # noqa: F401
     HAVE_MATPLOTLIB = True
@@ -28,7 +30,8 @@ def run(argv):
 
 
 @pytest.mark.parametrize("name", list(STUDIES))
-def test_each_study_quick_writes_table_figures_and_manifest(name, tmp_path):
+def test_each_study_quick_writes_table_figures_and_manifest(name, tmp_path, monkeypatch):
+    tiny_studies.shrink(monkeypatch, name)     # (the expensive ones: their own tests check them)
     result, manifest = reproduce(name, tmp_path, quick=True, seed=0)
     folder = tmp_path / name
     assert result.rows, f"{name} produced no rows"

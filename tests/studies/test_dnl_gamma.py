@@ -11,14 +11,15 @@ from integrallimits.networks import spatial_rule
 from integrallimits.studies import STUDIES, StudyResult
 from integrallimits.studies import dnl_gamma as dnl
 
+import tiny_studies
+
 try:
     import matplotlib  # noqa: F401
     HAVE_MATPLOTLIB = True
 except ImportError:
     HAVE_MATPLOTLIB = False
 
-TINY = dict(ns=(2, 4, 8), samples=6, n_test=16, n_space=4, seed_map="nystrom", seeds=1, seed_ns=(2, 4),
-            m_fixed=4, m_panels=(4, 8), m_diagonal=((2, 4), (4, 8)), stability_ns=(4, 64), digits_ns=())
+TINY = tiny_studies.DNL_GAMMA
 
 
 # -- the data -----------------------------------------------------------------------------------------

@@ -11,8 +11,9 @@ from integrallimits.studies import smooth_nets as sn
 from integrallimits.studies._figures import have_matplotlib
 from integrallimits.studies._runner import load_cells
 
-TINY = dict(sn._COMMON, cases=[["spheres", 2]], ladder_cases=[["spheres", 2]], seeds=2, N=4,
-            ladder=[4, 8], maxiter=12, ladder_maxiter=12, samples=16, digits_samples=16, n_test=16)
+import tiny_studies
+
+TINY = tiny_studies.SMOOTH_NETS
 
 
 @pytest.fixture(scope="module")
