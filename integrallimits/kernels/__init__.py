@@ -2,6 +2,7 @@
 from ._kernel import (JACOBIAN_SIGNATURE, KERNEL_SIGNATURE, Kernel, KernelCompilationError,
                       as_forcing, as_kernel)
 from ._structured import KernelSpec, convolution, weakly_singular
+from ._user import RecompilationWarning, UserCodeError
 
 # The SymPy front end is imported on first use, so that `import integrallimits` does not
 # import SymPy.
@@ -22,4 +23,4 @@ __all__ = ["Kernel", "KERNEL_SIGNATURE", "JACOBIAN_SIGNATURE", "KernelCompilatio
            "as_kernel", "as_forcing",
            "from_sympy", "forcing_from_sympy", "kernel_from_text", "forcing_from_text",
            "parse_expression", "parse_vector", "split_vector_text", "ExpressionError",
-           "KernelSpec", "convolution", "weakly_singular"]
+           "KernelSpec", "convolution", "weakly_singular", "RecompilationWarning", "UserCodeError"]
