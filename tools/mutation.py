@@ -210,7 +210,9 @@ def _prepare_cache(store, target, package_dir, dropped, stamp):
 def _pytest(where, tests, cache, timeout, extra=()):
     env = dict(os.environ, PYTHONPATH=str(where), NUMBA_CACHE_DIR=str(cache),
                PYTHONDONTWRITEBYTECODE="1")
-    cmd = [sys.executable, "-m", "pytest", "-x", "-q", "-p", "no:cacheprovider", *extra, *tests]
+    # -n 0: in this process (pyproject's addopts ask pytest-xdist for a worker per CPU)
+    cmd = [sys.executable, "-m", "pytest", "-x", "-q", "-p", "no:cacheprovider", "-n", "0", *extra,
+           *tests]
     try:
         proc = subprocess.run(cmd, cwd=where, env=env, capture_output=True, text=True, timeout=timeout)
     except subprocess.TimeoutExpired:
@@ -401,7 +403,7 @@ def run_mutmut(module, resume=False, sample=None, seed=0):
                   f"source_paths = [\"{PACKAGE}\"]\n"
                   f"only_mutate = [\"{PACKAGE}/{module}\"]\n"
                   f"pytest_add_cli_args_test_selection = {json.dumps(tests)}\n"
-                  "pytest_add_cli_args = [\"-p\", \"no:cacheprovider\"]\n")
+                  "pytest_add_cli_args = [\"-p\", \"no:cacheprovider\", \"-n\", \"0\"]\n")
         with open(where / "pyproject.toml", "a") as fh:
             fh.write(config)
         with open(where / "tests" / "conftest.py", "a") as fh:
