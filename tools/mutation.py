@@ -132,8 +132,7 @@ def _scratch(name):
     ignore = shutil.ignore_patterns("__pycache__", "*.nbi", "*.nbc", "*.pyc")
     for item in (PACKAGE, "tests"):
         shutil.copytree(ROOT / item, where / item, ignore=ignore)
-    for item in ("setup.cfg", "pyproject.toml"):
-        shutil.copy2(ROOT / item, where / item)
+    shutil.copy2(ROOT / "pyproject.toml", where / "pyproject.toml")
     return where
 
 
