@@ -89,9 +89,9 @@ KNOWN = [
      "            grad[6 + (N + 1) ** 2 * d * d:] = 0.0\n",
      ["tests/control/test_vrk_adjoint.py"]),
     ("CLI evaluates --kernel before refusing it", "cli.py",
-     "        kernel = kernel_from_text(args.kernel)\n",
+     "        kernel = kernel_from_text(args.kernel if d is None else kernel_parts, params=names)\n",
      "        try:\n            eval(args.kernel)\n        except Exception:\n            pass\n"
-     "        kernel = kernel_from_text(args.kernel)\n",
+     "        kernel = kernel_from_text(args.kernel if d is None else kernel_parts, params=names)\n",
      ["tests/test_cli.py"]),
     ("softplus shifted by -log 2", "networks/_activations.py",
      "    return x + math.log1p(math.exp(-x)) if x > 0.0 else math.log1p(math.exp(x))\n",
