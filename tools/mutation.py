@@ -116,7 +116,7 @@ _LEAKY = [("        return x if x > 0.0 else 0.0\n", "        return x if x > 0.
            "            v[i] = scale * (x if x > 0.0 else 0.01 * x)\n"),
           ("        return 1.0 if x > 0.0 else 0.0\n", "        return 1.0 if x > 0.0 else 0.01\n"),
           ("            v[i] = 1.0 if v[i] > 0.0 else 0.0\n", "            v[i] = 1.0 if v[i] > 0.0 else 0.01\n")]
-_RENAME_KIND = [("*, kind=2, mesh=None", "*, equation_kind=2, mesh=None"),
+_RENAME_KIND = [("*, args=None, kind=2, mesh=None", "*, args=None, equation_kind=2, mesh=None"),
                 ("    if kind == 1:", "    if equation_kind == 1:"),
                 ("    if kind != 2:", "    if equation_kind != 2:")]
 
