@@ -478,6 +478,19 @@ def _fft_block(c, L, nend, base, khat, src, acc, chan_src, chan_tgt, tw):
 
 
 @_helper
+def stage_channels(m):
+    """The channels of a Runge-Kutta/collocation history for ``add_block``: every stage j
+    (source) feeds every stage i < m and the mesh value i = m (target); channel q = i m + j."""
+    chan_src = np.empty(m * (m + 1), dtype=np.int64)
+    chan_tgt = np.empty(m * (m + 1), dtype=np.int64)
+    for i in range(m + 1):
+        for j in range(m):
+            chan_src[i * m + j] = j
+            chan_tgt[i * m + j] = i
+    return chan_src, chan_tgt
+
+
+@_helper
 def add_block(c, kseq, khat, koff, src, acc, chan_src, chan_tgt, tw):
     """Add the sources [c - L, c) (L = c & -c) to the targets [c, c + L) of every channel."""
     L = c & -c

@@ -23,7 +23,7 @@ from .._numba import JIT_OPTIONS, types
 from .._linalg import solve_inplace
 from ..kernels._kernel import BlockSumFunction, ParamJacobianFunction, ParamKernelFunction
 from ..kernels._structured import LAG_SIGNATURE
-from ._fft import add_block
+from ._fft import add_block, stage_channels
 
 NFEV, NJEV, NIT, NSOLVE = 0, 1, 2, 3
 SUCCESS, NEWTON_FAILED, NOT_FINITE, INTERRUPTED = 0, 1, 2, 3
@@ -554,13 +554,7 @@ def _vrk_conv_loop(K, J, have_jac, phi, theta, t, G, Gs, Y, Z, c, A, b, explicit
     JF = np.empty((m * d, m * d))
     src = np.zeros((m, N + 1, d))
     acc = np.zeros((m + 1, N + 1, d))
-    Q = m * (m + 1)
-    chan_src = np.empty(Q, dtype=np.int64)
-    chan_tgt = np.empty(Q, dtype=np.int64)
-    for i in range(m + 1):
-        for j in range(m):
-            chan_src[i * m + j] = j
-            chan_tgt[i * m + j] = i
+    chan_src, chan_tgt = stage_channels(m)
     for k in range(d):
         Y[0, k] = G[0, k]
     for n in range(N):

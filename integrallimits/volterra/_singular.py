@@ -89,7 +89,7 @@ from .._linalg import solve_inplace
 from .._numba import JIT_OPTIONS, types
 from ..kernels._kernel import BlockSumFunction, ParamJacobianFunction, ParamKernelFunction
 from . import _loops
-from ._fft import add_block, kernel_transforms
+from ._fft import add_block, kernel_transforms, stage_channels
 from ._loops import (INTERRUPTED, NEWTON_FAILED, NFEV, NIT, NOT_FINITE, NSOLVE, SUCCESS, _all_finite,
                      _jacobian_p)
 
@@ -551,13 +551,7 @@ def _product_integration_conv_loop(K, J, have_jac, phi, theta, t, ts, G, Gs, Y, 
     JF = np.empty((m * d, m * d))
     src = np.zeros((m, N + 1, d))
     acc = np.zeros((m + 1, N + 1, d))
-    Q = m * (m + 1)
-    chan_src = np.empty(Q, dtype=np.int64)
-    chan_tgt = np.empty(Q, dtype=np.int64)
-    for i in range(m + 1):
-        for j in range(m):
-            chan_src[i * m + j] = j
-            chan_tgt[i * m + j] = i
+    chan_src, chan_tgt = stage_channels(m)
     for k in range(d):
         Y[0, k] = G[0, k]
     for n in range(N):
