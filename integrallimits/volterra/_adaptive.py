@@ -17,7 +17,8 @@ A mesh of fewer than ``MIN_STEPS`` intervals is split too: the Richardson estima
 asymptotic regime, which a handful of large steps need not be in (rk4 on y = 1 - int y^2 with
 4 steps of 1/4: the estimate was 11 times below the error; with 8 steps, within 1.25).
 
-A step that fails (Newton, a non-finite value) is retried with H/4.  When H falls below
+A step that fails (Newton, a non-finite value) is retried with H/4, unless the user's function
+itself returned NaN/inf at a finite, moderate y: that ends the solve with the point it happened.  When H falls below
 ``max(1e-12 (T - t0), 100 eps |t|)`` the solution has a singularity there: the solve ends as a
 failure at that t, which locates a blow-up to about the last step.
 
@@ -108,8 +109,7 @@ def solve_adaptive(meth, kernel, g_vec, t0, T, *, rtol, atol, newton_tol, newton
     h_floor = 1e-12 * span
     offsets = np.concatenate([c, [1.0]])
     y_big, y_mid, y_end = (np.empty(store.d) for _ in range(3))
-    failure, rejected = None, 0
-    _user.clear_failures()
+    failure, rejected, kernel_failure = None, 0, None
     while store.n == 0 or store.t[store.n] < T:
         tn = store.t[store.n]
         yn = store.Y[store.n]
@@ -124,6 +124,7 @@ def solve_adaptive(meth, kernel, g_vec, t0, T, *, rtol, atol, newton_tol, newton
         times = np.concatenate([tn + offsets * H, tn + offsets * (H / 2), tn + H / 2 + offsets * (H / 2)])
         G = np.ascontiguousarray(g_vec(times))
         Gb, Gh1, Gh2 = G[:m + 1], G[m + 1:2 * m + 2], G[2 * m + 2:]
+        _user.clear_failures()          # capture what the user's functions raise in this step
         status = step(K, jac, have, B, theta, tn, H, yn, Gb[:m], Gb[m], store.Z, store.ts, store.wz,
                       r, c, A, b, explicit, newton_tol, newton_maxiter, counts, y_big)
         if status == _loops.SUCCESS:
@@ -138,6 +139,10 @@ def solve_adaptive(meth, kernel, g_vec, t0, T, *, rtol, atol, newton_tol, newton
         if status == _loops.INTERRUPTED:
             raise KeyboardInterrupt
         if status != _loops.SUCCESS:
+            kernel_failure = describe(status, tn, 0, record)
+            if kernel_failure[1] == "kernel-non-finite":   # at finite, moderate y: K's own NaN
+                failure = "kernel"
+                break
             H /= 4.0
             rejected += 1
             continue
@@ -162,7 +167,9 @@ def solve_adaptive(meth, kernel, g_vec, t0, T, *, rtol, atol, newton_tol, newton
     if failure is not None:
         t_fail = float(store.t[n])
         size = float(np.max(np.abs(Y[-1]))) if n else float("nan")
-        if failure == "collapse":
+        if failure == "kernel":
+            message, info["failure"] = kernel_failure
+        elif failure == "collapse":
             message = (f"The step size collapsed at t = {t_fail:.10g} (below {h_floor:.3g}): the "
                        f"solution has a singularity there (|y| = {size:.3g}; it blows up near "
                        f"t = {t_fail:.10g}).")

@@ -93,3 +93,29 @@ def test_tolerance_arguments_are_checked(extra, says):
     n = kwargs.pop("n_steps", None)
     with pytest.raises(ValueError, match=says):
         solve_volterra(prob.kernel, prob.forcing, prob.t_span, n, method="gauss2", **kwargs)
+
+
+class _Boom(Exception):
+    pass
+
+
+def _raising(t, s, y):
+    if t > 0.5:
+        raise _Boom("K fails past t = 0.5")
+    return -y
+
+
+def _nan_late(t, s, y):
+    return -y if t <= 0.5 else np.nan * y
+
+
+@pytest.mark.parametrize("method", ["rk4", "gauss2", "radau3", "gregory4"])
+def test_user_failures_reach_the_user_from_tolerance_solves(method, capsys):
+    """A kernel that raises past t = 0.5: the user's exception, from the adaptive step loop too
+    (it stopped capturing after its first step and returned a failure instead), and nothing
+    printed as "Exception ignored"; a kernel that turns NaN: a failure that says so."""
+    with pytest.raises(_Boom, match="K fails"):
+        solve_volterra(_raising, lambda t: 1.0, (0.0, 1.0), method=method, rtol=1e-6)
+    assert "Exception ignored" not in capsys.readouterr().err
+    sol = solve_volterra(_nan_late, lambda t: 1.0, (0.0, 1.0), method=method, rtol=1e-6)
+    assert not sol.success and "non-finite" in sol.message and sol.t[-1] <= 0.5 + 1e-12
