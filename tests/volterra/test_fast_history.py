@@ -42,13 +42,39 @@ def test_toeplitz_accumulator_equals_direct_sum(M, d, seed):
     assert np.max(np.abs(acc - ref)) <= 1e-12 * scale
 
 
-def _random_kernel(rng, d):
+def _scalar_lag(u, a, b, w):
+    return a * np.exp(-b * u) * np.cos(w * u)
+
+
+def _scalar_phi(s, y, a, b, w):
+    return np.sin(y) + 0.5 * y
+
+
+def _matrix_lag(u, M, b):
+    return M * np.exp(-b * u)
+
+
+def _matrix_phi(s, y, M, b):
+    return np.tanh(y)
+
+
+def _scalar_g(t, a, b, w):
+    return 1.0 + 0.3 * t
+
+
+def _matrix_g(t, M, b):
+    return np.array([1.0, np.cos(t)])
+
+
+# One kernel per shape, built once: the random values travel in args= (compiled once, not
+# once per example as closures over them would be).
+_RANDOM_PROBLEMS = {1: (convolution(_scalar_lag, _scalar_phi), _scalar_g),
+                    2: (convolution(_matrix_lag, _matrix_phi), _matrix_g)}
+
+
+def _random_args(rng, d):
     a, b, w = rng.uniform(0.2, 1.5, size=3)
-    if d == 1:
-        return convolution(lambda u: a * np.exp(-b * u) * np.cos(w * u),
-                           lambda s, y: np.sin(y) + 0.5 * y)
-    M = rng.uniform(-1, 1, size=(d, d))
-    return convolution(lambda u: M * np.exp(-b * u), lambda s, y: np.tanh(y))
+    return (a, b, w) if d == 1 else (rng.uniform(-1, 1, size=(d, d)), b)
 
 
 @settings(max_examples=6)
@@ -57,10 +83,9 @@ def _random_kernel(rng, d):
 def test_fast_history_equals_direct(seed, method, n, d):
     """Random nonlinear (matrix) convolution kernels, N not a power of two."""
     rng = np.random.default_rng(seed)
-    K = _random_kernel(rng, d)
-    g = (lambda t: 1.0 + 0.3 * t) if d == 1 else (lambda t: np.array([1.0, np.cos(t)]))
-    fast = solve_volterra(K, g, (0.0, 1.0), n, method=method, fast_history=True)
-    direct = solve_volterra(K, g, (0.0, 1.0), n, method=method, fast_history=False)
+    (K, g), args = _RANDOM_PROBLEMS[d], _random_args(rng, d)
+    fast = solve_volterra(K, g, (0.0, 1.0), n, method=method, fast_history=True, args=args)
+    direct = solve_volterra(K, g, (0.0, 1.0), n, method=method, fast_history=False, args=args)
     assert fast.success and direct.success
     assert fast.stats["fast_history"] and not direct.stats["fast_history"]
     rel = np.max(np.abs(fast.y - direct.y)) / max(1.0, np.max(np.abs(direct.y)))
@@ -101,12 +126,16 @@ def _decay_matrix(u):
     return np.array([[-np.exp(-u), 0.3], [0.2 * u, -0.5]])
 
 
+# built once for all the methods (a kernel is compiled once per shape of y, whatever the method)
+_DECAY, _DECAY_MATRIX = convolution(_decay), convolution(_decay_matrix)
+_G_SCALAR, _G_VECTOR = (lambda t: 1.0 + 0.3 * t), (lambda t: np.array([1.0, np.cos(t)]))
+
+
 @pytest.mark.parametrize("method", ["trapezoid", "gregory6", "gauss2", "radau3"])
 def test_linear_convolution_steps_are_one_solve(method):
     """phi = y (linear): with the fast history an implicit step (or the stages of an interval)
     is one linear solve, without Newton iterations; the same values as Newton's to rounding."""
-    for K, g in ((convolution(_decay), lambda t: 1.0 + 0.3 * t),
-                 (convolution(_decay_matrix), lambda t: np.array([1.0, np.cos(t)]))):
+    for K, g in ((_DECAY, _G_SCALAR), (_DECAY_MATRIX, _G_VECTOR)):
         fast = solve_volterra(K, g, (0.0, 1.0), 150, method=method, fast_history=True)
         direct = solve_volterra(K, g, (0.0, 1.0), 150, method=method, fast_history=False)
         assert fast.success and direct.success
