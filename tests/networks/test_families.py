@@ -24,6 +24,9 @@ def _params(seed, N, d):
             rng.standard_normal((3, d)))
 
 
+_PLAIN_KERNELS = {}
+
+
 @pytest.mark.parametrize("rule", RULES)
 @pytest.mark.parametrize("family", ["residual-dense", "resnet", "concat-dense"])
 def test_network_equals_solver_with_plain_kernel(family, rule):
@@ -35,7 +38,8 @@ def test_network_equals_solver_with_plain_kernel(family, rule):
         net, W, b = ResNet(Wr, br, n_layers=N, rule=rule), Wr, br
     else:
         net, W, b = ConcatDense(Wd, n_layers=N, rule=rule), Wd, None
-    K = ref.plain_kernel(family, net.h, W, b)
+    # the same W, b and h for every rule: one kernel per family (compiled once, not per rule)
+    K = _PLAIN_KERNELS.setdefault(family, ref.plain_kernel(family, net.h, W, b))
     states = net.states(X0)
     for i in range(len(X0)):
         # K reads grid weights: the solve is the network's map itself (no companion estimate)

@@ -58,18 +58,10 @@ def _matrix_phi(s, y, M, b):
     return np.tanh(y)
 
 
-def _scalar_g(t, a, b, w):
-    return 1.0 + 0.3 * t
-
-
-def _matrix_g(t, M, b):
-    return np.array([1.0, np.cos(t)])
-
-
-# One kernel per shape, built once: the random values travel in args= (compiled once, not
-# once per example as closures over them would be).
-_RANDOM_PROBLEMS = {1: (convolution(_scalar_lag, _scalar_phi), _scalar_g),
-                    2: (convolution(_matrix_lag, _matrix_phi), _matrix_g)}
+# One kernel and forcing per shape, built once: the random values travel in args= (compiled
+# once, not once per example as closures over them would be; g(t) takes no args).
+_RANDOM_PROBLEMS = {1: (convolution(_scalar_lag, _scalar_phi), lambda t: 1.0 + 0.3 * t),
+                    2: (convolution(_matrix_lag, _matrix_phi), lambda t: np.array([1.0, np.cos(t)]))}
 
 
 def _random_args(rng, d):
@@ -128,14 +120,13 @@ def _decay_matrix(u):
 
 # built once for all the methods (a kernel is compiled once per shape of y, whatever the method)
 _DECAY, _DECAY_MATRIX = convolution(_decay), convolution(_decay_matrix)
-_G_SCALAR, _G_VECTOR = (lambda t: 1.0 + 0.3 * t), (lambda t: np.array([1.0, np.cos(t)]))
 
 
 @pytest.mark.parametrize("method", ["trapezoid", "gregory6", "gauss2", "radau3"])
 def test_linear_convolution_steps_are_one_solve(method):
     """phi = y (linear): with the fast history an implicit step (or the stages of an interval)
     is one linear solve, without Newton iterations; the same values as Newton's to rounding."""
-    for K, g in ((_DECAY, _G_SCALAR), (_DECAY_MATRIX, _G_VECTOR)):
+    for K, g in ((_DECAY, _RANDOM_PROBLEMS[1][1]), (_DECAY_MATRIX, _RANDOM_PROBLEMS[2][1])):
         fast = solve_volterra(K, g, (0.0, 1.0), 150, method=method, fast_history=True)
         direct = solve_volterra(K, g, (0.0, 1.0), 150, method=method, fast_history=False)
         assert fast.success and direct.success
