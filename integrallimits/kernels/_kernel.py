@@ -112,7 +112,7 @@ def block_loop(kernel, t, svals, Y, a, b, w, theta, out):
 
 def make_block_sum(function):
     """The block sum of a compiled kernel ``function`` (its calls inlined in one loop)."""
-    @numba.njit(BLOCK_SIGNATURE, **_FAST)
+    @_user.wrapper(BLOCK_SIGNATURE)
     def block_sum(t, svals, Y, a, b, w, theta, out):
         block_loop(function, t, svals, Y, a, b, w, theta, out)
     return block_sum
@@ -122,7 +122,7 @@ def make_vjp(function, jacobian_function=None):
     """A vector-Jacobian product for a kernel without parameters: gy += w (dK/dy)^T mu
     (exact Jacobian if given, else forward differences); gtheta is left alone."""
     if jacobian_function is not None:
-        @numba.njit(VJP_SIGNATURE, **_FAST)
+        @_user.wrapper(VJP_SIGNATURE)
         def vjp(t, s, Y, j, theta, mu, w, gy, gtheta):
             d = mu.shape[0]
             J = np.empty((d, d))
@@ -133,7 +133,7 @@ def make_vjp(function, jacobian_function=None):
                     acc += J[a, b] * mu[a]
                 gy[b] += w * acc
     else:
-        @numba.njit(VJP_SIGNATURE, **_FAST)
+        @_user.wrapper(VJP_SIGNATURE)
         def vjp(t, s, Y, j, theta, mu, w, gy, gtheta):
             d = mu.shape[0]
             f0 = np.empty(d)
@@ -322,7 +322,7 @@ def _wrap_kernel(fj, scalar, spec, gid, form="tsy"):
     call = _caller(fj, form)
     report = _user.report
     if scalar:
-        @numba.njit(KERNEL_SIGNATURE, **_FAST)
+        @_user.wrapper(KERNEL_SIGNATURE)
         def function(t, s, Y, j, theta, out):
             out[0] = np.nan
             v = call(t, s, Y[j, 0], unpack(theta, 0))
@@ -332,7 +332,7 @@ def _wrap_kernel(fj, scalar, spec, gid, form="tsy"):
 
         # Slices starting at 0 drop Numba's negative-index checks and reassociation lets
         # LLVM vectorise the reduction (the order of the sum changes at rounding level only).
-        @numba.njit(BLOCK_SIGNATURE, fastmath={"reassoc", "contract"}, **_FAST)
+        @_user.wrapper(BLOCK_SIGNATURE, fastmath={"reassoc", "contract"})
         def block_sum(t, svals, Y, a, b, w, theta, out):
             out[0] = np.nan
             ws, ss, ys = w[a:b], svals[a:b], Y[a:b]
@@ -377,13 +377,13 @@ def _wrap_vector_kernel(call, unpack, gid, convert):
             report(gid, _user.NOT_FINITE, t, s, y, -1)
         return finite
 
-    @numba.njit(KERNEL_SIGNATURE, **_FAST)
+    @_user.wrapper(KERNEL_SIGNATURE)
     def function(t, s, Y, j, theta, out):
         out[:] = np.nan
         if not evaluate(t, s, Y[j], unpack(theta, 0), out):
             out[:] = np.nan
 
-    @numba.njit(BLOCK_SIGNATURE, **_FAST)
+    @_user.wrapper(BLOCK_SIGNATURE)
     def block_sum(t, svals, Y, a, b, w, theta, out):
         out[:] = np.nan
         params = unpack(theta, 0)
@@ -404,12 +404,12 @@ def _wrap_jacobian(fj, scalar, spec, gid, form="tsy"):
     call = _caller(fj, form)
     report = _user.report
     if scalar:
-        @numba.njit(JACOBIAN_SIGNATURE, **_FAST)
+        @_user.wrapper(JACOBIAN_SIGNATURE)
         def jacobian(t, s, Y, j, theta, J):
             J[0, 0] = np.nan
             J[0, 0] = call(t, s, Y[j, 0], unpack(theta, 0))
     else:
-        @numba.njit(JACOBIAN_SIGNATURE, **_FAST)
+        @_user.wrapper(JACOBIAN_SIGNATURE)
         def jacobian(t, s, Y, j, theta, J):
             J[:, :] = np.nan
             r = np.asarray(call(t, s, Y[j], unpack(theta, 0)))

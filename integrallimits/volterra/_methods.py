@@ -14,6 +14,9 @@ Adding a method is adding data: a Volterra rule or a Butcher tableau.
 """
 from __future__ import annotations
 
+from functools import cached_property, partial
+from typing import Callable
+
 import numpy as np
 
 from ..quadrature import volterra_rule
@@ -139,17 +142,35 @@ class VolterraRungeKutta(VolterraMethod):
     family = "vrk"
     fast_convolution = True
 
-    def __init__(self, name, tableau: ButcherTableau, order, stage_order=None, description="",
-                 collocation=False):
+    def __init__(self, name, tableau: ButcherTableau | Callable[[], ButcherTableau], order,
+                 stage_order=None, description="", collocation=False):
         self.name = name
         self.collocation = collocation
-        self.tableau = tableau
+        if isinstance(tableau, ButcherTableau):
+            self.__dict__["tableau"] = tableau
+        else:
+            self._tableau = tableau
         self.order = order
         self.stage_order = stage_order
-        self.implicit = not tableau.explicit
-        self.stages = tableau.stages
         self.description = description
-        self._data = tuple(np.array(a, dtype=float, order="C") for a in (tableau.c, tableau.A, tableau.b))
+
+    @cached_property
+    def tableau(self) -> ButcherTableau:
+        """The Butcher tableau (collocation tableaux are computed on first use, not at import)."""
+        return self._tableau()
+
+    @cached_property
+    def implicit(self):
+        return not self.tableau.explicit
+
+    @cached_property
+    def stages(self):
+        return self.tableau.stages
+
+    @cached_property
+    def _data(self):
+        tab = self.tableau
+        return tuple(np.array(a, dtype=float, order="C") for a in (tab.c, tab.A, tab.b))
 
     def solve(self, kernel, g_vec, t, tol, maxiter, fast_history=False):
         if kernel.structure.get("kind") == "weakly-singular":
@@ -205,11 +226,11 @@ def _build_methods():
     }
     for m in range(1, 5):
         methods[f"gauss{m}"] = VolterraRungeKutta(
-            f"gauss{m}", collocation_tableau("gauss", m), 2 * m, stage_order=m,
+            f"gauss{m}", partial(collocation_tableau, "gauss", m), 2 * m, stage_order=m,
             description=f"collocation at {m} Gauss points (iterated; global order {m})",
             collocation=True)
         methods[f"radau{m}"] = VolterraRungeKutta(
-            f"radau{m}", collocation_tableau("radau", m), 2 * m - 1, stage_order=m,
+            f"radau{m}", partial(collocation_tableau, "radau", m), 2 * m - 1, stage_order=m,
             description=f"collocation at {m} Radau IIA points (iterated; global order {m})",
             collocation=True)
     return methods

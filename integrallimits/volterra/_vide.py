@@ -116,7 +116,7 @@ def _wrap_f(fj, scalar, spec, gid):
                 out[k] = r[k]
             return out.shape[0]
 
-    @numba.njit(F_SIGNATURE, **_FAST)
+    @_user.wrapper(F_SIGNATURE)
     def function(t, y, z, theta, out):
         out[:] = np.nan                  # what an exception of f leaves behind
         size = store(call(t, y, z, unpack(theta, 0)), out)
@@ -151,7 +151,7 @@ def _wrap_f_jacobian(fj, scalar, spec, gid):
                     Jy[p, q] = A[p, q]
                     Jz[p, q] = B[p, q]
 
-    @numba.njit(F_JACOBIAN_SIGNATURE, **_FAST)
+    @_user.wrapper(F_JACOBIAN_SIGNATURE)
     def jacobian(t, y, z, theta, Jy, Jz):
         Jy[:, :] = np.nan
         Jz[:, :] = np.nan
