@@ -359,12 +359,12 @@ def njit_user(func, what="K"):
         if isinstance(func, CPUDispatcher):
             options.update({k: v for k, v in func.targetoptions.items() if k != "nopython"})
         dispatcher = numba.njit(py, **options)
+        dispatcher._disk_key = disk_key(py, options)
         if "id:" not in key:
-            try:
-                dispatcher._cache = _ValueKeyedCache(py, key)
+            try:   # keyed also on the functions it calls (their code and source files)
+                dispatcher._cache = _ValueKeyedCache(py, dispatcher._disk_key or key)
             except Exception:  # no source file (interactive, exec): in-memory only
                 pass
-        dispatcher._disk_key = disk_key(py, options)
         per_func[key] = dispatcher
         return dispatcher
 
