@@ -81,15 +81,31 @@ class DirectQuadrature(VolterraMethod):
     fast_convolution = True
 
     def __init__(self, rule_name, description=""):
-        self.rule = volterra_rule(rule_name)
         self.name = rule_name
-        self.order = self.rule.order
-        self.implicit = self.rule.implicit
-        self.min_steps = self.rule.min_steps
         self.description = description
+
+    @cached_property
+    def rule(self):
+        """The Volterra rule (its exact weights are built on first use, not at import)."""
+        return volterra_rule(self.name)
+
+    @cached_property
+    def order(self):
+        return self.rule.order
+
+    @cached_property
+    def implicit(self):
+        return self.rule.implicit
+
+    @cached_property
+    def min_steps(self):
+        return self.rule.min_steps
+
+    @cached_property
+    def _data(self):
         # writable copies: the compiled loop's signature takes plain C arrays
-        self._data = tuple(np.array(a, dtype=float, order="C")
-                           for a in (self.rule.start, self.rule.left, self.rule.right))
+        return tuple(np.array(a, dtype=float, order="C")
+                     for a in (self.rule.start, self.rule.left, self.rule.right))
 
     def solve(self, kernel, g_vec, t, tol, maxiter, fast_history=False):
         if kernel.structure.get("kind") == "weakly-singular":
