@@ -20,6 +20,8 @@ from typing import Callable
 import numpy as np
 
 from ..quadrature import volterra_rule
+from ..kernels._kernel import FunctionAddress
+from ..kernels._structured import LAG_SIGNATURE
 from . import _loops
 from ._fft import kernel_transforms
 from ._tableaux import ButcherTableau, classical_rk4, collocation_tableau
@@ -53,7 +55,8 @@ def _lag_sequences(kernel, lags, n_channels):
     """kseq (Q, P, d, d): the convolution kernel k sampled at lags[q, p] (in time units)."""
     d = kernel.dim
     out = np.empty((lags.size, d, d))
-    _loops.compiled_loop("sample-lags")(kernel.structure["lag"], kernel.params,
+    lag = kernel.structure["lag"]
+    _loops.compiled_loop("sample-lags")(FunctionAddress(lag, LAG_SIGNATURE), kernel.params,
                                         np.ascontiguousarray(lags.ravel()), out)
     return np.ascontiguousarray(out.reshape(n_channels, lags.shape[1], d, d))
 
@@ -130,7 +133,7 @@ class DirectQuadrature(VolterraMethod):
             kseq = _lag_sequences(kernel, (np.arange(N + 1) * h)[None, :], 1)
             khat, koff, tw = kernel_transforms(kseq, N + 1)
             status, index = _loops.compiled_loop("direct-conv")(
-                K, jac, have, kernel.structure["phi"].function, theta, t, G, Y, *self._data,
+                K, jac, have, kernel.structure["phi"].addresses[0], theta, t, G, Y, *self._data,
                 kseq, khat, koff, tw, bool(kernel.structure.get("linear")), tol, maxiter, counts)
         elif kernel.structure.get("t_independent"):
             status, index = _loops.compiled_loop("direct-autonomous")(
@@ -219,7 +222,7 @@ class VolterraRungeKutta(VolterraMethod):
             kseq = _lag_sequences(kernel, lags, m * (m + 1))
             khat, koff, tw = kernel_transforms(kseq, N + 1)
             status, index = _loops.compiled_loop("vrk-conv")(
-                K, jac, have, kernel.structure["phi"].function, theta, t, G, Gs, Y, Z,
+                K, jac, have, kernel.structure["phi"].addresses[0], theta, t, G, Gs, Y, Z,
                 *self._data, tab.explicit, kseq, khat, koff, tw, bool(kernel.structure.get("linear")),
                 tol, maxiter, counts)
         else:
