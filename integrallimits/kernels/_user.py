@@ -234,7 +234,10 @@ def _identity(obj):
     if code is not None:
         stamp = _source_stamp(code.co_filename)
         return None if stamp is None else f"function:{name}:{_code_digest(code)}:{stamp}"
-    if isinstance(obj, (pytypes.BuiltinFunctionType, np.ufunc, type)):
+    if isinstance(obj, type):   # a class: the stamp of its module's file (its methods' code)
+        path = getattr(sys.modules.get(getattr(obj, "__module__", ""), None), "__file__", None)
+        return f"class:{name}:{_source_stamp(path) if path else ''}"
+    if isinstance(obj, (pytypes.BuiltinFunctionType, np.ufunc)):
         return f"builtin:{name}:{getattr(obj, '__name__', '')}"
     return None
 
