@@ -64,10 +64,24 @@ def test_a_failed_global_check_redraws_the_mesh_at_the_needed_resolution():
     prob = PROBLEMS["vector"]
     sol = solve_volterra(prob.kernel, prob.forcing, prob.t_span, method="gauss4", rtol=1e-12,
                          atol=1e-12)
-    (n0, r0), (n1, r1) = sol.stats["refinements"]
+    (n, r), (n0, r0), (n1, r1) = sol.stats["refinements"]    # the uniform try, the pass, ...
+    assert n == _adaptive.FEWEST_STEPS and r > 1.0
     assert 1.0 < r0 < 1.1 and r1 <= 1.0
     assert n1 <= 1.25 * n0
     assert _errors(sol, prob, 1e-12)[0] <= 1.0
+
+
+@pytest.mark.parametrize("problem", ["exp-square", "affine"])
+def test_loose_tolerances_on_smooth_problems_end_with_the_uniform_try(problem):
+    """At rtol 1e-3 four uniform steps of gauss2 already meet the tolerance, checked at the
+    method's rate on 4, 2 and 1 steps: no controlled pass (one solve on each mesh)."""
+    prob = PROBLEMS[problem]
+    sol = solve_volterra(prob.kernel, prob.forcing, prob.t_span, method="gauss2", rtol=1e-3,
+                         atol=1e-3)
+    assert sol.success and sol.stats["adaptive_steps"] == 0
+    np.testing.assert_allclose(np.diff(sol.t), np.diff(sol.t)[0])
+    assert len(sol.t) - 1 == _adaptive.FEWEST_STEPS
+    assert _errors(sol, prob, 1e-3)[0] <= 1.0
 
 
 def test_remesh_keeps_the_step_profile():
