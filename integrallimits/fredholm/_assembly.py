@@ -22,7 +22,7 @@ import numpy as np
 from .._numba import njit
 
 from .._numba import JIT_OPTIONS, types
-from ..kernels._kernel import BLOCK_SIGNATURE, JACOBIAN_SIGNATURE, KERNEL_SIGNATURE, FunctionAddress
+from ..kernels._kernel import BLOCK_SIGNATURE, JACOBIAN_SIGNATURE, KERNEL_SIGNATURE
 from ..volterra._loops import no_jacobian
 
 __all__ = ["compiled", "addresses", "NFEV", "NJEV"]
@@ -183,7 +183,6 @@ _SIGNATURES = {
 _PYFUNCS = {"jacobian-blocks": _jacobian_blocks, "linear-blocks": _linear_blocks, "apply": _apply,
             "values": _values, "pointwise": _pointwise}
 _COMPILED = {}
-_PLACEHOLDER = []
 
 
 def compiled(name):
@@ -210,6 +209,4 @@ def addresses(kernel):
     function, jacobian, block_sum = kernel.addresses
     if jacobian is not None:
         return function, jacobian, True, block_sum
-    if not _PLACEHOLDER:
-        _PLACEHOLDER.append(FunctionAddress(no_jacobian(), JACOBIAN_SIGNATURE))
-    return function, _PLACEHOLDER[0], False, block_sum
+    return function, no_jacobian(), False, block_sum

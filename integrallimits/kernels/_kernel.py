@@ -26,6 +26,7 @@ import numba
 import numpy as np
 from numba.core import types
 from numba.core.errors import NumbaError
+from numba.extending import typeof_impl
 
 from . import _user
 
@@ -48,6 +49,8 @@ ParamKernelFunction = types.FunctionType(KERNEL_SIGNATURE)
 ParamJacobianFunction = types.FunctionType(JACOBIAN_SIGNATURE)
 BlockSumFunction = types.FunctionType(BLOCK_SIGNATURE)
 VjpFunction = types.FunctionType(VJP_SIGNATURE)
+_FUNCTION_TYPES = {KERNEL_SIGNATURE: ParamKernelFunction, JACOBIAN_SIGNATURE: ParamJacobianFunction,
+                   BLOCK_SIGNATURE: BlockSumFunction, VJP_SIGNATURE: VjpFunction}
 
 _FAST = dict(error_model="numpy", nogil=True)
 
@@ -55,9 +58,10 @@ _FAST = dict(error_model="numpy", nogil=True)
 class FunctionAddress(types.WrapperAddressProtocol):
     """A compiled function passed to the loops by its (cached) address.
 
-    Numba resolves a dispatcher argument's address on every call (tens of
-    microseconds per function); this object does it once.  It keeps the dispatcher
-    alive, so the address stays valid.
+    Numba resolves a dispatcher argument's address on every call, and types a
+    wrapper-address object by building its function type again (tens of
+    microseconds per argument); this object does both once.  It keeps the
+    dispatcher alive, so the address stays valid.
     """
 
     _known = {}  # (id(dispatcher), signature) -> (dispatcher, address); dispatchers live long
@@ -72,12 +76,19 @@ class FunctionAddress(types.WrapperAddressProtocol):
         self.dispatcher = dispatcher
         self._signature = signature
         self._address = known[1]
+        self.numba_type = _FUNCTION_TYPES.get(signature) or types.FunctionType(signature)
 
     def __wrapper_address__(self):
         return self._address
 
     def signature(self):
         return self._signature
+
+
+@typeof_impl.register(FunctionAddress)
+def _typeof_function_address(val, c):
+    """The argument type of a :class:`FunctionAddress`: built once, not on every call."""
+    return val.numba_type
 
 
 class KernelCompilationError(TypeError):
@@ -101,7 +112,7 @@ def block_loop(kernel, t, svals, Y, a, b, w, theta, out):
 
 def make_block_sum(function):
     """The block sum of a compiled kernel ``function`` (its calls inlined in one loop)."""
-    @numba.njit(BLOCK_SIGNATURE, **_FAST)
+    @_user.wrapper(BLOCK_SIGNATURE)
     def block_sum(t, svals, Y, a, b, w, theta, out):
         block_loop(function, t, svals, Y, a, b, w, theta, out)
     return block_sum
@@ -111,7 +122,7 @@ def make_vjp(function, jacobian_function=None):
     """A vector-Jacobian product for a kernel without parameters: gy += w (dK/dy)^T mu
     (exact Jacobian if given, else forward differences); gtheta is left alone."""
     if jacobian_function is not None:
-        @numba.njit(VJP_SIGNATURE, **_FAST)
+        @_user.wrapper(VJP_SIGNATURE)
         def vjp(t, s, Y, j, theta, mu, w, gy, gtheta):
             d = mu.shape[0]
             J = np.empty((d, d))
@@ -122,7 +133,7 @@ def make_vjp(function, jacobian_function=None):
                     acc += J[a, b] * mu[a]
                 gy[b] += w * acc
     else:
-        @numba.njit(VJP_SIGNATURE, **_FAST)
+        @_user.wrapper(VJP_SIGNATURE)
         def vjp(t, s, Y, j, theta, mu, w, gy, gtheta):
             d = mu.shape[0]
             f0 = np.empty(d)
@@ -311,7 +322,7 @@ def _wrap_kernel(fj, scalar, spec, gid, form="tsy"):
     call = _caller(fj, form)
     report = _user.report
     if scalar:
-        @numba.njit(KERNEL_SIGNATURE, **_FAST)
+        @_user.wrapper(KERNEL_SIGNATURE)
         def function(t, s, Y, j, theta, out):
             out[0] = np.nan
             v = call(t, s, Y[j, 0], unpack(theta, 0))
@@ -321,7 +332,7 @@ def _wrap_kernel(fj, scalar, spec, gid, form="tsy"):
 
         # Slices starting at 0 drop Numba's negative-index checks and reassociation lets
         # LLVM vectorise the reduction (the order of the sum changes at rounding level only).
-        @numba.njit(BLOCK_SIGNATURE, fastmath={"reassoc", "contract"}, **_FAST)
+        @_user.wrapper(BLOCK_SIGNATURE, fastmath={"reassoc", "contract"})
         def block_sum(t, svals, Y, a, b, w, theta, out):
             out[0] = np.nan
             ws, ss, ys = w[a:b], svals[a:b], Y[a:b]
@@ -366,13 +377,13 @@ def _wrap_vector_kernel(call, unpack, gid, convert):
             report(gid, _user.NOT_FINITE, t, s, y, -1)
         return finite
 
-    @numba.njit(KERNEL_SIGNATURE, **_FAST)
+    @_user.wrapper(KERNEL_SIGNATURE)
     def function(t, s, Y, j, theta, out):
         out[:] = np.nan
         if not evaluate(t, s, Y[j], unpack(theta, 0), out):
             out[:] = np.nan
 
-    @numba.njit(BLOCK_SIGNATURE, **_FAST)
+    @_user.wrapper(BLOCK_SIGNATURE)
     def block_sum(t, svals, Y, a, b, w, theta, out):
         out[:] = np.nan
         params = unpack(theta, 0)
@@ -393,12 +404,12 @@ def _wrap_jacobian(fj, scalar, spec, gid, form="tsy"):
     call = _caller(fj, form)
     report = _user.report
     if scalar:
-        @numba.njit(JACOBIAN_SIGNATURE, **_FAST)
+        @_user.wrapper(JACOBIAN_SIGNATURE)
         def jacobian(t, s, Y, j, theta, J):
             J[0, 0] = np.nan
             J[0, 0] = call(t, s, Y[j, 0], unpack(theta, 0))
     else:
-        @numba.njit(JACOBIAN_SIGNATURE, **_FAST)
+        @_user.wrapper(JACOBIAN_SIGNATURE)
         def jacobian(t, s, Y, j, theta, J):
             J[:, :] = np.nan
             r = np.asarray(call(t, s, Y[j], unpack(theta, 0)))
@@ -498,9 +509,13 @@ def _user_kernel(K, y0, t0, jacobian, spec, theta, args, form="tsy", what="K(t, 
     """The Kernel of a user function in ``form`` ("tsy": K(t, s, y, *args); "sy": phi(s, y, *args))."""
     scalar = y0.ndim == 0
     dim = 1 if scalar else y0.shape[0]
-    names = ("t", "s", "y") if form == "tsy" else ("s", "y")
-    _user.check_argument_names(K, names, what, len(spec))
     shape = () if scalar else (dim,)
+    key = (scalar, dim, spec, form, _user.value_key(K),
+           None if jacobian is None else (id(jacobian), _user.value_key(jacobian)))
+    cached = _CACHE.get(_user.py_function(K), {}).get(key)
+    if cached is None or cached[1] is not jacobian:   # checked once per compiled kernel
+        _user.check_argument_names(K, ("t", "s", "y") if form == "tsy" else ("s", "y"), what,
+                                   len(spec))
     y_probe = y0.reshape(1, dim)
     call = K if form == "tsy" else (lambda t, s, y, *a: _user.py_function(K)(s, y, *a))
     _probe(call, what, t0, y_probe, scalar, shape, args)
@@ -509,8 +524,6 @@ def _user_kernel(K, y0, t0, jacobian, spec, theta, args, form="tsy", what="K(t, 
         _probe(jcall, f"the Jacobian of {what}", t0, y_probe, scalar, () if scalar else (dim, dim),
                args)
 
-    key = (scalar, dim, spec, form, _user.value_key(K),
-           None if jacobian is None else (id(jacobian), _user.value_key(jacobian)))
     with _LOCK:
         per_func = _CACHE.setdefault(_user.py_function(K), {})
         cached = per_func.get(key)
@@ -596,9 +609,10 @@ def as_forcing(g, t0, args=None):
         if v.shape != (times.size,) + shape:
             return None
         v = v.reshape(times.size, d)
-        for i in (0, times.size // 2, times.size - 1):
-            if not np.array_equal(v[i], pointwise(times[i]).reshape(d), equal_nan=True):
-                return None
+        checks = (0, times.size // 2, times.size - 1)
+        if not np.array_equal(v[checks, :], [pointwise(times[i]).reshape(d) for i in checks],
+                              equal_nan=True):
+            return None
         return v
 
     def g_vec(times):

@@ -95,7 +95,7 @@ def _wrap_linear(kj, mode, spec, gid):
                     return False
         return True
 
-    @numba.njit(KERNEL_SIGNATURE, **_FAST)
+    @_user.wrapper(KERNEL_SIGNATURE)
     def function(t, s, Y, j, theta, out):
         d = out.shape[0]
         out[:] = np.nan
@@ -111,7 +111,7 @@ def _wrap_linear(kj, mode, spec, gid):
             else:
                 out[a] = C[0, 0] * Y[j, a]
 
-    @numba.njit(JACOBIAN_SIGNATURE, **_FAST)
+    @_user.wrapper(JACOBIAN_SIGNATURE)
     def jacobian(t, s, Y, j, theta, J):
         d = J.shape[0]
         J[:, :] = np.nan

@@ -80,7 +80,7 @@ def _wrap_lag(kj, matrix, spec, gid):
         return kj(u, *params)
 
     if matrix:
-        @numba.njit(LAG_SIGNATURE, **_FAST)
+        @_user.wrapper(LAG_SIGNATURE)
         def lag(u, theta, out):
             out[:, :] = np.nan           # what an exception of k leaves behind
             r = np.asarray(call(u, unpack(theta, 0)))
@@ -93,7 +93,7 @@ def _wrap_lag(kj, matrix, spec, gid):
             if not np.all(np.isfinite(out)):
                 report(gid, _user.NOT_FINITE, u, np.nan, out[0, :0], -1)
     else:
-        @numba.njit(LAG_SIGNATURE, **_FAST)
+        @_user.wrapper(LAG_SIGNATURE)
         def lag(u, theta, out):
             out[:, :] = np.nan
             v = call(u, unpack(theta, 0))
@@ -137,7 +137,7 @@ class _Convolution(KernelSpec):
 
         phi_e = phi_kernel.function
         if matrix:
-            @numba.njit(KERNEL_SIGNATURE, **_FAST)
+            @_user.wrapper(KERNEL_SIGNATURE)
             def evaluate(t, s, Y, j, theta, out):
                 out[:] = np.nan
                 m = np.empty((out.shape[0], out.shape[0]))
@@ -150,7 +150,7 @@ class _Convolution(KernelSpec):
                         acc += m[a, b] * f[b]
                     out[a] = acc
         else:  # scalar k: one 1 x 1 lag
-            @numba.njit(KERNEL_SIGNATURE, **_FAST)
+            @_user.wrapper(KERNEL_SIGNATURE)
             def evaluate(t, s, Y, j, theta, out):
                 out[:] = np.nan
                 phi_e(t, s, Y, j, theta, out)
@@ -165,7 +165,7 @@ class _Convolution(KernelSpec):
         if phi_kernel.jacobian_function is not None:
             phi_j = phi_kernel.jacobian_function
 
-            @numba.njit(JACOBIAN_SIGNATURE, **_FAST)
+            @_user.wrapper(JACOBIAN_SIGNATURE)
             def jacobian(t, s, Y, j, theta, J):
                 J[:, :] = np.nan
                 m = np.empty((J.shape[0], J.shape[0])) if matrix else np.empty((1, 1))
@@ -230,7 +230,7 @@ class _WeaklySingular(KernelSpec):
         inner = smooth.function
         alpha = self.alpha
 
-        @numba.njit(KERNEL_SIGNATURE, **_FAST)
+        @_user.wrapper(KERNEL_SIGNATURE)
         def evaluate(t, s, Y, j, theta, out):
             inner(t, s, Y, j, theta, out)
             w = (t - s) ** (-alpha)

@@ -37,6 +37,7 @@ from __future__ import annotations
 import dis
 import hashlib
 import inspect
+import os
 import pickle
 import sys
 import threading
@@ -49,10 +50,12 @@ import numba
 import numpy as np
 from numba.core.registry import CPUDispatcher
 
+from .._numba import _PackageCache
+
 __all__ = ["njit_user", "py_function", "referenced_values", "ArgSpec", "pack_args", "unpacker",
            "report", "new_guard", "clear_failures", "take_failure", "raise_recorded_failure",
-           "check_argument_names", "RAISED", "NOT_FINITE", "BAD_SHAPE", "UserCodeError",
-           "RecompilationWarning"]
+           "check_argument_names", "compile_wrapper", "wrapper", "disk_key", "RAISED", "NOT_FINITE",
+           "BAD_SHAPE", "UserCodeError", "RecompilationWarning"]
 
 RAISED, NOT_FINITE, BAD_SHAPE = 1, 2, 3
 
@@ -189,12 +192,98 @@ def _digest(value):
 
 
 def value_key(func):
-    """A hashable key of the current values ``func`` reads (``""`` for a pure function)."""
+    """A hashable key of the current values ``func`` reads (``""`` for a pure function),
+    starting with ``"id:"`` when a value could only be told by its identity (such a key is
+    good in this process only: it never keys an on-disk cache)."""
     values = referenced_values(func)
     if not values:
         return ""
     text = "\n".join(f"{name}={_digest(v)}" for name, v in values)
-    return hashlib.sha256(text.encode()).hexdigest()
+    marker = "id:" if any(_digest(v).startswith("id:") for _, v in values) else ""
+    return marker + hashlib.sha256(text.encode()).hexdigest()
+
+
+def _code_digest(code):
+    """sha256 of a code object's bytecode and constants, nested code included."""
+    digest = hashlib.sha256()
+    for co in _code_objects(code):
+        digest.update(co.co_code)
+        digest.update(repr(tuple(c for c in co.co_consts if not isinstance(c, pytypes.CodeType))
+                           ).encode())
+        digest.update(repr(co.co_names).encode())
+    return digest.hexdigest()
+
+
+def _source_stamp(path):
+    try:
+        st = os.stat(path)
+    except (OSError, TypeError, ValueError):
+        return None
+    return f"{path}:{st.st_mtime_ns}:{st.st_size}"
+
+
+def _identity(obj):
+    """A string naming a code-like object the same way in every process (a module, or a
+    function, dispatcher, ufunc or class with its code and the stamp of its source file), or
+    None when there is none."""
+    if isinstance(obj, pytypes.ModuleType):
+        return f"module:{obj.__name__}"
+    py = py_function(obj) if isinstance(obj, numba.core.dispatcher.Dispatcher) else obj
+    name = f"{getattr(py, '__module__', None)}.{getattr(py, '__qualname__', None)}"
+    code = getattr(py, "__code__", None)
+    if code is not None:
+        stamp = _source_stamp(code.co_filename)
+        return None if stamp is None else f"function:{name}:{_code_digest(code)}:{stamp}"
+    if isinstance(obj, type):   # a class: the stamp of its module's file (its methods' code)
+        path = getattr(sys.modules.get(getattr(obj, "__module__", ""), None), "__file__", None)
+        return f"class:{name}:{_source_stamp(path) if path else ''}"
+    if isinstance(obj, (pytypes.BuiltinFunctionType, np.ufunc)):
+        return f"builtin:{name}:{getattr(obj, '__name__', '')}"
+    return None
+
+
+def disk_key(func, options=()):
+    """A string that names, the same way in every process, everything the machine code of the
+    user function ``func`` depends on: its code, its source file's stamp (size and time),
+    the values it reads (:func:`value_key`), the code-like objects it reads (functions,
+    modules, each by name, code and source stamp) and the compile ``options``; None when that
+    cannot be told (no source file, a value known only by identity, an unnamed callable):
+    then nothing compiled from it is cached on disk."""
+    py = py_function(func)
+    code = getattr(py, "__code__", None)
+    if code is None:
+        return None
+    stamp = _source_stamp(code.co_filename)
+    values = value_key(py)
+    if stamp is None or values.startswith("id:"):
+        return None
+    parts = [f"{py.__module__}.{py.__qualname__}", stamp, _code_digest(code), values,
+             repr(sorted(dict(options).items()))]
+    namespace = getattr(py, "__globals__", {})
+    cells = [c.cell_contents for c in (py.__closure__ or ()) if _full(c)]
+    for path in _global_paths(code):
+        obj = namespace.get(path[0], _MISSING)
+        for attr in path[1:]:
+            if not isinstance(obj, pytypes.ModuleType):
+                break
+            obj = getattr(obj, attr, _MISSING)
+        cells.append(obj)
+    for obj in cells:
+        if obj is _MISSING or not _is_code_like(obj):
+            continue   # builtins, or values (in ``values`` already)
+        ident = _identity(obj)
+        if ident is None:
+            return None
+        parts.append(ident)
+    return hashlib.sha256("\n".join(parts).encode()).hexdigest()
+
+
+def _full(cell):
+    try:
+        cell.cell_contents
+    except ValueError:
+        return False
+    return True
 
 
 # -- compiling user functions ---------------------------------------------------------------------
@@ -273,13 +362,83 @@ def njit_user(func, what="K"):
         if isinstance(func, CPUDispatcher):
             options.update({k: v for k, v in func.targetoptions.items() if k != "nopython"})
         dispatcher = numba.njit(py, **options)
+        dispatcher._disk_key = disk_key(py, options)
         if "id:" not in key:
-            try:
-                dispatcher._cache = _ValueKeyedCache(py, key)
+            try:   # keyed also on the functions it calls (their code and source files)
+                dispatcher._cache = _ValueKeyedCache(py, dispatcher._disk_key or key)
             except Exception:  # no source file (interactive, exec): in-memory only
                 pass
         per_func[key] = dispatcher
         return dispatcher
+
+
+# -- wrappers of user functions, cached on disk ----------------------------------------------------
+
+def _cell_key(obj):
+    """How a closure cell of a wrapper enters its on-disk key (None: it cannot)."""
+    if obj is None or isinstance(obj, (bool, int, float, str)):
+        return repr(obj)
+    if isinstance(obj, numba.core.dispatcher.Dispatcher):
+        known = getattr(obj, "_disk_key", _MISSING)
+        if known is not _MISSING:          # a user function or a wrapper compiled here
+            return known
+        py = obj.py_func
+        if getattr(py, "__module__", "").startswith("integrallimits."):
+            if py.__closure__ is None and "<locals>" not in py.__qualname__:
+                return f"{py.__module__}.{py.__qualname__}"   # package code: the fingerprint
+            return wrapper_key(py)         # a package closure (an inlined caller, an unpacker)
+        return disk_key(obj, obj.targetoptions)   # the user's own dispatcher, used as it is
+    return None
+
+
+def wrapper_key(func):
+    """The on-disk key of a package closure around user code: its own code and, recursively,
+    what its closure cells hold (user functions by :func:`disk_key`), or None."""
+    parts = [func.__qualname__, _code_digest(func.__code__)]
+    for cell in func.__closure__ or ():
+        key = _cell_key(cell.cell_contents) if _full(cell) else None
+        if key is None:
+            return None
+        parts.append(key)
+    return hashlib.sha256("\n".join(parts).encode()).hexdigest()
+
+
+class _WrapperCache(_PackageCache):
+    """The package's on-disk cache (refused once its sources changed) for a wrapper of user
+    code, under :func:`wrapper_key` instead of Numba's pickle of the closure (which names
+    dispatchers by a per-process id, so it never matched in another process)."""
+
+    def __init__(self, py_func, key):
+        super().__init__(py_func)
+        self._key = key
+
+    def _index_key(self, sig, codegen):
+        return (sig, codegen.magic_tuple(), self._key)
+
+
+def compile_wrapper(func, signature, **options):
+    """``numba.njit(signature, **options)(func)`` for a package closure around user code,
+    loaded from (or saved to) the on-disk cache when :func:`wrapper_key` can name everything
+    it depends on, so a later process with the same user functions and values compiles
+    nothing.  The dispatcher carries the key (``_disk_key``) for wrappers built on it."""
+    dispatcher = numba.njit(**options)(func)
+    key = wrapper_key(func)
+    dispatcher._disk_key = key
+    if key is not None:
+        try:
+            dispatcher._cache = _WrapperCache(func, key)
+        except Exception:  # no cache locator (a read-only install): compile in memory
+            pass
+    dispatcher.compile(signature)
+    dispatcher.disable_compile()
+    return dispatcher
+
+
+def wrapper(signature, **options):
+    """Decorator: :func:`compile_wrapper` with the options of the package's compiled code
+    (NumPy's error model, no GIL) updated by ``options``."""
+    return lambda func: compile_wrapper(func, signature,
+                                        **{"error_model": "numpy", "nogil": True, **options})
 
 
 # -- parameters passed at run time --------------------------------------------------------------
@@ -450,15 +609,27 @@ def new_guard(func, what, form, scalar, expected):
     "u" (k(u): a = u), "sy" (phi(s, y): b = s), "tyz" (f(t, y, z): y holds y then z).
     """
     py = py_function(func)
+    key = disk_key(py)
     with _LOCK:
-        _NEXT[0] += 1
-        gid = _NEXT[0]
+        if key is None:
+            _NEXT[0] += 1
+            gid = _NEXT[0]
+        else:   # the same in every process: the id is compiled into wrappers cached on disk
+            text = f"{key}\0{what}\0{form}\0{scalar}\0{expected}"
+            gid = (1 << 32) + int(hashlib.sha256(text.encode()).hexdigest()[:14], 16)
         try:
-            ref = weakref.ref(py, lambda _, gid=gid: _GUARDS.pop(gid, None))
+            ref = weakref.ref(py, lambda _, gid=gid: _forget_guard(gid))
         except TypeError:
             ref = (lambda py=py: py)
         _GUARDS[gid] = _Guard(what, ref, form, scalar, expected)
     return gid
+
+
+def _forget_guard(gid):
+    """Drop a guard whose function died (unless an equal function registered it since)."""
+    guard = _GUARDS.get(gid)
+    if guard is not None and guard.ref() is None:
+        _GUARDS.pop(gid, None)
 
 
 _CAPTURING = set()   # threads whose solve is running: their exceptions from compiled code are kept

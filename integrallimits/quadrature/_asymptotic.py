@@ -49,7 +49,6 @@ import math
 from functools import lru_cache
 
 import numpy as np
-from mpmath.ctx_mp import MPContext
 
 from .._numba import jit
 
@@ -61,8 +60,16 @@ __all__ = ["FAST_MIN_N", "gauss_legendre_fast", "gauss_radau_fast", "gauss_lobat
 FAST_MIN_N = {"gauss-legendre": 128, "gauss-radau": 128, "gauss-lobatto": 128,
               "clenshaw-curtis": 128}
 
-_MP = MPContext()
-_MP.dps = 40
+
+@lru_cache(maxsize=None)
+def _mp():
+    """A private 40-digit mpmath context, so that the working precision is not global state
+    shared with users (made on first use: importing mpmath is not part of the package's import)."""
+    from mpmath.ctx_mp import MPContext
+    context = MPContext()
+    context.dps = 40
+    return context
+
 
 # pi = _PI_HI + _PI_LO to about 107 bits
 _PI_HI = math.pi
@@ -198,7 +205,7 @@ def _trig_table():
     """Rows sin_hi, sin_lo, cos_hi, cos_lo of j pi / 32, j = -32..32 (40 digits)."""
     rows = np.empty((4, 65))
     for i, j in enumerate(range(-32, 33)):
-        for row, value in ((0, _MP.sinpi(_MP.mpf(j) / 32)), (2, _MP.cospi(_MP.mpf(j) / 32))):
+        for row, value in ((0, _mp().sinpi(_mp().mpf(j) / 32)), (2, _mp().cospi(_mp().mpf(j) / 32))):
             rows[row, i] = float(value)
             rows[row + 1, i] = float(value - rows[row, i])
     return rows
@@ -230,11 +237,11 @@ def _bessel_table():
     from scipy.special import jn_zeros
     delta, s_minus_1 = [], []
     for k, guess in enumerate(jn_zeros(0, _BESSEL_TABLE), start=1):
-        j = _MP.mpf(float(guess))
-        j += _MP.besselj(0, j) / _MP.besselj(1, j)
-        j += _MP.besselj(0, j) / _MP.besselj(1, j)
-        delta.append(float(j - _MP.pi * (k - _MP.mpf(1) / 4)))
-        s_minus_1.append(float(2 / (_MP.pi * j * _MP.besselj(1, j) ** 2) - 1))
+        j = _mp().mpf(float(guess))
+        j += _mp().besselj(0, j) / _mp().besselj(1, j)
+        j += _mp().besselj(0, j) / _mp().besselj(1, j)
+        delta.append(float(j - _mp().pi * (k - _mp().mpf(1) / 4)))
+        s_minus_1.append(float(2 / (_mp().pi * j * _mp().besselj(1, j) ** 2) - 1))
     return np.array(delta), np.array(s_minus_1)
 
 
@@ -572,7 +579,7 @@ def _free_nodes(radau, n):
 @lru_cache(maxsize=64)
 def _legendre_constant(m):
     """C_m = 2 Gamma(m + 1) / (sqrt(pi) Gamma(m + 3/2)), at 40 digits."""
-    return 2 * _MP.exp(_MP.loggamma(m + 1) - _MP.loggamma(_MP.mpf(m) + 1.5)) / _MP.sqrt(_MP.pi)
+    return 2 * _mp().exp(_mp().loggamma(m + 1) - _mp().loggamma(_mp().mpf(m) + 1.5)) / _mp().sqrt(_mp().pi)
 
 
 def gauss_radau_fast(n):
@@ -600,7 +607,7 @@ _ZETA_TERMS = 40
 @lru_cache(maxsize=1)
 def _hurwitz_zeta_at_three_halves():
     """zeta(s, 3/2) for s = 0 .. 2 + 6 + _ZETA_TERMS (40 digits; entries s < 2 unused)."""
-    return [0.0, 0.0] + [float(_MP.zeta(s, 1.5)) for s in range(2, 9 + _ZETA_TERMS)]
+    return [0.0, 0.0] + [float(_mp().zeta(s, 1.5)) for s in range(2, 9 + _ZETA_TERMS)]
 
 
 def _clenshaw_curtis_tail(N):

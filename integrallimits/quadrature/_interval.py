@@ -33,20 +33,14 @@ from fractions import Fraction
 from functools import lru_cache
 
 import numpy as np
-from mpmath.ctx_mp import MPContext
 
-from ._asymptotic import (FAST_MIN_N, clenshaw_curtis_fast, gauss_legendre_fast,
+from ._asymptotic import (FAST_MIN_N, _mp, clenshaw_curtis_fast, gauss_legendre_fast,
                           gauss_lobatto_fast, gauss_radau_fast)
 from ._exact import read_only
 
 __all__ = ["IntervalRule", "INTERVAL_RULES", "interval_rule", "gauss_legendre", "gauss_radau",
            "gauss_lobatto", "clenshaw_curtis", "composite_rectangle", "composite_trapezoid",
            "composite_simpson"]
-
-# A private context, so that the working precision is not global state shared with users.
-_MP = MPContext()
-_MP.dps = 40
-_NEWTON_TOL = _MP.mpf(10) ** (-(_MP.dps // 2))
 
 
 @dataclass(frozen=True, eq=False)
@@ -371,7 +365,7 @@ def _legendre(m, x):
     Three-term recurrence (k + 1) P_{k+1} = (2k + 1) x P_k - k P_{k-1} and
     P'_{k+1} = P'_{k-1} + (2k + 1) P_k.
     """
-    p0, p1, d0, d1 = _MP.one, x, _MP.zero, _MP.one
+    p0, p1, d0, d1 = _mp().one, x, _mp().zero, _mp().one
     for k in range(1, m):
         p0, p1 = p1, ((2 * k + 1) * x * p1 - k * p0) / (k + 1)
         d0, d1 = d1, d0 + (2 * k + 1) * p0
@@ -386,12 +380,12 @@ def _newton(function, guesses):
     """
     roots = []
     for guess in guesses:
-        x = _MP.mpf(float(guess))
+        x = _mp().mpf(float(guess))
         for _ in range(50):
             value, slope = function(x)
             step = value / slope
             x -= step
-            if abs(step) < _NEWTON_TOL:
+            if abs(step) < _mp().mpf(10) ** (-(_mp().dps // 2)):
                 break
         else:  # pragma: no cover - quadratic convergence from Golub–Welsch estimates
             raise RuntimeError("Newton's method did not converge for a quadrature node")
@@ -406,7 +400,7 @@ def _mirror(nodes, weights, n):
     """
     nodes, weights = list(nodes[:(n + 1) // 2]), list(weights[:(n + 1) // 2])
     if n % 2:
-        nodes[-1] = _MP.zero
+        nodes[-1] = _mp().zero
     tail = n // 2
     return (nodes + [-x for x in reversed(nodes[:tail])],
             weights + list(reversed(weights[:tail])))
@@ -429,9 +423,9 @@ def _gauss_radau_mp(n):
         p, q, dp, dq = _legendre(n, x)
         return p + q, dp + dq
     interior = _newton(function, _jacobi_zeros_estimate(n - 1, 0, 1))
-    weights = [_MP.mpf(2) / n**2] + [(1 - x) / (n**2 * _legendre(n, x)[1] ** 2)
+    weights = [_mp().mpf(2) / n**2] + [(1 - x) / (n**2 * _legendre(n, x)[1] ** 2)
                                      for x in interior]
-    return [-_MP.one] + interior, weights
+    return [-_mp().one] + interior, weights
 
 
 def _gauss_lobatto_mp(n):
@@ -443,8 +437,8 @@ def _gauss_lobatto_mp(n):
         # Legendre's equation gives P'' = (2 x P' - m (m + 1) P) / (1 - x^2).
         return dp, (2 * x * dp - m * (m + 1) * p) / (1 - x**2)
     interior = _newton(function, _jacobi_zeros_estimate(n - 2, 1, 1)[:(n - 1) // 2])
-    nodes = [-_MP.one] + interior
-    weights = [_MP.mpf(2) / (n * m) / _legendre(m, x)[0] ** 2 for x in nodes]
+    nodes = [-_mp().one] + interior
+    weights = [_mp().mpf(2) / (n * m) / _legendre(m, x)[0] ** 2 for x in nodes]
     return _mirror(nodes, weights, n)
 
 
@@ -455,14 +449,14 @@ def _clenshaw_curtis_mp(n):
     c_0 = c_N = 1, c_k = 2 otherwise; b_j = 1 if j = N/2, else 2.  n = 1 is the midpoint.
     """
     if n == 1:
-        return [_MP.zero], [_MP.mpf(2)]
+        return [_mp().zero], [_mp().mpf(2)]
     N = n - 1
-    cosines = [_MP.cospi(_MP.mpf(2 * r) / N) for r in range(N)]   # cos(2 pi r / N)
+    cosines = [_mp().cospi(_mp().mpf(2 * r) / N) for r in range(N)]   # cos(2 pi r / N)
     half = (n + 1) // 2
-    nodes = [-_MP.cospi(_MP.mpf(k) / N) for k in range(half)]
+    nodes = [-_mp().cospi(_mp().mpf(k) / N) for k in range(half)]
     weights = []
     for k in range(half):
-        total = _MP.one
+        total = _mp().one
         for j in range(1, N // 2 + 1):
             b = 1 if 2 * j == N else 2
             total -= b * cosines[(j * k) % N] / (4 * j * j - 1)
@@ -523,7 +517,7 @@ def _gauss_type(name, n, a, b, right=False):
     if (a, b) != (-1.0, 1.0):
         # Affine map at 40 digits, then one rounding: x = ((1 - t) a + (1 + t) b) / 2
         # (the end points map exactly to a and b).
-        A, B = _MP.mpf(a), _MP.mpf(b)
+        A, B = _mp().mpf(a), _mp().mpf(b)
         nodes = read_only(np.array([float(((1 - t) * A + (1 + t) * B) / 2) for t in nodes_mp]))
         weights = read_only(np.array([float(w * (B - A) / 2) for w in weights_mp]))
     return IntervalRule(name, n, nodes, weights, degree(n), None, a, b)

@@ -57,6 +57,9 @@ class Companion:
         Kernel evaluations of the companion solve(s).
     disagreement, size : float
         At ``first_bad`` (for "unresolved"): |y_h - y_companion| and the solution's size.
+    mesh, values, common : ndarray or None
+        The half-steps companion's mesh and solution, and the indices of its points in the
+        solution's mesh (None for other sources).
     """
 
     estimate: np.ndarray
@@ -67,6 +70,9 @@ class Companion:
     keep: int = -1
     disagreement: float = float("nan")
     size: float = float("nan")
+    mesh: np.ndarray | None = None
+    values: np.ndarray | None = None
+    common: np.ndarray | None = None
 
 
 def coarse_mesh(t, uniform_only):
@@ -155,7 +161,9 @@ def estimate_error(run, t, Y, order, uniform_only, min_steps):
             idx = idx[:valid]
             diff = np.abs(Y[idx] - Yc[:valid])
             est = _spread(idx, diff / (factor - 1.0), n_points, d)
-            return _finish(Y, idx, diff, est, "half-steps", nfev)
+            result = _finish(Y, idx, diff, est, "half-steps", nfev)
+            result.mesh, result.values, result.common = tc, Yc, idx
+            return result
     # the refined companion: when the mesh is too coarse for a half-steps one, or it failed
     tr = refined_mesh(t)
     Yr, status, index, calls = run(tr)

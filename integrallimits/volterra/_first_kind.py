@@ -235,15 +235,17 @@ class FirstKindMethod:
             stage_times = (t[:-1, None] + c[None, :] * h[:, None]).reshape(-1)
             Gs = np.ascontiguousarray(g_vec(stage_times))
             Z = np.zeros((N * m, d))
-            status, index = _compiled("collocation")(kernel.function, kernel.block_sum, kernel.params,
-                                                     t, Gs, c, A, b, Z, counts)
+            function, _, block_sum = kernel.addresses
+            status, index = _compiled("collocation")(function, block_sum, kernel.params, t, Gs,
+                                                     c, A, b, Z, counts)
             Y[1:] = Z.reshape(N, m, d)[:, -1, :]
             Y[0] = self._at_zero @ Z[:m]
         else:
             G = np.ascontiguousarray(g_vec(t))
             U = np.zeros((N, d))
-            status, index = _compiled("midpoint")(kernel.function, kernel.block_sum, kernel.params,
-                                                  t, G, U, counts)
+            function, _, block_sum = kernel.addresses
+            status, index = _compiled("midpoint")(function, block_sum, kernel.params, t, G, U,
+                                                  counts)
             mid = 0.5 * (t[:-1] + t[1:])
             Y[:] = _linear_through(mid, U, t)
         return Y, status, index, counts
@@ -372,7 +374,8 @@ def _check_diagonal(kernel, t):
     """K(t, t) must be nonsingular on the mesh (relative to the kernel's size there)."""
     d = kernel.dim
     both = np.empty((2 * len(t), d, d))
-    run_guarded(lambda: _compiled("samples")(kernel.function, kernel.params, np.concatenate([t, t]),
+    run_guarded(lambda: _compiled("samples")(kernel.addresses[0], kernel.params,
+                                             np.concatenate([t, t]),
                                              np.concatenate([t, np.full(len(t), t[0])]), both),
                 kernel.args)
     diag = both[:len(t)]

@@ -697,14 +697,15 @@ _PLACEHOLDERS = {}
 
 
 def no_jacobian():
-    """A placeholder Jacobian function (never called: ``have_jac`` is False)."""
+    """A placeholder Jacobian function (never called: ``have_jac`` is False), as a
+    :class:`~integrallimits.kernels._kernel.FunctionAddress` (its address resolved once)."""
     fn = _PLACEHOLDERS.get("jacobian")
     if fn is None:
-        from ..kernels._kernel import JACOBIAN_SIGNATURE
+        from ..kernels._kernel import JACOBIAN_SIGNATURE, FunctionAddress
 
         @njit(JACOBIAN_SIGNATURE, cache=True)
-        def fn(t, s, Y, j, theta, Jout):
+        def placeholder(t, s, Y, j, theta, Jout):
             Jout[:, :] = np.nan
 
-        _PLACEHOLDERS["jacobian"] = fn
+        fn = _PLACEHOLDERS["jacobian"] = FunctionAddress(placeholder, JACOBIAN_SIGNATURE)
     return fn

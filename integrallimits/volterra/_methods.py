@@ -14,9 +14,14 @@ Adding a method is adding data: a Volterra rule or a Butcher tableau.
 """
 from __future__ import annotations
 
+from functools import cached_property, partial
+from typing import Callable
+
 import numpy as np
 
 from ..quadrature import volterra_rule
+from ..kernels._kernel import FunctionAddress
+from ..kernels._structured import LAG_SIGNATURE
 from . import _loops
 from ._fft import kernel_transforms
 from ._tableaux import ButcherTableau, classical_rk4, collocation_tableau
@@ -50,7 +55,8 @@ def _lag_sequences(kernel, lags, n_channels):
     """kseq (Q, P, d, d): the convolution kernel k sampled at lags[q, p] (in time units)."""
     d = kernel.dim
     out = np.empty((lags.size, d, d))
-    _loops.compiled_loop("sample-lags")(kernel.structure["lag"], kernel.params,
+    lag = kernel.structure["lag"]
+    _loops.compiled_loop("sample-lags")(FunctionAddress(lag, LAG_SIGNATURE), kernel.params,
                                         np.ascontiguousarray(lags.ravel()), out)
     return np.ascontiguousarray(out.reshape(n_channels, lags.shape[1], d, d))
 
@@ -78,15 +84,31 @@ class DirectQuadrature(VolterraMethod):
     fast_convolution = True
 
     def __init__(self, rule_name, description=""):
-        self.rule = volterra_rule(rule_name)
         self.name = rule_name
-        self.order = self.rule.order
-        self.implicit = self.rule.implicit
-        self.min_steps = self.rule.min_steps
         self.description = description
+
+    @cached_property
+    def rule(self):
+        """The Volterra rule (its exact weights are built on first use, not at import)."""
+        return volterra_rule(self.name)
+
+    @cached_property
+    def order(self):
+        return self.rule.order
+
+    @cached_property
+    def implicit(self):
+        return self.rule.implicit
+
+    @cached_property
+    def min_steps(self):
+        return self.rule.min_steps
+
+    @cached_property
+    def _data(self):
         # writable copies: the compiled loop's signature takes plain C arrays
-        self._data = tuple(np.array(a, dtype=float, order="C")
-                           for a in (self.rule.start, self.rule.left, self.rule.right))
+        return tuple(np.array(a, dtype=float, order="C")
+                     for a in (self.rule.start, self.rule.left, self.rule.right))
 
     def solve(self, kernel, g_vec, t, tol, maxiter, fast_history=False):
         if kernel.structure.get("kind") == "weakly-singular":
@@ -111,7 +133,7 @@ class DirectQuadrature(VolterraMethod):
             kseq = _lag_sequences(kernel, (np.arange(N + 1) * h)[None, :], 1)
             khat, koff, tw = kernel_transforms(kseq, N + 1)
             status, index = _loops.compiled_loop("direct-conv")(
-                K, jac, have, kernel.structure["phi"].function, theta, t, G, Y, *self._data,
+                K, jac, have, kernel.structure["phi"].addresses[0], theta, t, G, Y, *self._data,
                 kseq, khat, koff, tw, bool(kernel.structure.get("linear")), tol, maxiter, counts)
         elif kernel.structure.get("t_independent"):
             status, index = _loops.compiled_loop("direct-autonomous")(
@@ -139,17 +161,35 @@ class VolterraRungeKutta(VolterraMethod):
     family = "vrk"
     fast_convolution = True
 
-    def __init__(self, name, tableau: ButcherTableau, order, stage_order=None, description="",
-                 collocation=False):
+    def __init__(self, name, tableau: ButcherTableau | Callable[[], ButcherTableau], order,
+                 stage_order=None, description="", collocation=False):
         self.name = name
         self.collocation = collocation
-        self.tableau = tableau
+        if isinstance(tableau, ButcherTableau):
+            self.__dict__["tableau"] = tableau
+        else:
+            self._tableau = tableau
         self.order = order
         self.stage_order = stage_order
-        self.implicit = not tableau.explicit
-        self.stages = tableau.stages
         self.description = description
-        self._data = tuple(np.array(a, dtype=float, order="C") for a in (tableau.c, tableau.A, tableau.b))
+
+    @cached_property
+    def tableau(self) -> ButcherTableau:
+        """The Butcher tableau (collocation tableaux are computed on first use, not at import)."""
+        return self._tableau()
+
+    @cached_property
+    def implicit(self):
+        return not self.tableau.explicit
+
+    @cached_property
+    def stages(self):
+        return self.tableau.stages
+
+    @cached_property
+    def _data(self):
+        tab = self.tableau
+        return tuple(np.array(a, dtype=float, order="C") for a in (tab.c, tab.A, tab.b))
 
     def solve(self, kernel, g_vec, t, tol, maxiter, fast_history=False):
         if kernel.structure.get("kind") == "weakly-singular":
@@ -182,7 +222,7 @@ class VolterraRungeKutta(VolterraMethod):
             kseq = _lag_sequences(kernel, lags, m * (m + 1))
             khat, koff, tw = kernel_transforms(kseq, N + 1)
             status, index = _loops.compiled_loop("vrk-conv")(
-                K, jac, have, kernel.structure["phi"].function, theta, t, G, Gs, Y, Z,
+                K, jac, have, kernel.structure["phi"].addresses[0], theta, t, G, Gs, Y, Z,
                 *self._data, tab.explicit, kseq, khat, koff, tw, bool(kernel.structure.get("linear")),
                 tol, maxiter, counts)
         else:
@@ -205,11 +245,11 @@ def _build_methods():
     }
     for m in range(1, 5):
         methods[f"gauss{m}"] = VolterraRungeKutta(
-            f"gauss{m}", collocation_tableau("gauss", m), 2 * m, stage_order=m,
+            f"gauss{m}", partial(collocation_tableau, "gauss", m), 2 * m, stage_order=m,
             description=f"collocation at {m} Gauss points (iterated; global order {m})",
             collocation=True)
         methods[f"radau{m}"] = VolterraRungeKutta(
-            f"radau{m}", collocation_tableau("radau", m), 2 * m - 1, stage_order=m,
+            f"radau{m}", partial(collocation_tableau, "radau", m), 2 * m - 1, stage_order=m,
             description=f"collocation at {m} Radau IIA points (iterated; global order {m})",
             collocation=True)
     return methods

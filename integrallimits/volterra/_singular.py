@@ -675,8 +675,8 @@ def collocation_product_integration(smooth_kernel, alpha, g_vec, t, tableau, tol
         kseq = _toeplitz_weights(smooth_kernel, data, alpha, N, h)
         khat, koff, tw = kernel_transforms(kseq, N + 1)
         status, index = _compiled_loop("fft")(
-            function, jac, have, smooth_kernel.structure["phi"].function, smooth_kernel.params, t,
-            stage_times, G, Gs, Y, Z, alpha, data.Aa, kseq, khat, koff, tw, float(tol),
+            function, jac, have, smooth_kernel.structure["phi"].addresses[0],
+            smooth_kernel.params, t, stage_times, G, Gs, Y, Z, alpha, data.Aa, kseq, khat, koff, tw, float(tol),
             int(maxiter), counts)
     else:
         status, index = _compiled_loop()(

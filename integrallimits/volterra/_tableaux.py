@@ -11,7 +11,6 @@ from dataclasses import dataclass, field
 from fractions import Fraction
 from functools import lru_cache
 
-import mpmath
 import numpy as np
 
 from ..quadrature._exact import read_only
@@ -66,6 +65,7 @@ def classical_rk4():
 
 def _legendre_shifted(m):
     """Ascending mpmath coefficients of P_m(2x - 1)."""
+    import mpmath
     # P_m(2x-1) = sum_k (-1)^(m+k) C(m,k) C(m+k,k) x^k
     return [(-1) ** (m + k) * mpmath.binomial(m, k) * mpmath.binomial(m + k, k) for k in range(m + 1)]
 
@@ -76,6 +76,7 @@ def collocation_tableau(points, m):
 
     Computed with 50-digit mpmath arithmetic and rounded once.
     """
+    import mpmath   # here, not at import: the tableaux are built on first use
     with mpmath.workdps(50):
         if points == "gauss":
             poly = _legendre_shifted(m)

@@ -48,7 +48,7 @@ from .._numba import JIT_OPTIONS, types
 from ..kernels import Kernel, as_kernel
 from ..kernels import _user
 from ..kernels._kernel import (_FAST, BLOCK_SIGNATURE, JACOBIAN_SIGNATURE, KERNEL_SIGNATURE,
-                               _check_value, _compile, _njit_user)
+                               FunctionAddress, _check_value, _compile, _njit_user)
 from ..kernels._linear import as_linear_kernel, positional_arity
 from ..kernels._structured import is_weakly_singular
 from . import _loops
@@ -116,7 +116,7 @@ def _wrap_f(fj, scalar, spec, gid):
                 out[k] = r[k]
             return out.shape[0]
 
-    @numba.njit(F_SIGNATURE, **_FAST)
+    @_user.wrapper(F_SIGNATURE)
     def function(t, y, z, theta, out):
         out[:] = np.nan                  # what an exception of f leaves behind
         size = store(call(t, y, z, unpack(theta, 0)), out)
@@ -151,7 +151,7 @@ def _wrap_f_jacobian(fj, scalar, spec, gid):
                     Jy[p, q] = A[p, q]
                     Jz[p, q] = B[p, q]
 
-    @numba.njit(F_JACOBIAN_SIGNATURE, **_FAST)
+    @_user.wrapper(F_JACOBIAN_SIGNATURE)
     def jacobian(t, y, z, theta, Jy, Jz):
         Jy[:, :] = np.nan
         Jz[:, :] = np.nan
@@ -611,15 +611,21 @@ def solve_vide(f, K, y0, t_span=None, n_steps=None, method="gauss2", *, args=Non
     check_size(len(t) - 1, d, m, memory, "solve_vide")
     y_start = np.ascontiguousarray(y_init.reshape(d))
 
+    # the compiled functions by their addresses, resolved once (not in every loop call)
+    f_address = FunctionAddress(f_fn, F_SIGNATURE)
+    fj_address = FunctionAddress(f_jac if have_fjac else p["f_jac"], F_JACOBIAN_SIGNATURE)
+    k_address, kj_address, kb_address = kernel.addresses
+    if not have_kjac:
+        kj_address = _loops.no_jacobian()
+
     def run(mesh):
         N = len(mesh) - 1
         Y = np.zeros((N + 1, d))
         Ys = np.zeros((N * m, d))
         counts = _loops.new_counts(6)
         (status, index), record = run_guarded(lambda: _compiled_loop()(
-            f_fn, f_jac if have_fjac else p["f_jac"], have_fjac, kernel.function,
-            kernel.jacobian_function if have_kjac else _loops.no_jacobian(), have_kjac,
-            kernel.block_sum, theta, memory, mesh, y_start, c, A, b,
+            f_address, fj_address, have_fjac, k_address, kj_address, have_kjac,
+            kb_address, theta, memory, mesh, y_start, c, A, b,
             meth.tableau.explicit, float(newton_tol), int(newton_maxiter), Y, Ys, counts), args,
             estimated_work(N, m, d, memory))
         return Run(Y, status, index, N + 1 if status == SUCCESS else index, counts, Ys, record)

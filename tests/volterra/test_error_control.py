@@ -35,12 +35,61 @@ def test_the_tolerance_is_met_and_the_estimate_is_honest(problem, method, tol):
 
 def test_a_few_large_steps_are_not_trusted():
     """rk4 on y = 1 - int y^2 (y' = -y^2) at rtol 1e-3: the controller's 4 steps of 1/4 gave
-    an estimate 11 times below the error; the global check now refines to MIN_STEPS first."""
+    an estimate 11 times below the error; the differences on 1, 2 and 4 steps fall at 766 per
+    halving instead of 2^4, so the global check refines to MIN_STEPS."""
     prob = PROBLEMS["inverse"]
     sol = solve_volterra(prob.kernel, prob.forcing, prob.t_span, method="rk4", rtol=1e-3, atol=1e-3)
     _, actual = _errors(sol, prob, 1e-3)
+    assert sol.stats["refinements"][0][0] == 4
     assert len(sol.t) - 1 >= _adaptive.MIN_STEPS
     assert actual / 2 <= sol.stats["max_error_estimate"] <= 2 * actual
+
+
+@pytest.mark.parametrize("method", ["radau3", "gauss4"])
+def test_a_few_steps_converging_at_the_rate_are_trusted(method):
+    """On the same problem the collocation methods' 4 steps converge at their rate (D2/D1 within
+    a factor 4 of 2^p): the solve ends there, with an honest estimate (radau3 overestimates by
+    4.7: the safe side)."""
+    prob = PROBLEMS["inverse"]
+    sol = solve_volterra(prob.kernel, prob.forcing, prob.t_span, method=method, rtol=1e-3, atol=1e-3)
+    _, actual = _errors(sol, prob, 1e-3)
+    assert len(sol.t) - 1 == _adaptive.FEWEST_STEPS
+    assert actual / 2 <= sol.stats["max_error_estimate"] <= 20 * actual
+
+
+def test_a_failed_global_check_redraws_the_mesh_at_the_needed_resolution():
+    """gauss4 on the vector problem at 1e-12: the first global check fails by 2% (10 steps);
+    the mesh is redrawn with about 10% more steps and the same profile, not bisected (20 steps,
+    four times the work, an error 250 times below the tolerance)."""
+    prob = PROBLEMS["vector"]
+    sol = solve_volterra(prob.kernel, prob.forcing, prob.t_span, method="gauss4", rtol=1e-12,
+                         atol=1e-12)
+    (n, r), (n0, r0), (n1, r1) = sol.stats["refinements"]    # the uniform try, the pass, ...
+    assert n == _adaptive.FEWEST_STEPS and r > 1.0
+    assert 1.0 < r0 < 1.1 and r1 <= 1.0
+    assert n1 <= 1.25 * n0
+    assert _errors(sol, prob, 1e-12)[0] <= 1.0
+
+
+@pytest.mark.parametrize("problem", ["exp-square", "affine"])
+def test_loose_tolerances_on_smooth_problems_end_with_the_uniform_try(problem):
+    """At rtol 1e-3 four uniform steps of gauss2 already meet the tolerance, checked at the
+    method's rate on 4, 2 and 1 steps: no controlled pass (one solve on each mesh)."""
+    prob = PROBLEMS[problem]
+    sol = solve_volterra(prob.kernel, prob.forcing, prob.t_span, method="gauss2", rtol=1e-3,
+                         atol=1e-3)
+    assert sol.success and sol.stats["adaptive_steps"] == 0
+    np.testing.assert_allclose(np.diff(sol.t), np.diff(sol.t)[0])
+    assert len(sol.t) - 1 == _adaptive.FEWEST_STEPS
+    assert _errors(sol, prob, 1e-3)[0] <= 1.0
+
+
+def test_remesh_keeps_the_step_profile():
+    t = np.array([0.0, 0.5, 0.75, 0.875, 1.0])
+    out = _adaptive.remesh(t, 8)
+    np.testing.assert_allclose(out, [0, 0.25, 0.5, 0.625, 0.75, 0.8125, 0.875, 0.9375, 1.0])
+    assert out[0] == t[0] and out[-1] == t[-1]
+    np.testing.assert_array_equal(_adaptive.remesh(t, 4), t)
 
 
 def test_adaptive_steps_follow_the_solution():

@@ -1,0 +1,121 @@
+"""The compiled wrappers of user functions on disk: reused by a later process, never stale.
+
+A later process with the same kernel file loads the wrappers (with the user's function compiled
+inside them) from Numba's on-disk cache instead of compiling them; a change to the file, or to
+a compiled helper the kernel calls from another module, compiles them again; exceptions and
+non-finite values of a kernel loaded from disk still reach the user with the point.
+"""
+import os
+import subprocess
+import sys
+import textwrap
+
+import numpy as np
+import pytest
+
+from integrallimits.kernels import _user
+
+# The scripts live in a fresh temporary folder (their keys name their paths), so the first run
+# finds nothing cached for them; the package's own loops come from its usual cache.
+_KERNEL = textwrap.dedent("""
+    import math, sys
+    from integrallimits import solve_volterra
+    from integrallimits.kernels import _user, as_kernel
+    from rates import rate
+
+    def K(t, s, y):
+        return -rate() * y
+
+    def K_raises(t, s, y):
+        if t > 0.5:
+            raise ArithmeticError("no kernel beyond t = 0.5")
+        return -y
+
+    def K_nan(t, s, y):
+        return -y if t < 0.5 else math.nan
+
+    sol = solve_volterra(K, lambda t: 1.0, (0.0, 1.0), 16, method="gauss2", error_estimate=False)
+    hits = sum(as_kernel(K, 1.0).function.stats.cache_hits.values())
+    print(repr(float(sol.y[-1])), hits, len(_user.njit_user(K).signatures))
+    try:
+        solve_volterra(K_raises, lambda t: 1.0, (0.0, 1.0), 16, method="trapezoid")
+    except ArithmeticError as exc:
+        print(type(exc).__name__, str(exc))
+    sol = solve_volterra(K_nan, lambda t: 1.0, (0.0, 1.0), 16, method="trapezoid")
+    print(sol.status, sol.message.split(";")[0])
+""")
+
+_RATES = "import numba\n\n\n@numba.njit\ndef rate():\n    return {value}\n"
+
+
+def _run(folder):
+    env = dict(os.environ, PYTHONWARNINGS="ignore", PYTHONPATH=str(folder) + os.pathsep +
+               os.environ.get("PYTHONPATH", ""), PYTHONDONTWRITEBYTECODE="1")
+    out = subprocess.run([sys.executable, str(folder / "k.py")], capture_output=True, text=True,
+                         env=env, timeout=300)
+    assert out.returncode == 0, out.stderr
+    return out.stdout.strip().splitlines()
+
+
+def _write_rates(folder, value):
+    path = folder / "rates.py"
+    before = path.stat().st_mtime_ns if path.exists() else None
+    path.write_text(_RATES.format(value=value))
+    if before is not None:          # a new stamp even on a coarse-grained file system
+        os.utime(path, ns=(before + 2_000_000_000, before + 2_000_000_000))
+
+
+def test_a_later_process_loads_the_wrappers_and_a_changed_helper_compiles_again(tmp_path):
+    (tmp_path / "k.py").write_text(_KERNEL)
+    _write_rates(tmp_path, 2.0)
+    first, second = _run(tmp_path), _run(tmp_path)
+    y, hits, compiled = first[0].split()
+    assert abs(float(y) - np.exp(-2.0)) < 1e-6 and hits == "0" and compiled == "1"
+    y, hits, compiled = second[0].split()
+    # loaded from disk: the user's K (inside the wrapper) is not compiled in this process
+    assert abs(float(y) - np.exp(-2.0)) < 1e-6 and int(hits) >= 1 and compiled == "0"
+    # the user's exception and the non-finite value's point, from the cached wrappers too
+    for out in (first, second):
+        assert out[1] == "ArithmeticError no kernel beyond t = 0.5"
+        assert out[2].startswith("-1 K(t, s, y) returned a non-finite value (inf/nan) at t = ")
+    assert first[1:] == second[1:]
+    # the helper in another module changes: nothing stale is loaded (Numba's own cache checks
+    # only the kernel's file)
+    _write_rates(tmp_path, 3.25)
+    y, hits, compiled = _run(tmp_path)[0].split()
+    assert abs(float(y) - np.exp(-3.25)) < 1e-6 and hits == "0" and compiled == "1"
+
+
+def _module_function(t, s, y):
+    return -y
+
+
+def test_disk_keys_name_code_values_and_callees():
+    key = _user.disk_key(_module_function)
+    assert key is not None and key == _user.disk_key(_module_function)
+    rate = 2.0
+    closure = lambda t, s, y: -rate * y   # noqa: E731
+    k1 = _user.disk_key(closure)
+    rate = 3.0
+    assert _user.disk_key(closure) not in (None, k1)            # a closure cell's value
+    assert _user.disk_key(lambda t, s, y: -np.exp(y)) != _user.disk_key(lambda t, s, y: -np.sin(y))
+
+    class Opaque:
+        pass
+    opaque = Opaque()
+    assert _user.disk_key(lambda t, s, y: -y * opaque.__sizeof__()) is None   # known by id only
+    assert _user.value_key(lambda t, s, y: -y * opaque.__sizeof__()).startswith("id:")
+    exec_globals = {}
+    exec("def K(t, s, y):\n    return -y\n", exec_globals)   # noqa: S102 - no source file
+    assert _user.disk_key(exec_globals["K"]) is None
+
+
+@pytest.mark.parametrize("form", ["tsy", "u"])
+def test_guard_ids_are_the_same_for_equal_functions_and_unique_otherwise(form):
+    def make(c):
+        return lambda t, s, y: -c * y
+    f, g, h = make(1.0), make(1.0), make(2.0)
+    ids = [_user.new_guard(fn, "K(t, s, y)", form, True, ()) for fn in (f, g, h)]
+    assert ids[0] == ids[1] != ids[2]
+    del f   # the guard stays for g, an equal function that is still alive
+    assert ids[0] in _user._GUARDS
