@@ -84,13 +84,13 @@ class DirectQuadrature(VolterraMethod):
     fast_convolution = True
 
     def __init__(self, rule_name, description=""):
-        self.name = rule_name
+        self.name = self._rule_name = rule_name
         self.description = description
 
     @cached_property
     def rule(self):
         """The Volterra rule (its exact weights are built on first use, not at import)."""
-        return volterra_rule(self.name)
+        return volterra_rule(self._rule_name)
 
     @cached_property
     def order(self):
