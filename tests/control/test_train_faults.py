@@ -13,6 +13,9 @@ from integrallimits.control._data import MAX_CLASSES, training_targets
 from integrallimits.control._objective import rebuild_network
 from integrallimits.networks import ResidualDense, ResNet
 
+from subprocesses import sigint_as_in_a_terminal
+
+
 NET = ResNet(np.zeros((4, 2, 2)), np.zeros((4, 2)))
 X = np.random.default_rng(0).normal(size=(50, 2))
 Y = (X[:, 0] > 0).astype(int)
@@ -97,18 +100,11 @@ except KeyboardInterrupt:
 """
 
 
-def _sigint_as_in_a_terminal():
-    """SIGINT's default action in the child, as in a shell (a pytest-xdist worker ignores SIGINT,
-    and an ignored signal stays ignored across exec: Python would then never raise
-    KeyboardInterrupt)."""
-    signal.signal(signal.SIGINT, signal.SIG_DFL)
-
-
 def test_ctrl_c_stops_a_training_run():
     """SIGINT in the middle of a long training run: train() raises KeyboardInterrupt (within
     one evaluation of the objective, milliseconds here) instead of running on."""
     proc = subprocess.Popen([sys.executable, "-c", _TRAINING], stdout=subprocess.PIPE, text=True,
-                            preexec_fn=_sigint_as_in_a_terminal)
+                            preexec_fn=sigint_as_in_a_terminal)
     try:
         assert proc.stdout.readline().strip() == "training"
         time.sleep(0.5)

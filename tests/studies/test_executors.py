@@ -12,6 +12,8 @@ from integrallimits.cli import main
 from integrallimits.studies import _executors
 from integrallimits.studies._executors import ExecutorSpecError, parse_executor
 
+from subprocesses import sigint_as_in_a_terminal
+
 
 def _session(sid):
     """The live (not zombie) processes of session ``sid``: pid -> command line."""
@@ -79,13 +81,6 @@ def test_absurd_pool_sizes_are_refused(monkeypatch, tmp_path, capsys):
     assert os.listdir(tmp_path) == []
 
 
-def _sigint_as_in_a_terminal():
-    """SIGINT's default action in the child, as in a shell (a pytest-xdist worker ignores SIGINT,
-    and an ignored signal stays ignored across exec: Python would then never raise
-    KeyboardInterrupt)."""
-    signal.signal(signal.SIGINT, signal.SIG_DFL)
-
-
 _SLEEPY_STUDY = """
 import sys, time
 from integrallimits.studies import run_cells
@@ -111,7 +106,7 @@ def test_ctrl_c_stops_a_study_at_once_and_keeps_the_finished_cells(spec, tmp_pat
     cells = tmp_path / "cells"
     proc = subprocess.Popen([sys.executable, "-c", _SLEEPY_STUDY, spec, str(cells)],
                             start_new_session=True, stdout=subprocess.PIPE, text=True,
-                            preexec_fn=_sigint_as_in_a_terminal)
+                            preexec_fn=sigint_as_in_a_terminal)
     try:
         deadline = time.monotonic() + 120
         while (not cells.is_dir() or len(os.listdir(cells)) < 2) and time.monotonic() < deadline:
