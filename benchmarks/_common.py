@@ -1,11 +1,30 @@
 """Helpers shared by the benchmark scripts: the machine description, timing and table formatting."""
+import argparse
 import math
 import os
 import platform
+import sys
 import time
 
 import numba
 import numpy as np
+
+
+def arg_parser(doc, quick_help):
+    """The scripts' common options: --quick (``quick_help``), --json PATH and --verbose."""
+    parser = argparse.ArgumentParser(description=doc.splitlines()[0])
+    parser.add_argument("--quick", action="store_true", help=quick_help)
+    parser.add_argument("--json", metavar="PATH", help="also write the results as JSON")
+    parser.add_argument("--verbose", action="store_true", help="progress on stderr")
+    return parser
+
+
+def progress(verbose):
+    """``log(msg)``: the message on stderr if ``verbose``, else nothing."""
+    def log(msg):
+        if verbose:
+            print(msg, file=sys.stderr, flush=True)
+    return log
 
 
 def machine_info(**versions):

@@ -36,7 +36,6 @@ and prints a Markdown report (machine first).
 """
 from __future__ import annotations
 
-import argparse
 import faulthandler
 import json
 import math
@@ -505,16 +504,11 @@ def report(machine, vb, nl, acc, quick, total_seconds):
 
 
 def main(argv=None):
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--quick", action="store_true", help="smaller N, fewer repetitions")
-    parser.add_argument("--json", metavar="PATH", help="also write the results as JSON")
-    parser.add_argument("--verbose", action="store_true", help="progress on stderr")
+    parser = _common.arg_parser(__doc__, "smaller N, fewer repetitions")
     args = parser.parse_args(argv)
     faulthandler.enable()  # a crash in a compiled extension still says where
 
-    def log(msg):
-        if args.verbose:
-            print(msg, file=sys.stderr, flush=True)
+    log = _common.progress(args.verbose)
 
     begin = time.perf_counter()
     machine = machine_info()

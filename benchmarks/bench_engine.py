@@ -23,7 +23,6 @@ and prints a Markdown report (machine first).
 """
 from __future__ import annotations
 
-import argparse
 import json
 import math
 import os
@@ -469,15 +468,10 @@ def report(machine, speed, accuracy, start, quick, total_seconds):
 
 
 def main(argv=None):
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--quick", action="store_true", help="smaller N, fewer repetitions")
-    parser.add_argument("--json", metavar="PATH", help="also write the results as JSON")
-    parser.add_argument("--verbose", action="store_true", help="progress on stderr")
+    parser = _common.arg_parser(__doc__, "smaller N, fewer repetitions")
     args = parser.parse_args(argv)
 
-    def log(msg):
-        if args.verbose:
-            print(msg, file=sys.stderr, flush=True)
+    log = _common.progress(args.verbose)
 
     begin = time.perf_counter()
     machine = machine_info()

@@ -530,10 +530,7 @@ def report(machine, main, quick, reps, total_seconds):
 
 
 def main(argv=None):
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--quick", action="store_true", help="N = 64, fewer repetitions")
-    parser.add_argument("--json", metavar="PATH", help="also write the results as JSON")
-    parser.add_argument("--verbose", action="store_true", help="progress on stderr")
+    parser = _common.arg_parser(__doc__, "N = 64, fewer repetitions")
     parser.add_argument("--memory-probe", choices=PROBES, help=argparse.SUPPRESS)
     parser.add_argument("--N", type=int, help=argparse.SUPPRESS)
     parser.add_argument("--B", type=int, help=argparse.SUPPRESS)
@@ -543,9 +540,7 @@ def main(argv=None):
         memory_probe(args.memory_probe, args.N, args.B)
         return 0
 
-    def log(msg):
-        if args.verbose:
-            print(msg, file=sys.stderr, flush=True)
+    log = _common.progress(args.verbose)
 
     begin = time.perf_counter()
     machine = machine_info()

@@ -34,7 +34,6 @@ one thread (``OPENBLAS_NUM_THREADS=1`` unless set), so integrallimits is single-
 """
 from __future__ import annotations
 
-import argparse
 import json
 import math
 import os
@@ -396,15 +395,10 @@ def report(machine, main, scale, wide, quick, reps, total_seconds):
 
 
 def main(argv=None):
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--quick", action="store_true", help="smaller N and B, fewer repetitions")
-    parser.add_argument("--json", metavar="PATH", help="also write the results as JSON")
-    parser.add_argument("--verbose", action="store_true", help="progress on stderr")
+    parser = _common.arg_parser(__doc__, "smaller N and B, fewer repetitions")
     args = parser.parse_args(argv)
 
-    def log(msg):
-        if args.verbose:
-            print(msg, file=sys.stderr, flush=True)
+    log = _common.progress(args.verbose)
 
     begin = time.perf_counter()
     machine = machine_info()

@@ -34,7 +34,6 @@ CLI solve < 1 s warm; per-call fixed cost < 50 us.
 """
 from __future__ import annotations
 
-import argparse
 import json
 import math
 import os
@@ -373,15 +372,10 @@ def report(machine, start, calls, quick, total):
 
 
 def main(argv=None):
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--quick", action="store_true", help="one warm repetition, fewer per-call runs")
-    parser.add_argument("--json", metavar="PATH", help="also write the results as JSON")
-    parser.add_argument("--verbose", action="store_true", help="progress on stderr")
+    parser = _common.arg_parser(__doc__, "one warm repetition, fewer per-call runs")
     args = parser.parse_args(argv)
 
-    def log(msg):
-        if args.verbose:
-            print(msg, file=sys.stderr, flush=True)
+    log = _common.progress(args.verbose)
 
     begin = time.perf_counter()
     try:

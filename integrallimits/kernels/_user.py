@@ -124,6 +124,20 @@ def _global_paths(code):
     return paths
 
 
+def _resolve(namespace, path):
+    """(object, dotted name) of a global path (``name`` or ``module.attr...``) read in
+    ``namespace``: attributes are followed through modules only; the object is _MISSING where a
+    name is not there."""
+    obj = namespace.get(path[0], _MISSING)
+    shown = [path[0]]
+    for attr in path[1:]:
+        if obj is _MISSING or not isinstance(obj, pytypes.ModuleType):
+            break
+        obj = getattr(obj, attr, _MISSING)
+        shown.append(attr)
+    return obj, ".".join(shown)
+
+
 def referenced_values(func):
     """``[(name, value)]``: the values ``func`` reads that Numba would freeze when compiling it.
 
@@ -144,19 +158,9 @@ def referenced_values(func):
         return out
     namespace = getattr(func, "__globals__", {})
     for path in _global_paths(code):
-        obj = namespace.get(path[0], _MISSING)
-        if obj is _MISSING:
-            continue  # a builtin (or a name Numba will refuse)
-        shown = [path[0]]
-        for attr in path[1:]:
-            if not isinstance(obj, pytypes.ModuleType):
-                break
-            obj = getattr(obj, attr, _MISSING)
-            shown.append(attr)
-            if obj is _MISSING:
-                break
+        obj, shown = _resolve(namespace, path)   # _MISSING: a builtin, or a name Numba refuses
         if obj is not _MISSING and not _is_code_like(obj):
-            out.append((".".join(shown), obj))
+            out.append((shown, obj))
     for name, cell in zip(code.co_freevars, func.__closure__ or ()):
         try:
             value = cell.cell_contents
@@ -261,13 +265,7 @@ def disk_key(func, options=()):
              repr(sorted(dict(options).items()))]
     namespace = getattr(py, "__globals__", {})
     cells = [c.cell_contents for c in (py.__closure__ or ()) if _full(c)]
-    for path in _global_paths(code):
-        obj = namespace.get(path[0], _MISSING)
-        for attr in path[1:]:
-            if not isinstance(obj, pytypes.ModuleType):
-                break
-            obj = getattr(obj, attr, _MISSING)
-        cells.append(obj)
+    cells += [_resolve(namespace, path)[0] for path in _global_paths(code)]
     for obj in cells:
         if obj is _MISSING or not _is_code_like(obj):
             continue   # builtins, or values (in ``values`` already)
