@@ -676,8 +676,8 @@ def collocation_product_integration(smooth_kernel, alpha, g_vec, t, tableau, tol
         khat, koff, tw = kernel_transforms(kseq, N + 1)
         status, index = _compiled_loop("fft")(
             function, jac, have, smooth_kernel.structure["phi"].addresses[0],
-            smooth_kernel.params, t, stage_times, G, Gs, Y, Z, alpha, data.Aa, kseq, khat, koff, tw, float(tol),
-            int(maxiter), counts)
+            smooth_kernel.params, t, stage_times, G, Gs, Y, Z, alpha, data.Aa, kseq, khat, koff, tw,
+            float(tol), int(maxiter), counts)
     else:
         status, index = _compiled_loop()(
             function, jac, have, block, smooth_kernel.params, t, stage_times, G, Gs, Y, Z, alpha,
