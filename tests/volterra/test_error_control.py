@@ -58,17 +58,20 @@ def test_a_few_steps_converging_at_the_rate_are_trusted(method):
 
 
 def test_a_failed_global_check_redraws_the_mesh_at_the_needed_resolution():
-    """gauss4 on the vector problem at 1e-12: the first global check fails by 2% (10 steps);
-    the mesh is redrawn from the pass's local errors with at most 25% more steps, not bisected
-    (20 steps, four times the work, an error 250 times below the tolerance)."""
+    """rk4 on the vector problem at 1e-6: the uniform try predicts about 20 steps, converging at
+    the method's rate, so the uniform mesh is refined (no controlled pass); 20 steps fail the
+    check by 9%, and the next mesh has 10% more steps (24, even), not twice as many (which
+    cost four times the work for an error 16 times below the tolerance)."""
     prob = PROBLEMS["vector"]
-    sol = solve_volterra(prob.kernel, prob.forcing, prob.t_span, method="gauss4", rtol=1e-12,
-                         atol=1e-12)
-    (n, r), (n0, r0), (n1, r1) = sol.stats["refinements"]    # the uniform try, the pass, ...
+    sol = solve_volterra(prob.kernel, prob.forcing, prob.t_span, method="rk4", rtol=1e-6,
+                         atol=1e-6)
+    (n, r), (n0, r0), (n1, r1) = sol.stats["refinements"]    # the uniform try, 2 refinements
     assert n == _adaptive.FEWEST_STEPS and r > 1.0
+    assert sol.stats["adaptive_steps"] == 0 and sol.stats["pilot_factor"] is None
     assert 1.0 < r0 < 1.1 and r1 <= 1.0
     assert n1 <= 1.25 * n0
-    assert _errors(sol, prob, 1e-12)[0] <= 1.0
+    np.testing.assert_allclose(np.diff(sol.t), np.diff(sol.t)[0])
+    assert _errors(sol, prob, 1e-6)[0] <= 1.0
 
 
 @pytest.mark.parametrize("problem", ["exp-square", "affine"])
@@ -82,6 +85,26 @@ def test_loose_tolerances_on_smooth_problems_end_with_the_uniform_try(problem):
     np.testing.assert_allclose(np.diff(sol.t), np.diff(sol.t)[0])
     assert len(sol.t) - 1 == _adaptive.FEWEST_STEPS
     assert _errors(sol, prob, 1e-3)[0] <= 1.0
+
+
+def test_a_few_steps_refine_the_uniform_mesh_when_it_converges_at_the_rate():
+    """A uniform try that predicts a few steps and converges at the method's rate on 4, 2 and
+    1 steps is refined uniformly (exp-square, radau3, 1e-9: 14 steps, no controlled pass); one
+    that does not (tan t, rk4, 1e-3: D2/D1 far from 2^4) gets a controlled pass at the
+    tolerance, whose steps shrink where tan t steepens."""
+    prob = PROBLEMS["exp-square"]
+    sol = solve_volterra(prob.kernel, prob.forcing, prob.t_span, method="radau3", rtol=1e-9,
+                         atol=1e-9)
+    assert sol.success and sol.stats["adaptive_steps"] == 0
+    assert sol.stats["pilot_factor"] is None
+    np.testing.assert_allclose(np.diff(sol.t), np.diff(sol.t)[0])
+    assert len(sol.t) - 1 < _adaptive.PILOT_STEPS and _errors(sol, prob, 1e-9)[0] <= 1.0
+    sol = solve_volterra(tan_problem.kernel, tan_problem.forcing, tan_problem.t_span,
+                         method="rk4", rtol=1e-3, atol=1e-3)
+    assert sol.success and sol.stats["adaptive_steps"] > 0
+    assert sol.stats["pilot_factor"] == 1.0
+    h = np.diff(sol.t)
+    assert h[-1] < h[0] / 2 and _errors(sol, tan_problem, 1e-3)[0] <= 1.0
 
 
 def test_remesh_keeps_the_step_profile():
