@@ -292,7 +292,7 @@ def _controlled_pass(meth, kernel, g_vec, t0, T, rtol, atol, newton_tol, newton_
 
     Returns (store, counts, rejected, failure, kernel_failure, h_floor): ``failure`` None,
     "kernel", "collapse" or "steps"."""
-    pair = _loops.compiled_loop("vrk-pair")
+    steps = _loops.compiled_loop("vrk-steps")
     K, jac, have, B, theta = _kernel_args(kernel)
     c, A, b = meth._data
     m, p = c.shape[0], meth.order
@@ -322,8 +322,8 @@ def _controlled_pass(meth, kernel, g_vec, t0, T, rtol, atol, newton_tol, newton_
         times = np.concatenate([tn + offsets * H, tn + offsets * (H / 2), tn + H / 2 + offsets * (H / 2)])
         G = np.ascontiguousarray(g_vec(times))
         _user.clear_failures()          # capture what the user's functions raise in this step
-        status = pair(K, jac, have, B, theta, tn, H, yn, G, store.Z, store.ts, store.wz, r, c, A,
-                      b, explicit, newton_tol, newton_maxiter, counts, y_big, y_mid, y_end)
+        status = steps(K, jac, have, B, theta, tn, H, yn, G, store.Z, store.ts, store.wz, r, c, A,
+                       b, explicit, newton_tol, newton_maxiter, counts, 3, y_big, y_mid, y_end)
         record = _user.take_failure()
         _user.raise_recorded_failure(record, args)     # the user's exception, at once
         if status == _loops.INTERRUPTED:
