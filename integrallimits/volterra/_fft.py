@@ -55,7 +55,7 @@ from .._numba import njit
 
 __all__ = ["add_block", "kernel_transforms", "twiddle_table", "packed_order", "fft_dif", "fft_dit",
            "rfft_packed", "irfft_packed", "forward_block", "inverse_block", "DIRECT_BLOCK",
-           "SMALL_TARGETS", "FFT_MIN_WORK"]
+           "SMALL_TARGETS", "FFT_MIN_WORK", "TWIDDLE_CACHE_MAX"]
 
 #: blocks of at most this many sources are summed directly (FFT overhead dominates below;
 #: the blocks of size L in a run of N = 2^16, scalar: one channel, L = 16 take 0.6 ms summed
@@ -114,15 +114,25 @@ def _twiddle_table(n_max):
     return tw
 
 
-_twiddle_table_small = functools.lru_cache(maxsize=None)(_twiddle_table)
+#: the largest n_max whose table is kept between solves (8 MB; the set-up of a table costs about
+#: as much as the kernel transforms at N = 2^16, and a solve of N = 2^18 uses n_max = 2^17)
+TWIDDLE_CACHE_MAX = 2 ** 17
+_twiddles = [np.zeros(2, dtype=np.complex128)]  # built on first use
 
 
 def twiddle_table(n_max):
     """The twiddle table for complex FFTs of length <= n_max and real FFTs of length <= 2 n_max
-    (n_max a power of two; see the module docstring).  Tables up to n_max = 4096 are cached and
-    shared: do not modify."""
+    (n_max a power of two; see the module docstring).  Shared between solves: do not modify.
+
+    The table of n_max is the first 4 n_max - 2 entries of the table of any larger n_max (the
+    angles pi k / n_max are scaled by powers of two, exactly), so one table, grown on demand up
+    to TWIDDLE_CACHE_MAX, serves every solve: a prefix of it is returned."""
     n_max = int(n_max)
-    return _twiddle_table_small(n_max) if n_max <= 4096 else _twiddle_table(n_max)
+    if n_max > _twiddles[0].shape[0] // 4:
+        if n_max > TWIDDLE_CACHE_MAX:
+            return _twiddle_table(n_max)
+        _twiddles[0] = _twiddle_table(n_max)
+    return _twiddles[0][:max(4 * n_max - 2, 2)]
 
 
 # -- complex FFTs on split arrays (Numba) ------------------------------------------------------
