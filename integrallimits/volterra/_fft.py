@@ -128,7 +128,7 @@ def twiddle_table(n_max):
     angles pi k / n_max are scaled by powers of two, exactly), so one table, grown on demand up
     to TWIDDLE_CACHE_MAX, serves every solve: a prefix of it is returned."""
     n_max = int(n_max)
-    if n_max > _twiddles[0].shape[0] // 4:
+    if 4 * n_max - 2 > _twiddles[0].shape[0]:
         if n_max > TWIDDLE_CACHE_MAX:
             return _twiddle_table(n_max)
         _twiddles[0] = _twiddle_table(n_max)
@@ -557,18 +557,34 @@ def kernel_transforms(kseq, n_targets):
             levels.append(L)
         L *= 2
     koff = np.full(64, -1, dtype=np.int64)
-    khat = np.zeros(max(sum(Q * d * d * (L + 1) for L in levels), 1), dtype=np.complex128)
+    khat = np.empty(max(sum(Q * d * d * (L + 1) for L in levels), 1), dtype=np.complex128)
+    tw = twiddle_table(levels[-1] if levels else 1)
     offset = 0
     for L in levels:
-        F = 2 * L
-        e = L.bit_length() - 1
-        koff[e] = offset
-        kk = np.zeros((Q, d, d, F))
-        upto = min(F, P)
-        kk[:, :, :, 1:upto] = np.moveaxis(kseq[:, 1:upto], 1, 3)
-        size = Q * d * d * (L + 1)
-        np.multiply(np.fft.rfft(kk, axis=-1)[..., packed_order(L)], 1.0 / (2 * F),
-                    out=khat[offset:offset + size].reshape(Q, d, d, L + 1))
-        offset += size
-    tw = twiddle_table(levels[-1] if levels else 1)
+        koff[L.bit_length() - 1] = offset
+        _kernel_level(kseq, L, khat[offset:offset + Q * d * d * (L + 1)], tw)
+        offset += Q * d * d * (L + 1)
     return khat, koff, tw
+
+
+@_helper
+def _kernel_level(kseq, L, out, tw):
+    """out[((q d + x) d + y) (L + 1) + p] = rfft(kappa_q[.., x, y] for lags 1 .. 2L - 1)[packed p]
+    / (4L) (``rfft_packed`` gives twice the rfft: the scale 1 / (8L) is a power of two, exact)."""
+    Q, P, d, _ = kseq.shape
+    F = 2 * L
+    upto = min(F, P)
+    scale = 1.0 / (4 * F)
+    x = np.zeros(F)
+    re = np.empty(L + 1)
+    im = np.empty(L + 1)
+    r = 0
+    for q in range(Q):
+        for a in range(d):
+            for b in range(d):
+                for p in range(1, upto):
+                    x[p] = kseq[q, p, a, b]
+                rfft_packed(x, re, im, tw)
+                for f in range(L + 1):
+                    out[r + f] = complex(re[f] * scale, im[f] * scale)
+                r += L + 1
