@@ -20,7 +20,7 @@ transforms of all levels add up to about 2N complex entries per channel and
 matrix entry).
 
 The real FFTs of length F = 2n (n = L) run through complex FFTs of length n on
-split real/imaginary arrays (Numba; the set-up uses numpy.fft):
+split real/imaginary arrays (Numba, the kernel transforms of the set-up too):
 
 * forward: z[m] = x[2m] + i x[2m+1]; a decimation-in-frequency FFT (natural order
   in, bit-reversed order out; its first pass knows that x[L:] = 0) gives Z; the
@@ -66,15 +66,16 @@ DIRECT_BLOCK = 16
 #: N = 2^k the block c = N has one target, whose length-2N FFT would cost more than the sum)
 SMALL_TARGETS = 16
 #: ... and so are all the blocks of a level whose direct sum costs less than this many
-#: multiply-adds over the whole run (n_targets / 2L blocks of L^2 Q d^2): the NumPy set-up of
-#: a level's kernel transforms (about 13 us) would cost more than its FFTs save (30 % of the
+#: multiply-adds over the whole run (n_targets / 2L blocks of L^2 Q d^2): the set-up of a
+#: level's kernel transforms (about 13 us when it was done with numpy.fft; the compiled one is
+#: cheaper, the threshold was not re-tuned) would cost more than its FFTs save (30 % of the
 #: direct sum at L = 32, 70 % at L = 64, more above; ~1 ns per multiply-add)
 FFT_MIN_WORK = 2 ** 15
 
 _helper = njit(cache=True, nogil=True, error_model="numpy")
 
 
-# -- set-up (NumPy) ----------------------------------------------------------------------------
+# -- set-up ---------------------------------------------------------------------------------
 
 def _bitrevs(n):
     """[bitrev_1, bitrev_2, bitrev_4, ..., bitrev_n] (n a power of two), bitrev_P(p) for p < P;
@@ -557,7 +558,7 @@ def kernel_transforms(kseq, n_targets):
             levels.append(L)
         L *= 2
     koff = np.full(64, -1, dtype=np.int64)
-    khat = np.empty(max(sum(Q * d * d * (L + 1) for L in levels), 1), dtype=np.complex128)
+    khat = np.zeros(max(sum(Q * d * d * (L + 1) for L in levels), 1), dtype=np.complex128)
     tw = twiddle_table(levels[-1] if levels else 1)
     offset = 0
     for L in levels:
