@@ -23,7 +23,6 @@ import weakref
 from functools import lru_cache
 
 import numpy as np
-from numba.core.registry import CPUDispatcher
 
 from ..kernels import Kernel, _user, as_forcing, as_kernel
 from ..kernels._structured import is_weakly_singular
@@ -138,15 +137,8 @@ def _compile_kernel(K, y0, a, jacobian, args=None):
 
 # -- linearity -----------------------------------------------------------------------------------
 
-def _evaluate(kernel, addr, x, s, Y, counts):
-    """K(x_i, s_i, Y_i) for arrays of probe points, in one compiled call: an (n, d) array."""
-    F = np.empty((x.shape[0], kernel.dim))
-    _assembly.compiled("pointwise")(addr[0], addr[1], addr[2], kernel.params, x, s,
-                                    np.ascontiguousarray(Y, dtype=float), F, _NO_ROWS, counts)
-    return F
-
-
-_NO_ROWS = np.empty((0, 1))
+_evaluate = _assembly.pointwise_values
+_NO_ROWS = _assembly.NO_ROWS
 
 
 @lru_cache(maxsize=16)
@@ -210,22 +202,28 @@ def _looks_separable(kernel, addr, nodes, scale, counts):
 # -- dense linear algebra (LAPACK) -----------------------------------------------------------------
 
 def _factor_identity_minus(W):
-    """LU factors of A = I - W (W is overwritten) and the 1-norm condition estimate of A.
+    """LU factors of A = I - W (W is overwritten) and ||A||_1 (inf for an exactly singular A).
 
     W is C-ordered, so LAPACK factors the Fortran-ordered A^T in place (no copy);
-    :func:`_solve_factored` then solves with the transpose.  cond_1(A) is
-    cond_inf(A^T), LAPACK's estimate with norm "I" on the factors of A^T.
-    Returns (lu, piv, cond) with cond = inf for an exactly singular A.
+    :func:`_solve_factored` then solves with the transpose.  Returns (lu, piv, anorm).
     """
     from scipy.linalg import lapack   # imported on first solve: `import integrallimits` stays light
     W *= -1.0
     W.flat[::W.shape[0] + 1] += 1.0
     anorm = float(np.abs(W).sum(axis=0).max())       # ||A||_1 = ||A^T||_inf
     lu, piv, info = lapack.dgetrf(W.T, overwrite_a=True)
-    if info > 0 or not np.isfinite(anorm):
-        return lu, piv, np.inf
+    return lu, piv, (np.inf if info > 0 else anorm)
+
+
+def _condition(lu, piv, anorm):
+    """The 1-norm condition estimate of A from the factors of :func:`_factor_identity_minus`:
+    cond_1(A) is cond_inf(A^T), LAPACK's estimate with norm "I" on the factors of A^T
+    (inf for a singular A)."""
+    from scipy.linalg import lapack
+    if not np.isfinite(anorm):
+        return np.inf
     rcond, _ = lapack.dgecon(lu, anorm, norm="I")
-    return lu, piv, (1.0 / rcond if rcond > 0 else np.inf)
+    return 1.0 / rcond if rcond > 0 else np.inf
 
 
 def _solve_factored(lu, piv, rhs):
@@ -507,10 +505,15 @@ def _solve_linear(kernel, addr, affine, nodes, weights, G, max_condition, counts
     """One LU solve of (I - W) y = g + offset; returns (Y, status, message, not_affine)."""
     M, d = G.shape
     n = M * d
-    W = np.empty((n, n))
-    offset = np.empty((M, d))
-    _assembly.compiled("linear-blocks")(addr[0], addr[1], addr[2], affine, kernel.params,
-                                        nodes, nodes, weights, W, offset, counts)
+    if kernel.scalar and not affine:    # k(x, s) y: W = the values of k times the weights
+        W = _assembly.grid_values(kernel, addr, nodes, nodes, np.ones((M, 1)), counts)
+        W *= weights
+        offset = np.zeros((M, d))
+    else:
+        W = np.empty((n, n))
+        offset = np.empty((M, d))
+        _assembly.compiled("linear-blocks")(addr[0], addr[1], addr[2], affine, kernel.params,
+                                            nodes, nodes, weights, W, offset, counts)
     if not (np.all(np.isfinite(W)) and np.all(np.isfinite(offset))):
         return (np.full((M, d), np.nan), False,
                 "K is not finite at some pair of nodes (the Nyström matrix has inf/nan entries).",
@@ -519,8 +522,9 @@ def _solve_linear(kernel, addr, affine, nodes, weights, G, max_condition, counts
     check = affine or kernel.structure.get("kind") != "linear"
     if check:   # |W| |Y| scales the rounding in the residual check below; W is overwritten next
         absW = np.abs(W)
-    lu, piv, cond = _factor_identity_minus(W)
-    stats["condition"] = float(cond)
+    factors = _factor_identity_minus(W)
+    cond = stats["condition"] = float(_condition(*factors))
+    lu, piv, _ = factors
     stats["newton_solves"] = 0
     if not np.isfinite(cond) or cond > max_condition:
         Y = (_solve_factored(lu, piv, b).reshape(M, d) if np.isfinite(cond)
@@ -540,33 +544,38 @@ def _solve_linear(kernel, addr, affine, nodes, weights, G, max_condition, counts
                      f"number estimate {cond:.3g}."), False
 
 
-def _newton_step(W, F, it, stats):
-    """Factor I - W (W overwritten) and solve for the update; (delta, cond) or (None, message)."""
+def _newton_step(W, F, it):
+    """Factor I - W (W overwritten) and solve for the update: (delta, factors) or (None, message).
+
+    The condition estimate is left to the end (:func:`_converged`): only the last matrix's
+    is reported, and an exactly singular one stops the iteration here."""
     n = F.size
     if not (np.all(np.isfinite(F)) and np.all(np.isfinite(W))):
         return None, (f"The Nyström equations became non-finite (inf/nan) in Newton iteration "
                       f"{it}: K overflows near the iterate; give a better initial guess "
                       f"(initial=...).")
-    lu, piv, cond = _factor_identity_minus(W)
-    stats["condition"] = float(cond)
-    if not np.isfinite(cond):
+    factors = _factor_identity_minus(W)
+    if not np.isfinite(factors[2]):
         return None, (f"The Newton matrix I - W is singular in iteration {it}: the iteration "
                       f"cannot continue (give another initial guess); if this happens at the "
                       f"solution, it is not isolated.")
-    return _solve_factored(lu, piv, F.reshape(n)).reshape(F.shape), cond
+    return _solve_factored(factors[0], factors[1], F.reshape(n)).reshape(F.shape), factors
 
 
-def _converged(kernel, addr, nodes, weights, G, Y, it, cond, max_condition, counts, stats, F=None):
+def _converged(kernel, addr, nodes, weights, G, Y, it, factors, max_condition, counts, stats,
+               F=None):
     if F is None:
         F, _ = _residual(kernel, addr, nodes, weights, G, Y, counts)
     stats["residual"] = float(np.abs(F).max())
+    cond = stats["condition"] = float(_condition(*factors))
     if cond > max_condition:
         return Y, False, _SINGULAR_NEWTON.format(cond=cond, limit=max_condition)
     return Y, True, (f"Newton's method converged in {it} iterations ({Y.size} unknowns); "
                      f"condition number estimate of the Jacobian {cond:.3g}.")
 
 
-def _not_converged(maxiter, size, stats):
+def _not_converged(maxiter, size, factors, stats):
+    stats["condition"] = float(_condition(*factors))
     return (f"Newton's method did not converge in {maxiter} iterations (last update {size:.3g}, "
             f"residual {stats['residual']:.3g}); the equation may have no solution near the initial "
             f"guess: give a better initial guess (initial=...) or raise newton_maxiter.")
@@ -589,46 +598,17 @@ def _solve_newton(Y, kernel, addr, nodes, weights, G, tol, maxiter, max_conditio
         blocks(addr[0], addr[1], addr[2], kernel.params, nodes, nodes, weights, Y, W, sums, counts)
         F = Y - G - sums
         stats["residual"] = float(np.abs(F).max())
-        delta, cond = _newton_step(W, F, it, stats)
+        delta, factors = _newton_step(W, F, it)
         if delta is None:
-            return Y, False, cond
+            return Y, False, factors
         Y -= delta
         size = float(np.abs(delta).max())
         if not np.isfinite(size):
             return Y, False, f"Newton's method produced a non-finite update in iteration {it}."
         if size <= tol * max(1.0, float(np.abs(Y).max())):
-            return _converged(kernel, addr, nodes, weights, G, Y, it, cond, max_condition, counts,
-                              stats)
-    return Y, False, _not_converged(maxiter, size, stats)
-
-
-def _values_matrix(kernel, addr, nodes, Y, counts):
-    """V[p, m] = K(x_p, s_m, Y_m) for a scalar K: from the user's NumPy function on the grid
-    when it broadcasts to (M, M) and agrees with the compiled K at a few entries (NumPy's
-    vectorised transcendental functions are 2-3x faster per entry than calls of the compiled
-    K), else from the compiled K.  Only Newton's model uses V: the solution is verified
-    with the compiled K (:func:`_solve_newton_separable`)."""
-    M = nodes.shape[0]
-    func = kernel.probe
-    if isinstance(func, CPUDispatcher):
-        func = func.py_func
-    if func is not None and kernel.scalar and M > 8:
-        try:
-            with np.errstate(all="ignore"):
-                V = np.asarray(func(nodes[:, None], nodes[None, :], Y[None, :, 0], *kernel.args),
-                               dtype=float)
-        except Exception:       # not written for arrays: the compiled K
-            V = None
-        if V is not None and V.shape == (M, M):
-            rows = np.array([0, M // 3, M // 2, M - 1, M - 1])
-            cols = np.array([0, M - 1, M // 2, M // 5, 0])
-            F = _evaluate(kernel, addr, nodes[rows], nodes[cols], Y[cols], counts)[:, 0]
-            if np.all(np.abs(V[rows, cols] - F) <= 1e-13 * np.abs(F)):
-                counts[_assembly.NFEV] += M * M
-                return np.ascontiguousarray(V)
-    V = np.empty((M, M))
-    _assembly.compiled("values")(addr[0], kernel.params, nodes, nodes, Y, V, counts)
-    return V
+            return _converged(kernel, addr, nodes, weights, G, Y, it, factors, max_condition,
+                              counts, stats)
+    return Y, False, _not_converged(maxiter, size, factors, stats)
 
 
 def _solve_newton_separable(Y, kernel, addr, nodes, weights, G, tol, maxiter, max_condition, counts,
@@ -646,7 +626,7 @@ def _solve_newton_separable(Y, kernel, addr, nodes, weights, G, tol, maxiter, ma
     """
     M = G.shape[0]
     Y = np.ascontiguousarray(Y, dtype=float).copy()
-    V = _values_matrix(kernel, addr, nodes, Y, counts)
+    V = _assembly.grid_values(kernel, addr, nodes, nodes, Y, counts)
     q = np.argmax(np.abs(V), axis=0)
     Vq = V[q, np.arange(M)]
     if not (np.all(np.isfinite(V)) and np.all(Vq != 0.0)):
@@ -668,9 +648,9 @@ def _solve_newton_separable(Y, kernel, addr, nodes, weights, G, tol, maxiter, ma
         F = Y - G - sums[:, None]
         stats["residual"] = float(np.abs(F).max())
         np.multiply(C, dc, out=W)
-        delta, cond = _newton_step(W, F, it, stats)
+        delta, factors = _newton_step(W, F, it)
         if delta is None:
-            return Y, False, cond
+            return Y, False, factors
         Y -= delta
         size = float(np.abs(delta).max())
         if not np.isfinite(size):
@@ -678,7 +658,7 @@ def _solve_newton_separable(Y, kernel, addr, nodes, weights, G, tol, maxiter, ma
         if size <= tol * max(1.0, float(np.abs(Y).max())):
             break
     else:
-        return Y, False, _not_converged(maxiter, size, stats)
+        return Y, False, _not_converged(maxiter, size, factors, stats)
     # verify the model: the sums from K itself against C c at the final Y
     pointwise(addr[0], addr[1], addr[2], kernel.params, xq, nodes, Y, Fq, _NO_ROWS, counts)
     c = Fq[:, 0] / Vq
@@ -688,7 +668,8 @@ def _solve_newton_separable(Y, kernel, addr, nodes, weights, G, tol, maxiter, ma
         stats["separable"] = False
         stats["separable_probe"] = "separable on the probes but not at the solution: general Newton"
         return Y, None, None
-    return _converged(kernel, addr, nodes, weights, G, Y, it, cond, max_condition, counts, stats, F)
+    return _converged(kernel, addr, nodes, weights, G, Y, it, factors, max_condition, counts, stats,
+                      F)
 
 
 # -- the Nyström matrix on its own -----------------------------------------------------------------
