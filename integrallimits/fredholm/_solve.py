@@ -90,9 +90,9 @@ def _known_rules():
 def _check_matrix_size(n_nodes, dim=1):
     """Refuse (before building the rule) a Nyström system that cannot fit in memory."""
     if isinstance(n_nodes, numbers.Integral) and not isinstance(n_nodes, bool) and n_nodes > 0:
-        from ..volterra._mesh import _available_memory, _bytes
+        from ..volterra._mesh import _SMALL, _available_memory, _bytes
         need = 3.0 * 8.0 * (float(n_nodes) * dim) ** 2    # the matrix, its LU and |W|
-        available = _available_memory()
+        available = _available_memory() if need > _SMALL else None
         if available and need > available:
             raise MemoryError(f"solve_fredholm with n_nodes = {n_nodes} needs about {_bytes(need)} "
                               f"for its dense Nyström system; {_bytes(available)} are available")
