@@ -92,11 +92,16 @@ class FredholmSolution:
             raise ValueError(f"x must lie in the interval [{a}, {b}]")
         values = self._g_vec(flat) if flat.size else np.empty((0, self._y2.shape[1]))
         if flat.size:
-            sums = np.empty_like(values)
-            kernel = self._kernel
-            _assembly.compiled("apply")(_assembly.addresses(kernel)[3], kernel.params, flat, self.x,
-                                        self.weights, self._y2, sums, np.zeros(2, dtype=np.int64))
-            values = values + sums
+            kernel, counts = self._kernel, np.zeros(2, dtype=np.int64)
+            if kernel.scalar:       # the kernel values on the grid (NumPy when K broadcasts)
+                values = values + (_assembly.grid_values(kernel, _assembly.addresses(kernel), flat,
+                                                         self.x, self._y2, counts)
+                                   @ self.weights)[:, None]
+            else:
+                sums = np.empty_like(values)
+                _assembly.compiled("apply")(_assembly.addresses(kernel)[3], kernel.params, flat,
+                                            self.x, self.weights, self._y2, sums, counts)
+                values = values + sums
         values = values.reshape(x_arr.shape + self._y2.shape[1:])
         if self.scalar:
             values = values[..., 0]

@@ -495,9 +495,12 @@ def _initial_values(initial, nodes, G, scalar, d):
 
 
 def _residual(kernel, addr, nodes, weights, G, Y, counts):
-    """F(Y) = Y - G - sum_m w_m K(s_i, s_m, Y_m) at the nodes (an (M, d) array)."""
-    sums = np.empty_like(Y)
-    _assembly.compiled("apply")(addr[3], kernel.params, nodes, nodes, weights, Y, sums, counts)
+    """F(Y) = Y - G - sum_m w_m K(s_i, s_m, Y_m) at the nodes (an (M, d) array), and the sums."""
+    if kernel.scalar:       # the values on the grid (NumPy when K broadcasts) times the weights
+        sums = (_assembly.grid_values(kernel, addr, nodes, nodes, Y, counts) @ weights)[:, None]
+    else:
+        sums = np.empty_like(Y)
+        _assembly.compiled("apply")(addr[3], kernel.params, nodes, nodes, weights, Y, sums, counts)
     return Y - G - sums, sums
 
 
