@@ -3,6 +3,8 @@
 Every forcing is derived with SymPy from the kernel and the exact solution,
 g = y - int_a^b K(x, s, y(s)) ds, never typed in.
 """
+import math
+
 import numpy as np
 import pytest
 import sympy as sp
@@ -444,3 +446,59 @@ def test_separable_on_the_probes_only_falls_back(monkeypatch):
     assert sol.success and not sol.stats["separable"]
     assert "not at the solution" in sol.stats["separable_probe"]
     assert np.max(np.abs(sol.y - ref.y)) < 1e-14 and sol.stats["residual"] < 1e-14
+
+
+# -- the kernel values on the grid from the user's NumPy function (issue 15) ----------------------
+
+def k_lin_pointwise(x, s):
+    """k_lin written for floats only (math.exp): the compiled path assembles it."""
+    return 0.5 * math.exp(-x * s) + 0.25 * x
+
+
+def k_lin_array_dependent(x, s):
+    """Equal to k_lin at every point, but on arrays the last term is the mean of the whole
+    grid: the check against the compiled kernel must refuse the NumPy grid."""
+    return 0.5 * np.exp(-x * s) + 0.25 * np.mean(x)
+
+
+def test_linear_grid_path_agrees_with_the_compiled_path():
+    M = 40
+    fast = solve_fredholm(k_lin, G_LIN, (0.0, 1.0), M, error_estimate=False)
+    compiled = solve_fredholm(k_lin_pointwise, G_LIN, (0.0, 1.0), M, error_estimate=False)
+    guarded = solve_fredholm(k_lin_array_dependent, G_LIN, (0.0, 1.0), M, error_estimate=False)
+    for sol in (fast, compiled, guarded):
+        assert sol.success and sol.stats["linear"]
+        assert _error(sol, lambda t: np.cos(2 * t)) < 1e-14
+    assert np.max(np.abs(fast.y - compiled.y)) < 1e-15
+    assert np.max(np.abs(guarded.y - compiled.y)) < 1e-15
+    assert abs(fast.stats["condition"] / compiled.stats["condition"] - 1.0) < 1e-12
+    # the grid: M^2 values and 2M compiled checks; the compiled path: M^2 compiled calls; a
+    # refused grid costs its checks and then the compiled calls
+    assert fast.nfev == M * M + 2 * M and compiled.nfev == M * M and guarded.nfev == M * M + 2 * M
+    # the interpolant agrees too (grid values against compiled calls)
+    xs = np.linspace(0.0, 1.0, 13)
+    assert np.max(np.abs(fast(xs) - compiled(xs))) < 1e-15
+
+
+def test_grid_values_that_are_not_finite_fail_honestly():
+    # k is NaN at the nodes x > 1/2 (on the grid, not at the probe): the compiled k names it
+    sol = solve_fredholm(lambda x, s: np.sqrt(0.5 - x) * s, G_LIN, (0.0, 1.0), 16,
+                         error_estimate=False)
+    assert not sol.success and "non-finite" in sol.message and "K(t, s)" in sol.message
+    # a nonlinear kernel that is NaN at the solution's nodes
+    sol = solve_fredholm(lambda x, s, y: np.sqrt(0.5 - x) * y * y, G_WAVE, (0.0, 1.0), 16,
+                         error_estimate=False)
+    assert not sol.success and "non-finite" in sol.message
+
+
+def test_kernel_raising_on_the_grid_is_reraised():
+    class Boom(Exception):
+        pass
+
+    def k(x, s):
+        if x > 0.5:        # raises on arrays (ambiguous truth value): the compiled path
+            raise Boom("k fails")
+        return 0.5 * np.exp(-x * s)
+
+    with pytest.raises(Boom, match="k fails"):
+        solve_fredholm(k, G_LIN, (0.0, 1.0), 16, error_estimate=False)
