@@ -168,6 +168,75 @@ def _apply(block_sum, theta, x, s, w, Y, out, stats):
     stats[NFEV] += P * M
 
 
+AFFINE, SEPARABLE = 1, 2
+
+
+def _structure(K, theta, nodes, u, v, stats):
+    """Flags: AFFINE if K(x, s, .) looks affine, SEPARABLE if a scalar K looks like
+    k(x, s) phi(s, y), on a few probes (cheap tests; the solvers verify their results).
+
+    Affine: at three (x, s) pairs of nodes and the vectors u, v, K(x, s, alpha u + (1 - alpha) v)
+    equals alpha K(u) + (1 - alpha) K(v) to 1e-9 (relative to the values) for alpha = 3 and
+    -1/2 (extrapolation, so curvature anywhere between is seen).  Separable: for three pairs
+    of targets x1, x2 and a node s, K(x1, s, u) K(x2, s, v) = K(x1, s, v) K(x2, s, u) to 1e-12,
+    all values nonzero.  A non-finite value fails either test.
+    """
+    M = nodes.shape[0]
+    d = u.shape[0]
+    px = np.array([nodes[0], nodes[M // 2], nodes[M - 1]])
+    ps = np.array([nodes[M - 1], nodes[M // 3], nodes[(2 * M) // 3]])
+    Y = np.empty((4, d))
+    for b in range(d):
+        Y[0, b] = u[b]
+        Y[1, b] = v[b]
+        Y[2, b] = 3.0 * u[b] - 2.0 * v[b]
+        Y[3, b] = -0.5 * u[b] + 1.5 * v[b]
+    F = np.empty((3, 4, d))
+    f = np.empty(d)
+    for p in range(3):
+        for r in range(4):
+            K(px[p], ps[p], Y, r, theta, f)
+            for b in range(d):
+                F[p, r, b] = f[b]
+    stats[NFEV] += 12
+    flags = AFFINE
+    for p in range(3):
+        for r in range(4):
+            for b in range(d):
+                if not np.isfinite(F[p, r, b]):   # (max() below would pass NaN over)
+                    flags = 0
+    for r, alpha in ((2, 3.0), (3, -0.5)):
+        size_u = size_v = size_w = err = 0.0
+        for p in range(3):
+            for b in range(d):
+                size_u = max(size_u, abs(F[p, 0, b]))
+                size_v = max(size_v, abs(F[p, 1, b]))
+                size_w = max(size_w, abs(F[p, r, b]))
+                err = max(err, abs(F[p, r, b] - (alpha * F[p, 0, b] + (1.0 - alpha) * F[p, 1, b])))
+        size = size_u + size_v + size_w
+        if not err <= 1e-9 * max(size, 1e-300):
+            flags = 0
+    if d != 1:
+        return flags
+    sep = np.array([nodes[M // 4], nodes[M // 2], nodes[(3 * M) // 4]])
+    for p in range(3):
+        K(px[p], sep[p], Y, 0, theta, f)
+        a_u = f[0]
+        K(px[p], sep[p], Y, 1, theta, f)
+        a_v = f[0]
+        K(ps[p], sep[p], Y, 0, theta, f)
+        b_u = f[0]
+        K(ps[p], sep[p], Y, 1, theta, f)
+        b_v = f[0]
+        stats[NFEV] += 4
+        lhs, rhs = a_u * b_v, a_v * b_u
+        if not (np.isfinite(a_u) and np.isfinite(a_v) and np.isfinite(b_u) and np.isfinite(b_v)
+                and a_u != 0.0 and a_v != 0.0 and b_u != 0.0 and b_v != 0.0
+                and abs(lhs - rhs) <= 1e-12 * abs(lhs)):
+            return flags
+    return flags | SEPARABLE
+
+
 _KF = types.FunctionType(KERNEL_SIGNATURE)
 _JF = types.FunctionType(JACOBIAN_SIGNATURE)
 _BF = types.FunctionType(BLOCK_SIGNATURE)
@@ -181,9 +250,10 @@ _SIGNATURES = {
     "apply": types.void(_BF, _A1, _A1, _A1, _A1, _A2, _A2, _I8A),
     "values": types.void(_KF, _A1, _A1, _A1, _A2, _A2, _I8A),
     "pointwise": types.void(_KF, _JF, types.boolean, _A1, _A1, _A1, _A2, _A2, _A2, _I8A),
+    "structure": types.int64(_KF, _A1, _A1, _A1, _A1, _I8A),
 }
 _PYFUNCS = {"jacobian-blocks": _jacobian_blocks, "linear-blocks": _linear_blocks, "apply": _apply,
-            "values": _values, "pointwise": _pointwise}
+            "values": _values, "pointwise": _pointwise, "structure": _structure}
 _COMPILED = {}
 
 

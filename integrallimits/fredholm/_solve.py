@@ -148,55 +148,13 @@ def _probe_vectors(d):
     return rng.uniform(0.5, 1.5, d), rng.uniform(0.5, 1.5, d)
 
 
-def _probe_points(nodes, kernel, scale):
-    """Three (x, s) pairs of nodes and two fixed generic vectors u, v of size ~ ``scale``."""
+def _structure(kernel, addr, nodes, scale, counts):
+    """(looks affine, looks separable) on a few probes with two fixed generic vectors u, v of
+    size ~ ``scale`` (see :func:`~._assembly._structure`), in one compiled call."""
     u, v = _probe_vectors(kernel.dim)
-    u, v = scale * u, -scale * v
-    M = nodes.shape[0]
-    pairs = np.array([(nodes[0], nodes[-1]), (nodes[M // 2], nodes[M // 3]),
-                      (nodes[-1], nodes[(2 * M) // 3])])
-    return pairs, u, v
-
-
-def _looks_affine(kernel, addr, nodes, scale, counts):
-    """Is K(x, s, .) affine on a few probes?  (A cheap test; the solve is verified afterwards.)
-
-    At three (x, s) pairs of nodes and two fixed generic vectors u, v (of size ~ ``scale``)
-    it compares K(x, s, alpha u + (1 - alpha) v) with alpha K(u) + (1 - alpha) K(v) for
-    alpha = 3 and -1/2 (extrapolation, so curvature anywhere between is seen).
-    """
-    pairs, u, v = _probe_points(nodes, kernel, scale)
-    ys = np.array([u, v, 3.0 * u - 2.0 * v, -0.5 * u + 1.5 * v])
-    x = np.repeat(pairs[:, 0], 4)
-    s = np.repeat(pairs[:, 1], 4)
-    F = _evaluate(kernel, addr, x, s, np.tile(ys, (3, 1)), counts).reshape(3, 4, -1)
-    ku, kv = F[:, 0], F[:, 1]
-    for alpha, kw in ((3.0, F[:, 2]), (-0.5, F[:, 3])):
-        size = np.abs(ku).max() + np.abs(kv).max() + np.abs(kw).max()
-        if not np.all(np.isfinite(kw)) or \
-                np.abs(kw - (alpha * ku + (1 - alpha) * kv)).max() > 1e-9 * max(size, 1e-300):
-            return False
-    return True
-
-
-def _looks_separable(kernel, addr, nodes, scale, counts):
-    """Is a scalar K of the form k(x, s) phi(s, y) on a few probes?
-
-    For three pairs of targets x1, x2 and a node s, and two values u, v of y:
-    K(x1, s, u) K(x2, s, v) = K(x1, s, v) K(x2, s, u) (to 1e-12), with nonzero values.
-    Newton's method then needs K only at one target per node in each iteration; the
-    solution is verified on the original equations afterwards.
-    """
-    if kernel.dim != 1:
-        return False
-    pairs, u, v = _probe_points(nodes, kernel, scale)
-    M = nodes.shape[0]
-    s = np.repeat(nodes[[M // 4, M // 2, (3 * M) // 4]], 4)
-    x = np.array([[a, a, b, b] for a, b in pairs]).reshape(-1)
-    F = _evaluate(kernel, addr, x, s, np.tile([u, v, u, v], (3, 1)), counts).reshape(3, 4)
-    lhs, rhs = F[:, 0] * F[:, 3], F[:, 1] * F[:, 2]
-    return bool(np.all(np.isfinite(F)) and np.all(F != 0.0)
-                and np.all(np.abs(lhs - rhs) <= 1e-12 * np.abs(lhs)))
+    flags = _assembly.compiled("structure")(addr[0], kernel.params, nodes, scale * u, -scale * v,
+                                            counts)
+    return bool(flags & _assembly.AFFINE), bool(flags & _assembly.SEPARABLE)
 
 
 # -- dense linear algebra (LAPACK) -----------------------------------------------------------------
@@ -410,10 +368,9 @@ def solve_fredholm(K, g, interval, n_nodes=None, rule="gauss-legendre", *, args=
     counts = np.zeros(2, dtype=np.int64)
     addr = _assembly.addresses(kernel)
     scale = max(1.0, float(np.abs(G).max()))
-    if linear is None:
-        use_linear = is_linear_kernel or _looks_affine(kernel, addr, nodes, scale, counts)
-    else:
-        use_linear = linear
+    affine, separable = ((True, False) if is_linear_kernel
+                         else _structure(kernel, addr, nodes, scale, counts))
+    use_linear = affine if linear is None else linear
     stats = {"nfev": 0, "njev": 0, "newton_iterations": 0, "newton_solves": 0,
              "jacobian": "not needed", "linear": bool(use_linear), "separable": False,
              "condition": float("nan"),
@@ -437,7 +394,7 @@ def solve_fredholm(K, g, interval, n_nodes=None, rule="gauss-legendre", *, args=
         newton = (kernel, addr, nodes, weights, G, newton_tol, int(newton_maxiter), max_condition,
                   counts, stats)
         result = None
-        if _looks_separable(kernel, addr, nodes, scale, counts):
+        if separable:
             result = _solve_newton_separable(Y0, *newton)
         if result is None or result[1] is None:     # not separable (after all): general Newton
             result = _solve_newton(Y0 if result is None else result[0], *newton)

@@ -205,7 +205,8 @@ def test_vector_nonlinear_problem():
 
 def test_probe_fooled_falls_back_to_newton(monkeypatch):
     """If the affinity probe is wrong, the residual check catches it: Newton, right answer."""
-    monkeypatch.setattr(fredholm_solve_module, "_looks_affine", lambda *args: True)
+    probe = fredholm_solve_module._structure
+    monkeypatch.setattr(fredholm_solve_module, "_structure", lambda *a: (True, probe(*a)[1]))
     sol = solve_fredholm(k_wave, G_WAVE, (0.0, 1.0), 20)
     assert sol.success and not sol.stats["linear"] and "Newton used" in sol.stats["linear_probe"]
     assert _error(sol, exact_square) < 1e-13
@@ -390,7 +391,8 @@ def k_wave_jacobian(x, s, y):
 def _general_newton(monkeypatch, *args, **kwargs):
     """The same solve with the general Newton (all M^2 pairs in every iteration)."""
     with monkeypatch.context() as m:
-        m.setattr(fredholm_solve_module, "_looks_separable", lambda *a: False)
+        probe = fredholm_solve_module._structure
+        m.setattr(fredholm_solve_module, "_structure", lambda *a: (probe(*a)[0], False))
         return solve_fredholm(*args, **kwargs)
 
 
@@ -502,3 +504,23 @@ def test_kernel_raising_on_the_grid_is_reraised():
 
     with pytest.raises(Boom, match="k fails"):
         solve_fredholm(k, G_LIN, (0.0, 1.0), 16, error_estimate=False)
+
+
+@pytest.mark.parametrize("K, dim, expected", [
+    (k_affine, 1, (True, False)),
+    (k_wave, 1, (False, True)),
+    (lambda x, s, y: (0.5 * np.exp(-x * s) + 0.25 * x) * y, 1, (True, True)),
+    (lambda x, s, y: np.exp(x * s) * np.sin(y + s), 1, (False, True)),
+    (lambda x, s, y: np.sin(x * y + s), 1, (False, False)),
+    (lambda x, s, y: np.sqrt(0.5 - x) * y, 1, (False, False)),     # NaN at two of the probes
+    (k_vec, 2, (False, False)),
+    (lambda x, s, y: np.array([[x, s], [1.0, x * s]]) @ y + s, 2, (True, False)),
+])
+def test_structure_probes(K, dim, expected):
+    nodes = np.array(gauss_legendre(16, 0.0, 1.0).nodes)
+    kernel = fredholm_solve_module._compile_kernel(K, 1.0 if dim == 1 else np.ones(dim), 0.0, None)
+    counts = np.zeros(2, dtype=np.int64)
+    flags = fredholm_solve_module._structure(kernel, fredholm_solve_module._assembly.addresses(kernel),
+                                             nodes, 1.0, counts)
+    assert flags == expected
+    assert counts[0] <= 24
