@@ -322,25 +322,7 @@ def solve_fredholm(K, g, interval, n_nodes=None, rule="gauss-legendre", *, args=
     (False, True)
     """
     tolerance = check_tolerances(rtol, atol, n_nodes, None, "solve_fredholm")
-    if tolerance is not None or (error_estimate and isinstance(rule, str)):
-        options = dict(args=args, linear=linear, jacobian=jacobian, initial=initial,
-                       newton_tol=newton_tol, newton_maxiter=newton_maxiter,
-                       max_condition=max_condition)
-
-        def solve(n):
-            return solve_fredholm(K, g, interval, n, rule, error_estimate=False, **options)
-
-        if tolerance is None:
-            sol = with_estimate(solve, solve(n_nodes), rule, n_nodes)
-        else:
-            sol = _to_tolerance(solve, rule, *tolerance)
-        if raise_on_failure and not sol.success:
-            raise SolverError(sol.message)
-        return sol
-    start = time.perf_counter()
     a, b = _check_interval(interval)
-    _check_matrix_size(n_nodes)
-    rule_obj = _build_rule(rule, n_nodes, a, b)
     newton_tol = _check_positive(newton_tol, "newton_tol")
     max_condition = _check_positive(max_condition, "max_condition")
     if isinstance(newton_maxiter, bool) or not isinstance(newton_maxiter, numbers.Integral) \
@@ -348,21 +330,64 @@ def solve_fredholm(K, g, interval, n_nodes=None, rule="gauss-legendre", *, args=
         raise ValueError(f"newton_maxiter must be an integer >= 1, got {newton_maxiter!r}")
     if linear not in (None, True, False):
         raise ValueError(f"linear must be None, True or False, got {linear!r}")
+    problem = _Problem(K, g, args, jacobian, linear, initial, newton_tol, int(newton_maxiter),
+                       max_condition)
 
+    def solve(n):
+        return _solve_on_rule(problem, _build_rule_checked(rule, n, a, b))
+
+    if tolerance is not None:
+        sol = _to_tolerance(solve, rule, *tolerance)
+    elif error_estimate and isinstance(rule, str):
+        sol = with_estimate(solve, solve(n_nodes), rule, n_nodes)
+    else:
+        sol = solve(n_nodes)
+    if raise_on_failure and not sol.success:
+        raise SolverError(sol.message)
+    return sol
+
+
+def _build_rule_checked(rule, n_nodes, a, b):
+    _check_matrix_size(n_nodes)     # before the rule is built
+    return _build_rule(rule, n_nodes, a, b)
+
+
+class _Problem:
+    """The equation of one solve_fredholm call, its arguments checked: the forcing and the
+    compiled kernel are made on the first rule (probed at its first node, not at a, which a
+    Gauss rule does not use) and reused by the companion and refinement solves."""
+
+    def __init__(self, K, g, args, jacobian, linear, initial, newton_tol, newton_maxiter,
+                 max_condition):
+        self.K, self.g, self.args, self.jacobian = K, g, args, jacobian
+        self.linear, self.initial = linear, initial
+        self.newton_tol, self.newton_maxiter, self.max_condition = (newton_tol, newton_maxiter,
+                                                                    max_condition)
+        self.kernel = None
+
+    def prepare(self, t0):
+        if self.kernel is None:
+            self.g_vec, y0 = as_forcing(self.g, t0, self.args)
+            if not np.all(np.isfinite(y0)):
+                raise ValueError(f"g(x) is not finite at x = {t0} (value {y0.tolist()})")
+            self.kernel = _compile_kernel(self.K, y0, t0, self.jacobian, self.args)
+        return self.g_vec, self.kernel
+
+
+def _solve_on_rule(problem, rule_obj):
+    """The Nyström solve of ``problem`` on ``rule_obj`` (no error estimate)."""
+    start = time.perf_counter()
     # writable copies: the compiled loops' signatures take plain C arrays
     nodes = np.array(rule_obj.nodes, dtype=float, order="C")
     weights = np.array(rule_obj.weights, dtype=float, order="C")
     M = nodes.shape[0]
-    # g and K are probed at the first node, not at a (which a Gauss rule does not use)
-    g_vec, y0 = as_forcing(g, nodes[0], args)
-    if not np.all(np.isfinite(y0)):
-        raise ValueError(f"g(x) is not finite at x = {nodes[0]} (value {y0.tolist()})")
-    kernel = _compile_kernel(K, y0, nodes[0], jacobian, args)
+    g_vec, kernel = problem.prepare(nodes[0])
+    linear, max_condition = problem.linear, problem.max_condition
     _check_matrix_size(M, kernel.dim)
     _user.clear_failures()
     d = kernel.dim
     G = np.ascontiguousarray(g_vec(nodes))
-    Y0 = _initial_values(initial, nodes, G, kernel.scalar, d)
+    Y0 = _initial_values(problem.initial, nodes, G, kernel.scalar, d)
 
     is_linear_kernel = kernel.structure.get("kind") == "linear"
     counts = np.zeros(2, dtype=np.int64)
@@ -391,8 +416,8 @@ def solve_fredholm(K, g, interval, n_nodes=None, rule="gauss-legendre", *, args=
             if np.all(np.isfinite(Y)):
                 Y0 = Y
     if run_newton:
-        newton = (kernel, addr, nodes, weights, G, newton_tol, int(newton_maxiter), max_condition,
-                  counts, stats)
+        newton = (kernel, addr, nodes, weights, G, problem.newton_tol, problem.newton_maxiter,
+                  max_condition, counts, stats)
         result = None
         if separable:
             result = _solve_newton_separable(Y0, *newton)
@@ -402,14 +427,12 @@ def solve_fredholm(K, g, interval, n_nodes=None, rule="gauss-legendre", *, args=
     stats["nfev"], stats["njev"] = int(counts[0]), int(counts[1])
     stats["seconds"] = time.perf_counter() - start
     record = _user.take_failure()
-    _user.raise_recorded_failure(record, tuple(args or ()))
+    _user.raise_recorded_failure(record, tuple(problem.args or ()))
     if not status and record is not None:
         what, where = _user.describe_failure(record)
         message = f"{what} returned a non-finite value (inf/nan) at {where}. {message}"
-    if not status and raise_on_failure:
-        raise SolverError(message)
     return FredholmSolution(rule_obj, Y, scalar=kernel.scalar, status=status, message=message,
-                            stats=stats, kernel=kernel, g_vec=g_vec)
+                            stats=stats, kernel=kernel, g_vec=g_vec, g_nodes=G)
 
 
 def _to_tolerance(solve, rule, rtol, atol, n_start=8, n_max=4096):
