@@ -159,22 +159,27 @@ def _structure(kernel, addr, nodes, scale, counts):
 
 # -- dense linear algebra (LAPACK) -----------------------------------------------------------------
 
-def _factor_identity_minus(W):
-    """LU factors of A = I - W (W is overwritten) and ||A||_1 (inf for an exactly singular A).
+def _identity_minus(W):
+    """W := I - W in place (the system matrix of the Nyström equations)."""
+    W *= -1.0
+    W.flat[::W.shape[0] + 1] += 1.0
+    return W
 
-    W is C-ordered, so LAPACK factors the Fortran-ordered A^T in place (no copy);
+
+def _factor(A):
+    """LU factors of A (overwritten) and ||A||_1 (inf for an exactly singular A).
+
+    A is C-ordered, so LAPACK factors the Fortran-ordered A^T in place (no copy);
     :func:`_solve_factored` then solves with the transpose.  Returns (lu, piv, anorm).
     """
     from scipy.linalg import lapack   # imported on first solve: `import integrallimits` stays light
-    W *= -1.0
-    W.flat[::W.shape[0] + 1] += 1.0
-    anorm = float(np.abs(W).sum(axis=0).max())       # ||A||_1 = ||A^T||_inf
-    lu, piv, info = lapack.dgetrf(W.T, overwrite_a=True)
+    anorm = float(lapack.dlange("I", A.T))      # ||A||_1 = ||A^T||_inf, without a copy of |A|
+    lu, piv, info = lapack.dgetrf(A.T, overwrite_a=True)
     return lu, piv, (np.inf if info > 0 else anorm)
 
 
 def _condition(lu, piv, anorm):
-    """The 1-norm condition estimate of A from the factors of :func:`_factor_identity_minus`:
+    """The 1-norm condition estimate of A from the factors of :func:`_factor`:
     cond_1(A) is cond_inf(A^T), LAPACK's estimate with norm "I" on the factors of A^T
     (inf for a singular A)."""
     from scipy.linalg import lapack
@@ -185,7 +190,7 @@ def _condition(lu, piv, anorm):
 
 
 def _solve_factored(lu, piv, rhs):
-    """Solve A x = rhs with the factors of A^T from :func:`_factor_identity_minus`."""
+    """Solve A x = rhs with the factors of A^T from :func:`_factor`."""
     from scipy.linalg import lapack
     x, _ = lapack.dgetrs(lu, piv, rhs, trans=1)
     return x
@@ -489,23 +494,25 @@ def _solve_linear(kernel, addr, affine, nodes, weights, G, max_condition, counts
     M, d = G.shape
     n = M * d
     if kernel.scalar and not affine:    # k(x, s) y: W = the values of k times the weights
-        W = _assembly.grid_values(kernel, addr, nodes, nodes, np.ones((M, 1)), counts)
-        W *= weights
+        A = _assembly.grid_values(kernel, addr, nodes, nodes, np.ones((M, 1)), counts)
+        np.multiply(A, -weights, out=A)
+        A.flat[::M + 1] += 1.0
         offset = np.zeros((M, d))
     else:
-        W = np.empty((n, n))
+        A = np.empty((n, n))
         offset = np.empty((M, d))
         _assembly.compiled("linear-blocks")(addr[0], addr[1], addr[2], affine, kernel.params,
-                                            nodes, nodes, weights, W, offset, counts)
-    if not (np.all(np.isfinite(W)) and np.all(np.isfinite(offset))):
+                                            nodes, nodes, weights, A, offset, counts)
+    if not (np.all(np.isfinite(A)) and np.all(np.isfinite(offset))):
         return (np.full((M, d), np.nan), False,
                 "K is not finite at some pair of nodes (the Nyström matrix has inf/nan entries).",
                 False)
     b = (G + offset).reshape(n)
     check = affine or kernel.structure.get("kind") != "linear"
-    if check:   # |W| |Y| scales the rounding in the residual check below; W is overwritten next
-        absW = np.abs(W)
-    factors = _factor_identity_minus(W)
+    if check:   # |W| |Y| scales the rounding in the residual check below; A is overwritten next
+        absW = np.abs(A)
+        _identity_minus(A)
+    factors = _factor(A)
     cond = stats["condition"] = float(_condition(*factors))
     lu, piv, _ = factors
     stats["newton_solves"] = 0
@@ -527,17 +534,19 @@ def _solve_linear(kernel, addr, affine, nodes, weights, G, max_condition, counts
                      f"number estimate {cond:.3g}."), False
 
 
-def _newton_step(W, F, it):
-    """Factor I - W (W overwritten) and solve for the update: (delta, factors) or (None, message).
+def _newton_step(A, F, it, entries):
+    """Factor the Newton matrix A = I - W (overwritten) and solve for the update: (delta,
+    factors) or (None, message).  ``entries``: an array finite whenever A is (A itself, or
+    the O(M) factors it is made of).
 
     The condition estimate is left to the end (:func:`_converged`): only the last matrix's
     is reported, and an exactly singular one stops the iteration here."""
     n = F.size
-    if not (np.all(np.isfinite(F)) and np.all(np.isfinite(W))):
+    if not (np.all(np.isfinite(F)) and np.all(np.isfinite(entries))):
         return None, (f"The Nyström equations became non-finite (inf/nan) in Newton iteration "
                       f"{it}: K overflows near the iterate; give a better initial guess "
                       f"(initial=...).")
-    factors = _factor_identity_minus(W)
+    factors = _factor(A)
     if not np.isfinite(factors[2]):
         return None, (f"The Newton matrix I - W is singular in iteration {it}: the iteration "
                       f"cannot continue (give another initial guess); if this happens at the "
@@ -581,7 +590,7 @@ def _solve_newton(Y, kernel, addr, nodes, weights, G, tol, maxiter, max_conditio
         blocks(addr[0], addr[1], addr[2], kernel.params, nodes, nodes, weights, Y, W, sums, counts)
         F = Y - G - sums
         stats["residual"] = float(np.abs(F).max())
-        delta, factors = _newton_step(W, F, it)
+        delta, factors = _newton_step(_identity_minus(W), F, it, W)
         if delta is None:
             return Y, False, factors
         Y -= delta
@@ -630,8 +639,9 @@ def _solve_newton_separable(Y, kernel, addr, nodes, weights, G, tol, maxiter, ma
         sums = C @ c
         F = Y - G - sums[:, None]
         stats["residual"] = float(np.abs(F).max())
-        np.multiply(C, dc, out=W)
-        delta, factors = _newton_step(W, F, it)
+        np.multiply(C, -dc, out=W)      # C is finite (V is): A = I - C diag(dc) is if dc is
+        W.flat[::M + 1] += 1.0
+        delta, factors = _newton_step(W, F, it, dc)
         if delta is None:
             return Y, False, factors
         Y -= delta
