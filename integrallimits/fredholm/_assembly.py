@@ -12,7 +12,9 @@ sums and matrices.  They take the kernel's Numba first-class functions
 addresses (``Kernel.addresses``: a dispatcher argument would be re-typed and its
 address looked up again on every call), so each loop is compiled once for all kernels
 (lazily, on first use, and cached on disk).
-The dense factorisations are left to LAPACK (:mod:`scipy.linalg.lapack`) in
+For a scalar K written with NumPy, :func:`grid_values` takes the kernel's values on
+the whole grid from one call of the user's function instead (checked against the
+compiled K).  The dense factorisations are left to LAPACK (:mod:`scipy.linalg.lapack`) in
 the callers.  ``stats`` is an int64 array [kernel evaluations, Jacobian
 evaluations]: the same counters as the Volterra loops.
 """
@@ -24,9 +26,7 @@ from functools import lru_cache
 import numpy as np
 from numba.core.registry import CPUDispatcher
 
-from .._numba import njit
-
-from .._numba import JIT_OPTIONS, types
+from .._numba import JIT_OPTIONS, njit, types
 from ..kernels._kernel import BLOCK_SIGNATURE, JACOBIAN_SIGNATURE, KERNEL_SIGNATURE
 from ..volterra._loops import no_jacobian
 
@@ -308,11 +308,11 @@ def _checked_entries(P, M):
 def grid_values(kernel, addr, targets, nodes, Y, counts):
     """V[p, m] = K(x_p, s_m, Y_m) for a scalar K (the kernel values on the grid, no weights).
 
-    From the user's NumPy function on the whole grid when it broadcasts to (P, M) and
-    is finite and agrees with the compiled K (to 1e-13) on two entries of every row and every column
-    (the diagonal and the anti-diagonal, wrapped: O(P + M) compiled calls): NumPy's
-    vectorised transcendental functions cost 4-20 ns an entry, a call of the compiled
-    (guarded) K 60-90 ns.  Else, and for vector y, from the compiled K.
+    From the user's NumPy function on the whole grid when it broadcasts to (P, M), is
+    finite, and agrees with the compiled K (to 1e-13) on two entries of every row and
+    every column (the diagonal and the anti-diagonal, wrapped: O(P + M) compiled calls):
+    NumPy's vectorised transcendental functions cost 4-20 ns an entry, a call of the
+    compiled (guarded) K 60-90 ns.  Else, and for vector y, from the compiled K.
     """
     P, M = targets.shape[0], nodes.shape[0]
     func = kernel.probe

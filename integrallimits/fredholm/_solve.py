@@ -137,7 +137,6 @@ def _compile_kernel(K, y0, a, jacobian, args=None):
 
 # -- linearity -----------------------------------------------------------------------------------
 
-_evaluate = _assembly.pointwise_values
 _NO_ROWS = _assembly.NO_ROWS
 
 
@@ -300,6 +299,13 @@ def solve_fredholm(K, g, interval, n_nodes=None, rule="gauss-legendre", *, args=
     error, so near a continuous eigenvalue the discrete system may still be
     moderately conditioned (condition ~ 1 / quadrature error); a large
     ``stats["condition"]`` that grows with n_nodes is the sign of it.
+
+    A scalar K written with NumPy is evaluated on the whole grid of nodes in one
+    call when it broadcasts (the matrix of a linear K, Newton's model and the
+    residual checks of the others, the Nyström interpolant); those values are
+    used only if they are finite and agree with the compiled K to 1e-13 on two
+    entries of every row and every column, else the compiled K is called at
+    every pair.
 
     Examples
     --------
@@ -605,7 +611,7 @@ def _solve_newton(Y, kernel, addr, nodes, weights, G, tol, maxiter, max_conditio
 
 def _solve_newton_separable(Y, kernel, addr, nodes, weights, G, tol, maxiter, max_condition, counts,
                             stats):
-    """Newton's method for a scalar K(x, s, y) = k(x, s) phi(s, y) (see _looks_separable).
+    """Newton's method for a scalar K(x, s, y) = k(x, s) phi(s, y) (see :func:`_structure`).
 
     With the values V[p, m] = K(x_p, s_m, r_m) at the initial guess r, K(x_p, s_m, y) =
     V[p, m] c_m(y), c_m(y) = K(x_q, s_m, y) / V[q, m] for the row q where |V[:, m]| is
