@@ -101,14 +101,9 @@ class FredholmSolution:
     def _interpolate(self, flat, g_values):
         """g(x) + sum_m w_m K(x, s_m, y_m) at the points ``flat`` (a C array in [a, b]), given
         ``g_values`` = g(flat) as an (n, d) array: the Nyström interpolant."""
-        kernel, counts = self._kernel, np.zeros(2, dtype=np.int64)
-        if kernel.scalar:       # the kernel values on the grid (NumPy when K broadcasts)
-            return g_values + (_assembly.grid_values(kernel, _assembly.addresses(kernel), flat,
-                                                     self.x, self._y2, counts) @ self.weights)[:, None]
-        sums = np.empty_like(g_values)
-        _assembly.compiled("apply")(_assembly.addresses(kernel)[3], kernel.params, flat, self.x,
-                                    self.weights, self._y2, sums, counts)
-        return g_values + sums
+        kernel = self._kernel
+        return g_values + _assembly.nystrom_sums(kernel, _assembly.addresses(kernel), flat, self.x,
+                                                 self.weights, self._y2, np.zeros(2, dtype=np.int64))
 
     def __repr__(self):
         shape = "x".join(map(str, self.y.shape))

@@ -301,11 +301,10 @@ def solve_fredholm(K, g, interval, n_nodes=None, rule="gauss-legendre", *, args=
     ``stats["condition"]`` that grows with n_nodes is the sign of it.
 
     A scalar K written with NumPy is evaluated on the whole grid of nodes in one
-    call when it broadcasts (the matrix of a linear K, Newton's model and the
-    residual checks of the others, the Nyström interpolant); those values are
-    used only if they are finite and agree with the compiled K to 1e-13 on two
-    entries of every row and every column, else the compiled K is called at
-    every pair.
+    call when it broadcasts (the matrix and the interpolant of a linear K,
+    Newton's model for a separable one); those values are used only if they are
+    finite and agree with the compiled K to 1e-13 on two entries of every row
+    and every column, else the compiled K is called at every pair.
 
     Examples
     --------
@@ -487,11 +486,7 @@ def _initial_values(initial, nodes, G, scalar, d):
 
 def _residual(kernel, addr, nodes, weights, G, Y, counts):
     """F(Y) = Y - G - sum_m w_m K(s_i, s_m, Y_m) at the nodes (an (M, d) array), and the sums."""
-    if kernel.scalar:       # the values on the grid (NumPy when K broadcasts) times the weights
-        sums = (_assembly.grid_values(kernel, addr, nodes, nodes, Y, counts) @ weights)[:, None]
-    else:
-        sums = np.empty_like(Y)
-        _assembly.compiled("apply")(addr[3], kernel.params, nodes, nodes, weights, Y, sums, counts)
+    sums = _assembly.nystrom_sums(kernel, addr, nodes, nodes, weights, Y, counts)
     return Y - G - sums, sums
 
 
