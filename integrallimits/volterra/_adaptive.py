@@ -19,9 +19,10 @@ made of). The next H follows from le ~ H^(p+1): H_new = H * 0.9 (tolerance / (le
 clipped to [H/5, 4 H], where ``trend`` is the growth of the error constant le / H^(p+1) since
 the last accepted pair (between 1 and ``TREND``): where the solution steepens the controller
 anticipates it (on tan t, radau3 at 1e-9 had 12 of 25 pairs rejected, one after each accepted
-pair; now 2). Accepted pairs are the mesh, so the mesh of the big steps is the mesh with every
-other point: the companion solve of :mod:`._estimate` then gives the global error estimate at
-every mesh point (Richardson, exactly).
+pair; now 2). The first H comes from the uniform try (:func:`_first_step`). Accepted pairs are
+the mesh, so the mesh of the big steps is the mesh with every other point: the companion solve
+of :mod:`._estimate` then gives the global error estimate at every mesh point (Richardson,
+exactly).
 
 When the uniform try predicts a mesh of ``PILOT_STEPS`` or more, the pass is a pilot at a
 tolerance ``PILOT^p`` times looser (p the order): a third of the steps, a ninth of the history
@@ -30,7 +31,7 @@ its mesh is redrawn once by :func:`redraw`: the local errors of its pairs give t
 that equalise the local error per step, which the model "global error = sum of local errors"
 says needs the fewest steps for a tolerance (the pass's error per unit step grades too
 strongly), and the pass's ratio calibrates their number.  (On y = tan t this and the pilot cut
-the work by 25-35%: radau3 at 1e-9 0.72 of the best uniform mesh's evaluations, was 1.05.)  A
+the work by 25-35%: radau3 at 1e-9 0.74 of the best uniform mesh's evaluations, was 1.05.)  A
 later failed check redraws the mesh with the same step-size profile and N (1.1 ratio^(1/p))
 steps (twice N where the companion found no correct digit), and the check repeats.  A pilot
 that cannot reach the end (a blow-up, a failing kernel) is run again at the tolerance: its
@@ -137,6 +138,17 @@ def _pilot_factor(tried, refinements, p):
     return float(PILOT) ** p
 
 
+def _first_step(span, refinements, loose, p):
+    """The controlled pass's first step from the uniform try (of span / FEWEST_STEPS): its
+    global error over the pass's tolerance, r, scaled as a step's error ~ H^p; half the try's
+    step where the try failed or found no correct digit."""
+    h = span / FEWEST_STEPS
+    ratio = refinements[0][1] / loose if refinements else math.inf
+    if not math.isfinite(ratio):
+        return h / 2.0
+    return h * min(1.0, SAFETY * ratio ** (-1.0 / p))
+
+
 def _refined_steps(N, ratio, p, max_steps):
     """How many steps the next global pass takes after a check with error/tolerance ``ratio``
     on N steps: the error falls like N^-p, so N (1.1 ratio^(1/p)) with at least 10% more (twice
@@ -207,28 +219,28 @@ def solve_adaptive(meth, kernel, g_vec, t0, T, *, rtol, atol, newton_tol, newton
                         atol=atol, failure=None)
     if not trusted:
         loose = _pilot_factor(t_first is not None, refinements, p)
-        if loose is None:
+        if loose is None:           # a few steps predicted: uniform, if converging at the rate
             asymptotic, calls = _converges_at_rate(comp, first.Y, run, p)
             total += calls
-            if not asymptotic:
-                loose = 1.0
-        if loose is None:                   # a few uniform steps will do: refine them
+            loose = None if asymptotic else 1.0
+        if loose is None:
             t, Y, stages, local = t_first, first.Y, first.stages, None
             info = stats(first.counts)
             info.update(rejected_steps=0, adaptive_steps=0, pilot_factor=None, rtol=rtol,
                         atol=atol, failure=None)
         else:
-            store, counts, rejected, failure, kernel_failure, h_floor = _controlled_pass(
-                meth, kernel, g_vec, t0, T, rtol * loose, atol * loose, newton_tol,
-                newton_maxiter, args, h0, max_steps)
+            def controlled(loose):
+                first_step = h0 if h0 is not None else _first_step(T - t0, refinements, loose, p)
+                return _controlled_pass(meth, kernel, g_vec, t0, T, rtol * loose, atol * loose,
+                                        newton_tol, newton_maxiter, args, first_step, max_steps)
+
+            store, counts, rejected, failure, kernel_failure, h_floor = controlled(loose)
             if failure is not None and loose > 1.0:
                 # a pass that cannot reach the end is the answer: its values must meet the
                 # tolerance
                 total += int(counts[0])
                 loose = 1.0
-                store, counts, rejected, failure, kernel_failure, h_floor = _controlled_pass(
-                    meth, kernel, g_vec, t0, T, rtol, atol, newton_tol, newton_maxiter, args,
-                    h0, max_steps)
+                store, counts, rejected, failure, kernel_failure, h_floor = controlled(loose)
             n = store.n
             t = store.t[:n + 1].copy()
             Y = store.Y[:n + 1].copy()
@@ -278,7 +290,8 @@ def solve_adaptive(meth, kernel, g_vec, t0, T, *, rtol, atol, newton_tol, newton
     keep = comp.keep if comp.first_bad is not None else len(t)
     message = (unresolved_message(comp, t) if comp.first_bad is not None else
                f"The tolerance could not be met with {len(t) - 1} steps (the estimated error is "
-               f"{ratio:.3g} times atol + rtol |y|); use a looser tolerance or a higher-order method.")
+               f"{ratio:.3g} times atol + rtol |y|); use a looser tolerance or a higher-order "
+               f"method.")
     info["failure"] = comp.reason or "tolerance"
     return Solution(t[:keep], Y[:keep], scalar=kernel.scalar, status=FAILED, message=message,
                     stats=info, method=meth.name, order=p,
@@ -292,7 +305,7 @@ def _controlled_pass(meth, kernel, g_vec, t0, T, rtol, atol, newton_tol, newton_
 
     Returns (store, counts, rejected, failure, kernel_failure, h_floor): ``failure`` None,
     "kernel", "collapse" or "steps"."""
-    pair = _loops.compiled_loop("vrk-pair")
+    steps = _loops.compiled_loop("vrk-steps")
     K, jac, have, B, theta = _kernel_args(kernel)
     c, A, b = meth._data
     m, p = c.shape[0], meth.order
@@ -319,11 +332,12 @@ def _controlled_pass(meth, kernel, g_vec, t0, T, rtol, atol, newton_tol, newton_
             break
         store.reserve(2)
         r = store.n * m
-        times = np.concatenate([tn + offsets * H, tn + offsets * (H / 2), tn + H / 2 + offsets * (H / 2)])
+        times = np.concatenate([tn + offsets * H, tn + offsets * (H / 2),
+                                tn + H / 2 + offsets * (H / 2)])
         G = np.ascontiguousarray(g_vec(times))
         _user.clear_failures()          # capture what the user's functions raise in this step
-        status = pair(K, jac, have, B, theta, tn, H, yn, G, store.Z, store.ts, store.wz, r, c, A,
-                      b, explicit, newton_tol, newton_maxiter, counts, y_big, y_mid, y_end)
+        status = steps(K, jac, have, B, theta, tn, H, yn, G, store.Z, store.ts, store.wz, r, c, A,
+                       b, explicit, newton_tol, newton_maxiter, counts, 3, y_big, y_mid, y_end)
         record = _user.take_failure()
         _user.raise_recorded_failure(record, args)     # the user's exception, at once
         if status == _loops.INTERRUPTED:

@@ -433,22 +433,17 @@ def _step(K, J, have_jac, B, theta, tn, h, yn, Gs, gend, Z, ts, wz, rows, c, A, 
     return SUCCESS
 
 
-def _vrk_step(K, J, have_jac, B, theta, tn, h, yn, Gs, gend, Z, ts, wz, rows, c, A, b, explicit, tol,
-              maxiter, stats, yout):
-    """:func:`_step` as a compiled loop (dense output's partial steps)."""
-    return _step(K, J, have_jac, B, theta, tn, h, yn, Gs, gend, Z, ts, wz, rows, c, A, b, explicit,
-                 tol, maxiter, stats, yout)
-
-
-def _vrk_pair(K, J, have_jac, B, theta, tn, H, yn, G, Z, ts, wz, rows, c, A, b, explicit, tol,
-              maxiter, stats, y_big, y_mid, y_end):
-    """The step doubling of the adaptive driver in one call: a step of H from tn into ``y_big``,
-    then two of H/2 into ``y_mid`` and ``y_end`` (their stages in Z[rows:rows + 2m], overwriting
-    the big step's).  ``G`` holds g at tn + (c, 1) H, tn + (c, 1) H/2 and tn + H/2 + (c, 1) H/2,
-    m + 1 rows each.  Returns the first status that is not SUCCESS, else SUCCESS."""
+def _vrk_steps(K, J, have_jac, B, theta, tn, H, yn, G, Z, ts, wz, rows, c, A, b, explicit, tol,
+               maxiter, stats, parts, y_big, y_mid, y_end):
+    """The step doubling of the adaptive driver in one call (``parts`` = 3): a step of H from tn
+    into ``y_big``, then two of H/2 into ``y_mid`` and ``y_end`` (their stages in
+    Z[rows:rows + 2m], overwriting the big step's); ``parts`` = 1: only the step of H (dense
+    output's partial steps).  ``G`` holds g at tn + (c, 1) H, tn + (c, 1) H/2 and
+    tn + H/2 + (c, 1) H/2, m + 1 rows each.  Returns the first status that is not SUCCESS, else
+    SUCCESS."""
     m = c.shape[0]
     start, size, y_from, row, out = tn, H, yn, rows, y_big
-    for k in range(3):                      # one call site: the step is inlined once
+    for k in range(parts):                  # one call site: the step is inlined once
         if k == 1:
             start, size, y_from, row, out = tn, H / 2, yn, rows, y_mid
         elif k == 2:
@@ -698,18 +693,15 @@ _SIGNATURES = {
                 _f8, types.int64, _I8A),
     "direct-autonomous": _RET(_K, _J, types.boolean, _A1, _A1, _A2, _A2, _A2, _A1, _A1, _f8,
                               types.int64, _I8A),
-    "vrk-step": types.int64(_K, _J, types.boolean, _B, _A1, _f8, _f8, _A1, _A2, _A1, _A2, _A1, _A1,
-                            types.int64, _A1, _A2, _A1, types.boolean, _f8, types.int64, _I8A, _A1),
-    "vrk-pair": types.int64(_K, _J, types.boolean, _B, _A1, _f8, _f8, _A1, _A2, _A2, _A1, _A1,
-                            types.int64, _A1, _A2, _A1, types.boolean, _f8, types.int64, _I8A, _A1,
-                            _A1, _A1),
+    "vrk-steps": types.int64(_K, _J, types.boolean, _B, _A1, _f8, _f8, _A1, _A2, _A2, _A1, _A1,
+                             types.int64, _A1, _A2, _A1, types.boolean, _f8, types.int64, _I8A,
+                             types.int64, _A1, _A1, _A1),
     "direct-conv": _RET(_K, _J, types.boolean, _K, _A1, _A1, _A2, _A2, _A2, _A1, _A1, _A4, _C1, _I8A,
                         _C1, types.boolean, _f8, types.int64, _I8A),
     "vrk-conv": _RET(_K, _J, types.boolean, _K, _A1, _A1, _A2, _A2, _A2, _A2, _A1, _A2, _A1,
                      types.boolean, _A4, _C1, _I8A, _C1, types.boolean, _f8, types.int64, _I8A),
 }
-_PYFUNCS = {"start": _start_loop, "direct-autonomous": _direct_autonomous_loop, "vrk-step": _vrk_step,
-            "vrk-pair": _vrk_pair,
+_PYFUNCS = {"start": _start_loop, "direct-autonomous": _direct_autonomous_loop, "vrk-steps": _vrk_steps,
             "sample-lags": _sample_lags, "direct": _direct_loop, "vrk": _vrk_loop,
             "direct-conv": _direct_conv_loop, "vrk-conv": _vrk_conv_loop}
 _COMPILED = {}
