@@ -493,10 +493,11 @@ def test_grid_values_that_are_not_finite_fail_honestly():
     assert not sol.success and "non-finite" in sol.message
 
 
-def test_kernel_raising_on_the_grid_is_reraised():
-    class Boom(Exception):
-        pass
+class Boom(ValueError):
+    pass
 
+
+def test_kernel_raising_on_the_grid_is_reraised():
     def k(x, s):
         if x > 0.5:        # raises on arrays (ambiguous truth value): the compiled path
             raise Boom("k fails")
