@@ -212,16 +212,26 @@ def value_key(func):
     return marker + hashlib.sha256(text.encode()).hexdigest()
 
 
-def _unimportable_classes(func):
-    """The classes ``func`` reads (globals, closure cells) that pickle cannot find by name."""
+def _unimportable_classes(func, seen=None):
+    """The classes ``func`` reads (globals, closure cells), or a function defined inside a
+    function that it calls reads, that pickle cannot find by name."""
     func = py_function(func)
     code = getattr(func, "__code__", None)
-    if code is None:
+    seen = set() if seen is None else seen
+    if code is None or code in seen:
         return []
+    seen.add(code)
     namespace = getattr(func, "__globals__", {})
     objs = [_resolve(namespace, path)[0] for path in _global_paths(code)]
     objs += [c.cell_contents for c in (func.__closure__ or ()) if _full(c)]
-    return [o for o in objs if isinstance(o, type) and not _importable(o)]
+    out = []
+    for obj in objs:
+        if isinstance(obj, type) and not _importable(obj):
+            out.append(obj)
+        elif isinstance(obj, (pytypes.FunctionType, numba.core.dispatcher.Dispatcher)) and \
+                "<locals>" in getattr(py_function(obj), "__qualname__", ""):
+            out += _unimportable_classes(obj, seen)
+    return out
 
 
 def _importable(cls):

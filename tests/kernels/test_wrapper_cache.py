@@ -157,3 +157,6 @@ def test_a_locally_defined_exception_class_reaches_except():
     # a class found by its module and name is the same class in every process: no key
     assert _user.value_key(_module_raiser) == "" and _user.disk_key(_module_raiser) is not None
     assert _user._importable(ModuleBoom) and not _user._importable(Boom2)
+    # also when a local helper raises it
+    helper, _ = _raising_kernel()
+    assert _user.value_key(lambda t, s, y: helper(t, s, y)).startswith("id:")
