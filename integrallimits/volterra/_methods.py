@@ -143,6 +143,58 @@ class DirectQuadrature(VolterraMethod):
                 K, jac, have, B, theta, t, G, Y, *self._data, tol, maxiter, counts)
         return Y, status, index, counts, None
 
+    def march(self, kernel, y0, t_span, n_steps, block, tol, maxiter, keep_blocks=False):
+        """Solve y(t) = y(a) + int_a^t K(s, y(s)) ds for a t-independent kernel K(s, y) over
+        ``t_span`` in ``n_steps`` uniform steps, restarting every ``block`` steps from the
+        state reached: each block [a, b] is :meth:`solve` on the mesh
+        ``make_mesh((a h, b h), b - a)`` with g = y(a) (the same compiled loop, the same
+        values), in two (block + 1, d) workspaces that all blocks reuse: O(block d) memory
+        and no allocation per block.  For the rectangle rule (w_nj = 1, j < n) the restarted
+        sums equal the unbroken ones up to rounding, so this is the solve of the whole
+        interval keeping only some states.
+
+        Returns (states, counts): the states at the block ends (y0 first) if ``keep_blocks``,
+        else the end state only, as an (n, d) array, and the work counters.  A failed step
+        raises :class:`SolverError` with the message ``solve_volterra`` gives; Ctrl-C stops
+        the march within a step (see ``_interrupt``).
+        """
+        from ._mesh import estimated_work, make_mesh
+        from ._outcome import describe, run_interruptibly
+        from ._solution import SolverError
+        start, left, right = self._data
+        if not kernel.structure.get("t_independent") or start.shape[0] != 1:
+            raise ValueError(f"march needs a t-independent kernel and a rule without a starting "
+                             f"block; method {self.name!r}, kernel {kernel.structure.get('kind')!r}")
+        K, jac, have, _, theta = _kernel_args(kernel)
+        loop = _loops.compiled_loop("direct-autonomous")
+        m = min(block, n_steps)
+        h = (t_span[1] - t_span[0]) / n_steps
+
+        def run():
+            counts = _loops.new_counts(4)
+            G, Y = np.empty((m + 1, y0.size)), np.empty((m + 1, y0.size))
+            y = np.array(y0, dtype=float).ravel()
+            ends = [y]
+            for a in range(0, n_steps, m):
+                b = min(a + m, n_steps)
+                t = make_mesh((t_span[0] + a * h, t_span[1] if b == n_steps else t_span[0] + b * h),
+                              b - a, None, "march")
+                Gb, Yb = G[:b - a + 1], Y[:b - a + 1]
+                Gb[:] = y
+                Yb[0] = y
+                status, index = loop(K, jac, have, theta, t, Gb, Yb, start, left, right, tol,
+                                     maxiter, counts)
+                if status != _loops.SUCCESS:
+                    return ends, counts, (status, float(t[index]))
+                y = Yb[b - a].copy()
+                ends = ends + [y] if keep_blocks else [y]
+            return ends, counts, None
+
+        ends, counts, failure = run_interruptibly(run, estimated_work(n_steps, 1, y0.size, False))
+        if failure is not None:
+            raise SolverError(describe(failure[0], failure[1], int(counts[_loops.NIT]), None)[0])
+        return np.array(ends), counts
+
 
 class VolterraRungeKutta(VolterraMethod):
     """Pouzet-type Volterra Runge-Kutta method with a Butcher tableau (c, A, b).
