@@ -147,8 +147,10 @@ class VolterraNetwork:
         """The output x_N for a batch X0 (B, d) -> (B, d).
 
         A t-independent network on the rectangle rule (the ResNet) keeps only blocks of
-        about 2^18 state values (a few MB) at a time (see :meth:`states`); the others
-        keep every state while they are solved.
+        about 2^18 state values (a few MB) at a time (see :meth:`states`; the rule's loop
+        marches through the blocks in two reused workspaces,
+        :meth:`~integrallimits.volterra.DirectQuadrature.march`); the others keep every
+        state while they are solved.
         """
         X0 = self._check_inputs(X0)
         if self._restartable():

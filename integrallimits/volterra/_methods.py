@@ -14,6 +14,7 @@ Adding a method is adding data: a Volterra rule or a Butcher tableau.
 """
 from __future__ import annotations
 
+import numbers
 from functools import cached_property, partial
 from typing import Callable
 
@@ -144,19 +145,57 @@ class DirectQuadrature(VolterraMethod):
         return Y, status, index, counts, None
 
     def march(self, kernel, y0, t_span, n_steps, block, tol, maxiter, keep_blocks=False):
-        """Solve y(t) = y(a) + int_a^t K(s, y(s)) ds for a t-independent kernel K(s, y) over
+        r"""March y(t) = y(a) + \int_a^t K(s, y(s))\,ds (a t-independent kernel K(s, y)) over
         ``t_span`` in ``n_steps`` uniform steps, restarting every ``block`` steps from the
-        state reached: each block [a, b] is :meth:`solve` on the mesh
-        ``make_mesh((a h, b h), b - a)`` with g = y(a) (the same compiled loop, the same
-        values), in two (block + 1, d) workspaces that all blocks reuse: O(block d) memory
-        and no allocation per block.  For the rectangle rule (w_nj = 1, j < n) the restarted
-        sums equal the unbroken ones up to rounding, so this is the solve of the whole
-        interval keeping only some states.
+        state reached.
 
-        Returns (states, counts): the states at the block ends (y0 first) if ``keep_blocks``,
-        else the end state only, as an (n, d) array, and the work counters.  A failed step
-        raises :class:`SolverError` with the message ``solve_volterra`` gives; Ctrl-C stops
-        the march within a step (see ``_interrupt``).
+        Each block [a, b] is :meth:`solve` on the mesh of ``solve_volterra`` for
+        ``t_span = (a, b)`` with the constant forcing g = y(a): the same compiled loop and
+        the same values, but in two (block + 1, d) workspaces that every block reuses, so
+        O(block d) memory, no allocation and no front-end work per block.  For the rectangle
+        rule (w_nj = 1 for j < n: a ResNet) the restarted sums equal the unbroken ones up to
+        rounding, so this is the solve of the whole interval keeping only the block ends.
+
+        Parameters
+        ----------
+        kernel : Kernel
+            With ``structure["t_independent"]`` true (the network kernels of ResNets).
+        y0 : array (d,)
+            y(t0).
+        t_span : (float, float)
+        n_steps, block : int
+            N >= 1 uniform steps, restarted every ``block`` >= 1 of them.
+        tol, maxiter : float, int
+            The Newton tolerance and iteration limit of implicit rules.
+        keep_blocks : bool
+            Return the state at every block end (y0 first), else the end state only.
+
+        Returns
+        -------
+        states : array (ceil(N / block) + 1, d) or (1, d)
+        counts : int64 array
+            The work counters (kernel evaluations first), as in :meth:`solve`.
+
+        Raises
+        ------
+        SolverError
+            When a step fails (a non-finite state, Newton), with ``solve_volterra``'s message.
+        ValueError
+            For a kernel that depends on t, or a rule with a starting block (Gregory).
+
+        Examples
+        --------
+        The identity-activation ResNet with W = -I is Euler's method for y' = -y:
+
+        >>> import numpy as np
+        >>> from integrallimits.networks import ResNet
+        >>> net = ResNet(-np.tile(np.eye(2), (8, 1, 1)), np.zeros((8, 2)), activation="identity")
+        >>> ends, counts = METHODS["rectangle"].march(net.kernel(1), np.ones(2), (0.0, 1.0), 8, 4,
+        ...                                           1e-12, 50, keep_blocks=True)
+        >>> ends.shape
+        (3, 2)
+        >>> bool(np.allclose(ends[-1], (1 - 1 / 8) ** 8, rtol=1e-15))
+        True
         """
         from ._mesh import estimated_work, make_mesh
         from ._outcome import describe, run_interruptibly
@@ -165,6 +204,9 @@ class DirectQuadrature(VolterraMethod):
         if not kernel.structure.get("t_independent") or start.shape[0] != 1:
             raise ValueError(f"march needs a t-independent kernel and a rule without a starting "
                              f"block; method {self.name!r}, kernel {kernel.structure.get('kind')!r}")
+        for value, name in ((n_steps, "n_steps"), (block, "block")):
+            if isinstance(value, bool) or not isinstance(value, numbers.Integral) or value < 1:
+                raise ValueError(f"{name} must be an integer >= 1, got {value!r}")
         K, jac, have, _, theta = _kernel_args(kernel)
         loop = _loops.compiled_loop("direct-autonomous")
         m = min(block, n_steps)
@@ -187,7 +229,10 @@ class DirectQuadrature(VolterraMethod):
                 if status != _loops.SUCCESS:
                     return ends, counts, (status, float(t[index]))
                 y = Yb[b - a].copy()
-                ends = ends + [y] if keep_blocks else [y]
+                if keep_blocks:
+                    ends.append(y)
+                else:
+                    ends = [y]
             return ends, counts, None
 
         ends, counts, failure = run_interruptibly(run, estimated_work(n_steps, 1, y0.size, False))

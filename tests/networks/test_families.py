@@ -274,6 +274,8 @@ def test_march_reports_failures_and_refuses_other_kernels():
         METHODS["rectangle"].march(dense.kernel(1), np.ones(d), (0.0, 1.0), N, 3, 1e-12, 50)
     with pytest.raises(ValueError, match="starting"):
         METHODS["gregory4"].march(blow.kernel(1), np.ones(d), (0.0, 1.0), N, 3, 1e-12, 50)
+    with pytest.raises(ValueError, match="block must be an integer"):
+        METHODS["rectangle"].march(blow.kernel(1), np.ones(d), (0.0, 1.0), N, 0, 1e-12, 50)
 
 
 def test_forward_memory_is_a_block_of_layers():
