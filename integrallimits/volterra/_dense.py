@@ -39,7 +39,7 @@ def substep_dense_output(meth, kernel, g_vec, t, Y, Z, tol, maxiter, args=()):
         out = np.empty((points.size, Y.shape[1]))
         idx = np.clip(np.searchsorted(t, points, side="right") - 1, 0, N)
         K, jac, have, B, theta = _kernel_args(kernel)
-        step = _loops.compiled_loop("vrk-step")
+        step = _loops.compiled_loop("vrk-steps")
         counts = _loops.new_counts(4)
         need = [i for i in range(points.size) if points[i] - t[idx[i]] > 0 and idx[i] < N]
         for i in range(points.size):
@@ -58,8 +58,9 @@ def substep_dense_output(meth, kernel, g_vec, t, Y, Z, tol, maxiter, args=()):
                 rows = n * m
                 Zw[:rows], ts[:rows], wz[:rows] = Z[:rows], ts_all[:rows], wz_all[:rows]
                 Gi = G[k * (m + 1):(k + 1) * (m + 1)]
-                status = step(K, jac, have, B, theta, t[n], points[i] - t[n], Y[n], Gi[:m], Gi[m],
-                              Zw, ts, wz, rows, c, A, b, explicit, tol, maxiter, counts, out[i])
+                status = step(K, jac, have, B, theta, t[n], points[i] - t[n], Y[n], Gi, Zw, ts,
+                              wz, rows, c, A, b, explicit, tol, maxiter, counts, 1, out[i], out[i],
+                              out[i])
                 if status != _loops.SUCCESS:
                     out[i] = np.nan
         run_guarded(run, args)

@@ -396,8 +396,9 @@ def _vrk_loop(K, J, have_jac, B, theta, t, G, Gs, Y, Z, c, A, b, explicit, tol, 
     return SUCCESS, N
 
 
-def _vrk_step(K, J, have_jac, B, theta, tn, h, yn, Gs, gend, Z, ts, wz, rows, c, A, b, explicit, tol,
-              maxiter, stats, yout):
+@_helper
+def _step(K, J, have_jac, B, theta, tn, h, yn, Gs, gend, Z, ts, wz, rows, c, A, b, explicit, tol,
+          maxiter, stats, yout):
     """One VRK step from tn with step h after ``rows`` stage rows of history (the adaptive driver's
     building block): stages into Z[rows:rows + m] (their times and lag weights into ts, wz),
     y(tn + h) into yout.  ``Gs`` holds g at the stage times, ``gend`` at tn + h.  Returns the
@@ -429,6 +430,29 @@ def _vrk_step(K, J, have_jac, B, theta, tn, h, yn, Gs, gend, Z, ts, wz, rows, c,
         yout[k] = gend[k] + f[k]
         if not np.isfinite(yout[k]):
             return NOT_FINITE
+    return SUCCESS
+
+
+def _vrk_steps(K, J, have_jac, B, theta, tn, H, yn, G, Z, ts, wz, rows, c, A, b, explicit, tol,
+               maxiter, stats, parts, y_big, y_mid, y_end):
+    """The step doubling of the adaptive driver in one call (``parts`` = 3): a step of H from tn
+    into ``y_big``, then two of H/2 into ``y_mid`` and ``y_end`` (their stages in
+    Z[rows:rows + 2m], overwriting the big step's); ``parts`` = 1: only the step of H (dense
+    output's partial steps).  ``G`` holds g at tn + (c, 1) H, tn + (c, 1) H/2 and
+    tn + H/2 + (c, 1) H/2, m + 1 rows each.  Returns the first status that is not SUCCESS, else
+    SUCCESS."""
+    m = c.shape[0]
+    start, size, y_from, row, out = tn, H, yn, rows, y_big
+    for k in range(parts):                  # one call site: the step is inlined once
+        if k == 1:
+            start, size, y_from, row, out = tn, H / 2, yn, rows, y_mid
+        elif k == 2:
+            start, size, y_from, row, out = tn + H / 2, H / 2, y_mid, rows + m, y_end
+        o = k * (m + 1)
+        status = _step(K, J, have_jac, B, theta, start, size, y_from, G[o:o + m], G[o + m], Z, ts,
+                       wz, row, c, A, b, explicit, tol, maxiter, stats, out)
+        if status != SUCCESS:
+            return status
     return SUCCESS
 
 
@@ -680,14 +704,15 @@ _SIGNATURES = {
                 _f8, types.int64, _I8A),
     "direct-autonomous": _RET(_K, _J, types.boolean, _A1, _A1, _A2, _A2, _A2, _A1, _A1, _f8,
                               types.int64, _I8A),
-    "vrk-step": types.int64(_K, _J, types.boolean, _B, _A1, _f8, _f8, _A1, _A2, _A1, _A2, _A1, _A1,
-                            types.int64, _A1, _A2, _A1, types.boolean, _f8, types.int64, _I8A, _A1),
+    "vrk-steps": types.int64(_K, _J, types.boolean, _B, _A1, _f8, _f8, _A1, _A2, _A2, _A1, _A1,
+                             types.int64, _A1, _A2, _A1, types.boolean, _f8, types.int64, _I8A,
+                             types.int64, _A1, _A1, _A1),
     "direct-conv": _RET(_K, _J, types.boolean, _K, _A1, _A1, _A2, _A2, _A2, _A1, _A1, _A4, _C1, _I8A,
                         _C1, types.boolean, _f8, types.int64, _I8A),
     "vrk-conv": _RET(_K, _J, types.boolean, _K, _A1, _A1, _A2, _A2, _A2, _A2, _A1, _A2, _A1,
                      types.boolean, _A4, _C1, _I8A, _C1, types.boolean, _f8, types.int64, _I8A),
 }
-_PYFUNCS = {"start": _start_loop, "direct-autonomous": _direct_autonomous_loop, "vrk-step": _vrk_step,
+_PYFUNCS = {"start": _start_loop, "direct-autonomous": _direct_autonomous_loop, "vrk-steps": _vrk_steps,
             "sample-lags": _sample_lags, "direct": _direct_loop, "vrk": _vrk_loop,
             "direct-conv": _direct_conv_loop, "vrk-conv": _vrk_conv_loop}
 _COMPILED = {}
