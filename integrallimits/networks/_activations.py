@@ -22,7 +22,8 @@ from numba.extending import intrinsic
 
 from .._numba import jit
 
-__all__ = ["ACTIVATIONS", "activation_code", "act", "dact", "act_array", "act_rows", "dact_array", "tanh_fast",
+__all__ = ["ACTIVATIONS", "activation_code", "act", "dact", "act_array", "act_rows", "dact_array",
+           "tanh_fast",
            "activation", "activation_derivative"]
 
 #: name -> code used inside compiled kernels
