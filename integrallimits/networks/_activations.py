@@ -23,8 +23,7 @@ from numba.extending import intrinsic
 from .._numba import jit
 
 __all__ = ["ACTIVATIONS", "activation_code", "act", "dact", "act_array", "act_rows", "dact_array",
-           "tanh_fast",
-           "activation", "activation_derivative"]
+           "tanh_fast", "activation", "activation_derivative"]
 
 #: name -> code used inside compiled kernels
 ACTIVATIONS = {"tanh": 0, "relu": 1, "softplus": 2, "sigmoid": 3, "identity": 4}
