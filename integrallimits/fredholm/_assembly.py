@@ -12,20 +12,26 @@ sums and matrices.  They take the kernel's Numba first-class functions
 addresses (``Kernel.addresses``: a dispatcher argument would be re-typed and its
 address looked up again on every call), so each loop is compiled once for all kernels
 (lazily, on first use, and cached on disk).
-The dense factorisations are left to LAPACK (:mod:`scipy.linalg.lapack`) in
+For a scalar K written with NumPy, :func:`grid_values` takes the kernel's values on
+the whole grid from one call of the user's function instead (checked against the
+compiled K): Newton's model for a separable K, the matrix of a linear one.  The dense factorisations are left to LAPACK (:mod:`scipy.linalg.lapack`) in
 the callers.  ``stats`` is an int64 array [kernel evaluations, Jacobian
 evaluations]: the same counters as the Volterra loops.
 """
 from __future__ import annotations
 
-import numpy as np
-from .._numba import njit
+import math
+from functools import lru_cache
 
-from .._numba import JIT_OPTIONS, types
+import numpy as np
+from numba.core.registry import CPUDispatcher
+
+from .._numba import JIT_OPTIONS, njit, types
 from ..kernels._kernel import BLOCK_SIGNATURE, JACOBIAN_SIGNATURE, KERNEL_SIGNATURE
 from ..volterra._loops import no_jacobian
 
-__all__ = ["compiled", "addresses", "NFEV", "NJEV"]
+__all__ = ["compiled", "addresses", "pointwise_values", "grid_values", "nystrom_sums", "NFEV",
+           "NJEV"]
 
 NFEV, NJEV = 0, 1
 _FD_STEP = 1.4901161193847656e-08  # sqrt(eps): forward differences balance truncation and rounding
@@ -166,6 +172,75 @@ def _apply(block_sum, theta, x, s, w, Y, out, stats):
     stats[NFEV] += P * M
 
 
+AFFINE, SEPARABLE = 1, 2
+
+
+def _structure(K, theta, nodes, u, v, stats):
+    """Flags: AFFINE if K(x, s, .) looks affine, SEPARABLE if a scalar K looks like
+    k(x, s) phi(s, y), on a few probes (cheap tests; the solvers verify their results).
+
+    Affine: at three (x, s) pairs of nodes and the vectors u, v, K(x, s, alpha u + (1 - alpha) v)
+    equals alpha K(u) + (1 - alpha) K(v) to 1e-9 (relative to the values) for alpha = 3 and
+    -1/2 (extrapolation, so curvature anywhere between is seen).  Separable: for three pairs
+    of targets x1, x2 and a node s, K(x1, s, u) K(x2, s, v) = K(x1, s, v) K(x2, s, u) to 1e-12,
+    all values nonzero.  A non-finite value fails either test.
+    """
+    M = nodes.shape[0]
+    d = u.shape[0]
+    px = np.array([nodes[0], nodes[M // 2], nodes[M - 1]])
+    ps = np.array([nodes[M - 1], nodes[M // 3], nodes[(2 * M) // 3]])
+    Y = np.empty((4, d))
+    for b in range(d):
+        Y[0, b] = u[b]
+        Y[1, b] = v[b]
+        Y[2, b] = 3.0 * u[b] - 2.0 * v[b]
+        Y[3, b] = -0.5 * u[b] + 1.5 * v[b]
+    F = np.empty((3, 4, d))
+    f = np.empty(d)
+    for p in range(3):
+        for r in range(4):
+            K(px[p], ps[p], Y, r, theta, f)
+            for b in range(d):
+                F[p, r, b] = f[b]
+    stats[NFEV] += 12
+    flags = AFFINE
+    for p in range(3):
+        for r in range(4):
+            for b in range(d):
+                if not np.isfinite(F[p, r, b]):   # (max() below would pass NaN over)
+                    flags = 0
+    for r, alpha in ((2, 3.0), (3, -0.5)):
+        size_u = size_v = size_w = err = 0.0
+        for p in range(3):
+            for b in range(d):
+                size_u = max(size_u, abs(F[p, 0, b]))
+                size_v = max(size_v, abs(F[p, 1, b]))
+                size_w = max(size_w, abs(F[p, r, b]))
+                err = max(err, abs(F[p, r, b] - (alpha * F[p, 0, b] + (1.0 - alpha) * F[p, 1, b])))
+        size = size_u + size_v + size_w
+        if not err <= 1e-9 * max(size, 1e-300):
+            flags = 0
+    if d != 1:
+        return flags
+    sep = np.array([nodes[M // 4], nodes[M // 2], nodes[(3 * M) // 4]])
+    for p in range(3):
+        K(px[p], sep[p], Y, 0, theta, f)
+        a_u = f[0]
+        K(px[p], sep[p], Y, 1, theta, f)
+        a_v = f[0]
+        K(ps[p], sep[p], Y, 0, theta, f)
+        b_u = f[0]
+        K(ps[p], sep[p], Y, 1, theta, f)
+        b_v = f[0]
+        stats[NFEV] += 4
+        lhs, rhs = a_u * b_v, a_v * b_u
+        if not (np.isfinite(a_u) and np.isfinite(a_v) and np.isfinite(b_u) and np.isfinite(b_v)
+                and a_u != 0.0 and a_v != 0.0 and b_u != 0.0 and b_v != 0.0
+                and abs(lhs - rhs) <= 1e-12 * abs(lhs)):
+            return flags
+    return flags | SEPARABLE
+
+
 _KF = types.FunctionType(KERNEL_SIGNATURE)
 _JF = types.FunctionType(JACOBIAN_SIGNATURE)
 _BF = types.FunctionType(BLOCK_SIGNATURE)
@@ -179,9 +254,10 @@ _SIGNATURES = {
     "apply": types.void(_BF, _A1, _A1, _A1, _A1, _A2, _A2, _I8A),
     "values": types.void(_KF, _A1, _A1, _A1, _A2, _A2, _I8A),
     "pointwise": types.void(_KF, _JF, types.boolean, _A1, _A1, _A1, _A2, _A2, _A2, _I8A),
+    "structure": types.int64(_KF, _A1, _A1, _A1, _A1, _I8A),
 }
 _PYFUNCS = {"jacobian-blocks": _jacobian_blocks, "linear-blocks": _linear_blocks, "apply": _apply,
-            "values": _values, "pointwise": _pointwise}
+            "values": _values, "pointwise": _pointwise, "structure": _structure}
 _COMPILED = {}
 
 
@@ -210,3 +286,68 @@ def addresses(kernel):
     if jacobian is not None:
         return function, jacobian, True, block_sum
     return function, no_jacobian(), False, block_sum
+
+
+NO_ROWS = np.empty((0, 1))
+
+
+def pointwise_values(kernel, addr, x, s, Y, counts):
+    """K(x_i, s_i, Y_i) for arrays of points, in one compiled call: an (n, d) array."""
+    F = np.empty((x.shape[0], kernel.dim))
+    compiled("pointwise")(addr[0], addr[1], addr[2], kernel.params, x, s,
+                          np.ascontiguousarray(Y, dtype=float), F, NO_ROWS, counts)
+    return F
+
+
+@lru_cache(maxsize=32)
+def _checked_entries(P, M):
+    """(rows, cols) of the diagonal and the anti-diagonal of a (P, M) grid, wrapped."""
+    i = np.arange(max(P, M))
+    return np.concatenate((i % P, i % P)), np.concatenate((i % M, (M - 1 - i) % M))
+
+
+def grid_values(kernel, addr, targets, nodes, Y, counts):
+    """V[p, m] = K(x_p, s_m, Y_m) for a scalar K (the kernel values on the grid, no weights).
+
+    From the user's NumPy function on the whole grid when it broadcasts to (P, M), is
+    finite, and agrees with the compiled K (to 1e-13) on two entries of every row and
+    every column (the diagonal and the anti-diagonal, wrapped: O(P + M) compiled calls):
+    NumPy's vectorised transcendental functions cost 4-20 ns an entry, a call of the
+    compiled (guarded) K 60-90 ns.  Else, and for vector y, from the compiled K.
+    """
+    P, M = targets.shape[0], nodes.shape[0]
+    func = kernel.probe
+    if isinstance(func, CPUDispatcher):
+        func = func.py_func
+    if func is not None and kernel.scalar and P * M > 64:
+        try:
+            with np.errstate(all="ignore"):
+                V = np.asarray(func(targets[:, None], nodes[None, :], Y[None, :, 0], *kernel.args),
+                               dtype=float)
+        except Exception:       # not written for arrays: the compiled K
+            V = None
+        # (a sum is finite only if every entry is; an overflowing sum just means the compiled K)
+        if V is not None and V.shape == (P, M) and math.isfinite(V.sum()):
+            rows, cols = _checked_entries(P, M)
+            F = pointwise_values(kernel, addr, targets[rows], nodes[cols], Y[cols], counts)[:, 0]
+            if np.all(np.abs(V[rows, cols] - F) <= 1e-13 * np.abs(F)):
+                counts[NFEV] += P * M
+                return np.ascontiguousarray(V)
+    V = np.empty((P, M))
+    compiled("values")(addr[0], kernel.params, targets, nodes, np.ascontiguousarray(Y, dtype=float),
+                       V, counts)
+    return V
+
+
+def nystrom_sums(kernel, addr, targets, nodes, weights, Y, counts):
+    """sum_m w_m K(x_p, s_m, Y_m) at the targets, a (P, d) array.
+
+    The compiled block sum (the kernel inlined in its loop, ~11 ns a pair for a
+    transcendental K) except for a scalar linear kernel k(x, s) y, whose compiled
+    coefficient costs ~90 ns a call: its values on the grid (:func:`grid_values`).
+    """
+    if kernel.scalar and kernel.structure.get("kind") == "linear":
+        return (grid_values(kernel, addr, targets, nodes, Y, counts) @ weights)[:, None]
+    sums = np.empty((targets.shape[0], Y.shape[1]))
+    compiled("apply")(addr[3], kernel.params, targets, nodes, weights, Y, sums, counts)
+    return sums

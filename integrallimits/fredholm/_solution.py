@@ -53,7 +53,7 @@ class FredholmSolution:
     array) out.
     """
 
-    def __init__(self, rule, y, *, scalar, status, message, stats, kernel, g_vec):
+    def __init__(self, rule, y, *, scalar, status, message, stats, kernel, g_vec, g_nodes=None):
         self.rule = rule
         self.x = np.array(rule.nodes, dtype=float, order="C")
         self.weights = np.array(rule.weights, dtype=float, order="C")
@@ -65,6 +65,7 @@ class FredholmSolution:
         self.stats = stats
         self._kernel = kernel
         self._g_vec = g_vec
+        self._g_nodes = g_nodes     # g at the nodes, (M, d): the companion's interpolant reuses it
         self.set_error_estimate(np.full_like(self._y2, np.nan))
 
     def set_error_estimate(self, estimate):
@@ -90,17 +91,19 @@ class FredholmSolution:
         a, b = self.rule.a, self.rule.b
         if flat.size and (np.any(~np.isfinite(flat)) or flat.min() < a or flat.max() > b):
             raise ValueError(f"x must lie in the interval [{a}, {b}]")
-        values = self._g_vec(flat) if flat.size else np.empty((0, self._y2.shape[1]))
-        if flat.size:
-            sums = np.empty_like(values)
-            kernel = self._kernel
-            _assembly.compiled("apply")(_assembly.addresses(kernel)[3], kernel.params, flat, self.x,
-                                        self.weights, self._y2, sums, np.zeros(2, dtype=np.int64))
-            values = values + sums
+        values = (self._interpolate(flat, self._g_vec(flat)) if flat.size
+                  else np.empty((0, self._y2.shape[1])))
         values = values.reshape(x_arr.shape + self._y2.shape[1:])
         if self.scalar:
             values = values[..., 0]
         return values[()] if x_arr.ndim == 0 and self.scalar else values
+
+    def _interpolate(self, flat, g_values):
+        """g(x) + sum_m w_m K(x, s_m, y_m) at the points ``flat`` (a C array in [a, b]), given
+        ``g_values`` = g(flat) as an (n, d) array: the Nyström interpolant."""
+        kernel = self._kernel
+        return g_values + _assembly.nystrom_sums(kernel, _assembly.addresses(kernel), flat, self.x,
+                                                 self.weights, self._y2, np.zeros(2, dtype=np.int64))
 
     def __repr__(self):
         shape = "x".join(map(str, self.y.shape))

@@ -23,7 +23,6 @@ import weakref
 from functools import lru_cache
 
 import numpy as np
-from numba.core.registry import CPUDispatcher
 
 from ..kernels import Kernel, _user, as_forcing, as_kernel
 from ..kernels._structured import is_weakly_singular
@@ -91,9 +90,9 @@ def _known_rules():
 def _check_matrix_size(n_nodes, dim=1):
     """Refuse (before building the rule) a Nyström system that cannot fit in memory."""
     if isinstance(n_nodes, numbers.Integral) and not isinstance(n_nodes, bool) and n_nodes > 0:
-        from ..volterra._mesh import _available_memory, _bytes
+        from ..volterra._mesh import _SMALL, _available_memory, _bytes
         need = 3.0 * 8.0 * (float(n_nodes) * dim) ** 2    # the matrix, its LU and |W|
-        available = _available_memory()
+        available = _available_memory() if need > _SMALL else None
         if available and need > available:
             raise MemoryError(f"solve_fredholm with n_nodes = {n_nodes} needs about {_bytes(need)} "
                               f"for its dense Nyström system; {_bytes(available)} are available")
@@ -138,15 +137,7 @@ def _compile_kernel(K, y0, a, jacobian, args=None):
 
 # -- linearity -----------------------------------------------------------------------------------
 
-def _evaluate(kernel, addr, x, s, Y, counts):
-    """K(x_i, s_i, Y_i) for arrays of probe points, in one compiled call: an (n, d) array."""
-    F = np.empty((x.shape[0], kernel.dim))
-    _assembly.compiled("pointwise")(addr[0], addr[1], addr[2], kernel.params, x, s,
-                                    np.ascontiguousarray(Y, dtype=float), F, _NO_ROWS, counts)
-    return F
-
-
-_NO_ROWS = np.empty((0, 1))
+_NO_ROWS = _assembly.NO_ROWS
 
 
 @lru_cache(maxsize=16)
@@ -156,80 +147,49 @@ def _probe_vectors(d):
     return rng.uniform(0.5, 1.5, d), rng.uniform(0.5, 1.5, d)
 
 
-def _probe_points(nodes, kernel, scale):
-    """Three (x, s) pairs of nodes and two fixed generic vectors u, v of size ~ ``scale``."""
+def _structure(kernel, addr, nodes, scale, counts):
+    """(looks affine, looks separable) on a few probes with two fixed generic vectors u, v of
+    size ~ ``scale`` (see :func:`~._assembly._structure`), in one compiled call."""
     u, v = _probe_vectors(kernel.dim)
-    u, v = scale * u, -scale * v
-    M = nodes.shape[0]
-    pairs = np.array([(nodes[0], nodes[-1]), (nodes[M // 2], nodes[M // 3]),
-                      (nodes[-1], nodes[(2 * M) // 3])])
-    return pairs, u, v
-
-
-def _looks_affine(kernel, addr, nodes, scale, counts):
-    """Is K(x, s, .) affine on a few probes?  (A cheap test; the solve is verified afterwards.)
-
-    At three (x, s) pairs of nodes and two fixed generic vectors u, v (of size ~ ``scale``)
-    it compares K(x, s, alpha u + (1 - alpha) v) with alpha K(u) + (1 - alpha) K(v) for
-    alpha = 3 and -1/2 (extrapolation, so curvature anywhere between is seen).
-    """
-    pairs, u, v = _probe_points(nodes, kernel, scale)
-    ys = np.array([u, v, 3.0 * u - 2.0 * v, -0.5 * u + 1.5 * v])
-    x = np.repeat(pairs[:, 0], 4)
-    s = np.repeat(pairs[:, 1], 4)
-    F = _evaluate(kernel, addr, x, s, np.tile(ys, (3, 1)), counts).reshape(3, 4, -1)
-    ku, kv = F[:, 0], F[:, 1]
-    for alpha, kw in ((3.0, F[:, 2]), (-0.5, F[:, 3])):
-        size = np.abs(ku).max() + np.abs(kv).max() + np.abs(kw).max()
-        if not np.all(np.isfinite(kw)) or \
-                np.abs(kw - (alpha * ku + (1 - alpha) * kv)).max() > 1e-9 * max(size, 1e-300):
-            return False
-    return True
-
-
-def _looks_separable(kernel, addr, nodes, scale, counts):
-    """Is a scalar K of the form k(x, s) phi(s, y) on a few probes?
-
-    For three pairs of targets x1, x2 and a node s, and two values u, v of y:
-    K(x1, s, u) K(x2, s, v) = K(x1, s, v) K(x2, s, u) (to 1e-12), with nonzero values.
-    Newton's method then needs K only at one target per node in each iteration; the
-    solution is verified on the original equations afterwards.
-    """
-    if kernel.dim != 1:
-        return False
-    pairs, u, v = _probe_points(nodes, kernel, scale)
-    M = nodes.shape[0]
-    s = np.repeat(nodes[[M // 4, M // 2, (3 * M) // 4]], 4)
-    x = np.array([[a, a, b, b] for a, b in pairs]).reshape(-1)
-    F = _evaluate(kernel, addr, x, s, np.tile([u, v, u, v], (3, 1)), counts).reshape(3, 4)
-    lhs, rhs = F[:, 0] * F[:, 3], F[:, 1] * F[:, 2]
-    return bool(np.all(np.isfinite(F)) and np.all(F != 0.0)
-                and np.all(np.abs(lhs - rhs) <= 1e-12 * np.abs(lhs)))
+    flags = _assembly.compiled("structure")(addr[0], kernel.params, nodes, scale * u, -scale * v,
+                                            counts)
+    return bool(flags & _assembly.AFFINE), bool(flags & _assembly.SEPARABLE)
 
 
 # -- dense linear algebra (LAPACK) -----------------------------------------------------------------
 
-def _factor_identity_minus(W):
-    """LU factors of A = I - W (W is overwritten) and the 1-norm condition estimate of A.
-
-    W is C-ordered, so LAPACK factors the Fortran-ordered A^T in place (no copy);
-    :func:`_solve_factored` then solves with the transpose.  cond_1(A) is
-    cond_inf(A^T), LAPACK's estimate with norm "I" on the factors of A^T.
-    Returns (lu, piv, cond) with cond = inf for an exactly singular A.
-    """
-    from scipy.linalg import lapack   # imported on first solve: `import integrallimits` stays light
+def _identity_minus(W):
+    """W := I - W in place (the system matrix of the Nyström equations)."""
     W *= -1.0
     W.flat[::W.shape[0] + 1] += 1.0
-    anorm = float(np.abs(W).sum(axis=0).max())       # ||A||_1 = ||A^T||_inf
-    lu, piv, info = lapack.dgetrf(W.T, overwrite_a=True)
-    if info > 0 or not np.isfinite(anorm):
-        return lu, piv, np.inf
+    return W
+
+
+def _factor(A):
+    """LU factors of A (overwritten) and ||A||_1 (inf for an exactly singular A).
+
+    A is C-ordered, so LAPACK factors the Fortran-ordered A^T in place (no copy);
+    :func:`_solve_factored` then solves with the transpose.  Returns (lu, piv, anorm).
+    """
+    from scipy.linalg import lapack   # imported on first solve: `import integrallimits` stays light
+    anorm = float(lapack.dlange("I", A.T))      # ||A||_1 = ||A^T||_inf, without a copy of |A|
+    lu, piv, info = lapack.dgetrf(A.T, overwrite_a=True)
+    return lu, piv, (np.inf if info > 0 else anorm)
+
+
+def _condition(lu, piv, anorm):
+    """The 1-norm condition estimate of A from the factors of :func:`_factor`:
+    cond_1(A) is cond_inf(A^T), LAPACK's estimate with norm "I" on the factors of A^T
+    (inf for a singular A)."""
+    from scipy.linalg import lapack
+    if not np.isfinite(anorm):
+        return np.inf
     rcond, _ = lapack.dgecon(lu, anorm, norm="I")
-    return lu, piv, (1.0 / rcond if rcond > 0 else np.inf)
+    return 1.0 / rcond if rcond > 0 else np.inf
 
 
 def _solve_factored(lu, piv, rhs):
-    """Solve A x = rhs with the factors of A^T from :func:`_factor_identity_minus`."""
+    """Solve A x = rhs with the factors of A^T from :func:`_factor`."""
     from scipy.linalg import lapack
     x, _ = lapack.dgetrs(lu, piv, rhs, trans=1)
     return x
@@ -340,6 +300,12 @@ def solve_fredholm(K, g, interval, n_nodes=None, rule="gauss-legendre", *, args=
     moderately conditioned (condition ~ 1 / quadrature error); a large
     ``stats["condition"]`` that grows with n_nodes is the sign of it.
 
+    A scalar K written with NumPy is evaluated on the whole grid of nodes in one
+    call when it broadcasts (the matrix and the interpolant of a linear K,
+    Newton's model for a separable one); those values are used only if they are
+    finite and agree with the compiled K to 1e-13 on two entries of every row
+    and every column, else the compiled K is called at every pair.
+
     Examples
     --------
     y(x) = g(x) + int_0^1 e^{x - s} y(s)^2 / 2 ds with g(x) = e^{-x} - (1 - e^{-3}) e^x / 6
@@ -366,25 +332,7 @@ def solve_fredholm(K, g, interval, n_nodes=None, rule="gauss-legendre", *, args=
     (False, True)
     """
     tolerance = check_tolerances(rtol, atol, n_nodes, None, "solve_fredholm")
-    if tolerance is not None or (error_estimate and isinstance(rule, str)):
-        options = dict(args=args, linear=linear, jacobian=jacobian, initial=initial,
-                       newton_tol=newton_tol, newton_maxiter=newton_maxiter,
-                       max_condition=max_condition)
-
-        def solve(n):
-            return solve_fredholm(K, g, interval, n, rule, error_estimate=False, **options)
-
-        if tolerance is None:
-            sol = with_estimate(solve, solve(n_nodes), rule, n_nodes)
-        else:
-            sol = _to_tolerance(solve, rule, *tolerance)
-        if raise_on_failure and not sol.success:
-            raise SolverError(sol.message)
-        return sol
-    start = time.perf_counter()
     a, b = _check_interval(interval)
-    _check_matrix_size(n_nodes)
-    rule_obj = _build_rule(rule, n_nodes, a, b)
     newton_tol = _check_positive(newton_tol, "newton_tol")
     max_condition = _check_positive(max_condition, "max_condition")
     if isinstance(newton_maxiter, bool) or not isinstance(newton_maxiter, numbers.Integral) \
@@ -392,30 +340,72 @@ def solve_fredholm(K, g, interval, n_nodes=None, rule="gauss-legendre", *, args=
         raise ValueError(f"newton_maxiter must be an integer >= 1, got {newton_maxiter!r}")
     if linear not in (None, True, False):
         raise ValueError(f"linear must be None, True or False, got {linear!r}")
+    problem = _Problem(K, g, args, jacobian, linear, initial, newton_tol, int(newton_maxiter),
+                       max_condition)
 
+    def solve(n):
+        return _solve_on_rule(problem, _build_rule_checked(rule, n, a, b))
+
+    if tolerance is not None:
+        sol = _to_tolerance(solve, rule, *tolerance)
+    elif error_estimate and isinstance(rule, str):
+        sol = with_estimate(solve, solve(n_nodes), rule, n_nodes)
+    else:
+        sol = solve(n_nodes)
+    if raise_on_failure and not sol.success:
+        raise SolverError(sol.message)
+    return sol
+
+
+def _build_rule_checked(rule, n_nodes, a, b):
+    _check_matrix_size(n_nodes)     # before the rule is built
+    return _build_rule(rule, n_nodes, a, b)
+
+
+class _Problem:
+    """The equation of one solve_fredholm call, its arguments checked: the forcing and the
+    compiled kernel are made on the first rule (probed at its first node, not at a, which a
+    Gauss rule does not use) and reused by the companion and refinement solves."""
+
+    def __init__(self, K, g, args, jacobian, linear, initial, newton_tol, newton_maxiter,
+                 max_condition):
+        self.K, self.g, self.args, self.jacobian = K, g, args, jacobian
+        self.linear, self.initial = linear, initial
+        self.newton_tol, self.newton_maxiter, self.max_condition = (newton_tol, newton_maxiter,
+                                                                    max_condition)
+        self.kernel = None
+
+    def prepare(self, t0):
+        if self.kernel is None:
+            self.g_vec, y0 = as_forcing(self.g, t0, self.args)
+            if not np.all(np.isfinite(y0)):
+                raise ValueError(f"g(x) is not finite at x = {t0} (value {y0.tolist()})")
+            self.kernel = _compile_kernel(self.K, y0, t0, self.jacobian, self.args)
+        return self.g_vec, self.kernel
+
+
+def _solve_on_rule(problem, rule_obj):
+    """The Nyström solve of ``problem`` on ``rule_obj`` (no error estimate)."""
+    start = time.perf_counter()
     # writable copies: the compiled loops' signatures take plain C arrays
     nodes = np.array(rule_obj.nodes, dtype=float, order="C")
     weights = np.array(rule_obj.weights, dtype=float, order="C")
     M = nodes.shape[0]
-    # g and K are probed at the first node, not at a (which a Gauss rule does not use)
-    g_vec, y0 = as_forcing(g, nodes[0], args)
-    if not np.all(np.isfinite(y0)):
-        raise ValueError(f"g(x) is not finite at x = {nodes[0]} (value {y0.tolist()})")
-    kernel = _compile_kernel(K, y0, nodes[0], jacobian, args)
+    g_vec, kernel = problem.prepare(nodes[0])
+    linear, max_condition = problem.linear, problem.max_condition
     _check_matrix_size(M, kernel.dim)
     _user.clear_failures()
     d = kernel.dim
     G = np.ascontiguousarray(g_vec(nodes))
-    Y0 = _initial_values(initial, nodes, G, kernel.scalar, d)
+    Y0 = _initial_values(problem.initial, nodes, G, kernel.scalar, d)
 
     is_linear_kernel = kernel.structure.get("kind") == "linear"
     counts = np.zeros(2, dtype=np.int64)
     addr = _assembly.addresses(kernel)
     scale = max(1.0, float(np.abs(G).max()))
-    if linear is None:
-        use_linear = is_linear_kernel or _looks_affine(kernel, addr, nodes, scale, counts)
-    else:
-        use_linear = linear
+    affine, separable = ((True, False) if is_linear_kernel
+                         else _structure(kernel, addr, nodes, scale, counts))
+    use_linear = affine if linear is None else linear
     stats = {"nfev": 0, "njev": 0, "newton_iterations": 0, "newton_solves": 0,
              "jacobian": "not needed", "linear": bool(use_linear), "separable": False,
              "condition": float("nan"),
@@ -436,10 +426,10 @@ def solve_fredholm(K, g, interval, n_nodes=None, rule="gauss-legendre", *, args=
             if np.all(np.isfinite(Y)):
                 Y0 = Y
     if run_newton:
-        newton = (kernel, addr, nodes, weights, G, newton_tol, int(newton_maxiter), max_condition,
-                  counts, stats)
+        newton = (kernel, addr, nodes, weights, G, problem.newton_tol, problem.newton_maxiter,
+                  max_condition, counts, stats)
         result = None
-        if _looks_separable(kernel, addr, nodes, scale, counts):
+        if separable:
             result = _solve_newton_separable(Y0, *newton)
         if result is None or result[1] is None:     # not separable (after all): general Newton
             result = _solve_newton(Y0 if result is None else result[0], *newton)
@@ -447,14 +437,12 @@ def solve_fredholm(K, g, interval, n_nodes=None, rule="gauss-legendre", *, args=
     stats["nfev"], stats["njev"] = int(counts[0]), int(counts[1])
     stats["seconds"] = time.perf_counter() - start
     record = _user.take_failure()
-    _user.raise_recorded_failure(record, tuple(args or ()))
+    _user.raise_recorded_failure(record, tuple(problem.args or ()))
     if not status and record is not None:
         what, where = _user.describe_failure(record)
         message = f"{what} returned a non-finite value (inf/nan) at {where}. {message}"
-    if not status and raise_on_failure:
-        raise SolverError(message)
     return FredholmSolution(rule_obj, Y, scalar=kernel.scalar, status=status, message=message,
-                            stats=stats, kernel=kernel, g_vec=g_vec)
+                            stats=stats, kernel=kernel, g_vec=g_vec, g_nodes=G)
 
 
 def _to_tolerance(solve, rule, rtol, atol, n_start=8, n_max=4096):
@@ -497,9 +485,8 @@ def _initial_values(initial, nodes, G, scalar, d):
 
 
 def _residual(kernel, addr, nodes, weights, G, Y, counts):
-    """F(Y) = Y - G - sum_m w_m K(s_i, s_m, Y_m) at the nodes (an (M, d) array)."""
-    sums = np.empty_like(Y)
-    _assembly.compiled("apply")(addr[3], kernel.params, nodes, nodes, weights, Y, sums, counts)
+    """F(Y) = Y - G - sum_m w_m K(s_i, s_m, Y_m) at the nodes (an (M, d) array), and the sums."""
+    sums = _assembly.nystrom_sums(kernel, addr, nodes, nodes, weights, Y, counts)
     return Y - G - sums, sums
 
 
@@ -507,20 +494,28 @@ def _solve_linear(kernel, addr, affine, nodes, weights, G, max_condition, counts
     """One LU solve of (I - W) y = g + offset; returns (Y, status, message, not_affine)."""
     M, d = G.shape
     n = M * d
-    W = np.empty((n, n))
-    offset = np.empty((M, d))
-    _assembly.compiled("linear-blocks")(addr[0], addr[1], addr[2], affine, kernel.params,
-                                        nodes, nodes, weights, W, offset, counts)
-    if not (np.all(np.isfinite(W)) and np.all(np.isfinite(offset))):
+    if kernel.scalar and not affine:    # k(x, s) y: W = the values of k times the weights
+        A = _assembly.grid_values(kernel, addr, nodes, nodes, np.ones((M, 1)), counts)
+        np.multiply(A, -weights, out=A)
+        A.flat[::M + 1] += 1.0
+        offset = np.zeros((M, d))
+    else:
+        A = np.empty((n, n))
+        offset = np.empty((M, d))
+        _assembly.compiled("linear-blocks")(addr[0], addr[1], addr[2], affine, kernel.params,
+                                            nodes, nodes, weights, A, offset, counts)
+    if not (np.all(np.isfinite(A)) and np.all(np.isfinite(offset))):
         return (np.full((M, d), np.nan), False,
                 "K is not finite at some pair of nodes (the Nyström matrix has inf/nan entries).",
                 False)
     b = (G + offset).reshape(n)
     check = affine or kernel.structure.get("kind") != "linear"
-    if check:   # |W| |Y| scales the rounding in the residual check below; W is overwritten next
-        absW = np.abs(W)
-    lu, piv, cond = _factor_identity_minus(W)
-    stats["condition"] = float(cond)
+    if check:   # |W| |Y| scales the rounding in the residual check below; A is overwritten next
+        absW = np.abs(A)
+        _identity_minus(A)
+    factors = _factor(A)
+    cond = stats["condition"] = float(_condition(*factors))
+    lu, piv, _ = factors
     stats["newton_solves"] = 0
     if not np.isfinite(cond) or cond > max_condition:
         Y = (_solve_factored(lu, piv, b).reshape(M, d) if np.isfinite(cond)
@@ -540,33 +535,40 @@ def _solve_linear(kernel, addr, affine, nodes, weights, G, max_condition, counts
                      f"number estimate {cond:.3g}."), False
 
 
-def _newton_step(W, F, it, stats):
-    """Factor I - W (W overwritten) and solve for the update; (delta, cond) or (None, message)."""
+def _newton_step(A, F, it, entries):
+    """Factor the Newton matrix A = I - W (overwritten) and solve for the update: (delta,
+    factors) or (None, message).  ``entries``: an array finite whenever A is (A itself, or
+    the O(M) factors it is made of).
+
+    The condition estimate is left to the end (:func:`_converged`): only the last matrix's
+    is reported, and an exactly singular one stops the iteration here."""
     n = F.size
-    if not (np.all(np.isfinite(F)) and np.all(np.isfinite(W))):
+    if not (np.all(np.isfinite(F)) and np.all(np.isfinite(entries))):
         return None, (f"The Nyström equations became non-finite (inf/nan) in Newton iteration "
                       f"{it}: K overflows near the iterate; give a better initial guess "
                       f"(initial=...).")
-    lu, piv, cond = _factor_identity_minus(W)
-    stats["condition"] = float(cond)
-    if not np.isfinite(cond):
+    factors = _factor(A)
+    if not np.isfinite(factors[2]):
         return None, (f"The Newton matrix I - W is singular in iteration {it}: the iteration "
                       f"cannot continue (give another initial guess); if this happens at the "
                       f"solution, it is not isolated.")
-    return _solve_factored(lu, piv, F.reshape(n)).reshape(F.shape), cond
+    return _solve_factored(factors[0], factors[1], F.reshape(n)).reshape(F.shape), factors
 
 
-def _converged(kernel, addr, nodes, weights, G, Y, it, cond, max_condition, counts, stats, F=None):
+def _converged(kernel, addr, nodes, weights, G, Y, it, factors, max_condition, counts, stats,
+               F=None):
     if F is None:
         F, _ = _residual(kernel, addr, nodes, weights, G, Y, counts)
     stats["residual"] = float(np.abs(F).max())
+    cond = stats["condition"] = float(_condition(*factors))
     if cond > max_condition:
         return Y, False, _SINGULAR_NEWTON.format(cond=cond, limit=max_condition)
     return Y, True, (f"Newton's method converged in {it} iterations ({Y.size} unknowns); "
                      f"condition number estimate of the Jacobian {cond:.3g}.")
 
 
-def _not_converged(maxiter, size, stats):
+def _not_converged(maxiter, size, factors, stats):
+    stats["condition"] = float(_condition(*factors))
     return (f"Newton's method did not converge in {maxiter} iterations (last update {size:.3g}, "
             f"residual {stats['residual']:.3g}); the equation may have no solution near the initial "
             f"guess: give a better initial guess (initial=...) or raise newton_maxiter.")
@@ -589,51 +591,22 @@ def _solve_newton(Y, kernel, addr, nodes, weights, G, tol, maxiter, max_conditio
         blocks(addr[0], addr[1], addr[2], kernel.params, nodes, nodes, weights, Y, W, sums, counts)
         F = Y - G - sums
         stats["residual"] = float(np.abs(F).max())
-        delta, cond = _newton_step(W, F, it, stats)
+        delta, factors = _newton_step(_identity_minus(W), F, it, W)
         if delta is None:
-            return Y, False, cond
+            return Y, False, factors
         Y -= delta
         size = float(np.abs(delta).max())
         if not np.isfinite(size):
             return Y, False, f"Newton's method produced a non-finite update in iteration {it}."
         if size <= tol * max(1.0, float(np.abs(Y).max())):
-            return _converged(kernel, addr, nodes, weights, G, Y, it, cond, max_condition, counts,
-                              stats)
-    return Y, False, _not_converged(maxiter, size, stats)
-
-
-def _values_matrix(kernel, addr, nodes, Y, counts):
-    """V[p, m] = K(x_p, s_m, Y_m) for a scalar K: from the user's NumPy function on the grid
-    when it broadcasts to (M, M) and agrees with the compiled K at a few entries (NumPy's
-    vectorised transcendental functions are 2-3x faster per entry than calls of the compiled
-    K), else from the compiled K.  Only Newton's model uses V: the solution is verified
-    with the compiled K (:func:`_solve_newton_separable`)."""
-    M = nodes.shape[0]
-    func = kernel.probe
-    if isinstance(func, CPUDispatcher):
-        func = func.py_func
-    if func is not None and kernel.scalar and M > 8:
-        try:
-            with np.errstate(all="ignore"):
-                V = np.asarray(func(nodes[:, None], nodes[None, :], Y[None, :, 0], *kernel.args),
-                               dtype=float)
-        except Exception:       # not written for arrays: the compiled K
-            V = None
-        if V is not None and V.shape == (M, M):
-            rows = np.array([0, M // 3, M // 2, M - 1, M - 1])
-            cols = np.array([0, M - 1, M // 2, M // 5, 0])
-            F = _evaluate(kernel, addr, nodes[rows], nodes[cols], Y[cols], counts)[:, 0]
-            if np.all(np.abs(V[rows, cols] - F) <= 1e-13 * np.abs(F)):
-                counts[_assembly.NFEV] += M * M
-                return np.ascontiguousarray(V)
-    V = np.empty((M, M))
-    _assembly.compiled("values")(addr[0], kernel.params, nodes, nodes, Y, V, counts)
-    return V
+            return _converged(kernel, addr, nodes, weights, G, Y, it, factors, max_condition,
+                              counts, stats)
+    return Y, False, _not_converged(maxiter, size, factors, stats)
 
 
 def _solve_newton_separable(Y, kernel, addr, nodes, weights, G, tol, maxiter, max_condition, counts,
                             stats):
-    """Newton's method for a scalar K(x, s, y) = k(x, s) phi(s, y) (see _looks_separable).
+    """Newton's method for a scalar K(x, s, y) = k(x, s) phi(s, y) (see :func:`_structure`).
 
     With the values V[p, m] = K(x_p, s_m, r_m) at the initial guess r, K(x_p, s_m, y) =
     V[p, m] c_m(y), c_m(y) = K(x_q, s_m, y) / V[q, m] for the row q where |V[:, m]| is
@@ -646,7 +619,7 @@ def _solve_newton_separable(Y, kernel, addr, nodes, weights, G, tol, maxiter, ma
     """
     M = G.shape[0]
     Y = np.ascontiguousarray(Y, dtype=float).copy()
-    V = _values_matrix(kernel, addr, nodes, Y, counts)
+    V = _assembly.grid_values(kernel, addr, nodes, nodes, Y, counts)
     q = np.argmax(np.abs(V), axis=0)
     Vq = V[q, np.arange(M)]
     if not (np.all(np.isfinite(V)) and np.all(Vq != 0.0)):
@@ -667,10 +640,11 @@ def _solve_newton_separable(Y, kernel, addr, nodes, weights, G, tol, maxiter, ma
         sums = C @ c
         F = Y - G - sums[:, None]
         stats["residual"] = float(np.abs(F).max())
-        np.multiply(C, dc, out=W)
-        delta, cond = _newton_step(W, F, it, stats)
+        np.multiply(C, -dc, out=W)      # C is finite (V is): A = I - C diag(dc) is if dc is
+        W.flat[::M + 1] += 1.0
+        delta, factors = _newton_step(W, F, it, dc)
         if delta is None:
-            return Y, False, cond
+            return Y, False, factors
         Y -= delta
         size = float(np.abs(delta).max())
         if not np.isfinite(size):
@@ -678,7 +652,7 @@ def _solve_newton_separable(Y, kernel, addr, nodes, weights, G, tol, maxiter, ma
         if size <= tol * max(1.0, float(np.abs(Y).max())):
             break
     else:
-        return Y, False, _not_converged(maxiter, size, stats)
+        return Y, False, _not_converged(maxiter, size, factors, stats)
     # verify the model: the sums from K itself against C c at the final Y
     pointwise(addr[0], addr[1], addr[2], kernel.params, xq, nodes, Y, Fq, _NO_ROWS, counts)
     c = Fq[:, 0] / Vq
@@ -688,7 +662,8 @@ def _solve_newton_separable(Y, kernel, addr, nodes, weights, G, tol, maxiter, ma
         stats["separable"] = False
         stats["separable_probe"] = "separable on the probes but not at the solution: general Newton"
         return Y, None, None
-    return _converged(kernel, addr, nodes, weights, G, Y, it, cond, max_condition, counts, stats, F)
+    return _converged(kernel, addr, nodes, weights, G, Y, it, factors, max_condition, counts, stats,
+                      F)
 
 
 # -- the Nyström matrix on its own -----------------------------------------------------------------

@@ -198,13 +198,48 @@ def _digest(value):
 def value_key(func):
     """A hashable key of the current values ``func`` reads (``""`` for a pure function),
     starting with ``"id:"`` when a value could only be told by its identity (such a key is
-    good in this process only: it never keys an on-disk cache)."""
+    good in this process only: it never keys an on-disk cache).  A class that cannot be
+    imported by name (one defined inside a function, as an exception class often is) counts
+    as such a value: the compiled code raises that very class, so a function that defines a
+    new one gets new code, and a cached copy would raise a rebuilt class ``except`` misses."""
     values = referenced_values(func)
-    if not values:
+    local = _unimportable_classes(func)
+    if not values and not local:
         return ""
-    text = "\n".join(f"{name}={_digest(v)}" for name, v in values)
-    marker = "id:" if any(_digest(v).startswith("id:") for _, v in values) else ""
+    text = "\n".join([f"{name}={_digest(v)}" for name, v in values] +
+                     [f"class {c.__qualname__} at {id(c)}" for c in local])
+    marker = "id:" if local or any(_digest(v).startswith("id:") for _, v in values) else ""
     return marker + hashlib.sha256(text.encode()).hexdigest()
+
+
+def _unimportable_classes(func, seen=None):
+    """The classes ``func`` reads (globals, closure cells), or a function defined inside a
+    function that it calls reads, that pickle cannot find by name."""
+    func = py_function(func)
+    code = getattr(func, "__code__", None)
+    seen = set() if seen is None else seen
+    if code is None or code in seen:
+        return []
+    seen.add(code)
+    namespace = getattr(func, "__globals__", {})
+    objs = [_resolve(namespace, path)[0] for path in _global_paths(code)]
+    objs += [c.cell_contents for c in (func.__closure__ or ()) if _full(c)]
+    out = []
+    for obj in objs:
+        if isinstance(obj, type) and not _importable(obj):
+            out.append(obj)
+        elif isinstance(obj, (pytypes.FunctionType, numba.core.dispatcher.Dispatcher)) and \
+                "<locals>" in getattr(py_function(obj), "__qualname__", ""):
+            out += _unimportable_classes(obj, seen)
+    return out
+
+
+def _importable(cls):
+    """Whether ``cls`` is what its module and qualified name lead to."""
+    obj = sys.modules.get(getattr(cls, "__module__", None) or "")
+    for part in getattr(cls, "__qualname__", "").split("."):
+        obj = getattr(obj, part, None)
+    return obj is cls
 
 
 def _code_digest(code):
@@ -347,11 +382,14 @@ def njit_user(func, what="K"):
         seen.add(key)
         if len(seen) == 2:
             names = ", ".join(name for name, _ in referenced_values(py))
-            warnings.warn(
-                f"{what} ({getattr(py, '__qualname__', py)}) is compiled again because a value it "
-                f"reads changed ({names}); Numba freezes such values, so each new value costs a "
-                f"compilation.  Pass parameters with args=(...) and take them as extra arguments "
-                f"to compile once.", RecompilationWarning, stacklevel=4)
+            classes = ", ".join(c.__qualname__ for c in _unimportable_classes(py))
+            advice = (f"a value it reads changed ({names}); Numba freezes such values, so each "
+                      f"new value costs a compilation.  Pass parameters with args=(...) and take "
+                      f"them as extra arguments to compile once." if names else
+                      f"a class it reads is a new class object ({classes}, defined inside a "
+                      f"function).  Define it at module level to compile once.")
+            warnings.warn(f"{what} ({getattr(py, '__qualname__', py)}) is compiled again because "
+                          f"{advice}", RecompilationWarning, stacklevel=4)
         options = dict(USER_OPTIONS)
         if not divides(py):
             # Python's error model only changes what a division by zero does, and it costs up

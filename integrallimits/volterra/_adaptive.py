@@ -219,29 +219,28 @@ def solve_adaptive(meth, kernel, g_vec, t0, T, *, rtol, atol, newton_tol, newton
                         atol=atol, failure=None)
     if not trusted:
         loose = _pilot_factor(t_first is not None, refinements, p)
-        if loose is None:
+        if loose is None:           # a few steps predicted: uniform, if converging at the rate
             asymptotic, calls = _converges_at_rate(comp, first.Y, run, p)
             total += calls
-            if not asymptotic:
-                loose = 1.0
-        if loose is None:                   # a few uniform steps will do: refine them
+            loose = None if asymptotic else 1.0
+        if loose is None:
             t, Y, stages, local = t_first, first.Y, first.stages, None
             info = stats(first.counts)
             info.update(rejected_steps=0, adaptive_steps=0, pilot_factor=None, rtol=rtol,
                         atol=atol, failure=None)
         else:
-            first_step = h0 if h0 is not None else _first_step(T - t0, refinements, loose, p)
-            store, counts, rejected, failure, kernel_failure, h_floor = _controlled_pass(
-                meth, kernel, g_vec, t0, T, rtol * loose, atol * loose, newton_tol,
-                newton_maxiter, args, first_step, max_steps)
+            def controlled(loose):
+                first_step = h0 if h0 is not None else _first_step(T - t0, refinements, loose, p)
+                return _controlled_pass(meth, kernel, g_vec, t0, T, rtol * loose, atol * loose,
+                                        newton_tol, newton_maxiter, args, first_step, max_steps)
+
+            store, counts, rejected, failure, kernel_failure, h_floor = controlled(loose)
             if failure is not None and loose > 1.0:
                 # a pass that cannot reach the end is the answer: its values must meet the
                 # tolerance
                 total += int(counts[0])
                 loose = 1.0
-                store, counts, rejected, failure, kernel_failure, h_floor = _controlled_pass(
-                    meth, kernel, g_vec, t0, T, rtol, atol, newton_tol, newton_maxiter, args,
-                    h0 if h0 is not None else _first_step(T - t0, refinements, 1.0, p), max_steps)
+                store, counts, rejected, failure, kernel_failure, h_floor = controlled(loose)
             n = store.n
             t = store.t[:n + 1].copy()
             Y = store.Y[:n + 1].copy()

@@ -29,12 +29,15 @@ def substep_dense_output(meth, kernel, g_vec, t, Y, Z, tol, maxiter, args=()):
     c, A, b = meth._data
     m = c.shape[0]
     N = len(t) - 1
-    h = np.diff(t)
-    ts_all = np.ascontiguousarray((t[:-1, None] + c[None, :] * h[:, None]).reshape(-1))
-    wz_all = np.ascontiguousarray((h[:, None] * b[None, :]).reshape(-1))
-    explicit = meth.tableau.explicit
+    history = []            # the stage times and weights of the mesh, made on first use
 
     def dense(points):
+        if not history:
+            h = np.diff(t)
+            history.append(np.ascontiguousarray((t[:-1, None] + c[None, :] * h[:, None]).ravel()))
+            history.append(np.ascontiguousarray((h[:, None] * b[None, :]).ravel()))
+        ts_all, wz_all = history
+        explicit = meth.tableau.explicit
         points = np.asarray(points, dtype=float)
         out = np.empty((points.size, Y.shape[1]))
         idx = np.clip(np.searchsorted(t, points, side="right") - 1, 0, N)

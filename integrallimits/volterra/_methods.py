@@ -302,8 +302,8 @@ class VolterraRungeKutta(VolterraMethod):
         m = tab.stages
         h = np.diff(t)
         stage_times = (t[:-1, None] + tab.c[None, :] * h[:, None]).reshape(-1)
-        G = np.ascontiguousarray(g_vec(t))
-        Gs = np.ascontiguousarray(g_vec(stage_times)) if m else G
+        both = np.ascontiguousarray(g_vec(np.concatenate([t, stage_times])))   # one call of g
+        G, Gs = (both[:len(t)], both[len(t):]) if m else (both, both)
         Y = np.zeros_like(G)
         Z = np.zeros((max(len(t) - 1, 1) * m, G.shape[1]))
         counts = _loops.new_counts(4)

@@ -63,7 +63,11 @@ class Solution:
         ``error_estimate`` (how it was made), ``error_estimate_nfev`` (the companion's
         kernel evaluations, included in ``nfev``), ``max_error_estimate``, ``failure``
         (None, or "newton", "non-finite", "kernel-non-finite", "unresolved", "unchecked"),
-        ``compiled`` and ``seconds``.
+        ``compiled`` and ``seconds``.  Solves to a tolerance add ``rtol``, ``atol`` and
+        ``refinements`` (the (steps, estimate / tolerance) of every global check); those of
+        Runge-Kutta and collocation methods ``adaptive_steps`` and ``rejected_steps`` of the
+        controlled pass (0 when the mesh stayed uniform) and ``pilot_factor`` (how many times
+        looser than the tolerance that pass ran; None without one).
     method : str
     order : int
         The declared order of the method.

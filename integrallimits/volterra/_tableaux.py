@@ -41,6 +41,7 @@ class ButcherTableau:
         object.__setattr__(self, "c", c)
         object.__setattr__(self, "A", A)
         object.__setattr__(self, "b", b)
+        object.__setattr__(self, "_explicit", bool(np.all(np.triu(A) == 0.0)))
 
     @property
     def stages(self):
@@ -48,8 +49,8 @@ class ButcherTableau:
 
     @property
     def explicit(self):
-        """True if A is strictly lower triangular."""
-        return bool(np.all(np.triu(self.A) == 0.0))
+        """True if A is strictly lower triangular (decided once: A is read-only)."""
+        return self._explicit
 
 
 @lru_cache(maxsize=None)

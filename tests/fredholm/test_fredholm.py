@@ -3,6 +3,8 @@
 Every forcing is derived with SymPy from the kernel and the exact solution,
 g = y - int_a^b K(x, s, y(s)) ds, never typed in.
 """
+import math
+
 import numpy as np
 import pytest
 import sympy as sp
@@ -203,7 +205,8 @@ def test_vector_nonlinear_problem():
 
 def test_probe_fooled_falls_back_to_newton(monkeypatch):
     """If the affinity probe is wrong, the residual check catches it: Newton, right answer."""
-    monkeypatch.setattr(fredholm_solve_module, "_looks_affine", lambda *args: True)
+    probe = fredholm_solve_module._structure
+    monkeypatch.setattr(fredholm_solve_module, "_structure", lambda *a: (True, probe(*a)[1]))
     sol = solve_fredholm(k_wave, G_WAVE, (0.0, 1.0), 20)
     assert sol.success and not sol.stats["linear"] and "Newton used" in sol.stats["linear_probe"]
     assert _error(sol, exact_square) < 1e-13
@@ -388,7 +391,8 @@ def k_wave_jacobian(x, s, y):
 def _general_newton(monkeypatch, *args, **kwargs):
     """The same solve with the general Newton (all M^2 pairs in every iteration)."""
     with monkeypatch.context() as m:
-        m.setattr(fredholm_solve_module, "_looks_separable", lambda *a: False)
+        probe = fredholm_solve_module._structure
+        m.setattr(fredholm_solve_module, "_structure", lambda *a: (probe(*a)[0], False))
         return solve_fredholm(*args, **kwargs)
 
 
@@ -403,9 +407,10 @@ def test_separable_newton_needs_order_m_kernel_calls_per_iteration(monkeypatch):
     assert sol.stats["residual"] < 1e-15
     it = sol.stats["newton_iterations"]
     assert it == ref.stats["newton_iterations"]
-    # the values at the initial guess and the final check (M^2 each), M per iteration, the
-    # verification, the probes; the general Newton evaluates all M^2 pairs in each iteration
-    assert sol.stats["nfev"] <= 2 * M * M + (it + 1) * M + 64
+    # the values at the initial guess (M^2, and 2M compiled checks of them) and the final check
+    # (M^2), M per iteration, the verification, the probes; the general Newton evaluates all
+    # M^2 pairs in each iteration
+    assert sol.stats["nfev"] <= 2 * M * M + (it + 3) * M + 64
     assert ref.stats["nfev"] >= (it + 1) * M * M
     assert sol.stats["njev"] == it * M and ref.stats["njev"] == it * M * M
 
@@ -418,7 +423,7 @@ def test_grid_values_agree_with_the_compiled_kernel():
     addr = fredholm_solve_module._assembly.addresses(kernel)
     Y = np.ascontiguousarray(np.exp(-nodes)[:, None])
     counts = np.zeros(2, dtype=np.int64)
-    V = fredholm_solve_module._values_matrix(kernel, addr, nodes, Y, counts)
+    V = fredholm_solve_module._assembly.grid_values(kernel, addr, nodes, nodes, Y, counts)
     compiled = np.empty((40, 40))
     fredholm_solve_module._assembly.compiled("values")(addr[0], kernel.params, nodes, nodes, Y,
                                                        compiled, counts)
@@ -443,3 +448,80 @@ def test_separable_on_the_probes_only_falls_back(monkeypatch):
     assert sol.success and not sol.stats["separable"]
     assert "not at the solution" in sol.stats["separable_probe"]
     assert np.max(np.abs(sol.y - ref.y)) < 1e-14 and sol.stats["residual"] < 1e-14
+
+
+# -- the kernel values on the grid from the user's NumPy function (issue 15) ----------------------
+
+def k_lin_pointwise(x, s):
+    """k_lin written for floats only (math.exp): the compiled path assembles it."""
+    return 0.5 * math.exp(-x * s) + 0.25 * x
+
+
+def k_lin_array_dependent(x, s):
+    """Equal to k_lin at every point, but on arrays the last term is the mean of the whole
+    grid: the check against the compiled kernel must refuse the NumPy grid."""
+    return 0.5 * np.exp(-x * s) + 0.25 * np.mean(x)
+
+
+def test_linear_grid_path_agrees_with_the_compiled_path():
+    M = 40
+    fast = solve_fredholm(k_lin, G_LIN, (0.0, 1.0), M, error_estimate=False)
+    compiled = solve_fredholm(k_lin_pointwise, G_LIN, (0.0, 1.0), M, error_estimate=False)
+    guarded = solve_fredholm(k_lin_array_dependent, G_LIN, (0.0, 1.0), M, error_estimate=False)
+    for sol in (fast, compiled, guarded):
+        assert sol.success and sol.stats["linear"]
+        assert _error(sol, lambda t: np.cos(2 * t)) < 1e-14
+    assert np.max(np.abs(fast.y - compiled.y)) < 1e-15
+    assert np.max(np.abs(guarded.y - compiled.y)) < 1e-15
+    assert abs(fast.stats["condition"] / compiled.stats["condition"] - 1.0) < 1e-12
+    # the grid: M^2 values and 2M compiled checks; the compiled path: M^2 compiled calls; a
+    # refused grid costs its checks and then the compiled calls
+    assert fast.nfev == M * M + 2 * M and compiled.nfev == M * M and guarded.nfev == M * M + 2 * M
+    # the interpolant agrees too (grid values against compiled calls)
+    xs = np.linspace(0.0, 1.0, 13)
+    assert np.max(np.abs(fast(xs) - compiled(xs))) < 1e-15
+
+
+def test_grid_values_that_are_not_finite_fail_honestly():
+    # k is NaN at the nodes x > 1/2 (on the grid, not at the probe): the compiled k names it
+    sol = solve_fredholm(lambda x, s: np.sqrt(0.5 - x) * s, G_LIN, (0.0, 1.0), 16,
+                         error_estimate=False)
+    assert not sol.success and "non-finite" in sol.message and "K(t, s)" in sol.message
+    # a nonlinear kernel that is NaN at the solution's nodes
+    sol = solve_fredholm(lambda x, s, y: np.sqrt(0.5 - x) * y * y, G_WAVE, (0.0, 1.0), 16,
+                         error_estimate=False)
+    assert not sol.success and "non-finite" in sol.message
+
+
+class Boom(ValueError):
+    pass
+
+
+def test_kernel_raising_on_the_grid_is_reraised():
+    def k(x, s):
+        if x > 0.5:        # raises on arrays (ambiguous truth value): the compiled path
+            raise Boom("k fails")
+        return 0.5 * np.exp(-x * s)
+
+    with pytest.raises(Boom, match="k fails"):
+        solve_fredholm(k, G_LIN, (0.0, 1.0), 16, error_estimate=False)
+
+
+@pytest.mark.parametrize("K, dim, expected", [
+    (k_affine, 1, (True, False)),
+    (k_wave, 1, (False, True)),
+    (lambda x, s, y: (0.5 * np.exp(-x * s) + 0.25 * x) * y, 1, (True, True)),
+    (lambda x, s, y: np.exp(x * s) * np.sin(y + s), 1, (False, True)),
+    (lambda x, s, y: np.sin(x * y + s), 1, (False, False)),
+    (lambda x, s, y: np.sqrt(0.5 - x) * y, 1, (False, False)),     # NaN at two of the probes
+    (k_vec, 2, (False, False)),
+    (lambda x, s, y: np.array([[x, s], [1.0, x * s]]) @ y + s, 2, (True, False)),
+])
+def test_structure_probes(K, dim, expected):
+    nodes = np.array(gauss_legendre(16, 0.0, 1.0).nodes)
+    kernel = fredholm_solve_module._compile_kernel(K, 1.0 if dim == 1 else np.ones(dim), 0.0, None)
+    counts = np.zeros(2, dtype=np.int64)
+    flags = fredholm_solve_module._structure(kernel, fredholm_solve_module._assembly.addresses(kernel),
+                                             nodes, 1.0, counts)
+    assert flags == expected
+    assert counts[0] <= 24

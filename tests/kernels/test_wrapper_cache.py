@@ -119,3 +119,44 @@ def test_guard_ids_are_the_same_for_equal_functions_and_unique_otherwise(form):
     assert ids[0] == ids[1] != ids[2]
     del f   # the guard stays for g, an equal function that is still alive
     assert ids[0] in _user._GUARDS
+
+
+class ModuleBoom(Exception):
+    pass
+
+
+def _module_raiser(t, s, y):
+    raise ModuleBoom("no")
+
+
+def _raising_kernel():
+    """A kernel raising an exception class defined here, anew on every call."""
+    class LocalBoom(Exception):
+        pass
+
+    def K(t, s, y):
+        if t > 0.5:
+            raise LocalBoom("no")
+        return -y
+    return K, LocalBoom
+
+
+def test_a_locally_defined_exception_class_reaches_except():
+    """The compiled kernel raises the very class it was compiled with: a kernel whose exception
+    class is defined inside a function is compiled for each new class (and never cached on disk,
+    where the class would come back as a rebuilt copy that ``except LocalBoom`` misses; before,
+    the second call below raised the first call's class)."""
+    from integrallimits import solve_volterra
+    K1, Boom1 = _raising_kernel()
+    assert _user.value_key(K1).startswith("id:") and _user.disk_key(K1) is None
+    with pytest.raises(Boom1):
+        solve_volterra(K1, lambda t: 1.0, (0.0, 1.0), 4, method="trapezoid")
+    K2, Boom2 = _raising_kernel()
+    with pytest.warns(_user.RecompilationWarning, match="LocalBoom"), pytest.raises(Boom2):
+        solve_volterra(K2, lambda t: 1.0, (0.0, 1.0), 4, method="trapezoid")
+    # a class found by its module and name is the same class in every process: no key
+    assert _user.value_key(_module_raiser) == "" and _user.disk_key(_module_raiser) is not None
+    assert _user._importable(ModuleBoom) and not _user._importable(Boom2)
+    # also when a local helper raises it
+    helper, _ = _raising_kernel()
+    assert _user.value_key(lambda t, s, y: helper(t, s, y)).startswith("id:")
