@@ -145,7 +145,7 @@ class DirectQuadrature(VolterraMethod):
         return Y, status, index, counts, None
 
     def march(self, kernel, y0, t_span, n_steps, block, tol, maxiter, keep_blocks=False):
-        r"""March y(t) = y(a) + \int_a^t K(s, y(s))\,ds (a t-independent kernel K(s, y)) over
+        """March y(t) = y(a) + int_a^t K(s, y(s)) ds (a t-independent kernel K(s, y)) over
         ``t_span`` in ``n_steps`` uniform steps, restarting every ``block`` steps from the
         state reached.
 
