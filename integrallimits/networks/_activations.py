@@ -22,8 +22,8 @@ from numba.extending import intrinsic
 
 from .._numba import jit
 
-__all__ = ["ACTIVATIONS", "activation_code", "act", "dact", "act_array", "dact_array", "tanh_fast",
-           "activation", "activation_derivative"]
+__all__ = ["ACTIVATIONS", "activation_code", "act", "dact", "act_array", "act_rows", "dact_array",
+           "tanh_fast", "activation", "activation_derivative"]
 
 #: name -> code used inside compiled kernels
 ACTIVATIONS = {"tanh": 0, "relu": 1, "softplus": 2, "sigmoid": 3, "identity": 4}
@@ -171,6 +171,26 @@ def act_array(code, v, n, scale):
     elif scale != 1.0:
         for i in range(n):
             v[i] = scale * v[i]
+
+
+@jit
+def act_rows(code, Z, bias, scale):
+    """Z[r, a] = scale sigma(Z[r, a] + bias[a]) for every row r: the bias added in the pass
+    that applies sigma (the same values as adding it first, then ``act_array``)."""
+    if code == 0:
+        for r in range(Z.shape[0]):
+            for a in range(Z.shape[1]):
+                Z[r, a] = scale * tanh_fast(Z[r, a] + bias[a])
+    elif code == 1:
+        for r in range(Z.shape[0]):
+            for a in range(Z.shape[1]):
+                x = Z[r, a] + bias[a]
+                Z[r, a] = scale * (x if x > 0.0 else 0.0)
+    else:
+        for r in range(Z.shape[0]):
+            for a in range(Z.shape[1]):
+                Z[r, a] += bias[a]
+        act_array(code, Z.reshape(Z.size), Z.size, scale)
 
 
 @jit

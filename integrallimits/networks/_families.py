@@ -29,6 +29,9 @@ if TYPE_CHECKING:
 
 __all__ = ["VolterraNetwork", "ResNet", "ResidualDense", "ConcatDense", "SmoothNet"]
 
+#: solve_volterra options a restartable network's march honours (others: one solve per block)
+_MARCH_OPTIONS = {"raise_on_failure", "newton_tol", "newton_maxiter"}
+
 
 def _as_grid(values, n_layers, two_variable, shape, T, name):
     """Grid values (N+1[, N+1], *shape) from an array or a callable field."""
@@ -144,8 +147,10 @@ class VolterraNetwork:
         """The output x_N for a batch X0 (B, d) -> (B, d).
 
         A t-independent network on the rectangle rule (the ResNet) keeps only blocks of
-        about 2^18 state values (a few MB) at a time (see :meth:`states`); the others
-        keep every state while they are solved.
+        about 2^18 state values (a few MB) at a time (see :meth:`states`; the rule's loop
+        marches through the blocks in two reused workspaces,
+        :meth:`~integrallimits.volterra.DirectQuadrature.march`); the others keep every
+        state while they are solved.
         """
         X0 = self._check_inputs(X0)
         if self._restartable():
@@ -164,6 +169,14 @@ class VolterraNetwork:
     def _block_states(self, X0, every, options, last_only=False):
         B, N, h = X0.shape[0], self.n_layers, self.h
         kernel = self.kernel(B)
+        if options.get("raise_on_failure") and set(options) <= _MARCH_OPTIONS:
+            # the rule's loop run block after block in two reused workspaces (no solve_volterra
+            # front end per block: its arrays, allocated and freed per block, cost as much as
+            # the layers' matrix products on wide states)
+            ends, _ = METHODS["rectangle"].march(
+                kernel, X0, (0.0, self.T), N, every, options.get("newton_tol", 1e-12),
+                options.get("newton_maxiter", 50), keep_blocks=not last_only)
+            return ends.reshape(-1, B, self.d).transpose(1, 0, 2).copy()
         out = [X0]
         for a in range(0, N, every):
             b = min(a + every, N)

@@ -21,7 +21,7 @@ import numpy as np
 from .._numba import jit
 from ..kernels._kernel import (BLOCK_SIGNATURE, JACOBIAN_SIGNATURE, KERNEL_SIGNATURE, VJP_SIGNATURE,
                                block_loop)
-from ._activations import act_array, dact_array
+from ._activations import act_array, act_rows, dact_array
 
 HEADER = 6
 
@@ -50,16 +50,23 @@ def _affine_z_loop(Y, j, theta, wo, bo, d, z):
 
 
 @jit
+def _product_blas(Y, j, theta, wo, d, z):
+    """Z = X W^T for the samples X (B, d) of row j as one matrix product (BLAS); returns Z,
+    a (B, d) view of z."""
+    B = Y.shape[1] // d
+    Z = z[:B * d].reshape(B, d)
+    np.dot(Y[j, :B * d].reshape(B, d), theta[wo:wo + d * d].reshape(d, d).T, Z)
+    return Z
+
+
+@jit
 def _affine_z_blas(Y, j, theta, wo, bo, d, z):
     """z = W x + b for every sample of row j as one matrix product (B, d) @ (d, d)^T (BLAS)."""
-    B = Y.shape[1] // d
-    n = B * d
-    Z = z[:n].reshape(B, d)
-    np.dot(Y[j, :n].reshape(B, d), theta[wo:wo + d * d].reshape(d, d).T, Z)
-    for r in range(B):
+    Z = _product_blas(Y, j, theta, wo, d, z)
+    for r in range(Z.shape[0]):
         for a in range(d):
             Z[r, a] += theta[bo + a]
-    return n
+    return Z.size
 
 
 @jit
@@ -84,9 +91,13 @@ def _affine_z(Y, j, theta, wo, bo, d, z):
 @jit
 def _affine_act(code, Y, j, theta, wo, bo, d, scale, out):
     """out = scale sigma(W x + b) for every sample of row j (W at wo, b at bo in theta):
-    all of z = W x + b first, then sigma in one loop over ``out`` (SIMD for tanh, relu)."""
-    n = _affine_z(Y, j, theta, wo, bo, d, out)
-    act_array(code, out, n, scale)
+    all of z = W x + b first, then sigma in one loop over ``out`` (SIMD for tanh, relu);
+    wide layers add b in that loop (one pass less over the batch)."""
+    if d <= 4:
+        n = _affine_z(Y, j, theta, wo, bo, d, out)
+        act_array(code, out, n, scale)
+    else:
+        act_rows(code, _product_blas(Y, j, theta, wo, d, out), theta[bo:bo + d], scale)
 
 
 @jit

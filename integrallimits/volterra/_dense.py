@@ -5,7 +5,8 @@ points (gauss4, N = 16: 1.7e-12 between them against 5.6e-16 at them).  Instead,
 [t_n, t_{n+1}) is one more step of the same method, from t_n to x, on the history of the
 solution: the stages of the steps before t_n are known, so
 
-    y(x) = g(x) + sum_{l<n} h_l sum_j b_j K(x, t_lj, Z_lj) + (x - t_n) sum_j b_j K(x, t_n + c_j (x - t_n), Z'_j)
+    y(x) = g(x) + sum_{l<n} h_l sum_j b_j K(x, t_lj, Z_lj)
+                + (x - t_n) sum_j b_j K(x, t_n + c_j (x - t_n), Z'_j)
 
 with the stages Z' of the partial step solved as in the method.  Its error is the error at
 t_n plus the local error of a step shorter than h: the order of the mesh values (measured:

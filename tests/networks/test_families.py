@@ -199,6 +199,85 @@ def test_states_every_k_and_forward_in_blocks():
         net.states(X0, every=0)
 
 
+def _recursion_with_bound(W, b, X0, h, activation):
+    """x_{n+1} = x_n + h sigma(W_n x_n + b_n) in NumPy, and a bound E_N on the rounding error
+    of any float64 evaluation of it (the package's or this one), from the standard model
+    fl(a op b) = (a op b)(1 + e), |e| <= u: per layer, z = W x + b costs (d + 2) u (|W| |x| + |b|)
+    (a dot product of d terms plus the bias), sigma adds 3 u |sigma| (the package's tanh is
+    within 2 ulp, the others within 1, plus the scaling by h) and is 1-Lipschitz, the update
+    x_a + h sum_j K_j (the rectangle rule's running sum) 3 u (|x_{n+1}| + h sum_j |K_j|);
+    an error e_n grows at most by (1 + h ||W_n||_inf) per layer."""
+    u = np.finfo(float).eps / 2
+    d = X0.shape[1]
+    sigma = ref.ACTIVATIONS[activation]
+    x, err, ksum = X0.copy(), np.zeros_like(X0), np.zeros_like(X0)
+    for n in range(W.shape[0] - 1):
+        K = sigma(x @ W[n].T + b[n])
+        ksum += np.abs(K)
+        local = h * ((d + 2) * u * (np.abs(x) @ np.abs(W[n]).T + np.abs(b[n])) + 3 * u * np.abs(K))
+        x = x + h * K
+        local += 3 * u * (np.abs(x) + h * ksum)
+        err = err * (1 + h * np.max(np.sum(np.abs(W[n]), axis=1))) + local
+    return x, err
+
+
+@pytest.mark.parametrize("activation", ref.NETWORK_ACTIVATIONS + ["identity"])
+def test_wide_layers_equal_the_recursion(activation):
+    """Layers wider than 4 are one BLAS product per layer with the bias added in the activation's
+    pass: forward and states equal the NumPy recursion within twice the rounding bound."""
+    N, d = 12, 7
+    rng = np.random.default_rng(8)
+    Wr, br = rng.standard_normal((N + 1, d, d)) * 0.6, rng.standard_normal((N + 1, d)) * 0.2
+    X0 = rng.standard_normal((5, d))
+    net = ResNet(Wr, br, n_layers=N, activation=activation)
+    x, bound = _recursion_with_bound(Wr, br, X0, net.h, activation)
+    assert np.all(np.abs(net.forward(X0) - x) <= 2 * bound)
+    assert np.all(np.abs(net.states(X0)[:, -1] - x) <= 2 * bound)
+
+
+def test_march_is_the_rule_solved_block_by_block():
+    """DirectQuadrature.march runs the rule's loop on each block in reused workspaces: the
+    block ends are bitwise those of solve_volterra on the same blocks (same meshes)."""
+    N, d, block = 23, 6, 5
+    rng = np.random.default_rng(9)
+    Wr, br = rng.standard_normal((N + 1, d, d)) * 0.6, rng.standard_normal((N + 1, d)) * 0.2
+    X0 = rng.standard_normal((3, d))
+    net = ResNet(Wr, br, n_layers=N, T=1.3)
+    kernel = net.kernel(len(X0))
+    ends, counts = METHODS["rectangle"].march(kernel, X0.ravel(), (0.0, 1.3), N, block, 1e-12, 50,
+                                              keep_blocks=True)
+    x, expected = X0.ravel(), [X0.ravel()]
+    for a in range(0, N, block):
+        b = min(a + block, N)
+        sol = solve_volterra(kernel, lambda t, x=x: x, (a * net.h, 1.3 if b == N else b * net.h),
+                             b - a, method="rectangle", error_estimate=False)
+        x = sol.y[-1]
+        expected.append(x)
+    np.testing.assert_array_equal(ends, np.array(expected))
+    assert counts[0] == N + (N + block - 1) // block     # K_n for n < b in every block
+    last, _ = METHODS["rectangle"].march(kernel, X0.ravel(), (0.0, 1.3), N, block, 1e-12, 50)
+    np.testing.assert_array_equal(last, ends[-1:])
+    np.testing.assert_array_equal(net.states(X0, every=block)[:, -1], ends[-1].reshape(3, d))
+
+
+def test_march_reports_failures_and_refuses_other_kernels():
+    from integrallimits.volterra import SolverError
+    N, d = 8, 5
+    blow = ResNet(np.tile(1e200 * np.eye(d), (N + 1, 1, 1)), np.zeros((N + 1, d)), n_layers=N,
+                  activation="identity")
+    with pytest.raises(SolverError, match="non-finite"):
+        blow.forward(np.ones((2, d)))
+    with pytest.raises(SolverError, match="non-finite"):
+        METHODS["rectangle"].march(blow.kernel(1), np.ones(d), (0.0, 1.0), N, 3, 1e-12, 50)
+    dense = ResidualDense(np.zeros((N + 1, N + 1, d, d)), np.zeros((N + 1, N + 1, d)))
+    with pytest.raises(ValueError, match="t-independent"):
+        METHODS["rectangle"].march(dense.kernel(1), np.ones(d), (0.0, 1.0), N, 3, 1e-12, 50)
+    with pytest.raises(ValueError, match="starting"):
+        METHODS["gregory4"].march(blow.kernel(1), np.ones(d), (0.0, 1.0), N, 3, 1e-12, 50)
+    with pytest.raises(ValueError, match="block must be an integer"):
+        METHODS["rectangle"].march(blow.kernel(1), np.ones(d), (0.0, 1.0), N, 0, 1e-12, 50)
+
+
 def test_forward_memory_is_a_block_of_layers():
     import tracemalloc
     N, d = 1024, 8
