@@ -81,8 +81,38 @@ class FunctionAddress(types.WrapperAddressProtocol):
     def __wrapper_address__(self):
         return self._address
 
+    @property
+    def address(self):
+        """The address as an int, for loops that take it so (:func:`function_at`): an int
+        argument costs ~0.3 us a call, a function argument ~7.5 us (Numba resolves its
+        address again, with two Python calls)."""
+        return self._address
+
     def signature(self):
         return self._signature
+
+
+def function_at(function_type):
+    """A compiled-code intrinsic turning the int64 address of a compiled function of
+    ``function_type`` (a :class:`FunctionAddress`'s ``address``, kept alive by it) back into
+    that function, called as a first-class function argument would be (its C wrapper)."""
+    from numba.core import cgutils
+    from numba.extending import intrinsic
+
+    @intrinsic
+    def at(typingctx, address):
+        if not isinstance(address, types.Integer):
+            return None
+
+        def codegen(context, builder, signature, args):
+            fn = cgutils.create_struct_proxy(function_type)(context, builder)
+            null = cgutils.get_null_value(cgutils.voidptr_t)
+            fn.c_addr = builder.inttoptr(args[0], cgutils.voidptr_t)
+            fn.py_addr = null
+            fn.jit_addr = null
+            return fn._getvalue()
+        return function_type(address), codegen
+    return at
 
 
 @typeof_impl.register(FunctionAddress)

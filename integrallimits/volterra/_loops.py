@@ -21,12 +21,20 @@ from .._numba import njit
 
 from .._numba import JIT_OPTIONS, types
 from .._linalg import solve_inplace
-from ..kernels._kernel import BlockSumFunction, ParamJacobianFunction, ParamKernelFunction
+from ..kernels._kernel import (BlockSumFunction, ParamJacobianFunction, ParamKernelFunction,
+                               function_at)
 from ..kernels._structured import LAG_SIGNATURE
 from ._fft import add_block, stage_channels
 
 NFEV, NJEV, NIT, NSOLVE = 0, 1, 2, 3
 SUCCESS, NEWTON_FAILED, NOT_FINITE, INTERRUPTED = 0, 1, 2, 3
+
+# The compiled loops take the user's functions as int64 addresses (FunctionAddress.address) and
+# turn them back into functions inside: a function argument costs ~7.5 us a call to unbox.
+_kernel_at = function_at(ParamKernelFunction)
+_jacobian_at = function_at(ParamJacobianFunction)
+_block_at = function_at(BlockSumFunction)
+_lag_at = function_at(types.FunctionType(LAG_SIGNATURE))
 
 
 def new_counts(n):
@@ -92,9 +100,10 @@ def _newton_update(Z, r0, rows, F, JF, tol):
     return 1 if size <= tol * scale else 0
 
 
-def _start_loop(K, J, have_jac, theta, t, G, Y, start, tol, maxiter, stats):
+def _start_loop(K_at, J_at, have_jac, theta, t, G, Y, start, tol, maxiter, stats):
     """Y[0] = g_0 and the starting block Y[1..S-1] (compiled separately: only Gregory
     rules need it).  Returns (status, index) like the loops."""
+    K, J = _kernel_at(K_at), _jacobian_at(J_at)
     N = t.shape[0] - 1
     for k in range(Y.shape[1]):
         Y[0, k] = G[0, k]
@@ -223,12 +232,13 @@ def _add_weighted(K, theta, t, Y, n, j, w, hist, f):
     return 1
 
 
-def _direct_loop(K, J, have_jac, B, theta, t, G, Y, start, left, right, tol, maxiter, stats):
+def _direct_loop(K_at, J_at, have_jac, B_at, theta, t, G, Y, start, left, right, tol, maxiter, stats):
     """Direct quadrature y_n = g_n + h sum_{j<=n} w_nj K(t_n, t_j, y_j) on a uniform mesh.
 
     Rows n >= S use w_nj = 1 + left[j] + right[n - j]; Y[0..S-1] must be set
     (Y[0] = g_0 and, for S > 1, the starting block by ``_start_loop``).
     """
+    K, J, B = _kernel_at(K_at), _jacobian_at(J_at), _block_at(B_at)
     N = t.shape[0] - 1
     d = Y.shape[1]
     h = (t[N] - t[0]) / N
@@ -355,7 +365,7 @@ def _stages_at(K, J, have_jac, theta, tn, h, r0, yinit, Z, C, c, A, explicit, to
     return False
 
 
-def _vrk_loop(K, J, have_jac, B, theta, t, G, Gs, Y, Z, c, A, b, explicit, tol, maxiter, stats):
+def _vrk_loop(K_at, J_at, have_jac, B_at, theta, t, G, Gs, Y, Z, c, A, b, explicit, tol, maxiter, stats):
     """Volterra Runge-Kutta (Pouzet type) with tableau (c, A, b) on the mesh t.
 
     Step n, interval [t_n, t_{n+1}] of length h_n, stage times t_ni = t_n + c_i h_n:
@@ -364,6 +374,7 @@ def _vrk_loop(K, J, have_jac, B, theta, t, G, Gs, Y, Z, c, A, b, explicit, tol, 
         y_{n+1} = g(t_{n+1}) + lag(t_{n+1}) + h_n sum_j b_j K(t_{n+1}, t_nj, Z_nj)
     ``Gs`` holds g at the stage times (row n m + i), ``Z`` receives the stages.
     """
+    K, J, B = _kernel_at(K_at), _jacobian_at(J_at), _block_at(B_at)
     N = t.shape[0] - 1
     d = Y.shape[1]
     m = c.shape[0]
@@ -433,7 +444,7 @@ def _step(K, J, have_jac, B, theta, tn, h, yn, Gs, gend, Z, ts, wz, rows, c, A, 
     return SUCCESS
 
 
-def _vrk_steps(K, J, have_jac, B, theta, tn, H, yn, G, Z, ts, wz, rows, c, A, b, explicit, tol,
+def _vrk_steps(K_at, J_at, have_jac, B_at, theta, tn, H, yn, G, Z, ts, wz, rows, c, A, b, explicit, tol,
                maxiter, stats, parts, y_big, y_mid, y_end):
     """The step doubling of the adaptive driver in one call (``parts`` = 3): a step of H from tn
     into ``y_big``, then two of H/2 into ``y_mid`` and ``y_end`` (their stages in
@@ -441,6 +452,7 @@ def _vrk_steps(K, J, have_jac, B, theta, tn, H, yn, G, Z, ts, wz, rows, c, A, b,
     output's partial steps).  ``G`` holds g at tn + (c, 1) H, tn + (c, 1) H/2 and
     tn + H/2 + (c, 1) H/2, m + 1 rows each.  Returns the first status that is not SUCCESS, else
     SUCCESS."""
+    K, J, B = _kernel_at(K_at), _jacobian_at(J_at), _block_at(B_at)
     m = c.shape[0]
     start, size, y_from, row, out = tn, H, yn, rows, y_big
     for k in range(parts):                  # one call site: the step is inlined once
@@ -456,7 +468,7 @@ def _vrk_steps(K, J, have_jac, B, theta, tn, H, yn, G, Z, ts, wz, rows, c, A, b,
     return SUCCESS
 
 
-def _direct_conv_loop(K, J, have_jac, phi, theta, t, G, Y, start, left, right, kseq, khat, koff, tw,
+def _direct_conv_loop(K_at, J_at, have_jac, phi_at, theta, t, G, Y, start, left, right, kseq, khat, koff, tw,
                       linear, tol, maxiter, stats):
     """The direct quadrature loop for K = k(t - s) phi(s, y) with a fast history.
 
@@ -466,6 +478,7 @@ def _direct_conv_loop(K, J, have_jac, phi, theta, t, G, Y, start, left, right, k
     ``linear`` (phi(s, y) = y): an implicit step y_n = hist + h w_nn k(0) y_n is one d x d
     solve instead of Newton's method.
     """
+    K, J, phi = _kernel_at(K_at), _jacobian_at(J_at), _kernel_at(phi_at)
     N = t.shape[0] - 1
     d = Y.shape[1]
     h = (t[N] - t[0]) / N
@@ -556,7 +569,7 @@ def _add_lag_product(out, w, kseq, p, src, j):
         out[a] += w * v
 
 
-def _vrk_conv_loop(K, J, have_jac, phi, theta, t, G, Gs, Y, Z, c, A, b, explicit, kseq, khat, koff, tw,
+def _vrk_conv_loop(K_at, J_at, have_jac, phi_at, theta, t, G, Gs, Y, Z, c, A, b, explicit, kseq, khat, koff, tw,
                    linear, tol, maxiter, stats):
     """The VRK loop for K = k(t - s) phi(s, y) on a uniform mesh with a fast history.
 
@@ -566,6 +579,7 @@ def _vrk_conv_loop(K, J, have_jac, phi, theta, t, G, Gs, Y, Z, c, A, b, explicit
     ``linear`` (phi(s, y) = y): the stages of an implicit tableau are one m d solve
     instead of Newton's method.
     """
+    K, J, phi = _kernel_at(K_at), _jacobian_at(J_at), _kernel_at(phi_at)
     N = t.shape[0] - 1
     d = Y.shape[1]
     m = c.shape[0]
@@ -607,7 +621,7 @@ def _vrk_conv_loop(K, J, have_jac, phi, theta, t, G, Gs, Y, Z, c, A, b, explicit
     return SUCCESS, N
 
 
-def _direct_autonomous_loop(K, J, have_jac, theta, t, G, Y, start, left, right, tol, maxiter, stats):
+def _direct_autonomous_loop(K_at, J_at, have_jac, theta, t, G, Y, start, left, right, tol, maxiter, stats):
     """The direct quadrature loop for kernels that do not depend on t: K(s, y).
 
     Then sum_{j<n} w_nj K_j = sum_{j<n} K_j + O(p) end corrections, with every K_j
@@ -616,6 +630,7 @@ def _direct_autonomous_loop(K, J, have_jac, theta, t, G, Y, start, left, right, 
     first max(S, p) rows and the last few (a ring), O(p d) memory besides Y (an (N+1, d)
     array of them cost as much as Y in page faults alone on wide states).
     """
+    K, J = _kernel_at(K_at), _jacobian_at(J_at)
     N = t.shape[0] - 1
     d = Y.shape[1]
     h = (t[N] - t[0]) / N
@@ -678,8 +693,9 @@ def _direct_autonomous_loop(K, J, have_jac, theta, t, G, Y, start, left, right, 
     return SUCCESS, N
 
 
-def _sample_lags(lag, theta, us, out):
+def _sample_lags(lag_at, theta, us, out):
     """out[i] = k(us[i]; theta) for a convolution kernel's lag function."""
+    lag = _lag_at(lag_at)
     for i in range(us.shape[0]):
         lag(us[i], theta, out[i])
 
@@ -694,10 +710,10 @@ _RET = types.UniTuple(types.int64, 2)
 
 _A4 = types.float64[:, :, :, ::1]
 _C1 = types.complex128[::1]
-_K, _J, _B = ParamKernelFunction, ParamJacobianFunction, BlockSumFunction
+_K = _J = _B = types.int64        # addresses (see _kernel_at)
 _SIGNATURES = {
     "start": _RET(_K, _J, types.boolean, _A1, _A1, _A2, _A2, _A2, _f8, types.int64, _I8A),
-    "sample-lags": types.void(types.FunctionType(LAG_SIGNATURE), _A1, _A1, types.float64[:, :, ::1]),
+    "sample-lags": types.void(types.int64, _A1, _A1, types.float64[:, :, ::1]),
     "direct": _RET(_K, _J, types.boolean, _B, _A1, _A1, _A2, _A2, _A2, _A1, _A1, _f8, types.int64,
                    _I8A),
     "vrk": _RET(_K, _J, types.boolean, _B, _A1, _A1, _A2, _A2, _A2, _A2, _A1, _A2, _A1, types.boolean,

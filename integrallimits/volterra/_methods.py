@@ -57,18 +57,19 @@ def _lag_sequences(kernel, lags, n_channels):
     d = kernel.dim
     out = np.empty((lags.size, d, d))
     lag = kernel.structure["lag"]
-    _loops.compiled_loop("sample-lags")(FunctionAddress(lag, LAG_SIGNATURE), kernel.params,
-                                        np.ascontiguousarray(lags.ravel()), out)
+    _loops.compiled_loop("sample-lags")(FunctionAddress(lag, LAG_SIGNATURE).address,
+                                        kernel.params, np.ascontiguousarray(lags.ravel()), out)
     return np.ascontiguousarray(out.reshape(n_channels, lags.shape[1], d, d))
 
 
 def _kernel_args(kernel):
-    """(function, jacobian, have_jacobian, block_sum, theta) for the compiled loops."""
+    """(function, jacobian, have_jacobian, block_sum, theta) for the compiled loops, the
+    functions as int addresses (kept valid by the kernel's FunctionAddress objects)."""
     function, jac, block = kernel.addresses
     have = jac is not None
     if not have:
         jac = _loops.no_jacobian()
-    return function, jac, have, block, kernel.params
+    return function.address, jac.address, have, block.address, kernel.params
 
 
 class DirectQuadrature(VolterraMethod):
@@ -134,7 +135,7 @@ class DirectQuadrature(VolterraMethod):
             kseq = _lag_sequences(kernel, (np.arange(N + 1) * h)[None, :], 1)
             khat, koff, tw = kernel_transforms(kseq, N + 1)
             status, index = _loops.compiled_loop("direct-conv")(
-                K, jac, have, kernel.structure["phi"].addresses[0], theta, t, G, Y, *self._data,
+                K, jac, have, kernel.structure["phi"].addresses[0].address, theta, t, G, Y, *self._data,
                 kseq, khat, koff, tw, bool(kernel.structure.get("linear")), tol, maxiter, counts)
         elif kernel.structure.get("t_independent"):
             status, index = _loops.compiled_loop("direct-autonomous")(
@@ -319,7 +320,7 @@ class VolterraRungeKutta(VolterraMethod):
             kseq = _lag_sequences(kernel, lags, m * (m + 1))
             khat, koff, tw = kernel_transforms(kseq, N + 1)
             status, index = _loops.compiled_loop("vrk-conv")(
-                K, jac, have, kernel.structure["phi"].addresses[0], theta, t, G, Gs, Y, Z,
+                K, jac, have, kernel.structure["phi"].addresses[0].address, theta, t, G, Gs, Y, Z,
                 *self._data, tab.explicit, kseq, khat, koff, tw, bool(kernel.structure.get("linear")),
                 tol, maxiter, counts)
         else:
