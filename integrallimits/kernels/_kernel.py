@@ -105,11 +105,13 @@ def function_at(function_type):
             return None
 
         def codegen(context, builder, signature, args):
+            # the C wrapper's address is the first member ("c_addr"; "addr" before Numba
+            # 0.60), the others (the Python object, the jit entry) stay null
+            fields = context.data_model_manager[function_type]._fields
             fn = cgutils.create_struct_proxy(function_type)(context, builder)
-            null = cgutils.get_null_value(cgutils.voidptr_t)
-            fn.c_addr = builder.inttoptr(args[0], cgutils.voidptr_t)
-            fn.py_addr = null
-            fn.jit_addr = null
+            for name in fields:
+                setattr(fn, name, cgutils.get_null_value(cgutils.voidptr_t))
+            setattr(fn, fields[0], builder.inttoptr(args[0], cgutils.voidptr_t))
             return fn._getvalue()
         return function_type(address), codegen
     return at
