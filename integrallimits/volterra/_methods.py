@@ -134,9 +134,10 @@ class DirectQuadrature(VolterraMethod):
             h = (t[-1] - t[0]) / N
             kseq = _lag_sequences(kernel, (np.arange(N + 1) * h)[None, :], 1)
             khat, koff, tw = kernel_transforms(kseq, N + 1)
+            phi = kernel.structure["phi"].addresses[0].address
             status, index = _loops.compiled_loop("direct-conv")(
-                K, jac, have, kernel.structure["phi"].addresses[0].address, theta, t, G, Y, *self._data,
-                kseq, khat, koff, tw, bool(kernel.structure.get("linear")), tol, maxiter, counts)
+                K, jac, have, phi, theta, t, G, Y, *self._data, kseq, khat, koff, tw,
+                bool(kernel.structure.get("linear")), tol, maxiter, counts)
         elif kernel.structure.get("t_independent"):
             status, index = _loops.compiled_loop("direct-autonomous")(
                 K, jac, have, theta, t, G, Y, *self._data, tol, maxiter, counts)
@@ -319,10 +320,10 @@ class VolterraRungeKutta(VolterraMethod):
             lags = ((p[None, None, :] + shift[:, :, None]) * h).reshape(m * (m + 1), N + 1)
             kseq = _lag_sequences(kernel, lags, m * (m + 1))
             khat, koff, tw = kernel_transforms(kseq, N + 1)
+            phi = kernel.structure["phi"].addresses[0].address
             status, index = _loops.compiled_loop("vrk-conv")(
-                K, jac, have, kernel.structure["phi"].addresses[0].address, theta, t, G, Gs, Y, Z,
-                *self._data, tab.explicit, kseq, khat, koff, tw, bool(kernel.structure.get("linear")),
-                tol, maxiter, counts)
+                K, jac, have, phi, theta, t, G, Gs, Y, Z, *self._data, tab.explicit, kseq, khat,
+                koff, tw, bool(kernel.structure.get("linear")), tol, maxiter, counts)
         else:
             status, index = _loops.compiled_loop("vrk")(
                 K, jac, have, B, theta, t, G, Gs, Y, Z, *self._data, tab.explicit, tol, maxiter,
