@@ -138,6 +138,19 @@ def _resolve(namespace, path):
     return obj, ".".join(shown)
 
 
+def _reads(func):
+    """``[(name, object)]`` that the Python function ``func`` reads: its globals (attribute
+    chains through modules followed; _MISSING for a builtin or a name not there), then its
+    non-empty closure cells."""
+    code = func.__code__
+    namespace = getattr(func, "__globals__", {})
+    out = [(shown, obj) for obj, shown in
+           (_resolve(namespace, path) for path in _global_paths(code))]
+    out += [(name, cell.cell_contents)
+            for name, cell in zip(code.co_freevars, func.__closure__ or ()) if _full(cell)]
+    return out
+
+
 def referenced_values(func):
     """``[(name, value)]``: the values ``func`` reads that Numba would freeze when compiling it.
 
@@ -152,22 +165,10 @@ def referenced_values(func):
     [('RATE', 2.0)]
     """
     func = py_function(func)
-    out = []
-    code = getattr(func, "__code__", None)
-    if code is None:
-        return out
-    namespace = getattr(func, "__globals__", {})
-    for path in _global_paths(code):
-        obj, shown = _resolve(namespace, path)   # _MISSING: a builtin, or a name Numba refuses
-        if obj is not _MISSING and not _is_code_like(obj):
-            out.append((shown, obj))
-    for name, cell in zip(code.co_freevars, func.__closure__ or ()):
-        try:
-            value = cell.cell_contents
-        except ValueError:  # an empty cell
-            continue
-        if not _is_code_like(value):
-            out.append((name, value))
+    if getattr(func, "__code__", None) is None:
+        return []
+    out = [(name, obj) for name, obj in _reads(func)
+           if obj is not _MISSING and not _is_code_like(obj)]
     for i, value in enumerate(func.__defaults__ or ()):
         out.append((f"default {i}", value))
     for name, value in (func.__kwdefaults__ or {}).items():
@@ -221,11 +222,8 @@ def _unimportable_classes(func, seen=None):
     if code is None or code in seen:
         return []
     seen.add(code)
-    namespace = getattr(func, "__globals__", {})
-    objs = [_resolve(namespace, path)[0] for path in _global_paths(code)]
-    objs += [c.cell_contents for c in (func.__closure__ or ()) if _full(c)]
     out = []
-    for obj in objs:
+    for _, obj in _reads(func):
         if isinstance(obj, type) and not _importable(obj):
             out.append(obj)
         elif isinstance(obj, (pytypes.FunctionType, numba.core.dispatcher.Dispatcher)) and \
@@ -298,10 +296,7 @@ def disk_key(func, options=()):
         return None
     parts = [f"{py.__module__}.{py.__qualname__}", stamp, _code_digest(code), values,
              repr(sorted(dict(options).items()))]
-    namespace = getattr(py, "__globals__", {})
-    cells = [c.cell_contents for c in (py.__closure__ or ()) if _full(c)]
-    cells += [_resolve(namespace, path)[0] for path in _global_paths(code)]
-    for obj in cells:
+    for _, obj in _reads(py):
         if obj is _MISSING or not _is_code_like(obj):
             continue   # builtins, or values (in ``values`` already)
         ident = _identity(obj)
