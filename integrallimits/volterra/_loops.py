@@ -232,7 +232,8 @@ def _add_weighted(K, theta, t, Y, n, j, w, hist, f):
     return 1
 
 
-def _direct_loop(K_at, J_at, have_jac, B_at, theta, t, G, Y, start, left, right, tol, maxiter, stats):
+def _direct_loop(K_at, J_at, have_jac, B_at, theta, t, G, Y, start, left, right, tol, maxiter,
+                 stats):
     """Direct quadrature y_n = g_n + h sum_{j<=n} w_nj K(t_n, t_j, y_j) on a uniform mesh.
 
     Rows n >= S use w_nj = 1 + left[j] + right[n - j]; Y[0..S-1] must be set
@@ -365,7 +366,8 @@ def _stages_at(K, J, have_jac, theta, tn, h, r0, yinit, Z, C, c, A, explicit, to
     return False
 
 
-def _vrk_loop(K_at, J_at, have_jac, B_at, theta, t, G, Gs, Y, Z, c, A, b, explicit, tol, maxiter, stats):
+def _vrk_loop(K_at, J_at, have_jac, B_at, theta, t, G, Gs, Y, Z, c, A, b, explicit, tol, maxiter,
+              stats):
     """Volterra Runge-Kutta (Pouzet type) with tableau (c, A, b) on the mesh t.
 
     Step n, interval [t_n, t_{n+1}] of length h_n, stage times t_ni = t_n + c_i h_n:
@@ -444,8 +446,8 @@ def _step(K, J, have_jac, B, theta, tn, h, yn, Gs, gend, Z, ts, wz, rows, c, A, 
     return SUCCESS
 
 
-def _vrk_steps(K_at, J_at, have_jac, B_at, theta, tn, H, yn, G, Z, ts, wz, rows, c, A, b, explicit, tol,
-               maxiter, stats, parts, y_big, y_mid, y_end):
+def _vrk_steps(K_at, J_at, have_jac, B_at, theta, tn, H, yn, G, Z, ts, wz, rows, c, A, b, explicit,
+               tol, maxiter, stats, parts, y_big, y_mid, y_end):
     """The step doubling of the adaptive driver in one call (``parts`` = 3): a step of H from tn
     into ``y_big``, then two of H/2 into ``y_mid`` and ``y_end`` (their stages in
     Z[rows:rows + 2m], overwriting the big step's); ``parts`` = 1: only the step of H (dense
@@ -468,8 +470,8 @@ def _vrk_steps(K_at, J_at, have_jac, B_at, theta, tn, H, yn, G, Z, ts, wz, rows,
     return SUCCESS
 
 
-def _direct_conv_loop(K_at, J_at, have_jac, phi_at, theta, t, G, Y, start, left, right, kseq, khat, koff, tw,
-                      linear, tol, maxiter, stats):
+def _direct_conv_loop(K_at, J_at, have_jac, phi_at, theta, t, G, Y, start, left, right, kseq, khat,
+                      koff, tw, linear, tol, maxiter, stats):
     """The direct quadrature loop for K = k(t - s) phi(s, y) with a fast history.
 
     The unit-weight part of the history, sum_{j<n} k_{n-j} phi_j, comes from the
@@ -569,8 +571,8 @@ def _add_lag_product(out, w, kseq, p, src, j):
         out[a] += w * v
 
 
-def _vrk_conv_loop(K_at, J_at, have_jac, phi_at, theta, t, G, Gs, Y, Z, c, A, b, explicit, kseq, khat, koff, tw,
-                   linear, tol, maxiter, stats):
+def _vrk_conv_loop(K_at, J_at, have_jac, phi_at, theta, t, G, Gs, Y, Z, c, A, b, explicit, kseq, khat,
+                   koff, tw, linear, tol, maxiter, stats):
     """The VRK loop for K = k(t - s) phi(s, y) on a uniform mesh with a fast history.
 
     Channel q = i m + j carries kappa[p] = k((p + c_i - c_j) h) from the sources
@@ -621,7 +623,8 @@ def _vrk_conv_loop(K_at, J_at, have_jac, phi_at, theta, t, G, Gs, Y, Z, c, A, b,
     return SUCCESS, N
 
 
-def _direct_autonomous_loop(K_at, J_at, have_jac, theta, t, G, Y, start, left, right, tol, maxiter, stats):
+def _direct_autonomous_loop(K_at, J_at, have_jac, theta, t, G, Y, start, left, right, tol, maxiter,
+                            stats):
     """The direct quadrature loop for kernels that do not depend on t: K(s, y).
 
     Then sum_{j<n} w_nj K_j = sum_{j<n} K_j + O(p) end corrections, with every K_j
@@ -728,9 +731,9 @@ _SIGNATURES = {
     "vrk-conv": _RET(_K, _J, types.boolean, _K, _A1, _A1, _A2, _A2, _A2, _A2, _A1, _A2, _A1,
                      types.boolean, _A4, _C1, _I8A, _C1, types.boolean, _f8, types.int64, _I8A),
 }
-_PYFUNCS = {"start": _start_loop, "direct-autonomous": _direct_autonomous_loop, "vrk-steps": _vrk_steps,
-            "sample-lags": _sample_lags, "direct": _direct_loop, "vrk": _vrk_loop,
-            "direct-conv": _direct_conv_loop, "vrk-conv": _vrk_conv_loop}
+_PYFUNCS = {"start": _start_loop, "direct-autonomous": _direct_autonomous_loop,
+            "vrk-steps": _vrk_steps, "sample-lags": _sample_lags, "direct": _direct_loop,
+            "vrk": _vrk_loop, "direct-conv": _direct_conv_loop, "vrk-conv": _vrk_conv_loop}
 _COMPILED = {}
 
 
