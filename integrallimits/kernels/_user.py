@@ -167,8 +167,12 @@ def referenced_values(func):
     func = py_function(func)
     if getattr(func, "__code__", None) is None:
         return []
-    out = [(name, obj) for name, obj in _reads(func)
-           if obj is not _MISSING and not _is_code_like(obj)]
+    return _values(func, _reads(func))
+
+
+def _values(func, reads):
+    """referenced_values of the Python function ``func`` whose :func:`_reads` are ``reads``."""
+    out = [(name, obj) for name, obj in reads if obj is not _MISSING and not _is_code_like(obj)]
     for i, value in enumerate(func.__defaults__ or ()):
         out.append((f"default {i}", value))
     for name, value in (func.__kwdefaults__ or {}).items():
@@ -203,19 +207,25 @@ def value_key(func):
     imported by name (one defined inside a function, as an exception class often is) counts
     as such a value: the compiled code raises that very class, so a function that defines a
     new one gets new code, and a cached copy would raise a rebuilt class ``except`` misses."""
-    values = referenced_values(func)
-    local = _unimportable_classes(func)
+    func = py_function(func)
+    if getattr(func, "__code__", None) is None:
+        return ""
+    reads = _reads(func)                  # one walk serves both
+    values = _values(func, reads)
+    local = _unimportable_classes(func, reads=reads)
     if not values and not local:
         return ""
-    text = "\n".join([f"{name}={_digest(v)}" for name, v in values] +
+    digests = [(name, _digest(v)) for name, v in values]
+    text = "\n".join([f"{name}={digest}" for name, digest in digests] +
                      [f"class {c.__qualname__} at {id(c)}" for c in local])
-    marker = "id:" if local or any(_digest(v).startswith("id:") for _, v in values) else ""
+    marker = "id:" if local or any(digest.startswith("id:") for _, digest in digests) else ""
     return marker + hashlib.sha256(text.encode()).hexdigest()
 
 
-def _unimportable_classes(func, seen=None):
-    """The classes ``func`` reads (globals, closure cells), or a function defined inside a
-    function that it calls reads, that pickle cannot find by name."""
+def _unimportable_classes(func, seen=None, reads=None):
+    """The classes ``func`` reads (globals, closure cells; ``reads``: its :func:`_reads` if
+    known), or a function defined inside a function that it calls reads, that pickle cannot
+    find by name."""
     func = py_function(func)
     code = getattr(func, "__code__", None)
     seen = set() if seen is None else seen
@@ -223,7 +233,7 @@ def _unimportable_classes(func, seen=None):
         return []
     seen.add(code)
     out = []
-    for _, obj in _reads(func):
+    for _, obj in _reads(func) if reads is None else reads:
         if isinstance(obj, type) and not _importable(obj):
             out.append(obj)
         elif isinstance(obj, (pytypes.FunctionType, numba.core.dispatcher.Dispatcher)) and \
