@@ -50,6 +50,11 @@ import numba
 import numpy as np
 from numba.core.registry import CPUDispatcher
 
+try:
+    from numba.cloudpickle.cloudpickle import _should_pickle_by_reference
+except ImportError:  # pragma: no cover - every supported Numba vendors cloudpickle >= 2
+    _should_pickle_by_reference = None
+
 from .._numba import _PackageCache
 
 __all__ = ["njit_user", "py_function", "referenced_values", "ArgSpec", "pack_args", "unpacker",
@@ -224,8 +229,8 @@ def value_key(func):
 
 def _unimportable_classes(func, seen=None, reads=None):
     """The classes ``func`` reads (globals, closure cells; ``reads``: its :func:`_reads` if
-    known), or a function defined inside a function that it calls reads, that pickle cannot
-    find by name."""
+    known), or a function it calls that is itself pickled by value (defined inside a function,
+    or in the script run as ``__main__``) reads, that Numba's cache cannot find by name."""
     func = py_function(func)
     code = getattr(func, "__code__", None)
     seen = set() if seen is None else seen
@@ -237,17 +242,32 @@ def _unimportable_classes(func, seen=None, reads=None):
         if isinstance(obj, type) and not _importable(obj):
             out.append(obj)
         elif isinstance(obj, (pytypes.FunctionType, numba.core.dispatcher.Dispatcher)) and \
-                "<locals>" in getattr(py_function(obj), "__qualname__", ""):
+                _pickled_by_value(py_function(obj)):
             out += _unimportable_classes(obj, seen)
     return out
 
 
+def _pickled_by_value(obj):
+    """Whether Numba's cache would store the class or function ``obj`` by value (cloudpickle's
+    rule: one defined inside a function or in ``__main__``), so that a later process loads a
+    rebuilt copy of it rather than the object itself."""
+    if _should_pickle_by_reference is None:   # pragma: no cover - every supported Numba has it
+        return "<locals>" in getattr(obj, "__qualname__", "") or \
+            getattr(obj, "__module__", None) == "__main__"
+    try:
+        return not _should_pickle_by_reference(obj)
+    except Exception:  # pragma: no cover - an object cloudpickle cannot place
+        return True
+
+
 def _importable(cls):
-    """Whether ``cls`` is what its module and qualified name lead to."""
+    """Whether ``cls`` is what its module and qualified name lead to, in a module that Numba's
+    cache pickles by reference (a class of the script run as ``__main__`` comes back from the
+    cache of a later run as a rebuilt copy, which ``except`` clauses miss)."""
     obj = sys.modules.get(getattr(cls, "__module__", None) or "")
     for part in getattr(cls, "__qualname__", "").split("."):
         obj = getattr(obj, part, None)
-    return obj is cls
+    return obj is cls and not _pickled_by_value(cls)
 
 
 def _code_digest(code):
@@ -392,7 +412,8 @@ def njit_user(func, what="K"):
                       f"new value costs a compilation.  Pass parameters with args=(...) and take "
                       f"them as extra arguments to compile once." if names else
                       f"a class it reads is a new class object ({classes}, defined inside a "
-                      f"function).  Define it at module level to compile once.")
+                      f"function or in the script run as __main__).  Define it at module level "
+                      f"of an importable module to compile once.")
             warnings.warn(f"{what} ({getattr(py, '__qualname__', py)}) is compiled again because "
                           f"{advice}", RecompilationWarning, stacklevel=4)
         options = dict(USER_OPTIONS)
