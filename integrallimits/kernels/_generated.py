@@ -23,7 +23,7 @@ from . import _user
 from ._kernel import (BLOCK_SIGNATURE, JACOBIAN_SIGNATURE, KERNEL_SIGNATURE, Kernel,
                       KernelCompilationError)
 
-__all__ = ["cache_directory", "search_directories", "module_name", "load_module",
+__all__ = ["cache_directory", "search_directories", "module_name", "write_module",
            "import_module_file", "kernel_functions", "forcing_function", "generated_kernel"]
 
 _LOCK = threading.RLock()
@@ -122,20 +122,18 @@ def import_module_file(name, path):
     return module
 
 
-def load_module(source, digest, prefix):
-    """Write the generated ``source`` to the cache directory and import it."""
-    name = module_name(prefix, digest)
-    if name in sys.modules:
-        return sys.modules[name]
-    path = _writable_directory() / f"{name}.py"
+def write_module(source, digest, prefix):
+    """Write the generated ``source`` (SHA-256 ``digest``) to the cache directory, unless the
+    file already holds it, and return the file's path."""
+    path = _writable_directory() / f"{module_name(prefix, digest)}.py"
     try:
         _write_atomic(path, source)
     except OSError:
         # The directory passed the write probe but the write failed (full disk, race):
         # fall back to a private directory rather than failing the user's call.
-        path = _private_directory() / f"{name}.py"
+        path = _private_directory() / path.name
         _write_atomic(path, source)
-    return import_module_file(name, path)
+    return path
 
 
 def _compile_error(what, exc):

@@ -314,7 +314,7 @@ def from_sympy(K, t, s, y, *, params=(), name="K"):
 
 
 def _from_sympy(K, t, s, y, params, name):
-    """(the kernel of :func:`from_sympy`, the SHA-256 of its generated source)."""
+    """(the kernel of :func:`from_sympy`, the SHA-256 of its generated source, the file)."""
     t = _as_symbol(t, "t")
     s = _as_symbol(s, "s")
     if isinstance(y, sympy.Symbol):
@@ -355,11 +355,13 @@ def _from_sympy(K, t, s, y, params, name):
 
     source = _kernel_source(Kr, Jr, y_names, scalar, _describe(name, exprs), len(ps))
     digest = hashlib.sha256(source.encode("utf-8")).hexdigest()
+    path = _generated.write_module(source, digest, "kernel")
     compiled = _generated.kernel_functions(
-        digest, lambda: _generated.load_module(source, digest, "kernel"), _describe(name, exprs))
+        digest, lambda: _generated.import_module_file(path.stem, path), _describe(name, exprs))
     structure = {"kind": "general", "expression": exprs[0] if scalar else exprs,
                  "variables": (t, s, y), "params": ps}
-    return _generated.generated_kernel(compiled, d, scalar, len(ps), structure, name), digest
+    kernel = _generated.generated_kernel(compiled, d, scalar, len(ps), structure, name)
+    return kernel, digest, path
 
 
 def forcing_from_sympy(g, t, params=()):
@@ -400,7 +402,8 @@ def forcing_from_sympy(g, t, params=()):
 
 
 def _forcing_from_sympy(g, t, params):
-    """(the function of :func:`forcing_from_sympy`, the SHA-256 of its generated source)."""
+    """(the function of :func:`forcing_from_sympy`, the SHA-256 of its generated source, the
+    file)."""
     t = _as_symbol(t, "t")
     exprs, scalar = _components(g, "g")
     if not exprs:
@@ -413,5 +416,7 @@ def _forcing_from_sympy(g, t, params):
     _check_real(gr, "g")
     source = _forcing_source(gr, scalar, _describe("g", exprs), len(ps))
     digest = hashlib.sha256(source.encode("utf-8")).hexdigest()
-    return _generated.forcing_function(
-        digest, lambda: _generated.load_module(source, digest, "forcing")), digest
+    path = _generated.write_module(source, digest, "forcing")
+    func = _generated.forcing_function(
+        digest, lambda: _generated.import_module_file(path.stem, path))
+    return func, digest, path

@@ -22,7 +22,6 @@ import hashlib
 import json
 import os
 import re
-import sys
 from collections.abc import Mapping
 from importlib.util import find_spec
 from pathlib import Path
@@ -38,7 +37,6 @@ MAX_LENGTH = 2000
 
 #: Version of the index entries' format (part of the key).
 _INDEX_FORMAT = 1
-_SHA256 = re.compile(r"[0-9a-f]{64}")
 
 
 class ExpressionError(ValueError):
@@ -152,7 +150,7 @@ def _lookup(key, prefix):
             digest = entry["sha256"] if entry["key"] == key else None
         except (OSError, ValueError, KeyError, TypeError):  # no entry, not JSON, other fields
             continue
-        if not (isinstance(digest, str) and _SHA256.fullmatch(digest)):
+        if not (isinstance(digest, str) and re.fullmatch(r"[0-9a-f]{64}", digest)):
             continue
         name = _generated.module_name(prefix, digest)
         path = Path(directory) / f"{name}.py"
@@ -165,14 +163,13 @@ def _lookup(key, prefix):
     return None
 
 
-def _record(key, digest, prefix):
-    """Write the index entry of ``key`` beside the module ``digest`` (if the directory can be
-    written; the index only saves time)."""
-    module = sys.modules.get(_generated.module_name(prefix, digest))
-    if key is None or module is None or not getattr(module, "__file__", None):
+def _record(key, digest, path):
+    """Write the index entry of ``key`` beside the module file ``path`` whose source has
+    SHA-256 ``digest`` (if the folder can be written: the index only saves time)."""
+    if key is None:
         return
     try:
-        _generated._write_atomic(_entry_path(Path(module.__file__).parent, key),
+        _generated._write_atomic(_entry_path(Path(path).parent, key),
                                  json.dumps({"key": key, "sha256": digest}) + "\n")
     except OSError:
         pass
@@ -237,7 +234,8 @@ def _parsed_kernel(text, params):
 
 
 def _kernel_from_parse(text, params, name):
-    """(the kernel, its module's SHA-256) by the full path: parse, derive, generate."""
+    """(the kernel, its module's SHA-256, the module file) by the full path: parse, derive,
+    generate."""
     from ._sympy import _from_sympy
 
     K, t, s, y, ps = _parsed_kernel(text, params)
@@ -312,8 +310,8 @@ def kernel_from_text(text, vector_dim=None, params=()):
                                                len(params), structure, name)
         except Exception:  # noqa: BLE001 - any failure of the shortcut: the full path decides
             pass
-    kernel, digest = _kernel_from_parse(texts, params, name)
-    _record(key, digest, "kernel")
+    kernel, digest, path = _kernel_from_parse(texts, params, name)
+    _record(key, digest, path)
     return kernel
 
 
@@ -360,6 +358,6 @@ def forcing_from_text(text, params=()):
     ps = tuple(sympy.Symbol(p, real=True) for p in params)
     g = parse_expression(texts, (t, *ps)) if isinstance(texts, str) else \
         parse_vector(texts, (t, *ps))
-    func, digest = _forcing_from_sympy(g, t, ps)
-    _record(key, digest, "forcing")
+    func, digest, path = _forcing_from_sympy(g, t, ps)
+    _record(key, digest, path)
     return func
