@@ -362,3 +362,20 @@ def test_a_repeated_solve_does_not_import_sympy(tmp_path):
     third = solve()
     assert third["sympy"] and third["out"] == first["out"]
     assert module.read_text() == source
+
+
+def test_the_command_flushes_its_output_before_the_fast_exit(tmp_path):
+    """``python -m integrallimits solve`` ends with os._exit after flushing: the table reaches
+    a pipe whole, the CSV is complete, and the exit status is main's (0, 2 or 1)."""
+    path = tmp_path / "y.csv"
+    cmd = [sys.executable, "-m", "integrallimits", "solve", "--kernel=-y", "--forcing", "1",
+           "--method", "trapezoid", "--steps", "8"]
+    proc = subprocess.run(cmd + ["--out", str(path)], capture_output=True, text=True, timeout=300)
+    assert proc.returncode == 0 and proc.stderr == ""
+    lines = proc.stdout.splitlines()
+    assert lines[0].startswith("method trapezoid") and lines[-1] == f"wrote {path}"
+    assert len(path.read_text().splitlines()) == 10
+    proc = subprocess.run(cmd + ["--steps", "0"], capture_output=True, text=True, timeout=300)
+    assert proc.returncode == 2 and proc.stderr == "integrallimits: error: --steps must be >= 1\n"
+    proc = subprocess.run(cmd + ["--out", "/dev/full"], capture_output=True, text=True, timeout=300)
+    assert proc.returncode == 1 and proc.stderr.startswith("integrallimits: error: cannot write")
