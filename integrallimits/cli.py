@@ -589,13 +589,17 @@ def run():
     :func:`main` on ``sys.argv``; returns the exit status.
 
     After ``solve`` the process ends at once (:func:`os._exit`) when stdout and stderr are
-    flushed: ``solve`` has closed its files and starts no thread or process, and Python's
-    teardown of Numba's loaded code (0.1-0.2 s, as for any Numba program) would be a fifth of
-    the whole command.  The other commands (executors, progress bars) exit normally.
+    flushed and the ``atexit`` handlers have run: ``solve`` has closed its files and starts no
+    thread or process, and Python's teardown of Numba's loaded code (0.1-0.2 s, as for any
+    Numba program) would be a fifth of the whole command.  Under a profiler or a tracer
+    (``python -m cProfile``, coverage), and after the other commands, the exit is the normal one.
     """
     argv = sys.argv[1:]
     code = main(argv)
-    if argv[:1] == ["solve"] and threading.active_count() == 1:
+    if (argv[:1] == ["solve"] and threading.active_count() == 1 and sys.getprofile() is None
+            and sys.gettrace() is None):
+        import atexit
+        atexit._run_exitfuncs()         # (they run once: the normal exit would not repeat them)
         try:
             sys.stdout.flush()
             sys.stderr.flush()

@@ -379,3 +379,12 @@ def test_the_command_flushes_its_output_before_the_fast_exit(tmp_path):
     assert proc.returncode == 2 and proc.stderr == "integrallimits: error: --steps must be >= 1\n"
     proc = subprocess.run(cmd + ["--out", "/dev/full"], capture_output=True, text=True, timeout=300)
     assert proc.returncode == 1 and proc.stderr.startswith("integrallimits: error: cannot write")
+    code = ("import atexit, sys; atexit.register(print, 'atexit ran', file=sys.stderr); "
+            "from integrallimits.cli import run; sys.argv[1:] = sys.argv[2:]; sys.exit(run())")
+    proc = subprocess.run([sys.executable, "-c", code, "-"] + cmd[3:], capture_output=True,
+                          text=True, timeout=300)
+    assert proc.returncode == 0 and proc.stderr == "atexit ran\n"
+    profile = tmp_path / "solve.prof"        # a profiler gets the normal exit (and its output)
+    proc = subprocess.run([sys.executable, "-m", "cProfile", "-o", str(profile)] + cmd[1:],
+                          capture_output=True, text=True, timeout=300)
+    assert proc.returncode == 0 and profile.stat().st_size > 0
