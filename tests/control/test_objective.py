@@ -353,3 +353,29 @@ def test_readout_of_an_augmented_network():
     assert plain.value(plain.initial_vector()) == same.value(same.initial_vector())
     with pytest.raises(ValueError, match="readout must"):
         Objective(net, (X, y), readout=np.eye(2, 3))
+
+
+def test_continuum_fields_that_reduce_arrays_are_sampled_pointwise():
+    """A field that broadcasts to the grid's shape with the wrong values (a reduction over
+    the times, here np.max) is checked against pointwise calls and sampled point by point;
+    a field written for arrays is taken from one call."""
+    from integrallimits.control._objective import FieldSpec, _sample
+    spec = FieldSpec("b", 0, False, (2,), np.ones(9, bool))
+    h = 1.0 / 8
+    t = h * np.arange(9)
+    want = np.stack([np.cos(t), np.exp(-t)], axis=-1)
+    calls = []
+
+    def reducing(s):
+        calls.append(np.ndim(s))
+        return np.stack([np.cos(s), np.exp(-np.max(s)) + 0 * s], axis=-1)
+
+    def vectorised(s):
+        calls.append(np.ndim(s))
+        return np.stack([np.cos(s), np.exp(-s)], axis=-1)
+
+    np.testing.assert_allclose(_sample(reducing, spec, 8, h), want, rtol=1e-15)
+    assert calls.count(0) >= 9                      # pointwise at every time
+    calls.clear()
+    np.testing.assert_array_equal(_sample(vectorised, spec, 8, h), want)
+    assert calls.count(1) == 1 and calls.count(0) == 3   # one call, checked at three times

@@ -111,6 +111,19 @@ def test_convolution_needs_a_uniform_grid():
         ConvolutionMap(_conv, spatial_rule("trapezoid", 8), mode="reflect")
 
 
+def test_functions_that_reduce_arrays_are_evaluated_pointwise():
+    """A function that broadcasts to a single number (np.linalg.norm of the array of lags)
+    is not taken for a constant: it is checked against pointwise calls and evaluated point by
+    point (it used to give the map of a(δ) = e^{-|δ_max|} for every lag, off by 0.6)."""
+    grid = spatial_rule("trapezoid", 8)
+    U = np.cos(grid.nodes)[None, None]
+    norm = ConvolutionMap(lambda d: np.exp(-np.linalg.norm(d)), grid)
+    plain = ConvolutionMap(lambda d: np.exp(-abs(d)), grid)
+    np.testing.assert_array_equal(norm.apply(U), plain.apply(U))
+    constant = LocalMap(grid, multiplier=lambda x: 2.0)       # a real constant stays one
+    np.testing.assert_array_equal(constant.apply(U), 2.0 * U)
+
+
 # -- attention ---------------------------------------------------------------------------------------
 
 _Q = np.array([[1.0, 0.5], [-0.3, 1.0]])

@@ -8,6 +8,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+import math
+
 import numpy as np
 
 from ...quadrature import IntervalRule, interval_rule
@@ -135,9 +137,19 @@ def spatial_rule(name="gauss-legendre", n=16, dim=1, domain=(0.0, 1.0)):
 
 
 def evaluate(f, what, *coords):
-    """f(*coords) as a float array of the broadcast shape: vectorised if f broadcasts
-    (NumPy ufuncs), else pointwise."""
+    """f(*coords) as a float array of the broadcast shape: vectorised if f broadcasts to it
+    (NumPy ufuncs) and agrees with pointwise calls at its first, middle and last entries, else
+    pointwise (a reduction such as ``np.linalg.norm(δ)`` broadcasts to a single number and
+    would otherwise stand for every entry)."""
     shape = np.broadcast_shapes(*(np.shape(c) for c in coords))
+    full = [np.broadcast_to(c, shape) for c in coords]
+
+    def at(idx):
+        try:
+            return float(f(*(c[idx] for c in full)))
+        except (TypeError, ValueError) as exc:
+            raise TypeError(f"{what} must return a real number, got an error: {exc}") from exc
+
     values = None
     try:
         with np.errstate(all="ignore"):
@@ -148,14 +160,16 @@ def evaluate(f, what, *coords):
             values = np.full(shape, float(v))
     except Exception:  # not written for arrays: evaluate pointwise below
         values = None
+    if values is not None and values.size:
+        checks = {np.unravel_index(i, shape) for i in (0, values.size // 2, values.size - 1)}
+        # (a NaN is not close to anything: pointwise then, and the error below)
+        if not all(math.isclose(values[idx], at(idx), rel_tol=1e-12, abs_tol=1e-300)
+                   for idx in checks):
+            values = None
     if values is None:
-        full = [np.broadcast_to(c, shape) for c in coords]
         values = np.empty(shape)
         for idx in np.ndindex(shape):
-            try:
-                values[idx] = float(f(*(c[idx] for c in full)))
-            except (TypeError, ValueError) as exc:
-                raise TypeError(f"{what} must return a real number, got an error: {exc}") from exc
+            values[idx] = at(idx)
     if not np.all(np.isfinite(values)):
         raise ValueError(f"{what} is not finite at some node")
     return values
