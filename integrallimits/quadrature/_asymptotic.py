@@ -338,30 +338,27 @@ def _series_coefficients(m):
 
 
 @jit
-def _stieltjes(m, h, p, den, corr, sphi, cphi, table, dd):
-    """Stieltjes' series at phi = pi p / den - corr: returns cos(beta), sin(beta) (double-
-    double if ``dd``, else the low parts are 0) and the tails tv, tdv, with
-
-        sqrt(2 cos phi) P_m(sin phi) / C_m             = cos(beta) + tv,
-        sqrt(2 cos phi) d/dphi P_m(sin phi) / C_m      = (m + 1/2) sin(beta) + tdv,
-
-    beta = m pi/2 - (m + 1/2) phi (alpha_{m,k} = beta - k phi), reduced modulo 2 pi exactly:
-    pi (m den - (2m + 1) p) / (2 den) + (m + 1/2) corr.
-    """
+def _leading(m, p, den, corr, table):
+    """sin and cos (double-double) of beta = m pi/2 - (m + 1/2) phi at phi = pi p / den - corr,
+    reduced modulo 2 pi exactly: pi (m den - (2m + 1) p) / (2 den) + (m + 1/2) corr."""
     num = (m * den - (2 * m + 1) * p) % (4 * den)
     if num >= 2 * den:
         num -= 4 * den
     hi, lo = _pi_ratio(num, 2 * den)
     hi, e = _two_sum(hi, (m + 0.5) * corr)
-    lo += e
-    if dd:
-        s_hi, s_lo, c_hi, c_lo = _sin_cos_dd(hi, lo, table)
-    else:
-        s_hi, c_hi = math.sin(hi), math.cos(hi)
-        s_hi, c_hi = s_hi + c_hi * lo, c_hi - s_hi * lo
-        s_lo = c_lo = 0.0
+    s_hi, s_lo, c_hi, c_lo = _sin_cos_dd(hi, lo + e, table)
+    return s_hi, s_lo, c_hi, c_lo
+
+
+@jit
+def _tails(m, h, c, s, sphi, cphi):
+    """The tails tv, tdv of Stieltjes' series at phi, with cos(beta) = c, sin(beta) = s:
+
+        sqrt(2 cos phi) P_m(sin phi) / C_m             = cos(beta) + tv,
+        sqrt(2 cos phi) d/dphi P_m(sin phi) / C_m      = (m + 1/2) sin(beta) + tdv,
+
+    (alpha_{m,k} = beta - k phi; terms below 1e-19 dropped)."""
     inv = 0.5 / cphi
-    c, s = c_hi, s_hi
     tv = 0.0
     tdv = sphi * c * inv
     q = 1.0
@@ -372,49 +369,64 @@ def _stieltjes(m, h, p, den, corr, sphi, cphi, table, dd):
         c, s = c * cphi + s * sphi, s * cphi - c * sphi            # rotate by -phi
         tv += h[k] * q * c
         tdv += h[k] * q * ((m + k + 0.5) * s + (2 * k + 1) * sphi * c * inv)
-    return c_hi, c_lo, s_hi, s_lo, tv, tdv
+    return tv, tdv
 
 
 @jit
-def _free_kernel(radau, n, p, den, corr, h_lo, h_hi, constant, table, x, gap, w):
-    """Newton's method for the free nodes (zeros of P_{n-1} + P_n if ``radau``, else of
-    P'_{n-1}) from the estimates pi p / den - corr, and their weights.
+def _free_kernel(radau, n, k_first, k_last, h_lo, h_hi, constant, table, x, gap, w):
+    """Newton's method for the free nodes k = k_first .. k_last from +1 (zeros of P_{n-1} +
+    P_n if ``radau``, else of P'_{n-1}) and their weights, written at position n - k (Radau,
+    ascending) or k (Lobatto, descending).
 
-    Float iterations until the step is below 1e-9 of the spacing, then a double-double one
-    (again if its step exceeds 1e-14 of the spacing): its step leaves an error below 1e-28
-    of the spacing, and the weight, from the same evaluation, is carried to the new node to
-    first order:
+    The estimates are Gatteschi and Pittaluga's for the zeros of P_m^(alpha, beta), (m,
+    alpha, beta) = (n - 1, 0, 1) for Radau, (n - 2, 1, 1) for Lobatto: with rho = 2m + alpha
+    + beta + 1 and K = (4k + 2 alpha - 1) pi / (2 rho), theta_k = K + ((1/4 - alpha^2)
+    cot(K/2) - (1/4 - beta^2) tan(K/2)) / rho^2, written phi = pi/2 - theta_k = pi p / den -
+    corr with p = rho - 4k - 2 alpha + 1, den = 2 rho.
+
+    Every evaluation is in double-double (the float parts are the series' tails) and the
+    iteration stops at the first step below 1e-14 of the spacing (from n of a few thousand
+    on, the estimates of most nodes are that close already): that step leaves an error below
+    1e-28 of the spacing, and the weight, from the same evaluation, is carried to the new
+    node to first order:
     Radau, x >= 0: w = 4 (1 + x) / (dg/dphi)^2 = K_0 (1 + x) 2 cos(phi) / E^2,
            x < 0:  w = (1 - x) / (n^2 P_{n-1}^2) = K_1 (1 - x) 2 cos(phi) / V_{n-1}^2
            (near -1, P_{n-1} ~ -P_n and E = r D_{n-1} + D_n loses digits),
     Lobatto:       w = 2 / (n (n - 1) P_{n-1}^2) = K_0 2 cos(phi) / V_{n-1}^2,
-    with D, V the bracketed sums of :func:`_stieltjes` (d ln P / dphi = D / V) and
-    r = C_{n-1} / C_n = 1 + 1/(2n); ``constant`` holds K_0 and K_1 as double-double rows.
-    (E / sqrt(2 cos phi) varies by O(m phi) relative per radian near the ends, so its
-    first-order change over a step below 1e-14 of the spacing is below 1e-17.)
+    with V = cos(beta) + tv, D = (m + 1/2) sin(beta) + tdv the expansions of :func:`_tails`
+    (d ln P / dphi = D / V) and r = C_{n-1} / C_n = 1 + 1/(2n); ``constant`` holds K_0 and
+    K_1 as double-double rows.  (E / sqrt(2 cos phi) varies by O(m phi) relative per radian
+    near the ends, so its first-order change over a step below 1e-14 of the spacing is below
+    1e-17.)  The leading terms of P_n come from those of P_{n-1}: beta_n = beta_{n-1} +
+    pi/2 - phi.
     """
+    alpha = 0 if radau else 1
+    rho = 2 * n if radau else 2 * n - 1                   # 2 (n - 1) + 2, 2 (n - 2) + 3
+    den = 2 * rho
     spacing = _PI_HI / den
     r_lo = 0.5 / n
-    m = n - 1
-    for i in range(p.size):
-        c = corr[i]
-        dd = False
+    m = n - 1                                             # the degree of P_{n-1}
+    for k in range(k_first, k_last + 1):
+        p = rho - 4 * k - 2 * alpha + 1
+        half = 0.5 * (_PI_HI * (4 * k + 2 * alpha - 1) / (2 * rho))
+        c = ((0.25 - alpha**2) / math.tan(half) + 0.75 * math.tan(half)) / rho**2  # beta = 1
         for _ in range(40):
-            hi, lo = _angle(p[i], den, c)
-            if dd:
-                sp_hi, sp_lo, cp_hi, cp_lo = _sin_cos_dd(hi, lo, table)
-            else:
-                sp_hi, cp_hi = math.sin(hi), math.cos(hi)
-                sp_hi, cp_hi = sp_hi + cp_hi * lo, cp_hi - sp_hi * lo
-                sp_lo = cp_lo = 0.0
+            hi, lo = _angle(p, den, c)
+            sp_hi, sp_lo, cp_hi, cp_lo = _sin_cos_dd(hi, lo, table)
             sphi, cphi = sp_hi + sp_lo, cp_hi + cp_lo
-            c1, c1l, s1, s1l, tv1, tdv1 = _stieltjes(m, h_lo, p[i], den, c, sphi, cphi, table, dd)
+            s1, s1l, c1, c1l = _leading(m, p, den, c, table)
+            tv1, tdv1 = _tails(m, h_lo, c1, s1, sphi, cphi)
             v_hi, v_lo = _dd_add(c1, c1l, tv1, 0.0)                 # V_{n-1}
             d_hi, d_lo = _dd_mul(s1, s1l, m + 0.5, 0.0)
             d_hi, d_lo = _dd_add(d_hi, d_lo, tdv1, 0.0)             # D_{n-1}
-            if radau:
-                c0, c0l, s0, s0l, tv0, tdv0 = _stieltjes(n, h_hi, p[i], den, c, sphi, cphi,
-                                                         table, dd)
+            if radau:       # cos, sin(beta_{n-1} + theta), cos theta = sin phi, sin theta = cos phi
+                a_hi, a_lo = _dd_mul(c1, c1l, sp_hi, sp_lo)
+                b_hi, b_lo = _dd_mul(s1, s1l, cp_hi, cp_lo)
+                c0, c0l = _dd_add(a_hi, a_lo, -b_hi, -b_lo)
+                a_hi, a_lo = _dd_mul(s1, s1l, sp_hi, sp_lo)
+                b_hi, b_lo = _dd_mul(c1, c1l, cp_hi, cp_lo)
+                s0, s0l = _dd_add(a_hi, a_lo, b_hi, b_lo)
+                tv0, tdv0 = _tails(n, h_hi, c0, s0, sphi, cphi)
                 # f = r V_{n-1} + V_n, f' = E = r D_{n-1} + D_n (common factors dropped)
                 f_hi, f_lo = _dd_add(v_hi, v_lo, r_lo * v_hi, 0.0)
                 f_hi, f_lo = _dd_add(f_hi, f_lo, c0, c0l + tv0)
@@ -425,95 +437,108 @@ def _free_kernel(radau, n, p, den, corr, h_lo, h_hi, constant, table, x, gap, w)
             else:
                 v, dv = v_hi + v_lo, d_hi + d_lo
                 step = dv / (sphi / cphi * dv - m * (m + 1) * v)   # u'' = tan(phi) u' - m(m+1) u
-            if dd and abs(step) < 1e-14 * spacing:
+            if abs(step) < 1e-14 * spacing:
                 break
             c += step
-            if abs(step) < 1e-9 * spacing:
-                dd = True
         # the node phi - step: x = sin(phi) - cos(phi) step, and its gap
         x_hi, x_lo = _dd_add(sp_hi, sp_lo, -cphi * step, 0.0)
-        c += step
+        i = n - k if radau else k
         x[i] = x_hi + x_lo
-        if abs(x_hi) < 0.5:
-            g_hi, g_lo = _dd_add(1.0, 0.0, -abs(x_hi), -x_lo if x_hi >= 0 else x_lo)
-        else:
-            sign = 1 if p[i] >= 0 else -1
-            hi, lo = _angle(den - 2 * sign * p[i], 4 * den, -0.5 * sign * c)   # theta / 2
-            t_hi, t_lo = _sin_dd(hi, lo, table)
-            g_hi, g_lo = _dd_mul(t_hi, t_lo, 2 * t_hi, 2 * t_lo)
+        ax_hi, ax_lo = (x_hi, x_lo) if x_hi >= 0 else (-x_hi, -x_lo)      # |x|
+        if ax_hi < 0.5:
+            g_hi, g_lo = _dd_add(1.0, 0.0, -ax_hi, -ax_lo)
+        else:               # 1 - |x| = cos^2(phi) / (1 + |x|), cos(phi - step) = cos phi + sin phi step
+            a_hi, a_lo = _dd_add(cp_hi, cp_lo, sphi * step, 0.0)
+            a_hi, a_lo = _dd_mul(a_hi, a_lo, a_hi, a_lo)
+            g_hi, g_lo = _dd_div(a_hi, a_lo, *_dd_add(1.0, 0.0, ax_hi, ax_lo))
         gap[i] = g_hi + g_lo
-        if radau and x_hi >= 0:     # K (1 + x) 2 cos(phi) / E^2, 1 + x = 2 - gap
+        if radau and x_hi >= 0:     # K (1 + x) 2 cos(phi) / E^2
             sq_hi, sq_lo = _dd_mul(e_hi, e_lo, e_hi, e_lo)
             k_hi, k_lo = constant[0, 0], constant[0, 1]
-            shift = 0.0
-        else:                       # K (1 -+ x) 2 cos(phi) / V^2 at phi, times (1 + 2 (D/V) step)
+            shift = 2 * (2 * n * (1 + r_lo) * v_hi / e_hi + sphi / cphi) * step
+        else:                       # K (1 -+ x) 2 cos(phi) / V^2
             sq_hi, sq_lo = _dd_mul(v_hi, v_lo, v_hi, v_lo)
             k_hi, k_lo = constant[1 if radau else 0, 0], constant[1 if radau else 0, 1]
             shift = 2 * (d_hi / v_hi) * step
         t_hi, t_lo = _dd_mul(k_hi, k_lo, 2 * cp_hi, 2 * cp_lo)
-        if radau:
-            t_hi, t_lo = _dd_mul(t_hi, t_lo, 2.0 - g_hi, -g_lo)    # 1 + x or 1 - x = 2 - gap
+        if radau:                   # 1 + x or 1 - x = 1 + |x|
+            t_hi, t_lo = _dd_mul(t_hi, t_lo, *_dd_add(1.0, 0.0, ax_hi, ax_lo))
         w_hi, w_lo = _dd_div(t_hi, t_lo, sq_hi, sq_lo)
         w[i] = w_hi + (w_lo + w_hi * shift)
 
 
-#: fraction bits of the fixed-point integers in which the end nodes are computed
-_FIX = 200
+@jit
+def _legendre_at_end(m, z_hi, z_lo):
+    """z^j d^j/dz^j P_m(1 - 2z), j = 0..3, at z = z_hi + z_lo, in double-double (as hi, lo
+    pairs in one tuple).
 
-
-def _legendre_at_end(m, Z):
-    """z^j d^j/dz^j P_m(1 - 2z), j = 0..3, at z = Z / 2^_FIX, as fixed-point integers.
-
-    The hypergeometric series sum_k (-m)_k (m + 1)_k z^k / k!^2 in Python integers: its
-    terms grow to about e^(2 m sqrt(z)) before they decay, so near the k-th node from an
-    end (2 m sqrt(z) ~ j_k < 25) about 36 of the 200 bits cancel, and the ~100 truncated
-    divisions cost a few more.
+    The hypergeometric series sum_k (-m)_k (m + 1)_k z^k / k!^2: its terms grow to about
+    e^(2 m sqrt(z)) / sqrt(2 pi 2 m sqrt(z)) before they decay, so near the k-th node from
+    an end (2 m sqrt(z) ~ j_k < 25) about 30 of the 106 bits cancel.
     """
-    one = 1 << _FIX
-    term, derivs = one, [one, 0, 0, 0]
-    for k in range(m):
-        term = term * ((k - m) * (k + m + 1)) * Z // ((k + 1) ** 2 << _FIX)   # term of z^(k+1)
+    t_hi, t_lo = 1.0, 0.0
+    a0, a0l, a1, a1l, a2, a2l, a3, a3l = 1.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0
+    peak = 4.0 * m * m * z_hi
+    for k in range(m):                                              # the term of z^(k+1)
+        c_hi, c_lo = _two_prod(float(k - m), float(k + m + 1))
+        t_hi, t_lo = _dd_mul(t_hi, t_lo, c_hi, c_lo)
+        t_hi, t_lo = _dd_mul(t_hi, t_lo, z_hi, z_lo)
+        t_hi, t_lo = _dd_div(t_hi, t_lo, float((k + 1) * (k + 1)), 0.0)
         j = k + 1
-        derivs[0] += term
-        derivs[1] += j * term
-        derivs[2] += j * k * term
-        derivs[3] += j * k * (k - 1) * term
-        if (k * k << _FIX) > 4 * m * m * Z and abs(term) * j ** 3 < 1:
+        a0, a0l = _dd_add(a0, a0l, t_hi, t_lo)
+        u_hi, u_lo = _dd_mul(t_hi, t_lo, float(j), 0.0)
+        a1, a1l = _dd_add(a1, a1l, u_hi, u_lo)
+        u_hi, u_lo = _dd_mul(u_hi, u_lo, float(k), 0.0)
+        a2, a2l = _dd_add(a2, a2l, u_hi, u_lo)
+        u_hi, u_lo = _dd_mul(u_hi, u_lo, float(k - 1), 0.0)
+        a3, a3l = _dd_add(a3, a3l, u_hi, u_lo)
+        if k * k > peak and abs(t_hi) * j**3 < 1e-40:
             break
-    return derivs
+    return a0, a0l, a1, a1l, a2, a2l, a3, a3l
 
 
+@jit
 def _end_node(radau, n, z, left):
-    """Halley's method in fixed point for the node at z = (1 -+ x)/2 near +1 (-1 if ``left``),
-    from its float estimate; returns the gap 1 - |x| = 2z and the weight, correctly rounded.
+    """Halley's method in double-double for the node at z = (1 -+ x)/2 near +1 (-1 if
+    ``left``), from its float estimate; returns the gap 1 - |x| = 2z and the weight.
 
     With F = f, G = z f', H = z^2 f'' the step is dz = -z (F/G) / (1 - F H / (2 G^2)); f is
     P_{n-1} + P_n at +1 and P_{n-1} - P_n at -1 (P_m(-y) = (-1)^m P_m(y)) for Radau, and
     z P'_{n-1} for Lobatto.  The weight uses the values before the last step (below 2^-64
     relative, cubic convergence).
     """
-    one = 1 << _FIX
-    Z = int(np.ldexp(z, 60)) << (_FIX - 60)
-    sign = -1 if left else 1
+    z_hi, z_lo = z, 0.0
+    sign = -1.0 if left else 1.0
     for _ in range(40):
-        p1 = _legendre_at_end(n - 1, Z)
+        p1 = _legendre_at_end(n - 1, z_hi, z_lo)
         if radau:
-            p0 = _legendre_at_end(n, Z)
-            F, G, H = (p1[j] + sign * p0[j] for j in range(3))
+            p0 = _legendre_at_end(n, z_hi, z_lo)
+            f_hi, f_lo = _dd_add(p1[0], p1[1], sign * p0[0], sign * p0[1])
+            g_hi, g_lo = _dd_add(p1[2], p1[3], sign * p0[2], sign * p0[3])
+            h = p1[4] + sign * p0[4]
         else:
-            F, G, H = p1[1], p1[1] + p1[2], 2 * p1[2] + p1[3]
-        ratio = F * one // G
-        step = Z * ratio // (one - ratio * H // (2 * G))
-        Z -= step
-        if abs(step) << 64 < Z:
+            f_hi, f_lo = p1[2], p1[3]
+            g_hi, g_lo = _dd_add(p1[2], p1[3], p1[4], p1[5])
+            h = 2 * p1[4] + p1[6]
+        ratio = (f_hi + f_lo) / g_hi
+        step = z_hi * ratio / (1 - ratio * h / (2 * g_hi))
+        z_hi, z_lo = _dd_add(z_hi, z_lo, -step, 0.0)
+        if abs(step) * 2.0**64 < z_hi:
             break
     else:  # pragma: no cover - cubic convergence from the asymptotic estimates
         raise RuntimeError("Halley's method did not converge for a quadrature node")
     if radau:   # w = 4 / ((1 - x) g'(x)^2) = 8 / ((z or 1 - z) (dg/dz)^2), G = z dg/dz
-        weight = 8 * Z * Z * one // (one - Z) / G**2 if left else 8 * Z * one / G**2
+        num_hi, num_lo = 8 * z_hi, 8 * z_lo
+        den_hi, den_lo = _dd_mul(g_hi, g_lo, g_hi, g_lo)
+        if left:
+            num_hi, num_lo = _dd_mul(num_hi, num_lo, z_hi, z_lo)
+            den_hi, den_lo = _dd_mul(den_hi, den_lo, *_dd_add(1.0, 0.0, -z_hi, -z_lo))
     else:       # w = 2 / (n (n - 1) P_{n-1}(x)^2)
-        weight = 2 * one * one / (n * (n - 1) * p1[0] ** 2)
-    return 2 * Z / one, float(weight)
+        num_hi, num_lo = 2.0, 0.0
+        den_hi, den_lo = _dd_mul(p1[0], p1[1], p1[0], p1[1])
+        den_hi, den_lo = _dd_mul(den_hi, den_lo, n * (n - 1.0), 0.0)
+    t_hi, t_lo = _dd_div(num_hi, num_lo, den_hi, den_lo)
+    return 2 * (z_hi + z_lo), t_hi + t_lo
 
 
 def _end_estimates(m, alpha, beta, count):
@@ -528,52 +553,67 @@ def _end_estimates(m, alpha, beta, count):
     return np.sin(theta / 2) ** 2
 
 
-def _jacobi_estimates(m, alpha, beta):
-    """Gatteschi–Pittaluga estimates of the zeros of P_m^(alpha, beta) (integer alpha, beta),
+def _jacobi_estimates(m, alpha, beta, k):
+    """Gatteschi–Pittaluga estimates of the zeros k of P_m^(alpha, beta) (integer alpha, beta),
     descending in x, written phi = pi p / den - corr, x = sin(phi):
     theta_k = K + ((1/4 - alpha^2) cot(K/2) - (1/4 - beta^2) tan(K/2)) / rho^2,
-    K = (2k + alpha - 1/2) pi / rho, rho = 2m + alpha + beta + 1."""
-    k = np.arange(1, m + 1)
+    K = (2k + alpha - 1/2) pi / rho, rho = 2m + alpha + beta + 1 (as in :func:`_free_kernel`)."""
     rho = 2 * m + alpha + beta + 1
     K = np.pi * (4 * k + 2 * alpha - 1) / (2 * rho)
     corr = ((0.25 - alpha**2) / np.tan(K / 2) - (0.25 - beta**2) * np.tan(K / 2)) / rho**2
     return rho - 4 * k - 2 * alpha + 1, 2 * rho, corr
 
 
-def _free_nodes(radau, n):
-    """The free nodes of the Radau rule (zeros of P_{n-1} + P_n) or the Lobatto rule (zeros
-    of P'_{n-1}, only x >= 0), descending, with their gaps 1 - |x| and weights."""
-    if radau:
-        p, den, corr = _jacobi_estimates(n - 1, 0, 1)
-    else:
-        p, den, corr = _jacobi_estimates(n - 2, 1, 1)
-        p, corr = p[:(n - 1) // 2], corr[:(n - 1) // 2]
-    h_lo, s_lo = _series_coefficients(n - 1)
-    h_hi, s_hi = _series_coefficients(n)
-    theta = np.pi / 2 - np.abs(np.pi * p / den - corr)            # angle to the nearer end
-    inner = 2 * np.sin(theta) >= max(s_lo, s_hi)
-    if inner.all() or not inner.any():  # pragma: no cover - n >= FAST_MIN_N has both kinds
-        raise RuntimeError(f"no interior or no end nodes for n = {n}")
+#: the end nodes are among the first this many from each end (about seven, whatever n)
+_END_SCAN = 64
+
+
+@lru_cache(maxsize=64)
+def _end_counts(radau, n):
+    """How many free nodes from +1 and (Radau) from -1 are end nodes: those whose angle theta
+    to the nearer end has 2 sin(theta) below what Stieltjes' series needs."""
+    m, alpha, beta = (n - 1, 0, 1) if radau else (n - 2, 1, 1)
+    limit = max(_series_coefficients(n - 1)[1], _series_coefficients(n)[1])
+    counts = []
+    for k in (np.arange(1, _END_SCAN + 1), m - np.arange(_END_SCAN)):
+        p, den, corr = _jacobi_estimates(m, alpha, beta, k)
+        theta = np.pi / 2 - np.abs(np.pi * p / den - corr)
+        inner = 2 * np.sin(theta) >= limit
+        if not inner.any() or inner.all():  # pragma: no cover - n >= FAST_MIN_N has both kinds
+            raise RuntimeError(f"no interior or no end nodes for n = {n}")
+        counts.append(int(np.argmax(inner)))
+    return counts[0], counts[1] if radau else 0
+
+
+@lru_cache(maxsize=64)
+def _weight_constants(radau, n):
+    """K_0, K_1 of :func:`_free_kernel` as double-double rows."""
     C0, C1 = _legendre_constant(n), _legendre_constant(n - 1)
     constants = (4 / C0**2, 1 / (n * C1) ** 2) if radau else (2 / (n * (n - 1) * C1**2), 0)
-    constant = np.array([[float(K), float(K - float(K))] for K in constants])
-    x, gap, w = np.empty(p.size), np.empty(p.size), np.empty(p.size)
-    idx = np.flatnonzero(inner)
-    xi, gi, wi = np.empty(idx.size), np.empty(idx.size), np.empty(idx.size)
-    _free_kernel(radau, n, p[idx], den, corr[idx], h_lo, h_hi, constant, _trig_table(), xi, gi, wi)
-    x[idx], gap[idx], w[idx] = xi, gi, wi
+    return np.array([[float(K), float(K - float(K))] for K in constants])
+
+
+def _free_nodes(radau, n, x, gap, w):
+    """The free nodes of the Radau rule (zeros of P_{n-1} + P_n), written ascending at x[1:],
+    or the Lobatto rule (zeros of P'_{n-1}, only x > 0), written descending at x[1:], with
+    their gaps 1 - |x| and weights."""
+    right, left = _end_counts(radau, n)
+    m = n - 1 if radau else n - 2
+    last = m - left if radau else (n - 1) // 2
+    _free_kernel(radau, n, right + 1, last, _series_coefficients(n - 1)[0],
+                 _series_coefficients(n)[0], _weight_constants(radau, n), _trig_table(), x, gap, w)
     # end nodes: the first ones from +1 and (Radau) from -1
-    m, alpha, beta = (n - 1, 0, 1) if radau else (n - 2, 1, 1)
-    for left, ends in ((False, np.flatnonzero(~inner & (p >= 0))),
-                       (True, np.flatnonzero(~inner & (p < 0))[::-1])):
-        if not ends.size:
+    alpha, beta = (0, 1) if radau else (1, 1)
+    for is_left, count in ((False, right), (True, left)):
+        if not count:
             continue
-        z0 = _end_estimates(m, beta, alpha, ends.size) if left else \
-            _end_estimates(m, alpha, beta, ends.size)
-        for i, z in zip(ends, z0):
-            gap[i], w[i] = _end_node(radau, n, z, left)
-            x[i] = gap[i] - 1 if left else 1 - gap[i]
-    return x, gap, w
+        z0 = _end_estimates(m, beta, alpha, count) if is_left else \
+            _end_estimates(m, alpha, beta, count)
+        for j, z in enumerate(z0, start=1):
+            k = m + 1 - j if is_left else j
+            i = n - k if radau else k
+            gap[i], w[i] = _end_node(radau, n, z, is_left)
+            x[i] = gap[i] - 1 if is_left else 1 - gap[i]
 
 
 @lru_cache(maxsize=64)
@@ -584,18 +624,21 @@ def _legendre_constant(m):
 
 def gauss_radau_fast(n):
     """Left Gauss–Radau rule on [-1, 1]: nodes (ascending, nodes[0] = -1), gaps, weights."""
-    x, gap, w = _free_nodes(True, n)
-    return (np.concatenate([[-1.0], x[::-1]]), np.concatenate([[0.0], gap[::-1]]),
-            np.concatenate([[2.0 / n**2], w[::-1]]))
+    x, gap, w = np.empty(n), np.empty(n), np.empty(n)
+    _free_nodes(True, n, x, gap, w)
+    x[0], gap[0], w[0] = -1.0, 0.0, 2.0 / n**2
+    return x, gap, w
 
 
 def gauss_lobatto_fast(n):
     """Gauss–Lobatto rule on [-1, 1]: nodes (ascending, -1 and 1 included), gaps, weights."""
-    x, gap, w = _free_nodes(False, n)
+    half = (n + 1) // 2
+    x, gap, w = np.empty(half), np.empty(half), np.empty(half)
+    _free_nodes(False, n, x, gap, w)
+    x[0], gap[0], w[0] = 1.0, 0.0, 2.0 / (n * (n - 1))
     if n % 2:
-        x[-1] = 0.0
-    return _mirror(np.concatenate([[1.0], x]), np.concatenate([[0.0], gap]),
-                   np.concatenate([[2.0 / (n * (n - 1))], w]), n)
+        x[-1], gap[-1] = 0.0, 1.0
+    return _mirror(x, gap, w, n)
 
 
 # ------------------------------------------------------------------------ Clenshaw–Curtis
