@@ -49,6 +49,9 @@ import math
 from functools import lru_cache
 
 import numpy as np
+from llvmlite import ir
+from numba import types
+from numba.extending import intrinsic
 
 from .._numba import jit
 
@@ -85,17 +88,24 @@ _BESSEL_TABLE = 20
 
 # --------------------------------------------------------------- double-double arithmetic
 
+@intrinsic
+def _fma(typingctx, a, b, c):
+    """a b + c rounded once (LLVM's ``llvm.fma``: one instruction where the CPU has FMA,
+    else the C library's fma)."""
+    f8 = types.float64
+
+    def codegen(context, builder, signature, args):
+        d = ir.DoubleType()
+        fn = builder.module.declare_intrinsic("llvm.fma", [d], ir.FunctionType(d, [d, d, d]))
+        return builder.call(fn, args)
+    return f8(f8, f8, f8), codegen
+
+
 @jit
 def _two_prod(a, b):
-    """a * b = hi + lo exactly (Dekker's product with Veltkamp's split)."""
+    """a * b = hi + lo exactly."""
     hi = a * b
-    t = 134217729.0 * a
-    ah = t - (t - a)
-    al = a - ah
-    t = 134217729.0 * b
-    bh = t - (t - b)
-    bl = b - bh
-    return hi, ((ah * bh - hi) + ah * bl + al * bh) + al * bl
+    return hi, _fma(a, b, -hi)
 
 
 @jit
