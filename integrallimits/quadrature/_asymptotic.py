@@ -22,17 +22,18 @@ node).  From ``FAST_MIN_N`` nodes on the rules are built here in float64, within
       C_m = 2 Gamma(m + 1) / (sqrt(pi) Gamma(m + 3/2)),
 
   a few terms in the interior; it diverges near the end points, where 2 m sin theta is
-  small.  The nodes there (about seven at each end, whatever n) come from Halley's method
-  on the hypergeometric series P_m(1 - 2z) = sum_k (-m)_k (m + 1)_k z^k / k!^2 in 200-bit
-  fixed point, from Olver's Bessel-zero estimates: the series' length grows with the
-  node's index from the end, not with n.
+  small.  The nodes there (five or six at each end, whatever n) come from Halley's method
+  on the hypergeometric series P_m(1 - 2z) = sum_k (-m)_k (m + 1)_k z^k / k!^2 in
+  double-double arithmetic, from Olver's Bessel-zero estimates: the series' length grows
+  with the node's index from the end, not with n.
 
 Accuracy: every node is written phi = pi p / den - corr (x = sin phi, theta = pi/2 - phi)
 with integers p, den (the estimate's rational part) and a small float correction.  The phases
 (m + 1/2) phi are reduced modulo 2 pi exactly on the integers; the nodes, the distances
 1 - |x| to the nearer end and the weights are evaluated in double-double arithmetic (with a
-double-double sine and cosine) and rounded once, so that only the truncation errors of the
-expansions (below 2^-60 relative from n = 128 on) and that rounding remain.  The gaps
+double-double sine and cosine; products with one fused multiply-add) and rounded once, so
+that only the truncation errors of the expansions (below 2^-60 relative from n = 128 on)
+and that rounding remain.  The gaps
 1 - |x| let the affine map to [a, b] keep the nodes near the ends accurate.
 
 * **Clenshaw–Curtis**: w_k = (c_k / N)((pi/2) sin(k pi / N) + T_k), where T_k, the tail of
@@ -395,20 +396,24 @@ def _free_kernel(radau, n, k_first, k_last, h_lo, h_hi, constant, table, x, gap,
     corr with p = rho - 4k - 2 alpha + 1, den = 2 rho.
 
     Every evaluation is in double-double (the float parts are the series' tails) and the
-    iteration stops at the first step below 1e-14 of the spacing (from n of a few thousand
-    on, the estimates of most nodes are that close already): that step leaves an error below
-    1e-28 of the spacing, and the weight, from the same evaluation, is carried to the new
-    node to first order:
+    iteration stops at the first step delta below 1e-10 of the spacing h (from n of a few
+    thousand on, the estimates of most nodes are that close already): Newton's error after
+    it is O(delta^2 / theta), theta >= 20 / n the angle to the nearer end, below 1e-21 h.  The
+    node is phi - delta; the weight, from the same evaluation at phi, is carried to it to
+    first order, w (1 + shift), leaving errors O((n delta)^2) < 1e-18 relative:
     Radau, x >= 0: w = 4 (1 + x) / (dg/dphi)^2 = K_0 (1 + x) 2 cos(phi) / E^2,
-           x < 0:  w = (1 - x) / (n^2 P_{n-1}^2) = K_1 (1 - x) 2 cos(phi) / V_{n-1}^2
+                   shift = 2 (2 n r V_{n-1} / E + tan phi) delta,
+           x < 0:  w = (1 - x) / (n^2 P_{n-1}^2) = K_1 (1 - x) 2 cos(phi) / V_{n-1}^2,
+                   shift = 2 (D_{n-1} / V_{n-1}) delta
            (near -1, P_{n-1} ~ -P_n and E = r D_{n-1} + D_n loses digits),
-    Lobatto:       w = 2 / (n (n - 1) P_{n-1}^2) = K_0 2 cos(phi) / V_{n-1}^2,
+    Lobatto:       w = 2 / (n (n - 1) P_{n-1}^2) = K_0 2 cos(phi) / V_{n-1}^2, shift as for x < 0,
     with V = cos(beta) + tv, D = (m + 1/2) sin(beta) + tdv the expansions of :func:`_tails`
-    (d ln P / dphi = D / V) and r = C_{n-1} / C_n = 1 + 1/(2n); ``constant`` holds K_0 and
-    K_1 as double-double rows.  (E / sqrt(2 cos phi) varies by O(m phi) relative per radian
-    near the ends, so its first-order change over a step below 1e-14 of the spacing is below
-    1e-17.)  The leading terms of P_n come from those of P_{n-1}: beta_n = beta_{n-1} +
-    pi/2 - phi.
+    (d ln P / dphi = D / V), f = r V_{n-1} + V_n the function whose zeros are the Radau
+    nodes, E = f' at them, r = C_{n-1} / C_n = 1 + 1/(2n), and 1 +- x at the new node;
+    ``constant`` holds K_0 and K_1 as double-double rows.  (d ln(dg/dphi) / dphi = f'' / E +
+    tan phi at a zero of f, and f'' = 2 n r V_{n-1} there, since u'' = -((m + 1/2)^2 +
+    1 / (4 cos^2 phi)) u for u = V_m.)  The leading terms of P_n come from those of P_{n-1}:
+    beta_n = beta_{n-1} + pi/2 - phi.
     """
     alpha = 0 if radau else 1
     rho = 2 * n if radau else 2 * n - 1                   # 2 (n - 1) + 2, 2 (n - 2) + 3
@@ -447,7 +452,7 @@ def _free_kernel(radau, n, k_first, k_last, h_lo, h_hi, constant, table, x, gap,
             else:
                 v, dv = v_hi + v_lo, d_hi + d_lo
                 step = dv / (sphi / cphi * dv - m * (m + 1) * v)   # u'' = tan(phi) u' - m(m+1) u
-            if abs(step) < 1e-14 * spacing:
+            if abs(step) < 1e-10 * spacing:
                 break
             c += step
         # the node phi - step: x = sin(phi) - cos(phi) step, and its gap
@@ -484,7 +489,8 @@ def _legendre_at_end(m, z_hi, z_lo):
 
     The hypergeometric series sum_k (-m)_k (m + 1)_k z^k / k!^2: its terms grow to about
     e^(2 m sqrt(z)) / sqrt(2 pi 2 m sqrt(z)) before they decay, so near the k-th node from
-    an end (2 m sqrt(z) ~ j_k < 25) about 30 of the 106 bits cancel.
+    an end (2 m sqrt(z) ~ j_k < 21 for the five or six end nodes) about 25 of the 106 bits
+    cancel.
     """
     t_hi, t_lo = 1.0, 0.0
     a0, a0l, a1, a1l, a2, a2l, a3, a3l = 1.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0
@@ -574,7 +580,7 @@ def _jacobi_estimates(m, alpha, beta, k):
     return rho - 4 * k - 2 * alpha + 1, 2 * rho, corr
 
 
-#: the end nodes are among the first this many from each end (about seven, whatever n)
+#: the end nodes are among the first this many from each end (five or six, whatever n)
 _END_SCAN = 64
 
 
