@@ -76,7 +76,10 @@ class FunctionAddress(types.WrapperAddressProtocol):
         self.dispatcher = dispatcher
         self._signature = signature
         self._address = known[1]
-        self.numba_type = _FUNCTION_TYPES.get(signature) or types.FunctionType(signature)
+        numba_type = _FUNCTION_TYPES.get(signature)
+        if numba_type is None:   # building one takes ~60 us: once per signature
+            numba_type = _FUNCTION_TYPES[signature] = types.FunctionType(signature)
+        self.numba_type = numba_type
 
     def __wrapper_address__(self):
         return self._address
@@ -596,6 +599,8 @@ def as_forcing(g, t0, args=None):
     expected shape and agrees with pointwise calls at three of the points;
     otherwise it is evaluated pointwise in Python (it is called O(N) times, the
     kernel O(N^2)), which accepts any callable returning a float or a (d,) array.
+    Times that the previous call of ``g_vec`` had (the companion solve of an error estimate
+    samples every other point) take its values: ``g`` is not called again.
     """
     if not callable(g):
         raise TypeError(f"g must be callable g(t), got {type(g).__name__}")
@@ -628,29 +633,48 @@ def as_forcing(g, t0, args=None):
             raise ValueError(f"g(t) returned shape {v.shape} at t = {ti}; expected {shape}")
         return v
 
+    vectorises = []   # [True/False] once a call on an array has told (g is the same all solve)
+
     def vectorised(times):
         """g on the whole array at once, if g broadcasts to exactly the right shape and
-        agrees with pointwise calls at three points; else None."""
-        if times.size <= 8 or times.size == d:
+        agrees with pointwise calls at three points (checked on the first array); else None."""
+        if times.size <= 8 or times.size == d or vectorises == [False]:
             return None
         try:
             with np.errstate(all="ignore"):
                 v = np.asarray(g(times), dtype=float)
         except Exception:  # g is not written for arrays: evaluate pointwise
-            return None
-        if v.shape != (times.size,) + shape:
+            v = None
+        if v is None or v.shape != (times.size,) + shape:
+            vectorises[:] = [False]
             return None
         v = v.reshape(times.size, d)
+        if vectorises:
+            return v
         checks = (0, times.size // 2, times.size - 1)
         # g(t0) is known (the first time is t0 for every solver): not called again.  A NaN
         # compares unequal: the pointwise values are then used, and g_vec names the point.
         expected = np.array([y0 if times[i] == t0 else pointwise(times[i]) for i in checks])
-        if not (v[checks, :] == expected.reshape(3, d)).all():
+        vectorises[:] = [bool((v[checks, :] == expected.reshape(3, d)).all())]
+        return v if vectorises[0] else None
+
+    last = []   # [(times, values)] of the last call: a solve's companion samples a subset
+
+    def known(times):
+        """The values at ``times`` from the last call, if it had every one of them."""
+        if not last or times.ndim != 1 or not 0 < times.size <= last[0][0].size:
             return None
-        return v
+        T, V = last[0]
+        idx = np.minimum(np.searchsorted(T, times), T.size - 1)   # T is a mesh: increasing
+        if not (T[idx] == times).all():
+            return None
+        return V[idx]
 
     def g_vec(times):
         times = np.asarray(times, dtype=float)
+        out = known(times)
+        if out is not None:
+            return out
         out = vectorised(times)
         if out is None:
             out = np.empty((times.size, d))
@@ -660,6 +684,8 @@ def as_forcing(g, t0, args=None):
         if bad.any():
             i = int(np.nonzero(bad.any(axis=1))[0][0])
             raise ValueError(f"g(t) is not finite at t = {times[i]} (value {out[i].tolist()})")
+        if times.ndim == 1 and times.size > 1:   # (copies: callers may reuse their arrays)
+            last[:] = [(times.copy(), out.copy())]
         return out
 
     return g_vec, y0

@@ -50,6 +50,11 @@ import numba
 import numpy as np
 from numba.core.registry import CPUDispatcher
 
+try:
+    from numba.cloudpickle.cloudpickle import _should_pickle_by_reference
+except ImportError:  # pragma: no cover - every supported Numba vendors cloudpickle >= 2
+    _should_pickle_by_reference = None
+
 from .._numba import _PackageCache
 
 __all__ = ["njit_user", "py_function", "referenced_values", "ArgSpec", "pack_args", "unpacker",
@@ -167,8 +172,12 @@ def referenced_values(func):
     func = py_function(func)
     if getattr(func, "__code__", None) is None:
         return []
-    out = [(name, obj) for name, obj in _reads(func)
-           if obj is not _MISSING and not _is_code_like(obj)]
+    return _values(func, _reads(func))
+
+
+def _values(func, reads):
+    """referenced_values of the Python function ``func`` whose :func:`_reads` are ``reads``."""
+    out = [(name, obj) for name, obj in reads if obj is not _MISSING and not _is_code_like(obj)]
     for i, value in enumerate(func.__defaults__ or ()):
         out.append((f"default {i}", value))
     for name, value in (func.__kwdefaults__ or {}).items():
@@ -203,19 +212,25 @@ def value_key(func):
     imported by name (one defined inside a function, as an exception class often is) counts
     as such a value: the compiled code raises that very class, so a function that defines a
     new one gets new code, and a cached copy would raise a rebuilt class ``except`` misses."""
-    values = referenced_values(func)
-    local = _unimportable_classes(func)
+    func = py_function(func)
+    if getattr(func, "__code__", None) is None:
+        return ""
+    reads = _reads(func)                  # one walk serves both
+    values = _values(func, reads)
+    local = _unimportable_classes(func, reads=reads)
     if not values and not local:
         return ""
-    text = "\n".join([f"{name}={_digest(v)}" for name, v in values] +
+    digests = [(name, _digest(v)) for name, v in values]
+    text = "\n".join([f"{name}={digest}" for name, digest in digests] +
                      [f"class {c.__qualname__} at {id(c)}" for c in local])
-    marker = "id:" if local or any(_digest(v).startswith("id:") for _, v in values) else ""
+    marker = "id:" if local or any(digest.startswith("id:") for _, digest in digests) else ""
     return marker + hashlib.sha256(text.encode()).hexdigest()
 
 
-def _unimportable_classes(func, seen=None):
-    """The classes ``func`` reads (globals, closure cells), or a function defined inside a
-    function that it calls reads, that pickle cannot find by name."""
+def _unimportable_classes(func, seen=None, reads=None):
+    """The classes ``func`` reads (globals, closure cells; ``reads``: its :func:`_reads` if
+    known), or a function it calls that is itself pickled by value (defined inside a function,
+    or in the script run as ``__main__``) reads, that Numba's cache cannot find by name."""
     func = py_function(func)
     code = getattr(func, "__code__", None)
     seen = set() if seen is None else seen
@@ -223,21 +238,36 @@ def _unimportable_classes(func, seen=None):
         return []
     seen.add(code)
     out = []
-    for _, obj in _reads(func):
+    for _, obj in _reads(func) if reads is None else reads:
         if isinstance(obj, type) and not _importable(obj):
             out.append(obj)
         elif isinstance(obj, (pytypes.FunctionType, numba.core.dispatcher.Dispatcher)) and \
-                "<locals>" in getattr(py_function(obj), "__qualname__", ""):
+                _pickled_by_value(py_function(obj)):
             out += _unimportable_classes(obj, seen)
     return out
 
 
+def _pickled_by_value(obj):
+    """Whether Numba's cache would store the class or function ``obj`` by value (cloudpickle's
+    rule: one defined inside a function or in ``__main__``), so that a later process loads a
+    rebuilt copy of it rather than the object itself."""
+    if _should_pickle_by_reference is None:   # pragma: no cover - every supported Numba has it
+        return "<locals>" in getattr(obj, "__qualname__", "") or \
+            getattr(obj, "__module__", None) == "__main__"
+    try:
+        return not _should_pickle_by_reference(obj)
+    except Exception:  # pragma: no cover - an object cloudpickle cannot place
+        return True
+
+
 def _importable(cls):
-    """Whether ``cls`` is what its module and qualified name lead to."""
+    """Whether ``cls`` is what its module and qualified name lead to, in a module that Numba's
+    cache pickles by reference (a class of the script run as ``__main__`` comes back from the
+    cache of a later run as a rebuilt copy, which ``except`` clauses miss)."""
     obj = sys.modules.get(getattr(cls, "__module__", None) or "")
     for part in getattr(cls, "__qualname__", "").split("."):
         obj = getattr(obj, part, None)
-    return obj is cls
+    return obj is cls and not _pickled_by_value(cls)
 
 
 def _code_digest(code):
@@ -382,7 +412,8 @@ def njit_user(func, what="K"):
                       f"new value costs a compilation.  Pass parameters with args=(...) and take "
                       f"them as extra arguments to compile once." if names else
                       f"a class it reads is a new class object ({classes}, defined inside a "
-                      f"function).  Define it at module level to compile once.")
+                      f"function or in the script run as __main__).  Define it at module level "
+                      f"of an importable module to compile once.")
             warnings.warn(f"{what} ({getattr(py, '__qualname__', py)}) is compiled again because "
                           f"{advice}", RecompilationWarning, stacklevel=4)
         options = dict(USER_OPTIONS)

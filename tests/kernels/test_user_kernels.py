@@ -32,3 +32,46 @@ def test_tuple_of_the_wrong_length():
     with pytest.raises(ValueError, match=r"returned shape \(3,\)"):
         solve_volterra(lambda t, s, y: (y[0], y[1], 0.0), lambda t: np.array([1.0, 0.0]),
                        (0.0, 1.0), 8)
+
+
+def test_forcing_sampled_once_per_time():
+    """g is evaluated at each time once per solve: the error estimate's companion solve (every
+    other point) takes the values of the first solve instead of calling g again, and the
+    answer is that of a g called at every time (a g that counts its points, pointwise and
+    vectorised)."""
+    seen = []
+
+    def g_point(t):                     # not written for arrays: called point by point
+        seen.append(float(t))
+        return float(np.exp(-2.0 * t))
+
+    def g_array(t):                     # vectorised: called on the whole mesh
+        seen.extend(np.atleast_1d(t).tolist())
+        return np.exp(-2.0 * t)
+
+    def K(t, s, y):
+        return np.exp(-(t - s)) * y * y
+
+    for g in (g_point, g_array):
+        seen.clear()
+        sol = solve_volterra(K, g, (0.0, 1.0), 32, method="gregory4")
+        assert sol.success and sol.stats["error_estimate"] == "half-steps"
+        # 33 mesh times, g(t0) once more where the forcing is set up, and the vectorised
+        # form's check at the middle and last point: no time of the companion mesh again
+        extra = 1 if g is g_point else 3
+        assert len(seen) == 33 + extra
+        assert sorted(set(seen)) == sorted(set(sol.t.tolist()))
+        assert np.max(np.abs(sol.y - np.exp(-sol.t))) < 1e-7
+
+
+def test_forcing_values_are_not_shared_with_callers():
+    """The remembered forcing values are copies: a caller changing the array it got (or the
+    times it passed) does not change what the next call returns."""
+    from integrallimits.kernels import as_forcing
+    g_vec, _ = as_forcing(lambda t: np.exp(-t), 0.0)
+    times = np.linspace(0.0, 1.0, 17)
+    first = g_vec(times)
+    first[:] = 0.0
+    times[::2] += 0.25
+    again = g_vec(np.linspace(0.0, 1.0, 17)[::2])
+    assert np.array_equal(again[:, 0], np.exp(-np.linspace(0.0, 1.0, 17)[::2]))

@@ -19,6 +19,7 @@ from integrallimits.kernels import _user
 # finds nothing cached for them; the package's own loops come from its usual cache.
 _KERNEL = textwrap.dedent("""
     import math, sys
+    import numba
     from integrallimits import solve_volterra
     from integrallimits.kernels import _user, as_kernel
     from rates import rate
@@ -43,6 +44,29 @@ _KERNEL = textwrap.dedent("""
         print(type(exc).__name__, str(exc))
     sol = solve_volterra(K_nan, lambda t: 1.0, (0.0, 1.0), 16, method="trapezoid")
     print(sol.status, sol.message.split(";")[0])
+
+    class Boom(Exception):          # a class of the script: Numba's cache pickles it by value
+        pass
+
+    @numba.njit
+    def boom(t):
+        if t > 0.5:
+            raise Boom("boom beyond t = 0.5")
+
+    def K_boom(t, s, y):
+        if t > 0.5:
+            raise Boom("boom beyond t = 0.5")
+        return -y
+
+    def K_boom_helper(t, s, y):
+        boom(t)
+        return -y
+
+    for k in (K_boom, K_boom_helper):
+        try:
+            solve_volterra(k, lambda t: 1.0, (0.0, 1.0), 16, method="trapezoid")
+        except Boom as exc:         # missed when a later run loaded a rebuilt copy of Boom
+            print("Boom", str(exc))
 """)
 
 _RATES = "import numba\n\n\n@numba.njit\ndef rate():\n    return {value}\n"
@@ -78,6 +102,8 @@ def test_a_later_process_loads_the_wrappers_and_a_changed_helper_compiles_again(
     for out in (first, second):
         assert out[1] == "ArithmeticError no kernel beyond t = 0.5"
         assert out[2].startswith("-1 K(t, s, y) returned a non-finite value (inf/nan) at t = ")
+        # the script's own exception class, raised by the kernel or by a helper it calls
+        assert out[3:5] == ["Boom boom beyond t = 0.5"] * 2
     assert first[1:] == second[1:]
     # the helper in another module changes: nothing stale is loaded (Numba's own cache checks
     # only the kernel's file)
@@ -157,6 +183,7 @@ def test_a_locally_defined_exception_class_reaches_except():
     # a class found by its module and name is the same class in every process: no key
     assert _user.value_key(_module_raiser) == "" and _user.disk_key(_module_raiser) is not None
     assert _user._importable(ModuleBoom) and not _user._importable(Boom2)
+    assert _user._pickled_by_value(Boom2) and not _user._pickled_by_value(ModuleBoom)
     # also when a local helper raises it
     helper, _ = _raising_kernel()
     assert _user.value_key(lambda t, s, y: helper(t, s, y)).startswith("id:")
