@@ -33,8 +33,8 @@ with integers p, den (the estimate's rational part) and a small float correction
 1 - |x| to the nearer end and the weights are evaluated in double-double arithmetic (with a
 double-double sine and cosine; products with one fused multiply-add) and rounded once, so
 that only the truncation errors of the expansions (below 2^-60 relative from n = 128 on)
-and that rounding remain.  The gaps
-1 - |x| let the affine map to [a, b] keep the nodes near the ends accurate.
+and that rounding remain.  The gaps 1 - |x| let the affine map to [a, b] keep the nodes
+near the ends accurate.
 
 * **Clenshaw–Curtis**: w_k = (c_k / N)((pi/2) sin(k pi / N) + T_k), where T_k, the tail of
   the weights' cosine series beyond the nodes' resolution, is one real FFT of aliased tail
@@ -187,15 +187,6 @@ def _sin_dd(hi, lo, table):
     a_hi, a_lo = _dd_mul(table[0, k], table[1, k], c_hi, c_lo)
     b_hi, b_lo = _dd_mul(table[2, k], table[3, k], s_hi, s_lo)
     return _dd_add(a_hi, a_lo, b_hi, b_lo)
-
-
-@jit
-def _cos_dd(hi, lo, table):
-    """cos(hi + lo) like :func:`_sin_dd`: cos(t + r) = cos t cos r - sin t sin r."""
-    k, s_hi, s_lo, c_hi, c_lo = _reduced_sin_cos(hi, lo)
-    a_hi, a_lo = _dd_mul(table[2, k], table[3, k], c_hi, c_lo)
-    b_hi, b_lo = _dd_mul(table[0, k], table[1, k], s_hi, s_lo)
-    return _dd_add(a_hi, a_lo, -b_hi, -b_lo)
 
 
 @jit
@@ -376,8 +367,8 @@ def _tails(m, h, c, s, sphi, cphi, hr, d, omega):
 
     q = 1 / (2 cos phi), from alpha_{n-1,k} = alpha_{n,k} - theta, with hr = r h_{n-1},
     d_k = r h_{n-1,k} - h_{n,k} (accurate) and omega = 1 + sin phi: near -1 the two tails
-    nearly cancel, and rounding them separately moved the nodes by up to ~n 1e-22 relative
-    to their gaps (5 ulp at n = 10^7).
+    nearly cancel while E is small, and rounding them separately put the gaps of the first
+    series nodes there several ulp off from n of a few million on.
     """
     inv = 0.5 / cphi
     tv = 0.0
@@ -397,7 +388,7 @@ def _tails(m, h, c, s, sphi, cphi, hr, d, omega):
 
 
 @jit
-def _free_kernel(radau, n, k_first, k_last, h_lo, h_hi, hr, d, constant, table, x, gap, w):
+def _free_kernel(radau, n, k_first, k_last, h_lo, h_hi, hr, dk, constant, table, x, gap, w):
     """Newton's method for the free nodes k = k_first .. k_last from +1 (zeros of P_{n-1} +
     P_n if ``radau``, else of P'_{n-1}) and their weights, written at position n - k (Radau,
     ascending) or k (Lobatto, descending).
@@ -426,7 +417,8 @@ def _free_kernel(radau, n, k_first, k_last, h_lo, h_hi, hr, d, constant, table, 
     ``constant`` holds K_0 and K_1 as double-double rows.  (d ln(dg/dphi) / dphi = f'' / E +
     tan phi at a zero of f, and f'' = 2 n r V_{n-1} there, since u'' = -((m + 1/2)^2 +
     1 / (4 cos^2 phi)) u for u = V_m.)  The leading terms of P_n come from those of P_{n-1}:
-    beta_n = beta_{n-1} + pi/2 - phi.
+    beta_n = beta_{n-1} + pi/2 - phi; the tail of f is one series (``hr``, ``dk``: see
+    :func:`_tails`; empty for Lobatto).
     """
     alpha = 0 if radau else 1
     rho = 2 * n if radau else 2 * n - 1                   # 2 (n - 1) + 2, 2 (n - 2) + 3
@@ -443,7 +435,7 @@ def _free_kernel(radau, n, k_first, k_last, h_lo, h_hi, hr, d, constant, table, 
             sp_hi, sp_lo, cp_hi, cp_lo = _sin_cos_dd(hi, lo, table)
             sphi, cphi = sp_hi + sp_lo, cp_hi + cp_lo
             s1, s1l, c1, c1l = _leading(m, p, den, c, table)
-            tv1, tdv1 = _tails(m, h_lo, c1, s1, sphi, cphi, hr, d[:0], 0.0)
+            tv1, tdv1 = _tails(m, h_lo, c1, s1, sphi, cphi, hr, dk[:0], 0.0)
             v_hi, v_lo = _dd_add(c1, c1l, tv1, 0.0)                 # V_{n-1}
             d_hi, d_lo = _dd_mul(s1, s1l, m + 0.5, 0.0)
             d_hi, d_lo = _dd_add(d_hi, d_lo, tdv1, 0.0)             # D_{n-1}
@@ -454,7 +446,7 @@ def _free_kernel(radau, n, k_first, k_last, h_lo, h_hi, hr, d, constant, table, 
                 a_hi, a_lo = _dd_mul(s1, s1l, sp_hi, sp_lo)
                 b_hi, b_lo = _dd_mul(c1, c1l, cp_hi, cp_lo)
                 s0, s0l = _dd_add(a_hi, a_lo, b_hi, b_lo)
-                tf, tdv0 = _tails(n, h_hi, c0, s0, sphi, cphi, hr, d, (1.0 + sp_hi) + sp_lo)
+                tf, tdv0 = _tails(n, h_hi, c0, s0, sphi, cphi, hr, dk, (1.0 + sp_hi) + sp_lo)
                 # f = r V_{n-1} + V_n (tail tf), f' = E = r D_{n-1} + D_n (common factors dropped)
                 f_hi, f_lo = _dd_add(c1, c1l, r_lo * c1, 0.0)
                 f_hi, f_lo = _dd_add(f_hi, f_lo, c0, c0l + tf)
@@ -570,13 +562,21 @@ def _end_node(radau, n, z, left):
     return 2 * (z_hi + z_lo), t_hi + t_lo
 
 
+@lru_cache(maxsize=16)
+def _bessel_zeros(alpha, count):
+    """The first ``count`` zeros of J_alpha (SciPy's, cached: they cost more than the end nodes)."""
+    from scipy.special import jn_zeros
+    zeros = jn_zeros(alpha, count)
+    zeros.flags.writeable = False
+    return zeros
+
+
 def _end_estimates(m, alpha, beta, count):
     """Olver's estimates of the first ``count`` zeros of P_m^(alpha, beta) from x = +1, as
     z = sin^2(theta/2): theta = t + ((alpha^2 - 1/4)(1 - t cot t)/(2t) - (alpha^2 - beta^2)
     tan(t/2) / 4) / rho^2, t = j_{alpha,k} / rho, rho = m + (alpha + beta + 1)/2."""
-    from scipy.special import jn_zeros
     rho = m + (alpha + beta + 1) / 2
-    t = jn_zeros(alpha, count) / rho
+    t = _bessel_zeros(alpha, count) / rho
     theta = t + ((alpha**2 - 0.25) * (1 - t / np.tan(t)) / (2 * t)
                  - (alpha**2 - beta**2) * np.tan(t / 2) / 4) / rho**2
     return np.sin(theta / 2) ** 2
@@ -636,7 +636,7 @@ def _weight_constants(radau, n):
 
 def _free_nodes(radau, n, x, gap, w):
     """The free nodes of the Radau rule (zeros of P_{n-1} + P_n), written ascending at x[1:],
-    or the Lobatto rule (zeros of P'_{n-1}, only x > 0), written descending at x[1:], with
+    or the Lobatto rule (zeros of P'_{n-1}, only x >= 0), written descending at x[1:], with
     their gaps 1 - |x| and weights."""
     right, left = _end_counts(radau, n)
     m = n - 1 if radau else n - 2
