@@ -58,10 +58,21 @@ class KernelSpec:
     def __init__(self):
         self._built = {}
 
+    def _user_functions(self):
+        """The user's functions (or nested specifications) the compiled kernel is made of."""
+        return ()
+
+    def value_key(self):
+        """A key of the values the user's functions read now (:func:`_user.value_key`; nested
+        specifications included): a changed global or closure value builds the kernel again,
+        as for a plain kernel function, instead of reusing one compiled with the old value."""
+        return tuple(f.value_key() if isinstance(f, KernelSpec) else _user.value_key(f)
+                     for f in self._user_functions() if f is not None and not isinstance(f, Kernel))
+
     def build(self, y0, t0, args=None):
         y0 = np.asarray(y0, dtype=float)
         spec, theta = _user.pack_args(args)
-        key = (y0.ndim == 0, 1 if y0.ndim == 0 else y0.shape[0], spec)
+        key = (y0.ndim == 0, 1 if y0.ndim == 0 else y0.shape[0], spec, self.value_key())
         if key not in self._built:
             self._built[key] = self._build(y0, t0, key[0], key[1], spec, tuple(args or ()))
         return self._built[key].with_params(theta, tuple(args or ()))
@@ -113,6 +124,9 @@ class _Convolution(KernelSpec):
         if phi is not None and not callable(phi):
             raise TypeError(f"phi must be callable phi(s, y) or None, got {type(phi).__name__}")
         self.k, self.phi, self.phi_jacobian = k, phi, phi_jacobian
+
+    def _user_functions(self):
+        return self.k, self.phi, self.phi_jacobian
 
     def _build(self, y0, t0, scalar, dim, spec, args):
         _user.check_argument_names(self.k, ("u",), "k(u)", len(spec))
@@ -224,6 +238,9 @@ class _WeaklySingular(KernelSpec):
         if not (0.0 < float(alpha) < 1.0):
             raise ValueError(f"alpha must satisfy 0 < alpha < 1, got {alpha!r}")
         self.k, self.alpha, self.jacobian = k, float(alpha), jacobian
+
+    def _user_functions(self):
+        return self.k, self.jacobian
 
     def _build(self, y0, t0, scalar, dim, spec, args):
         smooth = as_kernel(self.k, y0, t0, jacobian=self.jacobian, args=args)

@@ -104,6 +104,39 @@ def test_fredholm_and_vide_sweeps_are_fresh():
         assert abs(vide.y[-1] - np.exp(-lam)) < 1e-6     # gauss2, N = 16: error 4e-8
 
 
+# one structured kernel of each kind, built once at module level and solved as lam changes
+CONV_K = convolution(lambda u: np.exp(-lam * u))
+CONV_PHI = convolution(lambda u: np.exp(-u), lambda s, y: -lam * y)
+SINGULAR = weakly_singular(lambda t, s, y: -lam * y, alpha=0.5)
+SINGULAR_CONV = weakly_singular(convolution(lambda u: -lam), alpha=0.5)
+
+
+@pytest.mark.parametrize("spec, fresh, method", [
+    (lambda: CONV_K, lambda v: convolution(lambda u: np.exp(-v * u)), "gregory6"),
+    (lambda: CONV_PHI, lambda v: convolution(lambda u: np.exp(-u), lambda s, y: -v * y),
+     "gregory6"),
+    (lambda: SINGULAR, lambda v: weakly_singular(lambda t, s, y: -v * y, alpha=0.5), "gauss2"),
+    (lambda: SINGULAR_CONV, lambda v: weakly_singular(convolution(lambda u: -v), alpha=0.5),
+     "gauss2"),
+])
+def test_structured_kernels_built_once_see_a_changed_global(spec, fresh, method):
+    """A convolution or weakly singular kernel made once is built again when a value its
+    functions read changes (it used to keep the compiled kernel of the first value: a success
+    with the old value's answer); each answer equals that of a kernel made for the value."""
+    global lam
+    first = None
+    try:
+        for value in (1.0, 2.0, 1.0):
+            lam = value
+            got = solve_volterra(spec(), ONE, (0.0, 1.0), 32, method=method)
+            want = solve_volterra(fresh(value), ONE, (0.0, 1.0), 32, method=method)
+            assert got.success and np.array_equal(got.y, want.y), value
+            assert value == 1.0 or not np.allclose(got.y, first, rtol=1e-3)   # lam matters
+            first = got.y if value == 1.0 else first
+    finally:
+        lam = 1.0
+
+
 WARN_RATE = 1.0
 
 
