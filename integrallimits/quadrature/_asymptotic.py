@@ -428,8 +428,8 @@ def _free_kernel(radau, n, k_first, k_last, h_lo, h_hi, hr, dk, constant, table,
     m = n - 1                                             # the degree of P_{n-1}
     for k in range(k_first, k_last + 1):
         p = rho - 4 * k - 2 * alpha + 1
-        half = 0.5 * (_PI_HI * (4 * k + 2 * alpha - 1) / (2 * rho))
-        c = ((0.25 - alpha**2) / math.tan(half) + 0.75 * math.tan(half)) / rho**2  # beta = 1
+        t = math.tan(0.5 * (_PI_HI * (4 * k + 2 * alpha - 1) / (2 * rho)))   # tan(K/2)
+        c = ((0.25 - alpha**2) / t + 0.75 * t) / rho**2                        # beta = 1
         for _ in range(40):
             hi, lo = _angle(p, den, c)
             sp_hi, sp_lo, cp_hi, cp_lo = _sin_cos_dd(hi, lo, table)
