@@ -9,8 +9,9 @@ Run from the repository root::
 It measures, each in fresh Python processes (a user's script written to a temporary
 directory, so Numba can cache its functions on disk as it would for the user):
 
-1. start-up: for each case, a first process with a new, empty ``NUMBA_CACHE_DIR`` (everything
-   compiled) and then fresh processes reusing that cache (the warm figure is the best of 3):
+1. start-up: for each case, a first process with a new, empty ``NUMBA_CACHE_DIR`` and
+   ``INTEGRALLIMITS_CACHE_DIR`` (everything compiled, the command line's expressions derived
+   with SymPy) and then fresh processes reusing those caches (the warm figure is the best of 3):
 
    a. ``import integrallimits`` and ``from integrallimits import solve_volterra``;
    b. the README example's first ``solve_volterra`` call (K = e^{-(t-s)} y^2, gregory6, N = 32,
@@ -180,6 +181,7 @@ def _child_env(cache_dir):
     env["PYTHONDONTWRITEBYTECODE"] = "1"   # leave no __pycache__ of the scripts behind
     env.pop("NUMBA_DISABLE_JIT", None)
     env["NUMBA_CACHE_DIR"] = cache_dir
+    env["INTEGRALLIMITS_CACHE_DIR"] = cache_dir   # the generated kernel modules and their index
     return env
 
 

@@ -30,10 +30,11 @@ import os
 import re
 import sys
 import tempfile
+import threading
 
 import numpy as np
 
-__all__ = ["main", "build_parser", "CommandError"]
+__all__ = ["main", "run", "build_parser", "CommandError"]
 
 #: The method ``solve`` uses when none is given.
 DEFAULT_METHOD = "gregory6"
@@ -53,9 +54,28 @@ class CommandError(Exception):
         self.code = code
 
 
+class _HelpFormatter(argparse.HelpFormatter):
+    """Fills ``{methods}`` and ``{studies}`` in help texts with the registries' names, which
+    are imported only when help is printed (a run needs at most one of them)."""
+
+    def _expand_help(self, action):
+        text = super()._expand_help(action)
+        if "{methods}" in text:
+            from .volterra import METHODS
+            text = text.replace("{methods}", ", ".join(METHODS))
+        if "{studies}" in text:
+            from .studies import STUDIES
+            text = text.replace("{studies}", ", ".join(STUDIES))
+        return text
+
+
 class _Parser(argparse.ArgumentParser):
     """argparse with one-line errors (raised as :class:`CommandError`, not printed with the
-    usage and a SystemExit)."""
+    usage and a SystemExit) and the registries named in help (:class:`_HelpFormatter`)."""
+
+    def __init__(self, *args, **kwargs):
+        kwargs.setdefault("formatter_class", _HelpFormatter)
+        super().__init__(*args, **kwargs)
 
     def error(self, message):
         raise CommandError(f"{message} (see '{self.prog} --help')", 2)
@@ -153,9 +173,10 @@ def _run_builtin_example(args, out):
 
 def _solve_method(name):
     """The method ``name`` of METHODS, or a CommandError that says where it belongs."""
-    from .volterra import FIRST_KIND_METHODS, METHODS, VIDE_METHODS
+    from .volterra import METHODS
     if name in METHODS:
         return METHODS[name]
+    from .volterra import FIRST_KIND_METHODS, VIDE_METHODS   # only for the hint
     hint = ""
     if name in FIRST_KIND_METHODS:
         hint = (" (it is a method for first-kind equations, solve_volterra(..., kind=1); "
@@ -187,8 +208,8 @@ def _parse_problem(args):
     "[1, 0]"``: components in y0, y1, ...; the kernel, forcing and exact solution must
     have the same number of components.
     """
-    from .kernels import (ExpressionError, forcing_from_text, kernel_from_text, parse_expression,
-                          parse_vector, split_vector_text)
+    # (no SymPy here: a text used before is loaded through the index of generated modules)
+    from .kernels import ExpressionError, forcing_from_text, kernel_from_text, split_vector_text
 
     def parts(text, option):
         try:
@@ -208,10 +229,7 @@ def _parse_problem(args):
             raise CommandError(f"--kernel {size(kernel_parts)} but {option} "
                                f"{size(given)}; write a vector problem as --kernel "
                                f'"[-y1, y0]" --forcing "[1, 0]"', 2)
-    import sympy
     names, values = _params(args.param, d)
-    t = sympy.Symbol("t", real=True)
-    ps = [sympy.Symbol(n, real=True) for n in names]
     option = "--kernel"
     try:
         kernel = kernel_from_text(args.kernel if d is None else kernel_parts, params=names)
@@ -220,16 +238,18 @@ def _parse_problem(args):
         exact = None
         if args.exact is not None:
             option = "--exact"
-            expr = (parse_expression(args.exact, (t, *ps)) if d is None
-                    else parse_vector(exact_parts, (t, *ps)))
-            f = sympy.lambdify([t, *ps], expr, modules="numpy")
-            if d is None:
-                def exact(tt):
-                    return np.asarray(f(tt, *values), dtype=float) * np.ones_like(tt)
-            else:
-                def exact(tt):
-                    return np.stack([np.asarray(c, dtype=float) * np.ones_like(tt)
-                                     for c in f(tt, *values)], axis=-1)
+            f = forcing_from_text(args.exact if d is None else exact_parts, params=names)
+
+            def exact(tt):
+                """The exact solution at the times ``tt``: (len(tt),) or (len(tt), d)."""
+                out = []
+                for ti in tt.tolist():
+                    try:
+                        out.append(f(ti, *values))
+                    except (ValueError, ArithmeticError) as exc:
+                        raise CommandError(f"--exact cannot be evaluated at t = {ti:g}: "
+                                           f"{exc}", 2) from None
+                return np.array(out, dtype=float)
     except ExpressionError as exc:
         raise CommandError(f"{option}: {exc}", 2) from None
     return kernel, g, exact, d, tuple(values)
@@ -418,8 +438,6 @@ def _check_symbolic(args, out):
 def build_parser():
     """The argument parser of the ``integrallimits`` command."""
     from . import __version__
-    from .studies import STUDIES
-    from .volterra import METHODS
 
     parser = _Parser(prog="integrallimits", description=__doc__.splitlines()[0])
     parser.add_argument("--version", action="version", version=f"integrallimits {__version__}")
@@ -458,7 +476,7 @@ def build_parser():
                    help="a parameter of the expressions, e.g. --param a=1.5 with --kernel "
                         '"-a*y"; repeatable (default: none)')
     p.add_argument("--method", default=None, metavar="NAME",
-                   help=f"one of {', '.join(METHODS)} (default: {DEFAULT_METHOD}; the built-in "
+                   help=f"one of {{methods}} (default: {DEFAULT_METHOD}; the built-in "
                         f"example: several)")
     p.add_argument("--orders", action="store_true",
                    help="solve with N/16, N/8, ..., N steps and print observed orders "
@@ -471,7 +489,7 @@ def build_parser():
                                    "*.png,manifest.json}; finished cells are kept in OUT/NAME/cells "
                                    "and skipped on a rerun.  A line per finished cell goes to "
                                    "stderr when it is not a terminal (a progress bar when it is).")
-    r.add_argument("name", metavar="NAME", help=f"a study: {', '.join(STUDIES)}; or 'all'")
+    r.add_argument("name", metavar="NAME", help="a study: {studies}; or 'all'")
     r.add_argument("--quick", action="store_true",
                    help="the study's quick mode (default: the full computation)")
     r.add_argument("--out", default="out", metavar="DIR", help="output folder (default: %(default)s)")
@@ -489,7 +507,7 @@ def build_parser():
                    help="random problems per method (default: %(default)s)")
     v.add_argument("--seed", type=int, default=0, help="random seed (default: %(default)s)")
     v.add_argument("--methods", nargs="+", metavar="METHOD",
-                   help=f"methods to check (default: all: {', '.join(METHODS)})")
+                   help="methods to check (default: all: {methods})")
     v.add_argument("--families", nargs="+", metavar="FAMILY",
                    choices=["linear", "hammerstein", "urysohn", "convolution", "vector"],
                    help="kernel families to draw from: linear, hammerstein, urysohn, convolution, "
@@ -566,5 +584,30 @@ def main(argv=None, out=None):
         return exc.code
 
 
+def run():
+    """The ``integrallimits`` command (the console script and ``python -m integrallimits``):
+    :func:`main` on ``sys.argv``; returns the exit status.
+
+    After ``solve`` the process ends at once (:func:`os._exit`) when stdout and stderr are
+    flushed and the ``atexit`` handlers have run: ``solve`` has closed its files and starts no
+    thread or process, and Python's teardown of Numba's loaded code (0.1-0.2 s, as for any
+    Numba program) would be a fifth of the whole command.  Under a profiler or a tracer
+    (``python -m cProfile``, coverage), and after the other commands, the exit is the normal one.
+    """
+    argv = sys.argv[1:]
+    code = main(argv)
+    if (argv[:1] == ["solve"] and threading.active_count() == 1 and sys.getprofile() is None
+            and sys.gettrace() is None):
+        import atexit
+        atexit._run_exitfuncs()         # (they run once: the normal exit would not repeat them)
+        try:
+            sys.stdout.flush()
+            sys.stderr.flush()
+        except (OSError, ValueError):   # a closed or broken stream: the normal exit reports it
+            return code
+        os._exit(code)
+    return code
+
+
 if __name__ == "__main__":  # pragma: no cover
-    sys.exit(main())
+    sys.exit(run())

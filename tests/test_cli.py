@@ -1,5 +1,6 @@
 """The command line: the built-in example, user expressions, refusal of code."""
 import io
+import json
 import os
 import re
 import subprocess
@@ -67,6 +68,8 @@ def one_line_error(capsys):
     (SOLVE + ["--out", "/dev/full"], 1, "No space left on device"),
     (SOLVE + ["--out", "/proc/version"], 1, "cannot write --out"),
     (SOLVE + ["--kernel", "[-y1, y0]", "--forcing", "1"], 2, "--forcing is a scalar"),
+    (SOLVE + ["--steps", "8", "--exact", "log(t)"], 2,
+     "--exact cannot be evaluated at t = 0: math domain error"),
     (["solve", "--kernel", "y"], 2, "give both --kernel and --forcing"),
     (["validate", "--json", ".", "--methods", "trapezoid"], 2, "is a directory"),
     (["validate", "--methods", "nosuch"], 2, "unknown method"),
@@ -314,3 +317,74 @@ def test_code_in_an_expression_never_runs(option, tmp_path):
     assert proc.returncode == 2, proc.stderr
     assert proc.stderr.startswith("integrallimits: error: ") and proc.stderr.count("\n") == 1, proc.stderr
     assert "attribute access '.system'" in proc.stderr and proc.stdout == ""
+
+
+def test_exact_with_erf_and_min():
+    """--exact is evaluated by the same generated code as --forcing (math functions)."""
+    code, text = run(["solve", "--kernel", "0*y", "--forcing", "erf(t) + min(t, 0.5)", "--exact",
+                      "erf(t) + min(t, 0.5)", "--steps", "8"])
+    assert code == 0 and text.splitlines()[-1].split()[-1] == "0.000e+00"
+
+
+_REPEAT = """
+import io, json, sys
+from integrallimits.cli import main
+out = io.StringIO()
+code = main(sys.argv[1:], out=out)
+print(json.dumps({"code": code, "out": out.getvalue(), "sympy": "sympy" in sys.modules}))
+"""
+
+
+def test_a_repeated_solve_does_not_import_sympy(tmp_path):
+    """Fresh processes sharing a kernel cache: the first parses and derives the expressions
+    (SymPy), the next loads the modules it wrote through the index (no SymPy) and prints the
+    same table; a module changed on disk (here: valid code for another kernel) is not used:
+    that process takes the full path again, prints the right table and restores the module."""
+    argv = ["solve", "--kernel", "exp(-(t-s))*y**2", "--forcing", "exp(-2*t)", "--exact",
+            "exp(-t)", "--method", "trapezoid", "--steps", "16"]
+    env = dict(os.environ, INTEGRALLIMITS_CACHE_DIR=str(tmp_path), PYTHONWARNINGS="ignore")
+
+    def solve():
+        proc = subprocess.run([sys.executable, "-c", _REPEAT, *argv], env=env, capture_output=True,
+                              text=True, timeout=300)
+        assert proc.returncode == 0, proc.stderr
+        result = json.loads(proc.stdout.strip().splitlines()[-1])
+        assert result["code"] == 0
+        return result
+
+    first, second = solve(), solve()
+    assert first["sympy"] and not second["sympy"]
+    assert second["out"] == first["out"] and "max error" in first["out"]
+    assert len(list((tmp_path / "kernels").glob("text_*.json"))) == 3   # kernel, forcing, exact
+    (module,) = (tmp_path / "kernels").glob("kernel_*.py")
+    source = module.read_text()
+    module.write_text(source.replace("math.exp", "math.cos"))
+    third = solve()
+    assert third["sympy"] and third["out"] == first["out"]
+    assert module.read_text() == source
+
+
+def test_the_command_flushes_its_output_before_the_fast_exit(tmp_path):
+    """``python -m integrallimits solve`` ends with os._exit after flushing: the table reaches
+    a pipe whole, the CSV is complete, and the exit status is main's (0, 2 or 1)."""
+    path = tmp_path / "y.csv"
+    cmd = [sys.executable, "-m", "integrallimits", "solve", "--kernel=-y", "--forcing", "1",
+           "--method", "trapezoid", "--steps", "8"]
+    proc = subprocess.run(cmd + ["--out", str(path)], capture_output=True, text=True, timeout=300)
+    assert proc.returncode == 0 and proc.stderr == ""
+    lines = proc.stdout.splitlines()
+    assert lines[0].startswith("method trapezoid") and lines[-1] == f"wrote {path}"
+    assert len(path.read_text().splitlines()) == 10
+    proc = subprocess.run(cmd + ["--steps", "0"], capture_output=True, text=True, timeout=300)
+    assert proc.returncode == 2 and proc.stderr == "integrallimits: error: --steps must be >= 1\n"
+    proc = subprocess.run(cmd + ["--out", "/dev/full"], capture_output=True, text=True, timeout=300)
+    assert proc.returncode == 1 and proc.stderr.startswith("integrallimits: error: cannot write")
+    code = ("import atexit, sys; atexit.register(print, 'atexit ran', file=sys.stderr); "
+            "from integrallimits.cli import run; sys.argv[1:] = sys.argv[2:]; sys.exit(run())")
+    proc = subprocess.run([sys.executable, "-c", code, "-"] + cmd[3:], capture_output=True,
+                          text=True, timeout=300)
+    assert proc.returncode == 0 and proc.stderr == "atexit ran\n"
+    profile = tmp_path / "solve.prof"        # a profiler gets the normal exit (and its output)
+    proc = subprocess.run([sys.executable, "-m", "cProfile", "-o", str(profile)] + cmd[1:],
+                          capture_output=True, text=True, timeout=300)
+    assert proc.returncode == 0 and profile.stat().st_size > 0

@@ -61,6 +61,7 @@ TARGETS = {
     "quadrature/_interval.py": ["tests/quadrature"],
     "quadrature/_cumulative.py": ["tests/quadrature"],
     "kernels/_parse.py": ["tests/kernels/test_parse.py"],
+    "kernels/_text.py": ["tests/kernels/test_text_index.py", "tests/kernels/test_parse.py"],
     "cli.py": ["tests/test_cli.py", "tests/test_validate.py", "tests/test_reproduce.py"],
     "networks/_activations.py": ["tests/networks/test_activations.py"] + [
         f"tests/networks/test_fast_activation.py::{name}" for name in (

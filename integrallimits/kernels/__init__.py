@@ -6,10 +6,10 @@ from ._user import RecompilationWarning, UserCodeError
 
 # The SymPy front end is imported on first use, so that `import integrallimits` does not
 # import SymPy.
-_LAZY = {"ExpressionError": "_parse", "parse_expression": "_parse", "parse_vector": "_parse",
-         "split_vector_text": "_parse",
-         "forcing_from_sympy": "_sympy", "forcing_from_text": "_sympy", "from_sympy": "_sympy",
-         "kernel_from_text": "_sympy"}
+# (_text imports SymPy only when a text has to be parsed.)
+_LAZY = {"ExpressionError": "_text", "parse_expression": "_parse", "parse_vector": "_parse",
+         "split_vector_text": "_text", "forcing_from_text": "_text", "kernel_from_text": "_text",
+         "forcing_from_sympy": "_sympy", "from_sympy": "_sympy"}
 
 
 def __getattr__(name):

@@ -56,12 +56,12 @@ from decimal import Decimal, InvalidOperation
 
 import sympy
 
+from ._text import MAX_LENGTH, ExpressionError, split_vector_text
+
 __all__ = ["ExpressionError", "parse_expression", "parse_vector", "split_vector_text", "FUNCTIONS",
            "CONSTANTS", "MAX_LENGTH", "MAX_NODES", "MAX_DEPTH", "MAX_EXPONENT", "MAX_POWER_BITS",
            "MAX_POWER_NESTING", "MAX_SECONDS"]
 
-#: Longest accepted text (characters).
-MAX_LENGTH = 2000
 #: Most syntax-tree nodes (operators and contexts included).
 MAX_NODES = 4000
 #: Deepest nesting of the syntax tree.
@@ -130,23 +130,6 @@ _COMPARISONS = {ast.Eq: "==", ast.NotEq: "!=", ast.Lt: "<", ast.LtE: "<=", ast.G
                 ast.GtE: ">=", ast.Is: "is", ast.IsNot: "is not", ast.In: "in", ast.NotIn: "not in"}
 
 _UNDEFINED = (sympy.zoo, sympy.nan, sympy.oo, -sympy.oo)
-
-
-class ExpressionError(ValueError):
-    """User text is not an accepted mathematical expression.
-
-    Attributes
-    ----------
-    column : int or None
-        1-based column of the offending construct (None if it has no position).
-    line : int or None
-        1-based line (only differs from 1 for text spanning several lines).
-    """
-
-    def __init__(self, message, line=None, column=None):
-        super().__init__(message)
-        self.line = line
-        self.column = column
 
 
 def _position(text, lineno, col_offset, shift=(0, 0)):
@@ -477,7 +460,7 @@ def parse_expression(text, variables=("t", "s", "y")):
     >>> parse_expression("__import__('os').system('ls')")  # doctest: +ELLIPSIS
     Traceback (most recent call last):
         ...
-    integrallimits.kernels._parse.ExpressionError: attribute access '.system' at column 17 ...
+    integrallimits.kernels._text.ExpressionError: attribute access '.system' at column 17 ...
     """
     if not isinstance(text, str):
         raise TypeError(f"expression must be a string, got {type(text).__name__}")
@@ -562,54 +545,3 @@ def parse_vector(texts, variables=None):
         except ExpressionError as exc:
             raise ExpressionError(f"component {k}: {exc}", exc.line, exc.column) from None
     return exprs
-
-
-def split_vector_text(text):
-    """The component texts of a vector written as one text, ``"[e0, e1, ...]"``.
-
-    The text is only parsed (:func:`ast.parse`), never evaluated; each component is
-    returned as the user wrote it, for :func:`parse_vector` (or
-    :func:`~integrallimits.kernels.kernel_from_text`) to check against the whitelist.
-
-    Parameters
-    ----------
-    text : str
-        A list or tuple display, e.g. ``"[-y1, y0]"`` or ``"(1, 0)"``.
-
-    Returns
-    -------
-    list of str or None
-        The components, or None if ``text`` is not a bracketed list or tuple (a
-        scalar expression).
-
-    Raises
-    ------
-    ExpressionError
-        If the list is empty, has a starred element, or the text is too long.
-
-    Examples
-    --------
-    >>> split_vector_text("[-y1, exp(-t) * y0]")
-    ['-y1', 'exp(-t) * y0']
-    >>> split_vector_text("-y**2") is None
-    True
-    """
-    if not isinstance(text, str):
-        raise TypeError(f"expression must be a string, got {type(text).__name__}")
-    if len(text) > MAX_LENGTH:
-        raise ExpressionError(f"expression is {len(text)} characters long; at most "
-                              f"{MAX_LENGTH} are accepted")
-    source = text.strip()
-    if not source.startswith(("[", "(")):
-        return None
-    try:
-        body = ast.parse(source, mode="eval").body
-    except (SyntaxError, ValueError, RecursionError, MemoryError):
-        return None     # parse_expression reports the error with its column
-    if not isinstance(body, (ast.List, ast.Tuple)):
-        return None     # a parenthesised scalar, "(t - s) * y"
-    if not body.elts:
-        raise ExpressionError("a vector needs at least one component")
-    if any(isinstance(e, ast.Starred) for e in body.elts):
-        raise ExpressionError("starred components are not accepted")
-    return [ast.get_source_segment(source, e) for e in body.elts]

@@ -11,46 +11,31 @@
 3. the source is written to the on-disk cache directory under a name given by its
    SHA-256, imported, and compiled with Numba (``cache=True``), so another process
    building the same expression loads the machine code from Numba's cache instead of
-   compiling it again.  Within a process the compiled functions are kept in a dict
-   keyed by the same hash: the same expression is never compiled twice.
+   compiling it again (:mod:`._generated`).  Within a process the compiled functions are
+   kept in a dict keyed by the same hash: the same expression is never compiled twice.
 
 The cache directory is ``$INTEGRALLIMITS_CACHE_DIR/kernels`` if that variable is set,
 else ``$XDG_CACHE_HOME/integrallimits/kernels`` or ``~/.cache/integrallimits/kernels``;
 if it cannot be written, a private temporary directory (one per process) is used.
 
-:func:`kernel_from_text` and :func:`forcing_from_text` combine this with the safe
-parser :func:`~._parse.parse_expression` for text from users.
+:func:`~._text.kernel_from_text` and :func:`~._text.forcing_from_text` combine this with
+the safe parser :func:`~._parse.parse_expression` for text from users.
 """
 from __future__ import annotations
 
 import hashlib
-import importlib.util
 import math
-import os
-import sys
-import tempfile
-import threading
-from pathlib import Path
 
 import numpy as np
 import sympy
-from numba.core.errors import NumbaError
 from sympy.printing.codeprinter import PrintMethodNotImplementedError
 from sympy.printing.pycode import PythonCodePrinter
 
-from .._numba import jit
-from . import _user
-from ._kernel import (BLOCK_SIGNATURE, JACOBIAN_SIGNATURE, KERNEL_SIGNATURE, Kernel,
-                      KernelCompilationError)
-from ._parse import parse_expression, parse_vector
+from . import _generated
+from ._generated import cache_directory
+from ._kernel import KernelCompilationError
 
-__all__ = ["from_sympy", "forcing_from_sympy", "kernel_from_text", "forcing_from_text",
-           "cache_directory"]
-
-_LOCK = threading.RLock()
-_COMPILED = {}   # source sha256 -> (evaluate, jacobian, probe)
-_FORCINGS = {}   # source sha256 -> forcing function
-_FALLBACK_DIR = None
+__all__ = ["from_sympy", "forcing_from_sympy", "cache_directory"]
 
 
 # -- code generation ----------------------------------------------------------------------
@@ -192,96 +177,6 @@ def _forcing_source(g, scalar, what, n_params=0):
     return "\n".join(lines)
 
 
-# -- on-disk module cache -----------------------------------------------------------------
-
-def cache_directory():
-    """The directory where generated kernel modules (and Numba's cache of them) live.
-
-    ``$INTEGRALLIMITS_CACHE_DIR/kernels`` if the variable is set, else
-    ``$XDG_CACHE_HOME/integrallimits/kernels`` or ``~/.cache/integrallimits/kernels``.
-    The directory is not created here; see :func:`from_sympy` for the fallback when
-    it cannot be written.
-
-    Examples
-    --------
-    >>> cache_directory().name
-    'kernels'
-    """
-    base = os.environ.get("INTEGRALLIMITS_CACHE_DIR")
-    if base:
-        return Path(base).expanduser() / "kernels"
-    xdg = os.environ.get("XDG_CACHE_HOME")
-    root = Path(xdg).expanduser() if xdg else Path.home() / ".cache"
-    return root / "integrallimits" / "kernels"
-
-
-def _writable_directory():
-    """cache_directory() if it can be created and written, else a private temp dir."""
-    global _FALLBACK_DIR
-    directory = cache_directory()
-    try:
-        directory.mkdir(parents=True, exist_ok=True)
-        with tempfile.NamedTemporaryFile(dir=directory, prefix=".probe-"):
-            pass
-        return directory
-    except OSError:
-        # A shared, predictable /tmp path could be pre-filled by another user with
-        # code we would import: use a fresh private directory instead.
-        if _FALLBACK_DIR is None:
-            _FALLBACK_DIR = Path(tempfile.mkdtemp(prefix="integrallimits-kernels-"))
-        return _FALLBACK_DIR
-
-
-def _write_atomic(path, text):
-    """Write ``text`` to ``path`` unless it already holds exactly that text."""
-    try:
-        if path.read_text(encoding="utf-8") == text:
-            return  # unchanged file: keeps its mtime, so Numba's cache stays valid
-    except (OSError, UnicodeDecodeError):
-        pass
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.stem}-", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as f:
-            f.write(text)
-        os.replace(tmp, path)
-    except BaseException:
-        try:
-            os.unlink(tmp)
-        except OSError:
-            pass
-        raise
-
-
-def _load_module(source, digest, prefix):
-    """Write the generated ``source`` to the cache directory and import it."""
-    name = f"{prefix}_{digest[:32]}"
-    if name in sys.modules:
-        return sys.modules[name]
-    directory = _writable_directory()
-    path = directory / f"{name}.py"
-    try:
-        _write_atomic(path, source)
-    except OSError:
-        # The directory passed the write probe but the write failed (full disk, race):
-        # fall back to a private directory rather than failing the user's call.
-        global _FALLBACK_DIR
-        if _FALLBACK_DIR is None:
-            _FALLBACK_DIR = Path(tempfile.mkdtemp(prefix="integrallimits-kernels-"))
-        path = _FALLBACK_DIR / f"{name}.py"
-        _write_atomic(path, source)
-    spec = importlib.util.spec_from_file_location(name, path)
-    module = importlib.util.module_from_spec(spec)
-    # Numba records the module name of compiled functions and re-imports it by name
-    # when it loads them from its on-disk cache: the module must be in sys.modules.
-    sys.modules[name] = module
-    try:
-        spec.loader.exec_module(module)
-    except BaseException:
-        del sys.modules[name]
-        raise
-    return module
-
-
 # -- validation ---------------------------------------------------------------------------
 
 def _as_symbol(x, what):
@@ -343,12 +238,6 @@ def _describe(name, exprs):
     if len(shown) > 200:
         shown = shown[:200] + "..."
     return f"{name} = {shown}"
-
-
-def _compile_error(what, exc):
-    detail = [line for line in str(exc).strip().splitlines() if line.strip()]
-    short = "\n".join(detail[:6]) if detail else type(exc).__name__
-    return KernelCompilationError(f"{what} cannot be compiled for Numba. Numba said:\n{short}")
 
 
 # -- public API ---------------------------------------------------------------------------
@@ -421,6 +310,11 @@ def from_sympy(K, t, s, y, *, params=(), name="K"):
     >>> round(float(J[0, 0]), 6)
     0.877583
     """
+    return _from_sympy(K, t, s, y, params, name)[0]
+
+
+def _from_sympy(K, t, s, y, params, name):
+    """(the kernel of :func:`from_sympy`, the SHA-256 of its generated source, the file)."""
     t = _as_symbol(t, "t")
     s = _as_symbol(s, "s")
     if isinstance(y, sympy.Symbol):
@@ -461,23 +355,13 @@ def from_sympy(K, t, s, y, *, params=(), name="K"):
 
     source = _kernel_source(Kr, Jr, y_names, scalar, _describe(name, exprs), len(ps))
     digest = hashlib.sha256(source.encode("utf-8")).hexdigest()
-    with _LOCK:
-        compiled = _COMPILED.get(digest)
-        if compiled is None:
-            module = _load_module(source, digest, "kernel")
-            try:
-                evaluate = jit(KERNEL_SIGNATURE)(module.kernel)
-                block = jit(BLOCK_SIGNATURE, fastmath={"reassoc", "contract"})(module.block_sum)
-                jacobian = jit(JACOBIAN_SIGNATURE)(module.jacobian)
-            except NumbaError as exc:
-                raise _compile_error(_describe(name, exprs), exc) from None
-            compiled = (evaluate, jacobian, block, module.probe)
-            _COMPILED[digest] = compiled
-    evaluate, jacobian, block, probe = compiled
+    path = _generated.write_module(source, digest, "kernel")
+    compiled = _generated.kernel_functions(
+        digest, lambda: _generated.import_module_file(path.stem, path), _describe(name, exprs))
     structure = {"kind": "general", "expression": exprs[0] if scalar else exprs,
                  "variables": (t, s, y), "params": ps}
-    return Kernel(evaluate, d, scalar, jacobian, block, "sympy", probe=probe, structure=structure,
-                  name=name, arg_spec=_user.ArgSpec(("f",) * len(ps)) if ps else None)
+    kernel = _generated.generated_kernel(compiled, d, scalar, len(ps), structure, name)
+    return kernel, digest, path
 
 
 def forcing_from_sympy(g, t, params=()):
@@ -514,6 +398,12 @@ def forcing_from_sympy(g, t, params=()):
     >>> forcing_from_sympy([sympy.cos(t), sympy.sin(t)], t)(0.0)
     array([1., 0.])
     """
+    return _forcing_from_sympy(g, t, params)[0]
+
+
+def _forcing_from_sympy(g, t, params):
+    """(the function of :func:`forcing_from_sympy`, the SHA-256 of its generated source, the
+    file)."""
     t = _as_symbol(t, "t")
     exprs, scalar = _components(g, "g")
     if not exprs:
@@ -526,104 +416,7 @@ def forcing_from_sympy(g, t, params=()):
     _check_real(gr, "g")
     source = _forcing_source(gr, scalar, _describe("g", exprs), len(ps))
     digest = hashlib.sha256(source.encode("utf-8")).hexdigest()
-    with _LOCK:
-        func = _FORCINGS.get(digest)
-        if func is None:
-            func = _load_module(source, digest, "forcing").forcing
-            _FORCINGS[digest] = func
-    return func
-
-
-def kernel_from_text(text, vector_dim=None, params=()):
-    """Parse user text safely and compile it with :func:`from_sympy`.
-
-    Parameters
-    ----------
-    text : str or sequence of str
-        A scalar kernel in the variables ``t, s, y``, or one text per component of a
-        vector kernel in ``t, s, y0, ..., y{d-1}``.
-    vector_dim : int, optional
-        d, if given: ``text`` must then be a sequence of d texts.
-    params : sequence of str, optional
-        Names of parameters the text may use, given at solve time with ``args=`` in this
-        order (e.g. ``params=["a"]`` for ``"-a*y"``).
-
-    Returns
-    -------
-    Kernel
-
-    Raises
-    ------
-    ExpressionError
-        (a ValueError) if a text is refused by :func:`parse_expression`.
-
-    Examples
-    --------
-    >>> kernel = kernel_from_text("exp(s - t) * y")
-    >>> float(kernel(1.0, 1.0, 2.0))
-    2.0
-    >>> kernel_from_text(["-y1", "y0"]).dim
-    2
-    """
-    if isinstance(text, str):
-        if vector_dim is not None:
-            raise TypeError(f"vector_dim={vector_dim} needs one text per component "
-                            f"(a list of {vector_dim} strings), got a single string")
-        t, s, y = sympy.symbols("t s y", real=True)
-        ps = _param_symbols(params)
-        return from_sympy(parse_expression(text, (t, s, y, *ps)), t, s, y, params=ps, name=text)
-    if not isinstance(text, (list, tuple)):
-        raise TypeError(f"text must be a string or a list of strings, got "
-                        f"{type(text).__name__}")
-    d = len(text)
-    if vector_dim is not None and vector_dim != d:
-        raise ValueError(f"vector_dim={vector_dim} but {d} component texts were given")
-    if d == 0:
-        raise ValueError("text must contain at least one component")
-    t, s = sympy.symbols("t s", real=True)
-    ys = sympy.symbols(f"y0:{d}", real=True)
-    ps = _param_symbols(params)
-    exprs = parse_vector(text, (t, s, *ys, *ps))
-    return from_sympy(exprs, t, s, list(ys), params=ps, name="[" + ", ".join(text) + "]")
-
-
-def _param_symbols(params):
-    if isinstance(params, str):
-        raise TypeError(f"params must be a sequence of names, got the string {params!r}")
-    names = list(params)
-    for p in names:
-        if not isinstance(p, str) or not p.isidentifier():
-            raise ValueError(f"parameter names must be identifiers, got {p!r}")
-    if len(set(names)) != len(names):
-        raise ValueError(f"parameter names must be distinct, got {names}")
-    return tuple(sympy.Symbol(p, real=True) for p in names)
-
-
-def forcing_from_text(text, params=()):
-    """Parse user text for g(t) safely and build the function with :func:`forcing_from_sympy`.
-
-    Parameters
-    ----------
-    text : str or sequence of str
-        g(t) in the variable ``t`` (one text per component for vector g).
-    params : sequence of str, optional
-        Names of parameters the text may use: the function is ``g(t, *params)``.
-
-    Returns
-    -------
-    callable
-        ``g(t)``: a float, or a (d,) array for a sequence of texts.
-
-    Examples
-    --------
-    >>> forcing_from_text("1 + t")(0.5)
-    1.5
-    """
-    t = sympy.Symbol("t", real=True)
-    ps = _param_symbols(params)
-    if isinstance(text, str):
-        return forcing_from_sympy(parse_expression(text, (t, *ps)), t, ps)
-    if not isinstance(text, (list, tuple)):
-        raise TypeError(f"text must be a string or a list of strings, got "
-                        f"{type(text).__name__}")
-    return forcing_from_sympy(parse_vector(text, (t, *ps)), t, ps)
+    path = _generated.write_module(source, digest, "forcing")
+    func = _generated.forcing_function(
+        digest, lambda: _generated.import_module_file(path.stem, path))
+    return func, digest, path

@@ -23,7 +23,7 @@ from hypothesis import assume, event, example, given, settings
 from hypothesis import strategies as st
 
 from integrallimits.kernels import ExpressionError, parse_expression, parse_vector
-from integrallimits.kernels import _parse
+from integrallimits.kernels import _parse, _text
 from integrallimits.kernels._parse import FUNCTIONS, MAX_LENGTH, MAX_POWER_NESTING
 
 t, s, y = sympy.symbols("t s y", real=True)
@@ -351,9 +351,11 @@ def test_parse_vector():
 
 # -- the parser never evaluates text ------------------------------------------------------
 
-def test_parser_source_calls_no_evaluator():
-    """_parse.py contains no call of eval, exec, compile, sympify or parse_expr."""
-    tree = ast.parse(inspect.getsource(_parse))
+@pytest.mark.parametrize("module", [_parse, _text])
+def test_parser_source_calls_no_evaluator(module):
+    """_parse.py (the whitelist) and _text.py (the text front end and its index) contain no
+    call of eval, exec, compile, sympify or parse_expr."""
+    tree = ast.parse(inspect.getsource(module))
     forbidden = {"eval", "exec", "compile", "sympify", "parse_expr", "__import__"}
     called = set()
     for node in ast.walk(tree):

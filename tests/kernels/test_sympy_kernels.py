@@ -24,7 +24,7 @@ import integrallimits
 from integrallimits.kernels import (ExpressionError, Kernel, KernelCompilationError, as_forcing,
                                     forcing_from_sympy, forcing_from_text, from_sympy,
                                     kernel_from_text)
-from integrallimits.kernels import _sympy
+from integrallimits.kernels import _generated, _sympy
 from integrallimits.kernels._kernel import (BlockSumFunction, ParamJacobianFunction,
                                             ParamKernelFunction, function_at)
 
@@ -229,7 +229,7 @@ def test_same_expression_is_not_compiled_twice(scalar_kernel, monkeypatch):
     def no_compile(*args, **kwargs):
         raise AssertionError("compiled again")
 
-    monkeypatch.setattr(_sympy, "jit", no_compile)
+    monkeypatch.setattr(_generated, "jit", no_compile)
     again = from_sympy(SCALAR, t, s, y, name="again")
     assert again.function is scalar_kernel.function
     assert again.jacobian_function is scalar_kernel.jacobian_function
@@ -241,7 +241,7 @@ def test_same_expression_is_not_compiled_twice(scalar_kernel, monkeypatch):
 
 
 def test_text_kernels_share_the_compiled_code(vec2_kernel, monkeypatch):
-    monkeypatch.setattr(_sympy, "jit", None)  # any compilation would fail
+    monkeypatch.setattr(_generated, "jit", None)  # any compilation would fail
     kernel = kernel_from_text(["-y0 * y1 + cos(t - s)", "y0**2 * exp(-s) - atan(y1)"])
     assert kernel.function is vec2_kernel.function
     assert kernel.dim == 2 and not kernel.scalar
@@ -310,20 +310,20 @@ def test_unwritable_cache_directory_falls_back_to_a_private_temp_dir(monkeypatch
     blocker = tmp_path / "file"
     blocker.write_text("not a directory")
     monkeypatch.setenv("INTEGRALLIMITS_CACHE_DIR", str(blocker / "sub"))
-    monkeypatch.setattr(_sympy, "_FALLBACK_DIR", None)
-    directory = _sympy._writable_directory()
+    monkeypatch.setattr(_generated, "_FALLBACK_DIR", None)
+    directory = _generated._writable_directory()
     assert directory.is_dir() and blocker not in directory.parents
     assert oct(directory.stat().st_mode & 0o777) == oct(0o700)
-    assert _sympy._writable_directory() == directory  # one per process
+    assert _generated._writable_directory() == directory  # one per process
 
 
 def test_atomic_write_keeps_unchanged_files(tmp_path):
     path = tmp_path / "m.py"
-    _sympy._write_atomic(path, "x = 1\n")
+    _generated._write_atomic(path, "x = 1\n")
     stamp = path.stat().st_mtime_ns
-    _sympy._write_atomic(path, "x = 1\n")
+    _generated._write_atomic(path, "x = 1\n")
     assert path.stat().st_mtime_ns == stamp  # Numba's cache index stays valid
-    _sympy._write_atomic(path, "x = 2\n")
+    _generated._write_atomic(path, "x = 2\n")
     assert path.read_text() == "x = 2\n"
     assert [p.name for p in tmp_path.iterdir()] == ["m.py"]  # no temp files left
 
