@@ -22,18 +22,19 @@ node).  From ``FAST_MIN_N`` nodes on the rules are built here in float64, within
       C_m = 2 Gamma(m + 1) / (sqrt(pi) Gamma(m + 3/2)),
 
   a few terms in the interior; it diverges near the end points, where 2 m sin theta is
-  small.  The nodes there (about seven at each end, whatever n) come from Halley's method
-  on the hypergeometric series P_m(1 - 2z) = sum_k (-m)_k (m + 1)_k z^k / k!^2 in 200-bit
-  fixed point, from Olver's Bessel-zero estimates: the series' length grows with the
-  node's index from the end, not with n.
+  small.  The nodes there (five or six at each end, whatever n) come from Halley's method
+  on the hypergeometric series P_m(1 - 2z) = sum_k (-m)_k (m + 1)_k z^k / k!^2 in
+  double-double arithmetic, from Olver's Bessel-zero estimates: the series' length grows
+  with the node's index from the end, not with n.
 
 Accuracy: every node is written phi = pi p / den - corr (x = sin phi, theta = pi/2 - phi)
 with integers p, den (the estimate's rational part) and a small float correction.  The phases
 (m + 1/2) phi are reduced modulo 2 pi exactly on the integers; the nodes, the distances
 1 - |x| to the nearer end and the weights are evaluated in double-double arithmetic (with a
-double-double sine and cosine) and rounded once, so that only the truncation errors of the
-expansions (below 2^-60 relative from n = 128 on) and that rounding remain.  The gaps
-1 - |x| let the affine map to [a, b] keep the nodes near the ends accurate.
+double-double sine and cosine; products with one fused multiply-add) and rounded once, so
+that only the truncation errors of the expansions (below 2^-60 relative from n = 128 on)
+and that rounding remain.  The gaps 1 - |x| let the affine map to [a, b] keep the nodes
+near the ends accurate.
 
 * **Clenshaw–Curtis**: w_k = (c_k / N)((pi/2) sin(k pi / N) + T_k), where T_k, the tail of
   the weights' cosine series beyond the nodes' resolution, is one real FFT of aliased tail
@@ -49,6 +50,9 @@ import math
 from functools import lru_cache
 
 import numpy as np
+from llvmlite import ir
+from numba import types
+from numba.extending import intrinsic
 
 from .._numba import jit
 
@@ -85,17 +89,24 @@ _BESSEL_TABLE = 20
 
 # --------------------------------------------------------------- double-double arithmetic
 
+@intrinsic
+def _fma(typingctx, a, b, c):
+    """a b + c rounded once (LLVM's ``llvm.fma``: one instruction where the CPU has FMA,
+    else the C library's fma)."""
+    f8 = types.float64
+
+    def codegen(context, builder, signature, args):
+        d = ir.DoubleType()
+        fn = builder.module.declare_intrinsic("llvm.fma", [d], ir.FunctionType(d, [d, d, d]))
+        return builder.call(fn, args)
+    return f8(f8, f8, f8), codegen
+
+
 @jit
 def _two_prod(a, b):
-    """a * b = hi + lo exactly (Dekker's product with Veltkamp's split)."""
+    """a * b = hi + lo exactly."""
     hi = a * b
-    t = 134217729.0 * a
-    ah = t - (t - a)
-    al = a - ah
-    t = 134217729.0 * b
-    bh = t - (t - b)
-    bl = b - bh
-    return hi, ((ah * bh - hi) + ah * bl + al * bh) + al * bl
+    return hi, _fma(a, b, -hi)
 
 
 @jit
@@ -176,15 +187,6 @@ def _sin_dd(hi, lo, table):
     a_hi, a_lo = _dd_mul(table[0, k], table[1, k], c_hi, c_lo)
     b_hi, b_lo = _dd_mul(table[2, k], table[3, k], s_hi, s_lo)
     return _dd_add(a_hi, a_lo, b_hi, b_lo)
-
-
-@jit
-def _cos_dd(hi, lo, table):
-    """cos(hi + lo) like :func:`_sin_dd`: cos(t + r) = cos t cos r - sin t sin r."""
-    k, s_hi, s_lo, c_hi, c_lo = _reduced_sin_cos(hi, lo)
-    a_hi, a_lo = _dd_mul(table[2, k], table[3, k], c_hi, c_lo)
-    b_hi, b_lo = _dd_mul(table[0, k], table[1, k], s_hi, s_lo)
-    return _dd_add(a_hi, a_lo, -b_hi, -b_lo)
 
 
 @jit
@@ -338,30 +340,37 @@ def _series_coefficients(m):
 
 
 @jit
-def _stieltjes(m, h, p, den, corr, sphi, cphi, table, dd):
-    """Stieltjes' series at phi = pi p / den - corr: returns cos(beta), sin(beta) (double-
-    double if ``dd``, else the low parts are 0) and the tails tv, tdv, with
-
-        sqrt(2 cos phi) P_m(sin phi) / C_m             = cos(beta) + tv,
-        sqrt(2 cos phi) d/dphi P_m(sin phi) / C_m      = (m + 1/2) sin(beta) + tdv,
-
-    beta = m pi/2 - (m + 1/2) phi (alpha_{m,k} = beta - k phi), reduced modulo 2 pi exactly:
-    pi (m den - (2m + 1) p) / (2 den) + (m + 1/2) corr.
-    """
+def _leading(m, p, den, corr, table):
+    """sin and cos (double-double) of beta = m pi/2 - (m + 1/2) phi at phi = pi p / den - corr,
+    reduced modulo 2 pi exactly: pi (m den - (2m + 1) p) / (2 den) + (m + 1/2) corr."""
     num = (m * den - (2 * m + 1) * p) % (4 * den)
     if num >= 2 * den:
         num -= 4 * den
     hi, lo = _pi_ratio(num, 2 * den)
     hi, e = _two_sum(hi, (m + 0.5) * corr)
-    lo += e
-    if dd:
-        s_hi, s_lo, c_hi, c_lo = _sin_cos_dd(hi, lo, table)
-    else:
-        s_hi, c_hi = math.sin(hi), math.cos(hi)
-        s_hi, c_hi = s_hi + c_hi * lo, c_hi - s_hi * lo
-        s_lo = c_lo = 0.0
+    s_hi, s_lo, c_hi, c_lo = _sin_cos_dd(hi, lo + e, table)
+    return s_hi, s_lo, c_hi, c_lo
+
+
+@jit
+def _tails(m, h, c, s, sphi, cphi, hr, d, omega):
+    """The tails tv, tdv of Stieltjes' series at phi, with cos(beta) = c, sin(beta) = s:
+
+        sqrt(2 cos phi) P_m(sin phi) / C_m             = cos(beta) + tv,
+        sqrt(2 cos phi) d/dphi P_m(sin phi) / C_m      = (m + 1/2) sin(beta) + tdv,
+
+    (alpha_{m,k} = beta - k phi; terms below 1e-19 dropped).
+
+    If ``d`` is not empty (Radau, m = n), tv is instead the tail of f = r V_{n-1} + V_n,
+
+        sum_k q^k (cos(alpha_{n,k}) (r h_{n-1,k} omega - d_k) + sin(alpha_{n,k}) r h_{n-1,k} cos phi),
+
+    q = 1 / (2 cos phi), from alpha_{n-1,k} = alpha_{n,k} - theta, with hr = r h_{n-1},
+    d_k = r h_{n-1,k} - h_{n,k} (accurate) and omega = 1 + sin phi: near -1 the two tails
+    nearly cancel while E is small, and rounding them separately put the gaps of the first
+    series nodes there several ulp off from n of a few million on.
+    """
     inv = 0.5 / cphi
-    c, s = c_hi, s_hi
     tv = 0.0
     tdv = sphi * c * inv
     q = 1.0
@@ -370,54 +379,77 @@ def _stieltjes(m, h, p, den, corr, sphi, cphi, table, dd):
         if h[k] * q < 1e-19:
             break
         c, s = c * cphi + s * sphi, s * cphi - c * sphi            # rotate by -phi
-        tv += h[k] * q * c
+        if d.size:
+            tv += q * (c * (hr[k] * omega - d[k]) + s * (hr[k] * cphi))
+        else:
+            tv += h[k] * q * c
         tdv += h[k] * q * ((m + k + 0.5) * s + (2 * k + 1) * sphi * c * inv)
-    return c_hi, c_lo, s_hi, s_lo, tv, tdv
+    return tv, tdv
 
 
 @jit
-def _free_kernel(radau, n, p, den, corr, h_lo, h_hi, constant, table, x, gap, w):
-    """Newton's method for the free nodes (zeros of P_{n-1} + P_n if ``radau``, else of
-    P'_{n-1}) from the estimates pi p / den - corr, and their weights.
+def _free_kernel(radau, n, k_first, k_last, h_lo, h_hi, hr, dk, constant, table, x, gap, w):
+    """Newton's method for the free nodes k = k_first .. k_last from +1 (zeros of P_{n-1} +
+    P_n if ``radau``, else of P'_{n-1}) and their weights, written at position n - k (Radau,
+    ascending) or k (Lobatto, descending).
 
-    Float iterations until the step is below 1e-9 of the spacing, then a double-double one
-    (again if its step exceeds 1e-14 of the spacing): its step leaves an error below 1e-28
-    of the spacing, and the weight, from the same evaluation, is carried to the new node to
-    first order:
+    The estimates are Gatteschi and Pittaluga's for the zeros of P_m^(alpha, beta), (m,
+    alpha, beta) = (n - 1, 0, 1) for Radau, (n - 2, 1, 1) for Lobatto: with rho = 2m + alpha
+    + beta + 1 and K = (4k + 2 alpha - 1) pi / (2 rho), theta_k = K + ((1/4 - alpha^2)
+    cot(K/2) - (1/4 - beta^2) tan(K/2)) / rho^2, written phi = pi/2 - theta_k = pi p / den -
+    corr with p = rho - 4k - 2 alpha + 1, den = 2 rho.
+
+    Every evaluation is in double-double (the float parts are the series' tails) and the
+    iteration stops at the first step delta below 1e-10 of the spacing h (from n of a few
+    thousand on, the estimates of most nodes are that close already): Newton's error after
+    it is O(delta^2 / theta), theta >= 20 / n the angle to the nearer end, below 1e-21 h.  The
+    node is phi - delta; the weight, from the same evaluation at phi, is carried to it to
+    first order, w (1 + shift), leaving errors O((n delta)^2) < 1e-18 relative:
     Radau, x >= 0: w = 4 (1 + x) / (dg/dphi)^2 = K_0 (1 + x) 2 cos(phi) / E^2,
-           x < 0:  w = (1 - x) / (n^2 P_{n-1}^2) = K_1 (1 - x) 2 cos(phi) / V_{n-1}^2
+                   shift = 2 (2 n r V_{n-1} / E + tan phi) delta,
+           x < 0:  w = (1 - x) / (n^2 P_{n-1}^2) = K_1 (1 - x) 2 cos(phi) / V_{n-1}^2,
+                   shift = 2 (D_{n-1} / V_{n-1}) delta
            (near -1, P_{n-1} ~ -P_n and E = r D_{n-1} + D_n loses digits),
-    Lobatto:       w = 2 / (n (n - 1) P_{n-1}^2) = K_0 2 cos(phi) / V_{n-1}^2,
-    with D, V the bracketed sums of :func:`_stieltjes` (d ln P / dphi = D / V) and
-    r = C_{n-1} / C_n = 1 + 1/(2n); ``constant`` holds K_0 and K_1 as double-double rows.
-    (E / sqrt(2 cos phi) varies by O(m phi) relative per radian near the ends, so its
-    first-order change over a step below 1e-14 of the spacing is below 1e-17.)
+    Lobatto:       w = 2 / (n (n - 1) P_{n-1}^2) = K_0 2 cos(phi) / V_{n-1}^2, shift as for x < 0,
+    with V = cos(beta) + tv, D = (m + 1/2) sin(beta) + tdv the expansions of :func:`_tails`
+    (d ln P / dphi = D / V), f = r V_{n-1} + V_n the function whose zeros are the Radau
+    nodes, E = f' at them, r = C_{n-1} / C_n = 1 + 1/(2n), and 1 +- x at the new node;
+    ``constant`` holds K_0 and K_1 as double-double rows.  (d ln(dg/dphi) / dphi = f'' / E +
+    tan phi at a zero of f, and f'' = 2 n r V_{n-1} there, since u'' = -((m + 1/2)^2 +
+    1 / (4 cos^2 phi)) u for u = V_m.)  The leading terms of P_n come from those of P_{n-1}:
+    beta_n = beta_{n-1} + pi/2 - phi; the tail of f is one series (``hr``, ``dk``: see
+    :func:`_tails`; empty for Lobatto).
     """
+    alpha = 0 if radau else 1
+    rho = 2 * n if radau else 2 * n - 1                   # 2 (n - 1) + 2, 2 (n - 2) + 3
+    den = 2 * rho
     spacing = _PI_HI / den
     r_lo = 0.5 / n
-    m = n - 1
-    for i in range(p.size):
-        c = corr[i]
-        dd = False
+    m = n - 1                                             # the degree of P_{n-1}
+    for k in range(k_first, k_last + 1):
+        p = rho - 4 * k - 2 * alpha + 1
+        t = math.tan(0.5 * (_PI_HI * (4 * k + 2 * alpha - 1) / (2 * rho)))   # tan(K/2)
+        c = ((0.25 - alpha**2) / t + 0.75 * t) / rho**2                        # beta = 1
         for _ in range(40):
-            hi, lo = _angle(p[i], den, c)
-            if dd:
-                sp_hi, sp_lo, cp_hi, cp_lo = _sin_cos_dd(hi, lo, table)
-            else:
-                sp_hi, cp_hi = math.sin(hi), math.cos(hi)
-                sp_hi, cp_hi = sp_hi + cp_hi * lo, cp_hi - sp_hi * lo
-                sp_lo = cp_lo = 0.0
+            hi, lo = _angle(p, den, c)
+            sp_hi, sp_lo, cp_hi, cp_lo = _sin_cos_dd(hi, lo, table)
             sphi, cphi = sp_hi + sp_lo, cp_hi + cp_lo
-            c1, c1l, s1, s1l, tv1, tdv1 = _stieltjes(m, h_lo, p[i], den, c, sphi, cphi, table, dd)
+            s1, s1l, c1, c1l = _leading(m, p, den, c, table)
+            tv1, tdv1 = _tails(m, h_lo, c1, s1, sphi, cphi, hr, dk[:0], 0.0)
             v_hi, v_lo = _dd_add(c1, c1l, tv1, 0.0)                 # V_{n-1}
             d_hi, d_lo = _dd_mul(s1, s1l, m + 0.5, 0.0)
             d_hi, d_lo = _dd_add(d_hi, d_lo, tdv1, 0.0)             # D_{n-1}
-            if radau:
-                c0, c0l, s0, s0l, tv0, tdv0 = _stieltjes(n, h_hi, p[i], den, c, sphi, cphi,
-                                                         table, dd)
-                # f = r V_{n-1} + V_n, f' = E = r D_{n-1} + D_n (common factors dropped)
-                f_hi, f_lo = _dd_add(v_hi, v_lo, r_lo * v_hi, 0.0)
-                f_hi, f_lo = _dd_add(f_hi, f_lo, c0, c0l + tv0)
+            if radau:       # cos, sin(beta_{n-1} + theta), cos theta = sin phi, sin theta = cos phi
+                a_hi, a_lo = _dd_mul(c1, c1l, sp_hi, sp_lo)
+                b_hi, b_lo = _dd_mul(s1, s1l, cp_hi, cp_lo)
+                c0, c0l = _dd_add(a_hi, a_lo, -b_hi, -b_lo)
+                a_hi, a_lo = _dd_mul(s1, s1l, sp_hi, sp_lo)
+                b_hi, b_lo = _dd_mul(c1, c1l, cp_hi, cp_lo)
+                s0, s0l = _dd_add(a_hi, a_lo, b_hi, b_lo)
+                tf, tdv0 = _tails(n, h_hi, c0, s0, sphi, cphi, hr, dk, (1.0 + sp_hi) + sp_lo)
+                # f = r V_{n-1} + V_n (tail tf), f' = E = r D_{n-1} + D_n (common factors dropped)
+                f_hi, f_lo = _dd_add(c1, c1l, r_lo * c1, 0.0)
+                f_hi, f_lo = _dd_add(f_hi, f_lo, c0, c0l + tf)
                 e_hi, e_lo = _dd_mul(s0, s0l, n + 0.5, 0.0)
                 e_hi, e_lo = _dd_add(e_hi, e_lo, tdv0, 0.0)
                 e_hi, e_lo = _dd_add(e_hi, e_lo, d_hi, d_lo + r_lo * d_hi)
@@ -425,155 +457,205 @@ def _free_kernel(radau, n, p, den, corr, h_lo, h_hi, constant, table, x, gap, w)
             else:
                 v, dv = v_hi + v_lo, d_hi + d_lo
                 step = dv / (sphi / cphi * dv - m * (m + 1) * v)   # u'' = tan(phi) u' - m(m+1) u
-            if dd and abs(step) < 1e-14 * spacing:
+            if abs(step) < 1e-10 * spacing:
                 break
             c += step
-            if abs(step) < 1e-9 * spacing:
-                dd = True
         # the node phi - step: x = sin(phi) - cos(phi) step, and its gap
         x_hi, x_lo = _dd_add(sp_hi, sp_lo, -cphi * step, 0.0)
-        c += step
+        i = n - k if radau else k
         x[i] = x_hi + x_lo
-        if abs(x_hi) < 0.5:
-            g_hi, g_lo = _dd_add(1.0, 0.0, -abs(x_hi), -x_lo if x_hi >= 0 else x_lo)
-        else:
-            sign = 1 if p[i] >= 0 else -1
-            hi, lo = _angle(den - 2 * sign * p[i], 4 * den, -0.5 * sign * c)   # theta / 2
-            t_hi, t_lo = _sin_dd(hi, lo, table)
-            g_hi, g_lo = _dd_mul(t_hi, t_lo, 2 * t_hi, 2 * t_lo)
+        ax_hi, ax_lo = (x_hi, x_lo) if x_hi >= 0 else (-x_hi, -x_lo)      # |x|
+        if ax_hi < 0.5:
+            g_hi, g_lo = _dd_add(1.0, 0.0, -ax_hi, -ax_lo)
+        else:               # 1 - |x| = cos^2(phi) / (1 + |x|), cos(phi - step) = cos phi + sin phi step
+            a_hi, a_lo = _dd_add(cp_hi, cp_lo, sphi * step, 0.0)
+            a_hi, a_lo = _dd_mul(a_hi, a_lo, a_hi, a_lo)
+            g_hi, g_lo = _dd_div(a_hi, a_lo, *_dd_add(1.0, 0.0, ax_hi, ax_lo))
         gap[i] = g_hi + g_lo
-        if radau and x_hi >= 0:     # K (1 + x) 2 cos(phi) / E^2, 1 + x = 2 - gap
+        if radau and x_hi >= 0:     # K (1 + x) 2 cos(phi) / E^2
             sq_hi, sq_lo = _dd_mul(e_hi, e_lo, e_hi, e_lo)
             k_hi, k_lo = constant[0, 0], constant[0, 1]
-            shift = 0.0
-        else:                       # K (1 -+ x) 2 cos(phi) / V^2 at phi, times (1 + 2 (D/V) step)
+            shift = 2 * (2 * n * (1 + r_lo) * v_hi / e_hi + sphi / cphi) * step
+        else:                       # K (1 -+ x) 2 cos(phi) / V^2
             sq_hi, sq_lo = _dd_mul(v_hi, v_lo, v_hi, v_lo)
             k_hi, k_lo = constant[1 if radau else 0, 0], constant[1 if radau else 0, 1]
             shift = 2 * (d_hi / v_hi) * step
         t_hi, t_lo = _dd_mul(k_hi, k_lo, 2 * cp_hi, 2 * cp_lo)
-        if radau:
-            t_hi, t_lo = _dd_mul(t_hi, t_lo, 2.0 - g_hi, -g_lo)    # 1 + x or 1 - x = 2 - gap
+        if radau:                   # 1 + x or 1 - x = 1 + |x|
+            t_hi, t_lo = _dd_mul(t_hi, t_lo, *_dd_add(1.0, 0.0, ax_hi, ax_lo))
         w_hi, w_lo = _dd_div(t_hi, t_lo, sq_hi, sq_lo)
         w[i] = w_hi + (w_lo + w_hi * shift)
 
 
-#: fraction bits of the fixed-point integers in which the end nodes are computed
-_FIX = 200
+@jit
+def _legendre_at_end(m, z_hi, z_lo):
+    """z^j d^j/dz^j P_m(1 - 2z), j = 0..3, at z = z_hi + z_lo, in double-double (as hi, lo
+    pairs in one tuple).
 
-
-def _legendre_at_end(m, Z):
-    """z^j d^j/dz^j P_m(1 - 2z), j = 0..3, at z = Z / 2^_FIX, as fixed-point integers.
-
-    The hypergeometric series sum_k (-m)_k (m + 1)_k z^k / k!^2 in Python integers: its
-    terms grow to about e^(2 m sqrt(z)) before they decay, so near the k-th node from an
-    end (2 m sqrt(z) ~ j_k < 25) about 36 of the 200 bits cancel, and the ~100 truncated
-    divisions cost a few more.
+    The hypergeometric series sum_k (-m)_k (m + 1)_k z^k / k!^2: its terms grow to about
+    e^(2 m sqrt(z)) / sqrt(2 pi 2 m sqrt(z)) before they decay, so near the k-th node from
+    an end (2 m sqrt(z) ~ j_k < 21 for the five or six end nodes) about 25 of the 106 bits
+    cancel.
     """
-    one = 1 << _FIX
-    term, derivs = one, [one, 0, 0, 0]
-    for k in range(m):
-        term = term * ((k - m) * (k + m + 1)) * Z // ((k + 1) ** 2 << _FIX)   # term of z^(k+1)
+    t_hi, t_lo = 1.0, 0.0
+    a0, a0l, a1, a1l, a2, a2l, a3, a3l = 1.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0
+    peak = 4.0 * m * m * z_hi
+    for k in range(m):                                              # the term of z^(k+1)
+        c_hi, c_lo = _two_prod(float(k - m), float(k + m + 1))
+        t_hi, t_lo = _dd_mul(t_hi, t_lo, c_hi, c_lo)
+        t_hi, t_lo = _dd_mul(t_hi, t_lo, z_hi, z_lo)
+        t_hi, t_lo = _dd_div(t_hi, t_lo, float((k + 1) * (k + 1)), 0.0)
         j = k + 1
-        derivs[0] += term
-        derivs[1] += j * term
-        derivs[2] += j * k * term
-        derivs[3] += j * k * (k - 1) * term
-        if (k * k << _FIX) > 4 * m * m * Z and abs(term) * j ** 3 < 1:
+        a0, a0l = _dd_add(a0, a0l, t_hi, t_lo)
+        u_hi, u_lo = _dd_mul(t_hi, t_lo, float(j), 0.0)
+        a1, a1l = _dd_add(a1, a1l, u_hi, u_lo)
+        u_hi, u_lo = _dd_mul(u_hi, u_lo, float(k), 0.0)
+        a2, a2l = _dd_add(a2, a2l, u_hi, u_lo)
+        u_hi, u_lo = _dd_mul(u_hi, u_lo, float(k - 1), 0.0)
+        a3, a3l = _dd_add(a3, a3l, u_hi, u_lo)
+        if k * k > peak and abs(t_hi) * j**3 < 1e-40:
             break
-    return derivs
+    return a0, a0l, a1, a1l, a2, a2l, a3, a3l
 
 
+@jit
 def _end_node(radau, n, z, left):
-    """Halley's method in fixed point for the node at z = (1 -+ x)/2 near +1 (-1 if ``left``),
-    from its float estimate; returns the gap 1 - |x| = 2z and the weight, correctly rounded.
+    """Halley's method in double-double for the node at z = (1 -+ x)/2 near +1 (-1 if
+    ``left``), from its float estimate; returns the gap 1 - |x| = 2z and the weight.
 
     With F = f, G = z f', H = z^2 f'' the step is dz = -z (F/G) / (1 - F H / (2 G^2)); f is
     P_{n-1} + P_n at +1 and P_{n-1} - P_n at -1 (P_m(-y) = (-1)^m P_m(y)) for Radau, and
     z P'_{n-1} for Lobatto.  The weight uses the values before the last step (below 2^-64
     relative, cubic convergence).
     """
-    one = 1 << _FIX
-    Z = int(np.ldexp(z, 60)) << (_FIX - 60)
-    sign = -1 if left else 1
+    z_hi, z_lo = z, 0.0
+    sign = -1.0 if left else 1.0
     for _ in range(40):
-        p1 = _legendre_at_end(n - 1, Z)
+        p1 = _legendre_at_end(n - 1, z_hi, z_lo)
         if radau:
-            p0 = _legendre_at_end(n, Z)
-            F, G, H = (p1[j] + sign * p0[j] for j in range(3))
+            p0 = _legendre_at_end(n, z_hi, z_lo)
+            f_hi, f_lo = _dd_add(p1[0], p1[1], sign * p0[0], sign * p0[1])
+            g_hi, g_lo = _dd_add(p1[2], p1[3], sign * p0[2], sign * p0[3])
+            h = p1[4] + sign * p0[4]
         else:
-            F, G, H = p1[1], p1[1] + p1[2], 2 * p1[2] + p1[3]
-        ratio = F * one // G
-        step = Z * ratio // (one - ratio * H // (2 * G))
-        Z -= step
-        if abs(step) << 64 < Z:
+            f_hi, f_lo = p1[2], p1[3]
+            g_hi, g_lo = _dd_add(p1[2], p1[3], p1[4], p1[5])
+            h = 2 * p1[4] + p1[6]
+        ratio = (f_hi + f_lo) / g_hi
+        step = z_hi * ratio / (1 - ratio * h / (2 * g_hi))
+        z_hi, z_lo = _dd_add(z_hi, z_lo, -step, 0.0)
+        if abs(step) * 2.0**64 < z_hi:
             break
     else:  # pragma: no cover - cubic convergence from the asymptotic estimates
         raise RuntimeError("Halley's method did not converge for a quadrature node")
     if radau:   # w = 4 / ((1 - x) g'(x)^2) = 8 / ((z or 1 - z) (dg/dz)^2), G = z dg/dz
-        weight = 8 * Z * Z * one // (one - Z) / G**2 if left else 8 * Z * one / G**2
+        num_hi, num_lo = 8 * z_hi, 8 * z_lo
+        den_hi, den_lo = _dd_mul(g_hi, g_lo, g_hi, g_lo)
+        if left:
+            num_hi, num_lo = _dd_mul(num_hi, num_lo, z_hi, z_lo)
+            den_hi, den_lo = _dd_mul(den_hi, den_lo, *_dd_add(1.0, 0.0, -z_hi, -z_lo))
     else:       # w = 2 / (n (n - 1) P_{n-1}(x)^2)
-        weight = 2 * one * one / (n * (n - 1) * p1[0] ** 2)
-    return 2 * Z / one, float(weight)
+        num_hi, num_lo = 2.0, 0.0
+        den_hi, den_lo = _dd_mul(p1[0], p1[1], p1[0], p1[1])
+        den_hi, den_lo = _dd_mul(den_hi, den_lo, n * (n - 1.0), 0.0)
+    t_hi, t_lo = _dd_div(num_hi, num_lo, den_hi, den_lo)
+    return 2 * (z_hi + z_lo), t_hi + t_lo
+
+
+@lru_cache(maxsize=16)
+def _bessel_zeros(alpha, count):
+    """The first ``count`` zeros of J_alpha (SciPy's, cached: they cost more than the end nodes)."""
+    from scipy.special import jn_zeros
+    zeros = jn_zeros(alpha, count)
+    zeros.flags.writeable = False
+    return zeros
 
 
 def _end_estimates(m, alpha, beta, count):
     """Olver's estimates of the first ``count`` zeros of P_m^(alpha, beta) from x = +1, as
     z = sin^2(theta/2): theta = t + ((alpha^2 - 1/4)(1 - t cot t)/(2t) - (alpha^2 - beta^2)
     tan(t/2) / 4) / rho^2, t = j_{alpha,k} / rho, rho = m + (alpha + beta + 1)/2."""
-    from scipy.special import jn_zeros
     rho = m + (alpha + beta + 1) / 2
-    t = jn_zeros(alpha, count) / rho
+    t = _bessel_zeros(alpha, count) / rho
     theta = t + ((alpha**2 - 0.25) * (1 - t / np.tan(t)) / (2 * t)
                  - (alpha**2 - beta**2) * np.tan(t / 2) / 4) / rho**2
     return np.sin(theta / 2) ** 2
 
 
-def _jacobi_estimates(m, alpha, beta):
-    """Gatteschi–Pittaluga estimates of the zeros of P_m^(alpha, beta) (integer alpha, beta),
+def _jacobi_estimates(m, alpha, beta, k):
+    """Gatteschi–Pittaluga estimates of the zeros k of P_m^(alpha, beta) (integer alpha, beta),
     descending in x, written phi = pi p / den - corr, x = sin(phi):
     theta_k = K + ((1/4 - alpha^2) cot(K/2) - (1/4 - beta^2) tan(K/2)) / rho^2,
-    K = (2k + alpha - 1/2) pi / rho, rho = 2m + alpha + beta + 1."""
-    k = np.arange(1, m + 1)
+    K = (2k + alpha - 1/2) pi / rho, rho = 2m + alpha + beta + 1 (as in :func:`_free_kernel`)."""
     rho = 2 * m + alpha + beta + 1
     K = np.pi * (4 * k + 2 * alpha - 1) / (2 * rho)
     corr = ((0.25 - alpha**2) / np.tan(K / 2) - (0.25 - beta**2) * np.tan(K / 2)) / rho**2
     return rho - 4 * k - 2 * alpha + 1, 2 * rho, corr
 
 
-def _free_nodes(radau, n):
-    """The free nodes of the Radau rule (zeros of P_{n-1} + P_n) or the Lobatto rule (zeros
-    of P'_{n-1}, only x >= 0), descending, with their gaps 1 - |x| and weights."""
-    if radau:
-        p, den, corr = _jacobi_estimates(n - 1, 0, 1)
-    else:
-        p, den, corr = _jacobi_estimates(n - 2, 1, 1)
-        p, corr = p[:(n - 1) // 2], corr[:(n - 1) // 2]
-    h_lo, s_lo = _series_coefficients(n - 1)
-    h_hi, s_hi = _series_coefficients(n)
-    theta = np.pi / 2 - np.abs(np.pi * p / den - corr)            # angle to the nearer end
-    inner = 2 * np.sin(theta) >= max(s_lo, s_hi)
-    if inner.all() or not inner.any():  # pragma: no cover - n >= FAST_MIN_N has both kinds
-        raise RuntimeError(f"no interior or no end nodes for n = {n}")
+#: the end nodes are among the first this many from each end (five or six, whatever n)
+_END_SCAN = 64
+
+
+@lru_cache(maxsize=64)
+def _end_counts(radau, n):
+    """How many free nodes from +1 and (Radau) from -1 are end nodes: those whose angle theta
+    to the nearer end has 2 sin(theta) below what Stieltjes' series needs."""
+    m, alpha, beta = (n - 1, 0, 1) if radau else (n - 2, 1, 1)
+    limit = max(_series_coefficients(n - 1)[1], _series_coefficients(n)[1])
+    counts = []
+    for k in (np.arange(1, _END_SCAN + 1), m - np.arange(_END_SCAN)):
+        p, den, corr = _jacobi_estimates(m, alpha, beta, k)
+        theta = np.pi / 2 - np.abs(np.pi * p / den - corr)
+        inner = 2 * np.sin(theta) >= limit
+        if not inner.any() or inner.all():  # pragma: no cover - n >= FAST_MIN_N has both kinds
+            raise RuntimeError(f"no interior or no end nodes for n = {n}")
+        counts.append(int(np.argmax(inner)))
+    return counts[0], counts[1] if radau else 0
+
+
+@lru_cache(maxsize=64)
+def _tail_differences(n, radau):
+    """r h_{n-1,k} and d_k = r h_{n-1,k} - h_{n,k} of :func:`_tails` (empty for Lobatto), with
+    h_{n,k} / h_{n-1,k} = prod_{j<k} (1 - 1 / (n + j + 3/2)) so that d_k has no cancellation."""
+    h = _series_coefficients(n - 1)[0]
+    if not radau:
+        return h[:0], h[:0]
+    j = np.arange(_SERIES_TERMS - 1)
+    log_ratio = np.concatenate([[0.0], np.cumsum(np.log1p(-1.0 / (n + j + 1.5)))])
+    return (1 + 0.5 / n) * h, h * (0.5 / n - np.expm1(log_ratio))
+
+
+@lru_cache(maxsize=64)
+def _weight_constants(radau, n):
+    """K_0, K_1 of :func:`_free_kernel` as double-double rows."""
     C0, C1 = _legendre_constant(n), _legendre_constant(n - 1)
     constants = (4 / C0**2, 1 / (n * C1) ** 2) if radau else (2 / (n * (n - 1) * C1**2), 0)
-    constant = np.array([[float(K), float(K - float(K))] for K in constants])
-    x, gap, w = np.empty(p.size), np.empty(p.size), np.empty(p.size)
-    idx = np.flatnonzero(inner)
-    xi, gi, wi = np.empty(idx.size), np.empty(idx.size), np.empty(idx.size)
-    _free_kernel(radau, n, p[idx], den, corr[idx], h_lo, h_hi, constant, _trig_table(), xi, gi, wi)
-    x[idx], gap[idx], w[idx] = xi, gi, wi
+    return np.array([[float(K), float(K - float(K))] for K in constants])
+
+
+def _free_nodes(radau, n, x, gap, w):
+    """The free nodes of the Radau rule (zeros of P_{n-1} + P_n), written ascending at x[1:],
+    or the Lobatto rule (zeros of P'_{n-1}, only x >= 0), written descending at x[1:], with
+    their gaps 1 - |x| and weights."""
+    right, left = _end_counts(radau, n)
+    m = n - 1 if radau else n - 2
+    last = m - left if radau else (n - 1) // 2
+    _free_kernel(radau, n, right + 1, last, _series_coefficients(n - 1)[0],
+                 _series_coefficients(n)[0], *_tail_differences(n, radau),
+                 _weight_constants(radau, n), _trig_table(), x, gap, w)
     # end nodes: the first ones from +1 and (Radau) from -1
-    m, alpha, beta = (n - 1, 0, 1) if radau else (n - 2, 1, 1)
-    for left, ends in ((False, np.flatnonzero(~inner & (p >= 0))),
-                       (True, np.flatnonzero(~inner & (p < 0))[::-1])):
-        if not ends.size:
+    alpha, beta = (0, 1) if radau else (1, 1)
+    for is_left, count in ((False, right), (True, left)):
+        if not count:
             continue
-        z0 = _end_estimates(m, beta, alpha, ends.size) if left else \
-            _end_estimates(m, alpha, beta, ends.size)
-        for i, z in zip(ends, z0):
-            gap[i], w[i] = _end_node(radau, n, z, left)
-            x[i] = gap[i] - 1 if left else 1 - gap[i]
-    return x, gap, w
+        z0 = _end_estimates(m, beta, alpha, count) if is_left else \
+            _end_estimates(m, alpha, beta, count)
+        for j, z in enumerate(z0, start=1):
+            k = m + 1 - j if is_left else j
+            i = n - k if radau else k
+            gap[i], w[i] = _end_node(radau, n, z, is_left)
+            x[i] = gap[i] - 1 if is_left else 1 - gap[i]
 
 
 @lru_cache(maxsize=64)
@@ -584,18 +666,21 @@ def _legendre_constant(m):
 
 def gauss_radau_fast(n):
     """Left Gauss–Radau rule on [-1, 1]: nodes (ascending, nodes[0] = -1), gaps, weights."""
-    x, gap, w = _free_nodes(True, n)
-    return (np.concatenate([[-1.0], x[::-1]]), np.concatenate([[0.0], gap[::-1]]),
-            np.concatenate([[2.0 / n**2], w[::-1]]))
+    x, gap, w = np.empty(n), np.empty(n), np.empty(n)
+    _free_nodes(True, n, x, gap, w)
+    x[0], gap[0], w[0] = -1.0, 0.0, 2.0 / n**2
+    return x, gap, w
 
 
 def gauss_lobatto_fast(n):
     """Gauss–Lobatto rule on [-1, 1]: nodes (ascending, -1 and 1 included), gaps, weights."""
-    x, gap, w = _free_nodes(False, n)
+    half = (n + 1) // 2
+    x, gap, w = np.empty(half), np.empty(half), np.empty(half)
+    _free_nodes(False, n, x, gap, w)
+    x[0], gap[0], w[0] = 1.0, 0.0, 2.0 / (n * (n - 1))
     if n % 2:
-        x[-1] = 0.0
-    return _mirror(np.concatenate([[1.0], x]), np.concatenate([[0.0], gap]),
-                   np.concatenate([[2.0 / (n * (n - 1))], w]), n)
+        x[-1], gap[-1] = 0.0, 1.0
+    return _mirror(x, gap, w, n)
 
 
 # ------------------------------------------------------------------------ Clenshaw–Curtis

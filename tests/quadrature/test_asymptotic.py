@@ -42,21 +42,33 @@ def test_within_two_ulp_of_40_digits(name, n):
     assert rule.nodes.tolist() == nodes.tolist() and rule.weights.tolist() == weights.tolist()
 
 
-def _node_function(name, n, x):
-    """f and f' whose zeros are the free nodes, and the weight at a zero, at 40 digits."""
-    def legendre(m):
-        p0, p1, d0, d1 = mp.one, x, mp.zero, mp.one
-        for k in range(1, m):
-            p0, p1 = p1, ((2 * k + 1) * x * p1 - k * p0) / (k + 1)
-            d0, d1 = d1, d0 + (2 * k + 1) * p0
-        return p1, d1
+def _legendre_recurrence(m, x):
+    """P_m(x) and P'_m(x) by the three-term recurrence (O(m), at the working precision)."""
+    p0, p1, d0, d1 = mp.one, x, mp.zero, mp.one
+    for k in range(1, m):
+        p0, p1 = p1, ((2 * k + 1) * x * p1 - k * p0) / (k + 1)
+        d0, d1 = d1, d0 + (2 * k + 1) * p0
+    return p1, d1
+
+
+def _legendre_hypergeometric(m, x):
+    """P_m(x) and P'_m(x) from mpmath's hypergeometric series, fast near x = +-1 whatever m
+    (P_m(-y) = (-1)^m P_m(y); P'_m = m (x P_m - P_{m-1}) / (x^2 - 1), which loses about
+    log10(1 / (1 - |x|)) digits: work with 20 more)."""
+    sign = 1 if x > 0 else -1
+    p, q = sign**m * mp.legendre(m, abs(x)), sign ** (m - 1) * mp.legendre(m - 1, abs(x))
+    return p, m * (x * p - q) / (x * x - 1)
+
+
+def _node_function(name, n, x, legendre=_legendre_recurrence):
+    """f and f' whose zeros are the free nodes, and the weight at a zero."""
     if name == "gauss-legendre":
-        p, dp = legendre(n)
+        p, dp = legendre(n, x)
         return p, dp, 2 / ((1 - x * x) * dp * dp)
     if name == "gauss-radau":
-        (p1, dp1), (p0, dp0) = legendre(n - 1), legendre(n)
+        (p1, dp1), (p0, dp0) = legendre(n - 1, x), legendre(n, x)
         return p1 + p0, dp1 + dp0, 4 / ((1 - x) * (dp1 + dp0) ** 2)
-    p, dp = legendre(n - 1)          # Lobatto: zeros of P'_{n-1}; P'' from Legendre's equation
+    p, dp = legendre(n - 1, x)       # Lobatto: zeros of P'_{n-1}; P'' from Legendre's equation
     return dp, (2 * x * dp - (n - 1) * n * p) / (1 - x * x), mp.mpf(2) / (n * (n - 1) * p * p)
 
 
@@ -76,6 +88,30 @@ def test_large_n_spot_checks_at_40_digits(name):
             f, df, _ = _node_function(name, n, x)
             x -= f / df
             weight = _node_function(name, n, x)[2]
+            assert ulps(nodes[i], x) <= 2, i
+            assert ulps(weights[i], weight) <= 2, i
+            assert ulps(gaps[i], 1 - abs(x)) <= 2, i
+
+
+@pytest.mark.parametrize("name, n", [("gauss-legendre", 10**5), ("gauss-radau", 10**5),
+                                     ("gauss-radau", 3 * 10**6), ("gauss-lobatto", 10**5)])
+def test_nodes_near_the_ends_at_large_n_at_40_digits(name, n):
+    # The end nodes (Halley's method on the hypergeometric series in double-double) and the
+    # first ones of Stieltjes' series beyond them, three Newton steps at 60 digits from the
+    # float node with mpmath's hypergeometric Legendre functions (the spacing there is ~1e-9
+    # at n = 10^5: one step from the float node leaves ~1e-14 of it, too much for the gaps'
+    # last bits).  Radau near -1 at n = 3e6: the two series' tails nearly cancel there, and
+    # rounding them separately put the gaps 3-5 ulp off.
+    nodes, gaps, weights = FAST[name](n)
+    fixed = {"gauss-radau": [0], "gauss-lobatto": [0, n - 1]}.get(name, [])
+    picks = [i for i in (*range(12), *range(n - 12, n)) if i not in fixed]
+    for i in picks:
+        with mp.workdps(60):
+            x = mp.mpf(float(nodes[i]))
+            for _ in range(3):
+                f, df, _ = _node_function(name, n, x, _legendre_hypergeometric)
+                x -= f / df
+            weight = _node_function(name, n, x, _legendre_hypergeometric)[2]
             assert ulps(nodes[i], x) <= 2, i
             assert ulps(weights[i], weight) <= 2, i
             assert ulps(gaps[i], 1 - abs(x)) <= 2, i
