@@ -65,6 +65,7 @@ class FredholmSolution:
         self.stats = stats
         self._kernel = kernel
         self._g_vec = g_vec
+        self._g_unchanged = g_vec.snapshot()   # the interpolant calls g again
         self._g_nodes = g_nodes     # g at the nodes, (M, d): the companion's interpolant reuses it
         self.set_error_estimate(np.full_like(self._y2, np.nan))
 
@@ -91,6 +92,8 @@ class FredholmSolution:
         a, b = self.rule.a, self.rule.b
         if flat.size and (np.any(~np.isfinite(flat)) or flat.min() < a or flat.max() > b):
             raise ValueError(f"x must lie in the interval [{a}, {b}]")
+        if flat.size:
+            self._g_unchanged()
         values = (self._interpolate(flat, self._g_vec(flat)) if flat.size
                   else np.empty((0, self._y2.shape[1])))
         values = values.reshape(x_arr.shape + self._y2.shape[1:])

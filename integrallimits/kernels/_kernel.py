@@ -605,7 +605,7 @@ def as_forcing(g, t0, args=None):
     if not callable(g):
         raise TypeError(f"g must be callable g(t), got {type(g).__name__}")
     _user.pack_args(args)            # the same checks (and messages) as for the kernel's args
-    g = _user.py_function(g)
+    g = user = _user.py_function(g)
     args = tuple(args or ())
     if args and _takes_one_argument(g):
         args = ()
@@ -688,4 +688,22 @@ def as_forcing(g, t0, args=None):
             last[:] = [(times.copy(), out.copy())]
         return out
 
+    def snapshot():
+        """A function that raises RuntimeError once a value ``g`` reads (globals, closure
+        cells, defaults) is no longer what it is now: for what evaluates g after the solve
+        (dense output, a Nyström interpolant), which would otherwise mix the new values with
+        the solution of the old ones."""
+        key = _user.value_key(user)
+
+        def check():
+            if _user.value_key(user) != key:
+                names = ", ".join(name for name, _ in _user.referenced_values(user))
+                raise RuntimeError(
+                    f"g reads values that changed after the solve ({names}): evaluating the "
+                    f"solution between the mesh points calls g again and would mix the new "
+                    f"values with the solution of the old ones.  Evaluate it (or pass t_eval=) "
+                    f"before changing them, or pass them to the solver with args=(...).")
+        return check
+
+    g_vec.snapshot = snapshot
     return g_vec, y0

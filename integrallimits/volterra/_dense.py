@@ -31,6 +31,7 @@ def substep_dense_output(meth, kernel, g_vec, t, Y, Z, tol, maxiter, args=()):
     m = c.shape[0]
     N = len(t) - 1
     history = []            # the stage times and weights of the mesh, made on first use
+    unchanged = g_vec.snapshot()       # g is called again: with the values of the solve
 
     def dense(points):
         if not history:
@@ -50,6 +51,7 @@ def substep_dense_output(meth, kernel, g_vec, t, Y, Z, tol, maxiter, args=()):
             out[i] = Y[idx[i]]
         if not need:
             return out
+        unchanged()
         G = np.ascontiguousarray(g_vec(np.concatenate(
             [t[idx[i]] + np.append(c, 1.0) * (points[i] - t[idx[i]]) for i in need])))
         Zw = np.empty((N * m + m, Y.shape[1]))

@@ -137,6 +137,35 @@ def test_structured_kernels_built_once_see_a_changed_global(spec, fresh, method)
         lam = 1.0
 
 
+def test_dense_output_after_a_sweep_refuses_the_changed_forcing():
+    """Between mesh points a solution calls g again (Volterra dense output, the Nystrom
+    interpolant): once a value g reads has changed since the solve, that raises instead of
+    mixing g's new values with the old solution (it gave 1.26 for 0.45); with args=, or before
+    the change, the values are those of the solve."""
+    global lam
+    try:
+        sols, freds, with_args = {}, {}, {}
+        for value in (1.0, 2.0):
+            lam = value
+            sols[value] = solve_volterra(lambda t, s, y: -y, lambda t: lam * np.cos(t),
+                                         (0.0, 1.0), 16, method="gauss2")
+            freds[value] = solve_fredholm(lambda x, s, y: 0.5 * y, lambda x: lam * x, (0.0, 1.0), 8)
+            with_args[value] = solve_volterra(lambda t, s, y, a: -y, lambda t, a: a * np.cos(t),
+                                              (0.0, 1.0), 16, method="gauss2", args=(value,))
+            before = float(sols[value](0.55))
+        assert before == float(sols[2.0](0.55))          # the latest one: values unchanged
+        with pytest.raises(RuntimeError, match=r"changed after the solve \(lam\)"):
+            sols[1.0](0.55)
+        with pytest.raises(RuntimeError, match="lam"):
+            freds[1.0](0.55)
+        assert float(sols[1.0](sols[1.0].t[3])) == sols[1.0].y[3]     # mesh values stay
+        np.testing.assert_allclose(with_args[1.0](0.55), with_args[2.0](0.55) / 2.0, rtol=1e-12)
+        lam = 1.0
+        assert float(sols[1.0](0.55)) == float(with_args[1.0](0.55))  # the same values again
+    finally:
+        lam = 1.0
+
+
 WARN_RATE = 1.0
 
 
