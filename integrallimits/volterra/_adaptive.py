@@ -60,7 +60,7 @@ import numpy as np
 
 from ..kernels import _user
 from . import _loops
-from ._estimate import coarse_mesh, estimate_error
+from ._estimate import RATE_FACTOR, estimate_error
 from ._outcome import FAILED, SUCCEEDED, describe, unresolved_message
 from ._solution import Solution
 from ._tolerance import tolerance_of
@@ -75,8 +75,6 @@ LOCAL_SHARE = 1.0
 #: trusted after a check of the observed rate of convergence (see the module docstring).
 MIN_STEPS = 8
 FEWEST_STEPS = 4
-#: How far (a factor) the observed ratio of successive differences may be from 2^p.
-RATE_FACTOR = 4.0
 #: The controlled pass is a pilot at a tolerance PILOT^p times looser when the uniform try
 #: predicts at least PILOT_STEPS steps (see :func:`_pilot_factor` and :func:`redraw`).
 PILOT = 3
@@ -121,7 +119,7 @@ def redraw(t, local, p, ratio, max_steps):
     return out
 
 
-def _pilot_factor(tried, refinements, p):
+def _pilot_factor(tried, ratio, p):
     """How many times looser than the tolerance the controlled pass runs, or None for no pass.
 
     1 without a uniform try (a given first step).  None when the uniform try predicts fewer
@@ -132,18 +130,17 @@ def _pilot_factor(tried, refinements, p):
     """
     if not tried:
         return 1.0
-    ratio = refinements[0][1] if refinements else math.inf
     if math.isfinite(ratio) and FEWEST_STEPS * ratio ** (1.0 / p) < PILOT_STEPS:
         return None
     return float(PILOT) ** p
 
 
-def _first_step(span, refinements, loose, p):
+def _first_step(span, ratio, loose, p):
     """The controlled pass's first step from the uniform try (of span / FEWEST_STEPS): its
-    global error over the pass's tolerance, r, scaled as a step's error ~ H^p; half the try's
-    step where the try failed or found no correct digit."""
+    global error over the pass's tolerance, r = ratio / loose, scaled as a step's error ~ H^p;
+    half the try's step where the try failed or found no correct digit."""
     h = span / FEWEST_STEPS
-    ratio = refinements[0][1] / loose if refinements else math.inf
+    ratio = ratio / loose
     if not math.isfinite(ratio):
         return h / 2.0
     return h * min(1.0, SAFETY * ratio ** (-1.0 / p))
@@ -202,7 +199,7 @@ def solve_adaptive(meth, kernel, g_vec, t0, T, *, rtol, atol, newton_tol, newton
     """
     start = time.perf_counter()
     p = meth.order
-    refinements, total, trusted, t_first = [], 0, False, None
+    refinements, total, trusted, t_first, try_ratio = [], 0, False, None, math.inf
     if h0 is None:
         # the fewest uniform steps whose estimate can be checked: at loose tolerances on a
         # smooth problem that is the whole solve, at a fraction of a controlled pass
@@ -213,16 +210,15 @@ def solve_adaptive(meth, kernel, g_vec, t0, T, *, rtol, atol, newton_tol, newton
             comp, ratio, trusted, calls = _global_check(run, t, first.Y, p, rtol, atol)
             total += calls
             refinements.append((FEWEST_STEPS, ratio))
+            try_ratio = ratio * comp.sizing         # sized with the method's order
         if trusted:
             Y, stages, info = first.Y, first.stages, stats(first.counts)
             info.update(rejected_steps=0, adaptive_steps=0, pilot_factor=None, rtol=rtol,
                         atol=atol, failure=None)
     if not trusted:
-        loose = _pilot_factor(t_first is not None, refinements, p)
+        loose = _pilot_factor(t_first is not None, try_ratio, p)
         if loose is None:           # a few steps predicted: uniform, if converging at the rate
-            asymptotic, calls = _converges_at_rate(comp, first.Y, run, p)
-            total += calls
-            loose = None if asymptotic else 1.0
+            loose = None if _converges_at_rate(comp, p) else 1.0
         if loose is None:
             t, Y, stages, local = t_first, first.Y, first.stages, None
             info = stats(first.counts)
@@ -230,7 +226,7 @@ def solve_adaptive(meth, kernel, g_vec, t0, T, *, rtol, atol, newton_tol, newton
                         atol=atol, failure=None)
         else:
             def controlled(loose):
-                first_step = h0 if h0 is not None else _first_step(T - t0, refinements, loose, p)
+                first_step = h0 if h0 is not None else _first_step(T - t0, try_ratio, loose, p)
                 return _controlled_pass(meth, kernel, g_vec, t0, T, rtol * loose, atol * loose,
                                         newton_tol, newton_maxiter, args, first_step, max_steps)
 
@@ -262,10 +258,11 @@ def solve_adaptive(meth, kernel, g_vec, t0, T, *, rtol, atol, newton_tol, newton
                 refinements.append((len(t) - 1, ratio))
             if trusted or len(t) - 1 >= max_steps:
                 break
+            sized = ratio * comp.sizing                # (accepted by ratio, sized with p)
             if local is not None and math.isfinite(ratio) and local.max() > 0:
-                t = redraw(t, local, p, ratio, max_steps)       # the pass's mesh, once
+                t = redraw(t, local, p, sized, max_steps)       # the pass's mesh, once
             else:
-                t = remesh(t, _refined_steps(len(t) - 1, ratio, p, max_steps))
+                t = remesh(t, _refined_steps(len(t) - 1, sized, p, max_steps))
             local = None
             fine = run(t)
             total += int(fine.counts[0])
@@ -409,37 +406,24 @@ def _global_check(run, t, Y, p, rtol, atol):
     n = len(t) - 1
     trusted = ratio <= 1.0 and n >= MIN_STEPS
     if ratio <= 1.0 and FEWEST_STEPS <= n < MIN_STEPS:
-        trusted, more = _converges_at_rate(comp, Y, run, p)
-        calls += more
+        trusted = _converges_at_rate(comp, p)
     return comp, ratio, trusted, calls
 
 
-def _converges_at_rate(comp, Y, run, p):
-    """(whether the solutions on N/4, N/2 and N steps converge at the method's rate, nfev).
+def _converges_at_rate(comp, p):
+    """Whether the solutions on N/4, N/2 and N steps converge at the method's rate.
 
     At the points common to the three meshes, the differences D1 = |y_N - y_N/2| and
     D2 = |y_N/2 - y_N/4| fall like 2^p from one level to the next in the asymptotic regime,
     where Richardson's estimate D1 / (2^p - 1) holds; on a few large steps they need not (rk4 on
     y = 1 - int y^2 with 4 steps: D2 / D1 = 766 against 2^4, the estimate 11 times below the
-    error).  A D1 at the rounding level of the solution passes.
+    error).  A D1 at the rounding level of the solution passes.  The rate is the companion's
+    (:func:`._estimate.estimate_error` solves on every fourth point too).
     """
-    if comp.values is None:
-        return False, 0
-    coarse = coarse_mesh(comp.mesh, False)
-    if coarse is None:
-        return False, 0
-    mesh, idx = coarse
-    r = run(mesh)
-    calls = int(r.counts[0])
-    if r.status != 0:
-        return False, calls
-    Yc = comp.values[idx]
-    d1 = float(np.max(np.abs(Y[comp.common[idx]] - Yc)))
-    d2 = float(np.max(np.abs(Yc - r.Y)))
-    if d1 <= 64 * np.finfo(float).eps * float(np.max(np.abs(Y))):
-        return True, calls
-    rate = d2 / d1
-    return 2.0 ** p / RATE_FACTOR <= rate <= 2.0 ** p * RATE_FACTOR, calls
+    rate = comp.rate
+    if rate is None:
+        return False
+    return math.isinf(rate) or 2.0 ** p / RATE_FACTOR <= rate <= 2.0 ** p * RATE_FACTOR
 
 
 def _companion(run):

@@ -19,10 +19,22 @@ stiffness, the weak stability of high-order Gregory rules, Pouzet/collocation in
 long intervals -- or a blow-up).  The solve is then reported as failed from the first such
 point, and only the values before it are kept.
 
+The estimate assumes the method's order p.  Data that is not smooth (a kink or a jump of g or
+K inside a step) lowers the order the solutions actually converge at, and the estimate with p
+can be orders of magnitude too small (gregory8 with a kink in g: 85 times; gauss4: 680).  So
+when the companion's mesh can be halved once more, a third solve on every fourth point gives
+the observed rate r = D2 / D1 of the differences D1 = |y_h - y_2h| and D2 = |y_2h - y_4h| at
+the points the three meshes share; where r is below 2^p / RATE_FACTOR (the order is clearly
+not p) the estimate uses the observed order q = log2 r (at least 1) instead:
+|y_2h - y_h| / (2^q - 1).  A smooth solution in the asymptotic regime has r close to 2^p and
+keeps p; differences at the rounding level are not compared.
+
 Near a singularity (a blow-up) two under-resolved solutions can agree with each other while
 both lag behind the exact one: the values kept there carry Richardson estimates that are
 only as good as the asymptotic assumption.  Error-controlled solves (``rtol``/``atol``)
-refine there instead.
+refine there instead.  A kink that lies in the last step of both meshes before a common
+point can also leave the two solutions equal while both are off: put such a point on the
+mesh (``mesh=``) or split the interval there.
 """
 from __future__ import annotations
 
@@ -34,6 +46,9 @@ __all__ = ["Companion", "estimate_error", "coarse_mesh", "refined_mesh"]
 
 #: Disagreement (relative to the solution's running size) from which a point has no reliable digit.
 UNRESOLVED = 0.5
+#: How far (a factor) below 2^p the observed rate may fall before the estimate uses the
+#: observed order (and above or below which small meshes are not trusted, see ``_adaptive``).
+RATE_FACTOR = 4.0
 
 
 @dataclass
@@ -60,6 +75,15 @@ class Companion:
     mesh, values, common : ndarray or None
         The half-steps companion's mesh and solution, and the indices of its points in the
         solution's mesh (None for other sources).
+    rate : float or None
+        The observed rate D2 / D1 from the solve on every fourth point (inf when D1 is at the
+        rounding level of the solution); None when there was none.
+    order : float
+        The order the estimate assumes: the method's, or the lower observed one.
+    sizing : float
+        (2^order - 1) / (2^p - 1): the estimate times this is the one the method's order p
+        gives, by which error-controlled solves size their next mesh (a low rate on a coarse
+        mesh is often pre-asymptotic; the full estimate decides acceptance).
     """
 
     estimate: np.ndarray
@@ -73,6 +97,9 @@ class Companion:
     mesh: np.ndarray | None = None
     values: np.ndarray | None = None
     common: np.ndarray | None = None
+    rate: float | None = None
+    order: float = float("nan")
+    sizing: float = 1.0
 
 
 def coarse_mesh(t, uniform_only):
@@ -160,9 +187,16 @@ def estimate_error(run, t, Y, order, uniform_only, min_steps):
         if status == 0:
             idx = idx[:valid]
             diff = np.abs(Y[idx] - Yc[:valid])
-            est = _spread(idx, diff / (factor - 1.0), n_points, d)
+            rate, calls = _observed_rate(run, tc, Yc, Y[idx], uniform_only, min_steps)
+            nfev += calls
+            q = float(order)
+            if rate is not None and rate < factor / RATE_FACTOR:
+                q = max(1.0, float(np.log2(max(rate, 1.0))))   # the order clearly is not p
+            est = _spread(idx, diff / (2.0 ** q - 1.0), n_points, d)
             result = _finish(Y, idx, diff, est, "half-steps", nfev)
             result.mesh, result.values, result.common = tc, Yc, idx
+            result.rate, result.order = rate, q
+            result.sizing = (2.0 ** q - 1.0) / (factor - 1.0)
             return result
     # the refined companion: when the mesh is too coarse for a half-steps one, or it failed
     tr = refined_mesh(t)
@@ -181,6 +215,24 @@ def estimate_error(run, t, Y, order, uniform_only, min_steps):
     if tried_coarse and result.source == "double-steps":
         result.source = "double-steps (the half-steps companion failed)"
     return result
+
+
+def _observed_rate(run, tc, Yc, Yf, uniform_only, min_steps):
+    """(D2 / D1, nfev) from a solve on every other point of the companion's mesh ``tc`` (values
+    ``Yc``; ``Yf`` the solution at the same points), or (None, nfev) when there is no such mesh
+    or its solve fails; inf when D1 is at the rounding level of the solution."""
+    quarter = coarse_mesh(tc, uniform_only)
+    if quarter is None or len(quarter[0]) - 1 < min_steps:
+        return None, 0
+    tq, iq = quarter
+    Yq, status, _, calls = run(tq)
+    if status != 0:
+        return None, calls
+    d1 = float(np.max(np.abs(Yf[iq] - Yc[iq])))
+    d2 = float(np.max(np.abs(Yc[iq] - Yq)))
+    if d1 <= 64 * np.finfo(float).eps * float(np.max(np.abs(Yf))):
+        return float("inf"), calls
+    return d2 / d1, calls
 
 
 def _finish(Y, idx, diff, est, source, nfev):

@@ -102,7 +102,8 @@ def solve_uniform_to_tolerance(run, t0, T, *, method, scalar, stats, rtol, atol,
         if ratio <= 1.0 or n >= n_max:
             break
         # a failed or unresolved solve: four times the steps; else the predicted N
-        n = _predict(n, ratio, p, n_max) if np.isfinite(ratio) else min(4 * n, n_max)
+        # (sized with the method's order; the estimate with an observed lower one decides)
+        n = _predict(n, ratio * comp.sizing, p, n_max) if np.isfinite(ratio) else min(4 * n, n_max)
 
     info = stats(first.counts)
     info.update(nfev=total, refinements=history, rtol=rtol, atol=atol, failure=None,

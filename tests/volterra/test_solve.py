@@ -60,9 +60,10 @@ def test_stats_count_work():
     sol = solve_volterra(p.kernel, p.forcing, (0.0, 1.0), n, method="rectangle", error_estimate=False)
     assert sol.stats["nfev"] == n * (n + 1) // 2  # sum_{n} n evaluations of the history
     with_estimate = solve_volterra(p.kernel, p.forcing, (0.0, 1.0), n, method="rectangle")
-    half = n // 2   # the companion: the same rule on every other point
-    assert with_estimate.stats["error_estimate_nfev"] == half * (half + 1) // 2
-    assert with_estimate.nfev == sol.nfev + half * (half + 1) // 2
+    half, quarter = n // 2, n // 4   # the companion: the same rule on every other point, and
+    companion = half * (half + 1) // 2 + quarter * (quarter + 1) // 2   # every fourth (rate)
+    assert with_estimate.stats["error_estimate_nfev"] == companion
+    assert with_estimate.nfev == sol.nfev + companion
     assert sol.stats["newton_iterations"] == 0 and sol.stats["jacobian"] == "not needed"
     sol = solve_volterra(p.kernel, p.forcing, (0.0, 1.0), n, method="trapezoid")
     assert sol.stats["jacobian"] == "finite-difference"
