@@ -61,7 +61,9 @@ class Solution:
         evaluations), ``newton_iterations``, ``newton_solves``, ``jacobian``
         (its source: "user", "sympy", "analytic" or "finite-difference"),
         ``error_estimate`` (how it was made), ``error_estimate_nfev`` (the companion's
-        kernel evaluations, included in ``nfev``), ``max_error_estimate``, ``failure``
+        kernel evaluations, included in ``nfev``), ``estimate_order`` (the order the
+        estimate assumes: the method's, or a lower one the solutions were seen to converge
+        at, a sign of data that is not smooth), ``max_error_estimate``, ``failure``
         (None, or "newton", "non-finite", "kernel-non-finite", "unresolved", "unchecked"),
         ``compiled`` and ``seconds``.  Solves to a tolerance add ``rtol``, ``atol`` and
         ``refinements`` (the (steps, estimate / tolerance) of every global check); those of

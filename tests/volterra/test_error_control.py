@@ -7,7 +7,7 @@ import math
 import numpy as np
 import pytest
 
-from integrallimits import solve_volterra
+from integrallimits import METHODS, solve_volterra
 from integrallimits.studies.error_control import PROBLEMS, tan_problem
 from integrallimits.volterra import _adaptive
 
@@ -283,6 +283,8 @@ def test_estimates_use_the_observed_order_when_the_data_is_not_smooth(method, n)
     sol = solve_volterra(K, lambda t: np.abs(t - 0.3), (0.0, 1.0), n, method=method)
     actual = np.max(np.abs(sol.y - _kink_exact(sol.t)))
     assert actual / 2 <= sol.stats["max_error_estimate"] <= 20 * actual
+    assert 1.0 <= sol.stats["estimate_order"] < METHODS[method].order - 2
     smooth = solve_volterra(K, lambda t: 1.0 + 0.0 * t, (0.0, 1.0), 16, method=method)
     exact = np.max(np.abs(smooth.y - np.exp(-smooth.t)))
     assert exact / 2 <= smooth.stats["max_error_estimate"] <= 2 * exact
+    assert smooth.stats["estimate_order"] == METHODS[method].order
