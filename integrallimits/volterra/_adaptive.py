@@ -60,7 +60,7 @@ import numpy as np
 
 from ..kernels import _user
 from . import _loops
-from ._estimate import RATE_FACTOR, estimate_error
+from ._estimate import RATE_FACTOR, RATE_MIN_STEPS, estimate_error
 from ._outcome import FAILED, SUCCEEDED, describe, unresolved_message
 from ._solution import Solution
 from ._tolerance import tolerance_of
@@ -400,11 +400,13 @@ def _global_check(run, t, Y, p, rtol, atol):
     """(companion, error/tolerance ratio, whether the mesh is accepted, nfev) of the solution
     ``Y`` on ``t``: accepted when the ratio is at most 1 and the mesh has MIN_STEPS steps, or
     FEWEST_STEPS and the three-level check of :func:`_converges_at_rate` passes."""
-    comp = estimate_error(_companion(run), t, Y, p, False, 1)
+    n = len(t) - 1
+    # (a mesh below MIN_STEPS is trusted only on the rate, measured on 1 or 2 steps then)
+    comp = estimate_error(_companion(run), t, Y, p, False, 1,
+                          rate_min_steps=1 if n < MIN_STEPS else RATE_MIN_STEPS)
     calls = comp.nfev
     ratio = float(np.max(comp.estimate / tolerance_of(Y, rtol, atol))) \
         if comp.first_bad is None else math.inf
-    n = len(t) - 1
     trusted = ratio <= 1.0 and n >= MIN_STEPS
     if ratio <= 1.0 and FEWEST_STEPS <= n < MIN_STEPS:
         trusted = _converges_at_rate(comp, p)

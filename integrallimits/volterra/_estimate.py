@@ -49,6 +49,10 @@ UNRESOLVED = 0.5
 #: How far (a factor) below 2^p the observed rate may fall before the estimate uses the
 #: observed order (and above or below which small meshes are not trusted, see ``_adaptive``).
 RATE_FACTOR = 4.0
+#: The fewest steps of the mesh of every fourth point for which the rate is measured by
+#: default: on fewer, differences are rarely in the asymptotic regime (and the solve's fixed
+#: cost would dominate the estimate of a small solve).
+RATE_MIN_STEPS = 8
 
 
 @dataclass
@@ -152,7 +156,7 @@ def _first_unresolved(Y, common_idx, diff):
             float(scale[k]))
 
 
-def estimate_error(run, t, Y, order, uniform_only, min_steps):
+def estimate_error(run, t, Y, order, uniform_only, min_steps, rate_min_steps=RATE_MIN_STEPS):
     """Estimate the error of the solution ``Y`` on the mesh ``t`` with a companion solve.
 
     Parameters
@@ -168,6 +172,9 @@ def estimate_error(run, t, Y, order, uniform_only, min_steps):
         Whether the method needs a uniform mesh.
     min_steps : int
         The fewest steps the method accepts.
+    rate_min_steps : int
+        The fewest steps of the mesh of every fourth point on which the observed rate is
+        measured (see the module docstring).
 
     Returns
     -------
@@ -187,7 +194,8 @@ def estimate_error(run, t, Y, order, uniform_only, min_steps):
         if status == 0:
             idx = idx[:valid]
             diff = np.abs(Y[idx] - Yc[:valid])
-            rate, calls = _observed_rate(run, tc, Yc, Y[idx], uniform_only, min_steps)
+            rate, calls = _observed_rate(run, tc, Yc, Y[idx], uniform_only,
+                                         max(min_steps, rate_min_steps))
             nfev += calls
             q = float(order)
             if rate is not None and rate < factor / RATE_FACTOR:
