@@ -326,8 +326,11 @@ def _solve(args, out):
         except MemoryError:
             raise CommandError(f"not enough memory to solve with --steps {n}; use fewer steps",
                                1) from None
-        except ValueError as exc:
-            raise CommandError(str(exc).splitlines()[0] if str(exc) else repr(exc), 2) from None
+        except (ValueError, TypeError, ArithmeticError) as exc:
+            # the expressions' own errors (g(t) = log(t) at t = 0, a division by zero in K)
+            text = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+            raise CommandError(text if isinstance(exc, (ValueError, TypeError))
+                               else f"{type(exc).__name__}: {text}", 2) from None
         if not sol.success:
             raise CommandError(f"solve failed: {sol.message}", 1)
         end = sol.y[-1]

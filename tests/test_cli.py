@@ -388,3 +388,11 @@ def test_the_command_flushes_its_output_before_the_fast_exit(tmp_path):
     proc = subprocess.run([sys.executable, "-m", "cProfile", "-o", str(profile)] + cmd[1:],
                           capture_output=True, text=True, timeout=300)
     assert proc.returncode == 0 and profile.stat().st_size > 0
+
+
+def test_a_forcing_that_fails_at_t0_is_one_line(capsys):
+    """An expression that parses but cannot be evaluated where the solve needs it (g = log t at
+    t0 = 0) is a one-line error with exit status 2 (it used to be a traceback)."""
+    code, _ = run(["solve", "--kernel", "0*y", "--forcing", "log(t)", "--steps", "8"])
+    err = capsys.readouterr().err
+    assert code == 2 and err.count("\n") == 1 and "g(t) raised ValueError" in err, err

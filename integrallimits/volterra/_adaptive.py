@@ -276,7 +276,7 @@ def solve_adaptive(meth, kernel, g_vec, t0, T, *, rtol, atol, newton_tol, newton
             Y, stages = fine.Y, fine.stages
     info.update(nfev=total, refinements=refinements,
                 error_estimate=comp.source, error_estimate_nfev=comp.nfev,
-                estimate_order=comp.order if comp.rate is not None else float(p),
+                estimate_order=comp.order,
                 max_error_estimate=float(np.max(comp.estimate)),
                 seconds=time.perf_counter() - start)
     if trusted:

@@ -83,7 +83,8 @@ class Companion:
         The observed rate D2 / D1 from the solve on every fourth point (inf when D1 is at the
         rounding level of the solution); None when there was none.
     order : float
-        The order the estimate assumes: the method's, or the lower observed one.
+        The order the estimate assumes: the method's, or the lower observed one (NaN without
+        an estimate).
     sizing : float
         (2^order - 1) / (2^p - 1): the estimate times this is the one the method's order p
         gives, by which error-controlled solves size their next mesh (a low rate on a coarse
@@ -222,6 +223,7 @@ def estimate_error(run, t, Y, order, uniform_only, min_steps, rate_min_steps=RAT
         result.first_bad, result.reason, result.keep = valid_fine, "unchecked", valid_fine
     if tried_coarse and result.source == "double-steps":
         result.source = "double-steps (the half-steps companion failed)"
+    result.order = float(order)
     return result
 
 

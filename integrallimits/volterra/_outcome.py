@@ -130,7 +130,7 @@ def solve_on_mesh(run, t, *, method, scalar, stats, error_estimate=True, t_eval=
                               method.min_steps)
         info["error_estimate"] = comp.source
         info["error_estimate_nfev"] = comp.nfev
-        info["estimate_order"] = comp.order if comp.rate is not None else float(method.order)
+        info["estimate_order"] = comp.order
         info["nfev"] += comp.nfev
         estimate[:keep] = comp.estimate
         if comp.first_bad is not None:

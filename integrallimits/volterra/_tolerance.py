@@ -109,8 +109,7 @@ def solve_uniform_to_tolerance(run, t0, T, *, method, scalar, stats, rtol, atol,
     info.update(nfev=total, refinements=history, rtol=rtol, atol=atol, failure=None,
                 error_estimate=comp.source if comp is not None else "none",
                 error_estimate_nfev=comp.nfev if comp is not None else 0,
-                estimate_order=comp.order if comp is not None and comp.rate is not None
-                else float(p))
+                estimate_order=comp.order if comp is not None else float("nan"))
     estimate = comp.estimate if comp is not None else np.full_like(first.Y, np.nan)
     keep, t_fail = len(t), None
     if ratio <= 1.0:
