@@ -86,12 +86,24 @@ class FredholmSolution:
     def njev(self):
         return self.stats.get("njev", 0)
 
+    def __getstate__(self):
+        """A pickled solution keeps every value but not what the interpolant needs (the
+        compiled kernel and g, which cannot be pickled): the unpickled one raises when
+        called (evaluate before pickling)."""
+        state = self.__dict__.copy()
+        state.update(_kernel=None, _g_vec=None, _g_unchanged=None)
+        return state
+
     def __call__(self, x):
         x_arr = np.asarray(x, dtype=float)
         flat = np.array(x_arr.reshape(-1), order="C")
         a, b = self.rule.a, self.rule.b
         if flat.size and (np.any(~np.isfinite(flat)) or flat.min() < a or flat.max() > b):
             raise ValueError(f"x must lie in the interval [{a}, {b}]")
+        if self._kernel is None:
+            raise RuntimeError("this solution was unpickled: its Nystrom interpolant (which "
+                               "needs the kernel and g) was not kept; evaluate it before "
+                               "pickling")
         if flat.size:
             self._g_unchanged()
         values = (self._interpolate(flat, self._g_vec(flat)) if flat.size

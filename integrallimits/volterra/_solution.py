@@ -139,13 +139,30 @@ class Solution:
     def njev(self):
         return self.stats.get("njev", 0)
 
+    def __getstate__(self):
+        """A pickled solution keeps every value but not the partial-step dense output, which
+        holds the compiled kernel and the forcing (neither can be pickled): called between
+        mesh points, the unpickled solution raises instead (evaluate before pickling, or pass
+        ``t_eval``)."""
+        state = self.__dict__.copy()
+        if state.get("_dense") is not None:
+            state["_dense"] = _UNPICKLED
+        return state
+
     def __call__(self, t):
         t_arr = np.asarray(t, dtype=float)
         mesh = self.mesh
         if t_arr.size and (np.any(~np.isfinite(t_arr)) or t_arr.min() < mesh[0]
                            or t_arr.max() > mesh[-1]):
             raise ValueError(f"t must lie in the solved interval [{mesh[0]}, {mesh[-1]}]")
-        if mesh.shape[0] < 2:
+        if self._dense is _UNPICKLED and not np.isin(t_arr, mesh).all():
+            raise RuntimeError("this solution was unpickled: its dense output (a partial step "
+                               "of the method, which needs the kernel and g) was not kept; "
+                               "evaluate it before pickling, or solve with t_eval=")
+        if self._dense is _UNPICKLED:
+            idx = np.searchsorted(mesh, t_arr.reshape(-1))
+            values = self._y2[idx]
+        elif mesh.shape[0] < 2:
             values = np.broadcast_to(self._y2[0], t_arr.reshape(-1).shape + self._y2.shape[1:])
         elif self._dense is not None:
             values = self._dense(t_arr.reshape(-1))
@@ -161,6 +178,11 @@ class Solution:
         shape = "x".join(map(str, self.y.shape))
         return (f"Solution(method={self.method!r}, status={self.status}, y: {shape}, "
                 f"message={self.message!r})")
+
+
+class _UNPICKLED:
+    """The dense output of an unpickled solution (see :meth:`Solution.__getstate__`; a class,
+    so that pickling keeps its identity)."""
 
 
 def _interpolate_estimate(t, est, points, scalar):

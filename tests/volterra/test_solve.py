@@ -98,3 +98,29 @@ def test_non_uniform_mesh_for_vrk_methods():
     assert sol.success and np.max(np.abs(sol.y - p.exact(mesh))) < 1e-8
     with pytest.raises(ValueError, match="uniform mesh"):
         solve_volterra(p.kernel, p.forcing, mesh=mesh, method="trapezoid")
+
+
+def test_solutions_pickle_with_their_values():
+    """Solutions go through pickle (multiprocessing, Dask, joblib) with every value; the dense
+    output of collocation methods and the Nystrom interpolant need the compiled kernel and g,
+    which do not pickle: between mesh points the unpickled solution raises (it used to fail to
+    pickle at all), at mesh points and for direct rules (interpolation) it answers."""
+    import pickle
+
+    from integrallimits import solve_fredholm
+    for method in ("gauss2", "gregory4"):
+        sol = solve_volterra(lambda t, s, y: -y, lambda t: 1.0, (0.0, 1.0), 16, method=method)
+        back = pickle.loads(pickle.dumps(sol))
+        assert np.array_equal(back.y, sol.y) and back.stats == sol.stats
+        assert np.array_equal(back.error_estimate, sol.error_estimate)
+        assert np.array_equal(back(sol.t[2:5]), sol.y[2:5])
+        if method == "gauss2":
+            with pytest.raises(RuntimeError, match="unpickled"):
+                back(0.51)
+        else:
+            assert back(0.51) == sol(0.51)
+    fred = solve_fredholm(lambda x, s, y: 0.5 * y, lambda x: x, (0.0, 1.0), 8)
+    back = pickle.loads(pickle.dumps(fred))
+    assert np.array_equal(back.y, fred.y)
+    with pytest.raises(RuntimeError, match="unpickled"):
+        back(0.5)
