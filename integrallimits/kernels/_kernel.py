@@ -694,6 +694,7 @@ def as_forcing(g, t0, args=None):
         (dense output, a Nyström interpolant), which would otherwise mix the new values with
         the solution of the old ones."""
         key = _user.value_key(user)
+        last.clear()        # (what needs a snapshot comes after the solve: its samples can go)
 
         def check():
             if _user.value_key(user) != key:
