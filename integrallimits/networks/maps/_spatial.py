@@ -6,9 +6,8 @@ such a rule; every spatial integral (a feature map, the pooled readout) is the r
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 import math
+from dataclasses import dataclass
 
 import numpy as np
 
