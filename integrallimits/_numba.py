@@ -23,7 +23,7 @@ import warnings
 import numba
 import numba.core.caching
 
-__all__ = ["jit", "njit", "JIT_OPTIONS", "types", "purge_stale_caches", "IMPORTED_FINGERPRINT",
+__all__ = ["jit", "njit", "JIT_OPTIONS", "types", "llvm_fma", "purge_stale_caches", "IMPORTED_FINGERPRINT",
            "cache_available"]
 
 PACKAGE_DIR = os.path.dirname(os.path.abspath(__file__))
@@ -61,6 +61,26 @@ class _PackageCache(numba.core.caching.FunctionCache):
     def save_overload(self, sig, data):
         if self._current():
             super().save_overload(sig, data)
+
+
+def llvm_fma(name):
+    """A compiled-code intrinsic ``f(a, b, c) = a b + c`` on float64 by the LLVM intrinsic
+    ``name``: "llvm.fma" rounds once, always (one instruction where the CPU has FMA, else the C
+    library's fma: exact products for double-double arithmetic); "llvm.fmuladd" fuses where the
+    CPU has FMA and vectorises (polynomials)."""
+    from llvmlite import ir
+    from numba.extending import intrinsic
+
+    @intrinsic
+    def fma(typingctx, a, b, c):
+        f8 = types.float64
+
+        def codegen(context, builder, signature, args):
+            d = ir.DoubleType()
+            fn = builder.module.declare_intrinsic(name, [d], ir.FunctionType(d, [d, d, d]))
+            return builder.call(fn, args)
+        return f8(f8, f8, f8), codegen
+    return fma
 
 
 def jit(*args, **kwargs):

@@ -16,11 +16,8 @@ from __future__ import annotations
 import math
 
 import numpy as np
-from llvmlite import ir
-from numba import types
-from numba.extending import intrinsic
 
-from .._numba import jit
+from .._numba import jit, llvm_fma
 
 __all__ = ["ACTIVATIONS", "activation_code", "act", "dact", "act_array", "act_rows", "dact_array",
            "tanh_fast", "activation", "activation_derivative"]
@@ -38,16 +35,8 @@ def activation_code(name):
 
 # -- tanh without libm --------------------------------------------------------------------------
 
-@intrinsic
-def _fma(typingctx, a, b, c):
-    """a b + c, fused where the CPU has FMA (LLVM's ``llvm.fmuladd``; vectorises)."""
-    f8 = types.float64
-
-    def codegen(context, builder, signature, args):
-        d = ir.DoubleType()
-        fn = builder.module.declare_intrinsic("llvm.fmuladd", [d], ir.FunctionType(d, [d, d, d]))
-        return builder.call(fn, args)
-    return f8(f8, f8, f8), codegen
+#: a b + c, fused where the CPU has FMA (vectorises)
+_fma = llvm_fma("llvm.fmuladd")
 
 
 # tanh a = a + a s P(s) / Q(s), s = a^2, for 0 <= a < 0.625 (Cephes' tanh.c rational)

@@ -50,11 +50,8 @@ import math
 from functools import lru_cache
 
 import numpy as np
-from llvmlite import ir
-from numba import types
-from numba.extending import intrinsic
 
-from .._numba import jit
+from .._numba import jit, llvm_fma
 
 __all__ = ["FAST_MIN_N", "gauss_legendre_fast", "gauss_radau_fast", "gauss_lobatto_fast",
            "clenshaw_curtis_fast"]
@@ -89,17 +86,8 @@ _BESSEL_TABLE = 20
 
 # --------------------------------------------------------------- double-double arithmetic
 
-@intrinsic
-def _fma(typingctx, a, b, c):
-    """a b + c rounded once (LLVM's ``llvm.fma``: one instruction where the CPU has FMA,
-    else the C library's fma)."""
-    f8 = types.float64
-
-    def codegen(context, builder, signature, args):
-        d = ir.DoubleType()
-        fn = builder.module.declare_intrinsic("llvm.fma", [d], ir.FunctionType(d, [d, d, d]))
-        return builder.call(fn, args)
-    return f8(f8, f8, f8), codegen
+#: a b + c rounded once
+_fma = llvm_fma("llvm.fma")
 
 
 @jit
