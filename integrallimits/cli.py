@@ -327,7 +327,7 @@ def _solve(args, out):
             raise CommandError(f"not enough memory to solve with --steps {n}; use fewer steps",
                                1) from None
         except (ValueError, TypeError, ArithmeticError) as exc:
-            # the expressions' own errors (g(t) = log(t) at t = 0, a division by zero in K)
+            # the expressions' own errors (g(t) = log(t) at t = 0, g = exp(1000 t) overflowing)
             text = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
             raise CommandError(text if isinstance(exc, (ValueError, TypeError))
                                else f"{type(exc).__name__}: {text}", 2) from None

@@ -274,9 +274,7 @@ def solve_adaptive(meth, kernel, g_vec, t0, T, *, rtol, atol, newton_tol, newton
                                 status=FAILED, message=message, stats=info, method=meth.name,
                                 order=p, t_failure=float(t[fine.index]), t_eval=t_eval)
             Y, stages = fine.Y, fine.stages
-    info.update(nfev=total, refinements=refinements,
-                error_estimate=comp.source, error_estimate_nfev=comp.nfev,
-                estimate_order=comp.order,
+    info.update(comp.stats(), nfev=total, refinements=refinements,
                 max_error_estimate=float(np.max(comp.estimate)),
                 seconds=time.perf_counter() - start)
     if trusted:

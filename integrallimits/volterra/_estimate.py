@@ -106,6 +106,12 @@ class Companion:
     order: float = float("nan")
     sizing: float = 1.0
 
+    def stats(self):
+        """The solution's stats entries of this estimate: how it was made, its kernel
+        evaluations and the order it assumes."""
+        return {"error_estimate": self.source, "error_estimate_nfev": self.nfev,
+                "estimate_order": self.order}
+
 
 def coarse_mesh(t, uniform_only):
     """(coarse mesh, fine indices of its points) for the half-steps companion, or None.

@@ -128,9 +128,7 @@ def solve_on_mesh(run, t, *, method, scalar, stats, error_estimate=True, t_eval=
 
         comp = estimate_error(companion, t[:keep], Y[:keep], method.order, method.uniform_only,
                               method.min_steps)
-        info["error_estimate"] = comp.source
-        info["error_estimate_nfev"] = comp.nfev
-        info["estimate_order"] = comp.order
+        info.update(comp.stats())
         info["nfev"] += comp.nfev
         estimate[:keep] = comp.estimate
         if comp.first_bad is not None:

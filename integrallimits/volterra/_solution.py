@@ -155,13 +155,12 @@ class Solution:
         if t_arr.size and (np.any(~np.isfinite(t_arr)) or t_arr.min() < mesh[0]
                            or t_arr.max() > mesh[-1]):
             raise ValueError(f"t must lie in the solved interval [{mesh[0]}, {mesh[-1]}]")
-        if self._dense is _UNPICKLED and not np.isin(t_arr, mesh).all():
-            raise RuntimeError("this solution was unpickled: its dense output (a partial step "
-                               "of the method, which needs the kernel and g) was not kept; "
-                               "evaluate it before pickling, or solve with t_eval=")
         if self._dense is _UNPICKLED:
-            idx = np.searchsorted(mesh, t_arr.reshape(-1))
-            values = self._y2[idx]
+            if not np.isin(t_arr, mesh).all():
+                raise RuntimeError("this solution was unpickled: its dense output (a partial "
+                                   "step of the method, which needs the kernel and g) was not "
+                                   "kept; evaluate it before pickling, or solve with t_eval=")
+            values = self._y2[np.searchsorted(mesh, t_arr.reshape(-1))]
         elif mesh.shape[0] < 2:
             values = np.broadcast_to(self._y2[0], t_arr.reshape(-1).shape + self._y2.shape[1:])
         elif self._dense is not None:

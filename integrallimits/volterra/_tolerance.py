@@ -106,10 +106,9 @@ def solve_uniform_to_tolerance(run, t0, T, *, method, scalar, stats, rtol, atol,
         n = _predict(n, ratio * comp.sizing, p, n_max) if np.isfinite(ratio) else min(4 * n, n_max)
 
     info = stats(first.counts)
-    info.update(nfev=total, refinements=history, rtol=rtol, atol=atol, failure=None,
-                error_estimate=comp.source if comp is not None else "none",
-                error_estimate_nfev=comp.nfev if comp is not None else 0,
-                estimate_order=comp.order if comp is not None else float("nan"))
+    info.update(comp.stats() if comp is not None else
+                {"error_estimate": "none", "error_estimate_nfev": 0, "estimate_order": float("nan")},
+                nfev=total, refinements=history, rtol=rtol, atol=atol, failure=None)
     estimate = comp.estimate if comp is not None else np.full_like(first.Y, np.nan)
     keep, t_fail = len(t), None
     if ratio <= 1.0:
