@@ -9,9 +9,12 @@ for every channel q.  When the sources [0, c) are known, the block of sources
 [a, c) with L = c & -c (the largest power of two dividing c) and a = c - L is
 added to the targets [c, c + L): every pair l < n is covered exactly once and
 each target is complete before it is needed (checked by enumeration in the
-tests).  Blocks are summed directly when L <= DIRECT_BLOCK, when they have at
-most SMALL_TARGETS targets, or when their level is too cheap to be worth its
-set-up (FFT_MIN_WORK; ``kernel_transforms`` decides and marks such levels with
+tests).  The blocks with L < LOCAL_BLOCK are exactly the pairs l < n inside
+an aligned block of LOCAL_BLOCK indices: the solvers' loops sum those directly as
+each source arrives (``add_local``), and call ``add_block`` only at the ends of
+such blocks.  Blocks are also summed directly when they have at most
+SMALL_TARGETS targets, or when their level is too cheap to be worth its set-up
+(FFT_MIN_WORK; ``kernel_transforms`` decides and marks such levels with
 koff[log2 L] = -1).  The others are cyclic convolutions of length F = 2L: one
 real FFT per source component, a product with the precomputed transform of
 kappa_q[0 .. 2L - 1] on the L + 1 non-negative frequencies, and one inverse
@@ -54,14 +57,15 @@ import numpy as np
 from .._numba import njit
 
 __all__ = ["add_block", "kernel_transforms", "twiddle_table", "packed_order", "fft_dif", "fft_dit",
-           "rfft_packed", "irfft_packed", "forward_block", "inverse_block", "DIRECT_BLOCK",
+           "rfft_packed", "irfft_packed", "forward_block", "inverse_block", "LOCAL_BLOCK", "add_local", "block_workspace",
            "SMALL_TARGETS", "FFT_MIN_WORK", "TWIDDLE_CACHE_MAX"]
 
-#: blocks of at most this many sources are summed directly (FFT overhead dominates below;
-#: the blocks of size L in a run of N = 2^16, scalar: one channel, L = 16 take 0.6 ms summed
-#: and 1.2 ms by FFT, L = 32 1.0 and 0.7 ms; six channels (gauss2), L = 16 2.8 and 2.5 ms,
-#: L = 32 5.4 and 1.6 ms)
-DIRECT_BLOCK = 16
+#: the pairs of sources and targets inside an aligned block of this many indices (the blocks of
+#: fewer sources, L < LOCAL_BLOCK) are summed directly as each source arrives (``add_local``);
+#: FFT overhead dominates below (the blocks of size L in a run of N = 2^16, scalar: one
+#: channel, L = 16 take 0.6 ms summed and 1.2 ms by FFT, L = 32 1.0 and 0.7 ms; six channels
+#: (gauss2), L = 16 2.8 and 2.5 ms, L = 32 5.4 and 1.6 ms)
+LOCAL_BLOCK = 32
 #: ... and so are blocks with at most this many targets (the last, truncated blocks: for
 #: N = 2^k the block c = N has one target, whose length-2N FFT would cost more than the sum)
 SMALL_TARGETS = 16
@@ -73,6 +77,12 @@ SMALL_TARGETS = 16
 FFT_MIN_WORK = 2 ** 15
 
 _helper = njit(cache=True, nogil=True, error_model="numpy")
+#: the helpers that allocate nothing (every one below but the set-up's): compiled without Numba's
+#: reference counting, whose atomic increments and decrements of each array argument cost ~5 ns
+#: an array a call (add_block with its nine arrays: ~60 ns a call, as much as a block of 4 x 4
+#: direct products; a call of the local sums below, ~1 ns instead)
+_leaf = njit(cache=True, nogil=True, error_model="numpy", _nrt=False)
+_inline = njit(cache=True, nogil=True, error_model="numpy", _nrt=False, inline="always")
 
 
 # -- set-up ---------------------------------------------------------------------------------
@@ -138,7 +148,7 @@ def twiddle_table(n_max):
 
 # -- complex FFTs on split arrays (Numba) ------------------------------------------------------
 
-@_helper
+@_leaf
 def _dif_pass(re, im, n, span, tw):
     """One radix-2 decimation-in-frequency pass of span ``span`` over re/im[0:n]."""
     # unsigned indices: no negative-index wraparound, so LLVM vectorizes the loop
@@ -165,7 +175,7 @@ def _dif_pass(re, im, n, span, tw):
             im[j] = dr * wi + di * wr
 
 
-@_helper
+@_leaf
 def _dit_pass(re, im, n, span, tw):
     """One radix-2 decimation-in-time pass of span ``span`` over re/im[0:n]."""
     h = np.uint64(span >> 1)
@@ -189,7 +199,7 @@ def _dit_pass(re, im, n, span, tw):
             im[j] = ai - bi
 
 
-@_helper
+@_leaf
 def _dif_tail(re, im, n, top, tw):
     """DIF passes of spans top, top / 2, ..., 2 (the last two fused: no multiplications)."""
     span = top
@@ -231,7 +241,7 @@ def _dif_tail(re, im, n, top, tw):
             im[s1] = ai - im[s1]
 
 
-@_helper
+@_leaf
 def _dit_head(re, im, n, top, tw):
     """DIT passes of spans 2, 4, ..., top (the first two fused: no multiplications)."""
     if top >= 4:
@@ -275,14 +285,14 @@ def _dit_head(re, im, n, top, tw):
         span <<= 1
 
 
-@_helper
+@_leaf
 def fft_dif(re, im, tw):
     """Forward FFT of re + i im (power-of-two length) in place: natural order in, bit-reversed out."""
     n = re.shape[0]
     _dif_tail(re, im, n, n, tw)
 
 
-@_helper
+@_leaf
 def fft_dit(re, im, tw):
     """Forward FFT of re + i im in place: bit-reversed order in, natural order out."""
     n = re.shape[0]
@@ -291,7 +301,7 @@ def fft_dit(re, im, tw):
 
 # -- the real FFT of length 2n: split and merge steps in the packed layout ----------------------
 
-@_helper
+@_leaf
 def _split(re, im, n, tw):
     """Z (length n, bit-reversed) -> 2 X (n + 1 frequencies of the real FFT of length 2n, packed)."""
     a = re[0]
@@ -329,7 +339,7 @@ def _split(re, im, n, tw):
         b0 <<= 1
 
 
-@_helper
+@_leaf
 def _merge(re, im, n, tw):
     """Y = re + i im (packed) -> 2 Z (length n, bit-reversed) of Y's inverse real FFT, stored with
     the real and imaginary parts swapped; only the real parts of Y[0] and Y[n] are used."""
@@ -368,7 +378,7 @@ def _merge(re, im, n, tw):
         b0 <<= 1
 
 
-@_helper
+@_leaf
 def rfft_packed(x, re, im, tw):
     """re + i im = 2 rfft(x) in the packed layout (x real of length 2n; re, im of length n + 1)."""
     n = x.shape[0] // 2
@@ -379,7 +389,7 @@ def rfft_packed(x, re, im, tw):
     _split(re, im, n, tw)
 
 
-@_helper
+@_leaf
 def irfft_packed(re, im, out, tw):
     """out = 2n irfft(re + i im) (packed layout, length n + 1; out of length 2n); destroys re, im."""
     n = out.shape[0] // 2
@@ -390,7 +400,7 @@ def irfft_packed(re, im, out, tw):
         out[2 * m + 1] = re[m]
 
 
-@_helper
+@_leaf
 def forward_block(x, re, im, n, tw):
     """re + i im = 2 rfft(x[0:n] padded with n zeros) in the packed layout (n >= 2)."""
     h = n >> 1
@@ -412,7 +422,7 @@ def forward_block(x, re, im, n, tw):
     _split(re, im, n, tw)
 
 
-@_helper
+@_leaf
 def inverse_block(re, im, n, tw, out):
     """out[j] += (2n irfft(re + i im))[n + j] for j < len(out) <= n (n >= 2); destroys re, im."""
     _merge(re, im, n, tw)
@@ -442,26 +452,30 @@ def inverse_block(re, im, n, tw, out):
 
 # -- the block accumulator -------------------------------------------------------------------
 
-@_helper
-def _fft_block(c, L, nend, base, khat, src, acc, chan_src, chan_tgt, tw):
+@_leaf
+def _fft_block(c, L, nend, base, khat, src, acc, chan_src, chan_tgt, tw, work):
     """The FFT path of ``add_block``: the level's kernel transforms start at khat[base]."""
     a = c - L
     Q = chan_src.shape[0]
     d = src.shape[2]
     n = L  # complex FFT length; real FFT length F = 2L
     nf = n + 1
-    ns = src.shape[0]
-    nt = acc.shape[0]
-    Xr = np.empty((ns * d, nf))
-    Xi = np.empty((ns * d, nf))
-    for s in range(ns):
+    ns = src.shape[0] * d
+    nt = acc.shape[0] * d
+    Xr = work[:ns]
+    Xi = work[ns:2 * ns]
+    Tr = work[2 * ns:2 * ns + nt]
+    Ti = work[2 * ns + nt:2 * ns + 2 * nt]
+    for s in range(src.shape[0]):
         if d == 1:
             forward_block(src[s].reshape(-1)[a:c], Xr[s], Xi[s], n, tw)
         else:
             for y in range(d):
                 forward_block(src[s, a:c, y], Xr[s * d + y], Xi[s * d + y], n, tw)
-    Tr = np.zeros((nt * d, nf))
-    Ti = np.zeros((nt * d, nf))
+    for r in range(nt):
+        for f in range(nf):
+            Tr[r, f] = 0.0
+            Ti[r, f] = 0.0
     unf = np.uint64(nf)
     for q in range(Q):
         s = chan_src[q]
@@ -480,7 +494,7 @@ def _fft_block(c, L, nend, base, khat, src, acc, chan_src, chan_tgt, tw):
                     ki = kv.imag
                     tr[f] += kr * xr[f] - ki * xi[f]
                     ti[f] += kr * xi[f] + ki * xr[f]
-    for g in range(nt):
+    for g in range(acc.shape[0]):
         if d == 1:
             inverse_block(Tr[g], Ti[g], n, tw, acc[g].reshape(-1)[c:nend])
         else:
@@ -502,50 +516,82 @@ def stage_channels(m):
 
 
 @_helper
-def add_block(c, kseq, khat, koff, src, acc, chan_src, chan_tgt, tw):
-    """Add the sources [c - L, c) (L = c & -c) to the targets [c, c + L) of every channel."""
+def block_workspace(koff, src, acc):
+    """The scratch rows of ``add_block``'s FFTs for the sources ``src`` and targets ``acc``:
+    real and imaginary parts of a transform per source and target component, as long as the
+    largest FFT level of ``koff`` needs (one allocation per solve, none per block)."""
+    L = 1
+    for e in range(koff.shape[0]):
+        if koff[e] >= 0:
+            L = 1 << e
+    return np.empty((2 * (src.shape[0] + acc.shape[0]) * src.shape[2], L + 1))
+
+
+@_leaf
+def add_block(c, kseq, khat, koff, src, acc, chan_src, chan_tgt, tw, work):
+    """Add the sources [c - L, c) (L = c & -c) to the targets [c, c + L) of every channel
+    (``work``: see ``block_workspace``)."""
     L = c & -c
     a = c - L
     M = acc.shape[1]
     nend = min(c + L, M)
     if nend <= c:
         return
-    if L > DIRECT_BLOCK and nend - c > SMALL_TARGETS:
+    if L >= LOCAL_BLOCK and nend - c > SMALL_TARGETS:
         e = 0
         while (1 << e) < L:
             e += 1
         if koff[e] >= 0:  # kernel_transforms chose the FFT for this level
-            _fft_block(c, L, nend, koff[e], khat, src, acc, chan_src, chan_tgt, tw)
+            _fft_block(c, L, nend, koff[e], khat, src, acc, chan_src, chan_tgt, tw, work)
             return
     # direct sum, source by source: the inner loop over the targets carries no dependency
     # (unsigned lags n - l: without the negative-index wraparound it vectorizes; the level
     # L = 16 of a scalar run of N = 2^18 takes 2.4 ms instead of 3.6)
-    Q = chan_src.shape[0]
+    for l in range(a, c):
+        _add_direct(l, c, nend, kseq, src, acc, chan_src, chan_tgt)
+
+
+@_inline
+def _add_direct(l, c, nend, kseq, src, acc, chan_src, chan_tgt):
+    """acc[target(q), n] += kappa_q[n - l] @ src[source(q), l] for the targets c <= n < nend."""
     d = src.shape[2]
-    for q in range(Q):
+    for q in range(chan_src.shape[0]):
         s = chan_src[q]
         g = chan_tgt[q]
         if d == 1:
             z = np.uint64(0)
-            for l in range(a, c):
-                v = src[s, l, 0]
-                ul = np.uint64(l)
-                for nn in range(c, nend):
-                    n = np.uint64(nn)
-                    acc[g, n, z] += kseq[q, n - ul, z, z] * v
+            v = src[s, l, 0]
+            ul = np.uint64(l)
+            for nn in range(c, nend):
+                n = np.uint64(nn)
+                acc[g, n, z] += kseq[q, n - ul, z, z] * v
         else:
-            for l in range(a, c):
-                for n in range(c, nend):
-                    p = n - l
-                    for x in range(d):
-                        v = 0.0
-                        for y in range(d):
-                            v += kseq[q, p, x, y] * src[s, l, y]
-                        acc[g, n, x] += v
+            for n in range(c, nend):
+                p = n - l
+                for x in range(d):
+                    v = 0.0
+                    for y in range(d):
+                        v += kseq[q, p, x, y] * src[s, l, y]
+                    acc[g, n, x] += v
+
+
+@_inline
+def add_local(n, kseq, src, acc, chan_src, chan_tgt):
+    """Add the new sources src[:, n] to the later targets of their aligned block of LOCAL_BLOCK
+    indices, n + 1 ... (n | (LOCAL_BLOCK - 1)), directly.
+
+    With ``add_block(n + 1, ...)`` instead whenever n + 1 is a multiple of LOCAL_BLOCK, called
+    for n = 0, 1, ... in turn, this leaves in acc[:, n + 1] the whole history of target n + 1:
+    the blocks of ``add_block`` with L < LOCAL_BLOCK are exactly the pairs inside aligned blocks
+    of LOCAL_BLOCK indices.  The loops make that choice themselves: inlined there, this costs
+    about 1 ns a call beside its sums; a function around both, with all the arrays of
+    ``add_block``, would cost 25 ns a call, more than the sums of a scalar run."""
+    _add_direct(n, n + 1, min((n | (LOCAL_BLOCK - 1)) + 1, acc.shape[1]), kseq, src, acc,
+                chan_src, chan_tgt)
 
 
 def kernel_transforms(kseq, n_targets):
-    """Transforms of kappa_q[0 .. 2L-1] for every FFT level L: L > DIRECT_BLOCK, with some block
+    """Transforms of kappa_q[0 .. 2L-1] for every FFT level L: L >= LOCAL_BLOCK, with some block
     of more than SMALL_TARGETS targets (n_targets - L > SMALL_TARGETS) and a direct sum of at
     least FFT_MIN_WORK multiply-adds (n_targets L Q d^2 / 2).
 
@@ -558,7 +604,7 @@ def kernel_transforms(kseq, n_targets):
     levels = []
     L = 1
     while L < n_targets:
-        if (L > DIRECT_BLOCK and n_targets - L > SMALL_TARGETS
+        if (L >= LOCAL_BLOCK and n_targets - L > SMALL_TARGETS
                 and n_targets * L * Q * d * d >= 2 * FFT_MIN_WORK):
             levels.append(L)
         L *= 2

@@ -24,7 +24,7 @@ from .._linalg import solve_inplace
 from ..kernels._kernel import (BlockSumFunction, ParamJacobianFunction, ParamKernelFunction,
                                function_at)
 from ..kernels._structured import LAG_SIGNATURE
-from ._fft import add_block, stage_channels
+from ._fft import LOCAL_BLOCK, add_block, add_local, block_workspace, stage_channels
 
 NFEV, NJEV, NIT, NSOLVE = 0, 1, 2, 3
 SUCCESS, NEWTON_FAILED, NOT_FINITE, INTERRUPTED = 0, 1, 2, 3
@@ -492,11 +492,15 @@ def _direct_conv_loop(K_at, J_at, have_jac, phi_at, theta, t, G, Y, start, left,
     Jk = _newton_workspace(d, S, N, left, right)
     src = np.zeros((1, N + 1, d))
     acc = np.zeros((1, N + 1, d))
+    work_fft = block_workspace(koff, src, acc)
     chan = np.zeros(1, dtype=np.int64)
     for n in range(S):
         phi(t[n], t[n], Y, n, theta, f)
         src[0, n, :] = f
-        add_block(n + 1, kseq, khat, koff, src, acc, chan, chan, tw)
+        if (n + 1) % LOCAL_BLOCK:
+            add_local(n, kseq, src, acc, chan, chan)
+        else:
+            add_block(n + 1, kseq, khat, koff, src, acc, chan, chan, tw, work_fft)
     stats[NFEV] += S
     hist = np.empty(d)
     for n in range(S, N + 1):
@@ -522,7 +526,10 @@ def _direct_conv_loop(K_at, J_at, have_jac, phi_at, theta, t, G, Y, start, left,
         phi(t[n], t[n], Y, n, theta, f)
         stats[NFEV] += 1
         src[0, n, :] = f
-        add_block(n + 1, kseq, khat, koff, src, acc, chan, chan, tw)
+        if (n + 1) % LOCAL_BLOCK:
+            add_local(n, kseq, src, acc, chan, chan)
+        else:
+            add_block(n + 1, kseq, khat, koff, src, acc, chan, chan, tw, work_fft)
     return SUCCESS, N
 
 
@@ -594,6 +601,7 @@ def _vrk_conv_loop(K_at, J_at, have_jac, phi_at, theta, t, G, Gs, Y, Z, c, A, b,
     JF = np.empty((m * d, m * d))
     src = np.zeros((m, N + 1, d))
     acc = np.zeros((m + 1, N + 1, d))
+    work_fft = block_workspace(koff, src, acc)
     chan_src, chan_tgt = stage_channels(m)
     for k in range(d):
         Y[0, k] = G[0, k]
@@ -615,7 +623,10 @@ def _vrk_conv_loop(K_at, J_at, have_jac, phi_at, theta, t, G, Gs, Y, Z, c, A, b,
             for k in range(d):
                 src[j, n, k] = h * b[j] * f[k]
         stats[NFEV] += m
-        add_block(n + 1, kseq, khat, koff, src, acc, chan_src, chan_tgt, tw)
+        if (n + 1) % LOCAL_BLOCK:
+            add_local(n, kseq, src, acc, chan_src, chan_tgt)
+        else:
+            add_block(n + 1, kseq, khat, koff, src, acc, chan_src, chan_tgt, tw, work_fft)
         for k in range(d):
             Y[n + 1, k] = G[n + 1, k] + acc[m, n + 1, k]
             if not np.isfinite(Y[n + 1, k]):

@@ -89,7 +89,7 @@ from .._linalg import solve_inplace
 from .._numba import JIT_OPTIONS, types
 from ..kernels._kernel import BlockSumFunction, ParamJacobianFunction, ParamKernelFunction
 from . import _loops
-from ._fft import add_block, kernel_transforms, stage_channels
+from ._fft import LOCAL_BLOCK, add_block, add_local, block_workspace, kernel_transforms, stage_channels
 from ._loops import (INTERRUPTED, NEWTON_FAILED, NFEV, NIT, NOT_FINITE, NSOLVE, SUCCESS, _all_finite,
                      _jacobian_p)
 
@@ -551,6 +551,7 @@ def _product_integration_conv_loop(K, J, have_jac, phi, theta, t, ts, G, Gs, Y, 
     JF = np.empty((m * d, m * d))
     src = np.zeros((m, N + 1, d))
     acc = np.zeros((m + 1, N + 1, d))
+    work_fft = block_workspace(koff, src, acc)
     chan_src, chan_tgt = stage_channels(m)
     for k in range(d):
         Y[0, k] = G[0, k]
@@ -570,7 +571,10 @@ def _product_integration_conv_loop(K, J, have_jac, phi, theta, t, ts, G, Gs, Y, 
             for k in range(d):
                 src[j, n, k] = f[k]
         stats[NFEV] += m
-        add_block(n + 1, kseq, khat, koff, src, acc, chan_src, chan_tgt, tw)
+        if (n + 1) % LOCAL_BLOCK:
+            add_local(n, kseq, src, acc, chan_src, chan_tgt)
+        else:
+            add_block(n + 1, kseq, khat, koff, src, acc, chan_src, chan_tgt, tw, work_fft)
         for k in range(d):
             Y[n + 1, k] = G[n + 1, k] + acc[m, n + 1, k]
             if not np.isfinite(Y[n + 1, k]):

@@ -6,17 +6,32 @@ from hypothesis import strategies as st
 
 from integrallimits import solve_volterra
 from integrallimits.kernels import convolution
-from integrallimits.volterra._fft import DIRECT_BLOCK, add_block, kernel_transforms
+from integrallimits.volterra._fft import (LOCAL_BLOCK, add_block, add_local, block_workspace,
+                                          kernel_transforms)
 
 
-@pytest.mark.parametrize("M", [1, 2, 3, 7, 64, 65, 100, 257])
-def test_block_scheme_covers_every_pair_once(M):
-    covered = {}
+def _blocks(M, local):
+    """The (source, target) pairs of the blocks c = 1 ... M (targets <= M), in the order they are
+    added: every block (add_block), or, with ``local``, as the loops add them after source
+    n = c - 1 (add_local, and add_block at the ends of the aligned local blocks)."""
     for c in range(1, M + 1):
         L = c & -c
-        for l in range(c - L, c):
-            for n in range(c, min(c + L, M + 1)):
-                covered[(l, n)] = covered.get((l, n), 0) + 1
+        if local and c % LOCAL_BLOCK:
+            n = c - 1   # the new source, to the later targets of its aligned local block
+            yield c, [(n, j) for j in range(c, min((n | (LOCAL_BLOCK - 1)) + 1, M + 1))]
+        else:
+            yield c, [(l, j) for l in range(c - L, c) for j in range(c, min(c + L, M + 1))]
+
+
+@pytest.mark.parametrize("M", [1, 2, 3, 7, 31, 32, 33, 64, 65, 100, 257])
+@pytest.mark.parametrize("local", [False, True])
+def test_block_scheme_covers_every_pair_once(M, local):
+    """Every pair l < n <= M exactly once, and target n complete once the sources [0, n) are."""
+    covered = {}
+    for c, pairs in _blocks(M, local):
+        for l, n in pairs:
+            assert l < c <= n    # a source known when the block is added, a target not yet computed
+            covered[(l, n)] = covered.get((l, n), 0) + 1
     assert set(covered) == {(l, n) for n in range(1, M + 1) for l in range(n)}
     assert set(covered.values()) == {1} if covered else True
 
@@ -29,17 +44,23 @@ def test_toeplitz_accumulator_equals_direct_sum(M, d, seed):
     kseq = rng.standard_normal((Q, M, d, d))
     src = rng.standard_normal((ns, M, d))
     cs, ct = np.array([0, 1, 1]), np.array([1, 0, 1])
-    acc = np.zeros((nt, M, d))
     khat, koff, tw = kernel_transforms(kseq, M)
-    for c in range(1, M):
-        add_block(c, kseq, khat, koff, src, acc, cs, ct, tw)
-    ref = np.zeros_like(acc)
+    blocks, local = np.zeros((nt, M, d)), np.zeros((nt, M, d))
+    work = block_workspace(koff, src, blocks)
+    for c in range(1, M):      # every block by add_block; the loops' way, source by source
+        add_block(c, kseq, khat, koff, src, blocks, cs, ct, tw, work)
+        if c % LOCAL_BLOCK:
+            add_local(c - 1, kseq, src, local, cs, ct)
+        else:
+            add_block(c, kseq, khat, koff, src, local, cs, ct, tw, work)
+    ref = np.zeros_like(blocks)
     for q in range(Q):
         for n in range(M):
             for l in range(n):
                 ref[ct[q], n] += kseq[q, n - l] @ src[cs[q], l]
     scale = max(1.0, np.max(np.abs(ref)))
-    assert np.max(np.abs(acc - ref)) <= 1e-12 * scale
+    assert np.max(np.abs(blocks - ref)) <= 1e-12 * scale
+    assert np.max(np.abs(local - ref)) <= 1e-12 * scale
 
 
 def _scalar_lag(u, a, b, w):
@@ -85,8 +106,8 @@ def test_fast_history_equals_direct(seed, method, n, d):
 
 
 def test_fast_history_reaches_the_fft_levels():
-    """N = 600 > 2 * DIRECT_BLOCK, so FFT blocks are used; linear kernel, y = sin t."""
-    assert 600 > 4 * DIRECT_BLOCK
+    """N = 600 > 4 * LOCAL_BLOCK, so FFT blocks are used; linear kernel, y = sin t."""
+    assert 600 > 8 * LOCAL_BLOCK
     K = convolution(lambda u: np.exp(-u))
     g = lambda t: np.sin(t) - 0.5 * (np.sin(t) - np.cos(t) + np.exp(-t))  # noqa: E731
     sol = solve_volterra(K, g, (0.0, 1.0), 600, method="gregory4")

@@ -5,9 +5,9 @@ block transforms used by ``add_block``, the kernel transforms and whole FFT bloc
 import numpy as np
 import pytest
 
-from integrallimits.volterra._fft import (DIRECT_BLOCK, FFT_MIN_WORK, SMALL_TARGETS, add_block,
+from integrallimits.volterra._fft import (FFT_MIN_WORK, LOCAL_BLOCK, SMALL_TARGETS, add_block,
                                           fft_dif, fft_dit, forward_block, inverse_block,
-                                          irfft_packed, kernel_transforms, packed_order,
+                                          block_workspace, irfft_packed, kernel_transforms, packed_order,
                                           rfft_packed, twiddle_table)
 
 LENGTHS = [2 ** k for k in range(1, 15)]  # 2 ... 2^14
@@ -138,7 +138,7 @@ def test_block_transforms_match_numpy(F):
 
 
 def _fft_levels(M, Q, d):
-    return [L for L in (2 ** k for k in range(1, 20)) if L < M and L > DIRECT_BLOCK
+    return [L for L in (2 ** k for k in range(1, 20)) if L < M and L >= LOCAL_BLOCK
             and M - L > SMALL_TARGETS and M * L * Q * d * d >= 2 * FFT_MIN_WORK]
 
 
@@ -192,8 +192,9 @@ def test_add_block_equals_numpy_convolution(M, d):
     src = rng.standard_normal((ns, M, d))
     acc = np.zeros((nt, M, d))
     khat, koff, tw = kernel_transforms(kseq, M)
+    work = block_workspace(koff, src, acc)
     for c in range(1, M):
-        add_block(c, kseq, khat, koff, src, acc, cs, ct, tw)
+        add_block(c, kseq, khat, koff, src, acc, cs, ct, tw, work)
     ref = np.zeros_like(acc)
     for q in range(Q):
         for x in range(d):
