@@ -494,38 +494,37 @@ def _direct_conv_loop(K_at, J_at, have_jac, phi_at, theta, t, G, Y, start, left,
     acc = np.zeros((1, N + 1, d))
     work_fft = block_workspace(koff, src, acc)
     chan = np.zeros(1, dtype=np.int64)
-    for n in range(S):
-        phi(t[n], t[n], Y, n, theta, f)
-        src[0, n, :] = f
-        if (n + 1) % LOCAL_BLOCK:
-            add_local(n, kseq, src, acc, chan, chan)
-        else:
-            add_block(n + 1, kseq, khat, koff, src, acc, chan, chan, tw, work_fft)
-    stats[NFEV] += S
     hist = np.empty(d)
-    for n in range(S, N + 1):
-        for k in range(d):
-            hist[k] = acc[0, n, k]
-        if stats[stats.shape[0] - 1] != 0:   # interrupted (see _loops.new_counts)
-            return INTERRUPTED, n
-        # end corrections: left[j] at j < nl, right[i] at j = n - i (1 <= i < nr)
-        for j in range(min(nl, n)):
-            _add_lag_product(hist, left[j], kseq, n - j, src, j)
-        for i in range(1, min(nr, n + 1)):
-            _add_lag_product(hist, right[i], kseq, i, src, n - i)
-        for k in range(d):
-            hist[k] = G[n, k] + h * hist[k]
-        hw = h * _diagonal(n, left, right)
-        if linear and hw != 0.0:
-            status = _linear_step(kseq, hw, hist, Y, n, Jk, stats)
+    for n in range(N + 1):
+        if n >= S:   # Y[n]; the first S values are the starting block's
+            for k in range(d):
+                hist[k] = acc[0, n, k]
+            if stats[stats.shape[0] - 1] != 0:   # interrupted (see _loops.new_counts)
+                return INTERRUPTED, n
+            # end corrections: left[j] at j < nl, right[i] at j = n - i (1 <= i < nr)
+            for j in range(min(nl, n)):
+                _add_lag_product(hist, left[j], kseq, n - j, src, j)
+            for i in range(1, min(nr, n + 1)):
+                _add_lag_product(hist, right[i], kseq, i, src, n - i)
+            for k in range(d):
+                hist[k] = G[n, k] + h * hist[k]
+            hw = h * _diagonal(n, left, right)
+            if linear and hw != 0.0:
+                status = _linear_step(kseq, hw, hist, Y, n, Jk, stats)
+            else:
+                status = _finish_step(K, J, have_jac, theta, t[n], hist, hw, Y, n, tol, maxiter, f,
+                                      work, Jk, stats)
+            if status != SUCCESS:
+                return status, n
+        # the source phi(t_n, Y[n]) of the later history sums
+        if linear:
+            for k in range(d):
+                src[0, n, k] = Y[n, k]
         else:
-            status = _finish_step(K, J, have_jac, theta, t[n], hist, hw, Y, n, tol, maxiter, f, work,
-                                  Jk, stats)
-        if status != SUCCESS:
-            return status, n
-        phi(t[n], t[n], Y, n, theta, f)
+            phi(t[n], t[n], Y, n, theta, f)
+            for k in range(d):
+                src[0, n, k] = f[k]
         stats[NFEV] += 1
-        src[0, n, :] = f
         if (n + 1) % LOCAL_BLOCK:
             add_local(n, kseq, src, acc, chan, chan)
         else:
