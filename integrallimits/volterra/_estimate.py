@@ -38,6 +38,7 @@ mesh (``mesh=``) or split the interval there.
 """
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 
 import numpy as np
@@ -138,22 +139,30 @@ def refined_mesh(t):
 
 def _spread(common_idx, common_est, n_points, d):
     """Estimates at every point: exact at the common points, the larger neighbour elsewhere
-    (points beyond the last common point take its estimate)."""
+    (points before the first or beyond the last common point take its estimate).  In O(N):
+    a binary search for the neighbours of every point took 3 ms at N = 2^16."""
     est = np.empty((n_points, d))
-    pos = np.searchsorted(common_idx, np.arange(n_points))          # first common index >= j
-    right = np.minimum(pos, len(common_idx) - 1)
-    left = np.maximum(pos - 1, 0)
-    est[:] = np.maximum(common_est[left], common_est[right])
+    first, last = common_idx[0], common_idx[-1]
+    est[:first] = common_est[0]
+    est[first:last] = np.repeat(np.maximum(common_est[:-1], common_est[1:]), np.diff(common_idx),
+                                axis=0)
+    est[last:] = common_est[-1]
     est[common_idx] = common_est
     return est
+
+
+def _row_max(a):
+    """np.max(a, axis=1), NaN propagating, column by column: numpy's reduction over a short
+    last axis is slow (2.7 ms for N = 2^16 rows of 3, 0.1 ms this way)."""
+    return functools.reduce(np.maximum, a.T) if a.shape[1] <= 16 else np.max(a, axis=1)
 
 
 def _first_unresolved(Y, common_idx, diff):
     """(first, keep, disagreement, size) at the first common point where the two solutions
     disagree by more than UNRESOLVED times the running size, or None.  ``first`` is that mesh
     index, ``keep`` the number of values before the common point ahead of it."""
-    size = np.maximum.accumulate(np.max(np.abs(Y), axis=1))
-    worst = np.max(diff, axis=1)
+    size = np.maximum.accumulate(_row_max(np.abs(Y)))
+    worst = _row_max(diff)
     scale = size[common_idx]
     bad = np.nonzero(~(worst <= UNRESOLVED * scale))[0]
     if not bad.size:
