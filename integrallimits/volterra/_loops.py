@@ -497,17 +497,17 @@ def _direct_conv_loop(K_at, J_at, have_jac, phi_at, theta, t, G, Y, start, left,
     hist = np.empty(d)
     for n in range(N + 1):
         if n >= S:   # Y[n]; the first S values are the starting block's
-            for k in range(d):
-                hist[k] = acc[0, n, k]
             if stats[stats.shape[0] - 1] != 0:   # interrupted (see _loops.new_counts)
                 return INTERRUPTED, n
-            # end corrections: left[j] at j < nl, right[i] at j = n - i (1 <= i < nr)
-            for j in range(min(nl, n)):
-                _add_lag_product(hist, left[j], kseq, n - j, src, j)
-            for i in range(1, min(nr, n + 1)):
-                _add_lag_product(hist, right[i], kseq, i, src, n - i)
-            for k in range(d):
-                hist[k] = G[n, k] + h * hist[k]
+            # end corrections: left[j] at j < nl, right[i] at j = n - i (1 <= i < nr); written
+            # out (helper calls with their array arguments cost more than these products)
+            for a in range(d):
+                v = acc[0, n, a]
+                for j in range(min(nl, n)):
+                    v += left[j] * _lag_product(kseq, n - j, a, src, j)
+                for i in range(1, min(nr, n + 1)):
+                    v += right[i] * _lag_product(kseq, i, a, src, n - i)
+                hist[a] = G[n, a] + h * v
             hw = h * _diagonal(n, left, right)
             if linear and hw != 0.0:
                 status = _linear_step(kseq, hw, hist, Y, n, Jk, stats)
@@ -567,14 +567,12 @@ def _linear_stages(kseq, h, n, Z, C, A, JF):
 
 
 @_helper
-def _add_lag_product(out, w, kseq, p, src, j):
-    """out += w kseq[0, p] @ src[0, j]."""
-    d = out.shape[0]
-    for a in range(d):
-        v = 0.0
-        for b in range(d):
-            v += kseq[0, p, a, b] * src[0, j, b]
-        out[a] += w * v
+def _lag_product(kseq, p, a, src, j):
+    """(kseq[0, p] @ src[0, j])[a]."""
+    v = 0.0
+    for b in range(src.shape[2]):
+        v += kseq[0, p, a, b] * src[0, j, b]
+    return v
 
 
 def _vrk_conv_loop(K_at, J_at, have_jac, phi_at, theta, t, G, Gs, Y, Z, c, A, b, explicit, kseq, khat,
@@ -618,9 +616,13 @@ def _vrk_conv_loop(K_at, J_at, have_jac, phi_at, theta, t, G, Gs, Y, Z, c, A, b,
                              f, work, Jk, F, JF):
             return NEWTON_FAILED, n + 1
         for j in range(m):
-            phi(t[n] + c[j] * h, t[n] + c[j] * h, Z, n * m + j, theta, f)
-            for k in range(d):
-                src[j, n, k] = h * b[j] * f[k]
+            if linear:
+                for k in range(d):
+                    src[j, n, k] = h * b[j] * Z[n * m + j, k]
+            else:
+                phi(t[n] + c[j] * h, t[n] + c[j] * h, Z, n * m + j, theta, f)
+                for k in range(d):
+                    src[j, n, k] = h * b[j] * f[k]
         stats[NFEV] += m
         if (n + 1) % LOCAL_BLOCK:
             add_local(n, kseq, src, acc, chan_src, chan_tgt)
