@@ -16,11 +16,15 @@ It measures, with every baseline run in the same process:
       and a few of its collocation settings, with 2^k + 1 samples (k doubling the
       resolution), against gregory6/8, gauss3/4 and radau3 with
       ``kernels.convolution`` (fast history), N doubling;
-   b. the time at N = 2^16: voles with 2^16 kernel samples, against trapezoid and
-      gregory6 with 2^16 steps (fast history), with the errors;
+   b. the time at equal N (2^14, 2^16, 2^18; --quick: 2^14, 2^16): voles with N kernel
+      samples in each of its settings, against gregory6 (with the error estimate, on by
+      default, and without) and trapezoid with N steps (fast history), all interleaved
+      (each round runs every solve once, best of the rounds), with the errors; goal:
+      gregory6 <= 1x voles' fastest setting at that N and <= 1x the fastest setting at
+      gregory6's accuracy (max error at most twice gregory6's);
 
    voles' times include sampling K and g on its grid (integrallimits samples the
-   callables itself); goal: integrallimits within 1.5x of voles' time at equal accuracy;
+   callables itself); goal (a.): integrallimits within 1.5x of voles' time at equal accuracy;
 2. a nonlinear convolution problem, y = g + int_0^t e^{-(t-s)} y(s)^2 ds with y = e^{-t},
    g = e^{-2t}, on [0, 1]: trapezoid and gauss2 with the fast history at N = 2^12 ... 2^18,
    the growth time(2N)/time(N) and time(4N)/time(N) (goal: <= 5 at large N), against the
@@ -51,7 +55,8 @@ if ROOT not in sys.path:
     sys.path.insert(0, ROOT)
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import _common  # noqa: E402
-from _common import best_of, best_of_budget, fmt_ratio, fmt_time, load_average, met, timed  # noqa: E402
+from _common import (best_of, best_of_budget, best_of_interleaved, fmt_ratio, fmt_time,  # noqa: E402
+                     load_average, met, timed)  # noqa: E402
 
 import scipy  # noqa: E402
 
@@ -67,7 +72,9 @@ except ImportError:  # the `bench` extra is not installed
 
 VOLES_T = 2.0          # voles' quick start samples [0, 2] (its np.arange grid stops at 2.05)
 VOLES_TOL = 1e-12
-VOLES_N = 2 ** 16
+EQUAL_N = (2 ** 14, 2 ** 16, 2 ** 18)          # --quick: the first two
+EQUAL_N_SOLVES = (("gregory6", True), ("gregory6", False), ("trapezoid", True))  # (method, estimate)
+EQUAL_ACCURACY = 2.0   # voles at gregory6's accuracy: max error at most this times gregory6's
 VOLES_SETTINGS = (  # (label, keyword arguments of solve_VIE_2); defaults first
     ("defaults (coll_divs=2, nodes [0,1,2], product)", {}),
     ("coll_divs=3, product", {"coll_divs": 3}),
@@ -77,13 +84,12 @@ VOLES_SETTINGS = (  # (label, keyword arguments of solve_VIE_2); defaults first
     ("coll_divs=4, collocation", {"coll_divs": 4, "quadrature": "collocation"}),
 )
 VOLES_METHODS = ("gregory6", "gregory8", "gauss3", "gauss4", "radau3")
-AT_N_METHODS = ("trapezoid", "gregory6")
 NONLINEAR_METHODS = ("trapezoid", "gauss2")
 COLLOCATION = ("gauss2", "gauss3", "gauss4", "radau3")
 QUADRATURE = ("trapezoid", "gregory4", "gregory6", "gregory8")
 ACCURACY_CASES = ("nonconvolution", "vector")
 ACCURACY_TOL = 1e-10
-GOALS = {"voles_ratio": 1.5, "growth_4N": 5.0}
+GOALS = {"voles_ratio": 1.5, "equal_n_ratio": 1.0, "growth_4N": 5.0}
 
 
 # -- the machine -------------------------------------------------------------------------------
@@ -134,8 +140,9 @@ class VolesBench:
         # K(t, s, y) = e^{-(t - s)} y: one kernel object, built (compiled) once per y shape
         self.kernel = convolution(lambda u: math.exp(-u))
 
-    def package_solve(self, N, method):
-        return solve_volterra(self.kernel, quickstart_forcing, (0.0, VOLES_T), N, method=method)
+    def package_solve(self, N, method, error_estimate=True):
+        return solve_volterra(self.kernel, quickstart_forcing, (0.0, VOLES_T), N, method=method,
+                              error_estimate=error_estimate)
 
     # a. voles: each setting, 2^k + 1 samples, k + 1 until the error <= tol
     def voles_to_accuracy(self):
@@ -196,44 +203,62 @@ class VolesBench:
             rows.append(row)
         return rows
 
-    # b. at N = 2^16
-    def at_fixed_n(self, voles_rows):
-        rows = []
-        fastest = min((r for r in voles_rows if math.isfinite(r["seconds"])),
-                      key=lambda r: r["seconds"], default=None)
-        voles_settings = [VOLES_SETTINGS[0]]
-        if fastest is not None and fastest["setting"] != VOLES_SETTINGS[0][0]:
-            voles_settings.append((fastest["setting"], fastest["kwargs"]))
-        voles_runs = []
-        for label, settings in voles_settings:
-            voles_solve(VOLES_N, settings)  # warm-up
-            seconds, (t, y) = best_of(lambda: voles_solve(VOLES_N, settings), self.reps)
-            err = float(np.max(np.abs(y - quickstart_exact(t))))
-            voles_runs.append({"setting": label, "samples": VOLES_N, "seconds": seconds,
-                               "error": err, "reps": self.reps})
-            self.log(f"  voles {label} at {VOLES_N} samples: {fmt_time(seconds)}, error {err:.2e}")
-        for method in AT_N_METHODS:
-            self.package_solve(VOLES_N, method)  # warm-up (and compilation)
-            seconds, sol = best_of(lambda: self.package_solve(VOLES_N, method), self.reps)
-            assert sol.stats["fast_history"]
-            err = float(np.max(np.abs(sol.y - quickstart_exact(sol.t))))
-            rows.append({"method": method, "N": VOLES_N, "seconds": seconds, "error": err,
-                         "reps": self.reps, "loop_seconds": sol.stats["seconds"]})
-            self.log(f"  integrallimits {method} at N={VOLES_N}: {fmt_time(seconds)}, error {err:.2e}")
-        return {"voles": voles_runs, "package": rows}
+    # b. at equal N: every voles setting and the package's solves, interleaved
+    def at_equal_n(self, N):
+        fns, errors = {}, {}
+        for label, settings in VOLES_SETTINGS:
+            try:
+                t, y = voles_solve(N, settings)  # (also a warm-up)
+            except Exception as exc:  # an inadmissible length for this setting
+                errors[label] = repr(exc)
+                continue
+            errors[label] = float(np.max(np.abs(y - quickstart_exact(t))))
+            fns[label] = lambda settings=settings: voles_solve(N, settings)
+        for method, estimate in EQUAL_N_SOLVES:
+            label = f"{method}{'' if estimate else ', no estimate'}"
+            sol = self.package_solve(N, method, estimate)  # warm-up (and compilation)
+            assert sol.success and sol.stats["fast_history"], f"{method} at N = {N}"
+            errors[label] = float(np.max(np.abs(sol.y - quickstart_exact(sol.t))))
+            fns[label] = lambda method=method, estimate=estimate: self.package_solve(N, method,
+                                                                                    estimate)
+        timings = best_of_interleaved(fns, self.reps)
+        voles = [{"setting": label, "kwargs": kw, "samples": N, "error": errors[label],
+                  "seconds": timings[label][0] if label in timings else math.inf}
+                 for label, kw in VOLES_SETTINGS]
+        package = [{"method": method, "error_estimate": estimate, "N": N,
+                    "error": errors[label], "seconds": timings[label][0]}
+                   for method, estimate in EQUAL_N_SOLVES
+                   for label in [f"{method}{'' if estimate else ', no estimate'}"]]
+        for r in voles + package:
+            self.log(f"  N = {pow2(N)}: {r.get('setting') or r['method']}"
+                     f"{'' if r.get('error_estimate', True) else ', no estimate'}: "
+                     f"{fmt_time(r['seconds'])}, error {fmt_err(r['error'])}")
+        ran = [r for r in voles if math.isfinite(r["seconds"])]
+        fastest = min(ran, key=lambda r: r["seconds"], default=None)
+        g6 = package[0]
+        accurate = [r for r in ran if r["error"] <= EQUAL_ACCURACY * g6["error"]]
+        equal = min(accurate, key=lambda r: r["seconds"], default=None)
+        return {"N": N, "voles": voles, "package": package, "reps": self.reps,
+                "voles_fastest": fastest, "voles_equal_accuracy": equal,
+                "ratio_vs_fastest": g6["seconds"] / fastest["seconds"] if fastest else None,
+                "ratio_vs_fastest_no_estimate": (package[1]["seconds"] / fastest["seconds"]
+                                                 if fastest else None),
+                "ratio_vs_equal_accuracy": g6["seconds"] / equal["seconds"] if equal else None,
+                "ratio_vs_equal_accuracy_no_estimate": (package[1]["seconds"] / equal["seconds"]
+                                                        if equal else None)}
 
     def run(self):
         voles_rows = self.voles_to_accuracy()
         package_rows = self.package_to_accuracy()
         best_voles = min(voles_rows, key=lambda r: r["seconds"])
         best_package = min(package_rows, key=lambda r: r["seconds"])
-        fixed = self.at_fixed_n(voles_rows)
+        equal_n = [self.at_equal_n(N) for N in (EQUAL_N[:2] if self.quick else EQUAL_N)]
         return {"T": VOLES_T, "tolerance": VOLES_TOL, "voles": voles_rows, "package": package_rows,
                 "best_voles": best_voles, "default_voles": voles_rows[0],
                 "best_package": best_package,
                 "ratio_vs_best": best_package["seconds"] / best_voles["seconds"],
                 "ratio_vs_default": best_package["seconds"] / voles_rows[0]["seconds"],
-                "fixed_n": fixed}
+                "equal_n": equal_n}
 
 
 # -- 2. the nonlinear convolution problem ------------------------------------------------------
@@ -411,17 +436,6 @@ def report(machine, vb, nl, acc, quick, total_seconds):
               f"({bp['method']}, N = {bp['N']}, error {fmt_err(bp['error'])}) | "
               f"{fmt_time(v['seconds'])} ({v['setting']}, {v['samples']} samples, error "
               f"{fmt_err(v['error'])}) | {fmt_ratio(ratio)} | <= {goal:g}x | {met(ratio <= goal)} |")
-        fixed = vb["fixed_n"]
-        for r in fixed["package"]:
-            for v in fixed["voles"]:
-                ratio = r["seconds"] / v["seconds"]
-                equal = max(r["error"], v["error"]) <= VOLES_TOL
-                w(f"| N = {pow2(VOLES_N)} | {fmt_time(r['seconds'])} ({r['method']}, "
-                  f"{pow2(r['N'])} steps, error {fmt_err(r['error'])}) | {fmt_time(v['seconds'])} "
-                  f"({v['setting']}, {pow2(v['samples'])} samples, error {fmt_err(v['error'])}) | "
-                  f"{fmt_ratio(ratio)} | "
-                  + (f"<= {goal:g}x | {met(ratio <= goal)} |" if equal else
-                     "- | - (accuracy not equal) |"))
         w("")
         w(f"voles settings (2^k + 1 samples, k increased until max error <= {VOLES_TOL:g}; best of "
           f"{bv.get('reps', '-')}):")
@@ -443,6 +457,37 @@ def report(machine, vb, nl, acc, quick, total_seconds):
         for r in vb["package"]:
             w(f"| {r['method']} | {r['order']} | {r['N'] or 'not reached'} | {fmt_err(r['error'])} "
               f"| {fmt_time(r['seconds'])} | {fmt_time(r.get('loop_seconds'))} |")
+        w("")
+        w(f"At equal N (voles: N kernel samples; integrallimits: N steps, fast history; every "
+          f"solve once per round, best of {vb['equal_n'][0]['reps']} rounds; 'equal accuracy': "
+          f"voles' fastest setting with max error <= {EQUAL_ACCURACY:g}x gregory6's; goal: "
+          f"gregory6 <= {GOALS['equal_n_ratio']:g}x):")
+        w("")
+        w("| N | gregory6 (error estimate on) | gregory6, no estimate | trapezoid | voles fastest "
+          "| voles at equal accuracy | Ratio vs fastest (no estimate) | Ratio at equal accuracy "
+          "(no estimate) | Met |")
+        w("|---|---|---|---|---|---|---|---|---|")
+        for e in vb["equal_n"]:
+            g6, g6n, tr = (f"{fmt_time(r['seconds'])} (error {fmt_err(r['error'])})"
+                           for r in e["package"])
+            f, q = (f"{fmt_time(r['seconds'])} ({r['setting']}, error {fmt_err(r['error'])})"
+                    if r else "none" for r in (e["voles_fastest"], e["voles_equal_accuracy"]))
+            ok = [x <= GOALS["equal_n_ratio"] for x in (e["ratio_vs_fastest"],
+                                                        e["ratio_vs_equal_accuracy"]) if x]
+            w(f"| {pow2(e['N'])} | {g6} | {g6n} | {tr} | {f} | {q} | "
+              f"{fmt_ratio(e['ratio_vs_fastest'])} ({fmt_ratio(e['ratio_vs_fastest_no_estimate'])}) | "
+              f"{fmt_ratio(e['ratio_vs_equal_accuracy'])} "
+              f"({fmt_ratio(e['ratio_vs_equal_accuracy_no_estimate'])}) | "
+              f"{met(all(ok)) if ok else '-'} |")
+        w("")
+        w("voles at equal N, every setting:")
+        w("")
+        w("| N | Setting | Time | Max error |")
+        w("|---|---|---|---|")
+        for e in vb["equal_n"]:
+            for r in e["voles"]:
+                w(f"| {pow2(e['N'])} | {r['setting']} | {fmt_time(r['seconds'])} | "
+                  f"{fmt_err(r['error']) if isinstance(r['error'], float) else r['error']} |")
         w("")
 
     # 2. nonlinear convolution
