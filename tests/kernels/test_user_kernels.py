@@ -75,3 +75,6 @@ def test_forcing_values_are_not_shared_with_callers():
     times[::2] += 0.25
     again = g_vec(np.linspace(0.0, 1.0, 17)[::2])
     assert np.array_equal(again[:, 0], np.exp(-np.linspace(0.0, 1.0, 17)[::2]))
+    again[:] = 0.0    # (every other time: taken from the remembered values, as a copy too)
+    assert np.array_equal(g_vec(np.linspace(0.0, 1.0, 17)[::4])[:, 0],
+                          np.exp(-np.linspace(0.0, 1.0, 17)[::4]))

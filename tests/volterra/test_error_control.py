@@ -9,7 +9,7 @@ import pytest
 
 from integrallimits import METHODS, solve_volterra
 from integrallimits.studies.error_control import PROBLEMS, tan_problem
-from integrallimits.volterra import _adaptive
+from integrallimits.volterra import _adaptive, _estimate
 
 
 def _errors(sol, prob, tol):
@@ -288,3 +288,20 @@ def test_estimates_use_the_observed_order_when_the_data_is_not_smooth(method, n)
     exact = np.max(np.abs(smooth.y - np.exp(-smooth.t)))
     assert exact / 2 <= smooth.stats["max_error_estimate"] <= 2 * exact
     assert smooth.stats["estimate_order"] == METHODS[method].order
+
+
+def test_estimates_spread_to_every_point_from_their_neighbours():
+    """Between common points the larger of the two neighbours' estimates, before the first and
+    beyond the last their own (as a search for every point's neighbours gives it); row maxima
+    propagate NaN as np.max does."""
+    rng = np.random.default_rng(3)
+    for n_points, d in ((9, 1), (40, 3), (1001, 2)):
+        common = np.sort(rng.choice(np.arange(1, n_points - 1), size=n_points // 3, replace=False))
+        est = rng.random((common.size, d))
+        est[1, 0] = np.nan
+        pos = np.searchsorted(common, np.arange(n_points))
+        ref = np.maximum(est[np.maximum(pos - 1, 0)], est[np.minimum(pos, common.size - 1)])
+        ref[common] = est
+        got = _estimate._spread(common, est, n_points, d)
+        np.testing.assert_array_equal(got, ref)
+        np.testing.assert_array_equal(_estimate._row_max(got), np.max(got, axis=1))
