@@ -5,10 +5,13 @@ a family class meets (cf. ``scipy.integrate.OdeSolver``):
 
 * ``name``, ``order`` (the order at the mesh points for smooth data),
   ``implicit``, ``family``, ``min_steps``, ``uniform_only``;
-* ``solve(kernel, g_vec, t, tol, maxiter)`` returning ``(Y, status, index, counts, stages)``
-  with ``Y`` the (N+1, d) mesh values, ``status``/``index`` as in ``_loops``,
-  ``counts`` the int64 work counters and ``stages`` the (N m, d) stage values of a
-  Runge-Kutta method (None for direct quadrature), which its discrete adjoint reads.
+* ``solve(kernel, g_vec, t, tol, maxiter, fast_history=False, samples=None)`` returning
+  ``(Y, status, index, counts, stages)`` with ``Y`` the (N+1, d) mesh values,
+  ``status``/``index`` as in ``_loops``, ``counts`` the int64 work counters and ``stages``
+  the (N m, d) stage values of a Runge-Kutta method (None for direct quadrature), which its
+  discrete adjoint reads; ``samples`` is a dict the solves of one problem (a solution and
+  the companions of its error estimate) share, for what they can reuse (the kernel samples
+  of a fast history).
 
 Adding a method is adding data: a Volterra rule or a Butcher tableau.
 """
@@ -45,7 +48,8 @@ class VolterraMethod:
     #: True if the method has a fast (FFT) history for convolution kernels
     fast_convolution = False
 
-    def solve(self, kernel, g_vec, t, tol, maxiter, fast_history=False):  # pragma: no cover
+    def solve(self, kernel, g_vec, t, tol, maxiter, fast_history=False,
+              samples=None):  # pragma: no cover
         raise NotImplementedError
 
     def __repr__(self):
@@ -60,6 +64,22 @@ def _lag_sequences(kernel, lags, n_channels):
     _loops.compiled_loop("sample-lags")(FunctionAddress(lag, LAG_SIGNATURE).address,
                                         kernel.params, np.ascontiguousarray(lags.ravel()), out)
     return np.ascontiguousarray(out.reshape(n_channels, lags.shape[1], d, d))
+
+
+def _mesh_lags(kernel, N, h, samples):
+    """kseq (1, N + 1, d, d): k(p h) for p = 0 ... N.  With ``samples`` (see the module
+    docstring) every r-th of the samples of an earlier solve whose step is h / r, r a power of
+    two (the companions of an error estimate, on every other and every fourth point): the same
+    floats, as (p r) h / r = p h exactly, without sampling k again."""
+    if samples is not None and "mesh_lags" in samples:
+        h0, k0 = samples["mesh_lags"]
+        r = int(round(h / h0))
+        if r >= 1 and (r & (r - 1)) == 0 and r * h0 == h and k0.shape[1] > N * r:
+            return np.ascontiguousarray(k0[:, :N * r + 1:r])
+    kseq = _lag_sequences(kernel, (np.arange(N + 1) * h)[None, :], 1)
+    if samples is not None:
+        samples["mesh_lags"] = (h, kseq)
+    return kseq
 
 
 def _kernel_args(kernel):
@@ -112,7 +132,7 @@ class DirectQuadrature(VolterraMethod):
         return tuple(np.array(a, dtype=float, order="C")
                      for a in (self.rule.start, self.rule.left, self.rule.right))
 
-    def solve(self, kernel, g_vec, t, tol, maxiter, fast_history=False):
+    def solve(self, kernel, g_vec, t, tol, maxiter, fast_history=False, samples=None):
         if kernel.structure.get("kind") == "weakly-singular":
             raise ValueError(f"method {self.name!r} cannot integrate a weakly singular kernel; use a "
                              f"collocation method (gauss1..4, radau1..4) with product integration "
@@ -132,7 +152,7 @@ class DirectQuadrature(VolterraMethod):
         if fast_history:
             N = len(t) - 1
             h = (t[-1] - t[0]) / N
-            kseq = _lag_sequences(kernel, (np.arange(N + 1) * h)[None, :], 1)
+            kseq = _mesh_lags(kernel, N, h, samples)
             khat, koff, tw = kernel_transforms(kseq, N + 1)
             phi = kernel.structure["phi"].addresses[0].address
             status, index = _loops.compiled_loop("direct-conv")(
@@ -290,7 +310,7 @@ class VolterraRungeKutta(VolterraMethod):
         tab = self.tableau
         return tuple(np.array(a, dtype=float, order="C") for a in (tab.c, tab.A, tab.b))
 
-    def solve(self, kernel, g_vec, t, tol, maxiter, fast_history=False):
+    def solve(self, kernel, g_vec, t, tol, maxiter, fast_history=False, samples=None):
         if kernel.structure.get("kind") == "weakly-singular":
             if not self.collocation:
                 raise ValueError(f"method {self.name!r} cannot integrate a weakly singular kernel; "

@@ -156,3 +156,33 @@ def test_linear_convolution_steps_are_one_solve(method):
         start = {"gregory6": 1}.get(method, 0)     # Gregory's block start keeps Newton
         assert fast.stats["newton_solves"] == 150 - (5 if start else 0) + start
         assert fast.stats["newton_iterations"] <= 20 * start
+
+
+def test_companions_reuse_the_kernel_samples(monkeypatch):
+    """The error estimate's companions (every other and every fourth point) take every r-th
+    kernel sample of the solution's solve: k is sampled once, and the samples are the floats
+    a fresh sampling gives (also for odd N, whose companion mesh drops the last point)."""
+    from integrallimits.kernels import as_kernel
+    from integrallimits.volterra import _methods
+    from integrallimits.volterra._estimate import coarse_mesh
+    from integrallimits.volterra._mesh import make_mesh
+    sampled = []
+    real = _methods._lag_sequences
+    monkeypatch.setattr(_methods, "_lag_sequences",
+                        lambda kernel, lags, n: sampled.append(lags.size) or real(kernel, lags, n))
+    K = convolution(lambda u: np.exp(-3.7 * u) * np.cos(u))
+    for N in (200, 201):
+        sampled.clear()
+        sol = solve_volterra(K, lambda t: 1.0, (0.0, 2.0), N, method="gregory6")
+        assert sol.stats["error_estimate"] == "half-steps" and sampled == [N + 1]
+    kernel = as_kernel(K, np.zeros(1), 0.0)
+    for N, span in ((96, (0.0, 2.0)), (101, (0.3, 1.7)), (4097, (-1.0, 5.0))):
+        t, samples = make_mesh(span, N, None, "t"), {}
+        _methods._mesh_lags(kernel, N, (t[-1] - t[0]) / N, samples)
+        for _ in range(2):
+            t = coarse_mesh(t, True)[0]
+            n, h = len(t) - 1, (t[-1] - t[0]) / (len(t) - 1)
+            fresh = real(kernel, (np.arange(n + 1) * h)[None, :], 1)
+            count = len(sampled)
+            assert np.array_equal(_methods._mesh_lags(kernel, n, h, samples), fresh)
+            assert len(sampled) == count   # (taken from the samples)
