@@ -56,9 +56,10 @@ import functools
 import numpy as np
 from .._numba import njit
 
-__all__ = ["add_block", "kernel_transforms", "twiddle_table", "packed_order", "fft_dif", "fft_dit",
-           "rfft_packed", "irfft_packed", "forward_block", "inverse_block", "LOCAL_BLOCK", "add_local", "block_workspace",
-           "SMALL_TARGETS", "FFT_MIN_WORK", "TWIDDLE_CACHE_MAX"]
+__all__ = ["add_block", "add_local", "block_workspace", "kernel_transforms", "twiddle_table",
+           "packed_order", "fft_dif", "fft_dit", "rfft_packed", "irfft_packed", "forward_block",
+           "inverse_block", "LOCAL_BLOCK", "SMALL_TARGETS", "FFT_MIN_WORK", "CACHE_SPAN",
+           "TWIDDLE_CACHE_MAX"]
 
 #: the pairs of sources and targets inside an aligned block of this many indices (the blocks of
 #: fewer sources, L < LOCAL_BLOCK) are summed directly as each source arrives (``add_local``);
@@ -75,6 +76,9 @@ SMALL_TARGETS = 16
 #: cheaper, the threshold was not re-tuned) would cost more than its FFTs save (30 % of the
 #: direct sum at L = 32, 70 % at L = 64, more above; ~1 ns per multiply-add)
 FFT_MIN_WORK = 2 ** 15
+#: the FFT passes of spans up to this many complex points run block by block (``_dif_tail``): the
+#: real and imaginary parts of a block, 32 KB, stay in the L1 cache through all its passes
+CACHE_SPAN = 2 ** 11
 
 _helper = njit(cache=True, nogil=True, error_model="numpy")
 #: the helpers that allocate nothing (every one below but the set-up's): compiled without Numba's
@@ -201,6 +205,19 @@ def _dit_pass(re, im, n, span, tw):
 
 @_leaf
 def _dif_tail(re, im, n, top, tw):
+    """DIF passes of spans top, top / 2, ..., 2 over re/im[0:n].  Those of spans up to
+    CACHE_SPAN act within aligned blocks of that length: they run block by block, all of them
+    on a block while it is in the cache (the same operations in the same order per element)."""
+    span = top
+    while span > CACHE_SPAN:
+        _dif_pass(re, im, n, span, tw)
+        span >>= 1
+    for b in range(0, n, span):
+        _dif_passes(re[b:b + span], im[b:b + span], span, span, tw)
+
+
+@_leaf
+def _dif_passes(re, im, n, top, tw):
     """DIF passes of spans top, top / 2, ..., 2 (the last two fused: no multiplications)."""
     span = top
     while span > 4:
@@ -243,6 +260,19 @@ def _dif_tail(re, im, n, top, tw):
 
 @_leaf
 def _dit_head(re, im, n, top, tw):
+    """DIT passes of spans 2, 4, ..., top over re/im[0:n]; those up to CACHE_SPAN block by block
+    (see ``_dif_tail``)."""
+    block = min(top, CACHE_SPAN)
+    for b in range(0, n, block):
+        _dit_passes(re[b:b + block], im[b:b + block], block, block, tw)
+    span = block << 1
+    while span <= top:
+        _dit_pass(re, im, n, span, tw)
+        span <<= 1
+
+
+@_leaf
+def _dit_passes(re, im, n, top, tw):
     """DIT passes of spans 2, 4, ..., top (the first two fused: no multiplications)."""
     if top >= 4:
         for b in range(n >> 2):
