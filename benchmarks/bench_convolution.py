@@ -36,6 +36,11 @@ It measures, with every baseline run in the same process:
    best of 5 timings after a warm-up (extrapolated when the next doubling would take
    too long);
 
+4. one FFT block of the history (L sources padded to 2L, product with the kernel's transform,
+   L targets), L = 2^5 ... 2^15: the package's real FFTs against rocket-fft (pocketfft, the
+   numpy.fft of Numba code; in the `bench` extra) doing the same with numpy.fft.rfft/irfft,
+   best of several runs of many blocks (skipped without rocket-fft);
+
 and prints a Markdown report (machine first).
 """
 from __future__ import annotations
@@ -399,9 +404,59 @@ class AccuracyBench:
         return [self.problem(name) for name in ACCURACY_CASES]
 
 
+# -- 4. one FFT block: the package's FFT against rocket-fft ---------------------------------------
+
+def fft_blocks(quick, log):
+    """[{L, package, rocket}] seconds per block, or None without rocket-fft."""
+    try:
+        import rocket_fft  # noqa: F401  (registers numpy.fft for Numba)
+    except ImportError:
+        return None
+    from numba import njit
+
+    from integrallimits.volterra import _fft
+
+    @njit(nogil=True)
+    def package(x, khat, re, im, tw, out, L, reps):
+        for _ in range(reps):
+            _fft.forward_block(x, re, im, L, tw)
+            for f in range(L + 1):
+                kr, ki = khat[f].real, khat[f].imag
+                a = kr * re[f] - ki * im[f]
+                im[f] = kr * im[f] + ki * re[f]
+                re[f] = a
+            _fft.inverse_block(re, im, L, tw, out)
+
+    @njit(nogil=True)
+    def rocket(x, kf, out, L, reps):
+        for _ in range(reps):
+            y = np.fft.irfft(np.fft.rfft(x, 2 * L) * kf, 2 * L)
+            for j in range(L):
+                out[j] += y[L + j]
+
+    rows = []
+    for k in range(5, 16, 2 if quick else 1):
+        L = 2 ** k
+        reps = max(1, 2 ** 16 // L)
+        rng = np.random.default_rng(k)
+        x, kappa = rng.standard_normal(L), rng.standard_normal(2 * L)
+        kf = np.fft.rfft(kappa)
+        khat = np.ascontiguousarray((kf / (4 * L))[_fft.packed_order(L)])
+        tw, re, im = _fft.twiddle_table(L), np.empty(L + 1), np.empty(L + 1)
+        out_p, out_r = np.zeros(L), np.zeros(L)
+        fns = {"package": lambda: package(x, khat, re, im, tw, out_p, L, reps),
+               "rocket": lambda: rocket(x, kf, out_r, L, reps)}
+        best = best_of_interleaved(fns, 3 if quick else 5)
+        assert np.allclose(out_p, out_r, rtol=1e-9, atol=1e-9 * np.max(np.abs(out_r)))
+        rows.append({"L": L, "package": best["package"][0] / reps, "rocket": best["rocket"][0] / reps})
+        log(f"  L = {pow2(L)}: package {rows[-1]['package'] * 1e6:.2f} us, rocket-fft "
+            f"{rows[-1]['rocket'] * 1e6:.2f} us")
+    return rows
+
+
 # -- the report --------------------------------------------------------------------------------
 
-def report(machine, vb, nl, acc, quick, total_seconds):
+def report(machine, vb, nl, acc, blocks, quick, total_seconds):
     out = []
     w = out.append
     w("# integrallimits fast convolution / collocation benchmark" + (" (--quick)" if quick else ""))
@@ -544,6 +599,22 @@ def report(machine, vb, nl, acc, quick, total_seconds):
                 w(f"| {a['problem']} | {kind} | {r['method']} | {r['order']} | {n} | "
                   f"{fmt_err(r['error'])} | {how} |")
     w("")
+
+    # 4. FFT blocks
+    w("## 4. One FFT block of the history: the package's real FFTs against rocket-fft (pocketfft)")
+    w("")
+    if blocks is None:
+        w("rocket-fft is not installed (`pip install .[bench]`): skipped.")
+    else:
+        w("L sources padded to 2L, the product with the kernel's transform, L targets; time per "
+          "block (best of interleaved runs of many blocks):")
+        w("")
+        w("| L | package | rocket-fft | Ratio (package / rocket-fft) |")
+        w("|---|---|---|---|")
+        for r in blocks:
+            w(f"| {pow2(r['L'])} | {r['package'] * 1e6:.2f} µs | {r['rocket'] * 1e6:.2f} µs | "
+              f"{fmt_ratio(r['package'] / r['rocket'])} |")
+    w("")
     w(f"Total benchmark time: {total_seconds:.0f} s.")
     return "\n".join(out)
 
@@ -565,12 +636,15 @@ def main(argv=None):
     nl = NonlinearBench(args.quick, log).run()
     log("3. time to accuracy:")
     acc = AccuracyBench(args.quick, log).run()
+    log("4. FFT blocks against rocket-fft:")
+    blocks = fft_blocks(args.quick, log)
     total = time.perf_counter() - begin
     machine["load_average_end"] = load_average()
-    print(report(machine, vb, nl, acc, args.quick, total))
+    print(report(machine, vb, nl, acc, blocks, args.quick, total))
     if args.json:
         results = {"machine": machine, "quick": args.quick, "goals": GOALS, "voles": vb,
-                   "nonlinear_convolution": nl, "accuracy": acc, "total_seconds": total}
+                   "nonlinear_convolution": nl, "accuracy": acc, "fft_blocks": blocks,
+                   "total_seconds": total}
         with open(args.json, "w") as fh:
             json.dump(results, fh, indent=2, default=float)
     return 0
