@@ -22,8 +22,9 @@ import warnings
 
 import numba
 import numba.core.caching
+import numba.core.cpu
 
-__all__ = ["jit", "njit", "JIT_OPTIONS", "types", "llvm_fma", "purge_stale_caches", "IMPORTED_FINGERPRINT",
+__all__ = ["jit", "njit", "JIT_OPTIONS", "NO_NRT", "types", "llvm_fma", "purge_stale_caches", "IMPORTED_FINGERPRINT",
            "cache_available"]
 
 PACKAGE_DIR = os.path.dirname(os.path.abspath(__file__))
@@ -35,6 +36,12 @@ types = numba.types
 #: division by zero give inf/nan (which the solvers detect and report) instead of
 #: raising inside compiled code.
 JIT_OPTIONS = dict(nopython=True, cache=True, nogil=True, error_model="numpy")
+
+#: Added to the options of a helper that allocates nothing, it compiles without Numba's
+#: reference counting (NRT): otherwise each array argument of a call costs an atomic increment
+#: and decrement, ~5 ns an array, more than the work of many small helpers in a hot loop.
+#: ``_nrt`` is Numba's own (private) option; a Numba without it gets none (slower, not wrong).
+NO_NRT = {"_nrt": False} if hasattr(numba.core.cpu.CPUTargetOptions, "_nrt") else {}
 
 
 class _PackageCache(numba.core.caching.FunctionCache):

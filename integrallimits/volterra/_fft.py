@@ -54,7 +54,7 @@ from __future__ import annotations
 import functools
 
 import numpy as np
-from .._numba import njit
+from .._numba import NO_NRT, njit
 
 __all__ = ["add_block", "add_local", "block_workspace", "kernel_transforms", "twiddle_table",
            "packed_order", "fft_dif", "fft_dit", "rfft_packed", "irfft_packed", "forward_block",
@@ -81,12 +81,12 @@ FFT_MIN_WORK = 2 ** 15
 CACHE_SPAN = 2 ** 11
 
 _helper = njit(cache=True, nogil=True, error_model="numpy")
-#: the helpers that allocate nothing (every one below but the set-up's): compiled without Numba's
-#: reference counting, whose atomic increments and decrements of each array argument cost ~5 ns
-#: an array a call (add_block with its nine arrays: ~60 ns a call, as much as a block of 4 x 4
-#: direct products; a call of the local sums below, ~1 ns instead)
-_leaf = njit(cache=True, nogil=True, error_model="numpy", _nrt=False)
-_inline = njit(cache=True, nogil=True, error_model="numpy", _nrt=False, inline="always")
+#: the helpers that allocate nothing (every one below but the set-up's) compile without reference
+#: counting (NO_NRT): with it, add_block's nine arrays cost ~60 ns a call, as much as a block of
+#: 4 x 4 direct products.  ``_inline``: inlined in the loops (a call of add_local with its arrays
+#: would cost more than the sums of a scalar run)
+_leaf = njit(cache=True, nogil=True, error_model="numpy", **NO_NRT)
+_inline = njit(cache=True, nogil=True, error_model="numpy", inline="always", **NO_NRT)
 
 
 # -- set-up ---------------------------------------------------------------------------------
