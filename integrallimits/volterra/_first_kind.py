@@ -528,7 +528,8 @@ def solve_first_kind(K, g, t_span=None, n_steps=None, method="radau2", *, args=N
 
     if tolerance is None:
         sol = solve_on_mesh(run, t, method=meth, scalar=kernel.scalar, stats=stats,
-                            error_estimate=error_estimate, t_eval=t_eval, messages=_MESSAGES)
+                            error_estimate=error_estimate, t_eval=t_eval, messages=_MESSAGES,
+                            work=estimated_work(len(t) - 1, stages, kernel.dim, True))
     else:
         sol = solve_uniform_to_tolerance(run, t[0], t[-1], method=meth, scalar=kernel.scalar,
                                          stats=stats, rtol=tolerance[0], atol=tolerance[1],

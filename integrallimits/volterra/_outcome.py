@@ -100,13 +100,21 @@ class Run:
 
 
 def solve_on_mesh(run, t, *, method, scalar, stats, error_estimate=True, t_eval=None,
-                  what="solution", messages=None):
+                  what="solution", messages=None, work=None):
     """Solve with ``run(mesh) -> Run`` on the mesh ``t``, estimate the error with a companion
     solve, and return the :class:`Solution` of the values that are confirmed.
 
     ``method`` provides ``name``, ``order``, ``uniform_only`` and ``min_steps``; ``stats(counts)``
-    makes the stats dict from a run's counters (``nfev`` first).
+    makes the stats dict from a run's counters (``nfev`` first).  ``work``, the estimated
+    kernel evaluations of the solve on ``t`` (``_mesh.estimated_work``): when it is large, the
+    solve and its companions run in one worker thread (:func:`run_interruptibly`; the runs
+    inside it then run inline) instead of one thread each: every hand-over between threads
+    waits for the scheduler, milliseconds on a loaded machine.
     """
+    if work is not None:
+        return run_interruptibly(lambda: solve_on_mesh(
+            run, t, method=method, scalar=scalar, stats=stats, error_estimate=error_estimate,
+            t_eval=t_eval, what=what, messages=messages), work)
     start = time.perf_counter()
     first = run(t)
     info = stats(first.counts)

@@ -188,8 +188,8 @@ def solve_volterra(K, g, t_span=None, n_steps=None, method=None, *, args=None, k
                          f"mesh and a method with a fast history; method {meth.name!r}, kernel "
                          f"{kernel.structure.get('kind')!r}, uniform mesh: {uniform}")
     fast = can_fast and fast_history is not False
-    check_size(n_steps, kernel.dim, getattr(meth, "stages", 1),
-               not fast and not kernel.structure.get("t_independent"), "solve_volterra")
+    quadratic = not fast and not kernel.structure.get("t_independent")   # O(N^2) history sums
+    check_size(n_steps, kernel.dim, getattr(meth, "stages", 1), quadratic, "solve_volterra")
 
     def stats(counts):
         return {"nfev": int(counts[0]), "njev": int(counts[1]), "newton_iterations": int(counts[2]),
@@ -216,7 +216,6 @@ def solve_volterra(K, g, t_span=None, n_steps=None, method=None, *, args=None, k
                              newton_tol=float(newton_tol), newton_maxiter=int(newton_maxiter),
                              args=tuple(args or ()), run=run, stats=stats)
     elif tolerance is not None:
-        quadratic = not fast and not kernel.structure.get("t_independent")
         grading = 1.0
         if kernel.structure.get("kind") == "weakly-singular":
             # graded meshes keep the order (t^(1 - alpha) behaviour at t0); nested as N doubles
@@ -227,7 +226,8 @@ def solve_volterra(K, g, t_span=None, n_steps=None, method=None, *, args=None, k
                                          n_max=2 ** 15 if quadratic else 2 ** 20, grading=grading)
     else:
         sol = solve_on_mesh(run, t, method=estimated, scalar=kernel.scalar, stats=stats,
-                            error_estimate=error_estimate)
+                            error_estimate=error_estimate,
+                            work=estimated_work(n_steps, meth.stages, kernel.dim, quadratic))
     if meth.family == "vrk" and sol.stages is not None and len(sol.mesh) > 1:
         sol.attach(dense=substep_dense_output(meth, kernel, g_vec, sol.mesh, sol._y2, sol.stages,
                                               float(newton_tol), int(newton_maxiter),

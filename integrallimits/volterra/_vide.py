@@ -643,7 +643,8 @@ def solve_vide(f, K, y0, t_span=None, n_steps=None, method="gauss2", *, args=Non
 
     if tolerance is None:
         sol = solve_on_mesh(run, t, method=meth, scalar=scalar, stats=stats,
-                            error_estimate=error_estimate, t_eval=t_eval)
+                            error_estimate=error_estimate, t_eval=t_eval,
+                            work=estimated_work(len(t) - 1, m, d, memory))
     else:
         sol = solve_uniform_to_tolerance(run, t[0], t[-1], method=meth, scalar=scalar, stats=stats,
                                          rtol=tolerance[0], atol=tolerance[1],
