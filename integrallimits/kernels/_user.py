@@ -684,16 +684,19 @@ _RECORDS = {}
 _NEXT = [0]
 
 
-def new_guard(func, what, form, scalar, expected):
+def new_guard(func, what, form, scalar, expected, gid=None):
     """Register a wrapper of ``func`` and return its id (a compile-time constant of the wrapper).
 
     ``form`` says how the wrapper reports its point: "tsy" (a = t, b = s, y), "ts" (k(t, s)),
     "u" (k(u): a = u), "sy" (phi(s, y): b = s), "tyz" (f(t, y, z): y holds y then z).
+    ``gid``: the id to register under (code that has its own, e.g. a generated module's).
     """
     py = py_function(func)
-    key = disk_key(py)
+    key = disk_key(py) if gid is None else None
     with _LOCK:
-        if key is None:
+        if gid is not None:
+            pass
+        elif key is None:
             _NEXT[0] += 1
             gid = _NEXT[0]
         else:   # the same in every process: the id is compiled into wrappers cached on disk
