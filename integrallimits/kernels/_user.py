@@ -21,12 +21,15 @@ only on the *kinds* of the arguments (:class:`ArgSpec`), so a sweep over values 
 
 **Failures.**  The solver loops call kernels through function pointers, and an exception
 cannot cross those: Numba prints "Exception ignored" and the loop goes on with garbage.  Every
-wrapper therefore catches what the user's function raises, writes NaN (which stops the loop
-as a non-finite value) and records the point with :func:`report` (one record per thread, the
-first one wins).  After a solve the front function calls :func:`raise_recorded_failure`,
-which calls the user's *Python* function again at the recorded point, so the user sees their
-own exception with its traceback; non-finite values and wrong output shapes are recorded the
-same way and reported with the point where they occurred.
+wrapper therefore catches what the user's function raises (``try``/``except`` in the compiled
+code), writes NaN (which stops the loop as a non-finite value) and records the point with
+:func:`report` (one record per thread, the first one wins).  After a solve the front function
+calls :func:`raise_recorded_failure`, which calls the user's *Python* function again at the
+recorded point, so the user sees their own exception with its message and traceback (Numba's
+copy cannot show run-time values: ``f"t = {t}"`` reads "t = <object type:float64>").  An
+exception no wrapper caught (a Jacobian's) reaches :func:`_unraisable` and is raised as Numba
+made it.  Non-finite values and wrong output shapes are recorded the same way and reported
+with the point where they occurred.
 
 User functions that divide are compiled with ``error_model="python"``: a division by zero raises
 ``ZeroDivisionError`` as it would in Python (Numba's NumPy error model silently gives 0 for
@@ -797,7 +800,7 @@ def _show(v):
 def describe_failure(rec):
     """(what, where) of a record: e.g. ("K(t, s, y)", "t = 0.5, s = 0.25, y = 1.0")."""
     guard = _GUARDS.get(rec.guard)
-    if rec.kind == RAISED:
+    if rec.kind == RAISED and guard is None:   # caught by Numba, not by a wrapper: no point
         return "a user function", "a point inside a compiled loop"
     if guard is None:
         return "a user function", "an unknown point"
@@ -821,6 +824,21 @@ def raise_recorded_failure(rec, args=()):
         raise ValueError(f"{what} returned {rec.size} values at {where}; expected shape {expected} "
                          f"(the length must be the same at every point)")
     exc = rec.exception
+    if exc is None and guard is not None and guard.ref() is not None:   # a wrapper caught it
+        point, _ = _point(guard, rec)
+        try:
+            guard.ref()(*point, *args)
+        except Exception as raised:   # the user's own exception, from their own code
+            if hasattr(raised, "add_note"):
+                raised.add_note(f"raised by {what} at {where} inside a compiled solver loop "
+                                f"(called again in Python there)")
+            raise
+        raise UserCodeError(f"{what} raised an exception inside a compiled solver loop at "
+                            f"{where}, but not when called in Python there (compiled and Python "
+                            f"arithmetic differ: integer overflow, or a value read only when "
+                            f"compiled)")
+    if exc is None:   # pragma: no cover - a wrapper caught it, and its function is gone
+        raise UserCodeError(f"{what} raised an exception inside a compiled solver loop at {where}")
     if hasattr(exc, "add_note"):
         exc.add_note("raised by a user function (kernel, forcing factor, right-hand side or "
                      "Jacobian) inside a compiled solver loop")

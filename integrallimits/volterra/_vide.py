@@ -120,7 +120,11 @@ def _wrap_f(fj, scalar, spec, gid):
     @_user.wrapper(F_SIGNATURE)
     def function(t, y, z, theta, out):
         out[:] = np.nan                  # what an exception of f leaves behind
-        size = store(call(t, y, z, unpack(theta, 0)), out)
+        try:
+            size = store(call(t, y, z, unpack(theta, 0)), out)
+        except Exception:
+            report(gid, _user.RAISED, t, np.nan, np.concatenate((y, z)), -1)
+            return
         if size != out.shape[0]:
             out[:] = np.nan
             report(gid, _user.BAD_SHAPE, t, np.nan, np.concatenate((y, z)), size)
