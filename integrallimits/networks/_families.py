@@ -189,7 +189,10 @@ class VolterraNetwork:
                 sol = solve_volterra(kernel, self.forcing(X0[b:b + 1]), (0.0, self.T), N,
                                      method=self.rule, **options)
                 ys[:, b * self.d:(b + 1) * self.d] = sol.y[keep]
-        return ys.reshape(-1, B, self.d)[order].transpose(1, 0, 2).copy()
+        out = np.empty((B, order.size, self.d))
+        for i, n in enumerate(order):          # row by row: no third copy of the states
+            out[:, i] = ys[n].reshape(B, self.d)
+        return out
 
     def forward(self, X0: ArrayLike, **options) -> np.ndarray:
         """The output x_N for a batch X0 (B, d) -> (B, d): :meth:`states` with
