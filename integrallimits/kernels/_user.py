@@ -35,6 +35,7 @@ integers); the others keep the NumPy model, which is faster and changes nothing 
 from __future__ import annotations
 
 import dis
+import functools
 import hashlib
 import inspect
 import os
@@ -379,6 +380,24 @@ class _ValueKeyedCache(numba.core.caching.FunctionCache):
         return super()._index_key(sig, codegen) + (self._values,)
 
 
+def _require_function(py, what):
+    """Refuse, with a message saying what to write instead, a callable Numba cannot compile
+    (a bound method, a ``functools.partial``, an object with ``__call__``, a built-in)."""
+    if isinstance(py, pytypes.FunctionType):
+        return
+    if isinstance(py, pytypes.MethodType):
+        kind = f"a bound method ({getattr(py, '__qualname__', '?')})"
+    elif isinstance(py, functools.partial):
+        kind = "a functools.partial"
+    elif isinstance(py, (pytypes.BuiltinFunctionType, np.ufunc)):
+        kind = f"the built-in {getattr(py, '__name__', py)!r}"
+    else:
+        kind = f"a {type(py).__name__} object"
+    raise TypeError(f"{what} must be a function (def or lambda, or a Numba @njit function) for "
+                    f"the solver to compile it; got {kind}.  Write a function instead and pass "
+                    f"its parameters with args=(...): they arrive as extra arguments")
+
+
 _COMPILED = weakref.WeakKeyDictionary()   # python function -> {value key: dispatcher}
 _KEYS_SEEN = weakref.WeakKeyDictionary()  # code object -> value keys compiled (for the warning)
 _LOCK = threading.RLock()
@@ -395,6 +414,7 @@ def njit_user(func, what="K"):
     code).
     """
     py = py_function(func)
+    _require_function(py, what)
     key = value_key(py)
     if isinstance(func, CPUDispatcher) and not key:
         return func
@@ -664,16 +684,19 @@ _RECORDS = {}
 _NEXT = [0]
 
 
-def new_guard(func, what, form, scalar, expected):
+def new_guard(func, what, form, scalar, expected, gid=None):
     """Register a wrapper of ``func`` and return its id (a compile-time constant of the wrapper).
 
     ``form`` says how the wrapper reports its point: "tsy" (a = t, b = s, y), "ts" (k(t, s)),
     "u" (k(u): a = u), "sy" (phi(s, y): b = s), "tyz" (f(t, y, z): y holds y then z).
+    ``gid``: the id to register under (code that has its own, e.g. a generated module's).
     """
     py = py_function(func)
-    key = disk_key(py)
+    key = disk_key(py) if gid is None else None
     with _LOCK:
-        if key is None:
+        if gid is not None:
+            pass
+        elif key is None:
             _NEXT[0] += 1
             gid = _NEXT[0]
         else:   # the same in every process: the id is compiled into wrappers cached on disk

@@ -53,7 +53,8 @@ from ..kernels._linear import as_linear_kernel, positional_arity
 from ..kernels._structured import is_weakly_singular
 from . import _loops
 from ._loops import NFEV, NIT, NJEV, NSOLVE, _jacobian_p, _stage_grid
-from ._mesh import check_newton_options, check_size, estimated_work, make_mesh, resolve_method
+from ._mesh import (check_newton_options, check_size, check_t_eval, estimated_work, make_mesh,
+                    resolve_method)
 from ._outcome import Run, run_guarded, solve_on_mesh
 from ._solution import SolverError
 from ._tolerance import check_tolerances, solve_uniform_to_tolerance
@@ -528,7 +529,8 @@ def solve_vide(f, K, y0, t_span=None, n_steps=None, method="gauss2", *, args=Non
         Richardson estimates) until the estimated error of every mesh value meets
         ``atol + rtol * |y|``.
     t_eval : array_like, optional
-        Times at which to return the solution (``sol.t``, ``sol.y``), from the dense output.
+        Times within ``t_span`` at which to return the solution (``sol.t``, ``sol.y``), from
+        the dense output (see :func:`solve_volterra`).
     error_estimate : bool
         Estimate the error with a companion solve and check the solution has correct
         digits (see :func:`solve_volterra`).
@@ -572,6 +574,7 @@ def solve_vide(f, K, y0, t_span=None, n_steps=None, method="gauss2", *, args=Non
 
     tolerance = check_tolerances(rtol, atol, n_steps, mesh, "solve_vide")
     t = make_mesh(t_span, n_steps if tolerance is None else 8, mesh, "solve_vide")
+    check_t_eval(t_eval, t)
     check_newton_options(newton_tol, newton_maxiter)
 
     try:

@@ -6,6 +6,7 @@ another process with another value), parameters passed with ``args=``, kernels t
 change shape, degenerate meshes, and the unstable or unresolved discretisations that used to
 come back as success.
 """
+import functools
 import os
 import signal
 import subprocess
@@ -350,6 +351,49 @@ def test_raising_user_functions_in_every_solver():
     for fast in (True, False):
         with pytest.raises(Boom, match="k fails"):
             solve_volterra(convolution(k), ONE, (0.0, 1.0), 16, "trapezoid", fast_history=fast)
+
+
+class _Rate:
+    """A rate kept on an object: its method, or the object itself, as the kernel."""
+
+    def __init__(self, a):
+        self.a = a
+
+    def kernel(self, t, s, y):
+        return -self.a * y
+
+    def __call__(self, t, s, y):
+        return -self.a * y
+
+    def first_kind(self, t, s):
+        return self.a
+
+
+def _rate_kernel(t, s, y, a):
+    return -a * y
+
+
+def _rate_first_kind(t, s, a):
+    return a
+
+
+@pytest.mark.parametrize("how", ["bound method", "callable object", "partial"])
+@pytest.mark.parametrize("solver", ["volterra", "vide", "fredholm", "first-kind"])
+def test_callables_numba_cannot_compile_are_refused_with_advice(how, solver):
+    """They raised AttributeError ('... has no attribute __code__') from deep inside."""
+    rate = _Rate(2.0)
+    if solver == "first-kind":
+        K = {"bound method": rate.first_kind, "callable object": rate,
+             "partial": functools.partial(_rate_first_kind, a=2.0)}[how]
+    else:
+        K = {"bound method": rate.kernel, "callable object": rate,
+             "partial": functools.partial(_rate_kernel, a=2.0)}[how]
+    run = {"volterra": lambda: solve_volterra(K, lambda t: 1.0, (0.0, 1.0), 8, method="gauss2"),
+           "vide": lambda: solve_vide(lambda t, y, z: -y + z, K, 1.0, (0.0, 1.0), 8),
+           "fredholm": lambda: solve_fredholm(K, lambda x: 1.0, (0.0, 1.0), 8),
+           "first-kind": lambda: solve_volterra(K, lambda t: 2.0 * t, (0.0, 1.0), 8, kind=1)}[solver]
+    with pytest.raises(TypeError, match=r"must be a function \(def or lambda.*args=\(\.\.\.\)"):
+        run()
 
 
 def test_integer_division_by_zero_raises_as_in_python():
