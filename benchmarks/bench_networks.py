@@ -22,7 +22,7 @@ It measures, with PyTorch run in the same process on the same weights and inputs
 3. wide ResNets x_n = x_{n-1} + h tanh(W_n x_{n-1} + b_n), N = 1024 layers, widths
    d = 16, 32, 64, 128, 256, a batch of B = 128: ``ResNet.forward`` (no state kept but the
    last two) and ``ResNet.states`` (every state) against PyTorch (a loop of matmul, bias,
-   tanh, axpy) with one thread and its default, JAX (``lax.scan`` of the same step,
+   tanh, axpy) with one thread, JAX (``lax.scan`` of the same step,
    jit-compiled, float64, one thread) when it is installed (the ``bench`` extra), and the
    same loop in NumPy; with the peak memory of ``forward`` and ``states``.
 
@@ -43,8 +43,9 @@ import sys
 import time
 import tracemalloc
 
-for _var in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
-    os.environ.setdefault(_var, "1")
+# one BLAS thread for the package and NumPy (OpenBLAS); OMP_NUM_THREADS is left alone, so
+# that "PyTorch default" is PyTorch's own thread count
+os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
 os.environ.setdefault("XLA_FLAGS", "--xla_cpu_multi_thread_eigen=false "
                                    "intra_op_parallelism_threads=1")
 
@@ -290,12 +291,14 @@ class Bench:
             Wt, bt, xt = (torch.from_numpy(a) for a in (W, b, X0))
 
             def torch_run(n_threads):
+                # one thread only: the goal's comparison (PyTorch's default threads on a shared
+                # 2-core machine took 10-20x longer under load, and the run with them)
                 def run():
                     with threads(n_threads), torch.no_grad():
                         return torch_resnet_forward(Wt, bt, xt, h)
                 return run
             fns = {"forward": lambda: net.forward(X0), "states": lambda: net.states(X0)[:, -1],
-                   "torch1": torch_run(1), "torch": torch_run(None),
+                   "torch1": torch_run(1),
                    "numpy": lambda: numpy_resnet_forward(W, b, X0, h)}
             if jax is not None:
                 jf = jax_resnet_forward(h)
@@ -314,7 +317,7 @@ class Bench:
             row.update({k: v[0] for k, v in res.items()})
             rows.append(row)
             self.log(f"  d={d}: forward {fmt_time(row['forward'])}, states {fmt_time(row['states'])}, "
-                     f"torch {fmt_time(row['torch1'])} (1 thread) {fmt_time(row['torch'])}, "
+                     f"torch {fmt_time(row['torch1'])} (1 thread), "
                      f"numpy {fmt_time(row['numpy'])}"
                      + (f", jax {fmt_time(row['jax'])}" if "jax" in row else ""))
         return rows
@@ -392,16 +395,16 @@ def report(machine, main, scale, wide, quick, reps, total_seconds):
       f"{'XLA_FLAGS=' + repr(os.environ.get('XLA_FLAGS', '')) if jax is not None else 'not installed'}; "
       f"NumPy: the same loop, BLAS on {os.environ.get('OPENBLAS_NUM_THREADS', 'default')} thread(s)):")
     w("")
-    w("| d | `forward` | `states` (all kept) | PyTorch 1 thread | PyTorch default | JAX | NumPy "
-      "| Ratio PyTorch 1 thread | Ratio PyTorch default | Ratio JAX | Ratio NumPy "
+    w("| d | `forward` | `states` (all kept) | PyTorch 1 thread | JAX | NumPy "
+      "| Ratio PyTorch | Ratio JAX | Ratio NumPy "
       "| `forward` peak memory | `states` peak memory | all states |")
-    w("|---|---|---|---|---|---|---|---|---|---|---|---|---|---|")
+    w("|---|---|---|---|---|---|---|---|---|---|---|---|")
     for r in wide:
         jx = fmt_time(r["jax"]) if "jax" in r else "n/a"
         jr = fmt_ratio(r["jax"] / r["forward"]) if "jax" in r else "n/a"
         w(f"| {r['d']} | {fmt_time(r['forward'])} | {fmt_time(r['states'])} | "
-          f"{fmt_time(r['torch1'])} | {fmt_time(r['torch'])} | {jx} | {fmt_time(r['numpy'])} | "
-          f"{fmt_ratio(r['torch1'] / r['forward'])} | {fmt_ratio(r['torch'] / r['forward'])} | "
+          f"{fmt_time(r['torch1'])} | {jx} | {fmt_time(r['numpy'])} | "
+          f"{fmt_ratio(r['torch1'] / r['forward'])} | "
           f"{jr} | {fmt_ratio(r['numpy'] / r['forward'])} | {fmt_bytes(r['forward_peak'])} | "
           f"{fmt_bytes(r['states_peak'])} | {fmt_bytes(r['states_bytes'])} |")
     worst = min(r["torch1"] / r["forward"] for r in wide)
