@@ -30,9 +30,9 @@ Times are the best of k runs after one warm-up run (which also compiles the pack
 loop); the contenders of a table row run in turn in each of the k rounds, so all of them
 see the same machine load.  BLAS (the package's and NumPy's matrix products for wide layers)
 and XLA (JAX) run on one thread (``OPENBLAS_NUM_THREADS=1`` and ``XLA_FLAGS`` unless set), so
-integrallimits, NumPy and JAX are single-threaded.  The peak memory of the package's forward pass is measured with tracemalloc
-(NumPy allocations; PyTorch's allocator is not traced).  Prints a Markdown report
-(machine first).
+integrallimits, NumPy and JAX are single-threaded.  The peak memory of the package's forward
+pass is measured with tracemalloc (NumPy's and Numba's allocations; PyTorch's allocator is not
+traced).  Prints a Markdown report (machine first).
 """
 from __future__ import annotations
 
