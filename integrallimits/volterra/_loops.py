@@ -24,7 +24,8 @@ from .._linalg import solve_inplace
 from ..kernels._kernel import (BlockSumFunction, ParamJacobianFunction, ParamKernelFunction,
                                function_at)
 from ..kernels._structured import LAG_SIGNATURE
-from ._fft import LOCAL_BLOCK, add_block, add_local, block_workspace, stage_channels
+from ._fft import (LOCAL_BLOCK, add_block, add_local, add_local_call, block_workspace,
+                   stage_channels)
 
 NFEV, NJEV, NIT, NSOLVE = 0, 1, 2, 3
 SUCCESS, NEWTON_FAILED, NOT_FINITE, INTERRUPTED = 0, 1, 2, 3
@@ -637,7 +638,7 @@ def _vrk_conv_loop(K_at, J_at, have_jac, phi_at, theta, t, G, Gs, Y, Z, c, A, b,
                     src[j, n, k] = h * b[j] * f[k]
         stats[NFEV] += m
         if (n + 1) % LOCAL_BLOCK:
-            add_local(n, kseq, src, acc, chan_src, chan_tgt)
+            add_local_call(n, kseq, src, acc, chan_src, chan_tgt)
         else:
             add_block(n + 1, kseq, khat, koff, src, acc, chan_src, chan_tgt, tw, work_fft)
         for k in range(d):
