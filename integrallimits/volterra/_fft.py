@@ -56,16 +56,16 @@ import functools
 import numpy as np
 from .._numba import NO_NRT, njit
 
-__all__ = ["add_block", "add_local", "add_local_call", "block_workspace", "kernel_transforms", "twiddle_table",
-           "packed_order", "fft_dif", "fft_dit", "rfft_packed", "irfft_packed", "forward_block",
-           "inverse_block", "LOCAL_BLOCK", "SMALL_TARGETS", "FFT_MIN_WORK", "CACHE_SPAN",
-           "TWIDDLE_CACHE_MAX"]
+__all__ = ["add_block", "add_local", "add_local_call", "block_workspace", "kernel_transforms",
+           "twiddle_table", "packed_order", "fft_dif", "fft_dit", "rfft_packed", "irfft_packed",
+           "forward_block", "inverse_block", "LOCAL_BLOCK", "SMALL_TARGETS", "FFT_MIN_WORK",
+           "CACHE_SPAN", "TWIDDLE_CACHE_MAX"]
 
 #: the pairs of sources and targets inside an aligned block of this many indices (the blocks of
-#: fewer sources, L < LOCAL_BLOCK) are summed directly as each source arrives (``add_local``);
-#: FFT overhead dominates below (the blocks of size L in a run of N = 2^16, scalar: one
-#: channel, L = 16 take 0.6 ms summed and 1.2 ms by FFT, L = 32 1.0 and 0.7 ms; six channels
-#: (gauss2), L = 16 2.8 and 2.5 ms, L = 32 5.4 and 1.6 ms)
+#: fewer sources, L < LOCAL_BLOCK) are summed directly as each source arrives (``add_local``),
+#: the rest by FFT (the whole history at N = 2^16 with 16 / 32 / 64: 7.1 / 6.5 / 6.2 ms for a
+#: scalar kernel, 23 / 21 / 21 ms for gauss2's six channels, 17 / 17 / 21 ms for a 2 x 2
+#: kernel, whose direct sums do not vectorise)
 LOCAL_BLOCK = 32
 #: ... and so are blocks with at most this many targets (the last, truncated blocks: for
 #: N = 2^k the block c = N has one target, whose length-2N FFT would cost more than the sum)

@@ -514,9 +514,9 @@ def _direct_conv_loop(K_at, J_at, have_jac, phi_at, theta, t, G, Y, start, left,
                 # _linear_step's arithmetic written out: its call, with five arrays, costs a
                 # sixth of a scalar step
                 stats[NSOLVE] += 1
-                a = 1.0 - hw * kseq[0, 0, 0, 0]
-                Y[n, 0] = hist[0] / a
-                if not (abs(a) > 0.0) or not np.isfinite(a):
+                pivot = 1.0 - hw * kseq[0, 0, 0, 0]
+                Y[n, 0] = hist[0] / pivot
+                if not (abs(pivot) > 0.0) or not np.isfinite(pivot):
                     status = NEWTON_FAILED
                 elif not np.isfinite(Y[n, 0]):
                     status = NOT_FINITE
