@@ -247,17 +247,34 @@ def _unimportable_classes(func, seen=None, reads=None):
     return out
 
 
+_BY_VALUE = weakref.WeakKeyDictionary()   # objects without __module__ known to be pickled by value
+
+
 def _pickled_by_value(obj):
     """Whether Numba's cache would store the class or function ``obj`` by value (cloudpickle's
     rule: one defined inside a function or in ``__main__``), so that a later process loads a
-    rebuilt copy of it rather than the object itself."""
+    rebuilt copy of it rather than the object itself.
+
+    For an object without ``__module__`` (a SymPy ``lambdify`` function, say) cloudpickle
+    searches every module in ``sys.modules`` (~10 ms); a True answer is remembered per
+    object (it can only turn False if a module imported later holds the object under its
+    own name, and a True answer only makes :func:`value_key` look at more)."""
     if _should_pickle_by_reference is None:   # pragma: no cover - every supported Numba has it
         return "<locals>" in getattr(obj, "__qualname__", "") or \
             getattr(obj, "__module__", None) == "__main__"
+    unplaced = getattr(obj, "__module__", None) is None
+    if unplaced and _BY_VALUE.get(obj, False):
+        return True
     try:
-        return not _should_pickle_by_reference(obj)
+        by_value = not _should_pickle_by_reference(obj)
     except Exception:  # pragma: no cover - an object cloudpickle cannot place
         return True
+    if unplaced and by_value:
+        try:
+            _BY_VALUE[obj] = True
+        except TypeError:  # pragma: no cover - not weakly referenceable
+            pass
+    return by_value
 
 
 def _importable(cls):

@@ -525,3 +525,33 @@ def test_structure_probes(K, dim, expected):
                                              nodes, 1.0, counts)
     assert flags == expected
     assert counts[0] <= 24
+
+
+# -- per-call cost: what is remembered between calls must not freeze a changed value ---------------
+
+_COS_LAMBDIFIED = sp.lambdify(x, sp.cos(2 * x), "numpy")   # no __module__: found by a module scan
+G_SCALE = 1.0
+
+
+def g_scaled(t):
+    return G_SCALE * _COS_LAMBDIFIED(t)
+
+
+def test_forcing_calling_a_lambdified_function_sees_a_changed_global():
+    """Whether a lambdified function is pickled by value is remembered (cloudpickle scans every
+    module for it, ~10 ms a call); a changed global that g reads still gives the new answer,
+    and the old solution refuses to interpolate with the new g."""
+    global G_SCALE
+    from integrallimits.kernels import _user
+    assert _COS_LAMBDIFIED.__module__ is None
+    sol1 = solve_fredholm(k_lin, g_scaled, (0.0, 1.0), 16, error_estimate=False)
+    assert _COS_LAMBDIFIED in _user._BY_VALUE and _user._pickled_by_value(_COS_LAMBDIFIED)
+    G_SCALE = 2.0
+    try:
+        with pytest.raises(RuntimeError, match="G_SCALE"):
+            sol1(0.3)
+        sol2 = solve_fredholm(k_lin, g_scaled, (0.0, 1.0), 16, error_estimate=False)
+    finally:
+        G_SCALE = 1.0
+    assert sol1.success and sol2.success      # the equation is linear: y doubles with g
+    np.testing.assert_allclose(sol2.y, 2.0 * sol1.y, rtol=1e-14)
