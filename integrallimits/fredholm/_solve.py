@@ -17,6 +17,7 @@ O(h^p) for the composite rules (trapezoid and midpoint 2, Simpson 4).
 """
 from __future__ import annotations
 
+import math
 import numbers
 import time
 import weakref
@@ -137,7 +138,6 @@ def _compile_kernel(K, y0, a, jacobian, args=None):
 
 # -- linearity -----------------------------------------------------------------------------------
 
-_NO_ROWS = _assembly.NO_ROWS
 
 
 @lru_cache(maxsize=16)
@@ -165,14 +165,16 @@ def _identity_minus(W):
     return W
 
 
-def _factor(A):
+def _factor(A, anorm=None):
     """LU factors of A (overwritten) and ||A||_1 (inf for an exactly singular A).
 
     A is C-ordered, so LAPACK factors the Fortran-ordered A^T in place (no copy);
-    :func:`_solve_factored` then solves with the transpose.  Returns (lu, piv, anorm).
+    :func:`_solve_factored` then solves with the transpose.  Returns (lu, piv, anorm);
+    ``anorm``: ||A||_1 if the caller has it.
     """
     from scipy.linalg import lapack   # imported on first solve: `import integrallimits` stays light
-    anorm = float(lapack.dlange("I", A.T))      # ||A||_1 = ||A^T||_inf, without a copy of |A|
+    if anorm is None:
+        anorm = float(lapack.dlange("I", A.T))  # ||A||_1 = ||A^T||_inf, without a copy of |A|
     lu, piv, info = lapack.dgetrf(A.T, overwrite_a=True)
     return lu, piv, (np.inf if info > 0 else anorm)
 
@@ -535,19 +537,19 @@ def _solve_linear(kernel, addr, affine, nodes, weights, G, max_condition, counts
                      f"number estimate {cond:.3g}."), False
 
 
-def _newton_step(A, F, it, entries):
+def _newton_step(A, F, it, residual, anorm):
     """Factor the Newton matrix A = I - W (overwritten) and solve for the update: (delta,
-    factors) or (None, message).  ``entries``: an array finite whenever A is (A itself, or
-    the O(M) factors it is made of).
+    factors) or (None, message).  ``residual``: max |F|, NaN when F or A is not finite (the
+    compiled loops that made them tell); ``anorm``: ||A||_1.
 
     The condition estimate is left to the end (:func:`_converged`): only the last matrix's
     is reported, and an exactly singular one stops the iteration here."""
     n = F.size
-    if not (np.all(np.isfinite(F)) and np.all(np.isfinite(entries))):
+    if not math.isfinite(residual):
         return None, (f"The Nyström equations became non-finite (inf/nan) in Newton iteration "
                       f"{it}: K overflows near the iterate; give a better initial guess "
                       f"(initial=...).")
-    factors = _factor(A)
+    factors = _factor(A, anorm)
     if not np.isfinite(factors[2]):
         return None, (f"The Newton matrix I - W is singular in iteration {it}: the iteration "
                       f"cannot continue (give another initial guess); if this happens at the "
@@ -583,22 +585,23 @@ def _solve_newton(Y, kernel, addr, nodes, weights, G, tol, maxiter, max_conditio
     sums = np.empty((M, d))
     stats["jacobian"] = kernel.jacobian_source if addr[2] else "finite-difference"
     stats["newton_solves"] = 1
+    F = np.empty((M, d))
     blocks = _assembly.compiled("jacobian-blocks")
+    system = _assembly.compiled("newton-system")
     size = np.inf
     start = stats.get("newton_iterations", 0)
     for it in range(start + 1, start + maxiter + 1):
         stats["newton_iterations"] = it
         blocks(addr[0], addr[1], addr[2], kernel.params, nodes, nodes, weights, Y, W, sums, counts)
-        F = Y - G - sums
-        stats["residual"] = float(np.abs(F).max())
-        delta, factors = _newton_step(_identity_minus(W), F, it, W)
+        residual, anorm = system(W, sums, Y, G, F)      # W := I - W, F = Y - G - sums
+        stats["residual"] = residual
+        delta, factors = _newton_step(W, F, it, residual, anorm)
         if delta is None:
             return Y, False, factors
-        Y -= delta
-        size = float(np.abs(delta).max())
-        if not np.isfinite(size):
+        size, scale = _assembly.compiled("update")(Y, delta)
+        if not math.isfinite(size):
             return Y, False, f"Newton's method produced a non-finite update in iteration {it}."
-        if size <= tol * max(1.0, float(np.abs(Y).max())):
+        if size <= tol * max(1.0, scale):
             return _converged(kernel, addr, nodes, weights, G, Y, it, factors, max_condition,
                               counts, stats)
     return Y, False, _not_converged(maxiter, size, factors, stats)
@@ -626,36 +629,31 @@ def _solve_newton_separable(Y, kernel, addr, nodes, weights, G, tol, maxiter, ma
         return None
     C = V * weights
     xq = np.ascontiguousarray(nodes[q])
-    Fq, Dq = np.empty((M, 1)), np.empty((M, 1))
     W = np.empty((M, M))
-    pointwise = _assembly.compiled("pointwise")
+    F = np.empty((M, 1))
+    step = _assembly.compiled("separable-step")
     stats["jacobian"] = kernel.jacobian_source if addr[2] else "finite-difference"
     stats["newton_solves"] = 1
     stats["separable"] = True
     size = np.inf
     for it in range(1, maxiter + 1):
         stats["newton_iterations"] = it
-        pointwise(addr[0], addr[1], addr[2], kernel.params, xq, nodes, Y, Fq, Dq, counts)
-        c, dc = Fq[:, 0] / Vq, Dq[:, 0] / Vq
-        sums = C @ c
-        F = Y - G - sums[:, None]
-        stats["residual"] = float(np.abs(F).max())
-        np.multiply(C, -dc, out=W)      # C is finite (V is): A = I - C diag(dc) is if dc is
-        W.flat[::M + 1] += 1.0
-        delta, factors = _newton_step(W, F, it, dc)
+        # F = Y - G - C c(Y), W = I - C diag(c'(Y)) (C is finite: V is)
+        residual, anorm = step(addr[0], addr[1], addr[2], kernel.params, xq, nodes, Y, Vq, C, G,
+                               W, F, counts)
+        stats["residual"] = residual
+        delta, factors = _newton_step(W, F, it, residual, anorm)
         if delta is None:
             return Y, False, factors
-        Y -= delta
-        size = float(np.abs(delta).max())
-        if not np.isfinite(size):
+        size, scale = _assembly.compiled("update")(Y, delta)
+        if not math.isfinite(size):
             return Y, False, f"Newton's method produced a non-finite update in iteration {it}."
-        if size <= tol * max(1.0, float(np.abs(Y).max())):
+        if size <= tol * max(1.0, scale):
             break
     else:
         return Y, False, _not_converged(maxiter, size, factors, stats)
     # verify the model: the sums from K itself against C c at the final Y
-    pointwise(addr[0], addr[1], addr[2], kernel.params, xq, nodes, Y, Fq, _NO_ROWS, counts)
-    c = Fq[:, 0] / Vq
+    c = _assembly.pointwise_values(kernel, addr, xq, nodes, Y, counts)[:, 0] / Vq
     F, true_sums = _residual(kernel, addr, nodes, weights, G, Y, counts)
     scale = max(1.0, float((np.abs(C) @ np.abs(c)).max()))
     if not np.abs(true_sums[:, 0] - C @ c).max() <= 64 * _EPS * M * scale:
