@@ -53,7 +53,8 @@ class FredholmSolution:
     array) out.
     """
 
-    def __init__(self, rule, y, *, scalar, status, message, stats, kernel, g_vec, g_nodes=None):
+    def __init__(self, rule, y, *, scalar, status, message, stats, kernel, g_vec, g_nodes=None,
+                 g_unchanged=None):
         self.rule = rule
         self.x = np.array(rule.nodes, dtype=float, order="C")
         self.weights = np.array(rule.weights, dtype=float, order="C")
@@ -65,9 +66,9 @@ class FredholmSolution:
         self.stats = stats
         self._kernel = kernel
         self._g_vec = g_vec
-        self._g_unchanged = g_vec.snapshot()   # the interpolant calls g again
+        self._g_unchanged = g_vec.snapshot(g_unchanged)   # the interpolant calls g again
         self._g_nodes = g_nodes     # g at the nodes, (M, d): the companion's interpolant reuses it
-        self.set_error_estimate(np.full_like(self._y2, np.nan))
+        self.set_error_estimate(np.full(self._y2.shape, np.nan))
 
     def set_error_estimate(self, estimate):
         """Set ``error_estimate`` (shape of ``y``) from an (M, d) array."""

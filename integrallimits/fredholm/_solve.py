@@ -29,6 +29,7 @@ from ..kernels import Kernel, _user, as_forcing, as_kernel
 from ..kernels._structured import is_weakly_singular
 from ..kernels._linear import as_linear_kernel, positional_arity
 from ..quadrature import IntervalRule, interval_rule
+from ..volterra._mesh import _SMALL, _available_memory, _bytes
 from ..volterra._solution import SolverError
 from ..volterra._tolerance import check_tolerances
 from . import _assembly
@@ -91,7 +92,6 @@ def _known_rules():
 def _check_matrix_size(n_nodes, dim=1):
     """Refuse (before building the rule) a Nyström system that cannot fit in memory."""
     if isinstance(n_nodes, numbers.Integral) and not isinstance(n_nodes, bool) and n_nodes > 0:
-        from ..volterra._mesh import _SMALL, _available_memory, _bytes
         need = 3.0 * 8.0 * (float(n_nodes) * dim) ** 2    # the matrix, its LU and |W|
         available = _available_memory() if need > _SMALL else None
         if available and need > available:
@@ -375,7 +375,7 @@ class _Problem:
         self.linear, self.initial = linear, initial
         self.newton_tol, self.newton_maxiter, self.max_condition = (newton_tol, newton_maxiter,
                                                                     max_condition)
-        self.kernel = None
+        self.kernel = self.g_unchanged = None
 
     def prepare(self, t0):
         if self.kernel is None:
@@ -443,8 +443,11 @@ def _solve_on_rule(problem, rule_obj):
     if not status and record is not None:
         what, where = _user.describe_failure(record)
         message = f"{what} returned a non-finite value (inf/nan) at {where}. {message}"
-    return FredholmSolution(rule_obj, Y, scalar=kernel.scalar, status=status, message=message,
-                            stats=stats, kernel=kernel, g_vec=g_vec, g_nodes=G)
+    sol = FredholmSolution(rule_obj, Y, scalar=kernel.scalar, status=status, message=message,
+                           stats=stats, kernel=kernel, g_vec=g_vec, g_nodes=G,
+                           g_unchanged=problem.g_unchanged)
+    problem.g_unchanged = sol._g_unchanged     # g's values are read once per call
+    return sol
 
 
 def _to_tolerance(solve, rule, rtol, atol, n_start=8, n_max=4096):
