@@ -158,6 +158,11 @@ def _structure(kernel, addr, nodes, scale, counts):
 
 # -- dense linear algebra (LAPACK) -----------------------------------------------------------------
 
+def _all_finite(a):
+    """Whether every entry of the float array ``a`` is finite (the sum is, unless it overflows)."""
+    return math.isfinite(a.sum()) or bool(np.isfinite(a).all())
+
+
 def _identity_minus(W):
     """W := I - W in place (the system matrix of the Nyström equations)."""
     W *= -1.0
@@ -404,9 +409,8 @@ def _solve_on_rule(problem, rule_obj):
     is_linear_kernel = kernel.structure.get("kind") == "linear"
     counts = np.zeros(2, dtype=np.int64)
     addr = _assembly.addresses(kernel)
-    scale = max(1.0, float(np.abs(G).max()))
-    affine, separable = ((True, False) if is_linear_kernel
-                         else _structure(kernel, addr, nodes, scale, counts))
+    affine, separable = ((True, False) if is_linear_kernel else
+                         _structure(kernel, addr, nodes, max(1.0, float(np.abs(G).max())), counts))
     use_linear = affine if linear is None else linear
     stats = {"nfev": 0, "njev": 0, "newton_iterations": 0, "newton_solves": 0,
              "jacobian": "not needed", "linear": bool(use_linear), "separable": False,
@@ -503,17 +507,17 @@ def _solve_linear(kernel, addr, affine, nodes, weights, G, max_condition, counts
         A = _assembly.grid_values(kernel, addr, nodes, nodes, np.ones((M, 1)), counts)
         np.multiply(A, -weights, out=A)
         A.flat[::M + 1] += 1.0
-        offset = np.zeros((M, d))
+        offset = 0.0
     else:
         A = np.empty((n, n))
         offset = np.empty((M, d))
         _assembly.compiled("linear-blocks")(addr[0], addr[1], addr[2], affine, kernel.params,
                                             nodes, nodes, weights, A, offset, counts)
-    if not (np.all(np.isfinite(A)) and np.all(np.isfinite(offset))):
+    b = (G + offset).reshape(n)
+    if not (_all_finite(A) and _all_finite(b)):
         return (np.full((M, d), np.nan), False,
                 "K is not finite at some pair of nodes (the Nyström matrix has inf/nan entries).",
                 False)
-    b = (G + offset).reshape(n)
     check = affine or kernel.structure.get("kind") != "linear"
     if check:   # |W| |Y| scales the rounding in the residual check below; A is overwritten next
         absW = np.abs(A)

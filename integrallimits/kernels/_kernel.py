@@ -698,10 +698,10 @@ def as_forcing(g, t0, args=None):
         last.clear()        # (what needs a snapshot comes after the solve: its samples can go)
         if same_as is not None:
             return same_as
-        key = _user.value_key(user)
+        key = _user.value_key(user, compiled=False)     # (g is called in Python only)
 
         def check():
-            if _user.value_key(user) != key:
+            if _user.value_key(user, compiled=False) != key:
                 names = ", ".join(name for name, _ in _user.referenced_values(user))
                 raise RuntimeError(
                     f"g reads values that changed after the solve ({names}): evaluating the "

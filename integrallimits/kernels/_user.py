@@ -205,19 +205,21 @@ def _digest(value):
         return f"id:{id(value)}"
 
 
-def value_key(func):
+def value_key(func, compiled=True):
     """A hashable key of the current values ``func`` reads (``""`` for a pure function),
     starting with ``"id:"`` when a value could only be told by its identity (such a key is
     good in this process only: it never keys an on-disk cache).  A class that cannot be
     imported by name (one defined inside a function, as an exception class often is) counts
     as such a value: the compiled code raises that very class, so a function that defines a
-    new one gets new code, and a cached copy would raise a rebuilt class ``except`` misses."""
+    new one gets new code, and a cached copy would raise a rebuilt class ``except`` misses.
+    ``compiled=False``: the key of a function only ever called in Python (a forcing g), for
+    which those classes are what they are: only the values."""
     func = py_function(func)
     if getattr(func, "__code__", None) is None:
         return ""
     reads = _reads(func)                  # one walk serves both
     values = _values(func, reads)
-    local = _unimportable_classes(func, reads=reads)
+    local = _unimportable_classes(func, reads=reads) if compiled else []
     if not values and not local:
         return ""
     digests = [(name, _digest(v)) for name, v in values]

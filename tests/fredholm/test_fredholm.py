@@ -538,18 +538,24 @@ def g_scaled(t):
 
 
 def test_forcing_calling_a_lambdified_function_sees_a_changed_global():
-    """Whether a lambdified function is pickled by value is remembered (cloudpickle scans every
-    module for it, ~10 ms a call); a changed global that g reads still gives the new answer,
-    and the old solution refuses to interpolate with the new g."""
+    """g's values are read once per call (the companion's solution shares the snapshot): a
+    changed global that g reads still gives the new answer, and the old solutions refuse to
+    interpolate with the new g."""
     global G_SCALE
     from integrallimits.kernels import _user
     assert _COS_LAMBDIFIED.__module__ is None
-    sol1 = solve_fredholm(k_lin, g_scaled, (0.0, 1.0), 16, error_estimate=False)
+    key = _user.value_key(g_scaled)
+    # whether a lambdified function is pickled by value is remembered (cloudpickle scans every
+    # module for one without __module__, ~10 ms a call); the key still follows G_SCALE
     assert _COS_LAMBDIFIED in _user._BY_VALUE and _user._pickled_by_value(_COS_LAMBDIFIED)
+    sol1 = solve_fredholm(k_lin, g_scaled, (0.0, 1.0), 16, error_estimate=False)
+    with_estimate = solve_fredholm(k_lin, g_scaled, (0.0, 1.0), 16)
     G_SCALE = 2.0
     try:
-        with pytest.raises(RuntimeError, match="G_SCALE"):
-            sol1(0.3)
+        assert _user.value_key(g_scaled) != key
+        for sol in (sol1, with_estimate):
+            with pytest.raises(RuntimeError, match="G_SCALE"):
+                sol(0.3)
         sol2 = solve_fredholm(k_lin, g_scaled, (0.0, 1.0), 16, error_estimate=False)
     finally:
         G_SCALE = 1.0
