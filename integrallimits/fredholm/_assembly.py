@@ -175,6 +175,50 @@ def _apply(block_at, theta, x, s, w, Y, out, stats):
     stats[NFEV] += P * M
 
 
+def _separable_model(V, w, x, C, xq, Vq):
+    """The model of a separable K from its values V[p, m] = K(x_p, s_m, r_m) (see
+    :func:`~._solve._solve_newton_separable`): C = V diag(w), and for each column m the row
+    q where |V[q, m]| is largest (the first such row), xq_m = x_q and Vq_m = V[q, m].
+    Returns whether V is finite and no Vq_m is zero."""
+    P, M = V.shape
+    big = np.full(M, -1.0)
+    finite = True
+    for p in range(P):
+        for m in range(M):
+            v = V[p, m]
+            if not np.isfinite(v):
+                finite = False
+            C[p, m] = v * w[m]
+            if abs(v) > big[m]:
+                big[m] = abs(v)
+                xq[m] = x[p]
+                Vq[m] = v
+    for m in range(M):
+        if not big[m] > 0.0:
+            finite = False
+    return finite
+
+
+def _model_gap(C, c, sums):
+    """(max_i |sums_i - (C c)_i|, max(1, max_i (|C| |c|)_i)): how far the separable model's
+    sums are from K's own ``sums`` (an (M, 1) array), and the size of the model's terms; the
+    gap is inf where either is not finite."""
+    gap = 0.0
+    scale = 1.0
+    for i in range(C.shape[0]):
+        acc = 0.0
+        size = 0.0
+        for m in range(C.shape[1]):
+            acc += C[i, m] * c[m]
+            size += abs(C[i, m] * c[m])
+        diff = abs(sums[i, 0] - acc)
+        if not np.isfinite(diff):       # (max would pass a NaN over)
+            return np.inf, scale
+        gap = max(gap, diff)
+        scale = max(scale, size)
+    return gap, scale
+
+
 def _separable_step(K_at, J_at, have_jac, theta, xq, s, Y, Vq, C, G, W, F, stats):
     """The Newton system of a separable scalar K(x, s, y) = V[p, m] c_m(y) at Y (see
     :func:`~._solve._solve_newton_separable`): c_m = K(xq_m, s_m, Y_m) / Vq_m and its derivative
@@ -373,11 +417,14 @@ _SIGNATURES = {
     "newton-system": _F2(_A2, _A2, _A2, _A2, _A2),
     "update": _F2(_A2, _A2),
     "check-grid": types.boolean(_KF, _A1, _A1, _A1, _A2, _A2, _I8A),
+    "separable-model": types.boolean(_A2, _A1, _A1, _A2, _A1, _A1),
+    "model-gap": _F2(_A2, _A1, _A2),
 }
 _PYFUNCS = {"jacobian-blocks": _jacobian_blocks, "linear-blocks": _linear_blocks, "apply": _apply,
             "values": _values, "pointwise": _pointwise, "structure": _structure,
             "separable-step": _separable_step, "newton-system": _newton_system, "update": _update,
-            "check-grid": _check_grid}
+            "check-grid": _check_grid, "separable-model": _separable_model,
+            "model-gap": _model_gap}
 _COMPILED = {}
 
 

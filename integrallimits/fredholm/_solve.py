@@ -630,12 +630,9 @@ def _solve_newton_separable(Y, kernel, addr, nodes, weights, G, tol, maxiter, ma
     M = G.shape[0]
     Y = np.ascontiguousarray(Y, dtype=float).copy()
     V = _assembly.grid_values(kernel, addr, nodes, nodes, Y, counts)
-    q = np.argmax(np.abs(V), axis=0)
-    Vq = V[q, np.arange(M)]
-    if not (np.all(np.isfinite(V)) and np.all(Vq != 0.0)):
+    C, xq, Vq = np.empty((M, M)), np.empty(M), np.empty(M)
+    if not _assembly.compiled("separable-model")(V, weights, nodes, C, xq, Vq):
         return None
-    C = V * weights
-    xq = np.ascontiguousarray(nodes[q])
     W = np.empty((M, M))
     F = np.empty((M, 1))
     step = _assembly.compiled("separable-step")
@@ -662,8 +659,8 @@ def _solve_newton_separable(Y, kernel, addr, nodes, weights, G, tol, maxiter, ma
     # verify the model: the sums from K itself against C c at the final Y
     c = _assembly.pointwise_values(kernel, addr, xq, nodes, Y, counts)[:, 0] / Vq
     F, true_sums = _residual(kernel, addr, nodes, weights, G, Y, counts)
-    scale = max(1.0, float((np.abs(C) @ np.abs(c)).max()))
-    if not np.abs(true_sums[:, 0] - C @ c).max() <= 64 * _EPS * M * scale:
+    gap, scale = _assembly.compiled("model-gap")(C, c, true_sums)
+    if not gap <= 64 * _EPS * M * scale:
         stats["separable"] = False
         stats["separable_probe"] = "separable on the probes but not at the solution: general Newton"
         return Y, None, None

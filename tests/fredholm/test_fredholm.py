@@ -276,6 +276,18 @@ def test_newton_failure_is_reported():
         solve_fredholm(k_no_solution, lambda t: 1.0, (0.0, 1.0), 6, raise_on_failure=True)
 
 
+@pytest.mark.parametrize("K, separable", [
+    (lambda x, s, y: (1.0 + 0.1 * x * s) * np.exp(y * y), True),
+    (lambda x, s, y: np.exp(y * y + 0.1 * x * s * y), False),
+])
+def test_newton_iterate_where_k_overflows_is_reported(K, separable):
+    """y = 1 + int_0^1 K ds with K ~ e^{y^2} has no solution: Newton's third iterate is where
+    K overflows; both Newton loops (the separable one's compiled system included) say so."""
+    sol = solve_fredholm(K, lambda t: 1.0, (0.0, 1.0), 8, error_estimate=False)
+    assert not sol.success and sol.stats["separable"] == separable
+    assert "became non-finite (inf/nan) in Newton iteration 3" in sol.message
+    assert "returned a non-finite value" in sol.message
+
 # -- the Nyström matrix ----------------------------------------------------------------------------
 
 def test_nystrom_matrix_two_argument_and_rectangular():
