@@ -48,7 +48,7 @@ def _check_interval(interval):
         a, b = (float(v) for v in interval)
     except (TypeError, ValueError):
         raise ValueError(f"interval must be a pair (a, b) of floats, got {interval!r}") from None
-    if not (np.isfinite(a) and np.isfinite(b)):
+    if not (math.isfinite(a) and math.isfinite(b)):
         raise ValueError(f"interval must be finite, got {interval!r}")
     if not b > a:
         raise ValueError(f"interval must satisfy a < b, got {interval!r}")
@@ -100,7 +100,8 @@ def _check_matrix_size(n_nodes, dim=1):
 
 
 def _check_positive(value, name):
-    if isinstance(value, bool) or not isinstance(value, numbers.Real) or not value > 0:
+    if type(value) is not float and (isinstance(value, bool) or not isinstance(value, numbers.Real)) \
+            or not value > 0:
         raise ValueError(f"{name} must be a positive float, got {value!r}")
     return float(value)
 
@@ -158,6 +159,13 @@ def _structure(kernel, addr, nodes, scale, counts):
 
 # -- dense linear algebra (LAPACK) -----------------------------------------------------------------
 
+@lru_cache(maxsize=None)
+def _lapack():
+    """scipy.linalg.lapack, imported on first solve (`import integrallimits` stays light)."""
+    from scipy.linalg import lapack
+    return lapack
+
+
 def _all_finite(a):
     """Whether every entry of the float array ``a`` is finite (the sum is, unless it overflows)."""
     return math.isfinite(a.sum()) or bool(np.isfinite(a).all())
@@ -177,7 +185,7 @@ def _factor(A, anorm=None):
     :func:`_solve_factored` then solves with the transpose.  Returns (lu, piv, anorm);
     ``anorm``: ||A||_1 if the caller has it.
     """
-    from scipy.linalg import lapack   # imported on first solve: `import integrallimits` stays light
+    lapack = _lapack()
     if anorm is None:
         anorm = float(lapack.dlange("I", A.T))  # ||A||_1 = ||A^T||_inf, without a copy of |A|
     lu, piv, info = lapack.dgetrf(A.T, overwrite_a=True)
@@ -188,17 +196,15 @@ def _condition(lu, piv, anorm):
     """The 1-norm condition estimate of A from the factors of :func:`_factor`:
     cond_1(A) is cond_inf(A^T), LAPACK's estimate with norm "I" on the factors of A^T
     (inf for a singular A)."""
-    from scipy.linalg import lapack
     if not np.isfinite(anorm):
         return np.inf
-    rcond, _ = lapack.dgecon(lu, anorm, norm="I")
+    rcond, _ = _lapack().dgecon(lu, anorm, norm="I")
     return 1.0 / rcond if rcond > 0 else np.inf
 
 
 def _solve_factored(lu, piv, rhs):
     """Solve A x = rhs with the factors of A^T from :func:`_factor`."""
-    from scipy.linalg import lapack
-    x, _ = lapack.dgetrs(lu, piv, rhs, trans=1)
+    x, _ = _lapack().dgetrs(lu, piv, rhs, trans=1)
     return x
 
 
@@ -385,7 +391,7 @@ class _Problem:
     def prepare(self, t0):
         if self.kernel is None:
             self.g_vec, y0 = as_forcing(self.g, t0, self.args)
-            if not np.all(np.isfinite(y0)):
+            if not np.isfinite(y0).all():
                 raise ValueError(f"g(x) is not finite at x = {t0} (value {y0.tolist()})")
             self.kernel = _compile_kernel(self.K, y0, t0, self.jacobian, self.args)
         return self.g_vec, self.kernel
