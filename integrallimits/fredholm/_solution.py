@@ -114,12 +114,14 @@ class FredholmSolution:
             values = values[..., 0]
         return values[()] if x_arr.ndim == 0 and self.scalar else values
 
-    def _interpolate(self, flat, g_values):
+    def _interpolate(self, flat, g_values, counts=None):
         """g(x) + sum_m w_m K(x, s_m, y_m) at the points ``flat`` (a C array in [a, b]), given
-        ``g_values`` = g(flat) as an (n, d) array: the Nyström interpolant."""
+        ``g_values`` = g(flat) as an (n, d) array: the Nyström interpolant (its kernel calls
+        added to ``counts``, if given)."""
         kernel = self._kernel
+        counts = np.zeros(2, dtype=np.int64) if counts is None else counts
         return g_values + _assembly.nystrom_sums(kernel, _assembly.addresses(kernel), flat, self.x,
-                                                 self.weights, self._y2, np.zeros(2, dtype=np.int64))
+                                                 self.weights, self._y2, counts)
 
     def __repr__(self):
         shape = "x".join(map(str, self.y.shape))

@@ -274,7 +274,9 @@ def solve_fredholm(K, g, interval, n_nodes=None, rule="gauss-legendre", *, args=
         differences (``stats["jacobian"]`` says which was used).
     initial : callable or array_like, optional
         Newton's starting guess: y(x) as a callable, or the values at the nodes
-        ((M,) or (M, d)).  Default: g at the nodes.
+        ((M,) or (M, d)).  Default: g at the nodes.  (The companion solve of the error
+        estimate, and each larger rule with ``rtol``/``atol``, start from the interpolant of
+        the solution before them.)
     rtol, atol : float, optional
         Solve to a tolerance: the number of nodes grows (by 1.5, or from the order for the
         composite rules) until the estimated error at every node meets ``atol + rtol |y|``.
@@ -356,8 +358,8 @@ def solve_fredholm(K, g, interval, n_nodes=None, rule="gauss-legendre", *, args=
     problem = _Problem(K, g, args, jacobian, linear, initial, newton_tol, int(newton_maxiter),
                        max_condition)
 
-    def solve(n):
-        return _solve_on_rule(problem, _build_rule_checked(rule, n, a, b))
+    def solve(n, start=None):
+        return _solve_on_rule(problem, _build_rule_checked(rule, n, a, b), start)
 
     if tolerance is not None:
         sol = _to_tolerance(solve, rule, *tolerance)
@@ -397,9 +399,11 @@ class _Problem:
         return self.g_vec, self.kernel
 
 
-def _solve_on_rule(problem, rule_obj):
-    """The Nyström solve of ``problem`` on ``rule_obj`` (no error estimate)."""
-    start = time.perf_counter()
+def _solve_on_rule(problem, rule_obj, start=None):
+    """The Nyström solve of ``problem`` on ``rule_obj`` (no error estimate).  ``start``: a
+    solution of the same problem on another rule (the one a companion or a refinement
+    follows): Newton then starts from its Nyström interpolant, not from ``initial`` or g."""
+    began = time.perf_counter()
     # writable copies: the compiled loops' signatures take plain C arrays
     nodes = np.array(rule_obj.nodes, dtype=float, order="C")
     weights = np.array(rule_obj.weights, dtype=float, order="C")
@@ -410,7 +414,10 @@ def _solve_on_rule(problem, rule_obj):
     _user.clear_failures()
     d = kernel.dim
     G = np.ascontiguousarray(g_vec(nodes))
-    Y0 = _initial_values(problem.initial, nodes, G, kernel.scalar, d)
+    if start is None or not start.success:
+        Y0 = _initial_values(problem.initial, nodes, G, kernel.scalar, d)
+    else:
+        Y0 = None       # made only if Newton runs: the interpolant costs M M' kernel calls
 
     is_linear_kernel = kernel.structure.get("kind") == "linear"
     counts = np.zeros(2, dtype=np.int64)
@@ -438,6 +445,8 @@ def _solve_on_rule(problem, rule_obj):
             if np.all(np.isfinite(Y)):
                 Y0 = Y
     if run_newton:
+        if Y0 is None:
+            Y0 = start._interpolate(nodes, G, counts)
         newton = (kernel, addr, nodes, weights, G, problem.newton_tol, problem.newton_maxiter,
                   max_condition, counts, stats)
         result = None
@@ -447,7 +456,7 @@ def _solve_on_rule(problem, rule_obj):
             result = _solve_newton(Y0 if result is None else result[0], *newton)
         Y, status, message = result
     stats["nfev"], stats["njev"] = int(counts[0]), int(counts[1])
-    stats["seconds"] = time.perf_counter() - start
+    stats["seconds"] = time.perf_counter() - began
     record = _user.take_failure()
     _user.raise_recorded_failure(record, tuple(problem.args or ()))
     if not status and record is not None:
@@ -464,9 +473,9 @@ def _to_tolerance(solve, rule, rtol, atol, n_start=8, n_max=4096):
     """Grow the rule until the companion estimate meets atol + rtol |y| at every node."""
     if not isinstance(rule, str):
         raise ValueError("solve_fredholm with rtol/atol needs the rule as a name (its size is chosen)")
-    n, history = n_start, []
+    n, history, sol = n_start, [], None
     while True:
-        sol = with_estimate(solve, solve(n), rule, n)
+        sol = with_estimate(solve, solve(n, sol), rule, n)
         ratio = float(np.max(sol.error_estimate / (atol + rtol * np.abs(sol.y)))) if sol.success \
             else np.inf
         history.append((n, ratio))

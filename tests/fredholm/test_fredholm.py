@@ -288,6 +288,56 @@ def test_newton_iterate_where_k_overflows_is_reported(K, separable):
     assert "became non-finite (inf/nan) in Newton iteration 3" in sol.message
     assert "returned a non-finite value" in sol.message
 
+# -- the error estimate and tolerances ---------------------------------------------------------------
+
+def _solves(monkeypatch):
+    """Record every solution solve_fredholm makes (the main solve, then its companion)."""
+    made = []
+    inner = fredholm_solve_module._solve_on_rule
+
+    def recorded(*args):
+        made.append(inner(*args))
+        return made[-1]
+    monkeypatch.setattr(fredholm_solve_module, "_solve_on_rule", recorded)
+    return made
+
+
+@pytest.mark.parametrize("rule, M", [("gauss-legendre", 8), ("gauss-legendre", 12),
+                                     ("trapezoid", 8), ("simpson", 8)])
+def test_error_estimate_is_honest_and_its_companion_starts_from_the_solution(monkeypatch, rule, M):
+    made = _solves(monkeypatch)
+    sol = solve_fredholm(k_wave, G_WAVE, (0.0, 1.0), M, rule=rule)
+    main, companion = made
+    error = np.abs(sol.y - np.exp(-sol.x))
+    assert sol.success and 0.5 < sol.error_estimate.max() / error.max() < 2.0
+    # Newton for the companion starts from the solution's interpolant (one step when that is
+    # accurate to rounding) ...
+    iterations = companion.stats["newton_iterations"]
+    assert iterations < main.stats["newton_iterations"] and (iterations == 1 or M < 12)
+    # ... and ends where a companion started from g ends: the same estimate
+    fresh = solve_fredholm(k_wave, G_WAVE, (0.0, 1.0), int(sol.stats["error_estimate"].split()[-1]),
+                           rule=rule, error_estimate=False)
+    assert fresh.stats["newton_iterations"] > iterations
+    np.testing.assert_allclose(fresh.y, companion.y, rtol=0, atol=1e-15)
+
+
+def test_initial_node_values_with_the_default_estimate():
+    # the companion has other nodes: it starts from the solution, not from these values
+    # (before, it was given them and raised ValueError for their shape)
+    sol = solve_fredholm(k_wave, G_WAVE, (0.0, 1.0), 8, initial=np.ones(8))
+    assert sol.success and sol.stats["error_estimate"] == "gauss-legendre with 10"
+    assert np.all(np.isfinite(sol.error_estimate)) and _error(sol, exact_square) < 1e-7
+
+
+@pytest.mark.parametrize("rule, rtol, atol", [("gauss-legendre", 1e-10, 1e-12),
+                                              ("simpson", 1e-6, 1e-8)])
+def test_tolerance_is_met_growing_the_rule(rule, rtol, atol):
+    sol = solve_fredholm(k_wave, G_WAVE, (0.0, 1.0), rule=rule, rtol=rtol, atol=atol)
+    sizes = [n for n, _ in sol.stats["refinements"]]
+    assert sol.success and len(sizes) >= 2 and sizes == sorted(sizes)
+    assert np.all(np.abs(sol.y - np.exp(-sol.x)) <= atol + rtol * np.abs(sol.y))
+    assert np.all(sol.error_estimate <= atol + rtol * np.abs(sol.y))
+
 # -- the Nyström matrix ----------------------------------------------------------------------------
 
 def test_nystrom_matrix_two_argument_and_rectangular():
