@@ -175,6 +175,25 @@ def _apply(block_at, theta, x, s, w, Y, out, stats):
     stats[NFEV] += P * M
 
 
+def _system_matrix(A, w):
+    """A := I - A diag(w) in place (the Nyström matrix of a linear kernel from the values of
+    its coefficient); returns ||A||_1, NaN if A is not finite."""
+    M = A.shape[0]
+    colsum = np.zeros(M)
+    finite = True
+    for i in range(M):
+        for m in range(M):
+            a = -A[i, m] * w[m]
+            if i == m:
+                a += 1.0
+            A[i, m] = a
+            colsum[m] += abs(a)
+    for m in range(M):
+        if not np.isfinite(colsum[m]):
+            finite = False
+    return colsum.max() if finite else np.nan
+
+
 def _separable_model(V, w, x, C, xq, Vq):
     """The model of a separable K from its values V[p, m] = K(x_p, s_m, r_m) (see
     :func:`~._solve._solve_newton_separable`): C = V diag(w), and for each column m the row
@@ -419,12 +438,13 @@ _SIGNATURES = {
     "check-grid": types.boolean(_KF, _A1, _A1, _A1, _A2, _A2, _I8A),
     "separable-model": types.boolean(_A2, _A1, _A1, _A2, _A1, _A1),
     "model-gap": _F2(_A2, _A1, _A2),
+    "system-matrix": types.float64(_A2, _A1),
 }
 _PYFUNCS = {"jacobian-blocks": _jacobian_blocks, "linear-blocks": _linear_blocks, "apply": _apply,
             "values": _values, "pointwise": _pointwise, "structure": _structure,
             "separable-step": _separable_step, "newton-system": _newton_system, "update": _update,
             "check-grid": _check_grid, "separable-model": _separable_model,
-            "model-gap": _model_gap}
+            "model-gap": _model_gap, "system-matrix": _system_matrix}
 _COMPILED = {}
 
 
@@ -468,7 +488,8 @@ def pointwise_values(kernel, addr, x, s, Y, counts):
 
 
 def grid_values(kernel, addr, targets, nodes, Y, counts):
-    """V[p, m] = K(x_p, s_m, Y_m) for a scalar K (the kernel values on the grid, no weights).
+    """V[p, m] = K(x_p, s_m, Y_m) for a scalar K (the kernel values on the grid, no weights);
+    ``Y=None``: the coefficient k(x_p, s_m) of a linear kernel K = k(x, s) y (Y = 1).
 
     From the user's NumPy function on the whole grid when it broadcasts to (P, M), is
     finite, and agrees with the compiled K (to 1e-13) on two entries of every row and
@@ -477,15 +498,16 @@ def grid_values(kernel, addr, targets, nodes, Y, counts):
     compiled (guarded) K 60-90 ns.  Else, and for vector y, from the compiled K.
     """
     P, M = targets.shape[0], nodes.shape[0]
-    Y = np.ascontiguousarray(Y, dtype=float)
-    func = kernel.probe
+    coefficient = Y is None
+    Y = np.ones((M, 1)) if coefficient else np.ascontiguousarray(Y, dtype=float)
+    func = kernel.structure["coefficient"] if coefficient else kernel.probe
     if isinstance(func, CPUDispatcher):
         func = func.py_func
     if func is not None and kernel.scalar and P * M > 64:
+        grid = (targets[:, None], nodes[None, :]) + (() if coefficient else (Y[None, :, 0],))
         try:
             with np.errstate(all="ignore"):
-                V = np.asarray(func(targets[:, None], nodes[None, :], Y[None, :, 0], *kernel.args),
-                               dtype=float)
+                V = np.asarray(func(*grid, *kernel.args), dtype=float)
         except Exception:       # not written for arrays: the compiled K
             V = None
         # (a sum is finite only if every entry is; an overflowing sum just means the compiled K)

@@ -518,26 +518,27 @@ def _solve_linear(kernel, addr, affine, nodes, weights, G, max_condition, counts
     """One LU solve of (I - W) y = g + offset; returns (Y, status, message, not_affine)."""
     M, d = G.shape
     n = M * d
-    if kernel.scalar and not affine:    # k(x, s) y: W = the values of k times the weights
-        A = _assembly.grid_values(kernel, addr, nodes, nodes, np.ones((M, 1)), counts)
-        np.multiply(A, -weights, out=A)
-        A.flat[::M + 1] += 1.0
-        offset = 0.0
+    check = affine or kernel.structure.get("kind") != "linear"
+    if kernel.scalar and not check:     # k(x, s) y: A = I - the values of k times the weights
+        A = _assembly.grid_values(kernel, addr, nodes, nodes, None, counts)
+        anorm = _assembly.compiled("system-matrix")(A, weights)      # NaN if A is not finite
+        offset, b, finite = 0.0, G.reshape(n), math.isfinite(anorm)
     else:
         A = np.empty((n, n))
         offset = np.empty((M, d))
         _assembly.compiled("linear-blocks")(addr[0], addr[1], addr[2], affine, kernel.params,
                                             nodes, nodes, weights, A, offset, counts)
-    b = (G + offset).reshape(n)
-    if not (_all_finite(A) and _all_finite(b)):
+        b, anorm = (G + offset).reshape(n), None
+        finite = _all_finite(A) and _all_finite(b)
+    if not finite:
         return (np.full((M, d), np.nan), False,
                 "K is not finite at some pair of nodes (the Nyström matrix has inf/nan entries).",
                 False)
-    check = affine or kernel.structure.get("kind") != "linear"
-    if check:   # |W| |Y| scales the rounding in the residual check below; A is overwritten next
-        absW = np.abs(A)
+    if anorm is None:   # A = W from the blocks (for vector y, also of a linear K(x, s)): I - W
+        if check:       # |W| |Y| scales the rounding in the residual check below
+            absW = np.abs(A)
         _identity_minus(A)
-    factors = _factor(A)
+    factors = _factor(A, anorm)
     cond = stats["condition"] = float(_condition(*factors))
     lu, piv, _ = factors
     stats["newton_solves"] = 0

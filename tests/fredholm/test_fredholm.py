@@ -180,6 +180,23 @@ def test_linear_two_argument_kernel_direct_solve():
     assert "solved directly" in sol.message
 
 
+K_MATRIX = (lambda x, s: np.array([[x * s / 2, 0.1], [0.0, s / 3]]))
+G_MATRIX = derive_forcing([x * s / 2 * Y0 + Y1 / 10, s / 3 * Y1], [sp.cos(x), sp.exp(-x)], [Y0, Y1])
+
+
+def test_linear_two_argument_kernel_for_vector_y():
+    """A (d, d) coefficient k(x, s), and a float one meaning k(x, s) times the identity: the
+    system is I - W (before, W itself: reported singular, or solved wrongly if W was not)."""
+    sol = solve_fredholm(K_MATRIX, G_MATRIX, (0.0, 1.0), 12)
+    assert sol.success and sol.stats["linear"] and sol.stats["condition"] < 10
+    assert _error(sol, exact_vec) < 1e-14 and np.max(sol.error_estimate) < 1e-14
+    scalar = solve_fredholm(lambda x, s: 0.5 * x * s, lambda t: np.array([1.0, t]), (0.0, 1.0), 8)
+    # y_a = g_a + x int s y_a / 2: y = g + c x with c = int s g / 2 / (1 - 1/6)
+    c = np.array([0.5 / 2, 1.0 / 3 / 2]) / (1.0 - 1.0 / 6.0)
+    expected = np.stack([1.0 + c[0] * scalar.x, scalar.x + c[1] * scalar.x], axis=-1)
+    assert scalar.success and np.max(np.abs(scalar.y - expected)) < 1e-14
+
+
 def test_affine_kernel_is_detected_and_solved_directly():
     sol = solve_fredholm(k_affine, G_AFFINE, (0.0, 1.0), 20)
     assert sol.success and sol.stats["linear"] and sol.stats["newton_iterations"] == 0
