@@ -20,17 +20,19 @@ It measures, with PyTorch run in the same process on the same weights and inputs
    package to 1e-12) and float32, with PyTorch's default number of threads and with one;
 2. the scaling of both with the depth, N = 64, 128, 256, 512 (same d and B);
 3. wide ResNets x_n = x_{n-1} + h tanh(W_n x_{n-1} + b_n), N = 1024 layers, widths
-   d = 16, 64, 256, a batch of B = 128: ``ResNet.forward`` (only blocks of layers kept) and
-   ``ResNet.states`` (every state) against PyTorch (a loop of matmul, bias, tanh, axpy) with
-   one thread and its default, and against JAX (``lax.scan`` of the same step, jit-compiled,
-   float64) when it is installed.
+   d = 16, 32, 64, 128, 256, a batch of B = 128: ``ResNet.forward`` (no state kept but the
+   last two) and ``ResNet.states`` (every state) against PyTorch (a loop of matmul, bias,
+   tanh, axpy) with one thread, JAX (``lax.scan`` of the same step,
+   jit-compiled, float64, one thread) when it is installed (the ``bench`` extra), and the
+   same loop in NumPy; with the peak memory of ``forward`` and ``states``.
 
 Times are the best of k runs after one warm-up run (which also compiles the package's
 loop); the contenders of a table row run in turn in each of the k rounds, so all of them
-see the same machine load.  BLAS (the package's matrix products for wide layers) runs on
-one thread (``OPENBLAS_NUM_THREADS=1`` unless set), so integrallimits is single-threaded.  The peak memory of the package's forward pass is measured with tracemalloc
-(NumPy allocations; PyTorch's allocator is not traced).  Prints a Markdown report
-(machine first).
+see the same machine load.  BLAS (the package's and NumPy's matrix products for wide layers)
+and XLA (JAX) run on one thread (``OPENBLAS_NUM_THREADS=1`` and ``XLA_FLAGS`` unless set), so
+integrallimits, NumPy and JAX are single-threaded.  The peak memory of the package's forward
+pass is measured with tracemalloc (NumPy's and Numba's allocations; PyTorch's allocator is not
+traced).  Prints a Markdown report (machine first).
 """
 from __future__ import annotations
 
@@ -41,8 +43,11 @@ import sys
 import time
 import tracemalloc
 
-for _var in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
-    os.environ.setdefault(_var, "1")
+# one BLAS thread for the package and NumPy (OpenBLAS); OMP_NUM_THREADS is left alone, so
+# that "PyTorch default" is PyTorch's own thread count
+os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
+os.environ.setdefault("XLA_FLAGS", "--xla_cpu_multi_thread_eigen=false "
+                                   "intra_op_parallelism_threads=1")
 
 import numpy as np  # noqa: E402
 
@@ -78,6 +83,7 @@ D = 4
 
 def machine_info():
     return _common.machine_info(torch=torch.__version__,
+                                 jax=jax.__version__ if jax is not None else None,
                                  torch_threads=torch.get_num_threads(),
                                  torch_interop_threads=torch.get_num_interop_threads(),
                                  torch_cuda_build=torch.version.cuda is not None,
@@ -122,6 +128,14 @@ def torch_resnet_forward(W, b, x0, h):
     x = x0
     for n in range(W.shape[0]):
         x = x + h * torch.tanh(x @ W[n].T + b[n])
+    return x
+
+
+def numpy_resnet_forward(W, b, x0, h):
+    """The same loop in NumPy (arrays)."""
+    x = x0
+    for n in range(W.shape[0]):
+        x = x + h * np.tanh(x @ W[n].T + b[n])
     return x
 
 
@@ -207,12 +221,13 @@ class Bench:
         return pkg, rows
 
     @staticmethod
-    def peak_memory(net, X0):
-        """tracemalloc peak (bytes) of one forward pass, after the warm-up."""
+    def peak_memory(net, X0, method="forward"):
+        """tracemalloc peak (bytes) of one forward pass (or ``method``), after the warm-up: the
+        NumPy arrays and the compiled loops' own (Numba's allocator is traced too)."""
         tracemalloc.start()
         tracemalloc.reset_peak()
         base, _ = tracemalloc.get_traced_memory()
-        net.forward(X0)
+        getattr(net, method)(X0)
         _, peak = tracemalloc.get_traced_memory()
         tracemalloc.stop()
         return peak - base
@@ -276,12 +291,15 @@ class Bench:
             Wt, bt, xt = (torch.from_numpy(a) for a in (W, b, X0))
 
             def torch_run(n_threads):
+                # one thread only: the goal's comparison (PyTorch's default threads on a shared
+                # 2-core machine took 10-20x longer under load, and the run with them)
                 def run():
                     with threads(n_threads), torch.no_grad():
                         return torch_resnet_forward(Wt, bt, xt, h)
                 return run
             fns = {"forward": lambda: net.forward(X0), "states": lambda: net.states(X0)[:, -1],
-                   "torch1": torch_run(1), "torch": torch_run(None)}
+                   "torch1": torch_run(1),
+                   "numpy": lambda: numpy_resnet_forward(W, b, X0, h)}
             if jax is not None:
                 jf = jax_resnet_forward(h)
                 Wj, bj, xj = (jnp.asarray(a) for a in (W, b, X0))
@@ -294,11 +312,13 @@ class Bench:
             assert diff <= 1e-11, f"wide ResNet d = {d}: the implementations differ by {diff:.2e}"
             row = {"d": d, "N": N, "B": B, "max_difference": diff,
                    "forward_peak": self.peak_memory(net, X0),
+                   "states_peak": self.peak_memory(net, X0, "states"),
                    "states_bytes": (N + 1) * B * d * 8}
             row.update({k: v[0] for k, v in res.items()})
             rows.append(row)
             self.log(f"  d={d}: forward {fmt_time(row['forward'])}, states {fmt_time(row['states'])}, "
-                     f"torch {fmt_time(row['torch1'])} (1 thread) {fmt_time(row['torch'])}"
+                     f"torch {fmt_time(row['torch1'])} (1 thread), "
+                     f"numpy {fmt_time(row['numpy'])}"
                      + (f", jax {fmt_time(row['jax'])}" if "jax" in row else ""))
         return rows
 
@@ -317,7 +337,8 @@ def report(machine, main, scale, wide, quick, reps, total_seconds):
       + (f"; load average at start {machine['load_average'][0]:.2f} (1 min)"
          if machine["load_average"] else ""))
     w(f"- Python {machine['python']}, NumPy {machine['numpy']}, Numba {machine['numba']}, "
-      f"PyTorch {machine['torch']} ({'CUDA' if machine['torch_cuda_build'] else 'CPU'} build)")
+      f"PyTorch {machine['torch']} ({'CUDA' if machine['torch_cuda_build'] else 'CPU'} build), "
+      f"JAX {machine['jax'] or 'not installed'}")
     w(f"- Threads: PyTorch default torch.get_num_threads() = {machine['torch_threads']} "
       f"(inter-op {machine['torch_interop_threads']}); integrallimits is single-threaded "
       f"(one compiled Numba loop, no parallel sections; BLAS on one thread).")
@@ -370,22 +391,29 @@ def report(machine, main, scale, wide, quick, reps, total_seconds):
     w("")
     r0 = wide[0]
     w(f"Wide ResNets x_n = x_(n-1) + h tanh(W_n x_(n-1) + b_n), N = {r0['N']}, B = {r0['B']}, "
-      f"float64 (ratio = PyTorch time / integrallimits forward time; JAX: jit-compiled lax.scan, "
-      f"{'XLA default threads' if jax is not None else 'not installed'}):")
+      f"float64 (ratio = other time / integrallimits forward time; JAX: jit-compiled lax.scan, "
+      f"{'XLA_FLAGS=' + repr(os.environ.get('XLA_FLAGS', '')) if jax is not None else 'not installed'}; "
+      f"NumPy: the same loop, BLAS on {os.environ.get('OPENBLAS_NUM_THREADS', 'default')} thread(s)):")
     w("")
-    w("| d | `forward` | `states` (all kept) | PyTorch 1 thread | PyTorch default | Ratio (1 thread) "
-      "| Ratio (default) | JAX | forward peak memory | all states |")
-    w("|---|---|---|---|---|---|---|---|---|---|")
+    w("| d | `forward` | `states` (all kept) | PyTorch 1 thread | JAX | NumPy "
+      "| Ratio PyTorch | Ratio JAX | Ratio NumPy "
+      "| `forward` peak memory | `states` peak memory | all states |")
+    w("|---|---|---|---|---|---|---|---|---|---|---|---|")
     for r in wide:
         jx = fmt_time(r["jax"]) if "jax" in r else "n/a"
+        jr = fmt_ratio(r["jax"] / r["forward"]) if "jax" in r else "n/a"
         w(f"| {r['d']} | {fmt_time(r['forward'])} | {fmt_time(r['states'])} | "
-          f"{fmt_time(r['torch1'])} | {fmt_time(r['torch'])} | {fmt_ratio(r['torch1'] / r['forward'])} "
-          f"| {fmt_ratio(r['torch'] / r['forward'])} | {jx} | {fmt_bytes(r['forward_peak'])} | "
-          f"{fmt_bytes(r['states_bytes'])} |")
+          f"{fmt_time(r['torch1'])} | {jx} | {fmt_time(r['numpy'])} | "
+          f"{fmt_ratio(r['torch1'] / r['forward'])} | "
+          f"{jr} | {fmt_ratio(r['numpy'] / r['forward'])} | {fmt_bytes(r['forward_peak'])} | "
+          f"{fmt_bytes(r['states_peak'])} | {fmt_bytes(r['states_bytes'])} |")
     worst = min(r["torch1"] / r["forward"] for r in wide)
     w("")
     w(f"Goal (at least PyTorch's speed from d = 16 to 256, 1 thread each): worst ratio "
       f"{fmt_ratio(worst)}, met: {met(worst >= 1.0)}.")
+    if all("jax" in r for r in wide):
+        w(f"Against JAX (no goal): ratios from {fmt_ratio(min(r['jax'] / r['forward'] for r in wide))} "
+          f"to {fmt_ratio(max(r['jax'] / r['forward'] for r in wide))}.")
     w("")
     end_load = f", load average at the end {os.getloadavg()[0]:.2f} (1 min)" \
         if hasattr(os, "getloadavg") else ""
@@ -410,8 +438,8 @@ def main(argv=None):
     log("scaling:")
     scale = bench.scaling(Ns, B)
     log("wide ResNets:")
-    wide = bench.wide_resnet((16, 64) if args.quick else (16, 64, 256), 256 if args.quick else 1024,
-                             128)
+    wide = bench.wide_resnet((16, 64) if args.quick else (16, 32, 64, 128, 256),
+                             256 if args.quick else 1024, 128)
     total = time.perf_counter() - begin
     print(report(machine, main_case, scale, wide, args.quick, bench.reps, total))
     if args.json:

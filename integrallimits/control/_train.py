@@ -272,6 +272,8 @@ def train(network: VolterraNetwork, data: Dataset, loss: str = "mse", alpha: flo
         x0 = np.array(init, dtype=float)
         if x0.shape != (objective.size,):
             raise ValueError(f"an init vector must have shape ({objective.size},), got {x0.shape}")
+        if not np.all(np.isfinite(x0)):
+            raise ValueError("the init vector contains NaN or inf")
         start = "vector"
     else:
         x0 = objective.initial_vector(start_net)

@@ -176,6 +176,10 @@ def generated_kernel(compiled, dim, scalar, n_params, structure, name):
     """The :class:`Kernel` of a generated module's ``compiled`` functions (see
     :func:`kernel_functions`); its ``n_params`` parameters are floats given with ``args=``."""
     evaluate, jacobian, block, probe = compiled
+    gid = probe.__globals__.get("_GID")   # the module's id for the non-finite values it records
+    if gid is not None:
+        _user.new_guard(probe, "K(t, s, y)" if name == "K" else f"K(t, s, y) = {name}", "tsy",
+                        scalar, () if scalar else (dim,), gid=gid)
     return Kernel(evaluate, dim, scalar, jacobian, block, "sympy", probe=probe,
                   structure=structure, name=name,
                   arg_spec=_user.ArgSpec(("f",) * n_params) if n_params else None)

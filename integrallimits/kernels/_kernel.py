@@ -360,7 +360,11 @@ def _wrap_kernel(fj, scalar, spec, gid, form="tsy"):
         @_user.wrapper(KERNEL_SIGNATURE)
         def function(t, s, Y, j, theta, out):
             out[0] = np.nan
-            v = call(t, s, Y[j, 0], unpack(theta, 0))
+            try:
+                v = call(t, s, Y[j, 0], unpack(theta, 0))
+            except Exception:   # recorded with its point: the solver raises it from Python
+                report(gid, _user.RAISED, t, s, Y[j], -1)
+                return
             out[0] = v
             if not np.isfinite(out[0]):
                 report(gid, _user.NOT_FINITE, t, s, Y[j], -1)
@@ -373,13 +377,21 @@ def _wrap_kernel(fj, scalar, spec, gid, form="tsy"):
             ws, ss, ys = w[a:b], svals[a:b], Y[a:b]
             params = unpack(theta, 0)
             acc = 0.0
-            for r in range(ws.shape[0]):
-                acc += ws[r] * call(t, ss[r], ys[r, 0], params)
+            try:
+                for r in range(ws.shape[0]):
+                    acc += ws[r] * call(t, ss[r], ys[r, 0], params)
+            except Exception:
+                acc = np.nan
             if np.isfinite(acc):
                 out[0] = acc
                 return
-            for r in range(ws.shape[0]):       # name the term that is not finite
-                if not np.isfinite(call(t, ss[r], ys[r, 0], params)):
+            for r in range(ws.shape[0]):       # name the term that raised or is not finite
+                try:
+                    v = call(t, ss[r], ys[r, 0], params)
+                except Exception:
+                    report(gid, _user.RAISED, t, ss[r], ys[r], -1)
+                    return
+                if not np.isfinite(v):
                     report(gid, _user.NOT_FINITE, t, ss[r], ys[r], -1)
                     return
         return function, block_sum
@@ -399,8 +411,13 @@ def _wrap_vector_kernel(call, unpack, gid, convert):
 
     @numba.njit(inline="always", **_FAST)
     def evaluate(t, s, y, params, out):
-        """out = K(t, s, y); False if its length is wrong or a value is not finite (recorded)."""
-        r = as_indexable(call(t, s, y, params))
+        """out = K(t, s, y); False if it raised, its length is wrong or a value is not finite
+        (recorded)."""
+        try:
+            r = as_indexable(call(t, s, y, params))
+        except Exception:
+            report(gid, _user.RAISED, t, s, y, -1)
+            return False
         if len(r) != out.shape[0]:
             report(gid, _user.BAD_SHAPE, t, s, y, len(r))
             return False

@@ -84,9 +84,14 @@ def _wrap_linear(kj, mode, spec, gid):
 
     @numba.njit(inline="always", **_FAST)
     def coefficient(t, s, y, theta, C):
-        """C = k(t, s) as a (d, d) matrix (or its (1, 1) value); False if it failed (a raised
-        exception leaves the caller's NaN outputs, see ``_kernel._wrap_kernel``)."""
-        if not fill(call(t, s, unpack(theta, 0)), t, s, y, C):
+        """C = k(t, s) as a (d, d) matrix (or its (1, 1) value); False if it raised or failed
+        (recorded with the point; the caller's outputs stay NaN)."""
+        try:
+            value = call(t, s, unpack(theta, 0))
+        except Exception:
+            report(gid, _user.RAISED, t, s, y, -1)
+            return False
+        if not fill(value, t, s, y, C):
             return False
         for a in range(C.shape[0]):
             for b in range(C.shape[1]):

@@ -94,7 +94,11 @@ def _wrap_lag(kj, matrix, spec, gid):
         @_user.wrapper(LAG_SIGNATURE)
         def lag(u, theta, out):
             out[:, :] = np.nan           # what an exception of k leaves behind
-            r = np.asarray(call(u, unpack(theta, 0)))
+            try:
+                r = np.asarray(call(u, unpack(theta, 0)))
+            except Exception:
+                report(gid, _user.RAISED, u, np.nan, out[0, :0], -1)
+                return
             if r.shape[0] != out.shape[0] or r.shape[1] != out.shape[1]:
                 report(gid, _user.BAD_SHAPE, u, np.nan, out[0, :0], r.size)
                 return
@@ -107,7 +111,11 @@ def _wrap_lag(kj, matrix, spec, gid):
         @_user.wrapper(LAG_SIGNATURE)
         def lag(u, theta, out):
             out[:, :] = np.nan
-            v = call(u, unpack(theta, 0))
+            try:
+                v = call(u, unpack(theta, 0))
+            except Exception:
+                report(gid, _user.RAISED, u, np.nan, out[0, :0], -1)
+                return
             if not np.isfinite(v):
                 report(gid, _user.NOT_FINITE, u, np.nan, out[0, :0], -1)
             for a in range(out.shape[0]):

@@ -21,12 +21,15 @@ only on the *kinds* of the arguments (:class:`ArgSpec`), so a sweep over values 
 
 **Failures.**  The solver loops call kernels through function pointers, and an exception
 cannot cross those: Numba prints "Exception ignored" and the loop goes on with garbage.  Every
-wrapper therefore catches what the user's function raises, writes NaN (which stops the loop
-as a non-finite value) and records the point with :func:`report` (one record per thread, the
-first one wins).  After a solve the front function calls :func:`raise_recorded_failure`,
-which calls the user's *Python* function again at the recorded point, so the user sees their
-own exception with its traceback; non-finite values and wrong output shapes are recorded the
-same way and reported with the point where they occurred.
+wrapper therefore catches what the user's function raises (``try``/``except`` in the compiled
+code), writes NaN (which stops the loop as a non-finite value) and records the point with
+:func:`report` (one record per thread, the first one wins).  After a solve the front function
+calls :func:`raise_recorded_failure`, which calls the user's *Python* function again at the
+recorded point, so the user sees their own exception with its message and traceback (Numba's
+copy cannot show run-time values: ``f"t = {t}"`` reads "t = <object type:float64>").  An
+exception no wrapper caught (a Jacobian's) reaches :func:`_unraisable` and is raised as Numba
+made it.  Non-finite values and wrong output shapes are recorded the same way and reported
+with the point where they occurred.
 
 User functions that divide are compiled with ``error_model="python"``: a division by zero raises
 ``ZeroDivisionError`` as it would in Python (Numba's NumPy error model silently gives 0 for
@@ -35,6 +38,7 @@ integers); the others keep the NumPy model, which is faster and changes nothing 
 from __future__ import annotations
 
 import dis
+import functools
 import hashlib
 import inspect
 import os
@@ -398,6 +402,24 @@ class _ValueKeyedCache(numba.core.caching.FunctionCache):
         return super()._index_key(sig, codegen) + (self._values,)
 
 
+def _require_function(py, what):
+    """Refuse, with a message saying what to write instead, a callable Numba cannot compile
+    (a bound method, a ``functools.partial``, an object with ``__call__``, a built-in)."""
+    if isinstance(py, pytypes.FunctionType):
+        return
+    if isinstance(py, pytypes.MethodType):
+        kind = f"a bound method ({getattr(py, '__qualname__', '?')})"
+    elif isinstance(py, functools.partial):
+        kind = "a functools.partial"
+    elif isinstance(py, (pytypes.BuiltinFunctionType, np.ufunc)):
+        kind = f"the built-in {getattr(py, '__name__', py)!r}"
+    else:
+        kind = f"a {type(py).__name__} object"
+    raise TypeError(f"{what} must be a function (def or lambda, or a Numba @njit function) for "
+                    f"the solver to compile it; got {kind}.  Write a function instead and pass "
+                    f"its parameters with args=(...): they arrive as extra arguments")
+
+
 _COMPILED = weakref.WeakKeyDictionary()   # python function -> {value key: dispatcher}
 _KEYS_SEEN = weakref.WeakKeyDictionary()  # code object -> value keys compiled (for the warning)
 _LOCK = threading.RLock()
@@ -414,6 +436,7 @@ def njit_user(func, what="K"):
     code).
     """
     py = py_function(func)
+    _require_function(py, what)
     key = value_key(py)
     if isinstance(func, CPUDispatcher) and not key:
         return func
@@ -683,16 +706,19 @@ _RECORDS = {}
 _NEXT = [0]
 
 
-def new_guard(func, what, form, scalar, expected):
+def new_guard(func, what, form, scalar, expected, gid=None):
     """Register a wrapper of ``func`` and return its id (a compile-time constant of the wrapper).
 
     ``form`` says how the wrapper reports its point: "tsy" (a = t, b = s, y), "ts" (k(t, s)),
     "u" (k(u): a = u), "sy" (phi(s, y): b = s), "tyz" (f(t, y, z): y holds y then z).
+    ``gid``: the id to register under (code that has its own, e.g. a generated module's).
     """
     py = py_function(func)
-    key = disk_key(py)
+    key = disk_key(py) if gid is None else None
     with _LOCK:
-        if key is None:
+        if gid is not None:
+            pass
+        elif key is None:
             _NEXT[0] += 1
             gid = _NEXT[0]
         else:   # the same in every process: the id is compiled into wrappers cached on disk
@@ -793,7 +819,7 @@ def _show(v):
 def describe_failure(rec):
     """(what, where) of a record: e.g. ("K(t, s, y)", "t = 0.5, s = 0.25, y = 1.0")."""
     guard = _GUARDS.get(rec.guard)
-    if rec.kind == RAISED:
+    if rec.kind == RAISED and guard is None:   # caught by Numba, not by a wrapper: no point
         return "a user function", "a point inside a compiled loop"
     if guard is None:
         return "a user function", "an unknown point"
@@ -817,6 +843,21 @@ def raise_recorded_failure(rec, args=()):
         raise ValueError(f"{what} returned {rec.size} values at {where}; expected shape {expected} "
                          f"(the length must be the same at every point)")
     exc = rec.exception
+    if exc is None and guard is not None and guard.ref() is not None:   # a wrapper caught it
+        point, _ = _point(guard, rec)
+        try:
+            guard.ref()(*point, *args)
+        except Exception as raised:   # the user's own exception, from their own code
+            if hasattr(raised, "add_note"):
+                raised.add_note(f"raised by {what} at {where} inside a compiled solver loop "
+                                f"(called again in Python there)")
+            raise
+        raise UserCodeError(f"{what} raised an exception inside a compiled solver loop at "
+                            f"{where}, but not when called in Python there (compiled and Python "
+                            f"arithmetic differ: integer overflow, or a value read only when "
+                            f"compiled)")
+    if exc is None:   # pragma: no cover - a wrapper caught it, and its function is gone
+        raise UserCodeError(f"{what} raised an exception inside a compiled solver loop at {where}")
     if hasattr(exc, "add_note"):
         exc.add_note("raised by a user function (kernel, forcing factor, right-hand side or "
                      "Jacobian) inside a compiled solver loop")

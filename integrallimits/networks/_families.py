@@ -29,7 +29,7 @@ if TYPE_CHECKING:
 
 __all__ = ["VolterraNetwork", "ResNet", "ResidualDense", "ConcatDense", "SmoothNet"]
 
-#: solve_volterra options a restartable network's march honours (others: one solve per block)
+#: solve_volterra options a marching network honours (others: one solve_volterra, sliced)
 _MARCH_OPTIONS = {"raise_on_failure", "newton_tol", "newton_maxiter"}
 
 
@@ -111,80 +111,100 @@ class VolterraNetwork:
         return solve_volterra(self.kernel(1), self.forcing(x0[None, :]), (0.0, self.T),
                               self.n_layers, method=self.rule, **options)
 
-    def states(self, X0, every=1, **options):
-        """The layer states x_0, x_k, x_2k, ..., x_N (k = ``every``; x_N always) for a batch
-        X0 (B, d) -> (B, ceil(N / k) + 1, d).
+    def states(self, X0: ArrayLike, every: int = 1, layers: ArrayLike | None = None,
+               **options) -> np.ndarray:
+        """The layer states of a batch: x_0, x_k, x_2k, ..., x_N (k = ``every``; x_N always)
+        or x_n for n in ``layers``.
 
-        With ``every > 1`` a t-independent network on the rectangle rule (the ResNet:
-        x_n = x_{n-1} + h K(x_{n-1})) is solved layer block by layer block, each block of
-        k layers a solve of the same equation from the block's first state: memory
-        O(k B d) instead of O(N B d), the states equal to rounding (the sums of the
-        rectangle rule restart at each block).  Other networks keep every state internally
-        and return the requested ones.
+        A t-independent network on the rectangle rule (the ResNet,
+        x_n = x_{n-1} + h K(x_{n-1})) keeps only the requested states while it is solved:
+        the rule's loop marches with the last two states in a ring
+        (:meth:`~integrallimits.volterra.DirectQuadrature.march`), the same values as
+        ``solve_volterra`` (bitwise) in O(B d) memory besides the output.  Other networks
+        keep every state while they are solved and return the requested ones.
+
+        Parameters
+        ----------
+        X0 : array (B, d) or (d,)
+            The inputs x_0.
+        every : int >= 1, optional
+            Keep every k-th layer (and the last).
+        layers : array_like of int, optional
+            The layer indices n to return, in [-(N+1), N] (negative ones count from the end,
+            as NumPy indices: -1 is x_N), in any order, repeats allowed; instead of
+            ``every``.
+        **options
+            Passed to ``solve_volterra`` (``raise_on_failure`` is True unless given).
+
+        Returns
+        -------
+        array (B, ceil(N / k) + 1, d), or (B, len(layers), d)
+
+        Raises
+        ------
+        ValueError
+            For inputs of another width or with NaN/inf, ``every`` not an integer >= 1,
+            ``layers`` not integers within range, or both ``every`` and ``layers`` given.
+
+        Examples
+        --------
+        The identity-activation ResNet with W = -I is Euler's method for x' = -x:
+
+        >>> import numpy as np
+        >>> net = ResNet(-np.tile(np.eye(2), (8, 1, 1)), np.zeros((8, 2)), activation="identity")
+        >>> x = net.states(np.ones((3, 2)), layers=[4, -1])
+        >>> x.shape
+        (3, 2, 2)
+        >>> bool(np.allclose(x[:, 1], (1 - 1 / 8) ** 8, rtol=1e-15))
+        True
         """
         X0 = self._check_inputs(X0)
-        if isinstance(every, bool) or int(every) != every or every < 1:
-            raise ValueError(f"every must be an integer >= 1, got {every!r}")
-        every, N = int(every), self.n_layers
+        N = self.n_layers
+        every = positive_int(every, "every")
+        if layers is None:
+            wanted = np.r_[0:N:every, N]
+        elif every != 1:
+            raise ValueError("give every or layers, not both")
+        else:
+            wanted = np.asarray(layers)
+            if wanted.ndim != 1 or wanted.dtype.kind not in "iu" or wanted.size == 0 or \
+                    np.any(wanted < -(N + 1)) or np.any(wanted > N):
+                raise ValueError(f"layers must be a non-empty sequence of integers in "
+                                 f"[{-(N + 1)}, {N}], got {layers!r}")
+            wanted = wanted % (N + 1)
+        keep, order = np.unique(wanted, return_inverse=True)
         options.setdefault("raise_on_failure", True)
-        if every > 1 and self._restartable():
-            return self._block_states(X0, every, options)
-        keep = np.r_[0:N:every, N] if every > 1 else slice(None)
         B = X0.shape[0]
-        if not METHODS[self.rule].implicit:
-            sol = solve_volterra(self.kernel(B), self.forcing(X0), (0.0, self.T), N,
-                                 method=self.rule, **options)
-            return sol.y[keep].reshape(-1, B, self.d).transpose(1, 0, 2).copy()
-        out = np.empty((B, N + 1, self.d))
-        kernel = self.kernel(1)
-        for b in range(B):
-            sol = solve_volterra(kernel, self.forcing(X0[b:b + 1]), (0.0, self.T), N,
-                                 method=self.rule, **options)
-            out[b] = sol.y
-        return out[:, keep].copy() if every > 1 else out
+        if self._marches() and options["raise_on_failure"] and set(options) <= _MARCH_OPTIONS:
+            ys, _ = METHODS["rectangle"].march(self.kernel(B), X0, (0.0, self.T), N, keep,
+                                               options.get("newton_tol", 1e-12),
+                                               options.get("newton_maxiter", 50))
+        elif not METHODS[self.rule].implicit:
+            ys = solve_volterra(self.kernel(B), self.forcing(X0), (0.0, self.T), N,
+                                method=self.rule, **options).y[keep]
+        else:   # Newton on one sample's d unknowns at a time, not on the batch's B d
+            kernel = self.kernel(1)
+            ys = np.empty((keep.size, B * self.d))
+            for b in range(B):
+                sol = solve_volterra(kernel, self.forcing(X0[b:b + 1]), (0.0, self.T), N,
+                                     method=self.rule, **options)
+                ys[:, b * self.d:(b + 1) * self.d] = sol.y[keep]
+        out = np.empty((B, order.size, self.d))
+        for i, n in enumerate(order):          # row by row: no third copy of the states
+            out[:, i] = ys[n].reshape(B, self.d)
+        return out
 
-    def forward(self, X0, **options):
-        """The output x_N for a batch X0 (B, d) -> (B, d).
+    def forward(self, X0: ArrayLike, **options) -> np.ndarray:
+        """The output x_N for a batch X0 (B, d) -> (B, d): :meth:`states` with
+        ``layers=[-1]`` (a ResNet keeps no other state while it is solved)."""
+        return self.states(X0, layers=[-1], **options)[:, 0]
 
-        A t-independent network on the rectangle rule (the ResNet) keeps only blocks of
-        about 2^18 state values (a few MB) at a time (see :meth:`states`; the rule's loop
-        marches through the blocks in two reused workspaces,
-        :meth:`~integrallimits.volterra.DirectQuadrature.march`); the others keep every
-        state while they are solved.
-        """
-        X0 = self._check_inputs(X0)
-        if self._restartable():
-            block = max(16, (1 << 18) // (X0.shape[0] * self.d))
-            if block < self.n_layers:
-                options.setdefault("raise_on_failure", True)
-                return self._block_states(X0, block, options, last_only=True)[:, -1]
-        return self.states(X0, **options)[:, -1]
-
-    def _restartable(self):
-        """Can the solve restart from any layer's state?  x_n = x_a + h sum_{a <= j < n}
-        K(x_j) needs a t-independent kernel, the rectangle rule and the identity forcing."""
+    def _marches(self):
+        """Can the rule's loop march with a ring of states?  It needs a t-independent kernel
+        (its history is the running sum of the K_j), the identity forcing, and, for a batch
+        of B samples solved as one state of B d, an explicit rule (the rectangle rule)."""
         return self.t_independent and self.rule == "rectangle" and \
             type(self).forcing is VolterraNetwork.forcing
-
-    def _block_states(self, X0, every, options, last_only=False):
-        B, N, h = X0.shape[0], self.n_layers, self.h
-        kernel = self.kernel(B)
-        if options.get("raise_on_failure") and set(options) <= _MARCH_OPTIONS:
-            # the rule's loop run block after block in two reused workspaces (no solve_volterra
-            # front end per block: its arrays, allocated and freed per block, cost as much as
-            # the layers' matrix products on wide states)
-            ends, _ = METHODS["rectangle"].march(
-                kernel, X0, (0.0, self.T), N, every, options.get("newton_tol", 1e-12),
-                options.get("newton_maxiter", 50), keep_blocks=not last_only)
-            return ends.reshape(-1, B, self.d).transpose(1, 0, 2).copy()
-        out = [X0]
-        for a in range(0, N, every):
-            b = min(a + every, N)
-            sol = solve_volterra(kernel, self.forcing(out[-1]), (a * h, b * h), b - a,
-                                 method="rectangle", **options)
-            x = sol.y[-1].reshape(B, self.d).copy()     # a copy, not a view: frees the block
-            out = [x] if last_only else out + [x]
-        return np.stack(out, axis=1)
 
     def _check_inputs(self, X0):
         X0 = np.asarray(X0, dtype=float)
@@ -211,6 +231,8 @@ class ResidualDense(VolterraNetwork):
     Parameters
     ----------
     W : array (N[+1], N[+1], d, d) or callable W(t, s) -> (d, d)
+        A callable is sampled on the layer times when the network is built; the network
+        keeps those samples.
     b : array (N[+1], N[+1], d) or callable b(t, s) -> (d,)
     n_layers : int, optional
         N (needed when W is a callable field).
@@ -262,7 +284,11 @@ class ResNet(VolterraNetwork):
     Parameters
     ----------
     W : array (N[+1], d, d) or callable W(t) -> (d, d)
+        The weights of layer n are W(t_n); a callable is sampled on the layer times when
+        the network is built, and the network keeps those samples (a value the callable
+        reads that changes later does not change this network: build a new one).
     b : array (N[+1], d) or callable b(t) -> (d,)
+        The biases, sampled in the same way.
     n_layers, d, activation, T, rule
         As for :class:`ResidualDense`.
 
@@ -277,6 +303,18 @@ class ResNet(VolterraNetwork):
     --------
     ResidualDense : weights W(t, s) depending on the earlier layer too.
     SmoothNet : k-th order differences, k^2 fewer weights for the same state dimension.
+
+    Examples
+    --------
+    With W = -I and b = 0 (identity activation) every layer multiplies by 1 - h, as the
+    explicit Euler steps of x' = -x:
+
+    >>> import numpy as np
+    >>> net = ResNet(lambda t: -np.eye(2), lambda t: np.zeros(2), n_layers=8, d=2,
+    ...              activation="identity")
+    >>> x = net.forward(np.array([[1.0, 2.0]]))
+    >>> bool(np.allclose(x, np.array([[1.0, 2.0]]) * (1 - 1 / 8) ** 8, rtol=1e-14))
+    True
     """
 
     family = "resnet"

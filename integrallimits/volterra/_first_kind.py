@@ -54,7 +54,7 @@ from ..kernels._linear import as_linear_kernel, positional_arity
 from ..quadrature import volterra_rule
 from ._loops import _stage_grid, new_counts
 from ..kernels._structured import is_weakly_singular
-from ._mesh import check_size, estimated_work, make_mesh, resolve_method
+from ._mesh import check_size, check_t_eval, estimated_work, make_mesh, resolve_method
 from ._outcome import Run, run_guarded, solve_on_mesh
 from ._solution import SolverError
 from ._tolerance import check_tolerances, solve_uniform_to_tolerance
@@ -433,7 +433,8 @@ def solve_first_kind(K, g, t_span=None, n_steps=None, method="radau2", *, args=N
         estimates).  The conditioning allows it down to about 1e-10 for smooth data: the
         first kind amplifies rounding errors in g by about 1/h.
     t_eval : array_like, optional
-        Times at which to return the solution (``sol.t``, ``sol.y``).
+        Times within ``t_span`` at which to return the solution (``sol.t``, ``sol.y``; see
+        :func:`solve_volterra`).
     error_estimate : bool
         Estimate the error with a companion solve and check that the solution has correct
         digits (see :func:`solve_volterra`).  First-kind equations are ill-posed: errors
@@ -489,6 +490,7 @@ def solve_first_kind(K, g, t_span=None, n_steps=None, method="radau2", *, args=N
     # -- the mesh
     tolerance = check_tolerances(rtol, atol, n_steps, mesh, "solve_first_kind")
     t = make_mesh(t_span, n_steps if tolerance is None else 8, mesh, "solve_first_kind")
+    check_t_eval(t_eval, t)
     if len(t) - 1 < meth.min_steps:
         raise ValueError(f"method {meth.name!r} needs n_steps >= {meth.min_steps}, got {len(t) - 1}")
 

@@ -624,14 +624,20 @@ def _vrk_conv_loop(K_at, J_at, have_jac, phi_at, theta, t, G, Gs, Y, Z, c, A, b,
 
 
 def _direct_autonomous_loop(K_at, J_at, have_jac, theta, t, G, Y, start, left, right, tol, maxiter,
-                            stats):
+                            keep, out, stats):
     """The direct quadrature loop for kernels that do not depend on t: K(s, y).
 
     Then sum_{j<n} w_nj K_j = sum_{j<n} K_j + O(p) end corrections, with every K_j
     evaluated once: O(N) work (a ResNet is this loop with the rectangle rule).
-    Y[0..S-1] must be set (``_start_loop``).  Only the K_j the corrections read are kept: the
-    first max(S, p) rows and the last few (a ring), O(p d) memory besides Y (an (N+1, d)
-    array of them cost as much as Y in page faults alone on wide states).
+    Only the K_j the corrections read are kept: the first max(S, p) rows and the last few (a
+    ring), O(p d) memory besides Y (an (N+1, d) array of them cost as much as Y in page faults
+    alone on wide states).
+
+    G and Y are rings too: row n is G[n % rows], Y[n % rows], so an (N+1, d) Y holds every
+    state, a (2, d) Y (the least an implicit step needs: Newton starts from y_{n-1}) the last
+    two, a (1, d) G a constant forcing; the states y_n with n in ``keep`` (increasing) are
+    copied into the rows of ``out`` as they are reached.  Y[0..S-1] must be set
+    (``_start_loop``; a ring needs S = 1).
     """
     K, J = _kernel_at(K_at), _jacobian_at(J_at)
     N = t.shape[0] - 1
@@ -640,6 +646,7 @@ def _direct_autonomous_loop(K_at, J_at, have_jac, theta, t, G, Y, start, left, r
     S = start.shape[0]
     nl = left.shape[0]
     nr = right.shape[0]
+    ny, ng = Y.shape[0], G.shape[0]
     f = np.empty(d)
     work = np.empty(d)
     Jk = _newton_workspace(d, S, N, left, right)
@@ -648,10 +655,14 @@ def _direct_autonomous_loop(K_at, J_at, have_jac, theta, t, G, Y, start, left, r
     head = np.zeros((H, d))          # K_j, j < H (the starting block and the left corrections)
     ring = np.zeros((R, d))          # K_j, n - R <= j < n, at ring[j % R]
     total = np.zeros(d)
+    q = 0                            # the next entry of keep
     for n in range(S):
-        K(t[n], t[n], Y, n, theta, f)
+        K(t[n], t[n], Y, n % ny, theta, f)
         head[n, :] = f
         ring[n % R, :] = f
+        while q < keep.shape[0] and keep[q] == n:
+            out[q, :] = Y[n % ny]
+            q += 1
     for n in range(S - 1):
         total += head[n]
     stats[NFEV] += S
@@ -661,14 +672,15 @@ def _direct_autonomous_loop(K_at, J_at, have_jac, theta, t, G, Y, start, left, r
         if stats[stats.shape[0] - 1] != 0:   # interrupted (see _loops.new_counts)
             return INTERRUPTED, n
         last = ring[(n - 1) % R]
+        r, g = n % ny, G[n % ng]
         if min(nl, n) == 0 and min(nr, n + 1) <= 1 and _diagonal(n, left, right) == 0.0:
             # explicit, no end corrections (the rectangle rule: a ResNet): the operations of
             # the general step in one pass (on wide states a pass costs as much as a tanh)
             bad = False
             for k in range(d):
                 total[k] += last[k]
-                v = G[n, k] + h * total[k]
-                Y[n, k] = v
+                v = g[k] + h * total[k]
+                Y[r, k] = v
                 bad |= not np.isfinite(v)
             if bad:
                 return NOT_FINITE, n
@@ -684,12 +696,18 @@ def _direct_autonomous_loop(K_at, J_at, have_jac, theta, t, G, Y, start, left, r
                 for k in range(d):
                     hist[k] += right[i] * row[k]
             for k in range(d):
-                hist[k] = G[n, k] + h * hist[k]
+                hist[k] = g[k] + h * hist[k]
+            # Newton starts from Y[r - 1]: for r = 0 that is Y[-1], the ring's last row, y_{n-1}
             status = _finish_step(K, J, have_jac, theta, t[n], hist, h * _diagonal(n, left, right),
-                                  Y, n, tol, maxiter, f, work, Jk, stats)
+                                  Y, r, tol, maxiter, f, work, Jk, stats)
             if status != SUCCESS:
                 return status, n
-        K(t[n], t[n], Y, n, theta, ring[n % R])      # into the ring: no copy of K_n
+        while q < keep.shape[0] and keep[q] == n:
+            out[q, :] = Y[r]
+            q += 1
+        if n == N:
+            break                                    # K_N: no later step reads it
+        K(t[n], t[n], Y, r, theta, ring[n % R])      # into the ring: no copy of K_n
         stats[NFEV] += 1
         if n < H:
             head[n, :] = ring[n % R]
@@ -722,7 +740,7 @@ _SIGNATURES = {
     "vrk": _RET(_K, _J, types.boolean, _B, _A1, _A1, _A2, _A2, _A2, _A2, _A1, _A2, _A1, types.boolean,
                 _f8, types.int64, _I8A),
     "direct-autonomous": _RET(_K, _J, types.boolean, _A1, _A1, _A2, _A2, _A2, _A1, _A1, _f8,
-                              types.int64, _I8A),
+                              types.int64, _I8A, _A2, _I8A),
     "vrk-steps": types.int64(_K, _J, types.boolean, _B, _A1, _f8, _f8, _A1, _A2, _A2, _A1, _A1,
                              types.int64, _A1, _A2, _A1, types.boolean, _f8, types.int64, _I8A,
                              types.int64, _A1, _A1, _A1),

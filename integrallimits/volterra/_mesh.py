@@ -5,8 +5,8 @@ import numbers
 
 import numpy as np
 
-__all__ = ["resolve_method", "make_mesh", "is_uniform", "check_newton_options", "check_resolved",
-           "check_size", "estimated_work", "MAX_STEPS"]
+__all__ = ["resolve_method", "make_mesh", "check_t_eval", "is_uniform", "check_newton_options",
+           "check_resolved", "check_size", "estimated_work", "MAX_STEPS"]
 
 
 def resolve_method(method, registry, cls, purpose=""):
@@ -63,6 +63,26 @@ def make_mesh(t_span, n_steps, mesh, caller):
     if (T - t0) / n_steps <= 2.0 ** 22 * np.spacing(max(abs(t0), abs(T))):
         check_resolved(t, "t_span")   # near the limit: check every step (else all pass by far)
     return t
+
+
+def check_t_eval(t_eval, t):
+    """Refuse a ``t_eval`` that is not a 1-d array of finite times within the mesh ``t``'s
+    interval (as :func:`scipy.integrate.solve_ivp` does): a time outside it has no value to
+    give, and dropping it would return fewer values than asked for."""
+    if t_eval is None:
+        return
+    try:
+        times = np.asarray(t_eval, dtype=float)
+    except (TypeError, ValueError):
+        raise ValueError(f"t_eval must be a 1-d array of times, got {t_eval!r}") from None
+    if times.ndim > 1:
+        raise ValueError(f"t_eval must be a 1-d array of times, got shape {times.shape}")
+    if not np.all(np.isfinite(times)):
+        raise ValueError("t_eval must be finite (it holds NaN or inf)")
+    outside = times[(times < t[0]) | (times > t[-1])]
+    if outside.size:
+        raise ValueError(f"t_eval must lie within t_span [{t[0]:g}, {t[-1]:g}]; "
+                         f"{outside.size} value(s) do not (e.g. {outside[0]:g})")
 
 
 #: The largest number of steps any solver accepts (more cannot be stored on one machine).

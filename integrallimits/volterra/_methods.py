@@ -14,7 +14,6 @@ Adding a method is adding data: a Volterra rule or a Butcher tableau.
 """
 from __future__ import annotations
 
-import numbers
 from functools import cached_property, partial
 from typing import Callable
 
@@ -60,6 +59,9 @@ def _lag_sequences(kernel, lags, n_channels):
     _loops.compiled_loop("sample-lags")(FunctionAddress(lag, LAG_SIGNATURE).address,
                                         kernel.params, np.ascontiguousarray(lags.ravel()), out)
     return np.ascontiguousarray(out.reshape(n_channels, lags.shape[1], d, d))
+
+
+_NO_ROWS = np.empty(0, dtype=np.int64)   # keep nothing besides Y (the loops' ``keep``)
 
 
 def _kernel_args(kernel):
@@ -140,41 +142,42 @@ class DirectQuadrature(VolterraMethod):
                 bool(kernel.structure.get("linear")), tol, maxiter, counts)
         elif kernel.structure.get("t_independent"):
             status, index = _loops.compiled_loop("direct-autonomous")(
-                K, jac, have, theta, t, G, Y, *self._data, tol, maxiter, counts)
+                K, jac, have, theta, t, G, Y, *self._data, tol, maxiter, _NO_ROWS,
+                np.empty((0, Y.shape[1])), counts)
         else:
             status, index = _loops.compiled_loop("direct")(
                 K, jac, have, B, theta, t, G, Y, *self._data, tol, maxiter, counts)
         return Y, status, index, counts, None
 
-    def march(self, kernel, y0, t_span, n_steps, block, tol, maxiter, keep_blocks=False):
-        """March y(t) = y(a) + int_a^t K(s, y(s)) ds (a t-independent kernel K(s, y)) over
-        ``t_span`` in ``n_steps`` uniform steps, restarting every ``block`` steps from the
-        state reached.
+    def march(self, kernel, y0, t_span, n_steps, keep, tol, maxiter):
+        """The states y_n, n in ``keep``, of y(t) = y0 + int_a^t K(s, y(s)) ds (a
+        t-independent kernel K(s, y)) on ``n_steps`` uniform steps of ``t_span`` = (a, b),
+        keeping no other state.
 
-        Each block [a, b] is :meth:`solve` on the mesh of ``solve_volterra`` for
-        ``t_span = (a, b)`` with the constant forcing g = y(a): the same compiled loop and
-        the same values, but in two (block + 1, d) workspaces that every block reuses, so
-        O(block d) memory, no allocation and no front-end work per block.  For the rectangle
-        rule (w_nj = 1 for j < n: a ResNet) the restarted sums equal the unbroken ones up to
-        rounding, so this is the solve of the whole interval keeping only the block ends.
+        This is :meth:`solve` on the mesh of ``solve_volterra`` with the constant forcing
+        g = y0, in the same compiled loop and with the same values (bitwise), but with G a
+        single row and Y a ring of the last two states: O(d) memory besides the kept states
+        instead of two (N+1, d) arrays (a ResNet's forward pass: x_N alone is
+        ``keep=[N]``).
 
         Parameters
         ----------
         kernel : Kernel
             With ``structure["t_independent"]`` true (the network kernels of ResNets).
         y0 : array (d,)
-            y(t0).
+            y(a).
         t_span : (float, float)
-        n_steps, block : int
-            N >= 1 uniform steps, restarted every ``block`` >= 1 of them.
+        n_steps : int
+            N >= 1 uniform steps.
+        keep : array of int
+            Increasing step indices in [0, N].
         tol, maxiter : float, int
             The Newton tolerance and iteration limit of implicit rules.
-        keep_blocks : bool
-            Return the state at every block end (y0 first), else the end state only.
 
         Returns
         -------
-        states : array (ceil(N / block) + 1, d) or (1, d)
+        states : array (len(keep), d)
+            y_n for n in ``keep``.
         counts : int64 array
             The work counters (kernel evaluations first), as in :meth:`solve`.
 
@@ -183,7 +186,8 @@ class DirectQuadrature(VolterraMethod):
         SolverError
             When a step fails (a non-finite state, Newton), with ``solve_volterra``'s message.
         ValueError
-            For a kernel that depends on t, or a rule with a starting block (Gregory).
+            For a kernel that depends on t, a rule with a starting block (Gregory), or
+            ``keep`` not increasing within [0, N].
 
         Examples
         --------
@@ -192,11 +196,11 @@ class DirectQuadrature(VolterraMethod):
         >>> import numpy as np
         >>> from integrallimits.networks import ResNet
         >>> net = ResNet(-np.tile(np.eye(2), (8, 1, 1)), np.zeros((8, 2)), activation="identity")
-        >>> ends, counts = METHODS["rectangle"].march(net.kernel(1), np.ones(2), (0.0, 1.0), 8, 4,
-        ...                                           1e-12, 50, keep_blocks=True)
-        >>> ends.shape
+        >>> states, counts = METHODS["rectangle"].march(net.kernel(1), np.ones(2), (0.0, 1.0), 8,
+        ...                                             [0, 4, 8], 1e-12, 50)
+        >>> states.shape
         (3, 2)
-        >>> bool(np.allclose(ends[-1], (1 - 1 / 8) ** 8, rtol=1e-15))
+        >>> bool(np.allclose(states[-1], (1 - 1 / 8) ** 8, rtol=1e-15))
         True
         """
         from ._mesh import estimated_work, make_mesh
@@ -206,41 +210,29 @@ class DirectQuadrature(VolterraMethod):
         if not kernel.structure.get("t_independent") or start.shape[0] != 1:
             raise ValueError(f"march needs a t-independent kernel and a rule without a starting "
                              f"block; method {self.name!r}, kernel {kernel.structure.get('kind')!r}")
-        for value, name in ((n_steps, "n_steps"), (block, "block")):
-            if isinstance(value, bool) or not isinstance(value, numbers.Integral) or value < 1:
-                raise ValueError(f"{name} must be an integer >= 1, got {value!r}")
+        t = make_mesh(t_span, n_steps, None, "march")
+        keep = np.asarray(keep)
+        if keep.ndim != 1 or keep.dtype.kind not in "iu" or np.any(np.diff(keep) <= 0) or \
+                (keep.size and (keep[0] < 0 or keep[-1] > n_steps)):
+            raise ValueError(f"keep must be increasing integers in [0, {n_steps}], got {keep!r}")
         K, jac, have, _, theta = _kernel_args(kernel)
-        loop = _loops.compiled_loop("direct-autonomous")
-        m = min(block, n_steps)
-        h = (t_span[1] - t_span[0]) / n_steps
+        y0 = np.ascontiguousarray(y0, dtype=float).reshape(1, -1)
+        d = y0.shape[1]
+        out = np.empty((keep.size, d))
+        Y = np.empty((2, d))
+        Y[0] = y0[0]
 
         def run():
             counts = _loops.new_counts(4)
-            G, Y = np.empty((m + 1, y0.size)), np.empty((m + 1, y0.size))
-            y = np.array(y0, dtype=float).ravel()
-            ends = [y]
-            for a in range(0, n_steps, m):
-                b = min(a + m, n_steps)
-                t = make_mesh((t_span[0] + a * h, t_span[1] if b == n_steps else t_span[0] + b * h),
-                              b - a, None, "march")
-                Gb, Yb = G[:b - a + 1], Y[:b - a + 1]
-                Gb[:] = y
-                Yb[0] = y
-                status, index = loop(K, jac, have, theta, t, Gb, Yb, start, left, right, tol,
-                                     maxiter, counts)
-                if status != _loops.SUCCESS:
-                    return ends, counts, (status, float(t[index]))
-                y = Yb[b - a].copy()
-                if keep_blocks:
-                    ends.append(y)
-                else:
-                    ends = [y]
-            return ends, counts, None
+            status, index = _loops.compiled_loop("direct-autonomous")(
+                K, jac, have, theta, t, y0, Y, start, left, right, tol, maxiter,
+                keep.astype(np.int64), out, counts)
+            return counts, None if status == _loops.SUCCESS else (status, float(t[index]))
 
-        ends, counts, failure = run_interruptibly(run, estimated_work(n_steps, 1, y0.size, False))
+        counts, failure = run_interruptibly(run, estimated_work(n_steps, 1, d, False))
         if failure is not None:
             raise SolverError(describe(failure[0], failure[1], int(counts[_loops.NIT]), None)[0])
-        return np.array(ends), counts
+        return out, counts
 
 
 class VolterraRungeKutta(VolterraMethod):

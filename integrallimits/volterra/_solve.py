@@ -7,8 +7,8 @@ import numpy as np
 
 from ..kernels import as_forcing, as_kernel
 from . import _loops
-from ._mesh import (check_newton_options, check_size, estimated_work, is_uniform, make_mesh,
-                    resolve_method)
+from ._mesh import (check_newton_options, check_size, check_t_eval, estimated_work, is_uniform,
+                    make_mesh, resolve_method)
 from ._methods import METHODS, VolterraMethod
 from ._outcome import Run, run_guarded, solve_on_mesh
 from ._adaptive import solve_adaptive
@@ -68,9 +68,10 @@ def solve_volterra(K, g, t_span=None, n_steps=None, method=None, *, args=None, k
         when only one is given).  Not together with ``n_steps`` or ``mesh``.  See the
         "accuracy and error control" guide.
     t_eval : array_like, optional
-        Times at which to return the solution (from the dense output): ``sol.t`` and
-        ``sol.y`` are then at these times (those inside the solved interval), as in
-        :func:`scipy.integrate.solve_ivp`; the mesh stays in ``sol.mesh``/``sol.y_mesh``.
+        Times within ``t_span`` at which to return the solution (from the dense output):
+        ``sol.t`` and ``sol.y`` are then at these times (after a failure, those the solver
+        reached), as in :func:`scipy.integrate.solve_ivp`; the mesh stays in
+        ``sol.mesh``/``sol.y_mesh``.  A time outside ``t_span`` or not finite is a ValueError.
     error_estimate : bool or None
         Estimate the error of every mesh value with a companion solve (half the steps,
         about 25% more work for O(N^2) methods; twice the steps when N is too small; from
@@ -163,6 +164,7 @@ def solve_volterra(K, g, t_span=None, n_steps=None, method=None, *, args=None, k
 
     # -- the mesh (a tolerance: a first mesh, to check the problem on)
     t = make_mesh(t_span, n_steps if tolerance is None else 8, mesh, "solve_volterra")
+    check_t_eval(t_eval, t)
     if mesh is not None and meth.uniform_only and not is_uniform(t):
         raise ValueError(f"method {meth.name!r} needs a uniform mesh; use a Volterra "
                          f"Runge-Kutta or collocation method (e.g. 'radau3') on graded meshes")

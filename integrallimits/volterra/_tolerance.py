@@ -18,6 +18,7 @@ from __future__ import annotations
 import math
 import numbers
 import time
+import warnings
 
 import numpy as np
 
@@ -48,9 +49,10 @@ def check_tolerances(rtol, atol, n_steps=None, mesh=None, caller="solve_volterra
     if rtol < MIN_RTOL and atol == 0:
         raise ValueError(f"rtol = {rtol} is below {MIN_RTOL} with atol = 0: no method reaches that "
                          f"in floating point; give atol > 0 or a larger rtol")
-    if rtol == 0 and atol == 0:
-        raise ValueError("rtol and atol cannot both be 0")
-    return max(float(rtol), MIN_RTOL if atol == 0 else 0.0), float(atol)
+    if rtol < MIN_RTOL:   # as solve_ivp: below it no estimate can tell its digits from rounding
+        warnings.warn(f"rtol = {rtol} is below {MIN_RTOL}, where rounding errors dominate every "
+                      f"method; using rtol = {MIN_RTOL}", UserWarning, stacklevel=3)
+    return max(float(rtol), MIN_RTOL), float(atol)
 
 
 def tolerance_of(Y, rtol, atol):

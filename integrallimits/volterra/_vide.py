@@ -53,7 +53,8 @@ from ..kernels._linear import as_linear_kernel, positional_arity
 from ..kernels._structured import is_weakly_singular
 from . import _loops
 from ._loops import NFEV, NIT, NJEV, NSOLVE, _jacobian_p, _stage_grid
-from ._mesh import check_newton_options, check_size, estimated_work, make_mesh, resolve_method
+from ._mesh import (check_newton_options, check_size, check_t_eval, estimated_work, make_mesh,
+                    resolve_method)
 from ._outcome import Run, run_guarded, solve_on_mesh
 from ._solution import SolverError
 from ._tolerance import check_tolerances, solve_uniform_to_tolerance
@@ -119,7 +120,11 @@ def _wrap_f(fj, scalar, spec, gid):
     @_user.wrapper(F_SIGNATURE)
     def function(t, y, z, theta, out):
         out[:] = np.nan                  # what an exception of f leaves behind
-        size = store(call(t, y, z, unpack(theta, 0)), out)
+        try:
+            size = store(call(t, y, z, unpack(theta, 0)), out)
+        except Exception:
+            report(gid, _user.RAISED, t, np.nan, np.concatenate((y, z)), -1)
+            return
         if size != out.shape[0]:
             out[:] = np.nan
             report(gid, _user.BAD_SHAPE, t, np.nan, np.concatenate((y, z)), size)
@@ -528,7 +533,8 @@ def solve_vide(f, K, y0, t_span=None, n_steps=None, method="gauss2", *, args=Non
         Richardson estimates) until the estimated error of every mesh value meets
         ``atol + rtol * |y|``.
     t_eval : array_like, optional
-        Times at which to return the solution (``sol.t``, ``sol.y``), from the dense output.
+        Times within ``t_span`` at which to return the solution (``sol.t``, ``sol.y``), from
+        the dense output (see :func:`solve_volterra`).
     error_estimate : bool
         Estimate the error with a companion solve and check the solution has correct
         digits (see :func:`solve_volterra`).
@@ -572,6 +578,7 @@ def solve_vide(f, K, y0, t_span=None, n_steps=None, method="gauss2", *, args=Non
 
     tolerance = check_tolerances(rtol, atol, n_steps, mesh, "solve_vide")
     t = make_mesh(t_span, n_steps if tolerance is None else 8, mesh, "solve_vide")
+    check_t_eval(t_eval, t)
     check_newton_options(newton_tol, newton_maxiter)
 
     try:

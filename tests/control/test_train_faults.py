@@ -43,6 +43,13 @@ def test_non_finite_inputs_name_the_first_bad_entry_not_the_batch():
     _refused((X, targets), r"^targets must be finite; targets\[2, 0\] = nan$")
 
 
+def test_a_non_finite_init_vector_is_refused_before_training():
+    """It was trained from and failed inside the forward pass as a blow-up of the network."""
+    size = Objective(NET, (X, Y)).size
+    _refused((X, Y), r"^the init vector contains NaN or inf$", init=np.full(size, np.nan))
+    _refused((X, Y), r"init vector must have shape", init=np.zeros(size + 1))
+
+
 def test_bad_labels_are_named():
     _refused((X, -np.ones(50, int)), r"^labels must be integers >= 0; y\[0\] = -1$")
     labels = Y.copy()

@@ -223,6 +223,24 @@ def test_division_by_zero_follows_numpy_error_model(cache_dir):
     assert J[0, 0] == -math.inf
 
 
+@pytest.mark.parametrize("method", ["gregory4", "rk4", "gauss2"])
+@pytest.mark.parametrize("text", ["y/(t - s)", "exp(1000*y)", "[y1/(t - s), -y0]"])
+def test_a_non_finite_value_of_a_generated_kernel_is_named_with_its_point(text, method, cache_dir):
+    """A SymPy or text kernel that gives inf used to be reported as a Newton failure or a
+    blow-up ("the solution may blow up there"): now, as for Python kernels, the value and
+    its point are named, from the kernel's own loop (direct call or history sum)."""
+    from integrallimits import solve_volterra
+    vector = text.startswith("[")
+    kernel = kernel_from_text([c.strip() for c in text[1:-1].split(",")] if vector else text)
+    g = (lambda t: np.array([1.0, 0.0])) if vector else (lambda t: 1.0)
+    sol = solve_volterra(kernel, g, (0.0, 1.0), 8, method=method)
+    assert sol.status == -1 and sol.stats["failure"] == "kernel-non-finite"
+    assert "returned a non-finite value (inf/nan) at t = " in sol.message
+    bad = "s = " + repr(float(sol.message.split("t = ")[1].split(",")[0])) if "t - s" in text else \
+        "y = 1.0"
+    assert bad in sol.message
+
+
 # -- caching ------------------------------------------------------------------------------
 
 def test_same_expression_is_not_compiled_twice(scalar_kernel, monkeypatch):

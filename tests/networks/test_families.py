@@ -181,22 +181,37 @@ def test_wide_layers_agree_with_the_recursion():
                                atol=1e-14)
 
 
-def test_states_every_k_and_forward_in_blocks():
-    """A ResNet restarts its solve from any layer: states(every=k) and forward keep O(k B d)
-    values and equal the states of one solve to rounding; other networks slice."""
+def test_states_keep_the_requested_layers():
+    """states(every=k), states(layers=...) and forward are the rows of one solve_volterra: a
+    ResNet's march bitwise (the same loop, the states in a ring), other networks by slicing;
+    layers may repeat, come in any order and count from the end."""
     N, d = 40, 8
     rng = np.random.default_rng(5)
     Wr, br = rng.standard_normal((N + 1, d, d)) * 0.6, rng.standard_normal((N + 1, d)) * 0.2
-    X0 = rng.standard_normal((2048, d))                            # B d = 2^14: blocks of 16
+    X0 = rng.standard_normal((6, d))
+    for net in (ResNet(Wr, br, n_layers=N), ResNet(Wr, br, n_layers=N, rule="trapezoid"),
+                ResidualDense(*_params(5, N, d)[:2], n_layers=N)):
+        batch = 1 if net.rule == "trapezoid" else len(X0)
+        full = np.concatenate([
+            solve_volterra(net.kernel(batch), net.forcing(X0[i:i + batch]), (0.0, 1.0), N,
+                           method=net.rule, error_estimate=False).y.reshape(N + 1, batch, d)
+            for i in range(0, len(X0), batch)], axis=1).transpose(1, 0, 2)
+        np.testing.assert_array_equal(net.states(X0), full)
+        np.testing.assert_array_equal(net.states(X0, every=7), full[:, [0, 7, 14, 21, 28, 35, 40]])
+        np.testing.assert_array_equal(net.states(X0, layers=[40, 3, -1, 3, -41]),
+                                      full[:, [40, 3, 40, 3, 0]])
+        np.testing.assert_array_equal(net.states(X0, layers=np.array([5], dtype=np.uint8)),
+                                      full[:, [5]])
+        np.testing.assert_array_equal(net.forward(X0), full[:, -1])
     net = ResNet(Wr, br, n_layers=N)
-    full = net.states(X0)
-    keep = [0, 7, 14, 21, 28, 35, 40]
-    np.testing.assert_allclose(net.states(X0, every=7), full[:, keep], rtol=0, atol=1e-14)
-    np.testing.assert_allclose(net.forward(X0), full[:, -1], rtol=0, atol=1e-14)
-    implicit = ResNet(Wr, br, n_layers=N, rule="trapezoid")      # not restartable: slices
-    np.testing.assert_array_equal(implicit.states(X0[:2], every=7), implicit.states(X0[:2])[:, keep])
-    with pytest.raises(ValueError, match="every"):
-        net.states(X0, every=0)
+    for bad in ([], [41], [-42], [1.5], [[1, 2]], [True]):
+        with pytest.raises(ValueError, match="layers must be"):
+            net.states(X0, layers=bad)
+    with pytest.raises(ValueError, match="every or layers"):
+        net.states(X0, every=2, layers=[1])
+    for bad in (0, 1.5, True):
+        with pytest.raises(ValueError, match="every"):
+            net.states(X0, every=bad)
 
 
 def _recursion_with_bound(W, b, X0, h, activation):
@@ -235,29 +250,26 @@ def test_wide_layers_equal_the_recursion(activation):
     assert np.all(np.abs(net.states(X0)[:, -1] - x) <= 2 * bound)
 
 
-def test_march_is_the_rule_solved_block_by_block():
-    """DirectQuadrature.march runs the rule's loop on each block in reused workspaces: the
-    block ends are bitwise those of solve_volterra on the same blocks (same meshes)."""
-    N, d, block = 23, 6, 5
+def test_march_is_the_rule_solved_with_a_ring_of_states():
+    """DirectQuadrature.march runs the rule's loop with G a single row and Y a ring of two: the
+    kept states are bitwise those of solve_volterra on the same mesh, one K per step."""
+    N, d = 23, 6
     rng = np.random.default_rng(9)
     Wr, br = rng.standard_normal((N + 1, d, d)) * 0.6, rng.standard_normal((N + 1, d)) * 0.2
     X0 = rng.standard_normal((3, d))
-    net = ResNet(Wr, br, n_layers=N, T=1.3)
-    kernel = net.kernel(len(X0))
-    ends, counts = METHODS["rectangle"].march(kernel, X0.ravel(), (0.0, 1.3), N, block, 1e-12, 50,
-                                              keep_blocks=True)
-    x, expected = X0.ravel(), [X0.ravel()]
-    for a in range(0, N, block):
-        b = min(a + block, N)
-        sol = solve_volterra(kernel, lambda t, x=x: x, (a * net.h, 1.3 if b == N else b * net.h),
-                             b - a, method="rectangle", error_estimate=False)
-        x = sol.y[-1]
-        expected.append(x)
-    np.testing.assert_array_equal(ends, np.array(expected))
-    assert counts[0] == N + (N + block - 1) // block     # K_n for n < b in every block
-    last, _ = METHODS["rectangle"].march(kernel, X0.ravel(), (0.0, 1.3), N, block, 1e-12, 50)
-    np.testing.assert_array_equal(last, ends[-1:])
-    np.testing.assert_array_equal(net.states(X0, every=block)[:, -1], ends[-1].reshape(3, d))
+    for rule in ("rectangle", "implicit-rectangle", "trapezoid"):
+        net = ResNet(Wr, br, n_layers=N, T=1.3, rule=rule)
+        kernel = net.kernel(1 if net.rule != "rectangle" else len(X0))
+        x0 = X0[0] if net.rule != "rectangle" else X0.ravel()
+        sol = solve_volterra(kernel, lambda t: x0, (0.0, 1.3), N, method=rule, error_estimate=False)
+        keep = [0, 1, 2, 9, 22, 23]
+        states, counts = METHODS[rule].march(kernel, x0, (0.0, 1.3), N, keep, 1e-12, 50)
+        np.testing.assert_array_equal(states, sol.y[keep])
+        assert counts[0] == sol.stats["nfev"]
+        if rule == "rectangle":
+            assert counts[0] == N                     # K_n for n < N, each once
+        last, _ = METHODS[rule].march(kernel, x0, (0.0, 1.3), N, [N], 1e-12, 50)
+        np.testing.assert_array_equal(last, sol.y[-1:])
 
 
 def test_march_reports_failures_and_refuses_other_kernels():
@@ -268,17 +280,21 @@ def test_march_reports_failures_and_refuses_other_kernels():
     with pytest.raises(SolverError, match="non-finite"):
         blow.forward(np.ones((2, d)))
     with pytest.raises(SolverError, match="non-finite"):
-        METHODS["rectangle"].march(blow.kernel(1), np.ones(d), (0.0, 1.0), N, 3, 1e-12, 50)
+        METHODS["rectangle"].march(blow.kernel(1), np.ones(d), (0.0, 1.0), N, [N], 1e-12, 50)
     dense = ResidualDense(np.zeros((N + 1, N + 1, d, d)), np.zeros((N + 1, N + 1, d)))
     with pytest.raises(ValueError, match="t-independent"):
-        METHODS["rectangle"].march(dense.kernel(1), np.ones(d), (0.0, 1.0), N, 3, 1e-12, 50)
+        METHODS["rectangle"].march(dense.kernel(1), np.ones(d), (0.0, 1.0), N, [N], 1e-12, 50)
     with pytest.raises(ValueError, match="starting"):
-        METHODS["gregory4"].march(blow.kernel(1), np.ones(d), (0.0, 1.0), N, 3, 1e-12, 50)
-    with pytest.raises(ValueError, match="block must be an integer"):
-        METHODS["rectangle"].march(blow.kernel(1), np.ones(d), (0.0, 1.0), N, 0, 1e-12, 50)
+        METHODS["gregory4"].march(blow.kernel(1), np.ones(d), (0.0, 1.0), N, [N], 1e-12, 50)
+    for keep in ([3, 3], [4, 2], [N + 1], [-1], [0.5], [[1]]):
+        with pytest.raises(ValueError, match="keep must be"):
+            METHODS["rectangle"].march(blow.kernel(1), np.ones(d), (0.0, 1.0), N, keep, 1e-12, 50)
 
 
-def test_forward_memory_is_a_block_of_layers():
+def test_forward_keeps_no_other_state():
+    """A ResNet's forward pass allocates about ten rows of B d values (the ring of two states,
+    the loop's K ring and work rows, the output), not the (N+1) B d of all the states
+    (tracemalloc: NumPy's and the compiled loop's allocations)."""
     import tracemalloc
     N, d = 1024, 8
     rng = np.random.default_rng(6)
@@ -286,8 +302,9 @@ def test_forward_memory_is_a_block_of_layers():
     X0 = rng.standard_normal((2048, d))
     net = ResNet(Wr, br, n_layers=N)
     net.forward(X0)
-    tracemalloc.start()
-    net.forward(X0)
-    peak = tracemalloc.get_traced_memory()[1]
-    tracemalloc.stop()
-    assert peak < (N + 1) * X0.size * 8 / 8      # blocks of 16 layers: ~1/15 of the states' 135 MB
+    for kept in ([-1], [0, 512, -1]):
+        tracemalloc.start()
+        net.states(X0, layers=kept)
+        peak = tracemalloc.get_traced_memory()[1]
+        tracemalloc.stop()
+        assert peak < (len(kept) + 12) * X0.nbytes     # all N+1 states: 134 MB, 1025 X0.nbytes

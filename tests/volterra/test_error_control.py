@@ -240,6 +240,32 @@ def test_tolerance_arguments_are_checked(extra, says):
         solve_volterra(prob.kernel, prob.forcing, prob.t_span, n, method="gauss2", **kwargs)
 
 
+def test_a_relative_tolerance_below_rounding_is_raised_with_a_warning():
+    prob = PROBLEMS["exp-square"]
+    with pytest.warns(UserWarning, match="rtol = 1e-16 is below 1e-14"):
+        sol = solve_volterra(prob.kernel, prob.forcing, prob.t_span, method="radau4", rtol=1e-16,
+                             atol=1e-20)
+    assert sol.stats["rtol"] == 1e-14
+    with pytest.raises(ValueError, match="rtol = 0.0 is below 1e-14 with atol = 0"):
+        solve_volterra(prob.kernel, prob.forcing, prob.t_span, rtol=0.0, atol=0.0)
+
+
+@pytest.mark.parametrize("t_eval, says", [([0.5, 2.0], "within t_span"), ([np.nan], "finite"),
+                                          ([[0.1, 0.2]], "1-d"), ("abc", "1-d")])
+@pytest.mark.parametrize("solver", ["volterra", "first-kind", "vide"])
+def test_t_eval_outside_the_interval_is_refused_not_dropped(t_eval, says, solver):
+    """A time past T used to be dropped: ``sol.y`` had fewer values than asked for."""
+    from integrallimits import solve_vide
+    run = {"volterra": lambda: solve_volterra(lambda t, s, y: -y, lambda t: 1.0, (0.0, 1.0), 8,
+                                              t_eval=t_eval),
+           "first-kind": lambda: solve_volterra(lambda t, s: 1.0, lambda t: t, (0.0, 1.0), 8, kind=1,
+                                                t_eval=t_eval),
+           "vide": lambda: solve_vide(lambda t, y, z: -y, lambda t, s, y: 0.0 * y, 1.0, (0.0, 1.0), 8,
+                                      t_eval=t_eval)}[solver]
+    with pytest.raises(ValueError, match=says):
+        run()
+
+
 class _Boom(Exception):
     pass
 
