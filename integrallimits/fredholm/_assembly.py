@@ -194,6 +194,24 @@ def _system_matrix(A, w):
     return colsum.max() if finite else np.nan
 
 
+@njit(inline="always")
+def _dot(a, b):
+    """sum_m a_m b_m with four partial sums (one running sum waits for each addition)."""
+    n = a.shape[0]
+    s0 = s1 = s2 = s3 = 0.0
+    m = 0
+    while m + 4 <= n:
+        s0 += a[m] * b[m]
+        s1 += a[m + 1] * b[m + 1]
+        s2 += a[m + 2] * b[m + 2]
+        s3 += a[m + 3] * b[m + 3]
+        m += 4
+    while m < n:
+        s0 += a[m] * b[m]
+        m += 1
+    return (s0 + s1) + (s2 + s3)
+
+
 def _separable_model(V, w, x, C, xq, Vq):
     """The model of a separable K from its values V[p, m] = K(x_p, s_m, r_m) (see
     :func:`~._solve._solve_newton_separable`): C = V diag(w), and for each column m the row
@@ -273,9 +291,8 @@ def _separable_step(K_at, J_at, have_jac, theta, xq, s, Y, Vq, C, G, W, F, stats
     residual = 0.0
     colsum = np.zeros(M)
     for i in range(M):
-        acc = 0.0
+        acc = _dot(C[i], c)
         for m in range(M):
-            acc += C[i, m] * c[m]
             W[i, m] = -C[i, m] * dc[m]
         W[i, i] += 1.0
         for m in range(M):

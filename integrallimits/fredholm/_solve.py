@@ -393,7 +393,7 @@ class _Problem:
     def prepare(self, t0):
         if self.kernel is None:
             self.g_vec, y0 = as_forcing(self.g, t0, self.args)
-            if not np.isfinite(y0).all():
+            if not (np.isfinite(y0).all() if y0.ndim else math.isfinite(y0)):
                 raise ValueError(f"g(x) is not finite at x = {t0} (value {y0.tolist()})")
             self.kernel = _compile_kernel(self.K, y0, t0, self.jacobian, self.args)
         return self.g_vec, self.kernel
