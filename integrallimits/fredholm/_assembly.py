@@ -329,7 +329,7 @@ def _newton_system(W, sums, Y, G, F):
         for k in range(d):
             if not np.isfinite(F[i, k]):
                 finite = False
-    return (residual if finite else np.nan), (colsum.max() if n else 0.0)
+    return (residual if finite else np.nan), colsum.max()
 
 
 def _update(Y, delta):

@@ -100,8 +100,7 @@ def _check_matrix_size(n_nodes, dim=1):
 
 
 def _check_positive(value, name):
-    if type(value) is not float and (isinstance(value, bool) or not isinstance(value, numbers.Real)) \
-            or not value > 0:
+    if isinstance(value, bool) or not isinstance(value, numbers.Real) or not value > 0:
         raise ValueError(f"{name} must be a positive float, got {value!r}")
     return float(value)
 
@@ -138,8 +137,6 @@ def _compile_kernel(K, y0, a, jacobian, args=None):
 
 
 # -- linearity -----------------------------------------------------------------------------------
-
-
 
 @lru_cache(maxsize=16)
 def _probe_vectors(d):
