@@ -191,12 +191,13 @@ def numpy_nystrom_linear(M):
     return x, np.linalg.solve(A, g_lin(x))
 
 
-def numpy_nystrom_newton(M, tol=1e-12, maxiter=50):
-    """Hand-written Newton for the nonlinear Nyström system, analytic Jacobian, from y = g."""
+def numpy_nystrom_newton(M, tol=1e-12, maxiter=50, y0=None):
+    """Hand-written Newton for the nonlinear Nyström system, analytic Jacobian, from y = g
+    (or from the node values ``y0``)."""
     x, w = gauss_legendre_01(M)
     C = 0.5 * np.cos(10.0 * (x[:, None] - x[None, :])) * w[None, :]
     g = g_wave(x)
-    y = g.copy()
+    y = g.copy() if y0 is None else np.array(y0, dtype=float)
     for _ in range(maxiter):
         F = y - g - C @ (y * y)
         J = np.eye(M) - C * (2.0 * y)[None, :]

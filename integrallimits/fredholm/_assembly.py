@@ -8,10 +8,10 @@ discretised integral operator is
 and its derivative with respect to the node values is the block matrix
 W[p d + a, m d + b] = w_m dK_a/dy_b (x_p, s_m, y_m).  The loops below fill these
 sums and matrices.  They take the kernel's Numba first-class functions
-(``KERNEL_SIGNATURE``, ``JACOBIAN_SIGNATURE``, ``BLOCK_SIGNATURE``) by their cached
-addresses (``Kernel.addresses``: a dispatcher argument would be re-typed and its
-address looked up again on every call), so each loop is compiled once for all kernels
-(lazily, on first use, and cached on disk).
+(``KERNEL_SIGNATURE``, ``JACOBIAN_SIGNATURE``, ``BLOCK_SIGNATURE``) as the int64 addresses
+cached in ``Kernel.addresses`` and turn them back into functions inside (as the Volterra
+loops do: a function argument is unboxed with two Python calls, ~7.5 us, on every call),
+so each loop is compiled once for all kernels (lazily, on first use, and cached on disk).
 For a scalar K written with NumPy, :func:`grid_values` takes the kernel's values on
 the whole grid from one call of the user's function instead (checked against the
 compiled K): Newton's model for a separable K, the matrix of a linear one.  The dense factorisations are left to LAPACK (:mod:`scipy.linalg.lapack`) in
@@ -21,14 +21,12 @@ evaluations]: the same counters as the Volterra loops.
 from __future__ import annotations
 
 import math
-from functools import lru_cache
 
 import numpy as np
 from numba.core.registry import CPUDispatcher
 
 from .._numba import JIT_OPTIONS, njit, types
-from ..kernels._kernel import BLOCK_SIGNATURE, JACOBIAN_SIGNATURE, KERNEL_SIGNATURE
-from ..volterra._loops import no_jacobian
+from ..volterra._loops import _block_at, _jacobian_at, _kernel_at, no_jacobian
 
 __all__ = ["compiled", "addresses", "pointwise_values", "grid_values", "nystrom_sums", "NFEV",
            "NJEV"]
@@ -37,12 +35,13 @@ NFEV, NJEV = 0, 1
 _FD_STEP = 1.4901161193847656e-08  # sqrt(eps): forward differences balance truncation and rounding
 
 
-def _jacobian_blocks(K, J, have_jac, theta, x, s, w, Y, W, F, stats):
+def _jacobian_blocks(K_at, J_at, have_jac, theta, x, s, w, Y, W, F, stats):
     """F[p] = sum_m w_m K(x_p, s_m, Y_m) and W = the blocks w_m dK/dy (x_p, s_m, Y_m).
 
     The derivative is exact if ``have_jac``, else a forward difference in each
     component of Y_m (Y is perturbed in place and restored).
     """
+    K, J = _kernel_at(K_at), _jacobian_at(J_at)
     P = x.shape[0]
     M = s.shape[0]
     d = Y.shape[1]
@@ -76,13 +75,14 @@ def _jacobian_blocks(K, J, have_jac, theta, x, s, w, Y, W, F, stats):
                     W[p * d + a, m * d + b] = w[m] * Jk[a, b]
 
 
-def _linear_blocks(K, J, have_jac, affine, theta, x, s, w, W, offset, stats):
+def _linear_blocks(K_at, J_at, have_jac, affine, theta, x, s, w, W, offset, stats):
     """The matrix and offset of an operator affine in y: sum_m w_m K(x_p, s_m, y_m) = W y + offset.
 
     Columns come from unit differences K(x, s, e_b) - K(x, s, 0), which are exact
     (up to rounding) for K affine in y, or from the exact Jacobian if there is one.
     ``affine=False`` declares K(x, s, 0) = 0 (a linear kernel k(x, s) y): no offset.
     """
+    K, J = _kernel_at(K_at), _jacobian_at(J_at)
     P = x.shape[0]
     M = s.shape[0]
     d = offset.shape[1]
@@ -116,8 +116,9 @@ def _linear_blocks(K, J, have_jac, affine, theta, x, s, w, W, offset, stats):
                         W[p * d + a, m * d + b] = w[m] * (fb[a] - f0[a])
 
 
-def _values(K, theta, x, s, Y, out, stats):
+def _values(K_at, theta, x, s, Y, out, stats):
     """out[p, m] = K(x_p, s_m, Y_m) for scalar y (the matrix of kernel values, no weights)."""
+    K = _kernel_at(K_at)
     f = np.empty(1)
     for p in range(x.shape[0]):
         for m in range(s.shape[0]):
@@ -126,9 +127,10 @@ def _values(K, theta, x, s, Y, out, stats):
     stats[NFEV] += x.shape[0] * s.shape[0]
 
 
-def _pointwise(K, J, have_jac, theta, x, s, Y, F, D, stats):
+def _pointwise(K_at, J_at, have_jac, theta, x, s, Y, F, D, stats):
     """F[i] = K(x_i, s_i, Y_i) and D[i] = dK/dy (x_i, s_i, Y_i) (flattened d x d; forward
     differences without ``have_jac``; D is not touched if it has no rows)."""
+    K, J = _kernel_at(K_at), _jacobian_at(J_at)
     d = Y.shape[1]
     f = np.empty(d)
     work = np.empty(d)
@@ -159,8 +161,9 @@ def _pointwise(K, J, have_jac, theta, x, s, Y, F, D, stats):
                 D[i, a * d + b] = Jk[a, b]
 
 
-def _apply(block_sum, theta, x, s, w, Y, out, stats):
+def _apply(block_at, theta, x, s, w, Y, out, stats):
     """out[p] = sum_m w_m K(x_p, s_m, Y_m) (the Nyström sum at each target)."""
+    block_sum = _block_at(block_at)
     P = x.shape[0]
     M = s.shape[0]
     d = Y.shape[1]
@@ -172,10 +175,201 @@ def _apply(block_sum, theta, x, s, w, Y, out, stats):
     stats[NFEV] += P * M
 
 
+def _system_matrix(A, w):
+    """A := I - A diag(w) in place (the Nyström matrix of a linear kernel from the values of
+    its coefficient); returns ||A||_1, NaN if A is not finite."""
+    M = A.shape[0]
+    colsum = np.zeros(M)
+    finite = True
+    for i in range(M):
+        for m in range(M):
+            a = -A[i, m] * w[m]
+            if i == m:
+                a += 1.0
+            A[i, m] = a
+            colsum[m] += abs(a)
+    for m in range(M):
+        if not np.isfinite(colsum[m]):
+            finite = False
+    return colsum.max() if finite else np.nan
+
+
+@njit(inline="always")
+def _dot(a, b):
+    """sum_m a_m b_m with four partial sums (one running sum waits for each addition)."""
+    n = a.shape[0]
+    s0 = s1 = s2 = s3 = 0.0
+    m = 0
+    while m + 4 <= n:
+        s0 += a[m] * b[m]
+        s1 += a[m + 1] * b[m + 1]
+        s2 += a[m + 2] * b[m + 2]
+        s3 += a[m + 3] * b[m + 3]
+        m += 4
+    while m < n:
+        s0 += a[m] * b[m]
+        m += 1
+    return (s0 + s1) + (s2 + s3)
+
+
+def _separable_model(V, w, x, C, xq, Vq):
+    """The model of a separable K from its values V[p, m] = K(x_p, s_m, r_m) (see
+    :func:`~._solve._solve_newton_separable`): C = V diag(w), and for each column m the row
+    q where |V[q, m]| is largest (the first such row), xq_m = x_q and Vq_m = V[q, m].
+    Returns whether V is finite and no Vq_m is zero."""
+    P, M = V.shape
+    big = np.full(M, -1.0)
+    finite = True
+    for p in range(P):
+        for m in range(M):
+            v = V[p, m]
+            if not np.isfinite(v):
+                finite = False
+            C[p, m] = v * w[m]
+            if abs(v) > big[m]:
+                big[m] = abs(v)
+                xq[m] = x[p]
+                Vq[m] = v
+    for m in range(M):
+        if not big[m] > 0.0:
+            finite = False
+    return finite
+
+
+def _model_gap(C, c, sums):
+    """(max_i |sums_i - (C c)_i|, max(1, max_i (|C| |c|)_i)): how far the separable model's
+    sums are from K's own ``sums`` (an (M, 1) array), and the size of the model's terms; the
+    gap is inf where either is not finite."""
+    gap = 0.0
+    scale = 1.0
+    for i in range(C.shape[0]):
+        acc = 0.0
+        size = 0.0
+        for m in range(C.shape[1]):
+            acc += C[i, m] * c[m]
+            size += abs(C[i, m] * c[m])
+        diff = abs(sums[i, 0] - acc)
+        if not np.isfinite(diff):       # (max would pass a NaN over)
+            return np.inf, scale
+        gap = max(gap, diff)
+        scale = max(scale, size)
+    return gap, scale
+
+
+def _separable_step(K_at, J_at, have_jac, theta, xq, s, Y, Vq, C, G, W, F, stats):
+    """The Newton system of a separable scalar K(x, s, y) = V[p, m] c_m(y) at Y (see
+    :func:`~._solve._solve_newton_separable`): c_m = K(xq_m, s_m, Y_m) / Vq_m and its derivative
+    c'_m (exact with ``have_jac``, else a forward difference), F = Y - G - C c and
+    W = I - C diag(c').  Returns (max |F|, ||W||_1), max |F| NaN if F or c' is not finite."""
+    K, J = _kernel_at(K_at), _jacobian_at(J_at)
+    M = s.shape[0]
+    c = np.empty(M)
+    dc = np.empty(M)
+    f = np.empty(1)
+    work = np.empty(1)
+    Jk = np.empty((1, 1))
+    finite = True
+    for m in range(M):
+        K(xq[m], s[m], Y, m, theta, f)
+        stats[NFEV] += 1
+        stats[NJEV] += 1
+        if have_jac:
+            J(xq[m], s[m], Y, m, theta, Jk)
+        else:
+            ym = Y[m, 0]
+            step = _FD_STEP * max(1.0, abs(ym))
+            Y[m, 0] = ym + step
+            step = Y[m, 0] - ym
+            K(xq[m], s[m], Y, m, theta, work)
+            stats[NFEV] += 1
+            Y[m, 0] = ym
+            Jk[0, 0] = (work[0] - f[0]) / step
+        c[m] = f[0] / Vq[m]
+        dc[m] = Jk[0, 0] / Vq[m]
+        if not np.isfinite(dc[m]):      # (a non-finite c makes F non-finite)
+            finite = False
+    residual = 0.0
+    colsum = np.zeros(M)
+    for i in range(M):
+        acc = _dot(C[i], c)
+        for m in range(M):
+            W[i, m] = -C[i, m] * dc[m]
+        W[i, i] += 1.0
+        for m in range(M):
+            colsum[m] += abs(W[i, m])
+        F[i, 0] = Y[i, 0] - G[i, 0] - acc
+        if not np.isfinite(F[i, 0]):
+            finite = False
+        residual = max(residual, abs(F[i, 0]))
+    return (residual if finite else np.nan), colsum.max()
+
+
+def _newton_system(W, sums, Y, G, F):
+    """W := I - W and F = Y - G - sums (the Newton system from :func:`_jacobian_blocks`).
+    Returns (max |F|, ||W||_1), max |F| NaN if F or W is not finite."""
+    n = W.shape[0]
+    M, d = Y.shape
+    finite = True
+    residual = 0.0
+    colsum = np.zeros(n)
+    for i in range(n):
+        for j in range(n):
+            W[i, j] = -W[i, j]
+        W[i, i] += 1.0
+        for j in range(n):
+            colsum[j] += abs(W[i, j])
+    for i in range(M):
+        for k in range(d):
+            F[i, k] = Y[i, k] - G[i, k] - sums[i, k]
+            residual = max(residual, abs(F[i, k]))
+    for j in range(n):
+        if not np.isfinite(colsum[j]):
+            finite = False
+    for i in range(M):
+        for k in range(d):
+            if not np.isfinite(F[i, k]):
+                finite = False
+    return (residual if finite else np.nan), colsum.max()
+
+
+def _update(Y, delta):
+    """Y -= delta (a Newton update); returns (max |delta|, max |Y|), the first NaN if delta is
+    not finite."""
+    size = 0.0
+    scale = 0.0
+    finite = True
+    for i in range(Y.shape[0]):
+        for k in range(Y.shape[1]):
+            if not np.isfinite(delta[i, k]):
+                finite = False
+            Y[i, k] -= delta[i, k]
+            size = max(size, abs(delta[i, k]))
+            scale = max(scale, abs(Y[i, k]))
+    return (size if finite else np.nan), scale
+
+
+def _check_grid(K_at, theta, x, s, Y, V, stats):
+    """Whether V[p, m] = K(x_p, s_m, Y_m) to 1e-13 (relative) on the diagonal and the
+    anti-diagonal of the (P, M) grid, wrapped (two entries of every row and every column)."""
+    K = _kernel_at(K_at)
+    P = x.shape[0]
+    M = s.shape[0]
+    f = np.empty(1)
+    agree = True
+    for i in range(max(P, M)):
+        p = i % P
+        for m in (i % M, (M - 1 - i % M) % M):
+            K(x[p], s[m], Y, m, theta, f)
+            stats[NFEV] += 1
+            if not abs(V[p, m] - f[0]) <= 1e-13 * abs(f[0]):
+                agree = False
+    return agree
+
+
 AFFINE, SEPARABLE = 1, 2
 
 
-def _structure(K, theta, nodes, u, v, stats):
+def _structure(K_at, theta, nodes, u, v, stats):
     """Flags: AFFINE if K(x, s, .) looks affine, SEPARABLE if a scalar K looks like
     k(x, s) phi(s, y), on a few probes (cheap tests; the solvers verify their results).
 
@@ -185,6 +379,7 @@ def _structure(K, theta, nodes, u, v, stats):
     of targets x1, x2 and a node s, K(x1, s, u) K(x2, s, v) = K(x1, s, v) K(x2, s, u) to 1e-12,
     all values nonzero.  A non-finite value fails either test.
     """
+    K = _kernel_at(K_at)
     M = nodes.shape[0]
     d = u.shape[0]
     px = np.array([nodes[0], nodes[M // 2], nodes[M - 1]])
@@ -241,12 +436,11 @@ def _structure(K, theta, nodes, u, v, stats):
     return flags | SEPARABLE
 
 
-_KF = types.FunctionType(KERNEL_SIGNATURE)
-_JF = types.FunctionType(JACOBIAN_SIGNATURE)
-_BF = types.FunctionType(BLOCK_SIGNATURE)
+_KF = _JF = _BF = types.int64     # the functions' addresses (see the module's docstring)
 _A1 = types.float64[::1]
 _A2 = types.float64[:, ::1]
 _I8A = types.int64[::1]
+_F2 = types.UniTuple(types.float64, 2)
 _SIGNATURES = {
     "jacobian-blocks": types.void(_KF, _JF, types.boolean, _A1, _A1, _A1, _A1, _A2, _A2, _A2, _I8A),
     "linear-blocks": types.void(_KF, _JF, types.boolean, types.boolean, _A1, _A1, _A1, _A1, _A2, _A2,
@@ -255,9 +449,19 @@ _SIGNATURES = {
     "values": types.void(_KF, _A1, _A1, _A1, _A2, _A2, _I8A),
     "pointwise": types.void(_KF, _JF, types.boolean, _A1, _A1, _A1, _A2, _A2, _A2, _I8A),
     "structure": types.int64(_KF, _A1, _A1, _A1, _A1, _I8A),
+    "separable-step": _F2(_KF, _JF, types.boolean, _A1, _A1, _A1, _A2, _A1, _A2, _A2, _A2, _A2, _I8A),
+    "newton-system": _F2(_A2, _A2, _A2, _A2, _A2),
+    "update": _F2(_A2, _A2),
+    "check-grid": types.boolean(_KF, _A1, _A1, _A1, _A2, _A2, _I8A),
+    "separable-model": types.boolean(_A2, _A1, _A1, _A2, _A1, _A1),
+    "model-gap": _F2(_A2, _A1, _A2),
+    "system-matrix": types.float64(_A2, _A1),
 }
 _PYFUNCS = {"jacobian-blocks": _jacobian_blocks, "linear-blocks": _linear_blocks, "apply": _apply,
-            "values": _values, "pointwise": _pointwise, "structure": _structure}
+            "values": _values, "pointwise": _pointwise, "structure": _structure,
+            "separable-step": _separable_step, "newton-system": _newton_system, "update": _update,
+            "check-grid": _check_grid, "separable-model": _separable_model,
+            "model-gap": _model_gap, "system-matrix": _system_matrix}
 _COMPILED = {}
 
 
@@ -267,7 +471,7 @@ def compiled(name):
     Each loop has one signature, so this returns its compiled entry point itself: calling
     the dispatcher would type every argument again (about 25 us a call with the function
     arguments, more than a whole Newton iteration costs at M = 32).  The callers pass
-    exactly the declared types (float64 C arrays, cached function addresses).
+    exactly the declared types (float64 C arrays, int64 function addresses).
     """
     loop = _COMPILED.get(name)
     if loop is None:
@@ -279,13 +483,14 @@ def compiled(name):
 
 
 def addresses(kernel):
-    """(function, jacobian, have_jacobian, block_sum) of ``kernel`` for the loops, as cached
-    addresses; without a Jacobian the Volterra loops' placeholder (never called:
+    """(function, jacobian, have_jacobian, block_sum) of ``kernel`` for the loops, the
+    functions as int64 addresses (kept valid by the kernel, which holds its compiled
+    functions); without a Jacobian the Volterra loops' placeholder (never called:
     ``have_jacobian`` is False)."""
     function, jacobian, block_sum = kernel.addresses
-    if jacobian is not None:
-        return function, jacobian, True, block_sum
-    return function, no_jacobian(), False, block_sum
+    have_jac = jacobian is not None
+    jacobian = jacobian if have_jac else no_jacobian()
+    return function.address, jacobian.address, have_jac, block_sum.address
 
 
 NO_ROWS = np.empty((0, 1))
@@ -299,15 +504,9 @@ def pointwise_values(kernel, addr, x, s, Y, counts):
     return F
 
 
-@lru_cache(maxsize=32)
-def _checked_entries(P, M):
-    """(rows, cols) of the diagonal and the anti-diagonal of a (P, M) grid, wrapped."""
-    i = np.arange(max(P, M))
-    return np.concatenate((i % P, i % P)), np.concatenate((i % M, (M - 1 - i) % M))
-
-
 def grid_values(kernel, addr, targets, nodes, Y, counts):
-    """V[p, m] = K(x_p, s_m, Y_m) for a scalar K (the kernel values on the grid, no weights).
+    """V[p, m] = K(x_p, s_m, Y_m) for a scalar K (the kernel values on the grid, no weights);
+    ``Y=None``: the coefficient k(x_p, s_m) of a linear kernel K = k(x, s) y (Y = 1).
 
     From the user's NumPy function on the whole grid when it broadcasts to (P, M), is
     finite, and agrees with the compiled K (to 1e-13) on two entries of every row and
@@ -316,26 +515,26 @@ def grid_values(kernel, addr, targets, nodes, Y, counts):
     compiled (guarded) K 60-90 ns.  Else, and for vector y, from the compiled K.
     """
     P, M = targets.shape[0], nodes.shape[0]
-    func = kernel.probe
+    coefficient = Y is None
+    Y = np.ones((M, 1)) if coefficient else np.ascontiguousarray(Y, dtype=float)
+    func = kernel.structure["coefficient"] if coefficient else kernel.probe
     if isinstance(func, CPUDispatcher):
         func = func.py_func
     if func is not None and kernel.scalar and P * M > 64:
+        grid = (targets[:, None], nodes[None, :]) + (() if coefficient else (Y[None, :, 0],))
         try:
             with np.errstate(all="ignore"):
-                V = np.asarray(func(targets[:, None], nodes[None, :], Y[None, :, 0], *kernel.args),
-                               dtype=float)
+                V = np.asarray(func(*grid, *kernel.args), dtype=float)
         except Exception:       # not written for arrays: the compiled K
             V = None
         # (a sum is finite only if every entry is; an overflowing sum just means the compiled K)
         if V is not None and V.shape == (P, M) and math.isfinite(V.sum()):
-            rows, cols = _checked_entries(P, M)
-            F = pointwise_values(kernel, addr, targets[rows], nodes[cols], Y[cols], counts)[:, 0]
-            if np.all(np.abs(V[rows, cols] - F) <= 1e-13 * np.abs(F)):
+            V = np.ascontiguousarray(V)
+            if compiled("check-grid")(addr[0], kernel.params, targets, nodes, Y, V, counts):
                 counts[NFEV] += P * M
-                return np.ascontiguousarray(V)
+                return V
     V = np.empty((P, M))
-    compiled("values")(addr[0], kernel.params, targets, nodes, np.ascontiguousarray(Y, dtype=float),
-                       V, counts)
+    compiled("values")(addr[0], kernel.params, targets, nodes, Y, V, counts)
     return V
 
 

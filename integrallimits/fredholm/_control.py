@@ -8,7 +8,9 @@ accurate than y_M -- geometrically for the Gauss-type and Clenshaw-Curtis rules,
     est = |y_M - y_{M'}(x_m)|,   divided by 1 - (M/M')^p for composite rules,
 
 estimates the error of y_M at its nodes.  It costs about (1.25)^3 ~ 2 more LU factorisations'
-work and 1.6 times the assembly, which is the price of knowing the answer's accuracy.
+work and 1.6 times the assembly, which is the price of knowing the answer's accuracy.  A
+nonlinear companion's Newton iteration starts from y_M's Nyström interpolant at its nodes: it
+converges in a step or two, and to the solution y_M approximates (from g it could find another).
 
 With a tolerance the number of nodes grows by a factor 1.5 (composite rules: from the order,
 ``M (est/tol)^(1/p)``) until the estimate meets atol + rtol |y| at every node.
@@ -36,13 +38,14 @@ def companion_size(n, rule_name=None):
 
 def with_estimate(solve, sol, rule_name, n_nodes):
     """Attach ``error_estimate`` (and ``stats["max_error_estimate"]``) to a Fredholm solution,
-    from the companion ``solve(n)`` (a solve with another size and no estimate)."""
+    from the companion ``solve(n, sol)`` (a solve with another size and no estimate, whose
+    Newton iteration starts from the Nyström interpolant of ``sol``)."""
     y2 = sol._y2
     estimate = np.full_like(y2, np.nan)
     sol.stats["error_estimate"] = "none"
     if sol.success and rule_name is not None and n_nodes is not None:
         m = companion_size(n_nodes, rule_name)
-        comp = solve(m)
+        comp = solve(m, sol)
         sol.stats["nfev"] += comp.stats.get("nfev", 0)
         sol.stats["error_estimate_nfev"] = comp.stats.get("nfev", 0)
         if comp.success:

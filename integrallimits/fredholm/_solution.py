@@ -53,7 +53,8 @@ class FredholmSolution:
     array) out.
     """
 
-    def __init__(self, rule, y, *, scalar, status, message, stats, kernel, g_vec, g_nodes=None):
+    def __init__(self, rule, y, *, scalar, status, message, stats, kernel, g_vec, g_nodes=None,
+                 g_unchanged=None):
         self.rule = rule
         self.x = np.array(rule.nodes, dtype=float, order="C")
         self.weights = np.array(rule.weights, dtype=float, order="C")
@@ -65,9 +66,9 @@ class FredholmSolution:
         self.stats = stats
         self._kernel = kernel
         self._g_vec = g_vec
-        self._g_unchanged = g_vec.snapshot()   # the interpolant calls g again
+        self._g_unchanged = g_vec.snapshot(g_unchanged)   # the interpolant calls g again
         self._g_nodes = g_nodes     # g at the nodes, (M, d): the companion's interpolant reuses it
-        self.set_error_estimate(np.full_like(self._y2, np.nan))
+        self.error_estimate = np.full(self.y.shape, np.nan)
 
     def set_error_estimate(self, estimate):
         """Set ``error_estimate`` (shape of ``y``) from an (M, d) array."""
@@ -113,12 +114,14 @@ class FredholmSolution:
             values = values[..., 0]
         return values[()] if x_arr.ndim == 0 and self.scalar else values
 
-    def _interpolate(self, flat, g_values):
+    def _interpolate(self, flat, g_values, counts=None):
         """g(x) + sum_m w_m K(x, s_m, y_m) at the points ``flat`` (a C array in [a, b]), given
-        ``g_values`` = g(flat) as an (n, d) array: the Nyström interpolant."""
+        ``g_values`` = g(flat) as an (n, d) array: the Nyström interpolant (its kernel calls
+        added to ``counts``, if given)."""
         kernel = self._kernel
+        counts = np.zeros(2, dtype=np.int64) if counts is None else counts
         return g_values + _assembly.nystrom_sums(kernel, _assembly.addresses(kernel), flat, self.x,
-                                                 self.weights, self._y2, np.zeros(2, dtype=np.int64))
+                                                 self.weights, self._y2, counts)
 
     def __repr__(self):
         shape = "x".join(map(str, self.y.shape))

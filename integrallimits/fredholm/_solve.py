@@ -17,6 +17,7 @@ O(h^p) for the composite rules (trapezoid and midpoint 2, Simpson 4).
 """
 from __future__ import annotations
 
+import math
 import numbers
 import time
 import weakref
@@ -28,6 +29,7 @@ from ..kernels import Kernel, _user, as_forcing, as_kernel
 from ..kernels._structured import is_weakly_singular
 from ..kernels._linear import as_linear_kernel, positional_arity
 from ..quadrature import IntervalRule, interval_rule
+from ..volterra._mesh import _SMALL, _available_memory, _bytes
 from ..volterra._solution import SolverError
 from ..volterra._tolerance import check_tolerances
 from . import _assembly
@@ -46,7 +48,7 @@ def _check_interval(interval):
         a, b = (float(v) for v in interval)
     except (TypeError, ValueError):
         raise ValueError(f"interval must be a pair (a, b) of floats, got {interval!r}") from None
-    if not (np.isfinite(a) and np.isfinite(b)):
+    if not (math.isfinite(a) and math.isfinite(b)):
         raise ValueError(f"interval must be finite, got {interval!r}")
     if not b > a:
         raise ValueError(f"interval must satisfy a < b, got {interval!r}")
@@ -90,7 +92,6 @@ def _known_rules():
 def _check_matrix_size(n_nodes, dim=1):
     """Refuse (before building the rule) a Nyström system that cannot fit in memory."""
     if isinstance(n_nodes, numbers.Integral) and not isinstance(n_nodes, bool) and n_nodes > 0:
-        from ..volterra._mesh import _SMALL, _available_memory, _bytes
         need = 3.0 * 8.0 * (float(n_nodes) * dim) ** 2    # the matrix, its LU and |W|
         available = _available_memory() if need > _SMALL else None
         if available and need > available:
@@ -137,9 +138,6 @@ def _compile_kernel(K, y0, a, jacobian, args=None):
 
 # -- linearity -----------------------------------------------------------------------------------
 
-_NO_ROWS = _assembly.NO_ROWS
-
-
 @lru_cache(maxsize=16)
 def _probe_vectors(d):
     """Two fixed generic vectors with entries in [0.5, 1.5] (deterministic probes)."""
@@ -158,6 +156,18 @@ def _structure(kernel, addr, nodes, scale, counts):
 
 # -- dense linear algebra (LAPACK) -----------------------------------------------------------------
 
+@lru_cache(maxsize=None)
+def _lapack():
+    """scipy.linalg.lapack, imported on first solve (`import integrallimits` stays light)."""
+    from scipy.linalg import lapack
+    return lapack
+
+
+def _all_finite(a):
+    """Whether every entry of the float array ``a`` is finite (the sum is, unless it overflows)."""
+    return math.isfinite(a.sum()) or bool(np.isfinite(a).all())
+
+
 def _identity_minus(W):
     """W := I - W in place (the system matrix of the Nyström equations)."""
     W *= -1.0
@@ -165,14 +175,16 @@ def _identity_minus(W):
     return W
 
 
-def _factor(A):
+def _factor(A, anorm=None):
     """LU factors of A (overwritten) and ||A||_1 (inf for an exactly singular A).
 
     A is C-ordered, so LAPACK factors the Fortran-ordered A^T in place (no copy);
-    :func:`_solve_factored` then solves with the transpose.  Returns (lu, piv, anorm).
+    :func:`_solve_factored` then solves with the transpose.  Returns (lu, piv, anorm);
+    ``anorm``: ||A||_1 if the caller has it.
     """
-    from scipy.linalg import lapack   # imported on first solve: `import integrallimits` stays light
-    anorm = float(lapack.dlange("I", A.T))      # ||A||_1 = ||A^T||_inf, without a copy of |A|
+    lapack = _lapack()
+    if anorm is None:
+        anorm = float(lapack.dlange("I", A.T))  # ||A||_1 = ||A^T||_inf, without a copy of |A|
     lu, piv, info = lapack.dgetrf(A.T, overwrite_a=True)
     return lu, piv, (np.inf if info > 0 else anorm)
 
@@ -181,17 +193,15 @@ def _condition(lu, piv, anorm):
     """The 1-norm condition estimate of A from the factors of :func:`_factor`:
     cond_1(A) is cond_inf(A^T), LAPACK's estimate with norm "I" on the factors of A^T
     (inf for a singular A)."""
-    from scipy.linalg import lapack
     if not np.isfinite(anorm):
         return np.inf
-    rcond, _ = lapack.dgecon(lu, anorm, norm="I")
+    rcond, _ = _lapack().dgecon(lu, anorm, norm="I")
     return 1.0 / rcond if rcond > 0 else np.inf
 
 
 def _solve_factored(lu, piv, rhs):
     """Solve A x = rhs with the factors of A^T from :func:`_factor`."""
-    from scipy.linalg import lapack
-    x, _ = lapack.dgetrs(lu, piv, rhs, trans=1)
+    x, _ = _lapack().dgetrs(lu, piv, rhs, trans=1)
     return x
 
 
@@ -261,7 +271,9 @@ def solve_fredholm(K, g, interval, n_nodes=None, rule="gauss-legendre", *, args=
         differences (``stats["jacobian"]`` says which was used).
     initial : callable or array_like, optional
         Newton's starting guess: y(x) as a callable, or the values at the nodes
-        ((M,) or (M, d)).  Default: g at the nodes.
+        ((M,) or (M, d)).  Default: g at the nodes.  (The companion solve of the error
+        estimate, and each larger rule with ``rtol``/``atol``, start from the interpolant of
+        the solution before them.)
     rtol, atol : float, optional
         Solve to a tolerance: the number of nodes grows (by 1.5, or from the order for the
         composite rules) until the estimated error at every node meets ``atol + rtol |y|``.
@@ -343,8 +355,8 @@ def solve_fredholm(K, g, interval, n_nodes=None, rule="gauss-legendre", *, args=
     problem = _Problem(K, g, args, jacobian, linear, initial, newton_tol, int(newton_maxiter),
                        max_condition)
 
-    def solve(n):
-        return _solve_on_rule(problem, _build_rule_checked(rule, n, a, b))
+    def solve(n, start=None):
+        return _solve_on_rule(problem, _build_rule_checked(rule, n, a, b), start)
 
     if tolerance is not None:
         sol = _to_tolerance(solve, rule, *tolerance)
@@ -373,20 +385,22 @@ class _Problem:
         self.linear, self.initial = linear, initial
         self.newton_tol, self.newton_maxiter, self.max_condition = (newton_tol, newton_maxiter,
                                                                     max_condition)
-        self.kernel = None
+        self.kernel = self.g_unchanged = None
 
     def prepare(self, t0):
         if self.kernel is None:
             self.g_vec, y0 = as_forcing(self.g, t0, self.args)
-            if not np.all(np.isfinite(y0)):
+            if not (np.isfinite(y0).all() if y0.ndim else math.isfinite(y0)):
                 raise ValueError(f"g(x) is not finite at x = {t0} (value {y0.tolist()})")
             self.kernel = _compile_kernel(self.K, y0, t0, self.jacobian, self.args)
         return self.g_vec, self.kernel
 
 
-def _solve_on_rule(problem, rule_obj):
-    """The Nyström solve of ``problem`` on ``rule_obj`` (no error estimate)."""
-    start = time.perf_counter()
+def _solve_on_rule(problem, rule_obj, start=None):
+    """The Nyström solve of ``problem`` on ``rule_obj`` (no error estimate).  ``start``: a
+    solution of the same problem on another rule (the one a companion or a refinement
+    follows): Newton then starts from its Nyström interpolant, not from ``initial`` or g."""
+    began = time.perf_counter()
     # writable copies: the compiled loops' signatures take plain C arrays
     nodes = np.array(rule_obj.nodes, dtype=float, order="C")
     weights = np.array(rule_obj.weights, dtype=float, order="C")
@@ -397,14 +411,16 @@ def _solve_on_rule(problem, rule_obj):
     _user.clear_failures()
     d = kernel.dim
     G = np.ascontiguousarray(g_vec(nodes))
-    Y0 = _initial_values(problem.initial, nodes, G, kernel.scalar, d)
+    if start is None or not start.success:
+        Y0 = _initial_values(problem.initial, nodes, G, kernel.scalar, d)
+    else:
+        Y0 = None       # made only if Newton runs: the interpolant costs M M' kernel calls
 
     is_linear_kernel = kernel.structure.get("kind") == "linear"
     counts = np.zeros(2, dtype=np.int64)
     addr = _assembly.addresses(kernel)
-    scale = max(1.0, float(np.abs(G).max()))
-    affine, separable = ((True, False) if is_linear_kernel
-                         else _structure(kernel, addr, nodes, scale, counts))
+    affine, separable = ((True, False) if is_linear_kernel else
+                         _structure(kernel, addr, nodes, max(1.0, float(np.abs(G).max())), counts))
     use_linear = affine if linear is None else linear
     stats = {"nfev": 0, "njev": 0, "newton_iterations": 0, "newton_solves": 0,
              "jacobian": "not needed", "linear": bool(use_linear), "separable": False,
@@ -426,6 +442,8 @@ def _solve_on_rule(problem, rule_obj):
             if np.all(np.isfinite(Y)):
                 Y0 = Y
     if run_newton:
+        if Y0 is None:
+            Y0 = start._interpolate(nodes, G, counts)
         newton = (kernel, addr, nodes, weights, G, problem.newton_tol, problem.newton_maxiter,
                   max_condition, counts, stats)
         result = None
@@ -435,23 +453,26 @@ def _solve_on_rule(problem, rule_obj):
             result = _solve_newton(Y0 if result is None else result[0], *newton)
         Y, status, message = result
     stats["nfev"], stats["njev"] = int(counts[0]), int(counts[1])
-    stats["seconds"] = time.perf_counter() - start
+    stats["seconds"] = time.perf_counter() - began
     record = _user.take_failure()
     _user.raise_recorded_failure(record, tuple(problem.args or ()))
     if not status and record is not None:
         what, where = _user.describe_failure(record)
         message = f"{what} returned a non-finite value (inf/nan) at {where}. {message}"
-    return FredholmSolution(rule_obj, Y, scalar=kernel.scalar, status=status, message=message,
-                            stats=stats, kernel=kernel, g_vec=g_vec, g_nodes=G)
+    sol = FredholmSolution(rule_obj, Y, scalar=kernel.scalar, status=status, message=message,
+                           stats=stats, kernel=kernel, g_vec=g_vec, g_nodes=G,
+                           g_unchanged=problem.g_unchanged)
+    problem.g_unchanged = sol._g_unchanged     # g's values are read once per call
+    return sol
 
 
 def _to_tolerance(solve, rule, rtol, atol, n_start=8, n_max=4096):
     """Grow the rule until the companion estimate meets atol + rtol |y| at every node."""
     if not isinstance(rule, str):
         raise ValueError("solve_fredholm with rtol/atol needs the rule as a name (its size is chosen)")
-    n, history = n_start, []
+    n, history, sol = n_start, [], None
     while True:
-        sol = with_estimate(solve, solve(n), rule, n)
+        sol = with_estimate(solve, solve(n, sol), rule, n)
         ratio = float(np.max(sol.error_estimate / (atol + rtol * np.abs(sol.y)))) if sol.success \
             else np.inf
         history.append((n, ratio))
@@ -494,26 +515,27 @@ def _solve_linear(kernel, addr, affine, nodes, weights, G, max_condition, counts
     """One LU solve of (I - W) y = g + offset; returns (Y, status, message, not_affine)."""
     M, d = G.shape
     n = M * d
-    if kernel.scalar and not affine:    # k(x, s) y: W = the values of k times the weights
-        A = _assembly.grid_values(kernel, addr, nodes, nodes, np.ones((M, 1)), counts)
-        np.multiply(A, -weights, out=A)
-        A.flat[::M + 1] += 1.0
-        offset = np.zeros((M, d))
+    check = affine or kernel.structure.get("kind") != "linear"
+    if kernel.scalar and not check:     # k(x, s) y: A = I - the values of k times the weights
+        A = _assembly.grid_values(kernel, addr, nodes, nodes, None, counts)
+        anorm = _assembly.compiled("system-matrix")(A, weights)      # NaN if A is not finite
+        offset, b, finite = 0.0, G.reshape(n), math.isfinite(anorm)
     else:
         A = np.empty((n, n))
         offset = np.empty((M, d))
         _assembly.compiled("linear-blocks")(addr[0], addr[1], addr[2], affine, kernel.params,
                                             nodes, nodes, weights, A, offset, counts)
-    if not (np.all(np.isfinite(A)) and np.all(np.isfinite(offset))):
+        b, anorm = (G + offset).reshape(n), None
+        finite = _all_finite(A) and _all_finite(b)
+    if not finite:
         return (np.full((M, d), np.nan), False,
                 "K is not finite at some pair of nodes (the Nyström matrix has inf/nan entries).",
                 False)
-    b = (G + offset).reshape(n)
-    check = affine or kernel.structure.get("kind") != "linear"
-    if check:   # |W| |Y| scales the rounding in the residual check below; A is overwritten next
-        absW = np.abs(A)
+    if anorm is None:   # A = W from the blocks (for vector y, also of a linear K(x, s)): I - W
+        if check:       # |W| |Y| scales the rounding in the residual check below
+            absW = np.abs(A)
         _identity_minus(A)
-    factors = _factor(A)
+    factors = _factor(A, anorm)
     cond = stats["condition"] = float(_condition(*factors))
     lu, piv, _ = factors
     stats["newton_solves"] = 0
@@ -535,19 +557,19 @@ def _solve_linear(kernel, addr, affine, nodes, weights, G, max_condition, counts
                      f"number estimate {cond:.3g}."), False
 
 
-def _newton_step(A, F, it, entries):
+def _newton_step(A, F, it, residual, anorm):
     """Factor the Newton matrix A = I - W (overwritten) and solve for the update: (delta,
-    factors) or (None, message).  ``entries``: an array finite whenever A is (A itself, or
-    the O(M) factors it is made of).
+    factors) or (None, message).  ``residual``: max |F|, NaN when F or A is not finite (the
+    compiled loops that made them tell); ``anorm``: ||A||_1.
 
     The condition estimate is left to the end (:func:`_converged`): only the last matrix's
     is reported, and an exactly singular one stops the iteration here."""
     n = F.size
-    if not (np.all(np.isfinite(F)) and np.all(np.isfinite(entries))):
+    if not math.isfinite(residual):
         return None, (f"The Nyström equations became non-finite (inf/nan) in Newton iteration "
                       f"{it}: K overflows near the iterate; give a better initial guess "
                       f"(initial=...).")
-    factors = _factor(A)
+    factors = _factor(A, anorm)
     if not np.isfinite(factors[2]):
         return None, (f"The Newton matrix I - W is singular in iteration {it}: the iteration "
                       f"cannot continue (give another initial guess); if this happens at the "
@@ -583,22 +605,23 @@ def _solve_newton(Y, kernel, addr, nodes, weights, G, tol, maxiter, max_conditio
     sums = np.empty((M, d))
     stats["jacobian"] = kernel.jacobian_source if addr[2] else "finite-difference"
     stats["newton_solves"] = 1
+    F = np.empty((M, d))
     blocks = _assembly.compiled("jacobian-blocks")
+    system = _assembly.compiled("newton-system")
     size = np.inf
     start = stats.get("newton_iterations", 0)
     for it in range(start + 1, start + maxiter + 1):
         stats["newton_iterations"] = it
         blocks(addr[0], addr[1], addr[2], kernel.params, nodes, nodes, weights, Y, W, sums, counts)
-        F = Y - G - sums
-        stats["residual"] = float(np.abs(F).max())
-        delta, factors = _newton_step(_identity_minus(W), F, it, W)
+        residual, anorm = system(W, sums, Y, G, F)      # W := I - W, F = Y - G - sums
+        stats["residual"] = residual
+        delta, factors = _newton_step(W, F, it, residual, anorm)
         if delta is None:
             return Y, False, factors
-        Y -= delta
-        size = float(np.abs(delta).max())
-        if not np.isfinite(size):
+        size, scale = _assembly.compiled("update")(Y, delta)
+        if not math.isfinite(size):
             return Y, False, f"Newton's method produced a non-finite update in iteration {it}."
-        if size <= tol * max(1.0, float(np.abs(Y).max())):
+        if size <= tol * max(1.0, scale):
             return _converged(kernel, addr, nodes, weights, G, Y, it, factors, max_condition,
                               counts, stats)
     return Y, False, _not_converged(maxiter, size, factors, stats)
@@ -620,45 +643,37 @@ def _solve_newton_separable(Y, kernel, addr, nodes, weights, G, tol, maxiter, ma
     M = G.shape[0]
     Y = np.ascontiguousarray(Y, dtype=float).copy()
     V = _assembly.grid_values(kernel, addr, nodes, nodes, Y, counts)
-    q = np.argmax(np.abs(V), axis=0)
-    Vq = V[q, np.arange(M)]
-    if not (np.all(np.isfinite(V)) and np.all(Vq != 0.0)):
+    C, xq, Vq = np.empty((M, M)), np.empty(M), np.empty(M)
+    if not _assembly.compiled("separable-model")(V, weights, nodes, C, xq, Vq):
         return None
-    C = V * weights
-    xq = np.ascontiguousarray(nodes[q])
-    Fq, Dq = np.empty((M, 1)), np.empty((M, 1))
     W = np.empty((M, M))
-    pointwise = _assembly.compiled("pointwise")
+    F = np.empty((M, 1))
+    step = _assembly.compiled("separable-step")
     stats["jacobian"] = kernel.jacobian_source if addr[2] else "finite-difference"
     stats["newton_solves"] = 1
     stats["separable"] = True
     size = np.inf
     for it in range(1, maxiter + 1):
         stats["newton_iterations"] = it
-        pointwise(addr[0], addr[1], addr[2], kernel.params, xq, nodes, Y, Fq, Dq, counts)
-        c, dc = Fq[:, 0] / Vq, Dq[:, 0] / Vq
-        sums = C @ c
-        F = Y - G - sums[:, None]
-        stats["residual"] = float(np.abs(F).max())
-        np.multiply(C, -dc, out=W)      # C is finite (V is): A = I - C diag(dc) is if dc is
-        W.flat[::M + 1] += 1.0
-        delta, factors = _newton_step(W, F, it, dc)
+        # F = Y - G - C c(Y), W = I - C diag(c'(Y)) (C is finite: V is)
+        residual, anorm = step(addr[0], addr[1], addr[2], kernel.params, xq, nodes, Y, Vq, C, G,
+                               W, F, counts)
+        stats["residual"] = residual
+        delta, factors = _newton_step(W, F, it, residual, anorm)
         if delta is None:
             return Y, False, factors
-        Y -= delta
-        size = float(np.abs(delta).max())
-        if not np.isfinite(size):
+        size, scale = _assembly.compiled("update")(Y, delta)
+        if not math.isfinite(size):
             return Y, False, f"Newton's method produced a non-finite update in iteration {it}."
-        if size <= tol * max(1.0, float(np.abs(Y).max())):
+        if size <= tol * max(1.0, scale):
             break
     else:
         return Y, False, _not_converged(maxiter, size, factors, stats)
     # verify the model: the sums from K itself against C c at the final Y
-    pointwise(addr[0], addr[1], addr[2], kernel.params, xq, nodes, Y, Fq, _NO_ROWS, counts)
-    c = Fq[:, 0] / Vq
+    c = _assembly.pointwise_values(kernel, addr, xq, nodes, Y, counts)[:, 0] / Vq
     F, true_sums = _residual(kernel, addr, nodes, weights, G, Y, counts)
-    scale = max(1.0, float((np.abs(C) @ np.abs(c)).max()))
-    if not np.abs(true_sums[:, 0] - C @ c).max() <= 64 * _EPS * M * scale:
+    gap, scale = _assembly.compiled("model-gap")(C, c, true_sums)
+    if not gap <= 64 * _EPS * M * scale:
         stats["separable"] = False
         stats["separable_probe"] = "separable on the probes but not at the solution: general Newton"
         return Y, None, None

@@ -480,6 +480,8 @@ def _python_call(func, t, s, y, scalar, args=()):
 
 
 def _check_value(value, expected, what, t, s):
+    if expected == () and type(value) in (float, np.float64):   # the common case, at once
+        return np.asarray(value)
     arr = np.asarray(value)
     if arr.dtype == object or not np.issubdtype(arr.dtype, np.number):
         raise TypeError(f"{what} must return real numbers, got {type(value).__name__}")
@@ -635,7 +637,8 @@ def as_forcing(g, t0, args=None):
     except Exception as exc:
         raise TypeError(f"g(t) raised {type(exc).__name__}: {exc} when called at t = {t0}") from exc
     y0 = np.asarray(value)
-    if y0.dtype == object or not np.issubdtype(y0.dtype, np.number) or np.iscomplexobj(y0):
+    if y0.dtype != np.float64 and (y0.dtype == object or not np.issubdtype(y0.dtype, np.number)
+                                   or np.iscomplexobj(y0)):
         raise TypeError(f"g(t) must return a real float or a 1-d array, got {value!r}")
     if y0.ndim > 1:
         raise ValueError(f"g(t) must return a float or an array of shape (d,), got shape {y0.shape}")
@@ -668,11 +671,10 @@ def as_forcing(g, t0, args=None):
         v = v.reshape(times.size, d)
         if vectorises:
             return v
-        checks = (0, times.size // 2, times.size - 1)
         # g(t0) is known (the first time is t0 for every solver): not called again.  A NaN
         # compares unequal: the pointwise values are then used, and g_vec names the point.
-        expected = np.array([y0 if times[i] == t0 else pointwise(times[i]) for i in checks])
-        vectorises[:] = [bool((v[checks, :] == expected.reshape(3, d)).all())]
+        vectorises[:] = [all(v[i].tolist() == (y0 if times[i] == t0 else pointwise(times[i]))
+                             .reshape(d).tolist() for i in (0, times.size // 2, times.size - 1))]
         return v if vectorises[0] else None
 
     last = []   # [(times, values)] of the last call: a solve's companion samples a subset
@@ -702,24 +704,26 @@ def as_forcing(g, t0, args=None):
             out = np.empty((times.size, d))
             for i, ti in enumerate(times):
                 out[i] = pointwise(ti)
-        bad = ~np.isfinite(out)
-        if bad.any():
-            i = int(np.nonzero(bad.any(axis=1))[0][0])
+        if not np.isfinite(out).all():
+            i = int(np.nonzero(~np.isfinite(out).all(axis=1))[0][0])
             raise ValueError(f"g(t) is not finite at t = {times[i]} (value {out[i].tolist()})")
         if times.ndim == 1 and times.size > 1:   # (copies: callers may reuse their arrays)
             last[:] = [(times.copy(), out.copy())]
         return out
 
-    def snapshot():
+    def snapshot(same_as=None):
         """A function that raises RuntimeError once a value ``g`` reads (globals, closure
         cells, defaults) is no longer what it is now: for what evaluates g after the solve
         (dense output, a Nyström interpolant), which would otherwise mix the new values with
-        the solution of the old ones."""
-        key = _user.value_key(user)
+        the solution of the old ones.  ``same_as``: such a function made earlier in the same
+        solve (a Fredholm solve's companion), returned as it is (the values are read once)."""
         last.clear()        # (what needs a snapshot comes after the solve: its samples can go)
+        if same_as is not None:
+            return same_as
+        key = _user.value_key(user, compiled=False)     # (g is called in Python only)
 
         def check():
-            if _user.value_key(user) != key:
+            if _user.value_key(user, compiled=False) != key:
                 names = ", ".join(name for name, _ in _user.referenced_values(user))
                 raise RuntimeError(
                     f"g reads values that changed after the solve ({names}): evaluating the "

@@ -5,8 +5,9 @@ where the package meets each of them once, for every kind of user function (kern
 forcings, VIDE right-hand sides, Fredholm kernels, convolution factors, Jacobians).
 
 **Frozen values.**  Numba reads the globals (and closure cells and default arguments) of a
-function when it compiles it and keeps those values in the machine code; its on-disk cache
-is keyed on the source location, not on the values.  :func:`njit_user` therefore keys every
+function when it compiles it and keeps those values in the machine code (also in the code of
+an ``@njit`` helper it calls, compiled once); its on-disk cache is keyed on the source
+location, not on the values.  :func:`njit_user` therefore keys every
 compiled user function on the *current values* it reads (:func:`referenced_values`: globals,
 module attributes such as ``cfg.RHO``, closure cells and defaults that are not modules,
 functions, classes or compiled functions), in memory and on disk: a changed global compiles
@@ -176,7 +177,63 @@ def referenced_values(func):
     func = py_function(func)
     if getattr(func, "__code__", None) is None:
         return []
-    return _values(func, _reads(func))
+    out = _values(func, _reads(func))
+    for path, helper in _value_helpers(func):
+        out += [(f"{path}: {name}", value) for name, value in referenced_values(helper)]
+    return out
+
+
+def _value_helpers(func, seen=None):
+    """``[(name, dispatcher)]``: the Numba-compiled functions (outside this package) that the
+    Python function ``func`` reads by a global name, a module attribute or a closure cell, and
+    that read values themselves, directly or through helpers of their own.
+
+    Numba compiles such a helper once, with the values it read then, and a kernel calling it
+    links that code: after a changed value the kernel must be compiled against a fresh copy
+    of the helper (:func:`njit_user` does), and its key includes the helper's values."""
+    func = py_function(func)
+    code = getattr(func, "__code__", None)
+    seen = set() if seen is None else seen
+    if code is None or code in seen:
+        return []
+    seen.add(code)
+    out = []
+    for name, obj in _reads(func):
+        if isinstance(obj, numba.core.dispatcher.Dispatcher) and \
+                not (getattr(obj.py_func, "__module__", None) or "").startswith("integrallimits.") and \
+                (_values(obj.py_func, _reads(obj.py_func)) or _value_helpers(obj, seen)):
+            out.append((name, obj))
+    return out
+
+
+def _rebound(func, replace):
+    """A copy of the Python function ``func`` whose names ``replace`` (``{name: object}``, a
+    name being a global, ``module.attr`` or a closure cell, as :func:`_reads` shows it) read
+    the given objects: the modules on the way are copies with the attribute replaced."""
+    code = func.__code__
+    namespace = dict(func.__globals__)
+    cells = list(func.__closure__ or ())
+    for name, new in replace.items():
+        if name in code.co_freevars:
+            cells[code.co_freevars.index(name)] = pytypes.CellType(new)
+            continue
+        head, *attrs = name.split(".")
+        namespace[head] = _module_with(namespace[head], attrs, new) if attrs else new
+    copy = pytypes.FunctionType(code, namespace, func.__name__, func.__defaults__,
+                                tuple(cells) if cells else None)
+    copy.__kwdefaults__ = func.__kwdefaults__
+    copy.__qualname__ = func.__qualname__
+    copy.__module__ = func.__module__
+    return copy
+
+
+def _module_with(module, attrs, new):
+    """A copy of ``module`` whose attribute chain ``attrs`` ends at ``new``."""
+    copy = pytypes.ModuleType(module.__name__)
+    copy.__dict__.update(module.__dict__)
+    setattr(copy, attrs[0], _module_with(getattr(module, attrs[0]), attrs[1:], new)
+            if len(attrs) > 1 else new)
+    return copy
 
 
 def _values(func, reads):
@@ -209,22 +266,26 @@ def _digest(value):
         return f"id:{id(value)}"
 
 
-def value_key(func):
+def value_key(func, compiled=True):
     """A hashable key of the current values ``func`` reads (``""`` for a pure function),
     starting with ``"id:"`` when a value could only be told by its identity (such a key is
     good in this process only: it never keys an on-disk cache).  A class that cannot be
     imported by name (one defined inside a function, as an exception class often is) counts
     as such a value: the compiled code raises that very class, so a function that defines a
-    new one gets new code, and a cached copy would raise a rebuilt class ``except`` misses."""
+    new one gets new code, and a cached copy would raise a rebuilt class ``except`` misses.
+    ``compiled=False``: the key of a function only ever called in Python (a forcing g), for
+    which those classes are what they are: only the values."""
     func = py_function(func)
     if getattr(func, "__code__", None) is None:
         return ""
     reads = _reads(func)                  # one walk serves both
     values = _values(func, reads)
-    local = _unimportable_classes(func, reads=reads)
-    if not values and not local:
+    local = _unimportable_classes(func, reads=reads) if compiled else []
+    helpers = _value_helpers(func) if compiled else []
+    if not values and not local and not helpers:
         return ""
     digests = [(name, _digest(v)) for name, v in values]
+    digests += [(f"helper {name}", value_key(h)) for name, h in helpers]
     text = "\n".join([f"{name}={digest}" for name, digest in digests] +
                      [f"class {c.__qualname__} at {id(c)}" for c in local])
     marker = "id:" if local or any(digest.startswith("id:") for _, digest in digests) else ""
@@ -251,17 +312,34 @@ def _unimportable_classes(func, seen=None, reads=None):
     return out
 
 
+_BY_VALUE = weakref.WeakKeyDictionary()   # objects without __module__ known to be pickled by value
+
+
 def _pickled_by_value(obj):
     """Whether Numba's cache would store the class or function ``obj`` by value (cloudpickle's
     rule: one defined inside a function or in ``__main__``), so that a later process loads a
-    rebuilt copy of it rather than the object itself."""
+    rebuilt copy of it rather than the object itself.
+
+    For an object without ``__module__`` (a SymPy ``lambdify`` function, say) cloudpickle
+    searches every module in ``sys.modules`` (~10 ms); a True answer is remembered per
+    object (it can only turn False if a module imported later holds the object under its
+    own name, and a True answer only makes :func:`value_key` look at more)."""
     if _should_pickle_by_reference is None:   # pragma: no cover - every supported Numba has it
         return "<locals>" in getattr(obj, "__qualname__", "") or \
             getattr(obj, "__module__", None) == "__main__"
+    unplaced = getattr(obj, "__module__", None) is None
+    if unplaced and _BY_VALUE.get(obj, False):
+        return True
     try:
-        return not _should_pickle_by_reference(obj)
+        by_value = not _should_pickle_by_reference(obj)
     except Exception:  # pragma: no cover - an object cloudpickle cannot place
         return True
+    if unplaced and by_value:
+        try:
+            _BY_VALUE[obj] = True
+        except TypeError:  # pragma: no cover - not weakly referenceable
+            pass
+    return by_value
 
 
 def _importable(cls):
@@ -414,7 +492,8 @@ def njit_user(func, what="K"):
     error model) and cached on disk under a key that includes those values
     (:func:`referenced_values`), or not cached on disk when it has no source file or reads a
     value that cannot be fingerprinted.  Compiling is lazy (on the first call from compiled
-    code).
+    code).  Compiled helpers it calls that read values (:func:`_value_helpers`) are compiled
+    the same way, and the function is compiled against those copies (:func:`_rebound`).
     """
     py = py_function(func)
     _require_function(py, what)
@@ -446,11 +525,14 @@ def njit_user(func, what="K"):
             options["error_model"] = "numpy"
         if isinstance(func, CPUDispatcher):
             options.update({k: v for k, v in func.targetoptions.items() if k != "nopython"})
-        dispatcher = numba.njit(py, **options)
+        helpers = _value_helpers(py)
+        target = _rebound(py, {name: njit_user(h, f"{what}, its helper {name}")
+                               for name, h in helpers}) if helpers else py
+        dispatcher = numba.njit(target, **options)
         dispatcher._disk_key = disk_key(py, options)
         if "id:" not in key:
             try:   # keyed also on the functions it calls (their code and source files)
-                dispatcher._cache = _ValueKeyedCache(py, dispatcher._disk_key or key)
+                dispatcher._cache = _ValueKeyedCache(target, dispatcher._disk_key or key)
             except Exception:  # no source file (interactive, exec): in-memory only
                 pass
         per_func[key] = dispatcher

@@ -180,6 +180,23 @@ def test_linear_two_argument_kernel_direct_solve():
     assert "solved directly" in sol.message
 
 
+K_MATRIX = (lambda x, s: np.array([[x * s / 2, 0.1], [0.0, s / 3]]))
+G_MATRIX = derive_forcing([x * s / 2 * Y0 + Y1 / 10, s / 3 * Y1], [sp.cos(x), sp.exp(-x)], [Y0, Y1])
+
+
+def test_linear_two_argument_kernel_for_vector_y():
+    """A (d, d) coefficient k(x, s), and a float one meaning k(x, s) times the identity: the
+    system is I - W (before, W itself: reported singular, or solved wrongly if W was not)."""
+    sol = solve_fredholm(K_MATRIX, G_MATRIX, (0.0, 1.0), 12)
+    assert sol.success and sol.stats["linear"] and sol.stats["condition"] < 10
+    assert _error(sol, exact_vec) < 1e-14 and np.max(sol.error_estimate) < 1e-14
+    scalar = solve_fredholm(lambda x, s: 0.5 * x * s, lambda t: np.array([1.0, t]), (0.0, 1.0), 8)
+    # y_a = g_a + x int s y_a / 2: y = g + c x with c = int s g / 2 / (1 - 1/6)
+    c = np.array([0.5 / 2, 1.0 / 3 / 2]) / (1.0 - 1.0 / 6.0)
+    expected = np.stack([1.0 + c[0] * scalar.x, scalar.x + c[1] * scalar.x], axis=-1)
+    assert scalar.success and np.max(np.abs(scalar.y - expected)) < 1e-14
+
+
 def test_affine_kernel_is_detected_and_solved_directly():
     sol = solve_fredholm(k_affine, G_AFFINE, (0.0, 1.0), 20)
     assert sol.success and sol.stats["linear"] and sol.stats["newton_iterations"] == 0
@@ -275,6 +292,68 @@ def test_newton_failure_is_reported():
     with pytest.raises(SolverError, match="did not converge"):
         solve_fredholm(k_no_solution, lambda t: 1.0, (0.0, 1.0), 6, raise_on_failure=True)
 
+
+@pytest.mark.parametrize("K, separable", [
+    (lambda x, s, y: (1.0 + 0.1 * x * s) * np.exp(y * y), True),
+    (lambda x, s, y: np.exp(y * y + 0.1 * x * s * y), False),
+])
+def test_newton_iterate_where_k_overflows_is_reported(K, separable):
+    """y = 1 + int_0^1 K ds with K ~ e^{y^2} has no solution: Newton's third iterate is where
+    K overflows; both Newton loops (the separable one's compiled system included) say so."""
+    sol = solve_fredholm(K, lambda t: 1.0, (0.0, 1.0), 8, error_estimate=False)
+    assert not sol.success and sol.stats["separable"] == separable
+    assert "became non-finite (inf/nan) in Newton iteration 3" in sol.message
+    assert "returned a non-finite value" in sol.message
+
+# -- the error estimate and tolerances ---------------------------------------------------------------
+
+def _solves(monkeypatch):
+    """Record every solution solve_fredholm makes (the main solve, then its companion)."""
+    made = []
+    inner = fredholm_solve_module._solve_on_rule
+
+    def recorded(*args):
+        made.append(inner(*args))
+        return made[-1]
+    monkeypatch.setattr(fredholm_solve_module, "_solve_on_rule", recorded)
+    return made
+
+
+@pytest.mark.parametrize("rule, M", [("gauss-legendre", 8), ("gauss-legendre", 12),
+                                     ("trapezoid", 8), ("simpson", 8)])
+def test_error_estimate_is_honest_and_its_companion_starts_from_the_solution(monkeypatch, rule, M):
+    made = _solves(monkeypatch)
+    sol = solve_fredholm(k_wave, G_WAVE, (0.0, 1.0), M, rule=rule)
+    main, companion = made
+    error = np.abs(sol.y - np.exp(-sol.x))
+    assert sol.success and 0.5 < sol.error_estimate.max() / error.max() < 2.0
+    # Newton for the companion starts from the solution's interpolant (one step when that is
+    # accurate to rounding) ...
+    iterations = companion.stats["newton_iterations"]
+    assert iterations < main.stats["newton_iterations"] and (iterations == 1 or M < 12)
+    # ... and ends where a companion started from g ends: the same estimate
+    fresh = solve_fredholm(k_wave, G_WAVE, (0.0, 1.0), int(sol.stats["error_estimate"].split()[-1]),
+                           rule=rule, error_estimate=False)
+    assert fresh.stats["newton_iterations"] > iterations
+    np.testing.assert_allclose(fresh.y, companion.y, rtol=0, atol=1e-15)
+
+
+def test_initial_node_values_with_the_default_estimate():
+    # the companion has other nodes: it starts from the solution, not from these values
+    # (before, it was given them and raised ValueError for their shape)
+    sol = solve_fredholm(k_wave, G_WAVE, (0.0, 1.0), 8, initial=np.ones(8))
+    assert sol.success and sol.stats["error_estimate"] == "gauss-legendre with 10"
+    assert np.all(np.isfinite(sol.error_estimate)) and _error(sol, exact_square) < 1e-7
+
+
+@pytest.mark.parametrize("rule, rtol, atol", [("gauss-legendre", 1e-10, 1e-12),
+                                              ("simpson", 1e-6, 1e-8)])
+def test_tolerance_is_met_growing_the_rule(rule, rtol, atol):
+    sol = solve_fredholm(k_wave, G_WAVE, (0.0, 1.0), rule=rule, rtol=rtol, atol=atol)
+    sizes = [n for n, _ in sol.stats["refinements"]]
+    assert sol.success and len(sizes) >= 2 and sizes == sorted(sizes)
+    assert np.all(np.abs(sol.y - np.exp(-sol.x)) <= atol + rtol * np.abs(sol.y))
+    assert np.all(sol.error_estimate <= atol + rtol * np.abs(sol.y))
 
 # -- the Nyström matrix ----------------------------------------------------------------------------
 
@@ -525,3 +604,39 @@ def test_structure_probes(K, dim, expected):
                                              nodes, 1.0, counts)
     assert flags == expected
     assert counts[0] <= 24
+
+
+# -- per-call cost: what is remembered between calls must not freeze a changed value ---------------
+
+_COS_LAMBDIFIED = sp.lambdify(x, sp.cos(2 * x), "numpy")   # no __module__: found by a module scan
+G_SCALE = 1.0
+
+
+def g_scaled(t):
+    return G_SCALE * _COS_LAMBDIFIED(t)
+
+
+def test_forcing_calling_a_lambdified_function_sees_a_changed_global():
+    """g's values are read once per call (the companion's solution shares the snapshot): a
+    changed global that g reads still gives the new answer, and the old solutions refuse to
+    interpolate with the new g."""
+    global G_SCALE
+    from integrallimits.kernels import _user
+    assert _COS_LAMBDIFIED.__module__ is None
+    key = _user.value_key(g_scaled)
+    # whether a lambdified function is pickled by value is remembered (cloudpickle scans every
+    # module for one without __module__, ~10 ms a call); the key still follows G_SCALE
+    assert _COS_LAMBDIFIED in _user._BY_VALUE and _user._pickled_by_value(_COS_LAMBDIFIED)
+    sol1 = solve_fredholm(k_lin, g_scaled, (0.0, 1.0), 16, error_estimate=False)
+    with_estimate = solve_fredholm(k_lin, g_scaled, (0.0, 1.0), 16)
+    G_SCALE = 2.0
+    try:
+        assert _user.value_key(g_scaled) != key
+        for sol in (sol1, with_estimate):
+            with pytest.raises(RuntimeError, match="G_SCALE"):
+                sol(0.3)
+        sol2 = solve_fredholm(k_lin, g_scaled, (0.0, 1.0), 16, error_estimate=False)
+    finally:
+        G_SCALE = 1.0
+    assert sol1.success and sol2.success      # the equation is linear: y doubles with g
+    np.testing.assert_allclose(sol2.y, 2.0 * sol1.y, rtol=1e-14)

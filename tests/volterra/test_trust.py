@@ -16,6 +16,7 @@ import time
 import types
 import warnings
 
+import numba
 import numpy as np
 import pytest
 from hypothesis import given, settings
@@ -87,6 +88,56 @@ def test_closures_and_defaults_are_keyed_on_their_values():
         assert abs(solve_volterra(factory(a), ONE, (0.0, 1.0), 32, "gauss2").y[-1] - np.exp(-a)) < 1e-7
         K = lambda t, s, y, a=a: -a * y  # noqa: E731
         assert abs(solve_volterra(K, ONE, (0.0, 1.0), 32, "gauss2").y[-1] - np.exp(-a)) < 1e-7
+
+
+SPEED = 1.0   # read by compiled helpers of the kernels below, not by the kernels themselves
+
+
+@numba.njit
+def _speed():
+    return SPEED
+
+
+@numba.njit
+def _twice_speed():
+    return 2.0 * _speed()
+
+
+helpers = types.ModuleType("helpers")
+helpers.speed = _speed
+
+
+def _closure_kernel():
+    speed = _speed
+    return lambda t, s, y: -speed() * y
+
+
+@numba.njit
+def _compiled_kernel(t, s, y):
+    return -_speed() * y
+
+
+@pytest.mark.parametrize("kernel", [
+    lambda t, s, y: -_speed() * y,                 # a global helper
+    lambda t, s, y: -0.5 * _twice_speed() * y,     # a helper's helper
+    lambda t, s, y: -helpers.speed() * y,          # a module attribute
+    _closure_kernel(),                             # a closure cell
+    _compiled_kernel,                              # the user's own @njit kernel
+], ids=["global", "nested", "module attribute", "closure", "njit kernel"])
+def test_a_changed_value_read_by_a_compiled_helper_is_not_stale(kernel):
+    """Numba compiles a helper once with the values it read then; a kernel calling it kept
+    SPEED = 1 after SPEED = 3 and reported success with the old answer."""
+    global SPEED
+    try:
+        for SPEED in (1.0, 3.0, 1.0):
+            sol = solve_volterra(kernel, ONE, (0.0, 1.0), 32, "gauss2")
+            assert sol.success and abs(sol.y[-1] - np.exp(-SPEED)) < 1e-7, SPEED
+        SPEED = 2.0
+        sol = solve_vide(lambda t, y, z: -0.5 * _twice_speed() * y, None, 1.0, (0.0, 1.0), 32)
+        assert abs(sol.y[-1] - np.exp(-2.0)) < 1e-7
+        assert [v for name, v in referenced_values(kernel) if name.endswith(": SPEED")] == [2.0]
+    finally:
+        SPEED = 1.0
 
 
 def test_referenced_values_sees_globals_cells_attributes_and_defaults():
