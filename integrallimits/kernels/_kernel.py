@@ -371,28 +371,30 @@ def _wrap_kernel(fj, scalar, spec, gid, form="tsy"):
 
         # Slices starting at 0 drop Numba's negative-index checks and reassociation lets
         # LLVM vectorise the reduction (the order of the sum changes at rounding level only).
-        @_user.wrapper(BLOCK_SIGNATURE, fastmath={"reassoc", "contract"})
+        @numba.njit(fastmath={"reassoc", "contract"}, **_FAST)
+        def weighted_sum(t, ws, ss, ys, params):
+            acc = 0.0
+            for r in range(ws.shape[0]):
+                acc += ws[r] * call(t, ss[r], ys[r, 0], params)
+            return acc
+
+        # One call inside ``try``: a try around the loop itself (the user's function inlined
+        # in it) costs more compilation per kernel.
+        @_user.wrapper(BLOCK_SIGNATURE)
         def block_sum(t, svals, Y, a, b, w, theta, out):
             out[0] = np.nan
             ws, ss, ys = w[a:b], svals[a:b], Y[a:b]
-            params = unpack(theta, 0)
-            acc = 0.0
             try:
-                for r in range(ws.shape[0]):
-                    acc += ws[r] * call(t, ss[r], ys[r, 0], params)
+                acc = weighted_sum(t, ws, ss, ys, unpack(theta, 0))
             except Exception:
                 acc = np.nan
             if np.isfinite(acc):
                 out[0] = acc
                 return
-            for r in range(ws.shape[0]):       # name the term that raised or is not finite
-                try:
-                    v = call(t, ss[r], ys[r, 0], params)
-                except Exception:
-                    report(gid, _user.RAISED, t, ss[r], ys[r], -1)
-                    return
-                if not np.isfinite(v):
-                    report(gid, _user.NOT_FINITE, t, ss[r], ys[r], -1)
+            term = np.empty(1)
+            for r in range(ws.shape[0]):       # the term that raised or is not finite
+                function(t, ss[r], ys, r, theta, term)   # records it
+                if not np.isfinite(term[0]):
                     return
         return function, block_sum
     try:
