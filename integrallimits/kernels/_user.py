@@ -193,17 +193,17 @@ def _value_helpers(func, seen=None):
     of the helper (:func:`njit_user` does), and its key includes the helper's values."""
     func = py_function(func)
     code = getattr(func, "__code__", None)
-    seen = set() if seen is None else seen
+    seen = set() if seen is None else seen   # the functions on the way here (recursion)
     if code is None or code in seen:
         return []
     seen.add(code)
-    out = []
-    for name, obj in _reads(func):
-        if isinstance(obj, numba.core.dispatcher.Dispatcher) and \
-                not (getattr(obj.py_func, "__module__", None) or "").startswith("integrallimits.") and \
-                (_values(obj.py_func, _reads(obj.py_func)) or _value_helpers(obj, seen)):
-            out.append((name, obj))
-    return out
+    try:   # a helper two others call is looked at from each (only the path is remembered)
+        return [(name, obj) for name, obj in _reads(func)
+                if isinstance(obj, numba.core.dispatcher.Dispatcher) and
+                not (getattr(obj.py_func, "__module__", None) or "").startswith("integrallimits.")
+                and (_values(obj.py_func, _reads(obj.py_func)) or _value_helpers(obj, seen))]
+    finally:
+        seen.discard(code)
 
 
 def _rebound(func, replace):

@@ -103,6 +103,16 @@ def _twice_speed():
     return 2.0 * _speed()
 
 
+@numba.njit
+def _half_twice_speed():
+    return 0.5 * _twice_speed()
+
+
+@numba.njit
+def _also_half_twice_speed():
+    return 0.5 * _twice_speed()
+
+
 helpers = types.ModuleType("helpers")
 helpers.speed = _speed
 
@@ -117,14 +127,15 @@ def _compiled_kernel(t, s, y):
     return -_speed() * y
 
 
-@pytest.mark.parametrize("kernel", [
-    lambda t, s, y: -_speed() * y,                 # a global helper
-    lambda t, s, y: -0.5 * _twice_speed() * y,     # a helper's helper
-    lambda t, s, y: -helpers.speed() * y,          # a module attribute
-    _closure_kernel(),                             # a closure cell
-    _compiled_kernel,                              # the user's own @njit kernel
-], ids=["global", "nested", "module attribute", "closure", "njit kernel"])
-def test_a_changed_value_read_by_a_compiled_helper_is_not_stale(kernel):
+@pytest.mark.parametrize("kernel, paths", [
+    (lambda t, s, y: -_speed() * y, 1),                 # a global helper
+    (lambda t, s, y: -0.5 * _twice_speed() * y, 1),     # a helper's helper
+    (lambda t, s, y: -(_half_twice_speed() + _also_half_twice_speed()) * 0.5 * y, 2),  # two paths
+    (lambda t, s, y: -helpers.speed() * y, 1),          # a module attribute
+    (_closure_kernel(), 1),                             # a closure cell
+    (_compiled_kernel, 1),                              # the user's own @njit kernel
+], ids=["global", "nested", "diamond", "module attribute", "closure", "njit kernel"])
+def test_a_changed_value_read_by_a_compiled_helper_is_not_stale(kernel, paths):
     """Numba compiles a helper once with the values it read then; a kernel calling it kept
     SPEED = 1 after SPEED = 3 and reported success with the old answer."""
     global SPEED
@@ -135,7 +146,8 @@ def test_a_changed_value_read_by_a_compiled_helper_is_not_stale(kernel):
         SPEED = 2.0
         sol = solve_vide(lambda t, y, z: -0.5 * _twice_speed() * y, None, 1.0, (0.0, 1.0), 32)
         assert abs(sol.y[-1] - np.exp(-2.0)) < 1e-7
-        assert [v for name, v in referenced_values(kernel) if name.endswith(": SPEED")] == [2.0]
+        assert [v for name, v in referenced_values(kernel) if name.endswith(": SPEED")] == \
+            [2.0] * paths
     finally:
         SPEED = 1.0
 
