@@ -498,7 +498,8 @@ def _check_value(value, expected, what, t, s):
 def _probe(func, what, t0, y_probe, scalar, shape, args, jac=False):
     """Call a user function once in Python at (t0, t0, y0): errors here name the point."""
     try:
-        value = _python_call(func, t0, t0, y_probe[0].copy(), scalar, args)
+        value = _python_call(func, t0, t0, y_probe[0, 0] if scalar else y_probe[0].copy(), False,
+                             args)
     except Exception as exc:  # a user function failing on a valid point: say where
         raise TypeError(f"{what} raised {type(exc).__name__}: {exc} when called at "
                         f"t = s = {t0}, y = {y_probe[0].tolist() if not scalar else y_probe[0, 0]}"
@@ -566,24 +567,28 @@ def _user_kernel(K, y0, t0, jacobian, spec, theta, args, form="tsy", what="K(t, 
     scalar = y0.ndim == 0
     dim = 1 if scalar else y0.shape[0]
     shape = () if scalar else (dim,)
-    key = (scalar, dim, spec, form, _user.value_key(K),
+    py = _user.py_function(K)
+    key = (scalar, dim, spec, form, _user.value_key(py),
            None if jacobian is None else (id(jacobian), _user.value_key(jacobian)))
-    cached = _CACHE.get(_user.py_function(K), {}).get(key)
-    if cached is None or cached[1] is not jacobian:   # checked once per compiled kernel
+    cached = _CACHE.get(py, {}).get(key)
+    hit = cached is not None and cached[1] is jacobian
+    if not hit:   # checked once per compiled kernel
         _user.check_argument_names(K, ("t", "s", "y") if form == "tsy" else ("s", "y"), what,
                                    len(spec))
     y_probe = y0.reshape(1, dim)
-    call = K if form == "tsy" else (lambda t, s, y, *a: _user.py_function(K)(s, y, *a))
+    call = K if form == "tsy" else (lambda t, s, y, *a: py(s, y, *a))
     _probe(call, what, t0, y_probe, scalar, shape, args)
     if jacobian is not None:
         jcall = jacobian if form == "tsy" else (lambda t, s, y, *a: _user.py_function(jacobian)(s, y, *a))
         _probe(jcall, f"the Jacobian of {what}", t0, y_probe, scalar, () if scalar else (dim, dim),
                args)
+    if hit:
+        return cached[0].with_params(theta, args)
 
     with _LOCK:
-        per_func = _CACHE.setdefault(_user.py_function(K), {})
+        per_func = _CACHE.setdefault(py, {})
         cached = per_func.get(key)
-        if cached is not None and cached[1] is jacobian:
+        if cached is not None and cached[1] is jacobian:   # compiled meanwhile by another thread
             return cached[0].with_params(theta, args)
         fj = _njit_user(K, what)
         gid = _user.new_guard(K, what, form, scalar, shape)
@@ -658,25 +663,29 @@ def as_forcing(g, t0, args=None):
     vectorises = []   # [True/False] once a call on an array has told (g is the same all solve)
 
     def vectorised(times):
-        """g on the whole array at once, if g broadcasts to exactly the right shape and
-        agrees with pointwise calls at three points (checked on the first array); else None."""
-        if times.size <= 8 or times.size == d or vectorises == [False]:
+        """g on the whole array at once, if g broadcasts to exactly the right shape (or its
+        transpose: ``np.array([f1(t), f2(t)])`` gives (d, n)) and agrees with pointwise calls
+        at three points (checked on the first array); else None."""
+        n = times.size
+        if n <= 8 or n == d or vectorises == [False]:
             return None
         try:
             with np.errstate(all="ignore"):
                 v = np.asarray(g(times), dtype=float)
         except Exception:  # g is not written for arrays: evaluate pointwise
             v = None
-        if v is None or v.shape != (times.size,) + shape:
+        if v is not None and shape and v.shape == shape + (n,):
+            v = v.T
+        if v is None or v.shape != (n,) + shape:
             vectorises[:] = [False]
             return None
-        v = v.reshape(times.size, d)
+        v = v.reshape(n, d)
         if vectorises:
             return v
         # g(t0) is known (the first time is t0 for every solver): not called again.  A NaN
         # compares unequal: the pointwise values are then used, and g_vec names the point.
         vectorises[:] = [all(v[i].tolist() == (y0 if times[i] == t0 else pointwise(times[i]))
-                             .reshape(d).tolist() for i in (0, times.size // 2, times.size - 1))]
+                             .reshape(d).tolist() for i in (0, n // 2, n - 1))]
         return v if vectorises[0] else None
 
     last = []   # [(times, values)] of the last call: a solve's companion samples a subset

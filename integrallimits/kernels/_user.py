@@ -274,10 +274,113 @@ def value_key(func, compiled=True):
     as such a value: the compiled code raises that very class, so a function that defines a
     new one gets new code, and a cached copy would raise a rebuilt class ``except`` misses.
     ``compiled=False``: the key of a function only ever called in Python (a forcing g), for
-    which those classes are what they are: only the values."""
+    which those classes are what they are: only the values.
+
+    Every solve asks for the key again (a global may have changed since the last one).  When
+    everything the function reads, through the functions it calls too, is an object whose
+    value its identity tells (:func:`_snapshot`), the key is the one computed the last time
+    the same objects were read: a solve then costs a walk over the names, not their digests.
+    """
     func = py_function(func)
     if getattr(func, "__code__", None) is None:
         return ""
+    snap = _snapshot(func)
+    if snap is not None:
+        known = _KEYS.get(func, {}).get(compiled)
+        if known is not None and _same(known[0], snap):
+            return known[1]
+    key = _value_key(func, compiled)
+    if snap is not None and _same(snap, _snapshot(func)):   # (unchanged while digesting)
+        try:
+            _KEYS.setdefault(func, {})[compiled] = (snap, key)
+        except TypeError:  # pragma: no cover - Python functions are weakly referenceable
+            pass
+    return key
+
+
+_KEYS = weakref.WeakKeyDictionary()   # python function -> {compiled: (snapshot, value key)}
+_UNCHANGING = frozenset((type(None), bool, int, float, complex, str, bytes))
+
+
+def _unchanging(value):
+    """Whether ``value`` cannot change while it stays the same object (its identity tells its
+    value): None, numbers, strings, NumPy scalars and tuples of such."""
+    kind = type(value)
+    if kind in _UNCHANGING or isinstance(value, (np.number, np.bool_)):
+        return True
+    return kind is tuple and all(_unchanging(v) for v in value)
+
+
+def _snapshot(func):
+    """The objects the Python function ``func`` reads (its code, defaults, globals with their
+    module attribute chains, closure cells), and those that the functions and compiled
+    helpers it reads read, in order; functions as weak references (the same object for the
+    same function in CPython).  None when one of them could change without changing identity
+    (an array, a list, a class or any other object): such functions are digested every time.
+    Two equal snapshots (:func:`_same`) give the same :func:`value_key`."""
+    out = []
+    return out if _snapshot_into(func, out, []) else None
+
+
+def _snapshot_into(func, out, path):
+    code = func.__code__
+    if any(f is func for f in path):   # recursion: the function is on the way here already
+        out.append(code)
+        return True
+    defaults, kwdefaults = func.__defaults__, func.__kwdefaults__
+    out += (code, defaults)
+    if defaults is not None and not _unchanging(defaults):
+        return False
+    if kwdefaults:
+        for name, value in kwdefaults.items():
+            out += (name, value)
+            if not _unchanging(value):
+                return False
+    path.append(func)
+    namespace = func.__globals__
+    for names in _global_paths(code):
+        obj = namespace.get(names[0], _MISSING)
+        for attr in names[1:]:      # as _resolve does
+            if not isinstance(obj, pytypes.ModuleType):
+                break
+            obj = getattr(obj, attr, _MISSING)
+        if not _snapshot_object(obj, out, path):
+            return False
+    for cell in func.__closure__ or ():
+        try:
+            obj = cell.cell_contents
+        except ValueError:   # an empty cell
+            obj = _MISSING
+        if not _snapshot_object(obj, out, path):
+            return False
+    path.pop()
+    return True
+
+
+_SNAPSHOT_CODE_LIKE = (pytypes.ModuleType, pytypes.BuiltinFunctionType, np.ufunc)
+
+
+def _snapshot_object(obj, out, path):
+    if type(obj) in _UNCHANGING or obj is _MISSING or isinstance(obj, _SNAPSHOT_CODE_LIKE) or \
+            _unchanging(obj):
+        out.append(obj)
+        return True
+    if isinstance(obj, pytypes.FunctionType):
+        out.append(weakref.ref(obj))
+        return _snapshot_into(obj, out, path)
+    if isinstance(obj, numba.core.dispatcher.Dispatcher):
+        out.append(weakref.ref(obj))
+        return _snapshot_into(obj.py_func, out, path)
+    return False
+
+
+def _same(a, b):
+    """Whether two snapshots hold the same objects."""
+    return len(a) == len(b) and all(x is y for x, y in zip(a, b))
+
+
+def _value_key(func, compiled):
+    """:func:`value_key`, computed from the values (digested)."""
     reads = _reads(func)                  # one walk serves both
     values = _values(func, reads)
     local = _unimportable_classes(func, reads=reads) if compiled else []

@@ -24,6 +24,7 @@ from .._linalg import solve_inplace
 from ..kernels._kernel import (BlockSumFunction, ParamJacobianFunction, ParamKernelFunction,
                                function_at)
 from ..kernels._structured import LAG_SIGNATURE
+from ._interrupt import register
 from ._fft import (LOCAL_BLOCK, add_block, add_local, add_local_call, block_workspace,
                    stage_channels)
 
@@ -41,7 +42,6 @@ _lag_at = function_at(types.FunctionType(LAG_SIGNATURE))
 def new_counts(n):
     """The int64 counters of a loop: ``n`` work counters and, last, the stop request that the
     loops check once per step (set by :mod:`._interrupt` when the user presses Ctrl-C)."""
-    from ._interrupt import register
     return register(np.zeros(n + 1, dtype=np.int64))
 
 # The loops' helpers are inlined in Numba's IR: each one compiled on its own cost a separate

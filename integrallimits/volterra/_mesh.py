@@ -1,6 +1,7 @@
 """Validation shared by the front functions: the method, the mesh and the Newton options."""
 from __future__ import annotations
 
+import math
 import numbers
 
 import numpy as np
@@ -26,7 +27,7 @@ def _check_t_span(t_span):
         t0, T = (float(v) for v in t_span)
     except (TypeError, ValueError):
         raise ValueError(f"t_span must be a pair (t0, T) of floats, got {t_span!r}") from None
-    if not (np.isfinite(t0) and np.isfinite(T)):
+    if not (math.isfinite(t0) and math.isfinite(T)):
         raise ValueError(f"t_span must be finite, got {t_span!r}")
     if not T > t0:
         raise ValueError(f"t_span must satisfy t0 < T (a non-empty, forward interval), got {t_span!r}")
@@ -48,7 +49,8 @@ def make_mesh(t_span, n_steps, mesh, caller):
     if t_span is None or n_steps is None:
         raise TypeError(f"{caller} needs t_span and n_steps (or mesh)")
     t0, T = _check_t_span(t_span)
-    if isinstance(n_steps, bool) or not isinstance(n_steps, numbers.Integral):
+    if type(n_steps) is not int and (isinstance(n_steps, bool) or
+                                     not isinstance(n_steps, numbers.Integral)):
         raise TypeError(f"n_steps must be an integer, got {n_steps!r}")
     if n_steps < 1:
         raise ValueError(f"n_steps must be >= 1, got {n_steps}")
@@ -56,11 +58,14 @@ def make_mesh(t_span, n_steps, mesh, caller):
         raise ValueError(f"n_steps = {n_steps} is too large: a mesh of that many points needs "
                          f"{_bytes(8 * (n_steps + 1))} for t alone (at most {MAX_STEPS} steps)")
     check_size(n_steps, 1, 1, False, caller)   # the memory of the mesh and one solution, first
-    if not np.isfinite(T - t0):
+    if not math.isfinite(T - t0):
         raise ValueError(f"t_span {t_span!r}: T - t0 overflows")
-    t = t0 + (T - t0) * (np.arange(n_steps + 1) / n_steps)
+    t = np.arange(n_steps + 1.0)
+    t /= n_steps
+    t *= T - t0
+    t += t0        # t0 + (T - t0) * (n / N), in place
     t[-1] = T
-    if (T - t0) / n_steps <= 2.0 ** 22 * np.spacing(max(abs(t0), abs(T))):
+    if (T - t0) / n_steps <= 2.0 ** 22 * math.ulp(max(abs(t0), abs(T))):
         check_resolved(t, "t_span")   # near the limit: check every step (else all pass by far)
     return t
 
@@ -123,7 +128,7 @@ def estimated_work(n_steps, stages, dim, quadratic):
     an evaluation in O(N^2) history sums)."""
     N, m = float(n_steps), float(max(stages, 1))
     per = m * m * max(dim, 1)
-    return 0.5 * N * N * per if quadratic else N * per * (1.0 + np.log2(max(N, 2.0)) ** 2) / 8.0
+    return 0.5 * N * N * per if quadratic else N * per * (1.0 + math.log2(max(N, 2.0)) ** 2) / 8.0
 
 
 def _available_memory():
@@ -176,6 +181,9 @@ def is_uniform(t):
 
 
 def check_newton_options(newton_tol, newton_maxiter):
+    if type(newton_tol) is float and newton_tol > 0 and type(newton_maxiter) is int and \
+            1 <= newton_maxiter <= 10 ** 6:
+        return   # the usual case, at once (a check against numbers.Real costs ~0.5 us)
     if isinstance(newton_tol, bool) or not isinstance(newton_tol, numbers.Real) or not newton_tol > 0:
         raise ValueError(f"newton_tol must be a positive float, got {newton_tol!r}")
     if isinstance(newton_maxiter, bool) or not isinstance(newton_maxiter, numbers.Integral) \

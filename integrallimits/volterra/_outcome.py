@@ -129,6 +129,7 @@ def solve_on_mesh(run, t, *, method, scalar, stats, error_estimate=True, t_eval=
                                             info.get("newton_iterations", 0), first.record, messages)
     estimate = np.full_like(Y, np.nan)
     info["error_estimate"] = "not requested" if not error_estimate else "none"
+    largest = float("nan")
     if error_estimate and keep >= 2:
         def companion(mesh):
             r = run(mesh)
@@ -145,9 +146,10 @@ def solve_on_mesh(run, t, *, method, scalar, stats, error_estimate=True, t_eval=
                 info["failure"] = comp.reason
                 t_failure = float(t[comp.first_bad])
             keep = min(keep, comp.keep)
+        finite = estimate[:keep][np.isfinite(estimate[:keep])]
+        largest = float(finite.max()) if finite.size else largest
     info["seconds"] = time.perf_counter() - start
-    finite = estimate[:keep][np.isfinite(estimate[:keep])]
-    info["max_error_estimate"] = float(finite.max()) if finite.size else float("nan")
+    info["max_error_estimate"] = largest
     return Solution(t[:keep], Y[:keep], scalar=scalar,
                     status=SUCCEEDED if t_failure is None else FAILED, message=message,
                     stats=info, method=method.name, order=method.order, t_failure=t_failure,

@@ -1,6 +1,7 @@
 """The front function :func:`solve_volterra`."""
 from __future__ import annotations
 
+import math
 from types import SimpleNamespace
 
 import numpy as np
@@ -175,7 +176,7 @@ def solve_volterra(K, g, t_span=None, n_steps=None, method=None, *, args=None, k
 
     # -- the forcing and the kernel
     g_vec, y0 = as_forcing(g, t[0], args)
-    if not np.all(np.isfinite(y0)):
+    if not (math.isfinite(y0) if y0.ndim == 0 else np.isfinite(y0).all()):
         raise ValueError(f"g(t) is not finite at t = {t[0]} (value {y0.tolist()})")
     kernel = as_kernel(K, y0, t[0], jacobian=jacobian, args=args)
 
