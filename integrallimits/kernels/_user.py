@@ -42,6 +42,7 @@ import dis
 import functools
 import hashlib
 import inspect
+import operator
 import os
 import pickle
 import sys
@@ -324,7 +325,8 @@ def _snapshot(func):
 
 def _snapshot_into(func, out, path):
     code = func.__code__
-    if any(f is func for f in path):   # recursion: the function is on the way here already
+    if func in path:   # recursion: the function is on the way here already (functions compare
+        # by identity)
         out.append(code)
         return True
     defaults, kwdefaults = func.__defaults__, func.__kwdefaults__
@@ -376,7 +378,7 @@ def _snapshot_object(obj, out, path):
 
 def _same(a, b):
     """Whether two snapshots hold the same objects."""
-    return len(a) == len(b) and all(x is y for x, y in zip(a, b))
+    return len(a) == len(b) and all(map(operator.is_, a, b))
 
 
 def _value_key(func, compiled):

@@ -1,6 +1,7 @@
 """Validation shared by the front functions: the method, the mesh and the Newton options."""
 from __future__ import annotations
 
+import functools
 import math
 import numbers
 
@@ -60,6 +61,19 @@ def make_mesh(t_span, n_steps, mesh, caller):
     check_size(n_steps, 1, 1, False, caller)   # the memory of the mesh and one solution, first
     if not math.isfinite(T - t0):
         raise ValueError(f"t_span {t_span!r}: T - t0 overflows")
+    if n_steps > _REMEMBERED_STEPS:
+        return _uniform_mesh.__wrapped__(t0, T, n_steps)
+    t = _uniform_mesh(t0, T, n_steps).copy()
+    t[-1] = T      # (the cache takes -0.0 for 0.0)
+    return t
+
+
+#: Uniform meshes of up to this many steps are made once (a few NumPy calls, ~3 us) and copied.
+_REMEMBERED_STEPS = 2 ** 16
+
+
+@functools.lru_cache(maxsize=16)
+def _uniform_mesh(t0, T, n_steps):
     t = np.arange(n_steps + 1.0)
     t /= n_steps
     t *= T - t0

@@ -140,7 +140,7 @@ class DirectQuadrature(VolterraMethod):
                              f"collocation method (gauss1..4, radau1..4) with product integration "
                              f"on a graded mesh")
         G = np.ascontiguousarray(g_vec(t))
-        Y = np.zeros_like(G)
+        Y = np.zeros(G.shape)
         counts = _loops.new_counts(4)
         K, jac, have, B, theta = _kernel_args(kernel)
         start = self._data[0]

@@ -16,7 +16,7 @@ import numpy as np
 from ..kernels import _user
 from . import _loops
 from ._estimate import estimate_error
-from ._interrupt import run_interruptibly
+from ._interrupt import THREAD_WORK, run_interruptibly
 from ._solution import Solution
 
 __all__ = ["run_guarded", "describe", "unresolved_message", "Run", "solve_on_mesh", "FAILED",
@@ -37,17 +37,21 @@ def run_guarded(solve, args=(), work=None):
     Returns (result, record): the record of a non-finite value (or None).  Exceptions raised
     by the user's functions inside compiled code are raised here, as the user's own exception.
     """
-    def guarded():
-        _user.clear_failures()   # the record is per thread: clear and read it in the solving one
-        try:
-            return solve(), _user.take_failure()
-        except BaseException:
-            _user.take_failure()
-            raise
-
-    result, record = run_interruptibly(guarded, work)
+    if work is not None and work < THREAD_WORK:   # short: inline (run_interruptibly would)
+        result, record = _guarded(solve)
+    else:
+        result, record = run_interruptibly(lambda: _guarded(solve), work)
     _user.raise_recorded_failure(record, args)
     return result, record
+
+
+def _guarded(solve):
+    _user.clear_failures()   # the record is per thread: clear and read it in the solving one
+    try:
+        return solve(), _user.take_failure()
+    except BaseException:
+        _user.take_failure()
+        raise
 
 
 def describe(status, t_fail, iterations, record, messages=None):
@@ -111,7 +115,7 @@ def solve_on_mesh(run, t, *, method, scalar, stats, error_estimate=True, t_eval=
     inside it then run inline) instead of one thread each: every hand-over between threads
     waits for the scheduler, milliseconds on a loaded machine.
     """
-    if work is not None:
+    if work is not None and work >= THREAD_WORK:
         return run_interruptibly(lambda: solve_on_mesh(
             run, t, method=method, scalar=scalar, stats=stats, error_estimate=error_estimate,
             t_eval=t_eval, what=what, messages=messages), work)
@@ -127,7 +131,8 @@ def solve_on_mesh(run, t, *, method, scalar, stats, error_estimate=True, t_eval=
         t_failure = float(t[first.index])
         message, info["failure"] = describe(first.status, t_failure,
                                             info.get("newton_iterations", 0), first.record, messages)
-    estimate = np.full_like(Y, np.nan)
+    estimate = np.empty(Y.shape)
+    estimate.fill(np.nan)
     info["error_estimate"] = "not requested" if not error_estimate else "none"
     largest = float("nan")
     if error_estimate and keep >= 2:
