@@ -144,8 +144,8 @@ def _spread(common_idx, common_est, n_points, d):
     est = np.empty((n_points, d))
     first, last = common_idx[0], common_idx[-1]
     est[:first] = common_est[0]
-    est[first:last] = np.repeat(np.maximum(common_est[:-1], common_est[1:]), np.diff(common_idx),
-                                axis=0)
+    est[first:last] = np.repeat(np.maximum(common_est[:-1], common_est[1:]),
+                                common_idx[1:] - common_idx[:-1], axis=0)
     est[last:] = common_est[-1]
     est[common_idx] = common_est
     return est
@@ -164,10 +164,10 @@ def _first_unresolved(Y, common_idx, diff):
     size = np.maximum.accumulate(_row_max(np.abs(Y)))
     worst = _row_max(diff)
     scale = size[common_idx]
-    bad = np.nonzero(~(worst <= UNRESOLVED * scale))[0]
-    if not bad.size:
+    resolved = worst <= UNRESOLVED * scale      # (False for NaN)
+    if resolved.all():
         return None
-    k = int(bad[0])
+    k = int(np.argmin(resolved))
     return (int(common_idx[k]), int(common_idx[k - 1]) + 1 if k > 0 else 1, float(worst[k]),
             float(scale[k]))
 
@@ -209,8 +209,9 @@ def estimate_error(run, t, Y, order, uniform_only, min_steps, rate_min_steps=RAT
         valid = len(tc) if status == 0 else index
         if status == 0:
             idx = idx[:valid]
-            diff = np.abs(Y[idx] - Yc[:valid])
-            rate, calls = _observed_rate(run, tc, Yc, Y[idx], uniform_only,
+            Yf = Y[idx]
+            diff = np.abs(Yf - Yc[:valid])
+            rate, calls = _observed_rate(run, tc, Yc, Yf, uniform_only,
                                          max(min_steps, rate_min_steps))
             nfev += calls
             q = float(order)
@@ -246,10 +247,9 @@ def _observed_rate(run, tc, Yc, Yf, uniform_only, min_steps):
     """(D2 / D1, nfev) from a solve on every other point of the companion's mesh ``tc`` (values
     ``Yc``; ``Yf`` the solution at the same points), or (None, nfev) when there is no such mesh
     or its solve fails; inf when D1 is at the rounding level of the solution."""
-    quarter = coarse_mesh(tc, uniform_only)
-    if quarter is None or len(quarter[0]) - 1 < min_steps:
-        return None, 0
-    tq, iq = quarter
+    if len(tc) < 3 or (len(tc) - (1 if uniform_only else 0)) // 2 < min_steps:
+        return None, 0   # (coarse_mesh(tc) would have no mesh, or fewer steps)
+    tq, iq = coarse_mesh(tc, uniform_only)
     Yq, status, _, calls = run(tq)
     if status != 0:
         return None, calls

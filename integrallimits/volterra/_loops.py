@@ -215,9 +215,8 @@ def _direct_history(K, B, theta, t, Y, n, left, right, ones, hist, f):
     hi = max(lo, min(n, n - right.shape[0] + 1))  # j < n: the diagonal is the implicit part
     B(t[n], t, Y, lo, hi, ones, theta, hist)
     calls = hi - lo
-    for j in range(lo):
-        calls += _add_weighted(K, theta, t, Y, n, j, _weight(n, j, left, right), hist, f)
-    for j in range(hi, n):
+    for m in range(lo + n - hi):      # j < lo, then hi <= j < n: one call site (less to compile)
+        j = m if m < lo else m - lo + hi
         calls += _add_weighted(K, theta, t, Y, n, j, _weight(n, j, left, right), hist, f)
     return calls
 

@@ -1,5 +1,6 @@
 """Plain Python vector kernels: arrays and tuples (which allocate nothing per call) give the same
 solution; tuples mixing ints and floats work; a wrong length is reported."""
+import numba
 import numpy as np
 import pytest
 
@@ -78,3 +79,91 @@ def test_forcing_values_are_not_shared_with_callers():
     again[:] = 0.0    # (every other time: taken from the remembered values, as a copy too)
     assert np.array_equal(g_vec(np.linspace(0.0, 1.0, 17)[::4])[:, 0],
                           np.exp(-np.linspace(0.0, 1.0, 17)[::4]))
+
+
+def test_vector_forcing_written_with_np_array_is_called_on_the_whole_mesh():
+    """g(t) = np.array([f1(t), f2(t)]) gives shape (2, n) on an array of times: it is used
+    transposed (one call on the mesh and the check's two single times), not point by point,
+    and the solution is the pointwise one."""
+    calls = []
+
+    def g(t):
+        calls.append(np.size(t))
+        return np.array([np.cos(t), np.sin(t)])
+
+    def K(t, s, y):     # z = y0 + i y1: z' = i e^{it} + i z, z(0) = 1, so z = (1 + i t) e^{it}
+        return (-y[1], y[0])
+
+    sol = solve_volterra(K, g, (0.0, 1.0), 32, method="gregory4")
+    t = sol.t
+    exact = np.stack([np.cos(t) - t * np.sin(t), np.sin(t) + t * np.cos(t)], 1)
+    assert sol.success and np.max(np.abs(sol.y - exact)) < 1e-6
+    assert sorted(calls) == [1, 1, 1, 33]   # g(t0), the check at two times, the mesh
+    ref = solve_volterra(K, lambda t: np.array([np.cos(float(t)), np.sin(float(t))]), (0.0, 1.0),
+                         32, method="gregory4")
+    np.testing.assert_array_equal(sol.y, ref.y)
+
+
+RATE = 2.0
+LIST = [1.0]
+
+
+def test_value_key_is_remembered_only_while_the_same_objects_are_read():
+    """The key of a function reading unchanging objects is the one computed for those objects
+    (no digest again); a new object with another value, a rebound closure cell or default, an
+    array or list changed in place (never remembered), or a changed value read by a closure
+    made by the same factory as its caller (the same code object) give a new key."""
+    global RATE
+    from integrallimits.kernels._user import _snapshot, value_key
+
+    def reads_rate(t, s, y):
+        return -RATE * y
+
+    first = value_key(reads_rate)
+    assert _snapshot(reads_rate) is not None and value_key(reads_rate) == first
+    try:
+        RATE = 3.0
+        assert value_key(reads_rate) != first
+        RATE = float("2.0")                 # another object, the first value: the first key
+        assert value_key(reads_rate) == first
+    finally:
+        RATE = 2.0
+
+    c = 1.0
+
+    def reads_cell(t, s, y, d=1.0, *, e=1.0):
+        return -c * d * e * y
+
+    keys = {value_key(reads_cell)}
+    c = 5.0
+    keys.add(value_key(reads_cell))
+    reads_cell.__defaults__ = (4.0,)
+    keys.add(value_key(reads_cell))
+    reads_cell.__kwdefaults__ = {"e": 6.0}
+    keys.add(value_key(reads_cell))
+    assert len(keys) == 4
+
+    arr = np.array([1.0])
+    reads_list = lambda t, s, y: -LIST[0] * arr[0] * y   # noqa: E731
+    assert _snapshot(reads_list) is None
+    before = value_key(reads_list)
+    arr[0] = 2.0
+    assert value_key(reads_list) != before
+    LIST[0] = 3.0
+    try:
+        assert len({before, value_key(reads_list)}) == 2
+    finally:
+        LIST[0] = 1.0
+
+    def make(inner, a):
+        return numba.njit(lambda x: inner(x) + a)
+    leaf = make(numba.njit(lambda x: x), 1.0)
+    chain = make(leaf, 1.0)                 # chain and leaf share one code object
+
+    def K(t, s, y):
+        return chain(y)
+
+    key = value_key(K)
+    assert _snapshot(K) is not None and value_key(K) == key
+    leaf.py_func.__closure__[1].cell_contents = 7.0   # the leaf's own value
+    assert value_key(K) != key

@@ -124,3 +124,17 @@ def test_solutions_pickle_with_their_values():
     assert np.array_equal(back.y, fred.y)
     with pytest.raises(RuntimeError, match="unpickled"):
         back(0.5)
+
+
+def test_solutions_on_the_same_mesh_do_not_share_it():
+    """Uniform meshes are made once and copied: a caller writing into ``sol.t`` changes neither
+    the next solve's mesh nor its values; the last time is T itself (its zero's sign too)."""
+    first = solve_volterra(lambda t, s, y: -y, lambda t: 1.0, (0.0, 1.0), 8, error_estimate=False)
+    first.t[:] = 7.0
+    again = solve_volterra(lambda t, s, y: -y, lambda t: 1.0, (0.0, 1.0), 8, error_estimate=False)
+    np.testing.assert_array_equal(again.t, np.arange(9) / 8)
+    np.testing.assert_array_equal(again.y, solve_volterra(lambda t, s, y: -y, lambda t: 1.0,
+                                                          (0.0, 1.0), 8).y)
+    for T in (0.0, -0.0):
+        sol = solve_volterra(lambda t, s, y: -y, lambda t: 1.0, (-1.0, T), 4, error_estimate=False)
+        assert np.copysign(1.0, sol.t[-1]) == np.copysign(1.0, T)
