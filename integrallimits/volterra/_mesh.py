@@ -61,9 +61,8 @@ def make_mesh(t_span, n_steps, mesh, caller):
     check_size(n_steps, 1, 1, False, caller)   # the memory of the mesh and one solution, first
     if not math.isfinite(T - t0):
         raise ValueError(f"t_span {t_span!r}: T - t0 overflows")
-    if n_steps > _REMEMBERED_STEPS:
-        return _uniform_mesh.__wrapped__(t0, T, n_steps)
-    t = _uniform_mesh(t0, T, n_steps).copy()
+    t = (_uniform_mesh if n_steps <= _REMEMBERED_STEPS else _uniform_mesh.__wrapped__)(
+        t0, T, n_steps).copy()
     t[-1] = T      # (the cache takes -0.0 for 0.0)
     return t
 
@@ -81,6 +80,7 @@ def _uniform_mesh(t0, T, n_steps):
     t[-1] = T
     if (T - t0) / n_steps <= 2.0 ** 22 * math.ulp(max(abs(t0), abs(T))):
         check_resolved(t, "t_span")   # near the limit: check every step (else all pass by far)
+    t.flags.writeable = False        # (the remembered ones are shared: copies are handed out)
     return t
 
 
