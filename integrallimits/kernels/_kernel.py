@@ -477,10 +477,6 @@ def _wrap_jacobian(fj, scalar, spec, gid, form="tsy"):
     return jacobian
 
 
-def _python_call(func, t, s, y, scalar, args=()):
-    return _user.py_function(func)(t, s, y[0] if scalar else y, *args)
-
-
 def _check_value(value, expected, what, t, s):
     if expected == () and type(value) in (float, np.float64):   # the common case, at once
         return np.asarray(value)
@@ -498,8 +494,8 @@ def _check_value(value, expected, what, t, s):
 def _probe(func, what, t0, y_probe, scalar, shape, args, jac=False):
     """Call a user function once in Python at (t0, t0, y0): errors here name the point."""
     try:
-        value = _python_call(func, t0, t0, y_probe[0, 0] if scalar else y_probe[0].copy(), False,
-                             args)
+        value = _user.py_function(func)(t0, t0, y_probe[0, 0] if scalar else y_probe[0].copy(),
+                                        *args)
     except Exception as exc:  # a user function failing on a valid point: say where
         raise TypeError(f"{what} raised {type(exc).__name__}: {exc} when called at "
                         f"t = s = {t0}, y = {y_probe[0].tolist() if not scalar else y_probe[0, 0]}"

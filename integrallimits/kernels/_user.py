@@ -325,8 +325,7 @@ def _snapshot(func):
 
 def _snapshot_into(func, out, path):
     code = func.__code__
-    if func in path:   # recursion: the function is on the way here already (functions compare
-        # by identity)
+    if func in path:   # recursion (``in``: functions compare by identity)
         out.append(code)
         return True
     defaults, kwdefaults = func.__defaults__, func.__kwdefaults__
@@ -363,8 +362,7 @@ _SNAPSHOT_CODE_LIKE = (pytypes.ModuleType, pytypes.BuiltinFunctionType, np.ufunc
 
 
 def _snapshot_object(obj, out, path):
-    if type(obj) in _UNCHANGING or obj is _MISSING or isinstance(obj, _SNAPSHOT_CODE_LIKE) or \
-            _unchanging(obj):
+    if obj is _MISSING or _unchanging(obj) or isinstance(obj, _SNAPSHOT_CODE_LIKE):
         out.append(obj)
         return True
     if isinstance(obj, pytypes.FunctionType):
