@@ -348,11 +348,11 @@ def _caller(fj, form):
 def _wrap_kernel(fj, scalar, spec, gid, form="tsy"):
     """(function, block_sum) for a user function fj(t, s, y, *args).
 
-    Outputs are set to NaN before the user's function runs: if it raises, the exception stops
-    at the compiled function-pointer boundary (Numba hands it to ``sys.unraisablehook``, where
-    :mod:`._user` keeps it for the solver to raise), and the NaN left behind stops the loop.
-    Non-finite values and, for vector y, outputs of the wrong length are recorded with their
-    point (``_user.report``, which runs only on failure)."""
+    Outputs are set to NaN before the user's function runs: if it raises, the wrapper catches
+    the exception in compiled code and records the point (the solver then calls the user's
+    Python function there and raises its own exception), and the NaN left behind stops the
+    loop.  Non-finite values and, for vector y, outputs of the wrong length are recorded with
+    their point too (``_user.report``, which runs only on failure)."""
     unpack = _user.unpacker(spec)
     call = _caller(fj, form)
     report = _user.report
@@ -454,6 +454,9 @@ def _wrap_vector_kernel(call, unpack, gid, convert):
 
 
 def _wrap_jacobian(fj, scalar, spec, gid, form="tsy"):
+    """The compiled Jacobian wrapper: J = dK/dy at (t, s, Y[j]), NaN where the user's function
+    raised, returned the wrong shape or a non-finite value (recorded with its point, as the
+    kernel's wrappers do, so the solver names the Jacobian and the point, not Newton)."""
     unpack = _user.unpacker(spec)
     call = _caller(fj, form)
     report = _user.report
@@ -461,19 +464,33 @@ def _wrap_jacobian(fj, scalar, spec, gid, form="tsy"):
         @_user.wrapper(JACOBIAN_SIGNATURE)
         def jacobian(t, s, Y, j, theta, J):
             J[0, 0] = np.nan
-            J[0, 0] = call(t, s, Y[j, 0], unpack(theta, 0))
+            try:
+                v = call(t, s, Y[j, 0], unpack(theta, 0))
+            except Exception:
+                report(gid, _user.RAISED, t, s, Y[j], -1)
+                return
+            J[0, 0] = v
+            if not np.isfinite(J[0, 0]):
+                report(gid, _user.NOT_FINITE, t, s, Y[j], -1)
     else:
         @_user.wrapper(JACOBIAN_SIGNATURE)
         def jacobian(t, s, Y, j, theta, J):
             J[:, :] = np.nan
-            r = np.asarray(call(t, s, Y[j], unpack(theta, 0)))
+            try:
+                r = np.asarray(call(t, s, Y[j], unpack(theta, 0)))
+            except Exception:
+                report(gid, _user.RAISED, t, s, Y[j], -1)
+                return
             if r.shape[0] != J.shape[0] or r.shape[1] != J.shape[1]:
-                J[:, :] = np.nan
                 report(gid, _user.BAD_SHAPE, t, s, Y[j], r.size)
                 return
+            finite = True
             for a in range(J.shape[0]):
                 for b in range(J.shape[1]):
                     J[a, b] = r[a, b]
+                    finite = finite and np.isfinite(J[a, b])
+            if not finite:
+                report(gid, _user.NOT_FINITE, t, s, Y[j], -1)
     return jacobian
 
 

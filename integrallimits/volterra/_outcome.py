@@ -57,6 +57,7 @@ def describe(status, t_fail, iterations, record, messages=None):
         what, where = _user.describe_failure(record)
         y = record.y
         if np.all(np.isfinite(y)) and (not y.size or np.max(np.abs(y)) < _BLOW_UP_SIZE):
+            what = what[0].upper() + what[1:] if what.startswith("the ") else what
             return (f"{what} returned a non-finite value (inf/nan) at {where}; the solve stopped "
                     f"at t = {t_fail:.6g}.", "kernel-non-finite")
     if messages and status in messages:

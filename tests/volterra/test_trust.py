@@ -23,7 +23,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from integrallimits import SolverError, solve_fredholm, solve_volterra, solve_vide
-from integrallimits.kernels import convolution, weakly_singular
+from integrallimits.kernels import as_kernel, convolution, weakly_singular
 from integrallimits.kernels._user import RecompilationWarning, referenced_values
 from integrallimits.volterra import solve_first_kind
 
@@ -512,6 +512,40 @@ def test_kernel_returning_nan_is_named():
     sol = solve_volterra(lambda t, s, y: np.sqrt(0.5 - t) * y, ONE, (0.0, 1.0), 16, "gauss2")
     assert not sol.success and "returned a non-finite value" in sol.message
     assert "K(t, s, y)" in sol.message and sol.t[-1] <= 0.5
+
+
+@pytest.mark.parametrize("scalar", [True, False])
+@pytest.mark.parametrize("method", ["trapezoid", "gauss2"])
+def test_a_jacobian_that_raises_or_is_not_finite_is_named(scalar, method):
+    """A raising Jacobian reached the user as Numba's copy ("t = <object type:float64>"), and a
+    NaN one was reported as "Newton's method did not converge ... may blow up"."""
+    y0 = 1.0 if scalar else np.ones(2)
+    if scalar:
+        def raising(t, s, y):
+            if t > 0.5:
+                raise Boom(f"the Jacobian fails at t = {t}")
+            return -2.0 * y
+
+        def nan_after(t, s, y):
+            return np.nan if t > 0.5 else -2.0 * y
+    else:
+        def raising(t, s, y):
+            if t > 0.5:
+                raise Boom(f"the Jacobian fails at t = {t}")
+            return np.diag(-2.0 * y)
+
+        def nan_after(t, s, y):
+            return np.diag(np.full(2, np.nan) if t > 0.5 else -2.0 * y)
+
+    g = ONE if scalar else (lambda t: np.ones(2))
+    with pytest.raises(Boom, match=r"fails at t = 0\.\d"):
+        solve_volterra(as_kernel(lambda t, s, y: -y * y, y0, jacobian=raising), g, (0.0, 1.0),
+                       32, method)
+    sol = solve_volterra(as_kernel(lambda t, s, y: -y * y, y0, jacobian=nan_after), g,
+                         (0.0, 1.0), 32, method)
+    assert not sol.success
+    assert sol.message.startswith("The Jacobian of K(t, s, y) returned a non-finite value")
+    assert 0.5 < sol.t[-1] + 1e-12 and sol.t[-1] < 0.6
 
 
 def test_argument_order_warning():
