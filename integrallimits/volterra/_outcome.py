@@ -123,7 +123,9 @@ def solve_on_mesh(run, t, *, method, scalar, stats, error_estimate=True, t_eval=
     t_failure = None
     Y, keep, stages = first.Y, first.keep, first.stages
     if first.status == _loops.SUCCESS:
-        message = "The solver reached the end of the interval."
+        message = ("The solver reached the end of the interval." if error_estimate else
+                   "The solver reached the end of the interval (error_estimate=False: the values "
+                   "were not checked, and an unstable or unresolved solve is not detected).")
     else:
         t_failure = float(t[first.index])
         message, info["failure"] = describe(first.status, t_failure,

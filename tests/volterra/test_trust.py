@@ -548,6 +548,17 @@ def test_a_jacobian_that_raises_or_is_not_finite_is_named(scalar, method):
     assert 0.5 < sol.t[-1] + 1e-12 and sol.t[-1] < 0.6
 
 
+def test_a_solve_without_its_estimate_says_it_is_unchecked():
+    """rk4 at a step 30x past its stability limit "reached the end of the interval" with
+    y(1) = 2.8e145 for e^-1000 and the same message as a checked solve."""
+    stiff = lambda t, s, y: -1000.0 * y  # noqa: E731
+    sol = solve_volterra(stiff, ONE, (0.0, 1.0), 32, "rk4", error_estimate=False)
+    assert sol.success and "were not checked" in sol.message
+    checked = solve_volterra(stiff, ONE, (0.0, 1.0), 32, "rk4")
+    assert not checked.success and "no reliable digits" in checked.message
+    assert "not checked" not in solve_volterra(stiff, ONE, (0.0, 1.0), 32, "radau3").message
+
+
 def test_argument_order_warning():
     with pytest.warns(UserWarning, match="passed in the order \\(t, s, y\\)"):
         solve_volterra(lambda t, y, s: -y, ONE, (0.0, 1.0), 8)
