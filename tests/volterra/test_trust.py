@@ -81,6 +81,41 @@ def test_one_function_reading_a_changed_value(kernel, setter):
         setter(1.0)
 
 
+def _minus_rho(t, s, y):
+    return -RHO
+
+
+def _rho_decay(u):
+    return -RHO * np.exp(-u)
+
+
+@pytest.mark.parametrize("build", ["as_kernel", "with a Jacobian", "convolution", "with args"])
+def test_a_kernel_object_kept_across_a_change_is_built_again(build):
+    """A Kernel made once with ``as_kernel`` (or from a convolution) and solved again after a
+    global it reads changed ran the old value's compiled code: success, the old answer."""
+    def make():
+        if build == "convolution":
+            return as_kernel(convolution(_rho_decay), 1.0)
+        if build == "with args":
+            return as_kernel(lambda t, s, y, c: -c * RHO * y, 1.0, args=(1.0,))
+        return as_kernel(K_global, 1.0, jacobian=_minus_rho if build == "with a Jacobian" else None)
+
+    try:
+        kernel = make()
+        for value in (1.0, 3.0):
+            globals()["RHO"] = value
+            kept = solve_volterra(kernel, ONE, (0.0, 1.0), 32, "gauss2", args=(
+                (1.0,) if build == "with args" else None))
+            new = solve_volterra(make(), ONE, (0.0, 1.0), 32, "gauss2", args=(
+                (1.0,) if build == "with args" else None))
+            assert kept.success and np.array_equal(kept.y, new.y)
+            if build != "convolution":
+                assert abs(kept.y[-1] - np.exp(-value)) < 1e-7
+                assert kernel(0.5, 0.25, 2.0) == -2.0 * value     # the kernel called directly
+    finally:
+        globals()["RHO"] = 1.0
+
+
 def test_closures_and_defaults_are_keyed_on_their_values():
     def factory(a):
         return lambda t, s, y: -a * y
