@@ -26,6 +26,8 @@ SUCCEEDED, FAILED = 0, -1
 
 _NEWTON = ("Newton's method did not converge at t = {t:.6g} (after {it} iterations in all); the "
            "solution may blow up there, or the step is too large for the implicit equation.")
+_CHECK_JACOBIAN = (" The Jacobian given with jacobian= was used: a wrong Jacobian also stops "
+                   "Newton's method (check it against finite differences, or leave it out).")
 _NOT_FINITE = "The solution became non-finite (inf/nan) at t = {t:.6g}: it blows up."
 _BLOW_UP_SIZE = 1e100
 
@@ -130,6 +132,9 @@ def solve_on_mesh(run, t, *, method, scalar, stats, error_estimate=True, t_eval=
         t_failure = float(t[first.index])
         message, info["failure"] = describe(first.status, t_failure,
                                             info.get("newton_iterations", 0), first.record, messages)
+        if info["failure"] == "newton" and "user" in (info.get("jacobian"),
+                                                      info.get("kernel_jacobian")):
+            message += _CHECK_JACOBIAN
     estimate = np.full_like(Y, np.nan)
     info["error_estimate"] = "not requested" if not error_estimate else "none"
     if error_estimate and keep >= 2:

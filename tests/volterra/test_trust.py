@@ -583,6 +583,19 @@ def test_a_jacobian_that_raises_or_is_not_finite_is_named(scalar, method):
     assert 0.5 < sol.t[-1] + 1e-12 and sol.t[-1] < 0.6
 
 
+def test_a_wrong_jacobian_is_named_when_newton_fails():
+    wrong = lambda t, s, y: -2000.0 * y  # noqa: E731  (dK/dy of -y^2 is -2y)
+    sol = solve_volterra(as_kernel(lambda t, s, y: -y * y, 1.0, jacobian=wrong), ONE,
+                         (0.0, 1.0), 32, "gauss2")
+    assert not sol.success and "jacobian=" in sol.message
+    sol = solve_fredholm(lambda x, s, y: 0.5 * x * s * y * y, lambda x: 1 - 0.25 * x,
+                         (0.0, 1.0), 16, jacobian=lambda x, s, y: 1000 * x * s * y)
+    assert not sol.success and "jacobian=" in sol.message
+    sol = solve_volterra(lambda t, s, y: -y * y, ONE, (0.0, 1.0), 1, "gauss2",
+                         error_estimate=False, newton_maxiter=1)     # differences: no hint
+    assert sol.stats["failure"] == "newton" and "jacobian=" not in sol.message
+
+
 def test_a_solve_without_its_estimate_says_it_is_unchecked():
     """rk4 at a step 30x past its stability limit "reached the end of the interval" with
     y(1) = 2.8e145 for e^-1000 and the same message as a checked solve."""
