@@ -593,7 +593,13 @@ def _not_converged(maxiter, size, factors, stats):
     stats["condition"] = float(_condition(*factors))
     return (f"Newton's method did not converge in {maxiter} iterations (last update {size:.3g}, "
             f"residual {stats['residual']:.3g}); the equation may have no solution near the initial "
-            f"guess: give a better initial guess (initial=...) or raise newton_maxiter.")
+            f"guess: give a better initial guess (initial=...) or raise newton_maxiter."
+            + (_CHECK_JACOBIAN if stats.get("jacobian") == "user" else ""))
+
+
+#: Added to a Newton failure with a Jacobian the user gave: a wrong one is a common cause.
+_CHECK_JACOBIAN = (" The Jacobian given with jacobian= was used: a wrong Jacobian also stops "
+                   "Newton's method (check it against finite differences, or leave it out).")
 
 
 def _solve_newton(Y, kernel, addr, nodes, weights, G, tol, maxiter, max_condition, counts, stats):

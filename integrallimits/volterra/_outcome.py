@@ -26,6 +26,8 @@ SUCCEEDED, FAILED = 0, -1
 
 _NEWTON = ("Newton's method did not converge at t = {t:.6g} (after {it} iterations in all); the "
            "solution may blow up there, or the step is too large for the implicit equation.")
+_CHECK_JACOBIAN = (" The Jacobian given with jacobian= was used: a wrong Jacobian also stops "
+                   "Newton's method (check it against finite differences, or leave it out).")
 _NOT_FINITE = "The solution became non-finite (inf/nan) at t = {t:.6g}: it blows up."
 _BLOW_UP_SIZE = 1e100
 
@@ -61,6 +63,7 @@ def describe(status, t_fail, iterations, record, messages=None):
         what, where = _user.describe_failure(record)
         y = record.y
         if np.all(np.isfinite(y)) and (not y.size or np.max(np.abs(y)) < _BLOW_UP_SIZE):
+            what = what[0].upper() + what[1:] if what.startswith("the ") else what
             return (f"{what} returned a non-finite value (inf/nan) at {where}; the solve stopped "
                     f"at t = {t_fail:.6g}.", "kernel-non-finite")
     if messages and status in messages:
@@ -126,11 +129,16 @@ def solve_on_mesh(run, t, *, method, scalar, stats, error_estimate=True, t_eval=
     t_failure = None
     Y, keep, stages = first.Y, first.keep, first.stages
     if first.status == _loops.SUCCESS:
-        message = "The solver reached the end of the interval."
+        message = ("The solver reached the end of the interval." if error_estimate else
+                   "The solver reached the end of the interval (error_estimate=False: the values "
+                   "were not checked, and an unstable or unresolved solve is not detected).")
     else:
         t_failure = float(t[first.index])
         message, info["failure"] = describe(first.status, t_failure,
                                             info.get("newton_iterations", 0), first.record, messages)
+        if info["failure"] == "newton" and "user" in (info.get("jacobian"),
+                                                      info.get("kernel_jacobian")):
+            message += _CHECK_JACOBIAN
     estimate = np.empty(Y.shape)
     estimate.fill(np.nan)
     info["error_estimate"] = "not requested" if not error_estimate else "none"
