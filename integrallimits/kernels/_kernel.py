@@ -290,7 +290,15 @@ class Kernel:
         """(function, jacobian_function or None, block_sum) as :class:`FunctionAddress` objects."""
         jac = (None if self.jacobian_function is None
                else FunctionAddress(self.jacobian_function, JACOBIAN_SIGNATURE))
-        return (FunctionAddress(self.function, KERNEL_SIGNATURE), jac,
+        function, block_sum = self.explicit_addresses
+        return function, jac, block_sum
+
+    @cached_property
+    def explicit_addresses(self):
+        """(function, block_sum) as :class:`FunctionAddress` objects: what an explicit method
+        calls.  Without the Jacobian, which may be compiled only when it is first needed (a
+        network's takes seconds to compile)."""
+        return (FunctionAddress(self.function, KERNEL_SIGNATURE),
                 FunctionAddress(self.block_sum, BLOCK_SIGNATURE))
 
     @cached_property

@@ -19,8 +19,7 @@ from math import comb
 import numpy as np
 
 from .._numba import jit
-from ..kernels._kernel import (BLOCK_SIGNATURE, JACOBIAN_SIGNATURE, KERNEL_SIGNATURE, VJP_SIGNATURE,
-                               block_loop)
+from ..kernels._kernel import BLOCK_SIGNATURE, KERNEL_SIGNATURE, block_loop
 from ._activations import act_array, act_rows, dact_array
 
 HEADER = 6
@@ -427,11 +426,13 @@ _FAMILIES = {
 
 @lru_cache(maxsize=None)
 def family_functions(family):
-    """(function, jacobian_function, vjp) of a family, compiled (or loaded from the on-disk
-    cache) on first use: importing the networks compiles nothing."""
+    """(function, jacobian_function, vjp) of a family: the function compiled (or loaded from
+    the on-disk cache) on first use, importing the networks compiles nothing; the Jacobian and
+    the vjp when they are first needed (by an implicit rule, by an adjoint: a forward pass on
+    an explicit rule compiles neither, seconds each)."""
     function, jacobian, vjp, _ = _FAMILIES[family]
     function.compile(KERNEL_SIGNATURE)
-    return function, jit(JACOBIAN_SIGNATURE)(jacobian), jit(VJP_SIGNATURE)(vjp)
+    return function, jit(jacobian), jit(vjp)
 
 
 @lru_cache(maxsize=None)

@@ -84,10 +84,14 @@ def _mesh_lags(kernel, N, h, samples):
 _NO_ROWS = np.empty(0, dtype=np.int64)   # keep nothing besides Y (the loops' ``keep``)
 
 
-def _kernel_args(kernel):
+def _kernel_args(kernel, implicit=True):
     """(function, jacobian, have_jacobian, block_sum, theta) for the compiled loops, the
-    functions as int addresses (kept valid by the kernel's FunctionAddress objects)."""
-    function, jac, block = kernel.addresses
+    functions as int addresses (kept valid by the kernel's FunctionAddress objects).  An
+    explicit method (``implicit=False``) calls no Jacobian: none is compiled for it."""
+    if implicit:
+        function, jac, block = kernel.addresses
+    else:
+        (function, block), jac = kernel.explicit_addresses, None
     have = jac is not None
     if not have:
         jac = _loops.no_jacobian()
@@ -142,7 +146,7 @@ class DirectQuadrature(VolterraMethod):
         G = np.ascontiguousarray(g_vec(t))
         Y = np.zeros(G.shape)
         counts = _loops.new_counts(4)
-        K, jac, have, B, theta = _kernel_args(kernel)
+        K, jac, have, B, theta = _kernel_args(kernel, self.implicit)
         start = self._data[0]
         if start.shape[0] > 1:
             status, index = _loops.compiled_loop("start")(K, jac, have, theta, t, G, Y, start, tol,
@@ -235,7 +239,7 @@ class DirectQuadrature(VolterraMethod):
         if keep.ndim != 1 or keep.dtype.kind not in "iu" or np.any(np.diff(keep) <= 0) or \
                 (keep.size and (keep[0] < 0 or keep[-1] > n_steps)):
             raise ValueError(f"keep must be increasing integers in [0, {n_steps}], got {keep!r}")
-        K, jac, have, _, theta = _kernel_args(kernel)
+        K, jac, have, _, theta = _kernel_args(kernel, self.implicit)
         y0 = np.ascontiguousarray(y0, dtype=float).reshape(1, -1)
         d = y0.shape[1]
         out = np.empty((keep.size, d))
