@@ -60,7 +60,7 @@ try:
 except ImportError:  # pragma: no cover - every supported Numba vendors cloudpickle >= 2
     _should_pickle_by_reference = None
 
-from .._numba import _PackageCache
+from .._numba import KeyNamedCache, _PackageCache
 
 __all__ = ["njit_user", "py_function", "referenced_values", "ArgSpec", "pack_args", "unpacker",
            "report", "new_guard", "clear_failures", "take_failure", "raise_recorded_failure",
@@ -450,7 +450,7 @@ def divides(func):
                 return True
     return False
 
-class _ValueKeyedCache(numba.core.caching.FunctionCache):
+class _ValueKeyedCache(KeyNamedCache):
     """Numba's on-disk cache with the values a function reads added to the index key."""
 
     def __init__(self, py_func, values):
