@@ -49,14 +49,13 @@ class _KeyNamedFiles(numba.core.caching.IndexDataCacheFile):
     by a hash of its key instead of by the first number the index does not use.
 
     With numbers, two processes saving different overloads of one function at the same time
-    (pytest-xdist workers, a process pool, Dask workers, two scripts) both read the index, took
-    the same free number and wrote their machine code to that one file: the index could then
-    name the other process's code for a key.  The package's wrappers of user kernels share one
-    index per wrapper, so this served one kernel's code for another: 12 processes compiling
-    192 kernels into one cache left 5 that later processes ran with another kernel's code,
-    reporting success.  Named by its key, a file only ever holds that key's code (the same code
-    whoever writes it), and it is written before the index names it; a lost index entry from
-    the same race costs one compilation, nothing else.
+    (pytest-xdist workers, a process pool, Dask workers, two scripts) could both read the
+    index, take the same free number and write their machine code to that one file: the index
+    could then name the other process's code for a key (the interleaving is in
+    ``tests/test_numba_cache.py``).  Named by its key, a file only ever holds that key's code
+    (the same code whoever writes it), and it is written before the index names it; a lost
+    index entry from the same race costs one compilation, nothing else.  (Symbols of code from
+    different processes are kept apart by :func:`integrallimits.kernels._user.unique_symbols`.)
     """
 
     def save(self, key, data):
