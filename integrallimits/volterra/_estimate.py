@@ -224,7 +224,7 @@ def estimate_error(run, t, Y, order, uniform_only, min_steps, rate_min_steps=RAT
             if rate is not None and rate < factor / RATE_FACTOR:
                 q = max(1.0, float(np.log2(max(rate, 1.0))))   # the order clearly is not p
             elif higher_order and rate is not None and rate > factor:
-                q = min(order + 1.0, float(np.log2(rate)))     # pre-asymptotic from above
+                q = min(order + 0.5, float(np.log2(rate)))     # pre-asymptotic from above
             est = _spread(idx, diff / (2.0 ** q - 1.0), n_points, d)
             result = _finish(Y, idx, diff, est, "half-steps", nfev)
             result.mesh, result.values, result.common = tc, Yc, idx
