@@ -252,6 +252,16 @@ class Kernel:
             object.__setattr__(self, "block_sum", make_block_sum(self.function))
         object.__setattr__(self, "params", np.ascontiguousarray(self.params, dtype=float))
 
+    def current(self):
+        """This kernel, or, if it was compiled from user functions and a value they read
+        (a global, a closure cell, a default) has changed since, the kernel compiled with the
+        current values (the same parameters): a kernel object kept across a change of a
+        global never runs with the old value."""
+        source = self._shared.get("source")
+        if source is None or source.key_now() == source.key:
+            return self
+        return source.rebuild(self.params, self.args)
+
     def with_params(self, theta, args=()):
         """This kernel with ``params = theta`` (e.g. the packed run-time arguments ``args``)."""
         if not self.params.size and not np.size(theta):
@@ -303,7 +313,7 @@ class Kernel:
         Y = np.ascontiguousarray(np.reshape(np.asarray(y, dtype=float), (1, self.dim)))
         out = np.empty(self.dim)
         _user.clear_failures()
-        self.function(float(t), float(s), Y, 0, self.params, out)
+        self.current().function(float(t), float(s), Y, 0, self.params, out)
         _user.raise_recorded_failure(_user.take_failure(), self.args)
         return out[0] if self.scalar else out
 
@@ -348,11 +358,11 @@ def _caller(fj, form):
 def _wrap_kernel(fj, scalar, spec, gid, form="tsy"):
     """(function, block_sum) for a user function fj(t, s, y, *args).
 
-    Outputs are set to NaN before the user's function runs: if it raises, the exception stops
-    at the compiled function-pointer boundary (Numba hands it to ``sys.unraisablehook``, where
-    :mod:`._user` keeps it for the solver to raise), and the NaN left behind stops the loop.
-    Non-finite values and, for vector y, outputs of the wrong length are recorded with their
-    point (``_user.report``, which runs only on failure)."""
+    Outputs are set to NaN before the user's function runs: if it raises, the wrapper catches
+    the exception in compiled code and records the point (the solver then calls the user's
+    Python function there and raises its own exception), and the NaN left behind stops the
+    loop.  Non-finite values and, for vector y, outputs of the wrong length are recorded with
+    their point too (``_user.report``, which runs only on failure)."""
     unpack = _user.unpacker(spec)
     call = _caller(fj, form)
     report = _user.report
@@ -454,6 +464,9 @@ def _wrap_vector_kernel(call, unpack, gid, convert):
 
 
 def _wrap_jacobian(fj, scalar, spec, gid, form="tsy"):
+    """The compiled Jacobian wrapper: J = dK/dy at (t, s, Y[j]), NaN where the user's function
+    raised, returned the wrong shape or a non-finite value (recorded with its point, as the
+    kernel's wrappers do, so the solver names the Jacobian and the point, not Newton)."""
     unpack = _user.unpacker(spec)
     call = _caller(fj, form)
     report = _user.report
@@ -461,19 +474,33 @@ def _wrap_jacobian(fj, scalar, spec, gid, form="tsy"):
         @_user.wrapper(JACOBIAN_SIGNATURE)
         def jacobian(t, s, Y, j, theta, J):
             J[0, 0] = np.nan
-            J[0, 0] = call(t, s, Y[j, 0], unpack(theta, 0))
+            try:
+                v = call(t, s, Y[j, 0], unpack(theta, 0))
+            except Exception:
+                report(gid, _user.RAISED, t, s, Y[j], -1)
+                return
+            J[0, 0] = v
+            if not np.isfinite(J[0, 0]):
+                report(gid, _user.NOT_FINITE, t, s, Y[j], -1)
     else:
         @_user.wrapper(JACOBIAN_SIGNATURE)
         def jacobian(t, s, Y, j, theta, J):
             J[:, :] = np.nan
-            r = np.asarray(call(t, s, Y[j], unpack(theta, 0)))
+            try:
+                r = np.asarray(call(t, s, Y[j], unpack(theta, 0)))
+            except Exception:
+                report(gid, _user.RAISED, t, s, Y[j], -1)
+                return
             if r.shape[0] != J.shape[0] or r.shape[1] != J.shape[1]:
-                J[:, :] = np.nan
                 report(gid, _user.BAD_SHAPE, t, s, Y[j], r.size)
                 return
+            finite = True
             for a in range(J.shape[0]):
                 for b in range(J.shape[1]):
                     J[a, b] = r[a, b]
+                    finite = finite and np.isfinite(J[a, b])
+            if not finite:
+                report(gid, _user.NOT_FINITE, t, s, Y[j], -1)
     return jacobian
 
 
@@ -530,7 +557,9 @@ def as_kernel(K, y0, t0=0.0, jacobian=None, args=None):
     -----
     A plain function is compiled once per set of values it reads from globals, closure cells
     and defaults (see :mod:`integrallimits.kernels._user`): a changed global compiles again,
-    so the kernel never runs with stale values; parameters passed with ``args`` do not.
+    so the kernel never runs with stale values; parameters passed with ``args`` do not.  The
+    returned kernel keeps its functions: used again after such a value has changed (in a solver
+    or called directly), it is compiled again with the current values (:meth:`Kernel.current`).
 
     Raises
     ------
@@ -553,7 +582,7 @@ def as_kernel(K, y0, t0=0.0, jacobian=None, args=None):
         if K.dim != dim or K.scalar != scalar:
             raise ValueError(f"K is a kernel for y of dimension {K.dim}, but g gives "
                              f"{'a scalar' if scalar else f'shape {y0.shape}'}")
-        return K.with_args(args)
+        return K.current().with_args(args)
     if not callable(K):
         raise TypeError(f"K must be callable K(t, s, y) or a Kernel, got {type(K).__name__}")
     if jacobian is not None and not callable(jacobian):
@@ -597,8 +626,26 @@ def _user_kernel(K, y0, t0, jacobian, spec, theta, args, form="tsy", what="K(t, 
         kernel = Kernel(function, dim, scalar, jac, block_sum,
                         "user" if jac is not None else "finite-difference",
                         probe=K, name=getattr(K, "__name__", "K"), arg_spec=spec)
+        user_key = (key[4], key[5])
+        kernel._shared["source"] = Source(
+            user_key, lambda: (_user.value_key(K), None if jacobian is None else
+                               (id(jacobian), _user.value_key(jacobian))),
+            lambda theta, args: _user_kernel(K, y0, t0, jacobian, spec, theta, args, form, what))
         per_func[key] = (kernel, jacobian)
         return kernel.with_params(theta, args)
+
+
+@dataclass(frozen=True)
+class Source:
+    """What a kernel compiled from user functions needs to stay fresh: the ``key`` of the values
+    those functions read when it was compiled, ``key_now()`` (the key now) and ``rebuild(theta,
+    args)`` (the kernel compiled with the current values).  A kernel object kept while a global
+    it reads changes is then built again by :meth:`Kernel.current`, as a plain function passed
+    to a solver is, instead of running with the old value."""
+
+    key: object
+    key_now: object
+    rebuild: object
 
 
 def _takes_one_argument(func):

@@ -13,7 +13,7 @@ import numpy as np
 
 from .._numba import jit
 from . import _user
-from ._kernel import (_FAST, BLOCK_SIGNATURE, JACOBIAN_SIGNATURE, KERNEL_SIGNATURE, Kernel, _compile,
+from ._kernel import (_FAST, BLOCK_SIGNATURE, JACOBIAN_SIGNATURE, KERNEL_SIGNATURE, Kernel, Source, _compile,
                       _njit_user, _user_kernel, as_kernel)
 
 __all__ = ["convolution", "weakly_singular", "is_weakly_singular", "KernelSpec", "LAG_SIGNATURE"]
@@ -74,7 +74,10 @@ class KernelSpec:
         spec, theta = _user.pack_args(args)
         key = (y0.ndim == 0, 1 if y0.ndim == 0 else y0.shape[0], spec, self.value_key())
         if key not in self._built:
-            self._built[key] = self._build(y0, t0, key[0], key[1], spec, tuple(args or ()))
+            kernel = self._build(y0, t0, key[0], key[1], spec, tuple(args or ()))
+            kernel._shared["source"] = Source(key[3], self.value_key,
+                                              lambda theta, args: self.build(y0, t0, args))
+            self._built[key] = kernel
         return self._built[key].with_params(theta, tuple(args or ()))
 
     def _build(self, y0, t0, scalar, dim, spec, args):  # pragma: no cover - interface

@@ -57,6 +57,7 @@ def describe(status, t_fail, iterations, record, messages=None):
         what, where = _user.describe_failure(record)
         y = record.y
         if np.all(np.isfinite(y)) and (not y.size or np.max(np.abs(y)) < _BLOW_UP_SIZE):
+            what = what[0].upper() + what[1:] if what.startswith("the ") else what
             return (f"{what} returned a non-finite value (inf/nan) at {where}; the solve stopped "
                     f"at t = {t_fail:.6g}.", "kernel-non-finite")
     if messages and status in messages:
@@ -122,7 +123,9 @@ def solve_on_mesh(run, t, *, method, scalar, stats, error_estimate=True, t_eval=
     t_failure = None
     Y, keep, stages = first.Y, first.keep, first.stages
     if first.status == _loops.SUCCESS:
-        message = "The solver reached the end of the interval."
+        message = ("The solver reached the end of the interval." if error_estimate else
+                   "The solver reached the end of the interval (error_estimate=False: the values "
+                   "were not checked, and an unstable or unresolved solve is not detected).")
     else:
         t_failure = float(t[first.index])
         message, info["failure"] = describe(first.status, t_failure,

@@ -23,7 +23,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from integrallimits import SolverError, solve_fredholm, solve_volterra, solve_vide
-from integrallimits.kernels import convolution, weakly_singular
+from integrallimits.kernels import as_kernel, convolution, weakly_singular
 from integrallimits.kernels._user import RecompilationWarning, referenced_values
 from integrallimits.volterra import solve_first_kind
 
@@ -79,6 +79,41 @@ def test_one_function_reading_a_changed_value(kernel, setter):
             assert abs(sol.y[-1] - np.exp(-value)) < 1e-8, value
     finally:
         setter(1.0)
+
+
+def _minus_rho(t, s, y):
+    return -RHO
+
+
+def _rho_decay(u):
+    return -RHO * np.exp(-u)
+
+
+@pytest.mark.parametrize("build", ["as_kernel", "with a Jacobian", "convolution", "with args"])
+def test_a_kernel_object_kept_across_a_change_is_built_again(build):
+    """A Kernel made once with ``as_kernel`` (or from a convolution) and solved again after a
+    global it reads changed ran the old value's compiled code: success, the old answer."""
+    def make():
+        if build == "convolution":
+            return as_kernel(convolution(_rho_decay), 1.0)
+        if build == "with args":
+            return as_kernel(lambda t, s, y, c: -c * RHO * y, 1.0, args=(1.0,))
+        return as_kernel(K_global, 1.0, jacobian=_minus_rho if build == "with a Jacobian" else None)
+
+    try:
+        kernel = make()
+        for value in (1.0, 3.0):
+            globals()["RHO"] = value
+            kept = solve_volterra(kernel, ONE, (0.0, 1.0), 32, "gauss2", args=(
+                (1.0,) if build == "with args" else None))
+            new = solve_volterra(make(), ONE, (0.0, 1.0), 32, "gauss2", args=(
+                (1.0,) if build == "with args" else None))
+            assert kept.success and np.array_equal(kept.y, new.y)
+            if build != "convolution":
+                assert abs(kept.y[-1] - np.exp(-value)) < 1e-7
+                assert kernel(0.5, 0.25, 2.0) == -2.0 * value     # the kernel called directly
+    finally:
+        globals()["RHO"] = 1.0
 
 
 def test_closures_and_defaults_are_keyed_on_their_values():
@@ -512,6 +547,51 @@ def test_kernel_returning_nan_is_named():
     sol = solve_volterra(lambda t, s, y: np.sqrt(0.5 - t) * y, ONE, (0.0, 1.0), 16, "gauss2")
     assert not sol.success and "returned a non-finite value" in sol.message
     assert "K(t, s, y)" in sol.message and sol.t[-1] <= 0.5
+
+
+@pytest.mark.parametrize("scalar", [True, False])
+@pytest.mark.parametrize("method", ["trapezoid", "gauss2"])
+def test_a_jacobian_that_raises_or_is_not_finite_is_named(scalar, method):
+    """A raising Jacobian reached the user as Numba's copy ("t = <object type:float64>"), and a
+    NaN one was reported as "Newton's method did not converge ... may blow up"."""
+    y0 = 1.0 if scalar else np.ones(2)
+    if scalar:
+        def raising(t, s, y):
+            if t > 0.5:
+                raise Boom(f"the Jacobian fails at t = {t}")
+            return -2.0 * y
+
+        def nan_after(t, s, y):
+            return np.nan if t > 0.5 else -2.0 * y
+    else:
+        def raising(t, s, y):
+            if t > 0.5:
+                raise Boom(f"the Jacobian fails at t = {t}")
+            return np.diag(-2.0 * y)
+
+        def nan_after(t, s, y):
+            return np.diag(np.full(2, np.nan) if t > 0.5 else -2.0 * y)
+
+    g = ONE if scalar else (lambda t: np.ones(2))
+    with pytest.raises(Boom, match=r"fails at t = 0\.\d"):
+        solve_volterra(as_kernel(lambda t, s, y: -y * y, y0, jacobian=raising), g, (0.0, 1.0),
+                       32, method)
+    sol = solve_volterra(as_kernel(lambda t, s, y: -y * y, y0, jacobian=nan_after), g,
+                         (0.0, 1.0), 32, method)
+    assert not sol.success
+    assert sol.message.startswith("The Jacobian of K(t, s, y) returned a non-finite value")
+    assert 0.5 < sol.t[-1] + 1e-12 and sol.t[-1] < 0.6
+
+
+def test_a_solve_without_its_estimate_says_it_is_unchecked():
+    """rk4 at a step 30x past its stability limit "reached the end of the interval" with
+    y(1) = 2.8e145 for e^-1000 and the same message as a checked solve."""
+    stiff = lambda t, s, y: -1000.0 * y  # noqa: E731
+    sol = solve_volterra(stiff, ONE, (0.0, 1.0), 32, "rk4", error_estimate=False)
+    assert sol.success and "were not checked" in sol.message
+    checked = solve_volterra(stiff, ONE, (0.0, 1.0), 32, "rk4")
+    assert not checked.success and "no reliable digits" in checked.message
+    assert "not checked" not in solve_volterra(stiff, ONE, (0.0, 1.0), 32, "radau3").message
 
 
 def test_argument_order_warning():
