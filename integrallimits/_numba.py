@@ -25,7 +25,7 @@ import numba.core.caching
 import numba.core.cpu
 
 __all__ = ["jit", "njit", "JIT_OPTIONS", "NO_NRT", "types", "llvm_fma", "purge_stale_caches", "IMPORTED_FINGERPRINT",
-           "cache_available"]
+           "cache_available", "KeyNamedCache"]
 
 PACKAGE_DIR = os.path.dirname(os.path.abspath(__file__))
 _MARKER = "integrallimits-sources.sha256"
@@ -44,7 +44,40 @@ JIT_OPTIONS = dict(nopython=True, cache=True, nogil=True, error_model="numpy")
 NO_NRT = {"_nrt": False} if hasattr(numba.core.cpu.CPUTargetOptions, "_nrt") else {}
 
 
-class _PackageCache(numba.core.caching.FunctionCache):
+class _KeyNamedFiles(numba.core.caching.IndexDataCacheFile):
+    """Numba's cache files (an index of keys, one data file per key) with each data file named
+    by a hash of its key instead of by the first number the index does not use.
+
+    With numbers, two processes saving different overloads of one function at the same time
+    (pytest-xdist workers, a process pool, Dask workers, two scripts) could both read the
+    index, take the same free number and write their machine code to that one file: the index
+    could then name the other process's code for a key (the interleaving is in
+    ``tests/test_numba_cache.py``).  Named by its key, a file only ever holds that key's code
+    (the same code whoever writes it), and it is written before the index names it; a lost
+    index entry from the same race costs one compilation, nothing else.  (Symbols of code from
+    different processes are kept apart by :func:`integrallimits.kernels._user.unique_symbols`.)
+    """
+
+    def save(self, key, data):
+        digest = hashlib.sha256(repr(key).encode()).hexdigest()[:32]
+        name = f"{self._index_name[:-len('.nbi')]}.k{digest}.nbc"
+        self._save_data(name, data)
+        overloads = self._load_index()
+        if overloads.get(key) != name:
+            overloads[key] = name
+            self._save_index(overloads)
+
+
+class KeyNamedCache(numba.core.caching.FunctionCache):
+    """Numba's on-disk function cache writing :class:`_KeyNamedFiles` (safe when processes
+    compile at the same time); the base of every on-disk cache the package installs."""
+
+    def __init__(self, py_func):
+        super().__init__(py_func)
+        self._cache_file.__class__ = _KeyNamedFiles
+
+
+class _PackageCache(KeyNamedCache):
     """Numba's on-disk cache for package code, which is neither read nor written once the
     package's sources on disk differ from the ones this process imported.
 

@@ -137,3 +137,31 @@ def test_a_read_only_install_caches_once_in_the_user_cache(tmp_path):
     assert cached and len(markers) == len(list(_module_dirs(os.path.join(site, "integrallimits"))))
     assert _run(site, str(home)) == (1, 0, [])
     assert {p: p.stat().st_mtime_ns for p in home.rglob("*") if p.suffix in (".nbi", ".nbc")} == cached
+
+
+def _interleaved_saves(cls, directory):
+    """Two processes save different keys of one function's cache at once: both read the
+    (empty) index first, then the second writes its index entry, the first saves completely,
+    and the second's data file lands last.  Returns the two cache files."""
+    os.makedirs(directory)
+    first, second = (cls(str(directory), "loop-10.py311", ("stamp", 1)) for _ in range(2))
+    first._load_index = second._load_index = lambda: {}     # what both read before saving
+    deferred = []
+    second_save_data = second._save_data
+    second._save_data = lambda name, data: deferred.append((name, data))
+    second.save("key B", "code of B")
+    first.save("key A", "code of A")
+    for name, data in deferred:
+        second_save_data(name, data)
+    del first._load_index, second._load_index
+    return first, second
+
+
+def test_processes_saving_at_once_never_serve_one_key_the_others_code(tmp_path):
+    """With Numba's numbered data files (numba.core.caching.IndexDataCacheFile, Numba 0.68) both
+    saves took number 1: the index named key A and the file held B's code (12 processes compiling 192 kernels into one cache left 5 kernels that
+    later processes ran with another kernel's code, reporting success)."""
+    first, second = _interleaved_saves(_numba._KeyNamedFiles, tmp_path / "named")
+    assert first.load("key A") == "code of A"
+    assert second.load("key B") in (None, "code of B")  # its entry may be lost: a recompile
+    assert first.load("key C") is None

@@ -389,12 +389,14 @@ def _wrap_kernel(fj, scalar, spec, gid, form="tsy"):
 
         # Slices starting at 0 drop Numba's negative-index checks and reassociation lets
         # LLVM vectorise the reduction (the order of the sum changes at rounding level only).
-        @numba.njit(fastmath={"reassoc", "contract"}, **_FAST)
         def weighted_sum(t, ws, ss, ys, params):
             acc = 0.0
             for r in range(ws.shape[0]):
                 acc += ws[r] * call(t, ss[r], ys[r, 0], params)
             return acc
+        # linked into block_sum's cached code: a symbol of its own per kernel (gid)
+        weighted_sum = numba.njit(fastmath={"reassoc", "contract"}, **_FAST)(
+            _user.unique_symbols(weighted_sum, f"g{gid:x}"))
 
         # One call inside ``try``: a try around the loop itself (the user's function inlined
         # in it) costs more compilation per kernel.

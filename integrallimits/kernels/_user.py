@@ -61,12 +61,12 @@ try:
 except ImportError:  # pragma: no cover - every supported Numba vendors cloudpickle >= 2
     _should_pickle_by_reference = None
 
-from .._numba import _PackageCache
+from .._numba import KeyNamedCache, _PackageCache
 
 __all__ = ["njit_user", "py_function", "referenced_values", "ArgSpec", "pack_args", "unpacker",
            "report", "new_guard", "clear_failures", "take_failure", "raise_recorded_failure",
            "check_argument_names", "compile_wrapper", "wrapper", "disk_key", "RAISED", "NOT_FINITE",
-           "BAD_SHAPE", "UserCodeError", "RecompilationWarning"]
+           "BAD_SHAPE", "UserCodeError", "RecompilationWarning", "unique_symbols"]
 
 RAISED, NOT_FINITE, BAD_SHAPE = 1, 2, 3
 
@@ -212,7 +212,9 @@ def _rebound(func, replace):
     name being a global, ``module.attr`` or a closure cell, as :func:`_reads` shows it) read
     the given objects: the modules on the way are copies with the attribute replaced."""
     code = func.__code__
-    namespace = dict(func.__globals__)
+    namespace = func.__globals__           # shared, unless a global is replaced
+    if any(name not in code.co_freevars for name in replace):
+        namespace = dict(namespace)
     cells = list(func.__closure__ or ())
     for name, new in replace.items():
         if name in code.co_freevars:
@@ -553,7 +555,7 @@ def divides(func):
                 return True
     return False
 
-class _ValueKeyedCache(numba.core.caching.FunctionCache):
+class _ValueKeyedCache(KeyNamedCache):
     """Numba's on-disk cache with the values a function reads added to the index key."""
 
     def __init__(self, py_func, values):
@@ -631,8 +633,11 @@ def njit_user(func, what="K"):
         helpers = _value_helpers(py)
         target = _rebound(py, {name: njit_user(h, f"{what}, its helper {name}")
                                for name, h in helpers}) if helpers else py
+        cached_as = disk_key(py, options)
+        if cached_as is not None:
+            target = unique_symbols(target if helpers else _rebound(py, {}), cached_as)
         dispatcher = numba.njit(target, **options)
-        dispatcher._disk_key = disk_key(py, options)
+        dispatcher._disk_key = cached_as
         if "id:" not in key:
             try:   # keyed also on the functions it calls (their code and source files)
                 dispatcher._cache = _ValueKeyedCache(target, dispatcher._disk_key or key)
@@ -686,13 +691,33 @@ class _WrapperCache(_PackageCache):
         return (sig, codegen.magic_tuple(), self._key)
 
 
+def unique_symbols(func, key):
+    """``func`` (a closure made for one kernel, or a copy of a user function) with ``key``
+    (the on-disk key of its compiled code) in its ``__qualname__``, so that its machine code
+    gets symbol names of its own.
+
+    Numba names a compiled function's symbol by its qualified name, its argument types and a
+    number counting the functions compiled in the process.  Code loaded from the disk cache
+    keeps the names of the process that compiled it, so the wrappers of two kernels (the same
+    closure, the same types), or one kernel compiled with two values of a global, each compiled
+    in a fresh process, had the same symbol; a process loading both linked the second to the
+    first one's code (a solve reporting success with the other kernel's values).  With the key
+    in the name, equal symbols mean equal code.
+    """
+    func.__qualname__ = f"{func.__qualname__}__{key[:20]}"
+    return func
+
+
 def compile_wrapper(func, signature, **options):
     """``numba.njit(signature, **options)(func)`` for a package closure around user code,
     loaded from (or saved to) the on-disk cache when :func:`wrapper_key` can name everything
     it depends on, so a later process with the same user functions and values compiles
-    nothing.  The dispatcher carries the key (``_disk_key``) for wrappers built on it."""
-    dispatcher = numba.njit(**options)(func)
+    nothing (its symbols named by that key: :func:`unique_symbols`).  The dispatcher carries
+    the key (``_disk_key``) for wrappers built on it."""
     key = wrapper_key(func)
+    if key is not None:
+        unique_symbols(func, key)
+    dispatcher = numba.njit(**options)(func)
     dispatcher._disk_key = key
     if key is not None:
         try:

@@ -87,9 +87,11 @@ class Companion:
         The order the estimate assumes: the method's, or the lower observed one (NaN without
         an estimate).
     sizing : float
-        (2^order - 1) / (2^p - 1): the estimate times this is the one the method's order p
-        gives, by which error-controlled solves size their next mesh (a low rate on a coarse
-        mesh is often pre-asymptotic; the full estimate decides acceptance).
+        (2^order - 1) / (2^p - 1) for an order below p: the estimate times this is the one
+        the method's order p gives, by which error-controlled solves size their next mesh (a
+        low rate on a coarse mesh is often pre-asymptotic; the full estimate decides
+        acceptance); 1 for the order p or a higher observed one (the next mesh is sized with
+        it).
     """
 
     estimate: np.ndarray
@@ -172,7 +174,8 @@ def _first_unresolved(Y, common_idx, diff):
             float(scale[k]))
 
 
-def estimate_error(run, t, Y, order, uniform_only, min_steps, rate_min_steps=RATE_MIN_STEPS):
+def estimate_error(run, t, Y, order, uniform_only, min_steps, rate_min_steps=RATE_MIN_STEPS,
+                   higher_order=False):
     """Estimate the error of the solution ``Y`` on the mesh ``t`` with a companion solve.
 
     Parameters
@@ -191,6 +194,10 @@ def estimate_error(run, t, Y, order, uniform_only, min_steps, rate_min_steps=RAT
     rate_min_steps : int
         The fewest steps of the mesh of every fourth point on which the observed rate is
         measured (see the module docstring).
+    higher_order : bool
+        Where the observed rate r is above 2^p, estimate with the order log2 r, at most p + 1
+        (error-controlled solves: on a few coarse steps the errors often fall faster than
+        h^p, and the estimate with p was 4-7 times the error).
 
     Returns
     -------
@@ -217,11 +224,13 @@ def estimate_error(run, t, Y, order, uniform_only, min_steps, rate_min_steps=RAT
             q = float(order)
             if rate is not None and rate < factor / RATE_FACTOR:
                 q = max(1.0, float(np.log2(max(rate, 1.0))))   # the order clearly is not p
+            elif higher_order and rate is not None and rate > factor:
+                q = min(order + 0.5, float(np.log2(rate)))     # pre-asymptotic from above
             est = _spread(idx, diff / (2.0 ** q - 1.0), n_points, d)
             result = _finish(Y, idx, diff, est, "half-steps", nfev)
             result.mesh, result.values, result.common = tc, Yc, idx
             result.rate, result.order = rate, q
-            result.sizing = (2.0 ** q - 1.0) / (factor - 1.0)
+            result.sizing = (2.0 ** q - 1.0) / (factor - 1.0) if q < order else 1.0
             return result
     # the refined companion: when the mesh is too coarse for a half-steps one, or it failed
     tr = refined_mesh(t)

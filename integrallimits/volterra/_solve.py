@@ -242,15 +242,16 @@ def solve_volterra(K, g, t_span=None, n_steps=None, method=None, *, args=None, k
 
 
 def _runner(meth, kernel, g_vec, tol, maxiter, fast, args):
-    """``run(mesh) -> Run``: the method on any mesh (the solution and its companions)."""
+    """``run(mesh, newton_maxiter=maxiter) -> Run``: the method on any mesh (the solution and
+    its companions; exploratory solves of the adaptive driver cap the Newton iterations)."""
     quadratic = not fast and not kernel.structure.get("t_independent")
     samples = {}   # what the solves of this problem can share (VolterraMethod.solve)
 
-    def run(t):
+    def run(t, newton_maxiter=maxiter):
         use_fast = fast and is_uniform(t)
         work = estimated_work(len(t) - 1, meth.stages, kernel.dim, quadratic)
         (Y, status, index, counts, stages), record = run_guarded(
-            lambda: meth.solve(kernel, g_vec, t, tol, maxiter, fast_history=use_fast,
+            lambda: meth.solve(kernel, g_vec, t, tol, newton_maxiter, fast_history=use_fast,
                                samples=samples), args, work)
         return Run(Y, status, index, len(t) if status == _loops.SUCCESS else index, counts, stages,
                    record)

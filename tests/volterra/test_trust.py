@@ -317,6 +317,51 @@ def test_another_process_with_another_value_is_not_served_from_the_disk_cache(tm
     assert abs(_run(script, 3) - np.exp(-3.0)) < 1e-10
 
 
+_KERNELS = textwrap.dedent("""
+    import sys
+    from integrallimits import solve_volterra
+    A = 0.0
+    def K(t, s, y):          # one function reading a global
+        return -A * y
+    def P(t, s, y):          # two functions of the same shape
+        return -2.0 * y
+    def Q(t, s, y):
+        return -3.0 * y
+    for name in sys.argv[1:]:
+        if name.startswith("A="):
+            A, kernel = float(name[2:]), K
+        else:
+            kernel = {"P": P, "Q": Q}[name]
+        sol = solve_volterra(kernel, lambda t: 1.0, (0.0, 1.0), 8, "trapezoid",
+                             error_estimate=False)
+        print(repr(float(sol.y[-1])))
+""")
+
+
+def _trapezoid(a, n=8):
+    """y(1) of the trapezoidal rule for y = 1 - a int_0^t y ds on n steps (in Python)."""
+    h, y = 1.0 / n, [1.0]
+    for _ in range(n):
+        y.append((1.0 - a * h * (y[0] / 2 + sum(y[1:]))) / (1.0 + a * h / 2))
+    return y[-1]
+
+
+def test_code_compiled_in_different_processes_is_not_mixed_when_loaded_together(tmp_path):
+    """Each kernel (and each value of the global) compiled in its own fresh process, then all
+    loaded from the disk cache into one: Numba names symbols by qualified name and a
+    per-process counter, so the wrappers of P and Q (and K's two compilations) had the same
+    symbols, and the process loading both linked one to the other's code (A = 3 answered with
+    0.131 for 0.048, success)."""
+    script = tmp_path / "kernels.py"
+    script.write_text(_KERNELS)
+    runs = (["A=2"], ["A=3"], ["P"], ["Q"])
+    for argv in runs:
+        _run_all(script, *argv)
+    together = [float(v) for v in _run_all(script, *(a for argv in runs for a in argv))]
+    assert together == pytest.approx([_trapezoid(a) for a in (2.0, 3.0, 2.0, 3.0)],
+                                     rel=1e-13, abs=0.0)
+
+
 _SWEEP = textwrap.dedent("""
     import sys
     import numpy as np
