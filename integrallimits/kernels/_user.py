@@ -193,18 +193,19 @@ def _value_helpers(func, seen=None):
     links that code: after a changed value the kernel must be compiled against a fresh copy
     of the helper (:func:`njit_user` does), and its key includes the helper's values."""
     func = py_function(func)
-    code = getattr(func, "__code__", None)
-    seen = set() if seen is None else seen   # the functions on the way here (recursion)
-    if code is None or code in seen:
+    # the functions on the way here (recursion), as objects: closures made by one factory
+    # share one code object, and one calling the other is no recursion
+    seen = set() if seen is None else seen
+    if getattr(func, "__code__", None) is None or func in seen:
         return []
-    seen.add(code)
+    seen.add(func)
     try:   # a helper two others call is looked at from each (only the path is remembered)
         return [(name, obj) for name, obj in _reads(func)
                 if isinstance(obj, numba.core.dispatcher.Dispatcher) and
                 not (getattr(obj.py_func, "__module__", None) or "").startswith("integrallimits.")
                 and (_values(obj.py_func, _reads(obj.py_func)) or _value_helpers(obj, seen))]
     finally:
-        seen.discard(code)
+        seen.discard(func)
 
 
 def _rebound(func, replace):
@@ -402,11 +403,10 @@ def _unimportable_classes(func, seen=None, reads=None):
     known), or a function it calls that is itself pickled by value (defined inside a function,
     or in the script run as ``__main__``) reads, that Numba's cache cannot find by name."""
     func = py_function(func)
-    code = getattr(func, "__code__", None)
-    seen = set() if seen is None else seen
-    if code is None or code in seen:
+    seen = set() if seen is None else seen   # functions (closures of one factory share code)
+    if getattr(func, "__code__", None) is None or func in seen:
         return []
-    seen.add(code)
+    seen.add(func)
     out = []
     for _, obj in _reads(func) if reads is None else reads:
         if isinstance(obj, type) and not _importable(obj):

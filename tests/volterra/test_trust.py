@@ -152,6 +152,13 @@ helpers = types.ModuleType("helpers")
 helpers.speed = _speed
 
 
+def _relay(inner):
+    return numba.njit(lambda: inner())
+
+
+_relayed = _relay(_relay(_speed))   # two closures of one factory (one code object) in a chain
+
+
 def _closure_kernel():
     speed = _speed
     return lambda t, s, y: -speed() * y
@@ -169,7 +176,8 @@ def _compiled_kernel(t, s, y):
     (lambda t, s, y: -helpers.speed() * y, 1),          # a module attribute
     (_closure_kernel(), 1),                             # a closure cell
     (_compiled_kernel, 1),                              # the user's own @njit kernel
-], ids=["global", "nested", "diamond", "module attribute", "closure", "njit kernel"])
+    (lambda t, s, y: -_relayed() * y, 1),               # closures of one factory, chained
+], ids=["global", "nested", "diamond", "module attribute", "closure", "njit kernel", "chain"])
 def test_a_changed_value_read_by_a_compiled_helper_is_not_stale(kernel, paths):
     """Numba compiles a helper once with the values it read then; a kernel calling it kept
     SPEED = 1 after SPEED = 3 and reported success with the old answer."""
