@@ -145,7 +145,7 @@ def _interleaved_saves(cls, directory):
     and the second's data file lands last.  Returns the two cache files."""
     os.makedirs(directory)
     first, second = (cls(str(directory), "loop-10.py311", ("stamp", 1)) for _ in range(2))
-    first._load_index = second._load_index = lambda: {}     # what both read before saving
+    first._load_index = second._load_index = dict     # what both read before saving: {}
     deferred = []
     second_save_data = second._save_data
     second._save_data = lambda name, data: deferred.append((name, data))

@@ -49,8 +49,8 @@ def main(argv=None):
     total = opts.processes * opts.kernels
     with tempfile.TemporaryDirectory(prefix="cache-race-") as scratch:
         with open(os.path.join(scratch, "kernels_under_test.py"), "w") as fh:
-            for i in range(total):
-                fh.write(f"def K{i}(t, s, y):\n    return -{i % 7 + 1}.0 * y + 0.0 * {i}\n\n")
+            fh.writelines(f"def K{i}(t, s, y):\n    return -{i % 7 + 1}.0 * y + 0.0 * {i}\n\n"
+                          for i in range(total))
         with open(os.path.join(scratch, "worker.py"), "w") as fh:
             fh.write(WORKER)
         env = dict(os.environ, NUMBA_CACHE_DIR=os.path.join(scratch, "numba-cache"),

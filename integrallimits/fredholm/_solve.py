@@ -30,6 +30,7 @@ from ..kernels._structured import is_weakly_singular
 from ..kernels._linear import as_linear_kernel, positional_arity
 from ..quadrature import IntervalRule, interval_rule
 from ..volterra._mesh import _SMALL, _available_memory, _bytes
+from ..volterra._outcome import _CHECK_JACOBIAN
 from ..volterra._solution import SolverError
 from ..volterra._tolerance import check_tolerances
 from . import _assembly
@@ -595,11 +596,6 @@ def _not_converged(maxiter, size, factors, stats):
             f"residual {stats['residual']:.3g}); the equation may have no solution near the initial "
             f"guess: give a better initial guess (initial=...) or raise newton_maxiter."
             + (_CHECK_JACOBIAN if stats.get("jacobian") == "user" else ""))
-
-
-#: Added to a Newton failure with a Jacobian the user gave: a wrong one is a common cause.
-_CHECK_JACOBIAN = (" The Jacobian given with jacobian= was used: a wrong Jacobian also stops "
-                   "Newton's method (check it against finite differences, or leave it out).")
 
 
 def _solve_newton(Y, kernel, addr, nodes, weights, G, tol, maxiter, max_condition, counts, stats):

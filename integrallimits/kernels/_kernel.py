@@ -603,8 +603,12 @@ def _user_kernel(K, y0, t0, jacobian, spec, theta, args, form="tsy", what="K(t, 
     dim = 1 if scalar else y0.shape[0]
     shape = () if scalar else (dim,)
     py = _user.py_function(K)
-    key = (scalar, dim, spec, form, _user.value_key(py),
-           None if jacobian is None else (id(jacobian), _user.value_key(jacobian)))
+
+    def values_now():   # the values K and the Jacobian read: in the key, and kept to compare
+        return (_user.value_key(py),
+                None if jacobian is None else (id(jacobian), _user.value_key(jacobian)))
+
+    key = (scalar, dim, spec, form) + values_now()
     cached = _CACHE.get(py, {}).get(key)
     hit = cached is not None and cached[1] is jacobian
     if not hit:   # checked once per compiled kernel
@@ -637,10 +641,8 @@ def _user_kernel(K, y0, t0, jacobian, spec, theta, args, form="tsy", what="K(t, 
         kernel = Kernel(function, dim, scalar, jac, block_sum,
                         "user" if jac is not None else "finite-difference",
                         probe=K, name=getattr(K, "__name__", "K"), arg_spec=spec)
-        user_key = (key[4], key[5])
         kernel._shared["source"] = Source(
-            user_key, lambda: (_user.value_key(K), None if jacobian is None else
-                               (id(jacobian), _user.value_key(jacobian))),
+            key[4:], values_now,
             lambda theta, args: _user_kernel(K, y0, t0, jacobian, spec, theta, args, form, what))
         per_func[key] = (kernel, jacobian)
         return kernel.with_params(theta, args)

@@ -26,6 +26,8 @@ SUCCEEDED, FAILED = 0, -1
 
 _NEWTON = ("Newton's method did not converge at t = {t:.6g} (after {it} iterations in all); the "
            "solution may blow up there, or the step is too large for the implicit equation.")
+#: Added to a Newton failure with a Jacobian the user gave (also Fredholm's): a wrong one is a
+#: common cause.
 _CHECK_JACOBIAN = (" The Jacobian given with jacobian= was used: a wrong Jacobian also stops "
                    "Newton's method (check it against finite differences, or leave it out).")
 _NOT_FINITE = "The solution became non-finite (inf/nan) at t = {t:.6g}: it blows up."
