@@ -6,7 +6,7 @@ The public entry points::
     from integrallimits import solve_volterra, METHODS
     sol = solve_volterra(K, g, t_span=(0.0, T), n_steps=N, method="trapezoid")
 """
-import importlib
+import importlib as _importlib
 
 __version__ = "0.1.0"
 
@@ -23,9 +23,9 @@ _SUBPACKAGES = ("quadrature", "kernels", "volterra", "fredholm", "networks", "co
 
 def __getattr__(name):
     if name in _LAZY:
-        value = getattr(importlib.import_module(f".{_LAZY[name]}", __name__), name)
+        value = getattr(_importlib.import_module(f".{_LAZY[name]}", __name__), name)
     elif name in _SUBPACKAGES:
-        value = importlib.import_module(f".{name}", __name__)
+        value = _importlib.import_module(f".{name}", __name__)
     else:
         raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
     globals()[name] = value
@@ -33,4 +33,5 @@ def __getattr__(name):
 
 
 def __dir__():
-    return sorted(set(globals()) | set(_LAZY) | set(_SUBPACKAGES))
+    return sorted({n for n in globals() if not n.startswith("_") or n.startswith("__")}
+                  | set(_LAZY) | set(_SUBPACKAGES))

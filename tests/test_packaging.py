@@ -60,3 +60,13 @@ def test_sdist_ships_tests_docs_validation_and_licence(tmp_path):
     assert "tests/conftest.py" in needed
     assert needed <= members, sorted(needed - members)[:10]
     assert not any("__pycache__" in m or "/cells/" in m for m in members)
+
+
+def test_the_top_level_namespace_lists_only_public_names():
+    import integrallimits
+
+    listed = dir(integrallimits)
+    assert set(integrallimits.__all__) <= set(listed)
+    private = [n for n in listed if n.startswith("_") and not n.startswith("__")]
+    assert private == []
+    assert "importlib" not in listed            # the module's own imports are not API
