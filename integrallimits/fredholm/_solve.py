@@ -32,7 +32,7 @@ from ..quadrature import IntervalRule, interval_rule
 from ..volterra._mesh import _SMALL, _available_memory, _bytes
 from ..volterra._outcome import _CHECK_JACOBIAN
 from ..volterra._solution import SolverError
-from ..volterra._tolerance import check_tolerances
+from ..volterra._tolerance import check_tolerances, fit_tolerances
 from . import _assembly
 from ._control import next_size, with_estimate
 from ._solution import FredholmSolution
@@ -275,7 +275,7 @@ def solve_fredholm(K, g, interval, n_nodes=None, rule="gauss-legendre", *, args=
         ((M,) or (M, d)).  Default: g at the nodes.  (The companion solve of the error
         estimate, and each larger rule with ``rtol``/``atol``, start from the interpolant of
         the solution before them.)
-    rtol, atol : float, optional
+    rtol, atol : float or array_like (d,), optional
         Solve to a tolerance: the number of nodes grows (by 1.5, or from the order for the
         composite rules) until the estimated error at every node meets ``atol + rtol |y|``.
         Not together with ``n_nodes``; ``rule`` must then be a name.
@@ -474,6 +474,8 @@ def _to_tolerance(solve, rule, rtol, atol, n_start=8, n_max=4096):
     n, history, sol = n_start, [], None
     while True:
         sol = with_estimate(solve, solve(n, sol), rule, n)
+        if sol.success:
+            fit_tolerances((rtol, atol), sol.y[0], "solve_fredholm")
         ratio = float(np.max(sol.error_estimate / (atol + rtol * np.abs(sol.y)))) if sol.success \
             else np.inf
         history.append((n, ratio))

@@ -57,7 +57,7 @@ from ..kernels._structured import is_weakly_singular
 from ._mesh import check_size, check_t_eval, estimated_work, make_mesh, resolve_method
 from ._outcome import Run, run_guarded, solve_on_mesh
 from ._solution import SolverError
-from ._tolerance import check_tolerances, solve_uniform_to_tolerance
+from ._tolerance import check_tolerances, fit_tolerances, solve_uniform_to_tolerance
 from ._tableaux import collocation_tableau
 
 __all__ = ["FirstKindMethod", "FIRST_KIND_METHODS", "REFUSED_METHODS", "solve_first_kind"]
@@ -428,7 +428,7 @@ def solve_first_kind(K, g, t_span=None, n_steps=None, method="radau2", *, args=N
         Extra arguments of K and g, passed at run time (a sweep compiles once).
     mesh : array_like, optional
         A strictly increasing mesh instead of ``t_span``/``n_steps``.
-    rtol, atol : float, optional
+    rtol, atol : float or array_like (d,), optional
         Solve to a tolerance instead of on ``n_steps`` (uniform refinement with Richardson
         estimates).  The conditioning allows it down to about 1e-10 for smooth data: the
         first kind amplifies rounding errors in g by about 1/h.
@@ -496,6 +496,7 @@ def solve_first_kind(K, g, t_span=None, n_steps=None, method="radau2", *, args=N
 
     # -- the forcing and the kernel
     g_vec, y0 = as_forcing(g, t[0], args)
+    tolerance = fit_tolerances(tolerance, y0, "solve_first_kind")
     if is_weakly_singular(K):
         raise ValueError("solve_first_kind does not support weakly singular kernels "
                          "(weakly_singular(...)); Abel equations of the first kind are not solved here")

@@ -15,7 +15,7 @@ from ._outcome import Run, run_guarded, solve_on_mesh
 from ._adaptive import solve_adaptive
 from ._dense import substep_dense_output
 from ._solution import SolverError
-from ._tolerance import check_tolerances, solve_uniform_to_tolerance
+from ._tolerance import check_tolerances, fit_tolerances, solve_uniform_to_tolerance
 
 __all__ = ["solve_volterra"]
 
@@ -63,10 +63,11 @@ def solve_volterra(K, g, t_span=None, n_steps=None, method=None, *, args=None, k
     mesh : array_like, optional
         A strictly increasing mesh to use instead of ``t_span``/``n_steps``
         (Volterra Runge-Kutta/collocation methods only; e.g. a graded mesh).
-    rtol, atol : float, optional
+    rtol, atol : float or array_like (d,), optional
         Solve to a tolerance: the solver chooses the mesh so that the estimated global error
         of every mesh value meets ``atol + rtol * |y|`` (defaults rtol = 1e-6, atol = 1e-9
-        when only one is given).  Not together with ``n_steps`` or ``mesh``.  See the
+        when only one is given; an array gives one value per component of y, as in
+        :func:`scipy.integrate.solve_ivp`).  Not together with ``n_steps`` or ``mesh``.  See the
         "accuracy and error control" guide.
     t_eval : array_like, optional
         Times within ``t_span`` at which to return the solution (from the dense output):
@@ -158,7 +159,7 @@ def solve_volterra(K, g, t_span=None, n_steps=None, method=None, *, args=None, k
         raise ValueError(f"kind must be 2 (second kind) or 1 (first kind), got {kind!r}")
     tolerance = check_tolerances(rtol, atol, n_steps, mesh, "solve_volterra")
     if method is None:
-        method = "trapezoid" if tolerance is None else ("radau3" if tolerance[0] >= 1e-7 else "radau4")
+        method = "trapezoid" if tolerance is None else ("radau3" if np.min(tolerance[0]) >= 1e-7 else "radau4")
 
     # -- the method
     meth = resolve_method(method, METHODS, VolterraMethod)
@@ -178,6 +179,7 @@ def solve_volterra(K, g, t_span=None, n_steps=None, method=None, *, args=None, k
     g_vec, y0 = as_forcing(g, t[0], args)
     if not (math.isfinite(y0) if y0.ndim == 0 else np.isfinite(y0).all()):
         raise ValueError(f"g(t) is not finite at t = {t[0]} (value {y0.tolist()})")
+    tolerance = fit_tolerances(tolerance, y0, "solve_volterra")
     kernel = as_kernel(K, y0, t[0], jacobian=jacobian, args=args)
 
     uniform = mesh is None or is_uniform(t)

@@ -26,33 +26,63 @@ from ._estimate import estimate_error
 from ._outcome import FAILED, SUCCEEDED, describe, unresolved_message
 from ._solution import Solution
 
-__all__ = ["check_tolerances", "solve_uniform_to_tolerance", "tolerance_of"]
+__all__ = ["check_tolerances", "fit_tolerances", "solve_uniform_to_tolerance", "tolerance_of"]
 
 #: The smallest relative tolerance accepted (below it rounding errors dominate every method).
 MIN_RTOL = 1e-14
 SAFETY = 1.15
 
 
+def _tolerance_value(name, v):
+    """A tolerance as given: a float >= 0 or a 1-d array of them (one per component)."""
+    arr = None if isinstance(v, (bool, np.bool_)) else np.asarray(v)
+    if arr is None or arr.dtype.kind not in "iuf" or arr.ndim > 1 or arr.size == 0 \
+            or not np.all(np.isfinite(arr) & (arr >= 0)):
+        raise ValueError(f"{name} must be a finite float >= 0 or a 1-d array of them (one per "
+                         f"component of y), got {v!r}")
+    if arr.ndim == 0:
+        return float(arr)
+    arr = arr.astype(float)            # a copy: later changes to the caller's array are theirs
+    arr.flags.writeable = False
+    return arr
+
+
 def check_tolerances(rtol, atol, n_steps=None, mesh=None, caller="solve_volterra"):
     """Validated (rtol, atol) or None (no tolerance given).  A tolerance with ``n_steps`` or
-    ``mesh`` is an error: the tolerance chooses the mesh."""
+    ``mesh`` is an error: the tolerance chooses the mesh.  Each is a float or, as in
+    :func:`scipy.integrate.solve_ivp`, an array with one value per component of y (checked
+    against y by :func:`fit_tolerances`)."""
     if rtol is None and atol is None:
         return None
     if n_steps is not None or mesh is not None:
         raise ValueError(f"{caller}: give either a tolerance (rtol/atol: the solver chooses the mesh) "
                          f"or n_steps/mesh (a fixed mesh, with an error estimate), not both")
-    rtol = 1e-6 if rtol is None else rtol
-    atol = 1e-9 if atol is None else atol
-    for name, v in (("rtol", rtol), ("atol", atol)):
-        if isinstance(v, bool) or not isinstance(v, numbers.Real) or not (v >= 0 and math.isfinite(v)):
-            raise ValueError(f"{name} must be a finite float >= 0, got {v!r}")
-    if rtol < MIN_RTOL and atol == 0:
+    rtol = _tolerance_value("rtol", 1e-6 if rtol is None else rtol)
+    atol = _tolerance_value("atol", 1e-9 if atol is None else atol)
+    if np.ndim(rtol) and np.ndim(atol) and np.shape(rtol) != np.shape(atol):
+        raise ValueError(f"rtol and atol have different lengths ({len(rtol)} and {len(atol)}): "
+                         f"give one value per component of y in both, or a float")
+    if np.any((np.asarray(rtol) < MIN_RTOL) & (np.asarray(atol) == 0)):
         raise ValueError(f"rtol = {rtol} is below {MIN_RTOL} with atol = 0: no method reaches that "
                          f"in floating point; give atol > 0 or a larger rtol")
-    if rtol < MIN_RTOL:   # as solve_ivp: below it no estimate can tell its digits from rounding
+    if np.any(np.asarray(rtol) < MIN_RTOL):   # as solve_ivp: below it no estimate can tell its
+        # digits from rounding
         warnings.warn(f"rtol = {rtol} is below {MIN_RTOL}, where rounding errors dominate every "
                       f"method; using rtol = {MIN_RTOL}", UserWarning, stacklevel=3)
-    return max(float(rtol), MIN_RTOL), float(atol)
+        rtol = max(rtol, MIN_RTOL) if np.ndim(rtol) == 0 else np.maximum(rtol, MIN_RTOL)
+    return rtol, atol
+
+
+def fit_tolerances(tolerance, y0, caller="solve_volterra"):
+    """``tolerance`` checked against the shape of y (y0: a float or shape (d,)): a tolerance
+    array needs one value per component."""
+    if tolerance is not None:
+        for name, v in zip(("rtol", "atol"), tolerance):
+            if np.ndim(v) and np.shape(v) != np.shape(y0):
+                raise ValueError(f"{caller}: {name} has {len(v)} values, y has "
+                                 f"{'one component' if np.ndim(y0) == 0 else f'{len(y0)} components'}"
+                                 f": give one value per component, or a float")
+    return tolerance
 
 
 def tolerance_of(Y, rtol, atol):

@@ -57,7 +57,7 @@ from ._mesh import (check_newton_options, check_size, check_t_eval, estimated_wo
                     resolve_method)
 from ._outcome import Run, run_guarded, solve_on_mesh
 from ._solution import SolverError
-from ._tolerance import check_tolerances, solve_uniform_to_tolerance
+from ._tolerance import check_tolerances, fit_tolerances, solve_uniform_to_tolerance
 from ._tableaux import ButcherTableau, classical_rk4, collocation_tableau
 
 __all__ = ["VIDEMethod", "VIDE_METHODS", "solve_vide", "F_SIGNATURE", "F_JACOBIAN_SIGNATURE"]
@@ -528,10 +528,10 @@ def solve_vide(f, K, y0, t_span=None, n_steps=None, method="gauss2", *, args=Non
         passed at run time: a sweep over their values compiles once.
     mesh : array_like, optional
         A strictly increasing mesh instead of ``t_span``/``n_steps``.
-    rtol, atol : float, optional
+    rtol, atol : float or array_like (d,), optional
         Solve to a tolerance instead of on ``n_steps``: the uniform mesh is refined (with
         Richardson estimates) until the estimated error of every mesh value meets
-        ``atol + rtol * |y|``.
+        ``atol + rtol * |y|`` (an array: one value per component of y).
     t_eval : array_like, optional
         Times within ``t_span`` at which to return the solution (``sol.t``, ``sol.y``), from
         the dense output (see :func:`solve_volterra`).
@@ -591,6 +591,7 @@ def solve_vide(f, K, y0, t_span=None, n_steps=None, method="gauss2", *, args=Non
         raise ValueError(f"y0 must be finite, got {y_init.tolist()}")
     scalar = y_init.ndim == 0
     d = 1 if scalar else y_init.shape[0]
+    tolerance = fit_tolerances(tolerance, y_init, "solve_vide")
     spec, theta = _user.pack_args(args)
     args = tuple(args or ())
     f_fn, f_jac = _as_rhs(f, y_init, t[0], jacobian, spec, args)
