@@ -137,6 +137,11 @@ def _validate(samples, h, order, axis, initial):
     if not np.all(np.isfinite(f)):
         raise ValueError("samples must be finite (no NaN or inf)")
 
+    if np.ndim(h) > 0 and not isinstance(h, (str, bytes)):
+        # scipy's cumulative_trapezoid(y, x) takes the sample points second: say what h is
+        raise ValueError(f"h must be the mesh spacing, a finite number > 0, got an array of shape "
+                         f"{np.shape(h)}: the samples are uniformly spaced, so for sample points t "
+                         f"pass h = t[1] - t[0]")
     if isinstance(h, (bool, np.bool_)) or not isinstance(h, numbers.Real):
         raise ValueError(f"h must be a finite number > 0, got {h!r}")
     h = float(h)

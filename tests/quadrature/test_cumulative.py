@@ -181,6 +181,13 @@ def test_bad_h(h):
         cumulative_integrate(np.ones(10), h)
 
 
+def test_sample_points_in_place_of_the_spacing_are_named():
+    # scipy's cumulative_trapezoid(y, x) takes the points second; here the second is the spacing
+    t = np.linspace(0.0, 1.0, 10)
+    with pytest.raises(ValueError, match=r"h must be the mesh spacing.*shape \(10,\).*h = t\[1\] - t\[0\]"):
+        cumulative_integrate(np.sin(t), t)
+
+
 @pytest.mark.parametrize("order", [0, 9, -2, 2.0, 2.5, "2", None, True])
 def test_bad_order(order):
     with pytest.raises(ValueError, match="order"):
