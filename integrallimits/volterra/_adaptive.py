@@ -44,7 +44,13 @@ third solve, on every fourth point, shows the differences of the three solutions
 method's rate 2^p (within a factor ``RATE_FACTOR``), and one of fewer than ``FEWEST_STEPS``
 never.
 
-A step that fails (Newton, a non-finite value) is retried with H/4, unless the user's function
+A check whose companion had to be the mesh with every interval bisected (the mesh of every
+other point too coarse, or its solve failed) has solved a better solution than the one it
+checks: that solution, checked with the checked mesh as its companion (solved already), is the
+answer when it meets the tolerance (:func:`_refined_companion`).  The solve on every fourth
+point that measures the rate of a check is exploratory (Newton capped as below).
+
+A step that fails (Newton, a non-finite value) is retried with H/2, unless the user's function
 itself returned NaN/inf at a finite, moderate y: that ends the solve with the point it happened.
 When H falls below ``max(1e-12 (T - t0), 100 eps |t|)`` the solution has a singularity there:
 the solve ends as a failure at that t, which locates a blow-up to about the last step.
@@ -61,7 +67,7 @@ import numpy as np
 
 from ..kernels import _user
 from . import _loops
-from ._estimate import RATE_FACTOR, estimate_error
+from ._estimate import RATE_FACTOR, estimate_error, refined_mesh
 from ._outcome import FAILED, SUCCEEDED, describe, unresolved_message
 from ._solution import Solution
 from ._tolerance import tolerance_of
@@ -219,20 +225,27 @@ def solve_adaptive(meth, kernel, g_vec, t0, T, *, rtol, atol, newton_tol, newton
     run = _reusing(run)
     trial_maxiter = min(newton_maxiter, TRIAL_MAXITER)
     refinements, total, trusted, t_first, try_ratio = [], 0, False, None, math.inf
+
+    def explore(mesh):
+        return run(mesh, newton_maxiter=trial_maxiter)
+
     if h0 is None:
         # the fewest uniform steps whose estimate can be checked: at loose tolerances on a
         # smooth problem that is the whole solve, at a fraction of a controlled pass
-        def explore(mesh):
-            return run(mesh, newton_maxiter=trial_maxiter)
-
         t = np.linspace(t0, T, FEWEST_STEPS + 1)
         first, t_first = explore(t), t
         total += int(first.counts[0])
         if first.status == 0:
-            comp, ratio, trusted, calls = _global_check(explore, t, first.Y, p, rtol, atol)
+            comp, ratio, trusted, calls = _global_check(explore, t, first.Y, p, rtol, atol,
+                                                        explore)
             total += calls
             refinements.append((FEWEST_STEPS, ratio))
             try_ratio = ratio * comp.sizing         # sized with the method's order
+            if not trusted:
+                better = _refined_companion(explore, comp, t, p, rtol, atol, refinements)
+                if better is not None:
+                    first, t, comp, ratio, trusted, calls = better
+                    total += calls
         if trusted:
             Y, stages, info = first.Y, first.stages, stats(first.counts)
             info.update(rejected_steps=0, adaptive_steps=0, pilot_factor=None, rtol=rtol,
@@ -275,9 +288,15 @@ def solve_adaptive(meth, kernel, g_vec, t0, T, *, rtol, atol, newton_tol, newton
             if refinements and len(t) == len(t_first) and np.array_equal(t, t_first):
                 trusted = False                     # the uniform try, already checked
             else:
-                comp, ratio, trusted, calls = _global_check(run, t, Y, p, rtol, atol)
+                comp, ratio, trusted, calls = _global_check(run, t, Y, p, rtol, atol, explore)
                 total += calls
                 refinements.append((len(t) - 1, ratio))
+                better = None if trusted else _refined_companion(run, comp, t, p, rtol, atol,
+                                                                 refinements, explore)
+                if better is not None:
+                    fine, t, comp, ratio, trusted, calls = better
+                    total += calls
+                    Y, stages = fine.Y, fine.stages
             if trusted or len(t) - 1 >= max_steps:
                 break
             sized = ratio * comp.sizing     # (accepted by ratio, sized with p or a higher order)
@@ -420,10 +439,13 @@ def _failed_pass(t, Y, failure, kernel_failure, h_floor, max_steps, run, p, meth
                     t_eval=t_eval)
 
 
-def _global_check(run, t, Y, p, rtol, atol):
+def _global_check(run, t, Y, p, rtol, atol, explore):
     """(companion, error/tolerance ratio, whether the mesh is accepted, nfev) of the solution
     ``Y`` on ``t``: accepted when the ratio is at most 1 and the mesh has MIN_STEPS steps, or
-    FEWEST_STEPS and the three-level check of :func:`_converges_at_rate` passes."""
+    FEWEST_STEPS and the three-level check of :func:`_converges_at_rate` passes.  The solve on
+    every fourth point that measures the rate is exploratory (``explore``: Newton capped at
+    TRIAL_MAXITER): on a mesh that coarse Newton often fails, and at the user's cap a failure
+    cost 50 iterations (tan t, radau3, 1e-3: the most expensive solve of the whole run)."""
     n = len(t) - 1
     # The observed rate from a quarter mesh of any size (the estimates' default needs 8 steps
     # there): a mesh below MIN_STEPS is trusted only on the rate, and a few coarse steps often
@@ -432,7 +454,7 @@ def _global_check(run, t, Y, p, rtol, atol):
     # (radau3/gauss2 at 1e-9 and 1e-12: 1.7-3.9 times the best uniform mesh's evaluations, were
     # 4.4-5.3).
     comp = estimate_error(_companion(run), t, Y, p, False, 1, rate_min_steps=1,
-                          higher_order=True)
+                          higher_order=True, rate_run=_companion(explore))
     calls = comp.nfev
     ratio = float(np.max(comp.estimate / tolerance_of(Y, rtol, atol))) \
         if comp.first_bad is None else math.inf
@@ -440,6 +462,30 @@ def _global_check(run, t, Y, p, rtol, atol):
     if ratio <= 1.0 and FEWEST_STEPS <= n < MIN_STEPS:
         trusted = _converges_at_rate(comp, p)
     return comp, ratio, trusted, calls
+
+
+def _refined_companion(run, comp, t, p, rtol, atol, refinements, explore=None):
+    """When the check of ``t`` had to compare with the mesh of every interval bisected (the
+    mesh of every other point was too coarse or its solve failed), that solution is the better
+    one: checked with ``t`` as its companion (already solved: no new solve but for the rate), it
+    carries the same difference over 2^q - 1, 2^p times less than the estimate of ``t``.
+    Returns (run result, mesh, companion, ratio, trusted, nfev) of the bisected mesh when it is
+    accepted, else None.  (tan t, gauss4, 1e-3: the uniform try's 2-step companion failed in
+    Newton, its 8-step one met the tolerance 60 times over and was thrown away; the solve went
+    on to a pass and two more meshes.)"""
+    if not comp.source.startswith("double-steps") or comp.first_bad is not None:
+        return None
+    tr = refined_mesh(t)
+    fine = run(tr)                  # solved by the check: reused
+    if fine.status != 0:
+        return None
+    comp_r, ratio_r, trusted_r, calls = _global_check(run, tr, fine.Y, p, rtol, atol,
+                                                      explore or run)
+    calls += int(fine.counts[0])
+    if not trusted_r:
+        return None
+    refinements.append((len(tr) - 1, ratio_r))
+    return fine, tr, comp_r, ratio_r, trusted_r, calls
 
 
 def _converges_at_rate(comp, p):

@@ -290,6 +290,47 @@ def test_a_rate_above_the_order_estimates_with_the_higher_order():
     assert actual / 20 <= sol.stats["max_error_estimate"] <= 20 * actual
 
 
+def test_a_bisected_companion_that_meets_the_tolerance_is_the_answer():
+    """tan t at 1e-3 with gauss4: the uniform try's companion on every other point (2 steps)
+    fails in Newton, so the try is checked against its mesh with every interval bisected.
+    That solution (8 steps) is the better one, and its estimate (the same difference over
+    2^p - 1) meets the tolerance: it is the answer, with no controlled pass and no further mesh
+    (the solve used to throw it away and go on to a pass and two more meshes, 6 times the
+    best uniform mesh's evaluations)."""
+    prob, tol = tan_problem, 1e-3
+    sol = solve_volterra(prob.kernel, prob.forcing, prob.t_span, method="gauss4", rtol=tol,
+                         atol=tol)
+    assert sol.success and sol.stats["adaptive_steps"] == 0
+    (n0, r0), (n1, r1) = sol.stats["refinements"]
+    assert n0 == _adaptive.FEWEST_STEPS and r0 > 1.0
+    assert n1 == 2 * n0 == len(sol.t) - 1 and r1 <= 1.0
+    np.testing.assert_allclose(np.diff(sol.t), np.diff(sol.t)[0])
+    scaled, actual = _errors(sol, prob, tol)
+    assert scaled <= 1.0
+    assert actual / 20 <= sol.stats["max_error_estimate"] <= 20 * actual
+
+
+def test_the_rate_of_a_global_check_is_measured_by_an_exploratory_solve():
+    """The solve on every fourth point (the observed rate) is exploratory: Newton capped at
+    TRIAL_MAXITER (on so coarse a mesh Newton often fails, and a failure at the user's cap cost
+    50 iterations: on tan t, radau3, 1e-3, the most expensive solve of the run); the companion
+    on every other point runs with the user's cap."""
+    calls = []
+
+    def solver(kind):
+        def run(mesh):
+            calls.append((kind, len(mesh) - 1))
+            return _outcome.Run(np.ones((len(mesh), 1)) + 1e-3 / len(mesh), 0, len(mesh),
+                                len(mesh), np.array([len(mesh), 0, 0, 0]))
+        return run
+
+    t = np.linspace(0.0, 1.0, 17)
+    comp, ratio, trusted, nfev = _adaptive._global_check(
+        solver("user"), t, np.ones((17, 1)) + 1e-3 / 17, 4, 1e-6, 1e-6, solver("explore"))
+    assert calls == [("user", 8), ("explore", 4)]
+    assert comp.rate is not None and nfev == 9 + 5
+
+
 def test_a_solve_on_a_mesh_already_solved_is_reused():
     calls = []
 
