@@ -331,6 +331,27 @@ def test_the_rate_of_a_global_check_is_measured_by_an_exploratory_solve():
     assert comp.rate is not None and nfev == 9 + 5
 
 
+@pytest.mark.parametrize("method", ["radau3", "gauss2", "gauss4", "radau1"])
+def test_half_steps_start_newton_from_the_big_steps_stage_polynomial(method):
+    """The pass's half steps start Newton from the interpolant of y_n and the big step's
+    stages (degree m): exact for a solution that is a polynomial of degree m on the step, at
+    c / 2 (first half) and (1 + c) / 2 (second half)."""
+    from integrallimits.volterra import _loops
+    c = METHODS[method]._data[0]
+    m, d, rows = c.shape[0], 2, 3
+    coef = np.array([[1.0, -2.0], [0.5, 3.0], [-1.5, 0.25], [2.0, 1.0], [0.3, -0.7]])[:m + 1]
+
+    def poly(x):
+        return np.array([sum(coef[k] * x ** k for k in range(m + 1))]).reshape(-1, d)
+
+    Z = np.full((rows + 2 * m, d), np.nan)
+    Z[rows:rows + m] = np.vstack([poly(x) for x in c])
+    _loops._half_step_guesses(c, poly(0.0)[0], Z, rows, d)
+    want = np.vstack([poly(x) for x in np.concatenate([c / 2, (1 + c) / 2])])
+    np.testing.assert_allclose(Z[rows:rows + 2 * m], want, rtol=1e-12, atol=1e-12)
+    assert np.all(np.isnan(Z[:rows]))
+
+
 def test_a_solve_on_a_mesh_already_solved_is_reused():
     calls = []
 
