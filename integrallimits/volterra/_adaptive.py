@@ -158,14 +158,16 @@ def _pilot_factor(tried, ratio, p):
     return float(PILOT) ** p
 
 
-def _first_step(span, ratio, loose, p):
+def _first_step(span, ratio, loose, p, converged_first=False):
     """The controlled pass's first step from the uniform try (of span / FEWEST_STEPS): its
     global error over the pass's tolerance, r = ratio / loose, scaled as a step's error ~ H^p;
-    half the try's step where the try failed or found no correct digit."""
+    half the try's step where the try failed or found no correct digit, the try's step where
+    it failed later than its first step (``converged_first``: its first steps converged, and the
+    pass's pairs grow from there; y = tan t fails in the last step)."""
     h = span / FEWEST_STEPS
     ratio = ratio / loose
     if not math.isfinite(ratio):
-        return h / 2.0
+        return h if converged_first else h / 2.0
     return h * min(1.0, SAFETY * ratio ** (-1.0 / p))
 
 
@@ -261,7 +263,8 @@ def solve_adaptive(meth, kernel, g_vec, t0, T, *, rtol, atol, newton_tol, newton
                         atol=atol, failure=None)
         else:
             def controlled(loose):
-                first_step = h0 if h0 is not None else _first_step(T - t0, try_ratio, loose, p)
+                first_step = h0 if h0 is not None else _first_step(
+                    T - t0, try_ratio, loose, p, first.status != 0 and first.index > 1)
                 return _controlled_pass(meth, kernel, g_vec, t0, T, rtol * loose, atol * loose,
                                         newton_tol, trial_maxiter, args, first_step, max_steps)
 

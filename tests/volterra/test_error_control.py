@@ -115,9 +115,10 @@ def test_a_few_steps_refine_the_uniform_mesh_when_it_converges_at_the_rate():
 def test_the_pass_starts_from_the_uniform_try():
     """The first step of a controlled pass: the uniform try's step scaled by its error over the
     pass's tolerance (error ~ H^p), never larger; half of it where the try failed or found no
-    correct digit."""
+    correct digit, all of it where the try failed after its first step had converged."""
     h = 2.0 / _adaptive.FEWEST_STEPS
     assert _adaptive._first_step(2.0, math.inf, 1.0, 4) == h / 2
+    assert _adaptive._first_step(2.0, math.inf, 1.0, 4, converged_first=True) == h
     assert _adaptive._first_step(2.0, 16.0 * 81.0, 81.0, 4) == pytest.approx(
         h * _adaptive.SAFETY / 2)
     assert _adaptive._first_step(2.0, 0.5, 1.0, 4) == h
