@@ -171,6 +171,16 @@ def _first_step(span, ratio, loose, p, converged_first=False):
     return h * min(1.0, SAFETY * ratio ** (-1.0 / p))
 
 
+def _sizing_order(comp, p):
+    """The order the next mesh is sized with: the observed one where the differences fell
+    faster than 2^p, up to p + 1 (the estimate takes at most p + 1/2, which keeps it on the safe
+    side; the size is a prediction, checked again), else p or the estimate's."""
+    rate = comp.rate
+    if rate is not None and math.isfinite(rate) and rate > 2.0 ** p:
+        return min(p + 1.0, math.log2(rate))
+    return max(p, comp.order)
+
+
 def _refined_steps(N, ratio, p, max_steps):
     """How many steps the next global pass takes after a check with error/tolerance ``ratio``
     on N steps: the error falls like N^-p, so N (1.1 ratio^(1/p)) with at least 10% more (twice
@@ -306,7 +316,7 @@ def solve_adaptive(meth, kernel, g_vec, t0, T, *, rtol, atol, newton_tol, newton
             if local is not None and math.isfinite(ratio) and local.max() > 0:
                 t = redraw(t, local, p, sized, max_steps)       # the pass's mesh, once
             else:
-                t = remesh(t, _refined_steps(len(t) - 1, sized, max(p, comp.order), max_steps))
+                t = remesh(t, _refined_steps(len(t) - 1, sized, _sizing_order(comp, p), max_steps))
             local = None
             fine = run(t)
             total += int(fine.counts[0])

@@ -353,6 +353,22 @@ def test_half_steps_start_newton_from_the_big_steps_stage_polynomial(method):
     assert np.all(np.isnan(Z[:rows]))
 
 
+def test_the_next_mesh_is_sized_with_the_observed_order_up_to_p_plus_one():
+    """Differences falling faster than 2^p per halving size the next mesh with the observed
+    order, at most p + 1 (the estimate itself takes at most p + 1/2); otherwise p, or the
+    estimate's order where that is higher."""
+    def comp(rate, order):
+        return _estimate.Companion(np.zeros((3, 1)), None, "", "half-steps", rate=rate,
+                                   order=order)
+    p = 4
+    assert _adaptive._sizing_order(comp(2.0 ** 4.7, 4.5), p) == pytest.approx(4.7)
+    assert _adaptive._sizing_order(comp(766.0, 4.5), p) == 5.0
+    assert _adaptive._sizing_order(comp(16.0, 4.0), p) == 4.0
+    assert _adaptive._sizing_order(comp(3.0, 1.6), p) == 4.0
+    assert _adaptive._sizing_order(comp(None, 4.0), p) == 4.0
+    assert _adaptive._sizing_order(comp(math.inf, 4.0), p) == 4.0
+
+
 def test_a_solve_on_a_mesh_already_solved_is_reused():
     calls = []
 
