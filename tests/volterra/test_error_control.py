@@ -311,6 +311,28 @@ def test_a_bisected_companion_that_meets_the_tolerance_is_the_answer():
     assert actual / 20 <= sol.stats["max_error_estimate"] <= 20 * actual
 
 
+def test_a_checked_uniform_solve_with_a_localised_error_draws_the_mesh_without_a_pass():
+    """tan t at 1e-6 with gauss4: the uniform try's 8-step bisected companion misses the
+    tolerance (by 207) but predicts a few steps; the growth of its estimate from one common
+    point to the next is the local error of each pair of its steps, and the mesh is redrawn
+    from them as from a pass (steps shrinking where tan t steepens) -- no controlled pass,
+    which cost more than half of the solve.  The redrawn mesh meets the tolerance, with an
+    honest estimate."""
+    prob, tol = tan_problem, 1e-6
+    sol = solve_volterra(prob.kernel, prob.forcing, prob.t_span, method="gauss4", rtol=tol,
+                         atol=tol)
+    assert sol.success and sol.stats["adaptive_steps"] == 0
+    assert sol.stats["pilot_factor"] is None
+    refs = sol.stats["refinements"]
+    assert refs[0][0] == _adaptive.FEWEST_STEPS and refs[1][0] == 2 * _adaptive.FEWEST_STEPS
+    assert refs[1][1] > 1.0 and refs[-1][1] <= 1.0
+    h = np.diff(sol.t)
+    assert np.all(np.diff(h) <= 1e-12) and h[-1] < h[0]       # shrinking toward the steep end
+    scaled, actual = _errors(sol, prob, tol)
+    assert scaled <= 1.0
+    assert actual / 20 <= sol.stats["max_error_estimate"] <= 20 * actual
+
+
 def test_the_rate_of_a_global_check_is_measured_by_an_exploratory_solve():
     """The solve on every fourth point (the observed rate) is exploratory: Newton capped at
     TRIAL_MAXITER (on so coarse a mesh Newton often fails, and a failure at the user's cap cost
