@@ -44,7 +44,18 @@ third solve, on every fourth point, shows the differences of the three solutions
 method's rate 2^p (within a factor ``RATE_FACTOR``), and one of fewer than ``FEWEST_STEPS``
 never.
 
-A step that fails (Newton, a non-finite value) is retried with H/4, unless the user's function
+A check whose companion had to be the mesh with every interval bisected (the mesh of every
+other point too coarse, or its solve failed) has solved a better solution than the one it
+checks: that solution, checked with the checked mesh as its companion (solved already), is the
+answer when it meets the tolerance (:func:`_refined_companion`).  When it does not, but
+predicts fewer than ``PILOT_STEPS`` steps, its estimates (exact at every other point) show where
+the error is made: their growth from one common point to the next is the local error of that
+pair of steps, and the mesh is redrawn from them as from a pass (:func:`_profile_mesh`),
+without one (tan t, gauss4, 1e-6: 1.43 of the best uniform mesh's evaluations, 1.91 with the
+pass at the tolerance that the unknown rate called for).  The solve on every fourth
+point that measures the rate of a check is exploratory (Newton capped as below).
+
+A step that fails (Newton, a non-finite value) is retried with H/2, unless the user's function
 itself returned NaN/inf at a finite, moderate y: that ends the solve with the point it happened.
 When H falls below ``max(1e-12 (T - t0), 100 eps |t|)`` the solution has a singularity there:
 the solve ends as a failure at that t, which locates a blow-up to about the last step.
@@ -61,7 +72,7 @@ import numpy as np
 
 from ..kernels import _user
 from . import _loops
-from ._estimate import RATE_FACTOR, estimate_error
+from ._estimate import RATE_FACTOR, estimate_error, refined_mesh
 from ._outcome import FAILED, SUCCEEDED, describe, unresolved_message
 from ._solution import Solution
 from ._tolerance import tolerance_of
@@ -152,15 +163,27 @@ def _pilot_factor(tried, ratio, p):
     return float(PILOT) ** p
 
 
-def _first_step(span, ratio, loose, p):
+def _first_step(span, ratio, loose, p, converged_first=False):
     """The controlled pass's first step from the uniform try (of span / FEWEST_STEPS): its
     global error over the pass's tolerance, r = ratio / loose, scaled as a step's error ~ H^p;
-    half the try's step where the try failed or found no correct digit."""
+    half the try's step where the try failed or found no correct digit, the try's step where
+    it failed later than its first step (``converged_first``: its first steps converged, and the
+    pass's pairs grow from there; y = tan t fails in the last step)."""
     h = span / FEWEST_STEPS
     ratio = ratio / loose
     if not math.isfinite(ratio):
-        return h / 2.0
+        return h if converged_first else h / 2.0
     return h * min(1.0, SAFETY * ratio ** (-1.0 / p))
+
+
+def _sizing_order(comp, p):
+    """The order the next mesh is sized with: the observed one where the differences fell
+    faster than 2^p, up to p + 1 (the estimate takes at most p + 1/2, which keeps it on the safe
+    side; the size is a prediction, checked again), else p or the estimate's."""
+    rate = comp.rate
+    if rate is not None and math.isfinite(rate) and rate > 2.0 ** p:
+        return min(p + 1.0, math.log2(rate))
+    return max(p, comp.order)
 
 
 def _refined_steps(N, ratio, p, max_steps):
@@ -219,20 +242,32 @@ def solve_adaptive(meth, kernel, g_vec, t0, T, *, rtol, atol, newton_tol, newton
     run = _reusing(run)
     trial_maxiter = min(newton_maxiter, TRIAL_MAXITER)
     refinements, total, trusted, t_first, try_ratio = [], 0, False, None, math.inf
+    profile = None
+
+    def explore(mesh):
+        return run(mesh, newton_maxiter=trial_maxiter)
+
     if h0 is None:
         # the fewest uniform steps whose estimate can be checked: at loose tolerances on a
         # smooth problem that is the whole solve, at a fraction of a controlled pass
-        def explore(mesh):
-            return run(mesh, newton_maxiter=trial_maxiter)
-
         t = np.linspace(t0, T, FEWEST_STEPS + 1)
         first, t_first = explore(t), t
         total += int(first.counts[0])
         if first.status == 0:
-            comp, ratio, trusted, calls = _global_check(explore, t, first.Y, p, rtol, atol)
+            comp, ratio, trusted, calls = _global_check(explore, t, first.Y, p, rtol, atol,
+                                                        explore)
             total += calls
             refinements.append((FEWEST_STEPS, ratio))
             try_ratio = ratio * comp.sizing         # sized with the method's order
+            if not trusted:
+                better = _refined_companion(explore, comp, t, p, rtol, atol, refinements,
+                                            keep_untrusted=True)
+                if better is not None:
+                    total += better[-1]
+                    if better[4]:
+                        first, t, comp, ratio, trusted, calls = better
+                    else:
+                        profile = better
         if trusted:
             Y, stages, info = first.Y, first.stages, stats(first.counts)
             info.update(rejected_steps=0, adaptive_steps=0, pilot_factor=None, rtol=rtol,
@@ -241,14 +276,26 @@ def solve_adaptive(meth, kernel, g_vec, t0, T, *, rtol, atol, newton_tol, newton
         loose = _pilot_factor(t_first is not None, try_ratio, p)
         if loose is None:           # a few steps predicted: uniform, if converging at the rate
             loose = None if _converges_at_rate(comp, p) else 1.0
+        drawn = None if loose is None or profile is None else _profile_mesh(profile, p, rtol,
+                                                                             atol, max_steps)
         if loose is None:
             t, Y, stages, local = t_first, first.Y, first.stages, None
             info = stats(first.counts)
             info.update(rejected_steps=0, adaptive_steps=0, pilot_factor=None, rtol=rtol,
                         atol=atol, failure=None)
+        elif drawn is not None:
+            fine = run(drawn)
+            total += int(fine.counts[0])
+            t, Y, stages, local = drawn, fine.Y, fine.stages, None
+            info = stats(fine.counts)
+            info.update(rejected_steps=0, adaptive_steps=0, pilot_factor=None, rtol=rtol,
+                        atol=atol, failure=None)
+            if fine.status != 0:
+                t, Y, stages = profile[1], profile[0].Y, profile[0].stages
         else:
             def controlled(loose):
-                first_step = h0 if h0 is not None else _first_step(T - t0, try_ratio, loose, p)
+                first_step = h0 if h0 is not None else _first_step(
+                    T - t0, try_ratio, loose, p, first.status != 0 and first.index > 1)
                 return _controlled_pass(meth, kernel, g_vec, t0, T, rtol * loose, atol * loose,
                                         newton_tol, trial_maxiter, args, first_step, max_steps)
 
@@ -275,16 +322,22 @@ def solve_adaptive(meth, kernel, g_vec, t0, T, *, rtol, atol, newton_tol, newton
             if refinements and len(t) == len(t_first) and np.array_equal(t, t_first):
                 trusted = False                     # the uniform try, already checked
             else:
-                comp, ratio, trusted, calls = _global_check(run, t, Y, p, rtol, atol)
+                comp, ratio, trusted, calls = _global_check(run, t, Y, p, rtol, atol, explore)
                 total += calls
                 refinements.append((len(t) - 1, ratio))
+                better = None if trusted else _refined_companion(run, comp, t, p, rtol, atol,
+                                                                 refinements, explore)
+                if better is not None:
+                    fine, t, comp, ratio, trusted, calls = better
+                    total += calls
+                    Y, stages = fine.Y, fine.stages
             if trusted or len(t) - 1 >= max_steps:
                 break
             sized = ratio * comp.sizing     # (accepted by ratio, sized with p or a higher order)
             if local is not None and math.isfinite(ratio) and local.max() > 0:
                 t = redraw(t, local, p, sized, max_steps)       # the pass's mesh, once
             else:
-                t = remesh(t, _refined_steps(len(t) - 1, sized, max(p, comp.order), max_steps))
+                t = remesh(t, _refined_steps(len(t) - 1, sized, _sizing_order(comp, p), max_steps))
             local = None
             fine = run(t)
             total += int(fine.counts[0])
@@ -420,10 +473,13 @@ def _failed_pass(t, Y, failure, kernel_failure, h_floor, max_steps, run, p, meth
                     t_eval=t_eval)
 
 
-def _global_check(run, t, Y, p, rtol, atol):
+def _global_check(run, t, Y, p, rtol, atol, explore):
     """(companion, error/tolerance ratio, whether the mesh is accepted, nfev) of the solution
     ``Y`` on ``t``: accepted when the ratio is at most 1 and the mesh has MIN_STEPS steps, or
-    FEWEST_STEPS and the three-level check of :func:`_converges_at_rate` passes."""
+    FEWEST_STEPS and the three-level check of :func:`_converges_at_rate` passes.  The solve on
+    every fourth point that measures the rate is exploratory (``explore``: Newton capped at
+    TRIAL_MAXITER): on a mesh that coarse Newton often fails, and at the user's cap a failure
+    cost 50 iterations (tan t, radau3, 1e-3: the most expensive solve of the whole run)."""
     n = len(t) - 1
     # The observed rate from a quarter mesh of any size (the estimates' default needs 8 steps
     # there): a mesh below MIN_STEPS is trusted only on the rate, and a few coarse steps often
@@ -432,7 +488,7 @@ def _global_check(run, t, Y, p, rtol, atol):
     # (radau3/gauss2 at 1e-9 and 1e-12: 1.7-3.9 times the best uniform mesh's evaluations, were
     # 4.4-5.3).
     comp = estimate_error(_companion(run), t, Y, p, False, 1, rate_min_steps=1,
-                          higher_order=True)
+                          higher_order=True, rate_run=_companion(explore))
     calls = comp.nfev
     ratio = float(np.max(comp.estimate / tolerance_of(Y, rtol, atol))) \
         if comp.first_bad is None else math.inf
@@ -440,6 +496,57 @@ def _global_check(run, t, Y, p, rtol, atol):
     if ratio <= 1.0 and FEWEST_STEPS <= n < MIN_STEPS:
         trusted = _converges_at_rate(comp, p)
     return comp, ratio, trusted, calls
+
+
+def _profile_mesh(profile, p, rtol, atol, max_steps):
+    """A mesh drawn from a checked uniform solve whose error is made unevenly, or None.
+
+    ``profile`` = (run result, mesh, companion, ratio, trusted, nfev) of a solve on a uniform
+    mesh checked against the mesh of every other point: the growth of its estimate from one
+    common point to the next is taken as the local error of that pair of steps, and the mesh
+    is redrawn from them as from a pass (:func:`redraw`), when it predicts fewer than
+    PILOT_STEPS steps (a pass costs more than its steps can save there)."""
+    fine, tr, comp, ratio, _, _ = profile
+    if comp.common is None or not math.isfinite(ratio) or comp.first_bad is not None:
+        return None
+    if (len(tr) - 1) * (ratio * comp.sizing) ** (1.0 / p) >= PILOT_STEPS:
+        return None
+    idx = comp.common
+    if len(idx) != (len(tr) + 1) // 2 or not np.array_equal(idx, np.arange(0, len(tr), 2)):
+        return None
+    E = np.max(comp.estimate[idx] / tolerance_of(fine.Y[idx], rtol, atol), axis=1)
+    local = np.maximum(np.diff(E), 0.0)
+    if not np.all(np.isfinite(local)) or local.max() <= 0:
+        return None
+    return redraw(tr, local, p, ratio * comp.sizing, max_steps)
+
+
+def _refined_companion(run, comp, t, p, rtol, atol, refinements, explore=None,
+                       keep_untrusted=False):
+    """When the check of ``t`` had to compare with the mesh of every interval bisected (the
+    mesh of every other point was too coarse or its solve failed), that solution is the better
+    one: checked with ``t`` as its companion (already solved: no new solve but for the rate), it
+    carries the same difference over 2^q - 1, 2^p times less than the estimate of ``t``.
+    Returns (run result, mesh, companion, ratio, trusted, nfev) of the bisected mesh when it is
+    accepted, else None.  (tan t, gauss4, 1e-3: the uniform try's 2-step companion failed in
+    Newton, its 8-step one met the tolerance 60 times over and was thrown away; the solve went
+    on to a pass and two more meshes.)"""
+    if not comp.source.startswith("double-steps") or comp.first_bad is not None:
+        return None
+    tr = refined_mesh(t)
+    fine = run(tr)                  # solved by the check: reused
+    if fine.status != 0:
+        return None
+    comp_r, ratio_r, trusted_r, calls = _global_check(run, tr, fine.Y, p, rtol, atol,
+                                                      explore or run)
+    calls += int(fine.counts[0])
+    if not trusted_r:
+        if keep_untrusted:
+            refinements.append((len(tr) - 1, ratio_r))
+            return fine, tr, comp_r, ratio_r, trusted_r, calls
+        return None
+    refinements.append((len(tr) - 1, ratio_r))
+    return fine, tr, comp_r, ratio_r, trusted_r, calls
 
 
 def _converges_at_rate(comp, p):

@@ -175,7 +175,7 @@ def _first_unresolved(Y, common_idx, diff):
 
 
 def estimate_error(run, t, Y, order, uniform_only, min_steps, rate_min_steps=RATE_MIN_STEPS,
-                   higher_order=False):
+                   higher_order=False, rate_run=None):
     """Estimate the error of the solution ``Y`` on the mesh ``t`` with a companion solve.
 
     Parameters
@@ -198,6 +198,11 @@ def estimate_error(run, t, Y, order, uniform_only, min_steps, rate_min_steps=RAT
         Where the observed rate r is above 2^p, estimate with the order log2 r, at most p + 1
         (error-controlled solves: on a few coarse steps the errors often fall faster than
         h^p, and the estimate with p was 4-7 times the error).
+    rate_run : callable, optional
+        ``run`` for the solve on every fourth point that measures the rate (default ``run``):
+        error-controlled solves cap its Newton iterations, as for their exploratory solves (a
+        mesh on which Newton needs more is too coarse for a rate; its failure only leaves the
+        rate unknown).
 
     Returns
     -------
@@ -218,7 +223,7 @@ def estimate_error(run, t, Y, order, uniform_only, min_steps, rate_min_steps=RAT
             idx = idx[:valid]
             Yf = Y[idx]
             diff = np.abs(Yf - Yc[:valid])
-            rate, calls = _observed_rate(run, tc, Yc, Yf, uniform_only,
+            rate, calls = _observed_rate(rate_run or run, tc, Yc, Yf, uniform_only,
                                          max(min_steps, rate_min_steps))
             nfev += calls
             q = float(order)

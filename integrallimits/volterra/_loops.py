@@ -312,13 +312,14 @@ def _vrk_stages(K, J, have_jac, theta, t, n, Y, Z, C, c, A, explicit, tol, maxit
     Newton from Z_ni = y_n.  Returns False if Newton fails.
     """
     return _stages_at(K, J, have_jac, theta, t[n], t[n + 1] - t[n], n * c.shape[0], Y[n], Z, C, c, A,
-                      explicit, tol, maxiter, stats, f, work, Jk, F, JF)
+                      explicit, tol, maxiter, stats, f, work, Jk, F, JF, False)
 
 
 @_helper
 def _stages_at(K, J, have_jac, theta, tn, h, r0, yinit, Z, C, c, A, explicit, tol, maxiter, stats, f,
-               work, Jk, F, JF):
-    """The stages of the step [tn, tn + h] into rows r0 .. r0 + m - 1 of Z (Newton from yinit)."""
+               work, Jk, F, JF, guessed):
+    """The stages of the step [tn, tn + h] into rows r0 .. r0 + m - 1 of Z (Newton from yinit,
+    or, when ``guessed``, from the values those rows hold)."""
     d = Z.shape[1]
     m = c.shape[0]
     md = m * d
@@ -334,9 +335,10 @@ def _stages_at(K, J, have_jac, theta, tn, h, r0, yinit, Z, C, c, A, explicit, to
                     for k in range(d):
                         Z[r0 + i, k] += h * A[i, j] * f[k]
         return True
-    for i in range(m):
-        for k in range(d):
-            Z[r0 + i, k] = yinit[k]
+    if not guessed:
+        for i in range(m):
+            for k in range(d):
+                Z[r0 + i, k] = yinit[k]
     stats[NSOLVE] += 1
     for it in range(maxiter):
         stats[NIT] += 1
@@ -411,11 +413,12 @@ def _vrk_loop(K_at, J_at, have_jac, B_at, theta, t, G, Gs, Y, Z, c, A, b, explic
 
 @_helper
 def _step(K, J, have_jac, B, theta, tn, h, yn, Gs, gend, Z, ts, wz, rows, c, A, b, explicit, tol,
-          maxiter, stats, yout):
+          maxiter, stats, yout, guessed):
     """One VRK step from tn with step h after ``rows`` stage rows of history (the adaptive driver's
     building block): stages into Z[rows:rows + m] (their times and lag weights into ts, wz),
-    y(tn + h) into yout.  ``Gs`` holds g at the stage times, ``gend`` at tn + h.  Returns the
-    status (SUCCESS, NEWTON_FAILED, NOT_FINITE or INTERRUPTED)."""
+    y(tn + h) into yout.  ``Gs`` holds g at the stage times, ``gend`` at tn + h.  Newton starts
+    from yn, or, when ``guessed``, from the values in Z[rows:rows + m].  Returns the status
+    (SUCCESS, NEWTON_FAILED, NOT_FINITE or INTERRUPTED)."""
     m = c.shape[0]
     d = yout.shape[0]
     f = np.empty(d)
@@ -435,7 +438,7 @@ def _step(K, J, have_jac, B, theta, tn, h, yn, Gs, gend, Z, ts, wz, rows, c, A, 
             C[i, k] = Gs[i, k] + f[k]
     stats[NFEV] += rows * m
     if not _stages_at(K, J, have_jac, theta, tn, h, rows, yn, Z, C, c, A, explicit, tol, maxiter,
-                      stats, f, work, Jk, F, JF):
+                      stats, f, work, Jk, F, JF, guessed):
         return NEWTON_FAILED
     B(tn + h, ts, Z, 0, rows + m, wz, theta, f)
     stats[NFEV] += rows + m
@@ -453,21 +456,64 @@ def _vrk_steps(K_at, J_at, have_jac, B_at, theta, tn, H, yn, G, Z, ts, wz, rows,
     Z[rows:rows + 2m], overwriting the big step's); ``parts`` = 1: only the step of H (dense
     output's partial steps).  ``G`` holds g at tn + (c, 1) H, tn + (c, 1) H/2 and
     tn + H/2 + (c, 1) H/2, m + 1 rows each.  Returns the first status that is not SUCCESS, else
-    SUCCESS."""
+    SUCCESS.
+
+    Newton for the half steps starts from the big step's stage polynomial (the interpolant of
+    y_n at tn and the big step's stages, at the half steps' stage times) instead of from their
+    starting values: a better start by O(H^m), so fewer iterations, and fewer half steps that
+    fail where the big step converged (y = tan t, radau3, 1e-3: the pass's Newton iterations
+    87 -> 74)."""
     K, J, B = _kernel_at(K_at), _jacobian_at(J_at), _block_at(B_at)
     m = c.shape[0]
+    d = yn.shape[0]
     start, size, y_from, row, out = tn, H, yn, rows, y_big
     for k in range(parts):                  # one call site: the step is inlined once
         if k == 1:
+            if not explicit:
+                _half_step_guesses(c, yn, Z, rows, d)
             start, size, y_from, row, out = tn, H / 2, yn, rows, y_mid
         elif k == 2:
             start, size, y_from, row, out = tn + H / 2, H / 2, y_mid, rows + m, y_end
         o = k * (m + 1)
         status = _step(K, J, have_jac, B, theta, start, size, y_from, G[o:o + m], G[o + m], Z, ts,
-                       wz, row, c, A, b, explicit, tol, maxiter, stats, out)
+                       wz, row, c, A, b, explicit, tol, maxiter, stats, out, k > 0 and not explicit)
         if status != SUCCESS:
             return status
     return SUCCESS
+
+
+@_helper
+def _half_step_guesses(c, yn, Z, rows, d):
+    """Newton's start for the stages of the two half steps of a big step: its stage
+    polynomial (through y_n at 0 and its stages Z[rows:rows + m] at c, on the step's unit
+    interval; c = 0 is left out as a node) at c / 2 into Z[rows:rows + m] and at (1 + c) / 2
+    into Z[rows + m:rows + 2 m]."""
+    m = c.shape[0]
+    nodes = np.empty(m + 1)
+    values = np.empty((m + 1, d))
+    for k in range(d):
+        values[0, k] = yn[k]
+    nodes[0] = 0.0
+    q = 1
+    for j in range(m):
+        if c[j] != 0.0:
+            nodes[q] = c[j]
+            for k in range(d):
+                values[q, k] = Z[rows + j, k]
+            q += 1
+    guess = np.zeros((2 * m, d))
+    for i in range(2 * m):
+        x = 0.5 * c[i] if i < m else 0.5 * (1.0 + c[i - m])
+        for a in range(q):
+            w = 1.0
+            for e in range(q):
+                if e != a:
+                    w *= (x - nodes[e]) / (nodes[a] - nodes[e])
+            for k in range(d):
+                guess[i, k] += w * values[a, k]
+    for i in range(2 * m):
+        for k in range(d):
+            Z[rows + i, k] = guess[i, k]
 
 
 def _direct_conv_loop(K_at, J_at, have_jac, phi_at, theta, t, G, Y, start, left, right, kseq, khat,
