@@ -104,9 +104,9 @@ class TrainResult:
         Wall time of the optimisation; ``seconds_per_evaluation`` the mean per evaluation.
     status : bool
         True if the optimiser reported convergence (False also when it stopped at
-        ``maxiter``, or when J_N could not be evaluated at a trial point of the line search:
-        the forward solve failed or J_N was not finite; ``message`` says which, and ``x`` is
-        then the last iterate).
+        ``maxiter``, for ``maxiter=0`` (the start, unchecked), or when J_N could not be
+        evaluated at a trial point of the line search: the forward solve failed or J_N was
+        not finite; ``message`` says which, and ``x`` is then the last iterate).
     message : str
     history : list of dict
         Per iteration: ``iteration``, ``J``, ``grad_norm``, ``seconds``.
@@ -218,7 +218,8 @@ def train(network: VolterraNetwork, data: Dataset, loss: str = "mse", alpha: flo
         a TrainResult or network of the same family at another depth: continuation through
         the piecewise linear extension of its fields (classifier copied); an array: the vector.
     gtol : float
-        Gradient tolerance (L-BFGS-B's projected gradient, BFGS's gradient norm).
+        Gradient tolerance (L-BFGS-B's and TNC's projected gradient, the gradient norm of
+        BFGS, CG and trust-constr; SLSQP has none: its ``ftol`` can be given in ``options``).
     init_scale : float
         Scale of the random fields.
     options : dict, optional
@@ -301,7 +302,13 @@ def train(network: VolterraNetwork, data: Dataset, loss: str = "mse", alpha: flo
         return J, g
 
     try:
-        J0, g0 = fun(x0)
+        try:
+            J0, g0 = fun(x0)
+        except SolverError:   # the adjoint of an overflowing loss: say that, if it is so
+            J0 = objective.value(x0)
+            if np.isfinite(J0):
+                raise
+            raise _NotFinite(f"J_N = {J0} is not finite") from None
     except _NotFinite as exc:
         raise ValueError(f"{exc} at the start (start: {start}); scale the data or targets, or "
                          f"start from smaller weights") from None
@@ -325,15 +332,19 @@ def train(network: VolterraNetwork, data: Dataset, loss: str = "mse", alpha: flo
         if callback is not None and callback({**info, "x": x.copy()}):
             stopped["x"] = x.copy()
             raise StopIteration
+        if method == "TNC" and info["iteration"] >= maxiter:   # TNC has no iteration limit
+            stopped.update(x=x.copy(), maxiter=True)
+            raise StopIteration
 
-    opts = {"maxiter": int(maxiter)}
+    opts = {} if method == "TNC" else {"maxiter": int(maxiter)}
     if method == "L-BFGS-B":
         opts.update(gtol=gtol, ftol=1e-15, maxfun=max(15000, 4 * int(maxiter)), maxcor=20)
-    elif method in ("BFGS", "CG"):
+    elif method in ("BFGS", "CG", "TNC", "trust-constr"):
         opts.update(gtol=gtol)
     opts.update(options or {})
     if maxiter == 0:
-        x, nit, nfev, ok, message = x0, 0, 1, True, "no iterations requested"
+        x, nit, nfev, ok = x0, 0, 1, False
+        message = "no iterations requested (maxiter=0): the start, not checked for convergence"
     else:
         with _single_threaded_blas():
             try:
@@ -353,6 +364,9 @@ def train(network: VolterraNetwork, data: Dataset, loss: str = "mse", alpha: flo
         x, nit, nfev = sol.x, int(sol.get("nit", len(history) - 1)), int(sol.get("nfev", 0))
         ok = bool(sol.success)
         message = str(sol.message)
+        if stopped.get("maxiter"):
+            x, nit, ok = stopped["x"], int(maxiter), False
+            message = "STOP: TOTAL NO. OF ITERATIONS REACHED LIMIT (maxiter)"
     seconds = time.perf_counter() - t_start
     J, g = fun(x)
     terms = objective.terms(x)

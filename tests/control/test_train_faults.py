@@ -164,3 +164,27 @@ def test_an_objective_that_is_not_finite_at_the_start_is_refused():
                                          r"network\); scale the data or targets"), \
             np.errstate(over="ignore"):
         train(NET, (X, targets), maxiter=5, train_classifier=False)
+
+
+def test_every_method_keeps_the_iteration_budget_and_no_iterations_is_no_convergence():
+    """TNC has no ``maxiter`` option: SciPy warned "Unknown solver options: maxiter" and it
+    ran on (16 iterations for maxiter=3) and reported convergence.  maxiter=0 reported
+    status True, as if the start had been checked for convergence."""
+    import warnings
+
+    for method in ("TNC", "L-BFGS-B", "CG", "SLSQP"):
+        with warnings.catch_warnings():
+            warnings.simplefilter("error")
+            res = train(NET, (X, Y), maxiter=2, method=method, init="random", gtol=0.0)
+        assert res.nit <= 2 and len(res.history) <= 3 and not res.status, (method, res.message)
+        assert res.fun == pytest.approx(res.objective.value(res.x), rel=1e-14)
+    res = train(NET, (X, Y), maxiter=0)
+    assert not res.status and res.nit == 0
+    assert res.message.startswith("no iterations requested (maxiter=0)")
+
+
+def test_inputs_that_overflow_the_loss_are_named_as_such():
+    """Inputs of size 1e200 gave J = inf and a SolverError from the adjoint (or a "blow-up")."""
+    with pytest.raises(ValueError, match=r"^J_N = inf is not finite at the start"), \
+            np.errstate(over="ignore", invalid="ignore"):
+        train(NET, (X * 1e200, Y), maxiter=5)
