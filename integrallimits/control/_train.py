@@ -237,8 +237,9 @@ def train(network: VolterraNetwork, data: Dataset, loss: str = "mse", alpha: flo
     ValueError
         For a ``method`` that is not a gradient method of :func:`scipy.optimize.minimize`, a
         negative or non-integer ``maxiter``, an unknown ``init`` text or an ``init`` vector of
-        the wrong shape, J_N or its gradient not finite at the start, and (from :class:`Objective`) an unknown ``loss`` or
-        ``regularizer`` or data that do not fit the network.
+        the wrong shape, J_N or its gradient not finite at the start, and (from
+        :class:`Objective`) an unknown ``loss`` or ``regularizer`` or data that do not fit
+        the network.
 
     See Also
     --------
