@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
+from ..kernels import _user
 from ..volterra import METHODS
 from ..volterra._loops import SUCCESS, no_jacobian
 from ._adjoint_loops import compiled_adjoint
@@ -36,9 +37,12 @@ class AdjointResult:
     mu : ndarray (N+1, D)
         Adjoint states: dPhi/dg(t_n) at the mesh points.
     grad_theta : ndarray
-        dPhi/dtheta, in the layout of the kernel's parameters.
+        dPhi/dtheta, in the layout of the kernel's parameters.  NaN for a kernel whose
+        vector-Jacobian product does not differentiate its parameters (the ``args`` of a user
+        kernel, the parameters of a SymPy kernel): only the networks' kernels do.
     status : bool
-        False if a transposed implicit system was singular.
+        False if a transposed implicit system was singular or the kernel (or its Jacobian)
+        gave a non-finite value (``message`` says where).
     message : str
     stats : dict
         ``vjp_calls`` and ``njev`` (Jacobians formed for the implicit solves).
@@ -97,6 +101,13 @@ def discrete_adjoint(kernel: Kernel, t: ArrayLike, Y: ArrayLike, method: str, dp
     ValueError
         On mismatched shapes, a weakly singular kernel, or a Runge-Kutta method without
         ``stages``.
+    Exception
+        What the user's kernel or Jacobian raised, raised again from Python at that point.
+
+    Notes
+    -----
+    A kernel compiled from user functions is used with the values they read now
+    (:meth:`~integrallimits.kernels.Kernel.current`), as the solvers use it.
 
     See Also
     --------
@@ -126,6 +137,7 @@ def discrete_adjoint(kernel: Kernel, t: ArrayLike, Y: ArrayLike, method: str, dp
     True
     """
     meth = METHODS[method]
+    kernel = kernel.current()   # a global the user's functions read may have changed
     if kernel.structure.get("kind") == "weakly-singular":
         raise ValueError("the discrete adjoint of product integration (weakly singular kernels) "
                          "is not implemented")
@@ -145,6 +157,35 @@ def discrete_adjoint(kernel: Kernel, t: ArrayLike, Y: ArrayLike, method: str, dp
         jac = no_jacobian()
     grad = np.zeros_like(kernel.params)
     stats = np.zeros(4, dtype=np.int64)
+    mu_stages = None
+    _user.clear_failures()   # what the user's kernel or Jacobian raises, or a NaN it returns
+    try:
+        status, index, mu, mu_stages = _run(meth, method, kernel, function, jac, have, vjp, t, Y,
+                                            dphi, stages, grad, stats)
+        record = _user.take_failure()
+    except BaseException:
+        _user.take_failure()
+        raise
+    _user.raise_recorded_failure(record, kernel.args)
+    ok = status == SUCCESS
+    message = "ok" if ok else f"singular adjoint system at t = {t[index]:.6g}"
+    finite = all(a is None or np.all(np.isfinite(a)) for a in (mu, mu_stages, grad))
+    if record is not None:
+        what, where = _user.describe_failure(record)
+        ok, message = False, f"{what} returned a non-finite value (inf/nan) at {where}"
+    elif ok and not finite:
+        ok, message = False, "the adjoint states became non-finite (inf/nan)"
+    if kernel.vjp_function is None and grad.size:   # the generic vjp leaves theta alone
+        grad[:] = np.nan
+        if ok:
+            message = ("ok; grad_theta is NaN: the kernel's vector-Jacobian product does not "
+                       "differentiate its parameters")
+    return AdjointResult(mu, grad, ok, message, {"vjp_calls": int(stats[0]), "njev": int(stats[1])},
+                         mu_stages)
+
+
+def _run(meth, method, kernel, function, jac, have, vjp, t, Y, dphi, stages, grad, stats):
+    """The compiled adjoint loop: (status, index, mu, mu_stages)."""
     mu_stages = None
     if meth.family == "direct":
         mu = np.zeros_like(Y)
@@ -166,7 +207,4 @@ def discrete_adjoint(kernel: Kernel, t: ArrayLike, Y: ArrayLike, method: str, dp
         mu_stages = np.zeros(shape)
         status, index = compiled_adjoint("vrk")(function, jac, have, vjp, kernel.params, t,
                                                 Z.copy(), c, A, b, dphi, mu_stages, grad, stats)
-    ok = status == SUCCESS
-    message = "ok" if ok else f"singular adjoint system at t = {t[index]:.6g}"
-    return AdjointResult(mu, grad, ok, message, {"vjp_calls": int(stats[0]), "njev": int(stats[1])},
-                         mu_stages)
+    return status, index, mu, mu_stages

@@ -23,6 +23,7 @@ import numpy as np
 from numpy.polynomial import legendre
 from scipy.optimize import OptimizeResult, minimize
 
+from ..volterra import SolverError
 from ._objective import Objective, _with_theta
 
 if TYPE_CHECKING:
@@ -34,6 +35,10 @@ if TYPE_CHECKING:
 __all__ = ["TrainResult", "train", "random_fields"]
 
 _GRADIENT_METHODS = ("L-BFGS-B", "BFGS", "CG", "TNC", "SLSQP", "trust-constr")
+
+
+class _NotFinite(ArithmeticError):
+    """J_N or its gradient is inf/NaN at a point (overflowing loss, data or weights)."""
 
 
 def _loaded_openblas():
@@ -99,7 +104,9 @@ class TrainResult:
         Wall time of the optimisation; ``seconds_per_evaluation`` the mean per evaluation.
     status : bool
         True if the optimiser reported convergence (False also when it stopped at
-        ``maxiter``; ``message`` says which).
+        ``maxiter``, for ``maxiter=0`` (the start, unchecked), or when J_N could not be
+        evaluated at a trial point of the line search: the forward solve failed or J_N was
+        not finite; ``message`` says which, and ``x`` is then the last iterate).
     message : str
     history : list of dict
         Per iteration: ``iteration``, ``J``, ``grad_norm``, ``seconds``.
@@ -211,7 +218,8 @@ def train(network: VolterraNetwork, data: Dataset, loss: str = "mse", alpha: flo
         a TrainResult or network of the same family at another depth: continuation through
         the piecewise linear extension of its fields (classifier copied); an array: the vector.
     gtol : float
-        Gradient tolerance (L-BFGS-B's projected gradient, BFGS's gradient norm).
+        Gradient tolerance (L-BFGS-B's and TNC's projected gradient, the gradient norm of
+        BFGS, CG and trust-constr; SLSQP has none: its ``ftol`` can be given in ``options``).
     init_scale : float
         Scale of the random fields.
     options : dict, optional
@@ -223,11 +231,15 @@ def train(network: VolterraNetwork, data: Dataset, loss: str = "mse", alpha: flo
 
     Raises
     ------
+    SolverError
+        If the forward pass fails at the start (a failure at a later trial point ends the
+        training with ``status=False`` and the last iterate instead).
     ValueError
         For a ``method`` that is not a gradient method of :func:`scipy.optimize.minimize`, a
         negative or non-integer ``maxiter``, an unknown ``init`` text or an ``init`` vector of
-        the wrong shape, and (from :class:`Objective`) an unknown ``loss`` or
-        ``regularizer`` or data that do not fit the network.
+        the wrong shape, J_N or its gradient not finite at the start, and (from
+        :class:`Objective`) an unknown ``loss`` or ``regularizer`` or data that do not fit
+        the network.
 
     See Also
     --------
@@ -284,13 +296,27 @@ def train(network: VolterraNetwork, data: Dataset, loss: str = "mse", alpha: flo
 
     def fun(x):
         J, g = objective.value_and_gradient(x)
+        if not (np.isfinite(J) and np.all(np.isfinite(g))):
+            raise _NotFinite(f"J_N = {J:.6g} and its gradient are not finite" if np.isfinite(J)
+                             else f"J_N = {J} is not finite")
         last.update(x=x.copy(), J=J, g=g)
         return J, g
 
-    J0, g0 = fun(x0)
+    try:
+        try:
+            J0, g0 = fun(x0)
+        except SolverError:   # the adjoint of an overflowing loss: say that, if it is so
+            J0 = objective.value(x0)
+            if np.isfinite(J0):
+                raise
+            raise _NotFinite(f"J_N = {J0} is not finite") from None
+    except _NotFinite as exc:
+        raise ValueError(f"{exc} at the start (start: {start}); scale the data or targets, or "
+                         f"start from smaller weights") from None
     history.append({"iteration": 0, "J": J0, "grad_norm": float(np.linalg.norm(g0)), "seconds": 0.0})
 
     stopped = {}
+    accepted = {"x": x0}
 
     def on_iteration(intermediate_result):
         # SciPy >= 1.11 passes an OptimizeResult (it reads this parameter's name); older
@@ -303,18 +329,23 @@ def train(network: VolterraNetwork, data: Dataset, loss: str = "mse", alpha: flo
         info = {"iteration": len(history), "J": J, "grad_norm": float(np.linalg.norm(g)),
                 "seconds": time.perf_counter() - t_start}
         history.append(info)
+        accepted["x"] = x.copy()
         if callback is not None and callback({**info, "x": x.copy()}):
             stopped["x"] = x.copy()
             raise StopIteration
+        if method == "TNC" and info["iteration"] >= maxiter:   # TNC has no iteration limit
+            stopped.update(x=x.copy(), maxiter=True)
+            raise StopIteration
 
-    opts = {"maxiter": int(maxiter)}
+    opts = {} if method == "TNC" else {"maxiter": int(maxiter)}
     if method == "L-BFGS-B":
         opts.update(gtol=gtol, ftol=1e-15, maxfun=max(15000, 4 * int(maxiter)), maxcor=20)
-    elif method in ("BFGS", "CG"):
+    elif method in ("BFGS", "CG", "TNC", "trust-constr"):
         opts.update(gtol=gtol)
     opts.update(options or {})
     if maxiter == 0:
-        x, nit, nfev, ok, message = x0, 0, 1, True, "no iterations requested"
+        x, nit, nfev, ok = x0, 0, 1, False
+        message = "no iterations requested (maxiter=0): the start, not checked for convergence"
     else:
         with _single_threaded_blas():
             try:
@@ -324,9 +355,19 @@ def train(network: VolterraNetwork, data: Dataset, loss: str = "mse", alpha: flo
                 sol = OptimizeResult(x=stopped["x"], nit=len(history) - 1, success=False,
                                      nfev=objective.evaluations,
                                      message="`callback` raised `StopIteration`.")
+            except (SolverError, _NotFinite) as exc:  # at a trial point: keep what was reached
+                sol = OptimizeResult(
+                    x=accepted["x"], nit=len(history) - 1, success=False,
+                    nfev=objective.evaluations,
+                    message=f"stopped after iteration {len(history) - 1}: at a trial point the "
+                            f"objective could not be evaluated ({exc}); the result is the last "
+                            f"iterate")
         x, nit, nfev = sol.x, int(sol.get("nit", len(history) - 1)), int(sol.get("nfev", 0))
         ok = bool(sol.success)
         message = str(sol.message)
+        if stopped.get("maxiter"):
+            x, nit, ok = stopped["x"], int(maxiter), False
+            message = "STOP: TOTAL NO. OF ITERATIONS REACHED LIMIT (maxiter)"
     seconds = time.perf_counter() - t_start
     J, g = fun(x)
     terms = objective.terms(x)

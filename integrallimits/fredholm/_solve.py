@@ -277,7 +277,8 @@ def solve_fredholm(K, g, interval, n_nodes=None, rule="gauss-legendre", *, args=
         the solution before them.)
     rtol, atol : float or array_like (d,), optional
         Solve to a tolerance: the number of nodes grows (by 1.5, or from the order for the
-        composite rules) until the estimated error at every node meets ``atol + rtol |y|``.
+        composite rules) until the estimated error at every node meets ``atol + rtol |y|``;
+        a failed solve (Newton, an eigenvalue, a non-finite kernel value) ends the search.
         Not together with ``n_nodes``; ``rule`` must then be a name.
     error_estimate : bool
         Estimate the error at the nodes with a companion solve on the same rule with 25%
@@ -479,8 +480,8 @@ def _to_tolerance(solve, rule, rtol, atol, n_start=8, n_max=4096):
         ratio = float(np.max(sol.error_estimate / (atol + rtol * np.abs(sol.y)))) if sol.success \
             else np.inf
         history.append((n, ratio))
-        if ratio <= 1.0 or n >= n_max or (not sol.success and "eigenvalue" in sol.message):
-            break
+        if ratio <= 1.0 or n >= n_max or not sol.success:   # a failed solve: more nodes
+            break                                            # repeat it, ever more slowly
         n = min(next_size(n, ratio, rule), n_max)
     sol.stats["refinements"] = history
     if sol.success and ratio > 1.0:

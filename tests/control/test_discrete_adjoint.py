@@ -1,5 +1,7 @@
 """The discrete adjoint is the exact gradient: against 4th-order central differences for every
 network family and rule, and for plain kernels."""
+import warnings
+
 import numpy as np
 import pytest
 from gradient_check import blocks_of, check_gradient, fd4
@@ -9,7 +11,7 @@ from numpy_reference import NETWORK_ACTIVATIONS
 
 from integrallimits import solve_volterra
 from integrallimits.control import discrete_adjoint
-from integrallimits.kernels import as_kernel
+from integrallimits.kernels import RecompilationWarning, as_kernel
 from integrallimits.networks import ConcatDense, ReLUResNet, ResidualDense, ResNet, SmoothNet
 from integrallimits.volterra import METHODS
 
@@ -148,3 +150,74 @@ def test_work_counters_and_messages(monkeypatch):
     monkeypatch.setitem(METHODS, "elsewhere", Elsewhere())
     with pytest.raises(ValueError, match=r"^no discrete adjoint for the 'fft-only' method 'elsewhere'$"):
         discrete_adjoint(K, t, np.ones((5, 1)), "elsewhere", np.ones((5, 1)))
+
+
+_RATE = 1.0
+
+
+def _decay(t, s, y):     # reads the global _RATE
+    return -_RATE * y
+
+
+def test_a_kernel_object_kept_across_a_change_of_a_global_is_differentiated_with_the_new_value():
+    """A kernel made once and used again after the global its function reads changed: the
+    solver compiled it again, the adjoint ran the old value's code (for the linear y' = -a y,
+    sum_n mu_n = y_N: the adjoint gave the a = 1 value, 0.367, for a = 3's 0.048)."""
+    global _RATE
+    K = as_kernel(_decay, 1.0)
+    dphi = np.zeros((9, 1))
+    dphi[-1] = 1.0
+    try:
+        for rate in (1.0, 3.0):
+            _RATE = rate
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore", RecompilationWarning)
+                sol = solve_volterra(K, lambda t: 1.0, (0.0, 1.0), 8, method="trapezoid")
+                adj = discrete_adjoint(K, sol.t, sol.y[:, None], "trapezoid", dphi)
+            assert adj.status
+            assert adj.mu.sum() == pytest.approx(sol.y[-1], rel=1e-12)
+    finally:
+        _RATE = 1.0
+
+
+def test_a_jacobian_that_raises_or_gives_nan_in_the_adjoint_is_not_a_success():
+    """The forward rectangle rule never calls the Jacobian, the adjoint's vjp does: a Jacobian
+    raising there, or returning NaN, gave status True, message "ok" and NaN adjoint states."""
+    def jac_raising(t, s, y):
+        if y < 0.5:
+            raise ArithmeticError(f"no Jacobian at y = {y}")
+        return -1.0
+
+    def jac_nan(t, s, y):
+        return np.nan if y < 0.5 else -1.0
+
+    dphi = np.zeros((9, 1))
+    dphi[-1] = 1.0
+    for jac in (jac_raising, jac_nan):
+        K = as_kernel(lambda t, s, y: -y, 1.0, jacobian=jac)
+        sol = solve_volterra(K, lambda t: 1.0, (0.0, 1.0), 8, method="rectangle")
+        assert sol.success
+        if jac is jac_raising:
+            with pytest.raises(ArithmeticError, match=r"^no Jacobian at y = 0\.39"):
+                discrete_adjoint(K, sol.t, sol.y[:, None], "rectangle", dphi)
+        else:
+            adj = discrete_adjoint(K, sol.t, sol.y[:, None], "rectangle", dphi)
+            assert not adj.status
+            assert adj.message.startswith("the Jacobian of K(t, s, y) returned a non-finite value "
+                                          "(inf/nan) at t = 1.0, s = 0.875, y = 0.39")
+
+
+def test_the_parameter_gradient_of_a_kernel_that_does_not_differentiate_its_args_is_nan():
+    """grad_theta of a user kernel with args= was all zeros (the generic vjp leaves theta
+    alone), a wrong gradient: d y_N / d p is -0.136 for K = -p y at p = 2; now NaN, said in
+    the message, while mu is still the exact gradient in g."""
+    def K(t, s, y, p):
+        return -p * y
+
+    sol = solve_volterra(K, lambda t: 1.0, (0.0, 1.0), 8, method="trapezoid", args=(2.0,))
+    dphi = np.zeros((9, 1))
+    dphi[-1] = 1.0
+    adj = discrete_adjoint(as_kernel(K, 1.0, args=(2.0,)), sol.t, sol.y[:, None], "trapezoid", dphi)
+    assert adj.status and np.all(np.isnan(adj.grad_theta)) and adj.grad_theta.shape == (1,)
+    assert "grad_theta is NaN" in adj.message
+    assert adj.mu.sum() == pytest.approx(sol.y[-1], rel=1e-12)

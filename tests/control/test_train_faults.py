@@ -135,3 +135,56 @@ def test_an_absurd_newton_budget_is_a_clear_value_error(method):
     with pytest.raises(ValueError, match=r"newton_maxiter must be an integer from 1 to "):
         solve_volterra(lambda t, s, y: np.sin(y), lambda t: 1.0, (0.0, 1.0), 8, method=method,
                        newton_maxiter=2 ** 70)
+
+
+def test_a_forward_solve_failing_at_a_trial_point_keeps_the_progress_made():
+    """An implicit rule whose Newton solve fails at a line search's trial point (relu, large
+    steps) raised SolverError out of train(), losing every iteration made; the training now
+    stops there with status False, the reason, and the last iterate."""
+    from integrallimits.control import make_dataset
+
+    data = make_dataset("two-moons", 16, d=2, seed=0)
+    net = ResNet(np.zeros((4, 2, 2)), np.zeros((4, 2)), activation="relu", T=4.0,
+                 rule="implicit-rectangle")
+    res = train(net, data, maxiter=500, loss="cross-entropy", alpha=0.0, gtol=0.0, init="random")
+    assert not res.status and not res.success
+    assert res.message.startswith(f"stopped after iteration {res.nit}: at a trial point the "
+                                  f"objective could not be evaluated (Newton's method did not "
+                                  f"converge at t = ")
+    assert res.nit >= 1 and len(res.history) == res.nit + 1
+    assert res.fun == res.history[-1]["J"] < res.history[0]["J"]
+    assert res.fun == pytest.approx(res.objective.value(res.x), rel=1e-14)
+
+
+def test_an_objective_that_is_not_finite_at_the_start_is_refused():
+    """Targets of size 1e200 overflow the loss (J = inf at the start): the optimiser then
+    stepped to NaN weights and the user saw "The solution became non-finite ... it blows up"."""
+    targets = 1e200 * np.sign(np.random.default_rng(1).normal(size=(50, 2)))
+    with pytest.raises(ValueError, match=r"^J_N = inf is not finite at the start \(start: "
+                                         r"network\); scale the data or targets"), \
+            np.errstate(over="ignore"):
+        train(NET, (X, targets), maxiter=5, train_classifier=False)
+
+
+def test_every_method_keeps_the_iteration_budget_and_no_iterations_is_no_convergence():
+    """TNC has no ``maxiter`` option: SciPy warned "Unknown solver options: maxiter" and it
+    ran on (16 iterations for maxiter=3) and reported convergence.  maxiter=0 reported
+    status True, as if the start had been checked for convergence."""
+    import warnings
+
+    for method in ("TNC", "L-BFGS-B", "CG", "SLSQP"):
+        with warnings.catch_warnings():
+            warnings.simplefilter("error")
+            res = train(NET, (X, Y), maxiter=2, method=method, init="random", gtol=0.0)
+        assert res.nit <= 2 and len(res.history) <= 3 and not res.status, (method, res.message)
+        assert res.fun == pytest.approx(res.objective.value(res.x), rel=1e-14)
+    res = train(NET, (X, Y), maxiter=0)
+    assert not res.status and res.nit == 0
+    assert res.message.startswith("no iterations requested (maxiter=0)")
+
+
+def test_inputs_that_overflow_the_loss_are_named_as_such():
+    """Inputs of size 1e200 gave J = inf and a SolverError from the adjoint (or a "blow-up")."""
+    with pytest.raises(ValueError, match=r"^J_N = inf is not finite at the start"), \
+            np.errstate(over="ignore", invalid="ignore"):
+        train(NET, (X * 1e200, Y), maxiter=5)

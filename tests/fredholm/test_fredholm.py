@@ -355,6 +355,26 @@ def test_tolerance_is_met_growing_the_rule(rule, rtol, atol):
     assert np.all(np.abs(sol.y - np.exp(-sol.x)) <= atol + rtol * np.abs(sol.y))
     assert np.all(sol.error_estimate <= atol + rtol * np.abs(sol.y))
 
+def _no_solution(x, s, y):      # y = 1 + 3 int e^y: no solution
+    return 3.0 * np.exp(y)
+
+
+def _nan_beyond(x, s, y):
+    return np.nan if x > 0.9 else x * s * y
+
+
+def test_a_failed_solve_ends_the_search_for_a_tolerance():
+    """With rtol, a solve that failed (no solution: Newton; a kernel giving NaN) was repeated on
+    ever larger rules up to 4096 nodes: 46 s and 112 s of CPU to report what the first, 8-node
+    solve had said (the NaN then at another point)."""
+    cases = [(_no_solution, "Newton's method did not converge in 50"),
+             (_nan_beyond, "K(t, s, y) returned a non-finite value (inf/nan) at t = 0.98")]
+    for K, message in cases:
+        sol = solve_fredholm(K, lambda x: 1.0, (0.0, 1.0), rtol=1e-8)
+        assert not sol.success and sol.message.startswith(message)
+        assert sol.stats["refinements"] == [(8, np.inf)]
+
+
 # -- the Nyström matrix ----------------------------------------------------------------------------
 
 def test_nystrom_matrix_two_argument_and_rectangular():
