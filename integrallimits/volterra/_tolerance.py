@@ -105,7 +105,10 @@ def solve_uniform_to_tolerance(run, t0, T, *, method, scalar, stats, rtol, atol,
     ``run(mesh) -> Run`` solves on a mesh (see :mod:`._outcome`); ``method`` provides ``name``,
     ``order``, ``uniform_only`` and ``min_steps``.  Returns a :class:`Solution` whose
     ``error_estimate`` meets the tolerance, or a failed one saying what stood in the way
-    (the values of the last attempt that are confirmed are kept, with their estimates).
+    (the values of the last attempt that are confirmed are kept, with their estimates).  When
+    the estimate grows over two refinements in a row, rounding errors dominate it (the first
+    kind amplifies them like 1/h): refining further only costs more and loses digits, so the
+    refinement stops there with the attempt of the smallest estimate, as a failure.
     With ``grading`` r > 1 the meshes are graded, t_k = t0 + (T - t0) (k/N)^r (weakly singular
     kernels): they are nested too, so the companion of N steps is the graded mesh of N/2.
     """
@@ -113,7 +116,7 @@ def solve_uniform_to_tolerance(run, t0, T, *, method, scalar, stats, rtol, atol,
     p = method.order
     n = max(n_start, 2 * method.min_steps)
     n += n % 2
-    total, history = 0, []
+    total, history, best = 0, [], None
 
     def companion(mesh):
         r = run(mesh)
@@ -131,12 +134,17 @@ def solve_uniform_to_tolerance(run, t0, T, *, method, scalar, stats, rtol, atol,
             if comp.first_bad is None:
                 ratio = float(np.max(comp.estimate / tolerance_of(first.Y, rtol, atol)))
         history.append((n, ratio))
-        if ratio <= 1.0 or n >= n_max:
+        if best is None or ratio < best[0]:
+            best = (ratio, n, t, first, comp)
+        stalled = len(history) >= 3 and history[-3][1] <= history[-2][1] <= history[-1][1] < np.inf
+        if ratio <= 1.0 or n >= n_max or stalled:
             break
         # a failed or unresolved solve: four times the steps; else the predicted N
         # (sized with the method's order; the estimate with an observed lower one decides)
         n = _predict(n, ratio * comp.sizing, p, n_max) if np.isfinite(ratio) else min(4 * n, n_max)
 
+    if stalled:       # the attempt with the smallest estimate is the answer (a failed one)
+        ratio, n, t, first, comp = best
     info = stats(first.counts)
     info.update(comp.stats() if comp is not None else
                 {"error_estimate": "none", "error_estimate_nfev": 0, "estimate_order": float("nan")},
@@ -155,6 +163,14 @@ def solve_uniform_to_tolerance(run, t0, T, *, method, scalar, stats, rtol, atol,
         t_fail = float(t[comp.first_bad])
         message, info["failure"] = unresolved_message(comp, t), comp.reason
         keep = comp.keep
+    elif stalled:
+        t_fail = float(T)
+        message = (f"the estimated error stopped decreasing as the mesh was refined (N = "
+                   f"{', '.join(str(k) for k, _ in history[-3:])}: {history[-3][1]:.3g}, "
+                   f"{history[-2][1]:.3g}, {history[-1][1]:.3g} times atol + rtol |y|); the values "
+                   f"are those of N = {n}, {ratio:.3g} times it.  Rounding errors dominate there "
+                   f"(a first-kind equation amplifies them like 1/h): use a looser tolerance.")
+        info["failure"] = "stalled"
     else:
         t_fail = float(T)
         message = (f"the estimated error is {ratio:.3g} times atol + rtol |y| at N = {n}, the most "

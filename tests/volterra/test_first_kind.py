@@ -264,3 +264,22 @@ def test_singular_step_is_a_failure_not_a_wrong_answer():
     assert sol.t[-1] < 0.6 and np.all(np.isfinite(sol.y))
     with pytest.raises(SolverError, match="singular"):
         solve_first_kind(k_vanishing, g_vanishing, (0.0, 1.0), 10, "midpoint", raise_on_failure=True)
+
+
+def test_a_tolerance_below_what_rounding_allows_stops_when_the_estimate_grows():
+    """The first kind amplifies rounding errors like 1/h: at rtol = atol = 1e-13 (radau4) the
+    estimate falls to 1.2 times the tolerance at N = 916 and then grows as N does; refining on
+    to the 2^15 steps allowed took 50 s and ended with a 40 times larger error.  The refinement
+    stops after two growing estimates, with the values of the smallest one, as a failure."""
+    g = lambda t: (np.sin(t) + np.cos(t) - np.exp(-t)) / 2     # noqa: E731  (y = cos t)
+    sol = solve_volterra(lambda t, s, y: np.exp(-(t - s)) * y, g, (0.0, 2.0), kind=1,
+                         method="radau4", rtol=1e-13, atol=1e-13)
+    assert not sol.success and sol.stats["failure"] == "stalled"
+    assert "stopped decreasing" in sol.message and "looser tolerance" in sol.message
+    steps = [n for n, _ in sol.stats["refinements"]]
+    ratios = [r for _, r in sol.stats["refinements"]]
+    assert ratios[-3] <= ratios[-2] <= ratios[-1] and len(sol.t) - 1 == steps[int(np.argmin(ratios))]
+    assert max(steps) < 2 ** 11
+    assert sol.stats["max_error_estimate"] == np.max(sol.error_estimate)
+    # the values kept are the best attempt's (error 2.7e-12; those of N = 2^14 had 1.1e-10)
+    assert np.max(np.abs(sol.y - np.cos(sol.t))) < 1e-11
