@@ -281,8 +281,10 @@ class Kernel:
             args = tuple(float(a) for a in args)       # parameters of a SymPy kernel: floats
             spec, theta = _user.pack_args(args)
         if spec != self.arg_spec:
+            hint = "" if len(spec) else (f": pass args= to the solver too (the kernel was made "
+                                         f"with args={self.args!r}; each solve takes its own)")
             raise TypeError(f"the kernel {self.name!r} was compiled for args of kinds "
-                            f"{self.arg_spec.kinds}, got {spec.kinds}")
+                            f"{self.arg_spec.kinds}, got {spec.kinds}{hint}")
         return self.with_params(theta, args)
 
     @cached_property

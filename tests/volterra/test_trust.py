@@ -446,6 +446,12 @@ def test_bad_args_are_refused_clearly():
         solve_volterra(lambda t, s, y: -y, ONE, (0.0, 1.0), 8, args=(2.0,))
     with pytest.raises(TypeError, match="args\\[0\\]"):
         solve_volterra(lambda t, s, y, a: -y, ONE, (0.0, 1.0), 8, args=("x",))
+    # a kernel object made with args, solved without: the message says where they go
+    kernel = as_kernel(lambda t, s, y, a: -a * y, 1.0, 0.0, args=(2.0,))
+    with pytest.raises(TypeError, match=r"pass args= to the solver too \(the kernel was made "
+                                        r"with args=\(2\.0,\)"):
+        solve_volterra(kernel, ONE, (0.0, 1.0), 8)
+    assert solve_volterra(kernel, ONE, (0.0, 1.0), 8, args=(2.0,)).success
 
 
 # -- 2. kernels that fail, change shape, or meet a degenerate mesh ----------------------------
