@@ -272,6 +272,7 @@ class ResidualDense(VolterraNetwork):
         self.W = _as_grid(W, n_layers, True, (d, d), T, "W")
         self.b = _as_grid(b, n_layers, True, (d,), T, "b")
         self.theta = _kernels.pack(self._header(), self.W, self.b)
+        self.W, self.b = _kernels.views(self.theta, len(self._header()), self.W, self.b)
 
 
 class ResNet(VolterraNetwork):
@@ -327,6 +328,7 @@ class ResNet(VolterraNetwork):
         self.W = _as_grid(W, n_layers, False, (d, d), T, "W")
         self.b = _as_grid(b, n_layers, False, (d,), T, "b")
         self.theta = _kernels.pack(self._header(), self.W, self.b)
+        self.W, self.b = _kernels.views(self.theta, len(self._header()), self.W, self.b)
 
 
 class ConcatDense(VolterraNetwork):
@@ -362,6 +364,7 @@ class ConcatDense(VolterraNetwork):
         super().__init__(d, n_layers, T, rule, activation)
         self.W = _as_grid(W, n_layers, True, (d, d), T, "W")
         self.theta = _kernels.pack(self._header(), self.W)
+        self.W, = _kernels.views(self.theta, len(self._header()), self.W)
 
 
 class SmoothNet(VolterraNetwork):
@@ -412,6 +415,7 @@ class SmoothNet(VolterraNetwork):
                              f"got {diffs.shape}")
         self.initial_differences = diffs
         self.theta = _kernels.pack(self._header(self.k), self.W, self.b)
+        self.W, self.b = _kernels.views(self.theta, len(self._header()), self.W, self.b)
 
     def forcing(self, x0):
         """g_n = sum_{i<k} C(n, i) Delta^i x_0 (for each sample of x0 (B, d))."""

@@ -17,7 +17,7 @@ from ..kernels import Kernel
 from ..volterra import METHODS, solve_volterra
 from ._activations import activation
 from ._families import VolterraNetwork, _as_grid
-from ._kernels import pack
+from ._kernels import pack, views
 from ._nonlocal_kernel import HEADER, MAP_FIELDS, compiled_block_sum, compiled_kernel
 from .maps import FeatureMap
 
@@ -115,6 +115,9 @@ class NonlocalDense(VolterraNetwork):
                   for r, (m, f) in enumerate(zip(maps, fields))]
         self.b = self._bias(b)
         self.theta = self._pack()
+        # the fields are views of theta: edits in place reach the kernel, and edits of theta
+        # show in the fields (and in :meth:`recursion`)
+        *self.W, self.b = views(self.theta, self.field_offset, *self.W, self.b)
 
     def _bias(self, b):
         N, c, M = self.n_layers, self.channels, self.M
