@@ -17,6 +17,7 @@ import numpy as np
 
 from ..kernels import Kernel
 from ..volterra import METHODS, solve_volterra
+from ..volterra._mesh import _SMALL, _available_memory, _bytes
 from . import _kernels
 from ._activations import activation_code
 from ._fields import sample_field
@@ -33,8 +34,23 @@ __all__ = ["VolterraNetwork", "ResNet", "ResidualDense", "ConcatDense", "SmoothN
 _MARCH_OPTIONS = {"raise_on_failure", "newton_tol", "newton_maxiter"}
 
 
+def check_field_size(n_layers, two_variable, shape, name):
+    """Refuse, before a callable is sampled or anything allocated, a field whose grid values
+    (N+1[, N+1], *shape) cannot fit in memory (held about three times while the network is
+    built: the samples, the padded grid and ``theta``)."""
+    count = float(n_layers + 1) ** (2 if two_variable else 1) * float(np.prod(shape, dtype=float))
+    need = 3.0 * 8.0 * count
+    available = _available_memory() if need > _SMALL else None
+    if available and need > available:
+        grid = "(N+1, N+1, " if two_variable else "(N+1, "
+        raise MemoryError(f"{name} with n_layers = {n_layers} has {count:.3g} values "
+                          f"{grid}{', '.join(map(str, shape))}) and needs about {_bytes(need)} of "
+                          f"memory; {_bytes(available)} are available")
+
+
 def _as_grid(values, n_layers, two_variable, shape, T, name):
     """Grid values (N+1[, N+1], *shape) from an array or a callable field."""
+    check_field_size(n_layers, two_variable, shape, name)
     if callable(values):
         values = sample_field(values, n_layers, T, two_variable, name=name)
     v = np.asarray(values)

@@ -16,7 +16,7 @@ import numpy as np
 from ..kernels import Kernel
 from ..volterra import METHODS, solve_volterra
 from ._activations import activation
-from ._families import VolterraNetwork, _as_grid
+from ._families import VolterraNetwork, _as_grid, check_field_size
 from ._kernels import pack, views
 from ._nonlocal_kernel import HEADER, MAP_FIELDS, compiled_block_sum, compiled_kernel
 from .maps import FeatureMap
@@ -110,6 +110,8 @@ class NonlocalDense(VolterraNetwork):
         super().__init__(c * grid.M, n_layers, T, rule, activation)
         self.maps, self.grid, self.channels, self.M = maps, grid, c, grid.M
         N = self.n_layers
+        for r, f in enumerate(fields):
+            check_field_size(N, True, (c, c), f"W[{r}]" if len(maps) > 1 else "W")
         self.W = [np.broadcast_to(m.channel_matrix, (N + 1, N + 1, c, c)).copy() if f is None
                   else _as_grid(f, N, True, (c, c), self.T, f"W[{r}]" if len(maps) > 1 else "W")
                   for r, (m, f) in enumerate(zip(maps, fields))]
