@@ -241,6 +241,21 @@ def test_a_non_finite_value_of_a_generated_kernel_is_named_with_its_point(text, 
     assert bad in sol.message
 
 
+
+@pytest.mark.parametrize("text", ["sqrt(y)", "acosh(y + 1)", "[sqrt(y0), -y1]"])
+def test_a_non_finite_jacobian_of_a_generated_kernel_is_named_with_its_point(text, cache_dir):
+    """dK/dy = inf at y = 0 (K itself finite there) was reported as "Newton's method did not
+    converge"; the Jacobian and its point are named, as for Python Jacobians."""
+    from integrallimits import solve_volterra
+    vector = text.startswith("[")
+    kernel = kernel_from_text([c.strip() for c in text[1:-1].split(",")] if vector else text)
+    g = (lambda t: np.zeros(2)) if vector else (lambda t: 0.0)
+    sol = solve_volterra(kernel, g, (0.0, 1.0), 8, method="trapezoid")
+    assert sol.status == -1 and sol.stats["failure"] == "kernel-non-finite"
+    assert sol.message.startswith("The Jacobian dK/dy of K(t, s, y) = ")
+    assert "returned a non-finite value (inf/nan) at t = 0.125, s = 0.125, y = " in sol.message
+
+
 # -- caching ------------------------------------------------------------------------------
 
 def test_same_expression_is_not_compiled_twice(scalar_kernel, monkeypatch):
