@@ -59,3 +59,12 @@ def test_float_entries_refused(value):
 def test_float_polynomial_refused():
     with pytest.raises(TypeError, match="exact coefficients"):
         exactness.check_collocation_quadrature_order("gauss", 1, poly=sp.Symbol("x") - 0.5)
+
+
+def test_skip_dense_coefficients_exact(no_eval):
+    from integrallimits.symbolic import skip_dense
+    with pytest.raises(ValueError, match="not the text of a rational number"):
+        skip_dense.check_characteristic_polynomial(2, 1, a=[no_eval, "1"])
+    with pytest.raises(TypeError, match="exact number"):
+        skip_dense.check_companion_closed_form(2, 1, a=[np.float32(0.1), 1])
+    assert skip_dense.check_characteristic_polynomial(2, 1, a=["1/2", F(1, 2)])
