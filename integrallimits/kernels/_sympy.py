@@ -60,7 +60,14 @@ class _MathPrinter(PythonCodePrinter):
             value = math.inf
         if not math.isfinite(value):
             raise ValueError(f"the number {expr} is outside the float64 range")
+        if value == 0.0 and expr != 0:
+            raise ValueError(f"the number {expr} underflows to zero in float64")
         return repr(value)
+
+    def _print_Derivative(self, expr):
+        # SymPy's printer raises a ValueError for a derivative it cannot write (of Mod(y, 1),
+        # say); every unprintable object is a KernelCompilationError naming it instead
+        raise PrintMethodNotImplementedError(f"Unsupported by {type(self)}: {type(expr)}")
 
     def _print_Integer(self, expr):
         return str(expr.p) if abs(expr.p) < 2 ** 63 else self._float_literal(expr)

@@ -397,6 +397,21 @@ def test_complex_and_undefined_expressions_are_refused():
         from_sympy(sympy.Integer(10) ** 400 * y, t, s, y)
 
 
+
+@pytest.mark.parametrize("number", [sympy.Float("1e-400"), sympy.Rational(1, 10 ** 400)])
+def test_numbers_that_underflow_are_refused(number):
+    """1e-400 y was compiled as 0.0 * y (K = 0, without a word); the text parser refuses such
+    literals, and so does from_sympy."""
+    with pytest.raises(ValueError, match="underflows to zero in float64"):
+        from_sympy(number * y, t, s, y)
+
+
+def test_a_derivative_the_printer_cannot_write_is_a_compilation_error(cache_dir):
+    """dK/dy of Mod(y, 1) raised SymPy's own ValueError ("_MathPrinter._print_Derivative(...)
+    only supports functions with symbols as arguments")."""
+    with pytest.raises(KernelCompilationError, match="Jacobian dK/dy of K = Mod.* uses Derivative"):
+        from_sympy(sympy.Mod(y, 1), t, s, y)
+
 def test_functions_numba_cannot_compile_are_refused(cache_dir):
     f = sympy.Function("f")
     with pytest.raises(KernelCompilationError, match="K = f\\(y\\) uses f, which is not available"):
