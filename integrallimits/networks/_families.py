@@ -10,6 +10,7 @@ state of B d components for explicit rules, one solve per sample otherwise.
 from __future__ import annotations
 
 import numbers
+import warnings
 from math import comb
 from typing import TYPE_CHECKING, Callable, Union
 
@@ -196,15 +197,15 @@ class VolterraNetwork:
                                                options.get("newton_tol", 1e-12),
                                                options.get("newton_maxiter", 50))
         elif not METHODS[self.rule].implicit:
-            ys = solve_volterra(self.kernel(B), self.forcing(X0), (0.0, self.T), N,
-                                method=self.rule, **options).y[keep]
+            ys = reached(solve_volterra(self.kernel(B), self.forcing(X0), (0.0, self.T), N,
+                                        method=self.rule, **options), keep)
         else:   # Newton on one sample's d unknowns at a time, not on the batch's B d
             kernel = self.kernel(1)
             ys = np.empty((keep.size, B * self.d))
             for b in range(B):
                 sol = solve_volterra(kernel, self.forcing(X0[b:b + 1]), (0.0, self.T), N,
                                      method=self.rule, **options)
-                ys[:, b * self.d:(b + 1) * self.d] = sol.y[keep]
+                ys[:, b * self.d:(b + 1) * self.d] = reached(sol, keep)
         out = np.empty((B, order.size, self.d))
         for i, n in enumerate(order):          # row by row: no third copy of the states
             out[:, i] = ys[n].reshape(B, self.d)
@@ -467,6 +468,21 @@ class SmoothNet(VolterraNetwork):
             z = new
             out[:, n + 1] = z[:, 0]
         return out
+
+
+def reached(sol, keep):
+    """``sol.y[keep]`` of a network's solve; a solve that failed (``raise_on_failure=False``)
+    has values only up to where it stopped: the layers past it are NaN, with a
+    :class:`RuntimeWarning` carrying the solver's message (the states are returned without
+    the Solution, whose status would say so)."""
+    if sol.status == 0:
+        return sol.y[keep]
+    out = np.full((keep.size,) + sol.y.shape[1:], np.nan)
+    valid = keep < sol.y.shape[0]
+    out[valid] = sol.y[keep[valid]]
+    warnings.warn(f"{sol.message} The layers it did not reach are NaN.", RuntimeWarning,
+                  stacklevel=3)
+    return out
 
 
 def positive_int(value, name):

@@ -16,7 +16,7 @@ import numpy as np
 from ..kernels import Kernel
 from ..volterra import METHODS, solve_volterra
 from ._activations import activation
-from ._families import VolterraNetwork, _as_grid, check_field_size
+from ._families import VolterraNetwork, _as_grid, check_field_size, reached
 from ._kernels import pack, views
 from ._nonlocal_kernel import HEADER, MAP_FIELDS, compiled_block_sum, compiled_kernel
 from .maps import FeatureMap
@@ -197,7 +197,8 @@ class NonlocalDense(VolterraNetwork):
             part = X0[start:start + chunk]
             sol = solve_volterra(self.kernel(len(part)), self.forcing(part), (0.0, self.T), N,
                                  method=self.rule, **options)
-            out[start:start + len(part)] = sol.y.reshape(N + 1, len(part), self.d).transpose(1, 0, 2)
+            ys = reached(sol, np.arange(N + 1))
+            out[start:start + len(part)] = ys.reshape(N + 1, len(part), self.d).transpose(1, 0, 2)
         return out.reshape(B, N + 1, self.channels, self.M)
 
     def forward(self, X0, **options):
