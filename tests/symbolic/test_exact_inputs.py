@@ -50,7 +50,8 @@ def test_float32_tableau_does_not_pass():
         exactness.check_rk_order_conditions(tab)
 
 
-@pytest.mark.parametrize("value", [0.5, np.float64(0.5), sp.Float(0.5), sp.Float(0.25) * sp.sqrt(2)])
+@pytest.mark.parametrize("value", [0.5, np.float64(0.5), sp.Float(0.5),
+                                   sp.Float(0.25) * sp.sqrt(2)])
 def test_float_entries_refused(value):
     with pytest.raises(TypeError, match="exact"):
         exactness.check_collocation_conditions("gauss", 1, tableau=([value], [[F(1, 2)]], [1]))
