@@ -178,8 +178,10 @@ def generated_kernel(compiled, dim, scalar, n_params, structure, name):
     evaluate, jacobian, block, probe = compiled
     gid = probe.__globals__.get("_GID")   # the module's id for the non-finite values it records
     if gid is not None:
-        _user.new_guard(probe, "K(t, s, y)" if name == "K" else f"K(t, s, y) = {name}", "tsy",
-                        scalar, () if scalar else (dim,), gid=gid)
+        what = "K(t, s, y)" if name == "K" else f"K(t, s, y) = {name}"
+        _user.new_guard(probe, what, "tsy", scalar, () if scalar else (dim,), gid=gid)
+        _user.new_guard(probe, f"the Jacobian dK/dy of {what}", "tsy", scalar, (dim, dim),
+                        gid=gid + 1)
     return Kernel(evaluate, dim, scalar, jacobian, block, "sympy", probe=probe,
                   structure=structure, name=name,
                   arg_spec=_user.ArgSpec(("f",) * n_params) if n_params else None)

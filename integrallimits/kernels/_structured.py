@@ -6,6 +6,7 @@ so :func:`~integrallimits.kernels.as_kernel` builds (and caches) the compiled
 """
 from __future__ import annotations
 
+import numbers
 from functools import lru_cache
 
 import numba
@@ -246,6 +247,9 @@ def convolution(k, phi=None, *, phi_jacobian=None):
 class _WeaklySingular(KernelSpec):
     def __init__(self, k, alpha, jacobian):
         super().__init__()
+        if isinstance(alpha, (bool, np.bool_)) or not isinstance(alpha, numbers.Real):
+            raise TypeError(f"alpha must be a real number with 0 < alpha < 1, got "
+                            f"{type(alpha).__name__} {alpha!r}")
         if not (0.0 < float(alpha) < 1.0):
             raise ValueError(f"alpha must satisfy 0 < alpha < 1, got {alpha!r}")
         self.k, self.alpha, self.jacobian = k, float(alpha), jacobian

@@ -60,7 +60,14 @@ class _MathPrinter(PythonCodePrinter):
             value = math.inf
         if not math.isfinite(value):
             raise ValueError(f"the number {expr} is outside the float64 range")
+        if value == 0.0 and expr != 0:
+            raise ValueError(f"the number {expr} underflows to zero in float64")
         return repr(value)
+
+    def _print_Derivative(self, expr):
+        # SymPy's printer raises a ValueError for a derivative it cannot write (of Mod(y, 1),
+        # say); every unprintable object is a KernelCompilationError naming it instead
+        raise PrintMethodNotImplementedError(f"Unsupported by {type(self)}: {type(expr)}")
 
     def _print_Integer(self, expr):
         return str(expr.p) if abs(expr.p) < 2 ** 63 else self._float_literal(expr)
@@ -106,9 +113,10 @@ def _kernel_source(K, J, y_names, scalar, what, n_params=0):
     """Source of the module defining kernel, jacobian and probe (parameters _p0, _p1, ...
     read from theta in the compiled functions, extra arguments of probe).
 
-    ``kernel`` and ``block_sum`` record a non-finite value with its point, as the wrappers of
-    Python kernels do (:func:`integrallimits.kernels._user.report`, failure path only), under
-    the guard id ``_GID`` derived from the rest of the source (the same in every process: it
+    ``kernel``, ``block_sum`` and ``jacobian`` record a non-finite value with its point, as the
+    wrappers of Python kernels do (:func:`integrallimits.kernels._user.report`, failure path
+    only), under the guard id ``_GID`` (``_GID + 1`` for the Jacobian) derived from the rest of
+    the source (the same in every process: it
     is compiled into code cached on disk); :func:`._generated.kernel_functions` registers it."""
     d = len(y_names)
     load_p = [f"    _p{k} = theta[{k}]" for k in range(n_params)]
@@ -165,6 +173,8 @@ def _kernel_source(K, J, y_names, scalar, what, n_params=0):
         "def jacobian(t, s, Y, j, theta, J):",
         *load_Y,
         *_print_body(J, jac_targets, f"the Jacobian dK/dy of {what}"),
+        f"    if not ({' and '.join(f'math.isfinite({v})' for v in jac_targets)}):",
+        "        _report(_GID + 1, _NOT_FINITE, t, s, Y[j], -1)",
         "",
         "",
         f"def probe(t, s, y{probe_args}):",

@@ -10,6 +10,7 @@ state of B d components for explicit rules, one solve per sample otherwise.
 from __future__ import annotations
 
 import numbers
+import warnings
 from math import comb
 from typing import TYPE_CHECKING, Callable, Union
 
@@ -17,6 +18,7 @@ import numpy as np
 
 from ..kernels import Kernel
 from ..volterra import METHODS, solve_volterra
+from ..volterra._mesh import _SMALL, _available_memory, _bytes
 from . import _kernels
 from ._activations import activation_code
 from ._fields import sample_field
@@ -33,8 +35,23 @@ __all__ = ["VolterraNetwork", "ResNet", "ResidualDense", "ConcatDense", "SmoothN
 _MARCH_OPTIONS = {"raise_on_failure", "newton_tol", "newton_maxiter"}
 
 
+def check_field_size(n_layers, two_variable, shape, name):
+    """Refuse, before a callable is sampled or anything allocated, a field whose grid values
+    (N+1[, N+1], *shape) cannot fit in memory (held about three times while the network is
+    built: the samples, the padded grid and ``theta``)."""
+    count = float(n_layers + 1) ** (2 if two_variable else 1) * float(np.prod(shape, dtype=float))
+    need = 3.0 * 8.0 * count
+    available = _available_memory() if need > _SMALL else None
+    if available and need > available:
+        grid = "(N+1, N+1, " if two_variable else "(N+1, "
+        raise MemoryError(f"{name} with n_layers = {n_layers} has {count:.3g} values "
+                          f"{grid}{', '.join(map(str, shape))}) and needs about {_bytes(need)} of "
+                          f"memory; {_bytes(available)} are available")
+
+
 def _as_grid(values, n_layers, two_variable, shape, T, name):
     """Grid values (N+1[, N+1], *shape) from an array or a callable field."""
+    check_field_size(n_layers, two_variable, shape, name)
     if callable(values):
         values = sample_field(values, n_layers, T, two_variable, name=name)
     v = np.asarray(values)
@@ -180,15 +197,15 @@ class VolterraNetwork:
                                                options.get("newton_tol", 1e-12),
                                                options.get("newton_maxiter", 50))
         elif not METHODS[self.rule].implicit:
-            ys = solve_volterra(self.kernel(B), self.forcing(X0), (0.0, self.T), N,
-                                method=self.rule, **options).y[keep]
+            ys = reached(solve_volterra(self.kernel(B), self.forcing(X0), (0.0, self.T), N,
+                                        method=self.rule, **options), keep)
         else:   # Newton on one sample's d unknowns at a time, not on the batch's B d
             kernel = self.kernel(1)
             ys = np.empty((keep.size, B * self.d))
             for b in range(B):
                 sol = solve_volterra(kernel, self.forcing(X0[b:b + 1]), (0.0, self.T), N,
                                      method=self.rule, **options)
-                ys[:, b * self.d:(b + 1) * self.d] = sol.y[keep]
+                ys[:, b * self.d:(b + 1) * self.d] = reached(sol, keep)
         out = np.empty((B, order.size, self.d))
         for i, n in enumerate(order):          # row by row: no third copy of the states
             out[:, i] = ys[n].reshape(B, self.d)
@@ -272,6 +289,7 @@ class ResidualDense(VolterraNetwork):
         self.W = _as_grid(W, n_layers, True, (d, d), T, "W")
         self.b = _as_grid(b, n_layers, True, (d,), T, "b")
         self.theta = _kernels.pack(self._header(), self.W, self.b)
+        self.W, self.b = _kernels.views(self.theta, len(self._header()), self.W, self.b)
 
 
 class ResNet(VolterraNetwork):
@@ -327,6 +345,7 @@ class ResNet(VolterraNetwork):
         self.W = _as_grid(W, n_layers, False, (d, d), T, "W")
         self.b = _as_grid(b, n_layers, False, (d,), T, "b")
         self.theta = _kernels.pack(self._header(), self.W, self.b)
+        self.W, self.b = _kernels.views(self.theta, len(self._header()), self.W, self.b)
 
 
 class ConcatDense(VolterraNetwork):
@@ -362,6 +381,7 @@ class ConcatDense(VolterraNetwork):
         super().__init__(d, n_layers, T, rule, activation)
         self.W = _as_grid(W, n_layers, True, (d, d), T, "W")
         self.theta = _kernels.pack(self._header(), self.W)
+        self.W, = _kernels.views(self.theta, len(self._header()), self.W)
 
 
 class SmoothNet(VolterraNetwork):
@@ -412,6 +432,7 @@ class SmoothNet(VolterraNetwork):
                              f"got {diffs.shape}")
         self.initial_differences = diffs
         self.theta = _kernels.pack(self._header(self.k), self.W, self.b)
+        self.W, self.b = _kernels.views(self.theta, len(self._header()), self.W, self.b)
 
     def forcing(self, x0):
         """g_n = sum_{i<k} C(n, i) Delta^i x_0 (for each sample of x0 (B, d))."""
@@ -447,6 +468,21 @@ class SmoothNet(VolterraNetwork):
             z = new
             out[:, n + 1] = z[:, 0]
         return out
+
+
+def reached(sol, keep):
+    """``sol.y[keep]`` of a network's solve; a solve that failed (``raise_on_failure=False``)
+    has values only up to where it stopped: the layers past it are NaN, with a
+    :class:`RuntimeWarning` carrying the solver's message (the states are returned without
+    the Solution, whose status would say so)."""
+    if sol.status == 0:
+        return sol.y[keep]
+    out = np.full((keep.size,) + sol.y.shape[1:], np.nan)
+    valid = keep < sol.y.shape[0]
+    out[valid] = sol.y[keep[valid]]
+    warnings.warn(f"{sol.message} The layers it did not reach are NaN.", RuntimeWarning,
+                  stacklevel=3)
+    return out
 
 
 def positive_int(value, name):

@@ -455,3 +455,15 @@ def pack(header, *arrays):
     parts = [np.asarray(header, dtype=float)] + [np.ascontiguousarray(a, dtype=float).ravel()
                                                  for a in arrays]
     return np.concatenate(parts)
+
+
+def views(theta, start, *arrays):
+    """Views of ``theta`` shaped as ``arrays``, laid out from ``start`` in order (as
+    :func:`pack` stored them): a network keeps its fields as these views, so that a field
+    edited in place changes the network's kernel and an edit of ``theta`` shows in the
+    fields (and in every method that reads them)."""
+    out = []
+    for a in arrays:
+        out.append(theta[start:start + a.size].reshape(a.shape))
+        start += a.size
+    return out

@@ -16,8 +16,8 @@ import numpy as np
 from ..kernels import Kernel
 from ..volterra import METHODS, solve_volterra
 from ._activations import activation
-from ._families import VolterraNetwork, _as_grid
-from ._kernels import pack
+from ._families import VolterraNetwork, _as_grid, check_field_size, reached
+from ._kernels import pack, views
 from ._nonlocal_kernel import HEADER, MAP_FIELDS, compiled_block_sum, compiled_kernel
 from .maps import FeatureMap
 
@@ -110,11 +110,16 @@ class NonlocalDense(VolterraNetwork):
         super().__init__(c * grid.M, n_layers, T, rule, activation)
         self.maps, self.grid, self.channels, self.M = maps, grid, c, grid.M
         N = self.n_layers
+        for r, f in enumerate(fields):
+            check_field_size(N, True, (c, c), f"W[{r}]" if len(maps) > 1 else "W")
         self.W = [np.broadcast_to(m.channel_matrix, (N + 1, N + 1, c, c)).copy() if f is None
                   else _as_grid(f, N, True, (c, c), self.T, f"W[{r}]" if len(maps) > 1 else "W")
                   for r, (m, f) in enumerate(zip(maps, fields))]
         self.b = self._bias(b)
         self.theta = self._pack()
+        # the fields are views of theta: edits in place reach the kernel, and edits of theta
+        # show in the fields (and in :meth:`recursion`)
+        *self.W, self.b = views(self.theta, self.field_offset, *self.W, self.b)
 
     def _bias(self, b):
         N, c, M = self.n_layers, self.channels, self.M
@@ -192,7 +197,8 @@ class NonlocalDense(VolterraNetwork):
             part = X0[start:start + chunk]
             sol = solve_volterra(self.kernel(len(part)), self.forcing(part), (0.0, self.T), N,
                                  method=self.rule, **options)
-            out[start:start + len(part)] = sol.y.reshape(N + 1, len(part), self.d).transpose(1, 0, 2)
+            ys = reached(sol, np.arange(N + 1))
+            out[start:start + len(part)] = ys.reshape(N + 1, len(part), self.d).transpose(1, 0, 2)
         return out.reshape(B, N + 1, self.channels, self.M)
 
     def forward(self, X0, **options):

@@ -58,9 +58,11 @@ class ReLUResNet(VolterraNetwork):
             raise ValueError("V, W, b contain NaN or inf")
         super().__init__(d, N, T, rule, "relu")
         self.m = m
-        self.V, self.W, self.b = V, W, b
         pad = lambda a: np.concatenate([a, a[-1:]])  # noqa: E731  (index N, read by no explicit rule)
         self.theta = _kernels.pack(self._header(m), pad(V), pad(W), pad(b))
+        # the fields are views of theta (not the caller's arrays): edits in place reach the kernel
+        self.V, self.W, self.b = (a[:N] for a in _kernels.views(
+            self.theta, len(self._header(m)), pad(V), pad(W), pad(b)))
 
 
 def _as_point(net, x0):

@@ -6,6 +6,7 @@ polynomial), never when a float is small.
 """
 from __future__ import annotations
 
+import numbers
 from fractions import Fraction
 
 import sympy as sp
@@ -26,12 +27,33 @@ def matrix_symbols(name, rows, cols, **assumptions):
 
 
 def to_sympy(value):
-    """Exact SymPy number from a Fraction/int (no floats: they would not be exact)."""
+    """Exact SymPy number from an int, a Fraction, the text of a rational number (read by
+    :class:`fractions.Fraction`, never evaluated) or an exact SymPy expression.
+
+    Floats of every kind (Python, NumPy, ``Decimal``, ``sympy.Float`` inside an expression)
+    are refused: a check on them would compare rounded values, and could pass where the
+    numbers they stand for do not satisfy the identity.
+    """
     if isinstance(value, Fraction):
         return sp.Rational(value.numerator, value.denominator)
-    if isinstance(value, float):
-        raise TypeError("to_sympy needs an exact number (int, Fraction, SymPy), got a float")
-    return sp.sympify(value)
+    if isinstance(value, bool) or type(value).__name__ == "bool_":
+        raise TypeError(f"to_sympy needs an exact number (int, Fraction, SymPy), got {value!r}")
+    if isinstance(value, numbers.Integral):
+        return sp.Integer(int(value))
+    if isinstance(value, str):
+        try:
+            exact = Fraction(value)
+        except ValueError:
+            raise ValueError(f"{value!r} is not the text of a rational number (such as '1/3' or "
+                             f"'0.25'); give other exact numbers as SymPy expressions") from None
+        return sp.Rational(exact.numerator, exact.denominator)
+    if isinstance(value, sp.Expr):
+        if value.atoms(sp.Float):
+            raise TypeError(f"to_sympy needs an exact number; {value} contains floating-point "
+                            f"numbers (use sympy.Rational or Fraction)")
+        return value
+    raise TypeError(f"to_sympy needs an exact number (int, Fraction, SymPy), got "
+                    f"{type(value).__name__} {value!r}")
 
 
 def _canonical_atoms(expr):
@@ -76,7 +98,12 @@ def is_zero(expr, algebraic=False):
     With ``algebraic=True`` (numbers with radicals), a number that does not expand to
     0 is decided by its minimal polynomial, which is ``x`` iff the number is 0.
     """
+    if isinstance(expr, str):
+        raise TypeError("is_zero needs an expression, not text")
     expr = sp.sympify(expr)
+    if isinstance(expr, sp.Basic) and expr.atoms(sp.Float):
+        raise TypeError(f"an exact zero test needs exact numbers; {expr} contains "
+                        f"floating-point numbers")
     if expr == 0:
         return True
     if algebraic:

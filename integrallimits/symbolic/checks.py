@@ -209,7 +209,8 @@ def run_checks(quick=False, names=None, timings=None):
     ----------
     quick : bool
         Use the smaller parameter sets.
-    names : iterable of str, optional
+    names : str or iterable of str, optional
+        The identities to run (one name, or several; not an empty selection).
     timings : dict, optional
         If given, filled with identity -> seconds.
 
@@ -218,7 +219,11 @@ def run_checks(quick=False, names=None, timings=None):
     list of dict
         One row per identity: ``identity``, ``parameters``, ``cases``, ``holds`` (bool).
     """
+    if isinstance(names, str):   # one name, not its characters
+        names = [names]
     names = list(CHECKS) if names is None else list(names)
+    if not names:   # an empty table would read as "every identity holds"
+        raise ValueError("names selects no identity; give at least one (or None for all)")
     unknown = [n for n in names if n not in CHECKS]
     if unknown:
         raise ValueError(f"unknown identities {unknown}; known: {', '.join(CHECKS)}")

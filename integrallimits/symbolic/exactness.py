@@ -328,7 +328,13 @@ def check_collocation_conditions(kind, m, tableau=None, order=None):
     >>> check_collocation_conditions("gauss", 2, order=5)
     False
     """
-    c, A, b = exact_collocation_tableau(kind, m) if tableau is None else tableau
+    if tableau is None:
+        c, A, b = exact_collocation_tableau(kind, m)
+    else:   # exact numbers only (floats refused, text read as a Fraction)
+        c, A, b = tableau
+        c = [to_sympy(x) for x in c]
+        A = [[to_sympy(x) for x in row] for row in A]
+        b = [to_sympy(x) for x in b]
     order = _superconvergence_order(kind, m) if order is None else order
     for q in range(1, m + 1):
         for i in range(m):
@@ -358,7 +364,15 @@ def check_collocation_quadrature_order(kind, m, poly=None, order=None):
     >>> check_collocation_quadrature_order("radau", 4, order=8)
     False
     """
-    p = collocation_polynomial(kind, m) if poly is None else sp.Poly(poly, _x)
+    if poly is None:
+        p = collocation_polynomial(kind, m)
+    else:
+        if not isinstance(poly, (sp.Expr, sp.Poly)):
+            raise TypeError(f"poly must be a SymPy expression or Poly in x, got "
+                            f"{type(poly).__name__} (text is not parsed here)")
+        p = sp.Poly(poly, _x)
+        if not p.domain.is_Exact or p.as_expr().atoms(sp.Float):
+            raise TypeError(f"poly must have exact coefficients, got {poly}")
     order = _superconvergence_order(kind, m) if order is None else order
     if p.degree() != m or sp.gcd(p, p.diff(_x)).degree() != 0 or p.count_roots(0, 1) != m:
         return False

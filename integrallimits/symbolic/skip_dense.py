@@ -25,7 +25,7 @@ from __future__ import annotations
 import sympy as sp
 from sympy.polys.matrices import DomainMatrix
 
-from ._common import all_zero, is_zero, vector_symbols
+from ._common import all_zero, is_zero, to_sympy, vector_symbols
 from .state_space import closed_form, h, transition_matrices
 
 __all__ = ["difference_coefficients", "companion_matrices", "skip_network",
@@ -94,7 +94,7 @@ def check_companion_closed_form(k, d, n_steps=None, a=None, power_shift=0):
     False
     """
     n_steps = k + 3 if n_steps is None else n_steps
-    a = _symbolic_coefficients(k) if a is None else list(a)
+    a = _symbolic_coefficients(k) if a is None else [to_sympy(x) for x in a]
     A, B = companion_matrices(a, d)
     history = [vector_symbols(f"x_m{i}", d) for i in range(k)]
     forcing = [vector_symbols(f"F{j}", d) for j in range(n_steps)]
@@ -136,7 +136,7 @@ def check_characteristic_polynomial(k, d, a=None, sign=1):
     >>> check_characteristic_polynomial(2, 2, sign=-1)
     False
     """
-    a = _symbolic_coefficients(k) if a is None else list(a)
+    a = _symbolic_coefficients(k) if a is None else [to_sympy(x) for x in a]
     lam = sp.Symbol("lambda")
     A, _ = companion_matrices(a, d)
     claimed = characteristic_polynomial([sign * ai for ai in a], d, lam)
@@ -149,7 +149,7 @@ def check_difference_eigenvalues(k, d, a=None):
     So λ = 1 is the only eigenvalue, of algebraic multiplicity k d and geometric
     multiplicity d: one k x k Jordan block per coordinate, as for J_k ⊗ I_d.
     """
-    a = difference_coefficients(k) if a is None else list(a)
+    a = difference_coefficients(k) if a is None else [to_sympy(x) for x in a]
     lam = sp.Symbol("lambda")
     A, _ = companion_matrices(a, d)
     charpoly = A.charpoly(lam)
@@ -190,7 +190,7 @@ def check_coincides_with_smooth(k, d, a=None, delay=None, n_steps=None):
     >>> check_coincides_with_smooth(3, 1, delay=0)
     False
     """
-    a = difference_coefficients(k) if a is None else list(a)
+    a = difference_coefficients(k) if a is None else [to_sympy(x) for x in a]
     delay = k - 1 if delay is None else delay
     n_steps = 2 * k + 2 if n_steps is None else n_steps
     A, B = companion_matrices(a, d)

@@ -241,6 +241,21 @@ def test_a_non_finite_value_of_a_generated_kernel_is_named_with_its_point(text, 
     assert bad in sol.message
 
 
+
+@pytest.mark.parametrize("text", ["sqrt(y)", "acosh(y + 1)", "[sqrt(y0), -y1]"])
+def test_a_non_finite_jacobian_of_a_generated_kernel_is_named_with_its_point(text, cache_dir):
+    """dK/dy = inf at y = 0 (K itself finite there) was reported as "Newton's method did not
+    converge"; the Jacobian and its point are named, as for Python Jacobians."""
+    from integrallimits import solve_volterra
+    vector = text.startswith("[")
+    kernel = kernel_from_text([c.strip() for c in text[1:-1].split(",")] if vector else text)
+    g = (lambda t: np.zeros(2)) if vector else (lambda t: 0.0)
+    sol = solve_volterra(kernel, g, (0.0, 1.0), 8, method="trapezoid")
+    assert sol.status == -1 and sol.stats["failure"] == "kernel-non-finite"
+    assert sol.message.startswith("The Jacobian dK/dy of K(t, s, y) = ")
+    assert "returned a non-finite value (inf/nan) at t = 0.125, s = 0.125, y = " in sol.message
+
+
 # -- caching ------------------------------------------------------------------------------
 
 def test_same_expression_is_not_compiled_twice(scalar_kernel, monkeypatch):
@@ -381,6 +396,21 @@ def test_complex_and_undefined_expressions_are_refused():
     with pytest.raises(ValueError, match="float64 range"):
         from_sympy(sympy.Integer(10) ** 400 * y, t, s, y)
 
+
+
+@pytest.mark.parametrize("number", [sympy.Float("1e-400"), sympy.Rational(1, 10 ** 400)])
+def test_numbers_that_underflow_are_refused(number):
+    """1e-400 y was compiled as 0.0 * y (K = 0, without a word); the text parser refuses such
+    literals, and so does from_sympy."""
+    with pytest.raises(ValueError, match="underflows to zero in float64"):
+        from_sympy(number * y, t, s, y)
+
+
+def test_a_derivative_the_printer_cannot_write_is_a_compilation_error(cache_dir):
+    """dK/dy of Mod(y, 1) raised SymPy's own ValueError ("_MathPrinter._print_Derivative(...)
+    only supports functions with symbols as arguments")."""
+    with pytest.raises(KernelCompilationError, match="Jacobian dK/dy of K = Mod.* uses Derivative"):
+        from_sympy(sympy.Mod(y, 1), t, s, y)
 
 def test_functions_numba_cannot_compile_are_refused(cache_dir):
     f = sympy.Function("f")

@@ -338,3 +338,25 @@ def test_resolution_limit_study_quick():
     assert abs(last["simpson"]["observed_order"] - 4) <= 0.2
     assert last["gauss-legendre"]["error"] < 1e-11
     assert "| gauss-legendre |" in res.to_markdown()
+
+
+_SCALE = {"a": 1.0}
+
+
+def _scaled_gaussian(u):
+    return _SCALE["a"] * np.exp(-u ** 2)
+
+
+@pytest.mark.parametrize("mode", ["zero", "periodic"])
+def test_convolution_map_keeps_the_values_of_a_it_sampled(mode, monkeypatch):
+    """A ConvolutionMap sampled a(δ) for its FFT when made, but its matrix (which the
+    network's compiled kernel uses) called a again: after a value a reads changed, a network
+    built from the map disagreed with the map's own apply (net.forward vs net.recursion)."""
+    grid = spatial_rule("trapezoid" if mode == "zero" else "rectangle", 6)
+    m = ConvolutionMap(_scaled_gaussian, grid, mode=mode, channels=2)
+    monkeypatch.setitem(_SCALE, "a", 5.0)
+    net = NonlocalDense(m, [lambda t, s: -np.eye(2)], n_layers=3)
+    x0 = np.stack([np.sin(grid.nodes), np.cos(grid.nodes)])
+    assert np.allclose(net.forward(x0), net.recursion(x0)[:, -1], rtol=0, atol=1e-14)
+    U = x0[None]
+    assert np.allclose(m.matrix() @ U.reshape(-1), m.apply(U).reshape(-1), rtol=0, atol=1e-14)

@@ -53,3 +53,12 @@ def test_main_unknown_name_and_list(capsys):
     assert checks.check_symbolic_main(["--only", "nope"]) == 2
     assert checks.check_symbolic_main(["--list"]) == 0
     assert "state-space:" in capsys.readouterr().out
+
+
+def test_run_checks_selection_is_never_empty_and_a_name_is_one_name():
+    """run_checks(names=[]) returned [] (all(...) of it reads as "every identity holds"), and
+    a single name given as a string was split into its characters."""
+    with pytest.raises(ValueError, match="selects no identity"):
+        checks.run_checks(quick=True, names=[])
+    rows = checks.run_checks(quick=True, names="rk4-order-conditions")
+    assert [r["identity"] for r in rows] == ["rk4-order-conditions"] and rows[0]["holds"]

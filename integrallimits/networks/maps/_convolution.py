@@ -7,7 +7,7 @@ import math
 import numpy as np
 
 from ._base import FeatureMap
-from ._spatial import evaluate
+from ._spatial import evaluate, read_only
 
 __all__ = ["ConvolutionMap"]
 
@@ -90,14 +90,21 @@ class ConvolutionMap(FeatureMap):
             values[np.ix_(used, used)] = evaluate(a, "a(δ1, δ2)", lags[used][:, None],
                                                    lags[used][None, :])
         self._L = L
+        self._values = read_only(values)
         self._kernel_hat = np.fft.rfftn(values)
 
     def spatial_matrix(self):
-        coords = self.grid.coordinates
-        diffs = [c[:, None] - c[None, :] for c in coords]
-        if self.mode == "periodic":
-            diffs = [np.mod(dd, self.grid.length) for dd in diffs]
-        return evaluate(self.a, "a(δ)", *diffs) * self.grid.weights[None, :]
+        """S (M, M) from the values of ``a`` sampled when the map was made (those ``apply``
+        uses): ``a`` is not called again, so a value it reads that changed since cannot make
+        a network built later from this map disagree with the map."""
+        n = self.n
+        idx = np.arange(n)
+        lag = (idx[:, None] - idx[None, :]) % self._L   # lag p - m as an index of the values
+        if self.grid.dim == 1:
+            S = self._values[lag]
+        else:
+            S = self._values[lag[:, None, :, None], lag[None, :, None, :]].reshape(n * n, n * n)
+        return S * self.grid.weights[None, :]
 
     def _spatial(self, U):
         d, n, L = self.grid.dim, self.n, self._L

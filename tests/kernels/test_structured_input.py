@@ -1,0 +1,25 @@
+"""Bad parameters of the structured kernels are refused by name, before any work."""
+import numpy as np
+import pytest
+
+from integrallimits.kernels import weakly_singular
+
+
+def _k(t, s, y):
+    return -y
+
+
+@pytest.mark.parametrize("alpha", ["0.5", None, True, np.True_, 0.5 + 0j, [0.5], b"0.5"])
+def test_weakly_singular_alpha_not_a_real_number(alpha):
+    with pytest.raises(TypeError, match="alpha must be a real number"):
+        weakly_singular(_k, alpha)
+
+
+@pytest.mark.parametrize("alpha", [0, 1, -0.5, 1.5, np.nan, np.inf])
+def test_weakly_singular_alpha_out_of_range(alpha):
+    with pytest.raises(ValueError, match="0 < alpha < 1"):
+        weakly_singular(_k, alpha)
+
+
+def test_weakly_singular_alpha_numpy_float_accepted():
+    assert weakly_singular(_k, np.float32(0.25)).alpha == 0.25

@@ -1,0 +1,44 @@
+"""A network's fields are views of its parameters theta: a field edited in place changes the
+forward pass, and theta edited in place (as training does) shows in every method that reads
+the fields (state_space, recursion, product_form), so the two never disagree silently."""
+import numpy as np
+import pytest
+
+from integrallimits.networks import (ConcatDense, LocalMap, NonlocalDense, ReLUResNet,
+                                     ResidualDense, ResNet, SmoothNet, product_form, spatial_rule)
+
+X = np.array([1.0, -0.5])
+
+
+@pytest.mark.parametrize("make", [
+    lambda a=1.0: ResNet(-a * np.tile(np.eye(2), (4, 1, 1)), np.zeros((4, 2)),
+                         activation="identity"),
+    lambda a=1.0: ResidualDense(-a * np.tile(np.eye(2), (4, 4, 1, 1)), np.zeros((4, 4, 2))),
+    lambda a=1.0: ConcatDense(-a * np.tile(np.eye(2), (4, 4, 1, 1))),
+    lambda a=1.0: SmoothNet(2, -a * np.tile(np.eye(2), (4, 1, 1)), np.zeros((4, 2))),
+], ids=["resnet", "residual-dense", "concat-dense", "smooth"])
+def test_field_edited_in_place_changes_forward(make):
+    net = make()
+    net.W *= 3.0
+    assert np.array_equal(net.forward(X), make(3.0).forward(X))
+    assert not np.allclose(net.forward(X), make().forward(X))
+
+
+def test_theta_edit_reaches_state_space_and_product_form():
+    net = SmoothNet(2, -np.tile(np.eye(2), (6, 1, 1)), np.zeros((6, 2)))
+    net.theta[len(net._header(2)):] *= 2.0
+    assert np.allclose(net.forward(X), net.state_space(X)[:, -1], rtol=1e-13, atol=0)
+    rng = np.random.default_rng(0)
+    V, W, b = rng.normal(size=(6, 2, 3)) / 6, rng.normal(size=(6, 3, 2)), rng.normal(size=(6, 3))
+    relu = ReLUResNet(V, W, b)
+    V[:] = 0.0                       # the caller's array, reused: not the network's
+    relu.theta[len(relu._header(3)):] *= 1.5
+    assert np.allclose(product_form(relu, X)[-1], relu.forward(X)[0], rtol=1e-13, atol=1e-15)
+
+
+def test_nonlocal_theta_edit_reaches_recursion():
+    grid = spatial_rule("gauss-legendre", 4)
+    net = NonlocalDense([LocalMap(grid, channels=2)], [lambda t, s: -np.eye(2)], n_layers=3)
+    x0 = np.stack([grid.nodes, 1 - grid.nodes])
+    net.theta[net.field_offset:] *= 2.0
+    assert np.allclose(net.forward(x0), net.recursion(x0)[:, -1], rtol=1e-13, atol=1e-15)

@@ -1,0 +1,71 @@
+"""User inputs of the symbolic checks are exact numbers or nothing: text is never evaluated
+(only read as a rational by fractions.Fraction), and floats of any kind are refused, so a
+check cannot pass on rounded values."""
+import builtins
+from fractions import Fraction as F
+
+import numpy as np
+import pytest
+import sympy as sp
+
+from integrallimits.symbolic import exactness
+
+RK4 = ([F(0), F(1, 2), F(1, 2), F(1)],
+       [[0, 0, 0, 0], [F(1, 2), 0, 0, 0], [0, F(1, 2), 0, 0], [0, 0, 1, 0]],
+       [F(1, 6), F(1, 3), F(1, 3), F(1, 6)])
+
+
+@pytest.fixture
+def no_eval(monkeypatch):
+    """Fail if text reaches an evaluator: the payload calls builtins.touched."""
+    calls = []
+    monkeypatch.setattr(builtins, "touched", lambda: calls.append(1) or 0, raising=False)
+    yield "touched() or 1/2"
+    assert not calls, "user text was evaluated"
+
+
+def test_text_entries_are_not_evaluated(no_eval):
+    c, A, b = RK4
+    with pytest.raises(ValueError, match="not the text of a rational number"):
+        exactness.check_rk_order_conditions(([no_eval] + c[1:], A, b))
+    with pytest.raises(ValueError, match="not the text of a rational number"):
+        exactness.check_rule_exactness("trapezoid", left=[no_eval])
+    with pytest.raises(TypeError, match="poly must be a SymPy expression"):
+        exactness.check_collocation_quadrature_order("gauss", 1, poly=no_eval.replace("1/2", "x"))
+
+
+def test_rational_text_is_read_exactly():
+    c, A, b = RK4
+    assert exactness.check_rk_order_conditions((c, A, ["1/6", "1/3", "1/3", "1/6"]))
+    assert exactness.check_collocation_conditions("gauss", 1, tableau=(["1/2"], [["1/2"]], ["1"]))
+
+
+def test_float32_tableau_does_not_pass():
+    """float32(1/6) is not 1/6 (six of them sum to 1 + 3e-8); in SymPy's Float arithmetic
+    the order conditions rounded to exact zeros and the check returned True."""
+    c, A, b = RK4
+    f32 = lambda x: np.float32(float(x))  # noqa: E731
+    tab = ([f32(x) for x in c], [[f32(x) for x in row] for row in A], [f32(x) for x in b])
+    with pytest.raises(TypeError, match="exact number"):
+        exactness.check_rk_order_conditions(tab)
+
+
+@pytest.mark.parametrize("value", [0.5, np.float64(0.5), sp.Float(0.5),
+                                   sp.Float(0.25) * sp.sqrt(2)])
+def test_float_entries_refused(value):
+    with pytest.raises(TypeError, match="exact"):
+        exactness.check_collocation_conditions("gauss", 1, tableau=([value], [[F(1, 2)]], [1]))
+
+
+def test_float_polynomial_refused():
+    with pytest.raises(TypeError, match="exact coefficients"):
+        exactness.check_collocation_quadrature_order("gauss", 1, poly=sp.Symbol("x") - 0.5)
+
+
+def test_skip_dense_coefficients_exact(no_eval):
+    from integrallimits.symbolic import skip_dense
+    with pytest.raises(ValueError, match="not the text of a rational number"):
+        skip_dense.check_characteristic_polynomial(2, 1, a=[no_eval, "1"])
+    with pytest.raises(TypeError, match="exact number"):
+        skip_dense.check_companion_closed_form(2, 1, a=[np.float32(0.1), 1])
+    assert skip_dense.check_characteristic_polynomial(2, 1, a=["1/2", F(1, 2)])
