@@ -39,6 +39,7 @@ mesh (``mesh=``) or split the interval there.
 from __future__ import annotations
 
 import functools
+import math
 from dataclasses import dataclass
 
 import numpy as np
@@ -159,6 +160,12 @@ def _row_max(a):
     return functools.reduce(np.maximum, a.T) if a.shape[1] <= 16 else np.max(a, axis=1)
 
 
+def _two_to_minus_one(q):
+    """2^q - 1, the Richardson denominator, also for q near 0 (the order 1 - alpha of a weakly
+    singular kernel with alpha near 1: 2.0 ** 1e-16 - 1 is 0, and the estimate was NaN)."""
+    return math.expm1(q * math.log(2.0)) if q < 1.0 else 2.0 ** q - 1.0
+
+
 def _first_unresolved(Y, common_idx, diff):
     """(first, keep, disagreement, size) at the first common point where the two solutions
     disagree by more than UNRESOLVED times the running size, or None.  ``first`` is that mesh
@@ -231,11 +238,11 @@ def estimate_error(run, t, Y, order, uniform_only, min_steps, rate_min_steps=RAT
                 q = max(1.0, float(np.log2(max(rate, 1.0))))   # the order clearly is not p
             elif higher_order and rate is not None and rate > factor:
                 q = min(order + 0.5, float(np.log2(rate)))     # pre-asymptotic from above
-            est = _spread(idx, diff / (2.0 ** q - 1.0), n_points, d)
+            est = _spread(idx, diff / _two_to_minus_one(q), n_points, d)
             result = _finish(Y, idx, diff, est, "half-steps", nfev)
             result.mesh, result.values, result.common = tc, Yc, idx
             result.rate, result.order = rate, q
-            result.sizing = (2.0 ** q - 1.0) / (factor - 1.0) if q < order else 1.0
+            result.sizing = _two_to_minus_one(q) / _two_to_minus_one(order) if q < order else 1.0
             return result
     # the refined companion: when the mesh is too coarse for a half-steps one, or it failed
     tr = refined_mesh(t)
@@ -247,7 +254,7 @@ def estimate_error(run, t, Y, order, uniform_only, min_steps, rate_min_steps=RAT
     idx = np.arange(valid_fine)
     diff = np.abs(Y[idx] - Yr[2 * idx])
     est = np.full((n_points, d), np.nan)
-    est[idx] = diff * factor / (factor - 1.0)
+    est[idx] = diff * factor / _two_to_minus_one(order)
     result = _finish(Y, idx, diff, est, "double-steps", nfev)
     if result.first_bad is None and valid_fine < n_points:
         result.first_bad, result.reason, result.keep = valid_fine, "unchecked", valid_fine

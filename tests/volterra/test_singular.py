@@ -571,3 +571,14 @@ def test_fast_history_needs_a_uniform_mesh_and_a_convolution():
     plain = as_kernel(problem("linear", 0.5).spec, 1.0, 0.0)
     with pytest.raises(ValueError, match="convolution"):
         METHODS["gauss2"].solve(plain, g_vec, np.linspace(0, 1, 17), 1e-12, 50, fast_history=True)
+
+
+def test_alpha_next_to_one_gets_a_finite_estimate_that_shows_no_digits():
+    """alpha = 1 - 1e-16: the uniform mesh's order 1 - alpha made the Richardson denominator
+    2^q - 1 exactly 0 and the estimate NaN (with status 0 and no word); 2^q - 1 is now formed
+    by expm1, and the estimate says the values have no correct digit."""
+    alpha = np.nextafter(1.0, 0.0)
+    sol = solve_volterra(weakly_singular(lambda t, s, y: -y, alpha=alpha), lambda t: 1.0,
+                         (0.0, 1.0), 16, method="gauss2")
+    assert np.all(np.isfinite(sol.error_estimate))
+    assert sol.error_estimate[-1] > 10 * abs(sol.y[-1])
