@@ -16,7 +16,6 @@ where it is not.
 from __future__ import annotations
 
 import math
-import numbers
 import time
 import warnings
 

@@ -44,7 +44,7 @@ def test_float32_tableau_does_not_pass():
     """float32(1/6) is not 1/6 (six of them sum to 1 + 3e-8); in SymPy's Float arithmetic
     the order conditions rounded to exact zeros and the check returned True."""
     c, A, b = RK4
-    f32 = lambda x: np.float32(float(x))  # noqa: E731
+    f32 = lambda x: np.float32(float(x))
     tab = ([f32(x) for x in c], [[f32(x) for x in row] for row in A], [f32(x) for x in b])
     with pytest.raises(TypeError, match="exact number"):
         exactness.check_rk_order_conditions(tab)

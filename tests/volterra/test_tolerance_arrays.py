@@ -42,7 +42,7 @@ def test_each_component_meets_its_own_tolerance_and_a_loose_one_costs_less():
 
 
 def _calls():
-    vec = lambda x: np.array([1.0, x])                        # noqa: E731
+    vec = lambda x: np.array([1.0, x])
     return {
         "solve_volterra": lambda **tol: solve_volterra(_kernel, _forcing, (0.0, 1.0), **tol),
         "kind=1": lambda **tol: solve_volterra(lambda t, s, y: y, lambda t: np.array([t, 2 * t]),
