@@ -59,10 +59,10 @@ class ReLUResNet(VolterraNetwork):
         super().__init__(d, N, T, rule, "relu")
         self.m = m
         pad = lambda a: np.concatenate([a, a[-1:]])  # noqa: E731  (index N, read by no explicit rule)
-        self.theta = _kernels.pack(self._header(m), pad(V), pad(W), pad(b))
+        header, padded = self._header(m), [pad(V), pad(W), pad(b)]
+        self.theta = _kernels.pack(header, *padded)
         # the fields are views of theta (not the caller's arrays): edits in place reach the kernel
-        self.V, self.W, self.b = (a[:N] for a in _kernels.views(
-            self.theta, len(self._header(m)), pad(V), pad(W), pad(b)))
+        self.V, self.W, self.b = (a[:N] for a in _kernels.views(self.theta, len(header), *padded))
 
 
 def _as_point(net, x0):

@@ -247,6 +247,12 @@ def solve_adaptive(meth, kernel, g_vec, t0, T, *, rtol, atol, newton_tol, newton
     def explore(mesh):
         return run(mesh, newton_maxiter=trial_maxiter)
 
+    def uniform_info(counts):   # the stats of a mesh solved without a controlled pass
+        info = stats(counts)
+        info.update(rejected_steps=0, adaptive_steps=0, pilot_factor=None, rtol=rtol, atol=atol,
+                    failure=None)
+        return info
+
     if h0 is None:
         # the fewest uniform steps whose estimate can be checked: at loose tolerances on a
         # smooth problem that is the whole solve, at a fraction of a controlled pass
@@ -269,9 +275,7 @@ def solve_adaptive(meth, kernel, g_vec, t0, T, *, rtol, atol, newton_tol, newton
                     else:
                         profile = better
         if trusted:
-            Y, stages, info = first.Y, first.stages, stats(first.counts)
-            info.update(rejected_steps=0, adaptive_steps=0, pilot_factor=None, rtol=rtol,
-                        atol=atol, failure=None)
+            Y, stages, info = first.Y, first.stages, uniform_info(first.counts)
     if not trusted:
         loose = _pilot_factor(t_first is not None, try_ratio, p)
         if loose is None:           # a few steps predicted: uniform, if converging at the rate
@@ -280,16 +284,12 @@ def solve_adaptive(meth, kernel, g_vec, t0, T, *, rtol, atol, newton_tol, newton
                                                                              atol, max_steps)
         if loose is None:
             t, Y, stages, local = t_first, first.Y, first.stages, None
-            info = stats(first.counts)
-            info.update(rejected_steps=0, adaptive_steps=0, pilot_factor=None, rtol=rtol,
-                        atol=atol, failure=None)
+            info = uniform_info(first.counts)
         elif drawn is not None:
             fine = run(drawn)
             total += int(fine.counts[0])
             t, Y, stages, local = drawn, fine.Y, fine.stages, None
-            info = stats(fine.counts)
-            info.update(rejected_steps=0, adaptive_steps=0, pilot_factor=None, rtol=rtol,
-                        atol=atol, failure=None)
+            info = uniform_info(fine.counts)
             if fine.status != 0:
                 t, Y, stages = profile[1], profile[0].Y, profile[0].stages
         else:
@@ -540,10 +540,7 @@ def _refined_companion(run, comp, t, p, rtol, atol, refinements, explore=None,
     comp_r, ratio_r, trusted_r, calls = _global_check(run, tr, fine.Y, p, rtol, atol,
                                                       explore or run)
     calls += int(fine.counts[0])
-    if not trusted_r:
-        if keep_untrusted:
-            refinements.append((len(tr) - 1, ratio_r))
-            return fine, tr, comp_r, ratio_r, trusted_r, calls
+    if not (trusted_r or keep_untrusted):
         return None
     refinements.append((len(tr) - 1, ratio_r))
     return fine, tr, comp_r, ratio_r, trusted_r, calls
