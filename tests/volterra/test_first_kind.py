@@ -281,5 +281,9 @@ def test_a_tolerance_below_what_rounding_allows_stops_when_the_estimate_grows():
     assert ratios[-3] <= ratios[-2] <= ratios[-1] and len(sol.t) - 1 == steps[int(np.argmin(ratios))]
     assert max(steps) < 2 ** 11
     assert sol.stats["max_error_estimate"] == np.max(sol.error_estimate)
+    # the claim: the values are those of the attempt with the smallest estimate
+    kept = solve_volterra(lambda t, s, y: np.exp(-(t - s)) * y, g, (0.0, 2.0), len(sol.t) - 1,
+                          kind=1, method="radau4", error_estimate=False)
+    assert np.array_equal(kept.y, sol.y)
     # the values kept are the best attempt's (error 2.7e-12; those of N = 2^14 had 1.1e-10)
     assert np.max(np.abs(sol.y - np.cos(sol.t))) < 1e-11
