@@ -224,14 +224,12 @@ def rebuild_network(network, grids=None, n_layers=None, rule=None, T=None):
 def _with_theta(network, theta, layout=None):
     """A shallow copy of ``network`` whose parameters are ``theta`` (fields as views of it)."""
     net = copy.copy(network)
-    net.theta = theta
     grids = {f.name: f.grid(theta) for f in (parameter_layout(network) if layout is None else layout)}
     if network.family == "relu-resnet":
         grids = {name: grid[:network.n_layers] for name, grid in grids.items()}
     elif network.family == "nonlocal-dense":
-        net.W = [grids.pop(f"W{r}") for r in range(len(network.maps))]
-    for name, grid in grids.items():
-        setattr(net, name, grid)
+        grids["W"] = tuple(grids.pop(f"W{r}") for r in range(len(network.maps)))
+    net._rebind(theta, grids)
     return net
 
 

@@ -74,6 +74,25 @@ def _as_grid(values, n_layers, two_variable, shape, T, name):
     return v
 
 
+def _in(view, theta):
+    """Is ``view`` an array in the memory of ``theta`` (a field of a built network)?"""
+    return isinstance(view, np.ndarray) and theta is not None and np.shares_memory(view, theta)
+
+
+def _assign(view, value, name):
+    """Write ``value`` into ``view`` (a field of theta): same shape, real and finite."""
+    v = np.asarray(value)
+    if v.dtype == object or not (np.issubdtype(v.dtype, np.number) or v.dtype == bool) or \
+            np.iscomplexobj(v):
+        raise TypeError(f"{name} must hold real numbers, got dtype {v.dtype}")
+    if v.shape != view.shape:
+        raise ValueError(f"{name} has shape {view.shape} (the network's parameters); assign "
+                         f"values of that shape, got {v.shape}")
+    if not np.all(np.isfinite(v)):
+        raise ValueError(f"{name} contains NaN or inf")
+    view[...] = v
+
+
 class VolterraNetwork:
     """Base class: a network with N layers on [0, T] defined by a rule and a kernel.
 
@@ -82,6 +101,35 @@ class VolterraNetwork:
 
     family: str
     t_independent = False
+    #: the parameter fields, views of ``theta`` once it is built (a tuple of views for a
+    #: :class:`NonlocalDense`'s channel fields)
+    _FIELDS: tuple = ("W", "b")
+
+    def __setattr__(self, name, value):
+        """Assigning ``theta`` or a field of a built network writes the values into the
+        parameters the kernel reads (with the field's shape), as an edit in place does;
+        rebinding the name would detach it from the network."""
+        if name == "theta" or name in self._FIELDS:
+            current, theta = self.__dict__.get(name), self.__dict__.get("theta")
+            if isinstance(current, tuple) and all(_in(view, theta) for view in current):
+                if not isinstance(value, (list, tuple)) or len(value) != len(current):
+                    raise ValueError(f"{name} must be a sequence of {len(current)} fields, got "
+                                     f"{type(value).__name__}")
+                for r, (view, v) in enumerate(zip(current, value)):
+                    _assign(view, v, f"{name}[{r}]")
+                return
+            if _in(current, theta):
+                _assign(current, value, name)
+                return
+        object.__setattr__(self, name, value)
+
+    def _rebind(self, theta, fields):
+        """Make ``theta`` (and the views in ``fields``, a dict name -> view) this network's
+        own parameters: for the copies of :func:`integrallimits.control` that share
+        everything but theta with their template."""
+        object.__setattr__(self, "theta", theta)
+        for name, view in fields.items():
+            object.__setattr__(self, name, view)
 
     def __init__(self, d, n_layers, T, rule, activation):
         n_layers, d = positive_int(n_layers, "n_layers"), positive_int(d, "d")

@@ -119,7 +119,8 @@ class NonlocalDense(VolterraNetwork):
         self.theta = self._pack()
         # the fields are views of theta: edits in place reach the kernel, and edits of theta
         # show in the fields (and in :meth:`recursion`)
-        *self.W, self.b = views(self.theta, self.field_offset, *self.W, self.b)
+        *W, self.b = views(self.theta, self.field_offset, *self.W, self.b)
+        self.W = tuple(W)
 
     def _bias(self, b):
         N, c, M = self.n_layers, self.channels, self.M

@@ -44,6 +44,7 @@ class ReLUResNet(VolterraNetwork):
 
     family = "relu-resnet"
     t_independent = True
+    _FIELDS = ("V", "W", "b")
 
     def __init__(self, V, W, b, T=1.0, rule="rectangle"):
         V, W, b = (np.asarray(a, dtype=float) for a in (V, W, b))

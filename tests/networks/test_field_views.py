@@ -42,3 +42,62 @@ def test_nonlocal_theta_edit_reaches_recursion():
     x0 = np.stack([grid.nodes, 1 - grid.nodes])
     net.theta[net.field_offset:] *= 2.0
     assert np.allclose(net.forward(x0), net.recursion(x0)[:, -1], rtol=1e-13, atol=1e-15)
+
+
+MAKERS = [
+    lambda a=1.0: ResNet(-a * np.tile(np.eye(2), (4, 1, 1)), np.zeros((4, 2)),
+                         activation="identity"),
+    lambda a=1.0: ResidualDense(-a * np.tile(np.eye(2), (4, 4, 1, 1)), np.zeros((4, 4, 2))),
+    lambda a=1.0: ConcatDense(-a * np.tile(np.eye(2), (4, 4, 1, 1))),
+    lambda a=1.0: SmoothNet(2, -a * np.tile(np.eye(2), (4, 1, 1)), np.zeros((4, 2))),
+]
+
+
+@pytest.mark.parametrize("make", MAKERS, ids=["resnet", "residual-dense", "concat-dense", "smooth"])
+def test_a_field_assigned_a_new_array_changes_forward(make):
+    """``net.W = new`` (as one writes after ``net.W *= 3``) reaches the kernel: it was a new
+    attribute that the forward pass never read."""
+    net = make()
+    theta = net.theta
+    net.W = 3.0 * net.W
+    assert np.array_equal(net.forward(X), make(3.0).forward(X))
+    assert net.theta is theta and np.shares_memory(net.W, theta)
+    net.theta = make(2.0).theta.copy()          # theta itself: written in, the views follow
+    assert net.theta is theta
+    assert np.array_equal(net.forward(X), make(2.0).forward(X))
+    assert np.array_equal(net.W, make(2.0).W)
+
+
+def test_an_assignment_of_another_shape_or_of_nan_is_refused_and_changes_nothing():
+    net = MAKERS[0]()
+    before = net.theta.copy()
+    with pytest.raises(ValueError, match=r"W has shape \(5, 2, 2\).*got \(4, 2, 2\)"):
+        net.W = np.zeros((4, 2, 2))
+    with pytest.raises(ValueError, match="NaN or inf"):
+        net.b = np.full((5, 2), np.nan)
+    with pytest.raises(TypeError, match="real"):
+        net.b = np.zeros((5, 2), dtype=complex)
+    with pytest.raises(ValueError, match="theta has shape"):
+        net.theta = np.zeros(3)
+    assert np.array_equal(net.theta, before)
+
+
+def test_relu_and_nonlocal_fields_assigned_reach_the_kernel():
+    rng = np.random.default_rng(1)
+    V, W, b = rng.normal(size=(6, 2, 3)) / 6, rng.normal(size=(6, 3, 2)), rng.normal(size=(6, 3))
+    relu = ReLUResNet(V, W, b)
+    relu.V = 2.0 * V
+    assert np.array_equal(relu.forward(X), ReLUResNet(2.0 * V, W, b).forward(X))
+    assert np.allclose(product_form(relu, X)[-1], relu.forward(X)[0], rtol=1e-13, atol=1e-15)
+
+    grid = spatial_rule("gauss-legendre", 4)
+    make = lambda a: NonlocalDense([LocalMap(grid, channels=2)],  # noqa: E731
+                                   [lambda t, s: -a * np.eye(2)], n_layers=3)
+    x0 = np.stack([grid.nodes, 1 - grid.nodes])
+    net = make(1.0)
+    net.W = [2.0 * net.W[0]]
+    assert np.array_equal(net.forward(x0), make(2.0).forward(x0))
+    with pytest.raises(TypeError):
+        net.W[0] = np.zeros_like(net.W[0])     # a tuple: an item cannot be rebound (detached)
+    with pytest.raises(ValueError, match="sequence of 1 fields"):
+        net.W = net.W[0]
