@@ -194,7 +194,7 @@ class FirstKindMethod:
 
     ``family`` is "collocation" (Radau IIA, with ``tableau``) or "midpoint".
     ``solve(kernel, g_vec, t)`` returns (Y, status, index, counts) like the
-    second-kind methods.
+    second-kind methods, and the stage values Z (N m, d) (collocation; None for midpoint).
     """
 
     implicit = True
@@ -240,6 +240,7 @@ class FirstKindMethod:
                                                      c, A, b, Z, counts)
             Y[1:] = Z.reshape(N, m, d)[:, -1, :]
             Y[0] = self._at_zero @ Z[:m]
+            return Y, status, index, counts, Z
         else:
             G = np.ascontiguousarray(g_vec(t))
             U = np.zeros((N, d))
@@ -248,7 +249,40 @@ class FirstKindMethod:
                                                   counts)
             mid = 0.5 * (t[:-1] + t[1:])
             Y[:] = _linear_through(mid, U, t)
-        return Y, status, index, counts
+        return Y, status, index, counts, None
+
+
+class CollocationPolynomial:
+    """The dense output of a first-kind collocation solve: on (t_n, t_{n+1}] the polynomial of
+    degree m - 1 through the stage values Z_n1..Z_nm at t_n + c_i h_n (the collocation
+    solution itself, discontinuous at the mesh points; its value at t_{n+1} is Z_nm = y_{n+1}
+    since c_m = 1).  Its error between the mesh points is of the order of the mesh values
+    and measured 0.35-1.6 times theirs (radau2-4; interpolating the mesh values: 2.1-3.8
+    times for radau3, 9-43 for radau4).  For radau1 (m = 1) it is piecewise constant, up to
+    1.9 times the mesh error against 1.0 for linear interpolation, which radau1 keeps.
+    Holds only arrays, so a pickled solution keeps it."""
+
+    picklable = True
+
+    def __init__(self, t, Y, Z, c):
+        self.t, self.Y, self.c = t, Y, c
+        self.Z = Z.reshape(len(t) - 1, c.shape[0], -1)
+
+    def __call__(self, points):
+        t, c = self.t, self.c
+        n = np.clip(np.searchsorted(t, points, side="left") - 1, 0, len(t) - 2)
+        x = (points - t[n]) / (t[n + 1] - t[n])
+        out = np.zeros((points.size, self.Z.shape[2]))
+        for j in range(c.shape[0]):
+            basis = np.ones_like(x)
+            for i in range(c.shape[0]):
+                if i != j:
+                    basis *= (x - c[i]) / (c[j] - c[i])
+            out += basis[:, None] * self.Z[n, j]
+        on_mesh = np.searchsorted(t, points)
+        exact = (on_mesh < len(t)) & (t[np.minimum(on_mesh, len(t) - 1)] == points)
+        out[exact] = self.Y[on_mesh[exact]]       # the mesh values, bit for bit
+        return out
 
 
 def _linear_through(xp, fp, x):
@@ -454,7 +488,9 @@ def solve_first_kind(K, g, t_span=None, n_steps=None, method="radau2", *, args=N
         ``status`` (0 success, -1 failure), ``success``, ``message`` and ``stats``
         (``nfev``: kernel evaluations, ``linear_solves``).
         y(t_0) comes from the first interval's collocation polynomial (Radau) or
-        by linear extrapolation (midpoint).
+        by linear extrapolation (midpoint).  ``sol(t)`` is the collocation polynomial of
+        the step containing t (radau2-4; its stage values are ``sol.stages``), or interpolates
+        the mesh values (midpoint, radau1).
 
     Raises
     ------
@@ -513,8 +549,8 @@ def solve_first_kind(K, g, t_span=None, n_steps=None, method="radau2", *, args=N
 
     def run(mesh):
         work = estimated_work(len(mesh) - 1, stages, kernel.dim, True)
-        (Y, status, index, counts), record = run_guarded(lambda: meth.solve(kernel, g_vec, mesh),
-                                                         tuple(args or ()), work)
+        (Y, status, index, counts, Z), record = run_guarded(
+            lambda: meth.solve(kernel, g_vec, mesh), tuple(args or ()), work)
         if status == SUCCESS:
             keep = len(mesh)
         else:
@@ -522,7 +558,7 @@ def solve_first_kind(K, g, t_span=None, n_steps=None, method="radau2", *, args=N
             # (y(t_0) needs the first interval), for the midpoint method one fewer (interpolation)
             keep = index if collocation else index - 1
             keep = keep if keep >= 2 else 0
-        return Run(Y, status, index, keep, counts, None, record)
+        return Run(Y, status, index, keep, counts, Z, record)
 
     def stats(counts):
         return {"nfev": int(counts[NFEV]), "njev": 0, "newton_iterations": 0, "newton_solves": 0,
@@ -531,12 +567,15 @@ def solve_first_kind(K, g, t_span=None, n_steps=None, method="radau2", *, args=N
 
     if tolerance is None:
         sol = solve_on_mesh(run, t, method=meth, scalar=kernel.scalar, stats=stats,
-                            error_estimate=error_estimate, t_eval=t_eval, messages=_MESSAGES,
+                            error_estimate=error_estimate, messages=_MESSAGES,
                             work=estimated_work(len(t) - 1, stages, kernel.dim, True))
     else:
         sol = solve_uniform_to_tolerance(run, t[0], t[-1], method=meth, scalar=kernel.scalar,
                                          stats=stats, rtol=tolerance[0], atol=tolerance[1],
-                                         n_max=2 ** 14, t_eval=t_eval)
+                                         n_max=2 ** 14)
+    if sol.stages is not None and len(sol.mesh) > 1 and meth.order > 1:
+        sol.attach(dense=CollocationPolynomial(sol.mesh, sol._y2, sol.stages, meth._data[0]))
+    sol.attach(t_eval=t_eval)
     if raise_on_failure and not sol.success:
         raise SolverError(sol.message)
     return sol

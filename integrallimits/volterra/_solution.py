@@ -87,7 +87,8 @@ class Solution:
     -----
     Calling ``sol(t)`` evaluates the dense output: for Runge-Kutta and collocation methods
     one more (partial) step of the method from the mesh point before t, which has the
-    accuracy of the mesh values (:mod:`integrallimits.volterra._dense`); otherwise local
+    accuracy of the mesh values (:mod:`integrallimits.volterra._dense`); for first-kind
+    collocation the collocation polynomial of the step; otherwise local
     Lagrange interpolation of the mesh values with ``max(2, order)`` nodes, which keeps the
     method's order.  Array in, array out; a float in gives a float (or a (d,) array) out.
     """
@@ -141,11 +142,12 @@ class Solution:
 
     def __getstate__(self):
         """A pickled solution keeps every value but not the partial-step dense output, which
-        holds the compiled kernel and the forcing (neither can be pickled): called between
+        holds the compiled kernel and the forcing (neither can be pickled; a dense output of
+        arrays only says ``picklable = True`` and is kept): called between
         mesh points, the unpickled solution raises instead (evaluate before pickling, or pass
         ``t_eval``)."""
         state = self.__dict__.copy()
-        if state.get("_dense") is not None:
+        if state.get("_dense") is not None and not getattr(state["_dense"], "picklable", False):
             state["_dense"] = _UNPICKLED
         return state
 

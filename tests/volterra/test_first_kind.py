@@ -113,6 +113,33 @@ def test_radau_mesh_values_and_dense_output():
     assert sol.order == 4 and sol.method == "radau4"
 
 
+@pytest.mark.parametrize("problem", ["exp", "poly", "matrix"])
+@pytest.mark.parametrize("method", ["radau2", "radau3", "radau4"])
+def test_dense_output_is_the_collocation_polynomial_with_the_mesh_order(method, problem):
+    """Between the mesh points ``sol(t)`` is the step's collocation polynomial: its error has the
+    order of the mesh values and is within twice theirs (measured 0.35-1.6 times).
+    Interpolating the mesh values had 2.1-3.8 (radau3) and 9-43 (radau4) times the mesh error."""
+    K, g, exact = PROBLEMS[problem]
+    steps, between, at_mesh = [8, 16, 32], [], []
+    for n in steps:
+        sol = solve_first_kind(K, g, (0.0, 1.0), n, method)
+        x = (sol.t[:-1, None] + np.linspace(0.05, 0.95, 10) * np.diff(sol.t)[:, None]).ravel()
+        between.append(float(np.max(np.abs(sol(x) - exact(x)))))
+        at_mesh.append(float(np.max(np.abs(sol.y[1:] - exact(sol.t[1:])))))
+        assert np.array_equal(sol(sol.t), sol.y)                    # the mesh values, exactly
+        assert sol.stages is not None and sol.stages.shape[0] == n * int(method[-1])
+    observed, _ = fit_order(steps, between)
+    assert abs(observed - FIRST_KIND_METHODS[method].order) <= 0.2, (observed, between)
+    assert all(b <= 2.0 * a for b, a in zip(between, at_mesh)), (between, at_mesh)
+
+
+def test_a_pickled_first_kind_solution_keeps_its_dense_output():
+    import pickle
+    sol = solve_first_kind(k_poly, G_POLY, (0.0, 1.0), 8, "radau3")
+    x = np.array([0.05, 0.5, 0.77])
+    assert np.array_equal(pickle.loads(pickle.dumps(sol))(x), sol(x))
+
+
 def test_vector_shapes():
     sol = solve_first_kind(k_matrix, G_MATRIX, (0.0, 1.0), 16, "midpoint")
     assert sol.y.shape == (17, 2) and sol(0.3).shape == (2,)
