@@ -505,7 +505,7 @@ def disk_key(func, options=()):
     then nothing compiled from it is cached on disk."""
     py = py_function(func)
     code = getattr(py, "__code__", None)
-    if code is None:
+    if code is None or not _module_found(py):
         return None
     stamp = _source_stamp(code.co_filename)
     values = value_key(py)
@@ -521,6 +521,16 @@ def disk_key(func, options=()):
             return None
         parts.append(ident)
     return hashlib.sha256("\n".join(parts).encode()).hexdigest()
+
+
+def _module_found(py):
+    """Can Numba find the module of ``py`` (``sys.modules[py.__module__]``)?  When it cannot (a
+    file loaded by ``importlib.util.module_from_spec`` without a ``sys.modules`` entry),
+    Numba compiles ``py`` against a stand-in module named "<dynamic>" and a later process
+    cannot load that code from the disk: it raised ``ModuleNotFoundError: No module named
+    '<dynamic>'`` at the second run of the same script.  Such functions are compiled in
+    memory only."""
+    return sys.modules.get(getattr(py, "__module__", None) or "") is not None
 
 
 def _full(cell):
@@ -638,7 +648,7 @@ def njit_user(func, what="K"):
             target = unique_symbols(target if helpers else _rebound(py, {}), cached_as)
         dispatcher = numba.njit(target, **options)
         dispatcher._disk_key = cached_as
-        if "id:" not in key:
+        if "id:" not in key and _module_found(py):
             try:   # keyed also on the functions it calls (their code and source files)
                 dispatcher._cache = _ValueKeyedCache(target, dispatcher._disk_key or key)
             except Exception:  # no source file (interactive, exec): in-memory only

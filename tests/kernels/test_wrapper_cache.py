@@ -112,6 +112,34 @@ def test_a_later_process_loads_the_wrappers_and_a_changed_helper_compiles_again(
     assert abs(float(y) - np.exp(-3.25)) < 1e-6 and hits == "0" and compiled == "1"
 
 
+_LOADER = textwrap.dedent("""
+    import importlib.util, sys
+    from integrallimits import solve_volterra
+    spec = importlib.util.spec_from_file_location("plugin_module", sys.argv[1])
+    module = importlib.util.module_from_spec(spec)     # not entered in sys.modules
+    spec.loader.exec_module(module)
+    sol = solve_volterra(module.K, lambda t: 1.0, (0.0, 1.0), 16, method="gauss2")
+    print(sol.status, repr(float(sol.y[-1])))
+""")
+
+
+def test_a_module_loaded_without_a_sys_modules_entry_runs_again_in_a_later_process(tmp_path):
+    """Numba compiles a function whose module is not in sys.modules against a stand-in named
+    "<dynamic>"; that code was cached on disk and the second run of the same script raised
+    ModuleNotFoundError: No module named '<dynamic>'.  Such functions compile in memory."""
+    (tmp_path / "plugin.py").write_text("def K(t, s, y):\n    return -(t - s + 1.0) * y\n")
+    (tmp_path / "load.py").write_text(_LOADER)
+    import integrallimits
+    root = os.path.dirname(os.path.dirname(integrallimits.__file__))    # the package tested
+    env = dict(os.environ, PYTHONWARNINGS="ignore", PYTHONDONTWRITEBYTECODE="1",
+               PYTHONPATH=root + os.pathsep + os.environ.get("PYTHONPATH", ""))
+    runs = [subprocess.run([sys.executable, str(tmp_path / "load.py"), str(tmp_path / "plugin.py")],
+                           capture_output=True, text=True, env=env, timeout=300) for _ in range(2)]
+    for out in runs:
+        assert out.returncode == 0, out.stderr[-2000:]
+    assert runs[0].stdout == runs[1].stdout and runs[0].stdout.startswith("0 ")
+
+
 def _module_function(t, s, y):
     return -y
 
