@@ -15,7 +15,8 @@ from ._outcome import Run, run_guarded, solve_on_mesh
 from ._adaptive import solve_adaptive
 from ._dense import substep_dense_output
 from ._solution import SolverError
-from ._tolerance import check_tolerances, fit_tolerances, solve_uniform_to_tolerance
+from ._tolerance import (REFINE, check_tolerances, first_steps_check, fit_tolerances,
+                         solve_uniform_to_tolerance, unresolved_start)
 
 __all__ = ["solve_volterra"]
 
@@ -215,20 +216,44 @@ def solve_volterra(K, g, t_span=None, n_steps=None, method=None, *, args=None, k
         estimated = SimpleNamespace(name=meth.name, uniform_only=False, min_steps=meth.min_steps,
                                     order=min(meth.order, meth.stages + 1 - alpha) if graded
                                     else 1 - alpha)
-    if tolerance is not None and meth.family == "vrk" and \
-            kernel.structure.get("kind") != "weakly-singular":
-        sol = solve_adaptive(meth, kernel, g_vec, t[0], t[-1], rtol=tolerance[0], atol=tolerance[1],
-                             newton_tol=float(newton_tol), newton_maxiter=int(newton_maxiter),
-                             args=tuple(args or ()), run=run, stats=stats)
-    elif tolerance is not None:
-        grading = 1.0
-        if kernel.structure.get("kind") == "weakly-singular":
-            # graded meshes keep the order (t^(1 - alpha) behaviour at t0); nested as N doubles
-            from ._singular import grading_exponent
-            grading = grading_exponent(estimated.order, kernel.structure["alpha"])
-        sol = solve_uniform_to_tolerance(run, t[0], t[-1], method=estimated, scalar=kernel.scalar,
-                                         stats=stats, rtol=tolerance[0], atol=tolerance[1],
-                                         n_max=2 ** 15 if quadratic else 2 ** 20, grading=grading)
+    singular = kernel.structure.get("kind") == "weakly-singular"
+    if tolerance is not None:
+        n_max = 2 ** 15 if quadratic else 2 ** 20
+
+        def to_tolerance(finer=None):
+            """The solve to the tolerance; ``finer``: a first step (adaptive) or a first N
+            (uniform) to start from, after a resolution check failed."""
+            if meth.family == "vrk" and not singular:
+                return solve_adaptive(meth, kernel, g_vec, t[0], t[-1], rtol=tolerance[0],
+                                      atol=tolerance[1], newton_tol=float(newton_tol),
+                                      newton_maxiter=int(newton_maxiter), args=tuple(args or ()),
+                                      run=run, stats=stats, h0=finer)
+            grading = 1.0
+            if singular:
+                # graded meshes keep the order (t^(1 - alpha) behaviour at t0); nested as N doubles
+                from ._singular import grading_exponent
+                grading = grading_exponent(estimated.order, kernel.structure["alpha"])
+            return solve_uniform_to_tolerance(run, t[0], t[-1], method=estimated,
+                                              scalar=kernel.scalar, stats=stats,
+                                              rtol=tolerance[0], atol=tolerance[1], n_max=n_max,
+                                              grading=grading, n_start=finer or 8)
+
+        sol = to_tolerance()
+        # the estimates compare coarser meshes, which all miss a time scale shorter than the
+        # steps alike: the first steps are solved again on a finer mesh (not on the graded
+        # meshes of a weakly singular kernel, whose start a uniform refinement resolves worse)
+        tries = 0
+        while not singular:
+            check = first_steps_check(run, sol, tolerance[0], tolerance[1], meth.uniform_only,
+                                      meth.min_steps)
+            if check is None:
+                break
+            n = len(sol.mesh) - 1
+            if tries == 2 or (meth.family != "vrk" and n >= n_max):
+                sol = unresolved_start(sol, check, tries)
+                break
+            tries += 1
+            sol = to_tolerance(check[2] if meth.family == "vrk" else min(n * REFINE, n_max))
     else:
         sol = solve_on_mesh(run, t, method=estimated, scalar=kernel.scalar, stats=stats,
                             error_estimate=error_estimate,

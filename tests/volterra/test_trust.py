@@ -779,6 +779,48 @@ def test_renewal_equation_at_coarse_steps_fails(method, n):
     assert fine.error_estimate[-1] / 20 <= error <= 20 * fine.error_estimate[-1]
 
 
+def _renewal_exact(t):
+    return (2 * t + 3 + np.exp(-2 * t)) / 4
+
+
+@pytest.mark.parametrize("method", [None, "trapezoid"])
+def test_renewal_equation_to_a_tolerance_resolves_the_kernel(method):
+    """The kernel of the renewal equation lives on a unit time scale; the error estimates
+    compare coarser meshes, which all miss it alike: 8 trapezoid steps of 12.5 were accepted
+    at rtol = atol = 1e-2 with y(100) = 1.0006 (exact 50.75) and an estimate of 2e-4, the
+    default method (radau3) with 34 steps and 98 times the tolerance.  The first steps are
+    now solved again on a 16 times finer mesh, and the solve starts over finer (error 0.2-0.9
+    times the tolerance)."""
+    sol = solve_volterra(_renewal, ONE, (0.0, 100.0), method=method, rtol=1e-2, atol=1e-2)
+    exact = _renewal_exact(sol.t)
+    assert sol.success and sol.t[-1] == 100.0
+    assert np.all(np.abs(sol.y - exact) <= 2 * 1e-2 * (1 + exact))
+
+
+@pytest.mark.parametrize("method", [None, "radau4"])
+def test_stiff_transient_to_a_tolerance_is_resolved(method):
+    """y = 1 - 1000 int y: radau3/radau4 were accepted on 4 steps of 0.25 at rtol = atol = 1e-3
+    with y(0.25) = 1.1e-2 and -1.4e-2 (exact e^-250), 11 and 14 times the tolerance, where the
+    estimate borrowed from the neighbouring points was 1.3e-4 and 6e-5."""
+    sol = solve_volterra(_stiff, ONE, (0.0, 1.0), method=method, rtol=1e-3, atol=1e-3)
+    assert sol.success
+    assert np.all(np.abs(sol.y - np.exp(-1000.0 * sol.t)) <= 2 * 1e-3 * (1 + np.exp(-1000.0 * sol.t)))
+
+
+def test_first_steps_that_stay_unresolved_fail_and_keep_the_start(monkeypatch):
+    """When the finer solve of the first steps still disagrees after two restarts on finer
+    meshes, the solve fails there (here forced: no agreement is enough)."""
+    from integrallimits.volterra import _tolerance
+    monkeypatch.setattr(_tolerance, "AGREE", -1.0)
+    sol = solve_volterra(_renewal, ONE, (0.0, 100.0), method="trapezoid", rtol=1e-2, atol=1e-2)
+    assert not sol.success and sol.stats["failure"] == "unresolved"
+    assert "do not resolve the solution near t = 0" in sol.message
+    assert len(sol.t) == 1 and sol.y[0] == 1.0 and sol.t_failure > 0
+    with pytest.raises(SolverError, match="do not resolve"):
+        solve_volterra(_renewal, ONE, (0.0, 100.0), method="radau2", rtol=1e-2, atol=1e-2,
+                       raise_on_failure=True)
+
+
 @pytest.mark.parametrize("method, n", [("rectangle", 16), ("rectangle", 256), ("rk4", 4), ("rk4", 64),
                                        ("trapezoid", 64), ("radau2", 64)])
 def test_blow_up_fails_and_keeps_no_values_past_it(method, n):
