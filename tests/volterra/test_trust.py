@@ -7,6 +7,7 @@ change shape, degenerate meshes, and the unstable or unresolved discretisations 
 come back as success.
 """
 import functools
+import math
 import os
 import signal
 import subprocess
@@ -193,6 +194,88 @@ def test_a_changed_value_read_by_a_compiled_helper_is_not_stale(kernel, paths):
             [2.0] * paths
     finally:
         SPEED = 1.0
+
+
+@numba.njit
+def _decay_once(y):
+    return -y
+
+
+@numba.njit
+def _decay_twice(y):
+    return -2.0 * y
+
+
+RATE_FN = _decay_once      # a function read by a bare global name, rebound below
+ELEMENTARY = math.sin
+
+
+def _defined_again(body):
+    """A fresh ``@njit def helper(y)`` with the given body, as a notebook cell run again."""
+    namespace = {"numba": numba}
+    exec(f"@numba.njit\ndef helper(y):\n    return {body}\n", namespace)
+    return namespace["helper"]
+
+
+def test_a_rebound_or_redefined_function_is_not_stale():
+    """Numba links the function a name holds when it compiles; the kernel's key had only its
+    values, so ``RATE_FN = _decay_twice`` (and ``math.sin`` -> ``math.cos``, or a helper
+    defined again with other code) was served the first compilation: e^-1 for e^-2."""
+    global RATE_FN, ELEMENTARY
+    kernel = lambda t, s, y: RATE_FN(y)                       # noqa: E731
+    elementary = lambda t, s, y: ELEMENTARY(y) - y            # noqa: E731
+    try:
+        for RATE_FN, rate in ((_decay_once, 1.0), (_decay_twice, 2.0), (_decay_once, 1.0)):
+            sol = solve_volterra(kernel, ONE, (0.0, 1.0), 32, "gauss2")
+            assert sol.success and abs(sol.y[-1] - np.exp(-rate)) < 1e-7, rate
+        values = []
+        for ELEMENTARY in (math.sin, math.cos):
+            values.append(solve_volterra(elementary, ONE, (0.0, 1.0), 32, "gauss2").y[-1])
+        ELEMENTARY = math.sin
+        fresh = solve_volterra(lambda t, s, y: math.cos(y) - y, ONE, (0.0, 1.0), 32, "gauss2")
+        assert values[0] != values[1] and values[1] == fresh.y[-1]
+        for body, rate in (("-y", 1.0), ("-3.0 * y", 3.0)):
+            helper = _defined_again(body)
+            sol = solve_volterra(lambda t, s, y: helper(y), ONE, (0.0, 1.0), 32, "gauss2")
+            assert abs(sol.y[-1] - np.exp(-rate)) < 1e-7, body
+    finally:
+        RATE_FN, ELEMENTARY = _decay_once, math.sin
+
+
+RACE = 1.0
+
+
+def _reads_race(t, s, y):
+    return -RACE * y
+
+
+def test_a_value_changed_while_compiling_is_not_stored_under_the_old_key(monkeypatch):
+    """Numba reads the values when it compiles, after the key was made: a global another
+    thread changed in between was frozen into the code kept under the old value's key (and on
+    disk), and every later solve with the old value got the new one's answer (e^-2 for
+    e^-1, also in a fresh process).  The change is made here at that moment, as a thread
+    would (from the on-disk key's computation, which runs in between)."""
+    global RACE
+    from integrallimits.kernels import _user
+    real = _user.disk_key
+
+    def another_thread_changes_it(func, options=()):
+        global RACE
+        if getattr(func, "__name__", "") == "_reads_race":
+            RACE = 2.0
+        return real(func, options)
+
+    monkeypatch.setattr(_user, "disk_key", another_thread_changes_it)
+    try:
+        RACE = 1.0
+        during = solve_volterra(_reads_race, ONE, (0.0, 1.0), 32, "gauss2").y[-1]
+        monkeypatch.setattr(_user, "disk_key", real)
+        assert abs(during - np.exp(-1.0)) < 1e-7    # the values of the start, throughout
+        for RACE in (1.0, 2.0, 1.0):
+            sol = solve_volterra(_reads_race, ONE, (0.0, 1.0), 32, "gauss2")
+            assert abs(sol.y[-1] - np.exp(-RACE)) < 1e-7, RACE
+    finally:
+        RACE = 1.0
 
 
 def test_referenced_values_sees_globals_cells_attributes_and_defaults():
