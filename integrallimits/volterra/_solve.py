@@ -15,8 +15,8 @@ from ._outcome import Run, run_guarded, solve_on_mesh
 from ._adaptive import solve_adaptive
 from ._dense import substep_dense_output
 from ._solution import SolverError
-from ._tolerance import (REFINE, check_tolerances, first_steps_check, fit_tolerances,
-                         solve_uniform_to_tolerance, unresolved_start)
+from ._tolerance import (check_tolerances, fit_tolerances, solve_uniform_to_tolerance,
+                         with_resolved_start)
 
 __all__ = ["solve_volterra"]
 
@@ -238,22 +238,12 @@ def solve_volterra(K, g, t_span=None, n_steps=None, method=None, *, args=None, k
                                               rtol=tolerance[0], atol=tolerance[1], n_max=n_max,
                                               grading=grading, n_start=finer or 8)
 
-        sol = to_tolerance()
         # the estimates compare coarser meshes, which all miss a time scale shorter than the
         # steps alike: the first steps are solved again on a finer mesh (not on the graded
         # meshes of a weakly singular kernel, whose start a uniform refinement resolves worse)
-        tries = 0
-        while not singular:
-            check = first_steps_check(run, sol, tolerance[0], tolerance[1], meth.uniform_only,
-                                      meth.min_steps)
-            if check is None:
-                break
-            n = len(sol.mesh) - 1
-            if tries == 2 or (meth.family != "vrk" and n >= n_max):
-                sol = unresolved_start(sol, check, tries)
-                break
-            tries += 1
-            sol = to_tolerance(check[2] if meth.family == "vrk" else min(n * REFINE, n_max))
+        sol = to_tolerance() if singular else with_resolved_start(
+            to_tolerance, run, tolerance[0], tolerance[1], uniform_only=meth.uniform_only,
+            min_steps=meth.min_steps, adaptive=meth.family == "vrk", n_max=n_max)
     else:
         sol = solve_on_mesh(run, t, method=estimated, scalar=kernel.scalar, stats=stats,
                             error_estimate=error_estimate,

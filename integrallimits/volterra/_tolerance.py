@@ -26,7 +26,7 @@ from ._outcome import FAILED, SUCCEEDED, describe, unresolved_message
 from ._solution import Solution
 
 __all__ = ["check_tolerances", "fit_tolerances", "solve_uniform_to_tolerance", "tolerance_of",
-           "first_steps_check", "unresolved_start"]
+           "first_steps_check", "unresolved_start", "with_resolved_start"]
 
 #: The smallest relative tolerance accepted (below it rounding errors dominate every method).
 MIN_RTOL = 1e-14
@@ -252,3 +252,22 @@ def unresolved_start(sol, check, refine_tries):
     return Solution(sol.mesh[:j], sol._y2[:j], scalar=sol.scalar, status=FAILED, message=message,
                     stats=info, method=sol.method, order=sol.order, t_failure=t_fail,
                     error_estimate=est)
+
+
+def with_resolved_start(solve, run, rtol, atol, *, uniform_only, min_steps, adaptive, n_max):
+    """``solve(None)``, the solve to a tolerance, with its first steps checked
+    (:func:`first_steps_check`): where they are not confirmed, ``solve(finer)`` starts over
+    with a first step REFINE times shorter (``adaptive``: ``finer`` is that step) or REFINE
+    times the steps (uniform refinement: ``finer`` is that N, at most ``n_max``); after two
+    such restarts, or at ``n_max``, the answer is :func:`unresolved_start`."""
+    sol = solve(None)
+    tries = 0
+    while True:
+        check = first_steps_check(run, sol, rtol, atol, uniform_only, min_steps)
+        if check is None:
+            return sol
+        n = len(sol.mesh) - 1
+        if tries == 2 or (not adaptive and n >= n_max):
+            return unresolved_start(sol, check, tries)
+        tries += 1
+        sol = solve(check[2] if adaptive else min(n * REFINE, n_max))

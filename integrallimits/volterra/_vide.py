@@ -57,7 +57,8 @@ from ._mesh import (check_newton_options, check_size, check_t_eval, estimated_wo
                     resolve_method)
 from ._outcome import Run, run_guarded, solve_on_mesh
 from ._solution import SolverError
-from ._tolerance import check_tolerances, fit_tolerances, solve_uniform_to_tolerance
+from ._tolerance import (check_tolerances, fit_tolerances, solve_uniform_to_tolerance,
+                         with_resolved_start)
 from ._tableaux import ButcherTableau, classical_rk4, collocation_tableau
 
 __all__ = ["VIDEMethod", "VIDE_METHODS", "solve_vide", "F_SIGNATURE", "F_JACOBIAN_SIGNATURE"]
@@ -679,9 +680,13 @@ def solve_vide(f, K, y0, t_span=None, n_steps=None, method="gauss2", *, args=Non
                             error_estimate=error_estimate,
                             work=estimated_work(len(t) - 1, m, d, memory))
     else:
-        sol = solve_uniform_to_tolerance(run, t[0], t[-1], method=meth, scalar=scalar, stats=stats,
-                                         rtol=tolerance[0], atol=tolerance[1],
-                                         n_max=2 ** 15 if memory else 2 ** 20)
+        n_max = 2 ** 15 if memory else 2 ** 20
+        sol = with_resolved_start(
+            lambda finer: solve_uniform_to_tolerance(
+                run, t[0], t[-1], method=meth, scalar=scalar, stats=stats, rtol=tolerance[0],
+                atol=tolerance[1], n_max=n_max, n_start=finer or 8),
+            run, tolerance[0], tolerance[1], uniform_only=meth.uniform_only,
+            min_steps=meth.min_steps, adaptive=False, n_max=n_max)
     if sol.stages is not None and len(sol.mesh) > 1:
         sol.attach(dense=_partial_steps(run, sol.mesh, sol._y2, sol.stages))
     sol.attach(t_eval=t_eval)

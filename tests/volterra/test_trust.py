@@ -890,6 +890,15 @@ def test_stiff_transient_to_a_tolerance_is_resolved(method):
     assert np.all(np.abs(sol.y - np.exp(-1000.0 * sol.t)) <= 2 * 1e-3 * (1 + np.exp(-1000.0 * sol.t)))
 
 
+def test_stiff_vide_to_a_tolerance_is_resolved():
+    """y' = -1000 y: radau3 was accepted on 8 steps at rtol = atol = 1e-3 with 21 times the
+    tolerance (the VIDE driver had no look at a finer mesh either)."""
+    sol = solve_vide(lambda t, y, z: -1000.0 * y + z, lambda t, s, y: 0.0 * y, 1.0, (0.0, 1.0),
+                     method="radau3", rtol=1e-3, atol=1e-3)
+    exact = np.exp(-1000.0 * sol.t)    # (now 3.7 times the tolerance at most, on 348 steps)
+    assert sol.success and np.all(np.abs(sol.y - exact) <= 5 * 1e-3 * (1 + exact))
+
+
 def test_first_steps_that_stay_unresolved_fail_and_keep_the_start(monkeypatch):
     """When the finer solve of the first steps still disagrees after two restarts on finer
     meshes, the solve fails there (here forced: no agreement is enough)."""
