@@ -220,6 +220,7 @@ def first_steps_check(run, sol, rtol, atol, uniform_only=False, min_steps=1):
     if not np.all(np.diff(fine) > 0):
         return None       # steps too short to divide in floating point: nothing to see
     r = run(fine)
+    sol.stats["nfev"] = sol.stats.get("nfev", 0) + int(r.counts[0])   # (its work is counted)
     if r.status != 0:
         return None       # the finer solve did not finish: it cannot contradict the answer
     Yf = r.Y[m::m][:k]
@@ -261,13 +262,15 @@ def with_resolved_start(solve, run, rtol, atol, *, uniform_only, min_steps, adap
     times the steps (uniform refinement: ``finer`` is that N, at most ``n_max``); after two
     such restarts, or at ``n_max``, the answer is :func:`unresolved_start`."""
     sol = solve(None)
-    tries = 0
+    tries, spent = 0, 0      # spent: the kernel evaluations of the attempts started over
     while True:
         check = first_steps_check(run, sol, rtol, atol, uniform_only, min_steps)
+        sol.stats["nfev"] += spent
         if check is None:
             return sol
         n = len(sol.mesh) - 1
         if tries == 2 or (not adaptive and n >= n_max):
             return unresolved_start(sol, check, tries)
         tries += 1
+        spent = sol.stats["nfev"]
         sol = solve(check[2] if adaptive else min(n * REFINE, n_max))
