@@ -66,7 +66,8 @@ from .._numba import KeyNamedCache, _PackageCache
 __all__ = ["njit_user", "py_function", "referenced_values", "ArgSpec", "pack_args", "unpacker",
            "report", "new_guard", "clear_failures", "take_failure", "raise_recorded_failure",
            "check_argument_names", "compile_wrapper", "wrapper", "disk_key", "RAISED", "NOT_FINITE",
-           "BAD_SHAPE", "UserCodeError", "RecompilationWarning", "unique_symbols"]
+           "BAD_SHAPE", "UserCodeError", "RecompilationWarning", "unique_symbols",
+           "require_function"]
 
 RAISED, NOT_FINITE, BAD_SHAPE = 1, 2, 3
 
@@ -631,6 +632,11 @@ def _require_function(py, what):
                     f"the solver to compile it; got {kind}.  Write a function instead and pass "
                     f"its parameters with args=(...): they arrive as extra arguments")
 
+
+#: Refuse a callable the solvers cannot compile, before it reaches a cache keyed by functions
+#: (a NumPy ufunc cannot be weakly referenced: np.add as K(t, s) raised "cannot create weak
+#: reference to 'numpy.ufunc' object").
+require_function = _require_function
 
 _COMPILED = weakref.WeakKeyDictionary()   # python function -> {value key: dispatcher}
 _KEYS_SEEN = weakref.WeakKeyDictionary()  # code object -> value keys compiled (for the warning)

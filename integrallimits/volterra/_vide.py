@@ -172,6 +172,7 @@ def _as_rhs(f, y0, t0, jacobian, spec=_user.NO_ARGS, args=()):
     if jacobian is not None and not callable(jacobian):
         raise TypeError(f"jacobian must be callable jacobian(t, y, z) -> (df/dy, df/dz), got "
                         f"{type(jacobian).__name__}")
+    _user.require_function(_user.py_function(f), "f(t, y, z)")
     _user.check_argument_names(f, ("t", "y", "z"), "f(t, y, z)", len(args))
     scalar = y0.ndim == 0
     d = 1 if scalar else y0.shape[0]

@@ -623,17 +623,18 @@ def _rate_first_kind(t, s, a):
     return a
 
 
-@pytest.mark.parametrize("how", ["bound method", "callable object", "partial"])
+@pytest.mark.parametrize("how", ["bound method", "callable object", "partial", "ufunc"])
 @pytest.mark.parametrize("solver", ["volterra", "vide", "fredholm", "first-kind"])
 def test_callables_numba_cannot_compile_are_refused_with_advice(how, solver):
-    """They raised AttributeError ('... has no attribute __code__') from deep inside."""
+    """They raised AttributeError ('... has no attribute __code__') from deep inside; a NumPy
+    ufunc (np.add as K(t, s)) raised "cannot create weak reference to 'numpy.ufunc' object"."""
     rate = _Rate(2.0)
     if solver == "first-kind":
         K = {"bound method": rate.first_kind, "callable object": rate,
-             "partial": functools.partial(_rate_first_kind, a=2.0)}[how]
+             "partial": functools.partial(_rate_first_kind, a=2.0), "ufunc": np.add}[how]
     else:
         K = {"bound method": rate.kernel, "callable object": rate,
-             "partial": functools.partial(_rate_kernel, a=2.0)}[how]
+             "partial": functools.partial(_rate_kernel, a=2.0), "ufunc": np.multiply}[how]
     run = {"volterra": lambda: solve_volterra(K, lambda t: 1.0, (0.0, 1.0), 8, method="gauss2"),
            "vide": lambda: solve_vide(lambda t, y, z: -y + z, K, 1.0, (0.0, 1.0), 8),
            "fredholm": lambda: solve_fredholm(K, lambda x: 1.0, (0.0, 1.0), 8),
