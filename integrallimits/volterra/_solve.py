@@ -8,8 +8,8 @@ import numpy as np
 
 from ..kernels import as_forcing, as_kernel
 from . import _loops
-from ._mesh import (check_newton_options, check_size, check_t_eval, estimated_work, is_uniform,
-                    make_mesh, resolve_method)
+from ._mesh import (check_flags, check_newton_options, check_size, check_t_eval, estimated_work,
+                    is_uniform, make_mesh, resolve_method)
 from ._methods import METHODS, VolterraMethod
 from ._outcome import Run, run_guarded, solve_on_mesh
 from ._adaptive import solve_adaptive
@@ -147,6 +147,8 @@ def solve_volterra(K, g, t_span=None, n_steps=None, method=None, *, args=None, k
     ...                             args=(a,)).y[-1]), 8) for a in (1.0, 2.0)]
     [0.36787944, 0.13533528]
     """
+    check_flags(error_estimate=error_estimate, fast_history=fast_history,
+                raise_on_failure=raise_on_failure)
     if kind == 1:
         from ._first_kind import solve_first_kind
         options = dict(mesh=mesh, jacobian=jacobian, newton_tol=newton_tol,

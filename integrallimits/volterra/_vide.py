@@ -53,8 +53,8 @@ from ..kernels._linear import as_linear_kernel, positional_arity
 from ..kernels._structured import is_weakly_singular
 from . import _loops
 from ._loops import NFEV, NIT, NJEV, NSOLVE, _jacobian_p, _stage_grid
-from ._mesh import (check_newton_options, check_size, check_t_eval, estimated_work, make_mesh,
-                    resolve_method)
+from ._mesh import (check_flags, check_newton_options, check_size, check_t_eval, estimated_work,
+                    make_mesh, resolve_method)
 from ._outcome import Run, run_guarded, solve_on_mesh
 from ._solution import SolverError
 from ._tolerance import (check_tolerances, fit_tolerances, solve_uniform_to_tolerance,
@@ -607,6 +607,7 @@ def solve_vide(f, K, y0, t_span=None, n_steps=None, method="gauss2", *, args=Non
     t = make_mesh(t_span, n_steps if tolerance is None else 8, mesh, "solve_vide")
     check_t_eval(t_eval, t)
     check_newton_options(newton_tol, newton_maxiter)
+    check_flags(error_estimate=error_estimate, raise_on_failure=raise_on_failure)
 
     try:
         y_init = np.asarray(y0, dtype=float)

@@ -522,6 +522,22 @@ def test_args_for_vector_kernels_fast_history_vide_fredholm_and_first_kind():
     assert np.max(np.abs(first.y - 1.0)) < 1e-12
 
 
+@pytest.mark.parametrize("flag, solver", [
+    (flag, solver) for solver in ("volterra", "vide", "first-kind")
+    for flag in ("error_estimate", "raise_on_failure", "fast_history")
+    if (flag, solver) != ("fast_history", "vide")])      # (solve_vide has no fast history)
+def test_a_flag_that_is_not_a_bool_is_refused(flag, solver):
+    """A string is truthy: raise_on_failure="no" raised on a failure, error_estimate="False"
+    estimated."""
+    run = {"volterra": lambda **kw: solve_volterra(_stiff, ONE, (0.0, 1.0), 8, **kw),
+           "vide": lambda **kw: solve_vide(lambda t, y, z: -y, None, 1.0, (0.0, 1.0), 8, **kw),
+           "first-kind": lambda **kw: solve_first_kind(lambda t, s: 1.0, lambda t: t, (0.0, 1.0),
+                                                       8, **kw)}[solver]
+    with pytest.raises(TypeError, match=f"{flag} must be True or False, got 'no'"):
+        run(**{flag: "no"})
+    run(**{flag: np.bool_(False)})
+
+
 def test_bad_args_are_refused_clearly():
     with pytest.raises(TypeError, match="must be a tuple"):
         solve_volterra(lambda t, s, y, a: -a * y, ONE, (0.0, 1.0), 8, args=2.0)
