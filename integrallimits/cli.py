@@ -81,6 +81,18 @@ class _Parser(argparse.ArgumentParser):
         raise CommandError(f"{message} (see '{self.prog} --help')", 2)
 
 
+def _seed(text):
+    """``--seed`` of ``reproduce``: an integer >= 0 (what the studies' random generators take;
+    -1 failed inside every seeded study, as a second line naming no option)."""
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"invalid int value: {_shown(text, 40)}") from None
+    if value < 0:
+        raise argparse.ArgumentTypeError(f"must be an integer >= 0, got {value}")
+    return value
+
+
 def _shown(text, limit=60):
     return repr(text if len(text) <= limit else text[:limit - 3] + "...")
 
@@ -498,7 +510,8 @@ def build_parser():
     r.add_argument("--out", default="out", metavar="DIR", help="output folder (default: %(default)s)")
     r.add_argument("--executor", default="serial", metavar="SPEC",
                    help="serial, processes, processes:N, or dask://HOST:PORT (default: %(default)s)")
-    r.add_argument("--seed", type=int, default=0, help="random seed (default: %(default)s)")
+    r.add_argument("--seed", type=_seed, default=0, metavar="SEED",
+                   help="random seed, an integer >= 0 (default: %(default)s)")
     r.set_defaults(func=_reproduce)
     v = sub.add_parser("validate", help="property-based validation of every method (Hypothesis)",
                        description="Random manufactured problems (exact solution, kernel family, "

@@ -182,3 +182,23 @@ def test_executor_texts_accepted():
     assert parse_executor("processes") == ("processes", {"max_workers": None})
     assert parse_executor("dask://scheduler.example.org:8786") == (
         "dask", {"address": "tcp://scheduler.example.org:8786"})
+
+
+@pytest.mark.parametrize("seed, error", [(-1, ValueError), (1.5, TypeError), (True, TypeError),
+                                         ("3", TypeError)])
+def test_a_seed_that_is_not_an_integer_from_zero_is_refused_before_writing(seed, error, tmp_path):
+    """numpy's generators take integers >= 0: -1 failed inside each seeded study ("expected
+    non-negative integer", naming no argument) after its folders were made, and 1.5 was stored
+    under the cells of seed 1."""
+    with pytest.raises(error, match="seed must be an integer >= 0"):
+        reproduce("relu-convergence", tmp_path, quick=True, seed=seed, figures=False)
+    assert os.listdir(tmp_path) == []
+
+
+def test_cli_seed_below_zero_is_one_line_and_status_2(tmp_path, capsys):
+    code, _ = run(["reproduce", "adjoint-agreement", "--quick", "--seed", "-1", "--out",
+                   str(tmp_path)])
+    err = capsys.readouterr().err.strip().splitlines()
+    assert code == 2 and len(err) == 1 and "--seed" in err[0]
+    assert "must be an integer >= 0, got -1" in err[0]
+    assert os.listdir(tmp_path) == []

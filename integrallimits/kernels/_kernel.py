@@ -605,6 +605,7 @@ def _user_kernel(K, y0, t0, jacobian, spec, theta, args, form="tsy", what="K(t, 
     dim = 1 if scalar else y0.shape[0]
     shape = () if scalar else (dim,)
     py = _user.py_function(K)
+    _user.require_function(py, what)
 
     def values_now():   # the values K and the Jacobian read: in the key, and kept to compare
         return (_user.value_key(py),

@@ -174,6 +174,7 @@ def as_linear_kernel(k, y0, t0=0.0, args=None):
     spec, theta = _user.pack_args(args)
     args = tuple(args or ())
     py = _user.py_function(k)
+    _user.require_function(py, "K(t, s)")
     if not any(key[2] == spec for key in _CACHE.get(py, ())):   # once per compiled kernel
         _user.check_argument_names(k, ("t", "s"), "K(t, s)", len(args))
     try:

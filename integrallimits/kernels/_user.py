@@ -66,7 +66,8 @@ from .._numba import KeyNamedCache, _PackageCache
 __all__ = ["njit_user", "py_function", "referenced_values", "ArgSpec", "pack_args", "unpacker",
            "report", "new_guard", "clear_failures", "take_failure", "raise_recorded_failure",
            "check_argument_names", "compile_wrapper", "wrapper", "disk_key", "RAISED", "NOT_FINITE",
-           "BAD_SHAPE", "UserCodeError", "RecompilationWarning", "unique_symbols"]
+           "BAD_SHAPE", "UserCodeError", "RecompilationWarning", "unique_symbols",
+           "require_function"]
 
 RAISED, NOT_FINITE, BAD_SHAPE = 1, 2, 3
 
@@ -231,6 +232,27 @@ def _rebound(func, replace):
     return copy
 
 
+def _frozen(func):
+    """A copy of the Python function ``func`` bound to the objects it reads now: the values
+    (globals, module attributes, closure cells, defaults; arrays copied) and the functions it
+    reads by a bare name.  Compiled, it has the values :func:`value_key` of the copy names,
+    whatever the names of ``func`` hold by then."""
+    replace = {}
+    for name, obj in _reads(func):
+        if obj is _MISSING or isinstance(obj, pytypes.ModuleType):
+            continue
+        if _is_code_like(obj):
+            if "." not in name:
+                replace[name] = obj
+            continue
+        replace[name] = obj.copy() if isinstance(obj, np.ndarray) else obj
+    copy = _rebound(func, replace)
+    if func.__defaults__:
+        copy.__defaults__ = tuple(v.copy() if isinstance(v, np.ndarray) else v
+                                  for v in func.__defaults__)
+    return copy
+
+
 def _module_with(module, attrs, new):
     """A copy of ``module`` whose attribute chain ``attrs`` ends at ``new``."""
     copy = pytypes.ModuleType(module.__name__)
@@ -388,14 +410,41 @@ def _value_key(func, compiled):
     values = _values(func, reads)
     local = _unimportable_classes(func, reads=reads) if compiled else []
     helpers = _value_helpers(func) if compiled else []
-    if not values and not local and not helpers:
+    callees = _callees(reads) if compiled else []
+    if not values and not local and not helpers and not callees:
         return ""
     digests = [(name, _digest(v)) for name, v in values]
     digests += [(f"helper {name}", value_key(h)) for name, h in helpers]
+    digests += [(f"calls {name}", ident) for name, ident in callees]
     text = "\n".join([f"{name}={digest}" for name, digest in digests] +
                      [f"class {c.__qualname__} at {id(c)}" for c in local])
     marker = "id:" if local or any(digest.startswith("id:") for _, digest in digests) else ""
     return marker + hashlib.sha256(text.encode()).hexdigest()
+
+
+_CALLABLE = (pytypes.FunctionType, pytypes.BuiltinFunctionType, np.ufunc,
+             numba.core.dispatcher.Dispatcher)
+
+
+def _callees(reads):
+    """``[(name, identity)]`` of the functions a function reads by a bare name (a global or a
+    closure cell, not ``module.attr``): Numba links the one the name holds when it compiles,
+    so ``f = math.cos`` after ``f = math.sin``, or a helper ``@njit def h`` defined again with
+    other code, is other machine code (both were served the first one's, stale).  The
+    identity is :func:`_identity` (name, code, source stamp: the same in every process), or,
+    without a source file, the code and the object's id, marked "id:" (this process only)."""
+    out = []
+    for name, obj in reads:
+        if "." in name or not isinstance(obj, _CALLABLE):
+            continue
+        ident = _identity(obj)
+        if ident is None:
+            py = py_function(obj)
+            code = getattr(py, "__code__", None)
+            ident = (f"id:{getattr(py, '__qualname__', '')}:"
+                     f"{_code_digest(code) if code is not None else ''}:{id(obj)}")
+        out.append((name, ident))
+    return out
 
 
 def _unimportable_classes(func, seen=None, reads=None):
@@ -594,6 +643,11 @@ def _require_function(py, what):
                     f"its parameters with args=(...): they arrive as extra arguments")
 
 
+#: Refuse a callable the solvers cannot compile, before it reaches a cache keyed by functions
+#: (a NumPy ufunc cannot be weakly referenced: np.add as K(t, s) raised "cannot create weak
+#: reference to 'numpy.ufunc' object").
+require_function = _require_function
+
 _COMPILED = weakref.WeakKeyDictionary()   # python function -> {value key: dispatcher}
 _KEYS_SEEN = weakref.WeakKeyDictionary()  # code object -> value keys compiled (for the warning)
 _LOCK = threading.RLock()
@@ -620,6 +674,15 @@ def njit_user(func, what="K"):
         dispatcher = per_func.get(key)
         if dispatcher is not None:
             return dispatcher
+        # Numba reads the values when it compiles, later (lazily, from the caller's wrapper):
+        # a value another thread changes meanwhile would be frozen into code stored under
+        # the key of the old one (and on disk), served to every later solve with the old
+        # value.  The code is compiled from a copy bound to the values now, under their key.
+        frozen = _frozen(py)
+        key = value_key(frozen)
+        dispatcher = per_func.get(key)
+        if dispatcher is not None:
+            return dispatcher
         seen = _KEYS_SEEN.setdefault(py.__code__, set())
         seen.add(key)
         if len(seen) == 2:
@@ -640,12 +703,12 @@ def njit_user(func, what="K"):
             options["error_model"] = "numpy"
         if isinstance(func, CPUDispatcher):
             options.update({k: v for k, v in func.targetoptions.items() if k != "nopython"})
-        helpers = _value_helpers(py)
-        target = _rebound(py, {name: njit_user(h, f"{what}, its helper {name}")
-                               for name, h in helpers}) if helpers else py
-        cached_as = disk_key(py, options)
+        helpers = _value_helpers(frozen)
+        target = _rebound(frozen, {name: njit_user(h, f"{what}, its helper {name}")
+                                   for name, h in helpers}) if helpers else frozen
+        cached_as = disk_key(frozen, options)
         if cached_as is not None:
-            target = unique_symbols(target if helpers else _rebound(py, {}), cached_as)
+            target = unique_symbols(target, cached_as)
         dispatcher = numba.njit(target, **options)
         dispatcher._disk_key = cached_as
         if "id:" not in key and _module_found(py):

@@ -25,6 +25,7 @@ import functools
 import hashlib
 import inspect
 import json
+import numbers
 import os
 import platform
 import sys
@@ -38,7 +39,7 @@ from ._runner import load_cells, run_cells, to_plain
 if TYPE_CHECKING:
     import concurrent.futures
 
-__all__ = ["reproduce", "study_accepts", "DEPENDENCIES"]
+__all__ = ["reproduce", "study_accepts", "check_seed", "DEPENDENCIES"]
 
 #: Distributions whose versions go into every manifest (absent ones are recorded as null).
 DEPENDENCIES = ("numpy", "scipy", "numba", "llvmlite", "sympy", "mpmath", "matplotlib", "tqdm",
@@ -52,6 +53,17 @@ def study_accepts(study, keyword):
     except (TypeError, ValueError):
         return False
     return keyword in params or any(p.kind is inspect.Parameter.VAR_KEYWORD for p in params.values())
+
+
+def check_seed(seed):
+    """``seed`` as an int, if it is an integer >= 0 (what :func:`numpy.random.default_rng`
+    takes); else a TypeError or ValueError naming it.  A float such as 1.5 is refused rather
+    than truncated: the stored cells are keyed on the seed, and 1.5 would reuse those of 1."""
+    if isinstance(seed, bool) or not isinstance(seed, numbers.Integral):
+        raise TypeError(f"seed must be an integer >= 0, got {seed!r}")
+    if seed < 0:
+        raise ValueError(f"seed must be an integer >= 0, got {seed}")
+    return int(seed)
 
 
 def _whole_study(args, executor=None):
@@ -140,7 +152,8 @@ def reproduce(name: str, out: str | os.PathLike = "out", *, quick: bool = False,
     quick : bool
         The study's quick mode.
     seed : int
-        Passed to the study (studies are deterministic given the seed).
+        Passed to the study (studies are deterministic given the seed); an integer >= 0,
+        as :func:`numpy.random.default_rng` takes.
     executor : concurrent.futures.Executor, optional
         Where the cells run (see :func:`~integrallimits.studies.run_cells`).
     executor_name : str, optional
@@ -157,6 +170,8 @@ def reproduce(name: str, out: str | os.PathLike = "out", *, quick: bool = False,
     ------
     KeyError
         For a name that is not in :data:`STUDIES` (the message lists them).
+    TypeError, ValueError
+        For a seed that is not an integer >= 0 (before anything is written).
     Exception
         What the study raised, after its finished cells were stored (a rerun resumes).
 
@@ -177,6 +192,7 @@ def reproduce(name: str, out: str | os.PathLike = "out", *, quick: bool = False,
     """
     from . import STUDIES
     study = STUDIES[name]
+    seed = check_seed(seed)
     folder = os.path.join(os.fspath(out), name)
     cells_dir = os.path.join(folder, "cells")
     os.makedirs(cells_dir, exist_ok=True)

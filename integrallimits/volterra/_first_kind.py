@@ -54,7 +54,7 @@ from ..kernels._linear import as_linear_kernel, positional_arity
 from ..quadrature import volterra_rule
 from ._loops import _stage_grid, new_counts
 from ..kernels._structured import is_weakly_singular
-from ._mesh import check_size, check_t_eval, estimated_work, make_mesh, resolve_method
+from ._mesh import check_flags, check_size, check_t_eval, estimated_work, make_mesh, resolve_method
 from ._outcome import Run, run_guarded, solve_on_mesh
 from ._solution import SolverError
 from ._tolerance import check_tolerances, fit_tolerances, solve_uniform_to_tolerance
@@ -514,6 +514,8 @@ def solve_first_kind(K, g, t_span=None, n_steps=None, method="radau2", *, args=N
     ValueError: method 'trapezoid' is refused for first-kind equations: the trapezoid rule ...
     """
     # -- the method
+    check_flags(error_estimate=error_estimate, fast_history=fast_history,
+                raise_on_failure=raise_on_failure)
     if method is None:
         method = "radau2"
     if isinstance(method, str) and method in REFUSED_METHODS:

@@ -8,6 +8,7 @@ import numbers
 import numpy as np
 
 __all__ = ["resolve_method", "make_mesh", "check_t_eval", "is_uniform", "check_newton_options",
+           "check_flags",
            "check_resolved", "check_size", "estimated_work", "MAX_STEPS"]
 
 
@@ -192,6 +193,15 @@ def is_uniform(t):
     h = (t[-1] - t[0]) / n
     scale = max(abs(t[0]), abs(t[-1]))
     return bool(np.max(np.abs(np.diff(t) - h)) <= 8 * np.finfo(float).eps * (scale + n * abs(h)))
+
+
+def check_flags(**flags):
+    """Refuse a flag that is not True, False (a NumPy bool too) or None (its default): a
+    string is truthy, so ``raise_on_failure="no"`` raised on a failure and
+    ``error_estimate="False"`` estimated."""
+    for name, value in flags.items():
+        if value is not None and not isinstance(value, (bool, np.bool_)):
+            raise TypeError(f"{name} must be True or False, got {value!r}")
 
 
 def check_newton_options(newton_tol, newton_maxiter):

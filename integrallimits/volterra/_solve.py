@@ -8,14 +8,15 @@ import numpy as np
 
 from ..kernels import as_forcing, as_kernel
 from . import _loops
-from ._mesh import (check_newton_options, check_size, check_t_eval, estimated_work, is_uniform,
-                    make_mesh, resolve_method)
+from ._mesh import (check_flags, check_newton_options, check_size, check_t_eval, estimated_work,
+                    is_uniform, make_mesh, resolve_method)
 from ._methods import METHODS, VolterraMethod
 from ._outcome import Run, run_guarded, solve_on_mesh
 from ._adaptive import solve_adaptive
 from ._dense import substep_dense_output
 from ._solution import SolverError
-from ._tolerance import check_tolerances, fit_tolerances, solve_uniform_to_tolerance
+from ._tolerance import (check_tolerances, fit_tolerances, solve_uniform_to_tolerance,
+                         with_resolved_start)
 
 __all__ = ["solve_volterra"]
 
@@ -146,6 +147,8 @@ def solve_volterra(K, g, t_span=None, n_steps=None, method=None, *, args=None, k
     ...                             args=(a,)).y[-1]), 8) for a in (1.0, 2.0)]
     [0.36787944, 0.13533528]
     """
+    check_flags(error_estimate=error_estimate, fast_history=fast_history,
+                raise_on_failure=raise_on_failure)
     if kind == 1:
         from ._first_kind import solve_first_kind
         options = dict(mesh=mesh, jacobian=jacobian, newton_tol=newton_tol,
@@ -215,20 +218,34 @@ def solve_volterra(K, g, t_span=None, n_steps=None, method=None, *, args=None, k
         estimated = SimpleNamespace(name=meth.name, uniform_only=False, min_steps=meth.min_steps,
                                     order=min(meth.order, meth.stages + 1 - alpha) if graded
                                     else 1 - alpha)
-    if tolerance is not None and meth.family == "vrk" and \
-            kernel.structure.get("kind") != "weakly-singular":
-        sol = solve_adaptive(meth, kernel, g_vec, t[0], t[-1], rtol=tolerance[0], atol=tolerance[1],
-                             newton_tol=float(newton_tol), newton_maxiter=int(newton_maxiter),
-                             args=tuple(args or ()), run=run, stats=stats)
-    elif tolerance is not None:
-        grading = 1.0
-        if kernel.structure.get("kind") == "weakly-singular":
-            # graded meshes keep the order (t^(1 - alpha) behaviour at t0); nested as N doubles
-            from ._singular import grading_exponent
-            grading = grading_exponent(estimated.order, kernel.structure["alpha"])
-        sol = solve_uniform_to_tolerance(run, t[0], t[-1], method=estimated, scalar=kernel.scalar,
-                                         stats=stats, rtol=tolerance[0], atol=tolerance[1],
-                                         n_max=2 ** 15 if quadratic else 2 ** 20, grading=grading)
+    singular = kernel.structure.get("kind") == "weakly-singular"
+    if tolerance is not None:
+        n_max = 2 ** 15 if quadratic else 2 ** 20
+
+        def to_tolerance(finer=None):
+            """The solve to the tolerance; ``finer``: a first step (adaptive) or a first N
+            (uniform) to start from, after a resolution check failed."""
+            if meth.family == "vrk" and not singular:
+                return solve_adaptive(meth, kernel, g_vec, t[0], t[-1], rtol=tolerance[0],
+                                      atol=tolerance[1], newton_tol=float(newton_tol),
+                                      newton_maxiter=int(newton_maxiter), args=tuple(args or ()),
+                                      run=run, stats=stats, h0=finer)
+            grading = 1.0
+            if singular:
+                # graded meshes keep the order (t^(1 - alpha) behaviour at t0); nested as N doubles
+                from ._singular import grading_exponent
+                grading = grading_exponent(estimated.order, kernel.structure["alpha"])
+            return solve_uniform_to_tolerance(run, t[0], t[-1], method=estimated,
+                                              scalar=kernel.scalar, stats=stats,
+                                              rtol=tolerance[0], atol=tolerance[1], n_max=n_max,
+                                              grading=grading, n_start=finer or 8)
+
+        # the estimates compare coarser meshes, which all miss a time scale shorter than the
+        # steps alike: the first steps are solved again on a finer mesh (not on the graded
+        # meshes of a weakly singular kernel, whose start a uniform refinement resolves worse)
+        sol = to_tolerance() if singular else with_resolved_start(
+            to_tolerance, run, tolerance[0], tolerance[1], uniform_only=meth.uniform_only,
+            min_steps=meth.min_steps, adaptive=meth.family == "vrk", n_max=n_max)
     else:
         sol = solve_on_mesh(run, t, method=estimated, scalar=kernel.scalar, stats=stats,
                             error_estimate=error_estimate,

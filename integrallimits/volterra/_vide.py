@@ -53,11 +53,12 @@ from ..kernels._linear import as_linear_kernel, positional_arity
 from ..kernels._structured import is_weakly_singular
 from . import _loops
 from ._loops import NFEV, NIT, NJEV, NSOLVE, _jacobian_p, _stage_grid
-from ._mesh import (check_newton_options, check_size, check_t_eval, estimated_work, make_mesh,
-                    resolve_method)
+from ._mesh import (check_flags, check_newton_options, check_size, check_t_eval, estimated_work,
+                    make_mesh, resolve_method)
 from ._outcome import Run, run_guarded, solve_on_mesh
 from ._solution import SolverError
-from ._tolerance import check_tolerances, fit_tolerances, solve_uniform_to_tolerance
+from ._tolerance import (check_tolerances, fit_tolerances, solve_uniform_to_tolerance,
+                         with_resolved_start)
 from ._tableaux import ButcherTableau, classical_rk4, collocation_tableau
 
 __all__ = ["VIDEMethod", "VIDE_METHODS", "solve_vide", "F_SIGNATURE", "F_JACOBIAN_SIGNATURE"]
@@ -171,6 +172,7 @@ def _as_rhs(f, y0, t0, jacobian, spec=_user.NO_ARGS, args=()):
     if jacobian is not None and not callable(jacobian):
         raise TypeError(f"jacobian must be callable jacobian(t, y, z) -> (df/dy, df/dz), got "
                         f"{type(jacobian).__name__}")
+    _user.require_function(_user.py_function(f), "f(t, y, z)")
     _user.check_argument_names(f, ("t", "y", "z"), "f(t, y, z)", len(args))
     scalar = y0.ndim == 0
     d = 1 if scalar else y0.shape[0]
@@ -605,6 +607,7 @@ def solve_vide(f, K, y0, t_span=None, n_steps=None, method="gauss2", *, args=Non
     t = make_mesh(t_span, n_steps if tolerance is None else 8, mesh, "solve_vide")
     check_t_eval(t_eval, t)
     check_newton_options(newton_tol, newton_maxiter)
+    check_flags(error_estimate=error_estimate, raise_on_failure=raise_on_failure)
 
     try:
         y_init = np.asarray(y0, dtype=float)
@@ -679,9 +682,13 @@ def solve_vide(f, K, y0, t_span=None, n_steps=None, method="gauss2", *, args=Non
                             error_estimate=error_estimate,
                             work=estimated_work(len(t) - 1, m, d, memory))
     else:
-        sol = solve_uniform_to_tolerance(run, t[0], t[-1], method=meth, scalar=scalar, stats=stats,
-                                         rtol=tolerance[0], atol=tolerance[1],
-                                         n_max=2 ** 15 if memory else 2 ** 20)
+        n_max = 2 ** 15 if memory else 2 ** 20
+        sol = with_resolved_start(
+            lambda finer: solve_uniform_to_tolerance(
+                run, t[0], t[-1], method=meth, scalar=scalar, stats=stats, rtol=tolerance[0],
+                atol=tolerance[1], n_max=n_max, n_start=finer or 8),
+            run, tolerance[0], tolerance[1], uniform_only=meth.uniform_only,
+            min_steps=meth.min_steps, adaptive=False, n_max=n_max)
     if sol.stages is not None and len(sol.mesh) > 1:
         sol.attach(dense=_partial_steps(run, sol.mesh, sol._y2, sol.stages))
     sol.attach(t_eval=t_eval)

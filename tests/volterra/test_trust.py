@@ -7,6 +7,7 @@ change shape, degenerate meshes, and the unstable or unresolved discretisations 
 come back as success.
 """
 import functools
+import math
 import os
 import signal
 import subprocess
@@ -193,6 +194,88 @@ def test_a_changed_value_read_by_a_compiled_helper_is_not_stale(kernel, paths):
             [2.0] * paths
     finally:
         SPEED = 1.0
+
+
+@numba.njit
+def _decay_once(y):
+    return -y
+
+
+@numba.njit
+def _decay_twice(y):
+    return -2.0 * y
+
+
+RATE_FN = _decay_once      # a function read by a bare global name, rebound below
+ELEMENTARY = math.sin
+
+
+def _defined_again(body):
+    """A fresh ``@njit def helper(y)`` with the given body, as a notebook cell run again."""
+    namespace = {"numba": numba}
+    exec(f"@numba.njit\ndef helper(y):\n    return {body}\n", namespace)
+    return namespace["helper"]
+
+
+def test_a_rebound_or_redefined_function_is_not_stale():
+    """Numba links the function a name holds when it compiles; the kernel's key had only its
+    values, so ``RATE_FN = _decay_twice`` (and ``math.sin`` -> ``math.cos``, or a helper
+    defined again with other code) was served the first compilation: e^-1 for e^-2."""
+    global RATE_FN, ELEMENTARY
+    kernel = lambda t, s, y: RATE_FN(y)                       # noqa: E731
+    elementary = lambda t, s, y: ELEMENTARY(y) - y            # noqa: E731
+    try:
+        for RATE_FN, rate in ((_decay_once, 1.0), (_decay_twice, 2.0), (_decay_once, 1.0)):
+            sol = solve_volterra(kernel, ONE, (0.0, 1.0), 32, "gauss2")
+            assert sol.success and abs(sol.y[-1] - np.exp(-rate)) < 1e-7, rate
+        values = []
+        for ELEMENTARY in (math.sin, math.cos):
+            values.append(solve_volterra(elementary, ONE, (0.0, 1.0), 32, "gauss2").y[-1])
+        ELEMENTARY = math.sin
+        fresh = solve_volterra(lambda t, s, y: math.cos(y) - y, ONE, (0.0, 1.0), 32, "gauss2")
+        assert values[0] != values[1] and values[1] == fresh.y[-1]
+        for body, rate in (("-y", 1.0), ("-3.0 * y", 3.0)):
+            helper = _defined_again(body)
+            sol = solve_volterra(lambda t, s, y: helper(y), ONE, (0.0, 1.0), 32, "gauss2")
+            assert abs(sol.y[-1] - np.exp(-rate)) < 1e-7, body
+    finally:
+        RATE_FN, ELEMENTARY = _decay_once, math.sin
+
+
+RACE = 1.0
+
+
+def _reads_race(t, s, y):
+    return -RACE * y
+
+
+def test_a_value_changed_while_compiling_is_not_stored_under_the_old_key(monkeypatch):
+    """Numba reads the values when it compiles, after the key was made: a global another
+    thread changed in between was frozen into the code kept under the old value's key (and on
+    disk), and every later solve with the old value got the new one's answer (e^-2 for
+    e^-1, also in a fresh process).  The change is made here at that moment, as a thread
+    would (from the on-disk key's computation, which runs in between)."""
+    global RACE
+    from integrallimits.kernels import _user
+    real = _user.disk_key
+
+    def another_thread_changes_it(func, options=()):
+        global RACE
+        if getattr(func, "__name__", "") == "_reads_race":
+            RACE = 2.0
+        return real(func, options)
+
+    monkeypatch.setattr(_user, "disk_key", another_thread_changes_it)
+    try:
+        RACE = 1.0
+        during = solve_volterra(_reads_race, ONE, (0.0, 1.0), 32, "gauss2").y[-1]
+        monkeypatch.setattr(_user, "disk_key", real)
+        assert abs(during - np.exp(-1.0)) < 1e-7    # the values of the start, throughout
+        for RACE in (1.0, 2.0, 1.0):
+            sol = solve_volterra(_reads_race, ONE, (0.0, 1.0), 32, "gauss2")
+            assert abs(sol.y[-1] - np.exp(-RACE)) < 1e-7, RACE
+    finally:
+        RACE = 1.0
 
 
 def test_referenced_values_sees_globals_cells_attributes_and_defaults():
@@ -439,6 +522,22 @@ def test_args_for_vector_kernels_fast_history_vide_fredholm_and_first_kind():
     assert np.max(np.abs(first.y - 1.0)) < 1e-12
 
 
+@pytest.mark.parametrize("flag, solver", [
+    (flag, solver) for solver in ("volterra", "vide", "first-kind")
+    for flag in ("error_estimate", "raise_on_failure", "fast_history")
+    if (flag, solver) != ("fast_history", "vide")])      # (solve_vide has no fast history)
+def test_a_flag_that_is_not_a_bool_is_refused(flag, solver):
+    """A string is truthy: raise_on_failure="no" raised on a failure, error_estimate="False"
+    estimated."""
+    run = {"volterra": lambda **kw: solve_volterra(_stiff, ONE, (0.0, 1.0), 8, **kw),
+           "vide": lambda **kw: solve_vide(lambda t, y, z: -y, None, 1.0, (0.0, 1.0), 8, **kw),
+           "first-kind": lambda **kw: solve_first_kind(lambda t, s: 1.0, lambda t: t, (0.0, 1.0),
+                                                       8, **kw)}[solver]
+    with pytest.raises(TypeError, match=f"{flag} must be True or False, got 'no'"):
+        run(**{flag: "no"})
+    run(**{flag: np.bool_(False)})
+
+
 def test_bad_args_are_refused_clearly():
     with pytest.raises(TypeError, match="must be a tuple"):
         solve_volterra(lambda t, s, y, a: -a * y, ONE, (0.0, 1.0), 8, args=2.0)
@@ -540,17 +639,18 @@ def _rate_first_kind(t, s, a):
     return a
 
 
-@pytest.mark.parametrize("how", ["bound method", "callable object", "partial"])
+@pytest.mark.parametrize("how", ["bound method", "callable object", "partial", "ufunc"])
 @pytest.mark.parametrize("solver", ["volterra", "vide", "fredholm", "first-kind"])
 def test_callables_numba_cannot_compile_are_refused_with_advice(how, solver):
-    """They raised AttributeError ('... has no attribute __code__') from deep inside."""
+    """They raised AttributeError ('... has no attribute __code__') from deep inside; a NumPy
+    ufunc (np.add as K(t, s)) raised "cannot create weak reference to 'numpy.ufunc' object"."""
     rate = _Rate(2.0)
     if solver == "first-kind":
         K = {"bound method": rate.first_kind, "callable object": rate,
-             "partial": functools.partial(_rate_first_kind, a=2.0)}[how]
+             "partial": functools.partial(_rate_first_kind, a=2.0), "ufunc": np.add}[how]
     else:
         K = {"bound method": rate.kernel, "callable object": rate,
-             "partial": functools.partial(_rate_kernel, a=2.0)}[how]
+             "partial": functools.partial(_rate_kernel, a=2.0), "ufunc": np.multiply}[how]
     run = {"volterra": lambda: solve_volterra(K, lambda t: 1.0, (0.0, 1.0), 8, method="gauss2"),
            "vide": lambda: solve_vide(lambda t, y, z: -y + z, K, 1.0, (0.0, 1.0), 8),
            "fredholm": lambda: solve_fredholm(K, lambda x: 1.0, (0.0, 1.0), 8),
@@ -777,6 +877,57 @@ def test_renewal_equation_at_coarse_steps_fails(method, n):
     error = abs(fine.y[-1] - (2 * 100 + 3) / 4)
     assert fine.success and error < 2e-3 * 50.75
     assert fine.error_estimate[-1] / 20 <= error <= 20 * fine.error_estimate[-1]
+
+
+def _renewal_exact(t):
+    return (2 * t + 3 + np.exp(-2 * t)) / 4
+
+
+@pytest.mark.parametrize("method", [None, "trapezoid"])
+def test_renewal_equation_to_a_tolerance_resolves_the_kernel(method):
+    """The kernel of the renewal equation lives on a unit time scale; the error estimates
+    compare coarser meshes, which all miss it alike: 8 trapezoid steps of 12.5 were accepted
+    at rtol = atol = 1e-2 with y(100) = 1.0006 (exact 50.75) and an estimate of 2e-4, the
+    default method (radau3) with 34 steps and 98 times the tolerance.  The first steps are
+    now solved again on a 16 times finer mesh, and the solve starts over finer (error 0.2-0.9
+    times the tolerance)."""
+    sol = solve_volterra(_renewal, ONE, (0.0, 100.0), method=method, rtol=1e-2, atol=1e-2)
+    exact = _renewal_exact(sol.t)
+    assert sol.success and sol.t[-1] == 100.0
+    assert np.all(np.abs(sol.y - exact) <= 2 * 1e-2 * (1 + exact))
+
+
+@pytest.mark.parametrize("method", [None, "radau4"])
+def test_stiff_transient_to_a_tolerance_is_resolved(method):
+    """y = 1 - 1000 int y: radau3/radau4 were accepted on 4 steps of 0.25 at rtol = atol = 1e-3
+    with y(0.25) = 1.1e-2 and -1.4e-2 (exact e^-250), 11 and 14 times the tolerance, where the
+    estimate borrowed from the neighbouring points was 1.3e-4 and 6e-5."""
+    sol = solve_volterra(_stiff, ONE, (0.0, 1.0), method=method, rtol=1e-3, atol=1e-3)
+    assert sol.success
+    assert np.all(np.abs(sol.y - np.exp(-1000.0 * sol.t)) <= 2 * 1e-3 * (1 + np.exp(-1000.0 * sol.t)))
+
+
+def test_stiff_vide_to_a_tolerance_is_resolved():
+    """y' = -1000 y: radau3 was accepted on 8 steps at rtol = atol = 1e-3 with 21 times the
+    tolerance (the VIDE driver had no look at a finer mesh either)."""
+    sol = solve_vide(lambda t, y, z: -1000.0 * y + z, lambda t, s, y: 0.0 * y, 1.0, (0.0, 1.0),
+                     method="radau3", rtol=1e-3, atol=1e-3)
+    exact = np.exp(-1000.0 * sol.t)    # (now 3.7 times the tolerance at most, on 348 steps)
+    assert sol.success and np.all(np.abs(sol.y - exact) <= 5 * 1e-3 * (1 + exact))
+
+
+def test_first_steps_that_stay_unresolved_fail_and_keep_the_start(monkeypatch):
+    """When the finer solve of the first steps still disagrees after two restarts on finer
+    meshes, the solve fails there (here forced: no agreement is enough)."""
+    from integrallimits.volterra import _tolerance
+    monkeypatch.setattr(_tolerance, "AGREE", -1.0)
+    sol = solve_volterra(_renewal, ONE, (0.0, 100.0), method="trapezoid", rtol=1e-2, atol=1e-2)
+    assert not sol.success and sol.stats["failure"] == "unresolved"
+    assert "do not resolve the solution near t = 0" in sol.message
+    assert len(sol.t) == 1 and sol.y[0] == 1.0 and sol.t_failure > 0
+    with pytest.raises(SolverError, match="do not resolve"):
+        solve_volterra(_renewal, ONE, (0.0, 100.0), method="radau2", rtol=1e-2, atol=1e-2,
+                       raise_on_failure=True)
 
 
 @pytest.mark.parametrize("method, n", [("rectangle", 16), ("rectangle", 256), ("rk4", 4), ("rk4", 64),
