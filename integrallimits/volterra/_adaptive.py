@@ -319,7 +319,8 @@ def solve_adaptive(meth, kernel, g_vec, t0, T, *, rtol, atol, newton_tol, newton
             stages = store.Z[:n * store.m].copy()
             local = np.asarray(store.local)
         while True:
-            if refinements and len(t) == len(t_first) and np.array_equal(t, t_first):
+            if refinements and t_first is not None and len(t) == len(t_first) and \
+                    np.array_equal(t, t_first):
                 trusted = False                     # the uniform try, already checked
             else:
                 comp, ratio, trusted, calls = _global_check(run, t, Y, p, rtol, atol, explore)

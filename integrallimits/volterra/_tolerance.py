@@ -26,7 +26,7 @@ from ._outcome import FAILED, SUCCEEDED, describe, unresolved_message
 from ._solution import Solution
 
 __all__ = ["check_tolerances", "fit_tolerances", "solve_uniform_to_tolerance", "tolerance_of",
-           "first_steps_check", "unresolved_start", "with_resolved_start"]
+           "first_steps_check", "short_time_scale", "unresolved_start", "with_resolved_start"]
 
 #: The smallest relative tolerance accepted (below it rounding errors dominate every method).
 MIN_RTOL = 1e-14
@@ -35,6 +35,10 @@ SAFETY = 1.15
 #: FIRST_STEPS steps solved again with REFINE times shorter steps must agree with the answer
 #: within AGREE times atol + rtol |y|.
 FIRST_STEPS, REFINE, AGREE = 2, 16, 4.0
+#: The probes that decide whether that check runs (:func:`short_time_scale`): the first step
+#: spans more than STIFF e-folds of the linearised problem, or the trapezoid sums of the
+#: kernel over it with 1, 2, ..., PANELS panels are not converging at the rule's rate.
+STIFF, PANELS = 2.0, 16
 
 
 def _tolerance_value(name, v):
@@ -232,6 +236,65 @@ def first_steps_check(run, sol, rtol, atol, uniform_only=False, min_steps=1):
     return None
 
 
+def short_time_scale(sol, rtol, atol, rate, kernel=None):
+    """Whether the first step of ``sol`` (a solve to a tolerance) may be long against a time
+    scale of the problem, so that :func:`first_steps_check` must look.  That check solves 32
+    short steps: on the smooth problems of the error-control study it cost 2-100 times the
+    whole solve at loose tolerances, so it runs only when one of two probes of d + 18
+    evaluations says so:
+
+    * stiffness: h ||J||_inf > STIFF, with J = d rate / dy at (t0, y0) by forward differences
+      (``rate(t, y)``: K(t, t, y), or a VIDE's f(t, y, 0)): the first step spans more than
+      STIFF e-folds of the linearised problem (y = 1 - 1000 int y on steps of 0.25: 250; the
+      smooth problems of the study: 0.5 at most);
+    * the kernel's variation within the step: the trapezoid sums T_k of int_{t0}^{t1}
+      K(t1, s, y0) ds with k = 1, 2, 4, ..., PANELS panels (nested: PANELS + 1 evaluations)
+      are not in their asymptotic regime, |T_1 - T_2| < 2 |T_2 - T_4| (a smooth kernel gives
+      4), while |T_1 - T_PANELS| exceeds atol + rtol max(|y0|, |y1|): the kernel varies on a
+      scale that the step does not resolve (the renewal kernel (t-s) e^(-(t-s)) on a step of
+      12.5: T = 0, 0.075, 0.48, ...).  (y0, not the solution: the solution of such a step is
+      what is in doubt; the rate test, not the size, tells an unresolved kernel from the
+      smooth one of a high-order method on long steps.)
+
+    A probe whose function raises or is not finite counts as a suspicion (the check then runs
+    in the solver's guarded loop).  Returns (suspect, evaluations)."""
+    t, Y = sol.mesh, sol._y2
+    if not sol.success or len(t) < 2:
+        return False, 0
+    t0, t1 = float(t[0]), float(t[1])
+    y0, y1 = Y[0], Y[1]
+    d = y0.shape[0]
+    evaluations = d + 1
+    try:
+        base = np.atleast_1d(rate(t0, y0))
+        J = np.empty((d, d))
+        for j in range(d):
+            step = 1.4901161193847656e-08 * max(1.0, abs(y0[j]))
+            y = y0.copy()
+            y[j] += step
+            J[:, j] = (np.atleast_1d(rate(t0, y)) - base) / step
+        if not (t1 - t0) * np.max(np.sum(np.abs(J), axis=1)) <= STIFF:     # (NaN: suspect)
+            return True, evaluations
+        if kernel is None:
+            return False, evaluations
+        s = np.linspace(t0, t1, PANELS + 1)
+        F = np.array([np.atleast_1d(kernel(t1, si, y0)) for si in s])
+        evaluations += PANELS + 1
+        sums = []
+        k = 1
+        while k <= PANELS:
+            G = F[::PANELS // k]
+            sums.append((t1 - t0) / k * (G.sum(axis=0) - 0.5 * (G[0] + G[-1])))
+            k *= 2
+    except Exception:     # (the user's error at a probe point: the guarded check will say it)
+        return True, evaluations
+    T = np.array(sums)
+    size = np.maximum(np.abs(y0), np.abs(y1))[None, :]
+    unresolved = (np.abs(T[0] - T[1]) < 2.0 * np.abs(T[1] - T[2])) & \
+        ~(np.abs(T[0] - T[-1]) <= tolerance_of(size, rtol, atol)[0])
+    return bool(np.any(unresolved) or not np.all(np.isfinite(T))), evaluations
+
+
 def unresolved_start(sol, check, refine_tries):
     """The failed :class:`Solution` of a solve to a tolerance whose first steps
     :func:`first_steps_check` did not confirm, after ``refine_tries`` solves started on
@@ -255,13 +318,19 @@ def unresolved_start(sol, check, refine_tries):
                     error_estimate=est)
 
 
-def with_resolved_start(solve, run, rtol, atol, *, uniform_only, min_steps, adaptive, n_max):
+def with_resolved_start(solve, run, rtol, atol, *, uniform_only, min_steps, adaptive, n_max,
+                        rate, kernel=None):
     """``solve(None)``, the solve to a tolerance, with its first steps checked
-    (:func:`first_steps_check`): where they are not confirmed, ``solve(finer)`` starts over
-    with a first step REFINE times shorter (``adaptive``: ``finer`` is that step) or REFINE
-    times the steps (uniform refinement: ``finer`` is that N, at most ``n_max``); after two
+    (:func:`first_steps_check`) when :func:`short_time_scale` (with ``rate`` and ``kernel``)
+    suspects them: where they are not confirmed, ``solve(finer)`` starts over with a first
+    step REFINE times shorter (``adaptive``: ``finer`` is that step) or REFINE times the steps
+    (uniform refinement: ``finer`` is that N, at most ``n_max``), checked again; after two
     such restarts, or at ``n_max``, the answer is :func:`unresolved_start`."""
     sol = solve(None)
+    suspect, probes = short_time_scale(sol, rtol, atol, rate, kernel)
+    sol.stats["nfev"] += probes
+    if not suspect:
+        return sol
     tries, spent = 0, 0      # spent: the kernel evaluations of the attempts started over
     while True:
         check = first_steps_check(run, sol, rtol, atol, uniform_only, min_steps)

@@ -677,6 +677,13 @@ def solve_vide(f, K, y0, t_span=None, n_steps=None, method="gauss2", *, args=Non
                 "kernel_jacobian": (kernel.jacobian_source if memory and implicit else "not needed"),
                 "compiled": True}
 
+    def rate(tt, y):        # f(t, y, 0) for the resolution probe (NaN where f failed)
+        out = np.empty(d)
+        _user.clear_failures()
+        f_fn(float(tt), np.ascontiguousarray(y, dtype=float), np.zeros(d), theta, out)
+        _user.take_failure()
+        return out
+
     if tolerance is None:
         sol = solve_on_mesh(run, t, method=meth, scalar=scalar, stats=stats,
                             error_estimate=error_estimate,
@@ -688,7 +695,8 @@ def solve_vide(f, K, y0, t_span=None, n_steps=None, method="gauss2", *, args=Non
                 run, t[0], t[-1], method=meth, scalar=scalar, stats=stats, rtol=tolerance[0],
                 atol=tolerance[1], n_max=n_max, n_start=finer or 8),
             run, tolerance[0], tolerance[1], uniform_only=meth.uniform_only,
-            min_steps=meth.min_steps, adaptive=False, n_max=n_max)
+            min_steps=meth.min_steps, adaptive=False, n_max=n_max, rate=rate,
+            kernel=kernel if memory else None)
     if sol.stages is not None and len(sol.mesh) > 1:
         sol.attach(dense=_partial_steps(run, sol.mesh, sol._y2, sol.stages))
     sol.attach(t_eval=t_eval)

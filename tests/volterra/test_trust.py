@@ -916,6 +916,44 @@ def test_stiff_vide_to_a_tolerance_is_resolved():
     assert sol.success and np.all(np.abs(sol.y - exact) <= 5 * 1e-3 * (1 + exact))
 
 
+def test_a_restarted_adaptive_solve_that_refines_twice_finishes():
+    """The restart of a step-controlled solve (radau3, renewal at 0.1) took a path with no
+    uniform try, and its second global check raised TypeError (len of None)."""
+    sol = solve_volterra(_renewal, ONE, (0.0, 100.0), method="radau3", rtol=0.1, atol=0.1)
+    exact = _renewal_exact(sol.t)
+    assert sol.success and np.all(np.abs(sol.y - exact) <= 0.1 * (1 + exact))
+
+
+def _smooth(t, s, y):
+    return -(1.0 + t * s) * y * y
+
+
+@pytest.mark.parametrize("method", ["radau3", "gauss2", "gauss4", "rk4", "trapezoid", "gregory4",
+                                    "gregory8"])
+def test_the_resolution_check_runs_only_where_a_probe_suspects_a_short_time_scale(method,
+                                                                                  monkeypatch):
+    """The check's solve of 32 short steps cost 2-100 times a whole smooth solve at loose
+    tolerances; it runs when the first step is stiff or the kernel varies within it (the
+    probes, d + 18 evaluations, counted in nfev), which the renewal and stiff problems do
+    and a smooth problem at 1e-3 ... 1e-12 does not."""
+    from integrallimits.volterra import _tolerance
+    calls = []
+    real = _tolerance.first_steps_check
+    monkeypatch.setattr(_tolerance, "first_steps_check",
+                        lambda *a, **k: calls.append(1) or real(*a, **k))
+    tolerances = [1e-3, 1e-6] if method == "trapezoid" else [1e-3, 1e-6, 1e-9, 1e-12]
+    for tol in tolerances:
+        sol = solve_volterra(_smooth, ONE, (0.0, 1.0), method=method, rtol=tol, atol=tol)
+        assert sol.success
+    assert calls == []
+    # the problems whose first steps were accepted unresolved (the tests above) are checked
+    for K, T, method in ((_renewal, 100.0, "trapezoid"), (_renewal, 100.0, "radau3"),
+                         (_stiff, 1.0, "radau3")):
+        calls.clear()
+        solve_volterra(K, ONE, (0.0, T), method=method, rtol=1e-2, atol=1e-2)
+        assert calls, (K.__name__, method)
+
+
 def test_first_steps_that_stay_unresolved_fail_and_keep_the_start(monkeypatch):
     """When the finer solve of the first steps still disagrees after two restarts on finer
     meshes, the solve fails there (here forced: no agreement is enough)."""
