@@ -103,22 +103,19 @@ def _newton_update(Z, r0, rows, F, JF, tol):
 
 def _start_loop(K_at, J_at, have_jac, theta, t, G, Y, start, tol, maxiter, stats):
     """Y[0] = g_0 and the starting block Y[1..S-1] (compiled separately: only Gregory
-    rules need it).  Returns (status, index) like the loops."""
+    rules need it): Newton on the (S-1) d unknowns together.  Returns (status, index) like
+    the loops."""
     K, J = _kernel_at(K_at), _jacobian_at(J_at)
     N = t.shape[0] - 1
-    for k in range(Y.shape[1]):
-        Y[0, k] = G[0, k]
-    if start.shape[0] > 1 and not _start_block(K, J, have_jac, theta, t, G, Y, start,
-                                               (t[N] - t[0]) / N, tol, maxiter, stats):
-        return NEWTON_FAILED, 1
-    return SUCCESS, 0
-
-
-@_helper
-def _start_block(K, J, have_jac, theta, t, G, Y, start, h, tol, maxiter, stats):
-    """Rows 1..S-1 of a rule with a starting block: Newton on the (S-1) d unknowns together."""
     S = start.shape[0]
     d = Y.shape[1]
+    for k in range(d):
+        Y[0, k] = G[0, k]
+    if S <= 1:
+        return SUCCESS, 0
+    # written here, not in a helper inlined here: Numba copies an inlined helper's IR at a
+    # cost that grows as its blocks times its variables, twice for a helper inlined in a helper
+    h = (t[N] - t[0]) / N
     f = np.empty(d)
     work = np.empty(d)
     Jk = np.empty((d, d))
@@ -152,9 +149,11 @@ def _start_block(K, J, have_jac, theta, t, G, Y, start, h, tol, maxiter, stats):
                         for b in range(d):
                             JF[(n - 1) * d + a, (j - 1) * d + b] -= w * Jk[a, b]
         state = _newton_update(Y, 1, S - 1, F, JF, tol)
+        if state == 1:
+            return SUCCESS, 0
         if state != 0:
-            return state == 1
-    return False
+            break
+    return NEWTON_FAILED, 1
 
 
 @_helper
@@ -178,8 +177,26 @@ def _finish_step(K, J, have_jac, theta, tn, hist, hw, Y, n, tol, maxiter, f, wor
     else:
         for k in range(d):
             Y[n, k] = Y[n - 1, k]
-        if not _newton_point(K, J, have_jac, theta, tn, hist, hw, Y, n, tol, maxiter, f, work, Jk,
-                             stats):
+        # Newton's method written here, not in a helper of its own: Numba copies an inlined
+        # helper's IR at a cost that grows as its blocks times its variables, and a helper
+        # inlined in this one would be copied twice
+        F = np.empty(d)
+        stats[NSOLVE] += 1
+        state = 0
+        for it in range(maxiter):
+            stats[NIT] += 1
+            K(tn, tn, Y, n, theta, f)
+            stats[NFEV] += 1
+            for k in range(d):
+                F[k] = Y[n, k] - hist[k] - hw * f[k]
+            _jacobian_p(K, J, have_jac, tn, tn, Y, n, theta, Jk, f, work, stats)
+            for a in range(d):
+                for b in range(d):
+                    Jk[a, b] = (1.0 if a == b else 0.0) - hw * Jk[a, b]
+            state = _newton_update(Y, n, 1, F, Jk, tol)
+            if state != 0:
+                break
+        if state != 1:
             return NEWTON_FAILED
     for k in range(d):
         if not np.isfinite(Y[n, k]):
@@ -266,28 +283,6 @@ def _direct_loop(K_at, J_at, have_jac, B_at, theta, t, G, Y, start, left, right,
 
 
 @_helper
-def _newton_point(K, J, have_jac, theta, t, c, hw, Y, n, tol, maxiter, f, work, Jk, stats):
-    """Solve Y[n] = c + hw K(t, t, Y[n]) by Newton from the value in Y[n]."""
-    d = Y.shape[1]
-    F = np.empty(d)
-    stats[NSOLVE] += 1
-    for it in range(maxiter):
-        stats[NIT] += 1
-        K(t, t, Y, n, theta, f)
-        stats[NFEV] += 1
-        for k in range(d):
-            F[k] = Y[n, k] - c[k] - hw * f[k]
-        _jacobian_p(K, J, have_jac, t, t, Y, n, theta, Jk, f, work, stats)
-        for a in range(d):
-            for b in range(d):
-                Jk[a, b] = (1.0 if a == b else 0.0) - hw * Jk[a, b]
-        state = _newton_update(Y, n, 1, F, Jk, tol)
-        if state != 0:
-            return state == 1
-    return False
-
-
-@_helper
 def _stage_grid(t, c, b):
     """(times, weights) of the stage rows q = n m + j of a VRK method on the mesh t:
     t_n + c_j h_n and the lag weights h_n b_j."""
@@ -304,22 +299,16 @@ def _stage_grid(t, c, b):
 
 
 @_helper
-def _vrk_stages(K, J, have_jac, theta, t, n, Y, Z, C, c, A, explicit, tol, maxiter, stats, f, work, Jk,
-                F, JF):
-    """Solve Z_ni = C_i + h sum_j a_ij K(t_ni, t_nj, Z_nj) for the stages of interval n.
-
-    Explicit tableaux go stage by stage; others solve the m d unknowns together by
-    Newton from Z_ni = y_n.  Returns False if Newton fails.
-    """
-    return _stages_at(K, J, have_jac, theta, t[n], t[n + 1] - t[n], n * c.shape[0], Y[n], Z, C, c, A,
-                      explicit, tol, maxiter, stats, f, work, Jk, F, JF, False)
-
-
-@_helper
 def _stages_at(K, J, have_jac, theta, tn, h, r0, yinit, Z, C, c, A, explicit, tol, maxiter, stats, f,
                work, Jk, F, JF, guessed):
-    """The stages of the step [tn, tn + h] into rows r0 .. r0 + m - 1 of Z (Newton from yinit,
-    or, when ``guessed``, from the values those rows hold)."""
+    """Solve Z_i = C_i + h sum_j a_ij K(tn + c_i h, tn + c_j h, Z_j) for the stages of the step
+    [tn, tn + h], rows r0 .. r0 + m - 1 of Z.  Explicit tableaux go stage by stage; others
+    solve the m d unknowns together by Newton from yinit or, when ``guessed``, from the values
+    those rows hold.  Returns False if Newton fails.
+
+    The loops call it directly (no wrapper taking the step index): Numba copies an inlined
+    helper's IR at a cost that grows as its blocks times its variables, twice for a helper
+    inlined in a helper."""
     d = Z.shape[1]
     m = c.shape[0]
     md = m * d
@@ -399,8 +388,8 @@ def _vrk_loop(K_at, J_at, have_jac, B_at, theta, t, G, Gs, Y, Z, c, A, b, explic
             for k in range(d):
                 C[i, k] = Gs[n * m + i, k] + f[k]
         stats[NFEV] += n * m * m
-        if not _vrk_stages(K, J, have_jac, theta, t, n, Y, Z, C, c, A, explicit, tol, maxiter, stats,
-                           f, work, Jk, F, JF):
+        if not _stages_at(K, J, have_jac, theta, t[n], t[n + 1] - t[n], n * m, Y[n], Z, C, c, A,
+                          explicit, tol, maxiter, stats, f, work, Jk, F, JF, False):
             return NEWTON_FAILED, n + 1
         B(t[n + 1], ts, Z, 0, (n + 1) * m, wz, theta, f)
         stats[NFEV] += (n + 1) * m
@@ -670,8 +659,8 @@ def _vrk_conv_loop(K_at, J_at, have_jac, phi_at, theta, t, G, Gs, Y, Z, c, A, b,
             stats[NSOLVE] += 1
             if not _linear_stages(kseq, h, n, Z, C, A, JF):
                 return NEWTON_FAILED, n + 1
-        elif not _vrk_stages(K, J, have_jac, theta, t, n, Y, Z, C, c, A, explicit, tol, maxiter, stats,
-                             f, work, Jk, F, JF):
+        elif not _stages_at(K, J, have_jac, theta, t[n], t[n + 1] - t[n], n * m, Y[n], Z, C, c, A,
+                            explicit, tol, maxiter, stats, f, work, Jk, F, JF, False):
             return NEWTON_FAILED, n + 1
         for j in range(m):
             if linear:
