@@ -81,6 +81,24 @@ class FunctionAddress(types.WrapperAddressProtocol):
             numba_type = _FUNCTION_TYPES[signature] = types.FunctionType(signature)
         self.numba_type = numba_type
 
+    @classmethod
+    def absent(cls, signature):
+        """A stand-in for a function of ``signature`` that the loops never call (a missing
+        Jacobian: they check ``have_jac`` first), with no compiled code behind it.
+
+        Its address is -1, Numba's own mark for "no implementation" (accepted where a first-class
+        function argument is unboxed); compiling a placeholder function instead cost every
+        process ~0.25 s with an empty cache and a cache load with a warm one."""
+        self = cls.__new__(cls)
+        self.dispatcher = None
+        self._signature = signature
+        self._address = -1
+        numba_type = _FUNCTION_TYPES.get(signature)
+        if numba_type is None:
+            numba_type = _FUNCTION_TYPES[signature] = types.FunctionType(signature)
+        self.numba_type = numba_type
+        return self
+
     def __wrapper_address__(self):
         return self._address
 

@@ -825,19 +825,14 @@ def compiled_loop(name):
     return loop
 
 
-_PLACEHOLDERS = {}
+_NO_JACOBIAN = []
 
 
 def no_jacobian():
     """A placeholder Jacobian function (never called: ``have_jac`` is False), as a
-    :class:`~integrallimits.kernels._kernel.FunctionAddress` (its address resolved once)."""
-    fn = _PLACEHOLDERS.get("jacobian")
-    if fn is None:
+    :class:`~integrallimits.kernels._kernel.FunctionAddress` with no compiled code
+    (:meth:`~integrallimits.kernels._kernel.FunctionAddress.absent`)."""
+    if not _NO_JACOBIAN:
         from ..kernels._kernel import JACOBIAN_SIGNATURE, FunctionAddress
-
-        @njit(JACOBIAN_SIGNATURE, cache=True)
-        def placeholder(t, s, Y, j, theta, Jout):
-            Jout[:, :] = np.nan
-
-        fn = _PLACEHOLDERS["jacobian"] = FunctionAddress(placeholder, JACOBIAN_SIGNATURE)
-    return fn
+        _NO_JACOBIAN.append(FunctionAddress.absent(JACOBIAN_SIGNATURE))
+    return _NO_JACOBIAN[0]
