@@ -249,37 +249,74 @@ def _add_weighted(K, theta, t, Y, n, j, w, hist, f):
     return 1
 
 
-def _direct_loop(K_at, J_at, have_jac, B_at, theta, t, G, Y, start, left, right, tol, maxiter,
-                 stats):
-    """Direct quadrature y_n = g_n + h sum_{j<=n} w_nj K(t_n, t_j, y_j) on a uniform mesh.
+def _direct_loop_of(implicit):
+    """The direct quadrature loop, with (``implicit``) or without Newton's method.
 
-    Rows n >= S use w_nj = 1 + left[j] + right[n - j]; Y[0..S-1] must be set
-    (Y[0] = g_0 and, for S > 1, the starting block by ``_start_loop``).
+    Rules whose diagonal weights w_nn all vanish (the rectangle rule: a network's forward
+    pass) take the loop without it: ``implicit`` is a constant of the compiled code, so the
+    Newton iteration, its Jacobian and ``solve_inplace`` are not compiled for them (a third of
+    the loop's compile time with an empty cache); the explicit steps are the same operations in
+    both loops (bits unchanged).
     """
-    K, J, B = _kernel_at(K_at), _jacobian_at(J_at), _block_at(B_at)
-    N = t.shape[0] - 1
-    d = Y.shape[1]
-    h = (t[N] - t[0]) / N
-    S = start.shape[0]
-    f = np.empty(d)
-    work = np.empty(d)
-    Jk = _newton_workspace(d, S, N, left, right)
-    ones = np.ones(N + 1)
-    hist = np.empty(d)
-    calls = 0
+
+    def _direct_loop(K_at, J_at, have_jac, B_at, theta, t, G, Y, start, left, right, tol, maxiter,
+                     stats):
+        """Direct quadrature y_n = g_n + h sum_{j<=n} w_nj K(t_n, t_j, y_j) on a uniform mesh.
+
+        Rows n >= S use w_nj = 1 + left[j] + right[n - j]; Y[0..S-1] must be set
+        (Y[0] = g_0 and, for S > 1, the starting block by ``_start_loop``).
+        """
+        K, J, B = _kernel_at(K_at), _jacobian_at(J_at), _block_at(B_at)
+        N = t.shape[0] - 1
+        d = Y.shape[1]
+        h = (t[N] - t[0]) / N
+        S = start.shape[0]
+        f = np.empty(d)
+        work = np.empty(d)
+        if implicit:
+            Jk = _newton_workspace(d, S, N, left, right)
+        ones = np.ones(N + 1)
+        hist = np.empty(d)
+        calls = 0
+        for n in range(S, N + 1):
+            if stats[stats.shape[0] - 1] != 0:   # interrupted (see _loops.new_counts)
+                return INTERRUPTED, n
+            calls += _direct_history(K, B, theta, t, Y, n, left, right, ones, hist, f)
+            for k in range(d):
+                hist[k] = G[n, k] + h * hist[k]
+            if implicit:
+                status = _finish_step(K, J, have_jac, theta, t[n], hist,
+                                      h * _diagonal(n, left, right), Y, n, tol, maxiter, f, work,
+                                      Jk, stats)
+            else:   # _finish_step with hw = 0
+                status = SUCCESS
+                for k in range(d):
+                    Y[n, k] = hist[k]
+                    if not np.isfinite(Y[n, k]):
+                        status = NOT_FINITE
+            if status != SUCCESS:
+                stats[NFEV] += calls
+                return status, n
+        stats[NFEV] += calls
+        return SUCCESS, N
+
+    return _direct_loop
+
+
+_direct_loop = _direct_loop_of(True)
+_direct_explicit_loop = _direct_loop_of(False)
+
+
+def all_explicit(S, N, left, right):
+    """Whether every step n = S .. N of a direct rule is explicit (w_nn = 0, as ``_diagonal``
+    computes it), so that the loop without Newton's method (``"direct-explicit"``) applies."""
+    w0 = 1.0 + right[0] if right.shape[0] > 0 else 1.0
     for n in range(S, N + 1):
-        if stats[stats.shape[0] - 1] != 0:   # interrupted (see _loops.new_counts)
-            return INTERRUPTED, n
-        calls += _direct_history(K, B, theta, t, Y, n, left, right, ones, hist, f)
-        for k in range(d):
-            hist[k] = G[n, k] + h * hist[k]
-        status = _finish_step(K, J, have_jac, theta, t[n], hist, h * _diagonal(n, left, right), Y, n,
-                              tol, maxiter, f, work, Jk, stats)
-        if status != SUCCESS:
-            stats[NFEV] += calls
-            return status, n
-    stats[NFEV] += calls
-    return SUCCESS, N
+        if n >= left.shape[0]:
+            return w0 == 0.0   # every later row has this diagonal
+        if w0 + left[n] != 0.0:
+            return False
+    return True
 
 
 @_helper
@@ -796,6 +833,8 @@ _SIGNATURES = {
     "sample-lags": types.void(types.int64, _A1, _A1, types.float64[:, :, ::1]),
     "direct": _RET(_K, _J, types.boolean, _B, _A1, _A1, _A2, _A2, _A2, _A1, _A1, _f8, types.int64,
                    _I8A),
+    "direct-explicit": _RET(_K, _J, types.boolean, _B, _A1, _A1, _A2, _A2, _A2, _A1, _A1, _f8,
+                            types.int64, _I8A),
     "vrk": _RET(_K, _J, types.boolean, _B, _A1, _A1, _A2, _A2, _A2, _A2, _A1, _A2, _A1, types.boolean,
                 _f8, types.int64, _I8A),
     "direct-autonomous": _RET(_K, _J, types.boolean, _A1, _A1, _A2, _A2, _A2, _A1, _A1, _f8,
@@ -810,6 +849,7 @@ _SIGNATURES = {
 }
 _PYFUNCS = {"start": _start_loop, "direct-autonomous": _direct_autonomous_loop,
             "vrk-steps": _vrk_steps, "sample-lags": _sample_lags, "direct": _direct_loop,
+            "direct-explicit": _direct_explicit_loop,
             "vrk": _vrk_loop, "direct-conv": _direct_conv_loop, "vrk-conv": _vrk_conv_loop}
 _COMPILED = {}
 

@@ -169,7 +169,10 @@ class DirectQuadrature(VolterraMethod):
                 K, jac, have, theta, t, G, Y, *self._data, tol, maxiter, _NO_ROWS,
                 np.empty((0, Y.shape[1])), counts)
         else:
-            status, index = _loops.compiled_loop("direct")(
+            left, right = self._data[1:]
+            loop = "direct" if self.implicit or not _loops.all_explicit(
+                start.shape[0], len(t) - 1, left, right) else "direct-explicit"
+            status, index = _loops.compiled_loop(loop)(
                 K, jac, have, B, theta, t, G, Y, *self._data, tol, maxiter, counts)
         return Y, status, index, counts, None
 
