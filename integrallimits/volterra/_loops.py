@@ -336,6 +336,23 @@ def _stage_grid(t, c, b):
 
 
 @_helper
+def _explicit_stages(K, theta, tn, h, r0, Z, C, c, A, stats, f):
+    """The stages of an explicit tableau (A strictly lower triangular), stage by stage: the
+    explicit branch of ``_stages_at``."""
+    d = Z.shape[1]
+    for i in range(c.shape[0]):
+        ti = tn + c[i] * h
+        for k in range(d):
+            Z[r0 + i, k] = C[i, k]
+        for j in range(i):
+            if A[i, j] != 0.0:
+                K(ti, tn + c[j] * h, Z, r0 + j, theta, f)
+                stats[NFEV] += 1
+                for k in range(d):
+                    Z[r0 + i, k] += h * A[i, j] * f[k]
+
+
+@_helper
 def _stages_at(K, J, have_jac, theta, tn, h, r0, yinit, Z, C, c, A, explicit, tol, maxiter, stats, f,
                work, Jk, F, JF, guessed):
     """Solve Z_i = C_i + h sum_j a_ij K(tn + c_i h, tn + c_j h, Z_j) for the stages of the step
@@ -350,16 +367,7 @@ def _stages_at(K, J, have_jac, theta, tn, h, r0, yinit, Z, C, c, A, explicit, to
     m = c.shape[0]
     md = m * d
     if explicit:
-        for i in range(m):
-            ti = tn + c[i] * h
-            for k in range(d):
-                Z[r0 + i, k] = C[i, k]
-            for j in range(i):
-                if A[i, j] != 0.0:
-                    K(ti, tn + c[j] * h, Z, r0 + j, theta, f)
-                    stats[NFEV] += 1
-                    for k in range(d):
-                        Z[r0 + i, k] += h * A[i, j] * f[k]
+        _explicit_stages(K, theta, tn, h, r0, Z, C, c, A, stats, f)
         return True
     if not guessed:
         for i in range(m):
@@ -659,64 +667,78 @@ def _lag_product(kseq, p, a, src, j):
     return v
 
 
-def _vrk_conv_loop(K_at, J_at, have_jac, phi_at, theta, t, G, Gs, Y, Z, c, A, b, explicit, kseq, khat,
-                   koff, tw, linear, tol, maxiter, stats):
-    """The VRK loop for K = k(t - s) phi(s, y) on a uniform mesh with a fast history.
+def _vrk_conv_loop_of(linear_only):
+    """The VRK loop with a fast history, for any phi, or (``linear_only``, a constant of the
+    compiled code) for phi(s, y) = y alone: that loop compiles neither Newton's method on the
+    stages nor the calls of phi (half the loop's compile time with an empty cache); the linear
+    steps are the same operations in both loops (bits unchanged)."""
 
-    Channel q = i m + j carries kappa[p] = k((p + c_i - c_j) h) from the sources
-    h b_j phi(Z_lj) to stage i (i < m), and kappa[p] = k((p - c_j) h) to the mesh
-    value (i = m), so that every lag sum is a Toeplitz product (``_fft.add_block``).
-    ``linear`` (phi(s, y) = y): the stages of an implicit tableau are one m d solve
-    instead of Newton's method.
-    """
-    K, J, phi = _kernel_at(K_at), _jacobian_at(J_at), _kernel_at(phi_at)
-    N = t.shape[0] - 1
-    d = Y.shape[1]
-    m = c.shape[0]
-    h = (t[N] - t[0]) / N
-    f = np.empty(d)
-    work = np.empty(d)
-    Jk = np.empty((d, d))
-    C = np.empty((m, d))
-    F = np.empty(m * d)
-    JF = np.empty((m * d, m * d))
-    src = np.zeros((m, N + 1, d))
-    acc = np.zeros((m + 1, N + 1, d))
-    work_fft = block_workspace(koff, src, acc)
-    chan_src, chan_tgt = stage_channels(m)
-    for k in range(d):
-        Y[0, k] = G[0, k]
-    for n in range(N):
-        if stats[stats.shape[0] - 1] != 0:   # interrupted (see _loops.new_counts)
-            return INTERRUPTED, n
-        for i in range(m):
-            for k in range(d):
-                C[i, k] = Gs[n * m + i, k] + acc[i, n, k]
-        if linear and not explicit:
-            stats[NSOLVE] += 1
-            if not _linear_stages(kseq, h, n, Z, C, A, JF):
-                return NEWTON_FAILED, n + 1
-        elif not _stages_at(K, J, have_jac, theta, t[n], t[n + 1] - t[n], n * m, Y[n], Z, C, c, A,
-                            explicit, tol, maxiter, stats, f, work, Jk, F, JF, False):
-            return NEWTON_FAILED, n + 1
-        for j in range(m):
-            if linear:
-                for k in range(d):
-                    src[j, n, k] = h * b[j] * Z[n * m + j, k]
-            else:
-                phi(t[n] + c[j] * h, t[n] + c[j] * h, Z, n * m + j, theta, f)
-                for k in range(d):
-                    src[j, n, k] = h * b[j] * f[k]
-        stats[NFEV] += m
-        if (n + 1) % LOCAL_BLOCK:
-            add_local_call(n, kseq, src, acc, chan_src, chan_tgt)
-        else:
-            add_block(n + 1, kseq, khat, koff, src, acc, chan_src, chan_tgt, tw, work_fft)
+    def _vrk_conv_loop(K_at, J_at, have_jac, phi_at, theta, t, G, Gs, Y, Z, c, A, b, explicit, kseq, khat,
+                       koff, tw, linear, tol, maxiter, stats):
+        """The VRK loop for K = k(t - s) phi(s, y) on a uniform mesh with a fast history.
+
+        Channel q = i m + j carries kappa[p] = k((p + c_i - c_j) h) from the sources
+        h b_j phi(Z_lj) to stage i (i < m), and kappa[p] = k((p - c_j) h) to the mesh
+        value (i = m), so that every lag sum is a Toeplitz product (``_fft.add_block``).
+        ``linear`` (phi(s, y) = y): the stages of an implicit tableau are one m d solve
+        instead of Newton's method.
+        """
+        K, J, phi = _kernel_at(K_at), _jacobian_at(J_at), _kernel_at(phi_at)
+        N = t.shape[0] - 1
+        d = Y.shape[1]
+        m = c.shape[0]
+        h = (t[N] - t[0]) / N
+        f = np.empty(d)
+        work = np.empty(d)
+        Jk = np.empty((d, d))
+        C = np.empty((m, d))
+        F = np.empty(m * d)
+        JF = np.empty((m * d, m * d))
+        src = np.zeros((m, N + 1, d))
+        acc = np.zeros((m + 1, N + 1, d))
+        work_fft = block_workspace(koff, src, acc)
+        chan_src, chan_tgt = stage_channels(m)
         for k in range(d):
-            Y[n + 1, k] = G[n + 1, k] + acc[m, n + 1, k]
-            if not np.isfinite(Y[n + 1, k]):
-                return NOT_FINITE, n + 1
-    return SUCCESS, N
+            Y[0, k] = G[0, k]
+        for n in range(N):
+            if stats[stats.shape[0] - 1] != 0:   # interrupted (see _loops.new_counts)
+                return INTERRUPTED, n
+            for i in range(m):
+                for k in range(d):
+                    C[i, k] = Gs[n * m + i, k] + acc[i, n, k]
+            if (linear_only or linear) and not explicit:
+                stats[NSOLVE] += 1
+                if not _linear_stages(kseq, h, n, Z, C, A, JF):
+                    return NEWTON_FAILED, n + 1
+            elif linear_only:
+                _explicit_stages(K, theta, t[n], t[n + 1] - t[n], n * m, Z, C, c, A, stats, f)
+            elif not _stages_at(K, J, have_jac, theta, t[n], t[n + 1] - t[n], n * m, Y[n], Z, C, c, A,
+                                explicit, tol, maxiter, stats, f, work, Jk, F, JF, False):
+                return NEWTON_FAILED, n + 1
+            for j in range(m):
+                if linear_only or linear:
+                    for k in range(d):
+                        src[j, n, k] = h * b[j] * Z[n * m + j, k]
+                else:
+                    phi(t[n] + c[j] * h, t[n] + c[j] * h, Z, n * m + j, theta, f)
+                    for k in range(d):
+                        src[j, n, k] = h * b[j] * f[k]
+            stats[NFEV] += m
+            if (n + 1) % LOCAL_BLOCK:
+                add_local_call(n, kseq, src, acc, chan_src, chan_tgt)
+            else:
+                add_block(n + 1, kseq, khat, koff, src, acc, chan_src, chan_tgt, tw, work_fft)
+            for k in range(d):
+                Y[n + 1, k] = G[n + 1, k] + acc[m, n + 1, k]
+                if not np.isfinite(Y[n + 1, k]):
+                    return NOT_FINITE, n + 1
+        return SUCCESS, N
+
+    return _vrk_conv_loop
+
+
+_vrk_conv_loop = _vrk_conv_loop_of(False)
+_vrk_conv_linear_loop = _vrk_conv_loop_of(True)
 
 
 def _direct_autonomous_loop(K_at, J_at, have_jac, theta, t, G, Y, start, left, right, tol, maxiter,
@@ -846,11 +868,15 @@ _SIGNATURES = {
                         _C1, types.boolean, _f8, types.int64, _I8A),
     "vrk-conv": _RET(_K, _J, types.boolean, _K, _A1, _A1, _A2, _A2, _A2, _A2, _A1, _A2, _A1,
                      types.boolean, _A4, _C1, _I8A, _C1, types.boolean, _f8, types.int64, _I8A),
+    "vrk-conv-linear": _RET(_K, _J, types.boolean, _K, _A1, _A1, _A2, _A2, _A2, _A2, _A1, _A2, _A1,
+                            types.boolean, _A4, _C1, _I8A, _C1, types.boolean, _f8, types.int64,
+                            _I8A),
 }
 _PYFUNCS = {"start": _start_loop, "direct-autonomous": _direct_autonomous_loop,
             "vrk-steps": _vrk_steps, "sample-lags": _sample_lags, "direct": _direct_loop,
             "direct-explicit": _direct_explicit_loop,
-            "vrk": _vrk_loop, "direct-conv": _direct_conv_loop, "vrk-conv": _vrk_conv_loop}
+            "vrk": _vrk_loop, "direct-conv": _direct_conv_loop, "vrk-conv": _vrk_conv_loop,
+            "vrk-conv-linear": _vrk_conv_linear_loop}
 _COMPILED = {}
 
 
