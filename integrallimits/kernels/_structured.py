@@ -14,7 +14,7 @@ import numpy as np
 
 from .._numba import jit
 from . import _user
-from ._kernel import (_FAST, BLOCK_SIGNATURE, JACOBIAN_SIGNATURE, KERNEL_SIGNATURE, Kernel, Source, _compile,
+from ._kernel import (_FAST, JACOBIAN_SIGNATURE, KERNEL_SIGNATURE, Kernel, Source, _compile,
                       _njit_user, _user_kernel, as_kernel)
 
 __all__ = ["convolution", "weakly_singular", "is_weakly_singular", "KernelSpec", "LAG_SIGNATURE"]
