@@ -81,6 +81,24 @@ class FunctionAddress(types.WrapperAddressProtocol):
             numba_type = _FUNCTION_TYPES[signature] = types.FunctionType(signature)
         self.numba_type = numba_type
 
+    @classmethod
+    def absent(cls, signature):
+        """A stand-in for a function of ``signature`` that the loops never call (a missing
+        Jacobian: they check ``have_jac`` first), with no compiled code behind it.
+
+        Its address is -1, Numba's own mark for "no implementation" (accepted where a first-class
+        function argument is unboxed); compiling a placeholder function instead cost every
+        process ~0.25 s with an empty cache and a cache load with a warm one."""
+        self = cls.__new__(cls)
+        self.dispatcher = None
+        self._signature = signature
+        self._address = -1
+        numba_type = _FUNCTION_TYPES.get(signature)
+        if numba_type is None:
+            numba_type = _FUNCTION_TYPES[signature] = types.FunctionType(signature)
+        self.numba_type = numba_type
+        return self
+
     def __wrapper_address__(self):
         return self._address
 
@@ -146,8 +164,9 @@ def block_loop(kernel, t, svals, Y, a, b, w, theta, out):
 
 
 def make_block_sum(function):
-    """The block sum of a compiled kernel ``function`` (its calls inlined in one loop)."""
-    @_user.wrapper(BLOCK_SIGNATURE)
+    """The block sum of a compiled kernel ``function`` (its calls inlined in one loop), compiled
+    when first used (the fast-history and t-independent loops never call it)."""
+    @_user.wrapper(BLOCK_SIGNATURE, lazy=True)
     def block_sum(t, svals, Y, a, b, w, theta, out):
         block_loop(function, t, svals, Y, a, b, w, theta, out)
     return block_sum
@@ -290,18 +309,28 @@ class Kernel:
     @cached_property
     def addresses(self):
         """(function, jacobian_function or None, block_sum) as :class:`FunctionAddress` objects."""
-        jac = (None if self.jacobian_function is None
-               else FunctionAddress(self.jacobian_function, JACOBIAN_SIGNATURE))
         function, block_sum = self.explicit_addresses
-        return function, jac, block_sum
+        return function, self.jacobian_address, block_sum
+
+    @cached_property
+    def jacobian_address(self):
+        """``jacobian_function`` as a :class:`FunctionAddress`, or None without one."""
+        return (None if self.jacobian_function is None
+                else FunctionAddress(self.jacobian_function, JACOBIAN_SIGNATURE))
 
     @cached_property
     def explicit_addresses(self):
         """(function, block_sum) as :class:`FunctionAddress` objects: what an explicit method
         calls.  Without the Jacobian, which may be compiled only when it is first needed (a
         network's takes seconds to compile)."""
-        return (FunctionAddress(self.function, KERNEL_SIGNATURE),
-                FunctionAddress(self.block_sum, BLOCK_SIGNATURE))
+        return self.function_address, FunctionAddress(self.block_sum, BLOCK_SIGNATURE)
+
+    @cached_property
+    def function_address(self):
+        """``function`` alone as a :class:`FunctionAddress`: what a loop that calls neither the
+        block sum nor the Jacobian needs (the fast-history loops, a convolution's phi), without
+        compiling those two (about a second with an empty cache)."""
+        return FunctionAddress(self.function, KERNEL_SIGNATURE)
 
     @cached_property
     def vjp_address(self):

@@ -14,7 +14,7 @@ import numpy as np
 
 from .._numba import jit
 from . import _user
-from ._kernel import (_FAST, BLOCK_SIGNATURE, JACOBIAN_SIGNATURE, KERNEL_SIGNATURE, Kernel, Source, _compile,
+from ._kernel import (_FAST, JACOBIAN_SIGNATURE, KERNEL_SIGNATURE, Kernel, Source, _compile,
                       _njit_user, _user_kernel, as_kernel)
 
 __all__ = ["convolution", "weakly_singular", "is_weakly_singular", "KernelSpec", "LAG_SIGNATURE"]
@@ -45,9 +45,10 @@ def _identity_block(t, svals, Y, a, b, w, theta, out):
 
 @lru_cache(maxsize=None)
 def _identity_functions():
-    """phi(s, y) = y as compiled kernel functions (compiled on first use, not at import)."""
-    return (jit(KERNEL_SIGNATURE)(_identity), jit(JACOBIAN_SIGNATURE)(_identity_jacobian),
-            jit(BLOCK_SIGNATURE)(_identity_block))
+    """phi(s, y) = y as compiled kernel functions, each compiled (or loaded from the disk cache)
+    when first used, not at import nor when a kernel is built: the linear fast-history loops
+    call none of them."""
+    return jit(_identity), jit(_identity_jacobian), jit(_identity_block)
 
 
 class KernelSpec:
@@ -191,7 +192,7 @@ class _Convolution(KernelSpec):
         if phi_kernel.jacobian_function is not None:
             phi_j = phi_kernel.jacobian_function
 
-            @_user.wrapper(JACOBIAN_SIGNATURE)
+            @_user.wrapper(JACOBIAN_SIGNATURE, lazy=True)   # the linear fast history calls none
             def jacobian(t, s, Y, j, theta, J):
                 J[:, :] = np.nan
                 m = np.empty((J.shape[0], J.shape[0])) if matrix else np.empty((1, 1))

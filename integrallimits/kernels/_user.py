@@ -781,12 +781,17 @@ def unique_symbols(func, key):
     return func
 
 
-def compile_wrapper(func, signature, **options):
+def compile_wrapper(func, signature, lazy=False, **options):
     """``numba.njit(signature, **options)(func)`` for a package closure around user code,
     loaded from (or saved to) the on-disk cache when :func:`wrapper_key` can name everything
     it depends on, so a later process with the same user functions and values compiles
     nothing (its symbols named by that key: :func:`unique_symbols`).  The dispatcher carries
-    the key (``_disk_key``) for wrappers built on it."""
+    the key (``_disk_key``) for wrappers built on it.
+
+    ``lazy``: compile (or load) it only when first used (its address taken for a loop, or a
+    call), for wrappers around functions compiled already, which cannot fail to compile (a
+    block sum, a convolution's Jacobian): a loop that never calls them (the fast history, a
+    t-independent kernel's loop) then does not pay for their compilation."""
     key = wrapper_key(func)
     if key is not None:
         unique_symbols(func, key)
@@ -797,15 +802,16 @@ def compile_wrapper(func, signature, **options):
             dispatcher._cache = _WrapperCache(func, key)
         except Exception:  # no cache locator (a read-only install): compile in memory
             pass
-    dispatcher.compile(signature)
-    dispatcher.disable_compile()
+    if not lazy:
+        dispatcher.compile(signature)
+        dispatcher.disable_compile()
     return dispatcher
 
 
-def wrapper(signature, **options):
+def wrapper(signature, lazy=False, **options):
     """Decorator: :func:`compile_wrapper` with the options of the package's compiled code
     (NumPy's error model, no GIL) updated by ``options``."""
-    return lambda func: compile_wrapper(func, signature,
+    return lambda func: compile_wrapper(func, signature, lazy,
                                         **{"error_model": "numpy", "nogil": True, **options})
 
 

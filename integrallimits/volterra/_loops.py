@@ -103,22 +103,19 @@ def _newton_update(Z, r0, rows, F, JF, tol):
 
 def _start_loop(K_at, J_at, have_jac, theta, t, G, Y, start, tol, maxiter, stats):
     """Y[0] = g_0 and the starting block Y[1..S-1] (compiled separately: only Gregory
-    rules need it).  Returns (status, index) like the loops."""
+    rules need it): Newton on the (S-1) d unknowns together.  Returns (status, index) like
+    the loops."""
     K, J = _kernel_at(K_at), _jacobian_at(J_at)
     N = t.shape[0] - 1
-    for k in range(Y.shape[1]):
-        Y[0, k] = G[0, k]
-    if start.shape[0] > 1 and not _start_block(K, J, have_jac, theta, t, G, Y, start,
-                                               (t[N] - t[0]) / N, tol, maxiter, stats):
-        return NEWTON_FAILED, 1
-    return SUCCESS, 0
-
-
-@_helper
-def _start_block(K, J, have_jac, theta, t, G, Y, start, h, tol, maxiter, stats):
-    """Rows 1..S-1 of a rule with a starting block: Newton on the (S-1) d unknowns together."""
     S = start.shape[0]
     d = Y.shape[1]
+    for k in range(d):
+        Y[0, k] = G[0, k]
+    if S <= 1:
+        return SUCCESS, 0
+    # written here, not in a helper inlined here: Numba copies an inlined helper's IR at a
+    # cost that grows as its blocks times its variables, twice for a helper inlined in a helper
+    h = (t[N] - t[0]) / N
     f = np.empty(d)
     work = np.empty(d)
     Jk = np.empty((d, d))
@@ -152,9 +149,11 @@ def _start_block(K, J, have_jac, theta, t, G, Y, start, h, tol, maxiter, stats):
                         for b in range(d):
                             JF[(n - 1) * d + a, (j - 1) * d + b] -= w * Jk[a, b]
         state = _newton_update(Y, 1, S - 1, F, JF, tol)
+        if state == 1:
+            return SUCCESS, 0
         if state != 0:
-            return state == 1
-    return False
+            break
+    return NEWTON_FAILED, 1
 
 
 @_helper
@@ -178,8 +177,26 @@ def _finish_step(K, J, have_jac, theta, tn, hist, hw, Y, n, tol, maxiter, f, wor
     else:
         for k in range(d):
             Y[n, k] = Y[n - 1, k]
-        if not _newton_point(K, J, have_jac, theta, tn, hist, hw, Y, n, tol, maxiter, f, work, Jk,
-                             stats):
+        # Newton's method written here, not in a helper of its own: Numba copies an inlined
+        # helper's IR at a cost that grows as its blocks times its variables, and a helper
+        # inlined in this one would be copied twice
+        F = np.empty(d)
+        stats[NSOLVE] += 1
+        state = 0
+        for it in range(maxiter):
+            stats[NIT] += 1
+            K(tn, tn, Y, n, theta, f)
+            stats[NFEV] += 1
+            for k in range(d):
+                F[k] = Y[n, k] - hist[k] - hw * f[k]
+            _jacobian_p(K, J, have_jac, tn, tn, Y, n, theta, Jk, f, work, stats)
+            for a in range(d):
+                for b in range(d):
+                    Jk[a, b] = (1.0 if a == b else 0.0) - hw * Jk[a, b]
+            state = _newton_update(Y, n, 1, F, Jk, tol)
+            if state != 0:
+                break
+        if state != 1:
             return NEWTON_FAILED
     for k in range(d):
         if not np.isfinite(Y[n, k]):
@@ -232,59 +249,74 @@ def _add_weighted(K, theta, t, Y, n, j, w, hist, f):
     return 1
 
 
-def _direct_loop(K_at, J_at, have_jac, B_at, theta, t, G, Y, start, left, right, tol, maxiter,
-                 stats):
-    """Direct quadrature y_n = g_n + h sum_{j<=n} w_nj K(t_n, t_j, y_j) on a uniform mesh.
+def _direct_loop_of(implicit):
+    """The direct quadrature loop, with (``implicit``) or without Newton's method.
 
-    Rows n >= S use w_nj = 1 + left[j] + right[n - j]; Y[0..S-1] must be set
-    (Y[0] = g_0 and, for S > 1, the starting block by ``_start_loop``).
+    Rules whose diagonal weights w_nn all vanish (the rectangle rule: a network's forward
+    pass) take the loop without it: ``implicit`` is a constant of the compiled code, so the
+    Newton iteration, its Jacobian and ``solve_inplace`` are not compiled for them (a third of
+    the loop's compile time with an empty cache); the explicit steps are the same operations in
+    both loops (bits unchanged).
     """
-    K, J, B = _kernel_at(K_at), _jacobian_at(J_at), _block_at(B_at)
-    N = t.shape[0] - 1
-    d = Y.shape[1]
-    h = (t[N] - t[0]) / N
-    S = start.shape[0]
-    f = np.empty(d)
-    work = np.empty(d)
-    Jk = _newton_workspace(d, S, N, left, right)
-    ones = np.ones(N + 1)
-    hist = np.empty(d)
-    calls = 0
+
+    def _direct_loop(K_at, J_at, have_jac, B_at, theta, t, G, Y, start, left, right, tol, maxiter,
+                     stats):
+        """Direct quadrature y_n = g_n + h sum_{j<=n} w_nj K(t_n, t_j, y_j) on a uniform mesh.
+
+        Rows n >= S use w_nj = 1 + left[j] + right[n - j]; Y[0..S-1] must be set
+        (Y[0] = g_0 and, for S > 1, the starting block by ``_start_loop``).
+        """
+        K, J, B = _kernel_at(K_at), _jacobian_at(J_at), _block_at(B_at)
+        N = t.shape[0] - 1
+        d = Y.shape[1]
+        h = (t[N] - t[0]) / N
+        S = start.shape[0]
+        f = np.empty(d)
+        work = np.empty(d)
+        if implicit:
+            Jk = _newton_workspace(d, S, N, left, right)
+        ones = np.ones(N + 1)
+        hist = np.empty(d)
+        calls = 0
+        for n in range(S, N + 1):
+            if stats[stats.shape[0] - 1] != 0:   # interrupted (see _loops.new_counts)
+                return INTERRUPTED, n
+            calls += _direct_history(K, B, theta, t, Y, n, left, right, ones, hist, f)
+            for k in range(d):
+                hist[k] = G[n, k] + h * hist[k]
+            if implicit:
+                status = _finish_step(K, J, have_jac, theta, t[n], hist,
+                                      h * _diagonal(n, left, right), Y, n, tol, maxiter, f, work,
+                                      Jk, stats)
+            else:   # _finish_step with hw = 0
+                status = SUCCESS
+                for k in range(d):
+                    Y[n, k] = hist[k]
+                    if not np.isfinite(Y[n, k]):
+                        status = NOT_FINITE
+            if status != SUCCESS:
+                stats[NFEV] += calls
+                return status, n
+        stats[NFEV] += calls
+        return SUCCESS, N
+
+    return _direct_loop
+
+
+_direct_loop = _direct_loop_of(True)
+_direct_explicit_loop = _direct_loop_of(False)
+
+
+def all_explicit(S, N, left, right):
+    """Whether every step n = S .. N of a direct rule is explicit (w_nn = 0, as ``_diagonal``
+    computes it), so that the loop without Newton's method (``"direct-explicit"``) applies."""
+    w0 = 1.0 + right[0] if right.shape[0] > 0 else 1.0
     for n in range(S, N + 1):
-        if stats[stats.shape[0] - 1] != 0:   # interrupted (see _loops.new_counts)
-            return INTERRUPTED, n
-        calls += _direct_history(K, B, theta, t, Y, n, left, right, ones, hist, f)
-        for k in range(d):
-            hist[k] = G[n, k] + h * hist[k]
-        status = _finish_step(K, J, have_jac, theta, t[n], hist, h * _diagonal(n, left, right), Y, n,
-                              tol, maxiter, f, work, Jk, stats)
-        if status != SUCCESS:
-            stats[NFEV] += calls
-            return status, n
-    stats[NFEV] += calls
-    return SUCCESS, N
-
-
-@_helper
-def _newton_point(K, J, have_jac, theta, t, c, hw, Y, n, tol, maxiter, f, work, Jk, stats):
-    """Solve Y[n] = c + hw K(t, t, Y[n]) by Newton from the value in Y[n]."""
-    d = Y.shape[1]
-    F = np.empty(d)
-    stats[NSOLVE] += 1
-    for it in range(maxiter):
-        stats[NIT] += 1
-        K(t, t, Y, n, theta, f)
-        stats[NFEV] += 1
-        for k in range(d):
-            F[k] = Y[n, k] - c[k] - hw * f[k]
-        _jacobian_p(K, J, have_jac, t, t, Y, n, theta, Jk, f, work, stats)
-        for a in range(d):
-            for b in range(d):
-                Jk[a, b] = (1.0 if a == b else 0.0) - hw * Jk[a, b]
-        state = _newton_update(Y, n, 1, F, Jk, tol)
-        if state != 0:
-            return state == 1
-    return False
+        if n >= left.shape[0]:
+            return w0 == 0.0   # every later row has this diagonal
+        if w0 + left[n] != 0.0:
+            return False
+    return True
 
 
 @_helper
@@ -304,36 +336,38 @@ def _stage_grid(t, c, b):
 
 
 @_helper
-def _vrk_stages(K, J, have_jac, theta, t, n, Y, Z, C, c, A, explicit, tol, maxiter, stats, f, work, Jk,
-                F, JF):
-    """Solve Z_ni = C_i + h sum_j a_ij K(t_ni, t_nj, Z_nj) for the stages of interval n.
-
-    Explicit tableaux go stage by stage; others solve the m d unknowns together by
-    Newton from Z_ni = y_n.  Returns False if Newton fails.
-    """
-    return _stages_at(K, J, have_jac, theta, t[n], t[n + 1] - t[n], n * c.shape[0], Y[n], Z, C, c, A,
-                      explicit, tol, maxiter, stats, f, work, Jk, F, JF, False)
+def _explicit_stages(K, theta, tn, h, r0, Z, C, c, A, stats, f):
+    """The stages of an explicit tableau (A strictly lower triangular), stage by stage: the
+    explicit branch of ``_stages_at``."""
+    d = Z.shape[1]
+    for i in range(c.shape[0]):
+        ti = tn + c[i] * h
+        for k in range(d):
+            Z[r0 + i, k] = C[i, k]
+        for j in range(i):
+            if A[i, j] != 0.0:
+                K(ti, tn + c[j] * h, Z, r0 + j, theta, f)
+                stats[NFEV] += 1
+                for k in range(d):
+                    Z[r0 + i, k] += h * A[i, j] * f[k]
 
 
 @_helper
 def _stages_at(K, J, have_jac, theta, tn, h, r0, yinit, Z, C, c, A, explicit, tol, maxiter, stats, f,
                work, Jk, F, JF, guessed):
-    """The stages of the step [tn, tn + h] into rows r0 .. r0 + m - 1 of Z (Newton from yinit,
-    or, when ``guessed``, from the values those rows hold)."""
+    """Solve Z_i = C_i + h sum_j a_ij K(tn + c_i h, tn + c_j h, Z_j) for the stages of the step
+    [tn, tn + h], rows r0 .. r0 + m - 1 of Z.  Explicit tableaux go stage by stage; others
+    solve the m d unknowns together by Newton from yinit or, when ``guessed``, from the values
+    those rows hold.  Returns False if Newton fails.
+
+    The loops call it directly (no wrapper taking the step index): Numba copies an inlined
+    helper's IR at a cost that grows as its blocks times its variables, twice for a helper
+    inlined in a helper."""
     d = Z.shape[1]
     m = c.shape[0]
     md = m * d
     if explicit:
-        for i in range(m):
-            ti = tn + c[i] * h
-            for k in range(d):
-                Z[r0 + i, k] = C[i, k]
-            for j in range(i):
-                if A[i, j] != 0.0:
-                    K(ti, tn + c[j] * h, Z, r0 + j, theta, f)
-                    stats[NFEV] += 1
-                    for k in range(d):
-                        Z[r0 + i, k] += h * A[i, j] * f[k]
+        _explicit_stages(K, theta, tn, h, r0, Z, C, c, A, stats, f)
         return True
     if not guessed:
         for i in range(m):
@@ -399,8 +433,8 @@ def _vrk_loop(K_at, J_at, have_jac, B_at, theta, t, G, Gs, Y, Z, c, A, b, explic
             for k in range(d):
                 C[i, k] = Gs[n * m + i, k] + f[k]
         stats[NFEV] += n * m * m
-        if not _vrk_stages(K, J, have_jac, theta, t, n, Y, Z, C, c, A, explicit, tol, maxiter, stats,
-                           f, work, Jk, F, JF):
+        if not _stages_at(K, J, have_jac, theta, t[n], t[n + 1] - t[n], n * m, Y[n], Z, C, c, A,
+                          explicit, tol, maxiter, stats, f, work, Jk, F, JF, False):
             return NEWTON_FAILED, n + 1
         B(t[n + 1], ts, Z, 0, (n + 1) * m, wz, theta, f)
         stats[NFEV] += (n + 1) * m
@@ -633,64 +667,78 @@ def _lag_product(kseq, p, a, src, j):
     return v
 
 
-def _vrk_conv_loop(K_at, J_at, have_jac, phi_at, theta, t, G, Gs, Y, Z, c, A, b, explicit, kseq, khat,
-                   koff, tw, linear, tol, maxiter, stats):
-    """The VRK loop for K = k(t - s) phi(s, y) on a uniform mesh with a fast history.
+def _vrk_conv_loop_of(linear_only):
+    """The VRK loop with a fast history, for any phi, or (``linear_only``, a constant of the
+    compiled code) for phi(s, y) = y alone: that loop compiles neither Newton's method on the
+    stages nor the calls of phi (half the loop's compile time with an empty cache); the linear
+    steps are the same operations in both loops (bits unchanged)."""
 
-    Channel q = i m + j carries kappa[p] = k((p + c_i - c_j) h) from the sources
-    h b_j phi(Z_lj) to stage i (i < m), and kappa[p] = k((p - c_j) h) to the mesh
-    value (i = m), so that every lag sum is a Toeplitz product (``_fft.add_block``).
-    ``linear`` (phi(s, y) = y): the stages of an implicit tableau are one m d solve
-    instead of Newton's method.
-    """
-    K, J, phi = _kernel_at(K_at), _jacobian_at(J_at), _kernel_at(phi_at)
-    N = t.shape[0] - 1
-    d = Y.shape[1]
-    m = c.shape[0]
-    h = (t[N] - t[0]) / N
-    f = np.empty(d)
-    work = np.empty(d)
-    Jk = np.empty((d, d))
-    C = np.empty((m, d))
-    F = np.empty(m * d)
-    JF = np.empty((m * d, m * d))
-    src = np.zeros((m, N + 1, d))
-    acc = np.zeros((m + 1, N + 1, d))
-    work_fft = block_workspace(koff, src, acc)
-    chan_src, chan_tgt = stage_channels(m)
-    for k in range(d):
-        Y[0, k] = G[0, k]
-    for n in range(N):
-        if stats[stats.shape[0] - 1] != 0:   # interrupted (see _loops.new_counts)
-            return INTERRUPTED, n
-        for i in range(m):
-            for k in range(d):
-                C[i, k] = Gs[n * m + i, k] + acc[i, n, k]
-        if linear and not explicit:
-            stats[NSOLVE] += 1
-            if not _linear_stages(kseq, h, n, Z, C, A, JF):
-                return NEWTON_FAILED, n + 1
-        elif not _vrk_stages(K, J, have_jac, theta, t, n, Y, Z, C, c, A, explicit, tol, maxiter, stats,
-                             f, work, Jk, F, JF):
-            return NEWTON_FAILED, n + 1
-        for j in range(m):
-            if linear:
-                for k in range(d):
-                    src[j, n, k] = h * b[j] * Z[n * m + j, k]
-            else:
-                phi(t[n] + c[j] * h, t[n] + c[j] * h, Z, n * m + j, theta, f)
-                for k in range(d):
-                    src[j, n, k] = h * b[j] * f[k]
-        stats[NFEV] += m
-        if (n + 1) % LOCAL_BLOCK:
-            add_local_call(n, kseq, src, acc, chan_src, chan_tgt)
-        else:
-            add_block(n + 1, kseq, khat, koff, src, acc, chan_src, chan_tgt, tw, work_fft)
+    def _vrk_conv_loop(K_at, J_at, have_jac, phi_at, theta, t, G, Gs, Y, Z, c, A, b, explicit, kseq, khat,
+                       koff, tw, linear, tol, maxiter, stats):
+        """The VRK loop for K = k(t - s) phi(s, y) on a uniform mesh with a fast history.
+
+        Channel q = i m + j carries kappa[p] = k((p + c_i - c_j) h) from the sources
+        h b_j phi(Z_lj) to stage i (i < m), and kappa[p] = k((p - c_j) h) to the mesh
+        value (i = m), so that every lag sum is a Toeplitz product (``_fft.add_block``).
+        ``linear`` (phi(s, y) = y): the stages of an implicit tableau are one m d solve
+        instead of Newton's method.
+        """
+        K, J, phi = _kernel_at(K_at), _jacobian_at(J_at), _kernel_at(phi_at)
+        N = t.shape[0] - 1
+        d = Y.shape[1]
+        m = c.shape[0]
+        h = (t[N] - t[0]) / N
+        f = np.empty(d)
+        work = np.empty(d)
+        Jk = np.empty((d, d))
+        C = np.empty((m, d))
+        F = np.empty(m * d)
+        JF = np.empty((m * d, m * d))
+        src = np.zeros((m, N + 1, d))
+        acc = np.zeros((m + 1, N + 1, d))
+        work_fft = block_workspace(koff, src, acc)
+        chan_src, chan_tgt = stage_channels(m)
         for k in range(d):
-            Y[n + 1, k] = G[n + 1, k] + acc[m, n + 1, k]
-            if not np.isfinite(Y[n + 1, k]):
-                return NOT_FINITE, n + 1
-    return SUCCESS, N
+            Y[0, k] = G[0, k]
+        for n in range(N):
+            if stats[stats.shape[0] - 1] != 0:   # interrupted (see _loops.new_counts)
+                return INTERRUPTED, n
+            for i in range(m):
+                for k in range(d):
+                    C[i, k] = Gs[n * m + i, k] + acc[i, n, k]
+            if (linear_only or linear) and not explicit:
+                stats[NSOLVE] += 1
+                if not _linear_stages(kseq, h, n, Z, C, A, JF):
+                    return NEWTON_FAILED, n + 1
+            elif linear_only:
+                _explicit_stages(K, theta, t[n], t[n + 1] - t[n], n * m, Z, C, c, A, stats, f)
+            elif not _stages_at(K, J, have_jac, theta, t[n], t[n + 1] - t[n], n * m, Y[n], Z, C, c, A,
+                                explicit, tol, maxiter, stats, f, work, Jk, F, JF, False):
+                return NEWTON_FAILED, n + 1
+            for j in range(m):
+                if linear_only or linear:
+                    for k in range(d):
+                        src[j, n, k] = h * b[j] * Z[n * m + j, k]
+                else:
+                    phi(t[n] + c[j] * h, t[n] + c[j] * h, Z, n * m + j, theta, f)
+                    for k in range(d):
+                        src[j, n, k] = h * b[j] * f[k]
+            stats[NFEV] += m
+            if (n + 1) % LOCAL_BLOCK:
+                add_local_call(n, kseq, src, acc, chan_src, chan_tgt)
+            else:
+                add_block(n + 1, kseq, khat, koff, src, acc, chan_src, chan_tgt, tw, work_fft)
+            for k in range(d):
+                Y[n + 1, k] = G[n + 1, k] + acc[m, n + 1, k]
+                if not np.isfinite(Y[n + 1, k]):
+                    return NOT_FINITE, n + 1
+        return SUCCESS, N
+
+    return _vrk_conv_loop
+
+
+_vrk_conv_loop = _vrk_conv_loop_of(False)
+_vrk_conv_linear_loop = _vrk_conv_loop_of(True)
 
 
 def _direct_autonomous_loop(K_at, J_at, have_jac, theta, t, G, Y, start, left, right, tol, maxiter,
@@ -807,6 +855,8 @@ _SIGNATURES = {
     "sample-lags": types.void(types.int64, _A1, _A1, types.float64[:, :, ::1]),
     "direct": _RET(_K, _J, types.boolean, _B, _A1, _A1, _A2, _A2, _A2, _A1, _A1, _f8, types.int64,
                    _I8A),
+    "direct-explicit": _RET(_K, _J, types.boolean, _B, _A1, _A1, _A2, _A2, _A2, _A1, _A1, _f8,
+                            types.int64, _I8A),
     "vrk": _RET(_K, _J, types.boolean, _B, _A1, _A1, _A2, _A2, _A2, _A2, _A1, _A2, _A1, types.boolean,
                 _f8, types.int64, _I8A),
     "direct-autonomous": _RET(_K, _J, types.boolean, _A1, _A1, _A2, _A2, _A2, _A1, _A1, _f8,
@@ -818,10 +868,15 @@ _SIGNATURES = {
                         _C1, types.boolean, _f8, types.int64, _I8A),
     "vrk-conv": _RET(_K, _J, types.boolean, _K, _A1, _A1, _A2, _A2, _A2, _A2, _A1, _A2, _A1,
                      types.boolean, _A4, _C1, _I8A, _C1, types.boolean, _f8, types.int64, _I8A),
+    "vrk-conv-linear": _RET(_K, _J, types.boolean, _K, _A1, _A1, _A2, _A2, _A2, _A2, _A1, _A2, _A1,
+                            types.boolean, _A4, _C1, _I8A, _C1, types.boolean, _f8, types.int64,
+                            _I8A),
 }
 _PYFUNCS = {"start": _start_loop, "direct-autonomous": _direct_autonomous_loop,
             "vrk-steps": _vrk_steps, "sample-lags": _sample_lags, "direct": _direct_loop,
-            "vrk": _vrk_loop, "direct-conv": _direct_conv_loop, "vrk-conv": _vrk_conv_loop}
+            "direct-explicit": _direct_explicit_loop,
+            "vrk": _vrk_loop, "direct-conv": _direct_conv_loop, "vrk-conv": _vrk_conv_loop,
+            "vrk-conv-linear": _vrk_conv_linear_loop}
 _COMPILED = {}
 
 
@@ -836,19 +891,14 @@ def compiled_loop(name):
     return loop
 
 
-_PLACEHOLDERS = {}
+_NO_JACOBIAN = []
 
 
 def no_jacobian():
     """A placeholder Jacobian function (never called: ``have_jac`` is False), as a
-    :class:`~integrallimits.kernels._kernel.FunctionAddress` (its address resolved once)."""
-    fn = _PLACEHOLDERS.get("jacobian")
-    if fn is None:
+    :class:`~integrallimits.kernels._kernel.FunctionAddress` with no compiled code
+    (:meth:`~integrallimits.kernels._kernel.FunctionAddress.absent`)."""
+    if not _NO_JACOBIAN:
         from ..kernels._kernel import JACOBIAN_SIGNATURE, FunctionAddress
-
-        @njit(JACOBIAN_SIGNATURE, cache=True)
-        def placeholder(t, s, Y, j, theta, Jout):
-            Jout[:, :] = np.nan
-
-        fn = _PLACEHOLDERS["jacobian"] = FunctionAddress(placeholder, JACOBIAN_SIGNATURE)
-    return fn
+        _NO_JACOBIAN.append(FunctionAddress.absent(JACOBIAN_SIGNATURE))
+    return _NO_JACOBIAN[0]

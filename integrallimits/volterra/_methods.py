@@ -84,18 +84,20 @@ def _mesh_lags(kernel, N, h, samples):
 _NO_ROWS = np.empty(0, dtype=np.int64)   # keep nothing besides Y (the loops' ``keep``)
 
 
-def _kernel_args(kernel, implicit=True):
+def _kernel_args(kernel, implicit=True, block_sum=True):
     """(function, jacobian, have_jacobian, block_sum, theta) for the compiled loops, the
     functions as int addresses (kept valid by the kernel's FunctionAddress objects).  An
-    explicit method (``implicit=False``) calls no Jacobian: none is compiled for it."""
-    if implicit:
-        function, jac, block = kernel.addresses
-    else:
-        (function, block), jac = kernel.explicit_addresses, None
+    explicit method (``implicit=False``) calls no Jacobian: none is compiled for it; nor is the
+    block sum for a loop that takes none (``block_sum=False``: the fast-history and
+    t-independent loops; its address is then -1, never called)."""
+    function = kernel.function_address
+    jac = kernel.jacobian_address if implicit else None
+    block = kernel.explicit_addresses[1] if block_sum else None
     have = jac is not None
     if not have:
         jac = _loops.no_jacobian()
-    return function.address, jac.address, have, block.address, kernel.params
+    return (function.address, jac.address, have, -1 if block is None else block.address,
+            kernel.params)
 
 
 class DirectQuadrature(VolterraMethod):
@@ -146,7 +148,9 @@ class DirectQuadrature(VolterraMethod):
         G = np.ascontiguousarray(g_vec(t))
         Y = np.zeros(G.shape)
         counts = _loops.new_counts(4)
-        K, jac, have, B, theta = _kernel_args(kernel, self.implicit)
+        K, jac, have, B, theta = _kernel_args(
+            kernel, self.implicit,
+            block_sum=not (fast_history or kernel.structure.get("t_independent")))
         start = self._data[0]
         if start.shape[0] > 1:
             status, index = _loops.compiled_loop("start")(K, jac, have, theta, t, G, Y, start, tol,
@@ -160,7 +164,7 @@ class DirectQuadrature(VolterraMethod):
             h = (t[-1] - t[0]) / N
             kseq = _mesh_lags(kernel, N, h, samples)
             khat, koff, tw = kernel_transforms(kseq, N + 1)
-            phi = kernel.structure["phi"].addresses[0].address
+            phi = kernel.structure["phi"].function_address.address
             status, index = _loops.compiled_loop("direct-conv")(
                 K, jac, have, phi, theta, t, G, Y, *self._data, kseq, khat, koff, tw,
                 bool(kernel.structure.get("linear")), tol, maxiter, counts)
@@ -169,7 +173,10 @@ class DirectQuadrature(VolterraMethod):
                 K, jac, have, theta, t, G, Y, *self._data, tol, maxiter, _NO_ROWS,
                 np.empty((0, Y.shape[1])), counts)
         else:
-            status, index = _loops.compiled_loop("direct")(
+            left, right = self._data[1:]
+            loop = "direct" if self.implicit or not _loops.all_explicit(
+                start.shape[0], len(t) - 1, left, right) else "direct-explicit"
+            status, index = _loops.compiled_loop(loop)(
                 K, jac, have, B, theta, t, G, Y, *self._data, tol, maxiter, counts)
         return Y, status, index, counts, None
 
@@ -239,7 +246,7 @@ class DirectQuadrature(VolterraMethod):
         if keep.ndim != 1 or keep.dtype.kind not in "iu" or np.any(np.diff(keep) <= 0) or \
                 (keep.size and (keep[0] < 0 or keep[-1] > n_steps)):
             raise ValueError(f"keep must be increasing integers in [0, {n_steps}], got {keep!r}")
-        K, jac, have, _, theta = _kernel_args(kernel, self.implicit)
+        K, jac, have, _, theta = _kernel_args(kernel, self.implicit, block_sum=False)
         y0 = np.ascontiguousarray(y0, dtype=float).reshape(1, -1)
         d = y0.shape[1]
         out = np.empty((keep.size, d))
@@ -325,7 +332,10 @@ class VolterraRungeKutta(VolterraMethod):
         Y = np.zeros_like(G)
         Z = np.zeros((max(len(t) - 1, 1) * m, G.shape[1]))
         counts = _loops.new_counts(4)
-        K, jac, have, B, theta = _kernel_args(kernel)
+        # the linear fast-history loop (phi(s, y) = y) calls neither the Jacobian nor phi, and no
+        # fast-history loop calls the block sum: none of them is compiled for it
+        linear = bool(fast_history and kernel.structure.get("linear"))
+        K, jac, have, B, theta = _kernel_args(kernel, not linear, block_sum=not fast_history)
         if fast_history:
             N = len(t) - 1
             h = (t[-1] - t[0]) / N
@@ -336,10 +346,10 @@ class VolterraRungeKutta(VolterraMethod):
             lags = ((p[None, None, :] + shift[:, :, None]) * h).reshape(m * (m + 1), N + 1)
             kseq = _lag_sequences(kernel, lags, m * (m + 1))
             khat, koff, tw = kernel_transforms(kseq, N + 1)
-            phi = kernel.structure["phi"].addresses[0].address
-            status, index = _loops.compiled_loop("vrk-conv")(
+            phi = -1 if linear else kernel.structure["phi"].function_address.address
+            status, index = _loops.compiled_loop("vrk-conv-linear" if linear else "vrk-conv")(
                 K, jac, have, phi, theta, t, G, Gs, Y, Z, *self._data, tab.explicit, kseq, khat,
-                koff, tw, bool(kernel.structure.get("linear")), tol, maxiter, counts)
+                koff, tw, linear, tol, maxiter, counts)
         else:
             status, index = _loops.compiled_loop("vrk")(
                 K, jac, have, B, theta, t, G, Gs, Y, Z, *self._data, tab.explicit, tol, maxiter,

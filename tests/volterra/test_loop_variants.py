@@ -1,0 +1,128 @@
+"""The loops specialised to save compile time (issue 15) equal the general loops, bitwise, and
+the functions those loops never call are not compiled for them."""
+import math
+
+import numpy as np
+import pytest
+
+from integrallimits import METHODS, solve_volterra
+from integrallimits.kernels import convolution
+from integrallimits.kernels._kernel import as_kernel
+from integrallimits.volterra import _loops
+from integrallimits.volterra._fft import kernel_transforms
+from integrallimits.volterra._methods import _kernel_args, _lag_sequences
+
+DIRECT = [name for name, meth in METHODS.items() if meth.family == "direct"]
+
+
+def _lag(u):
+    return math.exp(-u)
+
+
+def _forcing(t):   # y = sin t for K = e^{-(t - s)} y (voles' quick start)
+    return np.sin(t) - 0.5 * (np.sin(t) - np.cos(t) + np.exp(-t))
+
+
+@pytest.mark.parametrize("name", DIRECT)
+@pytest.mark.parametrize("N", [1, 2, 7, 40])
+def test_all_explicit_is_the_rule_being_explicit(name, N):
+    """The explicit loop is chosen exactly for the rules whose every step is explicit."""
+    meth = METHODS[name]
+    start, left, right = meth._data
+    if N < start.shape[0]:
+        pytest.skip("no step after the starting block: the loop does nothing")
+    assert _loops.all_explicit(start.shape[0], N, left, right) == (not meth.implicit)
+
+
+@pytest.mark.parametrize("d", [1, 3])
+def test_explicit_direct_loop_equals_the_general_loop(d):
+    """The rectangle rule's loop without Newton's method gives the general loop's values,
+    status and counters, bitwise (also on a non-finite value)."""
+    meth = METHODS["rectangle"]
+
+    def K(t, s, y):
+        return np.tanh(y[::-1] + 0.5 * y) * math.cos(t - s) + 1e300 * (s > 0.9) * y * y
+
+    kernel = as_kernel(K, np.zeros(d))
+    t = np.linspace(0.0, 1.0, 41)
+    G = np.ascontiguousarray(np.cos(np.outer(t, np.arange(1, d + 1))))
+    out = []
+    for loop in ("direct", "direct-explicit"):
+        Y = np.zeros(G.shape)
+        Y[0] = G[0]
+        counts = _loops.new_counts(4)
+        Kf, jac, have, B, theta = _kernel_args(kernel, False)
+        status = _loops.compiled_loop(loop)(Kf, jac, have, B, theta, t, G, Y, *meth._data, 1e-12,
+                                            50, counts)
+        out.append((status, Y, counts))
+    (s0, Y0, c0), (s1, Y1, c1) = out
+    assert s0 == s1 and s0[0] == _loops.NOT_FINITE   # the 1e300 y^2 term overflows
+    np.testing.assert_array_equal(Y0, Y1)
+    np.testing.assert_array_equal(c0, c1)
+
+
+@pytest.mark.parametrize("method", ["gauss2", "radau3", "rk4"])
+def test_linear_convolution_loop_equals_the_general_loop(method):
+    """The VRK loop for phi(s, y) = y gives the general fast-history loop's values, stages and
+    counters, bitwise, for implicit and explicit tableaux."""
+    meth = METHODS[method]
+    tab = meth.tableau
+    kernel = as_kernel(convolution(_lag), 0.0)
+    N = 300
+    t = np.linspace(0.0, 2.0, N + 1)
+    h = 2.0 / N
+    m = tab.stages
+    stage_times = (t[:-1, None] + tab.c[None, :] * h).reshape(-1)
+    G = np.ascontiguousarray(_forcing(t)[:, None])
+    Gs = np.ascontiguousarray(_forcing(stage_times)[:, None])
+    shift = np.concatenate([tab.c, [1.0]])[:, None] - tab.c[None, :]
+    shift[m] = -tab.c
+    lags = ((np.arange(N + 1)[None, None, :] + shift[:, :, None]) * h).reshape(m * (m + 1), N + 1)
+    kseq = _lag_sequences(kernel, lags, m * (m + 1))
+    khat, koff, tw = kernel_transforms(kseq, N + 1)
+    K, jac, have, _, theta = _kernel_args(kernel)
+    phi = kernel.structure["phi"].function_address.address
+    out = []
+    for loop in ("vrk-conv", "vrk-conv-linear"):
+        Y = np.zeros(G.shape)
+        Z = np.zeros((N * m, 1))
+        counts = _loops.new_counts(4)
+        status = _loops.compiled_loop(loop)(K, jac, have, phi, theta, t, G, Gs, Y, Z, *meth._data,
+                                            tab.explicit, kseq, khat, koff, tw, True, 1e-12, 50,
+                                            counts)
+        out.append((status, Y, Z, counts))
+    (s0, Y0, Z0, c0), (s1, Y1, Z1, c1) = out
+    assert s0 == s1 == (_loops.SUCCESS, N)
+    np.testing.assert_array_equal(Y0, Y1)
+    np.testing.assert_array_equal(Z0, Z1)
+    np.testing.assert_array_equal(c0, c1)
+    assert abs(Y1[-1, 0] - math.sin(2.0)) < 1e-5
+
+
+def test_linear_fast_history_compiles_no_block_sum_nor_jacobian():
+    """A linear convolution solved with the fast history needs neither the kernel's block sum
+    nor its Jacobian nor phi = y's functions: none of them is compiled (a direct-history solve
+    then compiles the block sum and gives the same kind of result)."""
+    # a kernel of its own (a new lambda): nothing compiled for it by another test
+    spec = convolution(lambda u: math.exp(-1.5 * u))
+    sol = solve_volterra(spec, _forcing, (0.0, 2.0), 64, method="gauss3")
+    assert sol.success and sol.stats["fast_history"]
+    kernel = as_kernel(spec, 0.0)
+    assert kernel.block_sum.signatures == []
+    assert kernel.jacobian_function.signatures == []
+    assert kernel.function.signatures   # the kernel itself was compiled (explicit stages use it)
+    direct = solve_volterra(spec, _forcing, (0.0, 2.0), 64, method="gauss3", fast_history=False)
+    assert direct.success and not direct.stats["fast_history"]
+    assert kernel.block_sum.signatures
+    np.testing.assert_allclose(direct.y, sol.y, rtol=0, atol=1e-12)
+
+
+def test_missing_jacobian_is_an_absent_address():
+    """A missing Jacobian reaches the loops as Numba's mark for no implementation (-1), with no
+    compiled placeholder behind it; the loops never call it (have_jac is False)."""
+    absent = _loops.no_jacobian()
+    assert absent.address == -1 and absent.__wrapper_address__() == -1
+    assert absent.dispatcher is None
+    sol = solve_volterra(lambda t, s, y: math.exp(-(t - s)) * y * y, lambda t: math.exp(-2 * t),
+                         (0.0, 1.0), 16, method="gregory4")
+    assert sol.success and sol.stats["njev"] > 0   # finite-difference Jacobians, no call of it
