@@ -25,8 +25,8 @@ from ._estimate import estimate_error
 from ._outcome import FAILED, SUCCEEDED, describe, unresolved_message
 from ._solution import Solution
 
-__all__ = ["check_tolerances", "fit_tolerances", "solve_uniform_to_tolerance", "tolerance_of",
-           "first_steps_check", "short_time_scale", "unresolved_start", "with_resolved_start"]
+__all__ = ["check_tolerances", "first_steps_check", "fit_tolerances", "short_time_scale",
+           "solve_uniform_to_tolerance", "tolerance_of", "unresolved_start", "with_resolved_start"]
 
 #: The smallest relative tolerance accepted (below it rounding errors dominate every method).
 MIN_RTOL = 1e-14
@@ -286,7 +286,7 @@ def short_time_scale(sol, rtol, atol, rate, kernel=None):
             G = F[::PANELS // k]
             sums.append((t1 - t0) / k * (G.sum(axis=0) - 0.5 * (G[0] + G[-1])))
             k *= 2
-    except Exception:     # (the user's error at a probe point: the guarded check will say it)
+    except Exception:  # noqa: BLE001 (the user's error at a probe: the guarded check says it)
         return True, evaluations
     T = np.array(sums)
     size = np.maximum(np.abs(y0), np.abs(y1))[None, :]

@@ -91,7 +91,7 @@ def test_relu_and_nonlocal_fields_assigned_reach_the_kernel():
     assert np.allclose(product_form(relu, X)[-1], relu.forward(X)[0], rtol=1e-13, atol=1e-15)
 
     grid = spatial_rule("gauss-legendre", 4)
-    make = lambda a: NonlocalDense([LocalMap(grid, channels=2)],  # noqa: E731
+    make = lambda a: NonlocalDense([LocalMap(grid, channels=2)],
                                    [lambda t, s: -a * np.eye(2)], n_layers=3)
     x0 = np.stack([grid.nodes, 1 - grid.nodes])
     net = make(1.0)

@@ -213,7 +213,7 @@ ELEMENTARY = math.sin
 def _defined_again(body):
     """A fresh ``@njit def helper(y)`` with the given body, as a notebook cell run again."""
     namespace = {"numba": numba}
-    exec(f"@numba.njit\ndef helper(y):\n    return {body}\n", namespace)
+    exec(f"@numba.njit\ndef helper(y):\n    return {body}\n", namespace)  # noqa: S102 (a cell run again)
     return namespace["helper"]
 
 
@@ -222,8 +222,8 @@ def test_a_rebound_or_redefined_function_is_not_stale():
     values, so ``RATE_FN = _decay_twice`` (and ``math.sin`` -> ``math.cos``, or a helper
     defined again with other code) was served the first compilation: e^-1 for e^-2."""
     global RATE_FN, ELEMENTARY
-    kernel = lambda t, s, y: RATE_FN(y)                       # noqa: E731
-    elementary = lambda t, s, y: ELEMENTARY(y) - y            # noqa: E731
+    kernel = lambda t, s, y: RATE_FN(y)
+    elementary = lambda t, s, y: ELEMENTARY(y) - y
     try:
         for RATE_FN, rate in ((_decay_once, 1.0), (_decay_twice, 2.0), (_decay_once, 1.0)):
             sol = solve_volterra(kernel, ONE, (0.0, 1.0), 32, "gauss2")
@@ -236,7 +236,7 @@ def test_a_rebound_or_redefined_function_is_not_stale():
         assert values[0] != values[1] and values[1] == fresh.y[-1]
         for body, rate in (("-y", 1.0), ("-3.0 * y", 3.0)):
             helper = _defined_again(body)
-            sol = solve_volterra(lambda t, s, y: helper(y), ONE, (0.0, 1.0), 32, "gauss2")
+            sol = solve_volterra(lambda t, s, y: helper(y), ONE, (0.0, 1.0), 32, "gauss2")  # noqa: B023
             assert abs(sol.y[-1] - np.exp(-rate)) < 1e-7, body
     finally:
         RATE_FN, ELEMENTARY = _decay_once, math.sin
@@ -947,11 +947,11 @@ def test_the_resolution_check_runs_only_where_a_probe_suspects_a_short_time_scal
         assert sol.success
     assert calls == []
     # the problems whose first steps were accepted unresolved (the tests above) are checked
-    for K, T, method in ((_renewal, 100.0, "trapezoid"), (_renewal, 100.0, "radau3"),
-                         (_stiff, 1.0, "radau3")):
+    for K, T, checked in ((_renewal, 100.0, "trapezoid"), (_renewal, 100.0, "radau3"),
+                          (_stiff, 1.0, "radau3")):
         calls.clear()
-        solve_volterra(K, ONE, (0.0, T), method=method, rtol=1e-2, atol=1e-2)
-        assert calls, (K.__name__, method)
+        solve_volterra(K, ONE, (0.0, T), method=checked, rtol=1e-2, atol=1e-2)
+        assert calls, (K.__name__, checked)
 
 
 def test_first_steps_that_stay_unresolved_fail_and_keep_the_start(monkeypatch):
