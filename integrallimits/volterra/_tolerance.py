@@ -239,7 +239,7 @@ def first_steps_check(run, sol, rtol, atol, uniform_only=False, min_steps=1):
 def short_time_scale(sol, rtol, atol, rate, kernel=None):
     """Whether the first step of ``sol`` (a solve to a tolerance) may be long against a time
     scale of the problem, so that :func:`first_steps_check` must look.  That check solves 32
-    short steps: on the smooth problems of the error-control study it cost 2-100 times the
+    short steps: on the smooth problems of the error-control study it cost 2-300 times the
     whole solve at loose tolerances, so it runs only when one of two probes of d + 18
     evaluations says so:
 
