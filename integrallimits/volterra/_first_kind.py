@@ -56,7 +56,7 @@ from ._loops import _stage_grid, new_counts
 from ..kernels._structured import is_weakly_singular
 from ._mesh import check_flags, check_size, check_t_eval, estimated_work, make_mesh, resolve_method
 from ._outcome import Run, run_guarded, solve_on_mesh
-from ._solution import SolverError
+from ._solution import SolverError, lagrange_values
 from ._tolerance import check_tolerances, fit_tolerances, solve_uniform_to_tolerance
 from ._tableaux import collocation_tableau
 
@@ -216,9 +216,7 @@ class FirstKindMethod:
                                for a in (tableau.c, tableau.A, tableau.b))
             c = np.array(tableau.c, dtype=float)
             # Lagrange basis on c evaluated at 0: y(t_0) from the first interval's polynomial
-            self._at_zero = np.array([np.prod([(0.0 - c[i]) / (c[j] - c[i])
-                                               for i in range(len(c)) if i != j])
-                                      for j in range(len(c))])
+            self._at_zero = lagrange_values(c, [0.0])[0]
 
     def __repr__(self):
         return f"FirstKindMethod({self.name!r}, order={self.order})"
@@ -272,13 +270,10 @@ class CollocationPolynomial:
         t, c = self.t, self.c
         n = np.clip(np.searchsorted(t, points, side="left") - 1, 0, len(t) - 2)
         x = (points - t[n]) / (t[n + 1] - t[n])
+        basis = lagrange_values(c, x)
         out = np.zeros((points.size, self.Z.shape[2]))
         for j in range(c.shape[0]):
-            basis = np.ones_like(x)
-            for i in range(c.shape[0]):
-                if i != j:
-                    basis *= (x - c[i]) / (c[j] - c[i])
-            out += basis[:, None] * self.Z[n, j]
+            out += basis[:, j, None] * self.Z[n, j]
         on_mesh = np.searchsorted(t, points)
         exact = (on_mesh < len(t)) & (t[np.minimum(on_mesh, len(t) - 1)] == points)
         out[exact] = self.Y[on_mesh[exact]]       # the mesh values, bit for bit

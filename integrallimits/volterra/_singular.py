@@ -93,6 +93,7 @@ from ._fft import (LOCAL_BLOCK, add_block, add_local_call, block_workspace, kern
                    stage_channels)
 from ._loops import (INTERRUPTED, NEWTON_FAILED, NFEV, NIT, NOT_FINITE, NSOLVE, SUCCESS, _all_finite,
                      _jacobian_p)
+from ._solution import lagrange_values
 
 __all__ = ["graded_mesh", "grading_exponent", "local_weights", "history_weights",
            "solve_product_integration", "collocation_product_integration",
@@ -270,21 +271,13 @@ def _weight_data(points, alpha):
         E = np.array([[float(x) for x in row] for row in taylor1])
     cf = np.array([float(x) for x in points])
 
-    def lagrange(u):  # (len(u), m) values L_j(u), product form
-        out = np.ones((u.shape[0], m))
-        for j in range(m):
-            for i in range(m):
-                if i != j:
-                    out[:, j] *= (u - cf[i]) / (cf[j] - cf[i])
-        return out
-
     Q = max(n for _, n in _FAR_TIERS)
     far_gap = np.zeros((len(_FAR_TIERS), Q))
     far_wl = np.zeros((len(_FAR_TIERS), Q, m))
     for k, (_, n) in enumerate(_FAR_TIERS):
         x, w = np.polynomial.legendre.leggauss(n)
         far_gap[k, :n] = (1.0 - x) / 2.0
-        far_wl[k, :n] = (w / 2.0)[:, None] * lagrange((1.0 + x) / 2.0)
+        far_wl[k, :n] = (w / 2.0)[:, None] * lagrange_values(cf, (1.0 + x) / 2.0)
     x, w = np.polynomial.legendre.leggauss(_NEAR_POINTS)
     return _WeightData(cf, Aa, ba, E, np.array([d for d, _ in _FAR_TIERS]),
                        np.array([n for _, n in _FAR_TIERS], dtype=np.int64),

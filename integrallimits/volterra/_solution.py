@@ -3,11 +3,23 @@ from __future__ import annotations
 
 import numpy as np
 
-__all__ = ["Solution", "SolverError", "lagrange_dense_output"]
+__all__ = ["Solution", "SolverError", "lagrange_dense_output", "lagrange_values"]
 
 
 class SolverError(RuntimeError):
     """A solve failed (Newton did not converge, the solution blew up or became non-finite)."""
+
+
+def lagrange_values(nodes, u):
+    """The Lagrange basis polynomials on ``nodes`` (m,) at the points ``u`` (P,): an array
+    (P, m) of L_j(u), each formed as the product of (u - x_i) / (x_j - x_i), i != j."""
+    u = np.asarray(u, dtype=float)
+    out = np.ones((u.shape[0], len(nodes)))
+    for j in range(len(nodes)):
+        for i in range(len(nodes)):
+            if i != j:
+                out[:, j] *= (u - nodes[i]) / (nodes[j] - nodes[i])
+    return out
 
 
 def lagrange_dense_output(t, y, points, n_nodes):

@@ -245,8 +245,7 @@ def solve_volterra(K, g, t_span=None, n_steps=None, method=None, *, args=None, k
         # meshes of a weakly singular kernel, whose start a uniform refinement resolves worse)
         sol = to_tolerance() if singular else with_resolved_start(
             to_tolerance, run, tolerance[0], tolerance[1], uniform_only=meth.uniform_only,
-            min_steps=meth.min_steps, adaptive=meth.family == "vrk", n_max=n_max,
-            rate=lambda tt, y: kernel(tt, tt, y), kernel=kernel)
+            min_steps=meth.min_steps, adaptive=meth.family == "vrk", n_max=n_max, kernel=kernel)
     else:
         sol = solve_on_mesh(run, t, method=estimated, scalar=kernel.scalar, stats=stats,
                             error_estimate=error_estimate,

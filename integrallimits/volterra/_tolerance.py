@@ -236,7 +236,7 @@ def first_steps_check(run, sol, rtol, atol, uniform_only=False, min_steps=1):
     return None
 
 
-def short_time_scale(sol, rtol, atol, rate, kernel=None):
+def short_time_scale(sol, rtol, atol, kernel=None, rate=None):
     """Whether the first step of ``sol`` (a solve to a tolerance) may be long against a time
     scale of the problem, so that :func:`first_steps_check` must look.  That check solves 32
     short steps: on the smooth problems of the error-control study it cost 2-300 times the
@@ -244,7 +244,8 @@ def short_time_scale(sol, rtol, atol, rate, kernel=None):
     evaluations says so:
 
     * stiffness: h ||J||_inf > STIFF, with J = d rate / dy at (t0, y0) by forward differences
-      (``rate(t, y)``: K(t, t, y), or a VIDE's f(t, y, 0)): the first step spans more than
+      (``rate(t, y)``: a VIDE's f(t, y, 0); by default the kernel's diagonal K(t, t, y)): the
+      first step spans more than
       STIFF e-folds of the linearised problem (y = 1 - 1000 int y on steps of 0.25: 250; the
       smooth problems of the study: 0.5 at most);
     * the kernel's variation within the step: the trapezoid sums T_k of int_{t0}^{t1}
@@ -264,6 +265,9 @@ def short_time_scale(sol, rtol, atol, rate, kernel=None):
     t0, t1 = float(t[0]), float(t[1])
     y0, y1 = Y[0], Y[1]
     d = y0.shape[0]
+    if rate is None:
+        def rate(tt, y):
+            return kernel(tt, tt, y)
     evaluations = d + 1
     try:
         base = np.atleast_1d(rate(t0, y0))
@@ -319,7 +323,7 @@ def unresolved_start(sol, check, refine_tries):
 
 
 def with_resolved_start(solve, run, rtol, atol, *, uniform_only, min_steps, adaptive, n_max,
-                        rate, kernel=None):
+                        kernel=None, rate=None):
     """``solve(None)``, the solve to a tolerance, with its first steps checked
     (:func:`first_steps_check`) when :func:`short_time_scale` (with ``rate`` and ``kernel``)
     suspects them: where they are not confirmed, ``solve(finer)`` starts over with a first
@@ -327,7 +331,7 @@ def with_resolved_start(solve, run, rtol, atol, *, uniform_only, min_steps, adap
     (uniform refinement: ``finer`` is that N, at most ``n_max``), checked again; after two
     such restarts, or at ``n_max``, the answer is :func:`unresolved_start`."""
     sol = solve(None)
-    suspect, probes = short_time_scale(sol, rtol, atol, rate, kernel)
+    suspect, probes = short_time_scale(sol, rtol, atol, kernel, rate)
     sol.stats["nfev"] += probes
     if not suspect:
         return sol
