@@ -16,7 +16,7 @@ from ._adaptive import solve_adaptive
 from ._dense import substep_dense_output
 from ._solution import SolverError
 from ._tolerance import (check_tolerances, fit_tolerances, solve_uniform_to_tolerance,
-                         with_resolved_start)
+                         with_checked_estimate, with_resolved_start)
 
 __all__ = ["solve_volterra"]
 
@@ -250,6 +250,9 @@ def solve_volterra(K, g, t_span=None, n_steps=None, method=None, *, args=None, k
         sol = solve_on_mesh(run, t, method=estimated, scalar=kernel.scalar, stats=stats,
                             error_estimate=error_estimate,
                             work=estimated_work(n_steps, meth.stages, kernel.dim, quadratic))
+        if error_estimate and not singular:      # (the same exception as above)
+            sol = with_checked_estimate(sol, run, uniform_only=meth.uniform_only,
+                                        min_steps=meth.min_steps, kernel=kernel)
     if meth.family == "vrk" and sol.stages is not None and len(sol.mesh) > 1:
         sol.attach(dense=substep_dense_output(meth, kernel, g_vec, sol.mesh, sol._y2, sol.stages,
                                               float(newton_tol), int(newton_maxiter),

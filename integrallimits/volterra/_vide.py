@@ -58,7 +58,7 @@ from ._mesh import (check_flags, check_newton_options, check_size, check_t_eval,
 from ._outcome import Run, run_guarded, solve_on_mesh
 from ._solution import SolverError
 from ._tolerance import (check_tolerances, fit_tolerances, solve_uniform_to_tolerance,
-                         with_resolved_start)
+                         with_checked_estimate, with_resolved_start)
 from ._tableaux import ButcherTableau, classical_rk4, collocation_tableau
 
 __all__ = ["VIDEMethod", "VIDE_METHODS", "solve_vide", "F_SIGNATURE", "F_JACOBIAN_SIGNATURE"]
@@ -688,6 +688,10 @@ def solve_vide(f, K, y0, t_span=None, n_steps=None, method="gauss2", *, args=Non
         sol = solve_on_mesh(run, t, method=meth, scalar=scalar, stats=stats,
                             error_estimate=error_estimate,
                             work=estimated_work(len(t) - 1, m, d, memory))
+        if error_estimate:
+            sol = with_checked_estimate(sol, run, uniform_only=meth.uniform_only,
+                                        min_steps=meth.min_steps, rate=rate,
+                                        kernel=kernel if memory else None)
     else:
         n_max = 2 ** 15 if memory else 2 ** 20
         sol = with_resolved_start(
