@@ -307,10 +307,19 @@ def short_time_scale(sol, rtol, atol, kernel=None, rate=None):
       answer stayed bounded (the discrete kernel's mass 0.47 against 1) while y grows to 50.
 
     A probe whose function raises or is not finite counts as a suspicion (the check then runs
-    in the solver's guarded loop).  Returns (suspect, evaluations)."""
+    in the solver's guarded loop).  Returns whether it suspects the step; the evaluations are
+    the kernel's, counted in ``sol.stats["nfev"]`` (a given ``rate``'s, a VIDE's f, are not:
+    its ``f_evaluations`` are those of the solve on the answer's mesh)."""
+    suspect, n_rate, n_kernel = _probe(sol, rtol, atol, kernel, rate)
+    sol.stats["nfev"] = sol.stats.get("nfev", 0) + n_kernel + (n_rate if rate is None else 0)
+    return suspect
+
+
+def _probe(sol, rtol, atol, kernel, rate):
+    """(suspect, rate evaluations, kernel evaluations) of :func:`short_time_scale`."""
     t, Y = sol.mesh, sol._y2
-    if not sol.success or len(t) < 2:
-        return False, 0
+    if len(t) < 2:
+        return False, 0, 0
     t0, t1 = float(t[0]), float(t[1])
     y0, y1 = Y[0], Y[1]
     d = y0.shape[0]
@@ -320,7 +329,7 @@ def short_time_scale(sol, rtol, atol, kernel=None, rate=None):
     if rate is None:
         def rate(tt, y):
             return kernel(tt, tt, y, np.empty(d))
-    evaluations = d + 1
+    n_rate, evaluations = d + 1, 0
     T = slow = None
     _user.clear_failures()
     try:
@@ -332,9 +341,9 @@ def short_time_scale(sol, rtol, atol, kernel=None, rate=None):
             y[j] += step
             norm += np.abs(np.asarray(rate(t0, y)).reshape(d) - base) / step
         if not h * norm.max() <= STIFF:     # (NaN: suspect)
-            return True, evaluations
+            return True, n_rate, evaluations
         if kernel is None:
-            return False, evaluations
+            return False, n_rate, evaluations
         # T_1, T_2, T_4 from 5 of the PANELS + 1 points; the others only where these fail
         F = np.empty((PANELS + 1, d))
         quarter = PANELS // 4
@@ -351,16 +360,16 @@ def short_time_scale(sol, rtol, atol, kernel=None, rate=None):
             evaluations += PANELS - 4
             T = np.append(T, h * (_PANEL_WEIGHTS[-1:] @ F), axis=0)
     except Exception:  # noqa: BLE001 (the user's error at a probe: the guarded check says it)
-        return True, evaluations
+        return True, n_rate, evaluations
     finally:
         failed = _user.take_failure() is not None
     if failed or not np.isfinite(T).all():
-        return True, evaluations
+        return True, n_rate, evaluations
     if not slow.any():
-        return False, evaluations
+        return False, n_rate, evaluations
     size = np.maximum(np.abs(y0), np.abs(y1))
     unresolved = slow & ~(np.abs(T[0] - T[-1]) <= tolerance_of(size, rtol, atol))
-    return bool(unresolved.any()), evaluations
+    return bool(unresolved.any()), n_rate, evaluations
 
 
 def unresolved_start(sol, check, refine_tries):
@@ -408,8 +417,9 @@ def with_checked_estimate(sol, run, *, uniform_only, min_steps, kernel=None, rat
       renewal equation with 32 trapezoid steps, the error of 49 comes from the discrete
       kernel's mass, 0.47 against 1, not from the first steps: the estimate 0.80 becomes 3.7.)
 
+    A failed solve's values before the failure are checked alike.
     ``stats["resolution_check"]`` is that ratio whenever the check ran."""
-    if not sol.success or len(sol.mesh) < 2:
+    if len(sol.mesh) < 2:
         return sol
     Y, est = sol._y2, sol._est2
     k = min(FIRST_STEPS, len(sol.mesh) - 1)
@@ -419,9 +429,7 @@ def with_checked_estimate(sol, run, *, uniform_only, min_steps, kernel=None, rat
     claim = np.maximum(np.max(est[1:k + 1], axis=0), ESTIMATE_FLOOR * size)
     if not np.all(claim > 0):
         return sol                               # (an identically zero start)
-    suspect, probes = short_time_scale(sol, 0.0, claim, kernel, rate)
-    sol.stats["nfev"] += probes
-    if not suspect:
+    if not short_time_scale(sol, 0.0, claim, kernel, rate):
         return sol
     finer = _finer_start(run, sol, uniform_only, min_steps)
     if finer is None:
@@ -442,6 +450,8 @@ def with_checked_estimate(sol, run, *, uniform_only, min_steps, kernel=None, rat
                    f"long against a time scale of the problem (a fast-decaying kernel, a stiff "
                    f"transient).  Only the values before t = {float(t[j]):.6g} are kept.  Use "
                    f"more steps, or solve to a tolerance (rtol, atol), which finds the steps.")
+        if not sol.success:
+            message += f"  (Further on: {sol.message})"
         info = dict(sol.stats, failure="unresolved")
         kept = est[:j]
         finite = kept[np.isfinite(kept)]
@@ -470,9 +480,7 @@ def with_resolved_start(solve, run, rtol, atol, *, uniform_only, min_steps, adap
     (uniform refinement: ``finer`` is that N, at most ``n_max``), checked again; after two
     such restarts, or at ``n_max``, the answer is :func:`unresolved_start`."""
     sol = solve(None)
-    suspect, probes = short_time_scale(sol, rtol, atol, kernel, rate)
-    sol.stats["nfev"] += probes
-    if not suspect:
+    if not sol.success or not short_time_scale(sol, rtol, atol, kernel, rate):
         return sol
     tries, spent = 0, 0      # spent: the kernel evaluations of the attempts started over
     while True:

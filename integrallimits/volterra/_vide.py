@@ -584,7 +584,8 @@ def solve_vide(f, K, y0, t_span=None, n_steps=None, method="gauss2", *, args=Non
         partial step of the method from the mesh point before t: the mesh values' order),
         ``status`` (0 success, -1 failure), ``success``, ``message`` and ``stats``
         (``nfev``/``njev``: kernel evaluations and
-        Jacobians, ``f_evaluations``, ``f_jacobian_evaluations``,
+        Jacobians, also of the error estimate's solves; ``f_evaluations``,
+        ``f_jacobian_evaluations``: those of the solve on the mesh of the answer,
         ``newton_iterations``, ``newton_solves``, ``jacobian`` and
         ``kernel_jacobian``: their sources).
 

@@ -986,3 +986,51 @@ def test_stiff_vide_with_an_explicit_method_fails():
     sol = solve_vide(lambda t, y, z: -1000.0 * y + z, lambda t, s, y: np.exp(s - t) * y, 1.0,
                      (0.0, 1.0), 64, "rk4")
     assert not sol.success and np.max(np.abs(sol.y)) < 2
+
+
+@pytest.mark.parametrize("method", ["trapezoid", "rectangle", "radau3", "gauss2", "rk4"])
+@pytest.mark.parametrize("n", [8, 16])
+def test_a_fixed_mesh_that_misses_the_kernels_time_scale_is_not_a_success(method, n):
+    """Renewal on [0, 100] with 8 or 16 steps was a success with y(100) near 1 (exact 50.75)
+    and estimates of 2e-4 ... 0.07 (the companions on coarser meshes miss the kernel alike):
+    the finer solve of the first steps disagrees by more than the solution's size."""
+    sol = solve_volterra(_renewal, ONE, (0.0, 100.0), n_steps=n, method=method)
+    assert not sol.success and sol.stats["failure"] == "unresolved", sol.message
+    assert "no reliable digits" in sol.message and sol.stats["resolution_check"] > 20
+    assert np.all(np.abs(sol.y - _renewal_exact(sol.t)) <= 20 * sol.error_estimate + 1e-13)
+
+
+@pytest.mark.parametrize("method, n", [("radau3", 8), ("radau3", 16), ("radau3", 64),
+                                       ("radau4", 8), ("radau4", 64), ("gauss2", 8),
+                                       ("gauss2", 16)])
+def test_a_fixed_mesh_estimate_on_a_stiff_start_bounds_the_error(method, n):
+    """y = 1 - 1000 int y on [0, 1]: the estimates of radau3, radau4 and gauss2 on 8 to 64
+    steps were 26-215 times below the error (of the first step, where the transient is).  Now
+    the L-stable methods keep their answer with the estimate raised to the finer solve's
+    difference, and gauss2 (no digit at the first step) fails there."""
+    sol = solve_volterra(_stiff, ONE, (0.0, 1.0), n_steps=n, method=method)
+    err = np.abs(sol.y - np.exp(-1000.0 * sol.t))
+    assert sol.success == method.startswith("radau"), sol.message
+    assert np.all(err <= 20 * sol.error_estimate + 1e-13)
+    if sol.success:
+        assert "estimates were multiplied" in sol.message
+        assert sol.stats["max_error_estimate"] == pytest.approx(np.max(sol.error_estimate))
+
+
+@pytest.mark.parametrize("method", ["trapezoid", "gregory4", "gregory8", "radau3", "gauss4", "rk4"])
+def test_a_fixed_mesh_estimate_is_checked_only_where_a_probe_suspects_it(method, monkeypatch):
+    """On a smooth problem the fixed-mesh solve costs the probes (d + 6 evaluations, in nfev)
+    and no finer solve; its values are those of the unchecked solve."""
+    from integrallimits.volterra import _tolerance
+    calls = []
+    real = _tolerance._finer_start
+    monkeypatch.setattr(_tolerance, "_finer_start", lambda *a, **k: calls.append(1) or real(*a, **k))
+    for n in (16, 64, 256):
+        sol = solve_volterra(_smooth, ONE, (0.0, 1.0), n_steps=n, method=method)
+        plain = solve_volterra(_smooth, ONE, (0.0, 1.0), n_steps=n, method=method,
+                               error_estimate=False)
+        assert sol.success and np.array_equal(sol.y, plain.y)
+        assert "resolution_check" not in sol.stats
+    assert calls == []
+    solve_volterra(_renewal, ONE, (0.0, 100.0), n_steps=64, method=method)
+    assert calls
