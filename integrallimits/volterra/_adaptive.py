@@ -99,6 +99,7 @@ TREND = 10.0
 #: a failing step cost 50 iterations, m^2 (1 + d) evaluations each with differenced Jacobians:
 #: on y = tan t the failed steps were 40-60% of a pass.
 TRIAL_MAXITER = 8
+NEWTON_SHARE = 1e-3
 #: The redrawn mesh aims at the tolerance itself (the model's error is conservative: the
 #: redrawn meshes of y = tan t reached 0.4-0.6 of the tolerance with 1.1^p of safety), and
 #: grades a little less than equal local errors would (``GRADE`` = 0.9 of that exponent): an
@@ -145,6 +146,13 @@ def redraw(t, local, p, ratio, max_steps):
     out = np.interp(np.linspace(0.0, mass[-1], n + 1), mass, edges)
     out[0], out[-1] = edges[0], edges[-1]
     return out
+
+
+def _trial_newton_tol(newton_tol, rtol, atol):
+    """The Newton tolerance of the exploratory solves: NEWTON_SHARE of the solve's tolerance
+    where that is looser than ``newton_tol``."""
+    share = NEWTON_SHARE * min(float(np.min(rtol)), float(np.min(atol)))
+    return max(newton_tol, share)
 
 
 def _pilot_factor(tried, ratio, p):
@@ -241,11 +249,12 @@ def solve_adaptive(meth, kernel, g_vec, t0, T, *, rtol, atol, newton_tol, newton
     p = meth.order
     run = _reusing(run)
     trial_maxiter = min(newton_maxiter, TRIAL_MAXITER)
+    trial_tol = _trial_newton_tol(newton_tol, rtol, atol)
     refinements, total, trusted, t_first, try_ratio = [], 0, False, None, math.inf
     profile = None
 
     def explore(mesh):
-        return run(mesh, newton_maxiter=trial_maxiter)
+        return run(mesh, newton_maxiter=trial_maxiter, newton_tol=trial_tol)
 
     def uniform_info(counts):   # the stats of a mesh solved without a controlled pass
         info = stats(counts)
@@ -297,7 +306,7 @@ def solve_adaptive(meth, kernel, g_vec, t0, T, *, rtol, atol, newton_tol, newton
                 first_step = h0 if h0 is not None else _first_step(
                     T - t0, try_ratio, loose, p, first.status != 0 and first.index > 1)
                 return _controlled_pass(meth, kernel, g_vec, t0, T, rtol * loose, atol * loose,
-                                        newton_tol, trial_maxiter, args, first_step, max_steps)
+                                        trial_tol, trial_maxiter, args, first_step, max_steps)
 
             store, counts, rejected, failure, kernel_failure, h_floor = controlled(loose)
             if failure is not None and loose > 1.0:
@@ -570,12 +579,15 @@ def _reusing(run):
     iterations."""
     done = {}
 
-    def reusing(mesh, newton_maxiter=None):
+    def reusing(mesh, newton_maxiter=None, newton_tol=None):
         key = mesh.tobytes()
         old = done.get(key)
         if old is not None and (old[1].status == 0 or old[0] >= (newton_maxiter or math.inf)):
             return dataclasses.replace(old[1], counts=np.zeros_like(old[1].counts))
-        out = run(mesh) if newton_maxiter is None else run(mesh, newton_maxiter=newton_maxiter)
+        options = {} if newton_maxiter is None else {"newton_maxiter": newton_maxiter}
+        if newton_tol is not None:
+            options["newton_tol"] = newton_tol
+        out = run(mesh, **options)
         done[key] = (newton_maxiter or math.inf, out)
         return out
     return reusing

@@ -266,11 +266,11 @@ def _runner(meth, kernel, g_vec, tol, maxiter, fast, args):
     quadratic = not fast and not kernel.structure.get("t_independent")
     samples = {}   # what the solves of this problem can share (VolterraMethod.solve)
 
-    def run(t, newton_maxiter=maxiter):
+    def run(t, newton_maxiter=maxiter, newton_tol=tol):
         use_fast = fast and is_uniform(t)
         work = estimated_work(len(t) - 1, meth.stages, kernel.dim, quadratic)
         (Y, status, index, counts, stages), record = run_guarded(
-            lambda: meth.solve(kernel, g_vec, t, tol, newton_maxiter, fast_history=use_fast,
+            lambda: meth.solve(kernel, g_vec, t, newton_tol, newton_maxiter, fast_history=use_fast,
                                samples=samples), args, work)
         return Run(Y, status, index, len(t) if status == _loops.SUCCESS else index, counts, stages,
                    record)
