@@ -194,6 +194,14 @@ def _sizing_order(comp, p):
     return max(p, comp.order)
 
 
+def _restated(q, order):
+    """The factor (2^q - 1) / (2^order - 1) that restates an estimate made with the order q as
+    the one the (higher) sizing order gives, 1 for an order not above q."""
+    if not (math.isfinite(q) and order > q):
+        return 1.0
+    return (2.0 ** q - 1.0) / (2.0 ** order - 1.0)
+
+
 def _refined_steps(N, ratio, p, max_steps):
     """How many steps the next global pass takes after a check with error/tolerance ``ratio``
     on N steps: the error falls like N^-p, so N (1.1 ratio^(1/p)) with at least 10% more (twice
@@ -347,7 +355,9 @@ def solve_adaptive(meth, kernel, g_vec, t0, T, *, rtol, atol, newton_tol, newton
             if local is not None and math.isfinite(ratio) and local.max() > 0:
                 t = redraw(t, local, p, sized, max_steps)       # the pass's mesh, once
             else:
-                t = remesh(t, _refined_steps(len(t) - 1, sized, _sizing_order(comp, p), max_steps))
+                order = _sizing_order(comp, p)
+                t = remesh(t, _refined_steps(len(t) - 1, sized * _restated(comp.order, order),
+                                             order, max_steps))
             local = None
             fine = run(t)
             total += int(fine.counts[0])
