@@ -255,9 +255,9 @@ def solve_adaptive(meth, kernel, g_vec, t0, T, *, rtol, atol, newton_tol, newton
     """
     start = time.perf_counter()
     p = meth.order
-    run = _reusing(run)
     trial_maxiter = min(newton_maxiter, TRIAL_MAXITER)
     trial_tol = _trial_newton_tol(newton_tol, rtol, atol)
+    run = _reusing(run, trial_tol)
     refinements, total, trusted, t_first, try_ratio = [], 0, False, None, math.inf
     profile = None
 
@@ -582,12 +582,14 @@ def _converges_at_rate(comp, p):
     return math.isinf(rate) or 2.0 ** p / RATE_FACTOR <= rate <= 2.0 ** p * RATE_FACTOR
 
 
-def _reusing(run):
+def _reusing(run, newton_tol=None):
     """``run`` that solves on each mesh once: the uniform try and the companions of the checks
     share meshes (the try's 4 steps are the quarter mesh of 16).  A repeat costs no kernel
     evaluation (its counts are zero); a failed solve is repeated only with more Newton
     iterations."""
     done = {}
+
+    default_tol = newton_tol
 
     def reusing(mesh, newton_maxiter=None, newton_tol=None):
         key = mesh.tobytes()
@@ -595,8 +597,8 @@ def _reusing(run):
         if old is not None and (old[1].status == 0 or old[0] >= (newton_maxiter or math.inf)):
             return dataclasses.replace(old[1], counts=np.zeros_like(old[1].counts))
         options = {} if newton_maxiter is None else {"newton_maxiter": newton_maxiter}
-        if newton_tol is not None:
-            options["newton_tol"] = newton_tol
+        if (newton_tol or default_tol) is not None:
+            options["newton_tol"] = newton_tol or default_tol
         out = run(mesh, **options)
         done[key] = (newton_maxiter or math.inf, out)
         return out
