@@ -237,12 +237,13 @@ def test_newton_failures_of_exploratory_steps_are_cut_short(monkeypatch):
 
     reusing = _adaptive._reusing
 
-    def recording(run):
-        def logged(mesh, newton_maxiter=None):
-            out = run(mesh) if newton_maxiter is None else run(mesh, newton_maxiter=newton_maxiter)
+    def recording(run, newton_tol=None):
+        def logged(mesh, newton_maxiter=None, **options):
+            out = run(mesh, **options) if newton_maxiter is None else \
+                run(mesh, newton_maxiter=newton_maxiter, **options)
             runs.append((newton_maxiter, out.status, int(out.counts[2]), int(out.counts[3])))
             return out
-        return reusing(logged)
+        return reusing(logged, newton_tol)
 
     monkeypatch.setattr(_loops, "compiled_loop", counting_loop)
     monkeypatch.setattr(_adaptive, "_reusing", recording)
