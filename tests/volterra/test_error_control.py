@@ -590,3 +590,30 @@ def test_estimates_spread_to_every_point_from_their_neighbours():
         got = _estimate._spread(common, est, n_points, d)
         np.testing.assert_array_equal(got, ref)
         np.testing.assert_array_equal(_estimate._row_max(got), np.max(got, axis=1))
+
+
+def test_the_next_uniform_mesh_is_sized_with_the_order_the_estimate_fell_at():
+    """Uniform refinement after two checks whose estimates both used an observed order q < p
+    (no asymptotic regime yet): the next N comes from the order at which the estimate fell
+    between them, within [q, p] (gregory8 on tan t at 1e-6: 52 -> 7.2 times the tolerance from
+    116 to 158 steps, order 6.4; sizing with p = 8 took two more refinements of 25%)."""
+    from types import SimpleNamespace
+
+    from integrallimits.volterra import _tolerance
+    comp = SimpleNamespace(rate=30.0, order=4.9)
+    order = _tolerance._estimate_order((116, 52.0, 20.0), 158, 7.2, comp, 8)
+    assert order == pytest.approx(math.log(52.0 / 7.2) / math.log(158 / 116))
+    assert _tolerance._estimate_order((116, 52.0, 20.0), 158, 51.0, comp, 8) == 4.9   # >= q
+    assert _tolerance._estimate_order((116, 1e6, 20.0), 158, 1.5, comp, 8) == 8.0     # <= p
+    assert _tolerance._estimate_order((116, 52.0, None), 158, 7.2, comp, 8) is None   # no rate
+    assert _tolerance._estimate_order((116, 52.0, 20.0), 158, 60.0, comp, 8) is None  # grew
+    assert _tolerance._estimate_order((116, 52.0, 20.0), 158, 7.2,
+                                      SimpleNamespace(rate=200.0, order=8.0), 8) is None
+
+
+def test_an_estimate_with_a_lower_order_is_restated_for_sizing():
+    """The next mesh after a check whose estimate took the order q but whose differences fell
+    at a higher sizing order s: the estimate restated with s, (2^q - 1) / (2^s - 1) of it."""
+    assert _adaptive._restated(4.5, 5.0) == pytest.approx((2 ** 4.5 - 1) / 31.0)
+    assert _adaptive._restated(4.0, 4.0) == 1.0
+    assert _adaptive._restated(float("nan"), 5.0) == 1.0
