@@ -53,7 +53,7 @@ Newton stops at ``NEWTON_SHARE`` of the tolerance where that is looser than the 
 beyond cost kernel evaluations without changing a digit that the check can see (at 1e-3 the
 exploratory solves took 3 iterations per step on a linear problem, now 2: affine, gauss2, 1e-3:
 4.19 -> 3.22 times the best uniform mesh's evaluations; the study's rows at 1e-3 and 1e-6 took
-2-25% less, no estimate or error moved).
+3-25% less with the same errors).
 
 A check whose companion had to be the mesh with every interval bisected (the mesh of every
 other point too coarse, or its solve failed) has solved a better solution than the one it
