@@ -90,7 +90,10 @@ def solve_volterra(K, g, t_span=None, n_steps=None, method=None, *, args=None, k
         dK/dy(t, s, y, *args) (float, or (d, d) array) for the Newton iterations of
         implicit methods; without it finite differences are used.
     newton_tol : float
-        Newton stops when the update is below ``newton_tol * max(1, |y|)``.
+        Newton stops when the update is below ``newton_tol * max(1, |y|)``.  A solve to a
+        tolerance with a Runge-Kutta or collocation method stops it at 1e-3 of the smaller of
+        ``rtol`` and ``atol`` where that is larger (Newton's error is then far below the
+        tolerance; iterating on to ``newton_tol`` only costs kernel evaluations).
     newton_maxiter : int
         Iteration cap per Newton solve.
     fast_history : bool or None
@@ -269,11 +272,11 @@ def _runner(meth, kernel, g_vec, tol, maxiter, fast, args):
     quadratic = not fast and not kernel.structure.get("t_independent")
     samples = {}   # what the solves of this problem can share (VolterraMethod.solve)
 
-    def run(t, newton_maxiter=maxiter):
+    def run(t, newton_maxiter=maxiter, newton_tol=tol):
         use_fast = fast and is_uniform(t)
         work = estimated_work(len(t) - 1, meth.stages, kernel.dim, quadratic)
         (Y, status, index, counts, stages), record = run_guarded(
-            lambda: meth.solve(kernel, g_vec, t, tol, newton_maxiter, fast_history=use_fast,
+            lambda: meth.solve(kernel, g_vec, t, newton_tol, newton_maxiter, fast_history=use_fast,
                                samples=samples), args, work)
         return Run(Y, status, index, len(t) if status == _loops.SUCCESS else index, counts, stages,
                    record)
