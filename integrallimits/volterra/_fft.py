@@ -54,12 +54,13 @@ from __future__ import annotations
 import functools
 
 import numpy as np
-from .._numba import NO_NRT, njit
+from .._numba import NO_NRT, njit, types
+from ..kernels._kernel import FunctionAddress, function_at
 
 __all__ = ["add_block", "add_local", "add_local_call", "block_workspace", "kernel_transforms",
            "twiddle_table", "packed_order", "fft_dif", "fft_dit", "rfft_packed", "irfft_packed",
            "forward_block", "inverse_block", "LOCAL_BLOCK", "SMALL_TARGETS", "FFT_MIN_WORK",
-           "CACHE_SPAN", "TWIDDLE_CACHE_MAX"]
+           "CACHE_SPAN", "TWIDDLE_CACHE_MAX", "FFT_CODE", "fft_block_address"]
 
 #: the pairs of sources and targets inside an aligned block of this many indices (the blocks of
 #: fewer sources, L < LOCAL_BLOCK) are summed directly as each source arrives (``add_local``),
@@ -482,6 +483,30 @@ def inverse_block(re, im, n, tw, out):
 
 # -- the block accumulator -------------------------------------------------------------------
 
+#: the entry of ``kernel_transforms``' koff (the plan of the levels, indexed by log2 L; no level
+#: reaches 2^63) that holds the address of the compiled ``_fft_block`` (0 when no level uses
+#: the FFT)
+FFT_CODE = 63
+_A3 = types.float64[:, :, ::1]
+_I8A = types.int64[::1]
+_C1 = types.complex128[::1]
+_FFT_BLOCK_SIGNATURE = types.void(types.int64, types.int64, types.int64, types.int64, _C1, _A3, _A3,
+                                  _I8A, _I8A, _C1, types.float64[:, ::1])
+_fft_block_at = function_at(types.FunctionType(_FFT_BLOCK_SIGNATURE))
+_FFT_BLOCK = []
+
+
+def fft_block_address():
+    """The address of ``_fft_block`` compiled (or loaded from the on-disk cache) for the loops'
+    arrays, on first use: ``add_block`` calls it through this address (``koff[FFT_CODE]``), so
+    that the FFT code, the larger part of the fast history's compile time, is compiled only
+    by the solves whose plan uses it (``kernel_transforms``), not by every loop that links
+    ``add_block``."""
+    if not _FFT_BLOCK:
+        _FFT_BLOCK.append(FunctionAddress(_fft_block, _FFT_BLOCK_SIGNATURE))
+    return _FFT_BLOCK[0].address
+
+
 @_leaf
 def _fft_block(c, L, nend, base, khat, src, acc, chan_src, chan_tgt, tw, work):
     """The FFT path of ``add_block``: the level's kernel transforms start at khat[base]."""
@@ -551,7 +576,7 @@ def block_workspace(koff, src, acc):
     real and imaginary parts of a transform per source and target component, as long as the
     largest FFT level of ``koff`` needs (one allocation per solve, none per block)."""
     L = 1
-    for e in range(koff.shape[0]):
+    for e in range(min(koff.shape[0], FFT_CODE)):
         if koff[e] >= 0:
             L = 1 << e
     return np.empty((2 * (src.shape[0] + acc.shape[0]) * src.shape[2], L + 1))
@@ -572,7 +597,8 @@ def add_block(c, kseq, khat, koff, src, acc, chan_src, chan_tgt, tw, work):
         while (1 << e) < L:
             e += 1
         if koff[e] >= 0:  # kernel_transforms chose the FFT for this level
-            _fft_block(c, L, nend, koff[e], khat, src, acc, chan_src, chan_tgt, tw, work)
+            _fft_block_at(koff[FFT_CODE])(c, L, nend, koff[e], khat, src, acc, chan_src, chan_tgt,
+                                          tw, work)
             return
     # direct sum, source by source: the inner loop over the targets carries no dependency
     # (unsigned lags n - l: without the negative-index wraparound it vectorizes; the level
@@ -638,7 +664,9 @@ def kernel_transforms(kseq, n_targets):
     Returns (khat flat complex array, koff offsets by level exponent, tw twiddles): at
     koff[log2 L], for each (q, x, y), the L + 1 entries of rfft(kappa_q[.., x, y] for lags
     1 .. 2L - 1, lag 0 and lags >= len(kseq) as zero) / (4L) in the packed layout; koff = -1
-    for the levels summed directly (``add_block`` follows koff).
+    for the levels summed directly (``add_block`` follows koff).  koff[FFT_CODE] is the address
+    of the compiled FFT block (``fft_block_address``) when some level uses the FFT, else 0:
+    only then are the FFT codes compiled.
     """
     Q, P, d, _ = kseq.shape
     levels = []
@@ -656,6 +684,7 @@ def kernel_transforms(kseq, n_targets):
         koff[L.bit_length() - 1] = offset
         _kernel_level(kseq, L, khat[offset:offset + Q * d * d * (L + 1)], tw)
         offset += Q * d * d * (L + 1)
+    koff[FFT_CODE] = fft_block_address() if levels else 0
     return khat, koff, tw
 
 
