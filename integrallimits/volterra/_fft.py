@@ -152,157 +152,77 @@ def twiddle_table(n_max):
 
 
 # -- complex FFTs on split arrays (Numba) ------------------------------------------------------
+#
+# The transforms are inlined in Numba's IR (``_inline``) where they are used, and each of them
+# is written as one loop nest without helpers of its own: every separately compiled function
+# costs its own type inference, LLVM optimisation and machine code, and its callers compile the
+# code of everything they call again (the chain of seven levels this used to be took 8 s to
+# compile, its inlined copies more: Numba copies an inlined helper's IR at a cost that grows as
+# its blocks times its variables, again for each helper inlined in a helper).
 
-@_leaf
-def _dif_pass(re, im, n, span, tw):
-    """One radix-2 decimation-in-frequency pass of span ``span`` over re/im[0:n]."""
-    # unsigned indices: no negative-index wraparound, so LLVM vectorizes the loop
-    h = np.uint64(span >> 1)
-    off = np.uint64(span - 2)
-    for start in range(0, n, span):
-        s = np.uint64(start)
-        for kk in range(h):
-            k = np.uint64(kk)
-            w = tw[off + k]
-            wr = w.real
-            wi = w.imag
-            i = s + k
-            j = i + h
-            ar = re[i]
-            ai = im[i]
-            br = re[j]
-            bi = im[j]
-            re[i] = ar + br
-            im[i] = ai + bi
-            dr = ar - br
-            di = ai - bi
-            re[j] = dr * wr - di * wi
-            im[j] = dr * wi + di * wr
-
-
-@_leaf
-def _dit_pass(re, im, n, span, tw):
-    """One radix-2 decimation-in-time pass of span ``span`` over re/im[0:n]."""
-    h = np.uint64(span >> 1)
-    off = np.uint64(span - 2)
-    for start in range(0, n, span):
-        s = np.uint64(start)
-        for kk in range(h):
-            k = np.uint64(kk)
-            w = tw[off + k]
-            wr = w.real
-            wi = w.imag
-            i = s + k
-            j = i + h
-            br = re[j] * wr - im[j] * wi
-            bi = re[j] * wi + im[j] * wr
-            ar = re[i]
-            ai = im[i]
-            re[i] = ar + br
-            im[i] = ai + bi
-            re[j] = ar - br
-            im[j] = ai - bi
-
-
-@_leaf
-def _dif_tail(re, im, n, top, tw):
-    """DIF passes of spans top, top / 2, ..., 2 over re/im[0:n].  Those of spans up to
-    CACHE_SPAN act within aligned blocks of that length: they run block by block, all of them
-    on a block while it is in the cache (the same operations in the same order per element)."""
-    span = top
-    while span > CACHE_SPAN:
-        _dif_pass(re, im, n, span, tw)
-        span >>= 1
-    for b in range(0, n, span):
-        _dif_passes(re[b:b + span], im[b:b + span], span, span, tw)
-
-
-@_leaf
-def _dif_passes(re, im, n, top, tw):
-    """DIF passes of spans top, top / 2, ..., 2 (the last two fused: no multiplications)."""
-    span = top
-    while span > 4:
-        _dif_pass(re, im, n, span, tw)
-        span >>= 1
-    if span == 4:
-        for b in range(n >> 2):
-            s = np.uint64(b) * np.uint64(4)
-            s1 = s + np.uint64(1)
-            s2 = s + np.uint64(2)
-            s3 = s + np.uint64(3)
-            y0r = re[s] + re[s2]
-            y0i = im[s] + im[s2]
-            y2r = re[s] - re[s2]
-            y2i = im[s] - im[s2]
-            y1r = re[s1] + re[s3]
-            y1i = im[s1] + im[s3]
-            # (x1 - x3) * (-i)
-            y3r = im[s1] - im[s3]
-            y3i = re[s3] - re[s1]
-            re[s] = y0r + y1r
-            im[s] = y0i + y1i
-            re[s1] = y0r - y1r
-            im[s1] = y0i - y1i
-            re[s2] = y2r + y3r
-            im[s2] = y2i + y3i
-            re[s3] = y2r - y3r
-            im[s3] = y2i - y3i
-    elif span == 2:
-        for b in range(n >> 1):
-            s = np.uint64(b) * np.uint64(2)
-            s1 = s + np.uint64(1)
-            ar = re[s]
-            ai = im[s]
-            re[s] = ar + re[s1]
-            im[s] = ai + im[s1]
-            re[s1] = ar - re[s1]
-            im[s1] = ai - im[s1]
-
-
-@_leaf
-def _dit_head(re, im, n, top, tw):
-    """DIT passes of spans 2, 4, ..., top over re/im[0:n]; those up to CACHE_SPAN block by block
-    (see ``_dif_tail``)."""
-    block = min(top, CACHE_SPAN)
-    for b in range(0, n, block):
-        _dit_passes(re[b:b + block], im[b:b + block], block, block, tw)
-    span = block << 1
-    while span <= top:
-        _dit_pass(re, im, n, span, tw)
-        span <<= 1
-
-
-@_leaf
-def _dit_passes(re, im, n, top, tw):
-    """DIT passes of spans 2, 4, ..., top (the first two fused: no multiplications)."""
-    if top >= 4:
-        for b in range(n >> 2):
-            s = np.uint64(b) * np.uint64(4)
-            s1 = s + np.uint64(1)
-            s2 = s + np.uint64(2)
-            s3 = s + np.uint64(3)
-            y0r = re[s] + re[s1]
-            y0i = im[s] + im[s1]
-            y1r = re[s] - re[s1]
-            y1i = im[s] - im[s1]
-            y2r = re[s2] + re[s3]
-            y2i = im[s2] + im[s3]
-            # (x2 - x3) * (-i)
-            tr = im[s2] - im[s3]
-            ti = re[s3] - re[s2]
-            re[s] = y0r + y2r
-            im[s] = y0i + y2i
-            re[s2] = y0r - y2r
-            im[s2] = y0i - y2i
-            re[s1] = y1r + tr
-            im[s1] = y1i + ti
-            re[s3] = y1r - tr
-            im[s3] = y1i - ti
-        span = 8
-    else:
-        if top == 2:
-            for b in range(n >> 1):
-                s = np.uint64(b) * np.uint64(2)
+@_inline
+def _dif(re, im, n, top, tw):
+    """Radix-2 decimation-in-frequency passes of spans top, top / 2, ..., 2 over re/im[0:n]
+    (the last two fused: no multiplications).  The passes of spans up to CACHE_SPAN act within
+    aligned blocks of that length: they run block by block, all of them on a block while it is
+    in the cache (32 KB of real and imaginary parts); the larger spans first, over the whole
+    array.  The same operations in the same order per element in any case."""
+    blk = min(top, CACHE_SPAN)
+    for bb in range(0, n, blk):
+        b = np.uint64(bb)
+        span = top if bb == 0 else blk
+        while span > 4:
+            lo = 0 if span > blk else bb
+            hi = n if span > blk else bb + blk
+            # unsigned indices: no negative-index wraparound, so LLVM vectorizes the loop
+            h = np.uint64(span >> 1)
+            off = np.uint64(span - 2)
+            for start in range(lo, hi, span):
+                s = np.uint64(start)
+                for kk in range(h):
+                    k = np.uint64(kk)
+                    w = tw[off + k]
+                    wr = w.real
+                    wi = w.imag
+                    i = s + k
+                    j = i + h
+                    ar = re[i]
+                    ai = im[i]
+                    br = re[j]
+                    bi = im[j]
+                    re[i] = ar + br
+                    im[i] = ai + bi
+                    dr = ar - br
+                    di = ai - bi
+                    re[j] = dr * wr - di * wi
+                    im[j] = dr * wi + di * wr
+            span >>= 1
+        if span == 4:
+            for g in range(blk >> 2):
+                s = b + np.uint64(g) * np.uint64(4)
+                s1 = s + np.uint64(1)
+                s2 = s + np.uint64(2)
+                s3 = s + np.uint64(3)
+                y0r = re[s] + re[s2]
+                y0i = im[s] + im[s2]
+                y2r = re[s] - re[s2]
+                y2i = im[s] - im[s2]
+                y1r = re[s1] + re[s3]
+                y1i = im[s1] + im[s3]
+                # (x1 - x3) * (-i)
+                y3r = im[s1] - im[s3]
+                y3i = re[s3] - re[s1]
+                re[s] = y0r + y1r
+                im[s] = y0i + y1i
+                re[s1] = y0r - y1r
+                im[s1] = y0i - y1i
+                re[s2] = y2r + y3r
+                im[s2] = y2i + y3i
+                re[s3] = y2r - y3r
+                im[s3] = y2i - y3i
+        elif span == 2:
+            for g in range(blk >> 1):
+                s = b + np.uint64(g) * np.uint64(2)
                 s1 = s + np.uint64(1)
                 ar = re[s]
                 ai = im[s]
@@ -310,29 +230,95 @@ def _dit_passes(re, im, n, top, tw):
                 im[s] = ai + im[s1]
                 re[s1] = ar - re[s1]
                 im[s1] = ai - im[s1]
-        span = 4
-    while span <= top:
-        _dit_pass(re, im, n, span, tw)
-        span <<= 1
+
+
+@_inline
+def _dit(re, im, n, top, tw):
+    """Radix-2 decimation-in-time passes of spans 2, 4, ..., top over re/im[0:n] (the first two
+    fused: no multiplications); those of spans up to CACHE_SPAN block by block, then the larger
+    ones over the whole array (see ``_dif``)."""
+    blk = min(top, CACHE_SPAN)
+    for bb in range(0, n, blk):
+        b = np.uint64(bb)
+        if blk >= 4:
+            for g in range(blk >> 2):
+                s = b + np.uint64(g) * np.uint64(4)
+                s1 = s + np.uint64(1)
+                s2 = s + np.uint64(2)
+                s3 = s + np.uint64(3)
+                y0r = re[s] + re[s1]
+                y0i = im[s] + im[s1]
+                y1r = re[s] - re[s1]
+                y1i = im[s] - im[s1]
+                y2r = re[s2] + re[s3]
+                y2i = im[s2] + im[s3]
+                # (x2 - x3) * (-i)
+                tr = im[s2] - im[s3]
+                ti = re[s3] - re[s2]
+                re[s] = y0r + y2r
+                im[s] = y0i + y2i
+                re[s2] = y0r - y2r
+                im[s2] = y0i - y2i
+                re[s1] = y1r + tr
+                im[s1] = y1i + ti
+                re[s3] = y1r - tr
+                im[s3] = y1i - ti
+            span = 8
+        else:
+            if blk == 2:
+                for g in range(blk >> 1):
+                    s = b + np.uint64(g) * np.uint64(2)
+                    s1 = s + np.uint64(1)
+                    ar = re[s]
+                    ai = im[s]
+                    re[s] = ar + re[s1]
+                    im[s] = ai + im[s1]
+                    re[s1] = ar - re[s1]
+                    im[s1] = ai - im[s1]
+            span = 4
+        last = top if bb + blk >= n else blk   # after the last block: the larger spans
+        while span <= last:
+            lo = bb if span <= blk else 0
+            hi = bb + blk if span <= blk else n
+            h = np.uint64(span >> 1)
+            off = np.uint64(span - 2)
+            for start in range(lo, hi, span):
+                s = np.uint64(start)
+                for kk in range(h):
+                    k = np.uint64(kk)
+                    w = tw[off + k]
+                    wr = w.real
+                    wi = w.imag
+                    i = s + k
+                    j = i + h
+                    br = re[j] * wr - im[j] * wi
+                    bi = re[j] * wi + im[j] * wr
+                    ar = re[i]
+                    ai = im[i]
+                    re[i] = ar + br
+                    im[i] = ai + bi
+                    re[j] = ar - br
+                    im[j] = ai - bi
+            span <<= 1
 
 
 @_leaf
 def fft_dif(re, im, tw):
     """Forward FFT of re + i im (power-of-two length) in place: natural order in, bit-reversed out."""
     n = re.shape[0]
-    _dif_tail(re, im, n, n, tw)
+    _dif(re, im, n, n, tw)
 
 
 @_leaf
 def fft_dit(re, im, tw):
     """Forward FFT of re + i im in place: bit-reversed order in, natural order out."""
     n = re.shape[0]
-    _dit_head(re, im, n, n, tw)
+    _dit(re, im, n, n, tw)
 
 
 # -- the real FFT of length 2n: split and merge steps in the packed layout ----------------------
 
-@_leaf
+@_inline
 def _split(re, im, n, tw):
     """Z (length n, bit-reversed) -> 2 X (n + 1 frequencies of the real FFT of length 2n, packed)."""
     a = re[0]
@@ -370,7 +356,7 @@ def _split(re, im, n, tw):
         b0 <<= 1
 
 
-@_leaf
+@_inline
 def _merge(re, im, n, tw):
     """Y = re + i im (packed) -> 2 Z (length n, bit-reversed) of Y's inverse real FFT, stored with
     the real and imaginary parts swapped; only the real parts of Y[0] and Y[n] are used."""
@@ -409,14 +395,14 @@ def _merge(re, im, n, tw):
         b0 <<= 1
 
 
-@_leaf
+@_inline
 def rfft_packed(x, re, im, tw):
     """re + i im = 2 rfft(x) in the packed layout (x real of length 2n; re, im of length n + 1)."""
     n = x.shape[0] // 2
     for m in range(n):
         re[m] = x[2 * m]
         im[m] = x[2 * m + 1]
-    _dif_tail(re, im, n, n, tw)
+    _dif(re, im, n, n, tw)
     _split(re, im, n, tw)
 
 
@@ -425,13 +411,13 @@ def irfft_packed(re, im, out, tw):
     """out = 2n irfft(re + i im) (packed layout, length n + 1; out of length 2n); destroys re, im."""
     n = out.shape[0] // 2
     _merge(re, im, n, tw)
-    _dit_head(re, im, n, n, tw)
+    _dit(re, im, n, n, tw)
     for m in range(n):
         out[2 * m] = im[m]
         out[2 * m + 1] = re[m]
 
 
-@_leaf
+@_inline
 def forward_block(x, re, im, n, tw):
     """re + i im = 2 rfft(x[0:n] padded with n zeros) in the packed layout (n >= 2)."""
     h = n >> 1
@@ -449,16 +435,16 @@ def forward_block(x, re, im, n, tw):
         im[m] = xi
         re[m + uh] = xr * wr - xi * wi
         im[m + uh] = xr * wi + xi * wr
-    _dif_tail(re, im, n, h, tw)
+    _dif(re, im, n, h, tw)
     _split(re, im, n, tw)
 
 
-@_leaf
+@_inline
 def inverse_block(re, im, n, tw, out):
     """out[j] += (2n irfft(re + i im))[n + j] for j < len(out) <= n (n >= 2); destroys re, im."""
     _merge(re, im, n, tw)
     h = n >> 1
-    _dit_head(re, im, n, h, tw)
+    _dit(re, im, n, h, tw)
     # the last DIT pass (span n), upper half only: z'[k + h] = a[k] - w^k a[k + h]
     off = np.uint64(n - 2)
     uh = np.uint64(h)
@@ -521,12 +507,10 @@ def _fft_block(c, L, nend, base, khat, src, acc, chan_src, chan_tgt, tw, work):
     Xi = work[ns:2 * ns]
     Tr = work[2 * ns:2 * ns + nt]
     Ti = work[2 * ns + nt:2 * ns + 2 * nt]
-    for s in range(src.shape[0]):
-        if d == 1:
-            forward_block(src[s].reshape(-1)[a:c], Xr[s], Xi[s], n, tw)
-        else:
-            for y in range(d):
-                forward_block(src[s, a:c, y], Xr[s * d + y], Xi[s * d + y], n, tw)
+    # one layout of the sources and targets for every d (strided columns): the transforms are
+    # compiled once, in this function
+    for r in range(ns):
+        forward_block(src[r // d, a:c, r % d], Xr[r], Xi[r], n, tw)
     for r in range(nt):
         for f in range(nf):
             Tr[r, f] = 0.0
@@ -549,12 +533,8 @@ def _fft_block(c, L, nend, base, khat, src, acc, chan_src, chan_tgt, tw, work):
                     ki = kv.imag
                     tr[f] += kr * xr[f] - ki * xi[f]
                     ti[f] += kr * xi[f] + ki * xr[f]
-    for g in range(acc.shape[0]):
-        if d == 1:
-            inverse_block(Tr[g], Ti[g], n, tw, acc[g].reshape(-1)[c:nend])
-        else:
-            for x in range(d):
-                inverse_block(Tr[g * d + x], Ti[g * d + x], n, tw, acc[g, c:nend, x])
+    for r in range(nt):
+        inverse_block(Tr[r], Ti[r], n, tw, acc[r // d, c:nend, r % d])
 
 
 @_helper
