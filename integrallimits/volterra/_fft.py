@@ -495,22 +495,65 @@ def fft_block_address():
 
 @_leaf
 def _fft_block(c, L, nend, base, khat, src, acc, chan_src, chan_tgt, tw, work):
-    """The FFT path of ``add_block``: the level's kernel transforms start at khat[base]."""
+    """The FFT path of ``add_block`` (c >= L): the level's kernel transforms start at khat[base].
+
+    With c = 0 (no block has c = 0), the kernel transforms of level L instead
+    (``kernel_transforms``): for each row r = (q d + x) d + y of the kernel samples
+    ``src`` = kseq viewed as (Q, P, d d), the transform of kappa_q[.., x, y] at lags
+    1 .. 2L - 1 (lag 0 and lags >= P as zeros) times 1 / (8L) into khat[base + r (L + 1):][:L + 1]
+    (``rfft_packed`` gives twice the rfft: the scale 1 / (8L) is a power of two, exact); ``work``
+    needs 2 rows of L + 1.  One function for both, so that the transforms are compiled once."""
     a = c - L
     Q = chan_src.shape[0]
     d = src.shape[2]
     n = L  # complex FFT length; real FFT length F = 2L
     nf = n + 1
+    h = n >> 1
+    toff = np.uint64(n - 2)
+    uh = np.uint64(h)
     ns = src.shape[0] * d
     nt = acc.shape[0] * d
+    upto = min(2 * n, src.shape[1])
+    scale = 1.0 / (4 * (2 * n))
+    # one layout of the sources and targets for every d (strided columns): the transforms are
+    # compiled once, here
+    for r in range(ns):
+        re = work[r if c else 0]
+        im = work[ns + r if c else 1]
+        if c == 0:
+            # the kernel's samples at the lags 2m, 2m + 1 packed as re + i im (lag 0: zero)
+            x = src[r // d, :, r % d]
+            for m in range(n):
+                re[m] = x[2 * m] if 0 < 2 * m < upto else 0.0
+                im[m] = x[2 * m + 1] if 2 * m + 1 < upto else 0.0
+            top = n
+        else:
+            # forward_block: the first DIF pass (span n) with z[h:] = 0, fused with the packing
+            x = src[r // d, a:c, r % d]
+            for mm in range(h):
+                m = np.uint64(mm)
+                w = tw[toff + m]
+                wr = w.real
+                wi = w.imag
+                xr = x[np.uint64(2) * m]
+                xi = x[np.uint64(2) * m + np.uint64(1)]
+                re[m] = xr
+                im[m] = xi
+                re[m + uh] = xr * wr - xi * wi
+                im[m + uh] = xr * wi + xi * wr
+            top = h
+        _dif(re, im, n, top, tw)
+        _split(re, im, n, tw)
+        if c == 0:
+            o = base + r * nf
+            for f in range(nf):
+                khat[o + f] = complex(re[f] * scale, im[f] * scale)
+    if c == 0:
+        return
     Xr = work[:ns]
     Xi = work[ns:2 * ns]
     Tr = work[2 * ns:2 * ns + nt]
     Ti = work[2 * ns + nt:2 * ns + 2 * nt]
-    # one layout of the sources and targets for every d (strided columns): the transforms are
-    # compiled once, in this function
-    for r in range(ns):
-        forward_block(src[r // d, a:c, r % d], Xr[r], Xi[r], n, tw)
     for r in range(nt):
         for f in range(nf):
             Tr[r, f] = 0.0
@@ -534,7 +577,30 @@ def _fft_block(c, L, nend, base, khat, src, acc, chan_src, chan_tgt, tw, work):
                     tr[f] += kr * xr[f] - ki * xi[f]
                     ti[f] += kr * xi[f] + ki * xr[f]
     for r in range(nt):
-        inverse_block(Tr[r], Ti[r], n, tw, acc[r // d, c:nend, r % d])
+        # inverse_block: the merge step, the DIT passes but the last, which (span n) computes
+        # the upper half only, z'[k + h] = a[k] - w^k a[k + h], added to the targets
+        re = Tr[r]
+        im = Ti[r]
+        out = acc[r // d, c:nend, r % d]
+        _merge(re, im, n, tw)
+        _dit(re, im, n, h, tw)
+        nout = out.shape[0]
+        for kk in range(min(h, nout >> 1)):
+            k = np.uint64(kk)
+            w = tw[toff + k]
+            wr = w.real
+            wi = w.imag
+            j = k + uh
+            vr = re[j] * wr - im[j] * wi
+            vi = re[j] * wi + im[j] * wr
+            out[np.uint64(2) * k] += im[k] - vi
+            out[np.uint64(2) * k + np.uint64(1)] += re[k] - vr
+        if nout & 1:  # an odd number of targets: the last one, an even sample (an imaginary part)
+            k = nout >> 1
+            w = tw[n - 2 + k]
+            j = k + h
+            vi = re[j] * w.imag + im[j] * w.real
+            out[2 * k] += im[k] - vi
 
 
 @_helper
@@ -659,33 +725,20 @@ def kernel_transforms(kseq, n_targets):
     koff = np.full(64, -1, dtype=np.int64)
     khat = np.zeros(max(sum(Q * d * d * (L + 1) for L in levels), 1), dtype=np.complex128)
     tw = twiddle_table(levels[-1] if levels else 1)
+    if not levels:
+        koff[FFT_CODE] = 0
+        return khat, koff, tw
+    koff[FFT_CODE] = fft_block_address()
+    # the arrays of the compiled signature (a read-only kseq would compile another)
+    samples = np.require(kseq, dtype=np.float64, requirements=("C", "W")).reshape(Q, P, d * d)
+    work = np.empty((2, levels[-1] + 1))
     offset = 0
     for L in levels:
         koff[L.bit_length() - 1] = offset
-        _kernel_level(kseq, L, khat[offset:offset + Q * d * d * (L + 1)], tw)
+        _fft_block(0, L, 0, offset, khat, samples, _NO_TARGETS, _NO_CHANNELS, _NO_CHANNELS, tw, work)
         offset += Q * d * d * (L + 1)
-    koff[FFT_CODE] = fft_block_address() if levels else 0
     return khat, koff, tw
 
 
-@_helper
-def _kernel_level(kseq, L, out, tw):
-    """out[((q d + x) d + y) (L + 1) + p] = rfft(kappa_q[.., x, y] for lags 1 .. 2L - 1)[packed p]
-    / (4L) (``rfft_packed`` gives twice the rfft: the scale 1 / (8L) is a power of two, exact)."""
-    Q, P, d, _ = kseq.shape
-    F = 2 * L
-    upto = min(F, P)
-    scale = 1.0 / (4 * F)
-    x = np.zeros(F)
-    re = np.empty(L + 1)
-    im = np.empty(L + 1)
-    r = 0
-    for q in range(Q):
-        for a in range(d):
-            for b in range(d):
-                for p in range(1, upto):
-                    x[p] = kseq[q, p, a, b]
-                rfft_packed(x, re, im, tw)
-                for f in range(L + 1):
-                    out[r + f] = complex(re[f] * scale, im[f] * scale)
-                r += L + 1
+_NO_TARGETS = np.zeros((0, 0, 1))
+_NO_CHANNELS = np.zeros(0, dtype=np.int64)
