@@ -57,7 +57,7 @@ import numpy as np
 from .._numba import NO_NRT, njit, types
 from ..kernels._kernel import FunctionAddress, function_at
 
-__all__ = ["add_block", "add_local", "add_local_call", "block_workspace", "kernel_transforms",
+__all__ = ["add_block", "add_local", "add_sources", "block_workspace", "kernel_transforms",
            "twiddle_table", "packed_order", "fft_dif", "fft_dit", "rfft_packed", "irfft_packed",
            "forward_block", "inverse_block", "LOCAL_BLOCK", "SMALL_TARGETS", "FFT_MIN_WORK",
            "CACHE_SPAN", "TWIDDLE_CACHE_MAX", "FFT_CODE", "fft_block_address"]
@@ -81,13 +81,15 @@ FFT_MIN_WORK = 2 ** 15
 #: real and imaginary parts of a block, 32 KB, stay in the L1 cache through all its passes
 CACHE_SPAN = 2 ** 11
 
-_helper = njit(cache=True, nogil=True, error_model="numpy")
 #: the helpers that allocate nothing (every one below but the set-up's) compile without reference
 #: counting (NO_NRT): with it, add_block's nine arrays cost ~60 ns a call, as much as a block of
 #: 4 x 4 direct products.  ``_inline``: inlined in the loops (a call of add_local with its arrays
 #: would cost more than the sums of a scalar run)
 _leaf = njit(cache=True, nogil=True, error_model="numpy", **NO_NRT)
 _inline = njit(cache=True, nogil=True, error_model="numpy", inline="always", **NO_NRT)
+#: the loops' small allocating helpers, inlined in them (each compiled on its own cost the first
+#: call of a fast-history solve ~0.3 s with an empty cache)
+_inline_nrt = njit(cache=True, nogil=True, error_model="numpy", inline="always")
 
 
 # -- set-up ---------------------------------------------------------------------------------
@@ -603,7 +605,7 @@ def _fft_block(c, L, nend, base, khat, src, acc, chan_src, chan_tgt, tw, work):
             out[2 * k] += im[k] - vi
 
 
-@_helper
+@_inline_nrt
 def stage_channels(m):
     """The channels of a Runge-Kutta/collocation history for ``add_block``: every stage j
     (source) feeds every stage i < m and the mesh value i = m (target); channel q = i m + j."""
@@ -616,7 +618,7 @@ def stage_channels(m):
     return chan_src, chan_tgt
 
 
-@_helper
+@_inline_nrt
 def block_workspace(koff, src, acc):
     """The scratch rows of ``add_block``'s FFTs for the sources ``src`` and targets ``acc``:
     real and imaginary parts of a transform per source and target component, as long as the
@@ -632,12 +634,40 @@ def block_workspace(koff, src, acc):
 def add_block(c, kseq, khat, koff, src, acc, chan_src, chan_tgt, tw, work):
     """Add the sources [c - L, c) (L = c & -c) to the targets [c, c + L) of every channel
     (``work``: see ``block_workspace``)."""
+    nend = _block_fft(c, khat, koff, src, acc, chan_src, chan_tgt, tw, work)
+    # direct sum, source by source: the inner loop over the targets carries no dependency
+    # (unsigned lags n - l: without the negative-index wraparound it vectorizes; the level
+    # L = 16 of a scalar run of N = 2^18 takes 2.4 ms instead of 3.6)
+    for l in range(c - (c & -c), c):
+        _add_direct(l, c, nend, kseq, src, acc, chan_src, chan_tgt)
+
+
+@_leaf
+def add_sources(n, kseq, khat, koff, src, acc, chan_src, chan_tgt, tw, work):
+    """What the loops add once the sources src[:, n] are known: ``add_local(n, ...)``, or
+    ``add_block(n + 1, ...)`` when n + 1 is a multiple of LOCAL_BLOCK; one call of its own, for
+    the loops whose steps are long (Runge-Kutta and collocation: m stage values, Newton's
+    method): inlined there, the sums slowed the rest of the step (gauss2 with a nonlinear phi,
+    N = 2^14: 36.8 ms against 32.7 with a call), while the short steps of the direct rules gain
+    from the inlined ``add_local`` (trapezoid, N = 2^16: 9.1 ms against 10.5).  One function
+    for both, with one copy of the direct sums: a compiled function less in these loops."""
+    c = n + 1
+    if c % LOCAL_BLOCK:   # add_local: the source n, to the later targets of its aligned block
+        a = n
+        nend = min((n | (LOCAL_BLOCK - 1)) + 1, acc.shape[1])
+    else:
+        a = c - (c & -c)
+        nend = _block_fft(c, khat, koff, src, acc, chan_src, chan_tgt, tw, work)
+    for l in range(a, c):
+        _add_direct(l, c, nend, kseq, src, acc, chan_src, chan_tgt)
+
+
+@_inline
+def _block_fft(c, khat, koff, src, acc, chan_src, chan_tgt, tw, work):
+    """The block of ``add_block(c, ...)`` by FFT if its level uses it (``kernel_transforms``):
+    returns the end of its targets that are left to sum directly, c when none are."""
     L = c & -c
-    a = c - L
-    M = acc.shape[1]
-    nend = min(c + L, M)
-    if nend <= c:
-        return
+    nend = min(c + L, acc.shape[1])
     if L >= LOCAL_BLOCK and nend - c > SMALL_TARGETS:
         e = 0
         while (1 << e) < L:
@@ -645,12 +675,8 @@ def add_block(c, kseq, khat, koff, src, acc, chan_src, chan_tgt, tw, work):
         if koff[e] >= 0:  # kernel_transforms chose the FFT for this level
             _fft_block_at(koff[FFT_CODE])(c, L, nend, koff[e], khat, src, acc, chan_src, chan_tgt,
                                           tw, work)
-            return
-    # direct sum, source by source: the inner loop over the targets carries no dependency
-    # (unsigned lags n - l: without the negative-index wraparound it vectorizes; the level
-    # L = 16 of a scalar run of N = 2^18 takes 2.4 ms instead of 3.6)
-    for l in range(a, c):
-        _add_direct(l, c, nend, kseq, src, acc, chan_src, chan_tgt)
+            return c
+    return max(nend, c)
 
 
 @_inline
@@ -690,16 +716,6 @@ def add_local(n, kseq, src, acc, chan_src, chan_tgt):
     ``add_block``, would cost 25 ns a call, more than the sums of a scalar run."""
     _add_direct(n, n + 1, min((n | (LOCAL_BLOCK - 1)) + 1, acc.shape[1]), kseq, src, acc,
                 chan_src, chan_tgt)
-
-
-@_leaf
-def add_local_call(n, kseq, src, acc, chan_src, chan_tgt):
-    """``add_local`` as a call of its own, for the loops whose steps are long (Runge-Kutta and
-    collocation: m stage values, Newton's method): inlined there, the sums slowed the rest of
-    the step (gauss2 with a nonlinear phi, N = 2^14: 36.8 ms against 32.7 with this call),
-    while the short steps of the direct rules gain from the inlined one (trapezoid, N = 2^16:
-    9.1 ms against 10.5)."""
-    add_local(n, kseq, src, acc, chan_src, chan_tgt)
 
 
 def kernel_transforms(kseq, n_targets):
