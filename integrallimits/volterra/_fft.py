@@ -77,7 +77,7 @@ SMALL_TARGETS = 16
 #: cheaper, the threshold was not re-tuned) would cost more than its FFTs save (30 % of the
 #: direct sum at L = 32, 70 % at L = 64, more above; ~1 ns per multiply-add)
 FFT_MIN_WORK = 2 ** 15
-#: the FFT passes of spans up to this many complex points run block by block (``_dif_tail``): the
+#: the FFT passes of spans up to this many complex points run block by block (``_dif``): the
 #: real and imaginary parts of a block, 32 KB, stay in the L1 cache through all its passes
 CACHE_SPAN = 2 ** 11
 
@@ -155,14 +155,17 @@ def twiddle_table(n_max):
 
 # -- complex FFTs on split arrays (Numba) ------------------------------------------------------
 #
-# The transforms are inlined in Numba's IR (``_inline``) where they are used, and each of them
-# is written as one loop nest without helpers of its own: every separately compiled function
-# costs its own type inference, LLVM optimisation and machine code, and its callers compile the
-# code of everything they call again (the chain of seven levels this used to be took 8 s to
-# compile, its inlined copies more: Numba copies an inlined helper's IR at a cost that grows as
-# its blocks times its variables, again for each helper inlined in a helper).
+# Every separately compiled function costs its own type inference, LLVM optimisation and
+# machine code, and its callers compile the code of everything they call again: the FFT chain
+# of seven levels this used to be (fft passes, blocks of passes, tails, block transforms, the
+# FFT block, add_block, the loop) took 8-10 s to compile.  Now ``_fft_block`` holds all of the
+# FFT work but the passes, ``_dif`` and ``_dit``, each one loop nest compiled on its own (inlined
+# in ``_fft_block`` they ran 25 % slower); the small steps (``_split``, ``_merge``, the fused
+# first and last passes) are inlined in Numba's IR, each at one or two call sites (Numba copies
+# an inlined helper's IR at a cost that grows as its blocks times its variables, again for each
+# helper inlined in a helper).
 
-@_inline
+@_leaf
 def _dif(re, im, n, top, tw):
     """Radix-2 decimation-in-frequency passes of spans top, top / 2, ..., 2 over re/im[0:n]
     (the last two fused: no multiplications).  The passes of spans up to CACHE_SPAN act within
@@ -234,7 +237,7 @@ def _dif(re, im, n, top, tw):
                 im[s1] = ai - im[s1]
 
 
-@_inline
+@_leaf
 def _dit(re, im, n, top, tw):
     """Radix-2 decimation-in-time passes of spans 2, 4, ..., top over re/im[0:n] (the first two
     fused: no multiplications); those of spans up to CACHE_SPAN block by block, then the larger
@@ -419,54 +422,20 @@ def irfft_packed(re, im, out, tw):
         out[2 * m + 1] = re[m]
 
 
-@_inline
+@_leaf
 def forward_block(x, re, im, n, tw):
     """re + i im = 2 rfft(x[0:n] padded with n zeros) in the packed layout (n >= 2)."""
-    h = n >> 1
-    off = np.uint64(n - 2)
-    uh = np.uint64(h)
-    # the first DIF pass (span n) with z[h:] = 0, fused with the packing
-    for mm in range(h):
-        m = np.uint64(mm)
-        w = tw[off + m]
-        wr = w.real
-        wi = w.imag
-        xr = x[np.uint64(2) * m]
-        xi = x[np.uint64(2) * m + np.uint64(1)]
-        re[m] = xr
-        im[m] = xi
-        re[m + uh] = xr * wr - xi * wi
-        im[m + uh] = xr * wi + xi * wr
-    _dif(re, im, n, h, tw)
+    _first_pass(x, re, im, n, tw)
+    _dif(re, im, n, n >> 1, tw)
     _split(re, im, n, tw)
 
 
-@_inline
+@_leaf
 def inverse_block(re, im, n, tw, out):
     """out[j] += (2n irfft(re + i im))[n + j] for j < len(out) <= n (n >= 2); destroys re, im."""
     _merge(re, im, n, tw)
-    h = n >> 1
-    _dit(re, im, n, h, tw)
-    # the last DIT pass (span n), upper half only: z'[k + h] = a[k] - w^k a[k + h]
-    off = np.uint64(n - 2)
-    uh = np.uint64(h)
-    nout = out.shape[0]
-    for kk in range(min(h, nout >> 1)):
-        k = np.uint64(kk)
-        w = tw[off + k]
-        wr = w.real
-        wi = w.imag
-        j = k + uh
-        vr = re[j] * wr - im[j] * wi
-        vi = re[j] * wi + im[j] * wr
-        out[np.uint64(2) * k] += im[k] - vi
-        out[np.uint64(2) * k + np.uint64(1)] += re[k] - vr
-    if nout & 1:  # an odd number of targets: the last one, an even sample (an imaginary part)
-        k = nout >> 1
-        w = tw[n - 2 + k]
-        j = k + h
-        vi = re[j] * w.imag + im[j] * w.real
-        out[2 * k] += im[k] - vi
+    _dit(re, im, n, n >> 1, tw)
+    _last_pass(re, im, n, tw, out)
 
 
 # -- the block accumulator -------------------------------------------------------------------
@@ -511,38 +480,29 @@ def _fft_block(c, L, nend, base, khat, src, acc, chan_src, chan_tgt, tw, work):
     n = L  # complex FFT length; real FFT length F = 2L
     nf = n + 1
     h = n >> 1
-    toff = np.uint64(n - 2)
-    uh = np.uint64(h)
     ns = src.shape[0] * d
     nt = acc.shape[0] * d
     upto = min(2 * n, src.shape[1])
     scale = 1.0 / (4 * (2 * n))
-    # one layout of the sources and targets for every d (strided columns): the transforms are
-    # compiled once, here
+    # the transforms are compiled once, here: only the packing of the sources and the unpacking
+    # of the targets (contiguous for d = 1, strided columns else) come in two layouts
     for r in range(ns):
         re = work[r if c else 0]
         im = work[ns + r if c else 1]
         if c == 0:
             # the kernel's samples at the lags 2m, 2m + 1 packed as re + i im (lag 0: zero)
-            x = src[r // d, :, r % d]
+            samples = src[r // d, :, r % d]
             for m in range(n):
-                re[m] = x[2 * m] if 0 < 2 * m < upto else 0.0
-                im[m] = x[2 * m + 1] if 2 * m + 1 < upto else 0.0
+                re[m] = samples[2 * m] if 0 < 2 * m < upto else 0.0
+                im[m] = samples[2 * m + 1] if 2 * m + 1 < upto else 0.0
             top = n
         else:
-            # forward_block: the first DIF pass (span n) with z[h:] = 0, fused with the packing
-            x = src[r // d, a:c, r % d]
-            for mm in range(h):
-                m = np.uint64(mm)
-                w = tw[toff + m]
-                wr = w.real
-                wi = w.imag
-                xr = x[np.uint64(2) * m]
-                xi = x[np.uint64(2) * m + np.uint64(1)]
-                re[m] = xr
-                im[m] = xi
-                re[m + uh] = xr * wr - xi * wi
-                im[m + uh] = xr * wi + xi * wr
+            # forward_block: the first DIF pass (span n) with z[h:] = 0, fused with the packing;
+            # a scalar source is contiguous (the packing vectorizes)
+            if d == 1:
+                _first_pass(src[r].reshape(-1)[a:c], re, im, n, tw)
+            else:
+                _first_pass(src[r // d, a:c, r % d], re, im, n, tw)
             top = h
         _dif(re, im, n, top, tw)
         _split(re, im, n, tw)
@@ -583,26 +543,58 @@ def _fft_block(c, L, nend, base, khat, src, acc, chan_src, chan_tgt, tw, work):
         # the upper half only, z'[k + h] = a[k] - w^k a[k + h], added to the targets
         re = Tr[r]
         im = Ti[r]
-        out = acc[r // d, c:nend, r % d]
         _merge(re, im, n, tw)
         _dit(re, im, n, h, tw)
-        nout = out.shape[0]
-        for kk in range(min(h, nout >> 1)):
-            k = np.uint64(kk)
-            w = tw[toff + k]
-            wr = w.real
-            wi = w.imag
-            j = k + uh
-            vr = re[j] * wr - im[j] * wi
-            vi = re[j] * wi + im[j] * wr
-            out[np.uint64(2) * k] += im[k] - vi
-            out[np.uint64(2) * k + np.uint64(1)] += re[k] - vr
-        if nout & 1:  # an odd number of targets: the last one, an even sample (an imaginary part)
-            k = nout >> 1
-            w = tw[n - 2 + k]
-            j = k + h
-            vi = re[j] * w.imag + im[j] * w.real
-            out[2 * k] += im[k] - vi
+        if d == 1:
+            _last_pass(re, im, n, tw, acc[r].reshape(-1)[c:nend])
+        else:
+            _last_pass(re, im, n, tw, acc[r // d, c:nend, r % d])
+
+
+@_inline
+def _first_pass(x, re, im, n, tw):
+    """The first DIF pass (span n) of the packed x[0:n] padded with n zeros (z[h:] = 0), fused
+    with the packing."""
+    h = n >> 1
+    off = np.uint64(n - 2)
+    uh = np.uint64(h)
+    for mm in range(h):
+        m = np.uint64(mm)
+        w = tw[off + m]
+        wr = w.real
+        wi = w.imag
+        xr = x[np.uint64(2) * m]
+        xi = x[np.uint64(2) * m + np.uint64(1)]
+        re[m] = xr
+        im[m] = xi
+        re[m + uh] = xr * wr - xi * wi
+        im[m + uh] = xr * wi + xi * wr
+
+
+@_inline
+def _last_pass(re, im, n, tw, out):
+    """The last DIT pass (span n) of an inverse transform, upper half only: z'[k + h] = a[k] - w^k
+    a[k + h], unpacked and added to out[0:len(out)] (len(out) <= n)."""
+    h = n >> 1
+    off = np.uint64(n - 2)
+    uh = np.uint64(h)
+    nout = out.shape[0]
+    for kk in range(min(h, nout >> 1)):
+        k = np.uint64(kk)
+        w = tw[off + k]
+        wr = w.real
+        wi = w.imag
+        j = k + uh
+        vr = re[j] * wr - im[j] * wi
+        vi = re[j] * wi + im[j] * wr
+        out[np.uint64(2) * k] += im[k] - vi
+        out[np.uint64(2) * k + np.uint64(1)] += re[k] - vr
+    if nout & 1:  # an odd number of targets: the last one, an even sample (an imaginary part)
+        k = nout >> 1
+        w = tw[n - 2 + k]
+        j = k + h
+        vi = re[j] * w.imag + im[j] * w.real
+        out[2 * k] += im[k] - vi
 
 
 @_inline_nrt
