@@ -89,8 +89,7 @@ from .._linalg import solve_inplace
 from .._numba import JIT_OPTIONS, types
 from ..kernels._kernel import BlockSumFunction, ParamJacobianFunction, ParamKernelFunction
 from . import _loops
-from ._fft import (add_sources, block_workspace, kernel_transforms,
-                   stage_channels)
+from ._fft import add_sources, block_workspace, kernel_transforms, stage_channels
 from ._loops import (INTERRUPTED, NEWTON_FAILED, NFEV, NIT, NOT_FINITE, NSOLVE, SUCCESS, _all_finite,
                      _jacobian_p)
 from ._solution import lagrange_values

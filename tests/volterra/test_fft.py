@@ -5,10 +5,11 @@ block transforms used by ``add_block``, the kernel transforms and whole FFT bloc
 import numpy as np
 import pytest
 
-from integrallimits.volterra._fft import (FFT_CODE, FFT_MIN_WORK, LOCAL_BLOCK, SMALL_TARGETS, add_block,
-                                          fft_dif, fft_dit, forward_block, inverse_block,
-                                          block_workspace, fft_block_address, irfft_packed, kernel_transforms, packed_order,
-                                          rfft_packed, twiddle_table)
+from integrallimits.volterra._fft import (FFT_CODE, FFT_MIN_WORK, LOCAL_BLOCK, SMALL_TARGETS,
+                                          add_block, block_workspace, fft_block_address, fft_dif,
+                                          fft_dit, forward_block, inverse_block, irfft_packed,
+                                          kernel_transforms, packed_order, rfft_packed,
+                                          twiddle_table)
 
 LENGTHS = [2 ** k for k in range(1, 15)]  # 2 ... 2^14
 RTOL = 1e-12
