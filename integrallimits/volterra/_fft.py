@@ -54,12 +54,13 @@ from __future__ import annotations
 import functools
 
 import numpy as np
-from .._numba import NO_NRT, njit
+from .._numba import NO_NRT, njit, types
+from ..kernels._kernel import FunctionAddress, function_at
 
-__all__ = ["add_block", "add_local", "add_local_call", "block_workspace", "kernel_transforms",
+__all__ = ["add_block", "add_local", "add_sources", "block_workspace", "kernel_transforms",
            "twiddle_table", "packed_order", "fft_dif", "fft_dit", "rfft_packed", "irfft_packed",
            "forward_block", "inverse_block", "LOCAL_BLOCK", "SMALL_TARGETS", "FFT_MIN_WORK",
-           "CACHE_SPAN", "TWIDDLE_CACHE_MAX"]
+           "CACHE_SPAN", "TWIDDLE_CACHE_MAX", "FFT_CODE", "fft_block_address"]
 
 #: the pairs of sources and targets inside an aligned block of this many indices (the blocks of
 #: fewer sources, L < LOCAL_BLOCK) are summed directly as each source arrives (``add_local``),
@@ -76,17 +77,19 @@ SMALL_TARGETS = 16
 #: cheaper, the threshold was not re-tuned) would cost more than its FFTs save (30 % of the
 #: direct sum at L = 32, 70 % at L = 64, more above; ~1 ns per multiply-add)
 FFT_MIN_WORK = 2 ** 15
-#: the FFT passes of spans up to this many complex points run block by block (``_dif_tail``): the
+#: the FFT passes of spans up to this many complex points run block by block (``_dif``): the
 #: real and imaginary parts of a block, 32 KB, stay in the L1 cache through all its passes
 CACHE_SPAN = 2 ** 11
 
-_helper = njit(cache=True, nogil=True, error_model="numpy")
 #: the helpers that allocate nothing (every one below but the set-up's) compile without reference
 #: counting (NO_NRT): with it, add_block's nine arrays cost ~60 ns a call, as much as a block of
 #: 4 x 4 direct products.  ``_inline``: inlined in the loops (a call of add_local with its arrays
 #: would cost more than the sums of a scalar run)
 _leaf = njit(cache=True, nogil=True, error_model="numpy", **NO_NRT)
 _inline = njit(cache=True, nogil=True, error_model="numpy", inline="always", **NO_NRT)
+#: the loops' small allocating helpers, inlined in them (each compiled on its own cost the first
+#: call of a fast-history solve ~0.3 s with an empty cache)
+_inline_nrt = njit(cache=True, nogil=True, error_model="numpy", inline="always")
 
 
 # -- set-up ---------------------------------------------------------------------------------
@@ -151,157 +154,80 @@ def twiddle_table(n_max):
 
 
 # -- complex FFTs on split arrays (Numba) ------------------------------------------------------
+#
+# Every separately compiled function costs its own type inference, LLVM optimisation and
+# machine code, and its callers compile the code of everything they call again: the FFT chain
+# of seven levels this used to be (fft passes, blocks of passes, tails, block transforms, the
+# FFT block, add_block, the loop) took 8-10 s to compile.  Now ``_fft_block`` holds all of the
+# FFT work but the passes, ``_dif`` and ``_dit``, each one loop nest compiled on its own (inlined
+# in ``_fft_block`` they ran 25 % slower); the small steps (``_split``, ``_merge``, the fused
+# first and last passes) are inlined in Numba's IR, each at one or two call sites (Numba copies
+# an inlined helper's IR at a cost that grows as its blocks times its variables, again for each
+# helper inlined in a helper).
 
 @_leaf
-def _dif_pass(re, im, n, span, tw):
-    """One radix-2 decimation-in-frequency pass of span ``span`` over re/im[0:n]."""
-    # unsigned indices: no negative-index wraparound, so LLVM vectorizes the loop
-    h = np.uint64(span >> 1)
-    off = np.uint64(span - 2)
-    for start in range(0, n, span):
-        s = np.uint64(start)
-        for kk in range(h):
-            k = np.uint64(kk)
-            w = tw[off + k]
-            wr = w.real
-            wi = w.imag
-            i = s + k
-            j = i + h
-            ar = re[i]
-            ai = im[i]
-            br = re[j]
-            bi = im[j]
-            re[i] = ar + br
-            im[i] = ai + bi
-            dr = ar - br
-            di = ai - bi
-            re[j] = dr * wr - di * wi
-            im[j] = dr * wi + di * wr
-
-
-@_leaf
-def _dit_pass(re, im, n, span, tw):
-    """One radix-2 decimation-in-time pass of span ``span`` over re/im[0:n]."""
-    h = np.uint64(span >> 1)
-    off = np.uint64(span - 2)
-    for start in range(0, n, span):
-        s = np.uint64(start)
-        for kk in range(h):
-            k = np.uint64(kk)
-            w = tw[off + k]
-            wr = w.real
-            wi = w.imag
-            i = s + k
-            j = i + h
-            br = re[j] * wr - im[j] * wi
-            bi = re[j] * wi + im[j] * wr
-            ar = re[i]
-            ai = im[i]
-            re[i] = ar + br
-            im[i] = ai + bi
-            re[j] = ar - br
-            im[j] = ai - bi
-
-
-@_leaf
-def _dif_tail(re, im, n, top, tw):
-    """DIF passes of spans top, top / 2, ..., 2 over re/im[0:n].  Those of spans up to
-    CACHE_SPAN act within aligned blocks of that length: they run block by block, all of them
-    on a block while it is in the cache (the same operations in the same order per element)."""
-    span = top
-    while span > CACHE_SPAN:
-        _dif_pass(re, im, n, span, tw)
-        span >>= 1
-    for b in range(0, n, span):
-        _dif_passes(re[b:b + span], im[b:b + span], span, span, tw)
-
-
-@_leaf
-def _dif_passes(re, im, n, top, tw):
-    """DIF passes of spans top, top / 2, ..., 2 (the last two fused: no multiplications)."""
-    span = top
-    while span > 4:
-        _dif_pass(re, im, n, span, tw)
-        span >>= 1
-    if span == 4:
-        for b in range(n >> 2):
-            s = np.uint64(b) * np.uint64(4)
-            s1 = s + np.uint64(1)
-            s2 = s + np.uint64(2)
-            s3 = s + np.uint64(3)
-            y0r = re[s] + re[s2]
-            y0i = im[s] + im[s2]
-            y2r = re[s] - re[s2]
-            y2i = im[s] - im[s2]
-            y1r = re[s1] + re[s3]
-            y1i = im[s1] + im[s3]
-            # (x1 - x3) * (-i)
-            y3r = im[s1] - im[s3]
-            y3i = re[s3] - re[s1]
-            re[s] = y0r + y1r
-            im[s] = y0i + y1i
-            re[s1] = y0r - y1r
-            im[s1] = y0i - y1i
-            re[s2] = y2r + y3r
-            im[s2] = y2i + y3i
-            re[s3] = y2r - y3r
-            im[s3] = y2i - y3i
-    elif span == 2:
-        for b in range(n >> 1):
-            s = np.uint64(b) * np.uint64(2)
-            s1 = s + np.uint64(1)
-            ar = re[s]
-            ai = im[s]
-            re[s] = ar + re[s1]
-            im[s] = ai + im[s1]
-            re[s1] = ar - re[s1]
-            im[s1] = ai - im[s1]
-
-
-@_leaf
-def _dit_head(re, im, n, top, tw):
-    """DIT passes of spans 2, 4, ..., top over re/im[0:n]; those up to CACHE_SPAN block by block
-    (see ``_dif_tail``)."""
-    block = min(top, CACHE_SPAN)
-    for b in range(0, n, block):
-        _dit_passes(re[b:b + block], im[b:b + block], block, block, tw)
-    span = block << 1
-    while span <= top:
-        _dit_pass(re, im, n, span, tw)
-        span <<= 1
-
-
-@_leaf
-def _dit_passes(re, im, n, top, tw):
-    """DIT passes of spans 2, 4, ..., top (the first two fused: no multiplications)."""
-    if top >= 4:
-        for b in range(n >> 2):
-            s = np.uint64(b) * np.uint64(4)
-            s1 = s + np.uint64(1)
-            s2 = s + np.uint64(2)
-            s3 = s + np.uint64(3)
-            y0r = re[s] + re[s1]
-            y0i = im[s] + im[s1]
-            y1r = re[s] - re[s1]
-            y1i = im[s] - im[s1]
-            y2r = re[s2] + re[s3]
-            y2i = im[s2] + im[s3]
-            # (x2 - x3) * (-i)
-            tr = im[s2] - im[s3]
-            ti = re[s3] - re[s2]
-            re[s] = y0r + y2r
-            im[s] = y0i + y2i
-            re[s2] = y0r - y2r
-            im[s2] = y0i - y2i
-            re[s1] = y1r + tr
-            im[s1] = y1i + ti
-            re[s3] = y1r - tr
-            im[s3] = y1i - ti
-        span = 8
-    else:
-        if top == 2:
-            for b in range(n >> 1):
-                s = np.uint64(b) * np.uint64(2)
+def _dif(re, im, n, top, tw):
+    """Radix-2 decimation-in-frequency passes of spans top, top / 2, ..., 2 over re/im[0:n]
+    (the last two fused: no multiplications).  The passes of spans up to CACHE_SPAN act within
+    aligned blocks of that length: they run block by block, all of them on a block while it is
+    in the cache (32 KB of real and imaginary parts); the larger spans first, over the whole
+    array.  The same operations in the same order per element in any case."""
+    blk = min(top, CACHE_SPAN)
+    for bb in range(0, n, blk):
+        b = np.uint64(bb)
+        span = top if bb == 0 else blk
+        while span > 4:
+            lo = 0 if span > blk else bb
+            hi = n if span > blk else bb + blk
+            # unsigned indices: no negative-index wraparound, so LLVM vectorizes the loop
+            h = np.uint64(span >> 1)
+            off = np.uint64(span - 2)
+            for start in range(lo, hi, span):
+                s = np.uint64(start)
+                for kk in range(h):
+                    k = np.uint64(kk)
+                    w = tw[off + k]
+                    wr = w.real
+                    wi = w.imag
+                    i = s + k
+                    j = i + h
+                    ar = re[i]
+                    ai = im[i]
+                    br = re[j]
+                    bi = im[j]
+                    re[i] = ar + br
+                    im[i] = ai + bi
+                    dr = ar - br
+                    di = ai - bi
+                    re[j] = dr * wr - di * wi
+                    im[j] = dr * wi + di * wr
+            span >>= 1
+        if span == 4:
+            for g in range(blk >> 2):
+                s = b + np.uint64(g) * np.uint64(4)
+                s1 = s + np.uint64(1)
+                s2 = s + np.uint64(2)
+                s3 = s + np.uint64(3)
+                y0r = re[s] + re[s2]
+                y0i = im[s] + im[s2]
+                y2r = re[s] - re[s2]
+                y2i = im[s] - im[s2]
+                y1r = re[s1] + re[s3]
+                y1i = im[s1] + im[s3]
+                # (x1 - x3) * (-i)
+                y3r = im[s1] - im[s3]
+                y3i = re[s3] - re[s1]
+                re[s] = y0r + y1r
+                im[s] = y0i + y1i
+                re[s1] = y0r - y1r
+                im[s1] = y0i - y1i
+                re[s2] = y2r + y3r
+                im[s2] = y2i + y3i
+                re[s3] = y2r - y3r
+                im[s3] = y2i - y3i
+        elif span == 2:
+            for g in range(blk >> 1):
+                s = b + np.uint64(g) * np.uint64(2)
                 s1 = s + np.uint64(1)
                 ar = re[s]
                 ai = im[s]
@@ -309,29 +235,95 @@ def _dit_passes(re, im, n, top, tw):
                 im[s] = ai + im[s1]
                 re[s1] = ar - re[s1]
                 im[s1] = ai - im[s1]
-        span = 4
-    while span <= top:
-        _dit_pass(re, im, n, span, tw)
-        span <<= 1
+
+
+@_leaf
+def _dit(re, im, n, top, tw):
+    """Radix-2 decimation-in-time passes of spans 2, 4, ..., top over re/im[0:n] (the first two
+    fused: no multiplications); those of spans up to CACHE_SPAN block by block, then the larger
+    ones over the whole array (see ``_dif``)."""
+    blk = min(top, CACHE_SPAN)
+    for bb in range(0, n, blk):
+        b = np.uint64(bb)
+        if blk >= 4:
+            for g in range(blk >> 2):
+                s = b + np.uint64(g) * np.uint64(4)
+                s1 = s + np.uint64(1)
+                s2 = s + np.uint64(2)
+                s3 = s + np.uint64(3)
+                y0r = re[s] + re[s1]
+                y0i = im[s] + im[s1]
+                y1r = re[s] - re[s1]
+                y1i = im[s] - im[s1]
+                y2r = re[s2] + re[s3]
+                y2i = im[s2] + im[s3]
+                # (x2 - x3) * (-i)
+                tr = im[s2] - im[s3]
+                ti = re[s3] - re[s2]
+                re[s] = y0r + y2r
+                im[s] = y0i + y2i
+                re[s2] = y0r - y2r
+                im[s2] = y0i - y2i
+                re[s1] = y1r + tr
+                im[s1] = y1i + ti
+                re[s3] = y1r - tr
+                im[s3] = y1i - ti
+            span = 8
+        else:
+            if blk == 2:
+                for g in range(blk >> 1):
+                    s = b + np.uint64(g) * np.uint64(2)
+                    s1 = s + np.uint64(1)
+                    ar = re[s]
+                    ai = im[s]
+                    re[s] = ar + re[s1]
+                    im[s] = ai + im[s1]
+                    re[s1] = ar - re[s1]
+                    im[s1] = ai - im[s1]
+            span = 4
+        last = top if bb + blk >= n else blk   # after the last block: the larger spans
+        while span <= last:
+            lo = bb if span <= blk else 0
+            hi = bb + blk if span <= blk else n
+            h = np.uint64(span >> 1)
+            off = np.uint64(span - 2)
+            for start in range(lo, hi, span):
+                s = np.uint64(start)
+                for kk in range(h):
+                    k = np.uint64(kk)
+                    w = tw[off + k]
+                    wr = w.real
+                    wi = w.imag
+                    i = s + k
+                    j = i + h
+                    br = re[j] * wr - im[j] * wi
+                    bi = re[j] * wi + im[j] * wr
+                    ar = re[i]
+                    ai = im[i]
+                    re[i] = ar + br
+                    im[i] = ai + bi
+                    re[j] = ar - br
+                    im[j] = ai - bi
+            span <<= 1
 
 
 @_leaf
 def fft_dif(re, im, tw):
     """Forward FFT of re + i im (power-of-two length) in place: natural order in, bit-reversed out."""
     n = re.shape[0]
-    _dif_tail(re, im, n, n, tw)
+    _dif(re, im, n, n, tw)
 
 
 @_leaf
 def fft_dit(re, im, tw):
     """Forward FFT of re + i im in place: bit-reversed order in, natural order out."""
     n = re.shape[0]
-    _dit_head(re, im, n, n, tw)
+    _dit(re, im, n, n, tw)
 
 
 # -- the real FFT of length 2n: split and merge steps in the packed layout ----------------------
 
-@_leaf
+@_inline
 def _split(re, im, n, tw):
     """Z (length n, bit-reversed) -> 2 X (n + 1 frequencies of the real FFT of length 2n, packed)."""
     a = re[0]
@@ -369,7 +361,7 @@ def _split(re, im, n, tw):
         b0 <<= 1
 
 
-@_leaf
+@_inline
 def _merge(re, im, n, tw):
     """Y = re + i im (packed) -> 2 Z (length n, bit-reversed) of Y's inverse real FFT, stored with
     the real and imaginary parts swapped; only the real parts of Y[0] and Y[n] are used."""
@@ -408,14 +400,14 @@ def _merge(re, im, n, tw):
         b0 <<= 1
 
 
-@_leaf
+@_inline
 def rfft_packed(x, re, im, tw):
     """re + i im = 2 rfft(x) in the packed layout (x real of length 2n; re, im of length n + 1)."""
     n = x.shape[0] // 2
     for m in range(n):
         re[m] = x[2 * m]
         im[m] = x[2 * m + 1]
-    _dif_tail(re, im, n, n, tw)
+    _dif(re, im, n, n, tw)
     _split(re, im, n, tw)
 
 
@@ -424,7 +416,7 @@ def irfft_packed(re, im, out, tw):
     """out = 2n irfft(re + i im) (packed layout, length n + 1; out of length 2n); destroys re, im."""
     n = out.shape[0] // 2
     _merge(re, im, n, tw)
-    _dit_head(re, im, n, n, tw)
+    _dit(re, im, n, n, tw)
     for m in range(n):
         out[2 * m] = im[m]
         out[2 * m + 1] = re[m]
@@ -433,22 +425,8 @@ def irfft_packed(re, im, out, tw):
 @_leaf
 def forward_block(x, re, im, n, tw):
     """re + i im = 2 rfft(x[0:n] padded with n zeros) in the packed layout (n >= 2)."""
-    h = n >> 1
-    off = np.uint64(n - 2)
-    uh = np.uint64(h)
-    # the first DIF pass (span n) with z[h:] = 0, fused with the packing
-    for mm in range(h):
-        m = np.uint64(mm)
-        w = tw[off + m]
-        wr = w.real
-        wi = w.imag
-        xr = x[np.uint64(2) * m]
-        xi = x[np.uint64(2) * m + np.uint64(1)]
-        re[m] = xr
-        im[m] = xi
-        re[m + uh] = xr * wr - xi * wi
-        im[m + uh] = xr * wi + xi * wr
-    _dif_tail(re, im, n, h, tw)
+    _first_pass(x, re, im, n, tw)
+    _dif(re, im, n, n >> 1, tw)
     _split(re, im, n, tw)
 
 
@@ -456,52 +434,88 @@ def forward_block(x, re, im, n, tw):
 def inverse_block(re, im, n, tw, out):
     """out[j] += (2n irfft(re + i im))[n + j] for j < len(out) <= n (n >= 2); destroys re, im."""
     _merge(re, im, n, tw)
-    h = n >> 1
-    _dit_head(re, im, n, h, tw)
-    # the last DIT pass (span n), upper half only: z'[k + h] = a[k] - w^k a[k + h]
-    off = np.uint64(n - 2)
-    uh = np.uint64(h)
-    nout = out.shape[0]
-    for kk in range(min(h, nout >> 1)):
-        k = np.uint64(kk)
-        w = tw[off + k]
-        wr = w.real
-        wi = w.imag
-        j = k + uh
-        vr = re[j] * wr - im[j] * wi
-        vi = re[j] * wi + im[j] * wr
-        out[np.uint64(2) * k] += im[k] - vi
-        out[np.uint64(2) * k + np.uint64(1)] += re[k] - vr
-    if nout & 1:  # an odd number of targets: the last one, an even sample (an imaginary part)
-        k = nout >> 1
-        w = tw[n - 2 + k]
-        j = k + h
-        vi = re[j] * w.imag + im[j] * w.real
-        out[2 * k] += im[k] - vi
+    _dit(re, im, n, n >> 1, tw)
+    _last_pass(re, im, n, tw, out)
 
 
 # -- the block accumulator -------------------------------------------------------------------
 
+#: the entry of ``kernel_transforms``' koff (the plan of the levels, indexed by log2 L; no level
+#: reaches 2^63) that holds the address of the compiled ``_fft_block`` (0 when no level uses
+#: the FFT)
+FFT_CODE = 63
+_A3 = types.float64[:, :, ::1]
+_I8A = types.int64[::1]
+_C1 = types.complex128[::1]
+_FFT_BLOCK_SIGNATURE = types.void(types.int64, types.int64, types.int64, types.int64, _C1, _A3, _A3,
+                                  _I8A, _I8A, _C1, types.float64[:, ::1])
+_fft_block_at = function_at(types.FunctionType(_FFT_BLOCK_SIGNATURE))
+_FFT_BLOCK = []
+
+
+def fft_block_address():
+    """The address of ``_fft_block`` compiled (or loaded from the on-disk cache) for the loops'
+    arrays, on first use: ``add_block`` calls it through this address (``koff[FFT_CODE]``), so
+    that the FFT code, the larger part of the fast history's compile time, is compiled only
+    by the solves whose plan uses it (``kernel_transforms``), not by every loop that links
+    ``add_block``."""
+    if not _FFT_BLOCK:
+        _FFT_BLOCK.append(FunctionAddress(_fft_block, _FFT_BLOCK_SIGNATURE))
+    return _FFT_BLOCK[0].address
+
+
 @_leaf
 def _fft_block(c, L, nend, base, khat, src, acc, chan_src, chan_tgt, tw, work):
-    """The FFT path of ``add_block``: the level's kernel transforms start at khat[base]."""
+    """The FFT path of ``add_block`` (c >= L): the level's kernel transforms start at khat[base].
+
+    With c = 0 (no block has c = 0), the kernel transforms of level L instead
+    (``kernel_transforms``): for each row r = (q d + x) d + y of the kernel samples
+    ``src`` = kseq viewed as (Q, P, d d), the transform of kappa_q[.., x, y] at lags
+    1 .. 2L - 1 (lag 0 and lags >= P as zeros) times 1 / (8L) into khat[base + r (L + 1):][:L + 1]
+    (``rfft_packed`` gives twice the rfft: the scale 1 / (8L) is a power of two, exact); ``work``
+    needs 2 rows of L + 1.  One function for both, so that the transforms are compiled once."""
     a = c - L
     Q = chan_src.shape[0]
     d = src.shape[2]
     n = L  # complex FFT length; real FFT length F = 2L
     nf = n + 1
+    h = n >> 1
     ns = src.shape[0] * d
     nt = acc.shape[0] * d
+    upto = min(2 * n, src.shape[1])
+    scale = 1.0 / (4 * (2 * n))
+    # the transforms are compiled once, here: only the packing of the sources and the unpacking
+    # of the targets (contiguous for d = 1, strided columns else) come in two layouts
+    for r in range(ns):
+        re = work[r if c else 0]
+        im = work[ns + r if c else 1]
+        if c == 0:
+            # the kernel's samples at the lags 2m, 2m + 1 packed as re + i im (lag 0: zero)
+            samples = src[r // d, :, r % d]
+            for m in range(n):
+                re[m] = samples[2 * m] if 0 < 2 * m < upto else 0.0
+                im[m] = samples[2 * m + 1] if 2 * m + 1 < upto else 0.0
+            top = n
+        else:
+            # forward_block: the first DIF pass (span n) with z[h:] = 0, fused with the packing;
+            # a scalar source is contiguous (the packing vectorizes)
+            if d == 1:
+                _first_pass(src[r].reshape(-1)[a:c], re, im, n, tw)
+            else:
+                _first_pass(src[r // d, a:c, r % d], re, im, n, tw)
+            top = h
+        _dif(re, im, n, top, tw)
+        _split(re, im, n, tw)
+        if c == 0:
+            o = base + r * nf
+            for f in range(nf):
+                khat[o + f] = complex(re[f] * scale, im[f] * scale)
+    if c == 0:
+        return
     Xr = work[:ns]
     Xi = work[ns:2 * ns]
     Tr = work[2 * ns:2 * ns + nt]
     Ti = work[2 * ns + nt:2 * ns + 2 * nt]
-    for s in range(src.shape[0]):
-        if d == 1:
-            forward_block(src[s].reshape(-1)[a:c], Xr[s], Xi[s], n, tw)
-        else:
-            for y in range(d):
-                forward_block(src[s, a:c, y], Xr[s * d + y], Xi[s * d + y], n, tw)
     for r in range(nt):
         for f in range(nf):
             Tr[r, f] = 0.0
@@ -524,15 +538,66 @@ def _fft_block(c, L, nend, base, khat, src, acc, chan_src, chan_tgt, tw, work):
                     ki = kv.imag
                     tr[f] += kr * xr[f] - ki * xi[f]
                     ti[f] += kr * xi[f] + ki * xr[f]
-    for g in range(acc.shape[0]):
+    for r in range(nt):
+        # inverse_block: the merge step, the DIT passes but the last, which (span n) computes
+        # the upper half only, z'[k + h] = a[k] - w^k a[k + h], added to the targets
+        re = Tr[r]
+        im = Ti[r]
+        _merge(re, im, n, tw)
+        _dit(re, im, n, h, tw)
         if d == 1:
-            inverse_block(Tr[g], Ti[g], n, tw, acc[g].reshape(-1)[c:nend])
+            _last_pass(re, im, n, tw, acc[r].reshape(-1)[c:nend])
         else:
-            for x in range(d):
-                inverse_block(Tr[g * d + x], Ti[g * d + x], n, tw, acc[g, c:nend, x])
+            _last_pass(re, im, n, tw, acc[r // d, c:nend, r % d])
 
 
-@_helper
+@_inline
+def _first_pass(x, re, im, n, tw):
+    """The first DIF pass (span n) of the packed x[0:n] padded with n zeros (z[h:] = 0), fused
+    with the packing."""
+    h = n >> 1
+    off = np.uint64(n - 2)
+    uh = np.uint64(h)
+    for mm in range(h):
+        m = np.uint64(mm)
+        w = tw[off + m]
+        wr = w.real
+        wi = w.imag
+        xr = x[np.uint64(2) * m]
+        xi = x[np.uint64(2) * m + np.uint64(1)]
+        re[m] = xr
+        im[m] = xi
+        re[m + uh] = xr * wr - xi * wi
+        im[m + uh] = xr * wi + xi * wr
+
+
+@_inline
+def _last_pass(re, im, n, tw, out):
+    """The last DIT pass (span n) of an inverse transform, upper half only: z'[k + h] = a[k] - w^k
+    a[k + h], unpacked and added to out[0:len(out)] (len(out) <= n)."""
+    h = n >> 1
+    off = np.uint64(n - 2)
+    uh = np.uint64(h)
+    nout = out.shape[0]
+    for kk in range(min(h, nout >> 1)):
+        k = np.uint64(kk)
+        w = tw[off + k]
+        wr = w.real
+        wi = w.imag
+        j = k + uh
+        vr = re[j] * wr - im[j] * wi
+        vi = re[j] * wi + im[j] * wr
+        out[np.uint64(2) * k] += im[k] - vi
+        out[np.uint64(2) * k + np.uint64(1)] += re[k] - vr
+    if nout & 1:  # an odd number of targets: the last one, an even sample (an imaginary part)
+        k = nout >> 1
+        w = tw[n - 2 + k]
+        j = k + h
+        vi = re[j] * w.imag + im[j] * w.real
+        out[2 * k] += im[k] - vi
+
+
+@_inline_nrt
 def stage_channels(m):
     """The channels of a Runge-Kutta/collocation history for ``add_block``: every stage j
     (source) feeds every stage i < m and the mesh value i = m (target); channel q = i m + j."""
@@ -545,13 +610,13 @@ def stage_channels(m):
     return chan_src, chan_tgt
 
 
-@_helper
+@_inline_nrt
 def block_workspace(koff, src, acc):
     """The scratch rows of ``add_block``'s FFTs for the sources ``src`` and targets ``acc``:
     real and imaginary parts of a transform per source and target component, as long as the
     largest FFT level of ``koff`` needs (one allocation per solve, none per block)."""
     L = 1
-    for e in range(koff.shape[0]):
+    for e in range(min(koff.shape[0], FFT_CODE)):
         if koff[e] >= 0:
             L = 1 << e
     return np.empty((2 * (src.shape[0] + acc.shape[0]) * src.shape[2], L + 1))
@@ -561,24 +626,49 @@ def block_workspace(koff, src, acc):
 def add_block(c, kseq, khat, koff, src, acc, chan_src, chan_tgt, tw, work):
     """Add the sources [c - L, c) (L = c & -c) to the targets [c, c + L) of every channel
     (``work``: see ``block_workspace``)."""
+    nend = _block_fft(c, khat, koff, src, acc, chan_src, chan_tgt, tw, work)
+    # direct sum, source by source: the inner loop over the targets carries no dependency
+    # (unsigned lags n - l: without the negative-index wraparound it vectorizes; the level
+    # L = 16 of a scalar run of N = 2^18 takes 2.4 ms instead of 3.6)
+    for l in range(c - (c & -c), c):
+        _add_direct(l, c, nend, kseq, src, acc, chan_src, chan_tgt)
+
+
+@_leaf
+def add_sources(n, kseq, khat, koff, src, acc, chan_src, chan_tgt, tw, work):
+    """What the loops add once the sources src[:, n] are known: ``add_local(n, ...)``, or
+    ``add_block(n + 1, ...)`` when n + 1 is a multiple of LOCAL_BLOCK; one call of its own, for
+    the loops whose steps are long (Runge-Kutta and collocation: m stage values, Newton's
+    method): inlined there, the sums slowed the rest of the step (gauss2 with a nonlinear phi,
+    N = 2^14: 36.8 ms against 32.7 with a call), while the short steps of the direct rules gain
+    from the inlined ``add_local`` (trapezoid, N = 2^16: 9.1 ms against 10.5).  One function
+    for both, with one copy of the direct sums: a compiled function less in these loops."""
+    c = n + 1
+    if c % LOCAL_BLOCK:   # add_local: the source n, to the later targets of its aligned block
+        a = n
+        nend = min((n | (LOCAL_BLOCK - 1)) + 1, acc.shape[1])
+    else:
+        a = c - (c & -c)
+        nend = _block_fft(c, khat, koff, src, acc, chan_src, chan_tgt, tw, work)
+    for l in range(a, c):
+        _add_direct(l, c, nend, kseq, src, acc, chan_src, chan_tgt)
+
+
+@_inline
+def _block_fft(c, khat, koff, src, acc, chan_src, chan_tgt, tw, work):
+    """The block of ``add_block(c, ...)`` by FFT if its level uses it (``kernel_transforms``):
+    returns the end of its targets that are left to sum directly, c when none are."""
     L = c & -c
-    a = c - L
-    M = acc.shape[1]
-    nend = min(c + L, M)
-    if nend <= c:
-        return
+    nend = min(c + L, acc.shape[1])
     if L >= LOCAL_BLOCK and nend - c > SMALL_TARGETS:
         e = 0
         while (1 << e) < L:
             e += 1
         if koff[e] >= 0:  # kernel_transforms chose the FFT for this level
-            _fft_block(c, L, nend, koff[e], khat, src, acc, chan_src, chan_tgt, tw, work)
-            return
-    # direct sum, source by source: the inner loop over the targets carries no dependency
-    # (unsigned lags n - l: without the negative-index wraparound it vectorizes; the level
-    # L = 16 of a scalar run of N = 2^18 takes 2.4 ms instead of 3.6)
-    for l in range(a, c):
-        _add_direct(l, c, nend, kseq, src, acc, chan_src, chan_tgt)
+            _fft_block_at(koff[FFT_CODE])(c, L, nend, koff[e], khat, src, acc, chan_src, chan_tgt,
+                                          tw, work)
+            return c
+    return max(nend, c)
 
 
 @_inline
@@ -620,16 +710,6 @@ def add_local(n, kseq, src, acc, chan_src, chan_tgt):
                 chan_src, chan_tgt)
 
 
-@_leaf
-def add_local_call(n, kseq, src, acc, chan_src, chan_tgt):
-    """``add_local`` as a call of its own, for the loops whose steps are long (Runge-Kutta and
-    collocation: m stage values, Newton's method): inlined there, the sums slowed the rest of
-    the step (gauss2 with a nonlinear phi, N = 2^14: 36.8 ms against 32.7 with this call),
-    while the short steps of the direct rules gain from the inlined one (trapezoid, N = 2^16:
-    9.1 ms against 10.5)."""
-    add_local(n, kseq, src, acc, chan_src, chan_tgt)
-
-
 def kernel_transforms(kseq, n_targets):
     """Transforms of kappa_q[0 .. 2L-1] for every FFT level L: L >= LOCAL_BLOCK, with some block
     of more than SMALL_TARGETS targets (n_targets - L > SMALL_TARGETS) and a direct sum of at
@@ -638,7 +718,9 @@ def kernel_transforms(kseq, n_targets):
     Returns (khat flat complex array, koff offsets by level exponent, tw twiddles): at
     koff[log2 L], for each (q, x, y), the L + 1 entries of rfft(kappa_q[.., x, y] for lags
     1 .. 2L - 1, lag 0 and lags >= len(kseq) as zero) / (4L) in the packed layout; koff = -1
-    for the levels summed directly (``add_block`` follows koff).
+    for the levels summed directly (``add_block`` follows koff).  koff[FFT_CODE] is the address
+    of the compiled FFT block (``fft_block_address``) when some level uses the FFT, else 0:
+    only then are the FFT codes compiled.
     """
     Q, P, d, _ = kseq.shape
     levels = []
@@ -651,32 +733,20 @@ def kernel_transforms(kseq, n_targets):
     koff = np.full(64, -1, dtype=np.int64)
     khat = np.zeros(max(sum(Q * d * d * (L + 1) for L in levels), 1), dtype=np.complex128)
     tw = twiddle_table(levels[-1] if levels else 1)
+    if not levels:
+        koff[FFT_CODE] = 0
+        return khat, koff, tw
+    koff[FFT_CODE] = fft_block_address()
+    # the arrays of the compiled signature (a read-only kseq would compile another)
+    samples = np.require(kseq, dtype=np.float64, requirements=("C", "W")).reshape(Q, P, d * d)
+    work = np.empty((2, levels[-1] + 1))
     offset = 0
     for L in levels:
         koff[L.bit_length() - 1] = offset
-        _kernel_level(kseq, L, khat[offset:offset + Q * d * d * (L + 1)], tw)
+        _fft_block(0, L, 0, offset, khat, samples, _NO_TARGETS, _NO_CHANNELS, _NO_CHANNELS, tw, work)
         offset += Q * d * d * (L + 1)
     return khat, koff, tw
 
 
-@_helper
-def _kernel_level(kseq, L, out, tw):
-    """out[((q d + x) d + y) (L + 1) + p] = rfft(kappa_q[.., x, y] for lags 1 .. 2L - 1)[packed p]
-    / (4L) (``rfft_packed`` gives twice the rfft: the scale 1 / (8L) is a power of two, exact)."""
-    Q, P, d, _ = kseq.shape
-    F = 2 * L
-    upto = min(F, P)
-    scale = 1.0 / (4 * F)
-    x = np.zeros(F)
-    re = np.empty(L + 1)
-    im = np.empty(L + 1)
-    r = 0
-    for q in range(Q):
-        for a in range(d):
-            for b in range(d):
-                for p in range(1, upto):
-                    x[p] = kseq[q, p, a, b]
-                rfft_packed(x, re, im, tw)
-                for f in range(L + 1):
-                    out[r + f] = complex(re[f] * scale, im[f] * scale)
-                r += L + 1
+_NO_TARGETS = np.zeros((0, 0, 1))
+_NO_CHANNELS = np.zeros(0, dtype=np.int64)

@@ -25,7 +25,7 @@ from ..kernels._kernel import (BlockSumFunction, ParamJacobianFunction, ParamKer
                                function_at)
 from ..kernels._structured import LAG_SIGNATURE
 from ._interrupt import register
-from ._fft import (LOCAL_BLOCK, add_block, add_local, add_local_call, block_workspace,
+from ._fft import (LOCAL_BLOCK, add_block, add_local, add_sources, block_workspace,
                    stage_channels)
 
 NFEV, NJEV, NIT, NSOLVE = 0, 1, 2, 3
@@ -724,10 +724,7 @@ def _vrk_conv_loop_of(linear_only):
                     for k in range(d):
                         src[j, n, k] = h * b[j] * f[k]
             stats[NFEV] += m
-            if (n + 1) % LOCAL_BLOCK:
-                add_local_call(n, kseq, src, acc, chan_src, chan_tgt)
-            else:
-                add_block(n + 1, kseq, khat, koff, src, acc, chan_src, chan_tgt, tw, work_fft)
+            add_sources(n, kseq, khat, koff, src, acc, chan_src, chan_tgt, tw, work_fft)
             for k in range(d):
                 Y[n + 1, k] = G[n + 1, k] + acc[m, n + 1, k]
                 if not np.isfinite(Y[n + 1, k]):

@@ -89,8 +89,7 @@ from .._linalg import solve_inplace
 from .._numba import JIT_OPTIONS, types
 from ..kernels._kernel import BlockSumFunction, ParamJacobianFunction, ParamKernelFunction
 from . import _loops
-from ._fft import (LOCAL_BLOCK, add_block, add_local_call, block_workspace, kernel_transforms,
-                   stage_channels)
+from ._fft import add_sources, block_workspace, kernel_transforms, stage_channels
 from ._loops import (INTERRUPTED, NEWTON_FAILED, NFEV, NIT, NOT_FINITE, NSOLVE, SUCCESS, _all_finite,
                      _jacobian_p)
 from ._solution import lagrange_values
@@ -565,10 +564,7 @@ def _product_integration_conv_loop(K, J, have_jac, phi, theta, t, ts, G, Gs, Y, 
             for k in range(d):
                 src[j, n, k] = f[k]
         stats[NFEV] += m
-        if (n + 1) % LOCAL_BLOCK:
-            add_local_call(n, kseq, src, acc, chan_src, chan_tgt)
-        else:
-            add_block(n + 1, kseq, khat, koff, src, acc, chan_src, chan_tgt, tw, work_fft)
+        add_sources(n, kseq, khat, koff, src, acc, chan_src, chan_tgt, tw, work_fft)
         for k in range(d):
             Y[n + 1, k] = G[n + 1, k] + acc[m, n + 1, k]
             if not np.isfinite(Y[n + 1, k]):

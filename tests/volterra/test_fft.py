@@ -5,10 +5,11 @@ block transforms used by ``add_block``, the kernel transforms and whole FFT bloc
 import numpy as np
 import pytest
 
-from integrallimits.volterra._fft import (FFT_MIN_WORK, LOCAL_BLOCK, SMALL_TARGETS, add_block,
-                                          fft_dif, fft_dit, forward_block, inverse_block,
-                                          block_workspace, irfft_packed, kernel_transforms, packed_order,
-                                          rfft_packed, twiddle_table)
+from integrallimits.volterra._fft import (FFT_CODE, FFT_MIN_WORK, LOCAL_BLOCK, SMALL_TARGETS,
+                                          add_block, block_workspace, fft_block_address, fft_dif,
+                                          fft_dit, forward_block, inverse_block, irfft_packed,
+                                          kernel_transforms, packed_order, rfft_packed,
+                                          twiddle_table)
 
 LENGTHS = [2 ** k for k in range(1, 15)]  # 2 ... 2^14
 RTOL = 1e-12
@@ -172,10 +173,11 @@ def test_kernel_transforms_convention():
             assert np.all(err <= 2 * _fft_error_bound(F) * np.sqrt(np.sum(np.abs(ref) ** 2, axis=-1)))
             size += Q * d * d * (L + 1)
         assert khat.shape == (size,) and khat.dtype == np.complex128
-        assert sorted(np.flatnonzero(koff >= 0)) == [5, 6, 7, 8]
+        assert sorted(np.flatnonzero(koff[:FFT_CODE] >= 0)) == [5, 6, 7, 8]
+        assert koff[FFT_CODE] == fft_block_address() != 0
         np.testing.assert_array_equal(tw, twiddle_table(256))
     khat, koff, tw = kernel_transforms(rng.standard_normal((1, 65, 1, 1)), 65)
-    assert np.all(koff == -1) and khat.shape == (1,)
+    assert np.all(koff[:FFT_CODE] == -1) and koff[FFT_CODE] == 0 and khat.shape == (1,)
 
 
 @pytest.mark.parametrize("M", [2 ** 10 + 17, 2 ** 10 + 18, 2 ** 11 + 301, 3001, 2 ** 12 + 1])
