@@ -224,6 +224,9 @@ def rebuild_network(network, grids=None, n_layers=None, rule=None, T=None):
 def _with_theta(network, theta, layout=None):
     """A shallow copy of ``network`` whose parameters are ``theta`` (fields as views of it)."""
     net = copy.copy(network)
+    # its own kernel cache: a copy sharing the template's dict added a kernel holding its
+    # theta to it at every evaluation of J_N (a network run before training leaked theta)
+    net.__dict__.pop("_kernel_cache", None)
     grids = {f.name: f.grid(theta) for f in (parameter_layout(network) if layout is None else layout)}
     if network.family == "relu-resnet":
         grids = {name: grid[:network.n_layers] for name, grid in grids.items()}
