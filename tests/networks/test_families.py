@@ -308,3 +308,24 @@ def test_forward_keeps_no_other_state():
         peak = tracemalloc.get_traced_memory()[1]
         tracemalloc.stop()
         assert peak < (len(kept) + 12) * X0.nbytes     # all N+1 states: 134 MB, 1025 X0.nbytes
+
+
+def test_read_only_and_strided_inputs_give_the_same_bits():
+    """A read-only batch (np.load(..., mmap_mode="r"), a frozen data set) made a ResNet's
+    marching forward pass raise Numba's "No matching definition for argument type(s)"."""
+    from integrallimits.networks import ReLUResNet
+    rng = np.random.default_rng(3)
+    nets = [ResNet(rng.normal(size=(6, 3, 3)), rng.normal(size=(6, 3))),
+            ReLUResNet(rng.normal(size=(6, 3, 2)) / 6, rng.normal(size=(6, 2, 3)),
+                       rng.normal(size=(6, 2)))]
+    X = rng.normal(size=(4, 6))
+    frozen = X[:, ::2].copy()
+    frozen.setflags(write=False)
+    for net in nets:
+        want = net.states(X[:, ::2].copy(), layers=[2, -1])
+        for x in (frozen, X[:, ::2]):
+            assert np.array_equal(net.states(x, layers=[2, -1]), want)
+            assert np.array_equal(net.forward(x), want[:, 1])
+    states, _ = METHODS["rectangle"].march(nets[0].kernel(1), frozen[0], (0.0, 1.0), 6, [6],
+                                           1e-12, 50)
+    assert np.array_equal(states[0], nets[0].forward(frozen[0].copy())[0])
