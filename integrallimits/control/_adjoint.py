@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from ..kernels import _user
+from ..networks._families import real_array
 from ..volterra import METHODS
 from ..volterra._loops import SUCCESS, no_jacobian
 from ._adjoint_loops import compiled_adjoint
@@ -143,9 +144,9 @@ def discrete_adjoint(kernel: Kernel, t: ArrayLike, Y: ArrayLike, method: str, dp
                          "is not implemented")
     if meth.family not in ("direct", "vrk"):
         raise ValueError(f"no discrete adjoint for the {meth.family!r} method {method!r}")
-    Y = np.ascontiguousarray(Y, dtype=float)
-    dphi = np.ascontiguousarray(dphi, dtype=float)
-    t = np.ascontiguousarray(t, dtype=float)
+    Y = np.ascontiguousarray(real_array(Y, "Y"))
+    dphi = np.ascontiguousarray(real_array(dphi, "dphi"))
+    t = np.ascontiguousarray(real_array(t, "t"))
     if Y.ndim != 2 or Y.shape != dphi.shape or Y.shape[0] != t.shape[0]:
         raise ValueError(f"Y {Y.shape}, dphi {dphi.shape} and t {t.shape} do not match")
     if not (np.all(np.isfinite(Y)) and np.all(np.isfinite(dphi))):

@@ -45,7 +45,7 @@ import numpy as np
 
 from ..networks import (ConcatDense, NonlocalDense, PiecewiseLinear, PiecewiseLinearTriangle,
                         ReLUResNet, ResidualDense, ResNet, SmoothNet, VolterraNetwork, sample_field)
-from ..networks._families import positive_int
+from ..networks._families import positive_int, real_array
 from ..networks._fields import sample_field_at
 from ..volterra import METHODS, solve_volterra
 from ._adjoint import discrete_adjoint
@@ -430,7 +430,7 @@ class Objective:
         if readout is None:
             self.readout = _readout(network)
         else:
-            self.readout = np.array(readout, dtype=float)
+            self.readout = real_array(readout, "readout").copy()
             if self.readout.ndim != 2 or self.readout.shape[1] != network.d or \
                     not np.all(np.isfinite(self.readout)):
                 raise ValueError(f"readout must be a finite array of shape (f, {network.d}), "
@@ -439,10 +439,13 @@ class Objective:
         if classifier is None:
             P, c = np.eye(K, F), np.zeros(K)
         else:
-            P, c = (np.array(a, dtype=float) for a in classifier)
+            P, c = classifier
+            P, c = real_array(P, "classifier P").copy(), real_array(c, "classifier c").copy()
         if P.shape != (K, F) or c.shape != (K,):
             raise ValueError(f"classifier must be (P, c) with P ({K}, {F}) and c ({K},), got "
                              f"{P.shape} and {c.shape}")
+        if not (np.all(np.isfinite(P)) and np.all(np.isfinite(c))):
+            raise ValueError("classifier (P, c) contains NaN or inf")
         self.P0, self.c0 = P, c
         self._index = np.concatenate([f.indices() for f in self.layout])
         self.n_weights = self._index.size
@@ -466,7 +469,7 @@ class Objective:
 
     def split(self, vector):
         """(theta, P, c, X) from a vector."""
-        vector = np.asarray(vector, dtype=float)
+        vector = real_array(vector, "vector")
         if vector.shape != (self.size,):
             raise ValueError(f"vector must have shape ({self.size},), got {vector.shape}")
         theta = self.network.theta.copy()

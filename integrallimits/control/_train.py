@@ -24,6 +24,7 @@ from numpy.polynomial import legendre
 from scipy.optimize import OptimizeResult, minimize
 
 from ..volterra import SolverError
+from ..networks._families import real_array
 from ._objective import Objective, _with_theta
 
 if TYPE_CHECKING:
@@ -281,7 +282,7 @@ def train(network: VolterraNetwork, data: Dataset, loss: str = "mse", alpha: flo
         x0 = coarse.prolong(coarse.initial_vector(), objective)
         start = f"continuation from N={init.n_layers}"
     elif init is not None and not isinstance(init, str):
-        x0 = np.array(init, dtype=float)
+        x0 = real_array(init, "init").copy()
         if x0.shape != (objective.size,):
             raise ValueError(f"an init vector must have shape ({objective.size},), got {x0.shape}")
         if not np.all(np.isfinite(x0)):

@@ -272,7 +272,7 @@ class VolterraNetwork:
             type(self).forcing is VolterraNetwork.forcing
 
     def _check_inputs(self, X0):
-        X0 = np.asarray(X0, dtype=float)
+        X0 = real_array(X0, "inputs")
         if X0.ndim == 1:
             X0 = X0[None, :]
         if X0.ndim != 2 or X0.shape[1] != self.d:
@@ -474,10 +474,12 @@ class SmoothNet(VolterraNetwork):
         self.W = _as_grid(W, n_layers, False, (d, d), T, "W")
         self.b = _as_grid(b, n_layers, False, (d,), T, "b")
         diffs = np.zeros((self.k - 1, d)) if initial_differences is None else \
-            np.asarray(initial_differences, dtype=float)
+            real_array(initial_differences, "initial_differences").copy()
         if diffs.shape != (self.k - 1, d):
             raise ValueError(f"initial_differences must have shape ({self.k - 1}, {d}), "
                              f"got {diffs.shape}")
+        if not np.all(np.isfinite(diffs)):
+            raise ValueError("initial_differences contains NaN or inf")
         self.initial_differences = diffs
         self.theta = _kernels.pack(self._header(self.k), self.W, self.b)
         self.W, self.b = _kernels.views(self.theta, len(self._header()), self.W, self.b)
@@ -531,6 +533,16 @@ def reached(sol, keep):
     warnings.warn(f"{sol.message} The layers it did not reach are NaN.", RuntimeWarning,
                   stacklevel=3)
     return out
+
+
+def real_array(value, name):
+    """``value`` as a float array; ``TypeError`` naming ``name`` for complex values (a cast
+    to float keeps their real parts with no more than NumPy's ``ComplexWarning``: a
+    complex-step derivative of a network or of J_N came out as zero)."""
+    v = np.asarray(value)
+    if np.iscomplexobj(v):
+        raise TypeError(f"{name} must be real, got complex values")
+    return np.asarray(v, dtype=float)
 
 
 def positive_int(value, name):

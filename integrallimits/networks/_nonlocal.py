@@ -16,7 +16,7 @@ import numpy as np
 from ..kernels import Kernel
 from ..volterra import METHODS, solve_volterra
 from ._activations import activation
-from ._families import VolterraNetwork, _as_grid, check_field_size, reached
+from ._families import VolterraNetwork, _as_grid, check_field_size, reached, real_array
 from ._kernels import pack, views
 from ._nonlocal_kernel import HEADER, MAP_FIELDS, compiled_block_sum, compiled_kernel
 from .maps import FeatureMap
@@ -225,7 +225,7 @@ class NonlocalDense(VolterraNetwork):
         return np.stack(xs, axis=1)
 
     def _check_inputs(self, X0):
-        X0 = np.asarray(X0, dtype=float)
+        X0 = real_array(X0, "inputs")
         c, M = self.channels, self.M
         if X0.ndim == 2:
             X0 = X0[None]

@@ -16,7 +16,7 @@ from __future__ import annotations
 import numpy as np
 
 from . import _kernels
-from ._families import VolterraNetwork
+from ._families import VolterraNetwork, real_array
 
 __all__ = ["ReLUResNet", "activation_patterns", "product_form", "summability"]
 
@@ -47,7 +47,7 @@ class ReLUResNet(VolterraNetwork):
     _FIELDS = ("V", "W", "b")
 
     def __init__(self, V, W, b, T=1.0, rule="rectangle"):
-        V, W, b = (np.asarray(a, dtype=float) for a in (V, W, b))
+        V, W, b = (real_array(a, name) for a, name in ((V, "V"), (W, "W"), (b, "b")))
         if V.ndim != 3 or W.ndim != 3 or b.ndim != 2:
             raise ValueError(f"V, W, b must have shapes (N, d, m), (N, m, d), (N, m); got {V.shape}, "
                              f"{W.shape}, {b.shape}")
@@ -67,7 +67,7 @@ class ReLUResNet(VolterraNetwork):
 
 
 def _as_point(net, x0):
-    x0 = np.asarray(x0, dtype=float)
+    x0 = real_array(x0, "x0")
     if x0.shape != (net.d,):
         raise ValueError(f"x0 must have shape ({net.d},), got {x0.shape}")
     return x0

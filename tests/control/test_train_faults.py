@@ -212,3 +212,45 @@ def test_evaluations_of_the_objective_keep_no_copy_of_the_weights():
     finally:
         tracemalloc.stop()
     assert grown < 2 * net.theta.nbytes, (grown, net.theta.nbytes)
+
+
+def test_complex_values_are_refused_not_cast_to_their_real_parts():
+    """A cast to float kept the real parts with a ComplexWarning only: a complex-step
+    derivative of J_N (obj.value(v + 1e-20j e_i).imag / 1e-20) came out as 0, and complex
+    data, classifiers or start vectors trained on their real parts."""
+    import warnings
+    from integrallimits.control import discrete_adjoint
+    obj = Objective(NET, (X, Y))
+    v = obj.initial_vector()
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        for call, match in [
+                (lambda: obj.value(v + 1e-20j), "vector must be real"),
+                (lambda: obj.value_and_gradient(v + 0j), "vector must be real"),
+                (lambda: train(NET, (X, Y), maxiter=1, init=v + 0j), "init must be real"),
+                (lambda: Objective(NET, (X + 0j, Y)), "X must be real"),
+                (lambda: Objective(NET, (X, Y + 0.5j), loss="mse"), "targets must be real"),
+                (lambda: Objective(NET, (X, Y), classifier=(np.eye(2) + 1j, np.zeros(2))),
+                 "classifier P must be real"),
+                (lambda: Objective(NET, (X, Y), readout=np.eye(2) + 0j), "readout must be real"),
+                (lambda: Dataset(X + 0j, Y, 2), "X must be real"),
+                (lambda: discrete_adjoint(NET.kernel(1), np.linspace(0, 1, 5), np.ones((5, 2)),
+                                          "rectangle", np.ones((5, 2)) + 0j), "dphi must be real")]:
+            with pytest.raises(TypeError, match=match):
+                call()
+
+
+def test_class_labels_that_are_not_whole_numbers_are_refused():
+    """Dataset cast its labels to int64: 0.5 became class 0 and NaN a huge negative label."""
+    with pytest.raises(ValueError, match=r"^y must hold integer class labels; y\[3\] = 0.5$"):
+        Dataset(X, np.where(np.arange(50) == 3, 0.5, Y), 2)
+    with pytest.raises(ValueError, match=r"^y_test must hold integer class labels; y_test\[0\] = nan$"):
+        Dataset(X, Y, 2, X_test=X[:2], y_test=[np.nan, 1.0])
+    assert Dataset(X, Y.astype(float), 2).y.dtype == np.int64      # whole numbers are labels
+    assert np.array_equal(Dataset(X, Y.astype(float), 2).y, Y)
+
+
+def test_a_non_finite_classifier_is_named():
+    """It failed inside the adjoint with "Y and dphi must be finite"."""
+    with pytest.raises(ValueError, match=r"^classifier \(P, c\) contains NaN or inf$"):
+        train(NET, (X, Y), maxiter=1, classifier=(np.eye(2), np.array([np.nan, 0.0])))

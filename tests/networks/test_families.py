@@ -329,3 +329,32 @@ def test_read_only_and_strided_inputs_give_the_same_bits():
     states, _ = METHODS["rectangle"].march(nets[0].kernel(1), frozen[0], (0.0, 1.0), 6, [6],
                                            1e-12, 50)
     assert np.array_equal(states[0], nets[0].forward(frozen[0].copy())[0])
+
+
+def test_complex_inputs_and_fields_are_refused():
+    """They were cast to their real parts with a ComplexWarning only."""
+    import warnings
+    from integrallimits.networks import ReLUResNet
+    rng = np.random.default_rng(0)
+    net = ResNet(rng.normal(size=(4, 2, 2)), rng.normal(size=(4, 2)))
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        with pytest.raises(TypeError, match="inputs must be real"):
+            net.forward(np.ones(2) + 1e-20j)
+        with pytest.raises(TypeError, match="V must be real"):
+            ReLUResNet(np.ones((4, 2, 3)) + 0j, np.ones((4, 3, 2)), np.ones((4, 3)))
+        with pytest.raises(TypeError, match="initial_differences must be real"):
+            SmoothNet(2, np.ones((4, 2, 2)), np.ones((4, 2)), initial_differences=[[1j, 0.0]])
+    with pytest.raises(ValueError, match="initial_differences contains NaN or inf"):
+        SmoothNet(2, np.ones((4, 2, 2)), np.ones((4, 2)), initial_differences=[[np.nan, 0.0]])
+
+
+def test_initial_differences_are_the_networks_own():
+    """A SmoothNet kept the caller's array: editing it afterwards changed the network."""
+    rng = np.random.default_rng(1)
+    diffs = rng.normal(size=(1, 2))
+    net = SmoothNet(2, rng.normal(size=(4, 2, 2)), rng.normal(size=(4, 2)),
+                    initial_differences=diffs)
+    before = net.forward(np.ones(2))
+    diffs[:] = 100.0
+    assert np.array_equal(net.forward(np.ones(2)), before)
