@@ -224,6 +224,7 @@ class VolterraNetwork:
         True
         """
         X0 = self._check_inputs(X0)
+        refuse_t_eval(options)
         N = self.n_layers
         every = positive_int(every, "every")
         if layers is None:
@@ -518,6 +519,15 @@ class SmoothNet(VolterraNetwork):
             z = new
             out[:, n + 1] = z[:, 0]
         return out
+
+
+def refuse_t_eval(options):
+    """``states``/``forward`` keep layers (``layers=``, ``every=``): a ``t_eval`` passed on to
+    the solver replaced the mesh values the layers are read from (an ``IndexError``)."""
+    if "t_eval" in options:
+        raise ValueError("t_eval is not an option of a network's states or forward: give "
+                         "layers= (the layer indices to keep), or use net.solve(x0, t_eval=...) "
+                         "for the values at other times")
 
 
 def reached(sol, keep):

@@ -358,3 +358,20 @@ def test_initial_differences_are_the_networks_own():
     before = net.forward(np.ones(2))
     diffs[:] = 100.0
     assert np.array_equal(net.forward(np.ones(2)), before)
+
+
+def test_t_eval_is_refused_by_states_and_forward():
+    """It went on to the solver, which returned values at t_eval instead of the mesh values
+    the layers are read from: an IndexError (index 4 is out of bounds for axis 0 with size 1)."""
+    from integrallimits.networks import LocalMap, NonlocalDense, spatial_rule
+    rng = np.random.default_rng(0)
+    nets = [ResNet(rng.normal(size=(4, 2, 2)), rng.normal(size=(4, 2))),
+            ResidualDense(rng.normal(size=(4, 4, 2, 2)), rng.normal(size=(4, 4, 2))),
+            NonlocalDense(LocalMap(spatial_rule("trapezoid", 3), lambda x: 1 + x, channels=1),
+                          [rng.normal(size=(4, 4, 1, 1))], n_layers=4)]
+    for net in nets:
+        x = np.ones((1, 4)) if isinstance(net, NonlocalDense) else np.ones(2)
+        for call in (net.states, net.forward):
+            with pytest.raises(ValueError, match="t_eval is not an option of a network"):
+                call(x, t_eval=[0.5])
+    assert nets[0].solve(np.ones(2), t_eval=[0.5]).y.shape == (1, 2)
