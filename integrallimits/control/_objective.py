@@ -38,6 +38,7 @@ values, or callables), the quantity discrete minimizers are compared against in 
 from __future__ import annotations
 
 import copy
+import numbers
 from dataclasses import dataclass
 from functools import lru_cache
 
@@ -48,6 +49,7 @@ from ..networks import (ConcatDense, NonlocalDense, PiecewiseLinear, PiecewiseLi
 from ..networks._families import positive_int, real_array
 from ..networks._fields import sample_field_at
 from ..volterra import METHODS, solve_volterra
+from ..volterra._mesh import check_flags
 from ._adjoint import discrete_adjoint
 from ._data import Dataset, training_inputs, training_targets
 
@@ -412,8 +414,10 @@ class Objective:
         if regularizer not in REGULARIZERS:
             raise ValueError(f"regularizer must be 'h1', 'l2' or None, got {regularizer!r}")
         for name, value in (("alpha", alpha), ("beta", beta)):
-            if not (np.isfinite(value) and value >= 0):
+            if isinstance(value, bool) or not isinstance(value, numbers.Real) or \
+                    not (np.isfinite(value) and value >= 0):
                 raise ValueError(f"{name} must be a float >= 0, got {value!r}")
+        check_flags(train_classifier=train_classifier, wrt_inputs=wrt_inputs)
         self.network = network
         self.layout = parameter_layout(network)
         self.loss, self.alpha, self.beta, self.regularizer = loss, float(alpha), float(beta), regularizer

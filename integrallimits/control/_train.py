@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import contextlib
 import ctypes
+import numbers
 import time
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Callable
@@ -170,6 +171,11 @@ def random_fields(network, seed=0, scale=0.5, degree=3):
     True
     """
     from ._objective import parameter_layout
+    if isinstance(seed, bool) or not isinstance(seed, numbers.Integral) or seed < 0:
+        raise ValueError(f"seed must be an integer >= 0, got {seed!r}")
+    if isinstance(scale, bool) or not isinstance(scale, numbers.Real) or \
+            not (np.isfinite(scale) and scale >= 0):
+        raise ValueError(f"scale (init_scale) must be a float >= 0, got {scale!r}")
     rng = np.random.default_rng(seed)
     N = network.n_layers
     x = 2.0 * np.arange(N + 1) / N - 1.0
@@ -262,8 +268,12 @@ def train(network: VolterraNetwork, data: Dataset, loss: str = "mse", alpha: flo
     if method not in _GRADIENT_METHODS:
         raise ValueError(f"method must be a gradient method of scipy.optimize.minimize "
                          f"({', '.join(_GRADIENT_METHODS)}), got {method!r}")
-    if isinstance(maxiter, bool) or int(maxiter) != maxiter or maxiter < 0:
+    if isinstance(maxiter, bool) or not isinstance(maxiter, numbers.Real) or \
+            int(maxiter) != maxiter or maxiter < 0:
         raise ValueError(f"maxiter must be an integer >= 0, got {maxiter!r}")
+    if isinstance(gtol, bool) or not isinstance(gtol, numbers.Real) or not gtol >= 0 or \
+            not np.isfinite(gtol):
+        raise ValueError(f"gtol must be a float >= 0, got {gtol!r}")
     start_net, start = network, "network"
     if isinstance(init, str):
         if init != "random":

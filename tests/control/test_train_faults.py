@@ -254,3 +254,23 @@ def test_a_non_finite_classifier_is_named():
     """It failed inside the adjoint with "Y and dphi must be finite"."""
     with pytest.raises(ValueError, match=r"^classifier \(P, c\) contains NaN or inf$"):
         train(NET, (X, Y), maxiter=1, classifier=(np.eye(2), np.array([np.nan, 0.0])))
+
+
+def test_flags_and_numbers_of_train_are_checked():
+    """train_classifier="no" is truthy (the classifier was trained); a negative or NaN gtol
+    ran to maxiter; seed=-1 and init_scale=nan failed in NumPy or as a blow-up of the network."""
+    with pytest.raises(TypeError, match=r"^train_classifier must be True or False, got 'no'$"):
+        train(NET, (X, Y), maxiter=1, train_classifier="no")
+    with pytest.raises(TypeError, match=r"^wrt_inputs must be True or False, got 1$"):
+        Objective(NET, (X, Y), wrt_inputs=1)
+    for kwargs, match in [({"gtol": -1.0}, "gtol must be a float >= 0"),
+                          ({"gtol": float("nan")}, "gtol must be a float >= 0"),
+                          ({"alpha": "1"}, "alpha must be a float >= 0"),
+                          ({"init": "random", "seed": -1}, "seed must be an integer >= 0"),
+                          ({"init": "random", "seed": 1.5}, "seed must be an integer >= 0"),
+                          ({"init": "random", "init_scale": float("nan")},
+                           r"scale \(init_scale\) must be a float >= 0")]:
+        with pytest.raises(ValueError, match=match):
+            train(NET, (X, Y), **{"maxiter": 1, **kwargs})
+    with pytest.raises(ValueError, match="maxiter must be an integer >= 0, got None"):
+        train(NET, (X, Y), maxiter=None)
