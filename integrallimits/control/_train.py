@@ -24,8 +24,8 @@ import numpy as np
 from numpy.polynomial import legendre
 from scipy.optimize import OptimizeResult, minimize
 
-from ..volterra import SolverError
 from ..networks._families import real_array
+from ..volterra import SolverError
 from ._objective import Objective, _with_theta
 
 if TYPE_CHECKING:
