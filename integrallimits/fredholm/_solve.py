@@ -499,7 +499,10 @@ def _initial_values(initial, nodes, G, scalar, d):
     if callable(initial):
         values = np.array([np.asarray(initial(float(x)), dtype=float) for x in nodes])
     else:
-        values = np.asarray(initial, dtype=float)
+        values = np.asarray(initial)
+        if np.iscomplexobj(values):   # a cast keeps the real parts, with a warning only
+            raise TypeError("initial must be real, got complex values")
+        values = values.astype(float)
     expected = (nodes.shape[0],) if scalar else (nodes.shape[0], d)
     if values.shape != expected:
         raise ValueError(f"initial must give values of shape {expected} at the {nodes.shape[0]} "

@@ -346,6 +346,12 @@ def test_initial_node_values_with_the_default_estimate():
     assert np.all(np.isfinite(sol.error_estimate)) and _error(sol, exact_square) < 1e-7
 
 
+def test_complex_initial_values_are_refused():
+    """They were cast to their real parts with a ComplexWarning only."""
+    with pytest.raises(TypeError, match="initial must be real, got complex values"):
+        solve_fredholm(k_wave, G_WAVE, (0.0, 1.0), 8, initial=np.ones(8) + 0.5j)
+
+
 @pytest.mark.parametrize("rule, rtol, atol", [("gauss-legendre", 1e-10, 1e-12),
                                               ("simpson", 1e-6, 1e-8)])
 def test_tolerance_is_met_growing_the_rule(rule, rtol, atol):
