@@ -119,9 +119,30 @@ class VolterraNetwork:
                     _assign(view, v, f"{name}[{r}]")
                 return
             if _in(current, theta):
+                if name == "theta":
+                    self._check_structure(value)
                 _assign(current, value, name)
                 return
         object.__setattr__(self, name, value)
+
+    @property
+    def field_offset(self):
+        """Start in ``theta`` of the parameter fields: the entries before it are the
+        network's structure (the step h, depth, width, activation code, ...), which the
+        kernel reads from ``theta`` too."""
+        return len(self._header())
+
+    def _check_structure(self, value):
+        """Refuse ``theta`` values whose structure entries differ from this network's (the
+        theta of a network with another T, depth or activation): the kernel would run with
+        them while ``T``, ``h`` and ``activation`` said otherwise."""
+        v, k = np.asarray(value), self.field_offset
+        if v.shape == self.theta.shape and v.dtype.kind in "biuf" and \
+                not np.array_equal(v[:k].astype(float), self.theta[:k]):
+            raise ValueError(f"theta[:{k}] holds the network's structure (step h, depth, width, "
+                             f"activation, ...), not parameters, and the values assigned differ "
+                             f"there: build a network with the other T, depth or activation, or "
+                             f"assign the parameters only (theta[{k}:] or the fields)")
 
     def _rebind(self, theta, fields):
         """Make ``theta`` (and the views in ``fields``, a dict name -> view) this network's
