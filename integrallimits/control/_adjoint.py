@@ -144,9 +144,10 @@ def discrete_adjoint(kernel: Kernel, t: ArrayLike, Y: ArrayLike, method: str, dp
                          "is not implemented")
     if meth.family not in ("direct", "vrk"):
         raise ValueError(f"no discrete adjoint for the {meth.family!r} method {method!r}")
-    Y = np.ascontiguousarray(real_array(Y, "Y"))
-    dphi = np.ascontiguousarray(real_array(dphi, "dphi"))
-    t = np.ascontiguousarray(real_array(t, "t"))
+    # C-ordered and writable (the compiled loops' signatures), copied only if need be
+    Y = np.require(real_array(Y, "Y"), float, ("C", "W"))
+    dphi = np.require(real_array(dphi, "dphi"), float, ("C", "W"))
+    t = np.require(real_array(t, "t"), float, ("C", "W"))
     if Y.ndim != 2 or Y.shape != dphi.shape or Y.shape[0] != t.shape[0]:
         raise ValueError(f"Y {Y.shape}, dphi {dphi.shape} and t {t.shape} do not match")
     if not (np.all(np.isfinite(Y)) and np.all(np.isfinite(dphi))):

@@ -221,3 +221,17 @@ def test_the_parameter_gradient_of_a_kernel_that_does_not_differentiate_its_args
     assert adj.status and np.all(np.isnan(adj.grad_theta)) and adj.grad_theta.shape == (1,)
     assert "grad_theta is NaN" in adj.message
     assert adj.mu.sum() == pytest.approx(sol.y[-1], rel=1e-12)
+
+
+@pytest.mark.parametrize("rule", ["rectangle", "trapezoid"])
+def test_read_only_states_are_taken(rule):
+    """Read-only t, Y or dphi raised Numba's "No matching definition for argument type(s)"."""
+    rng = np.random.default_rng(0)
+    kernel = ResidualDense(rng.normal(size=(4, 4, 2, 2)), rng.normal(size=(4, 4, 2))).kernel(1)
+    sol = solve_volterra(kernel, lambda t: np.ones(2), (0.0, 1.0), 4, method=rule)
+    args = [sol.t.copy(), sol.y.copy(), np.ones_like(sol.y)]
+    want = discrete_adjoint(kernel, args[0], args[1], rule, args[2])
+    for a in args:
+        a.setflags(write=False)
+    got = discrete_adjoint(kernel, args[0], args[1], rule, args[2])
+    assert np.array_equal(got.mu, want.mu) and np.array_equal(got.grad_theta, want.grad_theta)
