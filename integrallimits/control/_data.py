@@ -32,7 +32,7 @@ from ..networks._families import real_array
 
 __all__ = ["Dataset", "DATASETS", "make_dataset", "two_moons", "circles", "spirals", "xor",
            "spheres", "lift", "band_fields", "load_digits", "digits_available", "training_inputs",
-           "training_targets", "MAX_CLASSES"]
+           "training_targets", "check_test_set", "MAX_CLASSES"]
 
 #: Most classes integer labels may imply (labels 0 .. K-1): the one-hot targets, the
 #: outputs and the classifier of a network hold S K and K d numbers.
@@ -61,6 +61,28 @@ def _labels(y, name):
             raise ValueError(f"{name} must hold integer class labels; "
                              f"{name}[{', '.join(map(str, index))}] = {v[index]}")
     return v.astype(np.int64)
+
+
+def check_test_set(data, d=None):
+    """Refuse a test part that does not fit the training part (X_test (T, d) finite, y_test
+    (T,) labels in [0, n_classes)), naming it: it is used only after training, where it
+    failed with the training's result lost ("K is a kernel for y of dimension 10, but g gives
+    shape (15,)" after the whole run)."""
+    X, Xt, yt = data.X, data.X_test, data.y_test
+    d = X.shape[1] if d is None and X.ndim == 2 else d
+    if Xt.size == 0 and yt.size == 0:
+        return
+    if Xt.ndim != 2 or (d is not None and Xt.shape[1] != d):
+        raise ValueError(f"X_test must have shape (T, {d}), as the inputs, got {Xt.shape}")
+    if yt.shape != (Xt.shape[0],):
+        raise ValueError(f"y_test must have shape ({Xt.shape[0]},), one label per row of X_test, "
+                         f"got {yt.shape}")
+    _first_non_finite(Xt, "X_test")
+    bad = (yt < 0) | (yt >= data.n_classes)
+    if bad.any():
+        i = int(np.argmax(bad))
+        raise ValueError(f"y_test must hold labels in [0, {data.n_classes}) ({data.n_classes} "
+                         f"classes); y_test[{i}] = {yt[i]}")
 
 
 def training_inputs(X, d):
@@ -173,6 +195,8 @@ class Dataset:
             self.y_test = np.zeros(0, dtype=np.int64)
         self.X_test = np.ascontiguousarray(real_array(self.X_test, "X_test"))
         self.y_test = _labels(self.y_test, "y_test")
+        check_test_set(self)
+
 
     @property
     def d(self):

@@ -51,7 +51,7 @@ from ..networks._fields import sample_field_at
 from ..volterra import METHODS, solve_volterra
 from ..volterra._mesh import check_flags
 from ._adjoint import discrete_adjoint
-from ._data import Dataset, training_inputs, training_targets
+from ._data import Dataset, check_test_set, training_inputs, training_targets
 
 __all__ = ["Objective", "FieldSpec", "parameter_layout", "rebuild_network", "LOSSES",
            "REGULARIZERS"]
@@ -425,6 +425,8 @@ class Objective:
         X, y = (data.X, data.y) if isinstance(data, Dataset) else data
         self.data = data if isinstance(data, Dataset) else None
         self.X = training_inputs(X, network.d)
+        if self.data is not None:       # its test part is used after training: check it now
+            check_test_set(self.data, network.d)
         if n_classes is None and isinstance(data, Dataset):
             n_classes = data.n_classes
         self.labels, self.targets = training_targets(y, self.X.shape[0], n_classes)

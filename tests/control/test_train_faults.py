@@ -274,3 +274,22 @@ def test_flags_and_numbers_of_train_are_checked():
             train(NET, (X, Y), **{"maxiter": 1, **kwargs})
     with pytest.raises(ValueError, match="maxiter must be an integer >= 0, got None"):
         train(NET, (X, Y), maxiter=None)
+
+
+def test_a_test_set_that_does_not_fit_is_refused_before_training():
+    """The test part is used after training only: a width, length or NaN that did not fit
+    failed there ("K is a kernel for y of dimension 10, but g gives shape (15,)"), with the
+    trained result lost."""
+    for X_test, y_test, match in [
+            (X[:5, :1].repeat(3, axis=1), Y[:5], r"^X_test must have shape \(T, 2\), as the inputs"),
+            (X[:5], Y[:4], r"^y_test must have shape \(5,\), one label per row of X_test"),
+            (np.full((5, 2), np.nan), Y[:5], r"^X_test must be finite; X_test\[0, 0\] = nan"),
+            (X[:5], np.array([0, 1, 2, 0, 1]), r"^y_test must hold labels in \[0, 2\)")]:
+        with pytest.raises(ValueError, match=match):
+            Dataset(X, Y, 2, X_test=X_test, y_test=y_test)
+    data = Dataset(X, Y, 2, X_test=X[:5], y_test=Y[:5])
+    data.X_test = X[:5, :1]                    # changed after it was made
+    with pytest.raises(ValueError, match=r"^X_test must have shape \(T, 2\)"):
+        train(NET, data, maxiter=1)
+    assert np.isfinite(train(NET, Dataset(X, Y, 2, X_test=X[:5], y_test=Y[:5]),
+                             maxiter=1).test_accuracy)
