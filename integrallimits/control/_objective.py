@@ -749,7 +749,7 @@ class Objective:
                 classifier = self.classifier_for(vec)
             fields = self.extensions(vec)
         P, c = (self.P0, self.c0) if classifier is None else (np.asarray(a, float) for a in classifier)
-        M = int(n_fine)
+        M = positive_int(n_fine, "n_fine")     # int() made 2.7 two steps, True one
         h = self.network.T / M
         grids = {}
         for f in self.layout:

@@ -293,3 +293,12 @@ def test_a_test_set_that_does_not_fit_is_refused_before_training():
         train(NET, data, maxiter=1)
     assert np.isfinite(train(NET, Dataset(X, Y, 2, X_test=X[:5], y_test=Y[:5]),
                              maxiter=1).test_accuracy)
+
+
+@pytest.mark.parametrize("n_fine", [0, 2.7, True, -4])
+def test_the_fine_grid_of_the_continuum_cost_is_a_whole_number(n_fine):
+    """int(n_fine) made 2.7 two steps and True one (a cost on a grid not asked for); 0 was a
+    ZeroDivisionError."""
+    obj = Objective(NET, (X, Y))
+    with pytest.raises(ValueError, match="n_fine must be an integer >= 1"):
+        obj.continuum_value(obj.initial_vector(), n_fine=n_fine)
