@@ -67,6 +67,10 @@ class ReLUResNet(VolterraNetwork):
 
 
 def _as_point(net, x0):
+    if net.rule != "rectangle":   # the formulas are the recursion's: another rule's network differs
+        raise ValueError(f"the activation patterns and the product formula are those of the "
+                         f"recursion x_n = x_(n-1) + V_n relu(W_n x_(n-1) + b_n) (the rectangle "
+                         f"rule); this network uses the rule {net.rule!r}")
     x0 = real_array(x0, "x0")
     if x0.shape != (net.d,):
         raise ValueError(f"x0 must have shape ({net.d},), got {x0.shape}")
@@ -88,6 +92,8 @@ def product_form(net, x0, patterns=None):
     """x_0..x_N from the product formula on the activation patterns (array (N+1, d))."""
     x0 = _as_point(net, x0)
     D = activation_patterns(net, x0) if patterns is None else np.asarray(patterns, dtype=bool)
+    if D.shape != (net.n_layers, net.m):
+        raise ValueError(f"patterns must have shape ({net.n_layers}, {net.m}), got {D.shape}")
     d = net.d
     out = np.empty((net.n_layers + 1, d))
     out[0] = x0
