@@ -28,6 +28,8 @@ points satisfy C(m): Σ_j a_ij c_j^{q-1} = c_i^q / q (q <= m) and B(r):
 """
 from __future__ import annotations
 
+import math
+import numbers
 from fractions import Fraction
 from functools import lru_cache
 
@@ -400,6 +402,11 @@ def check_collocation_floats(kind, m, tol=1e-15, tol_mp=1e-40):
     within half an ulp (< 1.2e-16 for entries <= 1) of the exact value; the comparison
     with ``tol`` is the only tolerance in :mod:`integrallimits.symbolic`.
     """
+    check_sizes(m=m)
+    for name, value in (("tol", tol), ("tol_mp", tol_mp)):   # a NaN compared false: all passed
+        if isinstance(value, bool) or not isinstance(value, numbers.Real) or \
+                not 0.0 <= value < math.inf:
+            raise ValueError(f"{name} must be a finite float >= 0, got {value!r}")
     c, A, b = exact_collocation_tableau(kind, m)
     tab = collocation_tableau(kind, m)
     c_mp, A_mp, b_mp = tab.exact

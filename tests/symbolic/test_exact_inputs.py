@@ -95,3 +95,13 @@ def test_a_check_over_an_empty_range_is_refused_not_reported_as_holding(call, na
     <= 0 or no degrees holds vacuously, and was reported as proved."""
     with pytest.raises(ValueError, match=rf"^{name} must be an integer >= "):
         call()
+
+
+@pytest.mark.parametrize("tol", [float("nan"), -1.0, float("inf"), "1e-15"])
+def test_the_float_tableau_check_takes_a_finite_tolerance(tol):
+    """With tol = NaN every comparison |float - exact| > tol was false: the check held for
+    any tableau."""
+    with pytest.raises(ValueError, match="tol must be a finite float >= 0"):
+        exactness.check_collocation_floats("gauss", 2, tol=tol)
+    with pytest.raises(ValueError, match="tol_mp must be a finite float >= 0"):
+        exactness.check_collocation_floats("gauss", 2, tol_mp=tol)
