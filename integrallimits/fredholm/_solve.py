@@ -484,7 +484,11 @@ def _to_tolerance(solve, rule, rtol, atol, n_start=8, n_max=4096):
             break                                            # repeat it, ever more slowly
         n = min(next_size(n, ratio, rule), n_max)
     sol.stats["refinements"] = history
-    if sol.success and ratio > 1.0:
+    if sol.success and math.isnan(ratio):   # no estimate (its companion failed): not checked
+        sol.status = -1
+        sol.message = (f"The tolerance could not be checked with {n} nodes: there is no error "
+                       f"estimate ({sol.stats['error_estimate']}).")
+    elif sol.success and ratio > 1.0:
         sol.status = -1
         sol.message = (f"The tolerance could not be met with up to {n} nodes: the estimated error is "
                        f"{ratio:.3g} times atol + rtol |y|.")
