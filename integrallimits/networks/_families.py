@@ -193,7 +193,11 @@ class VolterraNetwork:
 
     def solve(self, x0, **options):
         """``solve_volterra`` for one input x0 (d,): the network's forward pass as a Solution."""
-        x0 = self._check_inputs(x0)[0]
+        batch = self._check_inputs(x0)
+        if batch.shape[0] != 1:   # it solved the first sample and dropped the others
+            raise ValueError(f"solve takes one input (a Solution for one sample), got a batch of "
+                             f"{batch.shape[0]}; use states or forward for a batch, or solve(X0[i])")
+        x0 = batch[0]
         return solve_volterra(self.kernel(1), self.forcing(x0[None, :]), (0.0, self.T),
                               self.n_layers, method=self.rule, **options)
 

@@ -375,3 +375,14 @@ def test_t_eval_is_refused_by_states_and_forward():
             with pytest.raises(ValueError, match="t_eval is not an option of a network"):
                 call(x, t_eval=[0.5])
     assert nets[0].solve(np.ones(2), t_eval=[0.5]).y.shape == (1, 2)
+
+
+def test_solve_takes_one_input_not_a_batch():
+    """net.solve(X) with a batch of 3 solved the first sample and dropped the others."""
+    rng = np.random.default_rng(0)
+    net = ResNet(rng.normal(size=(4, 2, 2)), rng.normal(size=(4, 2)))
+    X = rng.normal(size=(3, 2))
+    with pytest.raises(ValueError, match="solve takes one input .* got a batch of 3"):
+        net.solve(X)
+    for x in (X[1], X[1:2]):
+        assert np.array_equal(net.solve(x).y[-1], net.forward(X)[1])
