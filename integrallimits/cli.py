@@ -586,8 +586,9 @@ def _log_progress_lines():
 
 def main(argv=None, out=None):
     """Run the command line; returns the exit code (0 success, 1 a failed run, 2 a usage
-    error)."""
+    error, 130 interrupted by Ctrl-C)."""
     argv = sys.argv[1:] if argv is None else argv
+    args = None
     try:
         args = build_parser().parse_args(_expression_values_attached(argv))
         steps = getattr(args, "steps", None)
@@ -598,6 +599,14 @@ def main(argv=None, out=None):
     except CommandError as exc:
         print(f"integrallimits: error: {exc}", file=sys.stderr)
         return exc.code
+    except KeyboardInterrupt:   # Ctrl-C: one line, as a shell expects (it was a traceback)
+        kept = ""
+        if getattr(args, "command", None) == "reproduce":
+            study = args.name if args.name != "all" else "<study>"
+            kept = f"; finished cells are kept in {os.path.join(args.out, study, 'cells')}: a rerun " \
+                   f"resumes"
+        print(f"integrallimits: interrupted{kept}", file=sys.stderr)
+        return 130
 
 
 def run():

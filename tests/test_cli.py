@@ -396,3 +396,36 @@ def test_a_forcing_that_fails_at_t0_is_one_line(capsys):
     code, _ = run(["solve", "--kernel", "0*y", "--forcing", "log(t)", "--steps", "8"])
     err = capsys.readouterr().err
     assert code == 2 and err.count("\n") == 1 and "g(t) raised ValueError" in err, err
+
+
+_INTERRUPTED = """
+import sys
+from integrallimits.cli import main
+print("ready", flush=True)
+sys.exit(main(sys.argv[1:]))
+"""
+
+
+def test_ctrl_c_is_one_line_and_status_130(tmp_path):
+    """Ctrl-C in a long solve printed Python's traceback (through Numba's frames when it came
+    during a compilation) and ended with the signal; a shell expects one line and 130."""
+    import signal
+    import time
+
+    import integrallimits
+    from subprocesses import sigint_as_in_a_terminal
+    env = {**os.environ, "PYTHONPATH": os.path.dirname(os.path.dirname(integrallimits.__file__))}
+    cmd = [sys.executable, "-c", _INTERRUPTED, "solve", "--kernel=-y", "--forcing", "1",
+           "--steps", "1000000", "--method", "trapezoid"]
+    proc = subprocess.Popen(cmd, cwd=tmp_path, env=env, stdout=subprocess.PIPE,
+                            stderr=subprocess.PIPE, text=True, preexec_fn=sigint_as_in_a_terminal)
+    try:
+        assert proc.stdout.readline().strip() == "ready"
+        time.sleep(1.0)
+        proc.send_signal(signal.SIGINT)
+        out, err = proc.communicate(timeout=120)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+    assert proc.returncode == 130 and err == "integrallimits: interrupted\n", (proc.returncode, err)

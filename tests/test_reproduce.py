@@ -195,6 +195,15 @@ def test_a_seed_that_is_not_an_integer_from_zero_is_refused_before_writing(seed,
     assert os.listdir(tmp_path) == []
 
 
+@pytest.mark.parametrize("flags", [{"quick": "no"}, {"quick": 1}, {"figures": "False"}])
+def test_quick_and_figures_must_be_booleans(flags, tmp_path):
+    """A string is truthy: quick="no" ran the quick mode (and recorded quick: true)."""
+    name = next(iter(flags))
+    with pytest.raises(TypeError, match=f"{name} must be True or False"):
+        reproduce("relu-convergence", tmp_path, **{"quick": True, "figures": False, **flags})
+    assert os.listdir(tmp_path) == []
+
+
 def test_cli_seed_below_zero_is_one_line_and_status_2(tmp_path, capsys):
     code, _ = run(["reproduce", "adjoint-agreement", "--quick", "--seed", "-1", "--out",
                    str(tmp_path)])

@@ -16,8 +16,10 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from ..kernels import _user
+from ..networks._families import real_array
 from ..volterra import METHODS
 from ..volterra._loops import SUCCESS, no_jacobian
+from ..volterra._mesh import is_uniform
 from ._adjoint_loops import compiled_adjoint
 
 if TYPE_CHECKING:
@@ -143,11 +145,20 @@ def discrete_adjoint(kernel: Kernel, t: ArrayLike, Y: ArrayLike, method: str, dp
                          "is not implemented")
     if meth.family not in ("direct", "vrk"):
         raise ValueError(f"no discrete adjoint for the {meth.family!r} method {method!r}")
-    Y = np.ascontiguousarray(Y, dtype=float)
-    dphi = np.ascontiguousarray(dphi, dtype=float)
-    t = np.ascontiguousarray(t, dtype=float)
+    # C-ordered and writable (the compiled loops' signatures), copied only if need be
+    Y = np.require(real_array(Y, "Y"), float, ("C", "W"))
+    dphi = np.require(real_array(dphi, "dphi"), float, ("C", "W"))
+    t = np.require(real_array(t, "t"), float, ("C", "W"))
     if Y.ndim != 2 or Y.shape != dphi.shape or Y.shape[0] != t.shape[0]:
         raise ValueError(f"Y {Y.shape}, dphi {dphi.shape} and t {t.shape} do not match")
+    if Y.shape[1] != kernel.dim:
+        raise ValueError(f"Y has {Y.shape[1]} components per time, but the kernel is for y of "
+                         f"dimension {kernel.dim}")
+    if t.ndim != 1 or t.shape[0] < 2 or not np.all(np.isfinite(t)) or not np.all(np.diff(t) > 0):
+        raise ValueError("t must be the solve's mesh: finite and strictly increasing, at least 2 "
+                         "points")
+    if meth.uniform_only and not is_uniform(t):
+        raise ValueError(f"method {method!r} needs a uniform mesh (the solve's); t is not uniform")
     if not (np.all(np.isfinite(Y)) and np.all(np.isfinite(dphi))):
         raise ValueError("Y and dphi must be finite")
     function, jac, _ = kernel.addresses

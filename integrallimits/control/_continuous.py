@@ -42,6 +42,7 @@ from .._numba import jit
 from ..kernels import JACOBIAN_SIGNATURE, KERNEL_SIGNATURE, Kernel
 from ..kernels._kernel import make_block_sum
 from ..networks import ResidualDense, ResNet
+from ..networks._families import positive_int, real_array
 from ..networks._fields import sample_field_at
 from ..networks._activations import activation as _activation
 from ..networks._activations import activation_derivative as _activation_derivative
@@ -225,6 +226,19 @@ class ContinuousAdjointResult:
     stats: dict
 
 
+def _terminal_gradient(value, S, d):
+    """grad phi as an (S, d) array: real, finite and of that shape ((d,) for one sample); a
+    reshape took the transposed (d, S) array, and NaN failed in the adjoint solve as "g(t) is
+    not finite"."""
+    g = real_array(value, "dphi")
+    if g.shape != (S, d) and not (S == 1 and g.shape == (d,)):
+        raise ValueError(f"dphi must give an array of shape ({S}, {d}) (one gradient per sample), "
+                         f"got {g.shape}")
+    if not np.all(np.isfinite(g)):
+        raise ValueError("dphi contains NaN or inf")
+    return g.reshape(S, d)
+
+
 def continuous_adjoint(W: ArrayLike | Callable[[float], ArrayLike],
                        b: ArrayLike | Callable[[float], ArrayLike], X0: ArrayLike,
                        dphi: ArrayLike | Callable[[NDArray], ArrayLike], activation: str = "tanh",
@@ -280,9 +294,9 @@ def continuous_adjoint(W: ArrayLike | Callable[[float], ArrayLike],
     >>> bool(np.allclose(res.costate[0, :, 0], np.exp(-(1.0 - res.t)), atol=1e-9))
     True
     """
-    X0 = np.atleast_2d(np.asarray(X0, dtype=float))
+    X0 = np.atleast_2d(real_array(X0, "X0"))
     S, d = X0.shape
-    M = int(n_steps)
+    M = positive_int(n_steps, "n_steps")     # int() made 32.7 steps 32
     meth = METHODS[method]
     rule = _forward_rule(method)
     t = make_mesh((0.0, T), M, None, "continuous_adjoint")
@@ -290,7 +304,7 @@ def continuous_adjoint(W: ArrayLike | Callable[[float], ArrayLike],
     net = ResNet(Wg, bg, n_layers=M, activation=activation, T=T, rule=rule)
     states = net.states(X0)                                       # (S, M+1, d)
     YT = states[:, -1]
-    grad_phi = np.asarray(dphi(YT) if callable(dphi) else dphi, dtype=float).reshape(S, d)
+    grad_phi = _terminal_gradient(dphi(YT) if callable(dphi) else dphi, S, d)
     dsig, A = _linearised(Wg, bg, states, activation)              # f_y on the mesh (S, M+1, d, d)
     tau = _table_nodes(method, M, T)
     if len(tau) != M + 1:                                          # add the stage times
@@ -332,7 +346,7 @@ def costate_ode(W, b, X0, dphi, activation="tanh", T=1.0, t_eval=None, rtol=1e-1
     [0.367879, 1.0]
     """
     from scipy.integrate import solve_ivp
-    X0 = np.atleast_2d(np.asarray(X0, dtype=float))
+    X0 = np.atleast_2d(real_array(X0, "X0"))
     S, d = X0.shape
     sigma, dsigma = _activation(activation), _activation_derivative(activation)
     Wf = W if callable(W) else None
@@ -347,7 +361,7 @@ def costate_ode(W, b, X0, dphi, activation="tanh", T=1.0, t_eval=None, rtol=1e-1
     fwd = solve_ivp(rhs, (0.0, T), X0.ravel(), method="DOP853", rtol=rtol, atol=atol,
                     dense_output=True)
     YT = fwd.y[:, -1].reshape(S, d)
-    grad_phi = np.asarray(dphi(YT) if callable(dphi) else dphi, dtype=float).reshape(S, d)
+    grad_phi = _terminal_gradient(dphi(YT) if callable(dphi) else dphi, S, d)
 
     def back(s, p):
         Y = fwd.sol(s).reshape(S, d)
@@ -448,16 +462,15 @@ def continuous_adjoint_dense(W, b, X0, dphi, activation="tanh", T=1.0, n_steps=1
     >>> bool(np.allclose(res.adjoint[0, :, 0], -np.exp(-(1.0 - res.t)), atol=1e-9))
     True
     """
-    X0 = np.atleast_2d(np.asarray(X0, dtype=float))
+    X0 = np.atleast_2d(real_array(X0, "X0"))
     S, d = X0.shape
-    M = int(n_steps)
+    M = positive_int(n_steps, "n_steps")     # int() made 32.7 steps 32
     rule = _forward_rule(method)
     t = make_mesh((0.0, T), M, None, "continuous_adjoint_dense")
     Wg, bg = _fields_at(W, b, t, d, True, M)
     net = ResidualDense(Wg, bg, n_layers=M, activation=activation, T=T, rule=rule)
     states = net.states(X0)                                           # (S, M+1, d)
-    grad_phi = np.asarray(dphi(states[:, -1]) if callable(dphi) else dphi,
-                          dtype=float).reshape(S, d)
+    grad_phi = _terminal_gradient(dphi(states[:, -1]) if callable(dphi) else dphi, S, d)
     # f_y(t_n, s_j) (S, n, j, d, d) from the pre-activations W(t_n, s_j) x(s_j) + b(t_n, s_j)
     dsig, fy = _linearised(Wg, bg, states, activation)
     tau = _table_nodes(method, M, T)

@@ -28,9 +28,11 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from ..networks._families import real_array
+
 __all__ = ["Dataset", "DATASETS", "make_dataset", "two_moons", "circles", "spirals", "xor",
            "spheres", "lift", "band_fields", "load_digits", "digits_available", "training_inputs",
-           "training_targets", "MAX_CLASSES"]
+           "training_targets", "check_test_set", "MAX_CLASSES"]
 
 #: Most classes integer labels may imply (labels 0 .. K-1): the one-hot targets, the
 #: outputs and the classifier of a network hold S K and K d numbers.
@@ -48,6 +50,41 @@ def _first_non_finite(a, name):
                          f"{a[index]}{more}")
 
 
+def _labels(y, name):
+    """Class labels as int64; ValueError naming the first label that is not a whole number
+    (a cast truncated 0.7 to 0 and made NaN a huge negative label)."""
+    v = real_array(y, name) if not np.issubdtype(np.asarray(y).dtype, np.integer) else np.asarray(y)
+    if v.dtype.kind == "f":
+        bad = ~(np.isfinite(v) & (v == np.round(v)))
+        if bad.any():
+            index = tuple(int(k) for k in np.argwhere(bad)[0])
+            raise ValueError(f"{name} must hold integer class labels; "
+                             f"{name}[{', '.join(map(str, index))}] = {v[index]}")
+    return v.astype(np.int64)
+
+
+def check_test_set(data, d=None):
+    """Refuse a test part that does not fit the training part (X_test (T, d) finite, y_test
+    (T,) labels in [0, n_classes)), naming it: it is used only after training, where it
+    failed with the training's result lost ("K is a kernel for y of dimension 10, but g gives
+    shape (15,)" after the whole run)."""
+    X, Xt, yt = data.X, data.X_test, data.y_test
+    d = X.shape[1] if d is None and X.ndim == 2 else d
+    if Xt.size == 0 and yt.size == 0:
+        return
+    if Xt.ndim != 2 or (d is not None and Xt.shape[1] != d):
+        raise ValueError(f"X_test must have shape (T, {d}), as the inputs, got {Xt.shape}")
+    if yt.shape != (Xt.shape[0],):
+        raise ValueError(f"y_test must have shape ({Xt.shape[0]},), one label per row of X_test, "
+                         f"got {yt.shape}")
+    _first_non_finite(Xt, "X_test")
+    bad = (yt < 0) | (yt >= data.n_classes)
+    if bad.any():
+        i = int(np.argmax(bad))
+        raise ValueError(f"y_test must hold labels in [0, {data.n_classes}) ({data.n_classes} "
+                         f"classes); y_test[{i}] = {yt[i]}")
+
+
 def training_inputs(X, d):
     """The inputs x0_i as a float array (S, d) with S >= 1 and finite entries; else
     ValueError (naming the first non-finite entry, not the whole batch).
@@ -59,7 +96,7 @@ def training_inputs(X, d):
         ...
     ValueError: X must be finite; X[1, 1] = nan
     """
-    X = np.ascontiguousarray(X, dtype=float)
+    X = np.ascontiguousarray(real_array(X, "X"))
     if X.ndim != 2 or X.shape[1] != d:
         raise ValueError(f"inputs must have shape (S, {d}), got {X.shape}")
     if X.shape[0] == 0:
@@ -116,7 +153,7 @@ def training_targets(y, S, n_classes=None):
         targets = np.zeros((S, K))
         targets[np.arange(S), y] = 1.0
         return y.astype(np.int64), targets
-    t = np.asarray(y, dtype=float)
+    t = real_array(y, "targets")
     t = t[:, None] if t.ndim == 1 else t
     if t.ndim != 2 or t.shape[0] != S:
         raise ValueError(f"targets must have {S} rows, got shape {t.shape}")
@@ -151,13 +188,15 @@ class Dataset:
     meta: dict = field(default_factory=dict)
 
     def __post_init__(self):
-        self.X = np.ascontiguousarray(self.X, dtype=float)
-        self.y = np.asarray(self.y, dtype=np.int64)
+        self.X = np.ascontiguousarray(real_array(self.X, "X"))
+        self.y = _labels(self.y, "y")
         if self.X_test is None:
             self.X_test = np.zeros((0, self.X.shape[1]))
             self.y_test = np.zeros(0, dtype=np.int64)
-        self.X_test = np.ascontiguousarray(self.X_test, dtype=float)
-        self.y_test = np.asarray(self.y_test, dtype=np.int64)
+        self.X_test = np.ascontiguousarray(real_array(self.X_test, "X_test"))
+        self.y_test = _labels(self.y_test, "y_test")
+        check_test_set(self)
+
 
     @property
     def d(self):

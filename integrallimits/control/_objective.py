@@ -38,6 +38,7 @@ values, or callables), the quantity discrete minimizers are compared against in 
 from __future__ import annotations
 
 import copy
+import numbers
 from dataclasses import dataclass
 from functools import lru_cache
 
@@ -45,11 +46,12 @@ import numpy as np
 
 from ..networks import (ConcatDense, NonlocalDense, PiecewiseLinear, PiecewiseLinearTriangle,
                         ReLUResNet, ResidualDense, ResNet, SmoothNet, VolterraNetwork, sample_field)
-from ..networks._families import positive_int
+from ..networks._families import positive_int, real_array
 from ..networks._fields import sample_field_at
 from ..volterra import METHODS, solve_volterra
+from ..volterra._mesh import check_flags
 from ._adjoint import discrete_adjoint
-from ._data import Dataset, training_inputs, training_targets
+from ._data import Dataset, check_test_set, training_inputs, training_targets
 
 __all__ = ["Objective", "FieldSpec", "parameter_layout", "rebuild_network", "LOSSES",
            "REGULARIZERS"]
@@ -224,6 +226,9 @@ def rebuild_network(network, grids=None, n_layers=None, rule=None, T=None):
 def _with_theta(network, theta, layout=None):
     """A shallow copy of ``network`` whose parameters are ``theta`` (fields as views of it)."""
     net = copy.copy(network)
+    # its own kernel cache: a copy sharing the template's dict added a kernel holding its
+    # theta to it at every evaluation of J_N (a network run before training leaked theta)
+    net.__dict__.pop("_kernel_cache", None)
     grids = {f.name: f.grid(theta) for f in (parameter_layout(network) if layout is None else layout)}
     if network.family == "relu-resnet":
         grids = {name: grid[:network.n_layers] for name, grid in grids.items()}
@@ -409,8 +414,10 @@ class Objective:
         if regularizer not in REGULARIZERS:
             raise ValueError(f"regularizer must be 'h1', 'l2' or None, got {regularizer!r}")
         for name, value in (("alpha", alpha), ("beta", beta)):
-            if not (np.isfinite(value) and value >= 0):
+            if isinstance(value, bool) or not isinstance(value, numbers.Real) or \
+                    not (np.isfinite(value) and value >= 0):
                 raise ValueError(f"{name} must be a float >= 0, got {value!r}")
+        check_flags(train_classifier=train_classifier, wrt_inputs=wrt_inputs)
         self.network = network
         self.layout = parameter_layout(network)
         self.loss, self.alpha, self.beta, self.regularizer = loss, float(alpha), float(beta), regularizer
@@ -418,6 +425,8 @@ class Objective:
         X, y = (data.X, data.y) if isinstance(data, Dataset) else data
         self.data = data if isinstance(data, Dataset) else None
         self.X = training_inputs(X, network.d)
+        if self.data is not None:       # its test part is used after training: check it now
+            check_test_set(self.data, network.d)
         if n_classes is None and isinstance(data, Dataset):
             n_classes = data.n_classes
         self.labels, self.targets = training_targets(y, self.X.shape[0], n_classes)
@@ -427,7 +436,7 @@ class Objective:
         if readout is None:
             self.readout = _readout(network)
         else:
-            self.readout = np.array(readout, dtype=float)
+            self.readout = real_array(readout, "readout").copy()
             if self.readout.ndim != 2 or self.readout.shape[1] != network.d or \
                     not np.all(np.isfinite(self.readout)):
                 raise ValueError(f"readout must be a finite array of shape (f, {network.d}), "
@@ -436,10 +445,13 @@ class Objective:
         if classifier is None:
             P, c = np.eye(K, F), np.zeros(K)
         else:
-            P, c = (np.array(a, dtype=float) for a in classifier)
+            P, c = classifier
+            P, c = real_array(P, "classifier P").copy(), real_array(c, "classifier c").copy()
         if P.shape != (K, F) or c.shape != (K,):
             raise ValueError(f"classifier must be (P, c) with P ({K}, {F}) and c ({K},), got "
                              f"{P.shape} and {c.shape}")
+        if not (np.all(np.isfinite(P)) and np.all(np.isfinite(c))):
+            raise ValueError("classifier (P, c) contains NaN or inf")
         self.P0, self.c0 = P, c
         self._index = np.concatenate([f.indices() for f in self.layout])
         self.n_weights = self._index.size
@@ -463,7 +475,7 @@ class Objective:
 
     def split(self, vector):
         """(theta, P, c, X) from a vector."""
-        vector = np.asarray(vector, dtype=float)
+        vector = real_array(vector, "vector")
         if vector.shape != (self.size,):
             raise ValueError(f"vector must have shape ({self.size},), got {vector.shape}")
         theta = self.network.theta.copy()
@@ -737,7 +749,7 @@ class Objective:
                 classifier = self.classifier_for(vec)
             fields = self.extensions(vec)
         P, c = (self.P0, self.c0) if classifier is None else (np.asarray(a, float) for a in classifier)
-        M = int(n_fine)
+        M = positive_int(n_fine, "n_fine")     # int() made 2.7 two steps, True one
         h = self.network.T / M
         grids = {}
         for f in self.layout:

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import contextlib
 import ctypes
+import numbers
 import time
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Callable
@@ -23,6 +24,7 @@ import numpy as np
 from numpy.polynomial import legendre
 from scipy.optimize import OptimizeResult, minimize
 
+from ..networks._families import real_array
 from ..volterra import SolverError
 from ._objective import Objective, _with_theta
 
@@ -169,6 +171,11 @@ def random_fields(network, seed=0, scale=0.5, degree=3):
     True
     """
     from ._objective import parameter_layout
+    if isinstance(seed, bool) or not isinstance(seed, numbers.Integral) or seed < 0:
+        raise ValueError(f"seed must be an integer >= 0, got {seed!r}")
+    if isinstance(scale, bool) or not isinstance(scale, numbers.Real) or \
+            not (np.isfinite(scale) and scale >= 0):
+        raise ValueError(f"scale (init_scale) must be a float >= 0, got {scale!r}")
     rng = np.random.default_rng(seed)
     N = network.n_layers
     x = 2.0 * np.arange(N + 1) / N - 1.0
@@ -261,8 +268,12 @@ def train(network: VolterraNetwork, data: Dataset, loss: str = "mse", alpha: flo
     if method not in _GRADIENT_METHODS:
         raise ValueError(f"method must be a gradient method of scipy.optimize.minimize "
                          f"({', '.join(_GRADIENT_METHODS)}), got {method!r}")
-    if isinstance(maxiter, bool) or int(maxiter) != maxiter or maxiter < 0:
+    if isinstance(maxiter, bool) or not isinstance(maxiter, numbers.Real) or \
+            int(maxiter) != maxiter or maxiter < 0:
         raise ValueError(f"maxiter must be an integer >= 0, got {maxiter!r}")
+    if isinstance(gtol, bool) or not isinstance(gtol, numbers.Real) or not gtol >= 0 or \
+            not np.isfinite(gtol):
+        raise ValueError(f"gtol must be a float >= 0, got {gtol!r}")
     start_net, start = network, "network"
     if isinstance(init, str):
         if init != "random":
@@ -281,7 +292,7 @@ def train(network: VolterraNetwork, data: Dataset, loss: str = "mse", alpha: flo
         x0 = coarse.prolong(coarse.initial_vector(), objective)
         start = f"continuation from N={init.n_layers}"
     elif init is not None and not isinstance(init, str):
-        x0 = np.array(init, dtype=float)
+        x0 = real_array(init, "init").copy()
         if x0.shape != (objective.size,):
             raise ValueError(f"an init vector must have shape ({objective.size},), got {x0.shape}")
         if not np.all(np.isfinite(x0)):

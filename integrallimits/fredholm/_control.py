@@ -55,6 +55,10 @@ def with_estimate(solve, sol, rule_name, n_nodes):
             if p is not None:
                 estimate = estimate / (1.0 - (n_nodes / m) ** p)
             sol.stats["error_estimate"] = f"{rule_name} with {m}"
+        else:   # say so: a NaN estimate beside a success would read as "none was asked for"
+            sol.stats["error_estimate"] = f"none: the companion solve with {m} nodes failed"
+            sol.message += (f" No error estimate: the companion solve with {m} nodes failed: "
+                            f"{comp.message}")
     finite = estimate[np.isfinite(estimate)]
     sol.stats["max_error_estimate"] = float(finite.max()) if finite.size else float("nan")
     sol.set_error_estimate(estimate)

@@ -484,7 +484,11 @@ def _to_tolerance(solve, rule, rtol, atol, n_start=8, n_max=4096):
             break                                            # repeat it, ever more slowly
         n = min(next_size(n, ratio, rule), n_max)
     sol.stats["refinements"] = history
-    if sol.success and ratio > 1.0:
+    if sol.success and math.isnan(ratio):   # no estimate (its companion failed): not checked
+        sol.status = -1
+        sol.message = (f"The tolerance could not be checked with {n} nodes: there is no error "
+                       f"estimate ({sol.stats['error_estimate']}).")
+    elif sol.success and ratio > 1.0:
         sol.status = -1
         sol.message = (f"The tolerance could not be met with up to {n} nodes: the estimated error is "
                        f"{ratio:.3g} times atol + rtol |y|.")
@@ -499,7 +503,10 @@ def _initial_values(initial, nodes, G, scalar, d):
     if callable(initial):
         values = np.array([np.asarray(initial(float(x)), dtype=float) for x in nodes])
     else:
-        values = np.asarray(initial, dtype=float)
+        values = np.asarray(initial)
+        if np.iscomplexobj(values):   # a cast keeps the real parts, with a warning only
+            raise TypeError("initial must be real, got complex values")
+        values = values.astype(float)
     expected = (nodes.shape[0],) if scalar else (nodes.shape[0], d)
     if values.shape != expected:
         raise ValueError(f"initial must give values of shape {expected} at the {nodes.shape[0]} "

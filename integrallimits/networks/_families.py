@@ -119,9 +119,30 @@ class VolterraNetwork:
                     _assign(view, v, f"{name}[{r}]")
                 return
             if _in(current, theta):
+                if name == "theta":
+                    self._check_structure(value)
                 _assign(current, value, name)
                 return
         object.__setattr__(self, name, value)
+
+    @property
+    def field_offset(self):
+        """Start in ``theta`` of the parameter fields: the entries before it are the
+        network's structure (the step h, depth, width, activation code, ...), which the
+        kernel reads from ``theta`` too."""
+        return len(self._header())
+
+    def _check_structure(self, value):
+        """Refuse ``theta`` values whose structure entries differ from this network's (the
+        theta of a network with another T, depth or activation): the kernel would run with
+        them while ``T``, ``h`` and ``activation`` said otherwise."""
+        v, k = np.asarray(value), self.field_offset
+        if v.shape == self.theta.shape and v.dtype.kind in "biuf" and \
+                not np.array_equal(v[:k].astype(float), self.theta[:k]):
+            raise ValueError(f"theta[:{k}] holds the network's structure (step h, depth, width, "
+                             f"activation, ...), not parameters, and the values assigned differ "
+                             f"there: build a network with the other T, depth or activation, or "
+                             f"assign the parameters only (theta[{k}:] or the fields)")
 
     def _rebind(self, theta, fields):
         """Make ``theta`` (and the views in ``fields``, a dict name -> view) this network's
@@ -172,7 +193,11 @@ class VolterraNetwork:
 
     def solve(self, x0, **options):
         """``solve_volterra`` for one input x0 (d,): the network's forward pass as a Solution."""
-        x0 = self._check_inputs(x0)[0]
+        batch = self._check_inputs(x0)
+        if batch.shape[0] != 1:   # it solved the first sample and dropped the others
+            raise ValueError(f"solve takes one input (a Solution for one sample), got a batch of "
+                             f"{batch.shape[0]}; use states or forward for a batch, or solve(X0[i])")
+        x0 = batch[0]
         return solve_volterra(self.kernel(1), self.forcing(x0[None, :]), (0.0, self.T),
                               self.n_layers, method=self.rule, **options)
 
@@ -224,6 +249,7 @@ class VolterraNetwork:
         True
         """
         X0 = self._check_inputs(X0)
+        refuse_t_eval(options)
         N = self.n_layers
         every = positive_int(every, "every")
         if layers is None:
@@ -272,7 +298,7 @@ class VolterraNetwork:
             type(self).forcing is VolterraNetwork.forcing
 
     def _check_inputs(self, X0):
-        X0 = np.asarray(X0, dtype=float)
+        X0 = real_array(X0, "inputs")
         if X0.ndim == 1:
             X0 = X0[None, :]
         if X0.ndim != 2 or X0.shape[1] != self.d:
@@ -474,10 +500,12 @@ class SmoothNet(VolterraNetwork):
         self.W = _as_grid(W, n_layers, False, (d, d), T, "W")
         self.b = _as_grid(b, n_layers, False, (d,), T, "b")
         diffs = np.zeros((self.k - 1, d)) if initial_differences is None else \
-            np.asarray(initial_differences, dtype=float)
+            real_array(initial_differences, "initial_differences").copy()
         if diffs.shape != (self.k - 1, d):
             raise ValueError(f"initial_differences must have shape ({self.k - 1}, {d}), "
                              f"got {diffs.shape}")
+        if not np.all(np.isfinite(diffs)):
+            raise ValueError("initial_differences contains NaN or inf")
         self.initial_differences = diffs
         self.theta = _kernels.pack(self._header(self.k), self.W, self.b)
         self.W, self.b = _kernels.views(self.theta, len(self._header()), self.W, self.b)
@@ -518,6 +546,15 @@ class SmoothNet(VolterraNetwork):
         return out
 
 
+def refuse_t_eval(options):
+    """``states``/``forward`` keep layers (``layers=``, ``every=``): a ``t_eval`` passed on to
+    the solver replaced the mesh values the layers are read from (an ``IndexError``)."""
+    if "t_eval" in options:
+        raise ValueError("t_eval is not an option of a network's states or forward: give "
+                         "layers= (the layer indices to keep), or use net.solve(x0, t_eval=...) "
+                         "for the values at other times")
+
+
 def reached(sol, keep):
     """``sol.y[keep]`` of a network's solve; a solve that failed (``raise_on_failure=False``)
     has values only up to where it stopped: the layers past it are NaN, with a
@@ -531,6 +568,16 @@ def reached(sol, keep):
     warnings.warn(f"{sol.message} The layers it did not reach are NaN.", RuntimeWarning,
                   stacklevel=3)
     return out
+
+
+def real_array(value, name):
+    """``value`` as a float array; ``TypeError`` naming ``name`` for complex values (a cast
+    to float keeps their real parts with no more than NumPy's ``ComplexWarning``: a
+    complex-step derivative of a network or of J_N came out as zero)."""
+    v = np.asarray(value)
+    if np.iscomplexobj(v):
+        raise TypeError(f"{name} must be real, got complex values")
+    return np.asarray(v, dtype=float)
 
 
 def positive_int(value, name):

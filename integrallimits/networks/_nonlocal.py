@@ -16,7 +16,8 @@ import numpy as np
 from ..kernels import Kernel
 from ..volterra import METHODS, solve_volterra
 from ._activations import activation
-from ._families import VolterraNetwork, _as_grid, check_field_size, reached
+from ._families import (VolterraNetwork, _as_grid, check_field_size, reached, real_array,
+                        refuse_t_eval)
 from ._kernels import pack, views
 from ._nonlocal_kernel import HEADER, MAP_FIELDS, compiled_block_sum, compiled_kernel
 from .maps import FeatureMap
@@ -189,6 +190,7 @@ class NonlocalDense(VolterraNetwork):
     def states(self, X0, **options):
         """All layer states x_0..x_N for inputs X0 (B, c, M) -> (B, N+1, c, M)."""
         X0 = self._check_inputs(X0)
+        refuse_t_eval(options)
         B, N = X0.shape[0], self.n_layers
         options.setdefault("raise_on_failure", True)
         # implicit rules: Newton on one sample's (c M) unknowns at a time, not the whole batch's
@@ -225,7 +227,7 @@ class NonlocalDense(VolterraNetwork):
         return np.stack(xs, axis=1)
 
     def _check_inputs(self, X0):
-        X0 = np.asarray(X0, dtype=float)
+        X0 = real_array(X0, "inputs")
         c, M = self.channels, self.M
         if X0.ndim == 2:
             X0 = X0[None]

@@ -16,7 +16,7 @@ from __future__ import annotations
 import numpy as np
 
 from . import _kernels
-from ._families import VolterraNetwork
+from ._families import VolterraNetwork, real_array
 
 __all__ = ["ReLUResNet", "activation_patterns", "product_form", "summability"]
 
@@ -47,7 +47,7 @@ class ReLUResNet(VolterraNetwork):
     _FIELDS = ("V", "W", "b")
 
     def __init__(self, V, W, b, T=1.0, rule="rectangle"):
-        V, W, b = (np.asarray(a, dtype=float) for a in (V, W, b))
+        V, W, b = (real_array(a, name) for a, name in ((V, "V"), (W, "W"), (b, "b")))
         if V.ndim != 3 or W.ndim != 3 or b.ndim != 2:
             raise ValueError(f"V, W, b must have shapes (N, d, m), (N, m, d), (N, m); got {V.shape}, "
                              f"{W.shape}, {b.shape}")
@@ -67,7 +67,11 @@ class ReLUResNet(VolterraNetwork):
 
 
 def _as_point(net, x0):
-    x0 = np.asarray(x0, dtype=float)
+    if net.rule != "rectangle":   # the formulas are the recursion's: another rule's network differs
+        raise ValueError(f"the activation patterns and the product formula are those of the "
+                         f"recursion x_n = x_(n-1) + V_n relu(W_n x_(n-1) + b_n) (the rectangle "
+                         f"rule); this network uses the rule {net.rule!r}")
+    x0 = real_array(x0, "x0")
     if x0.shape != (net.d,):
         raise ValueError(f"x0 must have shape ({net.d},), got {x0.shape}")
     return x0
@@ -88,6 +92,8 @@ def product_form(net, x0, patterns=None):
     """x_0..x_N from the product formula on the activation patterns (array (N+1, d))."""
     x0 = _as_point(net, x0)
     D = activation_patterns(net, x0) if patterns is None else np.asarray(patterns, dtype=bool)
+    if D.shape != (net.n_layers, net.m):
+        raise ValueError(f"patterns must have shape ({net.n_layers}, {net.m}), got {D.shape}")
     d = net.d
     out = np.empty((net.n_layers + 1, d))
     out[0] = x0

@@ -171,7 +171,8 @@ def reproduce(name: str, out: str | os.PathLike = "out", *, quick: bool = False,
     KeyError
         For a name that is not in :data:`STUDIES` (the message lists them).
     TypeError, ValueError
-        For a seed that is not an integer >= 0 (before anything is written).
+        For a seed that is not an integer >= 0, or ``quick`` or ``figures`` not True or
+        False (before anything is written).
     Exception
         What the study raised, after its finished cells were stored (a rerun resumes).
 
@@ -190,9 +191,11 @@ def reproduce(name: str, out: str | os.PathLike = "out", *, quick: bool = False,
     >>> manifest["cells"]["computed"], manifest["seed"]
     (2, 0)
     """
+    from ..volterra._mesh import check_flags
     from . import STUDIES
     study = STUDIES[name]
     seed = check_seed(seed)
+    check_flags(quick=quick, figures=figures)   # a string is truthy: quick="no" ran quick
     folder = os.path.join(os.fspath(out), name)
     cells_dir = os.path.join(folder, "cells")
     os.makedirs(cells_dir, exist_ok=True)

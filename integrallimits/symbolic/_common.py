@@ -11,9 +11,20 @@ from fractions import Fraction
 
 import sympy as sp
 
-__all__ = ["vector_symbols", "matrix_symbols", "is_zero", "all_zero", "to_sympy",
+__all__ = ["vector_symbols", "matrix_symbols", "is_zero", "all_zero", "to_sympy", "check_sizes",
            "forward_difference", "Sigma", "DSigma", "D2Sigma", "Reciprocal",
            "inverse_times"]
+
+
+def check_sizes(minimum=1, **sizes):
+    """Refuse a size that is not an integer >= ``minimum`` (None passes: a default), naming
+    it.  A check over an empty range (no steps, width 0, order 0, a negative degree) holds
+    vacuously: it would report an identity as proved that it never looked at."""
+    for name, value in sizes.items():
+        if value is None:
+            continue
+        if isinstance(value, bool) or not isinstance(value, numbers.Integral) or value < minimum:
+            raise ValueError(f"{name} must be an integer >= {minimum}, got {value!r}")
 
 
 def vector_symbols(name, d, **assumptions):

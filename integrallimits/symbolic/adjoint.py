@@ -40,7 +40,7 @@ from __future__ import annotations
 import sympy as sp
 
 from ..quadrature import volterra_rule
-from ._common import Sigma, all_zero, inverse_times, matrix_symbols, to_sympy, vector_symbols
+from ._common import Sigma, all_zero, check_sizes, inverse_times, matrix_symbols, to_sympy, vector_symbols
 from .state_space import h
 
 __all__ = ["ADJOINT_RULES", "tiny_network", "forward_states", "adjoint_row",
@@ -222,6 +222,7 @@ def check_discrete_adjoint(rule, n_steps, d, **variant):
     >>> check_discrete_adjoint("rectangle", 2, 1, sign=-1)
     False
     """
+    check_sizes(n_steps=n_steps, d=d)
     net = tiny_network(rule, n_steps, d)
     ys = forward_states(net)
     J = net["loss"](ys)
@@ -255,6 +256,7 @@ def check_adjoint_is_transpose(rule, n_steps, d, **variant):
     >>> check_adjoint_is_transpose("trapezoid", 2, 2, transpose=False)
     False
     """
+    check_sizes(n_steps=n_steps, d=d)
     net = tiny_network(rule, n_steps, d, diagonal="sigma")
     N, weights, kernel = n_steps, net["weights"], net["kernel"]
     Y = [vector_symbols(f"Y{n}", d) for n in range(N + 1)]
@@ -315,6 +317,7 @@ def check_costate_reduction(d=2, controls=1, t_independent=True, costate="integr
     >>> check_costate_reduction(1, t_independent=False)
     False
     """
+    check_sizes(d=d, controls=controls)
     s, t, T = sp.symbols("s t T", real=True)
     lam = [sp.Function(f"lambda_{i}") for i in range(d)]
     lam_t, lam_s = sp.Matrix([f(t) for f in lam]), sp.Matrix([f(s) for f in lam])

@@ -20,7 +20,7 @@ from __future__ import annotations
 import sympy as sp
 
 from ..quadrature import volterra_rule
-from ._common import Sigma, all_zero, matrix_symbols, to_sympy, vector_symbols
+from ._common import Sigma, all_zero, check_sizes, matrix_symbols, to_sympy, vector_symbols
 from .state_space import h
 
 __all__ = ["direct_quadrature", "residual_dense_network", "concatenation_dense_network",
@@ -117,6 +117,7 @@ def check_dense_is_rectangle(n_steps, d, family="residual", weights=None):
     >>> check_dense_is_rectangle(2, 1, weights=[[0], [1, 0], [Fraction(1, 2), 1, 0]])
     False
     """
+    check_sizes(n_steps=n_steps, d=d)
     weights = volterra_rule("rectangle").exact_weights(n_steps) if weights is None else weights
     W, b = dense_parameters(n_steps, d)
     if family == "residual":
@@ -148,6 +149,7 @@ def check_resnet_is_t_independent_dense(n_steps, d, t_independent=True):
     >>> check_resnet_is_t_independent_dense(3, 1, t_independent=False)
     False
     """
+    check_sizes(n_steps=n_steps, d=d)
     x0 = vector_symbols("x0", d)
     layer_W = [matrix_symbols(f"W{j}", d, d) for j in range(n_steps)]
     layer_b = [vector_symbols(f"b{j}", d) for j in range(n_steps)]

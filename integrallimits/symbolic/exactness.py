@@ -28,6 +28,8 @@ points satisfy C(m): Σ_j a_ij c_j^{q-1} = c_i^q / q (q <= m) and B(r):
 """
 from __future__ import annotations
 
+import math
+import numbers
 from fractions import Fraction
 from functools import lru_cache
 
@@ -36,7 +38,7 @@ import sympy as sp
 
 from ..quadrature import VOLTERRA_RULES, volterra_rule
 from ..volterra._tableaux import classical_rk4, collocation_tableau
-from ._common import all_zero, is_zero, to_sympy
+from ._common import all_zero, check_sizes, is_zero, to_sympy
 
 __all__ = ["row_moment_error", "check_rule_rows", "rule_moment_polynomial", "first_regular_row",
            "check_rule_exactness", "check_rule_sharpness", "rooted_trees", "tree_order",
@@ -66,6 +68,8 @@ def check_rule_rows(name, n_max, degree=None, weights=None):
     >>> check_rule_rows("gregory4", 12, degree=4)
     False
     """
+    check_sizes(n_max=n_max)
+    check_sizes(0, degree=degree)
     rule = volterra_rule(name)
     degree = rule.degree if degree is None else degree
     rows = rule.exact_weights(n_max) if weights is None else weights
@@ -129,6 +133,7 @@ def check_rule_exactness(name, degree=None, left=None, right=None):
     >>> check_rule_exactness("trapezoid", degree=2)
     False
     """
+    check_sizes(0, degree=degree)
     rule = volterra_rule(name)
     degree = rule.degree if degree is None else degree
     left = rule.left_exact if left is None else tuple(left)
@@ -156,6 +161,7 @@ def check_rule_sharpness(name, degree=None):
     >>> check_rule_sharpness("gregory6", degree=4)
     False
     """
+    check_sizes(0, degree=degree)
     rule = volterra_rule(name)
     degree = rule.degree if degree is None else degree
     q = degree + 1
@@ -249,6 +255,7 @@ def check_rk_order_conditions(tableau=None, order=4):
     >>> check_rk_order_conditions(order=5)
     False
     """
+    check_sizes(order=order)
     c, A, b = _as_tableau(tableau)
     if not all_zero(A * sp.ones(A.shape[0], 1) - c):
         return False
@@ -258,6 +265,7 @@ def check_rk_order_conditions(tableau=None, order=4):
 
 def check_rk_order_sharp(tableau=None, order=4):
     """Some order condition of order ``order + 1`` fails: the order is exactly ``order``."""
+    check_sizes(order=order)
     c, A, b = _as_tableau(tableau)
     return any(not is_zero(elementary_weight(t, A, b) - sp.Rational(1, tree_density(t)))
                for t in rooted_trees(order + 1))
@@ -328,6 +336,7 @@ def check_collocation_conditions(kind, m, tableau=None, order=None):
     >>> check_collocation_conditions("gauss", 2, order=5)
     False
     """
+    check_sizes(m=m, order=order)
     if tableau is None:
         c, A, b = exact_collocation_tableau(kind, m)
     else:   # exact numbers only (floats refused, text read as a Fraction)
@@ -364,6 +373,7 @@ def check_collocation_quadrature_order(kind, m, poly=None, order=None):
     >>> check_collocation_quadrature_order("radau", 4, order=8)
     False
     """
+    check_sizes(m=m, order=order)
     if poly is None:
         p = collocation_polynomial(kind, m)
     else:
@@ -392,6 +402,11 @@ def check_collocation_floats(kind, m, tol=1e-15, tol_mp=1e-40):
     within half an ulp (< 1.2e-16 for entries <= 1) of the exact value; the comparison
     with ``tol`` is the only tolerance in :mod:`integrallimits.symbolic`.
     """
+    check_sizes(m=m)
+    for name, value in (("tol", tol), ("tol_mp", tol_mp)):   # a NaN compared false: all passed
+        if isinstance(value, bool) or not isinstance(value, numbers.Real) or \
+                not 0.0 <= value < math.inf:
+            raise ValueError(f"{name} must be a finite float >= 0, got {value!r}")
     c, A, b = exact_collocation_tableau(kind, m)
     tab = collocation_tableau(kind, m)
     c_mp, A_mp, b_mp = tab.exact

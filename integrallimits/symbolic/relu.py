@@ -19,7 +19,7 @@ from itertools import product
 
 import sympy as sp
 
-from ._common import all_zero, matrix_symbols, vector_symbols
+from ._common import all_zero, check_sizes, matrix_symbols, vector_symbols
 
 __all__ = ["relu_layer_parameters", "relu_resnet_on_pattern", "activation_product",
            "relu_product_formula", "check_relu_product_formula", "check_relu_is_pattern"]
@@ -83,6 +83,7 @@ def check_relu_product_formula(n_steps, d, m, order="descending", bias_shift=1):
     >>> check_relu_product_formula(2, 2, 3, order="ascending")
     False
     """
+    check_sizes(n_steps=n_steps, d=d, m=m)
     V, W, b, D = relu_layer_parameters(n_steps, d, m)
     x0 = vector_symbols("x0", d)
     xs = relu_resnet_on_pattern(x0, V, W, b, D, n_steps)
@@ -104,6 +105,7 @@ def check_relu_is_pattern(m, activation=None):
     >>> check_relu_is_pattern(2, activation=sp.Abs)
     False
     """
+    check_sizes(m=m)
     activation = (lambda e: sp.Max(0, e)) if activation is None else activation
     s = [sp.Symbol(f"s{i}", positive=True) for i in range(m)]
     for delta in product((0, 1), repeat=m):

@@ -25,7 +25,7 @@ from __future__ import annotations
 import sympy as sp
 from sympy.polys.matrices import DomainMatrix
 
-from ._common import all_zero, is_zero, to_sympy, vector_symbols
+from ._common import all_zero, check_sizes, is_zero, to_sympy, vector_symbols
 from .state_space import closed_form, h, transition_matrices
 
 __all__ = ["difference_coefficients", "companion_matrices", "skip_network",
@@ -93,6 +93,7 @@ def check_companion_closed_form(k, d, n_steps=None, a=None, power_shift=0):
     >>> check_companion_closed_form(2, 1, power_shift=1)
     False
     """
+    check_sizes(k=k, d=d, n_steps=n_steps)
     n_steps = k + 3 if n_steps is None else n_steps
     a = _symbolic_coefficients(k) if a is None else [to_sympy(x) for x in a]
     A, B = companion_matrices(a, d)
@@ -136,6 +137,7 @@ def check_characteristic_polynomial(k, d, a=None, sign=1):
     >>> check_characteristic_polynomial(2, 2, sign=-1)
     False
     """
+    check_sizes(k=k, d=d)
     a = _symbolic_coefficients(k) if a is None else [to_sympy(x) for x in a]
     lam = sp.Symbol("lambda")
     A, _ = companion_matrices(a, d)
@@ -149,6 +151,7 @@ def check_difference_eigenvalues(k, d, a=None):
     So λ = 1 is the only eigenvalue, of algebraic multiplicity k d and geometric
     multiplicity d: one k x k Jordan block per coordinate, as for J_k ⊗ I_d.
     """
+    check_sizes(k=k, d=d)
     a = difference_coefficients(k) if a is None else [to_sympy(x) for x in a]
     lam = sp.Symbol("lambda")
     A, _ = companion_matrices(a, d)
@@ -190,6 +193,7 @@ def check_coincides_with_smooth(k, d, a=None, delay=None, n_steps=None):
     >>> check_coincides_with_smooth(3, 1, delay=0)
     False
     """
+    check_sizes(k=k, d=d, n_steps=n_steps)
     a = difference_coefficients(k) if a is None else [to_sympy(x) for x in a]
     delay = k - 1 if delay is None else delay
     n_steps = 2 * k + 2 if n_steps is None else n_steps

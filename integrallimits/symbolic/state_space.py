@@ -34,7 +34,7 @@ from __future__ import annotations
 
 import sympy as sp
 
-from ._common import all_zero, forward_difference, is_zero, vector_symbols
+from ._common import all_zero, check_sizes, forward_difference, is_zero, vector_symbols
 
 __all__ = ["difference_matrix", "transition_matrices", "smooth_weight", "closed_form",
            "state_space_states", "check_state_space", "check_closed_form_symbolic_n",
@@ -138,6 +138,7 @@ def check_state_space(k, d, n_steps=None, weight=smooth_weight, transition=None)
     >>> check_state_space(2, 1, weight=lambda n, j, k: sp.binomial(n - j, k - 1))
     False
     """
+    check_sizes(k=k, d=d, n_steps=n_steps)
     n_steps = 2 * k + 1 if n_steps is None else n_steps
     diffs, forcing = _symbols(k, d, n_steps)
     z = state_space_states(k, d, n_steps, diffs, forcing, transition=transition)
@@ -174,6 +175,7 @@ def check_closed_form_symbolic_n(k, weight=smooth_weight):
     -------
     bool
     """
+    check_sizes(k=k)
     n, j = sp.symbols("n j", integer=True)
 
     def delta_k(seq_of_r, start=0):
@@ -291,6 +293,7 @@ def check_kernel_limit(k, weight=smooth_weight):
     >>> check_kernel_limit(3, weight=lambda n, j, k: sp.binomial(n - j - 1, k))
     False
     """
+    check_sizes(k=k)
     t, s = sp.symbols("t s", positive=True)
     return is_zero(kernel_limit(k, weight) - (t - s) ** (k - 1) / sp.factorial(k - 1))
 

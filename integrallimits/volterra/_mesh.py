@@ -41,7 +41,9 @@ def make_mesh(t_span, n_steps, mesh, caller):
     if mesh is not None:
         if t_span is not None or n_steps is not None:
             raise ValueError("give either mesh or (t_span, n_steps), not both")
-        t = np.ascontiguousarray(mesh, dtype=float)
+        # a copy: the solution keeps it as sol.t (the caller's array, edited later, moved the
+        # solution's mesh under its values), and the compiled loops take a writable array
+        t = np.array(mesh, dtype=float, order="C")
         if t.ndim != 1 or t.shape[0] < 2:
             raise ValueError(f"mesh must be a 1-d array of at least 2 points, got shape {t.shape}")
         if not np.all(np.isfinite(t)) or not np.all(np.diff(t) > 0):

@@ -248,6 +248,8 @@ class DirectQuadrature(VolterraMethod):
             raise ValueError(f"keep must be increasing integers in [0, {n_steps}], got {keep!r}")
         K, jac, have, _, theta = _kernel_args(kernel, self.implicit, block_sum=False)
         y0 = np.ascontiguousarray(y0, dtype=float).reshape(1, -1)
+        if not y0.flags.writeable:   # the compiled loop's signature has a mutable y0
+            y0 = y0.copy()
         d = y0.shape[1]
         out = np.empty((keep.size, d))
         Y = np.empty((2, d))

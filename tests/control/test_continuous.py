@@ -110,3 +110,27 @@ def test_continuous_adjoint_checks_its_input():
                            method="gauss2")
     with pytest.raises(ValueError, match="mesh points"):
         continuous_adjoint(np.zeros((3, 2, 2)), np.zeros((3, 2)), X0, dphi, n_steps=8)
+
+
+def test_terminal_gradients_inputs_and_steps_that_do_not_fit_are_refused():
+    """dphi of the transposed shape (d, S) was reshaped into (S, d) (another gradient, no
+    word); complex X0 or dphi were cast to their real parts; n_steps = 32.7 solved on 32
+    steps; a NaN in dphi failed in the solve as "g(t) is not finite"."""
+    from integrallimits.control import continuous_adjoint_dense
+    W, b = (lambda t: -np.eye(2)), (lambda t: np.zeros(2))
+    X0 = np.ones((1, 2))
+    for dphi, error, match in [(np.ones((2, 1)), ValueError, r"dphi must give an array of shape \(1, 2\)"),
+                               (np.full((1, 2), np.nan), ValueError, "dphi contains NaN or inf"),
+                               (np.ones((1, 2)) + 1j, TypeError, "dphi must be real")]:
+        with pytest.raises(error, match=match):
+            continuous_adjoint(W, b, X0, dphi, n_steps=16)
+        with pytest.raises(error, match=match):
+            costate_ode(W, b, X0, dphi)
+        with pytest.raises(error, match=match):
+            continuous_adjoint_dense(lambda t, s: -np.eye(2), lambda t, s: np.zeros(2), X0, dphi,
+                                     n_steps=8)
+    with pytest.raises(TypeError, match="X0 must be real"):
+        continuous_adjoint(W, b, X0 + 1j, np.ones((1, 2)), n_steps=16)
+    with pytest.raises(ValueError, match="n_steps must be an integer >= 1, got 32.7"):
+        continuous_adjoint(W, b, X0, np.ones((1, 2)), n_steps=32.7)
+    assert continuous_adjoint(W, b, X0, np.ones(2), n_steps=16).costate.shape == (1, 17, 2)

@@ -221,3 +221,35 @@ def test_the_parameter_gradient_of_a_kernel_that_does_not_differentiate_its_args
     assert adj.status and np.all(np.isnan(adj.grad_theta)) and adj.grad_theta.shape == (1,)
     assert "grad_theta is NaN" in adj.message
     assert adj.mu.sum() == pytest.approx(sol.y[-1], rel=1e-12)
+
+
+@pytest.mark.parametrize("rule", ["rectangle", "trapezoid"])
+def test_read_only_states_are_taken(rule):
+    """Read-only t, Y or dphi raised Numba's "No matching definition for argument type(s)"."""
+    rng = np.random.default_rng(0)
+    kernel = ResidualDense(rng.normal(size=(4, 4, 2, 2)), rng.normal(size=(4, 4, 2))).kernel(1)
+    sol = solve_volterra(kernel, lambda t: np.ones(2), (0.0, 1.0), 4, method=rule)
+    args = [sol.t.copy(), sol.y.copy(), np.ones_like(sol.y)]
+    want = discrete_adjoint(kernel, args[0], args[1], rule, args[2])
+    for a in args:
+        a.setflags(write=False)
+    got = discrete_adjoint(kernel, args[0], args[1], rule, args[2])
+    assert np.array_equal(got.mu, want.mu) and np.array_equal(got.grad_theta, want.grad_theta)
+
+
+def test_a_mesh_or_states_that_do_not_fit_are_refused():
+    """Each of these returned status=True, "ok" and adjoint states: a reversed, NaN or
+    non-uniform t for a direct rule (which is defined on uniform meshes only), and states of
+    another width than the kernel's (read past their rows)."""
+    rng = np.random.default_rng(0)
+    kernel = ResidualDense(rng.normal(size=(4, 4, 2, 2)), rng.normal(size=(4, 4, 2))).kernel(1)
+    sol = solve_volterra(kernel, lambda t: np.ones(2), (0.0, 1.0), 4)
+    dphi = np.ones_like(sol.y)
+    for t in (sol.t[::-1], np.array([0.0, np.nan, 0.5, 0.75, 1.0])):
+        with pytest.raises(ValueError, match="t must be the solve's mesh"):
+            discrete_adjoint(kernel, t, sol.y, "rectangle", dphi)
+    with pytest.raises(ValueError, match="'rectangle' needs a uniform mesh"):
+        discrete_adjoint(kernel, np.array([0.0, 0.1, 0.5, 0.6, 1.0]), sol.y, "rectangle", dphi)
+    with pytest.raises(ValueError, match="Y has 3 components per time, but the kernel is for y "
+                                         "of dimension 2"):
+        discrete_adjoint(kernel, sol.t, np.ones((5, 3)), "rectangle", np.ones((5, 3)))

@@ -188,3 +188,117 @@ def test_inputs_that_overflow_the_loss_are_named_as_such():
     with pytest.raises(ValueError, match=r"^J_N = inf is not finite at the start"), \
             np.errstate(over="ignore", invalid="ignore"):
         train(NET, (X * 1e200, Y), maxiter=5)
+
+
+def test_evaluations_of_the_objective_keep_no_copy_of_the_weights():
+    """A network run before training shared its kernel cache with the copies the objective
+    makes per evaluation: each added a kernel holding its theta (0.6 MB here), and a training
+    run of 500 iterations kept them all."""
+    import gc
+    import tracemalloc
+    net = ResidualDense(np.zeros((16, 16, 6, 6)), np.zeros((16, 16, 6)))
+    net.forward(np.zeros((3, 6)))
+    obj = Objective(net, (np.ones((3, 6)), np.array([0, 1, 0])))
+    v = obj.initial_vector()
+    obj.value_and_gradient(v)
+    gc.collect()
+    tracemalloc.start()
+    try:
+        before = tracemalloc.get_traced_memory()[0]
+        for i in range(10):
+            obj.value_and_gradient(v + 1e-3 * i)
+        gc.collect()
+        grown = tracemalloc.get_traced_memory()[0] - before
+    finally:
+        tracemalloc.stop()
+    assert grown < 2 * net.theta.nbytes, (grown, net.theta.nbytes)
+
+
+def test_complex_values_are_refused_not_cast_to_their_real_parts():
+    """A cast to float kept the real parts with a ComplexWarning only: a complex-step
+    derivative of J_N (obj.value(v + 1e-20j e_i).imag / 1e-20) came out as 0, and complex
+    data, classifiers or start vectors trained on their real parts."""
+    import warnings
+    from integrallimits.control import discrete_adjoint
+    obj = Objective(NET, (X, Y))
+    v = obj.initial_vector()
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        for call, match in [
+                (lambda: obj.value(v + 1e-20j), "vector must be real"),
+                (lambda: obj.value_and_gradient(v + 0j), "vector must be real"),
+                (lambda: train(NET, (X, Y), maxiter=1, init=v + 0j), "init must be real"),
+                (lambda: Objective(NET, (X + 0j, Y)), "X must be real"),
+                (lambda: Objective(NET, (X, Y + 0.5j), loss="mse"), "targets must be real"),
+                (lambda: Objective(NET, (X, Y), classifier=(np.eye(2) + 1j, np.zeros(2))),
+                 "classifier P must be real"),
+                (lambda: Objective(NET, (X, Y), readout=np.eye(2) + 0j), "readout must be real"),
+                (lambda: Dataset(X + 0j, Y, 2), "X must be real"),
+                (lambda: discrete_adjoint(NET.kernel(1), np.linspace(0, 1, 5), np.ones((5, 2)),
+                                          "rectangle", np.ones((5, 2)) + 0j), "dphi must be real")]:
+            with pytest.raises(TypeError, match=match):
+                call()
+
+
+def test_class_labels_that_are_not_whole_numbers_are_refused():
+    """Dataset cast its labels to int64: 0.5 became class 0 and NaN a huge negative label."""
+    with pytest.raises(ValueError, match=r"^y must hold integer class labels; y\[3\] = 0.5$"):
+        Dataset(X, np.where(np.arange(50) == 3, 0.5, Y), 2)
+    with pytest.raises(ValueError, match=r"^y_test must hold integer class labels; y_test\[0\] = nan$"):
+        Dataset(X, Y, 2, X_test=X[:2], y_test=[np.nan, 1.0])
+    assert Dataset(X, Y.astype(float), 2).y.dtype == np.int64      # whole numbers are labels
+    assert np.array_equal(Dataset(X, Y.astype(float), 2).y, Y)
+
+
+def test_a_non_finite_classifier_is_named():
+    """It failed inside the adjoint with "Y and dphi must be finite"."""
+    with pytest.raises(ValueError, match=r"^classifier \(P, c\) contains NaN or inf$"):
+        train(NET, (X, Y), maxiter=1, classifier=(np.eye(2), np.array([np.nan, 0.0])))
+
+
+def test_flags_and_numbers_of_train_are_checked():
+    """train_classifier="no" is truthy (the classifier was trained); a negative or NaN gtol
+    ran to maxiter; seed=-1 and init_scale=nan failed in NumPy or as a blow-up of the network."""
+    with pytest.raises(TypeError, match=r"^train_classifier must be True or False, got 'no'$"):
+        train(NET, (X, Y), maxiter=1, train_classifier="no")
+    with pytest.raises(TypeError, match=r"^wrt_inputs must be True or False, got 1$"):
+        Objective(NET, (X, Y), wrt_inputs=1)
+    for kwargs, match in [({"gtol": -1.0}, "gtol must be a float >= 0"),
+                          ({"gtol": float("nan")}, "gtol must be a float >= 0"),
+                          ({"alpha": "1"}, "alpha must be a float >= 0"),
+                          ({"init": "random", "seed": -1}, "seed must be an integer >= 0"),
+                          ({"init": "random", "seed": 1.5}, "seed must be an integer >= 0"),
+                          ({"init": "random", "init_scale": float("nan")},
+                           r"scale \(init_scale\) must be a float >= 0")]:
+        with pytest.raises(ValueError, match=match):
+            train(NET, (X, Y), **{"maxiter": 1, **kwargs})
+    with pytest.raises(ValueError, match="maxiter must be an integer >= 0, got None"):
+        train(NET, (X, Y), maxiter=None)
+
+
+def test_a_test_set_that_does_not_fit_is_refused_before_training():
+    """The test part is used after training only: a width, length or NaN that did not fit
+    failed there ("K is a kernel for y of dimension 10, but g gives shape (15,)"), with the
+    trained result lost."""
+    for X_test, y_test, match in [
+            (X[:5, :1].repeat(3, axis=1), Y[:5], r"^X_test must have shape \(T, 2\), as the inputs"),
+            (X[:5], Y[:4], r"^y_test must have shape \(5,\), one label per row of X_test"),
+            (np.full((5, 2), np.nan), Y[:5], r"^X_test must be finite; X_test\[0, 0\] = nan"),
+            (X[:5], np.array([0, 1, 2, 0, 1]), r"^y_test must hold labels in \[0, 2\)")]:
+        with pytest.raises(ValueError, match=match):
+            Dataset(X, Y, 2, X_test=X_test, y_test=y_test)
+    data = Dataset(X, Y, 2, X_test=X[:5], y_test=Y[:5])
+    data.X_test = X[:5, :1]                    # changed after it was made
+    with pytest.raises(ValueError, match=r"^X_test must have shape \(T, 2\)"):
+        train(NET, data, maxiter=1)
+    assert np.isfinite(train(NET, Dataset(X, Y, 2, X_test=X[:5], y_test=Y[:5]),
+                             maxiter=1).test_accuracy)
+
+
+@pytest.mark.parametrize("n_fine", [0, 2.7, True, -4])
+def test_the_fine_grid_of_the_continuum_cost_is_a_whole_number(n_fine):
+    """int(n_fine) made 2.7 two steps and True one (a cost on a grid not asked for); 0 was a
+    ZeroDivisionError."""
+    obj = Objective(NET, (X, Y))
+    with pytest.raises(ValueError, match="n_fine must be an integer >= 1"):
+        obj.continuum_value(obj.initial_vector(), n_fine=n_fine)

@@ -12,7 +12,7 @@ import sympy as sp
 from integrallimits import SolverError
 from integrallimits.fredholm import FredholmSolution, nystrom_matrix, solve_fredholm
 from integrallimits.fredholm import _solve as fredholm_solve_module
-from integrallimits.kernels import as_kernel
+from integrallimits.kernels import RecompilationWarning, as_kernel
 from integrallimits.quadrature import gauss_legendre, gauss_radau
 from integrallimits.volterra.convergence import fit_order
 
@@ -344,6 +344,45 @@ def test_initial_node_values_with_the_default_estimate():
     sol = solve_fredholm(k_wave, G_WAVE, (0.0, 1.0), 8, initial=np.ones(8))
     assert sol.success and sol.stats["error_estimate"] == "gauss-legendre with 10"
     assert np.all(np.isfinite(sol.error_estimate)) and _error(sol, exact_square) < 1e-7
+
+
+_S_STAR = 0.0     # a node of a companion rule, where the kernel below is infinite
+
+
+def _kink_kernel(x, s, y):       # y = 1 solves y = g + int 0.8 |x - s| y ds
+    if s == _S_STAR:
+        return np.inf * y
+    return 0.8 * abs(x - s) * y
+
+
+def _kink_forcing(x):
+    return 1.0 - 0.4 * (x * x + (1.0 - x) ** 2)
+
+
+def test_a_failed_companion_is_no_tolerance_met(monkeypatch):
+    """The tolerance loop ends at n_max (12 here, 4096 in use); when the companion of that
+    last solve failed, its estimate was NaN, NaN > 1 is False, and the solution said "The
+    estimated error meets atol + rtol |y| at every node" with an error 2258 times rtol (at
+    4096 nodes, rtol = 1e-11)."""
+    global _S_STAR
+    _S_STAR = float(gauss_legendre(15, 0.0, 1.0).nodes[6])    # companion of 12 nodes
+    monkeypatch.setattr(fredholm_solve_module._to_tolerance, "__defaults__", (8, 12))
+    sol = solve_fredholm(_kink_kernel, _kink_forcing, (0.0, 1.0), rtol=1e-11, atol=0.0)
+    assert [n for n, _ in sol.stats["refinements"]] == [8, 12]
+    assert np.abs(sol.y - 1.0).max() > 1e-6                       # far from the tolerance
+    assert not sol.success and "could not be checked with 12 nodes" in sol.message
+    _S_STAR = float(gauss_legendre(10, 0.0, 1.0).nodes[3])    # companion of 8 nodes
+    with pytest.warns(RecompilationWarning):
+        sol = solve_fredholm(_kink_kernel, _kink_forcing, (0.0, 1.0), 8)
+    assert sol.success and np.all(np.isnan(sol.error_estimate))   # a value, but no estimate
+    assert "No error estimate: the companion solve with 10 nodes failed" in sol.message
+    assert sol.stats["error_estimate"].startswith("none: the companion solve with 10 nodes")
+
+
+def test_complex_initial_values_are_refused():
+    """They were cast to their real parts with a ComplexWarning only."""
+    with pytest.raises(TypeError, match="initial must be real, got complex values"):
+        solve_fredholm(k_wave, G_WAVE, (0.0, 1.0), 8, initial=np.ones(8) + 0.5j)
 
 
 @pytest.mark.parametrize("rule, rtol, atol", [("gauss-legendre", 1e-10, 1e-12),

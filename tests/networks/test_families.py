@@ -308,3 +308,81 @@ def test_forward_keeps_no_other_state():
         peak = tracemalloc.get_traced_memory()[1]
         tracemalloc.stop()
         assert peak < (len(kept) + 12) * X0.nbytes     # all N+1 states: 134 MB, 1025 X0.nbytes
+
+
+def test_read_only_and_strided_inputs_give_the_same_bits():
+    """A read-only batch (np.load(..., mmap_mode="r"), a frozen data set) made a ResNet's
+    marching forward pass raise Numba's "No matching definition for argument type(s)"."""
+    from integrallimits.networks import ReLUResNet
+    rng = np.random.default_rng(3)
+    nets = [ResNet(rng.normal(size=(6, 3, 3)), rng.normal(size=(6, 3))),
+            ReLUResNet(rng.normal(size=(6, 3, 2)) / 6, rng.normal(size=(6, 2, 3)),
+                       rng.normal(size=(6, 2)))]
+    X = rng.normal(size=(4, 6))
+    frozen = X[:, ::2].copy()
+    frozen.setflags(write=False)
+    for net in nets:
+        want = net.states(X[:, ::2].copy(), layers=[2, -1])
+        for x in (frozen, X[:, ::2]):
+            assert np.array_equal(net.states(x, layers=[2, -1]), want)
+            assert np.array_equal(net.forward(x), want[:, 1])
+    states, _ = METHODS["rectangle"].march(nets[0].kernel(1), frozen[0], (0.0, 1.0), 6, [6],
+                                           1e-12, 50)
+    assert np.array_equal(states[0], nets[0].forward(frozen[0].copy())[0])
+
+
+def test_complex_inputs_and_fields_are_refused():
+    """They were cast to their real parts with a ComplexWarning only."""
+    import warnings
+    from integrallimits.networks import ReLUResNet
+    rng = np.random.default_rng(0)
+    net = ResNet(rng.normal(size=(4, 2, 2)), rng.normal(size=(4, 2)))
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        with pytest.raises(TypeError, match="inputs must be real"):
+            net.forward(np.ones(2) + 1e-20j)
+        with pytest.raises(TypeError, match="V must be real"):
+            ReLUResNet(np.ones((4, 2, 3)) + 0j, np.ones((4, 3, 2)), np.ones((4, 3)))
+        with pytest.raises(TypeError, match="initial_differences must be real"):
+            SmoothNet(2, np.ones((4, 2, 2)), np.ones((4, 2)), initial_differences=[[1j, 0.0]])
+    with pytest.raises(ValueError, match="initial_differences contains NaN or inf"):
+        SmoothNet(2, np.ones((4, 2, 2)), np.ones((4, 2)), initial_differences=[[np.nan, 0.0]])
+
+
+def test_initial_differences_are_the_networks_own():
+    """A SmoothNet kept the caller's array: editing it afterwards changed the network."""
+    rng = np.random.default_rng(1)
+    diffs = rng.normal(size=(1, 2))
+    net = SmoothNet(2, rng.normal(size=(4, 2, 2)), rng.normal(size=(4, 2)),
+                    initial_differences=diffs)
+    before = net.forward(np.ones(2))
+    diffs[:] = 100.0
+    assert np.array_equal(net.forward(np.ones(2)), before)
+
+
+def test_t_eval_is_refused_by_states_and_forward():
+    """It went on to the solver, which returned values at t_eval instead of the mesh values
+    the layers are read from: an IndexError (index 4 is out of bounds for axis 0 with size 1)."""
+    from integrallimits.networks import LocalMap, NonlocalDense, spatial_rule
+    rng = np.random.default_rng(0)
+    nets = [ResNet(rng.normal(size=(4, 2, 2)), rng.normal(size=(4, 2))),
+            ResidualDense(rng.normal(size=(4, 4, 2, 2)), rng.normal(size=(4, 4, 2))),
+            NonlocalDense(LocalMap(spatial_rule("trapezoid", 3), lambda x: 1 + x, channels=1),
+                          [rng.normal(size=(4, 4, 1, 1))], n_layers=4)]
+    for net in nets:
+        x = np.ones((1, 4)) if isinstance(net, NonlocalDense) else np.ones(2)
+        for call in (net.states, net.forward):
+            with pytest.raises(ValueError, match="t_eval is not an option of a network"):
+                call(x, t_eval=[0.5])
+    assert nets[0].solve(np.ones(2), t_eval=[0.5]).y.shape == (1, 2)
+
+
+def test_solve_takes_one_input_not_a_batch():
+    """net.solve(X) with a batch of 3 solved the first sample and dropped the others."""
+    rng = np.random.default_rng(0)
+    net = ResNet(rng.normal(size=(4, 2, 2)), rng.normal(size=(4, 2)))
+    X = rng.normal(size=(3, 2))
+    with pytest.raises(ValueError, match="solve takes one input .* got a batch of 3"):
+        net.solve(X)
+    for x in (X[1], X[1:2]):
+        assert np.array_equal(net.solve(x).y[-1], net.forward(X)[1])

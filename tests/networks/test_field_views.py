@@ -101,3 +101,28 @@ def test_relu_and_nonlocal_fields_assigned_reach_the_kernel():
         net.W[0] = np.zeros_like(net.W[0])     # a tuple: an item cannot be rebound (detached)
     with pytest.raises(ValueError, match="sequence of 1 fields"):
         net.W = net.W[0]
+
+
+def test_theta_of_a_network_with_another_structure_is_refused():
+    """theta[:6] holds h, N, d and the activation code, which the kernel reads: the theta of a
+    network with T = 2 (or another activation) was written in, and forward ran with h = 0.5
+    on the interval of T = 1 (0.601, neither network's 0.463 or -0.026), while net.T, net.h
+    and net.activation still gave the old values."""
+    rng = np.random.default_rng(0)
+    W, b = rng.normal(size=(4, 2, 2)), rng.normal(size=(4, 2))
+    net = ResNet(W, b)
+    before, out = net.theta.copy(), net.forward(X)
+    for other in (ResNet(W, b, T=2.0), ResNet(W, b, activation="relu")):
+        with pytest.raises(ValueError, match=r"theta\[:6\] holds the network's structure"):
+            net.theta = other.theta
+        assert np.array_equal(net.theta, before) and np.array_equal(net.forward(X), out)
+    grid = spatial_rule("gauss-legendre", 4)
+    make = lambda T: NonlocalDense([LocalMap(grid, channels=2)], [lambda t, s: -np.eye(2)],
+                                   n_layers=3, T=T)
+    nonlocal_net = make(1.0)
+    with pytest.raises(ValueError, match=rf"theta\[:{nonlocal_net.field_offset}\] holds"):
+        nonlocal_net.theta = make(2.0).theta
+    theta = net.theta.copy()
+    theta[net.field_offset:] *= 2.0        # parameters only: written in
+    net.theta = theta
+    assert np.array_equal(net.W[:4], 2.0 * W) and net.field_offset == 6

@@ -106,3 +106,20 @@ def test_basis_fields():
     grid = sample_field(lr, 4, two_variable=True)
     assert grid.shape == (5, 5, 2, 2)
     np.testing.assert_allclose(grid[4, 2], lr(1.0, 0.5))
+
+
+@pytest.mark.parametrize("rule", ["trapezoid", "implicit-rectangle"])
+def test_product_form_refuses_a_network_on_another_rule(rule):
+    """The patterns and the product formula are those of the explicit recursion: for a ReLU
+    ResNet built on another rule they returned another network's states (0.07-0.3 off its
+    forward pass) with no word."""
+    from integrallimits.networks import activation_patterns, product_form
+    rng = np.random.default_rng(0)
+    V, W, b = rng.normal(size=(6, 2, 3)) / 6, rng.normal(size=(6, 3, 2)), rng.normal(size=(6, 3))
+    net = ReLUResNet(V, W, b, rule=rule)
+    for call in (product_form, activation_patterns):
+        with pytest.raises(ValueError, match=f"this network uses the rule '{rule}'"):
+            call(net, np.array([0.3, -0.2]))
+    explicit = ReLUResNet(V, W, b)
+    with pytest.raises(ValueError, match=r"patterns must have shape \(6, 3\)"):
+        product_form(explicit, np.array([0.3, -0.2]), patterns=np.ones((5, 3), bool))

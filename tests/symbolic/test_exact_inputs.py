@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 import sympy as sp
 
-from integrallimits.symbolic import exactness
+from integrallimits.symbolic import dense_rule, exactness, relu, skip_dense, state_space
 
 RK4 = ([F(0), F(1, 2), F(1, 2), F(1)],
        [[0, 0, 0, 0], [F(1, 2), 0, 0, 0], [0, F(1, 2), 0, 0], [0, 0, 1, 0]],
@@ -69,3 +69,39 @@ def test_skip_dense_coefficients_exact(no_eval):
     with pytest.raises(TypeError, match="exact number"):
         skip_dense.check_companion_closed_form(2, 1, a=[np.float32(0.1), 1])
     assert skip_dense.check_characteristic_polynomial(2, 1, a=["1/2", F(1, 2)])
+
+
+@pytest.mark.parametrize("call, name", [
+    (lambda: exactness.check_rk_order_conditions(order=0), "order"),
+    (lambda: exactness.check_rk_order_conditions(order=-1), "order"),
+    (lambda: exactness.check_rule_exactness("trapezoid", degree=-1), "degree"),
+    (lambda: exactness.check_rule_rows("trapezoid", 4, degree=-1), "degree"),
+    (lambda: exactness.check_collocation_conditions("gauss", 0), "m"),
+    (lambda: exactness.check_collocation_conditions("gauss", 2, order=0), "order"),
+    (lambda: state_space.check_state_space(
+        2, 1, 0), "n_steps"),
+    (lambda: state_space.check_kernel_limit(0),
+     "k"),
+    (lambda: state_space.check_closed_form_symbolic_n(0), "k"),
+    (lambda: dense_rule.check_dense_is_rectangle(2, 0), "d"),
+    (lambda: dense_rule.check_resnet_is_t_independent_dense(0, 1), "n_steps"),
+    (lambda: relu.check_relu_is_pattern(0),
+     "m"),
+    (lambda: skip_dense.check_companion_closed_form(2, 1, n_steps=0), "n_steps"),
+    (lambda: dense_rule.check_dense_is_rectangle(2, True), "d"),
+])
+def test_a_check_over_an_empty_range_is_refused_not_reported_as_holding(call, name):
+    """Each of these returned True: an identity over no steps, no width, no trees of order
+    <= 0 or no degrees holds vacuously, and was reported as proved."""
+    with pytest.raises(ValueError, match=rf"^{name} must be an integer >= "):
+        call()
+
+
+@pytest.mark.parametrize("tol", [float("nan"), -1.0, float("inf"), "1e-15"])
+def test_the_float_tableau_check_takes_a_finite_tolerance(tol):
+    """With tol = NaN every comparison |float - exact| > tol was false: the check held for
+    any tableau."""
+    with pytest.raises(ValueError, match="tol must be a finite float >= 0"):
+        exactness.check_collocation_floats("gauss", 2, tol=tol)
+    with pytest.raises(ValueError, match="tol_mp must be a finite float >= 0"):
+        exactness.check_collocation_floats("gauss", 2, tol_mp=tol)

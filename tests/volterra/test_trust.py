@@ -1036,3 +1036,24 @@ def test_a_fixed_mesh_estimate_is_checked_only_where_a_probe_suspects_it(method,
     assert not sol.success and len(sol.t) == 1
     # (Gregory rules: the companion already finds no digit at the first step, nothing to check)
     assert bool(calls) == (not method.startswith("gregory"))
+
+
+def _decay(t, s, y):
+    return -y
+
+
+def test_a_mesh_is_the_solutions_own_and_may_be_read_only():
+    """solve_volterra(mesh=m) kept m itself as sol.t: m edited afterwards moved the mesh under
+    the values (sol(0.55) changed by 0.18); a read-only m raised Numba's "No matching
+    definition".  The same for solve_vide and solve_first_kind (one mesh helper)."""
+    m = np.linspace(0.0, 1.0, 9)
+    sol = solve_volterra(_decay, lambda t: 1.0, mesh=m)
+    y = sol(0.55)
+    m[:] = np.linspace(0.0, 2.0, 9)
+    assert sol.t[-1] == 1.0 and sol(0.55) == y
+    frozen = np.linspace(0.0, 1.0, 9)
+    frozen.setflags(write=False)
+    again = solve_volterra(_decay, lambda t: 1.0, mesh=frozen)
+    assert np.array_equal(again.y, sol.y)
+    assert solve_vide(lambda t, y, z: z - y, lambda t, s, y: 0.5 * y, 1.0, mesh=frozen).success
+    assert solve_first_kind(lambda t, s: 1.0 + t - s, lambda t: t, mesh=frozen, method="midpoint").success
