@@ -17,7 +17,7 @@ from ..kernels import _user
 from . import _loops
 from ._estimate import estimate_error
 from ._interrupt import THREAD_WORK, run_interruptibly
-from ._solution import Solution
+from ._solution import Solution, largest_estimate
 
 __all__ = ["run_guarded", "describe", "unresolved_message", "Run", "solve_on_mesh", "FAILED",
            "SUCCEEDED"]
@@ -161,8 +161,7 @@ def solve_on_mesh(run, t, *, method, scalar, stats, error_estimate=True, t_eval=
                 info["failure"] = comp.reason
                 t_failure = float(t[comp.first_bad])
             keep = min(keep, comp.keep)
-        finite = estimate[:keep][np.isfinite(estimate[:keep])]
-        largest = float(finite.max()) if finite.size else largest
+        largest = largest_estimate(estimate[:keep])
     info["seconds"] = time.perf_counter() - start
     info["max_error_estimate"] = largest
     return Solution(t[:keep], Y[:keep], scalar=scalar,

@@ -207,3 +207,10 @@ def _interpolate_estimate(t, est, points, scalar):
         left = np.clip(right - 1, 0, len(t) - 1)
         out = np.maximum(est[left], est[right])
     return out[:, 0] if scalar else out
+
+
+def largest_estimate(estimate):
+    """The largest finite entry of an error estimate (``stats["max_error_estimate"]``), NaN
+    where there is none."""
+    finite = estimate[np.isfinite(estimate)]
+    return float(finite.max()) if finite.size else float("nan")

@@ -24,7 +24,7 @@ import numpy as np
 from ..kernels import _user
 from ._estimate import UNRESOLVED, estimate_error
 from ._outcome import FAILED, SUCCEEDED, describe, unresolved_message
-from ._solution import Solution
+from ._solution import Solution, largest_estimate
 
 __all__ = ["check_tolerances", "first_steps_check", "fit_tolerances", "short_time_scale",
            "solve_uniform_to_tolerance", "tolerance_of", "unresolved_start", "with_checked_estimate",
@@ -215,8 +215,7 @@ def solve_uniform_to_tolerance(run, t0, T, *, method, scalar, stats, rtol, atol,
         info["failure"] = "tolerance"
     if t_fail is not None:
         message = f"The tolerance could not be met: {message}"
-    finite = estimate[:keep][np.isfinite(estimate[:keep])]
-    info["max_error_estimate"] = float(finite.max()) if finite.size else float("nan")
+    info["max_error_estimate"] = largest_estimate(estimate[:keep])
     info["seconds"] = time.perf_counter() - start
     return Solution(t[:keep], first.Y[:keep], scalar=scalar,
                     status=SUCCEEDED if t_fail is None else FAILED, message=message, stats=info,
@@ -409,13 +408,18 @@ def unresolved_start(sol, check, refine_tries):
                f"problem has a time scale shorter than these steps (a fast-decaying kernel, a "
                f"stiff transient): give n_steps or a mesh that resolves it.  Only the values "
                f"before t = {t_fail:.6g} are kept.")
-    info = dict(sol.stats, failure="unresolved", resolution_check=ratio)
+    return _failed_at(sol, j, message, resolution_check=ratio)
+
+
+def _failed_at(sol, j, message, **stats):
+    """``sol`` failed at its mesh point j with ``message`` (``stats["failure"] ==
+    "unresolved"`` and ``stats``): only the values before j are kept."""
     est = sol._est2[:j]
-    finite = est[np.isfinite(est)]
-    info["max_error_estimate"] = float(finite.max()) if finite.size else float("nan")
+    info = dict(sol.stats, failure="unresolved", **stats)
+    info["max_error_estimate"] = largest_estimate(est)
     return Solution(sol.mesh[:j], sol._y2[:j], scalar=sol.scalar, status=FAILED, message=message,
-                    stats=info, method=sol.method, order=sol.order, t_failure=t_fail,
-                    error_estimate=est)
+                    stats=info, method=sol.method, order=sol.order,
+                    t_failure=float(sol.mesh[j]), error_estimate=est)
 
 
 def with_checked_estimate(sol, run, *, uniform_only, min_steps, kernel=None, rate=None):
@@ -474,18 +478,11 @@ def with_checked_estimate(sol, run, *, uniform_only, min_steps, kernel=None, rat
                    f"more steps, or solve to a tolerance (rtol, atol), which finds the steps.")
         if not sol.success:
             message += f"  (Further on: {sol.message})"
-        info = dict(sol.stats, failure="unresolved")
-        kept = est[:j]
-        finite = kept[np.isfinite(kept)]
-        info["max_error_estimate"] = float(finite.max()) if finite.size else float("nan")
-        return Solution(t[:j], Y[:j], scalar=sol.scalar, status=FAILED, message=message,
-                        stats=info, method=sol.method, order=sol.order,
-                        t_failure=float(t[j]), error_estimate=kept)
+        return _failed_at(sol, j, message)
     if not ratio > 1.0:
         return sol
     est[1:] *= ratio                             # (in place: also error_estimate_mesh)
-    finite = est[np.isfinite(est)]
-    sol.stats["max_error_estimate"] = float(finite.max()) if finite.size else float("nan")
+    sol.stats["max_error_estimate"] = largest_estimate(est)
     sol.message += (f"  The error estimates were multiplied by {ratio:.3g}: a solve of the first "
                     f"steps with {finer[1]} times shorter steps differs from the answer by that "
                     f"many times the estimate (the steps are long against a time scale of the "
