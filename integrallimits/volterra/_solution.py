@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import numpy as np
 
-__all__ = ["Solution", "SolverError", "lagrange_dense_output", "lagrange_values"]
+__all__ = ["Solution", "SolverError", "lagrange_dense_output", "lagrange_values", "largest_estimate"]
 
 
 class SolverError(RuntimeError):
