@@ -34,9 +34,31 @@ if TYPE_CHECKING:
     from ..networks import VolterraNetwork
     from ._data import Dataset
 
-__all__ = ["TrainResult", "train", "random_fields"]
+__all__ = ["TrainResult", "TrainingInterrupted", "train", "random_fields"]
 
 _GRADIENT_METHODS = ("L-BFGS-B", "BFGS", "CG", "TNC", "SLSQP", "trust-constr")
+
+
+class TrainingInterrupted(KeyboardInterrupt):
+    """Ctrl-C (or another ``KeyboardInterrupt``) during :func:`train`, with the progress made.
+
+    A ``KeyboardInterrupt``, so a script stops as before; nothing of the run is lost:
+
+    Attributes
+    ----------
+    x : ndarray
+        The last iterate the optimiser accepted (the start before the first iteration):
+        ``train(network, data, init=exc.x, ...)`` resumes from it.
+    nit : int
+        Iterations completed.
+    history : list of dict
+        Per iteration, as :attr:`TrainResult.history`.
+    """
+
+    def __init__(self, x, nit, history):
+        super().__init__(f"training interrupted after iteration {nit}; the last iterate is "
+                         f"this exception's .x (train(..., init=exc.x) resumes from it)")
+        self.x, self.nit, self.history = x, nit, history
 
 
 class _NotFinite(ArithmeticError):
@@ -238,6 +260,9 @@ def train(network: VolterraNetwork, data: Dataset, loss: str = "mse", alpha: flo
 
     Raises
     ------
+    TrainingInterrupted
+        On Ctrl-C (a ``KeyboardInterrupt``), carrying the last accepted iterate ``x``,
+        ``nit`` and ``history``; ``init=exc.x`` resumes.
     SolverError
         If the forward pass fails at the start (a failure at a later trial point ends the
         training with ``status=False`` and the last iterate instead).
@@ -339,8 +364,8 @@ def train(network: VolterraNetwork, data: Dataset, loss: str = "mse", alpha: flo
         g = last["g"] if np.array_equal(x, last.get("x")) else fun(x)[1]
         info = {"iteration": len(history), "J": J, "grad_norm": float(np.linalg.norm(g)),
                 "seconds": time.perf_counter() - t_start}
-        history.append(info)
         accepted["x"] = x.copy()
+        history.append(info)
         if callback is not None and callback({**info, "x": x.copy()}):
             stopped["x"] = x.copy()
             raise StopIteration
@@ -366,6 +391,9 @@ def train(network: VolterraNetwork, data: Dataset, loss: str = "mse", alpha: flo
                 sol = OptimizeResult(x=stopped["x"], nit=len(history) - 1, success=False,
                                      nfev=objective.evaluations,
                                      message="`callback` raised `StopIteration`.")
+            except KeyboardInterrupt:   # Ctrl-C: stop, with the last iterate kept
+                raise TrainingInterrupted(accepted["x"].copy(), len(history) - 1,
+                                          history) from None
             except (SolverError, _NotFinite) as exc:  # at a trial point: keep what was reached
                 sol = OptimizeResult(
                     x=accepted["x"], nit=len(history) - 1, success=False,

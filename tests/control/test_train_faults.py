@@ -8,7 +8,7 @@ import time
 import numpy as np
 import pytest
 
-from integrallimits.control import Dataset, Objective, train
+from integrallimits.control import Dataset, Objective, TrainingInterrupted, make_dataset, train
 from integrallimits.control._data import MAX_CLASSES, training_targets
 from integrallimits.control._objective import rebuild_network
 from integrallimits.networks import ResidualDense, ResNet
@@ -102,14 +102,16 @@ def started(info):
 try:
     train(net, data, init="random", maxiter=10 ** 6, gtol=0.0, callback=started)
     print("finished", flush=True)
-except KeyboardInterrupt:
-    print("KeyboardInterrupt", flush=True)
+except KeyboardInterrupt as exc:
+    print("KeyboardInterrupt", type(exc).__name__, exc.nit >= 1, bool(np.all(np.isfinite(exc.x))),
+          flush=True)
 """
 
 
 def test_ctrl_c_stops_a_training_run():
     """SIGINT in the middle of a long training run: train() raises KeyboardInterrupt (within
-    one evaluation of the objective, milliseconds here) instead of running on."""
+    one evaluation of the objective, milliseconds here) instead of running on, carrying the
+    last iterate (a TrainingInterrupted)."""
     proc = subprocess.Popen([sys.executable, "-c", _TRAINING], stdout=subprocess.PIPE, text=True,
                             preexec_fn=sigint_as_in_a_terminal)
     try:
@@ -118,7 +120,7 @@ def test_ctrl_c_stops_a_training_run():
         os.kill(proc.pid, signal.SIGINT)
         sent = time.monotonic()
         out, _ = proc.communicate(timeout=60)
-        assert out.split() == ["KeyboardInterrupt"]
+        assert out.split() == ["KeyboardInterrupt", "TrainingInterrupted", "True", "True"]
         assert time.monotonic() - sent < 30          # (a million iterations otherwise)
     finally:
         if proc.poll() is None:
@@ -302,3 +304,48 @@ def test_the_fine_grid_of_the_continuum_cost_is_a_whole_number(n_fine):
     obj = Objective(NET, (X, Y))
     with pytest.raises(ValueError, match="n_fine must be an integer >= 1"):
         obj.continuum_value(obj.initial_vector(), n_fine=n_fine)
+
+
+def _interrupted(n_evaluations=None, at_iteration=None):
+    """Train XOR, interrupted in the n-th evaluation of the objective or in the callback."""
+    data = make_dataset("xor", 24, d=2, seed=0)
+    net = ResNet(np.zeros((4, 2, 2)), np.zeros((4, 2)))
+    seen = []
+
+    def callback(info):
+        seen.append(info["x"])
+        if info["iteration"] == at_iteration:
+            raise KeyboardInterrupt
+
+    original = Objective.value_and_gradient
+    calls = [0]
+
+    def counting(self, x):
+        calls[0] += 1
+        if calls[0] == n_evaluations:
+            raise KeyboardInterrupt
+        return original(self, x)
+
+    Objective.value_and_gradient = counting
+    try:
+        with pytest.raises(TrainingInterrupted) as info:
+            train(net, data, loss="cross-entropy", init="random", seed=1, maxiter=50,
+                  callback=callback)
+    finally:
+        Objective.value_and_gradient = original
+    return info.value, seen, net, data
+
+
+@pytest.mark.parametrize("where", ["callback", "objective"])
+def test_ctrl_c_keeps_the_last_iterate_and_training_resumes_from_it(where):
+    """Ctrl-C lost the run: train() raised a bare KeyboardInterrupt and every iteration made
+    was gone.  The exception (still a KeyboardInterrupt) carries the last accepted iterate,
+    the iterations completed and the history; init=exc.x resumes at that point."""
+    exc, seen, net, data = (_interrupted(at_iteration=3) if where == "callback"
+                            else _interrupted(n_evaluations=6))
+    assert isinstance(exc, KeyboardInterrupt)
+    assert exc.nit == len(exc.history) - 1 == len(seen) >= 1
+    np.testing.assert_array_equal(exc.x, seen[-1])
+    assert "iteration" in str(exc) and "init=exc.x" in str(exc)
+    resumed = train(net, data, loss="cross-entropy", init=exc.x, maxiter=0)
+    assert resumed.fun == exc.history[-1]["J"]
