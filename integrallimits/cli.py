@@ -31,6 +31,7 @@ import re
 import sys
 import tempfile
 import threading
+import warnings
 
 import numpy as np
 
@@ -584,6 +585,17 @@ def _log_progress_lines():
     return attached()
 
 
+@contextlib.contextmanager
+def _one_line_warnings():
+    """Warnings of a command as one line each, ``integrallimits: warning: ...`` on stderr (as
+    the command's own), not Python's two lines of file, line number and source."""
+    with warnings.catch_warnings():
+        def show(message, category, filename, lineno, file=None, line=None):
+            print(f"integrallimits: warning: {' '.join(str(message).split())}", file=sys.stderr)
+        warnings.showwarning = show
+        yield
+
+
 def main(argv=None, out=None):
     """Run the command line; returns the exit code (0 success, 1 a failed run, 2 a usage
     error, 130 interrupted by Ctrl-C)."""
@@ -594,7 +606,7 @@ def main(argv=None, out=None):
         steps = getattr(args, "steps", None)
         if steps is not None and steps < 1:
             raise CommandError("--steps must be >= 1", 2)
-        with _log_progress_lines():
+        with _log_progress_lines(), _one_line_warnings():
             return args.func(args, out or sys.stdout)
     except CommandError as exc:
         print(f"integrallimits: error: {exc}", file=sys.stderr)

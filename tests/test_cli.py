@@ -429,3 +429,13 @@ def test_ctrl_c_is_one_line_and_status_130(tmp_path):
             proc.kill()
             proc.wait()
     assert proc.returncode == 130 and err == "integrallimits: interrupted\n", (proc.returncode, err)
+
+
+def test_a_warning_is_one_line(capsys):
+    """A solver's warning reached the terminal as Python's two lines (the file and line of the
+    call in cli.py, then its source line); the command's warnings are one line."""
+    code, text = run(["solve", "--kernel", "-y", "--forcing", "1", "--rtol", "0"])
+    err = capsys.readouterr().err.splitlines()
+    assert code == 0 and "y(1)" in text
+    assert err == ["integrallimits: warning: rtol = 0.0 is below 1e-14, where rounding errors "
+                   "dominate every method; using rtol = 1e-14"]
