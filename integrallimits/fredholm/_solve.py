@@ -25,11 +25,11 @@ from functools import lru_cache
 
 import numpy as np
 
+from .._memory import check_memory
 from ..kernels import Kernel, _user, as_forcing, as_kernel
 from ..kernels._structured import is_weakly_singular
 from ..kernels._linear import as_linear_kernel, positional_arity
 from ..quadrature import IntervalRule, interval_rule
-from ..volterra._mesh import _SMALL, _available_memory, _bytes
 from ..volterra._outcome import _CHECK_JACOBIAN
 from ..volterra._solution import SolverError
 from ..volterra._tolerance import check_tolerances, fit_tolerances, tolerance_of
@@ -94,10 +94,7 @@ def _check_matrix_size(n_nodes, dim=1):
     """Refuse (before building the rule) a Nyström system that cannot fit in memory."""
     if isinstance(n_nodes, numbers.Integral) and not isinstance(n_nodes, bool) and n_nodes > 0:
         need = 3.0 * 8.0 * (float(n_nodes) * dim) ** 2    # the matrix, its LU and |W|
-        available = _available_memory() if need > _SMALL else None
-        if available and need > available:
-            raise MemoryError(f"solve_fredholm with n_nodes = {n_nodes} needs about {_bytes(need)} "
-                              f"for its dense Nyström system; {_bytes(available)} are available")
+        check_memory(need, f"solve_fredholm with n_nodes = {n_nodes} (its dense Nyström system)")
 
 
 def _check_positive(value, name):

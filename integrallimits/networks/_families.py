@@ -16,9 +16,9 @@ from typing import TYPE_CHECKING, Callable, Union
 
 import numpy as np
 
+from .._memory import check_memory
 from ..kernels import Kernel
 from ..volterra import METHODS, solve_volterra
-from ..volterra._mesh import _SMALL, _available_memory, _bytes
 from . import _kernels
 from ._activations import activation_code
 from ._fields import sample_field
@@ -41,12 +41,9 @@ def check_field_size(n_layers, two_variable, shape, name):
     built: the samples, the padded grid and ``theta``)."""
     count = float(n_layers + 1) ** (2 if two_variable else 1) * float(np.prod(shape, dtype=float))
     need = 3.0 * 8.0 * count
-    available = _available_memory() if need > _SMALL else None
-    if available and need > available:
-        grid = "(N+1, N+1, " if two_variable else "(N+1, "
-        raise MemoryError(f"{name} with n_layers = {n_layers} has {count:.3g} values "
-                          f"{grid}{', '.join(map(str, shape))}) and needs about {_bytes(need)} of "
-                          f"memory; {_bytes(available)} are available")
+    grid = "(N+1, N+1, " if two_variable else "(N+1, "
+    check_memory(need, f"{name} with n_layers = {n_layers} has {count:.3g} values "
+                       f"{grid}{', '.join(map(str, shape))}) and")
 
 
 def _as_grid(values, n_layers, two_variable, shape, T, name):

@@ -7,6 +7,8 @@ import numbers
 
 import numpy as np
 
+from .._memory import check_memory, format_bytes
+
 __all__ = ["resolve_method", "make_mesh", "check_t_eval", "is_uniform", "check_newton_options",
            "check_flags",
            "check_resolved", "check_size", "estimated_work", "MAX_STEPS"]
@@ -60,7 +62,7 @@ def make_mesh(t_span, n_steps, mesh, caller):
         raise ValueError(f"n_steps must be >= 1, got {n_steps}")
     if n_steps > MAX_STEPS:
         raise ValueError(f"n_steps = {n_steps} is too large: a mesh of that many points needs "
-                         f"{_bytes(8 * (n_steps + 1))} for t alone (at most {MAX_STEPS} steps)")
+                         f"{format_bytes(8 * (n_steps + 1))} for t alone (at most {MAX_STEPS} steps)")
     check_size(n_steps, 1, 1, False, caller)   # the memory of the mesh and one solution, first
     if not math.isfinite(T - t0):
         raise ValueError(f"t_span {t_span!r}: T - t0 overflows")
@@ -113,14 +115,6 @@ MAX_STEPS = 2 ** 34
 MAX_EVALUATIONS = 1e14
 
 
-def _bytes(n):
-    for unit in ("B", "kB", "MB", "GB", "TB", "PB"):
-        if n < 1000:
-            return f"{n:.3g} {unit}"
-        n /= 1000
-    return f"{n:.3g} EB"
-
-
 def check_resolved(t, what="mesh"):
     """Refuse meshes whose steps do not resolve in floating point (t0 far from 0 with tiny
     steps): every step must exceed 2^20 ulps of |t| at its ends, so that the steps are exact
@@ -148,27 +142,6 @@ def estimated_work(n_steps, stages, dim, quadratic):
     return 0.5 * N * N * per if quadratic else N * per * (1.0 + math.log2(max(N, 2.0)) ** 2) / 8.0
 
 
-def _available_memory():
-    """Bytes of memory available (MemAvailable on Linux, else the physical memory; None if
-    unknown)."""
-    try:
-        with open("/proc/meminfo") as fh:
-            for line in fh:
-                if line.startswith("MemAvailable:"):
-                    return int(line.split()[1]) * 1024
-    except OSError:
-        pass
-    try:
-        import os
-        return os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
-    except (ValueError, OSError, AttributeError):  # pragma: no cover - non-POSIX
-        return None
-
-
-#: Memory needs (bytes) below which :func:`check_size` does not ask the system what is free.
-_SMALL = 2.0 ** 26
-
-
 def check_size(n_steps, dim, stages, quadratic, what="solve"):
     """Refuse a solve whose memory or work cannot be met, before anything is allocated.
 
@@ -178,10 +151,7 @@ def check_size(n_steps, dim, stages, quadratic, what="solve"):
     """
     N = int(n_steps)
     need = 8.0 * (N + 1) * (3 + dim * (3 + 2 * max(stages, 1))) * 1.5
-    total = _available_memory() if need > _SMALL else None   # reading it costs ~100 us
-    if total and need > total:
-        raise MemoryError(f"{what} with n_steps = {N} and d = {dim} needs about {_bytes(need)} of "
-                          f"memory; {_bytes(total)} are available")
+    check_memory(need, f"{what} with n_steps = {N} and d = {dim}")
     work = estimated_work(N, stages, dim, quadratic)
     if work > MAX_EVALUATIONS:
         raise ValueError(f"{what} with n_steps = {N} needs about {work:.2g} kernel evaluations "

@@ -418,5 +418,40 @@ def test_invalid_bounds(name, a, b, bad):
         interval_rule(name, 4, a, b)
 
 
+@pytest.mark.parametrize("name", sorted(INTERVAL_RULES))
+def test_a_rule_that_cannot_fit_is_a_memory_error_before_anything_is_built(name, monkeypatch):
+    """gauss_legendre(10**9) was killed by the system (it took 23 GB before the kernel's
+    out-of-memory killer ended it: no error, nothing to catch); now a MemoryError with the
+    figures, before anything is allocated (here with 1 GB said to be available)."""
+    import integrallimits._memory as memory
+    monkeypatch.setattr(memory, "available_memory", lambda: 1e9)
+    n = 10 ** 8 if name != "simpson" else 2 * 10 ** 8
+    with pytest.raises(MemoryError, match=rf"rule {name!r} with [nm] = {n} needs about "
+                                          rf"[0-9.]+ GB of memory; 1 GB are available"):
+        interval_rule(name, n)
+    interval_rule(name, 4 * 10 ** 5)            # 51 MB: not asked, built
+
+
+@pytest.mark.parametrize("build", [lambda n: gauss_legendre(n),
+                                   lambda n: clenshaw_curtis(n, 0.0, 1.0),
+                                   lambda n: composite_trapezoid(n)])
+def test_large_rules_are_not_kept_after_use(build):
+    """Each rule built was cached (32 Gauss-type and 128 + 128 composite ones, of any size): a
+    loop over growing n held every rule, 25-32 MB each at n = 2^20.  Only rules of at most
+    2^16 nodes are kept now."""
+    import gc
+    import tracemalloc
+    build(2 ** 20)                              # compiled code and small caches warm
+    gc.collect()
+    tracemalloc.start()
+    try:
+        build(2 ** 20 + 2)                      # a rule not built before
+        gc.collect()
+        kept = tracemalloc.get_traced_memory()[0]
+    finally:
+        tracemalloc.stop()
+    assert kept < 2 ** 20                       # bytes; 25-34 MB when the rule is kept
+
+
 def test_doctests():
     assert doctest.testmod(_interval).failed == 0
