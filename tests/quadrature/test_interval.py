@@ -412,7 +412,8 @@ def test_constructor_argument_names_in_messages():
 @pytest.mark.parametrize("name", sorted(INTERVAL_RULES))
 @pytest.mark.parametrize("a, b, bad", [(1.0, 1.0, "a < b"), (2.0, 1.0, "a < b"),
                                        (np.nan, 1.0, "a"), (0.0, np.inf, "b"),
-                                       (-np.inf, 0.0, "a"), ("0", 1.0, "a"), (0.0, None, "b")])
+                                       (-np.inf, 0.0, "a"), ("0", 1.0, "a"), (0.0, None, "b"),
+                                       (-1e308, 1e308, "the interval's length b - a overflows")])
 def test_invalid_bounds(name, a, b, bad):
     with pytest.raises(ValueError, match=rf"\b{bad}"):
         interval_rule(name, 4, a, b)
