@@ -149,10 +149,11 @@ def check_rule_exactness(name, degree=None, left=None, right=None):
 
 
 def check_rule_sharpness(name, degree=None):
-    r"""Degree p + 1 fails on *every* row n >= 1: p is the exact degree of the rule.
+    r"""p is the exact degree of the rule: every row n >= 1 integrates polynomials of degree
+    <= p exactly (:func:`check_rule_exactness`) and degree p + 1 fails on *every* row.
 
-    Rows n < n0 are enumerated; for n >= n0, E_{p+1}(n) is a non-zero polynomial whose
-    integer roots all lie below n0 (found exactly by ``sympy.roots``).
+    For p + 1: rows n < n0 are enumerated; for n >= n0, E_{p+1}(n) is a non-zero polynomial
+    whose integer roots all lie below n0 (found exactly by ``sympy.roots``).
 
     Examples
     --------
@@ -160,10 +161,14 @@ def check_rule_sharpness(name, degree=None):
     True
     >>> check_rule_sharpness("gregory6", degree=4)
     False
+    >>> check_rule_sharpness("trapezoid", degree=100)    # 101 fails, but so does 2
+    False
     """
     check_sizes(0, degree=degree)
     rule = volterra_rule(name)
     degree = rule.degree if degree is None else degree
+    if not check_rule_exactness(name, degree):
+        return False
     q = degree + 1
     n0 = first_regular_row(rule)
     rows = rule.exact_weights(max(n0 - 1, rule.min_steps))

@@ -28,6 +28,16 @@ def test_sharpness_detects_understated_degree(name):
     assert not ex.check_rule_sharpness(name, degree=volterra_rule(name).degree - 1)
 
 
+@pytest.mark.parametrize("name", VOLTERRA_RULES)
+def test_sharpness_refuses_an_overstated_degree(name):
+    """check_rule_sharpness(name, degree=p) checked only that degree p + 1 fails, so any p
+    above the true degree was "sharp" (trapezoid, degree=100: True); True now means p is the
+    exact degree."""
+    degree = volterra_rule(name).degree
+    for p in (degree + 1, degree + 3, 100):
+        assert not ex.check_rule_sharpness(name, degree=p)
+
+
 @pytest.mark.parametrize("name", ["trapezoid", "gregory4", "gregory8"])
 def test_wrong_end_correction_is_detected(name):
     rule = volterra_rule(name)
