@@ -112,11 +112,14 @@ def product_form(net, x0, patterns=None):
 def summability(V, W, b):
     """Partial sums S_VW(n) = sum_{k<=n} ||V_k|| ||W_k|| and S_Vb(n) = sum ||V_k|| ||b_k||
     (spectral / Euclidean norms), returned as a dict of arrays with the tail ratio
-    (S(N) - S(N/2)) / S(N): small for summable sequences, near 1/2 or more for divergent ones."""
+    (S(N) - S(N/2)) / S(N): small for summable sequences, near 1/2 or more for divergent ones
+    (NaN for N = 1, where no tail can be told: the ratio would be 0, "summable", whatever the
+    weights)."""
     V, W, b = (np.asarray(a, dtype=float) for a in (V, W, b))
     nv = np.linalg.norm(V, ord=2, axis=(1, 2))
     vw = np.cumsum(nv * np.linalg.norm(W, ord=2, axis=(1, 2)))
     vb = np.cumsum(nv * np.linalg.norm(b, axis=1))
     half = len(vw) // 2 - 1
-    tail = lambda S: float((S[-1] - S[half]) / S[-1]) if S[-1] > 0 else 0.0  # noqa: E731
+    tail = lambda S: (float("nan") if len(S) < 2 else  # noqa: E731
+                      float((S[-1] - S[half]) / S[-1]) if S[-1] > 0 else 0.0)
     return {"VW": vw, "Vb": vb, "tail_VW": tail(vw), "tail_Vb": tail(vb)}

@@ -62,6 +62,10 @@ def test_summability_tells_summable_from_not():
     b = np.zeros((len(n), 3))
     assert summability(V, W2, b)["tail_VW"] < 1e-3
     assert summability(V, W1, b)["tail_VW"] > 0.05
+    # one layer: no tail to tell (it was 0, "summable", for any weights)
+    one = summability(V[:1], 1e6 * W1[:1], np.ones((1, 3)))
+    assert np.isnan(one["tail_VW"]) and np.isnan(one["tail_Vb"])
+    assert summability(V[:2], W1[:2], b[:2])["tail_VW"] == pytest.approx(0.5 / 1.5)
 
 
 def test_extension_1d_reproduces_grid_and_norm():
