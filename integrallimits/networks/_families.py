@@ -248,19 +248,7 @@ class VolterraNetwork:
         X0 = self._check_inputs(X0)
         refuse_t_eval(options)
         N = self.n_layers
-        every = positive_int(every, "every")
-        if layers is None:
-            wanted = np.r_[0:N:every, N]
-        elif every != 1:
-            raise ValueError("give every or layers, not both")
-        else:
-            wanted = np.asarray(layers)
-            if wanted.ndim != 1 or wanted.dtype.kind not in "iu" or wanted.size == 0 or \
-                    np.any(wanted < -(N + 1)) or np.any(wanted > N):
-                raise ValueError(f"layers must be a non-empty sequence of integers in "
-                                 f"[{-(N + 1)}, {N}], got {layers!r}")
-            wanted = wanted % (N + 1)
-        keep, order = np.unique(wanted, return_inverse=True)
+        keep, order = requested_layers(N, every, layers)
         options.setdefault("raise_on_failure", True)
         B = X0.shape[0]
         if self._marches() and options["raise_on_failure"] and set(options) <= _MARCH_OPTIONS:
@@ -550,6 +538,24 @@ def refuse_t_eval(options):
         raise ValueError("t_eval is not an option of a network's states or forward: give "
                          "layers= (the layer indices to keep), or use net.solve(x0, t_eval=...) "
                          "for the values at other times")
+
+
+def requested_layers(N, every, layers):
+    """The layers :meth:`VolterraNetwork.states` returns for ``every`` / ``layers`` (checked):
+    ``keep`` (sorted, unique indices in 0..N) and ``order`` (the output row n is keep[order[n]])."""
+    every = positive_int(every, "every")
+    if layers is None:
+        wanted = np.r_[0:N:every, N]
+    elif every != 1:
+        raise ValueError("give every or layers, not both")
+    else:
+        wanted = np.asarray(layers)
+        if wanted.ndim != 1 or wanted.dtype.kind not in "iu" or wanted.size == 0 or \
+                np.any(wanted < -(N + 1)) or np.any(wanted > N):
+            raise ValueError(f"layers must be a non-empty sequence of integers in "
+                             f"[{-(N + 1)}, {N}], got {layers!r}")
+        wanted = wanted % (N + 1)
+    return np.unique(wanted, return_inverse=True)
 
 
 def reached(sol, keep):

@@ -17,7 +17,7 @@ from ..kernels import Kernel
 from ..volterra import METHODS, solve_volterra
 from ._activations import activation
 from ._families import (VolterraNetwork, _as_grid, check_field_size, reached, real_array,
-                        refuse_t_eval)
+                        refuse_t_eval, requested_layers)
 from ._kernels import pack, views
 from ._nonlocal_kernel import HEADER, MAP_FIELDS, compiled_block_sum, compiled_kernel
 from .maps import FeatureMap
@@ -187,26 +187,29 @@ class NonlocalDense(VolterraNetwork):
                       structure={"kind": "network", "family": self.family, "t_independent": False},
                       name=self.family, params=self.theta, vjp_function=vjp)
 
-    def states(self, X0, **options):
-        """All layer states x_0..x_N for inputs X0 (B, c, M) -> (B, N+1, c, M)."""
+    def states(self, X0, every=1, layers=None, **options):
+        """The layer states for inputs X0 (B, c, M): x_0, x_k, ..., x_N (k = ``every``) or x_n
+        for n in ``layers``, as :meth:`VolterraNetwork.states`, shaped (B, len, c, M).  (A
+        dense network's layers read every earlier one: all are kept while it is solved.)"""
         X0 = self._check_inputs(X0)
         refuse_t_eval(options)
         B, N = X0.shape[0], self.n_layers
+        keep, order = requested_layers(N, every, layers)
         options.setdefault("raise_on_failure", True)
         # implicit rules: Newton on one sample's (c M) unknowns at a time, not the whole batch's
         chunk = 1 if METHODS[self.rule].implicit else B
-        out = np.empty((B, N + 1, self.d))
+        out = np.empty((B, keep.size, self.d))
         for start in range(0, B, chunk):
             part = X0[start:start + chunk]
             sol = solve_volterra(self.kernel(len(part)), self.forcing(part), (0.0, self.T), N,
                                  method=self.rule, **options)
-            ys = reached(sol, np.arange(N + 1))
-            out[start:start + len(part)] = ys.reshape(N + 1, len(part), self.d).transpose(1, 0, 2)
-        return out.reshape(B, N + 1, self.channels, self.M)
+            ys = reached(sol, keep)
+            out[start:start + len(part)] = ys.reshape(keep.size, len(part), self.d).transpose(1, 0, 2)
+        return out[:, order].reshape(B, order.size, self.channels, self.M)
 
     def forward(self, X0, **options):
         """The output x_N for inputs X0 (B, c, M) or (c, M) -> (B, c, M)."""
-        return self.states(X0, **options)[:, -1]
+        return self.states(X0, layers=[-1], **options)[:, 0]
 
     def recursion(self, X0):
         """The defining explicit recursion x_n = x_0 + h Σ_{j<n} σ(Σ_r A^r_nj x_j + b_nj),

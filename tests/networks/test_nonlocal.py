@@ -216,6 +216,22 @@ def test_nonlocal_dense_equals_solve_volterra_with_the_same_kernel(rule):
         np.testing.assert_array_equal(states[i].reshape(net.n_layers + 1, -1), own.y)
 
 
+def test_states_of_chosen_layers_as_the_other_families():
+    """NonlocalDense.states took no every= / layers= (passed on to solve_volterra: a TypeError
+    about an unexpected keyword); they select rows of the whole states, as for the other
+    families, with the same checks."""
+    net, X0 = _network("trapezoid")
+    every = net.states(X0)
+    N = net.n_layers
+    np.testing.assert_array_equal(net.states(X0, layers=[3, -1, 0, 3]), every[:, [3, N, 0, 3]])
+    np.testing.assert_array_equal(net.states(X0, every=3), every[:, np.r_[0:N:3, N]])
+    np.testing.assert_array_equal(net.forward(X0), every[:, -1])
+    for bad in ({"layers": [N + 1]}, {"layers": [0.5]}, {"layers": []},
+                {"every": 0}, {"every": 2, "layers": [1]}):
+        with pytest.raises(ValueError, match="layers|every"):
+            net.states(X0, **bad)
+
+
 @pytest.mark.parametrize("attention, spatial_bias", [(False, True), (True, False)])
 def test_rectangle_network_is_the_recursion_with_the_maps(attention, spatial_bias):
     net, X0 = _network(attention=attention, spatial_bias=spatial_bias)
