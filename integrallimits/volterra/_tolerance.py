@@ -394,7 +394,15 @@ def _probe(sol, rtol, atol, kernel, rate):
     return bool(unresolved.any()), n_rate, evaluations
 
 
-def unresolved_start(sol, check, refine_tries):
+def _kept(t, j, computed_start=False):
+    """The sentence of a failure message saying which values are kept (those before t[j]; none
+    when j is 1 and y(t0) comes from the first step)."""
+    if computed_start and j == 1:
+        return "No value is kept (y(t0) comes from the first step)."
+    return f"Only the values before t = {float(t[j]):.6g} are kept."
+
+
+def unresolved_start(sol, check, refine_tries, computed_start=False):
     """The failed :class:`Solution` of a solve to a tolerance whose first steps
     :func:`first_steps_check` did not confirm, after ``refine_tries`` solves started on
     finer meshes: only the values before the point it names are kept."""
@@ -406,9 +414,10 @@ def unresolved_start(sol, check, refine_tries):
                f"{t_fail:.6g}), although the error estimates, which compare coarser meshes, met "
                f"the tolerance (also after {refine_tries} solve(s) started on finer meshes).  The "
                f"problem has a time scale shorter than these steps (a fast-decaying kernel, a "
-               f"stiff transient): give n_steps or a mesh that resolves it.  Only the values "
-               f"before t = {t_fail:.6g} are kept.")
-    return _failed_at(sol, j, message, resolution_check=ratio)
+               f"stiff transient): give n_steps or a mesh that resolves it.  "
+               f"{_kept(sol.mesh, j, computed_start)}")
+    return _failed_at(sol, 0 if computed_start and j == 1 else j, message,
+                      resolution_check=ratio)
 
 
 def _failed_at(sol, j, message, **stats):
@@ -422,7 +431,15 @@ def _failed_at(sol, j, message, **stats):
                     t_failure=float(sol.mesh[j]), error_estimate=est)
 
 
-def with_checked_estimate(sol, run, *, uniform_only, min_steps, kernel=None, rate=None):
+def _suspects(sol, rtol, atol, kernel, rate, suspect):
+    """Whether the first step of ``sol`` must be checked: ``suspect(sol, rtol, atol)`` (a
+    solver's own probe) or else :func:`short_time_scale`."""
+    return short_time_scale(sol, rtol, atol, kernel, rate) if suspect is None else \
+        suspect(sol, rtol, atol)
+
+
+def with_checked_estimate(sol, run, *, uniform_only, min_steps, kernel=None, rate=None,
+                          suspect=None, computed_start=False):
     """``sol``, a solve on a given mesh (``n_steps`` or ``mesh``) with its error estimate, the
     estimate checked at the first steps where :func:`short_time_scale` suspects them.
 
@@ -444,7 +461,10 @@ def with_checked_estimate(sol, run, *, uniform_only, min_steps, kernel=None, rat
       (y = 1 - 1000 int y on 8 radau3 steps: the estimate 3.5e-4 becomes 0.021, the error).
 
     A failed solve's values before the failure are checked alike.
-    ``stats["resolution_check"]`` is that ratio whenever the check ran."""
+    ``stats["resolution_check"]`` is that ratio whenever the check ran.  ``suspect``: a
+    solver's own probe instead of :func:`short_time_scale` (see :func:`_suspects`);
+    ``computed_start``: y(t0) comes from the first step (a first-kind equation), so it is not
+    kept where that step is not resolved."""
     if len(sol.mesh) < 2:
         return sol
     Y, est = sol._y2, sol._est2
@@ -455,7 +475,7 @@ def with_checked_estimate(sol, run, *, uniform_only, min_steps, kernel=None, rat
     claim = np.maximum(np.max(est[1:k + 1], axis=0), ESTIMATE_FLOOR * size)
     if not np.all(claim > 0):
         return sol                               # (an identically zero start)
-    if not short_time_scale(sol, 0.0, claim, kernel, rate):
+    if not _suspects(sol, 0.0, claim, kernel, rate, suspect):
         return sol
     finer = _finer_start(run, sol, uniform_only, min_steps)
     if finer is None:
@@ -474,11 +494,11 @@ def with_checked_estimate(sol, run, *, uniform_only, min_steps, kernel=None, rat
                    f"{float(running[j - 1]):.3g} so far, although the error estimate (which "
                    f"compares coarser meshes) was {float(np.max(est[j])):.3g}: the steps are "
                    f"long against a time scale of the problem (a fast-decaying kernel, a stiff "
-                   f"transient).  Only the values before t = {float(t[j]):.6g} are kept.  Use "
-                   f"more steps, or solve to a tolerance (rtol, atol), which finds the steps.")
+                   f"transient).  {_kept(t, j, computed_start)}  Use more steps, or solve to a "
+                   f"tolerance (rtol, atol), which finds the steps.")
         if not sol.success:
             message += f"  (Further on: {sol.message})"
-        return _failed_at(sol, j, message)
+        return _failed_at(sol, 0 if computed_start and j == 1 else j, message)
     if not ratio > 1.0:
         return sol
     est[1:] *= ratio                             # (in place: also error_estimate_mesh)
@@ -491,15 +511,16 @@ def with_checked_estimate(sol, run, *, uniform_only, min_steps, kernel=None, rat
 
 
 def with_resolved_start(solve, run, rtol, atol, *, uniform_only, min_steps, adaptive, n_max,
-                        kernel=None, rate=None):
+                        kernel=None, rate=None, suspect=None, computed_start=False):
     """``solve(None)``, the solve to a tolerance, with its first steps checked
     (:func:`first_steps_check`) when :func:`short_time_scale` (with ``rate`` and ``kernel``)
     suspects them: where they are not confirmed, ``solve(finer)`` starts over with a first
     step REFINE times shorter (``adaptive``: ``finer`` is that step) or REFINE times the steps
     (uniform refinement: ``finer`` is that N, at most ``n_max``), checked again; after two
-    such restarts, or at ``n_max``, the answer is :func:`unresolved_start`."""
+    such restarts, or at ``n_max``, the answer is :func:`unresolved_start`.  ``suspect`` and
+    ``computed_start`` as for :func:`with_checked_estimate`."""
     sol = solve(None)
-    if not sol.success or not short_time_scale(sol, rtol, atol, kernel, rate):
+    if not sol.success or not _suspects(sol, rtol, atol, kernel, rate, suspect):
         return sol
     tries, spent = 0, 0      # spent: the kernel evaluations of the attempts started over
     while True:
@@ -509,7 +530,7 @@ def with_resolved_start(solve, run, rtol, atol, *, uniform_only, min_steps, adap
             return sol
         n = len(sol.mesh) - 1
         if tries == 2 or (not adaptive and n >= n_max):
-            return unresolved_start(sol, check, tries)
+            return unresolved_start(sol, check, tries, computed_start)
         tries += 1
         spent = sol.stats["nfev"]
         sol = solve(check[2] if adaptive else min(n * REFINE, n_max))

@@ -314,3 +314,62 @@ def test_a_tolerance_below_what_rounding_allows_stops_when_the_estimate_grows():
     assert np.array_equal(kept.y, sol.y)
     # the values kept are the best attempt's (error 2.7e-12; those of N = 2^14 had 1.1e-10)
     assert np.max(np.abs(sol.y - np.cos(sol.t))) < 1e-11
+
+
+# -- the resolution check: a kernel varying on a time scale shorter than the steps
+
+def _decay_kernel(t, s, lam):
+    return np.exp(-lam * (t - s))
+
+
+def _decay_forcing(t, lam):
+    return -np.expm1(-lam * t) / lam
+
+
+def _fast_decay(lam):
+    """K = e^(-lam (t - s)), y = 1: g = (1 - e^(-lam t)) / lam (lam passed as args=)."""
+    return _decay_kernel, _decay_forcing, {"args": (lam,)}
+
+
+@pytest.mark.parametrize("lam", [100.0, 1000.0])
+@pytest.mark.parametrize("n_steps", [4, 8, 32, 128])
+def test_a_fixed_mesh_that_misses_the_kernels_time_scale_is_not_a_success(lam, n_steps):
+    """radau1 on K = e^(-lam (t - s)) (y = 1) was a success with y near 1 / (lam h) (errors
+    0.69-0.996: no correct digit) and estimates 5-500 times below the error (the companions on
+    coarser meshes miss the time scale alike).  Now the first step is probed and checked: every
+    value returned has an error within twice its estimate, or the solve fails there."""
+    K, g, args = _fast_decay(lam)
+    sol = solve_first_kind(K, g, (0.0, 1.0), n_steps, "radau1", **args)
+    err = np.abs(sol.y - 1.0)
+    assert np.all(err <= 2.0 * sol.error_estimate), (err.max(), sol.error_estimate.max())
+    if lam / n_steps >= 3:                       # steps of 3 e-folds of the kernel or more
+        assert not sol.success and sol.stats["failure"] == "unresolved"
+        assert "time scale" in sol.message
+
+
+def test_y0_of_a_first_kind_solve_goes_with_an_unresolved_first_step():
+    K, g, args = _fast_decay(100.0)
+    sol = solve_first_kind(K, g, (0.0, 1.0), 4, "radau1", **args)
+    assert not sol.success and sol.t.size == 0 and sol.y.size == 0   # y(t0) was 0.04 for 1
+    assert "No value is kept (y(t0) comes from the first step)" in sol.message
+
+
+def test_a_tolerance_is_not_met_on_steps_that_miss_the_time_scale():
+    """radau1 to rtol = atol = 1e-2 on K = e^(-1000 (t - s)) stopped at 8 steps, a success with
+    error 0.99 (estimate 4e-3)."""
+    K, g, args = _fast_decay(1000.0)
+    sol = solve_first_kind(K, g, (0.0, 1.0), method="radau1", rtol=1e-2, atol=1e-2, **args)
+    err = np.abs(sol.y - 1.0).max() if sol.y.size else 0.0
+    assert not sol.success or err <= 10 * 2e-2
+    assert err <= 2.0 * np.max(sol.error_estimate, initial=0.0) or not sol.success
+
+
+@pytest.mark.parametrize("method", sorted(FIRST_KIND_METHODS))
+def test_the_check_runs_only_where_the_probe_suspects_the_step(method):
+    """On a smooth problem (the issue's example) no check runs: the values are those of the
+    solve without an estimate, bitwise."""
+    for n_steps in (8, 64):
+        sol = solve_first_kind(k_exp, np.sin, (0.0, 1.0), n_steps, method)
+        plain = solve_first_kind(k_exp, np.sin, (0.0, 1.0), n_steps, method, error_estimate=False)
+        assert sol.success and "resolution_check" not in sol.stats
+        np.testing.assert_array_equal(sol.y, plain.y)
