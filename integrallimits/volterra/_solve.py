@@ -14,6 +14,7 @@ from ._methods import METHODS, VolterraMethod
 from ._outcome import Run, run_guarded, solve_on_mesh
 from ._adaptive import solve_adaptive
 from ._dense import substep_dense_output
+from ._estimate import estimate_options
 from ._solution import SolverError
 from ._tolerance import (check_tolerances, fit_tolerances, solve_uniform_to_tolerance,
                          with_checked_estimate, with_resolved_start)
@@ -220,8 +221,17 @@ def solve_volterra(K, g, t_span=None, n_steps=None, method=None, *, args=None, k
         graded = tolerance is not None or not is_uniform(t)
         estimated = SimpleNamespace(name=meth.name, uniform_only=False, min_steps=meth.min_steps,
                                     order=min(meth.order, meth.stages + 1 - alpha) if graded
-                                    else 1 - alpha)
+                                    else 1 - alpha, estimate_options=estimate_options(alpha))
     singular = kernel.structure.get("kind") == "weakly-singular"
+
+    def singular_grading():
+        """The grading exponent that keeps the order of a weakly singular kernel (else None)."""
+        if not singular:
+            return None
+        from ._singular import grading_exponent
+        alpha = kernel.structure["alpha"]
+        return grading_exponent(min(meth.order, meth.stages + 1 - alpha), alpha)
+
     if tolerance is not None:
         n_max = 2 ** 15 if quadratic else 2 ** 20
 
@@ -253,9 +263,10 @@ def solve_volterra(K, g, t_span=None, n_steps=None, method=None, *, args=None, k
         sol = solve_on_mesh(run, t, method=estimated, scalar=kernel.scalar, stats=stats,
                             error_estimate=error_estimate,
                             work=estimated_work(n_steps, meth.stages, kernel.dim, quadratic))
-        if error_estimate and not singular:      # (the same exception as above)
+        if error_estimate:
             sol = with_checked_estimate(sol, run, uniform_only=meth.uniform_only,
-                                        min_steps=meth.min_steps, kernel=kernel)
+                                        min_steps=meth.min_steps, kernel=kernel,
+                                        grading=singular_grading())
     if meth.family == "vrk" and sol.stages is not None and len(sol.mesh) > 1:
         sol.attach(dense=substep_dense_output(meth, kernel, g_vec, sol.mesh, sol._y2, sol.stages,
                                               float(newton_tol), int(newton_maxiter),
