@@ -251,14 +251,16 @@ def solve_volterra(K, g, t_span=None, n_steps=None, method=None, *, args=None, k
             return solve_uniform_to_tolerance(run, t[0], t[-1], method=estimated,
                                               scalar=kernel.scalar, stats=stats,
                                               rtol=tolerance[0], atol=tolerance[1], n_max=n_max,
-                                              grading=grading, n_start=finer or 8)
+                                              grading=grading, n_start=finer or 8,
+                                              stall=not singular)
 
         # the estimates compare coarser meshes, which all miss a time scale shorter than the
-        # steps alike: the first steps are solved again on a finer mesh (not on the graded
-        # meshes of a weakly singular kernel, whose start a uniform refinement resolves worse)
-        sol = to_tolerance() if singular else with_resolved_start(
+        # steps alike: the first steps are solved again on a finer mesh (for a weakly singular
+        # kernel, divided in the graded coordinate)
+        sol = with_resolved_start(
             to_tolerance, run, tolerance[0], tolerance[1], uniform_only=meth.uniform_only,
-            min_steps=meth.min_steps, adaptive=meth.family == "vrk", n_max=n_max, kernel=kernel)
+            min_steps=meth.min_steps, adaptive=meth.family == "vrk" and not singular,
+            n_max=n_max, kernel=kernel, grading=singular_grading())
     else:
         sol = solve_on_mesh(run, t, method=estimated, scalar=kernel.scalar, stats=stats,
                             error_estimate=error_estimate,
