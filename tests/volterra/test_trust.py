@@ -1089,6 +1089,19 @@ def test_a_weakly_singular_estimate_is_checked_only_where_the_probe_suspects_it(
     assert sol.success and "resolution_check" in sol.stats and calls == [1]
 
 
+@pytest.mark.parametrize("lam", [100.0, 1e4])
+def test_a_weakly_singular_solve_to_a_tolerance_sees_its_stiff_start(lam):
+    """radau2 at rtol = atol = 1e-3 accepted 8 graded steps with errors 20 and 78 times the
+    estimate (9.3e-3 and 1.6e-3 against the tolerance 1e-3): the estimate grew on the next
+    meshes (5.1, 7.9, 12 times the tolerance at lam = 100 was taken for rounding errors)."""
+    sol = solve_volterra(weakly_singular(_abel, 0.5), lambda t, lam: 1.0, (0.0, 1.0),
+                         method="radau2", rtol=1e-3, atol=1e-3, args=(lam,))
+    err = np.abs(sol.y - _abel_exact(sol.t, lam))
+    assert sol.success, sol.message
+    assert np.max(err) <= 1.5 * sol.stats["max_error_estimate"]
+    assert np.all(err <= 1e-3 * (1.0 + np.abs(sol.y)))
+
+
 def test_the_finer_start_of_a_graded_mesh_is_the_graded_mesh_of_more_steps():
     """Dividing the steps in the graded coordinate nests: the first k steps of the graded
     mesh of N steps, each divided into 16, are the first 16 k steps of the one of 16 N."""
