@@ -459,7 +459,7 @@ def singular_check_steps(sol, kernel):
     K = (t - s)^(-alpha) k(t, s, y) must solve again.
 
     The probes of :func:`short_time_scale` do not apply (K(t, t, y) is infinite).  The
-    linearised problem y' ~ -L (t - t0)^(-alpha) * y has the time scale
+    linearised equation y = g - L int (t - s)^(-alpha) y ds has the time scale
     tau = ((1 - alpha) / L)^(1/(1 - alpha)) (L = ||dk/dy||_inf at (t0, t0, y0), by forward
     differences: d + 1 evaluations of k, counted in ``sol.stats["nfev"]``): a step of length h
     spans S(h) = L h^(1 - alpha) / (1 - alpha) of it, and the solution makes its transient
