@@ -44,7 +44,7 @@ FIRST_STEPS, REFINE, AGREE = 2, 16, 4.0
 STIFF, PANELS, GROSS = 2.0, 16, 0.25
 #: Weakly singular kernels (:func:`singular_check_steps`): the check covers the steps until
 #: the linearised problem has spanned SETTLED of its time scales, at most SINGULAR_STEPS.
-SETTLED, SINGULAR_STEPS = 32.0, 8
+SETTLED, SINGULAR_STEPS = 8.0, 4
 #: A solve on a given mesh (:func:`with_checked_estimate`): its error estimate, taken as at
 #: least ESTIMATE_FLOOR times the solution's size, is compared with the finer solve.
 ESTIMATE_FLOOR = 2.0 ** -42
