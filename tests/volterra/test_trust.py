@@ -1106,6 +1106,7 @@ def test_the_finer_start_of_a_graded_mesh_is_the_graded_mesh_of_more_steps():
     """Dividing the steps in the graded coordinate nests: the first k steps of the graded
     mesh of N steps, each divided into 16, are the first 16 k steps of the one of 16 N."""
     from types import SimpleNamespace
+
     from integrallimits.volterra import _tolerance, graded_mesh
     t = graded_mesh(2.0, 8, 5.0)
     seen = []
