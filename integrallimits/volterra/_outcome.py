@@ -151,7 +151,7 @@ def solve_on_mesh(run, t, *, method, scalar, stats, error_estimate=True, t_eval=
             return r.Y, r.status, r.keep, int(r.counts[0])
 
         comp = estimate_error(companion, t[:keep], Y[:keep], method.order, method.uniform_only,
-                              method.min_steps)
+                              method.min_steps, **getattr(method, "estimate_options", {}))
         info.update(comp.stats())
         info["nfev"] += comp.nfev
         estimate[:keep] = comp.estimate

@@ -14,6 +14,7 @@ from ._methods import METHODS, VolterraMethod
 from ._outcome import Run, run_guarded, solve_on_mesh
 from ._adaptive import solve_adaptive
 from ._dense import substep_dense_output
+from ._estimate import estimate_options
 from ._solution import SolverError
 from ._tolerance import (check_tolerances, fit_tolerances, solve_uniform_to_tolerance,
                          with_checked_estimate, with_resolved_start)
@@ -220,8 +221,17 @@ def solve_volterra(K, g, t_span=None, n_steps=None, method=None, *, args=None, k
         graded = tolerance is not None or not is_uniform(t)
         estimated = SimpleNamespace(name=meth.name, uniform_only=False, min_steps=meth.min_steps,
                                     order=min(meth.order, meth.stages + 1 - alpha) if graded
-                                    else 1 - alpha)
+                                    else 1 - alpha, estimate_options=estimate_options(alpha))
     singular = kernel.structure.get("kind") == "weakly-singular"
+
+    def singular_grading():
+        """The grading exponent that keeps the order of a weakly singular kernel (else None)."""
+        if not singular:
+            return None
+        from ._singular import grading_exponent
+        alpha = kernel.structure["alpha"]
+        return grading_exponent(min(meth.order, meth.stages + 1 - alpha), alpha)
+
     if tolerance is not None:
         n_max = 2 ** 15 if quadratic else 2 ** 20
 
@@ -241,21 +251,24 @@ def solve_volterra(K, g, t_span=None, n_steps=None, method=None, *, args=None, k
             return solve_uniform_to_tolerance(run, t[0], t[-1], method=estimated,
                                               scalar=kernel.scalar, stats=stats,
                                               rtol=tolerance[0], atol=tolerance[1], n_max=n_max,
-                                              grading=grading, n_start=finer or 8)
+                                              grading=grading, n_start=finer or 8,
+                                              stall=not singular)
 
         # the estimates compare coarser meshes, which all miss a time scale shorter than the
-        # steps alike: the first steps are solved again on a finer mesh (not on the graded
-        # meshes of a weakly singular kernel, whose start a uniform refinement resolves worse)
-        sol = to_tolerance() if singular else with_resolved_start(
+        # steps alike: the first steps are solved again on a finer mesh (for a weakly singular
+        # kernel, divided in the graded coordinate)
+        sol = with_resolved_start(
             to_tolerance, run, tolerance[0], tolerance[1], uniform_only=meth.uniform_only,
-            min_steps=meth.min_steps, adaptive=meth.family == "vrk", n_max=n_max, kernel=kernel)
+            min_steps=meth.min_steps, adaptive=meth.family == "vrk" and not singular,
+            n_max=n_max, kernel=kernel, grading=singular_grading())
     else:
         sol = solve_on_mesh(run, t, method=estimated, scalar=kernel.scalar, stats=stats,
                             error_estimate=error_estimate,
                             work=estimated_work(n_steps, meth.stages, kernel.dim, quadratic))
-        if error_estimate and not singular:      # (the same exception as above)
+        if error_estimate:
             sol = with_checked_estimate(sol, run, uniform_only=meth.uniform_only,
-                                        min_steps=meth.min_steps, kernel=kernel)
+                                        min_steps=meth.min_steps, kernel=kernel,
+                                        grading=singular_grading())
     if meth.family == "vrk" and sol.stages is not None and len(sol.mesh) > 1:
         sol.attach(dense=substep_dense_output(meth, kernel, g_vec, sol.mesh, sol._y2, sol.stages,
                                               float(newton_tol), int(newton_maxiter),
