@@ -275,18 +275,18 @@ def first_steps_check(run, sol, rtol, atol, uniform_only=False, min_steps=1):
     return None
 
 
-def _evaluator(kernel):
-    """``K(t, s, y) -> list``: the compiled kernel of the solve at one point (y: d floats), its
-    d values as floats, called directly (~1 us; ``Kernel.__call__`` checks the values the kernel
-    reads first).  A failure is recorded, not raised: the caller reads
-    :func:`_user.take_failure`."""
+def _evaluator(kernel, rows):
+    """``K(t, s, j) -> list``: the compiled kernel of the solve at (t, s, rows[j]), its d values
+    as floats, called directly (~1 us; ``Kernel.__call__`` checks the values the kernel reads
+    first).  ``rows``: the values of y it is called at (lists of d floats), written once into
+    the array the kernel reads its row j from.  A failure is recorded, not raised: the caller
+    reads :func:`_user.take_failure`."""
     fn, params = kernel.function, kernel.params
-    Y = np.empty((1, kernel.dim))
+    Y = np.array(rows, dtype=float).reshape(len(rows), kernel.dim)
     out = np.empty(kernel.dim)
 
-    def K(t, s, y):
-        Y[0] = y
-        fn(t, s, Y, 0, params, out)
+    def K(t, s, j):
+        fn(t, s, Y, j, params, out)
         return out.tolist()
     return K
 
@@ -356,34 +356,34 @@ def _probe(sol, rtol, atol, kernel, rate):
     y0, y1 = Y[0].tolist(), Y[1].tolist()
     d = len(y0)
     h = t1 - t0
+    # the points of the rate's forward differences: y0 (row 0) and y0 + step e_j (row j + 1)
+    steps = [1.4901161193847656e-08 * max(1.0, abs(v)) for v in y0]
+    rows = [y0] + [y0[:j] + [y0[j] + steps[j]] + y0[j + 1:] for j in range(d)]
     if kernel is not None:
-        kernel = _evaluator(kernel)
+        kernel = _evaluator(kernel, rows)
     if rate is None:
-        def rate_at(tt, y):
-            return kernel(tt, tt, y)
+        def rate_at(tt, j):
+            return kernel(tt, tt, j)
     else:
-        def rate_at(tt, y):
-            return np.array(rate(tt, np.array(y)), dtype=float).reshape(d).tolist()
+        def rate_at(tt, j):
+            return np.array(rate(tt, np.array(rows[j])), dtype=float).reshape(d).tolist()
     n_rate, evaluations = d + 1, 0
     T = slow = None
     _user.clear_failures()
     try:
-        base = rate_at(t0, y0)
+        base = rate_at(t0, 0)
         norm = [0.0] * d                     # the row sums of |J|
         for j in range(d):
-            step = 1.4901161193847656e-08 * max(1.0, abs(y0[j]))
-            y = list(y0)
-            y[j] += step
-            r = rate_at(t0, y)
+            r = rate_at(t0, j + 1)
             for a in range(d):
-                norm[a] += abs(r[a] - base[a]) / step
+                norm[a] += abs(r[a] - base[a]) / steps[j]
         if not all(h * v <= STIFF for v in norm):     # h max(norm) <= STIFF (NaN: suspect)
             return True, n_rate, evaluations
         if kernel is None:
             return False, n_rate, evaluations
         # T_1, T_2, T_4 from 5 of the PANELS + 1 points; the others only where these fail
         quarter = PANELS // 4
-        F = [kernel(t1, t0 + i * h / PANELS if i < PANELS else t1, y0)
+        F = [kernel(t1, t0 + i * h / PANELS if i < PANELS else t1, 0)
              for i in range(0, PANELS + 1, quarter)]
         evaluations += 5
         T = [[h * _weighted_sum(w, F, a) for a in range(d)] for w in _PANEL_ROWS]
@@ -395,7 +395,7 @@ def _probe(sol, rtol, atol, kernel, rate):
             full[::quarter] = F
             for i in range(PANELS):
                 if i % quarter:
-                    full[i] = kernel(t1, t0 + i * h / PANELS, y0)
+                    full[i] = kernel(t1, t0 + i * h / PANELS, 0)
             evaluations += PANELS - 4
             T.append((h * (_PANEL_WEIGHTS[-1:] @ full))[0].tolist())
     except Exception:  # noqa: BLE001 (the user's error at a probe: the guarded check says it)
