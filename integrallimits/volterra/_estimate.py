@@ -242,7 +242,9 @@ def estimate_error(run, t, Y, order, uniform_only, min_steps, rate_min_steps=RAT
         valid = len(tc) if status == 0 else index
         if status == 0:
             idx = idx[:valid]
-            Yf = Y[idx]
+            # (idx: every other point, and the last one when N is odd, see coarse_mesh)
+            every_other = int(idx[-1]) == 2 * (len(idx) - 1)
+            Yf = Y[:2 * len(idx) - 1:2] if every_other else Y[idx]   # (a view: the same values)
             diff = np.abs(Yf - Yc[:valid])
             rate, calls = _observed_rate(rate_run or run, tc, Yc, Yf, uniform_only,
                                          max(min_steps, rate_min_steps))
@@ -252,9 +254,7 @@ def estimate_error(run, t, Y, order, uniform_only, min_steps, rate_min_steps=RAT
                 q = max(1.0, float(np.log2(max(rate, 1.0))))   # the order clearly is not p
             elif higher_order and rate is not None and rate > factor:
                 q = min(order + 0.5, float(np.log2(rate)))     # pre-asymptotic from above
-            # (idx: every other point, and the last one when N is odd, see coarse_mesh)
-            est = _spread(idx, diff / _two_to_minus_one(q), n_points, d,
-                          every_other=int(idx[-1]) == 2 * (len(idx) - 1))
+            est = _spread(idx, diff / _two_to_minus_one(q), n_points, d, every_other)
             result = _finish(Y, idx, diff, est, "half-steps", nfev)
             result.mesh, result.values, result.common = tc, Yc, idx
             result.rate, result.order = rate, q
