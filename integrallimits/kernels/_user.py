@@ -86,6 +86,8 @@ class RecompilationWarning(UserWarning):
 
 def py_function(func):
     """The Python function behind ``func`` (a Numba dispatcher's ``py_func``)."""
+    if type(func) is pytypes.FunctionType:
+        return func     # (at once: the isinstance check against Numba's ABC costs ~0.3 us)
     return func.py_func if isinstance(func, CPUDispatcher) else func
 
 
