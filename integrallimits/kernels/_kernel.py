@@ -825,8 +825,9 @@ def as_forcing(g, t0, args=None):
             out = np.empty((times.size, d))
             for i, ti in enumerate(times):
                 out[i] = pointwise(ti)
-        # (a finite sum has finite terms: one reduction, ~2 us less than isfinite's two)
-        if not math.isfinite(np.add.reduce(out, axis=None)) and not np.isfinite(out).all():
+        values = out.reshape(-1)    # (a few as floats: isfinite and its reduction cost ~3 us)
+        if not (all(map(math.isfinite, values.tolist())) if values.size <= 64 else
+                np.isfinite(values).all()):
             i = int(np.nonzero(~np.isfinite(out).all(axis=1))[0][0])
             raise ValueError(f"g(t) is not finite at t = {times[i]} (value {out[i].tolist()})")
         if times.ndim == 1 and times.size > 1:   # (copies: callers may reuse their arrays)

@@ -423,13 +423,13 @@ def _weighted_sum(w, F, a):
 
 def _maximum(a, b):
     """``np.maximum`` of two floats (NaN if either is NaN)."""
-    return a if a >= b or a != a else b
+    return a if a >= b or math.isnan(a) else b
 
 
 def _largest(values):
     """``np.max`` of floats (NaN if any is NaN)."""
     m = max(values)
-    return math.nan if any(v != v for v in values) else m
+    return math.nan if any(map(math.isnan, values)) else m
 
 
 def _components(v, d):
