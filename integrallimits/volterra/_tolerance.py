@@ -282,7 +282,7 @@ def _evaluator(kernel, rows):
     the array the kernel reads its row j from.  A failure is recorded, not raised: the caller
     reads :func:`_user.take_failure`."""
     fn, params = kernel.function, kernel.params
-    Y = np.array(rows, dtype=float).reshape(len(rows), kernel.dim)
+    Y = np.array(rows, dtype=float)            # (1 + d, d)
     out = np.empty(kernel.dim)
 
     def K(t, s, j):
