@@ -86,6 +86,8 @@ class RecompilationWarning(UserWarning):
 
 def py_function(func):
     """The Python function behind ``func`` (a Numba dispatcher's ``py_func``)."""
+    if type(func) is pytypes.FunctionType:
+        return func     # (at once: the isinstance check against Numba's ABC costs ~0.3 us)
     return func.py_func if isinstance(func, CPUDispatcher) else func
 
 
@@ -384,10 +386,13 @@ def _snapshot_into(func, out, path):
 
 
 _SNAPSHOT_CODE_LIKE = (pytypes.ModuleType, pytypes.BuiltinFunctionType, np.ufunc)
+#: The same types exactly (a set lookup, first: a NumPy function such as np.exp is a ufunc).
+_SNAPSHOT_CODE_TYPES = frozenset(_SNAPSHOT_CODE_LIKE)
 
 
 def _snapshot_object(obj, out, path):
-    if obj is _MISSING or _unchanging(obj) or isinstance(obj, _SNAPSHOT_CODE_LIKE):
+    if type(obj) in _SNAPSHOT_CODE_TYPES or obj is _MISSING or _unchanging(obj) or \
+            isinstance(obj, _SNAPSHOT_CODE_LIKE):
         out.append(obj)
         return True
     if isinstance(obj, pytypes.FunctionType):

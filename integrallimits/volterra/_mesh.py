@@ -28,7 +28,7 @@ def resolve_method(method, registry, cls, purpose=""):
 
 def _check_t_span(t_span):
     try:
-        t0, T = (float(v) for v in t_span)
+        t0, T = map(float, t_span)
     except (TypeError, ValueError):
         raise ValueError(f"t_span must be a pair (t0, T) of floats, got {t_span!r}") from None
     if not (math.isfinite(t0) and math.isfinite(T)):

@@ -8,6 +8,7 @@ check means.
 """
 from __future__ import annotations
 
+import math
 import time
 from dataclasses import dataclass
 
@@ -141,10 +142,9 @@ def solve_on_mesh(run, t, *, method, scalar, stats, error_estimate=True, t_eval=
         if info["failure"] == "newton" and "user" in (info.get("jacobian"),
                                                       info.get("kernel_jacobian")):
             message += _CHECK_JACOBIAN
-    estimate = np.empty(Y.shape)
-    estimate.fill(np.nan)
+    estimate = None
     info["error_estimate"] = "not requested" if not error_estimate else "none"
-    largest = float("nan")
+    largest = math.nan
     if error_estimate and keep >= 2:
         def companion(mesh):
             r = run(mesh)
@@ -154,7 +154,11 @@ def solve_on_mesh(run, t, *, method, scalar, stats, error_estimate=True, t_eval=
                               method.min_steps, **getattr(method, "estimate_options", {}))
         info.update(comp.stats())
         info["nfev"] += comp.nfev
-        estimate[:keep] = comp.estimate
+        if keep == Y.shape[0]:
+            estimate = comp.estimate            # (the companion's own array: no copy)
+        else:
+            estimate = np.full(Y.shape, np.nan)
+            estimate[:keep] = comp.estimate
         if comp.first_bad is not None:
             if t_failure is None or comp.first_bad < first.index:
                 message = unresolved_message(comp, t, what)
@@ -162,6 +166,9 @@ def solve_on_mesh(run, t, *, method, scalar, stats, error_estimate=True, t_eval=
                 t_failure = float(t[comp.first_bad])
             keep = min(keep, comp.keep)
         largest = largest_estimate(estimate[:keep])
+    if estimate is None:
+        estimate = np.empty(Y.shape)
+        estimate.fill(np.nan)
     info["seconds"] = time.perf_counter() - start
     info["max_error_estimate"] = largest
     return Solution(t[:keep], Y[:keep], scalar=scalar,

@@ -204,8 +204,9 @@ def solve_volterra(K, g, t_span=None, n_steps=None, method=None, *, args=None, k
     check_size(n_steps, kernel.dim, getattr(meth, "stages", 1), quadratic, "solve_volterra")
 
     def stats(counts):
-        return {"nfev": int(counts[0]), "njev": int(counts[1]), "newton_iterations": int(counts[2]),
-                "newton_solves": int(counts[3]),
+        nfev, njev, iterations, solves = counts[:4].tolist()
+        return {"nfev": nfev, "njev": njev, "newton_iterations": iterations,
+                "newton_solves": solves,
                 "jacobian": kernel.jacobian_source if meth.implicit else "not needed",
                 "compiled": True, "fast_history": fast}
 

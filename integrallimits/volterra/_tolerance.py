@@ -334,18 +334,20 @@ def _raised_estimates(sol, Yf, m, rtol, atol):
     return float(np.max(over)), j, float(sol.mesh[1] - sol.mesh[0]) / m
 
 
-def _evaluator(kernel, function=None):
-    """``K(t, s, y, out)``: the compiled kernel of the solve written into ``out``, called
-    directly (~1 us; ``Kernel.__call__`` checks the values the kernel reads first).  A failure
-    is recorded, not raised: the caller reads :func:`_user.take_failure`.  ``function``: another
-    compiled function of the same arguments (the smooth factor k of a weakly singular kernel)."""
+def _evaluator(kernel, rows, function=None):
+    """``K(t, s, j) -> list``: the compiled kernel of the solve at (t, s, rows[j]), its d values
+    as floats, called directly (~1 us; ``Kernel.__call__`` checks the values the kernel reads
+    first).  ``rows``: the values of y it is called at (lists of d floats), written once into
+    the array the kernel reads its row j from.  A failure is recorded, not raised: the caller
+    reads :func:`_user.take_failure`.  ``function``: another compiled function of the same
+    arguments (the smooth factor k of a weakly singular kernel)."""
     fn, params = function or kernel.function, kernel.params
-    Y = np.empty((1, kernel.dim))
+    Y = np.array(rows, dtype=float)            # (1 + d, d)
+    out = np.empty(kernel.dim)
 
-    def K(t, s, y, out):
-        Y[0] = y
-        fn(t, s, Y, 0, params, out)
-        return out
+    def K(t, s, j):
+        fn(t, s, Y, j, params, out)
+        return out.tolist()
     return K
 
 
@@ -361,6 +363,8 @@ def _panel_weights():
 
 
 _PANEL_WEIGHTS = _panel_weights()
+#: The rows of T_1, T_2 and T_4 on their PANELS // 4 + 1 points, as floats.
+_PANEL_ROWS = _PANEL_WEIGHTS[:3, ::PANELS // 4].tolist()
 
 
 def short_time_scale(sol, rtol, atol, kernel=None, rate=None):
@@ -398,60 +402,101 @@ def short_time_scale(sol, rtol, atol, kernel=None, rate=None):
 
 
 def _probe(sol, rtol, atol, kernel, rate):
-    """(suspect, rate evaluations, kernel evaluations) of :func:`short_time_scale`."""
+    """(suspect, rate evaluations, kernel evaluations) of :func:`short_time_scale`.
+
+    On d-vectors of Python floats (a few of them: a NumPy call on such tiny arrays costs ~1 us,
+    a float operation ~30 ns), with the arithmetic of the array expressions they stand for in
+    the same order (the trapezoid sums as NumPy's ``W @ F`` sums them: from 0, term by term),
+    so the floats are the same; the 16-panel sum, needed only where the others fail their
+    rate, is NumPy's."""
     t, Y = sol.mesh, sol._y2
     if len(t) < 2:
         return False, 0, 0
     t0, t1 = float(t[0]), float(t[1])
-    y0, y1 = Y[0], Y[1]
-    d = y0.shape[0]
+    y0, y1 = Y[0].tolist(), Y[1].tolist()
+    d = len(y0)
     h = t1 - t0
+    # the points of the rate's forward differences: y0 (row 0) and y0 + step e_j (row j + 1)
+    steps = [1.4901161193847656e-08 * max(1.0, abs(v)) for v in y0]
+    rows = [y0] + [y0[:j] + [y0[j] + steps[j]] + y0[j + 1:] for j in range(d)]
     if kernel is not None:
-        kernel = _evaluator(kernel)
+        kernel = _evaluator(kernel, rows)
     if rate is None:
-        def rate(tt, y):
-            return kernel(tt, tt, y, np.empty(d))
+        def rate_at(tt, j):
+            return kernel(tt, tt, j)
+    else:
+        def rate_at(tt, j):
+            return np.array(rate(tt, np.array(rows[j])), dtype=float).reshape(d).tolist()
     n_rate, evaluations = d + 1, 0
     T = slow = None
     _user.clear_failures()
     try:
-        base = np.array(rate(t0, y0), dtype=float).reshape(d)
-        norm = np.zeros(d)                   # the row sums of |J|
+        base = rate_at(t0, 0)
+        norm = [0.0] * d                     # the row sums of |J|
         for j in range(d):
-            step = 1.4901161193847656e-08 * max(1.0, abs(y0[j]))
-            y = y0.copy()
-            y[j] += step
-            norm += np.abs(np.asarray(rate(t0, y)).reshape(d) - base) / step
-        if not h * norm.max() <= STIFF:     # (NaN: suspect)
+            r = rate_at(t0, j + 1)
+            for a in range(d):
+                norm[a] += abs(r[a] - base[a]) / steps[j]
+        if not all(h * v <= STIFF for v in norm):     # h max(norm) <= STIFF (NaN: suspect)
             return True, n_rate, evaluations
         if kernel is None:
             return False, n_rate, evaluations
         # T_1, T_2, T_4 from 5 of the PANELS + 1 points; the others only where these fail
-        F = np.empty((PANELS + 1, d))
         quarter = PANELS // 4
-        for i in range(0, PANELS + 1, quarter):
-            kernel(t1, t0 + i * h / PANELS if i < PANELS else t1, y0, F[i])
+        F = [kernel(t1, t0 + i * h / PANELS if i < PANELS else t1, 0)
+             for i in range(0, PANELS + 1, quarter)]
         evaluations += 5
-        T = h * (_PANEL_WEIGHTS[:3, ::quarter] @ F[::quarter])
-        D = np.abs(T[[0, 1, 0]] - T[[1, 2, 2]])        # |T1 - T2|, |T2 - T4|, |T1 - T4|
-        slow = (D[0] < 2.0 * D[1]) | (D[2] > GROSS * np.abs(T[2]))
-        if slow.any():
+        T = [[h * _weighted_sum(w, F, a) for a in range(d)] for w in _PANEL_ROWS]
+        # |T1 - T2| < 2 |T2 - T4| (not the rate of a resolved step) or |T1 - T4| > GROSS |T4|
+        slow = [abs(T[0][a] - T[1][a]) < 2.0 * abs(T[1][a] - T[2][a]) or
+                abs(T[0][a] - T[2][a]) > GROSS * abs(T[2][a]) for a in range(d)]
+        if any(slow):
+            full = np.empty((PANELS + 1, d))
+            full[::quarter] = F
             for i in range(PANELS):
                 if i % quarter:
-                    kernel(t1, t0 + i * h / PANELS, y0, F[i])
+                    full[i] = kernel(t1, t0 + i * h / PANELS, 0)
             evaluations += PANELS - 4
-            T = np.append(T, h * (_PANEL_WEIGHTS[-1:] @ F), axis=0)
+            T.append((h * (_PANEL_WEIGHTS[-1:] @ full))[0].tolist())
     except Exception:  # noqa: BLE001 (the user's error at a probe: the guarded check says it)
         return True, n_rate, evaluations
     finally:
         failed = _user.take_failure() is not None
-    if failed or not np.isfinite(T).all():
+    if failed or not all(math.isfinite(v) for row in T for v in row):
         return True, n_rate, evaluations
-    if not slow.any():
+    if not any(slow):
         return False, n_rate, evaluations
-    size = np.maximum(np.abs(y0), np.abs(y1))
-    unresolved = slow & ~(np.abs(T[0] - T[-1]) <= tolerance_of(size, rtol, atol))
-    return bool(unresolved.any()), n_rate, evaluations
+    rtol, atol = _components(rtol, d), _components(atol, d)
+    # slow and not |T_1 - T_PANELS| <= atol + rtol max(|y0|, |y1|) (NaN: unresolved)
+    return any(slow[a] and not abs(T[0][a] - T[-1][a]) <= atol[a] + rtol[a] * _maximum(
+        abs(y0[a]), abs(y1[a])) for a in range(d)), n_rate, evaluations
+
+
+def _weighted_sum(w, F, a):
+    """sum_i w[i] F[i][a], summed as NumPy's matrix product of these sizes does (from 0, in
+    order: the same float)."""
+    total = 0.0
+    for wi, row in zip(w, F):
+        total += wi * row[a]
+    return total
+
+
+def _maximum(a, b):
+    """``np.maximum`` of two floats (NaN if either is NaN)."""
+    return a if a >= b or math.isnan(a) else b
+
+
+def _largest(values):
+    """``np.max`` of floats (NaN if any is NaN)."""
+    m = max(values)
+    return math.nan if any(map(math.isnan, values)) else m
+
+
+def _components(v, d):
+    """A tolerance (a float, or an array of one per component) as d floats."""
+    if np.ndim(v) == 0:
+        return [float(v)] * d
+    return np.asarray(v, dtype=float).reshape(d).tolist()
 
 
 def _kept(t, j, computed_start=False):
@@ -484,19 +529,18 @@ def singular_check_steps(sol, kernel):
     if n < 1:
         return 0
     alpha = float(kernel.structure["alpha"])
-    K = _evaluator(kernel, kernel.structure["smooth"].function)
-    t0, y0 = float(t[0]), Y[0]
-    d = y0.shape[0]
+    t0, y0 = float(t[0]), Y[0].tolist()
+    d = len(y0)
+    steps = [1.4901161193847656e-08 * max(1.0, abs(v)) for v in y0]
+    rows = [y0] + [[v + steps[j] if i == j else v for i, v in enumerate(y0)] for j in range(d)]
+    K = _evaluator(kernel, rows, kernel.structure["smooth"].function)
     _user.clear_failures()
     norm = np.full(d, np.nan)
     try:
-        base = np.array(K(t0, t0, y0, np.empty(d)), dtype=float)
+        base = np.array(K(t0, t0, 0))
         norm = np.zeros(d)                   # the row sums of |dk/dy|
         for j in range(d):
-            step = 1.4901161193847656e-08 * max(1.0, abs(y0[j]))
-            y = y0.copy()
-            y[j] += step
-            norm += np.abs(K(t0, t0, y, np.empty(d)) - base) / step
+            norm += np.abs(np.array(K(t0, t0, 1 + j)) - base) / steps[j]
     except Exception:  # noqa: BLE001 (the user's error at a probe: the guarded check says it)
         norm = np.full(d, np.nan)
     finally:
@@ -586,14 +630,20 @@ def with_checked_estimate(sol, run, *, uniform_only, min_steps, kernel=None, rat
     Y, est = sol._y2, sol._est2
     singular = kernel is not None and kernel.structure.get("kind") == "weakly-singular"
     k = singular_check_steps(sol, kernel) if singular else min(FIRST_STEPS, len(sol.mesh) - 1)
-    if k == 0 or not np.all(np.isfinite(est[1:k + 1])):
-        return sol                               # (no suspicion; no estimate there to check)
-    size = float(np.max(np.abs(Y[:k + 1])))
-    claim = np.maximum(np.max(est[1:k + 1], axis=0), ESTIMATE_FLOOR * size)
-    if not np.all(claim > 0):
+    if k == 0:
+        return sol                               # (no suspicion)
+    # (on the first rows as floats: each NumPy call on them costs ~1 us, as much as the probe's
+    # kernel evaluations)
+    first = est[1:k + 1].tolist()
+    if not all(math.isfinite(v) for row in first for v in row):
+        return sol                               # (no estimate there to check)
+    size = _largest([abs(v) for row in Y[:k + 1].tolist() for v in row])
+    claim = [_maximum(max(column), ESTIMATE_FLOOR * size) for column in zip(*first)]
+    if not all(c > 0 for c in claim):
         return sol                               # (an identically zero start)
     if not singular and not _suspects(sol, 0.0, claim, kernel, rate, suspect):
         return sol
+    claim = np.array(claim)
     finer = _finer_start(run, sol, uniform_only, min_steps, k, grading if singular else None)
     if finer is None:
         return sol

@@ -1,0 +1,113 @@
+"""The per-call shortcuts on tiny arrays (issue 15) give the floats of the NumPy expressions
+they replace: the first-step probe's trapezoid sums and tolerances, the spread of the
+half-steps companion's estimates, the largest estimate, the running size of the unresolved
+check, and g's finite check."""
+import math
+import warnings
+
+import numpy as np
+import pytest
+
+from integrallimits import solve_volterra
+from integrallimits.kernels import as_forcing
+from integrallimits.volterra import _estimate, _tolerance
+from integrallimits.volterra._solution import largest_estimate
+
+
+@pytest.mark.parametrize("d", [1, 2, 3])
+def test_probe_sums_are_numpys_matrix_product(d):
+    """The probe's T_1, T_2, T_4 (Python floats) are the bits of h (W @ F) (NumPy)."""
+    rng = np.random.default_rng(d)
+    quarter = _tolerance.PANELS // 4
+    for _ in range(2000):
+        F = np.empty((_tolerance.PANELS + 1, d))
+        F[:] = rng.normal(size=F.shape) * 10.0 ** rng.integers(-8, 8, size=F.shape)
+        h = float(rng.uniform(1e-3, 10.0))
+        expected = h * (_tolerance._PANEL_WEIGHTS[:3, ::quarter] @ F[::quarter])
+        rows = F[::quarter].tolist()
+        got = [[h * _tolerance._weighted_sum(w, rows, a) for a in range(d)]
+               for w in _tolerance._PANEL_ROWS]
+        assert np.array_equal(np.array(got), expected)
+
+
+def test_float_maxima_propagate_nan_as_numpy():
+    values = [0.5, 2.0, math.nan, 1.0]
+    assert math.isnan(_tolerance._largest(values)) and math.isnan(np.max(values))
+    assert _tolerance._largest([0.5, 2.0, 1.0]) == 2.0
+    for a, b in [(1.0, 2.0), (2.0, 1.0), (math.nan, 1.0), (1.0, math.nan), (0.0, 0.0)]:
+        got, want = _tolerance._maximum(a, b), float(np.maximum(a, b))
+        assert got == want or (math.isnan(got) and math.isnan(want))
+    assert _tolerance._components(1e-3, 2) == [1e-3, 1e-3]
+    assert _tolerance._components(np.array([1e-3, 2e-3]), 2) == [1e-3, 2e-3]
+
+
+@pytest.mark.parametrize("n_points, d", [(3, 1), (9, 1), (9, 2), (65, 3)])
+def test_spread_every_other_is_the_general_spread(n_points, d):
+    rng = np.random.default_rng(n_points)
+    idx = np.arange(0, n_points, 2)
+    common = np.abs(rng.normal(size=(len(idx), d)))
+    fast = _estimate._spread(idx, common, n_points, d, every_other=True)
+    general = _estimate._spread(idx, common, n_points, d)
+    assert np.array_equal(fast, general)
+    # uniform-only methods on an odd number of steps drop the last point: it takes the last
+    idx = np.arange(0, n_points - 1, 2)
+    common = np.abs(rng.normal(size=(len(idx), d)))
+    assert np.array_equal(_estimate._spread(idx, common, n_points - 1 + 1, d, every_other=True),
+                          _estimate._spread(idx, common, n_points, d))
+
+
+def test_row_max_and_unresolved_check_of_one_column():
+    Y = np.array([[1.0], [-3.0], [2.0], [np.nan], [1.0]])
+    assert np.array_equal(_estimate._row_max(Y), Y[:, 0], equal_nan=True)
+    idx = np.array([0, 2, 4])
+    assert _estimate._first_unresolved(Y[:3], idx[:2], np.array([[0.1], [0.2]])) is None
+    first, keep, worst, size = _estimate._first_unresolved(Y[:3], idx[:2],
+                                                            np.array([[0.1], [2.0]]))
+    assert (first, keep, worst, size) == (2, 1, 2.0, 3.0)
+    # a NaN in the running size (from index 3 on) is not agreement
+    assert _estimate._first_unresolved(Y, idx, np.array([[0.0], [0.0], [0.0]]))[0] == 4
+
+
+@pytest.mark.parametrize("estimate, expected", [
+    (np.array([[1e-3], [2e-3]]), 2e-3),
+    (np.array([[1e-3], [np.nan], [5e-4]]), 1e-3),
+    (np.array([[1e-3], [np.inf]]), 1e-3),
+    (np.array([[-np.inf], [4e-4]]), 4e-4),
+    (np.full((3, 1), np.nan), math.nan),
+    (np.empty((0, 1)), math.nan),
+])
+def test_largest_estimate(estimate, expected):
+    for repeat in (1, 30):      # (few entries as floats, more by NumPy)
+        got = largest_estimate(np.tile(estimate, (repeat, 1)))
+        assert got == expected or (math.isnan(got) and math.isnan(expected))
+
+
+@pytest.mark.parametrize("n", [8, 64, 100])
+def test_forcing_finite_check(n):
+    """g's values are checked for finiteness (as floats on few points, by NumPy on more):
+    large finite values pass without a warning, a non-finite one is refused at its time."""
+    t = np.linspace(0.0, 1.0, n + 1)
+    g_vec, _ = as_forcing(lambda s: 1.5e308 + 0.0 * s, 0.0)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        assert np.all(g_vec(t) == 1.5e308)
+    t[n // 2] = 0.5
+    with np.errstate(divide="ignore"):
+        g_vec, _ = as_forcing(lambda s: 1.0 / (np.asarray(s) - 0.5), 0.0)
+        with pytest.raises(ValueError, match="not finite at t = 0.5"):
+            g_vec(t)
+
+
+def test_scalar_forcing_values_as_floats_match_arrays():
+    """A g returning a float, a NumPy float, a 0-d array or a one-element list gives the same
+    solution (the point values are stored as floats at once where they are floats)."""
+    def K(t, s, y):
+        return -(t - s) * y
+
+    forms = [lambda t: math.cos(t) if np.ndim(t) == 0 else np.cos(t),
+             lambda t: np.cos(t),
+             lambda t: np.asarray(np.cos(t)),
+             lambda t: float(np.cos(t))]          # (not vectorising: point by point)
+    ys = [solve_volterra(K, g, (0.0, 1.0), 16, "gregory4").y for g in forms]
+    for y in ys[1:]:
+        assert np.array_equal(y, ys[0])
