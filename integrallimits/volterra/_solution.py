@@ -99,7 +99,8 @@ class Solution:
     -----
     Calling ``sol(t)`` evaluates the dense output: for Runge-Kutta and collocation methods
     one more (partial) step of the method from the mesh point before t, which has the
-    accuracy of the mesh values (:mod:`integrallimits.volterra._dense`); for first-kind
+    accuracy of the mesh values (:mod:`integrallimits.volterra._dense`; for weakly singular
+    kernels a partial step of product integration); for first-kind
     collocation the collocation polynomial of the step; otherwise local
     Lagrange interpolation of the mesh values with ``max(2, order)`` nodes, which keeps the
     method's order.  Array in, array out; a float in gives a float (or a (d,) array) out.
