@@ -857,12 +857,15 @@ def partial_step_dense_output(kernel, tableau, g_vec, t, Y, Z, tol, maxiter, arg
         have = jac is not None
         if not have:
             jac = _loops.no_jacobian()
-        counts = _loops.new_counts(4)
-        run_guarded(lambda: _compiled_loop("dense")(
-            function, jac, have, block, smooth.params, t, stage_times.copy(),
-            np.ascontiguousarray(Y), np.ascontiguousarray(Z).copy(), alpha, c, data.Aa, data.ba,
-            data.E, data.far_lower, data.far_count, data.far_gap, data.far_wl, data.near_x,
-            data.near_w, float(tol), int(maxiter), counts, x, n, Gp, values), args)
+
+        def run():
+            counts = _loops.new_counts(4)     # (made in the solving thread: Ctrl-C reaches it)
+            return _compiled_loop("dense")(
+                function, jac, have, block, smooth.params, t, stage_times.copy(),
+                np.ascontiguousarray(Y), np.ascontiguousarray(Z).copy(), alpha, c, data.Aa,
+                data.ba, data.E, data.far_lower, data.far_count, data.far_gap, data.far_wl,
+                data.near_x, data.near_w, float(tol), int(maxiter), counts, x, n, Gp, values)
+        run_guarded(run, args, work=float(x.size) * (int(n.max()) + 1) * m * (m + 1))
         out[need] = values
         return out
 
