@@ -43,8 +43,6 @@ study.
 """
 from __future__ import annotations
 
-from types import SimpleNamespace
-
 import numpy as np
 from .._numba import njit
 
@@ -202,6 +200,12 @@ class FirstKindMethod:
     implicit = True
     min_steps = 1
     uniform_only = False
+    #: The half-steps companion of an odd number of steps leaves the last point out (it takes
+    #: its neighbour's estimate) instead of sharing the last step, as second-kind solves do
+    #: (:func:`._estimate.coarse_mesh`): a first-kind value is made by its own step (the
+    #: equation is a differentiation), so on a shared last step both solves give the same
+    #: y(T) and its estimate was rounding (radau3, N = 33: 1.9e-15 for an error of 1.1e-6).
+    companion_shares_odd_end = False
 
     def __init__(self, name, family, order, description, tableau=None, min_steps=1):
         self.name = name
@@ -564,19 +568,12 @@ def solve_first_kind(K, g, t_span=None, n_steps=None, method="radau2", *, args=N
                 "linear_solves": int(counts[NSOLVE]), "jacobian": "not needed", "compiled": True,
                 "fast_history": False}
 
-    # With an odd number of steps the half-steps companion leaves the last point out (it takes
-    # its neighbour's estimate) instead of sharing the last step, as second-kind solves do: a
-    # first-kind value is made by its own step (the equation is a differentiation), so on a
-    # shared last step both solves give the same y(T) and its estimate was rounding (radau3,
-    # N = 33: 1.9e-15 for an error of 1.1e-6)
-    estimated = SimpleNamespace(name=meth.name, order=meth.order, min_steps=meth.min_steps,
-                                uniform_only=True)
     if tolerance is None:
-        sol = solve_on_mesh(run, t, method=estimated, scalar=kernel.scalar, stats=stats,
+        sol = solve_on_mesh(run, t, method=meth, scalar=kernel.scalar, stats=stats,
                             error_estimate=error_estimate, messages=_MESSAGES,
                             work=estimated_work(len(t) - 1, stages, kernel.dim, True))
     else:
-        sol = solve_uniform_to_tolerance(run, t[0], t[-1], method=estimated, scalar=kernel.scalar,
+        sol = solve_uniform_to_tolerance(run, t[0], t[-1], method=meth, scalar=kernel.scalar,
                                          stats=stats, rtol=tolerance[0], atol=tolerance[1],
                                          n_max=2 ** 14)
     if sol.stages is not None and len(sol.mesh) > 1 and meth.order > 1:

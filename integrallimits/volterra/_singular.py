@@ -551,7 +551,6 @@ def _partial_step_loop(K, J, have_jac, B, theta, t, ts, Y, Z, alpha, c, Aa, ba, 
             for k in range(d):
                 keep_Z[i, k] = Z[n * m + i, k]
             ts[n * m + i] = t[n] + c[i] * h
-        ok = True
         for i in range(m):
             ti = ts[n * m + i]
             _history_weights_into(w, ti, n, alpha, t, c, E, far_lower, far_count, far_gap, far_wl,
@@ -560,12 +559,9 @@ def _partial_step_loop(K, J, have_jac, B, theta, t, ts, Y, Z, alpha, c, Aa, ba, 
             for k in range(d):
                 C[i, k] = Gp[p * (m + 1) + i, k] + f[k]
         stats[NFEV] += n * m * m
-        if not _all_finite(C):
-            ok = False
-        elif not _stage_newton(K, J, have_jac, theta, ts, Y, Z, C, n, hp, Aa, tol, maxiter, stats,
-                               f, work, Jk, F, JF):
-            ok = False
-        else:
+        ok = _all_finite(C) and _stage_newton(K, J, have_jac, theta, ts, Y, Z, C, n, hp, Aa, tol,
+                                              maxiter, stats, f, work, Jk, F, JF)
+        if ok:
             _history_weights_into(w, x, n, alpha, t, c, E, far_lower, far_count, far_gap, far_wl,
                                   near_x, near_w, W)
             for j in range(m):
@@ -667,7 +663,8 @@ _COMPILED = {}
 
 
 def _compiled_loop(name="direct"):
-    """The compiled loop ("direct", "fft" or "dense"), compiled (or loaded from the disk cache) on first use."""
+    """The compiled loop ("direct", "fft" or "dense"), compiled (or loaded from the disk cache)
+    on first use."""
     if name not in _COMPILED:
         options = {k: v for k, v in JIT_OPTIONS.items() if k != "nopython"}
         signature, loop = _LOOPS[name]
