@@ -338,4 +338,3 @@ def test_a_tolerance_below_what_rounding_allows_stops_when_the_estimate_grows():
     assert np.array_equal(kept.y, sol.y)
     # the values kept are the best attempt's (error 2.7e-12; those of N = 2^14 had 1.1e-10)
     assert np.max(np.abs(sol.y - np.cos(sol.t))) < 1e-11
-
