@@ -320,11 +320,11 @@ class VolterraRungeKutta(VolterraMethod):
             if not self.collocation:
                 raise ValueError(f"method {self.name!r} cannot integrate a weakly singular kernel; "
                                  f"use a collocation method (gauss1..4, radau1..4)")
-            from ._singular import solve_product_integration
+            from ._singular import collocation_product_integration
             smooth = kernel.structure["smooth"].with_params(kernel.params, kernel.args)
-            return solve_product_integration(smooth, kernel.structure["alpha"],
-                                             g_vec, t, self.tableau, tol, maxiter,
-                                             fast_history) + (None,)
+            res = collocation_product_integration(smooth, kernel.structure["alpha"], g_vec, t,
+                                                  self.tableau, tol, maxiter, fast_history)
+            return res.y, res.status, res.index, res.counts, res.stages
         tab = self.tableau
         m = tab.stages
         h = np.diff(t)

@@ -21,7 +21,7 @@ from ._interrupt import THREAD_WORK, run_interruptibly
 from ._solution import Solution, largest_estimate
 
 __all__ = ["run_guarded", "describe", "unresolved_message", "Run", "solve_on_mesh", "FAILED",
-           "SUCCEEDED"]
+           "SUCCEEDED", "companion_drops_odd_end"]
 
 SUCCEEDED, FAILED = 0, -1
 
@@ -109,6 +109,14 @@ class Run:
     record: object = None
 
 
+def companion_drops_odd_end(method):
+    """The ``uniform_only`` argument of :func:`._estimate.estimate_error` for ``method``: True
+    (leave the last point of an odd number of steps out of the half-steps companion) for
+    methods that need a uniform mesh and for those whose last step alone makes the last value
+    (``companion_shares_odd_end = False``: the first kind)."""
+    return bool(method.uniform_only or not getattr(method, "companion_shares_odd_end", True))
+
+
 def solve_on_mesh(run, t, *, method, scalar, stats, error_estimate=True, t_eval=None,
                   what="solution", messages=None, work=None):
     """Solve with ``run(mesh) -> Run`` on the mesh ``t``, estimate the error with a companion
@@ -150,8 +158,9 @@ def solve_on_mesh(run, t, *, method, scalar, stats, error_estimate=True, t_eval=
             r = run(mesh)
             return r.Y, r.status, r.keep, int(r.counts[0])
 
-        comp = estimate_error(companion, t[:keep], Y[:keep], method.order, method.uniform_only,
-                              method.min_steps, **getattr(method, "estimate_options", {}))
+        comp = estimate_error(companion, t[:keep], Y[:keep], method.order,
+                              companion_drops_odd_end(method), method.min_steps,
+                              **getattr(method, "estimate_options", {}))
         info.update(comp.stats())
         info["nfev"] += comp.nfev
         if keep == Y.shape[0]:

@@ -96,7 +96,7 @@ from ._solution import lagrange_values
 
 __all__ = ["graded_mesh", "grading_exponent", "local_weights", "history_weights",
            "solve_product_integration", "collocation_product_integration",
-           "ProductIntegrationResult"]
+           "ProductIntegrationResult", "partial_step_dense_output"]
 
 _helper = njit(cache=True, nogil=True, error_model="numpy")
 
@@ -513,6 +513,73 @@ def _product_integration_loop(K, J, have_jac, B, theta, t, ts, G, Gs, Y, Z, alph
     return SUCCESS, N
 
 
+def _partial_step_loop(K, J, have_jac, B, theta, t, ts, Y, Z, alpha, c, Aa, ba, E, far_lower,
+                       far_count, far_gap, far_wl, near_x, near_w, tol, maxiter, stats, points, idx,
+                       Gp, out):
+    """The dense output: out[p] is the value at x = points[p], t_n < x < t_{n+1} (n = idx[p]),
+    of the method on the mesh t_0 .. t_n, x: the stages of the partial interval [t_n, x]
+    (Newton, on the history of the stages Z of the intervals before) and the iterated value
+    at x, as :func:`_product_integration_loop` computes them at a mesh point.  ``ts`` and
+    ``Z`` are work copies of the stage times and values (the rows of interval n are used for
+    the partial interval and restored after each point); ``Gp`` (P (m + 1), d) holds g at the
+    partial interval's stage times and at x.  A point whose Newton solve fails (or whose value
+    is not finite) gets NaN."""
+    d = Y.shape[1]
+    m = c.shape[0]
+    N = t.shape[0] - 1
+    f = np.empty(d)
+    work = np.empty(d)
+    Jk = np.empty((d, d))
+    C = np.empty((m, d))
+    W = np.empty(m)
+    w = np.empty(N * m + m)
+    md = m * d
+    F = np.empty(md)
+    JF = np.empty((md, md))
+    keep_ts = np.empty(m)
+    keep_Z = np.empty((m, d))
+    one = 1.0 - alpha
+    for p in range(points.shape[0]):
+        if stats[stats.shape[0] - 1] != 0:   # interrupted (see _loops.new_counts)
+            return INTERRUPTED, p
+        n = idx[p]
+        x = points[p]
+        h = x - t[n]
+        hp = h ** one
+        for i in range(m):
+            keep_ts[i] = ts[n * m + i]
+            for k in range(d):
+                keep_Z[i, k] = Z[n * m + i, k]
+            ts[n * m + i] = t[n] + c[i] * h
+        for i in range(m):
+            ti = ts[n * m + i]
+            _history_weights_into(w, ti, n, alpha, t, c, E, far_lower, far_count, far_gap, far_wl,
+                                  near_x, near_w, W)
+            B(ti, ts, Z, 0, n * m, w, theta, f)
+            for k in range(d):
+                C[i, k] = Gp[p * (m + 1) + i, k] + f[k]
+        stats[NFEV] += n * m * m
+        ok = _all_finite(C) and _stage_newton(K, J, have_jac, theta, ts, Y, Z, C, n, hp, Aa, tol,
+                                              maxiter, stats, f, work, Jk, F, JF)
+        if ok:
+            _history_weights_into(w, x, n, alpha, t, c, E, far_lower, far_count, far_gap, far_wl,
+                                  near_x, near_w, W)
+            for j in range(m):
+                w[n * m + j] = hp * ba[j]
+            B(x, ts, Z, 0, (n + 1) * m, w, theta, f)
+            stats[NFEV] += (n + 1) * m
+            for k in range(d):
+                out[p, k] = Gp[p * (m + 1) + m, k] + f[k]
+        if not ok:
+            for k in range(d):
+                out[p, k] = np.nan
+        for i in range(m):
+            ts[n * m + i] = keep_ts[i]
+            for k in range(d):
+                Z[n * m + i, k] = keep_Z[i, k]
+    return SUCCESS, points.shape[0]
+
+
 @_helper
 def _phi_table(deltas, alpha, c, E, far_lower, far_count, far_gap, far_wl, near_x, near_w, out):
     """out[r, j] = Phi_j(deltas[r]): the unit-step history weights at many distances."""
@@ -585,13 +652,19 @@ _CONV_SIGNATURE = types.UniTuple(types.int64, 2)(
     ParamKernelFunction, ParamJacobianFunction, types.boolean, ParamKernelFunction, _A1, _A1, _A1,
     _A2, _A2, _A2, _A2, _f8, _A2, _A4, types.complex128[::1], types.int64[::1], types.complex128[::1],
     _f8, types.int64, types.int64[::1])
+_DENSE_SIGNATURE = types.UniTuple(types.int64, 2)(
+    ParamKernelFunction, ParamJacobianFunction, types.boolean, BlockSumFunction, _A1, _A1, _A1, _A2,
+    _A2, _f8, _A1, _A2, _A1, _A2, _A1, types.int64[::1], _A2, _A3, _A1, _A1, _f8, types.int64,
+    types.int64[::1], _A1, types.int64[::1], _A2, _A2)
 _LOOPS = {"direct": (_SIGNATURE, _product_integration_loop),
+          "dense": (_DENSE_SIGNATURE, _partial_step_loop),
           "fft": (_CONV_SIGNATURE, _product_integration_conv_loop)}
 _COMPILED = {}
 
 
 def _compiled_loop(name="direct"):
-    """The compiled loop ("direct" or "fft"), compiled (or loaded from the disk cache) on first use."""
+    """The compiled loop ("direct", "fft" or "dense"), compiled (or loaded from the disk cache)
+    on first use."""
     if name not in _COMPILED:
         options = {k: v for k, v in JIT_OPTIONS.items() if k != "nopython"}
         signature, loop = _LOOPS[name]
@@ -738,3 +811,59 @@ def solve_product_integration(smooth_kernel, alpha, g_vec, t, tableau, tol, maxi
     res = collocation_product_integration(smooth_kernel, alpha, g_vec, t, tableau, tol, maxiter,
                                           fast_history)
     return res.y, res.status, res.index, res.counts
+
+
+def partial_step_dense_output(kernel, tableau, g_vec, t, Y, Z, tol, maxiter, args=()):
+    """A function ``dense(points) -> (P, d)`` evaluating a product-integration solution (mesh
+    ``t``, values ``Y``, stages ``Z`` (N m, d) of the weakly singular ``kernel`` with the
+    collocation points of ``tableau``) by a partial step of the method from the mesh point
+    before each point: the value the method gives at x on the mesh t_0 .. t_n, x.
+
+    Its error is that of a mesh value (the solution behaves like (t - t_0)^(1 - alpha) near
+    t_0, which no polynomial through the mesh values follows: interpolating them on the first
+    steps of a graded mesh was up to 290 times the tolerance of the solve).  Cost per point: the
+    history sums of one interval, O(N m^2) kernel evaluations.  Holds the compiled kernel and
+    ``g``: not kept by pickling (see :meth:`Solution.__getstate__`).
+    """
+    from ._outcome import run_guarded
+    alpha = kernel.structure["alpha"]
+    smooth = kernel.structure["smooth"].with_params(kernel.params, kernel.args)
+    data = _weight_data(_points_key(tableau), alpha)
+    c = data.c
+    m = c.shape[0]
+    N = len(t) - 1
+    h = np.diff(t)
+    stage_times = np.ascontiguousarray((t[:-1, None] + c[None, :] * h[:, None]).reshape(-1))
+    unchanged = g_vec.snapshot()       # g is called again: with the values of the solve
+
+    def dense(points):
+        points = np.asarray(points, dtype=float)
+        out = np.empty((points.size, Y.shape[1]))
+        idx = np.clip(np.searchsorted(t, points, side="right") - 1, 0, N)
+        out[:] = Y[idx]
+        need = np.nonzero((points - t[idx] > 0) & (idx < N))[0]
+        if not need.size:
+            return out
+        unchanged()
+        x = np.ascontiguousarray(points[need])
+        n = np.ascontiguousarray(idx[need], dtype=np.int64)
+        Gp = np.ascontiguousarray(g_vec(np.concatenate(
+            [t[k] + np.append(c, 1.0) * (xi - t[k]) for k, xi in zip(n, x)])), dtype=float)
+        values = np.empty((x.size, Y.shape[1]))
+        function, jac, block = smooth.addresses
+        have = jac is not None
+        if not have:
+            jac = _loops.no_jacobian()
+
+        def run():
+            counts = _loops.new_counts(4)     # (made in the solving thread: Ctrl-C reaches it)
+            return _compiled_loop("dense")(
+                function, jac, have, block, smooth.params, t, stage_times.copy(),
+                np.ascontiguousarray(Y), np.ascontiguousarray(Z).copy(), alpha, c, data.Aa,
+                data.ba, data.E, data.far_lower, data.far_count, data.far_gap, data.far_wl,
+                data.near_x, data.near_w, float(tol), int(maxiter), counts, x, n, Gp, values)
+        run_guarded(run, args, work=float(x.size) * (int(n.max()) + 1) * m * (m + 1))
+        out[need] = values
+        return out
+
+    return dense

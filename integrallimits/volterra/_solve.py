@@ -270,7 +270,17 @@ def solve_volterra(K, g, t_span=None, n_steps=None, method=None, *, args=None, k
             sol = with_checked_estimate(sol, run, uniform_only=meth.uniform_only,
                                         min_steps=meth.min_steps, kernel=kernel,
                                         grading=singular_grading())
-    if meth.family == "vrk" and sol.stages is not None and len(sol.mesh) > 1:
+    if singular:
+        # the dense output is a partial step of product integration (polynomials through the
+        # mesh values miss the (t - t0)^(1 - alpha) behaviour); the stages stay private:
+        # ``sol.stages`` is for the discrete adjoint, which product integration has not
+        if sol.stages is not None and len(sol.mesh) > 1:
+            from ._singular import partial_step_dense_output
+            sol.attach(dense=partial_step_dense_output(
+                kernel, meth.tableau, g_vec, sol.mesh, sol._y2, sol.stages, float(newton_tol),
+                int(newton_maxiter), tuple(args or ())))
+        sol.stages = None
+    elif meth.family == "vrk" and sol.stages is not None and len(sol.mesh) > 1:
         sol.attach(dense=substep_dense_output(meth, kernel, g_vec, sol.mesh, sol._y2, sol.stages,
                                               float(newton_tol), int(newton_maxiter),
                                               tuple(args or ())))

@@ -23,7 +23,7 @@ import numpy as np
 
 from ..kernels import _user
 from ._estimate import UNRESOLVED, estimate_error
-from ._outcome import FAILED, SUCCEEDED, describe, unresolved_message
+from ._outcome import FAILED, SUCCEEDED, companion_drops_odd_end, describe, unresolved_message
 from ._solution import Solution, largest_estimate
 
 __all__ = ["check_tolerances", "first_steps_check", "fit_tolerances", "short_time_scale",
@@ -166,8 +166,8 @@ def solve_uniform_to_tolerance(run, t0, T, *, method, scalar, stats, rtol, atol,
         total += int(first.counts[0])
         comp, ratio = None, np.inf
         if first.status == 0:
-            comp = estimate_error(companion, t, first.Y, p, method.uniform_only, method.min_steps,
-                                  **getattr(method, "estimate_options", {}))
+            comp = estimate_error(companion, t, first.Y, p, companion_drops_odd_end(method),
+                                  method.min_steps, **getattr(method, "estimate_options", {}))
             total += comp.nfev
             if comp.first_bad is None:
                 ratio = float(np.max(comp.estimate / tolerance_of(first.Y, rtol, atol)))

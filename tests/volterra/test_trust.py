@@ -1139,3 +1139,22 @@ def test_a_mesh_is_the_solutions_own_and_may_be_read_only():
     assert np.array_equal(again.y, sol.y)
     assert solve_vide(lambda t, y, z: z - y, lambda t, s, y: 0.5 * y, 1.0, mesh=frozen).success
     assert solve_first_kind(lambda t, s: 1.0 + t - s, lambda t: t, mesh=frozen, method="midpoint").success
+
+
+@pytest.mark.parametrize("method, n", [("trapezoid", 64), ("trapezoid", 256), ("gregory4", 64),
+                                       ("gregory4", 256), ("gregory6", 64)])
+def test_the_estimate_at_t_eval_covers_the_interpolation_between_mesh_points(method, n):
+    """Direct rules interpolate their mesh values between the mesh points; the estimate at a
+    ``t_eval`` point was only the larger of its neighbours' mesh estimates, near 0 between t0
+    and t1 while interpolating loses O(h^k) there: y = 1 - int y on [0, 2] had errors 25-98
+    times the estimate (trapezoid, N = 64, 256), 26-98 (gregory4), 29 (gregory6, N = 64).  It
+    now adds the interpolant's difference to the one with a node more (at most 2.8 times)."""
+    t_eval = np.linspace(0.0, 2.0, 4001)
+    sol = solve_volterra(_minus_y, lambda t: 1.0, (0.0, 2.0), n, method=method, t_eval=t_eval)
+    assert sol.success
+    error = np.abs(sol.y - np.exp(-t_eval))
+    assert np.all(error <= 4.0 * sol.error_estimate)
+
+
+def _minus_y(t, s, y):
+    return -y
