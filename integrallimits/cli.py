@@ -341,8 +341,12 @@ def _solve(args, out):
                                1) from None
         except (ValueError, TypeError, ArithmeticError) as exc:
             # the expressions' own errors (g(t) = log(t) at t = 0, g = exp(1000 t) overflowing)
+            # (raised by the expressions: ValueError raised by g(t) when called at t = 0: ...)
             text = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
-            raise CommandError(text if isinstance(exc, (ValueError, TypeError))
+            notes = getattr(exc, "__notes__", None)
+            if notes:
+                text = f"{type(exc).__name__} {notes[-1]}: {text}"
+            raise CommandError(text if notes or isinstance(exc, (ValueError, TypeError))
                                else f"{type(exc).__name__}: {text}", 2) from None
         if not sol.success:
             raise CommandError(f"solve failed: {sol.message}", 1)

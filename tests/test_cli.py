@@ -395,7 +395,7 @@ def test_a_forcing_that_fails_at_t0_is_one_line(capsys):
     t0 = 0) is a one-line error with exit status 2 (it used to be a traceback)."""
     code, _ = run(["solve", "--kernel", "0*y", "--forcing", "log(t)", "--steps", "8"])
     err = capsys.readouterr().err
-    assert code == 2 and err.count("\n") == 1 and "g(t) raised ValueError" in err, err
+    assert code == 2 and err.count("\n") == 1 and "ValueError raised by g(t) when called at t = 0" in err, err
 
 
 _INTERRUPTED = """

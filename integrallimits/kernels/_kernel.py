@@ -375,10 +375,23 @@ def _compile(factory, what, func):
     except NumbaError as exc:
         first = str(exc).strip().splitlines()
         detail = "\n".join(first[:12])
+        advice = "".join(text for key, text in _ADVICE if key in str(exc))
         raise KernelCompilationError(
             f"{what} could not be compiled by Numba. Write it with NumPy/math functions "
             f"on floats (scalar y) or 1-d float arrays (vector y), or give a SymPy expression "
-            f"(integrallimits.kernels.from_sympy). Numba said:\n{detail}") from None
+            f"(integrallimits.kernels.from_sympy).{advice} Numba said:\n{detail}") from None
+
+
+#: What the commonest Numba typing errors mean for a user's function: (Numba's words, advice).
+_ADVICE = (
+    ("Untyped global name", " It reads a global name that Numba cannot type (a dict, a list "
+     "or an object of your own: the message names it): pass the numbers it needs as "
+     "parameters with args=(...) (floats or NumPy arrays), or bind them to module-level floats "
+     "or arrays."),
+    ("of type Module(", " It uses a module that compiled code does not provide (SciPy's "
+     "functions, for example): use the math module or NumPy (math.erf, np.exp), or give a "
+     "SymPy expression."),
+)
 
 
 def _caller(fj, form):
@@ -566,9 +579,8 @@ def _probe(func, what, t0, y_probe, scalar, shape, args, jac=False):
         value = _user.py_function(func)(t0, t0, y_probe[0, 0] if scalar else y_probe[0].copy(),
                                         *args)
     except Exception as exc:  # a user function failing on a valid point: say where
-        raise TypeError(f"{what} raised {type(exc).__name__}: {exc} when called at "
-                        f"t = s = {t0}, y = {y_probe[0].tolist() if not scalar else y_probe[0, 0]}"
-                        ) from exc
+        _user.raise_user_exception(exc, f"raised by {what} when called at t = s = {t0}, y = "
+                                   f"{y_probe[0].tolist() if not scalar else y_probe[0, 0]}")
     _check_value(value, shape, what, t0, t0)
 
 
@@ -733,7 +745,7 @@ def as_forcing(g, t0, args=None):
     try:
         value = g(float(t0))
     except Exception as exc:
-        raise TypeError(f"g(t) raised {type(exc).__name__}: {exc} when called at t = {t0}") from exc
+        _user.raise_user_exception(exc, f"raised by g(t) when called at t = {t0}")
     y0 = np.asarray(value)
     if y0.dtype != np.float64 and (y0.dtype == object or not np.issubdtype(y0.dtype, np.number)
                                    or np.iscomplexobj(y0)):

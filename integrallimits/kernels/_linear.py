@@ -154,8 +154,8 @@ def as_linear_kernel(k, y0, t0=0.0, args=None):
     Raises
     ------
     TypeError
-        If ``k`` is not callable, raises at the probe, returns non-numbers or cannot
-        be compiled.
+        If ``k`` is not callable, returns non-numbers or cannot be compiled.  (An
+        exception ``k`` raises at the probe is raised as it is, with a note saying where.)
     ValueError
         If ``k`` returns a shape other than () or (d, d).
 
@@ -180,8 +180,7 @@ def as_linear_kernel(k, y0, t0=0.0, args=None):
     try:
         value = py(float(t0), float(t0), *args)
     except Exception as exc:
-        raise TypeError(f"K(t, s) raised {type(exc).__name__}: {exc} when called at "
-                        f"t = s = {t0}") from exc
+        _user.raise_user_exception(exc, f"raised by K(t, s) when called at t = s = {t0}")
     shape = np.shape(value)
     if scalar:
         _check_value(value, (), "K(t, s)", t0, t0)

@@ -146,7 +146,7 @@ class _Convolution(KernelSpec):
         try:
             kv = np.asarray(_user.py_function(self.k)(0.0, *args), dtype=float)
         except Exception as exc:
-            raise TypeError(f"k(u) raised {type(exc).__name__}: {exc} when called at u = 0") from exc
+            _user.raise_user_exception(exc, "raised by k(u) when called at u = 0")
         if kv.shape not in ((), (dim, dim)):
             raise ValueError(f"k(u) must return a float or a ({dim}, {dim}) matrix, got shape {kv.shape}")
         matrix = kv.shape == (dim, dim) and not scalar

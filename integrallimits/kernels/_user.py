@@ -1139,6 +1139,17 @@ def raise_recorded_failure(rec, args=()):
     raise exc
 
 
+def raise_user_exception(exc, note):
+    """Raise ``exc``, the user's own exception from their function called in Python at a probe
+    point, with ``note`` saying where (``raised by K(t, s, y) when called at ...``): the same
+    exception a compiled loop raises for it (:func:`raise_recorded_failure`), so an ``except
+    ValueError`` around a solve catches the kernel's ValueError wherever it was raised.  (The
+    note needs Python 3.11; 3.10 raises the exception as it is.)"""
+    if hasattr(exc, "add_note"):
+        exc.add_note(note)
+    raise exc
+
+
 # -- argument names ------------------------------------------------------------------------------
 
 def check_argument_names(func, expected, what, n_args=0):

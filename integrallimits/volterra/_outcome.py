@@ -26,7 +26,8 @@ __all__ = ["run_guarded", "describe", "unresolved_message", "Run", "solve_on_mes
 SUCCEEDED, FAILED = 0, -1
 
 _NEWTON = ("Newton's method did not converge at t = {t:.6g} (after {it} iterations in all); the "
-           "solution may blow up there, or the step is too large for the implicit equation.")
+           "solution may blow up there, the step may be too large for the implicit equation, or "
+           "K is not smooth in y or not computed to double precision there.")
 #: Added to a Newton failure with a Jacobian the user gave (also Fredholm's): a wrong one is a
 #: common cause.
 _CHECK_JACOBIAN = (" The Jacobian given with jacobian= was used: a wrong Jacobian also stops "

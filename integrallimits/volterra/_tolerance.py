@@ -124,7 +124,8 @@ def _estimate_order(previous, n, ratio, comp, p):
     says the solve is not in (gregory8 on y = tan t at 1e-6 climbed 116, 158, 198, 248 steps,
     each 25-36% more, as the estimate fell like N^-6.4 while p = 8), and sizing with q assumes
     none of the acceleration towards it."""
-    if previous is None or previous[2] is None or comp.rate is None or not np.isfinite(ratio) \
+    if previous is None or previous[2] is None or comp is None or comp.rate is None \
+            or not np.isfinite(ratio) \
             or not comp.order < p or not n > previous[0] or not 0.0 < ratio < previous[1]:
         return None
     order = math.log(previous[1] / ratio) / math.log(n / previous[0])

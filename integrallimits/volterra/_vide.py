@@ -182,8 +182,8 @@ def _as_rhs(f, y0, t0, jacobian, spec=_user.NO_ARGS, args=()):
     try:
         value = py(float(t0), arg, zero, *args)
     except Exception as exc:
-        raise TypeError(f"f(t, y, z) raised {type(exc).__name__}: {exc} when called at t = {t0}, "
-                        f"y = y0, z = 0") from exc
+        _user.raise_user_exception(exc, f"raised by f(t, y, z) when called at t = {t0}, y = y0, "
+                                   f"z = 0")
     _check_value(value, () if scalar else (d,), "f(t, y, z)", t0, t0)
     if jacobian is not None:
         try:

@@ -91,3 +91,54 @@ def test_newton_failure_reported():
 def test_bad_newton_options(kw):
     with pytest.raises(ValueError, match=next(iter(kw))):
         solve_volterra(K, g, (0.0, 1.0), 8, **kw)
+
+
+def _raises_value_error(*a):
+    raise ValueError("outside the model's range")
+
+
+def _coefficient_raises(t, s):
+    raise ValueError("outside the model's range")
+
+
+@pytest.mark.parametrize("case", ["kernel", "forcing", "vide", "linear", "convolution"])
+def test_a_user_functions_exception_at_the_first_point_is_its_own(case):
+    """A user function raising when first called (in Python, at t0) gives the user's own
+    exception, as inside the compiled loops, with a note saying where (it was a TypeError:
+    ``except ValueError`` around a solve missed it)."""
+    from integrallimits import solve_vide
+    from integrallimits.kernels import convolution
+    calls = {
+        "kernel": lambda: solve_volterra(_raises_value_error, g, (0.0, 1.0), 8),
+        "forcing": lambda: solve_volterra(K, _raises_value_error, (0.0, 1.0), 8),
+        "vide": lambda: solve_vide(_raises_value_error, lambda t, s, y: -y, 1.0, (0.0, 1.0), 8),
+        "linear": lambda: solve_volterra(_coefficient_raises, g, (0.0, 1.0), 8, kind=1),
+        "convolution": lambda: solve_volterra(convolution(_raises_value_error), g, (0.0, 1.0), 8),
+    }
+    with pytest.raises(ValueError, match="outside the model's range") as info:
+        calls[case]()
+    if hasattr(info.value, "add_note"):
+        assert "when called at" in info.value.__notes__[-1]
+
+
+@pytest.mark.parametrize("source, advice", [
+    ("params = {'a': 1.0}\ndef kernel(t, s, y):\n    return -params['a'] * y", "args="),
+    ("import scipy.special\ndef kernel(t, s, y):\n    return -scipy.special.erf(t - s) * y",
+     "math.erf"),
+])
+def test_a_kernel_numba_cannot_type_gets_advice(source, advice):
+    """The two commonest typing errors (a global dict or object; a SciPy function) say what
+    to do instead, beside Numba's own words."""
+    namespace = {}
+    exec(compile(source, "<kernel>", "exec"), namespace)   # a user's module, written here
+    with pytest.raises(TypeError, match="could not be compiled by Numba") as info:
+        solve_volterra(namespace["kernel"], g, (0.0, 1.0), 8)
+    assert advice in str(info.value)
+
+
+def test_a_failed_refinement_after_a_finite_estimate_is_reported():
+    """A solve to a tolerance whose refined mesh fails (Newton's method cannot converge on a
+    kernel computed in single precision) after a coarser mesh gave a finite estimate: a failed
+    solution saying why (it was an AttributeError from the step-size prediction)."""
+    sol = solve_volterra(lambda t, s, y: np.float32(-y), g, (0.0, 1.0), rtol=1e-12, atol=1e-12)
+    assert not sol.success and "Newton" in sol.message and "double precision" in sol.message
