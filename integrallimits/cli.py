@@ -459,7 +459,9 @@ def build_parser():
     """The argument parser of the ``integrallimits`` command."""
     from . import __version__
 
-    parser = _Parser(prog="integrallimits", description=__doc__.splitlines()[0])
+    parser = _Parser(prog="integrallimits", description=(
+        "Solve Volterra integral equations, reproduce the studies, validate the methods and "
+        "prove the closed forms."))
     parser.add_argument("--version", action="version", version=f"integrallimits {__version__}")
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     p = sub.add_parser(
