@@ -375,22 +375,25 @@ def _compile(factory, what, func):
     except NumbaError as exc:
         first = str(exc).strip().splitlines()
         detail = "\n".join(first[:12])
-        advice = "".join(text for key, text in _ADVICE if key in str(exc))
+        advice = next((text for key, text in _ADVICE if key in str(exc)), "")
         raise KernelCompilationError(
             f"{what} could not be compiled by Numba. Write it with NumPy/math functions "
             f"on floats (scalar y) or 1-d float arrays (vector y), or give a SymPy expression "
             f"(integrallimits.kernels.from_sympy).{advice} Numba said:\n{detail}") from None
 
 
-#: What the commonest Numba typing errors mean for a user's function: (Numba's words, advice).
+#: What the commonest Numba typing errors mean for a user's function: (Numba's words, advice),
+#: the first that matches.
 _ADVICE = (
+    ("Numba type of <class 'function'>", " It calls a plain Python function (the message names "
+     "it): decorate that function with @numba.njit, or write its body into the kernel."),
     ("Untyped global name", " It reads a global name that Numba cannot type (a dict, a list "
      "or an object of your own: the message names it): pass the numbers it needs as "
      "parameters with args=(...) (floats or NumPy arrays), or bind them to module-level floats "
      "or arrays."),
-    ("of type Module(", " It uses a module that compiled code does not provide (SciPy's "
-     "functions, for example): use the math module or NumPy (math.erf, np.exp), or give a "
-     "SymPy expression."),
+    ("of type Module(", " It uses a module's attribute that compiled code cannot (a SciPy "
+     "function: use the math module or NumPy, math.erf, np.exp, or give a SymPy expression; a "
+     "plain Python function of your own module: decorate it with @numba.njit)."),
 )
 
 

@@ -109,33 +109,53 @@ def _code_objects(code):
 
 
 _MISSING = object()
-_READS = weakref.WeakKeyDictionary()   # code object -> tuple of global attribute paths
+_READS = weakref.WeakKeyDictionary()   # code object -> (global paths, local attribute paths)
+_LOCAL_LOADS = frozenset(("LOAD_FAST", "LOAD_FAST_CHECK", "LOAD_DEREF", "LOAD_CLASSDEREF"))
 
 
-def _global_paths(code):
-    """The global names a code object (and the code nested in it) loads, each with the chain of
-    attributes read from it, e.g. ("cfg", "RHO") for ``cfg.RHO``."""
+def _load_paths(code):
+    """(global paths, local attribute paths) of a code object (and the code nested in it): the
+    global names it loads, each with the chain of attributes read from it, e.g. ("cfg", "RHO")
+    for ``cfg.RHO``; and the chains read from local names (a closure cell or an argument, such
+    as ``m.RHO`` where the cell ``m`` holds a module), only those with an attribute."""
     paths = _READS.get(code)
     if paths is not None:
         return paths
-    found = []
+    found, local = [], []
     for co in _code_objects(code):
         instructions = list(dis.get_instructions(co))
         for i, ins in enumerate(instructions):
-            if ins.opname not in ("LOAD_GLOBAL", "LOAD_NAME"):
+            is_global = ins.opname in ("LOAD_GLOBAL", "LOAD_NAME")
+            if not is_global and ins.opname not in _LOCAL_LOADS:
                 continue
             path = [ins.argval]
             for nxt in instructions[i + 1:]:
                 if nxt.opname not in ("LOAD_ATTR", "LOAD_METHOD"):
                     break
                 path.append(nxt.argval)
-            found.append(tuple(path))
-    paths = tuple(dict.fromkeys(found))
+            if is_global:
+                found.append(tuple(path))
+            elif len(path) > 1:
+                local.append(tuple(path))
+    paths = tuple(dict.fromkeys(found)), tuple(dict.fromkeys(local))
     try:
         _READS[code] = paths
     except TypeError:  # pragma: no cover - code objects are weak-referenceable in CPython
         pass
     return paths
+
+
+def _global_paths(code):
+    """The global names a code object loads, with their attribute chains (:func:`_load_paths`)."""
+    return _load_paths(code)[0]
+
+
+def _module_reads(name, module, code):
+    """``[(name.attr..., object)]``: what the code reads from the module a local ``name`` (a
+    closure cell, an argument's default) holds, through the attribute chains it loads on it
+    (Numba freezes ``m.RHO`` of a cell ``m = cfg`` as it does ``cfg.RHO`` of a global)."""
+    return [_resolve({name: module}, path)[::-1] for path in _load_paths(code)[1]
+            if path[0] == name]
 
 
 def _resolve(namespace, path):
@@ -160,8 +180,12 @@ def _reads(func):
     namespace = getattr(func, "__globals__", {})
     out = [(shown, obj) for obj, shown in
            (_resolve(namespace, path) for path in _global_paths(code))]
-    out += [(name, cell.cell_contents)
-            for name, cell in zip(code.co_freevars, func.__closure__ or ()) if _full(cell)]
+    cells = [(name, cell.cell_contents)
+             for name, cell in zip(code.co_freevars, func.__closure__ or ()) if _full(cell)]
+    out += cells
+    for name, obj in cells:
+        if isinstance(obj, pytypes.ModuleType):
+            out += _module_reads(name, obj, code)
     return out
 
 
@@ -225,6 +249,10 @@ def _rebound(func, replace):
             cells[code.co_freevars.index(name)] = pytypes.CellType(new)
             continue
         head, *attrs = name.split(".")
+        if head in code.co_freevars:        # an attribute of the module a cell holds
+            i = code.co_freevars.index(head)
+            cells[i] = pytypes.CellType(_module_with(cells[i].cell_contents, attrs, new))
+            continue
         namespace[head] = _module_with(namespace[head], attrs, new) if attrs else new
     copy = pytypes.FunctionType(code, namespace, func.__name__, func.__defaults__,
                                 tuple(cells) if cells else None)
@@ -267,10 +295,18 @@ def _module_with(module, attrs, new):
 def _values(func, reads):
     """referenced_values of the Python function ``func`` whose :func:`_reads` are ``reads``."""
     out = [(name, obj) for name, obj in reads if obj is not _MISSING and not _is_code_like(obj)]
-    for i, value in enumerate(func.__defaults__ or ()):
+    code = func.__code__
+    defaults = func.__defaults__ or ()
+    names = code.co_varnames[code.co_argcount - len(defaults):code.co_argcount]
+    named = list(zip(names, defaults)) + list((func.__kwdefaults__ or {}).items())
+    for i, value in enumerate(defaults):
         out.append((f"default {i}", value))
     for name, value in (func.__kwdefaults__ or {}).items():
         out.append((f"default {name}", value))
+    for name, value in named:     # a module as a default: the attributes read from it
+        if isinstance(value, pytypes.ModuleType):
+            out += [(f"default {attr}", obj) for attr, obj in _module_reads(name, value, code)
+                    if obj is not _MISSING and not _is_code_like(obj)]
     return out
 
 
@@ -374,13 +410,17 @@ def _snapshot_into(func, out, path):
             obj = getattr(obj, attr, _MISSING)
         if not _snapshot_object(obj, out, path):
             return False
-    for cell in func.__closure__ or ():
+    for name, cell in zip(code.co_freevars, func.__closure__ or ()):
         try:
             obj = cell.cell_contents
         except ValueError:   # an empty cell
             obj = _MISSING
         if not _snapshot_object(obj, out, path):
             return False
+        if isinstance(obj, pytypes.ModuleType):    # and what is read from it, as globals'
+            for _, value in _module_reads(name, obj, code):
+                if not _snapshot_object(value, out, path):
+                    return False
     path.pop()
     return True
 

@@ -125,10 +125,11 @@ def test_a_user_functions_exception_at_the_first_point_is_its_own(case):
     ("params = {'a': 1.0}\ndef kernel(t, s, y):\n    return -params['a'] * y", "args="),
     ("import scipy.special\ndef kernel(t, s, y):\n    return -scipy.special.erf(t - s) * y",
      "math.erf"),
+    ("def rate(y):\n    return -y\ndef kernel(t, s, y):\n    return rate(y)", "@numba.njit"),
 ])
 def test_a_kernel_numba_cannot_type_gets_advice(source, advice):
-    """The two commonest typing errors (a global dict or object; a SciPy function) say what
-    to do instead, beside Numba's own words."""
+    """The commonest typing errors (a global dict or object, a SciPy function, a plain Python
+    helper) say what to do instead, beside Numba's own words."""
     namespace = {}
     exec(compile(source, "<kernel>", "exec"), namespace)   # a user's module, written here
     with pytest.raises(TypeError, match="could not be compiled by Numba") as info:

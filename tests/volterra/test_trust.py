@@ -117,6 +117,33 @@ def test_a_kernel_object_kept_across_a_change_is_built_again(build):
         globals()["RHO"] = 1.0
 
 
+def _reads_a_module_in_a_cell():
+    m = cfg            # as ``import cfg as m`` inside a function that builds the kernel
+
+    def K(t, s, y):
+        return -m.RATE * y
+    return K
+
+
+def _reads_a_module_default(t, s, y, m=cfg):
+    return -m.RATE * y
+
+
+@pytest.mark.parametrize("kernel", [_reads_a_module_in_a_cell(), _reads_a_module_default],
+                         ids=["closure cell", "default argument"])
+def test_a_module_attribute_read_through_a_local_name_is_fresh(kernel):
+    """``m.RATE`` where ``m`` is a closure cell or an argument's default holding a module:
+    Numba freezes the attribute as it does a global module's, and the key did not follow it
+    (the first value's answer came back, a success, after cfg.RATE changed)."""
+    try:
+        for value in (1.0, 3.0, 1.0):
+            cfg.RATE = value
+            sol = solve_volterra(kernel, ONE, (0.0, 1.0), 32, method="radau3")
+            assert abs(sol.y[-1] - np.exp(-value)) < 1e-8, value
+    finally:
+        cfg.RATE = 1.0
+
+
 def test_closures_and_defaults_are_keyed_on_their_values():
     def factory(a):
         return lambda t, s, y: -a * y
