@@ -32,7 +32,7 @@ classical adjoint ODE (:func:`costate_ode` integrates that ODE with SciPy, for c
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import lru_cache
 from typing import TYPE_CHECKING, Callable
 
@@ -214,6 +214,17 @@ class ContinuousAdjointResult:
     terminal_gradient : ndarray (S, d)
         grad phi_i used (d phi / d y_i(T)).
     stats : dict
+        ``method``, ``forward_rule``, ``n_steps``, ``adjoint_nfev``, ``seconds``, and with the
+        estimate ``max_error_estimates`` ({name: largest estimate}), ``estimate_order`` and
+        ``estimate_steps`` (the companions' steps).
+    status : bool
+        False where the estimate says the mesh does not resolve the states or the costate (no
+        correct digit), or a value is not finite; ``message`` says which.
+    message : str
+    error_estimate : dict
+        ``{name: array}`` of the estimated error of ``states``, ``adjoint``, ``costate``,
+        ``grad_W`` and ``grad_b`` (each of its array's shape), from the solves on M/2 and
+        M/4 steps (see :func:`continuous_adjoint`); empty without an estimate.
     """
 
     t: np.ndarray
@@ -224,6 +235,14 @@ class ContinuousAdjointResult:
     grad_b: np.ndarray
     terminal_gradient: np.ndarray
     stats: dict
+    status: bool = True
+    message: str = ""
+    error_estimate: dict = field(default_factory=dict)
+
+    @property
+    def success(self):
+        """``status``, as for the solvers' results."""
+        return bool(self.status)
 
 
 def _terminal_gradient(value, S, d):
@@ -243,7 +262,8 @@ def continuous_adjoint(W: ArrayLike | Callable[[float], ArrayLike],
                        b: ArrayLike | Callable[[float], ArrayLike], X0: ArrayLike,
                        dphi: ArrayLike | Callable[[NDArray], ArrayLike], activation: str = "tanh",
                        T: float = 1.0, n_steps: int = 256,
-                       method: str = "gregory6") -> ContinuousAdjointResult:
+                       method: str = "gregory6", error_estimate: bool = True
+                       ) -> ContinuousAdjointResult:
     r"""Solve the continuous adjoint of y' = sigma(W(s) y + b(s)) and form nabla_u J.
 
     Parameters
@@ -265,6 +285,14 @@ def continuous_adjoint(W: ArrayLike | Callable[[float], ArrayLike],
         method (rk4, gauss1-4, radau1-4), with the forward solved by the Gregory-type rule of
         at least its order (``stats["forward_rule"]``) and interpolated to the stage times,
         which needs callable fields.
+    error_estimate : bool
+        Estimate the errors of every output against the continuum (default): the whole
+        computation is repeated on M/2 and M/4 steps (about a third more work; arrays given
+        on the mesh are read at every second and fourth point), and the differences, with the
+        order they are observed to fall at (between 1 and the method's), give the estimates
+        (``error_estimate``).  A mesh that does not resolve the states or the costate (an
+        estimate above half their size: no correct digit) gives ``status=False``.  M not
+        divisible by 4, or too few steps for the companions: no estimate (the message says so).
 
     Returns
     -------
@@ -276,6 +304,8 @@ def continuous_adjoint(W: ArrayLike | Callable[[float], ArrayLike],
         For fields whose values are not (d, d) and (d,), fields given as arrays with a
         Runge--Kutta or collocation ``method`` (it needs values at the stage times), or an
         unknown ``method``.
+    SolverError
+        When the adjoint's solve fails (its Newton iteration, a non-finite table).
 
     See Also
     --------
@@ -295,8 +325,15 @@ def continuous_adjoint(W: ArrayLike | Callable[[float], ArrayLike],
     True
     """
     X0 = np.atleast_2d(real_array(X0, "X0"))
-    S, d = X0.shape
     M = positive_int(n_steps, "n_steps")     # int() made 32.7 steps 32
+    METHODS[method]                          # (an unknown method: the registry's KeyError)
+    return _estimated(lambda Wk, bk, m: _resnet_adjoint(Wk, bk, X0, dphi, activation, T, m, method),
+                      W, b, M, method, _RESNET_AXES, False, error_estimate)
+
+
+def _resnet_adjoint(W, b, X0, dphi, activation, T, M, method):
+    """:func:`continuous_adjoint` on M steps, without the estimate."""
+    S, d = X0.shape
     meth = METHODS[method]
     rule = _forward_rule(method)
     t = make_mesh((0.0, T), M, None, "continuous_adjoint")
@@ -400,6 +437,9 @@ class ContinuousDenseAdjointResult:
         The line term on t = T: sum_i f_u(T, s_j)^T grad phi_i at s_j (j = 0..M).
     terminal_gradient : ndarray (S, d)
     stats : dict
+    status, message, error_estimate
+        As in :class:`ContinuousAdjointResult` (``error_estimate`` of ``states``,
+        ``adjoint``, ``grad_W``, ``grad_b``, ``line_W`` and ``line_b``).
     """
 
     t: np.ndarray
@@ -411,10 +451,18 @@ class ContinuousDenseAdjointResult:
     line_b: np.ndarray
     terminal_gradient: np.ndarray
     stats: dict
+    status: bool = True
+    message: str = ""
+    error_estimate: dict = field(default_factory=dict)
+
+    @property
+    def success(self):
+        """``status``, as for the solvers' results."""
+        return bool(self.status)
 
 
 def continuous_adjoint_dense(W, b, X0, dphi, activation="tanh", T=1.0, n_steps=128,
-                             method="gregory6"):
+                             method="gregory6", error_estimate=True):
     r"""Continuous adjoint of the residual-dense continuum (t-dependent kernel).
 
     For x(t) = x0 + int_0^t f(t, s, x(s)) ds, f = sigma(W(t, s) x + b(t, s)), and the loss
@@ -445,6 +493,8 @@ def continuous_adjoint_dense(W, b, X0, dphi, activation="tanh", T=1.0, n_steps=1
     method : str
         As in :func:`continuous_adjoint`: a direct-quadrature rule (gregory6 by default; the
         forward uses the same rule) or a Runge-Kutta / collocation method (callable fields).
+    error_estimate : bool
+        As in :func:`continuous_adjoint` (the outputs' estimates, from M/2 and M/4 steps).
 
     Returns
     -------
@@ -463,8 +513,15 @@ def continuous_adjoint_dense(W, b, X0, dphi, activation="tanh", T=1.0, n_steps=1
     True
     """
     X0 = np.atleast_2d(real_array(X0, "X0"))
-    S, d = X0.shape
     M = positive_int(n_steps, "n_steps")     # int() made 32.7 steps 32
+    METHODS[method]
+    return _estimated(lambda Wk, bk, m: _dense_adjoint(Wk, bk, X0, dphi, activation, T, m, method),
+                      W, b, M, method, _DENSE_AXES, True, error_estimate)
+
+
+def _dense_adjoint(W, b, X0, dphi, activation, T, M, method):
+    """:func:`continuous_adjoint_dense` on M steps, without the estimate."""
+    S, d = X0.shape
     rule = _forward_rule(method)
     t = make_mesh((0.0, T), M, None, "continuous_adjoint_dense")
     Wg, bg = _fields_at(W, b, t, d, True, M)
@@ -497,3 +554,111 @@ def continuous_adjoint_dense(W, b, X0, dphi, activation="tanh", T=1.0, n_steps=1
         t, states, adjoint, grad_W, grad_b, line_W, line_b, grad_phi,
         {"method": method, "forward_rule": rule, "n_steps": M, "adjoint_nfev": sol.stats.get("nfev"),
          "seconds": sol.stats.get("seconds")})
+
+
+# -- the estimate: the same computation on M/2 and M/4 steps ------------------------------------
+
+#: The outputs that get an estimate, with their mesh axes; the first two are those whose
+#: resolution decides the status.
+_RESNET_AXES = {"states": (1,), "costate": (1,), "adjoint": (1,), "grad_W": (0,), "grad_b": (0,)}
+_DENSE_AXES = {"states": (1,), "adjoint": (1,), "grad_W": (0, 1), "grad_b": (0, 1),
+               "line_W": (0,), "line_b": (0,)}
+#: An estimate above this fraction of the largest value: no correct digit (status False).
+UNRESOLVED = 0.5
+
+
+def _every(a, k, axes):
+    """``a`` at every k-th mesh point along ``axes``."""
+    index = [slice(None)] * a.ndim
+    for ax in axes:
+        index[ax] = slice(None, None, k)
+    return a[tuple(index)]
+
+
+def _spread(e, axes):
+    """Estimates at every second mesh point, spread to all: an odd point takes the larger of
+    its neighbours'."""
+    for ax in axes:
+        e = np.moveaxis(e, ax, 0)
+        out = np.empty((2 * e.shape[0] - 1,) + e.shape[1:])
+        out[::2] = e
+        out[1::2] = np.maximum(e[:-1], e[1:])
+        e = np.moveaxis(out, 0, ax)
+    return e
+
+
+def _estimated(solve, W, b, M, method, axes, two_variable, wanted):
+    """``solve(W, b, M)`` with its status, message and, if ``wanted``, the estimates of its
+    outputs X from companion solves (array fields read at every second and fourth point):
+
+    * on M/2 and M/4 steps (M a multiple of 4): with D1 = |X_M - X_{M/2}| and D2 =
+      |X_{M/2} - X_{M/4}| on the M/4 mesh (the states and the costate or adjoint), the order
+      q = log2(max D2 / max D1) clipped to [1, p], and the estimate D1 / (2^q - 1) on the M/2
+      mesh (an odd point takes the larger of its neighbours');
+    * else on M/2 steps (M even), with q = 1: the difference itself;
+    * else (callable fields) on 2M steps, with q = 1: twice the difference.
+    """
+    res = solve(W, b, M)
+    names = list(axes)
+    p = min(METHODS[method].order, 8)
+    steps = max(METHODS[method].min_steps, METHODS[_forward_rule(method)].min_steps, 2)
+    finite = all(np.all(np.isfinite(getattr(res, n))) for n in names)
+    if not finite:
+        bad = next(n for n in names if not np.all(np.isfinite(getattr(res, n))))
+        res.status, res.message = False, (f"{bad} is not finite: the states overflow (or the "
+                                          f"fields give non-finite values) on {M} steps.")
+        return res
+    fine = callable(W) and callable(b)
+    if not wanted or (M % 2 or M // 2 < steps) and not fine:
+        res.message = ("Solved on the mesh; no error estimate (" +
+                       ("error_estimate=False" if not wanted else
+                        f"n_steps = {M}: with fields given as arrays the estimate needs an even "
+                        f"number of at least {2 * steps} steps") + ").")
+        return res
+
+    def coarse(f, k):
+        if callable(f):
+            return f
+        return _every(np.asarray(f, dtype=float), k, (0, 1) if two_variable else (0,))
+
+    def gap(a, ka, c, kc, n):          # |a - c| of output n, a read every ka-th point, c kc-th
+        return np.abs(_every(getattr(a, n), ka, axes[n]) - _every(getattr(c, n), kc, axes[n]))
+
+    key = names[:2]
+    if M % 4 == 0 and M // 4 >= steps:
+        half = solve(coarse(W, 2), coarse(b, 2), M // 2)
+        quarter = solve(coarse(W, 4), coarse(b, 4), M // 4)
+        d1 = max(float(np.max(gap(res, 4, half, 2, n), initial=0.0)) for n in key)
+        d2 = max(float(np.max(gap(half, 2, quarter, 1, n), initial=0.0)) for n in key)
+        q = float(p) if d1 == 0.0 else float(np.clip(np.log2(d2 / d1), 1.0, p))
+        q = q if np.isfinite(q) else 1.0
+        estimates = {n: _spread(gap(res, 2, half, 1, n) / (2.0 ** q - 1.0), axes[n])
+                     for n in names}
+        used = (M // 2, M // 4)
+    elif M % 2 == 0 and M // 2 >= steps:
+        half = solve(coarse(W, 2), coarse(b, 2), M // 2)
+        q, used = 1.0, (M // 2,)
+        estimates = {n: _spread(gap(res, 2, half, 1, n), axes[n]) for n in names}
+    else:
+        double = solve(W, b, 2 * M)
+        q, used = 1.0, (2 * M,)
+        estimates = {n: 2.0 * gap(res, 1, double, 2, n) for n in names}
+    res.error_estimate = estimates
+    res.stats.update(max_error_estimates={n: float(np.max(e, initial=0.0))
+                                          for n, e in estimates.items()},
+                     estimate_order=q, estimate_steps=used)
+    for n in key:
+        size = float(np.max(np.abs(getattr(res, n)), initial=0.0))
+        worst = float(np.max(estimates[n], initial=0.0))
+        if not worst <= UNRESOLVED * size:
+            res.status = False
+            res.message = (f"The mesh of {M} steps does not resolve the {n}: their estimated "
+                           f"error {worst:.3g} is not below {UNRESOLVED} times their size "
+                           f"{size:.3g} (the solves on {M} and "
+                           f"{' and '.join(map(str, used))} steps disagree): no digit can be "
+                           f"trusted; use more steps.")
+            return res
+    res.message = (f"Solved on the mesh; estimated errors (from {' and '.join(map(str, used))} "
+                   f"steps, order {q:.2g}): " +
+                   ", ".join(f"{n} {res.stats['max_error_estimates'][n]:.2g}" for n in names) + ".")
+    return res
