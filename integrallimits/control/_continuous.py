@@ -47,7 +47,7 @@ from ..networks._fields import sample_field_at
 from ..networks._activations import activation as _activation
 from ..networks._activations import activation_derivative as _activation_derivative
 from ..quadrature import cumulative_integrate
-from ..volterra import METHODS, solve_volterra
+from ..volterra import METHODS, SolverError, solve_volterra
 from ..volterra._mesh import make_mesh
 from ..volterra._solution import lagrange_dense_output
 
@@ -373,6 +373,8 @@ def costate_ode(W, b, X0, dphi, activation="tanh", T=1.0, t_eval=None, rtol=1e-1
 
     Returns (t_eval, states (S, len, d), costate (S, len, d)); ``dphi`` as in
     :func:`continuous_adjoint`.  A reference for tests and the adjoint-agreement study.
+    Raises :class:`~integrallimits.SolverError` with SciPy's message when either solve
+    fails (it returned their NaN or extrapolated values).
 
     Examples
     --------
@@ -395,8 +397,8 @@ def costate_ode(W, b, X0, dphi, activation="tanh", T=1.0, t_eval=None, rtol=1e-1
         Y = y.reshape(S, d)
         return sigma(Y @ np.asarray(Wf(s)).T + np.asarray(bf(s))).ravel()
 
-    fwd = solve_ivp(rhs, (0.0, T), X0.ravel(), method="DOP853", rtol=rtol, atol=atol,
-                    dense_output=True)
+    fwd = _checked(solve_ivp(rhs, (0.0, T), X0.ravel(), method="DOP853", rtol=rtol, atol=atol,
+                             dense_output=True), "forward")
     YT = fwd.y[:, -1].reshape(S, d)
     grad_phi = _terminal_gradient(dphi(YT) if callable(dphi) else dphi, S, d)
 
@@ -408,11 +410,19 @@ def costate_ode(W, b, X0, dphi, activation="tanh", T=1.0, t_eval=None, rtol=1e-1
         return -np.einsum("sa,ac,sa->sc", ds, Wm, P).ravel()          # -(diag(s') W)^T p
 
     t_eval = np.linspace(0.0, T, 65) if t_eval is None else np.asarray(t_eval, dtype=float)
-    bwd = solve_ivp(back, (T, 0.0), grad_phi.ravel(), method="DOP853", rtol=rtol, atol=atol,
-                    dense_output=True)
+    bwd = _checked(solve_ivp(back, (T, 0.0), grad_phi.ravel(), method="DOP853", rtol=rtol,
+                             atol=atol, dense_output=True), "costate")
     states = fwd.sol(t_eval).T.reshape(len(t_eval), S, d).transpose(1, 0, 2)
     costate = bwd.sol(t_eval).T.reshape(len(t_eval), S, d).transpose(1, 0, 2)
     return t_eval, states, costate
+
+
+def _checked(result, what):
+    """``result`` of ``solve_ivp`` if it succeeded with finite values, else SolverError."""
+    if not result.success or not np.all(np.isfinite(result.y)):
+        raise SolverError(f"costate_ode: the {what} solve failed at t = {result.t[-1]:.6g}: "
+                          f"{result.message if not result.success else 'non-finite values'}")
+    return result
 
 
 # -- t-dependent kernels: the residual-dense continuum x(t) = x0 + int_0^t sigma(W(t,s) x + b(t,s)) ds --

@@ -185,3 +185,12 @@ def test_without_the_estimate_the_message_says_so():
                                 np.array([b(t) for t in np.linspace(0, 1, 10)]), X0, dphi,
                                 n_steps=9)
     assert arrays.error_estimate == {} and "even number" in arrays.message
+
+
+def test_the_ode_reference_refuses_a_failed_solve():
+    """A field blowing up at t = 1/2: solve_ivp stops there, and its NaN and extrapolated
+    values came back as the reference (p(3/4) = 7.39)."""
+    from integrallimits import SolverError
+    with pytest.raises(SolverError, match="forward solve failed at t = 0.49"):
+        costate_ode(lambda t: np.eye(1) / (0.5 - t) ** 2, lambda t: np.zeros(1), np.ones((1, 1)),
+                    np.ones((1, 1)), activation="identity", t_eval=[0.0, 0.75, 1.0])
