@@ -196,8 +196,16 @@ def _table_forcing(G, nodes):
     return g
 
 
+class _Outcome:
+    """``success``, as the solvers' results have it: ``status`` as a bool."""
+
+    @property
+    def success(self):
+        return bool(self.status)
+
+
 @dataclass
-class ContinuousAdjointResult:
+class ContinuousAdjointResult(_Outcome):
     """Output of :func:`continuous_adjoint` (all on the uniform mesh s_m = m T / M).
 
     Attributes
@@ -238,11 +246,6 @@ class ContinuousAdjointResult:
     status: bool = True
     message: str = ""
     error_estimate: dict = field(default_factory=dict)
-
-    @property
-    def success(self):
-        """``status``, as for the solvers' results."""
-        return bool(self.status)
 
 
 def _terminal_gradient(value, S, d):
@@ -429,7 +432,7 @@ def _checked(result, what):
 
 
 @dataclass
-class ContinuousDenseAdjointResult:
+class ContinuousDenseAdjointResult(_Outcome):
     """Output of :func:`continuous_adjoint_dense` (uniform mesh t_n = n T / M).
 
     Attributes
@@ -464,11 +467,6 @@ class ContinuousDenseAdjointResult:
     status: bool = True
     message: str = ""
     error_estimate: dict = field(default_factory=dict)
-
-    @property
-    def success(self):
-        """``status``, as for the solvers' results."""
-        return bool(self.status)
 
 
 def continuous_adjoint_dense(W, b, X0, dphi, activation="tanh", T=1.0, n_steps=128,
