@@ -22,6 +22,7 @@ import threading
 import weakref
 from dataclasses import dataclass, field, replace
 from functools import cached_property
+from types import FunctionType
 
 import numba
 import numpy as np
@@ -613,6 +614,12 @@ def as_kernel(K, y0, t0=0.0, jacobian=None, args=None):
     scalar = y0.ndim == 0
     dim = 1 if scalar else y0.shape[0]
     spec, theta = _user.pack_args(args)
+    if type(K) is FunctionType and "build" not in K.__dict__:
+        # a plain function, the usual case, at once (a failed hasattr costs ~0.4 us)
+        if jacobian is not None and not callable(jacobian):
+            raise TypeError(f"jacobian must be callable jacobian(t, s, y), got "
+                            f"{type(jacobian).__name__}")
+        return _user_kernel(K, y0, t0, jacobian, spec, theta, tuple(args or ()))
     if hasattr(K, "build") and not isinstance(K, Kernel):  # a structured-kernel specification
         if jacobian is not None:
             raise ValueError("give the Jacobian to the structured kernel's constructor, not here")
