@@ -548,8 +548,8 @@ def _wrap_jacobian(fj, scalar, spec, gid, form="tsy"):
 
 
 def _check_value(value, expected, what, t, s):
-    if expected == () and type(value) in (float, np.float64):   # the common case, at once
-        return np.asarray(value)
+    if expected == () and type(value) in _FLOATS:   # the common case, at once
+        return value
     arr = np.asarray(value)
     if arr.dtype == object or not np.issubdtype(arr.dtype, np.number):
         raise TypeError(f"{what} must return real numbers, got {type(value).__name__}")
@@ -741,18 +741,21 @@ def as_forcing(g, t0, args=None):
         value = g(float(t0))
     except Exception as exc:
         raise TypeError(f"g(t) raised {type(exc).__name__}: {exc} when called at t = {t0}") from exc
-    y0 = np.asarray(value)
-    if y0.dtype != np.float64 and (y0.dtype == object or not np.issubdtype(y0.dtype, np.number)
-                                   or np.iscomplexobj(y0)):
-        raise TypeError(f"g(t) must return a real float or a 1-d array, got {value!r}")
-    if y0.ndim > 1:
-        raise ValueError(f"g(t) must return a float or an array of shape (d,), got shape {y0.shape}")
-    y0 = y0.astype(float)
-    shape = y0.shape
-
-    d = 1 if not shape else shape[0]
-
-    y0_list = y0.reshape(d).tolist()
+    if type(value) in _FLOATS:   # a float, the usual case, at once
+        y0 = np.array(value, dtype=float)
+        shape, d, y0_list = (), 1, [float(value)]
+    else:
+        y0 = np.asarray(value)
+        if y0.dtype != np.float64 and (y0.dtype == object or not np.issubdtype(y0.dtype, np.number)
+                                       or np.iscomplexobj(y0)):
+            raise TypeError(f"g(t) must return a real float or a 1-d array, got {value!r}")
+        if y0.ndim > 1:
+            raise ValueError(f"g(t) must return a float or an array of shape (d,), got shape "
+                             f"{y0.shape}")
+        y0 = y0.astype(float)
+        shape = y0.shape
+        d = 1 if not shape else shape[0]
+        y0_list = y0.reshape(d).tolist()
 
     def pointwise(ti):
         """g(ti) checked: a float (scalar g returning a float, the usual case, at once) or an
