@@ -704,6 +704,21 @@ class Source:
 _FLOATS = (float, np.float64)
 
 
+def _as_floats_quietly(func, x):
+    """``np.asarray(func(x), dtype=float)`` with NumPy's floating-point warnings off."""
+    with np.errstate(all="ignore"):
+        return np.asarray(func(x), dtype=float)
+
+
+if int(np.__version__.split(".")[0]) >= 2:
+    # NumPy 2's errstate as a decorator keeps its state per call (thread-safe) and costs
+    # ~0.6 us less than a ``with`` block, which builds an errstate object each time
+    @np.errstate(all="ignore")
+    def _as_floats_quietly(func, x):   # noqa: F811
+        """``np.asarray(func(x), dtype=float)`` with NumPy's floating-point warnings off."""
+        return np.asarray(func(x), dtype=float)
+
+
 def _takes_one_argument(func):
     try:
         params = inspect.signature(func).parameters.values()
@@ -778,8 +793,7 @@ def as_forcing(g, t0, args=None):
         if n <= 8 or n == d or vectorises == [False]:
             return None
         try:
-            with np.errstate(all="ignore"):
-                v = np.asarray(g(times), dtype=float)
+            v = _as_floats_quietly(g, times)
         except Exception:  # g is not written for arrays: evaluate pointwise
             v = None
         if v is not None and shape and v.shape == shape + (n,):
