@@ -39,6 +39,7 @@ mesh (``mesh=``) or split the interval there.
 from __future__ import annotations
 
 import functools
+import itertools
 import math
 from dataclasses import dataclass
 
@@ -257,7 +258,7 @@ def estimate_error(run, t, Y, order, uniform_only, min_steps, rate_min_steps=RAT
                 q = max(least_order, float(np.log2(max(rate, 1.0))))   # the order is not p
             elif higher_order and rate is not None and rate > factor:
                 q = min(order + 0.5, float(np.log2(rate)))     # pre-asymptotic from above
-            if every_other and Y.size <= FEW:
+            if every_other and d == 1 and n_points <= FEW:
                 est, bad = _half_steps_few(Y, Yf, Yc[:valid], _two_to_minus_one(q))
                 result = _companion(est, bad, "half-steps", nfev, n_points)
             else:
@@ -325,9 +326,9 @@ def _finish(Y, idx, diff, est, source, nfev):
     return _companion(est, _first_unresolved(Y, idx, diff), source, nfev, Y.shape[0])
 
 
-#: Up to this many values (N + 1 times d) the half-steps companion's estimates and check are
-#: made on Python floats (:func:`_half_steps_few`): each NumPy call on such small arrays costs
-#: ~1 us, as much as a float operation on all of their values.
+#: Up to this many points (N + 1) of a scalar solution, the half-steps companion's estimates
+#: and check are made on Python floats (:func:`_half_steps_few`): each NumPy call on such
+#: small arrays costs ~1 us, as much as the float operations on all of their values.
 FEW = 64
 
 
@@ -338,30 +339,24 @@ def _maximum(a, b):
 
 def _half_steps_few(Y, Yf, Yc, denominator):
     """(estimate, :func:`_first_unresolved`'s answer) of the half-steps companion on every other
-    point (``Yf``: Y there, ``Yc``: the companion), as :func:`_spread` and
+    point of a scalar solution (``Yf``: Y there, ``Yc``: the companion), as :func:`_spread` and
     :func:`_first_unresolved` make them, on floats: the same operations on each value (the
     differences, the division, NumPy's maximum with its NaN, the running size), so the same
     floats."""
-    diff = [[abs(a - b) for a, b in zip(rf, rc)] for rf, rc in zip(Yf.tolist(), Yc.tolist())]
-    common = [[v / denominator for v in row] for row in diff]
-    rows = [common[0]]
-    for before, row in zip(common, common[1:]):
-        rows.append([_maximum(a, b) for a, b in zip(before, row)])
-        rows.append(row)
-    rows += [common[-1]] * (Y.shape[0] - len(rows))
-    est = np.array(rows)
-    # the running size max_{j <= i} max_a |Y_ja| at the common points i = 2 k, against the
-    # largest difference there (False for NaN)
-    size = None
-    for i, row in enumerate(Y[:2 * len(diff) - 1].tolist()):
-        largest = functools.reduce(_maximum, [abs(v) for v in row])
-        size = largest if size is None else _maximum(size, largest)
-        if i % 2 == 0:
-            worst = functools.reduce(_maximum, diff[i // 2])
-            if not worst <= UNRESOLVED * size:
-                k = i // 2
-                return est, (i, 2 * (k - 1) + 1 if k > 0 else 1, worst, size)
-    return est, None
+    diff = [abs(a - b) for a, b in zip(Yf[:, 0].tolist(), Yc[:, 0].tolist())]
+    common = [v / denominator for v in diff]
+    m = len(common)
+    est = [0.0] * (2 * m - 1)
+    est[0::2] = common
+    est[1::2] = list(map(_maximum, common, common[1:]))
+    est += [common[-1]] * (Y.shape[0] - len(est))
+    # the running size max_{j <= i} |Y_j| at the common points i = 2 k against the difference
+    # there (False for NaN)
+    size = list(itertools.accumulate(map(abs, Y[:2 * m - 1, 0].tolist()), _maximum))[0::2]
+    for k, (worst, scale) in enumerate(zip(diff, size)):
+        if not worst <= UNRESOLVED * scale:
+            return np.array(est).reshape(-1, 1), (2 * k, 2 * k - 1 if k > 0 else 1, worst, scale)
+    return np.array(est).reshape(-1, 1), None
 
 
 def _companion(est, bad, source, nfev, n_points):
