@@ -830,9 +830,10 @@ def as_forcing(g, t0, args=None):
         if times.size > 1 and (T.size - 1) % (times.size - 1) == 0:
             # every k-th time (a companion's mesh): checked in O(N), no search
             k = (T.size - 1) // (times.size - 1)
-            same = T[::k] == times        # (the same size)
-            if (False not in same.tolist()) if same.size <= 64 else same.all():   # (tolist:
-                # a reduction of a few values costs ~2 us)
+            # (the same size; a few times compared as floats: NumPy's comparison and its
+            # reduction cost ~2 us)
+            if T[::k].tolist() == times.tolist() if times.size <= 64 else \
+                    (T[::k] == times).all():
                 return V[::k].copy()   # (a copy, as the search below gives)
         idx = np.minimum(np.searchsorted(T, times), T.size - 1)   # T is a mesh: increasing
         if not (T[idx] == times).all():
