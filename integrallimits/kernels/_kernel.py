@@ -714,7 +714,7 @@ if int(np.__version__.split(".")[0]) >= 2:
     # NumPy 2's errstate as a decorator keeps its state per call (thread-safe) and costs
     # ~0.6 us less than a ``with`` block, which builds an errstate object each time
     @np.errstate(all="ignore")
-    def _as_floats_quietly(func, x):   # noqa: F811
+    def _as_floats_quietly(func, x):
         """``np.asarray(func(x), dtype=float)`` with NumPy's floating-point warnings off."""
         return np.asarray(func(x), dtype=float)
 

@@ -334,7 +334,7 @@ FEW = 64
 
 def _maximum(a, b):
     """``np.maximum`` of two floats (the first NaN if either is NaN)."""
-    return a if a >= b or a != a else b
+    return a if a >= b or math.isnan(a) else b
 
 
 def _half_steps_few(Y, Yf, Yc, denominator):
