@@ -22,6 +22,7 @@ import threading
 import weakref
 from dataclasses import dataclass, field, replace
 from functools import cached_property
+from types import FunctionType
 
 import numba
 import numpy as np
@@ -563,8 +564,8 @@ def _wrap_jacobian(fj, scalar, spec, gid, form="tsy"):
 
 
 def _check_value(value, expected, what, t, s):
-    if expected == () and type(value) in (float, np.float64):   # the common case, at once
-        return np.asarray(value)
+    if expected == () and type(value) in _FLOATS:   # the common case, at once
+        return value
     arr = np.asarray(value)
     if arr.dtype == object or not np.issubdtype(arr.dtype, np.number):
         raise TypeError(f"{what} must return real numbers, got {type(value).__name__}")
@@ -628,6 +629,12 @@ def as_kernel(K, y0, t0=0.0, jacobian=None, args=None):
     scalar = y0.ndim == 0
     dim = 1 if scalar else y0.shape[0]
     spec, theta = _user.pack_args(args)
+    if type(K) is FunctionType and "build" not in K.__dict__:
+        # a plain function, the usual case, at once (a failed hasattr costs ~0.4 us)
+        if jacobian is not None and not callable(jacobian):
+            raise TypeError(f"jacobian must be callable jacobian(t, s, y), got "
+                            f"{type(jacobian).__name__}")
+        return _user_kernel(K, y0, t0, jacobian, spec, theta, tuple(args or ()))
     if hasattr(K, "build") and not isinstance(K, Kernel):  # a structured-kernel specification
         if jacobian is not None:
             raise ValueError("give the Jacobian to the structured kernel's constructor, not here")
@@ -712,6 +719,21 @@ class Source:
 _FLOATS = (float, np.float64)
 
 
+def _as_floats_quietly(func, x):
+    """``np.asarray(func(x), dtype=float)`` with NumPy's floating-point warnings off."""
+    with np.errstate(all="ignore"):
+        return np.asarray(func(x), dtype=float)
+
+
+if int(np.__version__.split(".")[0]) >= 2:
+    # NumPy 2's errstate as a decorator keeps its state per call (thread-safe) and costs
+    # ~0.6 us less than a ``with`` block, which builds an errstate object each time
+    @np.errstate(all="ignore")
+    def _as_floats_quietly(func, x):
+        """``np.asarray(func(x), dtype=float)`` with NumPy's floating-point warnings off."""
+        return np.asarray(func(x), dtype=float)
+
+
 def _takes_one_argument(func):
     try:
         params = inspect.signature(func).parameters.values()
@@ -749,18 +771,21 @@ def as_forcing(g, t0, args=None):
         value = g(float(t0))
     except Exception as exc:
         _user.raise_user_exception(exc, f"raised by g(t) when called at t = {t0}")
-    y0 = np.asarray(value)
-    if y0.dtype != np.float64 and (y0.dtype == object or not np.issubdtype(y0.dtype, np.number)
-                                   or np.iscomplexobj(y0)):
-        raise TypeError(f"g(t) must return a real float or a 1-d array, got {value!r}")
-    if y0.ndim > 1:
-        raise ValueError(f"g(t) must return a float or an array of shape (d,), got shape {y0.shape}")
-    y0 = y0.astype(float)
-    shape = y0.shape
-
-    d = 1 if not shape else shape[0]
-
-    y0_list = y0.reshape(d).tolist()
+    if type(value) in _FLOATS:   # a float, the usual case, at once
+        y0 = np.array(value, dtype=float)
+        shape, d, y0_list = (), 1, [float(value)]
+    else:
+        y0 = np.asarray(value)
+        if y0.dtype != np.float64 and (y0.dtype == object or not np.issubdtype(y0.dtype, np.number)
+                                       or np.iscomplexobj(y0)):
+            raise TypeError(f"g(t) must return a real float or a 1-d array, got {value!r}")
+        if y0.ndim > 1:
+            raise ValueError(f"g(t) must return a float or an array of shape (d,), got shape "
+                             f"{y0.shape}")
+        y0 = y0.astype(float)
+        shape = y0.shape
+        d = 1 if not shape else shape[0]
+        y0_list = y0.reshape(d).tolist()
 
     def pointwise(ti):
         """g(ti) checked: a float (scalar g returning a float, the usual case, at once) or an
@@ -783,8 +808,7 @@ def as_forcing(g, t0, args=None):
         if n <= 8 or n == d or vectorises == [False]:
             return None
         try:
-            with np.errstate(all="ignore"):
-                v = np.asarray(g(times), dtype=float)
+            v = _as_floats_quietly(g, times)
         except Exception:  # g is not written for arrays: evaluate pointwise
             v = None
         if v is not None and shape and v.shape == shape + (n,):
@@ -821,9 +845,10 @@ def as_forcing(g, t0, args=None):
         if times.size > 1 and (T.size - 1) % (times.size - 1) == 0:
             # every k-th time (a companion's mesh): checked in O(N), no search
             k = (T.size - 1) // (times.size - 1)
-            same = T[::k] == times        # (the same size)
-            if (False not in same.tolist()) if same.size <= 64 else same.all():   # (tolist:
-                # a reduction of a few values costs ~2 us)
+            # (the same size; a few times compared as floats: NumPy's comparison and its
+            # reduction cost ~2 us)
+            if T[::k].tolist() == times.tolist() if times.size <= 64 else \
+                    (T[::k] == times).all():
                 return V[::k].copy()   # (a copy, as the search below gives)
         idx = np.minimum(np.searchsorted(T, times), T.size - 1)   # T is a mesh: increasing
         if not (T[idx] == times).all():

@@ -39,6 +39,7 @@ mesh (``mesh=``) or split the interval there.
 from __future__ import annotations
 
 import functools
+import itertools
 import math
 from dataclasses import dataclass
 
@@ -249,7 +250,6 @@ def estimate_error(run, t, Y, order, uniform_only, min_steps, rate_min_steps=RAT
             # (idx: every other point, and the last one when N is odd, see coarse_mesh)
             every_other = int(idx[-1]) == 2 * (len(idx) - 1)
             Yf = Y[:2 * len(idx) - 1:2] if every_other else Y[idx]   # (a view: the same values)
-            diff = np.abs(Yf - Yc[:valid])
             rate, calls = _observed_rate(rate_run or run, tc, Yc, Yf, uniform_only,
                                          max(min_steps, rate_min_steps))
             nfev += calls
@@ -258,8 +258,13 @@ def estimate_error(run, t, Y, order, uniform_only, min_steps, rate_min_steps=RAT
                 q = max(least_order, float(np.log2(max(rate, 1.0))))   # the order is not p
             elif higher_order and rate is not None and rate > factor:
                 q = min(order + 0.5, float(np.log2(rate)))     # pre-asymptotic from above
-            est = _spread(idx, diff / _two_to_minus_one(q), n_points, d, every_other)
-            result = _finish(Y, idx, diff, est, "half-steps", nfev)
+            if every_other and d == 1 and n_points <= FEW:
+                est, bad = _half_steps_few(Y, Yf, Yc[:valid], _two_to_minus_one(q))
+                result = _companion(est, bad, "half-steps", nfev, n_points)
+            else:
+                diff = np.abs(Yf - Yc[:valid])
+                est = _spread(idx, diff / _two_to_minus_one(q), n_points, d, every_other)
+                result = _finish(Y, idx, diff, est, "half-steps", nfev)
             result.mesh, result.values, result.common = tc, Yc, idx
             result.rate, result.order = rate, q
             result.sizing = _two_to_minus_one(q) / _two_to_minus_one(order) if q < order else 1.0
@@ -318,8 +323,45 @@ def _observed_rate(run, tc, Yc, Yf, uniform_only, min_steps):
 
 
 def _finish(Y, idx, diff, est, source, nfev):
-    bad = _first_unresolved(Y, idx, diff)
+    return _companion(est, _first_unresolved(Y, idx, diff), source, nfev, Y.shape[0])
+
+
+#: Up to this many points (N + 1) of a scalar solution, the half-steps companion's estimates
+#: and check are made on Python floats (:func:`_half_steps_few`): each NumPy call on such
+#: small arrays costs ~1 us, as much as the float operations on all of their values.
+FEW = 64
+
+
+def _maximum(a, b):
+    """``np.maximum`` of two floats (the first NaN if either is NaN)."""
+    return a if a >= b or math.isnan(a) else b
+
+
+def _half_steps_few(Y, Yf, Yc, denominator):
+    """(estimate, :func:`_first_unresolved`'s answer) of the half-steps companion on every other
+    point of a scalar solution (``Yf``: Y there, ``Yc``: the companion), as :func:`_spread` and
+    :func:`_first_unresolved` make them, on floats: the same operations on each value (the
+    differences, the division, NumPy's maximum with its NaN, the running size), so the same
+    floats."""
+    diff = [abs(a - b) for a, b in zip(Yf[:, 0].tolist(), Yc[:, 0].tolist())]
+    common = [v / denominator for v in diff]
+    m = len(common)
+    est = [0.0] * (2 * m - 1)
+    est[0::2] = common
+    est[1::2] = list(map(_maximum, common, common[1:]))
+    est += [common[-1]] * (Y.shape[0] - len(est))
+    # the running size max_{j <= i} |Y_j| at the common points i = 2 k against the difference
+    # there (False for NaN)
+    size = list(itertools.accumulate(map(abs, Y[:2 * m - 1, 0].tolist()), _maximum))[0::2]
+    for k, (worst, scale) in enumerate(zip(diff, size)):
+        if not worst <= UNRESOLVED * scale:
+            return np.array(est).reshape(-1, 1), (2 * k, 2 * k - 1 if k > 0 else 1, worst, scale)
+    return np.array(est).reshape(-1, 1), None
+
+
+def _companion(est, bad, source, nfev, n_points):
+    """The Companion of the estimate ``est`` and :func:`_first_unresolved`'s ``bad``."""
     if bad is None:
-        return Companion(est, None, "", source, nfev, keep=Y.shape[0])
+        return Companion(est, None, "", source, nfev, keep=n_points)
     first, keep, worst, size = bad
     return Companion(est, first, "unresolved", source, nfev, keep, worst, size)

@@ -7,7 +7,7 @@ import numbers
 
 import numpy as np
 
-from .._memory import check_memory, format_bytes
+from .._memory import SMALL, check_memory, format_bytes
 
 __all__ = ["resolve_method", "make_mesh", "check_t_eval", "is_uniform", "check_newton_options",
            "check_flags",
@@ -132,6 +132,7 @@ def check_resolved(t, what="mesh"):
                          f"t0 = 0, or use fewer steps.")
 
 
+@functools.lru_cache(maxsize=64)
 def estimated_work(n_steps, stages, dim, quadratic):
     """About how many kernel evaluations (times d for vector kernels) a solve costs, or their
     equivalent in time: the N log^2 N operations of a fast (FFT) history count an eighth of an
@@ -151,7 +152,8 @@ def check_size(n_steps, dim, stages, quadratic, what="solve"):
     """
     N = int(n_steps)
     need = 8.0 * (N + 1) * (3 + dim * (3 + 2 * max(stages, 1))) * 1.5
-    check_memory(need, f"{what} with n_steps = {N} and d = {dim}")
+    if need > SMALL:   # (below, check_memory asks for nothing: the message's f-string alone
+        check_memory(need, f"{what} with n_steps = {N} and d = {dim}")   # cost ~0.3 us)
     work = estimated_work(N, stages, dim, quadratic)
     if work > MAX_EVALUATIONS:
         raise ValueError(f"{what} with n_steps = {N} needs about {work:.2g} kernel evaluations "

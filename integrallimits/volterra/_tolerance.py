@@ -413,8 +413,8 @@ def _probe(sol, rtol, atol, kernel, rate):
     t, Y = sol.mesh, sol._y2
     if len(t) < 2:
         return False, 0, 0
-    t0, t1 = float(t[0]), float(t[1])
-    y0, y1 = Y[0].tolist(), Y[1].tolist()
+    t0, t1 = t[:2].tolist()
+    y0, y1 = Y[:2].tolist()
     d = len(y0)
     h = t1 - t0
     # the points of the rate's forward differences: y0 (row 0) and y0 + step e_j (row j + 1)

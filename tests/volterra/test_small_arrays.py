@@ -111,3 +111,73 @@ def test_scalar_forcing_values_as_floats_match_arrays():
     ys = [solve_volterra(K, g, (0.0, 1.0), 16, "gregory4").y for g in forms]
     for y in ys[1:]:
         assert np.array_equal(y, ys[0])
+
+
+@pytest.mark.parametrize("seed", range(4))
+def test_half_steps_on_floats_is_spread_and_unresolved_check(seed):
+    """The half-steps companion of a scalar solution on few points (Python floats) gives the
+    bits of _spread and _first_unresolved on arrays: the estimates, NaN and inf included, the
+    last point of an even number of points, and where the solution is not confirmed."""
+    rng = np.random.default_rng(seed)
+    unresolved = 0
+    for _ in range(1500):
+        n = int(rng.integers(2, _estimate.FEW + 1))
+        m = (n + 1) // 2
+        Y = rng.normal(size=(n, 1)) * 10.0 ** rng.integers(-3, 3)
+        Yc = Y[0:2 * m - 1:2] + rng.normal(size=(m, 1)) * 10.0 ** rng.integers(-8, 1)
+        for A in (Y, Yc):
+            if rng.random() < 0.2:
+                A[rng.integers(0, A.shape[0]), 0] = rng.choice([np.nan, np.inf, -np.inf, 0.0])
+        idx = np.arange(0, 2 * m - 1, 2)
+        denominator = float(rng.choice([1.0, 3.0, 15.0, 0.7]))
+        Yf = Y[:2 * m - 1:2]
+        with np.errstate(invalid="ignore"):
+            diff = np.abs(Yf - Yc)
+            want = _estimate._finish(Y, idx, diff,
+                                     _estimate._spread(idx, diff / denominator, n, 1, True),
+                                     "half-steps", 0)
+        got = _estimate._companion(*_estimate._half_steps_few(Y, Yf, Yc, denominator),
+                                   "half-steps", 0, n)
+        assert got.estimate.shape == want.estimate.shape == (n, 1)
+        assert got.estimate.tobytes() == want.estimate.tobytes()
+        assert (got.first_bad, got.keep, got.reason) == (want.first_bad, want.keep, want.reason)
+        assert repr((got.disagreement, got.size)) == repr((want.disagreement, want.size))
+        unresolved += want.first_bad is not None
+    assert unresolved > 100        # (the check's failing branch is exercised)
+
+
+def test_forcing_on_the_mesh_quietly_and_errstate_restored():
+    """g called on the whole mesh runs with NumPy's floating-point warnings off (a g that is
+    evaluated point by point after all must not leave warnings of its array call) and the
+    caller's settings are back afterwards, also when g raises on arrays."""
+    seen = []
+
+    def g(t):
+        if np.ndim(t):
+            seen.append(np.geterr()["over"])
+        return np.cos(t)
+
+    def g_scalar_only(t):
+        if np.ndim(t):
+            raise TypeError("scalars only")
+        return math.cos(t)
+
+    t = np.linspace(0.0, 1.0, 17)
+    with np.errstate(over="raise"):
+        for forcing in (g, g_scalar_only):
+            g_vec, _ = as_forcing(forcing, 0.0)
+            assert np.array_equal(g_vec(t)[:, 0], np.cos(t))
+            assert np.geterr()["over"] == "raise"
+    assert seen == ["ignore"]
+
+
+@pytest.mark.parametrize("value", [1, 0, 1.0, "no", np.int64(1)])
+def test_flags_other_than_bools_still_refused(value):
+    """The flags' usual values are taken at once; anything but None, True, False (or NumPy's
+    bools) is still refused, ints included."""
+    for flag in ("error_estimate", "fast_history", "raise_on_failure"):
+        with pytest.raises(TypeError, match=f"{flag} must be True or False"):
+            solve_volterra(lambda t, s, y: -y, lambda t: 1.0, (0.0, 1.0), 8, **{flag: value})
+    sol = solve_volterra(lambda t, s, y: -y, lambda t: 1.0, (0.0, 1.0), 8,
+                         error_estimate=np.bool_(False), raise_on_failure=np.bool_(True))
+    assert sol.success
