@@ -233,6 +233,14 @@ def solve_volterra(K, g, t_span=None, n_steps=None, method=None, *, args=None, k
         alpha = kernel.structure["alpha"]
         return grading_exponent(min(meth.order, meth.stages + 1 - alpha), alpha)
 
+    def singular_rule():
+        """The method's points and product-integration weights b^(alpha) (else None)."""
+        if not singular:
+            return None
+        from ._singular import local_weights
+        A, b = local_weights(meth.tableau, kernel.structure["alpha"])
+        return meth.tableau.c.tolist(), A.tolist(), b.tolist()
+
     if tolerance is not None:
         n_max = 2 ** 15 if quadratic else 2 ** 20
 
@@ -269,7 +277,7 @@ def solve_volterra(K, g, t_span=None, n_steps=None, method=None, *, args=None, k
         if error_estimate:
             sol = with_checked_estimate(sol, run, uniform_only=meth.uniform_only,
                                         min_steps=meth.min_steps, kernel=kernel,
-                                        grading=singular_grading())
+                                        grading=singular_grading(), rule=singular_rule())
     if singular:
         # the dense output is a partial step of product integration (polynomials through the
         # mesh values miss the (t - t0)^(1 - alpha) behaviour); the stages stay private:
