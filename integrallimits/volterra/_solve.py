@@ -238,8 +238,8 @@ def solve_volterra(K, g, t_span=None, n_steps=None, method=None, *, args=None, k
         if not singular:
             return None
         from ._singular import local_weights
-        A, b = local_weights(meth.tableau, kernel.structure["alpha"])
-        return meth.tableau.c.tolist(), A.tolist(), b.tolist()
+        return (meth.tableau.c.tolist(),
+                local_weights(meth.tableau, kernel.structure["alpha"])[1].tolist())
 
     if tolerance is not None:
         n_max = 2 ** 15 if quadratic else 2 ** 20

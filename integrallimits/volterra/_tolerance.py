@@ -576,10 +576,11 @@ def singular_step_defects(t, Y, kernel, rule, claims):
         delta = | h^(1 - alpha) sum_i b_i k(t_(j+1), t_j + c_i h, y_j)
                   - int_(t_j)^(t_(j+1)) (t_(j+1) - s)^(-alpha) k(t_(j+1), s, y_j) ds |
 
-    and the same for the stage equations on [t_j, t_j + c_i h] with the weights a^(alpha)_i
-    (``rule`` = (c, A, b): the method's points and weights, see
-    :func:`._singular.local_weights`; the stages carry the step's error into the history);
-    ``evaluations`` of k in all; each defect is (j, delta, delta of the iterated value alone).
+    (``rule`` = (c, b): the method's points and weights b^(alpha), see
+    :func:`._singular.local_weights`); ``evaluations`` of k in all.  (The stage equations'
+    rules are not probed: on [t_j, t_j + c_i h] they read k at the later stage points too,
+    where e^(-lam (t-s)) grows like e^(lam (s-t)), and their misses overstated the error by
+    up to 1e290 times.)
 
     The iterated value y_(j+1) adds that integral to the history: its error holds the
     rule's error on the step, and every coarser mesh of the estimates misses a factor k that
@@ -591,7 +592,7 @@ def singular_step_defects(t, Y, kernel, rule, claims):
     h^(1 - alpha) / (1 - alpha) int_0^1 k(t_(j+1), s(w), y_j) dw, and the trapezoid sums T_1,
     T_2, T_4 of it converge at their rate for a factor the step resolves, as in
     :func:`short_time_scale` (|T_1 - T_2| < 2 |T_2 - T_4| or |T_1 - T_4| > GROSS |T_4|: not
-    resolved).  Only there is delta computed: the reference by composite Gauss-Legendre in w
+    resolved, where also |T_1 - T_4| > ``claims[j]``).  Only there is delta computed: the reference by composite Gauss-Legendre in w
     (DEFECT_POINTS points on 4, 8, ... up to 2^DEFECT_LEVELS panels, until two sums agree
     within DEFECT_AGREE times the larger of delta and ``claims[j]``, d floats), and m more
     evaluations for the rule.  A k that raises or is not finite ends the probe there (the
@@ -600,8 +601,7 @@ def singular_step_defects(t, Y, kernel, rule, claims):
     power = 1.0 / (1.0 - alpha)
     K = _evaluator(kernel, Y.tolist(), kernel.structure["smooth"].function)
     d = Y.shape[1]
-    nodes, A, weights = rule
-    stage_weights = list(A) + [weights]
+    nodes, weights = rule
     found, evaluations = [], 0
     _user.clear_failures()
     try:
@@ -617,25 +617,23 @@ def singular_step_defects(t, Y, kernel, rule, claims):
             T = [[scale * _weighted_sum(w, values, c) for c in range(d)] for w in _PANEL_ROWS]
             if not all(math.isfinite(v) for row in T for v in row):
                 break
-            if not any(abs(T[0][c] - T[1][c]) < 2.0 * abs(T[1][c] - T[2][c]) or
-                       abs(T[0][c] - T[2][c]) > GROSS * abs(T[2][c]) for c in range(d)):
+            # not the rate of a resolved factor, and T_1 off T_4 by more than the claim
+            # (a constant factor's sums differ by rounding)
+            if not any((abs(T[0][c] - T[1][c]) < 2.0 * abs(T[1][c] - T[2][c]) or
+                        abs(T[0][c] - T[2][c]) > GROSS * abs(T[2][c])) and
+                       abs(T[0][c] - T[2][c]) > claims[j][c] for c in range(d)):
                 continue
-            # the rows of the stages (on [t_j, t_j + c_i h]) and of the iterated value
-            delta = np.zeros(d)                  # (the largest of the rows)
-            for row, (x, span) in enumerate([(a + ci * h, ci * h) for ci in nodes] + [(b, h)]):
-                if not span > 0.0:
-                    continue
-                Q = np.zeros(d)
-                for cl, wl in zip(nodes, stage_weights[row]):
-                    Q += wl * np.array(K(x, a + cl * h, j))
-                Q *= h ** (1.0 - alpha)
-                evaluations += len(nodes)
-                integral = _singular_integral(K, x, span, alpha, j, Q, claims[j], d)
-                evaluations += integral[1]
-                delta = np.maximum(delta, np.abs(Q - integral[0]))
+            Q = np.zeros(d)
+            for cl, wl in zip(nodes, weights):
+                Q += wl * np.array(K(b, a + cl * h, j))
+            Q *= h ** (1.0 - alpha)
+            evaluations += len(nodes)
+            integral, spent = _singular_integral(K, b, h, alpha, j, Q, claims[j], d)
+            evaluations += spent
+            delta = np.abs(Q - integral)
             if not np.all(np.isfinite(delta)):
                 break
-            found.append((j, delta, np.abs(Q - integral[0])))
+            found.append((j, delta))
     except Exception:  # noqa: BLE001 (the user's error: the solve itself meets it)
         pass
     finally:
@@ -672,10 +670,8 @@ def with_step_defect(sol, kernel, rule):
     ``sol.stats["nfev"]``).  From the first step where the rule misses the integral by more
     than the estimate at its end (taken as at least ESTIMATE_FLOOR times the solution's
     size), every estimate is raised to at least the largest miss of a step before it
-    (``stats["step_defect"]``: the largest ratio of miss to estimate; the misses of the stage
-    equations count, as they carry the step's error into the history); where the iterated
-    value's own rule misses it by more than half of the solution's size so far, the solve
-    fails at the step's end (the values before kept, as
+    (``stats["step_defect"]``: the largest ratio of miss to estimate); where it misses it by
+    more than half of the solution's size so far, the solve fails at the step's end (the values before kept, as
     :func:`with_checked_estimate`)."""
     t, Y, est = sol.mesh, sol._y2, sol._est2
     if len(t) < 2 or not np.all(np.isfinite(est)):
@@ -686,8 +682,22 @@ def with_step_defect(sol, kernel, rule):
         return sol
     found, evaluations = singular_step_defects(t, Y, kernel, rule, claims)
     sol.stats["nfev"] = sol.stats.get("nfev", 0) + evaluations
-    ratios = [(j, float(np.max(delta / claims[j])), float(np.max(value)))
-              for j, delta, value in found]
+    ratios = [(j, float(np.max(delta / claims[j])), float(np.max(delta))) for j, delta in found]
+    over = [(j, r) for j, r, _ in ratios if r > 1.0]
+    if over:
+        first, ratio = over[0][0], max(r for _, r in over)
+        sol.stats["step_defect"] = ratio
+        # every estimate from a step's end on at least that step's miss (a running maximum:
+        # the error a step makes stays in the history of the later values)
+        floor = np.zeros_like(est)
+        for j, delta in found:
+            floor[j + 1] = np.maximum(floor[j + 1], delta)
+        np.maximum(est, np.maximum.accumulate(floor, axis=0), out=est)  # (also error_estimate_mesh)
+        sol.stats["max_error_estimate"] = largest_estimate(est)
+        sol.message += (f"  The error estimates from t = {float(t[first + 1]):.6g} on were raised "
+                        f"to the method's miss of the integral of the kernel over a step before, "
+                        f"up to {ratio:.3g} times the estimate (the kernel's smooth factor varies "
+                        f"within the steps); more steps give a sharper estimate.")
     for j, _, delta in ratios:
         if delta > UNRESOLVED * running[j + 1]:
             message = (f"The solution has no reliable digits from t = {float(t[j + 1]):.6g} on: "
@@ -700,23 +710,7 @@ def with_step_defect(sol, kernel, rule):
                        f"solve to a tolerance (rtol, atol), which finds the steps.")
             if not sol.success:
                 message += f"  (Further on: {sol.message})"
-            return _failed_at(sol, j + 1, message, step_defect=max(r for _, r, _ in ratios))
-    over = [(j, r) for j, r, _ in ratios if r > 1.0]
-    if not over:
-        return sol
-    first, ratio = over[0][0], max(r for _, r in over)
-    sol.stats["step_defect"] = ratio
-    # every estimate from a step's end on at least that step's miss (a running maximum: the
-    # error a step makes stays in the history of the later values)
-    floor = np.zeros_like(est)
-    for j, delta, _ in found:
-        floor[j + 1] = np.maximum(floor[j + 1], delta)
-    np.maximum(est, np.maximum.accumulate(floor, axis=0), out=est)   # (also error_estimate_mesh)
-    sol.stats["max_error_estimate"] = largest_estimate(est)
-    sol.message += (f"  The error estimates from t = {float(t[first + 1]):.6g} on were raised "
-                    f"to the method's miss of the integral of the kernel over a step before, up "
-                    f"to {ratio:.3g} times the estimate (the kernel's smooth factor varies within "
-                    f"the steps); more steps give a sharper estimate.")
+            return _failed_at(sol, j + 1, message)
     return sol
 
 
