@@ -241,6 +241,15 @@ def solve_volterra(K, g, t_span=None, n_steps=None, method=None, *, args=None, k
         return (meth.tableau.c.tolist(),
                 local_weights(meth.tableau, kernel.structure["alpha"])[1].tolist())
 
+    step_defect = None
+    if singular:
+        from ._tolerance import singular_step_defects
+        rule = singular_rule()
+
+        def step_defect(mesh, Y, claims):
+            """The rule's misses of the kernel's integral over the steps (probed)."""
+            return singular_step_defects(mesh, Y, kernel, rule, claims)
+
     if tolerance is not None:
         n_max = 2 ** 15 if quadratic else 2 ** 20
 
@@ -261,7 +270,7 @@ def solve_volterra(K, g, t_span=None, n_steps=None, method=None, *, args=None, k
                                               scalar=kernel.scalar, stats=stats,
                                               rtol=tolerance[0], atol=tolerance[1], n_max=n_max,
                                               grading=grading, n_start=finer or 8,
-                                              stall=not singular)
+                                              stall=not singular, step_defect=step_defect)
 
         # the estimates compare coarser meshes, which all miss a time scale shorter than the
         # steps alike: the first steps are solved again on a finer mesh (for a weakly singular

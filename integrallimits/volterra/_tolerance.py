@@ -132,7 +132,8 @@ def _estimate_order(previous, n, ratio, comp, p):
 
 
 def solve_uniform_to_tolerance(run, t0, T, *, method, scalar, stats, rtol, atol, n_start=8,
-                               n_max=2 ** 16, t_eval=None, grading=1.0, stall=True):
+                               n_max=2 ** 16, t_eval=None, grading=1.0, stall=True,
+                               step_defect=None):
     """Refine a uniform mesh until the Richardson estimate meets atol + rtol |y| everywhere.
 
     ``run(mesh) -> Run`` solves on a mesh (see :mod:`._outcome`); ``method`` provides ``name``,
@@ -147,7 +148,10 @@ def solve_uniform_to_tolerance(run, t0, T, *, method, scalar, stats, rtol, atol,
     ``stall=False`` (weakly singular kernels) refines on where the estimate grows: there it
     grows on the first meshes that begin to resolve a stiff transient (y = 1 - lam int
     (t-s)^(-1/2) y ds, lam = 100: 5.1, 7.9, 12 times the tolerance on 8, 10, 14 steps), not
-    from rounding errors.
+    from rounding errors.  ``step_defect(t, Y, claims) -> (defects, evaluations)`` (weakly
+    singular kernels: :func:`singular_step_defects`): each attempt's estimates are raised to
+    the misses of the steps' rules (as :func:`with_step_defect`) before they are compared
+    with the tolerance.
     """
     start = time.perf_counter()
     p = method.order
@@ -171,9 +175,18 @@ def solve_uniform_to_tolerance(run, t0, T, *, method, scalar, stats, rtol, atol,
             total += comp.nfev
             if comp.first_bad is None:
                 ratio = float(np.max(comp.estimate / tolerance_of(first.Y, rtol, atol)))
+        defects = []
+        if step_defect is not None and np.isfinite(ratio):
+            tol = tolerance_of(first.Y, rtol, atol)
+            defects, spent = step_defect(t, first.Y, tol[1:])
+            total += spent
+            if defects:
+                raised = comp.estimate.copy()
+                _raise_to_defects(raised, defects)
+                ratio = float(np.max(raised / tol))
         history.append((n, ratio))
         if best is None or ratio < best[0]:
-            best = (ratio, n, t, first, comp)
+            best = (ratio, n, t, first, comp, defects)
         stalled = stall and len(history) >= 3 and \
             history[-3][1] <= history[-2][1] <= history[-1][1] < np.inf
         if ratio <= 1.0 or n >= n_max or stalled:
@@ -190,12 +203,15 @@ def solve_uniform_to_tolerance(run, t0, T, *, method, scalar, stats, rtol, atol,
                 min(4 * n, n_max)
 
     if stalled:       # the attempt with the smallest estimate is the answer (a failed one)
-        ratio, n, t, first, comp = best
+        ratio, n, t, first, comp, defects = best
     info = stats(first.counts)
     info.update(comp.stats() if comp is not None else
                 {"error_estimate": "none", "error_estimate_nfev": 0, "estimate_order": float("nan")},
                 nfev=total, refinements=history, rtol=rtol, atol=atol, failure=None)
     estimate = comp.estimate if comp is not None else np.full_like(first.Y, np.nan)
+    if defects:
+        _raise_to_defects(estimate, defects)
+        info["step_defects"] = len(defects)
     keep, t_fail = len(t), None
     if ratio <= 1.0:
         message = (f"The solver reached the end of the interval; the estimated error meets "
@@ -664,6 +680,15 @@ def _singular_integral(K, x, span, alpha, j, Q, claim, d):
     return integral, evaluations
 
 
+def _raise_to_defects(est, defects):
+    """Every estimate (in place) from a step's end on at least that step's miss (a running
+    maximum: the error a step makes stays in the history of the later values)."""
+    floor = np.zeros_like(est)
+    for j, delta in defects:
+        floor[j + 1] = np.maximum(floor[j + 1], delta)
+    np.maximum(est, np.maximum.accumulate(floor, axis=0), out=est)
+
+
 def with_step_defect(sol, kernel, rule):
     """``sol``, a weakly singular solve on a given mesh, its estimates checked against the
     rule's misses of :func:`singular_step_defects` (the probe's evaluations counted in
@@ -687,12 +712,7 @@ def with_step_defect(sol, kernel, rule):
     if over:
         first, ratio = over[0][0], max(r for _, r in over)
         sol.stats["step_defect"] = ratio
-        # every estimate from a step's end on at least that step's miss (a running maximum:
-        # the error a step makes stays in the history of the later values)
-        floor = np.zeros_like(est)
-        for j, delta in found:
-            floor[j + 1] = np.maximum(floor[j + 1], delta)
-        np.maximum(est, np.maximum.accumulate(floor, axis=0), out=est)  # (also error_estimate_mesh)
+        _raise_to_defects(est, found)               # (in place: also error_estimate_mesh)
         sol.stats["max_error_estimate"] = largest_estimate(est)
         sol.message += (f"  The error estimates from t = {float(t[first + 1]):.6g} on were raised "
                         f"to the method's miss of the integral of the kernel over a step before, "
