@@ -45,6 +45,9 @@ STIFF, PANELS, GROSS = 2.0, 16, 0.25
 #: Weakly singular kernels (:func:`singular_check_steps`): the check covers the steps until
 #: the linearised problem has spanned SETTLED of its time scales, at most SINGULAR_STEPS.
 SETTLED, SINGULAR_STEPS = 8.0, 4
+#: Weakly singular kernels solved to a tolerance: a refinement, or a start over after the
+#: check of the first steps, takes at most REFINE_SINGULAR times the steps (at least twice).
+REFINE_SINGULAR = 4.0
 #: A solve on a given mesh (:func:`with_checked_estimate`): its error estimate, taken as at
 #: least ESTIMATE_FLOOR times the solution's size, is compared with the finer solve.
 ESTIMATE_FLOOR = 2.0 ** -42
@@ -107,10 +110,11 @@ def tolerance_of(Y, rtol, atol):
     return atol + rtol * np.abs(Y)
 
 
-def _predict(n, ratio, order, n_max):
-    """The next N (even, so that its companion has N/2 steps) for an observed max est/tol."""
+def _predict(n, ratio, order, n_max, most=16.0):
+    """The next N (even, so that its companion has N/2 steps) for an observed max est/tol,
+    at most ``most`` times N."""
     factor = SAFETY * max(ratio, 1.0) ** (1.0 / order)
-    factor = min(max(factor, 1.25), 16.0)
+    factor = min(max(factor, 1.25), most)
     new = int(math.ceil(n * factor / 2.0)) * 2
     return min(max(new, n + 2), n_max)
 
@@ -155,6 +159,12 @@ def solve_uniform_to_tolerance(run, t0, T, *, method, scalar, stats, rtol, atol,
     """
     start = time.perf_counter()
     p = method.order
+    # (stall=False, weakly singular kernels: the estimate's order is pre-asymptotic on the
+    # first meshes, 0.3-0.5 where they begin to resolve a stiff transient, and a prediction
+    # from it overshoots: radau2, lam = 1e3, rtol 1e-3 jumped from 48 steps to 768 where 110
+    # meet the tolerance.  At most REFINE_SINGULAR times the steps per refinement: the O(N^2)
+    # work of the extra refinements sums to at most 1/15 of the last one's)
+    most = 16.0 if stall else REFINE_SINGULAR
     n = max(n_start, 2 * method.min_steps)
     n += n % 2
     total, history, best, last = 0, [], None, None
@@ -197,9 +207,9 @@ def solve_uniform_to_tolerance(run, t0, T, *, method, scalar, stats, rtol, atol,
         measured = _estimate_order(last, n, ratio, comp, p)
         last = (n, ratio, comp.rate) if np.isfinite(ratio) else None
         if measured is not None:
-            n = _predict(n, ratio, measured, n_max)
+            n = _predict(n, ratio, measured, n_max, most)
         else:
-            n = _predict(n, ratio * comp.sizing, p, n_max) if np.isfinite(ratio) else \
+            n = _predict(n, ratio * comp.sizing, p, n_max, most) if np.isfinite(ratio) else \
                 min(4 * n, n_max)
 
     if stalled:       # the attempt with the smallest estimate is the answer (a failed one)
@@ -867,7 +877,9 @@ def with_resolved_start(solve, run, rtol, atol, *, uniform_only, min_steps, adap
     suspects them: where they are not confirmed, ``solve(finer)`` starts over with a first
     step REFINE times shorter (``adaptive``: ``finer`` is that step) or REFINE times the steps
     (uniform refinement: ``finer`` is that N, at most ``n_max``), checked again; after two
-    such restarts, or at ``n_max``, the answer is :func:`unresolved_start`.  ``suspect`` and
+    such restarts, or at ``n_max``, the answer is :func:`unresolved_start`.  A weakly singular
+    kernel's solve starts over on the steps that the check's ratio asks for at the estimate's
+    order (2 to REFINE_SINGULAR times as many), until REFINE^2 times the first steps.  ``suspect`` and
     ``computed_start`` as for :func:`with_checked_estimate`.  A weakly singular kernel
     (``grading``: the exponent of its graded meshes) is probed by :func:`singular_check_steps`
     instead, which also gives the number of steps to check."""
@@ -884,6 +896,7 @@ def with_resolved_start(solve, run, rtol, atol, *, uniform_only, min_steps, adap
     else:
         return sol
     tries, spent = 0, 0      # spent: the kernel evaluations of the attempts started over
+    refined = 1.0            # (weakly singular: the steps so far over those of the first)
     while True:
         check = first_steps_check(run, sol, rtol, atol, uniform_only, min_steps, steps,
                                   grading if singular else None)
@@ -891,11 +904,23 @@ def with_resolved_start(solve, run, rtol, atol, *, uniform_only, min_steps, adap
         if check is None:
             return sol
         n = len(sol.mesh) - 1
-        if tries == 2 or (not adaptive and n >= n_max):
+        if (tries == 2 if not singular else refined >= REFINE ** 2) or \
+                (not adaptive and n >= n_max):
             return unresolved_start(sol, check, tries, computed_start)
         tries += 1
         spent = sol.stats["nfev"]
-        sol = solve(check[2] if adaptive else min(n * REFINE, n_max))
+        if singular:
+            # the steps the check's ratio asks for at the estimate's order, 2 to
+            # REFINE_SINGULAR times as many (16 times: radau2, lam = 1e4, rtol 1e-3 went from
+            # 8 steps to 128, 160, 468); as far as 16^2 times in all, as two restarts of 16
+            order = sol.stats.get("estimate_order", float("nan"))
+            order = order if math.isfinite(order) and order > 0 else sol.order
+            factor = min(max(SAFETY * check[0] ** (1.0 / order), 2.0), REFINE_SINGULAR)
+            new = min(int(math.ceil(n * factor / 2.0)) * 2, n_max)
+            refined *= new / n
+            sol = solve(new)
+        else:
+            sol = solve(check[2] if adaptive else min(n * REFINE, n_max))
         if singular and sol.success:     # (the probe again: the new mesh's steps)
             steps = singular_check_steps(sol, kernel)
             if steps == 0:

@@ -1242,3 +1242,17 @@ def test_a_smooth_factor_is_not_integrated_again(method, monkeypatch):
                          lambda t: 1.0, (0.0, 1.0), 16, method=method)
     assert sol.success and "step_defect" not in sol.stats
     assert calls == []
+
+
+@pytest.mark.parametrize("lam, most", [(100.0, 128), (1e3, 256)])
+def test_a_weakly_singular_solve_to_a_tolerance_refines_in_proportion(lam, most):
+    """radau2 on y = 1 - lam int (t-s)^(-1/2) y ds at rtol = atol = 1e-3: the estimates of the
+    first meshes fall at an order of 0.3-0.5 (the transient being resolved), and the
+    prediction jumped 16 times: 24 -> 186 steps (lam = 100; 48 meet the tolerance) and
+    48 -> 768 (lam = 1e3; 128 meet it).  At most 4 times per refinement: 96 and 192."""
+    sol = solve_volterra(weakly_singular(_abel, 0.5), lambda t, lam: 1.0, (0.0, 1.0),
+                         method="radau2", rtol=1e-3, atol=1e-3, args=(lam,))
+    err = np.abs(sol.y - _abel_exact(sol.t, lam))
+    assert sol.success, sol.message
+    assert len(sol.t) - 1 <= most
+    assert np.all(err <= 1e-3 * (1.0 + np.abs(sol.y)))
