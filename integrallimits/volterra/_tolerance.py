@@ -636,7 +636,7 @@ def singular_step_defects(t, Y, kernel, rule, claims):
             h = b - a
             scale = h ** (1.0 - alpha) / (1.0 - alpha)
 
-            def F(w):
+            def F(w, a=a, b=b, h=h, j=j):
                 return K(b, b - h * w ** power if w < 1.0 else a, j)
             values = [F(i / 4.0) for i in range(5)]
             evaluations += 5
@@ -660,7 +660,7 @@ def singular_step_defects(t, Y, kernel, rule, claims):
             if not np.all(np.isfinite(delta)):
                 break
             found.append((j, delta))
-    except Exception:  # noqa: BLE001 (the user's error: the solve itself meets it)
+    except Exception:  # noqa: BLE001, S110 (the user's error: the solve itself meets it)
         pass
     finally:
         if _user.take_failure() is not None:

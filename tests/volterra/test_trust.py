@@ -1216,6 +1216,7 @@ def test_a_weakly_singular_renewal_kernel_on_long_steps_is_estimated(method, n):
     misses more than half the solution, and the estimates of the values kept hold the error
     within 7 times (the misses are raised to; the renewal amplifies them)."""
     import mpmath
+
     from integrallimits.volterra import graded_mesh
     sol = solve_volterra(weakly_singular(_renewal_factor, 0.5), lambda t: 1.0,
                          mesh=graded_mesh(100.0, n, 7.0), method=method)
