@@ -244,11 +244,11 @@ def solve_volterra(K, g, t_span=None, n_steps=None, method=None, *, args=None, k
     step_defect = None
     if singular:
         from ._tolerance import singular_step_defects
-        rule = singular_rule()
 
         def step_defect(mesh, Y, claims):
-            """The rule's misses of the kernel's integral over the steps (probed)."""
-            return singular_step_defects(mesh, Y, kernel, rule, claims)
+            """The rule's misses of the kernel's integral over the steps (probed; the rule
+            made after a solve, which refuses methods without one)."""
+            return singular_step_defects(mesh, Y, kernel, singular_rule(), claims)
 
     if tolerance is not None:
         n_max = 2 ** 15 if quadratic else 2 ** 20
