@@ -237,6 +237,23 @@ def solve_volterra(K, g, t_span=None, n_steps=None, method=None, *, args=None, k
         alpha = kernel.structure["alpha"]
         return grading_exponent(min(meth.order, meth.stages + 1 - alpha), alpha)
 
+    def singular_rule():
+        """The method's points and product-integration weights b^(alpha) (else None)."""
+        if not singular:
+            return None
+        from ._singular import local_weights
+        return (meth.tableau.c.tolist(),
+                local_weights(meth.tableau, kernel.structure["alpha"])[1].tolist())
+
+    step_defect = None
+    if singular:
+        from ._tolerance import singular_step_defects
+
+        def step_defect(mesh, Y, claims):
+            """The rule's misses of the kernel's integral over the steps (probed; the rule
+            made after a solve, which refuses methods without one)."""
+            return singular_step_defects(mesh, Y, kernel, singular_rule(), claims)
+
     if tolerance is not None:
         n_max = 2 ** 15 if quadratic else 2 ** 20
 
@@ -257,7 +274,7 @@ def solve_volterra(K, g, t_span=None, n_steps=None, method=None, *, args=None, k
                                               scalar=kernel.scalar, stats=stats,
                                               rtol=tolerance[0], atol=tolerance[1], n_max=n_max,
                                               grading=grading, n_start=finer or 8,
-                                              stall=not singular)
+                                              stall=not singular, step_defect=step_defect)
 
         # the estimates compare coarser meshes, which all miss a time scale shorter than the
         # steps alike: the first steps are solved again on a finer mesh (for a weakly singular
@@ -273,7 +290,7 @@ def solve_volterra(K, g, t_span=None, n_steps=None, method=None, *, args=None, k
         if error_estimate:
             sol = with_checked_estimate(sol, run, uniform_only=meth.uniform_only,
                                         min_steps=meth.min_steps, kernel=kernel,
-                                        grading=singular_grading())
+                                        grading=singular_grading(), rule=singular_rule())
     if singular:
         # the dense output is a partial step of product integration (polynomials through the
         # mesh values miss the (t - t0)^(1 - alpha) behaviour); the stages stay private:
