@@ -1186,3 +1186,38 @@ def test_a_failed_solve_does_not_keep_an_unchecked_value_ahead_of_a_blow_up():
     assert not sol.success
     error = np.abs(sol.y - 1.0 / (1.0 - sol.t))
     assert np.all(error <= 2.0 * sol.error_estimate)
+
+
+def _cos200(t, s, y):
+    return math.cos(200.0 * (t - s)) * y
+
+
+def _cos200_exact(t):
+    """y = 1 + int_0^t cos(200 (t - s)) y ds, by Laplace: Y = (p^2 + w^2) / (p (p^2 - p + w^2))."""
+    roots = np.roots([1.0, -1.0, 200.0 ** 2])
+    value = np.ones_like(np.asarray(t, dtype=float), dtype=complex)
+    for k in range(2):
+        r, other = roots[k], roots[1 - k]
+        value = value + (r * r + 200.0 ** 2) / (r * (r - other)) * np.exp(r * np.asarray(t))
+    return value.real
+
+
+@pytest.mark.parametrize("method, n", [("trapezoid", 4), ("trapezoid", 8), ("rk4", 4),
+                                       ("gregory4", 8)])
+def test_a_kernel_aliased_on_the_mesh_is_not_a_success(method, n):
+    """cos(200 (t - s)) on steps of 1/8 or 1/4: 200 h / 4 is 2 pi k - 0.03...0.07, so the kernel
+    has the same value at every equispaced sample of the probe and of every nested mesh; the
+    solve was a success with y(1) = 2.42 for 0.993 and an estimate of 5e-4."""
+    sol = solve_volterra(_cos200, ONE, (0.0, 1.0), n, method=method)
+    assert not sol.success
+    error = np.abs(sol.y - _cos200_exact(sol.t))
+    assert np.all(error <= 5.0 * sol.error_estimate + 1e-12)
+
+
+@pytest.mark.parametrize("method", ["trapezoid", "gregory4"])
+def test_a_kernel_aliased_on_the_first_mesh_is_solved_to_the_tolerance(method):
+    """The same kernel to rtol = atol = 1e-3: accepted on 8 steps with 715 times the tolerance."""
+    sol = solve_volterra(_cos200, ONE, (0.0, 1.0), method=method, rtol=1e-3, atol=1e-3)
+    assert sol.success
+    exact = _cos200_exact(sol.t)
+    assert np.all(np.abs(sol.y - exact) <= 1e-3 * (1.0 + np.abs(exact)))
