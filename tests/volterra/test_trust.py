@@ -1019,7 +1019,7 @@ def test_a_fixed_mesh_estimate_on_a_stiff_start_bounds_the_error(method, n):
 
 @pytest.mark.parametrize("method", ["trapezoid", "gregory4", "gregory8", "radau3", "gauss4", "rk4"])
 def test_a_fixed_mesh_estimate_is_checked_only_where_a_probe_suspects_it(method, monkeypatch):
-    """On a smooth problem the fixed-mesh solve costs the probes (d + 6 evaluations, in nfev)
+    """On a smooth problem the fixed-mesh solve costs the probes (d + 8 evaluations, in nfev)
     and no finer solve; its values are those of the unchecked solve."""
     from integrallimits.volterra import _tolerance
     calls = []
