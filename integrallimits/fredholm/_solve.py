@@ -360,7 +360,7 @@ def solve_fredholm(K, g, interval, n_nodes=None, rule="gauss-legendre", *, args=
     if tolerance is not None:
         sol = _to_tolerance(solve, rule, *tolerance)
     elif error_estimate and isinstance(rule, str):
-        sol = with_estimate(solve, solve(n_nodes), rule, n_nodes)
+        sol = _unresolved(with_estimate(solve, solve(n_nodes), rule, n_nodes))
     else:
         sol = solve(n_nodes)
     if raise_on_failure and not sol.success:
@@ -491,6 +491,30 @@ def _to_tolerance(solve, rule, rtol, atol, n_start=8, n_max=4096):
                        f"{ratio:.3g} times atol + rtol |y|.")
     elif sol.success:
         sol.message += f" The estimated error meets atol + rtol |y| at every node ({n} nodes)."
+    return sol
+
+
+#: An estimate above this share of the solution's size: no reliable digit (as the Volterra
+#: solvers' ``_estimate.UNRESOLVED``).
+UNRESOLVED = 0.5
+
+
+def _unresolved(sol):
+    """``sol`` (a solve on a given rule with its estimate), failed where its estimate exceeds
+    UNRESOLVED times the largest |y|: the companion differs from it by about the solution's
+    size, so it has no correct digit.  y = x + int_0^1 3 x s y ds has no solution (3 is an
+    eigenvalue); on the trapezoid rule with n = 8 or 32 (whose discrete eigenvalue is off 3) it was a
+    success with max |y| = 128 and 2050 and estimates of 200 and 3200."""
+    if not sol.success:
+        return sol
+    est, size = sol.stats.get("max_error_estimate", math.nan), float(np.max(np.abs(sol.y)))
+    if est > UNRESOLVED * size:
+        sol.status = -1
+        sol.stats["failure"] = "unresolved"
+        sol.message = (f"The solution has no reliable digits: the companion solve "
+                       f"({sol.stats['error_estimate']}) differs from it by about "
+                       f"{est:.3g}, against a solution of size {size:.3g} (the equation may have "
+                       f"no solution, or a kernel the rule does not resolve).  {sol.message}")
     return sol
 
 

@@ -21,7 +21,7 @@ from ._interrupt import THREAD_WORK, run_interruptibly
 from ._solution import Solution, largest_estimate
 
 __all__ = ["run_guarded", "describe", "unresolved_message", "Run", "solve_on_mesh", "FAILED",
-           "SUCCEEDED", "companion_drops_odd_end"]
+           "SUCCEEDED", "companion_drops_odd_end", "checks_odd_end"]
 
 SUCCEEDED, FAILED = 0, -1
 
@@ -118,6 +118,14 @@ def companion_drops_odd_end(method):
     return bool(method.uniform_only or not getattr(method, "companion_shares_odd_end", True))
 
 
+def checks_odd_end(method):
+    """The ``odd_end`` argument of :func:`._estimate.estimate_error` for ``method``: whether
+    the last value of an odd number of steps gets an estimate of its own (the second kind;
+    the first kind's last value is made by its own step alone, ``companion_shares_odd_end =
+    False``, and takes its neighbour's estimate)."""
+    return bool(getattr(method, "companion_shares_odd_end", True))
+
+
 def solve_on_mesh(run, t, *, method, scalar, stats, error_estimate=True, t_eval=None,
                   what="solution", messages=None, work=None):
     """Solve with ``run(mesh) -> Run`` on the mesh ``t``, estimate the error with a companion
@@ -161,6 +169,7 @@ def solve_on_mesh(run, t, *, method, scalar, stats, error_estimate=True, t_eval=
 
         comp = estimate_error(companion, t[:keep], Y[:keep], method.order,
                               companion_drops_odd_end(method), method.min_steps,
+                              odd_end=checks_odd_end(method),
                               **getattr(method, "estimate_options", {}))
         info.update(comp.stats())
         info["nfev"] += comp.nfev

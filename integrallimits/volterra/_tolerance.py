@@ -392,13 +392,39 @@ def _panel_weights():
 _PANEL_WEIGHTS = _panel_weights()
 #: The rows of T_1, T_2 and T_4 on their PANELS // 4 + 1 points, as floats.
 _PANEL_ROWS = _PANEL_WEIGHTS[:3, ::PANELS // 4].tolist()
+#: The points of the first step (as fractions of it) where the probe compares the kernel with
+#: the quartic through its five equispaced samples: (3 - sqrt 5) / 2 and (1 + sqrt 5) / 4, far
+#: from every dyadic fraction and from each other's phases, so that a frequency aliased onto
+#: the samples is not aliased at both; the kernel is suspect where it is off the quartic by
+#: more than ALIAS times its largest sample.
+OFF_GRID = ((3.0 - math.sqrt(5.0)) / 2.0, (1.0 + math.sqrt(5.0)) / 4.0)
+ALIAS = 0.1
+
+
+def _off_grid_weights():
+    """The Lagrange weights of the quartic through 0, 1/4, 1/2, 3/4, 1 at each OFF_GRID point."""
+    nodes = [0.0, 0.25, 0.5, 0.75, 1.0]
+    rows = []
+    for c in OFF_GRID:
+        weights = []
+        for i, xi in enumerate(nodes):
+            w = 1.0
+            for j, xj in enumerate(nodes):
+                if j != i:
+                    w *= (c - xj) / (xi - xj)
+            weights.append(w)
+        rows.append(weights)
+    return rows
+
+
+_OFF_GRID_WEIGHTS = _off_grid_weights()
 
 
 def short_time_scale(sol, rtol, atol, kernel=None, rate=None):
     """Whether the first step of ``sol`` (a solve to a tolerance) may be long against a time
     scale of the problem, so that :func:`first_steps_check` must look.  That check solves 32
     short steps: on the smooth problems of the error-control study it cost 2-300 times the
-    whole solve at loose tolerances, so it runs only when one of two probes of d + 6
+    whole solve at loose tolerances, so it runs only when one of two probes of d + 8
     evaluations (d + 18 where the kernel's rate is off) says so:
 
     * stiffness: h ||J||_inf > STIFF, with J = d rate / dy at (t0, y0) by forward differences
@@ -418,6 +444,15 @@ def short_time_scale(sol, rtol, atol, kernel=None, rate=None):
       is off T_4 by more than GROSS |T_4|: a step of 3.1 on the renewal kernel, T_1 = 0.21,
       T_2 = 0.62, T_4 = 0.76 (rate 2.9; the integral 0.82), gave 32 trapezoid steps whose
       answer stayed bounded (the discrete kernel's mass 0.47 against 1) while y grows to 50.
+      Where the sums pass, two more evaluations at the off-grid points s* = t0 + c h (c in
+      OFF_GRID) are compared with the quartic through the five samples: a kernel that
+      oscillates with a period near a quarter step (or a fraction of it) shows the same value
+      at every equispaced sample, and then on every nested mesh of the estimates too
+      (aliasing).  It is suspect where K(t1, s*, y0) is off the quartic by more than ALIAS
+      times the largest sample and h times that difference exceeds atol + rtol max(|y0|, |y1|):
+      y = 1 + int cos(200 (t - s)) y ds on steps of 1/8 (200 h / 4 = 6.25, 2 pi - 0.033)
+      was a success to 1e-3 with y(1) = 2.42 for 0.993 (715 times the tolerance; rk4 on 4
+      steps, and omega = 500: 260 times).
 
     A probe whose function raises or is not finite counts as a suspicion (the check then runs
     in the solver's guarded loop).  Returns whether it suspects the step; the evaluations are
@@ -477,6 +512,17 @@ def _probe(sol, rtol, atol, kernel, rate):
         # |T1 - T2| < 2 |T2 - T4| (not the rate of a resolved step) or |T1 - T4| > GROSS |T4|
         slow = [abs(T[0][a] - T[1][a]) < 2.0 * abs(T[1][a] - T[2][a]) or
                 abs(T[0][a] - T[2][a]) > GROSS * abs(T[2][a]) for a in range(d)]
+        if not any(slow):
+            # the off-grid samples against the quartic through the five (aliasing)
+            rt, at = _components(rtol, d), _components(atol, d)
+            for c, weights in zip(OFF_GRID, _OFF_GRID_WEIGHTS):
+                off = kernel(t1, t0 + c * h, 0)
+                evaluations += 1
+                for a in range(d):
+                    miss = abs(off[a] - _weighted_sum(weights, F, a))
+                    if not (miss <= ALIAS * max(abs(row[a]) for row in F) or
+                            h * miss <= at[a] + rt[a] * _maximum(abs(y0[a]), abs(y1[a]))):
+                        return True, n_rate, evaluations      # (NaN: suspect)
         if any(slow):
             full = np.empty((PANELS + 1, d))
             full[::quarter] = F
@@ -789,7 +835,7 @@ def with_checked_estimate(sol, run, *, uniform_only, min_steps, kernel=None, rat
     The estimate compares coarser meshes, which all miss a time scale shorter than the steps
     alike: y = 1 + int (t-s) e^(-(t-s)) y ds on [0, 100] on 8 trapezoid steps was a success with
     y(100) = 1.0006 (exact 50.75) and an estimate of 2e-4; radau3, gauss2 and rk4 on 4 to 16
-    steps alike.  The probes (d + 6 evaluations) take the estimate of the first steps (at
+    steps alike.  The probes (d + 8 evaluations) take the estimate of the first steps (at
     least ESTIMATE_FLOOR times the solution's size) as the tolerance; where they suspect the
     first steps, those are solved again with REFINE times shorter steps
     (:func:`first_steps_check`'s solve), whose values have errors 16^p times smaller.  Where
@@ -801,7 +847,10 @@ def with_checked_estimate(sol, run, *, uniform_only, min_steps, kernel=None, rat
     * otherwise, by more than the estimate, every estimate is multiplied by the largest ratio
       of difference to estimate (the evidence that the comparison of coarser meshes
       understates the error, by that factor at least), and the message says so
-      (y = 1 - 1000 int y on 8 radau3 steps: the estimate 3.5e-4 becomes 0.021, the error).
+      (y = 1 - 1000 int y on 8 radau3 steps: the estimate 3.5e-4 becomes 0.021, the error);
+      where an estimate so raised exceeds half the solution's size so far, the solution fails
+      there as above (y = 1 + int cos(200 (t - s)) y ds on 4-32 trapezoid steps was a success
+      with errors of 1.43 and estimates, so raised, of 2.9-59).
 
     A failed solve's values before the failure are checked alike.
     ``stats["resolution_check"]`` is that ratio whenever the check ran.  ``suspect``: a
@@ -863,6 +912,21 @@ def with_checked_estimate(sol, run, *, uniform_only, min_steps, kernel=None, rat
         return sol
     est[1:] *= ratio                             # (in place: also error_estimate_mesh)
     sol.stats["max_error_estimate"] = largest_estimate(est)
+    # an estimate so raised that it exceeds half the solution's size: no reliable digit there
+    over = np.max(est, axis=1) > UNRESOLVED * np.maximum.accumulate(np.max(np.abs(Y), axis=1))
+    if np.any(over):
+        j = max(1, int(np.argmax(over)))
+        message = (f"The solution has no reliable digits from t = {float(t[j]):.6g} on: a solve "
+                   f"of the first steps with {finer[1]} times shorter steps differs from it by "
+                   f"{ratio:.3g} times the error estimate (which compares coarser meshes), and "
+                   f"the estimate so raised is {float(np.max(est[j])):.3g} there, more than half "
+                   f"the solution's size: the steps are long against a time scale of the problem "
+                   f"(a fast-decaying or oscillating kernel, a stiff transient).  "
+                   f"{_kept(t, j, computed_start)}  Use more steps, or solve to a tolerance "
+                   f"(rtol, atol), which finds the steps.")
+        if not sol.success:
+            message += f"  (Further on: {sol.message})"
+        return _failed_at(sol, 0 if computed_start and j == 1 else j, message)
     sol.message += (f"  The error estimates were multiplied by {ratio:.3g}: a solve of the first "
                     f"steps with {finer[1]} times shorter steps differs from the answer by that "
                     f"many times the estimate (the steps are long against a time scale of the "

@@ -699,3 +699,15 @@ def test_forcing_calling_a_lambdified_function_sees_a_changed_global():
         G_SCALE = 1.0
     assert sol1.success and sol2.success      # the equation is linear: y doubles with g
     np.testing.assert_allclose(sol2.y, 2.0 * sol1.y, rtol=1e-14)
+
+
+@pytest.mark.parametrize("n", [8, 32])
+def test_an_equation_without_solution_is_no_success_on_a_given_rule(n):
+    """y = x + int_0^1 3 x s y ds has no solution (3 x s has the eigenvalue 1 at lambda = 1);
+    the trapezoid rule's discrete eigenvalue is off 1, so its system is well conditioned, and
+    the solve was a success with max |y| = 128 (2050 with n = 32) and an estimate of 200
+    (3200): an estimate above the solution's size is no correct digit."""
+    sol = solve_fredholm(lambda x, s: 3.0 * x * s, lambda x: x, (0.0, 1.0), n, rule="trapezoid")
+    assert not sol.success
+    assert sol.stats["failure"] == "unresolved"
+    assert "no reliable digits" in sol.message
