@@ -809,6 +809,19 @@ def unresolved_start(sol, check, refine_tries, computed_start=False):
                       resolution_check=ratio)
 
 
+def _no_digits(sol, j, finer, differs, scales, computed_start):
+    """The failed :class:`Solution` of ``sol`` without a reliable digit from its mesh point j
+    on, where a solve of its first steps on ``finer`` differs from it by ``differs``."""
+    message = (f"The solution has no reliable digits from t = {float(sol.mesh[j]):.6g} on: a "
+               f"solve of the first steps with {finer[1]} times shorter steps differs from it "
+               f"by {differs}: the steps are long against a time scale of the problem "
+               f"({scales}, a stiff transient).  {_kept(sol.mesh, j, computed_start)}  Use more "
+               f"steps, or solve to a tolerance (rtol, atol), which finds the steps.")
+    if not sol.success:
+        message += f"  (Further on: {sol.message})"
+    return _failed_at(sol, 0 if computed_start and j == 1 else j, message)
+
+
 def _failed_at(sol, j, message, **stats):
     """``sol`` failed at its mesh point j with ``message`` (``stats["failure"] ==
     "unresolved"`` and ``stats``): only the values before j are kept."""
@@ -892,22 +905,14 @@ def with_checked_estimate(sol, run, *, uniform_only, min_steps, kernel=None, rat
     D = np.abs(Y[1:k + 1] - finer[0])
     ratio = float(np.max(D / claim))
     sol.stats["resolution_check"] = ratio
-    t = sol.mesh
     running = np.maximum.accumulate(np.max(np.abs(Y[:k + 1]), axis=1))[1:]
     lost = np.max(D, axis=1) > UNRESOLVED * running
     if np.any(lost):
         j = 1 + int(np.argmax(lost))
-        message = (f"The solution has no reliable digits from t = {float(t[j]):.6g} on: a solve "
-                   f"of the first steps with {finer[1]} times shorter steps differs from it by "
-                   f"{float(np.max(D[j - 1])):.3g} there, against a solution of size "
-                   f"{float(running[j - 1]):.3g} so far, although the error estimate (which "
-                   f"compares coarser meshes) was {float(np.max(est[j])):.3g}: the steps are "
-                   f"long against a time scale of the problem (a fast-decaying kernel, a stiff "
-                   f"transient).  {_kept(t, j, computed_start)}  Use more steps, or solve to a "
-                   f"tolerance (rtol, atol), which finds the steps.")
-        if not sol.success:
-            message += f"  (Further on: {sol.message})"
-        return _failed_at(sol, 0 if computed_start and j == 1 else j, message)
+        return _no_digits(sol, j, finer, f"{float(np.max(D[j - 1])):.3g} there, against a "
+                          f"solution of size {float(running[j - 1]):.3g} so far, although the "
+                          f"error estimate (which compares coarser meshes) was "
+                          f"{float(np.max(est[j])):.3g}", "a fast-decaying kernel", computed_start)
     if not ratio > 1.0:
         return sol
     est[1:] *= ratio                             # (in place: also error_estimate_mesh)
@@ -916,17 +921,10 @@ def with_checked_estimate(sol, run, *, uniform_only, min_steps, kernel=None, rat
     over = np.max(est, axis=1) > UNRESOLVED * np.maximum.accumulate(np.max(np.abs(Y), axis=1))
     if np.any(over):
         j = max(1, int(np.argmax(over)))
-        message = (f"The solution has no reliable digits from t = {float(t[j]):.6g} on: a solve "
-                   f"of the first steps with {finer[1]} times shorter steps differs from it by "
-                   f"{ratio:.3g} times the error estimate (which compares coarser meshes), and "
-                   f"the estimate so raised is {float(np.max(est[j])):.3g} there, more than half "
-                   f"the solution's size: the steps are long against a time scale of the problem "
-                   f"(a fast-decaying or oscillating kernel, a stiff transient).  "
-                   f"{_kept(t, j, computed_start)}  Use more steps, or solve to a tolerance "
-                   f"(rtol, atol), which finds the steps.")
-        if not sol.success:
-            message += f"  (Further on: {sol.message})"
-        return _failed_at(sol, 0 if computed_start and j == 1 else j, message)
+        return _no_digits(sol, j, finer, f"{ratio:.3g} times the error estimate (which compares "
+                          f"coarser meshes), and the estimate so raised is "
+                          f"{float(np.max(est[j])):.3g} there, more than half the solution's "
+                          f"size", "a fast-decaying or oscillating kernel", computed_start)
     sol.message += (f"  The error estimates were multiplied by {ratio:.3g}: a solve of the first "
                     f"steps with {finer[1]} times shorter steps differs from the answer by that "
                     f"many times the estimate (the steps are long against a time scale of the "
