@@ -208,7 +208,11 @@ def test_nonlocal_dense_equals_solve_volterra_with_the_same_kernel(rule):
     # the same fields (seed) and h for every rule: the user kernel is compiled once, not per rule
     K = _PLAIN_KERNELS.setdefault("seed 3", _plain_kernel(net))
     for i in range(len(X0)):
-        ref = solve_volterra(K, lambda t, x=X0[i].ravel(): x, (0.0, 1.0), net.n_layers, method=rule)
+        # (K is piecewise constant between the layers, a lookup of random weights: as an
+        # integral equation, 5 steps do not resolve it, and the solver's off-grid probe says
+        # so; the comparison is of the discrete maps, without the estimate)
+        ref = solve_volterra(K, lambda t, x=X0[i].ravel(): x, (0.0, 1.0), net.n_layers, method=rule,
+                             error_estimate=False)
         assert ref.success
         np.testing.assert_allclose(states[i].reshape(net.n_layers + 1, -1), ref.y, rtol=0, atol=1e-13)
         own = solve_volterra(net.kernel(), lambda t, x=X0[i].ravel(): x, (0.0, 1.0), net.n_layers,
