@@ -32,7 +32,8 @@ classical adjoint ODE (:func:`costate_ode` integrates that ODE with SciPy, for c
 """
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
+from dataclasses import field as dataclass_field
 from functools import lru_cache
 from typing import TYPE_CHECKING, Callable
 
@@ -48,6 +49,7 @@ from ..networks._activations import activation as _activation
 from ..networks._activations import activation_derivative as _activation_derivative
 from ..quadrature import cumulative_integrate
 from ..volterra import METHODS, SolverError, solve_volterra
+from ..volterra._estimate import UNRESOLVED
 from ..volterra._mesh import make_mesh
 from ..volterra._solution import lagrange_dense_output
 
@@ -245,7 +247,7 @@ class ContinuousAdjointResult(_Outcome):
     stats: dict
     status: bool = True
     message: str = ""
-    error_estimate: dict = field(default_factory=dict)
+    error_estimate: dict = dataclass_field(default_factory=dict)
 
 
 def _terminal_gradient(value, S, d):
@@ -329,7 +331,6 @@ def continuous_adjoint(W: ArrayLike | Callable[[float], ArrayLike],
     """
     X0 = np.atleast_2d(real_array(X0, "X0"))
     M = positive_int(n_steps, "n_steps")     # int() made 32.7 steps 32
-    METHODS[method]                          # (an unknown method: the registry's KeyError)
     return _estimated(lambda Wk, bk, m: _resnet_adjoint(Wk, bk, X0, dphi, activation, T, m, method),
                       W, b, M, method, _RESNET_AXES, False, error_estimate)
 
@@ -466,7 +467,7 @@ class ContinuousDenseAdjointResult(_Outcome):
     stats: dict
     status: bool = True
     message: str = ""
-    error_estimate: dict = field(default_factory=dict)
+    error_estimate: dict = dataclass_field(default_factory=dict)
 
 
 def continuous_adjoint_dense(W, b, X0, dphi, activation="tanh", T=1.0, n_steps=128,
@@ -522,7 +523,6 @@ def continuous_adjoint_dense(W, b, X0, dphi, activation="tanh", T=1.0, n_steps=1
     """
     X0 = np.atleast_2d(real_array(X0, "X0"))
     M = positive_int(n_steps, "n_steps")     # int() made 32.7 steps 32
-    METHODS[method]
     return _estimated(lambda Wk, bk, m: _dense_adjoint(Wk, bk, X0, dphi, activation, T, m, method),
                       W, b, M, method, _DENSE_AXES, True, error_estimate)
 
@@ -571,8 +571,6 @@ def _dense_adjoint(W, b, X0, dphi, activation, T, M, method):
 _RESNET_AXES = {"states": (1,), "costate": (1,), "adjoint": (1,), "grad_W": (0,), "grad_b": (0,)}
 _DENSE_AXES = {"states": (1,), "adjoint": (1,), "grad_W": (0, 1), "grad_b": (0, 1),
                "line_W": (0,), "line_b": (0,)}
-#: An estimate above this fraction of the largest value: no correct digit (status False).
-UNRESOLVED = 0.5
 
 
 def _every(a, k, axes):
@@ -610,9 +608,8 @@ def _estimated(solve, W, b, M, method, axes, two_variable, wanted):
     names = list(axes)
     p = min(METHODS[method].order, 8)
     steps = max(METHODS[method].min_steps, METHODS[_forward_rule(method)].min_steps, 2)
-    finite = all(np.all(np.isfinite(getattr(res, n))) for n in names)
-    if not finite:
-        bad = next(n for n in names if not np.all(np.isfinite(getattr(res, n))))
+    bad = next((n for n in names if not np.all(np.isfinite(getattr(res, n)))), None)
+    if bad is not None:
         res.status, res.message = False, (f"{bad} is not finite: the states overflow (or the "
                                           f"fields give non-finite values) on {M} steps.")
         return res

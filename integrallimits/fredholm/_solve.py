@@ -30,6 +30,7 @@ from ..kernels import Kernel, _user, as_forcing, as_kernel
 from ..kernels._structured import is_weakly_singular
 from ..kernels._linear import as_linear_kernel, positional_arity
 from ..quadrature import IntervalRule, interval_rule
+from ..volterra._estimate import UNRESOLVED
 from ..volterra._outcome import _CHECK_JACOBIAN
 from ..volterra._solution import SolverError
 from ..volterra._tolerance import check_tolerances, fit_tolerances, tolerance_of
@@ -494,9 +495,6 @@ def _to_tolerance(solve, rule, rtol, atol, n_start=8, n_max=4096):
     return sol
 
 
-#: An estimate above this share of the solution's size: no reliable digit (as the Volterra
-#: solvers' ``_estimate.UNRESOLVED``).
-UNRESOLVED = 0.5
 
 
 def _unresolved(sol):
