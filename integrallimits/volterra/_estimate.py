@@ -312,6 +312,8 @@ def _odd_end_check(run, t, Y, q, uniform_only, min_steps, result):
     disagrees by more than UNRESOLVED times the solution's size, or its solve fails, the last
     value is not confirmed."""
     n = len(t) - 1
+    if result.first_bad is not None and result.first_bad < n:   # not kept: nothing to check
+        return 0
     if uniform_only:
         m = (n + 1) // 2
         if m < max(min_steps, 1):
@@ -325,8 +327,6 @@ def _odd_end_check(run, t, Y, q, uniform_only, min_steps, result):
             return 0
         denominator = _two_to_minus_one(q)
     Yb, status, _, calls = run(tb)
-    if result.first_bad is not None and result.first_bad < n:
-        return calls
     size = float(np.max(np.abs(Y)))
     if status != 0:
         result.first_bad, result.reason, result.keep = n, "unchecked", n
