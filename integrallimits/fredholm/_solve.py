@@ -281,7 +281,9 @@ def solve_fredholm(K, g, interval, n_nodes=None, rule="gauss-legendre", *, args=
     error_estimate : bool
         Estimate the error at the nodes with a companion solve on the same rule with 25%
         more nodes (see :mod:`integrallimits.fredholm._control`; not for a rule given as an
-        :class:`~integrallimits.quadrature.IntervalRule`).
+        :class:`~integrallimits.quadrature.IntervalRule`).  A solve whose companion
+        fails, or differs from it by more than half the solution's size, is not a success
+        (``stats["failure"]`` ``"unchecked"`` or ``"unresolved"``; its values are kept).
     newton_tol : float
         Newton stops when the update is below ``newton_tol * max(1, |y|)`` (max norms).
     newton_maxiter : int
@@ -495,18 +497,23 @@ def _to_tolerance(solve, rule, rtol, atol, n_start=8, n_max=4096):
     return sol
 
 
-
-
 def _unresolved(sol):
     """``sol`` (a solve on a given rule with its estimate), failed where its estimate exceeds
     UNRESOLVED times the largest |y|: the companion differs from it by about the solution's
     size, so it has no correct digit.  y = x + int_0^1 3 x s y ds has no solution (3 is an
     eigenvalue); on the trapezoid rule with n = 8 or 32 (whose discrete eigenvalue is off 3) it was a
-    success with max |y| = 128 and 2050 and estimates of 200 and 3200."""
+    success with max |y| = 128 and 2050 and estimates of 200 and 3200.  Failed also where the
+    companion failed (no estimate): its values could not be checked."""
     if not sol.success:
         return sol
     est, size = sol.stats.get("max_error_estimate", math.nan), float(np.max(np.abs(sol.y)))
-    if est > UNRESOLVED * size:
+    if math.isnan(est):   # the companion failed: no digit of the values could be checked
+        sol.status = -1
+        sol.stats["failure"] = "unchecked"
+        sol.message = (f"The solution could not be checked (the equation may have no solution, or "
+                       f"one the rule does not resolve; use another number of nodes, or "
+                       f"error_estimate=False to accept the values unchecked). {sol.message}")
+    elif est > UNRESOLVED * size:
         sol.status = -1
         sol.stats["failure"] = "unresolved"
         sol.message = (f"The solution has no reliable digits: the companion solve "
