@@ -312,7 +312,11 @@ def solve_fredholm(K, g, interval, n_nodes=None, rule="gauss-legendre", *, args=
     the discrete eigenvalues differ from the continuous ones by the quadrature
     error, so near a continuous eigenvalue the discrete system may still be
     moderately conditioned (condition ~ 1 / quadrature error); a large
-    ``stats["condition"]`` that grows with n_nodes is the sign of it.
+    ``stats["condition"]`` that grows with n_nodes is the sign of it.  With the error
+    estimate of a composite rule, ``stats["condition_growth"]`` is the exponent of that
+    growth from the solve to its companion; at 0.75 times the rule's order or more (and a
+    condition number of 100 or more) the message says that 1 is (close to) an eigenvalue
+    and the solution, where it is one, one of many.
 
     A scalar K written with NumPy is evaluated on the whole grid of nodes in one
     call when it broadcasts (the matrix and the interpolant of a linear K,

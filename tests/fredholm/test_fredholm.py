@@ -714,3 +714,24 @@ def test_an_equation_without_solution_is_no_success_on_a_given_rule(n):
     assert not sol.success
     assert sol.stats["failure"] == "unresolved"
     assert "no reliable digits" in sol.message
+
+
+@pytest.mark.parametrize("rule", ["trapezoid", "rectangle"])
+def test_a_condition_number_growing_like_the_rules_order_is_reported(rule):
+    """y = x - 2/3 + int_0^1 3 x s y ds: 3 is an eigenvalue and the right side is in the range,
+    so every y = x - 2/3 + c x solves it.  The composite rules' discrete eigenvalues are off 3
+    by O(h^2) and pick one c, consistently (estimate 1e-14): a success that did not say the
+    answer is one of many.  The condition number grows like M^2 from the solve to its
+    companion; a regular problem's converges."""
+    for n in (8, 64):
+        sol = solve_fredholm(lambda x, s, y: 3.0 * x * s * y, lambda x: x - 2.0 / 3.0,
+                             (0.0, 1.0), n, rule=rule)
+        assert sol.success                               # one solution, rightly computed
+        assert abs(sol(0.5) - sol(0.0) - 0.5 * (sol(1.0) - sol(0.0))) < 1e-9   # affine in x
+        assert 1.9 < sol.stats["condition_growth"] < 2.5
+        assert "the solution is not unique and this is one of them" in sol.message
+    for lam in (2.9, 0.5):                               # near the eigenvalue, and far from it
+        sol = solve_fredholm(lambda x, s, y, c: c * x * s * y, lambda x: x, (0.0, 1.0), 16,
+                             rule=rule, args=(lam,))
+        assert sol.success and abs(sol.stats["condition_growth"]) < 0.3
+        assert "not unique" not in sol.message
