@@ -209,6 +209,29 @@ def test_a_blow_up_is_located_to_the_tolerance():
     assert np.all(np.abs(sol.y - exact)[early] <= 1e-8 * (1.0 + exact[early]))
 
 
+def test_the_blow_up_time_is_extrapolated_with_an_error_bound():
+    """Where the step collapses the controller asks, per unit step, for relative local errors
+    below the rounding unit before t*: rk4 on y = 1 + int y^2 at rtol 1e-8 stopped 1.6e-6 before
+    t* = 1 (radau2 3.9e-5), where the issue asks for t* to 1e-6.  |y| ~ C (t* - t)^-alpha fitted
+    to the last values gives t* to 4e-9 with its error bound; y = 1 + int 2 y^3 =
+    (1 - 4t)^(-1/2) has alpha = 1/2."""
+    for K, t_star, alpha in [(lambda t, s, y: y * y, 1.0, 1.0),
+                             (lambda t, s, y: 2.0 * y ** 3, 0.25, 0.5)]:
+        sol = solve_volterra(K, lambda t: 1.0, (0.0, 1.2), method="rk4", rtol=1e-8, atol=1e-8)
+        assert sol.stats["failure"] == "blow-up"
+        error = sol.stats["blow_up_time_error"]
+        assert abs(sol.stats["blow_up_time"] - t_star) <= error < 1e-7
+        assert abs(sol.stats["blow_up_exponent"] - alpha) < 1e-3
+        assert f"the blow-up time is t* = {sol.stats['blow_up_time']:.10g}" in sol.message
+    # y = -log(1 - t) is no power law: the last point stays the answer, with a bound
+    sol = solve_volterra(lambda t, s, y: np.exp(y), lambda t: 0.0, (0.0, 1.5), rtol=1e-8,
+                         atol=1e-8)
+    assert sol.stats["failure"] == "blow-up" and np.isnan(sol.stats["blow_up_exponent"])
+    assert sol.stats["blow_up_time"] == sol.t_failure
+    assert abs(sol.t_failure - 1.0) <= sol.stats["blow_up_time_error"]
+    assert "the blow-up time is" not in sol.message
+
+
 def test_redraw_of_a_uniform_pass_is_the_uniform_refinement():
     """Equal local errors on equal pairs: the redrawn mesh is uniform, with the steps whose
     error (falling like N^-p from the pass's ``ratio`` on 20 steps) is the tolerance over
