@@ -562,8 +562,8 @@ def blow_up_time(t, Y, estimate):
         return tau, (lc - lb) / (math.log(tau - tb) - math.log(tau - tc))
 
     points = [below(0.5), below(0.25), below(0.0625)]
-    if None in points:
-        return nothing
+    if None in points or not np.all(np.isfinite(estimate[points + [c], j])):
+        return nothing                # (unchecked values: the singularity's shift is unknown)
     near, far = fit(points[1], points[0]), fit(points[2], points[1])
     if near is None or far is None:
         return nothing
