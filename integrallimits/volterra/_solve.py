@@ -286,7 +286,8 @@ def solve_volterra(K, g, t_span=None, n_steps=None, method=None, *, args=None, k
     else:
         sol = solve_on_mesh(run, t, method=estimated, scalar=kernel.scalar, stats=stats,
                             error_estimate=error_estimate,
-                            work=estimated_work(n_steps, meth.stages, kernel.dim, quadratic))
+                            work=estimated_work(n_steps, meth.stages, kernel.dim, quadratic),
+                            shifted=meth.family == "vrk" and not singular)
         if error_estimate:
             sol = with_checked_estimate(sol, run, uniform_only=meth.uniform_only,
                                         min_steps=meth.min_steps, kernel=kernel,
