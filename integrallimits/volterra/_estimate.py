@@ -97,6 +97,9 @@ class Companion:
     shifted : float or None
         The largest estimate of the shifted companion (:func:`_shifted_check`) over the largest
         of the others; None when there was none.
+    kink : bool
+        Whether the shifted companions disagree with the half-steps one (a non-smooth point:
+        the estimate then takes the order 1 from them).
     """
 
     estimate: np.ndarray
@@ -114,6 +117,7 @@ class Companion:
     order: float = float("nan")
     sizing: float = 1.0
     shifted: float | None = None
+    kink: bool = False
 
     def stats(self):
         """The solution's stats entries of this estimate: how it was made, its kernel
@@ -419,7 +423,7 @@ def _shifted_check(run, t, Y, q, min_steps, result):
     top = float(np.nanmax(raised)) / richardson if np.any(np.isfinite(raised)) else 0.0
     if top > RATE_FACTOR * max(base, rounding):
         raised = raised / 2.0           # the order 1 (see above)
-        result.order, result.sizing = 1.0, 1.0
+        result.order, result.sizing, result.kink = 1.0, 1.0, True
     else:
         raised = raised / richardson
     result.shifted = top / base if base > 0 else math.inf
