@@ -617,3 +617,60 @@ def test_an_estimate_with_a_lower_order_is_restated_for_sizing():
     assert _adaptive._restated(4.5, 5.0) == pytest.approx((2 ** 4.5 - 1) / 31.0)
     assert _adaptive._restated(4.0, 4.0) == 1.0
     assert _adaptive._restated(float("nan"), 5.0) == 1.0
+
+
+def _jump_exact(t, a):
+    """y = 1 + t + int_0^t c(s) y ds, c = 1 before s = a and 2 after (y' = 1 + c y, y(0) = 1)."""
+    t = np.asarray(t, dtype=float)
+    ya = -1.0 + 2.0 * math.exp(a)
+    return np.where(t <= a, -1.0 + 2.0 * np.exp(t), -0.5 + (ya + 0.5) * np.exp(2.0 * (t - a)))
+
+
+def _kink_at_exact(t, a):
+    """y = |t - a| - int_0^t y ds (y' = g' - y, y(0) = a): a kink of g at t = a."""
+    t = np.asarray(t, dtype=float)
+    ya = (a + 1.0) * math.exp(-a) - 1.0
+    return np.where(t <= a, (a + 1.0) * np.exp(-t) - 1.0, 1.0 + (ya - 1.0) * np.exp(-(t - a)))
+
+
+def _jump_kernel(t, s, y, a):
+    return (1.0 if s < a else 2.0) * y
+
+
+@pytest.mark.parametrize("method", ["radau3", "gauss2", "gauss4"])
+@pytest.mark.parametrize("data, offset", [("jump", 1e-6), ("kink", 1.0 / 640)])
+def test_a_non_smooth_point_just_after_a_shared_mesh_point_is_seen(method, data, offset):
+    """A jump of K in s (or a kink of g) a little after t = 0.5, a point of the mesh of 64
+    steps and of every mesh of every other point: each of them misses the same part of the
+    step's integral (before its first collocation point), and the estimate compared equal
+    errors: 1.9e5 (radau3), 600 (gauss2) and 1.8e12 (gauss4) times below the error of the jump
+    1e-6 after it, 4e7, 6e4 and (fine) 0.06 for the kink h/10 after it.  The shifted companions
+    (every third point) have the point inside a step: the estimate is at least 1/20 of the
+    error."""
+    a = 0.5 + offset
+    if data == "jump":
+        sol = solve_volterra(_jump_kernel, lambda t, a: 1.0 + t, (0.0, 1.0), 64, method,
+                             args=(a,))
+        exact = _jump_exact(sol.t, a)
+    else:
+        sol = solve_volterra(lambda t, s, y, a: -y, lambda t, a: abs(t - a), (0.0, 1.0), 64,
+                             method, args=(a,))
+        exact = _kink_at_exact(sol.t, a)
+    actual = float(np.max(np.abs(sol.y - exact)))
+    assert sol.success and actual > 1e-9
+    assert sol.stats["max_error_estimate"] >= actual / 20, (actual, sol.stats["max_error_estimate"])
+
+
+def test_a_solve_to_a_tolerance_refines_at_a_kink_just_after_a_mesh_point():
+    """g = |t - 0.5| to rtol = atol = 1e-10 with gauss4: the kink fell just after a mesh point
+    shared by the answer's mesh (14 steps) and its companions, and the answer was accepted with
+    an error 2.2e4 times the tolerance.  The shifted companions see it, and the steps around it
+    are divided until it is resolved: the tolerance is met, the estimate honest."""
+    a, tol = 0.5, 1e-10
+    sol = solve_volterra(lambda t, s, y, a: -y, lambda t, a: abs(t - a), (0.0, 1.0),
+                         method="gauss4", rtol=tol, atol=tol, args=(a,))
+    exact = _kink_at_exact(sol.t, a)
+    err = np.abs(sol.y - exact)
+    assert sol.success, sol.message
+    assert np.max(err / (tol + tol * np.abs(exact))) <= 10.0
+    assert sol.stats["max_error_estimate"] >= np.max(err) / 20
