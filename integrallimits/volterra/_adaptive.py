@@ -579,7 +579,7 @@ def _global_check(run, t, Y, p, rtol, atol, explore):
     # 4.4-5.3).
     comp = estimate_error(_companion(run), t, Y, p, False, 1, rate_min_steps=1,
                           higher_order=True, rate_run=_companion(explore),
-                          shifted=n >= SHIFTED_STEPS)
+                          shifted=n >= SHIFTED_STEPS, shifted_run=_companion(explore))
     calls = comp.nfev
     ratio = float(np.max(comp.estimate / tolerance_of(Y, rtol, atol))) \
         if comp.first_bad is None else math.inf

@@ -206,7 +206,7 @@ def _first_unresolved(Y, common_idx, diff):
 
 def estimate_error(run, t, Y, order, uniform_only, min_steps, rate_min_steps=RATE_MIN_STEPS,
                    higher_order=False, rate_run=None, rate_factor=RATE_FACTOR, least_order=1.0,
-                   odd_end=False, shifted=False):
+                   odd_end=False, shifted=False, shifted_run=None):
     """Estimate the error of the solution ``Y`` on the mesh ``t`` with a companion solve.
 
     Parameters
@@ -247,6 +247,9 @@ def estimate_error(run, t, Y, order, uniform_only, min_steps, rate_min_steps=RAT
         non-uniform meshes): every third point from 0 and from 1, on which a non-smooth point
         just after (or, for Gauss methods, just before) an even mesh point, invisible to every
         mesh of every other point, lies inside a step.
+    shifted_run : callable, optional
+        ``run`` for the shifted companions (default ``run``): error-controlled solves make them
+        exploratory (Newton capped and stopped at a share of the tolerance), as the rate's.
 
     Returns
     -------
@@ -287,7 +290,7 @@ def estimate_error(run, t, Y, order, uniform_only, min_steps, rate_min_steps=RAT
             result.rate, result.order = rate, q
             result.sizing = _two_to_minus_one(q) / _two_to_minus_one(order) if q < order else 1.0
             if shifted and not uniform_only:
-                result.nfev += _shifted_check(run, t, Y, q, min_steps, result)
+                result.nfev += _shifted_check(shifted_run or run, t, Y, q, min_steps, result)
             if odd_end and (n_points - 1) % 2 == 1:
                 result.nfev += _odd_end_check(run, t, Y, q, uniform_only, min_steps, result)
             return result
