@@ -32,9 +32,10 @@ keeps p; differences at the rounding level are not compared.
 Near a singularity (a blow-up) two under-resolved solutions can agree with each other while
 both lag behind the exact one: the values kept there carry Richardson estimates that are
 only as good as the asymptotic assumption.  Error-controlled solves (``rtol``/``atol``)
-refine there instead.  A kink that lies in the last step of both meshes before a common
-point can also leave the two solutions equal while both are off: put such a point on the
-mesh (``mesh=``) or split the interval there.
+refine there instead.  A kink that lies just after (Gauss: or just before) a point that
+every nested mesh shares leaves their solutions equal while all are off: methods that run on
+any mesh also compare with shifted companions (``shifted``, :func:`_shifted_check`); solves
+to a tolerance do not yet (they refine the whole mesh, see ``._adaptive``).
 """
 from __future__ import annotations
 
@@ -97,9 +98,6 @@ class Companion:
     shifted : float or None
         The largest estimate of the shifted companion (:func:`_shifted_check`) over the largest
         of the others; None when there was none.
-    kink : bool
-        Whether the shifted companions disagree with the half-steps one (a non-smooth point:
-        the estimate then takes the order 1 from them).
     """
 
     estimate: np.ndarray
@@ -117,7 +115,6 @@ class Companion:
     order: float = float("nan")
     sizing: float = 1.0
     shifted: float | None = None
-    kink: bool = False
 
     def stats(self):
         """The solution's stats entries of this estimate: how it was made, its kernel
@@ -206,7 +203,7 @@ def _first_unresolved(Y, common_idx, diff):
 
 def estimate_error(run, t, Y, order, uniform_only, min_steps, rate_min_steps=RATE_MIN_STEPS,
                    higher_order=False, rate_run=None, rate_factor=RATE_FACTOR, least_order=1.0,
-                   odd_end=False, shifted=False, shifted_run=None):
+                   odd_end=False, shifted=False):
     """Estimate the error of the solution ``Y`` on the mesh ``t`` with a companion solve.
 
     Parameters
@@ -247,9 +244,6 @@ def estimate_error(run, t, Y, order, uniform_only, min_steps, rate_min_steps=RAT
         non-uniform meshes): every third point from 0 and from 1, on which a non-smooth point
         just after (or, for Gauss methods, just before) an even mesh point, invisible to every
         mesh of every other point, lies inside a step.
-    shifted_run : callable, optional
-        ``run`` for the shifted companions (default ``run``): error-controlled solves make them
-        exploratory (Newton capped and stopped at a share of the tolerance), as the rate's.
 
     Returns
     -------
@@ -290,7 +284,7 @@ def estimate_error(run, t, Y, order, uniform_only, min_steps, rate_min_steps=RAT
             result.rate, result.order = rate, q
             result.sizing = _two_to_minus_one(q) / _two_to_minus_one(order) if q < order else 1.0
             if shifted and not uniform_only:
-                result.nfev += _shifted_check(shifted_run or run, t, Y, q, min_steps, result)
+                result.nfev += _shifted_check(run, t, Y, q, min_steps, result)
             if odd_end and (n_points - 1) % 2 == 1:
                 result.nfev += _odd_end_check(run, t, Y, q, uniform_only, min_steps, result)
             return result
@@ -417,7 +411,7 @@ def _shifted_check(run, t, Y, q, min_steps, result):
     top = float(np.nanmax(raised)) / richardson if np.any(np.isfinite(raised)) else 0.0
     if top > RATE_FACTOR * max(base, rounding):
         raised = raised / 2.0           # the order 1 (see above)
-        result.order, result.sizing, result.kink = 1.0, 1.0, True
+        result.order, result.sizing = 1.0, 1.0
     else:
         raised = raised / richardson
     result.shifted = top / base if base > 0 else math.inf

@@ -660,17 +660,3 @@ def test_a_non_smooth_point_just_after_a_shared_mesh_point_is_seen(method, data,
     assert sol.success and actual > 1e-9
     assert sol.stats["max_error_estimate"] >= actual / 20, (actual, sol.stats["max_error_estimate"])
 
-
-def test_a_solve_to_a_tolerance_refines_at_a_kink_just_after_a_mesh_point():
-    """g = |t - 0.5| to rtol = atol = 1e-10 with gauss4: the kink fell just after a mesh point
-    shared by the answer's mesh (14 steps) and its companions, and the answer was accepted with
-    an error 2.2e4 times the tolerance.  The shifted companions see it, and the steps around it
-    are divided until it is resolved: the tolerance is met, the estimate honest."""
-    a, tol = 0.5, 1e-10
-    sol = solve_volterra(lambda t, s, y, a: -y, lambda t, a: abs(t - a), (0.0, 1.0),
-                         method="gauss4", rtol=tol, atol=tol, args=(a,))
-    exact = _kink_at_exact(sol.t, a)
-    err = np.abs(sol.y - exact)
-    assert sol.success, sol.message
-    assert np.max(err / (tol + tol * np.abs(exact))) <= 10.0
-    assert sol.stats["max_error_estimate"] >= np.max(err) / 20
