@@ -34,8 +34,8 @@ both lag behind the exact one: the values kept there carry Richardson estimates 
 only as good as the asymptotic assumption.  Error-controlled solves (``rtol``/``atol``)
 refine there instead.  A kink that lies just after (Gauss: or just before) a point that
 every nested mesh shares leaves their solutions equal while all are off: methods that run on
-any mesh also compare with shifted companions (``shifted``, :func:`_shifted_check`); solves
-to a tolerance do not yet (they refine the whole mesh, see ``._adaptive``).
+any mesh also compare with shifted companions on a given mesh (:func:`_shifted_check`);
+solves to a tolerance do not yet.
 """
 from __future__ import annotations
 
@@ -46,7 +46,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-__all__ = ["Companion", "estimate_error", "estimate_options", "coarse_mesh", "refined_mesh"]
+__all__ = ["Companion", "estimate_error", "estimate_options", "coarse_mesh", "refined_mesh",
+           "shifted_estimate"]
 
 #: Disagreement (relative to the solution's running size) from which a point has no reliable digit.
 UNRESOLVED = 0.5
@@ -203,7 +204,7 @@ def _first_unresolved(Y, common_idx, diff):
 
 def estimate_error(run, t, Y, order, uniform_only, min_steps, rate_min_steps=RATE_MIN_STEPS,
                    higher_order=False, rate_run=None, rate_factor=RATE_FACTOR, least_order=1.0,
-                   odd_end=False, shifted=False):
+                   odd_end=False):
     """Estimate the error of the solution ``Y`` on the mesh ``t`` with a companion solve.
 
     Parameters
@@ -239,11 +240,6 @@ def estimate_error(run, t, Y, order, uniform_only, min_steps, rate_min_steps=RAT
         With an odd number of steps, estimate the last value with a solve of its own (see
         :func:`_odd_end_check`) instead of leaving it the estimate of the last common point
         (the second kind, whose last value carries the error of every step before it).
-    shifted : bool
-        Also compare with the *shifted* companions (:func:`_shifted_check`, methods that run on
-        non-uniform meshes): every third point from 0 and from 1, on which a non-smooth point
-        just after (or, for Gauss methods, just before) an even mesh point, invisible to every
-        mesh of every other point, lies inside a step.
 
     Returns
     -------
@@ -283,8 +279,6 @@ def estimate_error(run, t, Y, order, uniform_only, min_steps, rate_min_steps=RAT
             result.mesh, result.values, result.common = tc, Yc, idx
             result.rate, result.order = rate, q
             result.sizing = _two_to_minus_one(q) / _two_to_minus_one(order) if q < order else 1.0
-            if shifted and not uniform_only:
-                result.nfev += _shifted_check(run, t, Y, q, min_steps, result)
             if odd_end and (n_points - 1) % 2 == 1:
                 result.nfev += _odd_end_check(run, t, Y, q, uniform_only, min_steps, result)
             return result
@@ -393,7 +387,7 @@ def _shifted_check(run, t, Y, q, min_steps, result):
     nfev, raised, top = 0, None, 0.0
     for start in (3, 1):
         idx = np.unique(np.concatenate(([0], np.arange(start, n, 3), [n])))
-        if len(idx) - 1 < max(min_steps, 2):
+        if len(idx) - 1 < max(min_steps, 2) or len(idx) == n + 1:   # (too few, or the mesh)
             continue
         Ys, status, index, calls = run(t[idx])
         nfev += calls
@@ -417,6 +411,16 @@ def _shifted_check(run, t, Y, q, min_steps, result):
     result.shifted = top / base if base > 0 else math.inf
     result.estimate = np.maximum(result.estimate, raised)
     return nfev
+
+
+def shifted_estimate(run, t, Y, estimate, order, min_steps):
+    """(estimate, order, ratio, nfev): ``estimate`` (N+1, d) of the solution ``Y`` on ``t``, made
+    with the order ``order``, raised to that of the shifted companions (:func:`_shifted_check`;
+    ``run(mesh) -> (Y, status, index, nfev)``), the order it then assumes (1 where they
+    disagree with it) and the ratio of their largest estimate to its (None without them)."""
+    result = Companion(estimate, None, "", "half-steps", order=order)
+    nfev = _shifted_check(run, t, Y, order, min_steps, result)
+    return result.estimate, result.order, result.shifted, nfev
 
 
 def estimate_options(alpha):

@@ -127,7 +127,7 @@ def checks_odd_end(method):
 
 
 def solve_on_mesh(run, t, *, method, scalar, stats, error_estimate=True, t_eval=None,
-                  what="solution", messages=None, work=None, shifted=False):
+                  what="solution", messages=None, work=None):
     """Solve with ``run(mesh) -> Run`` on the mesh ``t``, estimate the error with a companion
     solve, and return the :class:`Solution` of the values that are confirmed.
 
@@ -136,13 +136,12 @@ def solve_on_mesh(run, t, *, method, scalar, stats, error_estimate=True, t_eval=
     kernel evaluations of the solve on ``t`` (``_mesh.estimated_work``): when it is large, the
     solve and its companions run in one worker thread (:func:`run_interruptibly`; the runs
     inside it then run inline) instead of one thread each: every hand-over between threads
-    waits for the scheduler, milliseconds on a loaded machine.  ``shifted``: the estimate also
-    compares with the shifted companion (:func:`._estimate._shifted_check`).
+    waits for the scheduler, milliseconds on a loaded machine.
     """
     if work is not None and work >= THREAD_WORK:
         return run_interruptibly(lambda: solve_on_mesh(
             run, t, method=method, scalar=scalar, stats=stats, error_estimate=error_estimate,
-            t_eval=t_eval, what=what, messages=messages, shifted=shifted), work)
+            t_eval=t_eval, what=what, messages=messages), work)
     start = time.perf_counter()
     first = run(t)
     info = stats(first.counts)
@@ -170,7 +169,7 @@ def solve_on_mesh(run, t, *, method, scalar, stats, error_estimate=True, t_eval=
 
         comp = estimate_error(companion, t[:keep], Y[:keep], method.order,
                               companion_drops_odd_end(method), method.min_steps,
-                              odd_end=checks_odd_end(method), shifted=shifted,
+                              odd_end=checks_odd_end(method),
                               **getattr(method, "estimate_options", {}))
         info.update(comp.stats())
         info["nfev"] += comp.nfev
