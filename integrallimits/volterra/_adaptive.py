@@ -83,12 +83,12 @@ import numpy as np
 
 from ..kernels import _user
 from . import _loops
-from ._estimate import RATE_FACTOR, estimate_error, refined_mesh, shifted_estimate
+from ._estimate import RATE_FACTOR, estimate_error, refined_mesh
 from ._outcome import FAILED, SUCCEEDED, describe, unresolved_message
 from ._solution import Solution
 from ._tolerance import tolerance_of
 
-__all__ = ["solve_adaptive", "remesh", "refine_at_kink"]
+__all__ = ["solve_adaptive", "remesh"]
 
 SAFETY = 0.9
 #: The local error allowed per unit step, as a share of the tolerance (local errors of
@@ -113,23 +113,6 @@ TRIAL_MAXITER = 8
 #: The factor within which an error estimate must stay of the actual error (see
 #: :func:`_faster_than_rate`).
 HONEST = 20.0
-#: The fewest steps of a mesh whose check also compares with the shifted companions
-#: (:func:`._estimate._shifted_check`, two solves on every third point, exploratory): they
-#: see a non-smooth point of the data just after a point that every nested mesh shares.  Only
-#: where the check would accept the mesh, and only where the solves on N/4, N/2 and N steps
-#: do not converge at the method's rate (:func:`_converges_at_rate`): on every smooth row of
-#: the error-control study they did at the check that accepted (N >= SHIFTED_STEPS), so that
-#: the companions cost nothing there, and with g = |t - 0.5| (gauss4, 1e-10) the rate was
-#: 1.3e5 times 2^p.  (Always, they cost 1.13-1.46 times the evaluations on the study's
-#: smooth rows.)  A kink whose solves happen to converge at the rate is not looked for.
-SHIFTED_STEPS = 6
-#: A mesh refined at a non-smooth point (:func:`refine_at_kink`) divides the KINK_WINDOW steps
-#: on either side of it into 2 to KINK_DIVIDE parts.
-KINK_WINDOW, KINK_DIVIDE = 3, 8
-#: ... which it does where the shifted companions saw a non-smooth point, or the estimate's
-#: observed order is at most LOW_ORDER (the order of a step with a kink or a jump inside), and
-#: one step makes at least CONCENTRATED of the growth of the estimate along the mesh.
-LOW_ORDER, CONCENTRATED = 2.5, 0.5
 #: Newton stops at this share of the tolerance where that is looser than ``newton_tol``.
 NEWTON_SHARE = 1e-3
 #: The redrawn mesh aims at the tolerance itself (the model's error is conservative: the
@@ -178,43 +161,6 @@ def redraw(t, local, p, ratio, max_steps):
     out = np.interp(np.linspace(0.0, mass[-1], n + 1), mass, edges)
     out[0], out[-1] = edges[0], edges[-1]
     return out
-
-
-def refine_at_kink(t, scaled, ratio, max_steps):
-    """The mesh ``t`` with the steps around a non-smooth point divided.
-
-    ``scaled``: the check's estimates over the tolerance (N+1, d), whose shifted companions saw
-    a non-smooth point (``Companion.kink``).  Its error is made where the estimate grows most
-    from one mesh point to the next; the non-smooth point lies within KINK_WINDOW steps of it
-    (a step of a shifted companion spans three), and each of the steps there is divided into
-    k = sqrt(ratio) parts (2 to KINK_DIVIDE: the error of a step with a kink inside falls like
-    h^2, with a jump like h), so that the point, wherever it is, lies in a shorter step, at a
-    new offset from the mesh points (refining the whole mesh, as for a smooth solution, took
-    16 times the steps per check and met 1e-10 at no affordable N).  The number of steps added
-    is even (the half-steps companion takes every other point)."""
-    n = len(t) - 1
-    growth = np.diff(np.max(scaled, axis=1))
-    j = int(np.argmax(growth))
-    lo, hi = max(0, j - KINK_WINDOW), min(n, j + KINK_WINDOW)
-    k = int(min(KINK_DIVIDE, max(2, math.ceil(math.sqrt(ratio)))))
-    if ((k - 1) * (hi - lo)) % 2:
-        hi = hi + 1 if hi < n else hi
-        lo = lo - 1 if ((k - 1) * (hi - lo)) % 2 and lo > 0 else lo
-    if n + (k - 1) * (hi - lo) > max_steps:
-        k = 2
-    pieces = [t[:lo]]
-    for i in range(lo, hi):
-        pieces.append(np.linspace(t[i], t[i + 1], k + 1)[:-1])
-    pieces.append(t[hi:])
-    return np.concatenate(pieces)
-
-
-def _concentrated(scaled):
-    """Whether one step makes most (CONCENTRATED) of the growth of the estimates ``scaled``
-    (over the tolerance) along the mesh: the signature of a non-smooth point."""
-    growth = np.maximum(np.diff(np.max(scaled, axis=1)), 0.0)
-    total = float(np.sum(growth))
-    return total > 0 and float(np.max(growth)) >= CONCENTRATED * total
 
 
 def _trial_newton_tol(newton_tol, rtol, atol):
@@ -332,7 +278,6 @@ def solve_adaptive(meth, kernel, g_vec, t0, T, *, rtol, atol, newton_tol, newton
     trial_tol = _trial_newton_tol(newton_tol, rtol, atol)
     run = _reusing(run, trial_tol)
     refinements, total, trusted, t_first, try_ratio = [], 0, False, None, math.inf
-    suspect = False         # a check has seen the solves off the method's rate (SHIFTED_STEPS)
     profile = None
 
     def explore(mesh):
@@ -414,11 +359,8 @@ def solve_adaptive(meth, kernel, g_vec, t0, T, *, rtol, atol, newton_tol, newton
                     np.array_equal(t, t_first):
                 trusted = False                     # the uniform try, already checked
             else:
-                comp, ratio, trusted, calls = _global_check(run, t, Y, p, rtol, atol, explore,
-                                                            suspect)
+                comp, ratio, trusted, calls = _global_check(run, t, Y, p, rtol, atol, explore)
                 total += calls
-                suspect = suspect or comp.kink or (len(t) - 1 >= SHIFTED_STEPS and
-                                                   not _converges_at_rate(comp, p))
                 refinements.append((len(t) - 1, ratio))
                 better = None if trusted else _refined_companion(run, comp, t, p, rtol, atol,
                                                                  refinements, explore)
@@ -429,11 +371,7 @@ def solve_adaptive(meth, kernel, g_vec, t0, T, *, rtol, atol, newton_tol, newton
             if trusted or len(t) - 1 >= max_steps:
                 break
             sized = ratio * comp.sizing     # (accepted by ratio, sized with p or a higher order)
-            if math.isfinite(ratio) and (comp.kink or comp.order <= LOW_ORDER) and \
-                    _concentrated(comp.estimate / tolerance_of(Y, rtol, atol)):
-                t = refine_at_kink(t, comp.estimate / tolerance_of(Y, rtol, atol), ratio,
-                                   max_steps)
-            elif local is not None and math.isfinite(ratio) and local.max() > 0:
+            if local is not None and math.isfinite(ratio) and local.max() > 0:
                 t = redraw(t, local, p, sized, max_steps)       # the pass's mesh, once
             else:
                 order = _sizing_order(comp, p)
@@ -574,7 +512,7 @@ def _failed_pass(t, Y, failure, kernel_failure, h_floor, max_steps, run, p, meth
                     t_eval=t_eval)
 
 
-def _global_check(run, t, Y, p, rtol, atol, explore, suspect=False):
+def _global_check(run, t, Y, p, rtol, atol, explore):
     """(companion, error/tolerance ratio, whether the mesh is accepted, nfev) of the solution
     ``Y`` on ``t``: accepted when the ratio is at most 1 and the mesh has MIN_STEPS steps, or
     FEWEST_STEPS and the three-level check of :func:`_converges_at_rate` passes.  The solve on
@@ -593,16 +531,6 @@ def _global_check(run, t, Y, p, rtol, atol, explore, suspect=False):
     calls = comp.nfev
     ratio = float(np.max(comp.estimate / tolerance_of(Y, rtol, atol))) \
         if comp.first_bad is None else math.inf
-    if ratio <= 1.0 and n >= SHIFTED_STEPS and (suspect or not _converges_at_rate(comp, p)):
-        # the shifted companions (see SHIFTED_STEPS)
-        raised, q, shifted, spent = shifted_estimate(_companion(explore), t, Y, comp.estimate,
-                                                     comp.order, 1)
-        calls += spent
-        if shifted is not None:
-            kink = q != comp.order
-            comp = dataclasses.replace(comp, estimate=raised, order=q, shifted=shifted,
-                                       kink=kink, sizing=1.0 if kink else comp.sizing)
-            ratio = float(np.max(comp.estimate / tolerance_of(Y, rtol, atol)))
     trusted = ratio <= 1.0 and n >= MIN_STEPS
     if ratio <= 1.0 and FEWEST_STEPS <= n < MIN_STEPS:
         trusted = _converges_at_rate(comp, p)

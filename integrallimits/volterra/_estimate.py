@@ -99,9 +99,6 @@ class Companion:
     shifted : float or None
         The largest estimate of the shifted companion (:func:`_shifted_check`) over the largest
         of the others; None when there was none.
-    kink : bool
-        Whether the shifted companions disagreed with the others, so that the estimate took
-        the order 1 from them (a non-smooth point of the data).
     """
 
     estimate: np.ndarray
@@ -119,7 +116,6 @@ class Companion:
     order: float = float("nan")
     sizing: float = 1.0
     shifted: float | None = None
-    kink: bool = False
 
     def stats(self):
         """The solution's stats entries of this estimate: how it was made, its kernel
