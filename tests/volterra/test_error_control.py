@@ -640,3 +640,61 @@ def test_an_estimate_with_a_lower_order_is_restated_for_sizing():
     assert _adaptive._restated(4.5, 5.0) == pytest.approx((2 ** 4.5 - 1) / 31.0)
     assert _adaptive._restated(4.0, 4.0) == 1.0
     assert _adaptive._restated(float("nan"), 5.0) == 1.0
+
+
+def _jump_exact(t, a):
+    """y = 1 + t + int_0^t c(s) y ds, c = 1 before s = a and 2 after (y' = 1 + c y, y(0) = 1)."""
+    t = np.asarray(t, dtype=float)
+    ya = -1.0 + 2.0 * math.exp(a)
+    return np.where(t <= a, -1.0 + 2.0 * np.exp(t), -0.5 + (ya + 0.5) * np.exp(2.0 * (t - a)))
+
+
+def _kink_at_exact(t, a):
+    """y = |t - a| - int_0^t y ds (y' = g' - y, y(0) = a): a kink of g at t = a."""
+    t = np.asarray(t, dtype=float)
+    ya = (a + 1.0) * math.exp(-a) - 1.0
+    return np.where(t <= a, (a + 1.0) * np.exp(-t) - 1.0, 1.0 + (ya - 1.0) * np.exp(-(t - a)))
+
+
+def _jump_kernel(t, s, y, a):
+    return (1.0 if s < a else 2.0) * y
+
+
+def _crossing_exact(t):
+    """y = 1 - t - int_0^t |y - 0.5| ds: y' = -1 - |y - 0.5|, y crosses 0.5 at ln 1.5."""
+    t = np.asarray(t, dtype=float)
+    tc = math.log(1.5)
+    return 0.5 + np.where(t <= tc, -1.0 + 1.5 * np.exp(-t), 1.0 - np.exp(t - tc))
+
+
+@pytest.mark.parametrize("method, data, offset", [
+    ("radau3", "jump", 1e-6), ("gauss2", "jump", 1e-6), ("gauss4", "jump", 1e-6),
+    ("radau2", "kink", 1.0 / 640), ("radau3", "kink", 1.0 / 640), ("gauss2", "kink", 1.0 / 640),
+    ("gauss2", "crossing", None), ("gauss4", "crossing", None)])
+def test_a_non_smooth_point_just_after_a_shared_mesh_point_is_seen(method, data, offset):
+    """A jump of K in s 1e-6 after t = 0.5 (or a kink of g h/10 after it), a point of the mesh
+    of 64 steps and of every mesh of every other point: each of them misses the same part of
+    the step's integral (before its first collocation point), and the estimate compared equal
+    errors: 1.9e5 (radau3), 600 (gauss2) and 1.8e12 (gauss4) times below the error for the
+    jump, 100, 4e7 and 6e4 (radau2, radau3, gauss2) for the kink; the kink of K = -|y - 0.5|
+    where y crosses 0.5 (t = ln 1.5 = 0.4055, just before the point 26 = 0.40625, after the
+    last Gauss point of its step): 7e3 (gauss2) and 2.6e12 (gauss4).  The shifted companions
+    (every third point) have the point inside a step: the estimate is at least 1/20 of the
+    error."""
+    if data == "jump":
+        a = 0.5 + offset
+        sol = solve_volterra(_jump_kernel, lambda t, a: 1.0 + t, (0.0, 1.0), 64, method,
+                             args=(a,))
+        exact = _jump_exact(sol.t, a)
+    elif data == "kink":
+        a = 0.5 + offset
+        sol = solve_volterra(lambda t, s, y, a: -y, lambda t, a: abs(t - a), (0.0, 1.0), 64,
+                             method, args=(a,))
+        exact = _kink_at_exact(sol.t, a)
+    else:
+        sol = solve_volterra(lambda t, s, y: -abs(y - 0.5), lambda t: 1.0 - t, (0.0, 1.0), 64,
+                             method)
+        exact = _crossing_exact(sol.t)
+    actual = float(np.max(np.abs(sol.y - exact)))
+    assert sol.success and actual > 1e-9
+    assert sol.stats["max_error_estimate"] >= actual / 20, (actual, sol.stats["max_error_estimate"])
