@@ -86,7 +86,7 @@ from . import _loops
 from ._estimate import RATE_FACTOR, estimate_error, refined_mesh
 from ._outcome import FAILED, SUCCEEDED, describe, unresolved_message
 from ._solution import Solution
-from ._tolerance import tolerance_of
+from ._tolerance import over_tolerance, tolerance_of
 
 __all__ = ["solve_adaptive", "remesh"]
 
@@ -464,10 +464,10 @@ def _controlled_pass(meth, kernel, g_vec, t0, T, rtol, atol, newton_tol, newton_
             continue
         scale = tolerance_of(np.maximum(np.abs(yn), np.abs(y_end)), rtol, atol)
         local = np.abs(y_big - y_end) / (2.0 ** p - 1.0)
-        ratio = float(np.max(local / (scale * LOCAL_SHARE * (H / span))))
+        ratio = float(np.max(over_tolerance(local, scale * LOCAL_SHARE * (H / span))))
         trend = 1.0
         if ratio <= 1.0:
-            store.local.append(float(np.max(local / scale)))
+            store.local.append(float(np.max(over_tolerance(local, scale))))
             store.t[store.n + 1], store.t[store.n + 2] = tn + H / 2, tn + H
             store.Y[store.n + 1], store.Y[store.n + 2] = y_mid, y_end
             store.n += 2
@@ -529,7 +529,7 @@ def _global_check(run, t, Y, p, rtol, atol, explore):
     comp = estimate_error(_companion(run), t, Y, p, False, 1, rate_min_steps=1,
                           higher_order=True, rate_run=_companion(explore))
     calls = comp.nfev
-    ratio = float(np.max(comp.estimate / tolerance_of(Y, rtol, atol))) \
+    ratio = float(np.max(over_tolerance(comp.estimate, tolerance_of(Y, rtol, atol)))) \
         if comp.first_bad is None else math.inf
     trusted = ratio <= 1.0 and n >= MIN_STEPS
     if ratio <= 1.0 and FEWEST_STEPS <= n < MIN_STEPS:
@@ -537,7 +537,7 @@ def _global_check(run, t, Y, p, rtol, atol, explore):
         if not trusted and _faster_than_rate(comp, p):
             bound = dataclasses.replace(comp, estimate=comp.estimate * (2.0 ** comp.order - 1.0),
                                         order=1.0, sizing=1.0)
-            bound_ratio = float(np.max(bound.estimate / tolerance_of(Y, rtol, atol)))
+            bound_ratio = float(np.max(over_tolerance(bound.estimate, tolerance_of(Y, rtol, atol))))
             if bound_ratio <= 1.0:
                 comp, ratio, trusted = bound, bound_ratio, True
     return comp, ratio, trusted, calls
@@ -572,7 +572,7 @@ def _profile_mesh(profile, p, rtol, atol, max_steps):
     idx = comp.common
     if len(idx) != (len(tr) + 1) // 2 or not np.array_equal(idx, np.arange(0, len(tr), 2)):
         return None
-    E = np.max(comp.estimate[idx] / tolerance_of(fine.Y[idx], rtol, atol), axis=1)
+    E = np.max(over_tolerance(comp.estimate[idx], tolerance_of(fine.Y[idx], rtol, atol)), axis=1)
     local = np.maximum(np.diff(E), 0.0)
     if not np.all(np.isfinite(local)) or local.max() <= 0:
         return None

@@ -26,7 +26,8 @@ from ._estimate import UNRESOLVED, estimate_error
 from ._outcome import FAILED, SUCCEEDED, companion_drops_odd_end, describe, unresolved_message
 from ._solution import Solution, largest_estimate
 
-__all__ = ["check_tolerances", "first_steps_check", "fit_tolerances", "short_time_scale",
+__all__ = ["check_tolerances", "first_steps_check", "fit_tolerances", "over_tolerance",
+           "short_time_scale",
            "solve_uniform_to_tolerance", "tolerance_of", "unresolved_start", "with_checked_estimate",
            "with_resolved_start"]
 
@@ -110,6 +111,16 @@ def tolerance_of(Y, rtol, atol):
     return atol + rtol * np.abs(Y)
 
 
+def over_tolerance(error, tol):
+    """``error / tol`` per entry, 0 where the error is 0 (also where the tolerance is: a pure
+    relative tolerance, atol = 0, on a component that is 0 at t0, where every solve has the
+    exact y(t0) = g(t0) and its estimate 0; 0/0 was NaN, never met, and the refinement went on
+    to the most steps allowed: 18 minutes), inf where only the tolerance is 0."""
+    with np.errstate(divide="ignore", invalid="ignore"):
+        ratio = error / tol
+    return np.where(error == 0, 0.0, ratio)
+
+
 def _predict(n, ratio, order, n_max, most=16.0):
     """The next N (even, so that its companion has N/2 steps) for an observed max est/tol,
     at most ``most`` times N."""
@@ -185,7 +196,8 @@ def solve_uniform_to_tolerance(run, t0, T, *, method, scalar, stats, rtol, atol,
                                   method.min_steps, **getattr(method, "estimate_options", {}))
             total += comp.nfev
             if comp.first_bad is None:
-                ratio = float(np.max(comp.estimate / tolerance_of(first.Y, rtol, atol)))
+                ratio = float(np.max(over_tolerance(comp.estimate,
+                                                    tolerance_of(first.Y, rtol, atol))))
         defects = []
         if step_defect is not None and np.isfinite(ratio):
             tol = tolerance_of(first.Y, rtol, atol)
@@ -194,7 +206,7 @@ def solve_uniform_to_tolerance(run, t0, T, *, method, scalar, stats, rtol, atol,
             if defects:
                 raised = comp.estimate.copy()
                 _raise_to_defects(raised, defects)
-                ratio = float(np.max(raised / tol))
+                ratio = float(np.max(over_tolerance(raised, tol)))
         history.append((n, ratio))
         if best is None or ratio < best[0]:
             best = (ratio, n, t, first, comp, defects)
@@ -320,7 +332,7 @@ def first_steps_check(run, sol, rtol, atol, uniform_only=False, min_steps=1, ste
     Yf, m = finer
     k = len(Yf)
     Yc = sol._y2[1:k + 1]
-    ratio = np.max(np.abs(Yc - Yf) / tolerance_of(Yf, rtol, atol), axis=1)
+    ratio = np.max(over_tolerance(np.abs(Yc - Yf), tolerance_of(Yf, rtol, atol)), axis=1)
     if not np.all(ratio <= AGREE):        # (a NaN is not agreement)
         j = 1 + int(np.argmax(~(ratio <= AGREE)))
         return float(np.max(ratio)), j, float(sol.mesh[1] - sol.mesh[0]) / m
@@ -351,7 +363,7 @@ def _raised_estimates(sol, Yf, m, rtol, atol):
     est[1:] *= factor                            # (in place: also error_estimate_mesh)
     sol.stats["max_error_estimate"] = largest_estimate(est)
     sol.stats["resolution_check"] = factor
-    over = np.max(est / tolerance_of(Y, rtol, atol), axis=1)
+    over = np.max(over_tolerance(est, tolerance_of(Y, rtol, atol)), axis=1)
     if np.all(over <= 1.0):
         sol.message += (f"  The error estimates were multiplied by {factor:.3g}: a solve of the "
                         f"first steps with {m} times shorter steps differs from the answer by "
