@@ -83,10 +83,10 @@ import numpy as np
 
 from ..kernels import _user
 from . import _loops
-from ._estimate import RATE_FACTOR, estimate_error, refined_mesh
+from ._estimate import RATE_FACTOR, estimate_error, refined_mesh, trim_lead_in
 from ._outcome import FAILED, SUCCEEDED, describe, unresolved_message
 from ._solution import Solution
-from ._tolerance import over_tolerance, tolerance_of
+from ._tolerance import over_tolerance, tolerance_of, unreachable, unreachable_message
 
 __all__ = ["solve_adaptive", "remesh"]
 
@@ -370,6 +370,22 @@ def solve_adaptive(meth, kernel, g_vec, t0, T, *, rtol, atol, newton_tol, newton
                     Y, stages = fine.Y, fine.stages
             if trusted or len(t) - 1 >= max_steps:
                 break
+            # (stalled: the estimate over the tolerance fell by less than half with the last
+            # refinement, where at least 1.1^p steps more make it fall like N^-p)
+            out_of_reach = unreachable(
+                Y, comp.estimate, rtol, atol,
+                len(refinements) >= 2 and 0.5 * refinements[-2][1] <= refinements[-1][1]) \
+                if comp.first_bad is None else None
+            if out_of_reach is not None:
+                info.update(comp.stats(), nfev=total, refinements=refinements,
+                            failure="tolerance", seconds=time.perf_counter() - start,
+                            max_error_estimate=float(np.max(comp.estimate)))
+                return Solution(t, Y, scalar=kernel.scalar, status=FAILED,
+                                message=unreachable_message(t, Y, comp.estimate, out_of_reach,
+                                                            rtol, atol),
+                                stats=info, method=meth.name, order=p,
+                                t_failure=float(t[out_of_reach[0]]),
+                                error_estimate=comp.estimate, t_eval=t_eval)
             sized = ratio * comp.sizing     # (accepted by ratio, sized with p or a higher order)
             if local is not None and math.isfinite(ratio) and local.max() > 0:
                 t = redraw(t, local, p, sized, max_steps)       # the pass's mesh, once
@@ -502,14 +518,28 @@ def _failed_pass(t, Y, failure, kernel_failure, h_floor, max_steps, run, p, meth
         message = (f"The tolerance needs more than {max_steps} steps (reached t = {t_fail:.6g}); "
                    f"use a looser tolerance or a higher-order method.")
         info["failure"] = "tolerance"
-    # the values so far are accepted to the tolerance step by step; estimate them globally
-    comp = estimate_error(_companion(run), t, Y, p, False, 1) if n >= 2 else None
-    estimate = comp.estimate if comp is not None else np.full_like(Y, np.nan)
+    # the values so far are accepted to the tolerance step by step; estimate them globally,
+    # and keep those that the estimate confirms: not the run of points ahead of the failure
+    # where the companion disagrees by more than LEAD_IN of the size (rk4 on y = 1 + int y^2
+    # at rtol 1e-6 kept values up to t = 1.0000002, past the blow-up at 1)
+    comp = estimate_error(_companion(run), t, Y, p, False, 1, uncheck_on_failure=True) \
+        if n >= 2 else None
+    keep = n + 1
+    if comp is not None:
+        if comp.first_bad is not None:
+            keep = comp.keep
+        comp.keep = keep
+        if trim_lead_in(comp) is not None:
+            keep = comp.keep
+    estimate = comp.estimate[:keep] if comp is not None else np.full_like(Y, np.nan)
+    if keep <= n:
+        message += (f" The values from t = {float(t[keep]):.10g} on are not kept: the error "
+                    f"estimate (a solve with every other point) does not confirm them.")
     info["nfev"] = total + (comp.nfev if comp is not None else 0)
     info["seconds"] = time.perf_counter() - start
-    return Solution(t, Y, scalar=kernel.scalar, status=FAILED, message=message, stats=info,
-                    method=meth.name, order=p, t_failure=t_fail, error_estimate=estimate,
-                    t_eval=t_eval)
+    return Solution(t[:keep], Y[:keep], scalar=kernel.scalar, status=FAILED, message=message,
+                    stats=info, method=meth.name, order=p, t_failure=t_fail,
+                    error_estimate=estimate, t_eval=t_eval)
 
 
 def _global_check(run, t, Y, p, rtol, atol, explore):

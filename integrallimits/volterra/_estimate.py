@@ -434,8 +434,8 @@ def _finish(Y, idx, diff, est, source, nfev):
 
 
 def trim_lead_in(companion):
-    """The first mesh index of the values that a *failed* solve does not keep beyond
-    ``companion.keep``, which it lowers, or None.
+    """The number of leading values that a *failed* solve keeps when it keeps fewer than
+    ``companion.keep`` (which it lowers to that), else None.
 
     Near a blow-up at t*, the solution on steps h and its companion do not converge at t*:
     y_h(t*) grows like h^(-beta) (beta the blow-up's exponent, y ~ (t* - t)^(-beta)), so the
@@ -461,7 +461,7 @@ def trim_lead_in(companion):
     if keep >= companion.keep:
         return None
     companion.keep = keep
-    return int(common[j])
+    return keep
 
 
 #: Up to this many points (N + 1) of a scalar solution, the half-steps companion's estimates

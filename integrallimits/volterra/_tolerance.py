@@ -27,7 +27,7 @@ from ._outcome import FAILED, SUCCEEDED, companion_drops_odd_end, describe, unre
 from ._solution import Solution, largest_estimate
 
 __all__ = ["check_tolerances", "first_steps_check", "fit_tolerances", "over_tolerance",
-           "short_time_scale",
+           "short_time_scale", "unreachable", "unreachable_message",
            "solve_uniform_to_tolerance", "tolerance_of", "unresolved_start", "with_checked_estimate",
            "with_resolved_start"]
 
@@ -49,6 +49,10 @@ SETTLED, SINGULAR_STEPS = 8.0, 4
 #: Weakly singular kernels solved to a tolerance: a refinement, or a start over after the
 #: check of the first steps, takes at most REFINE_SINGULAR times the steps (at least twice).
 REFINE_SINGULAR = 4.0
+#: A value within ROOT times its estimated error of 0 has at most one digit: a purely relative
+#: tolerance there is out of reach when refining does not lower the error over it
+#: (:func:`unreachable`).
+ROOT = 10.0
 #: A solve on a given mesh (:func:`with_checked_estimate`): its error estimate, taken as at
 #: least ESTIMATE_FLOOR times the solution's size, is compared with the finer solve.
 ESTIMATE_FLOOR = 2.0 ** -42
@@ -109,6 +113,47 @@ def fit_tolerances(tolerance, y0, caller="solve_volterra"):
 def tolerance_of(Y, rtol, atol):
     """atol + rtol |y| per mesh point and component."""
     return atol + rtol * np.abs(Y)
+
+
+def unreachable(Y, estimate, rtol, atol, stalled=False):
+    """None, or (i, j): the first mesh value (point i, component j) whose estimated error
+    exceeds a tolerance atol + rtol |y| that no mesh can be expected to meet: one below
+    MIN_RTOL times the size of its component so far (the largest |y_j| up to t_i), or a
+    purely relative one (atol = 0) at a value within its estimated error of 0 (not even its
+    sign is known), within ROOT times it when the refinement ``stalled`` (its estimate over
+    the tolerance did not fall).  The estimate of such a value falls with it as the mesh is
+    refined: at a root on the mesh both are the solve's error, and the error over the
+    tolerance stays near 1 / rtol.
+
+    A pure relative tolerance on a component that passes through 0 asks there for more
+    digits than floating point has: y = (sin t, cos t) on [0, 2 pi] with rtol = 1e-6,
+    atol = 0 has the mesh points pi / 2, pi, ... on every uniform mesh, where |y| is the
+    solve's own error, so the error over the tolerance stays 1 / rtol however fine the mesh:
+    the refinement went on to the most steps allowed (radau3: 2^15 steps, 1.2e10 kernel
+    evaluations, to fail; 18 minutes were seen).  Below MIN_RTOL (the relative tolerance
+    refused with atol = 0) rounding errors dominate every method."""
+    tol = tolerance_of(Y, rtol, atol)
+    absY = np.abs(Y)
+    size = np.maximum.accumulate(absY, axis=0)
+    out = tol < MIN_RTOL * size
+    out |= (np.asarray(atol) == 0) & (absY <= (ROOT if stalled else 1.0) * estimate)
+    bad = out & (estimate > tol)
+    if not bad.any():
+        return None
+    i = int(np.argmax(bad.any(axis=1)))
+    return i, int(np.argmax(bad[i]))
+
+
+def unreachable_message(t, Y, estimate, where, rtol, atol):
+    """The message of a solve to a tolerance stopped by :func:`unreachable` at ``where``."""
+    i, j = where
+    component = "" if Y.shape[1] == 1 else f" component {j} of"
+    tol = tolerance_of(Y, rtol, atol)[i, j]
+    return (f"The tolerance could not be met: at t = {float(t[i]):.6g}{component} y is "
+            f"{float(Y[i, j]):.3g} with an estimated error of {float(estimate[i, j]):.3g}, where "
+            f"atol + rtol |y| is {float(tol):.3g}: a relative tolerance (atol = 0) asks for ever "
+            f"more digits where y passes through 0, and no mesh meets it there.  Give atol > 0 "
+            f"for that component (an error that is small enough where y is near 0).")
 
 
 def over_tolerance(error, tol):
@@ -212,7 +257,9 @@ def solve_uniform_to_tolerance(run, t0, T, *, method, scalar, stats, rtol, atol,
             best = (ratio, n, t, first, comp, defects)
         stalled = stall and len(history) >= 3 and \
             history[-3][1] <= history[-2][1] <= history[-1][1] < np.inf
-        if ratio <= 1.0 or n >= n_max or stalled:
+        out_of_reach = None if not 1.0 < ratio < np.inf else \
+            unreachable(first.Y, comp.estimate, rtol, atol, stalled)
+        if ratio <= 1.0 or n >= n_max or stalled or out_of_reach is not None:
             break
         # a failed or unresolved solve: four times the steps; else the predicted N
         # (sized with the method's order; the estimate with an observed lower one decides),
@@ -227,6 +274,9 @@ def solve_uniform_to_tolerance(run, t0, T, *, method, scalar, stats, rtol, atol,
 
     if stalled:       # the attempt with the smallest estimate is the answer (a failed one)
         ratio, n, t, first, comp, defects = best
+        if out_of_reach is not None:     # (said of the answer's values)
+            out_of_reach = unreachable(first.Y, comp.estimate, rtol, atol, True) \
+                if comp is not None and comp.first_bad is None else None
     info = stats(first.counts)
     info.update(comp.stats() if comp is not None else
                 {"error_estimate": "none", "error_estimate_nfev": 0, "estimate_order": float("nan")},
@@ -248,6 +298,11 @@ def solve_uniform_to_tolerance(run, t0, T, *, method, scalar, stats, rtol, atol,
         t_fail = float(t[comp.first_bad])
         message, info["failure"] = unresolved_message(comp, t), comp.reason
         keep = comp.keep
+    elif out_of_reach is not None:
+        t_fail = float(t[out_of_reach[0]])
+        message = unreachable_message(t, first.Y, comp.estimate, out_of_reach, rtol, atol)
+        message = message[len("The tolerance could not be met: "):]
+        info["failure"] = "tolerance"
     elif stalled:
         t_fail = float(T)
         message = (f"the estimated error stopped decreasing as the mesh was refined (N = "
