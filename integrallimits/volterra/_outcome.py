@@ -182,7 +182,8 @@ def solve_on_mesh(run, t, *, method, scalar, stats, error_estimate=True, t_eval=
             estimate[:keep] = comp.estimate
         if comp.first_bad is not None:
             if t_failure is None or comp.first_bad < first.index:
-                message = unresolved_message(comp, t, what)
+                message = unresolved_message(comp, t, what) + (
+                    "" if t_failure is None else f"  (Further on: {message})")
                 info["failure"] = comp.reason
                 t_failure = float(t[comp.first_bad])
             keep = min(keep, comp.keep)
