@@ -301,7 +301,8 @@ def estimate_error(run, t, Y, order, uniform_only, min_steps, rate_min_steps=RAT
                 # the solve on every fourth point failed at its point rate_failed (> 0): the
                 # order, and so the estimate, is not confirmed from there
                 iq = coarse_mesh(tc, uniform_only)[1]
-                _unchecked_from(result, int(idx[iq[rate_failed]]), int(idx[iq[rate_failed - 1]]) + 1)
+                _unchecked_from(result, int(idx[iq[rate_failed]]),
+                                int(idx[iq[rate_failed - 1]]) + 1)
             if odd_end and (n_points - 1) % 2 == 1:
                 result.nfev += _odd_end_check(run, t, Y, q, uniform_only, min_steps, result)
             return result

@@ -27,8 +27,8 @@ from ._outcome import FAILED, SUCCEEDED, companion_drops_odd_end, describe, unre
 from ._solution import Solution, largest_estimate
 
 __all__ = ["check_tolerances", "first_steps_check", "fit_tolerances", "over_tolerance",
-           "short_time_scale", "unreachable", "unreachable_message",
-           "solve_uniform_to_tolerance", "tolerance_of", "unresolved_start", "with_checked_estimate",
+           "short_time_scale", "solve_uniform_to_tolerance", "tolerance_of", "unreachable",
+           "unreachable_message", "unresolved_start", "with_checked_estimate",
            "with_resolved_start"]
 
 #: The smallest relative tolerance accepted (below it rounding errors dominate every method).
