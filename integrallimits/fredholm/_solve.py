@@ -33,7 +33,7 @@ from ..quadrature import IntervalRule, interval_rule
 from ..volterra._estimate import UNRESOLVED
 from ..volterra._outcome import _CHECK_JACOBIAN
 from ..volterra._solution import SolverError
-from ..volterra._tolerance import check_tolerances, fit_tolerances, tolerance_of
+from ..volterra._tolerance import check_tolerances, fit_tolerances, over_tolerance, tolerance_of
 from . import _assembly
 from ._control import next_size, with_estimate
 from ._solution import FredholmSolution
@@ -481,8 +481,8 @@ def _to_tolerance(solve, rule, rtol, atol, n_start=8, n_max=4096):
         sol = with_estimate(solve, solve(n, sol), rule, n)
         if sol.success:
             fit_tolerances((rtol, atol), sol.y[0], "solve_fredholm")
-        ratio = float(np.max(sol.error_estimate / tolerance_of(sol.y, rtol, atol))) if sol.success \
-            else np.inf
+        ratio = float(np.max(over_tolerance(sol.error_estimate, tolerance_of(sol.y, rtol, atol)))) \
+            if sol.success else np.inf
         history.append((n, ratio))
         if ratio <= 1.0 or n >= n_max or not sol.success:   # a failed solve: more nodes
             break                                            # repeat it, ever more slowly

@@ -84,10 +84,10 @@ import numpy as np
 
 from ..kernels import _user
 from . import _loops
-from ._estimate import RATE_FACTOR, estimate_error, refined_mesh
+from ._estimate import RATE_FACTOR, estimate_error, refined_mesh, trim_lead_in
 from ._outcome import FAILED, SUCCEEDED, describe, unresolved_message
 from ._solution import Solution
-from ._tolerance import tolerance_of
+from ._tolerance import over_tolerance, tolerance_of, unreachable, unreachable_message
 
 __all__ = ["solve_adaptive", "remesh"]
 
@@ -371,6 +371,22 @@ def solve_adaptive(meth, kernel, g_vec, t0, T, *, rtol, atol, newton_tol, newton
                     Y, stages = fine.Y, fine.stages
             if trusted or len(t) - 1 >= max_steps:
                 break
+            # (stalled: the estimate over the tolerance fell by less than half with the last
+            # refinement, where at least 1.1^p steps more make it fall like N^-p)
+            out_of_reach = unreachable(
+                Y, comp.estimate, rtol, atol,
+                len(refinements) >= 2 and 0.5 * refinements[-2][1] <= refinements[-1][1]) \
+                if comp.first_bad is None else None
+            if out_of_reach is not None:
+                info.update(comp.stats(), nfev=total, refinements=refinements,
+                            failure="tolerance", seconds=time.perf_counter() - start,
+                            max_error_estimate=float(np.max(comp.estimate)))
+                return Solution(t, Y, scalar=kernel.scalar, status=FAILED,
+                                message=unreachable_message(t, Y, comp.estimate, out_of_reach,
+                                                            rtol, atol),
+                                stats=info, method=meth.name, order=p,
+                                t_failure=float(t[out_of_reach[0]]),
+                                error_estimate=comp.estimate, t_eval=t_eval)
             sized = ratio * comp.sizing     # (accepted by ratio, sized with p or a higher order)
             if local is not None and math.isfinite(ratio) and local.max() > 0:
                 t = redraw(t, local, p, sized, max_steps)       # the pass's mesh, once
@@ -465,10 +481,10 @@ def _controlled_pass(meth, kernel, g_vec, t0, T, rtol, atol, newton_tol, newton_
             continue
         scale = tolerance_of(np.maximum(np.abs(yn), np.abs(y_end)), rtol, atol)
         local = np.abs(y_big - y_end) / (2.0 ** p - 1.0)
-        ratio = float(np.max(local / (scale * LOCAL_SHARE * (H / span))))
+        ratio = float(np.max(over_tolerance(local, scale * LOCAL_SHARE * (H / span))))
         trend = 1.0
         if ratio <= 1.0:
-            store.local.append(float(np.max(local / scale)))
+            store.local.append(float(np.max(over_tolerance(local, scale))))
             store.t[store.n + 1], store.t[store.n + 2] = tn + H / 2, tn + H
             store.Y[store.n + 1], store.Y[store.n + 2] = y_mid, y_end
             store.n += 2
@@ -503,20 +519,34 @@ def _failed_pass(t, Y, failure, kernel_failure, h_floor, max_steps, run, p, meth
         message = (f"The tolerance needs more than {max_steps} steps (reached t = {t_fail:.6g}); "
                    f"use a looser tolerance or a higher-order method.")
         info["failure"] = "tolerance"
-    # the values so far are accepted to the tolerance step by step; estimate them globally
-    comp = estimate_error(_companion(run), t, Y, p, False, 1) if n >= 2 else None
-    estimate = comp.estimate if comp is not None else np.full_like(Y, np.nan)
-    if failure == "collapse":
-        fit = blow_up_time(t, Y, estimate)
+    # the values so far are accepted to the tolerance step by step; estimate them globally,
+    # and keep those that the estimate confirms: not the run of points ahead of the failure
+    # where the companion disagrees by more than LEAD_IN of the size (rk4 on y = 1 + int y^2
+    # at rtol 1e-6 kept values up to t = 1.0000002, past the blow-up at 1)
+    comp = estimate_error(_companion(run), t, Y, p, False, 1, uncheck_on_failure=True) \
+        if n >= 2 else None
+    if failure == "collapse":   # (from all the values: the trim below drops the last ones)
+        fit = blow_up_time(t, Y, comp.estimate if comp is not None else np.full_like(Y, np.nan))
         info.update(blow_up_time=fit[0], blow_up_time_error=fit[1], blow_up_exponent=fit[2])
         if math.isfinite(fit[2]):
             message = message[:-2] + (f"; as |y| ~ C (t* - t)^-{fit[2]:.3g} there, the blow-up "
                                       f"time is t* = {fit[0]:.10g} +- {fit[1]:.2g}).")
+    keep = n + 1
+    if comp is not None:
+        if comp.first_bad is not None:
+            keep = comp.keep
+        comp.keep = keep
+        if trim_lead_in(comp) is not None:
+            keep = comp.keep
+    estimate = comp.estimate[:keep] if comp is not None else np.full_like(Y, np.nan)
+    if keep <= n:
+        message += (f" The values from t = {float(t[keep]):.10g} on are not kept: the error "
+                    f"estimate (a solve with every other point) does not confirm them.")
     info["nfev"] = total + (comp.nfev if comp is not None else 0)
     info["seconds"] = time.perf_counter() - start
-    return Solution(t, Y, scalar=kernel.scalar, status=FAILED, message=message, stats=info,
-                    method=meth.name, order=p, t_failure=t_fail, error_estimate=estimate,
-                    t_eval=t_eval)
+    return Solution(t[:keep], Y[:keep], scalar=kernel.scalar, status=FAILED, message=message,
+                    stats=info, method=meth.name, order=p, t_failure=t_fail,
+                    error_estimate=estimate, t_eval=t_eval)
 
 
 def blow_up_time(t, Y, estimate):
@@ -594,7 +624,7 @@ def _global_check(run, t, Y, p, rtol, atol, explore):
     comp = estimate_error(_companion(run), t, Y, p, False, 1, rate_min_steps=1,
                           higher_order=True, rate_run=_companion(explore))
     calls = comp.nfev
-    ratio = float(np.max(comp.estimate / tolerance_of(Y, rtol, atol))) \
+    ratio = float(np.max(over_tolerance(comp.estimate, tolerance_of(Y, rtol, atol)))) \
         if comp.first_bad is None else math.inf
     trusted = ratio <= 1.0 and n >= MIN_STEPS
     if ratio <= 1.0 and FEWEST_STEPS <= n < MIN_STEPS:
@@ -602,7 +632,7 @@ def _global_check(run, t, Y, p, rtol, atol, explore):
         if not trusted and _faster_than_rate(comp, p):
             bound = dataclasses.replace(comp, estimate=comp.estimate * (2.0 ** comp.order - 1.0),
                                         order=1.0, sizing=1.0)
-            bound_ratio = float(np.max(bound.estimate / tolerance_of(Y, rtol, atol)))
+            bound_ratio = float(np.max(over_tolerance(bound.estimate, tolerance_of(Y, rtol, atol))))
             if bound_ratio <= 1.0:
                 comp, ratio, trusted = bound, bound_ratio, True
     return comp, ratio, trusted, calls
@@ -637,7 +667,7 @@ def _profile_mesh(profile, p, rtol, atol, max_steps):
     idx = comp.common
     if len(idx) != (len(tr) + 1) // 2 or not np.array_equal(idx, np.arange(0, len(tr), 2)):
         return None
-    E = np.max(comp.estimate[idx] / tolerance_of(fine.Y[idx], rtol, atol), axis=1)
+    E = np.max(over_tolerance(comp.estimate[idx], tolerance_of(fine.Y[idx], rtol, atol)), axis=1)
     local = np.maximum(np.diff(E), 0.0)
     if not np.all(np.isfinite(local)) or local.max() <= 0:
         return None

@@ -47,10 +47,13 @@ from dataclasses import dataclass
 import numpy as np
 
 __all__ = ["Companion", "estimate_error", "estimate_options", "coarse_mesh", "refined_mesh",
-           "shifted_estimate"]
+           "shifted_estimate", "trim_lead_in"]
 
 #: Disagreement (relative to the solution's running size) from which a point has no reliable digit.
 UNRESOLVED = 0.5
+#: A failed solve keeps no value of the run of points just before its failure where the two
+#: solutions disagree by more than LEAD_IN times the size (:func:`trim_lead_in`).
+LEAD_IN = 0.1
 #: How far (a factor) below 2^p the observed rate may fall before the estimate uses the
 #: observed order (and above or below which small meshes are not trusted, see ``_adaptive``).
 RATE_FACTOR = 4.0
@@ -99,6 +102,10 @@ class Companion:
     shifted : float or None
         The largest estimate of the shifted companion (:func:`_shifted_check`) over the largest
         of the others; None when there was none.
+    agreement : callable or None
+        ``agreement()`` -> (mesh indices of the points compared, at each the largest
+        difference of the two solutions over the solution's size so far), computed when a
+        failed solve asks (:func:`trim_lead_in`).
     """
 
     estimate: np.ndarray
@@ -116,6 +123,7 @@ class Companion:
     order: float = float("nan")
     sizing: float = 1.0
     shifted: float | None = None
+    agreement: object = None
 
     def stats(self):
         """The solution's stats entries of this estimate: how it was made, its kernel
@@ -204,7 +212,7 @@ def _first_unresolved(Y, common_idx, diff):
 
 def estimate_error(run, t, Y, order, uniform_only, min_steps, rate_min_steps=RATE_MIN_STEPS,
                    higher_order=False, rate_run=None, rate_factor=RATE_FACTOR, least_order=1.0,
-                   odd_end=False):
+                   odd_end=False, uncheck_on_failure=False):
     """Estimate the error of the solution ``Y`` on the mesh ``t`` with a companion solve.
 
     Parameters
@@ -240,6 +248,18 @@ def estimate_error(run, t, Y, order, uniform_only, min_steps, rate_min_steps=RAT
         With an odd number of steps, estimate the last value with a solve of its own (see
         :func:`_odd_end_check`) instead of leaving it the estimate of the last common point
         (the second kind, whose last value carries the error of every step before it).
+    uncheck_on_failure : bool
+        A companion or rate solve that fails (Newton's method, a non-finite value) at a time
+        the solution passed leaves the solution unchecked from there (``reason``
+        "unchecked", the values before the last common point ahead of it kept, with the
+        estimates of the half-steps companion's part that finished): the method on the
+        coarser mesh could not get past that time, and the solution's own values there
+        are what is in doubt (a blow-up that the solution's steps jumped: radau2 on
+        y = 1 + int 2 y^3 over [0, 0.5], blow-up at 0.25, was a success with y(0.5) = 15.6
+        on 32 steps, whose half-steps companion failed at 0.25 and whose double-steps one
+        jumped it too).  Solves on a given mesh use this; False (the drivers of a tolerance,
+        which refine instead): a failed half-steps companion is replaced by the refined one
+        and a failed rate solve only leaves the rate unknown.
 
     Returns
     -------
@@ -256,13 +276,15 @@ def estimate_error(run, t, Y, order, uniform_only, min_steps, rate_min_steps=RAT
         Yc, status, index, calls = run(tc)
         nfev += calls
         valid = len(tc) if status == 0 else index
+        if status != 0 and uncheck_on_failure:
+            return _failed_half_steps(Y, tc, idx, Yc, max(valid, 1), order, nfev)
         if status == 0:
             idx = idx[:valid]
             # (idx: every other point, and the last one when N is odd, see coarse_mesh)
             every_other = int(idx[-1]) == 2 * (len(idx) - 1)
             Yf = Y[:2 * len(idx) - 1:2] if every_other else Y[idx]   # (a view: the same values)
-            rate, calls = _observed_rate(rate_run or run, tc, Yc, Yf, uniform_only,
-                                         max(min_steps, rate_min_steps))
+            rate, calls, rate_failed = _observed_rate(rate_run or run, tc, Yc, Yf, uniform_only,
+                                                      max(min_steps, rate_min_steps))
             nfev += calls
             q = float(order)
             if rate is not None and rate < factor / rate_factor:
@@ -272,6 +294,7 @@ def estimate_error(run, t, Y, order, uniform_only, min_steps, rate_min_steps=RAT
             if every_other and d == 1 and n_points <= FEW:
                 est, bad = _half_steps_few(Y, Yf, Yc[:valid], _two_to_minus_one(q))
                 result = _companion(est, bad, "half-steps", nfev, n_points)
+                result.agreement = lambda: _agreement(Y, idx, np.abs(Yf - Yc[:valid]))
             else:
                 diff = np.abs(Yf - Yc[:valid])
                 est = _spread(idx, diff / _two_to_minus_one(q), n_points, d, every_other)
@@ -279,6 +302,12 @@ def estimate_error(run, t, Y, order, uniform_only, min_steps, rate_min_steps=RAT
             result.mesh, result.values, result.common = tc, Yc, idx
             result.rate, result.order = rate, q
             result.sizing = _two_to_minus_one(q) / _two_to_minus_one(order) if q < order else 1.0
+            if rate_failed is not None and uncheck_on_failure:
+                # the solve on every fourth point failed at its point rate_failed (> 0): the
+                # order, and so the estimate, is not confirmed from there
+                iq = coarse_mesh(tc, uniform_only)[1]
+                _unchecked_from(result, int(idx[iq[rate_failed]]),
+                                int(idx[iq[rate_failed - 1]]) + 1)
             if odd_end and (n_points - 1) % 2 == 1:
                 result.nfev += _odd_end_check(run, t, Y, q, uniform_only, min_steps, result)
             return result
@@ -298,6 +327,30 @@ def estimate_error(run, t, Y, order, uniform_only, min_steps, rate_min_steps=RAT
         result.first_bad, result.reason, result.keep = valid_fine, "unchecked", valid_fine
     if tried_coarse and result.source == "double-steps":
         result.source = "double-steps (the half-steps companion failed)"
+    result.order = float(order)
+    return result
+
+
+def _unchecked_from(result, first, keep):
+    """``result`` unchecked from the mesh index ``first`` on, ``keep`` values kept (unless it
+    is already not confirmed from an earlier point)."""
+    if result.first_bad is None or first < result.first_bad:
+        result.first_bad, result.reason, result.keep = first, "unchecked", keep
+
+
+def _failed_half_steps(Y, tc, idx, Yc, valid, order, nfev):
+    """The :class:`Companion` of a half-steps companion (mesh ``tc``, its points ``idx`` in the
+    solution's mesh) whose solve failed at its point ``valid`` (its values before are valid):
+    the estimates of the common points before, and the solution unchecked from there on
+    (see ``uncheck_on_failure`` in :func:`estimate_error`)."""
+    n_points, d = Y.shape
+    common = idx[:valid]
+    diff = np.abs(Y[common] - Yc[:valid])
+    est = _spread(common, diff / _two_to_minus_one(order), n_points, d)
+    result = _finish(Y, common, diff, est, "half-steps", nfev)
+    first = int(idx[valid]) if valid < len(idx) else n_points - 1
+    _unchecked_from(result, first, int(common[-1]) + 1)
+    result.mesh, result.values, result.common = tc[:valid], Yc[:valid], common
     result.order = float(order)
     return result
 
@@ -440,24 +493,58 @@ def estimate_options(alpha):
 
 
 def _observed_rate(run, tc, Yc, Yf, uniform_only, min_steps):
-    """(D2 / D1, nfev) from a solve on every other point of the companion's mesh ``tc`` (values
-    ``Yc``; ``Yf`` the solution at the same points), or (None, nfev) when there is no such mesh
-    or its solve fails; inf when D1 is at the rounding level of the solution."""
+    """(D2 / D1, nfev, failed) from a solve on every other point of the companion's mesh ``tc``
+    (values ``Yc``; ``Yf`` the solution at the same points), or (None, nfev, failed) when there
+    is no such mesh or its solve fails; inf when D1 is at the rounding level of the solution.
+    ``failed``: the point of that mesh where its solve failed (at least 1), else None."""
     if len(tc) < 3 or (len(tc) - (1 if uniform_only else 0)) // 2 < min_steps:
-        return None, 0   # (coarse_mesh(tc) would have no mesh, or fewer steps)
+        return None, 0, None   # (coarse_mesh(tc) would have no mesh, or fewer steps)
     tq, iq = coarse_mesh(tc, uniform_only)
-    Yq, status, _, calls = run(tq)
+    Yq, status, index, calls = run(tq)
     if status != 0:
-        return None, calls
+        return None, calls, max(int(index), 1)
     d1 = float(np.max(np.abs(Yf[iq] - Yc[iq])))
     d2 = float(np.max(np.abs(Yc[iq] - Yq)))
     if d1 <= 64 * np.finfo(float).eps * float(np.max(np.abs(Yf))):
-        return float("inf"), calls
-    return d2 / d1, calls
+        return float("inf"), calls, None
+    return d2 / d1, calls, None
 
 
 def _finish(Y, idx, diff, est, source, nfev):
-    return _companion(est, _first_unresolved(Y, idx, diff), source, nfev, Y.shape[0])
+    result = _companion(est, _first_unresolved(Y, idx, diff), source, nfev, Y.shape[0])
+    result.agreement = lambda: _agreement(Y, idx, diff)
+    return result
+
+
+def trim_lead_in(companion):
+    """The number of leading values that a *failed* solve keeps when it keeps fewer than
+    ``companion.keep`` (which it lowers to that), else None.
+
+    Near a blow-up at t*, the solution on steps h and its companion do not converge at t*:
+    y_h(t*) grows like h^(-beta) (beta the blow-up's exponent, y ~ (t* - t)^(-beta)), so the
+    two differ there by 1 - 2^(-beta) of the size: 0.29 for y = 1 + int 2 y^3 (beta = 1/2),
+    0.5 for y = 1 + int y^2 (beta = 1), both within UNRESOLVED, and the value at t* was kept
+    by failed solves (rk4 on 12 steps over [0, 1.2] kept y(1) = 82 with an estimate of 2.7;
+    the rectangle rule on 16 steps over [0, 0.5] kept values up to 0.3125, past t* = 0.25),
+    while the points before agreed within 0.006 (within 0.08 for the rectangle rule).  The
+    failure says that the asymptotic regime the estimate assumes ends near there: the run of
+    compared points just before the kept end where the two disagree by more than LEAD_IN
+    of the size (no digit confirmed) is dropped, with the values after the last point
+    before it (NaN counts as disagreement)."""
+    if companion.agreement is None:
+        return None
+    common, rel = companion.agreement()
+    k = int(np.searchsorted(common, companion.keep))     # compared points kept
+    j = k
+    while j > 1 and not rel[j - 1] <= LEAD_IN:
+        j -= 1
+    if j == k or j < 1:
+        return None
+    keep = int(common[j - 1]) + 1
+    if keep >= companion.keep:
+        return None
+    companion.keep = keep
+    return keep
 
 
 #: Up to this many points (N + 1) of a scalar solution, the half-steps companion's estimates
@@ -491,6 +578,13 @@ def _half_steps_few(Y, Yf, Yc, denominator):
         if not worst <= UNRESOLVED * scale:
             return np.array(est).reshape(-1, 1), (2 * k, 2 * k - 1 if k > 0 else 1, worst, scale)
     return np.array(est).reshape(-1, 1), None
+
+
+def _agreement(Y, idx, diff):
+    """:attr:`Companion.agreement` of the comparison ``diff`` (rows) at the points ``idx``."""
+    size = np.maximum.accumulate(_row_max(np.abs(Y)))[idx]
+    with np.errstate(divide="ignore", invalid="ignore"):
+        return np.asarray(idx), _row_max(diff) / size
 
 
 def _companion(est, bad, source, nfev, n_points):

@@ -16,7 +16,7 @@ import numpy as np
 
 from ..kernels import _user
 from . import _loops
-from ._estimate import estimate_error
+from ._estimate import LEAD_IN, estimate_error, trim_lead_in
 from ._interrupt import THREAD_WORK, run_interruptibly
 from ._solution import Solution, largest_estimate
 
@@ -82,9 +82,11 @@ def unresolved_message(companion, t, what="solution"):
     """The message for a solution without reliable digits from ``companion.first_bad`` on."""
     tb = float(t[companion.first_bad])
     if companion.reason == "unchecked":
-        return (f"The {what} could not be checked from t = {tb:.6g} on (the companion solve used "
-                f"for the error estimate failed there); only the values before are kept. Use more "
-                f"steps, or a method that is stable at this step size (e.g. radau3).")
+        return (f"The {what} could not be checked from t = {tb:.6g} on (a companion solve used "
+                f"for the error estimate, on a coarser or finer mesh, failed there: the solution "
+                f"may blow up near there, or those steps are too large for the method); only the "
+                f"values before are kept. Use more steps, or a method that is stable at this step "
+                f"size (e.g. radau3).")
     cause = ("the solution blows up near there, or the method is unstable at this step size "
              "(stiffness, the weak stability of high-order Gregory rules, or Pouzet/collocation "
              "instability on long intervals), or the steps do not resolve the solution")
@@ -169,7 +171,7 @@ def solve_on_mesh(run, t, *, method, scalar, stats, error_estimate=True, t_eval=
 
         comp = estimate_error(companion, t[:keep], Y[:keep], method.order,
                               companion_drops_odd_end(method), method.min_steps,
-                              odd_end=checks_odd_end(method),
+                              odd_end=checks_odd_end(method), uncheck_on_failure=True,
                               **getattr(method, "estimate_options", {}))
         info.update(comp.stats())
         info["nfev"] += comp.nfev
@@ -180,10 +182,20 @@ def solve_on_mesh(run, t, *, method, scalar, stats, error_estimate=True, t_eval=
             estimate[:keep] = comp.estimate
         if comp.first_bad is not None:
             if t_failure is None or comp.first_bad < first.index:
-                message = unresolved_message(comp, t, what)
+                message = unresolved_message(comp, t, what) + (
+                    "" if t_failure is None else f"  (Further on: {message})")
                 info["failure"] = comp.reason
                 t_failure = float(t[comp.first_bad])
             keep = min(keep, comp.keep)
+        if t_failure is not None:
+            comp.keep = keep
+            lead_in = trim_lead_in(comp)
+            if lead_in is not None:
+                keep = comp.keep
+                message += (f" The values from t = {float(t[lead_in]):.6g} on are not kept "
+                            f"either: there the companion solve differs from the {what} by more "
+                            f"than {LEAD_IN:g} of its size (the approach to the failure, where "
+                            f"the error estimate does not hold).")
         largest = largest_estimate(estimate[:keep])
     if estimate is None:
         estimate = np.empty(Y.shape)

@@ -26,8 +26,9 @@ from ._estimate import UNRESOLVED, estimate_error
 from ._outcome import FAILED, SUCCEEDED, companion_drops_odd_end, describe, unresolved_message
 from ._solution import Solution, largest_estimate
 
-__all__ = ["check_tolerances", "first_steps_check", "fit_tolerances", "short_time_scale",
-           "solve_uniform_to_tolerance", "tolerance_of", "unresolved_start", "with_checked_estimate",
+__all__ = ["check_tolerances", "first_steps_check", "fit_tolerances", "over_tolerance",
+           "short_time_scale", "solve_uniform_to_tolerance", "tolerance_of", "unreachable",
+           "unreachable_message", "unresolved_start", "with_checked_estimate",
            "with_resolved_start"]
 
 #: The smallest relative tolerance accepted (below it rounding errors dominate every method).
@@ -48,6 +49,10 @@ SETTLED, SINGULAR_STEPS = 8.0, 4
 #: Weakly singular kernels solved to a tolerance: a refinement, or a start over after the
 #: check of the first steps, takes at most REFINE_SINGULAR times the steps (at least twice).
 REFINE_SINGULAR = 4.0
+#: A value within ROOT times its estimated error of 0 has at most one digit: a purely relative
+#: tolerance there is out of reach when refining does not lower the error over it
+#: (:func:`unreachable`).
+ROOT = 10.0
 #: A solve on a given mesh (:func:`with_checked_estimate`): its error estimate, taken as at
 #: least ESTIMATE_FLOOR times the solution's size, is compared with the finer solve.
 ESTIMATE_FLOOR = 2.0 ** -42
@@ -108,6 +113,57 @@ def fit_tolerances(tolerance, y0, caller="solve_volterra"):
 def tolerance_of(Y, rtol, atol):
     """atol + rtol |y| per mesh point and component."""
     return atol + rtol * np.abs(Y)
+
+
+def unreachable(Y, estimate, rtol, atol, stalled=False):
+    """None, or (i, j): the first mesh value (point i, component j) whose estimated error
+    exceeds a tolerance atol + rtol |y| that no mesh can be expected to meet: one below
+    MIN_RTOL times the size of its component so far (the largest |y_j| up to t_i), or a
+    purely relative one (atol = 0) at a value within its estimated error of 0 (not even its
+    sign is known), within ROOT times it when the refinement ``stalled`` (its estimate over
+    the tolerance did not fall).  The estimate of such a value falls with it as the mesh is
+    refined: at a root on the mesh both are the solve's error, and the error over the
+    tolerance stays near 1 / rtol.
+
+    A pure relative tolerance on a component that passes through 0 asks there for more
+    digits than floating point has: y = (sin t, cos t) on [0, 2 pi] with rtol = 1e-6,
+    atol = 0 has the mesh points pi / 2, pi, ... on every uniform mesh, where |y| is the
+    solve's own error, so the error over the tolerance stays 1 / rtol however fine the mesh:
+    the refinement went on to the most steps allowed (radau3: 2^15 steps, 1.2e10 kernel
+    evaluations, to fail; 18 minutes were seen).  Below MIN_RTOL (the relative tolerance
+    refused with atol = 0) rounding errors dominate every method."""
+    tol = tolerance_of(Y, rtol, atol)
+    absY = np.abs(Y)
+    size = np.maximum.accumulate(absY, axis=0)
+    out = tol < MIN_RTOL * size
+    out |= (np.asarray(atol) == 0) & (absY <= (ROOT if stalled else 1.0) * estimate)
+    bad = out & (estimate > tol)
+    if not bad.any():
+        return None
+    i = int(np.argmax(bad.any(axis=1)))
+    return i, int(np.argmax(bad[i]))
+
+
+def unreachable_message(t, Y, estimate, where, rtol, atol):
+    """The message of a solve to a tolerance stopped by :func:`unreachable` at ``where``."""
+    i, j = where
+    component = "" if Y.shape[1] == 1 else f" component {j} of"
+    tol = tolerance_of(Y, rtol, atol)[i, j]
+    return (f"The tolerance could not be met: at t = {float(t[i]):.6g}{component} y is "
+            f"{float(Y[i, j]):.3g} with an estimated error of {float(estimate[i, j]):.3g}, where "
+            f"atol + rtol |y| is {float(tol):.3g}: a relative tolerance (atol = 0) asks for ever "
+            f"more digits where y passes through 0, and no mesh meets it there.  Give atol > 0 "
+            f"for that component (an error that is small enough where y is near 0).")
+
+
+def over_tolerance(error, tol):
+    """``error / tol`` per entry, 0 where the error is 0 (also where the tolerance is: a pure
+    relative tolerance, atol = 0, on a component that is 0 at t0, where every solve has the
+    exact y(t0) = g(t0) and its estimate 0; 0/0 was NaN, never met, and the refinement went on
+    to the most steps allowed: 18 minutes), inf where only the tolerance is 0."""
+    with np.errstate(divide="ignore", invalid="ignore"):
+        ratio = error / tol
+    return np.where(error == 0, 0.0, ratio)
 
 
 def _predict(n, ratio, order, n_max, most=16.0):
@@ -185,7 +241,8 @@ def solve_uniform_to_tolerance(run, t0, T, *, method, scalar, stats, rtol, atol,
                                   method.min_steps, **getattr(method, "estimate_options", {}))
             total += comp.nfev
             if comp.first_bad is None:
-                ratio = float(np.max(comp.estimate / tolerance_of(first.Y, rtol, atol)))
+                ratio = float(np.max(over_tolerance(comp.estimate,
+                                                    tolerance_of(first.Y, rtol, atol))))
         defects = []
         if step_defect is not None and np.isfinite(ratio):
             tol = tolerance_of(first.Y, rtol, atol)
@@ -194,13 +251,15 @@ def solve_uniform_to_tolerance(run, t0, T, *, method, scalar, stats, rtol, atol,
             if defects:
                 raised = comp.estimate.copy()
                 _raise_to_defects(raised, defects)
-                ratio = float(np.max(raised / tol))
+                ratio = float(np.max(over_tolerance(raised, tol)))
         history.append((n, ratio))
         if best is None or ratio < best[0]:
             best = (ratio, n, t, first, comp, defects)
         stalled = stall and len(history) >= 3 and \
             history[-3][1] <= history[-2][1] <= history[-1][1] < np.inf
-        if ratio <= 1.0 or n >= n_max or stalled:
+        out_of_reach = None if not 1.0 < ratio < np.inf else \
+            unreachable(first.Y, comp.estimate, rtol, atol, stalled)
+        if ratio <= 1.0 or n >= n_max or stalled or out_of_reach is not None:
             break
         # a failed or unresolved solve: four times the steps; else the predicted N
         # (sized with the method's order; the estimate with an observed lower one decides),
@@ -215,6 +274,9 @@ def solve_uniform_to_tolerance(run, t0, T, *, method, scalar, stats, rtol, atol,
 
     if stalled:       # the attempt with the smallest estimate is the answer (a failed one)
         ratio, n, t, first, comp, defects = best
+        if out_of_reach is not None:     # (said of the answer's values)
+            out_of_reach = unreachable(first.Y, comp.estimate, rtol, atol, True) \
+                if comp is not None and comp.first_bad is None else None
     info = stats(first.counts)
     info.update(comp.stats() if comp is not None else
                 {"error_estimate": "none", "error_estimate_nfev": 0, "estimate_order": float("nan")},
@@ -236,6 +298,11 @@ def solve_uniform_to_tolerance(run, t0, T, *, method, scalar, stats, rtol, atol,
         t_fail = float(t[comp.first_bad])
         message, info["failure"] = unresolved_message(comp, t), comp.reason
         keep = comp.keep
+    elif out_of_reach is not None:
+        t_fail = float(t[out_of_reach[0]])
+        message = unreachable_message(t, first.Y, comp.estimate, out_of_reach, rtol, atol)
+        message = message[len("The tolerance could not be met: "):]
+        info["failure"] = "tolerance"
     elif stalled:
         t_fail = float(T)
         message = (f"the estimated error stopped decreasing as the mesh was refined (N = "
@@ -320,7 +387,7 @@ def first_steps_check(run, sol, rtol, atol, uniform_only=False, min_steps=1, ste
     Yf, m = finer
     k = len(Yf)
     Yc = sol._y2[1:k + 1]
-    ratio = np.max(np.abs(Yc - Yf) / tolerance_of(Yf, rtol, atol), axis=1)
+    ratio = np.max(over_tolerance(np.abs(Yc - Yf), tolerance_of(Yf, rtol, atol)), axis=1)
     if not np.all(ratio <= AGREE):        # (a NaN is not agreement)
         j = 1 + int(np.argmax(~(ratio <= AGREE)))
         return float(np.max(ratio)), j, float(sol.mesh[1] - sol.mesh[0]) / m
@@ -351,7 +418,7 @@ def _raised_estimates(sol, Yf, m, rtol, atol):
     est[1:] *= factor                            # (in place: also error_estimate_mesh)
     sol.stats["max_error_estimate"] = largest_estimate(est)
     sol.stats["resolution_check"] = factor
-    over = np.max(est / tolerance_of(Y, rtol, atol), axis=1)
+    over = np.max(over_tolerance(est, tolerance_of(Y, rtol, atol)), axis=1)
     if np.all(over <= 1.0):
         sol.message += (f"  The error estimates were multiplied by {factor:.3g}: a solve of the "
                         f"first steps with {m} times shorter steps differs from the answer by "

@@ -86,3 +86,42 @@ def test_an_rtol_component_below_the_floor_is_raised_to_it_with_a_warning():
     assert np.array_equal(sol.stats["rtol"], [1e-14, 1e-6])
     with pytest.raises(ValueError, match="below 1e-14 with atol = 0"):
         solve_volterra(_kernel, _forcing, (0.0, 1.0), rtol=[1e-16, 1e-6], atol=[0.0, 1e-12])
+
+
+def _rotation(t, s, y):          # y1' = y2, y2' = -y1, y(0) = (0, 1): y = (sin t, cos t)
+    return (y[1], -y[0])
+
+
+def _start(t):
+    return np.array([0.0, 1.0])
+
+
+@pytest.mark.parametrize("method", [None, "gauss2", "gregory4"])
+def test_a_relative_tolerance_on_a_component_that_starts_at_zero_is_met(method):
+    """rtol = 1e-6, atol = 0 with y1(0) = 0: every solve has the exact y(t0) = g(t0) and its
+    estimate 0, and 0 / 0 was NaN, a tolerance never met: the refinement went on to the most
+    steps allowed (radau3, the default: killed after 18 minutes; 2 minutes was not enough).
+    An exact value meets any tolerance."""
+    sol = solve_volterra(_rotation, _start, (0.0, 2.0), method=method, rtol=1e-6,
+                         atol=np.array([0.0, 0.0]))
+    assert sol.success, sol.message
+    exact = np.stack([np.sin(sol.t), np.cos(sol.t)], axis=1)
+    assert np.all(np.abs(sol.y - exact)[1:] <= 10 * 1e-6 * np.abs(exact)[1:])
+    assert sol.stats["nfev"] < 1e7
+
+
+@pytest.mark.parametrize("method", [None, "gauss2", "gregory4"])
+def test_a_relative_tolerance_where_a_component_passes_through_zero_stops_and_says_so(method):
+    """On [0, 2 pi], sin and cos are 0 at mesh points (pi / 2, pi, 2 pi): there |y| is the
+    solve's own error, and a relative tolerance is never met however fine the mesh (radau3
+    refined to its 2^15 steps, 1.2e10 kernel evaluations, to fail).  The solve stops at the
+    first check that sees it and says what to do."""
+    sol = solve_volterra(_rotation, _start, (0.0, 2.0 * np.pi), method=method, rtol=1e-6,
+                         atol=np.array([0.0, 0.0]))
+    assert not sol.success and sol.stats["failure"] == "tolerance"
+    assert "atol > 0" in sol.message and "passes through 0" in sol.message
+    assert sol.stats["nfev"] < 1e8
+    # with an absolute tolerance the same problem is solved
+    sol = solve_volterra(_rotation, _start, (0.0, 2.0 * np.pi), method=method, rtol=1e-6,
+                         atol=np.array([1e-9, 1e-9]))
+    assert sol.success, sol.message
