@@ -66,8 +66,11 @@ def make_mesh(t_span, n_steps, mesh, caller):
     check_size(n_steps, 1, 1, False, caller)   # the memory of the mesh and one solution, first
     if not math.isfinite(T - t0):
         raise ValueError(f"t_span {t_span!r}: T - t0 overflows")
-    t = (_uniform_mesh if n_steps <= _REMEMBERED_STEPS else _uniform_mesh.__wrapped__)(
-        t0, T, n_steps).copy()
+    if n_steps <= _REMEMBERED_STEPS:
+        t = _uniform_mesh(t0, T, n_steps).copy()     # (the remembered ones are shared)
+    else:   # built for this call alone: no copy (1e8 steps: a second 800 MB array not made)
+        t = _uniform_mesh.__wrapped__(t0, T, n_steps)
+        t.flags.writeable = True
     t[-1] = T      # (the cache takes -0.0 for 0.0)
     return t
 
