@@ -85,7 +85,7 @@ import numpy as np
 from ..kernels import _user
 from . import _loops
 from ._estimate import RATE_FACTOR, estimate_error, refined_mesh, trim_lead_in
-from ._outcome import FAILED, SUCCEEDED, describe, unresolved_message
+from ._outcome import FAILED, SUCCEEDED, companion, describe, unresolved_message
 from ._solution import Solution
 from ._tolerance import over_tolerance, tolerance_of, unreachable, unreachable_message
 
@@ -382,8 +382,8 @@ def solve_adaptive(meth, kernel, g_vec, t0, T, *, rtol, atol, newton_tol, newton
                             failure="tolerance", seconds=time.perf_counter() - start,
                             max_error_estimate=float(np.max(comp.estimate)))
                 return Solution(t, Y, scalar=kernel.scalar, status=FAILED,
-                                message=unreachable_message(t, Y, comp.estimate, out_of_reach,
-                                                            rtol, atol),
+                                message="The tolerance could not be met: " + unreachable_message(
+                                    t, Y, comp.estimate, out_of_reach, rtol, atol),
                                 stats=info, method=meth.name, order=p,
                                 t_failure=float(t[out_of_reach[0]]),
                                 error_estimate=comp.estimate, t_eval=t_eval)
@@ -510,10 +510,7 @@ def _failed_pass(t, Y, failure, kernel_failure, h_floor, max_steps, run, p, meth
     size = float(np.max(np.abs(Y[-1]))) if n else float("nan")
     if failure == "kernel":
         message, info["failure"] = kernel_failure
-    elif failure == "collapse":
-        message = (f"The step size collapsed at t = {t_fail:.10g} (below {h_floor:.3g}): the "
-                   f"solution has a singularity there (|y| = {size:.3g}; it blows up near "
-                   f"t = {t_fail:.10g}).")
+    elif failure == "collapse":      # (the message once the blow-up time is fitted, below)
         info["failure"] = "blow-up"
     else:
         message = (f"The tolerance needs more than {max_steps} steps (reached t = {t_fail:.6g}); "
@@ -523,14 +520,16 @@ def _failed_pass(t, Y, failure, kernel_failure, h_floor, max_steps, run, p, meth
     # and keep those that the estimate confirms: not the run of points ahead of the failure
     # where the companion disagrees by more than LEAD_IN of the size (rk4 on y = 1 + int y^2
     # at rtol 1e-6 kept values up to t = 1.0000002, past the blow-up at 1)
-    comp = estimate_error(_companion(run), t, Y, p, False, 1, uncheck_on_failure=True) \
+    comp = estimate_error(companion(run), t, Y, p, False, 1, uncheck_on_failure=True) \
         if n >= 2 else None
     if failure == "collapse":   # (from all the values: the trim below drops the last ones)
         fit = blow_up_time(t, Y, comp.estimate if comp is not None else np.full_like(Y, np.nan))
         info.update(blow_up_time=fit[0], blow_up_time_error=fit[1], blow_up_exponent=fit[2])
-        if math.isfinite(fit[2]):
-            message = message[:-2] + (f"; as |y| ~ C (t* - t)^-{fit[2]:.3g} there, the blow-up "
-                                      f"time is t* = {fit[0]:.10g} +- {fit[1]:.2g}).")
+        law = (f"; as |y| ~ C (t* - t)^-{fit[2]:.3g} there, the blow-up time is "
+               f"t* = {fit[0]:.10g} +- {fit[1]:.2g}" if math.isfinite(fit[2]) else "")
+        message = (f"The step size collapsed at t = {t_fail:.10g} (below {h_floor:.3g}): the "
+                   f"solution has a singularity there (|y| = {size:.3g}; it blows up near "
+                   f"t = {t_fail:.10g}{law}).")
     keep = n + 1
     if comp is not None:
         if comp.first_bad is not None:
@@ -621,8 +620,8 @@ def _global_check(run, t, Y, p, rtol, atol, explore):
     # int y^2); the higher observed order (at most p + 1) estimates and sizes the next mesh
     # (radau3/gauss2 at 1e-9 and 1e-12: 1.7-3.9 times the best uniform mesh's evaluations, were
     # 4.4-5.3).
-    comp = estimate_error(_companion(run), t, Y, p, False, 1, rate_min_steps=1,
-                          higher_order=True, rate_run=_companion(explore))
+    comp = estimate_error(companion(run), t, Y, p, False, 1, rate_min_steps=1,
+                          higher_order=True, rate_run=companion(explore))
     calls = comp.nfev
     ratio = float(np.max(over_tolerance(comp.estimate, tolerance_of(Y, rtol, atol)))) \
         if comp.first_bad is None else math.inf
@@ -736,13 +735,6 @@ def _reusing(run, newton_tol=None):
         done[key] = (newton_maxiter or math.inf, out)
         return out
     return reusing
-
-
-def _companion(run):
-    def companion(mesh):
-        r = run(mesh)
-        return r.Y, r.status, r.keep, int(r.counts[0])
-    return companion
 
 
 def _kernel_args(kernel):

@@ -34,7 +34,7 @@ both lag behind the exact one: the values kept there carry Richardson estimates 
 only as good as the asymptotic assumption.  Error-controlled solves (``rtol``/``atol``)
 refine there instead.  A kink that lies just after (Gauss: or just before) a point that
 every nested mesh shares leaves their solutions equal while all are off: methods that run on
-any mesh also compare with shifted companions on a given mesh (:func:`_shifted_check`);
+any mesh also compare with shifted companions on a given mesh (:func:`shifted_estimate`);
 solves to a tolerance do not yet.
 """
 from __future__ import annotations
@@ -99,9 +99,6 @@ class Companion:
         low rate on a coarse mesh is often pre-asymptotic; the full estimate decides
         acceptance); 1 for the order p or a higher observed one (the next mesh is sized with
         it).
-    shifted : float or None
-        The largest estimate of the shifted companion (:func:`_shifted_check`) over the largest
-        of the others; None when there was none.
     agreement : callable or None
         ``agreement()`` -> (mesh indices of the points compared, at each the largest
         difference of the two solutions over the solution's size so far), computed when a
@@ -122,7 +119,6 @@ class Companion:
     rate: float | None = None
     order: float = float("nan")
     sizing: float = 1.0
-    shifted: float | None = None
     agreement: object = None
 
     def stats(self):
@@ -399,8 +395,11 @@ def _odd_end_check(run, t, Y, q, uniform_only, min_steps, result):
     return calls
 
 
-def _shifted_check(run, t, Y, q, min_steps, result):
-    """Raise the estimates of ``result`` to those of the shifted companions; returns the nfev.
+def shifted_estimate(run, t, Y, estimate, order, min_steps):
+    """(estimate, order, ratio, nfev): ``estimate`` (N+1, d) of the solution ``Y`` on ``t``, made
+    with the order ``order``, raised to that of the shifted companions (``run(mesh) -> (Y,
+    status, keep, nfev)``), the order it then assumes (1 where they disagree with it), the
+    ratio of their largest estimate to its (None without them) and their kernel evaluations.
 
     The half-steps companion (every other point) and every mesh nested in it share the even
     points of the solution's mesh.  A non-smooth point of the data (a kink of g, a jump of K in
@@ -423,7 +422,7 @@ def _shifted_check(run, t, Y, q, min_steps, result):
     companion's by more than RATE_FACTOR, the companions do not agree on an error of order q
     (the order of the solutions is not q near a non-smooth point: 1 for a jump, 2 for a kink),
     and the differences take the order 1, |y_h - y_3h| / 2.  The estimates, spread over the
-    mesh as :func:`_spread` does, raise the others (``result.shifted``: the ratio of the
+    mesh as :func:`_spread` does, raise the others (``ratio``: the ratio of the
     largest ones).  They do not decide which values are confirmed (the half-steps companion
     does): their steps are 1.5 times longer, and near a blow-up they fail, or disagree by
     more than UNRESOLVED, where the solution is resolved (tan t, radau3, 1e-3: the solve
@@ -431,13 +430,10 @@ def _shifted_check(run, t, Y, q, min_steps, result):
     estimates are the others'.  Cost: two solves on N/3 steps, 2/9 of the solve's work for an
     O(N^2) method."""
     n = len(t) - 1
-    if result.first_bad is not None and result.first_bad < 2:
-        return 0
     d = Y.shape[1]
-    base = float(np.nanmax(result.estimate)) if np.any(np.isfinite(result.estimate)) else 0.0
-    size = float(np.max(np.abs(Y)))
-    rounding = 64 * np.finfo(float).eps * size
-    nfev, raised, top = 0, None, 0.0
+    base = float(np.nanmax(estimate)) if np.any(np.isfinite(estimate)) else 0.0
+    rounding = 64 * np.finfo(float).eps * float(np.max(np.abs(Y)))
+    nfev, raised = 0, None
     for start in (3, 1):
         idx = np.unique(np.concatenate(([0], np.arange(start, n, 3), [n])))
         if len(idx) - 1 < max(min_steps, 2) or len(idx) == n + 1:   # (too few, or the mesh)
@@ -453,27 +449,14 @@ def _shifted_check(run, t, Y, q, min_steps, result):
             est[common[-1] + 1:] = 0.0
         raised = est if raised is None else np.maximum(raised, est)
     if raised is None:
-        return nfev
-    richardson = _two_to_minus_one(q * math.log2(3.0))
+        return estimate, order, None, nfev
+    richardson = _two_to_minus_one(order * math.log2(3.0))
     top = float(np.nanmax(raised)) / richardson if np.any(np.isfinite(raised)) else 0.0
     if top > RATE_FACTOR * max(base, rounding):
-        raised = raised / 2.0           # the order 1 (see above)
-        result.order, result.sizing = 1.0, 1.0
+        raised, order = raised / 2.0, 1.0     # the order 1 (see above)
     else:
         raised = raised / richardson
-    result.shifted = top / base if base > 0 else math.inf
-    result.estimate = np.maximum(result.estimate, raised)
-    return nfev
-
-
-def shifted_estimate(run, t, Y, estimate, order, min_steps):
-    """(estimate, order, ratio, nfev): ``estimate`` (N+1, d) of the solution ``Y`` on ``t``, made
-    with the order ``order``, raised to that of the shifted companions (:func:`_shifted_check`;
-    ``run(mesh) -> (Y, status, index, nfev)``), the order it then assumes (1 where they
-    disagree with it) and the ratio of their largest estimate to its (None without them)."""
-    result = Companion(estimate, None, "", "half-steps", order=order)
-    nfev = _shifted_check(run, t, Y, order, min_steps, result)
-    return result.estimate, result.order, result.shifted, nfev
+    return np.maximum(estimate, raised), order, top / base if base > 0 else math.inf, nfev
 
 
 def estimate_options(alpha):

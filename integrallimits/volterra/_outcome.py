@@ -21,7 +21,7 @@ from ._interrupt import THREAD_WORK, run_interruptibly
 from ._solution import Solution, largest_estimate
 
 __all__ = ["run_guarded", "describe", "unresolved_message", "Run", "solve_on_mesh", "FAILED",
-           "SUCCEEDED", "companion_drops_odd_end", "checks_odd_end"]
+           "SUCCEEDED", "companion", "companion_drops_odd_end", "checks_odd_end"]
 
 SUCCEEDED, FAILED = 0, -1
 
@@ -112,6 +112,15 @@ class Run:
     record: object = None
 
 
+def companion(run):
+    """``run(mesh) -> Run`` as the companion solves of :mod:`._estimate` take it:
+    ``mesh -> (Y, status, keep, nfev)``."""
+    def solve(mesh):
+        r = run(mesh)
+        return r.Y, r.status, r.keep, int(r.counts[0])
+    return solve
+
+
 def companion_drops_odd_end(method):
     """The ``uniform_only`` argument of :func:`._estimate.estimate_error` for ``method``: True
     (leave the last point of an odd number of steps out of the half-steps companion) for
@@ -165,11 +174,7 @@ def solve_on_mesh(run, t, *, method, scalar, stats, error_estimate=True, t_eval=
     info["error_estimate"] = "not requested" if not error_estimate else "none"
     largest = math.nan
     if error_estimate and keep >= 2:
-        def companion(mesh):
-            r = run(mesh)
-            return r.Y, r.status, r.keep, int(r.counts[0])
-
-        comp = estimate_error(companion, t[:keep], Y[:keep], method.order,
+        comp = estimate_error(companion(run), t[:keep], Y[:keep], method.order,
                               companion_drops_odd_end(method), method.min_steps,
                               odd_end=checks_odd_end(method), uncheck_on_failure=True,
                               **getattr(method, "estimate_options", {}))

@@ -11,7 +11,7 @@ from . import _loops
 from ._mesh import (check_flags, check_newton_options, check_size, check_t_eval, estimated_work,
                     is_uniform, make_mesh, resolve_method)
 from ._methods import METHODS, VolterraMethod
-from ._outcome import Run, run_guarded, solve_on_mesh
+from ._outcome import Run, companion, run_guarded, solve_on_mesh
 from ._adaptive import solve_adaptive
 from ._dense import substep_dense_output
 from ._estimate import estimate_options, shifted_estimate
@@ -317,7 +317,7 @@ def solve_volterra(K, g, t_span=None, n_steps=None, method=None, *, args=None, k
 
 def _with_shifted_estimate(sol, run, min_steps):
     """``sol``, a Runge-Kutta or collocation solve on a given mesh, with its estimates raised to
-    those of the shifted companions (:func:`._estimate._shifted_check`: solves on every third
+    those of the shifted companions (:func:`._estimate.shifted_estimate`: solves on every third
     point, which see a non-smooth point of the data just after a point that the half-steps
     companion and every mesh nested in it share; their work counted in ``nfev``).  After the
     check of the first steps (:func:`with_checked_estimate`), whose factor compares the
@@ -329,11 +329,7 @@ def _with_shifted_estimate(sol, run, min_steps):
     if len(sol.mesh) < 4 or not math.isfinite(order) or not np.all(np.isfinite(est)):
         return sol
 
-    def companion(mesh):
-        r = run(mesh)
-        return r.Y, r.status, r.keep, int(r.counts[0])
-
-    raised, q, ratio, nfev = shifted_estimate(companion, sol.mesh, sol._y2, est, order,
+    raised, q, ratio, nfev = shifted_estimate(companion(run), sol.mesh, sol._y2, est, order,
                                               min_steps)
     sol.stats["nfev"] += nfev
     sol.stats["error_estimate_nfev"] = sol.stats.get("error_estimate_nfev", 0) + nfev

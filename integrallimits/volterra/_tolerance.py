@@ -23,7 +23,7 @@ import numpy as np
 
 from ..kernels import _user
 from ._estimate import UNRESOLVED, estimate_error
-from ._outcome import FAILED, SUCCEEDED, companion_drops_odd_end, describe, unresolved_message
+from ._outcome import FAILED, SUCCEEDED, companion, companion_drops_odd_end, describe, unresolved_message
 from ._solution import Solution, largest_estimate
 
 __all__ = ["check_tolerances", "first_steps_check", "fit_tolerances", "over_tolerance",
@@ -145,11 +145,12 @@ def unreachable(Y, estimate, rtol, atol, stalled=False):
 
 
 def unreachable_message(t, Y, estimate, where, rtol, atol):
-    """The message of a solve to a tolerance stopped by :func:`unreachable` at ``where``."""
+    """Why a solve to a tolerance stopped by :func:`unreachable` at ``where`` (the message
+    after "The tolerance could not be met: ")."""
     i, j = where
     component = "" if Y.shape[1] == 1 else f" component {j} of"
     tol = tolerance_of(Y, rtol, atol)[i, j]
-    return (f"The tolerance could not be met: at t = {float(t[i]):.6g}{component} y is "
+    return (f"at t = {float(t[i]):.6g}{component} y is "
             f"{float(Y[i, j]):.3g} with an estimated error of {float(estimate[i, j]):.3g}, where "
             f"atol + rtol |y| is {float(tol):.3g}: a relative tolerance (atol = 0) asks for ever "
             f"more digits where y passes through 0, and no mesh meets it there.  Give atol > 0 "
@@ -226,10 +227,6 @@ def solve_uniform_to_tolerance(run, t0, T, *, method, scalar, stats, rtol, atol,
     n += n % 2
     total, history, best, last = 0, [], None, None
 
-    def companion(mesh):
-        r = run(mesh)
-        return r.Y, r.status, r.keep, int(r.counts[0])
-
     while True:
         t = t0 + (T - t0) * (np.arange(n + 1) / n) ** grading
         t[-1] = T
@@ -237,7 +234,7 @@ def solve_uniform_to_tolerance(run, t0, T, *, method, scalar, stats, rtol, atol,
         total += int(first.counts[0])
         comp, ratio = None, np.inf
         if first.status == 0:
-            comp = estimate_error(companion, t, first.Y, p, companion_drops_odd_end(method),
+            comp = estimate_error(companion(run), t, first.Y, p, companion_drops_odd_end(method),
                                   method.min_steps, **getattr(method, "estimate_options", {}))
             total += comp.nfev
             if comp.first_bad is None:
@@ -301,7 +298,6 @@ def solve_uniform_to_tolerance(run, t0, T, *, method, scalar, stats, rtol, atol,
     elif out_of_reach is not None:
         t_fail = float(t[out_of_reach[0]])
         message = unreachable_message(t, first.Y, comp.estimate, out_of_reach, rtol, atol)
-        message = message[len("The tolerance could not be met: "):]
         info["failure"] = "tolerance"
     elif stalled:
         t_fail = float(T)
