@@ -43,6 +43,8 @@ study.
 """
 from __future__ import annotations
 
+import math
+
 import numpy as np
 from .._numba import njit
 
@@ -57,7 +59,7 @@ from ..kernels._structured import is_weakly_singular
 from ._mesh import check_flags, check_size, check_t_eval, estimated_work, make_mesh, resolve_method
 from ._outcome import Run, run_guarded, solve_on_mesh
 from ._solution import SolverError, lagrange_values
-from ._tolerance import (GROSS, STIFF, check_tolerances, fit_tolerances,
+from ._tolerance import (GROSS, RESOLVE, STIFF, check_tolerances, fit_tolerances,
                          solve_uniform_to_tolerance, with_checked_estimate, with_resolved_start)
 from ._tableaux import collocation_tableau
 
@@ -413,28 +415,38 @@ def _short_time_scale(kernel):
 
     Differentiated, the equation is K(t, t) y + int dK/dt(t, s) y ds = g', of the second kind
     with the kernel -K(t, t)^-1 dK/dt: K = e^(-1000 (t - s)) on steps of 1/8 (radau1) was a
-    success with y near 0.008 for y = 1 and estimates 250 times below the error.  Suspect the
-    step if h ||K(t0, t0)^-1 dK/dt(t0, t0)||_inf > STIFF (forward difference in t) or if
-    K(t1, s) varies over it more than its trapezoid sums with 1 and 4 panels agree,
-    |T_1 - T_4| > GROSS |T_4| (scale-free: the size of y does not enter).  7 kernel matrices
-    (7 d evaluations, counted in ``nfev``); a K that raises is raised as in the solve."""
+    success with y near 0.008 for y = 1 and estimates 250 times below the error.  Where
+    dK/dt(t, t) = 0 the time scale is in the next derivative: K = cos(w (t - s)) gives the
+    kernel w sin(w (t - s)) ~ w^2 (t - s), y'' ~ -w^2 y (radau1 on 2 to 8 steps with w = 100
+    was a success with y = -0.01 for 1 and estimates 1,500 to 3,900 times below the error).
+    Suspect the step if h ||J_1||_inf > STIFF or h^2 ||J_2||_inf > STIFF^2, with
+    J_k = K(t0, t0)^-1 d^kK/dt^k(t0, t0) (forward differences in t), or if K(t1, s) varies over
+    it more than its trapezoid sums with 1 and 4 panels agree, |T_1 - T_4| > GROSS |T_4|
+    (scale-free: the size of y does not enter).  9 kernel matrices (9 d evaluations, counted
+    in ``nfev``); a K that raises is raised as in the solve."""
     d = kernel.dim
 
     def suspect(sol, rtol, atol):
         t0, t1 = float(sol.mesh[0]), float(sol.mesh[1])
         h = t1 - t0
         delta = 1.4901161193847656e-08 * max(1.0, abs(t0))
-        tt = np.array([t0, t0 + delta] + [t1] * 5)
-        ss = np.array([t0, t0] + [t0 + i * h / 4 for i in range(4)] + [t1])
-        k = np.empty((7, d, d))
+        wide = 6.0554544523933395e-06 * max(1.0, abs(t0))    # eps^(1/3): a second difference
+        tt = np.array([t0, t0 + delta] + [t1] * 5 + [t0 + wide, t0 + 2 * wide])
+        ss = np.array([t0, t0] + [t0 + i * h / 4 for i in range(4)] + [t1] + [t0, t0])
+        k = np.empty((9, d, d))
         run_guarded(lambda: _compiled("samples")(kernel.addresses[0], kernel.params, tt, ss, k),
                     kernel.args)
-        sol.stats["nfev"] = sol.stats.get("nfev", 0) + 7 * d
+        sol.stats["nfev"] = sol.stats.get("nfev", 0) + 9 * d
         if not np.isfinite(k).all():
             return True
-        J = np.linalg.solve(k[0], (k[1] - k[0]) / delta)    # (K(t0, t0) is nonsingular)
-        if not h * np.abs(J).sum(axis=1).max() <= STIFF:
+        # (K(t0, t0) is nonsingular)
+        J1 = np.linalg.solve(k[0], (k[1] - k[0]) / delta)
+        J2 = np.linalg.solve(k[0], (k[8] - 2 * k[7] + k[0]) / wide ** 2)
+        if not h * np.abs(J1).sum(axis=1).max() <= STIFF:
             return True
+        second = h * h * np.abs(J2).sum(axis=1).max()
+        if not second <= STIFF * STIFF:      # (an oscillation: refine to RESOLVE radians)
+            return max(math.sqrt(second) / RESOLVE, 1.0) if math.isfinite(second) else True
         T1 = h * (k[2] + k[6]) / 2
         T4 = h * (k[2] / 2 + k[3] + k[4] + k[5] + k[6] / 2) / 4
         return not np.abs(T1 - T4).max() <= GROSS * np.abs(T4).max()

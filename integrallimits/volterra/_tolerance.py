@@ -56,6 +56,13 @@ ROOT = 10.0
 #: A solve on a given mesh (:func:`with_checked_estimate`): its error estimate, taken as at
 #: least ESTIMATE_FLOOR times the solution's size, is compared with the finer solve.
 ESTIMATE_FLOOR = 2.0 ** -42
+#: Estimates that grow as the mesh is refined are rounding errors only while they stay below
+#: ROUNDING eps N max |y| (:func:`solve_uniform_to_tolerance`).
+ROUNDING, EPS = 1e3, float(np.finfo(float).eps)
+#: An oscillation of the linearised problem that the first step does not resolve (a probe
+#: that returns a refinement, see :func:`with_checked_estimate`): the check's finer solve
+#: takes steps of at most RESOLVE radians of it, and at most CHECK_STEPS steps.
+RESOLVE, CHECK_STEPS = 0.5, 4096
 
 
 def _tolerance_value(name, v):
@@ -202,9 +209,11 @@ def solve_uniform_to_tolerance(run, t0, T, *, method, scalar, stats, rtol, atol,
     ``order``, ``uniform_only`` and ``min_steps``.  Returns a :class:`Solution` whose
     ``error_estimate`` meets the tolerance, or a failed one saying what stood in the way
     (the values of the last attempt that are confirmed are kept, with their estimates).  When
-    the estimate grows over two refinements in a row, rounding errors dominate it (the first
-    kind amplifies them like 1/h): refining further only costs more and loses digits, so the
-    refinement stops there with the attempt of the smallest estimate, as a failure.
+    the estimate grows over two refinements in a row to at most ROUNDING eps N max |y|,
+    rounding errors dominate it (the first kind amplifies them like 1/h): refining further
+    only costs more and loses digits, so the refinement stops there with the attempt of the
+    smallest estimate, as a failure (a larger growth is refinement beginning to resolve the
+    solution: it goes on).
     With ``grading`` r > 1 the meshes are graded, t_k = t0 + (T - t0) (k/N)^r (weakly singular
     kernels): they are nested too, so the companion of N steps is the graded mesh of N/2.
     ``stall=False`` (weakly singular kernels) refines on where the estimate grows: there it
@@ -252,8 +261,14 @@ def solve_uniform_to_tolerance(run, t0, T, *, method, scalar, stats, rtol, atol,
         history.append((n, ratio))
         if best is None or ratio < best[0]:
             best = (ratio, n, t, first, comp, defects)
+        # (growing estimates that rounding errors can explain: at most ROUNDING times the
+        # eps N |y| that N steps accumulate; a growth above that is the finer meshes beginning
+        # to resolve what the coarser ones missed: y = cos(300 t) as a VIDE, radau2 at
+        # rtol = 1e-6, estimates 25, 298, 4e5 times the tolerance on 8, 28, 216 steps, and the
+        # answer was the 8 steps' values, off by 1 with the estimate 2.5e-5)
         stalled = stall and len(history) >= 3 and \
-            history[-3][1] <= history[-2][1] <= history[-1][1] < np.inf
+            history[-3][1] <= history[-2][1] <= history[-1][1] < np.inf and \
+            largest_estimate(comp.estimate) <= ROUNDING * EPS * n * float(np.max(np.abs(first.Y)))
         out_of_reach = None if not 1.0 < ratio < np.inf else \
             unreachable(first.Y, comp.estimate, rtol, atol, stalled)
         if ratio <= 1.0 or n >= n_max or stalled or out_of_reach is not None:
@@ -323,9 +338,10 @@ def solve_uniform_to_tolerance(run, t0, T, *, method, scalar, stats, rtol, atol,
                     error_estimate=estimate[:keep], t_eval=t_eval)
 
 
-def _finer_start(run, sol, uniform_only, min_steps, steps=FIRST_STEPS, grading=None):
-    """(Yf, m): the first k = ``steps`` steps of ``sol`` solved again with m >= REFINE times
-    shorter steps (``run(mesh)``, its work counted in ``sol.stats["nfev"]``), Yf (k, d) its
+def _finer_start(run, sol, uniform_only, min_steps, steps=FIRST_STEPS, grading=None,
+                 refine=REFINE):
+    """(Yf, m): the first k = ``steps`` steps of ``sol`` solved again with m >= ``refine``
+    times shorter steps (``run(mesh)``, its work counted in ``sol.stats["nfev"]``), Yf (k, d) its
     values at the mesh points 1, ..., k of ``sol``; None when that solve cannot be made (steps
     too short to divide) or did not finish.
 
@@ -336,7 +352,7 @@ def _finer_start(run, sol, uniform_only, min_steps, steps=FIRST_STEPS, grading=N
     resolve the start worse than the answer's own steps)."""
     t = sol.mesh
     k = min(steps, len(t) - 1)
-    m = max(REFINE, -(-min_steps // k))
+    m = max(refine, -(-min_steps // k))
     if uniform_only:      # (a direct rule's mesh is uniform: the refined one is uniform too)
         fine = t[0] + (t[k] - t[0]) * (np.arange(k * m + 1) / (k * m))
     elif grading is not None:
@@ -360,7 +376,7 @@ def _finer_start(run, sol, uniform_only, min_steps, steps=FIRST_STEPS, grading=N
 
 
 def first_steps_check(run, sol, rtol, atol, uniform_only=False, min_steps=1, steps=FIRST_STEPS,
-                      grading=None):
+                      grading=None, refine=REFINE):
     """None if the first steps of a solve to a tolerance are confirmed, else (ratio, j, h):
     the first mesh point j > 0 where they are not, the largest difference over atol + rtol |y|
     and a step that resolves them.
@@ -372,12 +388,13 @@ def first_steps_check(run, sol, rtol, atol, uniform_only=False, min_steps=1, ste
     was accepted on 8 trapezoid steps with y(100) = 1.0006 (exact 50.75) and an estimate of
     2e-4.  A solve of the first FIRST_STEPS steps with REFINE times shorter steps sees the
     time scale; it costs O(FIRST_STEPS * REFINE) steps, nothing beside the solve.  (Only the
-    start is checked: a time scale that appears later is not seen.)  ``steps`` and
-    ``grading``: as for :func:`_finer_start` (a weakly singular kernel).
+    start is checked: a time scale that appears later is not seen.)  ``steps``, ``grading``
+    and ``refine``: as for :func:`_finer_start` (a weakly singular kernel; an oscillation
+    that REFINE times shorter steps do not resolve, see :func:`with_resolved_start`).
     """
     if not sol.success or len(sol.mesh) < 2:
         return None
-    finer = _finer_start(run, sol, uniform_only, min_steps, steps, grading)
+    finer = _finer_start(run, sol, uniform_only, min_steps, steps, grading, refine)
     if finer is None:
         return None
     Yf, m = finer
@@ -930,7 +947,13 @@ def with_checked_estimate(sol, run, *, uniform_only, min_steps, kernel=None, rat
 
     A failed solve's values before the failure are checked alike.
     ``stats["resolution_check"]`` is that ratio whenever the check ran.  ``suspect``: a
-    solver's own probe instead of :func:`short_time_scale` (see :func:`_suspects`);
+    solver's own probe instead of :func:`short_time_scale` (see :func:`_suspects`), which
+    may return, instead of True, the refinement that resolves an oscillation of the
+    linearised problem (h |Im lambda| / RESOLVE): the finer solve then takes that many
+    times shorter steps (at least REFINE; at 16 times, Radau methods damp an oscillation of
+    w = 300 on a step of 1 to nothing in the finer solve as in the answer, and the two
+    agree), and where that needs more than CHECK_STEPS steps the solve fails there
+    unchecked (``stats["failure"] == "unresolved"``);
     ``computed_start``: y(t0) comes from the first step (a first-kind equation), so it is not
     kept where that step is not resolved.
 
@@ -959,10 +982,21 @@ def with_checked_estimate(sol, run, *, uniform_only, min_steps, kernel=None, rat
     claim = [_maximum(max(column), ESTIMATE_FLOOR * size) for column in zip(*first)]
     if not all(c > 0 for c in claim):
         return sol                               # (an identically zero start)
-    if not singular and not _suspects(sol, 0.0, claim, kernel, rate, suspect):
+    suspicion = singular or _suspects(sol, 0.0, claim, kernel, rate, suspect)
+    if not suspicion:
         return sol
+    refine = REFINE if suspicion is True else max(REFINE, math.ceil(suspicion))
+    if refine * k > CHECK_STEPS:
+        return _failed_at(sol, 0 if computed_start else 1, f"The solution is not checked from t = {float(sol.mesh[1]):.6g} "
+                          f"on: the steps are {refine * RESOLVE / (2 * math.pi):.3g} periods "
+                          f"long of an oscillation of the linearised problem, which the error "
+                          f"estimate (coarser meshes) cannot see, and a solve of the first steps "
+                          f"that resolves it would take more than {CHECK_STEPS} steps.  "
+                          f"{_kept(sol.mesh, 1, computed_start)}  Use more steps, or solve to a "
+                          f"tolerance (rtol, atol), which finds the steps.")
     claim = np.array(claim)
-    finer = _finer_start(run, sol, uniform_only, min_steps, k, grading if singular else None)
+    finer = _finer_start(run, sol, uniform_only, min_steps, k, grading if singular else None,
+                         refine)
     if finer is None:
         return sol
     D = np.abs(Y[1:k + 1] - finer[0])
@@ -1012,7 +1046,12 @@ def with_resolved_start(solve, run, rtol, atol, *, uniform_only, min_steps, adap
     order (2 to REFINE_SINGULAR times as many), until REFINE^2 times the first steps.  ``suspect`` and
     ``computed_start`` as for :func:`with_checked_estimate`.  A weakly singular kernel
     (``grading``: the exponent of its graded meshes) is probed by :func:`singular_check_steps`
-    instead, which also gives the number of steps to check."""
+    instead, which also gives the number of steps to check.  Where ``suspect`` returns a
+    refinement (an oscillation of frequency omega, see :func:`with_checked_estimate`), every
+    check takes steps of RESOLVE / omega (at least REFINE and at most CHECK_STEPS // steps
+    times shorter than the answer's): radau2 and radau3 at rtol = 1e-3 on y = cos(300 t) as
+    a VIDE were successes on 8 steps with errors of 1, the 16 times finer check damping the
+    oscillation as the answer does."""
     sol = solve(None)
     singular = kernel is not None and kernel.structure.get("kind") == "weakly-singular"
     if not sol.success:
@@ -1021,15 +1060,20 @@ def with_resolved_start(solve, run, rtol, atol, *, uniform_only, min_steps, adap
         steps = singular_check_steps(sol, kernel)
         if steps == 0:
             return sol
-    elif _suspects(sol, rtol, atol, kernel, rate, suspect):
-        steps = FIRST_STEPS
     else:
-        return sol
+        suspicion = _suspects(sol, rtol, atol, kernel, rate, suspect)
+        if not suspicion:
+            return sol
+        steps = FIRST_STEPS
+        # an oscillation's frequency (radians per unit time), where the probe gave one
+        omega = 0.0 if suspicion is True else suspicion * RESOLVE / float(sol.mesh[1] - sol.mesh[0])
     tries, spent = 0, 0      # spent: the kernel evaluations of the attempts started over
     refined = 1.0            # (weakly singular: the steps so far over those of the first)
     while True:
+        refine = REFINE if singular else min(max(REFINE, math.ceil(
+            omega * float(sol.mesh[1] - sol.mesh[0]) / RESOLVE)), CHECK_STEPS // steps)
         check = first_steps_check(run, sol, rtol, atol, uniform_only, min_steps, steps,
-                                  grading if singular else None)
+                                  grading if singular else None, refine)
         sol.stats["nfev"] += spent
         if check is None:
             return sol

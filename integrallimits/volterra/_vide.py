@@ -57,7 +57,7 @@ from ._mesh import (check_flags, check_newton_options, check_size, check_t_eval,
                     make_mesh, resolve_method)
 from ._outcome import Run, run_guarded, solve_on_mesh
 from ._solution import SolverError
-from ._tolerance import (STIFF, _evaluator, check_tolerances, fit_tolerances,
+from ._tolerance import (RESOLVE, STIFF, _evaluator, check_tolerances, fit_tolerances,
                          short_time_scale, solve_uniform_to_tolerance, with_checked_estimate,
                          with_resolved_start)
 from ._tableaux import ButcherTableau, classical_rk4, collocation_tableau
@@ -444,7 +444,9 @@ def _compiled_loop():
 
 def _coupled_scale(sol, f_fn, theta, kernel):
     """(suspect, kernel evaluations): whether the first step of ``sol`` spans more than STIFF
-    units of the time scale that the memory couples into the equation.
+    units of the time scale that the memory couples into the equation (False, True, or the
+    refinement that resolves an oscillation: h max |Im lambda| / RESOLVE, see
+    :func:`._tolerance.with_checked_estimate`).
 
     Differentiating z(t) = int K(t, s, y(s)) ds gives z' = K(t, t, y) + int dK/dt ds, so near
     (t0, y0, z = 0) the VIDE behaves like the system y' = f(t, y, z), z' = K(t, t, y) with the
@@ -459,7 +461,7 @@ def _coupled_scale(sol, f_fn, theta, kernel):
 
     J by forward differences (f: 2d + 1 evaluations, uncounted as for the rate's; K: d + 1,
     counted); rho from the eigenvalues of J up to 2d = 128, above that its infinity norm (a
-    bound: a check too many, never one too few).  A value that is not finite, or a function
+    bound: a check too many, never one too few; no refinement is then asked for).  A value that is not finite, or a function
     that fails, is a suspicion (the check runs in the guarded loop)."""
     t, Y = sol.mesh, sol._y2
     if len(t) < 2:
@@ -492,9 +494,12 @@ def _coupled_scale(sol, f_fn, theta, kernel):
         failed = _user.take_failure() is not None
     if failed or not np.all(np.isfinite(J)):
         return True, d + 1
-    rho = (np.max(np.abs(np.linalg.eigvals(J))) if 2 * d <= 128
-           else np.max(np.sum(np.abs(J), axis=1)))
-    return not h * rho <= STIFF, d + 1
+    if 2 * d > 128:
+        return not h * np.max(np.sum(np.abs(J), axis=1)) <= STIFF, d + 1
+    lam = np.linalg.eigvals(J)
+    if h * np.max(np.abs(lam)) <= STIFF:
+        return False, d + 1
+    return max(h * float(np.max(np.abs(lam.imag))) / RESOLVE, 1.0), d + 1
 
 
 def _partial_steps(run, t, Y, Ys):
