@@ -558,14 +558,28 @@ def _probe(sol, rtol, atol, kernel, rate):
     try:
         base = rate_at(t0, 0)
         norm = [0.0] * d                     # the row sums of |J|
+        diagonal = [base]
         for j in range(d):
             r = rate_at(t0, j + 1)
+            diagonal.append(r)
             for a in range(d):
                 norm[a] += abs(r[a] - base[a]) / steps[j]
         if not all(h * v <= STIFF for v in norm):     # h max(norm) <= STIFF (NaN: suspect)
             return True, n_rate, evaluations
         if kernel is None:
             return False, n_rate, evaluations
+        if rate is None:
+            # the second-order time scale: h times the change of dK/dy(t, t0, y0) from t = t0
+            # to t1, h^2 |d^2 K / dt dy| at s = t, against STIFF^2 (d + 1 evaluations)
+            turn = [0.0] * d
+            ahead = [kernel(t1, t0, j) for j in range(d + 1)]
+            evaluations += d + 1
+            for j in range(d):
+                for a in range(d):
+                    turn[a] += abs((ahead[j + 1][a] - ahead[0][a]) -
+                                   (diagonal[j + 1][a] - diagonal[0][a])) / steps[j]
+            if not all(h * v <= STIFF * STIFF for v in turn):     # (NaN: suspect)
+                return True, n_rate, evaluations
         # T_1, T_2, T_4 from 5 of the PANELS + 1 points; the others only where these fail
         quarter = PANELS // 4
         F = [kernel(t1, t0 + i * h / PANELS if i < PANELS else t1, 0)
