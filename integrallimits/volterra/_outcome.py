@@ -87,6 +87,13 @@ def unresolved_message(companion, t, what="solution"):
                 f"may blow up near there, or those steps are too large for the method); only the "
                 f"values before are kept. Use more steps, or a method that is stable at this step "
                 f"size (e.g. radau3).")
+    if not companion.converging:
+        return (f"The {what} has no reliable digits from t = {tb:.6g} on: the solutions on "
+                f"nested meshes do not converge there (their differences grow as the steps "
+                f"shrink: {companion.disagreement:.3g} between the two finest, against a "
+                f"solution of size {companion.size:.3g} so far); the solution may blow up near "
+                f"there, or the steps do not resolve it.  Only the values before t = {tb:.6g} "
+                f"are kept.  Use more steps.")
     cause = ("the solution blows up near there, or the method is unstable at this step size "
              "(stiffness, the weak stability of high-order Gregory rules, or Pouzet/collocation "
              "instability on long intervals), or the steps do not resolve the solution")
@@ -177,6 +184,7 @@ def solve_on_mesh(run, t, *, method, scalar, stats, error_estimate=True, t_eval=
         comp = estimate_error(companion(run), t[:keep], Y[:keep], method.order,
                               companion_drops_odd_end(method), method.min_steps,
                               odd_end=checks_odd_end(method), uncheck_on_failure=True,
+                              converging=True,
                               **getattr(method, "estimate_options", {}))
         info.update(comp.stats())
         info["nfev"] += comp.nfev
