@@ -29,7 +29,7 @@ from ._solution import Solution, largest_estimate
 __all__ = ["check_tolerances", "first_steps_check", "fit_tolerances", "over_tolerance",
            "short_time_scale", "solve_uniform_to_tolerance", "tolerance_of", "unreachable",
            "unreachable_message", "unresolved_start", "with_checked_estimate",
-           "with_resolved_start"]
+           "with_confirmed_digits", "with_resolved_start"]
 
 #: The smallest relative tolerance accepted (below it rounding errors dominate every method).
 MIN_RTOL = 1e-14
@@ -899,6 +899,34 @@ def _no_digits(sol, j, finer, differs, scales, computed_start):
     return _failed_at(sol, 0 if computed_start and j == 1 else j, message)
 
 
+def with_confirmed_digits(sol, computed_start=False):
+    """``sol``, a solve on a given mesh with its final error estimate, failed from the first
+    point where that estimate exceeds UNRESOLVED (half) times the solution's size so far: an
+    answer whose own estimate says it has no reliable digit is no success (cos 30 t as
+    y = 1 - 900 int (t - s) y ds on [0, 2]: radau3 on 64 steps was a success with an
+    estimate of 920, raised so far by the shifted companions; radau4 on 3 steps, w = 10 on
+    6, with 0.47-0.55 for errors of 0.3-1).  The companions' check applies the same bound to
+    their differences (:data:`._estimate.UNRESOLVED`), and a check of the first steps to the
+    estimates it raises (:func:`with_checked_estimate`); this one covers the estimates as they
+    end, after every raise.  ``computed_start``: as for :func:`with_checked_estimate`."""
+    if len(sol.mesh) < 2:
+        return sol
+    Y, est = sol._y2, sol._est2
+    running = np.maximum.accumulate(np.max(np.abs(Y), axis=1))
+    with np.errstate(invalid="ignore"):
+        over = np.max(est, axis=1) > UNRESOLVED * running       # (NaN: no estimate, no claim)
+    if not np.any(over):
+        return sol
+    j = max(1, int(np.argmax(over)))
+    message = (f"The solution has no reliable digits from t = {float(sol.mesh[j]):.6g} on: its "
+               f"error estimate there, {float(np.max(est[j])):.3g}, exceeds half the solution's "
+               f"size so far ({float(running[j]):.3g}).  {_kept(sol.mesh, j, computed_start)}  "
+               f"Use more steps, or solve to a tolerance (rtol, atol), which finds the steps.")
+    if not sol.success:
+        message += f"  (Further on: {sol.message})"
+    return _failed_at(sol, 0 if computed_start and j == 1 else j, message)
+
+
 def _failed_at(sol, j, message, **stats):
     """``sol`` failed at its mesh point j with ``message`` (``stats["failure"] ==
     "unresolved"`` and ``stats``): only the values before j are kept."""
@@ -986,6 +1014,10 @@ def with_checked_estimate(sol, run, *, uniform_only, min_steps, kernel=None, rat
     lost = np.max(D, axis=1) > UNRESOLVED * running
     if np.any(lost):
         j = 1 + int(np.argmax(lost))
+        # the values kept before j: at least the finer solve's difference (errors 16^p times
+        # smaller: the difference is their error; cos 30 t on 3 radau2 steps kept y(2/3) with an
+        # error of 0.36, 26 times the companion's estimate)
+        est[1:j] = np.maximum(est[1:j], D[:j - 1])
         return _no_digits(sol, j, finer, f"{float(np.max(D[j - 1])):.3g} there, against a "
                           f"solution of size {float(running[j - 1]):.3g} so far, although the "
                           f"error estimate (which compares coarser meshes) was "
