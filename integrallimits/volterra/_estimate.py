@@ -314,7 +314,7 @@ def estimate_error(run, t, Y, order, uniform_only, min_steps, rate_min_steps=RAT
             diverging = unchecked = None
             if small:
                 rate_failed = None   # (no evidence: Newton often fails on one or two steps)
-            if levels is not None:
+            if levels is not None and converging:
                 iq, Yq = levels
                 diverging = _first_diverging(Y, idx[iq], Yf[iq], Yc[iq], Yq)
                 if small:

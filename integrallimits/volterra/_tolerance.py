@@ -544,6 +544,8 @@ def _probe(sol, rtol, atol, kernel, rate):
     # the points of the rate's forward differences: y0 (row 0) and y0 + step e_j (row j + 1)
     steps = [1.4901161193847656e-08 * max(1.0, abs(v)) for v in y0]
     rows = [y0] + [y0[:j] + [y0[j] + steps[j]] + y0[j + 1:] for j in range(d)]
+    # (K(s, y) without t has no second-order time scale: d^2 K / dt dy = 0)
+    t_dependent = kernel is not None and not kernel.structure.get("t_independent", False)
     if kernel is not None:
         kernel = _evaluator(kernel, rows)
     if rate is None:
@@ -568,7 +570,7 @@ def _probe(sol, rtol, atol, kernel, rate):
             return True, n_rate, evaluations
         if kernel is None:
             return False, n_rate, evaluations
-        if rate is None:
+        if rate is None and t_dependent:
             # the second-order time scale: h times the change of dK/dy(t, t0, y0) from t = t0
             # to t1, h^2 |d^2 K / dt dy| at s = t, against STIFF^2 (d + 1 evaluations)
             turn = [0.0] * d
