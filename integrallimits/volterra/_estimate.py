@@ -29,6 +29,14 @@ not p) the estimate uses the observed order q = log2 r (at least 1) instead:
 |y_2h - y_h| / (2^q - 1).  A smooth solution in the asymptotic regime has r close to 2^p and
 keeps p; differences at the rounding level are not compared.
 
+Solves on a given mesh also check that the solutions converge at all (``converging``): the
+solve on every fourth point is made on any mesh of at least one step (where there is none,
+the solve with every step bisected instead), and where no pair of the three solutions agrees
+to a digit while their differences grow as the steps shrink, the solution has no reliable
+digit from there (:func:`_first_diverging`: a few steps that jump a blow-up, or an implicit
+step on the wrong root ahead of it, agree with their half-steps companion within half the
+size).
+
 Near a singularity (a blow-up) two under-resolved solutions can agree with each other while
 both lag behind the exact one: the values kept there carry Richardson estimates that are
 only as good as the asymptotic assumption.  Error-controlled solves (``rtol``/``atol``)

@@ -487,14 +487,22 @@ def short_time_scale(sol, rtol, atol, kernel=None, rate=None):
     """Whether the first step of ``sol`` (a solve to a tolerance) may be long against a time
     scale of the problem, so that :func:`first_steps_check` must look.  That check solves 32
     short steps: on the smooth problems of the error-control study it cost 2-300 times the
-    whole solve at loose tolerances, so it runs only when one of two probes of d + 8
-    evaluations (d + 18 where the kernel's rate is off) says so:
+    whole solve at loose tolerances, so it runs only when one of three probes of 2 d + 9
+    evaluations (2 d + 19 where the kernel's rate is off) says so:
 
     * stiffness: h ||J||_inf > STIFF, with J = d rate / dy at (t0, y0) by forward differences
       (``rate(t, y)``: a VIDE's f(t, y, 0); by default the kernel's diagonal K(t, t, y)): the
       first step spans more than
       STIFF e-folds of the linearised problem (y = 1 - 1000 int y on steps of 0.25: 250; the
       smooth problems of the study: 0.5 at most);
+    * the second-order time scale: h^2 |d^2 K / dt dy| at s = t0 (h times the change of
+      dK/dy(t, t0, y0) from t = t0 to t1, row sums as for J; d + 1 evaluations; not for a
+      VIDE's ``rate`` or a kernel without t) above STIFF^2: differentiating (VIE) twice,
+      y'' = ... + K_y(t, t, y) y' + K_ty(t, t, y) y + ..., so 1 / sqrt|K_ty| is a time scale
+      of the linearised problem that the first probe does not see (K(t, t, y) = 0 for
+      K = -w^2 (t - s) y, whose solution is cos(w t): the time scale 1 / w; 4 Radau steps of
+      0.5 at w = 30 were a success with an error of 1.5 and an estimate of 1.6e-3, the
+      nested meshes all missing the oscillation alike);
     * the kernel's variation within the step: the trapezoid sums T_k of int_{t0}^{t1}
       K(t1, s, y0) ds with k = 1, 2, 4, ..., PANELS panels (nested: 5 evaluations for T_1,
       T_2, T_4, the other PANELS - 4 only where these fail the rate) are not in their
@@ -955,7 +963,7 @@ def with_checked_estimate(sol, run, *, uniform_only, min_steps, kernel=None, rat
     The estimate compares coarser meshes, which all miss a time scale shorter than the steps
     alike: y = 1 + int (t-s) e^(-(t-s)) y ds on [0, 100] on 8 trapezoid steps was a success with
     y(100) = 1.0006 (exact 50.75) and an estimate of 2e-4; radau3, gauss2 and rk4 on 4 to 16
-    steps alike.  The probes (d + 8 evaluations) take the estimate of the first steps (at
+    steps alike.  The probes (2 d + 9 evaluations) take the estimate of the first steps (at
     least ESTIMATE_FLOOR times the solution's size) as the tolerance; where they suspect the
     first steps, those are solved again with REFINE times shorter steps
     (:func:`first_steps_check`'s solve), whose values have errors 16^p times smaller.  Where
