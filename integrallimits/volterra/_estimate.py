@@ -29,6 +29,14 @@ not p) the estimate uses the observed order q = log2 r (at least 1) instead:
 |y_2h - y_h| / (2^q - 1).  A smooth solution in the asymptotic regime has r close to 2^p and
 keeps p; differences at the rounding level are not compared.
 
+Solves on a given mesh also check that the solutions converge at all (``converging``): the
+solve on every fourth point is made on any mesh of at least one step (where there is none,
+the solve with every step bisected instead), and where no pair of the three solutions agrees
+to a digit while their differences grow as the steps shrink, the solution has no reliable
+digit from there (:func:`_first_diverging`: a few steps that jump a blow-up, or an implicit
+step on the wrong root ahead of it, agree with their half-steps companion within half the
+size).
+
 Near a singularity (a blow-up) two under-resolved solutions can agree with each other while
 both lag behind the exact one: the values kept there carry Richardson estimates that are
 only as good as the asymptotic assumption.  Error-controlled solves (``rtol``/``atol``)
@@ -99,6 +107,10 @@ class Companion:
         low rate on a coarse mesh is often pre-asymptotic; the full estimate decides
         acceptance); 1 for the order p or a higher observed one (the next mesh is sized with
         it).
+    converging : bool
+        False where ``first_bad`` is where the solutions on three nested meshes stop
+        converging (:func:`_first_diverging`; ``disagreement`` is then the difference of the
+        finer two).
     agreement : callable or None
         ``agreement()`` -> (mesh indices of the points compared, at each the largest
         difference of the two solutions over the solution's size so far), computed when a
@@ -120,6 +132,7 @@ class Companion:
     order: float = float("nan")
     sizing: float = 1.0
     agreement: object = None
+    converging: bool = True
 
     def stats(self):
         """The solution's stats entries of this estimate: how it was made, its kernel
@@ -208,7 +221,7 @@ def _first_unresolved(Y, common_idx, diff):
 
 def estimate_error(run, t, Y, order, uniform_only, min_steps, rate_min_steps=RATE_MIN_STEPS,
                    higher_order=False, rate_run=None, rate_factor=RATE_FACTOR, least_order=1.0,
-                   odd_end=False, uncheck_on_failure=False):
+                   odd_end=False, uncheck_on_failure=False, converging=False):
     """Estimate the error of the solution ``Y`` on the mesh ``t`` with a companion solve.
 
     Parameters
@@ -256,6 +269,26 @@ def estimate_error(run, t, Y, order, uniform_only, min_steps, rate_min_steps=RAT
         jumped it too).  Solves on a given mesh use this; False (the drivers of a tolerance,
         which refine instead): a failed half-steps companion is replaced by the refined one
         and a failed rate solve only leaves the rate unknown.
+    converging : bool
+        Check that the solutions converge at all (solves on a given mesh): the solve on every
+        fourth point is made on any mesh of at least one step (its rate sets the estimate's
+        order only from ``rate_min_steps`` on: a coarser solution with no digit can agree
+        with the companion by chance, cos 10 t on 3 steps of gauss4 against 6 and 12, where
+        the order 1 it gave made an estimate of 0.5 for an error of 1.5e-4), or, where there
+        is no such mesh (N = 2 or 3) or its solve failed, the solve with every step bisected,
+        whose rate does set the order (a finer solution: rk4 on 2 steps ahead of a blow-up,
+        the solutions on 1, 2 and 4 steps converge at the rate 1.2, and the estimate with
+        the order 4 was 21 times below the error); from the first point where the differences of
+        the three solutions do not fall as the steps shrink, the solution is "unresolved"
+        (:func:`_first_diverging`).  A few steps that jump a blow-up (radau2 on
+        y = 1 + int 2 y^3 over [0, 0.5], t* = 0.25, 2 to 12 steps: successes with
+        y(0.5) = 3.8 ... 9.6 and estimates of 0.2-0.4), or that the rectangle rule takes
+        through it (2 or 3 steps: y(0.5) = 3.2 and 5.3, the solutions on 1, 2, 4 and 8 steps
+        2, 3.2, 10, 2e4), agree with their half-steps companion within half the size while
+        the differences grow with every halving.  A failure of that solve on a mesh shorter
+        than ``rate_min_steps`` leaves the check undone (on one or two steps, Newton's method
+        often fails on smooth problems); the solve with every step bisected that fails where
+        the solution passed leaves it "unchecked" from there.
 
     Returns
     -------
@@ -279,9 +312,27 @@ def estimate_error(run, t, Y, order, uniform_only, min_steps, rate_min_steps=RAT
             # (idx: every other point, and the last one when N is odd, see coarse_mesh)
             every_other = int(idx[-1]) == 2 * (len(idx) - 1)
             Yf = Y[:2 * len(idx) - 1:2] if every_other else Y[idx]   # (a view: the same values)
-            rate, calls, rate_failed = _observed_rate(rate_run or run, tc, Yc, Yf, uniform_only,
-                                                      max(min_steps, rate_min_steps))
+            # (converging: the rate also on meshes shorter than rate_min_steps, see above)
+            small = converging and (len(tc) - (1 if uniform_only else 0)) // 2 < max(
+                min_steps, rate_min_steps)
+            rate, calls, rate_failed, levels = _observed_rate(
+                rate_run or run, tc, Yc, Yf, uniform_only,
+                max(min_steps, 1 if converging else rate_min_steps))
             nfev += calls
+            diverging = unchecked = None
+            if small:
+                rate_failed = None   # (no evidence: Newton often fails on one or two steps)
+            if levels is not None and converging:
+                iq, Yq = levels
+                diverging = _first_diverging(Y, idx[iq], Yf[iq], Yc[iq], Yq)
+                if small:
+                    rate = None  # (on so few steps: for the check only, see below)
+            elif small:
+                # no mesh of every fourth point, or its solve failed: the one of every step
+                # bisected is the third level, and its rate sets the order
+                diverging, rate, unchecked, calls = _refined_level(run, t, Y, idx, Yf,
+                                                                   Yc[:valid])
+                nfev += calls
             q = float(order)
             if rate is not None and rate < factor / rate_factor:
                 q = max(least_order, float(np.log2(max(rate, 1.0))))   # the order is not p
@@ -304,6 +355,10 @@ def estimate_error(run, t, Y, order, uniform_only, min_steps, rate_min_steps=RAT
                 iq = coarse_mesh(tc, uniform_only)[1]
                 _unchecked_from(result, int(idx[iq[rate_failed]]),
                                 int(idx[iq[rate_failed - 1]]) + 1)
+            if unchecked is not None:
+                _unchecked_from(result, unchecked, unchecked)
+            if diverging is not None:
+                _unresolved_from(result, *diverging)
             if odd_end and (n_points - 1) % 2 == 1:
                 result.nfev += _odd_end_check(run, t, Y, q, uniform_only, min_steps, result)
             return result
@@ -476,21 +531,78 @@ def estimate_options(alpha):
 
 
 def _observed_rate(run, tc, Yc, Yf, uniform_only, min_steps):
-    """(D2 / D1, nfev, failed) from a solve on every other point of the companion's mesh ``tc``
-    (values ``Yc``; ``Yf`` the solution at the same points), or (None, nfev, failed) when there
-    is no such mesh or its solve fails; inf when D1 is at the rounding level of the solution.
-    ``failed``: the point of that mesh where its solve failed (at least 1), else None."""
+    """(D2 / D1, nfev, failed, levels) from a solve on every other point of the companion's
+    mesh ``tc`` (values ``Yc``; ``Yf`` the solution at the same points), or (None, nfev,
+    failed, None) when there is no such mesh or its solve fails; inf when D1 is at the rounding
+    level of the solution.  ``failed``: the point of that mesh where its solve failed (at least
+    1), else None; ``levels``: (the indices of that mesh's points in ``tc``, its values)."""
     if len(tc) < 3 or (len(tc) - (1 if uniform_only else 0)) // 2 < min_steps:
-        return None, 0, None   # (coarse_mesh(tc) would have no mesh, or fewer steps)
+        return None, 0, None, None   # (coarse_mesh(tc) would have no mesh, or fewer steps)
     tq, iq = coarse_mesh(tc, uniform_only)
     Yq, status, index, calls = run(tq)
     if status != 0:
-        return None, calls, max(int(index), 1)
+        return None, calls, max(int(index), 1), None
     d1 = float(np.max(np.abs(Yf[iq] - Yc[iq])))
     d2 = float(np.max(np.abs(Yc[iq] - Yq)))
     if d1 <= 64 * np.finfo(float).eps * float(np.max(np.abs(Yf))):
-        return float("inf"), calls, None
-    return d2 / d1, calls, None
+        return float("inf"), calls, None, (iq, Yq)
+    return d2 / d1, calls, None, (iq, Yq)
+
+
+def _first_diverging(Y, common, fine, middle, coarse):
+    """(first, keep, disagreement, size) at the first of the points ``common`` (mesh indices
+    of the solution ``Y``) where the solutions on three nested meshes, ``fine``, ``middle``
+    and ``coarse`` there, do not converge, or None.
+
+    In the asymptotic regime the differences D1 = |fine - middle| and D2 = |middle - coarse|
+    fall by 2^p from one level to the next; solutions that converge get closer as the steps
+    shrink.  Where neither pair agrees to a digit (the largest D1 and D2 so far both exceed
+    LEAD_IN times the solution's size so far; running maxima: a single point may lie where
+    an error changes sign) and D1 is the larger, the differences grow as the steps shrink,
+    and the finest solution has no confirmed digit from there on.  (A D1 above D2 alone is
+    not enough: a few coarse steps before the asymptotic regime show it on smooth problems
+    with errors of 1e-9 to 1e-4 -- logistic, gauss4, 5 steps; y = 1 - int y^2, rk4, 8 steps
+    -- and a coarsest solution with no digit can agree with the next by chance: cos 10 t,
+    radau4, 12 steps, error 1.5e-3, D2 at t = 2/3 far below D1 = 0.18.)"""
+    size = np.maximum.accumulate(_row_max(np.abs(Y)))[common]
+    d1 = np.maximum.accumulate(_row_max(np.abs(fine - middle)))
+    d2 = np.maximum.accumulate(_row_max(np.abs(middle - coarse)))
+    bad = ~((d1 <= d2) | (d2 <= LEAD_IN * size))       # (NaN: not converging)
+    if not bad.any():
+        return None
+    k = int(np.argmax(bad))
+    return (int(common[k]), int(common[k - 1]) + 1 if k > 0 else 1, float(d1[k]), float(size[k]))
+
+
+def _refined_level(run, t, Y, idx, Yf, Yc):
+    """(:func:`_first_diverging`'s answer, rate, unchecked, nfev) for the solution ``Y`` on
+    ``t`` from its half-steps companion ``Yc`` (at the points ``idx``, ``Yf`` the solution
+    there) and a solve with every step bisected, the third level where the mesh of every
+    fourth point has too few steps for one (N = 2 or 3, or below the method's fewest) or its
+    solve failed.  ``rate``: |Yf - Yc| / |Y - Y_bisected| (largest over the points they
+    share; inf when the latter is at the rounding level), or None; ``unchecked``: the mesh
+    index from which the solution is unchecked (that solve failed where the solution passed),
+    or None."""
+    Yr, status, index, calls = run(refined_mesh(t))
+    valid = len(t) if status == 0 else (index + 1) // 2      # (fine j <-> refined 2 j)
+    unchecked = max(valid, 1) if valid < len(t) else None
+    shared = int(np.searchsorted(idx, valid))
+    if shared < 2:
+        return None, None, unchecked, calls
+    common = idx[:shared]
+    finer = Yr[2 * common]
+    d0 = float(np.max(np.abs(Y[common] - finer)))
+    d1 = float(np.max(np.abs(Yf[:shared] - Yc[:shared])))
+    rate = math.inf if d0 <= 64 * np.finfo(float).eps * float(np.max(np.abs(Y))) else d1 / d0
+    return (_first_diverging(Y, common, finer, Y[common], Yc[:shared]), rate, unchecked, calls)
+
+
+def _unresolved_from(result, first, keep, worst, size):
+    """``result`` unresolved from the mesh index ``first`` on (see :func:`_first_diverging`),
+    unless it is not confirmed from an earlier point already."""
+    if result.first_bad is None or first < result.first_bad:
+        result.first_bad, result.reason, result.keep = first, "unresolved", keep
+        result.disagreement, result.size, result.converging = worst, size, False
 
 
 def _finish(Y, idx, diff, est, source, nfev):

@@ -60,7 +60,8 @@ from ._mesh import check_flags, check_size, check_t_eval, estimated_work, make_m
 from ._outcome import Run, run_guarded, solve_on_mesh
 from ._solution import SolverError, lagrange_values
 from ._tolerance import (GROSS, RESOLVE, STIFF, check_tolerances, fit_tolerances,
-                         solve_uniform_to_tolerance, with_checked_estimate, with_resolved_start)
+                         solve_uniform_to_tolerance, with_checked_estimate, with_confirmed_digits,
+                         with_resolved_start)
 from ._tableaux import collocation_tableau
 
 __all__ = ["FirstKindMethod", "FIRST_KIND_METHODS", "REFUSED_METHODS", "solve_first_kind"]
@@ -621,11 +622,12 @@ def solve_first_kind(K, g, t_span=None, n_steps=None, method="radau2", *, args=N
     suspect = _short_time_scale(kernel)
     if tolerance is None:
         sol = solve_on_mesh(run, t, method=meth, scalar=kernel.scalar, stats=stats,
-                            error_estimate=error_estimate, messages=_MESSAGES,
+                            error_estimate=error_estimate, messages=_MESSAGES, converging=False,
                             work=estimated_work(len(t) - 1, stages, kernel.dim, True))
         if error_estimate:
             sol = with_checked_estimate(sol, run, uniform_only=False, min_steps=meth.min_steps,
                                         suspect=suspect, computed_start=True)
+            sol = with_confirmed_digits(sol, computed_start=True)
     else:
         def to_tolerance(finer=None):
             """The solve to the tolerance; ``finer``: the N to start from after a check."""

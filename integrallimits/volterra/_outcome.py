@@ -87,6 +87,13 @@ def unresolved_message(companion, t, what="solution"):
                 f"may blow up near there, or those steps are too large for the method); only the "
                 f"values before are kept. Use more steps, or a method that is stable at this step "
                 f"size (e.g. radau3).")
+    if not companion.converging:
+        return (f"The {what} has no reliable digits from t = {tb:.6g} on: the solutions on "
+                f"nested meshes do not converge there (their differences grow as the steps "
+                f"shrink: {companion.disagreement:.3g} between the two finest, against a "
+                f"solution of size {companion.size:.3g} so far); the solution may blow up near "
+                f"there, or the steps do not resolve it.  Only the values before t = {tb:.6g} "
+                f"are kept.  Use more steps.")
     cause = ("the solution blows up near there, or the method is unstable at this step size "
              "(stiffness, the weak stability of high-order Gregory rules, or Pouzet/collocation "
              "instability on long intervals), or the steps do not resolve the solution")
@@ -138,7 +145,7 @@ def checks_odd_end(method):
 
 
 def solve_on_mesh(run, t, *, method, scalar, stats, error_estimate=True, t_eval=None,
-                  what="solution", messages=None, work=None):
+                  what="solution", messages=None, work=None, converging=True):
     """Solve with ``run(mesh) -> Run`` on the mesh ``t``, estimate the error with a companion
     solve, and return the :class:`Solution` of the values that are confirmed.
 
@@ -147,12 +154,14 @@ def solve_on_mesh(run, t, *, method, scalar, stats, error_estimate=True, t_eval=
     kernel evaluations of the solve on ``t`` (``_mesh.estimated_work``): when it is large, the
     solve and its companions run in one worker thread (:func:`run_interruptibly`; the runs
     inside it then run inline) instead of one thread each: every hand-over between threads
-    waits for the scheduler, milliseconds on a loaded machine.
+    waits for the scheduler, milliseconds on a loaded machine.  ``converging``: check that
+    the solutions on nested meshes converge (:func:`._estimate.estimate_error`; the first
+    kind, whose y(t0) comes from the first step, does not yet).
     """
     if work is not None and work >= THREAD_WORK:
         return run_interruptibly(lambda: solve_on_mesh(
             run, t, method=method, scalar=scalar, stats=stats, error_estimate=error_estimate,
-            t_eval=t_eval, what=what, messages=messages), work)
+            t_eval=t_eval, what=what, messages=messages, converging=converging), work)
     start = time.perf_counter()
     first = run(t)
     info = stats(first.counts)
@@ -177,6 +186,7 @@ def solve_on_mesh(run, t, *, method, scalar, stats, error_estimate=True, t_eval=
         comp = estimate_error(companion(run), t[:keep], Y[:keep], method.order,
                               companion_drops_odd_end(method), method.min_steps,
                               odd_end=checks_odd_end(method), uncheck_on_failure=True,
+                              converging=converging,
                               **getattr(method, "estimate_options", {}))
         info.update(comp.stats())
         info["nfev"] += comp.nfev

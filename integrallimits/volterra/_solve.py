@@ -17,7 +17,7 @@ from ._dense import substep_dense_output
 from ._estimate import estimate_options, shifted_estimate
 from ._solution import SolverError, largest_estimate
 from ._tolerance import (check_tolerances, fit_tolerances, solve_uniform_to_tolerance,
-                         with_checked_estimate, with_resolved_start)
+                         with_checked_estimate, with_confirmed_digits, with_resolved_start)
 
 __all__ = ["solve_volterra"]
 
@@ -295,6 +295,7 @@ def solve_volterra(K, g, t_span=None, n_steps=None, method=None, *, args=None, k
                 # (not with the fast history: the shifted meshes are not uniform, and their
                 # direct O(N^2) histories cost 1.8e8 evaluations, 12 s, at N = 2^14 (gauss2))
                 sol = _with_shifted_estimate(sol, run, meth.min_steps)
+            sol = with_confirmed_digits(sol)
     if singular:
         # the dense output is a partial step of product integration (polynomials through the
         # mesh values miss the (t - t0)^(1 - alpha) behaviour); the stages stay private:

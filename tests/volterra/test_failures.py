@@ -69,10 +69,14 @@ def test_kernel_not_compilable_says_so():
 
 @pytest.mark.parametrize("method", ["rectangle", "trapezoid", "gregory4", "rk4", "radau2"])
 def test_blow_up_is_reported(method):
-    """y = 1 + int_0^t y^2 ds = 1/(1 - t) blows up at t = 1."""
+    """y = 1 + int_0^t y^2 ds = 1/(1 - t) blows up at t = 1.  (The rectangle rule fails from
+    t = 0.875 on, where its value 5.6 has no digit of 8 and the solutions on 16, 32 and 64
+    steps, 3.7, 4.6, 5.6, do not converge.)"""
     sol = solve_volterra(lambda t, s, y: y * y, lambda t: 1.0, (0.0, 2.0), 64, method=method)
     assert not sol.success
-    assert sol.t_failure is not None and 0.9 <= sol.t_failure <= 2.0
+    assert sol.t_failure is not None and sol.t_failure <= 2.0
+    assert sol.t_failure >= 0.9 or ("no reliable digits" in sol.message and
+                                    sol.t_failure >= 0.875)
     assert f"t = {sol.t_failure:.6g}" in sol.message
     assert ("blow" in sol.message) and np.all(np.isfinite(sol.y))
     with pytest.raises(SolverError, match="t = "):

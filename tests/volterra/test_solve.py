@@ -63,7 +63,7 @@ def test_stats_count_work():
     half, quarter = n // 2, n // 4   # the companion: the same rule on every other point, and
     companion = half * (half + 1) // 2 + quarter * (quarter + 1) // 2   # every fourth (rate)
     assert with_estimate.stats["error_estimate_nfev"] == companion
-    assert with_estimate.nfev == sol.nfev + companion + 1 + 8   # and the probes: d + 8
+    assert with_estimate.nfev == sol.nfev + companion + 2 + 9   # and the probes: 2 d + 9
     assert sol.stats["newton_iterations"] == 0 and sol.stats["jacobian"] == "not needed"
     sol = solve_volterra(p.kernel, p.forcing, (0.0, 1.0), n, method="trapezoid")
     assert sol.stats["jacobian"] == "finite-difference"

@@ -1405,3 +1405,90 @@ def test_a_kernel_aliased_on_the_first_mesh_is_solved_to_the_tolerance(method):
     assert sol.success
     exact = _cos200_exact(sol.t)
     assert np.all(np.abs(sol.y - exact) <= 1e-3 * (1.0 + np.abs(exact)))
+
+
+def _oscillator(t, s, y, w):
+    return -w * w * (t - s) * y
+
+
+def _one_w(t, w):
+    return 1.0
+
+
+@pytest.mark.parametrize("method, w, n", [("gauss4", 10.0, 4), ("gauss3", 10.0, 4),
+                                          ("radau2", 10.0, 2), ("radau3", 10.0, 2),
+                                          ("radau2", 30.0, 2), ("radau3", 30.0, 5),
+                                          ("radau3", 30.0, 6), ("radau4", 30.0, 4)])
+def test_an_oscillation_on_steps_longer_than_its_period_is_not_a_success(method, w, n):
+    """y = 1 - w^2 int (t - s) y ds = cos(w t) on [0, 2] with w h = 5 to 30: the solves were
+    successes with errors of 0.6 to 5.6 and estimates of 1e-3 to 5e-2 (every nested mesh
+    misses the oscillation alike).  The probe of the kernel's second-order time scale,
+    1 / sqrt|d^2 K / dt dy| = 1 / w, says the steps are long against it, and the first steps
+    solved again with 16 times shorter ones have no digit in common with the answer."""
+    sol = solve_volterra(_oscillator, _one_w, (0.0, 2.0), n, method=method, args=(w,))
+    assert not sol.success and sol.stats["failure"] == "unresolved", sol.message
+    assert "no reliable digits" in sol.message
+    error = np.abs(sol.y - np.cos(w * sol.t))
+    assert np.all(error <= 20.0 * sol.error_estimate + 1e-13)
+
+
+@pytest.mark.parametrize("method, w, n", [("radau4", 3.0, 2), ("radau4", 10.0, 6),
+                                          ("radau3", 30.0, 128), ("gauss4", 30.0, 32),
+                                          ("rk4", 10.0, 128)])
+def test_an_oscillation_kept_on_a_suspect_or_resolving_mesh_is_right_to_its_estimate(method, w,
+                                                                                     n):
+    """The same equation where the answer is kept: its estimate bounds its error (radau4 on
+    2 steps, w = 3, and on 6 steps, w = 10: errors of 0.08 and 0.33 for estimates of 2e-3
+    before; the finer solve of the first steps now raises them to 0.12 and 0.45), and a mesh
+    that resolves the oscillation stays a success with the same estimate."""
+    sol = solve_volterra(_oscillator, _one_w, (0.0, 2.0), n, method=method, args=(w,))
+    error = np.abs(sol.y - np.cos(w * sol.t))
+    assert sol.success
+    assert np.max(error) <= 2.0 * np.max(sol.error_estimate)
+    if n >= 32:
+        assert np.max(error) < 2e-3 and "resolution_check" not in sol.stats
+
+
+@pytest.mark.parametrize("kernel, T, t_star, exponent, method, n", [
+    (_cube, 0.5, 0.25, 0.5, "radau2", 2), (_cube, 0.5, 0.25, 0.5, "radau2", 4),
+    (_cube, 0.5, 0.25, 0.5, "radau2", 6), (_cube, 0.5, 0.25, 0.5, "radau2", 12),
+    (_cube, 0.5, 0.25, 0.5, "rectangle", 2), (_cube, 0.5, 0.25, 0.5, "rectangle", 3),
+    (_square, 2.0, 1.0, 1.0, "rectangle", 2), (_square, 2.0, 1.0, 1.0, "rectangle", 3)])
+def test_a_blow_up_jumped_by_a_few_steps_is_not_a_success(kernel, T, t_star, exponent, method,
+                                                          n):
+    """y = 1 + int 2 y^3 (t* = 1/4) and y = 1 + int y^2 (t* = 1): radau2 on 2 to 12 steps and
+    the rectangle rule on 2 or 3 steps passed the blow-up and were successes (radau2, 12
+    steps: y(0.5) = 9.56, estimate 0.42; the rectangle rule, 2 steps: y(2) = 6, estimate 3):
+    their half-steps companion agreed within half the size, while the solutions on N/4, N/2
+    and N steps (or N/2, N and 2N) move further apart as the steps shrink.  Now no value at
+    or past t* is kept, and the values kept are right to their estimates."""
+    sol = solve_volterra(kernel, ONE, (0.0, T), n, method=method)
+    assert not sol.success and sol.stats["failure"] in ("unresolved", "unchecked"), sol.message
+    assert sol.t[-1] < t_star
+    exact = (1.0 - sol.t / t_star) ** -exponent
+    assert np.all(np.abs(sol.y - exact) <= 20.0 * sol.error_estimate + 1e-12)
+
+
+@pytest.mark.parametrize("method, n", [("gregory4", 8), ("gregory6", 12)])
+def test_a_last_step_on_the_wrong_root_ahead_of_a_blow_up_is_not_a_success(method, n):
+    """y = 1 + int 2 y^3 on [0, 0.24] (y(0.24) = 5, t* = 0.25): the implicit last step of
+    gregory4 (8 steps) and gregory6 (12) found a negative root, y(0.24) = -7.9 and -10.2, as did
+    the half-steps companion, and the solve was a success with an estimate of 0.15 and 0.045.
+    The solve with every step bisected (the mesh of every fourth point is too short for these
+    rules) differs from it by more still: no reliable digit there."""
+    sol = solve_volterra(_cube, ONE, (0.0, 0.24), n, method=method)
+    assert not sol.success and sol.stats["failure"] == "unresolved", sol.message
+    assert np.all(sol.y > 0)
+    error = np.abs(sol.y - 1.0 / np.sqrt(1.0 - 4.0 * sol.t))
+    assert np.all(error <= 20.0 * sol.error_estimate + 1e-12)
+
+
+def test_two_steps_ahead_of_a_blow_up_take_the_order_they_show():
+    """rk4 on 2 steps of y = 1 + int 2 y^3 over [0, 0.24] (t* = 0.25) was a success with
+    y(0.24) = 3.89 for 5 and an estimate of 0.05 (the order 4).  The solutions on 1, 2 and 4
+    steps (3.11, 3.89, 4.53) converge at the rate 1.2: with the order that rate shows (at
+    least 1) the estimate is 0.78, more than half the size of the solution where it is
+    spread to (t = 0.12), so the solve has no reliable digit from there."""
+    sol = solve_volterra(_cube, ONE, (0.0, 0.24), 2, method="rk4")
+    assert not sol.success and sol.stats["failure"] == "unresolved", sol.message
+    assert sol.stats["estimate_order"] < 2.0 and sol.t[-1] < 0.12
