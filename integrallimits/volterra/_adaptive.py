@@ -84,7 +84,7 @@ import numpy as np
 
 from ..kernels import _user
 from . import _loops
-from ._estimate import RATE_FACTOR, estimate_error, refined_mesh, trim_lead_in
+from ._estimate import RATE_FACTOR, estimate_error, refined_mesh, shifted_estimate, trim_lead_in
 from ._outcome import FAILED, SUCCEEDED, companion, describe, unresolved_message
 from ._solution import Solution
 from ._tolerance import over_tolerance, tolerance_of, unreachable, unreachable_message
@@ -125,6 +125,10 @@ NEWTON_SHARE = 1e-3
 #: 1.10-1.03, 0.87-0.74 with 1.1^p and 1).
 REDRAW_SAFETY = 1.0
 GRADE = 0.9
+#: The shifted check of an accepted mesh (:func:`_shifted_check`): where it disagrees, the
+#: 2 LOCAL_REACH steps around the first point over the tolerance are divided into up to
+#: LOCAL_SPLIT pieces each (:func:`_local_mesh`), at most LOCAL_ROUNDS times.
+LOCAL_ROUNDS, LOCAL_SPLIT, LOCAL_REACH, LOCAL_RISE = 10, 16, 3, 0.05
 
 
 def remesh(t, n):
@@ -280,6 +284,9 @@ def solve_adaptive(meth, kernel, g_vec, t0, T, *, rtol, atol, newton_tol, newton
     run = _reusing(run, trial_tol)
     refinements, total, trusted, t_first, try_ratio = [], 0, False, None, math.inf
     profile = None
+    # the shifted check (:func:`_shifted_check`): the mesh refined where it disagreed, the
+    # rounds of that so far, and the point it last disagreed from (None once it agrees)
+    suspect, rounds, non_smooth = None, 0, None
 
     def explore(mesh):
         return run(mesh, newton_maxiter=trial_maxiter, newton_tol=trial_tol)
@@ -312,13 +319,26 @@ def solve_adaptive(meth, kernel, g_vec, t0, T, *, rtol, atol, newton_tol, newton
                     else:
                         profile = better
         if trusted:
+            over, calls = _shifted_check(explore, t, first.Y, comp, p, rtol, atol,
+                                         meth.min_steps)
+            total += calls
+            if over is not None and over.max() > 1.0:
+                trusted, rounds = False, 1
+                i = int(np.argmax(over > 1.0))
+                suspect = _local_mesh(t, _made_here(over, i), float(over.max()))
+                non_smooth = float(t[i])
+                profile = (first, t)            # (to fall back on if its refinement fails)
+        if trusted:
             Y, stages, info = first.Y, first.stages, uniform_info(first.counts)
     if not trusted:
-        loose = _pilot_factor(t_first is not None, try_ratio, p)
-        if loose is None:           # a few steps predicted: uniform, if converging at the rate
-            loose = None if _converges_at_rate(comp, p) else 1.0
-        drawn = None if loose is None or profile is None else _profile_mesh(profile, p, rtol,
-                                                                             atol, max_steps)
+        if suspect is not None:     # the uniform try, refined where the shifted check disagreed
+            loose, drawn, suspect = 1.0, suspect, None
+        else:
+            loose = _pilot_factor(t_first is not None, try_ratio, p)
+            if loose is None:       # a few steps predicted: uniform, if converging at the rate
+                loose = None if _converges_at_rate(comp, p) else 1.0
+            drawn = None if loose is None or profile is None else _profile_mesh(
+                profile, p, rtol, atol, max_steps)
         if loose is None:
             t, Y, stages, local = t_first, first.Y, first.stages, None
             info = uniform_info(first.counts)
@@ -329,6 +349,7 @@ def solve_adaptive(meth, kernel, g_vec, t0, T, *, rtol, atol, newton_tol, newton
             info = uniform_info(fine.counts)
             if fine.status != 0:
                 t, Y, stages = profile[1], profile[0].Y, profile[0].stages
+                non_smooth = None
         else:
             def controlled(loose):
                 first_step = h0 if h0 is not None else _first_step(
@@ -369,14 +390,39 @@ def solve_adaptive(meth, kernel, g_vec, t0, T, *, rtol, atol, newton_tol, newton
                     fine, t, comp, ratio, trusted, calls = better
                     total += calls
                     Y, stages = fine.Y, fine.stages
-            if trusted or len(t) - 1 >= max_steps:
+            if trusted:
+                over, calls = _shifted_check(run, t, Y, comp, p, rtol, atol, meth.min_steps)
+                total += calls
+                if over is None or over.max() <= 1.0:
+                    non_smooth = None
+                    break
+                trusted, ratio = False, float(over.max())
+                i = int(np.argmax(over > 1.0))
+                non_smooth = float(t[i])
+                if rounds >= LOCAL_ROUNDS:
+                    break
+                rounds += 1
+                suspect = _local_mesh(t, _made_here(over, i), ratio)
+            else:
+                non_smooth = None
+                here = None
+                if rounds and comp.first_bad is None:   # (the shifted check found a non-smooth
+                    here = _made_here(np.max(over_tolerance(   # point: refined where the error is)
+                        comp.estimate, tolerance_of(Y, rtol, atol)), axis=1))
+                if here is not None:
+                    non_smooth = float(t[int(np.argmax(here))])
+                    if rounds >= LOCAL_ROUNDS:
+                        break
+                    rounds += 1
+                    suspect = _local_mesh(t, here, ratio)
+            if len(t) - 1 >= max_steps:
                 break
             # (stalled: the estimate over the tolerance fell by less than half with the last
             # refinement, where at least 1.1^p steps more make it fall like N^-p)
             out_of_reach = unreachable(
                 Y, comp.estimate, rtol, atol,
                 len(refinements) >= 2 and 0.5 * refinements[-2][1] <= refinements[-1][1]) \
-                if comp.first_bad is None else None
+                if comp.first_bad is None and suspect is None else None
             if out_of_reach is not None:
                 info.update(comp.stats(), nfev=total, refinements=refinements,
                             failure="tolerance", seconds=time.perf_counter() - start,
@@ -388,7 +434,9 @@ def solve_adaptive(meth, kernel, g_vec, t0, T, *, rtol, atol, newton_tol, newton
                                 t_failure=float(t[out_of_reach[0]]),
                                 error_estimate=comp.estimate, t_eval=t_eval)
             sized = ratio * comp.sizing     # (accepted by ratio, sized with p or a higher order)
-            if local is not None and math.isfinite(ratio) and local.max() > 0:
+            if suspect is not None:
+                t, suspect = suspect, None
+            elif local is not None and math.isfinite(ratio) and local.max() > 0:
                 t = redraw(t, local, p, sized, max_steps)       # the pass's mesh, once
             else:
                 order = _sizing_order(comp, p)
@@ -415,14 +463,25 @@ def solve_adaptive(meth, kernel, g_vec, t0, T, *, rtol, atol, newton_tol, newton
                                  f"steps)."), stats=info, method=meth.name, order=p, stages=stages,
                         error_estimate=comp.estimate, t_eval=t_eval)
     keep = comp.keep if comp.first_bad is not None else len(t)
-    message = (unresolved_message(comp, t) if comp.first_bad is not None else
-               f"The tolerance could not be met with {len(t) - 1} steps (the estimated error is "
-               f"{ratio:.3g} times atol + rtol |y|); use a looser tolerance or a higher-order "
-               f"method.")
-    info["failure"] = comp.reason or "tolerance"
+    if comp.first_bad is not None:
+        message = unresolved_message(comp, t)
+    elif non_smooth is not None:
+        message = (f"The tolerance could not be met with {len(t) - 1} steps: solves on every "
+                   f"third mesh point differ from the solution by {ratio:.3g} times atol + rtol "
+                   f"|y| from t = {non_smooth:.10g} on, where the solves on every other point "
+                   f"agree with it: the data (g or K) are not smooth near there (a kink or a jump "
+                   f"of g or K, or of K in y where the solution crosses it), and the refinement "
+                   f"there did not reach the tolerance.  Give that point as a mesh point "
+                   f"(mesh=...), or smooth the data.")
+    else:
+        message = (f"The tolerance could not be met with {len(t) - 1} steps (the estimated error "
+                   f"is {ratio:.3g} times atol + rtol |y|); use a looser tolerance or a "
+                   f"higher-order method.")
+    info["failure"] = comp.reason or ("non-smooth" if non_smooth is not None else "tolerance")
     return Solution(t[:keep], Y[:keep], scalar=kernel.scalar, status=FAILED, message=message,
                     stats=info, method=meth.name, order=p,
-                    t_failure=float(t[comp.first_bad]) if comp.first_bad is not None else float(T),
+                    t_failure=float(t[comp.first_bad]) if comp.first_bad is not None else
+                    non_smooth if non_smooth is not None else float(T),
                     error_estimate=comp.estimate[:keep], t_eval=t_eval)
 
 
@@ -696,6 +755,68 @@ def _refined_companion(run, comp, t, p, rtol, atol, refinements, explore=None,
         return None
     refinements.append((len(tr) - 1, ratio_r))
     return fine, tr, comp_r, ratio_r, trusted_r, calls
+
+
+def _shifted_check(run, t, Y, comp, p, rtol, atol, min_steps):
+    """(over, nfev): the shifted check of a mesh the half-steps companion accepted.
+
+    Every mesh the driver compares (the mesh, its mesh of every other point, every fourth)
+    shares the even points, and the controller makes such a point sit just before a
+    non-smooth point of the data (a kink of g, a jump of K in s, a kink of K in y that the
+    solution crosses): a pair of steps over it is rejected until one ends just before it, and
+    the next pair starts there, its big step and its two half steps seeing the non-smooth
+    point at the same small offset before their first collocation point (Gauss: also just
+    before the pair's end, after their last one).  All then miss the same part of the step's
+    integral, the estimates compare equal errors, and solves ended a success 10^2 to 10^9
+    times over the tolerance (gauss4, g = |t - 0.618|, rtol 1e-10: 3e6 times, with 12
+    steps).  The solves on every third point (:func:`._estimate.shifted_estimate`) have
+    every point of the mesh inside one of their steps: where their estimate exceeds the
+    half-steps one by more than RATE_FACTOR (the solutions do not converge at one order
+    there), it is the estimate, with the order 1, and ``over`` is it over the tolerance (a
+    row maximum per mesh point); None where they agree (the half-steps estimate stands:
+    their steps are 1.5 times longer, and their Richardson estimate is no better).  Cost:
+    two solves on N/3 steps, 2/9 of the solve's work, on the accepted mesh only."""
+    order = comp.order if math.isfinite(comp.order) else float(p)
+    raised, q, ratio, nfev = shifted_estimate(companion(run), t, Y, comp.estimate, order,
+                                              min_steps)
+    if ratio is None or q == order:
+        return None, nfev
+    comp.estimate, comp.order, comp.sizing = raised, q, 1.0
+    over = over_tolerance(raised, tolerance_of(Y, rtol, atol))
+    return np.max(over, axis=1), nfev
+
+
+def _local_mesh(t, steps, top):
+    """``t`` with the steps ``steps`` (a boolean per step) and the LOCAL_REACH steps on each
+    side of them divided, each into min(LOCAL_SPLIT, ``top``) pieces (``top``: the largest
+    estimate over the tolerance), rounded up to an even number (an even number of steps in all
+    where ``t`` has one: the companion takes every other point).  A jump's local error falls
+    like the step, so each round divides the error over the tolerance by up to LOCAL_SPLIT
+    where the steps were equal."""
+    near = np.convolve(steps.astype(float), np.ones(2 * LOCAL_REACH + 1), mode="same") > 0
+    split = int(min(LOCAL_SPLIT, max(2.0, math.ceil(top))))
+    split += split % 2
+    pieces = [np.linspace(t[j], t[j + 1], split + 1)[:-1] if near[j] else t[j:j + 1]
+              for j in range(len(t) - 1)]
+    return np.concatenate(pieces + [t[-1:]])
+
+
+def _made_here(over, i=None):
+    """The steps (a boolean per step of the mesh) where the estimate over the tolerance, per
+    mesh point ``over``, is made: the step into the point ``i`` (the first one over the
+    tolerance, for the shifted check, whose companion's step that holds the non-smooth point
+    starts at most one step before it: the estimates between its points are the larger of its
+    ends'), or else the steps over which ``over`` rises by more than LOCAL_RISE of its
+    largest value; None where that is more than a quarter of the steps (the error is made
+    everywhere: the mesh is refined as a whole) or none."""
+    if i is not None:
+        steps = np.zeros(len(over) - 1, dtype=bool)
+        steps[max(i - 1, 0)] = True
+        return steps
+    if len(over) < 2 or not over.max() > 1.0 or not np.all(np.isfinite(over)):
+        return None
+    steps = np.diff(over) > LOCAL_RISE * over.max()
+    return steps if 0 < steps.sum() <= len(steps) / 4 else None
 
 
 def _converges_at_rate(comp, p):
