@@ -129,6 +129,8 @@ GRADE = 0.9
 #: 2 LOCAL_REACH steps around the first point over the tolerance are divided into up to
 #: LOCAL_SPLIT pieces each (:func:`_local_mesh`), at most LOCAL_ROUNDS times.
 LOCAL_ROUNDS, LOCAL_SPLIT, LOCAL_REACH, LOCAL_RISE = 10, 16, 3, 0.05
+#: A pass whose steps dip by this factor somewhere inside (:func:`_dips`) is checked so.
+DIP = 8.0
 
 
 def remesh(t, n):
@@ -287,6 +289,7 @@ def solve_adaptive(meth, kernel, g_vec, t0, T, *, rtol, atol, newton_tol, newton
     # the shifted check (:func:`_shifted_check`): the mesh refined where it disagreed, the
     # rounds of that so far, and the point it last disagreed from (None once it agrees)
     suspect, rounds, non_smooth = None, 0, None
+    rough = False       # a sign of data that is not smooth: the shifted check runs
 
     def explore(mesh):
         return run(mesh, newton_maxiter=trial_maxiter, newton_tol=trial_tol)
@@ -308,23 +311,24 @@ def solve_adaptive(meth, kernel, g_vec, t0, T, *, rtol, atol, newton_tol, newton
                                                         explore)
             total += calls
             refinements.append((FEWEST_STEPS, ratio))
+            rough = _rough(comp, p)
             try_ratio = ratio * comp.sizing         # sized with the method's order
             if not trusted:
                 better = _refined_companion(explore, comp, t, p, rtol, atol, refinements,
                                             keep_untrusted=True)
                 if better is not None:
                     total += better[-1]
+                    rough = rough or _rough(better[2], p)
                     if better[4]:
                         first, t, comp, ratio, trusted, calls = better
                     else:
                         profile = better
-        if trusted:
-            over, calls = _shifted_check(explore, t, first.Y, comp, p, rtol, atol,
-                                         meth.min_steps)
+        if trusted and rough:
+            over, i, calls = _shifted_check(explore, t, first.Y, comp, p, rtol, atol,
+                                            meth.min_steps)
             total += calls
             if over is not None and over.max() > 1.0:
                 trusted, rounds = False, 1
-                i = int(np.argmax(over > 1.0))
                 suspect = _local_mesh(t, _made_here(over, i), float(over.max()))
                 non_smooth = float(t[i])
                 profile = (first, t)            # (to fall back on if its refinement fails)
@@ -376,6 +380,7 @@ def solve_adaptive(meth, kernel, g_vec, t0, T, *, rtol, atol, newton_tol, newton
                                     meth, kernel, info, total, start, t_eval)
             stages = store.Z[:n * store.m].copy()
             local = np.asarray(store.local)
+            rough = rough or _dips(t)
         while True:
             if refinements and t_first is not None and len(t) == len(t_first) and \
                     np.array_equal(t, t_first):
@@ -384,20 +389,21 @@ def solve_adaptive(meth, kernel, g_vec, t0, T, *, rtol, atol, newton_tol, newton
                 comp, ratio, trusted, calls = _global_check(run, t, Y, p, rtol, atol, explore)
                 total += calls
                 refinements.append((len(t) - 1, ratio))
+                rough = rough or _rough(comp, p)
                 better = None if trusted else _refined_companion(run, comp, t, p, rtol, atol,
                                                                  refinements, explore)
                 if better is not None:
+                    rough = rough or _rough(better[2], p)
                     fine, t, comp, ratio, trusted, calls = better
                     total += calls
                     Y, stages = fine.Y, fine.stages
-            if trusted:
-                over, calls = _shifted_check(run, t, Y, comp, p, rtol, atol, meth.min_steps)
+            if trusted and rough:
+                over, i, calls = _shifted_check(run, t, Y, comp, p, rtol, atol, meth.min_steps)
                 total += calls
                 if over is None or over.max() <= 1.0:
                     non_smooth = None
                     break
                 trusted, ratio = False, float(over.max())
-                i = int(np.argmax(over > 1.0))
                 non_smooth = float(t[i])
                 if rounds >= LOCAL_ROUNDS:
                     break
@@ -777,13 +783,32 @@ def _shifted_check(run, t, Y, comp, p, rtol, atol, min_steps):
     their steps are 1.5 times longer, and their Richardson estimate is no better).  Cost:
     two solves on N/3 steps, 2/9 of the solve's work, on the accepted mesh only."""
     order = comp.order if math.isfinite(comp.order) else float(p)
-    raised, q, ratio, nfev = shifted_estimate(companion(run), t, Y, comp.estimate, order,
-                                              min_steps)
-    if ratio is None or q == order:
-        return None, nfev
+    raised, q, ratio, nfev, first = shifted_estimate(companion(run), t, Y, comp.estimate, order,
+                                                     min_steps, running=True)
+    if first is None:
+        return None, None, nfev
     comp.estimate, comp.order, comp.sizing = raised, q, 1.0
     over = over_tolerance(raised, tolerance_of(Y, rtol, atol))
-    return np.max(over, axis=1), nfev
+    return np.max(over, axis=1), first, nfev
+
+
+def _rough(comp, p):
+    """Whether a check saw the solutions converge clearly slower than the method's order (its
+    estimate took a lower observed order)."""
+    return comp.rate is not None and comp.order < p
+
+
+def _dips(t):
+    """Whether the pass's mesh ``t`` (pairs of half steps) has a pair DIP times shorter than
+    the longest pairs both before and after it: the controller closing in on a point where the
+    data are not smooth (a smooth solution's steps shrink and grow gradually, or shrink
+    towards a blow-up at the end)."""
+    H = np.diff(t[::2])
+    if len(H) < 3:
+        return False
+    before = np.maximum.accumulate(H)[:-2]
+    after = np.maximum.accumulate(H[::-1])[::-1][2:]
+    return bool(np.any(DIP * H[1:-1] < np.minimum(before, after)))
 
 
 def _local_mesh(t, steps, top):
@@ -794,7 +819,7 @@ def _local_mesh(t, steps, top):
     like the step, so each round divides the error over the tolerance by up to LOCAL_SPLIT
     where the steps were equal."""
     near = np.convolve(steps.astype(float), np.ones(2 * LOCAL_REACH + 1), mode="same") > 0
-    split = int(min(LOCAL_SPLIT, max(2.0, math.ceil(top))))
+    split = int(min(LOCAL_SPLIT, max(4.0, math.ceil(top))))
     split += split % 2
     pieces = [np.linspace(t[j], t[j + 1], split + 1)[:-1] if near[j] else t[j:j + 1]
               for j in range(len(t) - 1)]
