@@ -397,7 +397,10 @@ def solve_adaptive(meth, kernel, g_vec, t0, T, *, rtol, atol, newton_tol, newton
                     fine, t, comp, ratio, trusted, calls = better
                     total += calls
                     Y, stages = fine.Y, fine.stages
-            if trusted and rough:
+            if trusted and not rough:
+                non_smooth = None
+                break
+            if trusted:
                 over, i, calls = _shifted_check(run, t, Y, comp, p, rtol, atol, meth.min_steps)
                 total += calls
                 if over is None or over.max() <= 1.0:
