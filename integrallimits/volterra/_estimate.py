@@ -35,7 +35,8 @@ only as good as the asymptotic assumption.  Error-controlled solves (``rtol``/``
 refine there instead.  A kink that lies just after (Gauss: or just before) a point that
 every nested mesh shares leaves their solutions equal while all are off: methods that run on
 any mesh also compare with shifted companions on a given mesh (:func:`shifted_estimate`);
-solves to a tolerance do not yet.
+solves to a tolerance check the mesh they accept with them where the solve showed a sign of
+data that is not smooth (``_adaptive``).
 """
 from __future__ import annotations
 
