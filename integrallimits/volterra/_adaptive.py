@@ -792,8 +792,8 @@ def _shifted_check(run, t, Y, comp, p, rtol, atol, min_steps):
     two rows over their work goals (tan, gauss2, 1e-6: 1.19 times the best uniform mesh's
     work, the goal below 1)."""
     order = comp.order if math.isfinite(comp.order) else float(p)
-    raised, q, ratio, nfev, first = shifted_estimate(companion(run), t, Y, comp.estimate, order,
-                                                     min_steps, running=True)
+    raised, q, _, nfev, first = shifted_estimate(companion(run), t, Y, comp.estimate, order,
+                                                 min_steps, running=True)
     if first is None:
         return None, None, nfev
     comp.estimate, comp.order, comp.sizing = raised, q, 1.0
