@@ -781,6 +781,9 @@ def _cell_key(obj):
                 return f"{py.__module__}.{py.__qualname__}"   # package code: the fingerprint
             return wrapper_key(py)         # a package closure (an inlined caller, an unpacker)
         return disk_key(obj, obj.targetoptions)   # the user's own dispatcher, used as it is
+    if isinstance(obj, pytypes.FunctionType) and obj is _JITABLE.get(
+            f"{getattr(obj, '__module__', '')}.{obj.__qualname__}"):
+        return f"{obj.__module__}.{obj.__qualname__}"   # package code (report): the fingerprint
     return None
 
 
@@ -1084,10 +1087,27 @@ def _record(gid, kind, a, b, y, size):
 
 
 @numba.njit(cache=False)
-def report(gid, kind, a, b, y, size):
-    """Record a failure of a compiled user function (runs Python under the GIL: failure path only)."""
+def _report(gid, kind, a, b, y, size):
+    """:func:`report`'s body, for int64/float64 arguments: compiled once per process (and layout
+    of ``y``), not once per wrapper."""
     with numba.objmode():
         _record(gid, kind, a, b, y, size)
+
+
+@numba.extending.register_jitable
+def report(gid, kind, a, b, y, size):
+    """Record a failure of a compiled user function (runs Python under the GIL: failure path only).
+
+    Callable from compiled code only.  A wrapper passes its id ``gid`` (and often ``size = -1``)
+    as compile-time constants, which Numba types as literals: as a dispatcher, ``report`` was
+    compiled again for every wrapper (~0.3 s each, a quarter of a small kernel's compilation).
+    As an overload it is typed with the plain types first, and hands int64/float64 values to one
+    compiled :func:`_report`."""
+    _report(np.int64(gid), np.int64(kind), np.float64(a), np.float64(b), y, np.int64(size))
+
+
+#: Package functions compiled as overloads (register_jitable) that wrappers may hold: keyed by name.
+_JITABLE = {f"{report.__module__}.{report.__qualname__}": report}
 
 
 def clear_failures():
