@@ -920,11 +920,17 @@ def unresolved_start(sol, check, refine_tries, computed_start=False):
 def _no_digits(sol, j, finer, differs, scales, computed_start):
     """The failed :class:`Solution` of ``sol`` without a reliable digit from its mesh point j
     on, where a solve of its first steps on ``finer`` differs from it by ``differs``."""
-    message = (f"The solution has no reliable digits from t = {float(sol.mesh[j]):.6g} on: a "
-               f"solve of the first steps with {finer[1]} times shorter steps differs from it "
-               f"by {differs}: the steps are long against a time scale of the problem "
-               f"({scales}, a stiff transient).  {_kept(sol.mesh, j, computed_start)}  Use more "
-               f"steps, or solve to a tolerance (rtol, atol), which finds the steps.")
+    return _unreliable_from(sol, j, f"a solve of the first steps with {finer[1]} times shorter "
+                            f"steps differs from it by {differs}: the steps are long against a "
+                            f"time scale of the problem ({scales}, a stiff transient)",
+                            computed_start)
+
+
+def _unreliable_from(sol, j, why, computed_start):
+    """``sol`` failed with no reliable digit from its mesh point j on, because ``why``."""
+    message = (f"The solution has no reliable digits from t = {float(sol.mesh[j]):.6g} on: "
+               f"{why}.  {_kept(sol.mesh, j, computed_start)}  Use more steps, or solve to a "
+               f"tolerance (rtol, atol), which finds the steps.")
     if not sol.success:
         message += f"  (Further on: {sol.message})"
     return _failed_at(sol, 0 if computed_start and j == 1 else j, message)
@@ -949,13 +955,9 @@ def with_confirmed_digits(sol, computed_start=False):
     if not np.any(over):
         return sol
     j = max(1, int(np.argmax(over)))
-    message = (f"The solution has no reliable digits from t = {float(sol.mesh[j]):.6g} on: its "
-               f"error estimate there, {float(np.max(est[j])):.3g}, exceeds half the solution's "
-               f"size so far ({float(running[j]):.3g}).  {_kept(sol.mesh, j, computed_start)}  "
-               f"Use more steps, or solve to a tolerance (rtol, atol), which finds the steps.")
-    if not sol.success:
-        message += f"  (Further on: {sol.message})"
-    return _failed_at(sol, 0 if computed_start and j == 1 else j, message)
+    return _unreliable_from(sol, j, f"its error estimate there, {float(np.max(est[j])):.3g}, "
+                            f"exceeds half the solution's size so far ({float(running[j]):.3g})",
+                            computed_start)
 
 
 def _failed_at(sol, j, message, **stats):
