@@ -461,8 +461,9 @@ def _coupled_scale(sol, f_fn, theta, kernel):
 
     J by forward differences (f: 2d + 1 evaluations, uncounted as for the rate's; K: d + 1,
     counted); rho from the eigenvalues of J up to 2d = 128, above that its infinity norm (a
-    bound: a check too many, never one too few; no refinement is then asked for).  A value that is not finite, or a function
-    that fails, is a suspicion (the check runs in the guarded loop)."""
+    bound: a check too many, never one too few; no refinement is then asked for).  A value
+    that is not finite, or a function that fails, is a suspicion (the check runs in the
+    guarded loop)."""
     t, Y = sol.mesh, sol._y2
     if len(t) < 2:
         return False, 0
@@ -470,7 +471,7 @@ def _coupled_scale(sol, f_fn, theta, kernel):
     y0 = np.ascontiguousarray(Y[0], dtype=float)
     d = len(y0)
     steps = 1.4901161193847656e-08 * np.maximum(1.0, np.abs(y0))
-    rows = [y0.tolist()] + [(y0 + steps[j] * np.eye(d)[j]).tolist() for j in range(d)]
+    rows = [y0.tolist()] + (y0 + np.diag(steps)).tolist()     # y0, then y0 + step_j e_j
     K = _evaluator(kernel, rows)
     J = np.zeros((2 * d, 2 * d))
     out, zero = np.empty(d), np.zeros(d)
