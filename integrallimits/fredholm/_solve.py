@@ -393,13 +393,23 @@ class _Problem:
                                                                     max_condition)
         self.kernel = self.g_unchanged = None
 
-    def prepare(self, t0):
+    def prepare(self, nodes):
+        """(g_vec, kernel, G): G is g at ``nodes`` as an (M, d) array where preparing made it
+        (else None).  A g checked in an earlier call with the values it reads now is not
+        called at the first node on its own (see :func:`~integrallimits.kernels.as_forcing`):
+        its value there, which fixes the kernel's shape and where K is probed, is taken from
+        g at all the nodes."""
+        G = None
         if self.kernel is None:
-            self.g_vec, y0 = as_forcing(self.g, t0, self.args)
-            if not (np.isfinite(y0).all() if y0.ndim else math.isfinite(y0)):
+            t0 = nodes[0]
+            self.g_vec, y0 = as_forcing(self.g, t0, self.args, remember=True)
+            if y0 is None:
+                G = np.ascontiguousarray(self.g_vec(nodes))   # (checked finite)
+                y0 = np.array(G[0, 0]) if self.g_vec.shape == () else G[0].copy()
+            elif not (np.isfinite(y0).all() if y0.ndim else math.isfinite(y0)):
                 raise ValueError(f"g(x) is not finite at x = {t0} (value {y0.tolist()})")
             self.kernel = _compile_kernel(self.K, y0, t0, self.jacobian, self.args)
-        return self.g_vec, self.kernel
+        return self.g_vec, self.kernel, G
 
 
 def _solve_on_rule(problem, rule_obj, start=None):
@@ -411,12 +421,13 @@ def _solve_on_rule(problem, rule_obj, start=None):
     nodes = np.array(rule_obj.nodes, dtype=float, order="C")
     weights = np.array(rule_obj.weights, dtype=float, order="C")
     M = nodes.shape[0]
-    g_vec, kernel = problem.prepare(nodes[0])
+    g_vec, kernel, G = problem.prepare(nodes)
     linear, max_condition = problem.linear, problem.max_condition
     _check_matrix_size(M, kernel.dim)
     _user.clear_failures()
     d = kernel.dim
-    G = np.ascontiguousarray(g_vec(nodes))
+    if G is None:
+        G = np.ascontiguousarray(g_vec(nodes))
     if start is None or not start.success:
         Y0 = _initial_values(problem.initial, nodes, G, kernel.scalar, d)
     else:

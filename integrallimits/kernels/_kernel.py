@@ -743,7 +743,20 @@ def _takes_one_argument(func):
     return len(positional) == 1 and not any(p.kind == p.VAR_POSITIONAL for p in params)
 
 
-def as_forcing(g, t0, args=None):
+#: What the check of a forcing written for arrays found, per Python function: (value key,
+#: arguments, shape of g(t), verdict) of its last check (see :func:`as_forcing`'s ``remember``).
+_FORCINGS = weakref.WeakKeyDictionary()
+
+
+def _args_key(args):
+    """``args`` as part of a key of ``_FORCINGS`` (each number with its type), or None when they
+    are not all plain numbers (an array argument's values are not compared: no memo)."""
+    if all(isinstance(a, (int, float, bool, np.number, np.bool_)) for a in args):
+        return tuple((type(a), a) for a in args)
+    return None
+
+
+def as_forcing(g, t0, args=None, *, remember=False):
     """Return (g_vec, y0): ``g_vec(times) -> (len(times), d)`` float array and g(t0).
 
     ``g(t, *args)`` is a plain Python callable (it is not compiled); a ``g(t)`` that takes
@@ -755,6 +768,15 @@ def as_forcing(g, t0, args=None):
     kernel O(N^2)), which accepts any callable returning a float or a (d,) array.
     Times that the previous call of ``g_vec`` had (the companion solve of an error estimate
     samples every other point) take its values: ``g`` is not called again.
+
+    ``remember=True`` (for a caller that needs g's values only through ``g_vec``): the value
+    key of what ``g`` reads is taken now (``g_vec.key``, the one its ``snapshot`` compares
+    with), and what the check above found is remembered per function with that key and the
+    arguments (plain numbers only).  A later call with the same function, key and arguments
+    then neither calls ``g`` at ``t0`` nor checks the array call again: it returns ``y0 =
+    None`` (take it from ``g_vec(times)``, whose shape ``g_vec.shape`` tells) and ``g`` is
+    called once per array of times.  A changed value that ``g`` reads changes the key, and
+    the check is made again.
     """
     if not callable(g):
         raise TypeError(f"g must be callable g(t), got {type(g).__name__}")
@@ -767,25 +789,41 @@ def as_forcing(g, t0, args=None):
         _user.check_argument_names(g, ("t",), "g(t)", len(args))
         user_g = g
         g = lambda t: user_g(t, *args)  # noqa: E731
-    try:
-        value = g(float(t0))
-    except Exception as exc:
-        _user.raise_user_exception(exc, f"raised by g(t) when called at t = {t0}")
-    if type(value) in _FLOATS:   # a float, the usual case, at once
-        y0 = np.array(value, dtype=float)
-        shape, d, y0_list = (), 1, [float(value)]
+    key = memo = akey = None
+    if remember:
+        key = _user.value_key(user, compiled=False)
+        akey = _args_key(args)
+        try:
+            known = _FORCINGS.get(user) if akey is not None else None
+        except TypeError:      # not weakly referenceable: nothing remembered
+            known = None
+        if known is not None and known[0] == key and known[1] == akey:
+            memo = known
+    if memo is not None:      # checked before with these values: g is not called at t0
+        shape = memo[2]
+        d = shape[0] if shape else 1
+        y0 = y0_list = None
     else:
-        y0 = np.asarray(value)
-        if y0.dtype != np.float64 and (y0.dtype == object or not np.issubdtype(y0.dtype, np.number)
-                                       or np.iscomplexobj(y0)):
-            raise TypeError(f"g(t) must return a real float or a 1-d array, got {value!r}")
-        if y0.ndim > 1:
-            raise ValueError(f"g(t) must return a float or an array of shape (d,), got shape "
-                             f"{y0.shape}")
-        y0 = y0.astype(float)
-        shape = y0.shape
-        d = 1 if not shape else shape[0]
-        y0_list = y0.reshape(d).tolist()
+        try:
+            value = g(float(t0))
+        except Exception as exc:
+            _user.raise_user_exception(exc, f"raised by g(t) when called at t = {t0}")
+        if type(value) in _FLOATS:   # a float, the usual case, at once
+            y0 = np.array(value, dtype=float)
+            shape, d, y0_list = (), 1, [float(value)]
+        else:
+            y0 = np.asarray(value)
+            if y0.dtype != np.float64 and (y0.dtype == object or
+                                           not np.issubdtype(y0.dtype, np.number)
+                                           or np.iscomplexobj(y0)):
+                raise TypeError(f"g(t) must return a real float or a 1-d array, got {value!r}")
+            if y0.ndim > 1:
+                raise ValueError(f"g(t) must return a float or an array of shape (d,), got shape "
+                                 f"{y0.shape}")
+            y0 = y0.astype(float)
+            shape = y0.shape
+            d = 1 if not shape else shape[0]
+            y0_list = y0.reshape(d).tolist()
 
     def pointwise(ti):
         """g(ti) checked: a float (scalar g returning a float, the usual case, at once) or an
@@ -798,7 +836,17 @@ def as_forcing(g, t0, args=None):
             raise ValueError(f"g(t) returned shape {v.shape} at t = {ti}; expected {shape}")
         return v
 
-    vectorises = []   # [True/False] once a call on an array has told (g is the same all solve)
+    # [True/False] once a call on an array has told (g is the same all solve; with a memo, from
+    # the start)
+    vectorises = [] if memo is None else [memo[3]]
+
+    def tell(verdict):
+        vectorises[:] = [verdict]
+        if remember and akey is not None:
+            try:
+                _FORCINGS[user] = (key, akey, shape, verdict)
+            except TypeError:
+                pass
 
     def vectorised(times):
         """g on the whole array at once, if g broadcasts to exactly the right shape (or its
@@ -814,7 +862,7 @@ def as_forcing(g, t0, args=None):
         if v is not None and shape and v.shape == shape + (n,):
             v = v.T
         if v is None or v.shape != (n,) + shape:
-            vectorises[:] = [False]
+            tell(False)
             return None
         v = v.reshape(n, d)
         if vectorises:
@@ -832,7 +880,7 @@ def as_forcing(g, t0, args=None):
             if v[i].tolist() != expected:
                 agree = False
                 break
-        vectorises[:] = [agree]
+        tell(agree)
         return v if agree else None
 
     last = []   # [(times, values)] of the last call: a solve's companion samples a subset
@@ -883,7 +931,8 @@ def as_forcing(g, t0, args=None):
         last.clear()        # (what needs a snapshot comes after the solve: its samples can go)
         if same_as is not None:
             return same_as
-        key = _user.value_key(user, compiled=False)     # (g is called in Python only)
+        # (g is called in Python only; with ``remember``, the key taken when the solve began)
+        key = g_vec.key if g_vec.key is not None else _user.value_key(user, compiled=False)
 
         def check():
             if _user.value_key(user, compiled=False) != key:
@@ -896,4 +945,6 @@ def as_forcing(g, t0, args=None):
         return check
 
     g_vec.snapshot = snapshot
+    g_vec.key = key
+    g_vec.shape = shape
     return g_vec, y0
