@@ -21,6 +21,7 @@ evaluations]: the same counters as the Volterra loops.
 from __future__ import annotations
 
 import math
+from types import FunctionType
 
 import numpy as np
 from numba.core.registry import CPUDispatcher
@@ -496,6 +497,13 @@ def addresses(kernel):
 NO_ROWS = np.empty((0, 1))
 
 
+@np.errstate(all="ignore")
+def _quietly(func, grid, args):
+    """``np.asarray(func(*grid, *args), dtype=float)`` with NumPy's floating-point warnings off
+    (as a decorator, NumPy 2's errstate costs ~1 us less than a ``with`` block)."""
+    return np.asarray(func(*grid, *args), dtype=float)
+
+
 def pointwise_values(kernel, addr, x, s, Y, counts):
     """K(x_i, s_i, Y_i) for arrays of points, in one compiled call: an (n, d) array."""
     F = np.empty((x.shape[0], kernel.dim))
@@ -518,13 +526,12 @@ def grid_values(kernel, addr, targets, nodes, Y, counts):
     coefficient = Y is None
     Y = np.ones((M, 1)) if coefficient else np.ascontiguousarray(Y, dtype=float)
     func = kernel.structure["coefficient"] if coefficient else kernel.probe
-    if isinstance(func, CPUDispatcher):
+    if type(func) is not FunctionType and isinstance(func, CPUDispatcher):
         func = func.py_func
     if func is not None and kernel.scalar and P * M > 64:
         grid = (targets[:, None], nodes[None, :]) + (() if coefficient else (Y[None, :, 0],))
         try:
-            with np.errstate(all="ignore"):
-                V = np.asarray(func(*grid, *kernel.args), dtype=float)
+            V = _quietly(func, grid, kernel.args)
         except Exception:       # not written for arrays: the compiled K
             V = None
         # (a sum is finite only if every entry is; an overflowing sum just means the compiled K)

@@ -54,10 +54,12 @@ class FredholmSolution:
     """
 
     def __init__(self, rule, y, *, scalar, status, message, stats, kernel, g_vec, g_nodes=None,
-                 g_unchanged=None):
+                 g_unchanged=None, nodes=None, weights=None):
         self.rule = rule
-        self.x = np.array(rule.nodes, dtype=float, order="C")
-        self.weights = np.array(rule.weights, dtype=float, order="C")
+        # (``nodes``, ``weights``: writable C copies of the rule's that the solve made, kept)
+        self.x = np.array(rule.nodes, dtype=float, order="C") if nodes is None else nodes
+        self.weights = (np.array(rule.weights, dtype=float, order="C") if weights is None
+                        else weights)
         self._y2 = np.ascontiguousarray(y)
         self.y = self._y2[:, 0] if scalar else self._y2
         self.scalar = scalar

@@ -46,6 +46,10 @@ _EPS = np.finfo(float).eps
 # -- validation ----------------------------------------------------------------------------------
 
 def _check_interval(interval):
+    if type(interval) is tuple and len(interval) == 2 and type(interval[0]) is float \
+            and type(interval[1]) is float and interval[0] < interval[1] \
+            and math.isfinite(interval[0]) and math.isfinite(interval[1]):
+        return interval    # the usual (a, b) of floats, at once (no ABC checks, no generator)
     try:
         a, b = (float(v) for v in interval)
     except (TypeError, ValueError):
@@ -69,7 +73,8 @@ def _build_rule(rule, n_nodes, a, b):
         raise TypeError(f"rule must be a rule name (str) or an IntervalRule, got {type(rule).__name__}")
     if n_nodes is None:
         raise TypeError("solve_fredholm needs n_nodes (or an IntervalRule as rule)")
-    if isinstance(n_nodes, (bool, np.bool_)) or not isinstance(n_nodes, numbers.Integral):
+    if type(n_nodes) is not int and (isinstance(n_nodes, (bool, np.bool_)) or
+                                     not isinstance(n_nodes, numbers.Integral)):
         raise TypeError(f"n_nodes must be an integer, got {n_nodes!r}")
     try:
         return _cached_rule(rule, int(n_nodes), a, b)
@@ -93,12 +98,15 @@ def _known_rules():
 
 def _check_matrix_size(n_nodes, dim=1):
     """Refuse (before building the rule) a Nyström system that cannot fit in memory."""
-    if isinstance(n_nodes, numbers.Integral) and not isinstance(n_nodes, bool) and n_nodes > 0:
+    if (type(n_nodes) is int or isinstance(n_nodes, numbers.Integral) and
+            not isinstance(n_nodes, bool)) and n_nodes > 0:
         need = 3.0 * 8.0 * (float(n_nodes) * dim) ** 2    # the matrix, its LU and |W|
         check_memory(need, f"solve_fredholm with n_nodes = {n_nodes} (its dense Nyström system)")
 
 
 def _check_positive(value, name):
+    if type(value) is float and value > 0:    # the usual case, at once (numbers.Real is an ABC)
+        return value
     if isinstance(value, bool) or not isinstance(value, numbers.Real) or not value > 0:
         raise ValueError(f"{name} must be a positive float, got {value!r}")
     return float(value)
@@ -127,12 +135,14 @@ def _compile_kernel(K, y0, a, jacobian, args=None):
                          "(...)): the Nyström rules here need a smooth kernel")
     if isinstance(K, Kernel) or hasattr(K, "build") or not callable(K):
         return as_kernel(K, y0, a, jacobian=jacobian, args=args)
+    # a plain function compiled before for the values it reads is not called in Python at
+    # (a, a) again: the compiled calls report one that raises or is not finite, with the point
     if _arity(K) == 2 + len(args or ()):
         if jacobian is not None:
             raise ValueError("jacobian is not used with a two-argument (linear) kernel K(x, s): "
                              "its Jacobian is K itself")
-        return as_linear_kernel(K, y0, a, args=args)
-    return as_kernel(K, y0, a, jacobian=jacobian, args=args)
+        return as_linear_kernel(K, y0, a, args=args, probe_cached=False)
+    return as_kernel(K, y0, a, jacobian=jacobian, args=args, probe_cached=False)
 
 
 # -- linearity -----------------------------------------------------------------------------------
@@ -353,7 +363,8 @@ def solve_fredholm(K, g, interval, n_nodes=None, rule="gauss-legendre", *, args=
     a, b = _check_interval(interval)
     newton_tol = _check_positive(newton_tol, "newton_tol")
     max_condition = _check_positive(max_condition, "max_condition")
-    if isinstance(newton_maxiter, bool) or not isinstance(newton_maxiter, numbers.Integral) \
+    if type(newton_maxiter) is not int and (isinstance(newton_maxiter, bool) or
+                                            not isinstance(newton_maxiter, numbers.Integral)) \
             or newton_maxiter < 1:
         raise ValueError(f"newton_maxiter must be an integer >= 1, got {newton_maxiter!r}")
     if linear not in (None, True, False):
@@ -428,10 +439,11 @@ def _solve_on_rule(problem, rule_obj, start=None):
     d = kernel.dim
     if G is None:
         G = np.ascontiguousarray(g_vec(nodes))
-    if start is None or not start.success:
-        Y0 = _initial_values(problem.initial, nodes, G, kernel.scalar, d)
-    else:
-        Y0 = None       # made only if Newton runs: the interpolant costs M M' kernel calls
+    from_start = start is not None and start.success
+    # made only if Newton runs (g's values: a copy of G; from ``start``: its interpolant, which
+    # costs M M' kernel calls); a given ``initial`` is checked now
+    Y0 = None if from_start or problem.initial is None else \
+        _initial_values(problem.initial, nodes, G, kernel.scalar, d)
 
     is_linear_kernel = kernel.structure.get("kind") == "linear"
     counts = np.zeros(2, dtype=np.int64)
@@ -460,7 +472,7 @@ def _solve_on_rule(problem, rule_obj, start=None):
                 Y0 = Y
     if run_newton:
         if Y0 is None:
-            Y0 = start._interpolate(nodes, G, counts)
+            Y0 = start._interpolate(nodes, G, counts) if from_start else G   # (Newton copies)
         newton = (kernel, addr, nodes, weights, G, problem.newton_tol, problem.newton_maxiter,
                   max_condition, counts, stats)
         result = None
@@ -478,7 +490,7 @@ def _solve_on_rule(problem, rule_obj, start=None):
         message = f"{what} returned a non-finite value (inf/nan) at {where}. {message}"
     sol = FredholmSolution(rule_obj, Y, scalar=kernel.scalar, status=status, message=message,
                            stats=stats, kernel=kernel, g_vec=g_vec, g_nodes=G,
-                           g_unchanged=problem.g_unchanged)
+                           g_unchanged=problem.g_unchanged, nodes=nodes, weights=weights)
     problem.g_unchanged = sol._g_unchanged     # g's values are read once per call
     return sol
 

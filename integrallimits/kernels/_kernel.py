@@ -588,7 +588,7 @@ def _probe(func, what, t0, y_probe, scalar, shape, args, jac=False):
     _check_value(value, shape, what, t0, t0)
 
 
-def as_kernel(K, y0, t0=0.0, jacobian=None, args=None):
+def as_kernel(K, y0, t0=0.0, jacobian=None, args=None, *, probe_cached=True):
     """Return the compiled :class:`Kernel` for ``K`` on problems whose initial value is ``y0``.
 
     Parameters
@@ -607,6 +607,11 @@ def as_kernel(K, y0, t0=0.0, jacobian=None, args=None):
         Extra arguments of K (and of the Jacobian): floats, ints, bools or float arrays,
         passed at run time (the compiled code depends only on their kinds, so changing
         their values does not compile again).  The returned kernel carries them in ``params``.
+    probe_cached : bool
+        Whether a plain function already compiled for the values it reads now is called in
+        Python at (t0, t0, y0) again (its errors then name that point).  ``False`` (for a
+        solver whose compiled calls report a K that raises or is not finite, with the
+        point): only a newly compiled kernel is probed.
 
     Notes
     -----
@@ -634,7 +639,8 @@ def as_kernel(K, y0, t0=0.0, jacobian=None, args=None):
         if jacobian is not None and not callable(jacobian):
             raise TypeError(f"jacobian must be callable jacobian(t, s, y), got "
                             f"{type(jacobian).__name__}")
-        return _user_kernel(K, y0, t0, jacobian, spec, theta, tuple(args or ()))
+        return _user_kernel(K, y0, t0, jacobian, spec, theta, tuple(args or ()),
+                            probe_cached=probe_cached)
     if hasattr(K, "build") and not isinstance(K, Kernel):  # a structured-kernel specification
         if jacobian is not None:
             raise ValueError("give the Jacobian to the structured kernel's constructor, not here")
@@ -648,11 +654,14 @@ def as_kernel(K, y0, t0=0.0, jacobian=None, args=None):
         raise TypeError(f"K must be callable K(t, s, y) or a Kernel, got {type(K).__name__}")
     if jacobian is not None and not callable(jacobian):
         raise TypeError(f"jacobian must be callable jacobian(t, s, y), got {type(jacobian).__name__}")
-    return _user_kernel(K, y0, t0, jacobian, spec, theta, tuple(args or ()))
+    return _user_kernel(K, y0, t0, jacobian, spec, theta, tuple(args or ()),
+                        probe_cached=probe_cached)
 
 
-def _user_kernel(K, y0, t0, jacobian, spec, theta, args, form="tsy", what="K(t, s, y)"):
-    """The Kernel of a user function in ``form`` ("tsy": K(t, s, y, *args); "sy": phi(s, y, *args))."""
+def _user_kernel(K, y0, t0, jacobian, spec, theta, args, form="tsy", what="K(t, s, y)",
+                 probe_cached=True):
+    """The Kernel of a user function in ``form`` ("tsy": K(t, s, y, *args); "sy": phi(s, y, *args));
+    ``probe_cached=False``: K and the Jacobian are called in Python at t0 only when compiled."""
     scalar = y0.ndim == 0
     dim = 1 if scalar else y0.shape[0]
     shape = () if scalar else (dim,)
@@ -669,6 +678,8 @@ def _user_kernel(K, y0, t0, jacobian, spec, theta, args, form="tsy", what="K(t, 
     if not hit:   # checked once per compiled kernel
         _user.check_argument_names(K, ("t", "s", "y") if form == "tsy" else ("s", "y"), what,
                                    len(spec))
+    if hit and not probe_cached:
+        return cached[0].with_params(theta, args)
     y_probe = y0.reshape(1, dim)
     call = K if form == "tsy" else (lambda t, s, y, *a: py(s, y, *a))
     _probe(call, what, t0, y_probe, scalar, shape, args)

@@ -129,7 +129,7 @@ def _wrap_linear(kj, mode, spec, gid):
     return function, jacobian
 
 
-def as_linear_kernel(k, y0, t0=0.0, args=None):
+def as_linear_kernel(k, y0, t0=0.0, args=None, *, probe_cached=True):
     """Compile the coefficient ``k(t, s)`` into the :class:`Kernel` of K(t, s, y) = k(t, s) y.
 
     Parameters
@@ -144,6 +144,9 @@ def as_linear_kernel(k, y0, t0=0.0, args=None):
         Where ``k`` is probed (at t = s = t0).
     args : tuple, optional
         Run-time arguments: ``k(t, s, *args)`` (see :func:`~._kernel.as_kernel`).
+    probe_cached : bool
+        ``False``: for scalar y, a ``k`` already compiled for the values it reads now is not
+        called in Python at (t0, t0) again (see :func:`~._kernel.as_kernel`).
 
     Returns
     -------
@@ -175,6 +178,12 @@ def as_linear_kernel(k, y0, t0=0.0, args=None):
     args = tuple(args or ())
     py = _user.py_function(k)
     _user.require_function(py, "K(t, s)")
+    values = None
+    if scalar and not probe_cached:      # (the mode of scalar y does not need the probe)
+        values = _user.value_key(py)
+        known = _CACHE.get(py, {}).get(("scalar", dim, spec, values))
+        if known is not None:
+            return known.with_params(theta, args)
     if not any(key[2] == spec for key in _CACHE.get(py, ())):   # once per compiled kernel
         _user.check_argument_names(k, ("t", "s"), "K(t, s)", len(args))
     try:
@@ -192,7 +201,7 @@ def as_linear_kernel(k, y0, t0=0.0, args=None):
         _check_value(value, (dim, dim), "K(t, s)", t0, t0)
         mode = "matrix"
 
-    key = (mode, dim, spec, _user.value_key(py))
+    key = (mode, dim, spec, _user.value_key(py) if values is None else values)
     with _LOCK:
         per_func = _CACHE.setdefault(py, {})
         kernel = per_func.get(key)
