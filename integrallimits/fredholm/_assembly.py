@@ -25,6 +25,7 @@ from types import FunctionType
 
 import numpy as np
 from numba.core.registry import CPUDispatcher
+from numba.extending import intrinsic
 
 from .._numba import JIT_OPTIONS, njit, types
 from ..volterra._loops import _block_at, _jacobian_at, _kernel_at, no_jacobian
@@ -367,6 +368,210 @@ def _check_grid(K_at, theta, x, s, Y, V, stats):
     return agree
 
 
+# -- LAPACK from the compiled loops ---------------------------------------------------------------
+#
+# The dense factorisations are LAPACK's (SciPy's, through scipy.linalg.cython_lapack: the same
+# routines the f2py wrappers of scipy.linalg.lapack call, so the same results to the bit), called
+# from the compiled loops by address (int64, an argument: the loops stay cacheable on disk).
+# A Newton iteration is then one compiled call (the system, its LU factors, the update) instead of
+# four calls and the Python between them.  The matrices are C-ordered: LAPACK factors A^T (the
+# same memory in Fortran order) and solves with its transpose ("T"); the 1-norm condition of A is
+# the inf-norm condition of A^T ("I").
+
+def _ptr_codegen(n):
+    """Code calling the C function at the int64 address of the first argument with the ``n``
+    others (int64 addresses) as pointers: LAPACK's Fortran-style interface takes every argument
+    by pointer."""
+    from llvmlite import ir
+
+    def codegen(context, builder, signature, llargs):
+        i8p = ir.IntType(8).as_pointer()
+        fnty = ir.FunctionType(ir.VoidType(), [i8p] * n)
+        target = builder.inttoptr(llargs[0], fnty.as_pointer())
+        builder.call(target, [builder.inttoptr(a, i8p) for a in llargs[1:]])
+        return context.get_dummy_value()
+    return codegen
+
+
+@intrinsic
+def _call6(typingctx, fn, a1, a2, a3, a4, a5, a6):
+    """Call the C function at address ``fn`` with six pointer arguments (addresses)."""
+    args = (fn, a1, a2, a3, a4, a5, a6)
+    if not all(isinstance(a, types.Integer) for a in args):
+        return None
+    return types.void(*args), _ptr_codegen(6)
+
+
+@intrinsic
+def _call9(typingctx, fn, a1, a2, a3, a4, a5, a6, a7, a8, a9):
+    """Call the C function at address ``fn`` with nine pointer arguments (addresses)."""
+    args = (fn, a1, a2, a3, a4, a5, a6, a7, a8, a9)
+    if not all(isinstance(a, types.Integer) for a in args):
+        return None
+    return types.void(*args), _ptr_codegen(9)
+
+#: Indices of the routines in :func:`lapack_addresses`.
+DGETRF, DGETRS, DGECON = 0, 1, 2
+#: Status codes of the compiled Newton loops.
+CONVERGED, MAXITER, NONFINITE, SINGULAR, BAD_UPDATE = 0, 1, 2, 3, 4
+
+
+def lapack_addresses():
+    """int64 array of the addresses of dgetrf, dgetrs and dgecon (scipy.linalg.cython_lapack)."""
+    global _LAPACK
+    if _LAPACK is None:
+        from numba.extending import get_cython_function_address
+        _LAPACK = np.array([get_cython_function_address("scipy.linalg.cython_lapack", name)
+                            for name in ("dgetrf", "dgetrs", "dgecon")], dtype=np.int64)
+    return _LAPACK
+
+
+_LAPACK = None
+_helper = njit(inline="always", error_model="numpy", nogil=True)
+
+
+@_helper
+def _lapack_workspace(n):
+    """int32 [n, lda, nrhs = 1, info] and the characters "T", "I" for :func:`_lu_factor` and
+    friends (LAPACK reads its arguments through pointers into these)."""
+    ints = np.empty(4, np.int32)
+    ints[0] = n
+    ints[1] = n
+    ints[2] = 1
+    ints[3] = 0
+    chars = np.empty(2, np.uint8)
+    chars[0] = 84     # "T"
+    chars[1] = 73     # "I"
+    return ints, chars
+
+
+@_helper
+def _lu_factor(fns, A, ipiv, ints):
+    """dgetrf on A^T (A C-ordered, overwritten by the factors); True unless exactly singular."""
+    p = ints.ctypes.data
+    _call6(fns[DGETRF], p, p, A.ctypes.data, p + 4, ipiv.ctypes.data, p + 12)
+    return ints[3] == 0
+
+
+@_helper
+def _lu_solve(fns, A, ipiv, b, ints, chars):
+    """b := A^-1 b from the factors of :func:`_lu_factor` (dgetrs with A^T's transpose)."""
+    p = ints.ctypes.data
+    _call9(fns[DGETRS], chars.ctypes.data, p, p + 8, A.ctypes.data, p + 4, ipiv.ctypes.data,
+           b.ctypes.data, p + 4, p + 12)
+    return ints[3] + chars[0]    # (read after the call: the workspaces live through it)
+
+
+@_helper
+def _condition_of(fns, A, ipiv, anorm, ints, chars):
+    """The 1-norm condition estimate of A from the factors of :func:`_lu_factor` and ||A||_1
+    (dgecon with norm "I" on A^T's factors; inf where LAPACK's rcond is 0 or anorm is not
+    finite), as :func:`~._solve._condition`."""
+    if not np.isfinite(anorm):
+        return np.inf
+    n = A.shape[0]
+    values = np.empty(2)
+    values[0] = anorm
+    values[1] = 0.0
+    work = np.empty(4 * n)
+    iwork = np.empty(n, np.int32)
+    p = ints.ctypes.data
+    _call9(fns[DGECON], chars.ctypes.data + 1, p, A.ctypes.data, p + 4, values.ctypes.data,
+           values.ctypes.data + 8, work.ctypes.data, iwork.ctypes.data, p + 12)
+    rcond = values[1]
+    if work.shape[0] + iwork.shape[0] < 0:     # (never: uses that keep them alive through the call)
+        return np.nan
+    return 1.0 / rcond if rcond > 0 else np.inf
+
+
+def _linear_solve(fns, A, anorm, b, ipiv):
+    """Factor A (overwritten), its condition estimate, and b := A^-1 b: returns the condition
+    (inf, b untouched, where A is exactly singular)."""
+    ints, chars = _lapack_workspace(A.shape[0])
+    if not _lu_factor(fns, A, ipiv, ints):
+        return np.inf
+    cond = _condition_of(fns, A, ipiv, anorm, ints, chars)
+    _lu_solve(fns, A, ipiv, b, ints, chars)
+    return cond
+
+
+_separable_step_j = _helper(_separable_step)
+_jacobian_blocks_j = _helper(_jacobian_blocks)
+_newton_system_j = _helper(_newton_system)
+_update_j = _helper(_update)
+
+
+def _newton_finish(fns, W, F, Y, delta, ipiv, ints, chars, residual, anorm, tol, out):
+    """The rest of a Newton iteration after the system (W = I - the Nyström Jacobian, F the
+    residual, ``residual`` max |F| (NaN if not finite), ``anorm`` ||W||_1): factor, solve,
+    update Y.  Returns a status (-1: go on); out = [iteration, residual, |update|, condition]."""
+    out[1] = residual
+    if not np.isfinite(residual):
+        return NONFINITE
+    if not _lu_factor(fns, W, ipiv, ints):
+        return SINGULAR
+    M, d = F.shape
+    for i in range(M):
+        for k in range(d):
+            delta[i, k] = F[i, k]
+    _lu_solve(fns, W, ipiv, delta, ints, chars)
+    size, scale = _update_j(Y, delta)
+    out[2] = size
+    if not np.isfinite(size):
+        return BAD_UPDATE
+    if size <= tol * max(1.0, scale):
+        out[3] = _condition_of(fns, W, ipiv, anorm, ints, chars)
+        return CONVERGED
+    return -1
+
+
+_newton_finish_j = _helper(_newton_finish)
+
+
+def _separable_newton(K_at, J_at, have_jac, theta, xq, s, Y, Vq, C, G, W, F, stats, fns, ipiv,
+                      tol, maxiter, out):
+    """Newton's method for a separable scalar K (see :func:`_separable_step` and
+    :func:`~._solve._solve_newton_separable`), every iteration in this call: returns a status
+    (CONVERGED, MAXITER, NONFINITE, SINGULAR, BAD_UPDATE) with out = [the last iteration, its
+    residual max |F|, its update max |delta|, the condition estimate of its matrix (converged
+    or at maxiter; else NaN)].  W keeps the last matrix's LU factors."""
+    ints, chars = _lapack_workspace(W.shape[0])
+    delta = np.empty_like(F)
+    out[3] = np.nan
+    anorm = np.nan
+    for it in range(1, maxiter + 1):
+        out[0] = it
+        residual, anorm = _separable_step_j(K_at, J_at, have_jac, theta, xq, s, Y, Vq, C, G, W,
+                                            F, stats)
+        status = _newton_finish_j(fns, W, F, Y, delta, ipiv, ints, chars, residual, anorm, tol,
+                                  out)
+        if status >= 0:
+            return status
+    out[3] = _condition_of(fns, W, ipiv, anorm, ints, chars)
+    return MAXITER
+
+
+def _newton(K_at, J_at, have_jac, theta, x, w, Y, G, W, sums, F, stats, fns, ipiv, tol, start,
+            maxiter, out):
+    """Newton's method on F(Y) = Y - G - sum_m w_m K(x_i, s_m, Y_m) (nodes x, the blocks of
+    :func:`_jacobian_blocks`), iterations start + 1 .. start + maxiter in this call: the status
+    and ``out`` of :func:`_separable_newton`."""
+    ints, chars = _lapack_workspace(W.shape[0])
+    delta = np.empty_like(F)
+    out[3] = np.nan
+    anorm = np.nan
+    for it in range(start + 1, start + maxiter + 1):
+        out[0] = it
+        _jacobian_blocks_j(K_at, J_at, have_jac, theta, x, x, w, Y, W, sums, stats)
+        residual, anorm = _newton_system_j(W, sums, Y, G, F)      # W := I - W, F = Y - G - sums
+        status = _newton_finish_j(fns, W, F, Y, delta, ipiv, ints, chars, residual, anorm, tol,
+                                  out)
+        if status >= 0:
+            return status
+    out[3] = _condition_of(fns, W, ipiv, anorm, ints, chars)
+    return MAXITER
+
+
 AFFINE, SEPARABLE = 1, 2
 
 
@@ -441,6 +646,7 @@ _KF = _JF = _BF = types.int64     # the functions' addresses (see the module's d
 _A1 = types.float64[::1]
 _A2 = types.float64[:, ::1]
 _I8A = types.int64[::1]
+_I4A = types.int32[::1]
 _F2 = types.UniTuple(types.float64, 2)
 _SIGNATURES = {
     "jacobian-blocks": types.void(_KF, _JF, types.boolean, _A1, _A1, _A1, _A1, _A2, _A2, _A2, _I8A),
@@ -457,12 +663,19 @@ _SIGNATURES = {
     "separable-model": types.boolean(_A2, _A1, _A1, _A2, _A1, _A1),
     "model-gap": _F2(_A2, _A1, _A2),
     "system-matrix": types.float64(_A2, _A1),
+    "linear-solve": types.float64(_I8A, _A2, types.float64, _A1, _I4A),
+    "separable-newton": types.int64(_KF, _JF, types.boolean, _A1, _A1, _A1, _A2, _A1, _A2, _A2, _A2,
+                                    _A2, _I8A, _I8A, _I4A, types.float64, types.int64, _A1),
+    "newton": types.int64(_KF, _JF, types.boolean, _A1, _A1, _A1, _A2, _A2, _A2, _A2, _A2, _I8A,
+                          _I8A, _I4A, types.float64, types.int64, types.int64, _A1),
 }
 _PYFUNCS = {"jacobian-blocks": _jacobian_blocks, "linear-blocks": _linear_blocks, "apply": _apply,
             "values": _values, "pointwise": _pointwise, "structure": _structure,
             "separable-step": _separable_step, "newton-system": _newton_system, "update": _update,
             "check-grid": _check_grid, "separable-model": _separable_model,
-            "model-gap": _model_gap, "system-matrix": _system_matrix}
+            "model-gap": _model_gap, "system-matrix": _system_matrix,
+            "linear-solve": _linear_solve, "separable-newton": _separable_newton,
+            "newton": _newton}
 _COMPILED = {}
 
 

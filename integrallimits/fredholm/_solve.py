@@ -599,15 +599,18 @@ def _solve_linear(kernel, addr, affine, nodes, weights, G, max_condition, counts
         if check:       # |W| |Y| scales the rounding in the residual check below
             absW = np.abs(A)
         _identity_minus(A)
-    factors = _factor(A, anorm)
-    cond = stats["condition"] = float(_condition(*factors))
-    lu, piv, _ = factors
+        anorm = float(_lapack().dlange("I", A.T))  # ||A||_1 = ||A^T||_inf, without a copy of |A|
+    # factors, condition estimate and solution in one compiled call (LAPACK's dgetrf, dgecon,
+    # dgetrs, as _factor, _condition and _solve_factored call them)
+    Y = np.array(b, dtype=float)       # (b may be a view of G)
+    cond = stats["condition"] = float(_assembly.compiled("linear-solve")(
+        _assembly.lapack_addresses(), A, anorm, Y, np.empty(n, np.int32)))
+    Y = Y.reshape(M, d)
     stats["newton_solves"] = 0
     if not np.isfinite(cond) or cond > max_condition:
-        Y = (_solve_factored(lu, piv, b).reshape(M, d) if np.isfinite(cond)
-             else np.full((M, d), np.nan))
+        if not np.isfinite(cond):
+            Y = np.full((M, d), np.nan)
         return Y, False, _SINGULAR.format(cond=cond, limit=max_condition), False
-    Y = np.ascontiguousarray(_solve_factored(lu, piv, b).reshape(M, d))
     if check:
         # Verify on the original equations: for K affine in y the residual is rounding error.
         # (A two-argument K(x, s) is linear by construction: no check.)
@@ -621,40 +624,50 @@ def _solve_linear(kernel, addr, affine, nodes, weights, G, max_condition, counts
                      f"number estimate {cond:.3g}."), False
 
 
-def _newton_step(A, F, it, residual, anorm):
-    """Factor the Newton matrix A = I - W (overwritten) and solve for the update: (delta,
-    factors) or (None, message).  ``residual``: max |F|, NaN when F or A is not finite (the
-    compiled loops that made them tell); ``anorm``: ||A||_1.
-
-    The condition estimate is left to the end (:func:`_converged`): only the last matrix's
-    is reported, and an exactly singular one stops the iteration here."""
-    n = F.size
-    if not math.isfinite(residual):
-        return None, (f"The Nyström equations became non-finite (inf/nan) in Newton iteration "
-                      f"{it}: K overflows near the iterate; give a better initial guess "
-                      f"(initial=...).")
-    factors = _factor(A, anorm)
-    if not np.isfinite(factors[2]):
-        return None, (f"The Newton matrix I - W is singular in iteration {it}: the iteration "
-                      f"cannot continue (give another initial guess); if this happens at the "
-                      f"solution, it is not isolated.")
-    return _solve_factored(factors[0], factors[1], F.reshape(n)).reshape(F.shape), factors
+def _newton_stopped(status, out, maxiter, stats):
+    """The message of a compiled Newton loop (:func:`~._assembly._separable_newton`,
+    :func:`~._assembly._newton`) that stopped without converging: ``status`` and ``out`` =
+    [iteration, residual, update, condition] as it returned them."""
+    it = int(out[0])
+    if status == _assembly.NONFINITE:
+        return (f"The Nyström equations became non-finite (inf/nan) in Newton iteration "
+                f"{it}: K overflows near the iterate; give a better initial guess "
+                f"(initial=...).")
+    if status == _assembly.SINGULAR:
+        return (f"The Newton matrix I - W is singular in iteration {it}: the iteration "
+                f"cannot continue (give another initial guess); if this happens at the "
+                f"solution, it is not isolated.")
+    if status == _assembly.BAD_UPDATE:
+        return f"Newton's method produced a non-finite update in iteration {it}."
+    return _not_converged(maxiter, float(out[2]), out[3], stats)
 
 
-def _converged(kernel, addr, nodes, weights, G, Y, it, factors, max_condition, counts, stats,
+def _run_newton(loop, args, stats):
+    """Run a compiled Newton loop: (status, out); stats' ``newton_iterations`` and
+    ``residual`` (the last iteration's) updated."""
+    out = np.empty(4)
+    status = _assembly.compiled(loop)(*args, out)
+    stats["newton_iterations"] = int(out[0])
+    stats["residual"] = float(out[1])
+    return status, out
+
+
+def _converged(kernel, addr, nodes, weights, G, Y, it, cond, max_condition, counts, stats,
                F=None):
+    """The result of a converged Newton iteration: the residual of the equations at Y (F if
+    given) and the condition estimate ``cond`` of its last matrix, checked."""
     if F is None:
         F, _ = _residual(kernel, addr, nodes, weights, G, Y, counts)
     stats["residual"] = float(np.abs(F).max())
-    cond = stats["condition"] = float(_condition(*factors))
+    cond = stats["condition"] = float(cond)
     if cond > max_condition:
         return Y, False, _SINGULAR_NEWTON.format(cond=cond, limit=max_condition)
     return Y, True, (f"Newton's method converged in {it} iterations ({Y.size} unknowns); "
                      f"condition number estimate of the Jacobian {cond:.3g}.")
 
 
-def _not_converged(maxiter, size, factors, stats):
-    stats["condition"] = float(_condition(*factors))
+def _not_converged(maxiter, size, cond, stats):
+    stats["condition"] = float(cond)
     return (f"Newton's method did not converge in {maxiter} iterations (last update {size:.3g}, "
             f"residual {stats['residual']:.3g}); the equation may have no solution near the initial "
             f"guess: give a better initial guess (initial=...) or raise newton_maxiter."
@@ -671,25 +684,15 @@ def _solve_newton(Y, kernel, addr, nodes, weights, G, tol, maxiter, max_conditio
     stats["jacobian"] = kernel.jacobian_source if addr[2] else "finite-difference"
     stats["newton_solves"] = 1
     F = np.empty((M, d))
-    blocks = _assembly.compiled("jacobian-blocks")
-    system = _assembly.compiled("newton-system")
-    size = np.inf
     start = stats.get("newton_iterations", 0)
-    for it in range(start + 1, start + maxiter + 1):
-        stats["newton_iterations"] = it
-        blocks(addr[0], addr[1], addr[2], kernel.params, nodes, nodes, weights, Y, W, sums, counts)
-        residual, anorm = system(W, sums, Y, G, F)      # W := I - W, F = Y - G - sums
-        stats["residual"] = residual
-        delta, factors = _newton_step(W, F, it, residual, anorm)
-        if delta is None:
-            return Y, False, factors
-        size, scale = _assembly.compiled("update")(Y, delta)
-        if not math.isfinite(size):
-            return Y, False, f"Newton's method produced a non-finite update in iteration {it}."
-        if size <= tol * max(1.0, scale):
-            return _converged(kernel, addr, nodes, weights, G, Y, it, factors, max_condition,
-                              counts, stats)
-    return Y, False, _not_converged(maxiter, size, factors, stats)
+    # each iteration: the blocks, W := I - W and F = Y - G - sums, LU, the update (compiled)
+    status, out = _run_newton("newton", (addr[0], addr[1], addr[2], kernel.params, nodes, weights,
+                                         Y, G, W, sums, F, counts, _assembly.lapack_addresses(),
+                                         np.empty(n, np.int32), tol, start, maxiter), stats)
+    if status != _assembly.CONVERGED:
+        return Y, False, _newton_stopped(status, out, maxiter, stats)
+    return _converged(kernel, addr, nodes, weights, G, Y, int(out[0]), out[3], max_condition,
+                      counts, stats)
 
 
 def _solve_newton_separable(Y, kernel, addr, nodes, weights, G, tol, maxiter, max_condition, counts,
@@ -713,27 +716,18 @@ def _solve_newton_separable(Y, kernel, addr, nodes, weights, G, tol, maxiter, ma
         return None
     W = np.empty((M, M))
     F = np.empty((M, 1))
-    step = _assembly.compiled("separable-step")
     stats["jacobian"] = kernel.jacobian_source if addr[2] else "finite-difference"
     stats["newton_solves"] = 1
     stats["separable"] = True
-    size = np.inf
-    for it in range(1, maxiter + 1):
-        stats["newton_iterations"] = it
-        # F = Y - G - C c(Y), W = I - C diag(c'(Y)) (C is finite: V is)
-        residual, anorm = step(addr[0], addr[1], addr[2], kernel.params, xq, nodes, Y, Vq, C, G,
-                               W, F, counts)
-        stats["residual"] = residual
-        delta, factors = _newton_step(W, F, it, residual, anorm)
-        if delta is None:
-            return Y, False, factors
-        size, scale = _assembly.compiled("update")(Y, delta)
-        if not math.isfinite(size):
-            return Y, False, f"Newton's method produced a non-finite update in iteration {it}."
-        if size <= tol * max(1.0, scale):
-            break
-    else:
-        return Y, False, _not_converged(maxiter, size, factors, stats)
+    # each iteration (compiled): F = Y - G - C c(Y), W = I - C diag(c'(Y)) (C is finite: V is),
+    # LU, the update
+    status, out = _run_newton("separable-newton", (addr[0], addr[1], addr[2], kernel.params, xq,
+                                                   nodes, Y, Vq, C, G, W, F, counts,
+                                                   _assembly.lapack_addresses(),
+                                                   np.empty(M, np.int32), tol, maxiter), stats)
+    if status != _assembly.CONVERGED:
+        return Y, False, _newton_stopped(status, out, maxiter, stats)
+    it = int(out[0])
     # verify the model: the sums from K itself against C c at the final Y
     c = _assembly.pointwise_values(kernel, addr, xq, nodes, Y, counts)[:, 0] / Vq
     F, true_sums = _residual(kernel, addr, nodes, weights, G, Y, counts)
@@ -742,7 +736,7 @@ def _solve_newton_separable(Y, kernel, addr, nodes, weights, G, tol, maxiter, ma
         stats["separable"] = False
         stats["separable_probe"] = "separable on the probes but not at the solution: general Newton"
         return Y, None, None
-    return _converged(kernel, addr, nodes, weights, G, Y, it, factors, max_condition, counts, stats,
+    return _converged(kernel, addr, nodes, weights, G, Y, it, out[3], max_condition, counts, stats,
                       F)
 
 
