@@ -434,7 +434,8 @@ def _solve_on_rule(problem, rule_obj, start=None):
     M = nodes.shape[0]
     g_vec, kernel, G = problem.prepare(nodes)
     linear, max_condition = problem.linear, problem.max_condition
-    _check_matrix_size(M, kernel.dim)
+    if kernel.dim > 1:      # (M alone was checked before the rule was built)
+        _check_matrix_size(M, kernel.dim)
     _user.clear_failures()
     d = kernel.dim
     if G is None:

@@ -735,3 +735,66 @@ def test_a_condition_number_growing_like_the_rules_order_is_reported(rule):
                              rule=rule, args=(lam,))
         assert sol.success and abs(sol.stats["condition_growth"]) < 0.3
         assert "not unique" not in sol.message
+
+
+# -- per-call cost: g once a call, K not probed again; a changed value or a raising K still seen ---
+
+G_OFFSET = 0.0
+
+
+def g_counted(t):
+    g_counted.calls.append(np.shape(t))    # (an attribute: not a value g reads)
+    return np.cos(2.0 * t) + G_OFFSET
+
+
+g_counted.calls = []
+
+
+def test_g_is_called_once_per_call_when_checked_before_and_again_when_it_reads_a_new_value():
+    """g written for arrays is checked (called at the first node and at two more against its
+    array call) once per function and values it reads: a repeated solve calls it once, on the
+    nodes (main called it 4 times each solve); a changed global it reads is checked again and
+    gives the new answer."""
+    global G_OFFSET
+    solve_fredholm(k_lin, g_counted, (0.0, 1.0), 16, error_estimate=False)
+    g_counted.calls.clear()
+    sol1 = solve_fredholm(k_lin, g_counted, (0.0, 1.0), 16, error_estimate=False)
+    assert g_counted.calls == [(16,)]
+    g_counted.calls.clear()
+    G_OFFSET = 1.0
+    try:
+        sol2 = solve_fredholm(k_lin, g_counted, (0.0, 1.0), 16, error_estimate=False)
+        assert len(g_counted.calls) == 4                        # checked again: the key changed
+        with pytest.raises(RuntimeError, match="G_OFFSET"):
+            sol1(0.3)
+        assert abs(sol2(0.3) - solve_fredholm(k_lin, lambda t: np.cos(2.0 * t) + 1.0, (0.0, 1.0),
+                                              16, error_estimate=False)(0.3)) < 1e-14
+    finally:
+        G_OFFSET = 0.0
+    assert sol1.success and sol2.success and not np.allclose(sol1.y, sol2.y)
+
+
+def g_cos(t):
+    return np.cos(t)
+
+
+def test_a_kernel_compiled_before_that_raises_or_is_nan_now_still_reaches_the_user():
+    """A plain K compiled before for the values it reads is not called in Python at the first
+    node again: with other run-time arguments it raises, or is NaN, in the compiled calls, and
+    that still reaches the user (the exception itself; a failed solve naming K)."""
+    def k_lin_c(x, s, c):
+        if c > 1.0:
+            raise Boom("k_lin_c fails")
+        return c * np.exp(-x * s)
+
+    def k_nan_c(x, s, y, c):
+        return 0.2 * np.sqrt(1.0 - c) * np.exp(-x * s) * y * y
+
+    assert solve_fredholm(k_lin_c, G_LIN, (0.0, 1.0), 16, args=(0.5,),
+                          error_estimate=False).success
+    with pytest.raises(Boom, match="k_lin_c fails"):
+        solve_fredholm(k_lin_c, G_LIN, (0.0, 1.0), 16, args=(2.0,), error_estimate=False)
+    assert solve_fredholm(k_nan_c, g_cos, (0.0, 1.0), 16, args=(0.5,),
+                          error_estimate=False).success
+    sol = solve_fredholm(k_nan_c, g_cos, (0.0, 1.0), 16, args=(2.0,), error_estimate=False)
+    assert not sol.success and "non-finite" in sol.message
