@@ -14,9 +14,10 @@ loops do: a function argument is unboxed with two Python calls, ~7.5 us, on ever
 so each loop is compiled once for all kernels (lazily, on first use, and cached on disk).
 For a scalar K written with NumPy, :func:`grid_values` takes the kernel's values on
 the whole grid from one call of the user's function instead (checked against the
-compiled K): Newton's model for a separable K, the matrix of a linear one.  The dense factorisations are left to LAPACK (:mod:`scipy.linalg.lapack`) in
-the callers.  ``stats`` is an int64 array [kernel evaluations, Jacobian
-evaluations]: the same counters as the Volterra loops.
+compiled K): Newton's model for a separable K, the matrix of a linear one.  The dense
+factorisations are LAPACK's (SciPy's dgetrf, dgetrs, dgecon), called from the compiled loops
+by address: the direct solve and each Newton iteration are one compiled call.  ``stats`` is an
+int64 array [kernel evaluations, Jacobian evaluations]: the same counters as the Volterra loops.
 """
 from __future__ import annotations
 
@@ -656,9 +657,6 @@ _SIGNATURES = {
     "values": types.void(_KF, _A1, _A1, _A1, _A2, _A2, _I8A),
     "pointwise": types.void(_KF, _JF, types.boolean, _A1, _A1, _A1, _A2, _A2, _A2, _I8A),
     "structure": types.int64(_KF, _A1, _A1, _A1, _A1, _I8A),
-    "separable-step": _F2(_KF, _JF, types.boolean, _A1, _A1, _A1, _A2, _A1, _A2, _A2, _A2, _A2, _I8A),
-    "newton-system": _F2(_A2, _A2, _A2, _A2, _A2),
-    "update": _F2(_A2, _A2),
     "check-grid": types.boolean(_KF, _A1, _A1, _A1, _A2, _A2, _I8A),
     "separable-model": types.boolean(_A2, _A1, _A1, _A2, _A1, _A1),
     "model-gap": _F2(_A2, _A1, _A2),
@@ -671,7 +669,6 @@ _SIGNATURES = {
 }
 _PYFUNCS = {"jacobian-blocks": _jacobian_blocks, "linear-blocks": _linear_blocks, "apply": _apply,
             "values": _values, "pointwise": _pointwise, "structure": _structure,
-            "separable-step": _separable_step, "newton-system": _newton_system, "update": _update,
             "check-grid": _check_grid, "separable-model": _separable_model,
             "model-gap": _model_gap, "system-matrix": _system_matrix,
             "linear-solve": _linear_solve, "separable-newton": _separable_newton,

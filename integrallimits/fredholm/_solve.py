@@ -184,36 +184,6 @@ def _identity_minus(W):
     return W
 
 
-def _factor(A, anorm=None):
-    """LU factors of A (overwritten) and ||A||_1 (inf for an exactly singular A).
-
-    A is C-ordered, so LAPACK factors the Fortran-ordered A^T in place (no copy);
-    :func:`_solve_factored` then solves with the transpose.  Returns (lu, piv, anorm);
-    ``anorm``: ||A||_1 if the caller has it.
-    """
-    lapack = _lapack()
-    if anorm is None:
-        anorm = float(lapack.dlange("I", A.T))  # ||A||_1 = ||A^T||_inf, without a copy of |A|
-    lu, piv, info = lapack.dgetrf(A.T, overwrite_a=True)
-    return lu, piv, (np.inf if info > 0 else anorm)
-
-
-def _condition(lu, piv, anorm):
-    """The 1-norm condition estimate of A from the factors of :func:`_factor`:
-    cond_1(A) is cond_inf(A^T), LAPACK's estimate with norm "I" on the factors of A^T
-    (inf for a singular A)."""
-    if not np.isfinite(anorm):
-        return np.inf
-    rcond, _ = _lapack().dgecon(lu, anorm, norm="I")
-    return 1.0 / rcond if rcond > 0 else np.inf
-
-
-def _solve_factored(lu, piv, rhs):
-    """Solve A x = rhs with the factors of A^T from :func:`_factor`."""
-    x, _ = _lapack().dgetrs(lu, piv, rhs, trans=1)
-    return x
-
-
 _SINGULAR = ("The Nyström system is singular or nearly singular (condition number estimate {cond:.3g} "
              "> max_condition = {limit:.3g}): 1 is (close to) an eigenvalue of the discretised "
              "integral operator (for K = lambda k: lambda is close to 1/mu for an eigenvalue mu of "
@@ -601,8 +571,8 @@ def _solve_linear(kernel, addr, affine, nodes, weights, G, max_condition, counts
             absW = np.abs(A)
         _identity_minus(A)
         anorm = float(_lapack().dlange("I", A.T))  # ||A||_1 = ||A^T||_inf, without a copy of |A|
-    # factors, condition estimate and solution in one compiled call (LAPACK's dgetrf, dgecon,
-    # dgetrs, as _factor, _condition and _solve_factored call them)
+    # factors, condition estimate and solution in one compiled call (LAPACK's dgetrf on A^T,
+    # dgecon with norm "I" on its factors: cond_1(A), dgetrs with the transpose)
     Y = np.array(b, dtype=float)       # (b may be a view of G)
     cond = stats["condition"] = float(_assembly.compiled("linear-solve")(
         _assembly.lapack_addresses(), A, anorm, Y, np.empty(n, np.int32)))
