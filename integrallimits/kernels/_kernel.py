@@ -783,10 +783,11 @@ def as_forcing(g, t0, args=None, *, remember=False):
     ``remember=True`` (for a caller that needs g's values only through ``g_vec``): the value
     key of what ``g`` reads is taken now (``g_vec.key``, the one its ``snapshot`` compares
     with), and what the check above found is remembered per function with that key and the
-    arguments (plain numbers only).  A later call with the same function, key and arguments
-    then neither calls ``g`` at ``t0`` nor checks the array call again: it returns ``y0 =
-    None`` (take it from ``g_vec(times)``, whose shape ``g_vec.shape`` tells) and ``g`` is
-    called once per array of times.  A changed value that ``g`` reads changes the key, and
+    arguments (plain numbers only; for a plain Python function only, whose key follows what
+    it reads).  A later call with the same function, key and arguments then neither calls
+    ``g`` at ``t0`` nor checks the array call again: it returns ``y0 = None`` (take it from
+    ``g_vec(times)``, whose shape ``g_vec.shape`` tells) and ``g`` is called once per array
+    of times.  A changed value that ``g`` reads changes the key, and
     the check is made again.
     """
     if not callable(g):
@@ -803,7 +804,8 @@ def as_forcing(g, t0, args=None, *, remember=False):
     key = memo = akey = None
     if remember:
         key = _user.value_key(user, compiled=False)
-        akey = _args_key(args)
+        # (a plain function only: its key follows what it reads; a callable object's is "")
+        akey = _args_key(args) if type(user) is FunctionType else None
         try:
             known = _FORCINGS.get(user) if akey is not None else None
         except TypeError:      # not weakly referenceable: nothing remembered
