@@ -841,34 +841,44 @@ def _larger(a, b):
     return a if a >= b or np.isnan(a) else b
 
 
-def _probe_loop(K_at, theta, rate_given, t_dependent, t0, t1, Y, data, consts, weights, diag, F,
-                T, out):
+def _probe_loop(K_at, theta, rate_given, t_dependent, t0, t1, Y, tol, consts, weights, work):
     """The kernel's part of the first-step probe of ``_tolerance.short_time_scale`` (see
     ``_tolerance._probe``, which reads the outcome): one compiled call instead of 9 to 2 d + 19
     kernel calls from Python and their bookkeeping, with the same floating-point operations in
     the same order, so the same decisions.
 
-    ``Y`` (d + 1, d): y0 and y0 + steps[j] e_j, the rows the kernel is called at; ``data`` (4,
-    d): the steps, y1, rtol and atol per component; ``consts``: STIFF, RESOLVE, GROSS, ALIAS
-    and the two OFF_GRID fractions; ``weights`` (5, 5): the rows of T_1, T_2, T_4 and the two
-    off-grid Lagrange rows.  ``diag`` (d + 1, d): the rate at (t0, row j), given
-    (``rate_given``) or made here from K(t0, t0, row j).  Out: F (PANELS + 1, d), the kernel at
-    (t1, t0 + i h / PANELS, y0) (every fourth row; all of them for PROBE_SLOW), T (4, d): T_1,
-    T_2, T_4 and, 1.0 or 0.0, whether the sums are slow per component.  ``K_at`` -1: no kernel
+    ``Y`` (2, d): y0 and y1; ``tol`` (2, d): rtol and atol per component; ``consts``: STIFF,
+    RESOLVE, GROSS, ALIAS and the two OFF_GRID fractions; ``weights`` (5, 5): the rows of T_1,
+    T_2, T_4 and the two off-grid Lagrange rows.  ``work`` (PANELS + d + 7, d), its rows:
+    F (PANELS + 1), the kernel at (t1, t0 + i h / PANELS, y0) (every fourth row; all of them for
+    PROBE_SLOW); T (4): T_1, T_2, T_4 and, 1.0 or 0.0, whether the sums are slow per component;
+    the rate at (t0, y0) and at (t0, y0 + step_j e_j) (d + 1), given (``rate_given``) or made
+    here from the kernel's diagonal K(t0, t0, .); one row of scratch.  ``K_at`` -1: no kernel
     (only the rate's stiffness is probed).  Returns (outcome, kernel evaluations besides the
     rate's, refinement)."""
     K = _kernel_at(K_at)
     d = Y.shape[1]
     h = t1 - t0
+    panels = work.shape[0] - d - 7
+    F, T, diag, out = work[:panels + 1], work[panels + 1:panels + 5], work[panels + 5:-1], work[-1]
     stiff, resolve, gross, alias = consts[0], consts[1], consts[2], consts[3]
+    # the points of the rate's forward differences: y0 (row 0) and y0 + step e_j (row j + 1)
+    steps = np.empty(d)
+    rows = np.empty((d + 1, d))
+    rows[0] = Y[0]
+    for j in range(d):
+        size = abs(Y[0, j])
+        steps[j] = 1.4901161193847656e-08 * (size if size > 1.0 else 1.0)   # (Python's max)
+        rows[j + 1] = Y[0]
+        rows[j + 1, j] = Y[0, j] + steps[j]
     if not rate_given:
         for j in range(d + 1):
-            K(t0, t0, Y, j, theta, diag[j])
+            K(t0, t0, rows, j, theta, diag[j])
     # the rate's forward differences: h ||J||_inf <= STIFF (NaN: suspect)
     norm = np.zeros(d)
     for j in range(d):
         for a in range(d):
-            norm[a] += abs(diag[j + 1, a] - diag[0, a]) / data[0, j]
+            norm[a] += abs(diag[j + 1, a] - diag[0, a]) / steps[j]
     for a in range(d):
         if not h * norm[a] <= stiff:
             return PROBE_SUSPECT, 0, 0.0
@@ -879,13 +889,13 @@ def _probe_loop(K_at, theta, rate_given, t_dependent, t0, t1, Y, data, consts, w
         # the second-order time scale, h^2 |d^2 K / dt dy| against STIFF^2
         ahead = np.empty((d + 1, d))
         for j in range(d + 1):
-            K(t1, t0, Y, j, theta, ahead[j])
+            K(t1, t0, rows, j, theta, ahead[j])
         evaluations += d + 1
         turn = np.zeros(d)
         for j in range(d):
             for a in range(d):
                 turn[a] += abs((ahead[j + 1, a] - ahead[0, a]) -
-                               (diag[j + 1, a] - diag[0, a])) / data[0, j]
+                               (diag[j + 1, a] - diag[0, a])) / steps[j]
         for a in range(d):
             if not h * turn[a] <= stiff * stiff:
                 largest = turn[0]               # (Python's max: the first NaN only)
@@ -898,11 +908,10 @@ def _probe_loop(K_at, theta, rate_given, t_dependent, t0, t1, Y, data, consts, w
                 refine = np.sqrt(largest) / resolve
                 return PROBE_REFINE, evaluations, 1.0 if 1.0 > refine else refine
     # T_1, T_2, T_4 from every fourth of the PANELS + 1 points
-    panels = F.shape[0] - 1
     quarter = panels // 4
     for k in range(5):
         i = k * quarter
-        K(t1, t0 + i * h / panels if i < panels else t1, Y, 0, theta, F[i])
+        K(t1, t0 + i * h / panels if i < panels else t1, rows, 0, theta, F[i])
     evaluations += 5
     any_slow = False
     for r in range(3):
@@ -919,7 +928,7 @@ def _probe_loop(K_at, theta, rate_given, t_dependent, t0, t1, Y, data, consts, w
     if not any_slow:
         # the off-grid samples against the quartic through the five (aliasing)
         for c in range(2):
-            K(t1, t0 + consts[4 + c] * h, Y, 0, theta, out)
+            K(t1, t0 + consts[4 + c] * h, rows, 0, theta, out)
             evaluations += 1
             for a in range(d):
                 total = 0.0
@@ -930,13 +939,13 @@ def _probe_loop(K_at, theta, rate_given, t_dependent, t0, t1, Y, data, consts, w
                 for k in range(1, 5):
                     if abs(F[k * quarter, a]) > top:
                         top = abs(F[k * quarter, a])
-                if not (miss <= alias * top or h * miss <= data[3, a] + data[2, a] * _larger(
-                        abs(Y[0, a]), abs(data[1, a]))):
+                if not (miss <= alias * top or h * miss <= tol[1, a] + tol[0, a] * _larger(
+                        abs(Y[0, a]), abs(Y[1, a]))):
                     return PROBE_SUSPECT, evaluations, 0.0   # (NaN: suspect)
         return PROBE_PROBED, evaluations, 0.0
     for i in range(panels):
         if i % quarter:
-            K(t1, t0 + i * h / panels, Y, 0, theta, F[i])
+            K(t1, t0 + i * h / panels, rows, 0, theta, F[i])
     evaluations += panels - 4
     return PROBE_SLOW, evaluations, 0.0
 
@@ -963,7 +972,7 @@ _SIGNATURES = {
     "start": _RET(_K, _J, types.boolean, _A1, _A1, _A2, _A2, _A2, _f8, types.int64, _I8A),
     "sample-lags": types.void(types.int64, _A1, _A1, types.float64[:, :, ::1]),
     "probe": types.Tuple((types.int64, types.int64, _f8))(
-        _K, _A1, types.boolean, types.boolean, _f8, _f8, _A2, _A2, _A1, _A2, _A2, _A2, _A2, _A1),
+        _K, _A1, types.boolean, types.boolean, _f8, _f8, _A2, _A2, _A1, _A2, _A2),
     "direct": _RET(_K, _J, types.boolean, _B, _A1, _A1, _A2, _A2, _A2, _A1, _A1, _f8, types.int64,
                    _I8A),
     "direct-explicit": _RET(_K, _J, types.boolean, _B, _A1, _A1, _A2, _A2, _A2, _A1, _A1, _f8,

@@ -566,32 +566,32 @@ def _probe(sol, rtol, atol, kernel, rate):
     if len(t) < 2:
         return False, 0, 0
     t0, t1 = t[:2].tolist()
-    y0, y1 = Y[:2].tolist()
-    d = len(y0)
-    h = t1 - t0
-    # the points of the rate's forward differences: y0 (row 0) and y0 + step e_j (row j + 1)
-    steps = [1.4901161193847656e-08 * max(1.0, abs(v)) for v in y0]
-    rows = [y0] + [y0[:j] + [y0[j] + steps[j]] + y0[j + 1:] for j in range(d)]
-    # (K(s, y) without t has no second-order time scale: d^2 K / dt dy = 0)
-    t_dependent = kernel is not None and not kernel.structure.get("t_independent", False)
+    d = Y.shape[1]
     n_rate, evaluations = d + 1, 0
     if kernel is None and rate is None:
         return True, n_rate, evaluations         # (nothing to probe with: suspect)
-    diag = np.empty((d + 1, d))
-    F, T, out = np.empty((PANELS + 1, d)), np.empty((4, d)), np.empty(d)
+    # (K(s, y) without t has no second-order time scale: d^2 K / dt dy = 0)
+    t_dependent = kernel is not None and not kernel.structure.get("t_independent", False)
+    work = np.empty((PANELS + d + 7, d))         # F, T, the rate's rows, scratch (see _loops)
     _user.clear_failures()
     try:
         if rate is not None:
-            for j, row in enumerate(rows):
-                diag[j] = np.array(rate(t0, np.array(row)), dtype=float).reshape(d)
+            # the rate at y0 and y0 + step e_j, the points of the compiled kernel's differences
+            y0 = Y[0].tolist()
+            for j in range(d + 1):
+                row = list(y0)
+                if j:
+                    row[j - 1] += 1.4901161193847656e-08 * max(1.0, abs(y0[j - 1]))
+                work[PANELS + 5 + j] = np.array(rate(t0, np.array(row)),
+                                                dtype=float).reshape(d)
         outcome, evaluations, refine = _loops.compiled_loop("probe")(
             -1 if kernel is None else kernel.function_address.address,
             _NO_PARAMS if kernel is None else kernel.params, rate is not None, t_dependent,
-            t0, t1, np.array(rows), np.array([steps, y1, _components(rtol, d),
-                                              _components(atol, d)]),
-            _PROBE_CONSTANTS, _PROBE_WEIGHTS, diag, F, T, out)
+            t0, t1, np.ascontiguousarray(Y[:2]), np.array([_components(rtol, d),
+                                                          _components(atol, d)]),
+            _PROBE_CONSTANTS, _PROBE_WEIGHTS, work)
         if outcome == _loops.PROBE_SLOW:
-            last = (h * (_PANEL_WEIGHTS[-1:] @ F))[0]
+            last = ((t1 - t0) * (_PANEL_WEIGHTS[-1:] @ work[:PANELS + 1]))[0]
     except Exception:  # noqa: BLE001 (the user's error at a probe: the guarded check says it)
         return True, n_rate, evaluations
     finally:
@@ -600,16 +600,17 @@ def _probe(sol, rtol, atol, kernel, rate):
         return outcome == _loops.PROBE_SUSPECT, n_rate, evaluations
     if outcome == _loops.PROBE_REFINE:
         return refine, n_rate, evaluations
-    sums = T[:3].tolist() + ([last.tolist()] if outcome == _loops.PROBE_SLOW else [])
+    T = work[PANELS + 1:PANELS + 5].tolist()
+    sums = T[:3] + ([last.tolist()] if outcome == _loops.PROBE_SLOW else [])
     if failed or not all(math.isfinite(v) for row in sums for v in row):
         return True, n_rate, evaluations
     if outcome == _loops.PROBE_PROBED:
         return False, n_rate, evaluations
     # slow and not |T_1 - T_PANELS| <= atol + rtol max(|y0|, |y1|) (NaN: unresolved)
-    slow = [v != 0.0 for v in T[3].tolist()]
+    y0, y1 = Y[:2].tolist()
     rtol, atol = _components(rtol, d), _components(atol, d)
-    return any(slow[a] and not abs(sums[0][a] - sums[-1][a]) <= atol[a] + rtol[a] * _maximum(
-        abs(y0[a]), abs(y1[a])) for a in range(d)), n_rate, evaluations
+    return any(T[3][a] != 0.0 and not abs(sums[0][a] - sums[-1][a]) <= atol[a] + rtol[a] *
+               _maximum(abs(y0[a]), abs(y1[a])) for a in range(d)), n_rate, evaluations
 
 
 #: The probe's constants and weights as the compiled loop takes them (see ``_loops._probe_loop``).

@@ -291,13 +291,13 @@ def test_compiled_probe_sums_are_numpys_matrix_product(d):
                                                        10.0 ** rng.integers(-8, 8))))
         t0 = float(rng.uniform(-1, 1))
         h = float(rng.uniform(1e-3, 10.0))
-        Y = np.repeat(rng.normal(size=(1, d)), d + 1, axis=0)
-        data = np.zeros((4, d))
-        data[0] = 1.0
-        F, T = np.empty((_tolerance.PANELS + 1, d)), np.empty((4, d))
+        Y = np.repeat(rng.normal(size=(1, d)), 2, axis=0)
+        work = np.empty((_tolerance.PANELS + d + 7, d))
+        work[_tolerance.PANELS + 5:-1] = 0.0             # (the rate, given: not stiff)
         outcome, _, _ = probe(k.function_address.address, k.params, True, True, t0, t0 + h, Y,
-                              data, _tolerance._PROBE_CONSTANTS, _tolerance._PROBE_WEIGHTS,
-                              np.zeros((d + 1, d)), F, T, np.empty(d))
+                              np.zeros((2, d)), _tolerance._PROBE_CONSTANTS,
+                              _tolerance._PROBE_WEIGHTS, work)
+        F, T = work[:_tolerance.PANELS + 1], work[_tolerance.PANELS + 1:_tolerance.PANELS + 5]
         assert outcome in (_loops.PROBE_SUSPECT, _loops.PROBE_PROBED, _loops.PROBE_SLOW)
         expected = (t0 + h - t0) * (_tolerance._PANEL_WEIGHTS[:3, ::quarter] @ F[::quarter])
         assert np.array_equal(T[:3], expected)
