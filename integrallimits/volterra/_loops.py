@@ -829,127 +829,6 @@ def _direct_autonomous_loop(K_at, J_at, have_jac, theta, t, G, Y, start, left, r
     return SUCCESS, N
 
 
-#: The outcomes of the probe of the first step (``_probe_loop``): not suspect (final), suspect
-#: (final), suspect with a refinement (final, the value), probed (not suspect unless a failure
-#: was recorded or a sum is not finite) and slow (the 16-panel sum is still to be made).
-PROBE_CLEAR, PROBE_SUSPECT, PROBE_REFINE, PROBE_PROBED, PROBE_SLOW = 0, 1, 2, 3, 4
-
-
-@_helper
-def _larger(a, b):
-    """``np.maximum`` of two floats (the first NaN if either is NaN)."""
-    return a if a >= b or np.isnan(a) else b
-
-
-def _probe_loop(K_at, theta, rate_given, t_dependent, t0, t1, Y, tol, consts, weights, work):
-    """The kernel's part of the first-step probe of ``_tolerance.short_time_scale`` (see
-    ``_tolerance._probe``, which reads the outcome): one compiled call instead of 9 to 2 d + 19
-    kernel calls from Python and their bookkeeping, with the same floating-point operations in
-    the same order, so the same decisions.
-
-    ``Y`` (2, d): y0 and y1; ``tol`` (2, d): rtol and atol per component; ``consts``: STIFF,
-    RESOLVE, GROSS, ALIAS and the two OFF_GRID fractions; ``weights`` (5, 5): the rows of T_1,
-    T_2, T_4 and the two off-grid Lagrange rows.  ``work`` (PANELS + d + 7, d), its rows:
-    F (PANELS + 1), the kernel at (t1, t0 + i h / PANELS, y0) (every fourth row; all of them for
-    PROBE_SLOW); T (4): T_1, T_2, T_4 and, 1.0 or 0.0, whether the sums are slow per component;
-    the rate at (t0, y0) and at (t0, y0 + step_j e_j) (d + 1), given (``rate_given``) or made
-    here from the kernel's diagonal K(t0, t0, .); one row of scratch.  ``K_at`` -1: no kernel
-    (only the rate's stiffness is probed).  Returns (outcome, kernel evaluations besides the
-    rate's, refinement)."""
-    K = _kernel_at(K_at)
-    d = Y.shape[1]
-    h = t1 - t0
-    panels = work.shape[0] - d - 7
-    F, T, diag, out = work[:panels + 1], work[panels + 1:panels + 5], work[panels + 5:-1], work[-1]
-    stiff, resolve, gross, alias = consts[0], consts[1], consts[2], consts[3]
-    # the points of the rate's forward differences: y0 (row 0) and y0 + step e_j (row j + 1)
-    steps = np.empty(d)
-    rows = np.empty((d + 1, d))
-    rows[0] = Y[0]
-    for j in range(d):
-        size = abs(Y[0, j])
-        steps[j] = 1.4901161193847656e-08 * (size if size > 1.0 else 1.0)   # (Python's max)
-        rows[j + 1] = Y[0]
-        rows[j + 1, j] = Y[0, j] + steps[j]
-    if not rate_given:
-        for j in range(d + 1):
-            K(t0, t0, rows, j, theta, diag[j])
-    # the rate's forward differences: h ||J||_inf <= STIFF (NaN: suspect)
-    norm = np.zeros(d)
-    for j in range(d):
-        for a in range(d):
-            norm[a] += abs(diag[j + 1, a] - diag[0, a]) / steps[j]
-    for a in range(d):
-        if not h * norm[a] <= stiff:
-            return PROBE_SUSPECT, 0, 0.0
-    if K_at == -1:
-        return PROBE_CLEAR, 0, 0.0
-    evaluations = 0
-    if not rate_given and t_dependent:
-        # the second-order time scale, h^2 |d^2 K / dt dy| against STIFF^2
-        ahead = np.empty((d + 1, d))
-        for j in range(d + 1):
-            K(t1, t0, rows, j, theta, ahead[j])
-        evaluations += d + 1
-        turn = np.zeros(d)
-        for j in range(d):
-            for a in range(d):
-                turn[a] += abs((ahead[j + 1, a] - ahead[0, a]) -
-                               (diag[j + 1, a] - diag[0, a])) / steps[j]
-        for a in range(d):
-            if not h * turn[a] <= stiff * stiff:
-                largest = turn[0]               # (Python's max: the first NaN only)
-                for b in range(1, d):
-                    if turn[b] > largest:
-                        largest = turn[b]
-                largest = h * largest
-                if not np.isfinite(largest):
-                    return PROBE_SUSPECT, evaluations, 0.0
-                refine = np.sqrt(largest) / resolve
-                return PROBE_REFINE, evaluations, 1.0 if 1.0 > refine else refine
-    # T_1, T_2, T_4 from every fourth of the PANELS + 1 points
-    quarter = panels // 4
-    for k in range(5):
-        i = k * quarter
-        K(t1, t0 + i * h / panels if i < panels else t1, rows, 0, theta, F[i])
-    evaluations += 5
-    any_slow = False
-    for r in range(3):
-        for a in range(d):
-            total = 0.0
-            for k in range(5):
-                total += weights[r, k] * F[k * quarter, a]
-            T[r, a] = h * total
-    for a in range(d):
-        slow = (abs(T[0, a] - T[1, a]) < 2.0 * abs(T[1, a] - T[2, a]) or
-                abs(T[0, a] - T[2, a]) > gross * abs(T[2, a]))
-        T[3, a] = 1.0 if slow else 0.0
-        any_slow = any_slow or slow
-    if not any_slow:
-        # the off-grid samples against the quartic through the five (aliasing)
-        for c in range(2):
-            K(t1, t0 + consts[4 + c] * h, rows, 0, theta, out)
-            evaluations += 1
-            for a in range(d):
-                total = 0.0
-                for k in range(5):
-                    total += weights[3 + c, k] * F[k * quarter, a]
-                miss = abs(out[a] - total)
-                top = abs(F[0, a])                 # (Python's max: the first NaN only)
-                for k in range(1, 5):
-                    if abs(F[k * quarter, a]) > top:
-                        top = abs(F[k * quarter, a])
-                if not (miss <= alias * top or h * miss <= tol[1, a] + tol[0, a] * _larger(
-                        abs(Y[0, a]), abs(Y[1, a]))):
-                    return PROBE_SUSPECT, evaluations, 0.0   # (NaN: suspect)
-        return PROBE_PROBED, evaluations, 0.0
-    for i in range(panels):
-        if i % quarter:
-            K(t1, t0 + i * h / panels, rows, 0, theta, F[i])
-    evaluations += panels - 4
-    return PROBE_SLOW, evaluations, 0.0
-
-
 def _sample_lags(lag_at, theta, us, out):
     """out[i] = k(us[i]; theta) for a convolution kernel's lag function."""
     lag = _lag_at(lag_at)
@@ -971,8 +850,6 @@ _K = _J = _B = types.int64        # addresses (see _kernel_at)
 _SIGNATURES = {
     "start": _RET(_K, _J, types.boolean, _A1, _A1, _A2, _A2, _A2, _f8, types.int64, _I8A),
     "sample-lags": types.void(types.int64, _A1, _A1, types.float64[:, :, ::1]),
-    "probe": types.Tuple((types.int64, types.int64, _f8))(
-        _K, _A1, types.boolean, types.boolean, _f8, _f8, _A2, _A2, _A1, _A2, _A2),
     "direct": _RET(_K, _J, types.boolean, _B, _A1, _A1, _A2, _A2, _A2, _A1, _A1, _f8, types.int64,
                    _I8A),
     "direct-explicit": _RET(_K, _J, types.boolean, _B, _A1, _A1, _A2, _A2, _A2, _A1, _A1, _f8,
@@ -993,7 +870,7 @@ _SIGNATURES = {
                             _I8A),
 }
 _PYFUNCS = {"start": _start_loop, "direct-autonomous": _direct_autonomous_loop,
-            "vrk-steps": _vrk_steps, "sample-lags": _sample_lags, "direct": _direct_loop, "probe": _probe_loop,
+            "vrk-steps": _vrk_steps, "sample-lags": _sample_lags, "direct": _direct_loop,
             "direct-explicit": _direct_explicit_loop,
             "vrk": _vrk_loop, "direct-conv": _direct_conv_loop, "vrk-conv": _vrk_conv_loop,
             "vrk-conv-linear": _vrk_conv_linear_loop}

@@ -23,7 +23,6 @@ import warnings
 import numpy as np
 
 from ..kernels import _user
-from . import _loops
 from ._estimate import FEW, UNRESOLVED, estimate_error
 from ._outcome import FAILED, SUCCEEDED, companion, companion_drops_odd_end, describe, unresolved_message
 from ._solution import Solution, largest_estimate
@@ -556,67 +555,103 @@ def short_time_scale(sol, rtol, atol, kernel=None, rate=None):
 def _probe(sol, rtol, atol, kernel, rate):
     """(suspect, rate evaluations, kernel evaluations) of :func:`short_time_scale`.
 
-    The kernel's evaluations and the arithmetic on them run in one compiled call
-    (``_loops._probe_loop``: a dispatcher call from Python costs ~0.5 us, the bookkeeping of
-    each evaluation on Python floats several), with the operations of the array expressions
-    they stand for in the same order (the trapezoid sums as NumPy's ``W @ F`` sums them: from
-    0, term by term), so the floats are the same; the 16-panel sum, needed only where the
-    others fail their rate, is NumPy's.  A VIDE's ``rate`` is called here, in Python."""
+    On d-vectors of Python floats (a few of them: a NumPy call on such tiny arrays costs ~1 us,
+    a float operation ~30 ns), with the arithmetic of the array expressions they stand for in
+    the same order (the trapezoid sums as NumPy's ``W @ F`` sums them: from 0, term by term),
+    so the floats are the same; the 16-panel sum, needed only where the others fail their
+    rate, is NumPy's."""
     t, Y = sol.mesh, sol._y2
     if len(t) < 2:
         return False, 0, 0
     t0, t1 = t[:2].tolist()
-    d = Y.shape[1]
-    n_rate, evaluations = d + 1, 0
-    if kernel is None and rate is None:
-        return True, n_rate, evaluations         # (nothing to probe with: suspect)
+    y0, y1 = Y[:2].tolist()
+    d = len(y0)
+    h = t1 - t0
+    # the points of the rate's forward differences: y0 (row 0) and y0 + step e_j (row j + 1)
+    steps = [1.4901161193847656e-08 * max(1.0, abs(v)) for v in y0]
+    rows = [y0] + [y0[:j] + [y0[j] + steps[j]] + y0[j + 1:] for j in range(d)]
     # (K(s, y) without t has no second-order time scale: d^2 K / dt dy = 0)
     t_dependent = kernel is not None and not kernel.structure.get("t_independent", False)
-    work = np.empty((PANELS + d + 7, d))         # F, T, the rate's rows, scratch (see _loops)
+    if kernel is not None:
+        kernel = _evaluator(kernel, rows)
+    if rate is None:
+        def rate_at(tt, j):
+            return kernel(tt, tt, j)
+    else:
+        def rate_at(tt, j):
+            return np.array(rate(tt, np.array(rows[j])), dtype=float).reshape(d).tolist()
+    n_rate, evaluations = d + 1, 0
+    T = slow = None
     _user.clear_failures()
     try:
-        if rate is not None:
-            # the rate at y0 and y0 + step e_j, the points of the compiled kernel's differences
-            y0 = Y[0].tolist()
-            for j in range(d + 1):
-                row = list(y0)
-                if j:
-                    row[j - 1] += 1.4901161193847656e-08 * max(1.0, abs(y0[j - 1]))
-                work[PANELS + 5 + j] = np.array(rate(t0, np.array(row)),
-                                                dtype=float).reshape(d)
-        outcome, evaluations, refine = _loops.compiled_loop("probe")(
-            -1 if kernel is None else kernel.function_address.address,
-            _NO_PARAMS if kernel is None else kernel.params, rate is not None, t_dependent,
-            t0, t1, np.ascontiguousarray(Y[:2]), np.array([_components(rtol, d),
-                                                          _components(atol, d)]),
-            _PROBE_CONSTANTS, _PROBE_WEIGHTS, work)
-        if outcome == _loops.PROBE_SLOW:
-            last = ((t1 - t0) * (_PANEL_WEIGHTS[-1:] @ work[:PANELS + 1]))[0]
+        base = rate_at(t0, 0)
+        norm = [0.0] * d                     # the row sums of |J|
+        diagonal = [base]
+        for j in range(d):
+            r = rate_at(t0, j + 1)
+            diagonal.append(r)
+            for a in range(d):
+                norm[a] += abs(r[a] - base[a]) / steps[j]
+        if not all(h * v <= STIFF for v in norm):     # h max(norm) <= STIFF (NaN: suspect)
+            return True, n_rate, evaluations
+        if kernel is None:
+            return False, n_rate, evaluations
+        if rate is None and t_dependent:
+            # the second-order time scale: h times the change of dK/dy(t, t0, y0) from t = t0
+            # to t1, h^2 |d^2 K / dt dy| at s = t, against STIFF^2 (d + 1 evaluations)
+            turn = [0.0] * d
+            ahead = [kernel(t1, t0, j) for j in range(d + 1)]
+            evaluations += d + 1
+            for j in range(d):
+                for a in range(d):
+                    turn[a] += abs((ahead[j + 1][a] - ahead[0][a]) -
+                                   (diagonal[j + 1][a] - diagonal[0][a])) / steps[j]
+            if not all(h * v <= STIFF * STIFF for v in turn):     # (NaN: suspect)
+                # an oscillation of frequency sqrt|K_ty|: the check's refinement resolves it
+                # (radau2 on 3 steps of cos 30 t kept y(2/3) 0.36 off: 16 times was too few)
+                largest = h * max(turn)
+                return (max(math.sqrt(largest) / RESOLVE, 1.0) if math.isfinite(largest)
+                        else True), n_rate, evaluations
+        # T_1, T_2, T_4 from 5 of the PANELS + 1 points; the others only where these fail
+        quarter = PANELS // 4
+        F = [kernel(t1, t0 + i * h / PANELS if i < PANELS else t1, 0)
+             for i in range(0, PANELS + 1, quarter)]
+        evaluations += 5
+        T = [[h * _weighted_sum(w, F, a) for a in range(d)] for w in _PANEL_ROWS]
+        # |T1 - T2| < 2 |T2 - T4| (not the rate of a resolved step) or |T1 - T4| > GROSS |T4|
+        slow = [abs(T[0][a] - T[1][a]) < 2.0 * abs(T[1][a] - T[2][a]) or
+                abs(T[0][a] - T[2][a]) > GROSS * abs(T[2][a]) for a in range(d)]
+        if not any(slow):
+            # the off-grid samples against the quartic through the five (aliasing)
+            rt, at = _components(rtol, d), _components(atol, d)
+            for c, weights in zip(OFF_GRID, _OFF_GRID_WEIGHTS):
+                off = kernel(t1, t0 + c * h, 0)
+                evaluations += 1
+                for a in range(d):
+                    miss = abs(off[a] - _weighted_sum(weights, F, a))
+                    if not (miss <= ALIAS * max(abs(row[a]) for row in F) or
+                            h * miss <= at[a] + rt[a] * _maximum(abs(y0[a]), abs(y1[a]))):
+                        return True, n_rate, evaluations      # (NaN: suspect)
+        if any(slow):
+            full = np.empty((PANELS + 1, d))
+            full[::quarter] = F
+            for i in range(PANELS):
+                if i % quarter:
+                    full[i] = kernel(t1, t0 + i * h / PANELS, 0)
+            evaluations += PANELS - 4
+            T.append((h * (_PANEL_WEIGHTS[-1:] @ full))[0].tolist())
     except Exception:  # noqa: BLE001 (the user's error at a probe: the guarded check says it)
         return True, n_rate, evaluations
     finally:
         failed = _user.take_failure() is not None
-    if outcome == _loops.PROBE_CLEAR or outcome == _loops.PROBE_SUSPECT:
-        return outcome == _loops.PROBE_SUSPECT, n_rate, evaluations
-    if outcome == _loops.PROBE_REFINE:
-        return refine, n_rate, evaluations
-    T = work[PANELS + 1:PANELS + 5].tolist()
-    sums = T[:3] + ([last.tolist()] if outcome == _loops.PROBE_SLOW else [])
-    if failed or not all(math.isfinite(v) for row in sums for v in row):
+    if failed or not all(math.isfinite(v) for row in T for v in row):
         return True, n_rate, evaluations
-    if outcome == _loops.PROBE_PROBED:
+    if not any(slow):
         return False, n_rate, evaluations
-    # slow and not |T_1 - T_PANELS| <= atol + rtol max(|y0|, |y1|) (NaN: unresolved)
-    y0, y1 = Y[:2].tolist()
     rtol, atol = _components(rtol, d), _components(atol, d)
-    return any(T[3][a] != 0.0 and not abs(sums[0][a] - sums[-1][a]) <= atol[a] + rtol[a] *
-               _maximum(abs(y0[a]), abs(y1[a])) for a in range(d)), n_rate, evaluations
-
-
-#: The probe's constants and weights as the compiled loop takes them (see ``_loops._probe_loop``).
-_PROBE_CONSTANTS = np.array([STIFF, RESOLVE, GROSS, ALIAS, *OFF_GRID])
-_PROBE_WEIGHTS = np.array(_PANEL_ROWS + _OFF_GRID_WEIGHTS)
-_NO_PARAMS = np.empty(0)
+    # slow and not |T_1 - T_PANELS| <= atol + rtol max(|y0|, |y1|) (NaN: unresolved)
+    return any(slow[a] and not abs(T[0][a] - T[-1][a]) <= atol[a] + rtol[a] * _maximum(
+        abs(y0[a]), abs(y1[a])) for a in range(d)), n_rate, evaluations
 
 
 def _weighted_sum(w, F, a):

@@ -270,34 +270,3 @@ def test_confirmed_digits_on_floats_is_numpys(seed):
         assert out[0] == out[1]
         failed += out[0][0] is False
     assert failed > 50
-
-
-@pytest.mark.parametrize("d", [1, 2, 3])
-def test_compiled_probe_sums_are_numpys_matrix_product(d):
-    """The compiled probe's T_1, T_2, T_4 are the bits of h (W @ F) (NumPy) of the kernel
-    values it returns, on kernels of mixed scales (their parameters drawn at random)."""
-    from integrallimits.kernels import as_kernel
-    from integrallimits.volterra import _loops
-
-    def K(t, s, y, a, b, c):
-        return c * y * np.cos(a * (t - s)) * np.exp(b * s)
-
-    rng = np.random.default_rng(d)
-    kernel = as_kernel(K, np.ones(d), 0.0, args=(1.0, 1.0, 1.0))
-    probe = _loops.compiled_loop("probe")
-    quarter = _tolerance.PANELS // 4
-    for _ in range(500):
-        k = kernel.with_args(tuple(float(v) for v in (rng.uniform(0, 50), rng.normal(),
-                                                       10.0 ** rng.integers(-8, 8))))
-        t0 = float(rng.uniform(-1, 1))
-        h = float(rng.uniform(1e-3, 10.0))
-        Y = np.repeat(rng.normal(size=(1, d)), 2, axis=0)
-        work = np.empty((_tolerance.PANELS + d + 7, d))
-        work[_tolerance.PANELS + 5:-1] = 0.0             # (the rate, given: not stiff)
-        outcome, _, _ = probe(k.function_address.address, k.params, True, True, t0, t0 + h, Y,
-                              np.zeros((2, d)), _tolerance._PROBE_CONSTANTS,
-                              _tolerance._PROBE_WEIGHTS, work)
-        F, T = work[:_tolerance.PANELS + 1], work[_tolerance.PANELS + 1:_tolerance.PANELS + 5]
-        assert outcome in (_loops.PROBE_SUSPECT, _loops.PROBE_PROBED, _loops.PROBE_SLOW)
-        expected = (t0 + h - t0) * (_tolerance._PANEL_WEIGHTS[:3, ::quarter] @ F[::quarter])
-        assert np.array_equal(T[:3], expected)
