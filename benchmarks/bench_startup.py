@@ -321,7 +321,8 @@ def report(machine, start, calls, quick, total):
         g_cold, g_warm = GOALS["import"]
         w(f"| `import integrallimits` | {fmt_time(imp['cold']['import'])} | "
           f"{fmt_time(imp['warm']['import'])} | `import numpy, numba` {fmt_time(base['cold']['import'])}"
-          f" / {fmt_time(base['warm']['import'])} | {fmt_ratio(imp['cold']['import'] / base['cold']['import'])}"
+          f" / {fmt_time(base['warm']['import'])} | "
+          f"{fmt_ratio(imp['cold']['import'] / base['cold']['import'])}"
           f" / {fmt_ratio(imp['warm']['import'] / base['warm']['import'])} | - / < {fmt_time(g_warm)} | "
           f"{met(imp['warm']['import'] < g_warm)} |")
         w(f"| `from integrallimits import solve_volterra` | {fmt_time(imp['cold']['import_solver'])} | "
