@@ -5,6 +5,7 @@ Run from the repository root::
     python benchmarks/bench_startup.py            # full run (a few minutes: cold compiles)
     python benchmarks/bench_startup.py --quick    # one warm repetition, fewer per-call runs
     python benchmarks/bench_startup.py --json results.json
+    python benchmarks/bench_startup.py --per-call-only   # section 2 alone (seconds)
 
 It measures, each in fresh Python processes (a user's script written to a temporary
 directory, so Numba can cache its functions on disk as it would for the user):
@@ -305,54 +306,56 @@ def report(machine, start, calls, quick, total):
       f"({machine['usable_cores']} usable); load average {machine['load_average']}")
     w(f"- Python {machine['python']}, NumPy {machine['numpy']}, Numba {machine['numba']}, "
       f"voles {machine.get('voles') or 'not installed'}")
-    w("- Fresh processes; 'empty': a new NUMBA_CACHE_DIR, everything compiled; 'warm': best of "
-      f"{len(start['readme']['warm_runs'])} later processes with that cache.  Baseline: "
-      "`import numpy, numba` and a hand-written `@numba.njit(cache=True)` trapezoid loop for the "
-      "README problem (N = 32), in the same conditions.")
-    w("")
-    base = start["baseline"]
-    nn = start["numpy_numba"]
-    w("| Measurement | empty cache | warm cache | baseline (empty / warm) | ratio (empty / warm) "
-      "| goal (empty / warm) | met |")
-    w("|---|---|---|---|---|---|---|")
-    imp = start["import"]
-    g_cold, g_warm = GOALS["import"]
-    w(f"| `import integrallimits` | {fmt_time(imp['cold']['import'])} | "
-      f"{fmt_time(imp['warm']['import'])} | `import numpy, numba` {fmt_time(base['cold']['import'])}"
-      f" / {fmt_time(base['warm']['import'])} | {fmt_ratio(imp['cold']['import'] / base['cold']['import'])}"
-      f" / {fmt_ratio(imp['warm']['import'] / base['warm']['import'])} | - / < {fmt_time(g_warm)} | "
-      f"{met(imp['warm']['import'] < g_warm)} |")
-    w(f"| `from integrallimits import solve_volterra` | {fmt_time(imp['cold']['import_solver'])} | "
-      f"{fmt_time(imp['warm']['import_solver'])} | `import numpy, numba` "
-      f"{fmt_time(base['cold']['import'])} / {fmt_time(base['warm']['import'])} | "
-      f"{fmt_ratio(imp['cold']['import_solver'] / base['cold']['import'])} / "
-      f"{fmt_ratio(imp['warm']['import_solver'] / base['warm']['import'])} | - | - |")
-    labels = {"readme": "README example, first `solve_volterra` (gregory6, N = 32)",
-              "fast_history": "convolution kernel, fast history, first call (gauss3, N = 64)",
-              "network": "`ResidualDense` forward, first call (N = 8, d = 2, B = 32)"}
-    for name, label in labels.items():
-        r = start[name]
-        g_cold, g_warm = GOALS[name]
-        c, k = r["cold"]["first_call"], r["warm"]["first_call"]
-        bc, bk = base["cold"]["first_call"], base["warm"]["first_call"]
-        w(f"| {label} | {fmt_time(c)} | {fmt_time(k)} | njit loop {fmt_time(bc)} / {fmt_time(bk)} | "
-          f"{fmt_ratio(c / bc)} / {fmt_ratio(k / bk)} | < {fmt_time(g_cold)} / < {fmt_time(g_warm)} "
-          f"| {met(c < g_cold)} / {met(k < g_warm)} |")
-    cli = start["cli"]
-    w(f"| `integrallimits solve ...` (README, gregory4, N = 64), process wall time | "
-      f"{fmt_time(cli['cold']['wall'])} | {fmt_time(cli['warm']['wall'])} | `python -c \"import "
-      f"numpy, numba\"` {fmt_time(nn['cold']['wall'])} / {fmt_time(nn['warm']['wall'])} | "
-      f"{fmt_ratio(cli['cold']['wall'] / nn['cold']['wall'])} / "
-      f"{fmt_ratio(cli['warm']['wall'] / nn['warm']['wall'])} | - / < {fmt_time(GOALS['cli'][1])} | "
-      f"{met(cli['warm']['wall'] < GOALS['cli'][1])} |")
-    w("")
-    w("Imports inside the first-call processes (empty / warm): " + ", ".join(
-        f"{name} {fmt_time(start[name]['cold']['import'])} / {fmt_time(start[name]['warm']['import'])}"
-        for name in ("baseline", "readme", "fast_history", "network")) + ".  Second call in the "
-      "same process (empty / warm): " + ", ".join(
-        f"{name} {fmt_time(start[name]['cold']['second_call'])} / "
-        f"{fmt_time(start[name]['warm']['second_call'])}" for name in labels) + ".")
-    w("")
+    if start is not None:   # (--per-call-only: none)
+        w("- Fresh processes; 'empty': a new NUMBA_CACHE_DIR, everything compiled; 'warm': best of "
+          f"{len(start['readme']['warm_runs'])} later processes with that cache.  Baseline: "
+          "`import numpy, numba` and a hand-written `@numba.njit(cache=True)` trapezoid loop for the "
+          "README problem (N = 32), in the same conditions.")
+        w("")
+        base = start["baseline"]
+        nn = start["numpy_numba"]
+        w("| Measurement | empty cache | warm cache | baseline (empty / warm) | ratio (empty / warm) "
+          "| goal (empty / warm) | met |")
+        w("|---|---|---|---|---|---|---|")
+        imp = start["import"]
+        g_cold, g_warm = GOALS["import"]
+        w(f"| `import integrallimits` | {fmt_time(imp['cold']['import'])} | "
+          f"{fmt_time(imp['warm']['import'])} | `import numpy, numba` {fmt_time(base['cold']['import'])}"
+          f" / {fmt_time(base['warm']['import'])} | "
+          f"{fmt_ratio(imp['cold']['import'] / base['cold']['import'])}"
+          f" / {fmt_ratio(imp['warm']['import'] / base['warm']['import'])} | - / < {fmt_time(g_warm)} | "
+          f"{met(imp['warm']['import'] < g_warm)} |")
+        w(f"| `from integrallimits import solve_volterra` | {fmt_time(imp['cold']['import_solver'])} | "
+          f"{fmt_time(imp['warm']['import_solver'])} | `import numpy, numba` "
+          f"{fmt_time(base['cold']['import'])} / {fmt_time(base['warm']['import'])} | "
+          f"{fmt_ratio(imp['cold']['import_solver'] / base['cold']['import'])} / "
+          f"{fmt_ratio(imp['warm']['import_solver'] / base['warm']['import'])} | - | - |")
+        labels = {"readme": "README example, first `solve_volterra` (gregory6, N = 32)",
+                  "fast_history": "convolution kernel, fast history, first call (gauss3, N = 64)",
+                  "network": "`ResidualDense` forward, first call (N = 8, d = 2, B = 32)"}
+        for name, label in labels.items():
+            r = start[name]
+            g_cold, g_warm = GOALS[name]
+            c, k = r["cold"]["first_call"], r["warm"]["first_call"]
+            bc, bk = base["cold"]["first_call"], base["warm"]["first_call"]
+            w(f"| {label} | {fmt_time(c)} | {fmt_time(k)} | njit loop {fmt_time(bc)} / {fmt_time(bk)} | "
+              f"{fmt_ratio(c / bc)} / {fmt_ratio(k / bk)} | < {fmt_time(g_cold)} / < {fmt_time(g_warm)} "
+              f"| {met(c < g_cold)} / {met(k < g_warm)} |")
+        cli = start["cli"]
+        w(f"| `integrallimits solve ...` (README, gregory4, N = 64), process wall time | "
+          f"{fmt_time(cli['cold']['wall'])} | {fmt_time(cli['warm']['wall'])} | `python -c \"import "
+          f"numpy, numba\"` {fmt_time(nn['cold']['wall'])} / {fmt_time(nn['warm']['wall'])} | "
+          f"{fmt_ratio(cli['cold']['wall'] / nn['cold']['wall'])} / "
+          f"{fmt_ratio(cli['warm']['wall'] / nn['warm']['wall'])} | - / < {fmt_time(GOALS['cli'][1])} | "
+          f"{met(cli['warm']['wall'] < GOALS['cli'][1])} |")
+        w("")
+        w("Imports inside the first-call processes (empty / warm): " + ", ".join(
+            f"{name} {fmt_time(start[name]['cold']['import'])} / {fmt_time(start[name]['warm']['import'])}"
+            for name in ("baseline", "readme", "fast_history", "network")) + ".  Second call in the "
+          "same process (empty / warm): " + ", ".join(
+            f"{name} {fmt_time(start[name]['cold']['second_call'])} / "
+            f"{fmt_time(start[name]['warm']['second_call'])}" for name in labels) + ".")
+        w("")
     s = calls["seconds"]
     hand = s["handwritten"]
     w(f"Per call, one warm process, README problem at N = {calls['N']} (best of {calls['reps']}):")
@@ -375,6 +378,9 @@ def report(machine, start, calls, quick, total):
 
 def main(argv=None):
     parser = _common.arg_parser(__doc__, "one warm repetition, fewer per-call runs")
+    parser.add_argument("--per-call-only", action="store_true",
+                        help="only the per-call cost (section 2), e.g. to interleave runs of two "
+                             "versions")
     args = parser.parse_args(argv)
 
     log = _common.progress(args.verbose)
@@ -386,8 +392,10 @@ def main(argv=None):
     except ImportError:
         voles_version = None
     machine = _common.machine_info(voles=voles_version, load_average=load_average())
-    log("start-up (fresh processes):")
-    start = startup(args.quick, log)
+    start = None
+    if not args.per_call_only:
+        log("start-up (fresh processes):")
+        start = startup(args.quick, log)
     log("per call:")
     calls = per_call(args.quick, log)
     total = time.perf_counter() - begin

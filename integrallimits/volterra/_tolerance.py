@@ -15,6 +15,7 @@ where it is not.
 """
 from __future__ import annotations
 
+import itertools
 import math
 import time
 import warnings
@@ -22,7 +23,7 @@ import warnings
 import numpy as np
 
 from ..kernels import _user
-from ._estimate import UNRESOLVED, estimate_error
+from ._estimate import FEW, UNRESOLVED, estimate_error
 from ._outcome import FAILED, SUCCEEDED, companion, companion_drops_odd_end, describe, unresolved_message
 from ._solution import Solution, largest_estimate
 
@@ -675,6 +676,12 @@ def _largest(values):
 
 def _components(v, d):
     """A tolerance (a float, or an array of one per component) as d floats."""
+    # (the usual types at once: np.ndim of a list makes an array, ~1.5 us; the claims of
+    # with_checked_estimate are a list of d floats)
+    if type(v) is float:
+        return [v] * d
+    if type(v) is list and len(v) == d and all(type(x) is float for x in v):
+        return list(v)
     if np.ndim(v) == 0:
         return [float(v)] * d
     return np.asarray(v, dtype=float).reshape(d).tolist()
@@ -949,12 +956,21 @@ def with_confirmed_digits(sol, computed_start=False):
     if len(sol.mesh) < 2:
         return sol
     Y, est = sol._y2, sol._est2
-    running = np.maximum.accumulate(np.max(np.abs(Y), axis=1))
-    with np.errstate(invalid="ignore"):
-        over = np.max(est, axis=1) > UNRESOLVED * running       # (NaN: no estimate, no claim)
-    if not np.any(over):
-        return sol
-    j = max(1, int(np.argmax(over)))
+    if Y.shape[1] == 1 and Y.shape[0] <= FEW:
+        # (a scalar solution of a few values on floats, ~1 us a NumPy call: the same running
+        # maximum, NaN propagating, and comparisons)
+        running = list(itertools.accumulate(map(abs, Y[:, 0].tolist()), _maximum))
+        over = [e > UNRESOLVED * r for e, r in zip(est[:, 0].tolist(), running)]
+        if True not in over:
+            return sol
+        j = max(1, over.index(True))
+    else:
+        running = np.maximum.accumulate(np.max(np.abs(Y), axis=1))
+        with np.errstate(invalid="ignore"):
+            over = np.max(est, axis=1) > UNRESOLVED * running   # (NaN: no estimate, no claim)
+        if not np.any(over):
+            return sol
+        j = max(1, int(np.argmax(over)))
     return _unreliable_from(sol, j, f"its error estimate there, {float(np.max(est[j])):.3g}, "
                             f"exceeds half the solution's size so far ({float(running[j]):.3g})",
                             computed_start)

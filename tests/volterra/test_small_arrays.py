@@ -181,3 +181,93 @@ def test_flags_other_than_bools_still_refused(value):
     sol = solve_volterra(lambda t, s, y: -y, lambda t: 1.0, (0.0, 1.0), 8,
                          error_estimate=np.bool_(False), raise_on_failure=np.bool_(True))
     assert sol.success
+
+
+def _noisy(rng, shape):
+    """Random values of mixed scales, with a few NaN, inf and zeros."""
+    A = rng.normal(size=shape) * 10.0 ** rng.integers(-3, 3)
+    for _ in range(int(rng.integers(0, 3))):
+        if rng.random() < 0.5:
+            A[tuple(rng.integers(0, n) for n in shape)] = rng.choice([np.nan, np.inf, 0.0])
+    return A
+
+
+@pytest.mark.parametrize("seed", range(3))
+def test_convergence_check_on_floats_is_numpys(seed):
+    """_first_diverging of a scalar solution on few points (Python floats) gives NumPy's
+    answer, which a solution of two equal components takes (the same row maxima): NaN, inf
+    and growing differences included."""
+    rng = np.random.default_rng(seed)
+    found = 0
+    for _ in range(1500):
+        n = int(rng.integers(2, _estimate.FEW + 1))
+        Y = _noisy(rng, (n, 1))
+        common = np.sort(rng.choice(n, size=int(rng.integers(1, n + 1)), replace=False))
+        k = len(common)
+        # (each level's own noise: a NaN in one level alone, too)
+        fine, middle, coarse = (Y[common] + _noisy(rng, (k, 1)) * 10.0 ** rng.integers(-8, 1)
+                                for _ in range(3))
+        with np.errstate(invalid="ignore"):
+            want = _estimate._first_diverging(*(np.repeat(A, 2, axis=1) if A.ndim == 2 else A
+                                                for A in (Y, common, fine, middle, coarse)))
+            got = _estimate._first_diverging(Y, common, fine, middle, coarse)
+        assert repr(got) == repr(want)
+        found += want is not None
+    assert found > 100          # (the failing branch is exercised)
+
+
+@pytest.mark.parametrize("seed", range(2))
+def test_observed_rate_on_floats_is_numpys(seed):
+    """The observed rate of a scalar solution on few points (Python floats, NaN-propagating
+    maxima) is NumPy's (a solution of two equal components); the rounding-level case too."""
+    rng = np.random.default_rng(seed)
+    kinds = set()
+    for _ in range(1500):
+        n = int(rng.integers(2, _estimate.FEW // 4))       # the coarse mesh's steps
+        tc = np.linspace(0.0, 1.0, n + 1)
+        Yc = _noisy(rng, (n + 1, 1))
+        Yf = Yc + _noisy(rng, (n + 1, 1)) * 10.0 ** rng.integers(-17, 0)
+        tq, iq = _estimate.coarse_mesh(tc, True)
+        Yq = Yc[iq] + _noisy(rng, (len(iq), 1)) * 10.0 ** rng.integers(-8, 0)
+
+        def rate(d):
+            wide = (lambda A: np.repeat(A, d, axis=1))
+            try:
+                with np.errstate(invalid="ignore"):      # (inf - inf in NumPy's path)
+                    return _estimate._observed_rate(lambda mesh: (wide(Yq), 0, 0, 0), tc,
+                                                    wide(Yc), wide(Yf), True, 1)[:3]
+            except ZeroDivisionError:  # (D1 = 0 where the size is NaN, both ways alike)
+                return "D1 = 0"
+
+        got = rate(1)
+        assert repr(got) == repr(rate(2))
+        kinds.add(got if type(got) is str else "inf" if got[0] == math.inf else
+                  "nan" if math.isnan(got[0]) else "finite")
+    assert kinds >= {"inf", "nan", "finite"}
+    assert math.isnan(_estimate._largest_difference([1.0, math.nan, 3.0], [0.0, 0.0, 0.0]))
+    assert _estimate._largest_difference([1.0, -4.0], None) == 4.0
+
+
+@pytest.mark.parametrize("seed", range(2))
+def test_confirmed_digits_on_floats_is_numpys(seed):
+    """with_confirmed_digits of a scalar solution on few points (Python floats) fails at the
+    point, with the message, of NumPy's check (a solution of two equal components)."""
+    from integrallimits.volterra._solution import Solution
+    rng = np.random.default_rng(seed)
+    failed = 0
+    for _ in range(600):
+        n = int(rng.integers(2, _estimate.FEW + 1))
+        t = np.linspace(0.0, 1.0, n)
+        Y = _noisy(rng, (n, 1))
+        est = np.abs(_noisy(rng, (n, 1))) * 10.0 ** rng.integers(-6, 1)
+        out = []
+        for d in (1, 2):
+            sol = Solution(t, np.repeat(Y, d, axis=1), scalar=False, status=0, message="ok",
+                           stats={}, method="trapezoid", order=2,
+                           error_estimate=np.repeat(est, d, axis=1))
+            with np.errstate(invalid="ignore"):
+                checked = _tolerance.with_confirmed_digits(sol)
+            out.append((checked is sol, checked.status, len(checked.mesh), checked.message))
+        assert out[0] == out[1]
+        failed += out[0][0] is False
+    assert failed > 50
