@@ -24,7 +24,8 @@ def main(a, b):
             continue
         if ra["adaptive"] and ra["nfev"]:
             ratios.append((rb["nfev"] / ra["nfev"], k))
-        diff = [f for f in ("N", "success", "nfev", "max_error", "max_estimate") if ra[f] != rb[f]]
+        diff = [f for f in ("N", "success", "nfev", "max_error", "max_estimate")
+                if ra[f] != rb[f] and not (ra[f] != ra[f] and rb[f] != rb[f])]   # (NaN = NaN)
         if diff:
             changed += 1
             print(k, {f: (ra[f], rb[f]) for f in diff},
