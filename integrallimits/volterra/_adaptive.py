@@ -809,12 +809,14 @@ def _shifted_check(run, t, Y, comp, p, rtol, atol, min_steps):
     half-steps estimate stands: their steps are 1.5 times longer, and their Richardson
     estimate is no better).  Cost: two solves on N/3 steps, 2/9 of the solve's work (more
     on a few steps), on the accepted mesh only, and only where the solve showed a sign of
-    data that is not smooth (:func:`_rough`, :func:`_dips`): run on every accepted mesh, it
+    data that is not smooth (:func:`_rough`, :func:`_dips`, :func:`_falls_slowly`,
+    :func:`_disagree`): run on every accepted mesh, it
     cost 1.09-1.59 times the evaluations on every smooth row of the ``error-control`` study,
     and took two rows over their work goals (tan, gauss2, 1e-6: 1.19 times the best uniform
     mesh's work, the goal below 1); gated so, none of them.  The gate misses a non-smooth
-    point that no check betrays (gauss4, 10 steps, a jump of K at t = 0.5, rtol 1e-10: 8e7
-    times the tolerance)."""
+    point that no check betrays (radau4, 14 steps, a jump of K at t = 0.618, rtol 1e-8: 1e6
+    times the tolerance; gauss4 on 10 steps with a jump at 0.5, 8e7 times, before the signs
+    of :func:`_falls_slowly` and :func:`_disagree`)."""
     order = comp.order if math.isfinite(comp.order) else float(p)
     raised, q, _, nfev, first = shifted_estimate(companion(run), t, Y, comp.estimate, order,
                                                  min_steps, running=True)
