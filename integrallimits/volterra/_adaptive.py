@@ -300,7 +300,7 @@ def solve_adaptive(meth, kernel, g_vec, t0, T, *, rtol, atol, newton_tol, newton
     # rounds of that so far, and the point it last disagreed from (None once it agrees)
     suspect, rounds, non_smooth = None, 0, None
     rough = False       # a sign of data that is not smooth: the shifted check runs
-    checked = []        # (mesh, values, estimate) of every solution checked so far
+    checked = []        # (mesh, values, estimate, ratio) of every solution checked so far
 
     def explore(mesh):
         return run(mesh, newton_maxiter=trial_maxiter, newton_tol=trial_tol)
@@ -322,7 +322,7 @@ def solve_adaptive(meth, kernel, g_vec, t0, T, *, rtol, atol, newton_tol, newton
                                                         explore)
             total += calls
             refinements.append((FEWEST_STEPS, ratio))
-            checked.append((t, first.Y, comp.estimate))
+            checked.append((t, first.Y, comp.estimate, ratio))
             rough = _rough(comp, p)
             try_ratio = ratio * comp.sizing         # sized with the method's order
             if not trusted:
@@ -330,7 +330,7 @@ def solve_adaptive(meth, kernel, g_vec, t0, T, *, rtol, atol, newton_tol, newton
                                             keep_untrusted=True)
                 if better is not None:
                     total += better[-1]
-                    checked.append((better[1], better[0].Y, better[2].estimate))
+                    checked.append((better[1], better[0].Y, better[2].estimate, better[3]))
                     rough = rough or _rough(better[2], p)
                     if better[4]:
                         first, t, comp, ratio, trusted, calls = better
@@ -402,18 +402,19 @@ def solve_adaptive(meth, kernel, g_vec, t0, T, *, rtol, atol, newton_tol, newton
                 comp, ratio, trusted, calls = _global_check(run, t, Y, p, rtol, atol, explore)
                 total += calls
                 refinements.append((len(t) - 1, ratio))
-                checked.append((t, Y, comp.estimate))
+                checked.append((t, Y, comp.estimate, ratio))
                 rough = rough or _rough(comp, p)
                 better = None if trusted else _refined_companion(run, comp, t, p, rtol, atol,
                                                                  refinements, explore)
                 if better is not None:
                     rough = rough or _rough(better[2], p)
-                    checked.append((better[1], better[0].Y, better[2].estimate))
+                    checked.append((better[1], better[0].Y, better[2].estimate, better[3]))
                     fine, t, comp, ratio, trusted, calls = better
                     total += calls
                     Y, stages = fine.Y, fine.stages
             if trusted and not rough:
-                rough = _disagree(checked, t, Y, comp.estimate, rtol, atol)
+                rough = _disagree(checked, t, Y, comp.estimate, rtol, atol) or \
+                    _too_fast(checked, p)
             if trusted and not rough:
                 non_smooth = None
                 break
@@ -810,13 +811,13 @@ def _shifted_check(run, t, Y, comp, p, rtol, atol, min_steps):
     estimate is no better).  Cost: two solves on N/3 steps, 2/9 of the solve's work (more
     on a few steps), on the accepted mesh only, and only where the solve showed a sign of
     data that is not smooth (:func:`_rough`, :func:`_dips`, :func:`_falls_slowly`,
-    :func:`_disagree`): run on every accepted mesh, it
+    :func:`_disagree`, :func:`_too_fast`): run on every accepted mesh, it
     cost 1.09-1.59 times the evaluations on every smooth row of the ``error-control`` study,
     and took two rows over their work goals (tan, gauss2, 1e-6: 1.19 times the best uniform
     mesh's work, the goal below 1); gated so, none of them.  The gate misses a non-smooth
     point that no check betrays (radau4, 14 steps, a jump of K at t = 0.618, rtol 1e-8: 1e6
     times the tolerance; gauss4 on 10 steps with a jump at 0.5, 8e7 times, before the signs
-    of :func:`_falls_slowly` and :func:`_disagree`)."""
+    of :func:`_falls_slowly`, :func:`_disagree` and :func:`_too_fast`)."""
     order = comp.order if math.isfinite(comp.order) else float(p)
     raised, q, _, nfev, first = shifted_estimate(companion(run), t, Y, comp.estimate, order,
                                                  min_steps, running=True)
@@ -877,7 +878,7 @@ def _disagree(checked, t, Y, estimate, rtol, atol):
     difference was 11.5 times that sum (rk4's 4-step uniform try on ``inverse``, whose
     Richardson estimate is pre-asymptotic); on the data of ``tools/kink_scan.py`` it was
     23-6e7 in 15 of the 28 solves the checks accepted 20-1e8 times over the tolerance."""
-    for tc, Yc, Ec in checked:
+    for tc, Yc, Ec, _ in checked:
         if len(tc) == len(t) and np.array_equal(tc, t):
             continue
         _, i, j = np.intersect1d(tc, t, assume_unique=True, return_indices=True)
@@ -892,6 +893,31 @@ def _disagree(checked, t, Y, estimate, rtol, atol):
             if np.any((D > bound) & (D > tol) & np.isfinite(bound)):
                 return True
     return False
+
+
+def _too_fast(checked, p):
+    """Whether the last two solutions checked (``checked``: (mesh, values, estimate, ratio)
+    each), both on uniform meshes of N1 < N2 steps (N1 >= MIN_STEPS), claim an error that fell
+    more than HONEST times faster than (N2 / N1)^p: a smooth solution's cannot (on the smooth
+    problems of the ``error-control`` study at most 5.7 times, inverse, gauss2, 1e-12, 16 to
+    28 steps), where a non-smooth point that moves relative to the mesh makes the estimates
+    erratic (gauss2 with K jumping at t = 0.503, rtol 1e-6: 1.76 times the tolerance on 34
+    steps, 0.01 on 40, 92 times faster; the error 3e3 times the tolerance)."""
+    if len(checked) < 2:
+        return False
+    (t1, _, _, r1), (t2, _, _, r2) = checked[-2:]
+    n1, n2 = len(t1) - 1, len(t2) - 1
+    if not (MIN_STEPS <= n1 < n2 and math.isfinite(r1) and r1 > 1.0 and r2 > 0.0):
+        return False
+    if not (_uniform(t1) and _uniform(t2)):
+        return False
+    return r1 / r2 > HONEST * (n2 / n1) ** p
+
+
+def _uniform(t):
+    """Whether the mesh ``t`` is uniform (to rounding)."""
+    h = np.diff(t)
+    return bool(np.max(h) - np.min(h) <= 1e-9 * (t[-1] - t[0]))
 
 
 def _local_mesh(t, steps, top):
