@@ -139,7 +139,8 @@ def run(sets, methods, ns):
                                  failure=sol.stats.get("failure"),
                                  error=float(np.max(err)) if err.size else math.nan,
                                  estimate=float(np.nanmax(est)) if np.any(np.isfinite(est)) else math.nan,
-                                 wrong=wrong, pointwise=pointwise, nodigit=nodigit, nfev=int(sol.stats.get("nfev", 0)), cpu=cpu))
+                                 wrong=wrong, pointwise=pointwise, nodigit=nodigit,
+                                 nfev=int(sol.stats.get("nfev", 0)), cpu=cpu))
     return rows
 
 

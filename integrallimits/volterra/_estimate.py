@@ -31,11 +31,11 @@ keeps p; differences at the rounding level are not compared.
 
 Solves on a given mesh also check that the solutions converge at all (``converging``): the
 solve on every fourth point is made on any mesh of at least one step (where there is none,
-the solve with every step bisected instead), and where no pair of the three solutions agrees
-to a digit while their differences grow as the steps shrink, the solution has no reliable
-digit from there (:func:`_first_diverging`: a few steps that jump a blow-up, or an implicit
-step on the wrong root ahead of it, agree with their half-steps companion within half the
-size).
+the solve with every step bisected instead; where it is a single step, that one too), and
+where no pair of the three solutions agrees to a digit while their differences grow as the
+steps shrink, the solution has no reliable digit from there (:func:`_first_diverging`: a
+few steps that jump a blow-up, or an implicit step on the wrong root ahead of it, agree with
+their half-steps companion within half the size).
 
 Near a singularity (a blow-up) two under-resolved solutions can agree with each other while
 both lag behind the exact one: the values kept there carry Richardson estimates that are
@@ -291,15 +291,14 @@ def estimate_error(run, t, Y, order, uniform_only, min_steps, rate_min_steps=RAT
         4.48 and 4.70 there, converge at the rate 9.5, near 2^3, by chance, while the one on 6
         steps, 6.76, is further off; radau4 on cos 30 t, 3 steps: an error of 1.0 for an
         estimate of 0.47; rk4 on 3 steps ahead of a blow-up: the order 4 gave an estimate 15
-        times below the error, the rate of the finer solve one equal to it); from the first
-        point where the differences of
-        the three solutions do not fall as the steps shrink, the solution is "unresolved"
-        (:func:`_first_diverging`).  A few steps that jump a blow-up (radau2 on
-        y = 1 + int 2 y^3 over [0, 0.5], t* = 0.25, 2 to 12 steps: successes with
-        y(0.5) = 3.8 ... 9.6 and estimates of 0.2-0.4), or that the rectangle rule takes
-        through it (2 or 3 steps: y(0.5) = 3.2 and 5.3, the solutions on 1, 2, 4 and 8 steps
-        2, 3.2, 10, 2e4), agree with their half-steps companion within half the size while
-        the differences grow with every halving.  A failure of that solve on a mesh shorter
+        times below the error, the rate of the finer solve one equal to it).  From the first
+        point where the differences of the three solutions do not fall as the steps shrink,
+        the solution is "unresolved" (:func:`_first_diverging`).  A few steps that jump a
+        blow-up (radau2 on y = 1 + int 2 y^3 over [0, 0.5], t* = 0.25, 2 to 12 steps:
+        successes with y(0.5) = 3.8 ... 9.6 and estimates of 0.2-0.4), or that the rectangle
+        rule takes through it (2 or 3 steps: y(0.5) = 3.2 and 5.3, the solutions on 1, 2, 4
+        and 8 steps 2, 3.2, 10, 2e4), agree with their half-steps companion within half the
+        size while the differences grow with every halving.  A failure of that solve on a mesh shorter
         than ``rate_min_steps`` leaves the check undone (on one or two steps, Newton's method
         often fails on smooth problems); the solve with every step bisected that fails where
         the solution passed leaves it "unchecked" from there.
