@@ -227,6 +227,8 @@ def blow_up_time(t, Y, estimate):
         return int(idx[-1]) if idx.size else None
 
     def fit(a, b):
+        if not (y[a] > 0.0 and y[b] > 0.0):
+            return None               # (a zero on the way: y = tan t from y(0) = 0)
         la, lb, lc = (math.log(y[i]) for i in (a, b, c))
         ta, tb, tc = float(t[a]), float(t[b]), float(t[c])
 
@@ -258,6 +260,16 @@ def blow_up_time(t, Y, estimate):
     if error >= tau - float(t[c]):    # the law does not hold there (y = -log(1 - t): alpha
         return float(t[c]), error + tau - float(t[c]), math.nan   # 0.13-0.19, +- 2e-4)
     return tau, error, alpha
+
+
+def _grows(first):
+    """Whether a failed attempt's values before the failure grow as a blow-up's can be
+    fitted (:func:`blow_up_time` needs a point at a sixteenth of the last size)."""
+    Y = first.Y[:first.keep].reshape(first.keep, -1)
+    if first.keep < 4 or not np.all(np.isfinite(Y[-1])):
+        return False
+    y = np.abs(Y[:, int(np.argmax(np.abs(Y[-1])))])
+    return bool(y[-1] > 0.0 and np.min(y[:-1]) <= y[-1] / 16.0)
 
 
 def _failed_attempt(run, t, first, method):
@@ -341,7 +353,7 @@ def solve_uniform_to_tolerance(run, t0, T, *, method, scalar, stats, rtol, atol,
                 ratio = float(np.max(over_tolerance(raised, tol)))
         history.append((n, ratio))
         failed = blow_up = None
-        if first.status != 0:
+        if first.status != 0 and (n >= n_max or _grows(first)):
             failed = _failed_attempt(run, t, first, method)
             total += failed[2]
         fits = fits + [(n, failed[3])] if failed is not None and failed[3] is not None else []
@@ -410,7 +422,7 @@ def solve_uniform_to_tolerance(run, t0, T, *, method, scalar, stats, rtol, atol,
         t_fail = float(t[first.index])
         message, info["failure"] = describe(first.status, t_fail, info.get("newton_iterations", 0),
                                             first.record)
-        keep, estimate = failed[:2]
+        keep, estimate = failed[:2] if failed is not None else (first.keep, estimate)
         if keep < first.keep:
             message += (f" The values from t = {float(t[keep]):.6g} on are not kept: the error "
                         f"estimate (a solve with every other point) does not confirm them.")
