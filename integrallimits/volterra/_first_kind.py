@@ -210,6 +210,11 @@ class FirstKindMethod:
     #: equation is a differentiation), so on a shared last step both solves give the same
     #: y(T) and its estimate was rounding (radau3, N = 33: 1.9e-15 for an error of 1.1e-6).
     companion_shares_odd_end = False
+    #: Every odd point is estimated by a companion of its own (``odd_points`` of
+    #: :func:`._estimate.estimate_error`): a first-kind value is made by its own step, and
+    #: an error there (a jump of y inside it, K(t, t) near 0) is not seen at the even points
+    #: beside it that the half-steps companion compares.
+    estimate_options = {"odd_points": True}
 
     def __init__(self, name, family, order, description, tableau=None, min_steps=1):
         self.name = name
@@ -622,7 +627,8 @@ def solve_first_kind(K, g, t_span=None, n_steps=None, method="radau2", *, args=N
     suspect = _short_time_scale(kernel)
     if tolerance is None:
         sol = solve_on_mesh(run, t, method=meth, scalar=kernel.scalar, stats=stats,
-                            error_estimate=error_estimate, messages=_MESSAGES, converging=False,
+                            error_estimate=error_estimate, messages=_MESSAGES,
+                            computed_start=True,
                             work=estimated_work(len(t) - 1, stages, kernel.dim, True))
         if error_estimate:
             sol = with_checked_estimate(sol, run, uniform_only=False, min_steps=meth.min_steps,
