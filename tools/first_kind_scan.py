@@ -7,8 +7,8 @@ Every problem has an exact solution; g is derived with SymPy (or by hand for the
 piecewise ones).  Sets: ``smooth`` (K(t, t) != 0, y(0) != 0) and ``hard`` (a jump of y = a
 kink of g, a kink of y, K(t, t) nearly 0, K(t, t) changing sign, fast oscillations).
 
-Usage: ``python tools/first_kind_scan.py [SET ...] [--ns 2-64,96,128] [--json OUT]``
-(run from the worktree root so that its ``integrallimits`` is imported);
+Usage: ``PYTHONPATH=<worktree> python tools/first_kind_scan.py [SET ...] [--ns 2-64,96,128]
+[--json OUT]`` (the first line printed is the ``integrallimits`` imported);
 ``--tolerance`` solves to rtol = atol = 1e-3, 1e-6, 1e-9 instead of on n_steps;
 ``--compare A.json B.json``: successes lost and gained, dishonest ones, hashes of y of the
 successes kept, nfev ratios.
@@ -144,11 +144,11 @@ def _hash(a):
     return hashlib.sha1(np.ascontiguousarray(a, dtype=float).tobytes()).hexdigest()[:16]
 
 
-def run(sets, methods, ns, tolerance=False):
+def run(sets, methods, ns, tolerance=False, tols=TOLS):
     rows = []
     for kind, name, K, g, span, exact in _cases(sets):
         for m in methods:
-            for n in (TOLS if tolerance else ns):
+            for n in (tols if tolerance else ns):
                 if not tolerance and m == "midpoint" and n < 2:
                     continue
                 c0 = time.process_time()
@@ -250,6 +250,7 @@ def main(argv=None):
     p.add_argument("--methods", default=",".join(METHODS))
     p.add_argument("--ns", default=None, help="comma-separated N or ranges a-b")
     p.add_argument("--tolerance", action="store_true")
+    p.add_argument("--tols", default=",".join(map(str, TOLS)))
     p.add_argument("--json")
     p.add_argument("--compare", nargs=2)
     a = p.parse_args(argv)
@@ -263,7 +264,10 @@ def main(argv=None):
         for part in a.ns.split(","):
             lo, _, hi = part.partition("-")
             ns += list(range(int(lo), int(hi) + 1)) if hi else [int(lo)]
-    rows = run(set(a.sets), a.methods.split(","), ns, a.tolerance)
+    import integrallimits
+    print(integrallimits.__file__)
+    rows = run(set(a.sets), a.methods.split(","), ns, a.tolerance,
+               [float(v) for v in a.tols.split(",")])
     print(summary(rows))
     if a.json:
         with open(a.json, "w") as f:
