@@ -1,7 +1,8 @@
 """Scan fixed-mesh solves for *wrong successes*: a success whose largest error exceeds 20
 times its largest error estimate (and 1e-13); a kept value at or past a blow-up counts as an
 infinite error.  (Also counted, as information: successes with a point whose error exceeds
-20 times that point's own estimate.)
+20 times that point's own estimate, and successes *without a digit*: a point whose error or
+estimate exceeds half the solution's largest size so far, the solver's own bound.)
 
 Usage: ``PYTHONPATH=<worktree> python tools/trust_scan.py [SET ...] [--json OUT]`` with SET
 among ``oscillatory``, ``blowup``, ``stiff``, ``library`` (default: all).  Prints, per set,
@@ -25,6 +26,9 @@ from integrallimits.volterra.problems import PROBLEMS
 
 NS = [2, 3, 4, 5, 6, 8, 12, 16, 24, 32, 48, 64, 128, 256]
 FACTOR, FLOOR = 20.0, 1e-13
+#: A success has no digit where its error or its estimate exceeds this times the solution's
+#: largest size so far (the solver's own bound, ``_estimate.UNRESOLVED``).
+NO_DIGIT = 0.5
 
 
 def _osc(t, s, y, w):
@@ -115,7 +119,8 @@ def run(sets, methods, ns):
                 except Exception as exc:  # noqa: BLE001 (a refusal: recorded)
                     rows.append(dict(set=kind, problem=name, method=m, n=n, success=False,
                                      failure=f"raised {type(exc).__name__}", error=math.nan,
-                                     estimate=math.nan, wrong=False, pointwise=False, nfev=0, cpu=0.0))
+                                     estimate=math.nan, wrong=False, pointwise=False,
+                                     nodigit=False, nfev=0, cpu=0.0))
                     continue
                 cpu = time.process_time() - c0
                 y = sol.y if sol.y.ndim > 1 else sol.y[:, None]
@@ -127,11 +132,16 @@ def run(sets, methods, ns):
                 top = float(np.max(err)) if err.size else math.nan
                 largest = float(np.nanmax(est)) if np.any(np.isfinite(est)) else math.nan
                 wrong = bool(sol.success and not (top <= FACTOR * largest or top <= FLOOR))
+                # no digit: an error (or an estimate) above half the solution's size so far
+                size = np.maximum.accumulate(np.max(np.abs(y), axis=1))[:, None] if y.size else y
+                nodigit = bool(sol.success and (np.any(~(err <= NO_DIGIT * size)) or
+                                                np.any(est > NO_DIGIT * size)))
                 rows.append(dict(set=kind, problem=name, method=m, n=n, success=bool(sol.success),
                                  failure=sol.stats.get("failure"),
                                  error=float(np.max(err)) if err.size else math.nan,
                                  estimate=float(np.nanmax(est)) if np.any(np.isfinite(est)) else math.nan,
-                                 wrong=wrong, pointwise=pointwise, nfev=int(sol.stats.get("nfev", 0)), cpu=cpu))
+                                 wrong=wrong, pointwise=pointwise, nodigit=nodigit,
+                                 nfev=int(sol.stats.get("nfev", 0)), cpu=cpu))
     return rows
 
 
@@ -142,12 +152,18 @@ def summary(rows):
         succ = [r for r in sel if r["success"]]
         wrong = [r for r in sel if r["wrong"]]
         pointwise = [r for r in sel if r["pointwise"]]
+        nodigit = [r for r in sel if r.get("nodigit")]
         out.append(f"{kind}: {len(sel)} solves, {len(succ)} successes, {len(wrong)} wrong "
                    f"({len(pointwise)} with a point off 20 times its own estimate), "
+                   f"{len(nodigit)} without a digit, "
                    f"nfev {sum(r['nfev'] for r in sel)}, cpu {sum(r['cpu'] for r in sel):.1f} s")
         for r in wrong:
             out.append(f"   WRONG {r['problem']:16s} {r['method']:18s} N={r['n']:4d} "
                        f"error {r['error']:.3g} estimate {r['estimate']:.3g}")
+        for r in nodigit:
+            if not r["wrong"]:
+                out.append(f"   NO DIGIT {r['problem']:13s} {r['method']:18s} N={r['n']:4d} "
+                           f"error {r['error']:.3g} estimate {r['estimate']:.3g}")
     return "\n".join(out)
 
 

@@ -92,7 +92,8 @@ from . import _loops
 from ._estimate import RATE_FACTOR, estimate_error, refined_mesh, shifted_estimate, trim_lead_in
 from ._outcome import FAILED, SUCCEEDED, companion, describe, unresolved_message
 from ._solution import Solution
-from ._tolerance import over_tolerance, tolerance_of, unreachable, unreachable_message
+from ._tolerance import (blow_up_time, over_tolerance, tolerance_of, unreachable,
+                         unreachable_message)
 
 __all__ = ["solve_adaptive", "remesh"]
 
@@ -644,64 +645,6 @@ def _failed_pass(t, Y, failure, kernel_failure, h_floor, max_steps, run, p, meth
     return Solution(t[:keep], Y[:keep], scalar=kernel.scalar, status=FAILED, message=message,
                     stats=info, method=meth.name, order=p, t_failure=t_fail,
                     error_estimate=estimate, t_eval=t_eval)
-
-
-def blow_up_time(t, Y, estimate):
-    """(t*, error, alpha) of a solution that grows like |y| ~ C (t* - t)^(-alpha) at its end,
-    or (t[-1], error, NaN) where its last values do not fit that law well enough to improve
-    on the last point (error NaN where no fit was possible).
-
-    The law through the last point and the ones where the largest component was a half and a
-    quarter of its last size gives t* and alpha (two equations in log |y| after C is
-    eliminated: a root in t* > t[-1]); the same through a quarter and a sixteenth gives a
-    second t*.  Their difference, plus the shift of the singularity that the solution's own
-    relative error e at its end makes (e (t* - t[-1]) / alpha), is the error.  Where a step
-    collapses at a blow-up the last point is not the blow-up time: the controller's error per
-    unit step asks for relative local errors below the rounding unit before t* (radau2 on
-    y = 1 + int y^2 at rtol 1e-8 stopped 3.9e-5 before t* = 1; the fit: 5e-9)."""
-    j = int(np.argmax(np.abs(Y[-1])))
-    y = np.abs(Y[:, j])
-    c = len(y) - 1
-    nothing = (float(t[-1]), math.nan, math.nan)
-    if c < 3 or not np.all(np.isfinite(y)) or not y[c] > 0.0:
-        return nothing
-
-    def below(fraction):              # the last point at or below fraction * y[c]
-        idx = np.nonzero(y[:c] <= fraction * y[c])[0]
-        return int(idx[-1]) if idx.size else None
-
-    def fit(a, b):
-        la, lb, lc = (math.log(y[i]) for i in (a, b, c))
-        ta, tb, tc = float(t[a]), float(t[b]), float(t[c])
-
-        def f(tau):                   # (u_a - u_b)(lc - lb) - (u_b - u_c)(lb - la), u = log(tau - t)
-            return ((math.log(tau - ta) - math.log(tau - tb)) * (lc - lb)
-                    - (math.log(tau - tb) - math.log(tau - tc)) * (lb - la))
-        lo, hi = tc + 1e-300 + 4 * np.spacing(tc), tc + 4.0 * (tc - ta)
-        if not (tb > ta and lc > lb > la) or f(lo) >= 0.0 or f(hi) <= 0.0:
-            return None               # not growing faster than exponentially: no finite t*
-        for _ in range(200):          # bisection to the resolution of t
-            mid = 0.5 * (lo + hi)
-            if mid in (lo, hi):
-                break
-            lo, hi = (mid, hi) if f(mid) < 0.0 else (lo, mid)
-        tau = 0.5 * (lo + hi)
-        return tau, (lc - lb) / (math.log(tau - tb) - math.log(tau - tc))
-
-    points = [below(0.5), below(0.25), below(0.0625)]
-    if None in points or not np.all(np.isfinite(estimate[points + [c], j])):
-        return nothing                # (unchecked values: the singularity's shift is unknown)
-    near, far = fit(points[1], points[0]), fit(points[2], points[1])
-    if near is None or far is None:
-        return nothing
-    tau, alpha = near
-    with np.errstate(divide="ignore", invalid="ignore"):
-        shifts = estimate[:, j] / y * (tau - t) / alpha
-    shifts = shifts[np.isfinite(shifts)]
-    error = abs(tau - far[0]) + (float(shifts.max()) if shifts.size else 0.0)
-    if error >= tau - float(t[c]):    # the law does not hold there (y = -log(1 - t): alpha
-        return float(t[c]), error + tau - float(t[c]), math.nan   # 0.13-0.19, +- 2e-4)
-    return tau, error, alpha
 
 
 def _global_check(run, t, Y, p, rtol, atol, explore):

@@ -31,11 +31,11 @@ keeps p; differences at the rounding level are not compared.
 
 Solves on a given mesh also check that the solutions converge at all (``converging``): the
 solve on every fourth point is made on any mesh of at least one step (where there is none,
-the solve with every step bisected instead), and where no pair of the three solutions agrees
-to a digit while their differences grow as the steps shrink, the solution has no reliable
-digit from there (:func:`_first_diverging`: a few steps that jump a blow-up, or an implicit
-step on the wrong root ahead of it, agree with their half-steps companion within half the
-size).
+the solve with every step bisected instead; where it is a single step, that one too), and
+where no pair of the three solutions agrees to a digit while their differences grow as the
+steps shrink, the solution has no reliable digit from there (:func:`_first_diverging`: a
+few steps that jump a blow-up, or an implicit step on the wrong root ahead of it, agree with
+their half-steps companion within half the size).
 
 Near a singularity (a blow-up) two under-resolved solutions can agree with each other while
 both lag behind the exact one: the values kept there carry Richardson estimates that are
@@ -70,6 +70,10 @@ RATE_FACTOR = 4.0
 #: default: on fewer, differences are rarely in the asymptotic regime (and the solve's fixed
 #: cost would dominate the estimate of a small solve).
 RATE_MIN_STEPS = 8
+#: The points of a mesh of a single step: a mesh of every fourth point that is no more than
+#: this is not a level of the check that the solutions converge on its own (the solve with
+#: every step bisected is one too; see ``converging`` in :func:`estimate_error`).
+SINGLE_STEP = 2
 
 
 @dataclass
@@ -280,14 +284,22 @@ def estimate_error(run, t, Y, order, uniform_only, min_steps, rate_min_steps=RAT
         is no such mesh (N = 2 or 3) or its solve failed, the solve with every step bisected,
         whose rate does set the order (a finer solution: rk4 on 2 steps ahead of a blow-up,
         the solutions on 1, 2 and 4 steps converge at the rate 1.2, and the estimate with
-        the order 4 was 21 times below the error); from the first point where the differences of
-        the three solutions do not fall as the steps shrink, the solution is "unresolved"
-        (:func:`_first_diverging`).  A few steps that jump a blow-up (radau2 on
-        y = 1 + int 2 y^3 over [0, 0.5], t* = 0.25, 2 to 12 steps: successes with
-        y(0.5) = 3.8 ... 9.6 and estimates of 0.2-0.4), or that the rectangle rule takes
-        through it (2 or 3 steps: y(0.5) = 3.2 and 5.3, the solutions on 1, 2, 4 and 8 steps
-        2, 3.2, 10, 2e4), agree with their half-steps companion within half the size while
-        the differences grow with every halving.  A failure of that solve on a mesh shorter
+        the order 4 was 21 times below the error).  Where that mesh is a single step (N = 3
+        or 4; methods that need a uniform mesh, N = 4 to 7), the solve with every step
+        bisected is a level too, and its rate sets the order: a solution on one step is no
+        evidence (radau2 on y = 1 + int 2 y^3 over [0, 0.5], t* = 0.25, 3 steps, was a success
+        with y(0.5) = 4.70 and an estimate of 0.23: the solutions on 1, 2 and 3 steps, 2.44,
+        4.48 and 4.70 there, converge at the rate 9.5, near 2^3, by chance, while the one on 6
+        steps, 6.76, is further off; radau4 on cos 30 t, 3 steps: an error of 1.0 for an
+        estimate of 0.47; rk4 on 3 steps ahead of a blow-up: the order 4 gave an estimate 15
+        times below the error, the rate of the finer solve one equal to it).  From the first
+        point where the differences of the three solutions do not fall as the steps shrink,
+        the solution is "unresolved" (:func:`_first_diverging`).  A few steps that jump a
+        blow-up (radau2 on y = 1 + int 2 y^3 over [0, 0.5], t* = 0.25, 2 to 12 steps:
+        successes with y(0.5) = 3.8 ... 9.6 and estimates of 0.2-0.4), or that the rectangle
+        rule takes through it (2 or 3 steps: y(0.5) = 3.2 and 5.3, the solutions on 1, 2, 4
+        and 8 steps 2, 3.2, 10, 2e4), agree with their half-steps companion within half the
+        size while the differences grow with every halving.  A failure of that solve on a mesh shorter
         than ``rate_min_steps`` leaves the check undone (on one or two steps, Newton's method
         often fails on smooth problems); the solve with every step bisected that fails where
         the solution passed leaves it "unchecked" from there.
@@ -333,12 +345,14 @@ def estimate_error(run, t, Y, order, uniform_only, min_steps, rate_min_steps=RAT
                 diverging = _first_diverging(Y, idx[iq], Yf[iq], Yc[iq], Yq)
                 if small:
                     rate = None  # (on so few steps: for the check only, see below)
-            elif small:
-                # no mesh of every fourth point, or its solve failed: the one of every step
-                # bisected is the third level, and its rate sets the order
-                diverging, rate, unchecked, calls = _refined_level(run, t, Y, idx, Yf,
-                                                                   Yc[:valid])
+            if small and (levels is None or len(levels[0]) <= SINGLE_STEP):
+                # no mesh of every fourth point, its solve failed, or it is a single step: the
+                # one of every step bisected is the third level (too), and its rate sets the
+                # order
+                finer, rate, unchecked, calls = _refined_level(run, t, Y, idx, Yf, Yc[:valid])
                 nfev += calls
+                if finer is not None and (diverging is None or finer[0] < diverging[0]):
+                    diverging = finer
             q = float(order)
             if rate is not None and rate < factor / rate_factor:
                 q = max(least_order, float(np.log2(max(rate, 1.0))))   # the order is not p

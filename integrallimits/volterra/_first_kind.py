@@ -56,7 +56,8 @@ from ..kernels._linear import as_linear_kernel, positional_arity
 from ..quadrature import volterra_rule
 from ._loops import _stage_grid, new_counts
 from ..kernels._structured import is_weakly_singular
-from ._mesh import check_flags, check_size, check_t_eval, estimated_work, make_mesh, resolve_method
+from ._mesh import (check_flags, check_mesh, check_size, check_t_eval, estimated_work,
+                    resolve_method, uniform_mesh)
 from ._outcome import Run, run_guarded, solve_on_mesh
 from ._solution import SolverError, lagrange_values
 from ._tolerance import (GROSS, RESOLVE, STIFF, check_tolerances, fit_tolerances,
@@ -587,26 +588,29 @@ def solve_first_kind(K, g, t_span=None, n_steps=None, method="radau2", *, args=N
 
     # -- the mesh
     tolerance = check_tolerances(rtol, atol, n_steps, mesh, "solve_first_kind")
-    t = make_mesh(t_span, n_steps if tolerance is None else 8, mesh, "solve_first_kind")
-    check_t_eval(t_eval, t)
-    if len(t) - 1 < meth.min_steps:
-        raise ValueError(f"method {meth.name!r} needs n_steps >= {meth.min_steps}, got {len(t) - 1}")
+    t, t0, T, n = check_mesh(t_span, n_steps if tolerance is None else 8, mesh,
+                             "solve_first_kind")   # (a uniform t is made once the work fits)
+    check_t_eval(t_eval, (t0, T))
+    if n < meth.min_steps:
+        raise ValueError(f"method {meth.name!r} needs n_steps >= {meth.min_steps}, got {n}")
 
     # -- the forcing and the kernel
-    g_vec, y0 = as_forcing(g, t[0], args)
+    g_vec, y0 = as_forcing(g, t0, args)
     tolerance = fit_tolerances(tolerance, y0, "solve_first_kind")
     if is_weakly_singular(K):
         raise ValueError("solve_first_kind does not support weakly singular kernels "
                          "(weakly_singular(...)); Abel equations of the first kind are not solved here")
-    kernel = _linear_kernel(K, y0, t[0], args)
+    kernel = _linear_kernel(K, y0, t0, args)
+    stages = getattr(meth.tableau, "stages", 1)
+    check_size(n, kernel.dim, stages, True, "solve_first_kind")
+    if t is None:
+        t = uniform_mesh(t0, T, n)
     G = g_vec(t)
     gscale = max(1.0, float(np.abs(G).max()))
     if np.abs(G[0]).max() > 1e-12 * gscale:
         raise ValueError(f"g(t0) must be 0 for a first-kind equation (the integral vanishes at "
                          f"t0 = {t[0]}), got g(t0) = {G[0].tolist() if G.shape[1] > 1 else G[0, 0]}")
     _check_diagonal(kernel, t)
-    stages = getattr(meth.tableau, "stages", 1)
-    check_size(len(t) - 1, kernel.dim, stages, True, "solve_first_kind")
     collocation = meth.family == "collocation"
 
     def run(mesh):

@@ -8,8 +8,8 @@ import numpy as np
 
 from ..kernels import as_forcing, as_kernel
 from . import _loops
-from ._mesh import (check_flags, check_newton_options, check_size, check_t_eval, estimated_work,
-                    is_uniform, make_mesh, resolve_method)
+from ._mesh import (check_flags, check_mesh, check_newton_options, check_size, check_t_eval,
+                    estimated_work, is_uniform, resolve_method, uniform_mesh)
 from ._methods import METHODS, VolterraMethod
 from ._outcome import Run, companion, run_guarded, solve_on_mesh
 from ._adaptive import solve_adaptive
@@ -176,24 +176,25 @@ def solve_volterra(K, g, t_span=None, n_steps=None, method=None, *, args=None, k
     meth = resolve_method(method, METHODS, VolterraMethod)
 
     # -- the mesh (a tolerance: a first mesh, to check the problem on)
-    t = make_mesh(t_span, n_steps if tolerance is None else 8, mesh, "solve_volterra")
-    check_t_eval(t_eval, t)
+    # (a uniform mesh is made once the work is known to fit: t is None until then)
+    t, t0, T, n_steps = check_mesh(t_span, n_steps if tolerance is None else 8, mesh,
+                                   "solve_volterra")
+    check_t_eval(t_eval, (t0, T))
     if mesh is not None and meth.uniform_only and not is_uniform(t):
         raise ValueError(f"method {meth.name!r} needs a uniform mesh; use a Volterra "
                          f"Runge-Kutta or collocation method (e.g. 'radau3') on graded meshes")
-    n_steps = len(t) - 1
     if n_steps < meth.min_steps:
         raise ValueError(f"method {meth.name!r} needs n_steps >= {meth.min_steps}, got {n_steps}")
     check_newton_options(newton_tol, newton_maxiter)
 
     # -- the forcing and the kernel
-    g_vec, y0 = as_forcing(g, t[0], args)
+    g_vec, y0 = as_forcing(g, t0, args)
     if not (math.isfinite(y0) if y0.ndim == 0 else np.isfinite(y0).all()):
-        raise ValueError(f"g(t) is not finite at t = {t[0]} (value {y0.tolist()})")
+        raise ValueError(f"g(t) is not finite at t = {t0} (value {y0.tolist()})")
     tolerance = fit_tolerances(tolerance, y0, "solve_volterra")
-    kernel = as_kernel(K, y0, t[0], jacobian=jacobian, args=args)
+    kernel = as_kernel(K, y0, t0, jacobian=jacobian, args=args)
 
-    uniform = mesh is None or is_uniform(t)
+    uniform = t is None or is_uniform(t)
     kind = kernel.structure.get("kind")
     singular_conv = (kind == "weakly-singular" and getattr(meth, "collocation", False)
                      and kernel.structure["smooth"].structure.get("kind") == "convolution")
@@ -206,6 +207,8 @@ def solve_volterra(K, g, t_span=None, n_steps=None, method=None, *, args=None, k
     fast = can_fast and fast_history is not False
     quadratic = not fast and not kernel.structure.get("t_independent")   # O(N^2) history sums
     check_size(n_steps, kernel.dim, getattr(meth, "stages", 1), quadratic, "solve_volterra")
+    if t is None:
+        t = uniform_mesh(t0, T, n_steps)
 
     def stats(counts):
         nfev, njev, iterations, solves = counts[:4].tolist()

@@ -23,8 +23,9 @@ import warnings
 import numpy as np
 
 from ..kernels import _user
-from ._estimate import FEW, UNRESOLVED, estimate_error
-from ._outcome import FAILED, SUCCEEDED, companion, companion_drops_odd_end, describe, unresolved_message
+from ._estimate import FEW, UNRESOLVED, estimate_error, trim_lead_in
+from ._outcome import (FAILED, SUCCEEDED, checks_odd_end, companion, companion_drops_odd_end,
+                       describe, unresolved_message)
 from ._solution import Solution, largest_estimate
 
 __all__ = ["check_tolerances", "first_steps_check", "fit_tolerances", "over_tolerance",
@@ -201,6 +202,85 @@ def _estimate_order(previous, n, ratio, comp, p):
     return min(float(p), max(comp.order, order))
 
 
+def blow_up_time(t, Y, estimate):
+    """(t*, error, alpha) of a solution that grows like |y| ~ C (t* - t)^(-alpha) at its end,
+    or (t[-1], error, NaN) where its last values do not fit that law well enough to improve
+    on the last point (error NaN where no fit was possible).
+
+    The law through the last point and the ones where the largest component was a half and a
+    quarter of its last size gives t* and alpha (two equations in log |y| after C is
+    eliminated: a root in t* > t[-1]); the same through a quarter and a sixteenth gives a
+    second t*.  Their difference, plus the shift of the singularity that the solution's own
+    relative error e at its end makes (e (t* - t[-1]) / alpha), is the error.  Where a step
+    collapses at a blow-up the last point is not the blow-up time: the controller's error per
+    unit step asks for relative local errors below the rounding unit before t* (radau2 on
+    y = 1 + int y^2 at rtol 1e-8 stopped 3.9e-5 before t* = 1; the fit: 5e-9)."""
+    j = int(np.argmax(np.abs(Y[-1])))
+    y = np.abs(Y[:, j])
+    c = len(y) - 1
+    nothing = (float(t[-1]), math.nan, math.nan)
+    if c < 3 or not np.all(np.isfinite(y)) or not y[c] > 0.0:
+        return nothing
+
+    def below(fraction):              # the last point at or below fraction * y[c]
+        idx = np.nonzero(y[:c] <= fraction * y[c])[0]
+        return int(idx[-1]) if idx.size else None
+
+    def fit(a, b):
+        la, lb, lc = (math.log(y[i]) for i in (a, b, c))
+        ta, tb, tc = float(t[a]), float(t[b]), float(t[c])
+
+        def f(tau):                   # (u_a - u_b)(lc - lb) - (u_b - u_c)(lb - la), u = log(tau - t)
+            return ((math.log(tau - ta) - math.log(tau - tb)) * (lc - lb)
+                    - (math.log(tau - tb) - math.log(tau - tc)) * (lb - la))
+        lo, hi = tc + 1e-300 + 4 * np.spacing(tc), tc + 4.0 * (tc - ta)
+        if not (tb > ta and lc > lb > la) or f(lo) >= 0.0 or f(hi) <= 0.0:
+            return None               # not growing faster than exponentially: no finite t*
+        for _ in range(200):          # bisection to the resolution of t
+            mid = 0.5 * (lo + hi)
+            if mid in (lo, hi):
+                break
+            lo, hi = (mid, hi) if f(mid) < 0.0 else (lo, mid)
+        tau = 0.5 * (lo + hi)
+        return tau, (lc - lb) / (math.log(tau - tb) - math.log(tau - tc))
+
+    points = [below(0.5), below(0.25), below(0.0625)]
+    if None in points or not np.all(np.isfinite(estimate[points + [c], j])):
+        return nothing                # (unchecked values: the singularity's shift is unknown)
+    near, far = fit(points[1], points[0]), fit(points[2], points[1])
+    if near is None or far is None:
+        return nothing
+    tau, alpha = near
+    with np.errstate(divide="ignore", invalid="ignore"):
+        shifts = estimate[:, j] / y * (tau - t) / alpha
+    shifts = shifts[np.isfinite(shifts)]
+    error = abs(tau - far[0]) + (float(shifts.max()) if shifts.size else 0.0)
+    if error >= tau - float(t[c]):    # the law does not hold there (y = -log(1 - t): alpha
+        return float(t[c]), error + tau - float(t[c]), math.nan   # 0.13-0.19, +- 2e-4)
+    return tau, error, alpha
+
+
+def _failed_attempt(run, t, first, method):
+    """(keep, estimate, nfev, fit) of a uniform attempt whose solve failed: its values before
+    the failure checked as a fixed-mesh solve checks them (the companion's estimate; the
+    values it does not confirm and the approach to the failure dropped, as
+    :func:`._outcome.solve_on_mesh` drops them: gauss2 on y' = 2 y^3 kept values past the
+    blow-up at 1/4, unchecked), and ``fit``, the blow-up law those values follow
+    (:func:`blow_up_time`: t*, its error, the exponent), or None."""
+    keep = first.keep
+    if keep < 2:
+        return keep, np.full((keep,) + first.Y.shape[1:], np.nan), 0, None
+    comp = estimate_error(companion(run), t[:keep], first.Y[:keep], method.order,
+                          companion_drops_odd_end(method), method.min_steps,
+                          odd_end=checks_odd_end(method), uncheck_on_failure=True,
+                          **getattr(method, "estimate_options", {}))
+    comp.keep = keep = min(keep, comp.keep) if comp.first_bad is not None else keep
+    if trim_lead_in(comp) is not None:
+        keep = comp.keep
+    fit = blow_up_time(t[:keep], first.Y[:keep], comp.estimate[:keep]) if keep >= 4 else None
+    return keep, comp.estimate[:keep], comp.nfev, fit if fit and math.isfinite(fit[2]) else None
+
+
 def solve_uniform_to_tolerance(run, t0, T, *, method, scalar, stats, rtol, atol, n_start=8,
                                n_max=2 ** 16, t_eval=None, grading=1.0, stall=True,
                                step_defect=None):
@@ -235,7 +315,7 @@ def solve_uniform_to_tolerance(run, t0, T, *, method, scalar, stats, rtol, atol,
     most = 16.0 if stall else REFINE_SINGULAR
     n = max(n_start, 2 * method.min_steps)
     n += n % 2
-    total, history, best, last = 0, [], None, None
+    total, history, best, last, fits = 0, [], None, None, []
 
     while True:
         t = t0 + (T - t0) * (np.arange(n + 1) / n) ** grading
@@ -260,6 +340,19 @@ def solve_uniform_to_tolerance(run, t0, T, *, method, scalar, stats, rtol, atol,
                 _raise_to_defects(raised, defects)
                 ratio = float(np.max(over_tolerance(raised, tol)))
         history.append((n, ratio))
+        failed = blow_up = None
+        if first.status != 0:
+            failed = _failed_attempt(run, t, first, method)
+            total += failed[2]
+        fits = fits + [(n, failed[3])] if failed is not None and failed[3] is not None else []
+        if len(fits) >= 2:
+            # a blow-up where the values before the failures fit the law alike on two meshes:
+            # t* is known to the two fits' difference plus the finer one's own error
+            (tau, error, alpha), tau0 = fits[-1][1], fits[-2][1][0]
+            blow_up = (tau, error + abs(tau - tau0), alpha)
+        if blow_up is not None and \
+                blow_up[1] <= float(np.min(atol)) + float(np.min(rtol)) * abs(blow_up[0]):
+            break   # the blow-up time to the tolerance: no finer mesh tells more
         if best is None or ratio < best[0]:
             best = (ratio, n, t, first, comp, defects)
         # (growing estimates that rounding errors can explain: at most ROUNDING times the
@@ -302,11 +395,25 @@ def solve_uniform_to_tolerance(run, t0, T, *, method, scalar, stats, rtol, atol,
     if ratio <= 1.0:
         message = (f"The solver reached the end of the interval; the estimated error meets "
                    f"atol + rtol |y| at every mesh point (N = {n}).")
+    elif blow_up is not None:
+        tau, error, alpha = blow_up
+        t_fail = float(t[first.index])
+        keep, estimate = failed[:2]
+        info.update(failure="blow-up", blow_up_time=tau, blow_up_time_error=error,
+                    blow_up_exponent=alpha)
+        met = "" if error <= float(np.min(atol)) + float(np.min(rtol)) * abs(tau) else \
+            " (not to the tolerance: a finer mesh would need more than the steps allowed)"
+        message = (f"the solution blows up: the solves on {fits[-2][0]} and {n} uniform steps "
+                   f"fail at t = {t_fail:.10g}; as |y| ~ C (t* - t)^-{alpha:.3g} before it, the "
+                   f"blow-up time is t* = {tau:.10g} +- {error:.2g}{met}.")
     elif first.status != 0:
         t_fail = float(t[first.index])
         message, info["failure"] = describe(first.status, t_fail, info.get("newton_iterations", 0),
                                             first.record)
-        keep = first.keep
+        keep, estimate = failed[:2]
+        if keep < first.keep:
+            message += (f" The values from t = {float(t[keep]):.6g} on are not kept: the error "
+                        f"estimate (a solve with every other point) does not confirm them.")
     elif comp.first_bad is not None:
         t_fail = float(t[comp.first_bad])
         message, info["failure"] = unresolved_message(comp, t), comp.reason
@@ -328,7 +435,9 @@ def solve_uniform_to_tolerance(run, t0, T, *, method, scalar, stats, rtol, atol,
         message = (f"the estimated error is {ratio:.3g} times atol + rtol |y| at N = {n}, the most "
                    f"steps allowed; use a higher-order method or a looser tolerance.")
         info["failure"] = "tolerance"
-    if t_fail is not None:
+    if info["failure"] == "blow-up":
+        message = message[0].upper() + message[1:]
+    elif t_fail is not None:
         message = f"The tolerance could not be met: {message}"
     info["max_error_estimate"] = largest_estimate(estimate[:keep])
     info["seconds"] = time.perf_counter() - start

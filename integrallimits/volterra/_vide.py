@@ -53,8 +53,8 @@ from ..kernels._linear import as_linear_kernel, positional_arity
 from ..kernels._structured import is_weakly_singular
 from . import _loops
 from ._loops import NFEV, NIT, NJEV, NSOLVE, _jacobian_p, _stage_grid
-from ._mesh import (check_flags, check_newton_options, check_size, check_t_eval, estimated_work,
-                    make_mesh, resolve_method)
+from ._mesh import (check_flags, check_mesh, check_newton_options, check_size, check_t_eval,
+                    estimated_work, resolve_method, uniform_mesh)
 from ._outcome import Run, run_guarded, solve_on_mesh
 from ._solution import SolverError
 from ._tolerance import (RESOLVE, STIFF, _evaluator, check_tolerances, fit_tolerances,
@@ -667,8 +667,9 @@ def solve_vide(f, K, y0, t_span=None, n_steps=None, method="gauss2", *, args=Non
     meth = resolve_method(method, VIDE_METHODS, VIDEMethod)
 
     tolerance = check_tolerances(rtol, atol, n_steps, mesh, "solve_vide")
-    t = make_mesh(t_span, n_steps if tolerance is None else 8, mesh, "solve_vide")
-    check_t_eval(t_eval, t)
+    t, t0, T, n = check_mesh(t_span, n_steps if tolerance is None else 8, mesh,
+                             "solve_vide")   # (a uniform t is made once the work fits)
+    check_t_eval(t_eval, (t0, T))
     check_newton_options(newton_tol, newton_maxiter)
     check_flags(error_estimate=error_estimate, raise_on_failure=raise_on_failure)
 
@@ -685,18 +686,18 @@ def solve_vide(f, K, y0, t_span=None, n_steps=None, method="gauss2", *, args=Non
     tolerance = fit_tolerances(tolerance, y_init, "solve_vide")
     spec, theta = _user.pack_args(args)
     args = tuple(args or ())
-    f_fn, f_jac = _as_rhs(f, y_init, t[0], jacobian, spec, args)
+    f_fn, f_jac = _as_rhs(f, y_init, t0, jacobian, spec, args)
     memory = K is not None
     if memory and callable(K) and not isinstance(K, Kernel) and positional_arity(K) == 2 + len(args):
         if kernel_jacobian is not None:
             raise ValueError("kernel_jacobian is not used with a two-argument (linear) kernel K(t, s): "
                              "its Jacobian is K itself")
-        kernel = as_linear_kernel(K, y_init, t[0], args=args)
+        kernel = as_linear_kernel(K, y_init, t0, args=args)
     elif memory:
         if is_weakly_singular(K):
             raise ValueError("solve_vide does not support weakly singular kernels "
                              "(weakly_singular(...)); only solve_volterra does, with collocation")
-        kernel = as_kernel(K, y_init, t[0], jacobian=kernel_jacobian, args=args)
+        kernel = as_kernel(K, y_init, t0, jacobian=kernel_jacobian, args=args)
     else:
         if kernel_jacobian is not None:
             raise ValueError("kernel_jacobian given without a kernel (K is None)")
@@ -707,7 +708,9 @@ def solve_vide(f, K, y0, t_span=None, n_steps=None, method="gauss2", *, args=Non
     have_kjac = kernel.jacobian_function is not None
     c, A, b = meth._data
     m = c.shape[0]
-    check_size(len(t) - 1, d, m, memory, "solve_vide")
+    check_size(n, d, m, memory, "solve_vide")
+    if t is None:
+        t = uniform_mesh(t0, T, n)
     y_start = np.ascontiguousarray(y_init.reshape(d))
 
     # the compiled functions by their addresses, resolved once (not in every loop call)

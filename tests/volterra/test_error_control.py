@@ -7,7 +7,7 @@ import math
 import numpy as np
 import pytest
 
-from integrallimits import METHODS, solve_volterra
+from integrallimits import METHODS, solve_vide, solve_volterra
 from integrallimits.studies.error_control import PROBLEMS, tan_problem
 from integrallimits.volterra import _adaptive, _estimate, _outcome
 
@@ -230,6 +230,37 @@ def test_the_blow_up_time_is_extrapolated_with_an_error_bound():
     assert sol.stats["blow_up_time"] == sol.t_failure
     assert abs(sol.t_failure - 1.0) <= sol.stats["blow_up_time_error"]
     assert "the blow-up time is" not in sol.message
+
+
+@pytest.mark.parametrize("method, t_star, alpha, tol", [
+    ("radau3", 1.0, 1.0, 1e-8), ("gauss2", 1.0, 1.0, 1e-6), ("gauss3", 0.25, 0.5, 1e-8)])
+def test_a_vide_blow_up_gives_its_time_to_the_tolerance(method, t_star, alpha, tol):
+    """y' = y^2 (t* = 1) and y' = 2 y^3 (t* = 1/4, alpha = 1/2), y(0) = 1, solved as VIDEs to a
+    tolerance: the uniform refinement failed in Newton's method at every mesh up to 2^16 steps
+    (1.7e9 evaluations for gauss3 at 1e-8) and said only that.  The values before the failure
+    fit |y| ~ C (t* - t)^-alpha alike on two meshes, and t* is given to the tolerance."""
+    f = (lambda t, y, z: y * y + z) if alpha == 1.0 else (lambda t, y, z: 2.0 * y ** 3 + z)
+    sol = solve_vide(f, lambda t, s, y: 0.0 * y, 1.0, (0.0, 2.0), method=method, rtol=tol,
+                     atol=tol)
+    assert not sol.success and sol.stats["failure"] == "blow-up"
+    error = sol.stats["blow_up_time_error"]
+    assert abs(sol.stats["blow_up_time"] - t_star) <= error <= tol * (1.0 + t_star)
+    assert abs(sol.stats["blow_up_exponent"] - alpha) < 1e-3
+    assert f"the blow-up time is t* = {sol.stats['blow_up_time']:.10g}" in sol.message
+    assert sol.t[-1] < t_star and np.all(np.isfinite(sol.error_estimate))
+
+
+def test_a_direct_rule_s_blow_up_time_comes_with_an_honest_bound():
+    """The same for a direct rule (y = 1 + int y^2, gregory4, rtol 1e-8): its values near t*
+    are less accurate (the fitted exponent 0.998), so t* = 1 - 1.6e-6 is not found to the
+    tolerance within 2^16 steps, and says so, with a bound that holds (6.1e-6)."""
+    sol = solve_volterra(lambda t, s, y: y * y, lambda t: 1.0, (0.0, 2.0), method="gregory4",
+                         rtol=1e-8, atol=1e-8)
+    assert not sol.success and sol.stats["failure"] == "blow-up"
+    assert abs(sol.stats["blow_up_time"] - 1.0) <= sol.stats["blow_up_time_error"] < 1e-4
+    assert "not to the tolerance" in sol.message
+    exact = 1.0 / (1.0 - sol.t)
+    assert np.all(np.abs(sol.y - exact) <= 2.0 * sol.error_estimate + 1e-12)
 
 
 def test_redraw_of_a_uniform_pass_is_the_uniform_refinement():

@@ -14,6 +14,7 @@ import subprocess
 import sys
 import textwrap
 import time
+import tracemalloc
 import types
 import warnings
 
@@ -722,6 +723,28 @@ def test_sizes_that_cannot_be_met_are_refused_before_allocating(n_steps, kind):
         solve_volterra(lambda t, s, y: -y, ONE, (0.0, 1.0), n_steps, "trapezoid")
 
 
+@pytest.mark.parametrize("solver", ["volterra", "vide", "first-kind"])
+def test_a_refused_work_makes_no_mesh_first(solver):
+    """1e8 steps of an O(N^2) history need 5e15 kernel evaluations and are refused, but the
+    800 MB uniform mesh was made first (2-10 s of writing memory before the refusal): the
+    work is checked before the mesh is made (peak memory of the refusal below 80 MB)."""
+    n = 10 ** 8
+    calls = {"volterra": lambda: solve_volterra(lambda t, s, y: -y, ONE, (0.0, 1.0), n,
+                                                "trapezoid"),
+             "vide": lambda: solve_vide(lambda t, y, z: z, lambda t, s, y: -y, 1.0, (0.0, 1.0),
+                                        n),
+             "first-kind": lambda: solve_volterra(lambda t, s: 1.0 + t - s, lambda t: t,
+                                                  (0.0, 1.0), n, kind=1)}
+    tracemalloc.start()
+    try:
+        with pytest.raises(ValueError, match="kernel evaluations"):
+            calls[solver]()
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert peak < 80e6
+
+
 def test_fredholm_systems_that_cannot_fit_are_refused_at_once():
     start = time.monotonic()
     with pytest.raises(MemoryError, match="n_nodes = 1000000"):
@@ -1327,14 +1350,27 @@ def test_a_blow_up_that_the_solution_jumps_is_not_a_success(n):
     half-steps companion failed in Newton at 0.25 and the one with twice the steps jumped
     the singularity too (32), or the solve on every fourth point failed there and the order
     was taken on trust (64).  A companion that fails where the solution passed leaves it
-    unchecked from there: only values before t* are kept, right to their estimates."""
+    unchecked from there: only values before t* are kept, right to their estimates.
+
+    On 64 steps, the step that ends at t* = 0.25 puts Radau's last stage on t*, where y is
+    infinite.  Where Newton's method finds a root there (as when this test was written), the
+    solve passes t* and the companion's failure leaves it unchecked; on the machine of
+    branch trust-26 it fails at t* in the solve itself, deterministically, at every commit
+    since the test came (6be5c5e, main 9b9c98d, lead-26; an empty Numba cache and
+    NUMBA_CPU_NAME=generic alike), keeping the values up to 0.242 (errors within 1.6 times
+    their estimates).  Both are honest failures: not a success, no value kept at or past t*,
+    the values kept right to their estimates, SolverError with ``raise_on_failure``."""
     sol = solve_volterra(_cube, ONE, (0.0, 0.5), n, method="radau2")
-    assert not sol.success and sol.stats["failure"] == "unchecked"
-    assert "could not be checked" in sol.message and sol.t_failure <= 0.25
+    assert not sol.success and sol.stats["failure"] in ("unchecked", "newton"), sol.message
+    said = {"unchecked": "could not be checked",
+            "newton": "Newton's method did not converge at t = 0.25"}[sol.stats["failure"]]
+    assert said in sol.message and sol.t_failure <= 0.25
+    if n == 32:
+        assert sol.stats["failure"] == "unchecked"    # (its solve passes t* everywhere)
     assert sol.t[-1] < 0.25
     error = np.abs(sol.y - 1.0 / np.sqrt(1.0 - 4.0 * sol.t))
     assert np.all(error <= 2.0 * sol.error_estimate + 1e-12)
-    with pytest.raises(SolverError, match="could not be checked"):
+    with pytest.raises(SolverError, match="could not be checked|Newton's method did not"):
         solve_volterra(_cube, ONE, (0.0, 0.5), n, method="radau2", raise_on_failure=True)
 
 
@@ -1418,13 +1454,20 @@ def _one_w(t, w):
 @pytest.mark.parametrize("method, w, n", [("gauss4", 10.0, 4), ("gauss3", 10.0, 4),
                                           ("radau2", 10.0, 2), ("radau3", 10.0, 2),
                                           ("radau2", 30.0, 2), ("radau3", 30.0, 5),
-                                          ("radau3", 30.0, 6), ("radau4", 30.0, 4)])
+                                          ("radau3", 30.0, 6), ("radau4", 30.0, 4),
+                                          ("radau4", 30.0, 3), ("radau3", 30.0, 4)])
 def test_an_oscillation_on_steps_longer_than_its_period_is_not_a_success(method, w, n):
     """y = 1 - w^2 int (t - s) y ds = cos(w t) on [0, 2] with w h = 5 to 30: the solves were
     successes with errors of 0.6 to 5.6 and estimates of 1e-3 to 5e-2 (every nested mesh
     misses the oscillation alike).  The probe of the kernel's second-order time scale,
     1 / sqrt|d^2 K / dt dy| = 1 / w, says the steps are long against it, and the first steps
-    solved again with 16 times shorter ones have no digit in common with the answer."""
+    solved again with 16 times shorter ones have no digit in common with the answer.
+
+    radau4 on 3 steps and radau3 on 4 (w = 30) stayed successes with errors of 1.0 and 0.77
+    for estimates of 0.47, raised so by the finer solve of the first steps (whose first
+    value happened to be near): the solutions on 1, 2 and 3 or 4 steps agreed by chance.
+    Where the mesh of every fourth point is a single step, the solve with every step
+    bisected is a level of the convergence check too, and differs from the answer by 1.7."""
     sol = solve_volterra(_oscillator, _one_w, (0.0, 2.0), n, method=method, args=(w,))
     assert not sol.success and sol.stats["failure"] == "unresolved", sol.message
     assert "no reliable digits" in sol.message
@@ -1450,7 +1493,8 @@ def test_an_oscillation_kept_on_a_suspect_or_resolving_mesh_is_right_to_its_esti
 
 
 @pytest.mark.parametrize("kernel, T, t_star, exponent, method, n", [
-    (_cube, 0.5, 0.25, 0.5, "radau2", 2), (_cube, 0.5, 0.25, 0.5, "radau2", 4),
+    (_cube, 0.5, 0.25, 0.5, "radau2", 2), (_cube, 0.5, 0.25, 0.5, "radau2", 3),
+    (_cube, 0.5, 0.25, 0.5, "radau2", 4),
     (_cube, 0.5, 0.25, 0.5, "radau2", 6), (_cube, 0.5, 0.25, 0.5, "radau2", 12),
     (_cube, 0.5, 0.25, 0.5, "rectangle", 2), (_cube, 0.5, 0.25, 0.5, "rectangle", 3),
     (_square, 2.0, 1.0, 1.0, "rectangle", 2), (_square, 2.0, 1.0, 1.0, "rectangle", 3)])
@@ -1461,12 +1505,52 @@ def test_a_blow_up_jumped_by_a_few_steps_is_not_a_success(kernel, T, t_star, exp
     steps: y(0.5) = 9.56, estimate 0.42; the rectangle rule, 2 steps: y(2) = 6, estimate 3):
     their half-steps companion agreed within half the size, while the solutions on N/4, N/2
     and N steps (or N/2, N and 2N) move further apart as the steps shrink.  Now no value at
-    or past t* is kept, and the values kept are right to their estimates."""
+    or past t* is kept, and the values kept are right to their estimates.  radau2 on 3 steps
+    stayed a success with y(0.5) = 4.70 and an estimate of 0.23: its solutions on 1, 2 and 3
+    steps (2.44, 4.48, 4.70 at t = 0.5) converge at the rate 9.5, near 2^3, by chance; a
+    mesh of every fourth point of a single step is no level on its own, and the solve on 6
+    steps (6.76) is one too."""
     sol = solve_volterra(kernel, ONE, (0.0, T), n, method=method)
     assert not sol.success and sol.stats["failure"] in ("unresolved", "unchecked"), sol.message
     assert sol.t[-1] < t_star
     exact = (1.0 - sol.t / t_star) ** -exponent
     assert np.all(np.abs(sol.y - exact) <= 20.0 * sol.error_estimate + 1e-12)
+
+
+@pytest.mark.parametrize("kernel, T, t_star, exponent, method, n", [
+    (_cube, 0.24, 0.25, 0.5, "rk4", 3), (_cube, 0.24, 0.25, 0.5, "rk4", 4),
+    (_square, 0.875, 1.0, 1.0, "rk4", 3), (_square, 0.875, 1.0, 1.0, "rk4", 4),
+    (_square, 0.875, 1.0, 1.0, "gauss4", 3)])
+def test_a_few_steps_ahead_of_a_blow_up_take_the_order_of_the_finer_solve(kernel, T, t_star,
+                                                                            exponent, method, n):
+    """Ahead of a blow-up (y(0.24) = 5, y(0.875) = 8), on 3 or 4 steps, whose mesh of every
+    fourth point is a single step: the estimate with the method's order was 15, 11, 7, 4.8 and
+    3.2 times below the error (rk4, y(0.24) with an error of 0.71 for an estimate of 0.047).
+    The solve with every step bisected is now a level, and its rate (the finest one) sets
+    the order: the successes are right to their estimates."""
+    sol = solve_volterra(kernel, ONE, (0.0, T), n, method=method)
+    assert sol.success, sol.message
+    error = np.abs(sol.y - (1.0 - sol.t / t_star) ** -exponent)
+    assert np.all(error <= 2.0 * sol.error_estimate + 1e-12)
+
+
+@pytest.mark.parametrize("name", ["cos", "exp-square", "inverse", "affine", "vector"])
+@pytest.mark.parametrize("method", ["trapezoid", "gregory4", "rk4", "gauss2", "radau2", "radau3",
+                                    "radau4", "gauss4"])
+@pytest.mark.parametrize("n", [3, 4])
+def test_a_smooth_solve_on_three_or_four_steps_stays_a_success(name, method, n):
+    """The solve with every step bisected, a level of the convergence check where the mesh of
+    every fourth point is a single step, confirms a smooth solution on a few steps: the
+    library problems stay successes, right to their estimates (within the factor 20 of the
+    trust scan).  Of 680 solves of the 8 library problems by the 15 methods on 3, 4, 5, 7, 16
+    and 64 steps, no outcome and no value changed, and one estimate: radau4 on 'affine', 3
+    steps, 5.9e-9 -> 2.8e-8 for an error of 5.9e-9."""
+    from integrallimits.volterra.problems import PROBLEMS
+    p = PROBLEMS[name]
+    sol = solve_volterra(p.kernel, p.forcing, p.t_span, n, method=method)
+    assert sol.success, sol.message
+    error = np.abs(sol.y - p.exact(sol.t))
+    assert np.max(error) <= 20.0 * np.max(sol.error_estimate)
 
 
 @pytest.mark.parametrize("method, n", [("gregory4", 8), ("gregory6", 12)])
