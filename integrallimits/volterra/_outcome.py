@@ -78,9 +78,13 @@ def describe(status, t_fail, iterations, record, messages=None):
     return _NOT_FINITE.format(t=t_fail), "non-finite"
 
 
-def unresolved_message(companion, t, what="solution"):
-    """The message for a solution without reliable digits from ``companion.first_bad`` on."""
+def unresolved_message(companion, t, what="solution", computed_start=False):
+    """The message for a solution without reliable digits from ``companion.first_bad`` on
+    (``computed_start``: y(t0) comes from the first step, and goes with it: see
+    :func:`solve_on_mesh`)."""
     tb = float(t[companion.first_bad])
+    if computed_start and companion.keep < 2:
+        return _without_start(unresolved_message(companion, t, what), tb)
     if companion.reason == "unchecked":
         return (f"The {what} could not be checked from t = {tb:.6g} on (a companion solve used "
                 f"for the error estimate, on a coarser or finer mesh, failed there: the solution "
@@ -92,7 +96,8 @@ def unresolved_message(companion, t, what="solution"):
                 f"nested meshes do not converge there (their differences grow as the steps "
                 f"shrink: {companion.disagreement:.3g} between the two finest, against a "
                 f"solution of size {companion.size:.3g} so far); the solution may blow up near "
-                f"there, or the steps do not resolve it.  Only the values before t = {tb:.6g} "
+                f"there, or the steps do not resolve it (a time scale of the problem shorter "
+                f"than the steps).  Only the values before t = {tb:.6g} "
                 f"are kept.  Use more steps.")
     cause = ("the solution blows up near there, or the method is unstable at this step size "
              "(stiffness, the weak stability of high-order Gregory rules, or Pouzet/collocation "
@@ -102,6 +107,17 @@ def unresolved_message(companion, t, what="solution"):
             f"by {companion.disagreement:.3g} there, against a solution of size "
             f"{companion.size:.3g} so far: {cause}. Only the values before t = {tb:.6g} are kept. "
             f"Use more steps, or an A-stable collocation method (radau2-4, gauss2-4).")
+
+
+def _without_start(message, tb):
+    """``message`` with its sentence on the values kept saying that none is (y(t0) comes from
+    the first step, which is not confirmed)."""
+    kept = f"Only the values before t = {tb:.6g} are kept."
+    return (message.replace(kept, _NONE_KEPT) if kept in message else
+            f"{message} {_NONE_KEPT}")
+
+
+_NONE_KEPT = "No value is kept (y(t0) comes from the first step)."
 
 
 @dataclass
@@ -145,7 +161,8 @@ def checks_odd_end(method):
 
 
 def solve_on_mesh(run, t, *, method, scalar, stats, error_estimate=True, t_eval=None,
-                  what="solution", messages=None, work=None, converging=True):
+                  what="solution", messages=None, work=None, converging=True,
+                  computed_start=False):
     """Solve with ``run(mesh) -> Run`` on the mesh ``t``, estimate the error with a companion
     solve, and return the :class:`Solution` of the values that are confirmed.
 
@@ -155,13 +172,16 @@ def solve_on_mesh(run, t, *, method, scalar, stats, error_estimate=True, t_eval=
     solve and its companions run in one worker thread (:func:`run_interruptibly`; the runs
     inside it then run inline) instead of one thread each: every hand-over between threads
     waits for the scheduler, milliseconds on a loaded machine.  ``converging``: check that
-    the solutions on nested meshes converge (:func:`._estimate.estimate_error`; the first
-    kind, whose y(t0) comes from the first step, does not yet).
+    the solutions on nested meshes converge (:func:`._estimate.estimate_error`).
+    ``computed_start``: y(t0) comes from the first step (a first-kind equation), so it is
+    compared like the other values (the check can fail from t0) and is not kept alone: where
+    the first step is not confirmed, no value is.
     """
     if work is not None and work >= THREAD_WORK:
         return run_interruptibly(lambda: solve_on_mesh(
             run, t, method=method, scalar=scalar, stats=stats, error_estimate=error_estimate,
-            t_eval=t_eval, what=what, messages=messages, converging=converging), work)
+            t_eval=t_eval, what=what, messages=messages, converging=converging,
+            computed_start=computed_start), work)
     start = time.perf_counter()
     first = run(t)
     info = stats(first.counts)
@@ -197,7 +217,7 @@ def solve_on_mesh(run, t, *, method, scalar, stats, error_estimate=True, t_eval=
             estimate[:keep] = comp.estimate
         if comp.first_bad is not None:
             if t_failure is None or comp.first_bad < first.index:
-                message = unresolved_message(comp, t, what) + (
+                message = unresolved_message(comp, t, what, computed_start) + (
                     "" if t_failure is None else f"  (Further on: {message})")
                 info["failure"] = comp.reason
                 t_failure = float(t[comp.first_bad])
@@ -211,6 +231,10 @@ def solve_on_mesh(run, t, *, method, scalar, stats, error_estimate=True, t_eval=
                             f"either: there the companion solve differs from the {what} by more "
                             f"than {LEAD_IN:g} of its size (the approach to the failure, where "
                             f"the error estimate does not hold).")
+        if computed_start and 0 < keep < 2:
+            keep = 0              # (y(t0) alone: it comes from the first step, not confirmed)
+            if _NONE_KEPT not in message:
+                message += f" {_NONE_KEPT}"
         largest = largest_estimate(estimate[:keep])
     if estimate is None:
         estimate = np.empty(Y.shape)
