@@ -70,6 +70,12 @@ RATE_FACTOR = 4.0
 #: default: on fewer, differences are rarely in the asymptotic regime (and the solve's fixed
 #: cost would dominate the estimate of a small solve).
 RATE_MIN_STEPS = 8
+#: The least order an estimate on a given mesh assumes (``converging`` in
+#: :func:`estimate_error`): log2(1 + LEAD_IN / UNRESOLVED), at which a difference of LEAD_IN
+#: times the solution's size gives an estimate of UNRESOLVED times it: a solution whose
+#: differences fall by less than 1.2 a halving (or grow) keeps no digit that they do not
+#: agree to within LEAD_IN (the bound :func:`_first_diverging` applies to growing ones).
+LEAST_ORDER = math.log2(1.0 + LEAD_IN / UNRESOLVED)
 #: The points of a mesh of a single step: a mesh of every fourth point that is no more than
 #: this is not a level of the check that the solutions converge on its own (the solve with
 #: every step bisected is one too; see ``converging`` in :func:`estimate_error`).
@@ -225,7 +231,7 @@ def _first_unresolved(Y, common_idx, diff):
 
 
 def estimate_error(run, t, Y, order, uniform_only, min_steps, rate_min_steps=RATE_MIN_STEPS,
-                   higher_order=False, rate_run=None, rate_factor=RATE_FACTOR, least_order=1.0,
+                   higher_order=False, rate_run=None, rate_factor=RATE_FACTOR, least_order=None,
                    odd_end=False, uncheck_on_failure=False, converging=False):
     """Estimate the error of the solution ``Y`` on the mesh ``t`` with a companion solve.
 
@@ -332,7 +338,7 @@ def estimate_error(run, t, Y, order, uniform_only, min_steps, rate_min_steps=RAT
                 rate_run or run, tc, Yc, Yf, uniform_only,
                 max(min_steps, 1 if converging else rate_min_steps))
             nfev += calls
-            diverging = unchecked = None
+            diverging = unchecked = finest = None
             if small:
                 rate_failed = None   # (no evidence: Newton often fails on one or two steps)
             if levels is not None and converging:
@@ -344,15 +350,12 @@ def estimate_error(run, t, Y, order, uniform_only, min_steps, rate_min_steps=RAT
                 # no mesh of every fourth point, its solve failed, or it is a single step: the
                 # one of every step bisected is the third level (too), and its rate sets the
                 # order
-                finer, rate, unchecked, calls = _refined_level(run, t, Y, idx, Yf, Yc[:valid])
+                finer, rate, unchecked, calls, finest = _refined_level(run, t, Y, idx, Yf,
+                                                                      Yc[:valid])
                 nfev += calls
                 if finer is not None and (diverging is None or finer[0] < diverging[0]):
                     diverging = finer
-            q = float(order)
-            if rate is not None and rate < factor / rate_factor:
-                q = max(least_order, float(np.log2(max(rate, 1.0))))   # the order is not p
-            elif higher_order and rate is not None and rate > factor:
-                q = min(order + 0.5, float(np.log2(rate)))     # pre-asymptotic from above
+            q = _estimate_order(rate, order, rate_factor, least_order, higher_order, converging)
             if every_other and d == 1 and n_points <= FEW:
                 est, bad = _half_steps_few(Y, Yf, Yc[:valid], _two_to_minus_one(q))
                 result = _companion(est, bad, "half-steps", nfev, n_points)
@@ -361,6 +364,11 @@ def estimate_error(run, t, Y, order, uniform_only, min_steps, rate_min_steps=RAT
                 diff = np.abs(Yf - Yc[:valid])
                 est = _spread(idx, diff / _two_to_minus_one(q), n_points, d, every_other)
                 result = _finish(Y, idx, diff, est, "half-steps", nfev)
+            if finest is not None and q < order:
+                # the estimate takes a lower observed order: the answer is a level between the
+                # other two, and at least its difference from the finer one plus that one's
+                # estimate (see _with_finest_pair)
+                _with_finest_pair(result.estimate, Y, finest, Y, q)
             result.mesh, result.values, result.common = tc, Yc, idx
             result.rate, result.order = rate, q
             result.sizing = _two_to_minus_one(q) / _two_to_minus_one(order) if q < order else 1.0
@@ -386,14 +394,33 @@ def estimate_error(run, t, Y, order, uniform_only, min_steps, rate_min_steps=RAT
         return Companion(np.full((n_points, d), np.nan), 0, "unchecked", "none", nfev, keep=1)
     idx = np.arange(valid_fine)
     diff = np.abs(Y[idx] - Yr[2 * idx])
+    q, third = float(order), None
+    if converging and valid_fine >= 2:
+        # a third level, the solve with every step bisected twice: the check that the three
+        # converge (the solution is the coarsest), and its rate sets the order
+        n_r = 2 * valid_fine - 1
+        third = _refined_level(run, tr[:n_r], Yr[:n_r], 2 * idx, Yr[2 * idx], Y[idx])
+        nfev += third[3]
+        q = _estimate_order(third[1], order, rate_factor, least_order, higher_order, True)
     est = np.full((n_points, d), np.nan)
-    est[idx] = diff * factor / _two_to_minus_one(order)
+    est[idx] = diff * (2.0 ** q) / _two_to_minus_one(q)
+    if third is not None and third[4] is not None and q < order:
+        finest = third[4][0::2]                    # (at the solution's points it reached)
+        _with_finest_pair(est, Y, finest, Yr[2 * idx[:len(finest)]], q)
     result = _finish(Y, idx, diff, est, "double-steps", nfev)
     if result.first_bad is None and valid_fine < n_points:
         result.first_bad, result.reason, result.keep = valid_fine, "unchecked", valid_fine
+    if third is not None:
+        result.rate = third[1]
+        diverging, unchecked = third[0], third[2]
+        if unchecked is not None:                  # (a point of tr: fine j <-> 2 j)
+            _unchecked_from(result, (unchecked + 1) // 2, (unchecked + 1) // 2)
+        if diverging is not None:
+            first, keep, worst, size = diverging
+            _unresolved_from(result, first // 2, (keep + 1) // 2, worst, size)
     if tried_coarse and result.source == "double-steps":
         result.source = "double-steps (the half-steps companion failed)"
-    result.order = float(order)
+    result.order = q
     return result
 
 
@@ -662,15 +689,48 @@ def _refined_level(run, t, Y, idx, Yf, Yc):
     Yr, status, index, calls = run(refined_mesh(t))
     valid = len(t) if status == 0 else (index + 1) // 2      # (fine j <-> refined 2 j)
     unchecked = max(valid, 1) if valid < len(t) else None
+    finest = Yr[:2 * valid - 1:2] if valid > 0 else None
     shared = int(np.searchsorted(idx, valid))
     if shared < 2:
-        return None, None, unchecked, calls
+        return None, None, unchecked, calls, finest
     common = idx[:shared]
     finer = Yr[2 * common]
     d0 = float(np.max(np.abs(Y[common] - finer)))
     d1 = float(np.max(np.abs(Yf[:shared] - Yc[:shared])))
     rate = math.inf if d0 <= 64 * np.finfo(float).eps * float(np.max(np.abs(Y))) else d1 / d0
-    return (_first_diverging(Y, common, finer, Y[common], Yc[:shared]), rate, unchecked, calls)
+    return (_first_diverging(Y, common, finer, Y[common], Yc[:shared]), rate, unchecked, calls,
+            finest)
+
+
+def _estimate_order(rate, order, rate_factor, least_order, higher_order, converging):
+    """The order the estimate assumes, given the observed ``rate`` (or None) and the method's
+    ``order`` (see :func:`estimate_error`): the observed order log2 rate where the rate is below
+    2^order / ``rate_factor`` or, on a given mesh (``converging``), below 2, at least
+    ``least_order`` (None: 1, or on a given mesh LEAST_ORDER) and at most ``order``."""
+    q = float(order)
+    if rate is None:
+        return q
+    if rate < 2.0 ** order / rate_factor or (converging and rate < 2.0):
+        floor = least_order if least_order is not None else (LEAST_ORDER if converging else 1.0)
+        q = min(q, max(floor, math.log2(max(rate, 1.0))))       # the order is not p
+    elif higher_order and rate > 2.0 ** order:
+        q = min(order + 0.5, math.log2(rate))     # pre-asymptotic from above
+    return q
+
+
+def _with_finest_pair(est, Y, finest, between, q):
+    """Raise ``est`` (in place), the estimate of the solution ``Y``, to |Y - finest| + |between
+    - finest| / (2^q - 1) at the points that ``finest``, the finest level's values at the
+    solution's points (a leading part of them), reached; ``between``: the level next to the
+    finest one there (``Y`` itself when the finest level is the solution with every step
+    bisected).  With the observed order (q = log2 of the rate) this is the estimate of the
+    three levels' pairs alike; with an order set by a bound (LEAST_ORDER) it is the larger, the
+    finest pair's."""
+    n = len(finest)
+    if n == 0:
+        return
+    extra = np.abs(Y[:n] - finest) + np.abs(between[:n] - finest) / _two_to_minus_one(q)
+    np.maximum(est[:n], extra, out=est[:n])
 
 
 def _unresolved_from(result, first, keep, worst, size):
