@@ -334,11 +334,14 @@ def estimate_error(run, t, Y, order, uniform_only, min_steps, rate_min_steps=RAT
             # (converging: the rate also on meshes shorter than rate_min_steps, see above)
             small = converging and (len(tc) - (1 if uniform_only else 0)) // 2 < max(
                 min_steps, rate_min_steps)
+            # (on a given mesh, the rate at the points of halved steps only: not at a shared
+            # last step, see _observed_rate)
+            halving = (len(idx) if every_other else len(idx) - 1) if converging else None
             rate, calls, rate_failed, levels = _observed_rate(
                 rate_run or run, tc, Yc, Yf, uniform_only,
-                max(min_steps, 1 if converging else rate_min_steps))
+                max(min_steps, 1 if converging else rate_min_steps), halving)
             nfev += calls
-            diverging = unchecked = finest = None
+            diverging = unchecked = finest = end = None
             if small:
                 rate_failed = None   # (no evidence: Newton often fails on one or two steps)
             if levels is not None and converging:
@@ -350,11 +353,21 @@ def estimate_error(run, t, Y, order, uniform_only, min_steps, rate_min_steps=RAT
                 # no mesh of every fourth point, its solve failed, or it is a single step: the
                 # one of every step bisected is the third level (too), and its rate sets the
                 # order
-                finer, rate, unchecked, calls, finest = _refined_level(run, t, Y, idx, Yf,
-                                                                      Yc[:valid])
+                finer, rate, unchecked, calls, finest = _refined_level(
+                    run, t, Y, idx, Yf, Yc[:valid], halving)
                 nfev += calls
                 if finer is not None and (diverging is None or finer[0] < diverging[0]):
                     diverging = finer
+                if (odd_end and not uniform_only and not every_other and rate is not None
+                        and finest is not None and len(finest) == n_points):
+                    # the last value's rate: its half-steps pair is the solve that _odd_end_check
+                    # makes (pairs of steps ending at t_N), made here; the slower rate counts
+                    # (rk4 on y = 1 + int 2 y^3 over [0, 0.24], 3 steps: 8.9 at t = 0.16, 1.5
+                    # at t_N = 0.24, where the error is 0.71 and the order 4 gave 0.048)
+                    end, rate_end, calls = _odd_end_rate(run, t, Y, finest[-1], min_steps)
+                    nfev += calls
+                    if rate_end is not None:
+                        rate = min(rate, rate_end)
             q = _estimate_order(rate, order, rate_factor, least_order, higher_order, converging)
             if every_other and d == 1 and n_points <= FEW:
                 est, bad = _half_steps_few(Y, Yf, Yc[:valid], _two_to_minus_one(q))
@@ -383,7 +396,8 @@ def estimate_error(run, t, Y, order, uniform_only, min_steps, rate_min_steps=RAT
             if diverging is not None:
                 _unresolved_from(result, *diverging)
             if odd_end and (n_points - 1) % 2 == 1:
-                result.nfev += _odd_end_check(run, t, Y, q, uniform_only, min_steps, result)
+                result.nfev += _odd_end_check(run, t, Y, q, uniform_only, min_steps, result,
+                                              end)
             return result
     # the refined companion: when the mesh is too coarse for a half-steps one, or it failed
     tr = refined_mesh(t)
@@ -448,7 +462,25 @@ def _failed_half_steps(Y, tc, idx, Yc, valid, order, nfev):
     return result
 
 
-def _odd_end_check(run, t, Y, q, uniform_only, min_steps, result):
+def _odd_end_rate(run, t, Y, finest, min_steps):
+    """(the solve of :func:`_odd_end_check` on the mesh 0, 1, 3, ..., N, the rate
+    |y_N - its value| / |y_N - ``finest``| at t_N (``finest``: the solve with every step
+    bisected there; inf at the rounding level, None where that solve failed or has too few
+    steps), nfev) of a solution on an odd number N of steps."""
+    n = len(t) - 1
+    tb = t[np.concatenate(([0], np.arange(1, n + 1, 2)))]
+    if len(tb) - 1 < max(min_steps, 1):
+        return None, None, 0
+    solved = run(tb)
+    if solved[1] != 0:
+        return solved, None, solved[3]
+    d0 = float(np.max(np.abs(Y[n] - finest)))
+    if d0 <= _ROUNDING * float(np.max(np.abs(Y))):
+        return solved, math.inf, solved[3]
+    return solved, float(np.max(np.abs(Y[n] - solved[0][-1]))) / d0, solved[3]
+
+
+def _odd_end_check(run, t, Y, q, uniform_only, min_steps, result, solved=None):
     """Estimate the last value of a solution on an odd number N of steps; returns the nfev.
 
     The half-steps companion has no point that pairs two steps ending at t_N: its last
@@ -478,7 +510,8 @@ def _odd_end_check(run, t, Y, q, uniform_only, min_steps, result):
         if len(tb) - 1 < max(min_steps, 1):
             return 0
         denominator = _two_to_minus_one(q)
-    Yb, status, _, calls = run(tb)
+    # (``solved``: that solve, made already by :func:`_odd_end_rate`, its nfev counted)
+    Yb, status, _, calls = run(tb) if solved is None else solved[:3] + (0,)
     size = float(np.max(np.abs(Y)))
     if status != 0:
         result.first_bad, result.reason, result.keep = n, "unchecked", n
@@ -596,31 +629,56 @@ def estimate_options(alpha):
     return {"rate_min_steps": 1, "rate_factor": 1.0, "least_order": 1.0 - float(alpha)}
 
 
-def _observed_rate(run, tc, Yc, Yf, uniform_only, min_steps):
+def _observed_rate(run, tc, Yc, Yf, uniform_only, min_steps, halving=None):
     """(D2 / D1, nfev, failed, levels) from a solve on every other point of the companion's
     mesh ``tc`` (values ``Yc``; ``Yf`` the solution at the same points), or (None, nfev,
     failed, None) when there is no such mesh or its solve fails; inf when D1 is at the rounding
     level of the solution.  ``failed``: the point of that mesh where its solve failed (at least
-    1), else None; ``levels``: (the indices of that mesh's points in ``tc``, its values)."""
+    1), else None; ``levels``: (the indices of that mesh's points in ``tc``, its values).
+
+    ``halving``: the rate only at the points where each level's steps are twice the next
+    one's: the first ``halving`` points of ``tc`` (the rest, the last point of an odd number
+    of steps, ends a step of the solution's own) and the points of the mesh of every fourth
+    point that are every other point of ``tc``.  At a shared last step the two solutions take
+    the same step, their difference is far below a halving's and the rate is off (gauss3 on
+    y = 1 + int y^2, 3 steps: 0.15 for solutions with errors of 1e-8 to 1e-3); None where no
+    point but the first is left."""
     if len(tc) < 3 or (len(tc) - (1 if uniform_only else 0)) // 2 < min_steps:
         return None, 0, None, None   # (coarse_mesh(tc) would have no mesh, or fewer steps)
     tq, iq = coarse_mesh(tc, uniform_only)
     Yq, status, index, calls = run(tq)
     if status != 0:
         return None, calls, max(int(index), 1), None
+    ir, Yr = iq, Yq                     # (the points of the rate)
+    if halving is not None:
+        m = _halving_points(iq, halving)
+        if m < 2:
+            return None, calls, None, (iq, Yq)
+        ir, Yr = iq[:m], Yq[:m]
     if Yf.shape[1] == 1 and Yf.shape[0] <= FEW:
         # (on floats: the same differences and NaN-propagating maxima, ~1 us a NumPy call)
-        fine, middle = Yf[iq, 0].tolist(), Yc[iq, 0].tolist()
+        fine, middle = Yf[ir, 0].tolist(), Yc[ir, 0].tolist()
         d1 = _largest_difference(fine, middle)
-        d2 = _largest_difference(middle, Yq[:, 0].tolist())
+        d2 = _largest_difference(middle, Yr[:, 0].tolist())
         size = _largest_difference(Yf[:, 0].tolist(), None)
     else:
-        d1 = float(np.max(np.abs(Yf[iq] - Yc[iq])))
-        d2 = float(np.max(np.abs(Yc[iq] - Yq)))
+        d1 = float(np.max(np.abs(Yf[ir] - Yc[ir])))
+        d2 = float(np.max(np.abs(Yc[ir] - Yr)))
         size = float(np.max(np.abs(Yf)))
     if d1 <= _ROUNDING * size:
         return float("inf"), calls, None, (iq, Yq)
     return d2 / d1, calls, None, (iq, Yq)
+
+
+def _halving_points(iq, halving):
+    """How many leading points of ``iq`` (indices of every other point of a mesh) are every
+    other point (2 k) and among its first ``halving`` points."""
+    m = 0
+    for k, i in enumerate(iq.tolist()):
+        if i != 2 * k or i >= halving:
+            break
+        m += 1
+    return m
 
 
 #: 64 ulp of 1: differences below this times the solution's size are at the rounding level.
@@ -677,7 +735,7 @@ def _first_diverging_few(Y, common, fine, middle, coarse):
     return None
 
 
-def _refined_level(run, t, Y, idx, Yf, Yc):
+def _refined_level(run, t, Y, idx, Yf, Yc, halving=None):
     """(:func:`_first_diverging`'s answer, rate, unchecked, nfev) for the solution ``Y`` on
     ``t`` from its half-steps companion ``Yc`` (at the points ``idx``, ``Yf`` the solution
     there) and a solve with every step bisected, the third level where the mesh of every
@@ -695,9 +753,13 @@ def _refined_level(run, t, Y, idx, Yf, Yc):
         return None, None, unchecked, calls, finest
     common = idx[:shared]
     finer = Yr[2 * common]
-    d0 = float(np.max(np.abs(Y[common] - finer)))
-    d1 = float(np.max(np.abs(Yf[:shared] - Yc[:shared])))
-    rate = math.inf if d0 <= 64 * np.finfo(float).eps * float(np.max(np.abs(Y))) else d1 / d0
+    m = shared if halving is None else min(shared, halving)    # (the points of the rate)
+    if m < 2:
+        rate = None
+    else:
+        d0 = float(np.max(np.abs(Y[common[:m]] - finer[:m])))
+        d1 = float(np.max(np.abs(Yf[:m] - Yc[:m])))
+        rate = math.inf if d0 <= _ROUNDING * float(np.max(np.abs(Y))) else d1 / d0
     return (_first_diverging(Y, common, finer, Y[common], Yc[:shared]), rate, unchecked, calls,
             finest)
 
