@@ -341,7 +341,7 @@ def estimate_error(run, t, Y, order, uniform_only, min_steps, rate_min_steps=RAT
                 rate_run or run, tc, Yc, Yf, uniform_only,
                 max(min_steps, 1 if converging else rate_min_steps), halving)
             nfev += calls
-            diverging = unchecked = finest = end = None
+            diverging = unchecked = finest = None
             if small:
                 rate_failed = None   # (no evidence: Newton often fails on one or two steps)
             if levels is not None and converging:
@@ -358,16 +358,6 @@ def estimate_error(run, t, Y, order, uniform_only, min_steps, rate_min_steps=RAT
                 nfev += calls
                 if finer is not None and (diverging is None or finer[0] < diverging[0]):
                     diverging = finer
-                if (odd_end and not uniform_only and not every_other and rate is not None
-                        and finest is not None and len(finest) == n_points):
-                    # the last value's rate: its half-steps pair is the solve that _odd_end_check
-                    # makes (pairs of steps ending at t_N), made here; the slower rate counts
-                    # (rk4 on y = 1 + int 2 y^3 over [0, 0.24], 3 steps: 8.9 at t = 0.16, 1.5
-                    # at t_N = 0.24, where the error is 0.71 and the order 4 gave 0.048)
-                    end, rate_end, calls = _odd_end_rate(run, t, Y, finest[-1], min_steps)
-                    nfev += calls
-                    if rate_end is not None:
-                        rate = min(rate, rate_end)
             q = _estimate_order(rate, order, rate_factor, least_order, higher_order, converging)
             if every_other and d == 1 and n_points <= FEW:
                 est, bad = _half_steps_few(Y, Yf, Yc[:valid], _two_to_minus_one(q))
@@ -382,6 +372,13 @@ def estimate_error(run, t, Y, order, uniform_only, min_steps, rate_min_steps=RAT
                 # other two, and at least its difference from the finer one plus that one's
                 # estimate (see _with_finest_pair)
                 _with_finest_pair(result.estimate, Y, finest, Y, q)
+            elif finest is not None and not every_other and len(finest) == n_points:
+                # the last value of an odd number of steps, whose half-steps companion shares
+                # its last step (no halving: the rate is not measured there): the bisected
+                # solve's estimate too (rk4 on y = 1 + int 2 y^3 over [0, 0.24], 3 steps: the
+                # rate 8.9 at t = 0.16; at t_N the error 0.71, the odd-end estimate 0.048,
+                # the bisected one 0.51)
+                _with_finest_pair(result.estimate[-1:], Y[-1:], finest[-1:], Y[-1:], q)
             result.mesh, result.values, result.common = tc, Yc, idx
             result.rate, result.order = rate, q
             result.sizing = _two_to_minus_one(q) / _two_to_minus_one(order) if q < order else 1.0
@@ -396,8 +393,7 @@ def estimate_error(run, t, Y, order, uniform_only, min_steps, rate_min_steps=RAT
             if diverging is not None:
                 _unresolved_from(result, *diverging)
             if odd_end and (n_points - 1) % 2 == 1:
-                result.nfev += _odd_end_check(run, t, Y, q, uniform_only, min_steps, result,
-                                              end)
+                result.nfev += _odd_end_check(run, t, Y, q, uniform_only, min_steps, result)
             return result
     # the refined companion: when the mesh is too coarse for a half-steps one, or it failed
     tr = refined_mesh(t)
@@ -462,25 +458,7 @@ def _failed_half_steps(Y, tc, idx, Yc, valid, order, nfev):
     return result
 
 
-def _odd_end_rate(run, t, Y, finest, min_steps):
-    """(the solve of :func:`_odd_end_check` on the mesh 0, 1, 3, ..., N, the rate
-    |y_N - its value| / |y_N - ``finest``| at t_N (``finest``: the solve with every step
-    bisected there; inf at the rounding level, None where that solve failed or has too few
-    steps), nfev) of a solution on an odd number N of steps."""
-    n = len(t) - 1
-    tb = t[np.concatenate(([0], np.arange(1, n + 1, 2)))]
-    if len(tb) - 1 < max(min_steps, 1):
-        return None, None, 0
-    solved = run(tb)
-    if solved[1] != 0:
-        return solved, None, solved[3]
-    d0 = float(np.max(np.abs(Y[n] - finest)))
-    if d0 <= _ROUNDING * float(np.max(np.abs(Y))):
-        return solved, math.inf, solved[3]
-    return solved, float(np.max(np.abs(Y[n] - solved[0][-1]))) / d0, solved[3]
-
-
-def _odd_end_check(run, t, Y, q, uniform_only, min_steps, result, solved=None):
+def _odd_end_check(run, t, Y, q, uniform_only, min_steps, result):
     """Estimate the last value of a solution on an odd number N of steps; returns the nfev.
 
     The half-steps companion has no point that pairs two steps ending at t_N: its last
@@ -510,8 +488,7 @@ def _odd_end_check(run, t, Y, q, uniform_only, min_steps, result, solved=None):
         if len(tb) - 1 < max(min_steps, 1):
             return 0
         denominator = _two_to_minus_one(q)
-    # (``solved``: that solve, made already by :func:`_odd_end_rate`, its nfev counted)
-    Yb, status, _, calls = run(tb) if solved is None else solved[:3] + (0,)
+    Yb, status, _, calls = run(tb)
     size = float(np.max(np.abs(Y)))
     if status != 0:
         result.first_bad, result.reason, result.keep = n, "unchecked", n
