@@ -27,7 +27,16 @@ the observed rate r = D2 / D1 of the differences D1 = |y_h - y_2h| and D2 = |y_2
 the points the three meshes share; where r is below 2^p / RATE_FACTOR (the order is clearly
 not p) the estimate uses the observed order q = log2 r (at least 1) instead:
 |y_2h - y_h| / (2^q - 1).  A smooth solution in the asymptotic regime has r close to 2^p and
-keeps p; differences at the rounding level are not compared.
+keeps p; differences at the rounding level are not compared.  On a given mesh an order below
+1 is taken too (a rate below 2, which for a first-order method is within RATE_FACTOR of 2^p),
+down to LEAST_ORDER = log2 1.2, at which a difference of a tenth of the solution's size gives
+an estimate of half of it (the rectangle rule ahead of a blow-up converges at the rate 1.07
+on 3 steps, and the order 1 gave an estimate of 0.32 for an error of 3.1, no digit); where
+the solve between the two others is the answer (the third level is the finer one, below),
+its estimate with such an order is at least its difference from the finer solution plus
+that one's estimate (:func:`_with_finest_pair`).  The rate on a given mesh is measured where
+each level halves the next one's steps, not at a last step that the half-steps companion
+shares (an odd number of steps).
 
 Solves on a given mesh also check that the solutions converge at all (``converging``): the
 solve on every fourth point is made on any mesh of at least one step (where there is none,
@@ -35,7 +44,11 @@ the solve with every step bisected instead; where it is a single step, that one 
 where no pair of the three solutions agrees to a digit while their differences grow as the
 steps shrink, the solution has no reliable digit from there (:func:`_first_diverging`: a
 few steps that jump a blow-up, or an implicit step on the wrong root ahead of it, agree with
-their half-steps companion within half the size).
+their half-steps companion within half the size).  Where the only companion is the one with
+every step bisected (a mesh of one step, or of fewer than twice the method's fewest: gregory4
+on 3-5 steps), the solve with every step bisected twice is the third level (gregory4 on 4
+steps ahead of a blow-up: -5.7, -7.9, -11.0 for y = 5 at the end, a success with the
+estimate 2.4 before), and its rate sets the order.
 
 Near a singularity (a blow-up) two under-resolved solutions can agree with each other while
 both lag behind the exact one: the values kept there carry Richardson estimates that are
@@ -107,8 +120,10 @@ class Companion:
         The half-steps companion's mesh and solution, and the indices of its points in the
         solution's mesh (None for other sources).
     rate : float or None
-        The observed rate D2 / D1 from the solve on every fourth point (inf when D1 is at the
-        rounding level of the solution); None when there was none.
+        The observed rate D2 / D1 from the solve on every fourth point, or from a solve with
+        every step bisected (once, or twice for the double-steps companion) where that is the
+        third level (inf when D1 is at the rounding level of the solution); None when there
+        was none.
     order : float
         The order the estimate assumes: the method's, or the lower observed one (NaN without
         an estimate).
@@ -261,8 +276,9 @@ def estimate_error(run, t, Y, order, uniform_only, min_steps, rate_min_steps=RAT
         mesh on which Newton needs more is too coarse for a rate; its failure only leaves the
         rate unknown).
     rate_factor, least_order : float
-        The observed order replaces p where the rate is below 2^p / ``rate_factor``, and is
-        taken as at least ``least_order``.  Weakly singular kernels use 1 and 1 - alpha
+        The observed order replaces p where the rate is below 2^p / ``rate_factor`` (with
+        ``converging``, also below 2), and is taken as at least ``least_order`` (None: 1, or
+        with ``converging`` LEAST_ORDER).  Weakly singular kernels use 1 and 1 - alpha
         (see :func:`estimate_options`).
     odd_end : bool
         With an odd number of steps, estimate the last value with a solve of its own (see
@@ -299,7 +315,14 @@ def estimate_error(run, t, Y, order, uniform_only, min_steps, rate_min_steps=RAT
         estimate of 0.47; rk4 on 3 steps ahead of a blow-up: the order 4 gave an estimate 15
         times below the error, the rate of the finer solve one equal to it).  From the first
         point where the differences of the three solutions do not fall as the steps shrink,
-        the solution is "unresolved" (:func:`_first_diverging`).  A few steps that jump a
+        the solution is "unresolved" (:func:`_first_diverging`); the estimate of a solution
+        between two levels with an observed order below p is at least the finest pair's
+        (:func:`_with_finest_pair`), and the last value of an odd number of steps, whose
+        half-steps companion shares its last step, takes the estimate of the solve with every
+        step bisected too.  Where the only companion is that solve (the mesh of every other
+        point has fewer steps than the method takes), the solve with every step bisected twice
+        is the third level: the same check, with the solution the coarsest, and its rate sets
+        the order.  A few steps that jump a
         blow-up (radau2 on y = 1 + int 2 y^3 over [0, 0.5], t* = 0.25, 2 to 12 steps:
         successes with y(0.5) = 3.8 ... 9.6 and estimates of 0.2-0.4), or that the rectangle
         rule takes through it (2 or 3 steps: y(0.5) = 3.2 and 5.3, the solutions on 1, 2, 4
@@ -713,14 +736,17 @@ def _first_diverging_few(Y, common, fine, middle, coarse):
 
 
 def _refined_level(run, t, Y, idx, Yf, Yc, halving=None):
-    """(:func:`_first_diverging`'s answer, rate, unchecked, nfev) for the solution ``Y`` on
-    ``t`` from its half-steps companion ``Yc`` (at the points ``idx``, ``Yf`` the solution
+    """(:func:`_first_diverging`'s answer, rate, unchecked, nfev, finest) for the solution ``Y``
+    on ``t`` from its half-steps companion ``Yc`` (at the points ``idx``, ``Yf`` the solution
     there) and a solve with every step bisected, the third level where the mesh of every
     fourth point has too few steps for one (N = 2 or 3, or below the method's fewest) or its
     solve failed.  ``rate``: |Yf - Yc| / |Y - Y_bisected| (largest over the points they
-    share; inf when the latter is at the rounding level), or None; ``unchecked``: the mesh
-    index from which the solution is unchecked (that solve failed where the solution passed),
-    or None."""
+    share, of the first ``halving`` of ``idx`` where given: not at a shared last step; inf when
+    the latter is at the rounding level), or None; ``unchecked``: the mesh index from which
+    the solution is unchecked (that solve failed where the solution passed), or None;
+    ``finest``: the bisected solve's values at the points of ``t`` it reached (None if
+    none).  (Also the third level of a double-steps companion: ``Y`` is then that companion
+    on ``t``, ``Yc`` the solution.)"""
     Yr, status, index, calls = run(refined_mesh(t))
     valid = len(t) if status == 0 else (index + 1) // 2      # (fine j <-> refined 2 j)
     unchecked = max(valid, 1) if valid < len(t) else None
