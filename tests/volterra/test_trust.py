@@ -1661,3 +1661,37 @@ def test_a_shared_last_step_does_not_set_the_rate(kernel, T, exact, method, n):
     assert sol.success, sol.message
     error = np.abs(sol.y - exact(sol.t))
     assert np.all(error <= 2.0 * sol.error_estimate + 1e-12)
+
+
+def _vide_square(t, y, z):
+    return y * y + z
+
+
+def _vide_no_memory(t, s, y):
+    return 0.0 * y
+
+
+def _vide_memory(t, y, z):
+    return z
+
+
+def _vide_minus(t, s, y):
+    return -y
+
+
+@pytest.mark.parametrize("f, K, T, exact, method, n", [
+    (_vide_square, _vide_no_memory, 0.875, lambda t: 1.0 / (1.0 - t), "radau2", 4),
+    (_vide_square, _vide_no_memory, 0.875, lambda t: 1.0 / (1.0 - t), "rk4", 2),
+    (_vide_memory, _vide_minus, 6.0, np.cos, "radau1", 3),
+    (_vide_memory, _vide_minus, 6.0, np.cos, "radau3", 3)])
+def test_a_vide_whose_estimate_or_error_leaves_no_digit_is_not_a_success(f, K, T, exact, method,
+                                                                          n):
+    """A VIDE on a given mesh had no check of its final estimate: y' = y^2 (t* = 1) on [0, 0.875]
+    by radau2 on 4 steps and rk4 on 2 were successes with estimates of 1.9 and 1.5 above half
+    the solution's size there; y' = int -y (y = cos t) on [0, 6] by radau1 on 3 steps with
+    errors of 0.62 and 1.05 (estimates 0.18 and 0.006), by radau3 with errors 50 times its
+    estimates at t = 2 (0.005 for 1e-4).  The estimate with the order the three levels show
+    exceeds half the size, and the solve fails there, as the second kind does."""
+    sol = solve_vide(f, K, 1.0, (0.0, T), n, method=method)
+    assert not sol.success and sol.stats["failure"] == "unresolved", sol.message
+    _kept_values_have_digits(sol, exact)
