@@ -227,6 +227,8 @@ def blow_up_time(t, Y, estimate):
         return int(idx[-1]) if idx.size else None
 
     def fit(a, b):
+        if not (y[a] > 0.0 and y[b] > 0.0):
+            return None               # (a zero on the way: y = tan t from y(0) = 0)
         la, lb, lc = (math.log(y[i]) for i in (a, b, c))
         ta, tb, tc = float(t[a]), float(t[b]), float(t[c])
 
@@ -258,6 +260,16 @@ def blow_up_time(t, Y, estimate):
     if error >= tau - float(t[c]):    # the law does not hold there (y = -log(1 - t): alpha
         return float(t[c]), error + tau - float(t[c]), math.nan   # 0.13-0.19, +- 2e-4)
     return tau, error, alpha
+
+
+def _grows(first):
+    """Whether a failed attempt's values before the failure grow as a blow-up's can be
+    fitted (:func:`blow_up_time` needs a point at a sixteenth of the last size)."""
+    Y = first.Y[:first.keep].reshape(first.keep, -1)
+    if first.keep < 4 or not np.all(np.isfinite(Y[-1])):
+        return False
+    y = np.abs(Y[:, int(np.argmax(np.abs(Y[-1])))])
+    return bool(y[-1] > 0.0 and np.min(y[:-1]) <= y[-1] / 16.0)
 
 
 def _failed_attempt(run, t, first, method):
@@ -315,7 +327,7 @@ def solve_uniform_to_tolerance(run, t0, T, *, method, scalar, stats, rtol, atol,
     most = 16.0 if stall else REFINE_SINGULAR
     n = max(n_start, 2 * method.min_steps)
     n += n % 2
-    total, history, best, last, fits = 0, [], None, None, []
+    total, history, best, last, prior = 0, [], None, None, None
 
     while True:
         t = t0 + (T - t0) * (np.arange(n + 1) / n) ** grading
@@ -340,16 +352,23 @@ def solve_uniform_to_tolerance(run, t0, T, *, method, scalar, stats, rtol, atol,
                 _raise_to_defects(raised, defects)
                 ratio = float(np.max(over_tolerance(raised, tol)))
         history.append((n, ratio))
+        # a blow-up where the values before the failures of two attempts in a row fit the
+        # law alike: t* is known to the two fits' difference plus the finer one's own error
+        # (their values are checked only then, or on the last attempt)
         failed = blow_up = None
-        if first.status != 0:
+        grows = first.status != 0 and _grows(first)
+        if first.status != 0 and (n >= n_max or (grows and prior is not None)):
             failed = _failed_attempt(run, t, first, method)
             total += failed[2]
-        fits = fits + [(n, failed[3])] if failed is not None and failed[3] is not None else []
-        if len(fits) >= 2:
-            # a blow-up where the values before the failures fit the law alike on two meshes:
-            # t* is known to the two fits' difference plus the finer one's own error
-            (tau, error, alpha), tau0 = fits[-1][1], fits[-2][1][0]
-            blow_up = (tau, error + abs(tau - tau0), alpha)
+            if prior is not None:
+                if prior[2] is None:
+                    prior = prior[:2] + (_failed_attempt(run, prior[1], prior[0], method),
+                                         prior[3])
+                    total += prior[2][2]
+                if failed[3] is not None and prior[2][3] is not None:
+                    (tau, error, alpha), tau0 = failed[3], prior[2][3][0]
+                    blow_up = (tau, error + abs(tau - tau0), alpha, prior[3])
+        prior = (first, t, failed, n) if grows else None
         if blow_up is not None and \
                 blow_up[1] <= float(np.min(atol)) + float(np.min(rtol)) * abs(blow_up[0]):
             break   # the blow-up time to the tolerance: no finer mesh tells more
@@ -396,21 +415,21 @@ def solve_uniform_to_tolerance(run, t0, T, *, method, scalar, stats, rtol, atol,
         message = (f"The solver reached the end of the interval; the estimated error meets "
                    f"atol + rtol |y| at every mesh point (N = {n}).")
     elif blow_up is not None:
-        tau, error, alpha = blow_up
+        tau, error, alpha, n_prior = blow_up
         t_fail = float(t[first.index])
         keep, estimate = failed[:2]
         info.update(failure="blow-up", blow_up_time=tau, blow_up_time_error=error,
                     blow_up_exponent=alpha)
         met = "" if error <= float(np.min(atol)) + float(np.min(rtol)) * abs(tau) else \
             " (not to the tolerance: a finer mesh would need more than the steps allowed)"
-        message = (f"the solution blows up: the solves on {fits[-2][0]} and {n} uniform steps "
+        message = (f"the solution blows up: the solves on {n_prior} and {n} uniform steps "
                    f"fail at t = {t_fail:.10g}; as |y| ~ C (t* - t)^-{alpha:.3g} before it, the "
                    f"blow-up time is t* = {tau:.10g} +- {error:.2g}{met}.")
     elif first.status != 0:
         t_fail = float(t[first.index])
         message, info["failure"] = describe(first.status, t_fail, info.get("newton_iterations", 0),
                                             first.record)
-        keep, estimate = failed[:2]
+        keep, estimate = failed[:2] if failed is not None else (first.keep, estimate)
         if keep < first.keep:
             message += (f" The values from t = {float(t[keep]):.6g} on are not kept: the error "
                         f"estimate (a solve with every other point) does not confirm them.")

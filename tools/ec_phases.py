@@ -1,0 +1,181 @@
+"""Where the kernel evaluations of a solve to a tolerance go, phase by phase, for rows of the
+``error-control`` study (``integrallimits.studies.error_control``), beside the study's oracle.
+
+Every solve the driver makes (``run`` of ``solve_volterra``), every controlled pass and every
+probe is recorded with its number of steps, its kernel evaluations and the phase it belongs
+to (from the calling functions): ``try`` (the uniform try of 4 steps), ``pass`` (a controlled
+pass; its failed pairs separately), ``mesh`` (a solve on a redrawn, refined or profiled mesh),
+``companion`` / ``rate`` / ``refined`` (the solves of a global check: every other point, every
+fourth point, every interval bisected), ``shifted`` (the shifted check), ``start`` (the check
+of the first steps) and ``probe`` (the probes that decide whether it runs).  With ``--bound``
+each row also gets a lower bound on any driver that ends with the same check: the cheapest
+mesh t = t0 + (T - t0) (1 - (1 - x)^a) (a power grading towards T, or uniform, even N) that
+:func:`._adaptive._global_check` accepts, its solve plus that check, exploration left out
+(for ``tan`` only; the graded meshes of the other problems are not better than uniform).
+
+Usage: ``python tools/ec_phases.py [--bound] PROBLEM,METHOD,TOL ...`` from the worktree root,
+e.g. ``python tools/ec_phases.py --bound tan,radau3,1e-3 affine,rk4,1e-3``.
+"""
+from __future__ import annotations
+
+import argparse
+import collections
+import inspect
+
+import numpy as np
+
+import integrallimits.volterra._adaptive as adaptive
+import integrallimits.volterra._loops as loops
+import integrallimits.volterra._solve as solve_module
+import integrallimits.volterra._tolerance as tolerance_module
+from integrallimits.studies.error_control import _oracle, _problem
+from integrallimits.volterra import METHODS, solve_volterra
+
+EVENTS = []      # (phase, steps, kernel evaluations)
+FAILED_PAIRS = [0, 0]     # (pairs, kernel evaluations) of the controlled passes' failed pairs
+
+
+def _phase():
+    """The phase of the solve being recorded, from the functions calling it."""
+    names = [frame.function for frame in inspect.stack()[2:12]]
+    for name, phase in (("_shifted_check", "shifted"), ("_with_shifted_estimate", "shifted"),
+                        ("_finer_start", "start"), ("_observed_rate", "rate"),
+                        ("_refined_companion", "refined"), ("_refined_level", "rate"),
+                        ("estimate_error", "companion")):
+        if name in names:
+            if phase == "companion" and "_global_check" in names and "_refined_companion" in names:
+                return "refined-check"
+            return phase
+    if "solve_adaptive" in names:
+        return "try" if not EVENTS else "mesh"
+    return "other"
+
+
+def _install():
+    """Record every solve, pass and probe (the original functions are wrapped, not changed)."""
+    runner = solve_module._runner
+
+    def traced_runner(*args, **kwargs):
+        run = runner(*args, **kwargs)
+
+        def traced(t, **options):
+            out = run(t, **options)
+            EVENTS.append((_phase(), len(t) - 1, int(out.counts[0])))
+            return out
+        return traced
+    solve_module._runner = traced_runner
+
+    probe = tolerance_module._probe
+
+    def traced_probe(sol, rtol, atol, kernel, rate):
+        out = probe(sol, rtol, atol, kernel, rate)
+        EVENTS.append(("probe", len(sol.mesh) - 1, out[2] + (out[1] if rate is None else 0)))
+        return out
+    tolerance_module._probe = traced_probe
+
+    controlled = adaptive._controlled_pass
+
+    def traced_pass(*args, **kwargs):
+        out = controlled(*args, **kwargs)
+        EVENTS.append(("pass", out[0].n, int(out[1][0])))
+        return out
+    adaptive._controlled_pass = traced_pass
+
+    compiled = loops.compiled_loop
+
+    def traced_loop(name):
+        loop = compiled(name)
+        if name != "vrk-steps":
+            return loop
+
+        def steps(*args):
+            counts = args[19]
+            before = int(counts[0])
+            status = loop(*args)
+            if status != loops.SUCCESS:
+                FAILED_PAIRS[0] += 1
+                FAILED_PAIRS[1] += int(counts[0]) - before
+            return status
+        return steps
+    loops.compiled_loop = traced_loop
+
+
+def phases(problem, method, tol):
+    """(solution, events, failed pairs) of the study's solve of ``problem`` with ``method`` at
+    rtol = atol = ``tol``."""
+    prob = _problem(problem)
+    EVENTS.clear()
+    FAILED_PAIRS[:] = [0, 0]
+    sol = solve_volterra(prob.kernel, prob.forcing, prob.t_span, method=method, rtol=tol, atol=tol)
+    return sol, list(EVENTS), tuple(FAILED_PAIRS)
+
+
+def graded_bound(problem, method, tol, steps=range(4, 42, 2), gradings=(1.0, 1.3, 1.6, 2.0, 2.5, 3.0)):
+    """(a, N, solve, solve + check) of the cheapest power-graded mesh whose final check the
+    driver accepts (see the module docstring), or None."""
+    prob = _problem(problem)
+    captured = {}
+    runner = solve_module._runner
+
+    def capture(*args, **kwargs):
+        captured["run"] = runner(*args, **kwargs)
+        return captured["run"]
+    solve_module._runner = capture
+    try:
+        solve_volterra(prob.kernel, prob.forcing, prob.t_span, 4, method=method,
+                       error_estimate=False)
+    finally:
+        solve_module._runner = runner
+    p = METHODS[method].order
+    t0, T = prob.t_span
+    best = None
+    for a in gradings:
+        for n in steps:
+            x = np.linspace(0.0, 1.0, n + 1)
+            t = t0 + (T - t0) * (1.0 - (1.0 - x) ** a)
+            t[-1] = T
+            run = adaptive._reusing(captured["run"], adaptive._trial_newton_tol(1e-12, tol, tol))
+
+            def explore(mesh, run=run):
+                return run(mesh, newton_maxiter=adaptive.TRIAL_MAXITER)
+            out = run(t)
+            if out.status != 0:
+                continue
+            _, _, trusted, calls = adaptive._global_check(run, t, out.Y, p, tol, tol, explore)
+            if trusted:
+                cost = int(out.counts[0]) + calls
+                if best is None or cost < best[3]:
+                    best = (a, n, int(out.counts[0]), cost)
+                break
+    return best
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("rows", nargs="+", help="PROBLEM,METHOD,TOL")
+    parser.add_argument("--bound", action="store_true", help="also the graded-mesh lower bound")
+    options = parser.parse_args(argv)
+    _install()
+    for row in options.rows:
+        problem, method, tol = row.split(",")
+        tol = float(tol)
+        sol, events, failed = phases(problem, method, tol)
+        oracle = _oracle(_problem(problem), method, tol, 8192)
+        total = collections.Counter()
+        for phase, _, nfev in events:
+            total[phase] += nfev
+        print(f"{problem} {method} {tol:g}: N = {len(sol.mesh) - 1}, nfev = {sol.nfev}; oracle "
+              f"N = {oracle[0]}, nfev = {oracle[1]}: work ratio {sol.nfev / oracle[1]:.2f}")
+        print("   solves: " + ", ".join(f"{phase} {n}:{nfev}" for phase, n, nfev in events))
+        print("   by phase: " + ", ".join(f"{phase} {nfev} ({nfev / oracle[1]:.2f})"
+                                          for phase, nfev in total.items())
+              + (f"; failed pairs {failed[0]} ({failed[1]} in the pass)" if failed[0] else ""))
+        if options.bound and problem == "tan":
+            best = graded_bound(problem, method, tol)
+            if best is not None:
+                print(f"   bound: a = {best[0]}, N = {best[1]}: solve {best[2]}, solve + check "
+                      f"{best[3]} ({best[3] / oracle[1]:.2f} of the oracle, no exploration)")
+
+
+if __name__ == "__main__":
+    main()
