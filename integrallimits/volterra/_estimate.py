@@ -27,7 +27,16 @@ the observed rate r = D2 / D1 of the differences D1 = |y_h - y_2h| and D2 = |y_2
 the points the three meshes share; where r is below 2^p / RATE_FACTOR (the order is clearly
 not p) the estimate uses the observed order q = log2 r (at least 1) instead:
 |y_2h - y_h| / (2^q - 1).  A smooth solution in the asymptotic regime has r close to 2^p and
-keeps p; differences at the rounding level are not compared.
+keeps p; differences at the rounding level are not compared.  On a given mesh an order below
+1 is taken too (a rate below 2, which for a first-order method is within RATE_FACTOR of 2^p),
+down to LEAST_ORDER = log2 1.2, at which a difference of a tenth of the solution's size gives
+an estimate of half of it (the rectangle rule ahead of a blow-up converges at the rate 1.07
+on 3 steps, and the order 1 gave an estimate of 0.32 for an error of 3.1, no digit); where
+the solve between the two others is the answer (the third level is the finer one, below),
+its estimate with such an order is at least its difference from the finer solution plus
+that one's estimate (:func:`_with_finest_pair`).  The rate on a given mesh is measured where
+each level halves the next one's steps, not at a last step that the half-steps companion
+shares (an odd number of steps).
 
 Solves on a given mesh also check that the solutions converge at all (``converging``): the
 solve on every fourth point is made on any mesh of at least one step (where there is none,
@@ -35,7 +44,11 @@ the solve with every step bisected instead; where it is a single step, that one 
 where no pair of the three solutions agrees to a digit while their differences grow as the
 steps shrink, the solution has no reliable digit from there (:func:`_first_diverging`: a
 few steps that jump a blow-up, or an implicit step on the wrong root ahead of it, agree with
-their half-steps companion within half the size).
+their half-steps companion within half the size).  Where the only companion is the one with
+every step bisected (a mesh of one step, or of fewer than twice the method's fewest: gregory4
+on 3-5 steps), the solve with every step bisected twice is the third level (gregory4 on 4
+steps ahead of a blow-up: -5.7, -7.9, -11.0 for y = 5 at the end, a success with the
+estimate 2.4 before), and its rate sets the order.
 
 Near a singularity (a blow-up) two under-resolved solutions can agree with each other while
 both lag behind the exact one: the values kept there carry Richardson estimates that are
@@ -70,6 +83,12 @@ RATE_FACTOR = 4.0
 #: default: on fewer, differences are rarely in the asymptotic regime (and the solve's fixed
 #: cost would dominate the estimate of a small solve).
 RATE_MIN_STEPS = 8
+#: The least order an estimate on a given mesh assumes (``converging`` in
+#: :func:`estimate_error`): log2(1 + LEAD_IN / UNRESOLVED), at which a difference of LEAD_IN
+#: times the solution's size gives an estimate of UNRESOLVED times it: a solution whose
+#: differences fall by less than 1.2 a halving (or grow) keeps no digit that they do not
+#: agree to within LEAD_IN (the bound :func:`_first_diverging` applies to growing ones).
+LEAST_ORDER = math.log2(1.0 + LEAD_IN / UNRESOLVED)
 #: The points of a mesh of a single step: a mesh of every fourth point that is no more than
 #: this is not a level of the check that the solutions converge on its own (the solve with
 #: every step bisected is one too; see ``converging`` in :func:`estimate_error`).
@@ -101,8 +120,10 @@ class Companion:
         The half-steps companion's mesh and solution, and the indices of its points in the
         solution's mesh (None for other sources).
     rate : float or None
-        The observed rate D2 / D1 from the solve on every fourth point (inf when D1 is at the
-        rounding level of the solution); None when there was none.
+        The observed rate D2 / D1 from the solve on every fourth point, or from a solve with
+        every step bisected (once, or twice for the double-steps companion) where that is the
+        third level (inf when D1 is at the rounding level of the solution); None when there
+        was none.
     order : float
         The order the estimate assumes: the method's, or the lower observed one (NaN without
         an estimate).
@@ -225,7 +246,7 @@ def _first_unresolved(Y, common_idx, diff):
 
 
 def estimate_error(run, t, Y, order, uniform_only, min_steps, rate_min_steps=RATE_MIN_STEPS,
-                   higher_order=False, rate_run=None, rate_factor=RATE_FACTOR, least_order=1.0,
+                   higher_order=False, rate_run=None, rate_factor=RATE_FACTOR, least_order=None,
                    odd_end=False, uncheck_on_failure=False, converging=False,
                    odd_points=False):
     """Estimate the error of the solution ``Y`` on the mesh ``t`` with a companion solve.
@@ -256,8 +277,9 @@ def estimate_error(run, t, Y, order, uniform_only, min_steps, rate_min_steps=RAT
         mesh on which Newton needs more is too coarse for a rate; its failure only leaves the
         rate unknown).
     rate_factor, least_order : float
-        The observed order replaces p where the rate is below 2^p / ``rate_factor``, and is
-        taken as at least ``least_order``.  Weakly singular kernels use 1 and 1 - alpha
+        The observed order replaces p where the rate is below 2^p / ``rate_factor`` (with
+        ``converging``, also below 2), and is taken as at least ``least_order`` (None: 1, or
+        with ``converging`` LEAST_ORDER).  Weakly singular kernels use 1 and 1 - alpha
         (see :func:`estimate_options`).
     odd_end : bool
         With an odd number of steps, estimate the last value with a solve of its own (see
@@ -294,7 +316,14 @@ def estimate_error(run, t, Y, order, uniform_only, min_steps, rate_min_steps=RAT
         estimate of 0.47; rk4 on 3 steps ahead of a blow-up: the order 4 gave an estimate 15
         times below the error, the rate of the finer solve one equal to it).  From the first
         point where the differences of the three solutions do not fall as the steps shrink,
-        the solution is "unresolved" (:func:`_first_diverging`).  A few steps that jump a
+        the solution is "unresolved" (:func:`_first_diverging`); the estimate of a solution
+        between two levels with an observed order below p is at least the finest pair's
+        (:func:`_with_finest_pair`), and the last value of an odd number of steps, whose
+        half-steps companion shares its last step, takes the estimate of the solve with every
+        step bisected too.  Where the only companion is that solve (the mesh of every other
+        point has fewer steps than the method takes), the solve with every step bisected twice
+        is the third level: the same check, with the solution the coarsest, and its rate sets
+        the order.  A few steps that jump a
         blow-up (radau2 on y = 1 + int 2 y^3 over [0, 0.5], t* = 0.25, 2 to 12 steps:
         successes with y(0.5) = 3.8 ... 9.6 and estimates of 0.2-0.4), or that the rectangle
         rule takes through it (2 or 3 steps: y(0.5) = 3.2 and 5.3, the solutions on 1, 2, 4
@@ -333,11 +362,14 @@ def estimate_error(run, t, Y, order, uniform_only, min_steps, rate_min_steps=RAT
             # (converging: the rate also on meshes shorter than rate_min_steps, see above)
             small = converging and (len(tc) - (1 if uniform_only else 0)) // 2 < max(
                 min_steps, rate_min_steps)
+            # (on a given mesh, the rate at the points of halved steps only: not at a shared
+            # last step, see _observed_rate)
+            halving = (len(idx) if every_other else len(idx) - 1) if converging else None
             rate, calls, rate_failed, levels = _observed_rate(
                 rate_run or run, tc, Yc, Yf, uniform_only,
-                max(min_steps, 1 if converging else rate_min_steps))
+                max(min_steps, 1 if converging else rate_min_steps), halving)
             nfev += calls
-            diverging = unchecked = None
+            diverging = unchecked = finest = None
             if small:
                 rate_failed = None   # (no evidence: Newton often fails on one or two steps)
             if levels is not None and converging:
@@ -349,15 +381,19 @@ def estimate_error(run, t, Y, order, uniform_only, min_steps, rate_min_steps=RAT
                 # no mesh of every fourth point, its solve failed, or it is a single step: the
                 # one of every step bisected is the third level (too), and its rate sets the
                 # order
-                finer, rate, unchecked, calls = _refined_level(run, t, Y, idx, Yf, Yc[:valid])
+                finer, rate, unchecked, calls, finest = _refined_level(
+                    run, t, Y, idx, Yf, Yc[:valid], halving)
                 nfev += calls
                 if finer is not None and (diverging is None or finer[0] < diverging[0]):
                     diverging = finer
-            q = float(order)
-            if rate is not None and rate < factor / rate_factor:
-                q = max(least_order, float(np.log2(max(rate, 1.0))))   # the order is not p
-            elif higher_order and rate is not None and rate > factor:
-                q = min(order + 0.5, float(np.log2(rate)))     # pre-asymptotic from above
+            if converging and rate is not None and levels is not None and not small:
+                # the order of the values kept: the rate where the solutions still converge,
+                # before the first point where they stop or disagree by more than UNRESOLVED
+                # (the rectangle rule on y = 1 + int y^2 over [0, 2], 64 steps: 1.2 over all
+                # points up to the blow-up, whose order raised the estimates of the values
+                # before t = 0.875 to 3-4 times their errors and failed the solve at 0.72)
+                rate = _rate_before(Y, idx, Yf, Yc[:valid], levels, diverging, rate, halving)
+            q = _estimate_order(rate, order, rate_factor, least_order, higher_order, converging)
             if every_other and d == 1 and n_points <= FEW:
                 est, bad = _half_steps_few(Y, Yf, Yc[:valid], _two_to_minus_one(q))
                 result = _companion(est, bad, "half-steps", nfev, n_points)
@@ -366,6 +402,18 @@ def estimate_error(run, t, Y, order, uniform_only, min_steps, rate_min_steps=RAT
                 diff = np.abs(Yf - Yc[:valid])
                 est = _spread(idx, diff / _two_to_minus_one(q), n_points, d, every_other)
                 result = _finish(Y, idx, diff, est, "half-steps", nfev)
+            if finest is not None and q < order:
+                # the estimate takes a lower observed order: the answer is a level between the
+                # other two, and at least its difference from the finer one plus that one's
+                # estimate (see _with_finest_pair)
+                _with_finest_pair(result.estimate, Y, finest, Y, q)
+            elif finest is not None and not every_other and len(finest) == n_points:
+                # the last value of an odd number of steps, whose half-steps companion shares
+                # its last step (no halving: the rate is not measured there): the bisected
+                # solve's estimate too (rk4 on y = 1 + int 2 y^3 over [0, 0.24], 3 steps: the
+                # rate 8.9 at t = 0.16; at t_N the error 0.71, the odd-end estimate 0.048,
+                # the bisected one 0.51)
+                _with_finest_pair(result.estimate[-1:], Y[-1:], finest[-1:], Y[-1:], q)
             result.mesh, result.values, result.common = tc, Yc, idx
             result.rate, result.order = rate, q
             result.sizing = _two_to_minus_one(q) / _two_to_minus_one(order) if q < order else 1.0
@@ -394,14 +442,33 @@ def estimate_error(run, t, Y, order, uniform_only, min_steps, rate_min_steps=RAT
         return Companion(np.full((n_points, d), np.nan), 0, "unchecked", "none", nfev, keep=1)
     idx = np.arange(valid_fine)
     diff = np.abs(Y[idx] - Yr[2 * idx])
+    q, third = float(order), None
+    if converging and valid_fine >= 2:
+        # a third level, the solve with every step bisected twice: the check that the three
+        # converge (the solution is the coarsest), and its rate sets the order
+        n_r = 2 * valid_fine - 1
+        third = _refined_level(run, tr[:n_r], Yr[:n_r], 2 * idx, Yr[2 * idx], Y[idx])
+        nfev += third[3]
+        q = _estimate_order(third[1], order, rate_factor, least_order, higher_order, True)
     est = np.full((n_points, d), np.nan)
-    est[idx] = diff * factor / _two_to_minus_one(order)
+    est[idx] = diff * (2.0 ** q) / _two_to_minus_one(q)
+    if third is not None and third[4] is not None and q < order:
+        finest = third[4][0::2]                    # (at the solution's points it reached)
+        _with_finest_pair(est, Y, finest, Yr[2 * idx[:len(finest)]], q)
     result = _finish(Y, idx, diff, est, "double-steps", nfev)
     if result.first_bad is None and valid_fine < n_points:
         result.first_bad, result.reason, result.keep = valid_fine, "unchecked", valid_fine
+    if third is not None:
+        result.rate = third[1]
+        diverging, unchecked = third[0], third[2]
+        if unchecked is not None:                  # (a point of tr: fine j <-> 2 j)
+            _unchecked_from(result, (unchecked + 1) // 2, (unchecked + 1) // 2)
+        if diverging is not None:
+            first, keep, worst, size = diverging
+            _unresolved_from(result, first // 2, (keep + 1) // 2, worst, size)
     if tried_coarse and result.source == "double-steps":
         result.source = "double-steps (the half-steps companion failed)"
-    result.order = float(order)
+    result.order = q
     return result
 
 
@@ -623,31 +690,80 @@ def estimate_options(alpha):
     return {"rate_min_steps": 1, "rate_factor": 1.0, "least_order": 1.0 - float(alpha)}
 
 
-def _observed_rate(run, tc, Yc, Yf, uniform_only, min_steps):
+def _observed_rate(run, tc, Yc, Yf, uniform_only, min_steps, halving=None):
     """(D2 / D1, nfev, failed, levels) from a solve on every other point of the companion's
     mesh ``tc`` (values ``Yc``; ``Yf`` the solution at the same points), or (None, nfev,
     failed, None) when there is no such mesh or its solve fails; inf when D1 is at the rounding
     level of the solution.  ``failed``: the point of that mesh where its solve failed (at least
-    1), else None; ``levels``: (the indices of that mesh's points in ``tc``, its values)."""
+    1), else None; ``levels``: (the indices of that mesh's points in ``tc``, its values).
+
+    ``halving``: the rate only at the points where each level's steps are twice the next
+    one's: the first ``halving`` points of ``tc`` (the rest, the last point of an odd number
+    of steps, ends a step of the solution's own) and the points of the mesh of every fourth
+    point that are every other point of ``tc``.  At a shared last step the two solutions take
+    the same step, their difference is far below a halving's and the rate is off (gauss3 on
+    y = 1 + int y^2, 3 steps: 0.15 for solutions with errors of 1e-8 to 1e-3); None where no
+    point but the first is left."""
     if len(tc) < 3 or (len(tc) - (1 if uniform_only else 0)) // 2 < min_steps:
         return None, 0, None, None   # (coarse_mesh(tc) would have no mesh, or fewer steps)
     tq, iq = coarse_mesh(tc, uniform_only)
     Yq, status, index, calls = run(tq)
     if status != 0:
         return None, calls, max(int(index), 1), None
+    ir, Yr = iq, Yq                     # (the points of the rate)
+    if halving is not None:
+        m = _halving_points(iq, halving)
+        if m < 2:
+            return None, calls, None, (iq, Yq)
+        ir, Yr = iq[:m], Yq[:m]
     if Yf.shape[1] == 1 and Yf.shape[0] <= FEW:
         # (on floats: the same differences and NaN-propagating maxima, ~1 us a NumPy call)
-        fine, middle = Yf[iq, 0].tolist(), Yc[iq, 0].tolist()
+        fine, middle = Yf[ir, 0].tolist(), Yc[ir, 0].tolist()
         d1 = _largest_difference(fine, middle)
-        d2 = _largest_difference(middle, Yq[:, 0].tolist())
+        d2 = _largest_difference(middle, Yr[:, 0].tolist())
         size = _largest_difference(Yf[:, 0].tolist(), None)
     else:
-        d1 = float(np.max(np.abs(Yf[iq] - Yc[iq])))
-        d2 = float(np.max(np.abs(Yc[iq] - Yq)))
+        d1 = float(np.max(np.abs(Yf[ir] - Yc[ir])))
+        d2 = float(np.max(np.abs(Yc[ir] - Yr)))
         size = float(np.max(np.abs(Yf)))
     if d1 <= _ROUNDING * size:
         return float("inf"), calls, None, (iq, Yq)
     return d2 / d1, calls, None, (iq, Yq)
+
+
+def _rate_before(Y, idx, Yf, Yc, levels, diverging, rate, halving):
+    """The rate D2 / D1 of :func:`_observed_rate` over the points of the mesh of every fourth
+    point (``levels``) before the first point where the solutions stop converging
+    (``diverging``) or the solution and its half-steps companion disagree by more than
+    UNRESOLVED times the size (``rate`` where there is no such point, or fewer than two
+    points before it)."""
+    diff = np.abs(Yf - Yc)
+    bad = _first_unresolved(Y, idx, diff)
+    limits = [b[0] for b in (bad, diverging) if b is not None]
+    if not limits:
+        return rate
+    iq, Yq = levels
+    m = _halving_points(iq, halving) if halving is not None else len(iq)
+    m = min(m, int(np.searchsorted(idx[iq[:m]], min(limits))))
+    if m < 2:
+        return rate
+    ir = iq[:m]
+    d1 = float(np.max(np.abs(Yf[ir] - Yc[ir])))
+    d2 = float(np.max(np.abs(Yc[ir] - Yq[:m])))
+    if d1 <= _ROUNDING * float(np.max(np.abs(Yf))):
+        return math.inf
+    return d2 / d1
+
+
+def _halving_points(iq, halving):
+    """How many leading points of ``iq`` (indices of every other point of a mesh) are every
+    other point (2 k) and among its first ``halving`` points."""
+    m = 0
+    for k, i in enumerate(iq.tolist()):
+        if i != 2 * k or i >= halving:
+            break
+        m += 1
+    return m
 
 
 #: 64 ulp of 1: differences below this times the solution's size are at the rounding level.
@@ -704,27 +820,67 @@ def _first_diverging_few(Y, common, fine, middle, coarse):
     return None
 
 
-def _refined_level(run, t, Y, idx, Yf, Yc):
-    """(:func:`_first_diverging`'s answer, rate, unchecked, nfev) for the solution ``Y`` on
-    ``t`` from its half-steps companion ``Yc`` (at the points ``idx``, ``Yf`` the solution
+def _refined_level(run, t, Y, idx, Yf, Yc, halving=None):
+    """(:func:`_first_diverging`'s answer, rate, unchecked, nfev, finest) for the solution ``Y``
+    on ``t`` from its half-steps companion ``Yc`` (at the points ``idx``, ``Yf`` the solution
     there) and a solve with every step bisected, the third level where the mesh of every
     fourth point has too few steps for one (N = 2 or 3, or below the method's fewest) or its
     solve failed.  ``rate``: |Yf - Yc| / |Y - Y_bisected| (largest over the points they
-    share; inf when the latter is at the rounding level), or None; ``unchecked``: the mesh
-    index from which the solution is unchecked (that solve failed where the solution passed),
-    or None."""
+    share, of the first ``halving`` of ``idx`` where given: not at a shared last step; inf when
+    the latter is at the rounding level), or None; ``unchecked``: the mesh index from which
+    the solution is unchecked (that solve failed where the solution passed), or None;
+    ``finest``: the bisected solve's values at the points of ``t`` it reached (None if
+    none).  (Also the third level of a double-steps companion: ``Y`` is then that companion
+    on ``t``, ``Yc`` the solution.)"""
     Yr, status, index, calls = run(refined_mesh(t))
     valid = len(t) if status == 0 else (index + 1) // 2      # (fine j <-> refined 2 j)
     unchecked = max(valid, 1) if valid < len(t) else None
+    finest = Yr[:2 * valid - 1:2] if valid > 0 else None
     shared = int(np.searchsorted(idx, valid))
     if shared < 2:
-        return None, None, unchecked, calls
+        return None, None, unchecked, calls, finest
     common = idx[:shared]
     finer = Yr[2 * common]
-    d0 = float(np.max(np.abs(Y[common] - finer)))
-    d1 = float(np.max(np.abs(Yf[:shared] - Yc[:shared])))
-    rate = math.inf if d0 <= 64 * np.finfo(float).eps * float(np.max(np.abs(Y))) else d1 / d0
-    return (_first_diverging(Y, common, finer, Y[common], Yc[:shared]), rate, unchecked, calls)
+    m = shared if halving is None else min(shared, halving)    # (the points of the rate)
+    if m < 2:
+        rate = None
+    else:
+        d0 = float(np.max(np.abs(Y[common[:m]] - finer[:m])))
+        d1 = float(np.max(np.abs(Yf[:m] - Yc[:m])))
+        rate = math.inf if d0 <= _ROUNDING * float(np.max(np.abs(Y))) else d1 / d0
+    return (_first_diverging(Y, common, finer, Y[common], Yc[:shared]), rate, unchecked, calls,
+            finest)
+
+
+def _estimate_order(rate, order, rate_factor, least_order, higher_order, converging):
+    """The order the estimate assumes, given the observed ``rate`` (or None) and the method's
+    ``order`` (see :func:`estimate_error`): the observed order log2 rate where the rate is below
+    2^order / ``rate_factor`` or, on a given mesh (``converging``), below 2, at least
+    ``least_order`` (None: 1, or on a given mesh LEAST_ORDER) and at most ``order``."""
+    q = float(order)
+    if rate is None:
+        return q
+    if rate < 2.0 ** order / rate_factor or (converging and rate < 2.0):
+        floor = least_order if least_order is not None else (LEAST_ORDER if converging else 1.0)
+        q = min(q, max(floor, math.log2(max(rate, 1.0))))       # the order is not p
+    elif higher_order and rate > 2.0 ** order:
+        q = min(order + 0.5, math.log2(rate))     # pre-asymptotic from above
+    return q
+
+
+def _with_finest_pair(est, Y, finest, between, q):
+    """Raise ``est`` (in place), the estimate of the solution ``Y``, to |Y - finest| + |between
+    - finest| / (2^q - 1) at the points that ``finest``, the finest level's values at the
+    solution's points (a leading part of them), reached; ``between``: the level next to the
+    finest one there (``Y`` itself when the finest level is the solution with every step
+    bisected).  With the observed order (q = log2 of the rate) this is the estimate of the
+    three levels' pairs alike; with an order set by a bound (LEAST_ORDER) it is the larger, the
+    finest pair's."""
+    n = len(finest)
+    if n == 0:
+        return
+    extra = np.abs(Y[:n] - finest) + np.abs(between[:n] - finest) / _two_to_minus_one(q)
+    np.maximum(est[:n], extra, out=est[:n])
 
 
 def _unresolved_from(result, first, keep, worst, size):
