@@ -769,7 +769,11 @@ def grid_values(kernel, addr, targets, nodes, Y, counts):
     """
     P, M = targets.shape[0], nodes.shape[0]
     coefficient = Y is None
-    Y = np.ones((M, 1)) if coefficient else np.ascontiguousarray(Y, dtype=float)
+    if coefficient:     # (np.ones costs ~0.5 us more)
+        Y = np.empty((M, 1))
+        Y.fill(1.0)
+    else:
+        Y = np.ascontiguousarray(Y, dtype=float)
     func = kernel.structure["coefficient"] if coefficient else kernel.probe
     if type(func) is not FunctionType and isinstance(func, CPUDispatcher):
         func = func.py_func
