@@ -352,18 +352,21 @@ def value_key(func, compiled=True):
         known = _KEYS.get(func)
     except TypeError:  # pragma: no cover - Python functions are weakly referenceable
         known = None
+    per_func = known
     known = known.get(compiled) if known is not None else None
-    if known is not None and known[2](func):   # the same objects read (in ~0.1 us a read)
-        return known[1]
+    if known is not None and known[2] is not None and known[2](func):
+        return known[1]     # the same objects read (checked in ~0.05 us a read)
     reads = []
     snap = _snapshot(func, reads)
     if snap is not None:
         if known is not None and _same(known[0], snap):
+            if known[2] is None:    # the same objects a second time: worth a reader now
+                per_func[compiled] = (known[0], known[1], _reader(reads))
             return known[1]
     key = _value_key(func, compiled)
     if snap is not None and _same(snap, _snapshot(func)):   # (unchanged while digesting)
         try:
-            _KEYS.setdefault(func, {})[compiled] = (snap, key, _reader(reads))
+            _KEYS.setdefault(func, {})[compiled] = (snap, key, None)
         except TypeError:  # pragma: no cover - Python functions are weakly referenceable
             pass
     return key
@@ -438,10 +441,18 @@ def _reader(reads):
         lines.append(f"    r{i + 1} = {value}")
         lines.append(f"    if {'E[%d]()' % i if weak else 'E[%d]' % i} is not r{i + 1}: return False")
     lines.append("    return True")
+    text = "\n".join(lines)
+    code = _READER_CODE.get(text)
+    if code is None:    # (compiling costs ~0.3 ms; the text depends on the walk's shape only)
+        if len(_READER_CODE) >= 256:
+            _READER_CODE.clear()
+        code = _READER_CODE[text] = compile(text, "<value_key reader>", "exec").co_consts[0]
     namespace = {"A": tuple(r[2] for r in reads), "E": tuple(r[3] for r in reads),
                  "M": _MISSING, "_cell": _cell}
-    exec(compile("\n".join(lines), "<value_key reader>", "exec"), namespace)
-    return namespace["same"]
+    return pytypes.FunctionType(code, namespace, "same")
+
+
+_READER_CODE = {}   # the text of a reader -> its code
 
 
 def _snapshot_into(func, out, path, reads=None, at=0):
