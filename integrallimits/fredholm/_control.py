@@ -60,8 +60,13 @@ def with_estimate(solve, sol, rule_name, n_nodes):
             sol.stats["error_estimate"] = f"none: the companion solve with {m} nodes failed"
             sol.message += (f" No error estimate: the companion solve with {m} nodes failed: "
                             f"{comp.message}")
-    finite = estimate[np.isfinite(estimate)]
-    sol.stats["max_error_estimate"] = float(finite.max()) if finite.size else float("nan")
+    # the largest finite estimate: the largest one, if that is finite (NaN would be, inf is
+    # larger than any finite one); else picked out (boolean indexing costs ~1.5 us)
+    top = float(estimate.max()) if estimate.size else math.nan
+    if not math.isfinite(top):
+        finite = estimate[np.isfinite(estimate)]
+        top = float(finite.max()) if finite.size else float("nan")
+    sol.stats["max_error_estimate"] = top
     sol.set_error_estimate(estimate)
     return sol
 

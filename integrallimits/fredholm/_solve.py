@@ -504,7 +504,7 @@ def _unresolved(sol):
     companion failed (no estimate): its values could not be checked."""
     if not sol.success:
         return sol
-    est, size = sol.stats.get("max_error_estimate", math.nan), float(np.max(np.abs(sol.y)))
+    est, size = sol.stats.get("max_error_estimate", math.nan), float(np.abs(sol.y).max())
     if math.isnan(est):   # the companion failed: no digit of the values could be checked
         sol.status = -1
         sol.stats["failure"] = "unchecked"
@@ -578,8 +578,8 @@ def _solve_linear(kernel, addr, affine, nodes, weights, G, max_condition, counts
         _assembly.lapack_addresses(), A, anorm, Y, np.empty(n, np.int32)))
     Y = Y.reshape(M, d)
     stats["newton_solves"] = 0
-    if not np.isfinite(cond) or cond > max_condition:
-        if not np.isfinite(cond):
+    if not math.isfinite(cond) or cond > max_condition:     # (a float: math's test at once)
+        if not math.isfinite(cond):
             Y = np.full((M, d), np.nan)
         return Y, False, _SINGULAR.format(cond=cond, limit=max_condition), False
     if check:

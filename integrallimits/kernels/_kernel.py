@@ -762,6 +762,8 @@ _FORCINGS = weakref.WeakKeyDictionary()
 def _args_key(args):
     """``args`` as part of a key of ``_FORCINGS`` (each number with its type), or None when they
     are not all plain numbers (an array argument's values are not compared: no memo)."""
+    if not args:        # (the usual case, at once: the generators below cost ~1 us)
+        return ()
     if all(isinstance(a, (int, float, bool, np.number, np.bool_)) for a in args):
         return tuple((type(a), a) for a in args)
     return None

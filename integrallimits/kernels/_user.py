@@ -348,15 +348,25 @@ def value_key(func, compiled=True):
     func = py_function(func)
     if getattr(func, "__code__", None) is None:
         return ""
-    snap = _snapshot(func)
+    try:
+        known = _KEYS.get(func)
+    except TypeError:  # pragma: no cover - Python functions are weakly referenceable
+        known = None
+    per_func = known
+    known = known.get(compiled) if known is not None else None
+    if known is not None and known[2] is not None and known[2](func):
+        return known[1]     # the same objects read (checked in ~0.05 us a read)
+    reads = []
+    snap = _snapshot(func, reads)
     if snap is not None:
-        known = _KEYS.get(func, {}).get(compiled)
         if known is not None and _same(known[0], snap):
+            if known[2] is None:    # the same objects a second time: worth a reader now
+                per_func[compiled] = (known[0], known[1], _reader(reads))
             return known[1]
     key = _value_key(func, compiled)
     if snap is not None and _same(snap, _snapshot(func)):   # (unchanged while digesting)
         try:
-            _KEYS.setdefault(func, {})[compiled] = (snap, key)
+            _KEYS.setdefault(func, {})[compiled] = (snap, key, None)
         except TypeError:  # pragma: no cover - Python functions are weakly referenceable
             pass
     return key
@@ -375,23 +385,85 @@ def _unchanging(value):
     return kind is tuple and all(_unchanging(v) for v in value)
 
 
-def _snapshot(func):
+def _snapshot(func, reads=None):
     """The objects the Python function ``func`` reads (its code, defaults, globals with their
     module attribute chains, closure cells), and those that the functions and compiled
     helpers it reads read, in order; functions as weak references (the same object for the
     same function in CPython).  None when one of them could change without changing identity
     (an array, a list, a class or any other object): such functions are digested every time.
-    Two equal snapshots (:func:`_same`) give the same :func:`value_key`."""
+    Two equal snapshots (:func:`_same`) give the same :func:`value_key`.
+
+    ``reads``: a list that gets, in order, each read the walk makes (see :func:`_reader`), from
+    which a later call can tell that the walk would see the same objects again."""
     out = []
-    return out if _snapshot_into(func, out, []) else None
+    return out if _snapshot_into(func, out, [], reads, 0) else None
 
 
-def _snapshot_into(func, out, path):
+# The reads of a snapshot's walk (:func:`_snapshot`'s ``reads``): (kind, register, argument,
+# object, weak), each reading from the object in ``register`` (0: the function; read i puts its
+# object in register i + 1) the object that was ``object`` (``weak``: a weak reference to it).
+_READ_CODE, _READ_DEFAULTS, _READ_KWDEFAULTS, _READ_GLOBAL, _READ_ATTR, _READ_CELL, \
+    _READ_PYFUNC = range(7)
+_READ_TEXT = {_READ_CODE: "{r}.__code__", _READ_DEFAULTS: "{r}.__defaults__",
+              _READ_KWDEFAULTS: "{r}.__kwdefaults__", _READ_GLOBAL: "{r}.__globals__.get(A[{i}], M)",
+              _READ_ATTR: "getattr({r}, A[{i}], M)", _READ_CELL: "_cell({r}.__closure__[A[{i}]])",
+              _READ_PYFUNC: "{r}.py_func"}
+
+
+def _cell(cell):
+    try:
+        return cell.cell_contents
+    except ValueError:   # an empty cell
+        return _MISSING
+
+
+def _read(reads, kind, register, arg, obj, weak=False):
+    """Note a read of the walk (if ``reads`` is a list); returns the register of ``obj``."""
+    if reads is None:
+        return None
+    reads.append((kind, register, arg, weakref.ref(obj) if weak else obj, weak))
+    return len(reads)
+
+
+def _reader(reads):
+    """A function ``same(func)``: whether :func:`_snapshot` of ``func`` would read the same
+    objects as the walk that noted ``reads`` (then the snapshot is the same one, and so is the
+    value key).  Straight-line code, one comparison a read (by identity; modules on the way
+    too, so it may say False where the snapshot is the same: the caller then walks)."""
+    if any(r[0] == _READ_KWDEFAULTS and r[3] for r in reads):  # (their values: walked each time)
+        return lambda func: False
+    lines = ["def same(r0):"]
+    for i, (kind, register, _, obj, weak) in enumerate(reads):
+        value = _READ_TEXT[kind].format(r=f"r{register}", i=i)
+        if kind == _READ_KWDEFAULTS:            # (None or empty)
+            lines.append(f"    if {value}: return False")
+            continue
+        lines.append(f"    r{i + 1} = {value}")
+        lines.append(f"    if {'E[%d]()' % i if weak else 'E[%d]' % i} is not r{i + 1}: return False")
+    lines.append("    return True")
+    text = "\n".join(lines)
+    code = _READER_CODE.get(text)
+    if code is None:    # (compiling costs ~0.3 ms; the text depends on the walk's shape only)
+        if len(_READER_CODE) >= 256:
+            _READER_CODE.clear()
+        code = _READER_CODE[text] = compile(text, "<value_key reader>", "exec").co_consts[0]
+    namespace = {"A": tuple(r[2] for r in reads), "E": tuple(r[3] for r in reads),
+                 "M": _MISSING, "_cell": _cell}
+    return pytypes.FunctionType(code, namespace, "same")
+
+
+_READER_CODE = {}   # the text of a reader -> its code
+
+
+def _snapshot_into(func, out, path, reads=None, at=0):
     code = func.__code__
+    _read(reads, _READ_CODE, at, None, code)
     if func in path:   # recursion (``in``: functions compare by identity)
         out.append(code)
         return True
     defaults, kwdefaults = func.__defaults__, func.__kwdefaults__
+    _read(reads, _READ_DEFAULTS, at, None, defaults)
+    _read(reads, _READ_KWDEFAULTS, at, None, kwdefaults)
     out += (code, defaults)
     if defaults is not None and not _unchanging(defaults):
         return False
@@ -404,25 +476,39 @@ def _snapshot_into(func, out, path):
     namespace = func.__globals__
     for names in _global_paths(code):
         obj = namespace.get(names[0], _MISSING)
+        where = _read(reads, _READ_GLOBAL, at, names[0], obj, _weak(obj))
         for attr in names[1:]:      # as _resolve does
             if not isinstance(obj, pytypes.ModuleType):
                 break
             obj = getattr(obj, attr, _MISSING)
-        if not _snapshot_object(obj, out, path):
+            where = _read(reads, _READ_ATTR, where, attr, obj, _weak(obj))
+        if not _snapshot_object(obj, out, path, reads, where):
             return False
-    for name, cell in zip(code.co_freevars, func.__closure__ or ()):
-        try:
-            obj = cell.cell_contents
-        except ValueError:   # an empty cell
-            obj = _MISSING
-        if not _snapshot_object(obj, out, path):
+    for k, (name, cell) in enumerate(zip(code.co_freevars, func.__closure__ or ())):
+        obj = _cell(cell)
+        where = _read(reads, _READ_CELL, at, k, obj, _weak(obj))
+        if not _snapshot_object(obj, out, path, reads, where):
             return False
         if isinstance(obj, pytypes.ModuleType):    # and what is read from it, as globals'
-            for _, value in _module_reads(name, obj, code):
-                if not _snapshot_object(value, out, path):
+            for path_read in _load_paths(code)[1]:     # (as _module_reads does)
+                if path_read[0] != name:
+                    continue
+                value, inner = obj, where
+                for attr in path_read[1:]:              # (as _resolve does)
+                    if value is _MISSING or not isinstance(value, pytypes.ModuleType):
+                        break
+                    value = getattr(value, attr, _MISSING)
+                    inner = _read(reads, _READ_ATTR, inner, attr, value, _weak(value))
+                if not _snapshot_object(value, out, path, reads, inner):
                     return False
     path.pop()
     return True
+
+
+def _weak(obj):
+    """Whether a walk's read of ``obj`` is noted by a weak reference (functions and compiled
+    dispatchers: their snapshots hold them so; a note must not keep them alive)."""
+    return isinstance(obj, (pytypes.FunctionType, numba.core.dispatcher.Dispatcher))
 
 
 _SNAPSHOT_CODE_LIKE = (pytypes.ModuleType, pytypes.BuiltinFunctionType, np.ufunc)
@@ -430,17 +516,19 @@ _SNAPSHOT_CODE_LIKE = (pytypes.ModuleType, pytypes.BuiltinFunctionType, np.ufunc
 _SNAPSHOT_CODE_TYPES = frozenset(_SNAPSHOT_CODE_LIKE)
 
 
-def _snapshot_object(obj, out, path):
+def _snapshot_object(obj, out, path, reads=None, where=None):
     if type(obj) in _SNAPSHOT_CODE_TYPES or obj is _MISSING or _unchanging(obj) or \
             isinstance(obj, _SNAPSHOT_CODE_LIKE):
         out.append(obj)
         return True
     if isinstance(obj, pytypes.FunctionType):
         out.append(weakref.ref(obj))
-        return _snapshot_into(obj, out, path)
+        return _snapshot_into(obj, out, path, reads, where)
     if isinstance(obj, numba.core.dispatcher.Dispatcher):
         out.append(weakref.ref(obj))
-        return _snapshot_into(obj.py_func, out, path)
+        py = obj.py_func
+        return _snapshot_into(py, out, path, reads,
+                              _read(reads, _READ_PYFUNC, where, None, py, _weak(py)))
     return False
 
 

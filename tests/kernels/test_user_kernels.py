@@ -1,5 +1,7 @@
 """Plain Python vector kernels: arrays and tuples (which allocate nothing per call) give the same
 solution; tuples mixing ints and floats work; a wrong length is reported."""
+import types
+
 import numba
 import numpy as np
 import pytest
@@ -106,6 +108,60 @@ def test_vector_forcing_written_with_np_array_is_called_on_the_whole_mesh():
 
 RATE = 2.0
 LIST = [1.0]
+
+
+CFG = types.ModuleType("cfg_for_value_keys")
+CFG.RHO = 2.0
+
+
+def _helper_reading_rate(y):
+    return RATE * y
+
+
+def test_a_remembered_value_key_follows_every_read_of_the_walk():
+    """Once a key is remembered, a call checks the objects the walk read (the function's code and
+    defaults, each global and each module attribute on the way, closure cells, the functions it
+    calls) instead of walking: each changed read below gives the key of the new values, and the
+    old key again when the old object is back."""
+    global RATE
+    from integrallimits.kernels._user import value_key
+
+    cfg = CFG
+
+    def reads_all(t, s, y, d=1.0):
+        return CFG.RHO * cfg.RHO * _helper_reading_rate(y) * d
+
+    def twice(func):
+        key = value_key(func)
+        assert value_key(func) == key       # (the second call: from the remembered reads)
+        return key
+
+    first = twice(reads_all)
+    old_rho, old_code, old_rate = CFG.RHO, _helper_reading_rate.__code__, RATE
+    changes = [lambda: setattr(CFG, "RHO", 3.0),                       # global module attribute
+               lambda: setattr(_helper_reading_rate, "__code__",       # a helper's code
+                               (lambda y: 2.0 * RATE * y).__code__),
+               lambda: setattr(reads_all, "__defaults__", (4.0,))]     # a default
+    undo = [lambda: setattr(CFG, "RHO", old_rho),
+            lambda: setattr(_helper_reading_rate, "__code__", old_code),
+            lambda: setattr(reads_all, "__defaults__", (1.0,))]
+    try:
+        keys = {first}
+        for change, back in zip(changes, undo):
+            change()
+            key = twice(reads_all)
+            assert key not in keys
+            keys.add(key)
+            back()
+            assert twice(reads_all) == first
+        cfg = types.ModuleType("another_cfg")       # a closure cell: another module ...
+        cfg.RHO = 2.0
+        assert twice(reads_all) == first            # ... with the same value: the same key
+        cfg.RHO = 7.0                               # its attribute changed: another key
+        assert twice(reads_all) not in keys
+    finally:
+        CFG.RHO, RATE = old_rho, old_rate
+        _helper_reading_rate.__code__ = old_code
 
 
 def test_value_key_is_remembered_only_while_the_same_objects_are_read():
