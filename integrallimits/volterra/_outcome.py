@@ -160,6 +160,16 @@ def checks_odd_end(method):
     return bool(getattr(method, "companion_shares_odd_end", True))
 
 
+def estimate_kept(run, t, Y, keep, method, converging=True):
+    """The companion estimate (:func:`._estimate.estimate_error`) of the values ``Y[:keep]`` of a
+    solve on the mesh ``t`` with ``method``, as a fixed mesh's are estimated (a failure of a
+    companion solve leaves the values from there unchecked)."""
+    return estimate_error(companion(run), t[:keep], Y[:keep], method.order,
+                          companion_drops_odd_end(method), method.min_steps,
+                          odd_end=checks_odd_end(method), uncheck_on_failure=True,
+                          converging=converging, **getattr(method, "estimate_options", {}))
+
+
 def solve_on_mesh(run, t, *, method, scalar, stats, error_estimate=True, t_eval=None,
                   what="solution", messages=None, work=None, converging=True,
                   computed_start=False):
@@ -203,11 +213,7 @@ def solve_on_mesh(run, t, *, method, scalar, stats, error_estimate=True, t_eval=
     info["error_estimate"] = "not requested" if not error_estimate else "none"
     largest = math.nan
     if error_estimate and keep >= 2:
-        comp = estimate_error(companion(run), t[:keep], Y[:keep], method.order,
-                              companion_drops_odd_end(method), method.min_steps,
-                              odd_end=checks_odd_end(method), uncheck_on_failure=True,
-                              converging=converging,
-                              **getattr(method, "estimate_options", {}))
+        comp = estimate_kept(run, t, Y, keep, method, converging)
         info.update(comp.stats())
         info["nfev"] += comp.nfev
         if keep == Y.shape[0]:

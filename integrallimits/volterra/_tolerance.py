@@ -24,8 +24,8 @@ import numpy as np
 
 from ..kernels import _user
 from ._estimate import FEW, UNRESOLVED, estimate_error, trim_lead_in
-from ._outcome import (FAILED, SUCCEEDED, checks_odd_end, companion, companion_drops_odd_end,
-                       describe, unresolved_message)
+from ._outcome import (FAILED, SUCCEEDED, companion, companion_drops_odd_end, describe,
+                       estimate_kept, unresolved_message)
 from ._solution import Solution, largest_estimate
 
 __all__ = ["check_tolerances", "first_steps_check", "fit_tolerances", "over_tolerance",
@@ -282,10 +282,7 @@ def _failed_attempt(run, t, first, method):
     keep = first.keep
     if keep < 2:
         return keep, np.full((keep,) + first.Y.shape[1:], np.nan), 0, None
-    comp = estimate_error(companion(run), t[:keep], first.Y[:keep], method.order,
-                          companion_drops_odd_end(method), method.min_steps,
-                          odd_end=checks_odd_end(method), uncheck_on_failure=True,
-                          **getattr(method, "estimate_options", {}))
+    comp = estimate_kept(run, t, first.Y, keep, method, converging=False)
     comp.keep = keep = min(keep, comp.keep) if comp.first_bad is not None else keep
     if trim_lead_in(comp) is not None:
         keep = comp.keep
@@ -367,10 +364,11 @@ def solve_uniform_to_tolerance(run, t0, T, *, method, scalar, stats, rtol, atol,
                     total += prior[2][2]
                 if failed[3] is not None and prior[2][3] is not None:
                     (tau, error, alpha), tau0 = failed[3], prior[2][3][0]
-                    blow_up = (tau, error + abs(tau - tau0), alpha, prior[3])
+                    error += abs(tau - tau0)
+                    met = error <= float(np.min(atol)) + float(np.min(rtol)) * abs(tau)
+                    blow_up = (tau, error, alpha, prior[3], met)
         prior = (first, t, failed, n) if grows else None
-        if blow_up is not None and \
-                blow_up[1] <= float(np.min(atol)) + float(np.min(rtol)) * abs(blow_up[0]):
+        if blow_up is not None and blow_up[4]:
             break   # the blow-up time to the tolerance: no finer mesh tells more
         if best is None or ratio < best[0]:
             best = (ratio, n, t, first, comp, defects)
@@ -415,21 +413,21 @@ def solve_uniform_to_tolerance(run, t0, T, *, method, scalar, stats, rtol, atol,
         message = (f"The solver reached the end of the interval; the estimated error meets "
                    f"atol + rtol |y| at every mesh point (N = {n}).")
     elif blow_up is not None:
-        tau, error, alpha, n_prior = blow_up
+        tau, error, alpha, n_prior, met = blow_up
         t_fail = float(t[first.index])
         keep, estimate = failed[:2]
         info.update(failure="blow-up", blow_up_time=tau, blow_up_time_error=error,
                     blow_up_exponent=alpha)
-        met = "" if error <= float(np.min(atol)) + float(np.min(rtol)) * abs(tau) else \
+        short = "" if met else \
             " (not to the tolerance: a finer mesh would need more than the steps allowed)"
         message = (f"the solution blows up: the solves on {n_prior} and {n} uniform steps "
                    f"fail at t = {t_fail:.10g}; as |y| ~ C (t* - t)^-{alpha:.3g} before it, the "
-                   f"blow-up time is t* = {tau:.10g} +- {error:.2g}{met}.")
+                   f"blow-up time is t* = {tau:.10g} +- {error:.2g}{short}.")
     elif first.status != 0:
         t_fail = float(t[first.index])
         message, info["failure"] = describe(first.status, t_fail, info.get("newton_iterations", 0),
                                             first.record)
-        keep, estimate = failed[:2] if failed is not None else (first.keep, estimate)
+        keep, estimate = failed[:2]      # (the last attempt failed: it was checked above)
         if keep < first.keep:
             message += (f" The values from t = {float(t[keep]):.6g} on are not kept: the error "
                         f"estimate (a solve with every other point) does not confirm them.")
