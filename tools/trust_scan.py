@@ -24,7 +24,7 @@ import numpy as np
 from integrallimits import METHODS, solve_volterra
 from integrallimits.volterra.problems import PROBLEMS
 
-NS = [2, 3, 4, 5, 6, 8, 12, 16, 24, 32, 48, 64, 128, 256]
+NS = [1, 2, 3, 4, 5, 6, 8, 12, 16, 24, 32, 48, 64, 128, 256]
 FACTOR, FLOOR = 20.0, 1e-13
 #: A success has no digit where its error or its estimate exceeds this times the solution's
 #: largest size so far (the solver's own bound, ``_estimate.UNRESOLVED``).
@@ -93,7 +93,7 @@ def _cases(sets):
         yield ("blowup", "y^2 [0,0.875]", _square, _one0, (0.0, 0.875), (),
                _past(lambda t: 1.0 / (1.0 - t), 1.0))
     if "stiff" in sets:
-        for lam in (-1.0, -10.0, -100.0, -1e3, -1e4):
+        for lam in (-1.0, -10.0, -100.0, -1e3, -1e4, -1e5, -1e6):
             yield ("stiff", f"linear lam={lam:g}", _linear, _one, (0.0, 1.0), (lam,),
                    lambda t, lam=lam: np.exp(lam * t))
         yield ("stiff", "logistic", _logistic, _tenth, (0.0, 4.0), (),

@@ -48,7 +48,12 @@ their half-steps companion within half the size).  Where the only companion is t
 every step bisected (a mesh of one step, or of fewer than twice the method's fewest: gregory4
 on 3-5 steps), the solve with every step bisected twice is the third level (gregory4 on 4
 steps ahead of a blow-up: -5.7, -7.9, -11.0 for y = 5 at the end, a success with the
-estimate 2.4 before), and its rate sets the order.
+estimate 2.4 before), and its rate sets the order.  Differences that grow as the steps
+shrink, but stay below LEAD_IN times the size, are checked with a fourth level, the finest
+one's steps bisected (:func:`_growth_level`): three levels that all miss a fast time scale
+agree while they drift apart (gauss2 on y = 1 - 1e5 int y, 1 step: a success with the
+estimate 0.03 for an error of 1.0), and where the fourth still drifts the solution has no
+confirmed digit.
 
 Near a singularity (a blow-up) two under-resolved solutions can agree with each other while
 both lag behind the exact one: the values kept there carry Richardson estimates that are
@@ -323,7 +328,8 @@ def estimate_error(run, t, Y, order, uniform_only, min_steps, rate_min_steps=RAT
         step bisected too.  Where the only companion is that solve (the mesh of every other
         point has fewer steps than the method takes), the solve with every step bisected twice
         is the third level: the same check, with the solution the coarsest, and its rate sets
-        the order.  A few steps that jump a
+        the order.  Differences that grow below LEAD_IN times the size are checked with a
+        fourth level (:func:`_growth_level`).  A few steps that jump a
         blow-up (radau2 on y = 1 + int 2 y^3 over [0, 0.5], t* = 0.25, 2 to 12 steps:
         successes with y(0.5) = 3.8 ... 9.6 and estimates of 0.2-0.4), or that the rectangle
         rule takes through it (2 or 3 steps: y(0.5) = 3.2 and 5.3, the solutions on 1, 2, 4
@@ -381,7 +387,7 @@ def estimate_error(run, t, Y, order, uniform_only, min_steps, rate_min_steps=RAT
                 # no mesh of every fourth point, its solve failed, or it is a single step: the
                 # one of every step bisected is the third level (too), and its rate sets the
                 # order
-                finer, rate, unchecked, calls, finest = _refined_level(
+                finer, rate, unchecked, calls, finest, level = _refined_level(
                     run, t, Y, idx, Yf, Yc[:valid], halving)
                 nfev += calls
                 if finer is not None and (diverging is None or finer[0] < diverging[0]):
@@ -427,6 +433,15 @@ def estimate_error(run, t, Y, order, uniform_only, min_steps, rate_min_steps=RAT
                 _unchecked_from(result, unchecked, unchecked)
             if diverging is not None:
                 _unresolved_from(result, *diverging)
+            q_args = (order, rate_factor, least_order, higher_order)
+            if finest is not None:
+                # (the finest three: the solve with every step bisected, the solution and its
+                # half-steps companion)
+                result.nfev += _growth_level(run, result, Y, level, 2 * idx, Yf, Yc[:valid],
+                                             2, q_args)
+            elif levels is not None and converging:
+                result.nfev += _growth_level(run, result, Y, (t, Y), idx[levels[0]],
+                                             Yc[levels[0]], levels[1], 1, q_args)
             if odd_points:
                 result.nfev += _odd_points_check(run, t, Y, q, min_steps, result,
                                                  uncheck_on_failure)
@@ -466,6 +481,8 @@ def estimate_error(run, t, Y, order, uniform_only, min_steps, rate_min_steps=RAT
         if diverging is not None:
             first, keep, worst, size = diverging
             _unresolved_from(result, first // 2, (keep + 1) // 2, worst, size)
+        result.nfev += _growth_level(run, result, Y, third[5], 4 * idx, Yr[2 * idx], Y[idx], 4,
+                                     (order, rate_factor, least_order, higher_order))
     if tried_coarse and result.source == "double-steps":
         result.source = "double-steps (the half-steps companion failed)"
     result.order = q
@@ -778,10 +795,11 @@ def _largest_difference(a, b):
     return math.nan if m != m or any(map(math.isnan, values)) else m
 
 
-def _first_diverging(Y, common, fine, middle, coarse):
+def _first_diverging(Y, common, fine, middle, coarse, lead_in=LEAD_IN):
     """(first, keep, disagreement, size) at the first of the points ``common`` (mesh indices
     of the solution ``Y``) where the solutions on three nested meshes, ``fine``, ``middle``
-    and ``coarse`` there, do not converge, or None.
+    and ``coarse`` there, do not converge, or None.  (``lead_in``: LEAD_IN below; a level of
+    noise instead for :func:`_growth_level`.)
 
     In the asymptotic regime the differences D1 = |fine - middle| and D2 = |middle - coarse|
     fall by 2^p from one level to the next; solutions that converge get closer as the steps
@@ -795,18 +813,18 @@ def _first_diverging(Y, common, fine, middle, coarse):
     radau4, 12 steps, error 1.5e-3, D2 at t = 2/3 far below D1 = 0.18.)"""
     if Y.shape[1] == 1 and Y.shape[0] <= FEW:
         return _first_diverging_few(Y[:, 0].tolist(), common.tolist(), fine[:, 0].tolist(),
-                                    middle[:, 0].tolist(), coarse[:, 0].tolist())
+                                    middle[:, 0].tolist(), coarse[:, 0].tolist(), lead_in)
     size = np.maximum.accumulate(_row_max(np.abs(Y)))[common]
     d1 = np.maximum.accumulate(_row_max(np.abs(fine - middle)))
     d2 = np.maximum.accumulate(_row_max(np.abs(middle - coarse)))
-    bad = ~((d1 <= d2) | (d2 <= LEAD_IN * size))       # (NaN: not converging)
+    bad = ~((d1 <= d2) | (d2 <= lead_in * size))       # (NaN: not converging)
     if not bad.any():
         return None
     k = int(np.argmax(bad))
     return (int(common[k]), int(common[k - 1]) + 1 if k > 0 else 1, float(d1[k]), float(size[k]))
 
 
-def _first_diverging_few(Y, common, fine, middle, coarse):
+def _first_diverging_few(Y, common, fine, middle, coarse, lead_in=LEAD_IN):
     """:func:`_first_diverging` of a scalar solution (lists of floats): the same running
     maxima (NaN propagating, as NumPy's) and comparisons (False for NaN), so the same answer."""
     size = list(itertools.accumulate(map(abs, Y), _maximum))
@@ -815,13 +833,13 @@ def _first_diverging_few(Y, common, fine, middle, coarse):
         x, y = abs(a - b), abs(b - c)
         d1 = x if d1 is None else _maximum(d1, x)
         d2 = y if d2 is None else _maximum(d2, y)
-        if not (d1 <= d2 or d2 <= LEAD_IN * size[i]):
+        if not (d1 <= d2 or d2 <= lead_in * size[i]):
             return (i, common[k - 1] + 1 if k > 0 else 1, d1, size[i])
     return None
 
 
 def _refined_level(run, t, Y, idx, Yf, Yc, halving=None):
-    """(:func:`_first_diverging`'s answer, rate, unchecked, nfev, finest) for the solution ``Y``
+    """(:func:`_first_diverging`'s answer, rate, unchecked, nfev, finest, level) for the solution ``Y``
     on ``t`` from its half-steps companion ``Yc`` (at the points ``idx``, ``Yf`` the solution
     there) and a solve with every step bisected, the third level where the mesh of every
     fourth point has too few steps for one (N = 2 or 3, or below the method's fewest) or its
@@ -830,15 +848,17 @@ def _refined_level(run, t, Y, idx, Yf, Yc, halving=None):
     the latter is at the rounding level), or None; ``unchecked``: the mesh index from which
     the solution is unchecked (that solve failed where the solution passed), or None;
     ``finest``: the bisected solve's values at the points of ``t`` it reached (None if
-    none).  (Also the third level of a double-steps companion: ``Y`` is then that companion
+    none); ``level``: its mesh and values (the values that it reached).  (Also the third level of a double-steps companion: ``Y`` is then that companion
     on ``t``, ``Yc`` the solution.)"""
-    Yr, status, index, calls = run(refined_mesh(t))
+    tr = refined_mesh(t)
+    Yr, status, index, calls = run(tr)
     valid = len(t) if status == 0 else (index + 1) // 2      # (fine j <-> refined 2 j)
     unchecked = max(valid, 1) if valid < len(t) else None
     finest = Yr[:2 * valid - 1:2] if valid > 0 else None
+    level = (tr[:max(2 * valid - 1, 0)], Yr[:max(2 * valid - 1, 0)])
     shared = int(np.searchsorted(idx, valid))
     if shared < 2:
-        return None, None, unchecked, calls, finest
+        return None, None, unchecked, calls, finest, level
     common = idx[:shared]
     finer = Yr[2 * common]
     m = shared if halving is None else min(shared, halving)    # (the points of the rate)
@@ -849,7 +869,64 @@ def _refined_level(run, t, Y, idx, Yf, Yc, halving=None):
         d1 = float(np.max(np.abs(Yf[:m] - Yc[:m])))
         rate = math.inf if d0 <= _ROUNDING * float(np.max(np.abs(Y))) else d1 / d0
     return (_first_diverging(Y, common, finer, Y[common], Yc[:shared]), rate, unchecked, calls,
-            finest)
+            finest, level)
+
+
+def _noise(n_points):
+    """Differences of two solutions on ``n_points`` below this times the solution's size are
+    rounding noise: 64 ulp, or 4 ulp a point on long meshes (sums of N terms)."""
+    return np.finfo(float).eps * max(64.0, 4.0 * n_points)
+
+
+def _growth_level(run, result, Y, level, j, middle, coarse, stride, q_args):
+    """Check, with a fourth level, a solution whose three levels' differences grow as the
+    steps shrink below LEAD_IN times its size (where :func:`_first_diverging` lets them be);
+    change ``result`` in place and return the kernel evaluations spent.
+
+    Three levels that all miss a fast time scale of the problem agree with each other while
+    their differences grow: gauss2 on y = 1 - 1e5 int y, 1 step, and its companions on 2 and
+    4 steps are 0.99988, 0.99952 and 0.99808 at t = 1 (the stability function of a Gauss
+    method tends to 1 on stiff steps), the differences grow 4-fold a halving, and the
+    solution was a success with the estimate 0.03 for an error of 1.0.  A smooth solution
+    before its asymptotic regime can show a growing pair too (gauss4 on the logistic
+    equation, 5 steps, error 1e-9).  Where the finest three levels grow above the rounding
+    noise (:func:`_noise`), the finest level (``level``: its mesh and values, the solution's
+    points every ``stride``-th of them; ``j``: the indices there of the points the three
+    share, ``middle`` and ``coarse`` the other two's values at them) is solved again with
+    every step bisected: where the finest three still grow, the solution is "unresolved"
+    from there; elsewhere the finest pair's estimate (:func:`_with_finest_pair`, with the
+    order of its rate; ``q_args``: ``order, rate_factor, least_order, higher_order`` of
+    :func:`_estimate_order`) raises the solution's."""
+    tf, Yf = level
+    reach = len(tf) if result.first_bad is None else stride * result.first_bad
+    j = j[j < reach]             # (the points the solution keeps, that the level reached)
+    if len(j) < 2:
+        return 0
+    noise = _noise(len(tf))
+    middle, coarse = middle[:len(j)], coarse[:len(j)]
+    if _first_diverging(Yf, j, Yf[j], middle, coarse, noise) is None:
+        return 0
+    Z, status, index, calls = run(refined_mesh(tf))
+    valid = len(tf) if status == 0 else (index + 1) // 2     # (level i <-> refined 2 i)
+    reached = (valid - 1) // stride + 1 if valid > 0 else 0  # (the solution's points)
+    if reached < len(Y):
+        _unchecked_from(result, max(reached, 1), max(reached, 1))
+    shared = int(np.searchsorted(j, valid))
+    if shared >= 2:
+        js = j[:shared]
+        finer = Z[2 * js]
+        diverging = _first_diverging(Yf, js, finer, Yf[js], middle[:shared], noise)
+        if diverging is not None:
+            first, keep, worst, size = diverging
+            _unresolved_from(result, first // stride, (keep - 1) // stride + 1, worst, size)
+        d1 = float(np.max(np.abs(Yf[js] - middle[:shared])))
+        d0 = float(np.max(np.abs(finer - Yf[js])))
+        rate = math.inf if d0 <= noise * float(np.max(np.abs(Yf))) else d1 / d0
+        q = _estimate_order(rate, *q_args, True)
+        if reached > 0:
+            _with_finest_pair(result.estimate, Y, Z[:2 * stride * (reached - 1) + 1:2 * stride],
+                              Yf[:stride * (reached - 1) + 1:stride], q)
+    return calls
 
 
 def _estimate_order(rate, order, rate_factor, least_order, higher_order, converging):

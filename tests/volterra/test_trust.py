@@ -1695,3 +1695,35 @@ def test_a_vide_whose_estimate_or_error_leaves_no_digit_is_not_a_success(f, K, T
     sol = solve_vide(f, K, 1.0, (0.0, T), n, method=method)
     assert not sol.success and sol.stats["failure"] == "unresolved", sol.message
     _kept_values_have_digits(sol, exact)
+
+
+def _decay(t, s, y, lam):
+    return -lam * y
+
+
+@pytest.mark.parametrize("method, lam, n", [("gauss2", 1e4, 1), ("gauss2", 1e5, 1),
+                                            ("gauss2", 1e5, 3), ("gauss2", 1e6, 2),
+                                            ("gauss2", 1e6, 12), ("gauss4", 1e5, 2),
+                                            ("gauss4", 1e6, 1), ("gauss4", 1e6, 6)])
+def test_levels_that_drift_apart_on_stiff_steps_are_not_a_success(method, lam, n):
+    """y = 1 - lam int y = e^{-lam t} on [0, 1] with a few Gauss steps (whose stability
+    function tends to 1 on stiff steps): every level of the check keeps y near 1, and they
+    agree to 1e-4 ... 1e-2 while their differences grow 4-fold a halving.  gauss2 on 1 step
+    with lam = 1e5 was a success with the estimate 0.03 for an error of 1.0 (lam = 1e6: 3e-3),
+    and on 1-12 steps successes without a digit.  The fourth level, the finest one's steps
+    bisected, drifts further: no reliable digit."""
+    sol = solve_volterra(_decay, ONE, (0.0, 1.0), n, method=method, args=(lam,))
+    assert not sol.success and sol.stats["failure"] == "unresolved", sol.message
+    _kept_values_have_digits(sol, lambda t: np.exp(-lam * t))
+
+
+@pytest.mark.parametrize("method, n", [("gauss4", 5), ("gauss4", 6), ("gauss3", 6),
+                                       ("radau4", 6)])
+def test_a_smooth_solution_before_its_asymptotic_regime_stays_a_success(method, n):
+    """Differences that grow from the coarsest pair to the finest one on a smooth problem
+    (y = 1 + int y^2 over [0, 0.875], gauss4 on 6 steps: their rate 0.08) are not a drift:
+    the fourth level shows them falling, and the solution stays a success right to its
+    estimate."""
+    sol = solve_volterra(_square, ONE, (0.0, 0.875), n, method=method)
+    assert sol.success, sol.message
+    _kept_values_have_digits(sol, lambda t: 1.0 / (1.0 - t))
