@@ -601,6 +601,16 @@ def _controlled_pass(meth, kernel, g_vec, t0, T, rtol, atol, newton_tol, newton_
     return store, counts, rejected, failure, kernel_failure, h_floor
 
 
+def _rises(Y):
+    """Whether the solution's largest component at its end rises there as towards a blow-up:
+    its largest size so far, and at least twice its least."""
+    y = np.abs(Y.reshape(len(Y), -1))
+    if len(y) < 2 or not np.all(np.isfinite(y[-1])):
+        return False
+    y = y[:, int(np.argmax(y[-1]))]
+    return bool(y[-1] >= np.max(y) and y[-1] >= 2.0 * np.min(y))
+
+
 def _failed_pass(t, Y, failure, kernel_failure, h_floor, max_steps, run, p, meth, kernel, info,
                  total, start, t_eval):
     """The solution of a controlled pass that could not reach the end."""
@@ -609,8 +619,17 @@ def _failed_pass(t, Y, failure, kernel_failure, h_floor, max_steps, run, p, meth
     size = float(np.max(np.abs(Y[-1]))) if n else float("nan")
     if failure == "kernel":
         message, info["failure"] = kernel_failure
-    elif failure == "collapse":      # (the message once the blow-up time is fitted, below)
-        info["failure"] = "blow-up"
+    elif failure == "collapse" and _rises(Y):
+        info["failure"] = "blow-up"     # (the message once the blow-up time is fitted, below)
+    elif failure == "collapse":
+        # not a blow-up (gauss2 on y = 1 - 1e7 int y at rtol 1e-8 was reported as one, at
+        # y = 0.72 on the way down): the local error does not fall as the steps shrink
+        message = (f"The step size collapsed at t = {t_fail:.10g} (below {h_floor:.3g}) at "
+                   f"|y| = {size:.3g}, which does not grow as at a blow-up: the local error "
+                   f"does not fall as the steps shrink there (a method that is not L-stable, "
+                   f"such as a Gauss method, on a stiff problem, or data that is not smooth "
+                   f"there). A Radau method or a looser tolerance may reach the end.")
+        info["failure"] = "step-collapse"
     else:
         message = (f"The tolerance needs more than {max_steps} steps (reached t = {t_fail:.6g}); "
                    f"use a looser tolerance or a higher-order method.")
@@ -621,7 +640,7 @@ def _failed_pass(t, Y, failure, kernel_failure, h_floor, max_steps, run, p, meth
     # at rtol 1e-6 kept values up to t = 1.0000002, past the blow-up at 1)
     comp = estimate_error(companion(run), t, Y, p, False, 1, uncheck_on_failure=True) \
         if n >= 2 else None
-    if failure == "collapse":   # (from all the values: the trim below drops the last ones)
+    if info["failure"] == "blow-up":   # (from all the values: the trim drops the last ones)
         fit = blow_up_time(t, Y, comp.estimate if comp is not None else np.full_like(Y, np.nan))
         info.update(blow_up_time=fit[0], blow_up_time_error=fit[1], blow_up_exponent=fit[2])
         law = (f"; as |y| ~ C (t* - t)^-{fit[2]:.3g} there, the blow-up time is "

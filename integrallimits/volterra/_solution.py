@@ -78,7 +78,9 @@ class Solution:
         kernel evaluations, included in ``nfev``), ``estimate_order`` (the order the
         estimate assumes: the method's, or a lower one the solutions were seen to converge
         at, a sign of data that is not smooth), ``max_error_estimate``, ``failure``
-        (None, or "newton", "non-finite", "kernel-non-finite", "unresolved", "unchecked"),
+        (None, or "newton", "non-finite", "kernel-non-finite", "unresolved", "unchecked";
+        solves to a tolerance also "tolerance", "stalled", "blow-up", "step-collapse",
+        "non-smooth"),
         ``compiled`` and ``seconds``.  Solves to a tolerance add ``rtol``, ``atol`` and
         ``refinements`` (the (steps, estimate / tolerance) of every global check); those of
         Runge-Kutta and collocation methods ``adaptive_steps`` and ``rejected_steps`` of the

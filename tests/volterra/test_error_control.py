@@ -783,3 +783,21 @@ def test_a_solve_to_a_tolerance_sees_a_non_smooth_point_no_rate_betrays(method, 
     (N2 / N1)^p (gauss2 at 0.503: 34 to 40 steps, 1.76 to 0.01 times the tolerance, 92
     times).  Each now meets the tolerance, with an estimate within 20 of the error."""
     test_a_solve_to_a_tolerance_sees_a_non_smooth_point(method, data, where, rtol)
+
+
+def _decay_rate(t, s, y, lam):
+    return -lam * y
+
+
+def test_a_step_collapse_on_a_decaying_solution_is_not_called_a_blow_up():
+    """gauss2 (not L-stable) on y = 1 - 1e7 int y at rtol = atol = 1e-8: the controller's
+    steps collapse at t = 3.3e-8 where y = 0.72 is falling, and the failure was "blow-up",
+    with a blow-up time there.  It is a step collapse, and says why; the values kept meet
+    the tolerance."""
+    lam = 1e7
+    sol = solve_volterra(_decay_rate, lambda t: 1.0, (0.0, 1.0), method="gauss2", args=(lam,),
+                         rtol=1e-8, atol=1e-8)
+    assert not sol.success and sol.stats["failure"] == "step-collapse", sol.message
+    assert "blow_up_time" not in sol.stats and "does not grow as at a blow-up" in sol.message
+    exact = np.exp(-lam * sol.t)
+    assert np.all(np.abs(sol.y - exact) <= 10 * (1e-8 + 1e-8 * exact))
