@@ -83,8 +83,11 @@ def unresolved_message(companion, t, what="solution", computed_start=False):
     (``computed_start``: y(t0) comes from the first step, and goes with it: see
     :func:`solve_on_mesh`)."""
     tb = float(t[companion.first_bad])
+    # the first value not kept: the values are kept up to the last point the check shares
+    # ahead of first_bad (radau4 on cos 10 t, 6 steps: no digit from t = 4/3, y(t0) alone kept)
+    tk = float(t[companion.keep]) if 0 <= companion.keep < companion.first_bad else tb
     if computed_start and companion.keep < 2:
-        return _without_start(unresolved_message(companion, t, what), tb)
+        return _without_start(unresolved_message(companion, t, what), tk)
     if companion.reason == "unchecked":
         return (f"The {what} could not be checked from t = {tb:.6g} on (a companion solve used "
                 f"for the error estimate, on a coarser or finer mesh, failed there: the solution "
@@ -97,7 +100,7 @@ def unresolved_message(companion, t, what="solution", computed_start=False):
                 f"shrink: {companion.disagreement:.3g} between the two finest, against a "
                 f"solution of size {companion.size:.3g} so far); the solution may blow up near "
                 f"there, or the steps do not resolve it (a time scale of the problem shorter "
-                f"than the steps).  Only the values before t = {tb:.6g} "
+                f"than the steps).  Only the values before t = {tk:.6g} "
                 f"are kept.  Use more steps.")
     cause = ("the solution blows up near there, or the method is unstable at this step size "
              "(stiffness, the weak stability of high-order Gregory rules, or Pouzet/collocation "
@@ -105,7 +108,7 @@ def unresolved_message(companion, t, what="solution", computed_start=False):
     return (f"The {what} has no reliable digits from t = {tb:.6g} on: the solve with "
             f"{'half' if companion.source.startswith('half') else 'twice'} the steps differs from it "
             f"by {companion.disagreement:.3g} there, against a solution of size "
-            f"{companion.size:.3g} so far: {cause}. Only the values before t = {tb:.6g} are kept. "
+            f"{companion.size:.3g} so far: {cause}. Only the values before t = {tk:.6g} are kept. "
             f"Use more steps, or an A-stable collocation method (radau2-4, gauss2-4).")
 
 
