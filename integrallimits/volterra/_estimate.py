@@ -253,7 +253,7 @@ def _first_unresolved(Y, common_idx, diff):
 def estimate_error(run, t, Y, order, uniform_only, min_steps, rate_min_steps=RATE_MIN_STEPS,
                    higher_order=False, rate_run=None, rate_factor=RATE_FACTOR, least_order=None,
                    odd_end=False, uncheck_on_failure=False, converging=False,
-                   odd_points=False):
+                   odd_points=False, drift=False):
     """Estimate the error of the solution ``Y`` on the mesh ``t`` with a companion solve.
 
     Parameters
@@ -342,6 +342,14 @@ def estimate_error(run, t, Y, order, uniform_only, min_steps, rate_min_steps=RAT
         Also estimate every odd point with a companion of its own (:func:`_odd_points_check`:
         the first kind, whose value at a point is made by its own step, so that an error
         there is not seen at the neighbours the half-steps companion compares).
+    drift : bool
+        (Solves to a tolerance on uniform refinements, which refine where a mesh is not
+        confirmed.)  The solve on every fourth point is made on any mesh of at least the
+        method's fewest steps (its rate sets the order only from ``rate_min_steps`` on), and
+        from the first point where the differences of the three levels grow as the steps
+        shrink above the rounding noise, the solution is "unresolved": levels that all miss
+        a fast time scale agree while they drift apart (a VIDE y' = -1e7 y with gauss2 was
+        accepted on 8 steps at rtol 1e-3 with y(1) = 1.0, e^-1e7 exact).
 
     Returns
     -------
@@ -366,24 +374,26 @@ def estimate_error(run, t, Y, order, uniform_only, min_steps, rate_min_steps=RAT
             every_other = int(idx[-1]) == 2 * (len(idx) - 1)
             Yf = Y[:2 * len(idx) - 1:2] if every_other else Y[idx]   # (a view: the same values)
             # (converging: the rate also on meshes shorter than rate_min_steps, see above)
-            small = converging and (len(tc) - (1 if uniform_only else 0)) // 2 < max(
-                min_steps, rate_min_steps)
+            small = (converging or drift) and (len(tc) - (1 if uniform_only else 0)) // 2 < \
+                max(min_steps, rate_min_steps)
             # (on a given mesh, the rate at the points of halved steps only: not at a shared
             # last step, see _observed_rate)
             halving = (len(idx) if every_other else len(idx) - 1) if converging else None
             rate, calls, rate_failed, levels = _observed_rate(
                 rate_run or run, tc, Yc, Yf, uniform_only,
-                max(min_steps, 1 if converging else rate_min_steps), halving)
+                max(min_steps, 1 if converging else min_steps if drift else rate_min_steps),
+                halving)
             nfev += calls
             diverging = unchecked = finest = None
             if small:
                 rate_failed = None   # (no evidence: Newton often fails on one or two steps)
-            if levels is not None and converging:
+            if levels is not None and (converging or drift):
                 iq, Yq = levels
-                diverging = _first_diverging(Y, idx[iq], Yf[iq], Yc[iq], Yq)
+                diverging = _first_diverging(Y, idx[iq], Yf[iq], Yc[iq], Yq,
+                                             LEAD_IN if converging else _noise(n_points))
                 if small:
                     rate = None  # (on so few steps: for the check only, see below)
-            if small and (levels is None or len(levels[0]) <= SINGLE_STEP):
+            if converging and small and (levels is None or len(levels[0]) <= SINGLE_STEP):
                 # no mesh of every fourth point, its solve failed, or it is a single step: the
                 # one of every step bisected is the third level (too), and its rate sets the
                 # order

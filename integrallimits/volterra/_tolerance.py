@@ -334,7 +334,8 @@ def solve_uniform_to_tolerance(run, t0, T, *, method, scalar, stats, rtol, atol,
         comp, ratio = None, np.inf
         if first.status == 0:
             comp = estimate_error(companion(run), t, first.Y, p, companion_drops_odd_end(method),
-                                  method.min_steps, **getattr(method, "estimate_options", {}))
+                                  method.min_steps, drift=True,
+                                  **getattr(method, "estimate_options", {}))
             total += comp.nfev
             if comp.first_bad is None:
                 ratio = float(np.max(over_tolerance(comp.estimate,

@@ -801,3 +801,27 @@ def test_a_step_collapse_on_a_decaying_solution_is_not_called_a_blow_up():
     assert "blow_up_time" not in sol.stats and "does not grow as at a blow-up" in sol.message
     exact = np.exp(-lam * sol.t)
     assert np.all(np.abs(sol.y - exact) <= 10 * (1e-8 + 1e-8 * exact))
+
+
+def _relaxation(t, y, z, lam):
+    return -lam * y + z
+
+
+def _no_memory(t, s, y, lam):
+    return 0.0 * y
+
+
+@pytest.mark.parametrize("method", ["gauss2", "gauss4"])
+def test_a_vide_whose_levels_drift_apart_is_not_accepted(method):
+    """y' = -1e7 y (a VIDE with no memory), y(0) = 1, at rtol = atol = 1e-3: gauss2 was
+    accepted on 8 steps with y(1) = 1.0 (exact e^-1e7), its companions on 4 and 2 steps
+    agreeing to 1e-4 while their differences grow (the stability function of a Gauss method
+    tends to 1 on stiff steps).  The solve on every fourth point is now made on any mesh,
+    and where the three levels drift apart the mesh is not accepted: the answer is an honest
+    failure, and what it keeps meets the tolerance."""
+    lam = 1e7
+    sol = solve_vide(_relaxation, _no_memory, 1.0, (0.0, 1.0), method=method, args=(lam,),
+                     rtol=1e-3, atol=1e-3)
+    assert not sol.success, sol.message
+    exact = np.exp(-lam * sol.t)
+    assert np.all(np.abs(sol.y - exact) <= 10 * (1e-3 + 1e-3 * exact))
