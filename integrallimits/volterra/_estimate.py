@@ -349,7 +349,9 @@ def estimate_error(run, t, Y, order, uniform_only, min_steps, rate_min_steps=RAT
         from the first point where the differences of the three levels grow as the steps
         shrink above the rounding noise, the solution is "unresolved": levels that all miss
         a fast time scale agree while they drift apart (a VIDE y' = -1e7 y with gauss2 was
-        accepted on 8 steps at rtol 1e-3 with y(1) = 1.0, e^-1e7 exact).
+        accepted on 8 steps at rtol 1e-3 with y(1) = 1.0, e^-1e7 exact).  Not with
+        ``least_order`` (a weakly singular kernel: on a few graded steps its solutions do not
+        converge monotonically), nor the check of :func:`_growth_level`.
 
     Returns
     -------
@@ -387,10 +389,13 @@ def estimate_error(run, t, Y, order, uniform_only, min_steps, rate_min_steps=RAT
             diverging = unchecked = finest = None
             if small:
                 rate_failed = None   # (no evidence: Newton often fails on one or two steps)
+            # (drift: not for a weakly singular kernel, ``least_order`` given, whose solutions on
+            # a few graded steps do not converge monotonically; see estimate_options)
+            drift = drift and least_order is None
             if levels is not None and (converging or drift):
                 iq, Yq = levels
-                diverging = _first_diverging(Y, idx[iq], Yf[iq], Yc[iq], Yq,
-                                             LEAD_IN if converging else _noise(n_points))
+                diverging = _first_diverging(Y, idx[iq], Yf[iq], Yc[iq], Yq) if converging \
+                    else _drifting(Y, idx[iq], Yf[iq], Yc[iq], Yq, _noise(n_points))
                 if small:
                     rate = None  # (on so few steps: for the check only, see below)
             if converging and small and (levels is None or len(levels[0]) <= SINGLE_STEP):
@@ -444,7 +449,9 @@ def estimate_error(run, t, Y, order, uniform_only, min_steps, rate_min_steps=RAT
             if diverging is not None:
                 _unresolved_from(result, *diverging)
             q_args = (order, rate_factor, least_order, higher_order)
-            if finest is not None:
+            if least_order is not None:
+                pass            # (a weakly singular kernel: see drift above)
+            elif finest is not None:
                 # (the finest three: the solve with every step bisected, the solution and its
                 # half-steps companion)
                 result.nfev += _growth_level(run, result, Y, level, 2 * idx, Yf, Yc[:valid],
@@ -491,8 +498,9 @@ def estimate_error(run, t, Y, order, uniform_only, min_steps, rate_min_steps=RAT
         if diverging is not None:
             first, keep, worst, size = diverging
             _unresolved_from(result, first // 2, (keep + 1) // 2, worst, size)
-        result.nfev += _growth_level(run, result, Y, third[5], 4 * idx, Yr[2 * idx], Y[idx], 4,
-                                     (order, rate_factor, least_order, higher_order))
+        if least_order is None:
+            result.nfev += _growth_level(run, result, Y, third[5], 4 * idx, Yr[2 * idx], Y[idx],
+                                         4, (order, rate_factor, least_order, higher_order))
     if tried_coarse and result.source == "double-steps":
         result.source = "double-steps (the half-steps companion failed)"
     result.order = q
@@ -808,8 +816,8 @@ def _largest_difference(a, b):
 def _first_diverging(Y, common, fine, middle, coarse, lead_in=LEAD_IN):
     """(first, keep, disagreement, size) at the first of the points ``common`` (mesh indices
     of the solution ``Y``) where the solutions on three nested meshes, ``fine``, ``middle``
-    and ``coarse`` there, do not converge, or None.  (``lead_in``: LEAD_IN below; a level of
-    noise instead for :func:`_growth_level`.)
+    and ``coarse`` there, do not converge, or None.  (``lead_in``: LEAD_IN below; the level
+    of rounding noise instead for :func:`_drifting`.)
 
     In the asymptotic regime the differences D1 = |fine - middle| and D2 = |middle - coarse|
     fall by 2^p from one level to the next; solutions that converge get closer as the steps
@@ -888,6 +896,18 @@ def _noise(n_points):
     return np.finfo(float).eps * max(64.0, 4.0 * n_points)
 
 
+def _drifting(Y, common, fine, middle, coarse, noise):
+    """:func:`_first_diverging` with the rounding ``noise`` for LEAD_IN, where the three
+    levels' largest differences grow as the steps shrink (max |fine - middle| above max |middle
+    - coarse| and the noise), else None: a local growth that the largest differences do not
+    show is not a drift (the first points of a graded mesh for a weakly singular kernel)."""
+    d1 = float(np.max(np.abs(fine - middle)))
+    d2 = float(np.max(np.abs(middle - coarse)))
+    if not (d1 > d2 and d1 > noise * float(np.max(np.abs(Y)))):
+        return None
+    return _first_diverging(Y, common, fine, middle, coarse, noise)
+
+
 def _growth_level(run, result, Y, level, j, middle, coarse, stride, q_args):
     """Check, with a fourth level, a solution whose three levels' differences grow as the
     steps shrink below LEAD_IN times its size (where :func:`_first_diverging` lets them be);
@@ -914,7 +934,7 @@ def _growth_level(run, result, Y, level, j, middle, coarse, stride, q_args):
         return 0
     noise = _noise(len(tf))
     middle, coarse = middle[:len(j)], coarse[:len(j)]
-    if _first_diverging(Yf, j, Yf[j], middle, coarse, noise) is None:
+    if _drifting(Yf, j, Yf[j], middle, coarse, noise) is None:
         return 0
     Z, status, index, calls = run(refined_mesh(tf))
     valid = len(tf) if status == 0 else (index + 1) // 2     # (level i <-> refined 2 i)
@@ -925,7 +945,7 @@ def _growth_level(run, result, Y, level, j, middle, coarse, stride, q_args):
     if shared >= 2:
         js = j[:shared]
         finer = Z[2 * js]
-        diverging = _first_diverging(Yf, js, finer, Yf[js], middle[:shared], noise)
+        diverging = _drifting(Yf, js, finer, Yf[js], middle[:shared], noise)
         if diverging is not None:
             first, keep, worst, size = diverging
             _unresolved_from(result, first // stride, (keep - 1) // stride + 1, worst, size)

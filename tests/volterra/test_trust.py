@@ -1046,7 +1046,10 @@ def test_a_fixed_mesh_that_misses_the_kernels_time_scale_is_not_a_success(method
     the finer solve of the first steps disagrees by more than the solution's size."""
     sol = solve_volterra(_renewal, ONE, (0.0, 100.0), n_steps=n, method=method)
     assert not sol.success and sol.stats["failure"] == "unresolved", sol.message
-    assert "no reliable digits" in sol.message and sol.stats["resolution_check"] > 20
+    # (the levels of the check drift apart, 3e-3 ... 0.1 of the size and growing: found before
+    # the finer solve of the first steps, whose ratio, resolution_check, was 20-1e4 here)
+    assert "no reliable digits" in sol.message
+    assert sol.stats.get("resolution_check", math.inf) > 20 or "do not converge" in sol.message
     assert np.all(np.abs(sol.y - _renewal_exact(sol.t)) <= 20 * sol.error_estimate + 1e-13)
 
 
@@ -1086,8 +1089,9 @@ def test_a_fixed_mesh_estimate_is_checked_only_where_a_probe_suspects_it(method,
     assert not sol.success and len(sol.t) == 1
     # (Gregory rules: the companion already finds no digit at the first step, nothing to check;
     # gauss4: it differs by more than a tenth of the size from t = 12.5 on, ahead of its
-    # failure at 37.5, and the failed solve keeps no value of that run, so none but y(t0))
-    assert bool(calls) == (not method.startswith("gregory") and method != "gauss4")
+    # failure at 37.5, and the failed solve keeps no value of that run, so none but y(t0); the
+    # others: the levels of the check drift apart, found before the finer solve)
+    assert not calls and "no reliable digits" in sol.message
 
 
 def _abel(t, s, y, lam):
@@ -1475,7 +1479,7 @@ def test_an_oscillation_on_steps_longer_than_its_period_is_not_a_success(method,
     assert np.all(error <= 20.0 * sol.error_estimate + 1e-13)
 
 
-@pytest.mark.parametrize("method, w, n", [("radau4", 3.0, 2),
+@pytest.mark.parametrize("method, w, n", [("radau4", 3.0, 2), ("radau4", 10.0, 6),
                                           ("radau3", 30.0, 128), ("gauss4", 30.0, 32),
                                           ("rk4", 10.0, 128)])
 def test_an_oscillation_kept_on_a_suspect_or_resolving_mesh_is_right_to_its_estimate(method, w,
@@ -1483,9 +1487,7 @@ def test_an_oscillation_kept_on_a_suspect_or_resolving_mesh_is_right_to_its_esti
     """The same equation where the answer is kept: its estimate bounds its error (radau4 on
     2 steps, w = 3, and on 6 steps, w = 10: errors of 0.08 and 0.33 for estimates of 2e-3
     before; the finer solve of the first steps now raises them to 0.12 and 0.45), and a mesh
-    that resolves the oscillation stays a success with the same estimate.  (radau4 on 6
-    steps, w = 10, an error of 0.33 for an estimate of 0.45, is a failure since the check of
-    levels that drift apart: see :func:`test_levels_that_drift_apart_keep_no_value_unchecked`.)"""
+    that resolves the oscillation stays a success with the same estimate."""
     sol = solve_volterra(_oscillator, _one_w, (0.0, 2.0), n, method=method, args=(w,))
     error = np.abs(sol.y - np.cos(w * sol.t))
     assert sol.success
@@ -1699,7 +1701,7 @@ def test_a_vide_whose_estimate_or_error_leaves_no_digit_is_not_a_success(f, K, T
     _kept_values_have_digits(sol, exact)
 
 
-def _decay(t, s, y, lam):
+def _stiff_decay(t, s, y, lam):
     return -lam * y
 
 
@@ -1714,9 +1716,13 @@ def test_levels_that_drift_apart_on_stiff_steps_are_not_a_success(method, lam, n
     with lam = 1e5 was a success with the estimate 0.03 for an error of 1.0 (lam = 1e6: 3e-3),
     and on 1-12 steps successes without a digit.  The fourth level, the finest one's steps
     bisected, drifts further: no reliable digit."""
-    sol = solve_volterra(_decay, ONE, (0.0, 1.0), n, method=method, args=(lam,))
+    sol = solve_volterra(_stiff_decay, ONE, (0.0, 1.0), n, method=method, args=(lam,))
     assert not sol.success and sol.stats["failure"] == "unresolved", sol.message
     _kept_values_have_digits(sol, lambda t: np.exp(-lam * t))
+    # the message names the first value not kept (it named the first unresolved point, a
+    # later one: gauss2, lam = 1e6, 12 steps, "the values before t = 0.333333", y(t0) alone kept)
+    first_dropped = np.linspace(0.0, 1.0, n + 1)[len(sol.t)]
+    assert f"Only the values before t = {first_dropped:.6g} are kept" in sol.message
 
 
 @pytest.mark.parametrize("method, n", [("gauss4", 5), ("gauss4", 6), ("gauss3", 6),
@@ -1730,15 +1736,3 @@ def test_a_smooth_solution_before_its_asymptotic_regime_stays_a_success(method, 
     assert sol.success, sol.message
     _kept_values_have_digits(sol, lambda t: 1.0 / (1.0 - t))
 
-
-def test_levels_that_drift_apart_keep_no_value_unchecked():
-    """radau4 on y = 1 - 100 int (t - s) y = cos 10 t over [0, 2], 6 steps (w h = 3.3): a
-    success with an error of 0.33 for an estimate of 0.45 before; the levels of the check, on
-    the points 0, 4/3 and 2 that they share, drift apart from t = 4/3 (0.31 between the two
-    finest), and the fourth level drifts further.  Only y(t0), the last point they share
-    ahead of the drift, is confirmed, and the message says so (it said "the values before
-    t = 1.33333", which were not kept)."""
-    sol = solve_volterra(_oscillator, _one_w, (0.0, 2.0), 6, method="radau4", args=(10.0,))
-    assert not sol.success and sol.stats["failure"] == "unresolved", sol.message
-    assert "no reliable digits from t = 1.33333" in sol.message
-    assert len(sol.t) == 1 and "Only the values before t = 0.333333 are kept" in sol.message
