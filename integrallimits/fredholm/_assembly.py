@@ -259,6 +259,35 @@ def _model_gap(C, c, sums):
     return gap, scale
 
 
+def _separable_check(K_at, block_at, theta, xq, s, w, Y, Vq, C, G, F, stats):
+    """The check that ends a converged separable Newton iteration (see
+    :func:`~._solve._solve_newton_separable`), in one call: the model's factors
+    c_m = K(xq_m, s_m, Y_m) / Vq_m at Y, the sums sum_m w_m K(s_i, s_m, Y_m) from K itself (as
+    :func:`_apply`), F = Y - G - those sums (the residual of the equations) and
+    :func:`_model_gap` of the model C c to them: returns (gap, scale)."""
+    K = _kernel_at(K_at)
+    block_sum = _block_at(block_at)
+    M = s.shape[0]
+    d = Y.shape[1]
+    c = np.empty(M)
+    f = np.empty(d)
+    for m in range(M):
+        K(xq[m], s[m], Y, m, theta, f)
+        c[m] = f[0] / Vq[m]
+    stats[NFEV] += M
+    sums = np.empty((M, d))
+    row = np.empty(d)
+    for p in range(M):
+        block_sum(s[p], s, Y, 0, M, w, theta, row)
+        for k in range(d):
+            sums[p, k] = row[k]
+    stats[NFEV] += M * M
+    for i in range(M):
+        for k in range(d):
+            F[i, k] = Y[i, k] - G[i, k] - sums[i, k]
+    return _model_gap_j(C, c, sums)
+
+
 def _separable_step(K_at, J_at, have_jac, theta, xq, s, Y, Vq, C, G, W, F, stats):
     """The Newton system of a separable scalar K(x, s, y) = V[p, m] c_m(y) at Y (see
     :func:`~._solve._solve_newton_separable`): c_m = K(xq_m, s_m, Y_m) / Vq_m and its derivative
@@ -496,6 +525,7 @@ def _linear_solve(fns, A, anorm, b, ipiv):
     return cond
 
 
+_model_gap_j = _helper(_model_gap)
 _separable_step_j = _helper(_separable_step)
 _jacobian_blocks_j = _helper(_jacobian_blocks)
 _newton_system_j = _helper(_newton_system)
@@ -659,7 +689,7 @@ _SIGNATURES = {
     "structure": types.int64(_KF, _A1, _A1, _A1, _A1, _I8A),
     "check-grid": types.boolean(_KF, _A1, _A1, _A1, _A2, _A2, _I8A),
     "separable-model": types.boolean(_A2, _A1, _A1, _A2, _A1, _A1),
-    "model-gap": _F2(_A2, _A1, _A2),
+    "separable-check": _F2(_KF, _BF, _A1, _A1, _A1, _A1, _A2, _A1, _A2, _A2, _A2, _I8A),
     "system-matrix": types.float64(_A2, _A1),
     "linear-solve": types.float64(_I8A, _A2, types.float64, _A1, _I4A),
     "separable-newton": types.int64(_KF, _JF, types.boolean, _A1, _A1, _A1, _A2, _A1, _A2, _A2, _A2,
@@ -670,7 +700,8 @@ _SIGNATURES = {
 _PYFUNCS = {"jacobian-blocks": _jacobian_blocks, "linear-blocks": _linear_blocks, "apply": _apply,
             "values": _values, "pointwise": _pointwise, "structure": _structure,
             "check-grid": _check_grid, "separable-model": _separable_model,
-            "model-gap": _model_gap, "system-matrix": _system_matrix,
+            "separable-check": _separable_check,
+            "system-matrix": _system_matrix,
             "linear-solve": _linear_solve, "separable-newton": _separable_newton,
             "newton": _newton}
 _COMPILED = {}
