@@ -673,6 +673,15 @@ def _structure(K_at, theta, nodes, u, v, stats):
     return flags | SEPARABLE
 
 
+def _same_values(A, B):
+    """Whether the arrays A and B of one shape are equal entry by entry (as floats)."""
+    for i in range(A.shape[0]):
+        for j in range(A.shape[1]):
+            if A[i, j] != B[i, j]:
+                return False
+    return True
+
+
 _KF = _JF = _BF = types.int64     # the functions' addresses (see the module's docstring)
 _A1 = types.float64[::1]
 _A2 = types.float64[:, ::1]
@@ -688,6 +697,7 @@ _SIGNATURES = {
     "pointwise": types.void(_KF, _JF, types.boolean, _A1, _A1, _A1, _A2, _A2, _A2, _I8A),
     "structure": types.int64(_KF, _A1, _A1, _A1, _A1, _I8A),
     "check-grid": types.boolean(_KF, _A1, _A1, _A1, _A2, _A2, _I8A),
+    "same-values": types.boolean(_A2, _A2),
     "separable-model": types.boolean(_A2, _A1, _A1, _A2, _A1, _A1),
     "separable-check": _F2(_KF, _BF, _A1, _A1, _A1, _A1, _A2, _A1, _A2, _A2, _A2, _I8A),
     "system-matrix": types.float64(_A2, _A1),
@@ -699,7 +709,7 @@ _SIGNATURES = {
 }
 _PYFUNCS = {"jacobian-blocks": _jacobian_blocks, "linear-blocks": _linear_blocks, "apply": _apply,
             "values": _values, "pointwise": _pointwise, "structure": _structure,
-            "check-grid": _check_grid, "separable-model": _separable_model,
+            "check-grid": _check_grid, "same-values": _same_values, "separable-model": _separable_model,
             "separable-check": _separable_check,
             "system-matrix": _system_matrix,
             "linear-solve": _linear_solve, "separable-newton": _separable_newton,
@@ -755,36 +765,40 @@ def pointwise_values(kernel, addr, x, s, Y, counts):
 
 #: The grids that agreed with the compiled K lately (:func:`_grid_agrees`): (address of the
 #: compiled K, P, M) -> (its function, kept alive so the address stays its own, then the bytes of
-#: the parameters, targets, nodes, Y and V that were checked).
+#: the parameters, targets, nodes and Y, and a copy of the V that was checked).
 _AGREED = {}
 _AGREED_MAX = 8
 _AGREED_ENTRIES = 128 * 128    # larger grids: copying V costs about as much as checking it
 
 
 def _grid_agrees(kernel, addr, targets, nodes, Y, V, counts):
-    """Whether the user's values V on the grid agree with the compiled K (the check of
-    :func:`grid_values`: ``check-grid``, 2 max(P, M) compiled calls).
+    """Whether the user's values V on the grid are finite and agree with the compiled K (the
+    check of :func:`grid_values`: ``check-grid``, 2 max(P, M) compiled calls).
 
     The compiled K is deterministic: a check that passed for the same compiled function with
-    the same parameters, targets, nodes and Y (the same bytes) passes again for the same V,
-    so repeated solves of the same equation compare V with the one checked (its bytes) instead
-    of calling K again; ``counts`` gets the calls the check would have made.  V itself is always
-    the user's function's values of this call."""
+    the same parameters, targets, nodes and Y (the same bytes) passes again for a V equal to
+    the one checked then, entry by entry (which was finite; the check compares values, so
+    -0.0 and 0.0 pass alike), so repeated solves of the same equation compare V with that one
+    (one compiled pass, ``same-values``) instead of calling K again; ``counts`` gets the calls
+    the check would have made.  V itself is always the user's function's values of this call."""
     P, M = V.shape
-    if P * M > _AGREED_ENTRIES:
-        return compiled("check-grid")(addr[0], kernel.params, targets, nodes, Y, V, counts)
-    key = (addr[0], P, M)
-    now = (kernel.params.tobytes(), targets.tobytes(),
-           None if nodes is targets else nodes.tobytes(), Y.tobytes(), V.tobytes())
-    known = _AGREED.get(key)
-    if known is not None and known[1:] == now:
-        counts[NFEV] += 2 * max(P, M)
-        return True
-    if not compiled("check-grid")(addr[0], kernel.params, targets, nodes, Y, V, counts):
+    remembered = P * M <= _AGREED_ENTRIES
+    if remembered:
+        key = (addr[0], P, M)
+        now = (kernel.params.tobytes(), targets.tobytes(),
+               None if nodes is targets else nodes.tobytes(), Y.tobytes())
+        known = _AGREED.get(key)
+        if known is not None and known[1:5] == now and compiled("same-values")(known[5], V):
+            counts[NFEV] += 2 * max(P, M)
+            return True
+    # (a sum is finite only if every entry is; an overflowing sum just means the compiled K)
+    if not math.isfinite(V.sum()) or \
+            not compiled("check-grid")(addr[0], kernel.params, targets, nodes, Y, V, counts):
         return False
-    if len(_AGREED) >= _AGREED_MAX:
-        _AGREED.clear()
-    _AGREED[key] = (kernel.addresses[0],) + now
+    if remembered:
+        if len(_AGREED) >= _AGREED_MAX:
+            _AGREED.clear()
+        _AGREED[key] = (kernel.addresses[0],) + now + (V.copy(),)
     return True
 
 
@@ -814,8 +828,7 @@ def grid_values(kernel, addr, targets, nodes, Y, counts):
             V = _quietly(func, grid, kernel.args)
         except Exception:       # not written for arrays: the compiled K
             V = None
-        # (a sum is finite only if every entry is; an overflowing sum just means the compiled K)
-        if V is not None and V.shape == (P, M) and math.isfinite(V.sum()):
+        if V is not None and V.shape == (P, M):
             V = np.ascontiguousarray(V)
             if _grid_agrees(kernel, addr, targets, nodes, Y, V, counts):
                 counts[NFEV] += P * M
