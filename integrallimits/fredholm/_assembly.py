@@ -259,6 +259,35 @@ def _model_gap(C, c, sums):
     return gap, scale
 
 
+def _separable_check(K_at, block_at, theta, xq, s, w, Y, Vq, C, G, F, stats):
+    """The check that ends a converged separable Newton iteration (see
+    :func:`~._solve._solve_newton_separable`), in one call: the model's factors
+    c_m = K(xq_m, s_m, Y_m) / Vq_m at Y, the sums sum_m w_m K(s_i, s_m, Y_m) from K itself (as
+    :func:`_apply`), F = Y - G - those sums (the residual of the equations) and
+    :func:`_model_gap` of the model C c to them: returns (gap, scale)."""
+    K = _kernel_at(K_at)
+    block_sum = _block_at(block_at)
+    M = s.shape[0]
+    d = Y.shape[1]
+    c = np.empty(M)
+    f = np.empty(d)
+    for m in range(M):
+        K(xq[m], s[m], Y, m, theta, f)
+        c[m] = f[0] / Vq[m]
+    stats[NFEV] += M
+    sums = np.empty((M, d))
+    row = np.empty(d)
+    for p in range(M):
+        block_sum(s[p], s, Y, 0, M, w, theta, row)
+        for k in range(d):
+            sums[p, k] = row[k]
+    stats[NFEV] += M * M
+    for i in range(M):
+        for k in range(d):
+            F[i, k] = Y[i, k] - G[i, k] - sums[i, k]
+    return _model_gap_j(C, c, sums)
+
+
 def _separable_step(K_at, J_at, have_jac, theta, xq, s, Y, Vq, C, G, W, F, stats):
     """The Newton system of a separable scalar K(x, s, y) = V[p, m] c_m(y) at Y (see
     :func:`~._solve._solve_newton_separable`): c_m = K(xq_m, s_m, Y_m) / Vq_m and its derivative
@@ -496,6 +525,7 @@ def _linear_solve(fns, A, anorm, b, ipiv):
     return cond
 
 
+_model_gap_j = _helper(_model_gap)
 _separable_step_j = _helper(_separable_step)
 _jacobian_blocks_j = _helper(_jacobian_blocks)
 _newton_system_j = _helper(_newton_system)
@@ -643,6 +673,15 @@ def _structure(K_at, theta, nodes, u, v, stats):
     return flags | SEPARABLE
 
 
+def _same_values(A, B):
+    """Whether the arrays A and B of one shape are equal entry by entry (as floats)."""
+    for i in range(A.shape[0]):
+        for j in range(A.shape[1]):
+            if A[i, j] != B[i, j]:
+                return False
+    return True
+
+
 _KF = _JF = _BF = types.int64     # the functions' addresses (see the module's docstring)
 _A1 = types.float64[::1]
 _A2 = types.float64[:, ::1]
@@ -658,8 +697,9 @@ _SIGNATURES = {
     "pointwise": types.void(_KF, _JF, types.boolean, _A1, _A1, _A1, _A2, _A2, _A2, _I8A),
     "structure": types.int64(_KF, _A1, _A1, _A1, _A1, _I8A),
     "check-grid": types.boolean(_KF, _A1, _A1, _A1, _A2, _A2, _I8A),
+    "same-values": types.boolean(_A2, _A2),
     "separable-model": types.boolean(_A2, _A1, _A1, _A2, _A1, _A1),
-    "model-gap": _F2(_A2, _A1, _A2),
+    "separable-check": _F2(_KF, _BF, _A1, _A1, _A1, _A1, _A2, _A1, _A2, _A2, _A2, _I8A),
     "system-matrix": types.float64(_A2, _A1),
     "linear-solve": types.float64(_I8A, _A2, types.float64, _A1, _I4A),
     "separable-newton": types.int64(_KF, _JF, types.boolean, _A1, _A1, _A1, _A2, _A1, _A2, _A2, _A2,
@@ -669,8 +709,9 @@ _SIGNATURES = {
 }
 _PYFUNCS = {"jacobian-blocks": _jacobian_blocks, "linear-blocks": _linear_blocks, "apply": _apply,
             "values": _values, "pointwise": _pointwise, "structure": _structure,
-            "check-grid": _check_grid, "separable-model": _separable_model,
-            "model-gap": _model_gap, "system-matrix": _system_matrix,
+            "check-grid": _check_grid, "same-values": _same_values, "separable-model": _separable_model,
+            "separable-check": _separable_check,
+            "system-matrix": _system_matrix,
             "linear-solve": _linear_solve, "separable-newton": _separable_newton,
             "newton": _newton}
 _COMPILED = {}
@@ -724,36 +765,40 @@ def pointwise_values(kernel, addr, x, s, Y, counts):
 
 #: The grids that agreed with the compiled K lately (:func:`_grid_agrees`): (address of the
 #: compiled K, P, M) -> (its function, kept alive so the address stays its own, then the bytes of
-#: the parameters, targets, nodes, Y and V that were checked).
+#: the parameters, targets, nodes and Y, and a copy of the V that was checked).
 _AGREED = {}
 _AGREED_MAX = 8
 _AGREED_ENTRIES = 128 * 128    # larger grids: copying V costs about as much as checking it
 
 
 def _grid_agrees(kernel, addr, targets, nodes, Y, V, counts):
-    """Whether the user's values V on the grid agree with the compiled K (the check of
-    :func:`grid_values`: ``check-grid``, 2 max(P, M) compiled calls).
+    """Whether the user's values V on the grid are finite and agree with the compiled K (the
+    check of :func:`grid_values`: ``check-grid``, 2 max(P, M) compiled calls).
 
     The compiled K is deterministic: a check that passed for the same compiled function with
-    the same parameters, targets, nodes and Y (the same bytes) passes again for the same V,
-    so repeated solves of the same equation compare V with the one checked (its bytes) instead
-    of calling K again; ``counts`` gets the calls the check would have made.  V itself is always
-    the user's function's values of this call."""
+    the same parameters, targets, nodes and Y (the same bytes) passes again for a V equal to
+    the one checked then, entry by entry (which was finite; the check compares values, so
+    -0.0 and 0.0 pass alike), so repeated solves of the same equation compare V with that one
+    (one compiled pass, ``same-values``) instead of calling K again; ``counts`` gets the calls
+    the check would have made.  V itself is always the user's function's values of this call."""
     P, M = V.shape
-    if P * M > _AGREED_ENTRIES:
-        return compiled("check-grid")(addr[0], kernel.params, targets, nodes, Y, V, counts)
-    key = (addr[0], P, M)
-    now = (kernel.params.tobytes(), targets.tobytes(),
-           None if nodes is targets else nodes.tobytes(), Y.tobytes(), V.tobytes())
-    known = _AGREED.get(key)
-    if known is not None and known[1:] == now:
-        counts[NFEV] += 2 * max(P, M)
-        return True
-    if not compiled("check-grid")(addr[0], kernel.params, targets, nodes, Y, V, counts):
+    remembered = P * M <= _AGREED_ENTRIES
+    if remembered:
+        key = (addr[0], P, M)
+        now = (kernel.params.tobytes(), targets.tobytes(),
+               None if nodes is targets else nodes.tobytes(), Y.tobytes())
+        known = _AGREED.get(key)
+        if known is not None and known[1:5] == now and compiled("same-values")(known[5], V):
+            counts[NFEV] += 2 * max(P, M)
+            return True
+    # (a sum is finite only if every entry is; an overflowing sum just means the compiled K)
+    if not math.isfinite(V.sum()) or \
+            not compiled("check-grid")(addr[0], kernel.params, targets, nodes, Y, V, counts):
         return False
-    if len(_AGREED) >= _AGREED_MAX:
-        _AGREED.clear()
-    _AGREED[key] = (kernel.addresses[0],) + now
+    if remembered:
+        if len(_AGREED) >= _AGREED_MAX:
+            _AGREED.clear()
+        _AGREED[key] = (kernel.addresses[0],) + now + (V.copy(),)
     return True
 
 
@@ -783,8 +828,7 @@ def grid_values(kernel, addr, targets, nodes, Y, counts):
             V = _quietly(func, grid, kernel.args)
         except Exception:       # not written for arrays: the compiled K
             V = None
-        # (a sum is finite only if every entry is; an overflowing sum just means the compiled K)
-        if V is not None and V.shape == (P, M) and math.isfinite(V.sum()):
+        if V is not None and V.shape == (P, M):
             V = np.ascontiguousarray(V)
             if _grid_agrees(kernel, addr, targets, nodes, Y, V, counts):
                 counts[NFEV] += P * M

@@ -22,11 +22,13 @@ import numbers
 import time
 import weakref
 from functools import lru_cache
+from types import CodeType, FunctionType
 
 import numpy as np
 
 from .._memory import check_memory
 from ..kernels import Kernel, _user, as_forcing, as_kernel
+from ..kernels._kernel import require_jit
 from ..kernels._structured import is_weakly_singular
 from ..kernels._linear import as_linear_kernel, positional_arity
 from ..quadrature import IntervalRule, interval_rule
@@ -145,6 +147,46 @@ def _compile_kernel(K, y0, a, jacobian, args=None):
     return as_kernel(K, y0, a, jacobian=jacobian, args=args, probe_cached=False)
 
 
+#: The kernel a plain function K was compiled to in its last solve (:func:`_kernel_of`): K ->
+#: (what it was compiled for, the value keys of K and the Jacobian then, the kernel).
+_KERNELS = weakref.WeakKeyDictionary()
+
+
+def _kernel_of(K, y0, t0, jacobian, args):
+    """:func:`_compile_kernel`, remembered per plain function K (the set-up a repeated solve
+    of the same equation would make again: ~30 Python statements and two cache look-ups).
+
+    The kernel of an earlier solve is used again only for the same code of K, the same
+    Jacobian (object and code), the shape of y and the kinds of ``args``, while K and the
+    Jacobian read the same values (:func:`~integrallimits.kernels._user.value_key`, the key the
+    kernel caches of :func:`~integrallimits.kernels.as_kernel` are checked with): a changed
+    global, closure cell or default compiles (or finds) the kernel for the new values, as
+    without this memo.  ``args`` are packed again on every call (their values are never taken
+    from here); a vector-y K(x, s) (which :func:`~integrallimits.kernels._linear.as_linear_kernel`
+    calls in Python to tell its mode) is not remembered."""
+    if type(K) is not FunctionType or "build" in K.__dict__ or \
+            not (jacobian is None or type(jacobian) is FunctionType):
+        return _compile_kernel(K, y0, t0, jacobian, args)
+    spec, theta = _user.pack_args(args)
+    made_for = (K.__code__, jacobian, None if jacobian is None else jacobian.__code__, y0.shape,
+                spec)
+    keys = _value_keys(K, jacobian)
+    known = _KERNELS.get(K)
+    if known is not None and known[1] == keys and len(known[0]) == len(made_for) and \
+            all(a is b or (type(a) is not CodeType and a == b) for a, b in zip(known[0], made_for)):
+        require_jit()
+        return known[2].with_params(theta, args)
+    kernel = _compile_kernel(K, y0, t0, jacobian, args)
+    if (kernel.scalar or kernel.structure.get("kind") != "linear") and \
+            _value_keys(K, jacobian) == keys:      # (K read the same values all along)
+        _KERNELS[K] = (made_for, keys, kernel)
+    return kernel
+
+
+def _value_keys(K, jacobian):
+    return _user.value_key(K), None if jacobian is None else _user.value_key(jacobian)
+
+
 # -- linearity -----------------------------------------------------------------------------------
 
 @lru_cache(maxsize=16)
@@ -154,12 +196,36 @@ def _probe_vectors(d):
     return rng.uniform(0.5, 1.5, d), rng.uniform(0.5, 1.5, d)
 
 
+#: The structure probes made lately (:func:`_structure`): (address of the compiled K, d, M) ->
+#: (its function, kept alive so the address stays its own, then the bytes of the parameters
+#: and nodes, the scale, the flags and the kernel calls the probe made).
+_PROBED = {}
+_PROBED_MAX = 16
+
+
 def _structure(kernel, addr, nodes, scale, counts):
     """(looks affine, looks separable) on a few probes with two fixed generic vectors u, v of
-    size ~ ``scale`` (see :func:`~._assembly._structure`), in one compiled call."""
-    u, v = _probe_vectors(kernel.dim)
-    flags = _assembly.compiled("structure")(addr[0], kernel.params, nodes, scale * u, -scale * v,
-                                            counts)
+    size ~ ``scale`` (see :func:`~._assembly._structure`), in one compiled call.
+
+    The compiled K is deterministic: a probe of the same compiled function with the same
+    parameters, nodes and scale gives the same flags, so a repeated solve of the same equation
+    takes them from the last such probe (``counts`` gets the calls it made) instead of calling
+    K again.  A probe in which K raised or was not finite (a recorded failure) is not kept."""
+    key = (addr[0], kernel.dim, nodes.shape[0])
+    now = (kernel.params.tobytes(), nodes.tobytes(), scale)
+    known = _PROBED.get(key)
+    if known is not None and known[1:4] == now:
+        counts[_assembly.NFEV] += known[5]
+        flags = known[4]
+    else:
+        u, v = _probe_vectors(kernel.dim)
+        calls = int(counts[_assembly.NFEV])
+        flags = _assembly.compiled("structure")(addr[0], kernel.params, nodes, scale * u,
+                                                -scale * v, counts)
+        if not _user.failure_recorded():
+            if len(_PROBED) >= _PROBED_MAX:
+                _PROBED.clear()
+            _PROBED[key] = (kernel.addresses[0],) + now + (flags, int(counts[_assembly.NFEV]) - calls)
     return bool(flags & _assembly.AFFINE), bool(flags & _assembly.SEPARABLE)
 
 
@@ -389,7 +455,7 @@ class _Problem:
                 y0 = np.array(G[0, 0]) if self.g_vec.shape == () else G[0].copy()
             elif not (np.isfinite(y0).all() if y0.ndim else math.isfinite(y0)):
                 raise ValueError(f"g(x) is not finite at x = {t0} (value {y0.tolist()})")
-            self.kernel = _compile_kernel(self.K, y0, t0, self.jacobian, self.args)
+            self.kernel = _kernel_of(self.K, y0, t0, self.jacobian, self.args)
         return self.g_vec, self.kernel, G
 
 
@@ -699,10 +765,10 @@ def _solve_newton_separable(Y, kernel, addr, nodes, weights, G, tol, maxiter, ma
     if status != _assembly.CONVERGED:
         return Y, False, _newton_stopped(status, out, maxiter, stats)
     it = int(out[0])
-    # verify the model: the sums from K itself against C c at the final Y
-    c = _assembly.pointwise_values(kernel, addr, xq, nodes, Y, counts)[:, 0] / Vq
-    F, true_sums = _residual(kernel, addr, nodes, weights, G, Y, counts)
-    gap, scale = _assembly.compiled("model-gap")(C, c, true_sums)
+    # verify the model: the sums from K itself against C c at the final Y (F := the residual
+    # of the equations there)
+    gap, scale = _assembly.compiled("separable-check")(addr[0], addr[3], kernel.params, xq, nodes,
+                                                       weights, Y, Vq, C, G, F, counts)
     if not gap <= 64 * _EPS * M * scale:
         stats["separable"] = False
         stats["separable_probe"] = "separable on the probes but not at the solution: general Newton"

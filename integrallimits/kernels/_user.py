@@ -64,9 +64,9 @@ except ImportError:  # pragma: no cover - every supported Numba vendors cloudpic
 from .._numba import KeyNamedCache, _PackageCache
 
 __all__ = ["njit_user", "py_function", "referenced_values", "ArgSpec", "pack_args", "unpacker",
-           "report", "new_guard", "clear_failures", "take_failure", "raise_recorded_failure",
-           "check_argument_names", "compile_wrapper", "wrapper", "disk_key", "RAISED", "NOT_FINITE",
-           "BAD_SHAPE", "UserCodeError", "RecompilationWarning", "unique_symbols",
+           "report", "new_guard", "clear_failures", "failure_recorded", "take_failure",
+           "raise_recorded_failure", "check_argument_names", "compile_wrapper", "wrapper", "disk_key",
+           "RAISED", "NOT_FINITE", "BAD_SHAPE", "UserCodeError", "RecompilationWarning", "unique_symbols",
            "require_function"]
 
 RAISED, NOT_FINITE, BAD_SHAPE = 1, 2, 3
@@ -1205,6 +1205,11 @@ def clear_failures():
     ident = threading.get_ident()
     _RECORDS.pop(ident, None)
     _CAPTURING.add(ident)
+
+
+def failure_recorded():
+    """Whether this thread has a record (see :func:`take_failure`), without removing it."""
+    return threading.get_ident() in _RECORDS
 
 
 def take_failure():

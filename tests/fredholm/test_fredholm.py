@@ -798,3 +798,72 @@ def test_a_kernel_compiled_before_that_raises_or_is_nan_now_still_reaches_the_us
                           error_estimate=False).success
     sol = solve_fredholm(k_nan_c, g_cos, (0.0, 1.0), 16, args=(2.0,), error_estimate=False)
     assert not sol.success and "non-finite" in sol.message
+
+
+K_POWER = 2.0
+
+
+def _k_power(x, s, y):
+    return 0.5 * np.cos(10.0 * (x - s)) * y ** K_POWER
+
+
+def _k_power_arg(x, s, y, p):
+    return 0.5 * np.cos(10.0 * (x - s)) * y ** p
+
+
+def _closure_kernel():
+    c = 0.5
+
+    def k(x, s, y):
+        return c * np.cos(10.0 * (x - s)) * y * y
+
+    def set_c(value):
+        nonlocal c
+        c = value
+    return k, set_c
+
+
+@pytest.mark.filterwarnings("ignore::integrallimits.kernels.RecompilationWarning")
+def test_repeated_solves_see_a_changed_global_closure_cell_and_args():
+    """A repeated solve reuses the kernel compiled for the same plain function K and the
+    structure probe of the same compiled K, parameters and nodes (``_kernel_of``, ``_structure``):
+    a changed global or closure cell K reads, or other ``args``, must give the new equation's
+    solution and path (y = y^2 kernel: separable Newton; y^1: the direct linear solve)."""
+    global K_POWER
+
+    def reference(p, c=0.5):
+        return solve_fredholm(lambda x, s, y: c * np.cos(10.0 * (x - s)) * y ** p, G_WAVE,
+                              (0.0, 1.0), 16, error_estimate=False)
+
+    square, line = reference(2.0), reference(1.0)
+    assert square.stats["separable"] and line.stats["linear"]
+    assert np.abs(square.y - line.y).max() > 1e-3
+    for _ in range(2):      # the second time from what the first one left
+        sol = solve_fredholm(_k_power, G_WAVE, (0.0, 1.0), 16, error_estimate=False)
+        assert sol.stats["separable"] and np.abs(sol.y - square.y).max() < 1e-13
+        K_POWER = 1.0
+        try:
+            sol = solve_fredholm(_k_power, G_WAVE, (0.0, 1.0), 16, error_estimate=False)
+            assert sol.stats["linear"] and np.abs(sol.y - line.y).max() < 1e-13
+        finally:
+            K_POWER = 2.0
+        for p, expected in ((2.0, square), (1.0, line), (2.0, square)):
+            sol = solve_fredholm(_k_power_arg, G_WAVE, (0.0, 1.0), 16, args=(p,),
+                                 error_estimate=False)
+            assert sol.stats["linear"] == (p == 1.0) and np.abs(sol.y - expected.y).max() < 1e-13
+
+
+@pytest.mark.filterwarnings("ignore::integrallimits.kernels.RecompilationWarning")
+def test_a_repeated_solve_sees_a_changed_closure_cell():
+    """As above, for a closure cell of the same function K changed between two solves."""
+    def reference(c):
+        return solve_fredholm(lambda x, s, y: c * np.cos(10.0 * (x - s)) * y * y, G_WAVE,
+                              (0.0, 1.0), 16, error_estimate=False)
+
+    square, quarter = reference(0.5), reference(0.25)
+    k, set_c = _closure_kernel()
+    assert np.abs(solve_fredholm(k, G_WAVE, (0.0, 1.0), 16, error_estimate=False).y
+                  - square.y).max() < 1e-13
+    set_c(0.25)
+    sol = solve_fredholm(k, G_WAVE, (0.0, 1.0), 16, error_estimate=False)
+    assert np.abs(sol.y - quarter.y).max() < 1e-13 and np.abs(sol.y - square.y).max() > 1e-3
