@@ -230,8 +230,10 @@ def _weight(n, j, left, right):
 def _direct_history(K, B, theta, t, Y, n, left, right, ones, hist, f):
     """sum_{j<n} w_nj K(t_n, t_j, Y_j): the unit-weight interior by the block sum, the
     corrected ends one by one.  Returns the number of kernel evaluations."""
-    lo = min(left.shape[0], n)
-    hi = max(lo, min(n, n - right.shape[0] + 1))  # j < n: the diagonal is the implicit part
+    # min and max written out: Numba compiles an overload of each for the direct loop
+    lo = left.shape[0] if left.shape[0] < n else n
+    hi = n - right.shape[0] + 1 if n - right.shape[0] + 1 < n else n
+    hi = hi if hi > lo else lo    # j < n: the diagonal is the implicit part
     B(t[n], t, Y, lo, hi, ones, theta, hist)
     calls = hi - lo
     for m in range(lo + n - hi):      # j < lo, then hi <= j < n: one call site (less to compile)
@@ -282,7 +284,9 @@ def _direct_loop_of(implicit):
         S = start.shape[0]
         f = np.empty(d)
         work = np.empty(d)
-        ones = np.ones(N + 1)
+        ones = np.empty(N + 1)      # (np.ones compiles two more overloads)
+        for j in range(N + 1):
+            ones[j] = 1.0
         hist = np.empty(d)
         calls = 0
         if implicit:
@@ -955,8 +959,9 @@ def compiled_loop(name):
     on-disk cache) on first use."""
     loop = _COMPILED.get(name)
     if loop is None:
-        loop = njit(_SIGNATURES[name], **{k: v for k, v in JIT_OPTIONS.items() if k != "nopython"})(
-            _PYFUNCS[name])
+        # called from Python only, never through a function pointer: no C wrapper to compile
+        loop = njit(_SIGNATURES[name], no_cfunc_wrapper=True,
+                    **{k: v for k, v in JIT_OPTIONS.items() if k != "nopython"})(_PYFUNCS[name])
         _COMPILED[name] = loop
     return loop
 
