@@ -226,33 +226,6 @@ def _weight(n, j, left, right):
     return w
 
 
-@_helper
-def _direct_history(K, B, theta, t, Y, n, left, right, ones, hist, f):
-    """sum_{j<n} w_nj K(t_n, t_j, Y_j): the unit-weight interior by the block sum, the
-    corrected ends one by one.  Returns the number of kernel evaluations."""
-    # min and max written out: Numba compiles an overload of each for the direct loop
-    lo = left.shape[0] if left.shape[0] < n else n
-    hi = n - right.shape[0] + 1 if n - right.shape[0] + 1 < n else n
-    hi = hi if hi > lo else lo    # j < n: the diagonal is the implicit part
-    B(t[n], t, Y, lo, hi, ones, theta, hist)
-    calls = hi - lo
-    for m in range(lo + n - hi):      # j < lo, then hi <= j < n: one call site (less to compile)
-        j = m if m < lo else m - lo + hi
-        calls += _add_weighted(K, theta, t, Y, n, j, _weight(n, j, left, right), hist, f)
-    return calls
-
-
-@_helper
-def _add_weighted(K, theta, t, Y, n, j, w, hist, f):
-    """hist += w K(t_n, t_j, Y_j) (skipped for w = 0); returns the evaluations made."""
-    if w == 0.0:
-        return 0
-    K(t[n], t[j], Y, j, theta, f)
-    for k in range(hist.shape[0]):
-        hist[k] += w * f[k]
-    return 1
-
-
 def _direct_loop_of(implicit):
     """The direct quadrature loop, with (``implicit``) or without Newton's method.
 
@@ -305,7 +278,26 @@ def _direct_loop_of(implicit):
             if not block:
                 if stats[stats.shape[0] - 1] != 0:   # interrupted (see _loops.new_counts)
                     return INTERRUPTED, n
-                calls += _direct_history(K, B, theta, t, Y, n, left, right, ones, hist, f)
+                # the history sum_{j<n} w_nj K(t_n, t_j, Y_j): the unit-weight interior by the
+                # block sum, the corrected ends one by one (written here, not in helpers inlined
+                # here: see the Newton iteration's note)
+                lo = left.shape[0] if left.shape[0] < n else n
+                hi = n - right.shape[0] + 1 if n - right.shape[0] + 1 < n else n
+                hi = hi if hi > lo else lo    # j < n: the diagonal is the implicit part
+                B(t[n], t, Y, lo, hi, ones, theta, hist)
+                calls += hi - lo
+                for q in range(lo + n - hi):  # j < lo, then hi <= j < n: one call site
+                    j = q if q < lo else q - lo + hi
+                    w = 1.0                   # w_nj = 1 + left[j] + right[n - j] (where defined)
+                    if j < left.shape[0]:
+                        w += left[j]
+                    if n - j < right.shape[0]:
+                        w += right[n - j]
+                    if w != 0.0:
+                        K(t[n], t[j], Y, j, theta, f)
+                        calls += 1
+                        for k in range(d):
+                            hist[k] += w * f[k]
                 for k in range(d):
                     hist[k] = G[n, k] + h * hist[k]
                 if implicit:
