@@ -345,7 +345,23 @@ def _direct_loop_of(implicit):
                                 for a in range(d):
                                     for b in range(d):
                                         JF[i * d + a, (j - r0) * d + b] -= w * Jk[a, b]
-                    state = _newton_update(Y, r0, R, F, JF, tol)
+                    # _newton_update(Y, r0, R, F, JF, tol) written out (see the note above)
+                    state = -1
+                    finite = True
+                    for r in range(R * d):
+                        finite = finite and np.isfinite(F[r])
+                        for c in range(R * d):
+                            finite = finite and np.isfinite(JF[r, c])
+                    if finite and solve_inplace(JF, F):
+                        size = 0.0
+                        scale = 1.0
+                        for i in range(R):
+                            for k in range(d):
+                                Y[r0 + i, k] -= F[i * d + k]
+                                size = max(size, abs(F[i * d + k]))
+                                scale = max(scale, abs(Y[r0 + i, k]))
+                        if np.isfinite(size):
+                            state = 1 if size <= tol * scale else 0
                     if state != 0:
                         break
                 if state != 1:
