@@ -300,8 +300,13 @@ def _direct_loop_of(implicit):
                             hist[k] += w * f[k]
                 for k in range(d):
                     hist[k] = G[n, k] + h * hist[k]
-                if implicit:
-                    hw = h * _diagonal(n, left, right)
+                if implicit:   # h w_nn, w_nn as _diagonal computes it
+                    hw = 1.0
+                    if right.shape[0] > 0:
+                        hw += right[0]
+                    if n < left.shape[0]:
+                        hw += left[n]
+                    hw = h * hw
             if hw == 0.0 and not block:
                 status = SUCCESS
                 for k in range(d):
@@ -340,8 +345,22 @@ def _direct_loop_of(implicit):
                             for k in range(d):
                                 F[i * d + k] -= w * f[k]
                             if j >= r0:
-                                _jacobian_p(K, J, have_jac, t[r0 + i], t[j], Y, j, theta, Jk, f,
-                                            work, stats)
+                                # _jacobian_p(K, J, have_jac, t_i, t_j, Y, j, theta, Jk, f,
+                                # work, stats) written out
+                                stats[NJEV] += 1
+                                if have_jac:
+                                    J(t[r0 + i], t[j], Y, j, theta, Jk)
+                                else:
+                                    for b in range(d):
+                                        yb = Y[j, b]
+                                        step = 1.4901161193847656e-08 * max(1.0, abs(yb))
+                                        Y[j, b] = yb + step
+                                        step = Y[j, b] - yb  # the step actually representable
+                                        K(t[r0 + i], t[j], Y, j, theta, work)
+                                        stats[NFEV] += 1
+                                        Y[j, b] = yb
+                                        for a in range(d):
+                                            Jk[a, b] = (work[a] - f[a]) / step
                                 for a in range(d):
                                     for b in range(d):
                                         JF[i * d + a, (j - r0) * d + b] -= w * Jk[a, b]
