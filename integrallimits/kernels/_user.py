@@ -38,6 +38,7 @@ integers); the others keep the NumPy model, which is faster and changes nothing 
 """
 from __future__ import annotations
 
+import ctypes
 import dis
 import functools
 import hashlib
@@ -52,6 +53,7 @@ import warnings
 import weakref
 from dataclasses import dataclass
 
+import llvmlite.binding
 import numba
 import numpy as np
 from numba.core.registry import CPUDispatcher
@@ -1174,24 +1176,39 @@ def _record(gid, kind, a, b, y, size):
                                                        np.array(y, dtype=float), int(size)))
 
 
-@numba.njit(cache=False)
-def _report(gid, kind, a, b, y, size):
-    """:func:`report`'s body, for int64/float64 arguments: compiled once per process (and layout
-    of ``y``), not once per wrapper."""
-    with numba.objmode():
-        _record(gid, kind, a, b, y, size)
+def _record_at(gid, kind, a, b, address, n, stride, size):
+    """:func:`report`'s Python side, called from compiled code through a C function pointer:
+    y is read as ``n`` doubles at ``address``, ``stride`` bytes apart."""
+    y = [ctypes.c_double.from_address(address + i * stride).value for i in range(n)]
+    _record(gid, kind, a, b, y, size)
+
+
+# A C callback (ctypes takes the GIL when compiled code calls it) under a symbol that compiled
+# code, cached code included, calls by name: :func:`report` compiles no object-mode block of its
+# own (0.2-0.3 s of every process that compiled a wrapper, an empty cache's first call included).
+_RECORD_AT = ctypes.CFUNCTYPE(None, ctypes.c_int64, ctypes.c_int64, ctypes.c_double,
+                              ctypes.c_double, ctypes.c_uint64, ctypes.c_int64, ctypes.c_int64,
+                              ctypes.c_int64)(_record_at)
+_RECORD_SYMBOL = "integrallimits_record_failure_v1"
+llvmlite.binding.add_symbol(_RECORD_SYMBOL, ctypes.cast(_RECORD_AT, ctypes.c_void_p).value)
+_record_failure = numba.types.ExternalFunction(
+    _RECORD_SYMBOL, numba.types.void(numba.types.int64, numba.types.int64, numba.types.float64,
+                                     numba.types.float64, numba.types.uint64, numba.types.int64,
+                                     numba.types.int64, numba.types.int64))
 
 
 @numba.extending.register_jitable
 def report(gid, kind, a, b, y, size):
     """Record a failure of a compiled user function (runs Python under the GIL: failure path only).
 
-    Callable from compiled code only.  A wrapper passes its id ``gid`` (and often ``size = -1``)
-    as compile-time constants, which Numba types as literals: as a dispatcher, ``report`` was
-    compiled again for every wrapper (~0.3 s each, a quarter of a small kernel's compilation).
-    As an overload it is typed with the plain types first, and hands int64/float64 values to one
-    compiled :func:`_report`."""
-    _report(np.int64(gid), np.int64(kind), np.float64(a), np.float64(b), y, np.int64(size))
+    Callable from compiled code only (``y`` a 1-d float array).  A wrapper passes its id ``gid``
+    (and often ``size = -1``) as compile-time constants, which Numba types as literals: as a
+    dispatcher, ``report`` was compiled again for every wrapper (~0.3 s each, a quarter of a small
+    kernel's compilation).  As an overload it is typed with the plain types first, and hands
+    int64/float64 values and y's address to the C callback :func:`_record_at`."""
+    _record_failure(np.int64(gid), np.int64(kind), np.float64(a), np.float64(b),
+                    np.uint64(y.ctypes.data), np.int64(y.shape[0]), np.int64(y.strides[0]),
+                    np.int64(size))
 
 
 #: Package functions compiled as overloads (register_jitable) that wrappers may hold: keyed by name.

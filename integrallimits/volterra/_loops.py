@@ -104,7 +104,9 @@ def _newton_update(Z, r0, rows, F, JF, tol):
 def _start_loop(K_at, J_at, have_jac, theta, t, G, Y, start, tol, maxiter, stats):
     """Y[0] = g_0 and the starting block Y[1..S-1] (compiled separately: only Gregory
     rules need it): Newton on the (S-1) d unknowns together.  Returns (status, index) like
-    the loops."""
+    the loops.  For the loops that do not solve the block themselves (the fast-history, the
+    t-independent and the explicit direct loops); the direct loop with Newton's method makes
+    the same operations at its own Newton call site."""
     K, J = _kernel_at(K_at), _jacobian_at(J_at)
     N = t.shape[0] - 1
     S = start.shape[0]
@@ -224,31 +226,6 @@ def _weight(n, j, left, right):
     return w
 
 
-@_helper
-def _direct_history(K, B, theta, t, Y, n, left, right, ones, hist, f):
-    """sum_{j<n} w_nj K(t_n, t_j, Y_j): the unit-weight interior by the block sum, the
-    corrected ends one by one.  Returns the number of kernel evaluations."""
-    lo = min(left.shape[0], n)
-    hi = max(lo, min(n, n - right.shape[0] + 1))  # j < n: the diagonal is the implicit part
-    B(t[n], t, Y, lo, hi, ones, theta, hist)
-    calls = hi - lo
-    for m in range(lo + n - hi):      # j < lo, then hi <= j < n: one call site (less to compile)
-        j = m if m < lo else m - lo + hi
-        calls += _add_weighted(K, theta, t, Y, n, j, _weight(n, j, left, right), hist, f)
-    return calls
-
-
-@_helper
-def _add_weighted(K, theta, t, Y, n, j, w, hist, f):
-    """hist += w K(t_n, t_j, Y_j) (skipped for w = 0); returns the evaluations made."""
-    if w == 0.0:
-        return 0
-    K(t[n], t[j], Y, j, theta, f)
-    for k in range(hist.shape[0]):
-        hist[k] += w * f[k]
-    return 1
-
-
 def _direct_loop_of(implicit):
     """The direct quadrature loop, with (``implicit``) or without Newton's method.
 
@@ -257,14 +234,21 @@ def _direct_loop_of(implicit):
     Newton iteration, its Jacobian and ``solve_inplace`` are not compiled for them (a third of
     the loop's compile time with an empty cache); the explicit steps are the same operations in
     both loops (bits unchanged).
+
+    The loop with Newton's method also solves a Gregory rule's starting block (``_start_loop``'s
+    operations, in the same order) at the same Newton call site as the implicit steps: a
+    separate starting loop compiled for 1.1-1.4 s with an empty cache, this one site costs a
+    fraction of that.
     """
 
     def _direct_loop(K_at, J_at, have_jac, B_at, theta, t, G, Y, start, left, right, tol, maxiter,
                      stats):
         """Direct quadrature y_n = g_n + h sum_{j<=n} w_nj K(t_n, t_j, y_j) on a uniform mesh.
 
-        Rows n >= S use w_nj = 1 + left[j] + right[n - j]; Y[0..S-1] must be set
-        (Y[0] = g_0 and, for S > 1, the starting block by ``_start_loop``).
+        Rows n >= S use w_nj = 1 + left[j] + right[n - j].  The loop with Newton's method sets
+        Y[0] = g_0 and, for S > 1, solves the starting block Y[1..S-1] first (Newton on its
+        (S-1) d unknowns together, as ``_start_loop``: a failure there returns
+        (NEWTON_FAILED, 1)); the loop without it needs Y[0..S-1] set.
         """
         K, J, B = _kernel_at(K_at), _jacobian_at(J_at), _block_at(B_at)
         N = t.shape[0] - 1
@@ -273,30 +257,150 @@ def _direct_loop_of(implicit):
         S = start.shape[0]
         f = np.empty(d)
         work = np.empty(d)
-        if implicit:
-            Jk = _newton_workspace(d, S, N, left, right)
-        ones = np.ones(N + 1)
+        ones = np.empty(N + 1)      # (np.ones compiles two more overloads)
+        for j in range(N + 1):
+            ones[j] = 1.0
         hist = np.empty(d)
         calls = 0
-        for n in range(S, N + 1):
-            if stats[stats.shape[0] - 1] != 0:   # interrupted (see _loops.new_counts)
-                return INTERRUPTED, n
-            calls += _direct_history(K, B, theta, t, Y, n, left, right, ones, hist, f)
+        if implicit:
             for k in range(d):
-                hist[k] = G[n, k] + h * hist[k]
-            if implicit:
-                status = _finish_step(K, J, have_jac, theta, t[n], hist,
-                                      h * _diagonal(n, left, right), Y, n, tol, maxiter, f, work,
-                                      Jk, stats)
-            else:   # _finish_step with hw = 0
+                Y[0, k] = G[0, k]
+            Jk = np.empty((d, d))       # dK/dy at one point
+            F1 = np.empty(d)            # the residual and Newton matrix of one step ...
+            JF1 = np.empty((d, d))
+            m = (S - 1) * d if S > 1 else 0
+            Fs = np.empty(m)            # ... and of the starting block
+            JFs = np.empty((m, m))
+        n = 1 if implicit and S > 1 else S
+        while n <= N:
+            block = implicit and n < S      # the starting block, rows 1 .. S - 1
+            hw = 0.0
+            if not block:
+                if stats[stats.shape[0] - 1] != 0:   # interrupted (see _loops.new_counts)
+                    return INTERRUPTED, n
+                # the history sum_{j<n} w_nj K(t_n, t_j, Y_j): the unit-weight interior by the
+                # block sum, the corrected ends one by one (written here, not in helpers inlined
+                # here: see the Newton iteration's note)
+                lo = left.shape[0] if left.shape[0] < n else n
+                hi = n - right.shape[0] + 1 if n - right.shape[0] + 1 < n else n
+                hi = hi if hi > lo else lo    # j < n: the diagonal is the implicit part
+                B(t[n], t, Y, lo, hi, ones, theta, hist)
+                calls += hi - lo
+                for q in range(lo + n - hi):  # j < lo, then hi <= j < n: one call site
+                    j = q if q < lo else q - lo + hi
+                    w = 1.0                   # w_nj = 1 + left[j] + right[n - j] (where defined)
+                    if j < left.shape[0]:
+                        w += left[j]
+                    if n - j < right.shape[0]:
+                        w += right[n - j]
+                    if w != 0.0:
+                        K(t[n], t[j], Y, j, theta, f)
+                        calls += 1
+                        for k in range(d):
+                            hist[k] += w * f[k]
+                for k in range(d):
+                    hist[k] = G[n, k] + h * hist[k]
+                if implicit:   # h w_nn, w_nn as _diagonal computes it
+                    hw = 1.0
+                    if right.shape[0] > 0:
+                        hw += right[0]
+                    if n < left.shape[0]:
+                        hw += left[n]
+                    hw = h * hw
+            if hw == 0.0 and not block:
                 status = SUCCESS
                 for k in range(d):
                     Y[n, k] = hist[k]
                     if not np.isfinite(Y[n, k]):
                         status = NOT_FINITE
+            elif implicit:
+                # Newton's method on rows r0 .. r0 + R - 1 (written here, not in a helper
+                # inlined here: Numba copies an inlined helper's IR at a cost that grows as its
+                # blocks times its variables), from the row before them:
+                # F_i = y_i - c_i - sum_j w_ij K(t_i, t_j, y_j), j from j0 to the last row
+                r0 = 1 if block else n
+                R = S - 1 if block else 1
+                j0 = 0 if block else n
+                F = Fs if block else F1
+                JF = JFs if block else JF1
+                for i in range(R):
+                    for k in range(d):
+                        Y[r0 + i, k] = Y[r0 - 1, k]
+                stats[NSOLVE] += 1
+                state = 0
+                for it in range(maxiter):
+                    stats[NIT] += 1
+                    for r in range(R * d):
+                        for c in range(R * d):
+                            JF[r, c] = 1.0 if r == c else 0.0
+                    for i in range(R):
+                        for k in range(d):
+                            F[i * d + k] = Y[r0 + i, k] - (G[r0 + i, k] if block else hist[k])
+                        for j in range(j0, r0 + R):
+                            w = h * start[r0 + i, j] if block else hw
+                            if w == 0.0:
+                                continue
+                            K(t[r0 + i], t[j], Y, j, theta, f)
+                            stats[NFEV] += 1
+                            for k in range(d):
+                                F[i * d + k] -= w * f[k]
+                            if j >= r0:
+                                # _jacobian_p(K, J, have_jac, t_i, t_j, Y, j, theta, Jk, f,
+                                # work, stats) written out
+                                stats[NJEV] += 1
+                                if have_jac:
+                                    J(t[r0 + i], t[j], Y, j, theta, Jk)
+                                else:
+                                    for b in range(d):
+                                        yb = Y[j, b]
+                                        step = 1.4901161193847656e-08 * max(1.0, abs(yb))
+                                        Y[j, b] = yb + step
+                                        step = Y[j, b] - yb  # the step actually representable
+                                        K(t[r0 + i], t[j], Y, j, theta, work)
+                                        stats[NFEV] += 1
+                                        Y[j, b] = yb
+                                        for a in range(d):
+                                            Jk[a, b] = (work[a] - f[a]) / step
+                                for a in range(d):
+                                    for b in range(d):
+                                        JF[i * d + a, (j - r0) * d + b] -= w * Jk[a, b]
+                    # _newton_update(Y, r0, R, F, JF, tol) written out (see the note above)
+                    state = -1
+                    finite = True
+                    for r in range(R * d):
+                        finite = finite and np.isfinite(F[r])
+                        for c in range(R * d):
+                            finite = finite and np.isfinite(JF[r, c])
+                    if finite and solve_inplace(JF, F):
+                        size = 0.0
+                        scale = 1.0
+                        for i in range(R):
+                            for k in range(d):
+                                Y[r0 + i, k] -= F[i * d + k]
+                                size = max(size, abs(F[i * d + k]))
+                                scale = max(scale, abs(Y[r0 + i, k]))
+                        if np.isfinite(size):
+                            state = 1 if size <= tol * scale else 0
+                    if state != 0:
+                        break
+                if state != 1:
+                    status = NEWTON_FAILED
+                else:
+                    status = SUCCESS
+                    if not block:
+                        for k in range(d):
+                            if not np.isfinite(Y[n, k]):
+                                status = NOT_FINITE
+                if block:
+                    if status != SUCCESS:
+                        stats[NFEV] += calls
+                        return status, 1
+                    n = S
+                    continue
             if status != SUCCESS:
                 stats[NFEV] += calls
                 return status, n
+            n += 1
         stats[NFEV] += calls
         return SUCCESS, N
 
@@ -882,8 +986,9 @@ def compiled_loop(name):
     on-disk cache) on first use."""
     loop = _COMPILED.get(name)
     if loop is None:
-        loop = njit(_SIGNATURES[name], **{k: v for k, v in JIT_OPTIONS.items() if k != "nopython"})(
-            _PYFUNCS[name])
+        # called from Python only, never through a function pointer: no C wrapper to compile
+        loop = njit(_SIGNATURES[name], no_cfunc_wrapper=True,
+                    **{k: v for k, v in JIT_OPTIONS.items() if k != "nopython"})(_PYFUNCS[name])
         _COMPILED[name] = loop
     return loop
 

@@ -151,8 +151,14 @@ class DirectQuadrature(VolterraMethod):
         K, jac, have, B, theta = _kernel_args(
             kernel, self.implicit,
             block_sum=not (fast_history or kernel.structure.get("t_independent")))
-        start = self._data[0]
-        if start.shape[0] > 1:
+        start, left, right = self._data
+        loop = None
+        if not (fast_history or kernel.structure.get("t_independent")):
+            loop = "direct" if self.implicit or not _loops.all_explicit(
+                start.shape[0], len(t) - 1, left, right) else "direct-explicit"
+        if loop == "direct":
+            pass   # the loop with Newton's method sets Y[0] and solves the starting block itself
+        elif start.shape[0] > 1:
             status, index = _loops.compiled_loop("start")(K, jac, have, theta, t, G, Y, start, tol,
                                                          maxiter, counts)
             if status != _loops.SUCCESS:
@@ -173,9 +179,6 @@ class DirectQuadrature(VolterraMethod):
                 K, jac, have, theta, t, G, Y, *self._data, tol, maxiter, _NO_ROWS,
                 np.empty((0, Y.shape[1])), counts)
         else:
-            left, right = self._data[1:]
-            loop = "direct" if self.implicit or not _loops.all_explicit(
-                start.shape[0], len(t) - 1, left, right) else "direct-explicit"
             status, index = _loops.compiled_loop(loop)(
                 K, jac, have, B, theta, t, G, Y, *self._data, tol, maxiter, counts)
         return Y, status, index, counts, None
