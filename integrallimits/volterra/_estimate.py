@@ -893,7 +893,10 @@ def _refined_level(run, t, Y, idx, Yf, Yc, halving=None):
 def _noise(n_points):
     """Differences of two solutions on ``n_points`` below this times the solution's size are
     rounding noise: 64 ulp, or 4 ulp a point on long meshes (sums of N terms)."""
-    return np.finfo(float).eps * max(64.0, 4.0 * n_points)
+    return _EPS * max(64.0, 4.0 * n_points)
+
+
+_EPS = float(np.finfo(float).eps)
 
 
 def _drifting(Y, common, fine, middle, coarse, noise):
@@ -901,6 +904,13 @@ def _drifting(Y, common, fine, middle, coarse, noise):
     levels' largest differences grow as the steps shrink (max |fine - middle| above max |middle
     - coarse| and the noise), else None: a local growth that the largest differences do not
     show is not a drift (the first points of a graded mesh for a weakly singular kernel)."""
+    if Y.shape[1] == 1 and Y.shape[0] <= FEW:      # (on floats, as _first_diverging_few)
+        fine, middle, coarse = fine[:, 0].tolist(), middle[:, 0].tolist(), coarse[:, 0].tolist()
+        d1, d2 = _largest_difference(fine, middle), _largest_difference(middle, coarse)
+        if not (d1 > d2 and d1 > noise * _largest_difference(Y[:, 0].tolist(), None)):
+            return None
+        return _first_diverging_few(Y[:, 0].tolist(), common.tolist(), fine, middle, coarse,
+                                    noise)
     d1 = float(np.max(np.abs(fine - middle)))
     d2 = float(np.max(np.abs(middle - coarse)))
     if not (d1 > d2 and d1 > noise * float(np.max(np.abs(Y)))):
