@@ -997,8 +997,9 @@ def test_the_resolution_check_runs_only_where_a_probe_suspects_a_short_time_scal
         assert sol.success
     assert calls == []
     # the problems whose first steps were accepted unresolved (the tests above) are checked
-    for K, T, checked in ((_renewal, 100.0, "trapezoid"), (_renewal, 100.0, "radau3"),
-                          (_stiff, 1.0, "radau3")):
+    # (the trapezoid rule on the renewal equation, refined uniformly, no longer accepts its
+    # coarse meshes, whose levels drift apart, and reaches a resolving one unchecked)
+    for K, T, checked in ((_renewal, 100.0, "radau3"), (_stiff, 1.0, "radau3")):
         calls.clear()
         solve_volterra(K, ONE, (0.0, T), method=checked, rtol=1e-2, atol=1e-2)
         assert calls, (K.__name__, checked)
@@ -1009,7 +1010,7 @@ def test_first_steps_that_stay_unresolved_fail_and_keep_the_start(monkeypatch):
     meshes, the solve fails there (here forced: no agreement is enough)."""
     from integrallimits.volterra import _tolerance
     monkeypatch.setattr(_tolerance, "AGREE", -1.0)
-    sol = solve_volterra(_renewal, ONE, (0.0, 100.0), method="trapezoid", rtol=1e-2, atol=1e-2)
+    sol = solve_volterra(_renewal, ONE, (0.0, 100.0), method="radau3", rtol=1e-2, atol=1e-2)
     assert not sol.success and sol.stats["failure"] == "unresolved"
     assert "do not resolve the solution near t = 0" in sol.message
     assert len(sol.t) == 1 and sol.y[0] == 1.0 and sol.t_failure > 0
