@@ -265,8 +265,10 @@ def blow_up_time(t, Y, estimate):
 def _grows(first):
     """Whether a failed attempt's values before the failure grow as a blow-up's can be
     fitted (:func:`blow_up_time` needs a point at a sixteenth of the last size)."""
+    if first.keep < 4:          # (before the reshape: keep = 0 has no shape to infer)
+        return False
     Y = first.Y[:first.keep].reshape(first.keep, -1)
-    if first.keep < 4 or not np.all(np.isfinite(Y[-1])):
+    if not np.all(np.isfinite(Y[-1])):
         return False
     y = np.abs(Y[:, int(np.argmax(np.abs(Y[-1])))])
     return bool(y[-1] > 0.0 and np.min(y[:-1]) <= y[-1] / 16.0)

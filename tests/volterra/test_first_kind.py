@@ -378,6 +378,24 @@ def test_y0_of_a_first_kind_solve_goes_with_an_unresolved_first_step():
     assert "No value is kept (y(t0) comes from the first step)" in sol.message
 
 
+def k_root(t, s):
+    return 1.0 + np.sqrt(t - s)     # NaN at s > t: the later stages of a Radau step
+
+
+def test_a_tolerance_solve_failing_at_its_first_step_fails_with_no_value():
+    """radau2 evaluates K(t, s) at stage times s > t, where this K is NaN: every attempt of the
+    solve to a tolerance fails at its first step, and the failed attempt's check (whether its
+    values grow as a blow-up's) raised ValueError (reshaping the 0 values kept) instead of a
+    failure.  Now it is one, with no value kept, as on a fixed mesh."""
+    def g(x):
+        return x + 2.0 / 3.0 * x ** 1.5              # y = 1
+    fixed = solve_first_kind(k_root, g, (0.0, 1.0), 8, "radau2")
+    sol = solve_first_kind(k_root, g, (0.0, 1.0), method="radau2", rtol=1e-3, atol=1e-3)
+    for res in (fixed, sol):
+        assert not res.success and res.t.size == 0 and res.y.size == 0
+        assert res.stats["failure"] == "kernel-non-finite" and "non-finite" in res.message
+
+
 def test_a_tolerance_is_not_met_on_steps_that_miss_the_time_scale():
     """radau1 to rtol = atol = 1e-2 on K = e^(-1000 (t - s)) stopped at 8 steps, a success with
     error 0.99 (estimate 4e-3)."""
