@@ -24,8 +24,8 @@ import numpy as np
 
 from ..kernels import _user
 from ._estimate import FEW, UNRESOLVED, estimate_error, trim_lead_in
-from ._outcome import (FAILED, SUCCEEDED, companion, companion_drops_odd_end, describe,
-                       estimate_kept, unresolved_message)
+from ._outcome import (_NONE_KEPT, FAILED, SUCCEEDED, companion, companion_drops_odd_end,
+                       describe, estimate_kept, unresolved_message)
 from ._solution import Solution, largest_estimate
 
 __all__ = ["check_tolerances", "first_steps_check", "fit_tolerances", "over_tolerance",
@@ -294,7 +294,7 @@ def _failed_attempt(run, t, first, method):
 
 def solve_uniform_to_tolerance(run, t0, T, *, method, scalar, stats, rtol, atol, n_start=8,
                                n_max=2 ** 16, t_eval=None, grading=1.0, stall=True,
-                               step_defect=None):
+                               step_defect=None, computed_start=False):
     """Refine a uniform mesh until the Richardson estimate meets atol + rtol |y| everywhere.
 
     ``run(mesh) -> Run`` solves on a mesh (see :mod:`._outcome`); ``method`` provides ``name``,
@@ -314,7 +314,10 @@ def solve_uniform_to_tolerance(run, t0, T, *, method, scalar, stats, rtol, atol,
     from rounding errors.  ``step_defect(t, Y, claims) -> (defects, evaluations)`` (weakly
     singular kernels: :func:`singular_step_defects`): each attempt's estimates are raised to
     the misses of the steps' rules (as :func:`with_step_defect`) before they are compared
-    with the tolerance.
+    with the tolerance.  ``computed_start``: y(t0) comes from the first step (a first-kind
+    equation), so a failure that keeps it alone keeps no value (as :func:`._outcome.solve_on_mesh`
+    does: the midpoint method on K = e^(-lam (t - s)), lam = 1e6, rtol 1e-3, failed at t0 on
+    16384 steps and kept y(t0) = 2.9e11 for 1).
     """
     start = time.perf_counter()
     p = method.order
@@ -435,7 +438,8 @@ def solve_uniform_to_tolerance(run, t0, T, *, method, scalar, stats, rtol, atol,
                         f"estimate (a solve with every other point) does not confirm them.")
     elif comp.first_bad is not None:
         t_fail = float(t[comp.first_bad])
-        message, info["failure"] = unresolved_message(comp, t), comp.reason
+        message, info["failure"] = unresolved_message(comp, t, computed_start=computed_start), \
+            comp.reason
         keep = comp.keep
     elif out_of_reach is not None:
         t_fail = float(t[out_of_reach[0]])
@@ -454,6 +458,10 @@ def solve_uniform_to_tolerance(run, t0, T, *, method, scalar, stats, rtol, atol,
         message = (f"the estimated error is {ratio:.3g} times atol + rtol |y| at N = {n}, the most "
                    f"steps allowed; use a higher-order method or a looser tolerance.")
         info["failure"] = "tolerance"
+    if computed_start and 0 < keep < 2 and t_fail is not None:
+        keep = 0          # (y(t0) alone: it comes from the first step, not confirmed)
+        if _NONE_KEPT not in message:
+            message += f" {_NONE_KEPT}"
     if info["failure"] == "blow-up":
         message = message[0].upper() + message[1:]
     elif t_fail is not None:
@@ -819,7 +827,7 @@ def _kept(t, j, computed_start=False):
     """The sentence of a failure message saying which values are kept (those before t[j]; none
     when j is 1 and y(t0) comes from the first step)."""
     if computed_start and j == 1:
-        return "No value is kept (y(t0) comes from the first step)."
+        return _NONE_KEPT
     return f"Only the values before t = {float(t[j]):.6g} are kept."
 
 

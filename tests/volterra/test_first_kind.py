@@ -396,6 +396,24 @@ def test_a_tolerance_solve_failing_at_its_first_step_fails_with_no_value():
         assert res.stats["failure"] == "kernel-non-finite" and "non-finite" in res.message
 
 
+def test_y0_of_a_tolerance_solve_goes_with_an_unresolved_first_step(monkeypatch):
+    """The midpoint method on K = e^(-lam (t - s)) with lam h / 2 = 29 at the most steps
+    allowed: its solve and the half-steps companion differ by 2.4e23 at t0, where y(t0) =
+    9.0e10 (for 1); the solve to a tolerance failed there and kept y(t0) alone (saying "Only
+    the values before t = 0 are kept"; lam = 1e6 on 16384 steps alike, y(t0) = 2.9e11).  A
+    fixed mesh keeps no value then, and now so does the solve to a tolerance.  (At most 512
+    steps here, for the test's time.)"""
+    import integrallimits.volterra._first_kind as first_kind
+    monkeypatch.setattr(first_kind, "MAX_TOLERANCE_STEPS", 512)
+    K, g, args = _fast_decay(3e4)
+    sol = solve_first_kind(K, g, (0.0, 1.0), method="midpoint", rtol=1e-3, atol=1e-3, **args)
+    assert not sol.success and sol.stats["failure"] == "unresolved"
+    assert sol.stats["refinements"][-1][0] == 512
+    assert sol.t.size == 0 and sol.y.size == 0 and sol.error_estimate.size == 0
+    assert "No value is kept (y(t0) comes from the first step)" in sol.message
+    assert "before t = 0 " not in sol.message
+
+
 def test_a_tolerance_is_not_met_on_steps_that_miss_the_time_scale():
     """radau1 to rtol = atol = 1e-2 on K = e^(-1000 (t - s)) stopped at 8 steps, a success with
     error 0.99 (estimate 4e-3)."""
