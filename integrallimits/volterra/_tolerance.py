@@ -513,10 +513,11 @@ def _finer_start(run, sol, uniform_only, min_steps, steps=FIRST_STEPS, grading=N
 
 
 def first_steps_check(run, sol, rtol, atol, uniform_only=False, min_steps=1, steps=FIRST_STEPS,
-                      grading=None, refine=REFINE):
+                      grading=None, refine=REFINE, digits=False):
     """None if the first steps of a solve to a tolerance are confirmed, else (ratio, j, h):
     the first mesh point j > 0 where they are not, the largest difference over atol + rtol |y|
-    and a step that resolves them.
+    and a step that resolves them (and, for ``digits``, the difference and the solution's size
+    where the finer solve leaves no digit).
 
     The error estimates compare the answer with solves on *coarser* meshes (every other and
     every fourth point).  When the steps are long against a time scale of the problem (a kernel
@@ -528,6 +529,15 @@ def first_steps_check(run, sol, rtol, atol, uniform_only=False, min_steps=1, ste
     start is checked: a time scale that appears later is not seen.)  ``steps``, ``grading``
     and ``refine``: as for :func:`_finer_start` (a weakly singular kernel; an oscillation
     that REFINE times shorter steps do not resolve, see :func:`with_resolved_start`).
+
+    ``digits`` (a first-kind equation, whose values on steps that miss the time scale are
+    small, like 1 / (lam h) for K = e^(-lam (t - s)), so that they meet an atol however wrong
+    they are): the first steps are not confirmed either where the finer solve differs from
+    the answer by more than its estimate and by more than UNRESOLVED (half) times the
+    solution's size so far, as on a fixed mesh (:func:`with_checked_estimate`): radau1 at
+    rtol = atol = 1e-3 with lam = 3e4 was a success on 8 steps with y = 2.7e-4 for 1 (the finer
+    solve 4.3e-3, within 4 times the tolerance; the estimate 1.3e-4), and with lam = 1e6 with
+    y = 8e-6.
     """
     if not sol.success or len(sol.mesh) < 2:
         return None
@@ -541,6 +551,16 @@ def first_steps_check(run, sol, rtol, atol, uniform_only=False, min_steps=1, ste
     if not np.all(ratio <= AGREE):        # (a NaN is not agreement)
         j = 1 + int(np.argmax(~(ratio <= AGREE)))
         return float(np.max(ratio)), j, float(sol.mesh[1] - sol.mesh[0]) / m
+    if digits:
+        D = np.abs(Yc - Yf)
+        running = np.maximum.accumulate(np.max(np.abs(sol._y2[:k + 1]), axis=1))[1:]
+        with np.errstate(invalid="ignore"):
+            lost = (np.max(D, axis=1) > UNRESOLVED * running) & \
+                np.any(D > sol._est2[1:k + 1], axis=1)
+        if np.any(lost):
+            j = 1 + int(np.argmax(lost))
+            return (float(np.max(ratio)), j, float(sol.mesh[1] - sol.mesh[0]) / m,
+                    float(np.max(D[j - 1])), float(running[j - 1]))
     if grading is not None:
         return _raised_estimates(sol, Yf, m, rtol, atol)
     return None
@@ -1046,11 +1066,13 @@ def unresolved_start(sol, check, refine_tries, computed_start=False):
     """The failed :class:`Solution` of a solve to a tolerance whose first steps
     :func:`first_steps_check` did not confirm, after ``refine_tries`` solves started on
     finer meshes: only the values before the point it names are kept."""
-    ratio, j, _ = check
+    ratio, j = check[:2]
     t_fail = float(sol.mesh[j])
+    differs = f"{ratio:.3g} times atol + rtol |y|" if len(check) == 3 else \
+        f"{check[3]:.3g}, more than half the solution's size so far ({check[4]:.3g}),"
     message = (f"The tolerance could not be met: the steps do not resolve the solution near "
                f"t = {float(sol.mesh[0]):.6g}: a solve of the first steps with {REFINE} times shorter "
-               f"steps differs from the answer by {ratio:.3g} times atol + rtol |y| (at t = "
+               f"steps differs from the answer by {differs} (at t = "
                f"{t_fail:.6g}), although the error estimates, which compare coarser meshes, met "
                f"the tolerance (also after {refine_tries} solve(s) started on finer meshes).  The "
                f"problem has a time scale shorter than these steps (a fast-decaying kernel, a "
@@ -1254,7 +1276,8 @@ def with_resolved_start(solve, run, rtol, atol, *, uniform_only, min_steps, adap
     such restarts, or at ``n_max``, the answer is :func:`unresolved_start`.  A weakly singular
     kernel's solve starts over on the steps that the check's ratio asks for at the estimate's
     order (2 to REFINE_SINGULAR times as many), until REFINE^2 times the first steps.  ``suspect`` and
-    ``computed_start`` as for :func:`with_checked_estimate`.  A weakly singular kernel
+    ``computed_start`` as for :func:`with_checked_estimate` (and the check asks for digits:
+    ``digits`` of :func:`first_steps_check`).  A weakly singular kernel
     (``grading``: the exponent of its graded meshes) is probed by :func:`singular_check_steps`
     instead, which also gives the number of steps to check.  Where ``suspect`` returns a
     refinement (an oscillation of frequency omega, see :func:`with_checked_estimate`), every
@@ -1283,7 +1306,7 @@ def with_resolved_start(solve, run, rtol, atol, *, uniform_only, min_steps, adap
         refine = REFINE if singular else min(max(REFINE, math.ceil(
             omega * float(sol.mesh[1] - sol.mesh[0]) / RESOLVE)), CHECK_STEPS // steps)
         check = first_steps_check(run, sol, rtol, atol, uniform_only, min_steps, steps,
-                                  grading if singular else None, refine)
+                                  grading if singular else None, refine, computed_start)
         sol.stats["nfev"] += spent
         if check is None:
             return sol

@@ -414,6 +414,24 @@ def test_y0_of_a_tolerance_solve_goes_with_an_unresolved_first_step(monkeypatch)
     assert "before t = 0 " not in sol.message
 
 
+@pytest.mark.parametrize("lam", [3e4, 1e6])
+def test_a_tolerance_is_not_met_by_values_that_a_finer_start_leaves_without_a_digit(
+        monkeypatch, lam):
+    """radau1 at rtol = atol = 1e-3 on K = e^(-lam (t - s)) (y = 1): the values on steps that
+    miss the time scale are about 1 / (lam h), small enough to meet the atol however wrong:
+    a success on 8 steps with y = 2.7e-4 (lam = 3e4; 8e-6 for lam = 1e6) and an estimate
+    of 1.3e-4 (4e-6), as the check of the first steps with 16 times shorter steps (4.3e-3,
+    1.3e-4) differed from it by less than 4 times the tolerance.  That check now also fails
+    values from which its solve differs by more than its estimate and half the solution's
+    size.  (At most 512 steps here, for the test's time: a failure then.)"""
+    import integrallimits.volterra._first_kind as first_kind
+    monkeypatch.setattr(first_kind, "MAX_TOLERANCE_STEPS", 512)
+    K, g, args = _fast_decay(lam)
+    sol = solve_first_kind(K, g, (0.0, 1.0), method="radau1", rtol=1e-3, atol=1e-3, **args)
+    assert not sol.success, (np.abs(sol.y - 1.0).max(), sol.error_estimate.max())
+    assert "time scale" in sol.message or "could not be met" in sol.message
+
+
 def test_a_tolerance_is_not_met_on_steps_that_miss_the_time_scale():
     """radau1 to rtol = atol = 1e-2 on K = e^(-1000 (t - s)) stopped at 8 steps, a success with
     error 0.99 (estimate 4e-3)."""
