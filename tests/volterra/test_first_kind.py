@@ -432,6 +432,27 @@ def test_a_tolerance_is_not_met_by_values_that_a_finer_start_leaves_without_a_di
     assert "time scale" in sol.message or "could not be met" in sol.message
 
 
+def k_tiny_diagonal(t, s):
+    return 1e-3 + (t - s)           # K(t, t) = 1e-3, dK/dt = 1
+
+
+def test_a_tolerance_solve_whose_finer_start_differs_by_more_than_its_estimate():
+    """radau3 at rtol = atol = 1e-3 on K = 1e-3 + (t - s), y = cos t (a time scale of 1e-3 in
+    the differentiated equation) was a success on 8 steps with an error of 0.058 and
+    estimates of 1.05e-3 (55 times below; 58 times the tolerance), although the check of the
+    first steps with 16 times shorter steps differed from it by 7.4 times the estimate.  Now
+    that raises the estimates (as on a fixed mesh), beyond the tolerance: the solve starts
+    over on 128 steps, an error of 1.7e-5 for estimates up to 6.2e-5."""
+    def g(x):
+        return 1e-3 * math.sin(x) + 1.0 - math.cos(x)
+    sol = solve_first_kind(k_tiny_diagonal, g, (0.0, 1.0), method="radau3", rtol=1e-3,
+                           atol=1e-3)
+    err = np.abs(sol.y - np.cos(sol.t))
+    assert sol.success and len(sol.t) > 9, (len(sol.t), err.max())
+    assert err.max() <= 10 * (1e-3 + 1e-3 * np.abs(np.cos(sol.t))).min()
+    assert err.max() <= 2 * sol.error_estimate.max()
+
+
 def test_a_tolerance_is_not_met_on_steps_that_miss_the_time_scale():
     """radau1 to rtol = atol = 1e-2 on K = e^(-1000 (t - s)) stopped at 8 steps, a success with
     error 0.99 (estimate 4e-3)."""
