@@ -541,7 +541,7 @@ def first_steps_check(run, sol, rtol, atol, uniform_only=False, min_steps=1, ste
     the estimates are raised to that (:func:`_raised_estimates`, as for a weakly singular
     kernel): radau3 at rtol = atol = 1e-3 on K = 1e-3 + (t - s), y = cos t, was a success on
     8 steps with an error of 0.058 and estimates of 1.05e-3 (the finer solve differed by 7.4
-    times the estimate at t = 1/8).
+    times the estimate).
     """
     if not sol.success or len(sol.mesh) < 2:
         return None
