@@ -68,6 +68,8 @@ from ._tableaux import collocation_tableau
 __all__ = ["FirstKindMethod", "FIRST_KIND_METHODS", "REFUSED_METHODS", "solve_first_kind"]
 
 SUCCESS, SINGULAR, NOT_FINITE, INTERRUPTED = 0, 1, 2, 3
+#: The most steps of a solve to a tolerance (``rtol``, ``atol``).
+MAX_TOLERANCE_STEPS = 2 ** 14
 NFEV, NSOLVE = 0, 1
 
 _MESSAGES = {
@@ -648,10 +650,11 @@ def solve_first_kind(K, g, t_span=None, n_steps=None, method="radau2", *, args=N
             """The solve to the tolerance; ``finer``: the N to start from after a check."""
             return solve_uniform_to_tolerance(run, t[0], t[-1], method=meth, scalar=kernel.scalar,
                                               stats=stats, rtol=tolerance[0], atol=tolerance[1],
-                                              n_max=2 ** 14, n_start=finer or 8)
+                                              n_max=MAX_TOLERANCE_STEPS, n_start=finer or 8,
+                                              computed_start=True)
         sol = with_resolved_start(to_tolerance, run, tolerance[0], tolerance[1],
                                   uniform_only=False, min_steps=meth.min_steps, adaptive=False,
-                                  n_max=2 ** 14, suspect=suspect, computed_start=True)
+                                  n_max=MAX_TOLERANCE_STEPS, suspect=suspect, computed_start=True)
     if sol.stages is not None and len(sol.mesh) > 1 and meth.order > 1:
         sol.attach(dense=CollocationPolynomial(sol.mesh, sol._y2, sol.stages, meth._data[0]))
     sol.attach(t_eval=t_eval)

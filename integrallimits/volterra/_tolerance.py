@@ -24,8 +24,8 @@ import numpy as np
 
 from ..kernels import _user
 from ._estimate import FEW, UNRESOLVED, estimate_error, trim_lead_in
-from ._outcome import (FAILED, SUCCEEDED, companion, companion_drops_odd_end, describe,
-                       estimate_kept, unresolved_message)
+from ._outcome import (_NONE_KEPT, FAILED, SUCCEEDED, companion, companion_drops_odd_end,
+                       describe, estimate_kept, unresolved_message)
 from ._solution import Solution, largest_estimate
 
 __all__ = ["check_tolerances", "first_steps_check", "fit_tolerances", "over_tolerance",
@@ -265,8 +265,10 @@ def blow_up_time(t, Y, estimate):
 def _grows(first):
     """Whether a failed attempt's values before the failure grow as a blow-up's can be
     fitted (:func:`blow_up_time` needs a point at a sixteenth of the last size)."""
+    if first.keep < 4:          # (before the reshape: keep = 0 has no shape to infer)
+        return False
     Y = first.Y[:first.keep].reshape(first.keep, -1)
-    if first.keep < 4 or not np.all(np.isfinite(Y[-1])):
+    if not np.all(np.isfinite(Y[-1])):
         return False
     y = np.abs(Y[:, int(np.argmax(np.abs(Y[-1])))])
     return bool(y[-1] > 0.0 and np.min(y[:-1]) <= y[-1] / 16.0)
@@ -292,7 +294,7 @@ def _failed_attempt(run, t, first, method):
 
 def solve_uniform_to_tolerance(run, t0, T, *, method, scalar, stats, rtol, atol, n_start=8,
                                n_max=2 ** 16, t_eval=None, grading=1.0, stall=True,
-                               step_defect=None):
+                               step_defect=None, computed_start=False):
     """Refine a uniform mesh until the Richardson estimate meets atol + rtol |y| everywhere.
 
     ``run(mesh) -> Run`` solves on a mesh (see :mod:`._outcome`); ``method`` provides ``name``,
@@ -312,7 +314,10 @@ def solve_uniform_to_tolerance(run, t0, T, *, method, scalar, stats, rtol, atol,
     from rounding errors.  ``step_defect(t, Y, claims) -> (defects, evaluations)`` (weakly
     singular kernels: :func:`singular_step_defects`): each attempt's estimates are raised to
     the misses of the steps' rules (as :func:`with_step_defect`) before they are compared
-    with the tolerance.
+    with the tolerance.  ``computed_start``: y(t0) comes from the first step (a first-kind
+    equation), so a failure that keeps it alone keeps no value (as :func:`._outcome.solve_on_mesh`
+    does: the midpoint method on K = e^(-lam (t - s)), lam = 1e6, rtol 1e-3, failed at t0 on
+    16384 steps and kept y(t0) = 2.9e11 for 1).
     """
     start = time.perf_counter()
     p = method.order
@@ -434,7 +439,8 @@ def solve_uniform_to_tolerance(run, t0, T, *, method, scalar, stats, rtol, atol,
                         f"estimate (a solve with every other point) does not confirm them.")
     elif comp.first_bad is not None:
         t_fail = float(t[comp.first_bad])
-        message, info["failure"] = unresolved_message(comp, t), comp.reason
+        message, info["failure"] = unresolved_message(comp, t, computed_start=computed_start), \
+            comp.reason
         keep = comp.keep
     elif out_of_reach is not None:
         t_fail = float(t[out_of_reach[0]])
@@ -453,6 +459,10 @@ def solve_uniform_to_tolerance(run, t0, T, *, method, scalar, stats, rtol, atol,
         message = (f"the estimated error is {ratio:.3g} times atol + rtol |y| at N = {n}, the most "
                    f"steps allowed; use a higher-order method or a looser tolerance.")
         info["failure"] = "tolerance"
+    if computed_start and 0 < keep < 2 and t_fail is not None:
+        keep = 0          # (y(t0) alone: it comes from the first step, not confirmed)
+        if _NONE_KEPT not in message:
+            message += f" {_NONE_KEPT}"
     if info["failure"] == "blow-up":
         message = message[0].upper() + message[1:]
     elif t_fail is not None:
@@ -504,10 +514,11 @@ def _finer_start(run, sol, uniform_only, min_steps, steps=FIRST_STEPS, grading=N
 
 
 def first_steps_check(run, sol, rtol, atol, uniform_only=False, min_steps=1, steps=FIRST_STEPS,
-                      grading=None, refine=REFINE):
+                      grading=None, refine=REFINE, digits=False):
     """None if the first steps of a solve to a tolerance are confirmed, else (ratio, j, h):
     the first mesh point j > 0 where they are not, the largest difference over atol + rtol |y|
-    and a step that resolves them.
+    and a step that resolves them (and, for ``digits``, the difference and the solution's size
+    where the finer solve leaves no digit).
 
     The error estimates compare the answer with solves on *coarser* meshes (every other and
     every fourth point).  When the steps are long against a time scale of the problem (a kernel
@@ -519,6 +530,19 @@ def first_steps_check(run, sol, rtol, atol, uniform_only=False, min_steps=1, ste
     start is checked: a time scale that appears later is not seen.)  ``steps``, ``grading``
     and ``refine``: as for :func:`_finer_start` (a weakly singular kernel; an oscillation
     that REFINE times shorter steps do not resolve, see :func:`with_resolved_start`).
+
+    ``digits`` (a first-kind equation, whose values on steps that miss the time scale are
+    small, like 1 / (lam h) for K = e^(-lam (t - s)), so that they meet an atol however wrong
+    they are): the first steps are not confirmed either where the finer solve differs from
+    the answer by more than its estimate and by more than UNRESOLVED (half) times the
+    solution's size so far, as on a fixed mesh (:func:`with_checked_estimate`): radau1 at
+    rtol = atol = 1e-3 with lam = 3e4 was a success on 8 steps with y = 2.7e-4 for 1 (the finer
+    solve 4.3e-3, within 4 times the tolerance; the estimate 1.3e-4), and with lam = 1e6 with
+    y = 8e-6.  And where the finer solve differs from the answer by more than its estimate,
+    the estimates are raised to that (:func:`_raised_estimates`, as for a weakly singular
+    kernel): radau3 at rtol = atol = 1e-3 on K = 1e-3 + (t - s), y = cos t, was a success on
+    8 steps with an error of 0.058 and estimates of 1.05e-3 (the finer solve differed by 7.4
+    times the estimate).
     """
     if not sol.success or len(sol.mesh) < 2:
         return None
@@ -532,13 +556,23 @@ def first_steps_check(run, sol, rtol, atol, uniform_only=False, min_steps=1, ste
     if not np.all(ratio <= AGREE):        # (a NaN is not agreement)
         j = 1 + int(np.argmax(~(ratio <= AGREE)))
         return float(np.max(ratio)), j, float(sol.mesh[1] - sol.mesh[0]) / m
-    if grading is not None:
+    if digits:
+        D = np.abs(Yc - Yf)
+        running = np.maximum.accumulate(np.max(np.abs(sol._y2[:k + 1]), axis=1))[1:]
+        with np.errstate(invalid="ignore"):
+            lost = (np.max(D, axis=1) > UNRESOLVED * running) & \
+                np.any(D > sol._est2[1:k + 1], axis=1)
+        if np.any(lost):
+            j = 1 + int(np.argmax(lost))
+            return (float(np.max(ratio)), j, float(sol.mesh[1] - sol.mesh[0]) / m,
+                    float(np.max(D[j - 1])), float(running[j - 1]))
+    if grading is not None or digits:
         return _raised_estimates(sol, Yf, m, rtol, atol)
     return None
 
 
 def _raised_estimates(sol, Yf, m, rtol, atol):
-    """A weakly singular kernel's check of a solve to a tolerance that agreed within AGREE
+    """A weakly singular kernel's (or a first-kind equation's) check of a solve to a tolerance that agreed within AGREE
     times the tolerance: where the finer solve differs from the answer by more than its
     estimate, every estimate is multiplied by the largest ratio (as on a fixed mesh,
     :func:`with_checked_estimate`; radau2 with lam = 1e4 at rtol = atol = 1e-3 was accepted
@@ -818,7 +852,7 @@ def _kept(t, j, computed_start=False):
     """The sentence of a failure message saying which values are kept (those before t[j]; none
     when j is 1 and y(t0) comes from the first step)."""
     if computed_start and j == 1:
-        return "No value is kept (y(t0) comes from the first step)."
+        return _NONE_KEPT
     return f"Only the values before t = {float(t[j]):.6g} are kept."
 
 
@@ -1037,11 +1071,13 @@ def unresolved_start(sol, check, refine_tries, computed_start=False):
     """The failed :class:`Solution` of a solve to a tolerance whose first steps
     :func:`first_steps_check` did not confirm, after ``refine_tries`` solves started on
     finer meshes: only the values before the point it names are kept."""
-    ratio, j, _ = check
+    ratio, j = check[:2]
     t_fail = float(sol.mesh[j])
+    differs = f"{ratio:.3g} times atol + rtol |y|" if len(check) == 3 else \
+        f"{check[3]:.3g}, more than half the solution's size so far ({check[4]:.3g}),"
     message = (f"The tolerance could not be met: the steps do not resolve the solution near "
                f"t = {float(sol.mesh[0]):.6g}: a solve of the first steps with {REFINE} times shorter "
-               f"steps differs from the answer by {ratio:.3g} times atol + rtol |y| (at t = "
+               f"steps differs from the answer by {differs} (at t = "
                f"{t_fail:.6g}), although the error estimates, which compare coarser meshes, met "
                f"the tolerance (also after {refine_tries} solve(s) started on finer meshes).  The "
                f"problem has a time scale shorter than these steps (a fast-decaying kernel, a "
@@ -1245,7 +1281,8 @@ def with_resolved_start(solve, run, rtol, atol, *, uniform_only, min_steps, adap
     such restarts, or at ``n_max``, the answer is :func:`unresolved_start`.  A weakly singular
     kernel's solve starts over on the steps that the check's ratio asks for at the estimate's
     order (2 to REFINE_SINGULAR times as many), until REFINE^2 times the first steps.  ``suspect`` and
-    ``computed_start`` as for :func:`with_checked_estimate`.  A weakly singular kernel
+    ``computed_start`` as for :func:`with_checked_estimate` (and the check asks for digits:
+    ``digits`` of :func:`first_steps_check`).  A weakly singular kernel
     (``grading``: the exponent of its graded meshes) is probed by :func:`singular_check_steps`
     instead, which also gives the number of steps to check.  Where ``suspect`` returns a
     refinement (an oscillation of frequency omega, see :func:`with_checked_estimate`), every
@@ -1274,7 +1311,7 @@ def with_resolved_start(solve, run, rtol, atol, *, uniform_only, min_steps, adap
         refine = REFINE if singular else min(max(REFINE, math.ceil(
             omega * float(sol.mesh[1] - sol.mesh[0]) / RESOLVE)), CHECK_STEPS // steps)
         check = first_steps_check(run, sol, rtol, atol, uniform_only, min_steps, steps,
-                                  grading if singular else None, refine)
+                                  grading if singular else None, refine, computed_start)
         sol.stats["nfev"] += spent
         if check is None:
             return sol

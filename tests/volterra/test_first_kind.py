@@ -378,6 +378,81 @@ def test_y0_of_a_first_kind_solve_goes_with_an_unresolved_first_step():
     assert "No value is kept (y(t0) comes from the first step)" in sol.message
 
 
+def k_root(t, s):
+    return 1.0 + np.sqrt(t - s)     # NaN at s > t: the later stages of a Radau step
+
+
+def test_a_tolerance_solve_failing_at_its_first_step_fails_with_no_value():
+    """radau2 evaluates K(t, s) at stage times s > t, where this K is NaN: every attempt of the
+    solve to a tolerance fails at its first step, and the failed attempt's check (whether its
+    values grow as a blow-up's) raised ValueError (reshaping the 0 values kept) instead of a
+    failure.  Now it is one, with no value kept, as on a fixed mesh."""
+    def g(x):
+        return x + 2.0 / 3.0 * x ** 1.5              # y = 1
+    fixed = solve_first_kind(k_root, g, (0.0, 1.0), 8, "radau2")
+    sol = solve_first_kind(k_root, g, (0.0, 1.0), method="radau2", rtol=1e-3, atol=1e-3)
+    for res in (fixed, sol):
+        assert not res.success and res.t.size == 0 and res.y.size == 0
+        assert res.stats["failure"] == "kernel-non-finite" and "non-finite" in res.message
+
+
+def test_y0_of_a_tolerance_solve_goes_with_an_unresolved_first_step(monkeypatch):
+    """The midpoint method on K = e^(-lam (t - s)) with lam h / 2 = 29 at the most steps
+    allowed: its solve and the half-steps companion differ by 2.4e23 at t0, where y(t0) =
+    9.0e10 (for 1); the solve to a tolerance failed there and kept y(t0) alone (saying "Only
+    the values before t = 0 are kept"; lam = 1e6 on 16384 steps alike, y(t0) = 2.9e11).  A
+    fixed mesh keeps no value then, and now so does the solve to a tolerance.  (At most 512
+    steps here, for the test's time.)"""
+    import integrallimits.volterra._first_kind as first_kind
+    monkeypatch.setattr(first_kind, "MAX_TOLERANCE_STEPS", 512)
+    K, g, args = _fast_decay(3e4)
+    sol = solve_first_kind(K, g, (0.0, 1.0), method="midpoint", rtol=1e-3, atol=1e-3, **args)
+    assert not sol.success and sol.stats["failure"] == "unresolved"
+    assert sol.stats["refinements"][-1][0] == 512
+    assert sol.t.size == 0 and sol.y.size == 0 and sol.error_estimate.size == 0
+    assert "No value is kept (y(t0) comes from the first step)" in sol.message
+    assert "before t = 0 " not in sol.message
+
+
+@pytest.mark.parametrize("lam", [3e4, 1e6])
+def test_a_tolerance_is_not_met_by_values_that_a_finer_start_leaves_without_a_digit(
+        monkeypatch, lam):
+    """radau1 at rtol = atol = 1e-3 on K = e^(-lam (t - s)) (y = 1): the values on steps that
+    miss the time scale are about 1 / (lam h), small enough to meet the atol however wrong:
+    a success on 8 steps with y = 2.7e-4 (lam = 3e4; 8e-6 for lam = 1e6) and an estimate
+    of 1.3e-4 (4e-6), as the check of the first steps with 16 times shorter steps (4.3e-3,
+    1.3e-4) differed from it by less than 4 times the tolerance.  That check now also fails
+    values from which its solve differs by more than its estimate and half the solution's
+    size.  (At most 512 steps here, for the test's time: a failure then.)"""
+    import integrallimits.volterra._first_kind as first_kind
+    monkeypatch.setattr(first_kind, "MAX_TOLERANCE_STEPS", 512)
+    K, g, args = _fast_decay(lam)
+    sol = solve_first_kind(K, g, (0.0, 1.0), method="radau1", rtol=1e-3, atol=1e-3, **args)
+    assert not sol.success, (np.abs(sol.y - 1.0).max(), sol.error_estimate.max())
+    assert "time scale" in sol.message or "could not be met" in sol.message
+
+
+def k_tiny_diagonal(t, s):
+    return 1e-3 + (t - s)           # K(t, t) = 1e-3, dK/dt = 1
+
+
+def test_a_tolerance_solve_whose_finer_start_differs_by_more_than_its_estimate():
+    """radau3 at rtol = atol = 1e-3 on K = 1e-3 + (t - s), y = cos t (a time scale of 1e-3 in
+    the differentiated equation) was a success on 8 steps with an error of 0.058 and
+    estimates of 1.05e-3 (55 times below; 58 times the tolerance), although the check of the
+    first steps with 16 times shorter steps differed from it by 7.4 times the estimate.  Now
+    that raises the estimates (as on a fixed mesh), beyond the tolerance: the solve starts
+    over on 128 steps, an error of 1.7e-5 for estimates up to 6.2e-5."""
+    def g(x):
+        return 1e-3 * math.sin(x) + 1.0 - math.cos(x)
+    sol = solve_first_kind(k_tiny_diagonal, g, (0.0, 1.0), method="radau3", rtol=1e-3,
+                           atol=1e-3)
+    err = np.abs(sol.y - np.cos(sol.t))
+    assert sol.success and len(sol.t) > 9, (len(sol.t), err.max())
+    assert err.max() <= 10 * (1e-3 + 1e-3 * np.abs(np.cos(sol.t))).min()
+    assert err.max() <= 2 * sol.error_estimate.max()
+
+
 def test_a_tolerance_is_not_met_on_steps_that_miss_the_time_scale():
     """radau1 to rtol = atol = 1e-2 on K = e^(-1000 (t - s)) stopped at 8 steps, a success with
     error 0.99 (estimate 4e-3)."""
