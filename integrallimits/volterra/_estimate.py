@@ -448,15 +448,14 @@ def estimate_error(run, t, Y, order, uniform_only, min_steps, rate_min_steps=RAT
                 _unchecked_from(result, unchecked, unchecked)
             if diverging is not None:
                 _unresolved_from(result, *diverging)
+            # the fourth level where the three drift (not for a weakly singular kernel: see
+            # drift above): the finest three are the solve with every step bisected, the
+            # solution and its half-steps companion, or the solution and the two coarser ones
             q_args = (order, rate_factor, least_order, higher_order)
-            if least_order is not None:
-                pass            # (a weakly singular kernel: see drift above)
-            elif finest is not None:
-                # (the finest three: the solve with every step bisected, the solution and its
-                # half-steps companion)
+            if least_order is None and finest is not None:
                 result.nfev += _growth_level(run, result, Y, level, 2 * idx, Yf, Yc[:valid],
                                              2, q_args)
-            elif levels is not None and converging:
+            elif least_order is None and levels is not None and converging:
                 result.nfev += _growth_level(run, result, Y, (t, Y), idx[levels[0]],
                                              Yc[levels[0]], levels[1], 1, q_args)
             if odd_points:
@@ -857,17 +856,17 @@ def _first_diverging_few(Y, common, fine, middle, coarse, lead_in=LEAD_IN):
 
 
 def _refined_level(run, t, Y, idx, Yf, Yc, halving=None):
-    """(:func:`_first_diverging`'s answer, rate, unchecked, nfev, finest, level) for the solution ``Y``
-    on ``t`` from its half-steps companion ``Yc`` (at the points ``idx``, ``Yf`` the solution
-    there) and a solve with every step bisected, the third level where the mesh of every
-    fourth point has too few steps for one (N = 2 or 3, or below the method's fewest) or its
-    solve failed.  ``rate``: |Yf - Yc| / |Y - Y_bisected| (largest over the points they
+    """(:func:`_first_diverging`'s answer, rate, unchecked, nfev, finest, level) for the
+    solution ``Y`` on ``t`` from its half-steps companion ``Yc`` (at the points ``idx``, ``Yf``
+    the solution there) and a solve with every step bisected, the third level where the mesh
+    of every fourth point has too few steps for one (N = 2 or 3, or below the method's
+    fewest) or its solve failed.  ``rate``: |Yf - Yc| / |Y - Y_bisected| (largest over the points they
     share, of the first ``halving`` of ``idx`` where given: not at a shared last step; inf when
     the latter is at the rounding level), or None; ``unchecked``: the mesh index from which
     the solution is unchecked (that solve failed where the solution passed), or None;
     ``finest``: the bisected solve's values at the points of ``t`` it reached (None if
-    none); ``level``: its mesh and values (the values that it reached).  (Also the third level of a double-steps companion: ``Y`` is then that companion
-    on ``t``, ``Yc`` the solution.)"""
+    none); ``level``: its mesh and values, as far as it reached.  (Also the third level of a
+    double-steps companion: ``Y`` is then that companion on ``t``, ``Yc`` the solution.)"""
     tr = refined_mesh(t)
     Yr, status, index, calls = run(tr)
     valid = len(t) if status == 0 else (index + 1) // 2      # (fine j <-> refined 2 j)
