@@ -667,7 +667,7 @@ def shifted_estimate(run, t, Y, estimate, order, min_steps, running=False):
     n = len(t) - 1
     d = Y.shape[1]
     base = float(np.nanmax(estimate)) if np.any(np.isfinite(estimate)) else 0.0
-    rounding = 64 * np.finfo(float).eps * float(np.max(np.abs(Y)))
+    rounding = _ROUNDING * float(np.max(np.abs(Y)))
     nfev, raised = 0, None
     for start in (3, 1):
         idx = np.unique(np.concatenate(([0], np.arange(start, n, 3), [n])))
@@ -800,8 +800,9 @@ def _halving_points(iq, halving):
     return m
 
 
+_EPS = float(np.finfo(float).eps)
 #: 64 ulp of 1: differences below this times the solution's size are at the rounding level.
-_ROUNDING = 64 * np.finfo(float).eps
+_ROUNDING = 64 * _EPS
 
 
 def _largest_difference(a, b):
@@ -860,9 +861,9 @@ def _refined_level(run, t, Y, idx, Yf, Yc, halving=None):
     solution ``Y`` on ``t`` from its half-steps companion ``Yc`` (at the points ``idx``, ``Yf``
     the solution there) and a solve with every step bisected, the third level where the mesh
     of every fourth point has too few steps for one (N = 2 or 3, or below the method's
-    fewest) or its solve failed.  ``rate``: |Yf - Yc| / |Y - Y_bisected| (largest over the points they
-    share, of the first ``halving`` of ``idx`` where given: not at a shared last step; inf when
-    the latter is at the rounding level), or None; ``unchecked``: the mesh index from which
+    fewest) or its solve failed.  ``rate``: |Yf - Yc| / |Y - Y_bisected| (largest over the
+    points they share, of the first ``halving`` of ``idx`` where given: not at a shared last
+    step; inf when the latter is at the rounding level), or None; ``unchecked``: the mesh index from which
     the solution is unchecked (that solve failed where the solution passed), or None;
     ``finest``: the bisected solve's values at the points of ``t`` it reached (None if
     none); ``level``: its mesh and values, as far as it reached.  (Also the third level of a
@@ -891,11 +892,8 @@ def _refined_level(run, t, Y, idx, Yf, Yc, halving=None):
 
 def _noise(n_points):
     """Differences of two solutions on ``n_points`` below this times the solution's size are
-    rounding noise: 64 ulp, or 4 ulp a point on long meshes (sums of N terms)."""
-    return _EPS * max(64.0, 4.0 * n_points)
-
-
-_EPS = float(np.finfo(float).eps)
+    rounding noise: _ROUNDING, or 4 ulp a point on long meshes (sums of N terms)."""
+    return max(_ROUNDING, 4.0 * _EPS * n_points)
 
 
 def _drifting(Y, common, fine, middle, coarse, noise):

@@ -123,6 +123,15 @@ def _without_start(message, tb):
 _NONE_KEPT = "No value is kept (y(t0) comes from the first step)."
 
 
+def without_lone_start(keep, message):
+    """(keep, message) of a failed solve whose y(t0) comes from its first step (a first-kind
+    equation): where y(t0) would be kept alone, it is not confirmed, so no value is kept, and
+    the message says so."""
+    if 0 < keep < 2:
+        return 0, message if _NONE_KEPT in message else f"{message} {_NONE_KEPT}"
+    return keep, message
+
+
 @dataclass
 class Run:
     """One solve on one mesh: values Y (N+1, d), loop ``status`` and ``index`` (where it
@@ -240,10 +249,8 @@ def solve_on_mesh(run, t, *, method, scalar, stats, error_estimate=True, t_eval=
                             f"either: there the companion solve differs from the {what} by more "
                             f"than {LEAD_IN:g} of its size (the approach to the failure, where "
                             f"the error estimate does not hold).")
-        if computed_start and 0 < keep < 2:
-            keep = 0              # (y(t0) alone: it comes from the first step, not confirmed)
-            if _NONE_KEPT not in message:
-                message += f" {_NONE_KEPT}"
+        if computed_start:
+            keep, message = without_lone_start(keep, message)
         largest = largest_estimate(estimate[:keep])
     if estimate is None:
         estimate = np.empty(Y.shape)

@@ -25,7 +25,7 @@ import numpy as np
 from ..kernels import _user
 from ._estimate import FEW, UNRESOLVED, estimate_error, trim_lead_in
 from ._outcome import (_NONE_KEPT, FAILED, SUCCEEDED, companion, companion_drops_odd_end,
-                       describe, estimate_kept, unresolved_message)
+                       describe, estimate_kept, unresolved_message, without_lone_start)
 from ._solution import Solution, largest_estimate
 
 __all__ = ["check_tolerances", "first_steps_check", "fit_tolerances", "over_tolerance",
@@ -459,10 +459,8 @@ def solve_uniform_to_tolerance(run, t0, T, *, method, scalar, stats, rtol, atol,
         message = (f"the estimated error is {ratio:.3g} times atol + rtol |y| at N = {n}, the most "
                    f"steps allowed; use a higher-order method or a looser tolerance.")
         info["failure"] = "tolerance"
-    if computed_start and 0 < keep < 2 and t_fail is not None:
-        keep = 0          # (y(t0) alone: it comes from the first step, not confirmed)
-        if _NONE_KEPT not in message:
-            message += f" {_NONE_KEPT}"
+    if computed_start and t_fail is not None:
+        keep, message = without_lone_start(keep, message)
     if info["failure"] == "blow-up":
         message = message[0].upper() + message[1:]
     elif t_fail is not None:
