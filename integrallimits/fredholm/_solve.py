@@ -638,10 +638,10 @@ def _solve_linear(kernel, addr, affine, nodes, weights, G, max_condition, counts
         _identity_minus(A)
         anorm = float(_lapack().dlange("I", A.T))  # ||A||_1 = ||A^T||_inf, without a copy of |A|
     # factors, condition estimate and solution in one compiled call (LAPACK's dgetrf on A^T,
-    # dgecon with norm "I" on its factors: cond_1(A), dgetrs with the transpose)
+    # dgecon with norm "I" on its factors: cond_1(A), dgetrs with the transpose), or the
+    # solution from the factors kept for a matrix with the same bits
     Y = np.array(b, dtype=float)       # (b may be a view of G)
-    cond = stats["condition"] = float(_assembly.compiled("linear-solve")(
-        _assembly.lapack_addresses(), A, anorm, Y, np.empty(n, np.int32)))
+    cond = stats["condition"] = _assembly.linear_solve(A, anorm, Y)
     Y = Y.reshape(M, d)
     stats["newton_solves"] = 0
     if not math.isfinite(cond) or cond > max_condition:     # (a float: math's test at once)

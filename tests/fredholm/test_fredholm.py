@@ -867,3 +867,87 @@ def test_a_repeated_solve_sees_a_changed_closure_cell():
     set_c(0.25)
     sol = solve_fredholm(k, G_WAVE, (0.0, 1.0), 16, error_estimate=False)
     assert np.abs(sol.y - quarter.y).max() < 1e-13 and np.abs(sol.y - square.y).max() > 1e-3
+
+
+K_SCALE = 1.0
+
+
+def _k_lin_scaled(x, s):
+    return K_SCALE * (0.5 * np.exp(-x * s) + 0.25 * x)
+
+
+def _closure_coefficient():
+    c = 1.0
+
+    def k(x, s):
+        return c * (0.5 * np.exp(-x * s) + 0.25 * x)
+
+    def set_c(value):
+        nonlocal c
+        c = value
+    return k, set_c
+
+
+def _fresh_factors(monkeypatch, solve):
+    """``solve()`` with no kept LU factors (every matrix factored)."""
+    from integrallimits.fredholm import _assembly
+    with monkeypatch.context() as patch:
+        patch.setattr(_assembly, "_FACTORED_ENTRIES", 0)
+        return solve()
+
+
+@pytest.mark.filterwarnings("ignore::integrallimits.kernels.RecompilationWarning")
+def test_repeated_linear_solves_see_a_changed_global_and_closure_cell(monkeypatch):
+    """The direct linear solve keeps the LU factors of a matrix seen twice
+    (``_assembly.linear_solve``): after a changed global or closure cell of K(x, s), a repeated
+    solve must give the new equation's solution and condition estimate, bit for bit those of a
+    fresh factorisation."""
+    global K_SCALE
+    k_closure, set_c = _closure_coefficient()
+    for K, set_scale in ((_k_lin_scaled, lambda c: globals().__setitem__("K_SCALE", c)),
+                         (k_closure, set_c)):
+        first = None
+        try:
+            for c in (1.0, 1.0, 1.0, 0.5, 0.5, 0.5, 1.0):
+                set_scale(c)
+
+                def solve():
+                    return solve_fredholm(K, G_LIN, (0.0, 1.0), 16, error_estimate=False)
+
+                sol, fresh = solve(), _fresh_factors(monkeypatch, solve)
+                assert sol.success and sol.y.tobytes() == fresh.y.tobytes()
+                assert sol.stats["condition"] == fresh.stats["condition"]
+                first = sol if first is None else first
+                assert (np.abs(sol.y - first.y).max() > 1e-3) == (c != 1.0)
+        finally:
+            K_SCALE = 1.0
+
+
+def test_kept_lu_factors_are_used_only_for_a_matrix_with_the_same_bits():
+    """``_assembly.linear_solve`` on a matrix seen twice keeps its factors; a matrix equal to it
+    in the entries it looks up first and in its norm, but not in another entry, is factored
+    again: the same solution and condition estimate, to the bit, as LAPACK's full call."""
+    from integrallimits.fredholm import _assembly
+    rng = np.random.default_rng(3)
+    n = 24
+    A = np.eye(n) + 0.1 * rng.uniform(-1.0, 1.0, (n, n))
+    b = rng.uniform(-1.0, 1.0, n)
+    j = int(np.argmin(np.abs(A).sum(axis=0)))       # a column below the norm
+    B = A.copy()
+    B[1 if j != 1 else 2, j] *= 0.5
+    norm = float(np.abs(A).sum(axis=0).max())
+    assert float(np.abs(B).sum(axis=0).max()) == norm
+
+    def solve(matrix, kept=True):
+        matrix, x = matrix.copy(), b.copy()
+        if kept:
+            return x, _assembly.linear_solve(matrix, norm, x)
+        return x, float(_assembly.compiled("linear-solve")(_assembly.lapack_addresses(), matrix,
+                                                           norm, x, np.empty(n, np.int32)))
+
+    _assembly._FACTORED.pop(n, None)
+    for matrix in (A, A, A, B, A, B, B, A):
+        (x, cond), (x0, cond0) = solve(matrix), solve(matrix, kept=False)
+        assert x.tobytes() == x0.tobytes() and cond == cond0
+    assert len(_assembly._FACTORED[n]) > 1     # (factors were kept and used)
+    assert np.abs(solve(A)[0] - solve(B)[0]).max() > 1e-6
