@@ -828,9 +828,19 @@ _AGREED_MAX = 8
 _AGREED_ENTRIES = 128 * 128    # larger grids: copying V costs about as much as checking it
 
 
+def _ones(M):
+    """An (M, 1) array of ones (Y of a linear kernel's coefficient; np.ones costs ~0.5 us
+    more)."""
+    Y = np.empty((M, 1))
+    Y.fill(1.0)
+    return Y
+
+
 def _grid_agrees(kernel, addr, targets, nodes, Y, V, counts):
     """Whether the user's values V on the grid are finite and agree with the compiled K (the
-    check of :func:`grid_values`: ``check-grid``, 2 max(P, M) compiled calls).
+    check of :func:`grid_values`: ``check-grid``, 2 max(P, M) compiled calls; ``Y=None``: the
+    coefficient of a linear kernel, Y = 1); if so, ``counts`` gets the P M calls of the user's
+    function on the grid too.
 
     The compiled K is deterministic: a check that passed for the same compiled function with
     the same parameters, targets, nodes and Y (the same bytes) passes again for a V equal to
@@ -843,15 +853,17 @@ def _grid_agrees(kernel, addr, targets, nodes, Y, V, counts):
     if remembered:
         key = (addr[0], P, M)
         now = (kernel.params.tobytes(), targets.tobytes(),
-               None if nodes is targets else nodes.tobytes(), Y.tobytes())
+               None if nodes is targets else nodes.tobytes(), None if Y is None else Y.tobytes())
         known = _AGREED.get(key)
         if known is not None and known[1:5] == now and compiled("same-values")(known[5], V):
-            counts[NFEV] += 2 * max(P, M)
+            counts[NFEV] += 2 * max(P, M) + P * M
             return True
     # (a sum is finite only if every entry is; an overflowing sum just means the compiled K)
     if not math.isfinite(V.sum()) or \
-            not compiled("check-grid")(addr[0], kernel.params, targets, nodes, Y, V, counts):
+            not compiled("check-grid")(addr[0], kernel.params, targets, nodes,
+                                       _ones(M) if Y is None else Y, V, counts):
         return False
+    counts[NFEV] += P * M
     if remembered:
         if len(_AGREED) >= _AGREED_MAX:
             _AGREED.clear()
@@ -871,10 +883,7 @@ def grid_values(kernel, addr, targets, nodes, Y, counts):
     """
     P, M = targets.shape[0], nodes.shape[0]
     coefficient = Y is None
-    if coefficient:     # (np.ones costs ~0.5 us more)
-        Y = np.empty((M, 1))
-        Y.fill(1.0)
-    else:
+    if not coefficient:
         Y = np.ascontiguousarray(Y, dtype=float)
     func = kernel.structure["coefficient"] if coefficient else kernel.probe
     if type(func) is not FunctionType and isinstance(func, CPUDispatcher):
@@ -888,10 +897,10 @@ def grid_values(kernel, addr, targets, nodes, Y, counts):
         if V is not None and V.shape == (P, M):
             V = np.ascontiguousarray(V)
             if _grid_agrees(kernel, addr, targets, nodes, Y, V, counts):
-                counts[NFEV] += P * M
                 return V
     V = np.empty((P, M))
-    compiled("values")(addr[0], kernel.params, targets, nodes, Y, V, counts)
+    compiled("values")(addr[0], kernel.params, targets, nodes, _ones(M) if coefficient else Y, V,
+                       counts)
     return V
 
 

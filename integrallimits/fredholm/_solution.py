@@ -70,7 +70,8 @@ class FredholmSolution:
         self._g_vec = g_vec
         self._g_unchanged = g_vec.snapshot(g_unchanged)   # the interpolant calls g again
         self._g_nodes = g_nodes     # g at the nodes, (M, d): the companion's interpolant reuses it
-        self.error_estimate = np.full(self.y.shape, np.nan)
+        self.error_estimate = np.empty(self.y.shape)     # (np.full costs ~0.5 us more)
+        self.error_estimate.fill(np.nan)
 
     def set_error_estimate(self, estimate):
         """Set ``error_estimate`` (shape of ``y``) from an (M, d) array."""

@@ -22,7 +22,7 @@ import numbers
 import time
 import weakref
 from functools import lru_cache
-from types import CodeType, FunctionType
+from types import FunctionType
 
 import numpy as np
 
@@ -172,8 +172,9 @@ def _kernel_of(K, y0, t0, jacobian, args):
                 spec)
     keys = _value_keys(K, jacobian)
     known = _KERNELS.get(K)
-    if known is not None and known[1] == keys and len(known[0]) == len(made_for) and \
-            all(a is b or (type(a) is not CodeType and a == b) for a, b in zip(known[0], made_for)):
+    # (equal tuples, and the very same code objects: code compares equal by value)
+    if known is not None and known[1] == keys and known[0] == made_for and \
+            known[0][0] is made_for[0] and known[0][2] is made_for[2]:
         require_jit()
         return known[2].with_params(theta, args)
     kernel = _compile_kernel(K, y0, t0, jacobian, args)
