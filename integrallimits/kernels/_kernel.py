@@ -20,7 +20,7 @@ import inspect
 import math
 import threading
 import weakref
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field, fields
 from functools import cached_property
 from types import FunctionType
 
@@ -287,7 +287,16 @@ class Kernel:
         """This kernel with ``params = theta`` (e.g. the packed run-time arguments ``args``)."""
         if not self.params.size and not (theta.size if type(theta) is np.ndarray else np.size(theta)):
             return self
-        return replace(self, params=theta, args=tuple(args or ()))  # shares ``_shared``: one vjp
+        # dataclasses.replace(self, params=theta, args=args) without its ~6 us (__post_init__'s
+        # work is done), sharing ``_shared`` (one vjp) and the addresses found for this kernel's
+        # compiled functions, which are the new one's too (finding them again cost ~20 us: a
+        # solve with args= at small sizes paid that)
+        kernel = object.__new__(type(self))
+        kernel.__dict__.update({name: value for name, value in self.__dict__.items()
+                                if name in _HANDED_ON})
+        kernel.__dict__["params"] = np.ascontiguousarray(theta, dtype=float)
+        kernel.__dict__["args"] = tuple(args or ())
+        return kernel
 
     def with_args(self, args):
         """This kernel with the run-time arguments ``args`` (see :func:`as_kernel`)."""
@@ -357,6 +366,13 @@ class Kernel:
         self.current().function(float(t), float(s), Y, 0, self.params, out)
         _user.raise_recorded_failure(_user.take_failure(), self.args)
         return out[0] if self.scalar else out
+
+
+#: The cached properties of a :class:`Kernel` that depend on its compiled functions alone (not
+#: on ``params`` or ``args``): :meth:`Kernel.with_params` hands them on.
+_FUNCTION_PROPERTIES = ("addresses", "jacobian_address", "explicit_addresses", "function_address",
+                        "vjp_address")
+_HANDED_ON = frozenset(f.name for f in fields(Kernel)) | frozenset(_FUNCTION_PROPERTIES)
 
 
 # -- compiling user callables -------------------------------------------------------------
@@ -745,7 +761,27 @@ if int(np.__version__.split(".")[0]) >= 2:
         return np.asarray(func(x), dtype=float)
 
 
+#: :func:`_takes_one_argument` of plain functions: function -> (its code, the answer).
+_ONE_ARGUMENT = weakref.WeakKeyDictionary()
+
+
 def _takes_one_argument(func):
+    """Whether ``func`` takes exactly one positional argument (and no ``*args``); for a plain
+    function with no ``__signature__`` or ``__wrapped__`` of its own, remembered for its code
+    (inspect.signature costs ~6 us a call: a forcing g(t) with args= paid it every solve)."""
+    plain = type(func) is FunctionType and "__signature__" not in func.__dict__ and \
+        "__wrapped__" not in func.__dict__
+    if plain:
+        known = _ONE_ARGUMENT.get(func)
+        if known is not None and known[0] is func.__code__:
+            return known[1]
+    answer = _signature_takes_one_argument(func)
+    if plain:
+        _ONE_ARGUMENT[func] = (func.__code__, answer)
+    return answer
+
+
+def _signature_takes_one_argument(func):
     try:
         params = inspect.signature(func).parameters.values()
     except (TypeError, ValueError):

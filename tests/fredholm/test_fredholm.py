@@ -951,3 +951,26 @@ def test_kept_lu_factors_are_used_only_for_a_matrix_with_the_same_bits():
         assert x.tobytes() == x0.tobytes() and cond == cond0
     assert len(_assembly._FACTORED[n]) > 1     # (factors were kept and used)
     assert np.abs(solve(A)[0] - solve(B)[0]).max() > 1e-6
+
+
+def test_a_forcing_given_new_code_between_solves_gets_args_as_it_takes_them_now():
+    """Whether g takes the run-time ``args`` is remembered per function and its code
+    (``_takes_one_argument``): a g(x) whose code is replaced by that of a g(x, c) must get c in
+    the next solve (a memo that ignored the code calls g(x) and raises)."""
+    def k(x, s, c):
+        return c * (0.5 * np.exp(-x * s) + 0.25 * x)
+
+    def g(x):
+        return G_LIN(x)
+
+    def g_scaled(x, c):
+        return c * G_LIN(x)
+
+    def solve(forcing):
+        return solve_fredholm(k, forcing, (0.0, 1.0), 16, args=(0.5,), error_estimate=False)
+
+    first, reference = solve(g), solve(g_scaled)
+    assert np.abs(first.y - reference.y).max() > 1e-2
+    assert solve(g).y.tobytes() == first.y.tobytes()
+    g.__code__ = g_scaled.__code__
+    assert solve(g).y.tobytes() == reference.y.tobytes()
