@@ -404,9 +404,10 @@ def _check_grid(K_at, theta, x, s, Y, V, stats):
 # routines the f2py wrappers of scipy.linalg.lapack call, so the same results to the bit), called
 # from the compiled loops by address (int64, an argument: the loops stay cacheable on disk).
 # A Newton iteration is then one compiled call (the system, its LU factors, the update) instead of
-# four calls and the Python between them.  The matrices are C-ordered: LAPACK factors A^T (the
-# same memory in Fortran order) and solves with its transpose ("T"); the 1-norm condition of A is
-# the inf-norm condition of A^T ("I").
+# four calls and the Python between them.  A direct solve of a matrix with the same bits as one
+# factored lately takes the factors kept then (:func:`linear_solve`).  The matrices are
+# C-ordered: LAPACK factors A^T (the same memory in Fortran order) and solves with its transpose
+# ("T"); the 1-norm condition of A is the inf-norm condition of A^T ("I").
 
 def _ptr_codegen(n):
     """Code calling the C function at the int64 address of the first argument with the ``n``

@@ -371,6 +371,12 @@ def solve_fredholm(K, g, interval, n_nodes=None, rule="gauss-legendre", *, args=
     finite and agree with the compiled K to 1e-13 on two entries of every row
     and every column, else the compiled K is called at every pair.
 
+    The direct solve keeps the LU factors of a matrix (up to 256 unknowns) that it has met
+    twice: a later solve whose matrix has the same bits -- the same kernel and rule again,
+    with the same or another g -- uses them (the same solution and condition estimate, to
+    the bit, without the factorisation).  K is evaluated in every solve; only the matrix
+    it gives is compared.
+
     Examples
     --------
     y(x) = g(x) + int_0^1 e^{x - s} y(s)^2 / 2 ds with g(x) = e^{-x} - (1 - e^{-3}) e^x / 6
