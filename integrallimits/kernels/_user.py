@@ -1322,11 +1322,28 @@ def raise_user_exception(exc, note):
 
 # -- argument names ------------------------------------------------------------------------------
 
+#: What :func:`check_argument_names` found nothing to say about, per plain function: (its code,
+#: its defaults, the set of (expected, n_args) checked with them).
+_NAMES_FINE = weakref.WeakKeyDictionary()
+
+
 def check_argument_names(func, expected, what, n_args=0):
     """Warn when the first positional parameters of ``func`` are the expected names in another
     order (``K(t, y, s)`` for K(t, s, y)); raise TypeError when ``func`` cannot take
-    ``len(expected) + n_args`` positional arguments."""
+    ``len(expected) + n_args`` positional arguments.
+
+    A plain function (no ``__signature__`` or ``__wrapped__`` of its own) that passed silently
+    is not inspected again while its code and defaults are the same objects (inspect.signature
+    costs ~6 us: a forcing g(t, c) with args= paid it every solve)."""
     py = py_function(func)
+    plain = type(py) is pytypes.FunctionType and "__signature__" not in py.__dict__ and \
+        "__wrapped__" not in py.__dict__
+    asked = (tuple(expected), n_args)
+    if plain:
+        fine = _NAMES_FINE.get(py)
+        if fine is not None and fine[0] is py.__code__ and fine[1] is py.__defaults__ and \
+                asked in fine[2]:
+            return
     try:
         params = list(inspect.signature(py).parameters.values())
     except (TypeError, ValueError):
@@ -1346,3 +1363,8 @@ def check_argument_names(func, expected, what, n_args=0):
         warnings.warn(f"{what}: the parameters of {getattr(py, '__name__', 'the function')} are named "
                       f"({', '.join(names)}), but they are passed in the order ({', '.join(expected)})",
                       UserWarning, stacklevel=4)
+    elif plain:
+        fine = _NAMES_FINE.get(py)
+        if fine is None or fine[0] is not py.__code__ or fine[1] is not py.__defaults__:
+            fine = _NAMES_FINE[py] = (py.__code__, py.__defaults__, set())
+        fine[2].add(asked)

@@ -974,3 +974,24 @@ def test_a_forcing_given_new_code_between_solves_gets_args_as_it_takes_them_now(
     assert solve(g).y.tobytes() == first.y.tobytes()
     g.__code__ = g_scaled.__code__
     assert solve(g).y.tobytes() == reference.y.tobytes()
+
+
+def test_a_forcing_given_new_code_between_solves_is_checked_again():
+    """A g(x, c) that passed the check of its parameters is not inspected again while its code
+    and defaults stay the same (``check_argument_names``): given code that cannot take
+    (x, c), the next solve says so (a memo that ignored the code would call g and fail there
+    with Python's own message)."""
+    def k(x, s, c):
+        return c * (0.5 * np.exp(-x * s) + 0.25 * x)
+
+    def g(x, c):
+        return c * G_LIN(x)
+
+    def g_three(x, c, d):
+        return c * d * G_LIN(x)
+
+    for _ in range(2):
+        assert solve_fredholm(k, g, (0.0, 1.0), 16, args=(0.5,), error_estimate=False).success
+    g.__code__ = g_three.__code__
+    with pytest.raises(TypeError, match=r"g\(t\) must take 2 positional arguments"):
+        solve_fredholm(k, g, (0.0, 1.0), 16, args=(0.5,), error_estimate=False)
