@@ -71,6 +71,7 @@ class FredholmSolution:
         self._g_unchanged = g_vec.snapshot(g_unchanged)   # the interpolant calls g again
         self._g_nodes = g_nodes     # g at the nodes, (M, d): the companion's interpolant reuses it
         self.error_estimate = np.full(self.y.shape, np.nan)
+        self._condition_grows = False   # set with the estimate (_control)
 
     def set_error_estimate(self, estimate):
         """Set ``error_estimate`` (shape of ``y``) from an (M, d) array."""
