@@ -21,7 +21,7 @@ import math
 
 import numpy as np
 
-__all__ = ["companion_size", "with_estimate"]
+__all__ = ["companion_size", "condition_message", "with_estimate"]
 
 #: Orders of the composite rules (the others converge geometrically for analytic data).
 COMPOSITE_ORDERS = {"rectangle": 2, "trapezoid": 2, "simpson": 4}
@@ -55,7 +55,7 @@ def with_estimate(solve, sol, rule_name, n_nodes):
             if p is not None:
                 estimate = estimate / (1.0 - (n_nodes / m) ** p)
             sol.stats["error_estimate"] = f"{rule_name} with {m}"
-            _note_condition_growth(sol, comp, n_nodes, m, p)
+            _check_condition_growth(sol, comp, n_nodes, m, p)
         else:   # say so: a NaN estimate beside a success would read as "none was asked for"
             sol.stats["error_estimate"] = f"none: the companion solve with {m} nodes failed"
             sol.message += (f" No error estimate: the companion solve with {m} nodes failed: "
@@ -71,24 +71,40 @@ def with_estimate(solve, sol, rule_name, n_nodes):
     return sol
 
 
-def _note_condition_growth(sol, comp, n, m, p):
-    """Say so where the condition number grows like the rule's M^p from ``sol`` to its
-    companion: the discrete systems approach a singular one, 1 is (close to) an eigenvalue
-    of the integral operator, and where it is one the solution is not unique (y = x - 2/3 +
-    c x for any c solves y = x - 2/3 + int_0^1 3 x s y ds; the trapezoid rule picks c = -1
-    with an estimate of 1e-14 and a condition number 358 -> 490,000 from 8 to 256 nodes).
-    Regular problems' condition numbers converge (exponents below 0.3 from 8 nodes on the
-    problems measured); the spectral rules' discrete systems are singular to rounding there."""
+def _check_condition_growth(sol, comp, n, m, p):
+    """Set ``stats["condition_growth"]``, the exponent of the condition number's growth from
+    ``sol`` (n nodes) to its companion (m), and ``sol._condition_grows``: whether it grows
+    like the composite rule's M^p (an exponent of 0.75 p or more, a condition number of 100 or
+    more).  Regular problems' condition numbers converge (exponents below 0.3 from 8 nodes on
+    the problems measured).  One that grows so says that 1 is (close to) an eigenvalue of the
+    integral operator and that the discrete eigenvalue is still off it by the rule's
+    O(h^p): the discrete solutions then agree with each other but not with the equation, and
+    the estimate, their difference, says nothing.  Where 1 is an eigenvalue every y + c e
+    (e its eigenfunction) may solve the equation: y = x - 2/3 + int_0^1 3 x s y ds, which the
+    trapezoid rule answers with c = -1, estimate 1e-14 (condition 358 -> 490,000 from 8 to
+    256 nodes).  Where it is only close, the answer is wrong: y = 1 + x - 2.5 l x +
+    l int_0^1 3 x s y ds, l = 1 - 1e-6, has y = 1 + x, and the trapezoid rule's answers on 16
+    and 20 panels are both y = 1 to 1e-4 (error 1.0, estimate 8e-4) until h^2 is well below
+    1 - l."""
     c1, c2 = sol.stats.get("condition"), comp.stats.get("condition")
     if p is None or not c1 or not c2 or not (math.isfinite(c1) and math.isfinite(c2)):
         return
     growth = math.log(c2 / c1) / math.log(m / n)
     sol.stats["condition_growth"] = growth
-    if growth >= 0.75 * p and c2 >= 100.0:
-        sol.message += (f" The condition number grows like M^{growth:.2g} ({c1:.3g} with {n} "
-                        f"nodes, {c2:.3g} with {m}): 1 is (close to) an eigenvalue of the integral "
-                        f"operator; where it is one, the solution is not unique and this is one "
-                        f"of them.")
+    sol._condition_grows = growth >= 0.75 * p and c2 >= 100.0
+
+
+def condition_message(sol):
+    """The sentence that says why a solve whose condition number grows like M^p has no
+    checked digit (see :func:`_check_condition_growth`)."""
+    return (f"The condition number grows like M^{sol.stats['condition_growth']:.2g} with the "
+            f"number of nodes (now {sol.stats['condition']:.3g}): 1 is (close to) an eigenvalue "
+            f"of the integral operator, and the rule's discrete eigenvalue is still off it by "
+            f"its quadrature error, so the solves with different numbers of nodes agree with "
+            f"each other but need not agree with the equation.  Where 1 is an eigenvalue, the "
+            f"solution is not unique and these values may be one of them; where it is close to "
+            f"one, they can be off by their own size.  A rule with more nodes (until the "
+            f"condition number stops growing) or a Gauss-type rule resolves it.")
 
 
 def next_size(n, ratio, rule_name):

@@ -72,6 +72,7 @@ class FredholmSolution:
         self._g_nodes = g_nodes     # g at the nodes, (M, d): the companion's interpolant reuses it
         self.error_estimate = np.empty(self.y.shape)     # (np.full costs ~0.5 us more)
         self.error_estimate.fill(np.nan)
+        self._condition_grows = False   # set with the estimate (_control)
 
     def set_error_estimate(self, estimate):
         """Set ``error_estimate`` (shape of ``y``) from an (M, d) array."""

@@ -37,7 +37,7 @@ from ..volterra._outcome import _CHECK_JACOBIAN
 from ..volterra._solution import SolverError
 from ..volterra._tolerance import check_tolerances, fit_tolerances, over_tolerance, tolerance_of
 from . import _assembly
-from ._control import next_size, with_estimate
+from ._control import condition_message, next_size, with_estimate
 from ._solution import FredholmSolution
 
 __all__ = ["solve_fredholm", "nystrom_matrix"]
@@ -362,8 +362,12 @@ def solve_fredholm(K, g, interval, n_nodes=None, rule="gauss-legendre", *, args=
     ``stats["condition"]`` that grows with n_nodes is the sign of it.  With the error
     estimate of a composite rule, ``stats["condition_growth"]`` is the exponent of that
     growth from the solve to its companion; at 0.75 times the rule's order or more (and a
-    condition number of 100 or more) the message says that 1 is (close to) an eigenvalue
-    and the solution, where it is one, one of many.
+    condition number of 100 or more) 1 is (close to) an eigenvalue and the rule's discrete
+    eigenvalue still off it by its quadrature error: the solves agree with each other but
+    not necessarily with the equation (y = 1 + x - 2.5 l x + l int_0^1 3 x s y ds with
+    l = 1 - 1e-6 has y = 1 + x; the trapezoid rule gives y = 1 on 16 and 20 panels).  Such
+    a solve is not a success (``stats["failure"] == "unresolved"``, the values kept), and a
+    solve to a tolerance takes more nodes until the growth stops.
 
     A scalar K written with NumPy is evaluated on the whole grid of nodes in one
     call when it broadcasts (the matrix and the interpolant of a linear K,
@@ -548,14 +552,17 @@ def _to_tolerance(solve, rule, rtol, atol, n_start=8, n_max=4096):
         sol = with_estimate(solve, solve(n, sol), rule, n)
         if sol.success:
             fit_tolerances((rtol, atol), sol.y[0], "solve_fredholm")
+        # (an estimate whose condition number grows like M^p says nothing: more nodes)
         ratio = float(np.max(over_tolerance(sol.error_estimate, tolerance_of(sol.y, rtol, atol)))) \
-            if sol.success else np.inf
+            if sol.success and not sol._condition_grows else np.inf
         history.append((n, ratio))
         if ratio <= 1.0 or n >= n_max or not sol.success:   # a failed solve: more nodes
             break                                            # repeat it, ever more slowly
         n = min(next_size(n, ratio, rule), n_max)
     sol.stats["refinements"] = history
-    if sol.success and math.isnan(ratio):   # no estimate (its companion failed): not checked
+    if sol.success and sol._condition_grows:
+        _fail_growing(sol, f" (up to {n} nodes)")
+    elif sol.success and math.isnan(ratio):   # no estimate (its companion failed): not checked
         sol.status = -1
         sol.message = (f"The tolerance could not be checked with {n} nodes: there is no error "
                        f"estimate ({sol.stats['error_estimate']}).")
@@ -591,7 +598,17 @@ def _unresolved(sol):
                        f"({sol.stats['error_estimate']}) differs from it by about "
                        f"{est:.3g}, against a solution of size {size:.3g} (the equation may have "
                        f"no solution, or a kernel the rule does not resolve).  {sol.message}")
+    elif sol._condition_grows:
+        _fail_growing(sol, "")
     return sol
+
+
+def _fail_growing(sol, where):
+    """Fail ``sol``, a success whose condition number grows like the rule's M^p (see
+    :func:`~integrallimits.fredholm._control.condition_message`); its values are kept."""
+    sol.status = -1
+    sol.stats["failure"] = "unresolved"
+    sol.message = f"{condition_message(sol)}{where}  {sol.message}"
 
 
 def _initial_values(initial, nodes, G, scalar, d):
