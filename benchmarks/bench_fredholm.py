@@ -27,6 +27,12 @@ twice, like for like:
 
 Both sides run in one process, interleaved, best of several rounds, BLAS on one thread.
 Goal (issue 15): time ratio <= 1.2 at every M, linear and nonlinear.
+
+Every timed call solves the same equation again, and the direct (linear) solve keeps the LU
+factors of a matrix it has met twice (up to 256 unknowns): its timings are those of a
+repeated system (the same equation, or the same kernel with another g).  ``--new-matrix``
+turns the kept factors off, so that every solve factors its matrix as the first solve of a
+kernel does (the NumPy side factors every time either way).
 """
 from __future__ import annotations
 
@@ -119,7 +125,12 @@ def to_markdown(table):
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="fewer sizes and repetitions")
+    parser.add_argument("--new-matrix", action="store_true",
+                        help="factor every matrix (no LU factors kept from an earlier solve)")
     args = parser.parse_args(argv)
+    if args.new_matrix:
+        from integrallimits.fredholm import _assembly
+        _assembly._FACTORED_ENTRIES = 0         # (above it, linear_solve keeps nothing)
     sizes = [32, 128, 512] if args.quick else [32, 64, 128, 256, 512, 1024]
     print("machine:", _common.machine_info())
     print(f"load average before: {_common.load_average()}")
