@@ -11,7 +11,13 @@ Usage: ``PYTHONPATH=<worktree> python tools/first_kind_scan.py [SET ...] [--ns 2
 [--json OUT]`` (the first line printed is the ``integrallimits`` imported);
 ``--tolerance`` solves to rtol = atol = 1e-3, 1e-6, 1e-9 instead of on n_steps;
 ``--compare A.json B.json``: successes lost and gained, dishonest ones, hashes of y of the
-successes kept, nfev ratios.
+successes kept, nfev ratios; ``--problems`` runs only the problems whose names contain one of
+its comma-separated words.
+
+A *dishonest failure* (``dishonest_failure``) is a failed solve that keeps a value whose error
+exceeds 20 times its own estimate and KEPT_FLOOR (pointwise: a failure keeps only the values
+it can vouch for, each with its estimate); ``kept_dishonest`` compares the largest error with
+the largest estimate, as for successes.
 """
 from __future__ import annotations
 
@@ -31,6 +37,7 @@ METHODS = ["midpoint", "radau1", "radau2", "radau3", "radau4"]
 NS = list(range(2, 65)) + [80, 96, 128, 160, 192, 256]
 TOLS = [1e-3, 1e-6, 1e-9]
 FACTOR, FLOOR, TOL_FACTOR = 20.0, 1e-12, 10.0
+KEPT_FLOOR = 1e-13
 
 t, s = sp.symbols("t s", real=True)
 
@@ -144,9 +151,11 @@ def _hash(a):
     return hashlib.sha1(np.ascontiguousarray(a, dtype=float).tobytes()).hexdigest()[:16]
 
 
-def run(sets, methods, ns, tolerance=False, tols=TOLS):
+def run(sets, methods, ns, tolerance=False, tols=TOLS, problems=None):
     rows = []
     for kind, name, K, g, span, exact in _cases(sets):
+        if problems and not any(word in name for word in problems):
+            continue
         for m in methods:
             for n in (tols if tolerance else ns):
                 if not tolerance and m == "midpoint" and n < 2:
@@ -161,7 +170,9 @@ def run(sets, methods, ns, tolerance=False, tols=TOLS):
                     rows.append(dict(set=kind, problem=name, method=m, n=n, success=False,
                                      failure=f"raised {type(exc).__name__}", error=math.nan,
                                      estimate=math.nan, dishonest=False, nodigit=False,
-                                     overtol=False, kept_dishonest=False, nfev=0, cpu=0.0,
+                                     overtol=False, kept_dishonest=False,
+                                     dishonest_failure=False, worst_kept=math.nan,
+                                     nfev=0, cpu=0.0,
                                      hash="", steps=0))
                     continue
                 cpu = time.process_time() - c0
@@ -172,6 +183,10 @@ def run(sets, methods, ns, tolerance=False, tols=TOLS):
                 top = float(np.max(err)) if err.size else math.nan
                 largest = float(np.nanmax(est)) if np.any(np.isfinite(est)) else math.nan
                 honest = top <= FACTOR * largest or top <= FLOOR or not err.size
+                with np.errstate(invalid="ignore", divide="ignore"):
+                    over = (err > FACTOR * est) & (err > KEPT_FLOOR)   # (NaN estimate: no claim)
+                    ratio = np.where(over, err / est, 0.0)
+                worst = float(np.max(ratio)) if ratio.size else 0.0
                 size = float(np.max(np.abs(ex))) if ex.size else 0.0
                 overtol = bool(tolerance and sol.success and np.any(
                     err > TOL_FACTOR * (n + n * np.abs(ex))))
@@ -181,6 +196,9 @@ def run(sets, methods, ns, tolerance=False, tols=TOLS):
                                  nodigit=bool(sol.success and not top <= 0.5 * size),
                                  overtol=overtol,
                                  kept_dishonest=bool(not sol.success and not honest),
+                                 dishonest_failure=bool(not sol.success and np.any(over)),
+                                 worst_kept=worst if not sol.success else 0.0,
+                                 kept=len(sol.t),
                                  nfev=int(sol.stats.get("nfev", 0)), cpu=cpu,
                                  hash=_hash(sol.y), steps=len(sol.mesh) - 1,
                                  order=sol.stats.get("estimate_order")))
@@ -192,19 +210,28 @@ def summary(rows):
     for kind in dict.fromkeys(r["set"] for r in rows):
         sel = [r for r in rows if r["set"] == kind]
         succ = [r for r in sel if r["success"]]
-        bad = [r for r in sel if r["dishonest"] or r["nodigit"] or r["overtol"]]
+        bad = [r for r in sel if r["dishonest"] or r["nodigit"] or r["overtol"]
+               or r.get("dishonest_failure") or r["kept_dishonest"]]
         out.append(f"{kind}: {len(sel)} solves, {len(succ)} successes, "
                    f"{sum(r['dishonest'] for r in sel)} dishonest (error > {FACTOR:g} x estimate), "
                    f"{sum(r['nodigit'] for r in sel)} with no digit, "
                    f"{sum(r['overtol'] for r in sel)} over {TOL_FACTOR:g} x tolerance; "
                    f"failed with kept values > {FACTOR:g} x estimate: "
-                   f"{sum(r['kept_dishonest'] for r in sel)}; "
+                   f"{sum(r['kept_dishonest'] for r in sel)}, dishonest failures (a kept value "
+                   f"> {FACTOR:g} x its estimate): "
+                   f"{sum(r.get('dishonest_failure', False) for r in sel)}; "
                    f"raised {sum(str(r['failure']).startswith('raised') for r in sel)}; "
                    f"nfev {sum(r['nfev'] for r in sel)}, cpu {sum(r['cpu'] for r in sel):.1f} s")
         for r in bad:
-            out.append(f"   {'DISHONEST' if r['dishonest'] else ''}{' NODIGIT' if r['nodigit'] else ''}"
-                       f"{' OVERTOL' if r['overtol'] else ''} {r['problem']:18s} {r['method']:9s} "
-                       f"N={r['n']:<6g} error {r['error']:.3g} estimate {r['estimate']:.3g}")
+            out.append(f"   {'DISHONEST' if r['dishonest'] else ''}"
+                       f"{' NODIGIT' if r['nodigit'] else ''}"
+                       f"{' OVERTOL' if r['overtol'] else ''}"
+                       f"{' DISHONEST-FAILURE' if r.get('dishonest_failure') else ''}"
+                       f"{' KEPT>20x' if r['kept_dishonest'] else ''} {r['problem']:18s} "
+                       f"{r['method']:9s} N={r['n']:<6g} error {r['error']:.3g} estimate "
+                       f"{r['estimate']:.3g}"
+                       + (f" (failed, {r.get('kept')} kept, worst error/estimate "
+                          f"{r.get('worst_kept', math.nan):.3g})" if not r["success"] else ""))
     return "\n".join(out)
 
 
@@ -253,6 +280,7 @@ def main(argv=None):
     p.add_argument("--tols", default=",".join(map(str, TOLS)))
     p.add_argument("--json")
     p.add_argument("--compare", nargs=2)
+    p.add_argument("--problems", default=None, help="comma-separated parts of problem names")
     a = p.parse_args(argv)
     if a.compare:
         with open(a.compare[0]) as fa, open(a.compare[1]) as fb:
@@ -267,7 +295,8 @@ def main(argv=None):
     import integrallimits
     print(integrallimits.__file__)
     rows = run(set(a.sets), a.methods.split(","), ns, a.tolerance,
-               [float(v) for v in a.tols.split(",")])
+               [float(v) for v in a.tols.split(",")],
+               a.problems.split(",") if a.problems else None)
     print(summary(rows))
     if a.json:
         with open(a.json, "w") as f:
