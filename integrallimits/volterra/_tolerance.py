@@ -68,8 +68,7 @@ RESOLVE, CHECK_STEPS = 0.5, 4096
 #: The advice of a fixed mesh's failure found by the check of its first steps; a solve to a
 #: tolerance gives its own (:func:`with_resolved_start`).
 _MORE_STEPS = "Use more steps, or solve to a tolerance (rtol, atol), which finds the steps."
-_UNRESOLVED_ADVICE = ("The problem has a time scale shorter than these steps (a fast-decaying "
-                      "kernel, a stiff transient): give n_steps or a mesh that resolves it.")
+_UNRESOLVED_ADVICE = "Give n_steps or a mesh whose steps resolve that time scale."
 
 
 def _tolerance_value(name, v):
