@@ -654,7 +654,8 @@ def solve_first_kind(K, g, t_span=None, n_steps=None, method="radau2", *, args=N
                                               computed_start=True)
         sol = with_resolved_start(to_tolerance, run, tolerance[0], tolerance[1],
                                   uniform_only=False, min_steps=meth.min_steps, adaptive=False,
-                                  n_max=MAX_TOLERANCE_STEPS, suspect=suspect, computed_start=True)
+                                  n_max=MAX_TOLERANCE_STEPS, suspect=suspect, computed_start=True,
+                                  check_failures=True)
     if sol.stages is not None and len(sol.mesh) > 1 and meth.order > 1:
         sol.attach(dense=CollocationPolynomial(sol.mesh, sol._y2, sol.stages, meth._data[0]))
     sol.attach(t_eval=t_eval)

@@ -65,6 +65,10 @@ ROUNDING, EPS = 1e3, float(np.finfo(float).eps)
 #: that returns a refinement, see :func:`with_checked_estimate`): the check's finer solve
 #: takes steps of at most RESOLVE radians of it, and at most CHECK_STEPS steps.
 RESOLVE, CHECK_STEPS = 0.5, 4096
+#: The advice of a fixed mesh's failure found by the check of its first steps; a solve to a
+#: tolerance gives its own (:func:`with_resolved_start`).
+_MORE_STEPS = "Use more steps, or solve to a tolerance (rtol, atol), which finds the steps."
+_UNRESOLVED_ADVICE = "Give n_steps or a mesh whose steps resolve that time scale."
 
 
 def _tolerance_value(name, v):
@@ -1085,20 +1089,20 @@ def unresolved_start(sol, check, refine_tries, computed_start=False):
                       resolution_check=ratio)
 
 
-def _no_digits(sol, j, finer, differs, scales, computed_start):
+def _no_digits(sol, j, finer, differs, scales, computed_start, advice=_MORE_STEPS):
     """The failed :class:`Solution` of ``sol`` without a reliable digit from its mesh point j
     on, where a solve of its first steps on ``finer`` differs from it by ``differs``."""
     return _unreliable_from(sol, j, f"a solve of the first steps with {finer[1]} times shorter "
                             f"steps differs from it by {differs}: the steps are long against a "
                             f"time scale of the problem ({scales}, a stiff transient)",
-                            computed_start)
+                            computed_start, advice)
 
 
-def _unreliable_from(sol, j, why, computed_start):
-    """``sol`` failed with no reliable digit from its mesh point j on, because ``why``."""
+def _unreliable_from(sol, j, why, computed_start, advice=_MORE_STEPS):
+    """``sol`` failed with no reliable digit from its mesh point j on, because ``why``
+    (``advice``: the message's last sentence, before the failure ``sol`` had already)."""
     message = (f"The solution has no reliable digits from t = {float(sol.mesh[j]):.6g} on: "
-               f"{why}.  {_kept(sol.mesh, j, computed_start)}  Use more steps, or solve to a "
-               f"tolerance (rtol, atol), which finds the steps.")
+               f"{why}.  {_kept(sol.mesh, j, computed_start)}  {advice}")
     if not sol.success:
         message += f"  (Further on: {sol.message})"
     return _failed_at(sol, 0 if computed_start and j == 1 else j, message)
@@ -1156,7 +1160,8 @@ def _suspects(sol, rtol, atol, kernel, rate, suspect):
 
 
 def with_checked_estimate(sol, run, *, uniform_only, min_steps, kernel=None, rate=None,
-                          suspect=None, computed_start=False, grading=None, rule=None):
+                          suspect=None, computed_start=False, grading=None, rule=None,
+                          advice=_MORE_STEPS):
     """``sol``, a solve on a given mesh (``n_steps`` or ``mesh``) with its error estimate, the
     estimate checked at the first steps where :func:`short_time_scale` suspects them.
 
@@ -1196,7 +1201,9 @@ def with_checked_estimate(sol, run, *, uniform_only, min_steps, kernel=None, rat
     :func:`singular_check_steps`, which also says how many first steps the check solves again
     (with steps divided in the graded coordinate, see :func:`_finer_start`); with ``rule``
     (the method's points and product-integration weights) its longest step is probed first
-    by :func:`with_step_defect`."""
+    by :func:`with_step_defect`.  ``advice``: the last sentence of the messages of the failures
+    found here, before the message of a failed ``sol`` (a solve to a tolerance whose failure is
+    checked, :func:`with_resolved_start`, gives its own)."""
     if len(sol.mesh) < 2:
         return sol
     singular = kernel is not None and kernel.structure.get("kind") == "weakly-singular"
@@ -1222,13 +1229,15 @@ def with_checked_estimate(sol, run, *, uniform_only, min_steps, kernel=None, rat
         return sol
     refine = REFINE if suspicion is True else max(REFINE, math.ceil(suspicion))
     if refine * k > CHECK_STEPS:
-        return _failed_at(sol, 0 if computed_start else 1, f"The solution is not checked from t = {float(sol.mesh[1]):.6g} "
-                          f"on: the steps are {refine * RESOLVE / (2 * math.pi):.3g} periods "
-                          f"long of an oscillation of the linearised problem, which the error "
-                          f"estimate (coarser meshes) cannot see, and a solve of the first steps "
-                          f"that resolves it would take more than {CHECK_STEPS} steps.  "
-                          f"{_kept(sol.mesh, 1, computed_start)}  Use more steps, or solve to a "
-                          f"tolerance (rtol, atol), which finds the steps.")
+        message = (f"The solution is not checked from t = {float(sol.mesh[1]):.6g} on: the "
+                   f"steps are {refine * RESOLVE / (2 * math.pi):.3g} periods long of an "
+                   f"oscillation of the linearised problem, which the error estimate (coarser "
+                   f"meshes) cannot see, and a solve of the first steps that resolves it would "
+                   f"take more than {CHECK_STEPS} steps.  {_kept(sol.mesh, 1, computed_start)}  "
+                   f"{advice}")
+        if not sol.success:
+            message += f"  (Further on: {sol.message})"
+        return _failed_at(sol, 0 if computed_start else 1, message)
     claim = np.array(claim)
     finer = _finer_start(run, sol, uniform_only, min_steps, k, grading if singular else None,
                          refine)
@@ -1248,7 +1257,8 @@ def with_checked_estimate(sol, run, *, uniform_only, min_steps, kernel=None, rat
         return _no_digits(sol, j, finer, f"{float(np.max(D[j - 1])):.3g} there, against a "
                           f"solution of size {float(running[j - 1]):.3g} so far, although the "
                           f"error estimate (which compares coarser meshes) was "
-                          f"{float(np.max(est[j])):.3g}", "a fast-decaying kernel", computed_start)
+                          f"{float(np.max(est[j])):.3g}", "a fast-decaying kernel", computed_start,
+                          advice)
     if not ratio > 1.0:
         return sol
     est[1:] *= ratio                             # (in place: also error_estimate_mesh)
@@ -1260,7 +1270,8 @@ def with_checked_estimate(sol, run, *, uniform_only, min_steps, kernel=None, rat
         return _no_digits(sol, j, finer, f"{ratio:.3g} times the error estimate (which compares "
                           f"coarser meshes), and the estimate so raised is "
                           f"{float(np.max(est[j])):.3g} there, more than half the solution's "
-                          f"size", "a fast-decaying or oscillating kernel", computed_start)
+                          f"size", "a fast-decaying or oscillating kernel", computed_start,
+                          advice)
     sol.message += (f"  The error estimates were multiplied by {ratio:.3g}: a solve of the first "
                     f"steps with {finer[1]} times shorter steps differs from the answer by that "
                     f"many times the estimate (the steps are long against a time scale of the "
@@ -1270,7 +1281,7 @@ def with_checked_estimate(sol, run, *, uniform_only, min_steps, kernel=None, rat
 
 def with_resolved_start(solve, run, rtol, atol, *, uniform_only, min_steps, adaptive, n_max,
                         kernel=None, rate=None, suspect=None, computed_start=False,
-                        grading=None):
+                        grading=None, check_failures=False):
     """``solve(None)``, the solve to a tolerance, with its first steps checked
     (:func:`first_steps_check`) when :func:`short_time_scale` (with ``rate`` and ``kernel``)
     suspects them: where they are not confirmed, ``solve(finer)`` starts over with a first
@@ -1287,11 +1298,24 @@ def with_resolved_start(solve, run, rtol, atol, *, uniform_only, min_steps, adap
     check takes steps of RESOLVE / omega (at least REFINE and at most CHECK_STEPS // steps
     times shorter than the answer's): radau2 and radau3 at rtol = 1e-3 on y = cos(300 t) as
     a VIDE were successes on 8 steps with errors of 1, the 16 times finer check damping the
-    oscillation as the answer does."""
+    oscillation as the answer does.
+
+    ``check_failures`` (the first kind): a failed solve, also one started over, has the values
+    it keeps checked as a fixed mesh's are (:func:`with_checked_estimate`, where ``suspect``
+    suspects its first step): the estimates of the kept values compare coarser meshes too,
+    and miss a time scale shorter than the steps alike."""
+    def failed(sol):
+        """A failed ``sol`` with the values it keeps checked (``check_failures``)."""
+        if not check_failures:
+            return sol
+        return with_checked_estimate(
+            sol, run, uniform_only=uniform_only, min_steps=min_steps, kernel=kernel, rate=rate,
+            suspect=suspect, computed_start=computed_start, advice=_UNRESOLVED_ADVICE)
+
     sol = solve(None)
     singular = kernel is not None and kernel.structure.get("kind") == "weakly-singular"
     if not sol.success:
-        return sol
+        return failed(sol)
     if singular:
         steps = singular_check_steps(sol, kernel)
         if steps == 0:
@@ -1306,6 +1330,9 @@ def with_resolved_start(solve, run, rtol, atol, *, uniform_only, min_steps, adap
     tries, spent = 0, 0      # spent: the kernel evaluations of the attempts started over
     refined = 1.0            # (weakly singular: the steps so far over those of the first)
     while True:
+        if not sol.success:          # (a solve started over failed)
+            sol.stats["nfev"] += spent
+            return failed(sol)
         refine = REFINE if singular else min(max(REFINE, math.ceil(
             omega * float(sol.mesh[1] - sol.mesh[0]) / RESOLVE)), CHECK_STEPS // steps)
         check = first_steps_check(run, sol, rtol, atol, uniform_only, min_steps, steps,
