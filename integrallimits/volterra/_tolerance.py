@@ -564,9 +564,7 @@ def first_steps_check(run, sol, rtol, atol, uniform_only=False, min_steps=1, ste
             j = 1 + int(np.argmax(lost))
             return (float(np.max(ratio)), j, float(sol.mesh[1] - sol.mesh[0]) / m,
                     float(np.max(D[j - 1])), float(running[j - 1]))
-    if grading is not None or digits:
-        return _raised_estimates(sol, Yf, m, rtol, atol)
-    return None
+    return _raised_estimates(sol, Yf, m, rtol, atol)
 
 
 def _raised_estimates(sol, Yf, m, rtol, atol):
