@@ -15,7 +15,8 @@ Sets: ``oscillatory``, ``blowup``, ``stiff``, ``library`` (the problems of
 (:func:`~integrallimits.volterra.solve_vide`: stiff, blow-up and oscillatory equations, its own
 methods; not in the default).
 
-Usage: ``PYTHONPATH=<worktree> python tools/trust_scan.py [SET ...] [--tolerance] [--json OUT]``
+Usage: ``PYTHONPATH=<worktree> python tools/trust_scan.py [SET ...] [--tolerance] [--json OUT]
+[--progress]``
 (default: all sets but ``vide``).  Prints, per set, the number of solves, successes, wrong
 (dishonest) successes (listed), and the kernel evaluations; with ``--json`` writes every row
 (problem, method, N or TOL, success, failure, error, estimate, nfev, cpu seconds, steps) so
@@ -197,8 +198,9 @@ def _hash(a):
     return hashlib.sha1(np.ascontiguousarray(a, dtype=float).tobytes()).hexdigest()[:16]
 
 
-def run(sets, methods, ns, tolerance=False):
-    """The rows of the scan: ``ns`` are the N of fixed-mesh solves, or the tolerances."""
+def run(sets, methods, ns, tolerance=False, progress=False):
+    """The rows of the scan: ``ns`` are the N of fixed-mesh solves, or the tolerances
+    (``progress``: each row printed to stderr as it is made)."""
     rows = []
     for case in _cases(sets):
         kind, name, K, g, span, args, exact = case
@@ -240,6 +242,8 @@ def run(sets, methods, ns, tolerance=False):
                                  wrong=wrong, pointwise=pointwise, nodigit=nodigit,
                                  overtol=overtol, nfev=int(sol.stats.get("nfev", 0)), cpu=cpu,
                                  steps=len(sol.mesh) - 1, hash=_hash(sol.y)))
+                if progress:
+                    print(rows[-1], file=sys.stderr, flush=True)
     return rows
 
 
@@ -321,6 +325,7 @@ def main(argv=None):
     p.add_argument("--tols", default=",".join(map(str, TOLS)))
     p.add_argument("--json")
     p.add_argument("--compare", nargs=2)
+    p.add_argument("--progress", action="store_true", help="print each row to stderr")
     a = p.parse_args(argv)
     if a.compare:
         with open(a.compare[0]) as fa, open(a.compare[1]) as fb:
@@ -331,7 +336,7 @@ def main(argv=None):
         [int(v) for v in a.ns.split(",")]
     import integrallimits
     print(integrallimits.__file__)
-    rows = run(set(a.sets), methods, sizes, a.tolerance)
+    rows = run(set(a.sets), methods, sizes, a.tolerance, a.progress)
     print(summary(rows))
     if a.json:
         with open(a.json, "w") as f:
