@@ -307,8 +307,9 @@ def compare(a, b):
         if ra["success"] and rb["success"] and (ra["estimate"] != rb["estimate"]):
             lines.append(f"estimate {k} {ra['estimate']:.3g} -> {rb['estimate']:.3g}")
     for kind in dict.fromkeys(r["set"] for r in a):
-        na = sum(r["nfev"] for r in a if r["set"] == kind)
-        nb = sum(B[key(r)]["nfev"] for r in a if r["set"] == kind and key(r) in B)
+        sel = [r for r in a if r["set"] == kind and key(r) in B]     # (the rows of both runs)
+        na = sum(r["nfev"] for r in sel)
+        nb = sum(B[key(r)]["nfev"] for r in sel)
         lines.append(f"{kind}: nfev {na} -> {nb} ({nb / max(na, 1):.3f}x)")
     lines.append(str(counts))
     return "\n".join(lines)
