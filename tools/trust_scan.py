@@ -4,16 +4,29 @@ infinite error.  (Also counted, as information: successes with a point whose err
 20 times that point's own estimate, and successes *without a digit*: a point whose error or
 estimate exceeds half the solution's largest size so far, the solver's own bound.)
 
-Usage: ``PYTHONPATH=<worktree> python tools/trust_scan.py [SET ...] [--json OUT]`` with SET
-among ``oscillatory``, ``blowup``, ``stiff``, ``library`` (default: all).  Prints, per set,
-the number of solves, successes, wrong successes (listed), and the kernel evaluations; with
-``--json`` writes every row (problem, method, N, success, failure, error, estimate, nfev,
-cpu seconds) so that two runs (before/after a change) can be compared row by row
-(``--compare A.json B.json``: successes lost and gained, wrong successes, nfev ratios).
+``--tolerance`` scans solves to a tolerance instead (``rtol = atol = TOL`` for TOL in
+``--tols``, no ``n_steps``; every method and ``method=None``, the solver's default): a
+success is *dishonest* when it is wrong as above, has no digit, or misses the tolerance: an
+error above ``TOL_FACTOR`` times atol + rtol |y| (|y| exact) at some point (*over the
+tolerance*, as in ``tools/first_kind_scan.py --tolerance``).
+
+Sets: ``oscillatory``, ``blowup``, ``stiff``, ``library`` (the problems of
+``integrallimits.volterra.problems``), ``renewal`` (on [0, 100]) and ``vide``
+(:func:`~integrallimits.volterra.solve_vide`: stiff, blow-up and oscillatory equations, its own
+methods; not in the default).
+
+Usage: ``PYTHONPATH=<worktree> python tools/trust_scan.py [SET ...] [--tolerance] [--json OUT]
+[--progress]``
+(default: all sets but ``vide``).  Prints, per set, the number of solves, successes, wrong
+(dishonest) successes (listed), and the kernel evaluations; with ``--json`` writes every row
+(problem, method, N or TOL, success, failure, error, estimate, nfev, cpu seconds, steps) so
+that two runs (before/after a change) can be compared row by row (``--compare A.json B.json``:
+successes lost and gained, wrong successes, nfev ratios).
 """
 from __future__ import annotations
 
 import argparse
+import hashlib
 import json
 import math
 import sys
@@ -21,7 +34,9 @@ import time
 
 import numpy as np
 
-from integrallimits import METHODS, solve_volterra
+from first_kind_scan import TOL_FACTOR, TOLS   # (tools/ is on sys.path: the script's folder)
+from integrallimits import METHODS, solve_volterra, solve_vide
+from integrallimits.volterra import VIDE_METHODS
 from integrallimits.volterra.problems import PROBLEMS
 
 NS = [1, 2, 3, 4, 5, 6, 8, 12, 16, 24, 32, 48, 64, 128, 256]
@@ -77,8 +92,48 @@ def _past(f, t_star):
     return exact
 
 
+def _renewal(t, s, y):
+    return (t - s) * np.exp(-(t - s)) * y
+
+
+def _vide_linear(t, y, z, lam, mu):
+    return lam * y + mu * z
+
+
+def _vide_memory(t, s, y, lam, mu):
+    return y
+
+
+def _vide_cube(t, y, z):           # y' = (1 + int_0^t y^2 ds)^2: y = 1 / (1 - t)
+    return (1.0 + z) ** 2
+
+
+def _vide_square(t, s, y):
+    return y * y
+
+
+def _vide_ode(t, y, z):            # y' = y^2 (no memory): y = 1 / (1 - t)
+    return y * y
+
+
+def _vide_osc(t, y, z, w):         # y' = int_0^t -w^2 y ds: y = cos(w t)
+    return z
+
+
+def _vide_osc_memory(t, s, y, w):
+    return -w * w * y
+
+
+def _vide_linear_exact(lam, mu):
+    """y of y' = lam y + mu int_0^t y ds, y(0) = 1: (r1 e^(r1 t) - r2 e^(r2 t)) / (r1 - r2)
+    with r1 r2 = -mu, r1 + r2 = lam (r1 from r2, without cancellation, for lam << 0)."""
+    r2 = (lam - math.sqrt(lam * lam + 4.0 * mu)) / 2.0
+    r1 = -mu / r2
+    return lambda t: (r1 * np.exp(r1 * t) - r2 * np.exp(r2 * t)) / (r1 - r2)
+
+
 def _cases(sets):
-    """(set, name, K, g, t_span, args, exact)"""
+    """(set, name, K, g, t_span, args, exact); for the set ``vide``, K is (f, K) and g is y0."""
     if "oscillatory" in sets:
         for w in (1.0, 3.0, 10.0, 30.0):
             yield ("oscillatory", f"cos w={w:g}", _osc, _one, (0.0, 2.0), (w,),
@@ -103,24 +158,65 @@ def _cases(sets):
     if "library" in sets:
         for name, p in PROBLEMS.items():
             yield ("library", name, p.kernel, p.forcing, p.t_span, (), p.exact)
+    if "renewal" in sets:
+        yield ("renewal", "renewal [0,100]", _renewal, _one0, (0.0, 100.0), (),
+               lambda t: (2.0 * t + 3.0 + np.exp(-2.0 * t)) / 4.0)
+    if "vide" in sets:
+        for lam in (-1.0, -1e3, -1e6):
+            yield ("vide", f"linear lam={lam:g}", (_vide_linear, _vide_memory), 1.0, (0.0, 1.0),
+                   (lam, -0.2), _vide_linear_exact(lam, -0.2))
+        blow = _past(lambda t: 1.0 / (1.0 - t), 1.0)
+        yield ("vide", "(1+int y^2)^2 [0,2]", (_vide_cube, _vide_square), 1.0, (0.0, 2.0), (),
+               blow)
+        yield ("vide", "(1+int y^2)^2 [0,.875]", (_vide_cube, _vide_square), 1.0, (0.0, 0.875),
+               (), blow)
+        yield ("vide", "y^2 ODE [0,2]", (_vide_ode, None), 1.0, (0.0, 2.0), (), blow)
+        for w in (1.0, 30.0):
+            yield ("vide", f"cos w={w:g}", (_vide_osc, _vide_osc_memory), 1.0, (0.0, 2.0), (w,),
+                   lambda t, w=w: np.cos(w * t))
 
 
-def run(sets, methods, ns):
+def _methods(kind, methods):
+    """The methods scanned on a set: the VIDE methods among ``methods`` for ``vide`` (its
+    default, "gauss2", for "None")."""
+    if kind == "vide":
+        return [m for m in methods if m in VIDE_METHODS]
+    return methods
+
+
+def _solve(kind, K, g, span, args, m, n, tolerance):
+    """One solve: on ``n`` steps, or to rtol = atol = ``n`` with ``tolerance``."""
+    size = dict(rtol=n, atol=n) if tolerance else dict(n_steps=n)
+    method = None if m == "None" else m
+    if kind == "vide":
+        f, memory = K
+        return solve_vide(f, memory, g, span, method=method or "gauss2", args=args, **size)
+    return solve_volterra(K, g, span, method=method, args=args, **size)
+
+
+def _hash(a):
+    return hashlib.sha1(np.ascontiguousarray(a, dtype=float).tobytes()).hexdigest()[:16]
+
+
+def run(sets, methods, ns, tolerance=False, progress=False):
+    """The rows of the scan: ``ns`` are the N of fixed-mesh solves, or the tolerances
+    (``progress``: each row printed to stderr as it is made)."""
     rows = []
     for case in _cases(sets):
         kind, name, K, g, span, args, exact = case
-        for m in methods:
+        for m in _methods(kind, methods):
             for n in ns:
-                if n < getattr(METHODS[m], "min_steps", 1):
+                if not tolerance and n < getattr(METHODS.get(m), "min_steps", 1):
                     continue
                 c0 = time.process_time()
                 try:
-                    sol = solve_volterra(K, g, span, n_steps=n, method=m, args=args)
+                    sol = _solve(kind, K, g, span, args, m, n, tolerance)
                 except Exception as exc:  # noqa: BLE001 (a refusal: recorded)
                     rows.append(dict(set=kind, problem=name, method=m, n=n, success=False,
                                      failure=f"raised {type(exc).__name__}", error=math.nan,
                                      estimate=math.nan, wrong=False, pointwise=False,
-                                     nodigit=False, nfev=0, cpu=0.0))
+                                     nodigit=False, overtol=False, nfev=0, cpu=0.0, steps=0,
+                                     hash=""))
                     continue
                 cpu = time.process_time() - c0
                 y = sol.y if sol.y.ndim > 1 else sol.y[:, None]
@@ -136,13 +232,24 @@ def run(sets, methods, ns):
                 size = np.maximum.accumulate(np.max(np.abs(y), axis=1))[:, None] if y.size else y
                 nodigit = bool(sol.success and (np.any(~(err <= NO_DIGIT * size)) or
                                                 np.any(est > NO_DIGIT * size)))
+                # over the tolerance (|y| exact; past a blow-up the error is inf: wrong)
+                with np.errstate(invalid="ignore"):
+                    scale = np.where(np.isfinite(ex), np.abs(ex), 0.0)
+                overtol = bool(tolerance and sol.success and
+                               np.any(~(err <= TOL_FACTOR * (n + n * scale))))
                 rows.append(dict(set=kind, problem=name, method=m, n=n, success=bool(sol.success),
-                                 failure=sol.stats.get("failure"),
-                                 error=float(np.max(err)) if err.size else math.nan,
-                                 estimate=float(np.nanmax(est)) if np.any(np.isfinite(est)) else math.nan,
+                                 failure=sol.stats.get("failure"), error=top, estimate=largest,
                                  wrong=wrong, pointwise=pointwise, nodigit=nodigit,
-                                 nfev=int(sol.stats.get("nfev", 0)), cpu=cpu))
+                                 overtol=overtol, nfev=int(sol.stats.get("nfev", 0)), cpu=cpu,
+                                 steps=len(sol.mesh) - 1, hash=_hash(sol.y)))
+                if progress:
+                    print(rows[-1], file=sys.stderr, flush=True)
     return rows
+
+
+def _dishonest(r):
+    """A success that is wrong, has no digit or is over the tolerance."""
+    return r["wrong"] or r.get("nodigit", False) or r.get("overtol", False)
 
 
 def summary(rows):
@@ -153,17 +260,20 @@ def summary(rows):
         wrong = [r for r in sel if r["wrong"]]
         pointwise = [r for r in sel if r["pointwise"]]
         nodigit = [r for r in sel if r.get("nodigit")]
+        overtol = [r for r in sel if r.get("overtol")]
+        dishonest = [r for r in sel if _dishonest(r)]
         out.append(f"{kind}: {len(sel)} solves, {len(succ)} successes, {len(wrong)} wrong "
                    f"({len(pointwise)} with a point off 20 times its own estimate), "
-                   f"{len(nodigit)} without a digit, "
+                   f"{len(nodigit)} without a digit, {len(overtol)} over {TOL_FACTOR:g} x the "
+                   f"tolerance, {len(dishonest)} dishonest; "
+                   f"raised {sum(str(r['failure']).startswith('raised') for r in sel)}; "
                    f"nfev {sum(r['nfev'] for r in sel)}, cpu {sum(r['cpu'] for r in sel):.1f} s")
-        for r in wrong:
-            out.append(f"   WRONG {r['problem']:16s} {r['method']:18s} N={r['n']:4d} "
-                       f"error {r['error']:.3g} estimate {r['estimate']:.3g}")
-        for r in nodigit:
-            if not r["wrong"]:
-                out.append(f"   NO DIGIT {r['problem']:13s} {r['method']:18s} N={r['n']:4d} "
-                           f"error {r['error']:.3g} estimate {r['estimate']:.3g}")
+        for r in dishonest:
+            what = " ".join(w for w, on in (("WRONG", r["wrong"]), ("NO DIGIT", r["nodigit"]),
+                                            ("OVER TOL", r.get("overtol"))) if on)
+            out.append(f"   {what:9s} {r['problem']:16s} {r['method']:18s} N={r['n']:<6g} "
+                       f"error {r['error']:.3g} estimate {r['estimate']:.3g} "
+                       f"steps {r.get('steps', 0)} nfev {r['nfev']}")
     return "\n".join(out)
 
 
@@ -172,40 +282,62 @@ def compare(a, b):
     A = {key(r): r for r in a}
     B = {key(r): r for r in b}
     lines = []
+    counts = dict(lost_right=0, lost_dishonest=0, gained=0, new_dishonest=0, kept_right=0,
+                  y_changed=0)
     for k in A:
         if k not in B:
             continue
         ra, rb = A[k], B[k]
+        right = ra["success"] and not _dishonest(ra)
         if ra["success"] and not rb["success"]:
-            lost = "correct" if not ra["wrong"] else "WAS WRONG"
+            counts["lost_right" if right else "lost_dishonest"] += 1
+            lost = "right" if right else "WAS DISHONEST"
             lines.append(f"lost    {k} ({lost}; error {ra['error']:.3g} est {ra['estimate']:.3g}) "
                          f"-> {rb['failure']}")
         if rb["success"] and not ra["success"]:
-            lines.append(f"gained  {k} wrong={rb['wrong']}")
-        if rb["wrong"] and not ra["wrong"]:
-            lines.append(f"NEW WRONG {k}")
+            counts["gained"] += 1
+            lines.append(f"gained  {k} dishonest={_dishonest(rb)}")
+        if rb["success"] and _dishonest(rb) and not (ra["success"] and _dishonest(ra)):
+            counts["new_dishonest"] += 1
+            lines.append(f"NEW DISHONEST {k}")
+        if right and rb["success"]:
+            counts["kept_right"] += 1
+            if ra.get("hash") != rb.get("hash"):
+                counts["y_changed"] += 1
         if ra["success"] and rb["success"] and (ra["estimate"] != rb["estimate"]):
             lines.append(f"estimate {k} {ra['estimate']:.3g} -> {rb['estimate']:.3g}")
     for kind in dict.fromkeys(r["set"] for r in a):
-        na = sum(r["nfev"] for r in a if r["set"] == kind)
-        nb = sum(B[key(r)]["nfev"] for r in a if r["set"] == kind and key(r) in B)
+        sel = [r for r in a if r["set"] == kind and key(r) in B]     # (the rows of both runs)
+        na = sum(r["nfev"] for r in sel)
+        nb = sum(B[key(r)]["nfev"] for r in sel)
         lines.append(f"{kind}: nfev {na} -> {nb} ({nb / max(na, 1):.3f}x)")
+    lines.append(str(counts))
     return "\n".join(lines)
 
 
 def main(argv=None):
     p = argparse.ArgumentParser()
-    p.add_argument("sets", nargs="*", default=["oscillatory", "blowup", "stiff", "library"])
-    p.add_argument("--methods", default=",".join(METHODS))
+    p.add_argument("sets", nargs="*",
+                   default=["oscillatory", "blowup", "stiff", "library", "renewal"])
+    p.add_argument("--methods", default=None,
+                   help="comma-separated; default all (with --tolerance also None)")
     p.add_argument("--ns", default=",".join(map(str, NS)))
+    p.add_argument("--tolerance", action="store_true")
+    p.add_argument("--tols", default=",".join(map(str, TOLS)))
     p.add_argument("--json")
     p.add_argument("--compare", nargs=2)
+    p.add_argument("--progress", action="store_true", help="print each row to stderr")
     a = p.parse_args(argv)
     if a.compare:
         with open(a.compare[0]) as fa, open(a.compare[1]) as fb:
             print(compare(json.load(fa), json.load(fb)))
         return 0
-    rows = run(set(a.sets), a.methods.split(","), [int(v) for v in a.ns.split(",")])
+    methods = a.methods.split(",") if a.methods else list(METHODS) + ["None"] * a.tolerance
+    sizes = [float(v) for v in a.tols.split(",")] if a.tolerance else \
+        [int(v) for v in a.ns.split(",")]
+    import integrallimits
+    print(integrallimits.__file__)
+    rows = run(set(a.sets), methods, sizes, a.tolerance, a.progress)
     print(summary(rows))
     if a.json:
         with open(a.json, "w") as f:
