@@ -16,7 +16,8 @@ import numpy as np
 
 from ..kernels import _user
 from . import _loops
-from ._estimate import LEAD_IN, estimate_error, trim_lead_in
+from ._estimate import (LEAD_IN, PAIR_FACTOR_MIN, estimate_error, pair_factor, trim_lead_in,
+                        with_pair_factor)
 from ._interrupt import THREAD_WORK, run_interruptibly
 from ._solution import Solution, largest_estimate
 
@@ -102,6 +103,14 @@ def unresolved_message(companion, t, what="solution", computed_start=False):
                 f"there, or the steps do not resolve it (a time scale of the problem shorter "
                 f"than the steps).  Only the values before t = {tk:.6g} "
                 f"are kept.  Use more steps.")
+    if companion.by_pairs:
+        return (f"The {what} has no reliable digits from t = {tb:.6g} on: its error estimate "
+                f"there, {companion.disagreement:.3g} against a solution of size "
+                f"{companion.size:.3g} so far, is the difference from the solve on every other "
+                f"mesh point times {companion.pair_factor:.3g}: the mesh's neighbouring steps "
+                f"differ, so that solve's steps all but repeat the long ones.  Only the values "
+                f"before t = {tk:.6g} are kept.  Use more steps, or a mesh whose neighbouring "
+                f"steps are about equal.")
     cause = ("the solution blows up near there, or the method is unstable at this step size "
              "(stiffness, the weak stability of high-order Gregory rules, or Pouzet/collocation "
              "instability on long intervals), or the steps do not resolve the solution")
@@ -176,10 +185,15 @@ def estimate_kept(run, t, Y, keep, method, converging=True):
     """The companion estimate (:func:`._estimate.estimate_error`) of the values ``Y[:keep]`` of a
     solve on the mesh ``t`` with ``method``, as a fixed mesh's are estimated (a failure of a
     companion solve leaves the values from there unchecked)."""
-    return estimate_error(companion(run), t[:keep], Y[:keep], method.order,
-                          companion_drops_odd_end(method), method.min_steps,
-                          odd_end=checks_odd_end(method), uncheck_on_failure=True,
-                          converging=converging, **getattr(method, "estimate_options", {}))
+    options = getattr(method, "estimate_options", {})
+    result = estimate_error(companion(run), t[:keep], Y[:keep], method.order,
+                            companion_drops_odd_end(method), method.min_steps,
+                            odd_end=checks_odd_end(method), uncheck_on_failure=True,
+                            converging=converging, **options)
+    if method.uniform_only or options:      # (weakly singular: graded meshes, another model)
+        return result
+    factor = pair_factor(t[:keep], method.order)
+    return with_pair_factor(result, Y[:keep], factor) if factor >= PAIR_FACTOR_MIN else result
 
 
 def solve_on_mesh(run, t, *, method, scalar, stats, error_estimate=True, t_eval=None,

@@ -77,7 +77,10 @@ class Solution:
         ``error_estimate`` (how it was made), ``error_estimate_nfev`` (the companion's
         kernel evaluations, included in ``nfev``), ``estimate_order`` (the order the
         estimate assumes: the method's, or a lower one the solutions were seen to converge
-        at, a sign of data that is not smooth), ``max_error_estimate``, ``failure``
+        at, a sign of data that is not smooth), ``estimate_pair_factor`` (on a mesh whose
+        neighbouring steps differ, the factor the estimates were multiplied by: the solve
+        on every other point all but repeats the long steps), ``max_error_estimate``,
+        ``failure``
         (None, or "newton", "non-finite", "kernel-non-finite", "unresolved", "unchecked";
         solves to a tolerance also "tolerance", "stalled", "blow-up", "step-collapse",
         "non-smooth"),
