@@ -262,11 +262,10 @@ def _model_gap(C, c, sums):
 def _separable_check(K_at, block_at, theta, xq, s, w, Y, Vq, C, G, F, stats):
     """The check that ends a converged separable Newton iteration (see
     :func:`~._solve._solve_newton_separable`), in one call: the model's factors
-    c_m = K(xq_m, s_m, Y_m) / Vq_m at Y, the sums sum_m w_m K(s_i, s_m, Y_m) from K itself (as
-    :func:`_apply`), F = Y - G - those sums (the residual of the equations) and
+    c_m = K(xq_m, s_m, Y_m) / Vq_m at Y, the sums sum_m w_m K(s_i, s_m, Y_m) from K itself
+    (:func:`_apply`), F = Y - G - those sums (the residual of the equations) and
     :func:`_model_gap` of the model C c to them: returns (gap, scale)."""
     K = _kernel_at(K_at)
-    block_sum = _block_at(block_at)
     M = s.shape[0]
     d = Y.shape[1]
     c = np.empty(M)
@@ -276,12 +275,7 @@ def _separable_check(K_at, block_at, theta, xq, s, w, Y, Vq, C, G, F, stats):
         c[m] = f[0] / Vq[m]
     stats[NFEV] += M
     sums = np.empty((M, d))
-    row = np.empty(d)
-    for p in range(M):
-        block_sum(s[p], s, Y, 0, M, w, theta, row)
-        for k in range(d):
-            sums[p, k] = row[k]
-    stats[NFEV] += M * M
+    _apply_j(block_at, theta, s, s, w, Y, sums, stats)
     for i in range(M):
         for k in range(d):
             F[i, k] = Y[i, k] - G[i, k] - sums[i, k]
@@ -539,6 +533,7 @@ def _kept_solve(fns, bits, kept_bits, LU, ipiv, b):
     return True
 
 
+_apply_j = _helper(_apply)
 _model_gap_j = _helper(_model_gap)
 _separable_step_j = _helper(_separable_step)
 _jacobian_blocks_j = _helper(_jacobian_blocks)

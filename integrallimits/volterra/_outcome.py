@@ -181,16 +181,17 @@ def checks_odd_end(method):
     return bool(getattr(method, "companion_shares_odd_end", True))
 
 
-def estimate_kept(run, t, Y, keep, method, converging=True):
+def estimate_kept(run, t, Y, keep, method, converging=True, uniform=False):
     """The companion estimate (:func:`._estimate.estimate_error`) of the values ``Y[:keep]`` of a
     solve on the mesh ``t`` with ``method``, as a fixed mesh's are estimated (a failure of a
-    companion solve leaves the values from there unchecked)."""
+    companion solve leaves the values from there unchecked).  ``uniform``: ``t`` is a uniform
+    mesh, whose pair factor is 1 (:func:`._estimate.pair_factor`, ~13 us, not computed)."""
     options = getattr(method, "estimate_options", {})
     result = estimate_error(companion(run), t[:keep], Y[:keep], method.order,
                             companion_drops_odd_end(method), method.min_steps,
                             odd_end=checks_odd_end(method), uncheck_on_failure=True,
                             converging=converging, **options)
-    if method.uniform_only or options:      # (weakly singular: graded meshes, another model)
+    if uniform or method.uniform_only or options:   # (weakly singular: graded, another model)
         return result
     factor = pair_factor(t[:keep], method.order)
     return with_pair_factor(result, Y[:keep], factor) if factor >= PAIR_FACTOR_MIN else result
@@ -198,7 +199,7 @@ def estimate_kept(run, t, Y, keep, method, converging=True):
 
 def solve_on_mesh(run, t, *, method, scalar, stats, error_estimate=True, t_eval=None,
                   what="solution", messages=None, work=None, converging=True,
-                  computed_start=False):
+                  computed_start=False, uniform=False):
     """Solve with ``run(mesh) -> Run`` on the mesh ``t``, estimate the error with a companion
     solve, and return the :class:`Solution` of the values that are confirmed.
 
@@ -211,13 +212,14 @@ def solve_on_mesh(run, t, *, method, scalar, stats, error_estimate=True, t_eval=
     the solutions on nested meshes converge (:func:`._estimate.estimate_error`).
     ``computed_start``: y(t0) comes from the first step (a first-kind equation), so it is
     compared like the other values (the check can fail from t0) and is not kept alone: where
-    the first step is not confirmed, no value is.
+    the first step is not confirmed, no value is.  ``uniform``: ``t`` is uniform (see
+    :func:`estimate_kept`).
     """
     if work is not None and work >= THREAD_WORK:
         return run_interruptibly(lambda: solve_on_mesh(
             run, t, method=method, scalar=scalar, stats=stats, error_estimate=error_estimate,
             t_eval=t_eval, what=what, messages=messages, converging=converging,
-            computed_start=computed_start), work)
+            computed_start=computed_start, uniform=uniform), work)
     start = time.perf_counter()
     first = run(t)
     info = stats(first.counts)
@@ -239,7 +241,7 @@ def solve_on_mesh(run, t, *, method, scalar, stats, error_estimate=True, t_eval=
     info["error_estimate"] = "not requested" if not error_estimate else "none"
     largest = math.nan
     if error_estimate and keep >= 2:
-        comp = estimate_kept(run, t, Y, keep, method, converging)
+        comp = estimate_kept(run, t, Y, keep, method, converging, uniform)
         info.update(comp.stats())
         info["nfev"] += comp.nfev
         if keep == Y.shape[0]:

@@ -288,7 +288,7 @@ def solve_volterra(K, g, t_span=None, n_steps=None, method=None, *, args=None, k
             n_max=n_max, kernel=kernel, grading=singular_grading())
     else:
         sol = solve_on_mesh(run, t, method=estimated, scalar=kernel.scalar, stats=stats,
-                            error_estimate=error_estimate,
+                            error_estimate=error_estimate, uniform=mesh is None,
                             work=estimated_work(n_steps, meth.stages, kernel.dim, quadratic))
         if error_estimate:
             sol = with_checked_estimate(sol, run, uniform_only=meth.uniform_only,

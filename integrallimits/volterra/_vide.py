@@ -762,7 +762,7 @@ def solve_vide(f, K, y0, t_span=None, n_steps=None, method="gauss2", *, args=Non
 
     if tolerance is None:
         sol = solve_on_mesh(run, t, method=meth, scalar=scalar, stats=stats,
-                            error_estimate=error_estimate,
+                            error_estimate=error_estimate, uniform=mesh is None,
                             work=estimated_work(len(t) - 1, m, d, memory))
         if error_estimate:
             sol = with_checked_estimate(sol, run, uniform_only=meth.uniform_only,
