@@ -6,6 +6,7 @@ Run from the repository root::
     python benchmarks/bench_startup.py --quick    # one warm repetition, fewer per-call runs
     python benchmarks/bench_startup.py --json results.json
     python benchmarks/bench_startup.py --per-call-only   # section 2 alone (seconds)
+    python benchmarks/bench_startup.py --root ../other-worktree   # another version's package
 
 It measures, each in fresh Python processes (a user's script written to a temporary
 directory, so Numba can cache its functions on disk as it would for the user):
@@ -30,6 +31,10 @@ directory, so Numba can cache its functions on disk as it would for the user):
    (trapezoid; with and without the error estimate) against the hand-written Numba loop at
    N = 8, and voles' ``solve_VIE_2`` at 9 samples (the ``bench`` extra; skipped without it).
 
+Each fresh process's CPU time (user + system, from ``getrusage``) and its first call's
+(``time.process_time`` in the process) are reported too: on a shared machine they vary less
+than wall times.
+
 Goals (issue 15, on an idle machine): import < 0.4 s; README first call < 3 s with an
 empty cache, < 0.3 s warm; fast-history and network first calls < 6 s empty, < 0.5 s warm;
 CLI solve < 1 s warm; per-call fixed cost < 50 us.
@@ -39,6 +44,7 @@ from __future__ import annotations
 import json
 import math
 import os
+import resource
 import subprocess
 import sys
 import tempfile
@@ -96,11 +102,12 @@ def trapezoid(n):
 
 _SCRIPTS = {
     "baseline": _HANDWRITTEN + '''
-a = time.perf_counter()
+a, ca = time.perf_counter(), time.process_time()
 y = trapezoid(32)
-first = time.perf_counter() - a
+first, first_cpu = time.perf_counter() - a, time.process_time() - ca
 assert abs(y[-1] - math.exp(-1.0)) < 1e-3
-print(__import__("json").dumps({"import": _imported - _start, "first_call": first}))
+print(__import__("json").dumps({"import": _imported - _start, "first_call": first,
+                                "first_call_cpu": first_cpu}))
 ''',
     "import": '''
 import json, time
@@ -121,14 +128,15 @@ _imported = time.perf_counter()
 def K(t, s, y):                      # y = e^{-2t} + int e^{-(t-s)} y^2 ds has y = e^{-t}
     return np.exp(-(t - s)) * y * y
 
-a = time.perf_counter()
+a, ca = time.perf_counter(), time.process_time()
 sol = solve_volterra(K, lambda t: np.exp(-2 * t), (0.0, 1.0), 32, method="gregory6")
-first = time.perf_counter() - a
+first, first_cpu = time.perf_counter() - a, time.process_time() - ca
 assert sol.success and abs(sol.y[-1] - np.exp(-1.0)) < 1e-10
 a = time.perf_counter()
 sol = solve_volterra(K, lambda t: np.exp(-2 * t), (0.0, 1.0), 32, method="gregory6")
 second = time.perf_counter() - a
-print(json.dumps({"import": _imported - _start, "first_call": first, "second_call": second}))
+print(json.dumps({"import": _imported - _start, "first_call": first, "first_call_cpu": first_cpu,
+                  "second_call": second}))
 ''',
     "fast_history": '''
 import json, math, time
@@ -141,14 +149,15 @@ _imported = time.perf_counter()
 def g(t):                            # voles' quick start: y = sin t
     return np.sin(t) - 0.5 * (np.sin(t) - np.cos(t) + np.exp(-t))
 
-a = time.perf_counter()
+a, ca = time.perf_counter(), time.process_time()
 sol = solve_volterra(convolution(lambda u: math.exp(-u)), g, (0.0, 2.0), 64, method="gauss3")
-first = time.perf_counter() - a
+first, first_cpu = time.perf_counter() - a, time.process_time() - ca
 assert sol.success and sol.stats["fast_history"] and abs(sol.y[-1] - np.sin(2.0)) < 1e-9
 a = time.perf_counter()
 sol = solve_volterra(convolution(lambda u: math.exp(-u)), g, (0.0, 2.0), 64, method="gauss3")
 second = time.perf_counter() - a
-print(json.dumps({"import": _imported - _start, "first_call": first, "second_call": second}))
+print(json.dumps({"import": _imported - _start, "first_call": first, "first_call_cpu": first_cpu,
+                  "second_call": second}))
 ''',
     "network": '''
 import json, time
@@ -160,14 +169,15 @@ _imported = time.perf_counter()
 rng = np.random.default_rng(0)
 net = ResidualDense(rng.normal(size=(8, 8, 2, 2)), rng.normal(size=(8, 8, 2)), n_layers=8)
 X0 = rng.normal(size=(32, 2))
-a = time.perf_counter()
+a, ca = time.perf_counter(), time.process_time()
 out = net.forward(X0)
-first = time.perf_counter() - a
+first, first_cpu = time.perf_counter() - a, time.process_time() - ca
 assert out.shape == (32, 2) and np.all(np.isfinite(out))
 a = time.perf_counter()
 net.forward(X0)
 second = time.perf_counter() - a
-print(json.dumps({"import": _imported - _start, "first_call": first, "second_call": second}))
+print(json.dumps({"import": _imported - _start, "first_call": first, "first_call_cpu": first_cpu,
+                  "second_call": second}))
 ''',
 }
 
@@ -176,9 +186,9 @@ CLI_ARGS = ["solve", "--kernel", "exp(-(t-s))*y**2", "--forcing", "exp(-2*t)", "
 NUMPY_NUMBA = ["-c", "import numpy, numba"]
 
 
-def _child_env(cache_dir):
+def _child_env(cache_dir, root=ROOT):
     env = dict(os.environ)
-    env["PYTHONPATH"] = ROOT + (os.pathsep + env["PYTHONPATH"] if env.get("PYTHONPATH") else "")
+    env["PYTHONPATH"] = root + (os.pathsep + env["PYTHONPATH"] if env.get("PYTHONPATH") else "")
     env["PYTHONDONTWRITEBYTECODE"] = "1"   # leave no __pycache__ of the scripts behind
     env.pop("NUMBA_DISABLE_JIT", None)
     env["NUMBA_CACHE_DIR"] = cache_dir
@@ -186,25 +196,30 @@ def _child_env(cache_dir):
     return env
 
 
+def _children_cpu():
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return usage.ru_utime + usage.ru_stime
+
+
 def _run(argv, env, cwd):
-    """(wall seconds, the last stdout line) of one fresh process."""
-    start = time.perf_counter()
+    """(wall seconds, CPU seconds (user + system), the last stdout line) of one fresh process."""
+    start, cpu = time.perf_counter(), _children_cpu()
     proc = subprocess.run(argv, env=env, cwd=cwd, capture_output=True, text=True, timeout=900)
-    wall = time.perf_counter() - start
+    wall, cpu = time.perf_counter() - start, _children_cpu() - cpu
     if proc.returncode != 0:
         raise RuntimeError(f"child {argv[1:3]} failed:\n{proc.stderr}")
     lines = proc.stdout.strip().splitlines()
-    return wall, (lines[-1] if lines else "")
+    return wall, cpu, (lines[-1] if lines else "")
 
 
 def _cli_argv():
     return [sys.executable, "-m", "integrallimits"] + CLI_ARGS
 
 
-def fresh(name, work, warm_reps, log):
+def fresh(name, work, warm_reps, log, root=ROOT):
     """{"cold": {...}, "warm": {...}} for one case: a new empty cache, then warm runs (best)."""
     with tempfile.TemporaryDirectory(prefix="integrallimits-startup-") as cache:
-        env = _child_env(cache)
+        env = _child_env(cache, root)
         if name == "cli":
             argv = _cli_argv()
         elif name == "numpy_numba":
@@ -216,9 +231,10 @@ def fresh(name, work, warm_reps, log):
             argv = [sys.executable, path]
         runs = []
         for rep in range(1 + warm_reps):
-            wall, line = _run(argv, env, work)
+            wall, cpu, line = _run(argv, env, work)
             row = json.loads(line) if line.startswith("{") else {}
             row["wall"] = wall
+            row["cpu"] = cpu
             runs.append(row)
             log(f"  {name} {'cold' if rep == 0 else 'warm'}: " +
                 ", ".join(f"{k} {fmt_time(v)}" for k, v in row.items()))
@@ -226,13 +242,13 @@ def fresh(name, work, warm_reps, log):
     return {"cold": runs[0], "warm": warm, "warm_runs": runs[1:]}
 
 
-def startup(quick, log):
+def startup(quick, log, root=ROOT):
     reps = 1 if quick else WARM_REPS
     out = {}
     with tempfile.TemporaryDirectory(prefix="integrallimits-scripts-") as work:
         for name in ("numpy_numba", "baseline", "import", "readme", "fast_history", "network",
                      "cli"):
-            out[name] = fresh(name, work, reps, log)
+            out[name] = fresh(name, work, reps, log, root)
     return out
 
 
@@ -305,7 +321,8 @@ def report(machine, start, calls, quick, total):
     w(f"- Machine: {machine['platform']}; CPU: {machine['cpu']}; {machine['cores']} cores "
       f"({machine['usable_cores']} usable); load average {machine['load_average']}")
     w(f"- Python {machine['python']}, NumPy {machine['numpy']}, Numba {machine['numba']}, "
-      f"voles {machine.get('voles') or 'not installed'}")
+      f"voles {machine.get('voles') or 'not installed'}; integrallimits from {machine['root']}; "
+      f"load average at the end {machine['load_average_end']}")
     if start is not None:   # (--per-call-only: none)
         w("- Fresh processes; 'empty': a new NUMBA_CACHE_DIR, everything compiled; 'warm': best of "
           f"{len(start['readme']['warm_runs'])} later processes with that cache.  Baseline: "
@@ -356,6 +373,20 @@ def report(machine, start, calls, quick, total):
             f"{name} {fmt_time(start[name]['cold']['second_call'])} / "
             f"{fmt_time(start[name]['warm']['second_call'])}" for name in labels) + ".")
         w("")
+        w("CPU time (user + system; the machine may be shared, so wall times vary more), empty / "
+          "warm cache: first call (in the process) and whole process:")
+        w("")
+        w("| Case | first call, CPU | process, CPU | process, wall |")
+        w("|---|---|---|---|")
+        for name in ("numpy_numba", "baseline", "import", "readme", "fast_history", "network",
+                     "cli"):
+            r = start[name]
+            first = (f"{fmt_time(r['cold']['first_call_cpu'])} / "
+                     f"{fmt_time(r['warm']['first_call_cpu'])}"
+                     if "first_call_cpu" in r["cold"] else "-")
+            w(f"| {name} | {first} | {fmt_time(r['cold']['cpu'])} / {fmt_time(r['warm']['cpu'])} "
+              f"| {fmt_time(r['cold']['wall'])} / {fmt_time(r['warm']['wall'])} |")
+        w("")
     s = calls["seconds"]
     hand = s["handwritten"]
     w(f"Per call, one warm process, README problem at N = {calls['N']} (best of {calls['reps']}):")
@@ -381,7 +412,12 @@ def main(argv=None):
     parser.add_argument("--per-call-only", action="store_true",
                         help="only the per-call cost (section 2), e.g. to interleave runs of two "
                              "versions")
+    parser.add_argument("--root", metavar="DIR", default=ROOT,
+                        help="the source tree whose integrallimits is measured (default: this "
+                             "one), e.g. another worktree, to interleave runs of two versions")
     args = parser.parse_args(argv)
+    root = os.path.abspath(args.root)
+    sys.path.insert(0, root)   # the per-call section imports it in this process
 
     log = _common.progress(args.verbose)
 
@@ -391,14 +427,16 @@ def main(argv=None):
         voles_version = getattr(voles, "__version__", "installed")
     except ImportError:
         voles_version = None
-    machine = _common.machine_info(voles=voles_version, load_average=load_average())
+    machine = _common.machine_info(voles=voles_version, load_average=load_average(),
+                                   root=root)
     start = None
     if not args.per_call_only:
         log("start-up (fresh processes):")
-        start = startup(args.quick, log)
+        start = startup(args.quick, log, root)
     log("per call:")
     calls = per_call(args.quick, log)
     total = time.perf_counter() - begin
+    machine["load_average_end"] = load_average()
     print(report(machine, start, calls, args.quick, total))
     if args.json:
         with open(args.json, "w") as fh:

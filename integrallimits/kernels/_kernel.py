@@ -115,12 +115,55 @@ class FunctionAddress(types.WrapperAddressProtocol):
         return self._signature
 
 
+class AddressedFunction(types.Callable):
+    """The Numba type of a compiled function known by its address (:func:`function_at`): a call
+    is one indirect call of its C wrapper.
+
+    A first-class function value (``types.FunctionType``) is called through code for all its
+    origins: the C wrapper's address, else the Python object's (the GIL taken, its
+    ``__wrapper_address__`` asked, an exception raised if null), or Numba's own entry point
+    (its status checked).  Each call site of a loop compiled all of it; an address the loops
+    take from a :class:`FunctionAddress` (kept alive by it) needs only the first, the same
+    call."""
+
+    def __init__(self, function_type):
+        self.function_type = function_type
+        self.signature = function_type.signature
+        self.ftype = function_type.ftype
+        super().__init__(name=f"AddressedFunction({self.signature})")
+
+    def get_call_type(self, context, args, kws):
+        if kws or len(args) != len(self.signature.args):
+            return None
+        return self.signature.replace(recvr=self)   # the address is passed to the lowering
+
+    def get_call_signatures(self):
+        return [self.signature], False
+
+    def get_impl_key(self, sig):
+        return AddressedFunction
+
+
+numba.extending.register_model(AddressedFunction)(numba.core.datamodel.models.OpaqueModel)
+
+
+@numba.extending.lower_builtin(AddressedFunction, types.VarArg(types.Any))
+def _call_addressed(context, builder, sig, args):
+    """A call of an :class:`AddressedFunction`: its C wrapper's pointer type, called with the
+    arguments as a first-class function's C wrapper is."""
+    fnptr = builder.bitcast(args[0], context.get_value_type(sig.args[0].ftype))
+    return builder.call(fnptr, args[1:])
+
+
 def function_at(function_type):
     """A compiled-code intrinsic turning the int64 address of a compiled function of
     ``function_type`` (a :class:`FunctionAddress`'s ``address``, kept alive by it) back into
-    that function, called as a first-class function argument would be (its C wrapper)."""
+    that function, an :class:`AddressedFunction` called as a first-class function's C wrapper
+    is (and nothing else)."""
     from numba.core import cgutils
     from numba.extending import intrinsic
+
+    addressed = AddressedFunction(function_type)
 
     @intrinsic
     def at(typingctx, address):
@@ -128,15 +171,8 @@ def function_at(function_type):
             return None
 
         def codegen(context, builder, signature, args):
-            # the C wrapper's address is the first member ("c_addr"; "addr" before Numba
-            # 0.60), the others (the Python object, the jit entry) stay null
-            fields = context.data_model_manager[function_type]._fields
-            fn = cgutils.create_struct_proxy(function_type)(context, builder)
-            for name in fields:
-                setattr(fn, name, cgutils.get_null_value(cgutils.voidptr_t))
-            setattr(fn, fields[0], builder.inttoptr(args[0], cgutils.voidptr_t))
-            return fn._getvalue()
-        return function_type(address), codegen
+            return builder.inttoptr(args[0], cgutils.voidptr_t)
+        return addressed(address), codegen
     return at
 
 
@@ -459,8 +495,10 @@ def _wrap_kernel(fj, scalar, spec, gid, form="tsy"):
             for r in range(ws.shape[0]):
                 acc += ws[r] * call(t, ss[r], ys[r, 0], params)
             return acc
-        # linked into block_sum's cached code: a symbol of its own per kernel (gid)
-        weighted_sum = numba.njit(fastmath={"reassoc", "contract"}, **_FAST)(
+        # linked into block_sum's cached code: a symbol of its own per kernel (gid); called from
+        # compiled code only, so without the Python and C entry points (~30 ms of compilation)
+        weighted_sum = numba.njit(fastmath={"reassoc", "contract"}, no_cpython_wrapper=True,
+                                  no_cfunc_wrapper=True, **_FAST)(
             _user.unique_symbols(weighted_sum, f"g{gid:x}"))
 
         # One call inside ``try``: a try around the loop itself (the user's function inlined
@@ -476,11 +514,13 @@ def _wrap_kernel(fj, scalar, spec, gid, form="tsy"):
             if np.isfinite(acc):
                 out[0] = acc
                 return
-            term = np.empty(1)
-            for r in range(ws.shape[0]):       # the term that raised or is not finite
-                function(t, ss[r], ys, r, theta, term)   # records it
-                if not np.isfinite(term[0]):
-                    return
+            # the term that raised or is not finite, found with ``out`` as the scratch (an array
+            # allocated here cost np.empty's compilation): recorded by ``function``
+            for r in range(ws.shape[0]):
+                function(t, ss[r], ys, r, theta, out)
+                if not np.isfinite(out[0]):
+                    break
+            out[0] = np.nan
         return function, block_sum
     try:
         # A vector value read as r[k]: an array, or a tuple of floats, which allocates nothing

@@ -19,7 +19,7 @@ from __future__ import annotations
 import numpy as np
 from .._numba import njit
 
-from .._numba import JIT_OPTIONS, types
+from .._numba import JIT_OPTIONS, optimise_for_size, types
 from .._linalg import solve_inplace
 from ..kernels._kernel import (BlockSumFunction, ParamJacobianFunction, ParamKernelFunction,
                                function_at)
@@ -107,6 +107,7 @@ def _start_loop(K_at, J_at, have_jac, theta, t, G, Y, start, tol, maxiter, stats
     the loops.  For the loops that do not solve the block themselves (the fast-history, the
     t-independent and the explicit direct loops); the direct loop with Newton's method makes
     the same operations at its own Newton call site."""
+    optimise_for_size()
     K, J = _kernel_at(K_at), _jacobian_at(J_at)
     N = t.shape[0] - 1
     S = start.shape[0]
@@ -250,6 +251,7 @@ def _direct_loop_of(implicit):
         (S-1) d unknowns together, as ``_start_loop``: a failure there returns
         (NEWTON_FAILED, 1)); the loop without it needs Y[0..S-1] set.
         """
+        optimise_for_size()   # short loops over d not unrolled: 0.35 s less to compile
         K, J, B = _kernel_at(K_at), _jacobian_at(J_at), _block_at(B_at)
         N = t.shape[0] - 1
         d = Y.shape[1]
@@ -353,7 +355,11 @@ def _direct_loop_of(implicit):
                                 else:
                                     for b in range(d):
                                         yb = Y[j, b]
-                                        step = 1.4901161193847656e-08 * max(1.0, abs(yb))
+                                        # max(1.0, |yb|) as Numba's max computes it (its
+                                        # overload cost a compilation)
+                                        step = abs(yb)
+                                        step = 1.4901161193847656e-08 * (step if step > 1.0
+                                                                         else 1.0)
                                         Y[j, b] = yb + step
                                         step = Y[j, b] - yb  # the step actually representable
                                         K(t[r0 + i], t[j], Y, j, theta, work)
@@ -377,8 +383,10 @@ def _direct_loop_of(implicit):
                         for i in range(R):
                             for k in range(d):
                                 Y[r0 + i, k] -= F[i * d + k]
-                                size = max(size, abs(F[i * d + k]))
-                                scale = max(scale, abs(Y[r0 + i, k]))
+                                v = abs(F[i * d + k])      # size = max(size, v), and scale
+                                size = v if v > size else size
+                                v = abs(Y[r0 + i, k])
+                                scale = v if v > scale else scale
                         if np.isfinite(size):
                             state = 1 if size <= tol * scale else 0
                     if state != 0:
@@ -516,6 +524,7 @@ def _vrk_loop(K_at, J_at, have_jac, B_at, theta, t, G, Gs, Y, Z, c, A, b, explic
         y_{n+1} = g(t_{n+1}) + lag(t_{n+1}) + h_n sum_j b_j K(t_{n+1}, t_nj, Z_nj)
     ``Gs`` holds g at the stage times (row n m + i), ``Z`` receives the stages.
     """
+    optimise_for_size()
     K, J, B = _kernel_at(K_at), _jacobian_at(J_at), _block_at(B_at)
     N = t.shape[0] - 1
     d = Y.shape[1]
@@ -601,6 +610,7 @@ def _vrk_steps(K_at, J_at, have_jac, B_at, theta, tn, H, yn, G, Z, ts, wz, rows,
     starting values: a better start by O(H^m), so fewer iterations, and fewer half steps that
     fail where the big step converged (y = tan t, radau3, 1e-3: the pass's Newton iterations
     87 -> 74)."""
+    optimise_for_size()
     K, J, B = _kernel_at(K_at), _jacobian_at(J_at), _block_at(B_at)
     m = c.shape[0]
     d = yn.shape[0]
@@ -664,6 +674,7 @@ def _direct_conv_loop(K_at, J_at, have_jac, phi_at, theta, t, G, Y, start, left,
     ``linear`` (phi(s, y) = y): an implicit step y_n = hist + h w_nn k(0) y_n is one d x d
     solve instead of Newton's method.
     """
+    optimise_for_size()
     K, J, phi = _kernel_at(K_at), _jacobian_at(J_at), _kernel_at(phi_at)
     N = t.shape[0] - 1
     d = Y.shape[1]
@@ -787,6 +798,7 @@ def _vrk_conv_loop_of(linear_only):
         ``linear`` (phi(s, y) = y): the stages of an implicit tableau are one m d solve
         instead of Newton's method.
         """
+        optimise_for_size()
         K, J, phi = _kernel_at(K_at), _jacobian_at(J_at), _kernel_at(phi_at)
         N = t.shape[0] - 1
         d = Y.shape[1]
@@ -858,6 +870,7 @@ def _direct_autonomous_loop(K_at, J_at, have_jac, theta, t, G, Y, start, left, r
     copied into the rows of ``out`` as they are reached.  Y[0..S-1] must be set
     (``_start_loop``; a ring needs S = 1).
     """
+    optimise_for_size()
     K, J = _kernel_at(K_at), _jacobian_at(J_at)
     N = t.shape[0] - 1
     d = Y.shape[1]
