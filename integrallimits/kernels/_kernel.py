@@ -143,8 +143,29 @@ class AddressedFunction(types.Callable):
     def get_impl_key(self, sig):
         return AddressedFunction
 
+    def can_convert_to(self, typingctx, other):
+        """Passed where its first-class function type is expected (a compiled function with
+        that signature): converted, see :func:`_as_first_class`."""
+        if other == self.function_type:
+            return numba.core.typeconv.Conversion.safe
+        return None
+
 
 numba.extending.register_model(AddressedFunction)(numba.core.datamodel.models.OpaqueModel)
+
+
+@numba.extending.lower_cast(AddressedFunction, types.FunctionType)
+def _as_first_class(context, builder, fromty, toty, val):
+    """The first-class function value of an :class:`AddressedFunction`: the C wrapper's address
+    as its first member ("c_addr"; "addr" before Numba 0.60), the others (the Python object,
+    the jit entry) null."""
+    from numba.core import cgutils
+    fields = context.data_model_manager[toty]._fields
+    fn = cgutils.create_struct_proxy(toty)(context, builder)
+    for name in fields:
+        setattr(fn, name, cgutils.get_null_value(cgutils.voidptr_t))
+    setattr(fn, fields[0], val)
+    return fn._getvalue()
 
 
 @numba.extending.lower_builtin(AddressedFunction, types.VarArg(types.Any))

@@ -16,6 +16,8 @@ Newton solves]; every loop returns (status, index) with status 0 (success),
 """
 from __future__ import annotations
 
+import math
+
 import numpy as np
 from .._numba import njit
 
@@ -251,7 +253,9 @@ def _direct_loop_of(implicit):
         (S-1) d unknowns together, as ``_start_loop``: a failure there returns
         (NEWTON_FAILED, 1)); the loop without it needs Y[0..S-1] set.
         """
-        optimise_for_size()   # short loops over d not unrolled: 0.35 s less to compile
+        # (short loops over d not unrolled: 0.35 s less to compile; math.isfinite, not
+        # np.isfinite, whose ufunc typing runs at each round of type inference)
+        optimise_for_size()
         K, J, B = _kernel_at(K_at), _jacobian_at(J_at), _block_at(B_at)
         N = t.shape[0] - 1
         d = Y.shape[1]
@@ -313,7 +317,7 @@ def _direct_loop_of(implicit):
                 status = SUCCESS
                 for k in range(d):
                     Y[n, k] = hist[k]
-                    if not np.isfinite(Y[n, k]):
+                    if not math.isfinite(Y[n, k]):
                         status = NOT_FINITE
             elif implicit:
                 # Newton's method on rows r0 .. r0 + R - 1 (written here, not in a helper
@@ -374,9 +378,9 @@ def _direct_loop_of(implicit):
                     state = -1
                     finite = True
                     for r in range(R * d):
-                        finite = finite and np.isfinite(F[r])
+                        finite = finite and math.isfinite(F[r])
                         for c in range(R * d):
-                            finite = finite and np.isfinite(JF[r, c])
+                            finite = finite and math.isfinite(JF[r, c])
                     if finite and solve_inplace(JF, F):
                         size = 0.0
                         scale = 1.0
@@ -387,7 +391,7 @@ def _direct_loop_of(implicit):
                                 size = v if v > size else size
                                 v = abs(Y[r0 + i, k])
                                 scale = v if v > scale else scale
-                        if np.isfinite(size):
+                        if math.isfinite(size):
                             state = 1 if size <= tol * scale else 0
                     if state != 0:
                         break
@@ -397,7 +401,7 @@ def _direct_loop_of(implicit):
                     status = SUCCESS
                     if not block:
                         for k in range(d):
-                            if not np.isfinite(Y[n, k]):
+                            if not math.isfinite(Y[n, k]):
                                 status = NOT_FINITE
                 if block:
                     if status != SUCCESS:
