@@ -73,6 +73,7 @@ from __future__ import annotations
 import functools
 import itertools
 import math
+import operator
 from dataclasses import dataclass
 
 import numpy as np
@@ -1152,18 +1153,19 @@ def _half_steps_few(Y, Yf, Yc, denominator):
     :func:`_first_unresolved` make them, on floats: the same operations on each value (the
     differences, the division, :func:`_over_crossings`, NumPy's maximum with its NaN, the
     running size), so the same floats."""
-    signed = [a - b for a, b in zip(Yf[:, 0].tolist(), Yc[:, 0].tolist())]
-    diff = [abs(v) for v in signed]
+    signed = list(map(operator.sub, Yf[:, 0].tolist(), Yc[:, 0].tolist()))
+    diff = list(map(abs, signed))
     common = [v / denominator for v in diff]
     m = len(common)
-    flips = [k for k in range(m - 1) if signed[k] * signed[k + 1] < 0.0]
     unlifted = None
-    if flips:       # (as :func:`_over_crossings`)
+    # (as :func:`_over_crossings`: a product below 0, not NaN; C loops, ~0.3 us)
+    if any(map((0.0).__gt__, map(operator.mul, signed, signed[1:]))):
         unlifted = _spread_few(common, Y.shape[0])
         raised = common[:]
-        for k in flips:
-            pair = max(common[k], common[k + 1])
-            raised[k], raised[k + 1] = max(raised[k], pair), max(raised[k + 1], pair)
+        for k in range(m - 1):
+            if signed[k] * signed[k + 1] < 0.0:
+                pair = max(common[k], common[k + 1])
+                raised[k], raised[k + 1] = max(raised[k], pair), max(raised[k + 1], pair)
         common = raised
     est = _spread_few(common, Y.shape[0])
     # the running size max_{j <= i} |Y_j| at the common points i = 2 k against the difference
