@@ -294,7 +294,8 @@ def _over_crossings(common_est, signed):
     points while the error, made of the higher-order terms there, does not: the point next to
     the crossing got an estimate far below its error (radau2, renewal equation on [0, 20] at
     rtol = atol = 1e-3: 1.6e-7 for an error of 5.4e-6, its neighbours 9.0e-6 and 1.4e-5)."""
-    flip = signed[:-1] * signed[1:] < 0.0          # (False for NaN and for an exact zero)
+    below, above = signed < 0.0, signed > 0.0       # (both False for NaN and for a zero)
+    flip = below[:-1] & above[1:] | above[:-1] & below[1:]
     if not flip.any():
         return common_est
     pair = np.maximum(common_est[:-1], common_est[1:])
@@ -1158,12 +1159,13 @@ def _half_steps_few(Y, Yf, Yc, denominator):
     common = [v / denominator for v in diff]
     m = len(common)
     unlifted = None
-    # (as :func:`_over_crossings`: a product below 0, not NaN; C loops, ~0.3 us)
-    if any(map((0.0).__gt__, map(operator.mul, signed, signed[1:]))):
+    # (as :func:`_over_crossings`: one below 0 and the other above; C loops.  A minimum above
+    # 0, or a maximum below, has every value that is not NaN on one side: no sign change)
+    if not (min(signed) > 0.0 or max(signed) < 0.0) and _changes_sign(signed):
         unlifted = _spread_few(common, Y.shape[0])
         raised = common[:]
         for k in range(m - 1):
-            if signed[k] * signed[k + 1] < 0.0:
+            if signed[k] < 0.0 < signed[k + 1] or signed[k + 1] < 0.0 < signed[k]:
                 pair = max(common[k], common[k + 1])
                 raised[k], raised[k + 1] = max(raised[k], pair), max(raised[k + 1], pair)
         common = raised
@@ -1175,6 +1177,13 @@ def _half_steps_few(Y, Yf, Yc, denominator):
         if not worst <= UNRESOLVED * scale:
             return est, (2 * k, 2 * k - 1 if k > 0 else 1, worst, scale), unlifted
     return est, None, unlifted
+
+
+def _changes_sign(signed):
+    """Whether two neighbouring floats of ``signed`` have opposite signs (a zero or a NaN has
+    none)."""
+    below, above = list(map((0.0).__gt__, signed)), list(map((0.0).__lt__, signed))
+    return any(map(operator.and_, below, above[1:])) or any(map(operator.and_, above, below[1:]))
 
 
 def _spread_few(common, n_points):

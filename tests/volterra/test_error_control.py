@@ -890,11 +890,14 @@ def test_a_sign_change_of_the_difference_does_not_make_a_point_s_estimate_dip():
 
 
 def test_over_crossings_raises_both_points_of_a_sign_change_only():
-    signed = np.array([[3.0, 1.0], [1e-9, 2.0], [-2.0, 0.0], [-1.0, -1.0], [np.nan, 1.0]])
+    signed = np.array([[3.0, 1.0], [1e-200, 2.0], [-2.0, 0.0], [-1.0, -1.0], [np.nan, 1.0],
+                       [-1e300, 1e300], [1e300, 1e300]])
     est = np.abs(signed) / 3.0
-    got = _estimate._over_crossings(est, signed)
+    with np.errstate(all="raise"):      # (no product of the two: no overflow, no underflow)
+        got = _estimate._over_crossings(est, signed)
     want = est.copy()
-    want[1, 0] = want[2, 0] = 2.0 / 3.0        # (1e-9 -> -2)
+    want[1, 0] = want[2, 0] = 2.0 / 3.0        # (1e-200 -> -2)
+    want[5, 0] = want[6, 0] = 1e300 / 3.0      # (-1e300 -> 1e300)
     # an exact zero is no sign change (2 -> 0 -> -1); a NaN neither (-1 -> nan)
     assert got.tobytes() == want.tobytes()
     same = np.array([[1.0], [2.0], [0.0], [-1.0]])   # (no sign change: the same array)
