@@ -1273,13 +1273,14 @@ def with_checked_estimate(sol, run, *, uniform_only, min_steps, kernel=None, rat
     running = np.maximum.accumulate(np.max(np.abs(Y[:k + 1]), axis=1))[1:]
     lost = np.max(D, axis=1) > UNRESOLVED * running
     if ratio > 1.0 and not np.any(lost) and k * refine * REFINE <= CHECK_STEPS and \
-            _finer_step_suspect(sol, finer, kernel, rate, claim * ratio):
+            not singular and _finer_step_suspect(sol, finer, kernel, rate, claim * ratio):
         # the estimates are to be raised to the finer solve's difference, which is their error
         # only where its own steps resolve the time scale: where the probe suspects its first
         # step too, a solve with REFINE times shorter steps again, and the larger difference
         # from the two (the renewal equation (t - s) e^-(t - s) on [0, 100], one step:
         # y(100) = 1.0 for 50.75, the 16 steps of 6.25 differed by 0.082, and the answer was a
-        # success with that estimate; the 256 steps of 0.39 give 50.7)
+        # success with that estimate; the 256 steps of 0.39 give 50.7).  (Not for a weakly
+        # singular kernel: its sums never converge at the probe's rate; it has its own probe.)
         finest = _finer_start(run, sol, uniform_only, min_steps, k,
                               grading if singular else None, refine * REFINE)
         if finest is not None:
