@@ -83,6 +83,9 @@ __all__ = ["Companion", "estimate_error", "estimate_options", "coarse_mesh", "re
 
 #: Disagreement (relative to the solution's running size) from which a point has no reliable digit.
 UNRESOLVED = 0.5
+#: A compared point whose estimate is this many times below both of its neighbours' is where
+#: the difference's leading term nears zero: it takes the larger neighbour's (_over_crossings).
+TOUCH = 4.0
 #: A failed solve keeps no value of the run of points just before its failure where the two
 #: solutions disagree by more than LEAD_IN times the size (:func:`trim_lead_in`).
 LEAD_IN = 0.1
@@ -288,20 +291,36 @@ def _spread(common_idx, common_est, n_points, d, every_other=False):
 
 def _over_crossings(common_est, signed):
     """``common_est`` (estimates at the common points, from the differences ``signed`` of the
-    two solutions there) with both points of every neighbouring pair whose difference changes
-    sign raised to the larger of their two estimates.  The difference is c(t) h^p plus terms
-    of higher order; where c(t) crosses zero the difference passes through zero between two
-    points while the error, made of the higher-order terms there, does not: the point next to
-    the crossing got an estimate far below its error (radau2, renewal equation on [0, 20] at
-    rtol = atol = 1e-3: 1.6e-7 for an error of 5.4e-6, its neighbours 9.0e-6 and 1.4e-5)."""
+    two solutions there) raised where the difference changes sign: both points of every
+    neighbouring pair whose differences have opposite signs take the larger of their two
+    estimates, and a point after the first whose difference is exactly zero, or whose
+    estimate is TOUCH times below both its neighbours' (the difference nears zero, or crosses
+    it twice, between them), the larger of its neighbours'.  The difference is c(t) h^p plus terms of higher order; where c(t) crosses
+    zero the difference passes through zero between two points while the error, made of the
+    higher-order terms there, does not: the point next to the crossing got an estimate far
+    below its error (radau2, renewal equation on [0, 20] at rtol = atol = 1e-3: 1.6e-7 for an
+    error of 5.4e-6, its neighbours 9.0e-6 and 1.4e-5; the rectangle rule on y = (cos t,
+    sin t), 16 steps: 0 at t = 0.25 for an error of 2.6e-3, the two solves' second component
+    both h sum y_1 there; gregory6 on y = cos t, 16 steps: 2.1e-9 at t = 1 for an error of
+    6.9e-8, its neighbours 2.8e-8 and 4.0e-8).  Returns ``common_est`` itself where nothing
+    is raised."""
     below, above = signed < 0.0, signed > 0.0       # (both False for NaN and for a zero)
     flip = below[:-1] & above[1:] | above[:-1] & below[1:]
-    if not flip.any():
+    zero = signed[1:] == 0.0
+    if len(signed) > 2:     # (a touch: below both neighbours by TOUCH; False for NaN)
+        zero[:-1] |= TOUCH * common_est[1:-1] < np.minimum(common_est[:-2], common_est[2:])
+    flipped, zeros = flip.any(), zero.any()
+    if not (flipped or zeros):
         return common_est
-    pair = np.maximum(common_est[:-1], common_est[1:])
     out = common_est.copy()
-    out[:-1] = np.where(flip, pair, out[:-1])
-    out[1:] = np.where(flip, np.maximum(out[1:], pair), out[1:])
+    if flipped:
+        pair = np.maximum(common_est[:-1], common_est[1:])
+        out[:-1] = np.where(flip, pair, out[:-1])
+        out[1:] = np.where(flip, np.maximum(out[1:], pair), out[1:])
+    if zeros:       # the larger neighbour of the points 1 .. m - 1 (the last: its left one)
+        neighbour = common_est[:-1].copy()
+        neighbour[:-1] = np.maximum(neighbour[:-1], common_est[2:])
+        out[1:] = np.where(zero, np.maximum(out[1:], neighbour), out[1:])
     return out
 
 
@@ -1159,16 +1178,19 @@ def _half_steps_few(Y, Yf, Yc, denominator):
     common = [v / denominator for v in diff]
     m = len(common)
     unlifted = None
-    # (as :func:`_over_crossings`: one below 0 and the other above; C loops.  A minimum above
-    # 0, or a maximum below, has every value that is not NaN on one side: no sign change)
-    if not (min(signed) > 0.0 or max(signed) < 0.0) and _changes_sign(signed):
-        unlifted = _spread_few(common, Y.shape[0])
-        raised = common[:]
-        for k in range(m - 1):
-            if signed[k] < 0.0 < signed[k + 1] or signed[k + 1] < 0.0 < signed[k]:
-                pair = max(common[k], common[k + 1])
-                raised[k], raised[k + 1] = max(raised[k], pair), max(raised[k + 1], pair)
-        common = raised
+    # (where the differences after the first are all of one sign, the first not of the other,
+    # and no estimate touches zero, :func:`_over_crossings` raises nothing; a NaN does not
+    # count (min and max skip it but as their first value, when the test fails): else it is
+    # called on arrays)
+    rest = signed[1:]
+    if rest and (not (min(rest) > 0.0 and not signed[0] < 0.0 or
+                      max(rest) < 0.0 and not signed[0] > 0.0) or
+                 any(map(_touches, common, common[1:], common[2:]))):
+        common_est = np.array(common).reshape(-1, 1)
+        lifted = _over_crossings(common_est, np.array(signed).reshape(-1, 1))
+        if lifted is not common_est:
+            unlifted = _spread_few(common, Y.shape[0])
+            common = lifted[:, 0].tolist()
     est = _spread_few(common, Y.shape[0])
     # the running size max_{j <= i} |Y_j| at the common points i = 2 k against the difference
     # there (False for NaN)
@@ -1179,11 +1201,10 @@ def _half_steps_few(Y, Yf, Yc, denominator):
     return est, None, unlifted
 
 
-def _changes_sign(signed):
-    """Whether two neighbouring floats of ``signed`` have opposite signs (a zero or a NaN has
-    none)."""
-    below, above = list(map((0.0).__gt__, signed)), list(map((0.0).__lt__, signed))
-    return any(map(operator.and_, below, above[1:])) or any(map(operator.and_, above, below[1:]))
+def _touches(left, middle, right):
+    """Whether the estimate ``middle`` is TOUCH times below both of its neighbours' (the test
+    of :func:`_over_crossings` on floats)."""
+    return TOUCH * middle < left and TOUCH * middle < right
 
 
 def _spread_few(common, n_points):

@@ -889,16 +889,25 @@ def test_a_sign_change_of_the_difference_does_not_make_a_point_s_estimate_dip():
     assert np.max(err) <= 10 * (1e-3 + 1e-3 * np.max(np.abs(exact)))
 
 
-def test_over_crossings_raises_both_points_of_a_sign_change_only():
+def test_over_crossings_raises_sign_changes_zeros_and_touches_only():
     signed = np.array([[3.0, 1.0], [1e-200, 2.0], [-2.0, 0.0], [-1.0, -1.0], [np.nan, 1.0],
                        [-1e300, 1e300], [1e300, 1e300]])
     est = np.abs(signed) / 3.0
     with np.errstate(all="raise"):      # (no product of the two: no overflow, no underflow)
         got = _estimate._over_crossings(est, signed)
     want = est.copy()
-    want[1, 0] = want[2, 0] = 2.0 / 3.0        # (1e-200 -> -2)
+    want[2, 0] = 2.0 / 3.0                     # (1e-200 -> -2: the pair's larger)
+    want[1, 0] = 1.0                           # (and 1e-200 touches: its larger neighbour)
     want[5, 0] = want[6, 0] = 1e300 / 3.0      # (-1e300 -> 1e300)
-    # an exact zero is no sign change (2 -> 0 -> -1); a NaN neither (-1 -> nan)
+    want[2, 1] = 2.0 / 3.0                     # (a zero: its larger neighbour; -1 -> 1 equal)
+    # a NaN changes no sign and touches nothing (-1 -> nan -> -1e300)
     assert got.tobytes() == want.tobytes()
-    same = np.array([[1.0], [2.0], [0.0], [-1.0]])   # (no sign change: the same array)
-    assert _estimate._over_crossings(same, same) is same
+    # (nothing to raise: the same array; a zero difference at t0, where y is given, stays)
+    for same in (np.array([[1.0], [2.0], [3.0], [1.0]]), np.array([[0.0], [1.0], [2.0]])):
+        assert _estimate._over_crossings(same, same) is same
+    last = _estimate._over_crossings(np.array([[1.0], [4.0], [0.0]]),
+                                     np.array([[1.0], [4.0], [0.0]]))
+    assert last.tolist() == [[1.0], [4.0], [4.0]]         # (the last point: its one neighbour)
+    dips = np.array([[8.0], [1.9], [8.0], [2.1], [8.0], [1.0], [np.nan]])
+    assert _estimate._over_crossings(dips, dips).tolist()[:6] == \
+        [[8.0], [8.0], [8.0], [2.1], [8.0], [1.0]]        # (TOUCH = 4 below both: 1.9 only)
