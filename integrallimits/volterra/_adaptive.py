@@ -742,7 +742,8 @@ def _profile_mesh(profile, p, rtol, atol, max_steps):
     idx = comp.common
     if len(idx) != (len(tr) + 1) // 2 or not np.array_equal(idx, np.arange(0, len(tr), 2)):
         return None
-    E = np.max(over_tolerance(comp.estimate[idx], tolerance_of(fine.Y[idx], rtol, atol)), axis=1)
+    estimate = comp.estimate if comp.unlifted is None else comp.unlifted
+    E = np.max(over_tolerance(estimate[idx], tolerance_of(fine.Y[idx], rtol, atol)), axis=1)
     local = np.maximum(np.diff(E), 0.0)
     if not np.all(np.isfinite(local)) or local.max() <= 0:
         return None

@@ -116,10 +116,11 @@ def test_scalar_forcing_values_as_floats_match_arrays():
 @pytest.mark.parametrize("seed", range(4))
 def test_half_steps_on_floats_is_spread_and_unresolved_check(seed):
     """The half-steps companion of a scalar solution on few points (Python floats) gives the
-    bits of _spread and _first_unresolved on arrays: the estimates, NaN and inf included, the
-    last point of an even number of points, and where the solution is not confirmed."""
+    bits of _over_crossings, _spread and _first_unresolved on arrays: the estimates, NaN and
+    inf included, the last point of an even number of points, where the solution is not
+    confirmed, and the estimates before the raise at sign changes (``unlifted``)."""
     rng = np.random.default_rng(seed)
-    unresolved = 0
+    unresolved = lifts = 0
     for _ in range(1500):
         n = int(rng.integers(2, _estimate.FEW + 1))
         m = (n + 1) // 2
@@ -133,17 +134,24 @@ def test_half_steps_on_floats_is_spread_and_unresolved_check(seed):
         Yf = Y[:2 * m - 1:2]
         with np.errstate(invalid="ignore"):
             diff = np.abs(Yf - Yc)
-            want = _estimate._finish(Y, idx, diff,
-                                     _estimate._spread(idx, diff / denominator, n, 1, True),
+            lifted = _estimate._over_crossings(diff / denominator, Yf - Yc)
+            want = _estimate._finish(Y, idx, diff, _estimate._spread(idx, lifted, n, 1, True),
                                      "half-steps", 0)
-        got = _estimate._companion(*_estimate._half_steps_few(Y, Yf, Yc, denominator),
-                                   "half-steps", 0, n)
+            unlifted = _estimate._spread(idx, diff / denominator, n, 1, True)
+        est, bad, got_unlifted = _estimate._half_steps_few(Y, Yf, Yc, denominator)
+        got = _estimate._companion(est, bad, "half-steps", 0, n)
         assert got.estimate.shape == want.estimate.shape == (n, 1)
         assert got.estimate.tobytes() == want.estimate.tobytes()
+        if got_unlifted is None:        # (no sign change of the difference)
+            assert unlifted.tobytes() == want.estimate.tobytes()
+        else:
+            assert got_unlifted.tobytes() == unlifted.tobytes()
+            lifts += 1
         assert (got.first_bad, got.keep, got.reason) == (want.first_bad, want.keep, want.reason)
         assert repr((got.disagreement, got.size)) == repr((want.disagreement, want.size))
         unresolved += want.first_bad is not None
     assert unresolved > 100        # (the check's failing branch is exercised)
+    assert lifts > 100             # (and the estimates raised across a sign change)
 
 
 def test_forcing_on_the_mesh_quietly_and_errstate_restored():

@@ -1054,6 +1054,18 @@ def test_a_fixed_mesh_that_misses_the_kernels_time_scale_is_not_a_success(method
     assert np.all(np.abs(sol.y - _renewal_exact(sol.t)) <= 20 * sol.error_estimate + 1e-13)
 
 
+@pytest.mark.parametrize("method", ["rectangle", "trapezoid", "radau1", "implicit-rectangle"])
+def test_a_finer_check_that_misses_the_time_scale_too_does_not_confirm_a_single_step(method):
+    """Renewal on [0, 100] in one step: y(100) = 1.0 (exact 50.75).  The check of the first
+    steps solved the step again on 16 steps of 6.25, still long against the kernel's unit time
+    scale, which differed by only 0.082: the answer was a success with that as its estimate.
+    Before the estimates are raised to such a difference, a solve on 256 steps checks it."""
+    sol = solve_volterra(_renewal, ONE, (0.0, 100.0), n_steps=1, method=method)
+    assert not sol.success and sol.stats["failure"] == "unresolved", sol.message
+    assert "256 times shorter steps" in sol.message
+    assert np.all(np.abs(sol.y - _renewal_exact(sol.t)) <= 20 * sol.error_estimate + 1e-13)
+
+
 @pytest.mark.parametrize("method, n", [("radau3", 8), ("radau3", 16), ("radau3", 64),
                                        ("radau4", 8), ("radau4", 64), ("gauss2", 8),
                                        ("gauss2", 16)])
