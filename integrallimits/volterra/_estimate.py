@@ -729,6 +729,8 @@ def shifted_estimate(run, t, Y, estimate, order, min_steps, running=False):
     base = _finite_max(estimate)
     rounding = _ROUNDING * (_largest_difference(Y.reshape(-1).tolist(), None)
                             if Y.size <= FEW else float(np.max(np.abs(Y))))
+    if d == 1 and n < FEW and not running:
+        return _shifted_few(run, t, Y, estimate, order, min_steps, base, rounding)
     nfev, raised = 0, None
     for start in (3, 1):
         # (0 < start <= ... < n: increasing, as np.unique would give them, in ~5 us)
@@ -769,6 +771,53 @@ def shifted_estimate(run, t, Y, estimate, order, min_steps, running=False):
         raised = raised / richardson
     out = (np.maximum(estimate, raised), order, ratio, nfev)
     return out + (first,) if running else out
+
+
+def _shifted_few(run, t, Y, estimate, order, min_steps, base, rounding):
+    """:func:`shifted_estimate` (not ``running``) of a scalar solution of a few values, on
+    floats: the same differences, spread (:func:`_spread`), maxima (NumPy's, NaN propagating)
+    and divisions, so the same floats (each NumPy call on such small arrays costs ~1 us)."""
+    n = len(t) - 1
+    y = Y[:, 0].tolist()
+    nfev, raised = 0, None
+    for start in (3, 1):
+        idx = [0] + list(range(start, n, 3)) + [n]
+        if len(idx) - 1 < max(min_steps, 2) or len(idx) == n + 1:   # (too few, or the mesh)
+            continue
+        Ys, status, index, calls = run(t[idx])
+        nfev += calls
+        valid = len(idx) if status == 0 else index
+        if valid < 2:
+            continue
+        common = idx[:valid]
+        est = _spread_few(common, [abs(y[i] - v) for i, v in zip(common, Ys[:valid, 0].tolist())],
+                          n + 1)
+        if valid < len(idx):            # beyond the companion's solve: the others' estimates
+            est[common[-1] + 1:] = [0.0] * (n - common[-1])
+        raised = est if raised is None else list(map(_maximum, raised, est))
+    if raised is None:
+        return estimate, order, None, nfev
+    richardson = _two_to_minus_one(order * math.log2(3.0))
+    finite = [v for v in raised if v == v]
+    top = max(finite) if any(map(math.isfinite, raised)) else 0.0
+    top = top / richardson if top != 0.0 else 0.0
+    ratio = top / base if base > 0 else math.inf
+    if top > RATE_FACTOR * max(base, rounding):
+        raised, order = [v / 2.0 for v in raised], 1.0     # the order 1 (see shifted_estimate)
+    else:
+        raised = [v / richardson for v in raised]
+    return np.maximum(estimate, np.array(raised).reshape(-1, 1)), order, ratio, nfev
+
+
+def _spread_few(common, values, n_points):
+    """:func:`_spread` of scalar estimates on lists (``common``: increasing indices)."""
+    est = [values[0]] * common[0]
+    for k in range(len(common) - 1):
+        est += [_maximum(values[k], values[k + 1])] * (common[k + 1] - common[k])
+    est += [values[-1]] * (n_points - common[-1])
+    for i, v in zip(common, values):
+        est[i] = v
+    return est
 
 
 def _finite_max(a):
