@@ -444,7 +444,7 @@ def estimate_error(run, t, Y, order, uniform_only, min_steps, rate_min_steps=RAT
             rate, calls, rate_failed, levels = _observed_rate(
                 rate_run or run, tc, Yc, Yf, uniform_only,
                 max(min_steps, 1 if converging else min_steps if drift else rate_min_steps),
-                halving)
+                halving, want_rate=not (small and (converging or least_order is None)))
             nfev += calls
             diverging = unchecked = finest = None
             if small:
@@ -847,7 +847,7 @@ def estimate_options(alpha):
     return {"rate_min_steps": 1, "rate_factor": 1.0, "least_order": 1.0 - float(alpha)}
 
 
-def _observed_rate(run, tc, Yc, Yf, uniform_only, min_steps, halving=None):
+def _observed_rate(run, tc, Yc, Yf, uniform_only, min_steps, halving=None, want_rate=True):
     """(D2 / D1, nfev, failed, levels) from a solve on every other point of the companion's
     mesh ``tc`` (values ``Yc``; ``Yf`` the solution at the same points), or (None, nfev,
     failed, None) when there is no such mesh or its solve fails; inf when D1 is at the rounding
@@ -860,7 +860,9 @@ def _observed_rate(run, tc, Yc, Yf, uniform_only, min_steps, halving=None):
     point that are every other point of ``tc``.  At a shared last step the two solutions take
     the same step, their difference is far below a halving's and the rate is off (gauss3 on
     y = 1 + int y^2, 3 steps: 0.15 for solutions with errors of 1e-8 to 1e-3); None where no
-    point but the first is left."""
+    point but the first is left.  ``want_rate=False``: the solve on every fourth point is for
+    its levels alone (a mesh too small for a rate, whose rate :func:`estimate_error` drops:
+    ``small``, with the check of the levels): the rate is None."""
     if len(tc) < 3 or (len(tc) - (1 if uniform_only else 0)) // 2 < min_steps:
         return None, 0, None, None   # (coarse_mesh(tc) would have no mesh, or fewer steps)
     tq, iq = coarse_mesh(tc, uniform_only)
@@ -873,6 +875,8 @@ def _observed_rate(run, tc, Yc, Yf, uniform_only, min_steps, halving=None):
         if m < 2:
             return None, calls, None, (iq, Yq)
         ir, Yr = iq[:m], Yq[:m]
+    if not want_rate:
+        return None, calls, None, (iq, Yq)
     if Yf.shape[1] == 1 and Yf.shape[0] <= FEW:
         # (on floats: the same differences and NaN-propagating maxima, ~1 us a NumPy call)
         fine, middle = Yf[ir, 0].tolist(), Yc[ir, 0].tolist()
