@@ -28,8 +28,9 @@ directory, so Numba can cache its functions on disk as it would for the user):
    ``@numba.njit(cache=True)`` trapezoid loop for the README problem (its import and first
    call): the ratios say how much the package adds to what any Numba program pays;
 2. per-call cost, in one warm process: ``solve_volterra`` on the README problem at N = 8
-   (trapezoid; with and without the error estimate) against the hand-written Numba loop at
-   N = 8, and voles' ``solve_VIE_2`` at 9 samples (the ``bench`` extra; skipped without it).
+   (trapezoid, gauss2 and radau3; with and without the error estimate) against the
+   hand-written Numba loop at N = 8, and voles' ``solve_VIE_2`` at 9 samples (the ``bench``
+   extra; skipped without it).
 
 Each fresh process's CPU time (user + system, from ``getrusage``) and its first call's
 (``time.process_time`` in the process) are reported too: on a shared machine they vary less
@@ -50,6 +51,7 @@ import sys
 import tempfile
 import textwrap
 import time
+from functools import partial
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(HERE)
@@ -59,6 +61,8 @@ sys.path.insert(0, HERE)
 import _common  # noqa: E402
 from _common import best_of, fmt_ratio, fmt_time, load_average, met  # noqa: E402
 
+#: Runge-Kutta/collocation methods timed per call besides the trapezoid rule (section 2)
+PER_CALL_METHODS = ("gauss2", "radau3")
 # goals in seconds: (empty cache, warm cache); None where the issue sets none
 GOALS = {"import": (None, 0.4), "readme": (3.0, 0.3), "fast_history": (6.0, 0.5),
          "network": (6.0, 0.5), "cli": (None, 1.0), "per_call": 50e-6}
@@ -281,6 +285,10 @@ def per_call(quick, log):
                                           error_estimate=False),
         "package_estimate": lambda: solve_volterra(K, g, (0.0, 1.0), N, method="trapezoid"),
     }
+    for method in PER_CALL_METHODS:   # (the Runge-Kutta family: two more companions, stages)
+        fns[f"{method}"] = partial(solve_volterra, K, g, (0.0, 1.0), N, method=method,
+                                   error_estimate=False)
+        fns[f"{method}_estimate"] = partial(solve_volterra, K, g, (0.0, 1.0), N, method=method)
     try:
         from voles import solve_VIE_2
 
@@ -394,8 +402,14 @@ def report(machine, start, calls, quick, total):
     w("| Call | time | ratio to the njit loop | fixed cost (minus the loop) | goal | met |")
     w("|---|---|---|---|---|---|")
     w(f"| hand-written njit trapezoid loop | {fmt_time(hand)} | 1.00x | - | - | - |")
-    for name, label in (("package", "`solve_volterra`, trapezoid, `error_estimate=False`"),
-                        ("package_estimate", "`solve_volterra`, trapezoid, default (error estimate)")):
+    rows = [("package", "`solve_volterra`, trapezoid, `error_estimate=False`"),
+            ("package_estimate", "`solve_volterra`, trapezoid, default (error estimate)")]
+    for method in PER_CALL_METHODS:
+        rows += [(method, f"`solve_volterra`, {method}, `error_estimate=False`"),
+                 (f"{method}_estimate", f"`solve_volterra`, {method}, default (error estimate)")]
+    for name, label in rows:
+        if name not in s:    # (a --json file of an older run)
+            continue
         fixed = s[name] - hand
         w(f"| {label} | {fmt_time(s[name])} | {fmt_ratio(s[name] / hand)} | {fmt_time(fixed)} | "
           f"< {fmt_time(GOALS['per_call'])} | {met(fixed < GOALS['per_call'])} |")

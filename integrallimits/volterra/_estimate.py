@@ -492,7 +492,7 @@ def estimate_error(run, t, Y, order, uniform_only, min_steps, rate_min_steps=RAT
             rate, calls, rate_failed, levels = _observed_rate(
                 rate_run or run, tc, Yc, Yf, uniform_only,
                 max(min_steps, 1 if converging else min_steps if drift else rate_min_steps),
-                halving)
+                halving, want_rate=not (small and (converging or least_order is None)))
             nfev += calls
             diverging = unchecked = finest = None
             if small:
@@ -780,11 +780,15 @@ def shifted_estimate(run, t, Y, estimate, order, min_steps, running=False):
     where the solution passes near 0)."""
     n = len(t) - 1
     d = Y.shape[1]
-    base = float(np.nanmax(estimate)) if np.any(np.isfinite(estimate)) else 0.0
-    rounding = _ROUNDING * float(np.max(np.abs(Y)))
+    base = _finite_max(estimate)
+    rounding = _ROUNDING * (_largest_difference(Y.reshape(-1).tolist(), None)
+                            if Y.size <= FEW else float(np.max(np.abs(Y))))
+    if d == 1 and n < FEW and not running:
+        return _shifted_few(run, t, Y, estimate, order, min_steps, base, rounding)
     nfev, raised = 0, None
     for start in (3, 1):
-        idx = np.unique(np.concatenate(([0], np.arange(start, n, 3), [n])))
+        # (0 < start <= ... < n: increasing, as np.unique would give them, in ~5 us)
+        idx = np.concatenate(([0], np.arange(start, n, 3), [n]))
         if len(idx) - 1 < max(min_steps, 2) or len(idx) == n + 1:   # (too few, or the mesh)
             continue
         Ys, status, index, calls = run(t[idx])
@@ -800,7 +804,8 @@ def shifted_estimate(run, t, Y, estimate, order, min_steps, running=False):
     if raised is None:
         return (estimate, order, None, nfev) + ((None,) if running else ())
     richardson = _two_to_minus_one(order * math.log2(3.0))
-    top = float(np.nanmax(raised)) / richardson if np.any(np.isfinite(raised)) else 0.0
+    top = _finite_max(raised)
+    top = top / richardson if top != 0.0 else 0.0
     ratio = top / base if base > 0 else math.inf
     disagree = top > RATE_FACTOR * max(base, rounding)
     first = None
@@ -822,6 +827,64 @@ def shifted_estimate(run, t, Y, estimate, order, min_steps, running=False):
     return out + (first,) if running else out
 
 
+def _shifted_few(run, t, Y, estimate, order, min_steps, base, rounding):
+    """:func:`shifted_estimate` (not ``running``) of a scalar solution of a few values, on
+    floats: the same differences, spread (:func:`_spread`), maxima (NumPy's, NaN propagating)
+    and divisions, so the same floats (each NumPy call on such small arrays costs ~1 us)."""
+    n = len(t) - 1
+    y = Y[:, 0].tolist()
+    nfev, raised = 0, None
+    for start in (3, 1):
+        idx = [0] + list(range(start, n, 3)) + [n]
+        if len(idx) - 1 < max(min_steps, 2) or len(idx) == n + 1:   # (too few, or the mesh)
+            continue
+        Ys, status, index, calls = run(t[idx])
+        nfev += calls
+        valid = len(idx) if status == 0 else index
+        if valid < 2:
+            continue
+        common = idx[:valid]
+        est = _spread_few(common, [abs(y[i] - v) for i, v in zip(common, Ys[:valid, 0].tolist())],
+                          n + 1)
+        if valid < len(idx):            # beyond the companion's solve: the others' estimates
+            est[common[-1] + 1:] = [0.0] * (n - common[-1])
+        raised = est if raised is None else list(map(_maximum, raised, est))
+    if raised is None:
+        return estimate, order, None, nfev
+    richardson = _two_to_minus_one(order * math.log2(3.0))
+    finite = [v for v in raised if v == v]
+    top = max(finite) if any(map(math.isfinite, raised)) else 0.0
+    top = top / richardson if top != 0.0 else 0.0
+    ratio = top / base if base > 0 else math.inf
+    if top > RATE_FACTOR * max(base, rounding):
+        raised, order = [v / 2.0 for v in raised], 1.0     # the order 1 (see shifted_estimate)
+    else:
+        raised = [v / richardson for v in raised]
+    return np.maximum(estimate, np.array(raised).reshape(-1, 1)), order, ratio, nfev
+
+
+def _spread_few(common, values, n_points):
+    """:func:`_spread` of scalar estimates on lists (``common``: increasing indices)."""
+    est = [values[0]] * common[0]
+    for k in range(len(common) - 1):
+        est += [_maximum(values[k], values[k + 1])] * (common[k + 1] - common[k])
+    est += [values[-1]] * (n_points - common[-1])
+    for i, v in zip(common, values):
+        est[i] = v
+    return est
+
+
+def _finite_max(a):
+    """``float(np.nanmax(a))`` where ``a`` has a finite entry, else 0.0 (on a few values as
+    floats: the NaN-ignoring maximum; NumPy's nanmax and isfinite cost ~5 us)."""
+    if a.size > FEW:
+        return float(np.nanmax(a)) if np.any(np.isfinite(a)) else 0.0
+    values = a.reshape(-1).tolist()
+    if not any(map(math.isfinite, values)):
+        return 0.0
+    return max([v for v in values if v == v])
+
+
 def estimate_options(alpha):
     """The options of :func:`estimate_error` for a weakly singular kernel with exponent alpha.
 
@@ -838,7 +901,7 @@ def estimate_options(alpha):
     return {"rate_min_steps": 1, "rate_factor": 1.0, "least_order": 1.0 - float(alpha)}
 
 
-def _observed_rate(run, tc, Yc, Yf, uniform_only, min_steps, halving=None):
+def _observed_rate(run, tc, Yc, Yf, uniform_only, min_steps, halving=None, want_rate=True):
     """(D2 / D1, nfev, failed, levels) from a solve on every other point of the companion's
     mesh ``tc`` (values ``Yc``; ``Yf`` the solution at the same points), or (None, nfev,
     failed, None) when there is no such mesh or its solve fails; inf when D1 is at the rounding
@@ -851,7 +914,9 @@ def _observed_rate(run, tc, Yc, Yf, uniform_only, min_steps, halving=None):
     point that are every other point of ``tc``.  At a shared last step the two solutions take
     the same step, their difference is far below a halving's and the rate is off (gauss3 on
     y = 1 + int y^2, 3 steps: 0.15 for solutions with errors of 1e-8 to 1e-3); None where no
-    point but the first is left."""
+    point but the first is left.  ``want_rate=False``: the solve on every fourth point is for
+    its levels alone (a mesh too small for a rate, whose rate :func:`estimate_error` drops:
+    ``small``, with the check of the levels): the rate is None."""
     if len(tc) < 3 or (len(tc) - (1 if uniform_only else 0)) // 2 < min_steps:
         return None, 0, None, None   # (coarse_mesh(tc) would have no mesh, or fewer steps)
     tq, iq = coarse_mesh(tc, uniform_only)
@@ -864,6 +929,8 @@ def _observed_rate(run, tc, Yc, Yf, uniform_only, min_steps, halving=None):
         if m < 2:
             return None, calls, None, (iq, Yq)
         ir, Yr = iq[:m], Yq[:m]
+    if not want_rate:
+        return None, calls, None, (iq, Yq)
     if Yf.shape[1] == 1 and Yf.shape[0] <= FEW:
         # (on floats: the same differences and NaN-propagating maxima, ~1 us a NumPy call)
         fine, middle = Yf[ir, 0].tolist(), Yc[ir, 0].tolist()

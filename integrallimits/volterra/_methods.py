@@ -141,19 +141,20 @@ class DirectQuadrature(VolterraMethod):
                      for a in (self.rule.start, self.rule.left, self.rule.right))
 
     def solve(self, kernel, g_vec, t, tol, maxiter, fast_history=False, samples=None):
-        if kernel.structure.get("kind") == "weakly-singular":
+        structure = kernel.structure
+        if structure.get("kind") == "weakly-singular":
             raise ValueError(f"method {self.name!r} cannot integrate a weakly singular kernel; use a "
                              f"collocation method (gauss1..4, radau1..4) with product integration "
                              f"on a graded mesh")
         G = np.ascontiguousarray(g_vec(t))
         Y = np.zeros(G.shape)
         counts = _loops.new_counts(4)
-        K, jac, have, B, theta = _kernel_args(
-            kernel, self.implicit,
-            block_sum=not (fast_history or kernel.structure.get("t_independent")))
+        autonomous = structure.get("t_independent")
+        K, jac, have, B, theta = _kernel_args(kernel, self.implicit,
+                                              block_sum=not (fast_history or autonomous))
         start, left, right = self._data
         loop = None
-        if not (fast_history or kernel.structure.get("t_independent")):
+        if not (fast_history or autonomous):
             loop = "direct" if self.implicit or not _loops.all_explicit(
                 start.shape[0], len(t) - 1, left, right) else "direct-explicit"
         if loop == "direct":
@@ -174,7 +175,7 @@ class DirectQuadrature(VolterraMethod):
             status, index = _loops.compiled_loop("direct-conv")(
                 K, jac, have, phi, theta, t, G, Y, *self._data, kseq, khat, koff, tw,
                 bool(kernel.structure.get("linear")), tol, maxiter, counts)
-        elif kernel.structure.get("t_independent"):
+        elif autonomous:
             status, index = _loops.compiled_loop("direct-autonomous")(
                 K, jac, have, theta, t, G, Y, *self._data, tol, maxiter, _NO_ROWS,
                 np.empty((0, Y.shape[1])), counts)
@@ -319,7 +320,8 @@ class VolterraRungeKutta(VolterraMethod):
         return tuple(np.array(a, dtype=float, order="C") for a in (tab.c, tab.A, tab.b))
 
     def solve(self, kernel, g_vec, t, tol, maxiter, fast_history=False, samples=None):
-        if kernel.structure.get("kind") == "weakly-singular":
+        structure = kernel.structure
+        if structure.get("kind") == "weakly-singular":
             if not self.collocation:
                 raise ValueError(f"method {self.name!r} cannot integrate a weakly singular kernel; "
                                  f"use a collocation method (gauss1..4, radau1..4)")
@@ -329,17 +331,23 @@ class VolterraRungeKutta(VolterraMethod):
                                                   self.tableau, tol, maxiter, fast_history)
             return res.y, res.status, res.index, res.counts, res.stages
         tab = self.tableau
-        m = tab.stages
-        h = np.diff(t)
-        stage_times = (t[:-1, None] + tab.c[None, :] * h[:, None]).reshape(-1)
-        both = np.ascontiguousarray(g_vec(np.concatenate([t, stage_times])))   # one call of g
-        G, Gs = (both[:len(t)], both[len(t):]) if m else (both, both)
-        Y = np.zeros_like(G)
-        Z = np.zeros((max(len(t) - 1, 1) * m, G.shape[1]))
+        c = tab.c
+        m = c.shape[0]
+        n_points = t.shape[0]
+        # (np.diff(t)'s own subtraction, without its ~1.5 us of Python; the stage times as
+        # t_n + c_i h_n, the same floats as t[:-1, None] + c[None, :] * h[:, None])
+        h = t[1:] - t[:-1]
+        times = np.empty(n_points + (n_points - 1) * m)
+        times[:n_points] = t
+        np.add(t[:-1, None], h[:, None] * c, out=times[n_points:].reshape(n_points - 1, m))
+        both = np.ascontiguousarray(g_vec(times))   # one call of g
+        G, Gs = (both[:n_points], both[n_points:]) if m else (both, both)
+        Y = np.zeros(G.shape)
+        Z = np.zeros((max(n_points - 1, 1) * m, G.shape[1]))
         counts = _loops.new_counts(4)
         # the linear fast-history loop (phi(s, y) = y) calls neither the Jacobian nor phi, and no
         # fast-history loop calls the block sum: none of them is compiled for it
-        linear = bool(fast_history and kernel.structure.get("linear"))
+        linear = bool(fast_history and structure.get("linear"))
         K, jac, have, B, theta = _kernel_args(kernel, not linear, block_sum=not fast_history)
         if fast_history:
             N = len(t) - 1

@@ -330,7 +330,9 @@ def _with_shifted_estimate(sol, run, min_steps):
     ended a success with an estimate of 0.8 at y(1) = 2.42, exact 0.993)."""
     est = sol._est2
     order = sol.stats.get("estimate_order", math.nan)
-    if len(sol.mesh) < 4 or not math.isfinite(order) or not np.all(np.isfinite(est)):
+    if len(sol.mesh) < 4 or not math.isfinite(order) or not (
+            all(map(math.isfinite, est.reshape(-1).tolist())) if est.size <= 64 else
+            np.all(np.isfinite(est))):   # (a few values as floats: NumPy's calls cost ~3 us)
         return sol
 
     raised, q, ratio, nfev = shifted_estimate(companion(run), sol.mesh, sol._y2, est, order,
