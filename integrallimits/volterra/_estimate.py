@@ -1256,9 +1256,9 @@ def _half_steps_few(Y, Yf, Yc, denominator):
         common_est = np.array(common).reshape(-1, 1)
         lifted = _over_crossings(common_est, np.array(signed).reshape(-1, 1))
         if lifted is not common_est:
-            unlifted = _spread_few(common, Y.shape[0])
+            unlifted = _spread_halves(common, Y.shape[0])
             common = lifted[:, 0].tolist()
-    est = _spread_few(common, Y.shape[0])
+    est = _spread_halves(common, Y.shape[0])
     # the running size max_{j <= i} |Y_j| at the common points i = 2 k against the difference
     # there (False for NaN)
     size = list(itertools.accumulate(map(abs, Y[:2 * m - 1, 0].tolist()), _maximum))[0::2]
@@ -1274,7 +1274,7 @@ def _touches(left, middle, right):
     return TOUCH * middle < left and TOUCH * middle < right
 
 
-def _spread_few(common, n_points):
+def _spread_halves(common, n_points):
     """:func:`_spread` of the estimates ``common`` (floats) at the points 0, 2, 4, ... of a
     scalar solution of ``n_points`` points."""
     m = len(common)
