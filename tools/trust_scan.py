@@ -177,10 +177,10 @@ def _cases(sets):
 
 
 def _methods(kind, methods):
-    """The methods scanned on a set: the VIDE methods among ``methods`` for ``vide`` (its
-    default, "gauss2", for "None")."""
+    """The methods scanned on a set: the VIDE methods among ``methods`` for ``vide`` (and
+    "None", the solver's choice)."""
     if kind == "vide":
-        return [m for m in methods if m in VIDE_METHODS]
+        return [m for m in methods if m in VIDE_METHODS or m == "None"]
     return methods
 
 
@@ -190,7 +190,7 @@ def _solve(kind, K, g, span, args, m, n, tolerance):
     method = None if m == "None" else m
     if kind == "vide":
         f, memory = K
-        return solve_vide(f, memory, g, span, method=method or "gauss2", args=args, **size)
+        return solve_vide(f, memory, g, span, method=method, args=args, **size)
     return solve_volterra(K, g, span, method=method, args=args, **size)
 
 

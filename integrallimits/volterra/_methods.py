@@ -402,3 +402,14 @@ class _Registry(dict):
 
 #: Registry of the Volterra methods by name.  ``METHODS[name].order`` is the order.
 METHODS = _Registry(_build_methods())
+
+#: The relative tolerance below which ``method=None`` solves to a tolerance with "radau4".
+HIGH_ORDER_RTOL = 1e-7
+
+
+def tolerance_method(rtol):
+    """The name of the method that ``method=None`` stands for in a solve to a tolerance:
+    "radau3" (L-stable collocation, order 5 at the mesh points) for ``rtol`` >= HIGH_ORDER_RTOL
+    (the smallest component's), else "radau4" (order 7).  :func:`solve_volterra` and
+    :func:`solve_vide` both choose with it (both registries have these names)."""
+    return "radau3" if np.min(rtol) >= HIGH_ORDER_RTOL else "radau4"

@@ -10,7 +10,7 @@ from ..kernels import as_forcing, as_kernel
 from . import _loops
 from ._mesh import (check_flags, check_mesh, check_newton_options, check_size, check_t_eval,
                     estimated_work, is_uniform, resolve_method, uniform_mesh)
-from ._methods import METHODS, VolterraMethod
+from ._methods import METHODS, VolterraMethod, tolerance_method
 from ._outcome import Run, companion, run_guarded, solve_on_mesh
 from ._adaptive import solve_adaptive
 from ._dense import substep_dense_output
@@ -170,7 +170,7 @@ def solve_volterra(K, g, t_span=None, n_steps=None, method=None, *, args=None, k
         raise ValueError(f"kind must be 2 (second kind) or 1 (first kind), got {kind!r}")
     tolerance = check_tolerances(rtol, atol, n_steps, mesh, "solve_volterra")
     if method is None:
-        method = "trapezoid" if tolerance is None else ("radau3" if np.min(tolerance[0]) >= 1e-7 else "radau4")
+        method = "trapezoid" if tolerance is None else tolerance_method(tolerance[0])
 
     # -- the method
     meth = resolve_method(method, METHODS, VolterraMethod)

@@ -1431,12 +1431,15 @@ def with_resolved_start(solve, run, rtol, atol, *, uniform_only, min_steps, adap
                         grading=None, check_failures=False):
     """``solve(None)``, the solve to a tolerance, with its first steps checked
     (:func:`first_steps_check`) when :func:`short_time_scale` (with ``rate`` and ``kernel``)
-    suspects them: where they are not confirmed, ``solve(finer)`` starts over with a first
-    step REFINE times shorter (``adaptive``: ``finer`` is that step) or REFINE times the steps
-    (uniform refinement: ``finer`` is that N, at most ``n_max``), checked again; after two
-    such restarts, or at ``n_max``, the answer is :func:`unresolved_start`.  A weakly singular
-    kernel's solve starts over on the steps that the check's ratio asks for at the estimate's
-    order (2 to REFINE_SINGULAR times as many), until REFINE^2 times the first steps.  ``suspect`` and
+    suspects them: where they are not confirmed, ``solve(finer)`` starts over, checked again:
+    with a first step REFINE times shorter (``adaptive``: ``finer`` is that step, from which
+    the step control finds its own), or on the steps that the check's ratio (the first steps'
+    error over the tolerance) asks for at the estimate's order, 2 to REFINE times as many
+    (uniform refinement: ``finer`` is that N, at most ``n_max``), REFINE times where the last
+    start over did not lower the ratio (not yet at the order: a stiff start).  Once the first
+    steps are REFINE^2 times shorter than the first solve's (two restarts of REFINE), or at
+    ``n_max``, the answer is :func:`unresolved_start`.  A weakly singular kernel's solve
+    starts over alike, on 2 to REFINE_SINGULAR times the steps.  ``suspect`` and
     ``computed_start`` as for :func:`with_checked_estimate` (and the check asks for digits:
     ``digits`` of :func:`first_steps_check`).  A weakly singular kernel
     (``grading``: the exponent of its graded meshes) is probed by :func:`singular_check_steps`
@@ -1475,7 +1478,8 @@ def with_resolved_start(solve, run, rtol, atol, *, uniform_only, min_steps, adap
         # an oscillation's frequency (radians per unit time), where the probe gave one
         omega = 0.0 if suspicion is True else suspicion * RESOLVE / float(sol.mesh[1] - sol.mesh[0])
     tries, spent = 0, 0      # spent: the kernel evaluations of the attempts started over
-    refined = 1.0            # (weakly singular: the steps so far over those of the first)
+    refined = 1.0            # the first steps so far over those of the first solve
+    last = math.inf          # the check's ratio before the last start over
     while True:
         if not sol.success:          # (a solve started over failed)
             sol.stats["nfev"] += spent
@@ -1488,23 +1492,37 @@ def with_resolved_start(solve, run, rtol, atol, *, uniform_only, min_steps, adap
         if check is None:
             return sol
         n = len(sol.mesh) - 1
-        if (tries == 2 if not singular else refined >= REFINE ** 2) or \
-                (not adaptive and n >= n_max):
+        if refined >= REFINE ** 2 or (not adaptive and n >= n_max):
             return unresolved_start(sol, check, tries, computed_start)
         tries += 1
         spent = sol.stats["nfev"]
-        if singular:
-            # the steps the check's ratio asks for at the estimate's order, 2 to
-            # REFINE_SINGULAR times as many (16 times: radau2, lam = 1e4, rtol 1e-3 went from
-            # 8 steps to 128, 160, 468); as far as 16^2 times in all, as two restarts of 16
-            order = sol.stats.get("estimate_order", float("nan"))
-            order = order if math.isfinite(order) and order > 0 else sol.order
-            factor = min(max(SAFETY * check[0] ** (1.0 / order), 2.0), REFINE_SINGULAR)
-            new = min(int(math.ceil(n * factor / 2.0)) * 2, n_max)
-            refined *= new / n
-            sol = solve(new)
-        else:
-            sol = solve(check[2] if adaptive else min(n * REFINE, n_max))
+        if adaptive:
+            # a first step REFINE times shorter, from which the step control finds its own (one
+            # sized by the ratio, 2 times shorter, took radau4 on y = 1 - 1000 int y at 1e-3
+            # through 3 solves instead of 2, 4.7 times the evaluations)
+            refined *= REFINE
+            sol = solve(check[2])
+            continue
+        # the steps the check's ratio asks for at the estimate's order, 2 to REFINE (weakly
+        # singular: REFINE_SINGULAR) times as many; as far as REFINE^2 times in all, as two
+        # restarts of REFINE.  (REFINE times always: radau2, lam = 1e4, rtol 1e-3, weakly
+        # singular, went from 8 steps to 128, 160, 468; gauss3 and radau3 on the VIDE
+        # y' = -1e3 y - 0.2 int y at rtol = atol = 1e-3 from 294 and 348 steps to 4704 and 5568,
+        # errors 2.6e-7 and 7e-6 times the tolerance)
+        order = sol.stats.get("estimate_order", float("nan"))
+        order = order if math.isfinite(order) and order > 0 else sol.order
+        factor = min(max(SAFETY * check[0] ** (1.0 / order), 2.0),
+                     REFINE_SINGULAR if singular else REFINE)
+        if not singular and (not check[0] < last or len(check) > 3):
+            # REFINE times where the steps started over did not lower the ratio: not yet at
+            # the order (a stiff start whose error grows as the steps shorten, radau4 with
+            # lam = 1e6 at 1e-6: 32, 64, 136 times the tolerance on 8, 16 and 34 steps), or
+            # where the finer solve leaves no digit (``digits``: the ratio does not say how far)
+            factor = REFINE
+        last = check[0]
+        new = min(int(math.ceil(n * factor / 2.0)) * 2, n_max)
+        refined *= new / n
+        sol = solve(new)
         if singular and sol.success:     # (the probe again: the new mesh's steps)
             steps = singular_check_steps(sol, kernel)
             if steps == 0:

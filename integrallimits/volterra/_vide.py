@@ -53,6 +53,7 @@ from ..kernels._linear import as_linear_kernel, positional_arity
 from ..kernels._structured import is_weakly_singular
 from . import _loops
 from ._loops import NFEV, NIT, NJEV, NSOLVE, _jacobian_p, _stage_grid
+from ._methods import tolerance_method
 from ._mesh import (check_flags, check_mesh, check_newton_options, check_size, check_t_eval,
                     estimated_work, resolve_method, uniform_mesh)
 from ._outcome import Run, run_guarded, solve_on_mesh
@@ -606,11 +607,14 @@ def solve_vide(f, K, y0, t_span=None, n_steps=None, method="gauss2", *, args=Non
         The initial value (fixes the shape of y).
     t_span : (float, float)
         The interval (t0, T), t0 < T.
-    n_steps : int
-        Number of uniform steps N.
-    method : str
+    n_steps : int, optional
+        Number of uniform steps N.  Omit it to solve to a tolerance.
+    method : str or None
         A name in :data:`VIDE_METHODS`: "gauss1" ... "gauss4" (order 2m),
-        "radau1" ... "radau4" (order 2m - 1), "rk4" (explicit, order 4).
+        "radau1" ... "radau4" (order 2m - 1), "rk4" (explicit, order 4); default "gauss2".
+        ``None`` chooses, as :func:`solve_volterra` does: "gauss2" with ``n_steps`` or
+        ``mesh``, and with a tolerance "radau3" (rtol >= 1e-7) or "radau4" (L-stable
+        collocation of orders 5 and 7).  ``sol.method`` is the method used.
     args : tuple, optional
         Extra arguments of f, K and the Jacobians (floats, ints, bools, float arrays),
         passed at run time: a sweep over their values compiles once.
@@ -663,10 +667,19 @@ def solve_vide(f, K, y0, t_span=None, n_steps=None, method="gauss2", *, args=Non
     (True, True)
     >>> sol.stats["jacobian"], bool(sol.stats["max_error_estimate"] < 1e-10)
     ('finite-difference', True)
+
+    To a tolerance, with the method chosen for it (``method=None``):
+
+    >>> sol = solve_vide(lambda t, y, z: -y + z, lambda t, s, y: np.exp(s - t) * y, 1.0,
+    ...                  (0.0, 1.0), method=None, rtol=1e-8, atol=1e-8)
+    >>> sol.success, sol.method, bool(abs(sol.y[-1] - (1 + np.exp(-2.0)) / 2) < 1e-7)
+    (True, 'radau4', True)
     """
+    tolerance = check_tolerances(rtol, atol, n_steps, mesh, "solve_vide")
+    if method is None:      # (as solve_volterra: its default on a given mesh, else by tolerance)
+        method = "gauss2" if tolerance is None else tolerance_method(tolerance[0])
     meth = resolve_method(method, VIDE_METHODS, VIDEMethod)
 
-    tolerance = check_tolerances(rtol, atol, n_steps, mesh, "solve_vide")
     t, t0, T, n = check_mesh(t_span, n_steps if tolerance is None else 8, mesh,
                              "solve_vide")   # (a uniform t is made once the work fits)
     check_t_eval(t_eval, (t0, T))

@@ -1796,6 +1796,26 @@ def test_a_stiff_vide_start_to_a_tolerance_is_estimated_from_the_finer_solve(met
     assert np.all(error <= 10.0 * 1e-3 * (1.0 + np.abs(exact)))
 
 
+@pytest.mark.parametrize("method", ["gauss3", "radau3"])
+def test_a_restart_after_the_check_of_the_first_steps_is_sized_by_its_ratio(method):
+    """y' = -1000 y - 0.2 int y: the check of the first steps found the answers on 294
+    (gauss3) and 348 (radau3) steps 2.7 and 3.9 times the tolerance (1e-3) off, and the solve
+    started over on 16 times the steps, 4704 and 5568: right to 2.6e-7 and 7e-6 times the
+    tolerance, at 132e6 and 185e6 kernel evaluations, 10-40 times those of 1e-6.  On the
+    steps the ratio asks for at the order (588 and 676): 0.07 and 0.23 times, 3.3e6 and
+    4.6e6."""
+    lam, tol = 1000.0, 1e-3
+    sol = solve_vide(_stiff_vide, _stiff_vide_memory, 1.0, (0.0, 1.0), method=method,
+                     args=(lam,), rtol=tol, atol=tol)
+    r2 = (-lam - math.sqrt(lam * lam - 0.8)) / 2.0
+    r1 = 0.2 / r2
+    exact = (r1 * np.exp(r1 * sol.t) - r2 * np.exp(r2 * sol.t)) / (r1 - r2)
+    error = np.abs(sol.y - exact)
+    assert sol.success and np.all(error <= tol + tol * np.abs(exact))
+    assert np.max(error) <= 20 * np.max(sol.error_estimate)
+    assert len(sol.t) - 1 <= 1000 and sol.stats["nfev"] <= 1e7
+
+
 @pytest.mark.parametrize("method, long_step, n", [("gauss4", 10.0, 16), ("radau3", 20.0, 24)])
 def test_a_user_mesh_of_unequal_step_pairs_is_estimated_honestly(method, long_step, n):
     """y = 1 - w^2 int (t - s) y ds (y = cos 30 t) on a mesh= whose steps alternate 1 and

@@ -275,6 +275,42 @@ def test_a_time_scale_that_the_memory_couples_in_is_not_missed(w, n_steps, metho
         assert np.max(error) <= 10 * rtol
 
 
+@pytest.mark.parametrize("tol, chosen", [(1e-3, "radau3"), (1e-6, "radau3"), (1e-9, "radau4")])
+def test_method_none_with_a_tolerance_chooses_as_solve_volterra(tol, chosen):
+    """Issue 13: ``method=None`` with a tolerance raised a TypeError; it chooses the method
+    as :func:`solve_volterra` does (the same function), among the VIDE methods, and says
+    which.  On the nonlinear scalar problem (y(0) = 1, K(t, t, y) = (1 + t^2) y^2) on [0, 3],
+    where the tolerance sets the mesh (8 to 16 steps), the error stays within 10 times
+    atol + rtol |y| at every mesh point."""
+    f, K, y0, exact = PROBLEMS["scalar"]
+    sol = solve_vide(f, K, y0, (0.0, 3.0), method=None, rtol=tol, atol=tol)
+    assert sol.success, sol.message
+    from integrallimits import solve_volterra
+    from integrallimits.volterra._methods import tolerance_method
+    assert sol.method == chosen == tolerance_method(tol) and chosen in VIDE_METHODS
+    assert solve_volterra(lambda t, s, y: -y, lambda t: 1.0, (0.0, 1.0), method=None,
+                          rtol=tol, atol=tol).method == chosen
+    ex = exact(sol.t)
+    assert np.all(np.abs(sol.y - ex) <= 10 * (tol + tol * np.abs(ex)))
+    # the same solve as with the method named
+    named = solve_vide(f, K, y0, (0.0, 3.0), method=chosen, rtol=tol, atol=tol)
+    assert np.array_equal(named.y, sol.y) and named.stats["nfev"] == sol.stats["nfev"]
+
+
+@pytest.mark.parametrize("mesh", [False, True])
+def test_method_none_on_a_given_mesh_is_the_default_gauss2(mesh):
+    """Without a tolerance ``method=None`` is the documented default, "gauss2" (as
+    :func:`solve_volterra` takes its default, "trapezoid", there); ``sol.method`` says so."""
+    f, K, y0, exact = PROBLEMS["scalar"]
+    where = dict(mesh=np.linspace(0.0, 1.0, 9) ** 1.5) if mesh else dict(t_span=(0.0, 1.0),
+                                                                           n_steps=8)
+    sol = solve_vide(f, K, y0, method=None, **where)
+    default = solve_vide(f, K, y0, **where)
+    assert sol.success and sol.method == default.method == "gauss2"
+    assert np.array_equal(sol.y, default.y)
+    assert np.array_equal(sol.error_estimate, default.error_estimate)
+
+
 @pytest.mark.parametrize("t_span", [(1.0, 0.0), (0.0, 0.0), (0.0, np.inf), (0.0,), "ab"])
 def test_bad_t_span(t_span):
     with pytest.raises(ValueError, match="t_span"):
@@ -315,3 +351,5 @@ def test_bad_input():
         solve_vide(f_linear, k_linear, 1.0, (0.0, 1.0), 8, newton_tol=0.0)
     with pytest.raises(ValueError, match="mesh"):
         solve_vide(f_linear, k_linear, 1.0, (0.0, 1.0), 8, mesh=[0.0, 1.0])
+    with pytest.raises(TypeError, match="method must be a method name"):
+        solve_vide(f_linear, k_linear, 1.0, (0.0, 1.0), 8, method=3)
