@@ -1428,7 +1428,7 @@ def with_checked_estimate(sol, run, *, uniform_only, min_steps, kernel=None, rat
 
 def with_resolved_start(solve, run, rtol, atol, *, uniform_only, min_steps, adaptive, n_max,
                         kernel=None, rate=None, suspect=None, computed_start=False,
-                        grading=None, check_failures=False):
+                        grading=None, check_failures=False, by_ratio=False):
     """``solve(None)``, the solve to a tolerance, with its first steps checked
     (:func:`first_steps_check`) when :func:`short_time_scale` (with ``rate`` and ``kernel``)
     suspects them: where they are not confirmed, ``solve(finer)`` starts over, checked again:
@@ -1449,6 +1449,10 @@ def with_resolved_start(solve, run, rtol, atol, *, uniform_only, min_steps, adap
     times shorter than the answer's): radau2 and radau3 at rtol = 1e-3 on y = cos(300 t) as
     a VIDE were successes on 8 steps with errors of 1, the 16 times finer check damping the
     oscillation as the answer does.
+
+    ``by_ratio`` (:func:`solve_vide`): uniform refinement starts over on the steps the ratio asks
+    for, as above; without it on REFINE times the steps (the first kind and the direct rules,
+    whose scans with the ratio were not run).
 
     ``check_failures`` (the first kind): a failed solve, also one started over, has the values
     it keeps checked as a fixed mesh's are (:func:`with_checked_estimate`, where ``suspect``
@@ -1513,7 +1517,7 @@ def with_resolved_start(solve, run, rtol, atol, *, uniform_only, min_steps, adap
         order = order if math.isfinite(order) and order > 0 else sol.order
         factor = min(max(SAFETY * check[0] ** (1.0 / order), 2.0),
                      REFINE_SINGULAR if singular else REFINE)
-        if not singular and (not check[0] < last or len(check) > 3):
+        if not singular and (not by_ratio or not check[0] < last or len(check) > 3):
             # REFINE times where the steps started over did not lower the ratio: not yet at
             # the order (a stiff start whose error grows as the steps shorten, radau4 with
             # lam = 1e6 at 1e-6: 32, 64, 136 times the tolerance on 8, 16 and 34 steps), or

@@ -791,7 +791,8 @@ def solve_vide(f, K, y0, t_span=None, n_steps=None, method="gauss2", *, args=Non
                 run, t[0], t[-1], method=meth, scalar=scalar, stats=stats, rtol=tolerance[0],
                 atol=tolerance[1], n_max=n_max, n_start=finer or 8),
             run, tolerance[0], tolerance[1], uniform_only=meth.uniform_only,
-            min_steps=meth.min_steps, adaptive=False, n_max=n_max, suspect=suspect)
+            min_steps=meth.min_steps, adaptive=False, n_max=n_max, suspect=suspect,
+            by_ratio=True)
     if sol.stages is not None and len(sol.mesh) > 1:
         sol.attach(dense=_partial_steps(run, sol.mesh, sol._y2, sol.stages))
     sol.attach(t_eval=t_eval)
