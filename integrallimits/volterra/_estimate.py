@@ -786,14 +786,8 @@ def shifted_estimate(run, t, Y, estimate, order, min_steps, running=False):
     if d == 1 and n < FEW and not running:
         return _shifted_few(run, t, Y, estimate, order, min_steps, base, rounding)
     nfev, raised = 0, None
-    for start in (3, 1):
-        # (0 < start <= ... < n: increasing, as np.unique would give them, in ~5 us)
-        idx = np.concatenate(([0], np.arange(start, n, 3), [n]))
-        if len(idx) - 1 < max(min_steps, 2) or len(idx) == n + 1:   # (too few, or the mesh)
-            continue
-        Ys, status, index, calls = run(t[idx])
+    for idx, Ys, valid, calls in _shifted_solves(run, t, min_steps, _every_third):
         nfev += calls
-        valid = len(idx) if status == 0 else index
         if valid < 2:
             continue
         common = idx[:valid]
@@ -827,6 +821,31 @@ def shifted_estimate(run, t, Y, estimate, order, min_steps, running=False):
     return out + (first,) if running else out
 
 
+def _every_third(start, n):
+    """0, start, start + 3, ... < n, n as an array (increasing, as np.unique would give
+    them, in ~5 us)."""
+    return np.concatenate(([0], np.arange(start, n, 3), [n]))
+
+
+def _every_third_few(start, n):
+    """:func:`_every_third` as a list."""
+    return [0] + list(range(start, n, 3)) + [n]
+
+
+def _shifted_solves(run, t, min_steps, points):
+    """(idx, Ys, valid, calls) of the solves of :func:`shifted_estimate` on every third point
+    of the mesh ``t`` (offsets 3 and 1, with t0 and t_N: ``idx = points(start, n)``, a list
+    or an array) that have at least min(min_steps, 2) steps and are not the mesh itself:
+    the points solved (``valid``) and the kernel evaluations."""
+    n = len(t) - 1
+    for start in (3, 1):
+        idx = points(start, n)
+        if len(idx) - 1 < max(min_steps, 2) or len(idx) == n + 1:   # (too few, or the mesh)
+            continue
+        Ys, status, index, calls = run(t[idx])
+        yield idx, Ys, len(idx) if status == 0 else index, calls
+
+
 def _shifted_few(run, t, Y, estimate, order, min_steps, base, rounding):
     """:func:`shifted_estimate` (not ``running``) of a scalar solution of a few values, on
     floats: the same differences, spread (:func:`_spread`), maxima (NumPy's, NaN propagating)
@@ -834,13 +853,8 @@ def _shifted_few(run, t, Y, estimate, order, min_steps, base, rounding):
     n = len(t) - 1
     y = Y[:, 0].tolist()
     nfev, raised = 0, None
-    for start in (3, 1):
-        idx = [0] + list(range(start, n, 3)) + [n]
-        if len(idx) - 1 < max(min_steps, 2) or len(idx) == n + 1:   # (too few, or the mesh)
-            continue
-        Ys, status, index, calls = run(t[idx])
+    for idx, Ys, valid, calls in _shifted_solves(run, t, min_steps, _every_third_few):
         nfev += calls
-        valid = len(idx) if status == 0 else index
         if valid < 2:
             continue
         common = idx[:valid]
