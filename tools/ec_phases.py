@@ -67,9 +67,9 @@ def _install():
 
     probe = tolerance_module._probe
 
-    def traced_probe(sol, rtol, atol, kernel, rate):
-        out = probe(sol, rtol, atol, kernel, rate)
-        EVENTS.append(("probe", len(sol.mesh) - 1, out[2] + (out[1] if rate is None else 0)))
+    def traced_probe(t, Y, rtol, atol, kernel, rate, stiffness=True):
+        out = probe(t, Y, rtol, atol, kernel, rate, stiffness)
+        EVENTS.append(("probe", len(t) - 1, out[2] + (out[1] if rate is None else 0)))
         return out
     tolerance_module._probe = traced_probe
 

@@ -12,9 +12,10 @@ so the estimate of the error of y_h is |y_2h - y_h| / (2^p - 1) (coarse companio
 2^p |y_h - y_{h/2}| / (2^p - 1) (refined companion).  Points of the mesh that are not common
 points take the larger estimate of their two neighbours.  Where the difference changes sign
 between two neighbouring common points, its leading term crosses zero there while the error
-(the higher-order terms) need not: both points take the larger of their two estimates
-(:func:`_over_crossings`; the adaptive driver draws its meshes from the estimates before that,
-``Companion.unlifted``).
+(the higher-order terms) need not: both points take the larger of their two estimates; a
+point whose difference is exactly zero, or whose estimate is TOUCH times below both
+neighbours', takes the larger neighbour's (:func:`_over_crossings`; the adaptive driver draws
+its meshes from the estimates before that, ``Companion.unlifted``).
 
 The same comparison says where a solution has *no* correct digits: where the two solutions
 disagree by more than half of the solution's size so far (the largest |y| up to that point),
@@ -295,9 +296,9 @@ def _over_crossings(common_est, signed):
     neighbouring pair whose differences have opposite signs take the larger of their two
     estimates, and a point after the first whose difference is exactly zero, or whose
     estimate is TOUCH times below both its neighbours' (the difference nears zero, or crosses
-    it twice, between them), the larger of its neighbours'.  The difference is c(t) h^p plus terms of higher order; where c(t) crosses
-    zero the difference passes through zero between two points while the error, made of the
-    higher-order terms there, does not: the point next to the crossing got an estimate far
+    it twice, between them), the larger of its neighbours'.  The difference is c(t) h^p plus
+    terms of higher order; where c(t) crosses zero the difference passes through zero between
+    two points while the error, made of the higher-order terms there, does not: the point next to the crossing got an estimate far
     below its error (radau2, renewal equation on [0, 20] at rtol = atol = 1e-3: 1.6e-7 for an
     error of 5.4e-6, its neighbours 9.0e-6 and 1.4e-5; the rectangle rule on y = (cos t,
     sin t), 16 steps: 0 at t = 0.25 for an error of 2.6e-3, the two solves' second component

@@ -18,7 +18,6 @@ from __future__ import annotations
 import itertools
 import math
 import time
-import types
 import warnings
 import weakref
 
@@ -703,7 +702,7 @@ def _off_grid_weights():
 _OFF_GRID_WEIGHTS = _off_grid_weights()
 
 
-def short_time_scale(sol, rtol, atol, kernel=None, rate=None):
+def short_time_scale(sol, rtol, atol, kernel=None, rate=None, step=None, stiffness=True):
     """Whether the first step of ``sol`` (a solve to a tolerance) may be long against a time
     scale of the problem, so that :func:`first_steps_check` must look.  That check solves 32
     short steps: on the smooth problems of the error-control study it cost 2-300 times the
@@ -748,22 +747,26 @@ def short_time_scale(sol, rtol, atol, kernel=None, rate=None):
     A probe whose function raises or is not finite counts as a suspicion (the check then runs
     in the solver's guarded loop).  Returns whether it suspects the step; the evaluations are
     the kernel's, counted in ``sol.stats["nfev"]`` (a given ``rate``'s, a VIDE's f, are not:
-    its ``f_evaluations`` are those of the solve on the answer's mesh)."""
-    suspect, n_rate, n_kernel = _probe(sol, rtol, atol, kernel, rate)
+    its ``f_evaluations`` are those of the solve on the answer's mesh).  ``step``: (t, Y), the
+    first two points and values of another step to probe (a finer solve's, see
+    :func:`_finer_step_suspect`), its evaluations counted in ``sol``'s; ``stiffness=False``
+    leaves the stiffness probe out."""
+    t, Y = (sol.mesh, sol._y2) if step is None else step
+    suspect, n_rate, n_kernel = _probe(t, Y, rtol, atol, kernel, rate, stiffness)
     sol.stats["nfev"] = sol.stats.get("nfev", 0) + n_kernel + (n_rate if rate is None else 0)
     return suspect
 
 
-def _probe(sol, rtol, atol, kernel, rate, stiffness=True):
-    """(suspect, rate evaluations, kernel evaluations) of :func:`short_time_scale` (without
-    its stiffness probe where ``stiffness`` is False).
+def _probe(t, Y, rtol, atol, kernel, rate, stiffness=True):
+    """(suspect, rate evaluations, kernel evaluations) of :func:`short_time_scale` for the
+    step from t[0] to t[1] with the values Y[0], Y[1] (without its stiffness probe where
+    ``stiffness`` is False).
 
     On d-vectors of Python floats (a few of them: a NumPy call on such tiny arrays costs ~1 us,
     a float operation ~30 ns), with the arithmetic of the array expressions they stand for in
     the same order (the trapezoid sums as NumPy's ``W @ F`` sums them: from 0, term by term),
     so the floats are the same; the 16-panel sum, needed only where the others fail their
     rate, is NumPy's."""
-    t, Y = sol.mesh, sol._y2
     if len(t) < 2:
         return False, 0, 0
     t0, t1 = t[:2].tolist()
@@ -1211,13 +1214,10 @@ def _finer_step_suspect(sol, finer, kernel, rate, tolerance):
     if kernel is None:
         return False
     t0 = float(sol.mesh[0])
-    step = types.SimpleNamespace(
-        mesh=np.array([t0, t0 + (float(sol.mesh[1]) - t0) / finer[1]]),
-        _y2=np.array([sol._y2[0], np.asarray(finer[2], dtype=float).reshape(-1)]))
-    suspect, n_rate, n_kernel = _probe(step, 0.0, tolerance.tolist(), kernel, rate,
-                                       stiffness=False)
-    sol.stats["nfev"] = sol.stats.get("nfev", 0) + n_kernel + (n_rate if rate is None else 0)
-    return bool(suspect)
+    step = (np.array([t0, t0 + (float(sol.mesh[1]) - t0) / finer[1]]),
+            np.array([sol._y2[0], np.asarray(finer[2], dtype=float).reshape(-1)]))
+    return bool(short_time_scale(sol, 0.0, tolerance.tolist(), kernel, rate, step=step,
+                                 stiffness=False))
 
 
 def _no_digits(sol, j, finer, differs, scales, computed_start, advice=_MORE_STEPS):
