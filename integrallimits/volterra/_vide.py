@@ -583,7 +583,7 @@ def _zero_kernel(dim, scalar):
     return _ZERO_KERNELS[key]
 
 
-def solve_vide(f, K, y0, t_span=None, n_steps=None, method="gauss2", *, args=None, mesh=None,
+def solve_vide(f, K, y0, t_span=None, n_steps=None, method=None, *, args=None, mesh=None,
                rtol=None, atol=None, t_eval=None, error_estimate=True, jacobian=None,
                kernel_jacobian=None, newton_tol=1e-12, newton_maxiter=50, raise_on_failure=False):
     r"""Solve a Volterra integro-differential equation.
@@ -609,10 +609,10 @@ def solve_vide(f, K, y0, t_span=None, n_steps=None, method="gauss2", *, args=Non
         The interval (t0, T), t0 < T.
     n_steps : int, optional
         Number of uniform steps N.  Omit it to solve to a tolerance.
-    method : str or None
+    method : str or None, optional
         A name in :data:`VIDE_METHODS`: "gauss1" ... "gauss4" (order 2m),
-        "radau1" ... "radau4" (order 2m - 1), "rk4" (explicit, order 4); default "gauss2".
-        ``None`` chooses, as :func:`solve_volterra` does: "gauss2" with ``n_steps`` or
+        "radau1" ... "radau4" (order 2m - 1), "rk4" (explicit, order 4).  The default,
+        ``None``, chooses as :func:`solve_volterra` does: "gauss2" with ``n_steps`` or
         ``mesh``, and with a tolerance "radau3" (rtol >= 1e-7) or "radau4" (L-stable
         collocation of orders 5 and 7).  ``sol.method`` is the method used.
     args : tuple, optional
@@ -668,10 +668,10 @@ def solve_vide(f, K, y0, t_span=None, n_steps=None, method="gauss2", *, args=Non
     >>> sol.stats["jacobian"], bool(sol.stats["max_error_estimate"] < 1e-10)
     ('finite-difference', True)
 
-    To a tolerance, with the method chosen for it (``method=None``):
+    To a tolerance, with the method chosen for it (the default, ``method=None``):
 
     >>> sol = solve_vide(lambda t, y, z: -y + z, lambda t, s, y: np.exp(s - t) * y, 1.0,
-    ...                  (0.0, 1.0), method=None, rtol=1e-8, atol=1e-8)
+    ...                  (0.0, 1.0), rtol=1e-8, atol=1e-8)
     >>> sol.success, sol.method, bool(abs(sol.y[-1] - (1 + np.exp(-2.0)) / 2) < 1e-7)
     (True, 'radau4', True)
     """
