@@ -222,13 +222,13 @@ def _pilot_factor(tried, ratio, p):
     return float(PILOT) ** p
 
 
-def _first_step(span, ratio, loose, p, converged_first=False):
-    """The controlled pass's first step from the uniform try (of span / FEWEST_STEPS): its
+def _first_step(span, ratio, loose, p, converged_first=False, steps=FEWEST_STEPS):
+    """The controlled pass's first step from the uniform try (of span / ``steps``): its
     global error over the pass's tolerance, r = ratio / loose, scaled as a step's error ~ H^p;
     half the try's step where the try failed or found no correct digit, the try's step where
     it failed later than its first step (``converged_first``: its first steps converged, and the
     pass's pairs grow from there; y = tan t fails in the last step)."""
-    h = span / FEWEST_STEPS
+    h = span / steps
     ratio = ratio / loose
     if not math.isfinite(ratio):
         return h if converged_first else h / 2.0
@@ -325,6 +325,32 @@ def solve_adaptive(meth, kernel, g_vec, t0, T, *, rtol, atol, newton_tol, newton
     def explore(mesh):
         return run(mesh, newton_maxiter=trial_maxiter, newton_tol=trial_tol)
 
+    def controlled(loose, first_step):
+        """(t, Y, stages, local errors, stats) of a controlled pass at ``loose`` times the
+        tolerance from ``first_step``, run again at the tolerance where it cannot reach the
+        end (its values are then the answer), or the failed :class:`Solution`."""
+        nonlocal total, rough
+
+        def once(loose):
+            return _controlled_pass(meth, kernel, g_vec, t0, T, rtol * loose, atol * loose,
+                                    trial_tol, trial_maxiter, args, first_step, max_steps)
+        store, counts, rejected, failure, kernel_failure, h_floor = once(loose)
+        if failure is not None and loose > 1.0:
+            total += int(counts[0])
+            loose = 1.0
+            store, counts, rejected, failure, kernel_failure, h_floor = once(loose)
+        n = store.n
+        t, Y = store.t[:n + 1].copy(), store.Y[:n + 1].copy()
+        info = stats(counts)
+        info.update(rejected_steps=rejected, adaptive_steps=n, pilot_factor=loose,
+                    rtol=rtol, atol=atol, failure=None)
+        total += int(counts[0])
+        if failure is not None:
+            return _failed_pass(t, Y, failure, kernel_failure, h_floor, max_steps, run, p,
+                                meth, kernel, info, total, start, t_eval)
+        rough = rough or _dips(t) or store.rough
+        return t, Y, store.Z[:n * store.m].copy(), np.asarray(store.local), info
+
     def uniform_info(counts):   # the stats of a mesh solved without a controlled pass
         info = stats(counts)
         info.update(rejected_steps=0, adaptive_steps=0, pilot_factor=None, rtol=rtol, atol=atol,
@@ -377,7 +403,8 @@ def solve_adaptive(meth, kernel, g_vec, t0, T, *, rtol, atol, newton_tol, newton
                 loose = None if _converges_at_rate(comp, p) else 1.0
             drawn = None if loose is None or profile is None else _profile_mesh(
                 profile, p, rtol, atol, max_steps)
-        if loose is None:
+        uniform = loose is None     # (refined uniformly until it needs PILOT_STEPS)
+        if uniform:
             t, Y, stages, local = t_first, first.Y, first.stages, None
             info = uniform_info(first.counts)
         elif drawn is not None:
@@ -389,32 +416,11 @@ def solve_adaptive(meth, kernel, g_vec, t0, T, *, rtol, atol, newton_tol, newton
                 t, Y, stages = profile[1], profile[0].Y, profile[0].stages
                 non_smooth = None
         else:
-            def controlled(loose):
-                first_step = h0 if h0 is not None else _first_step(
-                    T - t0, try_ratio, loose, p, first.status != 0 and first.index > 1)
-                return _controlled_pass(meth, kernel, g_vec, t0, T, rtol * loose, atol * loose,
-                                        trial_tol, trial_maxiter, args, first_step, max_steps)
-
-            store, counts, rejected, failure, kernel_failure, h_floor = controlled(loose)
-            if failure is not None and loose > 1.0:
-                # a pass that cannot reach the end is the answer: its values must meet the
-                # tolerance
-                total += int(counts[0])
-                loose = 1.0
-                store, counts, rejected, failure, kernel_failure, h_floor = controlled(loose)
-            n = store.n
-            t = store.t[:n + 1].copy()
-            Y = store.Y[:n + 1].copy()
-            info = stats(counts)
-            info.update(rejected_steps=rejected, adaptive_steps=n, pilot_factor=loose,
-                        rtol=rtol, atol=atol, failure=None)
-            total += int(counts[0])
-            if failure is not None:
-                return _failed_pass(t, Y, failure, kernel_failure, h_floor, max_steps, run, p,
-                                    meth, kernel, info, total, start, t_eval)
-            stages = store.Z[:n * store.m].copy()
-            local = np.asarray(store.local)
-            rough = rough or _dips(t) or store.rough
+            passed = controlled(loose, h0 if h0 is not None else _first_step(
+                T - t0, try_ratio, loose, p, first.status != 0 and first.index > 1))
+            if isinstance(passed, Solution):
+                return passed
+            t, Y, stages, local, info = passed
         while True:
             if refinements and t_first is not None and len(t) == len(t_first) and \
                     np.array_equal(t, t_first):
@@ -489,8 +495,23 @@ def solve_adaptive(meth, kernel, g_vec, t0, T, *, rtol, atol, newton_tol, newton
                 t = _paired(redraw(t, local, p, sized, max_steps))   # the pass's, once
             else:
                 order = _sizing_order(comp, p)
-                t = _paired(remesh(t, _refined_steps(
-                    len(t) - 1, sized * _restated(comp.order, order), order, max_steps)))
+                n = _refined_steps(len(t) - 1, sized * _restated(comp.order, order), order,
+                                   max_steps)
+                if uniform and n >= PILOT_STEPS and comp.first_bad is None and _made_here(
+                        np.max(over_tolerance(comp.estimate, tolerance_of(Y, rtol, atol)),
+                               axis=1)) is not None:
+                    # the few uniform steps predicted were not enough, and the error is made
+                    # in a few of them: a pilot pass, as the uniform try would have run had it
+                    # predicted this many
+                    uniform = False
+                    loose = float(PILOT) ** p
+                    passed = controlled(loose, _first_step(T - t0, ratio, loose, p,
+                                                           steps=len(t) - 1))
+                    if isinstance(passed, Solution):
+                        return passed
+                    t, Y, stages, local, info = passed
+                    continue
+                t = _paired(remesh(t, n))
             local = None
             fine = run(t)
             total += int(fine.counts[0])
