@@ -165,6 +165,32 @@ def test_a_few_steps_refine_the_uniform_mesh_when_it_converges_at_the_rate():
     assert h[-1] < h[0] / 2 and _errors(sol, tan_problem, 1e-3)[0] <= 1.0
 
 
+def _stiff(t, s, y):
+    return -1000.0 * y
+
+
+def _one(t):
+    return 1.0
+
+
+@pytest.mark.parametrize("method, tol", [("radau3", 1e-6), ("radau4", 1e-8)])
+def test_a_uniform_refinement_that_needs_many_steps_for_a_local_error_turns_to_a_pass(method,
+                                                                                       tol):
+    """y = 1 - 1000 int y (y = e^{-1000 t}): the uniform try's 4 steps of 1/4 damp the boundary
+    layer and predict a few steps, converging at the rate; the uniform refinement then grew to
+    2270 steps (radau3, 1e-6: 78.7e6 kernel evaluations) and 1680 (radau4, 1e-8: 80.5e6),
+    though the error is made in the first steps.  Once it needs PILOT_STEPS, with the error made
+    in a few steps, it turns to a pilot pass: 28 and 26 steps, 12.8e3 and 28.3e3 evaluations."""
+    sol = solve_volterra(_stiff, _one, (0.0, 1.0), method=method, rtol=tol, atol=tol)
+    error = np.max(np.abs(sol.y - np.exp(-1000.0 * sol.t)))
+    assert sol.success and error <= 10 * tol
+    assert sol.stats["max_error_estimate"] / 20 <= error <= 20 * sol.stats["max_error_estimate"]
+    assert sol.stats["adaptive_steps"] > 0 and len(sol.t) - 1 <= 64
+    assert sol.nfev <= 100_000
+    h = np.diff(sol.t)
+    assert h[0] < h[-1] / 100
+
+
 def test_the_pass_starts_from_the_uniform_try():
     """The first step of a controlled pass: the uniform try's step scaled by its error over the
     pass's tolerance (error ~ H^p), never larger; half of it where the try failed or found no
