@@ -173,14 +173,17 @@ def _one(t):
     return 1.0
 
 
-@pytest.mark.parametrize("method, tol", [("radau3", 1e-6), ("radau4", 1e-8)])
+@pytest.mark.parametrize("method, tol", [("radau3", 1e-6), ("radau4", 1e-8), ("radau3", 1e-4)])
 def test_a_uniform_refinement_that_needs_many_steps_for_a_local_error_turns_to_a_pass(method,
                                                                                        tol):
     """y = 1 - 1000 int y (y = e^{-1000 t}): the uniform try's 4 steps of 1/4 damp the boundary
     layer and predict a few steps, converging at the rate; the uniform refinement then grew to
     2270 steps (radau3, 1e-6: 78.7e6 kernel evaluations) and 1680 (radau4, 1e-8: 80.5e6),
     though the error is made in the first steps.  Once it needs PILOT_STEPS, with the error made
-    in a few steps, it turns to a pilot pass: 28 and 26 steps, 12.8e3 and 28.3e3 evaluations."""
+    in a few steps, it turns to a pilot pass: 28 and 26 steps, 12.8e3 and 28.3e3 evaluations.
+    At 1e-4 (radau3) the estimate rose with the uniform steps (4, 8, 12, 20: 1.3 to 7.6 times
+    the tolerance) before the refinement reached 702 steps (11.7e6); a refinement that raises
+    the estimate is not in the asymptotic regime, and turns to a pass too: 32 steps, 14.8e3."""
     sol = solve_volterra(_stiff, _one, (0.0, 1.0), method=method, rtol=tol, atol=tol)
     error = np.max(np.abs(sol.y - np.exp(-1000.0 * sol.t)))
     assert sol.success and error <= 10 * tol
