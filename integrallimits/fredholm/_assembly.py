@@ -264,7 +264,7 @@ def _separable_check(K_at, block_at, theta, xq, s, w, Y, Vq, C, G, F, stats):
     :func:`~._solve._solve_newton_separable`), in one call: the model's factors
     c_m = K(xq_m, s_m, Y_m) / Vq_m at Y, the sums sum_m w_m K(s_i, s_m, Y_m) from K itself
     (:func:`_apply`), F = Y - G - those sums (the residual of the equations) and
-    :func:`_model_gap` of the model C c to them: returns (gap, scale)."""
+    :func:`_model_gap` of the model C c to them: returns (gap, scale, max |F|)."""
     K = _kernel_at(K_at)
     M = s.shape[0]
     d = Y.shape[1]
@@ -276,10 +276,18 @@ def _separable_check(K_at, block_at, theta, xq, s, w, Y, Vq, C, G, F, stats):
     stats[NFEV] += M
     sums = np.empty((M, d))
     _apply_j(block_at, theta, s, s, w, Y, sums, stats)
+    residual = 0.0
     for i in range(M):
         for k in range(d):
             F[i, k] = Y[i, k] - G[i, k] - sums[i, k]
-    return _model_gap_j(C, c, sums)
+            residual = max(residual, abs(F[i, k]))
+            if np.isnan(F[i, k]):       # (max would pass a NaN over; NumPy's max gives NaN)
+                residual = np.nan
+                break
+        if np.isnan(residual):
+            break
+    gap, scale = _model_gap_j(C, c, sums)
+    return gap, scale, residual
 
 
 def _separable_step(K_at, J_at, have_jac, theta, xq, s, Y, Vq, C, G, W, F, stats):
@@ -696,7 +704,7 @@ _A1 = types.float64[::1]
 _A2 = types.float64[:, ::1]
 _I8A = types.int64[::1]
 _I4A = types.int32[::1]
-_F2 = types.UniTuple(types.float64, 2)
+_F3 = types.UniTuple(types.float64, 3)
 _SIGNATURES = {
     "jacobian-blocks": types.void(_KF, _JF, types.boolean, _A1, _A1, _A1, _A1, _A2, _A2, _A2, _I8A),
     "linear-blocks": types.void(_KF, _JF, types.boolean, types.boolean, _A1, _A1, _A1, _A1, _A2, _A2,
@@ -708,7 +716,7 @@ _SIGNATURES = {
     "check-grid": types.boolean(_KF, _A1, _A1, _A1, _A2, _A2, _I8A),
     "same-values": types.boolean(_A2, _A2),
     "separable-model": types.boolean(_A2, _A1, _A1, _A2, _A1, _A1),
-    "separable-check": _F2(_KF, _BF, _A1, _A1, _A1, _A1, _A2, _A1, _A2, _A2, _A2, _I8A),
+    "separable-check": _F3(_KF, _BF, _A1, _A1, _A1, _A1, _A2, _A1, _A2, _A2, _A2, _I8A),
     "system-matrix": types.float64(_A2, _A1),
     "linear-solve": types.float64(_I8A, _A2, types.float64, _A1, _I4A),
     "kept-solve": types.boolean(_I8A, types.int64[:, ::1], types.int64[:, ::1], _A2, _I4A, _A1),

@@ -167,7 +167,7 @@ def _kernel_of(K, y0, t0, jacobian, args):
     if type(K) is not FunctionType or "build" in K.__dict__ or \
             not (jacobian is None or type(jacobian) is FunctionType):
         return _compile_kernel(K, y0, t0, jacobian, args)
-    spec, theta = _user.pack_args(args)
+    spec, theta = (_user.NO_ARGS, _NO_THETA) if args is None else _user.pack_args(args)
     made_for = (K.__code__, jacobian, None if jacobian is None else jacobian.__code__, y0.shape,
                 spec)
     keys = _value_keys(K, jacobian)
@@ -182,6 +182,9 @@ def _kernel_of(K, y0, t0, jacobian, args):
             _value_keys(K, jacobian) == keys:      # (K read the same values all along)
         _KERNELS[K] = (made_for, keys, kernel)
     return kernel
+
+
+_NO_THETA = np.zeros(0)     # (pack_args(None)'s, without a new empty array each call)
 
 
 def _value_keys(K, jacobian):
@@ -462,7 +465,7 @@ class _Problem:
             t0 = nodes[0]
             self.g_vec, y0 = as_forcing(self.g, t0, self.args, remember=True)
             if y0 is None:
-                G = np.ascontiguousarray(self.g_vec(nodes))   # (checked finite)
+                G = np.ascontiguousarray(self.g_vec(nodes, False))   # (checked finite)
                 y0 = np.array(G[0, 0]) if self.g_vec.shape == () else G[0].copy()
             elif not (np.isfinite(y0).all() if y0.ndim else math.isfinite(y0)):
                 raise ValueError(f"g(x) is not finite at x = {t0} (value {y0.tolist()})")
@@ -486,7 +489,7 @@ def _solve_on_rule(problem, rule_obj, start=None):
     _user.clear_failures()
     d = kernel.dim
     if G is None:
-        G = np.ascontiguousarray(g_vec(nodes))
+        G = np.ascontiguousarray(g_vec(nodes, False))     # (g at the nodes is needed once)
     from_start = start is not None and start.success
     # made only if Newton runs (g's values: a copy of G; from ``start``: its interpolant, which
     # costs M M' kernel calls); a given ``initial`` is checked now
@@ -714,12 +717,13 @@ def _run_newton(loop, args, stats):
 
 
 def _converged(kernel, addr, nodes, weights, G, Y, it, cond, max_condition, counts, stats,
-               F=None):
+               F=None, residual=None):
     """The result of a converged Newton iteration: the residual of the equations at Y (F if
-    given) and the condition estimate ``cond`` of its last matrix, checked."""
+    given; ``residual``: its max |F|, if known) and the condition estimate ``cond`` of its last
+    matrix, checked."""
     if F is None:
         F, _ = _residual(kernel, addr, nodes, weights, G, Y, counts)
-    stats["residual"] = float(np.abs(F).max())
+    stats["residual"] = float(np.abs(F).max()) if residual is None else float(residual)
     cond = stats["condition"] = float(cond)
     if cond > max_condition:
         return Y, False, _SINGULAR_NEWTON.format(cond=cond, limit=max_condition)
@@ -791,14 +795,15 @@ def _solve_newton_separable(Y, kernel, addr, nodes, weights, G, tol, maxiter, ma
     it = int(out[0])
     # verify the model: the sums from K itself against C c at the final Y (F := the residual
     # of the equations there)
-    gap, scale = _assembly.compiled("separable-check")(addr[0], addr[3], kernel.params, xq, nodes,
-                                                       weights, Y, Vq, C, G, F, counts)
+    gap, scale, residual = _assembly.compiled("separable-check")(addr[0], addr[3], kernel.params,
+                                                                 xq, nodes, weights, Y, Vq, C, G,
+                                                                 F, counts)
     if not gap <= 64 * _EPS * M * scale:
         stats["separable"] = False
         stats["separable_probe"] = "separable on the probes but not at the solution: general Newton"
         return Y, None, None
     return _converged(kernel, addr, nodes, weights, G, Y, it, out[3], max_condition, counts, stats,
-                      F)
+                      F, residual)
 
 
 # -- the Nyström matrix on its own -----------------------------------------------------------------
