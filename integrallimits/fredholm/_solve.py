@@ -473,6 +473,12 @@ class _Problem:
         return self.g_vec, self.kernel, G
 
 
+#: The stats of a solve before it starts (:func:`_solve_on_rule` fills in a copy).
+_STATS = {"nfev": 0, "njev": 0, "newton_iterations": 0, "newton_solves": 0,
+          "jacobian": "not needed", "linear": False, "separable": False, "condition": float("nan"),
+          "residual": float("nan"), "unknowns": 0, "rule": "", "compiled": True}
+
+
 def _solve_on_rule(problem, rule_obj, start=None):
     """The Nyström solve of ``problem`` on ``rule_obj`` (no error estimate).  ``start``: a
     solution of the same problem on another rule (the one a companion or a refinement
@@ -502,10 +508,8 @@ def _solve_on_rule(problem, rule_obj, start=None):
     affine, separable = ((True, False) if is_linear_kernel else
                          _structure(kernel, addr, nodes, max(1.0, float(np.abs(G).max())), counts))
     use_linear = affine if linear is None else linear
-    stats = {"nfev": 0, "njev": 0, "newton_iterations": 0, "newton_solves": 0,
-             "jacobian": "not needed", "linear": bool(use_linear), "separable": False,
-             "condition": float("nan"),
-             "residual": float("nan"), "unknowns": M * d, "rule": rule_obj.name, "compiled": True}
+    stats = _STATS.copy()       # (in its order; a copy costs less than the literal)
+    stats["linear"], stats["unknowns"], stats["rule"] = bool(use_linear), M * d, rule_obj.name
     run_newton = not use_linear
     if use_linear:
         Y, status, message, not_affine = _solve_linear(kernel, addr, not is_linear_kernel, nodes,
@@ -532,10 +536,11 @@ def _solve_on_rule(problem, rule_obj, start=None):
         if result is None or result[1] is None:     # not separable (after all): general Newton
             result = _solve_newton(Y0 if result is None else result[0], *newton)
         Y, status, message = result
-    stats["nfev"], stats["njev"] = int(counts[0]), int(counts[1])
+    stats["nfev"], stats["njev"] = counts.tolist()
     stats["seconds"] = time.perf_counter() - began
     record = _user.take_failure()
-    _user.raise_recorded_failure(record, tuple(problem.args or ()))
+    if record is not None:
+        _user.raise_recorded_failure(record, tuple(problem.args or ()))
     if not status and record is not None:
         what, where = _user.describe_failure(record)
         message = f"{what} returned a non-finite value (inf/nan) at {where}. {message}"

@@ -892,7 +892,8 @@ def as_forcing(g, t0, args=None, *, remember=False):
     """
     if not callable(g):
         raise TypeError(f"g must be callable g(t), got {type(g).__name__}")
-    _user.pack_args(args)            # the same checks (and messages) as for the kernel's args
+    if args is not None:
+        _user.pack_args(args)        # the same checks (and messages) as for the kernel's args
     g = user = _user.py_function(g)
     args = tuple(args or ())
     if args and _takes_one_argument(g):
