@@ -15,8 +15,10 @@ so each loop is compiled once for all kernels (lazily, on first use, and cached 
 For a scalar K written with NumPy, :func:`grid_values` takes the kernel's values on
 the whole grid from one call of the user's function instead (checked against the
 compiled K): Newton's model for a separable K, the matrix of a linear one.  The dense
-factorisations are LAPACK's (SciPy's dgetrf, dgetrs, dgecon), called from the compiled loops
-by address: the direct solve and each Newton iteration are one compiled call.  ``stats`` is an
+factorisations are LAPACK's (SciPy's dgetrf, dgetrs), called from the compiled loops by
+address, and the condition estimate is dgecon's algorithm on their factors (:func:`_inverse_norm`,
+dgecon itself where that meets an overflow): the direct solve and each Newton iteration are one
+compiled call.  ``stats`` is an
 int64 array [kernel evaluations, Jacobian evaluations]: the same counters as the Volterra loops.
 """
 from __future__ import annotations
@@ -921,7 +923,7 @@ def linear_solve(A, anorm, b):
     alone, so a system whose matrix has the same bits as one factored before (a repeated
     solve of the same equation, or the same kernel with another g) is solved with the factors
     kept then (LAPACK's dgetrs, as the full call does after factoring): the same solution
-    and the same condition estimate, to the bit, without the factorisation and dgecon.  A
+    and the same condition estimate, to the bit, without the factorisation and the estimate.  A
     matrix is kept only when a few of its entries and its norm are seen a second time, so
     a sweep over values that change A never pays for the copies; it is compared entry by
     entry (all n^2 bits) before its factors are used."""

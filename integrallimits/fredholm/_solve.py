@@ -339,7 +339,7 @@ def solve_fredholm(K, g, interval, n_nodes=None, rule="gauss-legendre", *, args=
     newton_maxiter : int
         Iteration cap.
     max_condition : float
-        Threshold on LAPACK's estimate of the 1-norm condition number of the
+        Threshold on the estimate of the 1-norm condition number (LAPACK dgecon's) of the
         system matrix (I - W, W the Nyström matrix or its Jacobian).  The relative
         error of the solve can be as large as about ``condition * 2.2e-16``; above
         ``max_condition`` (default 1e12, i.e. possibly only 4 correct digits) the
@@ -670,7 +670,7 @@ def _solve_linear(kernel, addr, affine, nodes, weights, G, max_condition, counts
         _identity_minus(A)
         anorm = float(_lapack().dlange("I", A.T))  # ||A||_1 = ||A^T||_inf, without a copy of |A|
     # factors, condition estimate and solution in one compiled call (LAPACK's dgetrf on A^T,
-    # dgecon with norm "I" on its factors: cond_1(A), dgetrs with the transpose), or the
+    # dgecon's estimate with norm "I" on its factors: cond_1(A), dgetrs with the transpose), or the
     # solution from the factors kept for a matrix with the same bits
     Y = np.array(b, dtype=float)       # (b may be a view of G)
     cond = stats["condition"] = _assembly.linear_solve(A, anorm, Y)

@@ -1055,8 +1055,9 @@ def test_the_condition_estimate_is_lapacks_to_rounding():
 
     def ours(A):
         n = A.shape[0]
-        return float(solve(_assembly.lapack_addresses(), A.copy(), float(np.abs(A).sum(axis=0).max()),
-                           np.ones(n), np.empty(n, np.int32)))
+        norm = float(np.abs(A).sum(axis=0).max())
+        return float(solve(_assembly.lapack_addresses(), A.copy(), norm, np.ones(n),
+                           np.empty(n, np.int32)))
 
     for trial in range(120):
         n = (1, 2, 3, 7, 32, 64, 200)[trial % 7]
