@@ -15,8 +15,10 @@ so each loop is compiled once for all kernels (lazily, on first use, and cached 
 For a scalar K written with NumPy, :func:`grid_values` takes the kernel's values on
 the whole grid from one call of the user's function instead (checked against the
 compiled K): Newton's model for a separable K, the matrix of a linear one.  The dense
-factorisations are LAPACK's (SciPy's dgetrf, dgetrs, dgecon), called from the compiled loops
-by address: the direct solve and each Newton iteration are one compiled call.  ``stats`` is an
+factorisations are LAPACK's (SciPy's dgetrf, dgetrs), called from the compiled loops by
+address, and the condition estimate is dgecon's algorithm on their factors (:func:`_inverse_norm`,
+dgecon itself where that meets an overflow): the direct solve and each Newton iteration are one
+compiled call.  ``stats`` is an
 int64 array [kernel evaluations, Jacobian evaluations]: the same counters as the Volterra loops.
 """
 from __future__ import annotations
@@ -264,7 +266,7 @@ def _separable_check(K_at, block_at, theta, xq, s, w, Y, Vq, C, G, F, stats):
     :func:`~._solve._solve_newton_separable`), in one call: the model's factors
     c_m = K(xq_m, s_m, Y_m) / Vq_m at Y, the sums sum_m w_m K(s_i, s_m, Y_m) from K itself
     (:func:`_apply`), F = Y - G - those sums (the residual of the equations) and
-    :func:`_model_gap` of the model C c to them: returns (gap, scale)."""
+    :func:`_model_gap` of the model C c to them: returns (gap, scale, max |F|)."""
     K = _kernel_at(K_at)
     M = s.shape[0]
     d = Y.shape[1]
@@ -276,10 +278,18 @@ def _separable_check(K_at, block_at, theta, xq, s, w, Y, Vq, C, G, F, stats):
     stats[NFEV] += M
     sums = np.empty((M, d))
     _apply_j(block_at, theta, s, s, w, Y, sums, stats)
+    residual = 0.0
     for i in range(M):
         for k in range(d):
             F[i, k] = Y[i, k] - G[i, k] - sums[i, k]
-    return _model_gap_j(C, c, sums)
+            residual = max(residual, abs(F[i, k]))
+            if np.isnan(F[i, k]):       # (max would pass a NaN over; NumPy's max gives NaN)
+                residual = np.nan
+                break
+        if np.isnan(residual):
+            break
+    gap, scale = _model_gap_j(C, c, sums)
+    return gap, scale, residual
 
 
 def _separable_step(K_at, J_at, have_jac, theta, xq, s, Y, Vq, C, G, W, F, stats):
@@ -487,13 +497,150 @@ def _lu_solve(fns, A, ipiv, b, ints, chars):
     return ints[3] + chars[0]    # (read after the call: the workspaces live through it)
 
 
+@njit(error_model="numpy", nogil=True, fastmath={"reassoc", "contract"})
+def _lu_apply(A, x, transposed):
+    """x := (L U)^-T x (``transposed``) or (L U)^-1 x, for the factors L U of F = A^T that
+    :func:`_lu_factor` left in the C-ordered A (F[r, c] = A[c, r]), without the row
+    interchanges (the operator whose norm dgecon estimates: ||(L U)^-1||_inf = ||A^-1||_1).
+    The triangular solves of :func:`_inverse_norm`: along the rows of A (contiguous), as dot
+    products or updates, reassociated (an estimate's rounding)."""
+    n = x.shape[0]
+    if transposed:      # U^T z = x, then L^T z = x (L unit)
+        for c in range(n):
+            a = A[c]
+            acc = 0.0
+            for r in range(c):
+                acc += a[r] * x[r]
+            x[c] = (x[c] - acc) / a[c]
+        for c in range(n - 2, -1, -1):
+            a = A[c, c + 1:]
+            y = x[c + 1:]
+            acc = 0.0
+            for r in range(a.shape[0]):
+                acc += a[r] * y[r]
+            x[c] -= acc
+    else:               # L z = x, then U z = x
+        for c in range(n):
+            xc = x[c]
+            if xc != 0.0:
+                a = A[c, c + 1:]
+                y = x[c + 1:]
+                for r in range(a.shape[0]):
+                    y[r] -= xc * a[r]
+        for c in range(n - 1, -1, -1):
+            if x[c] != 0.0:
+                a = A[c]
+                x[c] /= a[c]
+                xc = x[c]
+                for r in range(c):
+                    x[r] -= xc * a[r]
+
+
+@_helper
+def _sign_of(v):
+    return 1.0 if v >= 0.0 else -1.0
+
+
+@_helper
+def _first_largest(x):
+    """The first index of the largest |x_i| (BLAS's idamax, from 0)."""
+    j = 0
+    big = abs(x[0])
+    for i in range(1, x.shape[0]):
+        if abs(x[i]) > big:
+            big = abs(x[i])
+            j = i
+    return j
+
+
+@_helper
+def _inverse_norm(A):
+    """The estimate of ||A^-1||_1 that LAPACK's dgecon (norm "I" on the factors of A^T that
+    :func:`_lu_factor` left in A) makes: Hager's method as refined by Higham (dlacn2, step for
+    step: at most five iterations on unit vectors e_j, the sign vectors' test for convergence
+    and cycling, the final alternating-sign vector), a lower bound that is exact in most
+    cases.  The triangular solves are :func:`_lu_apply`'s instead of dlatrs/dtrsv, so the
+    estimate agrees with dgecon's to rounding (relative 2e-14 on 3000 random and Nyström
+    matrices up to n = 200, cond up to 1e15), in a fraction of its time at small n (the
+    many small BLAS calls of dgecon cost ~4 us at n = 32).  NaN if a value is not finite
+    (where dlatrs would scale: the caller asks dgecon)."""
+    n = A.shape[0]
+    x = np.empty(n)
+    sign = np.empty(n)
+    for i in range(n):
+        x[i] = 1.0 / n
+    _lu_apply(A, x, True)
+    if n == 1:
+        est = abs(x[0])
+        return est if np.isfinite(est) else np.nan
+    est = 0.0
+    for i in range(n):
+        est += abs(x[i])
+    if not np.isfinite(est):
+        return np.nan
+    for i in range(n):
+        x[i] = sign[i] = _sign_of(x[i])
+    _lu_apply(A, x, False)
+    j = _first_largest(x)
+    it = 2
+    while True:
+        for i in range(n):
+            x[i] = 0.0
+        x[j] = 1.0
+        _lu_apply(A, x, True)
+        old = est
+        est = 0.0
+        for i in range(n):
+            est += abs(x[i])
+        if not np.isfinite(est):
+            return np.nan
+        repeated = True
+        for i in range(n):
+            if _sign_of(x[i]) != sign[i]:
+                repeated = False
+                break
+        if repeated or est <= old:      # converged, or cycling
+            break
+        for i in range(n):
+            x[i] = sign[i] = _sign_of(x[i])
+        _lu_apply(A, x, False)
+        last = j
+        j = _first_largest(x)
+        if x[last] == abs(x[j]) or it >= 5:
+            break
+        it += 1
+    alt = 1.0
+    for i in range(n):
+        x[i] = alt * (1.0 + i / (n - 1.0))
+        alt = -alt
+    _lu_apply(A, x, True)
+    temp = 0.0
+    for i in range(n):
+        temp += abs(x[i])
+    temp = 2.0 * (temp / (3.0 * n))
+    if not np.isfinite(temp):
+        return np.nan
+    return temp if temp > est else est
+
+
 @_helper
 def _condition_of(fns, A, ipiv, anorm, ints, chars):
-    """The 1-norm condition estimate of A from the factors of :func:`_lu_factor` and ||A||_1
-    (dgecon with norm "I" on A^T's factors; inf where LAPACK's rcond is 0 or anorm is not
-    finite), as :func:`~._solve._condition`."""
+    """The 1-norm condition estimate of A from the factors of :func:`_lu_factor` and ||A||_1:
+    dgecon's estimate with norm "I" on A^T's factors (:func:`_inverse_norm`, or dgecon itself
+    where that meets a value that is not finite); inf where the estimate of ||A^-1||_1 is 0
+    (LAPACK's rcond 0), anorm is 0 or not finite."""
     if not np.isfinite(anorm):
         return np.inf
+    inverse = _inverse_norm(A)
+    if np.isfinite(inverse):        # rcond as dgecon computes it
+        rcond = (1.0 / inverse) / anorm if inverse != 0.0 and anorm != 0.0 else 0.0
+        return 1.0 / rcond if rcond > 0 else np.inf
+    return _lapack_condition(fns, A, anorm, ints, chars)
+
+
+@_helper
+def _lapack_condition(fns, A, anorm, ints, chars):
+    """dgecon's condition estimate (see :func:`_condition_of`)."""
     n = A.shape[0]
     values = np.empty(2)
     values[0] = anorm
@@ -525,9 +672,12 @@ def _kept_solve(fns, bits, kept_bits, LU, ipiv, b):
     of a matrix kept as ``kept_bits``, if A (``bits``: the int64 view of its entries) has the
     same bits; returns whether it did (b untouched if not)."""
     for i in range(bits.shape[0]):
-        for j in range(bits.shape[1]):
-            if bits[i, j] != kept_bits[i, j]:
-                return False
+        row, kept = bits[i], kept_bits[i]
+        same = True
+        for j in range(row.shape[0]):   # (no exit inside a row: the loop vectorises)
+            same &= row[j] == kept[j]
+        if not same:
+            return False
     ints, chars = _lapack_workspace(LU.shape[0])
     _lu_solve(fns, LU, ipiv, b, ints, chars)
     return True
@@ -683,11 +833,15 @@ def _structure(K_at, theta, nodes, u, v, stats):
 
 
 def _same_values(A, B):
-    """Whether the arrays A and B of one shape are equal entry by entry (as floats)."""
+    """Whether the arrays A and B of one shape are equal entry by entry (as floats; row by
+    row, each row without an exit in its loop, which vectorises: 2.6 us for 128 x 128, was 7)."""
     for i in range(A.shape[0]):
-        for j in range(A.shape[1]):
-            if A[i, j] != B[i, j]:
-                return False
+        a, b = A[i], B[i]
+        same = True
+        for j in range(a.shape[0]):
+            same &= a[j] == b[j]
+        if not same:
+            return False
     return True
 
 
@@ -696,7 +850,7 @@ _A1 = types.float64[::1]
 _A2 = types.float64[:, ::1]
 _I8A = types.int64[::1]
 _I4A = types.int32[::1]
-_F2 = types.UniTuple(types.float64, 2)
+_F3 = types.UniTuple(types.float64, 3)
 _SIGNATURES = {
     "jacobian-blocks": types.void(_KF, _JF, types.boolean, _A1, _A1, _A1, _A1, _A2, _A2, _A2, _I8A),
     "linear-blocks": types.void(_KF, _JF, types.boolean, types.boolean, _A1, _A1, _A1, _A1, _A2, _A2,
@@ -708,7 +862,7 @@ _SIGNATURES = {
     "check-grid": types.boolean(_KF, _A1, _A1, _A1, _A2, _A2, _I8A),
     "same-values": types.boolean(_A2, _A2),
     "separable-model": types.boolean(_A2, _A1, _A1, _A2, _A1, _A1),
-    "separable-check": _F2(_KF, _BF, _A1, _A1, _A1, _A1, _A2, _A1, _A2, _A2, _A2, _I8A),
+    "separable-check": _F3(_KF, _BF, _A1, _A1, _A1, _A1, _A2, _A1, _A2, _A2, _A2, _I8A),
     "system-matrix": types.float64(_A2, _A1),
     "linear-solve": types.float64(_I8A, _A2, types.float64, _A1, _I4A),
     "kept-solve": types.boolean(_I8A, types.int64[:, ::1], types.int64[:, ::1], _A2, _I4A, _A1),
@@ -776,7 +930,7 @@ def linear_solve(A, anorm, b):
     alone, so a system whose matrix has the same bits as one factored before (a repeated
     solve of the same equation, or the same kernel with another g) is solved with the factors
     kept then (LAPACK's dgetrs, as the full call does after factoring): the same solution
-    and the same condition estimate, to the bit, without the factorisation and dgecon.  A
+    and the same condition estimate, to the bit, without the factorisation and the estimate.  A
     matrix is kept only when a few of its entries and its norm are seen a second time, so
     a sweep over values that change A never pays for the copies; it is compared entry by
     entry (all n^2 bits) before its factors are used."""

@@ -39,7 +39,8 @@ class FredholmSolution:
         direct linear solve), ``linear`` (whether the direct linear solve was
         used), ``separable`` (whether Newton's method used the structure K = k(x, s)
         phi(s, y) of a scalar kernel, O(M) kernel calls per iteration), ``condition``
-        (LAPACK estimate of the 1-norm condition number of the last system matrix), ``residual`` (max-norm residual of the discrete
+        (LAPACK dgecon's estimate of the 1-norm condition number of the last system matrix),
+        ``residual`` (max-norm residual of the discrete
         equations at ``y``; nan for a two-argument, linear-by-construction K(x, s),
         where it is not computed), ``unknowns`` (M d), ``rule``, ``compiled`` and
         ``seconds``.

@@ -167,7 +167,7 @@ def _kernel_of(K, y0, t0, jacobian, args):
     if type(K) is not FunctionType or "build" in K.__dict__ or \
             not (jacobian is None or type(jacobian) is FunctionType):
         return _compile_kernel(K, y0, t0, jacobian, args)
-    spec, theta = _user.pack_args(args)
+    spec, theta = (_user.NO_ARGS, _NO_THETA) if args is None else _user.pack_args(args)
     made_for = (K.__code__, jacobian, None if jacobian is None else jacobian.__code__, y0.shape,
                 spec)
     keys = _value_keys(K, jacobian)
@@ -182,6 +182,9 @@ def _kernel_of(K, y0, t0, jacobian, args):
             _value_keys(K, jacobian) == keys:      # (K read the same values all along)
         _KERNELS[K] = (made_for, keys, kernel)
     return kernel
+
+
+_NO_THETA = np.zeros(0)     # (pack_args(None)'s, without a new empty array each call)
 
 
 def _value_keys(K, jacobian):
@@ -336,7 +339,7 @@ def solve_fredholm(K, g, interval, n_nodes=None, rule="gauss-legendre", *, args=
     newton_maxiter : int
         Iteration cap.
     max_condition : float
-        Threshold on LAPACK's estimate of the 1-norm condition number of the
+        Threshold on the estimate of the 1-norm condition number (LAPACK dgecon's) of the
         system matrix (I - W, W the Nyström matrix or its Jacobian).  The relative
         error of the solve can be as large as about ``condition * 2.2e-16``; above
         ``max_condition`` (default 1e12, i.e. possibly only 4 correct digits) the
@@ -462,12 +465,18 @@ class _Problem:
             t0 = nodes[0]
             self.g_vec, y0 = as_forcing(self.g, t0, self.args, remember=True)
             if y0 is None:
-                G = np.ascontiguousarray(self.g_vec(nodes))   # (checked finite)
+                G = np.ascontiguousarray(self.g_vec(nodes, False))   # (checked finite)
                 y0 = np.array(G[0, 0]) if self.g_vec.shape == () else G[0].copy()
             elif not (np.isfinite(y0).all() if y0.ndim else math.isfinite(y0)):
                 raise ValueError(f"g(x) is not finite at x = {t0} (value {y0.tolist()})")
             self.kernel = _kernel_of(self.K, y0, t0, self.jacobian, self.args)
         return self.g_vec, self.kernel, G
+
+
+#: The stats of a solve before it starts (:func:`_solve_on_rule` fills in a copy).
+_STATS = {"nfev": 0, "njev": 0, "newton_iterations": 0, "newton_solves": 0,
+          "jacobian": "not needed", "linear": False, "separable": False, "condition": float("nan"),
+          "residual": float("nan"), "unknowns": 0, "rule": "", "compiled": True}
 
 
 def _solve_on_rule(problem, rule_obj, start=None):
@@ -486,7 +495,7 @@ def _solve_on_rule(problem, rule_obj, start=None):
     _user.clear_failures()
     d = kernel.dim
     if G is None:
-        G = np.ascontiguousarray(g_vec(nodes))
+        G = np.ascontiguousarray(g_vec(nodes, False))     # (g at the nodes is needed once)
     from_start = start is not None and start.success
     # made only if Newton runs (g's values: a copy of G; from ``start``: its interpolant, which
     # costs M M' kernel calls); a given ``initial`` is checked now
@@ -499,10 +508,8 @@ def _solve_on_rule(problem, rule_obj, start=None):
     affine, separable = ((True, False) if is_linear_kernel else
                          _structure(kernel, addr, nodes, max(1.0, float(np.abs(G).max())), counts))
     use_linear = affine if linear is None else linear
-    stats = {"nfev": 0, "njev": 0, "newton_iterations": 0, "newton_solves": 0,
-             "jacobian": "not needed", "linear": bool(use_linear), "separable": False,
-             "condition": float("nan"),
-             "residual": float("nan"), "unknowns": M * d, "rule": rule_obj.name, "compiled": True}
+    stats = _STATS.copy()       # (in its order; a copy costs less than the literal)
+    stats["linear"], stats["unknowns"], stats["rule"] = bool(use_linear), M * d, rule_obj.name
     run_newton = not use_linear
     if use_linear:
         Y, status, message, not_affine = _solve_linear(kernel, addr, not is_linear_kernel, nodes,
@@ -529,10 +536,11 @@ def _solve_on_rule(problem, rule_obj, start=None):
         if result is None or result[1] is None:     # not separable (after all): general Newton
             result = _solve_newton(Y0 if result is None else result[0], *newton)
         Y, status, message = result
-    stats["nfev"], stats["njev"] = int(counts[0]), int(counts[1])
+    stats["nfev"], stats["njev"] = counts.tolist()
     stats["seconds"] = time.perf_counter() - began
     record = _user.take_failure()
-    _user.raise_recorded_failure(record, tuple(problem.args or ()))
+    if record is not None:
+        _user.raise_recorded_failure(record, tuple(problem.args or ()))
     if not status and record is not None:
         what, where = _user.describe_failure(record)
         message = f"{what} returned a non-finite value (inf/nan) at {where}. {message}"
@@ -662,7 +670,7 @@ def _solve_linear(kernel, addr, affine, nodes, weights, G, max_condition, counts
         _identity_minus(A)
         anorm = float(_lapack().dlange("I", A.T))  # ||A||_1 = ||A^T||_inf, without a copy of |A|
     # factors, condition estimate and solution in one compiled call (LAPACK's dgetrf on A^T,
-    # dgecon with norm "I" on its factors: cond_1(A), dgetrs with the transpose), or the
+    # dgecon's estimate with norm "I" on its factors: cond_1(A), dgetrs with the transpose), or the
     # solution from the factors kept for a matrix with the same bits
     Y = np.array(b, dtype=float)       # (b may be a view of G)
     cond = stats["condition"] = _assembly.linear_solve(A, anorm, Y)
@@ -714,12 +722,13 @@ def _run_newton(loop, args, stats):
 
 
 def _converged(kernel, addr, nodes, weights, G, Y, it, cond, max_condition, counts, stats,
-               F=None):
+               F=None, residual=None):
     """The result of a converged Newton iteration: the residual of the equations at Y (F if
-    given) and the condition estimate ``cond`` of its last matrix, checked."""
+    given; ``residual``: its max |F|, if known) and the condition estimate ``cond`` of its last
+    matrix, checked."""
     if F is None:
         F, _ = _residual(kernel, addr, nodes, weights, G, Y, counts)
-    stats["residual"] = float(np.abs(F).max())
+    stats["residual"] = float(np.abs(F).max()) if residual is None else float(residual)
     cond = stats["condition"] = float(cond)
     if cond > max_condition:
         return Y, False, _SINGULAR_NEWTON.format(cond=cond, limit=max_condition)
@@ -791,14 +800,15 @@ def _solve_newton_separable(Y, kernel, addr, nodes, weights, G, tol, maxiter, ma
     it = int(out[0])
     # verify the model: the sums from K itself against C c at the final Y (F := the residual
     # of the equations there)
-    gap, scale = _assembly.compiled("separable-check")(addr[0], addr[3], kernel.params, xq, nodes,
-                                                       weights, Y, Vq, C, G, F, counts)
+    gap, scale, residual = _assembly.compiled("separable-check")(addr[0], addr[3], kernel.params,
+                                                                 xq, nodes, weights, Y, Vq, C, G,
+                                                                 F, counts)
     if not gap <= 64 * _EPS * M * scale:
         stats["separable"] = False
         stats["separable_probe"] = "separable on the probes but not at the solution: general Newton"
         return Y, None, None
     return _converged(kernel, addr, nodes, weights, G, Y, it, out[3], max_condition, counts, stats,
-                      F)
+                      F, residual)
 
 
 # -- the Nyström matrix on its own -----------------------------------------------------------------

@@ -877,7 +877,8 @@ def as_forcing(g, t0, args=None, *, remember=False):
     otherwise it is evaluated pointwise in Python (it is called O(N) times, the
     kernel O(N^2)), which accepts any callable returning a float or a (d,) array.
     Times that the previous call of ``g_vec`` had (the companion solve of an error estimate
-    samples every other point) take its values: ``g`` is not called again.
+    samples every other point) take its values: ``g`` is not called again
+    (``g_vec(times, keep=False)`` neither takes nor keeps them).
 
     ``remember=True`` (for a caller that needs g's values only through ``g_vec``): the value
     key of what ``g`` reads is taken now (``g_vec.key``, the one its ``snapshot`` compares
@@ -891,7 +892,8 @@ def as_forcing(g, t0, args=None, *, remember=False):
     """
     if not callable(g):
         raise TypeError(f"g must be callable g(t), got {type(g).__name__}")
-    _user.pack_args(args)            # the same checks (and messages) as for the kernel's args
+    if args is not None:
+        _user.pack_args(args)        # the same checks (and messages) as for the kernel's args
     g = user = _user.py_function(g)
     args = tuple(args or ())
     if args and _takes_one_argument(g):
@@ -1025,22 +1027,29 @@ def as_forcing(g, t0, args=None, *, remember=False):
             return None
         return V[idx]
 
-    def g_vec(times):
+    def g_vec(times, keep=True):
+        """g at ``times``, an (n, d) array (checked finite); ``keep=False``: neither from nor
+        kept for a later call (a caller that needs g at these times once: a Fredholm solve)."""
         times = np.asarray(times, dtype=float)
-        out = known(times)
-        if out is not None:
-            return out
+        if keep:
+            out = known(times)
+            if out is not None:
+                return out
         out = vectorised(times)
         if out is None:
             out = np.empty((times.size, d))
             for i, ti in enumerate(times):
                 out[i] = pointwise(ti)
-        values = out.reshape(-1)    # (a few as floats: isfinite and its reduction cost ~3 us)
-        if not (all(map(math.isfinite, values.tolist())) if values.size <= 64 else
-                np.isfinite(values).all()):
+        values = out.reshape(-1)    # (a few as floats: isfinite and its reduction cost ~3 us;
+        if values.size <= 64:       # their sum is finite only if every one is, unless it overflows)
+            values = values.tolist()
+            finite = math.isfinite(sum(values)) or all(map(math.isfinite, values))
+        else:
+            finite = np.isfinite(values).all()
+        if not finite:
             i = int(np.nonzero(~np.isfinite(out).all(axis=1))[0][0])
             raise ValueError(f"g(t) is not finite at t = {times[i]} (value {out[i].tolist()})")
-        if times.ndim == 1 and times.size > 1:   # (copies: callers may reuse their arrays)
+        if keep and times.ndim == 1 and times.size > 1:   # (copies: callers may reuse their arrays)
             last[:] = [[times.copy(), out.copy(), None]]
         return out
 

@@ -67,6 +67,27 @@ def test_forcing_sampled_once_per_time():
         assert np.max(np.abs(sol.y - np.exp(-sol.t))) < 1e-7
 
 
+def test_forcing_values_not_kept_are_not_taken():
+    """``g_vec(times, keep=False)`` (a Fredholm solve's g at its nodes) calls g and neither
+    takes values kept by an earlier call nor keeps its own: the next call with the same times
+    calls g again; a call that keeps them is answered from them."""
+    from integrallimits.kernels import as_forcing
+    seen = []
+
+    def g(t):
+        seen.append(np.size(t))
+        return np.cos(t)
+
+    t, u = np.linspace(0.0, 1.0, 17), np.linspace(0.0, 1.0, 33)
+    g_vec, _ = as_forcing(g, 0.0)
+    g_vec(t)                                    # kept
+    seen.clear()
+    for times, keep, calls in ((t, False, 1), (u, False, 2), (u, True, 3), (u, True, 3),
+                               (t, False, 4)):
+        assert np.array_equal(g_vec(times, keep).ravel(), np.cos(times))
+        assert len(seen) == calls
+
+
 def test_forcing_values_are_not_shared_with_callers():
     """The remembered forcing values are copies: a caller changing the array it got (or the
     times it passed) does not change what the next call returns."""
