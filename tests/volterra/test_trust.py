@@ -1853,3 +1853,39 @@ def test_the_pair_factor_is_one_on_equal_pairs_and_follows_the_local_errors():
             q = (1.0 + L ** (p + 1)) / (1.0 + L) ** (p + 1)
             expected = q / (1.0 - q) * (2.0 ** p - 1.0)
             assert abs(pair_factor(np.concatenate([[0.0], np.cumsum(h)]), p) / expected - 1) < 1e-12
+
+
+@pytest.mark.parametrize("method, T, n", [("radau3", 300.0, 1), ("radau3", 700.0, 2),
+                                          ("radau4", 700.0, 1), ("radau2", 100.0, 1),
+                                          ("implicit-rectangle", 50.0, 1), ("radau1", 300.0, 8),
+                                          ("gauss2", 1e20, 16), ("gauss4", 1e20, 4)])
+def test_a_growth_that_no_first_steps_check_resolves_is_not_a_success(method, T, n):
+    """y = 1 + int y ds (y = e^t) on steps of many e-folds: an implicit step that does not
+    resolve the growth keeps the values bounded (Radau: y(300) = -0.011 on one radau3 step;
+    Gauss: y = 1 over [0, 1e20]), on the companions' meshes and on the first-steps check's
+    16 times shorter steps alike, so every estimate agreed (0.011 for an error of 1.9e130).
+    Such a first step is checked with steps that resolve the growth (256 times shorter), and
+    where those do not either, the solve fails unchecked."""
+    sol = solve_volterra(lambda t, s, y: y, ONE, (0.0, T), n, method=method)
+    assert not sol.success and sol.stats["failure"] == "unresolved"
+    assert len(sol.t) == 1 and sol.y[0] == 1.0
+
+
+@pytest.mark.parametrize("method, T, n", [("radau3", 300.0, 1), ("radau2", 300.0, 2),
+                                          ("radau1", 100.0, 2)])
+def test_a_vide_growth_that_no_first_steps_check_resolves_is_not_a_success(method, T, n):
+    """y' = y, y(0) = 1 as a VIDE (no memory) on steps of 100 and more e-folds: radau3 on one
+    step over [0, 300] was a success with y(300) = -0.011 and the estimate 0.011."""
+    sol = solve_vide(lambda t, y, z: y, lambda t, s, y: 0.0 * y, 1.0, (0.0, T), n, method=method)
+    assert not sol.success and sol.stats["failure"] == "unresolved"
+    assert len(sol.t) == 1
+
+
+@pytest.mark.parametrize("method, n", [("radau3", 4), ("gauss2", 8), ("radau1", 16),
+                                       ("trapezoid", 16), ("rk4", 8)])
+def test_a_growth_that_the_finer_check_resolves_is_right_to_its_estimate(method, n):
+    """A growth of up to a few e-folds a step (y = e^(2 t) on [0, 5]): the check resolves it;
+    every success is right to 20 times its estimate."""
+    sol = solve_volterra(lambda t, s, y: 2.0 * y, ONE, (0.0, 5.0), n, method=method)
+    error = np.abs(sol.y - np.exp(2.0 * sol.t)).max()
+    assert not sol.success or error <= 20.0 * sol.stats["max_error_estimate"]
