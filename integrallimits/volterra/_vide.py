@@ -464,7 +464,9 @@ def _coupled_scale(sol, f_fn, theta, kernel):
     counted); rho from the eigenvalues of J up to 2d = 128, above that its infinity norm (a
     bound: a check too many, never one too few; no refinement is then asked for).  A value
     that is not finite, or a function that fails, is a suspicion (the check runs in the
-    guarded loop)."""
+    guarded loop).  J is kept as ``sol._rate_jacobian`` (up to 2d = 128), the rate whose growth
+    :func:`._tolerance.with_checked_estimate` checks (y' = z, K = w^2 y: y = cosh(w t), whose
+    growth the answer's and the check's unresolved Radau steps damped alike)."""
     t, Y = sol.mesh, sol._y2
     if len(t) < 2:
         return False, 0
@@ -498,6 +500,7 @@ def _coupled_scale(sol, f_fn, theta, kernel):
         return True, d + 1
     if 2 * d > 128:
         return not h * np.max(np.sum(np.abs(J), axis=1)) <= STIFF, d + 1
+    sol._rate_jacobian = J.tolist()     # (its growth: see _tolerance.with_checked_estimate)
     lam = np.linalg.eigvals(J)
     if h * np.max(np.abs(lam)) <= STIFF:
         return False, d + 1

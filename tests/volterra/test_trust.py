@@ -1889,3 +1889,16 @@ def test_a_growth_that_the_finer_check_resolves_is_right_to_its_estimate(method,
     sol = solve_volterra(lambda t, s, y: 2.0 * y, ONE, (0.0, 5.0), n, method=method)
     error = np.abs(sol.y - np.exp(2.0 * sol.t)).max()
     assert not sol.success or error <= 20.0 * sol.stats["max_error_estimate"]
+
+
+@pytest.mark.parametrize("w, method, n", [(10.0, "radau1", 4), (10.0, "radau2", 2),
+                                          (30.0, "radau3", 1), (100.0, "radau1", 8)])
+def test_a_growth_the_memory_couples_into_a_vide_is_checked(w, method, n):
+    """y' = z with the memory K = w^2 y (y'' = w^2 y: y = cosh(w t)) over 300 e-folds: f(t, y, 0)
+    = 0 shows no growth, the coupled system's Jacobian [[0, 1], [w^2, 0]] has the eigenvalue w;
+    every fixed-mesh success of the scan (21 of 75: radau1-radau3 on 1 to 8 steps) kept bounded
+    values (radau3 on one step: y(300 / w) = -5.7e-4 for 9.7e129, estimate 1.7e-3)."""
+    sol = solve_vide(lambda t, y, z, w: z, lambda t, s, y, w: w * w * y, 1.0, (0.0, 300.0 / w), n,
+                     method=method, args=(w,))
+    assert not sol.success and sol.stats["failure"] == "unresolved"
+    assert np.abs(sol.y - np.cosh(w * sol.t)).max() <= 1e-12
