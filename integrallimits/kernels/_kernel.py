@@ -655,14 +655,29 @@ def _check_value(value, expected, what, t, s):
 
 
 def _probe(func, what, t0, y_probe, scalar, shape, args, jac=False):
-    """Call a user function once in Python at (t0, t0, y0): errors here name the point."""
+    """Call a user function once in Python at (t0, t0, y0): errors here name the point, and a
+    function that changes its argument y in place is refused (:func:`check_unchanged`)."""
+    y = y_probe[0, 0] if scalar else y_probe[0].copy()
     try:
-        value = _user.py_function(func)(t0, t0, y_probe[0, 0] if scalar else y_probe[0].copy(),
-                                        *args)
+        value = _user.py_function(func)(t0, t0, y, *args)
     except Exception as exc:  # a user function failing on a valid point: say where
         _user.raise_user_exception(exc, f"raised by {what} when called at t = s = {t0}, y = "
                                    f"{y_probe[0].tolist() if not scalar else y_probe[0, 0]}")
+    if not scalar:
+        check_unchanged(y, y_probe[0], what, "y")
     _check_value(value, shape, what, t0, t0)
+
+
+def check_unchanged(arg, before, what, name):
+    """Refuse a user function that changed its array argument ``name`` (now ``arg``, given a
+    copy of ``before``) in place: the compiled solvers pass it a view of their own arrays (the
+    solution's history, a stage), which it would corrupt, silently or as a Newton failure far
+    from the cause (``y *= -1; return y`` as K gave rk4 a success 1.3 off the solution)."""
+    if not np.array_equal(arg, before, equal_nan=True):
+        raise ValueError(f"{what} changed its argument {name} in place (from {before.tolist()} "
+                         f"to {np.asarray(arg).tolist()}): the solver passes it a view of its own "
+                         f"arrays, which that would corrupt; return a new value instead (e.g. "
+                         f"-{name} or {name} * c, not {name} *= c or {name}[0] = ...)")
 
 
 def as_kernel(K, y0, t0=0.0, jacobian=None, args=None, *, probe_cached=True):

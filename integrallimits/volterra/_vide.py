@@ -48,7 +48,8 @@ from .._numba import JIT_OPTIONS, types
 from ..kernels import Kernel, as_kernel
 from ..kernels import _user
 from ..kernels._kernel import (_FAST, BLOCK_SIGNATURE, JACOBIAN_SIGNATURE, KERNEL_SIGNATURE,
-                               FunctionAddress, _check_value, _compile, _njit_user)
+                               FunctionAddress, _check_value, _compile, _njit_user,
+                               check_unchanged)
 from ..kernels._linear import as_linear_kernel, positional_arity
 from ..kernels._structured import is_weakly_singular
 from . import _loops
@@ -186,6 +187,9 @@ def _as_rhs(f, y0, t0, jacobian, spec=_user.NO_ARGS, args=()):
     except Exception as exc:
         _user.raise_user_exception(exc, f"raised by f(t, y, z) when called at t = {t0}, y = y0, "
                                    f"z = 0")
+    if not scalar:
+        check_unchanged(arg, y0, "f(t, y, z)", "y")
+        check_unchanged(zero, np.zeros(d), "f(t, y, z)", "z")
     _check_value(value, () if scalar else (d,), "f(t, y, z)", t0, t0)
     if jacobian is not None:
         try:
