@@ -1073,7 +1073,7 @@ def as_forcing(g, t0, args=None, *, remember=False):
 
         def check():
             if _user.value_key(user, compiled=False) != key:
-                names = ", ".join(name for name, _ in _user.referenced_values(user))
+                names = ", ".join(name for name, _ in _user.forcing_values(user))
                 raise RuntimeError(
                     f"g reads values that changed after the solve ({names}): evaluating the "
                     f"solution between the mesh points calls g again and would mix the new "

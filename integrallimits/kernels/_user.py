@@ -340,7 +340,8 @@ def value_key(func, compiled=True):
     as such a value: the compiled code raises that very class, so a function that defines a
     new one gets new code, and a cached copy would raise a rebuilt class ``except`` misses.
     ``compiled=False``: the key of a function only ever called in Python (a forcing g), for
-    which those classes are what they are: only the values.
+    which those classes are what they are: only the values, with those that the plain Python
+    functions of its module it calls read (:func:`forcing_values`).
 
     Every solve asks for the key again (a global may have changed since the last one).  When
     everything the function reads, through the functions it calls too, is an object whose
@@ -539,10 +540,41 @@ def _same(a, b):
     return len(a) == len(b) and all(map(operator.is_, a, b))
 
 
+def _python_helper_values(func, seen):
+    """``[(name, value)]`` that the plain Python functions ``func`` calls by a bare name (a global
+    or a closure cell) and that are defined in its module read (:func:`_values`), through their
+    own such helpers too (``seen``: the functions met so far): what a function called in Python
+    (a forcing g) computes with beside its own reads (g(t) = helper(t), helper reading a global
+    C: a C changed after the solve was not seen, and the dense output mixed its values with the
+    solution of the old ones).  Functions of other modules (libraries) are not followed."""
+    out = []
+    module = getattr(func, "__module__", None)
+    for name, obj in _reads(func):
+        if "." in name or type(obj) is not pytypes.FunctionType or obj in seen or \
+                obj.__module__ != module:
+            continue
+        seen.add(obj)
+        out += [(f"{name}: {inner}", value) for inner, value in _values(obj, _reads(obj))]
+        out += [(f"{name}: {inner}", value) for inner, value in _python_helper_values(obj, seen)]
+    return out
+
+
+def forcing_values(func):
+    """``[(name, value)]``: the values a function called in Python reads (:func:`_values`) and
+    those its plain Python helpers of the same module read (:func:`_python_helper_values`), the
+    values :func:`value_key` with ``compiled=False`` is the key of."""
+    func = py_function(func)
+    if getattr(func, "__code__", None) is None:
+        return []
+    return _values(func, _reads(func)) + _python_helper_values(func, {func})
+
+
 def _value_key(func, compiled):
     """:func:`value_key`, computed from the values (digested)."""
     reads = _reads(func)                  # one walk serves both
     values = _values(func, reads)
+    if not compiled:       # (called in Python: its plain helpers' values are its own)
+        values += _python_helper_values(func, {func})
     local = _unimportable_classes(func, reads=reads) if compiled else []
     helpers = _value_helpers(func) if compiled else []
     callees = _callees(reads) if compiled else []

@@ -1953,3 +1953,39 @@ def test_a_user_function_returning_its_argument_unchanged_is_accepted():
     sol = solve_volterra(lambda t, s, y: y, lambda t: np.array([1.0, 2.0]), (0.0, 1.0), 16,
                          method="gauss2")
     assert sol.success and np.abs(sol.y[-1] - np.e * np.array([1.0, 2.0])).max() < 1e-6
+
+
+HELPER_SCALE = 1.0
+
+
+def _scaled_by_a_global(x):          # a helper of g in the same module, reading a global
+    return HELPER_SCALE * x
+
+
+def _g_through_a_helper(t):
+    return _scaled_by_a_global(np.cos(t))
+
+
+@pytest.mark.parametrize("solver", ["volterra", "fredholm"])
+def test_dense_output_refuses_a_forcing_whose_helper_reads_a_changed_value(solver):
+    """g(t) = helper(cos t) with the helper reading a global: after a change of that global,
+    the dense output (gauss2) and the Nystrom interpolant called g with the new value and mixed
+    it with the old solution, silently (gauss2 on y = g + int y, g = C: 5.8 for 1.7; a Nystrom
+    interpolant: 1.1 for 0.3); now
+    they refuse as for a value g reads itself, naming it.  A sweep over the value is fresh."""
+    global HELPER_SCALE
+    try:
+        sols = {}
+        for value in (1.0, 2.0, 1.0, 3.0):        # (the same objects twice: the key's fast path)
+            HELPER_SCALE = value
+            sols[value] = solve_volterra(lambda t, s, y: -y, _g_through_a_helper, (0.0, 1.0), 16,
+                                         method="gauss2") if solver == "volterra" else \
+                solve_fredholm(lambda x, s, y: 0.5 * y, _g_through_a_helper, (0.0, 1.0), 8)
+        latest = float(sols[3.0](0.55))               # (the equation is linear in g)
+        np.testing.assert_allclose(sols[3.0].y, 1.5 * sols[2.0].y, rtol=1e-12)
+        with pytest.raises(RuntimeError, match=r"changed after the solve \(.*HELPER_SCALE"):
+            sols[2.0](0.55)
+        HELPER_SCALE = 2.0
+        np.testing.assert_allclose(float(sols[2.0](0.55)), latest / 1.5, rtol=1e-12)
+    finally:
+        HELPER_SCALE = 1.0
