@@ -944,9 +944,9 @@ def as_forcing(g, t0, args=None, *, remember=False):
                                            not np.issubdtype(y0.dtype, np.number)
                                            or np.iscomplexobj(y0)):
                 raise TypeError(f"g(t) must return a real float or a 1-d array, got {value!r}")
-            if y0.ndim > 1:
-                raise ValueError(f"g(t) must return a float or an array of shape (d,), got shape "
-                                 f"{y0.shape}")
+            if y0.ndim > 1 or y0.size == 0:
+                raise ValueError(f"g(t) must return a float or an array of shape (d,), d >= 1, "
+                                 f"got shape {y0.shape}")
             y0 = y0.astype(float)
             shape = y0.shape
             d = 1 if not shape else shape[0]

@@ -697,8 +697,9 @@ def solve_vide(f, K, y0, t_span=None, n_steps=None, method="gauss2", *, args=Non
         y_init = np.asarray(y0, dtype=float)
     except (TypeError, ValueError):
         raise TypeError(f"y0 must be a float or a 1-d array of floats, got {y0!r}") from None
-    if y_init.ndim > 1:
-        raise ValueError(f"y0 must be a float or an array of shape (d,), got shape {y_init.shape}")
+    if y_init.ndim > 1 or y_init.size == 0:
+        raise ValueError(f"y0 must be a float or an array of shape (d,), d >= 1, got shape "
+                         f"{y_init.shape}")
     if not np.all(np.isfinite(y_init)):
         raise ValueError(f"y0 must be finite, got {y_init.tolist()}")
     scalar = y_init.ndim == 0

@@ -1989,3 +1989,20 @@ def test_dense_output_refuses_a_forcing_whose_helper_reads_a_changed_value(solve
         np.testing.assert_allclose(float(sols[2.0](0.55)), latest / 1.5, rtol=1e-12)
     finally:
         HELPER_SCALE = 1.0
+
+
+@pytest.mark.parametrize("solver", ["volterra", "tolerance", "fredholm", "first-kind", "vide"])
+def test_an_empty_vector_forcing_or_start_is_refused_clearly(solver):
+    """g(t) = np.array([]) (or y0 = [] for a VIDE) went on with d = 0 and raised NumPy's "reduce()
+    of empty iterable" or "zero-size array to reduction operation" from deep inside the solve or
+    its error estimate."""
+    empty = lambda t: np.array([])  # noqa: E731
+    calls = {
+        "volterra": lambda: solve_volterra(lambda t, s, y: -y, empty, (0.0, 1.0), 8),
+        "tolerance": lambda: solve_volterra(lambda t, s, y: -y, empty, (0.0, 1.0), rtol=1e-3),
+        "fredholm": lambda: solve_fredholm(lambda x, s, y: -y, empty, (0.0, 1.0), 8),
+        "first-kind": lambda: solve_volterra(lambda t, s: 1.0, empty, (0.0, 1.0), 8, kind=1),
+        "vide": lambda: solve_vide(lambda t, y, z: -y, None, np.array([]), (0.0, 1.0), 8),
+    }
+    with pytest.raises(ValueError, match=r"d >= 1, got shape \(0,\)"):
+        calls[solver]()
