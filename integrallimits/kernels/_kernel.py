@@ -16,6 +16,7 @@ once per Python function: calling a solver again with the same function reuses i
 """
 from __future__ import annotations
 
+import copy
 import inspect
 import math
 import threading
@@ -886,6 +887,8 @@ def as_forcing(g, t0, args=None, *, remember=False):
 
     ``g(t, *args)`` is a plain Python callable (it is not compiled); a ``g(t)`` that takes
     one argument only is called without ``args`` (a forcing that does not depend on them).
+    Array (and list) arguments are copied: ``g_vec`` calls g with their values of this call, also after
+    the caller changed them in place.
 
     ``g`` is called on the whole array of times when it broadcasts to exactly the
     expected shape and agrees with pointwise calls at three of the points;
@@ -908,7 +911,11 @@ def as_forcing(g, t0, args=None, *, remember=False):
         raise TypeError(f"g must be callable g(t), got {type(g).__name__}")
     _user.pack_args(args)            # the same checks (and messages) as for the kernel's args
     g = user = _user.py_function(g)
-    args = tuple(args or ())
+    # (arrays copied: what evaluates g after the solve, the dense output or a Nystrom
+    # interpolant, takes the values of the solve, as K's packed parameters do; an array
+    # changed in place after it mixed its new values with the old solution)
+    args = tuple(a.copy() if isinstance(a, np.ndarray) else copy.deepcopy(a) if
+                 isinstance(a, (list, tuple)) else a for a in args) if args else ()
     if args and _takes_one_argument(g):
         args = ()
     if args:
