@@ -2025,3 +2025,19 @@ def test_an_args_array_changed_in_place_after_the_solve_does_not_reach_its_dense
         point, exact = 0.3, 0.3
     w[0] = 5.0
     assert abs(float(sol(point)) - exact) <= 20.0 * sol.stats["max_error_estimate"] + 1e-14
+
+
+@pytest.mark.parametrize("c, T, n", [(5.0, 1000.0, 16), (5.0, 1000.0, 32), (50.0, 100.0, 16),
+                                     (500.0, 10.0, 32)])
+def test_an_estimate_of_zero_raised_by_the_first_steps_check_is_not_left_at_zero(c, T, n):
+    """y = 1 + int e^(-c (t - s)) y ds (y -> c / (c - 1)) on gauss2 steps of 60 decay times and
+    more: every mesh keeps y = 1, so the companions agree to the bit (estimates 0, or 5.7e-16),
+    and the first-steps check, which found a difference of 0.25 (1.1e12 times the claims' floor
+    2^-42 |y|), multiplied those estimates: a success with the estimate 0 (or 6.3e-4) for an
+    error of 0.25.  Estimates below the floor are raised from the floor."""
+    sol = solve_volterra(lambda t, s, y, c: math.exp(-c * (t - s)) * y, ONE, (0.0, T), n,
+                         method="gauss2", args=(c,))
+    exact = (c - np.exp((1.0 - c) * sol.t)) / (c - 1.0)
+    error = np.abs(sol.y - exact).max()
+    assert error > 1e-3                   # (the steps do miss the time scale)
+    assert not sol.success or error <= 20.0 * sol.stats["max_error_estimate"]
