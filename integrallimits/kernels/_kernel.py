@@ -19,6 +19,7 @@ from __future__ import annotations
 import copy
 import inspect
 import math
+import re
 import threading
 import weakref
 from dataclasses import dataclass, field, fields
@@ -451,11 +452,21 @@ def _compile(factory, what, func):
         first = str(exc).strip().splitlines()
         detail = "\n".join(first[:12])
         advice = next((text for key, text in _ADVICE if key in str(exc)), "")
+        if _FLOAT_INDEX.search(str(exc)):
+            advice += _FLOAT_INDEX_ADVICE
         raise KernelCompilationError(
             f"{what} could not be compiled by Numba. Write it with NumPy/math functions "
             f"on floats (scalar y) or 1-d float arrays (vector y), or give a SymPy expression "
             f"(integrallimits.kernels.from_sympy).{advice} Numba said:\n{detail}") from None
 
+
+#: Numba's words for an array indexed by a float (``getitem(array(...), float64)``, also inside a
+#: tuple of indices): run-time arguments arrive as floats and float64 arrays, also an integer
+#: array given in args= (which Python would index with).
+_FLOAT_INDEX = re.compile(r"getitem\(\S*array\([^)]*\), (?:\S*\()?[^)]*float64")
+_FLOAT_INDEX_ADVICE = (" It indexes an array with a float: run-time arguments (args=) arrive in "
+                       "compiled code as floats and float64 arrays, an integer array too; "
+                       "index with int(...), or pass an index as a Python int (args=(..., 2)).")
 
 #: What the commonest Numba typing errors mean for a user's function: (Numba's words, advice),
 #: the first that matches.

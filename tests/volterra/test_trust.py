@@ -2060,3 +2060,17 @@ def test_an_index_out_of_bounds_raises_as_in_python(method):
     sol = solve_volterra(_table_lookup, lambda t, w: 1.0, (0.0, 1.0), 16, method="gauss2",
                          args=(w,))                   # (Gauss points never reach s = 1)
     assert sol.success and abs(sol.y[-1] - math.exp(-1.0)) <= 20.0 * sol.stats["max_error_estimate"]
+
+
+def test_an_integer_array_argument_used_as_an_index_is_explained():
+    """args=(table, np.array([1])) with K indexing table[idx[0]]: Python indexes with the int,
+    the compiled code receives idx as a float64 array and Numba refused getitem(array, float64)
+    with only the generic advice; the message now says why and what to write."""
+    def K(t, s, y, table, idx):
+        return table[idx[0]] * y
+    with pytest.raises(TypeError, match=r"indexes an array with a float: run-time arguments"):
+        solve_volterra(K, lambda t, table, idx: 1.0, (0.0, 1.0), 16, method="gauss2",
+                       args=(np.array([-1.0, -2.0]), np.array([1])))
+    sol = solve_volterra(lambda t, s, y, table, i: table[i] * y, lambda t, table, i: 1.0,
+                         (0.0, 1.0), 16, method="gauss2", args=(np.array([-1.0, -2.0]), 1))
+    assert sol.success and abs(sol.y[-1] - math.exp(-2.0)) < 1e-6
