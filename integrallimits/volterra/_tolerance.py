@@ -765,7 +765,8 @@ def _probe(t, Y, rtol, atol, kernel, rate, stiffness=True, jacobian=None):
     """(suspect, rate evaluations, kernel evaluations) of :func:`short_time_scale` for the
     step from t[0] to t[1] with the values Y[0], Y[1] (without its stiffness probe where
     ``stiffness`` is False).  ``jacobian``: a list that gets the forward-difference Jacobian
-    J of the rate at (t0, y0) that the stiffness probe computes (rows J[a][j], as lists).
+    J of the rate at (t0, y0) that the stiffness probe computes (rows J[a][j], as lists; for
+    d <= 128 only, whose eigenvalues :func:`_growth` takes).
 
     On d-vectors of Python floats (a few of them: a NumPy call on such tiny arrays costs ~1 us,
     a float operation ~30 ns), with the arithmetic of the array expressions they stand for in
@@ -805,7 +806,7 @@ def _probe(t, Y, rtol, atol, kernel, rate, stiffness=True, jacobian=None):
             diagonal.append(r)
             for a in range(d):
                 norm[a] += abs(r[a] - base[a]) / steps[j]
-        if jacobian is not None:
+        if jacobian is not None and d <= 128:    # (as _vide._coupled_scale: eigenvalues)
             jacobian.append([[(diagonal[j + 1][a] - base[a]) / steps[j] for j in range(d)]
                              for a in range(d)])
         if stiffness and not all(h * v <= STIFF for v in norm):   # (NaN: suspect)
