@@ -898,8 +898,8 @@ def as_forcing(g, t0, args=None, *, remember=False):
 
     ``g(t, *args)`` is a plain Python callable (it is not compiled); a ``g(t)`` that takes
     one argument only is called without ``args`` (a forcing that does not depend on them).
-    Array (and list) arguments are copied: ``g_vec`` calls g with their values of this call, also after
-    the caller changed them in place.
+    Array (and list) arguments are copied: ``g_vec`` calls g with their values of this call,
+    also after the caller changed them in place.
 
     ``g`` is called on the whole array of times when it broadcasts to exactly the
     expected shape and agrees with pointwise calls at three of the points;
