@@ -67,8 +67,8 @@ def _install():
 
     probe = tolerance_module._probe
 
-    def traced_probe(t, Y, rtol, atol, kernel, rate, stiffness=True):
-        out = probe(t, Y, rtol, atol, kernel, rate, stiffness)
+    def traced_probe(t, Y, rtol, atol, kernel, rate, stiffness=True, jacobian=None):
+        out = probe(t, Y, rtol, atol, kernel, rate, stiffness, jacobian)
         EVENTS.append(("probe", len(t) - 1, out[2] + (out[1] if rate is None else 0)))
         return out
     tolerance_module._probe = traced_probe

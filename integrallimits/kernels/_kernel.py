@@ -16,8 +16,10 @@ once per Python function: calling a solver again with the same function reuses i
 """
 from __future__ import annotations
 
+import copy
 import inspect
 import math
+import re
 import threading
 import weakref
 from dataclasses import dataclass, field, fields
@@ -450,11 +452,21 @@ def _compile(factory, what, func):
         first = str(exc).strip().splitlines()
         detail = "\n".join(first[:12])
         advice = next((text for key, text in _ADVICE if key in str(exc)), "")
+        if _FLOAT_INDEX.search(str(exc)):
+            advice += _FLOAT_INDEX_ADVICE
         raise KernelCompilationError(
             f"{what} could not be compiled by Numba. Write it with NumPy/math functions "
             f"on floats (scalar y) or 1-d float arrays (vector y), or give a SymPy expression "
             f"(integrallimits.kernels.from_sympy).{advice} Numba said:\n{detail}") from None
 
+
+#: Numba's words for an array indexed by a float (``getitem(array(...), float64)``, also inside a
+#: tuple of indices): run-time arguments arrive as floats and float64 arrays, also an integer
+#: array given in args= (which Python would index with).
+_FLOAT_INDEX = re.compile(r"getitem\(\S*array\([^)]*\), (?:\S*\()?[^)]*float64")
+_FLOAT_INDEX_ADVICE = (" It indexes an array with a float: run-time arguments (args=) arrive in "
+                       "compiled code as floats and float64 arrays, an integer array too; "
+                       "index with int(...), or pass an index as a Python int (args=(..., 2)).")
 
 #: What the commonest Numba typing errors mean for a user's function: (Numba's words, advice),
 #: the first that matches.
@@ -655,14 +667,29 @@ def _check_value(value, expected, what, t, s):
 
 
 def _probe(func, what, t0, y_probe, scalar, shape, args, jac=False):
-    """Call a user function once in Python at (t0, t0, y0): errors here name the point."""
+    """Call a user function once in Python at (t0, t0, y0): errors here name the point, and a
+    function that changes its argument y in place is refused (:func:`check_unchanged`)."""
+    y = y_probe[0, 0] if scalar else y_probe[0].copy()
     try:
-        value = _user.py_function(func)(t0, t0, y_probe[0, 0] if scalar else y_probe[0].copy(),
-                                        *args)
+        value = _user.py_function(func)(t0, t0, y, *args)
     except Exception as exc:  # a user function failing on a valid point: say where
         _user.raise_user_exception(exc, f"raised by {what} when called at t = s = {t0}, y = "
                                    f"{y_probe[0].tolist() if not scalar else y_probe[0, 0]}")
+    if not scalar:
+        check_unchanged(y, y_probe[0], what, "y")
     _check_value(value, shape, what, t0, t0)
+
+
+def check_unchanged(arg, before, what, name):
+    """Refuse a user function that changed its array argument ``name`` (now ``arg``, given a
+    copy of ``before``) in place: the compiled solvers pass it a view of their own arrays (the
+    solution's history, a stage), which it would corrupt, silently or as a Newton failure far
+    from the cause (``y *= -1; return y`` as K gave rk4 a success 1.3 off the solution)."""
+    if not np.array_equal(arg, before, equal_nan=True):
+        raise ValueError(f"{what} changed its argument {name} in place (from {before.tolist()} "
+                         f"to {np.asarray(arg).tolist()}): the solver passes it a view of its own "
+                         f"arrays, which that would corrupt; return a new value instead (e.g. "
+                         f"-{name} or {name} * c, not {name} *= c or {name}[0] = ...)")
 
 
 def as_kernel(K, y0, t0=0.0, jacobian=None, args=None, *, probe_cached=True):
@@ -871,6 +898,8 @@ def as_forcing(g, t0, args=None, *, remember=False):
 
     ``g(t, *args)`` is a plain Python callable (it is not compiled); a ``g(t)`` that takes
     one argument only is called without ``args`` (a forcing that does not depend on them).
+    Array (and list) arguments are copied: ``g_vec`` calls g with their values of this call,
+    also after the caller changed them in place.
 
     ``g`` is called on the whole array of times when it broadcasts to exactly the
     expected shape and agrees with pointwise calls at three of the points;
@@ -895,7 +924,11 @@ def as_forcing(g, t0, args=None, *, remember=False):
     if args is not None:
         _user.pack_args(args)        # the same checks (and messages) as for the kernel's args
     g = user = _user.py_function(g)
-    args = tuple(args or ())
+    # (arrays copied: what evaluates g after the solve, the dense output or a Nystrom
+    # interpolant, takes the values of the solve, as K's packed parameters do; an array
+    # changed in place after it mixed its new values with the old solution)
+    args = tuple(a.copy() if isinstance(a, np.ndarray) else copy.deepcopy(a) if
+                 isinstance(a, (list, tuple)) else a for a in args) if args else ()
     if args and _takes_one_argument(g):
         args = ()
     if args:
@@ -931,9 +964,9 @@ def as_forcing(g, t0, args=None, *, remember=False):
                                            not np.issubdtype(y0.dtype, np.number)
                                            or np.iscomplexobj(y0)):
                 raise TypeError(f"g(t) must return a real float or a 1-d array, got {value!r}")
-            if y0.ndim > 1:
-                raise ValueError(f"g(t) must return a float or an array of shape (d,), got shape "
-                                 f"{y0.shape}")
+            if y0.ndim > 1 or y0.size == 0:
+                raise ValueError(f"g(t) must return a float or an array of shape (d,), d >= 1, "
+                                 f"got shape {y0.shape}")
             y0 = y0.astype(float)
             shape = y0.shape
             d = 1 if not shape else shape[0]
@@ -1067,7 +1100,7 @@ def as_forcing(g, t0, args=None, *, remember=False):
 
         def check():
             if _user.value_key(user, compiled=False) != key:
-                names = ", ".join(name for name, _ in _user.referenced_values(user))
+                names = ", ".join(name for name, _ in _user.forcing_values(user))
                 raise RuntimeError(
                     f"g reads values that changed after the solve ({names}): evaluating the "
                     f"solution between the mesh points calls g again and would mix the new "

@@ -340,7 +340,8 @@ def value_key(func, compiled=True):
     as such a value: the compiled code raises that very class, so a function that defines a
     new one gets new code, and a cached copy would raise a rebuilt class ``except`` misses.
     ``compiled=False``: the key of a function only ever called in Python (a forcing g), for
-    which those classes are what they are: only the values.
+    which those classes are what they are: only the values, with those that the plain Python
+    functions of its module it calls read (:func:`forcing_values`).
 
     Every solve asks for the key again (a global may have changed since the last one).  When
     everything the function reads, through the functions it calls too, is an object whose
@@ -539,10 +540,41 @@ def _same(a, b):
     return len(a) == len(b) and all(map(operator.is_, a, b))
 
 
+def _python_helper_values(func, seen):
+    """``[(name, value)]`` that the plain Python functions ``func`` calls by a bare name (a global
+    or a closure cell) and that are defined in its module read (:func:`_values`), through their
+    own such helpers too (``seen``: the functions met so far): what a function called in Python
+    (a forcing g) computes with beside its own reads (g(t) = helper(t), helper reading a global
+    C: a C changed after the solve was not seen, and the dense output mixed its values with the
+    solution of the old ones).  Functions of other modules (libraries) are not followed."""
+    out = []
+    module = getattr(func, "__module__", None)
+    for name, obj in _reads(func):
+        if "." in name or type(obj) is not pytypes.FunctionType or obj in seen or \
+                obj.__module__ != module:
+            continue
+        seen.add(obj)
+        out += [(f"{name}: {inner}", value) for inner, value in _values(obj, _reads(obj))]
+        out += [(f"{name}: {inner}", value) for inner, value in _python_helper_values(obj, seen)]
+    return out
+
+
+def forcing_values(func):
+    """``[(name, value)]``: the values a function called in Python reads (:func:`_values`) and
+    those its plain Python helpers of the same module read (:func:`_python_helper_values`), the
+    values :func:`value_key` with ``compiled=False`` is the key of."""
+    func = py_function(func)
+    if getattr(func, "__code__", None) is None:
+        return []
+    return _values(func, _reads(func)) + _python_helper_values(func, {func})
+
+
 def _value_key(func, compiled):
     """:func:`value_key`, computed from the values (digested)."""
     reads = _reads(func)                  # one walk serves both
     values = _values(func, reads)
+    if not compiled:       # (called in Python: its plain helpers' values are its own)
+        values += _python_helper_values(func, {func})
     local = _unimportable_classes(func, reads=reads) if compiled else []
     helpers = _value_helpers(func) if compiled else []
     callees = _callees(reads) if compiled else []
@@ -733,6 +765,17 @@ _DIVISION_OPS = {"BINARY_TRUE_DIVIDE", "BINARY_FLOOR_DIVIDE", "BINARY_MODULO",
 _DIVISION_NAMES = {"divmod", "floor_divide", "mod", "remainder", "fmod", "true_divide", "divide"}
 
 
+def _indexes(func):
+    """Whether the Python function ``func`` subscripts anything (``y[0]``, ``w[i]``): its code
+    (or that of a function defined in it) has a subscript instruction."""
+    py = py_function(func)
+    code = getattr(py, "__code__", None)
+    if code is None:
+        return True
+    return any(ins.opname in ("BINARY_SUBSCR", "BINARY_SLICE", "STORE_SUBSCR")
+               for c in _code_objects(code) for ins in dis.get_instructions(c))
+
+
 def divides(func):
     """Whether a function's code (nested code included) divides: a ``/``, ``//`` or ``%``
     operator, or a call by name of divmod, np.floor_divide, np.mod, np.remainder, math.fmod,
@@ -832,6 +875,11 @@ def njit_user(func, what="K"):
             warnings.warn(f"{what} ({getattr(py, '__qualname__', py)}) is compiled again because "
                           f"{advice}", RecompilationWarning, stacklevel=4)
         options = dict(USER_OPTIONS)
+        if _indexes(py):
+            # an index out of bounds raises IndexError, as in Python (caught and reported by the
+            # wrappers): without the check Numba reads past the array (a lookup table
+            # w[int(s * 10)] read w[10] at s = 1 and trapezoid returned a success 0.011 off)
+            options["boundscheck"] = True
         if not divides(py):
             # Python's error model only changes what a division by zero does, and it costs up
             # to 2x in the history sums: functions without a division keep NumPy's.

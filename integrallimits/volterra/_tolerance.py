@@ -750,17 +750,23 @@ def short_time_scale(sol, rtol, atol, kernel=None, rate=None, step=None, stiffne
     its ``f_evaluations`` are those of the solve on the answer's mesh).  ``step``: (t, Y), the
     first two points and values of another step to probe (a finer solve's, see
     :func:`_finer_step_suspect`), its evaluations counted in ``sol``'s; ``stiffness=False``
-    leaves the stiffness probe out."""
+    leaves the stiffness probe out.  The stiffness probe's Jacobian J (d x d, a list of rows) of
+    ``sol``'s own first step is kept as ``sol._rate_jacobian`` (None where it was not made)."""
     t, Y = (sol.mesh, sol._y2) if step is None else step
-    suspect, n_rate, n_kernel = _probe(t, Y, rtol, atol, kernel, rate, stiffness)
+    jacobian = [] if step is None else None
+    suspect, n_rate, n_kernel = _probe(t, Y, rtol, atol, kernel, rate, stiffness, jacobian)
     sol.stats["nfev"] = sol.stats.get("nfev", 0) + n_kernel + (n_rate if rate is None else 0)
+    if step is None:      # (for the growth test of :func:`with_checked_estimate`)
+        sol._rate_jacobian = jacobian[0] if jacobian else None
     return suspect
 
 
-def _probe(t, Y, rtol, atol, kernel, rate, stiffness=True):
+def _probe(t, Y, rtol, atol, kernel, rate, stiffness=True, jacobian=None):
     """(suspect, rate evaluations, kernel evaluations) of :func:`short_time_scale` for the
     step from t[0] to t[1] with the values Y[0], Y[1] (without its stiffness probe where
-    ``stiffness`` is False).
+    ``stiffness`` is False).  ``jacobian``: a list that gets the forward-difference Jacobian
+    J of the rate at (t0, y0) that the stiffness probe computes (rows J[a][j], as lists; for
+    d <= 128 only, whose eigenvalues :func:`_growth` takes).
 
     On d-vectors of Python floats (a few of them: a NumPy call on such tiny arrays costs ~1 us,
     a float operation ~30 ns), with the arithmetic of the array expressions they stand for in
@@ -773,7 +779,7 @@ def _probe(t, Y, rtol, atol, kernel, rate, stiffness=True):
     y0, y1 = Y[:2].tolist()
     d = len(y0)
     if d == 1 and rate is None and kernel is not None:
-        return _probe_scalar(t0, t1, y0[0], y1[0], rtol, atol, kernel, stiffness)
+        return _probe_scalar(t0, t1, y0[0], y1[0], rtol, atol, kernel, stiffness, jacobian)
     h = t1 - t0
     # the points of the rate's forward differences: y0 (row 0) and y0 + step e_j (row j + 1)
     steps = [1.4901161193847656e-08 * max(1.0, abs(v)) for v in y0]
@@ -800,6 +806,9 @@ def _probe(t, Y, rtol, atol, kernel, rate, stiffness=True):
             diagonal.append(r)
             for a in range(d):
                 norm[a] += abs(r[a] - base[a]) / steps[j]
+        if jacobian is not None and d <= 128:    # (as _vide._coupled_scale: eigenvalues)
+            jacobian.append([[(diagonal[j + 1][a] - base[a]) / steps[j] for j in range(d)]
+                             for a in range(d)])
         if stiffness and not all(h * v <= STIFF for v in norm):   # (NaN: suspect)
             return True, n_rate, evaluations
         if kernel is None:
@@ -862,10 +871,11 @@ def _probe(t, Y, rtol, atol, kernel, rate, stiffness=True):
         abs(y0[a]), abs(y1[a])) for a in range(d)), n_rate, evaluations
 
 
-def _probe_scalar(t0, t1, y0, y1, rtol, atol, kernel, stiffness=True):
+def _probe_scalar(t0, t1, y0, y1, rtol, atol, kernel, stiffness=True, jacobian=None):
     """:func:`_probe` of a scalar solution (y0, y1: floats) with the kernel's own rate: the
     same evaluations in the same order and the same float operations, on floats instead of
-    lists of one (the lists' loops and helpers were half of its ~18 us)."""
+    lists of one (the lists' loops and helpers were half of its ~18 us); ``jacobian`` as
+    there."""
     h = t1 - t0
     step = 1.4901161193847656e-08 * max(1.0, abs(y0))
     t_dependent = not kernel.structure.get("t_independent", False)
@@ -877,6 +887,8 @@ def _probe_scalar(t0, t1, y0, y1, rtol, atol, kernel, stiffness=True):
         base = K(t0, t0, 0)[0]
         diagonal = K(t0, t0, 1)[0]
         norm = 0.0 + abs(diagonal - base) / step
+        if jacobian is not None:
+            jacobian.append([[(diagonal - base) / step]])
         if stiffness and not h * norm <= STIFF:       # (NaN: suspect)
             return True, 2, evaluations
         if t_dependent:
@@ -1283,6 +1295,35 @@ def _failed_at(sol, j, message, **stats):
                     t_failure=float(sol.mesh[j]), error_estimate=est)
 
 
+def _growth(sol):
+    """h g for the first step h of ``sol``, with g the largest real part of the eigenvalues of
+    the Jacobian of the rate (dK/dy at s = t, or a VIDE's df/dy) at (t0, y0) that the stiffness
+    probe of :func:`short_time_scale` found (``sol._rate_jacobian``): the e-folds a step of the
+    linearised problem's fastest growth; 0.0 where the probe found none or it is not finite."""
+    J = getattr(sol, "_rate_jacobian", None)
+    if not J or not all(math.isfinite(v) for row in J for v in row):
+        return 0.0
+    g = J[0][0] if len(J) == 1 else float(np.max(np.linalg.eigvals(np.array(J)).real))
+    return float(sol.mesh[1] - sol.mesh[0]) * g
+
+
+def _unchecked_growth(sol, growth, m, what, computed_start, advice):
+    """``sol`` failed from its first step (``stats["failure"] == "unresolved"``): its first
+    step spans ``growth`` e-folds of a growing mode of the linearised problem, and the solve of
+    the first steps with ``m`` times shorter steps ``what`` ("did not finish", "does not
+    resolve it either"), so nothing confirms the answer."""
+    message = (f"The solution is not checked from t = {float(sol.mesh[1]):.6g} on: it grows, "
+               f"{growth:.3g} e-folds a step at the start (h times the largest real part of the "
+               f"eigenvalues of the linearised rate, dK/dy at s = t or a VIDE's df/dy), and "
+               f"implicit steps that do not resolve a growth keep the values bounded on every "
+               f"mesh alike, which the error estimate (coarser meshes) cannot see; a solve of the "
+               f"first steps with {m} times shorter steps {what}.  "
+               f"{_kept(sol.mesh, 1, computed_start)}  {advice}")
+    if not sol.success:
+        message += f"  (Further on: {sol.message})"
+    return _failed_at(sol, 0 if computed_start else 1, message)
+
+
 def _suspects(sol, rtol, atol, kernel, rate, suspect):
     """Whether the first step of ``sol`` must be checked: ``suspect(sol, rtol, atol)`` (a
     solver's own probe) or else :func:`short_time_scale`."""
@@ -1355,6 +1396,7 @@ def with_checked_estimate(sol, run, *, uniform_only, min_steps, kernel=None, rat
     claim = [_maximum(max(column), ESTIMATE_FLOOR * size) for column in zip(*first)]
     if not all(c > 0 for c in claim):
         return sol                               # (an identically zero start)
+    sol._rate_jacobian = None
     suspicion = singular or _suspects(sol, 0.0, claim, kernel, rate, suspect)
     if not suspicion:
         return sol
@@ -1370,16 +1412,24 @@ def with_checked_estimate(sol, run, *, uniform_only, min_steps, kernel=None, rat
             message += f"  (Further on: {sol.message})"
         return _failed_at(sol, 0 if computed_start else 1, message)
     claim = np.array(claim)
+    # e-folds of the linearised problem's growth in the answer's first step (0: it decays)
+    growth = 0.0 if singular else _growth(sol)
     finer = _finer_start(run, sol, uniform_only, min_steps, k, grading if singular else None,
                          refine)
     if finer is None:
-        return sol
+        return _unchecked_growth(sol, growth, refine, "did not finish", computed_start, advice) \
+            if growth > STIFF * refine else sol
     D = np.abs(Y[1:k + 1] - finer[0])
     ratio = float(np.max(D / claim))
     running = np.maximum.accumulate(np.max(np.abs(Y[:k + 1]), axis=1))[1:]
     lost = np.max(D, axis=1) > UNRESOLVED * running
-    if ratio > 1.0 and not np.any(lost) and k * refine * REFINE <= CHECK_STEPS and \
-            not singular and _finer_step_suspect(sol, finer, kernel, rate, claim * ratio):
+    # the finer solve's steps do not resolve a growth either: the answer's A-stable steps keep
+    # its values bounded, and so do the finer's (radau3 on y = 1 + int y over [0, 300] in one
+    # step was a success with y(300) = -0.011 and the estimate 0.011, the 16 finer steps
+    # damping the growth as the answer does; gauss2 over [0, 1e20] kept y = 1)
+    grows = growth > STIFF * finer[1]
+    if not np.any(lost) and k * refine * REFINE <= CHECK_STEPS and not singular and \
+            (grows or ratio > 1.0 and _finer_step_suspect(sol, finer, kernel, rate, claim * ratio)):
         # the estimates are to be raised to the finer solve's difference, which is their error
         # only where its own steps resolve the time scale: where the probe suspects its first
         # step too, a solve with REFINE times shorter steps again, and the larger difference
@@ -1394,6 +1444,9 @@ def with_checked_estimate(sol, run, *, uniform_only, min_steps, kernel=None, rat
             ratio = float(np.max(D / claim))
             lost = np.max(D, axis=1) > UNRESOLVED * running
             finer = finest
+        elif grows:
+            return _unchecked_growth(sol, growth, refine * REFINE, "did not finish",
+                                     computed_start, advice)
     sol.stats["resolution_check"] = ratio
     if np.any(lost):
         j = 1 + int(np.argmax(lost))
@@ -1406,9 +1459,17 @@ def with_checked_estimate(sol, run, *, uniform_only, min_steps, kernel=None, rat
                           f"error estimate (which compares coarser meshes) was "
                           f"{float(np.max(est[j])):.3g}", "a fast-decaying kernel", computed_start,
                           advice)
+    if grows and growth > STIFF * finer[1]:
+        return _unchecked_growth(sol, growth, finer[1], "does not resolve it either",
+                                 computed_start, advice)
     if not ratio > 1.0:
         return sol
-    est[1:] *= ratio                             # (in place: also error_estimate_mesh)
+    # (in place: also error_estimate_mesh.)  An estimate below the claims' floor is raised from
+    # the floor, as the ratio was measured against it: y = 1 + int e^(-5 (t - s)) y ds on 16
+    # gauss2 steps over [0, 1000] kept y = 1 (exact 1.25) with estimates of exactly 0 (32
+    # steps: 5.7e-16), which the ratio 1.1e12 left at 0 (6.3e-4)
+    np.maximum(est[1:], ESTIMATE_FLOOR * size, out=est[1:])
+    est[1:] *= ratio
     sol.stats["max_error_estimate"] = largest_estimate(est)
     # an estimate so raised that it exceeds half the solution's size: no reliable digit there
     over = np.max(est, axis=1) > UNRESOLVED * np.maximum.accumulate(np.max(np.abs(Y), axis=1))

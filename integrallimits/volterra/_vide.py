@@ -48,7 +48,8 @@ from .._numba import JIT_OPTIONS, types
 from ..kernels import Kernel, as_kernel
 from ..kernels import _user
 from ..kernels._kernel import (_FAST, BLOCK_SIGNATURE, JACOBIAN_SIGNATURE, KERNEL_SIGNATURE,
-                               FunctionAddress, _check_value, _compile, _njit_user)
+                               FunctionAddress, _check_value, _compile, _njit_user,
+                               check_unchanged)
 from ..kernels._linear import as_linear_kernel, positional_arity
 from ..kernels._structured import is_weakly_singular
 from . import _loops
@@ -186,6 +187,9 @@ def _as_rhs(f, y0, t0, jacobian, spec=_user.NO_ARGS, args=()):
     except Exception as exc:
         _user.raise_user_exception(exc, f"raised by f(t, y, z) when called at t = {t0}, y = y0, "
                                    f"z = 0")
+    if not scalar:
+        check_unchanged(arg, y0, "f(t, y, z)", "y")
+        check_unchanged(zero, np.zeros(d), "f(t, y, z)", "z")
     _check_value(value, () if scalar else (d,), "f(t, y, z)", t0, t0)
     if jacobian is not None:
         try:
@@ -464,7 +468,9 @@ def _coupled_scale(sol, f_fn, theta, kernel):
     counted); rho from the eigenvalues of J up to 2d = 128, above that its infinity norm (a
     bound: a check too many, never one too few; no refinement is then asked for).  A value
     that is not finite, or a function that fails, is a suspicion (the check runs in the
-    guarded loop)."""
+    guarded loop).  J is kept as ``sol._rate_jacobian`` (up to 2d = 128), the rate whose growth
+    :func:`._tolerance.with_checked_estimate` checks (y' = z, K = w^2 y: y = cosh(w t), whose
+    growth the answer's and the check's unresolved Radau steps damped alike)."""
     t, Y = sol.mesh, sol._y2
     if len(t) < 2:
         return False, 0
@@ -498,6 +504,7 @@ def _coupled_scale(sol, f_fn, theta, kernel):
         return True, d + 1
     if 2 * d > 128:
         return not h * np.max(np.sum(np.abs(J), axis=1)) <= STIFF, d + 1
+    sol._rate_jacobian = J.tolist()     # (its growth: see _tolerance.with_checked_estimate)
     lam = np.linalg.eigvals(J)
     if h * np.max(np.abs(lam)) <= STIFF:
         return False, d + 1
@@ -690,8 +697,9 @@ def solve_vide(f, K, y0, t_span=None, n_steps=None, method=None, *, args=None, m
         y_init = np.asarray(y0, dtype=float)
     except (TypeError, ValueError):
         raise TypeError(f"y0 must be a float or a 1-d array of floats, got {y0!r}") from None
-    if y_init.ndim > 1:
-        raise ValueError(f"y0 must be a float or an array of shape (d,), got shape {y_init.shape}")
+    if y_init.ndim > 1 or y_init.size == 0:
+        raise ValueError(f"y0 must be a float or an array of shape (d,), d >= 1, got shape "
+                         f"{y_init.shape}")
     if not np.all(np.isfinite(y_init)):
         raise ValueError(f"y0 must be finite, got {y_init.tolist()}")
     scalar = y_init.ndim == 0

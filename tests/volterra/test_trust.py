@@ -1853,3 +1853,225 @@ def test_the_pair_factor_is_one_on_equal_pairs_and_follows_the_local_errors():
             q = (1.0 + L ** (p + 1)) / (1.0 + L) ** (p + 1)
             expected = q / (1.0 - q) * (2.0 ** p - 1.0)
             assert abs(pair_factor(np.concatenate([[0.0], np.cumsum(h)]), p) / expected - 1) < 1e-12
+
+
+@pytest.mark.parametrize("method, T, n", [("radau3", 300.0, 1), ("radau3", 700.0, 2),
+                                          ("radau4", 700.0, 1), ("radau2", 100.0, 1),
+                                          ("implicit-rectangle", 50.0, 1), ("radau1", 300.0, 8),
+                                          ("gauss2", 1e20, 16), ("gauss4", 1e20, 4)])
+def test_a_growth_that_no_first_steps_check_resolves_is_not_a_success(method, T, n):
+    """y = 1 + int y ds (y = e^t) on steps of many e-folds: an implicit step that does not
+    resolve the growth keeps the values bounded (Radau: y(300) = -0.011 on one radau3 step;
+    Gauss: y = 1 over [0, 1e20]), on the companions' meshes and on the first-steps check's
+    16 times shorter steps alike, so every estimate agreed (0.011 for an error of 1.9e130).
+    Such a first step is checked with steps that resolve the growth (256 times shorter), and
+    where those do not either, the solve fails unchecked."""
+    sol = solve_volterra(lambda t, s, y: y, ONE, (0.0, T), n, method=method)
+    assert not sol.success and sol.stats["failure"] == "unresolved"
+    assert len(sol.t) == 1 and sol.y[0] == 1.0
+
+
+@pytest.mark.parametrize("method, T, n", [("radau3", 300.0, 1), ("radau2", 300.0, 2),
+                                          ("radau1", 100.0, 2)])
+def test_a_vide_growth_that_no_first_steps_check_resolves_is_not_a_success(method, T, n):
+    """y' = y, y(0) = 1 as a VIDE (no memory) on steps of 100 and more e-folds: radau3 on one
+    step over [0, 300] was a success with y(300) = -0.011 and the estimate 0.011."""
+    sol = solve_vide(lambda t, y, z: y, lambda t, s, y: 0.0 * y, 1.0, (0.0, T), n, method=method)
+    assert not sol.success and sol.stats["failure"] == "unresolved"
+    assert len(sol.t) == 1
+
+
+@pytest.mark.parametrize("method, n", [("radau3", 4), ("gauss2", 8), ("radau1", 16),
+                                       ("trapezoid", 16), ("rk4", 8)])
+def test_a_growth_that_the_finer_check_resolves_is_right_to_its_estimate(method, n):
+    """A growth of up to a few e-folds a step (y = e^(2 t) on [0, 5]): the check resolves it;
+    every success is right to 20 times its estimate."""
+    sol = solve_volterra(lambda t, s, y: 2.0 * y, ONE, (0.0, 5.0), n, method=method)
+    error = np.abs(sol.y - np.exp(2.0 * sol.t)).max()
+    assert not sol.success or error <= 20.0 * sol.stats["max_error_estimate"]
+
+
+@pytest.mark.parametrize("w, method, n", [(10.0, "radau1", 4), (10.0, "radau2", 2),
+                                          (30.0, "radau3", 1), (100.0, "radau1", 8)])
+def test_a_growth_the_memory_couples_into_a_vide_is_checked(w, method, n):
+    """y' = z with the memory K = w^2 y (y'' = w^2 y: y = cosh(w t)) over 300 e-folds: f(t, y, 0)
+    = 0 shows no growth, the coupled system's Jacobian [[0, 1], [w^2, 0]] has the eigenvalue w;
+    every fixed-mesh success of the scan (21 of 75: radau1-radau3 on 1 to 8 steps) kept bounded
+    values (radau3 on one step: y(300 / w) = -5.7e-4 for 9.7e129, estimate 1.7e-3)."""
+    sol = solve_vide(lambda t, y, z, w: z, lambda t, s, y, w: w * w * y, 1.0, (0.0, 300.0 / w), n,
+                     method=method, args=(w,))
+    assert not sol.success and sol.stats["failure"] == "unresolved"
+    assert np.abs(sol.y - np.cosh(w * sol.t)).max() <= 1e-12
+
+
+def _negated_in_place(t, s, y):
+    y *= -1.0
+    return y
+
+
+def _halves_first_in_place(x, s, y):
+    y[0] = 0.5 * y[0]
+    return (-y[0], -y[1])
+
+
+@pytest.mark.parametrize("solver", ["rk4", "gauss2", "tolerance", "fredholm", "vide K", "vide f y",
+                                    "vide f z", "jacobian"])
+def test_a_user_function_that_changes_its_argument_in_place_is_refused(solver):
+    """The compiled loops pass a vector y as a view of their own arrays (the solution's
+    history, a stage): ``y *= -1; return y`` as K corrupted it (rk4 on 16 steps: a success 1.3
+    off the solution of K = -y, estimate 0.1; the implicit methods: "Newton's method did not
+    converge"). The probe call in Python refuses it, naming the argument."""
+    two = lambda t: np.array([1.0, 2.0])  # noqa: E731
+
+    def f_sets_z(t, y, z):
+        z[0] = 1.0
+        return -y
+
+    def jacobian_zeroes_y(t, s, y):
+        y[0] = 0.0
+        return -np.eye(2)
+
+    calls = {
+        "rk4": lambda: solve_volterra(_negated_in_place, two, (0.0, 1.0), 16, method="rk4"),
+        "gauss2": lambda: solve_volterra(_halves_first_in_place, two, (0.0, 1.0), 16,
+                                         method="gauss2"),
+        "tolerance": lambda: solve_volterra(_halves_first_in_place, two, (0.0, 1.0), rtol=1e-6),
+        "fredholm": lambda: solve_fredholm(_negated_in_place, two, (0.0, 1.0), 8),
+        "vide K": lambda: solve_vide(lambda t, y, z: z - y, _negated_in_place, np.ones(2),
+                                     (0.0, 1.0), 16),
+        "vide f y": lambda: solve_vide(lambda t, y, z: _negated_in_place(t, t, y), None,
+                                       np.ones(2), (0.0, 1.0), 16),
+        "vide f z": lambda: solve_vide(f_sets_z, lambda t, s, y: -y, np.ones(2), (0.0, 1.0), 16),
+        "jacobian": lambda: solve_volterra(lambda t, s, y: -y, two, (0.0, 1.0), 16,
+                                           method="gauss2", jacobian=jacobian_zeroes_y),
+    }
+    with pytest.raises(ValueError, match=r"changed its argument [yz] in place"):
+        calls[solver]()
+
+
+def test_a_user_function_returning_its_argument_unchanged_is_accepted():
+    sol = solve_volterra(lambda t, s, y: y, lambda t: np.array([1.0, 2.0]), (0.0, 1.0), 16,
+                         method="gauss2")
+    assert sol.success and np.abs(sol.y[-1] - np.e * np.array([1.0, 2.0])).max() < 1e-6
+
+
+HELPER_SCALE = 1.0
+
+
+def _scaled_by_a_global(x):          # a helper of g in the same module, reading a global
+    return HELPER_SCALE * x
+
+
+def _g_through_a_helper(t):
+    return _scaled_by_a_global(np.cos(t))
+
+
+@pytest.mark.parametrize("solver", ["volterra", "fredholm"])
+def test_dense_output_refuses_a_forcing_whose_helper_reads_a_changed_value(solver):
+    """g(t) = helper(cos t) with the helper reading a global: after a change of that global,
+    the dense output (gauss2) and the Nystrom interpolant called g with the new value and mixed
+    it with the old solution, silently (gauss2 on y = g + int y, g = C: 5.8 for 1.7; a Nystrom
+    interpolant: 1.1 for 0.3); now
+    they refuse as for a value g reads itself, naming it.  A sweep over the value is fresh."""
+    global HELPER_SCALE
+    try:
+        sols = {}
+        for value in (1.0, 2.0, 1.0, 3.0):        # (the same objects twice: the key's fast path)
+            HELPER_SCALE = value
+            sols[value] = solve_volterra(lambda t, s, y: -y, _g_through_a_helper, (0.0, 1.0), 16,
+                                         method="gauss2") if solver == "volterra" else \
+                solve_fredholm(lambda x, s, y: 0.5 * y, _g_through_a_helper, (0.0, 1.0), 8)
+        latest = float(sols[3.0](0.55))               # (the equation is linear in g)
+        np.testing.assert_allclose(sols[3.0].y, 1.5 * sols[2.0].y, rtol=1e-12)
+        with pytest.raises(RuntimeError, match=r"changed after the solve \(.*HELPER_SCALE"):
+            sols[2.0](0.55)
+        HELPER_SCALE = 2.0
+        np.testing.assert_allclose(float(sols[2.0](0.55)), latest / 1.5, rtol=1e-12)
+    finally:
+        HELPER_SCALE = 1.0
+
+
+@pytest.mark.parametrize("solver", ["volterra", "tolerance", "fredholm", "first-kind", "vide"])
+def test_an_empty_vector_forcing_or_start_is_refused_clearly(solver):
+    """g(t) = np.array([]) (or y0 = [] for a VIDE) went on with d = 0 and raised NumPy's "reduce()
+    of empty iterable" or "zero-size array to reduction operation" from deep inside the solve or
+    its error estimate."""
+    empty = lambda t: np.array([])  # noqa: E731
+    calls = {
+        "volterra": lambda: solve_volterra(lambda t, s, y: -y, empty, (0.0, 1.0), 8),
+        "tolerance": lambda: solve_volterra(lambda t, s, y: -y, empty, (0.0, 1.0), rtol=1e-3),
+        "fredholm": lambda: solve_fredholm(lambda x, s, y: -y, empty, (0.0, 1.0), 8),
+        "first-kind": lambda: solve_volterra(lambda t, s: 1.0, empty, (0.0, 1.0), 8, kind=1),
+        "vide": lambda: solve_vide(lambda t, y, z: -y, None, np.array([]), (0.0, 1.0), 8),
+    }
+    with pytest.raises(ValueError, match=r"d >= 1, got shape \(0,\)"):
+        calls[solver]()
+
+
+@pytest.mark.parametrize("solver", ["volterra", "fredholm"])
+def test_an_args_array_changed_in_place_after_the_solve_does_not_reach_its_dense_output(solver):
+    """args=(w,) with g(t, w) reading the array w: changed in place after the solve, the dense
+    output (gauss3) and the Nystrom interpolant called g with the new values and mixed them with
+    the old solution, silently (5.8 for 1.7; 1.1 for 0.3), although args= is the documented
+    way to pass values that change; g now gets the values of the solve, as K does."""
+    w = np.array([1.0])
+    if solver == "volterra":
+        sol = solve_volterra(lambda t, s, y, w: y, lambda t, w: w[0], (0.0, 1.0), 16,
+                             method="gauss3", args=(w,))
+        point, exact = 0.53, math.exp(0.53)
+    else:
+        sol = solve_fredholm(lambda x, s, y, w: x * s * y, lambda x, w: w[0] * x * 2.0 / 3.0,
+                             (0.0, 1.0), 8, args=(w,))
+        point, exact = 0.3, 0.3
+    w[0] = 5.0
+    assert abs(float(sol(point)) - exact) <= 20.0 * sol.stats["max_error_estimate"] + 1e-14
+
+
+@pytest.mark.parametrize("c, T, n", [(5.0, 1000.0, 16), (5.0, 1000.0, 32), (50.0, 100.0, 16),
+                                     (500.0, 10.0, 32)])
+def test_an_estimate_of_zero_raised_by_the_first_steps_check_is_not_left_at_zero(c, T, n):
+    """y = 1 + int e^(-c (t - s)) y ds (y -> c / (c - 1)) on gauss2 steps of 60 decay times and
+    more: every mesh keeps y = 1, so the companions agree to the bit (estimates 0, or 5.7e-16),
+    and the first-steps check, which found a difference of 0.25 (1.1e12 times the claims' floor
+    2^-42 |y|), multiplied those estimates: a success with the estimate 0 (or 6.3e-4) for an
+    error of 0.25.  Estimates below the floor are raised from the floor."""
+    sol = solve_volterra(lambda t, s, y, c: math.exp(-c * (t - s)) * y, ONE, (0.0, T), n,
+                         method="gauss2", args=(c,))
+    exact = (c - np.exp((1.0 - c) * sol.t)) / (c - 1.0)
+    error = np.abs(sol.y - exact).max()
+    assert error > 1e-3                   # (the steps do miss the time scale)
+    assert not sol.success or error <= 20.0 * sol.stats["max_error_estimate"]
+
+
+def _table_lookup(t, s, y, w):
+    return w[int(s * 10)] * y          # s = 1 reads w[10]: one past the table
+
+
+@pytest.mark.parametrize("method", ["trapezoid", "radau3"])
+def test_an_index_out_of_bounds_raises_as_in_python(method):
+    """A lookup table w[int(s * 10)] over [0, 1] reads w[10] at s = 1: Python raises
+    IndexError, and Numba without bounds checks read past the array (trapezoid: a success with
+    y(1) = 0.379 for 0.368, error 0.011 for the estimate 0.0037; radau3: error 2.6e-3 for
+    8.4e-5).  User functions that subscript are compiled with bounds checks: the user's
+    IndexError is raised."""
+    w = np.full(10, -1.0)
+    with pytest.raises(IndexError, match="index 10 is out of bounds"):
+        solve_volterra(_table_lookup, lambda t, w: 1.0, (0.0, 1.0), 16, method=method, args=(w,))
+    sol = solve_volterra(_table_lookup, lambda t, w: 1.0, (0.0, 1.0), 16, method="gauss2",
+                         args=(w,))                   # (Gauss points never reach s = 1)
+    assert sol.success
+    assert abs(sol.y[-1] - math.exp(-1.0)) <= 20.0 * sol.stats["max_error_estimate"]
+
+
+def test_an_integer_array_argument_used_as_an_index_is_explained():
+    """args=(table, np.array([1])) with K indexing table[idx[0]]: Python indexes with the int,
+    the compiled code receives idx as a float64 array and Numba refused getitem(array, float64)
+    with only the generic advice; the message now says why and what to write."""
+    def K(t, s, y, table, idx):
+        return table[idx[0]] * y
+    with pytest.raises(TypeError, match=r"indexes an array with a float: run-time arguments"):
+        solve_volterra(K, lambda t, table, idx: 1.0, (0.0, 1.0), 16, method="gauss2",
+                       args=(np.array([-1.0, -2.0]), np.array([1])))
+    sol = solve_volterra(lambda t, s, y, table, i: table[i] * y, lambda t, table, i: 1.0,
+                         (0.0, 1.0), 16, method="gauss2", args=(np.array([-1.0, -2.0]), 1))
+    assert sol.success and abs(sol.y[-1] - math.exp(-2.0)) < 1e-6
