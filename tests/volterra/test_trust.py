@@ -1904,6 +1904,38 @@ def test_a_growth_the_memory_couples_into_a_vide_is_checked(w, method, n):
     assert np.abs(sol.y - np.cosh(w * sol.t)).max() <= 1e-12
 
 
+def _vide_oscillator(t, y, z, w):
+    return z
+
+
+def _vide_oscillator_memory(t, s, y, w):
+    return -w * w * y
+
+
+@pytest.mark.parametrize("n", [1, 2, 5, 8, 48])
+def test_a_vide_oscillation_a_low_order_damps_is_not_a_success(n):
+    """y' = z, K = -w^2 y (y = cos(w t)), w = 30 on [0, 2]: radau1 damps the oscillation to
+    nothing over its 60 radians, and its companions alike; on 48 steps of 1.25 radians (below
+    the stiffness probe's threshold) and on 1 to 8 (the first-steps check at 0.5 radians a step
+    damping it too) it was a success with errors of 0.95-1.02 and estimates of 0.007-0.22
+    (``tools/trust_scan.py vide``: 10 successes without a digit, 3 of them wrong).  The phase
+    error W (h w)^p over the interval has the first steps checked, on steps that keep the
+    check's own phase error small."""
+    sol = solve_vide(_vide_oscillator, _vide_oscillator_memory, 1.0, (0.0, 2.0), n, "radau1",
+                     args=(30.0,))
+    error = np.abs(sol.y - np.cos(30.0 * sol.t))
+    assert not sol.success and sol.stats["failure"] == "unresolved"
+    assert np.all(error <= 20.0 * sol.error_estimate + 1e-12)
+
+
+@pytest.mark.parametrize("method, n", [("radau3", 128), ("gauss3", 64), ("radau2", 256)])
+def test_a_resolved_vide_oscillation_stays_a_success(method, n):
+    sol = solve_vide(_vide_oscillator, _vide_oscillator_memory, 1.0, (0.0, 2.0), n, method,
+                     args=(30.0,))
+    error = np.abs(sol.y - np.cos(30.0 * sol.t)).max()
+    assert sol.success and error <= 20.0 * sol.stats["max_error_estimate"] and error < 0.02
+
+
 def _negated_in_place(t, s, y):
     y *= -1.0
     return y
