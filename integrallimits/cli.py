@@ -24,6 +24,7 @@ import argparse
 import contextlib
 import csv
 import io
+import keyword
 import logging
 import math
 import os
@@ -273,6 +274,7 @@ _PARAM = re.compile(r"\s*([A-Za-z_][A-Za-z0-9_]*)\s*=\s*(\S+)\s*")
 
 def _params(given, d):
     """(names, values) of the repeated --param NAME=VALUE options."""
+    from .kernels._text import LANGUAGE_NAMES
     names, values = [], []
     taken = {"t", "s", "y", "pi", "e"} | ({f"y{k}" for k in range(d)} if d else set())
     for text in given or ():
@@ -289,6 +291,10 @@ def _params(given, d):
         if name in taken or name in names:
             raise CommandError(f"--param {name}: the name is already taken (by a variable, a "
                                f"constant or another --param)", 2)
+        if name in LANGUAGE_NAMES or keyword.iskeyword(name):
+            what = "a Python keyword" if keyword.iskeyword(name) else \
+                "the name of a function of the expressions"
+            raise CommandError(f"--param {name}: the name is {what}; choose another", 2)
         names.append(name)
         values.append(value)
     return names, values

@@ -206,6 +206,24 @@ def test_bad_parameters_are_one_line(param, says, capsys):
     assert code == 2 and len(err) == 1 and says in err[0]
 
 
+@pytest.mark.parametrize("param, says", [("exp=1", "a function of the expressions"),
+                                         ("lambda=1", "a Python keyword"),
+                                         ("atan2=1", "a function of the expressions")])
+def test_parameters_named_as_functions_or_keywords_are_one_line(param, says, capsys):
+    """--param exp=1 or lambda=1 was a 30-line traceback (the ValueError of the parser's
+    variable check) and exit status 1."""
+    code = main(["solve", "--kernel", "-y", "--forcing", "1", "--param", param])
+    err = capsys.readouterr().err.strip().splitlines()
+    assert code == 2 and len(err) == 1 and says in err[0] and err[0].startswith(
+        f"integrallimits: error: --param {param.split('=')[0]}:")
+
+
+def test_language_names_are_the_parsers_functions_and_constants():
+    from integrallimits.kernels._parse import CONSTANTS, FUNCTIONS
+    from integrallimits.kernels._text import LANGUAGE_NAMES
+    assert LANGUAGE_NAMES == set(FUNCTIONS) | set(CONSTANTS)
+
+
 def test_solve_to_a_tolerance_prints_the_estimated_and_the_actual_error():
     code, text = run(["solve", "--kernel", "-y", "--forcing", "1", "--exact", "exp(-t)",
                       "--rtol", "1e-10", "--atol", "1e-12"])

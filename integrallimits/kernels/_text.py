@@ -38,6 +38,12 @@ MAX_LENGTH = 2000
 #: Version of the index entries' format (part of the key).
 _INDEX_FORMAT = 1
 
+#: The names the expression language gives a meaning (the keys of ``_parse.FUNCTIONS`` and
+#: ``_parse.CONSTANTS``, which import SymPy): a variable or parameter cannot take them.
+LANGUAGE_NAMES = frozenset({"exp", "log", "sqrt", "sin", "cos", "tan", "asin", "acos", "atan",
+                            "sinh", "cosh", "tanh", "asinh", "acosh", "atanh", "abs", "erf", "erfc",
+                            "atan2", "min", "max", "pi", "e"})
+
 
 class ExpressionError(ValueError):
     """User text is not an accepted mathematical expression.
