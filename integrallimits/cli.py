@@ -45,6 +45,9 @@ DEFAULT_METHOD = "gregory6"
 MAX_STEPS = 2 ** 22
 #: Options whose value is an expression, which may start with a minus sign (``--kernel -y**2``).
 _EXPRESSION_OPTIONS = ("--kernel", "--forcing", "--exact")
+#: Options whose values are numbers, which may be negative with an exponent (argparse takes
+#: ``-1e-3`` for an option, unlike ``-1`` or ``-0.5``), and how many values each takes.
+_NUMBER_OPTIONS = {"--t-span": 2, "--T": 1, "--rtol": 1, "--atol": 1}
 
 
 class CommandError(Exception):
@@ -558,9 +561,19 @@ def build_parser():
     return parser
 
 
+def _is_number(text):
+    try:
+        float(text)
+    except ValueError:
+        return False
+    return True
+
+
 def _expression_values_attached(argv):
     """``--kernel -y**2`` -> ``--kernel=-y**2``: argparse would take a value that starts with a
-    minus sign for an option."""
+    minus sign for an option; likewise a negative number with an exponent after a numeric
+    option (``--t-span -1e-3 1`` was "expected 2 arguments"), which gets a leading space
+    (argparse then reads it as a value, and ``float`` ignores the space)."""
     argv, out = list(argv), []
     k = 0
     while k < len(argv):
@@ -569,6 +582,13 @@ def _expression_values_attached(argv):
                 and not argv[k + 1].startswith("--")):
             out.append(f"{arg}={argv[k + 1]}")
             k += 2
+        elif arg in _NUMBER_OPTIONS:
+            out.append(arg)
+            k += 1
+            for _ in range(_NUMBER_OPTIONS[arg]):
+                if k < len(argv) and argv[k].startswith("-") and _is_number(argv[k]):
+                    out.append(" " + argv[k])
+                    k += 1
         else:
             out.append(arg)
             k += 1

@@ -457,3 +457,16 @@ def test_a_warning_is_one_line(capsys):
     assert code == 0 and "y(1)" in text
     assert err == ["integrallimits: warning: rtol = 0.0 is below 1e-14, where rounding errors "
                    "dominate every method; using rtol = 1e-14"]
+
+
+def test_negative_numbers_with_an_exponent_are_values_of_numeric_options(capsys):
+    """argparse took -1e0 for an option: --t-span -1e0 1 was "expected 2 arguments" (exit 2),
+    while --t-span -1 1 ran; --rtol -1e-3 said "expected one argument" instead of the range."""
+    code, text = run(["solve", "--kernel", "-y", "--forcing", "1", "--t-span", "-1e0", "1",
+                      "--steps", "8", "--method", "trapezoid"])
+    code2, text2 = run(["solve", "--kernel", "-y", "--forcing", "1", "--t-span", "-1", "1",
+                        "--steps", "8", "--method", "trapezoid"])
+    assert code == code2 == 0 and _table(text) == _table(text2)
+    capsys.readouterr()
+    assert main(["solve", "--kernel", "-y", "--forcing", "1", "--rtol", "-1e-3"]) == 2
+    assert "--rtol must be a finite number >= 0, got -0.001" in capsys.readouterr().err
