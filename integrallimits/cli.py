@@ -461,7 +461,8 @@ def _check_symbolic(args, out):
     options = (["--quick"] if args.quick else []) + (["--list"] if args.list else [])
     for name in args.only or []:
         options += ["--only", name]
-    return check_symbolic_main(options)
+    with contextlib.redirect_stdout(out):   # (it printed to sys.stdout, not main's ``out``)
+        return check_symbolic_main(options)
 
 
 def build_parser():

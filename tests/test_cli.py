@@ -470,3 +470,10 @@ def test_negative_numbers_with_an_exponent_are_values_of_numeric_options(capsys)
     capsys.readouterr()
     assert main(["solve", "--kernel", "-y", "--forcing", "1", "--rtol", "-1e-3"]) == 2
     assert "--rtol must be a finite number >= 0, got -0.001" in capsys.readouterr().err
+
+
+def test_check_symbolic_prints_to_the_given_output():
+    """main(argv, out=...) printed the other commands to ``out`` but check-symbolic's list and
+    table to sys.stdout."""
+    code, text = run(["check-symbolic", "--list"])
+    assert code == 0 and text.startswith("state-space: ") and "relu-activation-pattern" in text
