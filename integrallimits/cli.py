@@ -121,7 +121,9 @@ def _check_output_file(path, option):
     folder = os.path.dirname(os.path.abspath(path))
     if not os.path.isdir(folder):
         raise CommandError(f"{option} {_shown(path)}: the folder {_shown(folder)} does not exist", 2)
-    existed = os.path.lexists(path)
+    # (the file a symbolic link points to: a dangling link's target, created by the open,
+    # was left behind, empty, by a run that then failed)
+    existed = os.path.exists(path)
     try:
         fd = os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o666)
         try:
@@ -132,7 +134,7 @@ def _check_output_file(path, option):
         raise CommandError(f"cannot write {option} {_shown(path)}: {exc.strerror}", 1) from None
     finally:
         if not existed and os.path.exists(path):
-            os.unlink(path)
+            os.unlink(os.path.realpath(path))
 
 
 def _write_output(path, text, option):

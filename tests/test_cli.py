@@ -105,6 +105,19 @@ def test_a_failing_write_after_the_run_is_one_line(tmp_path, monkeypatch, capsys
     assert not (tmp_path / "y.csv").exists()     # the check left no file behind
 
 
+def test_a_failed_run_leaves_no_file_behind_a_dangling_link(tmp_path, capsys):
+    """--out a symbolic link to a file that does not exist: the check created that file (empty)
+    and left it there when the run then failed."""
+    link, target = tmp_path / "y.csv", tmp_path / "target.csv"
+    link.symlink_to(target)
+    code = main(["solve", "--kernel", "1/(y - y)", "--forcing", "1", "--out", str(link)],
+                out=io.StringIO())
+    assert code == 2 and "division by zero" in one_line_error(capsys)
+    assert not target.exists() and link.is_symlink()
+    code, _ = run(SOLVE + ["--steps", "8", "--out", str(link)])   # a run that succeeds writes it
+    assert code == 0 and target.read_text().startswith("t,y") and link.is_symlink()
+
+
 def test_t_is_deprecated_but_still_works(capsys):
     code, text = run(SOLVE + ["--T", "2", "--steps", "8", "--exact", "exp(-t)"])
     assert code == 0 and "y(2)" in text
