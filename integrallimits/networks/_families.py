@@ -104,8 +104,9 @@ class VolterraNetwork:
     #: attributes fixed when the network is built: they are written into the structure
     #: entries of ``theta`` (step h, depth, width, activation code, ...) or into its packed
     #: data (the feature maps of a :class:`NonlocalDense`), which the kernel reads
+    #: (and ``rule``, which decides the grid values used, read by an Objective's layout)
     _STRUCTURE: tuple = ("d", "n_layers", "T", "h", "activation", "_code", "k", "m", "maps",
-                         "grid", "channels", "M")
+                         "grid", "channels", "M", "rule")
 
     def __setattr__(self, name, value):
         """Assigning ``theta`` or a field of a built network writes the values into the
@@ -113,7 +114,8 @@ class VolterraNetwork:
         rebinding the name would detach it from the network.  The structure of a built
         network (``T``, ``n_layers``, ``activation``, ...) cannot be assigned another value:
         the kernel would go on with the old one (a new ``activation`` was ignored, a new
-        ``T`` mixed two step sizes).  A new ``rule`` is checked as in the constructor."""
+        ``T`` mixed two step sizes), and an :class:`~integrallimits.control.Objective` built
+        on the network would keep the grid values its ``rule`` used."""
         if "theta" in self.__dict__ and name in self._STRUCTURE and name in self.__dict__:
             current = self.__dict__[name]
             same = current is value or (
@@ -126,9 +128,7 @@ class VolterraNetwork:
                 f"{name} of a built {type(self).__name__} cannot be changed (it is part of "
                 f"the network's structure, which its kernel reads from theta); build a new "
                 f"network, e.g. integrallimits.control.rebuild_network(net, T=..., "
-                f"n_layers=...) for another T or depth")
-        if name == "rule" and "theta" in self.__dict__:
-            _check_rule(value)
+                f"n_layers=..., rule=...) for another T, depth or rule")
         if name == "theta" or name in self._FIELDS:
             current, theta = self.__dict__.get(name), self.__dict__.get("theta")
             if isinstance(current, tuple) and all(_in(view, theta) for view in current):
