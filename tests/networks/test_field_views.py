@@ -154,7 +154,8 @@ def test_structure_of_smooth_relu_and_nonlocal_networks_is_fixed_too():
     with pytest.raises(AttributeError, match="m of a built ReLUResNet"):
         relu.m = 2
     grid = spatial_rule("gauss-legendre", 4)
-    nonlocal_net = NonlocalDense([LocalMap(grid, channels=2)], [lambda t, s: -np.eye(2)], n_layers=3)
+    nonlocal_net = NonlocalDense([LocalMap(grid, channels=2)], [lambda t, s: -np.eye(2)],
+                                 n_layers=3)
     with pytest.raises(AttributeError, match="maps of a built NonlocalDense"):
         nonlocal_net.maps = [LocalMap(grid, 2.0, channels=2)]
 
