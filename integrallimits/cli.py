@@ -24,6 +24,7 @@ import argparse
 import contextlib
 import csv
 import io
+import keyword
 import logging
 import math
 import os
@@ -44,6 +45,9 @@ DEFAULT_METHOD = "gregory6"
 MAX_STEPS = 2 ** 22
 #: Options whose value is an expression, which may start with a minus sign (``--kernel -y**2``).
 _EXPRESSION_OPTIONS = ("--kernel", "--forcing", "--exact")
+#: Options whose values are numbers, which may be negative with an exponent (argparse takes
+#: ``-1e-3`` for an option, unlike ``-1`` or ``-0.5``), and how many values each takes.
+_NUMBER_OPTIONS = {"--t-span": 2, "--T": 1, "--rtol": 1, "--atol": 1}
 
 
 class CommandError(Exception):
@@ -117,7 +121,9 @@ def _check_output_file(path, option):
     folder = os.path.dirname(os.path.abspath(path))
     if not os.path.isdir(folder):
         raise CommandError(f"{option} {_shown(path)}: the folder {_shown(folder)} does not exist", 2)
-    existed = os.path.lexists(path)
+    # (the file a symbolic link points to: a dangling link's target, created by the open,
+    # was left behind, empty, by a run that then failed)
+    existed = os.path.exists(path)
     try:
         fd = os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o666)
         try:
@@ -128,7 +134,7 @@ def _check_output_file(path, option):
         raise CommandError(f"cannot write {option} {_shown(path)}: {exc.strerror}", 1) from None
     finally:
         if not existed and os.path.exists(path):
-            os.unlink(path)
+            os.unlink(os.path.realpath(path))
 
 
 def _write_output(path, text, option):
@@ -273,6 +279,7 @@ _PARAM = re.compile(r"\s*([A-Za-z_][A-Za-z0-9_]*)\s*=\s*(\S+)\s*")
 
 def _params(given, d):
     """(names, values) of the repeated --param NAME=VALUE options."""
+    from .kernels._text import LANGUAGE_NAMES
     names, values = [], []
     taken = {"t", "s", "y", "pi", "e"} | ({f"y{k}" for k in range(d)} if d else set())
     for text in given or ():
@@ -289,6 +296,10 @@ def _params(given, d):
         if name in taken or name in names:
             raise CommandError(f"--param {name}: the name is already taken (by a variable, a "
                                f"constant or another --param)", 2)
+        if name in LANGUAGE_NAMES or keyword.iskeyword(name):
+            what = "a Python keyword" if keyword.iskeyword(name) else \
+                "the name of a function of the expressions"
+            raise CommandError(f"--param {name}: the name is {what}; choose another", 2)
         names.append(name)
         values.append(value)
     return names, values
@@ -452,7 +463,8 @@ def _check_symbolic(args, out):
     options = (["--quick"] if args.quick else []) + (["--list"] if args.list else [])
     for name in args.only or []:
         options += ["--only", name]
-    return check_symbolic_main(options)
+    with contextlib.redirect_stdout(out):   # (it printed to sys.stdout, not main's ``out``)
+        return check_symbolic_main(options)
 
 
 def build_parser():
@@ -552,9 +564,19 @@ def build_parser():
     return parser
 
 
+def _is_number(text):
+    try:
+        float(text)
+    except ValueError:
+        return False
+    return True
+
+
 def _expression_values_attached(argv):
     """``--kernel -y**2`` -> ``--kernel=-y**2``: argparse would take a value that starts with a
-    minus sign for an option."""
+    minus sign for an option; likewise a negative number with an exponent after a numeric
+    option (``--t-span -1e-3 1`` was "expected 2 arguments"), which gets a leading space
+    (argparse then reads it as a value, and ``float`` ignores the space)."""
     argv, out = list(argv), []
     k = 0
     while k < len(argv):
@@ -563,6 +585,13 @@ def _expression_values_attached(argv):
                 and not argv[k + 1].startswith("--")):
             out.append(f"{arg}={argv[k + 1]}")
             k += 2
+        elif arg in _NUMBER_OPTIONS:
+            out.append(arg)
+            k += 1
+            for _ in range(_NUMBER_OPTIONS[arg]):
+                if k < len(argv) and argv[k].startswith("-") and _is_number(argv[k]):
+                    out.append(" " + argv[k])
+                    k += 1
         else:
             out.append(arg)
             k += 1

@@ -105,6 +105,19 @@ def test_a_failing_write_after_the_run_is_one_line(tmp_path, monkeypatch, capsys
     assert not (tmp_path / "y.csv").exists()     # the check left no file behind
 
 
+def test_a_failed_run_leaves_no_file_behind_a_dangling_link(tmp_path, capsys):
+    """--out a symbolic link to a file that does not exist: the check created that file (empty)
+    and left it there when the run then failed."""
+    link, target = tmp_path / "y.csv", tmp_path / "target.csv"
+    link.symlink_to(target)
+    code = main(["solve", "--kernel", "1/(y - y)", "--forcing", "1", "--out", str(link)],
+                out=io.StringIO())
+    assert code == 2 and "division by zero" in one_line_error(capsys)
+    assert not target.exists() and link.is_symlink()
+    code, _ = run(SOLVE + ["--steps", "8", "--out", str(link)])   # a run that succeeds writes it
+    assert code == 0 and target.read_text().startswith("t,y") and link.is_symlink()
+
+
 def test_t_is_deprecated_but_still_works(capsys):
     code, text = run(SOLVE + ["--T", "2", "--steps", "8", "--exact", "exp(-t)"])
     assert code == 0 and "y(2)" in text
@@ -204,6 +217,24 @@ def test_bad_parameters_are_one_line(param, says, capsys):
     code = main(["solve", "--kernel", "-a*y", "--forcing", "1", "--param", param])
     err = capsys.readouterr().err.strip().splitlines()
     assert code == 2 and len(err) == 1 and says in err[0]
+
+
+@pytest.mark.parametrize("param, says", [("exp=1", "a function of the expressions"),
+                                         ("lambda=1", "a Python keyword"),
+                                         ("atan2=1", "a function of the expressions")])
+def test_parameters_named_as_functions_or_keywords_are_one_line(param, says, capsys):
+    """--param exp=1 or lambda=1 was a 30-line traceback (the ValueError of the parser's
+    variable check) and exit status 1."""
+    code = main(["solve", "--kernel", "-y", "--forcing", "1", "--param", param])
+    err = capsys.readouterr().err.strip().splitlines()
+    assert code == 2 and len(err) == 1 and says in err[0] and err[0].startswith(
+        f"integrallimits: error: --param {param.split('=')[0]}:")
+
+
+def test_language_names_are_the_parsers_functions_and_constants():
+    from integrallimits.kernels._parse import CONSTANTS, FUNCTIONS
+    from integrallimits.kernels._text import LANGUAGE_NAMES
+    assert LANGUAGE_NAMES == set(FUNCTIONS) | set(CONSTANTS)
 
 
 def test_solve_to_a_tolerance_prints_the_estimated_and_the_actual_error():
@@ -439,3 +470,23 @@ def test_a_warning_is_one_line(capsys):
     assert code == 0 and "y(1)" in text
     assert err == ["integrallimits: warning: rtol = 0.0 is below 1e-14, where rounding errors "
                    "dominate every method; using rtol = 1e-14"]
+
+
+def test_negative_numbers_with_an_exponent_are_values_of_numeric_options(capsys):
+    """argparse took -1e0 for an option: --t-span -1e0 1 was "expected 2 arguments" (exit 2),
+    while --t-span -1 1 ran; --rtol -1e-3 said "expected one argument" instead of the range."""
+    code, text = run(["solve", "--kernel", "-y", "--forcing", "1", "--t-span", "-1e0", "1",
+                      "--steps", "8", "--method", "trapezoid"])
+    code2, text2 = run(["solve", "--kernel", "-y", "--forcing", "1", "--t-span", "-1", "1",
+                        "--steps", "8", "--method", "trapezoid"])
+    assert code == code2 == 0 and _table(text) == _table(text2)
+    capsys.readouterr()
+    assert main(["solve", "--kernel", "-y", "--forcing", "1", "--rtol", "-1e-3"]) == 2
+    assert "--rtol must be a finite number >= 0, got -0.001" in capsys.readouterr().err
+
+
+def test_check_symbolic_prints_to_the_given_output():
+    """main(argv, out=...) printed the other commands to ``out`` but check-symbolic's list and
+    table to sys.stdout."""
+    code, text = run(["check-symbolic", "--list"])
+    assert code == 0 and text.startswith("state-space: ") and "relu-activation-pattern" in text

@@ -39,6 +39,7 @@ from typing import TYPE_CHECKING, Callable
 
 import numpy as np
 
+from .._memory import check_memory
 from .._numba import jit
 from ..kernels import JACOBIAN_SIGNATURE, KERNEL_SIGNATURE, Kernel
 from ..kernels._kernel import make_block_sum
@@ -523,6 +524,12 @@ def continuous_adjoint_dense(W, b, X0, dphi, activation="tanh", T=1.0, n_steps=1
     """
     X0 = np.atleast_2d(real_array(X0, "X0"))
     M = positive_int(n_steps, "n_steps")     # int() made 32.7 steps 32
+    # before the fields are sampled on all (M+1)^2 pairs: n_steps = 10**6 had the process
+    # killed for its memory (the fields, f_y of every sample, the adjoint's table, grad_W)
+    S, d = X0.shape[0], X0.shape[-1]
+    check_memory(8.0 * float(M + 1) ** 2 * (d * d * (2 * S + 5) + d * (2 * S + 2)),
+                 f"continuous_adjoint_dense with n_steps = {M} (tables on the {M + 1} x {M + 1} "
+                 f"mesh pairs for {S} samples of dimension {d})")
     return _estimated(lambda Wk, bk, m: _dense_adjoint(Wk, bk, X0, dphi, activation, T, m, method),
                       W, b, M, method, _DENSE_AXES, True, error_estimate)
 

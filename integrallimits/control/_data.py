@@ -28,6 +28,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from .._memory import check_memory
 from ..networks._families import real_array
 
 __all__ = ["Dataset", "DATASETS", "make_dataset", "two_moons", "circles", "spirals", "xor",
@@ -354,6 +355,11 @@ def make_dataset(name: str, n_samples: int = 128, d: int = 2, noise: float = 0.1
     if not (np.isfinite(noise) and noise >= 0):
         raise ValueError(f"noise must be a float >= 0, got {noise!r}")
     n_samples, n_test, d = int(n_samples), int(n_test), int(d)
+    # about six arrays of (S, d) while the set is drawn, permuted, standardised and lifted, and
+    # the d x 2 embedding (d = 10**9 had the process killed for its memory)
+    total = float(n_samples + n_test)
+    check_memory(8.0 * (6.0 * total * max(d, 2) + 6.0 * d),
+                 f"data set {name!r} of {n_samples + n_test} samples in dimension {d}")
     if name == "digits":
         return _digits_components(n_samples, n_test, d, seed)
     rng = np.random.default_rng(seed)

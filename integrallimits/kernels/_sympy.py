@@ -347,8 +347,11 @@ def from_sympy(K, t, s, y, *, params=(), name="K"):
     return _from_sympy(K, t, s, y, params, name)[0]
 
 
-def _from_sympy(K, t, s, y, params, name):
-    """(the kernel of :func:`from_sympy`, the SHA-256 of its generated source, the file)."""
+def _from_sympy(K, t, s, y, params, name, limit=None):
+    """(the kernel of :func:`from_sympy`, the SHA-256 of its generated source, the file).
+
+    ``limit``, a callable of the generated source (the text front end's size check), may
+    refuse the source before it is written and compiled."""
     t = _as_symbol(t, "t")
     s = _as_symbol(s, "s")
     if isinstance(y, sympy.Symbol):
@@ -388,6 +391,8 @@ def _from_sympy(K, t, s, y, params, name):
     Jr = [sympy.diff(Kr[a], Ys[b]) for a in range(d) for b in range(d)]
 
     source = _kernel_source(Kr, Jr, y_names, scalar, _describe(name, exprs), len(ps))
+    if limit is not None:
+        limit(source, d)
     digest = hashlib.sha256(source.encode("utf-8")).hexdigest()
     path = _generated.write_module(source, digest, "kernel")
     compiled = _generated.kernel_functions(

@@ -101,11 +101,34 @@ class VolterraNetwork:
     #: the parameter fields, views of ``theta`` once it is built (a tuple of views for a
     #: :class:`NonlocalDense`'s channel fields)
     _FIELDS: tuple = ("W", "b")
+    #: attributes fixed when the network is built: they are written into the structure
+    #: entries of ``theta`` (step h, depth, width, activation code, ...) or into its packed
+    #: data (the feature maps of a :class:`NonlocalDense`), which the kernel reads
+    #: (and ``rule``, which decides the grid values used, read by an Objective's layout)
+    _STRUCTURE: tuple = ("d", "n_layers", "T", "h", "activation", "_code", "k", "m", "maps",
+                         "grid", "channels", "M", "rule")
 
     def __setattr__(self, name, value):
         """Assigning ``theta`` or a field of a built network writes the values into the
         parameters the kernel reads (with the field's shape), as an edit in place does;
-        rebinding the name would detach it from the network."""
+        rebinding the name would detach it from the network.  The structure of a built
+        network (``T``, ``n_layers``, ``activation``, ...) cannot be assigned another value:
+        the kernel would go on with the old one (a new ``activation`` was ignored, a new
+        ``T`` mixed two step sizes), and an :class:`~integrallimits.control.Objective` built
+        on the network would keep the grid values its ``rule`` used."""
+        if "theta" in self.__dict__ and name in self._STRUCTURE and name in self.__dict__:
+            current = self.__dict__[name]
+            same = current is value or (
+                isinstance(current, str) and isinstance(value, str) and current == value) or (
+                isinstance(current, numbers.Real) and isinstance(value, numbers.Real)
+                and not isinstance(value, bool) and current == value)
+            if same:
+                return      # (keeps the built type: n_layers = 4.0 leaves the int 4)
+            raise AttributeError(
+                f"{name} of a built {type(self).__name__} cannot be changed (it is part of "
+                f"the network's structure, which its kernel reads from theta); build a new "
+                f"network, e.g. integrallimits.control.rebuild_network(net, T=..., "
+                f"n_layers=..., rule=...) for another T, depth or rule")
         if name == "theta" or name in self._FIELDS:
             current, theta = self.__dict__.get(name), self.__dict__.get("theta")
             if isinstance(current, tuple) and all(_in(view, theta) for view in current):
@@ -151,11 +174,9 @@ class VolterraNetwork:
 
     def __init__(self, d, n_layers, T, rule, activation):
         n_layers, d = positive_int(n_layers, "n_layers"), positive_int(d, "d")
-        if not (np.isfinite(T) and T > 0):
+        if isinstance(T, bool) or not isinstance(T, numbers.Real) or not (np.isfinite(T) and T > 0):
             raise ValueError(f"T must be a positive float, got {T!r}")
-        if rule not in METHODS or METHODS[rule].family != "direct":
-            direct = [m for m, meth in METHODS.items() if meth.family == "direct"]
-            raise ValueError(f"rule must be one of {', '.join(direct)}, got {rule!r}")
+        _check_rule(rule)
         self.d, self.n_layers, self.T, self.rule = int(d), int(n_layers), float(T), rule
         self.activation = activation
         self.h = self.T / self.n_layers
@@ -529,6 +550,13 @@ class SmoothNet(VolterraNetwork):
             z = new
             out[:, n + 1] = z[:, 0]
         return out
+
+
+def _check_rule(rule):
+    """Refuse a ``rule`` that is not a direct-quadrature method name."""
+    if not isinstance(rule, str) or rule not in METHODS or METHODS[rule].family != "direct":
+        direct = [m for m, meth in METHODS.items() if meth.family == "direct"]
+        raise ValueError(f"rule must be one of {', '.join(direct)}, got {rule!r}")
 
 
 def refuse_t_eval(options):

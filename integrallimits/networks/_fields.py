@@ -6,8 +6,12 @@ on the triangle 0 <= s <= t <= T.  Values may be arrays (a (d, d) matrix per poi
 """
 from __future__ import annotations
 
+import numbers
+
 import numpy as np
 from numpy.polynomial import legendre
+
+from .._memory import check_memory
 
 __all__ = ["sample_field", "sample_field_at", "legendre_field", "low_rank_field", "PiecewiseLinear",
            "PiecewiseLinearTriangle", "l2_distance", "h1_distance", "discrete_h1"]
@@ -80,13 +84,21 @@ def low_rank_field(a, b):
     return field
 
 
+def _step(h):
+    """``h`` as a float if it is finite and > 0, else ValueError (h = 0 divided by zero: every
+    value of the extension was the last node's)."""
+    if isinstance(h, bool) or not isinstance(h, numbers.Real) or not (np.isfinite(h) and h > 0):
+        raise ValueError(f"h must be a finite float > 0, got {h!r}")
+    return float(h)
+
+
 class PiecewiseLinear:
     """Piecewise linear extension in t of grid values theta_0..theta_{K-1} at t_n = t0 + n h,
     continued constantly after the last node (a ResNet with N layers has K = N values)."""
 
     def __init__(self, values, h, t0=0.0):
         self.values = np.asarray(values, dtype=float)
-        self.h, self.t0 = float(h), float(t0)
+        self.h, self.t0 = _step(h), float(t0)
 
     def __call__(self, t):
         t = np.asarray(t, dtype=float)
@@ -113,7 +125,7 @@ class PiecewiseLinearTriangle:
         for n in range(1, N + 1):
             v[n, n] = v[n, n - 1]
         v[0, 0] = v[1, 0] if N >= 1 else v[0, 0]
-        self.values, self.h, self.t0, self.N = v, float(h), float(t0), N
+        self.values, self.h, self.t0, self.N = v, _step(h), float(t0), N
 
     def __call__(self, t, s):
         t, s = np.broadcast_arrays(np.asarray(t, dtype=float), np.asarray(s, dtype=float))
@@ -133,13 +145,23 @@ class PiecewiseLinearTriangle:
         return np.where(a >= b, lower, upper)
 
 
-def _grid(T, fine, t0=0.0):
+def _grid(T, fine, t0=0.0, two_variable=False):
+    """The fine grid of :func:`l2_distance` and :func:`h1_distance`, after checking ``fine``
+    (an integer >= 1) and that its arrays fit in memory (fine = 10**9 had the process killed)."""
+    if isinstance(fine, bool) or not isinstance(fine, numbers.Integral) or fine < 1:
+        raise ValueError(f"fine must be an integer >= 1, got {fine!r}")
+    if not (np.isfinite(T) and np.isfinite(t0) and T > t0):
+        raise ValueError(f"the interval [t0, T] must be finite with T > t0, got [{t0!r}, {T!r}]")
+    points = float(fine + 1) ** (2 if two_variable else 1)
+    # about eight arrays of that many values (the grid(s), f, g, their difference, its powers)
+    check_memory(8.0 * 8.0 * points, f"a distance on the fine grid with fine = {fine} "
+                                     f"({points:.3g} points)")
     return t0 + (T - t0) * np.arange(fine + 1) / fine
 
 
 def l2_distance(f, g, T=1.0, two_variable=False, fine=512, t0=0.0):
     """||f - g||_{L2} over [t0, T] (or the triangle s <= t), composite trapezoid on a fine grid."""
-    x = _grid(T, fine, t0)
+    x = _grid(T, fine, t0, two_variable)
     w = np.full(fine + 1, (T - t0) / fine)
     w[[0, -1]] /= 2
     if not two_variable:
@@ -156,7 +178,7 @@ def h1_distance(f, g, T=1.0, two_variable=False, fine=512, t0=0.0):
 
     Exact for piecewise linear functions whose nodes lie on the fine grid (1-D).
     """
-    x = _grid(T, fine, t0)
+    x = _grid(T, fine, t0, two_variable)
     dx = (T - t0) / fine
     if not two_variable:
         diff = (np.asarray(f(x)) - np.asarray(g(x))).reshape(len(x), -1)
@@ -171,5 +193,6 @@ def h1_distance(f, g, T=1.0, two_variable=False, fine=512, t0=0.0):
 
 def discrete_h1(values, h, beta=0.0):
     """sum_n h |(theta_{n+1} - theta_n) / h|^2 + beta sum_n h |theta_n|^2 (one variable)."""
+    h = _step(h)
     v = np.asarray(values, dtype=float).reshape(len(values), -1)
     return float(np.sum(np.diff(v, axis=0) ** 2) / h + beta * h * np.sum(v ** 2))

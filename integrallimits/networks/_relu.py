@@ -74,6 +74,8 @@ def _as_point(net, x0):
     x0 = real_array(x0, "x0")
     if x0.shape != (net.d,):
         raise ValueError(f"x0 must have shape ({net.d},), got {x0.shape}")
+    if not np.all(np.isfinite(x0)):   # (the patterns of NaN were all "off", the states NaN)
+        raise ValueError("x0 contains NaN or inf")
     return x0
 
 
@@ -115,7 +117,13 @@ def summability(V, W, b):
     (S(N) - S(N/2)) / S(N): small for summable sequences, near 1/2 or more for divergent ones
     (NaN for N = 1, where no tail can be told: the ratio would be 0, "summable", whatever the
     weights)."""
-    V, W, b = (np.asarray(a, dtype=float) for a in (V, W, b))
+    V, W, b = (real_array(a, name) for a, name in ((V, "V"), (W, "W"), (b, "b")))
+    if V.ndim != 3 or W.shape != (V.shape[0], V.shape[2], V.shape[1]) or \
+            b.shape != (V.shape[0], V.shape[2]):
+        raise ValueError(f"V, W, b must have shapes (N, d, m), (N, m, d), (N, m); got {V.shape}, "
+                         f"{W.shape}, {b.shape}")
+    if not all(np.all(np.isfinite(a)) for a in (V, W, b)):   # (was "SVD did not converge")
+        raise ValueError("V, W, b contain NaN or inf")
     nv = np.linalg.norm(V, ord=2, axis=(1, 2))
     vw = np.cumsum(nv * np.linalg.norm(W, ord=2, axis=(1, 2)))
     vb = np.cumsum(nv * np.linalg.norm(b, axis=1))

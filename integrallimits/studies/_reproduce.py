@@ -34,7 +34,7 @@ from typing import TYPE_CHECKING
 
 from ._figures import save_figure, study_figures
 from ._result import StudyResult, atomic_write
-from ._runner import load_cells, run_cells, to_plain
+from ._runner import recording_cells, run_cells, to_plain
 
 if TYPE_CHECKING:
     import concurrent.futures
@@ -199,20 +199,22 @@ def reproduce(name: str, out: str | os.PathLike = "out", *, quick: bool = False,
     folder = os.path.join(os.fspath(out), name)
     cells_dir = os.path.join(folder, "cells")
     os.makedirs(cells_dir, exist_ok=True)
-    before = {r.get("key") for r in load_cells(cells_dir)}
     started, start = _now(), time.perf_counter()
 
-    if study_accepts(study, "cache_dir"):
-        kwargs = {"quick": quick, "seed": seed, "cache_dir": cells_dir}
-        if executor is not None and study_accepts(study, "executor"):
-            kwargs["executor"] = executor
-        result = study(**kwargs)
-        granularity = "cells"
-    else:
-        [payload] = run_cells(name, [(name, bool(quick), int(seed))],
-                              functools.partial(_whole_study, executor=executor), cells_dir)
-        result = StudyResult(name, payload["rows"], params=payload["params"], notes=payload["notes"])
-        granularity = "whole study"
+    # the cells of this run (the folder may hold others: other seeds, the quick mode)
+    with recording_cells() as used:
+        if study_accepts(study, "cache_dir"):
+            kwargs = {"quick": quick, "seed": seed, "cache_dir": cells_dir}
+            if executor is not None and study_accepts(study, "executor"):
+                kwargs["executor"] = executor
+            result = study(**kwargs)
+            granularity = "cells"
+        else:
+            [payload] = run_cells(name, [(name, bool(quick), int(seed))],
+                                  functools.partial(_whole_study, executor=executor), cells_dir)
+            result = StudyResult(name, payload["rows"], params=payload["params"],
+                                 notes=payload["notes"])
+            granularity = "whole study"
     wall = time.perf_counter() - start
 
     # rows through JSON first: the written table is the same whether cells were fresh or stored
@@ -220,7 +222,7 @@ def reproduce(name: str, out: str | os.PathLike = "out", *, quick: bool = False,
     figs = (result.figures or study_figures(name, result)) if figures else {}
     with _exclusive(folder):
         files = _write_outputs(folder, result, figs)
-        records = load_cells(cells_dir)
+        records = dict(sorted(used.items()))
         package, deps = _versions()
         manifest = {
             "study": name,
@@ -235,11 +237,12 @@ def reproduce(name: str, out: str | os.PathLike = "out", *, quick: bool = False,
             "notes": result.notes,
             "executor": executor_name or ("serial" if executor is None else type(executor).__name__),
             "cells": {"granularity": granularity, "total": len(records),
-                      "computed": sum(1 for r in records if r.get("key") not in before),
-                      "reused": sum(1 for r in records if r.get("key") in before),
-                      "seconds": round(sum(float(r.get("seconds", 0.0)) for r in records), 3)},
+                      "computed": sum(1 for r in records.values() if not r["reused"]),
+                      "reused": sum(1 for r in records.values() if r["reused"]),
+                      "seconds": round(sum(float(r["seconds"] or 0.0) for r in records.values()),
+                                       3)},
             "timings": {"started": started, "finished": _now(), "wall_seconds": round(wall, 3),
-                        "cell_seconds": {r["key"]: r.get("seconds") for r in records if "key" in r}},
+                        "cell_seconds": {key: r["seconds"] for key, r in records.items()}},
             "rows": len(result.rows),
             "files": files,
         }

@@ -32,6 +32,8 @@ directory) is not read, and never deleted.
 from __future__ import annotations
 
 import concurrent.futures
+import contextlib
+import contextvars
 import functools
 import hashlib
 import json
@@ -58,6 +60,26 @@ _log = logging.getLogger("integrallimits.studies")
 
 #: Distributions whose versions go into every cell's key (they compute the results).
 CELL_DEPENDENCIES = ("numpy", "scipy", "numba", "llvmlite", "sympy", "mpmath")
+
+#: {key: {"reused": bool, "seconds": float}} of the stored cells run_cells used, while
+#: :func:`recording_cells` is active (None otherwise)
+_USED = contextvars.ContextVar("integrallimits_used_cells", default=None)
+
+
+@contextlib.contextmanager
+def recording_cells():
+    """Collect the cells that :func:`run_cells` reads back or computes and stores (with a
+    ``cache_dir``) in this context: yields a dict {key: {"reused": bool, "seconds": float}}.
+
+    :func:`~integrallimits.studies.reproduce` reports these in its manifest: the folder of
+    stored cells may also hold the cells of other seeds or of the quick mode, which this run
+    neither read nor computed."""
+    used = {}
+    token = _USED.set(used)
+    try:
+        yield used
+    finally:
+        _USED.reset(token)
 
 
 def to_plain(value):
@@ -247,6 +269,7 @@ def run_cells(name: str, cells: Sequence, function: Callable[[Any], Any],
     keys = [cell_key(function, args) for args in cells]
     if len(set(keys)) != len(keys):
         raise ValueError(f"study {name!r} has duplicate cells (the same arguments twice)")
+    used = _USED.get() if cache_dir is not None else None
     pending = []
     for i, (key, args) in enumerate(zip(keys, cells)):
         record = None if cache_dir is None else _read_cell(os.path.join(cache_dir, key + CELL_SUFFIX),
@@ -255,6 +278,8 @@ def run_cells(name: str, cells: Sequence, function: Callable[[Any], Any],
             pending.append(i)
         else:
             results[i] = record["result"]
+            if used is not None:
+                used[key] = {"reused": True, "seconds": record.get("seconds")}
     bar = _progress(name, len(cells), len(cells) - len(pending)) if pending else None
     done = [len(cells) - len(pending)]
 
@@ -273,6 +298,8 @@ def run_cells(name: str, cells: Sequence, function: Callable[[Any], Any],
             except IsADirectoryError:   # not ours to remove: compute, do not store
                 warnings.warn(f"cell {keys[i]} of study {name!r} is not stored: {path} is a "
                               "directory", RuntimeWarning, stacklevel=2)
+            if used is not None:
+                used[keys[i]] = {"reused": False, "seconds": round(seconds, 6)}
         if bar is not None:
             bar.update(1)
         done[0] += 1

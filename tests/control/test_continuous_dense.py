@@ -97,3 +97,12 @@ def test_continuous_adjoint_dense_checks_its_input():
                                  method="rk4")
     with pytest.raises(ValueError, match="mesh pairs"):
         continuous_adjoint_dense(np.zeros((3, 3, 2, 2)), np.zeros((3, 3, 2)), X0, dphi, n_steps=8)
+
+
+def test_a_mesh_whose_tables_cannot_fit_is_refused_before_sampling():
+    """n_steps = 10**6 sampled the fields on all 10**12 mesh pairs until the process was killed
+    for its memory; it is a MemoryError with the figures before any field is called."""
+    def never(t, s):
+        raise AssertionError("a field was sampled")
+    with pytest.raises(MemoryError, match=r"continuous_adjoint_dense with n_steps = 1000000 "):
+        continuous_adjoint_dense(never, never, X0, dphi, n_steps=10 ** 6)

@@ -93,3 +93,11 @@ def test_digits_principal_components():
     assert abs(np.corrcoef(centred @ top, data.X[:, 0])[0, 1]) == pytest.approx(1.0)
     with pytest.raises(ValueError, match="rank"):
         make_dataset("digits", 20, d=30)
+
+
+@pytest.mark.parametrize("n, d", [(10, 10 ** 9), (10 ** 12, 2)])
+def test_a_data_set_that_cannot_fit_is_refused_before_it_is_drawn(n, d):
+    """d = 10**9 allocated 15 GB of random samples and then had the process killed in the
+    embedding; n = 10**12 was a NumPy allocation error deep inside the drawing."""
+    with pytest.raises(MemoryError, match=rf"data set 'two-moons' of {n} samples in dimension {d}"):
+        make_dataset("two-moons", n, d=d)

@@ -157,3 +157,17 @@ def test_a_changed_or_missing_module_is_never_imported(damage, cache, parses, mo
     assert path.read_text() == source
     assert again.function is not cold.function      # compiled from the rewritten file
     np.testing.assert_array_equal(_values(again, 0), _values(cold, 0))
+
+
+def test_a_text_kernel_too_large_to_compile_is_refused_before_it_is_compiled(monkeypatch):
+    """"[-y1, -y2, ..., -y0]" with 60 components (a 350-character text) generated a module
+    of 4359 lines (the Jacobian alone 3600), whose compile ran over 10 minutes and took 9 GB
+    before it was stopped; it is refused at once, nothing written or compiled."""
+    def must_not_run(*args, **kwargs):
+        raise AssertionError("the module was written or compiled")
+    monkeypatch.setattr(_generated, "write_module", must_not_run)
+    monkeypatch.setattr(_generated, "kernel_functions", must_not_run)
+    d = 60
+    texts = [f"-y{(k + 1) % d}" for k in range(d)]
+    with pytest.raises(_text.ExpressionError, match=r"generated code has 4359 lines .* 60 x 60"):
+        kernel_from_text(texts)

@@ -126,3 +126,51 @@ def test_theta_of_a_network_with_another_structure_is_refused():
     theta[net.field_offset:] *= 2.0        # parameters only: written in
     net.theta = theta
     assert np.array_equal(net.W[:4], 2.0 * W) and net.field_offset == 6
+
+
+@pytest.mark.parametrize("name, value", [("activation", "relu"), ("T", 2.0), ("n_layers", 2),
+                                         ("h", 0.5), ("d", 3)])
+def test_structure_of_a_built_network_cannot_be_reassigned(name, value):
+    """The kernel reads h, N, d and the activation code from theta[:6], written when the net
+    was built: ``net.activation = "relu"`` was accepted and forward stayed tanh (bitwise),
+    ``net.T = 2.0`` gave 1.38 away from ResNet(W, b, T=2.0), ``net.n_layers = 3`` 0.55 away
+    from the net itself, while the attributes said otherwise."""
+    rng = np.random.default_rng(0)
+    W, b = rng.normal(size=(4, 2, 2)), rng.normal(size=(4, 2))
+    net = ResNet(W, b)
+    out = net.forward(X)
+    with pytest.raises(AttributeError, match=f"{name} of a built ResNet cannot be changed"):
+        setattr(net, name, value)
+    assert getattr(net, name) != value and np.array_equal(net.forward(X), out)
+    net.T, net.activation, net.n_layers = 1, "tanh", 4.0     # the same values: accepted
+    assert np.array_equal(net.forward(X), out)
+
+
+def test_structure_of_smooth_relu_and_nonlocal_networks_is_fixed_too():
+    smooth = SmoothNet(2, -np.tile(np.eye(2), (4, 1, 1)), np.zeros((4, 2)))
+    with pytest.raises(AttributeError, match="k of a built SmoothNet"):
+        smooth.k = 3
+    relu = ReLUResNet(np.ones((3, 2, 4)), np.ones((3, 4, 2)), np.zeros((3, 4)))
+    with pytest.raises(AttributeError, match="m of a built ReLUResNet"):
+        relu.m = 2
+    grid = spatial_rule("gauss-legendre", 4)
+    nonlocal_net = NonlocalDense([LocalMap(grid, channels=2)], [lambda t, s: -np.eye(2)],
+                                 n_layers=3)
+    with pytest.raises(AttributeError, match="maps of a built NonlocalDense"):
+        nonlocal_net.maps = [LocalMap(grid, 2.0, channels=2)]
+
+
+def test_rule_of_a_built_network_cannot_be_reassigned():
+    """An Objective keeps the grid values the network's rule uses: after ``net.rule =
+    "trapezoid"`` it trained 24 of the 30 values the trapezoid network reads (W_N, b_N kept
+    fixed, the regulariser on the rectangle rule's values); ``net.rule = "rk4"`` ran rk4."""
+    rng = np.random.default_rng(1)
+    W, b = rng.normal(size=(4, 2, 2)), rng.normal(size=(4, 2))
+    net = ResNet(W, b)
+    for rule in ("trapezoid", "rk4"):
+        with pytest.raises(AttributeError, match="rule of a built ResNet cannot be changed"):
+            net.rule = rule
+    net.rule = "rectangle"
+    assert net.rule == "rectangle"
+    with pytest.raises(ValueError, match="T must be a positive float, got '1'"):
+        ResNet(W, b, T="1")

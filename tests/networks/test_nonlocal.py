@@ -380,3 +380,10 @@ def test_convolution_map_keeps_the_values_of_a_it_sampled(mode, monkeypatch):
     assert np.allclose(net.forward(x0), net.recursion(x0)[:, -1], rtol=0, atol=1e-14)
     U = x0[None]
     assert np.allclose(m.matrix() @ U.reshape(-1), m.apply(U).reshape(-1), rtol=0, atol=1e-14)
+
+
+def test_nystrom_map_with_a_kernel_that_is_not_finite_is_refused():
+    """The 1-d Nyström matrix of a(ξ, η) = NaN was accepted (the network's states then NaN),
+    while the square's and the other maps' refused it."""
+    with pytest.raises(ValueError, match="not finite at some node"):
+        NystromMap(lambda x, y: np.nan * x, spatial_rule("trapezoid", 4))

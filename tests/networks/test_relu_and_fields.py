@@ -127,3 +127,33 @@ def test_product_form_refuses_a_network_on_another_rule(rule):
     explicit = ReLUResNet(V, W, b)
     with pytest.raises(ValueError, match=r"patterns must have shape \(6, 3\)"):
         product_form(explicit, np.array([0.3, -0.2]), patterns=np.ones((5, 3), bool))
+
+
+def test_bad_points_weights_and_steps_are_refused():
+    """A NaN x0 gave NaN states from product_form and all-"off" patterns; NaN weights made
+    summability fail with "SVD did not converge", mismatched ones with a broadcasting
+    error; h = 0 made PiecewiseLinear return the last node everywhere and discrete_h1 inf;
+    fine = 0 a ZeroDivisionError, fine = 10**9 a process killed for its memory."""
+    net = ReLUResNet(np.ones((3, 2, 4)), np.ones((3, 4, 2)), np.zeros((3, 4)))
+    for f in (product_form, activation_patterns):
+        with pytest.raises(ValueError, match="x0 contains NaN or inf"):
+            f(net, np.array([np.nan, 1.0]))
+    with pytest.raises(ValueError, match="contain NaN or inf"):
+        summability(np.full((3, 2, 4), np.nan), np.ones((3, 4, 2)), np.zeros((3, 4)))
+    with pytest.raises(ValueError, match="must have shapes"):
+        summability(np.ones((3, 2, 4)), np.ones((2, 4, 2)), np.zeros((3, 4)))
+    for make in (lambda h: PiecewiseLinear(np.array([0.0, 1.0, 1.0]), h),
+                 lambda h: PiecewiseLinearTriangle(np.ones((3, 3)), h),
+                 lambda h: discrete_h1(np.array([1.0, 2.0]), h)):
+        for h in (0.0, -0.5, np.nan):
+            with pytest.raises(ValueError, match="h must be a finite float > 0"):
+                make(h)
+    for distance in (l2_distance, h1_distance):
+        for fine in (0, 1.5):
+            with pytest.raises(ValueError, match="fine must be an integer >= 1"):
+                distance(lambda t: t, lambda t: t, fine=fine)
+        with pytest.raises(MemoryError, match="fine = 1000000000000"):
+            distance(lambda t: t, lambda t: t, fine=10 ** 12)
+        with pytest.raises(MemoryError, match="fine = 10000000"):
+            distance(lambda t, s: t, lambda t, s: s, two_variable=True, fine=10 ** 7)
+    assert h1_distance(lambda t: t, lambda t: 2 * t, fine=np.int64(8)) == pytest.approx(1.0)

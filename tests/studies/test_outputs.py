@@ -172,3 +172,18 @@ def test_concurrent_runs_into_one_folder(tmp_path):
     for name, digest in manifest["files"].items():
         assert _reproduce._sha256(folder / name) == digest
     assert manifest["cells"]["total"] == 2
+
+
+def test_manifest_counts_the_cells_of_this_run_only(tmp_path):
+    """The cells folder keeps the cells of every seed: the run with seed 1 after one with seed
+    0 said "4 cells (2 reused)" in its manifest and on the command line, while it computed its
+    2 cells and reused none (the 2 "reused" were seed 0's, which it never read)."""
+    counts = []
+    for seed in (0, 1, 1, 0):
+        _, manifest = reproduce("relu-convergence", tmp_path, quick=True, seed=seed, figures=False)
+        cells = manifest["cells"]
+        counts.append((cells["total"], cells["computed"], cells["reused"]))
+        assert set(manifest["timings"]["cell_seconds"]) == {
+            r["key"] for r in load_cells(tmp_path / "relu-convergence" / "cells")
+            if r["args"][-1] == seed}
+    assert counts == [(2, 2, 0), (2, 2, 0), (2, 0, 2), (2, 0, 2)]

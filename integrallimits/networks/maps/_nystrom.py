@@ -54,6 +54,8 @@ class NystromMap(FeatureMap):
             S = nystrom_matrix(a, grid.nodes, grid.weights)
             if S.shape != (grid.M, grid.M):
                 raise ValueError(f"a(ξ, η) must return a float, got a matrix of shape {S.shape}")
+            if not np.all(np.isfinite(S)):   # (as the other maps: refused, not a NaN network)
+                raise ValueError("a(ξ, η) is not finite at some node")
         else:
             # nystrom_matrix takes 1-d nodes; the tensor grid's matrix is assembled here.
             (x1, x2), (y1, y2) = ([c[:, None] for c in grid.coordinates],
