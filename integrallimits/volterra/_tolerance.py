@@ -1312,12 +1312,18 @@ def _unchecked_growth(sol, growth, m, what, computed_start, advice):
     step spans ``growth`` e-folds of a growing mode of the linearised problem, and the solve of
     the first steps with ``m`` times shorter steps ``what`` ("did not finish", "does not
     resolve it either"), so nothing confirms the answer."""
-    message = (f"The solution is not checked from t = {float(sol.mesh[1]):.6g} on: it grows, "
-               f"{growth:.3g} e-folds a step at the start (h times the largest real part of the "
-               f"eigenvalues of the linearised rate, dK/dy at s = t or a VIDE's df/dy), and "
-               f"implicit steps that do not resolve a growth keep the values bounded on every "
-               f"mesh alike, which the error estimate (coarser meshes) cannot see; a solve of the "
-               f"first steps with {m} times shorter steps {what}.  "
+    return _unchecked(sol, f"it grows, {growth:.3g} e-folds a step at the start (h times the "
+                      f"largest real part of the eigenvalues of the linearised rate, dK/dy at "
+                      f"s = t or a VIDE's df/dy), and implicit steps that do not resolve a growth "
+                      f"keep the values bounded on every mesh alike, which the error estimate "
+                      f"(coarser meshes) cannot see; a solve of the first steps with {m} times "
+                      f"shorter steps {what}.", computed_start, advice)
+
+
+def _unchecked(sol, why, computed_start, advice):
+    """``sol`` failed from its first step (``stats["failure"] == "unresolved"``): its first
+    steps cannot be checked, for the reason ``why`` (a sentence)."""
+    message = (f"The solution is not checked from t = {float(sol.mesh[1]):.6g} on: {why}  "
                f"{_kept(sol.mesh, 1, computed_start)}  {advice}")
     if not sol.success:
         message += f"  (Further on: {sol.message})"
@@ -1402,15 +1408,10 @@ def with_checked_estimate(sol, run, *, uniform_only, min_steps, kernel=None, rat
         return sol
     refine = REFINE if suspicion is True else max(REFINE, math.ceil(suspicion))
     if refine * k > CHECK_STEPS:
-        message = (f"The solution is not checked from t = {float(sol.mesh[1]):.6g} on: the "
-                   f"steps are {refine * RESOLVE / (2 * math.pi):.3g} periods long of an "
-                   f"oscillation of the linearised problem, which the error estimate (coarser "
-                   f"meshes) cannot see, and a solve of the first steps that resolves it would "
-                   f"take more than {CHECK_STEPS} steps.  {_kept(sol.mesh, 1, computed_start)}  "
-                   f"{advice}")
-        if not sol.success:
-            message += f"  (Further on: {sol.message})"
-        return _failed_at(sol, 0 if computed_start else 1, message)
+        return _unchecked(sol, f"the steps are long against an oscillation of the linearised "
+                          f"problem, which the error estimate (coarser meshes) cannot see, and a "
+                          f"solve of the first steps that resolves it would take {refine * k} "
+                          f"steps, more than {CHECK_STEPS}.", computed_start, advice)
     claim = np.array(claim)
     # e-folds of the linearised problem's growth in the answer's first step (0: it decays)
     growth = 0.0 if singular else _growth(sol)
