@@ -183,3 +183,25 @@ def test_a_refusal_of_values_without_a_digit_is_accepted(monkeypatch):
     monkeypatch.setattr(validation, "_raw_error", lambda *args: 0.0)
     check = check_method("rectangle", problem)
     assert not check.passed and check.failures[0].startswith("solve: failed at N = 16")
+
+
+def test_the_unchecked_error_is_nan_for_a_failed_solve_and_inf_for_values_not_finite(
+        monkeypatch):
+    """``_raw_error``, the relative max error of the solve without its checks: 0.26 for the
+    rectangle rule on the Urysohn problem at N = 16 (above ``coarse_error`` = 0.1: a refusal
+    there is right); NaN where that solve fails too (no error to compare: a refusal is then not
+    excused by it, as NaN > 0.1 is False), inf where its values are not finite."""
+    import types
+
+    import integrallimits.validation as validation
+    import integrallimits.volterra as volterra
+
+    problem = ManufacturedProblem(**_URYSOHN)
+    built = problem.build()
+    assert validation._raw_error(built, problem, 16, "rectangle") == pytest.approx(0.26, abs=0.01)
+    t = np.linspace(0.0, problem.T, 17)
+    for success, y, expected in ((False, np.ones(17), "nan"), (True, np.full(17, np.inf), "inf")):
+        fake = types.SimpleNamespace(success=success, t=t, y=y)
+        monkeypatch.setattr(volterra, "solve_volterra", lambda *args, **kwargs: fake)
+        value = validation._raw_error(built, problem, 16, "rectangle")
+        assert (np.isnan(value) if expected == "nan" else value == np.inf), (expected, value)

@@ -962,7 +962,9 @@ def test_repeated_linear_solves_see_a_changed_global_and_closure_cell(monkeypatc
 def test_kept_lu_factors_are_used_only_for_a_matrix_with_the_same_bits():
     """``_assembly.linear_solve`` on a matrix seen twice keeps its factors; a matrix equal to it
     in the entries it looks up first and in its norm, but not in another entry, is factored
-    again: the same solution and condition estimate, to the bit, as LAPACK's full call."""
+    again: the same solution and condition estimate, to the bit, as LAPACK's full call; also
+    where that entry is in the last row (a comparison that skipped the last row used A's
+    factors for such a matrix)."""
     from integrallimits.fredholm import _assembly
     rng = np.random.default_rng(3)
     n = 24
@@ -971,8 +973,10 @@ def test_kept_lu_factors_are_used_only_for_a_matrix_with_the_same_bits():
     j = int(np.argmin(np.abs(A).sum(axis=0)))       # a column below the norm
     B = A.copy()
     B[1 if j != 1 else 2, j] *= 0.5
+    C = A.copy()                # (and one in the last row: every row is compared)
+    C[n - 1, j if j != n - 1 else int(np.argsort(np.abs(A).sum(axis=0))[1])] *= 0.5
     norm = float(np.abs(A).sum(axis=0).max())
-    assert float(np.abs(B).sum(axis=0).max()) == norm
+    assert float(np.abs(B).sum(axis=0).max()) == norm == float(np.abs(C).sum(axis=0).max())
 
     def solve(matrix, kept=True):
         matrix, x = matrix.copy(), b.copy()
@@ -982,11 +986,12 @@ def test_kept_lu_factors_are_used_only_for_a_matrix_with_the_same_bits():
                                                            norm, x, np.empty(n, np.int32)))
 
     _assembly._FACTORED.pop(n, None)
-    for matrix in (A, A, A, B, A, B, B, A):
+    for matrix in (A, A, A, B, A, B, B, A, C, A, C, C):
         (x, cond), (x0, cond0) = solve(matrix), solve(matrix, kept=False)
         assert x.tobytes() == x0.tobytes() and cond == cond0
     assert len(_assembly._FACTORED[n]) > 1     # (factors were kept and used)
     assert np.abs(solve(A)[0] - solve(B)[0]).max() > 1e-6
+    assert np.abs(solve(A)[0] - solve(C)[0]).max() > 1e-6
 
 
 def test_a_forcing_given_new_code_between_solves_gets_args_as_it_takes_them_now():
@@ -1047,8 +1052,10 @@ def test_the_condition_estimate_is_lapacks_to_rounding():
     """The direct solve's condition estimate (``_assembly._inverse_norm``: dgecon's algorithm
     with compiled triangular solves) agrees with LAPACK's dgecon to rounding, from n = 1 to 200,
     for well and badly conditioned matrices (singular values graded down to 1e-15) and
-    Nyström matrices; a matrix whose inverse overflows (the triangular solves meet inf) gets
-    dgecon's own estimate."""
+    Nyström matrices, and the upper triangular matrices of ones, whose estimate comes from
+    dgecon's final alternating-sign vector (1.83 for 1.0 at n = 4: without that step the
+    random matrices agreed all the same); a matrix whose inverse overflows (the triangular
+    solves meet inf) gets dgecon's own estimate."""
     from integrallimits.fredholm import _assembly
     rng = np.random.default_rng(11)
     solve = _assembly.compiled("linear-solve")
@@ -1073,5 +1080,32 @@ def test_the_condition_estimate_is_lapacks_to_rounding():
             A = np.eye(n) - rng.uniform(0.5, 1.5) * np.exp(-np.subtract.outer(x, x) ** 2) / n
         A = np.ascontiguousarray(A)
         assert ours(A) == pytest.approx(_dgecon_condition(A), rel=1e-12, abs=0.0)
+    for n in range(2, 9):
+        # (upper triangular ones: the iteration on unit vectors stops at ||A^-1||_1 >= 1; the
+        # final alternating-sign vector gives 1.83 at n = 4 (exact: 2), and dgecon takes it)
+        A = np.triu(np.ones((n, n)))
+        assert ours(A) == pytest.approx(_dgecon_condition(A), rel=1e-12, abs=0.0)
+        assert ours(A) > 1.5 * n
     big = np.ascontiguousarray([[1e-160, 1.0], [0.0, 1e-160]])    # |A^-1| ~ 1e320
     assert ours(big) == _dgecon_condition(big)
+
+
+def test_the_grid_values_comparison_sees_a_change_in_any_entry():
+    """``same-values`` (``_assembly._same_values``), which lets a repeated solve skip the check
+    of the user's grid values against the compiled K, compares every entry: one entry changed
+    anywhere (first or last row, a column past the vectorised loop's first lanes, by one ulp)
+    makes it False; -0.0 and 0.0, equal as values, pass.  (A comparison of the first entry of
+    each row, or of every row but the last, passed all the repeated-solve tests.)"""
+    from integrallimits.fredholm import _assembly
+    same = _assembly.compiled("same-values")
+    rng = np.random.default_rng(5)
+    for P, M in ((1, 1), (3, 37), (8, 8), (5, 130)):
+        A = np.ascontiguousarray(rng.uniform(-1.0, 1.0, (P, M)))
+        assert same(A, A.copy())
+        for i, j in {(0, 0), (0, M - 1), (P - 1, 0), (P - 1, M - 1), (P // 2, M // 2),
+                     (P - 1, min(M - 1, 17))}:
+            B = A.copy()
+            B[i, j] = np.nextafter(B[i, j], np.inf)
+            assert not same(A, B) and not same(B, A), (P, M, i, j)
+        Z = np.zeros((P, M))
+        assert same(Z, -Z)

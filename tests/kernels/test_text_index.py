@@ -171,3 +171,17 @@ def test_a_text_kernel_too_large_to_compile_is_refused_before_it_is_compiled(mon
     texts = [f"-y{(k + 1) % d}" for k in range(d)]
     with pytest.raises(_text.ExpressionError, match=r"generated code has 4359 lines .* 60 x 60"):
         kernel_from_text(texts)
+
+
+def test_the_generated_size_limits_are_the_stated_ones():
+    """``_check_generated_size`` refuses a generated module of more than MAX_GENERATED_LINES =
+    1500 lines or MAX_GENERATED_CHARS = 200_000 characters, and passes one at either limit
+    ("[-y1, ..., -y0]" with d = 30, 1300 lines, compiled in about 2 minutes; d = 60, 4359
+    lines, ran over 10 minutes and 9 GB)."""
+    assert (_text.MAX_GENERATED_LINES, _text.MAX_GENERATED_CHARS) == (1500, 200_000)
+    _text._check_generated_size("x\n" * 1500, 2)
+    _text._check_generated_size("x" * 199_999 + "\n", 1)
+    with pytest.raises(_text.ExpressionError, match=r"has 1501 lines .* 2 x 2"):
+        _text._check_generated_size("x\n" * 1501, 2)
+    with pytest.raises(_text.ExpressionError, match=r"has 1 lines and 200001 characters"):
+        _text._check_generated_size("x" * 200_000 + "\n", 1)

@@ -194,6 +194,45 @@ def test_a_uniform_refinement_that_needs_many_steps_for_a_local_error_turns_to_a
     assert h[0] < h[-1] / 100
 
 
+
+def test_a_first_refinement_that_needs_pilot_steps_turns_to_a_pilot_pass_at_once():
+    """y = 1 - 1000 int y, radau4 at 3e-10: the uniform try's 4 steps converge at the rate and
+    the first refinement predicts 26 steps (>= PILOT_STEPS) with the error made in the first
+    steps (``_made_here``), before any rise of the estimate can be seen (one refinement only):
+    it turns to a pilot pass at once, 32 steps and 38011 kernel evaluations.  Without that
+    turn it solved the 26 uniform steps first and turned on the rise: 32 steps, 48499."""
+    sol = solve_volterra(_stiff, _one, (0.0, 1.0), method="radau4", rtol=3e-10, atol=3e-10)
+    error = np.max(np.abs(sol.y - np.exp(-1000.0 * sol.t)))
+    assert sol.success and error <= 10 * 3e-10
+    assert sol.stats["adaptive_steps"] > 0 and sol.stats["pilot_factor"] == 3.0 ** 7
+    assert sol.nfev <= 42_000
+
+
+def _decay_driven(t, s, y):
+    return -30.0 * y + np.sin(3.0 * t)
+
+
+def test_a_rise_after_a_pass_at_that_level_does_not_run_the_pass_again(monkeypatch):
+    """K = -30 y + sin 3t, y(0) = 1 on [0, 2], gauss2 at 3e-8: after the pilot pass (factor
+    81), a refinement to 276 steps raises the estimate again; a pass at that level ran already
+    (``loose < tightest[0]`` fails), so the mesh is refined: a success on 276 steps, 691799
+    kernel evaluations, one controlled pass.  Without that condition every rise ran the
+    same pass again and the solve did not end (stopped after 300 s)."""
+    calls = []
+    original = _adaptive._controlled_pass
+
+    def counted(*args, **kwargs):
+        calls.append(1)
+        if len(calls) > 8:
+            raise AssertionError(f"{len(calls)} controlled passes")
+        return original(*args, **kwargs)
+
+    monkeypatch.setattr(_adaptive, "_controlled_pass", counted)
+    sol = solve_volterra(_decay_driven, _one, (0.0, 2.0), method="gauss2", rtol=3e-8, atol=3e-8)
+    assert sol.success and sol.stats["pilot_factor"] == 81.0
+    assert sol.stats["max_error_estimate"] <= 3e-8 * (1.0 + np.abs(sol.y).max())
+    assert len(calls) == 1
+
 def test_the_pass_starts_from_the_uniform_try():
     """The first step of a controlled pass: the uniform try's step scaled by its error over the
     pass's tolerance (error ~ H^p), never larger; half of it where the try failed or found no

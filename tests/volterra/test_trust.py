@@ -2040,14 +2040,16 @@ def test_an_empty_vector_forcing_or_start_is_refused_clearly(solver):
         calls[solver]()
 
 
-@pytest.mark.parametrize("solver", ["volterra", "fredholm"])
+@pytest.mark.parametrize("solver", ["volterra", "volterra list", "fredholm"])
 def test_an_args_array_changed_in_place_after_the_solve_does_not_reach_its_dense_output(solver):
     """args=(w,) with g(t, w) reading the array w: changed in place after the solve, the dense
     output (gauss3) and the Nystrom interpolant called g with the new values and mixed them with
     the old solution, silently (5.8 for 1.7; 1.1 for 0.3), although args= is the documented
-    way to pass values that change; g now gets the values of the solve, as K does."""
-    w = np.array([1.0])
-    if solver == "volterra":
+    way to pass values that change; g now gets the values of the solve, as K does.  A list
+    w = [1.0] too (args= packs it for K as an array; g got the list itself, and its change
+    after the solve gave the dense output 5.8 for 1.7 as well)."""
+    w = [1.0] if solver == "volterra list" else np.array([1.0])
+    if solver.startswith("volterra"):
         sol = solve_volterra(lambda t, s, y, w: y, lambda t, w: w[0], (0.0, 1.0), 16,
                              method="gauss3", args=(w,))
         point, exact = 0.53, math.exp(0.53)
@@ -2107,3 +2109,28 @@ def test_an_integer_array_argument_used_as_an_index_is_explained():
     sol = solve_volterra(lambda t, s, y, table, i: table[i] * y, lambda t, table, i: 1.0,
                          (0.0, 1.0), 16, method="gauss2", args=(np.array([-1.0, -2.0]), 1))
     assert sol.success and abs(sol.y[-1] - math.exp(-2.0)) < 1e-6
+
+
+@pytest.mark.parametrize("unfinished", ["first", "second"])
+def test_a_growth_whose_check_solve_does_not_finish_is_not_a_success(monkeypatch, unfinished):
+    """y = 1 + int y ds on one radau3 step over [0, 300] (300 e-folds a step; the answer's
+    y(300) = -0.011 for e^300): where the first-steps check's solve with 16 times shorter steps
+    (``first``), or the one with 256 times shorter steps that resolves the growth
+    (``second``), does not finish (``_finer_start`` gives None), nothing confirms the answer
+    and it is not a success ("did not finish"); returning the answer unchecked there left the
+    success with its estimate 0.011.  (A failing check solve is simulated: a real one is hard
+    to make fail on this linear problem.)"""
+    from integrallimits.volterra import _tolerance
+    original = _tolerance._finer_start
+
+    def finer_start(run, sol, uniform_only, min_steps, steps=_tolerance.FIRST_STEPS,
+                    grading=None, refine=_tolerance.REFINE):
+        if unfinished == "first" or refine > _tolerance.REFINE:
+            return None
+        return original(run, sol, uniform_only, min_steps, steps, grading, refine)
+
+    monkeypatch.setattr(_tolerance, "_finer_start", finer_start)
+    sol = solve_volterra(lambda t, s, y: y, ONE, (0.0, 300.0), 1, method="radau3")
+    assert not sol.success and sol.stats["failure"] == "unresolved"
+    assert "did not finish" in sol.message and "grows" in sol.message
+    assert len(sol.t) == 1 and sol.y[0] == 1.0
