@@ -1928,6 +1928,21 @@ def test_a_vide_oscillation_a_low_order_damps_is_not_a_success(n):
     assert np.all(error <= 20.0 * sol.error_estimate + 1e-12)
 
 
+@pytest.mark.xfail(strict=True, reason="known: the first-steps check sees the first steps "
+                   "only, and the damping of a low order accumulates later (stop 38's note)")
+@pytest.mark.parametrize("w, method, n", [(10.0, "radau1", 24), (30.0, "radau2", 32)])
+def test_a_vide_oscillation_damped_after_its_first_steps_is_not_a_success(w, method, n):
+    """y' = z, K = -w^2 y on [0, 2]: radau1 on 24 steps (w = 10) and radau2 on 32 (w = 30)
+    are successes with errors of 1.01 and 0.99 for largest estimates of 0.25 and 0.31 (a point
+    257 and 37 times its own estimate): their first steps are close enough to the check's
+    finer solve, and the damping that takes every digit builds up later, where the companions
+    damp alike (found by the mutation pass mut-30)."""
+    sol = solve_vide(_vide_oscillator, _vide_oscillator_memory, 1.0, (0.0, 2.0), n, method,
+                     args=(w,))
+    error = np.abs(sol.y - np.cos(w * sol.t))
+    assert not sol.success or np.all(error <= 20.0 * sol.error_estimate + 1e-12)
+
+
 @pytest.mark.parametrize("method, n", [("radau3", 128), ("gauss3", 64), ("radau2", 256)])
 def test_a_resolved_vide_oscillation_stays_a_success(method, n):
     sol = solve_vide(_vide_oscillator, _vide_oscillator_memory, 1.0, (0.0, 2.0), n, method,
