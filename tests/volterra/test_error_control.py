@@ -194,34 +194,6 @@ def test_a_uniform_refinement_that_needs_many_steps_for_a_local_error_turns_to_a
     assert h[0] < h[-1] / 100
 
 
-def _stiff_lam(t, s, y, lam):
-    return -lam * y
-
-
-@pytest.mark.parametrize("method, lam", [("gauss3", 1e3), ("gauss4", 1e4)])
-def test_a_refinement_that_does_not_converge_from_a_stiff_first_step_restarts_resolved(method,
-                                                                                       lam):
-    """y = 1 - lam int y, rtol = atol = 1e-3, with a Gauss method (A- but not L-stable: it keeps
-    the transient that steps of many e-folds miss, alike on every nested mesh).  The pass's
-    first step spanned 52 (gauss3, lam = 1e3) and 1200 (gauss4, lam = 1e4) e-folds, the checks
-    found no digit or an estimate that rose with the steps, and the refinement went on to 150
-    steps (gauss3: 563e3 kernel evaluations) and to thousands (gauss4: 163e6; at lam = 1e5
-    10784 steps, 9.0e9) before the check of the first steps started over from a short step:
-    22 steps.  Now such a refinement starts a pass at the tolerance from a step of one e-fold
-    (18 and 20 steps, 6.8e3 and 11.8e3 evaluations)."""
-    sol = solve_volterra(_stiff_lam, _one_lam, (0.0, 1.0), method=method, args=(lam,),
-                         rtol=1e-3, atol=1e-3)
-    error = np.max(np.abs(sol.y - np.exp(-lam * sol.t)))
-    assert sol.success and error <= 1e-3
-    assert error <= 20 * sol.stats["max_error_estimate"]
-    assert (sol.t[1] - sol.t[0]) * lam <= 2.0          # (the stiff scale resolved)
-    assert len(sol.t) - 1 <= 32 and sol.nfev <= 30_000
-
-
-def _one_lam(t, lam):
-    return 1.0
-
-
 def test_the_pass_starts_from_the_uniform_try():
     """The first step of a controlled pass: the uniform try's step scaled by its error over the
     pass's tolerance (error ~ H^p), never larger; half of it where the try failed or found no
@@ -858,6 +830,30 @@ def test_a_step_collapse_on_a_decaying_solution_is_not_called_a_blow_up():
     assert "blow_up_time" not in sol.stats and "does not grow as at a blow-up" in sol.message
     exact = np.exp(-lam * sol.t)
     assert np.all(np.abs(sol.y - exact) <= 10 * (1e-8 + 1e-8 * exact))
+
+
+@pytest.mark.parametrize("method, lam", [("gauss3", 1e3), ("gauss4", 1e4)])
+def test_a_refinement_that_does_not_converge_from_a_stiff_first_step_restarts_resolved(method,
+                                                                                       lam):
+    """y = 1 - lam int y, rtol = atol = 1e-3, with a Gauss method (A- but not L-stable: it keeps
+    the transient that steps of many e-folds miss, alike on every nested mesh).  The pass's
+    first step spanned 52 (gauss3, lam = 1e3) and 1200 (gauss4, lam = 1e4) e-folds, the checks
+    found no digit or an estimate that rose with the steps, and the refinement went on to 150
+    steps (gauss3: 563e3 kernel evaluations) and to thousands (gauss4: 163e6; at lam = 1e5
+    10784 steps, 9.0e9) before the check of the first steps started over from a short step:
+    22 steps.  Now such a refinement starts a pass at the tolerance from a step of one e-fold
+    (18 and 20 steps, 6.8e3 and 11.8e3 evaluations)."""
+    sol = solve_volterra(_decay_rate, _one_lam, (0.0, 1.0), method=method, args=(lam,),
+                         rtol=1e-3, atol=1e-3)
+    error = np.max(np.abs(sol.y - np.exp(-lam * sol.t)))
+    assert sol.success and error <= 1e-3
+    assert error <= 20 * sol.stats["max_error_estimate"]
+    assert (sol.t[1] - sol.t[0]) * lam <= 2.0          # (the stiff scale resolved)
+    assert len(sol.t) - 1 <= 32 and sol.nfev <= 30_000
+
+
+def _one_lam(t, lam):
+    return 1.0
 
 
 def _relaxation(t, y, z, lam):
