@@ -761,6 +761,32 @@ def short_time_scale(sol, rtol, atol, kernel=None, rate=None, step=None, stiffne
     return suspect
 
 
+def stiffness_scale(kernel, t0, y0):
+    """(||J||_inf, evaluations): the largest row sum of |J|, J = dK/dy(t0, t0, y) at ``y0`` by
+    forward differences (as the stiffness probe of :func:`short_time_scale`: d + 1 kernel
+    evaluations), the e-folds per unit time of the linearised problem at the start; NaN where
+    the kernel fails or is not finite there."""
+    y0 = np.asarray(y0, dtype=float).ravel().tolist()
+    d = len(y0)
+    steps = [1.4901161193847656e-08 * max(1.0, abs(v)) for v in y0]
+    rows = [y0] + [y0[:j] + [y0[j] + steps[j]] + y0[j + 1:] for j in range(d)]
+    K = _evaluator(kernel, rows)
+    norm = [0.0] * d
+    _user.clear_failures()
+    try:
+        base = K(t0, t0, 0)
+        for j in range(d):
+            r = K(t0, t0, j + 1)
+            for a in range(d):
+                norm[a] += abs(r[a] - base[a]) / steps[j]
+    except Exception:  # noqa: BLE001 (the user's error: the solve's own steps report it)
+        return math.nan, d + 1
+    finally:
+        failed = _user.take_failure() is not None
+    largest = max(norm)
+    return (largest if not failed and math.isfinite(largest) else math.nan), d + 1
+
+
 def _probe(t, Y, rtol, atol, kernel, rate, stiffness=True, jacobian=None):
     """(suspect, rate evaluations, kernel evaluations) of :func:`short_time_scale` for the
     step from t[0] to t[1] with the values Y[0], Y[1] (without its stiffness probe where

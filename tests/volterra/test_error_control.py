@@ -871,6 +871,30 @@ def test_a_step_collapse_on_a_decaying_solution_is_not_called_a_blow_up():
     assert np.all(np.abs(sol.y - exact) <= 10 * (1e-8 + 1e-8 * exact))
 
 
+@pytest.mark.parametrize("method, lam", [("gauss3", 1e3), ("gauss4", 1e4)])
+def test_a_refinement_that_does_not_converge_from_a_stiff_first_step_restarts_resolved(method,
+                                                                                       lam):
+    """y = 1 - lam int y, rtol = atol = 1e-3, with a Gauss method (A- but not L-stable: it keeps
+    the transient that steps of many e-folds miss, alike on every nested mesh).  The pass's
+    first step spanned 52 (gauss3, lam = 1e3) and 1200 (gauss4, lam = 1e4) e-folds, the checks
+    found no digit (gauss3) or differences that grew with the steps (gauss4), and the
+    refinement went on (gauss3 to 150 steps, 563e3 kernel evaluations; gauss4 163e6
+    evaluations; at lam = 1e5 to 10784 steps, 9.0e9) before the check of the first steps
+    started over from a short step: 22 steps.  Now such a refinement starts a pass at the tolerance from a step of one e-fold
+    (18 and 20 steps, 6.8e3 and 11.8e3 evaluations)."""
+    sol = solve_volterra(_decay_rate, _one_lam, (0.0, 1.0), method=method, args=(lam,),
+                         rtol=1e-3, atol=1e-3)
+    error = np.max(np.abs(sol.y - np.exp(-lam * sol.t)))
+    assert sol.success and error <= 1e-3
+    assert error <= 20 * sol.stats["max_error_estimate"]
+    assert (sol.t[1] - sol.t[0]) * lam <= 2.0          # (the stiff scale resolved)
+    assert len(sol.t) - 1 <= 32 and sol.nfev <= 30_000
+
+
+def _one_lam(t, lam):
+    return 1.0
+
+
 def _relaxation(t, y, z, lam):
     return -lam * y + z
 
