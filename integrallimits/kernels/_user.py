@@ -772,7 +772,8 @@ def _indexes(func):
     code = getattr(py, "__code__", None)
     if code is None:
         return True
-    return any(ins.opname in ("BINARY_SUBSCR", "BINARY_SLICE", "STORE_SUBSCR")
+    return any(ins.opname in ("BINARY_SUBSCR", "BINARY_SLICE", "STORE_SUBSCR", "STORE_SLICE")
+               or ins.opname == "BINARY_OP" and ins.argrepr == "[]"     # (Python 3.14)
                for c in _code_objects(code) for ins in dis.get_instructions(c))
 
 
