@@ -671,13 +671,8 @@ def _kept_solve(fns, bits, kept_bits, LU, ipiv, b):
     """b := A^-1 b from the factors ``LU`` and pivots ``ipiv`` that :func:`_linear_solve` made
     of a matrix kept as ``kept_bits``, if A (``bits``: the int64 view of its entries) has the
     same bits; returns whether it did (b untouched if not)."""
-    for i in range(bits.shape[0]):
-        row, kept = bits[i], kept_bits[i]
-        same = True
-        for j in range(row.shape[0]):   # (no exit inside a row: the loop vectorises)
-            same &= row[j] == kept[j]
-        if not same:
-            return False
+    if not _same_values_j(bits, kept_bits):
+        return False
     ints, chars = _lapack_workspace(LU.shape[0])
     _lu_solve(fns, LU, ipiv, b, ints, chars)
     return True
@@ -833,8 +828,9 @@ def _structure(K_at, theta, nodes, u, v, stats):
 
 
 def _same_values(A, B):
-    """Whether the arrays A and B of one shape are equal entry by entry (as floats; row by
-    row, each row without an exit in its loop, which vectorises: 2.6 us for 128 x 128, was 7)."""
+    """Whether the arrays A and B of one shape are equal entry by entry (floats, or the int64
+    bits of :func:`_kept_solve`; row by row, each row without an exit in its loop, which
+    vectorises: 2.6 us for 128 x 128, was 7)."""
     for i in range(A.shape[0]):
         a, b = A[i], B[i]
         same = True
@@ -843,6 +839,9 @@ def _same_values(A, B):
         if not same:
             return False
     return True
+
+
+_same_values_j = _helper(_same_values)
 
 
 _KF = _JF = _BF = types.int64     # the functions' addresses (see the module's docstring)

@@ -335,7 +335,7 @@ def solve_adaptive(meth, kernel, g_vec, t0, T, *, rtol, atol, newton_tol, newton
     suspect, rounds, non_smooth = None, 0, None
     rough = False       # a sign of data that is not smooth: the shifted check runs
     checked = []        # (mesh, values, estimate, ratio) of every solution checked so far
-    tightest = [math.inf]   # the tightest tolerance factor of a controlled pass so far
+    tightest = math.inf     # the tightest tolerance factor of a controlled pass so far
     restarted = False       # a pass from a step resolving a stiff start ran (or was weighed)
 
     def explore(mesh):
@@ -348,7 +348,8 @@ def solve_adaptive(meth, kernel, g_vec, t0, T, *, rtol, atol, newton_tol, newton
         nonlocal total, rough
 
         def once(loose):
-            tightest[0] = min(tightest[0], loose)
+            nonlocal tightest
+            tightest = min(tightest, loose)
             return _controlled_pass(meth, kernel, g_vec, t0, T, rtol * loose, atol * loose,
                                     trial_tol, trial_maxiter, args, first_step, max_steps)
         store, counts, rejected, failure, kernel_failure, h_floor = once(loose)
@@ -491,7 +492,7 @@ def solve_adaptive(meth, kernel, g_vec, t0, T, *, rtol, atol, newton_tol, newton
                     rounds += 1
                     suspect = _local_mesh(t, here, ratio)
             if not trusted and not restarted and suspect is None and not rounds and \
-                    tightest[0] < math.inf and (comp.first_bad is not None or
+                    tightest < math.inf and (comp.first_bad is not None or
                                                 (comp.rate is not None and comp.rate < 1.0)):
                 # not converging after a pass (no digit, or differences that grew with the
                 # steps; an estimate that merely rose is not enough: on smooth problems the
@@ -545,7 +546,7 @@ def solve_adaptive(meth, kernel, g_vec, t0, T, *, rtol, atol, newton_tol, newton
                 # a pass at the tolerance
                 rose = _rose(refinements)
                 loose = float(PILOT) ** p if n >= PILOT_STEPS else 1.0
-                if comp.first_bad is None and loose < tightest[0] and (rose or (
+                if comp.first_bad is None and loose < tightest and (rose or (
                         uniform and n >= PILOT_STEPS and _made_here(np.max(over_tolerance(
                             comp.estimate, tolerance_of(Y, rtol, atol)), axis=1)) is not None)):
                     # (or the few uniform steps predicted were not enough, and the error is

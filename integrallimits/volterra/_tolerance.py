@@ -768,23 +768,37 @@ def stiffness_scale(kernel, t0, y0):
     the kernel fails or is not finite there."""
     y0 = np.asarray(y0, dtype=float).ravel().tolist()
     d = len(y0)
-    steps = [1.4901161193847656e-08 * max(1.0, abs(v)) for v in y0]
-    rows = [y0] + [y0[:j] + [y0[j] + steps[j]] + y0[j + 1:] for j in range(d)]
+    steps, rows = _shifted_rows(y0)
     K = _evaluator(kernel, rows)
-    norm = [0.0] * d
     _user.clear_failures()
     try:
-        base = K(t0, t0, 0)
-        for j in range(d):
-            r = K(t0, t0, j + 1)
-            for a in range(d):
-                norm[a] += abs(r[a] - base[a]) / steps[j]
+        _, norm = _row_sums(lambda j: K(t0, t0, j), steps)
     except Exception:  # noqa: BLE001 (the user's error: the solve's own steps report it)
         return math.nan, d + 1
     finally:
         failed = _user.take_failure() is not None
     largest = max(norm)
     return (largest if not failed and math.isfinite(largest) else math.nan), d + 1
+
+
+def _shifted_rows(y0):
+    """(steps, rows): the forward-difference steps of a Jacobian at ``y0`` (a list of floats)
+    and the points y0 (row 0) and y0 + step_j e_j (row j + 1)."""
+    steps = [1.4901161193847656e-08 * max(1.0, abs(v)) for v in y0]
+    return steps, [y0] + [y0[:j] + [y0[j] + steps[j]] + y0[j + 1:] for j in range(len(y0))]
+
+
+def _row_sums(rate_at, steps):
+    """(values, norm): the rate at the rows of :func:`_shifted_rows` (``rate_at(j)``, a list
+    per row) and the row sums of |J| of its forward-difference Jacobian."""
+    base = rate_at(0)
+    values, norm = [base], [0.0] * len(steps)
+    for j in range(len(steps)):
+        r = rate_at(j + 1)
+        values.append(r)
+        for a in range(len(steps)):
+            norm[a] += abs(r[a] - base[a]) / steps[j]
+    return values, norm
 
 
 def _probe(t, Y, rtol, atol, kernel, rate, stiffness=True, jacobian=None):
@@ -807,9 +821,7 @@ def _probe(t, Y, rtol, atol, kernel, rate, stiffness=True, jacobian=None):
     if d == 1 and rate is None and kernel is not None:
         return _probe_scalar(t0, t1, y0[0], y1[0], rtol, atol, kernel, stiffness, jacobian)
     h = t1 - t0
-    # the points of the rate's forward differences: y0 (row 0) and y0 + step e_j (row j + 1)
-    steps = [1.4901161193847656e-08 * max(1.0, abs(v)) for v in y0]
-    rows = [y0] + [y0[:j] + [y0[j] + steps[j]] + y0[j + 1:] for j in range(d)]
+    steps, rows = _shifted_rows(y0)     # (the points of the rate's forward differences)
     # (K(s, y) without t has no second-order time scale: d^2 K / dt dy = 0)
     t_dependent = kernel is not None and not kernel.structure.get("t_independent", False)
     if kernel is not None:
@@ -824,14 +836,8 @@ def _probe(t, Y, rtol, atol, kernel, rate, stiffness=True, jacobian=None):
     T = slow = None
     _user.clear_failures()
     try:
-        base = rate_at(t0, 0)
-        norm = [0.0] * d                     # the row sums of |J|
-        diagonal = [base]
-        for j in range(d):
-            r = rate_at(t0, j + 1)
-            diagonal.append(r)
-            for a in range(d):
-                norm[a] += abs(r[a] - base[a]) / steps[j]
+        diagonal, norm = _row_sums(lambda j: rate_at(t0, j), steps)   # (norm: |J|'s row sums)
+        base = diagonal[0]
         if jacobian is not None and d <= 128:    # (as _vide._coupled_scale: eigenvalues)
             jacobian.append([[(diagonal[j + 1][a] - base[a]) / steps[j] for j in range(d)]
                              for a in range(d)])

@@ -215,7 +215,7 @@ def _decay_driven(t, s, y):
 def test_a_rise_after_a_pass_at_that_level_does_not_run_the_pass_again(monkeypatch):
     """K = -30 y + sin 3t, y(0) = 1 on [0, 2], gauss2 at 3e-8: after the pilot pass (factor
     81), a refinement to 276 steps raises the estimate again; a pass at that level ran already
-    (``loose < tightest[0]`` fails), so the mesh is refined: a success on 276 steps, 691799
+    (``loose < tightest`` fails), so the mesh is refined: a success on 276 steps, 691799
     kernel evaluations, one controlled pass.  Without that condition every rise ran the
     same pass again and the solve did not end (stopped after 300 s)."""
     calls = []
