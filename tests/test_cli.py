@@ -1,6 +1,7 @@
 """The command line: the built-in example, user expressions, refusal of code."""
 import io
 import json
+import math
 import os
 import re
 import subprocess
@@ -427,6 +428,20 @@ def test_a_forcing_that_fails_at_t0_is_one_line(capsys):
     code, _ = run(["solve", "--kernel", "0*y", "--forcing", "log(t)", "--steps", "8"])
     err = capsys.readouterr().err
     assert code == 2 and err.count("\n") == 1 and "ValueError raised by g(t) when called at t = 0" in err, err
+
+
+@pytest.mark.skipif(sys.version_info < (3, 11), reason="exception notes need Python 3.11")
+def test_a_forcing_that_overflows_later_says_where(capsys):
+    """g = exp(1000 t) parses and is finite at t0 but overflows in the solve's later calls: the
+    error names g and the time (it was a bare "OverflowError: math range error")."""
+    from integrallimits import solve_volterra
+    with pytest.raises(OverflowError) as info:
+        solve_volterra(lambda t, s, y: -y, lambda t: math.exp(1000.0 * t), (0.0, 1.0), 16)
+    assert "raised by g(t) when called at t = 0.75" in "".join(info.value.__notes__)
+    code, _ = run(["solve", "--kernel", "-y", "--forcing", "exp(1000*t)", "--steps", "8"])
+    err = capsys.readouterr().err
+    assert code == 2 and err == ("integrallimits: error: OverflowError raised by g(t) when called "
+                                 "at t = 0.75: math range error\n"), err
 
 
 _INTERRUPTED = """

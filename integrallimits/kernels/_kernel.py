@@ -975,7 +975,10 @@ def as_forcing(g, t0, args=None, *, remember=False):
     def pointwise(ti):
         """g(ti) checked: a float (scalar g returning a float, the usual case, at once) or an
         array of the shape of g(t0)."""
-        value = g(float(ti))
+        try:
+            value = g(float(ti))
+        except Exception as exc:    # (g = exp(1000 t) overflowing at some t: say where)
+            _user.raise_user_exception(exc, f"raised by g(t) when called at t = {ti}")
         if not shape and type(value) in _FLOATS:
             return value
         v = np.asarray(value, dtype=float)
