@@ -15,7 +15,7 @@ import math
 import os
 import re
 
-from ._result import new_temporary
+from ._result import new_temporary, replace_keeping_mode
 
 __all__ = ["study_figures", "table_figures", "save_figure", "have_matplotlib", "new_figure",
            "plot_lines", "reference_slope", "log2_axis", "caption"]
@@ -221,7 +221,7 @@ def save_figure(fig, path):
     os.close(fd)
     try:
         fig.savefig(tmp, format="png", dpi=110, metadata={"Software": None})
-        os.replace(tmp, path)
+        replace_keeping_mode(tmp, path)
     except BaseException:
         if os.path.exists(tmp):
             os.unlink(tmp)

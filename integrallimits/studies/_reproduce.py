@@ -173,6 +173,9 @@ def reproduce(name: str, out: str | os.PathLike = "out", *, quick: bool = False,
     TypeError, ValueError
         For a seed that is not an integer >= 0, or ``quick`` or ``figures`` not True or
         False (before anything is written).
+    FileExistsError
+        Where ``out/name`` holds a table or figure of the name this run writes that no earlier
+        run wrote (not in its manifest): it is left as it was.
     Exception
         What the study raised, after its finished cells were stored (a rerun resumes).
 
@@ -199,6 +202,8 @@ def reproduce(name: str, out: str | os.PathLike = "out", *, quick: bool = False,
     folder = os.path.join(os.fspath(out), name)
     cells_dir = os.path.join(folder, "cells")
     os.makedirs(cells_dir, exist_ok=True)
+    with _exclusive(folder):      # (before the study runs; the figures' names are known later)
+        _check_ours(folder, TABLES)
     started, start = _now(), time.perf_counter()
 
     # the cells of this run (the folder may hold others: other seeds, the quick mode)
@@ -251,13 +256,27 @@ def reproduce(name: str, out: str | os.PathLike = "out", *, quick: bool = False,
     return result, manifest
 
 
+TABLES = ("table.md", "table.csv", "table.json")
+
+
+def _check_ours(folder, names):
+    """Raise FileExistsError if a file ``folder/name`` to be written is there and the last
+    run's manifest does not list it: a file this package did not write is never replaced."""
+    previous = _written_before(folder)
+    theirs = [name for name in names if name not in previous
+              and os.path.lexists(os.path.join(folder, name))]
+    if theirs:
+        raise FileExistsError(f"{folder} holds {', '.join(theirs)}, which no earlier run of "
+                              f"this study wrote (its manifest.json does not list them); "
+                              f"move them away or choose another output folder")
+
+
 def _write_outputs(folder, result, figs):
     """Write the tables and figures; delete the figures of the last run not drawn again.
     Returns {file name: sha256} of what was written."""
     previous = _written_before(folder)
-    paths = {"table.md": os.path.join(folder, "table.md"),
-             "table.csv": os.path.join(folder, "table.csv"),
-             "table.json": os.path.join(folder, "table.json")}
+    _check_ours(folder, TABLES + tuple(f"{fig_name}.png" for fig_name in figs))
+    paths = {name: os.path.join(folder, name) for name in TABLES}
     atomic_write(paths["table.md"], result.to_markdown())
     result.to_csv(paths["table.csv"])
     result.to_json(paths["table.json"])

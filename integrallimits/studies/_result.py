@@ -7,6 +7,7 @@ import json
 import math
 import os
 import secrets
+import stat
 from dataclasses import dataclass, field
 
 __all__ = ["StudyResult", "atomic_write"]
@@ -26,6 +27,17 @@ def new_temporary(folder, name):
             continue
 
 
+def replace_keeping_mode(tmp, path):
+    """Rename the finished temporary file ``tmp`` onto ``path``; a file already at ``path``
+    passes its permission bits on (a table the user made read-only or group-writable stays so:
+    a new file would have had 0666 less the umask)."""
+    try:
+        os.chmod(tmp, stat.S_IMODE(os.stat(path).st_mode))
+    except FileNotFoundError:
+        pass
+    os.replace(tmp, path)
+
+
 def atomic_write(path, text):
     """Write ``text`` to ``path`` atomically (temporary file in the same folder + rename)."""
     path = os.fspath(path)
@@ -35,7 +47,7 @@ def atomic_write(path, text):
     try:
         with os.fdopen(fd, "w", newline="") as fh:
             fh.write(text)
-        os.replace(tmp, path)
+        replace_keeping_mode(tmp, path)
     except BaseException:
         if os.path.exists(tmp):
             os.unlink(tmp)

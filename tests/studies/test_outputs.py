@@ -131,6 +131,35 @@ def test_outputs_honour_the_umask(tmp_path):
         p.name: "0o640" for p in written}
 
 
+def test_a_table_no_run_wrote_is_not_replaced(tmp_path):
+    """``out/name/table.md`` of the user's own (no manifest lists it) stops the run before the
+    study computes anything, and is left as it was (it was replaced)."""
+    folder = tmp_path / "relu-convergence"
+    folder.mkdir()
+    (folder / "table.md").write_text("the user's own notes")
+    with pytest.raises(FileExistsError, match="table.md, which no earlier run"):
+        reproduce("relu-convergence", tmp_path, quick=True, figures=False)
+    assert (folder / "table.md").read_text() == "the user's own notes"
+    assert not any((folder / "cells").iterdir()) and not (folder / "manifest.json").exists()
+    (folder / "table.md").unlink()
+    reproduce("relu-convergence", tmp_path, quick=True, figures=False)
+    (folder / "table.md").write_text("edited after the run")     # ours, listed: rewritten
+    reproduce("relu-convergence", tmp_path, quick=True, figures=False)
+    assert (folder / "table.md").read_text().startswith("|")
+
+
+def test_a_rewritten_output_keeps_its_permissions(tmp_path):
+    """A table the user made private (0600) or read-only stays so when a rerun replaces it (the
+    replacement had the umask's mode)."""
+    reproduce("relu-convergence", tmp_path, quick=True, figures=False)
+    folder = tmp_path / "relu-convergence"
+    os.chmod(folder / "table.md", 0o600)
+    os.chmod(folder / "table.csv", 0o444)
+    reproduce("relu-convergence", tmp_path, quick=True, figures=False)
+    assert oct((folder / "table.md").stat().st_mode & 0o777) == "0o600"
+    assert oct((folder / "table.csv").stat().st_mode & 0o777) == "0o444"
+
+
 _RUN = """
 import os, sys, traceback
 from integrallimits.studies._reproduce import reproduce
