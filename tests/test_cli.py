@@ -95,6 +95,16 @@ def test_out_is_checked_before_the_solve_runs(monkeypatch, capsys):
     assert not os.path.exists("/sys/integrallimits-test.csv")
 
 
+def test_out_replacing_a_file_keeps_its_permissions(tmp_path):
+    """--out over an existing file of the user's, mode 0600: the new contents keep 0600 (the
+    rename had given it the umask's mode, 0644 or wider)."""
+    path = tmp_path / "y.csv"
+    path.write_text("old")
+    os.chmod(path, 0o600)
+    assert main(SOLVE + ["--steps", "8", "--out", str(path)], out=io.StringIO()) == 0
+    assert path.read_text().startswith("t,y") and oct(path.stat().st_mode & 0o777) == "0o600"
+
+
 def test_a_failing_write_after_the_run_is_one_line(tmp_path, monkeypatch, capsys):
     import integrallimits.cli as cli
 
