@@ -53,14 +53,15 @@ from ..kernels._kernel import (_FAST, BLOCK_SIGNATURE, JACOBIAN_SIGNATURE, KERNE
 from ..kernels._linear import as_linear_kernel, positional_arity
 from ..kernels._structured import is_weakly_singular
 from . import _loops
+from ._estimate import UNRESOLVED
 from ._loops import NFEV, NIT, NJEV, NSOLVE, _jacobian_p, _stage_grid
 from ._methods import tolerance_method
 from ._mesh import (check_flags, check_mesh, check_newton_options, check_size, check_t_eval,
                     estimated_work, resolve_method, uniform_mesh)
 from ._outcome import Run, run_guarded, solve_on_mesh
-from ._solution import SolverError
-from ._tolerance import (FIRST_STEPS, RESOLVE, STIFF, _evaluator, check_tolerances,
-                         fit_tolerances,
+from ._solution import SolverError, largest_estimate
+from ._tolerance import (ESTIMATE_FLOOR, FIRST_STEPS, RESOLVE, STIFF, _evaluator,
+                         _unreliable_from, check_tolerances, fit_tolerances,
                          short_time_scale, solve_uniform_to_tolerance, with_checked_estimate,
                          with_confirmed_digits, with_resolved_start)
 from ._tableaux import ButcherTableau, classical_rk4, collocation_tableau
@@ -451,11 +452,50 @@ def _compiled_loop():
     return _COMPILED[0]
 
 
-def _coupled_scale(sol, f_fn, theta, kernel):
-    """(suspect, kernel evaluations): whether the first step of ``sol`` spans more than STIFF
-    units of the time scale that the memory couples into the equation (False, True, or the
-    refinement that resolves an oscillation: h max |Im lambda| / RESOLVE, see
-    :func:`._tolerance.with_checked_estimate`).
+def _coupled_jacobian(t0, y0, f_fn, theta, kernel):
+    """The Jacobian J = [[f_y, f_z], [K_y, 0]] (2d, 2d) at (t0, y0, z = 0) of the system that the
+    VIDE behaves like near its start (see :func:`_coupled_scale`), or with ``kernel`` None (no
+    memory) f_y (d, d); None where a value is not finite or a function failed.
+
+    By forward differences: f 2d + 1 times (d + 1 without memory; uncounted, as for the rate's
+    probes), K d + 1 times (the caller counts them).
+    """
+    y0 = np.ascontiguousarray(y0, dtype=float)
+    d = len(y0)
+    steps = 1.4901161193847656e-08 * np.maximum(1.0, np.abs(y0))
+    rows = [y0.tolist()] + (y0 + np.diag(steps)).tolist()     # y0, then y0 + step_j e_j
+    memory = kernel is not None
+    K = _evaluator(kernel, rows) if memory else None
+    J = np.zeros((2 * d, 2 * d) if memory else (d, d))
+    out, zero = np.empty(d), np.zeros(d)
+    _user.clear_failures()
+    try:
+        f_fn(t0, y0, zero, theta, out)
+        base = out.copy()
+        for j in range(d):
+            f_fn(t0, np.array(rows[j + 1]), zero, theta, out)
+            J[:d, j] = (out - base) / steps[j]
+            if memory:
+                z = zero.copy()
+                z[j] = 1.4901161193847656e-08
+                f_fn(t0, y0, z, theta, out)
+                J[:d, d + j] = (out - base) / z[j]
+        if memory:
+            k0 = np.array(K(t0, t0, 0))
+            for j in range(d):
+                J[d:, j] = (np.array(K(t0, t0, j + 1)) - k0) / steps[j]
+    except Exception:  # noqa: BLE001 (the user's error at a probe: the guarded check says it)
+        return None
+    finally:
+        failed = _user.take_failure() is not None
+    return None if failed or not np.all(np.isfinite(J)) else J
+
+
+def _coupled_scale(sol, J):
+    """Whether the first step of ``sol`` spans more than STIFF units of the time scale that the
+    memory couples into the equation (False, True, or the refinement that resolves an
+    oscillation: h max |Im lambda| / RESOLVE, see :func:`._tolerance.with_checked_estimate`),
+    from the Jacobian J of :func:`_coupled_jacobian` (None: its probe failed).
 
     Differentiating z(t) = int K(t, s, y(s)) ds gives z' = K(t, t, y) + int dK/dt ds, so near
     (t0, y0, z = 0) the VIDE behaves like the system y' = f(t, y, z), z' = K(t, t, y) with the
@@ -468,46 +508,20 @@ def _coupled_scale(sol, f_fn, theta, kernel):
     to 1.9 and estimates 20 to 60,000 times smaller (and rtol = 1e-3 with w = 100: radau2 and
     radau3 on 8 steps, errors 1.0 and 0.97).  h rho > STIFF asks for the first-steps check.
 
-    J by forward differences (f: 2d + 1 evaluations, uncounted as for the rate's; K: d + 1,
-    counted); rho from the eigenvalues of J up to 2d = 128, above that its infinity norm (a
-    bound: a check too many, never one too few; no refinement is then asked for).  A value
-    that is not finite, or a function that fails, is a suspicion (the check runs in the
-    guarded loop).  J is kept as ``sol._rate_jacobian`` (up to 2d = 128), the rate whose growth
+    rho from the eigenvalues of J up to 2d = 128, above that its infinity norm (a bound: a check
+    too many, never one too few; no refinement is then asked for).  A value of J that is not
+    finite, or a function that failed, is a suspicion (the check runs in the guarded loop).
+    J is kept as ``sol._rate_jacobian`` (up to 2d = 128), the rate whose growth
     :func:`._tolerance.with_checked_estimate` checks (y' = z, K = w^2 y: y = cosh(w t), whose
     growth the answer's and the check's unresolved Radau steps damped alike)."""
-    t, Y = sol.mesh, sol._y2
+    t = sol.mesh
     if len(t) < 2:
-        return False, 0
+        return False
     t0, h = float(t[0]), float(t[1] - t[0])
-    y0 = np.ascontiguousarray(Y[0], dtype=float)
-    d = len(y0)
-    steps = 1.4901161193847656e-08 * np.maximum(1.0, np.abs(y0))
-    rows = [y0.tolist()] + (y0 + np.diag(steps)).tolist()     # y0, then y0 + step_j e_j
-    K = _evaluator(kernel, rows)
-    J = np.zeros((2 * d, 2 * d))
-    out, zero = np.empty(d), np.zeros(d)
-    _user.clear_failures()
-    try:
-        f_fn(t0, y0, zero, theta, out)
-        base = out.copy()
-        for j in range(d):
-            f_fn(t0, np.array(rows[j + 1]), zero, theta, out)
-            J[:d, j] = (out - base) / steps[j]
-            z = zero.copy()
-            z[j] = 1.4901161193847656e-08
-            f_fn(t0, y0, z, theta, out)
-            J[:d, d + j] = (out - base) / z[j]
-        k0 = np.array(K(t0, t0, 0))
-        for j in range(d):
-            J[d:, j] = (np.array(K(t0, t0, j + 1)) - k0) / steps[j]
-    except Exception:  # noqa: BLE001 (the user's error at a probe: the guarded check says it)
-        return True, d + 1
-    finally:
-        failed = _user.take_failure() is not None
-    if failed or not np.all(np.isfinite(J)):
-        return True, d + 1
-    if 2 * d > 128:
-        return not h * np.max(np.sum(np.abs(J), axis=1)) <= STIFF, d + 1
+    if J is None:
+        return True
+    if J.shape[0] > 128:
+        return not h * np.max(np.sum(np.abs(J), axis=1)) <= STIFF
     sol._rate_jacobian = J.tolist()     # (its growth: see _tolerance.with_checked_estimate)
     lam = np.linalg.eigvals(J)
     omega = float(np.max(np.abs(lam.imag)))
@@ -518,14 +532,99 @@ def _coupled_scale(sol, f_fn, theta, kernel):
     p = sol.order
     drift = omega * float(t[-1] - t0) * (h * omega) ** p
     if h * np.max(np.abs(lam)) <= STIFF and not drift > 1.0 / DRIFT:
-        return False, d + 1
+        return False
     # the first-steps check's own steps: RESOLVE radians, and for a low order fewer, so that
     # its phase error over the checked steps stays ~DRIFT (radau1 on 1 step over 60 radians:
     # at 0.5 radians its 120 steps damped the oscillation to 1e-6 as the answer's one did,
     # and the two agreed)
     span = omega * h * min(FIRST_STEPS, len(t) - 1)
     theta = min(RESOLVE, (DRIFT / span) ** (1.0 / p)) if span > 0.0 else RESOLVE
-    return max(h * omega / theta, 1.0), d + 1
+    return max(h * omega / theta, 1.0)
+
+
+def _with_linearised_error(sol, J, tableau):
+    r"""``sol``, a solve on a given mesh with its checked error estimate, its estimates raised
+    to the error that the method makes after the first steps on the modes of the linearised
+    problem (J of :func:`_coupled_jacobian`), and failed from the first point where that error
+    exceeds UNRESOLVED (half) times the solution's size so far.
+
+    On y' = lambda y a step multiplies y by R(h lambda), the tableau's stability function, for
+    e^(h lambda): from the mesh point k to n the method's mode is off the exact one by the
+    factor rho = prod R(h_j lambda) e^(-h_j lambda).  A neutral oscillation (lambda = i w)
+    keeps its size, so its damping 1 - |R(i h w)| and phase error arg R(i h w) - h w build up
+    over the steps, linearly in their number: radau1 on 24 steps over [0, 2] with w = 10 and
+    radau2 on 32 with w = 30 (y' = z, K = -w^2 y) were successes with errors of 1.01 and 0.99
+    and largest estimates of 0.25 and 0.31.  The companions of the estimate damp the
+    oscillation alike, and the first-steps check sees the first steps only, where the error
+    has not built up.
+
+    A mode of size s at t0 has the error s e^(Re lambda (t_n - t0)) |rho - 1| at t_n, from
+    k = FIRST_STEPS on: the check covers the steps before (a stiff mode, which an A-stable but
+    not L-stable method keeps, makes its error there: whether the solution has it, the check
+    measures; its error later is that one, carried on).  s is the solution's size so far over
+    the mode's growth, max(1, |e^(lambda (t_n - t0))|), and a component of y gets the part of
+    the mode in it (its eigenvector's y-part over its largest entry).  On y'' = -w^2 y this is
+    the envelope of the error.  Eigenvalues of J up to 2d = 128, as :func:`_coupled_scale`.
+    """
+    t = sol.mesh
+    k = min(FIRST_STEPS, len(t) - 1)
+    if J is None or J.shape[0] > 128 or len(t) < k + 2:
+        return sol
+    Y, est = sol._y2, sol._est2
+    d = Y.shape[1]
+    lam, V = np.linalg.eig(J)
+    part = np.abs(V[:d])
+    top = np.max(part, axis=0)
+    modes = np.flatnonzero((lam.imag >= 0.0) & (top > 0.0))   # (a conjugate's error is alike)
+    h, elapsed = np.diff(t)[k:], t[k:] - t[0]
+    pred = np.zeros((len(t), d))
+    which = np.zeros(len(t), dtype=int)
+    largest = np.zeros(len(t))
+    with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
+        for i in modes:
+            z = h * lam[i]
+            r = tableau.stability(z)
+            # log rho from the mesh point k to n, n = k ... N (a zero of R: rho = 0)
+            log_rho = np.concatenate(([0.0], np.cumsum(
+                np.log(np.maximum(np.abs(r), 1e-300)) + 1j * np.angle(r) - z)))
+            decay = np.minimum(0.0, lam[i].real * elapsed)
+            error = np.where(log_rho.real > 1.0, np.abs(np.exp(decay + log_rho) - np.exp(decay)),
+                             np.exp(decay) * np.abs(np.expm1(log_rho)))
+            error[np.isnan(error)] = np.inf        # (overflowed: no bound)
+            larger = error > largest[k:]
+            which[k:][larger] = i
+            largest[k:] = np.maximum(largest[k:], error)
+            pred[k:] = np.maximum(pred[k:], error[:, None] * (part[:, i] / top[i]))
+    size = np.maximum.accumulate(np.max(np.abs(Y), axis=1))
+    # (below ESTIMATE_FLOOR times the size, the prediction is its own rounding: N steps of
+    # log R - h lambda, each off by ~eps, gauss4 on cos t raised estimates of 5e-18 to 6e-14)
+    pred *= size[:, None]
+    pred[pred <= ESTIMATE_FLOOR * size[:, None]] = 0.0
+    with np.errstate(invalid="ignore"):
+        if not np.any(pred > est):
+            return sol
+        over = np.max(pred, axis=1) > UNRESOLVED * size
+    if np.any(over):
+        j = int(np.argmax(over))
+        before = np.max(est[j])
+        est[1:j] = np.maximum(est[1:j], pred[1:j])
+        z = complex(lam[which[j]] * (t[j] - t[j - 1]))
+        r = complex(tableau.stability(z))
+        return _unreliable_from(
+            sol, j, f"the method's damping and phase error of the mode lambda = "
+            f"{complex(lam[which[j]]):.3g} of the problem linearised at the start (a step of "
+            f"h lambda = {z:.3g} multiplies it by R(h lambda) = {r:.3g}, e^(h lambda) = "
+            f"{complex(np.exp(z)):.3g}), built up over {j - k} steps after the first ones, is "
+            f"{float(np.max(pred[j])):.3g} there, against a solution of size "
+            f"{float(size[j]):.3g} so far, although the error estimate (which compares coarser "
+            f"meshes, damped alike) was {float(before):.3g}", False)
+    np.maximum(est, pred, out=est)                 # (in place: also error_estimate_mesh)
+    sol.stats["max_error_estimate"] = largest_estimate(est)
+    sol.message += (f"  The error estimates were raised, to at most "
+                    f"{float(np.max(pred)):.3g}, to the error that the method's stability "
+                    f"function R(h lambda) predicts for the modes lambda of the problem "
+                    f"linearised at the start, built up over the steps.")
+    return sol
 
 
 def _partial_steps(run, t, Y, Ys):
@@ -788,15 +887,26 @@ def solve_vide(f, K, y0, t_span=None, n_steps=None, method=None, *, args=None, m
         _user.take_failure()
         return out
 
+    start = []     # the Jacobian of the problem linearised at the start, made once
+
+    def linearised(sol):
+        """(J of :func:`_coupled_jacobian` at the start of ``sol``, the kernel evaluations made
+        for it by this call)."""
+        if start:
+            return start[0], 0
+        start.append(_coupled_jacobian(float(sol.mesh[0]), sol._y2[0], f_fn, theta,
+                                       kernel if memory else None))
+        return start[0], d + 1 if memory else 0
+
     def suspect(sol, rtol, atol):
         """short_time_scale's probes, then the memory's coupling (:func:`_coupled_scale`)."""
         if short_time_scale(sol, rtol, atol, kernel if memory else None, rate):
             return True
         if not memory:
             return False
-        stiff, evaluations = _coupled_scale(sol, f_fn, theta, kernel)
+        J, evaluations = linearised(sol)
         sol.stats["nfev"] += evaluations
-        return stiff
+        return _coupled_scale(sol, J)
 
     if tolerance is None:
         sol = solve_on_mesh(run, t, method=meth, scalar=scalar, stats=stats,
@@ -805,6 +915,12 @@ def solve_vide(f, K, y0, t_span=None, n_steps=None, method=None, *, args=None, m
         if error_estimate:
             sol = with_checked_estimate(sol, run, uniform_only=meth.uniform_only,
                                         min_steps=meth.min_steps, suspect=suspect)
+            # the error that the method's damping and phase error of an oscillation build up
+            # after the first steps (which the check above covers)
+            if len(sol.mesh) > FIRST_STEPS + 1:
+                J, evaluations = linearised(sol)
+                sol.stats["nfev"] += evaluations
+                sol = _with_linearised_error(sol, J, meth.tableau)
             # an answer whose own estimate says it has no digit is no success, as for the
             # second kind (y' = y^2 on [0, 0.875], radau2 on 4 steps was a success with an
             # estimate of 1.9 against a size of 2.6 at the point)

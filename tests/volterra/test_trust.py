@@ -1928,8 +1928,6 @@ def test_a_vide_oscillation_a_low_order_damps_is_not_a_success(n):
     assert np.all(error <= 20.0 * sol.error_estimate + 1e-12)
 
 
-@pytest.mark.xfail(strict=True, reason="known: the first-steps check sees the first steps "
-                   "only, and the damping of a low order accumulates later (stop 38's note)")
 @pytest.mark.parametrize("w, method, n", [(10.0, "radau1", 24), (30.0, "radau2", 32)])
 def test_a_vide_oscillation_damped_after_its_first_steps_is_not_a_success(w, method, n):
     """y' = z, K = -w^2 y on [0, 2]: radau1 on 24 steps (w = 10) and radau2 on 32 (w = 30)
