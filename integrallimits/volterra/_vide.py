@@ -491,7 +491,7 @@ def _coupled_jacobian(t0, y0, f_fn, theta, kernel):
     return None if failed or not np.all(np.isfinite(J)) else J
 
 
-def _coupled_scale(sol, J):
+def _coupled_scale(sol, J, tableau):
     """Whether the first step of ``sol`` spans more than STIFF units of the time scale that the
     memory couples into the equation (False, True, or the refinement that resolves an
     oscillation: h max |Im lambda| / RESOLVE, see :func:`._tolerance.with_checked_estimate`),
@@ -511,6 +511,12 @@ def _coupled_scale(sol, J):
     rho from the eigenvalues of J up to 2d = 128, above that its infinity norm (a bound: a check
     too many, never one too few; no refinement is then asked for).  A value of J that is not
     finite, or a function that failed, is a suspicion (the check runs in the guarded loop).
+    So is a mode of J whose error the method's stability function (``tableau``) predicts to
+    exceed UNRESOLVED (half) its size over the mesh (:func:`_may_lose_every_digit`), even
+    where the phase error W (h omega)^p is below 1 / DRIFT (radau1's damping is (h omega)^2 / 2
+    a step: on y'' = -25 y over [0, 2] in 24 steps, W (h omega) = 4.2, it keeps 15 % of the
+    oscillation); the check then measures how much of the solution the mode is
+    (:func:`_with_linearised_error`).
     J is kept as ``sol._rate_jacobian`` (up to 2d = 128), the rate whose growth
     :func:`._tolerance.with_checked_estimate` checks (y' = z, K = w^2 y: y = cosh(w t), whose
     growth the answer's and the check's unresolved Radau steps damped alike)."""
@@ -531,7 +537,8 @@ def _coupled_scale(sol, J):
     # the answer and its companions damped to nothing alike)
     p = sol.order
     drift = omega * float(t[-1] - t0) * (h * omega) ** p
-    if h * np.max(np.abs(lam)) <= STIFF and not drift > 1.0 / DRIFT:
+    if h * np.max(np.abs(lam)) <= STIFF and not drift > 1.0 / DRIFT and \
+            not _may_lose_every_digit(t, lam, tableau):
         return False
     # the first-steps check's own steps: RESOLVE radians, and for a low order fewer, so that
     # its phase error over the checked steps stays ~DRIFT (radau1 on 1 step over 60 radians:
@@ -542,63 +549,103 @@ def _coupled_scale(sol, J):
     return max(h * omega / theta, 1.0)
 
 
-def _with_linearised_error(sol, J, tableau):
-    r"""``sol``, a solve on a given mesh with its checked error estimate, its estimates raised
-    to the error that the method makes after the first steps on the modes of the linearised
-    problem (J of :func:`_coupled_jacobian`), and failed from the first point where that error
-    exceeds UNRESOLVED (half) times the solution's size so far.
-
-    On y' = lambda y a step multiplies y by R(h lambda), the tableau's stability function, for
-    e^(h lambda): from the mesh point k to n the method's mode is off the exact one by the
-    factor rho = prod R(h_j lambda) e^(-h_j lambda).  A neutral oscillation (lambda = i w)
-    keeps its size, so its damping 1 - |R(i h w)| and phase error arg R(i h w) - h w build up
-    over the steps, linearly in their number: radau1 on 24 steps over [0, 2] with w = 10 and
-    radau2 on 32 with w = 30 (y' = z, K = -w^2 y) were successes with errors of 1.01 and 0.99
-    and largest estimates of 0.25 and 0.31.  The companions of the estimate damp the
-    oscillation alike, and the first-steps check sees the first steps only, where the error
-    has not built up.
-
-    A mode of size s at t0 has the error s e^(Re lambda (t_n - t0)) |rho - 1| at t_n, from
-    k = FIRST_STEPS on: the check covers the steps before (a stiff mode, which an A-stable but
-    not L-stable method keeps, makes its error there: whether the solution has it, the check
-    measures; its error later is that one, carried on).  s is the solution's size so far over
-    the mode's growth, max(1, |e^(lambda (t_n - t0))|), and a component of y gets the part of
-    the mode in it (its eigenvector's y-part over its largest entry).  On y'' = -w^2 y this is
-    the envelope of the error.  Eigenvalues of J up to 2d = 128, as :func:`_coupled_scale`.
-    """
-    t = sol.mesh
-    k = min(FIRST_STEPS, len(t) - 1)
-    if J is None or J.shape[0] > 128 or len(t) < k + 2:
-        return sol
-    Y, est = sol._y2, sol._est2
-    d = Y.shape[1]
-    lam, V = np.linalg.eig(J)
-    part = np.abs(V[:d])
-    top = np.max(part, axis=0)
-    modes = np.flatnonzero((lam.imag >= 0.0) & (top > 0.0))   # (a conjugate's error is alike)
-    h, elapsed = np.diff(t)[k:], t[k:] - t[0]
-    pred = np.zeros((len(t), d))
-    which = np.zeros(len(t), dtype=int)
-    largest = np.zeros(len(t))
+def _mode_errors(t, lam, tableau):
+    """q (len(lam), len(t)), complex: prod_{j < n} R(h_j lambda) - e^(lambda (t_n - t_0)), the
+    error at the mesh point n of the method (stability function R of ``tableau``) on the mode
+    e^(lambda t) of amplitude 1 (inf where it overflows)."""
+    h, elapsed = np.diff(t), t - t[0]
+    q = np.zeros((len(lam), len(t)), dtype=complex)
     with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
-        for i in modes:
-            z = h * lam[i]
+        for row, mode in enumerate(lam):
+            z = h * mode
             r = tableau.stability(z)
-            # log rho from the mesh point k to n, n = k ... N (a zero of R: rho = 0)
+            # log of prod R(h_j lambda) e^(-h_j lambda) at t_0 ... t_N (a zero of R: 0)
             log_rho = np.concatenate(([0.0], np.cumsum(
                 np.log(np.maximum(np.abs(r), 1e-300)) + 1j * np.angle(r) - z)))
-            decay = np.minimum(0.0, lam[i].real * elapsed)
-            error = np.where(log_rho.real > 1.0, np.abs(np.exp(decay + log_rho) - np.exp(decay)),
-                             np.exp(decay) * np.abs(np.expm1(log_rho)))
-            error[np.isnan(error)] = np.inf        # (overflowed: no bound)
-            larger = error > largest[k:]
-            which[k:][larger] = i
-            largest[k:] = np.maximum(largest[k:], error)
-            pred[k:] = np.maximum(pred[k:], error[:, None] * (part[:, i] / top[i]))
+            exact = mode * elapsed
+            q[row] = np.where(log_rho.real > 1.0, np.exp(exact + log_rho) - np.exp(exact),
+                              np.exp(exact) * np.expm1(log_rho))
+        q[~np.isfinite(q)] = np.inf
+    return q
+
+
+def _may_lose_every_digit(t, lam, tableau):
+    """Whether the method (the stability function of ``tableau``) makes an error of more than
+    UNRESOLVED (half) the size of a mode e^(lambda t), lambda in ``lam``, somewhere on the mesh
+    ``t``: |q_n| (:func:`_mode_errors`) over max(1, |e^(lambda (t_n - t0))|) (the size of a
+    mode that grows)."""
+    q = _mode_errors(t, lam[lam.imag >= 0.0], tableau)
+    with np.errstate(over="ignore", invalid="ignore"):
+        grown = np.maximum(1.0, np.abs(np.exp(np.outer(lam[lam.imag >= 0.0], t - t[0]))))
+        return bool(np.any(~(np.abs(q) / grown <= UNRESOLVED)))
+
+
+def _with_linearised_error(sol, J, tableau):
+    r"""``sol``, a solve on a given mesh whose first steps the check of
+    :func:`._tolerance.with_checked_estimate` solved again, its estimates raised to the error
+    that the method makes on the modes of the problem linearised at the start (J of
+    :func:`_coupled_jacobian`) as it builds up over the steps, and failed from the first point
+    where that error exceeds UNRESOLVED (half) times the solution's size so far.
+
+    On y' = lambda y a step multiplies y by R(h lambda), the tableau's stability function, for
+    e^(h lambda): at t_n a mode of amplitude a is off by a q_n, q_n = prod R(h_j lambda) -
+    e^(lambda (t_n - t0)).  A neutral oscillation (lambda = i w) keeps its size, so its
+    damping 1 - |R(i h w)| and phase error arg R(i h w) - h w build up over the steps,
+    linearly in their number: radau1 on 24 steps over [0, 2] with w = 10 and radau2 on 32 with
+    w = 30 (y' = z, K = -w^2 y) were successes with errors of 1.01 and 0.99 and largest
+    estimates of 0.25 and 0.31.  The companions of the estimate damp the oscillation alike,
+    and the check sees the first steps only, where the error has not built up.
+
+    The amplitudes are those that explain the check's difference (the answer less its finer
+    solve, the answer's error) at the checked points j <= k: a least-squares fit of
+    sum_lambda 2 Re(a v q_j) (v the eigenvector's y-part; a real mode once), exact for
+    y'' = -w^2 y, where the error at t_n is then bounded by sum_lambda 2 |a v| |q_n| (the
+    envelope); an amplitude is taken as at most the solution's size so far.  A forced
+    oscillation whose free mode the start does not excite (y' = z + cos t, K = -w^2 (y -
+    sin s), y = sin t) has a difference near the method's local error, and keeps an estimate
+    near it; a stiff mode that a method which is not L-stable keeps (a Gauss method's
+    R(-inf) = +-1) carries the error measured at the check on, without growth.  Eigenvalues
+    of J up to 2d = 128, as :func:`_coupled_scale`; nothing where the check did not run.
+    """
+    t = sol.mesh
+    diff = getattr(sol, "_first_steps_difference", None)
+    if diff is None or J is None or J.shape[0] > 128 or len(t) < len(diff) + 2:
+        return sol
+    k = len(diff)
+    Y, est = sol._y2, sol._est2
+    d = Y.shape[1]
     size = np.maximum.accumulate(np.max(np.abs(Y), axis=1))
+    lam, V = np.linalg.eig(J)
+    V = V[:d]
+    modes = np.flatnonzero((lam.imag >= 0.0) & np.any(V != 0.0, axis=0))  # (conjugates alike)
+    q = _mode_errors(t, lam[modes], tableau)
+    columns = []
+    with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
+        for row, i in enumerate(modes):
+            u = q[row, 1:k + 1, None] * V[None, :, i]        # (k, d)
+            columns += [2.0 * u.real, -2.0 * u.imag] if lam[i].imag > 0.0 else [u.real]
+        M = np.stack([c.ravel() for c in columns], axis=1)
+        fit = np.isfinite(M).all() and np.isfinite(diff).all()
+        coef = np.linalg.lstsq(M, diff.ravel(), rcond=1e-8)[0] if fit else \
+            np.full(M.shape[1], np.inf)
+        pred = np.zeros((len(t), d))
+        which = np.zeros(len(t), dtype=int)
+        largest = np.zeros(len(t))
+        at = 0
+        for row, i in enumerate(modes):
+            pair = lam[i].imag > 0.0
+            a = abs(complex(coef[at], coef[at + 1])) if pair else abs(coef[at])
+            at += 2 if pair else 1
+            amplitude = np.minimum((2.0 if pair else 1.0) * a * np.abs(V[:, i])[None, :],
+                                   size[:, None])
+            error = amplitude * np.abs(q[row])[:, None]
+            error[np.isnan(error)] = 0.0           # (0 times inf: a mode not there)
+            mode = np.max(error, axis=1)
+            which[mode > largest] = i
+            largest = np.maximum(largest, mode)
+            pred += error
     # (below ESTIMATE_FLOOR times the size, the prediction is its own rounding: N steps of
-    # log R - h lambda, each off by ~eps, gauss4 on cos t raised estimates of 5e-18 to 6e-14)
-    pred *= size[:, None]
+    # log R - h lambda, each off by ~eps)
     pred[pred <= ESTIMATE_FLOOR * size[:, None]] = 0.0
     with np.errstate(invalid="ignore"):
         if not np.any(pred > est):
@@ -614,16 +661,18 @@ def _with_linearised_error(sol, J, tableau):
             sol, j, f"the method's damping and phase error of the mode lambda = "
             f"{complex(lam[which[j]]):.3g} of the problem linearised at the start (a step of "
             f"h lambda = {z:.3g} multiplies it by R(h lambda) = {r:.3g}, e^(h lambda) = "
-            f"{complex(np.exp(z)):.3g}), built up over {j - k} steps after the first ones, is "
+            f"{complex(np.exp(z)):.3g}), built up over {j} steps from the error that a solve "
+            f"of the first steps with shorter steps measures, is "
             f"{float(np.max(pred[j])):.3g} there, against a solution of size "
-            f"{float(size[j]):.3g} so far, although the error estimate (which compares coarser "
-            f"meshes, damped alike) was {float(before):.3g}", False)
+            f"{float(size[j]):.3g} so far, although the error estimate (which compares "
+            f"coarser meshes, damped alike) was {float(before):.3g}", False)
     np.maximum(est, pred, out=est)                 # (in place: also error_estimate_mesh)
     sol.stats["max_error_estimate"] = largest_estimate(est)
     sol.message += (f"  The error estimates were raised, to at most "
                     f"{float(np.max(pred)):.3g}, to the error that the method's stability "
                     f"function R(h lambda) predicts for the modes lambda of the problem "
-                    f"linearised at the start, built up over the steps.")
+                    f"linearised at the start, built up over the steps from the error measured "
+                    f"at the first ones.")
     return sol
 
 
@@ -906,7 +955,7 @@ def solve_vide(f, K, y0, t_span=None, n_steps=None, method=None, *, args=None, m
             return False
         J, evaluations = linearised(sol)
         sol.stats["nfev"] += evaluations
-        return _coupled_scale(sol, J)
+        return _coupled_scale(sol, J, meth.tableau)
 
     if tolerance is None:
         sol = solve_on_mesh(run, t, method=meth, scalar=scalar, stats=stats,
@@ -916,8 +965,8 @@ def solve_vide(f, K, y0, t_span=None, n_steps=None, method=None, *, args=None, m
             sol = with_checked_estimate(sol, run, uniform_only=meth.uniform_only,
                                         min_steps=meth.min_steps, suspect=suspect)
             # the error that the method's damping and phase error of an oscillation build up
-            # after the first steps (which the check above covers)
-            if len(sol.mesh) > FIRST_STEPS + 1:
+            # over the steps, from the error that the check above measured at the first ones
+            if getattr(sol, "_first_steps_difference", None) is not None:
                 J, evaluations = linearised(sol)
                 sol.stats["nfev"] += evaluations
                 sol = _with_linearised_error(sol, J, meth.tableau)
