@@ -52,6 +52,37 @@ class ButcherTableau:
         """True if A is strictly lower triangular (decided once: A is read-only)."""
         return self._explicit
 
+    def stability(self, z):
+        r"""The stability function R(z) = 1 + z b^T (I - z A)^{-1} 1 at the complex array
+        ``z``: y_{n+1} = R(h lambda) y_n on y' = lambda y.
+
+        Evaluated as det(I - z (A - 1 b^T)) / det(I - z A), whose polynomial coefficients
+        (degree at most m) are made once by :func:`_det_polynomial`, so that many z cost two
+        polynomial evaluations each.
+        """
+        coefficients = self.__dict__.get("_stability_polynomials")
+        if coefficients is None:
+            coefficients = (_det_polynomial(self.A - np.outer(np.ones(self.stages), self.b)),
+                            _det_polynomial(self.A))
+            object.__setattr__(self, "_stability_polynomials", coefficients)
+        z = np.asarray(z, dtype=complex)
+        return np.polyval(coefficients[0], z) / np.polyval(coefficients[1], z)
+
+
+def _det_polynomial(M):
+    """The coefficients of det(I - z M), highest power first (for ``np.polyval``): those of
+    the characteristic polynomial det(x I - M) = x^m + c_{m-1} x^{m-1} + ... + c_0 in the
+    reverse order, by the Faddeev-LeVerrier recurrence (traces of products: an explicit
+    tableau's strictly lower triangular A gives exact zeros, which the powers of a large |z|
+    would amplify)."""
+    m = M.shape[0]
+    coefficients = [1.0]                  # c_m, c_{m-1}, ..., c_0
+    P = np.zeros_like(M)
+    for k in range(1, m + 1):
+        P = M @ P + coefficients[-1] * np.eye(m)
+        coefficients.append(-float(np.trace(M @ P)) / k)
+    return np.array(coefficients[::-1])
+
 
 @lru_cache(maxsize=None)
 def classical_rk4():

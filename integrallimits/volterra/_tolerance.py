@@ -1396,7 +1396,10 @@ def with_checked_estimate(sol, run, *, uniform_only, min_steps, kernel=None, rat
       with errors of 1.43 and estimates, so raised, of 2.9-59).
 
     A failed solve's values before the failure are checked alike.
-    ``stats["resolution_check"]`` is that ratio whenever the check ran.  ``suspect``: a
+    ``stats["resolution_check"]`` is that ratio whenever the check ran, and
+    ``sol._first_steps_difference`` the answer less the finer solve (k, d) at the checked
+    points 1, ..., k (a VIDE fits to it the modes whose error its stability function
+    predicts for the later steps).  ``suspect``: a
     solver's own probe instead of :func:`short_time_scale` (see :func:`_suspects`), which
     may return, instead of True, the refinement that resolves an oscillation of the
     linearised problem (h |Im lambda| / RESOLVE): the finer solve then takes that many
@@ -1481,6 +1484,7 @@ def with_checked_estimate(sol, run, *, uniform_only, min_steps, kernel=None, rat
             return _unchecked_growth(sol, growth, refine * REFINE, "did not finish",
                                      computed_start, advice)
     sol.stats["resolution_check"] = ratio
+    sol._first_steps_difference = Y[1:k + 1] - finer[0]     # (signed: see the docstring)
     if np.any(lost):
         j = 1 + int(np.argmax(lost))
         # the values kept before j: at least the finer solve's difference (errors 16^p times

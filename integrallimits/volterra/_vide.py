@@ -53,14 +53,15 @@ from ..kernels._kernel import (_FAST, BLOCK_SIGNATURE, JACOBIAN_SIGNATURE, KERNE
 from ..kernels._linear import as_linear_kernel, positional_arity
 from ..kernels._structured import is_weakly_singular
 from . import _loops
+from ._estimate import UNRESOLVED
 from ._loops import NFEV, NIT, NJEV, NSOLVE, _jacobian_p, _stage_grid
 from ._methods import tolerance_method
 from ._mesh import (check_flags, check_mesh, check_newton_options, check_size, check_t_eval,
                     estimated_work, resolve_method, uniform_mesh)
 from ._outcome import Run, run_guarded, solve_on_mesh
-from ._solution import SolverError
-from ._tolerance import (FIRST_STEPS, RESOLVE, STIFF, _evaluator, check_tolerances,
-                         fit_tolerances,
+from ._solution import SolverError, largest_estimate
+from ._tolerance import (ESTIMATE_FLOOR, FIRST_STEPS, RESOLVE, STIFF, _evaluator,
+                         _unreliable_from, check_tolerances, fit_tolerances,
                          short_time_scale, solve_uniform_to_tolerance, with_checked_estimate,
                          with_confirmed_digits, with_resolved_start)
 from ._tableaux import ButcherTableau, classical_rk4, collocation_tableau
@@ -451,11 +452,50 @@ def _compiled_loop():
     return _COMPILED[0]
 
 
-def _coupled_scale(sol, f_fn, theta, kernel):
-    """(suspect, kernel evaluations): whether the first step of ``sol`` spans more than STIFF
-    units of the time scale that the memory couples into the equation (False, True, or the
-    refinement that resolves an oscillation: h max |Im lambda| / RESOLVE, see
-    :func:`._tolerance.with_checked_estimate`).
+def _coupled_jacobian(t0, y0, f_fn, theta, kernel):
+    """The Jacobian J = [[f_y, f_z], [K_y, 0]] (2d, 2d) at (t0, y0, z = 0) of the system that the
+    VIDE behaves like near its start (see :func:`_coupled_scale`), or with ``kernel`` None (no
+    memory) f_y (d, d); None where a value is not finite or a function failed.
+
+    By forward differences: f 2d + 1 times (d + 1 without memory; uncounted, as for the rate's
+    probes), K d + 1 times (the caller counts them).
+    """
+    y0 = np.ascontiguousarray(y0, dtype=float)
+    d = len(y0)
+    steps = 1.4901161193847656e-08 * np.maximum(1.0, np.abs(y0))
+    rows = [y0.tolist()] + (y0 + np.diag(steps)).tolist()     # y0, then y0 + step_j e_j
+    memory = kernel is not None
+    K = _evaluator(kernel, rows) if memory else None
+    J = np.zeros((2 * d, 2 * d) if memory else (d, d))
+    out, zero = np.empty(d), np.zeros(d)
+    _user.clear_failures()
+    try:
+        f_fn(t0, y0, zero, theta, out)
+        base = out.copy()
+        for j in range(d):
+            f_fn(t0, np.array(rows[j + 1]), zero, theta, out)
+            J[:d, j] = (out - base) / steps[j]
+            if memory:
+                z = zero.copy()
+                z[j] = 1.4901161193847656e-08
+                f_fn(t0, y0, z, theta, out)
+                J[:d, d + j] = (out - base) / z[j]
+        if memory:
+            k0 = np.array(K(t0, t0, 0))
+            for j in range(d):
+                J[d:, j] = (np.array(K(t0, t0, j + 1)) - k0) / steps[j]
+    except Exception:  # noqa: BLE001 (the user's error at a probe: the guarded check says it)
+        return None
+    finally:
+        failed = _user.take_failure() is not None
+    return None if failed or not np.all(np.isfinite(J)) else J
+
+
+def _coupled_scale(sol, J, tableau):
+    """Whether the first step of ``sol`` spans more than STIFF units of the time scale that the
+    memory couples into the equation (False, True, or the refinement that resolves an
+    oscillation: h max |Im lambda| / RESOLVE, see :func:`._tolerance.with_checked_estimate`),
+    from the Jacobian J of :func:`_coupled_jacobian` (None: its probe failed).
 
     Differentiating z(t) = int K(t, s, y(s)) ds gives z' = K(t, t, y) + int dK/dt ds, so near
     (t0, y0, z = 0) the VIDE behaves like the system y' = f(t, y, z), z' = K(t, t, y) with the
@@ -468,46 +508,26 @@ def _coupled_scale(sol, f_fn, theta, kernel):
     to 1.9 and estimates 20 to 60,000 times smaller (and rtol = 1e-3 with w = 100: radau2 and
     radau3 on 8 steps, errors 1.0 and 0.97).  h rho > STIFF asks for the first-steps check.
 
-    J by forward differences (f: 2d + 1 evaluations, uncounted as for the rate's; K: d + 1,
-    counted); rho from the eigenvalues of J up to 2d = 128, above that its infinity norm (a
-    bound: a check too many, never one too few; no refinement is then asked for).  A value
-    that is not finite, or a function that fails, is a suspicion (the check runs in the
-    guarded loop).  J is kept as ``sol._rate_jacobian`` (up to 2d = 128), the rate whose growth
+    rho from the eigenvalues of J up to 2d = 128, above that its infinity norm (a bound: a check
+    too many, never one too few; no refinement is then asked for).  A value of J that is not
+    finite, or a function that failed, is a suspicion (the check runs in the guarded loop).
+    So is a mode of J whose error the method's stability function (``tableau``) predicts to
+    exceed UNRESOLVED (half) its size over the mesh (:func:`_may_lose_every_digit`), even
+    where the phase error W (h omega)^p is below 1 / DRIFT (radau1's damping is (h omega)^2 / 2
+    a step: on y'' = -25 y over [0, 2] in 24 steps, W (h omega) = 4.2, it keeps 15 % of the
+    oscillation); the check then measures how much of the solution the mode is
+    (:func:`_with_linearised_error`).
+    J is kept as ``sol._rate_jacobian`` (up to 2d = 128), the rate whose growth
     :func:`._tolerance.with_checked_estimate` checks (y' = z, K = w^2 y: y = cosh(w t), whose
     growth the answer's and the check's unresolved Radau steps damped alike)."""
-    t, Y = sol.mesh, sol._y2
+    t = sol.mesh
     if len(t) < 2:
-        return False, 0
+        return False
     t0, h = float(t[0]), float(t[1] - t[0])
-    y0 = np.ascontiguousarray(Y[0], dtype=float)
-    d = len(y0)
-    steps = 1.4901161193847656e-08 * np.maximum(1.0, np.abs(y0))
-    rows = [y0.tolist()] + (y0 + np.diag(steps)).tolist()     # y0, then y0 + step_j e_j
-    K = _evaluator(kernel, rows)
-    J = np.zeros((2 * d, 2 * d))
-    out, zero = np.empty(d), np.zeros(d)
-    _user.clear_failures()
-    try:
-        f_fn(t0, y0, zero, theta, out)
-        base = out.copy()
-        for j in range(d):
-            f_fn(t0, np.array(rows[j + 1]), zero, theta, out)
-            J[:d, j] = (out - base) / steps[j]
-            z = zero.copy()
-            z[j] = 1.4901161193847656e-08
-            f_fn(t0, y0, z, theta, out)
-            J[:d, d + j] = (out - base) / z[j]
-        k0 = np.array(K(t0, t0, 0))
-        for j in range(d):
-            J[d:, j] = (np.array(K(t0, t0, j + 1)) - k0) / steps[j]
-    except Exception:  # noqa: BLE001 (the user's error at a probe: the guarded check says it)
-        return True, d + 1
-    finally:
-        failed = _user.take_failure() is not None
-    if failed or not np.all(np.isfinite(J)):
-        return True, d + 1
-    if 2 * d > 128:
-        return not h * np.max(np.sum(np.abs(J), axis=1)) <= STIFF, d + 1
+    if J is None:
+        return True
+    if J.shape[0] > 128:
+        return not h * np.max(np.sum(np.abs(J), axis=1)) <= STIFF
     sol._rate_jacobian = J.tolist()     # (its growth: see _tolerance.with_checked_estimate)
     lam = np.linalg.eigvals(J)
     omega = float(np.max(np.abs(lam.imag)))
@@ -517,15 +537,143 @@ def _coupled_scale(sol, f_fn, theta, kernel):
     # the answer and its companions damped to nothing alike)
     p = sol.order
     drift = omega * float(t[-1] - t0) * (h * omega) ** p
-    if h * np.max(np.abs(lam)) <= STIFF and not drift > 1.0 / DRIFT:
-        return False, d + 1
+    if h * np.max(np.abs(lam)) <= STIFF and not drift > 1.0 / DRIFT and \
+            not _may_lose_every_digit(t, lam, tableau):
+        return False
     # the first-steps check's own steps: RESOLVE radians, and for a low order fewer, so that
     # its phase error over the checked steps stays ~DRIFT (radau1 on 1 step over 60 radians:
     # at 0.5 radians its 120 steps damped the oscillation to 1e-6 as the answer's one did,
     # and the two agreed)
     span = omega * h * min(FIRST_STEPS, len(t) - 1)
     theta = min(RESOLVE, (DRIFT / span) ** (1.0 / p)) if span > 0.0 else RESOLVE
-    return max(h * omega / theta, 1.0), d + 1
+    return max(h * omega / theta, 1.0)
+
+
+def _mode_errors(t, lam, tableau):
+    """q (len(lam), len(t)), complex: prod_{j < n} R(h_j lambda) - e^(lambda (t_n - t_0)), the
+    error at the mesh point n of the method (stability function R of ``tableau``) on the mode
+    e^(lambda t) of amplitude 1 (inf where it overflows)."""
+    h, elapsed = np.diff(t), t - t[0]
+    q = np.zeros((len(lam), len(t)), dtype=complex)
+    with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
+        for row, mode in enumerate(lam):
+            z = h * mode
+            r = tableau.stability(z)
+            # log of prod R(h_j lambda) e^(-h_j lambda) at t_0 ... t_N (a zero of R: 0)
+            log_rho = np.concatenate(([0.0], np.cumsum(
+                np.log(np.maximum(np.abs(r), 1e-300)) + 1j * np.angle(r) - z)))
+            exact = mode * elapsed
+            q[row] = np.where(log_rho.real > 1.0, np.exp(exact + log_rho) - np.exp(exact),
+                              np.exp(exact) * np.expm1(log_rho))
+        q[~np.isfinite(q)] = np.inf
+    return q
+
+
+def _may_lose_every_digit(t, lam, tableau):
+    """Whether the method (the stability function of ``tableau``) makes an error of more than
+    UNRESOLVED (half) the size of a mode e^(lambda t), lambda in ``lam``, somewhere on the mesh
+    ``t``: |q_n| (:func:`_mode_errors`) over max(1, |e^(lambda (t_n - t0))|) (the size of a
+    mode that grows)."""
+    q = _mode_errors(t, lam[lam.imag >= 0.0], tableau)
+    with np.errstate(over="ignore", invalid="ignore"):
+        grown = np.maximum(1.0, np.abs(np.exp(np.outer(lam[lam.imag >= 0.0], t - t[0]))))
+        return bool(np.any(~(np.abs(q) / grown <= UNRESOLVED)))
+
+
+def _with_linearised_error(sol, J, tableau):
+    r"""``sol``, a solve on a given mesh whose first steps the check of
+    :func:`._tolerance.with_checked_estimate` solved again, its estimates raised to the error
+    that the method makes on the modes of the problem linearised at the start (J of
+    :func:`_coupled_jacobian`) as it builds up over the steps, and failed from the first point
+    where that error exceeds UNRESOLVED (half) times the solution's size so far.
+
+    On y' = lambda y a step multiplies y by R(h lambda), the tableau's stability function, for
+    e^(h lambda): at t_n a mode of amplitude a is off by a q_n, q_n = prod R(h_j lambda) -
+    e^(lambda (t_n - t0)).  A neutral oscillation (lambda = i w) keeps its size, so its
+    damping 1 - |R(i h w)| and phase error arg R(i h w) - h w build up over the steps,
+    linearly in their number: radau1 on 24 steps over [0, 2] with w = 10 and radau2 on 32 with
+    w = 30 (y' = z, K = -w^2 y) were successes with errors of 1.01 and 0.99 and largest
+    estimates of 0.25 and 0.31.  The companions of the estimate damp the oscillation alike,
+    and the check sees the first steps only, where the error has not built up.
+
+    The amplitudes are those that explain the check's difference (the answer less its finer
+    solve, the answer's error) at the checked points j <= k: a least-squares fit of
+    sum_lambda 2 Re(a v q_j) (v the eigenvector's y-part; a real mode once), exact for
+    y'' = -w^2 y, where the error at t_n is then bounded by sum_lambda 2 |a v| |q_n| (the
+    envelope); an amplitude is taken as at most the solution's size so far.  A forced
+    oscillation whose free mode the start does not excite (y' = z + cos t, K = -w^2 (y -
+    sin s), y = sin t) has a difference near the method's local error, and keeps an estimate
+    near it; a stiff mode that a method which is not L-stable keeps (a Gauss method's
+    R(-inf) = +-1) carries the error measured at the check on, without growth.  Eigenvalues
+    of J up to 2d = 128, as :func:`_coupled_scale`; nothing where the check did not run.
+    """
+    t = sol.mesh
+    diff = getattr(sol, "_first_steps_difference", None)
+    if diff is None or J is None or J.shape[0] > 128 or len(t) < len(diff) + 2:
+        return sol
+    k = len(diff)
+    Y, est = sol._y2, sol._est2
+    d = Y.shape[1]
+    size = np.maximum.accumulate(np.max(np.abs(Y), axis=1))
+    lam, V = np.linalg.eig(J)
+    V = V[:d]
+    modes = np.flatnonzero((lam.imag >= 0.0) & np.any(V != 0.0, axis=0))  # (conjugates alike)
+    q = _mode_errors(t, lam[modes], tableau)
+    columns = []
+    with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
+        for row, i in enumerate(modes):
+            u = q[row, 1:k + 1, None] * V[None, :, i]        # (k, d)
+            columns += [2.0 * u.real, -2.0 * u.imag] if lam[i].imag > 0.0 else [u.real]
+        M = np.stack([c.ravel() for c in columns], axis=1)
+        fit = np.isfinite(M).all() and np.isfinite(diff).all()
+        coef = np.linalg.lstsq(M, diff.ravel(), rcond=1e-8)[0] if fit else \
+            np.full(M.shape[1], np.inf)
+        pred = np.zeros((len(t), d))
+        which = np.zeros(len(t), dtype=int)
+        largest = np.zeros(len(t))
+        at = 0
+        for row, i in enumerate(modes):
+            pair = lam[i].imag > 0.0
+            a = abs(complex(coef[at], coef[at + 1])) if pair else abs(coef[at])
+            at += 2 if pair else 1
+            amplitude = np.minimum((2.0 if pair else 1.0) * a * np.abs(V[:, i])[None, :],
+                                   size[:, None])
+            error = amplitude * np.abs(q[row])[:, None]
+            error[np.isnan(error)] = 0.0           # (0 times inf: a mode not there)
+            mode = np.max(error, axis=1)
+            which[mode > largest] = i
+            largest = np.maximum(largest, mode)
+            pred += error
+    # (below ESTIMATE_FLOOR times the size, the prediction is its own rounding: N steps of
+    # log R - h lambda, each off by ~eps)
+    pred[pred <= ESTIMATE_FLOOR * size[:, None]] = 0.0
+    with np.errstate(invalid="ignore"):
+        if not np.any(pred > est):
+            return sol
+        over = np.max(pred, axis=1) > UNRESOLVED * size
+    if np.any(over):
+        j = int(np.argmax(over))
+        before = np.max(est[j])
+        est[1:j] = np.maximum(est[1:j], pred[1:j])
+        z = complex(lam[which[j]] * (t[j] - t[j - 1]))
+        r = complex(tableau.stability(z))
+        return _unreliable_from(
+            sol, j, f"the method's damping and phase error of the mode lambda = "
+            f"{complex(lam[which[j]]):.3g} of the problem linearised at the start (a step of "
+            f"h lambda = {z:.3g} multiplies it by R(h lambda) = {r:.3g}, e^(h lambda) = "
+            f"{complex(np.exp(z)):.3g}), built up over {j} steps from the error that a solve "
+            f"of the first steps with shorter steps measures, is "
+            f"{float(np.max(pred[j])):.3g} there, against a solution of size "
+            f"{float(size[j]):.3g} so far, although the error estimate (which compares "
+            f"coarser meshes, damped alike) was {float(before):.3g}", False)
+    np.maximum(est, pred, out=est)                 # (in place: also error_estimate_mesh)
+    sol.stats["max_error_estimate"] = largest_estimate(est)
+    sol.message += (f"  The error estimates were raised, to at most "
+                    f"{float(np.max(pred)):.3g}, to the error that the method's stability "
+                    f"function R(h lambda) predicts for the modes lambda of the problem "
+                    f"linearised at the start, built up over the steps from the error measured "
+                    f"at the first ones.")
+    return sol
 
 
 def _partial_steps(run, t, Y, Ys):
@@ -788,15 +936,26 @@ def solve_vide(f, K, y0, t_span=None, n_steps=None, method=None, *, args=None, m
         _user.take_failure()
         return out
 
+    start = []     # the Jacobian of the problem linearised at the start, made once
+
+    def linearised(sol):
+        """(J of :func:`_coupled_jacobian` at the start of ``sol``, the kernel evaluations made
+        for it by this call)."""
+        if start:
+            return start[0], 0
+        start.append(_coupled_jacobian(float(sol.mesh[0]), sol._y2[0], f_fn, theta,
+                                       kernel if memory else None))
+        return start[0], d + 1 if memory else 0
+
     def suspect(sol, rtol, atol):
         """short_time_scale's probes, then the memory's coupling (:func:`_coupled_scale`)."""
         if short_time_scale(sol, rtol, atol, kernel if memory else None, rate):
             return True
         if not memory:
             return False
-        stiff, evaluations = _coupled_scale(sol, f_fn, theta, kernel)
+        J, evaluations = linearised(sol)
         sol.stats["nfev"] += evaluations
-        return stiff
+        return _coupled_scale(sol, J, meth.tableau)
 
     if tolerance is None:
         sol = solve_on_mesh(run, t, method=meth, scalar=scalar, stats=stats,
@@ -805,6 +964,12 @@ def solve_vide(f, K, y0, t_span=None, n_steps=None, method=None, *, args=None, m
         if error_estimate:
             sol = with_checked_estimate(sol, run, uniform_only=meth.uniform_only,
                                         min_steps=meth.min_steps, suspect=suspect)
+            # the error that the method's damping and phase error of an oscillation build up
+            # over the steps, from the error that the check above measured at the first ones
+            if getattr(sol, "_first_steps_difference", None) is not None:
+                J, evaluations = linearised(sol)
+                sol.stats["nfev"] += evaluations
+                sol = _with_linearised_error(sol, J, meth.tableau)
             # an answer whose own estimate says it has no digit is no success, as for the
             # second kind (y' = y^2 on [0, 0.875], radau2 on 4 steps was a success with an
             # estimate of 1.9 against a size of 2.6 at the point)

@@ -125,6 +125,28 @@ def test_linear_closed_form_satisfies_the_equation():
     assert EXACT_LINEAR.subs(t, 0) == 1
 
 
+@pytest.mark.parametrize("name", list(VIDE_METHODS))
+def test_stability_function_has_the_order_of_the_method(name):
+    """R(z) = 1 + z b^T (I - z A)^{-1} 1 from the tableau's polynomials, and R(z) - e^z =
+    O(z^(p + 1)) for the declared order p (halving z divides it by 2^(p + 1)); a Gauss
+    method's |R| is 1 on the imaginary axis, a Radau IIA method's R(-inf) is 0."""
+    tableau = VIDE_METHODS[name].tableau
+    m, p = tableau.stages, VIDE_METHODS[name].order
+    z = np.array([0.3j, -2.0, 1.5 + 0.7j, 10j, -1e4])
+    direct = [1 + v * tableau.b @ np.linalg.solve(np.eye(m) - v * tableau.A, np.ones(m))
+              for v in z]
+    assert np.allclose(tableau.stability(z), direct, rtol=1e-12, atol=0.0)
+    # (|z| large enough for R - e^z of order 8 to stand above the rounding of e^z)
+    small = (0.05 if p <= 4 else 0.4) * np.exp(1j * np.array([0.3, 1.0, 2.0]))
+    ratio = np.abs(tableau.stability(small) - np.exp(small)) / \
+        np.abs(tableau.stability(small / 2) - np.exp(small / 2))
+    assert np.all(np.abs(ratio / 2.0 ** (p + 1) - 1.0) < 0.3), ratio
+    if name.startswith("gauss"):
+        assert np.allclose(np.abs(tableau.stability(1j * np.array([0.1, 3.0, 100.0]))), 1.0)
+    if name.startswith("radau"):
+        assert abs(tableau.stability(-1e12)) < 1e-10
+
+
 def test_declared_orders():
     expected = {"rk4": 4}
     for m in range(1, 5):
