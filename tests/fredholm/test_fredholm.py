@@ -770,7 +770,8 @@ def _rank_one_g(x, lam):
     return 1.0 + np.sin(np.pi * x) - lam * (4.0 / np.pi + 1.0) * np.sin(np.pi * x)
 
 
-@pytest.mark.parametrize("rule, n, gap", [("gauss-legendre", 6, 1e-14), ("gauss-legendre", 6, 1e-10),
+@pytest.mark.parametrize("rule, n, gap", [("gauss-legendre", 6, 1e-14),
+                                          ("gauss-legendre", 6, 1e-10),
                                           ("clenshaw-curtis", 10, 1e-12)])
 def test_a_gauss_type_rule_off_an_eigenvalue_close_to_one_is_no_success(rule, n, gap):
     """y = 1 + sin(pi x) - l (4/pi + 1) sin(pi x) + l int_0^1 2 sin(pi x) sin(pi s) y ds has
