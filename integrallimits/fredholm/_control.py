@@ -87,8 +87,9 @@ def _check_condition_growth(sol, comp, n, m, p):
     :data:`GEOMETRIC_GROWTH` or more).  Regular problems' condition numbers converge (exponents
     below 0.3 from 8 nodes on the problems measured).  One that grows so says that 1 is
     (close to) an eigenvalue of the integral operator and that the discrete eigenvalue is
-    still off it by the rule's quadrature error (O(h^p)): the discrete solutions then agree with each other but not with the equation, and
-    the estimate, their difference, says nothing.  Where 1 is an eigenvalue every y + c e
+    still off it by the rule's quadrature error (O(h^p)): the discrete solutions then agree
+    with each other but not with the equation, and the estimate, their difference, says
+    nothing.  Where 1 is an eigenvalue every y + c e
     (e its eigenfunction) may solve the equation: y = x - 2/3 + int_0^1 3 x s y ds, which the
     trapezoid rule answers with c = -1, estimate 1e-14 (condition 358 -> 490,000 from 8 to
     256 nodes).  Where it is only close, the answer is wrong: y = 1 + x - 2.5 l x +
