@@ -39,7 +39,7 @@ from __future__ import annotations
 
 import copy
 import numbers
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from functools import lru_cache
 
 import numpy as np
@@ -362,7 +362,8 @@ class Objective:
     data : Dataset or (X, y)
         Inputs X (S, d); integer labels y (S,) or, for ``loss="mse"``, real targets (S, K).
         For a non-local network the inputs are its features flattened, (S, c M) (channel a
-        at node ξ_p in column a M + p).
+        at node ξ_p in column a M + p).  The arrays are copied: changing them afterwards does
+        not change the objective.
     loss : {"mse", "cross-entropy"}
     alpha, beta : float
         Weight of the regulariser and of its L2 part.
@@ -423,13 +424,19 @@ class Objective:
         self.loss, self.alpha, self.beta, self.regularizer = loss, float(alpha), float(beta), regularizer
         self.train_classifier, self.wrt_inputs = bool(train_classifier), bool(wrt_inputs)
         X, y = (data.X, data.y) if isinstance(data, Dataset) else data
-        self.data = data if isinstance(data, Dataset) else None
-        self.X = training_inputs(X, network.d)
-        if self.data is not None:       # its test part is used after training: check it now
+        # The data are copied: the objective is the one of the data it was given, as it checked
+        # them (a float64 X was used in place, so changing the caller's array after this
+        # changed J silently, while other dtypes and the labels were copied).
+        self.X = training_inputs(X, network.d).copy()
+        self.data = None
+        if isinstance(data, Dataset):   # its test part is used after training: check it now
+            self.data = replace(data, X=self.X, X_test=data.X_test.copy(),
+                                y_test=data.y_test.copy(), meta=dict(data.meta))
             check_test_set(self.data, network.d)
         if n_classes is None and isinstance(data, Dataset):
             n_classes = data.n_classes
         self.labels, self.targets = training_targets(y, self.X.shape[0], n_classes)
+        self.targets = self.targets.copy() if self.labels is None else self.targets
         if self.labels is None and loss == "cross-entropy":
             raise ValueError("cross-entropy needs integer class labels")
         K = self.n_classes = self.targets.shape[1]

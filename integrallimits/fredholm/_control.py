@@ -25,6 +25,14 @@ __all__ = ["companion_size", "condition_message", "with_estimate"]
 
 #: Orders of the composite rules (the others converge geometrically for analytic data).
 COMPOSITE_ORDERS = {"rectangle": 2, "trapezoid": 2, "simpson": 4}
+#: The exponent of the condition number's growth from a solve to its companion from which a
+#: solve on a rule that converges geometrically (Gauss-type, Clenshaw-Curtis) is not a
+#: success (see :func:`_check_condition_growth`): their discrete eigenvalues approach the
+#: operator's like rho^-M, so near an eigenvalue the condition number grows by orders of
+#: magnitude from M to M' (exponents 3.5 to 38 measured where the answers were wrong), where a
+#: resolved problem's has converged (exponents below 0.9 from 4 nodes on; up to 2.5 where the
+#: rule did not resolve the kernel yet, and the estimate said so).
+GEOMETRIC_GROWTH = 3.0
 
 
 def _fit(n, rule_name):
@@ -75,23 +83,31 @@ def _check_condition_growth(sol, comp, n, m, p):
     """Set ``stats["condition_growth"]``, the exponent of the condition number's growth from
     ``sol`` (n nodes) to its companion (m), and ``sol._condition_grows``: whether it grows
     like the composite rule's M^p (an exponent of 0.75 p or more, a condition number of 100 or
-    more).  Regular problems' condition numbers converge (exponents below 0.3 from 8 nodes on
-    the problems measured).  One that grows so says that 1 is (close to) an eigenvalue of the
-    integral operator and that the discrete eigenvalue is still off it by the rule's
-    O(h^p): the discrete solutions then agree with each other but not with the equation, and
-    the estimate, their difference, says nothing.  Where 1 is an eigenvalue every y + c e
+    more; for the rules that converge geometrically (``p`` None) an exponent of
+    :data:`GEOMETRIC_GROWTH` or more).  Regular problems' condition numbers converge (exponents
+    below 0.3 from 8 nodes on the problems measured).  One that grows so says that 1 is
+    (close to) an eigenvalue of the integral operator and that the discrete eigenvalue is
+    still off it by the rule's quadrature error (O(h^p)): the discrete solutions then agree
+    with each other but not with the equation, and the estimate, their difference, says
+    nothing.  Where 1 is an eigenvalue every y + c e
     (e its eigenfunction) may solve the equation: y = x - 2/3 + int_0^1 3 x s y ds, which the
     trapezoid rule answers with c = -1, estimate 1e-14 (condition 358 -> 490,000 from 8 to
     256 nodes).  Where it is only close, the answer is wrong: y = 1 + x - 2.5 l x +
     l int_0^1 3 x s y ds, l = 1 - 1e-6, has y = 1 + x, and the trapezoid rule's answers on 16
     and 20 panels are both y = 1 to 1e-4 (error 1.0, estimate 8e-4) until h^2 is well below
-    1 - l."""
+    1 - l.  The Gauss-type rules and Clenshaw-Curtis approach the eigenvalue geometrically,
+    but from few nodes they are off it as well: y = 1 + sin(pi x) - l (4/pi + 1) sin(pi x) +
+    l int_0^1 2 sin(pi x) sin(pi s) y ds, l = 1 - 1e-14, has y = 1 + sin(pi x); Gauss-Legendre
+    on 6 and 8 nodes both answered y ~ 1 + 0.07 sin(pi x) (error 0.93, estimate 6e-4), the
+    condition number growing from 3.5e6 to 2.8e10 (an exponent of 31)."""
     c1, c2 = sol.stats.get("condition"), comp.stats.get("condition")
-    if p is None or not c1 or not c2 or not (math.isfinite(c1) and math.isfinite(c2)):
+    if not c1 or not c2 or not (math.isfinite(c1) and math.isfinite(c2)):
         return
     growth = math.log(c2 / c1) / math.log(m / n)
     sol.stats["condition_growth"] = growth
-    sol._condition_grows = growth >= 0.75 * p and c2 >= 100.0
+    sol._geometric_rule = p is None
+    sol._condition_grows = growth >= (GEOMETRIC_GROWTH if p is None else 0.75 * p) and \
+        c2 >= 100.0
 
 
 def condition_message(sol):
@@ -104,7 +120,8 @@ def condition_message(sol):
             f"each other but need not agree with the equation.  Where 1 is an eigenvalue, the "
             f"solution is not unique and these values may be one of them; where it is close to "
             f"one, they can be off by their own size.  A rule with more nodes (until the "
-            f"condition number stops growing) or a Gauss-type rule resolves it.")
+            f"condition number stops growing) resolves it"
+            f"{'' if getattr(sol, '_geometric_rule', False) else ', or a Gauss-type rule'}.")
 
 
 def next_size(n, ratio, rule_name):

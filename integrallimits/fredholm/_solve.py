@@ -363,14 +363,14 @@ def solve_fredholm(K, g, interval, n_nodes=None, rule="gauss-legendre", *, args=
     error, so near a continuous eigenvalue the discrete system may still be
     moderately conditioned (condition ~ 1 / quadrature error); a large
     ``stats["condition"]`` that grows with n_nodes is the sign of it.  With the error
-    estimate of a composite rule, ``stats["condition_growth"]`` is the exponent of that
-    growth from the solve to its companion; at 0.75 times the rule's order or more (and a
-    condition number of 100 or more) 1 is (close to) an eigenvalue and the rule's discrete
-    eigenvalue still off it by its quadrature error: the solves agree with each other but
-    not necessarily with the equation (y = 1 + x - 2.5 l x + l int_0^1 3 x s y ds with
-    l = 1 - 1e-6 has y = 1 + x; the trapezoid rule gives y = 1 on 16 and 20 panels).  Such
-    a solve is not a success (``stats["failure"] == "unresolved"``, the values kept), and a
-    solve to a tolerance takes more nodes until the growth stops.
+    estimate, ``stats["condition_growth"]`` is the exponent of that growth from the solve to
+    its companion; at 0.75 times a composite rule's order or more (3 for the Gauss-type rules
+    and Clenshaw-Curtis; and a condition number of 100 or more) 1 is (close to) an eigenvalue
+    and the rule's discrete eigenvalue still off it by its quadrature error: the solves agree
+    with each other but not necessarily with the equation (y = 1 + x - 2.5 l x +
+    l int_0^1 3 x s y ds with l = 1 - 1e-6 has y = 1 + x; the trapezoid rule gives y = 1 on
+    16 and 20 panels).  Such a solve is not a success (``stats["failure"] == "unresolved"``,
+    the values kept), and a solve to a tolerance takes more nodes until the growth stops.
 
     A scalar K written with NumPy is evaluated on the whole grid of nodes in one
     call when it broadcasts (the matrix and the interpolant of a linear K,

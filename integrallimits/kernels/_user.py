@@ -216,7 +216,8 @@ def referenced_values(func):
 def _value_helpers(func, seen=None):
     """``[(name, dispatcher)]``: the Numba-compiled functions (outside this package) that the
     Python function ``func`` reads by a global name, a module attribute or a closure cell, and
-    that read values themselves, directly or through helpers of their own.
+    that read values themselves, directly or through helpers of their own, or whose code was
+    replaced (:func:`_replaced_code`: the dispatcher keeps the machine code of the old one).
 
     Numba compiles such a helper once, with the values it read then, and a kernel calling it
     links that code: after a changed value the kernel must be compiled against a fresh copy
@@ -232,7 +233,8 @@ def _value_helpers(func, seen=None):
         return [(name, obj) for name, obj in _reads(func)
                 if isinstance(obj, numba.core.dispatcher.Dispatcher) and
                 not (getattr(obj.py_func, "__module__", None) or "").startswith("integrallimits.")
-                and (_values(obj.py_func, _reads(obj.py_func)) or _value_helpers(obj, seen))]
+                and (_values(obj.py_func, _reads(obj.py_func)) or _value_helpers(obj, seen)
+                     or _replaced_code(obj.py_func) is not None)]
     finally:
         seen.discard(func)
 
@@ -258,6 +260,9 @@ def _rebound(func, replace):
         namespace[head] = _module_with(namespace[head], attrs, new) if attrs else new
     copy = pytypes.FunctionType(code, namespace, func.__name__, func.__defaults__,
                                 tuple(cells) if cells else None)
+    first = _FIRST_CODE.get(func)
+    if first is not None:      # (the copy's key is its original's: see _replaced_code)
+        _FIRST_CODE[copy] = first
     copy.__kwdefaults__ = func.__kwdefaults__
     copy.__qualname__ = func.__qualname__
     copy.__module__ = func.__module__
@@ -333,7 +338,9 @@ def _digest(value):
 
 
 def value_key(func, compiled=True):
-    """A hashable key of the current values ``func`` reads (``""`` for a pure function),
+    """A hashable key of the current values ``func`` reads (``""`` for a pure function), of the
+    functions it calls (:func:`_callees`) and of its code where that was replaced
+    (:func:`_replaced_code`),
     starting with ``"id:"`` when a value could only be told by its identity (such a key is
     good in this process only: it never keys an on-disk cache).  A class that cannot be
     imported by name (one defined inside a function, as an exception class often is) counts
@@ -578,31 +585,63 @@ def _value_key(func, compiled):
     local = _unimportable_classes(func, reads=reads) if compiled else []
     helpers = _value_helpers(func) if compiled else []
     callees = _callees(reads) if compiled else []
-    if not values and not local and not helpers and not callees:
+    replaced = _replaced_code(func)
+    if not values and not local and not helpers and not callees and replaced is None:
         return ""
     digests = [(name, _digest(v)) for name, v in values]
     digests += [(f"helper {name}", value_key(h)) for name, h in helpers]
     digests += [(f"calls {name}", ident) for name, ident in callees]
+    if replaced is not None:
+        digests.append(("code", replaced))
     text = "\n".join([f"{name}={digest}" for name, digest in digests] +
                      [f"class {c.__qualname__} at {id(c)}" for c in local])
     marker = "id:" if local or any(digest.startswith("id:") for _, digest in digests) else ""
     return marker + hashlib.sha256(text.encode()).hexdigest()
 
 
+#: python function -> the code object it had when first keyed (copies made by :func:`_rebound`
+#: get their original's).
+_FIRST_CODE = weakref.WeakKeyDictionary()
+
+
+def _replaced_code(func):
+    """The digest of the code of the Python function ``func`` if it is not the code the function
+    had when it was first keyed (its ``__code__`` was assigned since, as IPython's
+    ``%autoreload`` does to the functions of a module edited and reloaded), else None.
+
+    The compiled code kept for a function is keyed on the function object and the values it
+    reads; a function whose code was replaced was served the old code's machine code
+    (``K.__code__ = (lambda t, s, y: -2.0 * y).__code__`` still solved y' = -y)."""
+    code = func.__code__
+    try:
+        first = _FIRST_CODE.setdefault(func, code)
+    except TypeError:  # pragma: no cover - Python functions are weakly referenceable
+        return None
+    return None if first is code else _code_digest(code)
+
+
 _CALLABLE = (pytypes.FunctionType, pytypes.BuiltinFunctionType, np.ufunc,
              numba.core.dispatcher.Dispatcher)
 
 
+#: Callables read as ``module.attr`` that the key follows: Python code (a module's functions
+#: and dispatchers are rebound by ``importlib.reload`` and by assignment); a built-in or a ufunc
+#: reached through a module (``np.exp``, ``math.sin``) is taken as fixed.
+_REDEFINABLE = (pytypes.FunctionType, numba.core.dispatcher.Dispatcher)
+
+
 def _callees(reads):
     """``[(name, identity)]`` of the functions a function reads by a bare name (a global or a
-    closure cell, not ``module.attr``): Numba links the one the name holds when it compiles,
-    so ``f = math.cos`` after ``f = math.sin``, or a helper ``@njit def h`` defined again with
-    other code, is other machine code (both were served the first one's, stale).  The
+    closure cell) and of the Python functions and dispatchers it reads as a module attribute
+    (``model.rate``): Numba links the one the name holds when it compiles,
+    so ``f = math.cos`` after ``f = math.sin``, a helper ``@njit def h`` defined again with
+    other code, or ``model.rate`` after ``importlib.reload(model)`` of an edited file, is other
+    machine code (all were served the first one's, stale).  The
     identity is :func:`_identity` (name, code, source stamp: the same in every process), or,
     without a source file, the code and the object's id, marked "id:" (this process only)."""
     out = []
     for name, obj in reads:
-        if "." in name or not isinstance(obj, _CALLABLE):
+        if not isinstance(obj, _CALLABLE) or "." in name and not isinstance(obj, _REDEFINABLE):
             continue
         ident = _identity(obj)
         if ident is None:
@@ -872,7 +911,9 @@ def njit_user(func, what="K"):
                       f"them as extra arguments to compile once." if names else
                       f"a class it reads is a new class object ({classes}, defined inside a "
                       f"function or in the script run as __main__).  Define it at module level "
-                      f"of an importable module to compile once.")
+                      f"of an importable module to compile once." if classes else
+                      "its code, or a function it calls, is other code than before (a name "
+                      "rebound, a module reloaded, a function defined again).")
             warnings.warn(f"{what} ({getattr(py, '__qualname__', py)}) is compiled again because "
                           f"{advice}", RecompilationWarning, stacklevel=4)
         options = dict(USER_OPTIONS)

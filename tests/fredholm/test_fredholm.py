@@ -762,6 +762,39 @@ def test_an_eigenvalue_close_to_one_is_no_success_while_the_condition_grows(rule
     assert "close to one, they can be off by their own size" in sol.message
 
 
+def _rank_one_near_eigenvalue(x, s, lam):
+    return 2.0 * lam * np.sin(np.pi * x) * np.sin(np.pi * s)
+
+
+def _rank_one_g(x, lam):
+    return 1.0 + np.sin(np.pi * x) - lam * (4.0 / np.pi + 1.0) * np.sin(np.pi * x)
+
+
+@pytest.mark.parametrize("rule, n, gap", [("gauss-legendre", 6, 1e-14),
+                                          ("gauss-legendre", 6, 1e-10),
+                                          ("clenshaw-curtis", 10, 1e-12)])
+def test_a_gauss_type_rule_off_an_eigenvalue_close_to_one_is_no_success(rule, n, gap):
+    """y = 1 + sin(pi x) - l (4/pi + 1) sin(pi x) + l int_0^1 2 sin(pi x) sin(pi s) y ds has
+    y = 1 + sin(pi x); at l = 1 - gap, 1 is close to the eigenvalue of sin(pi x).  On few nodes
+    the Gauss-type rules' discrete eigenvalue is off it by their quadrature error >> gap, and
+    the solve and its companion agreed on a wrong answer: successes with errors 0.93 (Gauss-
+    Legendre, 6 nodes; estimates 6e-4 at gap 1e-14, 0.5 at 1e-10) and 0.97 (Clenshaw-Curtis,
+    10 nodes, estimate 2e-3).  The condition number grows by orders of magnitude from the
+    solve to its companion: not a success (the values kept); on 16 nodes the solve is right."""
+    x = np.linspace(0.0, 1.0, 101)
+    exact = 1.0 + np.sin(np.pi * x)
+    sol = solve_fredholm(_rank_one_near_eigenvalue, _rank_one_g, (0.0, 1.0), n, rule,
+                         args=(1.0 - gap,))
+    assert np.max(np.abs(sol(x) - exact)) > 0.5                    # the values are wrong
+    assert not sol.success and sol.stats["failure"] == "unresolved"
+    assert sol.stats["condition_growth"] > 10.0 and "Gauss-type" not in sol.message
+    if gap == 1e-10:
+        good = solve_fredholm(_rank_one_near_eigenvalue, _rank_one_g, (0.0, 1.0), 16, rule,
+                              args=(1.0 - gap,))
+        assert good.success and abs(good.stats["condition_growth"]) < 1.0
+        assert np.max(np.abs(good(x) - exact)) < 1e-4
+
+
 def test_an_eigenvalue_close_to_one_takes_more_nodes_to_a_tolerance():
     """The same equation (trapezoid rule, l = 1 - 1e-6) to rtol = atol = 1e-3 was a success on 9
     nodes with error 1.0 (estimate 2e-4).  An estimate whose condition number grows like M^2 is
