@@ -106,8 +106,8 @@ from . import _loops
 from ._estimate import RATE_FACTOR, estimate_error, refined_mesh, shifted_estimate, trim_lead_in
 from ._outcome import FAILED, SUCCEEDED, companion, describe, unresolved_message
 from ._solution import Solution
-from ._tolerance import (STIFF, blow_up_time, over_tolerance, stiffness_scale, tolerance_of,
-                         unreachable, unreachable_message)
+from ._tolerance import (EPS, ROUNDING, STIFF, blow_up_time, decay_rate, over_tolerance,
+                         stiffness_scale, tolerance_of, unreachable, unreachable_message)
 
 __all__ = ["solve_adaptive", "remesh"]
 
@@ -158,6 +158,13 @@ SLOW = 2.0
 #: ... measured on retries at least RETRY times shorter (a pair rejected by a small factor is
 #: retried a little shorter, and the exponent of the two is noise).
 RETRY = 2.0
+#: An explicit method's pass stops as stiff (:func:`_controlled_pass`) once its stability limit
+#: has shortened HELD pairs in a row and the pairs of that length to the end would take it past
+#: ``max_steps``.
+HELD = 8
+#: ... not while the solution settles: its change over a pair falls to SETTLE times the one
+#: before, or less (rk4 on y = 1 - 1e5 int y: the decay, at the limit, ends at y = 0 exactly).
+SETTLE = 0.5
 
 
 def remesh(t, n):
@@ -211,6 +218,47 @@ def redraw(t, local, p, ratio, max_steps):
     out = np.interp(np.linspace(0.0, mass[-1], n + 1), mass, edges)
     out[0], out[-1] = edges[0], edges[-1]
     return out
+
+
+def within_caps(mesh, t, caps):
+    """``mesh`` (redrawn from the pass on ``t``, once) with each step longer than half the
+    stability limit of the pass's pairs it overlaps (``caps``, one per pair of ``t``, inf where
+    none) divided into equal steps within it: the redraw sizes steps by their local errors
+    only, and where an explicit method's steps were held by its stability limit those are
+    small (y decays), so that it drew steps that amplify the decaying mode; with at most half
+    the limit, the companion's steps (every other point, two of the mesh's) are within it
+    too."""
+    caps = np.asarray(caps, dtype=float)
+    if not len(caps) or not np.any(np.isfinite(caps)):
+        return mesh
+    edges = t[::2]
+    first = np.clip(np.searchsorted(edges, mesh[:-1], side="right") - 1, 0, len(caps) - 1)
+    last = np.clip(np.searchsorted(edges, mesh[1:], side="left") - 1, 0, len(caps) - 1)
+    pieces = []
+    for j in range(len(mesh) - 1):
+        a, b = mesh[j], mesh[j + 1]
+        limit = 0.5 * float(np.min(caps[first[j]:last[j] + 1]))
+        k = math.ceil((b - a) / limit) if b - a > limit else 1
+        pieces.append(np.linspace(a, b, k + 1)[:-1] if k > 1 else mesh[j:j + 1])
+    return np.concatenate(pieces + [mesh[-1:]])
+
+
+def stability_limit(A, b):
+    """S: the length of the interval [-S, 0] of the real axis on which the stability function
+    R(z) = 1 + z b^T (I - z A)^-1 1 of the explicit tableau (``A`` strictly lower triangular:
+    R is the polynomial 1 + sum_k z^k b^T A^(k-1) 1) is at most 1 in size (rk4: 2.785); a step
+    of h stays stable on a mode decaying at the rate rho while h rho <= S (the classical RK4
+    tableau's region also reaches 2.83 along the imaginary axis)."""
+    m = len(b)
+    coefficients, power = [1.0], np.ones(m)
+    for _ in range(m):
+        coefficients.append(float(b @ power))
+        power = A @ power
+    x = np.linspace(0.0, 8.0 * m, 8000 * m + 1)
+    R = np.polyval(coefficients[::-1], -x)
+    over = np.nonzero(np.abs(R) > 1.0 + 1e-12)[0]
+    over = over[over > 0]
+    return float(x[over[0] - 1]) if len(over) else float(x[-1])
 
 
 def _trial_newton_tol(newton_tol, rtol, atol):
@@ -296,7 +344,9 @@ class _Store:
         self.n = 0
         self.Y[0] = y0
         self.local = []     # the local error of each accepted pair, over the tolerance
+        self.caps = []      # the stability limit of each accepted pair's length (inf: none)
         self.rough = False  # a retried pair's local error fell slowly (:func:`_falls_slowly`)
+        self.stiff = None   # (t, rho, S, steps to T, steps in all) of a pass stopped as stiff
 
     def reserve(self, steps):
         """Room for ``steps`` more accepted intervals (and the trial rows of a pair)."""
@@ -337,6 +387,7 @@ def solve_adaptive(meth, kernel, g_vec, t0, T, *, rtol, atol, newton_tol, newton
     checked = []        # (mesh, values, estimate, ratio) of every solution checked so far
     tightest = math.inf     # the tightest tolerance factor of a controlled pass so far
     restarted = False       # a pass from a step resolving a stiff start ran (or was weighed)
+    caps = []               # the stability limits of the last pass's pairs (explicit methods)
 
     def explore(mesh):
         return run(mesh, newton_maxiter=trial_maxiter, newton_tol=trial_tol)
@@ -354,13 +405,14 @@ def solve_adaptive(meth, kernel, g_vec, t0, T, *, rtol, atol, newton_tol, newton
                                     trial_tol, trial_maxiter, args, first_step, max_steps)
         store, counts, rejected, failure, kernel_failure, h_floor = once(loose)
         if failure is not None and loose > 1.0:
-            # (also a pilot out of steps: rk4 on y = 1 - 1e5 int y at 1e-9 ran out of 2^15
-            # steps at the pilot's tolerance, near its stability limit, and took 19264 at the
-            # tolerance)
+            # (also a pilot out of steps or stopped as stiff: rk4 on y = 1 - 1e5 int y at 1e-9
+            # ran out of 2^15 steps at the pilot's tolerance, near its stability limit, and
+            # took 19264 at the tolerance, where its decay ends at y = 0 exactly)
             total += int(counts[0])
             loose = 1.0
             store, counts, rejected, failure, kernel_failure, h_floor = once(loose)
         n = store.n
+        caps[:] = store.caps
         t, Y = store.t[:n + 1].copy(), store.Y[:n + 1].copy()
         info = stats(counts)
         info.update(rejected_steps=rejected, adaptive_steps=n, pilot_factor=loose,
@@ -368,7 +420,7 @@ def solve_adaptive(meth, kernel, g_vec, t0, T, *, rtol, atol, newton_tol, newton
         total += int(counts[0])
         if failure is not None:
             return _failed_pass(t, Y, failure, kernel_failure, h_floor, max_steps, run, p,
-                                meth, kernel, info, total, start, t_eval)
+                                meth, kernel, info, total, start, t_eval, store.stiff)
         rough = rough or _dips(t) or store.rough
         return t, Y, store.Z[:n * store.m].copy(), np.asarray(store.local), info
 
@@ -535,7 +587,7 @@ def solve_adaptive(meth, kernel, g_vec, t0, T, *, rtol, atol, newton_tol, newton
             if suspect is not None:
                 t, suspect = suspect, None
             elif local is not None and math.isfinite(ratio) and local.max() > 0:
-                t = _paired(redraw(t, local, p, sized, max_steps))   # the pass's, once
+                t = _paired(within_caps(redraw(t, local, p, sized, max_steps), t, caps))
             else:
                 order = _sizing_order(comp, p)
                 n = _refined_steps(len(t) - 1, sized * _restated(comp.order, order), order,
@@ -607,13 +659,29 @@ def _controlled_pass(meth, kernel, g_vec, t0, T, rtol, atol, newton_tol, newton_
                      max_steps):
     """The mesh built step by step with step doubling (see the module docstring).
 
+    An explicit method's pair is at most S / rho long, with S its stability limit
+    (:func:`stability_limit`) and rho the linearised problem's fastest decay at the pair's
+    start (:func:`._tolerance.decay_rate`, d + 1 kernel evaluations a pair): longer, its step
+    amplifies what rounding and the local errors leave of that mode, and the step-doubling
+    estimate, which compares two such values, does not see it while they are small against the
+    tolerance (rk4 on y = 1 - 1e4 int y: a pilot pass accepted pairs of 12.8 / lam where
+    S = 2.79, a solution that the global check found without a digit; 4210, 8420 and 11790
+    steps, 3.1e9 kernel evaluations).  Not after a pair whose values were bit-equal to the
+    values before: the discrete solution sits at a fixed point (y = 0 exactly, once a decay is
+    complete), where there is nothing to amplify (rk4 on y = 1 - 1e5 int y at 1e-9 crossed the
+    rest of the interval in pairs of up to 5600 / lam).  Where the limit has shortened HELD
+    pairs in a row while the solution did not settle (``SETTLE``) and pairs of that length to T
+    would take more than ``max_steps`` steps, the pass stops: ``failure`` "stiff", and
+    ``store.stiff`` = (t, rho, S, the pairs' steps to T at rho, the pass's steps in all).
+
     Returns (store, counts, rejected, failure, kernel_failure, h_floor): ``failure`` None,
-    "kernel", "collapse" or "steps"."""
+    "kernel", "collapse", "steps" or "stiff"."""
     steps = _loops.compiled_loop("vrk-steps")
     K, jac, have, B, theta = _kernel_args(kernel)
     c, A, b = meth._data
     m, p = c.shape[0], meth.order
     explicit = meth.tableau.explicit
+    limit = stability_limit(A, b) if explicit else math.inf
     span = T - t0
     y_start = np.ascontiguousarray(g_vec(np.array([t0]))[0], dtype=float)
     store = _Store(y_start, m)
@@ -627,12 +695,35 @@ def _controlled_pass(meth, kernel, g_vec, t0, T, rtol, atol, newton_tol, newton_
     previous = 0.0          # the error constant ratio / H^p of the last accepted pair
     newton_failed = False
     tried = None            # (t_n, H, local error) of the last pair tried
+    # an explicit method's pair is at most its stability limit over the linearised problem's
+    # fastest decay long (:func:`_held`): (t_n, that length) of the last probe, the pairs it
+    # shortened in a row, and whether the last accepted pair's two values were bit-equal
+    cap, held, exact = None, 0, False
+    # the largest |y| so far, the change of y over the last accepted pair, and whether it fell
+    # to at most SETTLE times the one before (above the rounding level): a decay that may end
+    # at a fixed point, where the limit no longer holds the steps
+    size, change, settling = float(np.max(np.abs(y_start))), math.inf, False
     while store.n == 0 or store.t[store.n] < T:
         tn = store.t[store.n]
         yn = store.Y[store.n]
         H = min(H, T - tn)
         if T - (tn + H) < 1e-9 * H:       # no sliver at the end
             H = T - tn
+        if explicit and not exact:
+            if cap is None or cap[0] != tn:
+                rho, calls = decay_rate(kernel, float(tn), yn)
+                counts[0] += calls
+                cap = (tn, limit / rho if rho > 0.0 else math.inf)   # (NaN: no cap)
+            if H > cap[1]:
+                H = cap[1]
+                held = 0 if settling else held + 1
+                rest = math.ceil((T - tn) / H)
+                if held >= HELD and store.n + 2 * rest > max_steps:
+                    store.stiff = (float(tn), limit / H, limit, rest, store.n + 2 * rest)
+                    failure = "stiff"
+                    break
+            else:
+                held = 0
         if H < max(h_floor, 100 * np.finfo(float).eps * abs(tn)) or store.n >= max_steps:
             failure = "collapse" if store.n < max_steps else "steps"
             break
@@ -669,6 +760,12 @@ def _controlled_pass(meth, kernel, g_vec, t0, T, rtol, atol, newton_tol, newton_
         trend = 1.0
         if ratio <= 1.0:
             store.local.append(float(np.max(over_tolerance(local, scale))))
+            store.caps.append(cap[1] if explicit and not exact else math.inf)
+            exact = explicit and np.array_equal(y_big, y_end) and np.array_equal(y_end, yn)
+            size = max(size, float(np.max(np.abs(y_end))))
+            moved = float(np.max(np.abs(y_end - yn)))
+            settling = ROUNDING * EPS * size < moved <= SETTLE * change
+            change = moved
             store.t[store.n + 1], store.t[store.n + 2] = tn + H / 2, tn + H
             store.Y[store.n + 1], store.Y[store.n + 2] = y_mid, y_end
             store.n += 2
@@ -697,13 +794,26 @@ def _rises(Y):
 
 
 def _failed_pass(t, Y, failure, kernel_failure, h_floor, max_steps, run, p, meth, kernel, info,
-                 total, start, t_eval):
-    """The solution of a controlled pass that could not reach the end."""
+                 total, start, t_eval, stiff=None):
+    """The solution of a controlled pass that could not reach the end (``stiff``: the
+    ``store.stiff`` of a pass stopped as stiff)."""
     n = len(t) - 1
     t_fail = float(t[-1])
     size = float(np.max(np.abs(Y[-1]))) if n else float("nan")
     if failure == "kernel":
         message, info["failure"] = kernel_failure
+    elif failure == "stiff":
+        at, rho, limit, rest, need = stiff
+        message = (f"The problem is stiff for the explicit method {meth.name!r}: at "
+                   f"t = {at:.6g} its steps are held at its stability limit, {limit:.4g} / rho "
+                   f"= {limit / rho:.3g}, with rho = {rho:.3g} the fastest decay of the "
+                   f"linearised problem there (the largest |eigenvalue| of dK/dy at s = t).  "
+                   f"At that rate the rest of the interval needs at least {rest} steps, and the "
+                   f"error control, which checks each step against two of half its length, "
+                   f"about {need} in all: more than the {max_steps} steps allowed.  Use an "
+                   f"implicit method, such as method=\"radau3\" (L-stable; or method=None), "
+                   f"whose steps the stiffness does not limit.")
+        info["failure"] = "stiff"
     elif failure == "collapse" and _rises(Y):
         info["failure"] = "blow-up"     # (the message once the blow-up time is fitted, below)
     elif failure == "collapse":
@@ -1026,7 +1136,7 @@ def _local_mesh(t, steps, top):
     pair = near[0::2].copy()
     pair[:len(near[1::2])] |= near[1::2]
     near = np.repeat(pair, 2)[:len(near)]
-    split = int(min(LOCAL_SPLIT, max(4.0, math.ceil(top))))
+    split = int(max(4.0, math.ceil(min(top, LOCAL_SPLIT))))   # (top = inf: no digit)
     split += split % 2
     pieces = [np.linspace(t[j], t[j + 1], split + 1)[:-1] if near[j] else t[j:j + 1]
               for j in range(len(t) - 1)]

@@ -781,6 +781,34 @@ def stiffness_scale(kernel, t0, y0):
     return (largest if not failed and math.isfinite(largest) else math.nan), d + 1
 
 
+def decay_rate(kernel, t, y):
+    """(rho, evaluations): the largest |lambda| over the eigenvalues lambda of J = dK/dy(t, t, y)
+    at ``y`` whose real part is negative (forward differences as :func:`stiffness_scale`: d + 1
+    kernel evaluations), the fastest decay of the linearised problem there, which bounds the
+    steps of an explicit method (a growing mode is one the solution follows too, and a step of
+    h amplifies it no more than it grows); 0.0 where J has no such eigenvalue, NaN where the
+    kernel fails or is not finite there."""
+    y = np.asarray(y, dtype=float).ravel().tolist()
+    d = len(y)
+    steps, rows = _shifted_rows(y)
+    K = _evaluator(kernel, rows)
+    _user.clear_failures()
+    try:
+        values, _ = _row_sums(lambda j: K(t, t, j), steps)
+    except Exception:  # noqa: BLE001 (the user's error: the solve's own steps report it)
+        return math.nan, d + 1
+    finally:
+        failed = _user.take_failure() is not None
+    J = [[(values[j + 1][a] - values[0][a]) / steps[j] for j in range(d)] for a in range(d)]
+    if failed or not all(math.isfinite(v) for row in J for v in row):
+        return math.nan, d + 1
+    if d == 1:
+        return max(-J[0][0], 0.0), d + 1
+    eig = np.linalg.eigvals(np.array(J))
+    eig = eig[eig.real < 0.0]
+    return (float(np.max(np.abs(eig))) if eig.size else 0.0), d + 1
+
+
 def _shifted_rows(y0):
     """(steps, rows): the forward-difference steps of a Jacobian at ``y0`` (a list of floats)
     and the points y0 (row 0) and y0 + step_j e_j (row j + 1)."""
