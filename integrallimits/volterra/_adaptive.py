@@ -91,6 +91,17 @@ with solves on every third point (:func:`_shifted_check`): every compared mesh s
 points, and the controller puts one just before a non-smooth point.  Where they disagree the
 steps there are divided (:func:`_local_mesh`), at most ``LOCAL_ROUNDS`` times.
 
+An explicit method (rk4) is stable only on steps of at most S / rho, with S the real stability
+limit of its tableau (:func:`stability_limit`; rk4: 2.785) and rho the linearised problem's
+fastest decay; the step-doubling estimate does not see a longer step's amplification while
+what it amplifies is small against the tolerance, and the global check then finds no digit
+on the mesh of every other point.  The pass's pairs are kept within LIMIT_SHARE of it, probed
+at each pair (:func:`_controlled_pass`), and a redrawn mesh within half that
+(:func:`within_caps`); a pass held there that would need more than ``max_steps`` steps stops
+as "stiff", naming the limit and the steps (rk4 on y = 1 - 1e5 int y at 1e-3 failed after
+4.5e10 kernel evaluations, two passes to 2^15 steps; on y' = -1e5 (y - cos t) - sin t it now
+stops after 1e4).
+
 The history sums use the direct O(n) block sums (the fast FFT history needs a uniform mesh).
 """
 from __future__ import annotations
@@ -165,8 +176,8 @@ HELD = 8
 #: The pairs of an explicit method are at most LIMIT_SHARE of its stability limit long: at the
 #: limit (|R| = 1) the companion of the check, whose steps are the pairs, keeps the decaying
 #: mode's errors undamped, and its estimate rose with them (rk4 on y' = -1e3 (y - cos t) -
-#: sin t at 1e-6: 14.5 times the tolerance on the pilot's mesh, redrawn to 1402 steps, 0.0017
-#: times; with 0.8 (|R| = 0.44) ...).
+#: sin t at 1e-6: 14.5 times the tolerance on the pilot's 720 steps, redrawn to 1402, 3.5e7
+#: kernel evaluations; with 0.8, |R| = 0.44: the pilot's 898 steps met it, 1.5e7).
 LIMIT_SHARE = 0.8
 #: ... not while the solution settles: its change over a pair falls to SETTLE times the one
 #: before, or less (rk4 on y = 1 - 1e5 int y: the decay, at the limit, ends at y = 0 exactly).
@@ -670,15 +681,16 @@ def _controlled_pass(meth, kernel, g_vec, t0, T, rtol, atol, newton_tol, newton_
     start (:func:`._tolerance.decay_rate`, d + 1 kernel evaluations a pair): longer, its step
     amplifies what rounding and the local errors leave of that mode, and the step-doubling
     estimate, which compares two such values, does not see it while they are small against the
-    tolerance (rk4 on y = 1 - 1e4 int y: a pilot pass accepted pairs of 12.8 / lam where
-    S = 2.79, a solution that the global check found without a digit; 4210, 8420 and 11790
-    steps, 3.1e9 kernel evaluations).  Not after a pair whose values were bit-equal to the
-    values before: the discrete solution sits at a fixed point (y = 0 exactly, once a decay is
-    complete), where there is nothing to amplify (rk4 on y = 1 - 1e5 int y at 1e-9 crossed the
-    rest of the interval in pairs of up to 5600 / lam).  Where the limit has shortened HELD
-    pairs in a row while the solution did not settle (``SETTLE``) and pairs of that length to T
-    would take more than ``max_steps`` steps, the pass stops: ``failure`` "stiff", and
-    ``store.stiff`` = (t, rho, S, the pairs' steps to T at rho, the pass's steps in all).
+    tolerance (rk4 on y = 1 - 1e4 int y at 1e-3: a pilot pass accepted pairs of 12.8 / lam
+    where S = 2.79, a solution that the global check found without a digit; 4210, 8420 and
+    11790 steps, 3.1e9 kernel evaluations; now 384 steps, 3.4e6).  Not after a pair whose
+    values were bit-equal to the values before: the discrete solution sits at a fixed point
+    (y = 0 exactly, once a decay is complete), where there is nothing to amplify (rk4 on
+    y = 1 - 1e5 int y at 1e-9, on 8be3dd2 without a limit, crossed the rest of the interval in
+    pairs of up to 5600 / lam).  Where the limit has shortened HELD pairs in a row while the
+    solution did not settle (``SETTLE``) and pairs of that length to T would take more than
+    ``max_steps`` steps, the pass stops: ``failure`` "stiff", and ``store.stiff`` = (t, rho, S,
+    the pairs' steps to T at rho, the pass's steps in all).
 
     Returns (store, counts, rejected, failure, kernel_failure, h_floor): ``failure`` None,
     "kernel", "collapse", "steps" or "stiff"."""
