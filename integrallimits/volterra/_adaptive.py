@@ -169,9 +169,9 @@ SLOW = 2.0
 #: ... measured on retries at least RETRY times shorter (a pair rejected by a small factor is
 #: retried a little shorter, and the exponent of the two is noise).
 RETRY = 2.0
-#: An explicit method's pass stops as stiff (:func:`_controlled_pass`) once its stability limit
-#: has shortened HELD pairs in a row and the pairs of that length to the end would take it past
-#: ``max_steps``.
+#: An explicit method's pass stops as stiff (:func:`_controlled_pass`) once the pairs of its
+#: stability limit's length to the end would take it past ``max_steps``, for HELD pairs in a
+#: row ...
 HELD = 8
 #: The pairs of an explicit method are at most LIMIT_SHARE of its stability limit long: at the
 #: limit (|R| = 1) the companion of the check, whose steps are the pairs, keeps the decaying
@@ -179,8 +179,12 @@ HELD = 8
 #: sin t at 1e-6: 14.5 times the tolerance on the pilot's 720 steps, redrawn to 1402, 3.5e7
 #: kernel evaluations; with 0.8, |R| = 0.44: the pilot's 898 steps met it, 1.5e7).
 LIMIT_SHARE = 0.8
-#: ... not while the solution settles: its change over a pair falls to SETTLE times the one
-#: before, or less (rk4 on y = 1 - 1e5 int y: the decay, at the limit, ends at y = 0 exactly).
+#: ... whatever holds them (the steps to T are counted with pairs of the limit's length, the
+#: longest there can be: y' = -1e5 (y - cos t) - sin t at 1e-9, a pilot of 32768 steps of 0.9
+#: times the limit reached t = 0.33, and the pass at the tolerance, of 0.3 times, 0.11), but
+#: not while the solution settles: its change over a pair falls by e^(-SETTLE rho H) or more
+#: (half the decay of the stiff mode), or is at the rounding level (rk4 on y = 1 - 1e5 int y:
+#: the decay ends at y = 0 exactly, whence the steps grow freely).
 SETTLE = 0.5
 
 
@@ -743,9 +747,9 @@ def _controlled_pass(meth, kernel, g_vec, t0, T, rtol, atol, newton_tol, newton_
     values were bit-equal to the values before: the discrete solution sits at a fixed point
     (y = 0 exactly, once a decay is complete), where there is nothing to amplify (rk4 on
     y = 1 - 1e5 int y at 1e-9, on 8be3dd2 without a limit, crossed the rest of the interval in
-    pairs of up to 5600 / lam).  Where the limit has shortened HELD pairs in a row while the
-    solution did not settle (``SETTLE``) and pairs of that length to T would take more than
-    ``max_steps`` steps, the pass stops: ``failure`` "stiff", and ``store.stiff`` = (t, rho, S,
+    pairs of up to 5600 / lam).  Where HELD pairs in a row did not settle (``SETTLE``) and
+    pairs of the limit's length to T would take more than ``max_steps`` steps, the pass
+    stops: ``failure`` "stiff", and ``store.stiff`` = (t, rho, S,
     the pairs' steps to T at rho, the pass's steps in all).
 
     Returns (store, counts, rejected, failure, kernel_failure, h_floor): ``failure`` None,
@@ -775,8 +779,8 @@ def _controlled_pass(meth, kernel, g_vec, t0, T, rtol, atol, newton_tol, newton_
     # bit-equal to the values before
     cap, held, exact = None, 0, False
     # the largest |y| so far, the change of y over the last accepted pair, and whether it fell
-    # to at most SETTLE times the one before (above the rounding level): a decay that may end
-    # at a fixed point, where the limit no longer holds the steps
+    # by e^(-SETTLE rho H) or was at the rounding level: a decay that may end at a fixed point,
+    # where the limit no longer holds the steps
     size, change, settling = float(np.max(np.abs(y_start))), math.inf, False
     while store.n == 0 or store.t[store.n] < T:
         tn = store.t[store.n]
@@ -789,10 +793,10 @@ def _controlled_pass(meth, kernel, g_vec, t0, T, rtol, atol, newton_tol, newton_
                 rho, calls = decay_rate(kernel, float(tn), yn)
                 counts[0] += calls
                 cap = (tn, rho, LIMIT_SHARE * limit / rho if rho > 0.0 else math.inf)
-            if H > cap[2]:                                    # (NaN: no cap)
-                H = cap[2]
+            H = min(H, cap[2])                                # (NaN: no cap)
+            if math.isfinite(cap[2]):
                 held = 0 if settling else held + 1
-                need = store.n + 2 * math.ceil((T - tn) / H)
+                need = store.n + 2 * math.ceil((T - tn) / cap[2])
                 if held >= HELD and need > max_steps:
                     store.stiff = (float(tn), cap[1], limit, math.ceil((T - tn) * cap[1] / limit),
                                    need)
@@ -840,7 +844,9 @@ def _controlled_pass(meth, kernel, g_vec, t0, T, rtol, atol, newton_tol, newton_
             exact = explicit and np.array_equal(y_big, y_end) and np.array_equal(y_end, yn)
             size = max(size, float(np.max(np.abs(y_end))))
             moved = float(np.max(np.abs(y_end - yn)))
-            settling = ROUNDING * EPS * size < moved <= SETTLE * change
+            rate = cap[1] if cap is not None and math.isfinite(cap[1]) else 0.0
+            settling = moved <= ROUNDING * EPS * size or \
+                moved <= change * math.exp(-SETTLE * rate * H)
             change = moved
             store.t[store.n + 1], store.t[store.n + 2] = tn + H / 2, tn + H
             store.Y[store.n + 1], store.Y[store.n + 2] = y_mid, y_end
