@@ -91,6 +91,17 @@ with solves on every third point (:func:`_shifted_check`): every compared mesh s
 points, and the controller puts one just before a non-smooth point.  Where they disagree the
 steps there are divided (:func:`_local_mesh`), at most ``LOCAL_ROUNDS`` times.
 
+An explicit method (rk4) is stable only on steps of at most S / rho, with S the real stability
+limit of its tableau (:func:`stability_limit`; rk4: 2.785) and rho the linearised problem's
+fastest decay; the step-doubling estimate does not see a longer step's amplification while
+what it amplifies is small against the tolerance, and the global check then finds no digit
+on the mesh of every other point.  The pass's pairs are kept within LIMIT_SHARE of it, probed
+at each pair (:func:`_controlled_pass`), and a redrawn mesh within half that
+(:func:`within_caps`); a pass held there that would need more than ``max_steps`` steps stops
+as "stiff", naming the limit and the steps (rk4 on y = 1 - 1e5 int y at 1e-3 failed after
+4.5e10 kernel evaluations, two passes to 2^15 steps; on y' = -1e5 (y - cos t) - sin t it now
+stops after 1e4).
+
 The history sums use the direct O(n) block sums (the fast FFT history needs a uniform mesh).
 """
 from __future__ import annotations
@@ -106,8 +117,8 @@ from . import _loops
 from ._estimate import RATE_FACTOR, estimate_error, refined_mesh, shifted_estimate, trim_lead_in
 from ._outcome import FAILED, SUCCEEDED, companion, describe, unresolved_message
 from ._solution import Solution
-from ._tolerance import (STIFF, blow_up_time, over_tolerance, stiffness_scale, tolerance_of,
-                         unreachable, unreachable_message)
+from ._tolerance import (EPS, ROUNDING, STIFF, blow_up_time, decay_rate, over_tolerance,
+                         stiffness_scale, tolerance_of, unreachable, unreachable_message)
 
 __all__ = ["solve_adaptive", "remesh"]
 
@@ -158,6 +169,23 @@ SLOW = 2.0
 #: ... measured on retries at least RETRY times shorter (a pair rejected by a small factor is
 #: retried a little shorter, and the exponent of the two is noise).
 RETRY = 2.0
+#: An explicit method's pass stops as stiff (:func:`_controlled_pass`) once the pairs of its
+#: stability limit's length to the end would take it past ``max_steps``, for HELD pairs in a
+#: row ...
+HELD = 8
+#: The pairs of an explicit method are at most LIMIT_SHARE of its stability limit long: at the
+#: limit (|R| = 1) the companion of the check, whose steps are the pairs, keeps the decaying
+#: mode's errors undamped, and its estimate rose with them (rk4 on y' = -1e3 (y - cos t) -
+#: sin t at 1e-6: 14.5 times the tolerance on the pilot's 720 steps, redrawn to 1402, 3.5e7
+#: kernel evaluations; with 0.8, |R| = 0.44: the pilot's 898 steps met it, 1.5e7).
+LIMIT_SHARE = 0.8
+#: ... whatever holds them (the steps to T are counted with pairs of the limit's length, the
+#: longest there can be: y' = -1e5 (y - cos t) - sin t at 1e-9, a pilot of 32768 steps of 0.9
+#: times the limit reached t = 0.33, and the pass at the tolerance, of 0.3 times, 0.11), but
+#: not while the solution settles: its change over a pair falls by e^(-SETTLE rho H) or more
+#: (half the decay of the stiff mode), or is at the rounding level (rk4 on y = 1 - 1e5 int y:
+#: the decay ends at y = 0 exactly, whence the steps grow freely).
+SETTLE = 0.5
 
 
 #: The differences of g that show it is not smooth at the scale of a step, in units of the
@@ -216,6 +244,78 @@ def redraw(t, local, p, ratio, max_steps):
     out = np.interp(np.linspace(0.0, mass[-1], n + 1), mass, edges)
     out[0], out[-1] = edges[0], edges[-1]
     return out
+
+
+def within_caps(mesh, t, caps):
+    """``mesh`` (redrawn from the pass on ``t``, once) with each step longer than half the
+    stability limit of the pass's pairs it overlaps (``caps``, one per pair of ``t``, inf where
+    none) divided into equal steps within it: the redraw sizes steps by their local errors
+    only, and where an explicit method's steps were held by its stability limit those are
+    small (y decays), so that it drew steps that amplify the decaying mode; with at most half
+    the limit, the companion's steps (every other point, two of the mesh's) are within it
+    too."""
+    caps = np.asarray(caps, dtype=float)
+    if not len(caps) or not np.any(np.isfinite(caps)):
+        return mesh
+    edges = t[::2]
+    first = np.clip(np.searchsorted(edges, mesh[:-1], side="right") - 1, 0, len(caps) - 1)
+    last = np.clip(np.searchsorted(edges, mesh[1:], side="left") - 1, 0, len(caps) - 1)
+    pieces = []
+    for j in range(len(mesh) - 1):
+        a, b = mesh[j], mesh[j + 1]
+        limit = 0.5 * float(np.min(caps[first[j]:last[j] + 1]))
+        k = math.ceil((b - a) / limit) if b - a > limit else 1
+        pieces.append(np.linspace(a, b, k + 1)[:-1] if k > 1 else mesh[j:j + 1])
+    return np.concatenate(pieces + [mesh[-1:]])
+
+
+def _stable_mesh(kernel, t, Y, limit):
+    """(mesh, evaluations, (t, rho)): ``t`` with the pairs of steps (2k, 2k + 1) that hold a
+    step beyond an explicit method's stability limit divided, each into equal steps of at most
+    LIMIT_SHARE / 2 of it, or None where every step is within it or sits at a fixed point
+    (Y bit-equal at both ends: y = 0 exactly after a decay, where the controlled pass lifts
+    its limit); (t, rho) of the first step beyond it.  A step of h is beyond it where
+    h rho > ``limit``, rho the linearised problem's fastest decay at its start
+    (:func:`._tolerance.decay_rate`, d + 1 kernel evaluations a step that is not at a fixed
+    point).  A mesh drawn from a pass that lifted its limit at a fixed point need not reach
+    that fixed point as early: rk4 on y = 1 - 100 int y at 1e-6, the pass's 80 steps refined to
+    160 with steps of up to 8.9 / lam from t = 0.42, where y was 1e-18 and not yet 0, ended a
+    success with an error of 2.2e-6 and an estimate of 1e-7 (the mesh and its companion
+    amplifying it apart)."""
+    n = len(t) - 1
+    moving = np.any(Y[1:].reshape(n, -1) != Y[:-1].reshape(n, -1), axis=1)
+    h = np.diff(t)
+    calls, pieces, where = 0, np.ones(n, dtype=int), None
+    for k in np.nonzero(moving)[0].tolist():
+        rho, used = decay_rate(kernel, float(t[k]), Y[k])
+        calls += used
+        if h[k] * rho > limit:                          # (NaN: not known)
+            pieces[k] = math.ceil(h[k] * rho / (0.5 * LIMIT_SHARE * limit))
+            where = where or (float(t[k]), rho)
+    if where is None:
+        return None, calls, None
+    pair = np.maximum(pieces[0::2], np.append(pieces[1::2], 1)[:len(pieces[0::2])])
+    pieces = np.repeat(pair, 2)[:n]
+    parts = [np.linspace(t[k], t[k + 1], pieces[k] + 1)[:-1] for k in range(n)]
+    return _paired(np.concatenate(parts + [t[-1:]])), calls, where
+
+
+def stability_limit(A, b):
+    """S: the length of the interval [-S, 0] of the real axis on which the stability function
+    R(z) = 1 + z b^T (I - z A)^-1 1 of the explicit tableau (``A`` strictly lower triangular:
+    R is the polynomial 1 + sum_k z^k b^T A^(k-1) 1) is at most 1 in size (rk4: 2.785); a step
+    of h stays stable on a mode decaying at the rate rho while h rho <= S (the classical RK4
+    tableau's region also reaches 2.83 along the imaginary axis)."""
+    m = len(b)
+    coefficients, power = [1.0], np.ones(m)
+    for _ in range(m):
+        coefficients.append(float(b @ power))
+        power = A @ power
+    x = np.linspace(0.0, 8.0 * m, 8000 * m + 1)
+    R = np.polyval(coefficients[::-1], -x)
+    over = np.nonzero(np.abs(R) > 1.0 + 1e-12)[0]
+    over = over[over > 0]
+    return float(x[over[0] - 1]) if len(over) else float(x[-1])
 
 
 def _trial_newton_tol(newton_tol, rtol, atol):
@@ -301,7 +401,9 @@ class _Store:
         self.n = 0
         self.Y[0] = y0
         self.local = []     # the local error of each accepted pair, over the tolerance
+        self.caps = []      # the stability limit of each accepted pair's length (inf: none)
         self.rough = False  # a retried pair's local error fell slowly (:func:`_falls_slowly`)
+        self.stiff = None   # (t, rho, S, steps to T, steps in all) of a pass stopped as stiff
 
     def reserve(self, steps):
         """Room for ``steps`` more accepted intervals (and the trial rows of a pair)."""
@@ -342,6 +444,8 @@ def solve_adaptive(meth, kernel, g_vec, t0, T, *, rtol, atol, newton_tol, newton
     checked = []        # (mesh, values, estimate, ratio) of every solution checked so far
     tightest = math.inf     # the tightest tolerance factor of a controlled pass so far
     restarted = False       # a pass from a step resolving a stiff start ran (or was weighed)
+    caps = []               # the stability limits of the last pass's pairs (explicit methods)
+    limit = stability_limit(*meth._data[1:]) if meth.tableau.explicit else None
 
     def explore(mesh):
         return run(mesh, newton_maxiter=trial_maxiter, newton_tol=trial_tol)
@@ -359,13 +463,14 @@ def solve_adaptive(meth, kernel, g_vec, t0, T, *, rtol, atol, newton_tol, newton
                                     trial_tol, trial_maxiter, args, first_step, max_steps)
         store, counts, rejected, failure, kernel_failure, h_floor = once(loose)
         if failure is not None and loose > 1.0:
-            # (also a pilot out of steps: rk4 on y = 1 - 1e5 int y at 1e-9 ran out of 2^15
-            # steps at the pilot's tolerance, near its stability limit, and took 19264 at the
-            # tolerance)
+            # (also a pilot out of steps or stopped as stiff: rk4 on y = 1 - 1e5 int y at 1e-9
+            # ran out of 2^15 steps at the pilot's tolerance, near its stability limit, and
+            # took 19264 at the tolerance, where its decay ends at y = 0 exactly)
             total += int(counts[0])
             loose = 1.0
             store, counts, rejected, failure, kernel_failure, h_floor = once(loose)
         n = store.n
+        caps[:] = store.caps
         t, Y = store.t[:n + 1].copy(), store.Y[:n + 1].copy()
         info = stats(counts)
         info.update(rejected_steps=rejected, adaptive_steps=n, pilot_factor=loose,
@@ -373,7 +478,7 @@ def solve_adaptive(meth, kernel, g_vec, t0, T, *, rtol, atol, newton_tol, newton
         total += int(counts[0])
         if failure is not None:
             return _failed_pass(t, Y, failure, kernel_failure, h_floor, max_steps, run, p,
-                                meth, kernel, info, total, start, t_eval)
+                                meth, kernel, info, total, start, t_eval, store.stiff)
         rough = rough or _dips(t) or store.rough
         return t, Y, store.Z[:n * store.m].copy(), np.asarray(store.local), info
 
@@ -420,6 +525,10 @@ def solve_adaptive(meth, kernel, g_vec, t0, T, *, rtol, atol, newton_tol, newton
                 suspect = _local_mesh(t, _made_here(over, i), float(over.max()))
                 non_smooth = float(t[i])
                 profile = (first, t)            # (to fall back on if its refinement fails)
+        if trusted and limit is not None:
+            stable, calls, _ = _stable_mesh(kernel, t, first.Y, limit)
+            total += calls
+            trusted = stable is None        # (else as a try that missed: refined or a pass)
         if trusted:
             Y, stages, info = first.Y, first.stages, uniform_info(first.counts)
     if not trusted:
@@ -468,6 +577,26 @@ def solve_adaptive(meth, kernel, g_vec, t0, T, *, rtol, atol, newton_tol, newton
                     fine, t, comp, ratio, trusted, calls = better
                     total += calls
                     Y, stages = fine.Y, fine.stages
+            if trusted and limit is not None:
+                stable, calls, where = _stable_mesh(kernel, t, Y, limit)
+                total += calls
+                if stable is not None and len(stable) - 1 > max_steps:
+                    info.update(comp.stats(), nfev=total, refinements=refinements,
+                                failure="stiff", seconds=time.perf_counter() - start,
+                                max_error_estimate=float(np.max(comp.estimate)))
+                    return Solution(t, Y, scalar=kernel.scalar, status=FAILED, message=(
+                        f"The problem is stiff for the explicit method {meth.name!r}: the mesh "
+                        f"that meets the tolerance ({len(t) - 1} steps) has steps beyond its "
+                        f"stability limit, {limit:.4g} / rho = {limit / where[1]:.3g} at "
+                        f"t = {where[0]:.6g} (rho = {where[1]:.3g}, the fastest decay of the "
+                        f"linearised problem there, the largest |eigenvalue| of dK/dy at s = t), "
+                        f"and within it needs {len(stable) - 1} steps, more than the "
+                        f"{max_steps} allowed.  Use an implicit method, such as "
+                        f"method=\"radau3\" (L-stable; or method=None), whose steps the "
+                        f"stiffness does not limit."), stats=info, method=meth.name, order=p,
+                        t_failure=where[0], error_estimate=comp.estimate, t_eval=t_eval)
+                if stable is not None:
+                    trusted, suspect = False, stable
             if trusted and not rough:
                 rough = _disagree(checked, t, Y, comp.estimate, rtol, atol) or \
                     _too_fast(checked, p) or _rough_forcing(g_vec, t, Y, p, rtol, atol)
@@ -542,7 +671,7 @@ def solve_adaptive(meth, kernel, g_vec, t0, T, *, rtol, atol, newton_tol, newton
             if suspect is not None:
                 t, suspect = suspect, None
             elif local is not None and math.isfinite(ratio) and local.max() > 0:
-                t = _paired(redraw(t, local, p, sized, max_steps))   # the pass's, once
+                t = _paired(within_caps(redraw(t, local, p, sized, max_steps), t, caps))
             else:
                 order = _sizing_order(comp, p)
                 n = _refined_steps(len(t) - 1, sized * _restated(comp.order, order), order,
@@ -614,13 +743,30 @@ def _controlled_pass(meth, kernel, g_vec, t0, T, rtol, atol, newton_tol, newton_
                      max_steps):
     """The mesh built step by step with step doubling (see the module docstring).
 
+    An explicit method's pair is at most LIMIT_SHARE S / rho long, with S its stability limit
+    (:func:`stability_limit`) and rho the linearised problem's fastest decay at the pair's
+    start (:func:`._tolerance.decay_rate`, d + 1 kernel evaluations a pair): longer, its step
+    amplifies what rounding and the local errors leave of that mode, and the step-doubling
+    estimate, which compares two such values, does not see it while they are small against the
+    tolerance (rk4 on y = 1 - 1e4 int y at 1e-3: a pilot pass accepted pairs of 12.8 / lam
+    where S = 2.79, a solution that the global check found without a digit; 4210, 8420 and
+    11790 steps, 3.1e9 kernel evaluations; now 384 steps, 3.4e6).  Not after a pair whose
+    values were bit-equal to the values before: the discrete solution sits at a fixed point
+    (y = 0 exactly, once a decay is complete), where there is nothing to amplify (rk4 on
+    y = 1 - 1e5 int y at 1e-9, on 8be3dd2 without a limit, crossed the rest of the interval in
+    pairs of up to 5600 / lam).  Where HELD pairs in a row did not settle (``SETTLE``) and
+    pairs of the limit's length to T would take more than ``max_steps`` steps, the pass
+    stops: ``failure`` "stiff", and ``store.stiff`` = (t, rho, S,
+    the pairs' steps to T at rho, the pass's steps in all).
+
     Returns (store, counts, rejected, failure, kernel_failure, h_floor): ``failure`` None,
-    "kernel", "collapse" or "steps"."""
+    "kernel", "collapse", "steps" or "stiff"."""
     steps = _loops.compiled_loop("vrk-steps")
     K, jac, have, B, theta = _kernel_args(kernel)
     c, A, b = meth._data
     m, p = c.shape[0], meth.order
     explicit = meth.tableau.explicit
+    limit = stability_limit(A, b) if explicit else math.inf
     span = T - t0
     y_start = np.ascontiguousarray(g_vec(np.array([t0]))[0], dtype=float)
     store = _Store(y_start, m)
@@ -634,12 +780,37 @@ def _controlled_pass(meth, kernel, g_vec, t0, T, rtol, atol, newton_tol, newton_
     previous = 0.0          # the error constant ratio / H^p of the last accepted pair
     newton_failed = False
     tried = None            # (t_n, H, local error) of the last pair tried
+    # an explicit method's pair is at most LIMIT_SHARE of its stability limit over the
+    # linearised problem's fastest decay long: (t_n, the decay, that length) of the last probe,
+    # the pairs it shortened in a row, and whether the last accepted pair's values were
+    # bit-equal to the values before
+    cap, held, exact = None, 0, False
+    # the largest |y| so far, the change of y over the last accepted pair, and whether it fell
+    # by e^(-SETTLE rho H) or was at the rounding level: a decay that may end at a fixed point,
+    # where the limit no longer holds the steps
+    size, change, settling = float(np.max(np.abs(y_start))), math.inf, False
     while store.n == 0 or store.t[store.n] < T:
         tn = store.t[store.n]
         yn = store.Y[store.n]
         H = min(H, T - tn)
         if T - (tn + H) < 1e-9 * H:       # no sliver at the end
             H = T - tn
+        if explicit and not exact:
+            if cap is None or cap[0] != tn:
+                rho, calls = decay_rate(kernel, float(tn), yn)
+                counts[0] += calls
+                cap = (tn, rho, LIMIT_SHARE * limit / rho if rho > 0.0 else math.inf)
+            H = min(H, cap[2])                                # (NaN: no cap)
+            if math.isfinite(cap[2]):
+                held = 0 if settling else held + 1
+                need = store.n + 2 * math.ceil((T - tn) / cap[2])
+                if held >= HELD and need > max_steps:
+                    store.stiff = (float(tn), cap[1], limit, math.ceil((T - tn) * cap[1] / limit),
+                                   need)
+                    failure = "stiff"
+                    break
+            else:
+                held = 0
         if H < max(h_floor, 100 * np.finfo(float).eps * abs(tn)) or store.n >= max_steps:
             failure = "collapse" if store.n < max_steps else "steps"
             break
@@ -676,6 +847,14 @@ def _controlled_pass(meth, kernel, g_vec, t0, T, rtol, atol, newton_tol, newton_
         trend = 1.0
         if ratio <= 1.0:
             store.local.append(float(np.max(over_tolerance(local, scale))))
+            store.caps.append(cap[2] if explicit and not exact else math.inf)
+            exact = explicit and np.array_equal(y_big, y_end) and np.array_equal(y_end, yn)
+            size = max(size, float(np.max(np.abs(y_end))))
+            moved = float(np.max(np.abs(y_end - yn)))
+            rate = cap[1] if cap is not None and math.isfinite(cap[1]) else 0.0
+            settling = moved <= ROUNDING * EPS * size or \
+                moved <= change * math.exp(-SETTLE * rate * H)
+            change = moved
             store.t[store.n + 1], store.t[store.n + 2] = tn + H / 2, tn + H
             store.Y[store.n + 1], store.Y[store.n + 2] = y_mid, y_end
             store.n += 2
@@ -704,13 +883,26 @@ def _rises(Y):
 
 
 def _failed_pass(t, Y, failure, kernel_failure, h_floor, max_steps, run, p, meth, kernel, info,
-                 total, start, t_eval):
-    """The solution of a controlled pass that could not reach the end."""
+                 total, start, t_eval, stiff=None):
+    """The solution of a controlled pass that could not reach the end (``stiff``: the
+    ``store.stiff`` of a pass stopped as stiff)."""
     n = len(t) - 1
     t_fail = float(t[-1])
     size = float(np.max(np.abs(Y[-1]))) if n else float("nan")
     if failure == "kernel":
         message, info["failure"] = kernel_failure
+    elif failure == "stiff":
+        at, rho, limit, rest, need = stiff
+        message = (f"The problem is stiff for the explicit method {meth.name!r}: at "
+                   f"t = {at:.6g} its steps are held at its stability limit, {limit:.4g} / rho "
+                   f"= {limit / rho:.3g}, with rho = {rho:.3g} the fastest decay of the "
+                   f"linearised problem there (the largest |eigenvalue| of dK/dy at s = t).  "
+                   f"At that rate the rest of the interval needs at least {rest} steps, and the "
+                   f"error control, which checks each step against two of half its length, "
+                   f"about {need} in all: more than the {max_steps} steps allowed.  Use an "
+                   f"implicit method, such as method=\"radau3\" (L-stable; or method=None), "
+                   f"whose steps the stiffness does not limit.")
+        info["failure"] = "stiff"
     elif failure == "collapse" and _rises(Y):
         info["failure"] = "blow-up"     # (the message once the blow-up time is fitted, below)
     elif failure == "collapse":
@@ -1056,7 +1248,7 @@ def _local_mesh(t, steps, top):
     pair = near[0::2].copy()
     pair[:len(near[1::2])] |= near[1::2]
     near = np.repeat(pair, 2)[:len(near)]
-    split = int(min(LOCAL_SPLIT, max(4.0, math.ceil(top))))
+    split = int(max(4.0, math.ceil(min(top, LOCAL_SPLIT))))   # (top = inf: no digit)
     split += split % 2
     pieces = [np.linspace(t[j], t[j + 1], split + 1)[:-1] if near[j] else t[j:j + 1]
               for j in range(len(t) - 1)]

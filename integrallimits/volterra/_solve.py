@@ -16,8 +16,9 @@ from ._adaptive import solve_adaptive
 from ._dense import substep_dense_output
 from ._estimate import estimate_options, shifted_estimate
 from ._solution import SolverError, largest_estimate
-from ._tolerance import (check_tolerances, fit_tolerances, solve_uniform_to_tolerance,
-                         with_checked_estimate, with_confirmed_digits, with_resolved_start)
+from ._tolerance import (RECTANGLE_LIMIT, check_tolerances, fit_tolerances,
+                         solve_uniform_to_tolerance, unstable_rule, with_checked_estimate,
+                         with_confirmed_digits, with_resolved_start)
 
 __all__ = ["solve_volterra"]
 
@@ -286,6 +287,9 @@ def solve_volterra(K, g, t_span=None, n_steps=None, method=None, *, args=None, k
             to_tolerance, run, tolerance[0], tolerance[1], uniform_only=meth.uniform_only,
             min_steps=meth.min_steps, adaptive=meth.family == "vrk" and not singular,
             n_max=n_max, kernel=kernel, grading=singular_grading())
+        if not sol.success and not meth.implicit and meth.family == "direct":
+            sol = unstable_rule(sol, kernel, t[0], t[-1], g_vec(np.array([t[0]]))[0], meth.name,
+                                RECTANGLE_LIMIT, n_max)
     else:
         sol = solve_on_mesh(run, t, method=estimated, scalar=kernel.scalar, stats=stats,
                             error_estimate=error_estimate, uniform=mesh is None,

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import itertools
 import math
+import re
 import time
 import warnings
 import weakref
@@ -66,6 +67,9 @@ ROUNDING, EPS = 1e3, float(np.finfo(float).eps)
 #: that returns a refinement, see :func:`with_checked_estimate`): the check's finer solve
 #: takes steps of at most RESOLVE radians of it, and at most CHECK_STEPS steps.
 RESOLVE, CHECK_STEPS = 0.5, 4096
+#: The stability limit of the explicit (left) rectangle rule: on y = 1 + lam int y it is
+#: Euler's method, y_(n+1) = (1 + h lam) y_n, stable while h |lam| <= 2 (:func:`unstable_rule`).
+RECTANGLE_LIMIT = 2.0
 #: The advice of a fixed mesh's failure found by the check of its first steps; a solve to a
 #: tolerance gives its own (:func:`with_resolved_start`).
 _MORE_STEPS = "Use more steps, or solve to a tolerance (rtol, atol), which finds the steps."
@@ -779,6 +783,69 @@ def stiffness_scale(kernel, t0, y0):
         failed = _user.take_failure() is not None
     largest = max(norm)
     return (largest if not failed and math.isfinite(largest) else math.nan), d + 1
+
+
+def decay_rate(kernel, t, y):
+    """(rho, evaluations): the largest |lambda| over the eigenvalues lambda of J = dK/dy(t, t, y)
+    at ``y`` whose real part is negative (forward differences as :func:`stiffness_scale`: d + 1
+    kernel evaluations), the fastest decay of the linearised problem there, which bounds the
+    steps of an explicit method (a growing mode is one the solution follows too, and a step of
+    h amplifies it no more than it grows); 0.0 where J has no such eigenvalue, NaN where the
+    kernel fails or is not finite there."""
+    y = np.asarray(y, dtype=float).ravel().tolist()
+    d = len(y)
+    steps, rows = _shifted_rows(y)
+    K = _evaluator(kernel, rows)
+    _user.clear_failures()
+    try:
+        values, _ = _row_sums(lambda j: K(t, t, j), steps)
+    except Exception:  # noqa: BLE001 (the user's error: the solve's own steps report it)
+        return math.nan, d + 1
+    finally:
+        failed = _user.take_failure() is not None
+    J = [[(values[j + 1][a] - values[0][a]) / steps[j] for j in range(d)] for a in range(d)]
+    if failed or not all(math.isfinite(v) for row in J for v in row):
+        return math.nan, d + 1
+    if d == 1:
+        return max(-J[0][0], 0.0), d + 1
+    eig = np.linalg.eigvals(np.array(J))
+    eig = eig[eig.real < 0.0]
+    return (float(np.max(np.abs(eig))) if eig.size else 0.0), d + 1
+
+
+def unstable_rule(sol, kernel, t0, T, y0, name, limit, n_max):
+    """``sol``, a failed solve to a tolerance with the explicit rule ``name`` on uniform meshes,
+    said to be stiff where the steps of its last attempt exceed the rule's stability limit
+    ``limit`` / rho, rho the linearised problem's fastest decay at (t0, ``y0``)
+    (:func:`decay_rate`, its d + 1 evaluations counted in ``nfev``): the rule then amplifies
+    the decaying mode by |1 - h rho| > 1 a step instead of damping it, and its failures (no
+    digit, non-finite values) read as a blow-up (the rectangle rule on y = 1 - 1e5 int y at
+    1e-3: "it blows up" at t = 0.03, on 32768 steps, h rho = 3.05).  The message names the
+    limit and the steps a uniform mesh stable at t0 needs, (T - t0) rho / ``limit``
+    (``n_max``: the most allowed); the failure is "stiff"."""
+    history = sol.stats.get("refinements") or []
+    if not history:
+        return sol
+    rho, calls = decay_rate(kernel, float(t0), y0)
+    sol.stats["nfev"] = sol.stats.get("nfev", 0) + calls
+    n = int(history[-1][0])
+    h = (T - t0) / n
+    if not h * rho > limit:       # (NaN: not known)
+        return sol
+    need = math.ceil((T - t0) * rho / limit)
+    kept = re.search(r" The values from t = \S+ on are not kept: [^.]*\.", sol.message)
+    sol.message = (f"The problem is stiff for the explicit {name} rule: the steps of its last "
+                   f"attempt ({n} steps, h = {h:.3g}) exceed its stability limit {limit:g} / rho "
+                   f"= {limit / rho:.3g}, with rho = {rho:.3g} the fastest decay of the "
+                   f"linearised problem at t = {t0:.6g} (the largest |eigenvalue| of dK/dy at "
+                   f"s = t), which it amplifies by |1 - h rho| = {abs(1.0 - h * rho):.3g} a step "
+                   f"instead of damping it.  A uniform mesh stable there needs at least {need} "
+                   f"steps" + (f", more than the {n_max} allowed" if need > n_max else "") +
+                   f".  Use an implicit method, such as method=\"radau3\" (L-stable; or "
+                   f"method=None), whose steps the stiffness does not limit." +
+                   (kept.group(0) if kept else ""))
+    sol.stats["failure"] = "stiff"
+    return sol
 
 
 def _shifted_rows(y0):

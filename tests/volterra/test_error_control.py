@@ -3,6 +3,7 @@ are honest (within a factor 20 of the true error), fixed-N solves carry an estim
 blow-ups end where the step collapses.  Problems with exact solutions (scalar, vector, nonlinear,
 non-convolution, K(t, t) != 0, y(0) != 0) from the error-control study."""
 import math
+import re
 
 import numpy as np
 import pytest
@@ -1003,3 +1004,79 @@ def test_over_crossings_raises_sign_changes_zeros_and_touches_only():
     dips = np.array([[8.0], [1.9], [8.0], [2.1], [8.0], [1.0], [np.nan]])
     assert _estimate._over_crossings(dips, dips).tolist()[:6] == \
         [[8.0], [8.0], [8.0], [2.1], [8.0], [1.0]]        # (TOUCH = 4 below both: 1.9 only)
+
+
+def _relaxing(t, s, y, lam):
+    """y' = lam (y - cos t) - sin t, y(0) = 1 as y = 1 + int K: y = cos t, stiff for lam << 0
+    all along (its solution does not decay to a fixed point)."""
+    return lam * (y - np.cos(s)) - np.sin(s)
+
+
+def _decaying(t, s, y, lam):
+    return lam * y
+
+
+def test_the_stability_limit_of_rk4():
+    c, A, b = METHODS["rk4"]._data
+    assert abs(_adaptive.stability_limit(A, b) - 2.7853) < 1e-3
+
+
+def test_an_explicit_method_held_at_its_stability_limit_is_refused_early():
+    """rk4 on y' = -1e5 (y - cos t) - sin t at 1e-3: its steps are stable up to 2.785 / 1e5,
+    36000 of them on [0, 1], and the pass's pairs (two steps each) need twice that, more than
+    the 2^15 allowed.  On 8be3dd2 the pilot and then the pass at the tolerance each ran to
+    2^15 steps (minutes, ~1e10 kernel evaluations each) before the failure "tolerance"; now
+    the pass stops once its stability limit holds it, and says so."""
+    sol = solve_volterra(_relaxing, lambda t: 1.0, (0.0, 1.0), method="rk4", args=(-1e5,),
+                         rtol=1e-3, atol=1e-3)
+    assert not sol.success and sol.stats["failure"] == "stiff", sol.message
+    assert sol.stats["nfev"] < 1e5, sol.stats["nfev"]
+    assert "stability limit" in sol.message and "radau3" in sol.message
+    # the steps named are at least what the limit needs at lam = 1e5 over the rest, and above
+    # the 32768 allowed in all
+    at_least, in_all = (int(v) for v in re.search(
+        r"needs at least (\d+) steps.* about (\d+) in all", sol.message).groups())
+    assert at_least >= 1e5 * (1.0 - sol.t_failure) / 2.7853 - 1 and in_all > 2 ** 15
+    err = np.abs(sol.y - np.cos(sol.t))
+    assert np.all(err <= 1e-3 + 1e-3 * np.abs(np.cos(sol.t)))      # (the values kept)
+
+
+@pytest.mark.parametrize("lam, tol", [(1e4, 1e-6), (1e5, 1e-3), (1e5, 1e-9)])
+def test_rk4_reaches_the_end_of_a_stiff_decay(lam, tol):
+    """rk4 on y = 1 - lam int y (y = e^(-lam t)): its pairs at 0.8 of the stability limit
+    damp the decay down to y = 0 exactly, a fixed point from which the steps grow freely.  On
+    8be3dd2 lam = 1e4 at 1e-6 raised OverflowError (a shifted check found no digit: an
+    infinite ratio), lam = 1e5 at 1e-3 failed after 4.5e10 kernel evaluations, and lam = 1e5
+    at 1e-9 succeeded on 19264 steps with 2.9e10 (its pilot ran out of 2^15 steps)."""
+    sol = solve_volterra(_decaying, lambda t: 1.0, (0.0, 1.0), method="rk4", args=(-lam,),
+                         rtol=tol, atol=tol)
+    assert sol.success, sol.message
+    assert sol.stats["nfev"] < 1e9, sol.stats["nfev"]
+    exact = np.exp(-lam * sol.t)
+    assert np.max(np.abs(sol.y - exact) / (tol + tol * exact)) <= 10.0
+
+
+def test_rk4_on_a_stiff_problem_takes_the_steps_of_its_stability_limit():
+    """rk4 on y' = -1e3 (y - cos t) - sin t at 1e-3: pairs of 0.8 times the stability limit,
+    2 lam / (0.8 * 2.785) = 898 steps, and one global check (on 8be3dd2: a pilot at 12.8 /
+    lam, 2036 steps, 3.8e8 kernel evaluations, and the failure "non-smooth": the shifted
+    check's solves on every third point were unstable)."""
+    sol = solve_volterra(_relaxing, lambda t: 1.0, (0.0, 1.0), method="rk4", args=(-1e3,),
+                         rtol=1e-3, atol=1e-3)
+    assert sol.success, sol.message
+    n = len(sol.t) - 1
+    assert n <= 1.1 * 2e3 / (0.8 * 2.7853), n
+    assert sol.stats["nfev"] <= 3 * 8 * n * n, sol.stats["nfev"]     # (a solve: ~8 N^2)
+    assert np.max(np.abs(sol.y - np.cos(sol.t))) <= 1e-3
+
+
+def test_the_explicit_rectangle_rule_beyond_its_stability_limit_says_so():
+    """The rectangle rule on y = 1 - 1e5 int y at 1e-3: every uniform attempt up to the 32768
+    steps allowed has h lam > 2, and its values grow by |1 - h lam| a step; on 8be3dd2 that
+    read "The solution became non-finite ...: it blows up"."""
+    sol = solve_volterra(_decaying, lambda t: 1.0, (0.0, 1.0), method="rectangle",
+                         args=(-1e5,), rtol=1e-3, atol=1e-3)
+    assert not sol.success and sol.stats["failure"] == "stiff", sol.message
+    assert "blows up" not in sol.message and "radau3" in sol.message
+    assert "stability limit 2 / rho = 2e-05" in sol.message
+    assert "needs at least 50000 steps, more than the 32768 allowed" in sol.message
