@@ -765,52 +765,54 @@ def short_time_scale(sol, rtol, atol, kernel=None, rate=None, step=None, stiffne
     return suspect
 
 
-def stiffness_scale(kernel, t0, y0):
-    """(||J||_inf, evaluations): the largest row sum of |J|, J = dK/dy(t0, t0, y) at ``y0`` by
-    forward differences (as the stiffness probe of :func:`short_time_scale`: d + 1 kernel
-    evaluations), the e-folds per unit time of the linearised problem at the start; NaN where
-    the kernel fails or is not finite there."""
-    y0 = np.asarray(y0, dtype=float).ravel().tolist()
-    d = len(y0)
-    steps, rows = _shifted_rows(y0)
-    K = _evaluator(kernel, rows)
-    _user.clear_failures()
-    try:
-        _, norm = _row_sums(lambda j: K(t0, t0, j), steps)
-    except Exception:  # noqa: BLE001 (the user's error: the solve's own steps report it)
-        return math.nan, d + 1
-    finally:
-        failed = _user.take_failure() is not None
-    largest = max(norm)
-    return (largest if not failed and math.isfinite(largest) else math.nan), d + 1
-
-
-def decay_rate(kernel, t, y):
-    """(rho, evaluations): the largest |lambda| over the eigenvalues lambda of J = dK/dy(t, t, y)
-    at ``y`` whose real part is negative (forward differences as :func:`stiffness_scale`: d + 1
-    kernel evaluations), the fastest decay of the linearised problem there, which bounds the
-    steps of an explicit method (a growing mode is one the solution follows too, and a step of
-    h amplifies it no more than it grows); 0.0 where J has no such eigenvalue, NaN where the
-    kernel fails or is not finite there."""
+def _differences_at(kernel, t, y):
+    """((steps, values, row sums), evaluations): K(t, t, .) at ``y`` (a row of ``values``) and
+    at y + step_j e_j, and the row sums of |dK/dy| by these forward differences (d + 1 kernel
+    evaluations, as the stiffness probe of :func:`short_time_scale`); None for the first where
+    the kernel fails there."""
     y = np.asarray(y, dtype=float).ravel().tolist()
-    d = len(y)
     steps, rows = _shifted_rows(y)
     K = _evaluator(kernel, rows)
     _user.clear_failures()
     try:
-        values, _ = _row_sums(lambda j: K(t, t, j), steps)
+        values, norm = _row_sums(lambda j: K(t, t, j), steps)
     except Exception:  # noqa: BLE001 (the user's error: the solve's own steps report it)
-        return math.nan, d + 1
+        values = None
     finally:
         failed = _user.take_failure() is not None
+    return (None if failed or values is None else (steps, values, norm)), len(y) + 1
+
+
+def stiffness_scale(kernel, t0, y0):
+    """(||J||_inf, evaluations): the largest row sum of |J|, J = dK/dy(t0, t0, y) at ``y0`` by
+    forward differences (:func:`_differences_at`: d + 1 kernel evaluations), the e-folds per
+    unit time of the linearised problem at the start; NaN where the kernel fails or is not
+    finite there."""
+    found, calls = _differences_at(kernel, t0, y0)
+    largest = max(found[2]) if found is not None else math.nan
+    return (largest if math.isfinite(largest) else math.nan), calls
+
+
+def decay_rate(kernel, t, y):
+    """(rho, evaluations): the largest |lambda| over the eigenvalues lambda of J = dK/dy(t, t, y)
+    at ``y`` whose real part is negative (forward differences, :func:`_differences_at`: d + 1
+    kernel evaluations), the fastest decay of the linearised problem there, which bounds the
+    steps of an explicit method (a growing mode is one the solution follows too, and a step of
+    h amplifies it no more than it grows); 0.0 where J has no such eigenvalue, NaN where the
+    kernel fails or is not finite there."""
+    found, calls = _differences_at(kernel, t, y)
+    if found is None:
+        return math.nan, calls
+    steps, values, _ = found
+    d = len(steps)
     J = [[(values[j + 1][a] - values[0][a]) / steps[j] for j in range(d)] for a in range(d)]
-    if failed or not all(math.isfinite(v) for row in J for v in row):
-        return math.nan, d + 1
+    if not all(math.isfinite(v) for row in J for v in row):
+        return math.nan, calls
     if d == 1:
-        return max(-J[0][0], 0.0), d + 1
+        return max(-J[0][0], 0.0), calls
     eig = np.linalg.eigvals(np.array(J))
     eig = eig[eig.real < 0.0]
-    return (float(np.max(np.abs(eig))) if eig.size else 0.0), d + 1
+    return (float(np.max(np.abs(eig))) if eig.size else 0.0), calls
 
 
 def unstable_rule(sol, kernel, t0, T, y0, name, limit, n_max):
