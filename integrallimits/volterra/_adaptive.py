@@ -441,6 +441,7 @@ def solve_adaptive(meth, kernel, g_vec, t0, T, *, rtol, atol, newton_tol, newton
     # rounds of that so far, and the point it last disagreed from (None once it agrees)
     suspect, rounds, non_smooth = None, 0, None
     rough = False       # a sign of data that is not smooth: the shifted check runs
+    previous = None     # (mesh, values) before the last division of steps where g is not smooth
     checked = []        # (mesh, values, estimate, ratio) of every solution checked so far
     tightest = math.inf     # the tightest tolerance factor of a controlled pass so far
     restarted = False       # a pass from a step resolving a stiff start ran (or was weighed)
@@ -525,6 +526,12 @@ def solve_adaptive(meth, kernel, g_vec, t0, T, *, rtol, atol, newton_tol, newton
                 suspect = _local_mesh(t, _made_here(over, i), float(over.max()))
                 non_smooth = float(t[i])
                 profile = (first, t)            # (to fall back on if its refinement fails)
+            else:
+                steps = _rough_steps(g_vec, t, first.Y, p, rtol, atol)
+                if steps.any():     # (confirmed by dividing them: see _confirmed_change)
+                    trusted, rounds, previous = False, 1, (t, first.Y)
+                    suspect = _local_mesh(t, steps, LOCAL_SPLIT)
+                    profile = (first, t)
         if trusted and limit is not None:
             stable, calls, _ = _stable_mesh(kernel, t, first.Y, limit)
             total += calls
@@ -608,13 +615,28 @@ def solve_adaptive(meth, kernel, g_vec, t0, T, *, rtol, atol, newton_tol, newton
                 total += calls
                 if over is None or over.max() <= 1.0:
                     non_smooth = None
-                    break
-                trusted, ratio = False, float(over.max())
-                non_smooth = float(t[i])
-                if rounds >= LOCAL_ROUNDS:
-                    break
-                rounds += 1
-                suspect = _local_mesh(t, _made_here(over, i), ratio)
+                    steps = _rough_steps(g_vec, t, Y, p, rtol, atol)
+                    if not steps.any():
+                        break
+                    # g is not smooth in some steps: the answer stands where dividing them
+                    # changes it by less than the tolerance (see _confirmed_change)
+                    raised = _confirmed_change(previous, t, Y, comp.estimate, rtol, atol) \
+                        if previous is not None else None
+                    if raised is not None:
+                        comp.estimate = raised
+                        break
+                    trusted, previous = False, (t, Y)
+                    if rounds >= LOCAL_ROUNDS:
+                        break
+                    rounds += 1
+                    suspect = _local_mesh(t, steps, LOCAL_SPLIT)
+                else:
+                    trusted, ratio = False, float(over.max())
+                    non_smooth = float(t[i])
+                    if rounds >= LOCAL_ROUNDS:
+                        break
+                    rounds += 1
+                    suspect = _local_mesh(t, _made_here(over, i), ratio)
             else:
                 non_smooth = None
                 here = None
@@ -1218,8 +1240,18 @@ def _rough_forcing(g_vec, t, Y, p, rtol, atol):
     the accepted mesh has just after one of its points is missed alike by every nested mesh,
     whose estimates then agree (y = g - int y, g jumping from 1 to 2 at t = 0.62: radau3 at
     rtol 1e-6 was a success on 14 steps with an error of 1.8e-2 for an estimate of 8.5e-9):
-    such a g has the shifted check run.  (p + 1) N + 1 values of g, not kernel evaluations.
+    such a g has the shifted check run and, where that agrees, the steps where g is not
+    smooth divided (``LOCAL_SPLIT``, at most LOCAL_ROUNDS times) until the answer changes by
+    less than the tolerance (:func:`_confirmed_change`; with the kink in the first step, every
+    mesh, the shifted ones too, misses it alike).  (p + 1) N + 1 values of g, not kernel
+    evaluations.
     """
+    return bool(_rough_steps(g_vec, t, Y, p, rtol, atol).any())
+
+
+def _rough_steps(g_vec, t, Y, p, rtol, atol):
+    """The steps of the mesh ``t`` (a boolean per step) where g is not smooth at their scale,
+    as :func:`_rough_forcing` tells."""
     n = len(t) - 1
     u = np.linspace(0.0, 1.0, p + 2)
     times = (t[:-1, None] + np.diff(t)[:, None] * u[None, :]).ravel()
@@ -1227,7 +1259,31 @@ def _rough_forcing(g_vec, t, Y, p, rtol, atol):
     differences = np.abs(np.diff(G, n=p + 1, axis=1))[:, 0, :]          # (n, d)
     tol = tolerance_of(np.max(np.abs(Y.reshape(n + 1, -1)), axis=0), rtol, atol)
     with np.errstate(invalid="ignore"):
-        return bool(np.any(differences > ROUGH_G * tol))
+        return np.any(differences > ROUGH_G * tol, axis=1)
+
+
+def _confirmed_change(previous, t, Y, estimate, rtol, atol):
+    """The estimate of ``Y`` on ``t`` raised to its change from ``previous`` = (mesh, values),
+    the answer before a local refinement of the steps where g is not smooth (its points are
+    points of ``t``; the points between take the larger change of their neighbours), or None
+    where that raised estimate exceeds the tolerance somewhere, or the meshes are not nested.
+
+    A non-smooth point of g just after a mesh point is missed alike by every mesh that keeps
+    that point, the shifted ones too where it is in the first step; its error falls as the
+    steps around it are divided (like the offset of the point in its step), and the change
+    of the answer from one division to the next is then at least its error after it."""
+    tp, Yp = previous
+    idx = np.searchsorted(t, tp)
+    if np.any(idx >= len(t)) or not np.array_equal(t[np.minimum(idx, len(t) - 1)], tp):
+        return None
+    change = np.abs(Y[idx] - Yp)
+    after = np.searchsorted(idx, np.arange(len(t)))          # the first common point at or after
+    before = np.maximum(after - 1, 0)
+    exact = idx[np.minimum(after, len(idx) - 1)] == np.arange(len(t))
+    spread = np.where(exact[:, None], change[np.minimum(after, len(idx) - 1)],
+                      np.maximum(change[before], change[np.minimum(after, len(idx) - 1)]))
+    raised = np.maximum(estimate, spread)
+    return raised if np.max(over_tolerance(raised, tolerance_of(Y, rtol, atol))) <= 1.0 else None
 
 
 def _uniform(t):
