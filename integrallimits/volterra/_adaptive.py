@@ -300,20 +300,13 @@ def _stable_mesh(kernel, t, Y, limit):
     return _paired(np.concatenate(parts + [t[-1:]])), calls, where
 
 
-def stability_limit(A, b):
+def stability_limit(tableau):
     """S: the length of the interval [-S, 0] of the real axis on which the stability function
-    R(z) = 1 + z b^T (I - z A)^-1 1 of the explicit tableau (``A`` strictly lower triangular:
-    R is the polynomial 1 + sum_k z^k b^T A^(k-1) 1) is at most 1 in size (rk4: 2.785); a step
-    of h stays stable on a mode decaying at the rate rho while h rho <= S (the classical RK4
-    tableau's region also reaches 2.83 along the imaginary axis)."""
-    m = len(b)
-    coefficients, power = [1.0], np.ones(m)
-    for _ in range(m):
-        coefficients.append(float(b @ power))
-        power = A @ power
-    x = np.linspace(0.0, 8.0 * m, 8000 * m + 1)
-    R = np.polyval(coefficients[::-1], -x)
-    over = np.nonzero(np.abs(R) > 1.0 + 1e-12)[0]
+    R(z) of the explicit ``tableau`` (:meth:`ButcherTableau.stability`) is at most 1 in size
+    (rk4: 2.785); a step of h stays stable on a mode decaying at the rate rho while h rho <= S
+    (the classical RK4 tableau's region also reaches 2.83 along the imaginary axis)."""
+    x = np.linspace(0.0, 8.0 * tableau.stages, 8000 * tableau.stages + 1)
+    over = np.nonzero(np.abs(tableau.stability(-x)) > 1.0 + 1e-12)[0]
     over = over[over > 0]
     return float(x[over[0] - 1]) if len(over) else float(x[-1])
 
@@ -446,7 +439,7 @@ def solve_adaptive(meth, kernel, g_vec, t0, T, *, rtol, atol, newton_tol, newton
     tightest = math.inf     # the tightest tolerance factor of a controlled pass so far
     restarted = False       # a pass from a step resolving a stiff start ran (or was weighed)
     caps = []               # the stability limits of the last pass's pairs (explicit methods)
-    limit = stability_limit(*meth._data[1:]) if meth.tableau.explicit else None
+    limit = stability_limit(meth.tableau) if meth.tableau.explicit else None
 
     def explore(mesh):
         return run(mesh, newton_maxiter=trial_maxiter, newton_tol=trial_tol)
@@ -788,7 +781,7 @@ def _controlled_pass(meth, kernel, g_vec, t0, T, rtol, atol, newton_tol, newton_
     c, A, b = meth._data
     m, p = c.shape[0], meth.order
     explicit = meth.tableau.explicit
-    limit = stability_limit(A, b) if explicit else math.inf
+    limit = stability_limit(meth.tableau) if explicit else math.inf
     span = T - t0
     y_start = np.ascontiguousarray(g_vec(np.array([t0]))[0], dtype=float)
     store = _Store(y_start, m)
