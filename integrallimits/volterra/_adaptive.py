@@ -92,15 +92,15 @@ points, and the controller puts one just before a non-smooth point.  Where they 
 steps there are divided (:func:`_local_mesh`), at most ``LOCAL_ROUNDS`` times.
 
 An explicit method (rk4) is stable only on steps of at most S / rho, with S the real stability
-limit of its tableau (:func:`stability_limit`; rk4: 2.785) and rho the linearised problem's
-fastest decay; the step-doubling estimate does not see a longer step's amplification while
-what it amplifies is small against the tolerance, and the global check then finds no digit
-on the mesh of every other point.  The pass's pairs are kept within LIMIT_SHARE of it, probed
-at each pair (:func:`_controlled_pass`), and a redrawn mesh within half that
-(:func:`within_caps`); a pass held there that would need more than ``max_steps`` steps stops
-as "stiff", naming the limit and the steps (rk4 on y = 1 - 1e5 int y at 1e-3 failed after
-4.5e10 kernel evaluations, two passes to 2^15 steps; on y' = -1e5 (y - cos t) - sin t it now
-stops after 1e4).
+limit of its tableau (:attr:`ButcherTableau.stability_limit`; rk4: 2.785) and rho the
+linearised problem's fastest decay; the step-doubling estimate does not see a longer step's
+amplification while what it amplifies is small against the tolerance, and the global check then
+finds no digit on the mesh of every other point. The pass's pairs are kept within LIMIT_SHARE
+of it, probed at each pair (:func:`_controlled_pass`), and a redrawn mesh within half that
+(:func:`within_caps`); a pass held there that would need more than ``max_steps`` steps stops as
+"stiff", naming the limit and the steps (rk4 on y = 1 - 1e5 int y at 1e-3 failed after 4.5e10
+kernel evaluations, two passes to 2^15 steps; on y' = -1e5 (y - cos t) - sin t it now stops
+after 1e4).
 
 The history sums use the direct O(n) block sums (the fast FFT history needs a uniform mesh).
 """
@@ -300,17 +300,6 @@ def _stable_mesh(kernel, t, Y, limit):
     return _paired(np.concatenate(parts + [t[-1:]])), calls, where
 
 
-def stability_limit(tableau):
-    """S: the length of the interval [-S, 0] of the real axis on which the stability function
-    R(z) of the explicit ``tableau`` (:meth:`ButcherTableau.stability`) is at most 1 in size
-    (rk4: 2.785); a step of h stays stable on a mode decaying at the rate rho while h rho <= S
-    (the classical RK4 tableau's region also reaches 2.83 along the imaginary axis)."""
-    x = np.linspace(0.0, 8.0 * tableau.stages, 8000 * tableau.stages + 1)
-    over = np.nonzero(np.abs(tableau.stability(-x)) > 1.0 + 1e-12)[0]
-    over = over[over > 0]
-    return float(x[over[0] - 1]) if len(over) else float(x[-1])
-
-
 def _trial_newton_tol(newton_tol, rtol, atol):
     """The Newton tolerance of the exploratory solves: NEWTON_SHARE of the solve's tolerance
     where that is looser than ``newton_tol``."""
@@ -439,7 +428,7 @@ def solve_adaptive(meth, kernel, g_vec, t0, T, *, rtol, atol, newton_tol, newton
     tightest = math.inf     # the tightest tolerance factor of a controlled pass so far
     restarted = False       # a pass from a step resolving a stiff start ran (or was weighed)
     caps = []               # the stability limits of the last pass's pairs (explicit methods)
-    limit = stability_limit(meth.tableau) if meth.tableau.explicit else None
+    limit = meth.tableau.stability_limit if meth.tableau.explicit else None
 
     def explore(mesh):
         return run(mesh, newton_maxiter=trial_maxiter, newton_tol=trial_tol)
@@ -759,20 +748,20 @@ def _controlled_pass(meth, kernel, g_vec, t0, T, rtol, atol, newton_tol, newton_
     """The mesh built step by step with step doubling (see the module docstring).
 
     An explicit method's pair is at most LIMIT_SHARE S / rho long, with S its stability limit
-    (:func:`stability_limit`) and rho the linearised problem's fastest decay at the pair's
-    start (:func:`._tolerance.decay_rate`, d + 1 kernel evaluations a pair): longer, its step
-    amplifies what rounding and the local errors leave of that mode, and the step-doubling
-    estimate, which compares two such values, does not see it while they are small against the
-    tolerance (rk4 on y = 1 - 1e4 int y at 1e-3: a pilot pass accepted pairs of 12.8 / lam
-    where S = 2.79, a solution that the global check found without a digit; 4210, 8420 and
-    11790 steps, 3.1e9 kernel evaluations; now 384 steps, 3.4e6).  Not after a pair whose
-    values were bit-equal to the values before: the discrete solution sits at a fixed point
-    (y = 0 exactly, once a decay is complete), where there is nothing to amplify (rk4 on
+    (:attr:`ButcherTableau.stability_limit`) and rho the linearised problem's fastest decay at
+    the pair's start (:func:`._tolerance.decay_rate`, d + 1 kernel evaluations a pair): longer,
+    its step amplifies what rounding and the local errors leave of that mode, and the
+    step-doubling estimate, which compares two such values, does not see it while they are
+    small against the tolerance (rk4 on y = 1 - 1e4 int y at 1e-3: a pilot pass accepted pairs
+    of 12.8 / lam where S = 2.79, a solution that the global check found without a digit; 4210,
+    8420 and 11790 steps, 3.1e9 kernel evaluations; now 384 steps, 3.4e6). Not after a pair
+    whose values were bit-equal to the values before: the discrete solution sits at a fixed
+    point (y = 0 exactly, once a decay is complete), where there is nothing to amplify (rk4 on
     y = 1 - 1e5 int y at 1e-9, on 8be3dd2 without a limit, crossed the rest of the interval in
-    pairs of up to 5600 / lam).  Where HELD pairs in a row did not settle (``SETTLE``) and
-    pairs of the limit's length to T would take more than ``max_steps`` steps, the pass
-    stops: ``failure`` "stiff", and ``store.stiff`` = (t, rho, S,
-    the pairs' steps to T at rho, the pass's steps in all).
+    pairs of up to 5600 / lam). Where HELD pairs in a row did not settle (``SETTLE``) and pairs
+    of the limit's length to T would take more than ``max_steps`` steps, the pass stops:
+    ``failure`` "stiff", and ``store.stiff`` = (t, rho, S, the pairs' steps to T at rho, the
+    pass's steps in all).
 
     Returns (store, counts, rejected, failure, kernel_failure, h_floor): ``failure`` None,
     "kernel", "collapse", "steps" or "stiff"."""
@@ -781,7 +770,7 @@ def _controlled_pass(meth, kernel, g_vec, t0, T, rtol, atol, newton_tol, newton_
     c, A, b = meth._data
     m, p = c.shape[0], meth.order
     explicit = meth.tableau.explicit
-    limit = stability_limit(meth.tableau) if explicit else math.inf
+    limit = meth.tableau.stability_limit if explicit else math.inf
     span = T - t0
     y_start = np.ascontiguousarray(g_vec(np.array([t0]))[0], dtype=float)
     store = _Store(y_start, m)

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from fractions import Fraction
-from functools import lru_cache
+from functools import cached_property, lru_cache
 
 import numpy as np
 
@@ -67,6 +67,18 @@ class ButcherTableau:
             object.__setattr__(self, "_stability_polynomials", coefficients)
         z = np.asarray(z, dtype=complex)
         return np.polyval(coefficients[0], z) / np.polyval(coefficients[1], z)
+
+    @cached_property
+    def stability_limit(self):
+        """S: the length of the interval [-S, 0] of the real axis on which |R(z)| <= 1, to
+        1e-3 (:meth:`stability`; classical RK4: 2.785); a step of h stays stable on a mode
+        decaying at the rate rho while h rho <= S (RK4's region also reaches 2.83 along the
+        imaginary axis).  Computed once per tableau (32000 values of R for 4 stages, ~1 ms:
+        the controlled passes of an explicit method read it at every solve)."""
+        x = np.linspace(0.0, 8.0 * self.stages, 8000 * self.stages + 1)
+        over = np.nonzero(np.abs(self.stability(-x)) > 1.0 + 1e-12)[0]
+        over = over[over > 0]
+        return float(x[over[0] - 1]) if len(over) else float(x[-1])
 
 
 def _det_polynomial(M):
