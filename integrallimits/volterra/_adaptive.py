@@ -497,8 +497,9 @@ def solve_adaptive(meth, kernel, g_vec, t0, T, *, rtol, atol, newton_tol, newton
                         first, t, comp, ratio, trusted, calls = better
                     else:
                         profile = better
-        if trusted and not rough:
-            rough = _rough_forcing(g_vec, t, first.Y, p, rtol, atol)
+        if trusted:
+            g_steps = _rough_forcing(g_vec, t, first.Y, p, rtol, atol)
+            rough = rough or bool(g_steps.any())
         if trusted and rough:
             over, i, calls = _shifted_check(explore, t, first.Y, comp, p, rtol, atol,
                                             meth.min_steps)
@@ -508,12 +509,10 @@ def solve_adaptive(meth, kernel, g_vec, t0, T, *, rtol, atol, newton_tol, newton
                 suspect = _local_mesh(t, _made_here(over, i), float(over.max()))
                 non_smooth = float(t[i])
                 profile = (first, t)            # (to fall back on if its refinement fails)
-            else:
-                steps = _rough_steps(g_vec, t, first.Y, p, rtol, atol)
-                if steps.any():     # (confirmed by dividing them: see _confirmed_change)
-                    trusted, rounds, previous = False, 1, (t, first.Y)
-                    suspect = _local_mesh(t, steps, LOCAL_SPLIT)
-                    profile = (first, t)
+            elif g_steps.any():     # (confirmed by dividing them: see _confirmed_change)
+                trusted, rounds, previous = False, 1, (t, first.Y)
+                suspect = _local_mesh(t, g_steps, LOCAL_SPLIT)
+                profile = (first, t)
         if trusted and limit is not None:
             stable, calls, _ = _stable_mesh(kernel, t, first.Y, limit)
             total += calls
@@ -586,9 +585,11 @@ def solve_adaptive(meth, kernel, g_vec, t0, T, *, rtol, atol, newton_tol, newton
                         t_failure=where[0], error_estimate=comp.estimate, t_eval=t_eval)
                 if stable is not None:
                     trusted, suspect = False, stable
+            if trusted:
+                g_steps = _rough_forcing(g_vec, t, Y, p, rtol, atol)
             if trusted and not rough:
                 rough = _disagree(checked, t, Y, comp.estimate, rtol, atol) or \
-                    _too_fast(checked, p) or _rough_forcing(g_vec, t, Y, p, rtol, atol)
+                    _too_fast(checked, p) or bool(g_steps.any())
             if trusted and not rough:
                 non_smooth = None
                 break
@@ -597,8 +598,7 @@ def solve_adaptive(meth, kernel, g_vec, t0, T, *, rtol, atol, newton_tol, newton
                 total += calls
                 if over is None or over.max() <= 1.0:
                     non_smooth = None
-                    steps = _rough_steps(g_vec, t, Y, p, rtol, atol)
-                    if not steps.any():
+                    if not g_steps.any():
                         break
                     # g is not smooth in some steps: the answer stands where dividing them
                     # changes it by less than the tolerance (see _confirmed_change)
@@ -611,7 +611,7 @@ def solve_adaptive(meth, kernel, g_vec, t0, T, *, rtol, atol, newton_tol, newton
                     if rounds >= LOCAL_ROUNDS:
                         break
                     rounds += 1
-                    suspect = _local_mesh(t, steps, LOCAL_SPLIT)
+                    suspect = _local_mesh(t, g_steps, LOCAL_SPLIT)
                 else:
                     trusted, ratio = False, float(over.max())
                     non_smooth = float(t[i])
@@ -1212,28 +1212,22 @@ def _too_fast(checked, p):
 
 
 def _rough_forcing(g_vec, t, Y, p, rtol, atol):
-    """Whether g is not smooth at the scale of the steps of the mesh ``t``: in some step, the
-    differences of order p + 1 of g on p + 2 equally spaced points exceed ROUGH_G times the
-    tolerance of the component's largest value (not the tolerance at the step: near a zero of
-    a component with a small atol, cos t and sin t on 0.2-steps at rtol 1e-4 had the check run
-    for nothing).  A smooth g's are about g^(p+1) (h / (p + 1))^(p+1), the size of the
-    method's own local error there, while a jump of g inside the step keeps them the size of
-    the jump, and a kink h / (p + 1) times the change of slope, on every mesh.  A jump that
-    the accepted mesh has just after one of its points is missed alike by every nested mesh,
-    whose estimates then agree (y = g - int y, g jumping from 1 to 2 at t = 0.62: radau3 at
-    rtol 1e-6 was a success on 14 steps with an error of 1.8e-2 for an estimate of 8.5e-9):
-    such a g has the shifted check run and, where that agrees, the steps where g is not
-    smooth divided (``LOCAL_SPLIT``, at most LOCAL_ROUNDS times) until the answer changes by
-    less than the tolerance (:func:`_confirmed_change`; with the kink in the first step, every
-    mesh, the shifted ones too, misses it alike).  (p + 1) N + 1 values of g, not kernel
-    evaluations.
+    """The steps of the mesh ``t`` (a boolean per step) where g is not smooth at their scale:
+    the differences of order p + 1 of g on p + 2 equally spaced points of the step exceed
+    ROUGH_G times the tolerance of the component's largest value (not the tolerance at the
+    step: near a zero of a component with a small atol, cos t and sin t on 0.2-steps at rtol
+    1e-4 had the check run for nothing).  A smooth g's are about g^(p+1) (h / (p + 1))^(p+1),
+    the size of the method's own local error there, while a jump of g inside the step keeps
+    them the size of the jump, and a kink h / (p + 1) times the change of slope, on every mesh.
+    A jump that the accepted mesh has just after one of its points is missed alike by every
+    nested mesh, whose estimates then agree (y = g - int y, g jumping from 1 to 2 at t = 0.62:
+    radau3 at rtol 1e-6 was a success on 14 steps with an error of 1.8e-2 for an estimate of
+    8.5e-9): such a g has the shifted check run and, where that agrees, the steps where g is
+    not smooth divided (``LOCAL_SPLIT``, at most LOCAL_ROUNDS times) until the answer changes
+    by less than the tolerance (:func:`_confirmed_change`; with the kink in the first step,
+    every mesh, the shifted ones too, misses it alike).  (p + 1) N + 1 values of g, not kernel
+    evaluations, once per accepted mesh.
     """
-    return bool(_rough_steps(g_vec, t, Y, p, rtol, atol).any())
-
-
-def _rough_steps(g_vec, t, Y, p, rtol, atol):
-    """The steps of the mesh ``t`` (a boolean per step) where g is not smooth at their scale,
-    as :func:`_rough_forcing` tells."""
     n = len(t) - 1
     u = np.linspace(0.0, 1.0, p + 2)
     times = (t[:-1, None] + np.diff(t)[:, None] * u[None, :]).ravel()
@@ -1256,14 +1250,15 @@ def _confirmed_change(previous, t, Y, estimate, rtol, atol):
     of the answer from one division to the next is then at least its error after it."""
     tp, Yp = previous
     idx = np.searchsorted(t, tp)
-    if np.any(idx >= len(t)) or not np.array_equal(t[np.minimum(idx, len(t) - 1)], tp):
+    if np.any(idx >= len(t)) or not np.array_equal(t[idx], tp):
         return None
     change = np.abs(Y[idx] - Yp)
-    after = np.searchsorted(idx, np.arange(len(t)))          # the first common point at or after
-    before = np.maximum(after - 1, 0)
-    exact = idx[np.minimum(after, len(idx) - 1)] == np.arange(len(t))
-    spread = np.where(exact[:, None], change[np.minimum(after, len(idx) - 1)],
-                      np.maximum(change[before], change[np.minimum(after, len(idx) - 1)]))
+    # (both meshes end at T: every point has a common point at or after it)
+    points = np.arange(len(t))
+    after = np.searchsorted(idx, points)
+    here = idx[after] == points
+    spread = np.where(here[:, None], change[after],
+                      np.maximum(change[np.maximum(after - 1, 0)], change[after]))
     raised = np.maximum(estimate, spread)
     return raised if np.max(over_tolerance(raised, tolerance_of(Y, rtol, atol))) <= 1.0 else None
 

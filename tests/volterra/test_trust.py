@@ -2308,9 +2308,9 @@ def test_the_forcing_roughness_sees_a_kink_and_not_a_smooth_forcing():
         return lambda times, keep=True: np.array([[g(x)] for x in times])
 
     for g in (lambda x: math.exp(-2 * x), lambda x: math.cos(3 * x), lambda x: x ** 5):
-        assert not _rough_forcing(g_vec(g), t, Y, 4, 1e-6, 1e-6)
+        assert not _rough_forcing(g_vec(g), t, Y, 4, 1e-6, 1e-6).any()
     for g in (lambda x: max(x - 0.3, 0.0), lambda x: 1e-3 * (x > 0.3)):
-        assert _rough_forcing(g_vec(g), t, Y, 4, 1e-6, 1e-6)
+        assert _rough_forcing(g_vec(g), t, Y, 4, 1e-6, 1e-6).any()
 
 
 @pytest.mark.parametrize("method, c", [("gauss2", 0.476), ("radau2", 0.571), ("rk4", 0.618)])
