@@ -117,8 +117,9 @@ from . import _loops
 from ._estimate import RATE_FACTOR, estimate_error, refined_mesh, shifted_estimate, trim_lead_in
 from ._outcome import FAILED, SUCCEEDED, companion, describe, unresolved_message
 from ._solution import Solution
-from ._tolerance import (EPS, ROUNDING, STIFF, blow_up_time, decay_rate, over_tolerance,
-                         stiffness_scale, tolerance_of, unreachable, unreachable_message)
+from ._tolerance import (EPS, ROUNDING, STIFF, STIFF_ADVICE, blow_up_time, decay_rate,
+                         over_tolerance, stiffness_scale, tolerance_of, unreachable,
+                         unreachable_message)
 
 __all__ = ["solve_adaptive", "remesh"]
 
@@ -579,10 +580,8 @@ def solve_adaptive(meth, kernel, g_vec, t0, T, *, rtol, atol, newton_tol, newton
                         f"t = {where[0]:.6g} (rho = {where[1]:.3g}, the fastest decay of the "
                         f"linearised problem there, the largest |eigenvalue| of dK/dy at s = t), "
                         f"and within it needs {len(stable) - 1} steps, more than the "
-                        f"{max_steps} allowed.  Use an implicit method, such as "
-                        f"method=\"radau3\" (L-stable; or method=None), whose steps the "
-                        f"stiffness does not limit."), stats=info, method=meth.name, order=p,
-                        t_failure=where[0], error_estimate=comp.estimate, t_eval=t_eval)
+                        f"{max_steps} allowed.  {STIFF_ADVICE}"), stats=info, method=meth.name,
+                        order=p, t_failure=where[0], error_estimate=comp.estimate, t_eval=t_eval)
                 if stable is not None:
                     trusted, suspect = False, stable
             if trusted:
@@ -903,9 +902,8 @@ def _failed_pass(t, Y, failure, kernel_failure, h_floor, max_steps, run, p, meth
                    f"linearised problem there (the largest |eigenvalue| of dK/dy at s = t).  "
                    f"At that rate the rest of the interval needs at least {rest} steps, and the "
                    f"error control, which checks each step against two of half its length, "
-                   f"about {need} in all: more than the {max_steps} steps allowed.  Use an "
-                   f"implicit method, such as method=\"radau3\" (L-stable; or method=None), "
-                   f"whose steps the stiffness does not limit.")
+                   f"about {need} in all: more than the {max_steps} steps allowed.  "
+                   f"{STIFF_ADVICE}")
         info["failure"] = "stiff"
     elif failure == "collapse" and _rises(Y):
         info["failure"] = "blow-up"     # (the message once the blow-up time is fitted, below)

@@ -73,6 +73,9 @@ RECTANGLE_LIMIT = 2.0
 #: The advice of a fixed mesh's failure found by the check of its first steps; a solve to a
 #: tolerance gives its own (:func:`with_resolved_start`).
 _MORE_STEPS = "Use more steps, or solve to a tolerance (rtol, atol), which finds the steps."
+#: The advice of a failure "stiff" (an explicit method held by its stability limit).
+STIFF_ADVICE = ('Use an implicit method, such as method="radau3" (L-stable; or method=None), '
+                'whose steps the stiffness does not limit.')
 _UNRESOLVED_ADVICE = "Give n_steps or a mesh whose steps resolve that time scale."
 
 
@@ -843,8 +846,7 @@ def unstable_rule(sol, kernel, t0, T, y0, name, limit, n_max):
                    f"s = t), which it amplifies by |1 - h rho| = {abs(1.0 - h * rho):.3g} a step "
                    f"instead of damping it.  A uniform mesh stable there needs at least {need} "
                    f"steps" + (f", more than the {n_max} allowed" if need > n_max else "") +
-                   f".  Use an implicit method, such as method=\"radau3\" (L-stable; or "
-                   f"method=None), whose steps the stiffness does not limit." +
+                   f".  {STIFF_ADVICE}" +
                    (kept.group(0) if kept else ""))
     sol.stats["failure"] = "stiff"
     return sol
