@@ -61,7 +61,7 @@ from ._mesh import (check_flags, check_mesh, check_newton_options, check_size, c
 from ._outcome import Run, run_guarded, solve_on_mesh
 from ._solution import SolverError, largest_estimate
 from ._tolerance import (ESTIMATE_FLOOR, FIRST_STEPS, RESOLVE, STIFF, _evaluator,
-                         _unreliable_from, check_tolerances, fit_tolerances,
+                         _shifted_rows, _unreliable_from, check_tolerances, fit_tolerances,
                          short_time_scale, solve_uniform_to_tolerance, with_checked_estimate,
                          with_confirmed_digits, with_resolved_start)
 from ._tableaux import ButcherTableau, classical_rk4, collocation_tableau
@@ -462,8 +462,7 @@ def _coupled_jacobian(t0, y0, f_fn, theta, kernel):
     """
     y0 = np.ascontiguousarray(y0, dtype=float)
     d = len(y0)
-    steps = 1.4901161193847656e-08 * np.maximum(1.0, np.abs(y0))
-    rows = [y0.tolist()] + (y0 + np.diag(steps)).tolist()     # y0, then y0 + step_j e_j
+    steps, rows = _shifted_rows(y0.tolist())                 # y0, then y0 + step_j e_j
     memory = kernel is not None
     K = _evaluator(kernel, rows) if memory else None
     J = np.zeros((2 * d, 2 * d) if memory else (d, d))
