@@ -203,7 +203,7 @@ def reproduce(name: str, out: str | os.PathLike = "out", *, quick: bool = False,
     cells_dir = os.path.join(folder, "cells")
     os.makedirs(cells_dir, exist_ok=True)
     with _exclusive(folder):      # (before the study runs; the figures' names are known later)
-        _check_ours(folder, TABLES)
+        _check_ours(folder, TABLES, _written_before(folder))
     started, start = _now(), time.perf_counter()
 
     # the cells of this run (the folder may hold others: other seeds, the quick mode)
@@ -259,10 +259,10 @@ def reproduce(name: str, out: str | os.PathLike = "out", *, quick: bool = False,
 TABLES = ("table.md", "table.csv", "table.json")
 
 
-def _check_ours(folder, names):
+def _check_ours(folder, names, previous):
     """Raise FileExistsError if a file ``folder/name`` to be written is there and the last
-    run's manifest does not list it: a file this package did not write is never replaced."""
-    previous = _written_before(folder)
+    run's manifest (``previous``, :func:`_written_before`) does not list it: a file this
+    package did not write is never replaced."""
     theirs = [name for name in names if name not in previous
               and os.path.lexists(os.path.join(folder, name))]
     if theirs:
@@ -275,7 +275,7 @@ def _write_outputs(folder, result, figs):
     """Write the tables and figures; delete the figures of the last run not drawn again.
     Returns {file name: sha256} of what was written."""
     previous = _written_before(folder)
-    _check_ours(folder, TABLES + tuple(f"{fig_name}.png" for fig_name in figs))
+    _check_ours(folder, TABLES + tuple(f"{fig_name}.png" for fig_name in figs), previous)
     paths = {name: os.path.join(folder, name) for name in TABLES}
     atomic_write(paths["table.md"], result.to_markdown())
     result.to_csv(paths["table.csv"])
