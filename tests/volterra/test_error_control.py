@@ -1081,3 +1081,5 @@ def test_the_explicit_rectangle_rule_beyond_its_stability_limit_says_so():
     assert "blows up" not in sol.message and "radau3" in sol.message
     assert "stability limit 2 / rho = 2e-05" in sol.message
     assert "needs at least 50000 steps, more than the 32768 allowed" in sol.message
+    # the values it drops are named from the solution it returns (t = 0 only is kept here)
+    assert len(sol.t) == 1 and "values after t = 0 are not kept" in sol.message, sol.message
