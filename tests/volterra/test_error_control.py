@@ -1081,3 +1081,30 @@ def test_the_explicit_rectangle_rule_beyond_its_stability_limit_says_so():
     assert "blows up" not in sol.message and "radau3" in sol.message
     assert "stability limit 2 / rho = 2e-05" in sol.message
     assert "needs at least 50000 steps, more than the 32768 allowed" in sol.message
+
+
+def test_a_few_steps_of_unequal_pairs_are_not_trusted_on_their_rate():
+    """radau3 on y = 1 - e^(t/2)/2 - e^-t (K = cos(t - s) sin(y) / 2, from ``integrallimits
+    validate --seed 7``) at rtol 1e-6: the uniform try on 4 steps does not converge at the rate,
+    and the controlled pass's 4 steps [0, 1/8, 1/4, 5/8, 1] pair into steps of 1/4 and 3/4,
+    which every fourth point merges (not a halving).  Their differences fell at 14.6, within
+    RATE_FACTOR of 2^5, and the mesh was accepted with an estimate 20.3 times below the error
+    (4.1e-9 against 8.4e-8 at t = 5/8); now it is refined to MIN_STEPS steps, and the estimate
+    is honest."""
+    from integrallimits.validation import ManufacturedProblem
+
+    built = ManufacturedProblem(exact="1 - 1/2*exp(t/2) - exp(-t)",
+                                kernel="1/2*cos(t - s)*sin(y)", family="hammerstein",
+                                T=1.0).build()
+    tol = 1e-6
+    sol = solve_volterra(built.kernel, built.forcing, (0.0, 1.0), method="radau3", rtol=tol,
+                         atol=tol * built.scale)
+    assert sol.success, sol.message
+    actual = float(np.max(np.abs(sol.y - built.exact(sol.t))))
+    assert actual <= 10.0 * tol * built.scale
+    estimate = sol.stats["max_error_estimate"]
+    assert actual / 20 <= estimate <= 20 * actual, (actual, estimate, sol.t)
+    assert len(sol.t) - 1 >= _adaptive.MIN_STEPS
+    # the mesh that was accepted: its levels are not halvings
+    drawn = np.array([0.0, 0.125, 0.25, 0.625, 1.0])
+    assert not _adaptive._halvings(drawn, 5) and _adaptive._halvings(np.linspace(0, 1, 5), 5)
