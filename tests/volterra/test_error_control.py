@@ -1116,9 +1116,10 @@ def test_a_direct_rule_on_a_few_uniform_steps_does_not_assume_its_order():
     at 2^2.9, not 2^6.  The first uniform attempt, 10 steps, measured no rate (its mesh of
     every fourth point would have fewer than 8 steps), its estimate assumed the order 6 and
     was 10 times below the error, and rtol 1e-6 was met with an error of 10.4 times it.  Now
-    an accepted mesh without a rate has its order measured against a solve on 3/2 of its
-    steps (3/4 on a multiple of 4, which the refinement predicts below 32 steps): on 10 steps
-    the order 2.4, and the estimate 1.4 times the error."""
+    the meshes below 32 steps are multiples of 4 (the first attempt 12 steps), and an
+    accepted mesh without a rate has its order measured against a solve on 3/4 of its steps
+    (on 12 steps 2^5.4, the order 6 kept; at 1e-6 12 steps miss the tolerance, and 16 meet
+    it with an error of 0.74 times it)."""
     from integrallimits.validation import ManufacturedProblem
 
     built = ManufacturedProblem(
