@@ -117,8 +117,8 @@ from . import _loops
 from ._estimate import RATE_FACTOR, estimate_error, refined_mesh, shifted_estimate, trim_lead_in
 from ._outcome import FAILED, SUCCEEDED, companion, describe, run_guarded, unresolved_message
 from ._solution import Solution
-from ._tolerance import (EPS, ROUNDING, STIFF, STIFF_ADVICE, blow_up_time, decay_rate,
-                         over_tolerance, stiffness_scale, tolerance_of, unreachable,
+from ._tolerance import (EPS, ROUNDING, STIFF, STIFF_ADVICE, _entry_point, blow_up_time,
+                         decay_rate, over_tolerance, stiffness_scale, tolerance_of, unreachable,
                          unreachable_message)
 
 __all__ = ["solve_adaptive", "remesh"]
@@ -1253,49 +1253,72 @@ def _rough_in_t(kernel, t, Y, p, rtol, atol):
     before it misses alike: y = 1 + c(t) int y, c = 1 before 0.503 and 2 after, gauss2 at
     rtol 1e-6 was a success on 12 steps with an error 1700 times the tolerance (steps
     [0.5, 0.583]: every Gauss point of the nested meshes after the jump).  The steps found are
-    divided as g's are (:func:`_confirmed_change`).  2 ((p + 1) N + 1) kernel evaluations
-    in one compiled loop, once per accepted mesh; none for a kernel without t."""
+    divided as g's are (:func:`_confirmed_change`).  2 (p + 2) N kernel evaluations in one
+    compiled call (:func:`_t_differences`), once per accepted mesh; none for a kernel
+    without t."""
     n = len(t) - 1
     if kernel.structure.get("t_independent", False) or n < 1:
-        return np.zeros(n, dtype=bool), 0
-    u = np.linspace(0.0, 1.0, p + 2)
-    times = (t[:-1, None] + np.diff(t)[:, None] * u[None, :]).ravel()
-    tt = np.concatenate([times, times])
-    ss = np.concatenate([np.full(times.size, t[0]), np.repeat(t[:-1], p + 2)])
-    rows = np.concatenate([np.zeros(times.size, dtype=np.int64),
-                           np.repeat(np.arange(n, dtype=np.int64), p + 2)])
+        return np.zeros(max(n, 0), dtype=bool), 0
+    weights = _DIFFERENCE_WEIGHTS.get(p)
+    if weights is None:
+        weights = np.array([(-1.0) ** (p + 1 - j) * math.comb(p + 1, j) for j in range(p + 2)])
+        _DIFFERENCE_WEIGHTS[p] = weights
     Y2 = np.ascontiguousarray(Y.reshape(n + 1, -1), dtype=float)
-    out = np.empty((tt.size, kernel.dim))
-    run_guarded(lambda: _samples()(kernel.function_address, kernel.params, tt, ss, Y2, rows, out),
-                kernel.args)
-    F = out.reshape(2, n, p + 2, -1)
-    differences = np.max(np.abs(np.diff(F, n=p + 1, axis=2))[:, :, 0, :], axis=0)   # (n, d)
+    out = np.empty((n, kernel.dim))
+    run_guarded(lambda: _differences()(kernel.function_address, kernel.params, t, Y2, weights,
+                                       out),
+                kernel.args, 2 * (p + 2) * n)   # (inline, not in a thread, below THREAD_WORK)
     tol = tolerance_of(np.max(np.abs(Y2), axis=0), rtol, atol)
-    with np.errstate(invalid="ignore"):
-        scaled = differences * (t[1:] - t[0])[:, None]
-        return np.any(scaled > ROUGH_G * tol, axis=1), int(tt.size)
+    out *= (t[1:] - t[0])[:, None]
+    return np.any(out > ROUGH_G * tol, axis=1), 2 * (p + 2) * n
 
 
-def _kernel_at(K, theta, tt, ss, Y, rows, out):
-    """out[i] = K(tt[i], ss[i], Y[rows[i]]; theta)."""
-    for i in range(tt.shape[0]):
-        K(tt[i], ss[i], Y, rows[i], theta, out[i])
+#: The weights of the differences of order p + 1 on p + 2 points, by p.
+_DIFFERENCE_WEIGHTS = {}
 
 
-_SAMPLES = []
+def _t_differences(K, theta, t, Y, weights, out):
+    """out[n, a] = the largest over s in (t[0], t[n]), at y = Y[0] and Y[n], of
+    |sum_j weights[j] K(t[n] + j h / (m - 1), s, y)[a]|, m = len(weights), h = t[n+1] - t[n]
+    (the last point t[n+1] itself); a NaN difference counts as 0."""
+    m = weights.shape[0]
+    d = out.shape[1]
+    f = np.empty(d)
+    acc = np.empty(d)
+    for n in range(t.shape[0] - 1):
+        h = t[n + 1] - t[n]
+        for a in range(d):
+            out[n, a] = 0.0
+        for which in range(2):
+            s = t[0] if which == 0 else t[n]
+            row = 0 if which == 0 else n
+            for a in range(d):
+                acc[a] = 0.0
+            for j in range(m):
+                tau = t[n + 1] if j == m - 1 else t[n] + h * (j / (m - 1))
+                K(tau, s, Y, row, theta, f)
+                for a in range(d):
+                    acc[a] += weights[j] * f[a]
+            for a in range(d):
+                v = abs(acc[a])
+                if v > out[n, a]:
+                    out[n, a] = v
 
 
-def _samples():
-    """:func:`_kernel_at`, compiled on first use (cached on disk)."""
-    if not _SAMPLES:
+_COMPILED = []
+
+
+def _differences():
+    """:func:`_t_differences`, compiled on first use (cached on disk), called through its entry
+    point (the arguments are always of its one signature)."""
+    if not _COMPILED:
         from .._numba import JIT_OPTIONS, njit, types
         from ..kernels._kernel import KERNEL_SIGNATURE
         a1, a2 = types.float64[::1], types.float64[:, ::1]
-        signature = types.void(types.FunctionType(KERNEL_SIGNATURE), a1, a1, a1, a2,
-                               types.int64[::1], a2)
+        signature = types.void(types.FunctionType(KERNEL_SIGNATURE), a1, a1, a2, a1, a2)
         options = {k: v for k, v in JIT_OPTIONS.items() if k != "nopython"}
-        _SAMPLES.append(njit(signature, **options)(_kernel_at))
-    return _SAMPLES[0]
+        _COMPILED.append(_entry_point(njit(signature, **options)(_t_differences)))
+    return _COMPILED[0]
 
 
 def _confirmed_change(previous, t, Y, estimate, rtol, atol):
