@@ -107,6 +107,8 @@ The history sums use the direct O(n) block sums (the fast FFT history needs a un
 from __future__ import annotations
 
 import dataclasses
+import dis
+import inspect
 import math
 import time
 
@@ -1254,10 +1256,11 @@ def _rough_in_t(kernel, t, Y, p, rtol, atol):
     rtol 1e-6 was a success on 12 steps with an error 1700 times the tolerance (steps
     [0.5, 0.583]: every Gauss point of the nested meshes after the jump).  The steps found are
     divided as g's are (:func:`_confirmed_change`).  2 (p + 2) N kernel evaluations in one
-    compiled call (:func:`_t_differences`), once per accepted mesh; none for a kernel
-    without t."""
+    compiled call (:func:`_t_differences`), once per accepted mesh; none for a kernel that
+    does not read t (:func:`_reads_t`: y = tan t's K = y^2, whose 4-step solve they made 1.23
+    times as costly)."""
     n = len(t) - 1
-    if kernel.structure.get("t_independent", False) or n < 1:
+    if n < 1 or not _reads_t(kernel):
         return np.zeros(max(n, 0), dtype=bool), 0
     weights = _DIFFERENCE_WEIGHTS.get(p)
     if weights is None:
@@ -1271,6 +1274,36 @@ def _rough_in_t(kernel, t, Y, p, rtol, atol):
     tol = tolerance_of(np.max(np.abs(Y2), axis=0), rtol, atol)
     out *= (t[1:] - t[0])[:, None]
     return np.any(out > ROUGH_G * tol, axis=1), 2 * (p + 2) * n
+
+
+#: The instructions of CPython's bytecode that read a local or cell variable.
+_READS = frozenset({"LOAD_FAST", "LOAD_FAST_CHECK", "LOAD_FAST_AND_CLEAR", "LOAD_DEREF",
+                    "LOAD_CLOSURE", "LOAD_FAST_LOAD_FAST", "LOAD_CLASSDEREF", "DELETE_FAST"})
+
+
+def _reads_t(kernel):
+    """Whether K may depend on t: False for a kernel marked t-independent, and for a user's
+    plain Python K(t, s, y, ...) (the general kind) whose code never reads its first parameter
+    (no instruction loads it and no inner function captures it: in compiled code nothing else
+    can); True otherwise (structured kernels, SymPy's, callables without code).  Kept in the
+    kernel's shared dict (its copies with other parameters share it)."""
+    if kernel.structure.get("t_independent", False):
+        return False
+    known = kernel._shared.get("reads_t")
+    if known is not None:
+        return known
+    reads = True
+    func = _user.py_function(kernel.probe) if kernel.probe is not None else None
+    code = getattr(func, "__code__", None)
+    if kernel.structure.get("kind", "general") == "general" and code is not None and \
+            code.co_argcount >= 3 and not code.co_flags & inspect.CO_VARARGS:
+        name = code.co_varnames[0]
+        reads = name in code.co_cellvars or any(
+            ins.opname in _READS and (ins.argval == name or (
+                isinstance(ins.argval, tuple) and name in ins.argval))
+            for ins in dis.get_instructions(code))
+    kernel._shared["reads_t"] = reads
+    return reads
 
 
 #: The weights of the differences of order p + 1 on p + 2 points, by p.
