@@ -14,8 +14,11 @@ costs a directory walk.
 """
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import os
+import signal
+import threading
 import time
 import types as pytypes
 import warnings
@@ -25,7 +28,7 @@ import numba.core.caching
 import numba.core.cpu
 
 __all__ = ["jit", "njit", "JIT_OPTIONS", "NO_NRT", "types", "llvm_fma", "purge_stale_caches", "IMPORTED_FINGERPRINT",
-           "cache_available", "KeyNamedCache", "optimise_for_size"]
+           "cache_available", "KeyNamedCache", "optimise_for_size", "deferred_interrupt"]
 
 PACKAGE_DIR = os.path.dirname(os.path.abspath(__file__))
 _MARKER = "integrallimits-sources.sha256"
@@ -147,6 +150,33 @@ def _optimise_for_size():
 optimise_for_size = _optimise_for_size()
 
 
+@contextlib.contextmanager
+def deferred_interrupt():
+    """Ctrl-C while Numba compiles or loads code: held until the block ends, then raised as
+    KeyboardInterrupt.
+
+    Numba and llvmlite run Python code from C callbacks (the object cache's notification,
+    weakref callbacks of the compiler's objects) and catch errors while typing: a
+    KeyboardInterrupt raised there by Python's handler was printed as "Exception ignored"
+    and lost (the solve then ran on, 80-120 s in a measured case), or left the compilation
+    half done: a RuntimeError from Numba's cache ("no compiled object yet"), or a
+    KernelCompilationError telling the user to rewrite a kernel that compiles.  In the main
+    thread under Python's default handler only (a handler of the user's own is left alone;
+    other threads never get the signal); nested blocks defer to the outermost."""
+    if threading.current_thread() is not threading.main_thread() or \
+            signal.getsignal(signal.SIGINT) is not signal.default_int_handler:
+        yield
+        return
+    pending = []
+    signal.signal(signal.SIGINT, lambda signum, frame: pending.append(signum))
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGINT, signal.default_int_handler)
+        if pending:
+            raise KeyboardInterrupt from None
+
+
 def jit(*args, **kwargs):
     """``numba.njit`` with the package options (keywords override them).
 
@@ -168,8 +198,9 @@ def jit(*args, **kwargs):
             except Exception:  # no cache locator (e.g. a read-only install): compile in memory
                 pass
         if signatures is not None:
-            for sig in (signatures if isinstance(signatures, list) else [signatures]):
-                dispatcher.compile(sig)
+            with deferred_interrupt():
+                for sig in (signatures if isinstance(signatures, list) else [signatures]):
+                    dispatcher.compile(sig)
             dispatcher.disable_compile()
         return dispatcher
 

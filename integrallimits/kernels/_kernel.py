@@ -32,6 +32,7 @@ from numba.core import types
 from numba.core.errors import NumbaError
 from numba.extending import typeof_impl
 
+from .._numba import deferred_interrupt
 from . import _user
 
 __all__ = ["Kernel", "KERNEL_SIGNATURE", "JACOBIAN_SIGNATURE", "BLOCK_SIGNATURE", "as_kernel",
@@ -446,8 +447,12 @@ def _njit_user(func, what):
 
 
 def _compile(factory, what, func):
+    """``factory()``, the compilation of a user's function ``func`` (``what``: its name in
+    messages), with Numba's errors said in the user's terms and Ctrl-C held until it ends
+    (:func:`.._numba.deferred_interrupt`: else lost, or a bogus compilation error)."""
     try:
-        return factory()
+        with deferred_interrupt():
+            return factory()
     except NumbaError as exc:
         first = str(exc).strip().splitlines()
         detail = "\n".join(first[:12])

@@ -63,7 +63,7 @@ try:
 except ImportError:  # pragma: no cover - every supported Numba vendors cloudpickle >= 2
     _should_pickle_by_reference = None
 
-from .._numba import KeyNamedCache, _PackageCache
+from .._numba import KeyNamedCache, _PackageCache, deferred_interrupt
 
 __all__ = ["njit_user", "py_function", "referenced_values", "ArgSpec", "pack_args", "unpacker",
            "report", "new_guard", "clear_failures", "failure_recorded", "take_failure",
@@ -1031,7 +1031,8 @@ def compile_wrapper(func, signature, lazy=False, **options):
         except Exception:  # no cache locator (a read-only install): compile in memory
             pass
     if not lazy:
-        dispatcher.compile(signature)
+        with deferred_interrupt():
+            dispatcher.compile(signature)
         dispatcher.disable_compile()
     return dispatcher
 

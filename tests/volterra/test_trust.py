@@ -929,6 +929,39 @@ def test_ctrl_c_stops_a_compiled_solve(tmp_path):
     assert line == "interrupted" and elapsed < 5.0
 
 
+def test_ctrl_c_while_a_kernel_compiles_is_raised_not_lost():
+    """Ctrl-C during the first call's compilation (3 s here with an empty cache): Numba and
+    llvmlite run Python code from C callbacks (the object cache's notification, weakref
+    callbacks), where Python prints a KeyboardInterrupt as "Exception ignored" and drops it.
+    Sent 0.8-3.2 s into such a call: lost, and a radau4 solve of 2^14 steps ran on to its end
+    (122 s); or a RuntimeError from Numba's cache ("no compiled object yet"); or a
+    KernelCompilationError telling the user to rewrite a kernel that compiles.  Now it is held
+    until the compilation ends and raised then.  (Here the signal arrives inside a weakref
+    callback during the compilation of a kernel, as there.)"""
+    import threading
+    import weakref
+    from integrallimits.kernels._kernel import _compile
+    if threading.current_thread() is not threading.main_thread():
+        pytest.skip("signals reach the main thread only")
+
+    class Part:
+        pass
+
+    def factory():
+        part = Part()
+        ref = weakref.ref(part, lambda _: signal.raise_signal(signal.SIGINT))
+        del part           # the callback runs here: a KeyboardInterrupt in it is dropped
+        return ref
+
+    previous = signal.signal(signal.SIGINT, signal.default_int_handler)
+    try:
+        with pytest.raises(KeyboardInterrupt):
+            _compile(factory, "K(t, s, y)", None)
+    finally:
+        signal.signal(signal.SIGINT, previous)
+    assert signal.getsignal(signal.SIGINT) is previous
+
+
 # -- 3. unstable or unresolved discretisations are not success --------------------------------
 
 # The kernels of section 3 are module functions, compiled once for all the methods and sizes
