@@ -1264,21 +1264,29 @@ def _rough_forcing(g_vec, t, Y, p, rtol, atol):
 
 def _rough_in_t(kernel, t, Y, p, rtol, atol):
     """(steps, evaluations): the steps of the mesh ``t`` (a boolean per step) where K is not
-    smooth in t at their scale, as :func:`_rough_forcing` finds them for g: the differences of
-    order p + 1 of tau -> K(tau, s, y) on p + 2 equally spaced points of the step, at two
-    points (s, y) of the solution, its start (t0, Y_0) and the step's (t_n, Y_n), times the
-    length t_{n+1} - t0 of the integral they enter (the lag term int_0^t_n K(t, s, y(s)) ds
-    is g's twin in the step), exceed ROUGH_G times the tolerance of the component's largest
-    value.  A jump of K in t is a jump of y, which every nested mesh keeping the mesh point
-    before it misses alike: y = 1 + c(t) int y, c = 1 before 0.503 and 2 after, gauss2 at
-    rtol 1e-6 was a success on 12 steps with an error 1700 times the tolerance (steps
-    [0.5, 0.583]: every Gauss point of the nested meshes after the jump).  The steps found are
-    divided as g's are (:func:`_confirmed_change`).  2 (p + 2) N kernel evaluations in one
-    compiled call (:func:`_t_differences`), once per accepted mesh; none for a kernel that
-    does not read t (:func:`_reads_t`: K = -y^2, whose 4-step rk4 solve at rtol 1e-3 they made
-    1.23 times as costly)."""
+    smooth in t or in s at their scale, as :func:`_rough_forcing` finds them for g: the
+    differences of order p + 1 on p + 2 equally spaced points of the step
+
+    * of tau -> K(tau, s, y), at two points (s, y) of the solution, its start (t0, Y_0) and
+      the step's (t_n, Y_n), times the length t_{n+1} - t0 of the integral they enter (the lag
+      term int_0^t_n K(t, s, y(s)) ds is g's twin in the step);
+    * of sigma -> K(t_{n+1}, sigma, Y_n), times the step's length h (the step's part of every
+      later integral),
+
+    exceed ROUGH_G times the tolerance of the component's largest value.  A jump of K in t is
+    a jump of y, which every nested mesh keeping the mesh point before it misses alike:
+    y = 1 + c(t) int y, c = 1 before 0.503 and 2 after, gauss2 at rtol 1e-6 was a success on
+    12 steps with an error 1700 times the tolerance (steps [0.5, 0.583]: every Gauss point of
+    the nested meshes after the jump).  A jump of K in s inside a step is missed alike by the
+    quadrature of that step in every later integral: y = 1 + t + int c(s) y, c = 1 before 0.5
+    and 2 after, gauss4 at rtol 1e-10 was a success 8e7 times over the tolerance.  The steps
+    found are divided as g's are (:func:`_confirmed_change`).  (p + 2) N kernel evaluations
+    for each of t and s in one compiled call (:func:`_kernel_differences`), once per accepted
+    mesh; none for a variable the kernel's code never names (:func:`_names`: K = -y^2, whose
+    4-step rk4 solve at rtol 1e-3 the t-differences made 1.23 times as costly)."""
     n = len(t) - 1
-    if n < 1 or not _reads_t(kernel):
+    in_t, in_s = _names(kernel, 0), _names(kernel, 1)
+    if n < 1 or not (in_t or in_s):
         return np.zeros(max(n, 0), dtype=bool), 0
     weights = _DIFFERENCE_WEIGHTS.get(p)
     if weights is None:
@@ -1287,24 +1295,26 @@ def _rough_in_t(kernel, t, Y, p, rtol, atol):
     Y2 = np.ascontiguousarray(Y.reshape(n + 1, -1), dtype=float)
     mesh = np.ascontiguousarray(t, dtype=float)     # (the entry point checks no types)
     out = np.empty((n, kernel.dim))
+    calls = (2 * in_t + in_s) * (p + 2) * n
     run_guarded(lambda: _differences()(kernel.function_address, kernel.params, mesh, Y2,
-                                       weights, out),
-                kernel.args, 2 * (p + 2) * n)   # (inline, not in a thread, below THREAD_WORK)
+                                       weights, int(in_t), int(in_s), out),
+                kernel.args, calls)   # (inline, not in a thread, below THREAD_WORK)
     tol = tolerance_of(np.max(np.abs(Y2), axis=0), rtol, atol)
-    out *= (t[1:] - t[0])[:, None]
-    return np.any(out > ROUGH_G * tol, axis=1), 2 * (p + 2) * n
+    return np.any(out > ROUGH_G * tol, axis=1), calls
 
 
-def _reads_t(kernel):
-    """Whether K may depend on t: False for a kernel marked t-independent, and for a user's
-    plain Python K(t, s, y, ...) (the general kind) whose code never names its first parameter
-    (no instruction of any kind has it as its argument, so that opcodes of later Pythons, such
-    as 3.14's LOAD_FAST_BORROW, count as reads; no inner function captures it: in compiled
-    code nothing else can read it); True otherwise (structured kernels, SymPy's, callables without code).  Kept in the
-    kernel's shared dict (its copies with other parameters share it)."""
-    if kernel.structure.get("t_independent", False):
+def _names(kernel, index):
+    """Whether K may depend on its argument ``index`` (0: t, 1: s): False for t of a kernel
+    marked t-independent, and for a user's plain Python K(t, s, y, ...) (the general kind)
+    whose code never names that parameter (no instruction of any kind has it as its argument,
+    so that opcodes of later Pythons, such as 3.14's LOAD_FAST_BORROW, count as reads; no
+    inner function captures it: in compiled code nothing else can read it); True otherwise
+    (structured kernels, SymPy's, callables without code).  Kept in the kernel's shared dict
+    (its copies with other parameters share it)."""
+    if index == 0 and kernel.structure.get("t_independent", False):
         return False
-    known = kernel._shared.get("reads_t")
+    key = ("names", index)
+    known = kernel._shared.get(key)
     if known is not None:
         return known
     reads = True
@@ -1312,11 +1322,11 @@ def _reads_t(kernel):
     code = getattr(func, "__code__", None)
     if kernel.structure.get("kind", "general") == "general" and code is not None and \
             code.co_argcount >= 3 and not code.co_flags & inspect.CO_VARARGS:
-        name = code.co_varnames[0]
+        name = code.co_varnames[index]
         reads = name in code.co_cellvars or any(
             ins.argval == name or (isinstance(ins.argval, tuple) and name in ins.argval)
             for ins in dis.get_instructions(code))
-    kernel._shared["reads_t"] = reads
+    kernel._shared[key] = reads
     return reads
 
 
@@ -1324,10 +1334,12 @@ def _reads_t(kernel):
 _DIFFERENCE_WEIGHTS = {}
 
 
-def _t_differences(K, theta, t, Y, weights, out):
-    """out[n, a] = the largest over s in (t[0], t[n]), at y = Y[0] and Y[n], of
-    |sum_j weights[j] K(t[n] + j h / (m - 1), s, y)[a]|, m = len(weights), h = t[n+1] - t[n]
-    (the last point t[n+1] itself); a NaN difference counts as 0."""
+def _kernel_differences(K, theta, t, Y, weights, in_t, in_s, out):
+    """out[n, a] = the larger of (where ``in_t``) (t[n+1] - t[0]) times the largest over
+    s in (t[0], t[n]), at y = Y[0] and Y[n], of |sum_j weights[j] K(t[n] + j h / (m - 1), s,
+    y)[a]| and (where ``in_s``) h |sum_j weights[j] K(t[n+1], t[n] + j h / (m - 1), Y[n])[a]|,
+    m = len(weights), h = t[n+1] - t[n] (the last point t[n+1] itself); a NaN difference
+    counts as 0."""
     m = weights.shape[0]
     d = out.shape[1]
     f = np.empty(d)
@@ -1336,18 +1348,24 @@ def _t_differences(K, theta, t, Y, weights, out):
         h = t[n + 1] - t[n]
         for a in range(d):
             out[n, a] = 0.0
-        for which in range(2):
+        for which in range(3):
+            if (which < 2 and in_t == 0) or (which == 2 and in_s == 0):
+                continue
             s = t[0] if which == 0 else t[n]
             row = 0 if which == 0 else n
             for a in range(d):
                 acc[a] = 0.0
             for j in range(m):
-                tau = t[n + 1] if j == m - 1 else t[n] + h * (j / (m - 1))
-                K(tau, s, Y, row, theta, f)
+                x = t[n + 1] if j == m - 1 else t[n] + h * (j / (m - 1))
+                if which < 2:
+                    K(x, s, Y, row, theta, f)
+                else:
+                    K(t[n + 1], x, Y, row, theta, f)
                 for a in range(d):
                     acc[a] += weights[j] * f[a]
+            scale = h if which == 2 else t[n + 1] - t[0]
             for a in range(d):
-                v = abs(acc[a])
+                v = abs(acc[a]) * scale
                 if v > out[n, a]:
                     out[n, a] = v
 
@@ -1356,15 +1374,15 @@ _COMPILED = []
 
 
 def _differences():
-    """:func:`_t_differences`, compiled on first use (cached on disk), called through its entry
-    point (the arguments are always of its one signature)."""
+    """:func:`_kernel_differences`, compiled on first use (cached on disk), called through its
+    entry point (the arguments are always of its one signature)."""
     if not _COMPILED:
         from .._numba import JIT_OPTIONS, njit, types
         from ..kernels._kernel import KERNEL_SIGNATURE
-        a1, a2 = types.float64[::1], types.float64[:, ::1]
-        signature = types.void(types.FunctionType(KERNEL_SIGNATURE), a1, a1, a2, a1, a2)
+        a1, a2, i = types.float64[::1], types.float64[:, ::1], types.int64
+        signature = types.void(types.FunctionType(KERNEL_SIGNATURE), a1, a1, a2, a1, i, i, a2)
         options = {k: v for k, v in JIT_OPTIONS.items() if k != "nopython"}
-        _COMPILED.append(_entry_point(njit(signature, **options)(_t_differences)))
+        _COMPILED.append(_entry_point(njit(signature, **options)(_kernel_differences)))
     return _COMPILED[0]
 
 
