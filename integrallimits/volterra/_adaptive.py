@@ -1265,25 +1265,28 @@ def _rough_forcing(g_vec, t, Y, p, rtol, atol):
 def _rough_in_t(kernel, t, Y, p, rtol, atol):
     """(steps, evaluations): the steps of the mesh ``t`` (a boolean per step) where K is not
     smooth in t or in s at their scale, as :func:`_rough_forcing` finds them for g: the
-    differences of order p + 1 on p + 2 equally spaced points of the step
+    differences of order p + 1 on p + 2 equally spaced points x_j of the step
 
-    * of tau -> K(tau, s, y), at two points (s, y) of the solution, its start (t0, Y_0) and
-      the step's (t_n, Y_n), times the length t_{n+1} - t0 of the integral they enter (the lag
-      term int_0^t_n K(t, s, y(s)) ds is g's twin in the step);
-    * of sigma -> K(t_{n+1}, sigma, Y_n), times the step's length h (the step's part of every
-      later integral),
+    * of tau -> K(tau, t0, Y_0) (where K names t),
+    * of x -> K(x, x, Y_n) along the diagonal, which a jump or kink of K in t or in s inside
+      the step crosses (one sweep for both, where the two sweeps of t at s = t_n and of s at
+      t = t_(n+1) took the study's affine/gauss2/1e-3 row to 4.33 times the best uniform
+      mesh's work, over its goal of 4),
 
-    exceed ROUGH_G times the tolerance of the component's largest value.  A jump of K in t is
-    a jump of y, which every nested mesh keeping the mesh point before it misses alike:
-    y = 1 + c(t) int y, c = 1 before 0.503 and 2 after, gauss2 at rtol 1e-6 was a success on
-    12 steps with an error 1700 times the tolerance (steps [0.5, 0.583]: every Gauss point of
-    the nested meshes after the jump).  A jump of K in s inside a step is missed alike by the
-    quadrature of that step in every later integral: y = 1 + t + int c(s) y, c = 1 before 0.5
-    and 2 after, gauss4 at rtol 1e-10 was a success 8e7 times over the tolerance.  The steps
-    found are divided as g's are (:func:`_confirmed_change`).  (p + 2) N kernel evaluations
-    for each of t and s in one compiled call (:func:`_kernel_differences`), once per accepted
-    mesh; none for a variable the kernel's code never names (:func:`_names`: K = -y^2, whose
-    4-step rk4 solve at rtol 1e-3 the t-differences made 1.23 times as costly)."""
+    times the length t_{n+1} - t0 of the integral they enter where K names t (the lag term
+    int_0^t_n K(t, s, y(s)) ds is g's twin in the step), else times h (the step's part of
+    every later integral), exceed ROUGH_G times the tolerance of the component's largest
+    value.  A jump of K in t is a jump of y, which every nested mesh keeping the mesh point
+    before it misses alike: y = 1 + c(t) int y, c = 1 before 0.503 and 2 after, gauss2 at
+    rtol 1e-6 was a success on 12 steps with an error 1700 times the tolerance (steps
+    [0.5, 0.583]: every Gauss point of the nested meshes after the jump).  A jump of K in s
+    inside a step is missed alike by the quadrature of that step in every later integral:
+    y = 1 + t + int c(s) y, c = 1 before 0.5 and 2 after, gauss4 at rtol 1e-10 was a success
+    8e7 times over the tolerance.  The steps found are divided as g's are
+    (:func:`_confirmed_change`).  (p + 2) N kernel evaluations a sweep in one compiled call
+    (:func:`_kernel_differences`), once per accepted mesh; none for a variable the kernel's
+    code never names (:func:`_names`: K = -y^2, whose 4-step rk4 solve at rtol 1e-3 the
+    t-differences made 1.23 times as costly)."""
     n = len(t) - 1
     in_t, in_s = _names(kernel, 0), _names(kernel, 1)
     if n < 1 or not (in_t or in_s):
@@ -1295,7 +1298,7 @@ def _rough_in_t(kernel, t, Y, p, rtol, atol):
     Y2 = np.ascontiguousarray(Y.reshape(n + 1, -1), dtype=float)
     mesh = np.ascontiguousarray(t, dtype=float)     # (the entry point checks no types)
     out = np.empty((n, kernel.dim))
-    calls = (2 * in_t + in_s) * (p + 2) * n
+    calls = (1 + in_t) * (p + 2) * n
     run_guarded(lambda: _differences()(kernel.function_address, kernel.params, mesh, Y2,
                                        weights, int(in_t), int(in_s), out),
                 kernel.args, calls)   # (inline, not in a thread, below THREAD_WORK)
@@ -1335,11 +1338,10 @@ _DIFFERENCE_WEIGHTS = {}
 
 
 def _kernel_differences(K, theta, t, Y, weights, in_t, in_s, out):
-    """out[n, a] = the larger of (where ``in_t``) (t[n+1] - t[0]) times the largest over
-    s in (t[0], t[n]), at y = Y[0] and Y[n], of |sum_j weights[j] K(t[n] + j h / (m - 1), s,
-    y)[a]| and (where ``in_s``) h |sum_j weights[j] K(t[n+1], t[n] + j h / (m - 1), Y[n])[a]|,
-    m = len(weights), h = t[n+1] - t[n] (the last point t[n+1] itself); a NaN difference
-    counts as 0."""
+    """out[n, a] = the larger of (where ``in_t``) (t[n+1] - t[0]) |sum_j weights[j]
+    K(x_j, t[0], Y[0])[a]| and (where ``in_t`` or ``in_s``) c |sum_j weights[j] K(x_j, x_j,
+    Y[n])[a]|, x_j = t[n] + j h / (m - 1) (the last point t[n+1] itself), m = len(weights),
+    h = t[n+1] - t[n], c = t[n+1] - t[0] where ``in_t``, else h; a NaN difference counts as 0."""
     m = weights.shape[0]
     d = out.shape[1]
     f = np.empty(d)
@@ -1348,22 +1350,18 @@ def _kernel_differences(K, theta, t, Y, weights, in_t, in_s, out):
         h = t[n + 1] - t[n]
         for a in range(d):
             out[n, a] = 0.0
-        for which in range(3):
-            if (which < 2 and in_t == 0) or (which == 2 and in_s == 0):
+        for which in range(2):
+            if which == 0 and in_t == 0:
                 continue
-            s = t[0] if which == 0 else t[n]
             row = 0 if which == 0 else n
             for a in range(d):
                 acc[a] = 0.0
             for j in range(m):
                 x = t[n + 1] if j == m - 1 else t[n] + h * (j / (m - 1))
-                if which < 2:
-                    K(x, s, Y, row, theta, f)
-                else:
-                    K(t[n + 1], x, Y, row, theta, f)
+                K(x, t[0] if which == 0 else x, Y, row, theta, f)
                 for a in range(d):
                     acc[a] += weights[j] * f[a]
-            scale = h if which == 2 else t[n + 1] - t[0]
+            scale = t[n + 1] - t[0] if in_t != 0 else h
             for a in range(d):
                 v = abs(acc[a]) * scale
                 if v > out[n, a]:
