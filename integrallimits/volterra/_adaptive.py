@@ -120,9 +120,9 @@ from ._estimate import (PAIR_FACTOR_MIN, RATE_FACTOR, estimate_error, pair_facto
                         shifted_estimate, trim_lead_in)
 from ._outcome import FAILED, SUCCEEDED, companion, describe, run_guarded, unresolved_message
 from ._solution import Solution
-from ._tolerance import (EPS, ROUNDING, STIFF, STIFF_ADVICE, _entry_point, blow_up_time,
-                         decay_rate, over_tolerance, stiffness_scale, tolerance_of, unreachable,
-                         unreachable_message)
+from ._tolerance import (EPS, HONEST, ROUNDING, STIFF, STIFF_ADVICE, _entry_point,
+                         blow_up_time, decay_rate, over_tolerance, stiffness_scale, tolerance_of,
+                         unreachable, unreachable_message)
 
 __all__ = ["solve_adaptive", "remesh"]
 
@@ -146,9 +146,6 @@ TREND = 10.0
 #: a failing step cost 50 iterations, m^2 (1 + d) evaluations each with differenced Jacobians:
 #: on y = tan t the failed steps were 40-60% of a pass.
 TRIAL_MAXITER = 8
-#: The factor within which an error estimate must stay of the actual error (see
-#: :func:`_faster_than_rate`).
-HONEST = 20.0
 #: Newton stops at this share of the tolerance where that is looser than ``newton_tol``.
 NEWTON_SHARE = 1e-3
 #: The redrawn mesh aims at the tolerance itself (the model's error is conservative: the
@@ -502,11 +499,9 @@ def solve_adaptive(meth, kernel, g_vec, t0, T, *, rtol, atol, newton_tol, newton
                     else:
                         profile = better
         if trusted:
-            g_steps = _rough_forcing(g_vec, t, first.Y, p, rtol, atol)
-            k_steps, calls = _rough_in_t(kernel, t, first.Y, p, rtol, atol)
+            rough_steps, calls = _rough_data(g_vec, kernel, t, first.Y, p, rtol, atol)
             total += calls
-            g_steps |= k_steps
-            rough = rough or bool(g_steps.any())
+            rough = rough or bool(rough_steps.any())
         if trusted and rough:
             over, i, calls = _shifted_check(explore, t, first.Y, comp, p, rtol, atol,
                                             meth.min_steps)
@@ -516,9 +511,9 @@ def solve_adaptive(meth, kernel, g_vec, t0, T, *, rtol, atol, newton_tol, newton
                 suspect = _local_mesh(t, _made_here(over, i), float(over.max()))
                 non_smooth = float(t[i])
                 profile = (first, t)            # (to fall back on if its refinement fails)
-            elif g_steps.any():     # (confirmed by dividing them: see _confirmed_change)
+            elif rough_steps.any():     # (confirmed by dividing them: see _confirmed_change)
                 trusted, rounds, previous = False, 1, (t, first.Y)
-                suspect = _local_mesh(t, g_steps, LOCAL_SPLIT)
+                suspect = _local_mesh(t, rough_steps, LOCAL_SPLIT)
                 profile = (first, t)
         if trusted and limit is not None:
             stable, calls, _ = _stable_mesh(kernel, t, first.Y, limit)
@@ -591,13 +586,11 @@ def solve_adaptive(meth, kernel, g_vec, t0, T, *, rtol, atol, newton_tol, newton
                 if stable is not None:
                     trusted, suspect = False, stable
             if trusted:
-                g_steps = _rough_forcing(g_vec, t, Y, p, rtol, atol)
-                k_steps, calls = _rough_in_t(kernel, t, Y, p, rtol, atol)
+                rough_steps, calls = _rough_data(g_vec, kernel, t, Y, p, rtol, atol)
                 total += calls
-                g_steps |= k_steps
             if trusted and not rough:
                 rough = _disagree(checked, t, Y, comp.estimate, rtol, atol) or \
-                    _too_fast(checked, p) or bool(g_steps.any())
+                    _too_fast(checked, p) or bool(rough_steps.any())
             if trusted and not rough:
                 non_smooth = None
                 break
@@ -606,9 +599,9 @@ def solve_adaptive(meth, kernel, g_vec, t0, T, *, rtol, atol, newton_tol, newton
                 total += calls
                 if over is None or over.max() <= 1.0:
                     non_smooth = None
-                    if not g_steps.any():
+                    if not rough_steps.any():
                         break
-                    # g is not smooth in some steps: the answer stands where dividing them
+                    # g or K is not smooth in some steps: the answer stands where dividing them
                     # changes it by less than the tolerance (see _confirmed_change)
                     raised = _confirmed_change(previous, t, Y, comp.estimate, rtol, atol) \
                         if previous is not None else None
@@ -619,7 +612,7 @@ def solve_adaptive(meth, kernel, g_vec, t0, T, *, rtol, atol, newton_tol, newton
                     if rounds >= LOCAL_ROUNDS:
                         break
                     rounds += 1
-                    suspect = _local_mesh(t, g_steps, LOCAL_SPLIT)
+                    suspect = _local_mesh(t, rough_steps, LOCAL_SPLIT)
                 else:
                     trusted, ratio = False, float(over.max())
                     non_smooth = float(t[i])
@@ -1262,7 +1255,16 @@ def _rough_forcing(g_vec, t, Y, p, rtol, atol):
         return np.any(differences > ROUGH_G * tol, axis=1)
 
 
-def _rough_in_t(kernel, t, Y, p, rtol, atol):
+def _rough_data(g_vec, kernel, t, Y, p, rtol, atol):
+    """(steps, evaluations): the steps of the mesh ``t`` (a boolean per step) where g
+    (:func:`_rough_forcing`) or K (:func:`_rough_kernel`) is not smooth at their scale, and
+    the kernel evaluations that took."""
+    g_steps = _rough_forcing(g_vec, t, Y, p, rtol, atol)
+    k_steps, calls = _rough_kernel(kernel, t, Y, p, rtol, atol)
+    return g_steps | k_steps, calls
+
+
+def _rough_kernel(kernel, t, Y, p, rtol, atol):
     """(steps, evaluations): the steps of the mesh ``t`` (a boolean per step) where K is not
     smooth in t or in s at their scale, as :func:`_rough_forcing` finds them for g: the
     differences of order p + 1 on p + 2 equally spaced points x_j of the step
@@ -1300,7 +1302,7 @@ def _rough_in_t(kernel, t, Y, p, rtol, atol):
     out = np.empty((n, kernel.dim))
     calls = (1 + in_t) * (p + 2) * n
     run_guarded(lambda: _differences()(kernel.function_address, kernel.params, mesh, Y2,
-                                       weights, int(in_t), int(in_s), out),
+                                       weights, int(in_t), out),
                 kernel.args, calls)   # (inline, not in a thread, below THREAD_WORK)
     tol = tolerance_of(np.max(np.abs(Y2), axis=0), rtol, atol)
     return np.any(out > ROUGH_G * tol, axis=1), calls
@@ -1337,11 +1339,11 @@ def _names(kernel, index):
 _DIFFERENCE_WEIGHTS = {}
 
 
-def _kernel_differences(K, theta, t, Y, weights, in_t, in_s, out):
+def _kernel_differences(K, theta, t, Y, weights, in_t, out):
     """out[n, a] = the larger of (where ``in_t``) (t[n+1] - t[0]) |sum_j weights[j]
-    K(x_j, t[0], Y[0])[a]| and (where ``in_t`` or ``in_s``) c |sum_j weights[j] K(x_j, x_j,
-    Y[n])[a]|, x_j = t[n] + j h / (m - 1) (the last point t[n+1] itself), m = len(weights),
-    h = t[n+1] - t[n], c = t[n+1] - t[0] where ``in_t``, else h; a NaN difference counts as 0."""
+    K(x_j, t[0], Y[0])[a]| and c |sum_j weights[j] K(x_j, x_j, Y[n])[a]|, x_j = t[n] +
+    j h / (m - 1) (the last point t[n+1] itself), m = len(weights), h = t[n+1] - t[n],
+    c = t[n+1] - t[0] where ``in_t``, else h; a NaN difference counts as 0."""
     m = weights.shape[0]
     d = out.shape[1]
     f = np.empty(d)
@@ -1378,7 +1380,7 @@ def _differences():
         from .._numba import JIT_OPTIONS, njit, types
         from ..kernels._kernel import KERNEL_SIGNATURE
         a1, a2, i = types.float64[::1], types.float64[:, ::1], types.int64
-        signature = types.void(types.FunctionType(KERNEL_SIGNATURE), a1, a1, a2, a1, i, i, a2)
+        signature = types.void(types.FunctionType(KERNEL_SIGNATURE), a1, a1, a2, a1, i, a2)
         options = {k: v for k, v in JIT_OPTIONS.items() if k != "nopython"}
         _COMPILED.append(_entry_point(njit(signature, **options)(_kernel_differences)))
     return _COMPILED[0]

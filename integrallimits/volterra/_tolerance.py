@@ -24,7 +24,7 @@ import weakref
 import numpy as np
 
 from ..kernels import _user
-from ._estimate import FEW, RATE_FACTOR, UNRESOLVED, estimate_error, trim_lead_in
+from ._estimate import FEW, RATE_FACTOR, RATE_MIN_STEPS, UNRESOLVED, estimate_error, trim_lead_in
 from ._estimate import _estimate_order as _order_of_rate
 from ._outcome import (_NONE_KEPT, FAILED, SUCCEEDED, companion, companion_drops_odd_end,
                        describe, estimate_kept, unresolved_message, without_lone_start)
@@ -509,12 +509,13 @@ def solve_uniform_to_tolerance(run, t0, T, *, method, scalar, stats, rtol, atol,
 
 #: The factor within which an error estimate must stay of the actual error: a direct rule
 #: whose Richardson denominator 2^p - 1 exceeds it has the order of its small meshes measured
-#: (:func:`_third_level_rate`).
+#: (:func:`_third_level_rate`); the adaptive driver's bounds and signs use it too
+#: (:func:`._adaptive._faster_than_rate`).
 HONEST = 20.0
 #: Below this many steps the estimate of a direct rule's uniform mesh measures no rate (its
 #: mesh of every fourth point has fewer than ``_estimate.RATE_MIN_STEPS`` steps): the meshes
 #: its refinement predicts are multiples of 4 there (:func:`_quarters`).
-RATE_STEPS = 32
+RATE_STEPS = 4 * RATE_MIN_STEPS
 
 
 def _quarters(n):
