@@ -15,6 +15,7 @@ costs a directory walk.
 from __future__ import annotations
 
 import contextlib
+import functools
 import hashlib
 import os
 import signal
@@ -177,6 +178,17 @@ def deferred_interrupt():
             raise KeyboardInterrupt from None
 
 
+def _deferring(compile_for_args):
+    """A dispatcher's ``_compile_for_args`` (what its call runs for types it has not compiled,
+    looked up on the instance) inside :func:`deferred_interrupt`: the package's loops that
+    compile on their first call, from Python, hold Ctrl-C as a user's kernel does."""
+    @functools.wraps(compile_for_args)
+    def compile_and_call(*args, **kwargs):
+        with deferred_interrupt():
+            return compile_for_args(*args, **kwargs)
+    return compile_and_call
+
+
 def jit(*args, **kwargs):
     """``numba.njit`` with the package options (keywords override them).
 
@@ -202,6 +214,8 @@ def jit(*args, **kwargs):
                 for sig in (signatures if isinstance(signatures, list) else [signatures]):
                     dispatcher.compile(sig)
             dispatcher.disable_compile()
+        else:
+            dispatcher._compile_for_args = _deferring(dispatcher._compile_for_args)
         return dispatcher
 
     return decorate(args[0]) if args else decorate

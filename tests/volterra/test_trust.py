@@ -962,6 +962,41 @@ def test_ctrl_c_while_a_kernel_compiles_is_raised_not_lost():
     assert signal.getsignal(signal.SIGINT) is previous
 
 
+def test_ctrl_c_while_a_package_loop_compiles_on_its_first_call_is_held_until_it_ends():
+    """The package's own loops that compile on their first call from Python (no explicit
+    signature) hold Ctrl-C as a user's kernel does: the compilation ends, then the interrupt
+    is raised, and the loop is compiled for the next call.  An interrupt in the middle had
+    aborted the compilation (no signature compiled) and, raised from Numba's C callbacks,
+    could be lost.  (The signal arrives from a listener of Numba's compile event.)"""
+    import threading
+    from numba.core import event
+    from integrallimits._numba import jit
+    if threading.current_thread() is not threading.main_thread():
+        pytest.skip("signals reach the main thread only")
+
+    class Interrupt(event.Listener):
+        def on_start(self, event):
+            signal.raise_signal(signal.SIGINT)
+
+        def on_end(self, event):
+            pass
+
+    def loop(x):
+        return x + 1
+
+    dispatcher = jit(cache=False)(loop)
+    previous = signal.signal(signal.SIGINT, signal.default_int_handler)
+    try:
+        with pytest.raises(KeyboardInterrupt), \
+                event.install_listener("numba:compile", Interrupt()):
+            dispatcher(1)
+    finally:
+        signal.signal(signal.SIGINT, previous)
+    assert signal.getsignal(signal.SIGINT) is previous
+    assert len(dispatcher.signatures) == 1          # the compilation ended
+    assert dispatcher(2) == 3
+
+
 # -- 3. unstable or unresolved discretisations are not success --------------------------------
 
 # The kernels of section 3 are module functions, compiled once for all the methods and sizes
