@@ -1289,10 +1289,21 @@ def _rough_kernel(kernel, t, Y, p, rtol, atol):
     (:func:`_kernel_differences`), once per accepted mesh; none for a variable the kernel's
     code never names (:func:`_names`: K = -y^2, whose 4-step rk4 solve at rtol 1e-3 the
     t-differences made 1.23 times as costly)."""
+    out, calls = kernel_differences(kernel, t, Y, p)
+    tol = tolerance_of(np.max(np.abs(Y.reshape(len(t), -1)), axis=0), rtol, atol)
+    return np.any(out > ROUGH_G * tol, axis=1), calls
+
+
+def kernel_differences(kernel, t, Y, p):
+    """(out, evaluations): out[n] (d floats) the scaled differences of order p + 1 of K
+    across the step [t_n, t_(n+1)] of :func:`_rough_kernel` (zeros where K names neither t nor
+    s), and the kernel evaluations they took.  A jump of K inside the step keeps them at
+    least the jump times the scale, a bound of the step's quadrature error that every nested
+    mesh makes alike (:func:`._vide.solve_vide` raises its estimates to them)."""
     n = len(t) - 1
     in_t, in_s = _names(kernel, 0), _names(kernel, 1)
     if n < 1 or not (in_t or in_s):
-        return np.zeros(max(n, 0), dtype=bool), 0
+        return np.zeros((max(n, 0), kernel.dim)), 0
     weights = _DIFFERENCE_WEIGHTS.get(p)
     if weights is None:
         weights = np.array([(-1.0) ** (p + 1 - j) * math.comb(p + 1, j) for j in range(p + 2)])
@@ -1304,8 +1315,35 @@ def _rough_kernel(kernel, t, Y, p, rtol, atol):
     run_guarded(lambda: _differences()(kernel.function_address, kernel.params, mesh, Y2,
                                        weights, int(in_t), out),
                 kernel.args, calls)   # (inline, not in a thread, below THREAD_WORK)
-    tol = tolerance_of(np.max(np.abs(Y2), axis=0), rtol, atol)
-    return np.any(out > ROUGH_G * tol, axis=1), calls
+    return out, calls
+
+
+#: Where :func:`kernel_defects` sweeps a step [t_n, t_n + h]: from t_n + INSIDE h to
+#: t_n + (1 - INSIDE) h, so that a jump of K at a mesh point, which the Gauss methods'
+#: quadrature resolves exactly, is no defect.
+INSIDE = 2.0 ** -20
+
+
+def kernel_defects(kernel, t, Y, p):
+    """(delta, evaluations): delta[n] (d floats) a bound of what the quadrature of a step
+    [t_n, t_(n+1)] of a solve on the mesh ``t`` misses of the integral of K over it where K
+    jumps or has a kink inside, from :func:`kernel_differences` on the step without its ends
+    (INSIDE): a jump J between two of the p + 2 points gives differences J C(p, k) (k <= p)
+    times the scale, at least J C(p, 0) where it lies before the second point, within
+    h / (p + 1) of the step's start, where the quadrature misses at most J h / (p + 1); so
+    delta = (p + 1) / C(p, p // 2) times the differences bounds the miss (the order p up to
+    8).  On smooth K, delta is h^(p + 1) times K's derivatives: below the method's own error.
+    Twice the evaluations of :func:`kernel_differences` (the gaps between the steps are swept
+    too)."""
+    n = len(t) - 1
+    h = np.diff(t)
+    ends = np.empty(2 * n)
+    ends[0::2] = t[:-1] + INSIDE * h
+    ends[1::2] = t[1:] - INSIDE * h
+    Y2 = Y.reshape(n + 1, -1)
+    rows = np.repeat(Y2[:-1], 2, axis=0)[:2 * n]     # (row k of a sweep: its start's value)
+    out, calls = kernel_differences(kernel, ends, rows, p)
+    return out[0::2] * ((p + 1) / math.comb(p, p // 2)), calls
 
 
 def _names(kernel, index):

@@ -495,6 +495,13 @@ def solve_uniform_to_tolerance(run, t0, T, *, method, scalar, stats, rtol, atol,
         t_fail = float(T)
         message = (f"the estimated error is {ratio:.3g} times atol + rtol |y| at N = {n}, the most "
                    f"steps allowed; use a higher-order method or a looser tolerance.")
+        if defects:     # (the order of the method does not help there)
+            message = (f"the estimated error is {ratio:.3g} times atol + rtol |y| at N = {n}, the "
+                       f"most steps allowed; it holds what the steps' quadrature misses where the "
+                       f"kernel is not smooth or not resolved inside a step, from t = "
+                       f"{float(t[defects[0][0]]):.6g} on, which uniform meshes resolve slowly "
+                       f"whatever the method's order: use a looser tolerance, or split the "
+                       f"interval at that point.")
         info["failure"] = "tolerance"
     if computed_start and t_fail is not None:
         keep, message = without_lone_start(keep, message)

@@ -53,6 +53,7 @@ from ..kernels._kernel import (_FAST, BLOCK_SIGNATURE, JACOBIAN_SIGNATURE, KERNE
 from ..kernels._linear import as_linear_kernel, positional_arity
 from ..kernels._structured import is_weakly_singular
 from . import _loops
+from ._adaptive import kernel_defects
 from ._estimate import UNRESOLVED
 from ._loops import NFEV, NIT, NJEV, NSOLVE, _jacobian_p, _stage_grid
 from ._methods import tolerance_method
@@ -956,6 +957,14 @@ def solve_vide(f, K, y0, t_span=None, n_steps=None, method=None, *, args=None, m
         sol.stats["nfev"] += evaluations
         return _coupled_scale(sol, J, meth.tableau)
 
+    def rough_memory(mesh, Y, claims):
+        """(defects, evaluations) of a solve to a tolerance: the steps where K is not smooth,
+        with a bound of what their quadrature misses (:func:`._adaptive.kernel_defects`)
+        where it exceeds the tolerance ``claims`` at the step's end."""
+        delta, evaluations = kernel_defects(kernel, mesh, Y, meth.order)
+        return [(j, delta[j]) for j in np.nonzero(np.any(delta > claims, axis=1))[0]], \
+            evaluations
+
     if tolerance is None:
         sol = solve_on_mesh(run, t, method=meth, scalar=scalar, stats=stats,
                             error_estimate=error_estimate, uniform=mesh is None,
@@ -978,7 +987,8 @@ def solve_vide(f, K, y0, t_span=None, n_steps=None, method=None, *, args=None, m
         sol = with_resolved_start(
             lambda finer: solve_uniform_to_tolerance(
                 run, t[0], t[-1], method=meth, scalar=scalar, stats=stats, rtol=tolerance[0],
-                atol=tolerance[1], n_max=n_max, n_start=finer or 8),
+                atol=tolerance[1], n_max=n_max, n_start=finer or 8,
+                step_defect=rough_memory if memory else None),
             run, tolerance[0], tolerance[1], uniform_only=meth.uniform_only,
             min_steps=meth.min_steps, adaptive=False, n_max=n_max, suspect=suspect,
             by_ratio=True)
