@@ -1304,10 +1304,7 @@ def kernel_differences(kernel, t, Y, p):
     in_t, in_s = _names(kernel, 0), _names(kernel, 1)
     if n < 1 or not (in_t or in_s):
         return np.zeros((max(n, 0), kernel.dim)), 0
-    weights = _DIFFERENCE_WEIGHTS.get(p)
-    if weights is None:
-        weights = np.array([(-1.0) ** (p + 1 - j) * math.comb(p + 1, j) for j in range(p + 2)])
-        _DIFFERENCE_WEIGHTS[p] = weights
+    weights = difference_weights(p)
     Y2 = np.ascontiguousarray(Y.reshape(n + 1, -1), dtype=float)
     mesh = np.ascontiguousarray(t, dtype=float)     # (the entry point checks no types)
     out = np.empty((n, kernel.dim))
@@ -1375,6 +1372,16 @@ def _names(kernel, index):
 
 #: The weights of the differences of order p + 1 on p + 2 points, by p.
 _DIFFERENCE_WEIGHTS = {}
+
+
+def difference_weights(p):
+    """The weights (-1)^(p + 1 - j) C(p + 1, j), j = 0 .. p + 1, of the differences of order
+    p + 1 on p + 2 equally spaced points."""
+    weights = _DIFFERENCE_WEIGHTS.get(p)
+    if weights is None:
+        weights = np.array([(-1.0) ** (p + 1 - j) * math.comb(p + 1, j) for j in range(p + 2)])
+        _DIFFERENCE_WEIGHTS[p] = weights
+    return weights
 
 
 def _kernel_differences(K, theta, t, Y, weights, in_t, out):

@@ -498,10 +498,10 @@ def solve_uniform_to_tolerance(run, t0, T, *, method, scalar, stats, rtol, atol,
         if defects:     # (the order of the method does not help there)
             message = (f"the estimated error is {ratio:.3g} times atol + rtol |y| at N = {n}, the "
                        f"most steps allowed; it holds what the steps' quadrature misses where the "
-                       f"kernel is not smooth or not resolved inside a step, from t = "
-                       f"{float(t[defects[0][0]]):.6g} on, which uniform meshes resolve slowly "
-                       f"whatever the method's order: use a looser tolerance, or split the "
-                       f"interval at that point.")
+                       f"data (K, or a VIDE's f) are not smooth or not resolved inside a step, "
+                       f"from t = {float(t[defects[0][0]]):.6g} on, which uniform meshes resolve "
+                       f"slowly whatever the method's order: use a looser tolerance, or split "
+                       f"the interval at that point.")
         info["failure"] = "tolerance"
     if computed_start and t_fail is not None:
         keep, message = without_lone_start(keep, message)
