@@ -1290,8 +1290,8 @@ def _rough_kernel(kernel, t, Y, p, rtol, atol):
     code never names (:func:`_names`: K = -y^2, whose 4-step rk4 solve at rtol 1e-3 the
     t-differences made 1.23 times as costly)."""
     n = len(t) - 1
-    in_t, in_s = _names(kernel, 0), _names(kernel, 1)
-    if n < 1 or not (in_t or in_s):
+    in_t = _names(kernel, 0)
+    if n < 1 or not (in_t or _names(kernel, 1) or _names(kernel, 2)):
         return np.zeros(max(n, 0), dtype=bool), 0
     weights = _DIFFERENCE_WEIGHTS.get(p)
     if weights is None:
@@ -1341,13 +1341,15 @@ _DIFFERENCE_WEIGHTS = {}
 
 def _kernel_differences(K, theta, t, Y, weights, in_t, out):
     """out[n, a] = the larger of (where ``in_t``) (t[n+1] - t[0]) |sum_j weights[j]
-    K(x_j, t[0], Y[0])[a]| and c |sum_j weights[j] K(x_j, x_j, Y[n])[a]|, x_j = t[n] +
-    j h / (m - 1) (the last point t[n+1] itself), m = len(weights), h = t[n+1] - t[n],
-    c = t[n+1] - t[0] where ``in_t``, else h; a NaN difference counts as 0."""
+    K(x_j, t[0], Y[0])[a]| and c |sum_j weights[j] K(x_j, x_j, y_j)[a]|, x_j = t[n] +
+    j h / (m - 1) (the last point t[n+1] itself), y_j = Y[n] + (j / (m - 1)) (Y[n+1] - Y[n])
+    (the last Y[n+1] itself), m = len(weights), h = t[n+1] - t[n], c = t[n+1] - t[0] where
+    ``in_t``, else h; a NaN difference counts as 0."""
     m = weights.shape[0]
     d = out.shape[1]
     f = np.empty(d)
     acc = np.empty(d)
+    path = np.empty((1, Y.shape[1]))
     for n in range(t.shape[0] - 1):
         h = t[n + 1] - t[n]
         for a in range(d):
@@ -1355,12 +1357,17 @@ def _kernel_differences(K, theta, t, Y, weights, in_t, out):
         for which in range(2):
             if which == 0 and in_t == 0:
                 continue
-            row = 0 if which == 0 else n
             for a in range(d):
                 acc[a] = 0.0
             for j in range(m):
                 x = t[n + 1] if j == m - 1 else t[n] + h * (j / (m - 1))
-                K(x, t[0] if which == 0 else x, Y, row, theta, f)
+                if which == 0:
+                    K(x, t[0], Y, 0, theta, f)
+                else:
+                    for b in range(Y.shape[1]):
+                        path[0, b] = Y[n + 1, b] if j == m - 1 else \
+                            Y[n, b] + (Y[n + 1, b] - Y[n, b]) * (j / (m - 1))
+                    K(x, x, path, 0, theta, f)
                 for a in range(d):
                     acc[a] += weights[j] * f[a]
             scale = t[n + 1] - t[0] if in_t != 0 else h
