@@ -508,7 +508,7 @@ def solve_adaptive(meth, kernel, g_vec, t0, T, *, rtol, atol, newton_tol, newton
             total += calls
             if over is not None and over.max() > 1.0:
                 trusted, rounds = False, 1
-                suspect = _local_mesh(t, _made_here(over, i), float(over.max()))
+                suspect = _local_mesh(t, _made_here(over, i) | rough_steps, float(over.max()))
                 non_smooth = float(t[i])
                 profile = (first, t)            # (to fall back on if its refinement fails)
             elif rough_steps.any():     # (confirmed by dividing them: see _confirmed_change)
@@ -619,13 +619,15 @@ def solve_adaptive(meth, kernel, g_vec, t0, T, *, rtol, atol, newton_tol, newton
                     if rounds >= LOCAL_ROUNDS:
                         break
                     rounds += 1
-                    suspect = _local_mesh(t, _made_here(over, i), ratio)
+                    suspect = _local_mesh(t, _made_here(over, i) | rough_steps, ratio)
             else:
                 non_smooth = None
                 here = None
                 if rounds and comp.first_bad is None:   # (the shifted check found a non-smooth
                     here = _made_here(np.max(over_tolerance(   # point: refined where the error is)
-                        comp.estimate, tolerance_of(Y, rtol, atol)), axis=1))
+                        comp.estimate, tolerance_of(Y, rtol, atol)), axis=1),
+                        rise=np.max(over_tolerance(comp.estimate, tolerance_of(np.max(
+                            np.abs(Y.reshape(len(Y), -1)), axis=0), rtol, atol)), axis=1))
                 if here is not None:
                     non_smooth = float(t[int(np.argmax(here))])
                     if rounds >= LOCAL_ROUNDS:
@@ -1443,7 +1445,7 @@ def _local_mesh(t, steps, top):
     return _paired(np.concatenate(pieces + [t[-1:]]))
 
 
-def _made_here(over, i=None):
+def _made_here(over, i=None, rise=None):
     """The steps (a boolean per step of the mesh) where the estimate over the tolerance, per
     mesh point ``over``, is made: the step into the point ``i`` (the first one over the
     tolerance, for the shifted check, whose companion's step that holds the non-smooth point
@@ -1457,7 +1459,9 @@ def _made_here(over, i=None):
         return steps
     if len(over) < 2 or not over.max() > 1.0 or not np.all(np.isfinite(over)):
         return None
-    steps = np.diff(over) > LOCAL_RISE * over.max()
+    if rise is None:
+        rise = over
+    steps = np.diff(rise) > LOCAL_RISE * rise.max()
     return steps if 0 < steps.sum() <= len(steps) / 4 else None
 
 
