@@ -508,7 +508,7 @@ def solve_adaptive(meth, kernel, g_vec, t0, T, *, rtol, atol, newton_tol, newton
             total += calls
             if over is not None and over.max() > 1.0:
                 trusted, rounds = False, 1
-                suspect = _local_mesh(t, _made_here(over, i) | rough_steps, float(over.max()))
+                suspect = _local_mesh(t, _made_here(over, i), float(over.max()))
                 non_smooth = float(t[i])
                 profile = (first, t)            # (to fall back on if its refinement fails)
             elif rough_steps.any():     # (confirmed by dividing them: see _confirmed_change)
@@ -619,7 +619,7 @@ def solve_adaptive(meth, kernel, g_vec, t0, T, *, rtol, atol, newton_tol, newton
                     if rounds >= LOCAL_ROUNDS:
                         break
                     rounds += 1
-                    suspect = _local_mesh(t, _made_here(over, i) | rough_steps, ratio)
+                    suspect = _local_mesh(t, _made_here(over, i), ratio)
             else:
                 non_smooth = None
                 here = None
