@@ -626,8 +626,9 @@ def solve_adaptive(meth, kernel, g_vec, t0, T, *, rtol, atol, newton_tol, newton
                 if rounds and comp.first_bad is None:   # (the shifted check found a non-smooth
                     here = _made_here(np.max(over_tolerance(   # point: refined where the error is)
                         comp.estimate, tolerance_of(Y, rtol, atol)), axis=1),
-                        rise=np.max(over_tolerance(comp.estimate, tolerance_of(np.max(
-                            np.abs(Y.reshape(len(Y), -1)), axis=0), rtol, atol)), axis=1))
+                        rise=np.max(over_tolerance(comp.estimate, tolerance_of(
+                            np.maximum.accumulate(np.abs(Y.reshape(len(Y), -1)), axis=0),
+                            rtol, atol)), axis=1))
                 if here is not None:
                     non_smooth = float(t[int(np.argmax(here))])
                     if rounds >= LOCAL_ROUNDS:
