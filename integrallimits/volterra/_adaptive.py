@@ -624,11 +624,8 @@ def solve_adaptive(meth, kernel, g_vec, t0, T, *, rtol, atol, newton_tol, newton
                 non_smooth = None
                 here = None
                 if rounds and comp.first_bad is None:   # (the shifted check found a non-smooth
-                    here = _made_here(np.max(over_tolerance(   # point: refined where the error is)
-                        comp.estimate, tolerance_of(Y, rtol, atol)), axis=1),
-                        rise=np.max(over_tolerance(comp.estimate, tolerance_of(
-                            np.maximum.accumulate(np.abs(Y.reshape(len(Y), -1)), axis=0),
-                            rtol, atol)), axis=1))
+                    # point: refined where the error is made)
+                    here = _where_made(comp.estimate, Y, rtol, atol)
                 if here is not None:
                     non_smooth = float(t[int(np.argmax(here))])
                     if rounds >= LOCAL_ROUNDS:
@@ -1515,6 +1512,17 @@ def _local_mesh(t, steps, top):
     pieces = [np.linspace(t[j], t[j + 1], split + 1)[:-1] if near[j] else t[j:j + 1]
               for j in range(len(t) - 1)]
     return _paired(np.concatenate(pieces + [t[-1:]]))
+
+
+def _where_made(estimate, Y, rtol, atol):
+    """:func:`_made_here` of the ``estimate`` of ``Y`` over the tolerance (per mesh point, the
+    largest over the components), the steps found from the estimate over the tolerance of
+    each component's largest value so far (the ``rise``)."""
+    Y2 = Y.reshape(len(Y), -1)
+    E = estimate.reshape(Y2.shape)
+    largest = np.maximum.accumulate(np.abs(Y2), axis=0)
+    return _made_here(np.max(over_tolerance(E, tolerance_of(Y2, rtol, atol)), axis=1),
+                      rise=np.max(over_tolerance(E, tolerance_of(largest, rtol, atol)), axis=1))
 
 
 def _made_here(over, i=None, rise=None):

@@ -955,6 +955,22 @@ def test_the_kernel_check_follows_y_across_a_kink_of_k_in_y():
     assert np.array_equal(steps, crossing)
 
 
+def test_the_steps_where_an_error_is_made_are_not_those_where_y_is_small():
+    """An error made at a kink of K in y that y crosses at t = 0.4 and carried on; y crosses 0
+    at t = 0.8, where atol = rtol / 100 makes the tolerance 100 times tighter and the
+    estimate over it rises most: the steps divided there left the error where it was
+    (radau3 on y = 1 - t - int |y - 0.5| at rtol 1e-6: 2310 steps; 440 meet the tolerance).
+    Measured against the tolerance of y's largest value so far, the error rises at the
+    kink."""
+    t = np.linspace(0.0, 1.0, 41)
+    Y = (1.0 - 1.25 * t)[:, None]
+    estimate = np.where(t[:, None] > 0.4, 1e-6, 0.0)
+    here = _adaptive._where_made(estimate, Y, 1e-6, 1e-8)
+    assert np.flatnonzero(here).tolist() == [16]        # [0.4, 0.425]
+    over = np.max(estimate / (1e-8 + 1e-6 * np.abs(Y)), axis=1)
+    assert 16 not in np.flatnonzero(_adaptive._made_here(over)).tolist()
+
+
 @pytest.mark.parametrize("K, d, smooth", [
     (lambda t, s, y: -y * y, 1, True), (lambda t, s, y: y ** 2, 1, True),
     (lambda t, s, y: np.exp(-y) + math.sin(y), 1, True), (lambda t, s, y: (-y[1], y[0]), 2, True),
