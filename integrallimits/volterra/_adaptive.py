@@ -624,8 +624,8 @@ def solve_adaptive(meth, kernel, g_vec, t0, T, *, rtol, atol, newton_tol, newton
                 non_smooth = None
                 here = None
                 if rounds and comp.first_bad is None:   # (the shifted check found a non-smooth
-                    here = _made_here(np.max(over_tolerance(   # point: refined where the error is)
-                        comp.estimate, tolerance_of(Y, rtol, atol)), axis=1))
+                    # point: refined where the error is made)
+                    here = _where_made(comp.estimate, Y, rtol, atol)
                 if here is not None:
                     non_smooth = float(t[int(np.argmax(here))])
                     if rounds >= LOCAL_ROUNDS:
@@ -1266,14 +1266,20 @@ def _rough_data(g_vec, kernel, t, Y, p, rtol, atol):
 
 def _rough_kernel(kernel, t, Y, p, rtol, atol):
     """(steps, evaluations): the steps of the mesh ``t`` (a boolean per step) where K is not
-    smooth in t or in s at their scale, as :func:`_rough_forcing` finds them for g: the
-    differences of order p + 1 on p + 2 equally spaced points x_j of the step
+    smooth in t, in s or in y along the solution at their scale, as :func:`_rough_forcing`
+    finds them for g: the differences of order p + 1 on p + 2 equally spaced points x_j of
+    the step
 
     * of tau -> K(tau, t0, Y_0) (where K names t),
-    * of x -> K(x, x, Y_n) along the diagonal, which a jump or kink of K in t or in s inside
-      the step crosses (one sweep for both, where the two sweeps of t at s = t_n and of s at
-      t = t_(n+1) took the study's affine/gauss2/1e-3 row to 4.33 times the best uniform
-      mesh's work, over its goal of 4),
+    * of x -> K(x, x, y(x)) along the diagonal, y(x) linear between Y_n and Y_(n+1) across
+      the step, which a jump or kink of K in t or in s inside the step crosses (one sweep for
+      both, where the two sweeps of t at s = t_n and of s at t = t_(n+1) took the study's
+      affine/gauss2/1e-3 row to 4.33 times the best uniform mesh's work, over its goal of 4),
+      and a kink of K in y that y crosses inside the step (y = 1 - t - int |y - 0.5|, which
+      crosses 0.5 at ln 1.5: radau3 at rtol 1e-6 was a success on 10 steps 2.3e3 times over
+      the tolerance, radau4 at 1e-8 on 8 steps 4.9e3 times, gauss4 at 1e-6 1.05e3 times;
+      with y held at Y_n the sweep saw no kink); one that y does not cross stays smooth
+      along the path,
 
     times the length t_{n+1} - t0 of the integral they enter where K names t (the lag term
     int_0^t_n K(t, s, y(s)) ds is g's twin in the step), else times h (the step's part of
@@ -1286,9 +1292,13 @@ def _rough_kernel(kernel, t, Y, p, rtol, atol):
     y = 1 + t + int c(s) y, c = 1 before 0.5 and 2 after, gauss4 at rtol 1e-10 was a success
     8e7 times over the tolerance.  The steps found are divided as g's are
     (:func:`_confirmed_change`).  (p + 2) N kernel evaluations a sweep in one compiled call
-    (:func:`_kernel_differences`), once per accepted mesh; none for a variable the kernel's
-    code never names (:func:`_names`: K = -y^2, whose 4-step rk4 solve at rtol 1e-3 the
-    t-differences made 1.23 times as costly)."""
+    (:func:`_kernel_differences`), once per accepted mesh; none for t where the kernel's
+    code never names it (:func:`_names`: K = -y^2, whose 4-step rk4 solve at rtol 1e-3 the
+    t-differences made 1.23 times as costly), none at all where it names neither t nor s and
+    is visibly smooth in y (:func:`_smooth_in_y`: K = -y^2, y^2 and (-y_2, y_1), the
+    study's inverse, tan and rotation, whose (p + 2) N evaluations cost 1.0003-1.115 times
+    the evaluations of their 54 rows of ``tools/smooth_tolerance_scan.py``, and took
+    tan/gauss2/1e-6 over its work goal: 0.998 -> 1.017 times the best uniform mesh's)."""
     out, calls = kernel_differences(kernel, t, Y, p)
     tol = tolerance_of(np.max(np.abs(Y.reshape(len(t), -1)), axis=0), rtol, atol)
     return np.any(out > ROUGH_G * tol, axis=1), calls
@@ -1296,13 +1306,14 @@ def _rough_kernel(kernel, t, Y, p, rtol, atol):
 
 def kernel_differences(kernel, t, Y, p):
     """(out, evaluations): out[n] (d floats) the scaled differences of order p + 1 of K
-    across the step [t_n, t_(n+1)] of :func:`_rough_kernel` (zeros where K names neither t nor
-    s), and the kernel evaluations they took.  A jump of K inside the step keeps them at
-    least the jump times the scale, a bound of the step's quadrature error that every nested
-    mesh makes alike (:func:`._vide.solve_vide` raises its estimates to them)."""
+    across the step [t_n, t_(n+1)] of :func:`_rough_kernel` (zeros where it sweeps nothing),
+    and the kernel evaluations they took.  A jump of K inside the step keeps them at least
+    the jump times the scale, a bound of the step's quadrature error that every nested mesh
+    makes alike (:func:`kernel_defects`)."""
     n = len(t) - 1
-    in_t, in_s = _names(kernel, 0), _names(kernel, 1)
-    if n < 1 or not (in_t or in_s):
+    in_t = _names(kernel, 0)
+    if n < 1 or not (in_t or _names(kernel, 1) or
+                     _names(kernel, 2) and not _smooth_in_y(kernel)):
         return np.zeros((max(n, 0), kernel.dim)), 0
     weights = difference_weights(p)
     Y2 = np.ascontiguousarray(Y.reshape(n + 1, -1), dtype=float)
@@ -1337,14 +1348,15 @@ def kernel_defects(kernel, t, Y, p):
     ends = np.empty(2 * n)
     ends[0::2] = t[:-1] + INSIDE * h
     ends[1::2] = t[1:] - INSIDE * h
-    Y2 = Y.reshape(n + 1, -1)
-    rows = np.repeat(Y2[:-1], 2, axis=0)[:2 * n]     # (row k of a sweep: its start's value)
+    # (the sweep of step k runs from row k to row k + 1: Y_n to Y_(n+1) across a step, Y_(n+1)
+    # across the gap after it)
+    rows = Y.reshape(n + 1, -1)[np.concatenate(([0], np.repeat(np.arange(1, n), 2), [n]))]
     out, calls = kernel_differences(kernel, ends, rows, p)
     return out[0::2] * ((p + 1) / math.comb(p, p // 2)), calls
 
 
 def _names(kernel, index):
-    """Whether K may depend on its argument ``index`` (0: t, 1: s): False for t of a kernel
+    """Whether K may depend on its argument ``index`` (0: t, 1: s, 2: y): False for t of a kernel
     marked t-independent, and for a user's plain Python K(t, s, y, ...) (the general kind)
     whose code never names that parameter (no instruction of any kind has it as its argument,
     so that opcodes of later Pythons, such as 3.14's LOAD_FAST_BORROW, count as reads; no
@@ -1370,6 +1382,65 @@ def _names(kernel, index):
     return reads
 
 
+#: What a kernel's code may hold and still be smooth in y wherever it is finite
+#: (:func:`_smooth_in_y`): the functions (NumPy's and math's, by name), the other names
+#: (modules, constants), the opcodes (no branch, comparison or loop), the binary operators.
+_SMOOTH_CALLS = frozenset({"array", "asarray", "exp", "expm1", "log", "log1p", "sin", "cos",
+                           "tan", "sinh", "cosh", "tanh", "arctan", "atan", "float"})
+_SMOOTH_NAMES = _SMOOTH_CALLS | {"np", "numpy", "math", "pi", "e"}
+_SMOOTH_OPS = frozenset({
+    "RESUME", "NOP", "CACHE", "EXTENDED_ARG", "LOAD_CONST", "LOAD_SMALL_INT", "RETURN_VALUE",
+    "RETURN_CONST", "POP_TOP", "COPY", "SWAP", "ROT_TWO", "ROT_THREE", "DUP_TOP", "PUSH_NULL",
+    "PRECALL", "KW_NAMES", "BINARY_SUBSCR", "BINARY_SLICE", "BUILD_TUPLE", "BUILD_LIST",
+    "BUILD_SLICE", "LIST_EXTEND", "LIST_APPEND", "UNARY_NEGATIVE", "UNARY_POSITIVE",
+    "CALL_INTRINSIC_1", "LOAD_GLOBAL", "LOAD_ATTR", "LOAD_METHOD", "CALL", "CALL_KW",
+    "CALL_FUNCTION", "CALL_METHOD", "CALL_FUNCTION_KW", "BINARY_OP", "BINARY_ADD",
+    "BINARY_SUBTRACT", "BINARY_MULTIPLY", "BINARY_TRUE_DIVIDE", "BINARY_MATRIX_MULTIPLY",
+    "BINARY_POWER", "INPLACE_ADD", "INPLACE_SUBTRACT", "INPLACE_MULTIPLY",
+    "INPLACE_TRUE_DIVIDE"})
+_SMOOTH_OPERATORS = frozenset({"+", "-", "*", "/", "@", "**", "+=", "-=", "*=", "/=", "@=",
+                               "**=", "[]"})
+
+
+def _smooth_in_y(kernel):
+    """Whether K is visibly smooth in y wherever it is finite: a user's plain Python K (the
+    general kind) whose code has no branch, comparison or loop, calls only the functions of
+    _SMOOTH_CALLS (each call one of theirs: a function passed in ``args`` is not), loads no
+    other global or attribute, and raises to integer constant powers only (``(y * y) ** 0.5``
+    is |y|); False otherwise (structured kernels, SymPy's, callables without code, inner
+    functions).  A kink of K in y needs abs, min, max, a branch, or the like.  Kept in the
+    kernel's shared dict, as :func:`_names`."""
+    known = kernel._shared.get("smooth in y")
+    if known is not None:
+        return known
+    smooth = False
+    func = _user.py_function(kernel.probe) if kernel.probe is not None else None
+    code = getattr(func, "__code__", None)
+    if kernel.structure.get("kind", "general") == "general" and code is not None and \
+            not (code.co_cellvars or code.co_freevars):
+        smooth, calls, functions, previous = True, 0, 0, None
+        for ins in dis.get_instructions(code):
+            name = ins.opname
+            calls += name in ("CALL", "CALL_KW", "CALL_FUNCTION", "CALL_METHOD",
+                              "CALL_FUNCTION_KW")
+            if name.startswith(("LOAD_FAST", "STORE_FAST")):
+                pass
+            elif name not in _SMOOTH_OPS:
+                smooth = False
+            elif name in ("LOAD_GLOBAL", "LOAD_ATTR", "LOAD_METHOD"):
+                smooth = smooth and ins.argval in _SMOOTH_NAMES
+                functions += ins.argval in _SMOOTH_CALLS
+            elif name == "BINARY_OP":
+                smooth = smooth and ins.argrepr in _SMOOTH_OPERATORS
+            if "**" in ins.argrepr or name == "BINARY_POWER":
+                smooth = smooth and previous is not None and previous.opname in (
+                    "LOAD_CONST", "LOAD_SMALL_INT") and type(previous.argval) is int
+            previous = ins
+        smooth = smooth and calls <= functions
+    kernel._shared["smooth in y"] = smooth
+    return smooth
+
+
 #: The weights of the differences of order p + 1 on p + 2 points, by p.
 _DIFFERENCE_WEIGHTS = {}
 
@@ -1386,13 +1457,15 @@ def difference_weights(p):
 
 def _kernel_differences(K, theta, t, Y, weights, in_t, out):
     """out[n, a] = the larger of (where ``in_t``) (t[n+1] - t[0]) |sum_j weights[j]
-    K(x_j, t[0], Y[0])[a]| and c |sum_j weights[j] K(x_j, x_j, Y[n])[a]|, x_j = t[n] +
-    j h / (m - 1) (the last point t[n+1] itself), m = len(weights), h = t[n+1] - t[n],
-    c = t[n+1] - t[0] where ``in_t``, else h; a NaN difference counts as 0."""
+    K(x_j, t[0], Y[0])[a]| and c |sum_j weights[j] K(x_j, x_j, y_j)[a]|, x_j = t[n] +
+    j h / (m - 1) (the last point t[n+1] itself), y_j = Y[n] + (j / (m - 1)) (Y[n+1] - Y[n])
+    (the last Y[n+1] itself), m = len(weights), h = t[n+1] - t[n], c = t[n+1] - t[0] where
+    ``in_t``, else h; a NaN difference counts as 0."""
     m = weights.shape[0]
     d = out.shape[1]
     f = np.empty(d)
     acc = np.empty(d)
+    path = np.empty((1, Y.shape[1]))
     for n in range(t.shape[0] - 1):
         h = t[n + 1] - t[n]
         for a in range(d):
@@ -1400,12 +1473,17 @@ def _kernel_differences(K, theta, t, Y, weights, in_t, out):
         for which in range(2):
             if which == 0 and in_t == 0:
                 continue
-            row = 0 if which == 0 else n
             for a in range(d):
                 acc[a] = 0.0
             for j in range(m):
                 x = t[n + 1] if j == m - 1 else t[n] + h * (j / (m - 1))
-                K(x, t[0] if which == 0 else x, Y, row, theta, f)
+                if which == 0:
+                    K(x, t[0], Y, 0, theta, f)
+                else:
+                    for b in range(Y.shape[1]):
+                        path[0, b] = Y[n + 1, b] if j == m - 1 else \
+                            Y[n, b] + (Y[n + 1, b] - Y[n, b]) * (j / (m - 1))
+                    K(x, x, path, 0, theta, f)
                 for a in range(d):
                     acc[a] += weights[j] * f[a]
             scale = t[n + 1] - t[0] if in_t != 0 else h
@@ -1481,21 +1559,40 @@ def _local_mesh(t, steps, top):
     return _paired(np.concatenate(pieces + [t[-1:]]))
 
 
-def _made_here(over, i=None):
+def _where_made(estimate, Y, rtol, atol):
+    """:func:`_made_here` of the ``estimate`` of ``Y`` over the tolerance (per mesh point, the
+    largest over the components), the steps found from the estimate over the tolerance of
+    each component's largest value so far (the ``rise``)."""
+    Y2 = Y.reshape(len(Y), -1)
+    E = estimate.reshape(Y2.shape)
+    largest = np.maximum.accumulate(np.abs(Y2), axis=0)
+    return _made_here(np.max(over_tolerance(E, tolerance_of(Y2, rtol, atol)), axis=1),
+                      rise=np.max(over_tolerance(E, tolerance_of(largest, rtol, atol)), axis=1))
+
+
+def _made_here(over, i=None, rise=None):
     """The steps (a boolean per step of the mesh) where the estimate over the tolerance, per
     mesh point ``over``, is made: the step into the point ``i`` (the first one over the
     tolerance, for the shifted check, whose companion's step that holds the non-smooth point
     starts at most one step before it: the estimates between its points are the larger of its
-    ends'), or else the steps over which ``over`` rises by more than LOCAL_RISE of its
-    largest value; None where that is more than a quarter of the steps (the error is made
-    everywhere: the mesh is refined as a whole) or none."""
+    ends'), or else the steps over which ``rise`` (``over`` where not given) rises by more
+    than LOCAL_RISE of its largest value; None where that is more than a quarter of the steps
+    (the error is made everywhere: the mesh is refined as a whole) or none.  The ``rise`` of
+    :func:`_where_made` is the estimate over the tolerance of each component's largest value
+    so far: over the tolerance at the point, an error made at a kink of K in y that y
+    crosses (y = 1 - t - int |y - 0.5|, y crosses 0.5 at 0.405) rose most where y then
+    crosses 0 (t = 0.811, the tolerance 100 times tighter with atol = rtol / 100), and the
+    steps divided there left the error where it was (radau3 at rtol 1e-6: 2310 steps, 4.6e4
+    times the evaluations of its 10-step miss, where 440 steps meet the tolerance)."""
     if i is not None:
         steps = np.zeros(len(over) - 1, dtype=bool)
         steps[max(i - 1, 0)] = True
         return steps
     if len(over) < 2 or not over.max() > 1.0 or not np.all(np.isfinite(over)):
         return None
-    steps = np.diff(over) > LOCAL_RISE * over.max()
+    if rise is None:
+        rise = over
+    steps = np.diff(rise) > LOCAL_RISE * rise.max()
     return steps if 0 < steps.sum() <= len(steps) / 4 else None
 
 
