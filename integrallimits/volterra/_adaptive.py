@@ -1246,13 +1246,25 @@ def _rough_forcing(g_vec, t, Y, p, rtol, atol):
     evaluations, once per accepted mesh.
     """
     n = len(t) - 1
-    u = np.linspace(0.0, 1.0, p + 2)
-    times = (t[:-1, None] + np.diff(t)[:, None] * u[None, :]).ravel()
-    G = np.asarray(g_vec(times, keep=False), dtype=float).reshape(n, p + 2, -1)
-    differences = np.abs(np.diff(G, n=p + 1, axis=1))[:, 0, :]          # (n, d)
+    differences = _forcing_differences(g_vec, t, p)
     tol = tolerance_of(np.max(np.abs(Y.reshape(n + 1, -1)), axis=0), rtol, atol)
     with np.errstate(invalid="ignore"):
         return np.any(differences > ROUGH_G * tol, axis=1)
+
+
+def _forcing_differences(g_vec, t, p, sizes=False):
+    """|differences of order p + 1| of g on p + 2 equally spaced points of each step of the
+    mesh ``t`` (the last one the step's end), (N, d): (p + 1) N + 1 values of g.  ``sizes``:
+    also 2^(p + 1) times the largest |g| of each step's points (the size of the terms, against
+    which a difference is rounding)."""
+    n = len(t) - 1
+    u = np.linspace(0.0, 1.0, p + 2)
+    times = (t[:-1, None] + np.diff(t)[:, None] * u[None, :]).ravel()
+    G = np.asarray(g_vec(times, keep=False), dtype=float).reshape(n, p + 2, -1)
+    differences = np.abs(np.diff(G, n=p + 1, axis=1))[:, 0, :]
+    if not sizes:
+        return differences
+    return differences, 2.0 ** (p + 1) * np.max(np.abs(G), axis=1)
 
 
 def _rough_data(g_vec, kernel, t, Y, p, rtol, atol):
@@ -1262,6 +1274,84 @@ def _rough_data(g_vec, kernel, t, Y, p, rtol, atol):
     g_steps = _rough_forcing(g_vec, t, Y, p, rtol, atol)
     k_steps, calls = _rough_kernel(kernel, t, Y, p, rtol, atol)
     return g_steps | k_steps, calls
+
+
+#: Solves on a given mesh (:func:`with_rough_data`): the data are not smooth at the scale of
+#: a step where their differences there exceed ROUGH_FIXED times the solution's largest
+#: estimate (of that component).
+ROUGH_FIXED = 20.0
+
+
+def data_roughness(g_vec, kernel, t, Y, estimate, p):
+    """(ratio, evaluations): for each step of the mesh ``t`` (N,), the largest ratio of the
+    differences of order p + 1 of the data across it (of g, :func:`_forcing_differences`; of
+    K in t at (t0, Y_0), and along the diagonal at y on the chord from Y_n to Y_(n+1),
+    :func:`_kernel_difference_sizes`) to the largest ``estimate`` of the solution ``Y`` (of
+    the component, at least ROUNDING ulp of its largest value), 0 where a difference is within
+    the rounding of its terms (ROUNDING ulp of their size)."""
+    Dg, Sg = _forcing_differences(g_vec, t, p, sizes=True)
+    Dk, Sk, calls = _kernel_difference_sizes(kernel, t, Y, p, path=True)
+    noise = ROUNDING * EPS
+    with np.errstate(invalid="ignore"):
+        D = np.where(Dg > noise * Sg, Dg, 0.0)
+        if Dk is not None:
+            D = np.maximum(D, np.where(Dk > noise * Sk, Dk, 0.0))
+        scale = np.maximum(np.max(estimate, axis=0), noise * np.max(np.abs(Y), axis=0))
+        with np.errstate(divide="ignore"):
+            ratio = np.where(D > 0.0, D / scale, 0.0)
+    return np.nan_to_num(np.max(ratio, axis=1), nan=0.0, posinf=np.inf), calls
+
+
+def with_rough_data(sol, g_vec, kernel, p):
+    """``sol``, a solve on a given mesh with its error estimate (``p``: the method's order),
+    with its estimates made with the order 1 where the data are not smooth at the scale of
+    its steps and no rate judged the order.
+
+    The estimate compares solutions on nested meshes with the order p.  A jump or kink of the
+    data (of g; of K in t, in s, or in y where the solution crosses it) makes their errors
+    O(h) or O(h^2), and where the mesh of every fourth point is too small for its rate to
+    judge the order (fewer than 8 steps, ``Companion.small``), the estimate with p was up to
+    500 times below the error: radau3 on y = 1 + t + int c(s) y, c = 1 before 0.5 and 2 after,
+    8 steps, 0.088 for an estimate of 2.9e-3 (0.5 a mesh point, whose step's last stage takes
+    c = 2 where the step needs 1; every nested mesh alike); gauss4 on K = -|y - 0.5|,
+    16 steps, 518 times.  The differences of order p + 1 of the data across each step
+    (:func:`data_roughness`: those of the checks of solves to a tolerance, with K along the
+    diagonal at y on the chord from Y_n to Y_(n+1)) are about the quadrature defect a jump
+    or a kink makes in the step, and a smooth datum's are about its local error; where one
+    exceeds ROUGH_FIXED times the solution's largest estimate, on such a small mesh, the
+    estimates are multiplied by (2^q - 1) / (2^1 - 1) (q the order they assumed, now 1, the
+    order of a jump, as where the shifted companions disagree), and the message says so; an
+    estimate so raised over half the solution's size fails the solve (afterwards, in
+    :func:`._tolerance.with_confirmed_digits`).  (p + 2) N kernel evaluations a sweep (two
+    where K names t), counted in ``nfev``, and (p + 1) N + 1 values of g, on every successful
+    solve."""
+    if not sol.success or len(sol.mesh) < 2:
+        return sol
+    est = sol._est2
+    if not np.all(np.isfinite(est)):
+        return sol
+    ratio, calls = data_roughness(g_vec, kernel, sol.mesh, sol._y2, est, p)
+    sol.stats["nfev"] += calls
+    sol.stats["error_estimate_nfev"] = sol.stats.get("error_estimate_nfev", 0) + calls
+    q = float(sol.stats.get("estimate_order", math.nan))
+    if not (getattr(sol, "_small_mesh", False) and q > 1.0):
+        return sol
+    rough = ratio > ROUGH_FIXED
+    if not rough.any():
+        return sol
+    n = int(np.argmax(ratio))
+    factor = (2.0 ** q - 1.0)
+    # (in place: also error_estimate_mesh)
+    np.maximum(est, sol._companion_estimate * factor, out=est)
+    sol.stats["estimate_order"] = 1.0
+    sol.stats["max_error_estimate"] = float(np.max(est))
+    sol.message += (f"  The data (g or K) are not smooth at the scale of the steps: their "
+                    f"differences of order {p + 1} across the step [{float(sol.mesh[n]):.6g}, "
+                    f"{float(sol.mesh[n + 1]):.6g}] are {float(ratio[n]):.3g} times the error "
+                    f"estimate, and the mesh is too small for the solutions on coarser meshes "
+                    f"to show the order they converge at: the estimates were made with the "
+                    f"order 1 of a jump, not {q:.3g} ({factor:.3g} times larger).")
+    return sol
 
 
 def _rough_kernel(kernel, t, Y, p, rtol, atol):
@@ -1290,22 +1380,36 @@ def _rough_kernel(kernel, t, Y, p, rtol, atol):
     code never names (:func:`_names`: K = -y^2, whose 4-step rk4 solve at rtol 1e-3 the
     t-differences made 1.23 times as costly)."""
     n = len(t) - 1
-    in_t, in_s = _names(kernel, 0), _names(kernel, 1)
-    if n < 1 or not (in_t or in_s):
+    out, _, calls = _kernel_difference_sizes(kernel, t, Y, p)
+    if out is None:
         return np.zeros(max(n, 0), dtype=bool), 0
+    tol = tolerance_of(np.max(np.abs(Y.reshape(n + 1, -1)), axis=0), rtol, atol)
+    return np.any(out > ROUGH_G * tol, axis=1), calls
+
+
+def _kernel_difference_sizes(kernel, t, Y, p, path=False):
+    """(out, size, evaluations): the sizes of the differences of K across each step of the
+    mesh ``t`` that :func:`_rough_kernel` compares, (N, d), and of their terms
+    (:func:`_kernel_differences`), or (None, None, 0) where the kernel's code names neither t
+    nor s.  ``path``: the diagonal sweep
+    at y on the chord from Y_n to Y_(n+1), which a kink of K in y that the solution crosses
+    inside the step crosses too (K = -|y - 0.5|), not at Y_n."""
+    n = len(t) - 1
+    in_t, in_s = _names(kernel, 0), _names(kernel, 1)
+    if n < 1 or not (in_t or in_s or path):
+        return None, None, 0
     weights = _DIFFERENCE_WEIGHTS.get(p)
     if weights is None:
         weights = np.array([(-1.0) ** (p + 1 - j) * math.comb(p + 1, j) for j in range(p + 2)])
         _DIFFERENCE_WEIGHTS[p] = weights
     Y2 = np.ascontiguousarray(Y.reshape(n + 1, -1), dtype=float)
     mesh = np.ascontiguousarray(t, dtype=float)     # (the entry point checks no types)
-    out = np.empty((n, kernel.dim))
+    out, size = np.empty((n, kernel.dim)), np.empty((n, kernel.dim))
     calls = (1 + in_t) * (p + 2) * n
     run_guarded(lambda: _differences()(kernel.function_address, kernel.params, mesh, Y2,
-                                       weights, int(in_t), out),
+                                       weights, int(in_t), int(path), out, size),
                 kernel.args, calls)   # (inline, not in a thread, below THREAD_WORK)
-    tol = tolerance_of(np.max(np.abs(Y2), axis=0), rtol, atol)
-    return np.any(out > ROUGH_G * tol, axis=1), calls
+    return out, size, calls
 
 
 def _names(kernel, index):
@@ -1339,35 +1443,52 @@ def _names(kernel, index):
 _DIFFERENCE_WEIGHTS = {}
 
 
-def _kernel_differences(K, theta, t, Y, weights, in_t, out):
+def _kernel_differences(K, theta, t, Y, weights, in_t, path, out, size):
     """out[n, a] = the larger of (where ``in_t``) (t[n+1] - t[0]) |sum_j weights[j]
     K(x_j, t[0], Y[0])[a]| and c |sum_j weights[j] K(x_j, x_j, Y[n])[a]|, x_j = t[n] +
     j h / (m - 1) (the last point t[n+1] itself), m = len(weights), h = t[n+1] - t[n],
-    c = t[n+1] - t[0] where ``in_t``, else h; a NaN difference counts as 0."""
+    c = t[n+1] - t[0] where ``in_t``, else h; a NaN difference counts as 0.  ``path``: the
+    diagonal's K at (1 - u_j) Y[n] + u_j Y[n+1], u_j = j / (m - 1), instead of Y[n].
+    size[n, a]: the larger of the same with sum_j |weights[j] K(...)[a]| (the size of the
+    terms, against which a difference is rounding)."""
     m = weights.shape[0]
     d = out.shape[1]
     f = np.empty(d)
     acc = np.empty(d)
+    terms = np.empty(d)
+    chord = np.empty((1, d))
     for n in range(t.shape[0] - 1):
         h = t[n + 1] - t[n]
         for a in range(d):
             out[n, a] = 0.0
+            size[n, a] = 0.0
         for which in range(2):
             if which == 0 and in_t == 0:
                 continue
             row = 0 if which == 0 else n
             for a in range(d):
                 acc[a] = 0.0
+                terms[a] = 0.0
             for j in range(m):
                 x = t[n + 1] if j == m - 1 else t[n] + h * (j / (m - 1))
-                K(x, t[0] if which == 0 else x, Y, row, theta, f)
+                if which == 1 and path != 0:
+                    u = j / (m - 1)
+                    for a in range(d):
+                        chord[0, a] = (1.0 - u) * Y[n, a] + u * Y[n + 1, a]
+                    K(x, x, chord, 0, theta, f)
+                else:
+                    K(x, t[0] if which == 0 else x, Y, row, theta, f)
                 for a in range(d):
                     acc[a] += weights[j] * f[a]
+                    terms[a] += abs(weights[j] * f[a])
             scale = t[n + 1] - t[0] if in_t != 0 else h
             for a in range(d):
                 v = abs(acc[a]) * scale
                 if v > out[n, a]:
                     out[n, a] = v
+                v = terms[a] * scale
+                if v > size[n, a]:
+                    size[n, a] = v
 
 
 _COMPILED = []
@@ -1380,7 +1501,8 @@ def _differences():
         from .._numba import JIT_OPTIONS, njit, types
         from ..kernels._kernel import KERNEL_SIGNATURE
         a1, a2, i = types.float64[::1], types.float64[:, ::1], types.int64
-        signature = types.void(types.FunctionType(KERNEL_SIGNATURE), a1, a1, a2, a1, i, a2)
+        signature = types.void(types.FunctionType(KERNEL_SIGNATURE), a1, a1, a2, a1, i, i, a2,
+                               a2)
         options = {k: v for k, v in JIT_OPTIONS.items() if k != "nopython"}
         _COMPILED.append(_entry_point(njit(signature, **options)(_kernel_differences)))
     return _COMPILED[0]
