@@ -119,7 +119,7 @@ from . import _loops
 from ._estimate import (PAIR_FACTOR_MIN, RATE_FACTOR, estimate_error, pair_factor, refined_mesh,
                         shifted_estimate, trim_lead_in)
 from ._outcome import FAILED, SUCCEEDED, companion, describe, run_guarded, unresolved_message
-from ._solution import Solution
+from ._solution import Solution, largest_estimate
 from ._tolerance import (EPS, HONEST, ROUNDING, STIFF, STIFF_ADVICE, _entry_point,
                          blow_up_time, decay_rate, over_tolerance, stiffness_scale, tolerance_of,
                          unreachable, unreachable_message)
@@ -1302,55 +1302,89 @@ def data_roughness(g_vec, kernel, t, Y, estimate, p):
     return np.nan_to_num(np.max(ratio, axis=1), nan=0.0, posinf=np.inf), calls
 
 
-def with_rough_data(sol, g_vec, kernel, p):
+#: Solves on a given mesh whose data are not smooth (:func:`with_rough_data`): the steps
+#: where they are not, and one on each side, are divided into this many pieces.
+ROUGH_SPLIT = 4
+
+
+def with_rough_data(sol, g_vec, kernel, p, run=None):
     """``sol``, a solve on a given mesh with its error estimate (``p``: the method's order),
-    with its estimates made with the order 1 where the data are not smooth at the scale of
-    its steps and no rate judged the order.
+    with its estimates raised where the data are not smooth at the scale of its steps and the
+    mesh is too small for a rate to have judged the order the estimate assumes.
 
     The estimate compares solutions on nested meshes with the order p.  A jump or kink of the
     data (of g; of K in t, in s, or in y where the solution crosses it) makes their errors
     O(h) or O(h^2), and where the mesh of every fourth point is too small for its rate to
-    judge the order (fewer than 8 steps, ``Companion.small``), the estimate with p was up to
-    500 times below the error: radau3 on y = 1 + t + int c(s) y, c = 1 before 0.5 and 2 after,
-    8 steps, 0.088 for an estimate of 2.9e-3 (0.5 a mesh point, whose step's last stage takes
-    c = 2 where the step needs 1; every nested mesh alike); gauss4 on K = -|y - 0.5|,
-    16 steps, 518 times.  The differences of order p + 1 of the data across each step
-    (:func:`data_roughness`: those of the checks of solves to a tolerance, with K along the
-    diagonal at y on the chord from Y_n to Y_(n+1)) are about the quadrature defect a jump
-    or a kink makes in the step, and a smooth datum's are about its local error; where one
-    exceeds ROUGH_FIXED times the solution's largest estimate, on such a small mesh, the
-    estimates are multiplied by (2^q - 1) / (2^1 - 1) (q the order they assumed, now 1, the
-    order of a jump, as where the shifted companions disagree), and the message says so; an
-    estimate so raised over half the solution's size fails the solve (afterwards, in
-    :func:`._tolerance.with_confirmed_digits`).  (p + 2) N kernel evaluations a sweep (two
-    where K names t), counted in ``nfev``, and (p + 1) N + 1 values of g, on every successful
-    solve."""
+    judge the order (fewer than 8 steps: ``Companion.small``; a finer solve's rate on fewer
+    steps can agree with p by chance), the estimate with p was up to 500 times below the
+    error: radau3 on y = 1 + t + int c(s) y, c = 1 before 0.5 and 2 after, 8 steps, 0.088 for
+    an estimate of 2.9e-3 (0.5 a mesh point, whose step's last stage takes c = 2 where the
+    step needs 1, on every nested mesh alike); gauss4 on K = -|y - 0.5|, 16 steps, 518 times.
+    The differences of order p + 1 of the data across each step (:func:`data_roughness`, as
+    solves to a tolerance check them, with K along the diagonal at y on the chord from Y_n
+    to Y_(n+1)) are about the quadrature defect a jump or a kink makes in the step, and a
+    smooth datum's about the step's local error; where one exceeds ROUGH_FIXED times the
+    solution's largest estimate on such a mesh,
+
+    * with ``run`` (``mesh -> (Y, status, keep, nfev)``, methods that take any mesh), those
+      steps and one on each side are divided into ROUGH_SPLIT pieces, and the estimates are
+      raised to the change of the answer at the mesh points times ROUGH_SPLIT /
+      (ROUGH_SPLIT - 1) (the error of a jump falls like the step: the change is at least
+      that part of it);
+    * else (methods that need a uniform mesh), or where that solve fails, the companion's
+      estimates are made with the order 1 of a jump (multiplied by 2^q - 1, q the order they
+      assumed), as where the shifted companions disagree;
+
+    and the message says so.  An estimate so raised over half the solution's size fails the
+    solve (afterwards, :func:`._tolerance.with_confirmed_digits`).  Cost, on every successful
+    solve: (p + 2) N kernel evaluations (twice where K names t) and (p + 1) N + 1 values of g;
+    where the data are not smooth, a solve on N + 3 (ROUGH_SPLIT - 1) steps or so."""
     if not sol.success or len(sol.mesh) < 2:
         return sol
     est = sol._est2
     if not np.all(np.isfinite(est)):
         return sol
-    ratio, calls = data_roughness(g_vec, kernel, sol.mesh, sol._y2, est, p)
+    t, Y = sol.mesh, sol._y2
+    ratio, calls = data_roughness(g_vec, kernel, t, Y, est, p)
     sol.stats["nfev"] += calls
     sol.stats["error_estimate_nfev"] = sol.stats.get("error_estimate_nfev", 0) + calls
     q = float(sol.stats.get("estimate_order", math.nan))
-    if not (getattr(sol, "_small_mesh", False) and q > 1.0):
+    if not getattr(sol, "_small_mesh", False) or not np.any(ratio > ROUGH_FIXED):
         return sol
     rough = ratio > ROUGH_FIXED
-    if not rough.any():
-        return sol
     n = int(np.argmax(ratio))
-    factor = (2.0 ** q - 1.0)
-    # (in place: also error_estimate_mesh)
+    where = (f"  The data (g or K) are not smooth at the scale of the steps: their differences "
+             f"of order {p + 1} across the step [{float(t[n]):.6g}, {float(t[n + 1]):.6g}] are "
+             f"{float(ratio[n]):.3g} times the error estimate, and the mesh is too small for "
+             f"the solutions on coarser meshes to show the order they converge at")
+    if run is not None:
+        near = rough.copy()
+        near[1:] |= rough[:-1]
+        near[:-1] |= rough[1:]
+        pieces = [np.linspace(t[j], t[j + 1], ROUGH_SPLIT + 1)[:-1] if near[j] else t[j:j + 1]
+                  for j in range(len(t) - 1)]
+        divided = np.concatenate(pieces + [t[-1:]])
+        Yd, status, _, calls = run(divided)
+        sol.stats["nfev"] += calls
+        sol.stats["error_estimate_nfev"] += calls
+        if status == 0:
+            change = np.abs(Yd[np.searchsorted(divided, t)] - Y) * (
+                ROUGH_SPLIT / (ROUGH_SPLIT - 1.0))
+            np.maximum(est, change, out=est)     # (in place: also error_estimate_mesh)
+            sol.stats["max_error_estimate"] = largest_estimate(est)
+            sol.message += (f"{where}: the estimates were raised to the change of the answer "
+                            f"when those steps and their neighbours are divided into "
+                            f"{ROUGH_SPLIT} (times {ROUGH_SPLIT / (ROUGH_SPLIT - 1.0):.3g}: the "
+                            f"error of a jump falls like the step).")
+            return sol
+    if not q > 1.0:
+        return sol
+    factor = 2.0 ** q - 1.0
     np.maximum(est, sol._companion_estimate * factor, out=est)
     sol.stats["estimate_order"] = 1.0
-    sol.stats["max_error_estimate"] = float(np.max(est))
-    sol.message += (f"  The data (g or K) are not smooth at the scale of the steps: their "
-                    f"differences of order {p + 1} across the step [{float(sol.mesh[n]):.6g}, "
-                    f"{float(sol.mesh[n + 1]):.6g}] are {float(ratio[n]):.3g} times the error "
-                    f"estimate, and the mesh is too small for the solutions on coarser meshes "
-                    f"to show the order they converge at: the estimates were made with the "
-                    f"order 1 of a jump, not {q:.3g} ({factor:.3g} times larger).")
+    sol.stats["max_error_estimate"] = largest_estimate(est)
+    sol.message += (f"{where}: the estimates of the solve with every other point were made "
+                    f"with the order 1 of a jump, not {q:.3g} ({factor:.3g} times larger).")
     return sol
 
 

@@ -303,7 +303,8 @@ def solve_volterra(K, g, t_span=None, n_steps=None, method=None, *, args=None, k
                 # direct O(N^2) histories cost 1.8e8 evaluations, 12 s, at N = 2^14 (gauss2))
                 sol = _with_shifted_estimate(sol, run, meth.min_steps)
             if not singular:
-                sol = with_rough_data(sol, g_vec, kernel, meth.order)
+                sol = with_rough_data(sol, g_vec, kernel, meth.order,
+                                      companion(run) if meth.family == "vrk" else None)
             sol = with_confirmed_digits(sol)
     if singular:
         # the dense output is a partial step of product integration (polynomials through the
