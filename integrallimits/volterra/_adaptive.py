@@ -1246,25 +1246,13 @@ def _rough_forcing(g_vec, t, Y, p, rtol, atol):
     evaluations, once per accepted mesh.
     """
     n = len(t) - 1
-    differences = _forcing_differences(g_vec, t, p)
-    tol = tolerance_of(np.max(np.abs(Y.reshape(n + 1, -1)), axis=0), rtol, atol)
-    with np.errstate(invalid="ignore"):
-        return np.any(differences > ROUGH_G * tol, axis=1)
-
-
-def _forcing_differences(g_vec, t, p, sizes=False):
-    """|differences of order p + 1| of g on p + 2 equally spaced points of each step of the
-    mesh ``t`` (the last one the step's end), (N, d): (p + 1) N + 1 values of g.  ``sizes``:
-    also 2^(p + 1) times the largest |g| of each step's points (the size of the terms, against
-    which a difference is rounding)."""
-    n = len(t) - 1
     u = np.linspace(0.0, 1.0, p + 2)
     times = (t[:-1, None] + np.diff(t)[:, None] * u[None, :]).ravel()
     G = np.asarray(g_vec(times, keep=False), dtype=float).reshape(n, p + 2, -1)
-    differences = np.abs(np.diff(G, n=p + 1, axis=1))[:, 0, :]
-    if not sizes:
-        return differences
-    return differences, 2.0 ** (p + 1) * np.max(np.abs(G), axis=1)
+    differences = np.abs(np.diff(G, n=p + 1, axis=1))[:, 0, :]          # (n, d)
+    tol = tolerance_of(np.max(np.abs(Y.reshape(n + 1, -1)), axis=0), rtol, atol)
+    with np.errstate(invalid="ignore"):
+        return np.any(differences > ROUGH_G * tol, axis=1)
 
 
 def _rough_data(g_vec, kernel, t, Y, p, rtol, atol):
@@ -1278,28 +1266,127 @@ def _rough_data(g_vec, kernel, t, Y, p, rtol, atol):
 
 #: Solves on a given mesh (:func:`with_rough_data`): the data are not smooth at the scale of
 #: a step where their differences there exceed ROUGH_FIXED times the solution's largest
-#: estimate (of that component).
-ROUGH_FIXED = 20.0
+#: estimate (of that component): the bar of an honest estimate (``_tolerance.HONEST``).
+ROUGH_FIXED = HONEST
 
 
 def data_roughness(g_vec, kernel, t, Y, estimate, p):
     """(ratio, evaluations): for each step of the mesh ``t`` (N,), the largest ratio of the
-    differences of order p + 1 of the data across it (of g, :func:`_forcing_differences`; of
-    K in t at (t0, Y_0), and along the diagonal at y on the chord from Y_n to Y_(n+1),
-    :func:`_kernel_difference_sizes`) to the largest ``estimate`` of the solution ``Y`` (of
-    the component, at least ROUNDING ulp of its largest value), 0 where a difference is within
-    the rounding of its terms (ROUNDING ulp of their size)."""
-    Dg, Sg = _forcing_differences(g_vec, t, p, sizes=True)
-    Dk, Sk, calls = _kernel_difference_sizes(kernel, t, Y, p, path=True)
-    noise = ROUNDING * EPS
-    with np.errstate(invalid="ignore"):
-        D = np.where(Dg > noise * Sg, Dg, 0.0)
-        if Dk is not None:
-            D = np.maximum(D, np.where(Dk > noise * Sk, Dk, 0.0))
-        scale = np.maximum(np.max(estimate, axis=0), noise * np.max(np.abs(Y), axis=0))
-        with np.errstate(divide="ignore"):
-            ratio = np.where(D > 0.0, D / scale, 0.0)
-    return np.nan_to_num(np.max(ratio, axis=1), nan=0.0, posinf=np.inf), calls
+    differences of order p + 1 across it of the data (g; K in t at (t0, Y_0) where K names t,
+    times t_(n+1) - t0; K along the diagonal at y on the chord from Y_n to Y_(n+1), which a
+    kink of K in y that the solution crosses inside the step crosses too, times t_(n+1) - t0
+    where K names t, else h: as :func:`_rough_forcing` and :func:`_rough_kernel` take them) to
+    the largest ``estimate`` of the solution ``Y`` (of the component, at least ROUNDING ulp of
+    its largest value); a difference within ROUNDING ulp of the size of its terms (rounding)
+    counts as 0.  (p + 1) N + 1 values of g and (p + 2) N kernel evaluations a sweep, in one
+    compiled call (:func:`_data_ratios`)."""
+    n = len(t) - 1
+    grid = _GRIDS.get((n, p))
+    if grid is None:       # (the step index of each point, and of each mesh point)
+        grid = _GRIDS[(n, p)] = (np.arange(n * (p + 1) + 1) / (p + 1), np.arange(n + 1.0))
+    times = np.interp(grid[0], grid[1], t)     # (exact at the mesh points)
+    G = np.ascontiguousarray(g_vec(times, keep=False), dtype=float).reshape(len(times), -1)
+    in_t = _names(kernel, 0)
+    calls = (1 + in_t) * (p + 2) * n
+    ratio = np.empty(n)
+    # (the entry point checks no types: (N + 1, d) float arrays, C-contiguous)
+    Y2, E, mesh = (a if a.flags.c_contiguous and a.dtype == np.float64 else
+                   np.ascontiguousarray(a, dtype=float) for a in (Y, estimate, t))
+    run_guarded(lambda: _ratios()(kernel.function_address, kernel.params, mesh, Y2, G,
+                                  _difference_weights(p), int(in_t), E, ROUNDING * EPS, ratio),
+                kernel.args, calls)   # (inline, not in a thread, below THREAD_WORK)
+    return ratio, calls
+
+
+#: (j / (p + 1) for j = 0 .. N (p + 1), the mesh indices 0 .. N) by (N, p): the points where
+#: :func:`data_roughness` takes g, in the index of the mesh (on meshes of fewer than 32 steps).
+_GRIDS = {}
+
+
+def _difference_weights(p):
+    """The weights of the differences of order p + 1 on p + 2 points."""
+    weights = _DIFFERENCE_WEIGHTS.get(p)
+    if weights is None:
+        weights = np.array([(-1.0) ** (p + 1 - j) * math.comb(p + 1, j) for j in range(p + 2)])
+        _DIFFERENCE_WEIGHTS[p] = weights
+    return weights
+
+
+def _data_ratios(K, theta, t, Y, G, weights, in_t, E, noise, ratio):
+    """ratio[n] = the largest over the components a and the sweeps of |D[a]| c / scale[a], for
+    the differences D = sum_j weights[j] v_j across the step n (m = len(weights) points
+    x_j = t[n] + j h / (m - 1), the last t[n+1] itself) of v_j = G[n (m - 1) + j] (g, c = 1),
+    K(x_j, t[0], Y[0]) where ``in_t`` and K(x_j, x_j, (1 - u_j) Y[n] + u_j Y[n+1]), u_j =
+    j / (m - 1), with c = t[n+1] - t[0] where ``in_t``, else h (c = t[n+1] - t[0] for the
+    first); scale[a] = the larger of max_i E[i, a] and noise max_i |Y[i, a]|; a D within
+    noise sum_j |weights[j] v_j[a]|, or NaN, counts as 0."""
+    m = weights.shape[0]
+    d = Y.shape[1]
+    f = np.empty(d)
+    acc = np.empty(d)
+    terms = np.empty(d)
+    scale = np.zeros(d)
+    size = np.zeros(d)
+    chord = np.empty((1, d))
+    for i in range(Y.shape[0]):
+        for a in range(d):
+            if E[i, a] > scale[a]:
+                scale[a] = E[i, a]
+            if abs(Y[i, a]) > size[a]:
+                size[a] = abs(Y[i, a])
+    for a in range(d):
+        if noise * size[a] > scale[a]:
+            scale[a] = noise * size[a]
+    for n in range(t.shape[0] - 1):
+        h = t[n + 1] - t[n]
+        best = 0.0
+        for which in range(3):
+            if which == 1 and in_t == 0:
+                continue
+            for a in range(d):
+                acc[a] = 0.0
+                terms[a] = 0.0
+            for j in range(m):
+                if which == 0:
+                    for a in range(d):
+                        f[a] = G[n * (m - 1) + j, a]
+                else:
+                    x = t[n + 1] if j == m - 1 else t[n] + h * (j / (m - 1))
+                    if which == 1:
+                        K(x, t[0], Y, 0, theta, f)
+                    else:
+                        u = j / (m - 1)
+                        for a in range(d):
+                            chord[0, a] = (1.0 - u) * Y[n, a] + u * Y[n + 1, a]
+                        K(x, x, chord, 0, theta, f)
+                for a in range(d):
+                    acc[a] += weights[j] * f[a]
+                    terms[a] += abs(weights[j] * f[a])
+            c = 1.0 if which == 0 else (t[n + 1] - t[0] if in_t != 0 else h)
+            for a in range(d):
+                v = abs(acc[a])
+                if v > noise * terms[a] and scale[a] > 0.0:
+                    r = v * c / scale[a]
+                    if r > best:
+                        best = r
+        ratio[n] = best
+
+
+_COMPILED_RATIOS = []
+
+
+def _ratios():
+    """:func:`_data_ratios`, compiled on first use (cached on disk), called through its entry
+    point (the arguments are always of its one signature)."""
+    if not _COMPILED_RATIOS:
+        from .._numba import JIT_OPTIONS, njit, types
+        from ..kernels._kernel import KERNEL_SIGNATURE
+        a1, a2, i = types.float64[::1], types.float64[:, ::1], types.int64
+        signature = types.void(types.FunctionType(KERNEL_SIGNATURE), a1, a1, a2, a2, a1, i, a2,
+                               types.float64, a1)
+        options = {k: v for k, v in JIT_OPTIONS.items() if k != "nopython"}
+        _COMPILED_RATIOS.append(_entry_point(njit(signature, **options)(_data_ratios)))
+    return _COMPILED_RATIOS[0]
 
 
 #: Solves on a given mesh whose data are not smooth (:func:`with_rough_data`): the steps
@@ -1337,20 +1424,22 @@ def with_rough_data(sol, g_vec, kernel, p, run=None):
 
     and the message says so.  An estimate so raised over half the solution's size fails the
     solve (afterwards, :func:`._tolerance.with_confirmed_digits`).  Cost, on every successful
-    solve: (p + 2) N kernel evaluations (twice where K names t) and (p + 1) N + 1 values of g;
-    where the data are not smooth, a solve on N + 3 (ROUGH_SPLIT - 1) steps or so."""
-    if not sol.success or len(sol.mesh) < 2:
+    solve on such a mesh (N < 32; none on larger ones, whose rate judges the order): (p + 2) N
+    kernel evaluations (twice where K names t), counted in ``nfev``, and (p + 1) N + 1 values
+    of g; where the data are not smooth, a solve on N + 3 (ROUGH_SPLIT - 1) steps or so."""
+    if not (sol.success and getattr(sol, "_small_mesh", False)) or len(sol.mesh) < 2:
         return sol
     est = sol._est2
-    if not np.all(np.isfinite(est)):
+    if not (all(map(math.isfinite, est.reshape(-1).tolist())) if est.size <= 64 else
+            np.all(np.isfinite(est))):   # (a few values as floats: NumPy's calls cost ~3 us)
         return sol
     t, Y = sol.mesh, sol._y2
     ratio, calls = data_roughness(g_vec, kernel, t, Y, est, p)
     sol.stats["nfev"] += calls
     sol.stats["error_estimate_nfev"] = sol.stats.get("error_estimate_nfev", 0) + calls
-    q = float(sol.stats.get("estimate_order", math.nan))
-    if not getattr(sol, "_small_mesh", False) or not np.any(ratio > ROUGH_FIXED):
+    if not max(ratio.tolist()) > ROUGH_FIXED:      # (N < 32 values)
         return sol
+    q = float(sol.stats.get("estimate_order", math.nan))
     rough = ratio > ROUGH_FIXED
     n = int(np.argmax(ratio))
     where = (f"  The data (g or K) are not smooth at the scale of the steps: their differences "
@@ -1414,36 +1503,22 @@ def _rough_kernel(kernel, t, Y, p, rtol, atol):
     code never names (:func:`_names`: K = -y^2, whose 4-step rk4 solve at rtol 1e-3 the
     t-differences made 1.23 times as costly)."""
     n = len(t) - 1
-    out, _, calls = _kernel_difference_sizes(kernel, t, Y, p)
-    if out is None:
-        return np.zeros(max(n, 0), dtype=bool), 0
-    tol = tolerance_of(np.max(np.abs(Y.reshape(n + 1, -1)), axis=0), rtol, atol)
-    return np.any(out > ROUGH_G * tol, axis=1), calls
-
-
-def _kernel_difference_sizes(kernel, t, Y, p, path=False):
-    """(out, size, evaluations): the sizes of the differences of K across each step of the
-    mesh ``t`` that :func:`_rough_kernel` compares, (N, d), and of their terms
-    (:func:`_kernel_differences`), or (None, None, 0) where the kernel's code names neither t
-    nor s.  ``path``: the diagonal sweep
-    at y on the chord from Y_n to Y_(n+1), which a kink of K in y that the solution crosses
-    inside the step crosses too (K = -|y - 0.5|), not at Y_n."""
-    n = len(t) - 1
     in_t, in_s = _names(kernel, 0), _names(kernel, 1)
-    if n < 1 or not (in_t or in_s or path):
-        return None, None, 0
+    if n < 1 or not (in_t or in_s):
+        return np.zeros(max(n, 0), dtype=bool), 0
     weights = _DIFFERENCE_WEIGHTS.get(p)
     if weights is None:
         weights = np.array([(-1.0) ** (p + 1 - j) * math.comb(p + 1, j) for j in range(p + 2)])
         _DIFFERENCE_WEIGHTS[p] = weights
     Y2 = np.ascontiguousarray(Y.reshape(n + 1, -1), dtype=float)
     mesh = np.ascontiguousarray(t, dtype=float)     # (the entry point checks no types)
-    out, size = np.empty((n, kernel.dim)), np.empty((n, kernel.dim))
+    out = np.empty((n, kernel.dim))
     calls = (1 + in_t) * (p + 2) * n
     run_guarded(lambda: _differences()(kernel.function_address, kernel.params, mesh, Y2,
-                                       weights, int(in_t), int(path), out, size),
+                                       weights, int(in_t), out),
                 kernel.args, calls)   # (inline, not in a thread, below THREAD_WORK)
-    return out, size, calls
+    tol = tolerance_of(np.max(np.abs(Y2), axis=0), rtol, atol)
+    return np.any(out > ROUGH_G * tol, axis=1), calls
 
 
 def _names(kernel, index):
@@ -1477,52 +1552,35 @@ def _names(kernel, index):
 _DIFFERENCE_WEIGHTS = {}
 
 
-def _kernel_differences(K, theta, t, Y, weights, in_t, path, out, size):
+def _kernel_differences(K, theta, t, Y, weights, in_t, out):
     """out[n, a] = the larger of (where ``in_t``) (t[n+1] - t[0]) |sum_j weights[j]
     K(x_j, t[0], Y[0])[a]| and c |sum_j weights[j] K(x_j, x_j, Y[n])[a]|, x_j = t[n] +
     j h / (m - 1) (the last point t[n+1] itself), m = len(weights), h = t[n+1] - t[n],
-    c = t[n+1] - t[0] where ``in_t``, else h; a NaN difference counts as 0.  ``path``: the
-    diagonal's K at (1 - u_j) Y[n] + u_j Y[n+1], u_j = j / (m - 1), instead of Y[n].
-    size[n, a]: the larger of the same with sum_j |weights[j] K(...)[a]| (the size of the
-    terms, against which a difference is rounding)."""
+    c = t[n+1] - t[0] where ``in_t``, else h; a NaN difference counts as 0."""
     m = weights.shape[0]
     d = out.shape[1]
     f = np.empty(d)
     acc = np.empty(d)
-    terms = np.empty(d)
-    chord = np.empty((1, d))
     for n in range(t.shape[0] - 1):
         h = t[n + 1] - t[n]
         for a in range(d):
             out[n, a] = 0.0
-            size[n, a] = 0.0
         for which in range(2):
             if which == 0 and in_t == 0:
                 continue
             row = 0 if which == 0 else n
             for a in range(d):
                 acc[a] = 0.0
-                terms[a] = 0.0
             for j in range(m):
                 x = t[n + 1] if j == m - 1 else t[n] + h * (j / (m - 1))
-                if which == 1 and path != 0:
-                    u = j / (m - 1)
-                    for a in range(d):
-                        chord[0, a] = (1.0 - u) * Y[n, a] + u * Y[n + 1, a]
-                    K(x, x, chord, 0, theta, f)
-                else:
-                    K(x, t[0] if which == 0 else x, Y, row, theta, f)
+                K(x, t[0] if which == 0 else x, Y, row, theta, f)
                 for a in range(d):
                     acc[a] += weights[j] * f[a]
-                    terms[a] += abs(weights[j] * f[a])
             scale = t[n + 1] - t[0] if in_t != 0 else h
             for a in range(d):
                 v = abs(acc[a]) * scale
                 if v > out[n, a]:
                     out[n, a] = v
-                v = terms[a] * scale
-                if v > size[n, a]:
-                    size[n, a] = v
 
 
 _COMPILED = []
@@ -1535,8 +1593,7 @@ def _differences():
         from .._numba import JIT_OPTIONS, njit, types
         from ..kernels._kernel import KERNEL_SIGNATURE
         a1, a2, i = types.float64[::1], types.float64[:, ::1], types.int64
-        signature = types.void(types.FunctionType(KERNEL_SIGNATURE), a1, a1, a2, a1, i, i, a2,
-                               a2)
+        signature = types.void(types.FunctionType(KERNEL_SIGNATURE), a1, a1, a2, a1, i, a2)
         options = {k: v for k, v in JIT_OPTIONS.items() if k != "nopython"}
         _COMPILED.append(_entry_point(njit(signature, **options)(_kernel_differences)))
     return _COMPILED[0]
