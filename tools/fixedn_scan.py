@@ -221,12 +221,12 @@ def compare(a, b):
                   f"est {ra['estimate']:.3g} -> {rb['success']!s:5s} {rb['failure']!s:10s} "
                   f"err {rb['error']:.3g} est {rb['estimate']:.3g} "
                   f"nfev x{rb['nfev'] / max(ra['nfev'], 1):.2f}")
-    lost = sum(ra["success"] and not B[k]["success"] for k, ra in A.items() if k in B)
-    lost_right = sum(ra["success"] and not ra["miss"] and not B[k]["success"]
-                     for k, ra in A.items() if k in B)
+    both = [(ra, B[k]) for k, ra in A.items() if k in B]
+    lost = sum(ra["success"] and not rb["success"] for ra, rb in both)
+    lost_right = sum(ra["success"] and not ra["miss"] and not rb["success"] for ra, rb in both)
+    gained = sum(rb["success"] and not ra["success"] for ra, rb in both)
     print(f"successes lost {lost} ({lost_right} of them right: error within 20 x the "
-          f"estimate), gained {sum(B[k]['success'] and not ra['success'] for k, ra in A.items() if k in B)}; "
-          f"estimates changed {len(raised)}"
+          f"estimate), gained {gained}; estimates changed {len(raised)}"
           + (f" (x{min(raised):.3g}-{max(raised):.3g})" if raised else ""))
     ratios = [B[k]["nfev"] / A[k]["nfev"] for k in A if k in B and A[k]["nfev"]]
     print(f"nfev ratio {min(ratios):.2f}-{max(ratios):.2f}, total "

@@ -1315,11 +1315,15 @@ def _difference_weights(p):
 def _data_ratios(K, theta, t, Y, G, weights, in_t, E, noise, ratio):
     """ratio[n] = the largest over the components a and the sweeps of |D[a]| c / scale[a], for
     the differences D = sum_j weights[j] v_j across the step n (m = len(weights) points
-    x_j = t[n] + j h / (m - 1), the last t[n+1] itself) of v_j = G[n (m - 1) + j] (g, c = 1),
-    K(x_j, t[0], Y[0]) where ``in_t`` and K(x_j, x_j, (1 - u_j) Y[n] + u_j Y[n+1]), u_j =
-    j / (m - 1), with c = t[n+1] - t[0] where ``in_t``, else h (c = t[n+1] - t[0] for the
-    first); scale[a] = the larger of max_i E[i, a] and noise max_i |Y[i, a]|; a D within
-    noise sum_j |weights[j] v_j[a]|, or NaN, counts as 0."""
+    x_j = t[n] + j h / (m - 1), the last t[n+1] itself) of
+
+    * g: v_j = G[n (m - 1) + j], c = 1;
+    * where ``in_t``, K in t: v_j = K(x_j, t[0], Y[0]), c = t[n+1] - t[0];
+    * K along the diagonal on the chord: v_j = K(x_j, x_j, (1 - u_j) Y[n] + u_j Y[n+1]),
+      u_j = j / (m - 1), c = t[n+1] - t[0] where ``in_t``, else h;
+
+    scale[a] = the larger of max_i E[i, a] and noise max_i |Y[i, a]|; a D within noise
+    sum_j |weights[j] v_j[a]| (rounding), or NaN, counts as 0."""
     m = weights.shape[0]
     d = Y.shape[1]
     f = np.empty(d)
