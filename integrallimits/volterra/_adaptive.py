@@ -1427,7 +1427,9 @@ def with_rough_data(sol, g_vec, kernel, p, run=None):
       assumed), as where the shifted companions disagree;
 
     and the message says so.  An estimate so raised over half the solution's size fails the
-    solve (afterwards, :func:`._tolerance.with_confirmed_digits`).  Cost, on every successful
+    solve (afterwards, :func:`._tolerance.with_confirmed_digits`).  Where g or K raises at a
+    point of the check that the solve never took (K at s = T, which Gauss points never reach,
+    reading a table one past its end), the solution is left as it is.  Cost, on every successful
     solve on such a mesh (N < 32; none on larger ones, whose rate judges the order): (p + 2) N
     kernel evaluations (twice where K names t), counted in ``nfev``, and (p + 1) N + 1 values
     of g; where the data are not smooth, a solve on N + 3 (ROUGH_SPLIT - 1) steps or so."""
@@ -1438,7 +1440,10 @@ def with_rough_data(sol, g_vec, kernel, p, run=None):
             np.all(np.isfinite(est))):   # (a few values as floats: NumPy's calls cost ~3 us)
         return sol
     t, Y = sol.mesh, sol._y2
-    ratio, calls = data_roughness(g_vec, kernel, t, Y, est, p)
+    try:
+        ratio, calls = data_roughness(g_vec, kernel, t, Y, est, p)
+    except Exception:   # noqa: BLE001 (the user's g or K raised where the solve never took it:
+        return sol      # s = T for Gauss points, a table read one past its end; left unchecked)
     sol.stats["nfev"] += calls
     sol.stats["error_estimate_nfev"] = sol.stats.get("error_estimate_nfev", 0) + calls
     if not max(ratio.tolist()) > ROUGH_FIXED:      # (N < 32 values)
@@ -1457,7 +1462,10 @@ def with_rough_data(sol, g_vec, kernel, p, run=None):
         pieces = [np.linspace(t[j], t[j + 1], ROUGH_SPLIT + 1)[:-1] if near[j] else t[j:j + 1]
                   for j in range(len(t) - 1)]
         divided = np.concatenate(pieces + [t[-1:]])
-        Yd, status, _, calls = run(divided)
+        try:
+            Yd, status, _, calls = run(divided)
+        except Exception:   # noqa: BLE001 (g or K raised at a new point: as a failed solve)
+            Yd, status, calls = None, -1, 0
         sol.stats["nfev"] += calls
         sol.stats["error_estimate_nfev"] += calls
         if status == 0:
