@@ -119,7 +119,7 @@ from . import _loops
 from ._estimate import (PAIR_FACTOR_MIN, RATE_FACTOR, estimate_error, pair_factor, refined_mesh,
                         shifted_estimate, trim_lead_in)
 from ._outcome import FAILED, SUCCEEDED, companion, describe, run_guarded, unresolved_message
-from ._solution import Solution
+from ._solution import Solution, largest_estimate
 from ._tolerance import (EPS, HONEST, ROUNDING, STIFF, STIFF_ADVICE, _entry_point,
                          blow_up_time, decay_rate, over_tolerance, stiffness_scale, tolerance_of,
                          unreachable, unreachable_message)
@@ -1262,6 +1262,231 @@ def _rough_data(g_vec, kernel, t, Y, p, rtol, atol):
     g_steps = _rough_forcing(g_vec, t, Y, p, rtol, atol)
     k_steps, calls = _rough_kernel(kernel, t, Y, p, rtol, atol)
     return g_steps | k_steps, calls
+
+
+#: Solves on a given mesh (:func:`with_rough_data`): the data are not smooth at the scale of
+#: a step where their differences there exceed ROUGH_FIXED times the solution's largest
+#: estimate (of that component): the bar of an honest estimate (``_tolerance.HONEST``).
+ROUGH_FIXED = HONEST
+
+
+def data_roughness(g_vec, kernel, t, Y, estimate, p):
+    """(ratio, evaluations): for each step of the mesh ``t`` (N,), the largest ratio of the
+    differences of order p + 1 across it of the data (g; K in t at (t0, Y_0) where K names t,
+    times t_(n+1) - t0; K along the diagonal at y on the chord from Y_n to Y_(n+1), which a
+    kink of K in y that the solution crosses inside the step crosses too, times t_(n+1) - t0
+    where K names t, else h: as :func:`_rough_forcing` and :func:`_rough_kernel` take them) to
+    the largest ``estimate`` of the solution ``Y`` (of the component, at least ROUNDING ulp of
+    its largest value); a difference within ROUNDING ulp of the size of its terms (rounding)
+    counts as 0.  (p + 1) N + 1 values of g and (p + 2) N kernel evaluations a sweep, in one
+    compiled call (:func:`_data_ratios`)."""
+    n = len(t) - 1
+    grid = _GRIDS.get((n, p))
+    if grid is None:       # (the step index of each point, and of each mesh point)
+        grid = _GRIDS[(n, p)] = (np.arange(n * (p + 1) + 1) / (p + 1), np.arange(n + 1.0))
+    times = np.interp(grid[0], grid[1], t)     # (exact at the mesh points)
+    G = np.ascontiguousarray(g_vec(times, keep=False), dtype=float).reshape(len(times), -1)
+    in_t = _names(kernel, 0)
+    calls = (1 + in_t) * (p + 2) * n
+    ratio = np.empty(n)
+    # (the entry point checks no types: (N + 1, d) float arrays, C-contiguous)
+    Y2, E, mesh = (a if a.flags.c_contiguous and a.dtype == np.float64 else
+                   np.ascontiguousarray(a, dtype=float) for a in (Y, estimate, t))
+    run_guarded(lambda: _ratios()(kernel.function_address, kernel.params, mesh, Y2, G,
+                                  _difference_weights(p), int(in_t), E, ROUNDING * EPS, ratio),
+                kernel.args, calls)   # (inline, not in a thread, below THREAD_WORK)
+    return ratio, calls
+
+
+#: (j / (p + 1) for j = 0 .. N (p + 1), the mesh indices 0 .. N) by (N, p): the points where
+#: :func:`data_roughness` takes g, in the index of the mesh (on meshes of fewer than 32 steps).
+_GRIDS = {}
+
+
+def _difference_weights(p):
+    """The weights of the differences of order p + 1 on p + 2 points."""
+    weights = _DIFFERENCE_WEIGHTS.get(p)
+    if weights is None:
+        weights = np.array([(-1.0) ** (p + 1 - j) * math.comb(p + 1, j) for j in range(p + 2)])
+        _DIFFERENCE_WEIGHTS[p] = weights
+    return weights
+
+
+def _data_ratios(K, theta, t, Y, G, weights, in_t, E, noise, ratio):
+    """ratio[n] = the largest over the components a and the sweeps of |D[a]| c / scale[a], for
+    the differences D = sum_j weights[j] v_j across the step n (m = len(weights) points
+    x_j = t[n] + j h / (m - 1), the last t[n+1] itself) of
+
+    * g: v_j = G[n (m - 1) + j], c = 1;
+    * where ``in_t``, K in t: v_j = K(x_j, t[0], Y[0]), c = t[n+1] - t[0];
+    * K along the diagonal on the chord: v_j = K(x_j, x_j, (1 - u_j) Y[n] + u_j Y[n+1]),
+      u_j = j / (m - 1), c = t[n+1] - t[0] where ``in_t``, else h;
+
+    scale[a] = the larger of max_i E[i, a] and noise max_i |Y[i, a]|; a D within noise
+    sum_j |weights[j] v_j[a]| (rounding), or NaN, counts as 0."""
+    m = weights.shape[0]
+    d = Y.shape[1]
+    f = np.empty(d)
+    acc = np.empty(d)
+    terms = np.empty(d)
+    scale = np.zeros(d)
+    size = np.zeros(d)
+    chord = np.empty((1, d))
+    for i in range(Y.shape[0]):
+        for a in range(d):
+            if E[i, a] > scale[a]:
+                scale[a] = E[i, a]
+            if abs(Y[i, a]) > size[a]:
+                size[a] = abs(Y[i, a])
+    for a in range(d):
+        if noise * size[a] > scale[a]:
+            scale[a] = noise * size[a]
+    for n in range(t.shape[0] - 1):
+        h = t[n + 1] - t[n]
+        best = 0.0
+        for which in range(3):
+            if which == 1 and in_t == 0:
+                continue
+            for a in range(d):
+                acc[a] = 0.0
+                terms[a] = 0.0
+            for j in range(m):
+                if which == 0:
+                    for a in range(d):
+                        f[a] = G[n * (m - 1) + j, a]
+                else:
+                    x = t[n + 1] if j == m - 1 else t[n] + h * (j / (m - 1))
+                    if which == 1:
+                        K(x, t[0], Y, 0, theta, f)
+                    else:
+                        u = j / (m - 1)
+                        for a in range(d):
+                            chord[0, a] = (1.0 - u) * Y[n, a] + u * Y[n + 1, a]
+                        K(x, x, chord, 0, theta, f)
+                for a in range(d):
+                    acc[a] += weights[j] * f[a]
+                    terms[a] += abs(weights[j] * f[a])
+            c = 1.0 if which == 0 else (t[n + 1] - t[0] if in_t != 0 else h)
+            for a in range(d):
+                v = abs(acc[a])
+                if v > noise * terms[a] and scale[a] > 0.0:
+                    r = v * c / scale[a]
+                    if r > best:
+                        best = r
+        ratio[n] = best
+
+
+_COMPILED_RATIOS = []
+
+
+def _ratios():
+    """:func:`_data_ratios`, compiled on first use (cached on disk), called through its entry
+    point (the arguments are always of its one signature)."""
+    if not _COMPILED_RATIOS:
+        from .._numba import JIT_OPTIONS, njit, types
+        from ..kernels._kernel import KERNEL_SIGNATURE
+        a1, a2, i = types.float64[::1], types.float64[:, ::1], types.int64
+        signature = types.void(types.FunctionType(KERNEL_SIGNATURE), a1, a1, a2, a2, a1, i, a2,
+                               types.float64, a1)
+        options = {k: v for k, v in JIT_OPTIONS.items() if k != "nopython"}
+        _COMPILED_RATIOS.append(_entry_point(njit(signature, **options)(_data_ratios)))
+    return _COMPILED_RATIOS[0]
+
+
+#: Solves on a given mesh whose data are not smooth (:func:`with_rough_data`): the steps
+#: where they are not, and one on each side, are divided into this many pieces.
+ROUGH_SPLIT = 4
+
+
+def with_rough_data(sol, g_vec, kernel, p, run=None):
+    """``sol``, a solve on a given mesh with its error estimate (``p``: the method's order),
+    with its estimates raised where the data are not smooth at the scale of its steps and the
+    mesh is too small for a rate to have judged the order the estimate assumes.
+
+    The estimate compares solutions on nested meshes with the order p.  A jump or kink of the
+    data (of g; of K in t, in s, or in y where the solution crosses it) makes their errors
+    O(h) or O(h^2), and where the mesh of every fourth point is too small for its rate to
+    judge the order (fewer than 8 steps: ``Companion.small``; a finer solve's rate on fewer
+    steps can agree with p by chance), the estimate with p was up to 500 times below the
+    error: radau3 on y = 1 + t + int c(s) y, c = 1 before 0.5 and 2 after, 8 steps, 0.088 for
+    an estimate of 2.9e-3 (0.5 a mesh point, whose step's last stage takes c = 2 where the
+    step needs 1, on every nested mesh alike); gauss4 on K = -|y - 0.5|, 16 steps, 518 times.
+    The differences of order p + 1 of the data across each step (:func:`data_roughness`, as
+    solves to a tolerance check them, with K along the diagonal at y on the chord from Y_n
+    to Y_(n+1)) are about the quadrature defect a jump or a kink makes in the step, and a
+    smooth datum's about the step's local error; where one exceeds ROUGH_FIXED times the
+    solution's largest estimate on such a mesh,
+
+    * with ``run`` (``mesh -> (Y, status, keep, nfev)``, methods that take any mesh), those
+      steps and one on each side are divided into ROUGH_SPLIT pieces, and the estimates are
+      raised to the change of the answer at the mesh points times ROUGH_SPLIT /
+      (ROUGH_SPLIT - 1) (the error of a jump falls like the step: the change is at least
+      that part of it);
+    * else (methods that need a uniform mesh), or where that solve fails, the companion's
+      estimates are made with the order 1 of a jump (multiplied by 2^q - 1, q the order they
+      assumed), as where the shifted companions disagree;
+
+    and the message says so.  An estimate so raised over half the solution's size fails the
+    solve (afterwards, :func:`._tolerance.with_confirmed_digits`).  Where g or K raises at a
+    point of the check that the solve never took (K at s = T, which Gauss points never reach,
+    reading a table one past its end), the solution is left as it is.  Cost, on every successful
+    solve on such a mesh (N < 32; none on larger ones, whose rate judges the order): (p + 2) N
+    kernel evaluations (twice where K names t), counted in ``nfev``, and (p + 1) N + 1 values
+    of g; where the data are not smooth, a solve on N + 3 (ROUGH_SPLIT - 1) steps or so."""
+    if not (sol.success and getattr(sol, "_small_mesh", False)) or len(sol.mesh) < 2:
+        return sol
+    est = sol._est2
+    if not (all(map(math.isfinite, est.reshape(-1).tolist())) if est.size <= 64 else
+            np.all(np.isfinite(est))):   # (a few values as floats: NumPy's calls cost ~3 us)
+        return sol
+    t, Y = sol.mesh, sol._y2
+    try:
+        ratio, calls = data_roughness(g_vec, kernel, t, Y, est, p)
+    except Exception:   # noqa: BLE001 (the user's g or K raised where the solve never took it:
+        return sol      # s = T for Gauss points, a table read one past its end; left unchecked)
+    sol.stats["nfev"] += calls
+    sol.stats["error_estimate_nfev"] = sol.stats.get("error_estimate_nfev", 0) + calls
+    if not max(ratio.tolist()) > ROUGH_FIXED:      # (N < 32 values)
+        return sol
+    q = float(sol.stats.get("estimate_order", math.nan))
+    rough = ratio > ROUGH_FIXED
+    n = int(np.argmax(ratio))
+    where = (f"  The data (g or K) are not smooth at the scale of the steps: their differences "
+             f"of order {p + 1} across the step [{float(t[n]):.6g}, {float(t[n + 1]):.6g}] are "
+             f"{float(ratio[n]):.3g} times the error estimate, and the mesh is too small for "
+             f"the solutions on coarser meshes to show the order they converge at")
+    if run is not None:
+        near = rough.copy()
+        near[1:] |= rough[:-1]
+        near[:-1] |= rough[1:]
+        pieces = [np.linspace(t[j], t[j + 1], ROUGH_SPLIT + 1)[:-1] if near[j] else t[j:j + 1]
+                  for j in range(len(t) - 1)]
+        divided = np.concatenate(pieces + [t[-1:]])
+        try:
+            Yd, status, _, calls = run(divided)
+        except Exception:   # noqa: BLE001 (g or K raised at a new point: as a failed solve)
+            Yd, status, calls = None, -1, 0
+        sol.stats["nfev"] += calls
+        sol.stats["error_estimate_nfev"] += calls
+        if status == 0:
+            change = np.abs(Yd[np.searchsorted(divided, t)] - Y) * (
+                ROUGH_SPLIT / (ROUGH_SPLIT - 1.0))
+            np.maximum(est, change, out=est)     # (in place: also error_estimate_mesh)
+            sol.stats["max_error_estimate"] = largest_estimate(est)
+            sol.message += (f"{where}: the estimates were raised to the change of the answer "
+                            f"when those steps and their neighbours are divided into "
+                            f"{ROUGH_SPLIT} (times {ROUGH_SPLIT / (ROUGH_SPLIT - 1.0):.3g}: the "
+                            f"error of a jump falls like the step).")
+            return sol
+    if not q > 1.0:
+        return sol
+    factor = 2.0 ** q - 1.0
+    np.maximum(est, sol._companion_estimate * factor, out=est)
+    sol.stats["estimate_order"] = 1.0
+    sol.stats["max_error_estimate"] = largest_estimate(est)
+    sol.message += (f"{where}: the estimates of the solve with every other point were made "
+                    f"with the order 1 of a jump, not {q:.3g} ({factor:.3g} times larger).")
+    return sol
 
 
 def _rough_kernel(kernel, t, Y, p, rtol, atol):

@@ -147,6 +147,11 @@ class Companion:
         low rate on a coarse mesh is often pre-asymptotic; the full estimate decides
         acceptance); 1 for the order p or a higher observed one (the next mesh is sized with
         it).
+    small : bool
+        On a given mesh (``converging``): whether the mesh of every fourth point has too few
+        steps (fewer than ``rate_min_steps``) for its rate to set the order, so that the
+        order p that the estimate assumes was not judged by the rate of such a mesh (a finer
+        solve's rate may have set it, on a few steps: see ``converging``).
     unlifted : ndarray or None
         The estimates before :func:`_over_crossings` raised some (None where it raised none):
         their growth along the mesh is the error profile the adaptive driver draws a mesh
@@ -184,6 +189,7 @@ class Companion:
     pair_factor: float = 1.0
     by_pairs: bool = False
     unlifted: np.ndarray | None = None
+    small: bool = False
 
     def stats(self):
         """The solution's stats entries of this estimate: how it was made, its kernel
@@ -551,7 +557,7 @@ def estimate_error(run, t, Y, order, uniform_only, min_steps, rate_min_steps=RAT
                 # the bisected one 0.51)
                 _with_finest_pair(result.estimate[-1:], Y[-1:], finest[-1:], Y[-1:], q)
             result.mesh, result.values, result.common = tc, Yc, idx
-            result.rate, result.order = rate, q
+            result.rate, result.order, result.small = rate, q, bool(small and converging)
             result.sizing = _two_to_minus_one(q) / _two_to_minus_one(order) if q < order else 1.0
             if rate_failed is not None and uncheck_on_failure:
                 # the solve on every fourth point failed at its point rate_failed (> 0): the
@@ -615,6 +621,7 @@ def estimate_error(run, t, Y, order, uniform_only, min_steps, rate_min_steps=RAT
         if least_order is None:
             result.nfev += _growth_level(run, result, Y, third[5], 4 * idx, Yr[2 * idx], Y[idx],
                                          4, (order, rate_factor, least_order, higher_order))
+    result.small = converging
     if tried_coarse and result.source == "double-steps":
         result.source = "double-steps (the half-steps companion failed)"
     result.order = q

@@ -237,11 +237,12 @@ def solve_on_mesh(run, t, *, method, scalar, stats, error_estimate=True, t_eval=
         if info["failure"] == "newton" and "user" in (info.get("jacobian"),
                                                       info.get("kernel_jacobian")):
             message += _CHECK_JACOBIAN
-    estimate = None
+    estimate, small = None, False
     info["error_estimate"] = "not requested" if not error_estimate else "none"
     largest = math.nan
     if error_estimate and keep >= 2:
         comp = estimate_kept(run, t, Y, keep, method, converging, uniform)
+        small = comp.small
         info.update(comp.stats())
         info["nfev"] += comp.nfev
         if keep == Y.shape[0]:
@@ -273,8 +274,13 @@ def solve_on_mesh(run, t, *, method, scalar, stats, error_estimate=True, t_eval=
         estimate.fill(np.nan)
     info["seconds"] = time.perf_counter() - start
     info["max_error_estimate"] = largest
-    return Solution(t[:keep], Y[:keep], scalar=scalar,
-                    status=SUCCEEDED if t_failure is None else FAILED, message=message,
-                    stats=info, method=method.name, order=method.order, t_failure=t_failure,
-                    stages=stages if t_failure is None else None, error_estimate=estimate[:keep],
-                    t_eval=t_eval)
+    sol = Solution(t[:keep], Y[:keep], scalar=scalar,
+                   status=SUCCEEDED if t_failure is None else FAILED, message=message,
+                   stats=info, method=method.name, order=method.order, t_failure=t_failure,
+                   stages=stages if t_failure is None else None, error_estimate=estimate[:keep],
+                   t_eval=t_eval)
+    # (a mesh too small for the rate of every fourth point to judge the order: see
+    # Companion.small and _adaptive.with_rough_data)
+    sol._small_mesh = small
+    sol._companion_estimate = estimate[:keep].copy() if small else None
+    return sol

@@ -12,7 +12,7 @@ from ._mesh import (check_flags, check_mesh, check_newton_options, check_size, c
                     estimated_work, is_uniform, resolve_method, uniform_mesh)
 from ._methods import METHODS, VolterraMethod, tolerance_method
 from ._outcome import Run, companion, run_guarded, solve_on_mesh
-from ._adaptive import solve_adaptive
+from ._adaptive import solve_adaptive, with_rough_data
 from ._dense import substep_dense_output
 from ._estimate import estimate_options, shifted_estimate
 from ._solution import SolverError, largest_estimate
@@ -302,6 +302,9 @@ def solve_volterra(K, g, t_span=None, n_steps=None, method=None, *, args=None, k
                 # (not with the fast history: the shifted meshes are not uniform, and their
                 # direct O(N^2) histories cost 1.8e8 evaluations, 12 s, at N = 2^14 (gauss2))
                 sol = _with_shifted_estimate(sol, run, meth.min_steps)
+            if not singular:
+                sol = with_rough_data(sol, g_vec, kernel, meth.order,
+                                      companion(run) if meth.family == "vrk" else None)
             sol = with_confirmed_digits(sol)
     if singular:
         # the dense output is a partial step of product integration (polynomials through the
