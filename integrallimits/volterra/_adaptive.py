@@ -1293,7 +1293,7 @@ def data_roughness(g_vec, kernel, t, Y, estimate, p):
     Y2, E, mesh = (a if a.flags.c_contiguous and a.dtype == np.float64 else
                    np.ascontiguousarray(a, dtype=float) for a in (Y, estimate, t))
     run_guarded(lambda: _ratios()(kernel.function_address, kernel.params, mesh, Y2, G,
-                                  _difference_weights(p), int(in_t), E, ROUNDING * EPS, ratio),
+                                  difference_weights(p), int(in_t), E, ROUNDING * EPS, ratio),
                 kernel.args, calls)   # (inline, not in a thread, below THREAD_WORK)
     return ratio, calls
 
@@ -1301,15 +1301,6 @@ def data_roughness(g_vec, kernel, t, Y, estimate, p):
 #: (j / (p + 1) for j = 0 .. N (p + 1), the mesh indices 0 .. N) by (N, p): the points where
 #: :func:`data_roughness` takes g, in the index of the mesh (on meshes of fewer than 32 steps).
 _GRIDS = {}
-
-
-def _difference_weights(p):
-    """The weights of the differences of order p + 1 on p + 2 points."""
-    weights = _DIFFERENCE_WEIGHTS.get(p)
-    if weights is None:
-        weights = np.array([(-1.0) ** (p + 1 - j) * math.comb(p + 1, j) for j in range(p + 2)])
-        _DIFFERENCE_WEIGHTS[p] = weights
-    return weights
 
 
 def _data_ratios(K, theta, t, Y, G, weights, in_t, E, noise, ratio):
