@@ -214,7 +214,7 @@ def jit(*args, **kwargs):
                 for sig in (signatures if isinstance(signatures, list) else [signatures]):
                     dispatcher.compile(sig)
             dispatcher.disable_compile()
-        else:
+        elif hasattr(dispatcher, "_compile_for_args"):   # (not with NUMBA_DISABLE_JIT)
             dispatcher._compile_for_args = _deferring(dispatcher._compile_for_args)
         return dispatcher
 
