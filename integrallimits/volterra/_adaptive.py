@@ -1568,7 +1568,13 @@ def kernel_defects(kernel, t, Y, p):
     # across the gap after it)
     rows = Y.reshape(n + 1, -1)[np.concatenate(([0], np.repeat(np.arange(1, n), 2), [n]))]
     out, calls = kernel_differences(kernel, ends, rows, p)
-    return out[0::2] * ((p + 1) / math.comb(p, p // 2)), calls
+    return out[0::2] * defect_factor(p), calls
+
+
+def defect_factor(p):
+    """(p + 1) / C(p, p // 2): the factor of the differences of order p + 1 across a step
+    that bounds what its quadrature misses of a jump inside it (:func:`kernel_defects`)."""
+    return (p + 1) / math.comb(p, p // 2)
 
 
 def _names(kernel, index):

@@ -37,7 +37,6 @@ methods are the Runge–Kutta methods of the ODE y' = f(t, y, 0).
 """
 from __future__ import annotations
 
-import math
 import threading
 import weakref
 
@@ -54,7 +53,7 @@ from ..kernels._kernel import (_FAST, BLOCK_SIGNATURE, JACOBIAN_SIGNATURE, KERNE
 from ..kernels._linear import as_linear_kernel, positional_arity
 from ..kernels._structured import is_weakly_singular
 from . import _loops
-from ._adaptive import INSIDE, difference_weights, kernel_defects
+from ._adaptive import INSIDE, defect_factor, difference_weights, kernel_defects
 from ._estimate import UNRESOLVED
 from ._loops import NFEV, NIT, NJEV, NSOLVE, _jacobian_p, _stage_grid
 from ._methods import tolerance_method
@@ -504,7 +503,7 @@ def _rough_f(f_address, theta, t, Y, p):
                           difference_weights(p), INSIDE, out)
     finally:
         _user.take_failure()
-    return out * ((p + 1) / math.comb(p, p // 2))
+    return out * defect_factor(p)
 
 
 def _coupled_jacobian(t0, y0, f_fn, theta, kernel):
