@@ -27,6 +27,11 @@ import time
 import numpy as np
 
 from integrallimits import METHODS, solve_volterra
+from kink_scan import _crossing_exact, _crossing_g, _crossing_kernel, _kink_g, _minus
+from kink_scan import _jump_exact as _jump_s_exact
+from kink_scan import _jump_g as _one_plus_t
+from kink_scan import _jump_kernel as _jump_s_kernel
+from kink_scan import _kink_exact as _kink_g_exact
 
 SCAN_METHODS = ["rk4", "radau1", "radau2", "radau3", "radau4", "gauss2", "gauss3", "gauss4",
                 "trapezoid", "gregory4", "gregory6"]
@@ -35,22 +40,8 @@ WHERE = [0.5, 0.5 + 1e-9, 0.503, 0.618]
 FACTOR, FLOOR = 20.0, 1e-13
 
 
-def _jump_s_kernel(t, s, y, a):
-    return (1.0 if s < a else 2.0) * y
-
-
 def _kink_s_kernel(t, s, y, a):
     return (1.0 + abs(s - a)) * y
-
-
-def _one_plus_t(t, a):
-    return 1.0 + t
-
-
-def _jump_s_exact(t, a):
-    t = np.asarray(t, dtype=float)
-    ya = -1.0 + 2.0 * math.exp(a)
-    return np.where(t <= a, -1.0 + 2.0 * np.exp(t), -0.5 + (ya + 0.5) * np.exp(2.0 * (t - a)))
 
 
 _REFERENCES = {}
@@ -85,34 +76,6 @@ def _jump_t_exact(t, a):
     ia = math.exp(a) - 1.0
     after = -0.5 + (ia + 0.5) * np.exp(2.0 * (t - a))
     return np.where(t < a, np.exp(t), 1.0 + 2.0 * after)
-
-
-def _minus(t, s, y, a):
-    return -y
-
-
-def _kink_g(t, a):
-    return abs(t - a)
-
-
-def _kink_g_exact(t, a):
-    t = np.asarray(t, dtype=float)
-    ya = (a + 1.0) * math.exp(-a) - 1.0
-    return np.where(t <= a, (a + 1.0) * np.exp(-t) - 1.0, 1.0 + (ya - 1.0) * np.exp(-(t - a)))
-
-
-def _crossing_kernel(t, s, y):
-    return -abs(y - 0.5)
-
-
-def _crossing_g(t):
-    return 1.0 - t
-
-
-def _crossing_exact(t):
-    t = np.asarray(t, dtype=float)
-    tc = math.log(1.5)
-    return 0.5 + np.where(t <= tc, -1.0 + 1.5 * np.exp(-t), 1.0 - np.exp(t - tc))
 
 
 DATA = {"jump-s": (_jump_s_kernel, _one_plus_t, _jump_s_exact),
