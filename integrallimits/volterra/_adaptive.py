@@ -432,7 +432,7 @@ def solve_adaptive(meth, kernel, g_vec, t0, T, *, rtol, atol, newton_tol, newton
     limit = meth.tableau.stability_limit if meth.tableau.explicit else None
 
     def explore(mesh):
-        return run(mesh, newton_maxiter=trial_maxiter, newton_tol=trial_tol)
+        return run(mesh, newton_maxiter=trial_maxiter, newton_tol=trial_tol, exploring=True)
 
     def controlled(loose, first_step):
         """(t, Y, stages, local errors, stats) of a controlled pass at ``loose`` times the
@@ -776,7 +776,8 @@ def _controlled_pass(meth, kernel, g_vec, t0, T, rtol, atol, newton_tol, newton_
     y_start = np.ascontiguousarray(g_vec(np.array([t0]))[0], dtype=float)
     store = _Store(y_start, m)
     store.t[0] = t0
-    counts = _loops.new_counts(4)
+    counts = _loops.new_counts(5)
+    counts[_loops.EXPLORING] = 1    # (a failed pair is retried shorter: see _loops.EXPLORING)
     H = span / 2.0 if h0 is None else float(h0)
     h_floor = 1e-12 * span
     offsets = np.concatenate([c, [1.0]])
@@ -1838,21 +1839,25 @@ def _reusing(run, newton_tol=None):
     """``run`` that solves on each mesh once: the uniform try and the companions of the checks
     share meshes (the try's 4 steps are the quarter mesh of 16).  A repeat costs no kernel
     evaluation (its counts are zero); a failed solve is repeated only with more Newton
-    iterations."""
+    iterations, or without the exploratory stop of Newton (``exploring``: see
+    ``_loops.EXPLORING``; a converged solve is the same with it or without it)."""
     done = {}
 
     default_tol = newton_tol
 
-    def reusing(mesh, newton_maxiter=None, newton_tol=None):
+    def reusing(mesh, newton_maxiter=None, newton_tol=None, exploring=False):
         key = mesh.tobytes()
         old = done.get(key)
-        if old is not None and (old[1].status == 0 or old[0] >= (newton_maxiter or math.inf)):
-            return dataclasses.replace(old[1], counts=np.zeros_like(old[1].counts))
+        if old is not None and (old[2].status == 0 or (
+                old[0] >= (newton_maxiter or math.inf) and (exploring or not old[1]))):
+            return dataclasses.replace(old[2], counts=np.zeros_like(old[2].counts))
         options = {} if newton_maxiter is None else {"newton_maxiter": newton_maxiter}
         if (newton_tol or default_tol) is not None:
             options["newton_tol"] = newton_tol or default_tol
+        if exploring:
+            options["exploring"] = True
         out = run(mesh, **options)
-        done[key] = (newton_maxiter or math.inf, out)
+        done[key] = (newton_maxiter or math.inf, exploring, out)
         return out
     return reusing
 

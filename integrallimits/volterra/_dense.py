@@ -45,7 +45,7 @@ def substep_dense_output(meth, kernel, g_vec, t, Y, Z, tol, maxiter, args=()):
         idx = np.clip(np.searchsorted(t, points, side="right") - 1, 0, N)
         K, jac, have, B, theta = _kernel_args(kernel)
         step = _loops.compiled_loop("vrk-steps")
-        counts = _loops.new_counts(4)
+        counts = _loops.new_counts(5)     # (the vrk loops' counters: not exploring)
         need = [i for i in range(points.size) if points[i] - t[idx[i]] > 0 and idx[i] < N]
         for i in range(points.size):
             out[i] = Y[idx[i]]

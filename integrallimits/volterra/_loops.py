@@ -31,6 +31,27 @@ from ._fft import (LOCAL_BLOCK, add_block, add_local, add_sources, block_workspa
                    stage_channels)
 
 NFEV, NJEV, NIT, NSOLVE = 0, 1, 2, 3
+#: The slot of a Runge-Kutta/collocation loop's counters (after the four work counters, before
+#: the stop request: ``new_counts(5)``) that its caller sets to 1 for an exploratory solve of
+#: the adaptive driver (:func:`integrallimits.volterra._adaptive.solve_adaptive`: the uniform
+#: try and its companions, the steps of a controlled pass, the solves that measure a rate),
+#: whose failure only leads to a finer mesh or a shorter step: there a Newton solve of the
+#: stages (:func:`_stages_at`) also fails as soon as an update is more than DIVERGE times the
+#: one before and above the rounding level (ROUNDING_UPDATE times eps of the stages): its
+#: iteration is not contracting (Newton with the Jacobian of every iterate contracts
+#: quadratically near a root; the Radau IIA codes stop at a contraction estimate of 1 too),
+#: where it went on to the driver's cap (8 iterations).  On y = t + int y^2 ds over [0, 1.5],
+#: where a step is too long for the implicit equation to have a root, radau3 on 2 steps spent
+#: 55 iterations (1002 kernel evaluations) to fail with the user's cap of 50, 7 (138) with
+#: this stop.  Every other solve (fixed meshes, the solves the driver accepts or checks with
+#: the user's ``newton_maxiter``, dense output) leaves it 0 and iterates as before, bit for bit:
+#: a step that grows once may still converge, and a fixed mesh's blow-up is reported from the
+#: values it reached.  A converged solve is the same with the stop or without it (the stop
+#: only turns a solve that would go on iterating into a failure).
+EXPLORING = 4
+DIVERGE = 1.0
+ROUNDING_UPDATE = 64.0
+EPS_F = float(np.finfo(float).eps)
 SUCCESS, NEWTON_FAILED, NOT_FINITE, INTERRUPTED = 0, 1, 2, 3
 
 # The compiled loops take the user's functions as int64 addresses (FunctionAddress.address) and
@@ -474,7 +495,9 @@ def _stages_at(K, J, have_jac, theta, tn, h, r0, yinit, Z, C, c, A, explicit, to
     """Solve Z_i = C_i + h sum_j a_ij K(tn + c_i h, tn + c_j h, Z_j) for the stages of the step
     [tn, tn + h], rows r0 .. r0 + m - 1 of Z.  Explicit tableaux go stage by stage; others
     solve the m d unknowns together by Newton from yinit or, when ``guessed``, from the values
-    those rows hold.  Returns False if Newton fails.
+    those rows hold.  Returns False if Newton fails: ``maxiter`` iterations without
+    convergence, a non-finite value, or, in an exploratory solve (``stats[EXPLORING]`` set), an
+    update larger than the one before (see ``EXPLORING``).
 
     The loops call it directly (no wrapper taking the step index): Numba copies an inlined
     helper's IR at a cost that grows as its blocks times its variables, twice for a helper
@@ -490,6 +513,8 @@ def _stages_at(K, J, have_jac, theta, tn, h, r0, yinit, Z, C, c, A, explicit, to
             for k in range(d):
                 Z[r0 + i, k] = yinit[k]
     stats[NSOLVE] += 1
+    exploring = stats[EXPLORING] != 0
+    last = np.inf
     for it in range(maxiter):
         stats[NIT] += 1
         for i in range(m):
@@ -515,6 +540,16 @@ def _stages_at(K, J, have_jac, theta, tn, h, r0, yinit, Z, C, c, A, explicit, to
         state = _newton_update(Z, r0, m, F, JF, tol)
         if state != 0:
             return state == 1
+        if exploring:
+            size = 0.0          # the update just made (F holds it) and the stages' size
+            scale = 1.0
+            for i in range(m):
+                for k in range(d):
+                    size = max(size, abs(F[i * d + k]))
+                    scale = max(scale, abs(Z[r0 + i, k]))
+            if it >= 1 and size > DIVERGE * last and size > ROUNDING_UPDATE * EPS_F * scale:
+                return False    # not contracting: see EXPLORING
+            last = size
     return False
 
 

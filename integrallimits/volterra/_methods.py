@@ -11,7 +11,10 @@ a family class meets (cf. ``scipy.integrate.OdeSolver``):
   the (N m, d) stage values of a Runge-Kutta method (None for direct quadrature), which its
   discrete adjoint reads; ``samples`` is a dict the solves of one problem (a solution and
   the companions of its error estimate) share, for what they can reuse (the kernel samples
-  of a fast history).
+  of a fast history).  A Runge-Kutta method's ``solve`` also takes ``exploring=False``: True
+  for an exploratory solve of the adaptive driver, whose Newton solves of the stages fail as
+  soon as an update grows (``_loops.EXPLORING``; not for a weakly singular kernel's product
+  integration, which iterates as always).
 
 Adding a method is adding data: a Volterra rule or a Butcher tableau.
 """
@@ -319,7 +322,8 @@ class VolterraRungeKutta(VolterraMethod):
         tab = self.tableau
         return tuple(np.array(a, dtype=float, order="C") for a in (tab.c, tab.A, tab.b))
 
-    def solve(self, kernel, g_vec, t, tol, maxiter, fast_history=False, samples=None):
+    def solve(self, kernel, g_vec, t, tol, maxiter, fast_history=False, samples=None,
+              exploring=False):
         structure = kernel.structure
         if structure.get("kind") == "weakly-singular":
             if not self.collocation:
@@ -344,7 +348,8 @@ class VolterraRungeKutta(VolterraMethod):
         G, Gs = (both[:n_points], both[n_points:]) if m else (both, both)
         Y = np.zeros(G.shape)
         Z = np.zeros((max(n_points - 1, 1) * m, G.shape[1]))
-        counts = _loops.new_counts(4)
+        counts = _loops.new_counts(5)
+        counts[_loops.EXPLORING] = int(bool(exploring))
         # the linear fast-history loop (phi(s, y) = y) calls neither the Jacobian nor phi, and no
         # fast-history loop calls the block sum: none of them is compiled for it
         linear = bool(fast_history and structure.get("linear"))

@@ -361,16 +361,18 @@ def _with_shifted_estimate(sol, run, min_steps):
 
 def _runner(meth, kernel, g_vec, tol, maxiter, fast, args):
     """``run(mesh, newton_maxiter=maxiter) -> Run``: the method on any mesh (the solution and
-    its companions; exploratory solves of the adaptive driver cap the Newton iterations)."""
+    its companions; exploratory solves of the adaptive driver cap the Newton iterations and,
+    with ``exploring``, stop Newton when an update grows: ``_loops.EXPLORING``)."""
     quadratic = not fast and not kernel.structure.get("t_independent")
     samples = {}   # what the solves of this problem can share (VolterraMethod.solve)
 
-    def run(t, newton_maxiter=maxiter, newton_tol=tol):
+    def run(t, newton_maxiter=maxiter, newton_tol=tol, exploring=False):
         use_fast = fast and is_uniform(t)
         work = estimated_work(len(t) - 1, meth.stages, kernel.dim, quadratic)
+        more = {"exploring": True} if exploring else {}     # (direct rules take no such option)
         (Y, status, index, counts, stages), record = run_guarded(
             lambda: meth.solve(kernel, g_vec, t, newton_tol, newton_maxiter, fast_history=use_fast,
-                               samples=samples), args, work)
+                               samples=samples, **more), args, work)
         return Run(Y, status, index, len(t) if status == _loops.SUCCESS else index, counts, stages,
                    record)
     return run

@@ -91,6 +91,35 @@ def test_newton_failure_reported():
     assert not sol.success and "Newton" in sol.message
 
 
+@pytest.mark.parametrize("method", ["radau2", "radau3", "gauss2", "gauss4"])
+def test_only_exploratory_newton_stops_when_not_contracting(method):
+    """y = t + int y^2 = tan t on 2 steps of 0.75: the first step is too long for its implicit
+    equation to have a root.  An exploratory solve of the adaptive driver (``exploring``, see
+    ``_loops.EXPLORING``) fails as soon as Newton's update grows; a solve on a given mesh
+    iterates to ``newton_maxiter`` as before (55-56 iterations in all with the default 50;
+    radau3 spent 1002 kernel evaluations), the same run without the flag too."""
+    from integrallimits.kernels import as_forcing, as_kernel
+    from integrallimits.volterra import _loops
+    from integrallimits.volterra._methods import METHODS
+    from integrallimits.volterra._solve import _runner
+    kernel, forcing = (lambda t, s, y: y * y), (lambda t: t)
+    fixed = solve_volterra(kernel, forcing, (0.0, 1.5), 2, method=method, error_estimate=False)
+    assert not fixed.success and "Newton" in fixed.message
+    assert fixed.stats["newton_iterations"] > 50
+    g_vec, y0 = as_forcing(forcing, 0.0, ())
+    run = _runner(METHODS[method], as_kernel(kernel, y0, 0.0), g_vec, 1e-12, 50, False, ())
+    mesh = np.linspace(0.0, 1.5, 3)
+    plain, exploring = run(mesh), run(mesh, exploring=True)
+    assert plain.status == exploring.status == _loops.NEWTON_FAILED
+    assert plain.counts[_loops.NIT] == fixed.stats["newton_iterations"]
+    assert exploring.counts[_loops.NIT] < 15
+    assert exploring.counts[_loops.NFEV] < plain.counts[_loops.NFEV] / 3
+    fine = np.linspace(0.0, 1.5, 65)        # (steps that resolve it converge alike)
+    a, b = run(fine), run(fine, exploring=True)
+    assert a.status == b.status == _loops.SUCCESS and np.array_equal(a.Y, b.Y)
+    assert np.array_equal(a.counts[:4], b.counts[:4])
+
+
 @pytest.mark.parametrize("kw", [dict(newton_tol=0.0), dict(newton_tol=-1), dict(newton_maxiter=0)])
 def test_bad_newton_options(kw):
     with pytest.raises(ValueError, match=next(iter(kw))):
