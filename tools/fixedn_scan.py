@@ -27,7 +27,7 @@ import time
 import numpy as np
 
 from integrallimits import METHODS, solve_volterra
-from kink_scan import _crossing_exact, _crossing_g, _crossing_kernel, _kink_g, _minus
+from kink_scan import _crossing_exact, _crossing_g, _crossing_kernel, _kink_g, _kinds, _minus
 from kink_scan import _jump_exact as _jump_s_exact
 from kink_scan import _jump_g as _one_plus_t
 from kink_scan import _jump_kernel as _jump_s_kernel
@@ -151,14 +151,6 @@ def summary(rows):
     out.append(f"all: {len(rows)} solves, {sum(r['success'] for r in rows)} successes, "
                f"{sum(r['miss'] for r in rows)} misses")
     return "\n".join(out)
-
-
-def _kinds(rows):
-    kinds = {}
-    for r in rows:
-        if not r["success"]:
-            kinds[str(r["failure"])] = kinds.get(str(r["failure"]), 0) + 1
-    return kinds
 
 
 def compare(a, b):
