@@ -1553,11 +1553,13 @@ def kernel_defects(kernel, t, Y, p):
     """(delta, evaluations): delta[n] (d floats) a bound of what the quadrature of a step
     [t_n, t_(n+1)] of a solve on the mesh ``t`` misses of the integral of K over it where K
     jumps or has a kink inside, from :func:`kernel_differences` on the step without its ends
-    (INSIDE): a jump J between two of the p + 2 points gives differences J C(p, k) (k <= p)
-    times the scale, at least J C(p, 0) where it lies before the second point, within
-    h / (p + 1) of the step's start, where the quadrature misses at most J h / (p + 1); so
-    delta = (p + 1) / C(p, p // 2) times the differences bounds the miss (the order p up to
-    8).  On smooth K, delta is h^(p + 1) times K's derivatives: below the method's own error.
+    (INSIDE): a jump J between the points k and k + 1 of the p + 2 gives differences J C(p, k)
+    times the scale h: J h where it lies before the second point, within h / (p + 1) of the
+    step's start (or after the last but one), where the quadrature misses at most
+    J h / (p + 1) (its stage points all on one side of it); at least J h p further in, where
+    the stage points lie on both sides and the miss is below J h / 2.  So delta = 1 / (p + 1)
+    times the differences bounds the miss.  On smooth K, delta is h^(p + 1) times K's
+    derivatives: below the method's own error.
     Twice the evaluations of :func:`kernel_differences` (the gaps between the steps are swept
     too)."""
     n = len(t) - 1
@@ -1573,9 +1575,9 @@ def kernel_defects(kernel, t, Y, p):
 
 
 def defect_factor(p):
-    """(p + 1) / C(p, p // 2): the factor of the differences of order p + 1 across a step
-    that bounds what its quadrature misses of a jump inside it (:func:`kernel_defects`)."""
-    return (p + 1) / math.comb(p, p // 2)
+    """1 / (p + 1): the factor of the differences of order p + 1 across a step that bounds
+    what its quadrature misses of a jump inside it (:func:`kernel_defects`)."""
+    return 1.0 / (p + 1)
 
 
 def _names(kernel, index):
