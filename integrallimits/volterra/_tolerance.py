@@ -493,15 +493,13 @@ def solve_uniform_to_tolerance(run, t0, T, *, method, scalar, stats, rtol, atol,
         info["failure"] = "stalled"
     else:
         t_fail = float(T)
+        advice = "use a higher-order method or a looser tolerance." if not defects else (
+            f"it holds what the steps' quadrature misses where the data (K, or a VIDE's f) are "
+            f"not smooth or not resolved inside a step, from t = {float(t[defects[0][0]]):.6g} "
+            f"on, which uniform meshes resolve slowly whatever the method's order: use a looser "
+            f"tolerance, or split the interval at that point.")
         message = (f"the estimated error is {ratio:.3g} times atol + rtol |y| at N = {n}, the most "
-                   f"steps allowed; use a higher-order method or a looser tolerance.")
-        if defects:     # (the order of the method does not help there)
-            message = (f"the estimated error is {ratio:.3g} times atol + rtol |y| at N = {n}, the "
-                       f"most steps allowed; it holds what the steps' quadrature misses where the "
-                       f"data (K, or a VIDE's f) are not smooth or not resolved inside a step, "
-                       f"from t = {float(t[defects[0][0]]):.6g} on, which uniform meshes resolve "
-                       f"slowly whatever the method's order: use a looser tolerance, or split "
-                       f"the interval at that point.")
+                   f"steps allowed; {advice}")
         info["failure"] = "tolerance"
     if computed_start and t_fail is not None:
         keep, message = without_lone_start(keep, message)
