@@ -1521,9 +1521,10 @@ def _rough_kernel(kernel, t, Y, p, rtol, atol):
     return np.any(out > ROUGH_G * tol, axis=1), calls
 
 
-def kernel_differences(kernel, t, Y, p):
+def kernel_differences(kernel, t, Y, p, stride=1):
     """(out, evaluations): out[n] (d floats) the scaled differences of order p + 1 of K
-    across the step [t_n, t_(n+1)] of :func:`_rough_kernel` (zeros where it sweeps nothing),
+    across the step [t_n, t_(n+1)] of :func:`_rough_kernel` (zeros where it sweeps nothing;
+    with ``stride`` k only every k-th step n = 0, k, 2k, ... is swept, the others are 0),
     and the kernel evaluations they took.  A jump of K inside the step keeps them at least
     the jump times the scale, a bound of the step's quadrature error that every nested mesh
     makes alike (:func:`kernel_defects`)."""
@@ -1536,9 +1537,9 @@ def kernel_differences(kernel, t, Y, p):
     Y2 = np.ascontiguousarray(Y.reshape(n + 1, -1), dtype=float)
     mesh = np.ascontiguousarray(t, dtype=float)     # (the entry point checks no types)
     out = np.empty((n, kernel.dim))
-    calls = (1 + in_t) * (p + 2) * n
+    calls = (1 + in_t) * (p + 2) * len(range(0, n, stride))
     run_guarded(lambda: _differences()(kernel.function_address, kernel.params, mesh, Y2,
-                                       weights, int(in_t), out),
+                                       weights, int(in_t), int(stride), out),
                 kernel.args, calls)   # (inline, not in a thread, below THREAD_WORK)
     return out, calls
 
@@ -1560,8 +1561,8 @@ def kernel_defects(kernel, t, Y, p):
     the stage points lie on both sides and the miss is below J h / 2.  So delta = 1 / (p + 1)
     times the differences bounds the miss.  On smooth K, delta is h^(p + 1) times K's
     derivatives: below the method's own error.
-    Twice the evaluations of :func:`kernel_differences` (the gaps between the steps are swept
-    too)."""
+    The evaluations of :func:`kernel_differences` (its mesh holds the gaps between the
+    steps, which it skips)."""
     n = len(t) - 1
     h = np.diff(t)
     ends = np.empty(2 * n)
@@ -1570,7 +1571,7 @@ def kernel_defects(kernel, t, Y, p):
     # (the sweep of step k runs from row k to row k + 1: Y_n to Y_(n+1) across a step, Y_(n+1)
     # across the gap after it)
     rows = Y.reshape(n + 1, -1)[np.concatenate(([0], np.repeat(np.arange(1, n), 2), [n]))]
-    out, calls = kernel_differences(kernel, ends, rows, p)
+    out, calls = kernel_differences(kernel, ends, rows, p, stride=2)
     return out[0::2] * defect_factor(p), calls
 
 
@@ -1680,12 +1681,13 @@ def difference_weights(p):
     return weights
 
 
-def _kernel_differences(K, theta, t, Y, weights, in_t, out):
+def _kernel_differences(K, theta, t, Y, weights, in_t, stride, out):
     """out[n, a] = the larger of (where ``in_t``) (t[n+1] - t[0]) |sum_j weights[j]
     K(x_j, t[0], Y[0])[a]| and c |sum_j weights[j] K(x_j, x_j, y_j)[a]|, x_j = t[n] +
     j h / (m - 1) (the last point t[n+1] itself), y_j = Y[n] + (j / (m - 1)) (Y[n+1] - Y[n])
     (the last Y[n+1] itself), m = len(weights), h = t[n+1] - t[n], c = t[n+1] - t[0] where
-    ``in_t``, else h; a NaN difference counts as 0."""
+    ``in_t``, else h; a NaN difference counts as 0; only for n = 0, ``stride``, 2 ``stride``, ...
+    (out[n] = 0 for the others)."""
     m = weights.shape[0]
     d = out.shape[1]
     f = np.empty(d)
@@ -1695,6 +1697,8 @@ def _kernel_differences(K, theta, t, Y, weights, in_t, out):
         h = t[n + 1] - t[n]
         for a in range(d):
             out[n, a] = 0.0
+        if n % stride != 0:
+            continue
         for which in range(2):
             if which == 0 and in_t == 0:
                 continue
@@ -1728,7 +1732,7 @@ def _differences():
         from .._numba import JIT_OPTIONS, njit, types
         from ..kernels._kernel import KERNEL_SIGNATURE
         a1, a2, i = types.float64[::1], types.float64[:, ::1], types.int64
-        signature = types.void(types.FunctionType(KERNEL_SIGNATURE), a1, a1, a2, a1, i, a2)
+        signature = types.void(types.FunctionType(KERNEL_SIGNATURE), a1, a1, a2, a1, i, i, a2)
         options = {k: v for k, v in JIT_OPTIONS.items() if k != "nopython"}
         _COMPILED.append(_entry_point(njit(signature, **options)(_kernel_differences)))
     return _COMPILED[0]

@@ -53,7 +53,8 @@ from ..kernels._kernel import (_FAST, BLOCK_SIGNATURE, JACOBIAN_SIGNATURE, KERNE
 from ..kernels._linear import as_linear_kernel, positional_arity
 from ..kernels._structured import is_weakly_singular
 from . import _loops
-from ._adaptive import INSIDE, defect_factor, difference_weights, kernel_defects
+from ._adaptive import (INSIDE, ROUGH_FIXED, defect_factor, difference_weights,
+                        kernel_defects)
 from ._estimate import UNRESOLVED
 from ._loops import NFEV, NIT, NJEV, NSOLVE, _jacobian_p, _stage_grid
 from ._methods import tolerance_method
@@ -61,7 +62,7 @@ from ._mesh import (check_flags, check_mesh, check_newton_options, check_size, c
                     estimated_work, resolve_method, uniform_mesh)
 from ._outcome import Run, run_guarded, solve_on_mesh
 from ._solution import SolverError, largest_estimate
-from ._tolerance import (ESTIMATE_FLOOR, FIRST_STEPS, HONEST, RESOLVE, STIFF, _entry_point,
+from ._tolerance import (ESTIMATE_FLOOR, FIRST_STEPS, RESOLVE, STIFF, _entry_point,
                          _evaluator, _raise_to_defects, _shifted_rows, _unreliable_from,
                          check_tolerances, fit_tolerances, short_time_scale,
                          solve_uniform_to_tolerance, with_checked_estimate, with_confirmed_digits,
@@ -507,11 +508,6 @@ def _rough_f(f_address, theta, t, Y, p):
     return out * defect_factor(p)
 
 
-#: A fixed mesh's estimates are raised to the bound of what a step's quadrature misses where
-#: K or f is not smooth inside it (:func:`_with_rough_data`) where that bound exceeds this many
-#: times the largest estimate of the component (``_tolerance.HONEST``: an estimate within it
-#: of the error is honest; smooth data's bounds are far below their estimates).
-ROUGH_FIXED = HONEST
 #: The lowest order p whose differences of order p + 1 find where K or f is not smooth
 #: (``rough_data`` in :func:`solve_vide`).
 ROUGH_ORDER = 4
@@ -521,7 +517,9 @@ def _with_rough_data(sol, rough_data):
     """``sol``, a successful VIDE solve on a given mesh, with its estimates raised from each
     step on to the bound of what the step's quadrature misses (``rough_data(mesh, Y, claims)
     -> (defects, kernel evaluations)``: :func:`_rough_f` and :func:`._adaptive.kernel_defects`)
-    where it exceeds ROUGH_FIXED times the component's largest estimate.  A jump of K or of f
+    where it exceeds ROUGH_FIXED times the component's largest estimate (the fixed meshes'
+    bar of :func:`._adaptive.with_rough_data`: an estimate within ``_tolerance.HONEST`` of the
+    error is honest; smooth data's bounds are far below their estimates).  A jump of K or of f
     inside a step is missed alike by the solve and every companion whose stage points in the
     step all lie on one side of it: y' = int_0^t c(s) ds, c jumping from 1 to 2 at 0.503, was a
     success with an error of 1.5e-3 for an estimate of 0 on 4 to 64 steps (gauss2); 48 of 125
