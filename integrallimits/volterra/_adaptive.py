@@ -1311,8 +1311,9 @@ def _data_ratios(K, theta, t, Y, G, weights, in_t, E, noise, ratio):
 
     * g: v_j = G[n (m - 1) + j], c = 1;
     * where ``in_t``, K in t: v_j = K(x_j, t[0], Y[0]), c = t[n+1] - t[0];
-    * K along the diagonal on the chord: v_j = K(x_j, x_j, (1 - u_j) Y[n] + u_j Y[n+1]),
-      u_j = j / (m - 1), c = t[n+1] - t[0] where ``in_t``, else h;
+    * K along the diagonal on the chord: v_j = K(x_j, x_j, y_j), y_j = Y[n] + u_j (Y[n+1] -
+      Y[n]), u_j = j / (m - 1), c = t[n+1] - t[0] where ``in_t``, else h (the sweeps of K
+      are :func:`_step_differences`, as :func:`_kernel_differences`'s);
 
     scale[a] = the larger of max_i E[i, a] and noise max_i |Y[i, a]|; a D within noise
     sum_j |weights[j] v_j[a]| (rounding), or NaN, counts as 0."""
@@ -1323,7 +1324,7 @@ def _data_ratios(K, theta, t, Y, G, weights, in_t, E, noise, ratio):
     terms = np.empty(d)
     scale = np.zeros(d)
     size = np.zeros(d)
-    chord = np.empty((1, d))
+    path = np.empty((1, d))
     for i in range(Y.shape[0]):
         for a in range(d):
             if E[i, a] > scale[a]:
@@ -1334,31 +1335,22 @@ def _data_ratios(K, theta, t, Y, G, weights, in_t, E, noise, ratio):
         if noise * size[a] > scale[a]:
             scale[a] = noise * size[a]
     for n in range(t.shape[0] - 1):
-        h = t[n + 1] - t[n]
         best = 0.0
         for which in range(3):
-            if which == 1 and in_t == 0:
-                continue
-            for a in range(d):
-                acc[a] = 0.0
-                terms[a] = 0.0
-            for j in range(m):
-                if which == 0:
-                    for a in range(d):
-                        f[a] = G[n * (m - 1) + j, a]
-                else:
-                    x = t[n + 1] if j == m - 1 else t[n] + h * (j / (m - 1))
-                    if which == 1:
-                        K(x, t[0], Y, 0, theta, f)
-                    else:
-                        u = j / (m - 1)
-                        for a in range(d):
-                            chord[0, a] = (1.0 - u) * Y[n, a] + u * Y[n + 1, a]
-                        K(x, x, chord, 0, theta, f)
+            if which == 0:
                 for a in range(d):
-                    acc[a] += weights[j] * f[a]
-                    terms[a] += abs(weights[j] * f[a])
-            c = 1.0 if which == 0 else (t[n + 1] - t[0] if in_t != 0 else h)
+                    acc[a] = 0.0
+                    terms[a] = 0.0
+                for j in range(m):
+                    for a in range(d):
+                        w = weights[j] * G[n * (m - 1) + j, a]
+                        acc[a] += w
+                        terms[a] += abs(w)
+            elif which == 1 and in_t == 0:
+                continue
+            else:
+                _step_differences(K, theta, t, Y, n, weights, which - 1, f, path, acc, terms)
+            c = 1.0 if which == 0 else (t[n + 1] - t[0] if in_t != 0 else t[n + 1] - t[n])
             for a in range(d):
                 v = abs(acc[a])
                 if v > noise * terms[a] and scale[a] > 0.0:
@@ -1688,39 +1680,51 @@ def _kernel_differences(K, theta, t, Y, weights, in_t, stride, out):
     (the last Y[n+1] itself), m = len(weights), h = t[n+1] - t[n], c = t[n+1] - t[0] where
     ``in_t``, else h; a NaN difference counts as 0; only for n = 0, ``stride``, 2 ``stride``, ...
     (out[n] = 0 for the others)."""
-    m = weights.shape[0]
     d = out.shape[1]
     f = np.empty(d)
     acc = np.empty(d)
+    terms = np.empty(d)
     path = np.empty((1, Y.shape[1]))
     for n in range(t.shape[0] - 1):
-        h = t[n + 1] - t[n]
         for a in range(d):
             out[n, a] = 0.0
         if n % stride != 0:
             continue
-        for which in range(2):
-            if which == 0 and in_t == 0:
-                continue
-            for a in range(d):
-                acc[a] = 0.0
-            for j in range(m):
-                x = t[n + 1] if j == m - 1 else t[n] + h * (j / (m - 1))
-                if which == 0:
-                    K(x, t[0], Y, 0, theta, f)
-                else:
-                    for b in range(Y.shape[1]):
-                        path[0, b] = Y[n + 1, b] if j == m - 1 else \
-                            Y[n, b] + (Y[n + 1, b] - Y[n, b]) * (j / (m - 1))
-                    K(x, x, path, 0, theta, f)
-                for a in range(d):
-                    acc[a] += weights[j] * f[a]
-            scale = t[n + 1] - t[0] if in_t != 0 else h
+        scale = t[n + 1] - t[0] if in_t != 0 else t[n + 1] - t[n]
+        for which in range(1 - in_t, 2):
+            _step_differences(K, theta, t, Y, n, weights, which, f, path, acc, terms)
             for a in range(d):
                 v = abs(acc[a]) * scale
                 if v > out[n, a]:
                     out[n, a] = v
 
+
+@_loops._helper
+def _step_differences(K, theta, t, Y, n, weights, which, f, path, acc, terms):
+    """acc[a] = sum_j weights[j] v_j[a] and terms[a] = sum_j |weights[j] v_j[a]| across the
+    step n of the mesh ``t``, m = len(weights) points x_j = t[n] + u_j h, u_j = j / (m - 1),
+    h = t[n+1] - t[n] (the last t[n+1] itself), v_j = K(x_j, t[0], Y[0]) (``which`` 0: K in
+    t) or K(x_j, x_j, y_j) (1: along the diagonal, y_j = Y[n] + u_j (Y[n+1] - Y[n]) on the
+    chord, the last Y[n+1] itself); ``f`` (d,) and ``path`` (1, d) are work space.  The sweep
+    of :func:`_data_ratios` and :func:`_kernel_differences`, inlined in both."""
+    m = weights.shape[0]
+    h = t[n + 1] - t[n]
+    for a in range(acc.shape[0]):
+        acc[a] = 0.0
+        terms[a] = 0.0
+    for j in range(m):
+        x = t[n + 1] if j == m - 1 else t[n] + h * (j / (m - 1))
+        if which == 0:
+            K(x, t[0], Y, 0, theta, f)
+        else:
+            for b in range(Y.shape[1]):
+                path[0, b] = Y[n + 1, b] if j == m - 1 else \
+                    Y[n, b] + (Y[n + 1, b] - Y[n, b]) * (j / (m - 1))
+            K(x, x, path, 0, theta, f)
+        for a in range(acc.shape[0]):
+            w = weights[j] * f[a]
+            acc[a] += w
+            terms[a] += abs(w)
 
 _COMPILED = []
 
