@@ -1293,7 +1293,7 @@ def data_roughness(g_vec, kernel, t, Y, estimate, p):
     # (the entry point checks no types: (N + 1, d) float arrays, C-contiguous)
     Y2, E, mesh = (a if a.flags.c_contiguous and a.dtype == np.float64 else
                    np.ascontiguousarray(a, dtype=float) for a in (Y, estimate, t))
-    run_guarded(lambda: _ratios()(kernel.function_address, kernel.params, mesh, Y2, G,
+    run_guarded(lambda: _ratios()(kernel.function_address.address, kernel.params, mesh, Y2, G,
                                   difference_weights(p), int(in_t), E, ROUNDING * EPS, ratio),
                 kernel.args, calls)   # (inline, not in a thread, below THREAD_WORK)
     return ratio, calls
@@ -1304,7 +1304,7 @@ def data_roughness(g_vec, kernel, t, Y, estimate, p):
 _GRIDS = {}
 
 
-def _data_ratios(K, theta, t, Y, G, weights, in_t, E, noise, ratio):
+def _data_ratios(K_at, theta, t, Y, G, weights, in_t, E, noise, ratio):
     """ratio[n] = the largest over the components a and the sweeps of |D[a]| c / scale[a], for
     the differences D = sum_j weights[j] v_j across the step n (m = len(weights) points
     x_j = t[n] + j h / (m - 1), the last t[n+1] itself) of
@@ -1316,7 +1316,9 @@ def _data_ratios(K, theta, t, Y, G, weights, in_t, E, noise, ratio):
       are :func:`_step_differences`, as :func:`_kernel_differences`'s);
 
     scale[a] = the larger of max_i E[i, a] and noise max_i |Y[i, a]|; a D within noise
-    sum_j |weights[j] v_j[a]| (rounding), or NaN, counts as 0."""
+    sum_j |weights[j] v_j[a]| (rounding), or NaN, counts as 0.  ``K_at``: the kernel's
+    address (as the loops take it)."""
+    K = _loops._kernel_at(K_at)
     m = weights.shape[0]
     d = Y.shape[1]
     f = np.empty(d)
@@ -1368,10 +1370,8 @@ def _ratios():
     point (the arguments are always of its one signature)."""
     if not _COMPILED_RATIOS:
         from .._numba import JIT_OPTIONS, njit, types
-        from ..kernels._kernel import KERNEL_SIGNATURE
         a1, a2, i = types.float64[::1], types.float64[:, ::1], types.int64
-        signature = types.void(types.FunctionType(KERNEL_SIGNATURE), a1, a1, a2, a2, a1, i, a2,
-                               types.float64, a1)
+        signature = types.void(i, a1, a1, a2, a2, a1, i, a2, types.float64, a1)
         options = {k: v for k, v in JIT_OPTIONS.items() if k != "nopython"}
         _COMPILED_RATIOS.append(_entry_point(njit(signature, **options)(_data_ratios)))
     return _COMPILED_RATIOS[0]
@@ -1530,7 +1530,7 @@ def kernel_differences(kernel, t, Y, p, stride=1):
     mesh = np.ascontiguousarray(t, dtype=float)     # (the entry point checks no types)
     out = np.empty((n, kernel.dim))
     calls = (1 + in_t) * (p + 2) * len(range(0, n, stride))
-    run_guarded(lambda: _differences()(kernel.function_address, kernel.params, mesh, Y2,
+    run_guarded(lambda: _differences()(kernel.function_address.address, kernel.params, mesh, Y2,
                                        weights, int(in_t), int(stride), out),
                 kernel.args, calls)   # (inline, not in a thread, below THREAD_WORK)
     return out, calls
@@ -1673,13 +1673,14 @@ def difference_weights(p):
     return weights
 
 
-def _kernel_differences(K, theta, t, Y, weights, in_t, stride, out):
+def _kernel_differences(K_at, theta, t, Y, weights, in_t, stride, out):
     """out[n, a] = the larger of (where ``in_t``) (t[n+1] - t[0]) |sum_j weights[j]
     K(x_j, t[0], Y[0])[a]| and c |sum_j weights[j] K(x_j, x_j, y_j)[a]|, x_j = t[n] +
     j h / (m - 1) (the last point t[n+1] itself), y_j = Y[n] + (j / (m - 1)) (Y[n+1] - Y[n])
     (the last Y[n+1] itself), m = len(weights), h = t[n+1] - t[n], c = t[n+1] - t[0] where
     ``in_t``, else h; a NaN difference counts as 0; only for n = 0, ``stride``, 2 ``stride``, ...
-    (out[n] = 0 for the others)."""
+    (out[n] = 0 for the others).  ``K_at``: the kernel's address (as the loops take it)."""
+    K = _loops._kernel_at(K_at)
     d = out.shape[1]
     f = np.empty(d)
     acc = np.empty(d)
@@ -1734,9 +1735,8 @@ def _differences():
     entry point (the arguments are always of its one signature)."""
     if not _COMPILED:
         from .._numba import JIT_OPTIONS, njit, types
-        from ..kernels._kernel import KERNEL_SIGNATURE
         a1, a2, i = types.float64[::1], types.float64[:, ::1], types.int64
-        signature = types.void(types.FunctionType(KERNEL_SIGNATURE), a1, a1, a2, a1, i, i, a2)
+        signature = types.void(i, a1, a1, a2, a1, i, i, a2)
         options = {k: v for k, v in JIT_OPTIONS.items() if k != "nopython"}
         _COMPILED.append(_entry_point(njit(signature, **options)(_kernel_differences)))
     return _COMPILED[0]

@@ -47,9 +47,9 @@ from .._numba import njit
 from .._numba import JIT_OPTIONS, types
 from ..kernels import Kernel, as_kernel
 from ..kernels import _user
-from ..kernels._kernel import (_FAST, BLOCK_SIGNATURE, JACOBIAN_SIGNATURE, KERNEL_SIGNATURE,
-                               FunctionAddress, _check_value, _compile, _njit_user,
-                               check_unchanged)
+from ..kernels._kernel import (_FAST, BLOCK_SIGNATURE, KERNEL_SIGNATURE, FunctionAddress,
+                               _check_value, _compile, _njit_user, check_unchanged,
+                               function_at)
 from ..kernels._linear import as_linear_kernel, positional_arity
 from ..kernels._structured import is_weakly_singular
 from . import _loops
@@ -282,13 +282,17 @@ def _f_jacobian(f, fjac, have_fjac, t, y, z, theta, f0, Jy, Jz, yw, zw, work, st
             Jz[a, b] = (work[a] - f0[a]) / step
 
 
-def _vide_loop(f, fjac, have_fjac, K, Kjac, have_kjac, block_sum, theta, memory, t, y0, c, A, b,
-               explicit, tol, maxiter, Y, Ys, stats, start):
+def _vide_loop(f_at, fjac_at, have_fjac, K_at, Kjac_at, have_kjac, block_at, theta, memory, t,
+               y0, c, A, b, explicit, tol, maxiter, Y, Ys, stats, start):
     """The VRK method for y' = f(t, y, z), z = int K: see the module docstring.
 
     Y (N+1, d) receives the mesh values, Ys (N m, d) the stage values; the steps from mesh
     point ``start`` on (earlier values and stages given: the dense output's partial steps).
+    The functions come by their addresses (as the Volterra loops take them: a function
+    argument cost ~7.5 us a call to unbox, five of them a third of a VIDE's solve at N = 8).
     """
+    f, fjac, K = _f_at(f_at), _fjac_at(fjac_at), _loops._kernel_at(K_at)
+    Kjac, block_sum = _loops._jacobian_at(Kjac_at), _loops._block_at(block_at)
     N = t.shape[0] - 1
     m = c.shape[0]
     d = Y.shape[1]
@@ -435,31 +439,32 @@ def _vide_loop(f, fjac, have_fjac, K, Kjac, have_kjac, block_sum, theta, memory,
     return SUCCESS, N
 
 
-_KF = types.FunctionType(KERNEL_SIGNATURE)
-_JF = types.FunctionType(JACOBIAN_SIGNATURE)
-_BF = types.FunctionType(BLOCK_SIGNATURE)
-_FF = types.FunctionType(F_SIGNATURE)
-_FJ = types.FunctionType(F_JACOBIAN_SIGNATURE)
+_f_at = function_at(types.FunctionType(F_SIGNATURE))
+_fjac_at = function_at(types.FunctionType(F_JACOBIAN_SIGNATURE))
 _A1 = types.float64[::1]
 _A2 = types.float64[:, ::1]
+_I = types.int64
 _SIGNATURE = types.UniTuple(types.int64, 2)(
-    _FF, _FJ, types.boolean, _KF, _JF, types.boolean, _BF, _A1, types.boolean, _A1, _A1, _A1, _A2,
+    _I, _I, types.boolean, _I, _I, types.boolean, _I, _A1, types.boolean, _A1, _A1, _A1, _A2,
     _A1, types.boolean, types.float64, types.int64, _A2, _A2, types.int64[::1], types.int64)
 _COMPILED = []
 
 
 def _compiled_loop():
+    """:func:`_vide_loop`, compiled on first use (cached on disk), called through its entry
+    point (the arguments are always of its one signature)."""
     if not _COMPILED:
         options = {k: v for k, v in JIT_OPTIONS.items() if k != "nopython"}
-        _COMPILED.append(njit(_SIGNATURE, **options)(_vide_loop))
+        _COMPILED.append(_entry_point(njit(_SIGNATURE, **options)(_vide_loop)))
     return _COMPILED[0]
 
 
-def _f_differences(f, theta, t, Y, weights, inside, out):
+def _f_differences(f_at, theta, t, Y, weights, inside, out):
     """out[n, a] = h |sum_j weights[j] f(x_j, y(x_j), 0)[a]| (a NaN counts as 0) for the step
     [t_n, t_n + h] of the mesh ``t``: x_j the m = len(weights) equally spaced points of
     [t_n + inside h, t_(n+1) - inside h], y(x) on the line from Y[n] to Y[n+1] (which a kink of
-    f in y that the solution crosses inside the step also crosses)."""
+    f in y that the solution crosses inside the step also crosses).  ``f_at``: f's address."""
+    f = _f_at(f_at)
     m = weights.shape[0]
     d = out.shape[1]
     y, z, v, acc = np.empty(d), np.zeros(d), np.empty(d), np.empty(d)
@@ -492,8 +497,7 @@ def _rough_f(f_address, theta, t, Y, p):
     (z = 0: a jump of f in t that only multiplies the memory term is not seen.)"""
     if not _F_DIFFERENCES:
         a1, a2 = types.float64[::1], types.float64[:, ::1]
-        signature = types.void(types.FunctionType(F_SIGNATURE), a1, a1, a2, a1, types.float64,
-                               a2)
+        signature = types.void(types.int64, a1, a1, a2, a1, types.float64, a2)
         options = {k: v for k, v in JIT_OPTIONS.items() if k != "nopython"}
         _F_DIFFERENCES.append(_entry_point(njit(signature, **options)(_f_differences)))
     n = len(t) - 1
@@ -501,7 +505,7 @@ def _rough_f(f_address, theta, t, Y, p):
     out = np.empty((n, Y2.shape[1]))
     _user.clear_failures()
     try:
-        _F_DIFFERENCES[0](f_address, theta, np.ascontiguousarray(t, dtype=float), Y2,
+        _F_DIFFERENCES[0](f_address.address, theta, np.ascontiguousarray(t, dtype=float), Y2,
                           difference_weights(p), INSIDE, out)
     finally:
         _user.take_failure()
@@ -1005,8 +1009,9 @@ def solve_vide(f, K, y0, t_span=None, n_steps=None, method=None, *, args=None, m
         Ys = np.zeros((N * m, d)) if Ys is None else Ys
         counts = _loops.new_counts(6)
         (status, index), record = run_guarded(lambda: _compiled_loop()(
-            f_address, fj_address, have_fjac, k_address, kj_address, have_kjac,
-            kb_address, theta, memory, mesh, y_start, c, A, b,
+            f_address.address, fj_address.address, have_fjac, k_address.address,
+            kj_address.address, have_kjac, kb_address.address, theta, memory, mesh, y_start, c,
+            A, b,
             meth.tableau.explicit, float(newton_tol), int(newton_maxiter), Y, Ys, counts, start),
             args, estimated_work(N - start, m, d, memory))
         return Run(Y, status, index, N + 1 if status == SUCCESS else index, counts, Ys, record)
