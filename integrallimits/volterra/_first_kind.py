@@ -51,9 +51,9 @@ from .._numba import njit
 from .._linalg import solve_inplace
 from .._numba import JIT_OPTIONS, types
 from ..kernels import Kernel, as_forcing, as_kernel
-from ..kernels._kernel import BLOCK_SIGNATURE, KERNEL_SIGNATURE
 from ..kernels._linear import as_linear_kernel, positional_arity
 from ..quadrature import volterra_rule
+from . import _loops
 from ._loops import _stage_grid, new_counts
 from ..kernels._structured import is_weakly_singular
 from ._mesh import (check_flags, check_mesh, check_size, check_t_eval, estimated_work,
@@ -80,11 +80,13 @@ _MESSAGES = {
 
 # -- compiled loops ------------------------------------------------------------------------------
 
-def _collocation_loop(K, block_sum, theta, t, Gs, c, A, b, Z, stats):
+def _collocation_loop(K_at, block_at, theta, t, Gs, c, A, b, Z, stats):
     """Radau IIA collocation for the first kind: one (m d) x (m d) linear solve per step.
 
-    Z[n m + i] receives the stage value at t_n + c_i h_n; Gs holds g there.
+    Z[n m + i] receives the stage value at t_n + c_i h_n; Gs holds g there.  The kernel and
+    its block sum come by their addresses (as the second kind's loops take them).
     """
+    K, block_sum = _loops._kernel_at(K_at), _loops._block_at(block_at)
     N = t.shape[0] - 1
     m = c.shape[0]
     d = Z.shape[1]
@@ -123,8 +125,9 @@ def _collocation_loop(K, block_sum, theta, t, Gs, c, A, b, Z, stats):
     return SUCCESS, N
 
 
-def _midpoint_loop(K, block_sum, theta, t, G, U, stats):
+def _midpoint_loop(K_at, block_at, theta, t, G, U, stats):
     """The midpoint method: sum_{j<=n} h_j K(t_{n+1}, t_{j+1/2}) U_j = g(t_{n+1}) for U_n."""
+    K, block_sum = _loops._kernel_at(K_at), _loops._block_at(block_at)
     N = t.shape[0] - 1
     d = U.shape[1]
     E = np.eye(d)
@@ -158,8 +161,9 @@ def _midpoint_loop(K, block_sum, theta, t, G, U, stats):
     return SUCCESS, N
 
 
-def _kernel_samples(K, theta, t, s, out):
+def _kernel_samples(K_at, theta, t, s, out):
     """out[n] = the (d, d) kernel matrix k(t_n, s_n) (columns from unit vectors)."""
+    K = _loops._kernel_at(K_at)
     d = out.shape[1]
     E = np.eye(d)
     f = np.empty(d)
@@ -170,8 +174,7 @@ def _kernel_samples(K, theta, t, s, out):
                 out[n, a, q] = f[a]
 
 
-_KF = types.FunctionType(KERNEL_SIGNATURE)
-_BF = types.FunctionType(BLOCK_SIGNATURE)
+_KF = _BF = types.int64      # (the functions' addresses)
 _A1 = types.float64[::1]
 _A2 = types.float64[:, ::1]
 _I8A = types.int64[::1]
@@ -252,8 +255,8 @@ class FirstKindMethod:
             Gs = np.ascontiguousarray(g_vec(stage_times))
             Z = np.zeros((N * m, d))
             function, _, block_sum = kernel.addresses
-            status, index = _compiled("collocation")(function, block_sum, kernel.params, t, Gs,
-                                                     c, A, b, Z, counts)
+            status, index = _compiled("collocation")(function.address, block_sum.address,
+                                                     kernel.params, t, Gs, c, A, b, Z, counts)
             Y[1:] = Z.reshape(N, m, d)[:, -1, :]
             Y[0] = self._at_zero @ Z[:m]
             return Y, status, index, counts, Z
@@ -261,8 +264,8 @@ class FirstKindMethod:
             G = np.ascontiguousarray(g_vec(t))
             U = np.zeros((N, d))
             function, _, block_sum = kernel.addresses
-            status, index = _compiled("midpoint")(function, block_sum, kernel.params, t, G, U,
-                                                  counts)
+            status, index = _compiled("midpoint")(function.address, block_sum.address,
+                                                  kernel.params, t, G, U, counts)
             mid = 0.5 * (t[:-1] + t[1:])
             Y[:] = _linear_through(mid, U, t)
         return Y, status, index, counts, None
@@ -443,7 +446,8 @@ def _short_time_scale(kernel):
         tt = np.array([t0, t0 + delta] + [t1] * 5 + [t0 + wide, t0 + 2 * wide])
         ss = np.array([t0, t0] + [t0 + i * h / 4 for i in range(4)] + [t1] + [t0, t0])
         k = np.empty((9, d, d))
-        run_guarded(lambda: _compiled("samples")(kernel.addresses[0], kernel.params, tt, ss, k),
+        run_guarded(lambda: _compiled("samples")(kernel.addresses[0].address, kernel.params,
+                                                tt, ss, k),
                     kernel.args)
         sol.stats["nfev"] = sol.stats.get("nfev", 0) + 9 * d
         if not np.isfinite(k).all():
@@ -466,7 +470,7 @@ def _check_diagonal(kernel, t):
     """K(t, t) must be nonsingular on the mesh (relative to the kernel's size there)."""
     d = kernel.dim
     both = np.empty((2 * len(t), d, d))
-    run_guarded(lambda: _compiled("samples")(kernel.addresses[0], kernel.params,
+    run_guarded(lambda: _compiled("samples")(kernel.addresses[0].address, kernel.params,
                                              np.concatenate([t, t]),
                                              np.concatenate([t, np.full(len(t), t[0])]), both),
                 kernel.args)

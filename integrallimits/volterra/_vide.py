@@ -451,11 +451,10 @@ _COMPILED = []
 
 
 def _compiled_loop():
-    """:func:`_vide_loop`, compiled on first use (cached on disk), called through its entry
-    point (the arguments are always of its one signature)."""
+    """:func:`_vide_loop`, compiled on first use (cached on disk)."""
     if not _COMPILED:
         options = {k: v for k, v in JIT_OPTIONS.items() if k != "nopython"}
-        _COMPILED.append(_entry_point(njit(_SIGNATURE, **options)(_vide_loop)))
+        _COMPILED.append(njit(_SIGNATURE, **options)(_vide_loop))
     return _COMPILED[0]
 
 

@@ -230,8 +230,9 @@ def test_refusals_are_true_gauss2_loses_an_order_trapezoid_roots():
         stage_t = (mesh[:-1, None] + c[None, :] / n).reshape(-1)
         Gs = np.array([[G_EXP(x)] for x in stage_t])
         Z = np.zeros((2 * n, 1))
-        status, _ = _compiled("collocation")(kernel.function, kernel.block_sum, kernel.params, mesh,
-                                             Gs, c, A, b, Z, new_counts(2))
+        function, _, block_sum = kernel.addresses
+        status, _ = _compiled("collocation")(function.address, block_sum.address, kernel.params,
+                                             mesh, Gs, c, A, b, Z, new_counts(2))
         assert status == 0
         errors.append(float(np.max(np.abs(Z[:, 0] - exact_exp(stage_t)))))
     assert abs(fit_order([16, 32, 64], errors)[0] - 1.0) <= 0.2, errors
