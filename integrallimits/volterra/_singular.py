@@ -87,7 +87,6 @@ from .._numba import njit
 
 from .._linalg import solve_inplace
 from .._numba import JIT_OPTIONS, types
-from ..kernels._kernel import BlockSumFunction, ParamJacobianFunction, ParamKernelFunction
 from . import _loops
 from ._fft import add_sources, block_workspace, kernel_transforms, stage_channels
 from ._loops import (INTERRUPTED, NEWTON_FAILED, NFEV, NIT, NOT_FINITE, NSOLVE, SUCCESS, _all_finite,
@@ -454,9 +453,9 @@ def _stage_newton(K, J, have_jac, theta, ts, Y, Z, C, n, hp, Aa, tol, maxiter, s
     return False
 
 
-def _product_integration_loop(K, J, have_jac, B, theta, t, ts, G, Gs, Y, Z, alpha, c, Aa, ba, E,
-                              far_lower, far_count, far_gap, far_wl, near_x, near_w, tol, maxiter,
-                              stats):
+def _product_integration_loop(K_at, J_at, have_jac, B_at, theta, t, ts, G, Gs, Y, Z, alpha, c,
+                              Aa, ba, E, far_lower, far_count, far_gap, far_wl, near_x, near_w,
+                              tol, maxiter, stats):
     """Collocation with product integration on the mesh t (see the module docstring).
 
     ``ts`` holds the stage times (row n m + i), ``G`` g at the mesh points, ``Gs`` g at
@@ -464,6 +463,7 @@ def _product_integration_loop(K, J, have_jac, B, theta, t, ts, G, Gs, Y, Z, alph
     stage values.  The history sums go through the kernel's block sum ``B`` with the
     product-integration weights of the target.
     """
+    K, J, B = _loops._kernel_at(K_at), _loops._jacobian_at(J_at), _loops._block_at(B_at)
     N = t.shape[0] - 1
     d = Y.shape[1]
     m = c.shape[0]
@@ -513,9 +513,9 @@ def _product_integration_loop(K, J, have_jac, B, theta, t, ts, G, Gs, Y, Z, alph
     return SUCCESS, N
 
 
-def _partial_step_loop(K, J, have_jac, B, theta, t, ts, Y, Z, alpha, c, Aa, ba, E, far_lower,
-                       far_count, far_gap, far_wl, near_x, near_w, tol, maxiter, stats, points, idx,
-                       Gp, out):
+def _partial_step_loop(K_at, J_at, have_jac, B_at, theta, t, ts, Y, Z, alpha, c, Aa, ba, E,
+                       far_lower, far_count, far_gap, far_wl, near_x, near_w, tol, maxiter, stats,
+                       points, idx, Gp, out):
     """The dense output: out[p] is the value at x = points[p], t_n < x < t_{n+1} (n = idx[p]),
     of the method on the mesh t_0 .. t_n, x: the stages of the partial interval [t_n, x]
     (Newton, on the history of the stages Z of the intervals before) and the iterated value
@@ -524,6 +524,7 @@ def _partial_step_loop(K, J, have_jac, B, theta, t, ts, Y, Z, alpha, c, Aa, ba, 
     the partial interval and restored after each point); ``Gp`` (P (m + 1), d) holds g at the
     partial interval's stage times and at x.  A point whose Newton solve fails (or whose value
     is not finite) gets NaN."""
+    K, J, B = _loops._kernel_at(K_at), _loops._jacobian_at(J_at), _loops._block_at(B_at)
     d = Y.shape[1]
     m = c.shape[0]
     N = t.shape[0] - 1
@@ -587,8 +588,8 @@ def _phi_table(deltas, alpha, c, E, far_lower, far_count, far_gap, far_wl, near_
         _phi(deltas[r], alpha, c, E, far_lower, far_count, far_gap, far_wl, near_x, near_w, out[r])
 
 
-def _product_integration_conv_loop(K, J, have_jac, phi, theta, t, ts, G, Gs, Y, Z, alpha, Aa, kseq,
-                                   khat, koff, tw, tol, maxiter, stats):
+def _product_integration_conv_loop(K_at, J_at, have_jac, phi_at, theta, t, ts, G, Gs, Y, Z,
+                                   alpha, Aa, kseq, khat, koff, tw, tol, maxiter, stats):
     """The product-integration loop for k(t, s, y) = k~(t - s) phi(s, y) on a uniform mesh.
 
     The history weights are Toeplitz there: with delta = (t_ni - t_{l+1}) / h = n - l - 1 +
@@ -598,6 +599,7 @@ def _product_integration_conv_loop(K, J, have_jac, phi, theta, t, ts, G, Gs, Y, 
     interval: Phi_j(0) = b^(alpha)_j), so the blocked FFT scheme of ``_fft.add_block`` sums
     them in O(N log^2 N).  The stages are solved as in :func:`_product_integration_loop`.
     """
+    K, J, phi = _loops._kernel_at(K_at), _loops._jacobian_at(J_at), _loops._kernel_at(phi_at)
     N = t.shape[0] - 1
     d = Y.shape[1]
     m = Aa.shape[0]
@@ -643,17 +645,18 @@ _f8 = types.float64
 _A1 = types.float64[::1]
 _A2 = types.float64[:, ::1]
 _A3 = types.float64[:, :, ::1]
+_I = types.int64   # (the functions' addresses: a function argument cost ~7.5 us a call)
 _SIGNATURE = types.UniTuple(types.int64, 2)(
-    ParamKernelFunction, ParamJacobianFunction, types.boolean, BlockSumFunction, _A1, _A1, _A1, _A2,
+    _I, _I, types.boolean, _I, _A1, _A1, _A1, _A2,
     _A2, _A2, _A2, _f8, _A1, _A2, _A1, _A2, _A1, types.int64[::1], _A2, _A3, _A1, _A1, _f8,
     types.int64, types.int64[::1])
 _A4 = types.float64[:, :, :, ::1]
 _CONV_SIGNATURE = types.UniTuple(types.int64, 2)(
-    ParamKernelFunction, ParamJacobianFunction, types.boolean, ParamKernelFunction, _A1, _A1, _A1,
+    _I, _I, types.boolean, _I, _A1, _A1, _A1,
     _A2, _A2, _A2, _A2, _f8, _A2, _A4, types.complex128[::1], types.int64[::1], types.complex128[::1],
     _f8, types.int64, types.int64[::1])
 _DENSE_SIGNATURE = types.UniTuple(types.int64, 2)(
-    ParamKernelFunction, ParamJacobianFunction, types.boolean, BlockSumFunction, _A1, _A1, _A1, _A2,
+    _I, _I, types.boolean, _I, _A1, _A1, _A1, _A2,
     _A2, _f8, _A1, _A2, _A1, _A2, _A1, types.int64[::1], _A2, _A3, _A1, _A1, _f8, types.int64,
     types.int64[::1], _A1, types.int64[::1], _A2, _A2)
 _LOOPS = {"direct": (_SIGNATURE, _product_integration_loop),
@@ -742,12 +745,14 @@ def collocation_product_integration(smooth_kernel, alpha, g_vec, t, tableau, tol
         kseq = _toeplitz_weights(smooth_kernel, data, alpha, N, h)
         khat, koff, tw = kernel_transforms(kseq, N + 1)
         status, index = _compiled_loop("fft")(
-            function, jac, have, smooth_kernel.structure["phi"].addresses[0],
+            function.address, jac.address, have,
+            smooth_kernel.structure["phi"].addresses[0].address,
             smooth_kernel.params, t, stage_times, G, Gs, Y, Z, alpha, data.Aa, kseq, khat, koff, tw,
             float(tol), int(maxiter), counts)
     else:
         status, index = _compiled_loop()(
-            function, jac, have, block, smooth_kernel.params, t, stage_times, G, Gs, Y, Z, alpha,
+            function.address, jac.address, have, block.address, smooth_kernel.params, t,
+            stage_times, G, Gs, Y, Z, alpha,
             data.c, data.Aa, data.ba, data.E, data.far_lower, data.far_count, data.far_gap,
             data.far_wl, data.near_x, data.near_w, float(tol), int(maxiter), counts)
     return ProductIntegrationResult(Y, stage_times, Z, int(status), int(index), counts)
@@ -858,7 +863,8 @@ def partial_step_dense_output(kernel, tableau, g_vec, t, Y, Z, tol, maxiter, arg
         def run():
             counts = _loops.new_counts(4)     # (made in the solving thread: Ctrl-C reaches it)
             return _compiled_loop("dense")(
-                function, jac, have, block, smooth.params, t, stage_times.copy(),
+                function.address, jac.address, have, block.address, smooth.params, t,
+                stage_times.copy(),
                 np.ascontiguousarray(Y), np.ascontiguousarray(Z).copy(), alpha, c, data.Aa,
                 data.ba, data.E, data.far_lower, data.far_count, data.far_gap, data.far_wl,
                 data.near_x, data.near_w, float(tol), int(maxiter), counts, x, n, Gp, values)
