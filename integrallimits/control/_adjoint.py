@@ -150,7 +150,9 @@ def discrete_adjoint(kernel: Kernel, t: ArrayLike, Y: ArrayLike, method: str, dp
     dphi = np.require(real_array(dphi, "dphi"), float, ("C", "W"))
     t = np.require(real_array(t, "t"), float, ("C", "W"))
     if Y.ndim != 2 or Y.shape != dphi.shape or Y.shape[0] != t.shape[0]:
-        raise ValueError(f"Y {Y.shape}, dphi {dphi.shape} and t {t.shape} do not match")
+        raise ValueError(f"Y {Y.shape} and dphi {dphi.shape} must both have the shape (len(t), "
+                         f"d), one row per mesh point (a scalar solve's sol.y[:, None]); t has "
+                         f"the shape {t.shape}")
     if Y.shape[1] != kernel.dim:
         raise ValueError(f"Y has {Y.shape[1]} components per time, but the kernel is for y of "
                          f"dimension {kernel.dim}")
@@ -171,8 +173,8 @@ def discrete_adjoint(kernel: Kernel, t: ArrayLike, Y: ArrayLike, method: str, dp
     mu_stages = None
     _user.clear_failures()   # what the user's kernel or Jacobian raises, or a NaN it returns
     try:
-        status, index, mu, mu_stages = _run(meth, method, kernel, function, jac, have, vjp, t, Y,
-                                            dphi, stages, grad, stats)
+        status, index, mu, mu_stages = _run(meth, method, kernel, function.address, jac.address,
+                                            have, vjp.address, t, Y, dphi, stages, grad, stats)
         record = _user.take_failure()
     except BaseException:
         _user.take_failure()

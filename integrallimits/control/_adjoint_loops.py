@@ -23,8 +23,11 @@ from .._numba import njit
 
 from .._linalg import solve_inplace
 from .._numba import JIT_OPTIONS, types
-from ..kernels._kernel import ParamJacobianFunction, ParamKernelFunction, VjpFunction
-from ..volterra._loops import NEWTON_FAILED, SUCCESS, _jacobian_p, _stage_grid, _weight
+from ..kernels._kernel import VjpFunction, function_at
+from ..volterra._loops import (NEWTON_FAILED, SUCCESS, _jacobian_at, _jacobian_p, _kernel_at,
+                              _stage_grid, _weight)
+
+_vjp_at = function_at(VjpFunction)
 
 _helper = njit(cache=True, nogil=True, error_model="numpy")
 
@@ -52,9 +55,10 @@ def _diag_solve(K, J, have_jac, theta, t, Y, j, hw, r, mu, stats):
     return True
 
 
-def _direct_adjoint(K, J, have_jac, V, theta, t, Y, start, left, right, autonomous, dphi, mu, gtheta,
-                    stats):
+def _direct_adjoint(K_at, J_at, have_jac, V_at, theta, t, Y, start, left, right, autonomous, dphi,
+                    mu, gtheta, stats):
     """Backward pass of the direct loop (see the module docstring).  Returns (status, index)."""
+    K, J, V = _kernel_at(K_at), _jacobian_at(J_at), _vjp_at(V_at)
     N = t.shape[0] - 1
     D = Y.shape[1]
     h = (t[N] - t[0]) / N
@@ -140,7 +144,7 @@ def _direct_adjoint(K, J, have_jac, V, theta, t, Y, start, left, right, autonomo
     return SUCCESS, 0
 
 
-def _vrk_adjoint(K, J, have_jac, V, theta, t, Z, c, A, b, dphi, nu, gtheta, stats):
+def _vrk_adjoint(K_at, J_at, have_jac, V_at, theta, t, Z, c, A, b, dphi, nu, gtheta, stats):
     """Backward pass of the Volterra Runge-Kutta loop (``volterra._loops._vrk_loop``).
 
     Forward, with stage rows q = l m + j at times s_q = t_l + c_j h_l and lag weights
@@ -156,6 +160,7 @@ def _vrk_adjoint(K, J, have_jac, V, theta, t, Z, c, A, b, dphi, nu, gtheta, stat
 
     r_q collecting w_q K_y(x, s_q, Z_q)^T times the multiplier of every later row x.
     """
+    K, J, V = _kernel_at(K_at), _jacobian_at(J_at), _vjp_at(V_at)
     N = t.shape[0] - 1
     D = Z.shape[1]
     m = c.shape[0]
@@ -217,12 +222,12 @@ def _vrk_adjoint(K, J, have_jac, V, theta, t, Z, c, A, b, dphi, nu, gtheta, stat
 _f8 = types.float64
 _A1 = types.float64[::1]
 _A2 = types.float64[:, ::1]
+_I = types.int64   # (the functions' addresses: a function argument cost ~7.5 us a call)
 _SIGNATURE = types.UniTuple(types.int64, 2)(
-    ParamKernelFunction, ParamJacobianFunction, types.boolean, VjpFunction, _A1, _A1, _A2, _A2, _A1,
-    _A1, types.boolean, _A2, _A2, _A1, types.int64[::1])
+    _I, _I, types.boolean, _I, _A1, _A1, _A2, _A2, _A1, _A1, types.boolean, _A2, _A2, _A1,
+    types.int64[::1])
 _VRK_SIGNATURE = types.UniTuple(types.int64, 2)(
-    ParamKernelFunction, ParamJacobianFunction, types.boolean, VjpFunction, _A1, _A1, _A2, _A1, _A2,
-    _A1, _A2, _A2, _A1, types.int64[::1])
+    _I, _I, types.boolean, _I, _A1, _A1, _A2, _A1, _A2, _A1, _A2, _A2, _A1, types.int64[::1])
 _LOOPS = {"direct": (_direct_adjoint, _SIGNATURE), "vrk": (_vrk_adjoint, _VRK_SIGNATURE)}
 _COMPILED = {}
 

@@ -137,8 +137,11 @@ def test_work_counters_and_messages(monkeypatch):
         adj = discrete_adjoint(K, sol.t, sol.y[:, None], rule, dphi, stages=sol.stages)
         assert adj.status and adj.message == "ok" and adj.grad_g is adj.mu
         assert adj.stats["njev"] == njev and calls in (None, adj.stats["vjp_calls"])
-    with pytest.raises(ValueError, match=r"^Y \(6, 1\), dphi \(6, 1\) and t \(7,\) do not match$"):
+    with pytest.raises(ValueError, match=r"^Y \(6, 1\) and dphi \(6, 1\) must both have the shape "
+                       r"\(len\(t\), d\), .* t has the shape \(7,\)$"):
         discrete_adjoint(K, sol.t, np.zeros((6, 1)), "trapezoid", np.zeros((6, 1)))
+    with pytest.raises(ValueError, match=r"a scalar solve's sol.y\[:, None\]"):
+        discrete_adjoint(K, sol.t, sol.y, "trapezoid", dphi[:, 0])
     # (I - h w_nn K_y)^T singular: K_y = 8 = 1 / (h w_nn) for the trapezoid rule with h = 1/4
     linear = as_kernel(lambda t, s, y: 8.0 * y, 1.0, jacobian=lambda t, s, y: 8.0)
     t = np.linspace(0.0, 1.0, 5)
