@@ -283,11 +283,12 @@ def _f_jacobian(f, fjac, have_fjac, t, y, z, theta, f0, Jy, Jz, yw, zw, work, st
 
 
 def _vide_loop(f_at, fjac_at, have_fjac, K_at, Kjac_at, have_kjac, block_at, theta, memory, t,
-               y0, c, A, b, explicit, tol, maxiter, Y, Ys, stats, start):
+               y0, c, A, b, explicit, tol, maxiter, Y, Ys, Zo, stats, start):
     """The VRK method for y' = f(t, y, z), z = int K: see the module docstring.
 
-    Y (N+1, d) receives the mesh values, Ys (N m, d) the stage values; the steps from mesh
-    point ``start`` on (earlier values and stages given: the dense output's partial steps).
+    Y (N+1, d) receives the mesh values, Ys (N m, d) the stage values, Zo (N m, d) the memory
+    z at the stages (for :func:`_rough_f`); the steps from mesh point ``start`` on (earlier
+    values and stages given: the dense output's partial steps).
     The functions come by their addresses (as the Volterra loops take them: a function
     argument cost ~7.5 us a call to unbox, five of them a third of a VIDE's solve at N = 8).
     """
@@ -429,6 +430,9 @@ def _vide_loop(f_at, fjac_at, have_fjac, K_at, Kjac_at, have_kjac, block_at, the
                     converged = True      # one more pass recomputes Zs and F at the final stages
             if not converged:
                 return NEWTON_FAILED, n + 1
+        for i in range(m):
+            for k in range(d):
+                Zo[r0 + i, k] = Zs[i, k]
         for k in range(d):
             acc = Y[n, k]
             for j in range(m):
@@ -446,7 +450,7 @@ _A2 = types.float64[:, ::1]
 _I = types.int64
 _SIGNATURE = types.UniTuple(types.int64, 2)(
     _I, _I, types.boolean, _I, _I, types.boolean, _I, _A1, types.boolean, _A1, _A1, _A1, _A2,
-    _A1, types.boolean, types.float64, types.int64, _A2, _A2, types.int64[::1], types.int64)
+    _A1, types.boolean, types.float64, types.int64, _A2, _A2, _A2, types.int64[::1], types.int64)
 _COMPILED = []
 
 
@@ -458,14 +462,20 @@ def _compiled_loop():
     return _COMPILED[0]
 
 
-def _f_differences(f_at, theta, t, Y, weights, inside, out):
-    """out[n, a] = h |sum_j weights[j] f(x_j, y(x_j), 0)[a]| (a NaN counts as 0) for the step
-    [t_n, t_n + h] of the mesh ``t``: x_j the m = len(weights) equally spaced points of
+def _f_differences(f_at, theta, t, Y, Z, c, weights, inside, out):
+    """out[n, a] = h |sum_j weights[j] f(x_j, y(x_j), z(x_j))[a]| (a NaN counts as 0) for the
+    step [t_n, t_n + h] of the mesh ``t``: x_j the m = len(weights) equally spaced points of
     [t_n + inside h, t_(n+1) - inside h], y(x) on the line from Y[n] to Y[n+1] (which a kink of
-    f in y that the solution crosses inside the step also crosses).  ``f_at``: f's address."""
+    f in y that the solution crosses inside the step also crosses), z(x) on the line through
+    the memory at the step's first and last stages (Z[n s], Z[n s + s - 1] at t_n + c[0] h,
+    t_n + c[s - 1] h, s = len(c); the first alone where c[0] = c[s - 1]), smooth where the
+    memory is: a jump of f in t that multiplies z shows as z times the jump.  ``f_at``: f's
+    address."""
     f = _f_at(f_at)
     m = weights.shape[0]
     d = out.shape[1]
+    s = c.shape[0]
+    span = c[s - 1] - c[0]
     y, z, v, acc = np.empty(d), np.zeros(d), np.empty(d), np.empty(d)
     for n in range(t.shape[0] - 1):
         h = t[n + 1] - t[n]
@@ -473,8 +483,10 @@ def _f_differences(f_at, theta, t, Y, weights, inside, out):
             acc[a] = 0.0
         for j in range(m):
             u = inside + (1.0 - 2.0 * inside) * (j / (m - 1))
+            w = (u - c[0]) / span if span > 0.0 else 0.0
             for a in range(d):
                 y[a] = Y[n, a] + u * (Y[n + 1, a] - Y[n, a])
+                z[a] = Z[n * s, a] + w * (Z[n * s + s - 1, a] - Z[n * s, a])
             f(t[n] + u * h, y, z, theta, v)
             for a in range(d):
                 acc[a] += weights[j] * v[a]
@@ -486,17 +498,19 @@ def _f_differences(f_at, theta, t, Y, weights, inside, out):
 _F_DIFFERENCES = []
 
 
-def _rough_f(f_address, theta, t, Y, p):
+def _rough_f(f_address, theta, t, Y, Z, c, p):
     """The bound of :func:`._adaptive.kernel_defects` for f: 1 / (p + 1) times the
-    differences of order p + 1 of x -> f(x, y(x), 0) across each step without its ends
-    (:func:`_f_differences`; (p + 2) N evaluations of f, not counted, as the rate's probes are
-    not), an (N, d) array.  A jump of f in t inside a step is missed alike by every nested
-    mesh whose stage points in it all lie after it (y' = c(t), c jumping from 1 to 2 at
-    0.503: gauss2 at rtol 1e-9 was a success on 8 steps 1.7e6 times over the tolerance).
-    (z = 0: a jump of f in t that only multiplies the memory term is not seen.)"""
+    differences of order p + 1 of x -> f(x, y(x), z(x)) across each step without its ends
+    (:func:`_f_differences`, ``Z`` the memory at the stages ``c`` of the solve; (p + 2) N
+    evaluations of f, not counted, as the rate's probes are not), an (N, d) array.  A jump of
+    f in t inside a step is missed alike by every nested mesh whose stage points in it all lie
+    after it (y' = c(t), c jumping from 1 to 2 at 0.503: gauss2 at rtol 1e-9 was a success on
+    8 steps 1.7e6 times over the tolerance; y' = c(t) z, z = int y, with z held at 0 in this
+    sweep: 27 of 70 solves (rk4, radau2, radau3, gauss2, gauss4) had errors over 10 times
+    the tolerance or 20 times the estimate, gauss4 on 8 steps 1.2e6 times over rtol 1e-9)."""
     if not _F_DIFFERENCES:
         a1, a2 = types.float64[::1], types.float64[:, ::1]
-        signature = types.void(types.int64, a1, a1, a2, a1, types.float64, a2)
+        signature = types.void(types.int64, a1, a1, a2, a2, a1, a1, types.float64, a2)
         options = {k: v for k, v in JIT_OPTIONS.items() if k != "nopython"}
         _F_DIFFERENCES.append(_entry_point(njit(signature, **options)(_f_differences)))
     n = len(t) - 1
@@ -505,11 +519,16 @@ def _rough_f(f_address, theta, t, Y, p):
     _user.clear_failures()
     try:
         _F_DIFFERENCES[0](f_address.address, theta, np.ascontiguousarray(t, dtype=float), Y2,
-                          difference_weights(p), INSIDE, out)
+                          np.ascontiguousarray(Z, dtype=float), c, difference_weights(p), INSIDE,
+                          out)
     finally:
         _user.take_failure()
     return out * defect_factor(p)
 
+
+#: How many solves' memories (z at the stages) ``solve_vide`` keeps for its checks of rough
+#: data (the latest solve and its companions).
+MEMORIES = 4
 
 #: The lowest order p whose differences of order p + 1 find where K or f is not smooth
 #: (``rough_data`` in :func:`solve_vide`).
@@ -1002,18 +1021,43 @@ def solve_vide(f, K, y0, t_span=None, n_steps=None, method=None, *, args=None, m
     if not have_kjac:
         kj_address = _loops.no_jacobian()
 
+    # the memory z at the stages of the latest solves, by their values' array (for rough_data)
+    memories = {}
+
     def run(mesh, Y=None, Ys=None, start=0):
         N = len(mesh) - 1
         Y = np.zeros((N + 1, d)) if Y is None else Y
         Ys = np.zeros((N * m, d)) if Ys is None else Ys
+        Zo = np.zeros((N * m, d))
         counts = _loops.new_counts(6)
         (status, index), record = run_guarded(lambda: _compiled_loop()(
             f_address.address, fj_address.address, have_fjac, k_address.address,
             kj_address.address, have_kjac, kb_address.address, theta, memory, mesh, y_start, c,
-            A, b,
-            meth.tableau.explicit, float(newton_tol), int(newton_maxiter), Y, Ys, counts, start),
+            A, b, meth.tableau.explicit, float(newton_tol), int(newton_maxiter), Y, Ys, Zo,
+            counts, start),
             args, estimated_work(N - start, m, d, memory))
+        if status == SUCCESS and not start:
+            memories[id(Y)] = (Y, Zo)
+            while len(memories) > MEMORIES:
+                del memories[next(iter(memories))]
         return Run(Y, status, index, N + 1 if status == SUCCESS else index, counts, Ys, record)
+
+    def memory_of(mesh, Y):
+        """z at the stages of the solve whose values are ``Y`` (or a view of their first rows,
+        as a solution keeps them) and the kernel evaluations it took: solved again if it is
+        no longer known; zeros without memory."""
+        n = (len(mesh) - 1) * m
+        if not memory:
+            return np.zeros((n, d)), 0
+        for key in (id(Y), id(Y.base)):
+            known = memories.get(key)
+            if known is not None and (known[0] is Y or known[0] is Y.base) and \
+                    known[0].ctypes.data == Y.ctypes.data and len(known[1]) >= n:
+                return known[1][:n], 0
+        again = run(np.ascontiguousarray(mesh, dtype=float))
+        if again.status != SUCCESS:    # (values the loop cannot reproduce: the sweep without z)
+            return np.zeros((n, d)), int(again.counts[NFEV])
+        return memories[id(again.Y)][1], int(again.counts[NFEV])
 
     implicit = meth.implicit
 
@@ -1062,11 +1106,12 @@ def solve_vide(f, K, y0, t_span=None, n_steps=None, method=None, *, args=None, m
         like h^(order); of order 2, radau1's, K = -100 (y - sin s) on 24 steps of [0, 2]
         bounded a miss 55 times the estimate, 18 times the error.)"""
         order = max(meth.order, ROUGH_ORDER)
-        delta = _rough_f(f_address, theta, mesh, Y, order)
-        evaluations = 0
+        Z, evaluations = memory_of(mesh, Y)
+        delta = _rough_f(f_address, theta, mesh, Y, Z, c, order)
         if memory:
-            missed, evaluations = kernel_defects(kernel, mesh, Y, order)
+            missed, calls = kernel_defects(kernel, mesh, Y, order)
             delta = np.maximum(delta, missed)
+            evaluations += calls
         return [(j, delta[j]) for j in np.nonzero(np.any(delta > claims, axis=1))[0]], \
             evaluations
 
