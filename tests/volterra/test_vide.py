@@ -484,3 +484,43 @@ def test_a_fixed_mesh_whose_data_jump_inside_a_step_has_an_honest_estimate(case,
     assert sol.success, sol.message
     assert np.max(np.abs(sol.y - exact)) <= sol.stats["max_error_estimate"]
     assert "not smooth" in sol.message
+
+
+def _f_jump_times_memory(t, y, z, a):
+    return (1.0 if t < a else 2.0) * z
+
+
+def _memory_of_y(t, s, y, a):
+    return y
+
+
+def _jump_times_memory_exact(t, a):
+    """y' = c(t) z, z = int_0^t y ds, y(0) = 1, c = 1 before a and 2 after: y = cosh t before,
+    y(a) cosh(r (t - a)) + r z(a) sinh(r (t - a)) after (r = sqrt 2, z(a) = sinh a)."""
+    t = np.asarray(t, dtype=float)
+    r, u = np.sqrt(2.0), np.maximum(t - a, 0.0)
+    return np.where(t < a, np.cosh(t), np.cosh(a) * np.cosh(r * u)
+                    + r * np.sinh(a) * np.sinh(r * u))
+
+
+@pytest.mark.parametrize("method, rtol, n", [
+    ("gauss2", 1e-9, None), ("gauss2", None, 16), ("radau3", None, 8)])
+def test_a_jump_of_f_in_t_that_multiplies_the_memory_is_seen(method, rtol, n):
+    """y' = c(t) z, z = int_0^t y ds, c jumping from 1 to 2 at 0.503, inside a step: f's
+    differences were taken with z = 0, where this f is 0, so the jump went unseen: gauss2 at
+    rtol 1e-9 was a success on 56 steps 1.4e6 times over the tolerance (now a failure at the
+    most steps allowed, which names the data); on 16 and 8 steps gauss2 and radau3 had errors of 2e-3 for estimates
+    of 1.3e-7 and 4e-8.  The sweep of f now follows z on the line through the solve's memory
+    at the step's first and last stages."""
+    if rtol is not None:
+        atol = rtol / 100
+        sol = solve_vide(_f_jump_times_memory, _memory_of_y, 1.0, (0.0, 1.0), method=method,
+                         rtol=rtol, atol=atol, args=(0.503,))
+        _met_or_refused(sol, _jump_times_memory_exact(sol.t, 0.503), rtol, atol, 0.503)
+    else:
+        sol = solve_vide(_f_jump_times_memory, _memory_of_y, 1.0, (0.0, 1.0), n, method,
+                         args=(0.503,))
+        assert sol.success, sol.message
+        error = np.max(np.abs(sol.y - _jump_times_memory_exact(sol.t, 0.503)))
+        assert error <= sol.stats["max_error_estimate"]
+        assert "not smooth" in sol.message
