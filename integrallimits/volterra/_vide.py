@@ -1144,6 +1144,7 @@ def solve_vide(f, K, y0, t_span=None, n_steps=None, method=None, *, args=None, m
             run, tolerance[0], tolerance[1], uniform_only=meth.uniform_only,
             min_steps=meth.min_steps, adaptive=False, n_max=n_max, suspect=suspect,
             by_ratio=True)
+    memories.clear()      # (the dense output keeps ``run``: not the checks' arrays)
     if sol.stages is not None and len(sol.mesh) > 1:
         sol.attach(dense=_partial_steps(run, sol.mesh, sol._y2, sol.stages))
     sol.attach(t_eval=t_eval)
