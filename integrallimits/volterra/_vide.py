@@ -527,8 +527,9 @@ def _rough_f(f_address, theta, t, Y, Z, c, p):
 
 
 #: How many solves' memories (z at the stages) ``solve_vide`` keeps for its checks of rough
-#: data (the latest solve and its companions).
-MEMORIES = 4
+#: data: the solve and its companions (with 4, the 7 VIDE rows of N = 4 of ``identity.py``
+#: solved once more, their first steps' finer solves having pushed the solve's out).
+MEMORIES = 8
 
 #: The lowest order p whose differences of order p + 1 find where K or f is not smooth
 #: (``rough_data`` in :func:`solve_vide`).
