@@ -105,6 +105,24 @@ def test_the_work_stays_within_the_goal_of_the_best_uniform_mesh(problem, method
     assert sol.nfev < goal * oracle_nfev, sol.nfev / oracle_nfev
 
 
+def test_a_direct_rule_between_its_bar_and_the_tolerance_measures_its_rate():
+    """gregory4 (2^4 - 1 = 15 > PROPORTIONAL) on y = 1 - int y^2 (1 / (1 + t)) at 1e-6: 20
+    steps have an estimate 0.87 times the tolerance, above the bar 10/15 of a mesh that
+    measures no rate; a third level on 15 steps measures it (the order 4) and the 20 steps
+    are the answer, where the refinement went on to 26 steps (4.53 times the best uniform
+    mesh's work)."""
+    from integrallimits.studies.error_control import _oracle
+    prob, tol = PROBLEMS["inverse"], 1e-6
+    sol = solve_volterra(prob.kernel, prob.forcing, prob.t_span, method="gregory4", rtol=tol,
+                         atol=tol)
+    assert sol.success and len(sol.t) - 1 == 20
+    scaled, actual = _errors(sol, prob, tol)
+    assert scaled <= 10.0
+    assert actual / 20 <= sol.stats["max_error_estimate"] <= 20 * actual
+    _, oracle_nfev = _oracle(prob, "gregory4", tol, 4096)
+    assert sol.nfev < 4.0 * oracle_nfev, sol.nfev / oracle_nfev
+
+
 @pytest.mark.parametrize("method", ["radau3", "gauss4"])
 def test_a_few_steps_converging_at_the_rate_are_trusted(method):
     """On the same problem the collocation methods' 4 steps converge at their rate (D2/D1 within
