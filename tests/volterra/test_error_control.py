@@ -91,6 +91,7 @@ def test_the_bound_is_not_used_where_it_would_be_dishonest():
     ("tan", "gregory8", 1e-6, 4.0),      # ... with the order at which the estimate fell
     ("tan", "gauss2", 1e-6, 1.0),
     ("inverse", "gregory8", 1e-9, 4.0),  # the earlier attempt is the third level (base: 4.46)
+    ("inverse", "gregory8", 1e-12, 4.0),  # the rate's mesh is the first attempt's (4.01)
 ])
 def test_the_work_stays_within_the_goal_of_the_best_uniform_mesh(problem, method, tol, goal):
     from integrallimits.studies.error_control import _oracle, _problem
@@ -605,6 +606,28 @@ def test_a_solve_on_a_mesh_already_solved_is_reused():
     assert reusing(other, newton_maxiter=8).counts[0] == 0
     assert reusing(other).status == 0
     assert calls == [(5, 50), (3, 8), (3, 50)]
+
+
+def test_a_uniform_refinement_solves_on_each_mesh_once():
+    """solve_uniform_to_tolerance's ``run`` solves a mesh that it has solved once: the repeat
+    has the same values and zero counts; a failed solve is repeated."""
+    from integrallimits.volterra import _tolerance
+    calls = []
+
+    def run(mesh):
+        calls.append(len(mesh))
+        counts = np.array([10 * len(mesh), 0, 0, 0])
+        return _outcome.Run(np.full((len(mesh), 1), float(len(calls))),
+                            0 if len(mesh) > 3 else 1, 1, 1, counts)
+
+    once = _tolerance._solving_once(run)
+    mesh = np.linspace(0.0, 1.0, 5)
+    first = once(mesh)
+    again = once(mesh.copy())
+    assert first.counts[0] == 50 and again.counts[0] == 0 and np.array_equal(first.Y, again.Y)
+    other = np.linspace(0.0, 1.0, 3)
+    assert once(other).status == 1 and once(other).counts[0] == 30
+    assert calls == [5, 3, 3]
 
 
 def test_fixed_meshes_carry_an_estimate_and_can_skip_it():
