@@ -1279,8 +1279,9 @@ def data_roughness(g_vec, kernel, t, Y, estimate, p):
     where K names t, else h: as :func:`_rough_forcing` and :func:`_rough_kernel` take them) to
     the largest ``estimate`` of the solution ``Y`` (of the component, at least ROUNDING ulp of
     its largest value); a difference within ROUNDING ulp of the size of its terms (rounding)
-    counts as 0.  (p + 1) N + 1 values of g and (p + 2) N kernel evaluations a sweep, in one
-    compiled call (:func:`_data_ratios`)."""
+    counts as 0.  (p + 1) N + 1 values of g and (p + 1) N + 1 kernel evaluations a sweep (the
+    steps share their ends where Y is finite; else (p + 2) N), in one compiled call
+    (:func:`_data_ratios`)."""
     n = len(t) - 1
     grid = _GRIDS.get((n, p))
     if grid is None:       # (the step index of each point, and of each mesh point)
@@ -1288,13 +1289,15 @@ def data_roughness(g_vec, kernel, t, Y, estimate, p):
     times = np.interp(grid[0], grid[1], t)     # (exact at the mesh points)
     G = np.ascontiguousarray(g_vec(times, keep=False), dtype=float).reshape(len(times), -1)
     in_t = _names(kernel, 0)
-    calls = (1 + in_t) * (p + 2) * n
     ratio = np.empty(n)
     # (the entry point checks no types: (N + 1, d) float arrays, C-contiguous)
     Y2, E, mesh = (a if a.flags.c_contiguous and a.dtype == np.float64 else
                    np.ascontiguousarray(a, dtype=float) for a in (Y, estimate, t))
+    share = _shares_ends(Y2, mesh)
+    calls = (1 + in_t) * ((p + 1) * n + 1 if share else (p + 2) * n)
     run_guarded(lambda: _ratios()(kernel.function_address.address, kernel.params, mesh, Y2, G,
-                                  difference_weights(p), int(in_t), E, ROUNDING * EPS, ratio),
+                                  difference_weights(p), int(in_t), int(share), E,
+                                  ROUNDING * EPS, ratio),
                 kernel.args, calls)   # (inline, not in a thread, below THREAD_WORK)
     return ratio, calls
 
@@ -1304,7 +1307,7 @@ def data_roughness(g_vec, kernel, t, Y, estimate, p):
 _GRIDS = {}
 
 
-def _data_ratios(K_at, theta, t, Y, G, weights, in_t, E, noise, ratio):
+def _data_ratios(K_at, theta, t, Y, G, weights, in_t, share, E, noise, ratio):
     """ratio[n] = the largest over the components a and the sweeps of |D[a]| c / scale[a], for
     the differences D = sum_j weights[j] v_j across the step n (m = len(weights) points
     x_j = t[n] + j h / (m - 1), the last t[n+1] itself) of
@@ -1317,7 +1320,8 @@ def _data_ratios(K_at, theta, t, Y, G, weights, in_t, E, noise, ratio):
 
     scale[a] = the larger of max_i E[i, a] and noise max_i |Y[i, a]|; a D within noise
     sum_j |weights[j] v_j[a]| (rounding), or NaN, counts as 0.  ``K_at``: the kernel's
-    address (as the loops take it)."""
+    address (as the loops take it); ``share``: the sweeps of K share the steps' ends
+    (:func:`_step_differences`)."""
     K = _loops._kernel_at(K_at)
     m = weights.shape[0]
     d = Y.shape[1]
@@ -1327,6 +1331,7 @@ def _data_ratios(K_at, theta, t, Y, G, weights, in_t, E, noise, ratio):
     scale = np.zeros(d)
     size = np.zeros(d)
     path = np.empty((1, d))
+    last = np.empty((2, d))
     for i in range(Y.shape[0]):
         for a in range(d):
             if E[i, a] > scale[a]:
@@ -1351,7 +1356,8 @@ def _data_ratios(K_at, theta, t, Y, G, weights, in_t, E, noise, ratio):
             elif which == 1 and in_t == 0:
                 continue
             else:
-                _step_differences(K, theta, t, Y, n, weights, which - 1, f, path, acc, terms)
+                _step_differences(K, theta, t, Y, n, weights, which - 1, share != 0 and n > 0,
+                                  last, f, path, acc, terms)
             c = 1.0 if which == 0 else (t[n + 1] - t[0] if in_t != 0 else t[n + 1] - t[n])
             for a in range(d):
                 v = abs(acc[a])
@@ -1371,7 +1377,7 @@ def _ratios():
     if not _COMPILED_RATIOS:
         from .._numba import JIT_OPTIONS, njit, types
         a1, a2, i = types.float64[::1], types.float64[:, ::1], types.int64
-        signature = types.void(i, a1, a1, a2, a2, a1, i, a2, types.float64, a1)
+        signature = types.void(i, a1, a1, a2, a2, a1, i, i, a2, types.float64, a1)
         options = {k: v for k, v in JIT_OPTIONS.items() if k != "nopython"}
         _COMPILED_RATIOS.append(_entry_point(njit(signature, **options)(_data_ratios)))
     return _COMPILED_RATIOS[0]
@@ -1529,9 +1535,10 @@ def kernel_differences(kernel, t, Y, p, stride=1):
     Y2 = np.ascontiguousarray(Y.reshape(n + 1, -1), dtype=float)
     mesh = np.ascontiguousarray(t, dtype=float)     # (the entry point checks no types)
     out = np.empty((n, kernel.dim))
-    calls = (1 + in_t) * (p + 2) * len(range(0, n, stride))
+    share = stride == 1 and _shares_ends(Y2, mesh)
+    calls = (1 + in_t) * ((p + 1) * n + 1 if share else (p + 2) * len(range(0, n, stride)))
     run_guarded(lambda: _differences()(kernel.function_address.address, kernel.params, mesh, Y2,
-                                       weights, int(in_t), int(stride), out),
+                                       weights, int(in_t), int(stride), int(share), out),
                 kernel.args, calls)   # (inline, not in a thread, below THREAD_WORK)
     return out, calls
 
@@ -1659,6 +1666,12 @@ def _smooth_in_y(kernel):
     return smooth
 
 
+def _shares_ends(Y, t):
+    """Whether the sweeps of consecutive steps may share their ends (:func:`_step_differences`):
+    Y and t finite (y on the chord to an inf is NaN, not Y_n)."""
+    return bool(np.isfinite(Y).all()) and bool(np.isfinite(t).all())
+
+
 #: The weights of the differences of order p + 1 on p + 2 points, by p.
 _DIFFERENCE_WEIGHTS = {}
 
@@ -1673,19 +1686,21 @@ def difference_weights(p):
     return weights
 
 
-def _kernel_differences(K_at, theta, t, Y, weights, in_t, stride, out):
+def _kernel_differences(K_at, theta, t, Y, weights, in_t, stride, share, out):
     """out[n, a] = the larger of (where ``in_t``) (t[n+1] - t[0]) |sum_j weights[j]
     K(x_j, t[0], Y[0])[a]| and c |sum_j weights[j] K(x_j, x_j, y_j)[a]|, x_j = t[n] +
     j h / (m - 1) (the last point t[n+1] itself), y_j = Y[n] + (j / (m - 1)) (Y[n+1] - Y[n])
     (the last Y[n+1] itself), m = len(weights), h = t[n+1] - t[n], c = t[n+1] - t[0] where
     ``in_t``, else h; a NaN difference counts as 0; only for n = 0, ``stride``, 2 ``stride``, ...
-    (out[n] = 0 for the others).  ``K_at``: the kernel's address (as the loops take it)."""
+    (out[n] = 0 for the others).  ``K_at``: the kernel's address (as the loops take it);
+    ``share`` (stride 1 only): the sweeps share the steps' ends (:func:`_step_differences`)."""
     K = _loops._kernel_at(K_at)
     d = out.shape[1]
     f = np.empty(d)
     acc = np.empty(d)
     terms = np.empty(d)
     path = np.empty((1, Y.shape[1]))
+    last = np.empty((2, d))
     for n in range(t.shape[0] - 1):
         for a in range(d):
             out[n, a] = 0.0
@@ -1693,7 +1708,8 @@ def _kernel_differences(K_at, theta, t, Y, weights, in_t, stride, out):
             continue
         scale = t[n + 1] - t[0] if in_t != 0 else t[n + 1] - t[n]
         for which in range(1 - in_t, 2):
-            _step_differences(K, theta, t, Y, n, weights, which, f, path, acc, terms)
+            _step_differences(K, theta, t, Y, n, weights, which, share != 0 and n > 0, last, f,
+                              path, acc, terms)
             for a in range(d):
                 v = abs(acc[a]) * scale
                 if v > out[n, a]:
@@ -1701,13 +1717,17 @@ def _kernel_differences(K_at, theta, t, Y, weights, in_t, stride, out):
 
 
 @_loops._helper
-def _step_differences(K, theta, t, Y, n, weights, which, f, path, acc, terms):
+def _step_differences(K, theta, t, Y, n, weights, which, shared, last, f, path, acc, terms):
     """acc[a] = sum_j weights[j] v_j[a] and terms[a] = sum_j |weights[j] v_j[a]| across the
     step n of the mesh ``t``, m = len(weights) points x_j = t[n] + u_j h, u_j = j / (m - 1),
     h = t[n+1] - t[n] (the last t[n+1] itself), v_j = K(x_j, t[0], Y[0]) (``which`` 0: K in
     t) or K(x_j, x_j, y_j) (1: along the diagonal, y_j = Y[n] + u_j (Y[n+1] - Y[n]) on the
     chord, the last Y[n+1] itself); ``f`` (d,) and ``path`` (1, d) are work space.  The sweep
-    of :func:`_data_ratios` and :func:`_kernel_differences`, inlined in both."""
+    of :func:`_data_ratios` and :func:`_kernel_differences`, inlined in both.  ``last[which]``
+    receives K at the last point; with ``shared`` it is also the first point's value (x_0 =
+    t[n], y_0 = Y[n] exactly: the last point of the step before, swept just before this one,
+    where Y is finite: :func:`_shares_ends`), (m - 1) N + 1 evaluations a sweep of N steps
+    instead of m N, the same values."""
     m = weights.shape[0]
     h = t[n + 1] - t[n]
     for a in range(acc.shape[0]):
@@ -1715,13 +1735,19 @@ def _step_differences(K, theta, t, Y, n, weights, which, f, path, acc, terms):
         terms[a] = 0.0
     for j in range(m):
         x = t[n + 1] if j == m - 1 else t[n] + h * (j / (m - 1))
-        if which == 0:
+        if j == 0 and shared:
+            for a in range(acc.shape[0]):
+                f[a] = last[which, a]
+        elif which == 0:
             K(x, t[0], Y, 0, theta, f)
         else:
             for b in range(Y.shape[1]):
                 path[0, b] = Y[n + 1, b] if j == m - 1 else \
                     Y[n, b] + (Y[n + 1, b] - Y[n, b]) * (j / (m - 1))
             K(x, x, path, 0, theta, f)
+        if j == m - 1:
+            for a in range(acc.shape[0]):
+                last[which, a] = f[a]
         for a in range(acc.shape[0]):
             w = weights[j] * f[a]
             acc[a] += w
@@ -1736,7 +1762,7 @@ def _differences():
     if not _COMPILED:
         from .._numba import JIT_OPTIONS, njit, types
         a1, a2, i = types.float64[::1], types.float64[:, ::1], types.int64
-        signature = types.void(i, a1, a1, a2, a1, i, i, a2)
+        signature = types.void(i, a1, a1, a2, a1, i, i, i, a2)
         options = {k: v for k, v in JIT_OPTIONS.items() if k != "nopython"}
         _COMPILED.append(_entry_point(njit(signature, **options)(_kernel_differences)))
     return _COMPILED[0]

@@ -92,6 +92,7 @@ def test_the_bound_is_not_used_where_it_would_be_dishonest():
     ("tan", "gauss2", 1e-6, 1.0),
     ("inverse", "gregory8", 1e-9, 4.0),  # the earlier attempt is the third level (base: 4.46)
     ("inverse", "gregory8", 1e-12, 4.0),  # the rate's mesh is the first attempt's (4.01)
+    ("vector", "gauss4", 1e-6, 4.0),     # the kernel's sweeps share the steps' ends (4.01)
 ])
 def test_the_work_stays_within_the_goal_of_the_best_uniform_mesh(problem, method, tol, goal):
     from integrallimits.studies.error_control import _oracle, _problem
@@ -997,7 +998,8 @@ def test_the_kernel_check_follows_y_across_a_kink_of_k_in_y():
     step is no kink at all.  The diagonal sweep now follows y (linear between Y_n and
     Y_(n+1)): on 10 steps of y = 1 - t - int |y - 0.5| it finds the step [0.4, 0.5] where y
     crosses 0.5 (t = ln 1.5), and only that one, in either component of a vector y; with
-    (p + 2) N evaluations.  A kink that y does not cross (K = -|y - 2|) finds none."""
+    (p + 1) N + 1 evaluations (the steps share their ends).  A kink that y does not cross
+    (K = -|y - 2|) finds none."""
     from integrallimits.kernels import as_kernel
     t = np.linspace(0.0, 1.0, 11)
     Y = _crossing_exact(t)
@@ -1006,7 +1008,7 @@ def test_the_kernel_check_follows_y_across_a_kink_of_k_in_y():
     crossing[4] = True
     steps, calls = _adaptive._rough_kernel(as_kernel(lambda t, s, y: -abs(y - 0.5), 1.0), t,
                                            Y, p, rtol, atol)
-    assert np.array_equal(steps, crossing) and calls == (p + 2) * 10
+    assert np.array_equal(steps, crossing) and calls == (p + 1) * 10 + 1
     steps, _ = _adaptive._rough_kernel(as_kernel(lambda t, s, y: -abs(y - 2.0), 1.0), t, Y,
                                        p, rtol, atol)
     assert not steps.any()
@@ -1043,13 +1045,61 @@ def test_only_a_kernel_visibly_smooth_in_y_skips_the_sweep_of_y(K, d, smooth):
     """A kernel that names neither t nor s is swept along y (a kink of K in y is seen only
     there) unless its code is visibly smooth in y: arithmetic, integer powers and NumPy's or
     math's analytic functions, no branch, comparison, abs, min, max, sign, % or //.  The
-    sweep's (p + 2) N evaluations cost smooth kernels up to 1.115 times the evaluations."""
+    sweep's (p + 2) N evaluations cost smooth kernels up to 1.115 times the evaluations (now
+    (p + 1) N + 1)."""
     from integrallimits.kernels import as_kernel
     kernel = as_kernel(K, np.ones(d) if d > 1 else 1.0)
     assert _adaptive._smooth_in_y(kernel) is smooth
     t = np.linspace(0.0, 1.0, 5)
     Y = np.ones((5, d)) if d > 1 else np.ones(5)
-    assert _adaptive._rough_kernel(kernel, t, Y, 4, 1e-6, 1e-8)[1] == (0 if smooth else 24)
+    assert _adaptive._rough_kernel(kernel, t, Y, 4, 1e-6, 1e-8)[1] == (0 if smooth else 21)
+
+
+@pytest.mark.parametrize("d", [1, 2])
+def test_the_kernel_sweeps_share_the_ends_of_the_steps(d):
+    """The sweeps of :func:`_adaptive.kernel_differences` across consecutive steps meet at the
+    mesh points, where x = t_n and y = Y_n exactly: each takes the last values of the step
+    before, (p + 1) N + 1 evaluations a sweep instead of (p + 2) N, and the differences are
+    bit for bit those of the sweeps that evaluate every point (``share`` = 0); not where a
+    value is not finite (y on the chord to an inf is NaN, not Y_n)."""
+    from integrallimits.kernels import as_kernel
+    kernel = as_kernel(lambda t, s, y: np.cos(t - 2.0 * s) * np.abs(y - 0.3) + s * y,
+                       np.ones(d) if d > 1 else 1.0)
+    t = np.sort(np.concatenate(([0.0, 1.0], np.random.default_rng(5).uniform(0.0, 1.0, 9))))
+    Y = np.stack([np.sin(3.0 * t) + k for k in range(d)], axis=1)
+    p, n = 4, len(t) - 1
+    out, calls = _adaptive.kernel_differences(kernel, t, Y, p)
+    assert calls == 2 * ((p + 1) * n + 1)
+    every = np.empty_like(out)
+    _adaptive._differences()(kernel.function_address.address, kernel.params, t, Y,
+                             _adaptive.difference_weights(p), 1, 1, 0, every)
+    assert np.array_equal(out, every) and np.all(out > 0.0)
+    Y[4, 0] = np.inf
+    assert _adaptive.kernel_differences(kernel, t, Y, p)[1] == 2 * (p + 2) * n
+
+
+@pytest.mark.parametrize("d", [1, 2])
+def test_the_data_sweeps_of_a_given_mesh_share_the_ends_of_the_steps(d):
+    """:func:`_adaptive.data_roughness` (solves on a given mesh) shares the kernel values at
+    the mesh points as :func:`_adaptive.kernel_differences` does: (p + 1) N + 1 evaluations
+    a sweep, the ratios bit for bit those of the sweeps that evaluate every point."""
+    from integrallimits.kernels import as_forcing, as_kernel
+    kernel = as_kernel(lambda t, s, y: np.cos(t - 2.0 * s) * np.abs(y - 0.3) + s * y,
+                       np.ones(d) if d > 1 else 1.0)
+    t = np.linspace(0.0, 1.0, 9)
+    Y = np.stack([np.sin(3.0 * t) + k for k in range(d)], axis=1)
+    E = np.full_like(Y, 1e-9)
+    p, n = 3, len(t) - 1
+    g_vec, _ = as_forcing(lambda s: np.exp(s) * np.ones(d) if d > 1 else np.exp(s), t[0], ())
+    ratio, calls = _adaptive.data_roughness(g_vec, kernel, t, Y, E, p)
+    assert calls == 2 * ((p + 1) * n + 1)
+    times = np.arange(n * (p + 1) + 1) / (p + 1) / n
+    G = np.ascontiguousarray(g_vec(times, keep=False), dtype=float).reshape(len(times), -1)
+    every = np.empty(n)
+    _adaptive._ratios()(kernel.function_address.address, kernel.params, t, Y, G,
+                        _adaptive.difference_weights(p), 1, 0, E,
+                        _adaptive.ROUNDING * _adaptive.EPS, every)
+    assert np.array_equal(ratio, every) and np.all(ratio > 0.0)
 
 
 @pytest.mark.parametrize("method, rtol, vector", [
