@@ -1432,11 +1432,13 @@ def with_rough_data(sol, g_vec, kernel, p, run=None, singular=None):
     every mesh of at least MIN_STEPS steps is checked, not only those too small for a rate
     (the graded meshes' rates judged the order of solves that missed a jump alike: gauss3 on
     y = 1 + t^(1/2) + H(t - 0.503), K = -(t - s)^(-1/2) y, 64 graded steps, an error 403
-    times the estimate), except its first SINGULAR_START steps, where g takes the solution's
-    (t - t0)^(1 - alpha) start (on uniform meshes of smooth solves, its differences in the
-    first step were up to 2000 times the estimate, in the second up to 9.3, from the third
-    at most 1.5 times; on graded ones at most 13 times in all, but in the third of 4 steps
-    over 20 times: fewer steps are all start); the change of the divided solve is multiplied by
+    times the estimate), except where g takes the solution's (t - t0)^(1 - alpha) start: the
+    first SINGULAR_START steps and the steps [t_n, t_n + h] with h > t_n - t0 (smooth solves
+    of the manufactured problems of ``tests/volterra/test_singular.py`` and Abel's equation,
+    alpha = 0.3, 0.5, 0.7, gauss1-4 and radau1-4 on uniform and graded meshes of 8 to 64
+    steps: differences up to 2000 times the estimate in the first step of a uniform mesh,
+    9.3 in the second; on the steps of graded meshes with h > t_n - t0 up to 161 times,
+    with t_n - t0 >= h at most 6.2); the change of the divided solve is multiplied by
     1 / (1 - ROUGH_SPLIT^(alpha - 1)): the error of a jump falls like h^(1 - alpha) (the
     quadrature of (t - s)^(-alpha) over the part of the step beyond it)."""
     if not (sol.success and (len(sol.mesh) > MIN_STEPS if singular is not None else
@@ -1453,8 +1455,9 @@ def with_rough_data(sol, g_vec, kernel, p, run=None, singular=None):
         return sol      # s = T for Gauss points, a table read one past its end; left unchecked)
     sol.stats["nfev"] += calls
     sol.stats["error_estimate_nfev"] = sol.stats.get("error_estimate_nfev", 0) + calls
-    if singular is not None:
+    if singular is not None:     # (the start: the first steps, those longer than t_n - t0)
         ratio[:SINGULAR_START] = 0.0
+        ratio[t[:-1] - t[0] < np.diff(t)] = 0.0
     if not max(ratio.tolist()) > ROUGH_FIXED:      # (N < 32 values, but for ``singular``)
         return sol
     q = float(sol.stats.get("estimate_order", math.nan))
