@@ -307,7 +307,7 @@ def solve_volterra(K, g, t_span=None, n_steps=None, method=None, *, args=None, k
                                       companion(run) if meth.family == "vrk" else None)
             else:
                 sol = with_rough_data(sol, g_vec, kernel.structure["smooth"], meth.order,
-                                      companion(run), singular=kernel.structure["alpha"])
+                                      companion(run), singular=True)
             sol = with_confirmed_digits(sol)
     if singular:
         # the dense output is a partial step of product integration (polynomials through the
