@@ -305,6 +305,9 @@ def solve_volterra(K, g, t_span=None, n_steps=None, method=None, *, args=None, k
             if not singular:
                 sol = with_rough_data(sol, g_vec, kernel, meth.order,
                                       companion(run) if meth.family == "vrk" else None)
+            else:
+                sol = with_rough_data(sol, g_vec, kernel.structure["smooth"], meth.order,
+                                      companion(run), singular=True)
             sol = with_confirmed_digits(sol)
     if singular:
         # the dense output is a partial step of product integration (polynomials through the
