@@ -1422,8 +1422,8 @@ def with_rough_data(sol, g_vec, kernel, p, run=None, singular=False):
     solve (afterwards, :func:`._tolerance.with_confirmed_digits`).  Where g or K raises at a
     point of the check that the solve never took (K at s = T, which Gauss points never reach,
     reading a table one past its end), the solution is left as it is.  Cost, on every successful
-    solve on such a mesh (N < 32; none on larger ones, whose rate judges the order): (p + 2) N
-    kernel evaluations (twice where K names t), counted in ``nfev``, and (p + 1) N + 1 values
+    solve on such a mesh (N < 32; none on larger ones, whose rate judges the order): (p + 1) N
+    + 1 kernel evaluations (twice where K names t), counted in ``nfev``, and (p + 1) N + 1 values
     of g; where the data are not smooth, a solve on N + 3 (ROUGH_SPLIT - 1) steps or so.
 
     ``singular`` (a weakly singular kernel; ``kernel`` is then its smooth factor k): every mesh
