@@ -148,7 +148,7 @@ class Solution:
         if dense is not None:
             self._dense = dense
         if forcing is not None and self._dense is None and self.mesh.shape[0] > 1:
-            self._forcing = (forcing, forcing(self.mesh, keep=False), forcing.snapshot())
+            self._forcing = [forcing, None, forcing.snapshot()]    # (g at the mesh: on use)
         if t_eval is not None:
             t, t_eval = self.mesh, np.asarray(t_eval, dtype=float).reshape(-1)
             inside = t_eval[(t_eval >= t[0]) & (t_eval <= t[-1])] if len(t) else t_eval[:0]
@@ -159,6 +159,15 @@ class Solution:
                 self.error_estimate = self.error_estimate + self._interpolation_error(inside)
         return self
 
+    def _memory_term(self):
+        """y - g at the mesh (for the dense output of direct quadrature), g sampled on first
+        use, after checking that the values g reads are still those of the solve."""
+        g_vec, g_mesh, unchanged = self._forcing
+        unchanged()
+        if g_mesh is None:
+            g_mesh = self._forcing[1] = g_vec(self.mesh, keep=False)
+        return self._y2 - g_mesh
+
     def _interpolation_error(self, points):
         """An estimate of the error of the Lagrange dense output at ``points`` (0 at the mesh
         points): its difference to the interpolant with one node more.  Between t0 and t1
@@ -167,7 +176,7 @@ class Solution:
         mesh, k = self.mesh, max(2, int(np.ceil(self.order)))
         if mesh.shape[0] < k + 1 or self._dense is _UNPICKLED:
             return 0.0
-        u = self._y2 if self._forcing is None else self._y2 - self._forcing[1]
+        u = self._y2 if self._forcing is None else self._memory_term()
         diff = np.abs(lagrange_dense_output(mesh, u, points, k + 1)
                       - lagrange_dense_output(mesh, u, points, k))
         return diff[:, 0] if self.scalar else diff
@@ -214,13 +223,11 @@ class Solution:
         elif self._dense is not None:
             values = self._dense(t_arr.reshape(-1))
         elif self._forcing is not None:
-            g_vec, g_mesh, unchanged = self._forcing
-            unchanged()
             points = t_arr.reshape(-1)
-            values = lagrange_dense_output(mesh, self._y2 - g_mesh, points,
+            values = lagrange_dense_output(mesh, self._memory_term(), points,
                                            max(2, int(np.ceil(self.order))))
             if points.size:
-                values = values + g_vec(points, keep=False)
+                values = values + self._forcing[0](points, keep=False)
                 at = np.clip(np.searchsorted(mesh, points), 0, mesh.shape[0] - 1)
                 on = mesh[at] == points             # (the mesh values themselves, not y - g + g)
                 values[on] = self._y2[at[on]]
