@@ -108,9 +108,12 @@ class Solution:
     one more (partial) step of the method from the mesh point before t, which has the
     accuracy of the mesh values (:mod:`integrallimits.volterra._dense`; for weakly singular
     kernels a partial step of product integration); for first-kind
-    collocation the collocation polynomial of the step; otherwise local
-    Lagrange interpolation of the mesh values with ``max(2, order)`` nodes, which keeps the
-    method's order.  Array in, array out; a float in gives a float (or a (d,) array) out.
+    collocation the collocation polynomial of the step; for direct quadrature local Lagrange
+    interpolation of the memory term y - g at the mesh with ``max(2, order)`` nodes plus g at
+    t (g is called again, with the values it read in the solve: a forcing faster than the steps
+    is not interpolated), which keeps the method's order; otherwise local Lagrange
+    interpolation of the mesh values.  Array in, array out; a float in gives a float (or a
+    (d,) array) out.
     """
 
     def __init__(self, t, y, *, scalar, status, message, stats, method, order, t_failure=None,
@@ -223,14 +226,16 @@ class Solution:
         elif self._dense is not None:
             values = self._dense(t_arr.reshape(-1))
         elif self._forcing is not None:
+            # between the mesh points y - g interpolated plus g; at them the mesh values (not
+            # y - g + g, and without calling g)
             points = t_arr.reshape(-1)
-            values = lagrange_dense_output(mesh, self._memory_term(), points,
-                                           max(2, int(np.ceil(self.order))))
-            if points.size:
-                values = values + self._forcing[0](points, keep=False)
-                at = np.clip(np.searchsorted(mesh, points), 0, mesh.shape[0] - 1)
-                on = mesh[at] == points             # (the mesh values themselves, not y - g + g)
-                values[on] = self._y2[at[on]]
+            at = np.clip(np.searchsorted(mesh, points), 0, mesh.shape[0] - 1)
+            on = mesh[at] == points
+            values = self._y2[at]
+            if not on.all():
+                off = points[~on]
+                values[~on] = lagrange_dense_output(mesh, self._memory_term(), off, max(
+                    2, int(np.ceil(self.order)))) + self._forcing[0](off, keep=False)
         else:
             values = lagrange_dense_output(mesh, self._y2, t_arr.reshape(-1),
                                            max(2, int(np.ceil(self.order))))
