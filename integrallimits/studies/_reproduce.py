@@ -125,12 +125,24 @@ def _exclusive(folder):
 
 def _written_before(folder):
     """{file name: sha256} of the files the last run wrote into ``folder`` (its manifest);
-    {} when there is no readable manifest of this package."""
-    try:
-        with open(os.path.join(folder, "manifest.json"), encoding="utf-8") as fh:
-            files = json.load(fh).get("files")
-    except (OSError, ValueError, AttributeError):
+    {} when there is no manifest.
+
+    Raises FileExistsError when ``folder/manifest.json`` is there but is not the manifest of
+    a run of this study (a JSON object whose ``"study"`` is the folder's name): the run would
+    replace it, and a file this package did not write is never replaced."""
+    path = os.path.join(folder, "manifest.json")
+    if not os.path.lexists(path):
         return {}
+    try:
+        with open(path, encoding="utf-8") as fh:
+            manifest = json.load(fh)
+    except (OSError, ValueError):
+        manifest = None
+    if not isinstance(manifest, dict) or manifest.get("study") != os.path.basename(folder):
+        raise FileExistsError(f"{folder} holds manifest.json, which is not the manifest of an "
+                              f"earlier run of this study; move it away or choose another "
+                              f"output folder")
+    files = manifest.get("files")
     if not isinstance(files, dict):
         return {}
     return {name: digest for name, digest in files.items()

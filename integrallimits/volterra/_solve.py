@@ -323,6 +323,8 @@ def solve_volterra(K, g, t_span=None, n_steps=None, method=None, *, args=None, k
         sol.attach(dense=substep_dense_output(meth, kernel, g_vec, sol.mesh, sol._y2, sol.stages,
                                               float(newton_tol), int(newton_maxiter),
                                               tuple(args or ())))
+    elif meth.family == "direct":
+        sol.attach(forcing=g_vec)
     sol.attach(t_eval=t_eval)
     if raise_on_failure and not sol.success:
         raise SolverError(sol.message)

@@ -148,6 +148,23 @@ def test_a_table_no_run_wrote_is_not_replaced(tmp_path):
     assert (folder / "table.md").read_text().startswith("|")
 
 
+def test_a_manifest_no_run_wrote_is_not_replaced(tmp_path):
+    """``out/name/manifest.json`` of the user's own (not a manifest of this study) stops the run
+    before the study computes anything and is left as it was (it was replaced, silently)."""
+    folder = tmp_path / "relu-convergence"
+    folder.mkdir()
+    for text in ('{"my": "notes"}', "not JSON", '{"study": "orders", "files": {}}'):
+        (folder / "manifest.json").write_text(text)
+        with pytest.raises(FileExistsError, match="manifest.json, which is not the manifest"):
+            reproduce("relu-convergence", tmp_path, quick=True, figures=False)
+        assert (folder / "manifest.json").read_text() == text
+        assert not (folder / "table.md").exists()
+    (folder / "manifest.json").unlink()
+    reproduce("relu-convergence", tmp_path, quick=True, figures=False)
+    reproduce("relu-convergence", tmp_path, quick=True, figures=False)   # its own: rewritten
+    assert json.loads((folder / "manifest.json").read_text())["study"] == "relu-convergence"
+
+
 def test_a_rewritten_output_keeps_its_permissions(tmp_path):
     """A table the user made private (0600) or read-only stays so when a rerun replaces it (the
     replacement had the umask's mode)."""
