@@ -1390,7 +1390,7 @@ ROUGH_SPLIT = 4
 SINGULAR_START = 2
 
 
-def with_rough_data(sol, g_vec, kernel, p, run=None, singular=False):
+def with_rough_data(sol, g_vec, kernel, p, run=None, singular=False, quadratic=True):
     """``sol``, a solve on a given mesh with its error estimate (``p``: the method's order),
     with its estimates raised where the data are not smooth at the scale of its steps.
 
@@ -1426,9 +1426,12 @@ def with_rough_data(sol, g_vec, kernel, p, run=None, singular=False):
     point of the check that the solve never took (K at s = T, which Gauss points never reach,
     reading a table one past its end), the solution is left as it is.  Cost, on every successful
     solve: (p + 1) N + 1 kernel evaluations (twice where K names t), counted in ``nfev``, and
-    (p + 1) N + 1 values of g (a fraction 1/N of an O(N^2) solve's); where the data are not
-    smooth, a solve on N + 3 (ROUGH_SPLIT - 1) steps or so (none with the fast history, whose
-    divided mesh would take the direct O(N^2) history: ``run`` None).
+    (p + 1) N + 1 values of g, a fraction 1/N of an O(N^2) solve's; where the data are not
+    smooth, a solve on N + 3 (ROUGH_SPLIT - 1) steps or so.  Solves whose history is not
+    O(N^2) (``quadratic`` False: the fast history of a convolution kernel, t-independent
+    kernels) are checked only on meshes too small for the rate, as before: there the sweeps
+    cost more than the solve (gregory6 with the fast history at N = 2^14: 5.3 -> 18.4 ms),
+    and a divided solve would take the direct O(N^2) history (``run`` None for them).
 
     ``singular`` (a weakly singular kernel; ``kernel`` is then its smooth factor k): every mesh
     of at least MIN_STEPS steps is checked (the graded
@@ -1445,7 +1448,9 @@ def with_rough_data(sol, g_vec, kernel, p, run=None, singular=False):
     1)), made estimates 3 times the errors at alpha = 0.7 (13 solves with errors of 0.37-1.5
     failed with no reliable digit: the divided solves had resolved the jump) and fixed 1 miss of
     134 more."""
-    if not (sol.success and (len(sol.mesh) > MIN_STEPS or not singular)) or len(sol.mesh) < 2:
+    if not (sol.success and (len(sol.mesh) > MIN_STEPS if singular else
+                             quadratic or getattr(sol, "_small_mesh", False))) or \
+            len(sol.mesh) < 2:
         return sol
     est = sol._est2
     if not (all(map(math.isfinite, est.reshape(-1).tolist())) if est.size <= 64 else

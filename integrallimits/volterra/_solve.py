@@ -303,11 +303,9 @@ def solve_volterra(K, g, t_span=None, n_steps=None, method=None, *, args=None, k
                 # direct O(N^2) histories cost 1.8e8 evaluations, 12 s, at N = 2^14 (gauss2))
                 sol = _with_shifted_estimate(sol, run, meth.min_steps)
             if not singular:
-                # (with the fast history, no divided solve: its mesh is not uniform, and the
-                # direct O(N^2) history of a large N takes seconds)
                 sol = with_rough_data(sol, g_vec, kernel, meth.order,
                                       companion(run) if meth.family == "vrk" and not fast
-                                      else None)
+                                      else None, quadratic=quadratic)
             else:
                 sol = with_rough_data(sol, g_vec, kernel.structure["smooth"], meth.order,
                                       companion(run), singular=True)
