@@ -1390,24 +1390,27 @@ ROUGH_SPLIT = 4
 SINGULAR_START = 2
 
 
-def with_rough_data(sol, g_vec, kernel, p, run=None, singular=False):
+def with_rough_data(sol, g_vec, kernel, p, run=None, singular=False, quadratic=True):
     """``sol``, a solve on a given mesh with its error estimate (``p``: the method's order),
-    with its estimates raised where the data are not smooth at the scale of its steps and the
-    mesh is too small for a rate to have judged the order the estimate assumes.
+    with its estimates raised where the data are not smooth at the scale of its steps.
 
     The estimate compares solutions on nested meshes with the order p.  A jump or kink of the
     data (of g; of K in t, in s, or in y where the solution crosses it) makes their errors
-    O(h) or O(h^2), and where the mesh of every fourth point is too small for its rate to
-    judge the order (fewer than 8 steps: ``Companion.small``; a finer solve's rate on fewer
-    steps can agree with p by chance), the estimate with p was up to 500 times below the
-    error: radau3 on y = 1 + t + int c(s) y, c = 1 before 0.5 and 2 after, 8 steps, 0.088 for
+    O(h) or O(h^2).  Where the mesh of every fourth point is too small for its rate to judge
+    the order (fewer than 8 steps: ``Companion.small``; a finer solve's rate on fewer steps
+    can agree with p by chance), the estimate with p was up to 500 times below the error;
+    on larger meshes, whose rate was taken to judge it, a kink of g or of K in s just after a
+    mesh point, or a jump of K, is missed alike by every nested mesh keeping that point, and
+    the rate need not show it (gauss4 with g = |t - 0.5772| on 32 steps: 1.4e3 times; rk4
+    with K jumping in t at 0.5772, 32 steps: 27 times; 94 of 2940 solves of N = 32-128 over
+    20 times): radau3 on y = 1 + t + int c(s) y, c = 1 before 0.5 and 2 after, 8 steps, 0.088 for
     an estimate of 2.9e-3 (0.5 a mesh point, whose step's last stage takes c = 2 where the
     step needs 1, on every nested mesh alike); gauss4 on K = -|y - 0.5|, 16 steps, 518 times.
     The differences of order p + 1 of the data across each step (:func:`data_roughness`, as
     solves to a tolerance check them, with K along the diagonal at y on the chord from Y_n
     to Y_(n+1)) are about the quadrature defect a jump or a kink makes in the step, and a
     smooth datum's about the step's local error; where one exceeds ROUGH_FIXED times the
-    solution's largest estimate on such a mesh,
+    solution's largest estimate,
 
     * with ``run`` (``mesh -> (Y, status, keep, nfev)``, methods that take any mesh), those
       steps and one on each side are divided into ROUGH_SPLIT pieces, and the estimates are
@@ -1422,12 +1425,16 @@ def with_rough_data(sol, g_vec, kernel, p, run=None, singular=False):
     solve (afterwards, :func:`._tolerance.with_confirmed_digits`).  Where g or K raises at a
     point of the check that the solve never took (K at s = T, which Gauss points never reach,
     reading a table one past its end), the solution is left as it is.  Cost, on every successful
-    solve on such a mesh (N < 32; none on larger ones, whose rate judges the order): (p + 1) N
-    + 1 kernel evaluations (twice where K names t), counted in ``nfev``, and (p + 1) N + 1 values
-    of g; where the data are not smooth, a solve on N + 3 (ROUGH_SPLIT - 1) steps or so.
+    solve: (p + 1) N + 1 kernel evaluations (twice where K names t), counted in ``nfev``, and
+    (p + 1) N + 1 values of g, a fraction 1/N of an O(N^2) solve's; where the data are not
+    smooth, a solve on N + 3 (ROUGH_SPLIT - 1) steps or so.  Solves whose history is not
+    O(N^2) (``quadratic`` False: the fast history of a convolution kernel, t-independent
+    kernels) are checked only on meshes too small for the rate, as before: there the sweeps
+    cost more than the solve (gregory6 with the fast history at N = 2^14: 5.3 -> 18.4 ms),
+    and a divided solve would take the direct O(N^2) history (``run`` None for them).
 
     ``singular`` (a weakly singular kernel; ``kernel`` is then its smooth factor k): every mesh
-    of at least MIN_STEPS steps is checked, not only those too small for a rate (the graded
+    of at least MIN_STEPS steps is checked (the graded
     meshes' rates judged the order of solves that missed a jump alike: gauss3 on y = 1 + t^(1/2)
     + H(t - 0.503), K = -(t - s)^(-1/2) y, 64 graded steps, an error 403 times the estimate),
     except where g takes the solution's (t - t0)^(1 - alpha) start: the first SINGULAR_START
@@ -1442,7 +1449,8 @@ def with_rough_data(sol, g_vec, kernel, p, run=None, singular=False):
     failed with no reliable digit: the divided solves had resolved the jump) and fixed 1 miss of
     134 more."""
     if not (sol.success and (len(sol.mesh) > MIN_STEPS if singular else
-                             getattr(sol, "_small_mesh", False))) or len(sol.mesh) < 2:
+                             quadratic or getattr(sol, "_small_mesh", False))) or \
+            len(sol.mesh) < 2:
         return sol
     est = sol._est2
     if not (all(map(math.isfinite, est.reshape(-1).tolist())) if est.size <= 64 else
@@ -1458,7 +1466,7 @@ def with_rough_data(sol, g_vec, kernel, p, run=None, singular=False):
     if singular:     # (the start: the first steps, those longer than t_n - t0)
         ratio[:SINGULAR_START] = 0.0
         ratio[t[:-1] - t[0] < np.diff(t)] = 0.0
-    if not max(ratio.tolist()) > ROUGH_FIXED:      # (N < 32 values, but for ``singular``)
+    if not (max(ratio.tolist()) if len(ratio) <= 64 else float(ratio.max())) > ROUGH_FIXED:
         return sol
     q = float(sol.stats.get("estimate_order", math.nan))
     rough = ratio > ROUGH_FIXED
@@ -1467,8 +1475,8 @@ def with_rough_data(sol, g_vec, kernel, p, run=None, singular=False):
              f"of order {p + 1} across the step [{float(t[n]):.6g}, {float(t[n + 1]):.6g}] are "
              f"{float(ratio[n]):.3g} times the error estimate, and " +
              ("the mesh is too small for the solutions on coarser meshes to show the order they "
-              "converge at" if not singular else "the solutions on coarser meshes may miss "
-              "them alike"))
+              "converge at" if getattr(sol, "_small_mesh", False) and not singular else
+              "the solutions on coarser meshes may miss them alike"))
     if run is not None:
         near = rough.copy()
         near[1:] |= rough[:-1]

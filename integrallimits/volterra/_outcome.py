@@ -282,5 +282,5 @@ def solve_on_mesh(run, t, *, method, scalar, stats, error_estimate=True, t_eval=
     # (a mesh too small for the rate of every fourth point to judge the order: see
     # Companion.small and _adaptive.with_rough_data)
     sol._small_mesh = small
-    sol._companion_estimate = estimate[:keep].copy() if small else None
+    sol._companion_estimate = estimate[:keep].copy()
     return sol

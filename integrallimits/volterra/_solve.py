@@ -304,7 +304,8 @@ def solve_volterra(K, g, t_span=None, n_steps=None, method=None, *, args=None, k
                 sol = _with_shifted_estimate(sol, run, meth.min_steps)
             if not singular:
                 sol = with_rough_data(sol, g_vec, kernel, meth.order,
-                                      companion(run) if meth.family == "vrk" else None)
+                                      companion(run) if meth.family == "vrk" and not fast
+                                      else None, quadratic=quadratic)
             else:
                 sol = with_rough_data(sol, g_vec, kernel.structure["smooth"], meth.order,
                                       companion(run), singular=True)
