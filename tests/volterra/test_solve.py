@@ -62,8 +62,9 @@ def test_stats_count_work():
     with_estimate = solve_volterra(p.kernel, p.forcing, (0.0, 1.0), n, method="rectangle")
     half, quarter = n // 2, n // 4   # the companion: the same rule on every other point, and
     companion = half * (half + 1) // 2 + quarter * (quarter + 1) // 2   # every fourth (rate)
-    assert with_estimate.stats["error_estimate_nfev"] == companion
-    assert with_estimate.nfev == sol.nfev + companion + 2 + 9   # and the probes: 2 d + 9
+    check = 2 * (2 * n + 1)    # the data check: K in t and on the diagonal, (p + 1) N + 1 each
+    assert with_estimate.stats["error_estimate_nfev"] == companion + check
+    assert with_estimate.nfev == sol.nfev + companion + check + 2 + 9   # the probes: 2 d + 9
     assert sol.stats["newton_iterations"] == 0 and sol.stats["jacobian"] == "not needed"
     sol = solve_volterra(p.kernel, p.forcing, (0.0, 1.0), n, method="trapezoid")
     assert sol.stats["jacobian"] == "finite-difference"
