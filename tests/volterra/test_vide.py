@@ -509,9 +509,9 @@ def test_a_jump_of_f_in_t_that_multiplies_the_memory_is_seen(method, rtol, n):
     """y' = c(t) z, z = int_0^t y ds, c jumping from 1 to 2 at 0.503, inside a step: f's
     differences were taken with z = 0, where this f is 0, so the jump went unseen: gauss2 at
     rtol 1e-9 was a success on 56 steps 1.4e6 times over the tolerance (now a failure at the
-    most steps allowed, which names the data); on 16 and 8 steps gauss2 and radau3 had errors of 2e-3 for estimates
-    of 1.3e-7 and 4e-8.  The sweep of f now follows z on the line through the solve's memory
-    at the step's first and last stages."""
+    most steps allowed, which names the data); on 16 and 8 steps gauss2 and radau3 had
+    errors of 2e-3 for estimates of 1.3e-7 and 4e-8.  The sweep of f now follows z on the
+    line through the solve's memory at the step's first and last stages."""
     if rtol is not None:
         atol = rtol / 100
         sol = solve_vide(_f_jump_times_memory, _memory_of_y, 1.0, (0.0, 1.0), method=method,
