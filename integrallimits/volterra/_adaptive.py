@@ -1398,14 +1398,15 @@ def with_rough_data(sol, g_vec, kernel, p, run=None, singular=False, quadratic=T
     data (of g; of K in t, in s, or in y where the solution crosses it) makes their errors
     O(h) or O(h^2).  Where the mesh of every fourth point is too small for its rate to judge
     the order (fewer than 8 steps: ``Companion.small``; a finer solve's rate on fewer steps
-    can agree with p by chance), the estimate with p was up to 500 times below the error;
-    on larger meshes, whose rate was taken to judge it, a kink of g or of K in s just after a
+    can agree with p by chance), the estimate with p was up to 500 times below the error:
+    radau3 on y = 1 + t + int c(s) y, c = 1 before 0.5 and 2 after, 8 steps, 0.088 for an
+    estimate of 2.9e-3 (0.5 a mesh point, whose step's last stage takes c = 2 where the step
+    needs 1, on every nested mesh alike); gauss4 on K = -|y - 0.5|, 16 steps, 518 times.  On
+    larger meshes, whose rate was taken to judge it, a kink of g or of K in s just after a
     mesh point, or a jump of K, is missed alike by every nested mesh keeping that point, and
     the rate need not show it (gauss4 with g = |t - 0.5772| on 32 steps: 1.4e3 times; rk4
     with K jumping in t at 0.5772, 32 steps: 27 times; 94 of 2940 solves of N = 32-128 over
-    20 times): radau3 on y = 1 + t + int c(s) y, c = 1 before 0.5 and 2 after, 8 steps, 0.088 for
-    an estimate of 2.9e-3 (0.5 a mesh point, whose step's last stage takes c = 2 where the
-    step needs 1, on every nested mesh alike); gauss4 on K = -|y - 0.5|, 16 steps, 518 times.
+    20 times).
     The differences of order p + 1 of the data across each step (:func:`data_roughness`, as
     solves to a tolerance check them, with K along the diagonal at y on the chord from Y_n
     to Y_(n+1)) are about the quadrature defect a jump or a kink makes in the step, and a
@@ -1434,9 +1435,9 @@ def with_rough_data(sol, g_vec, kernel, p, run=None, singular=False, quadratic=T
     and a divided solve would take the direct O(N^2) history (``run`` None for them).
 
     ``singular`` (a weakly singular kernel; ``kernel`` is then its smooth factor k): every mesh
-    of at least MIN_STEPS steps is checked (the graded
-    meshes' rates judged the order of solves that missed a jump alike: gauss3 on y = 1 + t^(1/2)
-    + H(t - 0.503), K = -(t - s)^(-1/2) y, 64 graded steps, an error 403 times the estimate),
+    of at least MIN_STEPS steps is checked (the graded meshes' rates judged the order of
+    solves that missed a jump alike: gauss3 on y = 1 + t^(1/2) + H(t - 0.503),
+    K = -(t - s)^(-1/2) y, 64 graded steps, an error 403 times the estimate),
     except where g takes the solution's (t - t0)^(1 - alpha) start: the first SINGULAR_START
     steps and the steps [t_n, t_n + h] with h > t_n - t0 (smooth solves of the manufactured
     problems of ``tests/volterra/test_singular.py`` and Abel's equation, alpha = 0.3, 0.5, 0.7,
