@@ -518,9 +518,10 @@ def _rough_f(f_address, theta, t, Y, Z, c, p):
     out = np.empty((n, Y2.shape[1]))
     _user.clear_failures()
     try:
-        _F_DIFFERENCES[0](f_address.address, theta, np.ascontiguousarray(t, dtype=float), Y2,
-                          np.ascontiguousarray(Z, dtype=float), c, difference_weights(p), INSIDE,
-                          out)
+        # (the entry point checks no types: C-contiguous float arrays)
+        Z2, c2, t2 = (np.ascontiguousarray(a, dtype=float) for a in (Z, c, t))
+        _F_DIFFERENCES[0](f_address.address, theta, t2, Y2, Z2, c2, difference_weights(p),
+                          INSIDE, out)
     finally:
         _user.take_failure()
     return out * defect_factor(p)
