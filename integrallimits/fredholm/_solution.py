@@ -34,6 +34,9 @@ class FredholmSolution:
         Kernel and Jacobian evaluations (companion included).
     stats : dict
         ``nfev`` (kernel evaluations), ``njev`` (Jacobian evaluations),
+        ``failure`` (None for a success; else "singular": an eigenvalue or a singular
+        Newton matrix, "non-finite", "newton": no convergence, "unresolved", "unchecked":
+        no reliable digit or no estimate, "tolerance": not met with the most nodes),
         ``newton_iterations``, ``newton_solves``, ``jacobian`` (its source:
         "user", "sympy", "analytic", "finite-difference", or "not needed" for the
         direct linear solve), ``linear`` (whether the direct linear solve was

@@ -544,11 +544,24 @@ def _solve_on_rule(problem, rule_obj, start=None):
     if not status and record is not None:
         what, where = _user.describe_failure(record)
         message = f"{what} returned a non-finite value (inf/nan) at {where}. {message}"
+    stats["failure"] = None if status else _failure_kind(message)
     sol = FredholmSolution(rule_obj, Y, scalar=kernel.scalar, status=status, message=message,
                            stats=stats, kernel=kernel, g_vec=g_vec, g_nodes=G,
                            g_unchanged=problem.g_unchanged, nodes=nodes, weights=weights)
     problem.g_unchanged = sol._g_unchanged     # g's values are read once per call
     return sol
+
+
+#: ``stats["failure"]`` of a failed Fredholm solve, by a phrase of its message (the messages
+#: of :func:`_solve_linear`, :func:`_newton_stopped` and a kernel's non-finite value).
+_FAILURE_KINDS = (("singular", "singular"), ("non-finite", "non-finite"),
+                  ("not finite", "non-finite"), ("did not converge", "newton"))
+
+
+def _failure_kind(message):
+    """The kind of a failed solve (``stats["failure"]``): "singular" (an eigenvalue, a
+    singular Newton matrix), "non-finite" (K or the iterate), "newton" (no convergence)."""
+    return next((kind for phrase, kind in _FAILURE_KINDS if phrase in message), "newton")
 
 
 def _to_tolerance(solve, rule, rtol, atol, n_start=8, n_max=4096):
@@ -572,10 +585,12 @@ def _to_tolerance(solve, rule, rtol, atol, n_start=8, n_max=4096):
         _fail_growing(sol, f" (up to {n} nodes)")
     elif sol.success and math.isnan(ratio):   # no estimate (its companion failed): not checked
         sol.status = -1
+        sol.stats["failure"] = "unchecked"
         sol.message = (f"The tolerance could not be checked with {n} nodes: there is no error "
                        f"estimate ({sol.stats['error_estimate']}).")
     elif sol.success and ratio > 1.0:
         sol.status = -1
+        sol.stats["failure"] = "tolerance"
         sol.message = (f"The tolerance could not be met with up to {n} nodes: the estimated error is "
                        f"{ratio:.3g} times atol + rtol |y|.")
     elif sol.success:

@@ -246,7 +246,7 @@ def k_rank_one(x, s):
 def test_eigenvalue_is_refused(rule, n):
     """int_0^1 e^{x-s} y(s) ds has the eigenvalue 1 (discretely too: sum_m w_m = 1)."""
     sol = solve_fredholm(k_rank_one, np.cos, (0.0, 1.0), n, rule)
-    assert not sol.success
+    assert not sol.success and sol.stats["failure"] == "singular"     # (it was None)
     assert "eigenvalue" in sol.message and "condition number" in sol.message
     assert sol.stats["condition"] > 1e12
     with pytest.raises(SolverError, match="eigenvalue"):
@@ -271,6 +271,7 @@ def test_eigenvalue_of_three_argument_kernel_and_threshold():
     # Near, not at, the eigenvalue the solve is good and the condition is reported.
     near = solve_fredholm(k_near, g_one_plus, (0.0, 1.0), 8)
     assert near.success and 100 < near.stats["condition"] < 1e6
+    assert near.stats["failure"] is None
     c = sp.Rational(299, 100)
     # y = 1 + x + c x A, A = int s y = 5/6 + c A / 3: closed form at the nodes
     A = sp.Rational(5, 6) / (1 - c / 3)
@@ -288,6 +289,7 @@ def test_newton_failure_is_reported():
     """y = 1 + int_0^1 y^2 ds: a constant c = 1 + c^2 has no real solution."""
     sol = solve_fredholm(k_no_solution, lambda t: 1.0, (0.0, 1.0), 6, newton_maxiter=30)
     assert not sol.success and "did not converge in 30 iterations" in sol.message
+    assert sol.stats["failure"] == "newton"
     assert sol.stats["newton_iterations"] == 30
     with pytest.raises(SolverError, match="did not converge"):
         solve_fredholm(k_no_solution, lambda t: 1.0, (0.0, 1.0), 6, raise_on_failure=True)
