@@ -60,7 +60,9 @@ class Solution:
     error_estimate : ndarray, shape of ``y``
         Estimated error of each value (from a companion solve with half, or double, the
         steps; see :mod:`integrallimits.volterra._estimate`); NaN where no estimate was
-        made (``error_estimate=False``).  Its maximum is ``stats["max_error_estimate"]``.
+        made (``error_estimate=False``).  Its maximum over the mesh is
+        ``stats["max_error_estimate"]`` (at ``t_eval`` points between mesh points the estimate
+        adds the interpolation's, and may exceed it).
     status : int
         0: the solver reached the end of the interval; -1: it failed (``message`` says
         where and why).  As in :func:`scipy.integrate.solve_ivp`.
