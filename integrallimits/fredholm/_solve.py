@@ -544,24 +544,14 @@ def _solve_on_rule(problem, rule_obj, start=None):
     if not status and record is not None:
         what, where = _user.describe_failure(record)
         message = f"{what} returned a non-finite value (inf/nan) at {where}. {message}"
-    stats["failure"] = None if status else _failure_kind(message)
+    if not status and record is not None and stats.get("failure") != "singular":
+        stats["failure"] = "non-finite"        # (K's non-finite value: the cause)
+    stats["failure"] = None if status else stats.get("failure", "newton")
     sol = FredholmSolution(rule_obj, Y, scalar=kernel.scalar, status=status, message=message,
                            stats=stats, kernel=kernel, g_vec=g_vec, g_nodes=G,
                            g_unchanged=problem.g_unchanged, nodes=nodes, weights=weights)
     problem.g_unchanged = sol._g_unchanged     # g's values are read once per call
     return sol
-
-
-#: ``stats["failure"]`` of a failed Fredholm solve, by a phrase of its message (the messages
-#: of :func:`_solve_linear`, :func:`_newton_stopped` and a kernel's non-finite value).
-_FAILURE_KINDS = (("singular", "singular"), ("non-finite", "non-finite"),
-                  ("not finite", "non-finite"), ("did not converge", "newton"))
-
-
-def _failure_kind(message):
-    """The kind of a failed solve (``stats["failure"]``): "singular" (an eigenvalue, a
-    singular Newton matrix), "non-finite" (K or the iterate), "newton" (no convergence)."""
-    return next((kind for phrase, kind in _FAILURE_KINDS if phrase in message), "newton")
 
 
 def _to_tolerance(solve, rule, rtol, atol, n_start=8, n_max=4096):
@@ -676,6 +666,7 @@ def _solve_linear(kernel, addr, affine, nodes, weights, G, max_condition, counts
         b, anorm = (G + offset).reshape(n), None
         finite = _all_finite(A) and _all_finite(b)
     if not finite:
+        stats["failure"] = "non-finite"
         return (np.full((M, d), np.nan), False,
                 "K is not finite at some pair of nodes (the Nyström matrix has inf/nan entries).",
                 False)
@@ -694,6 +685,7 @@ def _solve_linear(kernel, addr, affine, nodes, weights, G, max_condition, counts
     if not math.isfinite(cond) or cond > max_condition:     # (a float: math's test at once)
         if not math.isfinite(cond):
             Y = np.full((M, d), np.nan)
+        stats["failure"] = "singular"
         return Y, False, _SINGULAR.format(cond=cond, limit=max_condition), False
     if check:
         # Verify on the original equations: for K affine in y the residual is rounding error.
@@ -711,8 +703,11 @@ def _solve_linear(kernel, addr, affine, nodes, weights, G, max_condition, counts
 def _newton_stopped(status, out, maxiter, stats):
     """The message of a compiled Newton loop (:func:`~._assembly._separable_newton`,
     :func:`~._assembly._newton`) that stopped without converging: ``status`` and ``out`` =
-    [iteration, residual, update, condition] as it returned them."""
+    [iteration, residual, update, condition] as it returned them; ``stats["failure"]`` its
+    kind."""
     it = int(out[0])
+    stats["failure"] = {_assembly.NONFINITE: "non-finite", _assembly.SINGULAR: "singular",
+                        _assembly.BAD_UPDATE: "non-finite"}.get(status, "newton")
     if status == _assembly.NONFINITE:
         return (f"The Nyström equations became non-finite (inf/nan) in Newton iteration "
                 f"{it}: K overflows near the iterate; give a better initial guess "
@@ -746,6 +741,7 @@ def _converged(kernel, addr, nodes, weights, G, Y, it, cond, max_condition, coun
     stats["residual"] = float(np.abs(F).max()) if residual is None else float(residual)
     cond = stats["condition"] = float(cond)
     if cond > max_condition:
+        stats["failure"] = "singular"
         return Y, False, _SINGULAR_NEWTON.format(cond=cond, limit=max_condition)
     return Y, True, (f"Newton's method converged in {it} iterations ({Y.size} unknowns); "
                      f"condition number estimate of the Jacobian {cond:.3g}.")
