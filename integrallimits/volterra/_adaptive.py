@@ -1501,7 +1501,7 @@ def with_rough_data(sol, g_vec, kernel, p, run=None, singular=False, quadratic=T
                             f"{ROUGH_SPLIT} (times {ROUGH_SPLIT / (ROUGH_SPLIT - 1.0):.3g}: the "
                             f"error of a jump falls like the step).")
             return sol
-    if not q > 1.0 or sol._companion_estimate is None:
+    if not q > 1.0:
         return sol
     factor = 2.0 ** q - 1.0
     np.maximum(est, sol._companion_estimate * factor, out=est)
