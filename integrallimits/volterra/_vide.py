@@ -1023,7 +1023,8 @@ def solve_vide(f, K, y0, t_span=None, n_steps=None, method=None, *, args=None, m
     if not have_kjac:
         kj_address = _loops.no_jacobian()
 
-    # the memory z at the stages of the latest solves, by their values' array (for rough_data)
+    # the memory z at the stages of the latest solves, by their meshes (for rough_data: a
+    # solve on a mesh is the same solve whenever it is made)
     memories = {}
 
     def run(mesh, Y=None, Ys=None, start=0):
@@ -1039,27 +1040,25 @@ def solve_vide(f, K, y0, t_span=None, n_steps=None, method=None, *, args=None, m
             counts, start),
             args, estimated_work(N - start, m, d, memory))
         if status == SUCCESS and not start:
-            memories[id(Y)] = (Y, Zo)
+            memories[mesh.tobytes()] = Zo
             while len(memories) > MEMORIES:
                 del memories[next(iter(memories))]
         return Run(Y, status, index, N + 1 if status == SUCCESS else index, counts, Ys, record)
 
-    def memory_of(mesh, Y):
-        """z at the stages of the solve whose values are ``Y`` (or a view of their first rows,
-        as a solution keeps them) and the kernel evaluations it took: solved again if it is
-        no longer known; zeros without memory."""
+    def memory_of(mesh):
+        """z at the stages of the solve on ``mesh`` and the kernel evaluations it took: solved
+        again if it is no longer known; zeros without memory."""
         n = (len(mesh) - 1) * m
         if not memory:
             return np.zeros((n, d)), 0
-        for key in (id(Y), id(Y.base)):
-            known = memories.get(key)
-            if known is not None and (known[0] is Y or known[0] is Y.base) and \
-                    known[0].ctypes.data == Y.ctypes.data and len(known[1]) >= n:
-                return known[1][:n], 0
-        again = run(np.ascontiguousarray(mesh, dtype=float))
+        mesh = np.ascontiguousarray(mesh, dtype=float)
+        known = memories.get(mesh.tobytes())
+        if known is not None:
+            return known, 0
+        again = run(mesh)
         if again.status != SUCCESS:    # (values the loop cannot reproduce: the sweep without z)
             return np.zeros((n, d)), int(again.counts[NFEV])
-        return memories[id(again.Y)][1], int(again.counts[NFEV])
+        return memories[mesh.tobytes()], int(again.counts[NFEV])
 
     implicit = meth.implicit
 
@@ -1108,7 +1107,7 @@ def solve_vide(f, K, y0, t_span=None, n_steps=None, method=None, *, args=None, m
         like h^(order); of order 2, radau1's, K = -100 (y - sin s) on 24 steps of [0, 2]
         bounded a miss 55 times the estimate, 18 times the error.)"""
         order = max(meth.order, ROUGH_ORDER)
-        Z, evaluations = memory_of(mesh, Y)
+        Z, evaluations = memory_of(mesh)
         delta = _rough_f(f_address, theta, mesh, Y, Z, c, order)
         if memory:
             missed, calls = kernel_defects(kernel, mesh, Y, order)
