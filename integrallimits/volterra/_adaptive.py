@@ -929,8 +929,20 @@ def _failed_pass(t, Y, failure, kernel_failure, h_floor, max_steps, run, p, meth
     # at rtol 1e-6 kept values up to t = 1.0000002, past the blow-up at 1)
     comp = estimate_error(companion(run), t, Y, p, False, 1, uncheck_on_failure=True) \
         if n >= 2 else None
-    if info["failure"] == "blow-up":   # (from all the values: the trim drops the last ones)
-        fit = blow_up_time(t, Y, comp.estimate if comp is not None else np.full_like(Y, np.nan))
+    # (the blow-up law is fitted to all the values: the trim below drops the last ones)
+    fit = blow_up_time(t, Y, comp.estimate if comp is not None else np.full_like(Y, np.nan)) \
+        if info["failure"] == "blow-up" else None
+    if fit is not None and not math.isfinite(fit[1]):
+        # no law fits the rise (rk4, K jumping from 1 to 2 in s at 0.503, rtol 1e-6: steps
+        # collapsed at the jump, where y = 2.31 rose from 1, and the solve said it blew up)
+        message = (f"The step size collapsed at t = {t_fail:.10g} (below {h_floor:.3g}) at "
+                   f"|y| = {size:.3g}: the local error does not fall as the steps shrink "
+                   f"there, and the values before it do not rise as towards a blow-up that "
+                   f"can be located: data that is not smooth there (a jump of K or g), or a "
+                   f"singularity of the solution. A looser tolerance or a given mesh "
+                   f"(n_steps, with its error estimate) may reach the end.")
+        info["failure"], fit = "step-collapse", None
+    if fit is not None:
         info.update(blow_up_time=fit[0], blow_up_time_error=fit[1], blow_up_exponent=fit[2])
         law = (f"; as |y| ~ C (t* - t)^-{fit[2]:.3g} there, the blow-up time is "
                f"t* = {fit[0]:.10g} +- {fit[1]:.2g}" if math.isfinite(fit[2]) else "")

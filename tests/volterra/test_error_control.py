@@ -1146,6 +1146,27 @@ def test_a_step_collapse_on_a_decaying_solution_is_not_called_a_blow_up():
     assert np.all(np.abs(sol.y - exact) <= 10 * (1e-8 + 1e-8 * exact))
 
 
+def _jump_in_s(t, s, y, a):
+    return (1.0 if s < a else 2.0) * y
+
+
+def test_a_step_collapse_at_a_jump_of_k_on_a_rising_solution_is_not_called_a_blow_up():
+    """rk4 on y = 1 + t + int c(s) y ds, c jumping from 1 to 2 at s = 0.503, rtol 1e-6: the
+    controller's steps collapse at the jump, where y = 2.31 has risen from 1, and the failure
+    was "blow-up", "the solution has a singularity there", with a blow-up time.  No law fits
+    that rise: a step collapse that names the jump as a possible cause; the values kept meet
+    the tolerance."""
+    a = 0.503
+    sol = solve_volterra(_jump_in_s, lambda t, a: 1.0 + t, (0.0, 1.0), method="rk4", args=(a,),
+                         rtol=1e-6, atol=1e-8)
+    assert not sol.success and sol.stats["failure"] == "step-collapse", sol.message
+    assert "blow_up_time" not in sol.stats and "a jump of K or g" in sol.message
+    assert "singularity there" not in sol.message
+    assert sol.t_failure == pytest.approx(a, abs=1e-9)
+    exact = -1.0 + 2.0 * np.exp(sol.t)       # (before the jump)
+    assert sol.t[-1] <= a and np.all(np.abs(sol.y - exact) <= 10 * (1e-8 + 1e-6 * exact))
+
+
 @pytest.mark.parametrize("method, lam", [("gauss3", 1e3), ("gauss4", 1e4)])
 def test_a_refinement_that_does_not_converge_from_a_stiff_first_step_restarts_resolved(method,
                                                                                        lam):
