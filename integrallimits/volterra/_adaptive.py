@@ -170,6 +170,13 @@ SLOW = 2.0
 #: ... measured on retries at least RETRY times shorter (a pair rejected by a small factor is
 #: retried a little shorter, and the exponent of the two is noise).
 RETRY = 2.0
+#: A pair whose local error falls slowly (:func:`_falls_slowly`: like H, over a jump of K, g
+#: or y) is accepted once that error is at most ROUGH_SHARE of the tolerance, per step rather
+#: than per unit step: the error per unit step of such a pair does not fall as it shrinks, and
+#: the pass collapsed there (rk4, K jumping in s at 0.503, rtol 1e-6: "blow-up" at |y| = 2.3;
+#: radau2 to 2^15 uniform steps, 1.3e10 kernel evaluations, and failed).  One such pair per
+#: jump: its error persists in every later value, and the global check measures it.
+ROUGH_SHARE = 0.1
 #: An explicit method's pass stops as stiff (:func:`_controlled_pass`) once the pairs of its
 #: stability limit's length to the end would take it past ``max_steps``, for HELD pairs in a
 #: row ...
@@ -507,11 +514,11 @@ def solve_adaptive(meth, kernel, g_vec, t0, T, *, rtol, atol, newton_tol, newton
                                             meth.min_steps)
             total += calls
             if over is not None and over.max() > 1.0:
-                trusted, rounds = False, 1
+                trusted, rounds, previous = False, 1, (t, first.Y)
                 suspect = _local_mesh(t, _made_here(over, i), float(over.max()))
                 non_smooth = float(t[i])
                 profile = (first, t)            # (to fall back on if its refinement fails)
-            elif rough_steps.any():     # (confirmed by dividing them: see _confirmed_change)
+            elif rough_steps.any():     # (confirmed by dividing them: see _raised)
                 trusted, rounds, previous = False, 1, (t, first.Y)
                 suspect = _local_mesh(t, rough_steps, LOCAL_SPLIT)
                 profile = (first, t)
@@ -599,22 +606,35 @@ def solve_adaptive(meth, kernel, g_vec, t0, T, *, rtol, atol, newton_tol, newton
                 total += calls
                 if over is None or over.max() <= 1.0:
                     non_smooth = None
-                    if not rough_steps.any():
+                    # steps divided where g is not smooth or where a check disagreed: the
+                    # answer stands where the last division changed it by less than the
+                    # tolerance (see _raised)
+                    change = _change(previous, t, Y) if previous is not None else None
+                    if change is not None and np.any(rough_steps & _kept(previous[0], t)):
+                        change = None   # (that division left a step where the data are not
+                        # smooth as it was: radau2, g with a kink at 0.618, rtol 1e-8, was
+                        # accepted at 42 times the tolerance on a division nearby)
+                    if change is None and not rough_steps.any():
                         break
-                    # g or K is not smooth in some steps: the answer stands where dividing them
-                    # changes it by less than the tolerance (see _confirmed_change)
-                    raised = _confirmed_change(previous, t, Y, comp.estimate, rtol, atol) \
-                        if previous is not None else None
+                    raised = None if change is None else _raised(change, comp.estimate, Y,
+                                                                  rtol, atol)
                     if raised is not None:
                         comp.estimate = raised
                         break
+                    steps = rough_steps if rough_steps.any() else _where_changed(
+                        previous, t, Y, rtol, atol)
                     trusted, previous = False, (t, Y)
+                    if change is not None:
+                        comp.estimate = np.maximum(comp.estimate, change)
+                        ratio = float(np.max(over_tolerance(comp.estimate,
+                                                            tolerance_of(Y, rtol, atol))))
                     if rounds >= LOCAL_ROUNDS:
                         break
-                    rounds += 1
-                    suspect = _local_mesh(t, rough_steps, LOCAL_SPLIT)
+                    if steps is not None:       # (else refined as a whole, below)
+                        rounds += 1
+                        suspect = _local_mesh(t, steps, LOCAL_SPLIT)
                 else:
-                    trusted, ratio = False, float(over.max())
+                    trusted, ratio, previous = False, float(over.max()), (t, Y)
                     non_smooth = float(t[i])
                     if rounds >= LOCAL_ROUNDS:
                         break
@@ -623,11 +643,15 @@ def solve_adaptive(meth, kernel, g_vec, t0, T, *, rtol, atol, newton_tol, newton
             else:
                 non_smooth = None
                 here = None
-                if rounds and comp.first_bad is None:   # (the shifted check found a non-smooth
-                    # point: refined where the error is made)
+                if comp.first_bad is None and (rounds or rough and tightest <= 1.0):
+                    # (the shifted check found a non-smooth point, or a pass at the tolerance
+                    # showed signs of one: refined where the error is made, not as a whole:
+                    # gauss4, K jumping in s at 0.618, rtol 1e-10, whose pass at the tolerance
+                    # stepped over the jump after the last Gauss points of its pair, refined
+                    # the pass's profile to 2^15 steps, 4.9e10 kernel evaluations, and failed)
                     here = _where_made(comp.estimate, Y, rtol, atol)
                 if here is not None:
-                    non_smooth = float(t[int(np.argmax(here))])
+                    non_smooth, previous = float(t[int(np.argmax(here))]), (t, Y)
                     if rounds >= LOCAL_ROUNDS:
                         break
                     rounds += 1
@@ -686,21 +710,34 @@ def solve_adaptive(meth, kernel, g_vec, t0, T, *, rtol, atol, newton_tol, newton
                 # steps, the estimate 1.3 to 7.6 times the tolerance, then on to 702 steps):
                 # a pass at the tolerance
                 rose = _rose(refinements)
-                loose = float(PILOT) ** p if n >= PILOT_STEPS else 1.0
-                if comp.first_bad is None and loose < tightest and (rose or (
-                        uniform and n >= PILOT_STEPS and _made_here(np.max(over_tolerance(
-                            comp.estimate, tolerance_of(Y, rtol, atol)), axis=1)) is not None)):
-                    # (or the few uniform steps predicted were not enough, and the error is
-                    # made in a few of them: a pass, a pilot where it predicts PILOT_STEPS,
-                    # as the uniform try would have run had it predicted so)
-                    uniform = False
+                made = n >= PILOT_STEPS and _made_here(np.max(over_tolerance(
+                    comp.estimate, tolerance_of(Y, rtol, atol)), axis=1)) is not None
+                loose = float(PILOT) ** p if n >= PILOT_STEPS and (uniform or not made) \
+                    else 1.0
+                if comp.first_bad is None and loose < tightest and (rose or made):
+                    # (or the error is made in a few steps: after the few uniform steps
+                    # predicted, a pass, a pilot where it predicts PILOT_STEPS, as the uniform
+                    # try would have run had it predicted so; after a pilot, a pass at the
+                    # tolerance, whose steps over a jump of the data it missed are sized on
+                    # their own (ROUGH_SHARE): radau2, K jumping in s at 0.503, rtol 1e-6
+                    # refined the pilot's profile to 2^15 steps and failed)
+                    after_pass, uniform = not uniform, False
                     passed = controlled(loose, _first_step(T - t0, ratio, loose, p,
                                                            steps=len(t) - 1))
-                    if isinstance(passed, Solution):
-                        return passed
-                    t, Y, stages, local, info = passed
-                    continue
-                t = _paired(remesh(t, n))
+                    here = _where_made(comp.estimate, Y, rtol, atol) \
+                        if isinstance(passed, Solution) and after_pass and not rose else None
+                    if here is None:
+                        if isinstance(passed, Solution):
+                            return passed
+                        t, Y, stages, local, info = passed
+                        continue
+                    # (that pass did not reach the end: this mesh is refined where the error
+                    # is made; rk4, g with a kink at 0.5, rtol 1e-10: its steps collapsed
+                    # just after the kink)
+                    rounds, previous = rounds + 1, (t, Y)
+                    t = _local_mesh(t, here, ratio)
+                else:
+                    t = _paired(remesh(t, n))
             local = None
             fine = run(t)
             total += int(fine.counts[0])
@@ -844,15 +881,20 @@ def _controlled_pass(meth, kernel, g_vec, t0, T, rtol, atol, newton_tol, newton_
         scale = tolerance_of(np.maximum(np.abs(yn), np.abs(y_end)), rtol, atol)
         local = np.abs(y_big - y_end) / (2.0 ** p - 1.0)
         ratio = float(np.max(over_tolerance(local, scale * LOCAL_SHARE * (H / span))))
-        size = float(np.max(over_tolerance(local, scale)))
-        if store.n and tried is not None and tried[0] == tn and \
-                _falls_slowly(tried[1], tried[2], H, size, p):
-            store.rough = True      # (not the first pair: sized from the uniform try, it can
-                                    # be far from the asymptotic regime)
-        tried = (tn, H, size)
+        per_step = float(np.max(over_tolerance(local, scale)))
+        slow = bool(store.n) and tried is not None and tried[0] == tn and \
+            _falls_slowly(tried[1], tried[2], H, per_step, p)
+        store.rough |= slow     # (not the first pair: sized from the uniform try, it can be
+                                # far from the asymptotic regime)
+        tried = (tn, H, per_step)
         trend = 1.0
-        if ratio <= 1.0:
-            store.local.append(float(np.max(over_tolerance(local, scale))))
+        # a pair over a jump of the data (its local error falls like H, so the error per
+        # unit step never does) is accepted on its error per step (see ROUGH_SHARE)
+        # (its finer solution's error is then up to the whole difference of the two, not
+        # 1 / (2^p - 1) of it)
+        over_jump = slow and ratio > 1.0 and per_step * (2.0 ** p - 1.0) <= ROUGH_SHARE
+        if ratio <= 1.0 or over_jump:
+            store.local.append(per_step * (2.0 ** p - 1.0) if over_jump else per_step)
             store.caps.append(cap[2] if explicit and not exact else math.inf)
             exact = explicit and np.array_equal(y_big, y_end) and np.array_equal(y_end, yn)
             size = max(size, float(np.max(np.abs(y_end))))
@@ -867,7 +909,9 @@ def _controlled_pass(meth, kernel, g_vec, t0, T, rtol, atol, newton_tol, newton_
             constant = ratio / H ** p
             if previous > 0.0 and constant > 0.0:
                 trend = min(TREND, max(1.0, constant / previous))
-            previous = constant
+            previous = 0.0 if over_jump else constant
+            if over_jump:
+                ratio, trend = 0.0, 1.0     # (the pairs beyond it: as fast as they may grow)
         else:
             rejected += 1
         grow = SAFETY * (1.0 / (ratio * trend)) ** (1.0 / p) if ratio > 0 else 4.0
@@ -1254,7 +1298,7 @@ def _rough_forcing(g_vec, t, Y, p, rtol, atol):
     radau3 at rtol 1e-6 was a success on 14 steps with an error of 1.8e-2 for an estimate of
     8.5e-9): such a g has the shifted check run and, where that agrees, the steps where g is
     not smooth divided (``LOCAL_SPLIT``, at most LOCAL_ROUNDS times) until the answer changes
-    by less than the tolerance (:func:`_confirmed_change`; with the kink in the first step,
+    by less than the tolerance (:func:`_raised`; with the kink in the first step,
     every mesh, the shifted ones too, misses it alike).  (p + 1) N + 1 values of g, not kernel
     evaluations, once per accepted mesh.
     """
@@ -1551,7 +1595,7 @@ def _rough_kernel(kernel, t, Y, p, rtol, atol):
     inside a step is missed alike by the quadrature of that step in every later integral:
     y = 1 + t + int c(s) y, c = 1 before 0.5 and 2 after, gauss4 at rtol 1e-10 was a success
     8e7 times over the tolerance.  The steps found are divided as g's are
-    (:func:`_confirmed_change`).  (p + 2) N kernel evaluations a sweep in one compiled call
+    (:func:`_raised`).  (p + 2) N kernel evaluations a sweep in one compiled call
     (:func:`_kernel_differences`), once per accepted mesh; none for t where the kernel's
     code never names it (:func:`_names`: K = -y^2, whose 4-step rk4 solve at rtol 1e-3 the
     t-differences made 1.23 times as costly), none at all where it names neither t nor s and
@@ -1813,16 +1857,10 @@ def _differences():
     return _COMPILED[0]
 
 
-def _confirmed_change(previous, t, Y, estimate, rtol, atol):
-    """The estimate of ``Y`` on ``t`` raised to its change from ``previous`` = (mesh, values),
-    the answer before a local refinement of the steps where g is not smooth (its points are
-    points of ``t``; the points between take the larger change of their neighbours), or None
-    where that raised estimate exceeds the tolerance somewhere, or the meshes are not nested.
-
-    A non-smooth point of g just after a mesh point is missed alike by every mesh that keeps
-    that point, the shifted ones too where it is in the first step; its error falls as the
-    steps around it are divided (like the offset of the point in its step), and the change
-    of the answer from one division to the next is then at least its error after it."""
+def _change(previous, t, Y):
+    """The change of the answer ``Y`` on ``t`` from ``previous`` = (mesh, values), the answer
+    before a local division of steps (its points are points of ``t``; the points between take
+    the larger change of their neighbours), or None where the meshes are not nested."""
     tp, Yp = previous
     idx = np.searchsorted(t, tp)
     if np.any(idx >= len(t)) or not np.array_equal(t[idx], tp):
@@ -1832,9 +1870,45 @@ def _confirmed_change(previous, t, Y, estimate, rtol, atol):
     points = np.arange(len(t))
     after = np.searchsorted(idx, points)
     here = idx[after] == points
-    spread = np.where(here[:, None], change[after],
-                      np.maximum(change[np.maximum(after - 1, 0)], change[after]))
-    raised = np.maximum(estimate, spread)
+    return np.where(here[:, None], change[after],
+                    np.maximum(change[np.maximum(after - 1, 0)], change[after]))
+
+
+def _kept(tp, t):
+    """Whether each step of the mesh ``t`` is a step of the mesh ``tp`` (not divided)."""
+    idx = np.minimum(np.searchsorted(tp, t), len(tp) - 1)
+    shared = tp[idx] == t
+    return shared[:-1] & shared[1:] & (idx[1:] == idx[:-1] + 1)
+
+
+def _where_changed(previous, t, Y, rtol, atol):
+    """The steps of ``t`` (a boolean per step) inside the steps of ``previous`` = (mesh,
+    values), the answer before the last division, over which its change (:func:`_change`)
+    over the tolerance was made (:func:`_where_made`), or None (the change made everywhere).
+    All the pieces of a divided step: which of them holds the non-smooth point, the change
+    at the old points does not say."""
+    tp, Yp = previous
+    idx = np.searchsorted(t, tp)
+    old = _where_made(np.abs(Y[idx] - Yp), Yp, rtol, atol)
+    if old is None:
+        return None
+    return old[np.clip(np.searchsorted(tp, t[:-1], side="right") - 1, 0, len(old) - 1)]
+
+
+def _raised(change, estimate, Y, rtol, atol):
+    """The ``estimate`` raised to the ``change`` of the answer from the last division of
+    steps where the data are not smooth (:func:`_change`), or None where that exceeds the
+    tolerance somewhere.
+
+    A non-smooth point of g just after a mesh point is missed alike by every mesh that keeps
+    that point, the shifted ones too where it is in the first step; its error falls as the
+    steps around it are divided (like the offset of the point in its step), and the change
+    of the answer from one division to the next is then at least its error after it.  So
+    is a jump of K in s whose offsets in the divided step and in the shifted check's step
+    happen to give the same error: gauss2, K jumping at s = 0.5 (0.82 of its step, after its
+    last Gauss point), rtol 1e-8, was accepted by the shifted check at 12.6 times the
+    tolerance, after a division that had changed the answer by 68 times it."""
+    raised = np.maximum(estimate, change)
     return raised if np.max(over_tolerance(raised, tolerance_of(Y, rtol, atol))) <= 1.0 else None
 
 

@@ -2359,7 +2359,7 @@ def test_a_kink_of_g_that_the_shifted_check_misses_is_divided_until_the_answer_s
     every mesh misses it alike, the shifted ones too (gauss2, c = 0.05: a success on 4 steps,
     990 times over the tolerance; gauss4: 5.4 times over, the estimate 94 times below).
     The steps where g is not smooth are divided until the answer changes by less than the
-    tolerance there, the change raising the estimate (``_adaptive._confirmed_change``)."""
+    tolerance there, the change raising the estimate (``_adaptive._raised``)."""
     sol = solve_volterra(lambda t, s, y: -y, lambda t: 1.0 + max(t - c, 0.0), (0.0, 1.0),
                          method=method, rtol=tol, atol=tol)
     exact = np.exp(-sol.t) + np.where(sol.t < c, 0.0, 1.0 - np.exp(-(sol.t - c)))
