@@ -29,9 +29,13 @@ difference of the two values at t_n + H estimates the local error of the pair,
 
 and the pair is accepted when le <= (atol + rtol |y|) H / (T - t0) (error per unit step: the
 local errors of a Volterra equation persist, so their sum, not each, is what the global error is
-made of). The next H follows from le ~ H^(p+1): H_new = H * 0.9 (tolerance / (le trend))^(1/p),
-clipped to [H/5, 4 H], where ``trend`` is the growth of the error constant le / H^(p+1) since
-the last accepted pair (between 1 and ``TREND``): where the solution steepens the controller
+made of), or, for a pair retried shorter whose local error fell like H rather than H^(p+1)
+(a jump of K, g or y inside it, :func:`_falls_slowly`), when the whole difference
+|y_H - y_{H/2,H/2}| is at most ``ROUGH_SHARE`` times the tolerance (its error per unit step
+does not fall as it shrinks; the next pair may then be 4 times longer). The next H follows
+from le ~ H^(p+1): H_new = H * 0.9 (tolerance / (le trend))^(1/p), clipped to [H/5, 4 H],
+where ``trend`` is the growth of the error constant le / H^(p+1) since the last accepted pair
+(between 1 and ``TREND``): where the solution steepens the controller
 anticipates it (on tan t, radau3 at 1e-9 had 12 of 25 pairs rejected, one after each accepted
 pair; now 2). The first H comes from the uniform try (:func:`_first_step`). Accepted pairs are
 the mesh, so the mesh of the big steps is the mesh with every other point: the companion solve
