@@ -714,8 +714,9 @@ def solve_adaptive(meth, kernel, g_vec, t0, T, *, rtol, atol, newton_tol, newton
                 # steps, the estimate 1.3 to 7.6 times the tolerance, then on to 702 steps):
                 # a pass at the tolerance
                 rose = _rose(refinements)
-                made = n >= PILOT_STEPS and _made_here(np.max(over_tolerance(
-                    comp.estimate, tolerance_of(Y, rtol, atol)), axis=1)) is not None
+                made = n >= PILOT_STEPS and (uniform or rough) and _made_here(np.max(
+                    over_tolerance(comp.estimate, tolerance_of(Y, rtol, atol)), axis=1)) \
+                    is not None
                 loose = float(PILOT) ** p if n >= PILOT_STEPS and (uniform or not made) \
                     else 1.0
                 if comp.first_bad is None and loose < tightest and (rose or made):
