@@ -1427,8 +1427,8 @@ def with_rough_data(sol, g_vec, kernel, p, run=None, singular=False, quadratic=T
     [0, 1]), a jump or kink of the data within c_1 h / ROUGH_SPLIT after a mesh point of a
     rough step or (1 - c_m) h / ROUGH_SPLIT before one is missed alike by the divided solve,
     which keeps that point and whose nearest stage lies beyond it: those blind ends are
-    checked too (:func:`blind_ends`), and the estimates from the end of the step on are
-    raised to what a jump there can make.  An estimate so raised over half the solution's
+    checked too (:func:`blind_ends`), and where one sees a jump that may exceed the estimate
+    its piece is divided again (:func:`resolved_ends`).  An estimate so raised over half the solution's
     size fails the solve (afterwards, :func:`._tolerance.with_confirmed_digits`).  Where g or
     K raises at a point of the check that the solve never took (K at s = T, which Gauss points
     never reach, reading a table one past its end), the solution is left as it is.  Cost, on
@@ -1505,18 +1505,16 @@ def with_rough_data(sol, g_vec, kernel, p, run=None, singular=False, quadratic=T
             np.maximum(est, change, out=est)     # (in place: also error_estimate_mesh)
             if nodes is not None:
                 try:
-                    bound, calls = blind_ends(g_vec, kernel, t, np.flatnonzero(rough), divided,
-                                              Yd, nodes, p)
+                    calls, raised = resolved_ends(run, g_vec, kernel, t, Y, est,
+                                                  np.flatnonzero(rough), divided, Yd, nodes, p)
                 except Exception:   # noqa: BLE001 (g or K raised at a new point: unchecked)
-                    bound, calls = None, 0
+                    calls, raised = 0, False
                 sol.stats["nfev"] += calls
                 sol.stats["error_estimate_nfev"] += calls
-                if bound is not None and np.any(bound > est):
-                    np.maximum(est, bound, out=est)
+                if raised:
                     blind = ("  A jump or kink of the data next to a mesh point of those "
                              "steps, nearer than their stages reach, is missed by every "
-                             "division alike: the estimates after it were raised to what "
-                             "one there can make.")
+                             "division alike: the pieces next to it were divided again.")
             sol.stats["max_error_estimate"] = largest_estimate(est)
             sol.message += (f"{where}: the estimates were raised to the change of the answer "
                             f"when those steps and their neighbours are divided into "
@@ -1534,12 +1532,14 @@ def with_rough_data(sol, g_vec, kernel, p, run=None, singular=False, quadratic=T
     return sol
 
 
-def blind_ends(g_vec, kernel, t, steps, divided, Yd, nodes, p):
-    """(bound, evaluations): bound (N + 1, d) a bound of the error at the points of the mesh
-    ``t`` that a jump or kink of the data in the blind ends of the rough ``steps`` makes, which
-    the solve on the ``divided`` mesh (values ``Yd``; the steps divided into ROUGH_SPLIT
-    pieces) misses alike: a Runge-Kutta method with the stage points ``nodes`` c (in [0, 1])
-    samples the data of a piece of length h_p at t + c_i h_p only, so a jump at a distance w
+def blind_ends(g_vec, kernel, t, steps, divided, Yd, nodes, p, level=1):
+    """(bounds, steps, after, evaluations): bounds (M, d) of the error that a jump or kink of
+    the data in each of the M blind ends of the rough ``steps`` of the mesh ``t`` makes from
+    the end of its step on, the step of each, and whether the end follows the step's start
+    (else it precedes its end).  The solve on the ``divided`` mesh (values ``Yd``; the pieces
+    next to the kept points h_p = h / ROUGH_SPLIT^``level`` long) misses such a jump alike: a
+    Runge-Kutta method with the stage points ``nodes`` c (in [0, 1]) samples the data of a
+    piece of length h_p at t + c_i h_p only, so a jump at a distance w
     < c_1 h_p after a mesh point the divided solve keeps, or w < (1 - c_m) h_p before one, is
     on the same side of every stage of both solves: each misses the integral of the jump J
     over w alike (an error about J w, up to the solution's sensitivity), and the change of
@@ -1554,29 +1554,28 @@ def blind_ends(g_vec, kernel, t, steps, divided, Yd, nodes, p):
     derivative where they are smooth: of g, times (b - a); of K
     (:func:`kernel_differences`, y on the chord of ``Yd`` between a and b) times (b - a)
     where K names t (they are then also times t_(n+1) - t0), else as they are (times
-    b - a).  The bound from the end of the step on is the largest of those of the steps
-    before.  A jump J between the points k and k + 1 at w ~ (k + 1) (b - a) / (p + 1) from the
+    b - a).  A jump J between the points k and k + 1 at w ~ (k + 1) (b - a) / (p + 1) from the
     mesh point gives J C(p + 1, k) (b - a), at least (p + 1) J w: the margin of a sensitivity
     of the solution up to p + 1; up to C(p + 1, k) (p + 1) / (k + 1) times J w where the jump
-    lies in the middle (radau3 with K jumping in s 0.003 after a mesh point of 6 steps: an
-    estimate 8 times the error, for 0.46 times before).  p + 2 values of g and (p + 2)
+    lies in the middle (radau3 with K jumping in s 0.003 after a mesh point of 6 steps: 17
+    times the error).  p + 2 values of g and (p + 2)
     (1 + in t) kernel evaluations a blind end, two ends of a rough step at most (none where
     c_1 = 0 and c_m = 1: rk4; radau's c_m = 1: its start only)."""
     c = np.asarray(nodes, dtype=float)
-    n_points, d = len(t), Yd.shape[-1]
-    bound = np.zeros((n_points, d))
-    h = (t[steps + 1] - t[steps]) / ROUGH_SPLIT
-    ends, owner = [], []
-    for j, hp in zip(steps.tolist(), h.tolist()):
-        inside = INSIDE * hp * ROUGH_SPLIT
+    h = t[steps + 1] - t[steps]
+    ends, owner, after = [], [], []
+    for j, hj in zip(steps.tolist(), h.tolist()):
+        inside, hp = INSIDE * hj, hj / ROUGH_SPLIT ** level
         if c[0] * hp > 2.0 * inside:
             ends.append((t[j] + inside, t[j] + c[0] * hp))
             owner.append(j)
+            after.append(True)
         if (1.0 - c[-1]) * hp > 2.0 * inside:
             ends.append((t[j + 1] - (1.0 - c[-1]) * hp, t[j + 1] - inside))
             owner.append(j)
+            after.append(False)
     if not ends:
-        return None, 0
+        return np.zeros((0, Yd.shape[-1])), np.array(owner, dtype=int), np.array(after), 0
     ab = np.array(ends)                                     # (M, 2)
     width = ab[:, 1] - ab[:, 0]
     weights = difference_weights(p)
@@ -1597,11 +1596,62 @@ def blind_ends(g_vec, kernel, t, steps, divided, Yd, nodes, p):
     out, calls = kernel_differences(kernel, mesh, rows, p, stride=2)
     dk = out[2::2] * (width[:, None] if _names(kernel, 0) else 1.0)
     dk[~(dk == dk)] = 0.0
-    est = np.maximum(est, dk)
-    for k, j in enumerate(owner):
-        np.maximum(bound[j + 1], est[k], out=bound[j + 1])
-    np.maximum.accumulate(bound, axis=0, out=bound)
-    return bound, calls
+    return np.maximum(est, dk), np.array(owner, dtype=int), np.array(after), calls
+
+
+#: Solves on a given mesh (:func:`resolved_ends`): the most times the pieces next to the kept
+#: mesh points of rough steps are divided again (by ROUGH_SPLIT) where a blind end sees a jump.
+BLIND_LEVELS = 4
+
+
+def resolved_ends(run, g_vec, kernel, t, Y, est, steps, divided, Yd, nodes, p):
+    """(evaluations, raised): ``est`` (of the solve ``Y`` on the mesh ``t``) raised in place
+    where a jump or kink of the data lies in a blind end of the rough ``steps`` of the solve on
+    the ``divided`` mesh (values ``Yd``), and whether it was.  The blind ends
+    (:func:`blind_ends`) whose bound exceeds the estimate at the end of their step have the
+    pieces they lie in divided again into ROUGH_SPLIT (their blind ends ROUGH_SPLIT times
+    shorter: a jump there is now between stages, or nearer the point, where it makes less),
+    the estimates are raised to the change of the answer (times ROUGH_SPLIT / (ROUGH_SPLIT - 1),
+    as for the first division), and so on, up to BLIND_LEVELS divisions: the bounds of the
+    blind ends left are then raised into the estimates.  A bound is generous where the data
+    vary fast but are smooth (y = 1 + int e^(-5 (t - s)) y, 16 gauss2 steps over [0, 1000],
+    whose first step's first stage misses the layer of y: its bound at the first division,
+    9.0, is 36 times the error, which a solve three divisions further measures)."""
+    calls = 0
+    h = t[steps + 1] - t[steps]
+    raised = False
+    for level in range(1, BLIND_LEVELS + 1):
+        ends, owner, after, more = blind_ends(g_vec, kernel, t, steps, divided, Yd, nodes, p,
+                                              level)
+        calls += more
+        over = np.any(ends > est[owner + 1], axis=1)
+        if not over.any():
+            return calls, raised
+        status = -1
+        if level < BLIND_LEVELS:
+            points = []
+            for j, first in zip(owner[over].tolist(), after[over].tolist()):
+                hj = h[np.searchsorted(steps, j)] / ROUGH_SPLIT ** (level + 1)
+                k = np.arange(1, ROUGH_SPLIT)
+                points.append(t[j] + hj * k if first else t[j + 1] - hj * k)
+            finer = np.union1d(divided, np.concatenate(points))
+            try:
+                Yf, status, _, more = run(finer)
+            except Exception:   # noqa: BLE001 (g or K raised at a new point: as a failed solve)
+                status, more = -1, 0
+            calls += more
+        if status != 0:         # (the last level, or a failed solve: the bounds themselves)
+            bound = np.zeros_like(est)
+            for k in np.flatnonzero(over).tolist():
+                np.maximum(bound[owner[k] + 1], ends[k], out=bound[owner[k] + 1])
+            np.maximum.accumulate(bound, axis=0, out=bound)
+            np.maximum(est, bound, out=est)
+            return calls, True
+        change = np.abs(Yf[np.searchsorted(finer, t)] - Y) * (ROUGH_SPLIT / (ROUGH_SPLIT - 1.0))
+        raised = raised or bool(np.any(change > est))
+        np.maximum(est, change, out=est)
+        divided, Yd = finer, Yf
+    return calls, raised
 
 
 def _rough_kernel(kernel, t, Y, p, rtol, atol):
