@@ -1433,14 +1433,14 @@ def with_rough_data(sol, g_vec, kernel, p, run=None, singular=False, quadratic=T
     Where g or K raises at a point of the check that the solve never took (K at s = T, which
     Gauss points never reach, reading a table one past its end), the solution is left as it
     is.  Cost, on every successful solve: (p + 1) N + 1 kernel evaluations (twice where K
-    names t), counted in ``nfev``, and (p + 1) N + 1 values of g, a fraction 1/N of an O(N^2) solve's; where the
-    data are not smooth, a solve on N + 3 (ROUGH_SPLIT - 1) steps or so, and the blind ends'
-    (p + 2) evaluations of K (twice where it names t) and of g each (and a solve for each
-    division of :func:`resolved_ends`).  Solves whose history is not
-    O(N^2) (``quadratic`` False: the fast history of a convolution kernel, t-independent
-    kernels) are checked only on meshes too small for the rate, as before: there the sweeps
-    cost more than the solve (gregory6 with the fast history at N = 2^14: 5.3 -> 18.4 ms),
-    and a divided solve would take the direct O(N^2) history (``run`` None for them).
+    names t), counted in ``nfev``, and (p + 1) N + 1 values of g, a fraction 1/N of an O(N^2)
+    solve's; where the data are not smooth, a solve on N + 3 (ROUGH_SPLIT - 1) steps or so,
+    and the blind ends' p + 2 values of g and of K (twice where it names t) each (and a solve
+    for each division of :func:`resolved_ends`).  Solves whose history is not O(N^2)
+    (``quadratic`` False: the fast history of a convolution kernel, t-independent kernels) are
+    checked only on meshes too small for the rate, as before: there the sweeps cost more than
+    the solve (gregory6 with the fast history at N = 2^14: 5.3 -> 18.4 ms), and a divided
+    solve would take the direct O(N^2) history (``run`` None for them).
 
     ``singular`` (a weakly singular kernel; ``kernel`` is then its smooth factor k): every mesh
     of at least MIN_STEPS steps is checked (the graded meshes' rates judged the order of
