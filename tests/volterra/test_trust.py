@@ -2476,7 +2476,8 @@ def test_a_jump_in_the_blind_end_of_a_rough_step_is_in_the_estimate(data, a, met
     divided check, which keep T: gauss2 with K jumping in t at 0.999 on 32 steps had an error
     4.8e5 times its estimate, gauss1 with K jumping in s on 96 steps 89 times, gauss2 with
     g = |t - 0.9995| on 64 steps 4.1e3 times.  The blind ends of the rough steps are checked
-    by their own differences: within 20 times the error."""
+    by their own differences, and where they see a jump their pieces are divided again: within
+    20 times the error."""
     sol, exact = _fixed_mesh_rough(data, a, method, n)
     error = float(np.max(np.abs(sol.y - exact)))
     assert error > 1e-8
