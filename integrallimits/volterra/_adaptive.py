@@ -1558,7 +1558,7 @@ def blind_ends(g_vec, kernel, t, steps, divided, Yd, nodes, p, level=1):
     b - a).  A jump J between the points k and k + 1 at w ~ (k + 1) (b - a) / (p + 1) from the
     mesh point gives J C(p + 1, k) (b - a), at least (p + 1) J w: the margin of a sensitivity
     of the solution up to p + 1; up to C(p + 1, k) (p + 1) / (k + 1) times J w where the jump
-    lies in the middle (radau3 with K jumping in s 0.003 after a mesh point of 6 steps: 17
+    lies in the middle (radau3 with K jumping in s 0.003 after a mesh point of 6 steps: 8
     times the error).  p + 2 values of g and (p + 2)
     (1 + in t) kernel evaluations a blind end, two ends of a rough step at most (none where
     c_1 = 0 and c_m = 1: rk4; radau's c_m = 1: its start only)."""
