@@ -1451,7 +1451,8 @@ ROUGH_SPLIT = 4
 SINGULAR_START = 2
 
 
-def with_rough_data(sol, g_vec, kernel, p, run=None, singular=False, quadratic=True):
+def with_rough_data(sol, g_vec, kernel, p, run=None, singular=False, quadratic=True,
+                    nodes=None):
     """``sol``, a solve on a given mesh with its error estimate (``p``: the method's order),
     with its estimates raised where the data are not smooth at the scale of its steps.
 
@@ -1483,17 +1484,24 @@ def with_rough_data(sol, g_vec, kernel, p, run=None, singular=False, quadratic=T
       estimates are made with the order 1 of a jump (multiplied by 2^q - 1, q the order they
       assumed), as where the shifted companions disagree;
 
-    and the message says so.  An estimate so raised over half the solution's size fails the
-    solve (afterwards, :func:`._tolerance.with_confirmed_digits`).  Where g or K raises at a
-    point of the check that the solve never took (K at s = T, which Gauss points never reach,
-    reading a table one past its end), the solution is left as it is.  Cost, on every successful
-    solve: (p + 1) N + 1 kernel evaluations (twice where K names t), counted in ``nfev``, and
-    (p + 1) N + 1 values of g, a fraction 1/N of an O(N^2) solve's; where the data are not
-    smooth, a solve on N + 3 (ROUGH_SPLIT - 1) steps or so.  Solves whose history is not
-    O(N^2) (``quadratic`` False: the fast history of a convolution kernel, t-independent
-    kernels) are checked only on meshes too small for the rate, as before: there the sweeps
-    cost more than the solve (gregory6 with the fast history at N = 2^14: 5.3 -> 18.4 ms),
-    and a divided solve would take the direct O(N^2) history (``run`` None for them).
+    and the message says so.  With ``nodes`` (the stage points c of a Runge-Kutta method, in
+    [0, 1]), a jump or kink of the data within c_1 h / ROUGH_SPLIT after a mesh point of a
+    rough step or (1 - c_m) h / ROUGH_SPLIT before one is missed alike by the divided solve,
+    which keeps that point and whose nearest stage lies beyond it: those blind ends are
+    checked too (:func:`blind_ends`), and where one sees a jump that may exceed the estimate
+    its piece is divided again (:func:`resolved_ends`).  An estimate so raised over half the
+    solution's size fails the solve (afterwards, :func:`._tolerance.with_confirmed_digits`).
+    Where g or K raises at a point of the check that the solve never took (K at s = T, which
+    Gauss points never reach, reading a table one past its end), the solution is left as it
+    is.  Cost, on every successful solve: (p + 1) N + 1 kernel evaluations (twice where K
+    names t), counted in ``nfev``, and (p + 1) N + 1 values of g, a fraction 1/N of an O(N^2)
+    solve's; where the data are not smooth, a solve on N + 3 (ROUGH_SPLIT - 1) steps or so,
+    and the blind ends' p + 2 values of g and of K (twice where it names t) each (and a solve
+    for each division of :func:`resolved_ends`).  Solves whose history is not O(N^2)
+    (``quadratic`` False: the fast history of a convolution kernel, t-independent kernels) are
+    checked only on meshes too small for the rate, as before: there the sweeps cost more than
+    the solve (gregory6 with the fast history at N = 2^14: 5.3 -> 18.4 ms), and a divided
+    solve would take the direct O(N^2) history (``run`` None for them).
 
     ``singular`` (a weakly singular kernel; ``kernel`` is then its smooth factor k): every mesh
     of at least MIN_STEPS steps is checked (the graded meshes' rates judged the order of
@@ -1552,15 +1560,28 @@ def with_rough_data(sol, g_vec, kernel, p, run=None, singular=False, quadratic=T
             Yd, status, calls = None, -1, 0
         sol.stats["nfev"] += calls
         sol.stats["error_estimate_nfev"] += calls
+        blind = ""
         if status == 0:
             change = np.abs(Yd[np.searchsorted(divided, t)] - Y) * (
                 ROUGH_SPLIT / (ROUGH_SPLIT - 1.0))
             np.maximum(est, change, out=est)     # (in place: also error_estimate_mesh)
+            if nodes is not None:
+                try:
+                    calls, raised = resolved_ends(run, g_vec, kernel, t, Y, est,
+                                                  np.flatnonzero(rough), divided, Yd, nodes, p)
+                except Exception:   # noqa: BLE001 (g or K raised at a new point: unchecked)
+                    calls, raised = 0, False
+                sol.stats["nfev"] += calls
+                sol.stats["error_estimate_nfev"] += calls
+                if raised:
+                    blind = ("  A jump or kink of the data next to a mesh point of those "
+                             "steps, nearer than their stages reach, is missed by every "
+                             "division alike: the pieces next to it were divided again.")
             sol.stats["max_error_estimate"] = largest_estimate(est)
             sol.message += (f"{where}: the estimates were raised to the change of the answer "
                             f"when those steps and their neighbours are divided into "
                             f"{ROUGH_SPLIT} (times {ROUGH_SPLIT / (ROUGH_SPLIT - 1.0):.3g}: the "
-                            f"error of a jump falls like the step).")
+                            f"error of a jump falls like the step).{blind}")
             return sol
     if not q > 1.0:
         return sol
@@ -1571,6 +1592,128 @@ def with_rough_data(sol, g_vec, kernel, p, run=None, singular=False, quadratic=T
     sol.message += (f"{where}: the estimates of the solve with every other point were made "
                     f"with the order 1 of a jump, not {q:.3g} ({factor:.3g} times larger).")
     return sol
+
+
+def blind_ends(g_vec, kernel, t, steps, divided, Yd, nodes, p, level=1):
+    """(bounds, steps, after, evaluations): bounds (M, d) of the error that a jump or kink of
+    the data in each of the M blind ends of the rough ``steps`` of the mesh ``t`` makes from
+    the end of its step on, the step of each, and whether the end follows the step's start
+    (else it precedes its end).  The solve on the ``divided`` mesh (values ``Yd``; the pieces
+    next to the kept points h_p = h / ROUGH_SPLIT^``level`` long) misses such a jump alike: a
+    Runge-Kutta method with the stage points ``nodes`` c (in [0, 1]) samples the data of a
+    piece of length h_p at t + c_i h_p only, so a jump at a distance w
+    < c_1 h_p after a mesh point the divided solve keeps, or w < (1 - c_m) h_p before one, is
+    on the same side of every stage of both solves: each misses the integral of the jump J
+    over w alike (an error about J w, up to the solution's sensitivity), and the change of
+    the answer shows nothing (gauss2 on y = 1 + t + int c(s) y, c jumping at 0.999, 48 steps:
+    an error of 4.4e-3, 3.1e6 times the estimate; gauss1, 96 steps: 89 times; kink-g and K
+    jumping in t alike).
+
+    On each blind end [a, b] (from a mesh point t_n of a rough step, INSIDE h from it, so that
+    a jump at the mesh point itself, which every stage takes on one side, is none) the
+    differences of order p + 1 on p + 2 equally spaced points are at least J where a jump J
+    lies between them (:func:`kernel_defects`) and about (b - a)^(p + 1) times the data's
+    derivative where they are smooth: of g, times (b - a); of K
+    (:func:`kernel_differences`, y on the chord of ``Yd`` between a and b) times (b - a)
+    where K names t (they are then also times t_(n+1) - t0), else as they are (times
+    b - a).  A jump J between the points k and k + 1 at w ~ (k + 1) (b - a) / (p + 1) from the
+    mesh point gives J C(p + 1, k) (b - a), at least (p + 1) J w: the margin of a sensitivity
+    of the solution up to p + 1; up to C(p + 1, k) (p + 1) / (k + 1) times J w where the jump
+    lies in the middle (radau3 with K jumping in s 0.003 after a mesh point of 6 steps: 8
+    times the error).  p + 2 values of g and (p + 2)
+    (1 + in t) kernel evaluations a blind end, two ends of a rough step at most (none where
+    c_1 = 0 and c_m = 1: rk4; radau's c_m = 1: its start only)."""
+    c = np.asarray(nodes, dtype=float)
+    h = t[steps + 1] - t[steps]
+    ends, owner, after = [], [], []
+    for j, hj in zip(steps.tolist(), h.tolist()):
+        inside, hp = INSIDE * hj, hj / ROUGH_SPLIT ** level
+        if c[0] * hp > 2.0 * inside:
+            ends.append((t[j] + inside, t[j] + c[0] * hp))
+            owner.append(j)
+            after.append(True)
+        if (1.0 - c[-1]) * hp > 2.0 * inside:
+            ends.append((t[j + 1] - (1.0 - c[-1]) * hp, t[j + 1] - inside))
+            owner.append(j)
+            after.append(False)
+    if not ends:
+        return np.zeros((0, Yd.shape[-1])), np.array(owner, dtype=int), np.array(after), 0
+    ab = np.array(ends)                                     # (M, 2)
+    width = ab[:, 1] - ab[:, 0]
+    weights = difference_weights(p)
+    u = np.arange(p + 2) / (p + 1.0)
+    x = ab[:, :1] + width[:, None] * u                      # (M, p + 2)
+    x[:, -1] = ab[:, 1]
+    G = np.asarray(g_vec(x.reshape(-1), keep=False), dtype=float).reshape(len(ab), p + 2, -1)
+    terms = np.abs(weights[None, :, None] * G)
+    dg = np.abs(np.einsum("j,mja->ma", weights, G))
+    dg[~(dg > ROUNDING * EPS * terms.sum(axis=1))] = 0.0    # (rounding, NaN: none)
+    est = dg * width[:, None]
+    # K: a mesh t0, t0, a_1, b_1, a_2, b_2, ... swept on every other step (0: nothing)
+    mesh = np.concatenate(([t[0], t[0]], ab.reshape(-1)))
+    rows = np.empty((len(mesh), Yd.shape[1]))
+    rows[:2] = Yd[0]
+    for a in range(Yd.shape[1]):
+        rows[2:, a] = np.interp(ab.reshape(-1), divided, Yd[:, a])
+    out, calls = kernel_differences(kernel, mesh, rows, p, stride=2)
+    dk = out[2::2] * (width[:, None] if _names(kernel, 0) else 1.0)
+    dk[~(dk == dk)] = 0.0
+    return np.maximum(est, dk), np.array(owner, dtype=int), np.array(after), calls
+
+
+#: Solves on a given mesh (:func:`resolved_ends`): the most times the pieces next to the kept
+#: mesh points of rough steps are divided again (by ROUGH_SPLIT) where a blind end sees a jump.
+BLIND_LEVELS = 4
+
+
+def resolved_ends(run, g_vec, kernel, t, Y, est, steps, divided, Yd, nodes, p):
+    """(evaluations, raised): ``est`` (of the solve ``Y`` on the mesh ``t``) raised in place
+    where a jump or kink of the data lies in a blind end of the rough ``steps`` of the solve on
+    the ``divided`` mesh (values ``Yd``), and whether it was.  The blind ends
+    (:func:`blind_ends`) whose bound exceeds the estimate at the end of their step have the
+    pieces they lie in divided again into ROUGH_SPLIT (their blind ends ROUGH_SPLIT times
+    shorter: a jump there is now between stages, or nearer the point, where it makes less),
+    the estimates are raised to the change of the answer (times ROUGH_SPLIT / (ROUGH_SPLIT - 1),
+    as for the first division), and so on, up to BLIND_LEVELS divisions: the bounds of the
+    blind ends left are then raised into the estimates.  A bound is generous where the data
+    vary fast but are smooth (y = 1 + int e^(-5 (t - s)) y, 16 gauss2 steps over [0, 1000],
+    whose first step's first stage misses the layer of y: its bound at the first division,
+    9.0, is 36 times the error, which a solve three divisions further measures)."""
+    calls = 0
+    h = t[steps + 1] - t[steps]
+    raised = False
+    for level in range(1, BLIND_LEVELS + 1):
+        ends, owner, after, more = blind_ends(g_vec, kernel, t, steps, divided, Yd, nodes, p,
+                                              level)
+        calls += more
+        over = np.any(ends > est[owner + 1], axis=1)
+        if not over.any():
+            return calls, raised
+        status = -1
+        if level < BLIND_LEVELS:
+            points = []
+            for j, first in zip(owner[over].tolist(), after[over].tolist()):
+                hj = h[np.searchsorted(steps, j)] / ROUGH_SPLIT ** (level + 1)
+                k = np.arange(1, ROUGH_SPLIT)
+                points.append(t[j] + hj * k if first else t[j + 1] - hj * k)
+            finer = np.union1d(divided, np.concatenate(points))
+            try:
+                Yf, status, _, more = run(finer)
+            except Exception:   # noqa: BLE001 (g or K raised at a new point: as a failed solve)
+                status, more = -1, 0
+            calls += more
+        if status != 0:         # (the last level, or a failed solve: the bounds themselves)
+            bound = np.zeros_like(est)
+            for k in np.flatnonzero(over).tolist():
+                np.maximum(bound[owner[k] + 1], ends[k], out=bound[owner[k] + 1])
+            np.maximum.accumulate(bound, axis=0, out=bound)
+            np.maximum(est, bound, out=est)
+            return calls, True
+        change = np.abs(Yf[np.searchsorted(finer, t)] - Y) * (ROUGH_SPLIT / (ROUGH_SPLIT - 1.0))
+        raised = raised or bool(np.any(change > est))
+        np.maximum(est, change, out=est)
+        divided, Yd = finer, Yf
+    return calls, raised
 
 
 def _rough_kernel(kernel, t, Y, p, rtol, atol):

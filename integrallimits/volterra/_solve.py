@@ -303,9 +303,10 @@ def solve_volterra(K, g, t_span=None, n_steps=None, method=None, *, args=None, k
                 # direct O(N^2) histories cost 1.8e8 evaluations, 12 s, at N = 2^14 (gauss2))
                 sol = _with_shifted_estimate(sol, run, meth.min_steps)
             if not singular:
+                divides = meth.family == "vrk" and not fast
                 sol = with_rough_data(sol, g_vec, kernel, meth.order,
-                                      companion(run) if meth.family == "vrk" and not fast
-                                      else None, quadratic=quadratic)
+                                      companion(run) if divides else None, quadratic=quadratic,
+                                      nodes=meth.tableau.c if divides else None)
             else:
                 sol = with_rough_data(sol, g_vec, kernel.structure["smooth"], meth.order,
                                       companion(run), singular=True)
