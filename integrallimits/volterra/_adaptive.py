@@ -717,7 +717,7 @@ def solve_adaptive(meth, kernel, g_vec, t0, T, *, rtol, atol, newton_tol, newton
                 made = n >= PILOT_STEPS and (uniform or rough) and _made_here(np.max(
                     over_tolerance(comp.estimate, tolerance_of(Y, rtol, atol)), axis=1)) \
                     is not None
-                loose = float(PILOT) ** p if n >= PILOT_STEPS and (uniform or not made) \
+                loose = float(PILOT) ** p if n >= PILOT_STEPS and (uniform or not (made or rose)) \
                     else 1.0
                 if comp.first_bad is None and loose < tightest and (rose or made):
                     # (or the error is made in a few steps: after the few uniform steps
