@@ -308,7 +308,7 @@ def solve_volterra(K, g, t_span=None, n_steps=None, method=None, *, args=None, k
                                       else None, quadratic=quadratic)
             else:
                 sol = with_rough_data(sol, g_vec, kernel.structure["smooth"], meth.order,
-                                      companion(run), singular=True)
+                                      companion(run), singular=kernel.structure["alpha"])
             sol = with_confirmed_digits(sol)
     if singular:
         # the dense output is a partial step of product integration (polynomials through the
