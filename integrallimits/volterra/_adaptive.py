@@ -1505,21 +1505,29 @@ def with_rough_data(sol, g_vec, kernel, p, run=None, singular=False, quadratic=T
     cost more than the solve (gregory6 with the fast history at N = 2^14: 5.3 -> 18.4 ms),
     and a divided solve would take the direct O(N^2) history (``run`` None for them).
 
-    ``singular`` (a weakly singular kernel; ``kernel`` is then its smooth factor k): every mesh
-    of at least MIN_STEPS steps is checked (the graded meshes' rates judged the order of
-    solves that missed a jump alike: gauss3 on y = 1 + t^(1/2) + H(t - 0.503),
-    K = -(t - s)^(-1/2) y, 64 graded steps, an error 403 times the estimate),
-    except where g takes the solution's (t - t0)^(1 - alpha) start: the first SINGULAR_START
-    steps and the steps [t_n, t_n + h] with h > t_n - t0 (smooth solves of the manufactured
-    problems of ``tests/volterra/test_singular.py`` and Abel's equation, alpha = 0.3, 0.5, 0.7,
-    gauss1-4 and radau1-4 on uniform and graded meshes of 8 to 64 steps: differences up to 2000
-    times the estimate in the first step of a uniform mesh, 9.3 in the second; on the steps of
-    graded meshes with h > t_n - t0 up to 161 times, with t_n - t0 >= h at most 6.2). The change
-    of the divided solve is multiplied by ROUGH_SPLIT / (ROUGH_SPLIT - 1) as for the other
-    kernels: the model of an error that falls like h^(1 - alpha), 1 / (1 - ROUGH_SPLIT^(alpha -
-    1)), made estimates 3 times the errors at alpha = 0.7 (13 solves with errors of 0.37-1.5
-    failed with no reliable digit: the divided solves had resolved the jump) and fixed 1 miss of
-    134 more."""
+    ``singular`` (the exponent alpha of a weakly singular kernel, False for others; ``kernel``
+    is then its smooth factor k): every mesh of more than SINGULAR_START steps is checked (the
+    graded meshes' rates judged the order of solves that missed a jump alike: gauss3 on
+    y = 1 + t^(1/2) + H(t - 0.503), K = -(t - s)^(-1/2) y, 64 graded steps, an error 403 times
+    the estimate; k jumping at s = 0.7071 on 4 graded gauss3 steps: 36 times), with k's
+    differences weighed by the singular factor (:func:`data_roughness`), except where g takes
+    the solution's (t - t0)^(1 - alpha) start: the first SINGULAR_START steps (smooth solves of
+    the manufactured problems of ``tests/volterra/test_singular.py`` and Abel's equation,
+    alpha = 0.3, 0.5, 0.7, gauss1-4 and radau1-4 on uniform and graded meshes of 8 to 64 steps:
+    differences up to 2000 times the estimate in the first step of a uniform mesh, 9.3 in the
+    second).  The steps [t_n, t_n + h] with h > t_n - t0, whose differences of that start were
+    up to 161 times the estimate (with t_n - t0 >= h at most 6.2), are checked on pieces no
+    longer than their distance from t0 (:func:`_singular_check_mesh`; the last steps of a few
+    graded steps are such: a jump of g in them was 323 times the estimate on 8 radau3 steps).
+    In the divided solve, the point where the data are not smooth in each rough step is
+    located and made a mesh point (:func:`_with_located`): a jump just before or after a mesh
+    point stays so in the divided steps, and the divided solve missed it alike (gauss3, 32
+    graded steps, a jump of g 3.6e-4 before a point: an error 1.7e3 times the estimate).
+    The change of the divided solve is multiplied by ROUGH_SPLIT / (ROUGH_SPLIT - 1) as for
+    the other kernels: the model of an error that falls like h^(1 - alpha),
+    1 / (1 - ROUGH_SPLIT^(alpha - 1)), made estimates 3 times the errors at alpha = 0.7 (13
+    solves with errors of 0.37-1.5 failed with no reliable digit: the divided solves had
+    resolved the jump) and fixed 1 miss of 134 more."""
     if not (sol.success and (len(sol.mesh) > SINGULAR_START + 1 if singular else
                              quadratic or getattr(sol, "_small_mesh", False))) or \
             len(sol.mesh) < 2:

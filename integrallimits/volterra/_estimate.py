@@ -928,7 +928,9 @@ def estimate_options(alpha):
     the solve on every fourth point costs 1/16 of the solve), any rate below 2^p gives the
     observed order, and that order is at least 1 - alpha, the order of every method on
     every mesh (not 1: a rate below 2 is what these kernels show before the asymptotic
-    regime)."""
+    regime).  A rate whose coarsest solve is a single step, or no rate, gives that least
+    order too (:func:`estimate_error`): the error of one step is made by the solution's
+    (t - t0)^(1 - alpha) start, and its rate is no evidence of the order."""
     return {"rate_min_steps": 1, "rate_factor": 1.0, "least_order": 1.0 - float(alpha)}
 
 
