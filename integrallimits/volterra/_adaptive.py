@@ -1596,8 +1596,8 @@ def with_rough_data(sol, g_vec, kernel, p, run=None, singular=False, quadratic=T
                             f"{ROUGH_SPLIT} (times {ROUGH_SPLIT / (ROUGH_SPLIT - 1.0):.3g}: the "
                             f"error of a jump falls like the step).")
             return sol
-    if not q > 1.0:
-        return sol
+    if not q > 1.0 or getattr(sol, "_companion_estimate", None) is None:
+        return sol       # (a solve to a tolerance keeps no companion estimate)
     factor = 2.0 ** q - 1.0
     np.maximum(est, sol._companion_estimate * factor, out=est)
     sol.stats["estimate_order"] = 1.0
