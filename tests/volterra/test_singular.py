@@ -803,11 +803,13 @@ def test_a_jump_of_g_after_a_point_of_the_nested_graded_meshes_is_seen_at_a_tole
     jump of y = 1 + t^(1/2) + H(t - 0.503) 7e-4 after the point 0.50229 of each of gauss3's
     meshes was missed alike by all of them, a success on 128 steps at rtol 1e-5 with an error
     121 times the tolerance (gauss1 at 1e-3: 41 times).  The data check of the solves on a
-    given mesh now runs on the last mesh, and its estimates so raised fail the solve."""
+    given mesh now runs on the last mesh, and its estimates so raised (over 10 times the
+    tolerance) fail the solve."""
     sol = solve_volterra(weakly_singular(_k_minus, 0.5), _jump_forcing, (0.0, 1.0), rtol=rtol,
                          atol=rtol * 1e-2, method=method)
     exact = _jump_exact(sol.t)
     error = np.max(np.abs(sol.y - exact) / (rtol * np.abs(exact) + rtol * 1e-2))
     assert not sol.success or error <= 10.0
     assert sol.success or "not smooth at the scale of the steps" in sol.message
-    assert sol.success or np.all(sol.error_estimate <= rtol * np.abs(sol.y) + rtol * 1e-2)
+    bound = 10.0 * (rtol * np.abs(sol.y) + rtol * 1e-2)
+    assert sol.success or np.all(sol.error_estimate <= bound)
