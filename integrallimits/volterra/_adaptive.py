@@ -1332,7 +1332,7 @@ def _rough_data(g_vec, kernel, t, Y, p, rtol, atol):
 ROUGH_FIXED = HONEST
 
 
-def data_roughness(g_vec, kernel, t, Y, estimate, p):
+def data_roughness(g_vec, kernel, t, Y, estimate, p, alpha=0.0):
     """(ratio, evaluations): for each step of the mesh ``t`` (N,), the largest ratio of the
     differences of order p + 1 across it of the data (g; K in t at (t0, Y_0) where K names t,
     times t_(n+1) - t0; K along the diagonal at y on the chord from Y_n to Y_(n+1), which a
@@ -1340,9 +1340,14 @@ def data_roughness(g_vec, kernel, t, Y, estimate, p):
     where K names t, else h: as :func:`_rough_forcing` and :func:`_rough_kernel` take them) to
     the largest ``estimate`` of the solution ``Y`` (of the component, at least ROUNDING ulp of
     its largest value); a difference within ROUNDING ulp of the size of its terms (rounding)
-    counts as 0.  (p + 1) N + 1 values of g and (p + 1) N + 1 kernel evaluations a sweep (the
-    steps share their ends where Y is finite; else (p + 2) N), in one compiled call
-    (:func:`_data_ratios`)."""
+    counts as 0.  With ``alpha`` > 0 (``kernel`` the smooth factor k of a weakly singular
+    kernel (t - s)^(-alpha) k), a length L multiplying K's differences is its weight under the
+    singular factor, L^(1 - alpha) / (1 - alpha) (a jump of k over a length L of the step moves
+    the step's integral by that times the jump, not by L: k jumping from -1 to -2 y at s = 1/3,
+    alpha = 0.7, 64 graded gauss1 steps, was a success with an error of 1.44, 73 times the
+    estimate, whose steps' differences times h were 2 times the estimate).  (p + 1) N + 1
+    values of g and (p + 1) N + 1 kernel evaluations a sweep (the steps share their ends where
+    Y is finite; else (p + 2) N), in one compiled call (:func:`_data_ratios`)."""
     n = len(t) - 1
     grid = _GRIDS.get((n, p))
     if grid is None:       # (the step index of each point, and of each mesh point)
@@ -1358,7 +1363,7 @@ def data_roughness(g_vec, kernel, t, Y, estimate, p):
     calls = (1 + in_t) * ((p + 1) * n + 1 if share else (p + 2) * n)
     run_guarded(lambda: _ratios()(kernel.function_address.address, kernel.params, mesh, Y2, G,
                                   difference_weights(p), int(in_t), int(share), E,
-                                  ROUNDING * EPS, ratio),
+                                  ROUNDING * EPS, ratio, float(alpha)),
                 kernel.args, calls)   # (inline, not in a thread, below THREAD_WORK)
     return ratio, calls
 
@@ -1368,7 +1373,7 @@ def data_roughness(g_vec, kernel, t, Y, estimate, p):
 _GRIDS = {}
 
 
-def _data_ratios(K_at, theta, t, Y, G, weights, in_t, share, E, noise, ratio):
+def _data_ratios(K_at, theta, t, Y, G, weights, in_t, share, E, noise, ratio, alpha):
     """ratio[n] = the largest over the components a and the sweeps of |D[a]| c / scale[a], for
     the differences D = sum_j weights[j] v_j across the step n (m = len(weights) points
     x_j = t[n] + j h / (m - 1), the last t[n+1] itself) of
@@ -1377,7 +1382,8 @@ def _data_ratios(K_at, theta, t, Y, G, weights, in_t, share, E, noise, ratio):
     * where ``in_t``, K in t: v_j = K(x_j, t[0], Y[0]), c = t[n+1] - t[0];
     * K along the diagonal on the chord: v_j = K(x_j, x_j, y_j), y_j = Y[n] + u_j (Y[n+1] -
       Y[n]), u_j = j / (m - 1), c = t[n+1] - t[0] where ``in_t``, else h (the sweeps of K
-      are :func:`_step_differences`, as :func:`_kernel_differences`'s);
+      are :func:`_step_differences`, as :func:`_kernel_differences`'s); with ``alpha`` > 0 (the
+      smooth factor of a weakly singular kernel), c^(1 - alpha) / (1 - alpha) instead of c;
 
     scale[a] = the larger of max_i E[i, a] and noise max_i |Y[i, a]|; a D within noise
     sum_j |weights[j] v_j[a]| (rounding), or NaN, counts as 0.  ``K_at``: the kernel's
@@ -1420,6 +1426,8 @@ def _data_ratios(K_at, theta, t, Y, G, weights, in_t, share, E, noise, ratio):
                 _step_differences(K, theta, t, Y, n, weights, which - 1, share != 0 and n > 0,
                                   last, f, path, acc, terms)
             c = 1.0 if which == 0 else (t[n + 1] - t[0] if in_t != 0 else t[n + 1] - t[n])
+            if which != 0 and alpha != 0.0:
+                c = c ** (1.0 - alpha) / (1.0 - alpha)
             for a in range(d):
                 v = abs(acc[a])
                 if v > noise * terms[a] and scale[a] > 0.0:
@@ -1438,7 +1446,8 @@ def _ratios():
     if not _COMPILED_RATIOS:
         from .._numba import JIT_OPTIONS, njit, types
         a1, a2, i = types.float64[::1], types.float64[:, ::1], types.int64
-        signature = types.void(i, a1, a1, a2, a2, a1, i, i, a2, types.float64, a1)
+        signature = types.void(i, a1, a1, a2, a2, a1, i, i, a2, types.float64, a1,
+                               types.float64)
         options = {k: v for k, v in JIT_OPTIONS.items() if k != "nopython"}
         _COMPILED_RATIOS.append(_entry_point(njit(signature, **options)(_data_ratios)))
     return _COMPILED_RATIOS[0]
@@ -1449,6 +1458,68 @@ def _ratios():
 ROUGH_SPLIT = 4
 #: ... and the first steps of a weakly singular kernel's solve that it does not check.
 SINGULAR_START = 2
+#: A weakly singular kernel's solve: the non-smooth point of the data in each of (at most
+#: LOCATED of) its rough steps is located to LOCATE_ULP ulp (:func:`_located`) and made a point
+#: of the divided solve.
+LOCATED, LOCATE_ULP = 8, 64
+
+
+def _singular_check_mesh(t):
+    """(mesh, step): the mesh ``t`` of a weakly singular kernel's solve with each of its steps
+    [t_n, t_(n+1)] longer than t_n - t0 (n >= SINGULAR_START) divided at t0 + 2^j (t_n - t0),
+    j = 1, 2, ..., so that no piece is longer than its distance from t0 (where g's differences
+    of the solution's (t - t0)^(1 - alpha) start stay small), and for each step of ``mesh`` the
+    step of ``t`` it lies in.  (The graded meshes' first steps are long: on 8 graded steps every
+    step from the third on, and a jump of g or of k there went unchecked: radau3 on
+    y = 1 + t^(1/2) + H(t - 1/3), 8 graded steps, an error 323 times the estimate.)"""
+    t0 = float(t[0])
+    start = (t[:-1] - t0).tolist()
+    ends = t[1:].tolist()
+    extra = []
+    for n in range(SINGULAR_START, len(start)):
+        x = 2.0 * start[n]
+        while t0 + x < ends[n]:
+            extra.append(t0 + x)
+            x *= 2.0
+    if not extra:
+        return t, None
+    mesh = np.union1d(t, np.array(extra))
+    return mesh, np.searchsorted(t, mesh[:-1], side="right") - 1
+
+
+def _located(g_vec, kernel, t, Y, scale, i, p, alpha):
+    """(x, evaluations): the point of the step [t_i, t_(i+1)] of the mesh ``t`` where the data
+    of :func:`data_roughness` are not smooth, by bisection: of the two halves of the interval,
+    the one whose differences are the larger (y on the chord from Y_i to Y_(i+1); ``scale``
+    (d,) the estimates' scale), until it is LOCATE_ULP ulp long or neither half shows any.
+    A jump of the data just before (or after) a mesh point is missed alike by every mesh that
+    keeps the point, its ROUGH_SPLIT divisions too, and for a weakly singular kernel it is not
+    small: the step's integral misses (t - s)^(-alpha) times the jump over the distance delta
+    to the point, delta^(1 - alpha) / (1 - alpha) (gauss3 on y = 1 + t^0.7 + H(t - 1/3), 32
+    graded steps, alpha = 0.3, a point at 0.33370: an error of 5.6e-3, 1.7e3 times the estimate,
+    which the divided solve changed by 1e-7).  About 45 halvings, each 2 (p + 1) + 1 values of
+    g and kernel evaluations (twice where K names t)."""
+    a, b = float(t[i]), float(t[i + 1])
+    ya, yb = Y[i], Y[i + 1]
+    E = np.ascontiguousarray(np.broadcast_to(scale, (3, len(scale))))
+    width = LOCATE_ULP * EPS * max(abs(a), abs(b))
+    calls = 0
+    while b - a > width:
+        m = 0.5 * (a + b)
+        if not a < m < b:
+            break
+        sub = np.array([a, m, b])
+        u = (sub - float(t[i])) / float(t[i + 1] - t[i])
+        ratio, n = data_roughness(g_vec, kernel, sub, ya[None, :] + u[:, None] * (yb - ya),
+                                  E, p, alpha)
+        calls += n
+        if not (ratio[0] > 0.0 or ratio[1] > 0.0):
+            break
+        if ratio[1] > ratio[0]:
+            a = m
+        else:
+            b = m
+    return 0.5 * (a + b), calls
 
 
 def with_rough_data(sol, g_vec, kernel, p, run=None, singular=False, quadratic=True,
@@ -1503,22 +1574,30 @@ def with_rough_data(sol, g_vec, kernel, p, run=None, singular=False, quadratic=T
     the solve (gregory6 with the fast history at N = 2^14: 5.3 -> 18.4 ms), and a divided
     solve would take the direct O(N^2) history (``run`` None for them).
 
-    ``singular`` (a weakly singular kernel; ``kernel`` is then its smooth factor k): every mesh
-    of at least MIN_STEPS steps is checked (the graded meshes' rates judged the order of
-    solves that missed a jump alike: gauss3 on y = 1 + t^(1/2) + H(t - 0.503),
-    K = -(t - s)^(-1/2) y, 64 graded steps, an error 403 times the estimate),
-    except where g takes the solution's (t - t0)^(1 - alpha) start: the first SINGULAR_START
-    steps and the steps [t_n, t_n + h] with h > t_n - t0 (smooth solves of the manufactured
-    problems of ``tests/volterra/test_singular.py`` and Abel's equation, alpha = 0.3, 0.5, 0.7,
-    gauss1-4 and radau1-4 on uniform and graded meshes of 8 to 64 steps: differences up to 2000
-    times the estimate in the first step of a uniform mesh, 9.3 in the second; on the steps of
-    graded meshes with h > t_n - t0 up to 161 times, with t_n - t0 >= h at most 6.2). The change
-    of the divided solve is multiplied by ROUGH_SPLIT / (ROUGH_SPLIT - 1) as for the other
-    kernels: the model of an error that falls like h^(1 - alpha), 1 / (1 - ROUGH_SPLIT^(alpha -
-    1)), made estimates 3 times the errors at alpha = 0.7 (13 solves with errors of 0.37-1.5
-    failed with no reliable digit: the divided solves had resolved the jump) and fixed 1 miss of
-    134 more."""
-    if not (sol.success and (len(sol.mesh) > MIN_STEPS if singular else
+    ``singular`` (the exponent alpha of a weakly singular kernel, False for others; ``kernel``
+    is then its smooth factor k): every mesh of more than SINGULAR_START steps is checked (the
+    graded meshes' rates judged the order of solves that missed a jump alike: gauss3 on
+    y = 1 + t^(1/2) + H(t - 0.503), K = -(t - s)^(-1/2) y, 64 graded steps, an error 403 times
+    the estimate; k jumping at s = 0.7071 on 4 graded gauss3 steps: 36 times), with k's
+    differences weighed by the singular factor (:func:`data_roughness`), except where g takes
+    the solution's (t - t0)^(1 - alpha) start: the first SINGULAR_START steps (smooth solves of
+    the manufactured problems of ``tests/volterra/test_singular.py`` and Abel's equation,
+    alpha = 0.3, 0.5, 0.7, gauss1-4 and radau1-4 on uniform and graded meshes of 8 to 64 steps:
+    differences up to 2000 times the estimate in the first step of a uniform mesh, 9.3 in the
+    second).  The steps [t_n, t_n + h] with h > t_n - t0, whose differences of that start were
+    up to 161 times the estimate (with t_n - t0 >= h at most 6.2), are checked on pieces no
+    longer than their distance from t0 (:func:`_singular_check_mesh`; the last steps of a few
+    graded steps are such: a jump of g in them was 323 times the estimate on 8 radau3 steps).
+    In the divided solve, the point where the data are not smooth in each rough step is
+    located and made a mesh point (:func:`_with_located`): a jump just before or after a mesh
+    point stays so in the divided steps, and the divided solve missed it alike (gauss3, 32
+    graded steps, a jump of g 3.6e-4 before a point: an error 1.7e3 times the estimate).
+    The change of the divided solve is multiplied by ROUGH_SPLIT / (ROUGH_SPLIT - 1) as for
+    the other kernels: the model of an error that falls like h^(1 - alpha),
+    1 / (1 - ROUGH_SPLIT^(alpha - 1)), made estimates 3 times the errors at alpha = 0.7 (13
+    solves with errors of 0.37-1.5 failed with no reliable digit: the divided solves had
+    resolved the jump) and fixed 1 miss of 134 more."""
+    if not (sol.success and (len(sol.mesh) > SINGULAR_START + 1 if singular else
                              quadratic or getattr(sol, "_small_mesh", False))) or \
             len(sol.mesh) < 2:
         return sol
@@ -1527,15 +1606,26 @@ def with_rough_data(sol, g_vec, kernel, p, run=None, singular=False, quadratic=T
             np.all(np.isfinite(est))):   # (a few values as floats: NumPy's calls cost ~3 us)
         return sol
     t, Y = sol.mesh, sol._y2
+    alpha = float(singular) if singular else 0.0
+    mesh, step = _singular_check_mesh(t) if singular else (t, None)
+    Ym = Y if step is None else np.stack([np.interp(mesh, t, Y[:, a])
+                                          for a in range(Y.shape[1])], axis=1)
     try:
-        ratio, calls = data_roughness(g_vec, kernel, t, Y, est, p)
+        if step is None:
+            ratio, calls = data_roughness(g_vec, kernel, t, Y, est, p, alpha)
+        else:       # (the estimates' scale: their largest, as on t)
+            sub, calls = data_roughness(g_vec, kernel, mesh, Ym, np.zeros_like(Ym) + np.max(
+                est, axis=0), p, alpha)
+            ratio = np.zeros(len(t) - 1)
+            np.maximum.at(ratio, step, sub)
     except Exception:   # noqa: BLE001 (the user's g or K raised where the solve never took it:
         return sol      # s = T for Gauss points, a table read one past its end; left unchecked)
     sol.stats["nfev"] += calls
     sol.stats["error_estimate_nfev"] = sol.stats.get("error_estimate_nfev", 0) + calls
-    if singular:     # (the start: the first steps, those longer than t_n - t0)
+    if singular:     # (the start: the first steps)
         ratio[:SINGULAR_START] = 0.0
-        ratio[t[:-1] - t[0] < np.diff(t)] = 0.0
+        if step is not None:
+            sub[step < SINGULAR_START] = 0.0
     if not (max(ratio.tolist()) if len(ratio) <= 64 else float(ratio.max())) > ROUGH_FIXED:
         return sol
     q = float(sol.stats.get("estimate_order", math.nan))
@@ -1554,6 +1644,11 @@ def with_rough_data(sol, g_vec, kernel, p, run=None, singular=False, quadratic=T
         pieces = [np.linspace(t[j], t[j + 1], ROUGH_SPLIT + 1)[:-1] if near[j] else t[j:j + 1]
                   for j in range(len(t) - 1)]
         divided = np.concatenate(pieces + [t[-1:]])
+        if singular:
+            divided, calls = _with_located(divided, g_vec, kernel, mesh, Ym, est, p, alpha,
+                                           sub if step is not None else ratio)
+            sol.stats["nfev"] += calls
+            sol.stats["error_estimate_nfev"] += calls
         try:
             Yd, status, _, calls = run(divided)
         except Exception:   # noqa: BLE001 (g or K raised at a new point: as a failed solve)
@@ -1583,8 +1678,8 @@ def with_rough_data(sol, g_vec, kernel, p, run=None, singular=False, quadratic=T
                             f"{ROUGH_SPLIT} (times {ROUGH_SPLIT / (ROUGH_SPLIT - 1.0):.3g}: the "
                             f"error of a jump falls like the step).{blind}")
             return sol
-    if not q > 1.0:
-        return sol
+    if not q > 1.0 or getattr(sol, "_companion_estimate", None) is None:
+        return sol       # (a solve to a tolerance keeps no companion estimate)
     factor = 2.0 ** q - 1.0
     np.maximum(est, sol._companion_estimate * factor, out=est)
     sol.stats["estimate_order"] = 1.0
@@ -1714,6 +1809,30 @@ def resolved_ends(run, g_vec, kernel, t, Y, est, steps, divided, Yd, nodes, p):
         np.maximum(est, change, out=est)
         divided, Yd = finer, Yf
     return calls, raised
+
+
+def _with_located(divided, g_vec, kernel, mesh, Y, est, p, alpha, ratio):
+    """(divided, evaluations): the divided mesh of a weakly singular kernel's solve with the
+    point where the data are not smooth (:func:`_located`) in each of the LOCATED roughest
+    steps of ``mesh`` (``ratio`` its steps' ratios; ``Y`` the solution there) whose ratio
+    exceeds ROUGH_FIXED, where it is more than LOCATE_ULP ulp from the divided mesh's points."""
+    rough = np.nonzero(ratio > ROUGH_FIXED)[0]
+    rough = rough[np.argsort(-ratio[rough], kind="stable")][:LOCATED]
+    scale = np.max(est, axis=0)
+    points, calls = [], 0
+    try:
+        for i in rough.tolist():
+            x, n = _located(g_vec, kernel, mesh, Y, scale, i, p, alpha)
+            calls += n
+            points.append(x)
+    except Exception:   # noqa: BLE001 (g or K raised at a new point: the points so far)
+        pass
+    gap = LOCATE_ULP * EPS * float(np.max(np.abs(divided)))
+    for x in points:
+        j = int(np.searchsorted(divided, x))
+        if 0 < j < len(divided) and min(x - divided[j - 1], divided[j] - x) > gap:
+            divided = np.insert(divided, j, x)
+    return divided, calls
 
 
 def _rough_kernel(kernel, t, Y, p, rtol, atol):
