@@ -714,11 +714,16 @@ def solve_adaptive(meth, kernel, g_vec, t0, T, *, rtol, atol, newton_tol, newton
                 # steps, the estimate 1.3 to 7.6 times the tolerance, then on to 702 steps):
                 # a pass at the tolerance
                 rose = _rose(refinements)
-                made = n >= PILOT_STEPS and (uniform or rough) and _made_here(np.max(
-                    over_tolerance(comp.estimate, tolerance_of(Y, rtol, atol)), axis=1)) \
+                # (a rise by more than the 2^p that bisecting every step gains: the profile
+                # misses a point where the data are not smooth; radau2, K jumping at 0.618,
+                # rtol 1e-8: 16 -> 16500 times the tolerance from the pilot's mesh to its
+                # redrawn one, then refined to 2^15 steps, 8.4e9 evaluations, and failed)
+                jumped = rose and refinements[-1][1] > 2.0 ** p * refinements[-2][1]
+                made = n >= PILOT_STEPS and (uniform or rough or jumped) and _made_here(
+                    np.max(over_tolerance(comp.estimate, tolerance_of(Y, rtol, atol)), axis=1)) \
                     is not None
-                loose = float(PILOT) ** p if n >= PILOT_STEPS and (uniform or not (made or rose)) \
-                    else 1.0
+                loose = float(PILOT) ** p if n >= PILOT_STEPS and (uniform or not (
+                    made or jumped)) else 1.0
                 if comp.first_bad is None and loose < tightest and (rose or made):
                     # (or the error is made in a few steps: after the few uniform steps
                     # predicted, a pass, a pilot where it predicts PILOT_STEPS, as the uniform
