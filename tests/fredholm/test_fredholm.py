@@ -1162,3 +1162,23 @@ def test_a_vector_system_in_other_units_is_not_refused_as_singular():
     singular = np.array([[1.0, 0.0], [0.0, 0.5]])        # (1 - int_0^1 1 ds = 0 for y0)
     sol = solve_fredholm(lambda x, s: singular, lambda x: y, (0.0, 1.0), 8)
     assert not sol.success and sol.stats["failure"] == "singular"
+
+
+def _units_kernel(x, s, y):
+    return np.array([0.25e12 * y[1] + 1e5 * np.sin(y[0] / 1e6), 0.5e-12 * y[0]])
+
+
+def _unit_kernel(x, s, u):
+    return np.array([0.25 * u[1] + 0.1 * np.sin(u[0]), 0.5 * u[0]])
+
+
+def test_a_nonlinear_vector_system_in_other_units_is_not_refused_as_singular():
+    """The same for Newton's method: u = (y0 / 1e6, y1 / 1e-6) solves a well-conditioned
+    nonlinear equation (the Jacobian's condition 3.5), but in y the Jacobian's condition
+    estimate was 1.5e23 and the solve was refused as "not isolated (a bifurcation or turning
+    point)"; in units of each component's size it is 3.8, and the values agree with u's."""
+    scale = np.array([1e6, 1e-6])
+    sol = solve_fredholm(_units_kernel, lambda x: scale, (0.0, 1.0), 8)
+    reference = solve_fredholm(_unit_kernel, lambda x: np.ones(2), (0.0, 1.0), 8)
+    assert reference.success and sol.success and sol.stats["condition"] < 100.0
+    assert np.all(np.abs(sol.y / scale - reference.y) <= 1e-13)
