@@ -2512,3 +2512,24 @@ def test_a_fixed_mesh_of_smooth_data_keeps_its_estimate(method, n):
         sol = solve_volterra(K, g, (0.0, 1.0), method=method, n_steps=n)
         assert sol.success, sol.message
         assert "not smooth" not in sol.message
+
+
+def _units_rotation(t, s, y):
+    return (-1e12 * y[1], 1e-12 * y[0])
+
+
+def test_a_refusal_by_the_raised_estimates_says_what_was_measured():
+    """y = (1e6 cos t, 1e-6 sin t) with rk4 at rtol = 1e-4, atol = (1e-7, 1e-19): the solve of
+    the first steps with 16 times shorter steps agrees with the answer to 1.3e-3 of the
+    tolerance, but differs from it by 4.4 times its estimate there; the estimates, raised by
+    that factor everywhere, exceed the tolerance near the root of y0 (t = 1.52) and the solve
+    fails.  The message said that the finer solve differs from the answer by 2.15 times the
+    tolerance at t = 1.52, which that solve, over the first two steps, never reached; it says
+    now what was measured."""
+    sol = solve_volterra(_units_rotation, lambda t: np.array([1e6, 0.0]), (0.0, 3.0),
+                         method="rk4", rtol=1e-4, atol=np.array([1e-7, 1e-19]))
+    if sol.success:
+        return
+    assert sol.stats["failure"] == "unresolved"
+    assert "differs from the answer by 2.15 times atol" not in sol.message
+    assert "the estimates raised by that factor exceed atol + rtol |y|" in sol.message
