@@ -345,7 +345,10 @@ def solve_fredholm(K, g, interval, n_nodes=None, rule="gauss-legendre", *, args=
         ``max_condition`` (default 1e12, i.e. possibly only 4 correct digits) the
         solve is reported as failed: the equation is at (or numerically
         indistinguishable from) an eigenvalue, where it has no solution or
-        infinitely many.  The estimate is always in ``stats["condition"]``.
+        infinitely many.  The estimate is always in ``stats["condition"]``.  For a
+        vector system above it, the condition in units of each component's size (its
+        components may be in other units) is taken where lower (a linear system is then
+        solved in those units).
     raise_on_failure : bool
         Raise :class:`~integrallimits.SolverError` instead of returning a failed
         solution.
@@ -679,7 +682,12 @@ def _solve_linear(kernel, addr, affine, nodes, weights, G, max_condition, counts
     # dgecon's estimate with norm "I" on its factors: cond_1(A), dgetrs with the transpose), or the
     # solution from the factors kept for a matrix with the same bits
     Y = np.array(b, dtype=float)       # (b may be a view of G)
+    # (a vector system's components may be in other units: see _equilibrated_solve)
+    original = A.copy() if d > 1 else None
     cond = stats["condition"] = _assembly.linear_solve(A, anorm, Y)
+    if original is not None and math.isfinite(cond) and cond > max_condition:
+        Y, cond = _equilibrated_solve(original, np.array(b, dtype=float), Y, cond, d)
+        stats["condition"] = cond
     Y = Y.reshape(M, d)
     stats["newton_solves"] = 0
     if not math.isfinite(cond) or cond > max_condition:     # (a float: math's test at once)
@@ -698,6 +706,61 @@ def _solve_linear(kernel, addr, affine, nodes, weights, G, max_condition, counts
             return Y, False, "", True
     return Y, True, (f"The linear Nyström system ({n} unknowns) was solved directly; condition "
                      f"number estimate {cond:.3g}."), False
+
+
+def _in_units(A, Y, b, d):
+    """(S, s): the system matrix A (n, n) in units of each component's size, S = D^-1 A D, and
+    the diagonal s of D (n,): each of the ``d`` components' largest |y| (over the nodes of
+    ``Y``, or of ``b`` where that is 0 or not finite; the unknowns ordered node by node),
+    rounded to a power of 2 (exact); S None where it is not finite.
+
+    A vector system whose components are in other units (y0 ~ 1e6, y1 ~ 1e-6, coupled by
+    entries of 1e12 and 1e-12) has a 1-norm condition number of 1e22 while S, the same
+    equations in units of each component's size, is well conditioned: such a system was
+    refused as "nearly singular" (1 an eigenvalue of the operator; for Newton's method, a
+    solution that is not isolated) though a change of units solves it to rounding."""
+    n = A.shape[0]
+    with np.errstate(divide="ignore", over="ignore", invalid="ignore"):
+        size = np.max(np.abs(Y.reshape(n // d, d)), axis=0)
+        other = np.max(np.abs(b.reshape(n // d, d)), axis=0)
+        size = np.where(np.isfinite(size) & (size > 0), size, other)
+        size = np.where(np.isfinite(size) & (size > 0), size, 1.0)
+        scale = np.tile(np.exp2(np.round(np.log2(size))), n // d)
+        S = A * (scale[None, :] / scale[:, None])
+    return (S if _all_finite(S) else None), scale
+
+
+def _equilibrated_solve(A, b, Y, cond, d):
+    """(Y, cond) of the linear system A y = b solved in units of each component's size
+    (:func:`_in_units`), where that system's condition estimate is below ``cond``, the
+    unscaled one's; else the given (Y, cond).  The solution is verified on the original
+    equations as any other."""
+    S, scale = _in_units(A, Y, b, d)
+    if S is None:
+        return Y, cond
+    z = b / scale
+    scaled = _assembly.linear_solve(S, float(np.max(np.sum(np.abs(S), axis=0))), z)
+    if not scaled < cond:
+        return Y, cond
+    return scale * z, scaled
+
+
+def _condition_in_units(kernel, addr, nodes, weights, G, Y, counts):
+    """The condition estimate of the Newton matrix I - W J at the solution Y in units of each
+    component's size (:func:`_in_units`; its kernel evaluations are counted)."""
+    M, d = G.shape
+    n = M * d
+    W = np.empty((n, n))
+    sums = np.empty((M, d))
+    _assembly.compiled("jacobian-blocks")(addr[0], addr[1], addr[2], kernel.params, nodes, nodes,
+                                          weights, Y, W, sums, counts)
+    A = -W
+    A[np.diag_indices(n)] += 1.0
+    S, _ = _in_units(A, Y, G, d)
+    if S is None:
+        return math.inf
+    return float(_assembly.linear_solve(S, float(np.max(np.sum(np.abs(S), axis=0))),
+                                        np.zeros(n)))
 
 
 def _newton_stopped(status, out, maxiter, stats):
@@ -740,6 +803,10 @@ def _converged(kernel, addr, nodes, weights, G, Y, it, cond, max_condition, coun
         F, _ = _residual(kernel, addr, nodes, weights, G, Y, counts)
     stats["residual"] = float(np.abs(F).max()) if residual is None else float(residual)
     cond = stats["condition"] = float(cond)
+    if cond > max_condition and G.shape[1] > 1:     # (components in other units: _in_units)
+        scaled = _condition_in_units(kernel, addr, nodes, weights, G, Y, counts)
+        if scaled < cond:
+            cond = stats["condition"] = scaled
     if cond > max_condition:
         stats["failure"] = "singular"
         return Y, False, _SINGULAR_NEWTON.format(cond=cond, limit=max_condition)

@@ -16,8 +16,8 @@ import numpy as np
 
 from ..kernels import _user
 from . import _loops
-from ._estimate import (LEAD_IN, PAIR_FACTOR_MIN, estimate_error, pair_factor, trim_lead_in,
-                        with_pair_factor)
+from ._estimate import (LEAD_IN, PAIR_FACTOR_MIN, WORST_PAIR_MAX, estimate_error, pair_factor,
+                        trim_lead_in, with_pair_factor, worst_pair_factor)
 from ._interrupt import THREAD_WORK, run_interruptibly
 from ._solution import Solution, largest_estimate
 
@@ -185,13 +185,20 @@ def estimate_kept(run, t, Y, keep, method, converging=True, uniform=False):
     """The companion estimate (:func:`._estimate.estimate_error`) of the values ``Y[:keep]`` of a
     solve on the mesh ``t`` with ``method``, as a fixed mesh's are estimated (a failure of a
     companion solve leaves the values from there unchecked).  ``uniform``: ``t`` is a uniform
-    mesh, whose pair factor is 1 (:func:`._estimate.pair_factor`, ~13 us, not computed)."""
+    mesh, whose pair factor is 1 (:func:`._estimate.pair_factor`, ~13 us, not computed).  A
+    mesh with a pair of neighbouring steps far from two halves
+    (:func:`._estimate.worst_pair_factor`) is compared with the solve on every step bisected
+    (about 4 times the work of an O(N^2) solve, where the half-steps companion takes a
+    quarter): the half-steps companion would all but repeat that pair's long step."""
     options = getattr(method, "estimate_options", {})
+    # (weakly singular: graded, another model)
+    paired = not (uniform or method.uniform_only or options)
+    refined = paired and worst_pair_factor(t[:keep], method.order) >= WORST_PAIR_MAX
     result = estimate_error(companion(run), t[:keep], Y[:keep], method.order,
                             companion_drops_odd_end(method), method.min_steps,
                             odd_end=checks_odd_end(method), uncheck_on_failure=True,
-                            converging=converging, **options)
-    if uniform or method.uniform_only or options:   # (weakly singular: graded, another model)
+                            converging=converging, refined=refined, **options)
+    if not paired or refined:   # (the refined companion halves every step)
         return result
     factor = pair_factor(t[:keep], method.order)
     return with_pair_factor(result, Y[:keep], factor) if factor >= PAIR_FACTOR_MIN else result

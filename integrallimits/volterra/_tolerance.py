@@ -813,7 +813,19 @@ def _raised_estimates(sol, Yf, m, rtol, atol):
                         f"that many times the estimate.")
         return None
     j = max(1, int(np.argmax(~(over <= 1.0))))
-    return float(np.max(over)), j, float(sol.mesh[1] - sol.mesh[0]) / m
+    return _Raised((float(np.max(over)), j, float(sol.mesh[1] - sol.mesh[0]) / m), factor)
+
+
+class _Raised(tuple):
+    """The (ratio, j, h) of :func:`_raised_estimates`: ``ratio`` is that of the *raised
+    estimates* over the tolerance at the mesh point j, not a difference of the finer solve
+    (``factor``: the finer solve's difference over the estimate, by which they were raised),
+    for the message of :func:`unresolved_start`."""
+
+    def __new__(cls, values, factor):
+        out = super().__new__(cls, values)
+        out.factor = factor
+        return out
 
 
 #: dispatcher -> the entry point of its one compiled signature (see :func:`_evaluator`)
@@ -1500,14 +1512,27 @@ def unresolved_start(sol, check, refine_tries, computed_start=False):
     t_fail = float(sol.mesh[j])
     differs = f"{ratio:.3g} times atol + rtol |y|" if len(check) == 3 else \
         f"{check[3]:.3g}, more than half the solution's size so far ({check[4]:.3g}),"
-    message = (f"The tolerance could not be met: the steps do not resolve the solution near "
-               f"t = {float(sol.mesh[0]):.6g}: a solve of the first steps with {REFINE} times shorter "
-               f"steps differs from the answer by {differs} (at t = "
-               f"{t_fail:.6g}), although the error estimates, which compare coarser meshes, met "
-               f"the tolerance (also after {refine_tries} solve(s) started on finer meshes).  The "
-               f"problem has a time scale shorter than these steps (a fast-decaying kernel, a "
-               f"stiff transient): give n_steps or a mesh that resolves it.  "
-               f"{_kept(sol.mesh, j, computed_start)}")
+    raised = getattr(check, "factor", None)
+    if raised is not None:
+        # (the ratio is of the estimates raised by the finer solve's factor, not a difference)
+        message = (f"The tolerance could not be met: the error estimates miss the error of the "
+                   f"first steps: a solve of the first steps with {REFINE} times shorter steps "
+                   f"differs from the answer by {raised:.3g} times its error estimate there, "
+                   f"and the estimates raised by that factor exceed atol + rtol |y| by "
+                   f"{ratio:.3g} (at t = {t_fail:.6g}; also after {refine_tries} solve(s) "
+                   f"started on finer meshes).  The problem may have a time scale shorter than "
+                   f"these steps (a fast-decaying kernel, a stiff transient), or the estimates "
+                   f"are not yet asymptotic there: give n_steps or a mesh that resolves it, or "
+                   f"another method.  {_kept(sol.mesh, j, computed_start)}")
+    else:
+        message = (f"The tolerance could not be met: the steps do not resolve the solution "
+                   f"near t = {float(sol.mesh[0]):.6g}: a solve of the first steps with "
+                   f"{REFINE} times shorter steps differs from the answer by {differs} (at t = "
+                   f"{t_fail:.6g}), although the error estimates, which compare coarser meshes, "
+                   f"met the tolerance (also after {refine_tries} solve(s) started on finer "
+                   f"meshes).  The problem has a time scale shorter than these steps (a "
+                   f"fast-decaying kernel, a stiff transient): give n_steps or a mesh that "
+                   f"resolves it.  {_kept(sol.mesh, j, computed_start)}")
     return _failed_at(sol, 0 if computed_start and j == 1 else j, message,
                       resolution_check=ratio)
 

@@ -1144,3 +1144,41 @@ def test_the_grid_values_comparison_sees_a_change_in_any_entry():
             assert not same(A, B) and not same(B, A), (P, M, i, j)
         Z = np.zeros((P, M))
         assert same(Z, -Z)
+
+
+def test_a_vector_system_in_other_units_is_not_refused_as_singular():
+    """y0 ~ 1e6 and y1 ~ 1e-6 coupled by K = [[0, 0.25e12], [0.5e-12, 0]] (constant, so that
+    the constant y = (1e6, 1e-6) solves it for g = y - K y): the Nyström matrix's 1-norm
+    condition number is 1.5e23, and the solve was refused as "nearly singular" (1 an
+    eigenvalue of the operator) with values right to 1e-14 relative; in units of each
+    component's size the system is D^-1 (I - W) D with the condition 3.8.  A system that is
+    singular in those units too is still refused."""
+    y = np.array([1e6, 1e-6])
+    coupling = np.array([[0.0, 0.25e12], [0.5e-12, 0.0]])
+    g = y - coupling @ y
+    sol = solve_fredholm(lambda x, s: coupling, lambda x: g, (0.0, 1.0), 8)
+    assert sol.success and sol.stats["condition"] < 100.0
+    assert np.all(np.abs(sol.y - y) <= 1e-13 * y)
+    singular = np.array([[1.0, 0.0], [0.0, 0.5]])        # (1 - int_0^1 1 ds = 0 for y0)
+    sol = solve_fredholm(lambda x, s: singular, lambda x: y, (0.0, 1.0), 8)
+    assert not sol.success and sol.stats["failure"] == "singular"
+
+
+def _units_kernel(x, s, y):
+    return np.array([0.25e12 * y[1] + 1e5 * np.sin(y[0] / 1e6), 0.5e-12 * y[0]])
+
+
+def _unit_kernel(x, s, u):
+    return np.array([0.25 * u[1] + 0.1 * np.sin(u[0]), 0.5 * u[0]])
+
+
+def test_a_nonlinear_vector_system_in_other_units_is_not_refused_as_singular():
+    """The same for Newton's method: u = (y0 / 1e6, y1 / 1e-6) solves a well-conditioned
+    nonlinear equation (the Jacobian's condition 3.5), but in y the Jacobian's condition
+    estimate was 1.5e23 and the solve was refused as "not isolated (a bifurcation or turning
+    point)"; in units of each component's size it is 3.8, and the values agree with u's."""
+    scale = np.array([1e6, 1e-6])
+    sol = solve_fredholm(_units_kernel, lambda x: scale, (0.0, 1.0), 8)
+    reference = solve_fredholm(_unit_kernel, lambda x: np.ones(2), (0.0, 1.0), 8)
+    assert reference.success and sol.success and sol.stats["condition"] < 100.0
+    assert np.all(np.abs(sol.y / scale - reference.y) <= 1e-13)
