@@ -237,18 +237,7 @@ def pair_factor(t, order):
     solution, and gauss4 on cos 30 t, 16 steps, was a success with error 0.082 for an
     estimate of 6.1e-4.  A graded mesh's unequal pairs are its tiny first ones, which weigh
     nothing here."""
-    h = np.diff(t)
-    n = len(h) // 2 * 2
-    if n < 2:
-        return 1.0
-    p1 = order + 1.0
-    h = h / np.max(h[:n])
-    a, b = h[0:n:2], h[1:n:2]
-    fine = a ** p1 + b ** p1
-    seen = float(np.sum((a + b) ** p1 - fine))
-    if not seen > 0.0:
-        return math.inf
-    return float(np.sum(fine)) / seen * _two_to_minus_one(order)
+    return _pair_ratio(t, order, np.sum)
 
 
 def worst_pair_factor(t, order):
@@ -266,6 +255,13 @@ def worst_pair_factor(t, order):
     it where that error dominates (y = 1 - 50 int y on [0, 1] with 13 steps and a first step
     of 1e-9: gauss4 was a success with the error 8.1e-3 at t = 0.15 for an estimate of
     1.4e-5, radau3 3.9e-2 for 3.7e-4)."""
+    return _pair_ratio(t, order, np.max)
+
+
+def _pair_ratio(t, order, reduce):
+    """(2^p - 1) ``reduce``(a^(p+1) + b^(p+1)) / ``reduce``((a + b)^(p+1) - a^(p+1) - b^(p+1))
+    over the pairs of steps (a, b) of ``t`` that the half-steps companion merges
+    (:func:`pair_factor`: the sum, :func:`worst_pair_factor`: the largest)."""
     h = np.diff(t)
     n = len(h) // 2 * 2
     if n < 2:
@@ -274,10 +270,10 @@ def worst_pair_factor(t, order):
     h = h / np.max(h[:n])
     a, b = h[0:n:2], h[1:n:2]
     fine = a ** p1 + b ** p1
-    seen = float(np.max((a + b) ** p1 - fine))
+    seen = float(reduce((a + b) ** p1 - fine))
     if not seen > 0.0:
         return math.inf
-    return float(np.max(fine)) / seen * _two_to_minus_one(order)
+    return float(reduce(fine)) / seen * _two_to_minus_one(order)
 
 
 def with_pair_factor(result, Y, factor):
