@@ -435,7 +435,6 @@ def solve_adaptive(meth, kernel, g_vec, t0, T, *, rtol, atol, newton_tol, newton
     # rounds of that so far, and the point it last disagreed from (None once it agrees)
     suspect, rounds, non_smooth = None, 0, None
     rough = False       # a sign of data that is not smooth: the shifted check runs
-    slow = False        # a pass had a pair whose local error fell slowly (_falls_slowly)
     previous = None     # (mesh, values) before the last division of steps where g is not smooth
     checked = []        # (mesh, values, estimate, ratio) of every solution checked so far
     tightest = math.inf     # the tightest tolerance factor of a controlled pass so far
@@ -450,7 +449,7 @@ def solve_adaptive(meth, kernel, g_vec, t0, T, *, rtol, atol, newton_tol, newton
         """(t, Y, stages, local errors, stats) of a controlled pass at ``loose`` times the
         tolerance from ``first_step``, run again at the tolerance where it cannot reach the
         end (its values are then the answer), or the failed :class:`Solution`."""
-        nonlocal total, rough, slow
+        nonlocal total, rough
 
         def once(loose):
             nonlocal tightest
@@ -476,7 +475,6 @@ def solve_adaptive(meth, kernel, g_vec, t0, T, *, rtol, atol, newton_tol, newton
             return _failed_pass(t, Y, failure, kernel_failure, h_floor, max_steps, run, p,
                                 meth, kernel, info, total, start, t_eval, store.stiff)
         rough = rough or _dips(t) or store.rough
-        slow = slow or store.rough
         return t, Y, store.Z[:n * store.m].copy(), np.asarray(store.local), info
 
     def uniform_info(counts):   # the stats of a mesh solved without a controlled pass
@@ -649,11 +647,9 @@ def solve_adaptive(meth, kernel, g_vec, t0, T, *, rtol, atol, newton_tol, newton
             else:
                 non_smooth = None
                 here = None
-                if comp.first_bad is None and (rounds or slow and tightest <= 1.0):
+                if comp.first_bad is None and (rounds or rough and tightest <= 1.0):
                     # (the shifted check found a non-smooth point, or a pass at the tolerance
-                    # follows one whose pair over a jump was retried: refined where the error
-                    # is made, not as a whole (the renewal equation, where only the rate shows
-                    # roughness, gauss4 at 1e-3: 70 -> 288 steps, x6.1 evaluations):
+                    # showed signs of one: refined where the error is made, not as a whole:
                     # gauss4, K jumping in s at 0.618, rtol 1e-10, whose pass at the tolerance
                     # stepped over the jump after the last Gauss points of its pair, refined
                     # the pass's profile to 2^15 steps, 4.9e10 kernel evaluations, and failed)
