@@ -11,14 +11,14 @@ from . import _loops
 from ._mesh import (check_flags, check_mesh, check_newton_options, check_size, check_t_eval,
                     estimated_work, is_uniform, resolve_method, uniform_mesh)
 from ._methods import METHODS, VolterraMethod, tolerance_method
-from ._outcome import Run, companion, run_guarded, solve_on_mesh
+from ._outcome import FAILED, Run, companion, run_guarded, solve_on_mesh
 from ._adaptive import solve_adaptive, with_rough_data
 from ._dense import substep_dense_output
 from ._estimate import estimate_options, shifted_estimate
-from ._solution import SolverError, largest_estimate
+from ._solution import Solution, SolverError, largest_estimate
 from ._tolerance import (RECTANGLE_LIMIT, check_tolerances, fit_tolerances,
-                         solve_uniform_to_tolerance, unstable_rule, with_checked_estimate,
-                         with_confirmed_digits, with_resolved_start)
+                         solve_uniform_to_tolerance, tolerance_of, unstable_rule,
+                         with_checked_estimate, with_confirmed_digits, with_resolved_start)
 
 __all__ = ["solve_volterra"]
 
@@ -355,9 +355,6 @@ def _with_rough_singular_data(sol, g_vec, kernel, meth, run, tolerance):
     tolerance, radau3 at rtol 1e-3 with an error 0.83 times it).  Cost on smooth data:
     (p + 1) N + 1 values of g and of k (twice where k names t), and more on the long first
     steps of the graded mesh."""
-    from ._outcome import FAILED
-    from ._solution import Solution
-    from ._tolerance import tolerance_of
     before = sol.message          # (the check adds its sentences to it, in place)
     checked = with_rough_data(sol, g_vec, kernel.structure["smooth"], meth.order,
                               companion(run), singular=kernel.structure["alpha"])
