@@ -725,10 +725,10 @@ def _finer_start(run, sol, uniform_only, min_steps, steps=FIRST_STEPS, grading=N
 
 def first_steps_check(run, sol, rtol, atol, uniform_only=False, min_steps=1, steps=FIRST_STEPS,
                       grading=None, refine=REFINE, digits=False):
-    """None if the first steps of a solve to a tolerance are confirmed, else (ratio, j, h):
-    the first mesh point j > 0 where they are not, the largest difference over atol + rtol |y|
-    and a step that resolves them (and, for ``digits``, the difference and the solution's size
-    where the finer solve leaves no digit).
+    """None if the first steps of a solve to a tolerance are confirmed, else a
+    :class:`_StartCheck`: the first mesh point j > 0 where they are not, the largest difference
+    over atol + rtol |y| and a step that resolves them (and, for ``digits``, the difference and
+    the solution's size where the finer solve leaves no digit).
 
     The error estimates compare the answer with solves on *coarser* meshes (every other and
     every fourth point).  When the steps are long against a time scale of the problem (a kernel
@@ -770,7 +770,7 @@ def first_steps_check(run, sol, rtol, atol, uniform_only=False, min_steps=1, ste
     ratio = np.max(over_tolerance(np.abs(Yc - Yf), tolerance_of(Yf, rtol, atol)), axis=1)
     if not np.all(ratio <= AGREE):        # (a NaN is not agreement)
         j = 1 + int(np.argmax(~(ratio <= AGREE)))
-        return float(np.max(ratio)), j, float(sol.mesh[1] - sol.mesh[0]) / m
+        return _StartCheck(float(np.max(ratio)), j, float(sol.mesh[1] - sol.mesh[0]) / m)
     if digits:
         D = np.abs(Yc - Yf)
         running = np.maximum.accumulate(np.max(np.abs(sol._y2[:k + 1]), axis=1))[1:]
@@ -779,8 +779,8 @@ def first_steps_check(run, sol, rtol, atol, uniform_only=False, min_steps=1, ste
                 np.any(D > sol._est2[1:k + 1], axis=1)
         if np.any(lost):
             j = 1 + int(np.argmax(lost))
-            return (float(np.max(ratio)), j, float(sol.mesh[1] - sol.mesh[0]) / m,
-                    float(np.max(D[j - 1])), float(running[j - 1]))
+            return _StartCheck(float(np.max(ratio)), j, float(sol.mesh[1] - sol.mesh[0]) / m,
+                               lost=(float(np.max(D[j - 1])), float(running[j - 1])))
     return _raised_estimates(sol, Yf, m, rtol, atol)
 
 
@@ -790,8 +790,8 @@ def _raised_estimates(sol, Yf, m, rtol, atol):
     estimate, every estimate is multiplied by the largest ratio (as on a fixed mesh,
     :func:`with_checked_estimate`; radau2 with lam = 1e4 at rtol = atol = 1e-3 was accepted
     on 8 steps with an error 7 times its estimate, 1.6 times the tolerance).  Returns None
-    if the raised estimates still meet the tolerance, else (ratio, j, h) as
-    :func:`first_steps_check` for the first mesh point j where they do not."""
+    if the raised estimates still meet the tolerance, else a :class:`_StartCheck` for the
+    first mesh point j where they do not (its ratio that of the raised estimates)."""
     k = len(Yf)
     Y, est = sol._y2, sol._est2
     if not np.all(np.isfinite(est[1:k + 1])):
@@ -813,19 +813,23 @@ def _raised_estimates(sol, Yf, m, rtol, atol):
                         f"that many times the estimate.")
         return None
     j = max(1, int(np.argmax(~(over <= 1.0))))
-    return _Raised((float(np.max(over)), j, float(sol.mesh[1] - sol.mesh[0]) / m), factor)
+    return _StartCheck(float(np.max(over)), j, float(sol.mesh[1] - sol.mesh[0]) / m,
+                       raised_by=factor)
 
 
-class _Raised(tuple):
-    """The (ratio, j, h) of :func:`_raised_estimates`: ``ratio`` is that of the *raised
-    estimates* over the tolerance at the mesh point j, not a difference of the finer solve
-    (``factor``: the finer solve's difference over the estimate, by which they were raised),
-    for the message of :func:`unresolved_start`."""
-
-    def __new__(cls, values, factor):
-        out = super().__new__(cls, values)
-        out.factor = factor
-        return out
+@dataclasses.dataclass(frozen=True)
+class _StartCheck:
+    """What :func:`first_steps_check` did not confirm: ``ratio``, the largest difference of the
+    finer solve over atol + rtol |y| (with ``raised_by``, the finer solve's difference over
+    the estimate by which :func:`_raised_estimates` raised the estimates: ``ratio`` is then
+    that of the raised estimates, not a difference), at the mesh point ``j``; ``h``, a step
+    that resolves the first steps; ``lost`` = (difference, the solution's size so far) where
+    the finer solve leaves no digit (``digits``)."""
+    ratio: float
+    j: int
+    h: float
+    lost: tuple | None = None
+    raised_by: float | None = None
 
 
 #: dispatcher -> the entry point of its one compiled signature (see :func:`_evaluator`)
@@ -1508,11 +1512,10 @@ def unresolved_start(sol, check, refine_tries, computed_start=False):
     """The failed :class:`Solution` of a solve to a tolerance whose first steps
     :func:`first_steps_check` did not confirm, after ``refine_tries`` solves started on
     finer meshes: only the values before the point it names are kept."""
-    ratio, j = check[:2]
+    ratio, j, raised = check.ratio, check.j, check.raised_by
     t_fail = float(sol.mesh[j])
-    differs = f"{ratio:.3g} times atol + rtol |y|" if len(check) == 3 else \
-        f"{check[3]:.3g}, more than half the solution's size so far ({check[4]:.3g}),"
-    raised = getattr(check, "factor", None)
+    differs = f"{ratio:.3g} times atol + rtol |y|" if check.lost is None else \
+        f"{check.lost[0]:.3g}, more than half the solution's size so far ({check.lost[1]:.3g}),"
     if raised is not None:
         # (the ratio is of the estimates raised by the finer solve's factor, not a difference)
         message = (f"The tolerance could not be met: the error estimates miss the error of the "
@@ -1892,7 +1895,7 @@ def with_resolved_start(solve, run, rtol, atol, *, uniform_only, min_steps, adap
             # sized by the ratio, 2 times shorter, took radau4 on y = 1 - 1000 int y at 1e-3
             # through 3 solves instead of 2, 4.7 times the evaluations)
             refined *= REFINE
-            sol = solve(check[2])
+            sol = solve(check.h)
             continue
         # the steps the check's ratio asks for at the estimate's order, 2 to REFINE (weakly
         # singular: REFINE_SINGULAR) times as many; as far as REFINE^2 times in all, as two
@@ -1902,15 +1905,15 @@ def with_resolved_start(solve, run, rtol, atol, *, uniform_only, min_steps, adap
         # errors 2.6e-7 and 7e-6 times the tolerance)
         order = sol.stats.get("estimate_order", float("nan"))
         order = order if math.isfinite(order) and order > 0 else sol.order
-        factor = min(max(SAFETY * check[0] ** (1.0 / order), 2.0),
+        factor = min(max(SAFETY * check.ratio ** (1.0 / order), 2.0),
                      REFINE_SINGULAR if singular else REFINE)
-        if not singular and (not by_ratio or not check[0] < last or len(check) > 3):
+        if not singular and (not by_ratio or not check.ratio < last or check.lost is not None):
             # REFINE times where the steps started over did not lower the ratio: not yet at
             # the order (a stiff start whose error grows as the steps shorten, radau4 with
             # lam = 1e6 at 1e-6: 32, 64, 136 times the tolerance on 8, 16 and 34 steps), or
             # where the finer solve leaves no digit (``digits``: the ratio does not say how far)
             factor = REFINE
-        last = check[0]
+        last = check.ratio
         new = min(int(math.ceil(n * factor / 2.0)) * 2, n_max)
         refined *= new / n
         sol = solve(new)
