@@ -620,18 +620,13 @@ def solve_adaptive(meth, kernel, g_vec, t0, T, *, rtol, atol, newton_tol, newton
                         # accepted at 42 times the tolerance on a division nearby)
                     if change is None and not rough_steps.any():
                         break
-                    raised = None if change is None else _raised(change, comp.estimate, Y,
-                                                                  rtol, atol)
-                    if raised is not None:
-                        comp.estimate = raised
-                        break
-                    steps = rough_steps if rough_steps.any() else _where_changed(
-                        previous, t, Y, rtol, atol)
-                    trusted, previous = False, (t, Y)
                     if change is not None:
-                        comp.estimate = np.maximum(comp.estimate, change)
-                        ratio = float(np.max(over_tolerance(comp.estimate,
-                                                            tolerance_of(Y, rtol, atol))))
+                        comp.estimate, ratio = _raised(change, comp.estimate, Y, rtol, atol)
+                        if ratio <= 1.0:
+                            break
+                    steps = rough_steps if rough_steps.any() else _where_changed(
+                        previous, t, change, rtol, atol)
+                    trusted, previous = False, (t, Y)
                     if rounds >= LOCAL_ROUNDS:
                         break
                     if steps is not None:       # (else refined as a whole, below)
@@ -902,9 +897,10 @@ def _controlled_pass(meth, kernel, g_vec, t0, T, rtol, atol, newton_tol, newton_
         # unit step never does) is accepted on its error per step (see ROUGH_SHARE)
         # (its finer solution's error is then up to the whole difference of the two, not
         # 1 / (2^p - 1) of it)
-        over_jump = slow and ratio > 1.0 and per_step * (2.0 ** p - 1.0) <= ROUGH_SHARE
+        whole = per_step * (2.0 ** p - 1.0)
+        over_jump = slow and ratio > 1.0 and whole <= ROUGH_SHARE
         if ratio <= 1.0 or over_jump:
-            store.local.append(per_step * (2.0 ** p - 1.0) if over_jump else per_step)
+            store.local.append(whole if over_jump else per_step)
             store.caps.append(cap[2] if explicit and not exact else math.inf)
             exact = explicit and np.array_equal(y_big, y_end) and np.array_equal(y_end, yn)
             size = max(size, float(np.max(np.abs(y_end))))
@@ -1662,9 +1658,8 @@ def with_rough_data(sol, g_vec, kernel, p, run=None, singular=False, quadratic=T
         sol.stats["error_estimate_nfev"] += calls
         blind = ""
         if status == 0:
-            change = np.abs(Yd[np.searchsorted(divided, t)] - Y) * (
-                ROUGH_SPLIT / (ROUGH_SPLIT - 1.0))
-            np.maximum(est, change, out=est)     # (in place: also error_estimate_mesh)
+            np.maximum(est, _divided_change(divided, Yd, t, Y), out=est)   # (in place: also
+            # error_estimate_mesh)
             if nodes is not None:
                 try:
                     calls, raised = resolved_ends(run, g_vec, kernel, t, Y, est,
@@ -1692,6 +1687,13 @@ def with_rough_data(sol, g_vec, kernel, p, run=None, singular=False, quadratic=T
     sol.message += (f"{where}: the estimates of the solve with every other point were made "
                     f"with the order 1 of a jump, not {q:.3g} ({factor:.3g} times larger).")
     return sol
+
+
+def _divided_change(divided, Yd, t, Y):
+    """The change of the answer ``Y`` on ``t`` when steps are divided (the solve ``Yd`` on the
+    mesh ``divided``, which keeps every point of ``t``), times ROUGH_SPLIT / (ROUGH_SPLIT - 1):
+    the error of a jump falls like the step, so the change is at least that part of it."""
+    return np.abs(Yd[np.searchsorted(divided, t)] - Y) * (ROUGH_SPLIT / (ROUGH_SPLIT - 1.0))
 
 
 def blind_ends(g_vec, kernel, t, steps, divided, Yd, nodes, p, level=1):
@@ -1809,7 +1811,7 @@ def resolved_ends(run, g_vec, kernel, t, Y, est, steps, divided, Yd, nodes, p):
             np.maximum.accumulate(bound, axis=0, out=bound)
             np.maximum(est, bound, out=est)
             return calls, True
-        change = np.abs(Yf[np.searchsorted(finer, t)] - Y) * (ROUGH_SPLIT / (ROUGH_SPLIT - 1.0))
+        change = _divided_change(finer, Yf, t, Y)
         raised = raised or bool(np.any(change > est))
         np.maximum(est, change, out=est)
         divided, Yd = finer, Yf
@@ -2153,24 +2155,23 @@ def _kept(tp, t):
     return shared[:-1] & shared[1:] & (idx[1:] == idx[:-1] + 1)
 
 
-def _where_changed(previous, t, Y, rtol, atol):
+def _where_changed(previous, t, change, rtol, atol):
     """The steps of ``t`` (a boolean per step) inside the steps of ``previous`` = (mesh,
-    values), the answer before the last division, over which its change (:func:`_change`)
-    over the tolerance was made (:func:`_where_made`), or None (the change made everywhere).
-    All the pieces of a divided step: which of them holds the non-smooth point, the change
-    at the old points does not say."""
+    values), the answer before the last division, over which its ``change``
+    (:func:`_change`, on ``t``) over the tolerance was made (:func:`_where_made`), or None
+    (the change made everywhere).  All the pieces of a divided step: which of them holds the
+    non-smooth point, the change at the old points does not say."""
     tp, Yp = previous
-    idx = np.searchsorted(t, tp)
-    old = _where_made(np.abs(Y[idx] - Yp), Yp, rtol, atol)
+    old = _where_made(change[np.searchsorted(t, tp)], Yp, rtol, atol)
     if old is None:
         return None
     return old[np.clip(np.searchsorted(tp, t[:-1], side="right") - 1, 0, len(old) - 1)]
 
 
 def _raised(change, estimate, Y, rtol, atol):
-    """The ``estimate`` raised to the ``change`` of the answer from the last division of
-    steps where the data are not smooth (:func:`_change`), or None where that exceeds the
-    tolerance somewhere.
+    """(estimate, ratio): the ``estimate`` raised to the ``change`` of the answer from the
+    last division of steps where the data are not smooth (:func:`_change`), and its largest
+    ratio to atol + rtol |y|; the answer stands where that is at most 1.
 
     A non-smooth point of g just after a mesh point is missed alike by every mesh that keeps
     that point, the shifted ones too where it is in the first step; its error falls as the
@@ -2181,7 +2182,7 @@ def _raised(change, estimate, Y, rtol, atol):
     last Gauss point), rtol 1e-8, was accepted by the shifted check at 12.6 times the
     tolerance, after a division that had changed the answer by 68 times it."""
     raised = np.maximum(estimate, change)
-    return raised if np.max(over_tolerance(raised, tolerance_of(Y, rtol, atol))) <= 1.0 else None
+    return raised, float(np.max(over_tolerance(raised, tolerance_of(Y, rtol, atol))))
 
 
 def _uniform(t):
