@@ -2459,6 +2459,16 @@ def _fixed_mesh_rough(data, a, method, n):
     return sol, exact
 
 
+def _assert_rough_data_estimated(data, a, method, n):
+    """The solve on n uniform steps of :func:`_fixed_mesh_rough`'s problem: a success whose
+    error is within 20 times its estimate, raised by the check of rough data."""
+    sol, exact = _fixed_mesh_rough(data, a, method, n)
+    error = float(np.max(np.abs(sol.y - exact)))
+    assert sol.success, sol.message
+    assert error <= 20.0 * sol.stats["max_error_estimate"], (error, sol.stats)
+    assert "not smooth at the scale of the steps" in sol.message
+
+
 @pytest.mark.parametrize("data, a, method, n", [
     ("jump-s", 0.5, "radau3", 8), ("jump-s", 0.5, "radau4", 16), ("jump-s", 0.618, "gauss4", 4),
     ("jump-t", 0.503, "gauss4", 6), ("kink-g", 0.618, "gauss4", 24),
@@ -2474,11 +2484,7 @@ def test_a_fixed_mesh_whose_data_are_not_smooth_has_an_estimate_within_its_error
     Where the data's differences across a step exceed 20 times the estimate, the estimate is
     raised to the change of the answer with those steps divided (methods on any mesh) or made
     with the order 1 (Gregory rules): within 20 times the error, and still a success."""
-    sol, exact = _fixed_mesh_rough(data, a, method, n)
-    error = float(np.max(np.abs(sol.y - exact)))
-    assert sol.success, sol.message
-    assert error <= 20.0 * sol.stats["max_error_estimate"], (error, sol.stats)
-    assert "not smooth at the scale of the steps" in sol.message
+    _assert_rough_data_estimated(data, a, method, n)
 
 
 @pytest.mark.parametrize("data, a, method, n", [
@@ -2493,11 +2499,7 @@ def test_a_large_fixed_mesh_whose_data_are_not_smooth_has_an_estimate_within_its
     estimates; a jump of K in t or s, rk4 on 32 and 48 steps, 27 and 24 times; gregory4 on 64
     steps, 25.5 times.  The data check now runs on every mesh (its (p + 1) N + 1 evaluations
     of K and of g are a fraction 1/N of an O(N^2) solve's): within 20 times the error."""
-    sol, exact = _fixed_mesh_rough(data, a, method, n)
-    error = float(np.max(np.abs(sol.y - exact)))
-    assert sol.success, sol.message
-    assert error <= 20.0 * sol.stats["max_error_estimate"], (error, sol.stats)
-    assert "not smooth at the scale of the steps" in sol.message
+    _assert_rough_data_estimated(data, a, method, n)
 
 
 @pytest.mark.parametrize("data, a, method, n", [
