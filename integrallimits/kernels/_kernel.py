@@ -988,7 +988,8 @@ def as_forcing(g, t0, args=None, *, remember=False):
             return value
         v = np.asarray(value, dtype=float)
         if v.shape != shape:
-            raise ValueError(f"g(t) returned shape {v.shape} at t = {ti}; expected {shape}")
+            raise _user.from_user(ValueError(f"g(t) returned shape {v.shape} at t = {ti}; "
+                                             f"expected {shape}"))
         return v
 
     # [True/False] once a call on an array has told (g is the same all solve; with a memo, from
@@ -1089,7 +1090,8 @@ def as_forcing(g, t0, args=None, *, remember=False):
             finite = np.isfinite(values).all()
         if not finite:
             i = int(np.nonzero(~np.isfinite(out).all(axis=1))[0][0])
-            raise ValueError(f"g(t) is not finite at t = {times[i]} (value {out[i].tolist()})")
+            raise _user.from_user(ValueError(f"g(t) is not finite at t = {times[i]} (value "
+                                             f"{out[i].tolist()})"))
         if keep and times.ndim == 1 and times.size > 1:   # (copies: callers may reuse their arrays)
             last[:] = [[times.copy(), out.copy(), None]]
         return out

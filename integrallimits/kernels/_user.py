@@ -1376,8 +1376,9 @@ def raise_recorded_failure(rec, args=()):
     what, where = describe_failure(rec)
     if rec.kind == BAD_SHAPE:
         expected = guard.expected if guard is not None else "?"
-        raise ValueError(f"{what} returned {rec.size} values at {where}; expected shape {expected} "
-                         f"(the length must be the same at every point)")
+        raise from_user(ValueError(f"{what} returned {rec.size} values at {where}; expected "
+                                   f"shape {expected} (the length must be the same at every "
+                                   f"point)"))
     exc = rec.exception
     if exc is None and guard is not None and guard.ref() is not None:   # a wrapper caught it
         point, _ = _point(guard, rec)
@@ -1387,17 +1388,18 @@ def raise_recorded_failure(rec, args=()):
             if hasattr(raised, "add_note"):
                 raised.add_note(f"raised by {what} at {where} inside a compiled solver loop "
                                 f"(called again in Python there)")
-            raise
-        raise UserCodeError(f"{what} raised an exception inside a compiled solver loop at "
-                            f"{where}, but not when called in Python there (compiled and Python "
-                            f"arithmetic differ: integer overflow, or a value read only when "
-                            f"compiled)")
+            raise from_user(raised)
+        raise from_user(UserCodeError(
+            f"{what} raised an exception inside a compiled solver loop at {where}, but not "
+            f"when called in Python there (compiled and Python arithmetic differ: integer "
+            f"overflow, or a value read only when compiled)"))
     if exc is None:   # pragma: no cover - a wrapper caught it, and its function is gone
-        raise UserCodeError(f"{what} raised an exception inside a compiled solver loop at {where}")
+        raise from_user(UserCodeError(f"{what} raised an exception inside a compiled solver "
+                                      f"loop at {where}"))
     if hasattr(exc, "add_note"):
         exc.add_note("raised by a user function (kernel, forcing factor, right-hand side or "
                      "Jacobian) inside a compiled solver loop")
-    raise exc
+    raise from_user(exc)
 
 
 def raise_user_exception(exc, note):
@@ -1408,7 +1410,31 @@ def raise_user_exception(exc, note):
     note needs Python 3.11; 3.10 raises the exception as it is.)"""
     if hasattr(exc, "add_note"):
         exc.add_note(note)
-    raise exc
+    raise from_user(exc)
+
+
+#: The attribute that marks an exception as the user's functions' (:func:`from_user`).
+_FROM_USER = "_integrallimits_from_user"
+
+
+def from_user(exc):
+    """``exc``, marked as raised by (or for) the user's function where the package called it:
+    its own exception, or the error that names what it returned.  The checks that call g or K
+    at points the solve never took (:func:`integrallimits.volterra._adaptive.with_rough_data`)
+    leave the answer unchecked for these only (:func:`raised_by_user`); any other exception
+    (the package's own, or one a signal handler raised while the package's code ran: a timeout
+    of the caller's, caught so, left a success unchecked with an error 13 times the
+    tolerance) is raised."""
+    try:
+        setattr(exc, _FROM_USER, True)
+    except Exception:   # noqa: BLE001 (an exception type that takes no attributes: unmarked)
+        pass
+    return exc
+
+
+def raised_by_user(exc):
+    """Whether ``exc`` was marked by :func:`from_user`."""
+    return getattr(exc, _FROM_USER, False) is True
 
 
 # -- argument names ------------------------------------------------------------------------------

@@ -6,6 +6,8 @@ thread (the loops release the GIL) while the calling thread waits; on Ctrl-C the
 thread sets the stop request in every counter array of the solve (the last slot of the arrays
 :func:`integrallimits.volterra._loops.new_counts` makes), each loop returns at its next step,
 and the KeyboardInterrupt is raised in the caller with nothing half-written into the result.
+So does any exception raised in the waiting thread (a caller's timeout, raised by its signal
+handler: the worker went on solving after it, in the background).
 Short solves (below :data:`THREAD_WORK` kernel evaluations) run inline: they end by themselves
 within milliseconds.
 """
@@ -57,7 +59,7 @@ def run_interruptibly(solve, work=None):
     try:
         while worker.is_alive():
             worker.join(0.05)
-    except KeyboardInterrupt:
+    except BaseException:   # Ctrl-C, or a signal handler's exception (a caller's timeout)
         for counts in list(arrays):
             counts[-1] = 1
         worker.join()

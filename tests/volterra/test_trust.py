@@ -2325,6 +2325,45 @@ def test_an_index_out_of_bounds_raises_as_in_python(method):
                          args=(w,))                   # (Gauss points never reach s = 1)
     assert sol.success
     assert abs(sol.y[-1] - math.exp(-1.0)) <= 20.0 * sol.stats["max_error_estimate"]
+    assert "The data were not checked between the mesh points: IndexError" in sol.message
+
+
+class _Timeout(Exception):
+    """A caller's timeout, as its signal handler raises it."""
+
+
+@pytest.mark.parametrize("where", ["data_roughness", "resolved_ends", "_located"])
+def test_an_exception_the_users_functions_did_not_raise_is_not_swallowed_by_the_checks(
+        monkeypatch, where):
+    """The data check of a solve on a given mesh calls g and K at points the solve never took,
+    and leaves the answer unchecked where they raise there (a table read one past its end).  It
+    caught every exception so: a caller's timeout, raised by its signal handler while the check
+    ran, was swallowed and the solve went on to a success with an error 13 times the tolerance
+    (gauss3, weakly singular kernel, a kink of g at 1/3, rtol 1e-7).  Only the user's
+    functions' own exceptions are so taken now; this one, raised in the package's code during
+    the check (the sweep of the data, the check of the divided steps' ends, the search for
+    the point of a weakly singular kernel's jump), reaches the caller."""
+    from integrallimits.volterra import _adaptive
+
+    def interrupted(*args, **kwargs):
+        raise _Timeout("the caller's time is up")
+
+    monkeypatch.setattr(_adaptive, where, interrupted)
+    with pytest.raises(_Timeout):
+        if where == "_located":    # (y = 1 + t^(1/2) + H(t - 0.503), 16 graded steps)
+            solve_volterra(weakly_singular(lambda t, s, y: -y, 0.5), _jump_forcing_singular,
+                           mesh=(np.arange(17) / 16.0) ** 2, method="gauss2")
+        else:
+            solve_volterra(lambda t, s, y: -y, lambda t: abs(t - 0.5772), (0.0, 1.0), 32,
+                           method="gauss4")
+
+
+def _jump_forcing_singular(t):
+    """g of y = 1 + t^(1/2) + H(t - 0.503) for K = -(t - s)^(-1/2) y."""
+    t = np.asarray(t, dtype=float)
+    after = t >= 0.503
+    return (1.0 + 3.0 * np.sqrt(t) + 0.5 * np.pi * t +
+            np.where(after, 1.0 + 2.0 * np.sqrt(np.where(after, t - 0.503, 0.0)), 0.0))
 
 
 def test_an_integer_array_argument_used_as_an_index_is_explained():
