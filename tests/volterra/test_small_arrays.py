@@ -329,3 +329,44 @@ def test_shares_ends_is_numpys_finite_check():
                     a.reshape(-1)[rng.integers(a.size)] = rng.choice([np.inf, -np.inf, np.nan])
             expected = bool(np.isfinite(Y).all()) and bool(np.isfinite(t).all())
             assert _shares_ends(Y, t) is expected
+
+
+def _is_uniform_numpy(t):
+    """The NumPy expression of ``_mesh.is_uniform`` before its float path."""
+    n = len(t) - 1
+    h = (t[-1] - t[0]) / n
+    scale = max(abs(t[0]), abs(t[-1]))
+    return bool(np.max(np.abs(np.diff(t) - h)) <= 8 * np.finfo(float).eps * (scale + n * abs(h)))
+
+
+def test_is_uniform_is_numpys():
+    """is_uniform on a few points (Python floats) and on many (NumPy) answers as the NumPy
+    expression: uniform meshes made either way, ones a few ulp or more off, random ones, and
+    a NaN or an infinity (which the maximum of NumPy propagates: [0, 1, inf] is not uniform,
+    though its largest finite miss is within the bound)."""
+    from integrallimits.volterra._mesh import is_uniform
+    assert is_uniform(np.array([0.0, 1.0, np.inf])) is False
+    assert is_uniform(np.array([0.0, np.nan, 2.0])) is False
+    rng = np.random.default_rng(4)
+    answers = set()
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)   # (NumPy's inf - inf)
+        for _ in range(20000):
+            n = int(rng.integers(1, 60))
+            a = float(rng.uniform(-1e3, 1e3)) * 10.0 ** int(rng.integers(-5, 5))
+            b = float(rng.uniform(1e-3, 1e3)) * 10.0 ** int(rng.integers(-5, 5))
+            kind = int(rng.integers(4))
+            t = (np.linspace(a, a + b, n + 1) if kind == 0 else a + np.arange(n + 1) * b / n
+                 if kind == 1 else np.sort(rng.uniform(a, a + b, n + 1)))
+            if kind == 3:   # (a uniform mesh, one point moved by 1e-17 to 1e-11 of its size)
+                t = np.linspace(a, a + b, n + 1)
+                t[rng.integers(n + 1)] += float(rng.normal()) * 10.0 ** int(
+                    rng.integers(-17, -10)) * float(np.abs(t).max())
+            if rng.random() < 0.05:
+                t[rng.integers(n + 1)] = rng.choice([np.inf, -np.inf, np.nan])
+            if rng.random() < 0.2:
+                t = np.repeat(t, 2)[::2]      # (a strided view)
+            got = is_uniform(t)
+            assert got is _is_uniform_numpy(t)
+            answers.add((got, n <= 24))
+    assert answers == {(True, True), (False, True), (True, False), (False, False)}
