@@ -85,6 +85,9 @@ def _mesh_lags(kernel, N, h, samples):
 
 
 _NO_ROWS = np.empty(0, dtype=np.int64)   # keep nothing besides Y (the loops' ``keep``)
+#: Solves of up to this many stage times make them from Python floats (beyond, NumPy's calls
+#: cost less than the floats' operations).
+_FEW_STAGE_TIMES = 24
 
 
 def _kernel_args(kernel, implicit=True, block_sum=True):
@@ -322,6 +325,11 @@ class VolterraRungeKutta(VolterraMethod):
         tab = self.tableau
         return tuple(np.array(a, dtype=float, order="C") for a in (tab.c, tab.A, tab.b))
 
+    @cached_property
+    def _nodes(self):
+        """The tableau's c as Python floats (the stage times of a few points)."""
+        return self.tableau.c.tolist()
+
     def solve(self, kernel, g_vec, t, tol, maxiter, fast_history=False, samples=None,
               exploring=False):
         structure = kernel.structure
@@ -339,11 +347,17 @@ class VolterraRungeKutta(VolterraMethod):
         m = c.shape[0]
         n_points = t.shape[0]
         # (np.diff(t)'s own subtraction, without its ~1.5 us of Python; the stage times as
-        # t_n + c_i h_n, the same floats as t[:-1, None] + c[None, :] * h[:, None])
-        h = t[1:] - t[:-1]
-        times = np.empty(n_points + (n_points - 1) * m)
-        times[:n_points] = t
-        np.add(t[:-1, None], h[:, None] * c, out=times[n_points:].reshape(n_points - 1, m))
+        # t_n + c_i h_n, the same floats as t[:-1, None] + c[None, :] * h[:, None]; a few
+        # stage times as Python floats, the same operations in the same order: 1-2 us less)
+        if (n_points - 1) * m <= _FEW_STAGE_TIMES:
+            mesh, nodes = t.tolist(), self._nodes
+            times = np.array(mesh + [tn + (tn1 - tn) * ci for tn, tn1 in zip(mesh, mesh[1:])
+                                     for ci in nodes])
+        else:
+            h = t[1:] - t[:-1]
+            times = np.empty(n_points + (n_points - 1) * m)
+            times[:n_points] = t
+            np.add(t[:-1, None], h[:, None] * c, out=times[n_points:].reshape(n_points - 1, m))
         both = np.ascontiguousarray(g_vec(times))   # one call of g
         G, Gs = (both[:n_points], both[n_points:]) if m else (both, both)
         Y = np.zeros(G.shape)

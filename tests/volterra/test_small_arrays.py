@@ -279,3 +279,94 @@ def test_confirmed_digits_on_floats_is_numpys(seed):
         assert out[0] == out[1]
         failed += out[0][0] is False
     assert failed > 50
+
+
+@pytest.mark.parametrize("name", ["rk4", "gauss1", "gauss2", "gauss4", "radau2", "radau3",
+                                  "radau4"])
+def test_stage_times_are_numpys(name):
+    """The times a Runge-Kutta solve takes g at, made from Python floats on a few stage times
+    (``_methods._FEW_STAGE_TIMES``) and with NumPy beyond, are the bits of the NumPy expression
+    t_n + c_i h_n (t[:-1, None] + h[:, None] * c) after the mesh, on uneven meshes."""
+    from integrallimits.kernels import as_kernel
+    from integrallimits.volterra._methods import METHODS, _FEW_STAGE_TIMES
+    meth = METHODS[name]
+    c = meth.tableau.c
+    kernel = as_kernel(_decay, np.float64(1.0), 0.0)
+    rng = np.random.default_rng(len(name))
+    few = 0
+    for n_steps in [1, 2, 3, 5, 6, 8, 12, 24, 40]:
+        for _ in range(5):
+            t = np.concatenate(([0.0], np.cumsum(rng.uniform(0.01, 1.0, n_steps)))) * \
+                float(rng.uniform(0.1, 30.0)) + float(rng.uniform(-5.0, 5.0))
+            seen = []
+
+            def g_vec(times):
+                seen.append(np.array(times, dtype=float))
+                return np.ones((len(times), 1))
+            meth.solve(kernel, g_vec, t, 1e-12, 50)
+            h = t[1:] - t[:-1]
+            expected = np.concatenate((t, (t[:-1, None] + h[:, None] * c).ravel()))
+            assert seen[0].tobytes() == expected.tobytes()
+            few += n_steps * len(c) <= _FEW_STAGE_TIMES
+    assert few >= 10     # (the floats' path taken, and NumPy's on the larger meshes)
+
+
+def _decay(t, s, y):
+    return -y
+
+
+def test_shares_ends_is_numpys_finite_check():
+    """_shares_ends on a few values (Python floats) and on many (NumPy) says whether Y and t
+    are all finite, as np.isfinite does (inf, -inf and NaN anywhere in either)."""
+    from integrallimits.volterra._adaptive import _shares_ends
+    rng = np.random.default_rng(3)
+    for n, d in [(3, 1), (9, 1), (9, 3), (40, 2), (100, 1)]:
+        for _ in range(40):
+            Y = rng.normal(size=(n, d)) * 10.0 ** rng.integers(-300, 300, size=(n, d))
+            t = np.cumsum(rng.uniform(0.1, 1.0, n))
+            for a in (Y, t):
+                if rng.random() < 0.6:
+                    a.reshape(-1)[rng.integers(a.size)] = rng.choice([np.inf, -np.inf, np.nan])
+            expected = bool(np.isfinite(Y).all()) and bool(np.isfinite(t).all())
+            assert _shares_ends(Y, t) is expected
+
+
+def _is_uniform_numpy(t):
+    """The NumPy expression of ``_mesh.is_uniform`` before its float path."""
+    n = len(t) - 1
+    h = (t[-1] - t[0]) / n
+    scale = max(abs(t[0]), abs(t[-1]))
+    return bool(np.max(np.abs(np.diff(t) - h)) <= 8 * np.finfo(float).eps * (scale + n * abs(h)))
+
+
+def test_is_uniform_is_numpys():
+    """is_uniform on a few points (Python floats) and on many (NumPy) answers as the NumPy
+    expression: uniform meshes made either way, ones a few ulp or more off, random ones, and
+    a NaN or an infinity (which the maximum of NumPy propagates: [0, 1, inf] is not uniform,
+    though its largest finite miss is within the bound)."""
+    from integrallimits.volterra._mesh import is_uniform
+    assert is_uniform(np.array([0.0, 1.0, np.inf])) is False
+    assert is_uniform(np.array([0.0, np.nan, 2.0])) is False
+    rng = np.random.default_rng(4)
+    answers = set()
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)   # (NumPy's inf - inf)
+        for _ in range(20000):
+            n = int(rng.integers(1, 60))
+            a = float(rng.uniform(-1e3, 1e3)) * 10.0 ** int(rng.integers(-5, 5))
+            b = float(rng.uniform(1e-3, 1e3)) * 10.0 ** int(rng.integers(-5, 5))
+            kind = int(rng.integers(4))
+            t = (np.linspace(a, a + b, n + 1) if kind == 0 else a + np.arange(n + 1) * b / n
+                 if kind == 1 else np.sort(rng.uniform(a, a + b, n + 1)))
+            if kind == 3:   # (a uniform mesh, one point moved by 1e-17 to 1e-11 of its size)
+                t = np.linspace(a, a + b, n + 1)
+                t[rng.integers(n + 1)] += float(rng.normal()) * 10.0 ** int(
+                    rng.integers(-17, -10)) * float(np.abs(t).max())
+            if rng.random() < 0.05:
+                t[rng.integers(n + 1)] = rng.choice([np.inf, -np.inf, np.nan])
+            if rng.random() < 0.2:
+                t = np.repeat(t, 2)[::2]      # (a strided view)
+            got = is_uniform(t)
+            assert got is _is_uniform_numpy(t)
+            answers.add((got, n <= 24))
+    assert answers == {(True, True), (False, True), (True, False), (False, False)}
