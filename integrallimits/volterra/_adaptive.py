@@ -596,14 +596,12 @@ def solve_adaptive(meth, kernel, g_vec, t0, T, *, rtol, atol, newton_tol, newton
                         order=p, t_failure=where[0], error_estimate=comp.estimate, t_eval=t_eval)
                 if stable is not None:
                     trusted, suspect = False, stable
-            blind = None
             if trusted:
                 rough_steps, calls = _rough_data(g_vec, kernel, t, Y, p, rtol, atol)
                 total += calls
-                blind, calls = _blind_jumps(g_vec, kernel, t, Y, meth.tableau.c, p, rtol, atol)
+                blind, calls = _blind_steps(g_vec, kernel, t, Y, meth.tableau.c, p, rtol, atol)
                 total += calls
-                if blind is not None:       # (made mesh points: solved again, checked again)
-                    trusted, suspect = False, np.union1d(t, blind)
+                rough_steps |= blind
             if trusted and not rough:
                 rough = _disagree(checked, t, Y, comp.estimate, rtol, atol) or \
                     _too_fast(checked, p) or bool(rough_steps.any())
@@ -619,10 +617,12 @@ def solve_adaptive(meth, kernel, g_vec, t0, T, *, rtol, atol, newton_tol, newton
                     # answer stands where the last division changed it by less than the
                     # tolerance (see _raised)
                     change = _change(previous, t, Y) if previous is not None else None
-                    if change is not None and np.any(rough_steps & _kept(previous[0], t)):
+                    if change is not None and np.any(rough_steps & _kept(previous[0], t) |
+                                                     blind):
                         change = None   # (that division left a step where the data are not
                         # smooth as it was: radau2, g with a kink at 0.618, rtol 1e-8, was
-                        # accepted at 42 times the tolerance on a division nearby)
+                        # accepted at 42 times the tolerance on a division nearby; or a jump
+                        # in a blind end, which the change of the answer cannot show)
                     if change is None and not rough_steps.any():
                         break
                     if change is not None:
@@ -644,7 +644,7 @@ def solve_adaptive(meth, kernel, g_vec, t0, T, *, rtol, atol, newton_tol, newton
                         break
                     rounds += 1
                     suspect = _local_mesh(t, _made_here(over, i), ratio)
-            elif blind is None:
+            else:
                 non_smooth = None
                 here = None
                 if comp.first_bad is None and (rounds or rough and tightest <= 1.0):
@@ -1822,45 +1822,35 @@ def blind_ends(g_vec, kernel, t, steps, divided, Yd, nodes, p, level=1):
     return np.maximum(est, dk), np.array(owner, dtype=int), np.array(after), calls
 
 
-def _blind_jumps(g_vec, kernel, t, Y, nodes, p, rtol, atol):
-    """(points, evaluations): the points where the data jump (or have a kink) in the blind
-    ends of the steps of an accepted mesh ``t`` (values ``Y``), to be made mesh points, or
-    None.  A Runge-Kutta method with the stage points ``nodes`` c samples the data of a step
-    [t_n, t_n + h] at t_n + c_i h only: a jump less than c_1 h after t_n (or (1 - c_m) h before
-    t_(n+1)) is on the same side of every stage, of the step and of every nested or paired
-    step keeping t_n, so every estimate misses the integral of the jump over that distance
-    alike (y = 1 + t + int c(s) y, c jumping from 1 to 2 at 0.12708, 0.069 of its step, gauss4's
-    c_1 = 0.0694: a success at rtol 1e-4 with an error 37 times the tolerance and an estimate
-    5e-10 of it; at random places in (0.05, 0.95), 7 of 156 successes of 8 methods were
-    11-72 times over the tolerance).  The differences of the data on each blind end
-    (:func:`blind_ends`, about (p + 1) times the error such a jump makes, or more) are compared
-    with the tolerance of each component's largest value, as :func:`_rough_kernel` does; in
-    each step (at most LOCATED) where they exceed it, the point is located by bisection
-    (:func:`_located`), and kept where it is more than LOCATE_ULP ulp from the mesh's points
-    (so that a located jump is not found again: the blind ends start INSIDE h from the mesh
-    points).  2 (p + 2) values of g and (p + 2) (1 + in t) kernel evaluations a step where K
-    names t or s or is not visibly smooth in y (none otherwise; rk4's c_1 = 0 and c_m = 1:
-    nothing), and about 45 (2 p + 3) for each point located."""
+def _blind_steps(g_vec, kernel, t, Y, nodes, p, rtol, atol):
+    """(steps, evaluations): the steps of an accepted mesh ``t`` (values ``Y``; a boolean per
+    step) where the data jump (or have a kink) in a blind end.  A Runge-Kutta method with the
+    stage points ``nodes`` c samples the data of a step [t_n, t_n + h] at t_n + c_i h only: a
+    jump less than c_1 h after t_n (or (1 - c_m) h before t_(n+1)) is on the same side of
+    every stage, of the step and of every nested or paired step keeping t_n, and every
+    estimate, the change of the answer when steps are divided too, misses the integral of the
+    jump over that distance alike (y = 1 + t + int c(s) y, c jumping from 1 to 2 at 0.12708,
+    0.069 of its step, gauss4's c_1 = 0.0694: a success at rtol 1e-4 with an error 37 times
+    the tolerance and an estimate 5e-10 of it; at random places in (0.05, 0.95), 7 of 156
+    successes of 8 methods were 11-72 times over the tolerance).  The differences of the data
+    on each blind end (:func:`blind_ends`, about (p + 1) times the error such a jump makes, or
+    more) are compared with the tolerance of each component's largest value, as
+    :func:`_rough_kernel` does; the steps found are divided as rough ones, and no answer is
+    accepted while one is left (the blind ends start INSIDE h from the mesh points: a jump at
+    one is none).  2 (p + 2) values of g and (p + 2) (1 + in t) kernel evaluations a step
+    where K names t or s or is not visibly smooth in y (none otherwise), for methods whose
+    stages leave a blind end (not rk4: c_1 = 0, c_m = 1)."""
+    n = len(t) - 1
     c = np.asarray(nodes, dtype=float)
-    if len(t) < 2 or not (c[0] > 0.0 or c[-1] < 1.0):
-        return None, 0
-    Y2 = Y.reshape(len(t), -1)
-    bounds, owner, _, calls = blind_ends(g_vec, kernel, t, np.arange(len(t) - 1), t, Y2, c, p,
-                                         level=0)
+    steps = np.zeros(max(n, 0), dtype=bool)
+    if n < 1 or not (c[0] > 0.0 or c[-1] < 1.0):
+        return steps, 0
+    Y2 = Y.reshape(n + 1, -1)
+    bounds, owner, _, calls = blind_ends(g_vec, kernel, t, np.arange(n), t, Y2, c, p, level=0)
     tol = tolerance_of(np.max(np.abs(Y2), axis=0), rtol, atol)
     with np.errstate(invalid="ignore"):
-        over = np.any(bounds > tol, axis=1)
-    if not over.any():
-        return None, calls
-    gap = LOCATE_ULP * EPS * float(np.max(np.abs(t)))
-    points = []
-    for j in np.unique(owner[over])[:LOCATED].tolist():
-        x, n = _located(g_vec, kernel, t, Y2, tol, j, p, 0.0)
-        calls += n
-        k = int(np.searchsorted(t, x))
-        if 0 < k < len(t) and min(x - t[k - 1], t[k] - x) > gap:
-            points.append(x)
-    return (np.array(points) if points else None), calls
+        steps[owner[np.any(bounds > tol, axis=1)]] = True
+    return steps, calls
 
 
 #: Solves on a given mesh (:func:`resolved_ends`): the most times the pieces next to the kept
