@@ -2512,6 +2512,17 @@ def _fixed_mesh_rough(data, a, method, n):
         ya = -1.0 + 2.0 * math.exp(a)
         exact = np.where(sol.t <= a, -1.0 + 2.0 * np.exp(sol.t),
                          -0.5 + (ya + 0.5) * np.exp(2.0 * (sol.t - a)))
+    elif data == "kink-s":      # y = 1 + t + int c(s) y, c = 1 + |s - a|: y' = 1 + c(t) y
+        from scipy.integrate import solve_ivp
+        sol = solve_volterra(lambda t, s, y, a: (1.0 + abs(s - a)) * y, lambda t, a: 1.0 + t,
+                             (0.0, 1.0), method=method, n_steps=n, args=(a,))
+        rhs = lambda x, y: 1.0 + (1.0 + abs(x - a)) * y   # noqa: E731
+        left = solve_ivp(rhs, (0.0, a), [1.0], method="DOP853", rtol=1e-13, atol=1e-15,
+                         dense_output=True)
+        right = solve_ivp(rhs, (a, 1.0), left.y[:, -1], method="DOP853", rtol=1e-13,
+                          atol=1e-15, dense_output=True)
+        exact = np.where(sol.t <= a, left.sol(np.minimum(sol.t, a))[0],
+                         right.sol(np.maximum(sol.t, a))[0])
     elif data == "jump-t":      # y = 1 + c(t) int y: a jump of y
         sol = solve_volterra(lambda t, s, y, a: (1.0 if t < a else 2.0) * y, lambda t, a: 1.0,
                              (0.0, 1.0), method=method, n_steps=n, args=(a,))
@@ -2573,6 +2584,19 @@ def test_a_large_fixed_mesh_whose_data_are_not_smooth_has_an_estimate_within_its
     steps, 25.5 times.  The data check now runs on every mesh (its (p + 1) N + 1 evaluations
     of K and of g are a fraction 1/N of an O(N^2) solve's): within 20 times the error."""
     _assert_rough_data_estimated(data, a, method, n)
+
+
+@pytest.mark.parametrize("data, n", [("jump-s", 24), ("jump-s", 32), ("kink-s", 24),
+                                     ("kink-s", 32)])
+def test_a_rough_step_whose_defect_grows_with_the_solution_is_estimated(data, n):
+    """gregory6 on y = 1 + t + int c(s) y with c jumping from 1 to 2 (or kinking, c = 1 +
+    |s - a|) at a = 0.1234: the data's differences across the step of the jump were 11-13
+    (kink: 2.7-5.4) times the largest estimate, under the data check's bar of 20, while y
+    grows 5-7.6 times after the step and the defect with it: errors 36.5 and 31.9 (kink 22.8
+    and 21.6) times the estimates on 24 and 32 steps.  The ratio weighed by that growth
+    (``_adaptive.defect_growth``) against half the bar finds the step, and the estimates
+    take the order 1 of a jump."""
+    _assert_rough_data_estimated(data, 0.1234, "gregory6", n)
 
 
 @pytest.mark.parametrize("data, a, method, n", [
