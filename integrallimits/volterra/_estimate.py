@@ -81,7 +81,7 @@ import numpy as np
 
 __all__ = ["Companion", "estimate_error", "estimate_options", "coarse_mesh", "refined_mesh",
            "shifted_estimate", "trim_lead_in", "worst_pair_factor", "hidden_pair_error",
-           "rounding_floor"]
+           "pair_hides_error", "rounding_floor"]
 
 #: Disagreement (relative to the solution's running size) from which a point has no reliable digit.
 UNRESOLVED = 0.5
@@ -320,6 +320,13 @@ def hidden_pair_error(t, Y, result):
     with np.errstate(divide="ignore", invalid="ignore"):
         hidden = np.where(growth[pairs] > 0.0, growth[pairs] * fine / seen, 0.0)
     return _finite_max(hidden)
+
+
+def pair_hides_error(t, Y, result):
+    """Whether :func:`hidden_pair_error` exceeds HIDDEN_PAIR times the largest estimate of
+    ``result`` (never on a uniform mesh: an equal pair's measure is the growth of the
+    difference over it / (2 (2^p - 1)), at most half the Richardson estimate there)."""
+    return hidden_pair_error(t, Y, result) > HIDDEN_PAIR * _finite_max(result.estimate)
 
 
 def with_pair_factor(result, Y, factor):

@@ -16,8 +16,8 @@ import numpy as np
 
 from ..kernels import _user
 from . import _loops
-from ._estimate import (HIDDEN_PAIR, LEAD_IN, PAIR_FACTOR_MIN, WORST_PAIR_MAX, estimate_error,
-                        hidden_pair_error, pair_factor, trim_lead_in, with_pair_factor,
+from ._estimate import (LEAD_IN, PAIR_FACTOR_MIN, WORST_PAIR_MAX, estimate_error,
+                        pair_factor, pair_hides_error, trim_lead_in, with_pair_factor,
                         worst_pair_factor)
 from ._interrupt import THREAD_WORK, run_interruptibly
 from ._solution import Solution, largest_estimate
@@ -192,7 +192,7 @@ def estimate_kept(run, t, Y, keep, method, converging=True, uniform=False):
     (about 4 times the work of an O(N^2) solve, where the half-steps companion takes a
     quarter): the half-steps companion would all but repeat that pair's long step.  So is a
     confirmed solution whose half-steps companion's differences show a pair hiding an error
-    (:func:`._estimate.hidden_pair_error`) above ``HIDDEN_PAIR`` times its largest estimate:
+    (:func:`._estimate.pair_hides_error`: above ``HIDDEN_PAIR`` times its largest estimate):
     at a stiff start a moderately unequal pair can hide what a uniform error constant would
     not."""
     options = getattr(method, "estimate_options", {})
@@ -213,8 +213,7 @@ def estimate_kept(run, t, Y, keep, method, converging=True, uniform=False):
     if factor >= PAIR_FACTOR_MIN:
         result = with_pair_factor(result, Y[:keep], factor)
     if result.first_bad is None and result.source == "half-steps" and \
-            hidden_pair_error(t[:keep], Y[:keep], result) > \
-            HIDDEN_PAIR * float(np.nanmax(result.estimate)):
+            pair_hides_error(t[:keep], Y[:keep], result):
         spent = result.nfev
         result = estimate(True)
         result.nfev += spent
