@@ -1356,7 +1356,7 @@ def defect_growth(Y):
     after = np.maximum.accumulate(size[::-1])[::-1][1:]
     with np.errstate(divide="ignore", invalid="ignore"):
         growth = after / so_far
-    return np.where(growth > 1.0, growth, 1.0)       # (NaN, 0/0: 1)
+    return np.where((growth > 1.0) & (so_far > 0.0), growth, 1.0)     # (NaN, x/0: 1)
 
 
 def data_roughness(g_vec, kernel, t, Y, estimate, p, alpha=0.0):

@@ -2586,6 +2586,20 @@ def test_a_large_fixed_mesh_whose_data_are_not_smooth_has_an_estimate_within_its
     _assert_rough_data_estimated(data, a, method, n)
 
 
+def test_the_defect_growth_is_the_growth_of_the_size_after_each_step():
+    """``defect_growth``: the largest |y| after step n over the largest up to its end, at least
+    1 (a decaying or oscillating solution: 1; y = 0 so far: 1)."""
+    from integrallimits.volterra._adaptive import defect_growth
+    t = np.linspace(0.0, 1.0, 9)
+    growing = np.exp(2.0 * t)[:, None]
+    assert np.allclose(defect_growth(growing), np.exp(2.0 * (1.0 - t[1:])))
+    assert np.all(defect_growth(np.exp(-t)[:, None]) == 1.0)
+    assert np.all(defect_growth(np.cos(30.0 * t)[:, None]) == 1.0)
+    assert defect_growth(np.array([[0.0], [0.0], [2.0]]))[0] == 1.0
+    both = np.stack([np.exp(-t), 0.1 * growing[:, 0]], axis=1)      # (the rows' largest)
+    assert np.all(defect_growth(both) >= 1.0)
+
+
 @pytest.mark.parametrize("data, n", [("jump-s", 24), ("jump-s", 32), ("kink-s", 24),
                                      ("kink-s", 32)])
 def test_a_rough_step_whose_defect_grows_with_the_solution_is_estimated(data, n):
