@@ -1359,6 +1359,17 @@ def defect_growth(Y):
     return np.where((growth > 1.0) & (so_far > 0.0), growth, 1.0)     # (NaN, x/0: 1)
 
 
+def _may_grow_over(top, Y):
+    """Whether a step's ratio, at most ``top``, times :func:`defect_growth` can exceed
+    ROUGH_GROWN: the growth is at most the solution's largest size over its size at t_1 (a
+    bound in a few float operations; the growth itself, ~10 us, on every solve that the data
+    check sweeps, only where it may matter)."""
+    if not top > 0.0:
+        return False
+    first = float(np.max(np.abs(Y[:2])))
+    return not (first > 0.0 and top * float(np.max(np.abs(Y))) <= ROUGH_GROWN * first)
+
+
 def data_roughness(g_vec, kernel, t, Y, estimate, p, alpha=0.0):
     """(ratio, evaluations): for each step of the mesh ``t`` (N,), the largest ratio of the
     differences of order p + 1 across it of the data (g; K in t at (t0, Y_0) where K names t,
@@ -1653,11 +1664,13 @@ def with_rough_data(sol, g_vec, kernel, p, run=None, singular=False, quadratic=T
         ratio[:SINGULAR_START] = 0.0
         if step is not None:
             sub[step < SINGULAR_START] = 0.0
-    if not singular:
+    top = max(ratio.tolist()) if len(ratio) <= 64 else float(ratio.max())
+    if not singular and (top > ROUGH_FIXED or _may_grow_over(top, Y)):
         # (a step's defect weighed by the growth of the solution after it, against a bar
         # half as high: see defect_growth)
         ratio = np.maximum(ratio, defect_growth(Y) * ratio * (ROUGH_FIXED / ROUGH_GROWN))
-    if not (max(ratio.tolist()) if len(ratio) <= 64 else float(ratio.max())) > ROUGH_FIXED:
+        top = max(ratio.tolist()) if len(ratio) <= 64 else float(ratio.max())
+    if not top > ROUGH_FIXED:
         return sol
     q = float(sol.stats.get("estimate_order", math.nan))
     rough = ratio > ROUGH_FIXED
