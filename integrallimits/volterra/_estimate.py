@@ -355,7 +355,7 @@ def rounding_floor(Y):
     nothing about it (they are the difference of two roundings): ``solve_vide`` of y' = -y,
     y0 = 1e5, gauss4, had estimates of 0.015 to 0.05 eps |y| where its errors were 0.7
     (16 steps) to 8.6 eps |y| (1024 steps; 2.6 to 25 eps |y| for y' = -int y, y0 = 1e5,
-    errors that grow about as sqrt(N)), so 4e-13 for an error of 1.2e-10."""
+    errors that grow about as sqrt(N)): on 256 steps 4.0e-13 for an error of 7.8e-11."""
     n = max(Y.shape[0] - 1, 1)
     return math.sqrt(n) * _EPS * np.maximum.accumulate(_row_max(np.abs(Y)))
 

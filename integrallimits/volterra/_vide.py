@@ -578,7 +578,7 @@ def _with_rounding_floor(sol):
     if len(Y) < 2 or est is None or len(est) != len(Y):
         return sol
     floor = rounding_floor(Y)[1:, None]
-    if not np.any(est[1:] < floor):           # (False for NaN: no estimate is left alone)
+    if not np.any(est[1:] < floor):           # (NaN, no estimate: left as it is)
         return sol
     np.fmax(est[1:], floor, out=est[1:], where=~np.isnan(est[1:]))   # (in place: the mesh's)
     sol.stats["max_error_estimate"] = largest_estimate(est)
