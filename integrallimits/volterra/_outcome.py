@@ -16,8 +16,9 @@ import numpy as np
 
 from ..kernels import _user
 from . import _loops
-from ._estimate import (LEAD_IN, PAIR_FACTOR_MIN, WORST_PAIR_MAX, estimate_error, pair_factor,
-                        trim_lead_in, with_pair_factor, worst_pair_factor)
+from ._estimate import (LEAD_IN, PAIR_FACTOR_MIN, WORST_PAIR_MAX, estimate_error,
+                        pair_factor, pair_hides_error, trim_lead_in, with_pair_factor,
+                        worst_pair_factor)
 from ._interrupt import THREAD_WORK, run_interruptibly
 from ._solution import Solution, largest_estimate
 
@@ -189,19 +190,34 @@ def estimate_kept(run, t, Y, keep, method, converging=True, uniform=False):
     mesh with a pair of neighbouring steps far from two halves
     (:func:`._estimate.worst_pair_factor`) is compared with the solve on every step bisected
     (about 4 times the work of an O(N^2) solve, where the half-steps companion takes a
-    quarter): the half-steps companion would all but repeat that pair's long step."""
+    quarter): the half-steps companion would all but repeat that pair's long step.  So is a
+    confirmed solution whose half-steps companion's differences show a pair hiding an error
+    (:func:`._estimate.pair_hides_error`: above ``HIDDEN_PAIR`` times its largest estimate):
+    at a stiff start a moderately unequal pair can hide what a uniform error constant would
+    not."""
     options = getattr(method, "estimate_options", {})
     # (weakly singular: graded, another model)
     paired = not (uniform or method.uniform_only or options)
     refined = paired and worst_pair_factor(t[:keep], method.order) >= WORST_PAIR_MAX
-    result = estimate_error(companion(run), t[:keep], Y[:keep], method.order,
-                            companion_drops_odd_end(method), method.min_steps,
-                            odd_end=checks_odd_end(method), uncheck_on_failure=True,
-                            converging=converging, refined=refined, **options)
+
+    def estimate(refined):
+        return estimate_error(companion(run), t[:keep], Y[:keep], method.order,
+                              companion_drops_odd_end(method), method.min_steps,
+                              odd_end=checks_odd_end(method), uncheck_on_failure=True,
+                              converging=converging, refined=refined, **options)
+
+    result = estimate(refined)
     if not paired or refined:   # (the refined companion halves every step)
         return result
     factor = pair_factor(t[:keep], method.order)
-    return with_pair_factor(result, Y[:keep], factor) if factor >= PAIR_FACTOR_MIN else result
+    if factor >= PAIR_FACTOR_MIN:
+        result = with_pair_factor(result, Y[:keep], factor)
+    if result.first_bad is None and result.source == "half-steps" and \
+            pair_hides_error(t[:keep], Y[:keep], result):
+        spent = result.nfev
+        result = estimate(True)
+        result.nfev += spent
+    return result
 
 
 def solve_on_mesh(run, t, *, method, scalar, stats, error_estimate=True, t_eval=None,
