@@ -1296,13 +1296,12 @@ def _too_fast(checked, p):
 
 
 def _rough_forcing(g_vec, t, Y, p, rtol, atol):
-    """(steps, near): the steps of the mesh ``t`` (a boolean per step) where g is not smooth
-    at their scale, and those where its differences exceed the tolerance itself (for the
-    blind ends, :func:`_rough_data`):
-    the differences of order p + 1 of g on p + 2 equally spaced points of the step exceed
-    ROUGH_G times the tolerance of the component's largest value (not the tolerance at the
-    step: near a zero of a component with a small atol, cos t and sin t on 0.2-steps at rtol
-    1e-4 had the check run for nothing).  A smooth g's are about g^(p+1) (h / (p + 1))^(p+1),
+    """For each step of the mesh ``t``, its level: the largest ratio of the differences of
+    order p + 1 of g on p + 2 equally spaced points of the step to the tolerance of the
+    component's largest value (not the tolerance at the step: near a zero of a component with
+    a small atol, cos t and sin t on 0.2-steps at rtol 1e-4 had the check run for nothing);
+    g is not smooth at the scale of the step where the level times the growth of the
+    solution after it exceeds ROUGH_G (:func:`_rough_data`).  A smooth g's are about g^(p+1) (h / (p + 1))^(p+1),
     the size of the method's own local error there, while a jump of g inside the step keeps
     them the size of the jump, and a kink h / (p + 1) times the change of slope, on every mesh.
     A jump that the accepted mesh has just after one of its points is missed alike by every
@@ -1320,22 +1319,36 @@ def _rough_forcing(g_vec, t, Y, p, rtol, atol):
     G = np.asarray(g_vec(times, keep=False), dtype=float).reshape(n, p + 2, -1)
     differences = np.abs(np.diff(G, n=p + 1, axis=1))[:, 0, :]          # (n, d)
     tol = tolerance_of(np.max(np.abs(Y.reshape(n + 1, -1)), axis=0), rtol, atol)
-    with np.errstate(invalid="ignore"):
-        return np.any(differences > ROUGH_G * tol, axis=1), np.any(differences > tol, axis=1)
+    return _level(differences, tol)
+
+
+def _level(differences, tol):
+    """For each step, the largest of its ``differences`` (n, d) over the tolerance ``tol`` (d,)
+    of the component (NaN: 0)."""
+    with np.errstate(invalid="ignore", divide="ignore"):
+        level = np.max(differences / tol, axis=1) if differences.size else \
+            np.zeros(len(differences))
+    return np.where(level > 0.0, level, 0.0)
 
 
 def _rough_data(g_vec, kernel, t, Y, p, rtol, atol, nodes):
     """(steps, blind, evaluations): the steps of the mesh ``t`` (a boolean per step) where g
-    (:func:`_rough_forcing`) or K (:func:`_rough_kernel`) is not smooth at their scale, or
-    jumps in a blind end of the stage points ``nodes`` (:func:`_blind_steps`; ``blind``: those
-    steps), and the kernel evaluations that took.  The blind ends are checked only in the
+    (:func:`_rough_forcing`) or K (:func:`_rough_kernel`) is not smooth at their scale (their
+    level times the growth of the solution after the step, :func:`defect_growth`, over
+    ROUGH_G), or jumps in a blind end of the stage points ``nodes`` (:func:`_blind_steps`;
+    ``blind``: those steps), and the kernel evaluations that took.  The blind ends are
+    checked only in the
     steps whose differences exceed the tolerance itself: those of a jump J before the second
     of their p + 2 points are J h, and the integral it makes every stage miss at most c_1 J h
     (or (1 - c_m) J h)."""
-    g_steps, g_near = _rough_forcing(g_vec, t, Y, p, rtol, atol)
-    k_steps, k_near, calls = _rough_kernel(kernel, t, Y, p, rtol, atol)
-    blind, more = _blind_steps(g_vec, kernel, t, Y, nodes, p, rtol, atol, g_near | k_near)
-    return g_steps | k_steps | blind, blind, calls + more
+    level, calls = _rough_kernel(kernel, t, Y, p, rtol, atol)
+    level = np.maximum(level, _rough_forcing(g_vec, t, Y, p, rtol, atol))
+    # (a step's defect grows as the solution does after it: radau3, K jumping in s at
+    # 0.12275, rtol = atol = 1e-7, differences 84 times the tolerance in a step, y growing
+    # 5.7 times after it, an error 23 times the tolerance)
+    steps = level * defect_growth(Y.reshape(len(t), -1)) > ROUGH_G
+    blind, more = _blind_steps(g_vec, kernel, t, Y, nodes, p, rtol, atol, level > 1.0)
+    return steps | blind, blind, calls + more
 
 
 #: Solves on a given mesh (:func:`with_rough_data`): the data are not smooth at the scale of
@@ -1986,9 +1999,10 @@ def _with_located(divided, g_vec, kernel, mesh, Y, est, p, alpha, ratio):
 
 
 def _rough_kernel(kernel, t, Y, p, rtol, atol):
-    """(steps, near, evaluations): the steps of the mesh ``t`` (a boolean per step) where K is
-    not smooth in t, in s or in y along the solution at their scale (and ``near``: where the
-    differences exceed the tolerance itself), as :func:`_rough_forcing`
+    """(level, evaluations): for each step of the mesh ``t``, the level of K's differences (K
+    is not smooth in t, in s or in y along the solution at the scale of the step where it
+    exceeds ROUGH_G, times the growth after the step: :func:`_rough_data`), as
+    :func:`_rough_forcing`
     finds them for g: the differences of order p + 1 on p + 2 equally spaced points x_j of
     the step
 
@@ -2005,8 +2019,8 @@ def _rough_kernel(kernel, t, Y, p, rtol, atol):
 
     times the length t_{n+1} - t0 of the integral they enter where K names t (the lag term
     int_0^t_n K(t, s, y(s)) ds is g's twin in the step), else times h (the step's part of
-    every later integral), exceed ROUGH_G times the tolerance of the component's largest
-    value.  A jump of K in t is a jump of y, which every nested mesh keeping the mesh point
+    every later integral), over the tolerance of the component's largest value (K is not
+    smooth where that, times the growth after the step, exceeds ROUGH_G).  A jump of K in t is a jump of y, which every nested mesh keeping the mesh point
     before it misses alike: y = 1 + c(t) int y, c = 1 before 0.503 and 2 after, gauss2 at
     rtol 1e-6 was a success on 12 steps with an error 1700 times the tolerance (steps
     [0.5, 0.583]: every Gauss point of the nested meshes after the jump).  A jump of K in s
@@ -2023,7 +2037,7 @@ def _rough_kernel(kernel, t, Y, p, rtol, atol):
     tan/gauss2/1e-6 over its work goal: 0.998 -> 1.017 times the best uniform mesh's)."""
     out, calls = kernel_differences(kernel, t, Y, p)
     tol = tolerance_of(np.max(np.abs(Y.reshape(len(t), -1)), axis=0), rtol, atol)
-    return np.any(out > ROUGH_G * tol, axis=1), np.any(out > tol, axis=1), calls
+    return _level(out, tol), calls
 
 
 def kernel_differences(kernel, t, Y, p, stride=1):
