@@ -1341,6 +1341,7 @@ def _rough_data(g_vec, kernel, t, Y, p, rtol, atol, nodes):
     steps whose differences exceed the tolerance itself: those of a jump J before the second
     of their p + 2 points are J h, and the integral it makes every stage miss at most c_1 J h
     (or (1 - c_m) J h)."""
+    p = int(math.ceil(p))           # (differences of an integer order)
     level, calls = _rough_kernel(kernel, t, Y, p, rtol, atol)
     level = np.maximum(level, _rough_forcing(g_vec, t, Y, p, rtol, atol))
     # (a step's defect grows as the solution does after it: radau3, K jumping in s at
@@ -1691,6 +1692,9 @@ def with_rough_data(sol, g_vec, kernel, p, run=None, singular=False, quadratic=T
     1 / (1 - ROUGH_SPLIT^(alpha - 1)), made estimates 3 times the errors at alpha = 0.7 (13
     solves with errors of 0.37-1.5 failed with no reliable digit: the divided solves had
     resolved the jump) and fixed 1 miss of 134 more."""
+    # (differences of an integer order: a method declaring a fractional order takes the next
+    # integer; math.comb refused 2.8 with a TypeError that the check took for the user's)
+    p = int(math.ceil(p))
     if not (sol.success and (len(sol.mesh) > SINGULAR_START + 1 if singular else
                              quadratic or getattr(sol, "_small_mesh", False))) or \
             len(sol.mesh) < 2:
