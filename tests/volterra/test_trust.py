@@ -2502,6 +2502,33 @@ def test_a_large_fixed_mesh_whose_data_are_not_smooth_has_an_estimate_within_its
     _assert_rough_data_estimated(data, a, method, n)
 
 
+@pytest.mark.parametrize("method, n, nonlinear", [
+    (m, n, nonlinear) for m in ("trapezoid", "gregory4", "rectangle")
+    for n, nonlinear in ((16, False), (16, True), (8, False))
+    if (m, n) != ("rectangle", 8)])   # (its data check, on h / 2 = 0.125, aliases as well)
+def test_data_oscillating_at_the_period_of_the_steps_are_not_a_success(method, n, nonlinear):
+    """g = sin 50t on [0, 2] with 16 steps (50 h = 6.25, about 2 pi) or 8: every nested mesh
+    samples g at the same phase and sees the same slow alias, so the companions agree with the
+    solve.  The data check saw the differences of g across a step 3.8e4 (trapezoid) to 4.9e6
+    (gregory4) times the estimate, but raised the estimates of a direct rule only to the order
+    of a jump: successes with errors of 0.28 (linear K = -y) and 0.89 (K = -y^2, y = sin 50t),
+    700 to 5e5 times their estimates (rectangle: 39 times, unraised).  Every step is divided
+    into ROUGH_SPLIT now: not a success, or values within 20 times their estimates."""
+    if nonlinear:
+        sol = solve_volterra(lambda t, s, y: -y * y,
+                             lambda t: math.sin(50 * t) + t / 2 - math.sin(100 * t) / 200,
+                             (0.0, 2.0), n, method=method)
+        exact = np.sin(50 * sol.t)
+    else:
+        sol = solve_volterra(lambda t, s, y: -y, lambda t: math.sin(50 * t), (0.0, 2.0), n,
+                             method=method)
+        a, b = 50 / 2501, 2500 / 2501
+        exact = a * np.cos(50 * sol.t) + b * np.sin(50 * sol.t) - a * np.exp(-sol.t)
+    error = np.abs(sol.y - exact)
+    assert np.all(error <= 20.0 * sol.error_estimate + 1e-13), (sol.success, sol.message)
+    assert not sol.success or "every step is divided" in sol.message
+
+
 @pytest.mark.parametrize("data, a, method, n", [
     ("jump-t", 0.999, "gauss2", 32), ("jump-s", 0.999, "gauss1", 96),
     ("kink-g", 0.9995, "gauss2", 64)])
