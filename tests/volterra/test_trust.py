@@ -9,6 +9,7 @@ come back as success.
 import functools
 import math
 import os
+import re
 import signal
 import subprocess
 import sys
@@ -2500,6 +2501,25 @@ def test_a_large_fixed_mesh_whose_data_are_not_smooth_has_an_estimate_within_its
     steps, 25.5 times.  The data check now runs on every mesh (its (p + 1) N + 1 evaluations
     of K and of g are a fraction 1/N of an O(N^2) solve's): within 20 times the error."""
     _assert_rough_data_estimated(data, a, method, n)
+
+
+@pytest.mark.parametrize("rtol", [1e-6, 1e-10])
+def test_a_failed_tolerance_solve_says_where_its_kept_values_miss_the_tolerance(rtol):
+    """y = sqrt(1 - t) (K = -1 / (2 y), g = 1) has a square-root fold at t = 1, where the steps
+    collapse.  The values kept had estimates right to 15% but up to 1.4e4 times the tolerance
+    from t = 0.9937 on (rtol 1e-6), and the message named only the collapse at 0.99999985 and
+    the values not kept after 0.9999963: it now says from where the kept values' estimates
+    exceed atol + rtol |y|, and every kept value over 10 times the tolerance is after that."""
+    atol = 1e-9 if rtol > 1e-8 else 1e-12
+    sol = solve_volterra(lambda t, s, y: -0.5 / y, lambda t: 1.0, (0.0, 1.0), rtol=rtol,
+                         atol=atol)
+    assert not sol.success
+    match = re.search(r"exceed atol \+ rtol \|y\| from t = ([0-9.e+-]+) on", sol.message)
+    assert match, sol.message
+    exact = np.sqrt(1.0 - sol.t)
+    over = np.abs(sol.y - exact) > 10.0 * (atol + rtol * exact)
+    assert over.any() and np.all(sol.t[over] >= float(match.group(1)))
+    assert np.all(np.abs(sol.y - exact) <= 20.0 * sol.error_estimate + 1e-13)
 
 
 @pytest.mark.parametrize("method, n, nonlinear", [
