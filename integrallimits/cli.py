@@ -207,7 +207,10 @@ def _solve_method(name):
 
 def _t_span(args):
     """(t0, T) from --t-span, or from the deprecated --T; checked finite and increasing."""
-    t0, t1 = (0.0, args.T) if args.T is not None else args.t_span
+    if args.T is not None and args.t_span is not None:
+        raise CommandError(f"--T {args.T:g} and --t-span {args.t_span[0]:g} {args.t_span[1]:g} "
+                           f"both give the interval; give only --t-span", 2)
+    t0, t1 = (0.0, args.T) if args.T is not None else args.t_span or (0.0, 1.0)
     option = "--T" if args.T is not None else "--t-span"
     if not (math.isfinite(t0) and math.isfinite(t1)):
         raise CommandError(f"{option}: the interval must be finite, got [{t0:g}, {t1:g}]", 2)
@@ -494,7 +497,7 @@ def build_parser():
                    help='g in t, e.g. "exp(-2*t)"; "[1, 0]" for a vector problem; default: none')
     p.add_argument("--exact", metavar="EXPR",
                    help="the exact solution in t (then the error is printed); default: none")
-    p.add_argument("--t-span", nargs=2, type=float, default=[0.0, 1.0], metavar=("T0", "T1"),
+    p.add_argument("--t-span", nargs=2, type=float, default=None, metavar=("T0", "T1"),
                    help="the interval [T0, T1] (default: 0 1)")
     p.add_argument("--T", type=float, default=None, metavar="T",
                    help="deprecated: the same as --t-span 0 T")

@@ -61,6 +61,8 @@ def one_line_error(capsys):
     (SOLVE + ["--T", "nan"], 2, "finite"),
     (SOLVE + ["--T", "inf"], 2, "finite"),
     (SOLVE + ["--t-span", "1", "1"], 2, "greater than the start"),
+    (SOLVE + ["--T", "2", "--t-span", "0", "1"], 2, "both give the interval"),   # (was: T = 2)
+    (SOLVE + ["--t-span", "0", "1", "--T", "2"], 2, "both give the interval"),
     (SOLVE + ["--steps", "1000000000"], 2, "too many"),
     (SOLVE + ["--steps", "0"], 2, "--steps must be >= 1"),
     (SOLVE + ["--steps", "many"], 2, "invalid int value"),

@@ -485,6 +485,8 @@ class Objective:
         vector = real_array(vector, "vector")
         if vector.shape != (self.size,):
             raise ValueError(f"vector must have shape ({self.size},), got {vector.shape}")
+        if not np.isfinite(vector).all():
+            raise ValueError(self._not_finite(vector))
         theta = self.network.theta.copy()
         theta[self._index] = vector[:self.n_weights]
         K, F = self.n_classes, self.n_features
@@ -497,6 +499,24 @@ class Objective:
             P, c = self.P0, self.c0
         X = vector[k:].reshape(self.X.shape) if self.wrt_inputs else self.X
         return theta, P, c, np.ascontiguousarray(X)
+
+    def _not_finite(self, vector):
+        """The message for a vector with a NaN or inf entry: its first such entry and the part
+        of the vector (weights, classifier P or c, inputs X) it is in."""
+        i = int(np.flatnonzero(~np.isfinite(vector))[0])
+        parts = [("a weight", self.n_weights)]
+        if self.train_classifier:
+            parts += [("the classifier P", self.n_classes * self.n_features),
+                      ("the classifier c", self.n_classes)]
+        if self.wrt_inputs:
+            parts.append(("an input X", self.X.size))
+        start = 0
+        for name, size in parts:
+            if i < start + size:
+                break
+            start += size
+        return (f"vector must be finite; vector[{i}] = {vector[i]} ({name}, entry {i - start} "
+                f"of that part)")
 
     def network_for(self, vector):
         """The network with the weights of ``vector``."""

@@ -331,6 +331,8 @@ def train(network: VolterraNetwork, data: Dataset, loss: str = "mse", alpha: flo
     last = {}
 
     def fun(x):
+        if not np.isfinite(x).all():     # (the objective refuses it with a ValueError)
+            raise _NotFinite("the point is not finite")
         J, g = objective.value_and_gradient(x)
         if not (np.isfinite(J) and np.all(np.isfinite(g))):
             raise _NotFinite(f"J_N = {J:.6g} and its gradient are not finite" if np.isfinite(J)

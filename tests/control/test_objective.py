@@ -177,6 +177,23 @@ def test_objective_rejects_bad_input():
         Objective(net, (X, y)).value(np.zeros(3))
 
 
+
+@pytest.mark.parametrize("bad", [np.nan, np.inf, -np.inf])
+def test_objective_refuses_a_vector_that_is_not_finite(bad):
+    """A NaN or inf weight, classifier entry or input is one clear ValueError naming the entry
+    and its part (before: a SolverError saying the solution "blows up" for NaN, J = nan without
+    an error for inf); training still stops at such a trial point with the last iterate."""
+    net = ResNet(np.zeros((4, 2, 2)), np.zeros((4, 2)))
+    obj = Objective(net, (np.array([[0.5, 1.0]]), np.array([[0.0, 1.0]])), wrt_inputs=True)
+    v = obj.initial_vector()
+    for i, part in ((1, "a weight"), (obj.n_weights + 1, "classifier P"),
+                    (obj.size - 1, "an input X")):
+        w = v.copy()
+        w[i] = bad
+        for evaluate in (obj.value, obj.value_and_gradient, obj.terms):
+            with pytest.raises(ValueError, match=rf"vector\[{i}\] = .*{part}"):
+                evaluate(w)
+
 def test_regression_targets_with_mse():
     rng = np.random.default_rng(1)
     net = _net("resnet", "rectangle", rng, 4, 2)

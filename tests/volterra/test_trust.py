@@ -9,6 +9,7 @@ come back as success.
 import functools
 import math
 import os
+import re
 import signal
 import subprocess
 import sys
@@ -2651,6 +2652,52 @@ def test_a_rough_step_whose_defect_grows_with_the_solution_is_estimated(data, n)
     (``_adaptive.defect_growth``) against half the bar finds the step, and the estimates
     take the order 1 of a jump."""
     _assert_rough_data_estimated(data, 0.1234, "gregory6", n)
+
+
+@pytest.mark.parametrize("rtol", [1e-6, 1e-10])
+def test_a_failed_tolerance_solve_says_where_its_kept_values_miss_the_tolerance(rtol):
+    """y = sqrt(1 - t) (K = -1 / (2 y), g = 1) has a square-root fold at t = 1, where the steps
+    collapse.  The values kept had estimates right to 15% but up to 1.4e4 times the tolerance
+    from t = 0.9937 on (rtol 1e-6), and the message named only the collapse at 0.99999985 and
+    the values not kept after 0.9999963: it now says from where the kept values' estimates
+    exceed atol + rtol |y|, and every kept value over 10 times the tolerance is after that."""
+    atol = 1e-9 if rtol > 1e-8 else 1e-12
+    sol = solve_volterra(lambda t, s, y: -0.5 / y, lambda t: 1.0, (0.0, 1.0), rtol=rtol,
+                         atol=atol)
+    assert not sol.success
+    match = re.search(r"exceed atol \+ rtol \|y\| from t = ([0-9.e+-]+) on", sol.message)
+    assert match, sol.message
+    exact = np.sqrt(1.0 - sol.t)
+    over = np.abs(sol.y - exact) > 10.0 * (atol + rtol * exact)
+    assert over.any() and np.all(sol.t[over] >= float(match.group(1)))
+    assert np.all(np.abs(sol.y - exact) <= 20.0 * sol.error_estimate + 1e-13)
+
+
+@pytest.mark.parametrize("method, n, nonlinear", [
+    (m, n, nonlinear) for m in ("trapezoid", "gregory4", "rectangle")
+    for n, nonlinear in ((16, False), (16, True), (8, False))
+    if (m, n) != ("rectangle", 8)])   # (its data check, on h / 2 = 0.125, aliases as well)
+def test_data_oscillating_at_the_period_of_the_steps_are_not_a_success(method, n, nonlinear):
+    """g = sin 50t on [0, 2] with 16 steps (50 h = 6.25, about 2 pi) or 8: every nested mesh
+    samples g at the same phase and sees the same slow alias, so the companions agree with the
+    solve.  The data check saw the differences of g across a step 3.8e4 (trapezoid) to 4.9e6
+    (gregory4) times the estimate, but raised the estimates of a direct rule only to the order
+    of a jump: successes with errors of 0.28 (linear K = -y) and 0.89 (K = -y^2, y = sin 50t),
+    700 to 5e5 times their estimates (rectangle: 39 times, unraised).  Every step is divided
+    into ROUGH_SPLIT now: not a success, or values within 20 times their estimates."""
+    if nonlinear:
+        sol = solve_volterra(lambda t, s, y: -y * y,
+                             lambda t: math.sin(50 * t) + t / 2 - math.sin(100 * t) / 200,
+                             (0.0, 2.0), n, method=method)
+        exact = np.sin(50 * sol.t)
+    else:
+        sol = solve_volterra(lambda t, s, y: -y, lambda t: math.sin(50 * t), (0.0, 2.0), n,
+                             method=method)
+        a, b = 50 / 2501, 2500 / 2501
+        exact = a * np.cos(50 * sol.t) + b * np.sin(50 * sol.t) - a * np.exp(-sol.t)
+    error = np.abs(sol.y - exact)
+    assert np.all(error <= 20.0 * sol.error_estimate + 1e-13), (sol.success, sol.message)
+    assert not sol.success or "every step is divided" in sol.message
 
 
 @pytest.mark.parametrize("data, a, method, n", [
