@@ -1322,9 +1322,10 @@ def _rough_forcing(g_vec, t, Y, p, rtol, atol):
     component's largest value (not the tolerance at the step: near a zero of a component with
     a small atol, cos t and sin t on 0.2-steps at rtol 1e-4 had the check run for nothing);
     g is not smooth at the scale of the step where the level times the growth of the
-    solution after it exceeds ROUGH_G (:func:`_rough_data`).  A smooth g's are about g^(p+1) (h / (p + 1))^(p+1),
-    the size of the method's own local error there, while a jump of g inside the step keeps
-    them the size of the jump, and a kink h / (p + 1) times the change of slope, on every mesh.
+    solution after it exceeds ROUGH_G (:func:`_rough_data`).  A smooth g's are about
+    g^(p+1) (h / (p + 1))^(p+1), the size of the method's own local error there, while a jump
+    of g inside the step keeps them the size of the jump, and a kink h / (p + 1) times the
+    change of slope, on every mesh.
     A jump that the accepted mesh has just after one of its points is missed alike by every
     nested mesh, whose estimates then agree (y = g - int y, g jumping from 1 to 2 at t = 0.62:
     radau3 at rtol 1e-6 was a success on 14 steps with an error of 1.8e-2 for an estimate of
@@ -1789,12 +1790,7 @@ def with_rough_data(sol, g_vec, kernel, p, run=None, singular=False, quadratic=T
                                            sub if step is not None else ratio)
             sol.stats["nfev"] += calls
             sol.stats["error_estimate_nfev"] += calls
-        try:
-            Yd, status, _, calls = run(divided)
-        except Exception as exc:   # noqa: BLE001 (g or K raised at a new point: as a failed
-            if not _user.raised_by_user(exc):                                      # solve)
-                raise
-            Yd, status, calls = None, -1, 0
+        Yd, status, calls = _run_divided(run, divided)
         sol.stats["nfev"] += calls
         sol.stats["error_estimate_nfev"] += calls
         blind = ""
@@ -1816,10 +1812,8 @@ def with_rough_data(sol, g_vec, kernel, p, run=None, singular=False, quadratic=T
                              "steps, nearer than their stages reach, is missed by every "
                              "division alike: the pieces next to it were divided again.")
             sol.stats["max_error_estimate"] = largest_estimate(est)
-            sol.message += (f"{where}: the estimates were raised to the change of the answer "
-                            f"when those steps and their neighbours are divided into "
-                            f"{ROUGH_SPLIT} (times {ROUGH_SPLIT / (ROUGH_SPLIT - 1.0):.3g}: the "
-                            f"error of a jump falls like the step).{blind}")
+            sol.message += _divided_message(where, "those steps and their neighbours are") + \
+                blind
             return sol
         # (the divided solve failed: its Newton iterations, or g or K raising at a new point.
         # The nested meshes may miss a rough step's defect alike, which no order of their
@@ -1838,22 +1832,14 @@ def with_rough_data(sol, g_vec, kernel, p, run=None, singular=False, quadratic=T
     if run is None and uniform_run is not None and len(t) - 1 <= ROUGH_UNIFORM_STEPS:
         divided = np.linspace(float(t[0]), float(t[-1]), ROUGH_SPLIT * (len(t) - 1) + 1)
         divided[::ROUGH_SPLIT] = t    # (the points of the mesh, bitwise)
-        try:
-            Yd, status, _, calls = uniform_run(divided)
-        except Exception as exc:   # noqa: BLE001 (g or K raised at a new point: as a failed
-            if not _user.raised_by_user(exc):                                      # solve)
-                raise
-            Yd, status, calls = None, -1, 0
+        Yd, status, calls = _run_divided(uniform_run, divided)
         sol.stats["nfev"] += calls
         sol.stats["error_estimate_nfev"] += calls
         if status == 0:
             change = np.abs(Yd[::ROUGH_SPLIT] - Y) * (ROUGH_SPLIT / (ROUGH_SPLIT - 1.0))
             np.maximum(est, change, out=est)     # (in place: also error_estimate_mesh)
             sol.stats["max_error_estimate"] = largest_estimate(est)
-            sol.message += (f"{where}: the estimates were raised to the change of the answer "
-                            f"when every step is divided into {ROUGH_SPLIT} (times "
-                            f"{ROUGH_SPLIT / (ROUGH_SPLIT - 1.0):.3g}: the error of a jump "
-                            f"falls like the step).")
+            sol.message += _divided_message(where, "every step is")
             return sol
     if not q > 1.0 or getattr(sol, "_companion_estimate", None) is None:
         return sol
@@ -1871,6 +1857,27 @@ def _divided_change(divided, Yd, t, Y):
     mesh ``divided``, which keeps every point of ``t``), times ROUGH_SPLIT / (ROUGH_SPLIT - 1):
     the error of a jump falls like the step, so the change is at least that part of it."""
     return np.abs(Yd[np.searchsorted(divided, t)] - Y) * (ROUGH_SPLIT / (ROUGH_SPLIT - 1.0))
+
+
+def _divided_message(where, what):
+    """The sentence of :func:`with_rough_data` saying the estimates were raised to the change
+    of the answer when ``what`` ("every step is", ...) divided into ROUGH_SPLIT."""
+    return (f"{where}: the estimates were raised to the change of the answer when {what} "
+            f"divided into {ROUGH_SPLIT} (times {ROUGH_SPLIT / (ROUGH_SPLIT - 1.0):.3g}: the "
+            f"error of a jump falls like the step).")
+
+
+def _run_divided(run, mesh):
+    """(Y, status, evaluations) of ``run`` (``mesh -> (Y, status, keep, nfev)``) on a divided
+    ``mesh`` of a data check: where the user's g or K raises at a new point, as a failed solve
+    (status -1); any other exception (the package's, a caller's timeout) is raised."""
+    try:
+        Y, status, _, calls = run(mesh)
+    except Exception as exc:   # noqa: BLE001 (only the user's: _user.raised_by_user)
+        if not _user.raised_by_user(exc):
+            raise
+        return None, -1, 0
+    return Y, status, calls
 
 
 def blind_ends(g_vec, kernel, t, steps, divided, Yd, nodes, p, level=1):
@@ -1941,23 +1948,23 @@ def blind_ends(g_vec, kernel, t, steps, divided, Yd, nodes, p, level=1):
 
 
 def _blind_steps(g_vec, kernel, t, Y, nodes, p, rtol, atol, near):
-    """(steps, evaluations): the steps of an accepted mesh ``t`` (values ``Y``; a boolean per
-    step) among the steps ``near`` where the data jump (or have a kink) in a blind end.  A Runge-Kutta method with the
-    stage points ``nodes`` c samples the data of a step [t_n, t_n + h] at t_n + c_i h only: a
-    jump less than c_1 h after t_n (or (1 - c_m) h before t_(n+1)) is on the same side of
-    every stage, of the step and of every nested or paired step keeping t_n, and every
+    """(steps, evaluations): the steps of an accepted mesh ``t`` (values ``Y``; a boolean per step)
+    among the steps ``near`` where the data jump (or have a kink) in a blind end.  A Runge-Kutta
+    method with the stage points ``nodes`` c samples the data of a step [t_n, t_n + h] at t_n +
+    c_i h only: a jump less than c_1 h after t_n (or (1 - c_m) h before t_(n+1)) is on the same
+    side of every stage, of the step and of every nested or paired step keeping t_n, and every
     estimate, the change of the answer when steps are divided too, misses the integral of the
     jump over that distance alike (y = 1 + t + int c(s) y, c jumping from 1 to 2 at 0.12708,
-    0.069 of its step, gauss4's c_1 = 0.0694: a success at rtol 1e-4 with an error 37 times
-    the tolerance and an estimate 5e-10 of it; at random places in (0.05, 0.95), 7 of 156
-    successes of 8 methods were 11-72 times over the tolerance).  The differences of the data
-    on each blind end (:func:`blind_ends`, about (p + 1) times the error such a jump makes, or
-    more) are compared with the tolerance of each component's largest value, as
-    :func:`_rough_kernel` does; the steps found are divided as rough ones, and no answer is
-    accepted while one is left (the blind ends start INSIDE h from the mesh points: a jump at
-    one is none).  2 (p + 2) values of g and (p + 2) (1 + in t) kernel evaluations a step
-    checked (none where K names neither t nor s and is visibly smooth in y), for methods whose
-    stages leave a blind end (not rk4: c_1 = 0, c_m = 1)."""
+    0.069 of its step, gauss4's c_1 = 0.0694: a success at rtol 1e-4 with an error 37 times the
+    tolerance and an estimate 5e-10 of it; at random places in (0.05, 0.95), 7 of 156 successes
+    of 8 methods were 11-72 times over the tolerance).  The differences of the data on each
+    blind end (:func:`blind_ends`, about (p + 1) times the error such a jump makes, or more) are
+    compared with the tolerance of each component's largest value, as :func:`_rough_kernel`
+    does; the steps found are divided as rough ones, and no answer is accepted while one is left
+    (the blind ends start INSIDE h from the mesh points: a jump at one is none).  2 (p + 2)
+    values of g and (p + 2) (1 + in t) kernel evaluations a step checked (none where K names
+    neither t nor s and is visibly smooth in y), for methods whose stages leave a blind end (not
+    rk4: c_1 = 0, c_m = 1)."""
     n = len(t) - 1
     c = np.asarray(nodes, dtype=float)
     steps = np.zeros(max(n, 0), dtype=bool)
@@ -2008,12 +2015,7 @@ def resolved_ends(run, g_vec, kernel, t, Y, est, steps, divided, Yd, nodes, p):
                 k = np.arange(1, ROUGH_SPLIT)
                 points.append(t[j] + hj * k if first else t[j + 1] - hj * k)
             finer = np.union1d(divided, np.concatenate(points))
-            try:
-                Yf, status, _, more = run(finer)
-            except Exception as exc:   # noqa: BLE001 (g or K raised at a new point: as a
-                if not _user.raised_by_user(exc):                           # failed solve)
-                    raise
-                status, more = -1, 0
+            Yf, status, more = _run_divided(run, finer)
             calls += more
         if status != 0:         # (the last level, or a failed solve: the bounds themselves)
             bound = np.zeros_like(est)
@@ -2073,16 +2075,16 @@ def _rough_kernel(kernel, t, Y, p, rtol, atol):
       with y held at Y_n the sweep saw no kink); one that y does not cross stays smooth
       along the path,
 
-    times the length t_{n+1} - t0 of the integral they enter where K names t (the lag term
-    int_0^t_n K(t, s, y(s)) ds is g's twin in the step), else times h (the step's part of
-    every later integral), over the tolerance of the component's largest value (K is not
-    smooth where that, times the growth after the step, exceeds ROUGH_G).  A jump of K in t is a jump of y, which every nested mesh keeping the mesh point
-    before it misses alike: y = 1 + c(t) int y, c = 1 before 0.503 and 2 after, gauss2 at
-    rtol 1e-6 was a success on 12 steps with an error 1700 times the tolerance (steps
-    [0.5, 0.583]: every Gauss point of the nested meshes after the jump).  A jump of K in s
-    inside a step is missed alike by the quadrature of that step in every later integral:
-    y = 1 + t + int c(s) y, c = 1 before 0.5 and 2 after, gauss4 at rtol 1e-10 was a success
-    8e7 times over the tolerance.  The steps found are divided as g's are
+    times the length t_{n+1} - t0 of the integral they enter where K names t (the lag term int_0^t_n
+    K(t, s, y(s)) ds is g's twin in the step), else times h (the step's part of every later
+    integral), over the tolerance of the component's largest value (K is not smooth where that,
+    times the growth after the step, exceeds ROUGH_G).  A jump of K in t is a jump of y, which
+    every nested mesh keeping the mesh point before it misses alike: y = 1 + c(t) int y, c = 1
+    before 0.503 and 2 after, gauss2 at rtol 1e-6 was a success on 12 steps with an error 1700
+    times the tolerance (steps [0.5, 0.583]: every Gauss point of the nested meshes after the
+    jump).  A jump of K in s inside a step is missed alike by the quadrature of that step in
+    every later integral: y = 1 + t + int c(s) y, c = 1 before 0.5 and 2 after, gauss4 at rtol
+    1e-10 was a success 8e7 times over the tolerance.  The steps found are divided as g's are
     (:func:`_raised`).  (p + 2) N kernel evaluations a sweep in one compiled call
     (:func:`_kernel_differences`), once per accepted mesh; none for t where the kernel's
     code never names it (:func:`_names`: K = -y^2, whose 4-step rk4 solve at rtol 1e-3 the
