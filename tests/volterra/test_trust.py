@@ -2433,6 +2433,35 @@ def test_an_exception_the_users_functions_did_not_raise_is_not_swallowed_by_the_
                            method="gauss4")
 
 
+def test_any_exception_in_the_waiting_thread_stops_the_worker():
+    """A long compiled solve runs in a worker thread while the caller's thread waits; on Ctrl-C
+    the waiting thread asks every loop of the solve to stop.  Any other exception raised in the
+    waiting thread (a caller's timeout, raised by its signal handler) left the worker solving
+    in the background; it asks them to stop too.  (A worker that polls its stop request.)"""
+    from integrallimits.volterra import _interrupt
+    counts = np.zeros(3)
+
+    def solve():
+        _interrupt.register(counts)
+        end = time.monotonic() + 5.0
+        while counts[-1] == 0 and time.monotonic() < end:
+            time.sleep(0.01)
+        return counts[-1]
+
+    def alarm(*_):
+        raise _Timeout("the caller's time is up")
+
+    previous = signal.signal(signal.SIGALRM, alarm)
+    try:
+        signal.setitimer(signal.ITIMER_REAL, 0.2)
+        with pytest.raises(_Timeout):
+            _interrupt.run_interruptibly(solve)
+    finally:
+        signal.setitimer(signal.ITIMER_REAL, 0.0)
+        signal.signal(signal.SIGALRM, previous)
+    assert counts[-1] == 1
+
+
 def _jump_forcing_singular(t):
     """g of y = 1 + t^(1/2) + H(t - 0.503) for K = -(t - s)^(-1/2) y."""
     t = np.asarray(t, dtype=float)
