@@ -1347,8 +1347,7 @@ def _level(differences, tol):
     """For each step, the largest of its ``differences`` (n, d) over the tolerance ``tol`` (d,)
     of the component (NaN: 0)."""
     with np.errstate(invalid="ignore", divide="ignore"):
-        level = np.max(differences / tol, axis=1) if differences.size else \
-            np.zeros(len(differences))
+        level = np.max(differences / tol, axis=1)
     return np.where(level > 0.0, level, 0.0)
 
 
@@ -1360,7 +1359,6 @@ def _rough_data(g_vec, kernel, t, Y, p, rtol, atol, nodes):
     blind ends are checked only in the steps whose differences exceed the tolerance itself:
     those of a jump J before the second of their p + 2 points are J h, and the integral it
     makes every stage miss at most c_1 J h (or (1 - c_m) J h)."""
-    p = int(math.ceil(p))           # (differences of an integer order)
     level, calls = _rough_kernel(kernel, t, Y, p, rtol, atol)
     level = np.maximum(level, _rough_forcing(g_vec, t, Y, p, rtol, atol))
     # (not weighed by the growth of the solution after the step, as a given mesh's check is:
@@ -1466,18 +1464,28 @@ def _offset_forcing_ratio(g_vec, t, Y, E, p):
     singular kernels have none, and take g's differences on these points too: of a kink at
     t_n + c h, the larger of the two is at least 0.18 min(c, 1 - c) h |g'(c+) - g'(c-)|
     (p <= 8).  p + 2 values of g a step."""
-    n = len(t) - 1
     u = np.arange(p + 2) / (p + 2.0)
-    x = (t[:-1, None] + np.diff(t)[:, None] * u).reshape(-1)
-    G = np.asarray(g_vec(x, keep=False), dtype=float).reshape(n, p + 2, -1)
-    weights = difference_weights(p)
-    D = np.abs(np.einsum("j,nja->na", weights, G))
-    terms = np.einsum("j,nja->na", np.abs(weights), np.abs(G))
-    noise = ROUNDING * EPS
-    scale = np.maximum(np.max(E, axis=0), noise * np.max(np.abs(Y), axis=0))
+    D = _forcing_differences(g_vec, t[:-1, None] + np.diff(t)[:, None] * u, p)
+    scale = _estimates_scale(E, Y)
     with np.errstate(invalid="ignore", divide="ignore"):
-        r = np.where((D > noise * terms) & (scale > 0.0), D / scale, 0.0)
+        r = np.where(scale > 0.0, D / scale, 0.0)
     return np.max(r, axis=1)
+
+
+def _forcing_differences(g_vec, x, p):
+    """|differences of order p + 1| of g on each row of the points ``x`` (M, p + 2), (M, d);
+    those within ROUNDING ulp of the size of their terms (rounding), and NaN, are 0."""
+    G = np.asarray(g_vec(x.reshape(-1), keep=False), dtype=float).reshape(len(x), p + 2, -1)
+    weights = difference_weights(p)
+    D = np.abs(np.einsum("j,mja->ma", weights, G))
+    D[~(D > ROUNDING * EPS * np.abs(weights[None, :, None] * G).sum(axis=1))] = 0.0
+    return D
+
+
+def _estimates_scale(E, Y):
+    """The scale of the estimates ``E`` of ``Y`` (both (N+1, d)) per component, as
+    :func:`_data_ratios` takes it: their largest, at least ROUNDING ulp of |Y|'s largest."""
+    return np.maximum(np.max(E, axis=0), ROUNDING * EPS * np.max(np.abs(Y), axis=0))
 
 
 #: (j / (p + 1) for j = 0 .. N (p + 1), the mesh indices 0 .. N) by (N, p): the points where
@@ -1819,22 +1827,21 @@ def with_rough_data(sol, g_vec, kernel, p, run=None, singular=False, quadratic=T
         # companion estimate, returned its answer as it was: gauss3 on y = 1 + t^(1/2) +
         # H(t - 0.503), K = -(t - s)^(-1/2) y, rtol 1e-5, a success with an error 121 times
         # the tolerance; the order 1 of a jump raised it 1.12 times)
-        scale = np.maximum(np.max(est, axis=0), ROUNDING * EPS * np.max(np.abs(Y), axis=0))
-        bound = np.maximum.accumulate(np.where(rough, ratio, 0.0))[:, None] * scale
+        bound = np.maximum.accumulate(np.where(rough, ratio, 0.0))[:, None] * \
+            _estimates_scale(est, Y)
         np.maximum(est[1:], bound, out=est[1:])
         sol.stats["max_error_estimate"] = largest_estimate(est)
         sol.message += (f"{where}: the solve with those steps divided failed, and the "
                         f"estimates from them on were raised to those differences.")
         return sol
-    if run is None and uniform_run is not None and len(t) - 1 <= ROUGH_UNIFORM_STEPS:
+    if uniform_run is not None and len(t) - 1 <= ROUGH_UNIFORM_STEPS:
         divided = np.linspace(float(t[0]), float(t[-1]), ROUGH_SPLIT * (len(t) - 1) + 1)
         divided[::ROUGH_SPLIT] = t    # (the points of the mesh, bitwise)
         Yd, status, calls = _run_divided(uniform_run, divided)
         sol.stats["nfev"] += calls
         sol.stats["error_estimate_nfev"] += calls
         if status == 0:
-            change = np.abs(Yd[::ROUGH_SPLIT] - Y) * (ROUGH_SPLIT / (ROUGH_SPLIT - 1.0))
-            np.maximum(est, change, out=est)     # (in place: also error_estimate_mesh)
+            np.maximum(est, _divided_change(divided, Yd, t, Y), out=est)   # (in place)
             sol.stats["max_error_estimate"] = largest_estimate(est)
             sol.message += _divided_message(where, "every step is")
             return sol
@@ -1923,15 +1930,10 @@ def blind_ends(g_vec, kernel, t, steps, divided, Yd, nodes, p, level=1):
         return np.zeros((0, Yd.shape[-1])), np.array(owner, dtype=int), np.array(after), 0
     ab = np.array(ends)                                     # (M, 2)
     width = ab[:, 1] - ab[:, 0]
-    weights = difference_weights(p)
     u = np.arange(p + 2) / (p + 1.0)
     x = ab[:, :1] + width[:, None] * u                      # (M, p + 2)
     x[:, -1] = ab[:, 1]
-    G = np.asarray(g_vec(x.reshape(-1), keep=False), dtype=float).reshape(len(ab), p + 2, -1)
-    terms = np.abs(weights[None, :, None] * G)
-    dg = np.abs(np.einsum("j,mja->ma", weights, G))
-    dg[~(dg > ROUNDING * EPS * terms.sum(axis=1))] = 0.0    # (rounding, NaN: none)
-    est = dg * width[:, None]
+    est = _forcing_differences(g_vec, x, p) * width[:, None]
     # K: a mesh t0, t0, a_1, b_1, a_2, b_2, ... swept on every other step (0: nothing)
     mesh = np.concatenate(([t[0], t[0]], ab.reshape(-1)))
     rows = np.empty((len(mesh), Yd.shape[1]))

@@ -17,7 +17,7 @@ from ._dense import substep_dense_output
 from ._estimate import estimate_options, shifted_estimate
 from ._solution import Solution, SolverError, largest_estimate
 from ._tolerance import (RECTANGLE_LIMIT, check_tolerances, fit_tolerances,
-                         solve_uniform_to_tolerance, tolerance_of, unstable_rule,
+                         over_tolerance, solve_uniform_to_tolerance, tolerance_of, unstable_rule,
                          with_checked_estimate, with_confirmed_digits, with_resolved_start)
 
 __all__ = ["solve_volterra"]
@@ -364,8 +364,7 @@ def _with_rough_singular_data(sol, g_vec, kernel, meth, run, tolerance):
         return checked
     rtol, atol = tolerance
     est, Y = checked._est2, checked._y2
-    with np.errstate(invalid="ignore", divide="ignore"):
-        over = np.max(est / tolerance_of(Y, rtol, atol), axis=1)
+    over = np.max(over_tolerance(est, tolerance_of(Y, rtol, atol)), axis=1)
     if not np.any(over > ROUGH_TOLERANCE):
         return checked
     j = max(1, int(np.argmax(over > ROUGH_TOLERANCE)))
