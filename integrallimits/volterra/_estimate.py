@@ -1125,7 +1125,8 @@ def _rate_before(Y, idx, Yf, Yc, levels, diverging, rate, halving, bad=False):
 def _halving_points(iq, halving):
     """How many leading points of ``iq`` (indices of every other point of a mesh) are every
     other point (2 k) and among its first ``halving`` points.  (Beyond a few points in
-    NumPy: the loop over floats took 3 ms at N = 2^16.)"""
+    NumPy: the Python loop over the indices took 1.1 ms at N = 2^16 and 4.9 ms at 2^18, twice
+    a solve with the estimate.)"""
     if len(iq) > FEW:
         ok = (iq == 2 * np.arange(len(iq))) & (iq < halving)
         return len(iq) if ok.all() else int(np.argmin(ok))
