@@ -424,6 +424,11 @@ def _over_crossings(common_est, signed):
     return out
 
 
+def _running_size(Y):
+    """max_{j <= i} |Y_j| (the largest component) at every point i, NaN propagating."""
+    return np.maximum.accumulate(_row_max(np.abs(Y)))
+
+
 def _all(flags):
     """``flags.all()``: on a few values as a list (the reduction costs ~2 us, the list 0.2)."""
     return False not in flags.tolist() if flags.size <= 64 else bool(flags.all())
@@ -443,11 +448,13 @@ def _two_to_minus_one(q):
     return math.expm1(q * math.log(2.0)) if q < 1.0 else 2.0 ** q - 1.0
 
 
-def _first_unresolved(Y, common_idx, diff):
+def _first_unresolved(Y, common_idx, diff, size=None):
     """(first, keep, disagreement, size) at the first common point where the two solutions
     disagree by more than UNRESOLVED times the running size, or None.  ``first`` is that mesh
-    index, ``keep`` the number of values before the common point ahead of it."""
-    size = np.maximum.accumulate(_row_max(np.abs(Y)))
+    index, ``keep`` the number of values before the common point ahead of it.  ``size``: the
+    running size of ``Y`` (:func:`_running_size`) where the caller has it."""
+    if size is None:
+        size = _running_size(Y)
     worst = _row_max(diff)
     scale = size[common_idx]
     resolved = worst <= UNRESOLVED * scale      # (False for NaN)
@@ -594,6 +601,12 @@ def estimate_error(run, t, Y, order, uniform_only, min_steps, rate_min_steps=RAT
             # (on a given mesh, the rate at the points of halved steps only: not at a shared
             # last step, see _observed_rate)
             halving = (len(idx) if every_other else len(idx) - 1) if converging else None
+            # (the estimates on floats, see _half_steps_few; else the running size of Y and the
+            # differences at the common points, made once for the checks that read them)
+            few = every_other and d == 1 and n_points <= FEW
+            size = _running_size(Y) if d > 1 or n_points > FEW else None
+            signed = diff = None
+            bad = False
             rate, calls, rate_failed, levels = _observed_rate(
                 rate_run or run, tc, Yc, Yf, uniform_only,
                 max(min_steps, 1 if converging else min_steps if drift else rate_min_steps),
@@ -607,8 +620,8 @@ def estimate_error(run, t, Y, order, uniform_only, min_steps, rate_min_steps=RAT
             drift = drift and least_order is None
             if levels is not None and (converging or drift):
                 iq, Yq = levels
-                diverging = _first_diverging(Y, idx[iq], Yf[iq], Yc[iq], Yq) if converging \
-                    else _drifting(Y, idx[iq], Yf[iq], Yc[iq], Yq, _noise(n_points))
+                diverging = _first_diverging(Y, idx[iq], Yf[iq], Yc[iq], Yq, size=size) if \
+                    converging else _drifting(Y, idx[iq], Yf[iq], Yc[iq], Yq, _noise(n_points))
                 if small:
                     rate = None  # (on so few steps: for the check only, see below)
             if converging and small and (levels is None or len(levels[0]) <= SINGLE_STEP):
@@ -626,7 +639,12 @@ def estimate_error(run, t, Y, order, uniform_only, min_steps, rate_min_steps=RAT
                 # (the rectangle rule on y = 1 + int y^2 over [0, 2], 64 steps: 1.2 over all
                 # points up to the blow-up, whose order raised the estimates of the values
                 # before t = 0.875 to 3-4 times their errors and failed the solve at 0.72)
-                rate = _rate_before(Y, idx, Yf, Yc[:valid], levels, diverging, rate, halving)
+                if not few:
+                    signed = Yf - Yc[:valid]
+                    diff = np.abs(signed)
+                    bad = _first_unresolved(Y, idx, diff, size)
+                rate = _rate_before(Y, idx, Yf, Yc[:valid], levels, diverging, rate, halving,
+                                    bad)
             q = _estimate_order(rate, order, rate_factor, least_order, higher_order, converging)
             if converging and least_order is not None and not small and (
                     levels is None or len(levels[0]) <= SINGLE_STEP):
@@ -637,18 +655,20 @@ def estimate_error(run, t, Y, order, uniform_only, min_steps, rate_min_steps=RAT
                 # t = 1, the rate 12.5 gave the order 3.64 and an estimate 139 times below
                 # the error; with 1 - alpha, 7.6 times)
                 q = float(least_order)
-            if every_other and d == 1 and n_points <= FEW:
+            if few:
                 est, bad, unlifted = _half_steps_few(Y, Yf, Yc[:valid], _two_to_minus_one(q))
                 result = _companion(est, bad, "half-steps", nfev, n_points)
                 result.unlifted = unlifted
                 result.agreement = lambda: _agreement(Y, idx, np.abs(Yf - Yc[:valid]))
             else:
-                signed = Yf - Yc[:valid]
-                diff = np.abs(signed)
+                if signed is None:
+                    signed = Yf - Yc[:valid]
+                    diff = np.abs(signed)
+                    bad = _first_unresolved(Y, idx, diff, size)
                 common_est = diff / _two_to_minus_one(q)
                 lifted = _over_crossings(common_est, signed)
                 est = _spread(idx, lifted, n_points, d, every_other)
-                result = _finish(Y, idx, diff, est, "half-steps", nfev)
+                result = _finish(Y, idx, diff, est, "half-steps", nfev, bad)
                 if lifted is not common_est:
                     result.unlifted = _spread(idx, common_est, n_points, d, every_other)
             if finest is not None and q < order:
@@ -1077,14 +1097,15 @@ def _observed_rate(run, tc, Yc, Yf, uniform_only, min_steps, halving=None, want_
     return d2 / d1, calls, None, (iq, Yq)
 
 
-def _rate_before(Y, idx, Yf, Yc, levels, diverging, rate, halving):
+def _rate_before(Y, idx, Yf, Yc, levels, diverging, rate, halving, bad=False):
     """The rate D2 / D1 of :func:`_observed_rate` over the points of the mesh of every fourth
     point (``levels``) before the first point where the solutions stop converging
     (``diverging``) or the solution and its half-steps companion disagree by more than
     UNRESOLVED times the size (``rate`` where there is no such point, or fewer than two
-    points before it)."""
-    diff = np.abs(Yf - Yc)
-    bad = _first_unresolved(Y, idx, diff)
+    points before it).  ``bad``: :func:`_first_unresolved`'s answer for |Yf - Yc| where the
+    caller has it."""
+    if bad is False:
+        bad = _first_unresolved(Y, idx, np.abs(Yf - Yc))
     limits = [b[0] for b in (bad, diverging) if b is not None]
     if not limits:
         return rate
@@ -1103,7 +1124,12 @@ def _rate_before(Y, idx, Yf, Yc, levels, diverging, rate, halving):
 
 def _halving_points(iq, halving):
     """How many leading points of ``iq`` (indices of every other point of a mesh) are every
-    other point (2 k) and among its first ``halving`` points."""
+    other point (2 k) and among its first ``halving`` points.  (Beyond a few points in
+    NumPy: the Python loop over the indices took 1.1 ms at N = 2^16 and 4.9 ms at 2^18, twice
+    a solve with the estimate.)"""
+    if len(iq) > FEW:
+        ok = (iq == 2 * np.arange(len(iq))) & (iq < halving)
+        return len(iq) if ok.all() else int(np.argmin(ok))
     m = 0
     for k, i in enumerate(iq.tolist()):
         if i != 2 * k or i >= halving:
@@ -1125,7 +1151,7 @@ def _largest_difference(a, b):
     return math.nan if m != m or any(map(math.isnan, values)) else m
 
 
-def _first_diverging(Y, common, fine, middle, coarse, lead_in=LEAD_IN):
+def _first_diverging(Y, common, fine, middle, coarse, lead_in=LEAD_IN, size=None):
     """(first, keep, disagreement, size) at the first of the points ``common`` (mesh indices
     of the solution ``Y``) where the solutions on three nested meshes, ``fine``, ``middle``
     and ``coarse`` there, do not converge, or None.  (``lead_in``: LEAD_IN below; the level
@@ -1140,11 +1166,12 @@ def _first_diverging(Y, common, fine, middle, coarse, lead_in=LEAD_IN):
     not enough: a few coarse steps before the asymptotic regime show it on smooth problems
     with errors of 1e-9 to 1e-4 -- logistic, gauss4, 5 steps; y = 1 - int y^2, rk4, 8 steps
     -- and a coarsest solution with no digit can agree with the next by chance: cos 10 t,
-    radau4, 12 steps, error 1.5e-3, D2 at t = 2/3 far below D1 = 0.18.)"""
+    radau4, 12 steps, error 1.5e-3, D2 at t = 2/3 far below D1 = 0.18.)  ``size``: the
+    running size of ``Y`` (:func:`_running_size`) where the caller has it."""
     if Y.shape[1] == 1 and Y.shape[0] <= FEW:
         return _first_diverging_few(Y[:, 0].tolist(), common.tolist(), fine[:, 0].tolist(),
                                     middle[:, 0].tolist(), coarse[:, 0].tolist(), lead_in)
-    size = np.maximum.accumulate(_row_max(np.abs(Y)))[common]
+    size = (_running_size(Y) if size is None else size)[common]
     d1 = np.maximum.accumulate(_row_max(np.abs(fine - middle)))
     d2 = np.maximum.accumulate(_row_max(np.abs(middle - coarse)))
     bad = ~((d1 <= d2) | (d2 <= lead_in * size))       # (NaN: not converging)
@@ -1317,8 +1344,12 @@ def _unresolved_from(result, first, keep, worst, size):
         result.disagreement, result.size, result.converging = worst, size, False
 
 
-def _finish(Y, idx, diff, est, source, nfev):
-    result = _companion(est, _first_unresolved(Y, idx, diff), source, nfev, Y.shape[0])
+def _finish(Y, idx, diff, est, source, nfev, bad=False):
+    """The Companion of the estimate ``est`` from the differences ``diff`` at the points ``idx``
+    (``bad``: :func:`_first_unresolved`'s answer for them where the caller has it)."""
+    if bad is False:
+        bad = _first_unresolved(Y, idx, diff)
+    result = _companion(est, bad, source, nfev, Y.shape[0])
     result.agreement = lambda: _agreement(Y, idx, diff)
     return result
 
