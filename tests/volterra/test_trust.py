@@ -2046,6 +2046,34 @@ def test_a_vide_estimate_is_at_least_the_rounding_of_its_values():
     assert sol.stats["max_error_estimate"] <= 16.0 * np.finfo(float).eps * 1e5
 
 
+def _minus_y(t, s, y):
+    return -y
+
+
+@pytest.mark.parametrize("method, mesh", [("gauss4", 64), ("radau4", 64), ("gauss4", "graded")])
+def test_a_volterra_estimate_on_a_given_mesh_is_at_least_the_rounding_of_its_values(method,
+                                                                                    mesh):
+    """y = 1e5 - int_0^t y ds (y = 1e5 e^(-t)) on 64 steps (and on a graded mesh): the error,
+    rounding alone (1.5e-11 with gauss4), was 255 times the Richardson estimate (5.7e-14), the
+    difference of two roundings; as for ``solve_vide``, the estimates are now at least
+    sqrt(N) eps |y| so far (``_outcome.with_rounding_floor``), and y(t0) keeps its
+    estimate 0."""
+    from integrallimits.volterra import graded_mesh
+    if mesh == "graded":
+        sol = solve_volterra(_minus_y, lambda t: 1e5, mesh=graded_mesh(1.0, 48, 1.5),
+                             method=method)
+    else:
+        sol = solve_volterra(_minus_y, lambda t: 1e5, (0.0, 1.0), mesh, method=method)
+    exact = 1e5 * np.exp(-np.asarray(sol.t, dtype=np.longdouble))
+    error = np.abs(sol.y - exact).astype(float)
+    assert sol.success
+    assert error.max() > 1e-13
+    assert error.max() <= 20.0 * sol.stats["max_error_estimate"]
+    assert np.all(error[1:] <= 20.0 * sol.error_estimate[1:])
+    assert sol.error_estimate[0] == 0.0
+    assert sol.stats["max_error_estimate"] <= 16.0 * np.finfo(float).eps * 1e5
+
+
 def test_the_worst_pair_factor_is_one_on_equal_pairs_and_large_for_a_tiny_step():
     """``worst_pair_factor``: 1 on a uniform mesh and near 1 on a graded one (below the
     WORST_PAIR_MAX from which the refined companion is used); about 2^p for a long step paired
