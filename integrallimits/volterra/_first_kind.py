@@ -643,7 +643,7 @@ def solve_first_kind(K, g, t_span=None, n_steps=None, method="radau2", *, args=N
     if tolerance is None:
         sol = solve_on_mesh(run, t, method=meth, scalar=kernel.scalar, stats=stats,
                             error_estimate=error_estimate, messages=_MESSAGES,
-                            computed_start=True,
+                            computed_start=True, uniform=mesh is None,
                             work=estimated_work(len(t) - 1, stages, kernel.dim, True))
         if error_estimate:
             sol = with_checked_estimate(sol, run, uniform_only=False, min_steps=meth.min_steps,
