@@ -594,11 +594,16 @@ def estimate_error(run, t, Y, order, uniform_only, min_steps, rate_min_steps=RAT
             # (on a given mesh, the rate at the points of halved steps only: not at a shared
             # last step, see _observed_rate)
             halving = (len(idx) if every_other else len(idx) - 1) if converging else None
+            # (a small mesh's rate sets no order, but says whether its levels show the order p:
+            # see ``unsettled`` below)
+            judged = small and converging and least_order is None
             rate, calls, rate_failed, levels = _observed_rate(
                 rate_run or run, tc, Yc, Yf, uniform_only,
                 max(min_steps, 1 if converging else min_steps if drift else rate_min_steps),
-                halving, want_rate=not (small and (converging or least_order is None)))
+                halving, want_rate=judged or not (small and (converging or least_order is None)))
             nfev += calls
+            unsettled = bool(judged and levels is not None and len(levels[0]) > SINGLE_STEP and
+                             rate is not None and rate < 2.0 ** order / rate_factor)
             diverging = unchecked = finest = None
             if small:
                 rate_failed = None   # (no evidence: Newton often fails on one or two steps)
@@ -611,10 +616,12 @@ def estimate_error(run, t, Y, order, uniform_only, min_steps, rate_min_steps=RAT
                     else _drifting(Y, idx[iq], Yf[iq], Yc[iq], Yq, _noise(n_points))
                 if small:
                     rate = None  # (on so few steps: for the check only, see below)
-            if converging and small and (levels is None or len(levels[0]) <= SINGLE_STEP):
+            if converging and small and (levels is None or len(levels[0]) <= SINGLE_STEP or
+                                         unsettled):
                 # no mesh of every fourth point, its solve failed, or it is a single step: the
                 # one of every step bisected is the third level (too), and its rate sets the
-                # order
+                # order; so where the small mesh's levels converge clearly slower than 2^p
+                # (``unsettled``: not in the asymptotic regime the estimate with p assumes)
                 finer, rate, unchecked, calls, finest, level = _refined_level(
                     run, t, Y, idx, Yf, Yc[:valid], halving)
                 nfev += calls
@@ -651,10 +658,13 @@ def estimate_error(run, t, Y, order, uniform_only, min_steps, rate_min_steps=RAT
                 result = _finish(Y, idx, diff, est, "half-steps", nfev)
                 if lifted is not common_est:
                     result.unlifted = _spread(idx, common_est, n_points, d, every_other)
-            if finest is not None and q < order:
+            if finest is not None and (q < order or unsettled):
                 # the estimate takes a lower observed order: the answer is a level between the
                 # other two, and at least its difference from the finer one plus that one's
-                # estimate (see _with_finest_pair)
+                # estimate (see _with_finest_pair); so where the coarser levels did not show
+                # the order p (``unsettled``): at every point, not only the common ones, the
+                # difference from the finer solve is the error's measure (a stiff step's error
+                # that the next step damps is not seen at the common points beside it)
                 _with_finest_pair(result.estimate, Y, finest, Y, q)
             elif finest is not None and not every_other and len(finest) == n_points:
                 # the last value of an odd number of steps, whose half-steps companion shares
