@@ -1972,6 +1972,44 @@ def test_a_user_mesh_with_one_tiny_step_is_estimated_honestly(method):
     assert error.max() <= 20.0 * sol.stats["max_error_estimate"]
 
 
+#: 5 steps over [0, 3] drawn at random (``tools/mesh_scan.py``, rounded): two short steps,
+#: then three of 0.69 to 1.1, 3.4 to 5.5 radians of cos 5 t each.
+_FEW_RANDOM_STEPS = np.array([0.0, 0.04958291, 0.12292057, 0.80936014, 1.91088506, 3.0])
+
+
+def test_a_few_unresolved_random_steps_are_not_a_success():
+    """y = 1 - 25 int (t - s) y ds (y = cos 5 t) on ``_FEW_RANDOM_STEPS`` with radau2: the
+    solutions on 5, 3 and 2 steps agree to no digit and converge at the rate 1.4 (not 2^3),
+    but the mesh of every fourth point is too small for its rate to set the order, and the
+    solve was a success with the error 1.35 at t = 0.81 (no digit) for an estimate of 0.060
+    (22.5 times).  Such levels take the solve with every step bisected as a level too
+    (``_estimate.estimate_error``, ``unsettled``), from which the differences grow: the
+    solve is "unresolved" from there, and the values it keeps are honest."""
+    sol = solve_volterra(lambda t, s, y: -25.0 * (t - s) * y, ONE, mesh=_FEW_RANDOM_STEPS,
+                         method="radau2")
+    error = np.abs(sol.y - np.cos(5.0 * sol.t))
+    assert not sol.success or error.max() <= 20.0 * sol.stats["max_error_estimate"]
+    assert np.all(error <= 20.0 * sol.error_estimate + 1e-13)
+
+
+#: 5 steps over [0, 1] drawn at random (``tools/mesh_scan.py``, rounded): the steps 0.23 and
+#: 0.37 from t = 0.04, 11 and 18 times 1 / 50, are a pair of the half-steps companion.
+_FEW_STIFF_STEPS = np.array([0.0, 0.01652764, 0.04097352, 0.26978671, 0.63696169, 1.0])
+
+
+def test_a_stiff_step_damped_by_the_next_is_estimated_honestly():
+    """y' = -50 y (``solve_vide``) on ``_FEW_STIFF_STEPS`` with radau4: the error made by the
+    step to t = 0.27 (2.9e-3) is damped by the next stiff step, so the common points beside
+    it do not see it, and the solutions on 5, 3 and 2 steps converge at the rate 7.7, not
+    2^7; the mesh is too small for that rate to set the order, and the solve was a success
+    with the estimate 1.3e-4 (21.7 times below).  Such levels take the solve with every step
+    bisected as a level too, whose difference from the solution estimates every point."""
+    sol = solve_vide(_stiff_f, _no_memory, 1.0, mesh=_FEW_STIFF_STEPS, method="radau4")
+    error = np.abs(sol.y - np.exp(-50.0 * sol.t))
+    assert not sol.success or error.max() <= 20.0 * sol.stats["max_error_estimate"]
+    assert np.all(error <= 20.0 * sol.error_estimate + 1e-13)
+
+
 def _first_kind_one(t, s):
     return 1.0
 
