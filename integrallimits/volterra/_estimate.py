@@ -527,7 +527,14 @@ def estimate_error(run, t, Y, order, uniform_only, min_steps, rate_min_steps=RAT
         4.48 and 4.70 there, converge at the rate 9.5, near 2^3, by chance, while the one on 6
         steps, 6.76, is further off; radau4 on cos 30 t, 3 steps: an error of 1.0 for an
         estimate of 0.47; rk4 on 3 steps ahead of a blow-up: the order 4 gave an estimate 15
-        times below the error, the rate of the finer solve one equal to it).  From the first
+        times below the error, the rate of the finer solve one equal to it).  So is it where
+        the small mesh's three levels converge clearly slower than the order says (their rate
+        below 2^p / ``rate_factor``; not with ``least_order``): they are not in the regime the
+        estimate with p assumes, and the difference of the solution from that finer solve
+        raises the estimate at every point (radau2 on cos 5 t, 5 random steps over [0, 3]:
+        the rate 1.4, a success with the error 1.35 for an estimate of 0.060; ``solve_vide``
+        of y' = -50 y, radau4, 5 random steps: the rate 7.7, 2.9e-3 at a point whose error
+        the next stiff step damps, for 1.3e-4).  From the first
         point where the differences of the three solutions do not fall as the steps shrink,
         the solution is "unresolved" (:func:`_first_diverging`); the estimate of a solution
         between two levels with an observed order below p is at least the finest pair's
