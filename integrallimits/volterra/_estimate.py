@@ -153,6 +153,12 @@ class Companion:
         steps (fewer than ``rate_min_steps``) for its rate to set the order, so that the
         order p that the estimate assumes was not judged by the rate of such a mesh (a finer
         solve's rate may have set it, on a few steps: see ``converging``).
+    unsettled : bool
+        On such a small mesh (of more than a single step): whether its three levels converge
+        clearly slower than the order p says (their rate below 2^p / ``rate_factor``; not
+        with ``least_order``): they are not in the regime the estimate with p assumes, and
+        the solve on a given mesh compares the solution with the one on every step bisected
+        after its other checks (``_outcome.with_settled_levels``).
     unlifted : ndarray or None
         The estimates before :func:`_over_crossings` raised some (None where it raised none):
         their growth along the mesh is the error profile the adaptive driver draws a mesh
@@ -191,6 +197,7 @@ class Companion:
     by_pairs: bool = False
     unlifted: np.ndarray | None = None
     small: bool = False
+    unsettled: bool = False
 
     def stats(self):
         """The solution's stats entries of this estimate: how it was made, its kernel
@@ -527,14 +534,7 @@ def estimate_error(run, t, Y, order, uniform_only, min_steps, rate_min_steps=RAT
         4.48 and 4.70 there, converge at the rate 9.5, near 2^3, by chance, while the one on 6
         steps, 6.76, is further off; radau4 on cos 30 t, 3 steps: an error of 1.0 for an
         estimate of 0.47; rk4 on 3 steps ahead of a blow-up: the order 4 gave an estimate 15
-        times below the error, the rate of the finer solve one equal to it).  So is it where
-        the small mesh's three levels converge clearly slower than the order says (their rate
-        below 2^p / ``rate_factor``; not with ``least_order``): they are not in the regime the
-        estimate with p assumes, and the difference of the solution from that finer solve
-        raises the estimate at every point (radau2 on cos 5 t, 5 random steps over [0, 3]:
-        the rate 1.4, a success with the error 1.35 for an estimate of 0.060; ``solve_vide``
-        of y' = -50 y, radau4, 5 random steps: the rate 7.7, 2.9e-3 at a point whose error
-        the next stiff step damps, for 1.3e-4).  From the first
+        times below the error, the rate of the finer solve one equal to it).  From the first
         point where the differences of the three solutions do not fall as the steps shrink,
         the solution is "unresolved" (:func:`_first_diverging`); the estimate of a solution
         between two levels with an observed order below p is at least the finest pair's
@@ -602,7 +602,7 @@ def estimate_error(run, t, Y, order, uniform_only, min_steps, rate_min_steps=RAT
             # last step, see _observed_rate)
             halving = (len(idx) if every_other else len(idx) - 1) if converging else None
             # (a small mesh's rate sets no order, but says whether its levels show the order p:
-            # see ``unsettled`` below)
+            # Companion.unsettled)
             judged = small and converging and least_order is None
             rate, calls, rate_failed, levels = _observed_rate(
                 rate_run or run, tc, Yc, Yf, uniform_only,
@@ -623,12 +623,10 @@ def estimate_error(run, t, Y, order, uniform_only, min_steps, rate_min_steps=RAT
                     else _drifting(Y, idx[iq], Yf[iq], Yc[iq], Yq, _noise(n_points))
                 if small:
                     rate = None  # (on so few steps: for the check only, see below)
-            if converging and small and (levels is None or len(levels[0]) <= SINGLE_STEP or
-                                         unsettled):
+            if converging and small and (levels is None or len(levels[0]) <= SINGLE_STEP):
                 # no mesh of every fourth point, its solve failed, or it is a single step: the
                 # one of every step bisected is the third level (too), and its rate sets the
-                # order; so where the small mesh's levels converge clearly slower than 2^p
-                # (``unsettled``: not in the asymptotic regime the estimate with p assumes)
+                # order
                 finer, rate, unchecked, calls, finest, level = _refined_level(
                     run, t, Y, idx, Yf, Yc[:valid], halving)
                 nfev += calls
@@ -665,13 +663,10 @@ def estimate_error(run, t, Y, order, uniform_only, min_steps, rate_min_steps=RAT
                 result = _finish(Y, idx, diff, est, "half-steps", nfev)
                 if lifted is not common_est:
                     result.unlifted = _spread(idx, common_est, n_points, d, every_other)
-            if finest is not None and (q < order or unsettled):
+            if finest is not None and q < order:
                 # the estimate takes a lower observed order: the answer is a level between the
                 # other two, and at least its difference from the finer one plus that one's
-                # estimate (see _with_finest_pair); so where the coarser levels did not show
-                # the order p (``unsettled``): at every point, not only the common ones, the
-                # difference from the finer solve is the error's measure (a stiff step's error
-                # that the next step damps is not seen at the common points beside it)
+                # estimate (see _with_finest_pair)
                 _with_finest_pair(result.estimate, Y, finest, Y, q)
             elif finest is not None and not every_other and len(finest) == n_points:
                 # the last value of an odd number of steps, whose half-steps companion shares
@@ -682,6 +677,7 @@ def estimate_error(run, t, Y, order, uniform_only, min_steps, rate_min_steps=RAT
                 _with_finest_pair(result.estimate[-1:], Y[-1:], finest[-1:], Y[-1:], q)
             result.mesh, result.values, result.common = tc, Yc, idx
             result.rate, result.order, result.small = rate, q, bool(small and converging)
+            result.unsettled = unsettled
             result.sizing = _two_to_minus_one(q) / _two_to_minus_one(order) if q < order else 1.0
             if rate_failed is not None and uncheck_on_failure:
                 # the solve on every fourth point failed at its point rate_failed (> 0): the

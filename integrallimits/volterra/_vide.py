@@ -60,7 +60,8 @@ from ._loops import NFEV, NIT, NJEV, NSOLVE, _jacobian_p, _stage_grid
 from ._methods import tolerance_method
 from ._mesh import (check_flags, check_mesh, check_newton_options, check_size, check_t_eval,
                     estimated_work, resolve_method, uniform_mesh)
-from ._outcome import Run, run_guarded, solve_on_mesh, with_rounding_floor
+from ._outcome import (Run, run_guarded, solve_on_mesh, with_rounding_floor,
+                       with_settled_levels)
 from ._solution import SolverError, largest_estimate
 from ._tolerance import (ESTIMATE_FLOOR, FIRST_STEPS, RESOLVE, STIFF, _entry_point,
                          _evaluator, _raise_to_defects, _shifted_rows, _unreliable_from,
@@ -1131,6 +1132,8 @@ def solve_vide(f, K, y0, t_span=None, n_steps=None, method=None, *, args=None, m
                 sol = _with_linearised_error(sol, J, meth.tableau)
             if sol.success:
                 sol = _with_rough_data(sol, rough_data)
+            # (a small mesh whose levels converge slower than the order p: the bisected solve)
+            sol = with_settled_levels(sol, run, meth.order)
             sol = with_rounding_floor(sol)
             # an answer whose own estimate says it has no digit is no success, as for the
             # second kind (y' = y^2 on [0, 0.875], radau2 on 4 steps was a success with an
