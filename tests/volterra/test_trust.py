@@ -1982,9 +1982,10 @@ def test_a_few_unresolved_random_steps_are_not_a_success():
     solutions on 5, 3 and 2 steps agree to no digit and converge at the rate 1.4 (not 2^3),
     but the mesh of every fourth point is too small for its rate to set the order, and the
     solve was a success with the error 1.35 at t = 0.81 (no digit) for an estimate of 0.060
-    (22.5 times).  Such levels take the solve with every step bisected as a level too
-    (``_estimate.estimate_error``, ``unsettled``), from which the differences grow: the
-    solve is "unresolved" from there, and the values it keeps are honest."""
+    (22.5 times).  Such levels (``Companion.unsettled``) have the estimates raised to the
+    difference from the solve with every step bisected (``_outcome.with_settled_levels``):
+    1.25 at t = 0.81, over half the size, so the solve is "unresolved" from there, and the
+    values it keeps are honest."""
     sol = solve_volterra(lambda t, s, y: -25.0 * (t - s) * y, ONE, mesh=_FEW_RANDOM_STEPS,
                          method="radau2")
     error = np.abs(sol.y - np.cos(5.0 * sol.t))
@@ -2002,8 +2003,9 @@ def test_a_stiff_step_damped_by_the_next_is_estimated_honestly():
     step to t = 0.27 (2.9e-3) is damped by the next stiff step, so the common points beside
     it do not see it, and the solutions on 5, 3 and 2 steps converge at the rate 7.7, not
     2^7; the mesh is too small for that rate to set the order, and the solve was a success
-    with the estimate 1.3e-4 (21.7 times below).  Such levels take the solve with every step
-    bisected as a level too, whose difference from the solution estimates every point."""
+    with the estimate 1.3e-4 (21.7 times below).  Such levels (``Companion.unsettled``) have
+    the estimates raised to the difference from the solve with every step bisected, at every
+    point (``_outcome.with_settled_levels``): 2.91e-3."""
     sol = solve_vide(_stiff_f, _no_memory, 1.0, mesh=_FEW_STIFF_STEPS, method="radau4")
     error = np.abs(sol.y - np.exp(-50.0 * sol.t))
     assert not sol.success or error.max() <= 20.0 * sol.stats["max_error_estimate"]
