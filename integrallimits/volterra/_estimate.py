@@ -153,6 +153,12 @@ class Companion:
         steps (fewer than ``rate_min_steps``) for its rate to set the order, so that the
         order p that the estimate assumes was not judged by the rate of such a mesh (a finer
         solve's rate may have set it, on a few steps: see ``converging``).
+    unsettled : bool
+        On such a small mesh (of more than a single step): whether its three levels converge
+        clearly slower than the order p says (their rate below 2^p / ``rate_factor``; not
+        with ``least_order``): they are not in the regime the estimate with p assumes, and
+        the solve on a given mesh compares the solution with the one on every step bisected
+        after its other checks (``_outcome.with_settled_levels``).
     unlifted : ndarray or None
         The estimates before :func:`_over_crossings` raised some (None where it raised none):
         their growth along the mesh is the error profile the adaptive driver draws a mesh
@@ -191,6 +197,7 @@ class Companion:
     by_pairs: bool = False
     unlifted: np.ndarray | None = None
     small: bool = False
+    unsettled: bool = False
 
     def stats(self):
         """The solution's stats entries of this estimate: how it was made, its kernel
@@ -607,11 +614,16 @@ def estimate_error(run, t, Y, order, uniform_only, min_steps, rate_min_steps=RAT
             size = _running_size(Y) if d > 1 or n_points > FEW else None
             signed = diff = None
             bad = False
+            # (a small mesh's rate sets no order, but says whether its levels show the order p:
+            # Companion.unsettled)
+            judged = small and converging and least_order is None
             rate, calls, rate_failed, levels = _observed_rate(
                 rate_run or run, tc, Yc, Yf, uniform_only,
                 max(min_steps, 1 if converging else min_steps if drift else rate_min_steps),
-                halving, want_rate=not (small and (converging or least_order is None)))
+                halving, want_rate=judged or not (small and (converging or least_order is None)))
             nfev += calls
+            unsettled = bool(judged and levels is not None and len(levels[0]) > SINGLE_STEP and
+                             rate is not None and rate < 2.0 ** order / rate_factor)
             diverging = unchecked = finest = None
             if small:
                 rate_failed = None   # (no evidence: Newton often fails on one or two steps)
@@ -685,6 +697,7 @@ def estimate_error(run, t, Y, order, uniform_only, min_steps, rate_min_steps=RAT
                 _with_finest_pair(result.estimate[-1:], Y[-1:], finest[-1:], Y[-1:], q)
             result.mesh, result.values, result.common = tc, Yc, idx
             result.rate, result.order, result.small = rate, q, bool(small and converging)
+            result.unsettled = unsettled
             result.sizing = _two_to_minus_one(q) / _two_to_minus_one(order) if q < order else 1.0
             if rate_failed is not None and uncheck_on_failure:
                 # the solve on every fourth point failed at its point rate_failed (> 0): the

@@ -58,7 +58,7 @@ from ._loops import _stage_grid, new_counts
 from ..kernels._structured import is_weakly_singular
 from ._mesh import (check_flags, check_mesh, check_size, check_t_eval, estimated_work,
                     resolve_method, uniform_mesh)
-from ._outcome import Run, run_guarded, solve_on_mesh
+from ._outcome import Run, run_guarded, solve_on_mesh, with_settled_levels
 from ._solution import SolverError, lagrange_values
 from ._tolerance import (GROSS, RESOLVE, STIFF, check_tolerances, fit_tolerances,
                          solve_uniform_to_tolerance, with_checked_estimate, with_confirmed_digits,
@@ -643,11 +643,13 @@ def solve_first_kind(K, g, t_span=None, n_steps=None, method="radau2", *, args=N
     if tolerance is None:
         sol = solve_on_mesh(run, t, method=meth, scalar=kernel.scalar, stats=stats,
                             error_estimate=error_estimate, messages=_MESSAGES,
-                            computed_start=True,
+                            computed_start=True, uniform=mesh is None,
                             work=estimated_work(len(t) - 1, stages, kernel.dim, True))
         if error_estimate:
             sol = with_checked_estimate(sol, run, uniform_only=False, min_steps=meth.min_steps,
                                         suspect=suspect, computed_start=True)
+            # (a small mesh whose levels converge slower than the order p: the bisected solve)
+            sol = with_settled_levels(sol, run, meth.order)
             sol = with_confirmed_digits(sol, computed_start=True)
     else:
         def to_tolerance(finer=None):

@@ -11,7 +11,8 @@ from . import _loops
 from ._mesh import (check_flags, check_mesh, check_newton_options, check_size, check_t_eval,
                     estimated_work, is_uniform, resolve_method, uniform_mesh)
 from ._methods import METHODS, VolterraMethod, tolerance_method
-from ._outcome import FAILED, Run, companion, run_guarded, solve_on_mesh
+from ._outcome import (FAILED, Run, companion, run_guarded, solve_on_mesh,
+                       with_rounding_floor, with_settled_levels)
 from ._adaptive import solve_adaptive, with_rough_data
 from ._dense import substep_dense_output
 from ._estimate import estimate_options, shifted_estimate
@@ -314,6 +315,10 @@ def solve_volterra(K, g, t_span=None, n_steps=None, method=None, *, args=None, k
             else:
                 sol = with_rough_data(sol, g_vec, kernel.structure["smooth"], meth.order,
                                       companion(run), singular=kernel.structure["alpha"])
+            # (a small mesh whose levels converge slower than the order p: the bisected solve)
+            sol = with_settled_levels(sol, run, estimated.order)
+            # (Richardson differences at the rounding level are no estimate of it)
+            sol = with_rounding_floor(sol)
             sol = with_confirmed_digits(sol)
     if singular:
         # the dense output is a partial step of product integration (polynomials through the

@@ -55,12 +55,13 @@ from ..kernels._structured import is_weakly_singular
 from . import _loops
 from ._adaptive import (INSIDE, ROUGH_FIXED, defect_factor, difference_weights,
                         kernel_defects)
-from ._estimate import UNRESOLVED, rounding_floor
+from ._estimate import UNRESOLVED
 from ._loops import NFEV, NIT, NJEV, NSOLVE, _jacobian_p, _stage_grid
 from ._methods import tolerance_method
 from ._mesh import (check_flags, check_mesh, check_newton_options, check_size, check_t_eval,
                     estimated_work, resolve_method, uniform_mesh)
-from ._outcome import Run, run_guarded, solve_on_mesh
+from ._outcome import (Run, run_guarded, solve_on_mesh, with_rounding_floor,
+                       with_settled_levels)
 from ._solution import SolverError, largest_estimate
 from ._tolerance import (ESTIMATE_FLOOR, FIRST_STEPS, RESOLVE, STIFF, _entry_point,
                          _evaluator, _raise_to_defects, _shifted_rows, _unreliable_from,
@@ -567,21 +568,6 @@ def _with_rough_data(sol, rough_data):
                     f"lie on one side of that point misses alike: the estimates from there on "
                     f"were raised to a bound of what the step's quadrature misses "
                     f"({float(np.max(defects[0][1])):.3g}).")
-    return sol
-
-
-def _with_rounding_floor(sol):
-    """``sol``, a VIDE solve on a given mesh, with its estimates after y(t0) (given, exact)
-    raised to the rounding error its values can carry (:func:`._estimate.rounding_floor`):
-    a Richardson difference at the rounding level is no estimate of it."""
-    est, Y = sol._est2, sol._y2
-    if len(Y) < 2 or est is None or len(est) != len(Y):
-        return sol
-    floor = rounding_floor(Y)[1:, None]
-    if not np.any(est[1:] < floor):           # (NaN, no estimate: left as it is)
-        return sol
-    np.fmax(est[1:], floor, out=est[1:], where=~np.isnan(est[1:]))   # (in place: the mesh's)
-    sol.stats["max_error_estimate"] = largest_estimate(est)
     return sol
 
 
@@ -1146,7 +1132,9 @@ def solve_vide(f, K, y0, t_span=None, n_steps=None, method=None, *, args=None, m
                 sol = _with_linearised_error(sol, J, meth.tableau)
             if sol.success:
                 sol = _with_rough_data(sol, rough_data)
-            sol = _with_rounding_floor(sol)
+            # (a small mesh whose levels converge slower than the order p: the bisected solve)
+            sol = with_settled_levels(sol, run, meth.order)
+            sol = with_rounding_floor(sol)
             # an answer whose own estimate says it has no digit is no success, as for the
             # second kind (y' = y^2 on [0, 0.875], radau2 on 4 steps was a success with an
             # estimate of 1.9 against a size of 2.6 at the point)

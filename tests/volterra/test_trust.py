@@ -1972,6 +1972,68 @@ def test_a_user_mesh_with_one_tiny_step_is_estimated_honestly(method):
     assert error.max() <= 20.0 * sol.stats["max_error_estimate"]
 
 
+#: 5 steps over [0, 3] drawn at random (``tools/mesh_scan.py``, rounded): two short steps,
+#: then three of 0.69 to 1.1, 3.4 to 5.5 radians of cos 5 t each.
+_FEW_RANDOM_STEPS = np.array([0.0, 0.04958291, 0.12292057, 0.80936014, 1.91088506, 3.0])
+
+
+def test_a_few_unresolved_random_steps_are_not_a_success():
+    """y = 1 - 25 int (t - s) y ds (y = cos 5 t) on ``_FEW_RANDOM_STEPS`` with radau2: the
+    solutions on 5, 3 and 2 steps agree to no digit and converge at the rate 1.4 (not 2^3),
+    but the mesh of every fourth point is too small for its rate to set the order, and the
+    solve was a success with the error 1.35 at t = 0.81 (no digit) for an estimate of 0.060
+    (22.5 times).  Such levels (``Companion.unsettled``) have the estimates raised to the
+    difference from the solve with every step bisected (``_outcome.with_settled_levels``):
+    1.25 at t = 0.81, over half the size, so the solve is "unresolved" from there, and the
+    values it keeps are honest."""
+    sol = solve_volterra(lambda t, s, y: -25.0 * (t - s) * y, ONE, mesh=_FEW_RANDOM_STEPS,
+                         method="radau2")
+    error = np.abs(sol.y - np.cos(5.0 * sol.t))
+    assert not sol.success or error.max() <= 20.0 * sol.stats["max_error_estimate"]
+    assert np.all(error <= 20.0 * sol.error_estimate + 1e-13)
+
+
+#: 5 steps over [0, 1] drawn at random (``tools/mesh_scan.py``, rounded): the steps 0.23 and
+#: 0.37 from t = 0.04, 11 and 18 times 1 / 50, are a pair of the half-steps companion.
+_FEW_STIFF_STEPS = np.array([0.0, 0.01652764, 0.04097352, 0.26978671, 0.63696169, 1.0])
+
+
+def test_a_stiff_step_damped_by_the_next_is_estimated_honestly():
+    """y' = -50 y (``solve_vide``) on ``_FEW_STIFF_STEPS`` with radau4: the error made by the
+    step to t = 0.27 (2.9e-3) is damped by the next stiff step, so the common points beside
+    it do not see it, and the solutions on 5, 3 and 2 steps converge at the rate 7.7, not
+    2^7; the mesh is too small for that rate to set the order, and the solve was a success
+    with the estimate 1.3e-4 (21.7 times below).  Such levels (``Companion.unsettled``) have
+    the estimates raised to the difference from the solve with every step bisected, at every
+    point (``_outcome.with_settled_levels``): 2.91e-3."""
+    sol = solve_vide(_stiff_f, _no_memory, 1.0, mesh=_FEW_STIFF_STEPS, method="radau4")
+    error = np.abs(sol.y - np.exp(-50.0 * sol.t))
+    assert not sol.success or error.max() <= 20.0 * sol.stats["max_error_estimate"]
+    assert np.all(error <= 20.0 * sol.error_estimate + 1e-13)
+
+
+def _first_kind_one(t, s):
+    return 1.0
+
+
+@pytest.mark.parametrize("method", ["radau1", "radau2", "radau4", "midpoint"])
+def test_a_first_kind_user_mesh_of_unequal_step_pairs_is_estimated_honestly(method):
+    """int_0^t y ds = sin 10 t (y = 10 cos 10 t) on 13 geometric steps over [0, 3] (from
+    3e-6, each step 3.2 times the one before): the half-steps companion merges unequal pairs
+    and its difference underestimates the error, and the first kind got no pair factor
+    (``_outcome.estimate_kept`` left every method with ``estimate_options`` out, meant for a
+    weakly singular kernel's).  radau2 was a success with an error of 16.4 for an estimate
+    of 0.51 (32.5 times); with the pair factor (2.5) 1.25."""
+    mesh = 3.0 * np.concatenate([[0.0], np.geomspace(1e-6, 1.0, 13)])
+    sol = solve_volterra(_first_kind_one, lambda t: np.sin(10.0 * t), mesh=mesh, method=method,
+                         kind=1)
+    error = np.abs(sol.y - 10.0 * np.cos(10.0 * sol.t)).max()
+    assert not sol.success or error <= 20.0 * sol.stats["max_error_estimate"]
+    assert len(sol.t) < 2 or error <= 20.0 * np.nanmax(sol.error_estimate)
+    assert sol.stats.get("estimate_pair_factor", 1.0) > 1.5 or \
+        sol.stats["error_estimate"].startswith("double-steps")
+
+
 #: 13 steps over [0, 1] (drawn at random, rounded): the pair of steps 0.006 and 0.09 from
 #: t = 0.028, where y = e^(-50 t) still changes fast, is moderately unequal
 #: (``worst_pair_factor`` near 1: the large equal pairs later dominate it).
@@ -2036,6 +2098,34 @@ def test_a_vide_estimate_is_at_least_the_rounding_of_its_values():
     (``_estimate.rounding_floor``), and y(t0) keeps its estimate 0."""
     sol = solve_vide(lambda t, y, z: -y + z, _no_memory, 1e5, (0.0, 1.0), n_steps=256,
                      method="gauss4")
+    exact = 1e5 * np.exp(-np.asarray(sol.t, dtype=np.longdouble))
+    error = np.abs(sol.y - exact).astype(float)
+    assert sol.success
+    assert error.max() > 1e-13
+    assert error.max() <= 20.0 * sol.stats["max_error_estimate"]
+    assert np.all(error[1:] <= 20.0 * sol.error_estimate[1:])
+    assert sol.error_estimate[0] == 0.0
+    assert sol.stats["max_error_estimate"] <= 16.0 * np.finfo(float).eps * 1e5
+
+
+def _minus_y(t, s, y):
+    return -y
+
+
+@pytest.mark.parametrize("method, mesh", [("gauss4", 64), ("radau4", 64), ("gauss4", "graded")])
+def test_a_volterra_estimate_on_a_given_mesh_is_at_least_the_rounding_of_its_values(method,
+                                                                                    mesh):
+    """y = 1e5 - int_0^t y ds (y = 1e5 e^(-t)) on 64 steps (and on a graded mesh): the error,
+    rounding alone (1.5e-11 with gauss4), was 255 times the Richardson estimate (5.7e-14), the
+    difference of two roundings; as for ``solve_vide``, the estimates are now at least
+    sqrt(N) eps |y| so far (``_outcome.with_rounding_floor``), and y(t0) keeps its
+    estimate 0."""
+    from integrallimits.volterra import graded_mesh
+    if mesh == "graded":
+        sol = solve_volterra(_minus_y, lambda t: 1e5, mesh=graded_mesh(1.0, 48, 1.5),
+                             method=method)
+    else:
+        sol = solve_volterra(_minus_y, lambda t: 1e5, (0.0, 1.0), mesh, method=method)
     exact = 1e5 * np.exp(-np.asarray(sol.t, dtype=np.longdouble))
     error = np.abs(sol.y - exact).astype(float)
     assert sol.success
