@@ -642,7 +642,10 @@ def solve_adaptive(meth, kernel, g_vec, t0, T, *, rtol, atol, newton_tol, newton
                     if rounds >= LOCAL_ROUNDS:
                         break
                     rounds += 1
-                    suspect = _local_mesh(t, _made_here(over, i), ratio)
+                    # (and the steps where the data are not smooth: else, refined where the
+                    # shifted check disagreed round after round, they were left as they were
+                    # and the rounds ran out; see _standing_out)
+                    suspect = _local_mesh(t, _made_here(over, i) | rough_steps, ratio)
             else:
                 non_smooth = None
                 here = None
@@ -1369,14 +1372,16 @@ def _rough_data(g_vec, kernel, t, Y, p, rtol, atol, nodes):
     return steps | blind, blind, calls + more
 
 
-#: A step of a solve to a tolerance whose data's level exceeds 1 and STAND_OUT times its
+#: A step of a solve to a tolerance whose data's level exceeds p + 1 and STAND_OUT times its
 #: neighbours' (:func:`_standing_out`) is rough too.
 STAND_OUT = 16.0
 
 
 def _standing_out(level, t, p):
     """For each step of the mesh ``t`` (N > 1 steps), whether the data's ``level`` there (of
-    :func:`_rough_data`) exceeds 1 and STAND_OUT times the larger of its neighbours' taken to
+    :func:`_rough_data`) exceeds p + 1 (what a jump inside the step makes its quadrature miss,
+    at most 1 / (p + 1) of its differences, :func:`kernel_defects`, exceeds the tolerance)
+    and STAND_OUT times the larger of its neighbours' taken to
     its scale (times (h_n / h_m)^(p + 1), as smooth data's differences of order p + 1 fall):
     a jump or kink inside the step, whose differences there do not fall with h, where those
     of the smooth data around it are below the tolerance.  Such a step, under ROUGH_G, was
@@ -1386,7 +1391,7 @@ def _standing_out(level, t, p):
     companion, which the jump makes of order 1).  On the smooth problems of
     ``tools/smooth_tolerance_scan.py``, every step over 1 (cos 6t, radau2 and radau3 at 1e-6)
     is at most 2.2 times its neighbours; the jump's step 2.5e6 to 3e15 times."""
-    near = level > 1.0
+    near = level * defect_factor(p) > 1.0
     if len(level) < 2 or not near.any():
         return near & False
     h = np.diff(t)
