@@ -642,7 +642,10 @@ def solve_adaptive(meth, kernel, g_vec, t0, T, *, rtol, atol, newton_tol, newton
                     if rounds >= LOCAL_ROUNDS:
                         break
                     rounds += 1
-                    suspect = _local_mesh(t, _made_here(over, i), ratio)
+                    # (and the steps where the data are not smooth: else, refined where the
+                    # shifted check disagreed round after round, they were left as they were
+                    # and the rounds ran out; see _standing_out)
+                    suspect = _local_mesh(t, _made_here(over, i) | rough_steps, ratio)
             else:
                 non_smooth = None
                 here = None
@@ -1364,9 +1367,43 @@ def _rough_data(g_vec, kernel, t, Y, p, rtol, atol, nodes):
     # (not weighed by the growth of the solution after the step, as a given mesh's check is:
     # the renewal equation, y growing 50 times on [0, 100], radau3 at rtol 1e-2 then took 2038
     # steps and 6.0e7 evaluations for 152 and 3.0e5)
-    steps = level > ROUGH_G
+    steps = (level > ROUGH_G) | _standing_out(level, t, p)
     blind, more = _blind_steps(g_vec, kernel, t, Y, nodes, p, rtol, atol, level > 1.0)
     return steps | blind, blind, calls + more
+
+
+#: A step of a solve to a tolerance whose data's level exceeds p + 1 and STAND_OUT times its
+#: neighbours' (:func:`_standing_out`) is rough too.
+STAND_OUT = 16.0
+
+
+def _standing_out(level, t, p):
+    """For each step of the mesh ``t`` but the first and the last, whether the data's
+    ``level`` there (of :func:`_rough_data`) exceeds p + 1 (what a jump inside the step makes
+    its quadrature miss, at most 1 / (p + 1) of its differences, :func:`kernel_defects`,
+    exceeds the tolerance) and STAND_OUT times the larger of its neighbours' taken to its
+    scale (times (h_n / h_m)^(p + 1), as smooth data's differences of order p + 1 fall):
+    a jump or kink inside the step, whose differences there do not fall with h, where those
+    of the smooth data around it are below the tolerance.  Such a step, under ROUGH_G, was
+    left to the estimates, which the jump can fool: radau3, y = 1 + t + int c(s) y, c jumping
+    from 1 to 2 at s = 0.12275, rtol = atol = 1e-7, a success 23 times over the tolerance
+    (level 15, the estimate's order-5 model 1/31 of the difference of the half-steps
+    companion, which the jump makes of order 1).  On the smooth problems of
+    ``tools/smooth_tolerance_scan.py``, every step over 1 (cos 6t, radau2 and radau3 at 1e-6)
+    is at most 2.2 times its neighbours; the jump's step 2.5e6 to 3e15 times.  The first and
+    last steps have one neighbour, which decaying data can leave 16 times below them: the
+    renewal equation's first step (radau3, rtol 1e-2: 99 times the tolerance, its neighbour
+    far less, the kernel's transient) was divided to 2038 steps, 6e7 evaluations, for 152
+    and 3e5; the start is the resolution check's (:func:`._tolerance.first_steps_check`)."""
+    near = level * defect_factor(p) > 1.0
+    near[[0, -1]] = False
+    if not near.any():
+        return near
+    h = np.diff(t)
+    scaled = np.maximum(level[:-2] * (h[1:-1] / h[:-2]) ** (p + 1),
+                        level[2:] * (h[1:-1] / h[2:]) ** (p + 1))
+    near[1:-1] &= level[1:-1] > STAND_OUT * scaled
+    return near
 
 
 #: Solves on a given mesh (:func:`with_rough_data`): the data are not smooth at the scale of

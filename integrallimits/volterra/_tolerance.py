@@ -987,7 +987,9 @@ def _differences_at(kernel, t, y):
     _user.clear_failures()
     try:
         values, norm = _row_sums(lambda j: K(t, t, j), steps)
-    except Exception:  # noqa: BLE001 (the user's error: the solve's own steps report it)
+    except Exception as exc:  # noqa: BLE001 (the user's error: the solve's own steps report it)
+        if not _user.raised_by_user(exc):   # (the package's, a caller's timeout: raised)
+            raise
         values = None
     finally:
         failed = _user.take_failure() is not None
@@ -1169,7 +1171,9 @@ def _probe(t, Y, rtol, atol, kernel, rate, stiffness=True, jacobian=None):
                     full[i] = kernel(t1, t0 + i * h / PANELS, 0)
             evaluations += PANELS - 4
             T.append((h * (_PANEL_WEIGHTS[-1:] @ full))[0].tolist())
-    except Exception:  # noqa: BLE001 (the user's error at a probe: the guarded check says it)
+    except Exception as exc:  # noqa: BLE001 (the user's error: the guarded check says it)
+        if not _user.raised_by_user(exc):   # (the package's, a caller's timeout: raised)
+            raise
         return True, n_rate, evaluations
     finally:
         failed = _user.take_failure() is not None
@@ -1243,7 +1247,9 @@ def _probe_scalar(t0, t1, y0, y1, rtol, atol, kernel, stiffness=True, jacobian=N
                     full[i] = K(t1, t0 + i * h / PANELS, 0)
             evaluations += PANELS - 4
             T.append((h * (_PANEL_WEIGHTS[-1:] @ full))[0].tolist()[0])
-    except Exception:  # noqa: BLE001 (the user's error at a probe: the guarded check says it)
+    except Exception as exc:  # noqa: BLE001 (the user's error: the guarded check says it)
+        if not _user.raised_by_user(exc):   # (the package's, a caller's timeout: raised)
+            raise
         return True, 2, evaluations
     finally:
         failed = _user.take_failure() is not None
@@ -1331,7 +1337,9 @@ def singular_check_steps(sol, kernel):
         norm = np.zeros(d)                   # the row sums of |dk/dy|
         for j in range(d):
             norm += np.abs(np.array(K(t0, t0, 1 + j)) - base) / steps[j]
-    except Exception:  # noqa: BLE001 (the user's error at a probe: the guarded check says it)
+    except Exception as exc:  # noqa: BLE001 (the user's error: the guarded check says it)
+        if not _user.raised_by_user(exc):   # (the package's, a caller's timeout: raised)
+            raise
         norm = np.full(d, np.nan)
     finally:
         if _user.take_failure() is not None:
@@ -1424,8 +1432,9 @@ def singular_step_defects(t, Y, kernel, rule, claims):
             if not np.all(np.isfinite(delta)):
                 break
             found.append((j, delta))
-    except Exception:  # noqa: BLE001, S110 (the user's error: the solve itself meets it)
-        pass
+    except Exception as exc:  # noqa: BLE001 (the user's error: the solve itself meets it)
+        if not _user.raised_by_user(exc):   # (the package's, a caller's timeout: raised)
+            raise
     finally:
         if _user.take_failure() is not None:
             found = []

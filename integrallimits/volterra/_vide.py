@@ -602,7 +602,9 @@ def _coupled_jacobian(t0, y0, f_fn, theta, kernel):
             k0 = np.array(K(t0, t0, 0))
             for j in range(d):
                 J[d:, j] = (np.array(K(t0, t0, j + 1)) - k0) / steps[j]
-    except Exception:  # noqa: BLE001 (the user's error at a probe: the guarded check says it)
+    except Exception as exc:  # noqa: BLE001 (the user's error: the guarded check says it)
+        if not _user.raised_by_user(exc):   # (the package's, a caller's timeout: raised)
+            raise
         return None
     finally:
         failed = _user.take_failure() is not None

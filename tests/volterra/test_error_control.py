@@ -1204,6 +1204,43 @@ def test_a_jump_in_the_blind_start_of_an_accepted_step_is_divided_until_seen(met
     assert np.max(np.abs(sol.y - y) / (atol + rtol * np.abs(y))) <= 10.0
 
 
+def test_a_jump_inside_an_accepted_step_that_stands_out_of_its_neighbours_is_divided():
+    """K jumping from 1 to 2 in s at 0.12275, inside an accepted radau3 step (0.68 of it,
+    between the second and the last stage) of 1.6e-5: the data's differences there are 15
+    times the tolerance, under ROUGH_G, and the estimate was left to the half-steps companion,
+    whose order-5 model made 1/31 of the difference the jump makes (of order 1): a success 23
+    times over the tolerance (estimate 0.45 of it).  A step whose data's differences exceed
+    the tolerance and stand out of its neighbours' (smooth data's fall as h^(p + 1)) is
+    divided as a rough one."""
+    a, rtol = 0.12275242150604196, 1e-7
+    sol = solve_volterra(_jump_in_s, lambda t, a: 1.0 + t, (0.0, 1.0), method="radau3",
+                         rtol=rtol, atol=rtol, args=(a,))
+    assert sol.success, sol.message
+    y = _jump_in_s_at(sol.t, a)
+    assert np.max(np.abs(sol.y - y) / (rtol + rtol * np.abs(y))) <= 10.0
+
+
+def _kinked_square_forcing(t, a):
+    """g of y = 1 + |t - a| for K = -y^2: y + int_0^t y^2 ds."""
+    before = ((1.0 + a) ** 3 - (1.0 + a - min(t, a)) ** 3) / 3.0
+    after = ((1.0 + t - a) ** 3 - 1.0) / 3.0 if t > a else 0.0
+    return 1.0 + abs(t - a) + before + after
+
+
+def test_a_direct_rule_to_a_tolerance_checks_its_data():
+    """gregory6 on y = 1 + |t - 0.5106|, K = -y^2, rtol = atol = 1e-4: the uniform meshes'
+    Richardson estimate takes the order 6 where the kink makes the errors of order 1 or 2,
+    and the solve was a success on 12 steps 11.7 times over the tolerance (15.5 times its
+    estimate).  Direct rules to a tolerance get the data check of their solves on a given
+    mesh, as weakly singular kernels' do: the values kept are within the tolerance's
+    bar."""
+    a, rtol = 0.510639462230231, 1e-4
+    sol = solve_volterra(lambda t, s, y, a: -y * y, _kinked_square_forcing, (0.0, 1.0),
+                         method="gregory6", rtol=rtol, atol=rtol, args=(a,))
+    y = 1.0 + np.abs(sol.t - a)
+    assert np.max(np.abs(sol.y - y) / (rtol + rtol * y)) <= 10.0, sol.message
+
+
 def _cusp(t):
     return 1.0 + t - math.sqrt(abs(t - 0.503))
 

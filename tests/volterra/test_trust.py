@@ -2523,6 +2523,41 @@ def test_an_exception_the_users_functions_did_not_raise_is_not_swallowed_by_the_
                            method="gauss4")
 
 
+_PROBED = {
+    "scalar": lambda: solve_volterra(lambda t, s, y: -y, lambda t: 1.0, (0.0, 1.0), rtol=1e-6,
+                                     method="gauss2"),
+    "vector": lambda: solve_volterra(lambda t, s, y: -y, lambda t: np.array([1.0, 2.0]),
+                                     (0.0, 1.0), rtol=1e-6, method="radau3"),
+    "singular": lambda: solve_volterra(weakly_singular(lambda t, s, y: -y, 0.5),
+                                       lambda t: 1.0, (0.0, 1.0), rtol=1e-5, method="gauss2"),
+    "vide": lambda: solve_vide(lambda t, y, z: -y + z, lambda t, s, y: -y, 1.0, (0.0, 1.0),
+                               rtol=1e-6, method="gauss2"),
+}
+
+
+@pytest.mark.parametrize("case", sorted(_PROBED))
+def test_an_exception_the_users_functions_did_not_raise_is_not_swallowed_by_the_probes(
+        monkeypatch, case):
+    """A solve to a tolerance probes the kernel at points of its own (the first steps'
+    resolution and stiffness, a weakly singular kernel's first steps, the memory's coupling of
+    a VIDE) and took any exception there as "suspect" or "unchecked": a caller's timeout,
+    raised by its signal handler while a probe ran, was swallowed and the solve went on.  The
+    probes call the compiled kernel, which records the user's own failures rather than raise
+    them; an exception reaching a probe is the package's or the caller's and reaches the
+    caller."""
+    from integrallimits.volterra import _tolerance, _vide
+
+    def interrupted(*args, **kwargs):
+        def K(*a):
+            raise _Timeout("the caller's time is up")
+        return K
+
+    monkeypatch.setattr(_tolerance, "_evaluator", interrupted)
+    monkeypatch.setattr(_vide, "_evaluator", interrupted)
+    with pytest.raises(_Timeout):
+        _PROBED[case]()
+
+
 def test_any_exception_in_the_waiting_thread_stops_the_worker():
     """A long compiled solve runs in a worker thread while the caller's thread waits; on Ctrl-C
     the waiting thread asks every loop of the solve to stop.  Any other exception raised in the
