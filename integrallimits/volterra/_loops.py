@@ -81,9 +81,29 @@ def _all_finite(x):
     return True
 
 
+@njit(cache=True, nogil=True, error_model="numpy")
+def fd_floor(Y):
+    """The size of the solution for Newton's method, from its start Y[0] = g(t0): the largest
+    |y_k(t0)| where that is below 1, else 1 (the usual absolute floor; also where y(t0) = 0,
+    which gives no size).  The forward-difference steps are sqrt(eps) max(|y_b|, floor) and
+    Newton stops at updates below newton_tol max(floor, |y|).
+
+    With the floor 1, a problem of size 1e-30 had a step 1e22 times y (for a kernel nonlinear
+    at that scale, y^2 / 1e-30, the Jacobian came out as 1.5e22 instead of 2) and every
+    update passed the test: Newton's updates were nothing, and solves to a tolerance were
+    successes with errors of 50%.  (Not the size of Y[j]: a value passing near 0 would get
+    a step below the rounding of K.)"""
+    m = 0.0
+    for k in range(Y.shape[1]):
+        a = abs(Y[0, k])
+        m = a if a > m else m
+    return m if 0.0 < m < 1.0 else 1.0
+
+
 @_helper
 def _jacobian_p(K, J, have_jac, t, s, Y, j, theta, Jout, f0, work, stats):
-    """dK/dy at (t, s, Y[j]; theta) into Jout: exact if given, else forward differences.
+    """dK/dy at (t, s, Y[j]; theta) into Jout: exact if given, else forward differences
+    (steps sqrt(eps) max(|y_b|, :func:`fd_floor`)).
 
     ``f0`` must hold K(t, s, Y[j]) when differences are used; Y[j] is restored.
     """
@@ -92,9 +112,11 @@ def _jacobian_p(K, J, have_jac, t, s, Y, j, theta, Jout, f0, work, stats):
     if have_jac:
         J(t, s, Y, j, theta, Jout)
         return
+    floor = fd_floor(Y)
     for b in range(d):
         yb = Y[j, b]
-        step = 1.4901161193847656e-08 * max(1.0, abs(yb))
+        step = abs(yb)
+        step = 1.4901161193847656e-08 * (step if step > floor else floor)
         Y[j, b] = yb + step
         step = Y[j, b] - yb  # the step actually representable
         K(t, s, Y, j, theta, work)
@@ -113,7 +135,7 @@ def _newton_update(Z, r0, rows, F, JF, tol):
     if not solve_inplace(JF, F):
         return -1
     size = 0.0
-    scale = 1.0
+    scale = fd_floor(Z)
     for i in range(rows):
         for k in range(d):
             Z[r0 + i, k] -= F[i * d + k]
@@ -378,13 +400,14 @@ def _direct_loop_of(implicit):
                                 if have_jac:
                                     J(t[r0 + i], t[j], Y, j, theta, Jk)
                                 else:
+                                    floor = fd_floor(Y)
                                     for b in range(d):
                                         yb = Y[j, b]
-                                        # max(1.0, |yb|) as Numba's max computes it (its
+                                        # max(floor, |yb|) as Numba's max computes it (its
                                         # overload cost a compilation)
                                         step = abs(yb)
-                                        step = 1.4901161193847656e-08 * (step if step > 1.0
-                                                                         else 1.0)
+                                        step = 1.4901161193847656e-08 * (step if step > floor
+                                                                         else floor)
                                         Y[j, b] = yb + step
                                         step = Y[j, b] - yb  # the step actually representable
                                         K(t[r0 + i], t[j], Y, j, theta, work)
@@ -404,7 +427,7 @@ def _direct_loop_of(implicit):
                             finite = finite and math.isfinite(JF[r, c])
                     if finite and solve_inplace(JF, F):
                         size = 0.0
-                        scale = 1.0
+                        scale = fd_floor(Y)
                         for i in range(R):
                             for k in range(d):
                                 Y[r0 + i, k] -= F[i * d + k]
@@ -542,7 +565,7 @@ def _stages_at(K, J, have_jac, theta, tn, h, r0, yinit, Z, C, c, A, explicit, to
             return state == 1
         if exploring:
             size = 0.0          # the update just made (F holds it) and the stages' size
-            scale = 1.0
+            scale = fd_floor(Z)
             for i in range(m):
                 for k in range(d):
                     size = max(size, abs(F[i * d + k]))

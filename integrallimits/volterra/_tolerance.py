@@ -1061,10 +1061,21 @@ def unstable_rule(sol, kernel, t0, T, y0, name, limit, n_max):
     return sol
 
 
+def fd_steps(y0):
+    """The forward-difference steps sqrt(eps) max(|y_j|, floor) of a Jacobian at ``y0`` (a
+    list of floats, y(t0) where it is used), the floor the largest |y_j| where that is below 1,
+    else 1 (as the compiled loops' :func:`._loops.fd_floor`): an absolute step of 1.5e-8 at y ~ 1e-30 with a
+    kernel nonlinear at that scale (y^2 / 1e-30) made the stiffness probe see a growth of 1e22
+    (a false "grows 2.33e+20 e-folds a step" refusal of a solve on 32 steps)."""
+    m = max((abs(v) for v in y0), default=0.0)
+    floor = m if 0.0 < m < 1.0 else 1.0
+    return [1.4901161193847656e-08 * max(floor, abs(v)) for v in y0]
+
+
 def _shifted_rows(y0):
-    """(steps, rows): the forward-difference steps of a Jacobian at ``y0`` (a list of floats)
-    and the points y0 (row 0) and y0 + step_j e_j (row j + 1)."""
-    steps = [1.4901161193847656e-08 * max(1.0, abs(v)) for v in y0]
+    """(steps, rows): the forward-difference steps of a Jacobian at ``y0`` (a list of floats,
+    :func:`fd_steps`) and the points y0 (row 0) and y0 + step_j e_j (row j + 1)."""
+    steps = fd_steps(y0)
     return steps, [y0] + [y0[:j] + [y0[j] + steps[j]] + y0[j + 1:] for j in range(len(y0))]
 
 
@@ -1189,7 +1200,7 @@ def _probe_scalar(t0, t1, y0, y1, rtol, atol, kernel, stiffness=True, jacobian=N
     lists of one (the lists' loops and helpers were half of its ~18 us); ``jacobian`` as
     there."""
     h = t1 - t0
-    step = 1.4901161193847656e-08 * max(1.0, abs(y0))
+    step = fd_steps([y0])[0]
     t_dependent = not kernel.structure.get("t_independent", False)
     K = _evaluator(kernel, [[y0], [y0 + step]])
     evaluations = 0
@@ -1321,7 +1332,7 @@ def singular_check_steps(sol, kernel):
     alpha = float(kernel.structure["alpha"])
     t0, y0 = float(t[0]), Y[0].tolist()
     d = len(y0)
-    steps = [1.4901161193847656e-08 * max(1.0, abs(v)) for v in y0]
+    steps = fd_steps(y0)
     rows = [y0] + [[v + steps[j] if i == j else v for i, v in enumerate(y0)] for j in range(d)]
     K = _evaluator(kernel, rows, kernel.structure["smooth"].function)
     _user.clear_failures()
