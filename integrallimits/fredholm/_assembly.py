@@ -31,7 +31,7 @@ from numba.core.registry import CPUDispatcher
 from numba.extending import intrinsic
 
 from .._numba import JIT_OPTIONS, njit, types
-from ..volterra._loops import _block_at, _jacobian_at, _kernel_at, no_jacobian
+from ..volterra._loops import _block_at, _jacobian_at, _kernel_at, no_jacobian, size_floor
 
 __all__ = ["compiled", "addresses", "pointwise_values", "grid_values", "nystrom_sums", "NFEV",
            "NJEV"]
@@ -43,14 +43,15 @@ _FD_STEP = 1.4901161193847656e-08  # sqrt(eps): forward differences balance trun
 @njit(inline="always", error_model="numpy", nogil=True)
 def _fd_floor(Y):
     """The floor of the forward-difference steps _FD_STEP max(|y|, floor): the size of the
-    values Y (their largest |y|) where that is below 1, else 1 (also where Y is 0).  With the
+    values Y (the power of 2 nearest their largest |y|) where that is below 1, else 1 (also
+    where Y is 0), as the Volterra loops' ``fd_floor``.  With the
     floor 1, a solution of size 1e-30 with a kernel nonlinear at that scale (y^2 / 1e-30) got
     a step 1e22 times y and a Jacobian 1e22 times too large (the Newton matrix "singular")."""
     m = 0.0
     for v in Y.flat:
         a = abs(v)
         m = a if a > m else m
-    return m if 0.0 < m < 1.0 else 1.0
+    return size_floor(m)
 
 
 def _jacobian_blocks(K_at, J_at, have_jac, theta, x, s, w, Y, W, F, stats):

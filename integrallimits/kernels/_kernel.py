@@ -260,7 +260,11 @@ def make_vjp(function, jacobian_function=None):
             floor = 0.0
             for k in range(d):
                 floor = max(floor, abs(Y[0, k]))
-            floor = floor if 0.0 < floor < 1.0 else 1.0
+            if floor > 0.0 and floor < 1.0:     # (the power of 2 nearest it)
+                k = math.floor(math.log2(floor) + 0.5)
+                floor = 1.0 if k >= 0 else 2.0 ** k
+            else:
+                floor = 1.0
             for b in range(d):
                 yb = Y[j, b]
                 step = 1.4901161193847656e-08 * max(floor, abs(yb))

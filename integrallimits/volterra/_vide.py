@@ -394,7 +394,7 @@ def _vide_loop(f_at, fjac_at, have_fjac, K_at, Kjac_at, have_kjac, block_at, the
                     for k in range(d):
                         work2[k] = F[i, k]
                     _f_jacobian(f, fjac, have_fjac, svals[r0 + i], Ys[r0 + i], Zs[i], theta, work2,
-                                Fy[i], Fz[i], yw, zw, work, stats, _loops.fd_floor(Y))
+                                Fy[i], Fz[i], yw, zw, work, stats, _loops.fd_floor(Y[0]))
                 if memory:
                     for j in range(m):
                         for q in range(m):
@@ -403,7 +403,7 @@ def _vide_loop(f_at, fjac_at, have_fjac, K_at, Kjac_at, have_kjac, block_at, the
                             for k in range(d):
                                 row[k] = Kv[j, q, k]
                             _jacobian_p(K, Kjac, have_kjac, svals[r0 + j], svals[r0 + q], Ys, r0 + q,
-                                        theta, Ky[j, q], row, work, stats)
+                                        theta, Ky[j, q], row, work, stats, _loops.fd_floor(Y[0]))
                 for r in range(md):
                     for q in range(md):
                         JR[r, q] = 1.0 if r == q else 0.0
@@ -425,7 +425,7 @@ def _vide_loop(f_at, fjac_at, have_fjac, K_at, Kjac_at, have_kjac, block_at, the
                                         for e in range(d):
                                             acc += Fz[j, a, e] * Ky[j, q, e, bb]
                                         JR[i * d + a, q * d + bb] -= cj * acc
-                state = _loops._newton_update(Ys, r0, m, R, JR, tol)
+                state = _loops._newton_update(Ys, r0, m, R, JR, tol, _loops.fd_floor(Y[0]))
                 if state < 0:
                     return NEWTON_FAILED, n + 1
                 if state == 1:

@@ -70,3 +70,16 @@ def test_a_tiny_fredholm_equation_is_solved_as_the_one_of_size_one(options):
     assert sol.success, sol.message          # (not a "singular" Newton matrix)
     exact = C * (1.0 + sol.x)
     assert np.max(np.abs(sol.y - exact) / exact) <= 1e-12
+
+
+@pytest.mark.parametrize("method", ["radau3", "gregory4"])
+def test_a_problem_scaled_by_a_power_of_two_is_solved_bit_for_bit_as_itself(method):
+    # the floor is a power of 2: the scaled solve makes the same operations, scaled exactly
+    c = 2.0 ** -100
+    tiny = solve_volterra(_square, _start, (0.0, 0.5), method=method, rtol=1e-6, atol=0.0,
+                          args=(c,))
+    one = solve_volterra(_square, _start, (0.0, 0.5), method=method, rtol=1e-6, atol=0.0,
+                         args=(1.0,))
+    assert tiny.success and one.success
+    np.testing.assert_array_equal(tiny.t, one.t)
+    np.testing.assert_array_equal(tiny.y / c, one.y)
