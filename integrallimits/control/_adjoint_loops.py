@@ -25,7 +25,7 @@ from .._linalg import solve_inplace
 from .._numba import JIT_OPTIONS, types
 from ..kernels._kernel import VjpFunction, function_at
 from ..volterra._loops import (NEWTON_FAILED, SUCCESS, _jacobian_at, _jacobian_p, _kernel_at,
-                              _stage_grid, _weight)
+                              _stage_grid, _weight, fd_floor)
 
 _vjp_at = function_at(VjpFunction)
 
@@ -43,7 +43,7 @@ def _diag_solve(K, J, have_jac, theta, t, Y, j, hw, r, mu, stats):
     f0 = np.empty(d)
     work = np.empty(d)
     K(t[j], t[j], Y, j, theta, f0)
-    _jacobian_p(K, J, have_jac, t[j], t[j], Y, j, theta, Jm, f0, work, stats)
+    _jacobian_p(K, J, have_jac, t[j], t[j], Y, j, theta, Jm, f0, work, stats, fd_floor(Y[0]))
     A = np.empty((d, d))
     for a in range(d):
         for b in range(d):
@@ -127,7 +127,8 @@ def _direct_adjoint(K_at, J_at, have_jac, V_at, theta, t, Y, start, left, right,
                 if w == 0.0:
                     continue
                 K(t[n], t[j], Y, j, theta, f0)
-                _jacobian_p(K, J, have_jac, t[n], t[j], Y, j, theta, Jm, f0, work, stats)
+                _jacobian_p(K, J, have_jac, t[n], t[j], Y, j, theta, Jm, f0, work, stats,
+                            fd_floor(Y[0]))
                 for a in range(D):
                     for b in range(D):
                         A[(j - 1) * D + b, (n - 1) * D + a] -= w * Jm[a, b]
@@ -192,7 +193,7 @@ def _vrk_adjoint(K_at, J_at, have_jac, V_at, theta, t, Z, c, A, b, dphi, nu, gth
                     continue
                 K(ts[r0 + ip], ts[r0 + i], Z, r0 + i, theta, f0)
                 _jacobian_p(K, J, have_jac, ts[r0 + ip], ts[r0 + i], Z, r0 + i, theta, Jm, f0, work,
-                            stats)
+                            stats, 1.0)     # (no y(t0) here: the usual floor)
                 for a in range(D):
                     for bb in range(D):
                         M[i * D + bb, ip * D + a] -= w * Jm[a, bb]

@@ -31,13 +31,27 @@ from numba.core.registry import CPUDispatcher
 from numba.extending import intrinsic
 
 from .._numba import JIT_OPTIONS, njit, types
-from ..volterra._loops import _block_at, _jacobian_at, _kernel_at, no_jacobian
+from ..volterra._loops import _block_at, _jacobian_at, _kernel_at, no_jacobian, size_floor
 
 __all__ = ["compiled", "addresses", "pointwise_values", "grid_values", "nystrom_sums", "NFEV",
            "NJEV"]
 
 NFEV, NJEV = 0, 1
 _FD_STEP = 1.4901161193847656e-08  # sqrt(eps): forward differences balance truncation and rounding
+
+
+@njit(inline="always", error_model="numpy", nogil=True)
+def _fd_floor(Y):
+    """The floor of the forward-difference steps _FD_STEP max(|y|, floor): the size of the
+    values Y (the power of 2 nearest their largest |y|) where that is below 1, else 1 (also
+    where Y is 0), as the Volterra loops' ``fd_floor``.  With the
+    floor 1, a solution of size 1e-30 with a kernel nonlinear at that scale (y^2 / 1e-30) got
+    a step 1e22 times y and a Jacobian 1e22 times too large (the Newton matrix "singular")."""
+    m = 0.0
+    for v in Y.flat:
+        a = abs(v)
+        m = a if a > m else m
+    return size_floor(m)
 
 
 def _jacobian_blocks(K_at, J_at, have_jac, theta, x, s, w, Y, W, F, stats):
@@ -53,6 +67,7 @@ def _jacobian_blocks(K_at, J_at, have_jac, theta, x, s, w, Y, W, F, stats):
     f = np.empty(d)
     work = np.empty(d)
     Jk = np.empty((d, d))
+    floor = 1.0 if have_jac else _fd_floor(Y)
     for p in range(P):
         for k in range(d):
             F[p, k] = 0.0
@@ -67,7 +82,7 @@ def _jacobian_blocks(K_at, J_at, have_jac, theta, x, s, w, Y, W, F, stats):
             else:
                 for b in range(d):
                     yb = Y[m, b]
-                    step = _FD_STEP * max(1.0, abs(yb))
+                    step = _FD_STEP * max(floor, abs(yb))
                     Y[m, b] = yb + step
                     step = Y[m, b] - yb  # the step actually representable
                     K(x[p], s[m], Y, m, theta, work)
@@ -140,6 +155,7 @@ def _pointwise(K_at, J_at, have_jac, theta, x, s, Y, F, D, stats):
     f = np.empty(d)
     work = np.empty(d)
     Jk = np.empty((d, d))
+    floor = 1.0 if have_jac else _fd_floor(Y)
     for i in range(x.shape[0]):
         K(x[i], s[i], Y, i, theta, f)
         stats[NFEV] += 1
@@ -153,7 +169,7 @@ def _pointwise(K_at, J_at, have_jac, theta, x, s, Y, F, D, stats):
         else:
             for b in range(d):
                 yb = Y[i, b]
-                step = _FD_STEP * max(1.0, abs(yb))
+                step = _FD_STEP * max(floor, abs(yb))
                 Y[i, b] = yb + step
                 step = Y[i, b] - yb
                 K(x[i], s[i], Y, i, theta, work)
@@ -305,6 +321,7 @@ def _separable_step(K_at, J_at, have_jac, theta, xq, s, Y, Vq, C, G, W, F, stats
     work = np.empty(1)
     Jk = np.empty((1, 1))
     finite = True
+    floor = 1.0 if have_jac else _fd_floor(Y)
     for m in range(M):
         K(xq[m], s[m], Y, m, theta, f)
         stats[NFEV] += 1
@@ -313,7 +330,7 @@ def _separable_step(K_at, J_at, have_jac, theta, xq, s, Y, Vq, C, G, W, F, stats
             J(xq[m], s[m], Y, m, theta, Jk)
         else:
             ym = Y[m, 0]
-            step = _FD_STEP * max(1.0, abs(ym))
+            step = _FD_STEP * max(floor, abs(ym))
             Y[m, 0] = ym + step
             step = Y[m, 0] - ym
             K(xq[m], s[m], Y, m, theta, work)
@@ -704,7 +721,8 @@ def _newton_finish(fns, W, F, Y, delta, ipiv, ints, chars, residual, anorm, tol,
     out[2] = size
     if not np.isfinite(size):
         return BAD_UPDATE
-    if size <= tol * max(1.0, scale):
+    if size <= tol * (scale if scale > 0.0 else 1.0):   # (max(1, |Y|) made a solution of size
+        # 1e-30 converge at the first update, whatever its error)
         out[3] = _condition_of(fns, W, ipiv, anorm, ints, chars)
         return CONVERGED
     return -1

@@ -335,7 +335,8 @@ def solve_fredholm(K, g, interval, n_nodes=None, rule="gauss-legendre", *, args=
         fails, or differs from it by more than half the solution's size, is not a success
         (``stats["failure"]`` ``"unchecked"`` or ``"unresolved"``; its values are kept).
     newton_tol : float
-        Newton stops when the update is below ``newton_tol * max(1, |y|)`` (max norms).
+        Newton stops when the update is below ``newton_tol * |y|`` (max norms; ``newton_tol``
+        where y = 0).
     newton_maxiter : int
         Iteration cap.
     max_condition : float
@@ -702,7 +703,8 @@ def _solve_linear(kernel, addr, affine, nodes, weights, G, max_condition, counts
         scale = np.abs(Y) + np.abs(G) + (absW @ np.abs(Y).reshape(n)).reshape(M, d) + np.abs(offset)
         residual = float(np.abs(F).max())
         stats["residual"] = residual
-        if not np.isfinite(residual) or residual > 64 * _EPS * n * max(1.0, float(scale.max())):
+        size = float(scale.max())        # (relative: max(1, size) passed anything at 1e-30)
+        if not np.isfinite(residual) or residual > 64 * _EPS * n * (size if size > 0 else 1.0):
             return Y, False, "", True
     return Y, True, (f"The linear Nyström system ({n} unknowns) was solved directly; condition "
                      f"number estimate {cond:.3g}."), False

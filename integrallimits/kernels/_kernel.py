@@ -255,9 +255,19 @@ def make_vjp(function, jacobian_function=None):
             f0 = np.empty(d)
             f1 = np.empty(d)
             function(t, s, Y, j, theta, f0)
+            # the floor of the steps: the size of y(t0) = Y[0] where below 1, as the
+            # solvers' Jacobians (volterra._loops.fd_floor)
+            floor = 0.0
+            for k in range(d):
+                floor = max(floor, abs(Y[0, k]))
+            if floor > 0.0 and floor < 1.0:     # (the power of 2 nearest it)
+                k = math.floor(math.log2(floor) + 0.5)
+                floor = 1.0 if k >= 0 else 2.0 ** k
+            else:
+                floor = 1.0
             for b in range(d):
                 yb = Y[j, b]
-                step = 1.4901161193847656e-08 * max(1.0, abs(yb))
+                step = 1.4901161193847656e-08 * max(floor, abs(yb))
                 Y[j, b] = yb + step
                 step = Y[j, b] - yb
                 function(t, s, Y, j, theta, f1)

@@ -81,9 +81,41 @@ def _all_finite(x):
     return True
 
 
+@njit(cache=True, nogil=True, error_model="numpy")
+def fd_floor(y0):
+    """The size of the solution for Newton's method, from its start ``y0`` = y(t0) = g(t0) (a
+    row, (d,)): the power of 2 nearest the largest |y0_k| where that is below 1, else 1 (the
+    usual absolute floor; also where y0 = 0, which gives no size).  A power of 2, so that a
+    problem scaled by 2^k is solved as the problem itself, and a size within rounding of 1
+    (g(0) = 1 - 1 ulp) keeps the floor 1.  The forward-difference steps are
+    sqrt(eps) max(|y_b|, floor) and Newton stops at updates below newton_tol max(floor, |y|).
+
+    With the floor 1, a problem of size 1e-30 had a step 1e22 times y (for a kernel nonlinear
+    at that scale, y^2 / 1e-30, the Jacobian came out as 1.5e22 instead of 2) and every
+    update passed the test: Newton's updates were nothing, and solves to a tolerance were
+    successes with errors of 50%.  (Not the size of the value at hand: a value passing near 0
+    would get a step below the rounding of K.)"""
+    m = 0.0
+    for k in range(y0.shape[0]):
+        a = abs(y0[k])
+        m = a if a > m else m
+    return size_floor(m)
+
+
+@njit(cache=True, nogil=True, error_model="numpy")
+def size_floor(m):
+    """2^round(log2 m) where that is below 1 and m > 0 (finite), else 1: the floor of
+    :func:`fd_floor` for the size m."""
+    if not (m > 0.0 and m < 1.0):
+        return 1.0
+    k = math.floor(math.log2(m) + 0.5)
+    return 1.0 if k >= 0 else 2.0 ** k
+
+
 @_helper
-def _jacobian_p(K, J, have_jac, t, s, Y, j, theta, Jout, f0, work, stats):
-    """dK/dy at (t, s, Y[j]; theta) into Jout: exact if given, else forward differences.
+def _jacobian_p(K, J, have_jac, t, s, Y, j, theta, Jout, f0, work, stats, floor):
+    """dK/dy at (t, s, Y[j]; theta) into Jout: exact if given, else forward differences
+    (steps sqrt(eps) max(|y_b|, floor), ``floor`` from :func:`fd_floor`).
 
     ``f0`` must hold K(t, s, Y[j]) when differences are used; Y[j] is restored.
     """
@@ -94,7 +126,8 @@ def _jacobian_p(K, J, have_jac, t, s, Y, j, theta, Jout, f0, work, stats):
         return
     for b in range(d):
         yb = Y[j, b]
-        step = 1.4901161193847656e-08 * max(1.0, abs(yb))
+        step = abs(yb)
+        step = 1.4901161193847656e-08 * (step if step > floor else floor)
         Y[j, b] = yb + step
         step = Y[j, b] - yb  # the step actually representable
         K(t, s, Y, j, theta, work)
@@ -105,15 +138,16 @@ def _jacobian_p(K, J, have_jac, t, s, Y, j, theta, Jout, f0, work, stats):
 
 
 @_helper
-def _newton_update(Z, r0, rows, F, JF, tol):
-    """Z[r0 + i] -= (JF^{-1} F)[i] for i < rows; returns 1 converged, 0 not yet, -1 failed."""
+def _newton_update(Z, r0, rows, F, JF, tol, floor):
+    """Z[r0 + i] -= (JF^{-1} F)[i] for i < rows; returns 1 converged (the update below
+    tol max(floor, |Z|)), 0 not yet, -1 failed."""
     d = Z.shape[1]
     if not _all_finite(F) or not _all_finite(JF):
         return -1
     if not solve_inplace(JF, F):
         return -1
     size = 0.0
-    scale = 1.0
+    scale = floor
     for i in range(rows):
         for k in range(d):
             Z[r0 + i, k] -= F[i * d + k]
@@ -170,11 +204,12 @@ def _start_loop(K_at, J_at, have_jac, theta, t, G, Y, start, tol, maxiter, stats
                 for k in range(d):
                     F[(n - 1) * d + k] -= w * f[k]
                 if j > 0:
-                    _jacobian_p(K, J, have_jac, t[n], t[j], Y, j, theta, Jk, f, work, stats)
+                    _jacobian_p(K, J, have_jac, t[n], t[j], Y, j, theta, Jk, f, work, stats,
+                                fd_floor(Y[0]))
                     for a in range(d):
                         for b in range(d):
                             JF[(n - 1) * d + a, (j - 1) * d + b] -= w * Jk[a, b]
-        state = _newton_update(Y, 1, S - 1, F, JF, tol)
+        state = _newton_update(Y, 1, S - 1, F, JF, tol, fd_floor(Y[0]))
         if state == 1:
             return SUCCESS, 0
         if state != 0:
@@ -215,11 +250,11 @@ def _finish_step(K, J, have_jac, theta, tn, hist, hw, Y, n, tol, maxiter, f, wor
             stats[NFEV] += 1
             for k in range(d):
                 F[k] = Y[n, k] - hist[k] - hw * f[k]
-            _jacobian_p(K, J, have_jac, tn, tn, Y, n, theta, Jk, f, work, stats)
+            _jacobian_p(K, J, have_jac, tn, tn, Y, n, theta, Jk, f, work, stats, fd_floor(Y[0]))
             for a in range(d):
                 for b in range(d):
                     Jk[a, b] = (1.0 if a == b else 0.0) - hw * Jk[a, b]
-            state = _newton_update(Y, n, 1, F, Jk, tol)
+            state = _newton_update(Y, n, 1, F, Jk, tol, fd_floor(Y[0]))
             if state != 0:
                 break
         if state != 1:
@@ -378,13 +413,14 @@ def _direct_loop_of(implicit):
                                 if have_jac:
                                     J(t[r0 + i], t[j], Y, j, theta, Jk)
                                 else:
+                                    floor = fd_floor(Y[0])
                                     for b in range(d):
                                         yb = Y[j, b]
-                                        # max(1.0, |yb|) as Numba's max computes it (its
+                                        # max(floor, |yb|) as Numba's max computes it (its
                                         # overload cost a compilation)
                                         step = abs(yb)
-                                        step = 1.4901161193847656e-08 * (step if step > 1.0
-                                                                         else 1.0)
+                                        step = 1.4901161193847656e-08 * (step if step > floor
+                                                                         else floor)
                                         Y[j, b] = yb + step
                                         step = Y[j, b] - yb  # the step actually representable
                                         K(t[r0 + i], t[j], Y, j, theta, work)
@@ -404,7 +440,7 @@ def _direct_loop_of(implicit):
                             finite = finite and math.isfinite(JF[r, c])
                     if finite and solve_inplace(JF, F):
                         size = 0.0
-                        scale = 1.0
+                        scale = fd_floor(Y[0])
                         for i in range(R):
                             for k in range(d):
                                 Y[r0 + i, k] -= F[i * d + k]
@@ -491,7 +527,7 @@ def _explicit_stages(K, theta, tn, h, r0, Z, C, c, A, stats, f):
 
 @_helper
 def _stages_at(K, J, have_jac, theta, tn, h, r0, yinit, Z, C, c, A, explicit, tol, maxiter, stats, f,
-               work, Jk, F, JF, guessed):
+               work, Jk, F, JF, guessed, floor):
     """Solve Z_i = C_i + h sum_j a_ij K(tn + c_i h, tn + c_j h, Z_j) for the stages of the step
     [tn, tn + h], rows r0 .. r0 + m - 1 of Z.  Explicit tableaux go stage by stage; others
     solve the m d unknowns together by Newton from yinit or, when ``guessed``, from the values
@@ -533,16 +569,16 @@ def _stages_at(K, J, have_jac, theta, tn, h, r0, yinit, Z, C, c, A, explicit, to
                 stats[NFEV] += 1
                 for k in range(d):
                     F[i * d + k] -= h * A[i, j] * f[k]
-                _jacobian_p(K, J, have_jac, ti, tj, Z, r0 + j, theta, Jk, f, work, stats)
+                _jacobian_p(K, J, have_jac, ti, tj, Z, r0 + j, theta, Jk, f, work, stats, floor)
                 for a in range(d):
                     for q in range(d):
                         JF[i * d + a, j * d + q] -= h * A[i, j] * Jk[a, q]
-        state = _newton_update(Z, r0, m, F, JF, tol)
+        state = _newton_update(Z, r0, m, F, JF, tol, floor)
         if state != 0:
             return state == 1
         if exploring:
             size = 0.0          # the update just made (F holds it) and the stages' size
-            scale = 1.0
+            scale = floor
             for i in range(m):
                 for k in range(d):
                     size = max(size, abs(F[i * d + k]))
@@ -586,7 +622,8 @@ def _vrk_loop(K_at, J_at, have_jac, B_at, theta, t, G, Gs, Y, Z, c, A, b, explic
                 C[i, k] = Gs[n * m + i, k] + f[k]
         stats[NFEV] += n * m * m
         if not _stages_at(K, J, have_jac, theta, t[n], t[n + 1] - t[n], n * m, Y[n], Z, C, c, A,
-                          explicit, tol, maxiter, stats, f, work, Jk, F, JF, False):
+                          explicit, tol, maxiter, stats, f, work, Jk, F, JF, False,
+                          fd_floor(Y[0])):
             return NEWTON_FAILED, n + 1
         B(t[n + 1], ts, Z, 0, (n + 1) * m, wz, theta, f)
         stats[NFEV] += (n + 1) * m
@@ -599,7 +636,7 @@ def _vrk_loop(K_at, J_at, have_jac, B_at, theta, t, G, Gs, Y, Z, c, A, b, explic
 
 @_helper
 def _step(K, J, have_jac, B, theta, tn, h, yn, Gs, gend, Z, ts, wz, rows, c, A, b, explicit, tol,
-          maxiter, stats, yout, guessed):
+          maxiter, stats, yout, guessed, floor):
     """One VRK step from tn with step h after ``rows`` stage rows of history (the adaptive driver's
     building block): stages into Z[rows:rows + m] (their times and lag weights into ts, wz),
     y(tn + h) into yout.  ``Gs`` holds g at the stage times, ``gend`` at tn + h.  Newton starts
@@ -624,7 +661,7 @@ def _step(K, J, have_jac, B, theta, tn, h, yn, Gs, gend, Z, ts, wz, rows, c, A, 
             C[i, k] = Gs[i, k] + f[k]
     stats[NFEV] += rows * m
     if not _stages_at(K, J, have_jac, theta, tn, h, rows, yn, Z, C, c, A, explicit, tol, maxiter,
-                      stats, f, work, Jk, F, JF, guessed):
+                      stats, f, work, Jk, F, JF, guessed, floor):
         return NEWTON_FAILED
     B(tn + h, ts, Z, 0, rows + m, wz, theta, f)
     stats[NFEV] += rows + m
@@ -654,6 +691,9 @@ def _vrk_steps(K_at, J_at, have_jac, B_at, theta, tn, H, yn, G, Z, ts, wz, rows,
     m = c.shape[0]
     d = yn.shape[0]
     start, size, y_from, row, out = tn, H, yn, rows, y_big
+    # the size of the solution (fd_floor): y(t0) is not passed here, the first stage of the
+    # first step is (Z[0], the start itself before the first step), as a power of 2 the same
+    floor = fd_floor(yn if rows == 0 else Z[0])
     for k in range(parts):                  # one call site: the step is inlined once
         if k == 1:
             if not explicit:
@@ -663,7 +703,8 @@ def _vrk_steps(K_at, J_at, have_jac, B_at, theta, tn, H, yn, G, Z, ts, wz, rows,
             start, size, y_from, row, out = tn + H / 2, H / 2, y_mid, rows + m, y_end
         o = k * (m + 1)
         status = _step(K, J, have_jac, B, theta, start, size, y_from, G[o:o + m], G[o + m], Z, ts,
-                       wz, row, c, A, b, explicit, tol, maxiter, stats, out, k > 0 and not explicit)
+                       wz, row, c, A, b, explicit, tol, maxiter, stats, out, k > 0 and not explicit,
+                       floor)
         if status != SUCCESS:
             return status
     return SUCCESS
@@ -868,7 +909,8 @@ def _vrk_conv_loop_of(linear_only):
             elif linear_only:
                 _explicit_stages(K, theta, t[n], t[n + 1] - t[n], n * m, Z, C, c, A, stats, f)
             elif not _stages_at(K, J, have_jac, theta, t[n], t[n + 1] - t[n], n * m, Y[n], Z, C, c, A,
-                                explicit, tol, maxiter, stats, f, work, Jk, F, JF, False):
+                                explicit, tol, maxiter, stats, f, work, Jk, F, JF, False,
+                                fd_floor(Y[0])):
                 return NEWTON_FAILED, n + 1
             for j in range(m):
                 if linear_only or linear:

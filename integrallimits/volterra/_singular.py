@@ -90,7 +90,7 @@ from .._numba import JIT_OPTIONS, types
 from . import _loops
 from ._fft import add_sources, block_workspace, kernel_transforms, stage_channels
 from ._loops import (INTERRUPTED, NEWTON_FAILED, NFEV, NIT, NOT_FINITE, NSOLVE, SUCCESS, _all_finite,
-                     _jacobian_p)
+                     _jacobian_p, fd_floor)
 from ._solution import lagrange_values
 
 __all__ = ["graded_mesh", "grading_exponent", "local_weights", "history_weights",
@@ -431,7 +431,8 @@ def _stage_newton(K, J, have_jac, theta, ts, Y, Z, C, n, hp, Aa, tol, maxiter, s
                 stats[NFEV] += 1
                 for k in range(d):
                     F[i * d + k] -= wij * f[k]
-                _jacobian_p(K, J, have_jac, ti, tj, Z, n * m + j, theta, Jk, f, work, stats)
+                _jacobian_p(K, J, have_jac, ti, tj, Z, n * m + j, theta, Jk, f, work, stats,
+                            fd_floor(Y[0]))
                 for a in range(d):
                     for q in range(d):
                         JF[i * d + a, j * d + q] -= wij * Jk[a, q]
@@ -440,7 +441,7 @@ def _stage_newton(K, J, have_jac, theta, ts, Y, Z, C, n, hp, Aa, tol, maxiter, s
         if not solve_inplace(JF, F):  # F becomes the Newton step
             return False
         size = 0.0
-        scale = 1.0
+        scale = fd_floor(Y[0])
         for i in range(m):
             for k in range(d):
                 Z[n * m + i, k] -= F[i * d + k]

@@ -95,10 +95,12 @@ def solve_volterra(K, g, t_span=None, n_steps=None, method=None, *, args=None, k
         dK/dy(t, s, y, *args) (float, or (d, d) array) for the Newton iterations of
         implicit methods; without it finite differences are used.
     newton_tol : float
-        Newton stops when the update is below ``newton_tol * max(1, |y|)``.  A solve to a
-        tolerance with a Runge-Kutta or collocation method stops it at 1e-3 of the smaller of
-        ``rtol`` and ``atol`` where that is larger (Newton's error is then far below the
-        tolerance; iterating on to ``newton_tol`` only costs kernel evaluations).
+        Newton stops when the update is below ``newton_tol * max(s, |y|)``, s the size of
+        g(t0) where it is below 1, else 1 (finite-difference Jacobians take steps of
+        sqrt(eps) max(s, |y|) too: a problem of size 1e-30 is solved as one of size 1).  A
+        solve to a tolerance with a Runge-Kutta or collocation method stops it at 1e-3 of
+        the smaller of ``rtol`` and ``atol`` where that is larger (Newton's error is then far
+        below the tolerance; iterating on to ``newton_tol`` only costs kernel evaluations).
     newton_maxiter : int
         Iteration cap per Newton solve.
     fast_history : bool or None

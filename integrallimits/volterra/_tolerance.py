@@ -976,13 +976,13 @@ def short_time_scale(sol, rtol, atol, kernel=None, rate=None, step=None, stiffne
     return suspect
 
 
-def _differences_at(kernel, t, y):
+def _differences_at(kernel, t, y, start=None):
     """((steps, values, row sums), evaluations): K(t, t, .) at ``y`` (a row of ``values``) and
     at y + step_j e_j, and the row sums of |dK/dy| by these forward differences (d + 1 kernel
     evaluations, as the stiffness probe of :func:`short_time_scale`); None for the first where
     the kernel fails there."""
     y = np.asarray(y, dtype=float).ravel().tolist()
-    steps, rows = _shifted_rows(y)
+    steps, rows = _shifted_rows(y, [1.0] if start is None else start)
     K = _evaluator(kernel, rows)
     _user.clear_failures()
     try:
@@ -1001,19 +1001,19 @@ def stiffness_scale(kernel, t0, y0):
     forward differences (:func:`_differences_at`: d + 1 kernel evaluations), the e-folds per
     unit time of the linearised problem at the start; NaN where the kernel fails or is not
     finite there."""
-    found, calls = _differences_at(kernel, t0, y0)
+    found, calls = _differences_at(kernel, t0, y0, np.ravel(y0).tolist())
     largest = max(found[2]) if found is not None else math.nan
     return (largest if math.isfinite(largest) else math.nan), calls
 
 
-def decay_rate(kernel, t, y):
+def decay_rate(kernel, t, y, start=None):
     """(rho, evaluations): the largest |lambda| over the eigenvalues lambda of J = dK/dy(t, t, y)
     at ``y`` whose real part is negative (forward differences, :func:`_differences_at`: d + 1
     kernel evaluations), the fastest decay of the linearised problem there, which bounds the
     steps of an explicit method (a growing mode is one the solution follows too, and a step of
     h amplifies it no more than it grows); 0.0 where J has no such eigenvalue, NaN where the
     kernel fails or is not finite there."""
-    found, calls = _differences_at(kernel, t, y)
+    found, calls = _differences_at(kernel, t, y, start)
     if found is None:
         return math.nan, calls
     steps, values, _ = found
@@ -1041,7 +1041,7 @@ def unstable_rule(sol, kernel, t0, T, y0, name, limit, n_max):
     history = sol.stats.get("refinements") or []
     if not history:
         return sol
-    rho, calls = decay_rate(kernel, float(t0), y0)
+    rho, calls = decay_rate(kernel, float(t0), y0, np.ravel(y0).tolist())
     sol.stats["nfev"] = sol.stats.get("nfev", 0) + calls
     n = int(history[-1][0])
     h = (T - t0) / n
@@ -1063,10 +1063,28 @@ def unstable_rule(sol, kernel, t0, T, y0, name, limit, n_max):
     return sol
 
 
-def _shifted_rows(y0):
-    """(steps, rows): the forward-difference steps of a Jacobian at ``y0`` (a list of floats)
-    and the points y0 (row 0) and y0 + step_j e_j (row j + 1)."""
-    steps = [1.4901161193847656e-08 * max(1.0, abs(v)) for v in y0]
+def fd_steps(y0, start=None):
+    """The forward-difference steps sqrt(eps) max(|y_j|, floor) of a Jacobian at ``y0`` (a
+    list of floats), the floor the power of 2 nearest the largest |y_j| of ``start`` (y(t0);
+    ``y0`` itself when not given) where that is below 1, else 1, as the compiled loops'
+    :func:`._loops.fd_floor`.
+
+    An absolute step of 1.5e-8 at y ~ 1e-30 with a kernel nonlinear at that scale
+    (y^2 / 1e-30) made the stiffness probe see a growth of 1e22 (a false "grows 2.33e+20
+    e-folds a step" refusal of a solve on 32 steps)."""
+    m = max((abs(v) for v in (y0 if start is None else start)), default=0.0)
+    floor = 1.0
+    if 0.0 < m < 1.0:
+        k = math.floor(math.log2(m) + 0.5)
+        floor = 1.0 if k >= 0 else 2.0 ** k
+    return [1.4901161193847656e-08 * max(floor, abs(v)) for v in y0]
+
+
+def _shifted_rows(y0, start=None):
+    """(steps, rows): the forward-difference steps of a Jacobian at ``y0`` (a list of floats,
+    :func:`fd_steps`, their floor from ``start``, y(t0), where given) and the points y0 (row 0)
+    and y0 + step_j e_j (row j + 1)."""
+    steps = fd_steps(y0, start)
     return steps, [y0] + [y0[:j] + [y0[j] + steps[j]] + y0[j + 1:] for j in range(len(y0))]
 
 
@@ -1193,7 +1211,7 @@ def _probe_scalar(t0, t1, y0, y1, rtol, atol, kernel, stiffness=True, jacobian=N
     lists of one (the lists' loops and helpers were half of its ~18 us); ``jacobian`` as
     there."""
     h = t1 - t0
-    step = 1.4901161193847656e-08 * max(1.0, abs(y0))
+    step = fd_steps([y0])[0]
     t_dependent = not kernel.structure.get("t_independent", False)
     K = _evaluator(kernel, [[y0], [y0 + step]])
     evaluations = 0
@@ -1327,7 +1345,7 @@ def singular_check_steps(sol, kernel):
     alpha = float(kernel.structure["alpha"])
     t0, y0 = float(t[0]), Y[0].tolist()
     d = len(y0)
-    steps = [1.4901161193847656e-08 * max(1.0, abs(v)) for v in y0]
+    steps = fd_steps(y0)
     rows = [y0] + [[v + steps[j] if i == j else v for i, v in enumerate(y0)] for j in range(d)]
     K = _evaluator(kernel, rows, kernel.structure["smooth"].function)
     _user.clear_failures()
@@ -1600,13 +1618,20 @@ def with_confirmed_digits(sol, computed_start=False):
     if Y.shape[1] == 1 and Y.shape[0] <= FEW:
         # (a scalar solution of a few values on floats, ~1 us a NumPy call: the same running
         # maximum, NaN propagating, and comparisons)
-        running = list(itertools.accumulate(map(abs, Y[:, 0].tolist()), _maximum))
+        sizes = [abs(v) for v in Y[:, 0].tolist()]
+        sizes[0] = _maximum(sizes[0], sizes[1])      # (the first step's size: see the else)
+        running = list(itertools.accumulate(sizes, _maximum))
         over = [e > UNRESOLVED * r for e, r in zip(est[:, 0].tolist(), running)]
         if True not in over:
             return sol
         j = max(1, over.index(True))
     else:
-        running = np.maximum.accumulate(np.max(np.abs(Y), axis=1))
+        # the size at t0 is the first step's, max(|y(t0)|, |y(t1)|): a y(t0) that the solve
+        # computes (first kind) has that step's error, and where y(t0) = 0 its own size
+        # failed every solve there (int_0^t y ds = 1 - cos t; see _estimate._first_unresolved)
+        sizes = np.max(np.abs(Y), axis=1)
+        sizes[0] = _maximum(sizes[0], sizes[1])
+        running = np.maximum.accumulate(sizes)
         with np.errstate(invalid="ignore"):
             over = np.max(est, axis=1) > UNRESOLVED * running   # (NaN: no estimate, no claim)
         if not np.any(over):

@@ -254,8 +254,10 @@ def _placeholders():
 # -- the compiled loop -----------------------------------------------------------------------------
 
 @njit(cache=True, nogil=True, error_model="numpy")
-def _f_jacobian(f, fjac, have_fjac, t, y, z, theta, f0, Jy, Jz, yw, zw, work, stats):
-    """df/dy and df/dz at (t, y, z): exact if given, else forward differences (f0 = f(t, y, z))."""
+def _f_jacobian(f, fjac, have_fjac, t, y, z, theta, f0, Jy, Jz, yw, zw, work, stats, floor):
+    """df/dy and df/dz at (t, y, z): exact if given, else forward differences (f0 = f(t, y, z))
+    with steps sqrt(eps) max(|y_b|, floor) and sqrt(eps) max(|z_b|, floor), ``floor`` the
+    size of the solution (:func:`._loops.fd_floor`: 1 unless |y0| < 1)."""
     d = y.shape[0]
     stats[FJEV] += 1
     if have_fjac:
@@ -265,7 +267,7 @@ def _f_jacobian(f, fjac, have_fjac, t, y, z, theta, f0, Jy, Jz, yw, zw, work, st
         yw[k] = y[k]
         zw[k] = z[k]
     for b in range(d):
-        step = _FD_STEP * max(1.0, abs(y[b]))
+        step = _FD_STEP * max(floor, abs(y[b]))
         yw[b] = y[b] + step
         step = yw[b] - y[b]
         f(t, yw, z, theta, work)
@@ -273,7 +275,7 @@ def _f_jacobian(f, fjac, have_fjac, t, y, z, theta, f0, Jy, Jz, yw, zw, work, st
         yw[b] = y[b]
         for a in range(d):
             Jy[a, b] = (work[a] - f0[a]) / step
-        step = _FD_STEP * max(1.0, abs(z[b]))
+        step = _FD_STEP * max(floor, abs(z[b]))
         zw[b] = z[b] + step
         step = zw[b] - z[b]
         f(t, y, zw, theta, work)
@@ -393,7 +395,7 @@ def _vide_loop(f_at, fjac_at, have_fjac, K_at, Kjac_at, have_kjac, block_at, the
                     for k in range(d):
                         work2[k] = F[i, k]
                     _f_jacobian(f, fjac, have_fjac, svals[r0 + i], Ys[r0 + i], Zs[i], theta, work2,
-                                Fy[i], Fz[i], yw, zw, work, stats)
+                                Fy[i], Fz[i], yw, zw, work, stats, _loops.fd_floor(Y[0]))
                 if memory:
                     for j in range(m):
                         for q in range(m):
@@ -402,7 +404,7 @@ def _vide_loop(f_at, fjac_at, have_fjac, K_at, Kjac_at, have_kjac, block_at, the
                             for k in range(d):
                                 row[k] = Kv[j, q, k]
                             _jacobian_p(K, Kjac, have_kjac, svals[r0 + j], svals[r0 + q], Ys, r0 + q,
-                                        theta, Ky[j, q], row, work, stats)
+                                        theta, Ky[j, q], row, work, stats, _loops.fd_floor(Y[0]))
                 for r in range(md):
                     for q in range(md):
                         JR[r, q] = 1.0 if r == q else 0.0
@@ -424,7 +426,7 @@ def _vide_loop(f_at, fjac_at, have_fjac, K_at, Kjac_at, have_kjac, block_at, the
                                         for e in range(d):
                                             acc += Fz[j, a, e] * Ky[j, q, e, bb]
                                         JR[i * d + a, q * d + bb] -= cj * acc
-                state = _loops._newton_update(Ys, r0, m, R, JR, tol)
+                state = _loops._newton_update(Ys, r0, m, R, JR, tol, _loops.fd_floor(Y[0]))
                 if state < 0:
                     return NEWTON_FAILED, n + 1
                 if state == 1:
@@ -929,7 +931,8 @@ def solve_vide(f, K, y0, t_span=None, n_steps=None, method=None, *, args=None, m
         dK/dy(t, s, y); without it forward differences (or the SymPy Jacobian of a
         :func:`~integrallimits.kernels.from_sympy` kernel).
     newton_tol : float
-        Newton stops when the update is below ``newton_tol * max(1, |Y|)``.
+        Newton stops when the update is below ``newton_tol * max(s, |Y|)``, s the size of
+        ``y0`` where it is below 1, else 1.
     newton_maxiter : int
         Iteration cap per step.
     raise_on_failure : bool
