@@ -825,6 +825,7 @@ def _controlled_pass(meth, kernel, g_vec, t0, T, rtol, atol, newton_tol, newton_
     y_start = np.ascontiguousarray(g_vec(np.array([t0]))[0], dtype=float)
     store = _Store(y_start, m)
     store.t[0] = t0
+    floor = _loops.start_floor(y_start)     # (Newton's size of the solution: _loops.fd_floor)
     counts = _loops.new_counts(5)
     counts[_loops.EXPLORING] = 1    # (a failed pair is retried shorter: see _loops.EXPLORING)
     H = span / 2.0 if h0 is None else float(h0)
@@ -876,7 +877,8 @@ def _controlled_pass(meth, kernel, g_vec, t0, T, rtol, atol, newton_tol, newton_
         G = np.ascontiguousarray(g_vec(times))
         _user.clear_failures()          # capture what the user's functions raise in this step
         status = steps(K, jac, have, B, theta, tn, H, yn, G, store.Z, store.ts, store.wz, r, c, A,
-                       b, explicit, newton_tol, newton_maxiter, counts, 3, y_big, y_mid, y_end)
+                       b, explicit, newton_tol, newton_maxiter, counts, 3, y_big, y_mid, y_end,
+                       floor)
         record = _user.take_failure()
         _user.raise_recorded_failure(record, args)     # the user's exception, at once
         if status == _loops.INTERRUPTED:

@@ -45,6 +45,7 @@ def substep_dense_output(meth, kernel, g_vec, t, Y, Z, tol, maxiter, args=()):
         idx = np.clip(np.searchsorted(t, points, side="right") - 1, 0, N)
         K, jac, have, B, theta = _kernel_args(kernel)
         step = _loops.compiled_loop("vrk-steps")
+        floor = _loops.start_floor(Y[0])       # (the solve's Newton floor: _loops.fd_floor)
         counts = _loops.new_counts(5)     # (the vrk loops' counters: not exploring)
         need = [i for i in range(points.size) if points[i] - t[idx[i]] > 0 and idx[i] < N]
         for i in range(points.size):
@@ -66,7 +67,7 @@ def substep_dense_output(meth, kernel, g_vec, t, Y, Z, tol, maxiter, args=()):
                 Gi = G[k * (m + 1):(k + 1) * (m + 1)]
                 status = step(K, jac, have, B, theta, t[n], points[i] - t[n], Y[n], Gi, Zw, ts,
                               wz, rows, c, A, b, explicit, tol, maxiter, counts, 1, out[i], out[i],
-                              out[i])
+                              out[i], floor)
                 if status != _loops.SUCCESS:
                     out[i] = np.nan
         run_guarded(run, args)

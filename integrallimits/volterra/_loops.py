@@ -102,6 +102,18 @@ def fd_floor(y0):
     return size_floor(m)
 
 
+def start_floor(y0):
+    """:func:`fd_floor` of y(t0) = ``y0`` in Python, for the calls of the step doubling
+    (``"vrk-steps"``: the adaptive driver's passes and the dense output's partial steps), which
+    hold no y(t0) (their first stage is at t0 + c_1 h: y = tan t has y(t0) = 0 and a floor 1,
+    its first stage a floor near c_1 h)."""
+    m = max((abs(v) for v in np.ravel(y0).tolist()), default=0.0)
+    if not (m > 0.0 and m < 1.0):
+        return 1.0
+    k = math.floor(math.log2(m) + 0.5)
+    return 1.0 if k >= 0 else 2.0 ** k
+
+
 @njit(cache=True, nogil=True, error_model="numpy")
 def size_floor(m):
     """2^round(log2 m) where that is below 1 and m > 0 (finite), else 1: the floor of
@@ -673,7 +685,7 @@ def _step(K, J, have_jac, B, theta, tn, h, yn, Gs, gend, Z, ts, wz, rows, c, A, 
 
 
 def _vrk_steps(K_at, J_at, have_jac, B_at, theta, tn, H, yn, G, Z, ts, wz, rows, c, A, b, explicit,
-               tol, maxiter, stats, parts, y_big, y_mid, y_end):
+               tol, maxiter, stats, parts, y_big, y_mid, y_end, floor):
     """The step doubling of the adaptive driver in one call (``parts`` = 3): a step of H from tn
     into ``y_big``, then two of H/2 into ``y_mid`` and ``y_end`` (their stages in
     Z[rows:rows + 2m], overwriting the big step's); ``parts`` = 1: only the step of H (dense
@@ -691,9 +703,6 @@ def _vrk_steps(K_at, J_at, have_jac, B_at, theta, tn, H, yn, G, Z, ts, wz, rows,
     m = c.shape[0]
     d = yn.shape[0]
     start, size, y_from, row, out = tn, H, yn, rows, y_big
-    # the size of the solution (fd_floor): y(t0) is not passed here, the first stage of the
-    # first step is (Z[0], the start itself before the first step), as a power of 2 the same
-    floor = fd_floor(yn if rows == 0 else Z[0])
     for k in range(parts):                  # one call site: the step is inlined once
         if k == 1:
             if not explicit:
@@ -1058,7 +1067,7 @@ _SIGNATURES = {
                               types.int64, _I8A, _A2, _I8A),
     "vrk-steps": types.int64(_K, _J, types.boolean, _B, _A1, _f8, _f8, _A1, _A2, _A2, _A1, _A1,
                              types.int64, _A1, _A2, _A1, types.boolean, _f8, types.int64, _I8A,
-                             types.int64, _A1, _A1, _A1),
+                             types.int64, _A1, _A1, _A1, _f8),
     "direct-conv": _RET(_K, _J, types.boolean, _K, _A1, _A1, _A2, _A2, _A2, _A1, _A1, _A4, _C1, _I8A,
                         _C1, types.boolean, _f8, types.int64, _I8A),
     "vrk-conv": _RET(_K, _J, types.boolean, _K, _A1, _A1, _A2, _A2, _A2, _A2, _A1, _A2, _A1,
