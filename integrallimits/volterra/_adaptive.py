@@ -1617,6 +1617,9 @@ def _ratios():
 ROUGH_SPLIT = 4
 #: ... and the first steps of a weakly singular kernel's solve that it does not check.
 SINGULAR_START = 2
+#: ... but the first step's pieces [t0 + 2^-(j+1) h, t0 + 2^-j h], j < SINGULAR_DEPTH, no
+#: longer than their distance from t0 (:func:`_singular_check_mesh`).
+SINGULAR_DEPTH = 20
 #: A weakly singular kernel's solve: the non-smooth point of the data in each of (at most
 #: LOCATED of) its rough steps is located to LOCATE_ULP ulp (:func:`_located`) and made a point
 #: of the divided solve.
@@ -1644,6 +1647,9 @@ def _singular_check_mesh(t):
         while t0 + x < ends[n]:
             extra.append(t0 + x)
             x *= 2.0
+    # (the first step too, at t0 + 2^-j h_0: only its innermost piece is left unchecked)
+    h0 = ends[0] - t0
+    extra.extend(t0 + h0 * 0.5 ** j for j in range(1, SINGULAR_DEPTH + 1))
     if not extra:
         return t, None
     mesh = np.union1d(t, np.array(extra))
@@ -1804,7 +1810,10 @@ def with_rough_data(sol, g_vec, kernel, p, run=None, singular=False, quadratic=T
     if singular:     # (the start: the first steps)
         ratio[:SINGULAR_START] = 0.0
         if step is not None:
-            sub[step < SINGULAR_START] = 0.0
+            sub[(step < SINGULAR_START) & (step > 0)] = 0.0
+            sub[0] = 0.0        # (the first step's innermost piece: see _singular_check_mesh)
+            ratio = np.zeros(len(t) - 1)
+            np.maximum.at(ratio, step, sub)
     top = max(ratio.tolist()) if len(ratio) <= 64 else float(ratio.max())
     if not singular and (top > ROUGH_FIXED or _may_grow_over(top, Y)):
         # (a step's defect weighed by the growth of the solution after it, against a bar
