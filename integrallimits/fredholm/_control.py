@@ -11,7 +11,8 @@ its largest value at x_m and the two nodes on either side (:func:`_neighbour_env
 difference can cancel at a single node), estimates the error of y_M at its nodes.  It costs
 about (1.25)^3 ~ 2 more LU factorisations' work and 1.6 times the assembly, which is the price
 of knowing the answer's accuracy.  A nonlinear companion's Newton iteration starts from y_M's
-Nyström interpolant at its nodes: it converges in a step or two, and to the solution y_M approximates (from g it could find another).
+Nyström interpolant at its nodes: it converges in a step or two, and to the solution y_M
+approximates (from g it could find another).
 
 With a tolerance the number of nodes grows by a factor 1.5 (composite rules: from the order,
 ``M (est/tol)^(1/p)``) until the estimate meets atol + rtol |y| at every node.
