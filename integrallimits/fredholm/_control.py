@@ -60,7 +60,7 @@ def with_estimate(solve, sol, rule_name, n_nodes):
         sol.stats["error_estimate_nfev"] = comp.stats.get("nfev", 0)
         if comp.success:
             values = comp._interpolate(sol.x, sol._g_nodes)     # g at sol.x is known
-            estimate = _neighbour_envelope(np.abs(y2 - values), sol.x)
+            estimate = _neighbour_envelope(np.abs(y2 - values))
             p = COMPOSITE_ORDERS.get(rule_name)
             if p is not None:
                 estimate = estimate / (1.0 - (n_nodes / m) ** p)
@@ -83,13 +83,13 @@ def with_estimate(solve, sol, rule_name, n_nodes):
 
 
 #: The estimate at a node is the largest difference at the nodes within this many places of it
-#: (in the order of x): see :func:`_neighbour_envelope`.
+#: (in increasing order): see :func:`_neighbour_envelope`.
 ENVELOPE_RADIUS = 2
 
 
-def _neighbour_envelope(diff, x, radius=ENVELOPE_RADIUS):
-    """The largest of ``diff`` (rows: nodes) over each node and the ``radius`` nodes on either
-    side of it in the order of ``x``.
+def _neighbour_envelope(diff, radius=ENVELOPE_RADIUS):
+    """The largest of ``diff`` ((M, d), rows: the nodes, in increasing order as every named
+    rule gives them) over each node and the ``radius`` nodes on either side of it.
 
     The error of y_M at its nodes varies slowly from node to node, but that of the companion's
     interpolant at x_m need not: where the data are not smooth at s = x (a kink of K on the
@@ -99,14 +99,12 @@ def _neighbour_envelope(diff, x, radius=ENVELOPE_RADIUS):
     M = 8..200 and l = 0.5, -1, 2, -3: errors up to 1254 times a node's estimate (52 of 120
     solves had a node above 20 times), while the largest estimate covered the largest error;
     with the envelope over 2 nodes either side, at most 6.6 times."""
-    order = np.argsort(x, kind="stable")
-    d = diff[order]
-    out = d.copy()
-    for k in range(1, min(radius, len(d) - 1) + 1):
-        np.maximum(out[k:], d[:-k], out=out[k:])
-        np.maximum(out[:-k], d[k:], out=out[:-k])
-    env = np.empty_like(out)
-    env[order] = out
+    n, r = len(diff), radius
+    padded = np.zeros((n + 2 * r, diff.shape[1]))   # (differences are >= 0)
+    padded[r:r + n] = diff
+    env = padded[:n].copy()
+    for k in range(1, 2 * r + 1):
+        np.maximum(env, padded[k:k + n], out=env)
     return env
 
 
