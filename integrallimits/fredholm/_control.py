@@ -7,10 +7,12 @@ accurate than y_M -- geometrically for the Gauss-type and Clenshaw-Curtis rules,
 
     est = |y_M - y_{M'}(x_m)|,   divided by 1 - (M/M')^p for composite rules,
 
-estimates the error of y_M at its nodes.  It costs about (1.25)^3 ~ 2 more LU factorisations'
-work and 1.6 times the assembly, which is the price of knowing the answer's accuracy.  A
-nonlinear companion's Newton iteration starts from y_M's Nyström interpolant at its nodes: it
-converges in a step or two, and to the solution y_M approximates (from g it could find another).
+its largest value at x_m and the two nodes on either side (:func:`_neighbour_envelope`: a
+difference can cancel at a single node), estimates the error of y_M at its nodes.  It costs
+about (1.25)^3 ~ 2 more LU factorisations' work and 1.6 times the assembly, which is the price
+of knowing the answer's accuracy.  A nonlinear companion's Newton iteration starts from y_M's
+Nyström interpolant at its nodes: it converges in a step or two, and to the solution y_M
+approximates (from g it could find another).
 
 With a tolerance the number of nodes grows by a factor 1.5 (composite rules: from the order,
 ``M (est/tol)^(1/p)``) until the estimate meets atol + rtol |y| at every node.
@@ -58,7 +60,7 @@ def with_estimate(solve, sol, rule_name, n_nodes):
         sol.stats["error_estimate_nfev"] = comp.stats.get("nfev", 0)
         if comp.success:
             values = comp._interpolate(sol.x, sol._g_nodes)     # g at sol.x is known
-            estimate = np.abs(y2 - values)
+            estimate = _neighbour_envelope(np.abs(y2 - values))
             p = COMPOSITE_ORDERS.get(rule_name)
             if p is not None:
                 estimate = estimate / (1.0 - (n_nodes / m) ** p)
@@ -78,6 +80,32 @@ def with_estimate(solve, sol, rule_name, n_nodes):
     sol.stats["max_error_estimate"] = top
     sol.set_error_estimate(estimate)
     return sol
+
+
+#: The estimate at a node is the largest difference at the nodes within this many places of it
+#: (in increasing order): see :func:`_neighbour_envelope`.
+ENVELOPE_RADIUS = 2
+
+
+def _neighbour_envelope(diff, radius=ENVELOPE_RADIUS):
+    """The largest of ``diff`` ((M, d), rows: the nodes, in increasing order as every named
+    rule gives them) over each node and the ``radius`` nodes on either side of it.
+
+    The error of y_M at its nodes varies slowly from node to node, but that of the companion's
+    interpolant at x_m need not: where the data are not smooth at s = x (a kink of K on the
+    diagonal, K = |x - s| y), it depends on where x_m falls among the companion's nodes, and is
+    of the size of y_M's own error, so the difference of the two can cancel at a single node.
+    K = l |x - s| y on [0, 1], y = e^x, Gauss-Legendre, Clenshaw-Curtis and trapezoid rules with
+    M = 8..200 and l = 0.5, -1, 2, -3: errors up to 1254 times a node's estimate (52 of 120
+    solves had a node above 20 times), while the largest estimate covered the largest error;
+    with the envelope over 2 nodes either side, at most 6.6 times."""
+    n, r = len(diff), radius
+    padded = np.zeros((n + 2 * r, diff.shape[1]))   # (differences are >= 0)
+    padded[r:r + n] = diff
+    env = padded[:n].copy()
+    for k in range(1, 2 * r + 1):
+        np.maximum(env, padded[k:k + n], out=env)
+    return env
 
 
 def _rounding_floor(sol):

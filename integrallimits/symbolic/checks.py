@@ -161,7 +161,7 @@ CHECKS = {c.name: c for c in (
         _grid(kind=("gauss", "radau"), m=range(1, 9)), _grid(kind=("gauss", "radau"), m=range(1, 5)),
         "gauss, radau m = 1..8 (rationals)", "gauss, radau m = 1..4"),
     SymbolicCheck(
-        "collocation-tableau-floats", "package tableau = exact tableau (floats to 1e-15, "
+        "collocation-tableau-floats", "package tableau = exact tableau (floats correctly rounded, "
         "50-digit entries to 1e-40)",
         exactness.check_collocation_floats,
         _COLLOCATION_RADICAL_FULL, _COLLOCATION_RADICAL_QUICK,

@@ -1212,3 +1212,26 @@ def test_a_nonlinear_vector_system_in_other_units_is_not_refused_as_singular():
     reference = solve_fredholm(_unit_kernel, lambda x: np.ones(2), (0.0, 1.0), 8)
     assert reference.success and sol.success and sol.stats["condition"] < 100.0
     assert np.all(np.abs(sol.y / scale - reference.y) <= 1e-13)
+
+
+def _abs_kernel(x, s, y, lam):
+    return lam * abs(x - s) * y
+
+
+def _abs_forcing(x, lam):     # y = e^x: int_0^1 |x - s| e^s ds = 2 e^x - 1 - x - e x
+    return np.exp(x) - lam * (2.0 * np.exp(x) - 1.0 - x - np.e * x)
+
+
+@pytest.mark.parametrize("rule,M,lam", [("gauss-legendre", 96, -3.0),
+                                        ("gauss-legendre", 64, -1.0), ("clenshaw-curtis", 16, -1.0),
+                                        ("trapezoid", 64, -1.0), ("trapezoid", 200, 2.0)])
+def test_error_estimate_bounds_every_node_with_a_kink_on_the_diagonal(rule, M, lam):
+    """K = l |x - s| y: the companion's interpolant at a node is in error by about as much as
+    the solution (the kink falls between its nodes), and their difference cancelled at single
+    nodes: errors 49-1192 times a node's estimate there (the largest estimate covered the
+    largest error)."""
+    sol = solve_fredholm(_abs_kernel, _abs_forcing, (0.0, 1.0), M, rule=rule, args=(lam,))
+    error = np.abs(sol.y - np.exp(sol.x))
+    assert sol.success and error.max() > 1e-9
+    assert np.all(error <= 20.0 * sol.error_estimate), np.max(error / sol.error_estimate)
+    assert sol.error_estimate.max() < 20.0 * error.max()

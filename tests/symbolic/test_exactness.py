@@ -138,3 +138,33 @@ def test_float_tableau_comparison_can_fail(monkeypatch):
     monkeypatch.setattr(ex, "exact_collocation_tableau",
                         lambda kind, m: ((c[0] + sp.Rational(1, 10 ** 14), c[1]), A, b))
     assert not ex.check_collocation_floats("gauss", 2)
+
+
+@pytest.mark.parametrize("ulps", [1, 4])
+def test_float_tableau_entry_a_few_ulp_off_fails(monkeypatch, ulps):
+    """The float entries must be the exact values correctly rounded: with the old absolute
+    bound 1e-15 an entry 4 ulp off (about 4.4e-16 near 1/2) passed."""
+    import math
+
+    import numpy as np
+
+    from integrallimits.volterra import _tableaux
+
+    real = _tableaux.collocation_tableau
+
+    def shifted(kind, m):
+        tab = real(kind, m)
+        A = np.array(tab.A, copy=True)
+        value = float(A[1, 0])
+        for _ in range(ulps):
+            value = math.nextafter(value, math.inf)
+        A[1, 0] = value
+
+        class Shifted:
+            c, b, exact = tab.c, tab.b, tab.exact
+        Shifted.A = A
+        return Shifted
+
+    assert ex.check_collocation_floats("gauss", 3)
+    monkeypatch.setattr(ex, "collocation_tableau", shifted)
+    assert not ex.check_collocation_floats("gauss", 3)
