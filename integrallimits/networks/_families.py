@@ -303,7 +303,45 @@ class VolterraNetwork:
         return self.t_independent and self.rule == "rectangle" and \
             type(self).forcing is VolterraNetwork.forcing
 
+    def _check_parameters(self):
+        """Refuse parameters made NaN or inf after the network was built (an edit in place of
+        ``theta`` or of a field, which no assignment sees), naming the first such entry: the
+        solve failed as a blow-up with no word of the parameter, or an inf weight saturated
+        the activation into a finite output.  One pass over ``theta``, once per forward call.
+
+        Raises
+        ------
+        ValueError
+            Naming the field and index (``W[1, 0, 0]``) of the first non-finite parameter.
+        """
+        theta, start = self.theta, self.field_offset
+        if np.isfinite(theta[start:]).all():
+            return
+        flat = start + int(np.flatnonzero(~np.isfinite(theta[start:]))[0])
+        where = f"theta[{flat}]"
+        for name in self._FIELDS:
+            value = self.__dict__.get(name)
+            views = value if isinstance(value, tuple) else (value,)
+            for r, view in enumerate(views):
+                if not _in(view, theta):
+                    continue
+                bad = np.argwhere(~np.isfinite(view))
+                if bad.size:
+                    label = f"{name}[{r}]" if isinstance(value, tuple) else name
+                    where = f"{label}[{', '.join(str(int(i)) for i in bad[0])}]"
+                    break
+            else:
+                continue
+            break
+        raise ValueError(f"the parameter {where} of this {type(self).__name__} is "
+                         f"{theta[flat]} (theta[{flat}]): a network's parameters must be "
+                         f"finite; assign finite values (an edit in place of theta or of a "
+                         f"field is not checked when it is made)")
+
     def _check_inputs(self, X0):
+        """The inputs as a float array (B, d), checked; and the parameters
+        (:meth:`_check_parameters`), once per call of the forward map."""
+        self._check_parameters()
         X0 = real_array(X0, "inputs")
         if X0.ndim == 1:
             X0 = X0[None, :]
