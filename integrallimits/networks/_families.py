@@ -176,7 +176,7 @@ class VolterraNetwork:
         n_layers, d = positive_int(n_layers, "n_layers"), positive_int(d, "d")
         if isinstance(T, bool) or not isinstance(T, numbers.Real) or not (np.isfinite(T) and T > 0):
             raise ValueError(f"T must be a positive float, got {T!r}")
-        _check_rule(rule)
+        _check_rule(rule, n_layers)
         self.d, self.n_layers, self.T, self.rule = int(d), int(n_layers), float(T), rule
         self.activation = activation
         self.h = self.T / self.n_layers
@@ -380,8 +380,9 @@ class ResidualDense(VolterraNetwork):
     ------
     ValueError
         For a non-integer or non-positive ``n_layers``, a non-positive ``T``, a ``rule``
-        that is not a direct-quadrature method, an unknown ``activation``, or fields whose
-        shapes do not match (N[+1], ..., d, d) (the message names the field).
+        that is not a direct-quadrature method or needs more steps than ``n_layers``
+        (gregory4: 3), an unknown ``activation``, or fields whose shapes do not match
+        (N[+1], ..., d, d) (the message names the field).
 
     See Also
     --------
@@ -432,8 +433,9 @@ class ResNet(VolterraNetwork):
     ------
     ValueError
         For a non-integer or non-positive ``n_layers``, a non-positive ``T``, a ``rule``
-        that is not a direct-quadrature method, an unknown ``activation``, or fields whose
-        shapes do not match (N[+1], ..., d, d) (the message names the field).
+        that is not a direct-quadrature method or needs more steps than ``n_layers``
+        (gregory4: 3), an unknown ``activation``, or fields whose shapes do not match
+        (N[+1], ..., d, d) (the message names the field).
 
     See Also
     --------
@@ -483,8 +485,9 @@ class ConcatDense(VolterraNetwork):
     ------
     ValueError
         For a non-integer or non-positive ``n_layers``, a non-positive ``T``, a ``rule``
-        that is not a direct-quadrature method, an unknown ``activation``, or fields whose
-        shapes do not match (N[+1], ..., d, d) (the message names the field).
+        that is not a direct-quadrature method or needs more steps than ``n_layers``
+        (gregory4: 3), an unknown ``activation``, or fields whose shapes do not match
+        (N[+1], ..., d, d) (the message names the field).
 
     See Also
     --------
@@ -522,9 +525,9 @@ class SmoothNet(VolterraNetwork):
     ------
     ValueError
         For k not an integer >= 1, a non-integer or non-positive ``n_layers``, a
-        non-positive ``T``, a ``rule`` that is not a direct-quadrature method, an unknown
-        ``activation``, or fields whose shapes do not match (N[+1], ..., d, d) (the message
-        names the field).
+        non-positive ``T``, a ``rule`` that is not a direct-quadrature method or needs more
+        steps than ``n_layers``, an unknown ``activation``, or fields whose shapes do not
+        match (N[+1], ..., d, d) (the message names the field).
 
     See Also
     --------
@@ -590,11 +593,16 @@ class SmoothNet(VolterraNetwork):
         return out
 
 
-def _check_rule(rule):
-    """Refuse a ``rule`` that is not a direct-quadrature method name."""
+def _check_rule(rule, n_layers):
+    """Refuse a ``rule`` that is not a direct-quadrature method name, or ``n_layers`` fewer
+    than its minimum steps (gregory4 needs 3: such a network was built and refused only
+    when solved)."""
     if not isinstance(rule, str) or rule not in METHODS or METHODS[rule].family != "direct":
         direct = [m for m, meth in METHODS.items() if meth.family == "direct"]
         raise ValueError(f"rule must be one of {', '.join(direct)}, got {rule!r}")
+    if n_layers < METHODS[rule].min_steps:
+        raise ValueError(f"rule {rule!r} needs n_layers >= {METHODS[rule].min_steps} (the "
+                         f"method's minimum number of steps), got {n_layers}")
 
 
 def refuse_t_eval(options):
