@@ -548,7 +548,7 @@ def build_parser():
                    help="absolute tolerance (default: none; 1e-9 if only --rtol)")
     p.add_argument("--param", action="append", default=None, metavar="NAME=VALUE",
                    help="a parameter of the expressions, e.g. --param a=1.5 with --kernel "
-                        '"-a*y"; repeatable (default: none)')
+                        '"-a*y"; repeatable; each must appear in an expression (default: none)')
     p.add_argument("--method", default=None, metavar="NAME",
                    help=f"one of {{methods}} (default: {DEFAULT_METHOD}; the built-in "
                         f"example: several)")
