@@ -268,13 +268,34 @@ def _parse_problem(args):
                 for ti in tt.tolist():
                     try:
                         out.append(f(ti, *values))
-                    except (ValueError, ArithmeticError) as exc:
+                    except (ValueError, ArithmeticError) as exc:   # (as --forcing's)
                         raise CommandError(f"--exact cannot be evaluated at t = {ti:g}: "
-                                           f"{exc}", 2) from None
+                                           f"{exc}", 1) from None
                 return np.array(out, dtype=float)
     except ExpressionError as exc:
         raise CommandError(f"{option}: {exc}", 2) from None
+    used = _names_used([args.kernel, args.forcing] + ([args.exact] if args.exact else []))
+    for name in names:
+        if name not in used:   # (it was accepted and ignored: a misspelt name, most likely)
+            from .kernels._text import LANGUAGE_NAMES
+            shown = ", ".join(sorted(used - LANGUAGE_NAMES)) or "none"
+            raise CommandError(f"--param {name}: no expression uses it (a misspelt name? the "
+                               f"names in the expressions: {shown})", 2)
     return kernel, g, exact, d, tuple(values)
+
+
+def _names_used(texts):
+    """The names (variables, parameters, functions) the expression texts use: their syntax
+    trees' names (:func:`ast.parse`; the texts are parsed, never evaluated)."""
+    import ast
+    used = set()
+    for text in texts:
+        try:
+            tree = ast.parse(text.strip(), mode="eval")
+        except (SyntaxError, ValueError, RecursionError, MemoryError):
+            continue    # (not reached: the expressions were accepted by the parser)
+        used.update(node.id for node in ast.walk(tree) if isinstance(node, ast.Name))
+    return used
 
 
 _PARAM = re.compile(r"\s*([A-Za-z_][A-Za-z0-9_]*)\s*=\s*(\S+)\s*")
@@ -354,14 +375,7 @@ def _solve(args, out):
             raise CommandError(f"not enough memory to solve with --steps {n}; use fewer steps",
                                1) from None
         except (ValueError, TypeError, ArithmeticError) as exc:
-            # the expressions' own errors (g(t) = log(t) at t = 0, g = exp(1000 t) overflowing)
-            # (raised by the expressions: ValueError raised by g(t) when called at t = 0: ...)
-            text = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
-            notes = getattr(exc, "__notes__", None)
-            if notes:
-                text = f"{type(exc).__name__} {notes[-1]}: {text}"
-            raise CommandError(text if notes or isinstance(exc, (ValueError, TypeError))
-                               else f"{type(exc).__name__}: {text}", 2) from None
+            raise _evaluation_error(exc, args) from None
         if not sol.success:
             raise CommandError(f"solve failed: {sol.message}", 1)
         end = sol.y[-1]
@@ -389,6 +403,29 @@ def _solve(args, out):
         _write_output(args.out, text.getvalue(), "--out")
         print(f"wrote {args.out}", file=out)
     return 0
+
+
+#: The note a solve adds to the exception of g called at a time (Python >= 3.11).
+_FORCING_NOTE = re.compile(r"raised by g\(t\) when called at t = (\S+)")
+
+
+def _evaluation_error(exc, args):
+    """The :class:`CommandError` for an exception of a solve: the expressions' own (g = log t at
+    t = 0, g = exp(1000 t) overflowing) are a run that cannot finish, status 1, as a kernel
+    that overflows (a non-finite K fails the solve), with the option named; any other is 2."""
+    from .kernels._user import raised_by_user
+    text = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+    notes = getattr(exc, "__notes__", None) or []
+    forcing = next((m for m in map(_FORCING_NOTE.search, notes) if m), None)
+    if forcing is not None:
+        return CommandError(f"--forcing {_shown(args.forcing, 40)} cannot be evaluated at "
+                            f"t = {forcing.group(1)}: {type(exc).__name__}: {text}", 1)
+    if raised_by_user(exc):
+        where = f" {notes[-1]}" if notes else ""   # (Python 3.10: no note says which)
+        return CommandError(f"the expressions cannot be evaluated: {type(exc).__name__}"
+                            f"{where}: {text}", 1)
+    return CommandError(text if isinstance(exc, (ValueError, TypeError))
+                        else f"{type(exc).__name__}: {text}", 2)
 
 
 _STUDY_NAME = re.compile(r"[a-z0-9][a-z0-9-]{0,63}")
@@ -511,7 +548,7 @@ def build_parser():
                    help="absolute tolerance (default: none; 1e-9 if only --rtol)")
     p.add_argument("--param", action="append", default=None, metavar="NAME=VALUE",
                    help="a parameter of the expressions, e.g. --param a=1.5 with --kernel "
-                        '"-a*y"; repeatable (default: none)')
+                        '"-a*y"; repeatable; each must appear in an expression (default: none)')
     p.add_argument("--method", default=None, metavar="NAME",
                    help=f"one of {{methods}} (default: {DEFAULT_METHOD}; the built-in "
                         f"example: several)")

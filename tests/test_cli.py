@@ -71,7 +71,7 @@ def one_line_error(capsys):
     (SOLVE + ["--out", "/dev/full"], 1, "No space left on device"),
     (SOLVE + ["--out", "/proc/version"], 1, "cannot write --out"),
     (SOLVE + ["--kernel", "[-y1, y0]", "--forcing", "1"], 2, "--forcing is a scalar"),
-    (SOLVE + ["--steps", "8", "--exact", "log(t)"], 2,
+    (SOLVE + ["--steps", "8", "--exact", "log(t)"], 1,       # (not a usage error: as --forcing)
      "--exact cannot be evaluated at t = 0: math domain error"),
     (["solve", "--kernel", "y"], 2, "give both --kernel and --forcing"),
     (["validate", "--json", ".", "--methods", "trapezoid"], 2, "is a directory"),
@@ -230,6 +230,26 @@ def test_bad_parameters_are_one_line(param, says, capsys):
     code = main(["solve", "--kernel", "-a*y", "--forcing", "1", "--param", param])
     err = capsys.readouterr().err.strip().splitlines()
     assert code == 2 and len(err) == 1 and says in err[0]
+
+
+@pytest.mark.parametrize("argv, unused", [
+    (["--kernel", "-a*y", "--forcing", "1", "--param", "a=1", "--param", "b=2"], "b"),
+    (["--kernel", "-lam*y", "--forcing", "1", "--param", "lamb=1", "--param", "lam=2"], "lamb"),
+    (["--kernel", "[-y1, y0]", "--forcing", "[1, 0]", "--param", "a=1"], "a"),
+    (["--kernel", "-y", "--forcing", "exp(t)", "--exact", "exp(-t)", "--param", "exp1=1"],
+     "exp1"),
+])
+def test_a_parameter_no_expression_uses_is_refused(argv, unused, capsys):
+    """An unused --param (most likely a misspelt name: --param lamb=1 for lam) was accepted and
+    ignored: it is a usage error, one line naming it; a parameter used only by --exact, or
+    in a term that cancels (0*b), is used."""
+    code, _ = run(["solve"] + argv + ["--steps", "8"])
+    err = one_line_error(capsys)
+    assert code == 2 and err.startswith(f"integrallimits: error: --param {unused}: no expression "
+                                        f"uses it"), err
+    code, _ = run(["solve", "--kernel", "-a*y", "--forcing", "1", "--exact", "exp(-a*t) + 0*b",
+                   "--param", "a=1", "--param", "b=2", "--steps", "8"])
+    assert code == 0
 
 
 @pytest.mark.parametrize("param, says", [("exp=1", "a function of the expressions"),
@@ -434,12 +454,16 @@ def test_the_command_flushes_its_output_before_the_fast_exit(tmp_path):
     assert proc.returncode == 0 and profile.stat().st_size > 0
 
 
+@pytest.mark.skipif(sys.version_info < (3, 11), reason="exception notes need Python 3.11")
 def test_a_forcing_that_fails_at_t0_is_one_line(capsys):
     """An expression that parses but cannot be evaluated where the solve needs it (g = log t at
-    t0 = 0) is a one-line error with exit status 2 (it used to be a traceback)."""
+    t0 = 0) is a one-line error naming --forcing (it used to be a traceback), with exit status
+    1: a run that cannot finish, as a kernel that cannot be evaluated (it was 2, a usage error,
+    naming no option)."""
     code, _ = run(["solve", "--kernel", "0*y", "--forcing", "log(t)", "--steps", "8"])
     err = capsys.readouterr().err
-    assert code == 2 and err.count("\n") == 1 and "ValueError raised by g(t) when called at t = 0" in err, err
+    assert code == 1 and err == ("integrallimits: error: --forcing 'log(t)' cannot be evaluated "
+                                 "at t = 0.0: ValueError: math domain error\n"), err
 
 
 @pytest.mark.skipif(sys.version_info < (3, 11), reason="exception notes need Python 3.11")
@@ -452,8 +476,31 @@ def test_a_forcing_that_overflows_later_says_where(capsys):
     assert "raised by g(t) when called at t = 0.75" in "".join(info.value.__notes__)
     code, _ = run(["solve", "--kernel", "-y", "--forcing", "exp(1000*t)", "--steps", "8"])
     err = capsys.readouterr().err
-    assert code == 2 and err == ("integrallimits: error: OverflowError raised by g(t) when called "
-                                 "at t = 0.75: math range error\n"), err
+    assert code == 1 and err == ("integrallimits: error: --forcing 'exp(1000*t)' cannot be "
+                                 "evaluated at t = 0.75: OverflowError: math range error\n"), err
+
+
+@pytest.mark.skipif(sys.version_info < (3, 11), reason="exception notes need Python 3.11")
+@pytest.mark.parametrize("argv", [
+    ["--kernel", "-y", "--forcing", "exp(1000*t)"],
+    ["--kernel", "-y", "--forcing", "exp(1000*t)", "--method", "rk4"],
+    ["--kernel", "-y", "--forcing", "exp(1000*t)", "--rtol", "1e-6"],
+    ["--kernel", "[-y1, y0]", "--forcing", "[1, exp(1000*t)]", "--method", "gauss2"],
+    ["--kernel", "-y", "--forcing", "1/(t - 0.5)"],
+])
+def test_a_forcing_that_overflows_exits_as_an_overflowing_kernel(argv, capsys):
+    """g = exp(1000 t) overflowing exited with status 2 (a usage error) naming no option, while
+    K = exp(1000 t) y overflowing exits with 1 (the solve fails): both are runs that cannot
+    finish, status 1, and the forcing's message names --forcing and the time."""
+    steps = [] if "--rtol" in argv else ["--steps", "8"]
+    code, _ = run(["solve", "--kernel", "exp(1000*t)*y", "--forcing", "1", "--steps", "8"])
+    kernel = one_line_error(capsys)
+    assert code == 1 and "exp(1000*t)*y returned a non-finite value" in kernel
+    code, _ = run(["solve"] + argv + steps)
+    err = one_line_error(capsys)
+    assert code == 1 and re.fullmatch(r"integrallimits: error: --forcing '[^']+' cannot be "
+                                      r"evaluated at t = [0-9.]+: (OverflowError|"
+                                      r"ZeroDivisionError): .+", err), err
 
 
 _INTERRUPTED = """

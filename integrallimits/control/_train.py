@@ -65,6 +65,18 @@ class _NotFinite(ArithmeticError):
     """J_N or its gradient is inf/NaN at a point (overflowing loss, data or weights)."""
 
 
+def _norm(g):
+    """The Euclidean norm of ``g``: ``np.linalg.norm``, and for a finite vector whose squares
+    overflow (a gradient of 1e200, from inputs of 1e200) the norm of ``g`` scaled by its
+    largest entry (it was inf, with NumPy's overflow warning); inf only if the norm is."""
+    with np.errstate(over="ignore"):
+        value = float(np.linalg.norm(g))
+        if np.isinf(value) and np.all(np.isfinite(g)):
+            big = float(np.max(np.abs(g)))
+            value = big * float(np.linalg.norm(g / big))
+    return value
+
+
 def _loaded_openblas():
     """The OpenBLAS libraries loaded in this process (Linux; empty elsewhere)."""
     libs = []
@@ -332,8 +344,13 @@ def train(network: VolterraNetwork, data: Dataset, loss: str = "mse", alpha: flo
 
     def fun(x):
         if not np.isfinite(x).all():     # (the objective refuses it with a ValueError)
-            raise _NotFinite("the point is not finite")
-        J, g = objective.value_and_gradient(x)
+            raise _NotFinite("the trial point is not finite: the optimiser's step overflowed"
+                             + (f", from a gradient of norm {_norm(last['g']):.3g}: scale the "
+                                f"data or targets" if "g" in last else ""))
+        # overflow to inf/NaN in J or g is reported here, as the training's outcome (a
+        # ValueError at the start, status False later), not as NumPy's RuntimeWarning too
+        with np.errstate(over="ignore", invalid="ignore"):
+            J, g = objective.value_and_gradient(x)
         if not (np.isfinite(J) and np.all(np.isfinite(g))):
             raise _NotFinite(f"J_N = {J:.6g} and its gradient are not finite" if np.isfinite(J)
                              else f"J_N = {J} is not finite")
@@ -344,14 +361,15 @@ def train(network: VolterraNetwork, data: Dataset, loss: str = "mse", alpha: flo
         try:
             J0, g0 = fun(x0)
         except SolverError:   # the adjoint of an overflowing loss: say that, if it is so
-            J0 = objective.value(x0)
+            with np.errstate(over="ignore", invalid="ignore"):
+                J0 = objective.value(x0)
             if np.isfinite(J0):
                 raise
             raise _NotFinite(f"J_N = {J0} is not finite") from None
     except _NotFinite as exc:
         raise ValueError(f"{exc} at the start (start: {start}); scale the data or targets, or "
                          f"start from smaller weights") from None
-    history.append({"iteration": 0, "J": J0, "grad_norm": float(np.linalg.norm(g0)), "seconds": 0.0})
+    history.append({"iteration": 0, "J": J0, "grad_norm": _norm(g0), "seconds": 0.0})
 
     stopped = {}
     accepted = {"x": x0}
@@ -364,7 +382,7 @@ def train(network: VolterraNetwork, data: Dataset, loss: str = "mse", alpha: flo
         if J is None or not np.array_equal(x, last.get("x")):
             J, _ = fun(x)
         g = last["g"] if np.array_equal(x, last.get("x")) else fun(x)[1]
-        info = {"iteration": len(history), "J": J, "grad_norm": float(np.linalg.norm(g)),
+        info = {"iteration": len(history), "J": J, "grad_norm": _norm(g),
                 "seconds": time.perf_counter() - t_start}
         accepted["x"] = x.copy()
         history.append(info)
@@ -420,7 +438,7 @@ def train(network: VolterraNetwork, data: Dataset, loss: str = "mse", alpha: flo
                        classifier=objective.classifier_for(x), loss=terms["loss"],
                        regularizer=terms["regularizer"], train_accuracy=terms["accuracy"],
                        test_accuracy=test_acc, nit=nit, nfev=nfev,
-                       grad_norm=float(np.linalg.norm(g)), seconds=seconds,
+                       grad_norm=_norm(g), seconds=seconds,
                        seconds_per_evaluation=seconds / max(objective.evaluations, 1),
                        status=ok, message=message, start=start, objective=objective,
                        history=history)

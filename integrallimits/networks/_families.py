@@ -176,7 +176,7 @@ class VolterraNetwork:
         n_layers, d = positive_int(n_layers, "n_layers"), positive_int(d, "d")
         if isinstance(T, bool) or not isinstance(T, numbers.Real) or not (np.isfinite(T) and T > 0):
             raise ValueError(f"T must be a positive float, got {T!r}")
-        _check_rule(rule)
+        _check_rule(rule, n_layers)
         self.d, self.n_layers, self.T, self.rule = int(d), int(n_layers), float(T), rule
         self.activation = activation
         self.h = self.T / self.n_layers
@@ -303,7 +303,45 @@ class VolterraNetwork:
         return self.t_independent and self.rule == "rectangle" and \
             type(self).forcing is VolterraNetwork.forcing
 
+    def _check_parameters(self):
+        """Refuse parameters made NaN or inf after the network was built (an edit in place of
+        ``theta`` or of a field, which no assignment sees), naming the first such entry: the
+        solve failed as a blow-up with no word of the parameter, or an inf weight saturated
+        the activation into a finite output.  One pass over ``theta``, once per forward call.
+
+        Raises
+        ------
+        ValueError
+            Naming the field and index (``W[1, 0, 0]``) of the first non-finite parameter.
+        """
+        theta, start = self.theta, self.field_offset
+        if np.isfinite(theta[start:]).all():
+            return
+        flat = start + int(np.flatnonzero(~np.isfinite(theta[start:]))[0])
+        where = f"theta[{flat}]"
+        for name in self._FIELDS:
+            value = self.__dict__.get(name)
+            views = value if isinstance(value, tuple) else (value,)
+            for r, view in enumerate(views):
+                if not _in(view, theta):
+                    continue
+                bad = np.argwhere(~np.isfinite(view))
+                if bad.size:
+                    label = f"{name}[{r}]" if isinstance(value, tuple) else name
+                    where = f"{label}[{', '.join(str(int(i)) for i in bad[0])}]"
+                    break
+            else:
+                continue
+            break
+        raise ValueError(f"the parameter {where} of this {type(self).__name__} is "
+                         f"{theta[flat]} (theta[{flat}]): a network's parameters must be "
+                         f"finite; assign finite values (an edit in place of theta or of a "
+                         f"field is not checked when it is made)")
+
     def _check_inputs(self, X0):
+        """The inputs as a float array (B, d), checked; and the parameters
+        (:meth:`_check_parameters`), once per call of the forward map."""
+        self._check_parameters()
         X0 = real_array(X0, "inputs")
         if X0.ndim == 1:
             X0 = X0[None, :]
@@ -342,8 +380,9 @@ class ResidualDense(VolterraNetwork):
     ------
     ValueError
         For a non-integer or non-positive ``n_layers``, a non-positive ``T``, a ``rule``
-        that is not a direct-quadrature method, an unknown ``activation``, or fields whose
-        shapes do not match (N[+1], ..., d, d) (the message names the field).
+        that is not a direct-quadrature method or needs more steps than ``n_layers``
+        (gregory4: 3), an unknown ``activation``, or fields whose shapes do not match
+        (N[+1], ..., d, d) (the message names the field).
 
     See Also
     --------
@@ -394,8 +433,9 @@ class ResNet(VolterraNetwork):
     ------
     ValueError
         For a non-integer or non-positive ``n_layers``, a non-positive ``T``, a ``rule``
-        that is not a direct-quadrature method, an unknown ``activation``, or fields whose
-        shapes do not match (N[+1], ..., d, d) (the message names the field).
+        that is not a direct-quadrature method or needs more steps than ``n_layers``
+        (gregory4: 3), an unknown ``activation``, or fields whose shapes do not match
+        (N[+1], ..., d, d) (the message names the field).
 
     See Also
     --------
@@ -445,8 +485,9 @@ class ConcatDense(VolterraNetwork):
     ------
     ValueError
         For a non-integer or non-positive ``n_layers``, a non-positive ``T``, a ``rule``
-        that is not a direct-quadrature method, an unknown ``activation``, or fields whose
-        shapes do not match (N[+1], ..., d, d) (the message names the field).
+        that is not a direct-quadrature method or needs more steps than ``n_layers``
+        (gregory4: 3), an unknown ``activation``, or fields whose shapes do not match
+        (N[+1], ..., d, d) (the message names the field).
 
     See Also
     --------
@@ -484,9 +525,9 @@ class SmoothNet(VolterraNetwork):
     ------
     ValueError
         For k not an integer >= 1, a non-integer or non-positive ``n_layers``, a
-        non-positive ``T``, a ``rule`` that is not a direct-quadrature method, an unknown
-        ``activation``, or fields whose shapes do not match (N[+1], ..., d, d) (the message
-        names the field).
+        non-positive ``T``, a ``rule`` that is not a direct-quadrature method or needs more
+        steps than ``n_layers``, an unknown ``activation``, or fields whose shapes do not
+        match (N[+1], ..., d, d) (the message names the field).
 
     See Also
     --------
@@ -552,11 +593,16 @@ class SmoothNet(VolterraNetwork):
         return out
 
 
-def _check_rule(rule):
-    """Refuse a ``rule`` that is not a direct-quadrature method name."""
+def _check_rule(rule, n_layers):
+    """Refuse a ``rule`` that is not a direct-quadrature method name, or ``n_layers`` fewer
+    than its minimum steps (gregory4 needs 3: such a network was built and refused only
+    when solved)."""
     if not isinstance(rule, str) or rule not in METHODS or METHODS[rule].family != "direct":
         direct = [m for m, meth in METHODS.items() if meth.family == "direct"]
         raise ValueError(f"rule must be one of {', '.join(direct)}, got {rule!r}")
+    if n_layers < METHODS[rule].min_steps:
+        raise ValueError(f"rule {rule!r} needs n_layers >= {METHODS[rule].min_steps} (the "
+                         f"method's minimum number of steps), got {n_layers}")
 
 
 def refuse_t_eval(options):

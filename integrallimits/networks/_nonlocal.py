@@ -230,6 +230,7 @@ class NonlocalDense(VolterraNetwork):
         return np.stack(xs, axis=1)
 
     def _check_inputs(self, X0):
+        self._check_parameters()
         X0 = real_array(X0, "inputs")
         c, M = self.channels, self.M
         if X0.ndim == 2:

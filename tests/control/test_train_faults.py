@@ -192,6 +192,30 @@ def test_inputs_that_overflow_the_loss_are_named_as_such():
         train(NET, (X * 1e200, Y), maxiter=5)
 
 
+def test_inputs_of_1e200_say_so_in_the_outcome_without_numpys_overflow_warnings():
+    """Inputs of 1e200 let NumPy's "overflow encountered" RuntimeWarnings through (from the loss
+    and from the norm of the gradient, which came out inf): train reports the overflow itself,
+    as a ValueError at the start or in the result's message, with the gradient's true norm."""
+    import math
+    import warnings
+
+    big = np.array([[1.0, 2.0], [3.0, -1.0], [0.5, 0.5]]) * 1e200
+    labels = np.array([0, 1, 0])
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        with pytest.raises(ValueError, match=r"^J_N = inf is not finite at the start"):
+            train(NET, (big, labels), maxiter=5)
+        res = train(NET, (big, labels), loss="cross-entropy", maxiter=5)
+    assert not res.status and res.nit == 0 and res.message.startswith(
+        "stopped after iteration 0: at a trial point the objective could not be evaluated (the "
+        "trial point is not finite: the optimiser's step overflowed, from a gradient of norm ")
+    _, g = res.objective.value_and_gradient(res.x)
+    assert np.all(np.isfinite(g)) and res.fun == res.history[0]["J"] > 1e199   # (the start)
+    assert res.grad_norm == res.history[0]["grad_norm"] == pytest.approx(math.hypot(*g),
+                                                                          rel=1e-14)
+    assert f"of norm {res.grad_norm:.3g}: scale the data or targets" in res.message
+
+
 def test_evaluations_of_the_objective_keep_no_copy_of_the_weights():
     """A network run before training shared its kernel cache with the copies the objective
     makes per evaluation: each added a kernel holding its theta (0.6 MB here), and a training

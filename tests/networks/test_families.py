@@ -386,3 +386,26 @@ def test_solve_takes_one_input_not_a_batch():
         net.solve(X)
     for x in (X[1], X[1:2]):
         assert np.array_equal(net.solve(x).y[-1], net.forward(X)[1])
+
+
+@pytest.mark.parametrize("rule", [name for name in ALL_RULES if METHODS[name].min_steps > 1])
+def test_fewer_layers_than_the_rule_needs_are_refused_when_built(rule):
+    """A gregory4 network with N < 3 layers was built and refused only when solved: it is
+    refused when built, with the rule's minimum number of steps; N = min_steps is built and
+    solves (the same computation as solve_volterra)."""
+    from integrallimits.networks import NonlocalDense, LocalMap, spatial_rule
+    need = METHODS[rule].min_steps
+    rng = np.random.default_rng(0)
+    message = rf"rule '{rule}' needs n_layers >= {need} \(the method's minimum number of steps\)"
+    for N in range(1, need):
+        for make in (lambda: ResNet(rng.normal(size=(N, 2, 2)), np.zeros((N, 2)), rule=rule),
+                     lambda: ResidualDense(lambda t, s: -np.eye(2), lambda t, s: np.zeros(2),
+                                           n_layers=N, d=2, rule=rule),
+                     lambda: ConcatDense(np.zeros((N, N, 2, 2)), rule=rule),
+                     lambda: SmoothNet(2, np.zeros((N, 2, 2)), np.zeros((N, 2)), rule=rule),
+                     lambda: NonlocalDense([LocalMap(spatial_rule("gauss-legendre", 3))],
+                                           n_layers=N, rule=rule)):
+            with pytest.raises(ValueError, match=message + f", got {N}"):
+                make()
+    net = ResNet(rng.normal(size=(need, 2, 2)), np.zeros((need, 2)), rule=rule)
+    assert np.isfinite(net.forward(np.ones(2))).all()

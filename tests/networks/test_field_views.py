@@ -1,6 +1,8 @@
 """A network's fields are views of its parameters theta: a field edited in place changes the
 forward pass, and theta edited in place (as training does) shows in every method that reads
 the fields (state_space, recursion, product_form), so the two never disagree silently."""
+import re
+
 import numpy as np
 import pytest
 
@@ -174,3 +176,30 @@ def test_rule_of_a_built_network_cannot_be_reassigned():
     assert net.rule == "rectangle"
     with pytest.raises(ValueError, match="T must be a positive float, got '1'"):
         ResNet(W, b, T="1")
+
+
+@pytest.mark.parametrize("make, edit, named", [
+    (lambda: ResNet(np.zeros((4, 2, 2)), np.zeros((4, 2))),
+     lambda net: net.W.__setitem__((1, 0, 1), np.nan), "W[1, 0, 1]"),
+    (lambda: ResNet(np.zeros((4, 2, 2)), np.zeros((4, 2))),       # saturated tanh: was finite
+     lambda net: net.W.__setitem__((1, 0, 0), np.inf), "W[1, 0, 0]"),
+    (lambda: ResidualDense(np.zeros((4, 4, 2, 2)), np.zeros((4, 4, 2)), rule="trapezoid"),
+     lambda net: net.theta.__setitem__(net.field_offset + 4 * 25 + 11, np.nan), "b[1, 0, 1]"),
+    (lambda: ConcatDense(np.zeros((4, 4, 2, 2))),
+     lambda net: net.W.__setitem__((2, 1, 0, 0), -np.inf), "W[2, 1, 0, 0]"),
+    (lambda: NonlocalDense([LocalMap(spatial_rule("gauss-legendre", 3))], n_layers=3),
+     lambda net: net.b.__setitem__((0, 0, 0), np.nan), "b[0, 0, 0]"),
+], ids=["resnet-nan", "resnet-inf", "dense-theta", "concat", "nonlocal"])
+def test_a_parameter_made_non_finite_in_place_is_named_by_the_forward_map(make, edit, named):
+    """NaN written into a built network's weights failed the forward map as "it blows up" (or,
+    for an inf weight that saturates tanh, gave a finite output): the forward map refuses it,
+    naming the parameter, and so do states, solve and the recursions."""
+    net = make()
+    edit(net)
+    x0 = np.ones((1,) + ((2,) if not isinstance(net, NonlocalDense) else (1, 3)))
+    calls = [net.forward, net.states, lambda x: net.solve(x[0])]
+    calls += [net.recursion] if isinstance(net, NonlocalDense) else []
+    for call in calls:
+        with pytest.raises(ValueError, match=rf"parameter {re.escape(named)} of this "
+                                             rf"{type(net).__name__} is -?(nan|inf)"):
+            call(x0)
