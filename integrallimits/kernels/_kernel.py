@@ -260,8 +260,9 @@ def make_vjp(function, jacobian_function=None):
             floor = 0.0
             for k in range(d):
                 floor = max(floor, abs(Y[0, k]))
-            if floor > 0.0 and floor < 1.0:     # (the power of 2 nearest it)
-                k = math.floor(math.log2(floor) + 0.5)
+            if floor > 0.0 and floor < 1.0:     # (the power of 2 nearest it, as size_floor)
+                f, k = math.frexp(floor)
+                k = k if f >= 0.7071067811865476 else k - 1
                 floor = 1.0 if k >= 0 else 2.0 ** k
             else:
                 floor = 1.0

@@ -107,20 +107,22 @@ def start_floor(y0):
     (``"vrk-steps"``: the adaptive driver's passes and the dense output's partial steps), which
     hold no y(t0) (their first stage is at t0 + c_1 h: y = tan t has y(t0) = 0 and a floor 1,
     its first stage a floor near c_1 h)."""
-    m = max((abs(v) for v in np.ravel(y0).tolist()), default=0.0)
-    if not (m > 0.0 and m < 1.0):
-        return 1.0
-    k = math.floor(math.log2(m) + 0.5)
-    return 1.0 if k >= 0 else 2.0 ** k
+    return size_floor.py_func(max((abs(v) for v in np.ravel(y0).tolist()), default=0.0))
+
+
+#: The double nearest sqrt(1/2) (above it: no double lies between the two).
+SQRT_HALF = 0.7071067811865476
 
 
 @njit(cache=True, nogil=True, error_model="numpy")
 def size_floor(m):
     """2^round(log2 m) where that is below 1 and m > 0 (finite), else 1: the floor of
-    :func:`fd_floor` for the size m."""
+    :func:`fd_floor` for the size m.  (From the binary exponent, m = f 2^e with 1/2 <= f < 1:
+    round(log2 m) = e where f >= sqrt(1/2), else e - 1; Numba 0.59 has no math.log2.)"""
     if not (m > 0.0 and m < 1.0):
         return 1.0
-    k = math.floor(math.log2(m) + 0.5)
+    f, e = math.frexp(m)
+    k = e if f >= SQRT_HALF else e - 1
     return 1.0 if k >= 0 else 2.0 ** k
 
 

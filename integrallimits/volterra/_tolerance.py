@@ -25,6 +25,7 @@ import weakref
 import numpy as np
 
 from ..kernels import _user
+from . import _loops
 from ._estimate import FEW, RATE_FACTOR, RATE_MIN_STEPS, UNRESOLVED, estimate_error, trim_lead_in
 from ._estimate import _estimate_order as _order_of_rate
 from ._outcome import (_NONE_KEPT, FAILED, SUCCEEDED, companion, companion_drops_odd_end,
@@ -1072,11 +1073,8 @@ def fd_steps(y0, start=None):
     An absolute step of 1.5e-8 at y ~ 1e-30 with a kernel nonlinear at that scale
     (y^2 / 1e-30) made the stiffness probe see a growth of 1e22 (a false "grows 2.33e+20
     e-folds a step" refusal of a solve on 32 steps)."""
-    m = max((abs(v) for v in (y0 if start is None else start)), default=0.0)
-    floor = 1.0
-    if 0.0 < m < 1.0:
-        k = math.floor(math.log2(m) + 0.5)
-        floor = 1.0 if k >= 0 else 2.0 ** k
+    floor = _loops.size_floor.py_func(max((abs(v) for v in (y0 if start is None else start)),
+                                          default=0.0))
     return [1.4901161193847656e-08 * max(floor, abs(v)) for v in y0]
 
 
