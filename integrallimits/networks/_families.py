@@ -319,24 +319,24 @@ class VolterraNetwork:
             return
         flat = start + int(np.flatnonzero(~np.isfinite(theta[start:]))[0])
         where = f"theta[{flat}]"
-        for name in self._FIELDS:
-            value = self.__dict__.get(name)
-            views = value if isinstance(value, tuple) else (value,)
-            for r, view in enumerate(views):
-                if not _in(view, theta):
-                    continue
-                bad = np.argwhere(~np.isfinite(view))
-                if bad.size:
-                    label = f"{name}[{r}]" if isinstance(value, tuple) else name
-                    where = f"{label}[{', '.join(str(int(i)) for i in bad[0])}]"
-                    break
-            else:
-                continue
-            break
+        for label, view in self._labelled_views():
+            bad = np.argwhere(~np.isfinite(view)) if _in(view, theta) else ()
+            if len(bad):
+                where = f"{label}[{', '.join(str(int(i)) for i in bad[0])}]"
+                break
         raise ValueError(f"the parameter {where} of this {type(self).__name__} is "
                          f"{theta[flat]} (theta[{flat}]): a network's parameters must be "
                          f"finite; assign finite values (an edit in place of theta or of a "
                          f"field is not checked when it is made)")
+
+    def _labelled_views(self):
+        """(label, view) for each field view: ``W``, or ``W[r]`` for the r-th of a tuple."""
+        for name in self._FIELDS:
+            value = self.__dict__.get(name)
+            if isinstance(value, tuple):
+                yield from ((f"{name}[{r}]", view) for r, view in enumerate(value))
+            else:
+                yield name, value
 
     def _check_inputs(self, X0):
         """The inputs as a float array (B, d), checked; and the parameters
