@@ -476,7 +476,7 @@ def _reproduce(args, out):
 
 
 def _validate(args, out):
-    from .validation import ValidationSettings, run_validation
+    from .validation import ValidationInterrupted, ValidationSettings, run_validation
     from .volterra import METHODS
 
     methods = args.methods or list(METHODS)
@@ -491,7 +491,14 @@ def _validate(args, out):
     settings = ValidationSettings(max_examples=args.max_examples, seed=args.seed,
                                   families=tuple(args.families) if args.families else None,
                                   strict=args.strict)
-    report = run_validation(methods, settings, out=out)
+    try:
+        report = run_validation(methods, settings, out=out)
+    except ValidationInterrupted as exc:    # Ctrl-C: the finished methods are not lost
+        if args.json:
+            _write_output(args.json, exc.report.to_json(), "--json")
+            exc.kept = (f"; the {len(exc.report.records)} method(s) finished before it are in "
+                        f"{args.json}")
+        raise
     if args.json:
         _write_output(args.json, report.to_json(), "--json")
         print(f"wrote {args.json}", file=out)
@@ -686,8 +693,8 @@ def main(argv=None, out=None):
     except CommandError as exc:
         print(f"integrallimits: error: {exc}", file=sys.stderr)
         return exc.code
-    except KeyboardInterrupt:   # Ctrl-C: one line, as a shell expects (it was a traceback)
-        kept = ""
+    except KeyboardInterrupt as exc:   # Ctrl-C: one line, as a shell expects (not a traceback)
+        kept = getattr(exc, "kept", "")
         if getattr(args, "command", None) == "reproduce":
             study = args.name if args.name != "all" else "<study>"
             kept = f"; finished cells are kept in {os.path.join(args.out, study, 'cells')}: a rerun " \

@@ -73,8 +73,8 @@ from dataclasses import asdict, dataclass, field
 import numpy as np
 
 __all__ = ["ManufacturedProblem", "BuiltProblem", "MethodCheck", "ValidationSettings",
-           "ValidationReport", "CRITERIA", "FAMILIES", "KNOWN_PRE_ASYMPTOTIC", "check_method", "problems",
-           "run_validation"]
+           "ValidationReport", "ValidationInterrupted", "CRITERIA", "FAMILIES",
+           "KNOWN_PRE_ASYMPTOTIC", "check_method", "problems", "run_validation"]
 
 #: One INFO record per finished method; the command line prints them when stderr is not a
 #: terminal.
@@ -737,20 +737,26 @@ class MethodRecord:
 
 @dataclass
 class ValidationReport:
-    """The result of :func:`run_validation`: one record per method, settings and criteria."""
+    """The result of :func:`run_validation`: one record per method, settings and criteria.
+
+    ``interrupted`` is True for the partial report of a run stopped by Ctrl-C
+    (:class:`ValidationInterrupted`): it holds the methods finished before, and has not passed.
+    """
 
     settings: ValidationSettings
     records: list
     seconds: float = 0.0
+    interrupted: bool = False
 
     @property
     def passed(self):
-        return all(r.passed for r in self.records)
+        return not self.interrupted and all(r.passed for r in self.records)
 
     def to_dict(self):
         from . import __version__
         return {"package": {"name": "integrallimits", "version": __version__},
                 "settings": asdict(self.settings), "criteria": CRITERIA, "passed": self.passed,
+                "interrupted": self.interrupted,
                 "seconds": round(self.seconds, 2),
                 "methods": {r.method: r.to_dict() for r in self.records}}
 
@@ -796,6 +802,56 @@ def _check_property(method, settings, record, state, tolerate_shortfall):
     return prop
 
 
+def _validate_method(method, settings, strategy):
+    """The Hypothesis run of one method: its :class:`MethodRecord`."""
+    from hypothesis import HealthCheck, Phase, Verbosity, given
+    from hypothesis import seed as hseed
+    from hypothesis import settings as hsettings
+    from hypothesis.errors import Unsatisfiable
+
+    from .volterra import METHODS
+
+    record = MethodRecord(method, METHODS[method].order)
+    state = {}
+    known = method in KNOWN_PRE_ASYMPTOTIC and not settings.strict
+    prop = _check_property(method, settings, record, state, known)
+    test = hseed(settings.seed)(hsettings(
+        max_examples=settings.max_examples, database=None, deadline=None, derandomize=False,
+        phases=(Phase.explicit, Phase.generate, Phase.shrink), verbosity=Verbosity.quiet,
+        suppress_health_check=list(HealthCheck), report_multiple_bugs=False,
+        print_blob=False)(given(strategy)(prop)))
+    t0 = time.perf_counter()
+    try:
+        test()
+        record.status = "known shortfall" if record.shortfalls else "passed"
+        if record.shortfalls:
+            record.note = (f"known pre-asymptotic method ({KNOWN_PRE_ASYMPTOTIC[method]}); "
+                           f"{record.shortfalls} problem(s) below the criteria but within "
+                           f"{settings.known_margin:g} of the declared order, not counted "
+                           f"(--strict counts them)")
+    except Unsatisfiable as exc:
+        record.status = "failed"
+        record.note = f"no usable problem was drawn: {exc}"
+    except Exception as exc:  # AssertionError from a failed check, or an error while solving
+        record.status = "failed"
+        failure = state.get("failure")
+        if failure is not None:
+            record.failure = failure.to_dict()
+        else:
+            record.failure = {"error": f"{type(exc).__name__}: {exc}"}
+    record.seconds = round(time.perf_counter() - t0, 2)
+    return record
+
+
+class ValidationInterrupted(KeyboardInterrupt):
+    """Ctrl-C during :func:`run_validation`; ``report`` is the partial
+    :class:`ValidationReport` (``interrupted`` set) of the methods finished before it."""
+
+    def __init__(self, report):
+        super().__init__()
+        self.report = report
+
+
 def run_validation(methods=None, settings=None, out=None):
     """Check ``methods`` (default: all of :data:`~integrallimits.METHODS`) on random problems.
 
@@ -809,12 +865,12 @@ def run_validation(methods=None, settings=None, out=None):
     Returns
     -------
     ValidationReport
-    """
-    from hypothesis import HealthCheck, Phase, Verbosity, given
-    from hypothesis import seed as hseed
-    from hypothesis import settings as hsettings
-    from hypothesis.errors import Unsatisfiable
 
+    Raises
+    ------
+    ValidationInterrupted
+        On Ctrl-C (a :class:`KeyboardInterrupt`), with the methods finished before it.
+    """
     from .volterra import METHODS
 
     settings = settings or ValidationSettings()
@@ -826,41 +882,17 @@ def run_validation(methods=None, settings=None, out=None):
         print(f"validate: {len(methods)} methods, {settings.max_examples} problems each, seed "
               f"{settings.seed}; order >= declared - {settings.margin} above a {settings.floor:g} "
               f"error floor, error <= {settings.safety:g} x step-doubling estimate", file=out)
-    for method in methods:
-        record = MethodRecord(method, METHODS[method].order)
-        state = {}
-        known = method in KNOWN_PRE_ASYMPTOTIC and not settings.strict
-        prop = _check_property(method, settings, record, state, known)
-        test = hseed(settings.seed)(hsettings(
-            max_examples=settings.max_examples, database=None, deadline=None, derandomize=False,
-            phases=(Phase.explicit, Phase.generate, Phase.shrink), verbosity=Verbosity.quiet,
-            suppress_health_check=list(HealthCheck), report_multiple_bugs=False,
-            print_blob=False)(given(strategy)(prop)))
-        t0 = time.perf_counter()
-        try:
-            test()
-            record.status = "known shortfall" if record.shortfalls else "passed"
-            if record.shortfalls:
-                record.note = (f"known pre-asymptotic method ({KNOWN_PRE_ASYMPTOTIC[method]}); "
-                               f"{record.shortfalls} problem(s) below the criteria but within "
-                               f"{settings.known_margin:g} of the declared order, not counted "
-                               f"(--strict counts them)")
-        except Unsatisfiable as exc:
-            record.status = "failed"
-            record.note = f"no usable problem was drawn: {exc}"
-        except Exception as exc:  # AssertionError from a failed check, or an error while solving
-            record.status = "failed"
-            failure = state.get("failure")
-            if failure is not None:
-                record.failure = failure.to_dict()
-            else:
-                record.failure = {"error": f"{type(exc).__name__}: {exc}"}
-        record.seconds = round(time.perf_counter() - t0, 2)
-        records.append(record)
-        _log.info("validate: %s done (%d/%d methods) in %.1f s: %s", method, len(records),
-                  len(methods), record.seconds, record.status)
-        if out is not None:
-            _print_record(record, out)
+    try:
+        for method in methods:
+            record = _validate_method(method, settings, strategy)
+            records.append(record)
+            _log.info("validate: %s done (%d/%d methods) in %.1f s: %s", method, len(records),
+                      len(methods), record.seconds, record.status)
+            if out is not None:
+                _print_record(record, out)
+    except KeyboardInterrupt:
+        raise ValidationInterrupted(ValidationReport(
+            settings, records, time.perf_counter() - start, interrupted=True)) from None
     report = ValidationReport(settings, records, time.perf_counter() - start)
     if out is not None:
         failed = [r.method for r in records if not r.passed]

@@ -536,6 +536,38 @@ def test_ctrl_c_is_one_line_and_status_130(tmp_path):
     assert proc.returncode == 130 and err == "integrallimits: interrupted\n", (proc.returncode, err)
 
 
+def test_ctrl_c_in_validate_keeps_the_finished_methods(tmp_path):
+    """Ctrl-C in a validation run (minutes long) wrote no --json at all: the methods it had
+    finished were lost.  Now the partial report is written, marked interrupted and not passed,
+    and the one line says where."""
+    import signal
+
+    import integrallimits
+    from subprocesses import sigint_as_in_a_terminal
+    env = {**os.environ, "PYTHONPATH": os.path.dirname(os.path.dirname(integrallimits.__file__))}
+    report = tmp_path / "report.json"
+    cmd = [sys.executable, "-c", _INTERRUPTED, "validate", "--methods", "rectangle", "trapezoid",
+           "--max-examples", "2", "--json", str(report)]
+    proc = subprocess.Popen(cmd, cwd=tmp_path, env=env, stdout=subprocess.PIPE,
+                            stderr=subprocess.PIPE, text=True, preexec_fn=sigint_as_in_a_terminal)
+    try:
+        lines = [proc.stdout.readline() for _ in range(3)]  # ready, the settings, rectangle
+        proc.send_signal(signal.SIGINT)
+        out, err = proc.communicate(timeout=300)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+    assert lines[0].strip() == "ready" and "rectangle" in lines[2], lines
+    assert proc.returncode == 130, (proc.returncode, err)
+    assert "Traceback" not in err and err.splitlines()[-1] == (
+        f"integrallimits: interrupted; the 1 method(s) finished before it are in {report}"), err
+    data = json.loads(report.read_text())
+    assert data["interrupted"] is True and data["passed"] is False
+    assert list(data["methods"]) == ["rectangle"]
+    assert data["methods"]["rectangle"]["status"] == "passed"
+
+
 def test_a_warning_is_one_line(capsys):
     """A solver's warning reached the terminal as Python's two lines (the file and line of the
     call in cli.py, then its source line); the command's warnings are one line."""

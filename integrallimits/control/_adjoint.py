@@ -18,7 +18,7 @@ import numpy as np
 from ..kernels import _user
 from ..networks._families import real_array
 from ..volterra import METHODS
-from ..volterra._loops import SUCCESS, no_jacobian
+from ..volterra._loops import SUCCESS, no_jacobian, start_floor
 from ..volterra._mesh import is_uniform
 from ._adjoint_loops import compiled_adjoint
 
@@ -219,5 +219,6 @@ def _run(meth, method, kernel, function, jac, have, vjp, t, Y, dphi, stages, gra
         mu = dphi.copy()   # the mesh values feed nothing: dPhi/dg_n = dPhi/dy_n
         mu_stages = np.zeros(shape)
         status, index = compiled_adjoint("vrk")(function, jac, have, vjp, kernel.params, t,
-                                                Z.copy(), c, A, b, dphi, mu_stages, grad, stats)
+                                                Z.copy(), c, A, b, dphi, mu_stages, grad, stats,
+                                                start_floor(Y[0]))
     return status, index, mu, mu_stages

@@ -145,8 +145,11 @@ def _direct_adjoint(K_at, J_at, have_jac, V_at, theta, t, Y, start, left, right,
     return SUCCESS, 0
 
 
-def _vrk_adjoint(K_at, J_at, have_jac, V_at, theta, t, Z, c, A, b, dphi, nu, gtheta, stats):
-    """Backward pass of the Volterra Runge-Kutta loop (``volterra._loops._vrk_loop``).
+def _vrk_adjoint(K_at, J_at, have_jac, V_at, theta, t, Z, c, A, b, dphi, nu, gtheta, stats,
+                 floor):
+    """Backward pass of the Volterra Runge-Kutta loop (``volterra._loops._vrk_loop``);
+    ``floor`` is the forward solve's finite-difference floor, ``fd_floor`` of y(t0) (the stages
+    hold no y(t0)).
 
     Forward, with stage rows q = l m + j at times s_q = t_l + c_j h_l and lag weights
     w_q = h_l b_j::
@@ -193,7 +196,7 @@ def _vrk_adjoint(K_at, J_at, have_jac, V_at, theta, t, Z, c, A, b, dphi, nu, gth
                     continue
                 K(ts[r0 + ip], ts[r0 + i], Z, r0 + i, theta, f0)
                 _jacobian_p(K, J, have_jac, ts[r0 + ip], ts[r0 + i], Z, r0 + i, theta, Jm, f0, work,
-                            stats, 1.0)     # (no y(t0) here: the usual floor)
+                            stats, floor)
                 for a in range(D):
                     for bb in range(D):
                         M[i * D + bb, ip * D + a] -= w * Jm[a, bb]
@@ -228,7 +231,8 @@ _SIGNATURE = types.UniTuple(types.int64, 2)(
     _I, _I, types.boolean, _I, _A1, _A1, _A2, _A2, _A1, _A1, types.boolean, _A2, _A2, _A1,
     types.int64[::1])
 _VRK_SIGNATURE = types.UniTuple(types.int64, 2)(
-    _I, _I, types.boolean, _I, _A1, _A1, _A2, _A1, _A2, _A1, _A2, _A2, _A1, types.int64[::1])
+    _I, _I, types.boolean, _I, _A1, _A1, _A2, _A1, _A2, _A1, _A2, _A2, _A1, types.int64[::1],
+    _f8)
 _LOOPS = {"direct": (_direct_adjoint, _SIGNATURE), "vrk": (_vrk_adjoint, _VRK_SIGNATURE)}
 _COMPILED = {}
 

@@ -32,7 +32,7 @@ from numba.core import types
 from numba.core.errors import NumbaError
 from numba.extending import typeof_impl
 
-from .._numba import deferred_interrupt
+from .._numba import deferred_interrupt, jit
 from . import _user
 
 __all__ = ["Kernel", "KERNEL_SIGNATURE", "JACOBIAN_SIGNATURE", "BLOCK_SIGNATURE", "as_kernel",
@@ -206,6 +206,24 @@ def _typeof_function_address(val, c):
     return val.numba_type
 
 
+#: The double nearest sqrt(1/2) (above it: no double lies between the two).
+SQRT_HALF = 0.7071067811865476
+
+
+@jit
+def size_floor(m):
+    """2^round(log2 m) where that is below 1 and m > 0 (finite), else 1: the floor of the
+    finite-difference steps and Newton's stopping test for a solution of size m
+    (:func:`integrallimits.volterra._loops.fd_floor`).  (From the binary exponent,
+    m = f 2^e with 1/2 <= f < 1: round(log2 m) = e where f >= sqrt(1/2), else e - 1;
+    Numba 0.59 has no math.log2.)"""
+    if not (m > 0.0 and m < 1.0):
+        return 1.0
+    f, e = math.frexp(m)
+    k = e if f >= SQRT_HALF else e - 1
+    return 1.0 if k >= 0 else 2.0 ** k
+
+
 class KernelCompilationError(TypeError):
     """A user function could not be compiled with Numba."""
 
@@ -260,12 +278,7 @@ def make_vjp(function, jacobian_function=None):
             floor = 0.0
             for k in range(d):
                 floor = max(floor, abs(Y[0, k]))
-            if floor > 0.0 and floor < 1.0:     # (the power of 2 nearest it, as size_floor)
-                f, k = math.frexp(floor)
-                k = k if f >= 0.7071067811865476 else k - 1
-                floor = 1.0 if k >= 0 else 2.0 ** k
-            else:
-                floor = 1.0
+            floor = size_floor(floor)
             for b in range(d):
                 yb = Y[j, b]
                 step = 1.4901161193847656e-08 * max(floor, abs(yb))

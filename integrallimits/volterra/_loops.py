@@ -24,7 +24,7 @@ from .._numba import njit
 from .._numba import JIT_OPTIONS, optimise_for_size, types
 from .._linalg import solve_inplace
 from ..kernels._kernel import (BlockSumFunction, ParamJacobianFunction, ParamKernelFunction,
-                               function_at)
+                               function_at, size_floor)
 from ..kernels._structured import LAG_SIGNATURE
 from ._interrupt import register
 from ._fft import (LOCAL_BLOCK, add_block, add_local, add_sources, block_workspace,
@@ -108,22 +108,6 @@ def start_floor(y0):
     hold no y(t0) (their first stage is at t0 + c_1 h: y = tan t has y(t0) = 0 and a floor 1,
     its first stage a floor near c_1 h)."""
     return size_floor.py_func(max((abs(v) for v in np.ravel(y0).tolist()), default=0.0))
-
-
-#: The double nearest sqrt(1/2) (above it: no double lies between the two).
-SQRT_HALF = 0.7071067811865476
-
-
-@njit(cache=True, nogil=True, error_model="numpy")
-def size_floor(m):
-    """2^round(log2 m) where that is below 1 and m > 0 (finite), else 1: the floor of
-    :func:`fd_floor` for the size m.  (From the binary exponent, m = f 2^e with 1/2 <= f < 1:
-    round(log2 m) = e where f >= sqrt(1/2), else e - 1; Numba 0.59 has no math.log2.)"""
-    if not (m > 0.0 and m < 1.0):
-        return 1.0
-    f, e = math.frexp(m)
-    k = e if f >= SQRT_HALF else e - 1
-    return 1.0 if k >= 0 else 2.0 ** k
 
 
 @_helper
