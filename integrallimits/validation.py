@@ -513,6 +513,8 @@ class ValidationSettings:
     max_steps: int = 512
     n_start: int = 4
     min_points: int = 3
+    rounding_probes: int = 2
+    rounding_factor: float = 32.0
     coarse_hl: float = 0.5
     coarse_error: float = 0.1
     strict: bool = False
@@ -540,6 +542,8 @@ class MethodCheck:
     lipschitz: float
     failures: list = field(default_factory=list)
     accepted_failures: list = field(default_factory=list)
+    rounding_level: float = float("nan")   # measured past the floor (known methods; else nan)
+    order_floor: float = float("nan")      # the floor of the order and estimate checks
 
     @property
     def passed(self):
@@ -549,10 +553,12 @@ class MethodCheck:
         errs = " ".join(f"{e:.2e}" for e in self.errors)
         head = f"{self.method} on {self.problem!r}"
         status = "passed" if self.passed else "FAILED: " + "; ".join(self.failures)
+        rounding = (f" above {self.order_floor:.1e} (rounding level {self.rounding_level:.1e})"
+                    if math.isfinite(self.rounding_level) else "")
         return (f"{head}\n  N = {self.n_steps}\n  errors = {errs}\n  observed order "
                 f"{self.observed_order:.3f} (declared {self.declared_order}) fitted on "
-                f"{self.fitted_on}; error/estimate {self.estimate_ratio:.3g}, error/solver's "
-                f"estimate {self.solver_estimate_ratio:.3g}\n  {status}")
+                f"{self.fitted_on}{rounding}; error/estimate {self.estimate_ratio:.3g}, "
+                f"error/solver's estimate {self.solver_estimate_ratio:.3g}\n  {status}")
 
     def to_dict(self):
         out = asdict(self)
@@ -593,6 +599,10 @@ def check_method(method, problem, settings=None):
     p = meth.order
     n = max(settings.n_start, meth.min_steps)
     ns, errors, values, estimates, failures, skipped = [], [], [], [], [], []
+    # known pre-asymptotic methods: after the first error below the floor, up to
+    # ``rounding_probes`` more doublings measure the rounding level of this problem
+    probe = method in KNOWN_PRE_ASYMPTOTIC and settings.rounding_probes > 0
+    past_floor = 0
     while n <= settings.max_steps:
         # errors are measured against the exact solution (and step doubling below); the
         # solver's own estimate (a companion solve with half the steps) is checked as well
@@ -610,6 +620,7 @@ def check_method(method, problem, settings=None):
                 skipped.append(f"N = {n} reported failure (h L = {h * built.lipschitz:.2g}): "
                                f"{sol.message}")
                 ns, errors, values, estimates = [], [], [], []
+                past_floor = 0
                 n *= 2
                 continue
             failures.append(f"solve: failed at N = {n} (h L = {h * built.lipschitz:.2g}): "
@@ -623,40 +634,51 @@ def check_method(method, problem, settings=None):
         errors.append(err)
         values.append(np.asarray(sol.y))
         estimates.append(float(np.max(sol.error_estimate)) / built.scale)
-        if err < settings.floor:
-            break
+        if err < settings.floor or past_floor:
+            past_floor += 1
+            if not probe or past_floor > settings.rounding_probes:
+                break
         n *= 2
+    # the rounding level: the largest error of the probes past the first error below the
+    # floor (a max over the mesh of rounding plus what is left of the discretisation error,
+    # so not below the rounding level); the order floor is rounding_factor times it, at most
+    # the fixed floor.  A probe's error is below its own floor: it never enters a slope.
+    rounding, floor = float("nan"), settings.floor
+    if past_floor >= 2:
+        rounding = max(errors[len(errors) - past_floor + 1:])
+        floor = min(settings.floor, settings.rounding_factor * rounding)
     # the order: slope of the finest doubling above the floor, measured only when a coarser
     # doubling above the floor precedes it (so the coarsest mesh N0 never enters the slope)
-    order, fitted = (fit_order(ns, errors, settings.floor, points=2) if len(ns) >= 2
+    order, fitted = (fit_order(ns, errors, floor, points=2) if len(ns) >= 2
                      else (float("nan"), []))
-    above = sum(e > settings.floor and np.isfinite(e) for e in errors)
-    fit3 = fit_order(ns, errors, settings.floor, points=3)[0] if above >= 2 else float("nan")
+    above = sum(e > floor and np.isfinite(e) for e in errors)
+    fit3 = fit_order(ns, errors, floor, points=3)[0] if above >= 2 else float("nan")
     measurable = above >= settings.min_points
     if not measurable:
         order = float("nan")
     if not failures and measurable and not order >= p - settings.margin:
         failures.append(f"order: observed {order:.3f} < declared {p} - {settings.margin}")
     ratio = solver_ratio = float("nan")
-    pairs = [i for i in range(1, len(ns)) if errors[i] > settings.floor and errors[i - 1] > settings.floor]
+    pairs = [i for i in range(1, len(ns)) if errors[i] > floor and errors[i - 1] > floor]
     if not failures and measurable and pairs:
         i = pairs[-1]    # the same finest doubling as the order
         coarse, fine = values[i - 1], values[i][::2]
         estimate = float(np.max(np.abs(fine - coarse))) / (2.0 ** p - 1.0) / built.scale
         ratio = errors[i] / estimate if estimate > 0 else float("inf")
-        if errors[i] > settings.safety * estimate + settings.floor:
+        if errors[i] > settings.safety * estimate + floor:
             failures.append(f"estimate: error {errors[i]:.3e} at N = {ns[i]} > {settings.safety:g} x the "
                             f"order-{p} step-doubling estimate {estimate:.3e}")
         own = estimates[i]
         solver_ratio = errors[i] / own if own > 0 else float("inf")
-        if errors[i] > settings.safety * own + settings.floor:
+        if errors[i] > settings.safety * own + floor:
             failures.append(f"estimate: error {errors[i]:.3e} at N = {ns[i]} > {settings.safety:g} x the "
                             f"solver's error_estimate {own:.3e}")
     tol_error = float("nan")
     if not failures:
         tol_error = _check_tolerance(method, problem, built, settings, failures)
     return MethodCheck(method, problem, p, ns, errors, order, fitted, fit3, ratio, solver_ratio,
-                       tol_error, built.forcing_source, built.lipschitz, failures, skipped)
+                       tol_error, built.forcing_source, built.lipschitz, failures, skipped,
+                       rounding_level=rounding, order_floor=floor)
 
 
 def _check_tolerance(method, problem, built, settings, failures):
