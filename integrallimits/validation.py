@@ -58,16 +58,16 @@ fixed floor (the engine's tests keep these cases as strict expected failures:
 it is reachable, on y = cos 6t).  For them the floor of the order and estimate checks
 is tied to the rounding level of each problem instead: the refinement goes on for
 ``rounding_probes`` = 2 doublings past the first error below 1e-11 (up to 512 steps),
-the largest error of these probes is the measured rounding level r (a max over the
-mesh of the rounding error plus what is left of the discretisation error, so not
-below the rounding level), and the floor is min(1e-11, ``rounding_factor`` r),
-``rounding_factor`` = 32: an error above it is at least 32 times its rounding part,
-which moves a slope by at most log2(32/31) = 0.05; a probe's error is below its own
-floor and never enters a slope.  (Found on gregory8, y = 1 - t/2 + t^2, K = (1 + t s)
+the error of the last probe is the measured rounding level r (a max over the mesh of
+the rounding error plus what is left of the discretisation error, 2^(2p) times below
+1e-11 for order p, so not below the rounding level), and the floor is min(1e-11,
+``rounding_factor`` r), ``rounding_factor`` = 32: an error above it is at least 32
+times its rounding part, which moves a slope by at most log2(32/31) = 0.05; the last
+probe's error is below its own floor and never enters a slope.  (Found on gregory8, y = 1 - t/2 + t^2, K = (1 + t s)
 cos(y) / 2: slopes 6.42, 6.28, 7.36 from N = 7 to 56 with errors 7.8e-8 .. 7.1e-14; the
 same scheme in 40-digit mpmath, exact weights and starting block, goes on 7.72, 7.87,
 7.94 to N = 448, and the float solve is within 5e-16 of it: pre-asymptotic, and the
-fixed floor measured 14 -> 28 instead of 28 -> 56; its probes measure r = 5.9e-16.)
+fixed floor measured 14 -> 28 instead of 28 -> 56; its probes measure r = 4.4e-16.)
 Other methods keep the fixed floor (their runs reach the declared order above it).
 The criteria are otherwise the same for them; their order and
 estimate shortfalls are counted and reported with the worst example as "known
@@ -110,7 +110,7 @@ CRITERIA = {
     "order": ("observed order = log2(e(N/2)/e(N)) at the finest doubling whose relative max errors "
               "are above floor (fit_order with 2 points), measured only when at least 3 errors are "
               "above floor; it must be >= declared order - margin; for the known pre-asymptotic "
-              "methods floor = min(1e-11, rounding_factor * r), r the largest error of "
+              "methods floor = min(1e-11, rounding_factor * r), r the error of the last of "
               "rounding_probes more doublings past the first error below 1e-11 (the measured "
               "rounding level of the problem)"),
     "estimate": ("error vs tolerance: at that doubling, the true relative error of y_N must be <= "
@@ -685,13 +685,13 @@ def check_method(method, problem, settings=None):
             if not probe or past_floor > settings.rounding_probes:
                 break
         n *= 2
-    # the rounding level: the largest error of the probes past the first error below the
-    # floor (a max over the mesh of rounding plus what is left of the discretisation error,
-    # so not below the rounding level); the order floor is rounding_factor times it, at most
-    # the fixed floor.  A probe's error is below its own floor: it never enters a slope.
+    # the rounding level: the error of the last probe past the first error below the floor
+    # (a max over the mesh of rounding plus what is left of the discretisation error, so not
+    # below the rounding level); the order floor is rounding_factor times it, at most the
+    # fixed floor.  The last probe's error is below its own floor: it never enters a slope.
     rounding, floor = float("nan"), settings.floor
     if past_floor >= 2:
-        rounding = max(errors[len(errors) - past_floor + 1:])
+        rounding = errors[-1]
         floor = min(settings.floor, settings.rounding_factor * rounding)
     # the order: slope of the finest doubling above the floor, measured only when a coarser
     # doubling above the floor precedes it (so the coarsest mesh N0 never enters the slope)
