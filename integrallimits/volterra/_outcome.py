@@ -381,11 +381,16 @@ def with_settled_levels(sol, run, order):
     if not (sol.success and getattr(sol, "_unsettled", False)) or len(sol.mesh) < 2:
         return sol
     t, Y, est = sol.mesh, sol._y2, sol._est2
-    finer = run(refined_mesh(t))
+    # (the points up to the first step the data check divided: beyond it, the change of its
+    # divided solve is the estimate)
+    n_points = min(len(t), getattr(sol, "_divided_from", len(t)) + 1)
+    if n_points < 2:
+        return sol
+    finer = run(refined_mesh(t[:n_points]))
     calls = int(finer.counts[0])
     sol.stats["nfev"] += calls
     sol.stats["error_estimate_nfev"] = sol.stats.get("error_estimate_nfev", 0) + calls
-    reached = len(t) if finer.status == _loops.SUCCESS else (int(finer.keep) + 1) // 2
+    reached = n_points if finer.status == _loops.SUCCESS else (int(finer.keep) + 1) // 2
     if reached < 2:
         return sol
     factor = 2.0 ** order / (2.0 ** order - 1.0)
