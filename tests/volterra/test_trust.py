@@ -2776,6 +2776,28 @@ def test_a_large_fixed_mesh_whose_data_are_not_smooth_has_an_estimate_within_its
     _assert_rough_data_estimated(data, a, method, n)
 
 
+@pytest.mark.parametrize("data, a, method, n", [
+    ("jump-s", 0.2345, "radau2", 16), ("jump-s", 0.618, "radau4", 16),
+    ("jump-t", 0.618, "gauss3", 6)])
+def test_the_settled_levels_stop_at_the_step_the_data_check_divided(data, a, method, n):
+    """A small mesh whose levels converge slowly because the data jump: the data check divides
+    the rough step and its neighbours, and its divided solve's change estimates the error from
+    there on.  The settled-levels check then raised the estimates after it to the difference
+    from the solve with every step bisected, whose own error at the jump (its stages on the
+    other side of it) can exceed the solution's: radau2 with c(s) jumping at 0.2345 on 16 steps
+    had an estimate 34.7 times its error (now 8.7); radau4 at 0.618 on 16 steps 2.7 (now
+    0.95); gauss3 with K jumping in t on 6 steps 6.6 (now 4.2).  It now compares only the
+    values up to the first divided step (and solves only there), none before the rough step
+    in these: the estimates are the data check's."""
+    sol, exact = _fixed_mesh_rough(data, a, method, n)
+    error = float(np.max(np.abs(sol.y - exact)))
+    estimate = sol.stats["max_error_estimate"]
+    assert sol.success, sol.message
+    assert "not smooth at the scale of the steps" in sol.message
+    assert error <= 20.0 * estimate and estimate <= 20.0 * error, (error, estimate)
+    assert "every step bisected" not in sol.message      # (the rough step is the first one)
+
+
 def test_the_defect_growth_is_the_growth_of_the_size_after_each_step():
     """``defect_growth``: the largest |y| after step n over the largest up to its end, at least
     1 (a decaying or oscillating solution: 1; y = 0 so far: 1)."""
