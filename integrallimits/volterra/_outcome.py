@@ -17,8 +17,9 @@ import numpy as np
 from ..kernels import _user
 from . import _loops
 from ._estimate import (LEAD_IN, PAIR_FACTOR_MIN, WORST_PAIR_MAX, estimate_error,
-                        pair_factor, pair_hides_error, refined_mesh, rounding_floor,
-                        trim_lead_in, with_pair_factor, worst_pair_factor)
+                        hiding_steps, local_refined_check, pair_factor, pair_hides_error,
+                        refined_mesh, rounding_floor, trim_lead_in, with_pair_factor,
+                        worst_pair_factor)
 from ._interrupt import THREAD_WORK, run_interruptibly
 from ._solution import Solution, largest_estimate
 
@@ -209,12 +210,20 @@ def estimate_kept(run, t, Y, keep, method, converging=True, uniform=False):
                               odd_end=checks_odd_end(method), uncheck_on_failure=True,
                               converging=converging, refined=refined, **options)
 
-    result = estimate(refined)
-    if not paired or refined:   # (the refined companion halves every step)
+    # (the first kind, whose values are each made by their own step: only the hiding pairs'
+    # steps bisected, see _estimate.local_refined_check)
+    local = refined and "odd_points" in options
+    result = estimate(refined and not local)
+    if not paired or (refined and not local):   # (the refined companion halves every step)
         return result
-    factor = pair_factor(t[:keep], method.order)
+    hiding = hiding_steps(t[:keep], method.order) if local else None
+    factor = pair_factor(t[:keep], method.order, hiding)
     if factor >= PAIR_FACTOR_MIN:
         result = with_pair_factor(result, Y[:keep], factor)
+    if local:
+        result.nfev += local_refined_check(companion(run), t[:keep], Y[:keep], method.order,
+                                           result, hiding)
+        return result
     if result.first_bad is None and result.source == "half-steps" and \
             pair_hides_error(t[:keep], Y[:keep], result):
         spent = result.nfev
