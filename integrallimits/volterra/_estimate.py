@@ -82,7 +82,7 @@ import numpy as np
 __all__ = ["Companion", "estimate_error", "estimate_options", "coarse_mesh", "refined_mesh",
            "shifted_estimate", "trim_lead_in", "worst_pair_factor", "hidden_pair_error",
            "pair_hides_error", "rounding_floor", "hiding_steps",
-           "local_refined_check"]
+           "hiding_pair_steps", "local_refined_check"]
 
 #: Disagreement (relative to the solution's running size) from which a point has no reliable digit.
 UNRESOLVED = 0.5
@@ -320,14 +320,21 @@ def hidden_pair_error(t, Y, result):
     (``solve_vide`` of y' = -50 y on 13 random steps over [0, 1], gauss4: an error of 1.1e-4
     at t = 0.12, where the steps 0.005 and 0.091 are a pair, for an estimate of 1.0e-6; this
     measure: 1.3e-4).  0 where ``result`` has no half-steps companion's values."""
+    return _finite_max(_hidden_by_pair(t, Y, result)[1])
+
+
+def _hidden_by_pair(t, Y, result):
+    """(the first steps of the pairs the half-steps companion of ``result`` merges, the error
+    each hides: :func:`hidden_pair_error`'s terms)."""
+    none = (np.zeros(0, dtype=np.intp), np.zeros(0))
     if result.values is None or result.common is None or len(result.common) < 2:
-        return 0.0
+        return none
     idx = result.common
     size = _row_max(np.abs(Y[idx] - result.values[:len(idx)]))
     growth = np.maximum(size[1:] - size[:-1], 0.0)
     pairs = np.flatnonzero(np.diff(idx) == 2)
     if pairs.size == 0:
-        return 0.0
+        return none
     h = np.diff(t)
     a, b = h[idx[pairs]], h[idx[pairs] + 1]
     longer = np.maximum(a, b)
@@ -337,7 +344,17 @@ def hidden_pair_error(t, Y, result):
     seen = (a + b) ** p1 - fine
     with np.errstate(divide="ignore", invalid="ignore"):
         hidden = np.where(growth[pairs] > 0.0, growth[pairs] * fine / seen, 0.0)
-    return _finite_max(hidden)
+    return idx[pairs], hidden
+
+
+def hiding_pair_steps(t, Y, result):
+    """The steps (both of each pair) of the pairs whose hidden error
+    (:func:`hidden_pair_error`'s terms) exceeds HIDDEN_PAIR times the largest estimate of
+    ``result``: where :func:`pair_hides_error`, the ones that do."""
+    first, hidden = _hidden_by_pair(t, Y, result)
+    with np.errstate(invalid="ignore"):
+        first = first[hidden > HIDDEN_PAIR * _finite_max(result.estimate)]
+    return np.sort(np.concatenate([first, first + 1])).astype(np.intp)
 
 
 def hiding_steps(t, order):
