@@ -1850,6 +1850,9 @@ def with_rough_data(sol, g_vec, kernel, p, run=None, singular=False, quadratic=T
         if status == 0:
             np.maximum(est, _divided_change(divided, Yd, t, Y), out=est)   # (in place: also
             # error_estimate_mesh)
+            # (the first mesh point whose step was divided: the settled-levels check takes the
+            # values up to it only, see _outcome.with_settled_levels)
+            sol._divided_from = int(np.argmax(near))
             if nodes is not None:
                 try:
                     calls, raised = resolved_ends(run, g_vec, kernel, t, Y, est,
@@ -1890,6 +1893,7 @@ def with_rough_data(sol, g_vec, kernel, p, run=None, singular=False, quadratic=T
         sol.stats["error_estimate_nfev"] += calls
         if status == 0:
             np.maximum(est, _divided_change(divided, Yd, t, Y), out=est)   # (in place)
+            sol._divided_from = 0
             sol.stats["max_error_estimate"] = largest_estimate(est)
             sol.message += _divided_message(where, "every step is")
             return sol

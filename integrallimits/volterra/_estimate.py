@@ -81,7 +81,8 @@ import numpy as np
 
 __all__ = ["Companion", "estimate_error", "estimate_options", "coarse_mesh", "refined_mesh",
            "shifted_estimate", "trim_lead_in", "worst_pair_factor", "hidden_pair_error",
-           "pair_hides_error", "rounding_floor"]
+           "pair_hides_error", "rounding_floor", "hiding_steps",
+           "hiding_pair_steps", "local_refined_check"]
 
 #: Disagreement (relative to the solution's running size) from which a point has no reliable digit.
 UNRESOLVED = 0.5
@@ -232,7 +233,7 @@ PAIR_FACTOR_MIN = 1.5
 WORST_PAIR_MAX = 4.0
 
 
-def pair_factor(t, order):
+def pair_factor(t, order, skip=None):
     """How many times the half-steps companion's difference underestimates the error on a mesh
     whose step pairs are not two halves of the companion's steps: F (2^p - 1), with
 
@@ -244,8 +245,9 @@ def pair_factor(t, order):
     gives 188 for p = 8: each of the companion's steps all but repeats a long step of the
     solution, and gauss4 on cos 30 t, 16 steps, was a success with error 0.082 for an
     estimate of 6.1e-4.  A graded mesh's unequal pairs are its tiny first ones, which weigh
-    nothing here."""
-    return _pair_ratio(t, order, np.sum)
+    nothing here.  ``skip``: steps whose pairs are left out (:func:`hiding_steps`, which
+    :func:`local_refined_check` estimates)."""
+    return _pair_ratio(t, order, np.sum, skip)
 
 
 def worst_pair_factor(t, order):
@@ -266,10 +268,12 @@ def worst_pair_factor(t, order):
     return _pair_ratio(t, order, np.max)
 
 
-def _pair_ratio(t, order, reduce):
+def _pair_ratio(t, order, reduce, skip=None):
     """(2^p - 1) ``reduce``(a^(p+1) + b^(p+1)) / ``reduce``((a + b)^(p+1) - a^(p+1) - b^(p+1))
     over the pairs of steps (a, b) of ``t`` that the half-steps companion merges
-    (:func:`pair_factor`: the sum, :func:`worst_pair_factor`: the largest)."""
+    (:func:`pair_factor`: the sum, :func:`worst_pair_factor`: the largest), but the pairs of
+    the steps ``skip`` (:func:`hiding_steps`) in the numerator: their error is estimated
+    otherwise (:func:`local_refined_check`), the companion's difference still sees them."""
     h = np.diff(t)
     n = len(h) // 2 * 2
     if n < 2:
@@ -281,6 +285,13 @@ def _pair_ratio(t, order, reduce):
     seen = float(reduce((a + b) ** p1 - fine))
     if not seen > 0.0:
         return math.inf
+    if skip is not None and len(skip):
+        # (the error of the other pairs against the difference the companion sees of all)
+        kept = np.ones(n // 2, dtype=bool)
+        kept[skip[skip < n] // 2] = False
+        fine = fine[kept]
+        if not fine.size:
+            return 1.0
     return float(reduce(fine)) / seen * _two_to_minus_one(order)
 
 
@@ -309,14 +320,21 @@ def hidden_pair_error(t, Y, result):
     (``solve_vide`` of y' = -50 y on 13 random steps over [0, 1], gauss4: an error of 1.1e-4
     at t = 0.12, where the steps 0.005 and 0.091 are a pair, for an estimate of 1.0e-6; this
     measure: 1.3e-4).  0 where ``result`` has no half-steps companion's values."""
+    return _finite_max(_hidden_by_pair(t, Y, result)[1])
+
+
+def _hidden_by_pair(t, Y, result):
+    """(the first steps of the pairs the half-steps companion of ``result`` merges, the error
+    each hides: :func:`hidden_pair_error`'s terms)."""
+    none = (np.zeros(0, dtype=np.intp), np.zeros(0))
     if result.values is None or result.common is None or len(result.common) < 2:
-        return 0.0
+        return none
     idx = result.common
     size = _row_max(np.abs(Y[idx] - result.values[:len(idx)]))
     growth = np.maximum(size[1:] - size[:-1], 0.0)
     pairs = np.flatnonzero(np.diff(idx) == 2)
     if pairs.size == 0:
-        return 0.0
+        return none
     h = np.diff(t)
     a, b = h[idx[pairs]], h[idx[pairs] + 1]
     longer = np.maximum(a, b)
@@ -326,7 +344,77 @@ def hidden_pair_error(t, Y, result):
     seen = (a + b) ** p1 - fine
     with np.errstate(divide="ignore", invalid="ignore"):
         hidden = np.where(growth[pairs] > 0.0, growth[pairs] * fine / seen, 0.0)
-    return _finite_max(hidden)
+    return idx[pairs], hidden
+
+
+def hiding_pair_steps(t, Y, result):
+    """The steps (both of each pair) of the pairs whose hidden error
+    (:func:`hidden_pair_error`'s terms) exceeds HIDDEN_PAIR times the largest estimate of
+    ``result``: where :func:`pair_hides_error`, the ones that do."""
+    first, hidden = _hidden_by_pair(t, Y, result)
+    with np.errstate(invalid="ignore"):
+        first = first[hidden > HIDDEN_PAIR * _finite_max(result.estimate)]
+    return np.sort(np.concatenate([first, first + 1])).astype(np.intp)
+
+
+def hiding_steps(t, order):
+    """The steps (indices into ``np.diff(t)``) of the pairs that the half-steps companion merges
+    whose own error is at least WORST_PAIR_MAX times the largest error that companion sees of
+    any pair (:func:`worst_pair_factor`, pair by pair): both steps of each such pair."""
+    h = np.diff(t)
+    n = len(h) // 2 * 2
+    if n < 2:
+        return np.zeros(0, dtype=np.intp)
+    p1 = order + 1.0
+    h = h / np.max(h[:n])
+    a, b = h[0:n:2], h[1:n:2]
+    fine = a ** p1 + b ** p1
+    seen = float(np.max((a + b) ** p1 - fine))
+    if not seen > 0.0:
+        pairs = np.arange(n // 2)
+    else:
+        pairs = np.flatnonzero(fine * _two_to_minus_one(order) >= WORST_PAIR_MAX * seen)
+    return np.sort(np.concatenate([2 * pairs, 2 * pairs + 1])).astype(np.intp)
+
+
+def local_refined_check(run, t, Y, order, result, steps, uncheck_on_failure=True):
+    """Raise the estimates of ``result`` (of the solution ``Y`` on ``t``, a first-kind one:
+    each value made by its own step) with a companion on ``t`` with the ``steps`` bisected
+    (:func:`hiding_steps`: the steps whose error the half-steps companion cannot see): at
+    every point, 2^p |y - y_local| / (2^p - 1), with p the order ``result`` assumes (at most
+    the method's ``order``); the solution is "unresolved" from the first point where the two
+    differ by more than UNRESOLVED times its size so far, and "unchecked" from where that
+    solve fails (``uncheck_on_failure``).  Returns the kernel evaluations.  A solve on N + k
+    steps (k = ``len(steps)``), about the solve's work, where the solve with every step
+    bisected (the refined companion, with its third level on every step bisected twice)
+    costs some 20 times it."""
+    n_points = len(t)
+    if len(steps) == 0 or n_points < 2:
+        return 0
+    split = np.zeros(n_points - 1, dtype=bool)
+    split[steps] = True
+    mids = 0.5 * (t[:-1] + t[1:])
+    pieces = [np.array([t[j], mids[j]]) if split[j] else t[j:j + 1] for j in range(n_points - 1)]
+    mesh = np.concatenate(pieces + [t[-1:]])
+    where = np.searchsorted(mesh, t)             # (the solution's points in that mesh)
+    Yl, status, index, calls = run(mesh)
+    valid = len(mesh) if status == 0 else int(index)
+    reached = int(np.searchsorted(where, valid))  # (the solution's points it reached)
+    q = result.order if math.isfinite(result.order) else float(order)
+    q = min(q, float(order))
+    if reached >= 2:
+        idx = np.arange(reached)
+        diff = np.abs(Y[idx] - Yl[where[idx]])
+        est = result.estimate
+        est[idx] = np.fmax(est[idx], diff * (2.0 ** q) / _two_to_minus_one(q))
+        bad = _first_unresolved(Y, idx, diff)
+        if bad is not None and (result.first_bad is None or bad[0] < result.first_bad):
+            first, _, worst, size = bad
+            result.first_bad, result.reason, result.keep = first, "unresolved", first
+            result.disagreement, result.size, result.converging = worst, size, True
+    if status != 0 and uncheck_on_failure and reached < n_points:
+        _unchecked_from(result, max(reached, 1), max(reached, 1))
+    return calls
 
 
 def pair_hides_error(t, Y, result):

@@ -2031,7 +2031,41 @@ def test_a_first_kind_user_mesh_of_unequal_step_pairs_is_estimated_honestly(meth
     assert not sol.success or error <= 20.0 * sol.stats["max_error_estimate"]
     assert len(sol.t) < 2 or error <= 20.0 * np.nanmax(sol.error_estimate)
     assert sol.stats.get("estimate_pair_factor", 1.0) > 1.5 or \
-        sol.stats["error_estimate"].startswith("double-steps")
+        sol.stats["error_estimate"].startswith("double-steps") or \
+        "hiding pairs' steps bisected" in sol.stats["error_estimate"]
+
+
+def _tiny_step_mesh(end, n=32, T=2.0):
+    """n uniform steps over [0, T] with the first point moved to 1e-9 T (``end`` False) or the
+    last but one to T (1 - 1e-9) (``tools/mesh_scan.py``'s tiny1 and tinyend meshes)."""
+    mesh = np.linspace(0.0, T, n + 1)
+    if end:
+        mesh[-2] = T * (1.0 - 1e-9)
+    else:
+        mesh[1] = 1e-9 * T
+    return mesh
+
+
+@pytest.mark.parametrize("end, method", [(False, "radau3"), (False, "radau4"),
+                                         (True, "radau2"), (True, "radau4")])
+def test_a_first_kind_tiny_step_is_checked_by_bisecting_its_pair_only(end, method):
+    """int_0^t e^(t - s) y ds = sin t (y = cos t - sin t) on 32 steps over [0, 2] with a step
+    of 2e-9 first or last: the half-steps companion merges it with a long step, whose error it
+    cannot see, and the refined companion (every step bisected, and twice for its third level)
+    cost 20 times the solve (radau3, tiny first step: 97,785 evaluations for 4,752); radau4
+    with the tiny last step bisected three times failed ("do not converge", the rounding of a
+    first-kind step of 2.5e-10) with an error of 7.8e-6 at 700,169.  Only the hiding pair's
+    steps are bisected now (a first-kind value is made by its own step): estimates within 20
+    times the error both ways, at most 4 times the solve's evaluations."""
+    mesh = _tiny_step_mesh(end)
+    K = lambda t, s: np.exp(t - s)     # noqa: E731
+    sol = solve_volterra(K, np.sin, mesh=mesh, method=method, kind=1)
+    bare = solve_volterra(K, np.sin, mesh=mesh, method=method, kind=1, error_estimate=False)
+    assert sol.success, sol.message
+    error = float(np.max(np.abs(sol.y - (np.cos(sol.t) - np.sin(sol.t)))))
+    estimate = sol.stats["max_error_estimate"]
+    assert error <= 20.0 * estimate and estimate <= 20.0 * error, (error, estimate)
+    assert sol.stats["nfev"] <= 4 * bare.stats["nfev"], (sol.stats["nfev"], bare.stats["nfev"])
 
 
 #: 13 steps over [0, 1] (drawn at random, rounded): the pair of steps 0.006 and 0.09 from
@@ -2774,6 +2808,28 @@ def test_a_large_fixed_mesh_whose_data_are_not_smooth_has_an_estimate_within_its
     steps, 25.5 times.  The data check now runs on every mesh (its (p + 1) N + 1 evaluations
     of K and of g are a fraction 1/N of an O(N^2) solve's): within 20 times the error."""
     _assert_rough_data_estimated(data, a, method, n)
+
+
+@pytest.mark.parametrize("data, a, method, n", [
+    ("jump-s", 0.2345, "radau2", 16), ("jump-s", 0.618, "radau4", 16),
+    ("jump-t", 0.618, "gauss3", 6)])
+def test_the_settled_levels_stop_at_the_step_the_data_check_divided(data, a, method, n):
+    """A small mesh whose levels converge slowly because the data jump: the data check divides
+    the rough step and its neighbours, and its divided solve's change estimates the error from
+    there on.  The settled-levels check then raised the estimates after it to the difference
+    from the solve with every step bisected, whose own error at the jump (its stages on the
+    other side of it) can exceed the solution's: radau2 with c(s) jumping at 0.2345 on 16 steps
+    had an estimate 34.7 times its error (now 8.7); radau4 at 0.618 on 16 steps 2.7 (now
+    0.95); gauss3 with K jumping in t on 6 steps 6.6 (now 4.2).  It now compares only the
+    values up to the first divided step (and solves only there), none before the rough step
+    in these: the estimates are the data check's."""
+    sol, exact = _fixed_mesh_rough(data, a, method, n)
+    error = float(np.max(np.abs(sol.y - exact)))
+    estimate = sol.stats["max_error_estimate"]
+    assert sol.success, sol.message
+    assert "not smooth at the scale of the steps" in sol.message
+    assert error <= 20.0 * estimate and estimate <= 20.0 * error, (error, estimate)
+    assert "every step bisected" not in sol.message      # (the rough step is the first one)
 
 
 def test_the_defect_growth_is_the_growth_of_the_size_after_each_step():
