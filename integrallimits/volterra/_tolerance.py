@@ -1207,43 +1207,34 @@ def _probe_scalar(t0, t1, y0, y1, rtol, atol, kernel, stiffness=True, jacobian=N
     """:func:`_probe` of a scalar solution (y0, y1: floats) with the kernel's own rate: the
     same evaluations in the same order and the same float operations, on floats instead of
     lists of one (the lists' loops and helpers were half of its ~18 us); ``jacobian`` as
-    there.
-
-    The kernel's values at the points of the probe (the two of the stiffness probe, the two
-    ahead where K names t, the five samples of the first step and the two off the grid) come
-    from one compiled call (:func:`_scalar_points`: the same compiled kernel, so the same
-    floats) instead of a call from Python each (~1 us apiece).  The points that a test
-    before them makes unnecessary are evaluated too; what the probe returns then was
-    decided before their values are read (a failure recorded there is not read either), and
-    the evaluations it counts are those it read, as before."""
+    there."""
     h = t1 - t0
-    step = fd_steps([y0])[0]
+    # (fd_steps([y0])[0], without its generator and list: the same floor and product)
+    step = 1.4901161193847656e-08 * max(_loops.size_floor.py_func(abs(y0)), abs(y0))
     t_dependent = not kernel.structure.get("t_independent", False)
-    quarter = PANELS // 4
-    times = [t0, t0] + ([t1, t1] if t_dependent else []) + [t1] * 5 + [t1, t1]
-    samples = [t0 + i * h / PANELS if i < PANELS else t1 for i in range(0, PANELS + 1, quarter)]
-    lags = [t0, t0] + ([t0, t0] if t_dependent else []) + samples + [t0 + c * h for c in OFF_GRID]
-    rows = [0.0, 1.0] + ([0.0, 1.0] if t_dependent else []) + [0.0] * 7
+    K = _evaluator(kernel, [[y0], [y0 + step]])
     evaluations = 0
     T = slow = None
     _user.clear_failures()
     try:
-        values = _kernel_points(kernel, y0, y0 + step, times, lags, rows)
-        base, diagonal = values[0], values[1]
+        base = K(t0, t0, 0)[0]
+        diagonal = K(t0, t0, 1)[0]
         norm = 0.0 + abs(diagonal - base) / step
         if jacobian is not None:
             jacobian.append([[(diagonal - base) / step]])
         if stiffness and not h * norm <= STIFF:       # (NaN: suspect)
             return True, 2, evaluations
         if t_dependent:
-            ahead0, ahead1 = values[2], values[3]
+            ahead0, ahead1 = K(t1, t0, 0)[0], K(t1, t0, 1)[0]
             evaluations += 2
             turn = 0.0 + abs((ahead1 - ahead0) - (diagonal - base)) / step
             if not h * turn <= STIFF * STIFF:         # (NaN: suspect)
                 largest = h * turn
                 return (max(math.sqrt(largest) / RESOLVE, 1.0) if math.isfinite(largest)
                         else True), 2, evaluations
-        F = values[-7:-2]
+        quarter = PANELS // 4
+        F = [K(t1, t0 + i * h / PANELS if i < PANELS else t1, 0)[0]
+             for i in range(0, PANELS + 1, quarter)]
         evaluations += 5
         T = []
         for w in _PANEL_ROWS:
@@ -1255,7 +1246,8 @@ def _probe_scalar(t0, t1, y0, y1, rtol, atol, kernel, stiffness=True, jacobian=N
         if not slow:
             rt, at = _components(rtol, 1)[0], _components(atol, 1)[0]
             largest_sample = max([abs(f) for f in F])
-            for off, weights in zip(values[-2:], _OFF_GRID_WEIGHTS):
+            for c, weights in zip(OFF_GRID, _OFF_GRID_WEIGHTS):
+                off = K(t1, t0 + c * h, 0)[0]
                 evaluations += 1
                 total = 0.0
                 for wi, f in zip(weights, F):
@@ -1265,7 +1257,6 @@ def _probe_scalar(t0, t1, y0, y1, rtol, atol, kernel, stiffness=True, jacobian=N
                         h * miss <= at + rt * _maximum(abs(y0), abs(y1))):
                     return True, 2, evaluations       # (NaN: suspect)
         else:
-            K = _evaluator(kernel, [[y0], [y0 + step]])
             full = np.empty((PANELS + 1, 1))
             full[::quarter, 0] = F
             for i in range(PANELS):
@@ -1286,40 +1277,6 @@ def _probe_scalar(t0, t1, y0, y1, rtol, atol, kernel, stiffness=True, jacobian=N
     rtol, atol = _components(rtol, 1)[0], _components(atol, 1)[0]
     # slow and not |T_1 - T_PANELS| <= atol + rtol max(|y0|, |y1|) (NaN: unresolved)
     return not abs(T[0] - T[-1]) <= atol + rtol * _maximum(abs(y0), abs(y1)), 2, evaluations
-
-
-def _scalar_points(K_at, theta, y0, y1, P, out):
-    """out[i] = K(P[0, i], P[1, i], y) with y = y0 where P[2, i] is 0, else y1: a scalar
-    kernel (``K_at``: its address, as the loops take it; ``theta``: its parameters) at a few
-    points in one compiled call, each value the one a call from Python at that point gives
-    (the same compiled function, on the same floats)."""
-    K = _loops._kernel_at(K_at)
-    Y = np.empty((2, 1))
-    Y[0, 0] = y0
-    Y[1, 0] = y1
-    f = np.empty(1)
-    for i in range(out.shape[0]):
-        K(P[0, i], P[1, i], Y, 0 if P[2, i] == 0.0 else 1, theta, f)
-        out[i] = f[0]
-
-
-_COMPILED_POINTS = []
-
-
-def _kernel_points(kernel, y0, y1, times, lags, rows):
-    """The scalar ``kernel`` at (times[i], lags[i], y0 if rows[i] is 0 else y1), as floats, from
-    :func:`_scalar_points` (compiled on first use, cached on disk; called through its entry
-    point, the arguments always of its one signature)."""
-    if not _COMPILED_POINTS:
-        from .._numba import JIT_OPTIONS, njit, types
-        a1, a2, f8 = types.float64[::1], types.float64[:, ::1], types.float64
-        signature = types.void(types.int64, a1, f8, f8, a2, a1)
-        options = {k: v for k, v in JIT_OPTIONS.items() if k != "nopython"}
-        _COMPILED_POINTS.append(_entry_point(njit(signature, **options)(_scalar_points)))
-    out = np.empty(len(times))
-    _COMPILED_POINTS[0](kernel.function_address.address, kernel.params, y0, y1,
-                        np.array([times, lags, rows]), out)
-    return out.tolist()
 
 
 def _weighted_sum(w, F, a):
