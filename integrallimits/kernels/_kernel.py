@@ -1102,7 +1102,12 @@ def as_forcing(g, t0, args=None, *, remember=False):
             if out is not None:
                 return out
         out = vectorised(times)
-        if out is None:
+        if out is None and not shape and times.ndim == 1:
+            # (a scalar g: its floats in a list, one array of them, ~0.2 us a value less than
+            # writing each into a row of the array)
+            out = np.array([pointwise(ti) for ti in times.tolist()],
+                           dtype=float).reshape(times.size, 1)
+        elif out is None:
             out = np.empty((times.size, d))
             for i, ti in enumerate(times):
                 out[i] = pointwise(ti)

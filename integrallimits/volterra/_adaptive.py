@@ -120,6 +120,7 @@ import numpy as np
 
 from ..kernels import _user
 from . import _loops
+from ._estimate import _largest_difference
 from ._estimate import (PAIR_FACTOR_MIN, RATE_FACTOR, estimate_error, pair_factor, refined_mesh,
                         shifted_estimate, trim_lead_in)
 from ._outcome import FAILED, SUCCEEDED, companion, describe, run_guarded, unresolved_message
@@ -1447,8 +1448,13 @@ def _may_grow_over(top, Y):
     check sweeps, only where it may matter)."""
     if not top > 0.0:
         return False
-    first = float(np.max(np.abs(Y[:2])))
-    return not (first > 0.0 and top * float(np.max(np.abs(Y))) <= ROUGH_GROWN * first)
+    if Y.size <= 64:   # (a few values as floats, NaN propagating as NumPy's maxima: ~1 us a call)
+        values = Y.reshape(-1).tolist()
+        first = _largest_difference(values[:2 * Y.shape[1]], None)
+        largest = _largest_difference(values, None)
+    else:
+        first, largest = float(np.max(np.abs(Y[:2]))), float(np.max(np.abs(Y)))
+    return not (first > 0.0 and top * largest <= ROUGH_GROWN * first)
 
 
 def data_roughness(g_vec, kernel, t, Y, estimate, p, alpha=0.0):
@@ -1476,8 +1482,7 @@ def data_roughness(g_vec, kernel, t, Y, estimate, p, alpha=0.0):
     in_t = _names(kernel, 0)
     ratio = np.empty(n)
     # (the entry point checks no types: (N + 1, d) float arrays, C-contiguous)
-    Y2, E, mesh = (a if a.flags.c_contiguous and a.dtype == np.float64 else
-                   np.ascontiguousarray(a, dtype=float) for a in (Y, estimate, t))
+    Y2, E, mesh = _c_floats(Y), _c_floats(estimate), _c_floats(t)
     share = _shares_ends(Y2, mesh)
     calls = (1 + in_t) * ((p + 1) * n + 1 if share else (p + 2) * n)
     run_guarded(lambda: _ratios()(kernel.function_address.address, kernel.params, mesh, Y2, G,
@@ -1487,6 +1492,12 @@ def data_roughness(g_vec, kernel, t, Y, estimate, p, alpha=0.0):
     if alpha:
         np.maximum(ratio, _offset_forcing_ratio(g_vec, mesh, Y2, E, p), out=ratio)
     return ratio, calls
+
+
+def _c_floats(a):
+    """``a`` itself if it is a C-contiguous float64 array, else such a copy of it."""
+    return a if a.dtype == np.float64 and a.flags.c_contiguous else \
+        np.ascontiguousarray(a, dtype=float)
 
 
 def _offset_forcing_ratio(g_vec, t, Y, E, p):

@@ -8,6 +8,7 @@ check means.
 """
 from __future__ import annotations
 
+import itertools
 import math
 import time
 from dataclasses import dataclass
@@ -16,6 +17,8 @@ import numpy as np
 
 from ..kernels import _user
 from . import _loops
+from ._estimate import FEW as _FEW
+from ._estimate import _EPS, _maximum
 from ._estimate import (LEAD_IN, PAIR_FACTOR_MIN, WORST_PAIR_MAX, estimate_error,
                         hiding_pair_steps, hiding_steps, local_refined_check, pair_factor,
                         pair_hides_error, refined_mesh, rounding_floor, trim_lead_in,
@@ -357,6 +360,15 @@ def with_rounding_floor(sol):
     est, Y = sol._est2, sol._y2
     if len(Y) < 2 or est is None or len(est) != len(Y):
         return sol
+    if Y.shape[1] == 1 and len(Y) <= _FEW:
+        # (a scalar solution of a few values on floats, ~1 us a NumPy call: the same running
+        # maximum, NaN propagating, products and comparisons; where an estimate is below its
+        # floor, NumPy's below)
+        scale = math.sqrt(len(Y) - 1) * _EPS
+        sizes = itertools.accumulate(map(abs, Y[:, 0].tolist()), _maximum)
+        next(sizes)
+        if not any(e < scale * r for e, r in zip(est[1:, 0].tolist(), sizes)):
+            return sol
     floor = rounding_floor(Y)[1:, None]
     if not np.any(est[1:] < floor):           # (NaN, no estimate: left as it is)
         return sol

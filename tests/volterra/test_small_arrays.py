@@ -370,3 +370,83 @@ def test_is_uniform_is_numpys():
             assert got is _is_uniform_numpy(t)
             answers.add((got, n <= 24))
     assert answers == {(True, True), (False, True), (True, False), (False, False)}
+
+
+@pytest.mark.parametrize("seed", range(2))
+def test_rounding_floor_on_floats_is_numpys(seed):
+    """with_rounding_floor of a scalar solution on few points (Python floats) raises the same
+    estimates to the same floats as NumPy's check, which a solution of two equal components
+    takes (NaN and inf in the solution and the estimates included), and leaves the same ones
+    as they are."""
+    from types import SimpleNamespace
+
+    from integrallimits.volterra._outcome import with_rounding_floor
+    rng = np.random.default_rng(seed)
+    raised = kept = 0
+    for _ in range(1500):
+        n = int(rng.integers(2, _estimate.FEW + 1))
+        Y = _noisy(rng, (n, 1))
+        floor = _estimate.rounding_floor(np.abs(Y))[:, None]
+        with np.errstate(invalid="ignore", over="ignore"):
+            est = floor * 10.0 ** rng.uniform(0.0, 2.0, size=(n, 1))
+            i = rng.integers(0, n)
+            if rng.random() < 0.3:      # (one below its floor)
+                est[i, 0] *= 10.0 ** rng.choice([-2.0, -0.5, -1e-9])
+            elif rng.random() < 0.3:    # (one at it: not raised)
+                est[i, 0] = floor[i, 0]
+        if rng.random() < 0.2:
+            est[rng.integers(0, n), 0] = rng.choice([np.nan, np.inf, 0.0])
+        out = []
+        for d in (1, 2):
+            sol = SimpleNamespace(_est2=np.repeat(est, d, axis=1), _y2=np.repeat(Y, d, axis=1),
+                                  stats={})
+            with np.errstate(invalid="ignore"):
+                checked = with_rounding_floor(sol)
+            assert checked is sol
+            out.append((sol._est2[:, :1].tobytes(), repr(sol.stats)))
+        assert out[0] == out[1]
+        raised += out[0][1] != "{}"
+        kept += out[0][1] == "{}"
+    assert raised > 100 and kept > 100      # (both branches exercised)
+
+
+def test_may_grow_over_on_floats_is_numpys():
+    """The data check's bound on the growth of a step's defect, on few values as floats, is
+    NumPy's (NaN, inf and zeros in the solution, a NaN or zero ratio included)."""
+    from integrallimits.volterra._adaptive import ROUGH_GROWN, _may_grow_over
+
+    def numpys(top, Y):
+        if not top > 0.0:
+            return False
+        first = float(np.max(np.abs(Y[:2])))
+        return not (first > 0.0 and top * float(np.max(np.abs(Y))) <= ROUGH_GROWN * first)
+
+    rng = np.random.default_rng(7)
+    answers = set()
+    for _ in range(20000):
+        d = int(rng.integers(1, 3))
+        Y = _noisy(rng, (int(rng.integers(1, 64 // d + 1)), d))
+        top = float(rng.choice([0.0, np.nan, 1.0])) * 10.0 ** float(rng.uniform(-3, 3))
+        got = _may_grow_over(top, Y)
+        assert got is numpys(top, Y)
+        answers.add(got)
+    assert answers == {True, False}
+
+
+def test_scalar_forcing_point_by_point_is_each_call():
+    """A scalar g that is not written for arrays (or on a few times) is taken point by point:
+    the values of its calls, one per time, as floats; an error names its time."""
+    calls = []
+
+    def g(t):
+        calls.append(t)
+        return math.exp(-2.0 * t) if t < 0.9 else 1 / 0
+
+    g_vec, y0 = as_forcing(g, 0.0)
+    times = np.array([0.0, 0.125, 0.25, 0.375, 0.5])
+    values = g_vec(times, keep=False)
+    assert values.shape == (5, 1) and values.dtype == np.float64
+    assert values[:, 0].tolist() == [math.exp(-2.0 * t) for t in times.tolist()]
+    assert all(type(t) is float for t in calls)
+    with pytest.raises(ZeroDivisionError, match="t = 0.95"):
+        g_vec(np.array([0.0, 0.5, 0.95]), keep=False)
