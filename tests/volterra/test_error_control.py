@@ -1499,6 +1499,31 @@ def test_a_few_steps_of_unequal_pairs_are_not_trusted_on_their_rate():
     assert not _adaptive._halvings(drawn, 5) and _adaptive._halvings(np.linspace(0, 1, 5), 5)
 
 
+def test_a_few_steps_whose_coarser_levels_share_a_step_are_not_trusted_on_their_rate():
+    """rk4 on y = 1 - t/2 + cos t - cos 2t (K = cos(t - s) y^2 / 2, from ``integrallimits
+    validate``, seed 0) at rtol 1e-6: the controlled pass's 6 steps end in two of 0.30; the
+    mesh of every other point has 3 steps, whose last (0.60) the mesh of every fourth point
+    keeps, so the two coarser levels share it and their difference at t = 1 shows none of its
+    error.  The rate 14.2 (within RATE_FACTOR of 2^4) came from that and the mesh was accepted:
+    an error of 1.05e-5 at t = 1 for an estimate of 2.99e-7 (35 times).  Now a mesh of fewer
+    than MIN_STEPS steps is trusted on its rate only with a multiple of 4 steps."""
+    from integrallimits.validation import ManufacturedProblem
+
+    built = ManufacturedProblem(exact="1 - 1/2*t + cos(t) - cos(2*t)",
+                                kernel="1/2*cos(t - s)*y**2", family="hammerstein",
+                                T=1.0).build()
+    tol = 1e-6
+    sol = solve_volterra(built.kernel, built.forcing, (0.0, 1.0), method="rk4", rtol=tol,
+                         atol=tol * built.scale)
+    assert sol.success, sol.message
+    actual = float(np.max(np.abs(sol.y - built.exact(sol.t))))
+    assert actual <= 10.0 * tol * built.scale
+    estimate = sol.stats["max_error_estimate"]
+    assert actual / 20 <= estimate <= 20 * actual, (actual, estimate, sol.t)
+    drawn = np.array([0.0, 0.098, 0.196, 0.295, 0.395, 0.697, 1.0])
+    assert not _adaptive._halvings(drawn, 4)
+
+
 def test_a_direct_rule_on_a_few_uniform_steps_does_not_assume_its_order():
     """gregory6 on a vector problem (``integrallimits validate --seed 7``): the errors on 5, 10
     and 20 steps are 7.6e-5, 1.0e-5 and 2.1e-7, so that from 5 to 10 the solutions converge
