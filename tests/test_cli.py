@@ -511,28 +511,39 @@ sys.exit(main(sys.argv[1:]))
 """
 
 
-def test_ctrl_c_is_one_line_and_status_130(tmp_path):
-    """Ctrl-C in a long solve printed Python's traceback (through Numba's frames when it came
-    during a compilation) and ended with the signal; a shell expects one line and 130."""
+def _interrupted(tmp_path, argv, wait):
+    """(process, stderr, what ``wait(stdout)`` returned) of ``integrallimits argv`` in a child
+    process sent SIGINT, as from a terminal, once ``wait`` returns."""
     import signal
-    import time
 
     import integrallimits
     from subprocesses import sigint_as_in_a_terminal
     env = {**os.environ, "PYTHONPATH": os.path.dirname(os.path.dirname(integrallimits.__file__))}
-    cmd = [sys.executable, "-c", _INTERRUPTED, "solve", "--kernel=-y", "--forcing", "1",
-           "--steps", "1000000", "--method", "trapezoid"]
-    proc = subprocess.Popen(cmd, cwd=tmp_path, env=env, stdout=subprocess.PIPE,
-                            stderr=subprocess.PIPE, text=True, preexec_fn=sigint_as_in_a_terminal)
+    proc = subprocess.Popen([sys.executable, "-c", _INTERRUPTED, *argv], cwd=tmp_path, env=env,
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                            preexec_fn=sigint_as_in_a_terminal)
     try:
-        assert proc.stdout.readline().strip() == "ready"
-        time.sleep(1.0)
+        seen = wait(proc.stdout)
         proc.send_signal(signal.SIGINT)
-        out, err = proc.communicate(timeout=120)
+        _, err = proc.communicate(timeout=300)
     finally:
         if proc.poll() is None:
             proc.kill()
             proc.wait()
+    return proc, err, seen
+
+
+def test_ctrl_c_is_one_line_and_status_130(tmp_path):
+    """Ctrl-C in a long solve printed Python's traceback (through Numba's frames when it came
+    during a compilation) and ended with the signal; a shell expects one line and 130."""
+    import time
+
+    def wait(stdout):
+        assert stdout.readline().strip() == "ready"
+        time.sleep(1.0)
+
+    proc, err, _ = _interrupted(tmp_path, ["solve", "--kernel=-y", "--forcing", "1", "--steps",
+                                           "1000000", "--method", "trapezoid"], wait)
     assert proc.returncode == 130 and err == "integrallimits: interrupted\n", (proc.returncode, err)
 
 
@@ -540,24 +551,11 @@ def test_ctrl_c_in_validate_keeps_the_finished_methods(tmp_path):
     """Ctrl-C in a validation run (minutes long) wrote no --json at all: the methods it had
     finished were lost.  Now the partial report is written, marked interrupted and not passed,
     and the one line says where."""
-    import signal
-
-    import integrallimits
-    from subprocesses import sigint_as_in_a_terminal
-    env = {**os.environ, "PYTHONPATH": os.path.dirname(os.path.dirname(integrallimits.__file__))}
     report = tmp_path / "report.json"
-    cmd = [sys.executable, "-c", _INTERRUPTED, "validate", "--methods", "rectangle", "trapezoid",
-           "--max-examples", "2", "--json", str(report)]
-    proc = subprocess.Popen(cmd, cwd=tmp_path, env=env, stdout=subprocess.PIPE,
-                            stderr=subprocess.PIPE, text=True, preexec_fn=sigint_as_in_a_terminal)
-    try:
-        lines = [proc.stdout.readline() for _ in range(3)]  # ready, the settings, rectangle
-        proc.send_signal(signal.SIGINT)
-        out, err = proc.communicate(timeout=300)
-    finally:
-        if proc.poll() is None:
-            proc.kill()
-            proc.wait()
+    proc, err, lines = _interrupted(
+        tmp_path, ["validate", "--methods", "rectangle", "trapezoid", "--max-examples", "2",
+                   "--json", str(report)],
+        lambda stdout: [stdout.readline() for _ in range(3)])  # ready, the settings, rectangle
     assert lines[0].strip() == "ready" and "rectangle" in lines[2], lines
     assert proc.returncode == 130, (proc.returncode, err)
     assert "Traceback" not in err and err.splitlines()[-1] == (

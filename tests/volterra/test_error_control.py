@@ -1472,6 +1472,24 @@ def test_the_explicit_rectangle_rule_beyond_its_stability_limit_says_so():
     assert len(sol.t) == 1 and "values after t = 0 are not kept" in sol.message, sol.message
 
 
+def _validated_at_1e_6(exact, kernel, method):
+    """The solve of ``integrallimits validate``'s tolerance check (rtol 1e-6) of a Hammerstein
+    problem on [0, 1]: a success within 10 times the tolerance, its estimate within a factor
+    20 of the error."""
+    from integrallimits.validation import ManufacturedProblem
+
+    built = ManufacturedProblem(exact=exact, kernel=kernel, family="hammerstein", T=1.0).build()
+    tol = 1e-6
+    sol = solve_volterra(built.kernel, built.forcing, (0.0, 1.0), method=method, rtol=tol,
+                         atol=tol * built.scale)
+    assert sol.success, sol.message
+    actual = float(np.max(np.abs(sol.y - built.exact(sol.t))))
+    assert actual <= 10.0 * tol * built.scale
+    estimate = sol.stats["max_error_estimate"]
+    assert actual / 20 <= estimate <= 20 * actual, (actual, estimate, sol.t)
+    return sol
+
+
 def test_a_few_steps_of_unequal_pairs_are_not_trusted_on_their_rate():
     """radau3 on y = 1 - e^(t/2)/2 - e^-t (K = cos(t - s) sin(y) / 2, from ``integrallimits
     validate --seed 7``) at rtol 1e-6: the uniform try on 4 steps does not converge at the rate,
@@ -1480,19 +1498,7 @@ def test_a_few_steps_of_unequal_pairs_are_not_trusted_on_their_rate():
     RATE_FACTOR of 2^5, and the mesh was accepted with an estimate 20.3 times below the error
     (4.1e-9 against 8.4e-8 at t = 5/8); now it is refined to MIN_STEPS steps, and the estimate
     is honest."""
-    from integrallimits.validation import ManufacturedProblem
-
-    built = ManufacturedProblem(exact="1 - 1/2*exp(t/2) - exp(-t)",
-                                kernel="1/2*cos(t - s)*sin(y)", family="hammerstein",
-                                T=1.0).build()
-    tol = 1e-6
-    sol = solve_volterra(built.kernel, built.forcing, (0.0, 1.0), method="radau3", rtol=tol,
-                         atol=tol * built.scale)
-    assert sol.success, sol.message
-    actual = float(np.max(np.abs(sol.y - built.exact(sol.t))))
-    assert actual <= 10.0 * tol * built.scale
-    estimate = sol.stats["max_error_estimate"]
-    assert actual / 20 <= estimate <= 20 * actual, (actual, estimate, sol.t)
+    sol = _validated_at_1e_6("1 - 1/2*exp(t/2) - exp(-t)", "1/2*cos(t - s)*sin(y)", "radau3")
     assert len(sol.t) - 1 >= _adaptive.MIN_STEPS
     # the mesh that was accepted: its levels are not halvings
     drawn = np.array([0.0, 0.125, 0.25, 0.625, 1.0])
@@ -1507,19 +1513,7 @@ def test_a_few_steps_whose_coarser_levels_share_a_step_are_not_trusted_on_their_
     error.  The rate 14.2 (within RATE_FACTOR of 2^4) came from that and the mesh was accepted:
     an error of 1.05e-5 at t = 1 for an estimate of 2.99e-7 (35 times).  Now a mesh of fewer
     than MIN_STEPS steps is trusted on its rate only with a multiple of 4 steps."""
-    from integrallimits.validation import ManufacturedProblem
-
-    built = ManufacturedProblem(exact="1 - 1/2*t + cos(t) - cos(2*t)",
-                                kernel="1/2*cos(t - s)*y**2", family="hammerstein",
-                                T=1.0).build()
-    tol = 1e-6
-    sol = solve_volterra(built.kernel, built.forcing, (0.0, 1.0), method="rk4", rtol=tol,
-                         atol=tol * built.scale)
-    assert sol.success, sol.message
-    actual = float(np.max(np.abs(sol.y - built.exact(sol.t))))
-    assert actual <= 10.0 * tol * built.scale
-    estimate = sol.stats["max_error_estimate"]
-    assert actual / 20 <= estimate <= 20 * actual, (actual, estimate, sol.t)
+    _validated_at_1e_6("1 - 1/2*t + cos(t) - cos(2*t)", "1/2*cos(t - s)*y**2", "rk4")
     drawn = np.array([0.0, 0.098, 0.196, 0.295, 0.395, 0.697, 1.0])
     assert not _adaptive._halvings(drawn, 4)
 
