@@ -322,6 +322,23 @@ def test_the_blow_up_time_is_extrapolated_with_an_error_bound():
     assert "the blow-up time is" not in sol.message
 
 
+@pytest.mark.parametrize("method", ["rk4", "gauss2", "gregory4"])
+def test_a_blow_up_left_of_zero_is_located_as_the_same_one_shifted(method):
+    """y = 1 + int_{t0}^t y^2 blows up at t0 + 1.  On an interval left of 0 the fit of the blow-up
+    law raised ``ValueError: math domain error`` (its first bracket, t + 4 np.spacing(t), fell
+    before t for t < 0): every blow-up there, with every method, was an exception instead of a
+    failed solve.  The failure is now that of the interval shifted right, t* to the same bound."""
+    found = []
+    for t0 in (-12.0, 10.0):
+        sol = solve_volterra(lambda t, s, y: y * y, lambda t: 1.0, (t0, t0 + 2.0), method=method,
+                             rtol=1e-6, atol=1e-9)
+        assert not sol.success and sol.stats["failure"] == "blow-up"
+        t_star, error = sol.stats["blow_up_time"], sol.stats["blow_up_time_error"]
+        assert abs(t_star - (t0 + 1.0)) <= error < 1e-3
+        found.append(t_star - t0)
+    assert found[0] == pytest.approx(found[1], rel=0.0, abs=1e-8)
+
+
 @pytest.mark.parametrize("method, t_star, alpha, tol", [
     ("radau3", 1.0, 1.0, 1e-8), ("gauss2", 1.0, 1.0, 1e-6), ("gauss3", 0.25, 0.5, 1e-8)])
 def test_a_vide_blow_up_gives_its_time_to_the_tolerance(method, t_star, alpha, tol):
