@@ -8,7 +8,7 @@ import re
 import numpy as np
 import pytest
 
-from integrallimits import METHODS, solve_vide, solve_volterra
+from integrallimits import METHODS, SolverError, solve_vide, solve_volterra
 from integrallimits.studies.error_control import PROBLEMS, tan_problem
 from integrallimits.volterra import _adaptive, _estimate, _outcome
 
@@ -1573,3 +1573,46 @@ def test_gregory8_on_tan_has_an_honest_estimate_at_a_loose_tolerance():
     estimate = sol.stats["max_error_estimate"]
     assert actual / 2 <= estimate <= 2 * actual, (actual, estimate)
     assert sol.stats["estimate_order"] < 8
+
+
+def _square_problem(t0):
+    """y = e^-t, K = e^(s-t) y^2 on an interval from t0: g = e^-t (1 - e^-t0 + e^-t)."""
+    return (lambda t, s, y: np.exp(s - t) * y * y,
+            lambda t: np.exp(-t) * (1.0 - np.exp(-t0) + np.exp(-t)), lambda t: np.exp(-t))
+
+
+@pytest.mark.parametrize("method", ["gregory4", "gregory6"])
+def test_a_direct_rule_s_values_at_t_eval_meet_the_tolerance(method):
+    """A direct rule's solve to a tolerance met it at the mesh points, and its values at
+    ``t_eval`` between them, which interpolate y - g with a polynomial of the method's order,
+    were 31 (gregory4) and 48 (gregory6) times atol + rtol |y| off, reported a success (their
+    own estimates said 30 and 42 times).  The solve now refines until the interpolation's
+    estimate meets the tolerance at ``t_eval`` too."""
+    K, g, exact = _square_problem(2.0)
+    points = np.linspace(2.0, 3.0, 1001)
+    rtol, atol = 1e-9, 1e-12
+    sol = solve_volterra(K, g, (2.0, 3.0), method=method, rtol=rtol, atol=atol, t_eval=points)
+    assert sol.success
+    tol = atol + rtol * np.abs(exact(points))
+    assert np.max(np.abs(sol.y - exact(points)) / tol) < 2.0
+    assert np.max(sol.error_estimate / tol) < 2.0
+    (n0, ratio0), (n1, ratio1) = sol.stats["t_eval_checks"]
+    assert ratio0 > 10.0 and ratio1 <= 1.0 and n1 == len(sol.mesh) - 1 > n0
+    # without t_eval the mesh is the first one (the mesh values meet the tolerance there)
+    plain = solve_volterra(K, g, (2.0, 3.0), method=method, rtol=rtol, atol=atol)
+    assert plain.success and len(plain.mesh) - 1 == n0 and "t_eval_checks" not in plain.stats
+
+
+def test_a_direct_rule_that_cannot_meet_the_tolerance_at_t_eval_says_so(monkeypatch):
+    """Where the refinement does not bring the interpolation within the tolerance (here: one
+    check allowed), the solve is a failure saying so, not a success."""
+    from integrallimits.volterra import _solve
+    monkeypatch.setattr(_solve, "MEET_AT_TRIES", 1)
+    K, g, exact = _square_problem(2.0)
+    sol = solve_volterra(K, g, (2.0, 3.0), method="gregory4", rtol=1e-9, atol=1e-12,
+                         t_eval=np.linspace(2.0, 3.0, 101))
+    assert not sol.success and sol.stats["failure"] == "tolerance"
+    assert "not between them at t_eval" in sol.message
+    with pytest.raises(SolverError, match="not between them at t_eval"):
+        solve_volterra(K, g, (2.0, 3.0), method="gregory4", rtol=1e-9, atol=1e-12,
+                       t_eval=np.linspace(2.0, 3.0, 101), raise_on_failure=True)
