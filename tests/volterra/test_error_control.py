@@ -1616,3 +1616,14 @@ def test_a_direct_rule_that_cannot_meet_the_tolerance_at_t_eval_says_so(monkeypa
     with pytest.raises(SolverError, match="not between them at t_eval"):
         solve_volterra(K, g, (2.0, 3.0), method="gregory4", rtol=1e-9, atol=1e-12,
                        t_eval=np.linspace(2.0, 3.0, 101), raise_on_failure=True)
+
+
+def test_a_step_collapse_at_the_first_step_gives_the_size_there():
+    """gauss2 on a rotation whose components have sizes 1e-6 and 1e6, at rtol 1e-4, atol 1e-7:
+    the controlled pass collapses at t0 (a failure, left as it is: radau2, gauss3 and rk4
+    reach the end), and its message said "at |y| = nan"; it gives |y(t0)| now."""
+    sol = solve_volterra(lambda t, s, y: (-1e-12 * y[1], 1e12 * y[0]),
+                         lambda t: np.array([1e-6, 0.0]), (0.0, 5.0), method="gauss2",
+                         rtol=1e-4, atol=1e-7)
+    assert not sol.success and sol.stats["failure"] == "step-collapse"
+    assert "at |y| = 1e-06," in sol.message and "nan" not in sol.message
