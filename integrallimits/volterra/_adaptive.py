@@ -954,7 +954,9 @@ def _failed_pass(t, Y, failure, kernel_failure, h_floor, max_steps, run, p, meth
     ``store.stiff`` of a pass stopped as stiff)."""
     n = len(t) - 1
     t_fail = float(t[-1])
-    size = float(np.max(np.abs(Y[-1]))) if n else float("nan")
+    # (y(t0) where the first step failed: "at |y| = nan" said nothing, gauss2 on a rotation
+    # with components of sizes 1e-6 and 1e6 at rtol 1e-4)
+    size = float(np.max(np.abs(Y[-1]))) if len(Y) else float("nan")
     if failure == "kernel":
         message, info["failure"] = kernel_failure
     elif failure == "stiff":

@@ -249,7 +249,9 @@ def blow_up_time(t, Y, estimate):
         def f(tau):                   # (u_a - u_b)(lc - lb) - (u_b - u_c)(lb - la), u = log(tau - t)
             return ((math.log(tau - ta) - math.log(tau - tb)) * (lc - lb)
                     - (math.log(tau - tb) - math.log(tau - tc)) * (lb - la))
-        lo, hi = tc + 1e-300 + 4 * np.spacing(tc), tc + 4.0 * (tc - ta)
+        # (math.ulp: np.spacing of a negative time is negative, which put lo before tc and
+        # log(lo - tc) out of its domain on an interval left of 0)
+        lo, hi = tc + 1e-300 + 4 * math.ulp(tc), tc + 4.0 * (tc - ta)
         if not (tb > ta and lc > lb > la) or f(lo) >= 0.0 or f(hi) <= 0.0:
             return None               # not growing faster than exponentially: no finite t*
         for _ in range(200):          # bisection to the resolution of t

@@ -8,7 +8,7 @@ import re
 import numpy as np
 import pytest
 
-from integrallimits import METHODS, solve_vide, solve_volterra
+from integrallimits import METHODS, SolverError, solve_vide, solve_volterra
 from integrallimits.studies.error_control import PROBLEMS, tan_problem
 from integrallimits.volterra import _adaptive, _estimate, _outcome
 
@@ -320,6 +320,23 @@ def test_the_blow_up_time_is_extrapolated_with_an_error_bound():
     assert sol.stats["blow_up_time"] == sol.t_failure
     assert abs(sol.t_failure - 1.0) <= sol.stats["blow_up_time_error"]
     assert "the blow-up time is" not in sol.message
+
+
+@pytest.mark.parametrize("method", ["rk4", "gauss2", "gregory4"])
+def test_a_blow_up_left_of_zero_is_located_as_the_same_one_shifted(method):
+    """y = 1 + int_{t0}^t y^2 blows up at t0 + 1.  On an interval left of 0 the fit of the blow-up
+    law raised ``ValueError: math domain error`` (its first bracket, t + 4 np.spacing(t), fell
+    before t for t < 0): every blow-up there, with every method, was an exception instead of a
+    failed solve.  The failure is now that of the interval shifted right, t* to the same bound."""
+    found = []
+    for t0 in (-12.0, 10.0):
+        sol = solve_volterra(lambda t, s, y: y * y, lambda t: 1.0, (t0, t0 + 2.0), method=method,
+                             rtol=1e-6, atol=1e-9)
+        assert not sol.success and sol.stats["failure"] == "blow-up"
+        t_star, error = sol.stats["blow_up_time"], sol.stats["blow_up_time_error"]
+        assert abs(t_star - (t0 + 1.0)) <= error < 1e-3
+        found.append(t_star - t0)
+    assert found[0] == pytest.approx(found[1], rel=0.0, abs=1e-8)
 
 
 @pytest.mark.parametrize("method, t_star, alpha, tol", [
@@ -1575,3 +1592,57 @@ def test_gregory8_on_tan_has_an_honest_estimate_at_a_loose_tolerance():
     estimate = sol.stats["max_error_estimate"]
     assert actual / 2 <= estimate <= 2 * actual, (actual, estimate)
     assert sol.stats["estimate_order"] < 8
+
+
+def _square_problem(t0):
+    """y = e^-t, K = e^(s-t) y^2 on an interval from t0: g = e^-t (1 - e^-t0 + e^-t)."""
+    return (lambda t, s, y: np.exp(s - t) * y * y,
+            lambda t: np.exp(-t) * (1.0 - np.exp(-t0) + np.exp(-t)), lambda t: np.exp(-t))
+
+
+@pytest.mark.parametrize("method", ["gregory4", "gregory6"])
+def test_a_direct_rule_s_values_at_t_eval_meet_the_tolerance(method):
+    """A direct rule's solve to a tolerance met it at the mesh points, and its values at
+    ``t_eval`` between them, which interpolate y - g with a polynomial of the method's order,
+    were 31 (gregory4) and 48 (gregory6) times atol + rtol |y| off, reported a success (their
+    own estimates said 30 and 42 times).  The solve now refines until the interpolation's
+    estimate meets the tolerance at ``t_eval`` too."""
+    K, g, exact = _square_problem(2.0)
+    points = np.linspace(2.0, 3.0, 1001)
+    rtol, atol = 1e-9, 1e-12
+    sol = solve_volterra(K, g, (2.0, 3.0), method=method, rtol=rtol, atol=atol, t_eval=points)
+    assert sol.success
+    tol = atol + rtol * np.abs(exact(points))
+    assert np.max(np.abs(sol.y - exact(points)) / tol) < 2.0
+    assert np.max(sol.error_estimate / tol) < 2.0
+    (n0, ratio0), (n1, ratio1) = sol.stats["t_eval_checks"]
+    assert ratio0 > 10.0 and ratio1 <= 1.0 and n1 == len(sol.mesh) - 1 > n0
+    # without t_eval the mesh is the first one (the mesh values meet the tolerance there)
+    plain = solve_volterra(K, g, (2.0, 3.0), method=method, rtol=rtol, atol=atol)
+    assert plain.success and len(plain.mesh) - 1 == n0 and "t_eval_checks" not in plain.stats
+
+
+def test_a_direct_rule_that_cannot_meet_the_tolerance_at_t_eval_says_so(monkeypatch):
+    """Where the refinement does not bring the interpolation within the tolerance (here: one
+    check allowed), the solve is a failure saying so, not a success."""
+    from integrallimits.volterra import _solve
+    monkeypatch.setattr(_solve, "MEET_AT_TRIES", 1)
+    K, g, exact = _square_problem(2.0)
+    sol = solve_volterra(K, g, (2.0, 3.0), method="gregory4", rtol=1e-9, atol=1e-12,
+                         t_eval=np.linspace(2.0, 3.0, 101))
+    assert not sol.success and sol.stats["failure"] == "tolerance"
+    assert "not between them at t_eval" in sol.message
+    with pytest.raises(SolverError, match="not between them at t_eval"):
+        solve_volterra(K, g, (2.0, 3.0), method="gregory4", rtol=1e-9, atol=1e-12,
+                       t_eval=np.linspace(2.0, 3.0, 101), raise_on_failure=True)
+
+
+def test_a_step_collapse_at_the_first_step_gives_the_size_there():
+    """gauss2 on a rotation whose components have sizes 1e-6 and 1e6, at rtol 1e-4, atol 1e-7:
+    the controlled pass collapses at t0 (a failure, left as it is: radau2, gauss3 and rk4
+    reach the end), and its message said "at |y| = nan"; it gives |y(t0)| now."""
+    sol = solve_volterra(lambda t, s, y: (-1e-12 * y[1], 1e12 * y[0]),
+                         lambda t: np.array([1e-6, 0.0]), (0.0, 5.0), method="gauss2",
+                         rtol=1e-4, atol=1e-7)
+    assert not sol.success and sol.stats["failure"] == "step-collapse"
+    assert "at |y| = 1e-06," in sol.message and "nan" not in sol.message
