@@ -390,11 +390,14 @@ def solve_uniform_to_tolerance(run, t0, T, *, method, scalar, stats, rtol, atol,
                 ratio = float(np.max(over_tolerance(comp.estimate,
                                                     tolerance_of(first.Y, rtol, atol))))
                 if ratio <= 1.0 and quarters and comp.rate is None:
-                    # (an accepted mesh only: one the order p rejects is refined anyway)
-                    total += _third_level_rate(run, t, first.Y, comp, p, method.min_steps,
-                                               solved if grading == 1.0 else None)
-                    ratio = float(np.max(over_tolerance(comp.estimate,
-                                                        tolerance_of(first.Y, rtol, atol))))
+                    # (an accepted mesh only: one the order p rejects is refined anyway; and
+                    # one that the order 1, the least the rate can give, accepts too is
+                    # accepted whatever the rate: see ORDER_ONE_MEETS)
+                    if ratio * (2.0 ** p - 1.0) > 1.0:
+                        total += _third_level_rate(run, t, first.Y, comp, p, method.min_steps,
+                                                   solved if grading == 1.0 else None)
+                        ratio = float(np.max(over_tolerance(comp.estimate,
+                                                            tolerance_of(first.Y, rtol, atol))))
                 elif method.uniform_only and comp.rate is None:
                     bar = min(1.0, PROPORTIONAL / (2.0 ** p - 1.0))
                     if bar < ratio <= 1.0 and grading == 1.0 and (
