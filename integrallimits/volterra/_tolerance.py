@@ -390,16 +390,11 @@ def solve_uniform_to_tolerance(run, t0, T, *, method, scalar, stats, rtol, atol,
                 ratio = float(np.max(over_tolerance(comp.estimate,
                                                     tolerance_of(first.Y, rtol, atol))))
                 if ratio <= 1.0 and quarters and comp.rate is None:
-                    # (an accepted mesh only: one the order p rejects is refined anyway; and
-                    # none whose estimate with the order 1, the least the rate can give, meets
-                    # the tolerance too: the rate cannot reject it.  gregory8 on exp-square at
-                    # 1e-9: 16 steps at 2.3e-4 times it, the rate's 12 steps 605 of 2132
-                    # evaluations, 4.14 -> 2.97 times the best uniform mesh's)
-                    if ratio * (2.0 ** p - 1.0) > 1.0:
-                        total += _third_level_rate(run, t, first.Y, comp, p, method.min_steps,
-                                                   solved if grading == 1.0 else None)
-                        ratio = float(np.max(over_tolerance(comp.estimate,
-                                                            tolerance_of(first.Y, rtol, atol))))
+                    # (an accepted mesh only: one the order p rejects is refined anyway)
+                    total += _third_level_rate(run, t, first.Y, comp, p, method.min_steps,
+                                               solved if grading == 1.0 else None)
+                    ratio = float(np.max(over_tolerance(comp.estimate,
+                                                        tolerance_of(first.Y, rtol, atol))))
                 elif method.uniform_only and comp.rate is None:
                     bar = min(1.0, PROPORTIONAL / (2.0 ** p - 1.0))
                     if bar < ratio <= 1.0 and grading == 1.0 and (
@@ -641,9 +636,7 @@ def _third_level_rate(run, t, Y, comp, p, min_steps, previous=None):
     companion's) the ratio of the differences gives the order q (:func:`_rate_order`), and
     where 2^q is below 2^p / RATE_FACTOR the estimate takes it (at least 1), as the estimate
     does with a rate it measures; ``comp`` is changed in place (``rate`` = 2^q).  Returns the
-    kernel evaluations.  (The estimate so raised is at most 2^p - 1 times the one with p:
-    :func:`solve_uniform_to_tolerance` accepts a mesh whose estimate times that meets the
-    tolerance without this solve, the estimate with p kept.)
+    kernel evaluations.
 
     Without it the estimate assumed the order p where the solutions need not converge at it
     (gregory6 on a vector problem, ``integrallimits validate --seed 7``: errors 7.6e-5,
