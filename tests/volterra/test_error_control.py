@@ -93,6 +93,9 @@ def test_the_bound_is_not_used_where_it_would_be_dishonest():
     ("inverse", "gregory8", 1e-9, 4.0),  # the earlier attempt is the third level (base: 4.46)
     ("inverse", "gregory8", 1e-12, 4.0),  # the rate's mesh is the first attempt's (4.01)
     ("vector", "gauss4", 1e-6, 4.0),     # the kernel's sweeps share the steps' ends (4.01)
+    ("exp-square", "gregory8", 1e-3, 4.0),   # Newton at 1e-3 of the tolerance (4.14)
+    ("affine", "gregory8", 1e-6, 4.0),       # (4.10)
+    ("affine", "gregory4", 1e-3, 4.0),       # Newton at 1e-3 of the tolerance (4.09)
 ])
 def test_the_work_stays_within_the_goal_of_the_best_uniform_mesh(problem, method, tol, goal):
     from integrallimits.studies.error_control import _oracle, _problem
@@ -105,6 +108,24 @@ def test_the_work_stays_within_the_goal_of_the_best_uniform_mesh(problem, method
     assert actual / 20 <= sol.stats["max_error_estimate"] <= 20 * actual
     _, oracle_nfev = _oracle(prob, method, tol, 4096)
     assert sol.nfev < goal * oracle_nfev, sol.nfev / oracle_nfev
+
+
+@pytest.mark.parametrize("problem, method", [("exp-square", "gregory8"),
+                                             ("inverse", "gregory4"), ("affine", "gregory8")])
+def test_a_direct_rule_s_refinement_stops_newton_at_a_share_of_the_tolerance(problem, method):
+    """The solves of a direct rule's uniform refinement to rtol = atol = 1e-3 stop Newton at
+    1e-3 of the tolerance, as the adaptive driver's solves do: the answer takes fewer Newton
+    iterations than the same mesh solved with ``newton_tol`` (1e-12), and its values differ
+    from that solve's by far less than the tolerance."""
+    prob, tol = PROBLEMS[problem], 1e-3
+    sol = solve_volterra(prob.kernel, prob.forcing, prob.t_span, method=method, rtol=tol,
+                         atol=tol)
+    assert sol.success
+    n = len(sol.t) - 1
+    fixed = solve_volterra(prob.kernel, prob.forcing, prob.t_span, n, method=method,
+                           error_estimate=False)
+    assert sol.stats["newton_iterations"] < fixed.stats["newton_iterations"]
+    assert np.max(np.abs(sol.y - fixed.y) / (1.0 + np.abs(fixed.y))) < 1e-3 * tol
 
 
 def test_a_direct_rule_between_its_bar_and_the_tolerance_measures_its_rate():
