@@ -73,6 +73,27 @@ def test_forcing_without_closed_form_uses_mpmath_to_rounding():
     assert np.allclose(built.exact(np.array([0.0, 1.0])), [1.0, 1.5])
 
 
+def test_a_closed_form_that_cancels_in_floats_is_replaced_by_mpmath():
+    """y = 1 - t^3, K = cos(t - s) y^3 / 8: the closed form of g holds terms such as
+    362880 (cos t - 1) that cancel, and its float evaluation erred by 7e-12; radau3's errors
+    stopped there (1.1e-11 to 1.5e-11 from N = 64 to 512: an observed order of 0, a false
+    failure of ``integrallimits validate --seed 3``).  The problem now takes the mpmath
+    forcing, within 1e-14 of g at 30 digits, and radau3 shows its order 5."""
+    import mpmath
+
+    p = ManufacturedProblem(exact="1 - t**3", kernel="1/2*cos(t - s)*y**3/4",
+                            family="hammerstein")
+    built = p.build()
+    assert built.forcing_source == "mpmath"
+    x = 0.0531
+    with mpmath.workdps(30):
+        want = (1 - mpmath.mpf(x) ** 3) - mpmath.quad(
+            lambda u: mpmath.cos(x - u) * (1 - u ** 3) ** 3 / 8, [0, x])
+    assert abs(built.forcing(x) - float(want)) < 1e-14
+    c = check_method("radau3", p)
+    assert c.passed and abs(c.observed_order - 5.0) < 0.3, c.summary()
+
+
 def test_vector_problem_and_json_round_trip():
     p = ManufacturedProblem(exact=["1 + t", "cos(t)"], kernel=["exp(s - t)*y1", "y0*y1/2"],
                             family="vector")
