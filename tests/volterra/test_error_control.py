@@ -1556,6 +1556,17 @@ def test_a_few_steps_whose_coarser_levels_share_a_step_are_not_trusted_on_their_
     assert not _adaptive._halvings(drawn, 4)
 
 
+def test_a_few_steps_that_converge_faster_than_the_order_are_not_trusted_on_that_rate():
+    """radau3 on y = 1 - t/2 - t^3 (K = -cos(t - s y), from ``integrallimits validate --seed
+    3``) at rtol 1e-6: the uniform try's levels of 1, 2 and 4 steps have the errors 5.4e-3,
+    3.2e-5 and 1.05e-5 (the middle one small by chance), their differences fell at 126,
+    within RATE_FACTOR of 2^5, and 4 steps were accepted with an error 10.5 times the
+    tolerance and 10.8 times the estimate.  A rate above FASTER 2^p is not the method's where
+    K reads t (an ODE's collocation superconverges: the study's inverse rows keep theirs)."""
+    sol = _validated_at_1e_6("1 - 1/2*t - t**3", "-cos(t - s*y)", "radau3")
+    assert len(sol.t) - 1 > _adaptive.FEWEST_STEPS
+
+
 def test_a_direct_rule_on_a_few_uniform_steps_does_not_assume_its_order():
     """gregory6 on a vector problem (``integrallimits validate --seed 7``): the errors on 5, 10
     and 20 steps are 7.6e-5, 1.0e-5 and 2.1e-7, so that from 5 to 10 the solutions converge
