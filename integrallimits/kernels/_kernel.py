@@ -224,6 +224,27 @@ def size_floor(m):
     return 1.0 if k >= 0 else 2.0 ** k
 
 
+@jit
+def fd_floor(y0):
+    """The size of the solution for Newton's method, from its start ``y0`` = y(t0) = g(t0) (a
+    row, (d,)): the power of 2 nearest the largest |y0_k| where that is below 1, else 1 (the
+    usual absolute floor; also where y0 = 0, which gives no size).  A power of 2, so that a
+    problem scaled by 2^k is solved as the problem itself, and a size within rounding of 1
+    (g(0) = 1 - 1 ulp) keeps the floor 1.  The forward-difference steps are
+    sqrt(eps) max(|y_b|, floor) and Newton stops at updates below newton_tol max(floor, |y|).
+
+    With the floor 1, a problem of size 1e-30 had a step 1e22 times y (for a kernel nonlinear
+    at that scale, y^2 / 1e-30, the Jacobian came out as 1.5e22 instead of 2) and every
+    update passed the test: Newton's updates were nothing, and solves to a tolerance were
+    successes with errors of 50%.  (Not the size of the value at hand: a value passing near 0
+    would get a step below the rounding of K.)"""
+    m = 0.0
+    for k in range(y0.shape[0]):
+        a = abs(y0[k])
+        m = a if a > m else m
+    return size_floor(m)
+
+
 class KernelCompilationError(TypeError):
     """A user function could not be compiled with Numba."""
 
@@ -273,12 +294,7 @@ def make_vjp(function, jacobian_function=None):
             f0 = np.empty(d)
             f1 = np.empty(d)
             function(t, s, Y, j, theta, f0)
-            # the floor of the steps: the size of y(t0) = Y[0] where below 1, as the
-            # solvers' Jacobians (volterra._loops.fd_floor)
-            floor = 0.0
-            for k in range(d):
-                floor = max(floor, abs(Y[0, k]))
-            floor = size_floor(floor)
+            floor = fd_floor(Y[0])     # (the size of y(t0) = Y[0], as the solvers' Jacobians)
             for b in range(d):
                 yb = Y[j, b]
                 step = 1.4901161193847656e-08 * max(floor, abs(yb))

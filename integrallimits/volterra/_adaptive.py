@@ -1110,7 +1110,7 @@ def _global_check(run, t, Y, p, rtol, atol, explore, superconverging=False):
         if comp.first_bad is None else math.inf
     trusted = ratio <= 1.0 and n >= MIN_STEPS
     if ratio <= 1.0 and FEWEST_STEPS <= n < MIN_STEPS and _halvings(t, p):
-        fast = not superconverging and _faster_than_rate(comp, p, bound=False)
+        fast = not superconverging and _falls_faster(comp, p)
         trusted = _converges_at_rate(comp, p) and not fast
         if not trusted and _faster_than_rate(comp, p):
             bound = dataclasses.replace(comp, estimate=comp.estimate * (2.0 ** comp.order - 1.0),
@@ -1155,18 +1155,22 @@ def _halvings(t, p):
 FASTER = 2.0
 
 
-def _faster_than_rate(comp, p, bound=True):
-    """Whether the differences on N/4, N/2 and N steps fell clearly faster than 2^p (by FASTER)
-    and, with ``bound``, for an
+def _falls_faster(comp, p):
+    """Whether the differences on N/4, N/2 and N steps fell faster than FASTER 2^p."""
+    rate = comp.rate
+    return rate is not None and math.isfinite(rate) and rate > 2.0 ** p * FASTER
+
+
+def _faster_than_rate(comp, p):
+    """Whether the differences on N/4, N/2 and N steps fell clearly faster than 2^p
+    (:func:`_falls_faster`), for an
     order p whose Richardson denominator 2^p - 1 is within the factor HONEST: the mesh is then
     accepted on the bound |y_N - y| <= D1 = |y_N - y_N/2| (which holds when the error of y_N is
     at most half that of y_N/2) as its estimate, which is 2^p - 1 times the error where the
     solutions converge at their rate.  (rk4 on y = 1 - int y^2 with 4 steps: D2 / D1 = 766, the
     errors of 2 and 4 steps 2.9e-5 and 1.4e-5, D1 = 1.9e-5; Richardson's D1 / 15 was 11 times
     below the error.)"""
-    rate = comp.rate
-    fast = rate is not None and math.isfinite(rate) and rate > 2.0 ** p * FASTER
-    return fast and (not bound or (2.0 ** p - 1.0 <= HONEST and comp.order >= 1.0))
+    return _falls_faster(comp, p) and 2.0 ** p - 1.0 <= HONEST and comp.order >= 1.0
 
 
 def _profile_mesh(profile, p, rtol, atol, max_steps):

@@ -268,27 +268,38 @@ def worst_pair_factor(t, order):
     return _pair_ratio(t, order, np.max)
 
 
+def _pair_terms(t, order):
+    """(a^(p+1) + b^(p+1), (a + b)^(p+1) - a^(p+1) - b^(p+1)) for each pair of steps (a, b) of
+    ``t`` that the half-steps companion merges, the steps scaled by the largest of them: each
+    pair's own error and the difference that companion sees of it; None under 2 steps."""
+    h = np.diff(t)
+    n = len(h) // 2 * 2
+    if n < 2:
+        return None
+    p1 = order + 1.0
+    h = h / np.max(h[:n])
+    a, b = h[0:n:2], h[1:n:2]
+    fine = a ** p1 + b ** p1
+    return fine, (a + b) ** p1 - fine
+
+
 def _pair_ratio(t, order, reduce, skip=None):
     """(2^p - 1) ``reduce``(a^(p+1) + b^(p+1)) / ``reduce``((a + b)^(p+1) - a^(p+1) - b^(p+1))
     over the pairs of steps (a, b) of ``t`` that the half-steps companion merges
     (:func:`pair_factor`: the sum, :func:`worst_pair_factor`: the largest), but the pairs of
     the steps ``skip`` (:func:`hiding_steps`) in the numerator: their error is estimated
     otherwise (:func:`local_refined_check`), the companion's difference still sees them."""
-    h = np.diff(t)
-    n = len(h) // 2 * 2
-    if n < 2:
+    terms = _pair_terms(t, order)
+    if terms is None:
         return 1.0
-    p1 = order + 1.0
-    h = h / np.max(h[:n])
-    a, b = h[0:n:2], h[1:n:2]
-    fine = a ** p1 + b ** p1
-    seen = float(reduce((a + b) ** p1 - fine))
+    fine, seen = terms
+    seen = float(reduce(seen))
     if not seen > 0.0:
         return math.inf
     if skip is not None and len(skip):
         # (the error of the other pairs against the difference the companion sees of all)
-        kept = np.ones(n // 2, dtype=bool)
-        kept[skip[skip < n] // 2] = False
+        kept = np.ones(len(fine), dtype=bool)
+        kept[skip[skip < 2 * len(fine)] // 2] = False
         fine = fine[kept]
         if not fine.size:
             return 1.0
@@ -361,17 +372,13 @@ def hiding_steps(t, order):
     """The steps (indices into ``np.diff(t)``) of the pairs that the half-steps companion merges
     whose own error is at least WORST_PAIR_MAX times the largest error that companion sees of
     any pair (:func:`worst_pair_factor`, pair by pair): both steps of each such pair."""
-    h = np.diff(t)
-    n = len(h) // 2 * 2
-    if n < 2:
+    terms = _pair_terms(t, order)
+    if terms is None:
         return np.zeros(0, dtype=np.intp)
-    p1 = order + 1.0
-    h = h / np.max(h[:n])
-    a, b = h[0:n:2], h[1:n:2]
-    fine = a ** p1 + b ** p1
-    seen = float(np.max((a + b) ** p1 - fine))
+    fine, seen = terms
+    seen = float(np.max(seen))
     if not seen > 0.0:
-        pairs = np.arange(n // 2)
+        pairs = np.arange(len(fine))
     else:
         pairs = np.flatnonzero(fine * _two_to_minus_one(order) >= WORST_PAIR_MAX * seen)
     return np.sort(np.concatenate([2 * pairs, 2 * pairs + 1])).astype(np.intp)

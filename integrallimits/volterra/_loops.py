@@ -24,7 +24,7 @@ from .._numba import njit
 from .._numba import JIT_OPTIONS, optimise_for_size, types
 from .._linalg import solve_inplace
 from ..kernels._kernel import (BlockSumFunction, ParamJacobianFunction, ParamKernelFunction,
-                               function_at, size_floor)
+                               fd_floor, function_at, size_floor)
 from ..kernels._structured import LAG_SIGNATURE
 from ._interrupt import register
 from ._fft import (LOCAL_BLOCK, add_block, add_local, add_sources, block_workspace,
@@ -79,27 +79,6 @@ def _all_finite(x):
         if not np.isfinite(v):
             return False
     return True
-
-
-@njit(cache=True, nogil=True, error_model="numpy")
-def fd_floor(y0):
-    """The size of the solution for Newton's method, from its start ``y0`` = y(t0) = g(t0) (a
-    row, (d,)): the power of 2 nearest the largest |y0_k| where that is below 1, else 1 (the
-    usual absolute floor; also where y0 = 0, which gives no size).  A power of 2, so that a
-    problem scaled by 2^k is solved as the problem itself, and a size within rounding of 1
-    (g(0) = 1 - 1 ulp) keeps the floor 1.  The forward-difference steps are
-    sqrt(eps) max(|y_b|, floor) and Newton stops at updates below newton_tol max(floor, |y|).
-
-    With the floor 1, a problem of size 1e-30 had a step 1e22 times y (for a kernel nonlinear
-    at that scale, y^2 / 1e-30, the Jacobian came out as 1.5e22 instead of 2) and every
-    update passed the test: Newton's updates were nothing, and solves to a tolerance were
-    successes with errors of 50%.  (Not the size of the value at hand: a value passing near 0
-    would get a step below the rounding of K.)"""
-    m = 0.0
-    for k in range(y0.shape[0]):
-        a = abs(y0[k])
-        m = a if a > m else m
-    return size_floor(m)
 
 
 def start_floor(y0):

@@ -464,8 +464,9 @@ def _meeting_tolerance_at(sol, t_eval, tolerance, g_vec, resolve, n_max):
         sol.attach(forcing=g_vec)
         P = inside.shape[0]
         interp = np.asarray(sol._interpolation_error(inside), dtype=float).reshape(P, -1)
-        ratio = float(np.max(over_tolerance(
-            interp, tolerance_of(np.asarray(sol(inside)).reshape(P, -1), rtol, atol))))
+        over = over_tolerance(interp, tolerance_of(np.asarray(sol(inside)).reshape(P, -1),
+                                                   rtol, atol))
+        ratio = float(np.max(over))
         n = mesh.shape[0] - 1
         checks.append((n, ratio))
         if not ratio > MEET_AT_RATIO:
@@ -473,8 +474,7 @@ def _meeting_tolerance_at(sol, t_eval, tolerance, g_vec, resolve, n_max):
         order = max(2, int(np.ceil(sol.order)))
         n_new = _predict(n, ratio, order, n_max)
         if n_new <= n or len(checks) == MEET_AT_TRIES:
-            where = float(inside[int(np.argmax(np.max(over_tolerance(interp, tolerance_of(
-                np.asarray(sol(inside)).reshape(P, -1), rtol, atol)), axis=1)))])
+            where = float(inside[int(np.argmax(np.max(over, axis=1)))])
             why = (f"more than {n_max} steps would be needed" if n_new <= n
                    else f"{len(checks)} refinements did not reach it")
             sol.status = FAILED

@@ -1075,8 +1075,7 @@ def fd_steps(y0, start=None):
     An absolute step of 1.5e-8 at y ~ 1e-30 with a kernel nonlinear at that scale
     (y^2 / 1e-30) made the stiffness probe see a growth of 1e22 (a false "grows 2.33e+20
     e-folds a step" refusal of a solve on 32 steps)."""
-    floor = _loops.size_floor.py_func(max((abs(v) for v in (y0 if start is None else start)),
-                                          default=0.0))
+    floor = _loops.start_floor(y0 if start is None else start)
     return [1.4901161193847656e-08 * max(floor, abs(v)) for v in y0]
 
 
