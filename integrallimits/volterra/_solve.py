@@ -14,7 +14,7 @@ from ._methods import METHODS, VolterraMethod, tolerance_method
 from ._outcome import (FAILED, Run, companion, run_guarded, solve_on_mesh,
                        with_rounding_floor, with_settled_levels)
 from ._adaptive import _trial_newton_tol, solve_adaptive, with_rough_data
-from ._dense import substep_dense_output
+from ._dense import direct_dense_output, substep_dense_output
 from ._estimate import estimate_options, shifted_estimate
 from ._solution import Solution, SolverError, largest_estimate
 from ._tolerance import (RECTANGLE_LIMIT, check_tolerances, fit_tolerances,
@@ -224,6 +224,14 @@ def solve_volterra(K, g, t_span=None, n_steps=None, method=None, *, args=None, k
 
     if error_estimate is None:
         error_estimate = kind != "network"
+
+    def with_dense(sol):
+        """``sol``, a direct rule's solve, with its dense output (:mod:`._dense`): the equation
+        at the point, by the rule's weights and a partial step."""
+        if sol.mesh.shape[0] > max(1, meth.min_steps):     # (a starting block's rows)
+            sol.attach(dense=direct_dense_output(meth, kernel, g_vec, sol.mesh, sol._y2,
+                                                 tuple(args or ())))
+        return sol
     run = _runner(meth, kernel, g_vec, float(newton_tol), int(newton_maxiter), fast,
                   tuple(args or ()))
     estimated = meth
@@ -308,7 +316,8 @@ def solve_volterra(K, g, t_span=None, n_steps=None, method=None, *, args=None, k
 
         sol = tolerance_solve()
         if t_eval is not None and meth.family == "direct" and not singular:
-            sol = _meeting_tolerance_at(sol, t_eval, tolerance, g_vec, tolerance_solve, n_max)
+            sol = _meeting_tolerance_at(sol, t_eval, tolerance, with_dense, tolerance_solve,
+                                        n_max)
     else:
         sol = solve_on_mesh(run, t, method=estimated, scalar=kernel.scalar, stats=stats,
                             error_estimate=error_estimate, uniform=mesh is None,
@@ -351,7 +360,7 @@ def solve_volterra(K, g, t_span=None, n_steps=None, method=None, *, args=None, k
                                               float(newton_tol), int(newton_maxiter),
                                               tuple(args or ())))
     elif meth.family == "direct":
-        sol.attach(forcing=g_vec)
+        sol = with_dense(sol)
     sol.attach(t_eval=t_eval)
     if raise_on_failure and not sol.success:
         raise SolverError(sol.message)
@@ -414,7 +423,7 @@ def _with_rough_tolerance_data(sol, g_vec, kernel, meth, run, tolerance, singula
                     t_failure=float(checked.mesh[j]), error_estimate=est[:j])
 
 
-def _meeting_tolerance_at(sol, t_eval, tolerance, g_vec, resolve, n_max):
+def _meeting_tolerance_at(sol, t_eval, tolerance, with_dense, resolve, n_max):
     """``sol``, a direct rule's solve to the ``tolerance`` (rtol, atol), refined until its
     dense output also meets the tolerance at the ``t_eval`` points between mesh points.
 
@@ -440,8 +449,8 @@ def _meeting_tolerance_at(sol, t_eval, tolerance, g_vec, resolve, n_max):
         The times asked for.
     tolerance : (rtol, atol)
         Floats or arrays (d,).
-    g_vec : callable
-        The forcing of the solve (:func:`~integrallimits.kernels.as_forcing`).
+    with_dense : callable
+        ``with_dense(sol)``: the solve with its dense output (:mod:`._dense`).
     resolve : callable
         ``resolve(n)``: the solve to the tolerance on at least n uniform steps.
     n_max : int
@@ -461,9 +470,9 @@ def _meeting_tolerance_at(sol, t_eval, tolerance, g_vec, resolve, n_max):
         inside = points[(points > mesh[0]) & (points < mesh[-1])] if sol.success else points[:0]
         if not inside.size or mesh.shape[0] < 3:
             break
-        sol.attach(forcing=g_vec)
+        sol = with_dense(sol)
         P = inside.shape[0]
-        interp = np.asarray(sol._interpolation_error(inside), dtype=float).reshape(P, -1)
+        interp = np.asarray(sol._dense.error(inside), dtype=float).reshape(P, -1)
         over = over_tolerance(interp, tolerance_of(np.asarray(sol(inside)).reshape(P, -1),
                                                    rtol, atol))
         ratio = float(np.max(over))
