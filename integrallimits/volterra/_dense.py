@@ -106,7 +106,8 @@ def direct_dense_output(meth, kernel, g_vec, t, Y, args=()):
     (rule ``meth.rule``, uniform mesh ``t``, values ``Y``) by the equation: g, the rule's row
     over whole steps and the partial step by interpolatory quadrature on p + 1 mesh points
     (see the module docstring).  ``dense.error(points)``: the partial step's difference to the
-    one on p + 2 points (the rest of the error is that of the mesh values before the point)."""
+    one on p + 2 points (p on a mesh of p + 1; the rest of the error is that of the mesh values
+    before the point)."""
     start, left, right = meth._data
     N = len(t) - 1
     h = (t[-1] - t[0]) / N
@@ -146,10 +147,15 @@ def direct_dense_output(meth, kernel, g_vec, t, Y, args=()):
     def error(points):
         points, _, off = off_mesh(points)
         out = np.zeros((points.size, d))
-        if off.any() and N + 1 > int(meth.order) + 1:
+        q = min(int(meth.order) + 1, N + 1)
+        if off.any() and q > 1:
+            # (the rule on one point more; on a mesh of fewer points, on one point less: the
+            # windows are nested either way)
             x = np.ascontiguousarray(points[off])
-            rows, first, partial = window(x, int(meth.order) + 1)
-            rows, wide, more = window(x, int(meth.order) + 2)
+            rows, first, partial = window(x, q)
+            rows, wide, more = window(x, q + 1 if q < N + 1 else q - 1)
+            if more.shape[1] < partial.shape[1]:
+                first, wide, partial, more = wide, first, more, partial
             more[np.arange(x.size)[:, None], first[:, None] - wide[:, None]
                  + np.arange(partial.shape[1])[None, :]] -= partial
             out[off] = np.abs(evaluate(x, rows, wide, more, np.zeros((x.size, d)), False))

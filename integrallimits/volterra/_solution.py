@@ -114,7 +114,8 @@ class Solution:
     collocation the collocation polynomial of the step; for direct quadrature the equation
     itself, g at t plus the rule's weights over the whole steps and an interpolatory rule over
     the partial one (g is called again, with the values it read in the solve), which has the
-    accuracy of the mesh values; otherwise local Lagrange interpolation of the mesh values.  Array in, array out; a float in gives a float (or a
+    accuracy of the mesh values; otherwise local Lagrange interpolation of the mesh values.
+    Array in, array out; a float in gives a float (or a
     (d,) array) out.
     """
 
