@@ -134,14 +134,20 @@ def direct_dense_output(meth, kernel, g_vec, t, Y, args=()):
         at = np.clip(np.searchsorted(t, points), 0, N)
         return points, at, t[at] != points
 
+    last = []     # (the points and values of the last call: a check at t_eval, then t_eval)
+
     def dense(points):
         points, at, off = off_mesh(points)
+        if last and np.array_equal(last[0], points):
+            unchanged()
+            return last[1].copy()
         out = Y[at]                         # (at the mesh points the mesh values themselves)
         if off.any():
             x = np.ascontiguousarray(points[off])
             unchanged()
             G = np.ascontiguousarray(g_vec(x, keep=False))
             out[off] = evaluate(x, *window(x, int(meth.order) + 1), G, True)
+            last[:] = [points.copy(), out.copy()]
         return out
 
     def error(points):
