@@ -1008,7 +1008,6 @@ def _sample_lags(lag_at, theta, us, out):
         lag(us[i], theta, out[i])
 
 
-
 def _direct_dense(B_at, theta, points, rows, t, Y, start, left, right, history, first, partial,
                   G, out):
     """The dense output of direct quadrature: out[i] = G[i] + h (sum_j w_nj K(x, t_j, Y_j)
@@ -1047,6 +1046,7 @@ def _direct_dense(B_at, theta, points, rows, t, Y, start, left, right, history, 
         B(points[i], t, Y, 0, end, w, theta, acc)
         for k in range(Y.shape[1]):
             out[i, k] = G[i, k] + h * acc[k]
+
 
 # -- lazy compilation with fixed signatures --------------------------------------------------
 

@@ -227,8 +227,9 @@ def solve_volterra(K, g, t_span=None, n_steps=None, method=None, *, args=None, k
 
     def with_dense(sol):
         """``sol``, a direct rule's solve, with its dense output (:mod:`._dense`): the equation
-        at the point, by the rule's weights and a partial step."""
-        if sol.mesh.shape[0] > max(1, meth.min_steps):     # (a starting block's rows)
+        at the point, by the rule's weights and a partial step (kept where it has one: the
+        check at ``t_eval``'s, whose values ``t_eval`` takes)."""
+        if sol._dense is None and sol.mesh.shape[0] > max(1, meth.min_steps):   # (start rows)
             sol.attach(dense=direct_dense_output(meth, kernel, g_vec, sol.mesh, sol._y2,
                                                  tuple(args or ())))
         return sol
