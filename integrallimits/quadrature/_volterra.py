@@ -28,7 +28,7 @@ import numpy as np
 from ._exact import (binomial_difference, gregory_coefficients, lagrange_basis,
                      poly_integral, read_only)
 
-__all__ = ["VolterraRule", "volterra_rule", "VOLTERRA_RULES"]
+__all__ = ["VolterraRule", "volterra_rule", "VOLTERRA_RULES", "partial_step_weights"]
 
 
 @dataclass(frozen=True)
@@ -183,3 +183,17 @@ def volterra_rule(name: str) -> VolterraRule:
 
 #: Names of the Volterra rules, in order of increasing order.
 VOLTERRA_RULES = ("rectangle", "implicit-rectangle", "trapezoid", "gregory4", "gregory6", "gregory8")
+
+
+@lru_cache(maxsize=None)
+def partial_step_weights(n_nodes, first):
+    """The weights of a partial step, exact: int_0^theta f(u) du ~ sum_i a_i(theta) f(first + i)
+    (i < ``n_nodes``, nodes at the integers ``first`` ... ``first + n_nodes - 1``), the integral
+    of the interpolant, exact for polynomials of degree < ``n_nodes``.
+
+    a_i(theta) = sum_k c_ik theta^(k+1); returns the rows (c_i0, c_i1, ...) as Fractions (for
+    the dense output of direct quadrature between t_n and t_n+1: theta = (t - t_n) / h, the
+    nodes t_(n + first + i)).
+    """
+    basis = lagrange_basis(range(first, first + n_nodes))
+    return tuple(tuple(c / (k + 1) for k, c in enumerate(row)) for row in basis)

@@ -1043,6 +1043,46 @@ def _sample_lags(lag_at, theta, us, out):
         lag(us[i], theta, out[i])
 
 
+def _direct_dense(B_at, theta, points, rows, t, Y, start, left, right, history, first, partial,
+                  G, out):
+    """The dense output of direct quadrature: out[i] = G[i] + h (sum_j w_nj K(x, t_j, Y_j)
+    + sum_k partial[i, k] K(x, t_(first[i] + k), Y_(first[i] + k))), x = points[i] and
+    n = rows[i]: the rule's row n over [t0, t_n] (rows n < S of the starting block ``start``,
+    beyond w_nj = 1 + left[j] + right[n - j]; none without ``history``) and the partial step
+    over [t_n, x], in one block sum per point."""
+    B = _block_at(B_at)
+    N = t.shape[0] - 1
+    h = (t[N] - t[0]) / N
+    S = start.shape[0]
+    q = partial.shape[1]
+    w = np.empty(N + 1)
+    acc = np.empty(Y.shape[1])
+    for i in range(points.shape[0]):
+        n = rows[i]
+        width = 0
+        if history:
+            width = S if n < S else n + 1
+        for j in range(width):
+            if n < S:
+                w[j] = start[n, j]
+            else:
+                wj = 1.0
+                if j < left.shape[0]:
+                    wj += left[j]
+                if n - j < right.shape[0]:
+                    wj += right[n - j]
+                w[j] = wj
+        end = first[i] + q
+        end = end if end > width else width
+        for j in range(width, end):
+            w[j] = 0.0
+        for k in range(q):
+            w[first[i] + k] += partial[i, k]
+        B(points[i], t, Y, 0, end, w, theta, acc)
+        for k in range(Y.shape[1]):
+            out[i, k] = G[i, k] + h * acc[k]
+
+
 # -- lazy compilation with fixed signatures --------------------------------------------------
 
 _f8 = types.float64
@@ -1057,6 +1097,8 @@ _K = _J = _B = types.int64        # addresses (see _kernel_at)
 _SIGNATURES = {
     "start": _RET(_K, _J, types.boolean, _A1, _A1, _A2, _A2, _A2, _f8, types.int64, _I8A),
     "sample-lags": types.void(types.int64, _A1, _A1, types.float64[:, :, ::1]),
+    "direct-dense": types.void(_B, _A1, _A1, _I8A, _A1, _A2, _A2, _A1, _A1, types.boolean, _I8A,
+                               _A2, _A2, _A2),
     "direct": _RET(_K, _J, types.boolean, _B, _A1, _A1, _A2, _A2, _A2, _A1, _A1, _f8, types.int64,
                    _I8A),
     "direct-explicit": _RET(_K, _J, types.boolean, _B, _A1, _A1, _A2, _A2, _A2, _A1, _A1, _f8,
@@ -1078,6 +1120,7 @@ _SIGNATURES = {
 }
 _PYFUNCS = {"start": _start_loop, "direct-autonomous": _direct_autonomous_loop,
             "vrk-steps": _vrk_steps, "sample-lags": _sample_lags, "direct": _direct_loop,
+            "direct-dense": _direct_dense,
             "direct-explicit": _direct_explicit_loop,
             "vrk": _vrk_loop, "direct-conv": _direct_conv_loop, "vrk-conv": _vrk_conv_loop,
             "vrk-conv-linear": _vrk_conv_linear_loop}

@@ -62,7 +62,8 @@ class Solution:
         steps; see :mod:`integrallimits.volterra._estimate`); NaN where no estimate was
         made (``error_estimate=False``).  Its maximum over the mesh is
         ``stats["max_error_estimate"]`` (at ``t_eval`` points between mesh points the estimate
-        adds the interpolation's, and may exceed it).
+        adds that of the dense output's partial step, or of the interpolation, and may exceed
+        it).
     status : int
         0: the solver reached the end of the interval; -1: it failed (``message`` says
         where and why).  As in :func:`scipy.integrate.solve_ivp`.
@@ -110,11 +111,11 @@ class Solution:
     one more (partial) step of the method from the mesh point before t, which has the
     accuracy of the mesh values (:mod:`integrallimits.volterra._dense`; for weakly singular
     kernels a partial step of product integration); for first-kind
-    collocation the collocation polynomial of the step; for direct quadrature local Lagrange
-    interpolation of the memory term y - g at the mesh with ``max(2, order)`` nodes plus g at
-    t (g is called again, with the values it read in the solve: a forcing faster than the steps
-    is not interpolated), which keeps the method's order; otherwise local Lagrange
-    interpolation of the mesh values.  Array in, array out; a float in gives a float (or a
+    collocation the collocation polynomial of the step; for direct quadrature the equation
+    itself, g at t plus the rule's weights over the whole steps and an interpolatory rule over
+    the partial one (g is called again, with the values it read in the solve), which has the
+    accuracy of the mesh values; otherwise local Lagrange interpolation of the mesh values.
+    Array in, array out; a float in gives a float (or a
     (d,) array) out.
     """
 
@@ -133,45 +134,31 @@ class Solution:
         est = np.full_like(y, np.nan) if error_estimate is None else error_estimate
         self._est2 = est
         self._dense = None
-        self._forcing = None
         self.y_mesh = y[:, 0] if scalar else y
         self.error_estimate_mesh = est[:, 0] if scalar else est
         self.t, self.y, self.error_estimate = self.mesh, self.y_mesh, self.error_estimate_mesh
         if t_eval is not None:
             self.attach(t_eval=t_eval)
 
-    def attach(self, dense=None, t_eval=None, forcing=None):
+    def attach(self, dense=None, t_eval=None):
         """Use ``dense(points) -> (P, d)`` as the dense output (e.g. the partial-step output of
         :mod:`._dense`), and/or make ``t``, ``y`` and ``error_estimate`` the values at
-        ``t_eval`` (those inside the solved interval).
-
-        ``forcing``: the ``g_vec`` of the solve (:func:`~integrallimits.kernels.as_forcing`),
-        for the Lagrange dense output of direct quadrature: it then interpolates the memory
-        term y - g and adds g at the point.  y - g = int K ds is smoother than g can be (a
-        forcing oscillating faster than the steps resolve, which the mesh values take exactly:
-        interpolating y lost 3 000-40 000 times the estimate, w = 20, K = 1e-3 y)."""
+        ``t_eval`` (those inside the solved interval).  A dense output with an ``error(points)``
+        (direct quadrature's: its partial step's) adds it to the estimates at ``t_eval``."""
         if dense is not None:
             self._dense = dense
-        if forcing is not None and self._dense is None and self.mesh.shape[0] > 1:
-            self._forcing = [forcing, None, forcing.snapshot()]    # (g at the mesh: on use)
         if t_eval is not None:
             t, t_eval = self.mesh, np.asarray(t_eval, dtype=float).reshape(-1)
             inside = t_eval[(t_eval >= t[0]) & (t_eval <= t[-1])] if len(t) else t_eval[:0]
             self.t = inside
             self.y = self(inside) if inside.size else self.y_mesh[:0]
             self.error_estimate = _interpolate_estimate(t, self._est2, inside, self.scalar)
-            if self._dense is None and inside.size:
+            if inside.size and self._dense is None:
                 self.error_estimate = self.error_estimate + self._interpolation_error(inside)
+            elif inside.size and hasattr(self._dense, "error"):
+                more = self._dense.error(inside)
+                self.error_estimate = self.error_estimate + (more[:, 0] if self.scalar else more)
         return self
-
-    def _memory_term(self):
-        """y - g at the mesh (for the dense output of direct quadrature), g sampled on first
-        use, after checking that the values g reads are still those of the solve."""
-        g_vec, g_mesh, unchanged = self._forcing
-        unchanged()
-        if g_mesh is None:
-            g_mesh = self._forcing[1] = g_vec(self.mesh, keep=False)
-        return self._y2 - g_mesh
 
     def _interpolation_error(self, points):
         """An estimate of the error of the Lagrange dense output at ``points`` (0 at the mesh
@@ -181,9 +168,8 @@ class Solution:
         mesh, k = self.mesh, max(2, int(np.ceil(self.order)))
         if mesh.shape[0] < k + 1 or self._dense is _UNPICKLED:
             return 0.0
-        u = self._y2 if self._forcing is None else self._memory_term()
-        diff = np.abs(lagrange_dense_output(mesh, u, points, k + 1)
-                      - lagrange_dense_output(mesh, u, points, k))
+        diff = np.abs(lagrange_dense_output(mesh, self._y2, points, k + 1)
+                      - lagrange_dense_output(mesh, self._y2, points, k))
         return diff[:, 0] if self.scalar else diff
 
     @property
@@ -207,8 +193,6 @@ class Solution:
         state = self.__dict__.copy()
         if state.get("_dense") is not None and not getattr(state["_dense"], "picklable", False):
             state["_dense"] = _UNPICKLED
-        if state.get("_forcing") is not None:     # (g: the dense output of direct quadrature)
-            state["_forcing"], state["_dense"] = None, _UNPICKLED
         return state
 
     def __call__(self, t):
@@ -227,17 +211,6 @@ class Solution:
             values = np.broadcast_to(self._y2[0], t_arr.reshape(-1).shape + self._y2.shape[1:])
         elif self._dense is not None:
             values = self._dense(t_arr.reshape(-1))
-        elif self._forcing is not None:
-            # between the mesh points y - g interpolated plus g; at them the mesh values (not
-            # y - g + g, and without calling g)
-            points = t_arr.reshape(-1)
-            at = np.clip(np.searchsorted(mesh, points), 0, mesh.shape[0] - 1)
-            on = mesh[at] == points
-            values = self._y2[at]
-            if not on.all():
-                off = points[~on]
-                values[~on] = lagrange_dense_output(mesh, self._memory_term(), off, max(
-                    2, int(np.ceil(self.order)))) + self._forcing[0](off, keep=False)
         else:
             values = lagrange_dense_output(mesh, self._y2, t_arr.reshape(-1),
                                            max(2, int(np.ceil(self.order))))

@@ -14,7 +14,7 @@ from ._methods import METHODS, VolterraMethod, tolerance_method
 from ._outcome import (FAILED, Run, companion, run_guarded, solve_on_mesh,
                        with_rounding_floor, with_settled_levels)
 from ._adaptive import _trial_newton_tol, solve_adaptive, with_rough_data
-from ._dense import substep_dense_output
+from ._dense import direct_dense_output, substep_dense_output
 from ._estimate import estimate_options, shifted_estimate
 from ._solution import Solution, SolverError, largest_estimate
 from ._tolerance import (RECTANGLE_LIMIT, check_tolerances, fit_tolerances,
@@ -224,6 +224,15 @@ def solve_volterra(K, g, t_span=None, n_steps=None, method=None, *, args=None, k
 
     if error_estimate is None:
         error_estimate = kind != "network"
+
+    def with_dense(sol):
+        """``sol``, a direct rule's solve, with its dense output (:mod:`._dense`): the equation
+        at the point, by the rule's weights and a partial step (kept where it has one: the
+        check at ``t_eval``'s, whose values ``t_eval`` takes)."""
+        if sol._dense is None and sol.mesh.shape[0] > max(1, meth.min_steps):   # (start rows)
+            sol.attach(dense=direct_dense_output(meth, kernel, g_vec, sol.mesh, sol._y2,
+                                                 tuple(args or ())))
+        return sol
     run = _runner(meth, kernel, g_vec, float(newton_tol), int(newton_maxiter), fast,
                   tuple(args or ()))
     estimated = meth
@@ -308,7 +317,8 @@ def solve_volterra(K, g, t_span=None, n_steps=None, method=None, *, args=None, k
 
         sol = tolerance_solve()
         if t_eval is not None and meth.family == "direct" and not singular:
-            sol = _meeting_tolerance_at(sol, t_eval, tolerance, g_vec, tolerance_solve, n_max)
+            sol = _meeting_tolerance_at(sol, t_eval, tolerance, with_dense, tolerance_solve,
+                                        n_max)
     else:
         sol = solve_on_mesh(run, t, method=estimated, scalar=kernel.scalar, stats=stats,
                             error_estimate=error_estimate, uniform=mesh is None,
@@ -351,7 +361,7 @@ def solve_volterra(K, g, t_span=None, n_steps=None, method=None, *, args=None, k
                                               float(newton_tol), int(newton_maxiter),
                                               tuple(args or ())))
     elif meth.family == "direct":
-        sol.attach(forcing=g_vec)
+        sol = with_dense(sol)
     sol.attach(t_eval=t_eval)
     if raise_on_failure and not sol.success:
         raise SolverError(sol.message)
@@ -363,10 +373,9 @@ def solve_volterra(K, g, t_span=None, n_steps=None, method=None, *, args=None, k
 #: is what the trust scans accept of a solve to a tolerance).
 ROUGH_TOLERANCE = 10.0
 MEET_AT_TRIES = 4     # (checks of a direct rule's dense output at t_eval: _meeting_tolerance_at)
-#: the interpolation's estimate at t_eval over the tolerance that starts a direct rule over on
+#: the partial step's estimate at t_eval over the tolerance that starts a direct rule over on
 #: more steps: with the mesh values' error (at most the tolerance) the values there stay within
-#: 5 times it, and a slight excess keeps the mesh (gregory8 on y = sin 20t, K = 1e-3 y at
-#: rtol = atol = 1e-6: 1.22, an error 0.6 times the tolerance)
+#: 5 times it, and a slight excess keeps the mesh
 MEET_AT_RATIO = 4.0
 
 
@@ -414,23 +423,26 @@ def _with_rough_tolerance_data(sol, g_vec, kernel, meth, run, tolerance, singula
                     t_failure=float(checked.mesh[j]), error_estimate=est[:j])
 
 
-def _meeting_tolerance_at(sol, t_eval, tolerance, g_vec, resolve, n_max):
+def _meeting_tolerance_at(sol, t_eval, tolerance, with_dense, resolve, n_max):
     """``sol``, a direct rule's solve to the ``tolerance`` (rtol, atol), refined until its
     dense output also meets the tolerance at the ``t_eval`` points between mesh points.
 
-    The refinement meets it at the mesh values; between them the dense output interpolates
-    the memory term y - g with a polynomial of the method's order, whose error (estimated by
-    :meth:`Solution._interpolation_error`, which ``t_eval``'s ``error_estimate`` adds) can
-    be many times the mesh values': K = e^(s-t) y^2, y = e^(-t) on [2, 3] at rtol 1e-9 was a
-    success whose values at ``t_eval`` were 31 times the tolerance off (gregory4), 48 times
-    (gregory6), and y = (1 + t) e^(-t) on [-1, 0], zero at t0, 196 times (trapezoid, rtol
-    1e-6).  Where the interpolation's estimate exceeds MEET_AT_RATIO times atol + rtol |y| at
-    a point of ``t_eval`` (with the mesh values' error, the values there then stay within 5
-    times the tolerance), the solve starts over on the steps its ratio asks for at the
-    interpolant's order (:func:`._tolerance._predict`); past ``n_max`` steps, or after
-    MEET_AT_TRIES attempts, it is a failure saying so, which keeps the mesh values (they meet
-    the tolerance).  The work of every attempt is counted in ``nfev``; ``stats["t_eval_checks"]``
-    lists the (steps, interpolation estimate / tolerance) of each check.
+    The refinement meets it at the mesh values; between them the dense output is the equation
+    at the point (:func:`._dense.direct_dense_output`): the rule's row over the whole steps,
+    whose error is that of the mesh values, and a partial step by an interpolatory rule on
+    p + 1 points, whose error, O(h^(p+2)), its difference to the rule on p + 2 points estimates
+    (``dense.error``, which ``t_eval``'s ``error_estimate`` adds).  That estimate was at most
+    0.84 times atol + rtol |y| on the cases that made this check (K = e^(s-t) y^2, y = e^(-t) on
+    [2, 3], and y = sin 20t, K = 1e-3 y, trapezoid and gregory4-8 at rtol 1e-6 and 1e-9: no
+    refinement), where interpolating y - g with p nodes had needed one in 4 of the 16 (31 and
+    48 times the tolerance off, gregory4 and gregory6 at rtol 1e-9).  Where it exceeds
+    MEET_AT_RATIO times atol + rtol |y| at a point of ``t_eval`` (with the mesh values' error,
+    the values there then stay within 5 times the tolerance), the solve starts over on the
+    steps its ratio asks for at the partial step's order p + 2 (:func:`._tolerance._predict`);
+    past ``n_max`` steps, or after MEET_AT_TRIES attempts, it is a failure saying so, which
+    keeps the mesh values (they meet the tolerance).  The work of every attempt is counted in
+    ``nfev``; ``stats["t_eval_checks"]`` lists the (steps, partial-step estimate / tolerance) of
+    each check.
 
     Parameters
     ----------
@@ -440,8 +452,8 @@ def _meeting_tolerance_at(sol, t_eval, tolerance, g_vec, resolve, n_max):
         The times asked for.
     tolerance : (rtol, atol)
         Floats or arrays (d,).
-    g_vec : callable
-        The forcing of the solve (:func:`~integrallimits.kernels.as_forcing`).
+    with_dense : callable
+        ``with_dense(sol)``: the solve with its dense output (:mod:`._dense`).
     resolve : callable
         ``resolve(n)``: the solve to the tolerance on at least n uniform steps.
     n_max : int
@@ -461,9 +473,9 @@ def _meeting_tolerance_at(sol, t_eval, tolerance, g_vec, resolve, n_max):
         inside = points[(points > mesh[0]) & (points < mesh[-1])] if sol.success else points[:0]
         if not inside.size or mesh.shape[0] < 3:
             break
-        sol.attach(forcing=g_vec)
+        sol = with_dense(sol)
         P = inside.shape[0]
-        interp = np.asarray(sol._interpolation_error(inside), dtype=float).reshape(P, -1)
+        interp = np.asarray(sol._dense.error(inside), dtype=float).reshape(P, -1)
         over = over_tolerance(interp, tolerance_of(np.asarray(sol(inside)).reshape(P, -1),
                                                    rtol, atol))
         ratio = float(np.max(over))
@@ -471,8 +483,7 @@ def _meeting_tolerance_at(sol, t_eval, tolerance, g_vec, resolve, n_max):
         checks.append((n, ratio))
         if not ratio > MEET_AT_RATIO:
             break
-        order = max(2, int(np.ceil(sol.order)))
-        n_new = _predict(n, ratio, order, n_max)
+        n_new = _predict(n, ratio, int(np.ceil(sol.order)) + 2, n_max)
         if n_new <= n or len(checks) == MEET_AT_TRIES:
             where = float(inside[int(np.argmax(np.max(over, axis=1)))])
             why = (f"more than {n_max} steps would be needed" if n_new <= n
@@ -480,11 +491,9 @@ def _meeting_tolerance_at(sol, t_eval, tolerance, g_vec, resolve, n_max):
             sol.status = FAILED
             sol.stats["failure"] = "tolerance"
             sol.message = (f"The tolerance is met at the {n + 1} mesh points but not between "
-                           f"them at t_eval: at t = {where:.6g} the interpolation's estimated "
+                           f"them at t_eval: at t = {where:.6g} the partial step's estimated "
                            f"error is {ratio:.3g} times atol + rtol |y|, and {why}; use a "
-                           f"Runge-Kutta or collocation method (their values between mesh "
-                           f"points have the accuracy of the mesh values), or a looser "
-                           f"tolerance.")
+                           f"Runge-Kutta or collocation method, or a looser tolerance.")
             break
         nfev += sol.stats.get("nfev", 0)
         sol = resolve(n_new)

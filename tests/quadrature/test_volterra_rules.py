@@ -201,3 +201,18 @@ def test_exact_polynomial_helpers():
 
 def test_doctests():
     assert doctest.testmod(_volterra).failed == 0
+
+
+@pytest.mark.parametrize("n_nodes", range(2, 11))
+def test_partial_step_weights_are_exact_for_degree_below_the_nodes(n_nodes):
+    """The dense output's partial step: int_0^theta u^k du = sum_i a_i(theta) (f + i)^k for
+    k < n_nodes, as polynomials in theta (coefficient by coefficient, exact), for every window
+    the dense output uses (first node from n_nodes - 1 steps before to the point itself)."""
+    for first in range(-(n_nodes - 1), 1):
+        coef = _volterra.partial_step_weights(n_nodes, first)
+        assert len(coef) == n_nodes and all(len(row) == n_nodes for row in coef)
+        assert all(isinstance(c, Fraction) for row in coef for c in row)
+        for k in range(n_nodes):
+            poly = [sum(coef[i][m] * Fraction(first + i) ** k for i in range(n_nodes))
+                    for m in range(n_nodes)]           # of theta^(m + 1)
+            assert poly == [Fraction(1, k + 1) if m == k else 0 for m in range(n_nodes)]

@@ -7,6 +7,8 @@ asymptotic regime above the rounding floor: the positive check behind the strict
 """
 import math
 
+import numpy as np
+
 import pytest
 
 from integrallimits import METHODS
@@ -72,3 +74,53 @@ def test_declared_orders():
         expected[f"gauss{m}"] = 2 * m
         expected[f"radau{m}"] = 2 * m - 1
     assert {name: meth.order for name, meth in METHODS.items()} == expected
+
+
+DIRECT = ["rectangle", "implicit-rectangle", "trapezoid", "gregory4", "gregory6", "gregory8"]
+#: Order fits between the mesh points still pre-asymptotic (their errors within 2 times the mesh
+#: values' all the same).
+BETWEEN_PRE_ASYMPTOTIC = {("gregory8", "cos"): "7.80 at N = 14-56 (mesh values 7.88): 0.88 times "
+                                               "the mesh error at N = 14, 0.99 at 56"}
+
+
+def _between_cases():
+    # (where the mesh values' own order is pre-asymptotic down to the rounding floor, the
+    # xfails above, the order between the mesh points is no more measurable than theirs)
+    for m in DIRECT:
+        for p in ENGINE_PROBLEMS:
+            if (m, p) not in PRE_ASYMPTOTIC:
+                marks = [pytest.mark.xfail(strict=True, reason=BETWEEN_PRE_ASYMPTOTIC[m, p])] if (
+                    m, p) in BETWEEN_PRE_ASYMPTOTIC else []
+                yield pytest.param(m, p, marks=marks, id=f"{m}-{p}")
+
+
+@pytest.mark.parametrize("method,problem", list(_between_cases()))
+def test_direct_rule_order_between_mesh_points(method, problem):
+    """The dense output of direct quadrature keeps the method's order between the mesh points,
+    with the constant of the mesh values: the order fitted (as at the mesh points) from the
+    largest error at 1000 points between them is within 0.2 of the declared one, and that error
+    within twice the mesh values' at every N.  Interpolating y - g with p nodes had the order
+    but up to 1 400 times the mesh error (gregory8 on exp-square; trapezoid on it 9.6 times,
+    gregory4 on the vector problem 2.6 times at N = 8)."""
+    from integrallimits import solve_volterra
+    from integrallimits.volterra.convergence import fit_order
+    prob = PROBLEMS[problem]
+    t0, T = prob.t_span
+    x = np.sort(np.random.default_rng(0).uniform(t0, T, 1000))
+    exact = prob.exact(x)
+    scale = max(1.0, float(np.max(np.abs(exact))))
+    n, ns, mesh, between = max(4, METHODS[method].min_steps), [], [], []
+    while n <= 1024:
+        sol = solve_volterra(prob.kernel, prob.forcing, prob.t_span, n, method=method,
+                             jacobian=prob.jacobian, error_estimate=False)
+        assert sol.success and not np.isin(x, sol.t).any()
+        ns.append(n)
+        mesh.append(float(np.max(np.abs(sol.y - prob.exact(sol.t)))) / scale)
+        between.append(float(np.max(np.abs(sol(x) - exact))) / scale)
+        if mesh[-1] < 1e-13:
+            break
+        n *= 2
+    for n, on, off in zip(ns, mesh, between):
+        assert off <= 2.0 * on + 1e-14, (n, on, off, off / on)
+    order, used = fit_order(ns, between, 1e-13)
+    assert math.isfinite(order) and abs(order - METHODS[method].order) <= 0.2, (order, used)
