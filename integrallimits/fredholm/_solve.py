@@ -960,7 +960,16 @@ def nystrom_matrix(kernel, nodes, weights, targets=None, *, at=None, dim=None):
     elif isinstance(kernel, Kernel):
         y0 = 0.0 if kernel.scalar else np.zeros(kernel.dim)
     elif callable(kernel) and _arity(kernel) == 2:
-        value = np.shape((kernel.py_func if hasattr(kernel, "py_func") else kernel)(nodes[0], nodes[0]))
+        try:
+            value = np.shape((kernel.py_func if hasattr(kernel, "py_func") else kernel)(
+                nodes[0], nodes[0]))
+        except Exception as exc:    # the user's own error: raised, with where
+            _user.raise_user_exception(exc, f"raised by a(x, s) when called at x = s = "
+                                       f"{nodes[0]}")
+        if value != () and (len(value) != 2 or value[0] != value[1]):
+            # (not a (d, d) matrix: the kernel's check expected (d, d) from the first length)
+            raise ValueError(f"a(x, s) must return a float or a (d, d) matrix, got shape "
+                             f"{value}")
         if dim is not None and value == () and dim > 1:
             y0 = np.zeros(dim)
         else:

@@ -139,26 +139,45 @@ def evaluate(f, what, *coords):
     """f(*coords) as a float array of the broadcast shape: vectorised if f broadcasts to it
     (NumPy ufuncs) and agrees with pointwise calls at its first, middle and last entries, else
     pointwise (a reduction such as ``np.linalg.norm(δ)`` broadcasts to a single number and
-    would otherwise stand for every entry)."""
+    would otherwise stand for every entry).  An exception of f's own is raised with the point
+    in a note; complex values are refused (not cut to their real part)."""
     shape = np.broadcast_shapes(*(np.shape(c) for c in coords))
     full = [np.broadcast_to(c, shape) for c in coords]
 
+    def point(idx):
+        return ", ".join(repr(float(c[idx])) for c in full)
+
     def at(idx):
         try:
-            return float(f(*(c[idx] for c in full)))
+            value = f(*(c[idx] for c in full))
+        except Exception as exc:   # the user's own error: raised, with where
+            if hasattr(exc, "add_note"):
+                exc.add_note(f"raised by {what} when called at ({point(idx)})")
+            raise
+        if np.iscomplexobj(value):
+            raise TypeError(f"{what} must return a real number, got complex value {value!r} at "
+                            f"({point(idx)})")
+        try:
+            return float(value)
         except (TypeError, ValueError) as exc:
-            raise TypeError(f"{what} must return a real number, got an error: {exc}") from exc
+            raise TypeError(f"{what} must return a real number, got {type(value).__name__} "
+                            f"{np.shape(value)} at ({point(idx)})") from exc
 
     values = None
     try:
         with np.errstate(all="ignore"):
-            v = np.asarray(f(*coords), dtype=float)
+            v = np.asarray(f(*coords))
+        if np.iscomplexobj(v):      # (pointwise below: refused with its point)
+            v = None
+        else:
+            v = v.astype(float)
+    except Exception:  # not written for arrays: evaluate pointwise below
+        v = None
+    if v is not None:
         if v.shape == shape:
             values = v
         elif v.shape == ():
             values = np.full(shape, float(v))
-    except Exception:  # not written for arrays: evaluate pointwise below
-        values = None
     if values is not None and values.size:
         checks = {np.unravel_index(i, shape) for i in (0, values.size // 2, values.size - 1)}
         # (a NaN is not close to anything: pointwise then, and the error below)
@@ -170,5 +189,6 @@ def evaluate(f, what, *coords):
         for idx in np.ndindex(shape):
             values[idx] = at(idx)
     if not np.all(np.isfinite(values)):
-        raise ValueError(f"{what} is not finite at some node")
+        idx = tuple(int(i) for i in np.argwhere(~np.isfinite(values))[0])
+        raise ValueError(f"{what} is not finite at some node: {values[idx]} at ({point(idx)})")
     return values
