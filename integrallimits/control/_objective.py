@@ -270,7 +270,7 @@ def _sample(field, spec, N, h):
             return values
     except Exception:  # a field written for scalar arguments only: sample point by point
         pass
-    values = sample_field(field, N, h * N, spec.two_variable)
+    values = sample_field(field, N, h * N, spec.two_variable, name=spec.name)
     if values.shape != want:
         raise ValueError(f"field {spec.name!r} gives values of shape {values.shape[len(spec.grid_shape):]}"
                          f", expected {spec.point_shape}")

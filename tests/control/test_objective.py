@@ -417,3 +417,27 @@ def test_continuum_fields_that_reduce_arrays_are_sampled_pointwise():
     calls.clear()
     np.testing.assert_array_equal(_sample(vectorised, spec, 8, h), want)
     assert calls.count(1) == 1 and calls.count(0) == 3   # one call, checked at three times
+
+
+def test_a_continuum_fields_own_error_and_complex_values_name_the_field_and_point():
+    """A continuum field's own exception is raised with the field's name and the time in a note
+    (it came with no point); complex values name the field 'b', not 'field', and the time as a
+    float (were "field(np.float64(0.0),)")."""
+    W = lambda t: -np.eye(2) * (1 + t)                                  # noqa: E731
+    b = lambda t: np.array([0.1 * t, -0.2])                             # noqa: E731
+    net = ResNet(W, b, n_layers=4, d=2)
+    obj = Objective(net, make_dataset("circles", 8, d=2, seed=0), alpha=0.1, beta=0.5)
+
+    def late(t):
+        if t > 0.5:
+            raise KeyError("late")
+        return b(t)
+
+    with pytest.raises(KeyError, match="late") as info:
+        obj.continuum_value({"W": W, "b": late}, n_fine=16)
+    assert info.value.__notes__[-1] == "raised by b(0.5625) (the field called at that point)"
+    with pytest.raises(TypeError, match=r"^b\(0\.0\) returned complex values"):
+        obj.continuum_value({"W": W, "b": lambda t: b(t) + 0.5j}, n_fine=16)
+    with pytest.raises(KeyError, match="late") as info:
+        ResNet(W, late, n_layers=8, d=2)
+    assert info.value.__notes__[-1] == "raised by b(0.625) (the field called at that point)"
