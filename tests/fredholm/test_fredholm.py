@@ -420,6 +420,24 @@ def test_complex_initial_values_are_refused():
         solve_fredholm(k_wave, G_WAVE, (0.0, 1.0), 8, initial=np.ones(8) + 0.5j)
 
 
+def test_a_callable_initial_guess_is_checked_as_an_array_is():
+    """initial(x) with complex values: refused as the array is (NumPy's were cut to their real
+    part with a warning only, Python's gave float()'s TypeError); its own error is raised with
+    the node in a note."""
+    for initial in (lambda x: np.exp(0.5j * x), lambda x: complex(x, 1.0)):
+        with pytest.raises(TypeError, match="initial must be real, got complex values"):
+            solve_fredholm(k_wave, G_WAVE, (0.0, 1.0), 8, initial=initial)
+
+    def late(x):
+        if x > 0.5:
+            raise KeyError("late")
+        return 1.0
+
+    with pytest.raises(KeyError, match="late") as info:
+        solve_fredholm(k_wave, G_WAVE, (0.0, 1.0), 8, initial=late)
+    assert info.value.__notes__[-1].startswith("raised by initial(x) when called at x = 0.5")
+
+
 @pytest.mark.parametrize("rule, rtol, atol", [("gauss-legendre", 1e-10, 1e-12),
                                               ("simpson", 1e-6, 1e-8)])
 def test_tolerance_is_met_growing_the_rule(rule, rtol, atol):
