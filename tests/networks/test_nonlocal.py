@@ -426,3 +426,13 @@ def test_spatial_functions_own_errors_are_raised_with_their_point():
         NystromMap(lambda x, y: np.array([x, y]), grid)
     with pytest.raises(ValueError, match=r"not finite at some node: inf at \(0\.0\)"):
         LocalMap(grid, lambda x: np.inf if x == 0.0 else 1.0)
+
+
+def test_a_nonlocal_bias_fields_own_error_names_its_point():
+    """b(t, s)'s own exception at the first call, which reads its shape, comes with the point
+    in a note (it came with none)."""
+    m = LocalMap(spatial_rule("trapezoid", 4), 1.0, channels=2)
+    with pytest.raises(NameError) as info:
+        NonlocalDense(m, [lambda t, s: -np.eye(2)],
+                      lambda t, s: np.zeros(2) + undefined_name, n_layers=4)   # noqa: F821
+    assert info.value.__notes__[-1] == "raised by b(0.0, 0.0) (the field called at that point)"
