@@ -441,3 +441,24 @@ def test_a_continuum_fields_own_error_and_complex_values_name_the_field_and_poin
     with pytest.raises(KeyError, match="late") as info:
         ResNet(W, late, n_layers=8, d=2)
     assert info.value.__notes__[-1] == "raised by b(0.625) (the field called at that point)"
+
+
+def test_a_continuum_field_that_branches_on_the_whole_array_is_sampled_pointwise():
+    """b(t) = [0.3 t, -0.2 t] if np.all(t < 0.5) else [0, 0] agrees on a grid crossing 0.5 with
+    its pointwise calls at the first, middle and last times only: its whole-grid values were
+    taken (a wrong cost); the check on the grid's halves sends it point by point."""
+    W = lambda t: -np.eye(2) * (1 + t)                                  # noqa: E731
+
+    def b(t):
+        t = np.asarray(t, dtype=float)
+        if np.all(t < 0.5):
+            return np.stack([0.3 * t, -0.2 * t], axis=-1)
+        return np.zeros(t.shape + (2,))
+
+    def b_point(t):
+        return np.array([0.3 * t, -0.2 * t]) if t < 0.5 else np.zeros(2)
+
+    net = ResNet(W, b_point, n_layers=4, d=2)
+    obj = Objective(net, make_dataset("circles", 8, d=2, seed=0), alpha=0.1, beta=0.5)
+    assert obj.continuum_value({"W": W, "b": b}, n_fine=16) == \
+        obj.continuum_value({"W": W, "b": b_point}, n_fine=16)

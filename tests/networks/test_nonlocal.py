@@ -436,3 +436,18 @@ def test_a_nonlocal_bias_fields_own_error_names_its_point():
         NonlocalDense(m, [lambda t, s: -np.eye(2)],
                       lambda t, s: np.zeros(2) + undefined_name, n_layers=4)   # noqa: F821
     assert info.value.__notes__[-1] == "raised by b(0.0, 0.0) (the field called at that point)"
+
+
+def test_a_multiplier_that_branches_on_the_whole_array_is_evaluated_pointwise():
+    """c(ξ) = exp(-ξ) if np.all(ξ < 0.5) else 1 agrees on the nodes with its pointwise calls
+    at the first, middle and last nodes only: its array values (1 everywhere) were taken; the
+    check on the two halves of the nodes sends it point by point."""
+    grid = spatial_rule("trapezoid", 8)
+
+    def c(x):
+        if np.all(x < 0.5):
+            return np.exp(-x)
+        return np.ones_like(x) if np.ndim(x) else 1.0
+
+    expected = [float(np.exp(-x)) if x < 0.5 else 1.0 for x in grid.nodes.tolist()]
+    assert LocalMap(grid, c).multiplier.tolist() == expected
