@@ -894,6 +894,29 @@ if int(np.__version__.split(".")[0]) >= 2:
         return np.asarray(func(x), dtype=float)
 
 
+#: Plain functions g whose array call passed :func:`_same_on_halves`: g -> (its code, the key of
+#: the values it read then, the key of its args).  The same code with the same values and args
+#: is not checked again (the two calls and their comparison cost ~10 us a solve).
+_ELEMENTWISE = weakref.WeakKeyDictionary()
+
+
+def _elementwise(user, args, on_array, times, v, d):
+    """:func:`_same_on_halves`, remembered for a plain function ``user`` (g) with the same code,
+    values read and args (a changed global is checked again: it can change what g does with
+    an array)."""
+    mark = None
+    if type(user) is FunctionType:
+        akey = _args_key(args)
+        if akey is not None:
+            mark = (user.__code__, _user.value_key(user, compiled=False), akey)
+            if _ELEMENTWISE.get(user) == mark:
+                return True
+    agree = _same_on_halves(on_array, times, v, d)
+    if agree and mark is not None:
+        _ELEMENTWISE[user] = mark
+    return agree
+
+
 def _same_on_halves(on_array, times, v, d):
     """Whether g's values ``v`` on ``times`` are (to rounding) its values on the two halves of
     ``times`` called apart: g is elementwise, not a function of the whole array (``if
@@ -1099,7 +1122,7 @@ def as_forcing(g, t0, args=None, *, remember=False):
                 agree = False
                 break
         if agree:
-            agree = _same_on_halves(on_array, times, v, d)
+            agree = _elementwise(user, args, on_array, times, v, d)
         tell(agree)
         return v if agree else None
 
