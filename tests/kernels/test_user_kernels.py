@@ -169,6 +169,34 @@ def test_forcing_that_branches_on_the_whole_array_is_called_pointwise(method):
     np.testing.assert_array_equal(fred.y, fref.y)
 
 
+BRANCH_AT = [2.0]
+
+
+def test_the_elementwise_check_of_a_forcing_follows_the_values_it_reads():
+    """The halves check of g is remembered for its code and the values it reads: after a solve
+    where g = exp(-t) if np.all(t < BRANCH_AT[0]) else 1 is elementwise (BRANCH_AT = 2), a
+    changed BRANCH_AT = 0.5 makes it branch on the whole array, and it is checked again."""
+    def g(t):
+        if np.all(t < BRANCH_AT[0]):
+            return np.exp(-t)
+        return np.ones_like(t) if np.ndim(t) else 1.0
+
+    def g_point(t):
+        return float(np.exp(-t)) if t < BRANCH_AT[0] else 1.0
+
+    def K(t, s, y):
+        return -y
+
+    try:
+        for at in (2.0, 0.5, 2.0):
+            BRANCH_AT[0] = at
+            sol = solve_volterra(K, g, (0.0, 1.0), 32, method="trapezoid")
+            ref = solve_volterra(K, g_point, (0.0, 1.0), 32, method="trapezoid")
+            np.testing.assert_array_equal(sol.y, ref.y)
+    finally:
+        BRANCH_AT[0] = 2.0
+
+
 RATE = 2.0
 LIST = [1.0]
 
