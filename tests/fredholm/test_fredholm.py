@@ -870,10 +870,10 @@ g_counted.calls = []
 
 
 def test_g_is_called_once_per_call_when_checked_before_and_again_when_it_reads_a_new_value():
-    """g written for arrays is checked (called at the first node and at two more against its
-    array call) once per function and values it reads: a repeated solve calls it once, on the
-    nodes (main called it 4 times each solve); a changed global it reads is checked again and
-    gives the new answer."""
+    """g written for arrays is checked (called at the first node and at two more, and on the two
+    halves of the nodes, against its array call) once per function and values it reads: a
+    repeated solve calls it once, on the nodes (main called it 4 times each solve); a changed
+    global it reads is checked again and gives the new answer."""
     global G_OFFSET
     solve_fredholm(k_lin, g_counted, (0.0, 1.0), 16, error_estimate=False)
     g_counted.calls.clear()
@@ -883,7 +883,8 @@ def test_g_is_called_once_per_call_when_checked_before_and_again_when_it_reads_a
     G_OFFSET = 1.0
     try:
         sol2 = solve_fredholm(k_lin, g_counted, (0.0, 1.0), 16, error_estimate=False)
-        assert len(g_counted.calls) == 4                        # checked again: the key changed
+        # checked again, the key changed: g(t0), the nodes, two times and the nodes' halves
+        assert len(g_counted.calls) == 6
         with pytest.raises(RuntimeError, match="G_OFFSET"):
             sol1(0.3)
         assert abs(sol2(0.3) - solve_fredholm(k_lin, lambda t: np.cos(2.0 * t) + 1.0, (0.0, 1.0),
