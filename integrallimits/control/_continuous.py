@@ -163,11 +163,11 @@ def _fields_at(W, b, times, d, two_variable, M):
     if two_variable:
         where = where.replace("points", "pairs").replace("nodes", "node pairs")
     values = []
-    for field, fshape in ((W, (d, d)), (b, (d,))):
+    for field, fshape, name in ((W, (d, d), "W"), (b, (d,), "b")):
         if callable(field):
-            v = sample_field_at(field, times, two_variable)
+            v = sample_field_at(field, times, two_variable, name)
         else:
-            v = np.asarray(field, dtype=float)
+            v = real_array(field, name)   # (complex values were cut to their real parts)
             if v.shape[:1] == (M + 1,) and len(times) != M + 1:
                 raise ValueError("fields given as arrays on the mesh cannot be read at the stage "
                                  "times of a Runge-Kutta method: give callables")

@@ -254,10 +254,33 @@ def _agrees_pointwise(field, values, t, two_variable):
                                                         <= 1e-12 * np.abs(pointwise)))
 
 
+def _same_on_halves(field, values, t, two_variable):
+    """Whether a field's values on the grid ``t`` are (to rounding) its values on the two
+    halves of the grid (of t) called apart: the field is elementwise, not a function of the
+    whole array (``if np.all(t < 0.5)`` agreed with pointwise calls at the first, middle and
+    last times).  Exceptions are the caller's (it samples point by point then)."""
+    n = t.size
+    if n < 2:
+        return True
+    h = n // 2
+    scale = float(np.max(np.abs(values)))
+    tol = 1e-12 * scale if np.isfinite(scale) else 0.0
+    for part in (slice(0, h), slice(h, n)):
+        if two_variable:
+            tt, ss = np.meshgrid(t[part], t, indexing="ij")
+            v = np.asarray(field(tt, ss), dtype=float)
+        else:
+            v = np.asarray(field(t[part]), dtype=float)
+        if v.shape != values[part].shape or not np.all(np.abs(v - values[part]) <= tol):
+            return False
+    return True
+
+
 def _sample(field, spec, N, h):
     """Grid values of a continuum field (callable, vectorised if it can be) at t_n = n h:
     from one call on the whole grid when that gives the grid's shape and agrees with pointwise
-    calls at the first, middle and last times, else point by point."""
+    calls at the first, middle and last times and with its calls on the grid's two halves,
+    else point by point."""
     t = h * np.arange(N + 1)
     want = spec.grid_shape + spec.point_shape
     try:
@@ -266,11 +289,12 @@ def _sample(field, spec, N, h):
             values = np.asarray(field(tt, ss), dtype=float)
         else:
             values = np.asarray(field(t), dtype=float)
-        if values.shape == want and _agrees_pointwise(field, values, t, spec.two_variable):
+        if values.shape == want and _agrees_pointwise(field, values, t, spec.two_variable) \
+                and _same_on_halves(field, values, t, spec.two_variable):
             return values
     except Exception:  # a field written for scalar arguments only: sample point by point
         pass
-    values = sample_field(field, N, h * N, spec.two_variable)
+    values = sample_field(field, N, h * N, spec.two_variable, name=spec.name)
     if values.shape != want:
         raise ValueError(f"field {spec.name!r} gives values of shape {values.shape[len(spec.grid_shape):]}"
                          f", expected {spec.point_shape}")

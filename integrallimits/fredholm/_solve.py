@@ -632,12 +632,25 @@ def _initial_values(initial, nodes, G, scalar, d):
     if initial is None:
         return G.copy()
     if callable(initial):
-        values = np.array([np.asarray(initial(float(x)), dtype=float) for x in nodes])
+        values = []
+        for x in nodes.tolist():
+            try:
+                values.append(initial(x))
+            except Exception as exc:   # the user's own error: raised, with where
+                _user.raise_user_exception(exc, f"raised by initial(x) when called at x = {x}")
+        try:
+            values = np.array(values)
+        except ValueError as exc:      # (values of different shapes at different nodes)
+            raise ValueError(f"initial(x) must return values of one shape at every node: {exc}") \
+                from None
     else:
         values = np.asarray(initial)
-        if np.iscomplexobj(values):   # a cast keeps the real parts, with a warning only
-            raise TypeError("initial must be real, got complex values")
-        values = values.astype(float)
+    if np.iscomplexobj(values):   # a cast keeps the real parts, with a warning only
+        raise TypeError("initial must be real, got complex values")
+    if values.dtype == object or not (np.issubdtype(values.dtype, np.number)
+                                      or values.dtype == bool):
+        raise TypeError(f"initial must give real numbers, got dtype {values.dtype}")
+    values = values.astype(float)
     expected = (nodes.shape[0],) if scalar else (nodes.shape[0], d)
     if values.shape != expected:
         raise ValueError(f"initial must give values of shape {expected} at the {nodes.shape[0]} "
@@ -960,7 +973,16 @@ def nystrom_matrix(kernel, nodes, weights, targets=None, *, at=None, dim=None):
     elif isinstance(kernel, Kernel):
         y0 = 0.0 if kernel.scalar else np.zeros(kernel.dim)
     elif callable(kernel) and _arity(kernel) == 2:
-        value = np.shape((kernel.py_func if hasattr(kernel, "py_func") else kernel)(nodes[0], nodes[0]))
+        try:
+            value = np.shape((kernel.py_func if hasattr(kernel, "py_func") else kernel)(
+                nodes[0], nodes[0]))
+        except Exception as exc:    # the user's own error: raised, with where
+            _user.raise_user_exception(exc, f"raised by a(x, s) when called at x = s = "
+                                       f"{nodes[0]}")
+        if value != () and (len(value) != 2 or value[0] != value[1]):
+            # (not a (d, d) matrix: the kernel's check expected (d, d) from the first length)
+            raise ValueError(f"a(x, s) must return a float or a (d, d) matrix, got shape "
+                             f"{value}")
         if dim is not None and value == () and dim > 1:
             y0 = np.zeros(dim)
         else:

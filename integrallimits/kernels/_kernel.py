@@ -894,6 +894,45 @@ if int(np.__version__.split(".")[0]) >= 2:
         return np.asarray(func(x), dtype=float)
 
 
+#: Plain functions g whose array call passed :func:`_same_on_halves`: g -> (its code, the key of
+#: the values it read then, the key of its args).  The same code with the same values and args
+#: is not checked again (the two calls and their comparison cost ~10 us a solve).
+_ELEMENTWISE = weakref.WeakKeyDictionary()
+
+
+def _elementwise(user, args, on_array, times, v, d):
+    """:func:`_same_on_halves`, remembered for a plain function ``user`` (g) with the same code,
+    values read and args (a changed global is checked again: it can change what g does with
+    an array)."""
+    mark = None
+    if type(user) is FunctionType:
+        akey = _args_key(args)
+        if akey is not None:
+            mark = (user.__code__, _user.value_key(user, compiled=False), akey)
+            if _ELEMENTWISE.get(user) == mark:
+                return True
+    agree = _same_on_halves(on_array, times, v, d)
+    if agree and mark is not None:
+        _ELEMENTWISE[user] = mark
+    return agree
+
+
+def _same_on_halves(on_array, times, v, d):
+    """Whether g's values ``v`` on ``times`` are (to rounding) its values on the two halves of
+    ``times`` called apart: g is elementwise, not a function of the whole array (``if
+    np.all(t < 0.5)`` or ``t / t.max()`` agreed with pointwise calls at the first, middle and
+    last times, and a solve on their values succeeded 0.29 off).  The halves avoid d entries
+    (whose (d, d) values could not tell g's (n, d) from its (d, n))."""
+    n = times.size
+    h = next(k for k in (n // 2, n // 2 + 1, n // 2 + 2) if d not in (k, n - k))
+    first, second = on_array(times[:h]), on_array(times[h:])
+    if first is None or second is None:
+        return False
+    scale = float(np.max(np.abs(v)))
+    tol = 1e-12 * scale if math.isfinite(scale) else 0.0
+    return bool(np.all(np.abs(first - v[:h]) <= tol) and np.all(np.abs(second - v[h:]) <= tol))
+
+
 #: :func:`_takes_one_argument` of plain functions: function -> (its code, the answer).
 _ONE_ARGUMENT = weakref.WeakKeyDictionary()
 
@@ -1044,23 +1083,29 @@ def as_forcing(g, t0, args=None, *, remember=False):
             except TypeError:
                 pass
 
-    def vectorised(times):
-        """g on the whole array at once, if g broadcasts to exactly the right shape (or its
-        transpose: ``np.array([f1(t), f2(t)])`` gives (d, n)) and agrees with pointwise calls
-        at three points (checked on the first array); else None."""
+    def on_array(times):
+        """g(times) as an (n, d) array, or None if g raises on it or gives another shape."""
         n = times.size
-        if n <= 8 or n == d or vectorises == [False]:
-            return None
         try:
             v = _as_floats_quietly(g, times)
         except Exception:  # g is not written for arrays: evaluate pointwise
-            v = None
-        if v is not None and shape and v.shape == shape + (n,):
+            return None
+        if shape and v.shape == shape + (n,):
             v = v.T
-        if v is None or v.shape != (n,) + shape:
+        return v.reshape(n, d) if v.shape == (n,) + shape else None
+
+    def vectorised(times):
+        """g on the whole array at once, if g broadcasts to exactly the right shape (or its
+        transpose: ``np.array([f1(t), f2(t)])`` gives (d, n)), agrees with pointwise calls
+        at three points and with its calls on the two halves of the array (checked on the
+        first array); else None."""
+        n = times.size
+        if n <= 8 or n == d or vectorises == [False]:
+            return None
+        v = on_array(times)
+        if v is None:
             tell(False)
             return None
-        v = v.reshape(n, d)
         if vectorises:
             return v
         # g(t0) is known (the first time is t0 for every solver): not called again.  A NaN
@@ -1076,6 +1121,8 @@ def as_forcing(g, t0, args=None, *, remember=False):
             if v[i].tolist() != expected:
                 agree = False
                 break
+        if agree:
+            agree = _elementwise(user, args, on_array, times, v, d)
         tell(agree)
         return v if agree else None
 

@@ -14,8 +14,8 @@ import numpy as np
 
 from .._numba import jit
 from . import _user
-from ._kernel import (_FAST, JACOBIAN_SIGNATURE, KERNEL_SIGNATURE, Kernel, Source, _compile,
-                      _njit_user, _user_kernel, as_kernel)
+from ._kernel import (_FAST, JACOBIAN_SIGNATURE, KERNEL_SIGNATURE, Kernel, Source, _check_value,
+                      _compile, _njit_user, _user_kernel, as_kernel)
 
 __all__ = ["convolution", "weakly_singular", "is_weakly_singular", "KernelSpec", "LAG_SIGNATURE"]
 
@@ -144,11 +144,15 @@ class _Convolution(KernelSpec):
     def _build(self, y0, t0, scalar, dim, spec, args):
         _user.check_argument_names(self.k, ("u",), "k(u)", len(spec))
         try:
-            kv = np.asarray(_user.py_function(self.k)(0.0, *args), dtype=float)
+            value = _user.py_function(self.k)(0.0, *args)
         except Exception as exc:
             _user.raise_user_exception(exc, "raised by k(u) when called at u = 0")
+        kv = np.asarray(value)
         if kv.shape not in ((), (dim, dim)):
             raise ValueError(f"k(u) must return a float or a ({dim}, {dim}) matrix, got shape {kv.shape}")
+        # real numbers (a complex k was cut to its real part here and then failed to compile; a
+        # text or a bool is refused as for K)
+        _check_value(value, kv.shape, "k(u)", 0.0, 0.0)
         matrix = kv.shape == (dim, dim) and not scalar
         kj = _njit_user(self.k, "k(u)")
         gid = _user.new_guard(self.k, "k(u)", "u", True, () if not matrix else (dim, dim))

@@ -27,6 +27,11 @@ def sample_field(field, n_layers, T=1.0, two_variable=False, t0=0.0, name="field
     return sample_field_at(field, t0 + h * np.arange(n_layers + 1), two_variable, name)
 
 
+def _shown(point):
+    """A point's times as plain floats, for messages: "(0.5)", not "(np.float64(0.5),)"."""
+    return f"({', '.join(repr(float(p)) for p in point)})"
+
+
 def sample_field_at(field, times, two_variable=False, name="field"):
     """Values of a callable field at ``times`` (all pairs (t_n, s_j) of them if two-variable):
     an array (n, *shape) or (n, n, *shape).
@@ -38,17 +43,23 @@ def sample_field_at(field, times, two_variable=False, name="field"):
 
     def value(*point):
         nonlocal first
-        v = np.asarray(field(*point))
+        try:
+            v = np.asarray(field(*point))
+        except Exception as exc:   # the field's own error: raised, with where
+            if hasattr(exc, "add_note"):
+                exc.add_note(f"raised by {name}{_shown(point)} (the field called at that point)")
+            raise
         if v.dtype == object or not (np.issubdtype(v.dtype, np.number) or v.dtype == bool):
-            raise TypeError(f"{name}{point} must return real numbers, got {type(v).__name__} "
-                            f"of dtype {v.dtype}")
+            raise TypeError(f"{name}{_shown(point)} must return real numbers, got "
+                            f"{type(v).__name__} of dtype {v.dtype}")
         if np.iscomplexobj(v):
-            raise TypeError(f"{name}{point} returned complex values; fields must be real")
+            raise TypeError(f"{name}{_shown(point)} returned complex values; fields must be "
+                            f"real")
         if first is None:
             first = v.shape
         elif v.shape != first:
-            raise ValueError(f"{name}{point} returned shape {v.shape}, but shape {first} at the "
-                             f"first point")
+            raise ValueError(f"{name}{_shown(point)} returned shape {v.shape}, but shape {first} "
+                             f"at the first point")
         return v.astype(float)
 
     if two_variable:

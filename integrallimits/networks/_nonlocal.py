@@ -128,7 +128,12 @@ class NonlocalDense(VolterraNetwork):
         if b is None:
             return np.zeros((N + 1, N + 1, c))
         if callable(b):
-            value = np.shape(b(0.0, 0.0))
+            try:
+                value = np.shape(b(0.0, 0.0))
+            except Exception as exc:   # the field's own error: raised, with where
+                if hasattr(exc, "add_note"):
+                    exc.add_note("raised by b(0.0, 0.0) (the field called at that point)")
+                raise
         else:
             value = np.shape(b)[2:]
         if value not in ((c,), (c, M)):

@@ -147,6 +147,9 @@ def _wrap_f(fj, scalar, spec, gid):
 
 
 def _wrap_f_jacobian(fj, scalar, spec, gid):
+    """The compiled jacobian(t, y, z) -> (df/dy, df/dz) wrapper: NaN where the user's function
+    raised or returned matrices of another shape (recorded with the point, as :func:`_wrap_f`
+    does, so the solve raises the user's own exception or names the shape, not Newton)."""
     unpack = _user.unpacker(spec)
     report = _user.report
 
@@ -158,22 +161,36 @@ def _wrap_f_jacobian(fj, scalar, spec, gid):
             a, b = pair
             Jy[0, 0] = a
             Jz[0, 0] = b
+            return -1
     else:
         @numba.njit(inline="always", **_FAST)
         def store(pair, Jy, Jz):
             a, b = pair
             A = np.asarray(a)
             B = np.asarray(b)
+            if A.size != Jy.size or A.shape[0] != Jy.shape[0]:
+                return A.size
+            if B.size != Jz.size or B.shape[0] != Jz.shape[0]:
+                return B.size
             for p in range(Jy.shape[0]):
                 for q in range(Jy.shape[1]):
                     Jy[p, q] = A[p, q]
                     Jz[p, q] = B[p, q]
+            return -1
 
     @_user.wrapper(F_JACOBIAN_SIGNATURE)
     def jacobian(t, y, z, theta, Jy, Jz):
         Jy[:, :] = np.nan
         Jz[:, :] = np.nan
-        store(call(t, y, z, unpack(theta, 0)), Jy, Jz)
+        try:
+            size = store(call(t, y, z, unpack(theta, 0)), Jy, Jz)
+        except Exception:
+            report(gid, _user.RAISED, t, np.nan, np.concatenate((y, z)), -1)
+            return
+        if size != -1:      # (the size of the matrix of the wrong shape)
+            Jy[:, :] = np.nan
+            Jz[:, :] = np.nan
+            report(gid, _user.BAD_SHAPE, t, np.nan, np.concatenate((y, z)), size)
     return jacobian
 
 
@@ -203,9 +220,18 @@ def _as_rhs(f, y0, t0, jacobian, spec=_user.NO_ARGS, args=()):
     if jacobian is not None:
         try:
             pair = _user.py_function(jacobian)(float(t0), arg, zero, *args)
+        except Exception as exc:   # the user's own error (a TypeError too): raised, with where
+            _user.raise_user_exception(exc, f"raised by jacobian(t, y, z) when called at t = "
+                                       f"{t0}, y = y0, z = 0")
+        try:
             fy, fz = pair
         except (TypeError, ValueError) as exc:
-            raise TypeError("jacobian(t, y, z) must return the pair (df/dy, df/dz)") from exc
+            size = f" of length {len(pair)}" if hasattr(pair, "__len__") else ""
+            raise TypeError(f"jacobian(t, y, z) must return the pair (df/dy, df/dz), got "
+                            f"{type(pair).__name__}{size}") from exc
+        if not scalar:
+            check_unchanged(arg, y0, "jacobian(t, y, z)", "y")
+            check_unchanged(zero, np.zeros(d), "jacobian(t, y, z)", "z")
         for name, v in (("df/dy", fy), ("df/dz", fz)):
             _check_value(v, () if scalar else (d, d), f"jacobian(t, y, z) ({name})", t0, t0)
     key = (scalar, d, spec, _user.value_key(py),

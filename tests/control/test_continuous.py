@@ -198,3 +198,26 @@ def test_the_ode_reference_refuses_a_failed_solve():
         warnings.simplefilter("ignore", RuntimeWarning)     # (SciPy's overflow on the way)
         costate_ode(lambda t: np.eye(1) / (0.5 - t) ** 2, lambda t: np.zeros(1), np.ones((1, 1)),
                     np.ones((1, 1)), activation="identity", t_eval=[0.0, 0.75, 1.0])
+
+
+def test_continuous_adjoint_fields_name_themselves():
+    """Complex field arrays are refused (they were cut to their real parts with a ComplexWarning
+    only); a callable field's error or complex values name the field W or b and the time (they
+    said "field(np.float64(0.0),)" or nothing)."""
+    M = 8
+    grid = np.linspace(0.0, 1.0, M + 1)
+    Wa = np.array([W(t) for t in grid]) + 0.5j
+    ba = np.array([b(t) for t in grid])
+    with pytest.raises(TypeError, match="W must be real, got complex values"):
+        continuous_adjoint(Wa, ba, X0, dphi, n_steps=M, method="rectangle")
+    with pytest.raises(TypeError, match=r"^b\(0\.0\) returned complex values"):
+        continuous_adjoint(W, lambda t: b(t) + 0.5j, X0, dphi, n_steps=M, method="trapezoid")
+
+    def late(t):
+        if t > 0.5:
+            raise KeyError("late")
+        return W(t)
+
+    with pytest.raises(KeyError, match="late") as info:
+        continuous_adjoint(late, b, X0, dphi, n_steps=M, method="trapezoid")
+    assert info.value.__notes__[-1] == "raised by W(0.625) (the field called at that point)"

@@ -416,4 +416,50 @@ def test_continuum_fields_that_reduce_arrays_are_sampled_pointwise():
     assert calls.count(0) >= 9                      # pointwise at every time
     calls.clear()
     np.testing.assert_array_equal(_sample(vectorised, spec, 8, h), want)
-    assert calls.count(1) == 1 and calls.count(0) == 3   # one call, checked at three times
+    # one call, checked at three times and on the two halves of the grid
+    assert calls.count(1) == 3 and calls.count(0) == 3
+
+
+def test_a_continuum_fields_own_error_and_complex_values_name_the_field_and_point():
+    """A continuum field's own exception is raised with the field's name and the time in a note
+    (it came with no point); complex values name the field 'b', not 'field', and the time as a
+    float (were "field(np.float64(0.0),)")."""
+    W = lambda t: -np.eye(2) * (1 + t)                                  # noqa: E731
+    b = lambda t: np.array([0.1 * t, -0.2])                             # noqa: E731
+    net = ResNet(W, b, n_layers=4, d=2)
+    obj = Objective(net, make_dataset("circles", 8, d=2, seed=0), alpha=0.1, beta=0.5)
+
+    def late(t):
+        if t > 0.5:
+            raise KeyError("late")
+        return b(t)
+
+    with pytest.raises(KeyError, match="late") as info:
+        obj.continuum_value({"W": W, "b": late}, n_fine=16)
+    assert info.value.__notes__[-1] == "raised by b(0.5625) (the field called at that point)"
+    with pytest.raises(TypeError, match=r"^b\(0\.0\) returned complex values"):
+        obj.continuum_value({"W": W, "b": lambda t: b(t) + 0.5j}, n_fine=16)
+    with pytest.raises(KeyError, match="late") as info:
+        ResNet(W, late, n_layers=8, d=2)
+    assert info.value.__notes__[-1] == "raised by b(0.625) (the field called at that point)"
+
+
+def test_a_continuum_field_that_branches_on_the_whole_array_is_sampled_pointwise():
+    """b(t) = [0.3 t, -0.2 t] if np.all(t < 0.5) else [0, 0] agrees on a grid crossing 0.5 with
+    its pointwise calls at the first, middle and last times only: its whole-grid values were
+    taken (a wrong cost); the check on the grid's halves sends it point by point."""
+    W = lambda t: -np.eye(2) * (1 + t)                                  # noqa: E731
+
+    def b(t):
+        t = np.asarray(t, dtype=float)
+        if np.all(t < 0.5):
+            return np.stack([0.3 * t, -0.2 * t], axis=-1)
+        return np.zeros(t.shape + (2,))
+
+    def b_point(t):
+        return np.array([0.3 * t, -0.2 * t]) if t < 0.5 else np.zeros(2)
+
+    net = ResNet(W, b_point, n_layers=4, d=2)
+    obj = Objective(net, make_dataset("circles", 8, d=2, seed=0), alpha=0.1, beta=0.5)
+    assert obj.continuum_value({"W": W, "b": b}, n_fine=16) == \
+        obj.continuum_value({"W": W, "b": b_point}, n_fine=16)

@@ -420,6 +420,24 @@ def test_complex_initial_values_are_refused():
         solve_fredholm(k_wave, G_WAVE, (0.0, 1.0), 8, initial=np.ones(8) + 0.5j)
 
 
+def test_a_callable_initial_guess_is_checked_as_an_array_is():
+    """initial(x) with complex values: refused as the array is (NumPy's were cut to their real
+    part with a warning only, Python's gave float()'s TypeError); its own error is raised with
+    the node in a note."""
+    for initial in (lambda x: np.exp(0.5j * x), lambda x: complex(x, 1.0)):
+        with pytest.raises(TypeError, match="initial must be real, got complex values"):
+            solve_fredholm(k_wave, G_WAVE, (0.0, 1.0), 8, initial=initial)
+
+    def late(x):
+        if x > 0.5:
+            raise KeyError("late")
+        return 1.0
+
+    with pytest.raises(KeyError, match="late") as info:
+        solve_fredholm(k_wave, G_WAVE, (0.0, 1.0), 8, initial=late)
+    assert info.value.__notes__[-1].startswith("raised by initial(x) when called at x = 0.5")
+
+
 @pytest.mark.parametrize("rule, rtol, atol", [("gauss-legendre", 1e-10, 1e-12),
                                               ("simpson", 1e-6, 1e-8)])
 def test_tolerance_is_met_growing_the_rule(rule, rtol, atol):
@@ -852,10 +870,10 @@ g_counted.calls = []
 
 
 def test_g_is_called_once_per_call_when_checked_before_and_again_when_it_reads_a_new_value():
-    """g written for arrays is checked (called at the first node and at two more against its
-    array call) once per function and values it reads: a repeated solve calls it once, on the
-    nodes (main called it 4 times each solve); a changed global it reads is checked again and
-    gives the new answer."""
+    """g written for arrays is checked (called at the first node and at two more, and on the two
+    halves of the nodes, against its array call) once per function and values it reads: a
+    repeated solve calls it once, on the nodes (main called it 4 times each solve); a changed
+    global it reads is checked again and gives the new answer."""
     global G_OFFSET
     solve_fredholm(k_lin, g_counted, (0.0, 1.0), 16, error_estimate=False)
     g_counted.calls.clear()
@@ -865,7 +883,8 @@ def test_g_is_called_once_per_call_when_checked_before_and_again_when_it_reads_a
     G_OFFSET = 1.0
     try:
         sol2 = solve_fredholm(k_lin, g_counted, (0.0, 1.0), 16, error_estimate=False)
-        assert len(g_counted.calls) == 4                        # checked again: the key changed
+        # checked again, the key changed: g(t0), the nodes, two times and the nodes' halves
+        assert len(g_counted.calls) == 6
         with pytest.raises(RuntimeError, match="G_OFFSET"):
             sol1(0.3)
         assert abs(sol2(0.3) - solve_fredholm(k_lin, lambda t: np.cos(2.0 * t) + 1.0, (0.0, 1.0),

@@ -23,3 +23,19 @@ def test_weakly_singular_alpha_out_of_range(alpha):
 
 def test_weakly_singular_alpha_numpy_float_accepted():
     assert weakly_singular(_k, np.float32(0.25)).alpha == 0.25
+
+
+@pytest.mark.parametrize("k, what", [
+    (lambda u: -np.exp(-u) + 0.5j, "complex values"),       # was KernelCompilationError
+    (lambda u: complex(-np.exp(-u), 0.5), "complex values"),  # was float()'s error "raised by k"
+    (lambda u: "1.0", "str"),                                # was KernelCompilationError
+    (lambda u: u > 0.5, "bool"),                             # was solved as 1.0 / 0.0
+])
+def test_convolution_factor_that_is_not_real_is_refused(k, what):
+    """k(u) of a convolution kernel returning complex values, a text or a bool: the TypeError a
+    kernel K gets, not a failed compilation, float()'s error presented as k's own, or a
+    solve."""
+    from integrallimits import solve_volterra
+    from integrallimits.kernels import convolution
+    with pytest.raises(TypeError, match=rf"k\(u\) must return real numbers, got {what}"):
+        solve_volterra(convolution(k), lambda t: 1.0, (0.0, 1.0), 8, method="trapezoid")

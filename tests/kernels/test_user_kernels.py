@@ -38,7 +38,8 @@ def test_tuple_of_the_wrong_length():
 
 
 def test_forcing_sampled_once_per_time():
-    """g is evaluated at each time once per solve: the error estimate's companion solve (every
+    """g is evaluated at each time once per solve (a vectorised g once more on the first array,
+    in two calls, by the check that it is elementwise): the error estimate's companion solve (every
     other point) takes the values of the first solve instead of calling g again, and the
     answer is that of a g called at every time (a g that counts its points, pointwise and
     vectorised)."""
@@ -61,8 +62,10 @@ def test_forcing_sampled_once_per_time():
         assert sol.success and sol.stats["error_estimate"] == "half-steps"
         # 33 mesh times, g(t0) once more where the forcing is set up, and the vectorised
         # form's check at the middle and last point: no time of the companion mesh again;
-        # and the check of the data's smoothness, on (p + 1) N + 1 = 161 times of the steps
-        extra = 1 if g is g_point else 3
+        # and the check of the data's smoothness, on (p + 1) N + 1 = 161 times of the steps;
+        # the vectorised form is also called once on each half of the mesh (the check that it
+        # is elementwise, not a function of the whole array)
+        extra = 1 if g is g_point else 3 + 33
         assert len(seen) == 33 + extra + 161
         assert set(sol.t.tolist()) <= set(seen) and len(set(seen)) == 161
         assert np.max(np.abs(sol.y - np.exp(-sol.t))) < 1e-7
@@ -107,7 +110,8 @@ def test_forcing_values_are_not_shared_with_callers():
 
 def test_vector_forcing_written_with_np_array_is_called_on_the_whole_mesh():
     """g(t) = np.array([f1(t), f2(t)]) gives shape (2, n) on an array of times: it is used
-    transposed (one call on the mesh and the check's two single times), not point by point,
+    transposed (one call on the mesh, and the check's two single times and two halves), not
+    point by point,
     and the solution is the pointwise one."""
     calls = []
 
@@ -122,11 +126,75 @@ def test_vector_forcing_written_with_np_array_is_called_on_the_whole_mesh():
     t = sol.t
     exact = np.stack([np.cos(t) - t * np.sin(t), np.sin(t) + t * np.cos(t)], 1)
     assert sol.success and np.max(np.abs(sol.y - exact)) < 1e-6
-    # g(t0), the check at two times, the mesh, the data check's (p + 1) N + 1 times
-    assert sorted(calls) == [1, 1, 1, 33, 161]
+    # g(t0), the check at two times, the mesh and its two halves, the data check's
+    # (p + 1) N + 1 times
+    assert sorted(calls) == [1, 1, 1, 16, 17, 33, 161]
     ref = solve_volterra(K, lambda t: np.array([np.cos(float(t)), np.sin(float(t))]), (0.0, 1.0),
                          32, method="gregory4")
     np.testing.assert_array_equal(sol.y, ref.y)
+
+
+@pytest.mark.parametrize("method", ["trapezoid", "gregory4"])
+def test_forcing_that_branches_on_the_whole_array_is_called_pointwise(method):
+    """g(t) = exp(-t) if np.all(t < 0.5) else 1 is exp(-t) before t = 0.5 pointwise, but 1
+    at every time of an array that crosses 0.5: its array values agreed with pointwise calls
+    at the first, middle and last times, and the solve succeeded 0.29 off the answer for the
+    g written.  The check on the two halves of the array sends it point by point; t / max(t)
+    (a function of the whole array) too, in solve_fredholm also."""
+    from integrallimits import solve_fredholm
+
+    def g(t):
+        if np.all(t < 0.5):
+            return np.exp(-t)
+        return np.ones_like(t) if np.ndim(t) else 1.0
+
+    def g_point(t):
+        return float(np.exp(-t)) if t < 0.5 else 1.0
+
+    def K(t, s, y):
+        return -y
+
+    sol = solve_volterra(K, g, (0.0, 1.0), 32, method=method)
+    ref = solve_volterra(K, g_point, (0.0, 1.0), 32, method=method)
+    assert sol.success
+    np.testing.assert_array_equal(sol.y, ref.y)
+    normalised = solve_volterra(K, lambda t: (t + 1.0) / np.max(t + 1.0), (0.0, 1.0), 32,
+                                method=method)
+    np.testing.assert_array_equal(normalised.y,
+                                  solve_volterra(K, lambda t: 1.0, (0.0, 1.0), 32,
+                                                 method=method).y)
+    fred = solve_fredholm(lambda x, s, y: 0.3 * x * s * y, g, (0.0, 1.0), 33, rule="trapezoid")
+    fref = solve_fredholm(lambda x, s, y: 0.3 * x * s * y, g_point, (0.0, 1.0), 33,
+                          rule="trapezoid")
+    np.testing.assert_array_equal(fred.y, fref.y)
+
+
+BRANCH_AT = [2.0]
+
+
+def test_the_elementwise_check_of_a_forcing_follows_the_values_it_reads():
+    """The halves check of g is remembered for its code and the values it reads: after a solve
+    where g = exp(-t) if np.all(t < BRANCH_AT[0]) else 1 is elementwise (BRANCH_AT = 2), a
+    changed BRANCH_AT = 0.5 makes it branch on the whole array, and it is checked again."""
+    def g(t):
+        if np.all(t < BRANCH_AT[0]):
+            return np.exp(-t)
+        return np.ones_like(t) if np.ndim(t) else 1.0
+
+    def g_point(t):
+        return float(np.exp(-t)) if t < BRANCH_AT[0] else 1.0
+
+    def K(t, s, y):
+        return -y
+
+    try:
+        for at in (2.0, 0.5, 2.0):
+            BRANCH_AT[0] = at
+            sol = solve_volterra(K, g, (0.0, 1.0), 32, method="trapezoid")
+            ref = solve_volterra(K, g_point, (0.0, 1.0), 32, method="trapezoid")
+            np.testing.assert_array_equal(sol.y, ref.y)
+    finally:
+        BRANCH_AT[0] = 2.0
 
 
 RATE = 2.0

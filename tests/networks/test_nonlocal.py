@@ -387,3 +387,67 @@ def test_nystrom_map_with_a_kernel_that_is_not_finite_is_refused():
     while the square's and the other maps' refused it."""
     with pytest.raises(ValueError, match="not finite at some node"):
         NystromMap(lambda x, y: np.nan * x, spatial_rule("trapezoid", 4))
+
+
+def test_spatial_functions_complex_values_are_refused():
+    """A multiplier or a(δ) with complex values was cut to its real part without a word
+    (c(ξ) = exp(i ξ) made the map of cos ξ); it is refused, naming the node."""
+    grid = spatial_rule("trapezoid", 8)
+    with pytest.raises(TypeError, match=r"multiplier c\(ξ\) must return a real number, got "
+                                        r"complex value .* at \(0\.0\)"):
+        LocalMap(grid, lambda x: np.exp(1j * x))
+    with pytest.raises(TypeError, match=r"a\(δ\) must return a real number, got complex"):
+        ConvolutionMap(lambda d: np.exp(-d * d) + 0.5j, grid)
+
+
+def test_spatial_functions_own_errors_are_raised_with_their_point():
+    """An error of the user's c(ξ), a(δ), a(ξ1, ξ2, η1, η2) or 1-d a(ξ, η) is raised as it is
+    (a ValueError or TypeError was replaced by "must return a real number, got an error"), with
+    the point in a note; a 1-d a(ξ, η) returning a vector says so (it was asked for a (2, 2)
+    matrix under the name K(t, s))."""
+    grid = spatial_rule("trapezoid", 8)
+
+    def late(x):
+        if x > 0.5:
+            raise ValueError("late")
+        return 1.0 + x
+
+    with pytest.raises(ValueError, match="late") as info:
+        LocalMap(grid, late)
+    assert info.value.__notes__[-1] == "raised by multiplier c(ξ) when called at (0.625)"
+    with pytest.raises(TypeError, match="unsupported operand") as info:
+        ConvolutionMap(lambda d: float(d) + "1", grid)
+    assert info.value.__notes__[-1] == "raised by a(δ) when called at (0.0)"
+    with pytest.raises(NameError) as info:
+        NystromMap(lambda x, y: x * y * undefined_name, grid)   # noqa: F821
+    assert info.value.__notes__[-1] == "raised by a(x, s) when called at x = s = 0.0"
+    with pytest.raises(ValueError, match=r"a\(x, s\) must return a float or a \(d, d\) matrix, "
+                                         r"got shape \(2,\)"):
+        NystromMap(lambda x, y: np.array([x, y]), grid)
+    with pytest.raises(ValueError, match=r"not finite at some node: inf at \(0\.0\)"):
+        LocalMap(grid, lambda x: np.inf if x == 0.0 else 1.0)
+
+
+def test_a_nonlocal_bias_fields_own_error_names_its_point():
+    """b(t, s)'s own exception at the first call, which reads its shape, comes with the point
+    in a note (it came with none)."""
+    m = LocalMap(spatial_rule("trapezoid", 4), 1.0, channels=2)
+    with pytest.raises(NameError) as info:
+        NonlocalDense(m, [lambda t, s: -np.eye(2)],
+                      lambda t, s: np.zeros(2) + undefined_name, n_layers=4)   # noqa: F821
+    assert info.value.__notes__[-1] == "raised by b(0.0, 0.0) (the field called at that point)"
+
+
+def test_a_multiplier_that_branches_on_the_whole_array_is_evaluated_pointwise():
+    """c(ξ) = exp(-ξ) if np.all(ξ < 0.5) else 1 agrees on the nodes with its pointwise calls
+    at the first, middle and last nodes only: its array values (1 everywhere) were taken; the
+    check on the two halves of the nodes sends it point by point."""
+    grid = spatial_rule("trapezoid", 8)
+
+    def c(x):
+        if np.all(x < 0.5):
+            return np.exp(-x)
+        return np.ones_like(x) if np.ndim(x) else 1.0
+
+    expected = [float(np.exp(-x)) if x < 0.5 else 1.0 for x in grid.nodes.tolist()]
+    assert LocalMap(grid, c).multiplier.tolist() == expected

@@ -524,3 +524,46 @@ def test_a_jump_of_f_in_t_that_multiplies_the_memory_is_seen(method, rtol, n):
         error = np.max(np.abs(sol.y - _jump_times_memory_exact(sol.t, 0.503)))
         assert error <= sol.stats["max_error_estimate"]
         assert "not smooth" in sol.message
+
+
+def test_jacobian_own_errors_are_raised_with_where():
+    """An error inside the user's jacobian(t, y, z) (a TypeError or ValueError too) is its own,
+    with the point in a note; only a value that is not a pair is the 'must return the pair'
+    TypeError (it replaced the user's own TypeError and ValueError before)."""
+    def typo(t, y, z):
+        return -1.0, 1.0 + "1"          # a bug of the user's: TypeError
+
+    def broadcast(t, y, z):
+        return float(np.ones(2) + np.ones(3)), 1.0       # ValueError
+
+    for jac, kind, text in ((typo, TypeError, "unsupported operand"),
+                            (broadcast, ValueError, "could not be broadcast")):
+        with pytest.raises(kind, match=text) as info:
+            solve_vide(f_linear, k_linear, 1.0, (0.0, 1.0), 8, jacobian=jac)
+        assert "raised by jacobian(t, y, z) when called at t = 0.0" in info.value.__notes__[-1]
+    with pytest.raises(TypeError, match="pair.*tuple of length 3"):
+        solve_vide(f_linear, k_linear, 1.0, (0.0, 1.0), 8, jacobian=lambda a, y, z: (1, 2, 3))
+
+
+def test_jacobian_failing_in_the_loop_names_its_point():
+    """jacobian(t, y, z) raising, or returning matrices of another shape, at a point the solve
+    reaches: its own exception with that point, or a ValueError with the shape (before: a note
+    naming no function and no point, and matrices of the wrong shape read out of bounds)."""
+    def late_raise(t, y, z):
+        if t > 0.5:
+            raise KeyError("late")
+        return -1.0, 1.0
+
+    with pytest.raises(KeyError, match="late") as info:
+        solve_vide(f_linear, k_linear, 1.0, (0.0, 1.0), 16, method="gauss2", jacobian=late_raise)
+    assert "raised by jacobian(t, y, z) at t = 0.5" in info.value.__notes__[-1]
+
+    def late_shape(t, y, z):
+        if t > 0.5:
+            return -np.eye(3), np.eye(3)
+        return -np.eye(2), np.eye(2)
+
+    with pytest.raises(ValueError, match=r"jacobian\(t, y, z\) returned 9 values at t = 0\.5.*"
+                                         r"expected shape \(2, 2\)"):
+        solve_vide(lambda t, y, z: -y + z, k_linear, np.ones(2), (0.0, 1.0), 16,
+                   method="gauss2", jacobian=late_shape)

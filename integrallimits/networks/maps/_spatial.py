@@ -135,40 +135,85 @@ def spatial_rule(name="gauss-legendre", n=16, dim=1, domain=(0.0, 1.0)):
                        (x.size, x.size))
 
 
+def _same_on_halves(f, full, values):
+    """Whether f's values on the whole grid are (to rounding) its values on the two halves of
+    the grid's first axis called apart: f is elementwise, not a function of the whole array
+    (``c(ξ) = exp(-ξ) if np.all(ξ < 0.5) else 1`` agreed with pointwise calls at the first,
+    middle and last nodes)."""
+    n = values.shape[0] if values.ndim else 0
+    if n < 2:
+        return True
+    h = n // 2
+    scale = float(np.max(np.abs(values)))
+    tol = 1e-12 * scale if math.isfinite(scale) else 0.0
+    for part in (slice(0, h), slice(h, n)):
+        try:
+            with np.errstate(all="ignore"):
+                v = np.asarray(f(*(c[part] for c in full)))
+            if np.iscomplexobj(v):
+                return False
+            v = np.broadcast_to(v.astype(float), values[part].shape)
+        except Exception:  # noqa: BLE001 (a half it cannot take: pointwise, which reports)
+            return False
+        if not np.all(np.abs(v - values[part]) <= tol):
+            return False
+    return True
+
+
 def evaluate(f, what, *coords):
     """f(*coords) as a float array of the broadcast shape: vectorised if f broadcasts to it
     (NumPy ufuncs) and agrees with pointwise calls at its first, middle and last entries, else
     pointwise (a reduction such as ``np.linalg.norm(δ)`` broadcasts to a single number and
-    would otherwise stand for every entry)."""
+    would otherwise stand for every entry).  An exception of f's own is raised with the point
+    in a note; complex values are refused (not cut to their real part)."""
     shape = np.broadcast_shapes(*(np.shape(c) for c in coords))
     full = [np.broadcast_to(c, shape) for c in coords]
 
+    def point(idx):
+        return ", ".join(repr(float(c[idx])) for c in full)
+
     def at(idx):
         try:
-            return float(f(*(c[idx] for c in full)))
+            value = f(*(c[idx] for c in full))
+        except Exception as exc:   # the user's own error: raised, with where
+            if hasattr(exc, "add_note"):
+                exc.add_note(f"raised by {what} when called at ({point(idx)})")
+            raise
+        if np.iscomplexobj(value):
+            raise TypeError(f"{what} must return a real number, got complex value {value!r} at "
+                            f"({point(idx)})")
+        try:
+            return float(value)
         except (TypeError, ValueError) as exc:
-            raise TypeError(f"{what} must return a real number, got an error: {exc}") from exc
+            raise TypeError(f"{what} must return a real number, got {type(value).__name__} "
+                            f"{np.shape(value)} at ({point(idx)})") from exc
 
     values = None
     try:
         with np.errstate(all="ignore"):
-            v = np.asarray(f(*coords), dtype=float)
+            v = np.asarray(f(*coords))
+        if np.iscomplexobj(v):      # (pointwise below: refused with its point)
+            v = None
+        else:
+            v = v.astype(float)
+    except Exception:  # not written for arrays: evaluate pointwise below
+        v = None
+    if v is not None:
         if v.shape == shape:
             values = v
         elif v.shape == ():
             values = np.full(shape, float(v))
-    except Exception:  # not written for arrays: evaluate pointwise below
-        values = None
     if values is not None and values.size:
         checks = {np.unravel_index(i, shape) for i in (0, values.size // 2, values.size - 1)}
         # (a NaN is not close to anything: pointwise then, and the error below)
         if not all(math.isclose(values[idx], at(idx), rel_tol=1e-12, abs_tol=1e-300)
-                   for idx in checks):
+                   for idx in checks) or not _same_on_halves(f, full, values):
             values = None
     if values is None:
         values = np.empty(shape)
         for idx in np.ndindex(shape):
             values[idx] = at(idx)
     if not np.all(np.isfinite(values)):
-        raise ValueError(f"{what} is not finite at some node")
+        idx = tuple(int(i) for i in np.argwhere(~np.isfinite(values))[0])
+        raise ValueError(f"{what} is not finite at some node: {values[idx]} at ({point(idx)})")
     return values
