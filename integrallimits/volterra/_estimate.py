@@ -1050,7 +1050,7 @@ def shifted_estimate(run, t, Y, estimate, order, min_steps, running=False):
             continue
         common, r = idx[:valid], SHIFTED_RATIO
         if not running:             # (a companion on another branch: its steps bisected)
-            nearer, valid_b, calls = _nearer_branch(run, t, Y, common, Ys[:valid])
+            nearer, valid_b, calls = _nearer_branch(run, t, Y, common, Ys[:valid], order)
             nfev += calls
             if nearer is not None:
                 Ys, valid, r = nearer, valid_b, SHIFTED_RATIO / 2.0
@@ -1124,7 +1124,8 @@ def _shifted_few(run, t, Y, estimate, order, min_steps, base, rounding):
         nfev += calls
         if valid < 2:
             continue
-        nearer, valid_b, calls = _nearer_branch(run, t, Y, np.array(idx[:valid]), Ys[:valid])
+        nearer, valid_b, calls = _nearer_branch(run, t, Y, np.array(idx[:valid]), Ys[:valid],
+                                                order)
         nfev += calls
         r = SHIFTED_RATIO if nearer is None else SHIFTED_RATIO / 2.0
         if nearer is not None:
@@ -1158,12 +1159,14 @@ def _largest_over_few(levels, denominator):
     return functools.reduce(lambda a, b: list(map(_maximum, a, b)), scaled)
 
 
-def _nearer_branch(run, t, Y, common, Ys):
+def _nearer_branch(run, t, Y, common, Ys, order):
     """(values, valid, nfev): a shifted companion (its values ``Ys`` at the points ``common``
     of the mesh ``t``) that differs from the solution ``Y`` by more than UNRESOLVED times its
     size somewhere, checked with the solve on its steps bisected (step ratio 1.5 to the
-    solution's); where that one agrees with ``Y`` to LEAD_IN times the size at every common
-    point up to there, its values at ``common`` (as far as they are valid) replace the
+    solution's); where, over the common points up to there, that one agrees with ``Y`` to
+    LEAD_IN times the size, or the three levels converge at the order ``order`` at least
+    (max |Ys - Yb| >= (3^q - 1.5^q) / (1.5^q - 1) max |Yb - Y|, the rate of the step ratios
+    3, 1.5 and 1), its values at ``common`` (as far as they are valid) replace the
     companion's, else (None, 0, nfev), as where the companion is not so far (nfev 0).
 
     A long step of an implicit method can converge to another root of its step equation, one
@@ -1171,12 +1174,15 @@ def _nearer_branch(run, t, Y, common, Ys):
     error of 0.062, whose companion on the points 0, 1, 4 took its step of 0.75 (h L = 0.63) to
     y(1) = -3.78; the estimate so raised, 2.67, failed the solve ("no reliable digits").  The
     differences of three levels of one branch fall with the steps: a difference of more than
-    half the size that the finer level's falls to less than a tenth of it (at order q, the
-    ratio (3^q - 1) / (1.5^q - 1), 4 for q = 1) is another branch, no estimate; the bisected
-    solve is one more shifted level (its points inside the solution's steps as the
-    companion's are, the shared ones but its midpoints), and its own estimate stands.  Where
-    it disagrees too, the companion's difference stands (a solution without digits, the
-    shifted companions the only level to show it, stays a failure)."""
+    half the size that the finer level's falls to less than a tenth of it is another branch,
+    no estimate; so is a coarse level whose long steps keep no digit while the three converge
+    at the order (radau1 on y = 1 + sin(3 t) / 2 - e^(t/2) / 2, K = (sin(t + s) + 1) y / 2, 4
+    steps: y(1) = -0.79, 0.092 and 0.242 on steps of 0.75, 0.375 and 0.25, exact 0.246, the
+    rate 5.9; the estimate 0.52 failed a solve with errors up to 0.071).  The bisected solve
+    is one more shifted level (its points inside the solution's steps as the companion's
+    are, the shared ones but its midpoints), and its own estimate stands.  Where neither
+    holds, the companion's difference stands (a solution without digits, the shifted
+    companions the only level to show it, stays a failure)."""
     bad = _first_unresolved(Y, common, np.abs(Y[common] - Ys))
     if bad is None:
         return None, 0, 0
@@ -1188,8 +1194,11 @@ def _nearer_branch(run, t, Y, common, Ys):
     Yb = Yb[0:2 * valid - 1:2]
     size = _running_size(Y)
     size[0] = _maximum(size[0], size[1])          # (the first step's size, as above)
-    if not _all(_row_max(np.abs(Y[common[:k + 1]] - Yb[:k + 1])) <=
-                LEAD_IN * size[common[:k + 1]]):
+    fine = _row_max(np.abs(Y[common[:k + 1]] - Yb[:k + 1]))
+    coarse = float(np.max(_row_max(np.abs(Yb[:k + 1] - Ys[:k + 1]))))
+    low, high = 1.5 ** order, 3.0 ** order
+    if not (_all(fine <= LEAD_IN * size[common[:k + 1]]) or
+            coarse >= (high - low) / (low - 1.0) * float(np.max(fine))):
         return None, 0, calls
     return Yb, valid, calls
 
