@@ -1021,7 +1021,11 @@ def shifted_estimate(run, t, Y, estimate, order, min_steps, running=False):
     more than UNRESOLVED, where the solution is resolved (tan t, radau3, 1e-3: the solve
     went on from 10 steps to 20); beyond the point a companion's solve reached, the
     estimates are the others'.  Cost: two solves on N/3 steps, 2/9 of the solve's work for an
-    O(N^2) method.
+    O(N^2) method.  On a given mesh (not ``running``) a companion that differs from the
+    solution by more than UNRESOLVED times its size is checked with its steps bisected
+    (:func:`_nearer_branch`): where that finer level agrees with the solution to LEAD_IN
+    times the size, the companion was on another branch (or its long steps kept no digit)
+    and the finer level's differences, with the step ratio 1.5, are the estimate instead.
 
     ``running``: compare at each point with the largest estimate up to it (the errors of a
     Volterra equation persist, so that is the scale of the errors so far), not the largest
@@ -1039,21 +1043,28 @@ def shifted_estimate(run, t, Y, estimate, order, min_steps, running=False):
                             if Y.size <= FEW else float(np.max(np.abs(Y))))
     if d == 1 and n < FEW and not running:
         return _shifted_few(run, t, Y, estimate, order, min_steps, base, rounding)
-    nfev, raised = 0, None
+    nfev, levels = 0, {}
     for idx, Ys, valid, calls in _shifted_solves(run, t, min_steps, _every_third):
         nfev += calls
         if valid < 2:
             continue
-        common = idx[:valid]
+        common, r = idx[:valid], SHIFTED_RATIO
+        if not running:             # (a companion on another branch: its steps bisected)
+            nearer, valid_b, calls = _nearer_branch(run, t, Y, common, Ys[:valid], order)
+            nfev += calls
+            if nearer is not None:
+                Ys, valid, r = nearer, valid_b, SHIFTED_RATIO / 2.0
+                common = idx[:valid]
         est = _spread(common, np.abs(Y[common] - Ys[:valid]), len(t), d)
         if valid < len(idx):            # beyond the companion's solve: the others' estimates
             est[common[-1] + 1:] = 0.0
-        raised = est if raised is None else np.maximum(raised, est)
-    if raised is None:
+        levels[r] = est if r not in levels else np.maximum(levels[r], est)
+    if not levels:
         return (estimate, order, None, nfev) + ((None,) if running else ())
-    richardson = _two_to_minus_one(order * math.log2(3.0))
+    # (the differences over the Richardson denominators of their step ratios, the largest:
+    # with the one ratio 3 the same floats as the largest difference over its denominator)
+    raised = _largest_over(levels, lambda r: _two_to_minus_one(order * math.log2(r)))
     top = _finite_max(raised)
-    top = top / richardson if top != 0.0 else 0.0
     ratio = top / base if base > 0 else math.inf
     disagree = top > RATE_FACTOR * max(base, rounding)
     first = None
@@ -1063,16 +1074,18 @@ def shifted_estimate(run, t, Y, estimate, order, min_steps, running=False):
         scale = np.fmax.accumulate(_row_max(estimate))
         scale = np.maximum(scale[np.minimum(np.arange(n + 1) + 1, n)], rounding)
         with np.errstate(divide="ignore", invalid="ignore"):
-            pointwise = _row_max(raised) / richardson / scale
+            pointwise = _row_max(raised) / scale
         ratio = float(np.nanmax(pointwise)) if np.any(np.isfinite(pointwise)) else 0.0
         disagree = ratio > RATE_FACTOR
         first = int(np.argmax(pointwise > RATE_FACTOR)) if disagree else None
-    if disagree:
-        raised, order = raised / 2.0, 1.0     # the order 1 (see above)
-    else:
-        raised = raised / richardson
+    if disagree:            # the order 1 (see above)
+        raised, order = _largest_over(levels, lambda r: r - 1.0), 1.0
     out = (np.maximum(estimate, raised), order, ratio, nfev)
     return out + (first,) if running else out
+
+
+#: The steps of the shifted companions of :func:`shifted_estimate` over the solution's.
+SHIFTED_RATIO = 3.0
 
 
 def _every_third(start, n):
@@ -1106,29 +1119,88 @@ def _shifted_few(run, t, Y, estimate, order, min_steps, base, rounding):
     and divisions, so the same floats (each NumPy call on such small arrays costs ~1 us)."""
     n = len(t) - 1
     y = Y[:, 0].tolist()
-    nfev, raised = 0, None
+    nfev, levels = 0, {}
     for idx, Ys, valid, calls in _shifted_solves(run, t, min_steps, _every_third_few):
         nfev += calls
         if valid < 2:
             continue
+        nearer, valid_b, calls = _nearer_branch(run, t, Y, np.array(idx[:valid]), Ys[:valid],
+                                                order)
+        nfev += calls
+        r = SHIFTED_RATIO if nearer is None else SHIFTED_RATIO / 2.0
+        if nearer is not None:
+            Ys, valid = nearer, valid_b
         common = idx[:valid]
         est = _spread_few(common, [abs(y[i] - v) for i, v in zip(common, Ys[:valid, 0].tolist())],
                           n + 1)
         if valid < len(idx):            # beyond the companion's solve: the others' estimates
             est[common[-1] + 1:] = [0.0] * (n - common[-1])
-        raised = est if raised is None else list(map(_maximum, raised, est))
-    if raised is None:
+        levels[r] = est if r not in levels else list(map(_maximum, levels[r], est))
+    if not levels:
         return estimate, order, None, nfev
-    richardson = _two_to_minus_one(order * math.log2(3.0))
+    raised = _largest_over_few(levels, lambda r: _two_to_minus_one(order * math.log2(r)))
     finite = [v for v in raised if v == v]
     top = max(finite) if any(map(math.isfinite, raised)) else 0.0
-    top = top / richardson if top != 0.0 else 0.0
     ratio = top / base if base > 0 else math.inf
-    if top > RATE_FACTOR * max(base, rounding):
-        raised, order = [v / 2.0 for v in raised], 1.0     # the order 1 (see shifted_estimate)
-    else:
-        raised = [v / richardson for v in raised]
+    if top > RATE_FACTOR * max(base, rounding):     # the order 1 (see shifted_estimate)
+        raised, order = _largest_over_few(levels, lambda r: r - 1.0), 1.0
     return np.maximum(estimate, np.array(raised).reshape(-1, 1)), order, ratio, nfev
+
+
+def _largest_over(levels, denominator):
+    """The largest of the estimates ``levels[r]`` (arrays, by step ratio r) over
+    ``denominator(r)``, NaN propagating (NumPy's maximum)."""
+    return functools.reduce(np.maximum, [est / denominator(r) for r, est in levels.items()])
+
+
+def _largest_over_few(levels, denominator):
+    """:func:`_largest_over` of lists of floats (the same floats)."""
+    scaled = [[v / denominator(r) for v in est] for r, est in levels.items()]
+    return functools.reduce(lambda a, b: list(map(_maximum, a, b)), scaled)
+
+
+def _nearer_branch(run, t, Y, common, Ys, order):
+    """(values, valid, nfev): a shifted companion (its values ``Ys`` at the points ``common``
+    of the mesh ``t``) that differs from the solution ``Y`` by more than UNRESOLVED times its
+    size somewhere, checked with the solve on its steps bisected (step ratio 1.5 to the
+    solution's); where, over the common points up to there, that one agrees with ``Y`` to
+    LEAD_IN times the size, or the three levels converge at the order ``order`` at least
+    (max |Ys - Yb| >= (3^q - 1.5^q) / (1.5^q - 1) max |Yb - Y|, the rate of the step ratios
+    3, 1.5 and 1), its values at ``common`` (as far as they are valid) replace the
+    companion's, else (None, 0, nfev), as where the companion is not so far (nfev 0).
+
+    A long step of an implicit method can converge to another root of its step equation, one
+    the solution's steps never approach: radau1 on y = 1 + t/2 (K = y^3 / 8) on 4 steps, an
+    error of 0.062, whose companion on the points 0, 1, 4 took its step of 0.75 (h L = 0.63) to
+    y(1) = -3.78; the estimate so raised, 2.67, failed the solve ("no reliable digits").  The
+    differences of three levels of one branch fall with the steps: a difference of more than
+    half the size that the finer level's falls to less than a tenth of it is another branch,
+    no estimate; so is a coarse level whose long steps keep no digit while the three converge
+    at the order (radau1 on y = 1 + sin(3 t) / 2 - e^(t/2) / 2, K = (sin(t + s) + 1) y / 2, 4
+    steps: y(1) = -0.79, 0.092 and 0.242 on steps of 0.75, 0.375 and 0.25, exact 0.246, the
+    rate 5.9; the estimate 0.52 failed a solve with errors up to 0.071).  The bisected solve
+    is one more shifted level (its points inside the solution's steps as the companion's
+    are, the shared ones but its midpoints), and its own estimate stands.  Where neither
+    holds, the companion's difference stands (a solution without digits, the shifted
+    companions the only level to show it, stays a failure)."""
+    bad = _first_unresolved(Y, common, np.abs(Y[common] - Ys))
+    if bad is None:
+        return None, 0, 0
+    Yb, status, index, calls = run(refined_mesh(t[common]))
+    valid = len(common) if status == 0 else (index + 1) // 2     # (its point 2 j: common j)
+    k = int(np.searchsorted(common, bad[0]))                       # (common[k] == bad[0])
+    if valid <= k:
+        return None, 0, calls
+    Yb = Yb[0:2 * valid - 1:2]
+    size = _running_size(Y)
+    size[0] = _maximum(size[0], size[1])          # (the first step's size, as above)
+    fine = _row_max(np.abs(Y[common[:k + 1]] - Yb[:k + 1]))
+    coarse = float(np.max(_row_max(np.abs(Yb[:k + 1] - Ys[:k + 1]))))
+    low, high = 1.5 ** order, 3.0 ** order
+    if not (_all(fine <= LEAD_IN * size[common[:k + 1]]) or
+            coarse >= (high - low) / (low - 1.0) * float(np.max(fine))):
+        return None, 0, calls
+    return Yb, valid, calls
 
 
 def _spread_few(common, values, n_points):
