@@ -72,6 +72,9 @@ SUCCESS, SINGULAR, NOT_FINITE, INTERRUPTED = 0, 1, 2, 3
 MAX_TOLERANCE_STEPS = 2 ** 14
 NFEV, NSOLVE = 0, 1
 _EPS = float(np.finfo(float).eps)
+#: The measured part of the bound of :class:`_RoundingFloor` (the rounding errors of a step's
+#: right side times ||A^-1||_inf): 1/4.
+_ROUNDING = 0.25
 
 _MESSAGES = {
     SINGULAR: ("The linear system of the step ending at t = {t:.6g} is singular: K(t, t) is singular "
@@ -472,16 +475,18 @@ class _RoundingFloor:
     per point: the least error estimate that is honest (``rounding_floor`` in ``stats`` of a
     solve where it raised an estimate).
 
-    A step solves h A (x) K(t, t) Z = g - (history) for its stage values: rounding errors of
-    eps times the sizes in that right side, sum |K| |y| over the history and |t| |g'| from the
-    stage times, about eps (|t_n| + t_n - t0) ||K|| max |y|, come out of it multiplied by
-    ||(h A (x) K(t, t))^-1|| = ||A^-1|| ||K(t, t)^-1|| / h (the equation is a
-    differentiation).  ||A^-1||_inf is 1, 7, 18.1 and 34.2 for radau1-4 (2 for the midpoint
-    method, whose mesh values are the two midpoint values' linear inter- or extrapolant);
-    y(t0) from the first step's polynomial takes the Lagrange weights' sum |l_j(0)| of y(t1)'s.
+    A step solves h A (x) K(t, t) Z = g - (history) for its stage values: rounding errors in
+    that right side, eps |t| |g'| from the stage times and about sqrt(n) eps times the
+    history's sum of |K| |y| over its n steps, at most eps (|t_n| + sqrt(n) (t_n - t0)) ||K||
+    max |y|, come out of it multiplied by about ||(h A (x) K(t, t))^-1|| = ||A^-1||
+    ||K(t, t)^-1|| / h (the equation is a differentiation); ||A^-1||_inf is 1, 7, 18.1 and
+    34.2 for radau1-4 (2 for the midpoint method, whose mesh values are the two midpoint
+    values' linear inter- or extrapolant), of which _ROUNDING = 1/4 was measured (radau3 and
+    radau4 on e^(t - s) y = sin t on 256 to 8192 steps: errors of 139 to 1500 eps N max |y|
+    for radau4, 0.35 to 0.75 times this floor; radau3 0.4 to 1.0 times it); y(t0) from the
+    first step's polynomial takes the Lagrange weights' sum |l_j(0)| times y(t1)'s.  The
     Richardson differences at that level divide the noise by 2^p - 1 (15 for radau4): radau4
-    on y = 1e5 (cos t - sin t), K = e^(t - s), 256 steps, had errors 139 eps N max |y| for
-    estimates 11 times below them; this floor is 185 t eps N max |y| there."""
+    on y = 1e5 (cos t - sin t), 256 steps, had estimates 11 times below the largest error."""
 
     def __init__(self, kernel, meth, t0):
         self.kernel, self.t0 = kernel, t0
@@ -512,9 +517,10 @@ class _RoundingFloor:
         inv, kmax = self._inverse_norms(t)
         h = np.diff(t)
         size = np.maximum.accumulate(np.abs(Y).max(axis=1))
-        reach = np.abs(t) + (t - self.t0)
+        reach = np.abs(t) + (t - self.t0) * np.sqrt(np.arange(n))
         floor = np.empty(n)
-        floor[1:] = (_EPS * self.amplification * inv[1:] * reach[1:] * kmax * size[1:]) / h
+        floor[1:] = (_EPS * _ROUNDING * self.amplification * inv[1:] * reach[1:] * kmax
+                     * size[1:]) / h
         floor[0] = self.start * floor[1]
         return np.broadcast_to(floor[:, None], Y.shape).copy()
 

@@ -355,9 +355,11 @@ def solve_uniform_to_tolerance(run, t0, T, *, method, scalar, stats, rtol, atol,
     does: the midpoint method on K = e^(-lam (t - s)), lam = 1e6, rtol 1e-3, failed at t0 on
     16384 steps and kept y(t0) = 2.9e11 for 1).  ``rounding(t, Y)`` (first kind: the rounding
     error the values can carry, which grows like N) raises each attempt's estimates to it;
-    a resolved attempt where it alone exceeds the tolerance stops the refinement (a finer
-    mesh has more of it), as a failure with the attempt of the smallest estimate, and no
-    refinement goes beyond the N where it would reach the tolerance.
+    no refinement goes beyond the N where it would reach 0.9 times the tolerance.  Where it
+    alone exceeds the tolerance on a resolved attempt, the next N is where it would meet the
+    Richardson estimate (which falls like N^-p while it grows like N), and an attempt where it
+    is at least that estimate stops the refinement (a finer mesh has more of it), as a failure
+    with the attempt of the smallest estimate.
     """
     start = time.perf_counter()
     run = _solving_once(run)
@@ -380,7 +382,7 @@ def solve_uniform_to_tolerance(run, t0, T, *, method, scalar, stats, rtol, atol,
     if quarters:
         n = _quarters(n)
     total, history, best, last, prior, solved = 0, [], None, None, None, None
-    rounded = cap = None     # (rounding: the attempt (N, floor / tol) stopped by its floor)
+    rounded = cap = cross = None  # (rounding: the attempt (N, floor / tol) stopped by its floor)
 
     while True:
         t = t0 + (T - t0) * (np.arange(n + 1) / n) ** grading
@@ -395,13 +397,18 @@ def solve_uniform_to_tolerance(run, t0, T, *, method, scalar, stats, rtol, atol,
             total += comp.nfev
             if rounding is not None:
                 low = rounding(t, first.Y)
-                np.fmax(comp.estimate, low, out=comp.estimate, where=~np.isnan(comp.estimate))
+                cross = None
                 if comp.first_bad is None:
-                    level = float(np.max(over_tolerance(low, tolerance_of(first.Y, rtol, atol))))
-                    if level > 1.0:
+                    tol = tolerance_of(first.Y, rtol, atol)
+                    level = float(np.max(over_tolerance(low, tol)))
+                    own = float(np.max(over_tolerance(comp.estimate, tol)))
+                    if level > 1.0 and not own > level:
                         rounded = (n, level)
-                    elif level > 0.0:     # (the floor grows like N: it meets the tolerance at)
-                        cap = int(n / level) - int(n / level) % 2
+                    elif level > 1.0:     # (own falls like N^-p, the floor grows like N)
+                        cross = int(math.ceil(n * (own / level) ** (1.0 / (p + 1)) / 2.0)) * 2
+                    elif level > 0.0:     # (0.9 times the tolerance at)
+                        cap = int(0.9 * n / level) - int(0.9 * n / level) % 2
+                np.fmax(comp.estimate, low, out=comp.estimate, where=~np.isnan(comp.estimate))
             if comp.first_bad is None:
                 ratio = float(np.max(over_tolerance(comp.estimate,
                                                     tolerance_of(first.Y, rtol, atol))))
@@ -493,6 +500,8 @@ def solve_uniform_to_tolerance(run, t0, T, *, method, scalar, stats, rtol, atol,
             n = min(_quarters(n), n_max)
         if cap is not None and n > cap > history[-1][0]:
             n = cap
+        if cross is not None:
+            n = min(max(cross, history[-1][0] + 2), n_max)
 
     if rounded is not None and ratio > bar:
         stalled = True    # (the attempt of the smallest estimate is the answer, as stalled)
