@@ -13,7 +13,9 @@ Usage: ``PYTHONPATH=<worktree> python tools/first_kind_scan.py [SET ...] [--ns 2
 ``--tolerance`` solves to rtol = atol = 1e-3, 1e-6, 1e-9 instead of on n_steps;
 ``--compare A.json B.json``: successes lost and gained, dishonest ones, hashes of y of the
 successes kept, nfev ratios; ``--problems`` runs only the problems whose names contain one of
-its comma-separated words.
+its comma-separated words; ``--scales 1e-5,1,1e5`` solves every problem with y and g scaled
+by each factor S (named "... xS"; FLOOR and KEPT_FLOOR are then relative: times S), where
+rounding dominates sooner relative to the floors (radau4 on y = 1e5 (cos t - sin t), 256 steps).
 
 A *dishonest failure* (``dishonest_failure``) is a failed solve that keeps a value whose error
 exceeds 20 times its own estimate and KEPT_FLOOR (pointwise: a failure keeps only the values
@@ -168,9 +170,20 @@ def _hash(a):
     return hashlib.sha1(np.ascontiguousarray(a, dtype=float).tobytes()).hexdigest()[:16]
 
 
-def run(sets, methods, ns, tolerance=False, tols=TOLS, problems=None):
+def _scaled(cases, scales):
+    """The cases, and each again with g and y times S for S in ``scales`` (S = 1: as given)."""
+    for kind, name, K, g, span, exact in cases:
+        for scale in scales:
+            if scale == 1.0:
+                yield kind, name, K, g, span, exact, 1.0
+            else:
+                yield (kind, f"{name} x{scale:g}", K, (lambda x, g=g, c=scale: c * g(x)), span,
+                       (lambda x, e=exact, c=scale: c * np.asarray(e(x))), scale)
+
+
+def run(sets, methods, ns, tolerance=False, tols=TOLS, problems=None, scales=(1.0,)):
     rows = []
-    for kind, name, K, g, span, exact in _cases(sets):
+    for kind, name, K, g, span, exact, scale in _scaled(_cases(sets), scales):
         if problems and not any(word in name for word in problems):
             continue
         for m in methods:
@@ -180,7 +193,8 @@ def run(sets, methods, ns, tolerance=False, tols=TOLS, problems=None):
                 c0 = time.process_time()
                 try:
                     if tolerance:
-                        sol = solve_volterra(K, g, span, method=m, kind=1, rtol=n, atol=n)
+                        sol = solve_volterra(K, g, span, method=m, kind=1, rtol=n,
+                                             atol=n * scale)
                     else:
                         sol = solve_volterra(K, g, span, n, m, kind=1)
                 except Exception as exc:  # noqa: BLE001 (a refusal: recorded)
@@ -199,14 +213,14 @@ def run(sets, methods, ns, tolerance=False, tols=TOLS, problems=None):
                 est = np.asarray(sol.error_estimate, dtype=float).reshape(y.shape)
                 top = float(np.max(err)) if err.size else math.nan
                 largest = float(np.nanmax(est)) if np.any(np.isfinite(est)) else math.nan
-                honest = top <= FACTOR * largest or top <= FLOOR or not err.size
+                honest = top <= FACTOR * largest or top <= FLOOR * scale or not err.size
                 with np.errstate(invalid="ignore", divide="ignore"):
-                    over = (err > FACTOR * est) & (err > KEPT_FLOOR)   # (NaN estimate: no claim)
+                    over = (err > FACTOR * est) & (err > KEPT_FLOOR * scale)  # (NaN: no claim)
                     ratio = np.where(over, err / est, 0.0)
                 worst = float(np.max(ratio)) if ratio.size else 0.0
                 size = float(np.max(np.abs(ex))) if ex.size else 0.0
                 overtol = bool(tolerance and sol.success and np.any(
-                    err > TOL_FACTOR * (n + n * np.abs(ex))))
+                    err > TOL_FACTOR * (n * scale + n * np.abs(ex))))
                 rows.append(dict(set=kind, problem=name, method=m, n=n, success=bool(sol.success),
                                  failure=sol.stats.get("failure"), error=top, estimate=largest,
                                  dishonest=bool(sol.success and not honest),
@@ -298,6 +312,7 @@ def main(argv=None):
     p.add_argument("--json")
     p.add_argument("--compare", nargs=2)
     p.add_argument("--problems", default=None, help="comma-separated parts of problem names")
+    p.add_argument("--scales", default="1", help="comma-separated factors S of g and y")
     a = p.parse_args(argv)
     if a.compare:
         with open(a.compare[0]) as fa, open(a.compare[1]) as fb:
@@ -313,7 +328,8 @@ def main(argv=None):
     print(integrallimits.__file__)
     rows = run(set(a.sets), a.methods.split(","), ns, a.tolerance,
                [float(v) for v in a.tols.split(",")],
-               a.problems.split(",") if a.problems else None)
+               a.problems.split(",") if a.problems else None,
+               [float(v) for v in a.scales.split(",")])
     print(summary(rows))
     if a.json:
         with open(a.json, "w") as f:

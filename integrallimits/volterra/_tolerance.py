@@ -330,7 +330,7 @@ def _solving_once(run):
 
 def solve_uniform_to_tolerance(run, t0, T, *, method, scalar, stats, rtol, atol, n_start=8,
                                n_max=2 ** 16, t_eval=None, grading=1.0, stall=True,
-                               step_defect=None, computed_start=False):
+                               step_defect=None, computed_start=False, rounding=None):
     """Refine a uniform mesh until the Richardson estimate meets atol + rtol |y| everywhere.
 
     ``run(mesh) -> Run`` solves on a mesh (see :mod:`._outcome`); ``method`` provides ``name``,
@@ -353,7 +353,13 @@ def solve_uniform_to_tolerance(run, t0, T, *, method, scalar, stats, rtol, atol,
     with the tolerance.  ``computed_start``: y(t0) comes from the first step (a first-kind
     equation), so a failure that keeps it alone keeps no value (as :func:`._outcome.solve_on_mesh`
     does: the midpoint method on K = e^(-lam (t - s)), lam = 1e6, rtol 1e-3, failed at t0 on
-    16384 steps and kept y(t0) = 2.9e11 for 1).
+    16384 steps and kept y(t0) = 2.9e11 for 1).  ``rounding(t, Y)`` (first kind: the rounding
+    error the values can carry, which grows like N) raises each attempt's estimates to it;
+    no refinement goes beyond the N where it would reach 0.9 times the tolerance.  Where it
+    alone exceeds the tolerance on a resolved attempt, the next N is where it would meet the
+    Richardson estimate (which falls like N^-p while it grows like N), and an attempt where it
+    is at least that estimate stops the refinement (a finer mesh has more of it), as a failure
+    with the attempt of the smallest estimate.
     """
     start = time.perf_counter()
     run = _solving_once(run)
@@ -376,6 +382,7 @@ def solve_uniform_to_tolerance(run, t0, T, *, method, scalar, stats, rtol, atol,
     if quarters:
         n = _quarters(n)
     total, history, best, last, prior, solved = 0, [], None, None, None, None
+    rounded = cap = cross = None  # (rounding: the attempt (N, floor / tol) stopped by its floor)
 
     while True:
         t = t0 + (T - t0) * (np.arange(n + 1) / n) ** grading
@@ -388,6 +395,20 @@ def solve_uniform_to_tolerance(run, t0, T, *, method, scalar, stats, rtol, atol,
                                   method.min_steps, drift=True,
                                   **getattr(method, "estimate_options", {}))
             total += comp.nfev
+            if rounding is not None:
+                low = rounding(t, first.Y)
+                cross = None
+                if comp.first_bad is None:
+                    tol = tolerance_of(first.Y, rtol, atol)
+                    level = float(np.max(over_tolerance(low, tol)))
+                    own = float(np.max(over_tolerance(comp.estimate, tol)))
+                    if level > 1.0 and not own > level:
+                        rounded = (n, level)
+                    elif level > 1.0:     # (own falls like N^-p, the floor grows like N)
+                        cross = int(math.ceil(n * (own / level) ** (1.0 / (p + 1)) / 2.0)) * 2
+                    elif level > 0.0:     # (0.9 times the tolerance at)
+                        cap = int(0.9 * n / level) - int(0.9 * n / level) % 2
+                np.fmax(comp.estimate, low, out=comp.estimate, where=~np.isnan(comp.estimate))
             if comp.first_bad is None:
                 ratio = float(np.max(over_tolerance(comp.estimate,
                                                     tolerance_of(first.Y, rtol, atol))))
@@ -462,7 +483,8 @@ def solve_uniform_to_tolerance(run, t0, T, *, method, scalar, stats, rtol, atol,
             ROUNDING * EPS * n * float(np.max(np.abs(first.Y)))
         out_of_reach = None if not 1.0 < ratio < np.inf else \
             unreachable(first.Y, comp.estimate, rtol, atol, stalled)
-        if ratio <= bar or n >= n_max or stalled or out_of_reach is not None:
+        if ratio <= bar or n >= n_max or stalled or out_of_reach is not None or \
+                rounded is not None:
             break
         # a failed or unresolved solve: four times the steps; else the predicted N
         # (sized with the method's order; the estimate with an observed lower one decides),
@@ -476,7 +498,15 @@ def solve_uniform_to_tolerance(run, t0, T, *, method, scalar, stats, rtol, atol,
                 min(4 * (base if len(history) == 1 else n), n_max)
         if quarters:
             n = min(_quarters(n), n_max)
+        if cap is not None and n > cap > history[-1][0]:
+            n = cap
+        if cross is not None:
+            n = min(max(cross, history[-1][0] + 2), n_max)
 
+    if rounded is not None and ratio > bar:
+        stalled = True    # (the attempt of the smallest estimate is the answer, as stalled)
+    else:
+        rounded = None
     if stalled:       # the attempt with the smallest estimate is the answer (a failed one)
         ratio, n, t, first, comp, defects = best
         if out_of_reach is not None:     # (said of the answer's values)
@@ -522,6 +552,13 @@ def solve_uniform_to_tolerance(run, t0, T, *, method, scalar, stats, rtol, atol,
         t_fail = float(t[out_of_reach[0]])
         message = unreachable_message(t, first.Y, comp.estimate, out_of_reach, rtol, atol)
         info["failure"] = "tolerance"
+    elif rounded is not None:
+        t_fail = float(T)
+        message = (f"rounding errors alone, which a first-kind equation amplifies like 1/h, "
+                   f"are estimated at {rounded[1]:.3g} times atol + rtol |y| at N = "
+                   f"{rounded[0]} (more on finer meshes); the values are those of N = {n}, "
+                   f"{ratio:.3g} times it.  Use a looser tolerance.")
+        info["failure"] = "stalled"
     elif stalled:
         t_fail = float(T)
         (_, r1), (_, r2), (_, r3) = history[-3:]
