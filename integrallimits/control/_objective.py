@@ -47,6 +47,7 @@ import numpy as np
 from ..networks import (ConcatDense, NonlocalDense, PiecewiseLinear, PiecewiseLinearTriangle,
                         ReLUResNet, ResidualDense, ResNet, SmoothNet, VolterraNetwork, sample_field)
 from ..networks._families import positive_int, real_array
+from ..kernels._kernel import agrees_on_halves
 from ..networks._fields import sample_field_at
 from ..volterra import METHODS, solve_volterra
 from ..volterra._mesh import check_flags
@@ -255,25 +256,14 @@ def _agrees_pointwise(field, values, t, two_variable):
 
 
 def _same_on_halves(field, values, t, two_variable):
-    """Whether a field's values on the grid ``t`` are (to rounding) its values on the two
-    halves of the grid (of t) called apart: the field is elementwise, not a function of the
-    whole array (``if np.all(t < 0.5)`` agreed with pointwise calls at the first, middle and
-    last times).  Exceptions are the caller's (it samples point by point then)."""
-    n = t.size
-    if n < 2:
-        return True
-    h = n // 2
-    scale = float(np.max(np.abs(values)))
-    tol = 1e-12 * scale if np.isfinite(scale) else 0.0
-    for part in (slice(0, h), slice(h, n)):
+    """:func:`~integrallimits.kernels._kernel.agrees_on_halves` for a field's values on the
+    grid ``t`` (halves of t; both variables' grid for a field of (t, s)).  Exceptions are the
+    caller's (it samples point by point then)."""
+    def call(part):
         if two_variable:
-            tt, ss = np.meshgrid(t[part], t, indexing="ij")
-            v = np.asarray(field(tt, ss), dtype=float)
-        else:
-            v = np.asarray(field(t[part]), dtype=float)
-        if v.shape != values[part].shape or not np.all(np.abs(v - values[part]) <= tol):
-            return False
-    return True
+            return np.asarray(field(*np.meshgrid(t[part], t, indexing="ij")), dtype=float)
+        return np.asarray(field(t[part]), dtype=float)
+    return agrees_on_halves(call, values)
 
 
 def _sample(field, spec, N, h):

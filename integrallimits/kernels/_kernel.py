@@ -917,20 +917,34 @@ def _elementwise(user, args, on_array, times, v, d):
     return agree
 
 
+def agrees_on_halves(call, values, h=None):
+    """Whether a user function, already called on a whole array with the result ``values``,
+    gives the same (to 1e-12 of the largest value) called on the two halves of the array's
+    first axis apart: ``call(part)`` is its result on the slice ``part`` (None: it cannot).
+    An elementwise function does; one of the whole array (``if np.all(t < 0.5)``,
+    ``t / t.max()``), which agreed with its pointwise calls at the first, middle and last
+    points (a solve on its values succeeded 0.29 off), does not.  ``h``: the first half's
+    length (default n // 2)."""
+    n = values.shape[0]
+    if n < 2:
+        return True
+    h = n // 2 if h is None else h
+    scale = float(np.max(np.abs(values)))
+    tol = 1e-12 * scale if math.isfinite(scale) else 0.0
+    for part in (slice(0, h), slice(h, n)):
+        v = call(part)
+        if v is None or v.shape != values[part].shape or not np.all(np.abs(v - values[part])
+                                                                      <= tol):
+            return False
+    return True
+
+
 def _same_on_halves(on_array, times, v, d):
-    """Whether g's values ``v`` on ``times`` are (to rounding) its values on the two halves of
-    ``times`` called apart: g is elementwise, not a function of the whole array (``if
-    np.all(t < 0.5)`` or ``t / t.max()`` agreed with pointwise calls at the first, middle and
-    last times, and a solve on their values succeeded 0.29 off).  The halves avoid d entries
-    (whose (d, d) values could not tell g's (n, d) from its (d, n))."""
+    """:func:`agrees_on_halves` for g's values ``v`` on ``times``, with halves that avoid d
+    entries (whose (d, d) values could not tell g's (n, d) from its (d, n))."""
     n = times.size
     h = next(k for k in (n // 2, n // 2 + 1, n // 2 + 2) if d not in (k, n - k))
-    first, second = on_array(times[:h]), on_array(times[h:])
-    if first is None or second is None:
-        return False
-    scale = float(np.max(np.abs(v)))
-    tol = 1e-12 * scale if math.isfinite(scale) else 0.0
-    return bool(np.all(np.abs(first - v[:h]) <= tol) and np.all(np.abs(second - v[h:]) <= tol))
+    return agrees_on_halves(lambda part: on_array(times[part]), v, h)
 
 
 #: :func:`_takes_one_argument` of plain functions: function -> (its code, the answer).

@@ -11,6 +11,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from ...kernels._kernel import agrees_on_halves
 from ...quadrature import IntervalRule, interval_rule
 
 __all__ = ["SpatialRule", "spatial_rule"]
@@ -136,28 +137,18 @@ def spatial_rule(name="gauss-legendre", n=16, dim=1, domain=(0.0, 1.0)):
 
 
 def _same_on_halves(f, full, values):
-    """Whether f's values on the whole grid are (to rounding) its values on the two halves of
-    the grid's first axis called apart: f is elementwise, not a function of the whole array
-    (``c(ξ) = exp(-ξ) if np.all(ξ < 0.5) else 1`` agreed with pointwise calls at the first,
-    middle and last nodes)."""
-    n = values.shape[0] if values.ndim else 0
-    if n < 2:
-        return True
-    h = n // 2
-    scale = float(np.max(np.abs(values)))
-    tol = 1e-12 * scale if math.isfinite(scale) else 0.0
-    for part in (slice(0, h), slice(h, n)):
+    """:func:`~integrallimits.kernels._kernel.agrees_on_halves` for f's values on the grid
+    ``full`` (halves of its first axis; a half f cannot take, or complex values: no)."""
+    def call(part):
         try:
             with np.errstate(all="ignore"):
                 v = np.asarray(f(*(c[part] for c in full)))
             if np.iscomplexobj(v):
-                return False
-            v = np.broadcast_to(v.astype(float), values[part].shape)
+                return None
+            return np.broadcast_to(v.astype(float), values[part].shape)
         except Exception:  # noqa: BLE001 (a half it cannot take: pointwise, which reports)
-            return False
-        if not np.all(np.abs(v - values[part]) <= tol):
-            return False
-    return True
+            return None
+    return values.ndim == 0 or agrees_on_halves(call, values)
 
 
 def evaluate(f, what, *coords):
