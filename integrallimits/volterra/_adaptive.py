@@ -1066,9 +1066,9 @@ def _rose(refinements):
 def _resolved_step(kernel, t0, y0, t):
     """(H, evaluations): the first pair of a controlled pass that resolves a stiff start, or
     None where the first step of the mesh ``t`` spans at most STIFF e-folds of the linearised
-    problem (||J||_inf of K(t0, t0, y) at y0, :func:`stiffness_scale`, as the probe of
-    :func:`short_time_scale` that then has the start checked): H = 2 / ||J||, a first step of
-    one e-fold (at most the mesh's first pair).
+    problem (rho, ||J||_inf of K(t0, t0, y) at y0 or of J balanced where less,
+    :func:`stiffness_scale`): H = 2 / rho, a first step of one e-fold (at most the mesh's
+    first pair).
 
     A method that is A- but not L-stable (the Gauss methods: |R(-inf)| = 1) keeps a stiff
     transient that its steps do not resolve instead of damping it, alike on every mesh of

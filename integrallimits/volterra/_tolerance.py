@@ -1037,13 +1037,29 @@ def _differences_at(kernel, t, y, start=None):
 
 
 def stiffness_scale(kernel, t0, y0):
-    """(||J||_inf, evaluations): the largest row sum of |J|, J = dK/dy(t0, t0, y) at ``y0`` by
-    forward differences (:func:`_differences_at`: d + 1 kernel evaluations), the e-folds per
-    unit time of the linearised problem at the start; NaN where the kernel fails or is not
-    finite there."""
+    """(rho, evaluations): the largest row sum of |J|, J = dK/dy(t0, t0, y) at ``y0`` by
+    forward differences (:func:`_differences_at`: d + 1 kernel evaluations), or of |D^-1 J D|
+    where that is less, D the diagonal of powers of 2 that balances J
+    (:func:`scipy.linalg.matrix_balance`): the e-folds per unit time of the linearised problem
+    at the start, at least its largest |eigenvalue| either way; NaN where the kernel fails or
+    is not finite there.  A row sum alone mixes the components' scales: y' = M y with
+    M = [[0, -1e-12], [1e12, 0]] (components of sizes 1e-6 and 1e6) is a rotation, eigenvalues
+    +-i, whose ||J||_inf of 1e12 read as 1e12 e-folds, gauss2's first step 2e-12 below the
+    step floor ("collapsed at t = 0", a stiff problem); balanced, rho = 1."""
     found, calls = _differences_at(kernel, t0, y0, np.ravel(y0).tolist())
     largest = max(found[2]) if found is not None else math.nan
-    return (largest if math.isfinite(largest) else math.nan), calls
+    if not math.isfinite(largest):
+        return math.nan, calls
+    steps, values, _ = found
+    d = len(steps)
+    if d > 1:
+        J = np.array([[(values[j + 1][a] - values[0][a]) / steps[j] for j in range(d)]
+                      for a in range(d)])
+        if np.all(np.isfinite(J)):
+            from scipy.linalg import matrix_balance     # (only on this rare path)
+            balanced = matrix_balance(J, permute=False)[0]
+            largest = min(largest, float(np.max(np.sum(np.abs(balanced), axis=1))))
+    return largest, calls
 
 
 def decay_rate(kernel, t, y, start=None):

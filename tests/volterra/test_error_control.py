@@ -1674,12 +1674,40 @@ def test_a_direct_rule_that_cannot_meet_the_tolerance_at_t_eval_says_so(monkeypa
                        t_eval=np.linspace(2.0, 3.0, 101), raise_on_failure=True)
 
 
-def test_a_step_collapse_at_the_first_step_gives_the_size_there():
-    """gauss2 on a rotation whose components have sizes 1e-6 and 1e6, at rtol 1e-4, atol 1e-7:
-    the controlled pass collapses at t0 (a failure, left as it is: radau2, gauss3 and rk4
-    reach the end), and its message said "at |y| = nan"; it gives |y(t0)| now."""
-    sol = solve_volterra(lambda t, s, y: (-1e-12 * y[1], 1e12 * y[0]),
-                         lambda t: np.array([1e-6, 0.0]), (0.0, 5.0), method="gauss2",
+def _rotation(t, s, y):
+    return (-1e-12 * y[1], 1e12 * y[0])
+
+
+def _rotation_start(t):
+    return np.array([1e-6, 0.0])
+
+
+def test_a_step_collapse_at_the_first_step_gives_the_size_there(monkeypatch):
+    """gauss2 on a rotation whose components have sizes 1e-6 and 1e6, at rtol 1e-4, atol 1e-7,
+    with the stiffness probe's former ||dK/dy||_inf (1e12, not the balanced 1): the pass from
+    a step of 2 / 1e12 collapses at t0, and its message said "at |y| = nan"; it gives
+    |y(t0)| now."""
+    monkeypatch.setattr(_adaptive, "stiffness_scale", lambda kernel, t0, y0: (1e12, 3))
+    sol = solve_volterra(_rotation, _rotation_start, (0.0, 5.0), method="gauss2",
                          rtol=1e-4, atol=1e-7)
     assert not sol.success and sol.stats["failure"] == "step-collapse"
     assert "at |y| = 1e-06," in sol.message and "nan" not in sol.message
+
+
+def test_a_rotation_with_components_of_different_scales_is_not_stiff():
+    """y' = M y, M = [[0, -1e-12], [1e12, 0]], y(0) = (1e-6, 0): y = (1e-6 cos t, 1e6 sin t),
+    a rotation (the eigenvalues of dK/dy are +-i) whose ||dK/dy||_inf is 1e12.  The probe of a
+    stiff start read that as 1e12 e-folds per unit time and restarted the pass from a first
+    step of 2e-12, below the step floor: gauss2 failed as "collapsed at t = 0 ... a method
+    that is not L-stable ... on a stiff problem" (gauss3 reaches the end in 8 steps).  The
+    probe balances dK/dy (rho = 1.1 here), and the solve meets the tolerance."""
+    from integrallimits.kernels import as_kernel
+    from integrallimits.volterra._tolerance import stiffness_scale
+    y0 = np.array([1e-6, 0.0])
+    rho, _ = stiffness_scale(as_kernel(_rotation, y0, 0.0), 0.0, y0)
+    assert 1.0 <= rho <= 1.1         # (balanced by powers of 2: 2^40 / 1e12)
+    sol = solve_volterra(_rotation, _rotation_start, (0.0, 5.0), method="gauss2", rtol=1e-4,
+                         atol=1e-7)
+    assert sol.success, sol.message
+    exact = np.stack([1e-6 * np.cos(sol.t), 1e6 * np.sin(sol.t)], axis=-1)
+    assert np.all(np.abs(sol.y - exact) <= 1e-7 + 1e-4 * np.abs(exact)), len(sol.t)
