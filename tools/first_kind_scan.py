@@ -293,13 +293,21 @@ def compare(a, b):
             if ra["hash"] != rb["hash"]:
                 counts["hash_changed"] += 1
                 lines.append(f"y changed {k}")
+    lines += nfev_by_set(a, B, key)
+    lines.append(str(counts))
+    return "\n".join(lines)
+
+
+def nfev_by_set(a, B, key):
+    """The lines "set: nfev A -> B (ratio)" of a comparison: each set's kernel evaluations
+    over the rows of both runs (``a``: run A's rows, ``B``: run B's rows by ``key``)."""
+    lines = []
     for kind in dict.fromkeys(r["set"] for r in a):
-        sel = [r for r in a if r["set"] == kind and key(r) in B]
+        sel = [r for r in a if r["set"] == kind and key(r) in B]     # (the rows of both runs)
         na = sum(r["nfev"] for r in sel)
         nb = sum(B[key(r)]["nfev"] for r in sel)
         lines.append(f"{kind}: nfev {na} -> {nb} ({nb / max(na, 1):.3f}x)")
-    lines.append(str(counts))
-    return "\n".join(lines)
+    return lines
 
 
 def main(argv=None):

@@ -46,6 +46,8 @@ import numba
 import numpy as np
 import sympy as sp
 
+from first_kind_scan import nfev_by_set   # (tools/ is on sys.path: the script's folder)
+
 TOLS = [1e-3, 1e-6, 1e-9, 1e-12]
 NS = [4, 8, 16, 32, 64]
 FRED_NS = [4, 8, 16, 32]
@@ -524,11 +526,7 @@ def compare(a, b):
             lines.append(f"gained   {k} miss={rb['miss']} quality={rb['quality']}")
         if ra["success"] and rb["success"] and ra["estimate"] != rb["estimate"]:
             counts["estimate_changed"] += 1
-    for kind in dict.fromkeys(r["set"] for r in a):
-        sel = [r for r in a if r["set"] == kind and key(r) in B]
-        na = sum(r["nfev"] for r in sel)
-        nb = sum(B[key(r)]["nfev"] for r in sel)
-        lines.append(f"{kind}: nfev {na} -> {nb} ({nb / max(na, 1):.3f}x)")
+    lines += nfev_by_set(a, B, key)
     lines.append(str(counts))
     return "\n".join(lines)
 

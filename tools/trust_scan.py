@@ -34,7 +34,8 @@ import time
 
 import numpy as np
 
-from first_kind_scan import TOL_FACTOR, TOLS   # (tools/ is on sys.path: the script's folder)
+# (tools/ is on sys.path: the script's folder)
+from first_kind_scan import TOL_FACTOR, TOLS, nfev_by_set
 from integrallimits import METHODS, solve_volterra, solve_vide
 from integrallimits.volterra import VIDE_METHODS
 from integrallimits.volterra.problems import PROBLEMS
@@ -306,11 +307,7 @@ def compare(a, b):
                 counts["y_changed"] += 1
         if ra["success"] and rb["success"] and (ra["estimate"] != rb["estimate"]):
             lines.append(f"estimate {k} {ra['estimate']:.3g} -> {rb['estimate']:.3g}")
-    for kind in dict.fromkeys(r["set"] for r in a):
-        sel = [r for r in a if r["set"] == kind and key(r) in B]     # (the rows of both runs)
-        na = sum(r["nfev"] for r in sel)
-        nb = sum(B[key(r)]["nfev"] for r in sel)
-        lines.append(f"{kind}: nfev {na} -> {nb} ({nb / max(na, 1):.3f}x)")
+    lines += nfev_by_set(a, B, key)
     lines.append(str(counts))
     return "\n".join(lines)
 
