@@ -16,7 +16,7 @@ from ._outcome import (FAILED, Run, companion, run_guarded, solve_on_mesh,
 from ._adaptive import _trial_newton_tol, solve_adaptive, with_rough_data
 from ._dense import direct_dense_output, substep_dense_output
 from ._estimate import estimate_options, shifted_estimate
-from ._solution import Solution, SolverError, largest_estimate
+from ._solution import Solution, SolverError, _interpolate_estimate, largest_estimate
 from ._tolerance import (RECTANGLE_LIMIT, check_tolerances, fit_tolerances,
                          over_tolerance, solve_uniform_to_tolerance, tolerance_of, unstable_rule,
                          with_checked_estimate, with_confirmed_digits, with_resolved_start)
@@ -376,7 +376,7 @@ MEET_AT_TRIES = 4     # (checks of a direct rule's dense output at t_eval: _meet
 #: the partial step's estimate at t_eval over the tolerance that starts a direct rule over on
 #: more steps: with the mesh values' error (at most the tolerance) the values there stay within
 #: 5 times it, and a slight excess keeps the mesh
-MEET_AT_RATIO = 4.0
+MEET_AT_RATIO = 2.0
 
 
 def _with_rough_tolerance_data(sol, g_vec, kernel, meth, run, tolerance, singular, quadratic):
@@ -475,15 +475,24 @@ def _meeting_tolerance_at(sol, t_eval, tolerance, with_dense, resolve, n_max):
             break
         sol = with_dense(sol)
         P = inside.shape[0]
-        interp = np.asarray(sol._dense.error(inside), dtype=float).reshape(P, -1)
-        over = over_tolerance(interp, tolerance_of(np.asarray(sol(inside)).reshape(P, -1),
-                                                   rtol, atol))
+        partial = np.asarray(sol._dense.error(inside), dtype=float).reshape(P, -1)
+        # the estimate that t_eval reports: the mesh values' (the larger of the enclosing
+        # points') plus the partial step's, against the tolerance at the point itself
+        carried = _interpolate_estimate(mesh, sol._est2, inside, False)
+        over = over_tolerance(carried + partial,
+                              tolerance_of(np.asarray(sol(inside)).reshape(P, -1), rtol, atol))
         ratio = float(np.max(over))
         n = mesh.shape[0] - 1
         checks.append((n, ratio))
         if not ratio > MEET_AT_RATIO:
             break
-        n_new = _predict(n, ratio, int(np.ceil(sol.order)) + 2, n_max)
+        # the mesh values' error falls with the order p, the partial step's with p + 2: each
+        # point asks for the steps of the part that dominates it
+        p = int(np.ceil(sol.order))
+        worst = np.max(over, axis=1)
+        mesh_led = np.max(carried - partial, axis=1) >= 0.0
+        n_new = max(_predict(n, float(np.max(worst[led])), order, n_max)
+                    for led, order in ((mesh_led, p), (~mesh_led, p + 2)) if led.any())
         if n_new <= n or len(checks) == MEET_AT_TRIES:
             where = float(inside[int(np.argmax(np.max(over, axis=1)))])
             why = (f"more than {n_max} steps would be needed" if n_new <= n
