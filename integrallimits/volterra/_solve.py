@@ -18,8 +18,9 @@ from ._dense import direct_dense_output, substep_dense_output
 from ._estimate import estimate_options, shifted_estimate
 from ._solution import Solution, SolverError, _interpolate_estimate, largest_estimate
 from ._tolerance import (RECTANGLE_LIMIT, check_tolerances, fit_tolerances,
-                         over_tolerance, solve_uniform_to_tolerance, tolerance_of, unstable_rule,
-                         with_checked_estimate, with_confirmed_digits, with_resolved_start)
+                         over_tolerance, solve_uniform_to_tolerance, tolerance_of, unreachable,
+                         unreachable_message, unstable_rule, with_checked_estimate,
+                         with_confirmed_digits, with_resolved_start)
 
 __all__ = ["solve_volterra"]
 
@@ -484,12 +485,23 @@ def _meeting_tolerance_at(sol, t_eval, tolerance, with_dense, resolve, n_max):
         # the estimate that t_eval reports: the mesh values' (the larger of the enclosing
         # points') plus the partial step's, against the tolerance at the point itself
         carried = _interpolate_estimate(mesh, sol._est2, inside, False)
-        over = over_tolerance(carried + partial,
-                              tolerance_of(np.asarray(sol(inside)).reshape(P, -1), rtol, atol))
+        values = np.asarray(sol(inside)).reshape(P, -1)
+        over = over_tolerance(carried + partial, tolerance_of(values, rtol, atol))
         ratio = float(np.max(over))
         n = mesh.shape[0] - 1
         checks.append((n, ratio))
         if not ratio > MEET_AT_RATIO:
+            break
+        out_of_reach = unreachable(values, carried + partial, rtol, atol)
+        if out_of_reach is not None:
+            # (a relative tolerance at a point within its estimated error of a zero of y: no
+            # mesh meets it, and the refinement went on to the most steps allowed, gregory4 on
+            # sin 20t at rtol 1e-9, atol 0, t_eval pi / 20: 3 solves up to 32768 steps)
+            sol.status = FAILED
+            sol.stats["failure"] = "tolerance"
+            sol.message = (f"The tolerance is met at the {n + 1} mesh points but not between "
+                           f"them at t_eval: " + unreachable_message(
+                               inside, values, carried + partial, out_of_reach, rtol, atol))
             break
         # the mesh values' error falls with the order p, the partial step's with p + 2: each
         # point asks for the steps of the part that dominates it

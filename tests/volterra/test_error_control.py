@@ -1717,6 +1717,22 @@ def test_a_direct_rule_s_values_at_t_eval_near_a_zero_of_y_meet_the_tolerance(
     assert "not between them at t_eval" in sol.message
 
 
+@pytest.mark.parametrize("method", ["gregory4", "gregory8"])
+def test_a_relative_tolerance_at_a_zero_of_y_in_t_eval_is_refused_at_once(method):
+    """A pure relative tolerance (atol = 0) at a ``t_eval`` point where y passes through 0
+    (sin 20t at pi / 20) asks for more digits than floating point has: the check of the
+    partial step's estimate alone refined to 1300 (gregory8) and 26198 (gregory4) steps and
+    reported a success whose value there was 3.3e4 and 7.3e6 times rtol |y| off.  The check
+    now fails on the first mesh, saying why (as the mesh values' refinement does:
+    :func:`._tolerance.unreachable`), without the solves up to the most steps allowed."""
+    K, g, exact = _sine_problem(20.0, 0.0)
+    points = np.array([0.1, np.pi / 20, 0.5])
+    sol = solve_volterra(K, g, (0.0, 1.0), method=method, rtol=1e-9, atol=0.0, t_eval=points)
+    assert not sol.success and sol.stats["failure"] == "tolerance"
+    assert "not between them at t_eval" in sol.message and "atol > 0" in sol.message
+    assert len(sol.stats["t_eval_checks"]) == 1
+
+
 def _rotation(t, s, y):
     return (-1e-12 * y[1], 1e12 * y[0])
 
