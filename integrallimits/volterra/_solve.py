@@ -492,7 +492,8 @@ def _meeting_tolerance_at(sol, t_eval, tolerance, with_dense, resolve, n_max):
         checks.append((n, ratio))
         if not ratio > MEET_AT_RATIO:
             break
-        out_of_reach = unreachable(values, carried + partial, rtol, atol)
+        out_of_reach = unreachable(values, np.where(over > MEET_AT_RATIO, carried + partial, 0.0),
+                                   rtol, atol)
         if out_of_reach is not None:
             # (a relative tolerance at a point within its estimated error of a zero of y: no
             # mesh meets it, and the refinement went on to the most steps allowed, gregory4 on
