@@ -16,10 +16,11 @@ from ._outcome import (FAILED, Run, companion, run_guarded, solve_on_mesh,
 from ._adaptive import _trial_newton_tol, solve_adaptive, with_rough_data
 from ._dense import direct_dense_output, substep_dense_output
 from ._estimate import estimate_options, shifted_estimate
-from ._solution import Solution, SolverError, largest_estimate
+from ._solution import Solution, SolverError, _interpolate_estimate, largest_estimate
 from ._tolerance import (RECTANGLE_LIMIT, check_tolerances, fit_tolerances,
-                         over_tolerance, solve_uniform_to_tolerance, tolerance_of, unstable_rule,
-                         with_checked_estimate, with_confirmed_digits, with_resolved_start)
+                         over_tolerance, solve_uniform_to_tolerance, tolerance_of, unreachable,
+                         unreachable_message, unstable_rule, with_checked_estimate,
+                         with_confirmed_digits, with_resolved_start)
 
 __all__ = ["solve_volterra"]
 
@@ -373,10 +374,12 @@ def solve_volterra(K, g, t_span=None, n_steps=None, method=None, *, args=None, k
 #: is what the trust scans accept of a solve to a tolerance).
 ROUGH_TOLERANCE = 10.0
 MEET_AT_TRIES = 4     # (checks of a direct rule's dense output at t_eval: _meeting_tolerance_at)
-#: the partial step's estimate at t_eval over the tolerance that starts a direct rule over on
-#: more steps: with the mesh values' error (at most the tolerance) the values there stay within
-#: 5 times it, and a slight excess keeps the mesh
-MEET_AT_RATIO = 4.0
+#: the estimate at t_eval (the mesh values' and the partial step's) over the tolerance there
+#: that starts a direct rule over on more steps: the mesh's own bar is 1, and the larger of the
+#: two neighbours' estimates exceeds it slightly where |y| changes between them (at 4 the
+#: accepted values near a zero of y were up to 12.4 times the tolerance off, gregory8 on
+#: sin 30t at 1e-9, where the mesh values' estimates were 0.3 times their error; at 2, 4.3)
+MEET_AT_RATIO = 2.0
 
 
 def _with_rough_tolerance_data(sol, g_vec, kernel, meth, run, tolerance, singular, quadratic):
@@ -431,18 +434,21 @@ def _meeting_tolerance_at(sol, t_eval, tolerance, with_dense, resolve, n_max):
     at the point (:func:`._dense.direct_dense_output`): the rule's row over the whole steps,
     whose error is that of the mesh values, and a partial step by an interpolatory rule on
     p + 1 points, whose error, O(h^(p+2)), its difference to the rule on p + 2 points estimates
-    (``dense.error``, which ``t_eval``'s ``error_estimate`` adds).  That estimate was at most
-    0.84 times atol + rtol |y| on the cases that made this check (K = e^(s-t) y^2, y = e^(-t) on
-    [2, 3], and y = sin 20t, K = 1e-3 y, trapezoid and gregory4-8 at rtol 1e-6 and 1e-9: no
-    refinement), where interpolating y - g with p nodes had needed one in 4 of the 16 (31 and
-    48 times the tolerance off, gregory4 and gregory6 at rtol 1e-9).  Where it exceeds
-    MEET_AT_RATIO times atol + rtol |y| at a point of ``t_eval`` (with the mesh values' error,
-    the values there then stay within 5 times the tolerance), the solve starts over on the
-    steps its ratio asks for at the partial step's order p + 2 (:func:`._tolerance._predict`);
-    past ``n_max`` steps, or after MEET_AT_TRIES attempts, it is a failure saying so, which
-    keeps the mesh values (they meet the tolerance).  The work of every attempt is counted in
-    ``nfev``; ``stats["t_eval_checks"]`` lists the (steps, partial-step estimate / tolerance) of
-    each check.
+    (``dense.error``).  The check takes the estimate that ``t_eval``'s ``error_estimate``
+    reports, the larger of the two enclosing mesh points' plus the partial step's, against
+    atol + rtol |y| at the point itself.  Near a zero of y that tolerance is far below the mesh
+    points' around it while the mesh values' error, carried by the row over the whole steps,
+    is not: the partial step's estimate alone (0.02 times the tolerance) let gregory8 on
+    y = sin 20t, K = 1e-3 y, rtol 1e-9, atol 1e-12 succeed on 66 steps whose value at
+    t = 0.157 was 16.4 times the tolerance off (the mesh values' estimate there 5.9 times it;
+    gregory6 on sin 10t at 1e-7: 37.7 times, gregory8 on cos 20t at 1e-7: 37.4).  Where it
+    exceeds MEET_AT_RATIO times the tolerance at a point of ``t_eval``, the solve starts over
+    on the steps its ratio asks for (:func:`._tolerance._predict`), at the mesh values' order
+    p where their part is the larger and at the partial step's p + 2 where not; past
+    ``n_max`` steps, or after MEET_AT_TRIES attempts, it is a failure saying so, which keeps
+    the mesh values (they meet the tolerance).  The work of every attempt is counted in
+    ``nfev``; ``stats["t_eval_checks"]`` lists the (steps, estimate at ``t_eval`` / tolerance)
+    of each check.
 
     Parameters
     ----------
@@ -475,15 +481,36 @@ def _meeting_tolerance_at(sol, t_eval, tolerance, with_dense, resolve, n_max):
             break
         sol = with_dense(sol)
         P = inside.shape[0]
-        interp = np.asarray(sol._dense.error(inside), dtype=float).reshape(P, -1)
-        over = over_tolerance(interp, tolerance_of(np.asarray(sol(inside)).reshape(P, -1),
-                                                   rtol, atol))
+        partial = np.asarray(sol._dense.error(inside), dtype=float).reshape(P, -1)
+        # the estimate that t_eval reports: the mesh values' (the larger of the enclosing
+        # points') plus the partial step's, against the tolerance at the point itself
+        carried = _interpolate_estimate(mesh, sol._est2, inside, False)
+        values = np.asarray(sol(inside)).reshape(P, -1)
+        over = over_tolerance(carried + partial, tolerance_of(values, rtol, atol))
         ratio = float(np.max(over))
         n = mesh.shape[0] - 1
         checks.append((n, ratio))
         if not ratio > MEET_AT_RATIO:
             break
-        n_new = _predict(n, ratio, int(np.ceil(sol.order)) + 2, n_max)
+        out_of_reach = unreachable(values, np.where(over > MEET_AT_RATIO, carried + partial, 0.0),
+                                   rtol, atol)
+        if out_of_reach is not None:
+            # (a relative tolerance at a point within its estimated error of a zero of y: no
+            # mesh meets it, and the refinement went on to the most steps allowed, gregory4 on
+            # sin 20t at rtol 1e-9, atol 0, t_eval pi / 20: 3 solves up to 32768 steps)
+            sol.status = FAILED
+            sol.stats["failure"] = "tolerance"
+            sol.message = (f"The tolerance is met at the {n + 1} mesh points but not between "
+                           f"them at t_eval: " + unreachable_message(
+                               inside, values, carried + partial, out_of_reach, rtol, atol))
+            break
+        # the mesh values' error falls with the order p, the partial step's with p + 2: each
+        # point asks for the steps of the part that dominates it
+        p = int(np.ceil(sol.order))
+        worst = np.max(over, axis=1)
+        mesh_led = np.max(carried - partial, axis=1) >= 0.0
+        n_new = max(_predict(n, float(np.max(worst[led])), order, n_max)
+                    for led, order in ((mesh_led, p), (~mesh_led, p + 2)) if led.any())
         if n_new <= n or len(checks) == MEET_AT_TRIES:
             where = float(inside[int(np.argmax(np.max(over, axis=1)))])
             why = (f"more than {n_max} steps would be needed" if n_new <= n
@@ -491,8 +518,8 @@ def _meeting_tolerance_at(sol, t_eval, tolerance, with_dense, resolve, n_max):
             sol.status = FAILED
             sol.stats["failure"] = "tolerance"
             sol.message = (f"The tolerance is met at the {n + 1} mesh points but not between "
-                           f"them at t_eval: at t = {where:.6g} the partial step's estimated "
-                           f"error is {ratio:.3g} times atol + rtol |y|, and {why}; use a "
+                           f"them at t_eval: at t = {where:.6g} the estimated error is "
+                           f"{ratio:.3g} times atol + rtol |y|, and {why}; use a "
                            f"Runge-Kutta or collocation method, or a looser tolerance.")
             break
         nfev += sol.stats.get("nfev", 0)
