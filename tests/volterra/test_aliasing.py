@@ -1,0 +1,40 @@
+"""Data that oscillate at the mesh's period (aliasing): a success's estimate covers its error,
+else the solve says it cannot tell.
+
+Every mesh point of a uniform mesh of N steps samples sin(2 pi f t) or cos(2 pi f t) at the
+same phase where f / N is an integer, and so do the nested meshes of the error estimate and
+any division of the steps into a power of 2: they all agree on an answer that is wrong
+between the mesh points (or at them) while their differences, the estimate, are at the
+rounding level.
+"""
+import numpy as np
+import pytest
+from numba import njit
+
+from integrallimits import solve_volterra
+
+
+@njit(cache=True)
+def _minus_y(t, s, y):
+    return -y
+
+
+def _sine_forcing(f):
+    """g of y = g - int_0^t y ds whose solution is y = sin(w t), w = 2 pi f."""
+    w = 2.0 * np.pi * f
+    return lambda t: np.sin(w * t) + (1.0 - np.cos(w * t)) / w
+
+
+@pytest.mark.parametrize("f", [64, 256])
+def test_a_forcing_aliased_on_the_mesh_is_no_success_of_a_direct_rule(f):
+    """trapezoid at rtol 1e-6 was a success on 8 steps (sin's zeros at every mesh point of the
+    nested meshes and of the data check's division into 4): f = 64, its dense output 4.97e-3
+    off with a largest estimate of 1.6e-15; f = 256: 1.24e-3 off, estimate 6.4e-15."""
+    w = 2.0 * np.pi * f
+    sol = solve_volterra(_minus_y, _sine_forcing(f), (0.0, 1.0), method="trapezoid",
+                         rtol=1e-6, atol=1e-9)
+    if sol.success:
+        tt = np.linspace(0.0, 1.0, 4001)
+        err = float(np.max(np.abs(np.asarray(sol(tt)).ravel() - np.sin(w * tt))))
+        assert err <= 20.0 * max(float(np.max(sol.error_estimate)), 1e-6), \
+            (len(sol.t) - 1, err, float(np.max(sol.error_estimate)))
