@@ -1671,8 +1671,9 @@ SINGULAR_DEPTH = 20
 #: of the divided solve.
 LOCATED, LOCATE_ULP = 8, 64
 #: :func:`with_rough_data` divides every step of a uniform mesh of a method that needs one (a
-#: solve on ROUGH_SPLIT times the steps, 16 times the work of an O(N^2) solve) up to this many
-#: steps; larger meshes take the order 1 of a jump in their companion's estimates.
+#: solve on :func:`uniform_split` times the steps, 9 to 81 times the work of an O(N^2) solve)
+#: up to this many steps; larger meshes take the order 1 of a jump in their companion's
+#: estimates.
 ROUGH_UNIFORM_STEPS = 512
 
 
@@ -1770,8 +1771,9 @@ def with_rough_data(sol, g_vec, kernel, p, run=None, singular=False, quadratic=T
     * where that solve fails, the estimates from each such step on are raised to its
       differences (the nested meshes may miss its defect alike, which no order makes up for);
     * else, with ``uniform_run`` (methods that need a uniform mesh; the same form as ``run``)
-      and at most ROUGH_UNIFORM_STEPS steps, every step is divided into ROUGH_SPLIT pieces (a
-      uniform mesh) and the estimates are raised alike: the nested meshes all sample data that
+      and at most ROUGH_UNIFORM_STEPS steps, every step is divided into :func:`uniform_split`
+      pieces (a uniform mesh; a multiple of p + 1, which takes the data where this check
+      did) and the estimates are raised alike: the nested meshes all sample data that
       oscillate at about a step's period at the same phase, and all miss them alike (trapezoid,
       y = sin 50t - int y on [0, 2], 16 steps: an error of 0.28, 700 times the estimate, when
       they were only made with the order of a jump; gregory4: 4e4 times; rectangle, whose
