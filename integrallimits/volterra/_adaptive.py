@@ -530,7 +530,7 @@ def solve_adaptive(meth, kernel, g_vec, t0, T, *, rtol, atol, newton_tol, newton
                 profile = (first, t)            # (to fall back on if its refinement fails)
             elif rough_steps.any():     # (confirmed by dividing them: see _raised)
                 trusted, rounds, previous = False, 1, (t, first.Y)
-                suspect = _local_mesh(t, rough_steps, LOCAL_SPLIT)
+                suspect = _local_mesh(t, rough_steps, LOCAL_SPLIT, _rough_split(p))
                 profile = (first, t)
         if trusted and limit is not None:
             stable, calls, _ = _stable_mesh(kernel, t, first.Y, limit)
@@ -642,7 +642,8 @@ def solve_adaptive(meth, kernel, g_vec, t0, T, *, rtol, atol, newton_tol, newton
                         break
                     if steps is not None:       # (else refined as a whole, below)
                         rounds += 1
-                        suspect = _local_mesh(t, steps, LOCAL_SPLIT)
+                        suspect = _local_mesh(t, steps, LOCAL_SPLIT,
+                                              _rough_split(p) if rough_steps.any() else 1)
                 else:
                     trusted, ratio, previous = False, float(over.max()), (t, Y)
                     non_smooth = float(t[i])
@@ -1670,8 +1671,9 @@ SINGULAR_DEPTH = 20
 #: of the divided solve.
 LOCATED, LOCATE_ULP = 8, 64
 #: :func:`with_rough_data` divides every step of a uniform mesh of a method that needs one (a
-#: solve on ROUGH_SPLIT times the steps, 16 times the work of an O(N^2) solve) up to this many
-#: steps; larger meshes take the order 1 of a jump in their companion's estimates.
+#: solve on :func:`uniform_split` times the steps, 9 to 81 times the work of an O(N^2) solve)
+#: up to this many steps; larger meshes take the order 1 of a jump in their companion's
+#: estimates.
 ROUGH_UNIFORM_STEPS = 512
 
 
@@ -1769,8 +1771,9 @@ def with_rough_data(sol, g_vec, kernel, p, run=None, singular=False, quadratic=T
     * where that solve fails, the estimates from each such step on are raised to its
       differences (the nested meshes may miss its defect alike, which no order makes up for);
     * else, with ``uniform_run`` (methods that need a uniform mesh; the same form as ``run``)
-      and at most ROUGH_UNIFORM_STEPS steps, every step is divided into ROUGH_SPLIT pieces (a
-      uniform mesh) and the estimates are raised alike: the nested meshes all sample data that
+      and at most ROUGH_UNIFORM_STEPS steps, every step is divided into :func:`uniform_split`
+      pieces (a uniform mesh; a multiple of p + 1, which takes the data where this check
+      did) and the estimates are raised alike: the nested meshes all sample data that
       oscillate at about a step's period at the same phase, and all miss them alike (trapezoid,
       y = sin 50t - int y on [0, 2], 16 steps: an error of 0.28, 700 times the estimate, when
       they were only made with the order of a jump; gregory4: 4e4 times; rectangle, whose
@@ -1839,9 +1842,22 @@ def with_rough_data(sol, g_vec, kernel, p, run=None, singular=False, quadratic=T
     mesh, step = _singular_check_mesh(t) if singular else (t, None)
     Ym = Y if step is None else np.stack([np.interp(mesh, t, Y[:, a])
                                           for a in range(Y.shape[1])], axis=1)
+    # (not singular: the data are measured against the nested meshes' own estimates, before
+    # the check of the first steps multiplied them all by one factor (see
+    # _tolerance.with_checked_estimate), which is evidence about the first steps only and hid
+    # the steps' defects that every nested mesh missed alike: gregory6 on y = 1 + int cos(w s)
+    # y ds, w = 2 pi 256, 256 steps (every mesh point at cos = 1, the answer e^t), a success
+    # with an error of 1.72 and estimates of 2.3e-13 multiplied by 3.4e10 to 7.8e-3, against
+    # which the steps' differences were 2e-3 times)
+    nested = getattr(sol, "_nested_estimate", None)
+    against = est if singular or nested is None or nested.shape != est.shape else nested
     try:
         if step is None:
-            ratio, calls = data_roughness(g_vec, kernel, t, Y, est, p, alpha)
+            ratio, calls = data_roughness(g_vec, kernel, t, Y, against, p, alpha)
+            if against is not est:
+                more, extra = _off_grid_roughness(g_vec, kernel, t, Y, against, p)
+                np.maximum(ratio, more, out=ratio)
+                calls += extra
         else:       # (the estimates' scale: their largest, as on t)
             sub, calls = data_roughness(g_vec, kernel, mesh, Ym, np.zeros_like(Ym) + np.max(
                 est, axis=0), p, alpha)
@@ -1880,7 +1896,8 @@ def with_rough_data(sol, g_vec, kernel, p, run=None, singular=False, quadratic=T
         near = rough.copy()
         near[1:] |= rough[:-1]
         near[:-1] |= rough[1:]
-        pieces = [np.linspace(t[j], t[j + 1], ROUGH_SPLIT + 1)[:-1] if near[j] else t[j:j + 1]
+        cuts = _cuts(1 if singular else p)
+        pieces = [t[j] + (t[j + 1] - t[j]) * cuts if near[j] else t[j:j + 1]
                   for j in range(len(t) - 1)]
         divided = np.concatenate(pieces + [t[-1:]])
         if singular:
@@ -1924,23 +1941,24 @@ def with_rough_data(sol, g_vec, kernel, p, run=None, singular=False, quadratic=T
         # H(t - 0.503), K = -(t - s)^(-1/2) y, rtol 1e-5, a success with an error 121 times
         # the tolerance; the order 1 of a jump raised it 1.12 times)
         bound = np.maximum.accumulate(np.where(rough, ratio, 0.0))[:, None] * \
-            _estimates_scale(est, Y)
+            _estimates_scale(against, Y)
         np.maximum(est[1:], bound, out=est[1:])
         sol.stats["max_error_estimate"] = largest_estimate(est)
         sol.message += (f"{where}: the solve with those steps divided failed, and the "
                         f"estimates from them on were raised to those differences.")
         return sol
     if uniform_run is not None and len(t) - 1 <= ROUGH_UNIFORM_STEPS:
-        divided = np.linspace(float(t[0]), float(t[-1]), ROUGH_SPLIT * (len(t) - 1) + 1)
-        divided[::ROUGH_SPLIT] = t    # (the points of the mesh, bitwise)
+        split = uniform_split(p)
+        divided = np.linspace(float(t[0]), float(t[-1]), split * (len(t) - 1) + 1)
+        divided[::split] = t    # (the points of the mesh, bitwise)
         Yd, status, calls = _run_divided(uniform_run, divided)
         sol.stats["nfev"] += calls
         sol.stats["error_estimate_nfev"] += calls
         if status == 0:
-            np.maximum(est, _divided_change(divided, Yd, t, Y), out=est)   # (in place)
+            np.maximum(est, _divided_change(divided, Yd, t, Y, split), out=est)   # (in place)
             sol._divided_from = 0
             sol.stats["max_error_estimate"] = largest_estimate(est)
-            sol.message += _divided_message(where, "every step is")
+            sol.message += _divided_message(where, "every step is", split)
             return sol
     if not q > 1.0 or getattr(sol, "_companion_estimate", None) is None:
         return sol
@@ -1953,18 +1971,79 @@ def with_rough_data(sol, g_vec, kernel, p, run=None, singular=False, quadratic=T
     return sol
 
 
-def _divided_change(divided, Yd, t, Y):
-    """The change of the answer ``Y`` on ``t`` when steps are divided (the solve ``Yd`` on the
-    mesh ``divided``, which keeps every point of ``t``), times ROUGH_SPLIT / (ROUGH_SPLIT - 1):
-    the error of a jump falls like the step, so the change is at least that part of it."""
-    return np.abs(Yd[np.searchsorted(divided, t)] - Y) * (ROUGH_SPLIT / (ROUGH_SPLIT - 1.0))
+def uniform_split(p):
+    """The number of pieces :func:`with_rough_data` divides every step of a uniform mesh into
+    (a method of order ``p`` that needs a uniform mesh): the smallest multiple of p + 1 that
+    is at least 3 (a division into 2 is the nested meshes' own).
+
+    The data check (:func:`data_roughness`) takes the data at the points j h / (p + 1) of
+    each step; the divided solve takes them at those points too, so it sees what the check
+    saw.  A division into ROUGH_SPLIT = 4, a power of 2, samples data that oscillate at a
+    period h / 2^k at the same phase as the nested meshes do, and all of them alike missed
+    what the check saw: trapezoid on y = g - int y, y = sin(2 pi f t), f = 64, 256, 1024,
+    rtol 1e-6, was a success on 8 steps, every mesh value exact (sin's zeros) and its dense
+    output 3e-4 to 5e-3 off (estimates 2e-15 to 6e-14), the divided solve changing nothing."""
+    return (p + 1) * -(-3 // (p + 1))
 
 
-def _divided_message(where, what):
+#: :func:`_off_grid_roughness`: the share of each step its points span (1 / golden ratio).
+OFF_GRID_SPAN = (math.sqrt(5.0) - 1.0) / 2.0
+
+
+def _off_grid_roughness(g_vec, kernel, t, Y, estimate, p):
+    """(ratio, evaluations): :func:`data_roughness` of the steps of the mesh ``t`` taken on
+    p + 2 equally spaced points of [t_n, t_n + OFF_GRID_SPAN h] instead of the whole step,
+    for the solves whose nested meshes the check of the first steps showed to miss a time
+    scale (``sol._nested_estimate``, :func:`._tolerance.with_checked_estimate`).
+
+    On the points j h / (p + 1) the data check is blind to data that oscillate an integer
+    number of times a step: symmetric about the step's middle, their differences of an odd
+    order p + 1 vanish (y = 1 + int cos(w s) ds, w = 2 pi 256, 64 steps of gregory6, gregory4,
+    trapezoid, rk4: successes with an error of 1 and estimates of 0.031, the answer 1 + t),
+    and so are they where their period divides h / (p + 1).  The span, irrational in h,
+    makes the points fall at no fixed phase of such data.  2 (p + 1) N + 1 values of g and
+    kernel evaluations (twice where K names t)."""
+    n = len(t) - 1
+    inner = t[:-1] + OFF_GRID_SPAN * np.diff(t)
+    mesh = np.empty(2 * n + 1)
+    mesh[0::2], mesh[1::2] = t, inner
+    rows = np.empty((2 * n + 1, Y.shape[1]))
+    rows[0::2] = Y
+    rows[1::2] = Y[:-1] + OFF_GRID_SPAN * (Y[1:] - Y[:-1])      # (on the chord)
+    E = np.empty_like(rows)
+    E[0::2], E[1::2] = estimate, estimate[:-1]
+    ratio, calls = data_roughness(g_vec, kernel, mesh, rows, E, p)
+    return ratio[0::2], calls
+
+
+def _cuts(p):
+    """The points u in [0, 1) (u = 0 first) at which :func:`with_rough_data` divides a rough
+    step [t_n, t_n + h] (and its neighbours) of a method of order ``p`` that takes any mesh:
+    k / ROUGH_SPLIT and k / (p + 1), the points where the data check took the data
+    (:func:`data_roughness`), so that the divided solve takes them there too.  The quarters
+    alone sampled data that oscillate at a period h / 2^k at the same phase as the solve:
+    rk4 (stages at 0, h / 2, h) on y = g - int y, y = sin(2 pi f t), f = 64, 8 steps, was a
+    success with its dense output 8.7e-2 off and an estimate of 2.5e-15 (f = 1024, 64 steps:
+    1.1e-2, 8.4e-14).  The pieces next to t_n and t_n + h stay at most h / ROUGH_SPLIT long
+    (the blind ends of :func:`blind_ends` take them so long)."""
+    n = ROUGH_SPLIT * (p + 1) // math.gcd(ROUGH_SPLIT, p + 1)
+    k = np.union1d(np.arange(0, n, n // ROUGH_SPLIT), np.arange(0, n, n // (p + 1)))
+    return k / float(n)
+
+
+def _divided_change(divided, Yd, t, Y, split=ROUGH_SPLIT):
+    """The change of the answer ``Y`` on ``t`` when steps are divided into ``split`` (the solve
+    ``Yd`` on the mesh ``divided``, which keeps every point of ``t``), times split /
+    (split - 1): the error of a jump falls like the step, so the change is at least that part
+    of it."""
+    return np.abs(Yd[np.searchsorted(divided, t)] - Y) * (split / (split - 1.0))
+
+
+def _divided_message(where, what, split=ROUGH_SPLIT):
     """The sentence of :func:`with_rough_data` saying the estimates were raised to the change
-    of the answer when ``what`` ("every step is", ...) divided into ROUGH_SPLIT."""
+    of the answer when ``what`` ("every step is", ...) divided into ``split``."""
     return (f"{where}: the estimates were raised to the change of the answer when {what} "
-            f"divided into {ROUGH_SPLIT} (times {ROUGH_SPLIT / (ROUGH_SPLIT - 1.0):.3g}: the "
+            f"divided into {split} (times {split / (split - 1.0):.3g}: the "
             f"error of a jump falls like the step).")
 
 
@@ -2505,10 +2584,12 @@ def _uniform(t):
     return bool(np.max(h) - np.min(h) <= 1e-9 * (t[-1] - t[0]))
 
 
-def _local_mesh(t, steps, top):
+def _local_mesh(t, steps, top, multiple=1):
     """``t`` with the steps ``steps`` (a boolean per step) and the LOCAL_REACH steps on each
     side of them divided, each into min(LOCAL_SPLIT, ``top``) pieces (``top``: the largest
-    estimate over the tolerance), rounded up to an even number.  The steps are divided by
+    estimate over the tolerance), rounded up to an even number, and to a multiple of
+    ``multiple`` (the steps where the data check saw the data not smooth: p + 1, see
+    :func:`_rough_split`).  The steps are divided by
     pairs (steps 2k and 2k + 1, the companion's step from t_2k: both or neither), so that every
     pair stays two halves of its companion's step (:func:`_paired`); a divided pair then
     makes an even number of steps.  A jump's local error falls like the step, so each round
@@ -2519,9 +2600,23 @@ def _local_mesh(t, steps, top):
     near = np.repeat(pair, 2)[:len(near)]
     split = int(max(4.0, math.ceil(min(top, LOCAL_SPLIT))))   # (top = inf: no digit)
     split += split % 2
+    step = multiple * (2 // math.gcd(2, multiple))    # (even, and a multiple of ``multiple``)
+    split = step * -(-split // step)
     pieces = [np.linspace(t[j], t[j + 1], split + 1)[:-1] if near[j] else t[j:j + 1]
               for j in range(len(t) - 1)]
     return _paired(np.concatenate(pieces + [t[-1:]]))
+
+
+def _rough_split(p):
+    """The multiple that the pieces of a step where the data check (:func:`_rough_data`) saw
+    the data not smooth are divided into (:func:`_local_mesh`): p + 1 (``p`` the method's
+    order), as the check takes the data at the points j h / (p + 1) of each step, so that the
+    divided solve takes them there too.  A division into LOCAL_SPLIT = 16, a power of 2,
+    samples data that oscillate at a period h / 2^k at the same phase as the meshes before:
+    rk4 on y = g - int y, y = sin(2 pi f t), f = 256 and 1024, rtol 1e-6, was a success on 64
+    steps, every value at a mesh point and a stage exact (sin's zeros), the division from 4
+    steps changing nothing, and its dense output 1.1e-2 off (estimate 2.8e-15)."""
+    return int(math.ceil(p)) + 1
 
 
 def _where_made(estimate, Y, rtol, atol):

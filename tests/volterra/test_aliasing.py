@@ -1,0 +1,111 @@
+"""Data that oscillate at the mesh's period (aliasing): a success's estimate covers its error,
+else the solve says it cannot tell.
+
+Every mesh point of a uniform mesh of N steps samples sin(2 pi f t) or cos(2 pi f t) at the
+same phase where f / N is an integer, and so do the nested meshes of the error estimate and
+any division of the steps into a power of 2: they all agree on an answer that is wrong
+between the mesh points (or at them) while their differences, the estimate, are at the
+rounding level.
+"""
+import numpy as np
+import pytest
+from numba import njit
+
+from integrallimits import solve_volterra
+
+
+@njit(cache=True)
+def _minus_y(t, s, y):
+    return -y
+
+
+def _sine_forcing(f):
+    """g of y = g - int_0^t y ds whose solution is y = sin(w t), w = 2 pi f."""
+    w = 2.0 * np.pi * f
+    return lambda t: np.sin(w * t) + (1.0 - np.cos(w * t)) / w
+
+
+@pytest.mark.parametrize("f", [64, 256])
+def test_a_forcing_aliased_on_the_mesh_is_no_success_of_a_direct_rule(f):
+    """trapezoid at rtol 1e-6 was a success on 8 steps (sin's zeros at every mesh point of the
+    nested meshes and of the data check's division into 4): f = 64, its dense output 4.97e-3
+    off with a largest estimate of 1.6e-15; f = 256: 1.24e-3 off, estimate 6.4e-15."""
+    w = 2.0 * np.pi * f
+    sol = solve_volterra(_minus_y, _sine_forcing(f), (0.0, 1.0), method="trapezoid",
+                         rtol=1e-6, atol=1e-9)
+    if sol.success:
+        tt = np.linspace(0.0, 1.0, 4001)
+        err = float(np.max(np.abs(np.asarray(sol(tt)).ravel() - np.sin(w * tt))))
+        assert err <= 20.0 * max(float(np.max(sol.error_estimate)), 1e-6), \
+            (len(sol.t) - 1, err, float(np.max(sol.error_estimate)))
+
+
+def test_a_forcing_aliased_on_the_mesh_is_no_success_of_rk4():
+    """rk4 at rtol 1e-4, f = 256, was a success on 64 steps (4 steps divided into 16 each:
+    every mesh point and stage at a zero of sin), its dense output 1.14e-2 off with a largest
+    estimate of 2.8e-15 (now 5682 steps, 1.3e-8 off)."""
+    f, rtol, atol = 256, 1e-4, 1e-7
+    w = 2.0 * np.pi * f
+    sol = solve_volterra(_minus_y, _sine_forcing(f), (0.0, 1.0), method="rk4",
+                         rtol=rtol, atol=atol)
+    if sol.success:
+        tt = np.linspace(0.0, 1.0, 4001)
+        err = float(np.max(np.abs(np.asarray(sol(tt)).ravel() - np.sin(w * tt))))
+        assert err <= 10.0 * (atol + rtol), (len(sol.t) - 1, err, float(np.max(sol.error_estimate)))
+
+
+@njit(cache=True)
+def _cos_kernel(t, s, y, w):
+    return np.cos(w * s) * y
+
+
+@pytest.mark.parametrize("method, f, n", [("gregory6", 256, 64), ("gregory8", 64, 64),
+                                          ("gregory6", 256, 256)])
+def test_a_kernel_aliased_on_the_mesh_is_no_fixed_mesh_success(method, f, n):
+    """y = 1 + int_0^t cos(w s) y(s) ds, y = exp(sin(w t) / w): every mesh point samples
+    cos(w s) = 1 and the solve computes e^t.  The check of the first steps multiplied the
+    estimates by ~1e10, and the data check measured the steps' differences against the
+    estimates so raised: successes with an error of 1.72 and estimates of 6.5e-2 (gregory6,
+    f = 256, 64 steps), 3.2e-2 (gregory8, f = 64, 64 steps) and 7.8e-3 (gregory6, f = 256,
+    256 steps)."""
+    w = 2.0 * np.pi * f
+    sol = solve_volterra(_cos_kernel, lambda t: np.ones_like(t), (0.0, 1.0), n, method=method,
+                         args=(w,))
+    if len(sol.t):
+        err = float(np.max(np.abs(sol.y.ravel() - np.exp(np.sin(w * sol.t) / w))))
+        est = float(np.max(sol.error_estimate))
+        assert err <= 20.0 * est, (sol.success, len(sol.t) - 1, err, est)
+
+
+def test_a_forcing_aliased_on_the_stages_is_no_fixed_mesh_success_of_rk4():
+    """rk4 on 8 steps, f = 64: every mesh point and stage (0, h / 2, h) at a zero of sin, and
+    so in the data check's division of the steps into quarters; a success with its mesh
+    values exact and its dense output 8.7e-2 off, with a largest estimate of 2.5e-15."""
+    f = 64
+    w = 2.0 * np.pi * f
+    sol = solve_volterra(_minus_y, _sine_forcing(f), (0.0, 1.0), 8, method="rk4")
+    if sol.success:
+        tt = np.linspace(0.0, 1.0, 4001)
+        err = float(np.max(np.abs(np.asarray(sol(tt)).ravel() - np.sin(w * tt))))
+        assert err <= 20.0 * float(np.max(sol.error_estimate)), \
+            (len(sol.t) - 1, err, float(np.max(sol.error_estimate)))
+
+
+@njit(cache=True)
+def _cos_only(t, s, y, w):
+    return np.cos(w * s) + 0.0 * y
+
+
+@pytest.mark.parametrize("method", ["trapezoid", "gregory6", "rk4"])
+def test_a_kernel_symmetric_in_each_step_is_no_fixed_mesh_success(method):
+    """y = 1 + int_0^t cos(w s) ds = 1 + sin(w t) / w, w = 2 pi 256, 64 steps: the answer is
+    1 + t, and the data check's points j h / (p + 1) (p + 1 odd) see cos symmetric about each
+    step's middle, whose differences of an odd order vanish: successes with an error of 1 and
+    estimates of 0.031."""
+    w = 2.0 * np.pi * 256
+    sol = solve_volterra(_cos_only, lambda t: np.ones_like(t), (0.0, 1.0), 64, method=method,
+                         args=(w,))
+    if len(sol.t):
+        err = float(np.max(np.abs(sol.y.ravel() - 1.0 - np.sin(w * sol.t) / w)))
+        est = float(np.max(sol.error_estimate))
+        assert err <= 20.0 * est, (sol.success, len(sol.t) - 1, err, est)
