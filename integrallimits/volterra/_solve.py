@@ -12,7 +12,7 @@ from ._mesh import (check_flags, check_mesh, check_newton_options, check_size, c
                     estimated_work, is_uniform, resolve_method, uniform_mesh)
 from ._methods import METHODS, VolterraMethod, tolerance_method
 from ._outcome import (FAILED, Run, companion, run_guarded, solve_on_mesh,
-                       with_rounding_floor, with_settled_levels)
+                       with_measured_between, with_rounding_floor, with_settled_levels)
 from ._adaptive import _trial_newton_tol, solve_adaptive, with_rough_data
 from ._dense import direct_dense_output, substep_dense_output
 from ._estimate import estimate_options, shifted_estimate
@@ -345,6 +345,8 @@ def solve_volterra(K, g, t_span=None, n_steps=None, method=None, *, args=None, k
             sol = with_settled_levels(sol, run, estimated.order)
             # (Richardson differences at the rounding level are no estimate of it)
             sol = with_rounding_floor(sol)
+            if not singular:   # (estimates over half the size only as a later point's bound)
+                sol = with_measured_between(sol, run, estimated.order)
             sol = with_confirmed_digits(sol)
     if singular:
         # the dense output is a partial step of product integration (polynomials through the
