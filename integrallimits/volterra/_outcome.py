@@ -448,7 +448,7 @@ def with_settled_levels(sol, run, order):
     return sol
 
 
-def with_measured_between(sol, run, order):
+def with_measured_between(sol, run, order, min_steps=1):
     """``sol``, a solve on a given mesh, with the estimates that exceed UNRESOLVED (half) times
     the solution's size so far only as a later point's bound measured with the solve with
     every step bisected, where the estimates assume the method's order ``order``.
@@ -477,8 +477,9 @@ def with_measured_between(sol, run, order):
 
     Every estimate up to the last b is raised to the bisected solve's where that is larger.
     The failure itself is left to :func:`._tolerance.with_confirmed_digits` (afterwards),
-    which now judges the measured estimates; where the bisected solve fails, nothing changes.
-    Its evaluations are counted in ``nfev`` and ``error_estimate_nfev``."""
+    which now judges the measured estimates; where the bisected solve fails (or would take
+    fewer than ``min_steps``, the method's fewest), nothing changes.  Its evaluations are
+    counted in ``nfev`` and ``error_estimate_nfev``."""
     if not sol.success or len(sol.mesh) < 3:
         return sol
     q = sol.stats.get("estimate_order", math.nan)
@@ -504,6 +505,8 @@ def with_measured_between(sol, run, order):
     if not points:
         return sol
     last = max(sources)
+    if 2 * last < max(min_steps, 1):
+        return sol
     finer = run(refined_mesh(t[:last + 1]))
     calls = int(finer.counts[0])
     sol.stats["nfev"] += calls

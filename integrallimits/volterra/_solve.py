@@ -346,7 +346,7 @@ def solve_volterra(K, g, t_span=None, n_steps=None, method=None, *, args=None, k
             # (Richardson differences at the rounding level are no estimate of it)
             sol = with_rounding_floor(sol)
             if not singular:   # (estimates over half the size only as a later point's bound)
-                sol = with_measured_between(sol, run, estimated.order)
+                sol = with_measured_between(sol, run, estimated.order, meth.min_steps)
             sol = with_confirmed_digits(sol)
     if singular:
         # the dense output is a partial step of product integration (polynomials through the
