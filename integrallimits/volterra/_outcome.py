@@ -471,9 +471,12 @@ def with_measured_between(sol, run, order, min_steps=1):
       the error there, and the bound stays (y = 1 + int y^2 on [0, 0.875], exact 1 / (1 - t):
       rk4 on 2 steps, y = 6.89 at the end for 8 with an estimate of 1.84, the order 0.88;
       radau2 on 4 steps, 6.48 with 3.18, the order 0.68: both refused); and
-    * the bisected solve sees the error the estimate at each b measures, within RATE_FACTOR
-      (a non-smooth point just after a point that all nested meshes share is missed by the
-      bisected solve alike, and seen only by the solves on every third point).
+    * the data are smooth as far as the solve can tell: the solves on every third point
+      agree with the half-steps companion within RATE_FACTOR (``sol._shifted_ratio``), and
+      the data check found no step to divide (``sol._rough_data``): a non-smooth point just
+      after a point that all nested meshes share is missed by the bisected solve alike; and
+    * the bisected solve agrees with the half-steps companion's estimate at each b within
+      RATE_FACTOR (``sol._companion_estimate``, before the other checks raised it).
 
     Every estimate up to the last b is raised to the bisected solve's where that is larger.
     The failure itself is left to :func:`._tolerance.with_confirmed_digits` (afterwards),
@@ -484,6 +487,9 @@ def with_measured_between(sol, run, order, min_steps=1):
         return sol
     q = sol.stats.get("estimate_order", math.nan)
     if not q >= order:
+        return sol
+    if getattr(sol, "_rough_data", False) or not getattr(sol, "_shifted_ratio",
+                                                           1.0) <= RATE_FACTOR:
         return sol
     t, Y, est = sol.mesh, sol._y2, sol._est2
     if not np.all(np.isfinite(est)):
@@ -518,8 +524,10 @@ def with_measured_between(sol, run, order, min_steps=1):
     if not np.all(np.isfinite(measured)):
         return sol
     seen = np.max(measured, axis=1)
-    if any(RATE_FACTOR * seen[b] < worst[b] for b in set(sources)):
-        return sol      # (the bisected solve misses what the estimate there measures)
+    companion = getattr(sol, "_companion_estimate", None)
+    if companion is not None and any(RATE_FACTOR * seen[b] < np.max(companion[b])
+                                     for b in set(sources)):
+        return sol      # (the bisected solve misses what the half-steps companion measures)
     before = np.max(est[:points[0]], axis=0)
     for j in points:
         est[j] = np.maximum(measured[j], before)                # (in place: also the mesh's)

@@ -527,6 +527,7 @@ def _with_shifted_estimate(sol, run, min_steps):
     sol.stats["error_estimate_nfev"] = sol.stats.get("error_estimate_nfev", 0) + nfev
     if ratio is None:
         return sol
+    sol._shifted_ratio = ratio                   # (see _outcome.with_measured_between)
     est[...] = raised                            # (in place: also error_estimate_mesh)
     sol.stats["estimate_order"] = q
     sol.stats["max_error_estimate"] = largest_estimate(est)
