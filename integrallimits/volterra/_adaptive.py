@@ -1883,6 +1883,7 @@ def with_rough_data(sol, g_vec, kernel, p, run=None, singular=False, quadratic=T
         top = max(ratio.tolist()) if len(ratio) <= 64 else float(ratio.max())
     if not top > ROUGH_FIXED:
         return sol
+    sol._rough_data = True      # (its estimates raised for it: see _outcome.with_measured_between)
     q = float(sol.stats.get("estimate_order", math.nan))
     rough = ratio > ROUGH_FIXED
     n = int(np.argmax(ratio))

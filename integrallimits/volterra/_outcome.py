@@ -19,7 +19,8 @@ from ..kernels import _user
 from . import _loops
 from ._estimate import FEW as _FEW
 from ._estimate import _EPS, _maximum
-from ._estimate import (LEAD_IN, PAIR_FACTOR_MIN, WORST_PAIR_MAX, estimate_error,
+from ._estimate import (LEAD_IN, PAIR_FACTOR_MIN, RATE_FACTOR, UNRESOLVED, WORST_PAIR_MAX,
+                        estimate_error,
                         hiding_pair_steps, hiding_steps, local_refined_check, pair_factor,
                         pair_hides_error, refined_mesh, rounding_floor, trim_lead_in,
                         with_pair_factor, worst_pair_factor)
@@ -28,7 +29,7 @@ from ._solution import Solution, largest_estimate
 
 __all__ = ["run_guarded", "describe", "unresolved_message", "Run", "solve_on_mesh", "FAILED",
            "SUCCEEDED", "companion", "companion_drops_odd_end", "checks_odd_end",
-           "with_rounding_floor", "with_settled_levels"]
+           "with_rounding_floor", "with_settled_levels", "with_measured_between"]
 
 SUCCEEDED, FAILED = 0, -1
 
@@ -444,4 +445,96 @@ def with_settled_levels(sol, run, order):
                         f"order they converge at, and they converge slower than the order "
                         f"{order:g} says: the estimates were raised to the difference from the "
                         f"solve with every step bisected (up to {largest:.3g}).")
+    return sol
+
+
+def with_measured_between(sol, run, order, min_steps=1):
+    """``sol``, a solve on a given mesh, with the estimates that exceed UNRESOLVED (half) times
+    the solution's size so far only as a later point's bound measured with the solve with
+    every step bisected, where the estimates assume the method's order ``order``.
+
+    A point that the companions do not compare takes the larger estimate of the points beside
+    it that they do (errors persist in a Volterra equation: a bound, not a measurement).
+    Where a solution grows from 0 that later point's estimate can exceed half the size so far
+    at the point that borrows it, and :func:`._tolerance.with_confirmed_digits` failed a
+    solve whose values have digits (the implicit rectangle rule on y = 1 - cos 2t, K =
+    exp(-2 (t - s)) y / 2, 4 steps: at t = 0.25 the estimate 0.070 of t = 0.5 against the
+    size 0.135, the error there 0.012; radau1, K = y / 2: 0.138 from the solve on every third
+    point at t = 0.75, against 0.134).  Here each such point j (the first on, up to the first
+    one that does not borrow: no later point b whose estimate is at least j's and within half
+    its own size so far) is measured: the solve with every step bisected up to the last such
+    b gives 2^p |y_h - y_(h/2)| / (2^p - 1) at every point, and the point takes the larger of
+    that and the largest estimate before the first such point (the errors so far).  Only where
+
+    * the estimates assume the order p (``stats["estimate_order"]``): with a lower observed
+      order the solutions are not in the regime in which a difference at a point estimates
+      the error there, and the bound stays (y = 1 + int y^2 on [0, 0.875], exact 1 / (1 - t):
+      rk4 on 2 steps, y = 6.89 at the end for 8 with an estimate of 1.84, the order 0.88;
+      radau2 on 4 steps, 6.48 with 3.18, the order 0.68: both refused); and
+    * the data are smooth as far as the solve can tell: the solves on every third point
+      agree with the half-steps companion within RATE_FACTOR (``sol._shifted_ratio``), and
+      the data check found no step to divide (``sol._rough_data``): a non-smooth point just
+      after a point that all nested meshes share is missed by the bisected solve alike; and
+    * the bisected solve agrees with the half-steps companion's estimate at each b within
+      RATE_FACTOR (``sol._companion_estimate``, before the other checks raised it).
+
+    Every estimate up to the last b is raised to the bisected solve's where that is larger.
+    The failure itself is left to :func:`._tolerance.with_confirmed_digits` (afterwards),
+    which now judges the measured estimates; where the bisected solve fails (or would take
+    fewer than ``min_steps``, the method's fewest), nothing changes.  Its evaluations are
+    counted in ``nfev`` and ``error_estimate_nfev``."""
+    if not sol.success or len(sol.mesh) < 3:
+        return sol
+    q = sol.stats.get("estimate_order", math.nan)
+    if not q >= order:
+        return sol
+    if getattr(sol, "_rough_data", False) or not getattr(sol, "_shifted_ratio",
+                                                           1.0) <= RATE_FACTOR:
+        return sol
+    t, Y, est = sol.mesh, sol._y2, sol._est2
+    if not np.all(np.isfinite(est)):
+        return sol
+    sizes = np.max(np.abs(Y), axis=1)
+    sizes[0] = _maximum(sizes[0], sizes[1])     # (as with_confirmed_digits judges them)
+    running = np.maximum.accumulate(sizes)
+    worst = np.max(est, axis=1)
+    over = worst > UNRESOLVED * running
+    if not np.any(over):
+        return sol
+    points, sources = [], []
+    for j in np.flatnonzero(over).tolist():
+        later = np.flatnonzero(~over[j + 1:] & (worst[j + 1:] >= worst[j]))
+        if later.size == 0:
+            break                   # (its own estimate, or no later point admits it)
+        points.append(max(j, 1))
+        sources.append(j + 1 + int(later[0]))
+    if not points:
+        return sol
+    last = max(sources)
+    if 2 * last < max(min_steps, 1):
+        return sol
+    finer = run(refined_mesh(t[:last + 1]))
+    calls = int(finer.counts[0])
+    sol.stats["nfev"] += calls
+    sol.stats["error_estimate_nfev"] = sol.stats.get("error_estimate_nfev", 0) + calls
+    if finer.status != _loops.SUCCESS:
+        return sol
+    factor = 2.0 ** order / (2.0 ** order - 1.0)
+    measured = np.abs(Y[:last + 1] - finer.Y[:2 * last + 1:2]) * factor
+    if not np.all(np.isfinite(measured)):
+        return sol
+    seen = np.max(measured, axis=1)
+    companion = getattr(sol, "_companion_estimate", None)
+    if companion is not None and any(RATE_FACTOR * seen[b] < np.max(companion[b])
+                                     for b in set(sources)):
+        return sol      # (the bisected solve misses what the half-steps companion measures)
+    before = np.max(est[:points[0]], axis=0)
+    for j in points:
+        est[j] = np.maximum(measured[j], before)                # (in place: also the mesh's)
+    np.fmax(est[:last + 1], measured, out=est[:last + 1])
+    sol.stats["max_error_estimate"] = largest_estimate(est)
+    sol.message += (f"  The error estimates from t = {float(t[points[0]]):.6g} on, taken from "
+                    f"later points (up to t = {float(t[last]):.6g}) and over half the "
+                    f"solution's size so far there, were measured with the solve with every "
+                    f"step bisected.")
     return sol

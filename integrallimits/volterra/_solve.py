@@ -12,7 +12,7 @@ from ._mesh import (check_flags, check_mesh, check_newton_options, check_size, c
                     estimated_work, is_uniform, resolve_method, uniform_mesh)
 from ._methods import METHODS, VolterraMethod, tolerance_method
 from ._outcome import (FAILED, Run, companion, run_guarded, solve_on_mesh,
-                       with_rounding_floor, with_settled_levels)
+                       with_measured_between, with_rounding_floor, with_settled_levels)
 from ._adaptive import _trial_newton_tol, solve_adaptive, with_rough_data
 from ._dense import direct_dense_output, substep_dense_output
 from ._estimate import estimate_options, shifted_estimate
@@ -346,6 +346,8 @@ def solve_volterra(K, g, t_span=None, n_steps=None, method=None, *, args=None, k
             sol = with_settled_levels(sol, run, estimated.order)
             # (Richardson differences at the rounding level are no estimate of it)
             sol = with_rounding_floor(sol)
+            if not singular:   # (estimates over half the size only as a later point's bound)
+                sol = with_measured_between(sol, run, estimated.order, meth.min_steps)
             sol = with_confirmed_digits(sol)
     if singular:
         # the dense output is a partial step of product integration (polynomials through the
@@ -552,6 +554,7 @@ def _with_shifted_estimate(sol, run, min_steps):
     sol.stats["error_estimate_nfev"] = sol.stats.get("error_estimate_nfev", 0) + nfev
     if ratio is None:
         return sol
+    sol._shifted_ratio = ratio                   # (see _outcome.with_measured_between)
     est[...] = raised                            # (in place: also error_estimate_mesh)
     sol.stats["estimate_order"] = q
     sol.stats["max_error_estimate"] = largest_estimate(est)
