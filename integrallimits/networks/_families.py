@@ -90,6 +90,25 @@ def _assign(view, value, name):
     view[...] = v
 
 
+class _ThetaView(tuple):
+    """(offset, shape) of a C-contiguous view of theta, as pickled by a network."""
+
+    @classmethod
+    def of(cls, view, theta):
+        """The place of ``view`` in ``theta`` (None if it is not a C-contiguous float view)."""
+        if view.dtype != theta.dtype or not view.flags.c_contiguous or not theta.flags.c_contiguous:
+            return None
+        start = view.__array_interface__["data"][0] - theta.__array_interface__["data"][0]
+        offset, rest = divmod(start, theta.itemsize)
+        if rest or offset < 0 or offset + view.size > theta.size:
+            return None
+        return cls((int(offset), tuple(view.shape)))
+
+    def view(self, theta):
+        offset, shape = self
+        return theta[offset:offset + int(np.prod(shape, dtype=int))].reshape(shape)
+
+
 class VolterraNetwork:
     """Base class: a network with N layers on [0, T] defined by a rule and a kernel.
 
@@ -163,6 +182,44 @@ class VolterraNetwork:
                              f"activation, ...), not parameters, and the values assigned differ "
                              f"there: build a network with the other T, depth or activation, or "
                              f"assign the parameters only (theta[{k}:] or the fields)")
+
+    def __copy__(self):
+        """``copy.copy``: a network sharing everything, ``theta`` included (as before: the
+        pickling state below is for copies with a theta of their own)."""
+        new = object.__new__(type(self))
+        new.__dict__.update(self.__dict__)
+        return new
+
+    def __getstate__(self):
+        """Pickling and ``copy.deepcopy``: the fields (views of ``theta``) are stored as their
+        place in theta and made views of the copy's theta again by :meth:`__setstate__`.
+        They were copied as arrays of their own: an edit or assignment of the copy's ``W``
+        changed nothing its forward map reads, and the kernels cached for the original's
+        theta are not kept."""
+        state = dict(self.__dict__)
+        state.pop("_kernel_cache", None)
+        theta = state.get("theta")
+        if isinstance(theta, np.ndarray):
+            for name, value in self.__dict__.items():
+                if isinstance(value, tuple) and value and all(_in(v, theta) for v in value):
+                    places = tuple(_ThetaView.of(v, theta) for v in value)
+                    if all(p is not None for p in places):
+                        state[name] = places
+                elif name != "theta" and _in(value, theta):
+                    place = _ThetaView.of(value, theta)
+                    if place is not None:
+                        state[name] = place
+        return state
+
+    def __setstate__(self, state):
+        theta = state.get("theta")
+        for name, value in list(state.items()):
+            if isinstance(value, _ThetaView):
+                state[name] = value.view(theta)
+            elif isinstance(value, tuple) and value and \
+                    all(isinstance(v, _ThetaView) for v in value):
+                state[name] = tuple(v.view(theta) for v in value)
+        self.__dict__.update(state)
 
     def _rebind(self, theta, fields):
         """Make ``theta`` (and the views in ``fields``, a dict name -> view) this network's

@@ -424,6 +424,38 @@ def test_a_smooth_net_order_that_is_not_finite_is_a_value_error_naming_k(k):
         SmoothNet(k, np.zeros((4, 2, 2)), np.zeros((4, 2)))
 
 
+@pytest.mark.parametrize("how", ["deepcopy", "pickle"])
+def test_a_copy_keeps_its_fields_views_of_its_own_parameters(how):
+    """copy.deepcopy and a pickle round trip (a process pool) copied W and b as arrays of their
+    own: an edit or assignment of the copy's W changed nothing its forward map reads."""
+    import copy
+    import pickle
+    from integrallimits.networks import LocalMap, NonlocalDense, spatial_rule
+    rng = np.random.default_rng(0)
+    local = LocalMap(spatial_rule("trapezoid", 3), 1.0, channels=1)
+    nets = [ResNet(rng.normal(size=(4, 2, 2)), rng.normal(size=(4, 2))),
+            ResidualDense(rng.normal(size=(4, 4, 2, 2)), rng.normal(size=(4, 4, 2))),
+            NonlocalDense([local, local], [rng.normal(size=(4, 4, 1, 1))] * 2,
+                          rng.normal(size=(4, 4, 1)), n_layers=4)]
+    duplicate = copy.deepcopy if how == "deepcopy" else lambda n: pickle.loads(pickle.dumps(n))
+    for net in nets:
+        x = rng.normal(size=(3, 1, 4) if isinstance(net, NonlocalDense) else (3, 2))
+        before = net.forward(x)
+        twin = duplicate(net)
+        assert not np.shares_memory(twin.theta, net.theta)
+        assert np.array_equal(twin.forward(x), before)
+        W = twin.W[0] if isinstance(twin.W, tuple) else twin.W
+        W[2] += 1.0
+        edited = twin.forward(x)
+        fresh = copy.copy(net)
+        fresh._rebind(twin.theta.copy(), {})
+        assert not np.array_equal(edited, before)
+        assert np.array_equal(edited, fresh.forward(x))
+        twin.b = np.zeros_like(twin.b)
+        assert np.all(twin.theta[twin.theta.size - twin.b.size:] == 0.0)
+        assert np.array_equal(net.forward(x), before)
+
+
 def test_solve_takes_one_input_not_a_batch():
     """net.solve(X) with a batch of 3 solved the first sample and dropped the others."""
     rng = np.random.default_rng(0)
