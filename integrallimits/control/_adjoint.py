@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from ..kernels import _user
+from ..kernels import Kernel, _user
 from ..networks._families import real_array
 from ..volterra import METHODS
 from ..volterra._loops import SUCCESS, no_jacobian, start_floor
@@ -24,8 +24,6 @@ from ._adjoint_loops import compiled_adjoint
 
 if TYPE_CHECKING:
     from numpy.typing import ArrayLike
-
-    from ..kernels import Kernel
 
 __all__ = ["AdjointResult", "discrete_adjoint"]
 
@@ -101,8 +99,10 @@ def discrete_adjoint(kernel: Kernel, t: ArrayLike, Y: ArrayLike, method: str, dp
     Raises
     ------
     ValueError
-        On mismatched shapes, a weakly singular kernel, or a Runge-Kutta method without
-        ``stages``.
+        On mismatched shapes, an unknown ``method``, a weakly singular kernel, or a
+        Runge-Kutta method without ``stages``.
+    TypeError
+        For a ``kernel`` that is not a :class:`~integrallimits.kernels.Kernel`.
     Exception
         What the user's kernel or Jacobian raised, raised again from Python at that point.
 
@@ -138,7 +138,14 @@ def discrete_adjoint(kernel: Kernel, t: ArrayLike, Y: ArrayLike, method: str, dp
     >>> bool(np.isclose(adj.mu.sum() + adj.mu_stages.sum(), sol.y[-1]))
     True
     """
+    if not isinstance(method, str) or method not in METHODS:   # (was a KeyError of METHODS)
+        raise ValueError(f"unknown method {method!r}; known: {', '.join(METHODS)}")
     meth = METHODS[method]
+    if not isinstance(kernel, Kernel):   # (a plain K failed with "no attribute 'current'")
+        raise TypeError(f"kernel must be the Kernel of the forward solve, got "
+                        f"{type(kernel).__name__}: wrap a function K(t, s, y) once with "
+                        f"integrallimits.kernels.as_kernel(K, y0) and pass that object to "
+                        f"solve_volterra and here")
     kernel = kernel.current()   # a global the user's functions read may have changed
     if kernel.structure.get("kind") == "weakly-singular":
         raise ValueError("the discrete adjoint of product integration (weakly singular kernels) "

@@ -51,7 +51,7 @@ from ..networks._activations import activation_derivative as _activation_derivat
 from ..quadrature import cumulative_integrate
 from ..volterra import METHODS, SolverError, solve_volterra
 from ..volterra._estimate import UNRESOLVED
-from ..volterra._mesh import make_mesh
+from ..volterra._mesh import check_flags, make_mesh
 from ..volterra._solution import lagrange_dense_output
 
 if TYPE_CHECKING:
@@ -330,10 +330,19 @@ def continuous_adjoint(W: ArrayLike | Callable[[float], ArrayLike],
     >>> bool(np.allclose(res.costate[0, :, 0], np.exp(-(1.0 - res.t)), atol=1e-9))
     True
     """
+    _check_options(method, error_estimate)
     X0 = np.atleast_2d(real_array(X0, "X0"))
     M = positive_int(n_steps, "n_steps")     # int() made 32.7 steps 32
     return _estimated(lambda Wk, bk, m: _resnet_adjoint(Wk, bk, X0, dphi, activation, T, m, method),
                       W, b, M, method, _RESNET_AXES, False, error_estimate)
+
+
+def _check_options(method, error_estimate):
+    """The ValueError the docstrings promise for an unknown ``method`` (it was a KeyError of
+    METHODS), and ``error_estimate`` True or False (the string "no" is truthy: it estimated)."""
+    if not isinstance(method, str) or method not in METHODS:
+        raise ValueError(f"unknown method {method!r}; known: {', '.join(METHODS)}")
+    check_flags(error_estimate=error_estimate)
 
 
 def _resnet_adjoint(W, b, X0, dphi, activation, T, M, method):
@@ -522,6 +531,7 @@ def continuous_adjoint_dense(W, b, X0, dphi, activation="tanh", T=1.0, n_steps=1
     >>> bool(np.allclose(res.adjoint[0, :, 0], -np.exp(-(1.0 - res.t)), atol=1e-9))
     True
     """
+    _check_options(method, error_estimate)
     X0 = np.atleast_2d(real_array(X0, "X0"))
     M = positive_int(n_steps, "n_steps")     # int() made 32.7 steps 32
     # before the fields are sampled on all (M+1)^2 pairs: n_steps = 10**6 had the process

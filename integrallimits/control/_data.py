@@ -24,6 +24,7 @@ d=...)`` gives their first d principal components.
 """
 from __future__ import annotations
 
+import numbers
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -347,11 +348,15 @@ def make_dataset(name: str, n_samples: int = 128, d: int = 2, noise: float = 0.1
     if name not in _PLANAR and name not in _IN_RD and name != "digits":
         raise ValueError(f"unknown data set {name!r}; known: "
                          f"{', '.join([*_PLANAR, *_IN_RD])}, digits")
-    for arg, value, low in (("n_samples", n_samples, 2), ("n_test", n_test, 0)):
-        if isinstance(value, bool) or int(value) != value or value < low:
+    # (inf was an OverflowError of int(); a seed of -1 or 1.5 failed in NumPy, naming no seed)
+    for arg, value, low in (("n_samples", n_samples, 2), ("n_test", n_test, 0), ("d", d, 2)):
+        if isinstance(value, bool) or not isinstance(value, numbers.Real) or \
+                not float(value).is_integer() or value < low:
             raise ValueError(f"{arg} must be an integer >= {low}, got {value!r}")
-    if isinstance(d, bool) or int(d) != d or d < 2:
-        raise ValueError(f"d must be an integer >= 2, got {d!r}")
+    for arg, value in (("seed", seed), ("lift_seed", lift_seed)):
+        if isinstance(value, bool) or (isinstance(value, numbers.Real) and not (
+                isinstance(value, numbers.Integral) and value >= 0)):
+            raise ValueError(f"{arg} must be an integer >= 0, got {value!r}")
     if not (np.isfinite(noise) and noise >= 0):
         raise ValueError(f"noise must be a float >= 0, got {noise!r}")
     n_samples, n_test, d = int(n_samples), int(n_test), int(d)

@@ -675,13 +675,39 @@ class Objective:
         return float(np.mean(np.argmax(Z, axis=1) == self.labels))
 
     def accuracy(self, vector, X=None, y=None):
-        """Fraction of samples (the training set, or X, y) classified correctly (argmax of z)."""
+        """Fraction of samples (the training set, or X, y) classified correctly (argmax of z).
+
+        Raises
+        ------
+        ValueError
+            For only one of ``X`` and ``y`` given, or labels ``y`` that are not whole numbers
+            in [0, n_classes), one per row of ``X`` (a ``y`` without ``X`` was ignored, the
+            training set's accuracy returned; one label was compared with every row, and
+            labels of 0.5 or of another length were counted as misclassified or failed in
+            NumPy's broadcasting).
+        """
         theta, P, c, Xv = self.split(vector)
         net = _with_theta(self.network, theta, self.layout)
+        if (X is None) != (y is None):
+            raise ValueError("give both X and y (samples and their labels), or neither (the "
+                             "training set)")
         if X is None:
             X, labels = Xv, self.labels
         else:
-            X, labels = np.asarray(X, dtype=float), np.asarray(y)
+            X, labels = real_array(X, "X"), real_array(y, "y")
+            if X.ndim == 2 and X.shape[0] == 0 and labels.shape == (0,):
+                return float("nan")
+            X = training_inputs(X, self.network.d)
+            if labels.shape != (X.shape[0],):
+                raise ValueError(f"y must hold one label per row of X, shape ({X.shape[0]},), "
+                                 f"got {labels.shape}")
+            bad = ~np.isfinite(labels) | (labels != np.round(labels)) | (labels < 0) | \
+                (labels >= self.n_classes)
+            if bad.any():
+                i = int(np.argmax(bad))
+                raise ValueError(f"y must hold class labels, integers in [0, {self.n_classes}); "
+                                 f"y[{i}] = {labels[i]}")
+            labels = labels.astype(np.int64)
         if labels is None or len(labels) == 0:
             return float("nan")
         Z = self._features(self._outputs(net, X)) @ P.T + c

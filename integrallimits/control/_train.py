@@ -306,7 +306,7 @@ def train(network: VolterraNetwork, data: Dataset, loss: str = "mse", alpha: flo
         raise ValueError(f"method must be a gradient method of scipy.optimize.minimize "
                          f"({', '.join(_GRADIENT_METHODS)}), got {method!r}")
     if isinstance(maxiter, bool) or not isinstance(maxiter, numbers.Real) or \
-            int(maxiter) != maxiter or maxiter < 0:
+            not float(maxiter).is_integer() or maxiter < 0:   # (inf: an OverflowError of int)
         raise ValueError(f"maxiter must be an integer >= 0, got {maxiter!r}")
     if isinstance(gtol, bool) or not isinstance(gtol, numbers.Real) or not gtol >= 0 or \
             not np.isfinite(gtol):

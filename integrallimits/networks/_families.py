@@ -90,6 +90,25 @@ def _assign(view, value, name):
     view[...] = v
 
 
+class _ThetaView(tuple):
+    """(offset, shape) of a C-contiguous view of theta, as pickled by a network."""
+
+    @classmethod
+    def of(cls, view, theta):
+        """The place of ``view`` in ``theta`` (None if it is not a C-contiguous float view)."""
+        if view.dtype != theta.dtype or not view.flags.c_contiguous or not theta.flags.c_contiguous:
+            return None
+        start = view.__array_interface__["data"][0] - theta.__array_interface__["data"][0]
+        offset, rest = divmod(start, theta.itemsize)
+        if rest or offset < 0 or offset + view.size > theta.size:
+            return None
+        return cls((int(offset), tuple(view.shape)))
+
+    def view(self, theta):
+        offset, shape = self
+        return theta[offset:offset + int(np.prod(shape, dtype=int))].reshape(shape)
+
+
 class VolterraNetwork:
     """Base class: a network with N layers on [0, T] defined by a rule and a kernel.
 
@@ -164,6 +183,44 @@ class VolterraNetwork:
                              f"there: build a network with the other T, depth or activation, or "
                              f"assign the parameters only (theta[{k}:] or the fields)")
 
+    def __copy__(self):
+        """``copy.copy``: a network sharing everything, ``theta`` included (as before: the
+        pickling state below is for copies with a theta of their own)."""
+        new = object.__new__(type(self))
+        new.__dict__.update(self.__dict__)
+        return new
+
+    def __getstate__(self):
+        """Pickling and ``copy.deepcopy``: the fields (views of ``theta``) are stored as their
+        place in theta and made views of the copy's theta again by :meth:`__setstate__`.
+        They were copied as arrays of their own: an edit or assignment of the copy's ``W``
+        changed nothing its forward map reads, and the kernels cached for the original's
+        theta are not kept."""
+        state = dict(self.__dict__)
+        state.pop("_kernel_cache", None)
+        theta = state.get("theta")
+        if isinstance(theta, np.ndarray):
+            for name, value in self.__dict__.items():
+                if isinstance(value, tuple) and value and all(_in(v, theta) for v in value):
+                    places = tuple(_ThetaView.of(v, theta) for v in value)
+                    if all(p is not None for p in places):
+                        state[name] = places
+                elif name != "theta" and _in(value, theta):
+                    place = _ThetaView.of(value, theta)
+                    if place is not None:
+                        state[name] = place
+        return state
+
+    def __setstate__(self, state):
+        theta = state.get("theta")
+        for name, value in list(state.items()):
+            if isinstance(value, _ThetaView):
+                state[name] = value.view(theta)
+            elif isinstance(value, tuple) and value and \
+                    all(isinstance(v, _ThetaView) for v in value):
+                state[name] = tuple(v.view(theta) for v in value)
+        self.__dict__.update(state)
+
     def _rebind(self, theta, fields):
         """Make ``theta`` (and the views in ``fields``, a dict name -> view) this network's
         own parameters: for the copies of :func:`integrallimits.control` that share
@@ -212,6 +269,7 @@ class VolterraNetwork:
     def solve(self, x0, **options):
         """``solve_volterra`` for one input x0 (d,): the network's forward pass as a Solution."""
         batch = self._check_inputs(x0)
+        refuse_t_eval(options, allow_t_eval=True)
         if batch.shape[0] != 1:   # it solved the first sample and dropped the others
             raise ValueError(f"solve takes one input (a Solution for one sample), got a batch of "
                              f"{batch.shape[0]}; use states or forward for a batch, or solve(X0[i])")
@@ -272,6 +330,8 @@ class VolterraNetwork:
         keep, order = requested_layers(N, every, layers)
         options.setdefault("raise_on_failure", True)
         B = X0.shape[0]
+        if B == 0:      # (no sample: a solve of a state of size 0 was refused about g(t))
+            return np.empty((0, order.size, self.d))
         if self._marches() and options["raise_on_failure"] and set(options) <= _MARCH_OPTIONS:
             ys, _ = METHODS["rectangle"].march(self.kernel(B), X0, (0.0, self.T), N, keep,
                                                options.get("newton_tol", 1e-12),
@@ -539,8 +599,7 @@ class SmoothNet(VolterraNetwork):
     def __init__(self, k: int, W: Field, b: Field, n_layers: int | None = None, d: int | None = None,
                  activation: str = "tanh", T: float = 1.0, rule: str = "rectangle",
                  initial_differences: ArrayLike | None = None) -> None:
-        if isinstance(k, bool) or int(k) != k or k < 1:
-            raise ValueError(f"k must be an integer >= 1, got {k!r}")
+        k = positive_int(k, "k")     # (k = inf or nan: OverflowError / a NumPy message)
         n_layers, d = _infer(W, n_layers, d, two_variable=False)
         super().__init__(d, n_layers, T, rule, activation)
         self.k = int(k)
@@ -605,13 +664,29 @@ def _check_rule(rule, n_layers):
                          f"method's minimum number of steps), got {n_layers}")
 
 
-def refuse_t_eval(options):
-    """``states``/``forward`` keep layers (``layers=``, ``every=``): a ``t_eval`` passed on to
-    the solver replaced the mesh values the layers are read from (an ``IndexError``)."""
-    if "t_eval" in options:
+#: solve_volterra options that would redefine the network (its rule, depth, T, equation)
+_STRUCTURE_OPTIONS = ("t_span", "n_steps", "method", "mesh", "kind", "rtol", "atol")
+
+
+def refuse_t_eval(options, allow_t_eval=False):
+    """Refuse the solver options a network's forward map cannot take: ``t_eval`` in
+    ``states``/``forward``, which keep layers (``layers=``, ``every=``; passed on to the solver
+    it replaced the mesh values the layers are read from, an ``IndexError``), and everywhere
+    the options that would redefine the network: ``t_span``, ``n_steps``, ``method`` and
+    ``mesh`` (the network's T, depth and rule; they were a ``TypeError`` of ``solve_volterra``
+    about "multiple values"), ``rtol``/``atol`` (an adaptive mesh instead of the layers: "give
+    either a tolerance or n_steps/mesh", which the caller had not given) and ``kind``."""
+    if "t_eval" in options and not allow_t_eval:
         raise ValueError("t_eval is not an option of a network's states or forward: give "
                          "layers= (the layer indices to keep), or use net.solve(x0, t_eval=...) "
                          "for the values at other times")
+    given = [name for name in _STRUCTURE_OPTIONS if name in options]
+    if given:
+        raise ValueError(f"{', '.join(given)} cannot be given to a network's forward map: its "
+                         f"rule, depth n_layers and T define the solve (the layers are the "
+                         f"mesh); build another network for other ones, e.g. "
+                         f"integrallimits.control.rebuild_network(net, rule=..., "
+                         f"n_layers=..., T=...)")
 
 
 def requested_layers(N, every, layers):

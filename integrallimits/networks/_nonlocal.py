@@ -9,15 +9,13 @@ vector-Jacobian product in the state and the channel fields, so the network trai
 """
 from __future__ import annotations
 
-import numbers
-
 import numpy as np
 
 from ..kernels import Kernel
 from ..volterra import METHODS, solve_volterra
 from ._activations import activation
-from ._families import (VolterraNetwork, _as_grid, check_field_size, reached, real_array,
-                        refuse_t_eval, requested_layers)
+from ._families import (VolterraNetwork, _as_grid, check_field_size, positive_int, reached,
+                        real_array, refuse_t_eval, requested_layers)
 from ._kernels import pack, views
 from ._nonlocal_kernel import HEADER, MAP_FIELDS, compiled_block_sum, compiled_kernel
 from .maps import FeatureMap
@@ -255,10 +253,8 @@ class NonlocalDense(VolterraNetwork):
 
 
 def _infer_layers(n_layers, fields, b):
-    if n_layers is not None:
-        if isinstance(n_layers, bool) or not isinstance(n_layers, numbers.Integral):
-            raise ValueError(f"n_layers must be an integer >= 1, got {n_layers!r}")
-        return int(n_layers)
+    if n_layers is not None:   # (4.0 as the other families take it: it was refused here)
+        return positive_int(n_layers, "n_layers")
     for f in list(fields) + [b]:
         if f is not None and not callable(f):
             shape = np.shape(f)

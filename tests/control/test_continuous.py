@@ -221,3 +221,23 @@ def test_continuous_adjoint_fields_name_themselves():
     with pytest.raises(KeyError, match="late") as info:
         continuous_adjoint(late, b, X0, dphi, n_steps=M, method="trapezoid")
     assert info.value.__notes__[-1] == "raised by W(0.625) (the field called at that point)"
+
+
+@pytest.mark.parametrize("dense", [False, True])
+def test_an_unknown_method_is_the_documented_value_error_and_the_estimate_flag_a_bool(dense):
+    """method="foo" was a KeyError of METHODS (the docstring promises a ValueError);
+    error_estimate="no" is truthy and estimated."""
+    from integrallimits.control import continuous_adjoint_dense
+    if dense:
+        call = lambda **kw: continuous_adjoint_dense(  # noqa: E731
+            lambda t, s: -np.eye(1), lambda t, s: np.zeros(1), np.ones((1, 1)), np.ones((1, 1)),
+            n_steps=8, **kw)
+    else:
+        call = lambda **kw: continuous_adjoint(  # noqa: E731
+            lambda t: -np.eye(1), lambda t: np.zeros(1), np.ones((1, 1)), np.ones((1, 1)),
+            n_steps=8, **kw)
+    with pytest.raises(ValueError, match=r"^unknown method 'foo'; known: rectangle, "):
+        call(method="foo")
+    with pytest.raises(TypeError, match=r"^error_estimate must be True or False, got 'no'$"):
+        call(error_estimate="no")
+    assert call(error_estimate=np.bool_(False)).status

@@ -101,3 +101,18 @@ def test_a_data_set_that_cannot_fit_is_refused_before_it_is_drawn(n, d):
     embedding; n = 10**12 was a NumPy allocation error deep inside the drawing."""
     with pytest.raises(MemoryError, match=rf"data set 'two-moons' of {n} samples in dimension {d}"):
         make_dataset("two-moons", n, d=d)
+
+
+@pytest.mark.parametrize("kwargs, match", [
+    ({"n_samples": float("inf")}, r"^n_samples must be an integer >= 2, got inf$"),
+    ({"n_test": float("inf")}, r"^n_test must be an integer >= 0, got inf$"),
+    ({"d": float("nan")}, r"^d must be an integer >= 2, got nan$"),
+    ({"seed": -1}, r"^seed must be an integer >= 0, got -1$"),
+    ({"seed": 1.5}, r"^seed must be an integer >= 0, got 1.5$"),
+    ({"lift_seed": -2}, r"^lift_seed must be an integer >= 0, got -2$")])
+def test_counts_and_seeds_that_are_not_whole_numbers_are_value_errors_naming_them(kwargs, match):
+    """n_samples = inf and n_test = inf were OverflowErrors of int(), d = nan a ValueError of
+    int(); seed = -1 failed in NumPy ("expected non-negative integer"), seed = 1.5 was a
+    TypeError of SeedSequence: none named the argument."""
+    with pytest.raises(ValueError, match=match):
+        make_dataset("two-moons", **{"n_samples": 8, "d": 3, **kwargs})

@@ -256,3 +256,17 @@ def test_a_mesh_or_states_that_do_not_fit_are_refused():
     with pytest.raises(ValueError, match="Y has 3 components per time, but the kernel is for y "
                                          "of dimension 2"):
         discrete_adjoint(kernel, sol.t, np.ones((5, 3)), "rectangle", np.ones((5, 3)))
+
+
+def test_an_unknown_method_or_a_plain_function_is_refused_naming_it():
+    """method="foo" was a KeyError of METHODS; a plain K (not the Kernel of the solve) failed
+    with AttributeError: 'function' object has no attribute 'current'."""
+    K = as_kernel(lambda t, s, y: -y, 1.0)
+    sol = solve_volterra(K, lambda t: 1.0, (0.0, 1.0), 8, method="trapezoid")
+    Y, dphi = sol.y[:, None], np.ones((9, 1))
+    with pytest.raises(ValueError, match=r"^unknown method 'foo'; known: rectangle, "):
+        discrete_adjoint(K, sol.t, Y, "foo", dphi)
+    with pytest.raises(TypeError, match=r"^kernel must be the Kernel of the forward solve, got "
+                                        r"function: wrap a function K\(t, s, y\) once with "):
+        discrete_adjoint(lambda t, s, y: -y, sol.t, Y, "trapezoid", dphi)
+    assert discrete_adjoint(K, sol.t, Y, "trapezoid", dphi).status

@@ -463,3 +463,33 @@ def test_a_continuum_field_that_branches_on_the_whole_array_is_sampled_pointwise
     obj = Objective(net, make_dataset("circles", 8, d=2, seed=0), alpha=0.1, beta=0.5)
     assert obj.continuum_value({"W": W, "b": b}, n_fine=16) == \
         obj.continuum_value({"W": W, "b": b_point}, n_fine=16)
+
+
+def test_accuracy_on_other_samples_checks_them_and_never_ignores_the_labels():
+    """A y without X was ignored (the training accuracy came back), one label was compared
+    with every row of X, labels of 0.5 were all counted as misclassified, an X without y
+    failed with "len() of unsized object"."""
+    from integrallimits.networks import ResNet
+    data = make_dataset("two-moons", 8, d=2, seed=0, n_test=6)
+    rng = np.random.default_rng(0)
+    obj = Objective(ResNet(rng.normal(size=(4, 2, 2)), rng.normal(size=(4, 2))), data,
+                    loss="cross-entropy")
+    v = obj.initial_vector()
+    assert data.y_test[0] == 1
+    Z = obj.network_for(v).forward(data.X_test) @ obj.P0.T + obj.c0
+    assert obj.accuracy(v, data.X_test, data.y_test) == np.mean(np.argmax(Z, 1) == data.y_test)
+    assert obj.accuracy(v, data.X_test, data.y_test.astype(float)) == \
+        obj.accuracy(v, data.X_test, data.y_test)
+    assert np.isnan(obj.accuracy(v, data.X_test[:0], data.y_test[:0]))
+    with pytest.raises(ValueError, match=r"^give both X and y"):
+        obj.accuracy(v, y=data.y_test)
+    with pytest.raises(ValueError, match=r"^give both X and y"):
+        obj.accuracy(v, X=data.X_test)
+    with pytest.raises(ValueError, match=r"^y must hold one label per row of X, shape \(6,\), "
+                                         r"got \(1,\)$"):
+        obj.accuracy(v, data.X_test, data.y_test[:1])
+    with pytest.raises(ValueError, match=r"^y must hold class labels, integers in \[0, 2\); "
+                                         r"y\[0\] = 1.5$"):
+        obj.accuracy(v, data.X_test, data.y_test + 0.5)
+    with pytest.raises(ValueError, match=r"^y must hold class labels, integers in \[0, 2\); "):
+        obj.accuracy(v, data.X_test, data.y_test + 2)

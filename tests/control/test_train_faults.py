@@ -373,3 +373,11 @@ def test_ctrl_c_keeps_the_last_iterate_and_training_resumes_from_it(where):
     assert "iteration" in str(exc) and "init=exc.x" in str(exc)
     resumed = train(net, data, loss="cross-entropy", init=exc.x, maxiter=0)
     assert resumed.fun == exc.history[-1]["J"]
+
+
+@pytest.mark.parametrize("maxiter", [float("inf"), float("nan")])
+def test_a_maxiter_that_is_not_a_whole_number_is_a_value_error_naming_it(maxiter):
+    """maxiter = inf was an OverflowError ("cannot convert float infinity to integer"), nan a
+    ValueError from int() that named no option; the docstring promises this ValueError."""
+    with pytest.raises(ValueError, match=rf"^maxiter must be an integer >= 0, got {maxiter}$"):
+        train(NET, (X, Y), maxiter=maxiter)

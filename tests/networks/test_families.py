@@ -377,6 +377,85 @@ def test_t_eval_is_refused_by_states_and_forward():
     assert nets[0].solve(np.ones(2), t_eval=[0.5]).y.shape == (1, 2)
 
 
+@pytest.mark.parametrize("option", [{"method": "rk4"}, {"n_steps": 8}, {"t_span": (0.0, 2.0)},
+                                    {"mesh": np.linspace(0.0, 1.0, 5)}, {"rtol": 1e-6},
+                                    {"atol": 1e-3}, {"kind": 1}])
+def test_options_that_redefine_the_network_are_refused_naming_them(option):
+    """method=, n_steps= and t_span= were TypeErrors of solve_volterra ("got multiple values
+    for keyword argument 'method'"), rtol/atol a ValueError asking to give "either a tolerance
+    or n_steps/mesh, not both" (the caller gave no n_steps), kind=1 of a linear implicit
+    network solved a first-kind equation instead of the network."""
+    from integrallimits.networks import LocalMap, NonlocalDense, spatial_rule
+    rng = np.random.default_rng(0)
+    nets = [ResNet(rng.normal(size=(4, 2, 2)), rng.normal(size=(4, 2))),
+            ResidualDense(rng.normal(size=(4, 4, 2, 2)), rng.normal(size=(4, 4, 2)),
+                          activation="identity", rule="implicit-rectangle"),
+            NonlocalDense(LocalMap(spatial_rule("trapezoid", 3), lambda x: 1 + x, channels=1),
+                          [rng.normal(size=(4, 4, 1, 1))], n_layers=4)]
+    name = next(iter(option))
+    for net in nets:
+        x = np.ones((1, 4)) if isinstance(net, NonlocalDense) else np.ones(2)
+        calls = (net.states, net.forward) + (() if isinstance(net, NonlocalDense) else (net.solve,))
+        for call in calls:
+            with pytest.raises(ValueError, match=rf"^{name} cannot be given to a network's "
+                                                 rf"forward map: its rule, depth n_layers and T"):
+                call(x, **option)
+
+
+def test_an_empty_batch_gives_empty_outputs():
+    """A batch of no samples, (0, d), failed with "g(t) must return a float or an array of
+    shape (d,), d >= 1, got shape (0,)" (the solve of a state of size 0) for the explicit
+    rules' one solve of the batch; the marching ResNet, the implicit rules (a solve per
+    sample) and the non-local network returned empty outputs already."""
+    rng = np.random.default_rng(0)
+    for net in (ResidualDense(rng.normal(size=(4, 4, 2, 2)), rng.normal(size=(4, 4, 2))),
+                ConcatDense(rng.normal(size=(4, 4, 2, 2)), rule="gregory4"),
+                SmoothNet(2, rng.normal(size=(4, 2, 2)), rng.normal(size=(4, 2))),
+                ResNet(rng.normal(size=(4, 2, 2)), rng.normal(size=(4, 2)), rule="trapezoid")):
+        assert net.forward(np.ones((0, 2))).shape == (0, 2)
+        assert net.states(np.ones((0, 2)), layers=[1, 3, 1]).shape == (0, 3, 2)
+
+
+@pytest.mark.parametrize("k", [float("inf"), float("nan")])
+def test_a_smooth_net_order_that_is_not_finite_is_a_value_error_naming_k(k):
+    """k = inf was an OverflowError ("cannot convert float infinity to integer"), k = nan a
+    ValueError from int() naming no parameter."""
+    with pytest.raises(ValueError, match=rf"^k must be an integer >= 1, got {k}$"):
+        SmoothNet(k, np.zeros((4, 2, 2)), np.zeros((4, 2)))
+
+
+@pytest.mark.parametrize("how", ["deepcopy", "pickle"])
+def test_a_copy_keeps_its_fields_views_of_its_own_parameters(how):
+    """copy.deepcopy and a pickle round trip (a process pool) copied W and b as arrays of their
+    own: an edit or assignment of the copy's W changed nothing its forward map reads."""
+    import copy
+    import pickle
+    from integrallimits.networks import LocalMap, NonlocalDense, spatial_rule
+    rng = np.random.default_rng(0)
+    local = LocalMap(spatial_rule("trapezoid", 3), 1.0, channels=1)
+    nets = [ResNet(rng.normal(size=(4, 2, 2)), rng.normal(size=(4, 2))),
+            ResidualDense(rng.normal(size=(4, 4, 2, 2)), rng.normal(size=(4, 4, 2))),
+            NonlocalDense([local, local], [rng.normal(size=(4, 4, 1, 1))] * 2,
+                          rng.normal(size=(4, 4, 1)), n_layers=4)]
+    duplicate = copy.deepcopy if how == "deepcopy" else lambda n: pickle.loads(pickle.dumps(n))
+    for net in nets:
+        x = rng.normal(size=(3, 1, 4) if isinstance(net, NonlocalDense) else (3, 2))
+        before = net.forward(x)
+        twin = duplicate(net)
+        assert not np.shares_memory(twin.theta, net.theta)
+        assert np.array_equal(twin.forward(x), before)
+        W = twin.W[0] if isinstance(twin.W, tuple) else twin.W
+        W[2] += 1.0
+        edited = twin.forward(x)
+        fresh = copy.copy(net)
+        fresh._rebind(twin.theta.copy(), {})
+        assert not np.array_equal(edited, before)
+        assert np.array_equal(edited, fresh.forward(x))
+        twin.b = np.zeros_like(twin.b)
+        assert np.all(twin.theta[twin.theta.size - twin.b.size:] == 0.0)
+        assert np.array_equal(net.forward(x), before)
+
+
 def test_solve_takes_one_input_not_a_batch():
     """net.solve(X) with a batch of 3 solved the first sample and dropped the others."""
     rng = np.random.default_rng(0)

@@ -451,3 +451,17 @@ def test_a_multiplier_that_branches_on_the_whole_array_is_evaluated_pointwise():
 
     expected = [float(np.exp(-x)) if x < 0.5 else 1.0 for x in grid.nodes.tolist()]
     assert LocalMap(grid, c).multiplier.tolist() == expected
+
+
+def test_a_whole_float_depth_is_taken_as_by_the_other_families():
+    """n_layers=4.0 was refused ("must be an integer >= 1, got 4.0") while ResNet, ResidualDense,
+    ConcatDense and SmoothNet take it as 4; 4.5, 0 and True stay refused."""
+    m = LocalMap(spatial_rule("trapezoid", 3), 1.0, channels=1)
+    W = [np.random.default_rng(0).normal(size=(4, 4, 1, 1))]
+    a, b = NonlocalDense(m, W, n_layers=4.0), NonlocalDense(m, W, n_layers=4)
+    assert type(a.n_layers) is int and a.n_layers == 4
+    x = np.ones((2, 1, 4))
+    assert np.array_equal(a.forward(x), b.forward(x))
+    for bad in (4.5, 0, True):
+        with pytest.raises(ValueError, match=r"^n_layers must be an integer >= 1, got "):
+            NonlocalDense(m, W, n_layers=bad)
