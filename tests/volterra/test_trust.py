@@ -2408,6 +2408,49 @@ def test_a_user_function_that_changes_its_argument_in_place_is_refused(solver):
         calls[solver]()
 
 
+def _scaled_in_place(t, s, y):
+    y *= np.exp(s - t)
+    return -y
+
+
+def _subtracts_z_in_place(t, y, z):
+    y -= z
+    return -y
+
+
+def _doubles_z_in_place(t, y, z):
+    z *= 2.0
+    return z - y
+
+
+@pytest.mark.parametrize("solver", ["vide f y rk4", "vide f y gauss2", "vide f z", "volterra",
+                                    "volterra tolerance", "fredholm"])
+def test_a_write_that_the_first_probe_cannot_see_is_refused(solver):
+    """The first probe calls f at z = 0 and K at s = t, where ``y -= z`` and
+    ``y *= exp(s - t)`` change nothing; inside the loop they corrupted the solver's arrays:
+    on the base ``solve_vide`` with rk4 ended a success with y(1) = [0.514, 1.135] for
+    [0.568, 1.313], gauss2 a Newton failure at its first step, K's a failure "no reliable
+    digits" (rk4) or a step-size collapse (tolerance), and Fredholm's "1 is an eigenvalue".
+    A second probe away from those points refuses them, naming the argument."""
+    K = lambda t, s, y: np.array([np.exp(-(t - s)) * y[0], y[1]])  # noqa: E731
+    two = lambda t: np.array([1.0, 2.0])  # noqa: E731
+    y0 = np.array([1.0, 2.0])
+    calls = {
+        "vide f y rk4": lambda: solve_vide(_subtracts_z_in_place, K, y0, (0.0, 1.0), 16,
+                                           method="rk4"),
+        "vide f y gauss2": lambda: solve_vide(_subtracts_z_in_place, K, y0, (0.0, 1.0), 16,
+                                              method="gauss2"),
+        "vide f z": lambda: solve_vide(_doubles_z_in_place, K, y0, (0.0, 1.0), 16,
+                                       method="rk4"),
+        "volterra": lambda: solve_volterra(_scaled_in_place, two, (0.0, 1.0), 16, method="rk4"),
+        "volterra tolerance": lambda: solve_volterra(_scaled_in_place, two, (0.0, 1.0),
+                                                     rtol=1e-6),
+        "fredholm": lambda: solve_fredholm(_scaled_in_place, two, (0.0, 1.0), 16),
+    }
+    with pytest.raises(ValueError, match=r"changed its argument [yz] in place"):
+        calls[solver]()
+
+
 def test_a_user_function_returning_its_argument_unchanged_is_accepted():
     sol = solve_volterra(lambda t, s, y: y, lambda t: np.array([1.0, 2.0]), (0.0, 1.0), 16,
                          method="gauss2")
