@@ -559,11 +559,12 @@ def _wrap_kernel(fj, scalar, spec, gid, form="tsy"):
         def function(t, s, Y, j, theta, out):
             out[0] = np.nan
             try:
-                v = call(t, s, Y[j, 0], unpack(theta, 0))
+                # (the store inside: a None of one branch, an optional float, raises there)
+                out[0] = call(t, s, Y[j, 0], unpack(theta, 0))
             except Exception:   # recorded with its point: the solver raises it from Python
+                out[0] = np.nan
                 report(gid, _user.RAISED, t, s, Y[j], -1)
                 return
-            out[0] = v
             if not np.isfinite(out[0]):
                 report(gid, _user.NOT_FINITE, t, s, Y[j], -1)
 
@@ -621,11 +622,12 @@ def _wrap_vector_kernel(call, unpack, gid, convert):
         (recorded)."""
         try:
             r = as_indexable(call(t, s, y, params))
+            n = len(r)      # (inside: a None of one branch, an optional array, raises here)
         except Exception:
             report(gid, _user.RAISED, t, s, y, -1)
             return False
-        if len(r) != out.shape[0]:
-            report(gid, _user.BAD_SHAPE, t, s, y, len(r))
+        if n != out.shape[0]:
+            report(gid, _user.BAD_SHAPE, t, s, y, n)
             return False
         finite = True
         for k in range(out.shape[0]):

@@ -3070,3 +3070,43 @@ def test_a_shifted_companion_whose_long_step_keeps_no_digit_does_not_fail_a_solv
     error = np.abs(sol.y - built.exact(sol.t))
     assert np.all(error <= sol.error_estimate) and \
         sol.stats["max_error_estimate"] <= 0.5 * np.max(np.abs(sol.y))
+
+
+@pytest.mark.parametrize("case", ["scalar", "vector", "vide f", "first kind", "fredholm"])
+def test_a_function_returning_none_at_some_points_is_named(case):
+    """A function with a branch that returns None (compiled: an optional value, whose
+    conversion raises): on the base a TypeError "expected float64, got None" naming neither
+    the function nor the point (Volterra, first kind), or a UserCodeError saying it raised
+    "but not when called in Python there" (VIDE, Fredholm: 'integer overflow, or a value read
+    only when compiled')."""
+    one = lambda t: 1.0  # noqa: E731
+    calls = {
+        "scalar": lambda: solve_volterra(lambda t, s, y: None if t > 0.5 else -y, one,
+                                         (0.0, 1.0), 16),
+        "vector": lambda: solve_volterra(lambda t, s, y: None if t > 0.5 else -y,
+                                         lambda t: np.ones(2), (0.0, 1.0), 16),
+        "vide f": lambda: solve_vide(lambda t, y, z: -y if t < 0.5 else None, None, 1.0,
+                                     (0.0, 1.0), 16),
+        "first kind": lambda: solve_volterra(lambda t, s: None if t > 0.5 else 1.0, np.sin,
+                                             (0.0, 1.0), 16, kind=1),
+        "fredholm": lambda: solve_fredholm(lambda x, s, y: None if x > 0.5 else 0.1 * y, one,
+                                           (0.0, 1.0), 8),
+    }
+    with pytest.raises(TypeError, match=r"returned None at [tx] = 0\.5.*must return real numbers"):
+        calls[case]()
+
+
+def test_neither_steps_nor_a_tolerance_says_both_ways():
+    """The docstring says "omit n_steps to solve to a tolerance"; the base's message said only
+    "needs t_span and n_steps (or mesh)"."""
+    with pytest.raises(TypeError, match=r"n_steps, or with a tolerance \(rtol"):
+        solve_volterra(lambda t, s, y: -y, lambda t: 1.0, (0.0, 1.0))
+    with pytest.raises(TypeError, match=r"n_steps, or with a tolerance \(rtol"):
+        solve_vide(lambda t, y, z: -y, None, 1.0, (0.0, 1.0))
+
+
+def test_a_time_just_outside_t_span_is_shown_in_full():
+    """The base said "t_eval must lie within t_span [0, 1]; ... (e.g. 1)" of 1 + 2e-16."""
+    with pytest.raises(ValueError, match=r"\[0\.0, 1\.0\].*e\.g\. 1\.0000000000000002"):
+        solve_volterra(lambda t, s, y: -y, lambda t: 1.0, (0.0, 1.0), 16,
+                       t_eval=[0.5, 1.0 + 2e-16])
