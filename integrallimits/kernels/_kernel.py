@@ -526,6 +526,12 @@ _ADVICE = (
     ("of type Module(", " It uses a module's attribute that compiled code cannot (a SciPy "
      "function: use the math module or NumPy, math.erf, np.exp, or give a SymPy expression; a "
      "plain Python function of your own module: decorate it with @numba.njit)."),
+    ("= freevar(", " It reads a variable of an enclosing function (a closure) that compiled "
+     "code cannot take as a constant (a list, dict or object: Numba's 'freevar(name: value)' "
+     "names it): make it a NumPy array or a float, or pass it with args=(...)."),
+    ("unsupported constant type used for exception", " It raises an exception that compiled "
+     "code cannot (KeyboardInterrupt, SystemExit: only those of the Exception family, such as "
+     "ValueError('...'))."),
 )
 
 

@@ -159,6 +159,12 @@ def test_a_user_functions_exception_at_the_first_point_is_its_own(case):
     ("import scipy.special\ndef kernel(t, s, y):\n    return -scipy.special.erf(t - s) * y",
      "math.erf"),
     ("def rate(y):\n    return -y\ndef kernel(t, s, y):\n    return rate(y)", "@numba.njit"),
+    # (on the base Numba's words alone: "<numba.core.base.OverloadSelector object ...>,
+    # (List(float64, True),)" and "unsupported constant type used for exception")
+    ("def make():\n    box = [2.0]\n    def kernel(t, s, y):\n        return -box[0] * y\n"
+     "    return kernel\nkernel = make()", "make it a NumPy array"),
+    ("def kernel(t, s, y):\n    if t > 0.5:\n        raise KeyboardInterrupt\n    return -y",
+     "only those of the Exception family"),
 ])
 def test_a_kernel_numba_cannot_type_gets_advice(source, advice):
     """The commonest typing errors (a global dict or object, a SciPy function, a plain Python
