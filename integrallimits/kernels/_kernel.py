@@ -756,7 +756,7 @@ def _probe(func, what, t0, y_probe, scalar, shape, args, jac=False):
                                    f"{y_probe[0].tolist() if not scalar else y_probe[0, 0]}")
     if not scalar:
         check_unchanged(y, y_probe[0], what, "y")
-    return _check_value(value, shape, what, t0, t0, double=not jac)
+    _check_value(value, shape, what, t0, t0, double=not jac)
 
 
 def check_unchanged(arg, before, what, name):
@@ -885,7 +885,7 @@ def _user_kernel(K, y0, t0, jacobian, spec, theta, args, form="tsy", what="K(t, 
         return cached[0].with_params(theta, args)
     y_probe = y0.reshape(1, dim)
     call = K if form == "tsy" else (lambda t, s, y, *a: py(s, y, *a))
-    value = _probe(call, what, t0, y_probe, scalar, shape, args)
+    _probe(call, what, t0, y_probe, scalar, shape, args)
     if not hit and not scalar:
         # (the probe's s = t: a write such as y *= exp(s - t) changed nothing there)
         check_no_writes(lambda y: _user.py_function(call)(t0 + 1.0, t0 + 0.5, y, *args), what,
@@ -917,36 +917,8 @@ def _user_kernel(K, y0, t0, jacobian, spec, theta, args, form="tsy", what="K(t, 
         kernel._shared["source"] = Source(
             key[4:], values_now,
             lambda theta, args: _user_kernel(K, y0, t0, jacobian, spec, theta, args, form, what))
-        _same_compiled(kernel.with_params(theta, args), value, what, t0, y0)
         per_func[key] = (kernel, jacobian)
         return kernel.with_params(theta, args)
-
-
-def _same_compiled(kernel, value, what, t0, y0):
-    """Refuse a compiled kernel whose value at the probe point (t0, t0, y0) is not ``value``,
-    the Python function's there (to 1e-9): compiled integers are 64 bits and wrap around, so
-    K = -y * (2**40 * 2**40 % 7) (4 in Python) solved y' = 0 with a success, y(1) = 1 for
-    e^-4.  (A value that is not finite in Python is left to the solve.)"""
-    expected = np.asarray(value, dtype=float)
-    if not np.all(np.isfinite(expected)):
-        return
-    Y = np.ascontiguousarray(y0, dtype=float).reshape(1, kernel.dim)
-    compiled = np.empty(kernel.dim)
-    # (the function itself, the thread's failure record kept as it was: a solve may be capturing)
-    saved = _user.take_record()
-    try:
-        kernel.function(float(t0), float(t0), Y, 0, kernel.params, compiled)
-    finally:
-        _user.put_record(saved)
-    compiled = compiled.reshape(expected.shape)
-    if np.all(np.isfinite(compiled)) and not np.allclose(compiled, expected, rtol=1e-9,
-                                                          atol=1e-300):
-        raise _user.from_user(_user.UserCodeError(
-            f"{what} is {compiled.tolist()} compiled by Numba but {expected.tolist()} in Python "
-            f"at t = s = {t0}, y = {y0.tolist()}: compiled arithmetic differs from Python's "
-            f"there (integers are 64-bit and wrap around on overflow, 2**40 * 2**40 == 0; or a "
-            f"value that changes from call to call): compute with floats (2.0**40), or "
-            f"pass the value with args=(...) as a float"))
 
 
 @dataclass(frozen=True)

@@ -1315,19 +1315,6 @@ def clear_failures():
     _CAPTURING.add(ident)
 
 
-def take_record():
-    """This thread's record (or None), removed; whether it captures is left as it is."""
-    return _RECORDS.pop(threading.get_ident(), None)
-
-
-def put_record(rec):
-    """This thread's record made ``rec`` (None: no record), as :func:`take_record` found it."""
-    ident = threading.get_ident()
-    _RECORDS.pop(ident, None)
-    if rec is not None:
-        _RECORDS[ident] = rec
-
-
 def failure_recorded():
     """Whether this thread has a record (see :func:`take_failure`), without removing it."""
     return threading.get_ident() in _RECORDS
