@@ -51,7 +51,8 @@ _EPS = np.finfo(float).eps
 #: The shared layers' words for a user function's point (K(t, s, y) at t = ...: the Volterra
 #: solvers' variable), said in :func:`in_x` with the Fredholm equation's x.
 _T_WORDS = ((re.compile(r"\b([Kg])\(t\b"), r"\1(x"), (re.compile(r"\bt = s = "), "x = s = "),
-            (re.compile(r"\bat t = "), "at x = "), (re.compile(r"\(t, s\) = "), "(x, s) = "))
+            (re.compile(r"\bat t = "), "at x = "), (re.compile(r"\(t, s\) = "), "(x, s) = "),
+            (re.compile(r"\(t plus "), "(x plus "))
 
 
 def in_x(text):

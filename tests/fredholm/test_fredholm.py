@@ -461,7 +461,7 @@ def test_a_failed_solve_ends_the_search_for_a_tolerance():
     ever larger rules up to 4096 nodes: 46 s and 112 s of CPU to report what the first, 8-node
     solve had said (the NaN then at another point)."""
     cases = [(_no_solution, "Newton's method did not converge in 50"),
-             (_nan_beyond, "K(t, s, y) returned a non-finite value (inf/nan) at t = 0.98")]
+             (_nan_beyond, "K(x, s, y) returned a non-finite value (inf/nan) at x = 0.98")]
     for K, message in cases:
         sol = solve_fredholm(K, lambda x: 1.0, (0.0, 1.0), rtol=1e-8)
         assert not sol.success and sol.message.startswith(message)
@@ -678,7 +678,7 @@ def test_grid_values_that_are_not_finite_fail_honestly():
     # k is NaN at the nodes x > 1/2 (on the grid, not at the probe): the compiled k names it
     sol = solve_fredholm(lambda x, s: np.sqrt(0.5 - x) * s, G_LIN, (0.0, 1.0), 16,
                          error_estimate=False)
-    assert not sol.success and "non-finite" in sol.message and "K(t, s)" in sol.message
+    assert not sol.success and "non-finite" in sol.message and "K(x, s)" in sol.message
     # a nonlinear kernel that is NaN at the solution's nodes
     sol = solve_fredholm(lambda x, s, y: np.sqrt(0.5 - x) * y * y, G_WAVE, (0.0, 1.0), 16,
                          error_estimate=False)
@@ -1119,7 +1119,7 @@ def test_a_forcing_given_new_code_between_solves_is_checked_again():
     for _ in range(2):
         assert solve_fredholm(k, g, (0.0, 1.0), 16, args=(0.5,), error_estimate=False).success
     g.__code__ = g_three.__code__
-    with pytest.raises(TypeError, match=r"g\(t\) must take 2 positional arguments"):
+    with pytest.raises(TypeError, match=r"g\(x\) must take 2 positional arguments \(x plus"):
         solve_fredholm(k, g, (0.0, 1.0), 16, args=(0.5,), error_estimate=False)
 
 
