@@ -113,10 +113,15 @@ class FredholmSolution:
             raise RuntimeError("this solution was unpickled: its Nystrom interpolant (which "
                                "needs the kernel and g) was not kept; evaluate it before "
                                "pickling")
-        if flat.size:
-            self._g_unchanged()
-        values = (self._interpolate(flat, self._g_vec(flat)) if flat.size
-                  else np.empty((0, self._y2.shape[1])))
+        try:
+            if flat.size:
+                self._g_unchanged()
+            values = (self._interpolate(flat, self._g_vec(flat)) if flat.size
+                      else np.empty((0, self._y2.shape[1])))
+        except Exception as exc:
+            from ._solve import said_in_x
+            said_in_x(exc)
+            raise
         values = values.reshape(x_arr.shape + self._y2.shape[1:])
         if self.scalar:
             values = values[..., 0]

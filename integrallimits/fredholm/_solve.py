@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import math
 import numbers
+import re
 import time
 import weakref
 from functools import lru_cache
@@ -43,6 +44,35 @@ from ._solution import FredholmSolution
 __all__ = ["solve_fredholm", "nystrom_matrix"]
 
 _EPS = np.finfo(float).eps
+
+
+# -- the variable x -------------------------------------------------------------------------------
+
+#: The shared layers' words for a user function's point (K(t, s, y) at t = ...: the Volterra
+#: solvers' variable), said in :func:`in_x` with the Fredholm equation's x.
+_T_WORDS = ((re.compile(r"\b([Kg])\(t\b"), r"\1(x"), (re.compile(r"\bt = s = "), "x = s = "),
+            (re.compile(r"\bat t = "), "at x = "), (re.compile(r"\(t, s\) = "), "(x, s) = "),
+            (re.compile(r"\(t plus "), "(x plus "))
+
+
+def in_x(text):
+    """``text``, a message of the layers shared with the Volterra solvers, with their t (the
+    kernel's first variable, where g is evaluated) said as x."""
+    for pattern, words in _T_WORDS:
+        text = pattern.sub(words, text)
+    return text
+
+
+def said_in_x(exc):
+    """Say the package's words in ``exc`` (its notes; its message where the package raised it:
+    a ValueError, TypeError or RuntimeError without the note of a user's own exception) with x
+    (:func:`in_x`), in place."""
+    notes = getattr(exc, "__notes__", None)
+    if notes:
+        notes[:] = [in_x(note) if isinstance(note, str) else note for note in notes]
+    elif isinstance(exc, (ValueError, TypeError, RuntimeError)) and len(exc.args) == 1 and \
+            isinstance(exc.args[0], str):
+        exc.args = (in_x(exc.args[0]),)
 
 
 # -- validation ----------------------------------------------------------------------------------
@@ -429,12 +459,17 @@ def solve_fredholm(K, g, interval, n_nodes=None, rule="gauss-legendre", *, args=
     def solve(n, start=None):
         return _solve_on_rule(problem, _build_rule_checked(rule, n, a, b), start)
 
-    if tolerance is not None:
-        sol = _to_tolerance(solve, rule, *tolerance)
-    elif error_estimate and isinstance(rule, str):
-        sol = _unresolved(with_estimate(solve, solve(n_nodes), rule, n_nodes))
-    else:
-        sol = solve(n_nodes)
+    try:
+        if tolerance is not None:
+            sol = _to_tolerance(solve, rule, *tolerance)
+        elif error_estimate and isinstance(rule, str):
+            sol = _unresolved(with_estimate(solve, solve(n_nodes), rule, n_nodes))
+        else:
+            sol = solve(n_nodes)
+    except Exception as exc:
+        said_in_x(exc)
+        raise
+    sol.message = in_x(sol.message)
     if raise_on_failure and not sol.success:
         raise SolverError(sol.message)
     return sol

@@ -22,6 +22,7 @@ import math
 import re
 import threading
 import weakref
+import warnings
 from dataclasses import dataclass, field, fields
 from functools import cached_property
 from types import FunctionType
@@ -525,6 +526,12 @@ _ADVICE = (
     ("of type Module(", " It uses a module's attribute that compiled code cannot (a SciPy "
      "function: use the math module or NumPy, math.erf, np.exp, or give a SymPy expression; a "
      "plain Python function of your own module: decorate it with @numba.njit)."),
+    ("= freevar(", " It reads a variable of an enclosing function (a closure) that compiled "
+     "code cannot take as a constant (a list, dict or object: Numba's 'freevar(name: value)' "
+     "names it): make it a NumPy array or a float, or pass it with args=(...)."),
+    ("unsupported constant type used for exception", " It raises an exception that compiled "
+     "code cannot (KeyboardInterrupt, SystemExit: only those of the Exception family, such as "
+     "ValueError('...'))."),
 )
 
 
@@ -558,11 +565,12 @@ def _wrap_kernel(fj, scalar, spec, gid, form="tsy"):
         def function(t, s, Y, j, theta, out):
             out[0] = np.nan
             try:
-                v = call(t, s, Y[j, 0], unpack(theta, 0))
+                # (the store inside: a None of one branch, an optional float, raises there)
+                out[0] = call(t, s, Y[j, 0], unpack(theta, 0))
             except Exception:   # recorded with its point: the solver raises it from Python
+                out[0] = np.nan
                 report(gid, _user.RAISED, t, s, Y[j], -1)
                 return
-            out[0] = v
             if not np.isfinite(out[0]):
                 report(gid, _user.NOT_FINITE, t, s, Y[j], -1)
 
@@ -620,11 +628,12 @@ def _wrap_vector_kernel(call, unpack, gid, convert):
         (recorded)."""
         try:
             r = as_indexable(call(t, s, y, params))
+            n = len(r)      # (inside: a None of one branch, an optional array, raises here)
         except Exception:
             report(gid, _user.RAISED, t, s, y, -1)
             return False
-        if len(r) != out.shape[0]:
-            report(gid, _user.BAD_SHAPE, t, s, y, len(r))
+        if n != out.shape[0]:
+            report(gid, _user.BAD_SHAPE, t, s, y, n)
             return False
         finite = True
         for k in range(out.shape[0]):
@@ -697,7 +706,7 @@ def _wrap_jacobian(fj, scalar, spec, gid, form="tsy"):
     return jacobian
 
 
-def _check_value(value, expected, what, t, s):
+def _check_value(value, expected, what, t, s, double=True):
     if expected == () and type(value) in _FLOATS:   # the common case, at once
         return value
     arr = np.asarray(value)
@@ -705,15 +714,40 @@ def _check_value(value, expected, what, t, s):
         raise TypeError(f"{what} must return real numbers, got {type(value).__name__}")
     if np.iscomplexobj(arr):
         raise TypeError(f"{what} must return real numbers, got complex values")
+    if double:
+        _require_double(value, arr, what)
     if arr.shape != expected:
         raise ValueError(f"{what} returned shape {arr.shape} at (t, s) = ({t}, {s}); "
                          f"expected {expected}")
     return arr.astype(float)
 
 
+def _require_double(value, arr, what):
+    """Refuse a value of ``what`` in single (or half) precision, ``arr`` its array: the solvers
+    compute in double precision, and their Newton iterations (finite-difference steps of
+    sqrt(eps) |y|, 1.5e-8, below float32's relative rounding of 6e-8), error estimates and
+    data checks take the function's values to be smooth to double precision.  A float32 K(t, s, y) =
+    -(t - s) y, y(0) = 1, failed at rtol 1e-10 blaming "a kink or a jump of g or K" after
+    58960 steps, and met rtol 1e-8 with an estimate 20 times under its error."""
+    low = [arr.dtype] if arr.dtype.kind == "f" and arr.dtype.itemsize < 8 else []
+    if not low and isinstance(value, (tuple, list)):     # (a tuple mixing float32 and float)
+        low = [v.dtype for v in value if isinstance(v, np.floating) and v.dtype.itemsize < 8]
+    if low:
+        kind = low[0]
+        raise TypeError(
+            f"{what} returned {kind} values: the solver computes in double precision (float64), "
+            f"and its Newton iterations and error estimates need the function's values to "
+            f"double precision; a {kind} value keeps about "
+            f"{int(np.finfo(kind).precision)} digits, and the solution could not have more.  "
+            f"Return float64 values: float(v), np.float64(...) or v.astype(np.float64) "
+            f"(convert single-precision data once, np.asarray(data, dtype=float), and compute "
+            f"with it)")
+
+
 def _probe(func, what, t0, y_probe, scalar, shape, args, jac=False):
     """Call a user function once in Python at (t0, t0, y0): errors here name the point, and a
-    function that changes its argument y in place is refused (:func:`check_unchanged`)."""
+    function that changes its argument y in place is refused (:func:`check_unchanged`).  A
+    Jacobian (``jac``) may return single precision (it only steers Newton's iterations)."""
     y = y_probe[0, 0] if scalar else y_probe[0].copy()
     try:
         value = _user.py_function(func)(t0, t0, y, *args)
@@ -722,7 +756,7 @@ def _probe(func, what, t0, y_probe, scalar, shape, args, jac=False):
                                    f"{y_probe[0].tolist() if not scalar else y_probe[0, 0]}")
     if not scalar:
         check_unchanged(y, y_probe[0], what, "y")
-    _check_value(value, shape, what, t0, t0)
+    _check_value(value, shape, what, t0, t0, double=not jac)
 
 
 def check_unchanged(arg, before, what, name):
@@ -735,6 +769,26 @@ def check_unchanged(arg, before, what, name):
                          f"to {np.asarray(arg).tolist()}): the solver passes it a view of its own "
                          f"arrays, which that would corrupt; return a new value instead (e.g. "
                          f"-{name} or {name} * c, not {name} *= c or {name}[0] = ...)")
+
+
+def check_no_writes(call, what, arrays):
+    """Refuse a user function that writes into its array arguments at a point its first probe
+    could not show it: ``call(*copies)`` with copies of ``arrays`` ({name: array}, values
+    away from the start's fixed points, chosen by the caller), whose exceptions and
+    floating-point warnings are ignored (the point may be outside the function's domain: only
+    the writes are looked at).  ``y -= z`` in a VIDE's f left y unchanged at the first probe,
+    where z = 0, and corrupted the solver's arrays later: rk4 ended a success 0.18 off, gauss2
+    a Newton failure at its first step.  Called once per compiled function."""
+    copies = [np.array(a, dtype=float) for a in arrays.values()]
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            with np.errstate(all="ignore"):
+                call(*copies)
+    except Exception:   # noqa: BLE001 (only the writes matter here; KeyboardInterrupt passes)
+        pass
+    for (name, before), after in zip(arrays.items(), copies):
+        check_unchanged(after, before, what, name)
 
 
 def as_kernel(K, y0, t0=0.0, jacobian=None, args=None, *, probe_cached=True):
@@ -832,10 +886,14 @@ def _user_kernel(K, y0, t0, jacobian, spec, theta, args, form="tsy", what="K(t, 
     y_probe = y0.reshape(1, dim)
     call = K if form == "tsy" else (lambda t, s, y, *a: py(s, y, *a))
     _probe(call, what, t0, y_probe, scalar, shape, args)
+    if not hit and not scalar:
+        # (the probe's s = t: a write such as y *= exp(s - t) changed nothing there)
+        check_no_writes(lambda y: _user.py_function(call)(t0 + 1.0, t0 + 0.5, y, *args), what,
+                        {"y": 1.0 + np.abs(y0)})
     if jacobian is not None:
         jcall = jacobian if form == "tsy" else (lambda t, s, y, *a: _user.py_function(jacobian)(s, y, *a))
         _probe(jcall, f"the Jacobian of {what}", t0, y_probe, scalar, () if scalar else (dim, dim),
-               args)
+               args, jac=True)
     if hit:
         return cached[0].with_params(theta, args)
 
@@ -991,6 +1049,18 @@ def _args_key(args):
     return None
 
 
+#: The warning for a g(t) in single (or half) precision: the data as given, solved as such
+#: (g's values enter the solution once, y = g + int K), but below its spacing its values are
+#: steps, which the estimates and data checks of a solve to a tolerance read as rough data
+#: (y = 1 + sin(t) / 10 - int (t - s) y in float32: 60142 steps at rtol 1e-8, a failure
+#: advising a higher-order method at 1e-10, where the float64 g needs 8 and 14).
+_SINGLE_G = ("g returned {kind} values: they are solved as given, but they keep about "
+             "{digits} digits (relative spacing {eps:.1e}), and below that they change in steps, "
+             "which a solve to a tolerance finer than that reads as data that are not smooth "
+             "(many steps, or a failure).  Return float64 values (float(v), "
+             "v.astype(np.float64)) unless the data are single precision.")
+
+
 def as_forcing(g, t0, args=None, *, remember=False):
     """Return (g_vec, y0): ``g_vec(times) -> (len(times), d)`` float array and g(t0).
 
@@ -1065,6 +1135,10 @@ def as_forcing(g, t0, args=None, *, remember=False):
             if y0.ndim > 1 or y0.size == 0:
                 raise ValueError(f"g(t) must return a float or an array of shape (d,), d >= 1, "
                                  f"got shape {y0.shape}")
+            if y0.dtype.kind == "f" and y0.dtype.itemsize < 8:
+                warnings.warn(_SINGLE_G.format(kind=y0.dtype, digits=np.finfo(y0.dtype).precision,
+                                               eps=float(np.finfo(y0.dtype).eps)),
+                              UserWarning, stacklevel=2)
             y0 = y0.astype(float)
             shape = y0.shape
             d = 1 if not shape else shape[0]

@@ -87,11 +87,12 @@ def _wrap_linear(kj, mode, spec, gid):
         """C = k(t, s) as a (d, d) matrix (or its (1, 1) value); False if it raised or failed
         (recorded with the point; the caller's outputs stay NaN)."""
         try:
-            value = call(t, s, unpack(theta, 0))
+            # (the store inside: a None of one branch, an optional float, raises there)
+            filled = fill(call(t, s, unpack(theta, 0)), t, s, y, C)
         except Exception:
             report(gid, _user.RAISED, t, s, y, -1)
             return False
-        if not fill(value, t, s, y, C):
+        if not filled:
             return False
         for a in range(C.shape[0]):
             for b in range(C.shape[1]):

@@ -1362,6 +1362,16 @@ def describe_failure(rec):
     return guard.what, _point(guard, rec)[1]
 
 
+def _numbers(value):
+    """Whether ``value`` (a user function's) converts to an array of real numbers (a tuple of
+    arrays, a Jacobian's pair, too)."""
+    try:
+        arr = np.asarray(value)
+    except Exception:   # noqa: BLE001 (ragged sequences: the shapes are checked elsewhere)
+        return True
+    return arr.dtype != object and (np.issubdtype(arr.dtype, np.number) or arr.dtype == bool)
+
+
 def raise_recorded_failure(rec, args=()):
     """Raise what a record stands for, if it is an exception or a wrong output shape.
 
@@ -1383,12 +1393,19 @@ def raise_recorded_failure(rec, args=()):
     if exc is None and guard is not None and guard.ref() is not None:   # a wrapper caught it
         point, _ = _point(guard, rec)
         try:
-            guard.ref()(*point, *args)
+            value = guard.ref()(*point, *args)
         except Exception as raised:   # the user's own exception, from their own code
             if hasattr(raised, "add_note"):
                 raised.add_note(f"raised by {what} at {where} inside a compiled solver loop "
                                 f"(called again in Python there)")
             raise from_user(raised)
+        if not _numbers(value):
+            # (compiled, a None from one branch of the function is an optional float, whose
+            # conversion raised: "raised ... but not when called in Python there" misled)
+            raise from_user(TypeError(
+                f"{what} returned {'None' if value is None else type(value).__name__} at "
+                f"{where} (inside a compiled solver loop, called again in Python there): it "
+                f"must return real numbers at every point"))
         raise from_user(UserCodeError(
             f"{what} raised an exception inside a compiled solver loop at {where}, but not "
             f"when called in Python there (compiled and Python arithmetic differ: integer "

@@ -62,7 +62,11 @@ def check_mesh(t_span, n_steps, mesh, caller):
         check_resolved(t, "mesh")
         return t, t[0], t[-1], t.shape[0] - 1
     if t_span is None or n_steps is None:
-        raise TypeError(f"{caller} needs t_span and n_steps (or mesh)")
+        # (the solvers with a tolerance pass n_steps when one is given: neither was)
+        either = (" with n_steps, or with a tolerance (rtol=..., atol=...: the solver chooses "
+                  "the mesh)" if caller in ("solve_volterra", "solve_vide", "solve_first_kind")
+                  else " and n_steps")
+        raise TypeError(f"{caller} needs t_span{either}, or a mesh")
     t0, T = _check_t_span(t_span)
     if type(n_steps) is not int and (isinstance(n_steps, bool) or
                                      not isinstance(n_steps, numbers.Integral)):
@@ -124,8 +128,9 @@ def check_t_eval(t_eval, t):
         raise ValueError("t_eval must be finite (it holds NaN or inf)")
     outside = times[(times < t[0]) | (times > t[-1])]
     if outside.size:
-        raise ValueError(f"t_eval must lie within t_span [{t[0]:g}, {t[-1]:g}]; "
-                         f"{outside.size} value(s) do not (e.g. {outside[0]:g})")
+        # (in full: 1 + 2e-16 is no "1")
+        raise ValueError(f"t_eval must lie within t_span [{float(t[0])!r}, {float(t[-1])!r}]; "
+                         f"{outside.size} value(s) do not (e.g. {float(outside[0])!r})")
 
 
 #: The largest number of steps any solver accepts (more cannot be stored on one machine).

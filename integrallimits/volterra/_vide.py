@@ -48,7 +48,7 @@ from .._numba import JIT_OPTIONS, types
 from ..kernels import Kernel, as_kernel
 from ..kernels import _user
 from ..kernels._kernel import (_FAST, BLOCK_SIGNATURE, KERNEL_SIGNATURE, FunctionAddress,
-                               _check_value, _compile, _njit_user, check_unchanged,
+                               _check_value, _compile, _njit_user, check_no_writes, check_unchanged,
                                function_at)
 from ..kernels._linear import as_linear_kernel, positional_arity
 from ..kernels._structured import is_weakly_singular
@@ -233,9 +233,18 @@ def _as_rhs(f, y0, t0, jacobian, spec=_user.NO_ARGS, args=()):
             check_unchanged(arg, y0, "jacobian(t, y, z)", "y")
             check_unchanged(zero, np.zeros(d), "jacobian(t, y, z)", "z")
         for name, v in (("df/dy", fy), ("df/dz", fz)):
-            _check_value(v, () if scalar else (d, d), f"jacobian(t, y, z) ({name})", t0, t0)
+            _check_value(v, () if scalar else (d, d), f"jacobian(t, y, z) ({name})", t0, t0,
+                         double=False)
     key = (scalar, d, spec, _user.value_key(py),
            None if jacobian is None else (id(jacobian), _user.value_key(jacobian)))
+    cached = _F_CACHE.get(py, {}).get(key)
+    if not scalar and not (cached is not None and cached[1] is jacobian):
+        # (z = 0 above: a write such as y -= z changed nothing there)
+        points = {"y": y0, "z": 1.0 + np.abs(y0)}
+        check_no_writes(lambda y, z: py(float(t0), y, z, *args), "f(t, y, z)", points)
+        if jacobian is not None:
+            check_no_writes(lambda y, z: _user.py_function(jacobian)(float(t0), y, z, *args),
+                            "jacobian(t, y, z)", points)
     with _LOCK:
         per_func = _F_CACHE.setdefault(py, {})
         cached = per_func.get(key)

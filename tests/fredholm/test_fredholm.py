@@ -4,6 +4,7 @@ Every forcing is derived with SymPy from the kernel and the exact solution,
 g = y - int_a^b K(x, s, y(s)) ds, never typed in.
 """
 import math
+import re
 
 import numpy as np
 import pytest
@@ -460,7 +461,7 @@ def test_a_failed_solve_ends_the_search_for_a_tolerance():
     ever larger rules up to 4096 nodes: 46 s and 112 s of CPU to report what the first, 8-node
     solve had said (the NaN then at another point)."""
     cases = [(_no_solution, "Newton's method did not converge in 50"),
-             (_nan_beyond, "K(t, s, y) returned a non-finite value (inf/nan) at t = 0.98")]
+             (_nan_beyond, "K(x, s, y) returned a non-finite value (inf/nan) at x = 0.98")]
     for K, message in cases:
         sol = solve_fredholm(K, lambda x: 1.0, (0.0, 1.0), rtol=1e-8)
         assert not sol.success and sol.message.startswith(message)
@@ -677,7 +678,7 @@ def test_grid_values_that_are_not_finite_fail_honestly():
     # k is NaN at the nodes x > 1/2 (on the grid, not at the probe): the compiled k names it
     sol = solve_fredholm(lambda x, s: np.sqrt(0.5 - x) * s, G_LIN, (0.0, 1.0), 16,
                          error_estimate=False)
-    assert not sol.success and "non-finite" in sol.message and "K(t, s)" in sol.message
+    assert not sol.success and "non-finite" in sol.message and "K(x, s)" in sol.message
     # a nonlinear kernel that is NaN at the solution's nodes
     sol = solve_fredholm(lambda x, s, y: np.sqrt(0.5 - x) * y * y, G_WAVE, (0.0, 1.0), 16,
                          error_estimate=False)
@@ -1118,7 +1119,7 @@ def test_a_forcing_given_new_code_between_solves_is_checked_again():
     for _ in range(2):
         assert solve_fredholm(k, g, (0.0, 1.0), 16, args=(0.5,), error_estimate=False).success
     g.__code__ = g_three.__code__
-    with pytest.raises(TypeError, match=r"g\(t\) must take 2 positional arguments"):
+    with pytest.raises(TypeError, match=r"g\(x\) must take 2 positional arguments \(x plus"):
         solve_fredholm(k, g, (0.0, 1.0), 16, args=(0.5,), error_estimate=False)
 
 
@@ -1254,3 +1255,44 @@ def test_error_estimate_bounds_every_node_with_a_kink_on_the_diagonal(rule, M, l
     assert sol.success and error.max() > 1e-9
     assert np.all(error <= 20.0 * sol.error_estimate), np.max(error / sol.error_estimate)
     assert sol.error_estimate.max() < 20.0 * error.max()
+
+
+def _raises_past_half(x, s, y):
+    if x > 0.5:
+        raise ArithmeticError("past half")
+    return 0.1 * y
+
+
+@pytest.mark.parametrize("case", ["K raises", "K shape", "K not finite", "g raises",
+                                  "g not finite", "interpolant g raises"])
+def test_messages_name_x_not_t(case):
+    """The layers shared with the Volterra solvers said "K(t, s, y) ... at t = 0.59" and
+    "g(t) ... at t = " of a Fredholm equation, whose variable is x."""
+    def g_hole(x):
+        return 1.0 / 0.0 if 0.5 < x < 0.51 else 1.0
+
+    calls = {
+        "K raises": lambda: solve_fredholm(_raises_past_half, lambda x: 1.0, (0.0, 1.0), 8),
+        "K shape": lambda: solve_fredholm(lambda x, s, y: np.array([0.1 * y[0]]),
+                                          lambda x: np.ones(2), (0.0, 1.0), 8),
+        "K not finite": lambda: solve_fredholm(
+            lambda x, s, y: 0.1 * y * y if x < 0.5 else math.sqrt(-1.0), lambda x: 1.0,
+            (0.0, 1.0), 8),
+        "g raises": lambda: solve_fredholm(lambda x, s, y: 0.1 * y,
+                                           lambda x: 1.0 / 0.0 if x > 0.5 else 1.0,
+                                           (0.0, 1.0), 8),
+        "g not finite": lambda: solve_fredholm(lambda x, s, y: 0.1 * y,
+                                               lambda x: math.nan if x > 0.5 else 1.0,
+                                               (0.0, 1.0), 8),
+        "interpolant g raises": lambda: solve_fredholm(lambda x, s, y: 0.1 * y, g_hole,
+                                                       (0.0, 1.0), 8)(0.505),
+    }
+    try:
+        sol = calls[case]()
+    except Exception as exc:  # noqa: BLE001
+        words = " ".join([str(exc)] + list(getattr(exc, "__notes__", [])))
+    else:
+        assert not sol.success
+        words = sol.message
+    assert re.search(r"(\bat x = |\(x, s\) = )", words), words
+    assert not re.search(r"\b(t = |[Kg]\(t\b|\(t, s\))", words), words

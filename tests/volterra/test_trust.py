@@ -2408,6 +2408,49 @@ def test_a_user_function_that_changes_its_argument_in_place_is_refused(solver):
         calls[solver]()
 
 
+def _scaled_in_place(t, s, y):
+    y *= np.exp(s - t)
+    return -y
+
+
+def _subtracts_z_in_place(t, y, z):
+    y -= z
+    return -y
+
+
+def _doubles_z_in_place(t, y, z):
+    z *= 2.0
+    return z - y
+
+
+@pytest.mark.parametrize("solver", ["vide f y rk4", "vide f y gauss2", "vide f z", "volterra",
+                                    "volterra tolerance", "fredholm"])
+def test_a_write_that_the_first_probe_cannot_see_is_refused(solver):
+    """The first probe calls f at z = 0 and K at s = t, where ``y -= z`` and
+    ``y *= exp(s - t)`` change nothing; inside the loop they corrupted the solver's arrays:
+    on the base ``solve_vide`` with rk4 ended a success with y(1) = [0.514, 1.135] for
+    [0.568, 1.313], gauss2 a Newton failure at its first step, K's a failure "no reliable
+    digits" (rk4) or a step-size collapse (tolerance), and Fredholm's "1 is an eigenvalue".
+    A second probe away from those points refuses them, naming the argument."""
+    K = lambda t, s, y: np.array([np.exp(-(t - s)) * y[0], y[1]])  # noqa: E731
+    two = lambda t: np.array([1.0, 2.0])  # noqa: E731
+    y0 = np.array([1.0, 2.0])
+    calls = {
+        "vide f y rk4": lambda: solve_vide(_subtracts_z_in_place, K, y0, (0.0, 1.0), 16,
+                                           method="rk4"),
+        "vide f y gauss2": lambda: solve_vide(_subtracts_z_in_place, K, y0, (0.0, 1.0), 16,
+                                              method="gauss2"),
+        "vide f z": lambda: solve_vide(_doubles_z_in_place, K, y0, (0.0, 1.0), 16,
+                                       method="rk4"),
+        "volterra": lambda: solve_volterra(_scaled_in_place, two, (0.0, 1.0), 16, method="rk4"),
+        "volterra tolerance": lambda: solve_volterra(_scaled_in_place, two, (0.0, 1.0),
+                                                     rtol=1e-6),
+        "fredholm": lambda: solve_fredholm(_scaled_in_place, two, (0.0, 1.0), 16),
+    }
+    with pytest.raises(ValueError, match=r"changed its argument [yz] in place"):
+        calls[solver]()
+
+
 def test_a_user_function_returning_its_argument_unchanged_is_accepted():
     sol = solve_volterra(lambda t, s, y: y, lambda t: np.array([1.0, 2.0]), (0.0, 1.0), 16,
                          method="gauss2")
@@ -3027,3 +3070,43 @@ def test_a_shifted_companion_whose_long_step_keeps_no_digit_does_not_fail_a_solv
     error = np.abs(sol.y - built.exact(sol.t))
     assert np.all(error <= sol.error_estimate) and \
         sol.stats["max_error_estimate"] <= 0.5 * np.max(np.abs(sol.y))
+
+
+@pytest.mark.parametrize("case", ["scalar", "vector", "vide f", "first kind", "fredholm"])
+def test_a_function_returning_none_at_some_points_is_named(case):
+    """A function with a branch that returns None (compiled: an optional value, whose
+    conversion raises): on the base a TypeError "expected float64, got None" naming neither
+    the function nor the point (Volterra, first kind), or a UserCodeError saying it raised
+    "but not when called in Python there" (VIDE, Fredholm: 'integer overflow, or a value read
+    only when compiled')."""
+    one = lambda t: 1.0  # noqa: E731
+    calls = {
+        "scalar": lambda: solve_volterra(lambda t, s, y: None if t > 0.5 else -y, one,
+                                         (0.0, 1.0), 16),
+        "vector": lambda: solve_volterra(lambda t, s, y: None if t > 0.5 else -y,
+                                         lambda t: np.ones(2), (0.0, 1.0), 16),
+        "vide f": lambda: solve_vide(lambda t, y, z: -y if t < 0.5 else None, None, 1.0,
+                                     (0.0, 1.0), 16),
+        "first kind": lambda: solve_volterra(lambda t, s: None if t > 0.5 else 1.0, np.sin,
+                                             (0.0, 1.0), 16, kind=1),
+        "fredholm": lambda: solve_fredholm(lambda x, s, y: None if x > 0.5 else 0.1 * y, one,
+                                           (0.0, 1.0), 8),
+    }
+    with pytest.raises(TypeError, match=r"returned None at [tx] = 0\.5.*must return real numbers"):
+        calls[case]()
+
+
+def test_neither_steps_nor_a_tolerance_says_both_ways():
+    """The docstring says "omit n_steps to solve to a tolerance"; the base's message said only
+    "needs t_span and n_steps (or mesh)"."""
+    with pytest.raises(TypeError, match=r"n_steps, or with a tolerance \(rtol"):
+        solve_volterra(lambda t, s, y: -y, lambda t: 1.0, (0.0, 1.0))
+    with pytest.raises(TypeError, match=r"n_steps, or with a tolerance \(rtol"):
+        solve_vide(lambda t, y, z: -y, None, 1.0, (0.0, 1.0))
+
+
+def test_a_time_just_outside_t_span_is_shown_in_full():
+    """The base said "t_eval must lie within t_span [0, 1]; ... (e.g. 1)" of 1 + 2e-16."""
+    with pytest.raises(ValueError, match=r"\[0\.0, 1\.0\].*e\.g\. 1\.0000000000000002"):
+        solve_volterra(lambda t, s, y: -y, lambda t: 1.0, (0.0, 1.0), 16,
+                       t_eval=[0.5, 1.0 + 2e-16])
