@@ -492,8 +492,9 @@ class _RoundingFloor:
     2 (|t| + t - t0) replaces |t| + sqrt(n) (t - t0) (K = 1 + 1e-9 (t - s) already has the
     random walk: errors 10 times those of K = 1)."""
 
-    def __init__(self, kernel, meth, t0):
-        self.kernel, self.t0 = kernel, t0
+    def __init__(self, kernel, meth, t0, shared=True):
+        # (shared=False: the random walk for every K, as the solves to a tolerance stop by it)
+        self.kernel, self.t0, self.shared = kernel, t0, shared
         if meth.family == "collocation":
             A = np.asarray(meth._data[1])
             self.amplification = float(np.abs(np.linalg.inv(A)).sum(axis=1).max())
@@ -523,6 +524,7 @@ class _RoundingFloor:
             return np.zeros_like(Y)
         t = np.asarray(t[:n], dtype=float)
         inv, kmax, constant = self._inverse_norms(t)
+        constant = constant and self.shared
         h = np.diff(t)
         size = np.maximum.accumulate(np.abs(Y).max(axis=1))
         # (K independent of t: step n + 1's history sums step n's terms in the same order plus
@@ -749,7 +751,8 @@ def solve_first_kind(K, g, t_span=None, n_steps=None, method="radau2", *, args=N
             return solve_uniform_to_tolerance(run, t[0], t[-1], method=meth, scalar=kernel.scalar,
                                               stats=stats, rtol=tolerance[0], atol=tolerance[1],
                                               n_max=MAX_TOLERANCE_STEPS, n_start=finer or 8,
-                                              computed_start=True, rounding=floor)
+                                              computed_start=True,
+                                              rounding=_RoundingFloor(kernel, meth, t0, False))
         sol = with_resolved_start(to_tolerance, run, tolerance[0], tolerance[1],
                                   uniform_only=False, min_steps=meth.min_steps, adaptive=False,
                                   n_max=MAX_TOLERANCE_STEPS, suspect=suspect, computed_start=True,
