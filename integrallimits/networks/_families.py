@@ -269,7 +269,7 @@ class VolterraNetwork:
     def solve(self, x0, **options):
         """``solve_volterra`` for one input x0 (d,): the network's forward pass as a Solution."""
         batch = self._check_inputs(x0)
-        refuse_t_eval(options, allow_t_eval=True)
+        refuse_solver_options(options, allow_t_eval=True)
         if batch.shape[0] != 1:   # it solved the first sample and dropped the others
             raise ValueError(f"solve takes one input (a Solution for one sample), got a batch of "
                              f"{batch.shape[0]}; use states or forward for a batch, or solve(X0[i])")
@@ -325,7 +325,7 @@ class VolterraNetwork:
         True
         """
         X0 = self._check_inputs(X0)
-        refuse_t_eval(options)
+        refuse_solver_options(options)
         N = self.n_layers
         keep, order = requested_layers(N, every, layers)
         options.setdefault("raise_on_failure", True)
@@ -668,7 +668,7 @@ def _check_rule(rule, n_layers):
 _STRUCTURE_OPTIONS = ("t_span", "n_steps", "method", "mesh", "kind", "rtol", "atol")
 
 
-def refuse_t_eval(options, allow_t_eval=False):
+def refuse_solver_options(options, allow_t_eval=False):
     """Refuse the solver options a network's forward map cannot take: ``t_eval`` in
     ``states``/``forward``, which keep layers (``layers=``, ``every=``; passed on to the solver
     it replaced the mesh values the layers are read from, an ``IndexError``), and everywhere

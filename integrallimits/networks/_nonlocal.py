@@ -15,7 +15,7 @@ from ..kernels import Kernel
 from ..volterra import METHODS, solve_volterra
 from ._activations import activation
 from ._families import (VolterraNetwork, _as_grid, check_field_size, positive_int, reached,
-                        real_array, refuse_t_eval, requested_layers)
+                        real_array, refuse_solver_options, requested_layers)
 from ._kernels import pack, views
 from ._nonlocal_kernel import HEADER, MAP_FIELDS, compiled_block_sum, compiled_kernel
 from .maps import FeatureMap
@@ -195,7 +195,7 @@ class NonlocalDense(VolterraNetwork):
         for n in ``layers``, as :meth:`VolterraNetwork.states`, shaped (B, len, c, M).  (A
         dense network's layers read every earlier one: all are kept while it is solved.)"""
         X0 = self._check_inputs(X0)
-        refuse_t_eval(options)
+        refuse_solver_options(options)
         B, N = X0.shape[0], self.n_layers
         keep, order = requested_layers(N, every, layers)
         options.setdefault("raise_on_failure", True)

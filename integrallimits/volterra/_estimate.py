@@ -82,7 +82,7 @@ import numpy as np
 __all__ = ["Companion", "estimate_error", "estimate_options", "coarse_mesh", "refined_mesh",
            "shifted_estimate", "trim_lead_in", "worst_pair_factor", "hidden_pair_error",
            "pair_hides_error", "rounding_floor", "hiding_steps",
-           "hiding_pair_steps", "local_refined_check"]
+           "hiding_pair_steps", "local_refined_check", "running_size"]
 
 #: Disagreement (relative to the solution's running size) from which a point has no reliable digit.
 UNRESOLVED = 0.5
@@ -1585,6 +1585,17 @@ FEW = 64
 def _maximum(a, b):
     """``np.maximum`` of two floats (the first NaN if either is NaN)."""
     return a if a >= b or math.isnan(a) else b
+
+
+def running_size(Y):
+    """The solution's size so far at each point of ``Y`` (N+1, d), as UNRESOLVED judges an
+    estimate against it: the running maximum of max_a |Y[i, a]|, the size at t0 being the
+    first step's, max(|y(t0)|, |y(t1)|) (a y(t0) that the solve computes, first kind, has that
+    step's error; where y(t0) = 0 its own size failed every solve there: int_0^t y ds =
+    1 - cos t, see :func:`_first_unresolved`); NaN propagating."""
+    sizes = np.max(np.abs(Y), axis=1)
+    sizes[0] = _maximum(sizes[0], sizes[1])
+    return np.maximum.accumulate(sizes)
 
 
 def _half_steps_few(Y, Yf, Yc, denominator):

@@ -20,7 +20,7 @@ from . import _loops
 from ._estimate import FEW as _FEW
 from ._estimate import _EPS, _maximum
 from ._estimate import (LEAD_IN, PAIR_FACTOR_MIN, RATE_FACTOR, UNRESOLVED, WORST_PAIR_MAX,
-                        estimate_error,
+                        estimate_error, running_size,
                         hiding_pair_steps, hiding_steps, local_refined_check, pair_factor,
                         pair_hides_error, refined_mesh, rounding_floor, trim_lead_in,
                         with_pair_factor, worst_pair_factor)
@@ -422,21 +422,16 @@ def with_settled_levels(sol, run, order):
     """
     if not (sol.success and getattr(sol, "_unsettled", False)) or len(sol.mesh) < 2:
         return sol
-    t, Y, est = sol.mesh, sol._y2, sol._est2
+    t, est = sol.mesh, sol._est2
     # (the points up to the first step the data check divided: beyond it, the change of its
     # divided solve is the estimate)
     n_points = min(len(t), getattr(sol, "_divided_from", len(t)) + 1)
     if n_points < 2:
         return sol
-    finer = run(refined_mesh(t[:n_points]))
-    calls = int(finer.counts[0])
-    sol.stats["nfev"] += calls
-    sol.stats["error_estimate_nfev"] = sol.stats.get("error_estimate_nfev", 0) + calls
-    reached = n_points if finer.status == _loops.SUCCESS else (int(finer.keep) + 1) // 2
-    if reached < 2:
+    bound, _ = _bisected_difference(sol, run, n_points, order)
+    if bound is None:
         return sol
-    factor = 2.0 ** order / (2.0 ** order - 1.0)
-    bound = np.abs(Y[:reached] - finer.Y[:2 * reached - 1:2]) * factor
+    reached = len(bound)
     before = largest_estimate(est)
     np.fmax(est[:reached], bound, out=est[:reached])     # (in place: also the mesh's)
     sol.stats["max_error_estimate"] = largest = largest_estimate(est)
@@ -446,6 +441,24 @@ def with_settled_levels(sol, run, order):
                         f"{order:g} says: the estimates were raised to the difference from the "
                         f"solve with every step bisected (up to {largest:.3g}).")
     return sol
+
+
+def _bisected_difference(sol, run, n_points, order):
+    """(difference, complete): the Richardson difference 2^p |y_h - y_(h/2)| / (2^p - 1) (p =
+    ``order``) of the solve ``sol`` on a given mesh and the solve with every step of its first
+    ``n_points`` points bisected (``run(mesh) -> Run``), at the points the bisected solve
+    reached, and whether it reached them all; (None, False) where it reached fewer than 2.
+    Its evaluations are counted in ``sol``'s ``nfev`` and ``error_estimate_nfev``."""
+    finer = run(refined_mesh(sol.mesh[:n_points]))
+    calls = int(finer.counts[0])
+    sol.stats["nfev"] += calls
+    sol.stats["error_estimate_nfev"] = sol.stats.get("error_estimate_nfev", 0) + calls
+    complete = finer.status == _loops.SUCCESS
+    reached = n_points if complete else (int(finer.keep) + 1) // 2
+    if reached < 2:
+        return None, False
+    factor = 2.0 ** order / (2.0 ** order - 1.0)
+    return np.abs(sol._y2[:reached] - finer.Y[:2 * reached - 1:2]) * factor, complete
 
 
 def with_measured_between(sol, run, order, min_steps=1):
@@ -494,9 +507,7 @@ def with_measured_between(sol, run, order, min_steps=1):
     t, Y, est = sol.mesh, sol._y2, sol._est2
     if not np.all(np.isfinite(est)):
         return sol
-    sizes = np.max(np.abs(Y), axis=1)
-    sizes[0] = _maximum(sizes[0], sizes[1])     # (as with_confirmed_digits judges them)
-    running = np.maximum.accumulate(sizes)
+    running = running_size(Y)     # (as with_confirmed_digits judges them)
     worst = np.max(est, axis=1)
     over = worst > UNRESOLVED * running
     if not np.any(over):
@@ -513,15 +524,8 @@ def with_measured_between(sol, run, order, min_steps=1):
     last = max(sources)
     if 2 * last < max(min_steps, 1):
         return sol
-    finer = run(refined_mesh(t[:last + 1]))
-    calls = int(finer.counts[0])
-    sol.stats["nfev"] += calls
-    sol.stats["error_estimate_nfev"] = sol.stats.get("error_estimate_nfev", 0) + calls
-    if finer.status != _loops.SUCCESS:
-        return sol
-    factor = 2.0 ** order / (2.0 ** order - 1.0)
-    measured = np.abs(Y[:last + 1] - finer.Y[:2 * last + 1:2]) * factor
-    if not np.all(np.isfinite(measured)):
+    measured, complete = _bisected_difference(sol, run, last + 1, order)
+    if not complete or not np.all(np.isfinite(measured)):
         return sol
     seen = np.max(measured, axis=1)
     companion = getattr(sol, "_companion_estimate", None)

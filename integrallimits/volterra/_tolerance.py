@@ -26,7 +26,8 @@ import numpy as np
 
 from ..kernels import _user
 from . import _loops
-from ._estimate import FEW, RATE_FACTOR, RATE_MIN_STEPS, UNRESOLVED, estimate_error, trim_lead_in
+from ._estimate import (FEW, RATE_FACTOR, RATE_MIN_STEPS, UNRESOLVED, estimate_error,
+                        running_size, trim_lead_in)
 from ._estimate import _estimate_order as _order_of_rate
 from ._outcome import (_NONE_KEPT, FAILED, SUCCEEDED, companion, companion_drops_odd_end,
                        describe, estimate_kept, unresolved_message, without_lone_start)
@@ -1681,12 +1682,7 @@ def with_confirmed_digits(sol, computed_start=False):
             return sol
         j = max(1, over.index(True))
     else:
-        # the size at t0 is the first step's, max(|y(t0)|, |y(t1)|): a y(t0) that the solve
-        # computes (first kind) has that step's error, and where y(t0) = 0 its own size
-        # failed every solve there (int_0^t y ds = 1 - cos t; see _estimate._first_unresolved)
-        sizes = np.max(np.abs(Y), axis=1)
-        sizes[0] = _maximum(sizes[0], sizes[1])
-        running = np.maximum.accumulate(sizes)
+        running = running_size(Y)     # (the size at t0 is the first step's)
         with np.errstate(invalid="ignore"):
             over = np.max(est, axis=1) > UNRESOLVED * running   # (NaN: no estimate, no claim)
         if not np.any(over):
