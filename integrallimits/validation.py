@@ -864,7 +864,7 @@ class _LostInterrupts:
 
     Python runs its SIGINT handler in the first Python code that runs, also in a function
     called from C: a gc callback (Hypothesis installs one, called at the start and end of every
-    collection), a ``__del__`` (llvmlite's objects), a weakref callback.  A KeyboardInterrupt
+    collection), a ``__del__``, a weakref callback.  A KeyboardInterrupt
     raised there cannot reach the run: Python passes it to :func:`sys.unraisablehook`, which
     printed "Exception ignored ..." with a traceback, and the validation went on as if no
     Ctrl-C (more than half of the Ctrl-C sent to ``validate`` during a method, in a measured
