@@ -673,6 +673,7 @@ def check_method(method, problem, settings=None):
     probe = method in KNOWN_PRE_ASYMPTOTIC and settings.rounding_probes > 0
     past_floor = 0
     while n <= settings.max_steps:
+        _LOST_INTERRUPTS.check()   # (a Ctrl-C lost in a callback during a validation run)
         # errors are measured against the exact solution (and step doubling below); the
         # solver's own estimate (a companion solve with half the steps) is checked as well
         sol = solve_volterra(built.kernel, built.forcing, (0.0, problem.T), n, method=method,
@@ -858,11 +859,82 @@ class ValidationReport:
         return json.dumps(self.to_dict(), indent=2, default=str)
 
 
+class _LostInterrupts:
+    """Ctrl-C whose KeyboardInterrupt Python could not raise, noted and raised later.
+
+    Python runs its SIGINT handler in the first Python code that runs, also in a function
+    called from C: a gc callback (Hypothesis installs one, called at the start and end of every
+    collection), a ``__del__``, a weakref callback.  A KeyboardInterrupt
+    raised there cannot reach the run: Python passes it to :func:`sys.unraisablehook`, which
+    printed "Exception ignored ..." with a traceback, and the validation went on as if no
+    Ctrl-C (more than half of the Ctrl-C sent to ``validate`` during a method, in a measured
+    sweep of the delay).  While a run is active (``with``), such a KeyboardInterrupt is noted
+    instead of printed, and :meth:`check` raises it at the next point the run passes: before
+    each solve of :func:`check_method`, at each example and after each method.
+    """
+
+    def __init__(self):
+        self.depth = 0
+        self.pending = False
+        self.previous = None
+
+    def __enter__(self):
+        if self.depth == 0:
+            self.pending = False
+            self.previous = sys.unraisablehook
+            sys.unraisablehook = self._hook
+        self.depth += 1
+        return self
+
+    def __exit__(self, *exc):
+        self.depth -= 1
+        if self.depth == 0:
+            if sys.unraisablehook == self._hook:   # (unless replaced since: then left alone)
+                sys.unraisablehook = self.previous
+            self.pending = False
+
+    def _hook(self, unraisable):
+        if isinstance(unraisable.exc_value, KeyboardInterrupt):
+            self.pending = True
+        else:
+            self.previous(unraisable)
+
+    def check(self):
+        """Raise KeyboardInterrupt if one was lost since the run began (or since the last
+        check that raised)."""
+        if self.pending:
+            self.pending = False
+            raise KeyboardInterrupt
+
+
+_LOST_INTERRUPTS = _LostInterrupts()
+
+
+def _raise_interrupt_in(exc):
+    """Raise the KeyboardInterrupt that ``exc`` was raised while handling, if any.
+
+    Hypothesis turns a KeyboardInterrupt raised before its engine exists (its test's database
+    key is a digest of the test's source: ``inspect.getsource`` tokenizes it, milliseconds)
+    into an AssertionError (``assert state._runner is not None`` in its handler), which the
+    validation took for an error of the method: "trapezoid ... failed", exit status 1.  The
+    KeyboardInterrupt is on the chain (``__context__``) of such an exception."""
+    stack, seen = [exc], set()
+    while stack:
+        e = stack.pop()
+        if e is None or id(e) in seen:
+            continue
+        if isinstance(e, KeyboardInterrupt):
+            raise e
+        seen.add(id(e))
+        stack += [e.__cause__, e.__context__]
+
+
 def _check_property(method, settings, record, state, tolerate_shortfall):
     """The property Hypothesis checks for ``method`` (a plain function of a problem)."""
     from hypothesis import reject
 
     def prop(problem):
+        _LOST_INTERRUPTS.check()
         try:
             problem.build()
         except ProblemRejected:
@@ -924,15 +996,18 @@ def _validate_method(method, settings, strategy):
                            f"{settings.known_margin:g} of the declared order, not counted "
                            f"(--strict counts them)")
     except Unsatisfiable as exc:
+        _raise_interrupt_in(exc)
         record.status = "failed"
         record.note = f"no usable problem was drawn: {exc}"
     except Exception as exc:  # AssertionError from a failed check, or an error while solving
+        _raise_interrupt_in(exc)   # (a Ctrl-C that Hypothesis turned into an AssertionError)
         record.status = "failed"
         failure = state.get("failure")
         if failure is not None:
             record.failure = failure.to_dict()
         else:
             record.failure = {"error": f"{type(exc).__name__}: {exc}"}
+    _LOST_INTERRUPTS.check()
     record.seconds = round(time.perf_counter() - t0, 2)
     return record
 
@@ -979,13 +1054,15 @@ def run_validation(methods=None, settings=None, out=None):
               f"x their rounding level if lower), error <= {settings.safety:g} x step-doubling "
               f"estimate", file=out)
     try:
-        for method in methods:
-            record = _validate_method(method, settings, strategy)
-            records.append(record)
-            _log.info("validate: %s done (%d/%d methods) in %.1f s: %s", method, len(records),
-                      len(methods), record.seconds, record.status)
-            if out is not None:
-                _print_record(record, out)
+        with _LOST_INTERRUPTS:
+            for method in methods:
+                record = _validate_method(method, settings, strategy)
+                records.append(record)
+                _log.info("validate: %s done (%d/%d methods) in %.1f s: %s", method,
+                          len(records), len(methods), record.seconds, record.status)
+                if out is not None:
+                    _print_record(record, out)
+                _LOST_INTERRUPTS.check()
     except KeyboardInterrupt:
         raise ValidationInterrupted(ValidationReport(
             settings, records, time.perf_counter() - start, interrupted=True)) from None
