@@ -199,6 +199,8 @@ LIMIT_SHARE = 0.8
 #: (half the decay of the stiff mode), or is at the rounding level (rk4 on y = 1 - 1e5 int y:
 #: the decay ends at y = 0 exactly, whence the steps grow freely).
 SETTLE = 0.5
+#: The lag sums a pass keeps for its pairs to take again (:func:`._loops._lag_sum`).
+LAG_SUMS = 16
 
 
 #: The differences of g that show it is not smooth at the scale of a step, in units of the
@@ -840,6 +842,7 @@ def _controlled_pass(meth, kernel, g_vec, t0, T, rtol, atol, newton_tol, newton_
     h_floor = 1e-12 * span
     offsets = np.concatenate([c, [1.0]])
     y_big, y_mid, y_end = (np.empty(store.d) for _ in range(3))
+    sums = np.full((LAG_SUMS, store.d + 2), -1.0)     # (see _loops._lag_sum)
     failure, rejected, kernel_failure = None, 0, None
     previous = 0.0          # the error constant ratio / H^p of the last accepted pair
     newton_failed = False
@@ -886,7 +889,7 @@ def _controlled_pass(meth, kernel, g_vec, t0, T, rtol, atol, newton_tol, newton_
         _user.clear_failures()          # capture what the user's functions raise in this step
         status = steps(K, jac, have, B, theta, tn, H, yn, G, store.Z, store.ts, store.wz, r, c, A,
                        b, explicit, newton_tol, newton_maxiter, counts, 3, y_big, y_mid, y_end,
-                       floor)
+                       floor, sums)
         record = _user.take_failure()
         _user.raise_recorded_failure(record, args)     # the user's exception, at once
         if status == _loops.INTERRUPTED:
