@@ -32,7 +32,11 @@ local errors of a Volterra equation persist, so their sum, not each, is what the
 made of), or, for a pair retried shorter whose local error fell like H rather than H^(p+1)
 (a jump of K, g or y inside it, :func:`_falls_slowly`), when the whole difference
 |y_H - y_{H/2,H/2}| is at most ``ROUGH_SHARE`` times the tolerance (its error per unit step
-does not fall as it shrinks; the next pair may then be 4 times longer). The next H follows
+does not fall as it shrinks; the next pair may then be 4 times longer).  The three steps of
+a pair sum over the history once at each of their times (:func:`._loops._step`): a pass costs
+about the plain solve on its own mesh (rk4 on y = 1 - int y^2 at 1e-9: 9605 kernel
+evaluations against 9360; radau3 on tan t at 1e-9: 1.40 times), where every step summed anew
+cost 2.9 and 1.8 times that.  The next H follows
 from le ~ H^(p+1): H_new = H * 0.9 (tolerance / (le trend))^(1/p), clipped to [H/5, 4 H],
 where ``trend`` is the growth of the error constant le / H^(p+1) since the last accepted pair
 (between 1 and ``TREND``): where the solution steepens the controller
