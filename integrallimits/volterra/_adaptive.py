@@ -32,7 +32,11 @@ local errors of a Volterra equation persist, so their sum, not each, is what the
 made of), or, for a pair retried shorter whose local error fell like H rather than H^(p+1)
 (a jump of K, g or y inside it, :func:`_falls_slowly`), when the whole difference
 |y_H - y_{H/2,H/2}| is at most ``ROUGH_SHARE`` times the tolerance (its error per unit step
-does not fall as it shrinks; the next pair may then be 4 times longer). The next H follows
+does not fall as it shrinks; the next pair may then be 4 times longer).  The three steps of
+a pair sum over the history once at each of their times (:func:`._loops._step`): a pass costs
+about the plain solve on its own mesh (rk4 on y = 1 - int y^2 at 1e-9: 9605 kernel
+evaluations against 9360; radau3 on tan t at 1e-9: 1.40 times), where every step summed anew
+cost 2.9 and 1.8 times that.  The next H follows
 from le ~ H^(p+1): H_new = H * 0.9 (tolerance / (le trend))^(1/p), clipped to [H/5, 4 H],
 where ``trend`` is the growth of the error constant le / H^(p+1) since the last accepted pair
 (between 1 and ``TREND``): where the solution steepens the controller
@@ -199,6 +203,8 @@ LIMIT_SHARE = 0.8
 #: (half the decay of the stiff mode), or is at the rounding level (rk4 on y = 1 - 1e5 int y:
 #: the decay ends at y = 0 exactly, whence the steps grow freely).
 SETTLE = 0.5
+#: The lag sums a pass keeps for its pairs to take again (:func:`._loops._lag_sum`).
+LAG_SUMS = 16
 
 
 #: The differences of g that show it is not smooth at the scale of a step, in units of the
@@ -840,6 +846,7 @@ def _controlled_pass(meth, kernel, g_vec, t0, T, rtol, atol, newton_tol, newton_
     h_floor = 1e-12 * span
     offsets = np.concatenate([c, [1.0]])
     y_big, y_mid, y_end = (np.empty(store.d) for _ in range(3))
+    sums = np.full((LAG_SUMS, store.d + 2), -1.0)     # (see _loops._lag_sum)
     failure, rejected, kernel_failure = None, 0, None
     previous = 0.0          # the error constant ratio / H^p of the last accepted pair
     newton_failed = False
@@ -886,7 +893,7 @@ def _controlled_pass(meth, kernel, g_vec, t0, T, rtol, atol, newton_tol, newton_
         _user.clear_failures()          # capture what the user's functions raise in this step
         status = steps(K, jac, have, B, theta, tn, H, yn, G, store.Z, store.ts, store.wz, r, c, A,
                        b, explicit, newton_tol, newton_maxiter, counts, 3, y_big, y_mid, y_end,
-                       floor)
+                       floor, sums)
         record = _user.take_failure()
         _user.raise_recorded_failure(record, args)     # the user's exception, at once
         if status == _loops.INTERRUPTED:

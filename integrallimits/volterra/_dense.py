@@ -69,6 +69,7 @@ def substep_dense_output(meth, kernel, g_vec, t, Y, Z, tol, maxiter, args=()):
         G = np.ascontiguousarray(g_vec(np.concatenate(
             [t[idx[i]] + np.append(c, 1.0) * (points[i] - t[idx[i]]) for i in need])))
         Zw = np.empty((N * m + m, Y.shape[1]))
+        no_sums = np.empty((0, Y.shape[1] + 2))     # (each point's step sums anew)
         ts = np.empty(N * m + m)
         wz = np.empty(N * m + m)
 
@@ -80,7 +81,7 @@ def substep_dense_output(meth, kernel, g_vec, t, Y, Z, tol, maxiter, args=()):
                 Gi = G[k * (m + 1):(k + 1) * (m + 1)]
                 status = step(K, jac, have, B, theta, t[n], points[i] - t[n], Y[n], Gi, Zw, ts,
                               wz, rows, c, A, b, explicit, tol, maxiter, counts, 1, out[i], out[i],
-                              out[i], floor)
+                              out[i], floor, no_sums)
                 if status != _loops.SUCCESS:
                     out[i] = np.nan
         run_guarded(run, args)

@@ -649,13 +649,71 @@ def _vrk_loop(K_at, J_at, have_jac, B_at, theta, t, G, Gs, Y, Z, c, A, b, explic
 
 
 @_helper
-def _step(K, J, have_jac, B, theta, tn, h, yn, Gs, gend, Z, ts, wz, rows, c, A, b, explicit, tol,
-          maxiter, stats, yout, guessed, floor):
+def _forget_sums(sums, rows):
+    """Drop the entries of ``sums`` (:func:`_lag_sum`) over more than ``rows`` stage rows."""
+    for e in range(sums.shape[0]):
+        if sums[e, 1] > rows:
+            sums[e, 1] = -1.0
+
+
+@_helper
+def _lag_sum(B, theta, x, ts, Z, rows, wz, sums, f, stats):
+    """f = sum_{r < rows} wz[r] K(x, ts[r], Z[r]), from ``sums`` where it holds the sum at x over
+    as many rows, else the sum it holds at x over the most rows up to ``rows`` and the terms of
+    the rows after them (the sum in two parts), else summed; kept there when finite.  A row of
+    ``sums`` is (x, rows, the d values of the sum), rows -1 when empty; its entries stay valid
+    while the stage rows below their row count are unchanged (:func:`_forget_sums` drops the
+    others before a step rewrites rows).  See :func:`_step`."""
+    d = f.shape[0]
+    free, best = -1, -1
+    for e in range(sums.shape[0]):
+        if sums[e, 1] < 0.0:
+            free = e if free < 0 else free
+        elif sums[e, 0] == x and sums[e, 1] <= rows and (best < 0 or sums[e, 1] > sums[best, 1]):
+            best = e
+    if best >= 0 and sums[best, 1] == rows:
+        for k in range(d):
+            f[k] = sums[best, 2 + k]
+        return
+    lo = int(sums[best, 1]) if best >= 0 else 0
+    B(x, ts, Z, lo, rows, wz, theta, f)
+    stats[NFEV] += rows - lo
+    if best >= 0:
+        for k in range(d):
+            f[k] += sums[best, 2 + k]
+    if sums.shape[0] == 0 or not _all_finite(f):
+        return
+    if free < 0:        # full: the entry over the fewest rows makes room
+        free = 0
+        for e in range(1, sums.shape[0]):
+            if sums[e, 1] < sums[free, 1]:
+                free = e
+    sums[free, 0] = x
+    sums[free, 1] = rows
+    for k in range(d):
+        sums[free, 2 + k] = f[k]
+
+
+@_helper
+def _step(K, J, have_jac, B, theta, tn, h, t_end, yn, Gs, gend, Z, ts, wz, rows, c, A, b, explicit,
+          tol, maxiter, stats, yout, guessed, floor, sums):
     """One VRK step from tn with step h after ``rows`` stage rows of history (the adaptive driver's
     building block): stages into Z[rows:rows + m] (their times and lag weights into ts, wz),
-    y(tn + h) into yout.  ``Gs`` holds g at the stage times, ``gend`` at tn + h.  Newton starts
-    from yn, or, when ``guessed``, from the values in Z[rows:rows + m].  Returns the status
-    (SUCCESS, NEWTON_FAILED, NOT_FINITE or INTERRUPTED)."""
+    y(t_end) into yout (t_end = tn + h, given: a stage at c = 1 sits at it).  ``Gs`` holds g at
+    the stage times, ``gend`` at t_end.  Newton starts from yn, or, when ``guessed``, from the
+    values in Z[rows:rows + m].  Returns the status (SUCCESS, NEWTON_FAILED, NOT_FINITE or
+    INTERRUPTED).
+
+    The lag sums are taken from and kept in ``sums`` (:func:`_lag_sum`), the end's in two
+    parts: the sum over the history (the ``rows`` rows) and the step's own m terms.  The step
+    doubling of the adaptive driver sums at the same times again in a pair (the big step and
+    the first half step at tn and tn + H/2 over the history, the second half step's start at
+    the first's end, the big step's start at the last pair's end) and over the same history
+    (at tn + H: the big step's end, the second half step's stage and end): each sum over the
+    history is made once (rk4 summed 12 times over the history a pair, now 4; radau3 9 times,
+    now 5).  Both ends at tn + H then hold the same history sum, bit for bit, whose rounding
+    cancels in their difference (summed over every row apart, the two sums' rounding differed;
+    tools/kink_scan.py)."""
     m = c.shape[0]
     d = yout.shape[0]
     f = np.empty(d)
@@ -666,23 +724,32 @@ def _step(K, J, have_jac, B, theta, tn, h, yn, Gs, gend, Z, ts, wz, rows, c, A, 
     JF = np.empty((m * d, m * d))
     if stats[stats.shape[0] - 1] != 0:
         return INTERRUPTED
+    _forget_sums(sums, rows)        # (rows from ``rows`` on are rewritten now)
     for j in range(m):
-        ts[rows + j] = tn + c[j] * h
+        ts[rows + j] = t_end if c[j] == 1.0 else tn + c[j] * h
         wz[rows + j] = h * b[j]
     L = np.empty((m + 1, d))
-    _stage_lags(B, theta, ts, Z, rows, wz, m, np.nan, L, f, stats)
+    for i in range(m):
+        x = ts[rows + i]
+        if i > 0 and x == ts[rows + i - 1]:     # (rk4's two middle stages)
+            for k in range(d):
+                L[i, k] = L[i - 1, k]
+            continue
+        _lag_sum(B, theta, x, ts, Z, rows, wz, sums, f, stats)
+        for k in range(d):
+            L[i, k] = f[k]
     for i in range(m):
         for k in range(d):
             C[i, k] = Gs[i, k] + L[i, k]
     if not _stages_at(K, J, have_jac, theta, tn, h, rows, yn, Z, C, c, A, explicit, tol, maxiter,
                       stats, f, work, Jk, F, JF, guessed, floor):
         return NEWTON_FAILED
-    # (the end's sum over every row, not the last stage's plus the step's own terms: the step
-    # doubling's big step and two halves then share the history's rounding, which cancels in
-    # their difference; grouped, its noise made radau3's steps collapse at a jump of K in s
-    # at rtol 1e-10, tools/kink_scan.py)
-    B(tn + h, ts, Z, 0, rows + m, wz, theta, f)
-    stats[NFEV] += rows + m
+    if sums.shape[0] == 0:      # (nothing kept: the sum over every row at once)
+        B(t_end, ts, Z, 0, rows + m, wz, theta, f)
+        stats[NFEV] += rows + m
+    else:
+        _lag_sum(B, theta, t_end, ts, Z, rows, wz, sums, f, stats)     # (a stage's at c = 1)
+        _lag_sum(B, theta, t_end, ts, Z, rows + m, wz, sums, f, stats)
     for k in range(d):
         yout[k] = gend[k] + f[k]
         if not np.isfinite(yout[k]):
@@ -691,7 +758,7 @@ def _step(K, J, have_jac, B, theta, tn, h, yn, Gs, gend, Z, ts, wz, rows, c, A, 
 
 
 def _vrk_steps(K_at, J_at, have_jac, B_at, theta, tn, H, yn, G, Z, ts, wz, rows, c, A, b, explicit,
-               tol, maxiter, stats, parts, y_big, y_mid, y_end, floor):
+               tol, maxiter, stats, parts, y_big, y_mid, y_end, floor, sums):
     """The step doubling of the adaptive driver in one call (``parts`` = 3): a step of H from tn
     into ``y_big``, then two of H/2 into ``y_mid`` and ``y_end`` (their stages in
     Z[rows:rows + 2m], overwriting the big step's); ``parts`` = 1: only the step of H (dense
@@ -703,23 +770,26 @@ def _vrk_steps(K_at, J_at, have_jac, B_at, theta, tn, H, yn, G, Z, ts, wz, rows,
     y_n at tn and the big step's stages, at the half steps' stage times) instead of from their
     starting values: a better start by O(H^m), so fewer iterations, and fewer half steps that
     fail where the big step converged (y = tan t, radau3, 1e-3: the pass's Newton iterations
-    87 -> 74)."""
+    87 -> 74).
+
+    ``sums`` keeps the lag sums for the steps that sum at the same time again (:func:`_step`;
+    the caller keeps it from pair to pair, or passes no rows)."""
     optimise_for_size()
     K, J, B = _kernel_at(K_at), _jacobian_at(J_at), _block_at(B_at)
     m = c.shape[0]
     d = yn.shape[0]
-    start, size, y_from, row, out = tn, H, yn, rows, y_big
+    start, size, end, y_from, row, out = tn, H, tn + H, yn, rows, y_big
     for k in range(parts):                  # one call site: the step is inlined once
         if k == 1:
             if not explicit:
                 _half_step_guesses(c, yn, Z, rows, d)
-            start, size, y_from, row, out = tn, H / 2, yn, rows, y_mid
-        elif k == 2:
-            start, size, y_from, row, out = tn + H / 2, H / 2, y_mid, rows + m, y_end
+            start, size, end, y_from, row, out = tn, H / 2, tn + H / 2, yn, rows, y_mid
+        elif k == 2:        # (ending at tn + H exactly: the big step's end, and its sums there)
+            start, size, end, y_from, row, out = tn + H / 2, H / 2, tn + H, y_mid, rows + m, y_end
         o = k * (m + 1)
-        status = _step(K, J, have_jac, B, theta, start, size, y_from, G[o:o + m], G[o + m], Z, ts,
-                       wz, row, c, A, b, explicit, tol, maxiter, stats, out, k > 0 and not explicit,
-                       floor)
+        status = _step(K, J, have_jac, B, theta, start, size, end, y_from, G[o:o + m], G[o + m], Z,
+                       ts, wz, row, c, A, b, explicit, tol, maxiter, stats, out,
+                       k > 0 and not explicit, floor, sums)
         if status != SUCCESS:
             return status
     return SUCCESS
@@ -1115,7 +1185,7 @@ _SIGNATURES = {
                               types.int64, _I8A, _A2, _I8A),
     "vrk-steps": types.int64(_K, _J, types.boolean, _B, _A1, _f8, _f8, _A1, _A2, _A2, _A1, _A1,
                              types.int64, _A1, _A2, _A1, types.boolean, _f8, types.int64, _I8A,
-                             types.int64, _A1, _A1, _A1, _f8),
+                             types.int64, _A1, _A1, _A1, _f8, _A2),
     "direct-conv": _RET(_K, _J, types.boolean, _K, _A1, _A1, _A2, _A2, _A2, _A1, _A1, _A4, _C1, _I8A,
                         _C1, types.boolean, _f8, types.int64, _I8A),
     "vrk-conv": _RET(_K, _J, types.boolean, _K, _A1, _A1, _A2, _A2, _A2, _A2, _A1, _A2, _A1,
