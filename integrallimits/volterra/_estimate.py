@@ -1183,6 +1183,9 @@ def _nearer_branch(run, t, Y, common, Ys, order):
     are, the shared ones but its midpoints), and its own estimate stands.  Where neither
     holds, the companion's difference stands (a solution without digits, the shifted
     companions the only level to show it, stays a failure)."""
+    if Y.shape[1] == 1 and len(Y) <= FEW and _resolved_few(Y[:, 0].tolist(), common,
+                                                           Ys[:, 0].tolist()):
+        return None, 0, 0       # (the usual case, on floats: see _resolved_few)
     bad = _first_unresolved(Y, common, np.abs(Y[common] - Ys))
     if bad is None:
         return None, 0, 0
@@ -1201,6 +1204,18 @@ def _nearer_branch(run, t, Y, common, Ys, order):
             coarse >= (high - low) / (low - 1.0) * float(np.max(fine))):
         return None, 0, calls
     return Yb, valid, calls
+
+
+def _resolved_few(y, common, ys):
+    """Whether :func:`_first_unresolved` of a scalar solution ``y`` and a companion ``ys`` at
+    the points ``common`` (lists of floats; indices) is None, on floats (each NumPy call on
+    such small arrays costs ~1 us, as much as the float operations on all of their values):
+    the same running size (NaN propagating, as NumPy's maxima; at t0 the first step's), the
+    same differences, products and comparisons (False for NaN), so the same answer."""
+    size = list(itertools.accumulate(map(abs, y), _maximum))
+    if len(size) > 1 and size[1] > size[0]:
+        size[0] = size[1]
+    return all(abs(y[i] - v) <= UNRESOLVED * size[i] for i, v in zip(common, ys))
 
 
 def _spread_few(common, values, n_points):

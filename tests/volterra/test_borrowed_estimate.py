@@ -69,3 +69,51 @@ def test_a_lower_observed_order_keeps_the_borrowed_bound(method, n):
     sol = solve_volterra(square, one, (0.0, 0.875), n, method=method)
     assert not sol.success
     assert sol.t[-1] < 0.875
+
+
+class _Measured(Exception):
+    """Raised by the fake run: with_measured_between went on to the bisected solve."""
+
+
+def _measures(Y, est):
+    """Whether ``with_measured_between`` goes on to measure (calls the bisected solve) for a
+    solution ``Y`` (N+1, d) with the estimates ``est``."""
+    from types import SimpleNamespace
+
+    from integrallimits.volterra._outcome import with_measured_between
+
+    def run(mesh):
+        raise _Measured
+
+    n = len(Y)
+    sol = SimpleNamespace(success=True, mesh=np.linspace(0.0, 1.0, n), _y2=Y, _est2=est,
+                          stats={"estimate_order": 2.0, "nfev": 0}, message="")
+    try:
+        with_measured_between(sol, run, 2.0)
+    except _Measured:
+        return True
+    return False
+
+
+def test_a_few_scalar_values_decide_as_the_arrays():
+    # the early exit of a scalar solution of a few values is made on floats: the same decision
+    # as the arrays' (here those of the same values in two equal components), with NaN, inf
+    # and estimates over half the size so far at one point or another
+    rng = np.random.default_rng(49)
+    decided = set()
+    for case in range(400):
+        n = int(rng.integers(3, 65))
+        Y = rng.normal(size=(n, 1)) * 10.0 ** rng.integers(-3, 3)
+        est = np.abs(rng.normal(size=(n, 1))) * 10.0 ** rng.integers(-6, 1)
+        if case % 5 == 1:
+            est[rng.integers(n)] = np.nan
+        elif case % 5 == 2:
+            Y[rng.integers(n)] = np.nan
+        elif case % 5 == 3:
+            est[rng.integers(n)] = np.inf
+        elif case % 5 == 4:
+            Y[:2] = 0.0
+        scalar = _measures(Y.copy(), est.copy())
+        assert scalar == _measures(np.repeat(Y, 2, axis=1), np.repeat(est, 2, axis=1)), case
+        decided.add(scalar)
+    assert decided == {True, False}

@@ -450,3 +450,30 @@ def test_scalar_forcing_point_by_point_is_each_call():
     assert all(type(t) is float for t in calls)
     with pytest.raises(ZeroDivisionError, match="t = 0.95"):
         g_vec(np.array([0.0, 0.5, 0.95]), keep=False)
+
+
+@pytest.mark.parametrize("seed", range(4))
+def test_nearer_branch_check_on_floats_is_numpys(seed):
+    """A shifted companion's check of a scalar solution of a few values (_resolved_few, floats)
+    says what _first_unresolved (NumPy) says: with NaN, inf, a zero start and companions that
+    differ by more than half the size so far somewhere."""
+    rng = np.random.default_rng(seed)
+    answers = set()
+    for case in range(500):
+        n = int(rng.integers(2, _estimate.FEW + 1))
+        Y = rng.normal(size=(n, 1)) * 10.0 ** rng.integers(-3, 3)
+        common = np.unique(np.concatenate(([0], rng.integers(0, n, size=n // 3 + 1))))
+        Ys = Y[common] + rng.normal(size=(len(common), 1)) * 10.0 ** rng.integers(-8, 1)
+        if case % 6 == 1:
+            Y[rng.integers(n)] = math.nan
+        elif case % 6 == 2:
+            Ys[rng.integers(len(common))] = math.inf
+        elif case % 6 == 3:
+            Y[0] = 0.0
+        elif case % 6 == 4:
+            Ys[rng.integers(len(common))] = math.nan
+        want = _estimate._first_unresolved(Y, common, np.abs(Y[common] - Ys)) is None
+        got = _estimate._resolved_few(Y[:, 0].tolist(), common, Ys[:, 0].tolist())
+        assert got == want, case
+        answers.add(got)
+    assert answers == {True, False}
