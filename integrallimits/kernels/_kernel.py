@@ -1089,6 +1089,36 @@ _SINGLE_G = ("g returned {kind} values: they are solved as given, but they keep 
              "v.astype(np.float64)) unless the data are single precision.")
 
 
+#: g -> (the value key it had, the copy :func:`_with_fresh_helpers` made for it then)
+_FRESH_G = weakref.WeakKeyDictionary()
+
+
+def _with_fresh_helpers(g):
+    """``g`` (a Python function called in Python), or, when it calls compiled functions of the
+    user's (by a global name, a module attribute or a closure cell) that read values (globals,
+    closure cells, defaults: :func:`._user._value_helpers`), a copy of ``g`` that calls copies
+    of them compiled with the values now (:func:`._user.njit_user`), as a kernel calling them
+    does.  Numba compiled the user's ``@njit def helper(): return H`` once, with H as it was
+    then: g(t) = helper() kept H = 1 after H = 3, and the solve reported success for the old
+    data (0.74 off)."""
+    if type(g) is not FunctionType:
+        return g
+    key = _user.value_key(g)
+    if not key:
+        return g
+    try:
+        known = _FRESH_G.get(g)
+    except TypeError:  # pragma: no cover - Python functions are weakly referenceable
+        return g
+    if known is not None and known[0] == key:
+        return known[1]
+    helpers = _user._value_helpers(g)
+    fresh = _user._rebound(g, {name: _user.njit_user(h, f"g(t), its helper {name}")
+                               for name, h in helpers}) if helpers else g
+    _FRESH_G[g] = (key, fresh)
+    return fresh
+
+
 def as_forcing(g, t0, args=None, *, remember=False):
     """Return (g_vec, y0): ``g_vec(times) -> (len(times), d)`` float array and g(t0).
 
@@ -1120,6 +1150,7 @@ def as_forcing(g, t0, args=None, *, remember=False):
     if args is not None:
         _user.pack_args(args)        # the same checks (and messages) as for the kernel's args
     g = user = _user.py_function(g)
+    g = _with_fresh_helpers(user)
     # (arrays copied: what evaluates g after the solve, the dense output or a Nystrom
     # interpolant, takes the values of the solve, as K's packed parameters do; an array
     # changed in place after it mixed its new values with the old solution)

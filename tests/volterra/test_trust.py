@@ -3166,3 +3166,45 @@ def test_a_kernel_that_cancels_to_rounding_is_not_refused_as_different():
     sol = solve_volterra(lambda t, s, y: np.exp(y) - 1.0 - 2.0 * y - 0.5 * y * y, lambda t: 1e-3,
                          (0.0, 1.0), 16)
     assert sol.success
+
+
+FORCING_LEVEL = 1.0   # read by a compiled helper of the forcings below
+
+
+@numba.njit
+def _forcing_level():
+    return FORCING_LEVEL
+
+
+@numba.njit
+def _scaled_by_forcing_level(x):
+    return FORCING_LEVEL * x
+
+
+@pytest.mark.parametrize("solver", ["volterra", "fredholm", "first-kind"])
+def test_a_forcing_calling_a_compiled_helper_sees_a_changed_global(solver):
+    """g(t) = helper() with the user's @njit helper reading a global: Numba compiled the helper
+    once, with FORCING_LEVEL = 1, and g (called in Python) kept that value after the global
+    changed: on the base, FORCING_LEVEL = 3 gave y(1) = e^-1 (0.74 off 3 e^-1), a success,
+    and the Fredholm solve 2.0 for 6.0.  The helper is compiled again for the new value, as a
+    kernel's helper is."""
+    global FORCING_LEVEL
+    try:
+        for FORCING_LEVEL in (1.0, 3.0, 1.0):
+            if solver == "volterra":
+                sol = solve_volterra(lambda t, s, y: -y, lambda t: _forcing_level(), (0.0, 1.0),
+                                     32, "gauss2")
+                want = FORCING_LEVEL * np.exp(-1.0)
+                assert abs(float(sol(0.55)) - FORCING_LEVEL * np.exp(-0.55)) < 1e-6
+            elif solver == "fredholm":
+                sol = solve_fredholm(lambda x, s, y: 0.5 * y,
+                                     lambda x: _scaled_by_forcing_level(1.0), (0.0, 1.0), 8)
+                want = 2.0 * FORCING_LEVEL
+            else:   # int_0^t y ds = g(t) = level * t: y = level
+                sol = solve_volterra(lambda t, s: 1.0,
+                                     lambda t: _scaled_by_forcing_level(t), (0.0, 1.0), 16,
+                                     kind=1)
+                want = FORCING_LEVEL
+            assert sol.success and abs(sol.y[-1] - want) < 1e-6, FORCING_LEVEL
+    finally:
+        FORCING_LEVEL = 1.0
