@@ -1089,7 +1089,8 @@ _SINGLE_G = ("g returned {kind} values: they are solved as given, but they keep 
              "v.astype(np.float64)) unless the data are single precision.")
 
 
-#: g -> (the value key it had, the copy :func:`_with_fresh_helpers` made for it then)
+#: g -> (((function or helper met, its value key then), ...), what :func:`_with_fresh_helpers`
+#: gave for g then): the same while every one of them has the same key.
 _FRESH_G = weakref.WeakKeyDictionary()
 
 
@@ -1097,26 +1098,43 @@ def _with_fresh_helpers(g):
     """``g`` (a Python function called in Python), or, when it calls compiled functions of the
     user's (by a global name, a module attribute or a closure cell) that read values (globals,
     closure cells, defaults: :func:`._user._value_helpers`), a copy of ``g`` that calls copies
-    of them compiled with the values now (:func:`._user.njit_user`), as a kernel calling them
-    does.  Numba compiled the user's ``@njit def helper(): return H`` once, with H as it was
-    then: g(t) = helper() kept H = 1 after H = 3, and the solve reported success for the old
+    of them compiled with the values now (:func:`._user.njit_user`, one compilation per set of
+    values), as a kernel calling them does; the same through the plain Python functions of
+    g's module that g calls by name.  Numba compiled the user's ``@njit def helper(): return H``
+    once, with H as it was then (or loaded it so from its cache, keyed on the source file
+    only): g(t) = helper() kept H = 1 after H = 3, and the solve reported success for the old
     data (0.74 off)."""
-    if type(g) is not FunctionType:
-        return g
-    key = _user.value_key(g)
-    if not key:
+    if type(g) is not FunctionType or not _user.value_key(g):
         return g
     try:
         known = _FRESH_G.get(g)
     except TypeError:  # pragma: no cover - Python functions are weakly referenceable
-        return g
-    if known is not None and known[0] == key:
+        known = None
+    if known is not None and all(_user.value_key(obj) == key for obj, key in known[0]):
         return known[1]
-    helpers = _user._value_helpers(g)
-    fresh = _user._rebound(g, {name: _user.njit_user(h, f"g(t), its helper {name}")
-                               for name, h in helpers}) if helpers else g
-    _FRESH_G[g] = (key, fresh)
+    marks = []
+    fresh = _fresh_copy(g, {g}, marks)
+    _FRESH_G[g] = (tuple(marks), fresh)
     return fresh
+
+
+def _fresh_copy(g, seen, marks):
+    """:func:`_with_fresh_helpers` of ``g``, noting in ``marks`` (obj, value key) of g, of the
+    compiled helpers it replaced and of the plain Python functions it went through."""
+    marks.append((g, _user.value_key(g)))
+    replace = {}
+    for name, h in _user._value_helpers(g):
+        marks.append((h, _user.value_key(h)))
+        replace[name] = _user.njit_user(h, f"g(t), its helper {name}")
+    for name, obj in _user._reads(g):
+        if "." in name or name in replace or type(obj) is not FunctionType or obj in seen or \
+                obj.__module__ != g.__module__:
+            continue
+        seen.add(obj)
+        fresh = _fresh_copy(obj, seen, marks)
+        if fresh is not obj:
+            replace[name] = fresh
+    return _user._rebound(g, replace) if replace else g
 
 
 def as_forcing(g, t0, args=None, *, remember=False):

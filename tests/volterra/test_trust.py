@@ -3181,7 +3181,11 @@ def _scaled_by_forcing_level(x):
     return FORCING_LEVEL * x
 
 
-@pytest.mark.parametrize("solver", ["volterra", "fredholm", "first-kind"])
+def _forcing_through_python(t):     # a plain helper of g, in g's module, calling the compiled one
+    return _scaled_by_forcing_level(1.0)
+
+
+@pytest.mark.parametrize("solver", ["volterra", "fredholm", "first-kind", "python helper"])
 def test_a_forcing_calling_a_compiled_helper_sees_a_changed_global(solver):
     """g(t) = helper() with the user's @njit helper reading a global: Numba compiled the helper
     once, with FORCING_LEVEL = 1, and g (called in Python) kept that value after the global
@@ -3200,6 +3204,10 @@ def test_a_forcing_calling_a_compiled_helper_sees_a_changed_global(solver):
                 sol = solve_fredholm(lambda x, s, y: 0.5 * y,
                                      lambda x: _scaled_by_forcing_level(1.0), (0.0, 1.0), 8)
                 want = 2.0 * FORCING_LEVEL
+            elif solver == "python helper":
+                sol = solve_volterra(lambda t, s, y: -y, lambda t: _forcing_through_python(t),
+                                     (0.0, 1.0), 32, "gauss2")
+                want = FORCING_LEVEL * np.exp(-1.0)
             else:   # int_0^t y ds = g(t) = level * t: y = level
                 sol = solve_volterra(lambda t, s: 1.0,
                                      lambda t: _scaled_by_forcing_level(t), (0.0, 1.0), 16,
