@@ -1530,9 +1530,10 @@ def refuse_if_compiled_differs(what, points, python, compiled, times=1):
                 continue
             if not np.all(np.isfinite(p)) or any(m.shape != p.shape for m in moved):
                 continue
-            c = np.asarray(compiled(*point), dtype=float).reshape(p.shape)
-            if not np.all(np.isfinite(c)):
-                continue
+            c = np.asarray(compiled(*point), dtype=float)
+            if c.size != p.size or not np.all(np.isfinite(c)):
+                continue     # (a wrong shape is the solve's to report, with the point)
+            c = c.reshape(p.shape)
             noise = max(float(np.max(np.abs(m - p), initial=0.0)) for m in moved)
             scale = max(scale, float(np.max(np.abs(p), initial=0.0)))
             size = max([size] + [float(np.max(np.abs(v), initial=0.0)) for v in point[times:]])
