@@ -286,7 +286,8 @@ def _same_as_python(function, py, scalar, d, t0, y0, args):
     y0 = np.asarray(y0, dtype=float)
     far = 1.0 + np.abs(y0)
     points = [(float(t0), float(y0) if scalar else y0.copy(), 0.0 if scalar else np.zeros(d)),
-              (float(t0) + 1.0, float(far) if scalar else far, float(far) if scalar else far.copy())]
+              (float(t0) + 1.0, float(far) if scalar else far,
+               float(far) if scalar else far.copy())]
     _user.refuse_if_compiled_differs("f(t, y, z)", points, python, compiled)
 
 
