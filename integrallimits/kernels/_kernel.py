@@ -917,8 +917,36 @@ def _user_kernel(K, y0, t0, jacobian, spec, theta, args, form="tsy", what="K(t, 
         kernel._shared["source"] = Source(
             key[4:], values_now,
             lambda theta, args: _user_kernel(K, y0, t0, jacobian, spec, theta, args, form, what))
+        _same_as_python(kernel.function, fj.py_func, form, what, t0, y0, spec, theta)
         per_func[key] = (kernel, jacobian)
         return kernel.with_params(theta, args)
+
+
+def _same_as_python(function, py, form, what, t0, y0, spec, theta):
+    """Refuse a compiled kernel ``function`` (KERNEL_SIGNATURE) whose values at (t0, t0, y0)
+    and (t0 + 1, t0 + 0.5, 1 + |y0|) differ from those of ``py``, the Python function it was
+    compiled from (with the values compiled in), in ``form`` ("tsy" or "sy"): see
+    :func:`._user.refuse_if_compiled_differs`.  K = -y * (N * N % 7) with N = 2**40 (4 in
+    Python, 0 in 64-bit integers) was a success with y(1) = 1.0 for e^-4."""
+    scalar = y0.ndim == 0
+    dim = 1 if scalar else y0.shape[0]
+    args = _user.compiled_args(spec, theta)
+    theta = np.ascontiguousarray(theta, dtype=float)
+
+    def python(t, s, y):
+        y = float(y) if scalar else np.array(y, dtype=float)
+        return py(t, s, y, *args) if form == "tsy" else py(s, y, *args)
+
+    def compiled(t, s, y):
+        out = np.empty(dim)
+        function(float(t), float(s), np.array(y, dtype=float).reshape(1, dim), 0, theta, out)
+        return out
+
+    y0 = np.asarray(y0, dtype=float)
+    points = [(float(t0), float(t0), float(y0) if scalar else y0.copy()),
+              (float(t0) + 1.0, float(t0) + 0.5, float(1.0 + abs(y0)) if scalar
+               else 1.0 + np.abs(y0))]
+    _user.refuse_if_compiled_differs(what, points, python, compiled, times=2)
 
 
 @dataclass(frozen=True)
@@ -1061,6 +1089,54 @@ _SINGLE_G = ("g returned {kind} values: they are solved as given, but they keep 
              "v.astype(np.float64)) unless the data are single precision.")
 
 
+#: g -> (((function or helper met, its value key then), ...), what :func:`_with_fresh_helpers`
+#: gave for g then): the same while every one of them has the same key.
+_FRESH_G = weakref.WeakKeyDictionary()
+
+
+def _with_fresh_helpers(g):
+    """``g`` (a Python function called in Python), or, when it calls compiled functions of the
+    user's (by a global name, a module attribute or a closure cell) that read values (globals,
+    closure cells, defaults: :func:`._user._value_helpers`), a copy of ``g`` that calls copies
+    of them compiled with the values now (:func:`._user.njit_user`, one compilation per set of
+    values), as a kernel calling them does; the same through the plain Python functions of
+    g's module that g calls by name.  Numba compiled the user's ``@njit def helper(): return H``
+    once, with H as it was then (or loaded it so from its cache, keyed on the source file
+    only): g(t) = helper() kept H = 1 after H = 3, and the solve reported success for the old
+    data (0.74 off)."""
+    if type(g) is not FunctionType or not _user.value_key(g):
+        return g
+    try:
+        known = _FRESH_G.get(g)
+    except TypeError:  # pragma: no cover - Python functions are weakly referenceable
+        known = None
+    if known is not None and all(_user.value_key(obj) == key for obj, key in known[0]):
+        return known[1]
+    marks = []
+    fresh = _fresh_copy(g, {g}, marks)
+    _FRESH_G[g] = (tuple(marks), fresh)
+    return fresh
+
+
+def _fresh_copy(g, seen, marks):
+    """:func:`_with_fresh_helpers` of ``g``, noting in ``marks`` (obj, value key) of g, of the
+    compiled helpers it replaced and of the plain Python functions it went through."""
+    marks.append((g, _user.value_key(g)))
+    replace = {}
+    for name, h in _user._value_helpers(g):
+        marks.append((h, _user.value_key(h)))
+        replace[name] = _user.njit_user(h, f"g(t), its helper {name}")
+    for name, obj in _user._reads(g):
+        if "." in name or name in replace or type(obj) is not FunctionType or obj in seen or \
+                obj.__module__ != g.__module__:
+            continue
+        seen.add(obj)
+        fresh = _fresh_copy(obj, seen, marks)
+        if fresh is not obj:
+            replace[name] = fresh
+    return _user._rebound(g, replace) if replace else g
+
+
 def as_forcing(g, t0, args=None, *, remember=False):
     """Return (g_vec, y0): ``g_vec(times) -> (len(times), d)`` float array and g(t0).
 
@@ -1092,6 +1168,7 @@ def as_forcing(g, t0, args=None, *, remember=False):
     if args is not None:
         _user.pack_args(args)        # the same checks (and messages) as for the kernel's args
     g = user = _user.py_function(g)
+    g = _with_fresh_helpers(user)
     # (arrays copied: what evaluates g after the solve, the dense output or a Nystrom
     # interpolant, takes the values of the solve, as K's packed parameters do; an array
     # changed in place after it mixed its new values with the old solution)

@@ -67,7 +67,8 @@ from .._numba import KeyNamedCache, _PackageCache, deferred_interrupt
 
 __all__ = ["njit_user", "py_function", "referenced_values", "ArgSpec", "pack_args", "unpacker",
            "report", "new_guard", "clear_failures", "failure_recorded", "take_failure",
-           "raise_recorded_failure", "check_argument_names", "compile_wrapper", "wrapper", "disk_key",
+           "raise_recorded_failure", "check_argument_names", "compiled_args",
+           "refuse_if_compiled_differs", "compile_wrapper", "wrapper", "disk_key",
            "RAISED", "NOT_FINITE", "BAD_SHAPE", "UserCodeError", "RecompilationWarning", "unique_symbols",
            "require_function"]
 
@@ -1315,6 +1316,19 @@ def clear_failures():
     _CAPTURING.add(ident)
 
 
+def take_record():
+    """This thread's record (or None), removed; whether it captures is left as it is."""
+    return _RECORDS.pop(threading.get_ident(), None)
+
+
+def put_record(rec):
+    """This thread's record made ``rec`` (None: no record), as :func:`take_record` found it."""
+    ident = threading.get_ident()
+    _RECORDS.pop(ident, None)
+    if rec is not None:
+        _RECORDS[ident] = rec
+
+
 def failure_recorded():
     """Whether this thread has a record (see :func:`take_failure`), without removing it."""
     return threading.get_ident() in _RECORDS
@@ -1452,6 +1466,95 @@ def from_user(exc):
 def raised_by_user(exc):
     """Whether ``exc`` was marked by :func:`from_user`."""
     return getattr(exc, _FROM_USER, False) is True
+
+
+# -- compiled arithmetic against Python's ---------------------------------------------------------
+
+def compiled_args(spec, theta):
+    """The extra arguments as compiled code receives them from ``theta`` (:func:`unpacker` in
+    Python): floats, Python ints, bools and float64 arrays (an integer array or a list given in
+    ``args=`` arrives as a float64 array)."""
+    out, o = [], 0
+    for kind in spec.kinds:
+        if kind in ("f", "i", "b"):
+            value = float(theta[o])
+            out.append(int(value) if kind == "i" else value != 0.0 if kind == "b" else value)
+            o += 1
+            continue
+        nd = int(kind[1:])
+        shape = tuple(int(n) for n in theta[o:o + nd])
+        size = int(np.prod(shape))
+        out.append(np.array(theta[o + nd:o + nd + size]).reshape(shape))
+        o += nd + size
+    return tuple(out)
+
+
+def _perturbed(point, factor):
+    return tuple(np.asarray(p, dtype=float) * factor if isinstance(p, np.ndarray)
+                 else p * factor if type(p) is float else p for p in point)
+
+
+def refuse_if_compiled_differs(what, points, python, compiled, times=1):
+    """Refuse (:class:`UserCodeError`) a compiled user function whose value differs from its
+    Python function's at one of ``points`` by more than rounding can explain.
+
+    Numba's integers are 64 bits and wrap around where Python's grow (``N * N % 7`` with
+    N = 2**40: 4 in Python, 0 compiled), and a float too large for an int converts to an
+    arbitrary one: such a kernel solved another equation, and the solve reported success.
+
+    ``python(*point)`` must evaluate the Python function that was compiled, with the values it
+    was compiled with (the copy :func:`njit_user` compiled, its ``py_func``: a global or a
+    compiled helper's value read now could differ legitimately) and the arguments as compiled
+    code gets them (:func:`compiled_args`); ``compiled(*point)`` the compiled wrapper, an
+    array, NaN where the function failed.  Points where either is not finite, or Python
+    raises, are skipped (the solve reports those).  The tolerance is 1e-9 times the largest
+    Python value over all points, plus 1000 times how much Python's value moves when the
+    floating-point inputs move by 8 units in the last place, plus 1e-12 times the largest
+    y (and z) of the points: a value that cancels to rounding noise, where summation orders
+    or library functions that differ in the last place differ relatively by O(1) (``-y *
+    (np.sum(np.full(10, 0.1)) - 1)``: 1.1e-16 compiled, 0 in Python), is not compared beyond
+    its noise.  ``times``: how many of a point's leading arguments are times (the rest are
+    y, z)."""
+    saved = take_record()    # (the compiled calls may record a failure: the thread's is kept)
+    try:
+        pairs, scale, size = [], 0.0, 0.0
+        for point in points:
+            try:
+                with warnings.catch_warnings():
+                    warnings.simplefilter("ignore")
+                    with np.errstate(all="ignore"):
+                        p = np.asarray(python(*point), dtype=float)
+                        moved = [np.asarray(python(*_perturbed(point, 1.0 + k * 2.0 ** -50)),
+                                            dtype=float) for k in (8, -8)]
+            except Exception:   # noqa: BLE001 (outside the function's domain: not compared)
+                continue
+            if not np.all(np.isfinite(p)) or any(m.shape != p.shape for m in moved):
+                continue
+            c = np.asarray(compiled(*point), dtype=float)
+            if c.size != p.size or not np.all(np.isfinite(c)):
+                continue     # (a wrong shape is the solve's to report, with the point)
+            c = c.reshape(p.shape)
+            noise = max(float(np.max(np.abs(m - p), initial=0.0)) for m in moved)
+            scale = max(scale, float(np.max(np.abs(p), initial=0.0)))
+            size = max([size] + [float(np.max(np.abs(v), initial=0.0)) for v in point[times:]])
+            pairs.append((point, p, c, noise))
+        for point, p, c, noise in pairs:
+            if np.all(np.abs(c - p) <= 1e-9 * scale + 1e3 * noise + 1e-12 * size):
+                continue
+            shown = ", ".join(_show(v) for v in point)
+            raise from_user(UserCodeError(
+                f"{what} is {_show_value(c)} compiled by Numba but {_show_value(p)} in Python "
+                f"at ({shown}): compiled arithmetic differs from Python's there (Numba's "
+                f"integers are 64-bit and wrap around on overflow, 2**40 * 2**40 == 0 where "
+                f"Python's grow; a float too large for an int converts to an arbitrary one), "
+                f"so the solve would use other values than your function's.  Compute with "
+                f"floats (2.0**40, float(n)), or pass such a value with args=(...) as a float"))
+    finally:
+        put_record(saved)
+
+
+def _show_value(v):
+    return repr(float(v)) if np.ndim(v) == 0 else repr(np.asarray(v).tolist())
 
 
 # -- argument names ------------------------------------------------------------------------------

@@ -259,8 +259,36 @@ def _as_rhs(f, y0, t0, jacobian, spec=_user.NO_ARGS, args=()):
             jgid = _user.new_guard(jacobian, "jacobian(t, y, z)", "tyz", scalar, (d, d))
             jac = _compile(lambda: _wrap_f_jacobian(jj, scalar, spec, jgid), "jacobian(t, y, z)",
                            jacobian)
+        _same_as_python(function, fj.py_func, scalar, d, t0, y0, args)
         per_func[key] = ((function, jac), jacobian)
         return function, jac
+
+
+def _same_as_python(function, py, scalar, d, t0, y0, args):
+    """Refuse a compiled f ``function`` (F_SIGNATURE) whose values at (t0, y0, 0) and
+    (t0 + 1, 1 + |y0|, 1 + |y0|) differ from those of ``py``, the Python function it was
+    compiled from with the values compiled in (:func:`.._user.refuse_if_compiled_differs`:
+    Numba's 64-bit integers wrap around where Python's grow)."""
+    spec, theta = _user.pack_args(args or None)
+    values = _user.compiled_args(spec, theta)
+
+    def python(t, y, z):
+        if scalar:
+            return py(t, float(y), float(z), *values)
+        return py(t, np.array(y, dtype=float), np.array(z, dtype=float), *values)
+
+    def compiled(t, y, z):
+        out = np.empty(d)
+        function(float(t), np.array(y, dtype=float).reshape(d), np.array(z, dtype=float).reshape(d),
+                 theta, out)
+        return out
+
+    y0 = np.asarray(y0, dtype=float)
+    far = 1.0 + np.abs(y0)
+    points = [(float(t0), float(y0) if scalar else y0.copy(), 0.0 if scalar else np.zeros(d)),
+              (float(t0) + 1.0, float(far) if scalar else far,
+               float(far) if scalar else far.copy())]
+    _user.refuse_if_compiled_differs("f(t, y, z)", points, python, compiled)
 
 
 _PLACEHOLDERS = {}

@@ -27,7 +27,7 @@ from hypothesis import strategies as st
 
 from integrallimits import SolverError, solve_fredholm, solve_volterra, solve_vide
 from integrallimits.kernels import as_kernel, convolution, weakly_singular
-from integrallimits.kernels._user import RecompilationWarning, referenced_values
+from integrallimits.kernels._user import RecompilationWarning, UserCodeError, referenced_values
 from integrallimits.volterra import solve_first_kind
 
 ONE = lambda t: 1.0  # noqa: E731
@@ -3110,3 +3110,109 @@ def test_a_time_just_outside_t_span_is_shown_in_full():
     with pytest.raises(ValueError, match=r"\[0\.0, 1\.0\].*e\.g\. 1\.0000000000000002"):
         solve_volterra(lambda t, s, y: -y, lambda t: 1.0, (0.0, 1.0), 16,
                        t_eval=[0.5, 1.0 + 2e-16])
+
+
+BIG_INT = 2 ** 40   # BIG_INT * BIG_INT % 7 is 4 in Python, 0 in 64-bit integers (2**80 wraps to 0)
+
+
+def _wraps_around(t, s, y):
+    return -y * ((BIG_INT * BIG_INT) % 7)
+
+
+def _wraps_around_arg(t, s, y, n):
+    return -y * ((n * n) % 7)
+
+
+@pytest.mark.parametrize("case", ["global", "args", "vector", "y0 = 0", "float to int",
+                                  "tolerance", "vide f", "vide f args", "vide K", "fredholm"])
+def test_a_kernel_whose_compiled_value_differs_from_python_is_refused(case):
+    """Numba's integers are 64-bit: the base solved y = 1 + int 0 ds, a success with y(1) = 1.0,
+    where Python's K gives -4 y (y(1) = e^-4 = 0.018); int(1e20) is 2 mod 7 in Python, 6
+    compiled.  The comparison is with the Python function as compiled (a compiled helper
+    reading a changed global is compiled again: test_a_changed_value_read_by_a_compiled_helper
+    _is_not_stale, where K called in Python gives the helper's stale value, still passes)."""
+    one = lambda t: 1.0  # noqa: E731
+    calls = {
+        "global": lambda: solve_volterra(_wraps_around, one, (0.0, 1.0), 16),
+        "args": lambda: solve_volterra(_wraps_around_arg, one, (0.0, 1.0), 16, args=(2 ** 40,)),
+        "vector": lambda: solve_volterra(_wraps_around, lambda t: np.array([1.0, 2.0]),
+                                         (0.0, 1.0), 16),
+        "y0 = 0": lambda: solve_volterra(lambda t, s, y: 1.0 - y * ((BIG_INT * BIG_INT) % 7),
+                                         lambda t: 0.0, (0.0, 1.0), 16),
+        "float to int": lambda: solve_volterra(lambda t, s, y: -y * (int(1e20 + t) % 7), one,
+                                               (0.0, 1.0), 16),
+        "tolerance": lambda: solve_volterra(_wraps_around, one, (0.0, 1.0), rtol=1e-6),
+        "vide f": lambda: solve_vide(lambda t, y, z: -y * ((BIG_INT * BIG_INT) % 7), None, 1.0,
+                                     (0.0, 1.0), 16),
+        "vide f args": lambda: solve_vide(lambda t, y, z, n: -y * ((n * n) % 7), None, 1.0,
+                                          (0.0, 1.0), 16, args=(2 ** 40,)),
+        "vide K": lambda: solve_vide(lambda t, y, z: z, _wraps_around, 1.0, (0.0, 1.0), 16),
+        "fredholm": lambda: solve_fredholm(lambda x, s, y: 0.1 * y * ((BIG_INT * BIG_INT) % 7),
+                                           one, (0.0, 1.0), 8),
+    }
+    with pytest.raises(UserCodeError, match=r"compiled by Numba but .* in Python at .*64-bit"):
+        calls[case]()
+
+
+def test_a_kernel_that_cancels_to_rounding_is_not_refused_as_different():
+    """Numba sums np.full(10, 0.1) in order (0.9999999999999999), NumPy pairwise (1.0): K is
+    1.1e-16 y compiled and 0 in Python, rounding noise that the comparison must not refuse;
+    nor the last-place differences of y**3 against y*y*y or of exp near 0."""
+    sol = solve_volterra(lambda t, s, y: -y * (np.sum(np.full(10, 0.1)) - 1.0), ONE, (0.0, 1.0),
+                         16)
+    assert sol.success and abs(sol.y[-1] - 1.0) < 1e-14
+    sol = solve_volterra(lambda t, s, y: y ** 3 - y * y * y - y, ONE, (0.0, 1.0), 16, "gauss2")
+    assert sol.success and abs(sol.y[-1] - np.exp(-1.0)) < 1e-6
+    sol = solve_volterra(lambda t, s, y: np.exp(y) - 1.0 - 2.0 * y - 0.5 * y * y, lambda t: 1e-3,
+                         (0.0, 1.0), 16)
+    assert sol.success
+
+
+FORCING_LEVEL = 1.0   # read by a compiled helper of the forcings below
+
+
+@numba.njit
+def _forcing_level():
+    return FORCING_LEVEL
+
+
+@numba.njit
+def _scaled_by_forcing_level(x):
+    return FORCING_LEVEL * x
+
+
+def _forcing_through_python(t):     # a plain helper of g, in g's module, calling the compiled one
+    return _scaled_by_forcing_level(1.0)
+
+
+@pytest.mark.parametrize("solver", ["volterra", "fredholm", "first-kind", "python helper"])
+def test_a_forcing_calling_a_compiled_helper_sees_a_changed_global(solver):
+    """g(t) = helper() with the user's @njit helper reading a global: Numba compiled the helper
+    once, with FORCING_LEVEL = 1, and g (called in Python) kept that value after the global
+    changed: on the base, FORCING_LEVEL = 3 gave y(1) = e^-1 (0.74 off 3 e^-1), a success,
+    and the Fredholm solve 2.0 for 6.0.  The helper is compiled again for the new value, as a
+    kernel's helper is."""
+    global FORCING_LEVEL
+    try:
+        for FORCING_LEVEL in (1.0, 3.0, 1.0):
+            if solver == "volterra":
+                sol = solve_volterra(lambda t, s, y: -y, lambda t: _forcing_level(), (0.0, 1.0),
+                                     32, "gauss2")
+                want = FORCING_LEVEL * np.exp(-1.0)
+                assert abs(float(sol(0.55)) - FORCING_LEVEL * np.exp(-0.55)) < 1e-6
+            elif solver == "fredholm":
+                sol = solve_fredholm(lambda x, s, y: 0.5 * y,
+                                     lambda x: _scaled_by_forcing_level(1.0), (0.0, 1.0), 8)
+                want = 2.0 * FORCING_LEVEL
+            elif solver == "python helper":
+                sol = solve_volterra(lambda t, s, y: -y, lambda t: _forcing_through_python(t),
+                                     (0.0, 1.0), 32, "gauss2")
+                want = FORCING_LEVEL * np.exp(-1.0)
+            else:   # int_0^t y ds = g(t) = level * t: y = level
+                sol = solve_volterra(lambda t, s: 1.0,
+                                     lambda t: _scaled_by_forcing_level(t), (0.0, 1.0), 16,
+                                     kind=1)
+                want = FORCING_LEVEL
+            assert sol.success and abs(sol.y[-1] - want) < 1e-6, FORCING_LEVEL
+    finally:
+        FORCING_LEVEL = 1.0
