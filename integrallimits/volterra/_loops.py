@@ -135,6 +135,115 @@ def _newton_update(Z, r0, rows, F, JF, tol, floor):
     return 1 if size <= tol * scale else 0
 
 
+#: The slot of a direct loop's counters (``new_counts(5)``: after the four work counters, before
+#: the stop request) that its caller sets to 1 for a network's kernel
+#: (:meth:`~integrallimits.volterra.DirectQuadrature.solve`): there an implicit step (or a
+#: Gregory rule's starting block) whose Newton iteration fails is tried again by
+#: :func:`_continuation`.  ReLU makes a network's step equation piecewise linear, and Newton's
+#: method, which solves the linear system of the current activation pattern at each iteration,
+#: can cycle between patterns whose solutions lie in each other's region although the equation
+#: has one root (a ReLU ResNet, trapezoid, N = 6, d = 16: 50 iterations without converging, a
+#: single root 3.3 from the start).  Only a failure is retried: a step whose Newton iteration
+#: converges is the same, bit for bit, and every other kernel (whose failed solve the
+#: tolerance drivers answer with a finer mesh) fails as before.
+ROBUST = 4
+
+
+@_helper
+def _robust(stats):
+    """Is the continuation fallback on (``stats[ROBUST]`` set in counters of five slots)?"""
+    return stats.shape[0] > ROBUST + 1 and stats[ROBUST] != 0
+
+
+@njit(cache=True, nogil=True, error_model="numpy")
+def _continuation(K, J, have_jac, theta, tr, tc, Y, r0, R, j0, C, Wt, tol, maxiter, stats):
+    """Solve F(y) = 0 for the rows r0 .. r0 + R - 1 of Y, where
+    F_i(y) = y_i - C_i - sum_{j0 <= j < r0 + R} Wt[i, j - j0] K(tr[i], tc[j - j0], Y, j),
+    by continuation from the rows' start Y[r0 - 1] (the start of the Newton iteration that
+    failed): with F_0 the residual there, the roots of F(y) = (1 - mu) F_0 are followed from
+    mu = 0 (the start itself) to mu = 1, each by Newton's method from the last one (with the
+    loops' convergence test), the step in mu halved when Newton fails and doubled when it
+    converges.  Along a short step the activation pattern of a piecewise linear equation
+    changes little, so Newton's method does not cycle.  Returns True with the root in Y (the
+    last stage, mu = 1, is Newton's method on F itself with the same test), or False (the
+    rows hold the start again) after 60 stages or a step in mu below 2^-30: an equation with
+    no root fails here too."""
+    d = Y.shape[1]
+    m = R * d
+    F = np.empty(m)
+    F0 = np.empty(m)
+    JF = np.empty((m, m))
+    keep = np.empty(m)
+    f = np.empty(d)
+    work = np.empty(d)
+    Jk = np.empty((d, d))
+    for i in range(R):
+        for k in range(d):
+            Y[r0 + i, k] = Y[r0 - 1, k]
+    mu, step, stage, first = 0.0, 0.5, 0, True
+    while stage < 60 and step >= 9.313225746154785e-10:
+        target = mu + step if mu + step < 1.0 else 1.0
+        if not first:
+            stage += 1
+            stats[NSOLVE] += 1
+        for i in range(R):
+            for k in range(d):
+                keep[i * d + k] = Y[r0 + i, k]
+        state = 0
+        for it in range(maxiter if not first else 1):
+            if not first:
+                stats[NIT] += 1
+            for r in range(m):
+                F[r] = 0.0
+                for c in range(m):
+                    JF[r, c] = 1.0 if r == c else 0.0
+            for i in range(R):
+                for k in range(d):
+                    F[i * d + k] = Y[r0 + i, k] - C[i * d + k]
+                for j in range(j0, r0 + R):
+                    w = Wt[i, j - j0]
+                    if w == 0.0:
+                        continue
+                    K(tr[i], tc[j - j0], Y, j, theta, f)
+                    stats[NFEV] += 1
+                    for k in range(d):
+                        F[i * d + k] -= w * f[k]
+                    if j >= r0 and not first:
+                        _jacobian_p(K, J, have_jac, tr[i], tc[j - j0], Y, j, theta, Jk, f, work,
+                                    stats, fd_floor(Y[0]))
+                        for a in range(d):
+                            for b in range(d):
+                                JF[i * d + a, (j - r0) * d + b] -= w * Jk[a, b]
+            if first:
+                for r in range(m):
+                    F0[r] = F[r]
+                if not _all_finite(F0):
+                    return False
+                break
+            for r in range(m):
+                F[r] -= (1.0 - target) * F0[r]
+            state = _newton_update(Y, r0, R, F, JF, tol, fd_floor(Y[0]))
+            if state != 0:
+                break
+        if first:
+            first = False
+            continue
+        if state == 1:
+            mu = target
+            if mu >= 1.0:
+                return True
+            step = 2.0 * step
+        else:
+            for i in range(R):
+                for k in range(d):
+                    Y[r0 + i, k] = keep[i * d + k]
+            step = 0.5 * step
+    for i in range(R):
+        for k in range(d):
+            Y[r0 + i, k] = Y[r0 - 1, k]
+    return False
+
+
 def _start_loop(K_at, J_at, have_jac, theta, t, G, Y, start, tol, maxiter, stats):
     """Y[0] = g_0 and the starting block Y[1..S-1] (compiled separately: only Gregory
     rules need it): Newton on the (S-1) d unknowns together.  Returns (status, index) like
@@ -191,6 +300,10 @@ def _start_loop(K_at, J_at, have_jac, theta, t, G, Y, start, tol, maxiter, stats
             return SUCCESS, 0
         if state != 0:
             break
+    if _robust(stats) and _continuation(K, J, have_jac, theta, t[1:S], t[:S], Y, 1, S - 1, 0,
+                                        np.ascontiguousarray(G[1:S]).ravel(),
+                                        h * start[1:S, :S], tol, maxiter, stats):
+        return SUCCESS, 0
     return NEWTON_FAILED, 1
 
 
@@ -429,6 +542,16 @@ def _direct_loop_of(implicit):
                             state = 1 if size <= tol * scale else 0
                     if state != 0:
                         break
+                if state != 1 and _robust(stats):
+                    if block:
+                        Cs = np.ascontiguousarray(G[1:S]).ravel()
+                        Ws = h * start[1:S, :S]
+                    else:
+                        Cs = hist.copy()
+                        Ws = np.full((1, 1), hw)
+                    if _continuation(K, J, have_jac, theta, t[r0:r0 + R], t[j0:r0 + R], Y, r0,
+                                     R, j0, Cs, Ws, tol, maxiter, stats):
+                        state = 1
                 if state != 1:
                     status = NEWTON_FAILED
                 else:
@@ -1028,6 +1151,13 @@ def _direct_autonomous_loop(K_at, J_at, have_jac, theta, t, G, Y, start, left, r
             # Newton starts from Y[r - 1]: for r = 0 that is Y[-1], the ring's last row, y_{n-1}
             status = _finish_step(K, J, have_jac, theta, t[n], hist, h * _diagonal(n, left, right),
                                   Y, r, tol, maxiter, f, work, Jk, stats)
+            if status == NEWTON_FAILED and _robust(stats) and _continuation(
+                    K, J, have_jac, theta, t[n:n + 1], t[n:n + 1], Y, r, 1, r, hist.copy(),
+                    np.full((1, 1), h * _diagonal(n, left, right)), tol, maxiter, stats):
+                status = SUCCESS
+                for k in range(d):
+                    if not np.isfinite(Y[r, k]):
+                        status = NOT_FINITE
             if status != SUCCESS:
                 return status, n
         while q < keep.shape[0] and keep[q] == n:

@@ -154,7 +154,9 @@ class DirectQuadrature(VolterraMethod):
                              f"on a graded mesh")
         G = np.ascontiguousarray(g_vec(t))
         Y = np.zeros(G.shape)
-        counts = _loops.new_counts(4)
+        counts = _loops.new_counts(5)
+        # a network's failed implicit steps are retried by continuation (see _loops.ROBUST)
+        counts[_loops.ROBUST] = int(structure.get("kind") == "network")
         autonomous = structure.get("t_independent")
         K, jac, have, B, theta = _kernel_args(kernel, self.implicit,
                                               block_sum=not (fast_history or autonomous))
