@@ -139,8 +139,8 @@ def _newton_update(Z, r0, rows, F, JF, tol, floor):
 #: the stop request) that its caller sets to 1 for a network's kernel
 #: (:meth:`~integrallimits.volterra.DirectQuadrature.solve`): there an implicit step (or a
 #: Gregory rule's starting block) whose Newton iteration fails is tried again by
-#: :func:`_continuation`.  ReLU makes a network's step equation piecewise linear, and Newton's
-#: method, which solves the linear system of the current activation pattern at each iteration,
+#: :func:`_continuation` (continuation in the implicit weight from the explicit step).  ReLU
+#: makes a network's step equation piecewise linear, and Newton's method, which solves the linear system of the current activation pattern at each iteration,
 #: can cycle between patterns whose solutions lie in each other's region although the equation
 #: has one root (a ReLU ResNet, trapezoid, N = 6, d = 16: 50 iterations without converging, a
 #: single root 3.3 from the start).  Only a failure is retried: a step whose Newton iteration
@@ -159,19 +159,18 @@ def _robust(stats):
 def _continuation(K, J, have_jac, theta, tr, tc, Y, r0, R, j0, C, Wt, tol, maxiter, stats):
     """Solve F(y) = 0 for the rows r0 .. r0 + R - 1 of Y, where
     F_i(y) = y_i - C_i - sum_{j0 <= j < r0 + R} Wt[i, j - j0] K(tr[i], tc[j - j0], Y, j),
-    by continuation from the rows' start Y[r0 - 1] (the start of the Newton iteration that
-    failed): with F_0 the residual there, the roots of F(y) = (1 - mu) F_0 are followed from
-    mu = 0 (the start itself) to mu = 1, each by Newton's method from the last one (with the
-    loops' convergence test), the step in mu halved when Newton fails and doubled when it
-    converges.  Along a short step the activation pattern of a piecewise linear equation
-    changes little, so Newton's method does not cycle.  Returns True with the root in Y (the
-    last stage, mu = 1, is Newton's method on F itself with the same test), or False (the
-    rows hold the start again) after 60 stages or a step in mu below 2^-30: an equation with
-    no root fails here too."""
+    by continuation in the implicit weights: with the weights of the unknown rows j >= r0
+    multiplied by lam, the root is explicit at lam = 0 and followed to lam = 1, each stage by
+    Newton's method from the last root (with the loops' convergence test; at most 8 iterations
+    before lam = 1, ``maxiter`` at lam = 1), the step in lam doubled when Newton converges and
+    halved when it does not.  Along a short step the activation pattern of a piecewise linear
+    equation changes little, so Newton's method does not cycle.  Returns True with the root in
+    Y (the last stage is Newton's method on F itself, with the same test as the iteration that
+    failed), or False (the rows hold their start Y[r0 - 1] again) after 60 stages or a step in
+    lam below 2^-30: an equation with no root fails here too."""
     d = Y.shape[1]
     m = R * d
     F = np.empty(m)
-    F0 = np.empty(m)
     JF = np.empty((m, m))
     keep = np.empty(m)
     f = np.empty(d)
@@ -180,59 +179,51 @@ def _continuation(K, J, have_jac, theta, tr, tc, Y, r0, R, j0, C, Wt, tol, maxit
     for i in range(R):
         for k in range(d):
             Y[r0 + i, k] = Y[r0 - 1, k]
-    mu, step, stage, first = 0.0, 0.5, 0, True
+    lam, step, stage = 0.0, 0.5, -1
     while stage < 60 and step >= 9.313225746154785e-10:
-        target = mu + step if mu + step < 1.0 else 1.0
-        if not first:
-            stage += 1
-            stats[NSOLVE] += 1
+        # stage -1: lam = 0, one update with JF = I gives the explicit root
+        target = 0.0 if stage < 0 else (lam + step if lam + step < 1.0 else 1.0)
+        stage += 1
+        stats[NSOLVE] += 1
         for i in range(R):
             for k in range(d):
                 keep[i * d + k] = Y[r0 + i, k]
         state = 0
-        for it in range(maxiter if not first else 1):
-            if not first:
-                stats[NIT] += 1
+        cap = 1 if target == 0.0 else (maxiter if target >= 1.0 or maxiter < 8 else 8)
+        for it in range(cap):
+            stats[NIT] += 1
             for r in range(m):
-                F[r] = 0.0
                 for c in range(m):
                     JF[r, c] = 1.0 if r == c else 0.0
             for i in range(R):
                 for k in range(d):
                     F[i * d + k] = Y[r0 + i, k] - C[i * d + k]
                 for j in range(j0, r0 + R):
-                    w = Wt[i, j - j0]
+                    w = Wt[i, j - j0] * (target if j >= r0 else 1.0)
                     if w == 0.0:
                         continue
                     K(tr[i], tc[j - j0], Y, j, theta, f)
                     stats[NFEV] += 1
                     for k in range(d):
                         F[i * d + k] -= w * f[k]
-                    if j >= r0 and not first:
+                    if j >= r0:
                         _jacobian_p(K, J, have_jac, tr[i], tc[j - j0], Y, j, theta, Jk, f, work,
                                     stats, fd_floor(Y[0]))
                         for a in range(d):
                             for b in range(d):
                                 JF[i * d + a, (j - r0) * d + b] -= w * Jk[a, b]
-            if first:
-                for r in range(m):
-                    F0[r] = F[r]
-                if not _all_finite(F0):
-                    return False
-                break
-            for r in range(m):
-                F[r] -= (1.0 - target) * F0[r]
             state = _newton_update(Y, r0, R, F, JF, tol, fd_floor(Y[0]))
+            if target == 0.0 and state == 0:
+                state = 1      # (the explicit root: one update is exact up to rounding)
             if state != 0:
                 break
-        if first:
-            first = False
-            continue
         if state == 1:
-            mu = target
-            if mu >= 1.0:
+            lam = target
+            if lam >= 1.0:
                 return True
-            step = 2.0 * step
+            step = step if target == 0.0 else 2.0 * step
+        elif target == 0.0:
+            break
         else:
             for i in range(R):
                 for k in range(d):
