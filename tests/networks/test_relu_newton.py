@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 
 from integrallimits import SolverError
-from integrallimits.networks import ResNet
+from integrallimits.networks import ResidualDense, ResNet
 
 #: A 2-wide ReLU ResNet of 5 layers on the implicit rectangle rule (h = 0.2), found by a random
 #: scan (tools/relu_newton_scan.py's kind of network, rounded to one decimal).  On the base,
@@ -52,6 +52,14 @@ def test_a_cycling_newton_step_with_one_root_is_solved():
     # the batch forward map is the same solve
     out = net.forward(np.stack([X0_CYCLING, X0_CYCLING]))
     assert np.array_equal(out[0], sol.y[-1]) and np.array_equal(out[1], sol.y[-1])
+    # the same network as a residual-dense one (W(t, s) = W(s)): the general direct loop, not
+    # the t-independent one, with the same step equations
+    N = net.n_layers
+    dense = ResidualDense(np.broadcast_to(net.W[None], (N + 1,) + net.W.shape),
+                          np.broadcast_to(net.b[None], (N + 1,) + net.b.shape), n_layers=N,
+                          activation="relu", rule="implicit-rectangle")
+    y = dense.solve(X0_CYCLING, raise_on_failure=True).y     # SolverError on the base
+    assert np.max(np.abs(y - sol.y)) <= 1e-13 * np.max(np.abs(sol.y))
 
 
 def test_a_step_equation_without_a_root_still_fails():
