@@ -140,12 +140,13 @@ def _newton_update(Z, r0, rows, F, JF, tol, floor):
 #: (:meth:`~integrallimits.volterra.DirectQuadrature.solve`): there an implicit step (or a
 #: Gregory rule's starting block) whose Newton iteration fails is tried again by
 #: :func:`_continuation` (continuation in the implicit weight from the explicit step).  ReLU
-#: makes a network's step equation piecewise linear, and Newton's method, which solves the linear system of the current activation pattern at each iteration,
-#: can cycle between patterns whose solutions lie in each other's region although the equation
-#: has one root (a ReLU ResNet, trapezoid, N = 6, d = 16: 50 iterations without converging, a
-#: single root 3.3 from the start).  Only a failure is retried: a step whose Newton iteration
-#: converges is the same, bit for bit, and every other kernel (whose failed solve the
-#: tolerance drivers answer with a finer mesh) fails as before.
+#: makes a network's step equation piecewise linear, and Newton's method, which solves the
+#: linear system of the current activation pattern at each iteration, can cycle between
+#: patterns whose solutions lie in each other's regions although the equation has one root
+#: (tests/networks/test_relu_newton.py: a 2-wide ReLU ResNet on the implicit rectangle rule,
+#: h = 0.2, 50 iterations without converging at the last layer).  Only a failure is retried: a
+#: step whose Newton iteration converges is the same, bit for bit, and every other kernel
+#: (whose failed solve the tolerance drivers answer with a finer mesh) fails as before.
 ROBUST = 4
 
 
