@@ -135,63 +135,175 @@ def _newton_update(Z, r0, rows, F, JF, tol, floor):
     return 1 if size <= tol * scale else 0
 
 
-def _start_loop(K_at, J_at, have_jac, theta, t, G, Y, start, tol, maxiter, stats):
-    """Y[0] = g_0 and the starting block Y[1..S-1] (compiled separately: only Gregory
-    rules need it): Newton on the (S-1) d unknowns together.  Returns (status, index) like
-    the loops.  For the loops that do not solve the block themselves (the fast-history, the
-    t-independent and the explicit direct loops); the direct loop with Newton's method makes
-    the same operations at its own Newton call site."""
-    optimise_for_size()
-    K, J = _kernel_at(K_at), _jacobian_at(J_at)
-    N = t.shape[0] - 1
-    S = start.shape[0]
+# The direct loops' variants for a network's kernel (``robust``: "start-robust", "direct-robust",
+# "direct-autonomous-robust", chosen by :meth:`~integrallimits.volterra.DirectQuadrature.solve`):
+# there an implicit step (or a Gregory rule's starting block) whose Newton iteration fails is
+# tried again by :func:`_continuation` (continuation in the implicit weight from the explicit
+# step).  ReLU makes a network's step equation piecewise linear, and Newton's method, which
+# solves the linear system of the current activation pattern at each iteration, can cycle
+# between patterns whose solutions lie in each other's regions although the equation has one
+# root (tests/networks/test_relu_newton.py: a 2-wide ReLU ResNet on the implicit rectangle rule,
+# h = 0.2, 50 iterations without converging at the last layer).  Only a failure is retried: a
+# step whose Newton iteration converges is the same, bit for bit, and every other kernel (whose
+# failed solve the tolerance drivers answer with a finer mesh) fails as before.  ``robust`` is a
+# constant of the compiled code (a closure variable: Numba drops the branch it switches off), so
+# the other kernels' loops do not compile the fallback (issue 15: it cost a cold first solve
+# with a Gregory rule several seconds).
+
+
+@njit(cache=True, nogil=True, error_model="numpy")
+def _continuation(K, J, have_jac, theta, tr, tc, Y, r0, R, j0, C, Wt, tol, maxiter, stats):
+    """Solve F(y) = 0 for the rows r0 .. r0 + R - 1 of Y, where
+    F_i(y) = y_i - C_i - sum_{j0 <= j < r0 + R} Wt[i, j - j0] K(tr[i], tc[j - j0], Y, j),
+    by continuation in the implicit weights: with the weights of the unknown rows j >= r0
+    multiplied by lam, the root is explicit at lam = 0 and followed to lam = 1, each stage by
+    Newton's method from the last root (with the loops' convergence test; at most 8 iterations
+    before lam = 1, ``maxiter`` at lam = 1), the step in lam doubled when Newton converges and
+    halved when it does not.  Along a short step the activation pattern of a piecewise linear
+    equation changes little, so Newton's method does not cycle.  Returns True with the root in
+    Y (the last stage is Newton's method on F itself, with the same test as the iteration that
+    failed), or False (the rows hold their start Y[r0 - 1] again) after 60 stages or a step in
+    lam below 2^-30: an equation with no root fails here too."""
     d = Y.shape[1]
-    for k in range(d):
-        Y[0, k] = G[0, k]
-    if S <= 1:
-        return SUCCESS, 0
-    # written here, not in a helper inlined here: Numba copies an inlined helper's IR at a
-    # cost that grows as its blocks times its variables, twice for a helper inlined in a helper
-    h = (t[N] - t[0]) / N
+    m = R * d
+    F = np.empty(m)
+    JF = np.empty((m, m))
+    keep = np.empty(m)
     f = np.empty(d)
     work = np.empty(d)
     Jk = np.empty((d, d))
-    m = (S - 1) * d
-    F = np.empty(m)
-    JF = np.empty((m, m))
-    for n in range(1, S):
+    for i in range(R):
         for k in range(d):
-            Y[n, k] = Y[0, k]
-    stats[NSOLVE] += 1
-    for it in range(maxiter):
-        stats[NIT] += 1
-        for r in range(m):
-            F[r] = 0.0
-            for c in range(m):
-                JF[r, c] = 1.0 if r == c else 0.0
+            Y[r0 + i, k] = Y[r0 - 1, k]
+    lam, step, stage = 0.0, 0.5, -1
+    while stage < 60 and step >= 9.313225746154785e-10:
+        if stats[stats.shape[0] - 1] != 0:   # interrupted (see new_counts): give up
+            break
+        # stage -1: lam = 0, one update with JF = I gives the explicit root
+        target = 0.0 if stage < 0 else (lam + step if lam + step < 1.0 else 1.0)
+        stage += 1
+        stats[NSOLVE] += 1
+        for i in range(R):
+            for k in range(d):
+                keep[i * d + k] = Y[r0 + i, k]
+        state = 0
+        cap = 1 if target == 0.0 else (maxiter if target >= 1.0 or maxiter < 8 else 8)
+        for it in range(cap):
+            stats[NIT] += 1
+            for r in range(m):
+                for c in range(m):
+                    JF[r, c] = 1.0 if r == c else 0.0
+            for i in range(R):
+                for k in range(d):
+                    F[i * d + k] = Y[r0 + i, k] - C[i * d + k]
+                for j in range(j0, r0 + R):
+                    w = Wt[i, j - j0] * (target if j >= r0 else 1.0)
+                    if w == 0.0:
+                        continue
+                    K(tr[i], tc[j - j0], Y, j, theta, f)
+                    stats[NFEV] += 1
+                    for k in range(d):
+                        F[i * d + k] -= w * f[k]
+                    if j >= r0:
+                        _jacobian_p(K, J, have_jac, tr[i], tc[j - j0], Y, j, theta, Jk, f, work,
+                                    stats, fd_floor(Y[0]))
+                        for a in range(d):
+                            for b in range(d):
+                                JF[i * d + a, (j - r0) * d + b] -= w * Jk[a, b]
+            state = _newton_update(Y, r0, R, F, JF, tol, fd_floor(Y[0]))
+            if target == 0.0 and state == 0:
+                state = 1      # (the explicit root: one update is exact up to rounding)
+            if state != 0:
+                break
+        if state == 1:
+            lam = target
+            if lam >= 1.0:
+                return True
+            step = step if target == 0.0 else 2.0 * step
+        elif target == 0.0:
+            break
+        else:
+            for i in range(R):
+                for k in range(d):
+                    Y[r0 + i, k] = keep[i * d + k]
+            step = 0.5 * step
+    for i in range(R):
+        for k in range(d):
+            Y[r0 + i, k] = Y[r0 - 1, k]
+    return False
+
+
+def _start_loop_of(robust):
+    """The starting loop, with (``robust``: a network's kernel) or without the
+    continuation fallback (see :func:`_continuation`)."""
+
+    def _start_loop(K_at, J_at, have_jac, theta, t, G, Y, start, tol, maxiter, stats):
+        """Y[0] = g_0 and the starting block Y[1..S-1] (compiled separately: only Gregory
+        rules need it): Newton on the (S-1) d unknowns together.  Returns (status, index) like
+        the loops.  For the loops that do not solve the block themselves (the fast-history, the
+        t-independent and the explicit direct loops); the direct loop with Newton's method makes
+        the same operations at its own Newton call site."""
+        optimise_for_size()
+        K, J = _kernel_at(K_at), _jacobian_at(J_at)
+        N = t.shape[0] - 1
+        S = start.shape[0]
+        d = Y.shape[1]
+        for k in range(d):
+            Y[0, k] = G[0, k]
+        if S <= 1:
+            return SUCCESS, 0
+        # written here, not in a helper inlined here: Numba copies an inlined helper's IR at a
+        # cost that grows as its blocks times its variables, twice for a helper inlined in a helper
+        h = (t[N] - t[0]) / N
+        f = np.empty(d)
+        work = np.empty(d)
+        Jk = np.empty((d, d))
+        m = (S - 1) * d
+        F = np.empty(m)
+        JF = np.empty((m, m))
         for n in range(1, S):
             for k in range(d):
-                F[(n - 1) * d + k] = Y[n, k] - G[n, k]
-            for j in range(S):
-                w = h * start[n, j]
-                if w == 0.0:
-                    continue
-                K(t[n], t[j], Y, j, theta, f)
-                stats[NFEV] += 1
+                Y[n, k] = Y[0, k]
+        stats[NSOLVE] += 1
+        for it in range(maxiter):
+            stats[NIT] += 1
+            for r in range(m):
+                F[r] = 0.0
+                for c in range(m):
+                    JF[r, c] = 1.0 if r == c else 0.0
+            for n in range(1, S):
                 for k in range(d):
-                    F[(n - 1) * d + k] -= w * f[k]
-                if j > 0:
-                    _jacobian_p(K, J, have_jac, t[n], t[j], Y, j, theta, Jk, f, work, stats,
-                                fd_floor(Y[0]))
-                    for a in range(d):
-                        for b in range(d):
-                            JF[(n - 1) * d + a, (j - 1) * d + b] -= w * Jk[a, b]
-        state = _newton_update(Y, 1, S - 1, F, JF, tol, fd_floor(Y[0]))
-        if state == 1:
+                    F[(n - 1) * d + k] = Y[n, k] - G[n, k]
+                for j in range(S):
+                    w = h * start[n, j]
+                    if w == 0.0:
+                        continue
+                    K(t[n], t[j], Y, j, theta, f)
+                    stats[NFEV] += 1
+                    for k in range(d):
+                        F[(n - 1) * d + k] -= w * f[k]
+                    if j > 0:
+                        _jacobian_p(K, J, have_jac, t[n], t[j], Y, j, theta, Jk, f, work, stats,
+                                    fd_floor(Y[0]))
+                        for a in range(d):
+                            for b in range(d):
+                                JF[(n - 1) * d + a, (j - 1) * d + b] -= w * Jk[a, b]
+            state = _newton_update(Y, 1, S - 1, F, JF, tol, fd_floor(Y[0]))
+            if state == 1:
+                return SUCCESS, 0
+            if state != 0:
+                break
+        if robust and _continuation(K, J, have_jac, theta, t[1:S], t[:S], Y, 1, S - 1, 0,
+                                    np.ascontiguousarray(G[1:S]).ravel(), h * start[1:S, :S],
+                                    tol, maxiter, stats):
             return SUCCESS, 0
-        if state != 0:
-            break
-    return NEWTON_FAILED, 1
+        return NEWTON_FAILED, 1
+
+    return _start_loop
+
+
+_start_loop = _start_loop_of(False)
+_start_robust_loop = _start_loop_of(True)
 
 
 @_helper
@@ -262,8 +374,10 @@ def _weight(n, j, left, right):
     return w
 
 
-def _direct_loop_of(implicit):
-    """The direct quadrature loop, with (``implicit``) or without Newton's method.
+def _direct_loop_of(implicit, robust=False):
+    """The direct quadrature loop, with (``implicit``) or without Newton's method, and with
+    (``robust``: a network's kernel) or without the continuation fallback of its failed Newton
+    solves (see :func:`_continuation`).
 
     Rules whose diagonal weights w_nn all vanish (the rectangle rule: a network's forward
     pass) take the loop without it: ``implicit`` is a constant of the compiled code, so the
@@ -429,6 +543,16 @@ def _direct_loop_of(implicit):
                             state = 1 if size <= tol * scale else 0
                     if state != 0:
                         break
+                if robust and state != 1:
+                    if block:
+                        Cs = np.ascontiguousarray(G[1:S]).ravel()
+                        Ws = h * start[1:S, :S]
+                    else:
+                        Cs = hist.copy()
+                        Ws = np.full((1, 1), hw)
+                    if _continuation(K, J, have_jac, theta, t[r0:r0 + R], t[j0:r0 + R], Y, r0,
+                                     R, j0, Cs, Ws, tol, maxiter, stats):
+                        state = 1
                 if state != 1:
                     status = NEWTON_FAILED
                 else:
@@ -454,6 +578,7 @@ def _direct_loop_of(implicit):
 
 
 _direct_loop = _direct_loop_of(True)
+_direct_robust_loop = _direct_loop_of(True, True)
 _direct_explicit_loop = _direct_loop_of(False)
 
 
@@ -1020,96 +1145,115 @@ _vrk_conv_loop = _vrk_conv_loop_of(False)
 _vrk_conv_linear_loop = _vrk_conv_loop_of(True)
 
 
-def _direct_autonomous_loop(K_at, J_at, have_jac, theta, t, G, Y, start, left, right, tol, maxiter,
-                            keep, out, stats):
-    """The direct quadrature loop for kernels that do not depend on t: K(s, y).
+def _direct_autonomous_loop_of(robust):
+    """The direct loop of t-independent kernels, with (``robust``: a network's kernel)
+    or without the continuation fallback (see :func:`_continuation`)."""
 
-    Then sum_{j<n} w_nj K_j = sum_{j<n} K_j + O(p) end corrections, with every K_j
-    evaluated once: O(N) work (a ResNet is this loop with the rectangle rule).
-    Only the K_j the corrections read are kept: the first max(S, p) rows and the last few (a
-    ring), O(p d) memory besides Y (an (N+1, d) array of them cost as much as Y in page faults
-    alone on wide states).
+    def _direct_autonomous_loop(K_at, J_at, have_jac, theta, t, G, Y, start, left, right, tol,
+                                maxiter, keep, out, stats):
+        """The direct quadrature loop for kernels that do not depend on t: K(s, y).
 
-    G and Y are rings too: row n is G[n % rows], Y[n % rows], so an (N+1, d) Y holds every
-    state, a (2, d) Y (the least an implicit step needs: Newton starts from y_{n-1}) the last
-    two, a (1, d) G a constant forcing; the states y_n with n in ``keep`` (increasing) are
-    copied into the rows of ``out`` as they are reached.  Y[0..S-1] must be set
-    (``_start_loop``; a ring needs S = 1).
-    """
-    optimise_for_size()
-    K, J = _kernel_at(K_at), _jacobian_at(J_at)
-    N = t.shape[0] - 1
-    d = Y.shape[1]
-    h = (t[N] - t[0]) / N
-    S = start.shape[0]
-    nl = left.shape[0]
-    nr = right.shape[0]
-    ny, ng = Y.shape[0], G.shape[0]
-    f = np.empty(d)
-    work = np.empty(d)
-    Jk = _newton_workspace(d, S, N, left, right)
-    H = max(nl, S)
-    R = nr + 1
-    head = np.zeros((H, d))          # K_j, j < H (the starting block and the left corrections)
-    ring = np.zeros((R, d))          # K_j, n - R <= j < n, at ring[j % R]
-    total = np.zeros(d)
-    q = 0                            # the next entry of keep
-    for n in range(S):
-        K(t[n], t[n], Y, n % ny, theta, f)
-        head[n, :] = f
-        ring[n % R, :] = f
-        while q < keep.shape[0] and keep[q] == n:
-            out[q, :] = Y[n % ny]
-            q += 1
-    for n in range(S - 1):
-        total += head[n]
-    stats[NFEV] += S
-    hist = np.empty(d)
-    for n in range(S, N + 1):
-        # total = sum_{j < n - 1} K_j here; add K_{n-1}
-        if stats[stats.shape[0] - 1] != 0:   # interrupted (see _loops.new_counts)
-            return INTERRUPTED, n
-        last = ring[(n - 1) % R]
-        r, g = n % ny, G[n % ng]
-        if min(nl, n) == 0 and min(nr, n + 1) <= 1 and _diagonal(n, left, right) == 0.0:
-            # explicit, no end corrections (the rectangle rule: a ResNet): the operations of
-            # the general step in one pass (on wide states a pass costs as much as a tanh)
-            bad = False
-            for k in range(d):
-                total[k] += last[k]
-                v = g[k] + h * total[k]
-                Y[r, k] = v
-                bad |= not np.isfinite(v)
-            if bad:
-                return NOT_FINITE, n
-        else:
-            for k in range(d):
-                total[k] += last[k]
-                hist[k] = total[k]
-            for j in range(min(nl, n)):
+        Then sum_{j<n} w_nj K_j = sum_{j<n} K_j + O(p) end corrections, with every K_j
+        evaluated once: O(N) work (a ResNet is this loop with the rectangle rule).
+        Only the K_j the corrections read are kept: the first max(S, p) rows and the last few (a
+        ring), O(p d) memory besides Y (an (N+1, d) array of them cost as much as Y in page faults
+        alone on wide states).
+
+        G and Y are rings too: row n is G[n % rows], Y[n % rows], so an (N+1, d) Y holds every
+        state, a (2, d) Y (the least an implicit step needs: Newton starts from y_{n-1}) the last
+        two, a (1, d) G a constant forcing; the states y_n with n in ``keep`` (increasing) are
+        copied into the rows of ``out`` as they are reached.  Y[0..S-1] must be set
+        (``_start_loop``; a ring needs S = 1).
+        """
+        optimise_for_size()
+        K, J = _kernel_at(K_at), _jacobian_at(J_at)
+        N = t.shape[0] - 1
+        d = Y.shape[1]
+        h = (t[N] - t[0]) / N
+        S = start.shape[0]
+        nl = left.shape[0]
+        nr = right.shape[0]
+        ny, ng = Y.shape[0], G.shape[0]
+        f = np.empty(d)
+        work = np.empty(d)
+        Jk = _newton_workspace(d, S, N, left, right)
+        H = max(nl, S)
+        R = nr + 1
+        head = np.zeros((H, d))          # K_j, j < H (the starting block and the left corrections)
+        ring = np.zeros((R, d))          # K_j, n - R <= j < n, at ring[j % R]
+        total = np.zeros(d)
+        q = 0                            # the next entry of keep
+        for n in range(S):
+            K(t[n], t[n], Y, n % ny, theta, f)
+            head[n, :] = f
+            ring[n % R, :] = f
+            while q < keep.shape[0] and keep[q] == n:
+                out[q, :] = Y[n % ny]
+                q += 1
+        for n in range(S - 1):
+            total += head[n]
+        stats[NFEV] += S
+        hist = np.empty(d)
+        for n in range(S, N + 1):
+            # total = sum_{j < n - 1} K_j here; add K_{n-1}
+            if stats[stats.shape[0] - 1] != 0:   # interrupted (see _loops.new_counts)
+                return INTERRUPTED, n
+            last = ring[(n - 1) % R]
+            r, g = n % ny, G[n % ng]
+            if min(nl, n) == 0 and min(nr, n + 1) <= 1 and _diagonal(n, left, right) == 0.0:
+                # explicit, no end corrections (the rectangle rule: a ResNet): the operations of
+                # the general step in one pass (on wide states a pass costs as much as a tanh)
+                bad = False
                 for k in range(d):
-                    hist[k] += left[j] * head[j, k]
-            for i in range(1, min(nr, n + 1)):
-                row = ring[(n - i) % R]
+                    total[k] += last[k]
+                    v = g[k] + h * total[k]
+                    Y[r, k] = v
+                    bad |= not np.isfinite(v)
+                if bad:
+                    return NOT_FINITE, n
+            else:
                 for k in range(d):
-                    hist[k] += right[i] * row[k]
-            for k in range(d):
-                hist[k] = g[k] + h * hist[k]
-            # Newton starts from Y[r - 1]: for r = 0 that is Y[-1], the ring's last row, y_{n-1}
-            status = _finish_step(K, J, have_jac, theta, t[n], hist, h * _diagonal(n, left, right),
-                                  Y, r, tol, maxiter, f, work, Jk, stats)
-            if status != SUCCESS:
-                return status, n
-        while q < keep.shape[0] and keep[q] == n:
-            out[q, :] = Y[r]
-            q += 1
-        if n == N:
-            break                                    # K_N: no later step reads it
-        K(t[n], t[n], Y, r, theta, ring[n % R])      # into the ring: no copy of K_n
-        stats[NFEV] += 1
-        if n < H:
-            head[n, :] = ring[n % R]
-    return SUCCESS, N
+                    total[k] += last[k]
+                    hist[k] = total[k]
+                for j in range(min(nl, n)):
+                    for k in range(d):
+                        hist[k] += left[j] * head[j, k]
+                for i in range(1, min(nr, n + 1)):
+                    row = ring[(n - i) % R]
+                    for k in range(d):
+                        hist[k] += right[i] * row[k]
+                for k in range(d):
+                    hist[k] = g[k] + h * hist[k]
+                # Newton starts from Y[r - 1]: for r = 0 that is Y[-1], the ring's last row,
+                # y_{n-1}
+                status = _finish_step(K, J, have_jac, theta, t[n], hist,
+                                      h * _diagonal(n, left, right), Y, r, tol, maxiter, f, work,
+                                      Jk, stats)
+                if robust and status == NEWTON_FAILED and _continuation(
+                        K, J, have_jac, theta, t[n:n + 1], t[n:n + 1], Y, r, 1, r, hist.copy(),
+                        np.full((1, 1), h * _diagonal(n, left, right)), tol, maxiter, stats):
+                    status = SUCCESS
+                    for k in range(d):
+                        if not np.isfinite(Y[r, k]):
+                            status = NOT_FINITE
+                if status != SUCCESS:
+                    return status, n
+            while q < keep.shape[0] and keep[q] == n:
+                out[q, :] = Y[r]
+                q += 1
+            if n == N:
+                break                                    # K_N: no later step reads it
+            K(t[n], t[n], Y, r, theta, ring[n % R])      # into the ring: no copy of K_n
+            stats[NFEV] += 1
+            if n < H:
+                head[n, :] = ring[n % R]
+        return SUCCESS, N
+
+    return _direct_autonomous_loop
+
+
+_direct_autonomous_loop = _direct_autonomous_loop_of(False)
+_direct_autonomous_robust_loop = _direct_autonomous_loop_of(True)
 
 
 def _sample_lags(lag_at, theta, us, out):
@@ -1194,12 +1338,17 @@ _SIGNATURES = {
                             types.boolean, _A4, _C1, _I8A, _C1, types.boolean, _f8, types.int64,
                             _I8A),
 }
+# the variants with the continuation fallback (a network's kernel) take the same arguments
+for _name in ("start", "direct", "direct-autonomous"):
+    _SIGNATURES[_name + "-robust"] = _SIGNATURES[_name]
 _PYFUNCS = {"start": _start_loop, "direct-autonomous": _direct_autonomous_loop,
             "vrk-steps": _vrk_steps, "sample-lags": _sample_lags, "direct": _direct_loop,
             "direct-dense": _direct_dense,
             "direct-explicit": _direct_explicit_loop,
             "vrk": _vrk_loop, "direct-conv": _direct_conv_loop, "vrk-conv": _vrk_conv_loop,
-            "vrk-conv-linear": _vrk_conv_linear_loop}
+            "vrk-conv-linear": _vrk_conv_linear_loop, "start-robust": _start_robust_loop,
+            "direct-robust": _direct_robust_loop,
+            "direct-autonomous-robust": _direct_autonomous_robust_loop}
 _COMPILED = {}
 
 

@@ -159,15 +159,20 @@ class DirectQuadrature(VolterraMethod):
         K, jac, have, B, theta = _kernel_args(kernel, self.implicit,
                                               block_sum=not (fast_history or autonomous))
         start, left, right = self._data
+        explicit = not self.implicit and _loops.all_explicit(start.shape[0], len(t) - 1, left,
+                                                              right)
+        # a network's failed Newton solves are retried by continuation (_loops._continuation) in
+        # loops of their own: no other kernel's loop compiles it, nor a network's explicit one
+        robust = "-robust" if structure.get("kind") == "network" and not (
+            explicit and start.shape[0] == 1) else ""
         loop = None
         if not (fast_history or autonomous):
-            loop = "direct" if self.implicit or not _loops.all_explicit(
-                start.shape[0], len(t) - 1, left, right) else "direct-explicit"
+            loop = "direct-explicit" if explicit else "direct"
         if loop == "direct":
             pass   # the loop with Newton's method sets Y[0] and solves the starting block itself
         elif start.shape[0] > 1:
-            status, index = _loops.compiled_loop("start")(K, jac, have, theta, t, G, Y, start, tol,
-                                                         maxiter, counts)
+            status, index = _loops.compiled_loop("start" + robust)(K, jac, have, theta, t, G, Y,
+                                                                  start, tol, maxiter, counts)
             if status != _loops.SUCCESS:
                 return Y, status, index, counts, None
         else:
@@ -182,11 +187,11 @@ class DirectQuadrature(VolterraMethod):
                 K, jac, have, phi, theta, t, G, Y, *self._data, kseq, khat, koff, tw,
                 bool(kernel.structure.get("linear")), tol, maxiter, counts)
         elif autonomous:
-            status, index = _loops.compiled_loop("direct-autonomous")(
+            status, index = _loops.compiled_loop("direct-autonomous" + robust)(
                 K, jac, have, theta, t, G, Y, *self._data, tol, maxiter, _NO_ROWS,
                 np.empty((0, Y.shape[1])), counts)
         else:
-            status, index = _loops.compiled_loop(loop)(
+            status, index = _loops.compiled_loop(loop + robust if loop == "direct" else loop)(
                 K, jac, have, B, theta, t, G, Y, *self._data, tol, maxiter, counts)
         return Y, status, index, counts, None
 

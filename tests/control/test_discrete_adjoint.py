@@ -57,11 +57,15 @@ def _loss(net, x0, c):
 def _check_network_gradient(family, rule, activation, k, seed):
     rng = np.random.default_rng(seed)
     net = _net(family, rule, rng, activation, k)
-    x0, c = rng.normal(size=net.d), rng.normal(size=net.d)
+    _check_gradient_of(net, rng.normal(size=net.d), rng)
+
+
+def _check_gradient_of(net, x0, rng):
+    c = rng.normal(size=net.d)
     _, sol = _loss(net, x0, c)
     dphi = 0.1 * np.cos(sol.y)
     dphi[-1] += c + sol.y[-1]
-    adj = discrete_adjoint(net.kernel(1), sol.t, sol.y, rule, dphi)
+    adj = discrete_adjoint(net.kernel(1), sol.t, sol.y, net.rule, dphi)
     assert adj.status
     assert np.all(adj.grad_theta[:6] == 0.0)           # the header
     check_gradient(lambda: _loss(net, x0, c)[0], net.theta, adj.grad_theta, _blocks(net), rng,
@@ -90,6 +94,18 @@ def test_adjoint_gradient_every_family_and_rule(family, rule, activation, k):
 @example(family="smooth", rule="gregory8", activation="sigmoid", k=1, seed=1)
 def test_adjoint_gradient_equals_finite_differences(family, rule, activation, k, seed):
     _check_network_gradient(family, rule, activation, k, seed)
+
+
+def test_adjoint_gradient_where_newton_cycled():
+    """The ReLU ResNet of tests/networks/test_relu_newton.py, whose last implicit step Newton's
+    method could not solve on the base (it cycled between activation patterns; the step
+    equation has one root, now found by continuation): its discrete adjoint is its gradient."""
+    W = np.array([[[1.7, 3.8], [-4.9, -1.9]], [[-3.8, -5.3], [-6.3, 0.9]],
+                  [[0.7, -1.6], [0.2, 5.6]], [[1.8, 0.9], [-1.3, -5.5]],
+                  [[6.4, -1.1], [8.9, 2.7]]])
+    b = np.array([[0.4, 0.4], [-1.6, -1.6], [0.5, 0.4], [-0.4, 0.5], [-0.3, 0.9]])
+    net = ResNet(W, b, activation="relu", rule="implicit-rectangle")
+    _check_gradient_of(net, np.array([-1.0, -1.2]), np.random.default_rng(0))
 
 
 def test_header_gets_no_gradient():

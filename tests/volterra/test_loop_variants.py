@@ -153,6 +153,28 @@ def test_direct_loop_is_compiled_small():
     assert "function address is null" not in ir
 
 
+
+def _compiled_ir(name):
+    """The LLVM IR of the loop ``name``, compiled without the on-disk cache (whose code Numba
+    does not show)."""
+    from integrallimits._numba import JIT_OPTIONS, jit
+    options = {k: v for k, v in JIT_OPTIONS.items() if k not in ("nopython", "cache")}
+    loop = jit(_loops._SIGNATURES[name], cache=False, no_cfunc_wrapper=True,
+               **options)(_loops._PYFUNCS[name])
+    return loop.inspect_llvm(loop.signatures[0])
+
+
+@pytest.mark.parametrize("name", ["start", "direct", "direct-autonomous"])
+def test_only_the_network_loops_compile_the_continuation(name):
+    """Start-up (issue 15): the continuation fallback of a network's failed Newton solves
+    (``_loops._continuation``) is compiled into the loops' network variants only: compiled into
+    every direct loop, it made a cold first solve with gregory6 (the README's example) take
+    several seconds longer.  (The network variants' behaviour: tests/networks/test_relu_newton.py;
+    the starting block's variant, which no network test there reaches, is checked here.)"""
+    assert "_continuation" not in _compiled_ir(name)
+    if name == "start":
+        assert "_continuation" in _compiled_ir("start-robust")
+
 def _pouzet_reference(tab, k, g, t):
     """The Pouzet-type VRK scheme written out for a linear kernel K = k(t, s) y: every lag sum
     over all earlier stage rows, the stages from one linear solve per step."""
