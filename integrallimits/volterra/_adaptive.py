@@ -1763,7 +1763,7 @@ def with_rough_data(sol, g_vec, kernel, p, run=None, singular=False, quadratic=T
 #: :func:`_alias_probe`: the share of each step its points span (sqrt 2 - 1; not the golden
 #: share of :func:`_off_grid_roughness`, whose multiples by 16 or 21 cycles a step fall near
 #: whole cycles), and the most steps it takes (spread over the mesh).
-ALIAS_SPAN, ALIAS_STEPS = math.sqrt(2.0) - 1.0, 8
+ALIAS_SPAN, ALIAS_STEPS = math.sqrt(2.0) - 1.0, 4
 #: :func:`_aliased_data`: a probed step's differences over ALIAS_FACTOR times the whole step's
 #: show data that the mesh samples at one phase of an oscillation.
 ALIAS_FACTOR = 10.0
@@ -1774,18 +1774,18 @@ def _alias_probe(g_vec, kernel, t, Y, estimate, p):
     steps of the mesh ``t`` (spread over it), each taken on p + 2 equally spaced points of
     [t_n, t_n + ALIAS_SPAN h] (y on the chord), against the ``estimate`` (before any check
     raised it for the data), and that estimate's scale (:func:`_estimates_scale`).
-    2 (p + 1) M + 1 values of g and kernel evaluations for M steps (twice where K names t)."""
+    (p + 2) M values of g and kernel evaluations for M steps (twice where K names t)."""
     n = len(t) - 1
     steps = np.unique(np.round(np.linspace(0.0, n - 1.0, min(n, ALIAS_STEPS))).astype(int))
-    h = t[steps + 1] - t[steps]
-    mesh = np.empty(2 * len(steps))
-    mesh[0::2], mesh[1::2] = t[steps], t[steps] + ALIAS_SPAN * h
-    rows = np.empty((len(mesh), Y.shape[1]))
-    rows[0::2] = Y[steps]
-    rows[1::2] = Y[steps] + ALIAS_SPAN * (Y[steps + 1] - Y[steps])      # (on the chord)
-    E = np.repeat(estimate[steps], 2, axis=0)
-    ratio, calls = data_roughness(g_vec, kernel, mesh, rows, E, p)
-    return steps, ratio[0::2], _estimates_scale(estimate, Y), calls
+    scale = _estimates_scale(estimate, Y)
+    ratio, calls = np.empty(len(steps)), 0
+    for i, k in enumerate(steps.tolist()):      # (a sweep of the piece alone)
+        mesh = np.array([t[k], t[k] + ALIAS_SPAN * (t[k + 1] - t[k])])
+        rows = np.stack([Y[k], Y[k] + ALIAS_SPAN * (Y[k + 1] - Y[k])])      # (on the chord)
+        E = np.zeros_like(rows) + scale         # (the scale of the whole solution's)
+        r, c = data_roughness(g_vec, kernel, mesh, rows, E, p)
+        ratio[i], calls = r[0], calls + c
+    return steps, ratio, scale, calls
 
 
 def _aliased_data(sol, probe):
