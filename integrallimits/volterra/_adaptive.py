@@ -1771,12 +1771,13 @@ ALIAS_FACTOR = 10.0
 
 def _alias_probe(g_vec, kernel, t, Y, estimate, p):
     """(steps, ratio, scale, evaluations): :func:`data_roughness` of at most ALIAS_STEPS
-    steps of the mesh ``t`` (spread over it), each taken on p + 2 equally spaced points of
+    steps of the mesh ``t`` (the middles of as many blocks of steps), each taken on p + 2 equally spaced points of
     [t_n, t_n + ALIAS_SPAN h] (y on the chord), against the ``estimate`` (before any check
     raised it for the data), and that estimate's scale (:func:`_estimates_scale`).
     (p + 2) M values of g and kernel evaluations for M steps (twice where K names t)."""
     n = len(t) - 1
-    steps = np.unique(np.round(np.linspace(0.0, n - 1.0, min(n, ALIAS_STEPS))).astype(int))
+    m = min(n, ALIAS_STEPS)
+    steps = (2 * np.arange(m) + 1) * n // (2 * m)      # (the middles of m blocks of steps)
     scale = _estimates_scale(estimate, Y)
     ratio, calls = np.empty(len(steps)), 0
     for i, k in enumerate(steps.tolist()):      # (a sweep of the piece alone)
@@ -1801,9 +1802,10 @@ def _aliased_data(sol, probe):
     estimate of 0.022).  A probed step whose differences on its points [t_n, t_n + ALIAS_SPAN
     h] exceed ALIAS_FACTOR times those across the whole step (the data check's,
     ``sol._data_ratio``: for smooth data they are ALIAS_SPAN^(p + 2) times smaller) shows
-    such data; their defects add up
-    over the steps alike (the same phase each step), so each probed step stands for N / M
-    steps, and the running sum of their ratios to the estimates is their bound.  Where it
+    such data; their defects add up over the steps alike (the same phase each step), so each
+    probed step stands for its block of N / M steps, and the running sum of their ratios to
+    the estimates is their bound (a rough one: the differences of order p + 1 on a piece are
+    no quadrature defect).  Where it
     exceeds ROUGH_FIXED and the estimate there, the solution fails there, and the values before
     keep estimates raised to the bound; unless the checks of :func:`_with_rough_data` raised
     the largest estimate over ROUGH_FIXED times what it was, and to at least the bound at the
@@ -1820,8 +1822,8 @@ def _aliased_data(sol, probe):
         return sol
     seen = np.where(off > ALIAS_FACTOR * on[steps], off, 0.0)
     n = len(sol.mesh) - 1
-    # (each probed step stands for the steps up to the next one probed)
-    each = seen[np.searchsorted(steps, np.arange(n), side="right") - 1]
+    # (each probed step stands for its block of steps)
+    each = seen[np.arange(n) * len(steps) // n]
     if not np.sum(each) > ROUGH_FIXED:
         return sol
     est = sol._est2
