@@ -1775,9 +1775,10 @@ ALIAS_FACTOR = 10.0
 
 def _alias_probe(g_vec, kernel, t, Y, estimate, p):
     """(steps, ratio, scale, evaluations): :func:`data_roughness` of at most ALIAS_STEPS
-    steps of the mesh ``t`` (the middles of as many blocks of steps), each taken on p + 2 equally spaced points of
-    [t_n, t_n + ALIAS_SPAN h] (y on the chord), against the ``estimate`` (before any check
-    raised it for the data), and that estimate's scale (:func:`_estimates_scale`).
+    steps of the mesh ``t`` (the middles of as many blocks of steps), each taken on p + 2
+    equally spaced points of [t_n, t_n + ALIAS_SPAN h] (y on the chord), against the
+    ``estimate`` (before any check raised it for the data), and that estimate's scale
+    (:func:`_estimates_scale`).
     (p + 2) M values of g and kernel evaluations for M steps (twice where K names t)."""
     n = len(t) - 1
     m = min(n, ALIAS_STEPS)
@@ -1809,15 +1810,15 @@ def _aliased_data(sol, probe):
     such data; their defects add up over the steps alike (the same phase each step), so each
     probed step stands for its block of N / M steps, and the running sum of their ratios to
     the estimates is their bound (a rough one: the differences of order p + 1 on a piece are
-    no quadrature defect).  Where it
-    exceeds ROUGH_FIXED and the estimate there, the solution fails there, and the values before
-    keep estimates raised to the bound; unless the checks of :func:`_with_rough_data` raised
-    the largest estimate over ROUGH_FIXED times what it was, and to at least the bound at the
-    end over ROUGH_FIXED^2: a divided solve whose points the data do not alias saw them
-    (radau2, the same K with w = 2 pi 320, 64 steps: an error of 0.127 with an estimate
-    raised from 1.4e-4 to 0.155; the running sum overstates such errors 40 times).  Trapezoid on y = g - int y, y = sin(w t),
-    w = 2 pi 192, 64 steps (the data check's points j h / 3 and the division into 3 at sin's
-    zeros too) was a success with its dense output 1.7e-3 off and an estimate of 3.2e-14."""
+    no quadrature defect).  Where it exceeds ROUGH_FIXED and the estimate there, the solution
+    fails there, and the values before keep estimates raised to the bound; unless the checks
+    of :func:`_with_rough_data` raised the largest estimate over ROUGH_FIXED times what it
+    was, and to at least the bound at the end over ROUGH_FIXED^2: a divided solve whose
+    points the data do not alias saw them (radau2, the same K with w = 2 pi 320, 64 steps: an
+    error of 0.127 with an estimate raised from 1.4e-4 to 0.155; the running sum overstates
+    such errors 40 times).  Trapezoid on y = g - int y, y = sin(w t), w = 2 pi 192, 64 steps
+    (the data check's points j h / 3 and the division into 3 at sin's zeros too) was a
+    success with its dense output 1.7e-3 off and an estimate of 3.2e-14."""
     steps, off, scale, calls = probe
     sol.stats["nfev"] += calls
     sol.stats["error_estimate_nfev"] = sol.stats.get("error_estimate_nfev", 0) + calls
@@ -2127,9 +2128,10 @@ def _divided_start(sol, uniform_run, p, first, where):
     if not worst > ROUGH_FIXED:
         sol.message += _divided_message(where, what, split)
         return sol
+    said = where.strip()
     return _unreliable_from(
-        sol, m + 1, f"{where.strip()[0].lower()}{where.strip()[1:]}: the solve of the first {m} steps with every step "
-        f"divided into {split} differs from the answer by {float(np.max(change)):.3g}, up to "
+        sol, m + 1, f"{said[0].lower()}{said[1:]}: the solve of the first {m} steps with every "
+        f"step divided into {split} differs from the answer by {float(np.max(change)):.3g}, up to "
         f"{worst:.3g} times the error estimate (the coarser meshes sample data that oscillate "
         f"at the steps' period alike); the later steps are not so checked (more than "
         f"{ROUGH_UNIFORM_STEPS} steps divided would cost too much)", False)
