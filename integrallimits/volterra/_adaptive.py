@@ -1810,8 +1810,9 @@ def _aliased_data(sol, probe):
     such data; their defects add up over the steps alike (the same phase each step), so each
     probed step stands for its block of N / M steps, and the running sum of their ratios to
     the estimates is their bound (a rough one: the differences of order p + 1 on a piece are
-    no quadrature defect).  Where it exceeds ROUGH_FIXED and the estimate there, the solution
-    fails there, and the values before keep estimates raised to the bound; unless the checks
+    no quadrature defect).  Where it ends over ROUGH_FIXED, the solution fails from the first
+    point where it exceeds 1 (the estimates' scale) and the estimate there, and the values
+    before keep estimates raised to the bound; unless the checks
     of :func:`_with_rough_data` raised the largest estimate over ROUGH_FIXED times what it
     was, and to at least the bound at the end over ROUGH_FIXED^2: a divided solve whose
     points the data do not alias saw them (radau2, the same K with w = 2 pi 320, 64 steps: an
@@ -1837,7 +1838,9 @@ def _aliased_data(sol, probe):
     top = np.max(est, axis=0)
     if np.any((top > ROUGH_FIXED * scale) & (ROUGH_FIXED ** 2 * top >= bound[-1])):
         return sol      # (a divided solve saw the data oscillate, and raised the estimates)
-    over = (score > ROUGH_FIXED) & np.any(bound > est, axis=1)
+    # (from the first point where the bound exceeds the estimates' scale and the estimate:
+    # the defects so seen are in every step, and no value after that point is checked)
+    over = (score > 1.0) & np.any(bound > est, axis=1)
     if not np.any(over):
         return sol
     j = max(1, int(np.argmax(over)))
@@ -1848,10 +1851,12 @@ def _aliased_data(sol, probe):
         sol, j, f"the data (g or K) oscillate at the scale of the steps: taken between the "
         f"mesh points (on [t_n, t_n + {ALIAS_SPAN:.3g} h]), their differences across the step "
         f"[{float(sol.mesh[k]):.6g}, {float(sol.mesh[k + 1]):.6g}] are {float(off[i]):.3g} "
-        f"times the error estimate, more than across the whole step, which the mesh points, "
+        f"times the error estimate, over {ALIAS_FACTOR:g} times those across the whole step, "
+        f"which the mesh points, "
         f"the coarser meshes of the estimate and the steps divided sample alike at one phase "
-        f"of the oscillation; over the steps up to t = {float(sol.mesh[j]):.6g} such "
-        f"differences add up to {float(score[j]):.3g} times the estimate", False)
+        f"of the oscillation; over the steps such differences add up to "
+        f"{float(score[-1]):.3g} times the estimate, over it from t = {float(sol.mesh[j]):.6g} "
+        f"on", False)
 
 
 def _with_rough_data(sol, g_vec, kernel, p, run=None, singular=False, quadratic=True,
