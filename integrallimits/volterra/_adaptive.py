@@ -1673,7 +1673,8 @@ LOCATED, LOCATE_ULP = 8, 64
 #: :func:`with_rough_data` divides every step of a uniform mesh of a method that needs one (a
 #: solve on :func:`uniform_split` times the steps, 9 to 81 times the work of an O(N^2) solve)
 #: up to this many steps; larger meshes take the order 1 of a jump in their companion's
-#: estimates.
+#: estimates, and on a mesh the caller gave the first N / uniform_split(p) steps (at most this
+#: many) are solved divided (:func:`_divided_start`).
 ROUGH_UNIFORM_STEPS = 512
 
 
