@@ -1780,18 +1780,23 @@ def _alias_probe(g_vec, kernel, t, Y, estimate, p):
     equally spaced points of [t_n, t_n + ALIAS_SPAN h] (y on the chord), against the
     ``estimate`` (before any check raised it for the data), and that estimate's scale
     (:func:`_estimates_scale`).
-    (p + 2) M values of g and kernel evaluations for M steps (twice where K names t)."""
+    About 2 (p + 2) M values of g and kernel evaluations for M steps (twice where K names
+    t)."""
     n = len(t) - 1
     m = min(n, ALIAS_STEPS)
     steps = (2 * np.arange(m) + 1) * n // (2 * m)      # (the middles of m blocks of steps)
     scale = _estimates_scale(estimate, Y)
     ratio, calls = np.empty(len(steps)), 0
-    for i, k in enumerate(steps.tolist()):      # (a sweep of the piece alone)
-        mesh = np.array([t[k], t[k] + ALIAS_SPAN * (t[k + 1] - t[k])])
-        rows = np.stack([Y[k], Y[k] + ALIAS_SPAN * (Y[k + 1] - Y[k])])      # (on the chord)
+    for i, k in enumerate(steps.tolist()):
+        # (a sweep of the piece, after the step [t0, t_k]: K in t is taken at (t0, Y_0), as
+        # on the mesh; from t_k it varied as a kernel decaying over the step does)
+        first = [0] if k > 0 else []
+        mesh = np.array([t[j] for j in first] + [t[k], t[k] + ALIAS_SPAN * (t[k + 1] - t[k])])
+        rows = np.stack([Y[j] for j in first] +
+                        [Y[k], Y[k] + ALIAS_SPAN * (Y[k + 1] - Y[k])])     # (on the chord)
         E = np.zeros_like(rows) + scale         # (the scale of the whole solution's)
         r, c = data_roughness(g_vec, kernel, mesh, rows, E, p)
-        ratio[i], calls = r[0], calls + c
+        ratio[i], calls = r[-1], calls + c
     return steps, ratio, scale, calls
 
 
