@@ -130,8 +130,8 @@ from ._estimate import (PAIR_FACTOR_MIN, RATE_FACTOR, estimate_error, pair_facto
 from ._outcome import FAILED, SUCCEEDED, companion, describe, run_guarded, unresolved_message
 from ._solution import Solution, largest_estimate
 from ._tolerance import (EPS, HONEST, ROUNDING, STIFF, STIFF_ADVICE, _entry_point,
-                         blow_up_time, decay_rate, over_tolerance, stiffness_scale, tolerance_of,
-                         unreachable, unreachable_message)
+                         _unreliable_from, blow_up_time, decay_rate, over_tolerance,
+                         stiffness_scale, tolerance_of, unreachable, unreachable_message)
 
 __all__ = ["solve_adaptive", "remesh"]
 
@@ -1680,7 +1680,8 @@ LOCATED, LOCATE_ULP = 8, 64
 #: :func:`with_rough_data` divides every step of a uniform mesh of a method that needs one (a
 #: solve on :func:`uniform_split` times the steps, 9 to 81 times the work of an O(N^2) solve)
 #: up to this many steps; larger meshes take the order 1 of a jump in their companion's
-#: estimates.
+#: estimates, and on a mesh the caller gave the first N / uniform_split(p) steps (at most this
+#: many) are solved divided (:func:`_divided_start`).
 ROUGH_UNIFORM_STEPS = 512
 
 
@@ -1747,7 +1748,132 @@ def _located(g_vec, kernel, t, Y, scale, i, p, alpha):
 
 
 def with_rough_data(sol, g_vec, kernel, p, run=None, singular=False, quadratic=True,
-                    nodes=None, uniform_run=None):
+                    nodes=None, uniform_run=None, aliasing=False):
+    """``sol``, a solve on a given mesh with its error estimate (``p``: the method's order),
+    with its estimates raised where the data are not smooth at the scale of its steps
+    (:func:`_with_rough_data`), and, with ``aliasing`` (the solves on a mesh the caller gave:
+    ``n_steps``), failed where they oscillate at the mesh's period (:func:`_aliased_data`;
+    not for a weakly singular kernel).  (Solves to a tolerance are not probed: the probe's
+    evaluations took gregory4 at rtol = atol = 1e-3 from 4.09 to 4.82 times the best uniform
+    mesh's, ``test_error_control``.)"""
+    probe = None
+    if aliasing and not singular and sol.success and len(sol.mesh) > 1 and \
+            (quadratic or getattr(sol, "_small_mesh", False)):
+        nested = getattr(sol, "_nested_estimate", None)
+        against = sol._est2 if nested is None or nested.shape != sol._est2.shape else nested
+        if np.all(np.isfinite(against)):
+            try:
+                probe = _alias_probe(g_vec, kernel, sol.mesh, sol._y2, against, int(math.ceil(p)))
+            except Exception as exc:   # noqa: BLE001 (g or K raised at a point the solve never
+                if not _user.raised_by_user(exc):       # took: left unchecked, as below)
+                    raise
+    sol = _with_rough_data(sol, g_vec, kernel, p, run, singular, quadratic, nodes, uniform_run,
+                           start=aliasing)
+    return sol if probe is None else _aliased_data(sol, probe)
+
+
+#: :func:`_alias_probe`: the share of each step its points span (sqrt 2 - 1; not the golden
+#: share of :func:`_off_grid_roughness`, whose multiples by 16 or 21 cycles a step fall near
+#: whole cycles), and the most steps it takes (spread over the mesh).
+ALIAS_SPAN, ALIAS_STEPS = math.sqrt(2.0) - 1.0, 4
+#: :func:`_aliased_data`: a probed step's differences over ALIAS_FACTOR times the whole step's
+#: show data that the mesh samples at one phase of an oscillation.
+ALIAS_FACTOR = 10.0
+
+
+def _alias_probe(g_vec, kernel, t, Y, estimate, p):
+    """(steps, ratio, scale, evaluations): :func:`data_roughness` of at most ALIAS_STEPS
+    steps of the mesh ``t`` (the middles of as many blocks of steps), each taken on p + 2
+    equally spaced points of [t_n, t_n + ALIAS_SPAN h] (y on the chord), against the
+    ``estimate`` (before any check raised it for the data), and that estimate's scale
+    (:func:`_estimates_scale`).
+    About 2 (p + 2) M values of g and kernel evaluations for M steps (twice where K names
+    t)."""
+    n = len(t) - 1
+    m = min(n, ALIAS_STEPS)
+    steps = (2 * np.arange(m) + 1) * n // (2 * m)      # (the middles of m blocks of steps)
+    scale = _estimates_scale(estimate, Y)
+    ratio, calls = np.empty(len(steps)), 0
+    for i, k in enumerate(steps.tolist()):
+        # (a sweep of the piece, after the step [t0, t_k]: K in t is taken at (t0, Y_0), as
+        # on the mesh; from t_k it varied as a kernel decaying over the step does)
+        first = [0] if k > 0 else []
+        mesh = np.array([t[j] for j in first] + [t[k], t[k] + ALIAS_SPAN * (t[k + 1] - t[k])])
+        rows = np.stack([Y[j] for j in first] +
+                        [Y[k], Y[k] + ALIAS_SPAN * (Y[k + 1] - Y[k])])     # (on the chord)
+        E = np.zeros_like(rows) + scale         # (the scale of the whole solution's)
+        r, c = data_roughness(g_vec, kernel, mesh, rows, E, p)
+        ratio[i], calls = r[-1], calls + c
+    return steps, ratio, scale, calls
+
+
+def _aliased_data(sol, probe):
+    """``sol`` (checked by :func:`_with_rough_data`) failed from the first mesh point where
+    the data taken between the mesh points (``probe``, :func:`_alias_probe`) say that they
+    oscillate at the mesh's period and that the estimates, as the checks left them, miss it.
+
+    Data whose period divides the step (or a power of 2 of its divisions) are sampled at one
+    phase by the mesh points, the stages, the nested meshes of the estimate, the check of the
+    first steps (16 times shorter steps) and the data check's points j h / (p + 1) alike:
+    every one sees smooth data, and the answer solves another equation (radau1 on
+    y = 1 + int cos(w s) y ds, w = 2 pi 1024, 64 steps: e^t, an error of 1.74 with an
+    estimate of 0.022).  A probed step whose differences on its points [t_n, t_n + ALIAS_SPAN
+    h] exceed ALIAS_FACTOR times those across the whole step (the data check's,
+    ``sol._data_ratio``: for smooth data they are ALIAS_SPAN^(p + 2) times smaller) shows
+    such data; their defects add up over the steps alike (the same phase each step), so each
+    probed step stands for its block of N / M steps, and the running sum of their ratios to
+    the estimates is their bound (a rough one: the differences of order p + 1 on a piece are
+    no quadrature defect).  Where it ends over ROUGH_FIXED, the solution fails from the first
+    point where it exceeds 1 (the estimates' scale) and the estimate there, and the values
+    before keep estimates raised to the bound; unless the checks
+    of :func:`_with_rough_data` raised the largest estimate over ROUGH_FIXED times what it
+    was, and to at least the bound at the end over ROUGH_FIXED^2: a divided solve whose
+    points the data do not alias saw them (radau2, the same K with w = 2 pi 320, 64 steps: an
+    error of 0.127 with an estimate raised from 1.4e-4 to 0.155; the running sum overstates
+    such errors 40 times).  Trapezoid on y = g - int y, y = sin(w t), w = 2 pi 192, 64 steps
+    (the data check's points j h / 3 and the division into 3 at sin's zeros too) was a
+    success with its dense output 1.7e-3 off and an estimate of 3.2e-14."""
+    steps, off, scale, calls = probe
+    sol.stats["nfev"] += calls
+    sol.stats["error_estimate_nfev"] = sol.stats.get("error_estimate_nfev", 0) + calls
+    on = getattr(sol, "_data_ratio", None)
+    if not sol.success or on is None or len(on) != len(sol.mesh) - 1:
+        return sol
+    seen = np.where(off > ALIAS_FACTOR * on[steps], off, 0.0)
+    n = len(sol.mesh) - 1
+    # (each probed step stands for its block of steps)
+    each = seen[np.arange(n) * len(steps) // n]
+    if not np.sum(each) > ROUGH_FIXED:
+        return sol
+    est = sol._est2
+    score = np.concatenate(([0.0], np.cumsum(each)))
+    bound = score[:, None] * scale
+    top = np.max(est, axis=0)
+    if np.any((top > ROUGH_FIXED * scale) & (ROUGH_FIXED ** 2 * top >= bound[-1])):
+        return sol      # (a divided solve saw the data oscillate, and raised the estimates)
+    # (from the first point where the bound exceeds the estimates' scale and the estimate:
+    # the defects so seen are in every step, and no value after that point is checked)
+    over = (score > 1.0) & np.any(bound > est, axis=1)
+    if not np.any(over):
+        return sol
+    j = max(1, int(np.argmax(over)))
+    np.maximum(est[:j], bound[:j], out=est[:j])      # (in place: also error_estimate_mesh)
+    i = int(np.argmax(seen))
+    k = int(steps[i])
+    return _unreliable_from(
+        sol, j, f"the data (g or K) oscillate at the scale of the steps: taken between the "
+        f"mesh points (on [t_n, t_n + {ALIAS_SPAN:.3g} h]), their differences across the step "
+        f"[{float(sol.mesh[k]):.6g}, {float(sol.mesh[k + 1]):.6g}] are {float(off[i]):.3g} "
+        f"times the error estimate, over {ALIAS_FACTOR:g} times those across the whole step, "
+        f"which the mesh points, "
+        f"the coarser meshes of the estimate and the steps divided sample alike at one phase "
+        f"of the oscillation; over the steps such differences add up to "
+        f"{float(score[-1]):.3g} times the estimate, over it from t = {float(sol.mesh[j]):.6g} "
+        f"on", False)
+
+
+def _with_rough_data(sol, g_vec, kernel, p, run=None, singular=False, quadratic=True,
+                     nodes=None, uniform_run=None, start=False):
     """``sol``, a solve on a given mesh with its error estimate (``p``: the method's order),
     with its estimates raised where the data are not smooth at the scale of its steps.
 
@@ -1787,7 +1913,9 @@ def with_rough_data(sol, g_vec, kernel, p, run=None, singular=False, quadratic=T
       order is that of a jump already: 39 times, unchanged);
     * else (larger meshes), or where that solve fails, the companion's
       estimates are made with the order 1 of a jump (multiplied by 2^q - 1, q the order they
-      assumed), as where the shifted companions disagree;
+      assumed), as where the shifted companions disagree; and with ``start`` (a mesh the
+      caller gave), the first steps of a larger uniform mesh are solved divided
+      (:func:`_divided_start`);
 
     and the message says so.  With ``nodes`` (the stage points c of a Runge-Kutta method, in
     [0, 1]), a jump or kink of the data within c_1 h / ROUGH_SPLIT after a mesh point of a
@@ -1882,6 +2010,7 @@ def with_rough_data(sol, g_vec, kernel, p, run=None, singular=False, quadratic=T
         return sol
     sol.stats["nfev"] += calls
     sol.stats["error_estimate_nfev"] = sol.stats.get("error_estimate_nfev", 0) + calls
+    sol._data_ratio = ratio       # (the steps' differences: see _aliased_data)
     top = max(ratio.tolist()) if len(ratio) <= 64 else float(ratio.max())
     if not singular and (top > ROUGH_FIXED or _may_grow_over(top, Y)):
         # (a step's defect weighed by the growth of the solution after it, against a bar
@@ -1968,15 +2097,62 @@ def with_rough_data(sol, g_vec, kernel, p, run=None, singular=False, quadratic=T
             sol.stats["max_error_estimate"] = largest_estimate(est)
             sol.message += _divided_message(where, "every step is", split)
             return sol
-    if not q > 1.0 or getattr(sol, "_companion_estimate", None) is None:
-        return sol
-    factor = 2.0 ** q - 1.0
-    np.maximum(est, sol._companion_estimate * factor, out=est)
-    sol.stats["estimate_order"] = 1.0
-    sol.stats["max_error_estimate"] = largest_estimate(est)
-    sol.message += (f"{where}: the estimates of the solve with every other point were made "
-                    f"with the order 1 of a jump, not {q:.3g} ({factor:.3g} times larger).")
+    if q > 1.0 and getattr(sol, "_companion_estimate", None) is not None:
+        factor = 2.0 ** q - 1.0
+        np.maximum(est, sol._companion_estimate * factor, out=est)
+        sol.stats["estimate_order"] = 1.0
+        sol.stats["max_error_estimate"] = largest_estimate(est)
+        sol.message += (f"{where}: the estimates of the solve with every other point were made "
+                        f"with the order 1 of a jump, not {q:.3g} ({factor:.3g} times larger).")
+    if uniform_run is not None and start:
+        return _divided_start(sol, uniform_run, p, int(np.argmax(rough)), where)
     return sol
+
+
+def _divided_start(sol, uniform_run, p, first, where):
+    """``sol``, a solve of a direct rule on a uniform mesh of more than ROUGH_UNIFORM_STEPS
+    steps whose data :func:`with_rough_data` saw not smooth from its step ``first`` on, with
+    its first M steps (M = N / :func:`uniform_split`, at most ROUGH_UNIFORM_STEPS: a solve
+    costing about the answer's) solved again with every step divided into
+    :func:`uniform_split` pieces, where step ``first`` is among them.
+
+    The estimates of those points are raised to the change of the answer (as for smaller
+    meshes), and the later ones to its largest (errors persist in a Volterra equation).  Where
+    the change exceeds ROUGH_FIXED times the estimates (the order 1 of a jump in the
+    companion's included), the nested meshes missed the data alike, and the later steps, not
+    so checked, are no success: gregory6 on y = 1 + int cos(w s) y ds, w = 2 pi 1024, 1024
+    steps (every mesh point at cos = 1: the answer e^t) was a success with an error of 1.72
+    and an estimate of 2.0e-3."""
+    t, Y, est = sol.mesh, sol._y2, sol._est2
+    split = uniform_split(p)
+    m = min(ROUGH_UNIFORM_STEPS, (len(t) - 1) // split)
+    if first >= m - 1:
+        return sol
+    divided = np.linspace(float(t[0]), float(t[m]), split * m + 1)
+    divided[::split] = t[:m + 1]
+    Yd, status, calls = _run_divided(uniform_run, divided)
+    sol.stats["nfev"] += calls
+    sol.stats["error_estimate_nfev"] += calls
+    if status != 0:
+        return sol
+    change = _divided_change(divided, Yd, t[:m + 1], Y[:m + 1], split)
+    worst = float(np.max(np.max(change, axis=1) / np.maximum(np.max(est[:m + 1], axis=1),
+                                                             ROUNDING * EPS)))
+    np.maximum(est[:m + 1], change, out=est[:m + 1])        # (in place)
+    np.maximum(est[m + 1:], np.max(change, axis=0), out=est[m + 1:])
+    sol._divided_from = 0
+    sol.stats["max_error_estimate"] = largest_estimate(est)
+    what = f"the first {m} steps are"
+    if not worst > ROUGH_FIXED:
+        sol.message += _divided_message(where, what, split)
+        return sol
+    said = where.strip()
+    return _unreliable_from(
+        sol, m + 1, f"{said[0].lower()}{said[1:]}: the solve of the first {m} steps with every "
+        f"step divided into {split} differs from the answer by {float(np.max(change)):.3g}, up to "
+        f"{worst:.3g} times the error estimate (the coarser meshes sample data that oscillate "
+        f"at the steps' period alike); the later steps are not so checked (more than "
+        f"{ROUGH_UNIFORM_STEPS} steps divided would cost too much)", False)
 
 
 def uniform_split(p):

@@ -109,3 +109,54 @@ def test_a_kernel_symmetric_in_each_step_is_no_fixed_mesh_success(method):
         err = float(np.max(np.abs(sol.y.ravel() - 1.0 - np.sin(w * sol.t) / w)))
         est = float(np.max(sol.error_estimate))
         assert err <= 20.0 * est, (sol.success, len(sol.t) - 1, err, est)
+
+
+@pytest.mark.parametrize("method, f, n, span", [("radau1", 1024, 64, (0.0, 1.0)),
+                                                ("trapezoid", 1024, 64, (0.0, 2.0)),
+                                                ("radau1", 1024, 64, (1.0, 3.0))])
+def test_a_kernel_aliased_on_every_check_is_no_fixed_mesh_success(method, f, n, span):
+    """y = 1 + int cos(w s) y ds with the mesh points, the stages, the nested meshes, the check
+    of the first steps (16 times shorter steps) and the data check's points all at cos = 1:
+    the answer e^(t - t0), and the first-steps check raising nothing, so the data check was
+    never taken off the grid.  Successes: radau1 on [0, 1], an error of 1.74 with an estimate
+    of 0.022; trapezoid on [0, 2], 6.39 with 1.2e-3; radau1 on [1, 3], 6.63 with 0.265."""
+    w = 2.0 * np.pi * f
+    sol = solve_volterra(_cos_kernel, lambda t: np.ones_like(t), span, n, method=method,
+                         args=(w,))
+    if len(sol.t):
+        exact = np.exp((np.sin(w * sol.t) - np.sin(w * span[0])) / w)
+        err = float(np.max(np.abs(sol.y.ravel() - exact)))
+        est = float(np.max(sol.error_estimate))
+        assert err <= 20.0 * est, (sol.success, len(sol.t) - 1, err, est)
+    if not sol.success:
+        assert "oscillate at the scale of the steps" in sol.message, sol.message
+
+
+def test_a_kernel_aliased_on_the_mesh_is_no_success_of_a_direct_rule_on_many_steps():
+    """gregory6 on 1024 steps (over ROUGH_UNIFORM_STEPS, no solve with every step divided),
+    y = 1 + int cos(w s) y ds, w = 2 pi 1024: a success with an error of 1.72 and an estimate
+    of 2.0e-3 (the order 1 of a jump in the companion's estimates)."""
+    w = 2.0 * np.pi * 1024
+    sol = solve_volterra(_cos_kernel, lambda t: np.ones_like(t), (0.0, 1.0), 1024,
+                         method="gregory6", args=(w,))
+    if len(sol.t):
+        err = float(np.max(np.abs(sol.y.ravel() - np.exp(np.sin(w * sol.t) / w))))
+        est = float(np.max(sol.error_estimate))
+        assert err <= 20.0 * est, (sol.success, len(sol.t) - 1, err, est)
+
+
+@pytest.mark.parametrize("method, f, span", [("trapezoid", 192, (0.0, 1.0)),
+                                             ("gregory4", 320, (1.0, 3.0))])
+def test_a_forcing_aliased_off_powers_of_two_is_no_fixed_mesh_success(method, f, span):
+    """y = g - int_t0^t y ds, y = sin(w t), on 64 steps with f h = 3 (trapezoid: the data
+    check's points j h / 3 at sin's zeros too) or 10 (gregory4 on [1, 3]): every mesh value
+    exact, the dense output 1.7e-3 and 9.9e-4 off, with estimates of 3.2e-14 and 1.8e-13."""
+    w = 2.0 * np.pi * f
+    a = span[0]
+    sol = solve_volterra(_minus_y, lambda t: np.sin(w * t) + (np.cos(w * a) - np.cos(w * t)) / w,
+                         span, 64, method=method)
+    if sol.success:
+        tt = np.linspace(span[0], span[1], 4001)
+        err = float(np.max(np.abs(np.asarray(sol(tt)).ravel() - np.sin(w * tt))))
+        assert err <= 20.0 * float(np.max(sol.error_estimate)), \
+            (err, float(np.max(sol.error_estimate)))
