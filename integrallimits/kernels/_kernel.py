@@ -917,21 +917,23 @@ def _user_kernel(K, y0, t0, jacobian, spec, theta, args, form="tsy", what="K(t, 
         kernel._shared["source"] = Source(
             key[4:], values_now,
             lambda theta, args: _user_kernel(K, y0, t0, jacobian, spec, theta, args, form, what))
-        _same_as_python(kernel.function, fj.py_func, form, what, t0, y0, spec, theta)
+        _same_as_python(kernel.function, fj.py_func, form, what, t0, y0, spec, args)
         per_func[key] = (kernel, jacobian)
         return kernel.with_params(theta, args)
 
 
-def _same_as_python(function, py, form, what, t0, y0, spec, theta):
+def _same_as_python(function, py, form, what, t0, y0, spec, args):
     """Refuse a compiled kernel ``function`` (KERNEL_SIGNATURE) whose values at (t0, t0, y0)
     and (t0 + 1, t0 + 0.5, 1 + |y0|) differ from those of ``py``, the Python function it was
-    compiled from (with the values compiled in), in ``form`` ("tsy" or "sy"): see
-    :func:`._user.refuse_if_compiled_differs`.  K = -y * (N * N % 7) with N = 2**40 (4 in
-    Python, 0 in 64-bit integers) was a success with y(1) = 1.0 for e^-4."""
+    compiled from (with the values compiled in), in ``form`` ("tsy" or "sy"), with the extra
+    arguments ``args`` (packed here: a convolution kernel's phi is built before its own
+    parameters are): see :func:`._user.refuse_if_compiled_differs`.  K = -y * (N * N % 7)
+    with N = 2**40 (4 in Python, 0 in 64-bit integers) was a success with y(1) = 1.0 for
+    e^-4."""
     scalar = y0.ndim == 0
     dim = 1 if scalar else y0.shape[0]
+    theta = np.ascontiguousarray(_user.pack_args(args or None)[1], dtype=float)
     args = _user.compiled_args(spec, theta)
-    theta = np.ascontiguousarray(theta, dtype=float)
 
     def python(t, s, y):
         y = float(y) if scalar else np.array(y, dtype=float)

@@ -3124,7 +3124,8 @@ def _wraps_around_arg(t, s, y, n):
 
 
 @pytest.mark.parametrize("case", ["global", "args", "vector", "y0 = 0", "float to int",
-                                  "tolerance", "vide f", "vide f args", "vide K", "fredholm"])
+                                  "tolerance", "vide f", "vide f args", "vide K", "fredholm",
+                                  "convolution phi args"])
 def test_a_kernel_whose_compiled_value_differs_from_python_is_refused(case):
     """Numba's integers are 64-bit: the base solved y = 1 + int 0 ds, a success with y(1) = 1.0,
     where Python's K gives -4 y (y(1) = e^-4 = 0.018); int(1e20) is 2 mod 7 in Python, 6
@@ -3149,9 +3150,23 @@ def test_a_kernel_whose_compiled_value_differs_from_python_is_refused(case):
         "vide K": lambda: solve_vide(lambda t, y, z: z, _wraps_around, 1.0, (0.0, 1.0), 16),
         "fredholm": lambda: solve_fredholm(lambda x, s, y: 0.1 * y * ((BIG_INT * BIG_INT) % 7),
                                            one, (0.0, 1.0), 8),
+        "convolution phi args": lambda: solve_volterra(
+            convolution(lambda u, n: np.exp(-u), lambda s, y, n: -y * ((n * n) % 7)), one,
+            (0.0, 1.0), 16, args=(2 ** 40,)),
     }
     with pytest.raises(UserCodeError, match=r"compiled by Numba but .* in Python at .*64-bit"):
         calls[case]()
+
+
+def test_a_convolution_kernel_with_args_is_compared_with_its_args():
+    """phi of a convolution kernel is compiled before the kernel's parameters are packed (with
+    no parameters of its own): the comparison with Python took its arguments from those and
+    raised IndexError for every convolution kernel with args= (the fast-history tests).  Its
+    arguments are the args given: n = 3 is solved (y = 1 - 2 int e^(s - t) y ds: y' = 1 - 3 y,
+    y = (1 + 2 e^(-3 t)) / 3), n = 2**40 refused above."""
+    K = convolution(lambda u, n: np.exp(-u), lambda s, y, n: -y * ((n * n) % 7))
+    sol = solve_volterra(K, ONE, (0.0, 1.0), 64, method="gregory6", args=(3,))
+    assert sol.success and abs(sol.y[-1] - (1.0 + 2.0 * np.exp(-3.0)) / 3.0) < 1e-8
 
 
 def test_a_kernel_that_cancels_to_rounding_is_not_refused_as_different():
