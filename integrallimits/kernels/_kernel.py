@@ -917,12 +917,12 @@ def _user_kernel(K, y0, t0, jacobian, spec, theta, args, form="tsy", what="K(t, 
         kernel._shared["source"] = Source(
             key[4:], values_now,
             lambda theta, args: _user_kernel(K, y0, t0, jacobian, spec, theta, args, form, what))
-        _same_as_python(kernel.function, fj.py_func, form, what, t0, y0, spec, args)
+        _same_as_python(kernel.function, fj.py_func, form, what, t0, y0, args)
         per_func[key] = (kernel, jacobian)
         return kernel.with_params(theta, args)
 
 
-def _same_as_python(function, py, form, what, t0, y0, spec, args):
+def _same_as_python(function, py, form, what, t0, y0, args):
     """Refuse a compiled kernel ``function`` (KERNEL_SIGNATURE) whose values at (t0, t0, y0)
     and (t0 + 1, t0 + 0.5, 1 + |y0|) differ from those of ``py``, the Python function it was
     compiled from (with the values compiled in), in ``form`` ("tsy" or "sy"), with the extra
@@ -932,8 +932,7 @@ def _same_as_python(function, py, form, what, t0, y0, spec, args):
     e^-4."""
     scalar = y0.ndim == 0
     dim = 1 if scalar else y0.shape[0]
-    theta = np.ascontiguousarray(_user.pack_args(args or None)[1], dtype=float)
-    args = _user.compiled_args(spec, theta)
+    theta, args = _user.compiled_args(args)
 
     def python(t, s, y):
         y = float(y) if scalar else np.array(y, dtype=float)

@@ -1470,10 +1470,13 @@ def raised_by_user(exc):
 
 # -- compiled arithmetic against Python's ---------------------------------------------------------
 
-def compiled_args(spec, theta):
-    """The extra arguments as compiled code receives them from ``theta`` (:func:`unpacker` in
-    Python): floats, Python ints, bools and float64 arrays (an integer array or a list given in
-    ``args=`` arrives as a float64 array)."""
+def compiled_args(args):
+    """(theta, values): ``args`` packed (:func:`pack_args`) and the extra arguments as compiled
+    code receives them from theta (:func:`unpacker` in Python): floats, Python ints, bools and
+    float64 arrays (an integer array or a list given in ``args=`` arrives as a float64
+    array)."""
+    spec, theta = pack_args(args or None)
+    theta = np.ascontiguousarray(theta, dtype=float)
     out, o = [], 0
     for kind in spec.kinds:
         if kind in ("f", "i", "b"):
@@ -1486,7 +1489,7 @@ def compiled_args(spec, theta):
         size = int(np.prod(shape))
         out.append(np.array(theta[o + nd:o + nd + size]).reshape(shape))
         o += nd + size
-    return tuple(out)
+    return theta, tuple(out)
 
 
 def _perturbed(point, factor):

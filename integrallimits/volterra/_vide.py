@@ -269,8 +269,7 @@ def _same_as_python(function, py, scalar, d, t0, y0, args):
     (t0 + 1, 1 + |y0|, 1 + |y0|) differ from those of ``py``, the Python function it was
     compiled from with the values compiled in (:func:`.._user.refuse_if_compiled_differs`:
     Numba's 64-bit integers wrap around where Python's grow)."""
-    spec, theta = _user.pack_args(args or None)
-    values = _user.compiled_args(spec, theta)
+    theta, values = _user.compiled_args(args)
 
     def python(t, y, z):
         if scalar:
