@@ -20,7 +20,7 @@ from . import _loops
 from ._estimate import FEW as _FEW
 from ._estimate import _EPS, _maximum
 from ._estimate import (LEAD_IN, PAIR_FACTOR_MIN, RATE_FACTOR, UNRESOLVED, WORST_PAIR_MAX,
-                        estimate_error, running_size,
+                        estimate_error, running_size, running_size_few,
                         hiding_pair_steps, hiding_steps, local_refined_check, pair_factor,
                         pair_hides_error, refined_mesh, rounding_floor, trim_lead_in,
                         with_pair_factor, worst_pair_factor)
@@ -512,10 +512,8 @@ def with_measured_between(sol, run, order, min_steps=1):
         values = est[:, 0].tolist()
         if not all(map(math.isfinite, values)):
             return sol
-        sizes = list(map(abs, Y[:, 0].tolist()))
-        sizes[0] = _maximum(sizes[0], sizes[1])
-        if not any(w > UNRESOLVED * r for w, r in zip(values, itertools.accumulate(sizes,
-                                                                                   _maximum))):
+        if not any(w > UNRESOLVED * r for w, r in zip(values,
+                                                       running_size_few(Y[:, 0].tolist()))):
             return sol
     elif not np.all(np.isfinite(est)):
         return sol
