@@ -1767,48 +1767,65 @@ def with_rough_data(sol, g_vec, kernel, p, run=None, singular=False, quadratic=T
             except Exception as exc:   # noqa: BLE001 (g or K raised at a point the solve never
                 if not _user.raised_by_user(exc):       # took: left unchecked, as below)
                     raise
+    before = np.max(sol._est2, axis=0) if probe is not None else None
     sol = _with_rough_data(sol, g_vec, kernel, p, run, singular, quadratic, nodes, uniform_run,
                            start=aliasing)
-    return sol if probe is None else _aliased_data(sol, probe)
+    return sol if probe is None else _aliased_data(sol, probe, before)
 
 
 #: :func:`_alias_probe`: the share of each step its points span (sqrt 2 - 1; not the golden
 #: share of :func:`_off_grid_roughness`, whose multiples by 16 or 21 cycles a step fall near
-#: whole cycles), and the most steps it takes (spread over the mesh).
-ALIAS_SPAN, ALIAS_STEPS = math.sqrt(2.0) - 1.0, 4
+#: whole cycles) at its first step, up to 1.5 times that at the others (ALIAS_SPAN (1 + frac(i
+#: phi) / 2) at the i-th: no frequency vanishes at the points of every one), and the fewest
+#: steps it takes, spread over the mesh (of N steps: ALIAS_DENSITY sqrt(N) if more).
+ALIAS_SPAN, ALIAS_STEPS, ALIAS_DENSITY = math.sqrt(2.0) - 1.0, 4, 2.0
 #: :func:`_aliased_data`: a probed step's differences over ALIAS_FACTOR times the whole step's
 #: show data that the mesh samples at one phase of an oscillation.
 ALIAS_FACTOR = 10.0
 
 
+def _alias_spans(m):
+    """The shares of their steps that the ``m`` probed steps of :func:`_alias_probe` span."""
+    phi = (math.sqrt(5.0) - 1.0) / 2.0
+    return ALIAS_SPAN * (1.0 + 0.5 * ((np.arange(m) * phi) % 1.0))
+
+
 def _alias_probe(g_vec, kernel, t, Y, estimate, p):
-    """(steps, ratio, scale, evaluations): :func:`data_roughness` of at most ALIAS_STEPS
-    steps of the mesh ``t`` (the middles of as many blocks of steps), each taken on p + 2
-    equally spaced points of [t_n, t_n + ALIAS_SPAN h] (y on the chord), against the
+    """(steps, ratio, scale, evaluations): :func:`data_roughness` of M steps of the mesh ``t``
+    (the middles of as many blocks of steps; M = N up to ALIAS_STEPS steps, else the larger of
+    ALIAS_STEPS and ALIAS_DENSITY sqrt(N), at most N), the i-th taken on p + 2 equally spaced
+    points of [t_n, t_n + s_i h] (s_i of :func:`_alias_spans`; y on the chord), against the
     ``estimate`` (before any check raised it for the data), and that estimate's scale
     (:func:`_estimates_scale`).
-    About 2 (p + 2) M values of g and kernel evaluations for M steps (twice where K names
-    t)."""
+
+    Four steps alone missed an oscillation confined to a part of the interval (y = g - int y,
+    y = 1 + (sin(w t) b(t) / w)', b a bump on [0.9, 0.92], w = 2 pi 1024, trapezoid on 1024
+    steps: an error of 7.6e-3 with an estimate of 5.1e-5); one span alone is blind to the
+    frequencies whose cycles between its points are whole (radau1 on y = 1 + int cos(w s) y
+    ds, w = 2 pi 3072, 64 steps, 48 cycles a step, 9.94 between its points: an error of 1.74
+    with an estimate of 0.022).  The steps are swept in one call, after the piece [t0, t_k] of
+    the first (K in t is taken at (t0, Y_0), as on the mesh), the pieces between them too:
+    about 2 (p + 1) M values of g and kernel evaluations (twice where K names t), at N = 16,
+    64, 1024 8, 16, 64 steps."""
     n = len(t) - 1
-    m = min(n, ALIAS_STEPS)
+    m = min(n, max(ALIAS_STEPS, int(math.ceil(ALIAS_DENSITY * math.sqrt(n)))))
     steps = (2 * np.arange(m) + 1) * n // (2 * m)      # (the middles of m blocks of steps)
+    spans = _alias_spans(m)
     scale = _estimates_scale(estimate, Y)
-    ratio, calls = np.empty(len(steps)), 0
-    for i, k in enumerate(steps.tolist()):
-        # (a sweep of the piece, after the step [t0, t_k]: K in t is taken at (t0, Y_0), as
-        # on the mesh; from t_k it varied as a kernel decaying over the step does)
-        first = [0] if k > 0 else []
-        mesh = np.array([t[j] for j in first] + [t[k], t[k] + ALIAS_SPAN * (t[k + 1] - t[k])])
-        rows = np.stack([Y[j] for j in first] +
-                        [Y[k], Y[k] + ALIAS_SPAN * (Y[k + 1] - Y[k])])     # (on the chord)
-        E = np.zeros_like(rows) + scale         # (the scale of the whole solution's)
-        r, c = data_roughness(g_vec, kernel, mesh, rows, E, p)
-        ratio[i], calls = r[-1], calls + c
-    return steps, ratio, scale, calls
+    points, rows, pieces = ([t[0]], [Y[0]], []) if steps[0] > 0 else ([], [], [])
+    for k, share in zip(steps.tolist(), spans.tolist()):
+        pieces.append(len(points))          # (the piece [t_k, t_k + share h])
+        points += [t[k], t[k] + share * (t[k + 1] - t[k])]
+        rows += [Y[k], Y[k] + share * (Y[k + 1] - Y[k])]            # (on the chord)
+    rows = np.stack(rows)
+    E = np.zeros_like(rows) + scale         # (the scale of the whole solution's)
+    r, calls = data_roughness(g_vec, kernel, np.array(points), rows, E, p)
+    return steps, r[pieces], scale, calls
 
 
-def _aliased_data(sol, probe):
-    """``sol`` (checked by :func:`_with_rough_data`) failed from the first mesh point where
+def _aliased_data(sol, probe, before=None):
+    """``sol`` (checked by :func:`_with_rough_data`; ``before`` (d,), its largest estimates
+    before that check) failed from the first mesh point where
     the data taken between the mesh points (``probe``, :func:`_alias_probe`) say that they
     oscillate at the mesh's period and that the estimates, as the checks left them, miss it.
 
@@ -1830,7 +1847,11 @@ def _aliased_data(sol, probe):
     was, and to at least the bound at the end over ROUGH_FIXED^2: a divided solve whose
     points the data do not alias saw them (radau2, the same K with w = 2 pi 320, 64 steps: an
     error of 0.127 with an estimate raised from 1.4e-4 to 0.155; the running sum overstates
-    such errors 40 times).  Trapezoid on y = g - int y, y = sin(w t), w = 2 pi 192, 64 steps
+    such errors 40 times).  What it was is ``before`` (where given), after the check of the
+    first steps: that check multiplies every estimate by one factor, the defect of its few
+    steps, while the defects of data aliased on the whole mesh add up over it (gregory6 on
+    the same K with w = 2 pi 448, 7 cycles a step, 64 steps, its division into 7 at one
+    phase too: an error of 1.72 with the estimates multiplied by 1.4e11 to 0.068).  Trapezoid on y = g - int y, y = sin(w t), w = 2 pi 192, 64 steps
     (the data check's points j h / 3 and the division into 3 at sin's zeros too) was a
     success with its dense output 1.7e-3 off and an estimate of 3.2e-14."""
     steps, off, scale, calls = probe
@@ -1849,7 +1870,8 @@ def _aliased_data(sol, probe):
     score = np.concatenate(([0.0], np.cumsum(each)))
     bound = score[:, None] * scale
     top = np.max(est, axis=0)
-    if np.any((top > ROUGH_FIXED * scale) & (ROUGH_FIXED ** 2 * top >= bound[-1])):
+    was = scale if before is None else np.maximum(scale, before)
+    if np.any((top > ROUGH_FIXED * was) & (ROUGH_FIXED ** 2 * top >= bound[-1])):
         return sol      # (a divided solve saw the data oscillate, and raised the estimates)
     # (from the first point where the bound exceeds the estimates' scale and the estimate:
     # the defects so seen are in every step, and no value after that point is checked)
@@ -1989,6 +2011,9 @@ def _with_rough_data(sol, g_vec, kernel, p, run=None, singular=False, quadratic=
     try:
         if step is None:
             ratio, calls = data_roughness(g_vec, kernel, t, Y, against, p, alpha)
+            # (the steps' differences on the points j h / (p + 1) alone: the divided solves
+            # take the data there, and what they miss alike is what _aliased_data looks for)
+            sol._data_ratio = ratio.copy()
             if against is not est:
                 more, extra = _off_grid_roughness(g_vec, kernel, t, Y, against, p)
                 np.maximum(ratio, more, out=ratio)
@@ -2010,7 +2035,8 @@ def _with_rough_data(sol, g_vec, kernel, p, run=None, singular=False, quadratic=
         return sol
     sol.stats["nfev"] += calls
     sol.stats["error_estimate_nfev"] = sol.stats.get("error_estimate_nfev", 0) + calls
-    sol._data_ratio = ratio       # (the steps' differences: see _aliased_data)
+    if step is not None:
+        sol._data_ratio = ratio       # (the steps' differences: see _aliased_data)
     top = max(ratio.tolist()) if len(ratio) <= 64 else float(ratio.max())
     if not singular and (top > ROUGH_FIXED or _may_grow_over(top, Y)):
         # (a step's defect weighed by the growth of the solution after it, against a bar
