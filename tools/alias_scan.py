@@ -25,9 +25,11 @@ solutions known:
 for f = 256, 1024, 3072 (1024 * 3: the divisions into 3 at one phase too), the places
 LOCAL_PLACES, methods LOCAL_METHODS, N = 8 ... 1024 (``--ns``).  ``--offsets``: the global
 problems with f = m N for m = 1 ... 48, N = 16 and 64 (cycles a step that may vanish at the
-probe's points: m span / (p + 1) an integer).  Usage, from the worktree root: ``python tools/alias_scan.py [--methods
-a,b] [--json OUT]`` (prints each solve and the count of misses); ``--compare A.json B.json``
-compares two runs row by row.
+probe's points: m span / (p + 1) an integer).
+
+Usage, from the worktree root: ``python tools/alias_scan.py [--local | --offsets] [--methods
+a,b] [--ns 8,16] [--quiet] [--json OUT]`` (prints each solve, or with ``--quiet`` the misses,
+and the count of misses); ``--compare A.json B.json`` compares two runs row by row.
 """
 from __future__ import annotations
 

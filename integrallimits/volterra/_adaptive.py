@@ -1784,6 +1784,16 @@ ALIAS_SPAN, ALIAS_STEPS, ALIAS_DENSITY = math.sqrt(2.0) - 1.0, 4, 2.0
 ALIAS_FACTOR = 10.0
 
 
+def alias_bar(p):
+    """The running sum (in estimates) of :func:`_aliased_data` over which a solve of order
+    ``p`` fails: ROUGH_FIXED, times 2^(p + 1) / 16 below p = 3.  The differences of order
+    p + 1 of an oscillation of amplitude A reach 2^(p + 1) A (for p = 3, 16 A), while its
+    defect in a step sampled at one phase is about h A: for low orders their sum is about the
+    error, no bound (radau1 on y = 1 + int cos(w s) y ds, w = 2 pi 1024, 64 steps on [1, 3]:
+    a sum of 15.3 for an error 25 times the estimate, a success)."""
+    return ROUGH_FIXED * min(1.0, 2.0 ** (p + 1) / 16.0)
+
+
 def _alias_spans(m):
     """The shares of their steps that the ``m`` probed steps of :func:`_alias_probe` span."""
     phi = (math.sqrt(5.0) - 1.0) / 2.0
@@ -1791,7 +1801,7 @@ def _alias_spans(m):
 
 
 def _alias_probe(g_vec, kernel, t, Y, estimate, p):
-    """(steps, ratio, scale, evaluations): :func:`data_roughness` of M steps of the mesh ``t``
+    """(steps, ratio, scale, evaluations, p): :func:`data_roughness` of M steps of the mesh ``t``
     (the middles of as many blocks of steps; M = N up to ALIAS_STEPS steps, else the larger of
     ALIAS_STEPS and ALIAS_DENSITY sqrt(N), at most N), the i-th taken on p + 2 equally spaced
     points of [t_n, t_n + s_i h] (s_i of :func:`_alias_spans`; y on the chord), against the
@@ -1820,7 +1830,7 @@ def _alias_probe(g_vec, kernel, t, Y, estimate, p):
     rows = np.stack(rows)
     E = np.zeros_like(rows) + scale         # (the scale of the whole solution's)
     r, calls = data_roughness(g_vec, kernel, np.array(points), rows, E, p)
-    return steps, r[pieces], scale, calls
+    return steps, r[pieces], scale, calls, p
 
 
 def _aliased_data(sol, probe, before=None):
@@ -1840,7 +1850,7 @@ def _aliased_data(sol, probe, before=None):
     such data; their defects add up over the steps alike (the same phase each step), so each
     probed step stands for its block of N / M steps, and the running sum of their ratios to
     the estimates is their bound (a rough one: the differences of order p + 1 on a piece are
-    no quadrature defect).  Where it ends over ROUGH_FIXED, the solution fails from the first
+    no quadrature defect).  Where it ends over :func:`alias_bar`, the solution fails from the first
     point where it exceeds 1 (the estimates' scale) and the estimate there, and the values
     before keep estimates raised to the bound; unless the checks
     of :func:`_with_rough_data` raised the largest estimate over ROUGH_FIXED times what it
@@ -1851,10 +1861,11 @@ def _aliased_data(sol, probe, before=None):
     first steps: that check multiplies every estimate by one factor, the defect of its few
     steps, while the defects of data aliased on the whole mesh add up over it (gregory6 on
     the same K with w = 2 pi 448, 7 cycles a step, 64 steps, its division into 7 at one
-    phase too: an error of 1.72 with the estimates multiplied by 1.4e11 to 0.068).  Trapezoid on y = g - int y, y = sin(w t), w = 2 pi 192, 64 steps
-    (the data check's points j h / 3 and the division into 3 at sin's zeros too) was a
-    success with its dense output 1.7e-3 off and an estimate of 3.2e-14."""
-    steps, off, scale, calls = probe
+    phase too: an error of 1.72 with the estimates multiplied by 1.4e11 to 0.068).
+    Trapezoid on y = g - int y, y = sin(w t), w = 2 pi 192, 64 steps (the data check's points
+    j h / 3 and the division into 3 at sin's zeros too) was a success with its dense output
+    1.7e-3 off and an estimate of 3.2e-14."""
+    steps, off, scale, calls, p = probe
     sol.stats["nfev"] += calls
     sol.stats["error_estimate_nfev"] = sol.stats.get("error_estimate_nfev", 0) + calls
     on = getattr(sol, "_data_ratio", None)
@@ -1864,7 +1875,7 @@ def _aliased_data(sol, probe, before=None):
     n = len(sol.mesh) - 1
     # (each probed step stands for its block of steps)
     each = seen[np.arange(n) * len(steps) // n]
-    if not np.sum(each) > ROUGH_FIXED:
+    if not np.sum(each) > alias_bar(p):
         return sol
     est = sol._est2
     score = np.concatenate(([0.0], np.cumsum(each)))
