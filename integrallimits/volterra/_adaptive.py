@@ -1773,11 +1773,11 @@ def with_rough_data(sol, g_vec, kernel, p, run=None, singular=False, quadratic=T
     return sol if probe is None else _aliased_data(sol, probe, before)
 
 
-#: :func:`_alias_probe`: the share of each step its points span (sqrt 2 - 1; not the golden
-#: share of :func:`_off_grid_roughness`, whose multiples by 16 or 21 cycles a step fall near
-#: whole cycles) at its first step, up to 1.5 times that at the others (ALIAS_SPAN (1 + frac(i
-#: phi) / 2) at the i-th: no frequency vanishes at the points of every one), and the fewest
-#: steps it takes, spread over the mesh (of N steps: ALIAS_DENSITY sqrt(N) if more).
+#: :func:`_alias_probe`: the share of each step its points span, 1/4 + frac(ALIAS_SPAN + i phi)
+#: / 2 at its i-th step (ALIAS_SPAN = sqrt 2 - 1, phi the golden share; spread over [1/4, 3/4]:
+#: no frequency vanishes at the points of every one, and the spans of a few steps in a row
+#: differ by more than a few cycles of 4 a step), and the fewest steps it takes, spread over
+#: the mesh (of N steps: ALIAS_DENSITY sqrt(N) if more).
 ALIAS_SPAN, ALIAS_STEPS, ALIAS_DENSITY = math.sqrt(2.0) - 1.0, 4, 2.0
 #: :func:`_aliased_data`: a probed step's differences over ALIAS_FACTOR times the whole step's
 #: show data that the mesh samples at one phase of an oscillation.
@@ -1797,7 +1797,7 @@ def alias_bar(p):
 def _alias_spans(m):
     """The shares of their steps that the ``m`` probed steps of :func:`_alias_probe` span."""
     phi = (math.sqrt(5.0) - 1.0) / 2.0
-    return ALIAS_SPAN * (1.0 + 0.5 * ((np.arange(m) * phi) % 1.0))
+    return 0.25 + 0.5 * ((ALIAS_SPAN + np.arange(m) * phi) % 1.0)
 
 
 def _alias_probe(g_vec, kernel, t, Y, estimate, p):
@@ -1844,9 +1844,9 @@ def _aliased_data(sol, probe, before=None):
     first steps (16 times shorter steps) and the data check's points j h / (p + 1) alike:
     every one sees smooth data, and the answer solves another equation (radau1 on
     y = 1 + int cos(w s) y ds, w = 2 pi 1024, 64 steps: e^t, an error of 1.74 with an
-    estimate of 0.022).  A probed step whose differences on its points [t_n, t_n + ALIAS_SPAN
-    h] exceed ALIAS_FACTOR times those across the whole step (the data check's,
-    ``sol._data_ratio``: for smooth data they are ALIAS_SPAN^(p + 2) times smaller) shows
+    estimate of 0.022).  A probed step whose differences on its points [t_n, t_n + s h]
+    exceed ALIAS_FACTOR times those across the whole step (the data check's on its points
+    j h / (p + 1), ``sol._data_ratio``: for smooth data they are s^(p + 1) times smaller) shows
     such data; their defects add up over the steps alike (the same phase each step), so each
     probed step stands for its block of N / M steps, and the running sum of their ratios to
     the estimates is their bound (a rough one: the differences of order p + 1 on a piece are
@@ -1895,7 +1895,8 @@ def _aliased_data(sol, probe, before=None):
     k = int(steps[i])
     return _unreliable_from(
         sol, j, f"the data (g or K) oscillate at the scale of the steps: taken between the "
-        f"mesh points (on [t_n, t_n + {ALIAS_SPAN:.3g} h]), their differences across the step "
+        f"mesh points (on [t_n, t_n + {float(_alias_spans(len(steps))[i]):.3g} h]), their "
+        f"differences across the step "
         f"[{float(sol.mesh[k]):.6g}, {float(sol.mesh[k + 1]):.6g}] are {float(off[i]):.3g} "
         f"times the error estimate, over {ALIAS_FACTOR:g} times those across the whole step, "
         f"which the mesh points, "
