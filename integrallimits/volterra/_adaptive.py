@@ -1773,11 +1773,12 @@ def with_rough_data(sol, g_vec, kernel, p, run=None, singular=False, quadratic=T
     return sol if probe is None else _aliased_data(sol, probe, before)
 
 
-#: :func:`_alias_probe`: the share of each step its points span, 1/4 + frac(ALIAS_SPAN + i phi)
-#: / 2 at its i-th step (ALIAS_SPAN = sqrt 2 - 1, phi the golden share; spread over [1/4, 3/4]:
-#: no frequency vanishes at the points of every one, and the spans of a few steps in a row
-#: differ by more than a few cycles of 4 a step), and the fewest steps it takes, spread over
-#: the mesh (of N steps: ALIAS_DENSITY sqrt(N) if more).
+#: :func:`_alias_probe`: the share of each step its first piece spans (sqrt 2 - 1; not the
+#: golden share of :func:`_off_grid_roughness`, whose multiples by 16 or 21 cycles a step fall
+#: near whole cycles), that of its second piece after it at the i-th step, 1/4 + 0.3 frac(
+#: ALIAS_SPAN + i phi) (phi the golden share: no frequency vanishes at the points of every
+#: one), and the fewest steps it takes, spread over the mesh (of N steps: ALIAS_DENSITY
+#: sqrt(N) if more).
 ALIAS_SPAN, ALIAS_STEPS, ALIAS_DENSITY = math.sqrt(2.0) - 1.0, 4, 2.0
 #: :func:`_aliased_data`: a probed step's differences over ALIAS_FACTOR times the whole step's
 #: show data that the mesh samples at one phase of an oscillation.
@@ -1797,26 +1798,27 @@ def alias_bar(p):
 def _alias_spans(m):
     """The shares of their steps that the ``m`` probed steps of :func:`_alias_probe` span."""
     phi = (math.sqrt(5.0) - 1.0) / 2.0
-    return 0.25 + 0.5 * ((ALIAS_SPAN + np.arange(m) * phi) % 1.0)
+    return 0.25 + 0.3 * ((ALIAS_SPAN + np.arange(m) * phi) % 1.0)
 
 
 def _alias_probe(g_vec, kernel, t, Y, estimate, p):
     """(steps, ratio, scale, evaluations, p): :func:`data_roughness` of M steps of the mesh ``t``
     (the middles of as many blocks of steps; M = N up to ALIAS_STEPS steps, else the larger of
     ALIAS_STEPS and ALIAS_DENSITY sqrt(N), at most N), the i-th taken on p + 2 equally spaced
-    points of [t_n, t_n + s_i h] (s_i of :func:`_alias_spans`; y on the chord), against the
-    ``estimate`` (before any check raised it for the data), and that estimate's scale
+    points of [t_n, t_n + A h] and of [t_n + A h, t_n + (A + s_i) h] (A = ALIAS_SPAN, s_i of
+    :func:`_alias_spans`; y on the chord), the larger of the two, against the ``estimate``
+    (before any check raised it for the data), and that estimate's scale
     (:func:`_estimates_scale`).
 
     Four steps alone missed an oscillation confined to a part of the interval (y = g - int y,
-    y = 1 + (sin(w t) b(t) / w)', b a bump on [0.9, 0.92], w = 2 pi 1024, trapezoid on 1024
-    steps: an error of 7.6e-3 with an estimate of 5.1e-5); one span alone is blind to the
-    frequencies whose cycles between its points are whole (radau1 on y = 1 + int cos(w s) y
-    ds, w = 2 pi 3072, 64 steps, 48 cycles a step, 9.94 between its points: an error of 1.74
-    with an estimate of 0.022).  The steps are swept in one call, after the piece [t0, t_k] of
-    the first (K in t is taken at (t0, Y_0), as on the mesh), the pieces between them too:
-    about 2 (p + 1) M values of g and kernel evaluations (twice where K names t), at N = 16,
-    64, 1024 8, 16, 64 steps."""
+    y = 1 + (sin(w t) b(t) / w)', b a bump on [0.3, 0.45], w = 2 pi 3072, radau2 on 64 steps:
+    an error of 0.055 with an estimate of 6.4e-5); one span alone is blind to the frequencies
+    whose cycles between its points are whole (radau1 on y = 1 + int cos(w s) y ds,
+    w = 2 pi 3072, 64 steps, 48 cycles a step, 9.94 between its points: an error of 1.74 with
+    an estimate of 0.022).  The steps are swept in one call, after the piece [t0, t_k] of the
+    first (K in t is taken at (t0, Y_0), as on the mesh), the pieces between them too: about
+    3 (p + 1) M values of g and kernel evaluations (twice where K names t); M = 8, 16, 64 at
+    N = 16, 64, 1024."""
     n = len(t) - 1
     m = min(n, max(ALIAS_STEPS, int(math.ceil(ALIAS_DENSITY * math.sqrt(n)))))
     steps = (2 * np.arange(m) + 1) * n // (2 * m)      # (the middles of m blocks of steps)
@@ -1824,13 +1826,15 @@ def _alias_probe(g_vec, kernel, t, Y, estimate, p):
     scale = _estimates_scale(estimate, Y)
     points, rows, pieces = ([t[0]], [Y[0]], []) if steps[0] > 0 else ([], [], [])
     for k, share in zip(steps.tolist(), spans.tolist()):
-        pieces.append(len(points))          # (the piece [t_k, t_k + share h])
-        points += [t[k], t[k] + share * (t[k + 1] - t[k])]
-        rows += [Y[k], Y[k] + share * (Y[k + 1] - Y[k])]            # (on the chord)
+        pieces.append(len(points))  # (the pieces [t_k, t_k + A h], [t_k + A h, t_k + (A + s) h])
+        for u in (0.0, ALIAS_SPAN, ALIAS_SPAN + share):
+            points.append(t[k] + u * (t[k + 1] - t[k]))
+            rows.append(Y[k] + u * (Y[k + 1] - Y[k]))               # (on the chord)
     rows = np.stack(rows)
     E = np.zeros_like(rows) + scale         # (the scale of the whole solution's)
     r, calls = data_roughness(g_vec, kernel, np.array(points), rows, E, p)
-    return steps, r[pieces], scale, calls, p
+    pieces = np.array(pieces, dtype=int)
+    return steps, np.maximum(r[pieces], r[pieces + 1]), scale, calls, p
 
 
 def _aliased_data(sol, probe, before=None):
@@ -1905,7 +1909,8 @@ def _aliased_data(sol, probe, before=None):
     k = int(steps[i])
     return _unreliable_from(
         sol, j, f"the data (g or K) oscillate at the scale of the steps: taken between the "
-        f"mesh points (on [t_n, t_n + {float(_alias_spans(len(steps))[i]):.3g} h]), their "
+        f"mesh points (on [t_n, t_n + {ALIAS_SPAN:.3g} h] and [t_n + {ALIAS_SPAN:.3g} h, t_n "
+        f"+ {ALIAS_SPAN + float(_alias_spans(len(steps))[i]):.3g} h]), their "
         f"differences across the step "
         f"[{float(sol.mesh[k]):.6g}, {float(sol.mesh[k + 1]):.6g}] are {float(off[i]):.3g} "
         f"times the error estimate, over {ALIAS_FACTOR:g} times those across the whole step, "
