@@ -1790,8 +1790,9 @@ def alias_bar(p):
     ``p`` fails: ROUGH_FIXED, times 2^(p + 1) / 16 below p = 3.  The differences of order
     p + 1 of an oscillation of amplitude A reach 2^(p + 1) A (for p = 3, 16 A), while its
     defect in a step sampled at one phase is about h A: for low orders their sum is about the
-    error, no bound (radau1 on y = 1 + int cos(w s) y ds, w = 2 pi 1024, 64 steps on [1, 3]:
-    a sum of 15.3 for an error 25 times the estimate, a success)."""
+    error, no bound (radau1 on y = 1 + int cos(w s) y ds on [1, 3], 64 steps, w = 2 pi 1024:
+    a sum of 24 against 20 with one span, 15.3 with a span varying, for an error 25 times the
+    estimate)."""
     return ROUGH_FIXED * min(1.0, 2.0 ** (p + 1) / 16.0)
 
 
