@@ -1767,48 +1767,80 @@ def with_rough_data(sol, g_vec, kernel, p, run=None, singular=False, quadratic=T
             except Exception as exc:   # noqa: BLE001 (g or K raised at a point the solve never
                 if not _user.raised_by_user(exc):       # took: left unchecked, as below)
                     raise
+    before = np.max(sol._est2, axis=0) if probe is not None else None
     sol = _with_rough_data(sol, g_vec, kernel, p, run, singular, quadratic, nodes, uniform_run,
                            start=aliasing)
-    return sol if probe is None else _aliased_data(sol, probe)
+    return sol if probe is None else _aliased_data(sol, probe, before)
 
 
-#: :func:`_alias_probe`: the share of each step its points span (sqrt 2 - 1; not the golden
-#: share of :func:`_off_grid_roughness`, whose multiples by 16 or 21 cycles a step fall near
-#: whole cycles), and the most steps it takes (spread over the mesh).
-ALIAS_SPAN, ALIAS_STEPS = math.sqrt(2.0) - 1.0, 4
+#: :func:`_alias_probe`: the share of each step its first piece spans (sqrt 2 - 1; not the
+#: golden share of :func:`_off_grid_roughness`, whose multiples by 16 or 21 cycles a step fall
+#: near whole cycles), that of its second piece after it at the i-th step, 1/4 + 0.3 frac(
+#: ALIAS_SPAN + i phi) (phi the golden share: no frequency vanishes at the points of every
+#: one), and the fewest steps it takes, spread over the mesh (of N steps: ALIAS_DENSITY
+#: sqrt(N) if more).
+ALIAS_SPAN, ALIAS_STEPS, ALIAS_DENSITY = math.sqrt(2.0) - 1.0, 4, 2.0
 #: :func:`_aliased_data`: a probed step's differences over ALIAS_FACTOR times the whole step's
 #: show data that the mesh samples at one phase of an oscillation.
 ALIAS_FACTOR = 10.0
 
 
+def alias_bar(p):
+    """The running sum (in estimates) of :func:`_aliased_data` over which a solve of order
+    ``p`` fails: ROUGH_FIXED, times 2^(p + 1) / 16 below p = 3.  The differences of order
+    p + 1 of an oscillation of amplitude A reach 2^(p + 1) A (for p = 3, 16 A), while its
+    defect in a step sampled at one phase is about h A: for low orders their sum is about the
+    error, no bound (radau1 on y = 1 + int cos(w s) y ds on [1, 3], 64 steps, w = 2 pi 1024:
+    a sum of 24 against 20 with one span, 15.3 with a span varying, for an error 25 times the
+    estimate)."""
+    return ROUGH_FIXED * min(1.0, 2.0 ** (p + 1) / 16.0)
+
+
+def _alias_spans(m):
+    """The shares of their steps that the ``m`` probed steps of :func:`_alias_probe` span."""
+    phi = (math.sqrt(5.0) - 1.0) / 2.0
+    return 0.25 + 0.3 * ((ALIAS_SPAN + np.arange(m) * phi) % 1.0)
+
+
 def _alias_probe(g_vec, kernel, t, Y, estimate, p):
-    """(steps, ratio, scale, evaluations): :func:`data_roughness` of at most ALIAS_STEPS
-    steps of the mesh ``t`` (the middles of as many blocks of steps), each taken on p + 2
-    equally spaced points of [t_n, t_n + ALIAS_SPAN h] (y on the chord), against the
-    ``estimate`` (before any check raised it for the data), and that estimate's scale
+    """(steps, ratio, scale, evaluations, p): :func:`data_roughness` of M steps of the mesh ``t``
+    (the middles of as many blocks of steps; M = N up to ALIAS_STEPS steps, else the larger of
+    ALIAS_STEPS and ALIAS_DENSITY sqrt(N), at most N), the i-th taken on p + 2 equally spaced
+    points of [t_n, t_n + A h] and of [t_n + A h, t_n + (A + s_i) h] (A = ALIAS_SPAN, s_i of
+    :func:`_alias_spans`; y on the chord), the larger of the two, against the ``estimate``
+    (before any check raised it for the data), and that estimate's scale
     (:func:`_estimates_scale`).
-    About 2 (p + 2) M values of g and kernel evaluations for M steps (twice where K names
-    t)."""
+
+    Four steps alone missed an oscillation confined to a part of the interval (y = g - int y,
+    y = 1 + (sin(w t) b(t) / w)', b a bump on [0.3, 0.45], w = 2 pi 3072, radau2 on 64 steps:
+    an error of 0.055 with an estimate of 6.4e-5); one span alone is blind to the frequencies
+    whose cycles between its points are whole (radau1 on y = 1 + int cos(w s) y ds,
+    w = 2 pi 3072, 64 steps, 48 cycles a step, 9.94 between its points: an error of 1.74 with
+    an estimate of 0.022).  The steps are swept in one call, after the piece [t0, t_k] of the
+    first (K in t is taken at (t0, Y_0), as on the mesh), the pieces between them too: about
+    3 (p + 1) M values of g and kernel evaluations (twice where K names t); M = 8, 16, 64 at
+    N = 16, 64, 1024."""
     n = len(t) - 1
-    m = min(n, ALIAS_STEPS)
+    m = min(n, max(ALIAS_STEPS, int(math.ceil(ALIAS_DENSITY * math.sqrt(n)))))
     steps = (2 * np.arange(m) + 1) * n // (2 * m)      # (the middles of m blocks of steps)
+    spans = _alias_spans(m)
     scale = _estimates_scale(estimate, Y)
-    ratio, calls = np.empty(len(steps)), 0
-    for i, k in enumerate(steps.tolist()):
-        # (a sweep of the piece, after the step [t0, t_k]: K in t is taken at (t0, Y_0), as
-        # on the mesh; from t_k it varied as a kernel decaying over the step does)
-        first = [0] if k > 0 else []
-        mesh = np.array([t[j] for j in first] + [t[k], t[k] + ALIAS_SPAN * (t[k + 1] - t[k])])
-        rows = np.stack([Y[j] for j in first] +
-                        [Y[k], Y[k] + ALIAS_SPAN * (Y[k + 1] - Y[k])])     # (on the chord)
-        E = np.zeros_like(rows) + scale         # (the scale of the whole solution's)
-        r, c = data_roughness(g_vec, kernel, mesh, rows, E, p)
-        ratio[i], calls = r[-1], calls + c
-    return steps, ratio, scale, calls
+    points, rows, pieces = ([t[0]], [Y[0]], []) if steps[0] > 0 else ([], [], [])
+    for k, share in zip(steps.tolist(), spans.tolist()):
+        pieces.append(len(points))  # (the pieces [t_k, t_k + A h], [t_k + A h, t_k + (A + s) h])
+        for u in (0.0, ALIAS_SPAN, ALIAS_SPAN + share):
+            points.append(t[k] + u * (t[k + 1] - t[k]))
+            rows.append(Y[k] + u * (Y[k + 1] - Y[k]))               # (on the chord)
+    rows = np.stack(rows)
+    E = np.zeros_like(rows) + scale         # (the scale of the whole solution's)
+    r, calls = data_roughness(g_vec, kernel, np.array(points), rows, E, p)
+    pieces = np.array(pieces, dtype=int)
+    return steps, np.maximum(r[pieces], r[pieces + 1]), scale, calls, p
 
 
-def _aliased_data(sol, probe):
-    """``sol`` (checked by :func:`_with_rough_data`) failed from the first mesh point where
+def _aliased_data(sol, probe, before=None):
+    """``sol`` (checked by :func:`_with_rough_data`; ``before`` (d,), its largest estimates
+    before that check) failed from the first mesh point where
     the data taken between the mesh points (``probe``, :func:`_alias_probe`) say that they
     oscillate at the mesh's period and that the estimates, as the checks left them, miss it.
 
@@ -1817,23 +1849,28 @@ def _aliased_data(sol, probe):
     first steps (16 times shorter steps) and the data check's points j h / (p + 1) alike:
     every one sees smooth data, and the answer solves another equation (radau1 on
     y = 1 + int cos(w s) y ds, w = 2 pi 1024, 64 steps: e^t, an error of 1.74 with an
-    estimate of 0.022).  A probed step whose differences on its points [t_n, t_n + ALIAS_SPAN
-    h] exceed ALIAS_FACTOR times those across the whole step (the data check's,
-    ``sol._data_ratio``: for smooth data they are ALIAS_SPAN^(p + 2) times smaller) shows
+    estimate of 0.022).  A probed step whose differences on its points [t_n, t_n + s h]
+    exceed ALIAS_FACTOR times those across the whole step (the data check's on its points
+    j h / (p + 1), ``sol._data_ratio``: for smooth data they are s^(p + 1) times smaller) shows
     such data; their defects add up over the steps alike (the same phase each step), so each
     probed step stands for its block of N / M steps, and the running sum of their ratios to
     the estimates is their bound (a rough one: the differences of order p + 1 on a piece are
-    no quadrature defect).  Where it ends over ROUGH_FIXED, the solution fails from the first
+    no quadrature defect).  Where it ends over :func:`alias_bar`, the solution fails from the first
     point where it exceeds 1 (the estimates' scale) and the estimate there, and the values
     before keep estimates raised to the bound; unless the checks
     of :func:`_with_rough_data` raised the largest estimate over ROUGH_FIXED times what it
     was, and to at least the bound at the end over ROUGH_FIXED^2: a divided solve whose
     points the data do not alias saw them (radau2, the same K with w = 2 pi 320, 64 steps: an
     error of 0.127 with an estimate raised from 1.4e-4 to 0.155; the running sum overstates
-    such errors 40 times).  Trapezoid on y = g - int y, y = sin(w t), w = 2 pi 192, 64 steps
-    (the data check's points j h / 3 and the division into 3 at sin's zeros too) was a
-    success with its dense output 1.7e-3 off and an estimate of 3.2e-14."""
-    steps, off, scale, calls = probe
+    such errors 40 times).  What it was is ``before`` (where given), after the check of the
+    first steps: that check multiplies every estimate by one factor, the defect of its few
+    steps, while the defects of data aliased on the whole mesh add up over it (gregory6 on
+    the same K with w = 2 pi 448, 7 cycles a step, 64 steps, its division into 7 at one
+    phase too: an error of 1.72 with the estimates multiplied by 1.4e11 to 0.068).
+    Trapezoid on y = g - int y, y = sin(w t), w = 2 pi 192, 64 steps (the data check's points
+    j h / 3 and the division into 3 at sin's zeros too) was a success with its dense output
+    1.7e-3 off and an estimate of 3.2e-14."""
+    steps, off, scale, calls, p = probe
     sol.stats["nfev"] += calls
     sol.stats["error_estimate_nfev"] = sol.stats.get("error_estimate_nfev", 0) + calls
     on = getattr(sol, "_data_ratio", None)
@@ -1843,13 +1880,14 @@ def _aliased_data(sol, probe):
     n = len(sol.mesh) - 1
     # (each probed step stands for its block of steps)
     each = seen[np.arange(n) * len(steps) // n]
-    if not np.sum(each) > ROUGH_FIXED:
+    if not np.sum(each) > alias_bar(p):
         return sol
     est = sol._est2
     score = np.concatenate(([0.0], np.cumsum(each)))
     bound = score[:, None] * scale
     top = np.max(est, axis=0)
-    if np.any((top > ROUGH_FIXED * scale) & (ROUGH_FIXED ** 2 * top >= bound[-1])):
+    was = scale if before is None else np.maximum(scale, before)
+    if np.any((top > ROUGH_FIXED * was) & (ROUGH_FIXED ** 2 * top >= bound[-1])):
         return sol      # (a divided solve saw the data oscillate, and raised the estimates)
     # (from the first point where the bound exceeds the estimates' scale and the estimate:
     # the defects so seen are in every step, and no value after that point is checked)
@@ -1857,12 +1895,24 @@ def _aliased_data(sol, probe):
     if not np.any(over):
         return sol
     j = max(1, int(np.argmax(over)))
+    # (no later than the step after the last probed step before the first that saw the data
+    # whose differences are within the estimates' scale: the steps between two probed steps
+    # are not checked, and an oscillation confined to a part of the interval may start
+    # anywhere among them, or where its envelope's differences on the points j h / (p + 1) hid
+    # it from the comparison: radau2 on y = g - int y, y = 1 + (sin(w t) b(t) / w)', b a bump
+    # on [0.3, 0.45], w = 2 pi 3072, 64 steps, kept the values up to 0.375, 0.028 off with an
+    # estimate of 4.2e-5)
+    first = int(np.argmax(seen > 0.0))
+    clean = np.flatnonzero(off[:first] <= 1.0)
+    j = max(1, min(j, int(steps[clean[-1]]) + 1 if len(clean) else 1))
     np.maximum(est[:j], bound[:j], out=est[:j])      # (in place: also error_estimate_mesh)
     i = int(np.argmax(seen))
     k = int(steps[i])
     return _unreliable_from(
         sol, j, f"the data (g or K) oscillate at the scale of the steps: taken between the "
-        f"mesh points (on [t_n, t_n + {ALIAS_SPAN:.3g} h]), their differences across the step "
+        f"mesh points (on [t_n, t_n + {ALIAS_SPAN:.3g} h] and [t_n + {ALIAS_SPAN:.3g} h, t_n "
+        f"+ {ALIAS_SPAN + float(_alias_spans(len(steps))[i]):.3g} h]), their "
+        f"differences across the step "
         f"[{float(sol.mesh[k]):.6g}, {float(sol.mesh[k + 1]):.6g}] are {float(off[i]):.3g} "
         f"times the error estimate, over {ALIAS_FACTOR:g} times those across the whole step, "
         f"which the mesh points, "
@@ -1989,6 +2039,9 @@ def _with_rough_data(sol, g_vec, kernel, p, run=None, singular=False, quadratic=
     try:
         if step is None:
             ratio, calls = data_roughness(g_vec, kernel, t, Y, against, p, alpha)
+            # (the steps' differences on the points j h / (p + 1) alone: the divided solves
+            # take the data there, and what they miss alike is what _aliased_data looks for)
+            sol._data_ratio = ratio.copy()
             if against is not est:
                 more, extra = _off_grid_roughness(g_vec, kernel, t, Y, against, p)
                 np.maximum(ratio, more, out=ratio)
@@ -2010,7 +2063,8 @@ def _with_rough_data(sol, g_vec, kernel, p, run=None, singular=False, quadratic=
         return sol
     sol.stats["nfev"] += calls
     sol.stats["error_estimate_nfev"] = sol.stats.get("error_estimate_nfev", 0) + calls
-    sol._data_ratio = ratio       # (the steps' differences: see _aliased_data)
+    if step is not None:
+        sol._data_ratio = ratio       # (the steps' differences: see _aliased_data)
     top = max(ratio.tolist()) if len(ratio) <= 64 else float(ratio.max())
     if not singular and (top > ROUGH_FIXED or _may_grow_over(top, Y)):
         # (a step's defect weighed by the growth of the solution after it, against a bar

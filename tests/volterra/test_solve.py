@@ -63,9 +63,10 @@ def test_stats_count_work():
     half, quarter = n // 2, n // 4   # the companion: the same rule on every other point, and
     companion = half * (half + 1) // 2 + quarter * (quarter + 1) // 2   # every fourth (rate)
     check = 2 * (2 * n + 1)    # the data check: K in t and on the diagonal, (p + 1) N + 1 each
-    # and the aliasing probe: 4 steps, each swept after [t0, t_k], K in t and on the diagonal
-    # at (p + 1) 2 + 1 times each
-    check += 4 * 2 * (2 * 2 + 1)
+    # and the aliasing probe: ceil(2 sqrt(32)) = 12 steps, two pieces each (the first k = 1),
+    # swept in one call after [t0, t_1] with the pieces between them: 36 pieces, K in t and
+    # on the diagonal at (p + 1) 36 + 1 times each
+    check += 2 * (2 * 36 + 1)
     assert with_estimate.stats["error_estimate_nfev"] == companion + check
     assert with_estimate.nfev == sol.nfev + companion + check + 2 + 9   # the probes: 2 d + 9
     assert sol.stats["newton_iterations"] == 0 and sol.stats["jacobian"] == "not needed"
