@@ -985,7 +985,8 @@ try:    # NumPy 2: np.errstate sets this context variable to a state made by _ma
 except ImportError:     # pragma: no cover - NumPy 1 (errstate as above)
     _extobj_contextvar = _make_extobj = None
 
-#: (the floating-point state a quiet one was made from, that quiet one): see :func:`as_floats_quietly`.
+#: (the floating-point state a quiet one was made from, that quiet one): see
+#: :func:`as_floats_quietly`.
 _QUIET = (None, None)
 
 

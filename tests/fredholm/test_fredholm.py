@@ -1298,7 +1298,7 @@ def test_messages_name_x_not_t(case):
     assert not re.search(r"\b(t = |[Kg]\(t\b|\(t, s\))", words), words
 
 
-# -- per-call overhead, the same values (fred-50) ------------------------------------------------------
+# -- per-call overhead, the same values (fred-50) -----------------------------------------------
 
 @pytest.mark.parametrize("d", [1, 3])
 @pytest.mark.parametrize("divisor", [1.0, 1.0 - (20 / 25) ** 2])
@@ -1341,7 +1341,8 @@ def test_in_x_says_x_as_its_patterns_did():
     """in_x returns a message in which none of its patterns can match at once; where one can, the
     substitutions are made as before."""
     for text in ("The linear Nyström system (32 unknowns) was solved directly; condition number "
-                 "estimate 4.78.", "K(t, s, y) raised at t = s = 0.5", "g(t) is not finite at t = 1",
+                 "estimate 4.78.", "K(t, s, y) raised at t = s = 0.5",
+                 "g(t) is not finite at t = 1",
                  "at t = 0.3 (t plus 1e-8)", "K is not finite at (t, s) = (0, 1)", "", "tt = 3"):
         expected = text
         for pattern, words in fredholm_solve_module._T_WORDS:
