@@ -980,6 +980,40 @@ if int(np.__version__.split(".")[0]) >= 2:
         """``np.asarray(func(x), dtype=float)`` with NumPy's floating-point warnings off."""
         return np.asarray(func(x), dtype=float)
 
+try:    # NumPy 2: np.errstate sets this context variable to a state made by _make_extobj
+    from numpy._core._ufunc_config import _extobj_contextvar, _make_extobj
+except ImportError:     # pragma: no cover - NumPy 1 (errstate as above)
+    _extobj_contextvar = _make_extobj = None
+
+#: (the floating-point state a quiet one was made from, that quiet one): see
+#: :func:`as_floats_quietly`.
+_QUIET = (None, None)
+
+
+def as_floats_quietly(func, args):
+    """``np.asarray(func(*args), dtype=float)`` with NumPy's floating-point warnings off, as
+    under ``np.errstate(all="ignore")``.
+
+    On NumPy 2 that decorator makes its state anew on each call (``_make_extobj``, ~0.7 us);
+    the state it makes is a function of the current one alone, so the one made from the
+    current state (the same object, kept alive here so that its identity stays its own) is
+    used again, and set and reset as errstate does."""
+    global _QUIET
+    if _extobj_contextvar is None:     # pragma: no cover - NumPy 1
+        with np.errstate(all="ignore"):
+            return np.asarray(func(*args), dtype=float)
+    now = _extobj_contextvar.get()
+    made_from, quiet = _QUIET
+    if made_from is not now:
+        # (as np.errstate(all="ignore").__call__ makes it)
+        quiet = _make_extobj(all="ignore", divide=None, over=None, under=None, invalid=None)
+        _QUIET = (now, quiet)
+    token = _extobj_contextvar.set(quiet)
+    try:
+        return np.asarray(func(*args), dtype=float)
+    finally:
+        _extobj_contextvar.reset(token)
+
 
 #: Plain functions g whose array call passed :func:`_same_on_halves`: g -> (its code, the key of
 #: the values it read then, the key of its args).  The same code with the same values and args
@@ -1105,13 +1139,18 @@ def _with_fresh_helpers(g):
     once, with H as it was then (or loaded it so from its cache, keyed on the source file
     only): g(t) = helper() kept H = 1 after H = 3, and the solve reported success for the old
     data (0.74 off)."""
-    if type(g) is not FunctionType or not _user.value_key(g):
+    if type(g) is not FunctionType:
+        return g
+    g_key = _user.value_key(g)
+    if not g_key:
         return g
     try:
         known = _FRESH_G.get(g)
     except TypeError:  # pragma: no cover - Python functions are weakly referenceable
         known = None
-    if known is not None and all(_user.value_key(obj) == key for obj, key in known[0]):
+    # (the first mark is g's own: its key, just taken, is not taken again)
+    if known is not None and known[0][0][1] == g_key and \
+            all(_user.value_key(obj) == key for obj, key in known[0][1:]):
         return known[1]
     marks = []
     fresh = _fresh_copy(g, {g}, marks)
@@ -1253,7 +1292,7 @@ def as_forcing(g, t0, args=None, *, remember=False):
         """g(times) as an (n, d) array, or None if g raises on it or gives another shape."""
         n = times.size
         try:
-            v = _as_floats_quietly(g, times)
+            v = as_floats_quietly(g, (times,))
         except Exception:  # g is not written for arrays: evaluate pointwise
             return None
         if shape and v.shape == shape + (n,):
