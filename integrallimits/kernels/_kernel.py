@@ -966,53 +966,20 @@ class Source:
 _FLOATS = (float, np.float64)
 
 
-def _as_floats_quietly(func, x):
-    """``np.asarray(func(x), dtype=float)`` with NumPy's floating-point warnings off."""
+def as_floats_quietly(func, args):
+    """``np.asarray(func(*args), dtype=float)`` with NumPy's floating-point warnings off."""
     with np.errstate(all="ignore"):
-        return np.asarray(func(x), dtype=float)
+        return np.asarray(func(*args), dtype=float)
 
 
 if int(np.__version__.split(".")[0]) >= 2:
     # NumPy 2's errstate as a decorator keeps its state per call (thread-safe) and costs
     # ~0.6 us less than a ``with`` block, which builds an errstate object each time
     @np.errstate(all="ignore")
-    def _as_floats_quietly(func, x):
-        """``np.asarray(func(x), dtype=float)`` with NumPy's floating-point warnings off."""
-        return np.asarray(func(x), dtype=float)
-
-try:    # NumPy 2: np.errstate sets this context variable to a state made by _make_extobj
-    from numpy._core._ufunc_config import _extobj_contextvar, _make_extobj
-except ImportError:     # pragma: no cover - NumPy 1 (errstate as above)
-    _extobj_contextvar = _make_extobj = None
-
-#: (the floating-point state a quiet one was made from, that quiet one): see
-#: :func:`as_floats_quietly`.
-_QUIET = (None, None)
-
-
-def as_floats_quietly(func, args):
-    """``np.asarray(func(*args), dtype=float)`` with NumPy's floating-point warnings off, as
-    under ``np.errstate(all="ignore")``.
-
-    On NumPy 2 that decorator makes its state anew on each call (``_make_extobj``, ~0.7 us);
-    the state it makes is a function of the current one alone, so the one made from the
-    current state (the same object, kept alive here so that its identity stays its own) is
-    used again, and set and reset as errstate does."""
-    global _QUIET
-    if _extobj_contextvar is None:     # pragma: no cover - NumPy 1
-        with np.errstate(all="ignore"):
-            return np.asarray(func(*args), dtype=float)
-    now = _extobj_contextvar.get()
-    made_from, quiet = _QUIET
-    if made_from is not now:
-        # (as np.errstate(all="ignore").__call__ makes it)
-        quiet = _make_extobj(all="ignore", divide=None, over=None, under=None, invalid=None)
-        _QUIET = (now, quiet)
-    token = _extobj_contextvar.set(quiet)
-    try:
+    def as_floats_quietly(func, args):
+        """``np.asarray(func(*args), dtype=float)`` with NumPy's floating-point warnings
+        off."""
         return np.asarray(func(*args), dtype=float)
-    finally:
-        _extobj_contextvar.reset(token)
 
 
 #: Plain functions g whose array call passed :func:`_same_on_halves`: g -> (its code, the key of

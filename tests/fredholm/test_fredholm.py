@@ -1352,8 +1352,8 @@ def test_in_x_says_x_as_its_patterns_did():
 
 def test_the_quiet_state_is_errstates_and_the_callers_state_is_restored():
     """as_floats_quietly (g and K on arrays) sets the floating-point state that
-    np.errstate(all="ignore") sets (with the caller's buffer size and error callback), made once
-    per caller's state, and restores the caller's state, also when the function raises."""
+    np.errstate(all="ignore") sets (with the caller's buffer size and error callback), and
+    restores the caller's state, also when the function raises."""
     from integrallimits.kernels._kernel import as_floats_quietly
 
     def state():
