@@ -1564,6 +1564,20 @@ def _offset_forcing_ratio(g_vec, t, Y, E, p):
     return np.max(r, axis=1)
 
 
+def _estimates_scale_few(E, Y):
+    """:func:`_estimates_scale` on floats where ``Y`` is a scalar solution of a few values and
+    ``E`` is finite (the maxima of floats are the same floats; NaN in Y propagating, as
+    NumPy's maximum does), else that function (~5 us of NumPy calls less)."""
+    if Y.shape[1] != 1 or Y.size > 64 or E.shape != Y.shape:
+        return _estimates_scale(E, Y)
+    e = E.reshape(-1).tolist()
+    if not all(map(math.isfinite, e)):
+        return _estimates_scale(E, Y)
+    size = ROUNDING * EPS * _largest_difference(Y.reshape(-1).tolist(), None)
+    top = max(e)
+    return np.array([top if top >= size else size])
+
+
 def _forcing_differences(g_vec, x, p):
     """|differences of order p + 1| of g on each row of the points ``x`` (M, p + 2), (M, d);
     those within ROUNDING ulp of the size of their terms (rounding), and NaN, are 0."""
@@ -1792,7 +1806,7 @@ def _alias_probe(g_vec, kernel, t, Y, estimate, p):
     n = len(t) - 1
     m = min(n, ALIAS_STEPS)
     steps = (2 * np.arange(m) + 1) * n // (2 * m)      # (the middles of m blocks of steps)
-    scale = _estimates_scale(estimate, Y)
+    scale = _estimates_scale_few(estimate, Y)
     ratio, calls = np.empty(len(steps)), 0
     # (the pieces of all the steps at once, each sweep taking rows of these arrays: the same
     # operations on each value as one piece at a time, without ~8 us of NumPy calls a step)
