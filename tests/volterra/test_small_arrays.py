@@ -477,3 +477,81 @@ def test_nearer_branch_check_on_floats_is_numpys(seed):
         assert got == want, case
         answers.add(got)
     assert answers == {True, False}
+
+
+def test_estimates_scale_on_floats_is_numpys():
+    """The aliasing probe's scale of a scalar solution of a few values (floats) has the bits
+    of :func:`_adaptive._estimates_scale`'s NumPy maxima, NaN and inf in Y included; a
+    non-finite estimate, a vector solution or many values go through NumPy."""
+    from integrallimits.volterra import _adaptive
+    rng = np.random.default_rng(5)
+    for trial in range(3000):
+        n = int(rng.integers(2, 80))
+        d = 1 if trial % 10 else 2
+        Y = rng.normal(size=(n, d)) * 10.0 ** int(rng.integers(-300, 300))
+        E = np.abs(rng.normal(size=(n, d))) * 10.0 ** int(rng.integers(-320, 10))
+        if trial % 7 == 0:
+            E[:] = 0.0
+        if trial % 11 == 0:
+            Y[rng.integers(n), 0] = np.nan
+        if trial % 13 == 0:
+            Y[:] = 0.0
+        if trial % 17 == 0:
+            Y[rng.integers(n), 0] = np.inf
+        if trial % 19 == 0:
+            E[rng.integers(n), 0] = np.nan
+        want = _adaptive._estimates_scale(E, Y)
+        got = _adaptive._estimates_scale_few(E, Y)
+        assert got.shape == want.shape and got.tobytes() == want.tobytes()
+
+
+@pytest.mark.parametrize("d", [1, 2])
+def test_alias_probe_is_one_piece_at_a_time(d):
+    """The aliasing probe's pieces, built for all its steps at once, give the floats of the
+    sweeps made one piece at a time (a mesh, rows on the chord and their scale per piece)."""
+    from integrallimits.kernels import as_kernel
+    from integrallimits.volterra import _adaptive
+    if d == 1:
+        def K(t, s, y):
+            return math.exp(-(t - s)) * y * y + math.sin(30.0 * t * s)
+
+        def g(t):
+            return np.cos(7.0 * t) + t ** 3
+    else:
+        def K(t, s, y):
+            return (math.exp(-(t - s)) * y[0] * y[1], math.sin(30.0 * t * s) * y[0])
+
+        def g(t):
+            return np.array([np.cos(7.0 * t), t ** 3])
+    g_vec, y0 = as_forcing(g, 0.0)
+    kernel = as_kernel(K, y0, 0.0)
+
+    def one_at_a_time(t, Y, estimate, p):
+        n = len(t) - 1
+        m = min(n, _adaptive.ALIAS_STEPS)
+        steps = (2 * np.arange(m) + 1) * n // (2 * m)
+        scale = _adaptive._estimates_scale(estimate, Y)
+        ratio, calls = np.empty(len(steps)), 0
+        span = _adaptive.ALIAS_SPAN
+        for i, k in enumerate(steps.tolist()):
+            first = [0] if k > 0 else []
+            mesh = np.array([t[j] for j in first] + [t[k], t[k] + span * (t[k + 1] - t[k])])
+            rows = np.stack([Y[j] for j in first] + [Y[k], Y[k] + span * (Y[k + 1] - Y[k])])
+            r, c = _adaptive.data_roughness(g_vec, kernel, mesh, rows,
+                                            np.zeros_like(rows) + scale, p)
+            ratio[i], calls = r[-1], calls + c
+        return steps, ratio, scale, calls
+
+    rng = np.random.default_rng(d)
+    for trial in range(60):
+        n = int(rng.integers(1, 40))
+        t = np.concatenate(([0.0], np.sort(rng.uniform(0.0, 2.0, n))))
+        Y = rng.normal(size=(n + 1, d))
+        if trial % 4 == 0:
+            Y = np.asfortranarray(Y)
+        E = np.abs(rng.normal(size=(n + 1, d))) * 1e-6
+        p = int(rng.integers(1, 7))
+        got = _adaptive._alias_probe(g_vec, kernel, t, Y, E, p)
+        want = one_at_a_time(t, Y, E, p)
+        assert all(np.asarray(a).tobytes() == np.asarray(b).tobytes() and
+                   np.shape(a) == np.shape(b) for a, b in zip(got, want))
