@@ -657,9 +657,8 @@ def _unresolved(sol):
 
 
 #: :func:`_with_aliased_nodes`: the most gaps between nodes probed (the middles of as many
-#: blocks), the rows x probed (the first, middle and last node), and the order of the
-#: differences for the rules that converge geometrically.
-ALIAS_GAPS, ALIAS_ROWS, ALIAS_ORDER = 2, 3, 4
+#: blocks) and the rows x probed (the first, middle and last node).
+ALIAS_GAPS, ALIAS_ROWS = 2, 3
 #: :func:`_with_aliased_nodes`: a piece's differences over this share of its gap's show an
 #: integrand that is not smooth at the nodes' spacing (smooth: ALIAS_SPAN^(p + 1), below 0.07).
 NOT_SMOOTH = 0.25
@@ -670,7 +669,7 @@ def _with_aliased_nodes(sol, rule_name):
     integrand oscillates at the spacing of the nodes: at most ALIAS_GAPS gaps [s_m, s_m+1]
     between nodes, each taken on p + 2 equally spaced points of the gap and of its pieces
     [s_m, s_m + c h], c = ALIAS_SPAN and OFF_GRID_SPAN (two: at one, Simpson's 4 panels took
-    cos(2 pi 48 s) 0.994 cycles apart) (h its length, p the composite rule's order, else ALIAS_ORDER),
+    cos(2 pi 48 s) 0.994 cycles apart) (h its length, p the composite rule's order),
     the differences of order p + 1 of s -> K(x, s, y(s)) at ALIAS_ROWS nodes x, y the Nyström
     interpolant (which holds g's own oscillation).  Where a piece's exceed NOT_SMOOTH times the
     whole gap's (for smooth data they are ALIAS_SPAN^(p + 1) times smaller), and (b - a) /
@@ -684,16 +683,22 @@ def _with_aliased_nodes(sol, rule_name):
     themselves cancel at some phases: 0.13 on the piece for an integrand of spread 3.)  y = e^x with
     K = cos(2 pi 48 (x - s)) / 2, trapezoid and Simpson on 4 panels: errors of 1.73 and 1.72
     with estimates of 8.9e-3 and 3.7e-5; g = cos(2 pi 48 x), K = x s / 2: 0.30 for 1.9e-3 and
-    4.5e-16.  (3 (p + 2) ALIAS_GAPS points of the interpolant, M kernel evaluations each, and
+    4.5e-16.  Only the composite rules (equally spaced nodes, whose companion's spacing can be
+    commensurate): the Gauss-type rules' and Clenshaw-Curtis' estimates are geometric, far
+    below these differences of smooth data (K = cos(10 (x - s)) y^2 / 2 on 8 Gauss-Legendre
+    nodes: a piece's differences where the gap's cancel, the estimate raised from 4e-8 to
+    0.35).  (3 (p + 2) ALIAS_GAPS points of the interpolant, M kernel evaluations each, and
     as many times ALIAS_ROWS; in ``nfev``.)"""
     from ..volterra._adaptive import (ALIAS_SPAN, OFF_GRID_SPAN, ROUGH_FIXED,
                                       difference_weights)
     from ._control import COMPOSITE_ORDERS
     M = len(sol.x)
-    est = np.array(sol.error_estimate, dtype=float).reshape(M, -1)
-    if not sol.success or M < 3 or not np.all(np.isfinite(est)) or rule_name is None:
+    p = COMPOSITE_ORDERS.get(rule_name)
+    if not sol.success or M < 3 or p is None:
         return sol
-    p = COMPOSITE_ORDERS.get(rule_name, ALIAS_ORDER)
+    est = np.array(sol.error_estimate, dtype=float).reshape(M, -1)
+    if not np.all(np.isfinite(est)):
+        return sol
     x = np.asarray(sol.x, dtype=float)
     gaps = (2 * np.arange(min(M - 1, ALIAS_GAPS)) + 1) * (M - 1) // (2 * min(M - 1, ALIAS_GAPS))
     u = np.arange(p + 2) / (p + 1.0)
