@@ -465,7 +465,8 @@ def solve_adaptive(meth, kernel, g_vec, t0, T, *, rtol, atol, newton_tol, newton
             nonlocal tightest
             tightest = min(tightest, loose)
             return _controlled_pass(meth, kernel, g_vec, t0, T, rtol * loose, atol * loose,
-                                    trial_tol, trial_maxiter, args, first_step, max_steps)
+                                    trial_tol, trial_maxiter, args, first_step, max_steps,
+                                    trial_tol > newton_tol)
         store, counts, rejected, failure, kernel_failure, h_floor = once(loose)
         if failure is not None and loose > 1.0:
             # (also a pilot out of steps or stopped as stiff: rk4 on y = 1 - 1e5 int y at 1e-9
@@ -808,7 +809,7 @@ def solve_adaptive(meth, kernel, g_vec, t0, T, *, rtol, atol, newton_tol, newton
 
 
 def _controlled_pass(meth, kernel, g_vec, t0, T, rtol, atol, newton_tol, newton_maxiter, args, h0,
-                     max_steps):
+                     max_steps, shared=False):
     """The mesh built step by step with step doubling (see the module docstring).
 
     An explicit method's pair is at most LIMIT_SHARE S / rho long, with S its stability limit
@@ -842,6 +843,8 @@ def _controlled_pass(meth, kernel, g_vec, t0, T, rtol, atol, newton_tol, newton_
     floor = _loops.start_floor(y_start)     # (Newton's size of the solution: _loops.fd_floor)
     counts = _loops.new_counts(5)
     counts[_loops.EXPLORING] = 1    # (a failed pair is retried shorter: see _loops.EXPLORING)
+    if shared:                      # (``newton_tol`` a share of the tolerance: _loops.SHARED)
+        counts[_loops.EXPLORING] |= _loops.SHARED
     H = span / 2.0 if h0 is None else float(h0)
     h_floor = 1e-12 * span
     offsets = np.concatenate([c, [1.0]])
