@@ -832,8 +832,7 @@ def _controlled_pass(meth, kernel, g_vec, t0, T, rtol, atol, newton_tol, newton_
     pass's steps in all).
 
     ``shared``: ``newton_tol`` is a share of the tolerance, looser than the user's
-    (``_loops.SHARED``: extrapolated starts for the big steps, and Newton's stop on its
-    contraction).
+    (``_loops.SHARED``: Newton's stop on its contraction).
 
     Returns (store, counts, rejected, failure, kernel_failure, h_floor): ``failure`` None,
     "kernel", "collapse", "steps" or "stiff"."""

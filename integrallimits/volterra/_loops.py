@@ -51,8 +51,9 @@ NFEV, NJEV, NIT, NSOLVE = 0, 1, 2, 3
 #:
 #: Bit 2 of the slot (``SHARED``) marks a solve of the driver whose Newton tolerance is a share
 #: of the solve's tolerance (``_adaptive.NEWTON_SHARE``, looser than the user's ``newton_tol``):
-#: there the stages of a step start from the previous step's stage polynomial extrapolated
-#: (:func:`_extrapolated_guesses`) instead of from y_n, and Newton also stops once its update
+#: there the stages of a step of a plain solve start from the previous step's stage polynomial
+#: extrapolated (:func:`_extrapolated_guesses`; from y_n again where that fails), and Newton
+#: (also in a controlled pass's steps) stops once its update
 #: contracted by at least CONTRACTED and the geometric bound on the error of the new iterate,
 #: |dZ|^2 / (|dZ_previous| - |dZ|) (the Radau IIA codes' eta |dZ|), is below tol |Z|: the update
 #: test alone took one more iteration whose only use was to show that (each one m^2 (1 + d)
@@ -782,11 +783,18 @@ def _vrk_loop(K_at, J_at, have_jac, B_at, theta, t, G, Gs, Y, Z, c, A, b, explic
             for k in range(d):
                 C[i, k] = Gs[n * m + i, k] + L[i, k]
         guessed = n > 0 and not explicit and (stats[EXPLORING] & SHARED) != 0
-        if guessed:
-            _extrapolated_guesses(ts, Z, n * m, c, t[n], t[n + 1] - t[n], Y[n])
-        if not _stages_at(K, J, have_jac, theta, t[n], t[n + 1] - t[n], n * m, Y[n], Z, C, c, A,
-                          explicit, tol, maxiter, stats, f, work, Jk, F, JF, guessed,
-                          fd_floor(Y[0])):
+        solved = False
+        for start in range(2 if guessed else 1):    # (one call site: inlined once)
+            # (from the extrapolated start, then from y_n where that failed: on the renewal
+            # equation's steps of 25 the stage polynomial extrapolated far off)
+            if guessed and start == 0:
+                _extrapolated_guesses(ts, Z, n * m, c, t[n], t[n + 1] - t[n], Y[n])
+            solved = _stages_at(K, J, have_jac, theta, t[n], t[n + 1] - t[n], n * m, Y[n], Z, C,
+                                c, A, explicit, tol, maxiter, stats, f, work, Jk, F, JF,
+                                guessed and start == 0, fd_floor(Y[0]))
+            if solved:
+                break
+        if not solved:
             return NEWTON_FAILED, n + 1
         _end_lag(B, theta, t[n + 1], ts, Z, n * m, wz, m, L, stats)
         for k in range(d):
@@ -969,12 +977,9 @@ def _vrk_steps(K_at, J_at, have_jac, B_at, theta, tn, H, yn, G, Z, ts, wz, rows,
         elif k == 2:        # (ending at tn + H exactly: the big step's end, and its sums there)
             start, size, end, y_from, row, out = tn + H / 2, H / 2, tn + H, y_mid, rows + m, y_end
         o = k * (m + 1)
-        guessed = not explicit and (k > 0 or rows >= m and (stats[EXPLORING] & SHARED) != 0)
-        if k == 0 and guessed:
-            _extrapolated_guesses(ts, Z, rows, c, tn, H, yn)
         status = _step(K, J, have_jac, B, theta, start, size, end, y_from, G[o:o + m], G[o + m], Z,
-                       ts, wz, row, c, A, b, explicit, tol, maxiter, stats, out, guessed, floor,
-                       sums)
+                       ts, wz, row, c, A, b, explicit, tol, maxiter, stats, out,
+                       k > 0 and not explicit, floor, sums)
         if status != SUCCESS:
             return status
     return SUCCESS
