@@ -135,6 +135,27 @@ def test_a_shared_newton_tolerance_stops_on_the_contraction(method):
     assert np.max(np.abs(Y1 - Y0) / (1.0 + np.abs(Y0))) < 100 * tol
 
 
+@pytest.mark.parametrize("method", ["radau4", "gauss4"])
+def test_a_shared_solve_falls_back_to_y_n_where_the_extrapolated_start_fails(method):
+    """The renewal equation y = 1 + int (t - s) e^-(t - s) y ds on 4 steps of 25 (the uniform
+    try on [0, 100]): the stage polynomial of a step extrapolated to the next is far off and
+    Newton fails from it; the step starts again from y_n, as a solve that iterates on does, and
+    succeeds with its values (without the fallback the try failed at its third step, and radau4
+    at 1e-3 took 3.9 times the evaluations)."""
+    from integrallimits.kernels import as_forcing, as_kernel
+
+    def renewal(t, s, y):
+        return (t - s) * np.exp(-(t - s)) * y
+    g, y0 = as_forcing(lambda t: 1.0, 0.0)
+    kernel = as_kernel(renewal, y0, 0.0)
+    t = np.linspace(0.0, 100.0, 5)
+    meth, tol = METHODS[method], 1e-6
+    Y0, status0, _, _, _ = meth.solve(kernel, g, t, tol, 8, exploring=True)
+    Y1, status1, _, _, _ = meth.solve(kernel, g, t, tol, 8, exploring=True, shared=True)
+    assert status0 == status1 == 0
+    assert np.max(np.abs(Y1 - Y0) / (1.0 + np.abs(Y0))) < 100 * tol
+
+
 @pytest.mark.parametrize("problem, method", [("exp-square", "gregory8"),
                                              ("inverse", "gregory4"), ("affine", "gregory8")])
 def test_a_direct_rule_s_refinement_stops_newton_at_a_share_of_the_tolerance(problem, method):
