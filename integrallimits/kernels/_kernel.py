@@ -917,7 +917,7 @@ def _user_kernel(K, y0, t0, jacobian, spec, theta, args, form="tsy", what="K(t, 
         kernel._shared["source"] = Source(
             key[4:], values_now,
             lambda theta, args: _user_kernel(K, y0, t0, jacobian, spec, theta, args, form, what))
-        _same_as_python(kernel.function, fj.py_func, form, what, t0, y0, args)
+        _same_as_python(kernel.function, _user.python_twin(fj.py_func), form, what, t0, y0, args)
         per_func[key] = (kernel, jacobian)
         return kernel.with_params(theta, args)
 

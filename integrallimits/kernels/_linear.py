@@ -220,7 +220,7 @@ def as_linear_kernel(k, y0, t0=0.0, args=None, *, probe_cached=True):
                         jacobian_source="analytic", probe=probe,
                         structure={"kind": "linear", "coefficient": k},
                         name=getattr(k, "__name__", "K"), arg_spec=spec)
-        _same_as_python(jacobian, kj.py_func, mode, dim, t0, args)
+        _same_as_python(jacobian, _user.python_twin(kj.py_func), mode, dim, t0, args)
         per_func[key] = kernel
         return kernel.with_params(theta, args)
 

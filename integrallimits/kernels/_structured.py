@@ -175,7 +175,7 @@ class _Convolution(KernelSpec):
         kj = _njit_user(self.k, "k(u)")
         gid = _user.new_guard(self.k, "k(u)", "u", True, () if not matrix else (dim, dim))
         lag = _compile(lambda: _wrap_lag(kj, matrix, spec, gid), "k(u)", self.k)
-        _same_as_python(lag, kj.py_func, matrix, dim, args)
+        _same_as_python(lag, _user.python_twin(kj.py_func), matrix, dim, args)
         # phi as a kernel (t is ignored): phi(s, y, *args) -> K-signature function
         if self.phi is None:
             identity, identity_jacobian, identity_block = _identity_functions()

@@ -69,7 +69,7 @@ __all__ = ["njit_user", "py_function", "referenced_values", "ArgSpec", "pack_arg
            "report", "new_guard", "clear_failures", "failure_recorded", "take_failure",
            "raise_recorded_failure", "check_argument_names", "compiled_args",
            "refuse_if_compiled_differs", "compile_wrapper", "wrapper", "disk_key",
-           "with_fresh_helpers",
+           "with_fresh_helpers", "python_twin",
            "RAISED", "NOT_FINITE", "BAD_SHAPE", "UserCodeError", "RecompilationWarning", "unique_symbols",
            "require_function"]
 
@@ -989,6 +989,31 @@ def with_fresh_helpers(func, what, *, through_python=False, marks=None, _seen=No
             fresh = with_fresh_helpers(obj, what, through_python=True, marks=marks, _seen=seen)
             if fresh is not obj:
                 replace[name] = fresh
+    return _rebound(func, replace) if replace else func
+
+
+def python_twin(func, _twins=None):
+    """A copy of the Python function ``func`` that calls, for each compiled function of the
+    user's it reads (a Numba dispatcher outside this package, by a global name, a module
+    attribute or a closure cell), the twin of that function's Python function: the whole
+    computation in Python's arithmetic, for :func:`refuse_if_compiled_differs` (a kernel
+    calling the user's ``@njit`` helper ``N * N % 7`` with N = 2**40 has the helper's compiled
+    0 on both sides otherwise); ``func`` itself when it reads none.  A dispatcher compiled
+    only for signatures given (``@njit("float32(float32)")``: arithmetic of those types on
+    purpose) is kept, and so is a helper calling itself, inside its own twin."""
+    twins = {} if _twins is None else _twins
+    replace = {}
+    for name, obj in _reads(func):
+        if not isinstance(obj, numba.core.dispatcher.Dispatcher) or \
+                not getattr(obj, "_can_compile", True) or \
+                (getattr(obj.py_func, "__module__", None) or "").startswith("integrallimits."):
+            continue
+        twin = twins.get(obj)
+        if twin is None:
+            twins[obj] = obj      # (a recursive helper calls its compiled self)
+            twin = twins[obj] = python_twin(obj.py_func, twins)
+        if twin is not obj:
+            replace[name] = twin
     return _rebound(func, replace) if replace else func
 
 
