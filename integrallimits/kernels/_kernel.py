@@ -917,7 +917,7 @@ def _user_kernel(K, y0, t0, jacobian, spec, theta, args, form="tsy", what="K(t, 
         kernel._shared["source"] = Source(
             key[4:], values_now,
             lambda theta, args: _user_kernel(K, y0, t0, jacobian, spec, theta, args, form, what))
-        _same_as_python(kernel.function, fj.py_func, form, what, t0, y0, args)
+        _same_as_python(kernel.function, _user.python_twin(fj.py_func), form, what, t0, y0, args)
         per_func[key] = (kernel, jacobian)
         return kernel.with_params(theta, args)
 
@@ -1099,13 +1099,13 @@ _FRESH_G = weakref.WeakKeyDictionary()
 def _with_fresh_helpers(g):
     """``g`` (a Python function called in Python), or, when it calls compiled functions of the
     user's (by a global name, a module attribute or a closure cell) that read values (globals,
-    closure cells, defaults: :func:`._user._value_helpers`), a copy of ``g`` that calls copies
-    of them compiled with the values now (:func:`._user.njit_user`, one compilation per set of
-    values), as a kernel calling them does; the same through the plain Python functions of
-    g's module that g calls by name.  Numba compiled the user's ``@njit def helper(): return H``
-    once, with H as it was then (or loaded it so from its cache, keyed on the source file
-    only): g(t) = helper() kept H = 1 after H = 3, and the solve reported success for the old
-    data (0.74 off)."""
+    closure cells, defaults), a copy of ``g`` that calls copies of them compiled with the values
+    now, as a kernel calling them does; the same through the plain Python functions of g's
+    module that g calls by name (:func:`._user.with_fresh_helpers`, remembered while the values
+    are the same).  Numba compiled the user's ``@njit def helper(): return H`` once, with H as
+    it was then (or loaded it so from its cache, keyed on the source file only): g(t) =
+    helper() kept H = 1 after H = 3, and the solve reported success for the old data (0.74
+    off)."""
     if type(g) is not FunctionType:
         return g
     g_key = _user.value_key(g)
@@ -1120,28 +1120,9 @@ def _with_fresh_helpers(g):
             all(_user.value_key(obj) == key for obj, key in known[0][1:]):
         return known[1]
     marks = []
-    fresh = _fresh_copy(g, {g}, marks)
+    fresh = _user.with_fresh_helpers(g, "g(t)", through_python=True, marks=marks)
     _FRESH_G[g] = (tuple(marks), fresh)
     return fresh
-
-
-def _fresh_copy(g, seen, marks):
-    """:func:`_with_fresh_helpers` of ``g``, noting in ``marks`` (obj, value key) of g, of the
-    compiled helpers it replaced and of the plain Python functions it went through."""
-    marks.append((g, _user.value_key(g)))
-    replace = {}
-    for name, h in _user._value_helpers(g):
-        marks.append((h, _user.value_key(h)))
-        replace[name] = _user.njit_user(h, f"g(t), its helper {name}")
-    for name, obj in _user._reads(g):
-        if "." in name or name in replace or type(obj) is not FunctionType or obj in seen or \
-                obj.__module__ != g.__module__:
-            continue
-        seen.add(obj)
-        fresh = _fresh_copy(obj, seen, marks)
-        if fresh is not obj:
-            replace[name] = fresh
-    return _user._rebound(g, replace) if replace else g
 
 
 def as_forcing(g, t0, args=None, *, remember=False):

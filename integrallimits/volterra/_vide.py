@@ -259,7 +259,7 @@ def _as_rhs(f, y0, t0, jacobian, spec=_user.NO_ARGS, args=()):
             jgid = _user.new_guard(jacobian, "jacobian(t, y, z)", "tyz", scalar, (d, d))
             jac = _compile(lambda: _wrap_f_jacobian(jj, scalar, spec, jgid), "jacobian(t, y, z)",
                            jacobian)
-        _same_as_python(function, fj.py_func, scalar, d, t0, y0, args)
+        _same_as_python(function, _user.python_twin(fj.py_func), scalar, d, t0, y0, args)
         per_func[key] = ((function, jac), jacobian)
         return function, jac
 
