@@ -964,6 +964,8 @@ class Source:
 
 
 _FLOATS = (float, np.float64)
+#: The relative spacing of float64 values (``g_vec.eps`` of a forcing in double precision).
+EPS_DOUBLE = float(np.finfo(float).eps)
 
 
 def as_floats_quietly(func, args):
@@ -1065,7 +1067,8 @@ def _signature_takes_one_argument(func):
 
 
 #: What the check of a forcing written for arrays found, per Python function: (value key,
-#: arguments, shape of g(t), verdict) of its last check (see :func:`as_forcing`'s ``remember``).
+#: arguments, shape of g(t), verdict, the relative spacing of its values) of its last check
+#: (see :func:`as_forcing`'s ``remember``).
 _FORCINGS = weakref.WeakKeyDictionary()
 
 
@@ -1179,8 +1182,9 @@ def as_forcing(g, t0, args=None, *, remember=False):
             known = None
         if known is not None and known[0] == key and known[1] == akey:
             memo = known
+    data_eps = EPS_DOUBLE
     if memo is not None:      # checked before with these values: g is not called at t0
-        shape = memo[2]
+        shape, data_eps = memo[2], memo[4]
         d = shape[0] if shape else 1
         y0 = y0_list = None
     else:
@@ -1201,8 +1205,9 @@ def as_forcing(g, t0, args=None, *, remember=False):
                 raise ValueError(f"g(t) must return a float or an array of shape (d,), d >= 1, "
                                  f"got shape {y0.shape}")
             if y0.dtype.kind == "f" and y0.dtype.itemsize < 8:
+                data_eps = float(np.finfo(y0.dtype).eps)
                 warnings.warn(_SINGLE_G.format(kind=y0.dtype, digits=np.finfo(y0.dtype).precision,
-                                               eps=float(np.finfo(y0.dtype).eps)),
+                                               eps=data_eps),
                               UserWarning, stacklevel=2)
             y0 = y0.astype(float)
             shape = y0.shape
@@ -1232,7 +1237,7 @@ def as_forcing(g, t0, args=None, *, remember=False):
         vectorises[:] = [verdict]
         if remember and akey is not None:
             try:
-                _FORCINGS[user] = (key, akey, shape, verdict)
+                _FORCINGS[user] = (key, akey, shape, verdict, data_eps)
             except TypeError:
                 pass
 
@@ -1366,4 +1371,7 @@ def as_forcing(g, t0, args=None, *, remember=False):
     g_vec.snapshot = snapshot
     g_vec.key = key
     g_vec.shape = shape
+    # (the relative spacing of g's own values: float32 data change in steps below it, which
+    # the data checks must not read as data that are not smooth)
+    g_vec.eps = data_eps
     return g_vec, y0
