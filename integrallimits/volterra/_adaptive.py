@@ -131,7 +131,8 @@ from ._outcome import FAILED, SUCCEEDED, companion, describe, run_guarded, unres
 from ._solution import Solution, largest_estimate
 from ._tolerance import (EPS, HONEST, ROUNDING, STIFF, STIFF_ADVICE, _entry_point,
                          _unreliable_from, blow_up_time, decay_rate, over_tolerance,
-                         stiffness_scale, tolerance_of, unreachable, unreachable_message)
+                         stiffness_scale, tolerance_of, unreachable, unreachable_message,
+                         with_confirmed_digits)
 
 __all__ = ["solve_adaptive", "remesh"]
 
@@ -2163,19 +2164,20 @@ def _with_rough_data(sol, g_vec, kernel, p, run=None, singular=False, quadratic=
     if uniform_run is not None and start:
         sol = _divided_start(sol, uniform_run, p, int(np.argmax(rough)), where)
         # (raised by with_rough_data after _aliased_data, whose excuse is a divided solve's)
-        sol._uncovered = (ratio[:, None] * _estimates_scale(against, Y), rough, where, p)
+        sol._uncovered = (ratio[:, None] * _estimates_scale(against, Y), rough, p)
     return sol
 
 
 def alias_gain(p):
-    """The least ratio, at most 1, of the differences of order p + 1 on the points j h / (p + 1)
-    of a step (:func:`data_roughness`) to the amplitude of an oscillation of a whole number
-    k of cycles a step that they see (k not a multiple of p + 1): (2 sin(pi k / (p + 1)))^(p + 1),
-    least at k = 1 (0.37 for p = 6, 0.033 for p = 8; over 1 for p <= 4)."""
+    """The least ratio, at most 1, of the differences of order p + 1 on the points
+    j h / (p + 1) of a step (:func:`data_roughness`) to the amplitude of an oscillation of a
+    whole number k of cycles a step that they see (k not a multiple of p + 1):
+    (2 sin(pi k / (p + 1)))^(p + 1), least at k = 1 (0.37 for p = 6, 0.033 for p = 8; over 1
+    for p <= 4)."""
     return min(1.0, (2.0 * math.sin(math.pi / (p + 1))) ** (p + 1))
 
 
-def _uncovered_steps(sol, differences, rough, where, p):
+def _uncovered_steps(sol, differences, rough, p):
     """``sol``, a solve of a direct rule (of order ``p``) on a uniform mesh of more than
     ROUGH_UNIFORM_STEPS steps after :func:`_divided_start` (and :func:`_aliased_data`), with
     its estimates raised to the running sum of the ``differences`` (N, d) of the data of its
@@ -2191,12 +2193,13 @@ def _uncovered_steps(sol, differences, rough, where, p):
     steps, one cycle a step: a success with an error of 0.0547 and an estimate of 4.9e-8,
     while the data check's differences there were 4.5e7 times it in each of 140 steps).  A
     step's differences of order p + 1 of the data (those of K times h) are about its defect
-    for a jump or a kink, and at least that of an oscillation sampled at one phase (2^(p + 1)
-    times its amplitude; the defect, about h times it); the defects add up over the steps.
-    An estimate so raised over half the solution's size fails the solve (afterwards,
-    :func:`._tolerance.with_confirmed_digits`); a jump or a kink keeps a success with a
-    larger estimate (a jump of K in s at 0.8, gregory6 on 1024 steps: 0.0030 -> 0.087 for an
-    error of 1.6e-3)."""
+    for a jump or a kink, and over :func:`alias_gain` at least that of an oscillation of whole
+    cycles a step sampled at one phase (the differences, at least that gain times its
+    amplitude; the defect, about h times it); the defects add up over the steps.
+    An estimate so raised over half the solution's size fails the solve
+    (:func:`._tolerance.with_confirmed_digits`, and the message says why); a jump or a kink keeps a success with a
+    larger estimate (a jump of K in s at 0.8, gregory6 on 1024 steps: 0.0030 -> 0.23 for an
+    error of 1.6e-3; a kink of g there, 5.2e-7 -> 7.4e-3 for 1.1e-7).  No evaluations."""
     if not sol.success:
         return sol
     t, est = sol.mesh, sol._est2
@@ -2210,12 +2213,18 @@ def _uncovered_steps(sol, differences, rough, where, p):
     np.maximum(est[1:], bound, out=est[1:])         # (in place: also error_estimate_mesh)
     sol.stats["max_error_estimate"] = largest_estimate(est)
     k = covered + int(np.argmax(rough[covered:]))
-    said = where.strip()
-    sol.message += (f"  {said[0].upper()}{said[1:]}; from the step [{float(t[k]):.6g}, "
-                    f"{float(t[k + 1]):.6g}] on, the steps no divided solve covered, the "
-                    f"estimates were raised to the running sum of their differences "
-                    f"({float(np.max(bound)):.3g} at most).")
-    return sol
+    said = (f"  From the step [{float(t[k]):.6g}, {float(t[k + 1]):.6g}] on (the steps with "
+            f"data not smooth that no divided solve covered: a mesh of more than "
+            f"{ROUGH_UNIFORM_STEPS} steps is divided in its first steps only), the estimates "
+            f"were raised to the running sum of their data's differences of order {p + 1}" +
+            (f" over {alias_gain(p):.3g}" if alias_gain(p) < 1.0 else "") +
+            f" ({float(np.max(bound)):.3g} at the end): the coarser meshes of the estimate "
+            f"may sample data that oscillate at the steps' scale alike.")
+    sol.message += said
+    checked = with_confirmed_digits(sol)      # (and the message says why, as the later one
+    if not checked.success:                   # would not)
+        checked.message += said
+    return checked
 
 
 def _divided_start(sol, uniform_run, p, first, where):
