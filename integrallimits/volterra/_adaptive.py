@@ -1500,7 +1500,7 @@ def _may_grow_over(top, Y):
     return not (first > 0.0 and top * largest <= ROUGH_GROWN * first)
 
 
-def data_roughness(g_vec, kernel, t, Y, estimate, p, alpha=0.0):
+def data_roughness(g_vec, kernel, t, Y, estimate, p, alpha=0.0, t_free=False):
     """(ratio, evaluations): for each step of the mesh ``t`` (N,), the largest ratio of the
     differences of order p + 1 across it of the data (g; K in t at (t0, Y_0) where K names t,
     times t_(n+1) - t0; K along the diagonal at y on the chord from Y_n to Y_(n+1), which a
@@ -1515,14 +1515,15 @@ def data_roughness(g_vec, kernel, t, Y, estimate, p, alpha=0.0):
     alpha = 0.7, 64 graded gauss1 steps, was a success with an error of 1.44, 73 times the
     estimate, whose steps' differences times h were 2 times the estimate).  (p + 1) N + 1
     values of g and (p + 1) N + 1 kernel evaluations a sweep (the steps share their ends where
-    Y is finite; else (p + 2) N), in one compiled call (:func:`_data_ratios`)."""
+    Y is finite; else (p + 2) N), in one compiled call (:func:`_data_ratios`).  ``t_free``:
+    K taken as if it named no t (no sweep of K in t; the diagonal's times h)."""
     n = len(t) - 1
     grid = _GRIDS.get((n, p))
     if grid is None:       # (the step index of each point, and of each mesh point)
         grid = _GRIDS[(n, p)] = (np.arange(n * (p + 1) + 1) / (p + 1), np.arange(n + 1.0))
     times = np.interp(grid[0], grid[1], t)     # (exact at the mesh points)
     G = np.ascontiguousarray(g_vec(times, keep=False), dtype=float).reshape(len(times), -1)
-    in_t = _names(kernel, 0)
+    in_t = False if t_free else _names(kernel, 0)
     ratio = np.empty(n)
     # (the entry point checks no types: (N + 1, d) float arrays, C-contiguous)
     Y2, E, mesh = _c_floats(Y), _c_floats(estimate), _c_floats(t)
@@ -1772,7 +1773,7 @@ def with_rough_data(sol, g_vec, kernel, p, run=None, singular=False, quadratic=T
     sol = _with_rough_data(sol, g_vec, kernel, p, run, singular, quadratic, nodes, uniform_run,
                            start=aliasing)
     sol = sol if probe is None else _aliased_data(sol, probe, before)
-    uncovered = getattr(sol, "_uncovered", None)
+    uncovered = getattr(sol, "_uncovered", None) if sol.success else None
     return sol if uncovered is None else _uncovered_steps(sol, *uncovered)
 
 
@@ -2076,6 +2077,8 @@ def _with_rough_data(sol, g_vec, kernel, p, run=None, singular=False, quadratic=
         top = max(ratio.tolist()) if len(ratio) <= 64 else float(ratio.max())
     if not top > ROUGH_FIXED:
         return sol
+    # (the estimates' scale before any raise below: the differences' unit, see _uncovered_steps)
+    scale = _estimates_scale(against, Y) if start and uniform_run is not None else None
     sol._rough_data = True      # (its estimates raised for it: see _outcome.with_measured_between)
     q = float(sol.stats.get("estimate_order", math.nan))
     rough = ratio > ROUGH_FIXED
@@ -2163,9 +2166,39 @@ def _with_rough_data(sol, g_vec, kernel, p, run=None, singular=False, quadratic=
                         f"with the order 1 of a jump, not {q:.3g} ({factor:.3g} times larger).")
     if uniform_run is not None and start:
         sol = _divided_start(sol, uniform_run, p, int(np.argmax(rough)), where)
-        # (raised by with_rough_data after _aliased_data, whose excuse is a divided solve's)
-        sol._uncovered = (ratio[:, None] * _estimates_scale(against, Y), rough, p)
+        if sol.success:   # (raised by with_rough_data after _aliased_data, whose excuse is a
+            # divided solve's)
+            sol._uncovered = _step_defects(sol, g_vec, kernel, p, ratio, scale)
     return sol
+
+
+def _step_defects(sol, g_vec, kernel, p, ratio, scale):
+    """(differences (N, d), rough (N,), p) for :func:`_uncovered_steps`: the data's
+    differences ``ratio`` times the estimates' ``scale`` (d,) and the steps where they exceed
+    ROUGH_FIXED times it; where K names t, those of a sweep taking K as if it did not
+    (:func:`data_roughness`, ``t_free``; the steps' defects, not those of K in t times
+    t - t0: K(t_n, s, y) is taken at each t_n itself, and a jump of K in t made 24 honest
+    successes of N = 1024 and 2048 in ``tools/fixedn_scan.py`` estimates of the solution's
+    size)."""
+    t, Y = sol.mesh, sol._y2
+    if _names(kernel, 0):
+        try:
+            ratio, calls = data_roughness(g_vec, kernel, t, Y, np.zeros_like(Y) + scale, p,
+                                          t_free=True)
+        except Exception as exc:   # noqa: BLE001 (g or K raised: as in the check itself)
+            if not _user.raised_by_user(exc):
+                raise
+            return None
+        sol.stats["nfev"] += calls
+        sol.stats["error_estimate_nfev"] += calls
+        if len(ratio) > 1 and (ratio.max() > ROUGH_FIXED or _may_grow_over(ratio.max(), Y)):
+            ratio = np.maximum(ratio, defect_growth(Y) * ratio * (ROUGH_FIXED / ROUGH_GROWN))
+    return ratio[:, None] * scale, ratio > ROUGH_FIXED, p
+
+
+#: :func:`_uncovered_steps`: the fewest steps in a row whose data are not smooth that fail a
+#: solve (data that oscillate at the steps' scale, not a jump or a kink of one step).
+ALIAS_RUN = 4
 
 
 def alias_gain(p):
@@ -2197,9 +2230,15 @@ def _uncovered_steps(sol, differences, rough, p):
     cycles a step sampled at one phase (the differences, at least that gain times its
     amplitude; the defect, about h times it); the defects add up over the steps.
     An estimate so raised over half the solution's size fails the solve
-    (:func:`._tolerance.with_confirmed_digits`, and the message says why); a jump or a kink keeps a success with a
-    larger estimate (a jump of K in s at 0.8, gregory6 on 1024 steps: 0.0030 -> 0.23 for an
-    error of 1.6e-3; a kink of g there, 5.2e-7 -> 7.4e-3 for 1.1e-7).  No evaluations."""
+    (:func:`._tolerance.with_confirmed_digits`, and the message says why); a jump or a kink
+    keeps a success with a larger estimate (a jump of K in s at 0.8, gregory6 on 1024 steps:
+    0.0030 -> 0.17 for an error of 1.6e-3; a kink of g there, 5.2e-7 -> 2.1e-3 for 1.1e-7).
+    But that bound does not hold for every phase: an oscillation symmetric about the steps'
+    middles has differences of an odd order p + 1 of 0 (gregory6 on y = 1 + int c(s) y,
+    c = cos(w s) after 0.85, w = 2 pi 1024, 1024 steps: differences of 8.7e-7 a step, a
+    running sum of 3.2e-3 for an error of 0.191).  So where ALIAS_RUN or more steps in a row
+    are not smooth (an oscillation, not a jump or a kink of one step), the solve fails from
+    the first of them, keeping the values before it."""
     if not sol.success:
         return sol
     t, est = sol.mesh, sol._est2
@@ -2213,6 +2252,18 @@ def _uncovered_steps(sol, differences, rough, p):
     np.maximum(est[1:], bound, out=est[1:])         # (in place: also error_estimate_mesh)
     sol.stats["max_error_estimate"] = largest_estimate(est)
     k = covered + int(np.argmax(rough[covered:]))
+    run = np.convolve(rough[covered:].astype(float), np.ones(ALIAS_RUN), "valid") >= ALIAS_RUN
+    if np.any(run):
+        j = covered + int(np.argmax(run))
+        return _unreliable_from(
+            sol, max(1, j), f"the data (g or K) are not smooth at the scale of the steps in "
+            f"{ALIAS_RUN} or more steps in a row from [{float(t[j]):.6g}, "
+            f"{float(t[j + 1]):.6g}] on (their differences of order {p + 1} over "
+            f"{ROUGH_FIXED:g} times the error estimate), which no divided solve checked (a "
+            f"mesh of more than {ROUGH_UNIFORM_STEPS} steps is divided in its first steps "
+            f"only): the coarser meshes of the estimate may sample data that oscillate at "
+            f"the steps' scale alike, and those differences bound no error (an oscillation "
+            f"symmetric about the steps' middles has none)", False)
     said = (f"  From the step [{float(t[k]):.6g}, {float(t[k + 1]):.6g}] on (the steps with "
             f"data not smooth that no divided solve covered: a mesh of more than "
             f"{ROUGH_UNIFORM_STEPS} steps is divided in its first steps only), the estimates "

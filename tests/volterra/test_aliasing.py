@@ -237,9 +237,8 @@ def test_a_forcing_aliased_on_a_part_of_many_steps_is_no_success_of_a_direct_rul
     points saw it in 140 steps, but a direct rule on more than 512 steps solves only its first
     N / split steps divided, and the companion's order 1 of a jump was the only answer to the
     others: a success with an error of 0.0547 for an estimate of 4.9e-8 (gregory4; 4.5e-9,
-    gregory6).  The estimates of the steps no divided solve covered are raised to the running
-    sum of their data's differences; the values a failed solve keeps are those before the
-    bump."""
+    gregory6).  Steps in a row not smooth that no divided solve covered fail the solve from
+    the first of them; the values a failed solve keeps are those before the bump."""
     w, a, width = 2.0 * np.pi * 1024, 0.3, 0.15
 
     def exact(t):
@@ -268,7 +267,7 @@ def _jump_in_s(t, s, y, a):
 def test_a_jump_of_a_direct_rule_on_many_steps_keeps_its_success(method, n, a):
     """y = 1 + t + int c(s) y, c = 1 before a and 2 after: a jump that the divided solve of
     the first steps covers (a = 0.05) or not (a = 0.8, whose estimates are now raised to its
-    step's differences: 0.0030 -> 0.087 for an error of 1.6e-3, gregory6) stays a success
+    step's differences: 0.0030 -> 0.17 for an error of 1.6e-3, gregory6) stays a success
     whose estimate covers its error."""
     sol = solve_volterra(_jump_in_s, lambda t: 1.0 + t, (0.0, 1.0), n, method=method, args=(a,))
     ya = -1.0 + 2.0 * np.exp(a)
