@@ -2201,23 +2201,12 @@ def _step_defects(sol, g_vec, kernel, p, ratio, scale):
 ALIAS_RUN = 4
 
 
-def alias_gain(p):
-    """The least ratio, at most 1, of the differences of order p + 1 on the points
-    j h / (p + 1) of a step (:func:`data_roughness`) to the amplitude of an oscillation of a
-    whole number k of cycles a step that they see (k not a multiple of p + 1):
-    (2 sin(pi k / (p + 1)))^(p + 1), least at k = 1 (0.37 for p = 6, 0.033 for p = 8; over 1
-    for p <= 4)."""
-    return min(1.0, (2.0 * math.sin(math.pi / (p + 1))) ** (p + 1))
-
-
 def _uncovered_steps(sol, differences, rough, p):
     """``sol``, a solve of a direct rule (of order ``p``) on a uniform mesh of more than
     ROUGH_UNIFORM_STEPS steps after :func:`_divided_start` (and :func:`_aliased_data`), with
     its estimates raised to the running sum of the ``differences`` (N, d) of the data of its
     ``rough`` steps (N,) that no divided solve covered (those from ``sol._divided_steps`` on:
-    all of them where the divided solve was not run or failed), divided by
-    :func:`alias_gain` (gregory8 on y = 1 + int c(s) y, c oscillating once a step after 0.8,
-    1024 steps: an error of 0.191 for a running sum of 5.0e-3).
+    all of them where the divided solve was not run or failed).
 
     Those steps' only answer was the companion's order 1 of a jump: right for a jump or kink,
     whose defect in its step the nested meshes make at that order, but data that oscillate
@@ -2225,14 +2214,13 @@ def _uncovered_steps(sol, differences, rough, p):
     y = g - int y, y = 1 + (sin(w t) b(t) / w)', b a bump on [0.3, 0.45], w = 2 pi 1024, 1024
     steps, one cycle a step: a success with an error of 0.0547 and an estimate of 4.9e-8,
     while the data check's differences there were 4.5e7 times it in each of 140 steps).  A
-    step's differences of order p + 1 of the data (those of K times h) are about its defect
-    for a jump or a kink, and over :func:`alias_gain` at least that of an oscillation of whole
-    cycles a step sampled at one phase (the differences, at least that gain times its
-    amplitude; the defect, about h times it); the defects add up over the steps.
+    step's differences of order p + 1 of the data (those of K times h; K in t's left out, K
+    being taken at each t_n itself) are about its defect for a jump or a kink, and the
+    defects add up over the steps.
     An estimate so raised over half the solution's size fails the solve
     (:func:`._tolerance.with_confirmed_digits`, and the message says why); a jump or a kink
     keeps a success with a larger estimate (a jump of K in s at 0.8, gregory6 on 1024 steps:
-    0.0030 -> 0.17 for an error of 1.6e-3; a kink of g there, 5.2e-7 -> 2.1e-3 for 1.1e-7).
+    0.0030 -> 0.063 for an error of 1.6e-3; a kink of g there, 5.2e-7 -> 7.8e-4 for 1.1e-7).
     But that bound does not hold for every phase: an oscillation symmetric about the steps'
     middles has differences of an odd order p + 1 of 0 (gregory6 on y = 1 + int c(s) y,
     c = cos(w s) after 0.85, w = 2 pi 1024, 1024 steps: differences of 8.7e-7 a step, a
@@ -2248,7 +2236,7 @@ def _uncovered_steps(sol, differences, rough, p):
         return sol
     each = np.where(rough[:, None], differences, 0.0)
     each[:covered] = 0.0
-    bound = np.cumsum(each, axis=0) / alias_gain(p)
+    bound = np.cumsum(each, axis=0)
     np.maximum(est[1:], bound, out=est[1:])         # (in place: also error_estimate_mesh)
     sol.stats["max_error_estimate"] = largest_estimate(est)
     k = covered + int(np.argmax(rough[covered:]))
@@ -2267,8 +2255,7 @@ def _uncovered_steps(sol, differences, rough, p):
     said = (f"  From the step [{float(t[k]):.6g}, {float(t[k + 1]):.6g}] on (the steps with "
             f"data not smooth that no divided solve covered: a mesh of more than "
             f"{ROUGH_UNIFORM_STEPS} steps is divided in its first steps only), the estimates "
-            f"were raised to the running sum of their data's differences of order {p + 1}" +
-            (f" over {alias_gain(p):.3g}" if alias_gain(p) < 1.0 else "") +
+            f"were raised to the running sum of their data's differences of order {p + 1}"
             f" ({float(np.max(bound)):.3g} at the end): the coarser meshes of the estimate "
             f"may sample data that oscillate at the steps' scale alike.")
     sol.message += said
