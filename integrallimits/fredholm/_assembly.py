@@ -31,6 +31,7 @@ from numba.core.registry import CPUDispatcher
 from numba.extending import intrinsic
 
 from .._numba import JIT_OPTIONS, njit, types
+from ..kernels._kernel import as_floats_quietly
 from ..volterra._loops import _block_at, _jacobian_at, _kernel_at, no_jacobian, size_floor
 
 __all__ = ["compiled", "addresses", "pointwise_values", "grid_values", "nystrom_sums", "NFEV",
@@ -213,6 +214,51 @@ def _system_matrix(A, w):
         if not np.isfinite(colsum[m]):
             finite = False
     return colsum.max() if finite else np.nan
+
+
+def _estimate(Y, values, radius, divisor, floor_scale, est):
+    """The error estimate of a Fredholm solve from its companion's interpolant (see
+    :func:`~._control.with_estimate`), in one pass: est[m, c] := the largest |Y - values| over
+    node m and the ``radius`` nodes on either side of it (``_control._neighbour_envelope``),
+    divided by ``divisor``, and at least ``floor_scale`` times the largest |Y[:, c]| (no floor
+    where ``floor_scale`` < 0: ``_control._rounding_floor``'s 0).  NaN propagates as in NumPy's
+    maximum and max.  Returns (the largest est, NaN if any is; the largest finite one, -inf if
+    none; the number of finite ones)."""
+    M, d = Y.shape
+    diff = np.empty((M, d))
+    floor = np.zeros(d)
+    for c in range(d):
+        top = 0.0
+        for m in range(M):
+            diff[m, c] = abs(Y[m, c] - values[m, c])
+            a = abs(Y[m, c])
+            if a > top or a != a:
+                top = a if top == top else top
+        if floor_scale >= 0.0:
+            floor[c] = floor_scale * top
+    largest, finite_top, finite = -np.inf, -np.inf, 0
+    nan = False
+    for m in range(M):
+        for c in range(d):
+            e = 0.0
+            for k in range(max(m - radius, 0), min(m + radius + 1, M)):
+                v = diff[k, c]
+                if v > e or v != v:
+                    e = v if e == e else e
+            e = e / divisor
+            f = floor[c]
+            if f > e or f != f:
+                e = f if e == e else e
+            est[m, c] = e
+            if e != e:
+                nan = True
+            elif e > largest:
+                largest = e
+            if np.isfinite(e):
+                finite += 1
+                if e > finite_top:
+                    finite_top = e
+    return (np.nan if nan else largest), finite_top, float(finite)
 
 
 @njit(inline="always")
@@ -881,6 +927,7 @@ _SIGNATURES = {
     "separable-model": types.boolean(_A2, _A1, _A1, _A2, _A1, _A1),
     "separable-check": _F3(_KF, _BF, _A1, _A1, _A1, _A1, _A2, _A1, _A2, _A2, _A2, _I8A),
     "system-matrix": types.float64(_A2, _A1),
+    "estimate": _F3(_A2, _A2, types.int64, types.float64, types.float64, _A2),
     "linear-solve": types.float64(_I8A, _A2, types.float64, _A1, _I4A),
     "kept-solve": types.boolean(_I8A, types.int64[:, ::1], types.int64[:, ::1], _A2, _I4A, _A1),
     "separable-newton": types.int64(_KF, _JF, types.boolean, _A1, _A1, _A1, _A2, _A1, _A2, _A2, _A2,
@@ -892,7 +939,7 @@ _PYFUNCS = {"jacobian-blocks": _jacobian_blocks, "linear-blocks": _linear_blocks
             "values": _values, "pointwise": _pointwise, "structure": _structure,
             "check-grid": _check_grid, "same-values": _same_values, "separable-model": _separable_model,
             "separable-check": _separable_check,
-            "system-matrix": _system_matrix,
+            "system-matrix": _system_matrix, "estimate": _estimate,
             "linear-solve": _linear_solve, "kept-solve": _kept_solve,
             "separable-newton": _separable_newton,
             "newton": _newton}
@@ -972,11 +1019,10 @@ def linear_solve(A, anorm, b):
     return cond
 
 
-@np.errstate(all="ignore")
 def _quietly(func, grid, args):
     """``np.asarray(func(*grid, *args), dtype=float)`` with NumPy's floating-point warnings off
-    (as a decorator, NumPy 2's errstate costs ~1 us less than a ``with`` block)."""
-    return np.asarray(func(*grid, *args), dtype=float)
+    (:func:`~integrallimits.kernels._kernel.as_floats_quietly`)."""
+    return as_floats_quietly(func, (*grid, *args))
 
 
 def pointwise_values(kernel, addr, x, s, Y, counts):

@@ -23,6 +23,8 @@ import math
 
 import numpy as np
 
+from . import _assembly
+
 __all__ = ["companion_size", "condition_message", "with_estimate"]
 
 #: Orders of the composite rules (the others converge geometrically for analytic data).
@@ -51,7 +53,7 @@ def with_estimate(solve, sol, rule_name, n_nodes):
     from the companion ``solve(n, sol)`` (a solve with another size and no estimate, whose
     Newton iteration starts from the Nyström interpolant of ``sol``)."""
     y2 = sol._y2
-    estimate = np.full_like(y2, np.nan)
+    estimate = None
     sol.stats["error_estimate"] = "none"
     if sol.success and rule_name is not None and n_nodes is not None:
         m = companion_size(n_nodes, rule_name)
@@ -60,23 +62,32 @@ def with_estimate(solve, sol, rule_name, n_nodes):
         sol.stats["error_estimate_nfev"] = comp.stats.get("nfev", 0)
         if comp.success:
             values = comp._interpolate(sol.x, sol._g_nodes)     # g at sol.x is known
-            estimate = _neighbour_envelope(np.abs(y2 - values))
             p = COMPOSITE_ORDERS.get(rule_name)
-            if p is not None:
-                estimate = estimate / (1.0 - (n_nodes / m) ** p)
-            estimate = np.maximum(estimate, _rounding_floor(sol))
+            # |y2 - values|, its envelope over neighbours (:func:`_neighbour_envelope`), divided
+            # by 1 - (n/m)^p for a composite rule, at least :func:`_rounding_floor` (and the
+            # largest estimate, below), in one compiled pass: the same values as those NumPy
+            # operations, which cost ~8 us at small M
+            cond = sol.stats.get("condition")
+            estimate = np.empty(y2.shape)
+            top, finite_top, finite = _assembly.compiled("estimate")(
+                np.ascontiguousarray(y2), np.ascontiguousarray(values, dtype=float),
+                ENVELOPE_RADIUS, 1.0 if p is None else 1.0 - (n_nodes / m) ** p,
+                cond * np.finfo(float).eps if cond and math.isfinite(cond) else -1.0, estimate)
             sol.stats["error_estimate"] = f"{rule_name} with {m}"
             _check_condition_growth(sol, comp, n_nodes, m, p)
         else:   # say so: a NaN estimate beside a success would read as "none was asked for"
             sol.stats["error_estimate"] = f"none: the companion solve with {m} nodes failed"
             sol.message += (f" No error estimate: the companion solve with {m} nodes failed: "
                             f"{comp.message}")
+    if estimate is None:
+        estimate = np.full_like(y2, np.nan)
+        top = finite_top = math.nan
+        finite = 0
     # the largest finite estimate: the largest one, if that is finite (NaN would be, inf is
-    # larger than any finite one); else picked out (boolean indexing costs ~1.5 us)
-    top = float(estimate.max()) if estimate.size else math.nan
+    # larger than any finite one); else the largest finite one
+    top = float(top) if estimate.size else math.nan
     if not math.isfinite(top):
-        finite = estimate[np.isfinite(estimate)]
-        top = float(finite.max()) if finite.size else float("nan")
+        top = float(finite_top) if finite else float("nan")
     sol.stats["max_error_estimate"] = top
     sol.set_error_estimate(estimate)
     return sol

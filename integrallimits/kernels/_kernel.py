@@ -917,7 +917,7 @@ def _user_kernel(K, y0, t0, jacobian, spec, theta, args, form="tsy", what="K(t, 
         kernel._shared["source"] = Source(
             key[4:], values_now,
             lambda theta, args: _user_kernel(K, y0, t0, jacobian, spec, theta, args, form, what))
-        _same_as_python(kernel.function, fj.py_func, form, what, t0, y0, args)
+        _same_as_python(kernel.function, _user.python_twin(fj.py_func), form, what, t0, y0, args)
         per_func[key] = (kernel, jacobian)
         return kernel.with_params(theta, args)
 
@@ -966,19 +966,20 @@ class Source:
 _FLOATS = (float, np.float64)
 
 
-def _as_floats_quietly(func, x):
-    """``np.asarray(func(x), dtype=float)`` with NumPy's floating-point warnings off."""
+def as_floats_quietly(func, args):
+    """``np.asarray(func(*args), dtype=float)`` with NumPy's floating-point warnings off."""
     with np.errstate(all="ignore"):
-        return np.asarray(func(x), dtype=float)
+        return np.asarray(func(*args), dtype=float)
 
 
 if int(np.__version__.split(".")[0]) >= 2:
     # NumPy 2's errstate as a decorator keeps its state per call (thread-safe) and costs
     # ~0.6 us less than a ``with`` block, which builds an errstate object each time
     @np.errstate(all="ignore")
-    def _as_floats_quietly(func, x):
-        """``np.asarray(func(x), dtype=float)`` with NumPy's floating-point warnings off."""
-        return np.asarray(func(x), dtype=float)
+    def as_floats_quietly(func, args):
+        """``np.asarray(func(*args), dtype=float)`` with NumPy's floating-point warnings
+        off."""
+        return np.asarray(func(*args), dtype=float)
 
 
 #: Plain functions g whose array call passed :func:`_same_on_halves`: g -> (its code, the key of
@@ -1098,44 +1099,30 @@ _FRESH_G = weakref.WeakKeyDictionary()
 def _with_fresh_helpers(g):
     """``g`` (a Python function called in Python), or, when it calls compiled functions of the
     user's (by a global name, a module attribute or a closure cell) that read values (globals,
-    closure cells, defaults: :func:`._user._value_helpers`), a copy of ``g`` that calls copies
-    of them compiled with the values now (:func:`._user.njit_user`, one compilation per set of
-    values), as a kernel calling them does; the same through the plain Python functions of
-    g's module that g calls by name.  Numba compiled the user's ``@njit def helper(): return H``
-    once, with H as it was then (or loaded it so from its cache, keyed on the source file
-    only): g(t) = helper() kept H = 1 after H = 3, and the solve reported success for the old
-    data (0.74 off)."""
-    if type(g) is not FunctionType or not _user.value_key(g):
+    closure cells, defaults), a copy of ``g`` that calls copies of them compiled with the values
+    now, as a kernel calling them does; the same through the plain Python functions of g's
+    module that g calls by name (:func:`._user.with_fresh_helpers`, remembered while the values
+    are the same).  Numba compiled the user's ``@njit def helper(): return H`` once, with H as
+    it was then (or loaded it so from its cache, keyed on the source file only): g(t) =
+    helper() kept H = 1 after H = 3, and the solve reported success for the old data (0.74
+    off)."""
+    if type(g) is not FunctionType:
+        return g
+    g_key = _user.value_key(g)
+    if not g_key:
         return g
     try:
         known = _FRESH_G.get(g)
     except TypeError:  # pragma: no cover - Python functions are weakly referenceable
         known = None
-    if known is not None and all(_user.value_key(obj) == key for obj, key in known[0]):
+    # (the first mark is g's own: its key, just taken, is not taken again)
+    if known is not None and known[0][0][1] == g_key and \
+            all(_user.value_key(obj) == key for obj, key in known[0][1:]):
         return known[1]
     marks = []
-    fresh = _fresh_copy(g, {g}, marks)
+    fresh = _user.with_fresh_helpers(g, "g(t)", through_python=True, marks=marks)
     _FRESH_G[g] = (tuple(marks), fresh)
     return fresh
-
-
-def _fresh_copy(g, seen, marks):
-    """:func:`_with_fresh_helpers` of ``g``, noting in ``marks`` (obj, value key) of g, of the
-    compiled helpers it replaced and of the plain Python functions it went through."""
-    marks.append((g, _user.value_key(g)))
-    replace = {}
-    for name, h in _user._value_helpers(g):
-        marks.append((h, _user.value_key(h)))
-        replace[name] = _user.njit_user(h, f"g(t), its helper {name}")
-    for name, obj in _user._reads(g):
-        if "." in name or name in replace or type(obj) is not FunctionType or obj in seen or \
-                obj.__module__ != g.__module__:
-            continue
-        seen.add(obj)
-        fresh = _fresh_copy(obj, seen, marks)
-        if fresh is not obj:
-            replace[name] = fresh
-    return _user._rebound(g, replace) if replace else g
 
 
 def as_forcing(g, t0, args=None, *, remember=False):
@@ -1253,7 +1240,7 @@ def as_forcing(g, t0, args=None, *, remember=False):
         """g(times) as an (n, d) array, or None if g raises on it or gives another shape."""
         n = times.size
         try:
-            v = _as_floats_quietly(g, times)
+            v = as_floats_quietly(g, (times,))
         except Exception:  # g is not written for arrays: evaluate pointwise
             return None
         if shape and v.shape == shape + (n,):

@@ -220,5 +220,25 @@ def as_linear_kernel(k, y0, t0=0.0, args=None, *, probe_cached=True):
                         jacobian_source="analytic", probe=probe,
                         structure={"kind": "linear", "coefficient": k},
                         name=getattr(k, "__name__", "K"), arg_spec=spec)
+        _same_as_python(jacobian, _user.python_twin(kj.py_func), mode, dim, t0, args)
         per_func[key] = kernel
         return kernel.with_params(theta, args)
+
+
+def _same_as_python(jacobian, py, mode, dim, t0, args):
+    """Refuse a compiled coefficient whose k(t, s) at (t0, t0) and (t0 + 1, t0 + 0.5), read from
+    its compiled Jacobian ``jacobian`` (k itself), differs from that of ``py``, the Python
+    function it was compiled from (with the values compiled in), with the arguments ``args``:
+    see :func:`._user.refuse_if_compiled_differs`.  k = 1 + N * N % 7 with N = 2**40 (5 in
+    Python, 1 in 64-bit integers) was a first-kind success with y = 1 for 1 / 5."""
+    theta, values = _user.compiled_args(args)
+    Y = np.ones((1, dim))
+
+    def compiled(t, s):
+        J = np.empty((dim, dim))
+        jacobian(float(t), float(s), Y, 0, theta, J)
+        return J if mode == "matrix" else J[0, 0]
+
+    points = [(float(t0), float(t0)), (float(t0) + 1.0, float(t0) + 0.5)]
+    _user.refuse_if_compiled_differs("K(t, s)", points, lambda t, s: py(t, s, *values),
+                                     compiled, times=2)

@@ -129,6 +129,24 @@ def _wrap_lag(kj, matrix, spec, gid):
     return lag
 
 
+def _same_as_python(lag, py, matrix, dim, args):
+    """Refuse a compiled lag function ``lag`` (:data:`LAG_SIGNATURE`) whose k(u) at u = 0 and
+    u = 0.5 (t - s at the points where a kernel is compared) differs from that of ``py``, the
+    Python function it was compiled from (with the values compiled in), with the arguments
+    ``args``: see :func:`._user.refuse_if_compiled_differs`.  k = -(N * N % 7) with N = 2**40
+    (-4 in Python, 0 in 64-bit integers) was a success with y(1) = 1.0 for e^-4 (the direct
+    and the fast FFT history alike)."""
+    theta, values = _user.compiled_args(args)
+
+    def compiled(u):
+        out = np.empty((dim, dim)) if matrix else np.empty((1, 1))
+        lag(float(u), theta, out)
+        return out if matrix else out[0, 0]
+
+    _user.refuse_if_compiled_differs("k(u)", [(0.0,), (0.5,)], lambda u: py(u, *values),
+                                     compiled)
+
+
 class _Convolution(KernelSpec):
     def __init__(self, k, phi, phi_jacobian):
         super().__init__()
@@ -157,6 +175,7 @@ class _Convolution(KernelSpec):
         kj = _njit_user(self.k, "k(u)")
         gid = _user.new_guard(self.k, "k(u)", "u", True, () if not matrix else (dim, dim))
         lag = _compile(lambda: _wrap_lag(kj, matrix, spec, gid), "k(u)", self.k)
+        _same_as_python(lag, _user.python_twin(kj.py_func), matrix, dim, args)
         # phi as a kernel (t is ignored): phi(s, y, *args) -> K-signature function
         if self.phi is None:
             identity, identity_jacobian, identity_block = _identity_functions()

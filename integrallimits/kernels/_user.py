@@ -69,6 +69,7 @@ __all__ = ["njit_user", "py_function", "referenced_values", "ArgSpec", "pack_arg
            "report", "new_guard", "clear_failures", "failure_recorded", "take_failure",
            "raise_recorded_failure", "check_argument_names", "compiled_args",
            "refuse_if_compiled_differs", "compile_wrapper", "wrapper", "disk_key",
+           "with_fresh_helpers", "python_twin",
            "RAISED", "NOT_FINITE", "BAD_SHAPE", "UserCodeError", "RecompilationWarning", "unique_symbols",
            "require_function"]
 
@@ -881,7 +882,8 @@ def njit_user(func, what="K"):
     (:func:`referenced_values`), or not cached on disk when it has no source file or reads a
     value that cannot be fingerprinted.  Compiling is lazy (on the first call from compiled
     code).  Compiled helpers it calls that read values (:func:`_value_helpers`) are compiled
-    the same way, and the function is compiled against those copies (:func:`_rebound`).
+    the same way, and the function is compiled against those copies
+    (:func:`with_fresh_helpers`).
     """
     py = py_function(func)
     _require_function(py, what)
@@ -929,9 +931,7 @@ def njit_user(func, what="K"):
             options["error_model"] = "numpy"
         if isinstance(func, CPUDispatcher):
             options.update({k: v for k, v in func.targetoptions.items() if k != "nopython"})
-        helpers = _value_helpers(frozen)
-        target = _rebound(frozen, {name: njit_user(h, f"{what}, its helper {name}")
-                                   for name, h in helpers}) if helpers else frozen
+        target = with_fresh_helpers(frozen, what)
         cached_as = disk_key(frozen, options)
         if cached_as is not None:
             target = unique_symbols(target, cached_as)
@@ -944,6 +944,77 @@ def njit_user(func, what="K"):
                 pass
         per_func[key] = dispatcher
         return dispatcher
+
+
+def with_fresh_helpers(func, what, *, through_python=False, marks=None, _seen=None):
+    """``func`` (a Python function), or, when it reads compiled functions of the user's that
+    read values (:func:`_value_helpers`), a copy of it (:func:`_rebound`) that reads copies of
+    them compiled with the values now (:func:`njit_user`, one compilation per set of values;
+    ``what``: the caller's name in messages, ``"{what}, its helper {name}"`` the helper's).
+
+    Numba compiled the user's ``@njit def helper(): return H`` once, with H as it was then (or
+    loaded it so from its cache, keyed on the source file only): a function calling it kept
+    the old H after H changed.  A kernel is compiled against such copies (:func:`njit_user`),
+    and a forcing g called in Python calls them (:func:`._kernel._with_fresh_helpers`).
+
+    Parameters
+    ----------
+    func : function
+        The Python function whose global names, module attributes and closure cells are walked.
+    what : str
+        The name of ``func`` in messages.
+    through_python : bool
+        Also walk the plain Python functions of ``func``'s module that it calls by a bare name
+        (a forcing g, called in Python, calls them; compiled code cannot), replaced by their
+        own copies when they call such helpers.
+    marks : list, optional
+        Appended with (object, its :func:`value_key` now) of ``func``, of every compiled helper
+        replaced and of every Python function walked through: the copy is current while each
+        has the same key.
+    """
+    if marks is not None:
+        marks.append((func, value_key(func)))
+    replace = {}
+    for name, h in _value_helpers(func):
+        if marks is not None:
+            marks.append((h, value_key(h)))
+        replace[name] = njit_user(h, f"{what}, its helper {name}")
+    if through_python:
+        seen = {func} if _seen is None else _seen
+        for name, obj in _reads(func):
+            if "." in name or name in replace or type(obj) is not pytypes.FunctionType or \
+                    obj in seen or obj.__module__ != func.__module__:
+                continue
+            seen.add(obj)
+            fresh = with_fresh_helpers(obj, what, through_python=True, marks=marks, _seen=seen)
+            if fresh is not obj:
+                replace[name] = fresh
+    return _rebound(func, replace) if replace else func
+
+
+def python_twin(func, _twins=None):
+    """A copy of the Python function ``func`` that calls, for each compiled function of the
+    user's it reads (a Numba dispatcher outside this package, by a global name, a module
+    attribute or a closure cell), the twin of that function's Python function: the whole
+    computation in Python's arithmetic, for :func:`refuse_if_compiled_differs` (a kernel
+    calling the user's ``@njit`` helper ``N * N % 7`` with N = 2**40 has the helper's compiled
+    0 on both sides otherwise); ``func`` itself when it reads none.  A dispatcher compiled
+    only for signatures given (``@njit("float32(float32)")``: arithmetic of those types on
+    purpose) is kept, and so is a helper calling itself, inside its own twin."""
+    twins = {} if _twins is None else _twins
+    replace = {}
+    for name, obj in _reads(func):
+        if not isinstance(obj, numba.core.dispatcher.Dispatcher) or \
+                not getattr(obj, "_can_compile", True) or \
+                (getattr(obj.py_func, "__module__", None) or "").startswith("integrallimits."):
+            continue
+        twin = twins.get(obj)
+        if twin is None:
+            twins[obj] = obj      # (a recursive helper calls its compiled self)
+            twin = twins[obj] = python_twin(obj.py_func, twins)
+        if twin is not obj:
+            replace[name] = twin
+    return _rebound(func, replace) if replace else func
 
 
 # -- wrappers of user functions, cached on disk ----------------------------------------------------

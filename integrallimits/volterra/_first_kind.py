@@ -50,7 +50,7 @@ from .._numba import njit
 
 from .._linalg import solve_inplace
 from .._numba import JIT_OPTIONS, types
-from ..kernels import Kernel, as_forcing, as_kernel
+from ..kernels import Kernel, _user, as_forcing, as_kernel
 from ..kernels._linear import as_linear_kernel, positional_arity
 from ..quadrature import volterra_rule
 from . import _loops
@@ -60,7 +60,8 @@ from ._mesh import (check_flags, check_mesh, check_size, check_t_eval, estimated
                     resolve_method, uniform_mesh)
 from ._outcome import Run, run_guarded, solve_on_mesh, with_settled_levels
 from ._solution import SolverError, lagrange_values, largest_estimate
-from ._tolerance import (GROSS, RESOLVE, STIFF, check_tolerances, fit_tolerances,
+from ._tolerance import (ESTIMATE_FLOOR, GROSS, RESOLVE, STIFF, _raise_to_defects,
+                         check_tolerances, fit_tolerances,
                          solve_uniform_to_tolerance, with_checked_estimate, with_confirmed_digits,
                          with_resolved_start)
 from ._tableaux import collocation_tableau
@@ -581,6 +582,113 @@ def _check_diagonal(kernel, t):
                          f"With K(t, t) = 0 the equation must be differentiated first.")
 
 
+#: :func:`_unresolved_g`: the points u h of each step [t_n, t_n + h] where g' is probed (not
+#: the mesh's, the stages' or any dyadic fraction's), the step of the central differences of g
+#: there (a share of h), and the relative rounding of those differences that is no signal.
+PROBE_POINTS = (math.sqrt(5.0) - 2.0, math.sqrt(2.0) - 1.0, (math.sqrt(5.0) - 1.0) / 2.0)
+PROBE_DELTA = 2.0 ** -10
+PROBE_ROUNDING = 64.0 * _EPS
+
+
+def _derivative_weights(order, points):
+    """(len(points), order + 2): the weights of the values at u = j / (order + 1), j = 0 ..
+    order + 1, that give the derivative at u = ``points`` of the polynomial through them."""
+    nodes = np.arange(order + 2) / (order + 1.0)
+    out = np.empty((len(points), len(nodes)))
+    for i, x in enumerate(points):
+        for j, xj in enumerate(nodes):
+            others = np.delete(nodes, j)
+            denom = np.prod(xj - others)
+            out[i, j] = sum(np.prod(x - np.delete(others, k)) for k in range(len(others))) / denom
+    return out
+
+
+def _unresolved_g(kernel, g_vec, order, t, claims):
+    """(defects, kernel evaluations): the steps of the mesh ``t`` where g' differs from the
+    derivative of the polynomial of degree ``order`` + 1 through g on the step's equally spaced
+    points by more than ``claims`` ((N, d), at the step's end) after the division by K(t, t)
+    (the size of y's error that the mismatch makes: y = K(t, t)^-1 (g' - int K_t y)), each
+    with that bound.  g' is taken by central differences (PROBE_DELTA h) at the points
+    PROBE_POINTS of every step.
+
+    A first-kind value is g' (over K(t, t)) as the step's points sample g.  Data that oscillate
+    at the mesh's period (g, or K, which g integrates) are taken at one phase by the mesh, the
+    stages and every nested mesh of the estimate alike, and the solve differentiates another
+    g: K = 1, y = 1 + cos(w t), w = 2 pi 48, on 8 to 64 steps of [0, 1] (midpoint, radau1,
+    radau2) answered y = 1, an error of 1 with estimates of 1e-15 to 5e-13; K = 2 + cos(w s),
+    y = 1, w = 2 pi 256, an error of 0.33 for 1e-15.  Between the mesh points g' shows it.
+    Three points, as a point can fall where the oscillation of g' crosses 0 (w = 2 pi 256, 8
+    steps: at 0.414 h and 0.618 h, cos(w t) is 0 and 0.17).  Data whose period is below a few
+    PROBE_DELTA h are not seen (their differences average them out).  (3 + order) + 6 values of
+    g a step, and 2 kernel evaluations (d of them
+    for y of d components)."""
+    n = len(t) - 1
+    h = np.diff(t)
+    q = order
+    u = np.arange(q + 2) / (q + 1.0)
+    on = g_vec((t[:-1, None] + u[None, :] * h[:, None]).reshape(-1)).reshape(n, q + 2, -1)
+    d = on.shape[2]
+    weights = _derivative_weights(q, PROBE_POINTS)          # (P, q + 2)
+    worst = np.zeros((n, d))
+    for i, x in enumerate(PROBE_POINTS):
+        where = t[:-1] + x * h
+        delta = PROBE_DELTA * h
+        both = g_vec(np.concatenate([where + delta, where - delta])).reshape(2, n, d)
+        slope = (both[0] - both[1]) / (2.0 * delta[:, None])
+        model = np.einsum("j,njd->nd", weights[i], on) / h[:, None]
+        noise = PROBE_ROUNDING * np.max(np.abs(both), axis=0) / delta[:, None]
+        worst = np.maximum(worst, np.maximum(np.abs(slope - model) - noise, 0.0))
+    # (K(t, t) at the steps' middles: y's error is K(t, t)^-1 times g''s)
+    middle = t[:-1] + 0.5 * h
+    diag = np.empty((n, d, d))
+    run_guarded(lambda: _compiled("samples")(kernel.addresses[0].address, kernel.params,
+                                             np.ascontiguousarray(middle),
+                                             np.ascontiguousarray(middle), diag), kernel.args)
+    if d == 1:
+        bound = worst / np.abs(diag[:, 0, :])
+    else:
+        inverse = np.linalg.norm(np.linalg.inv(diag), ord=np.inf, axis=(1, 2))
+        bound = worst * inverse[:, None]
+    bound = np.where(np.isfinite(bound), bound, 0.0)
+    over = np.nonzero(np.any(bound > claims, axis=1))[0]
+    return [(int(j), bound[j]) for j in over], n * d
+
+
+def _with_unresolved_g(sol, kernel, g_vec, order):
+    """``sol``, a successful first-kind solve on a given mesh, with its estimates raised from
+    each step on to the bound of :func:`_unresolved_g` where it exceeds the component's
+    largest estimate (as :func:`._vide._with_rough_data` does over ROUGH_FIXED times it: the
+    bound is one order above the method's for smooth g, and it bounds the dense output's
+    errors between the mesh points too, which such g make larger than the mesh values':
+    K = 2 + cos(w s), w = 2 pi 256, radau3 on 64 steps, 0.99 between them for 0.34 at them,
+    with an estimate of 0.033)."""
+    est, Y, t = sol._est2, sol._y2, sol.mesh
+    if not sol.success or len(t) < 2 or not np.all(np.isfinite(est)):
+        return sol
+    size = np.max(np.abs(Y), axis=0)
+    claims = np.broadcast_to(np.maximum(np.max(est, axis=0), ESTIMATE_FLOOR * size),
+                             est[1:].shape)
+    try:
+        defects, evaluations = _unresolved_g(kernel, g_vec, order, t, claims)
+    except Exception as exc:   # noqa: BLE001 (g or K raised at a point the solve never took:
+        if not _user.raised_by_user(exc):                             # left unchecked)
+            raise
+        return sol
+    sol.stats["nfev"] += evaluations
+    if not defects:
+        return sol
+    _raise_to_defects(est, defects)               # (in place: also error_estimate_mesh)
+    sol.stats["max_error_estimate"] = largest_estimate(est)
+    sol.stats["step_defects"] = len(defects)
+    j, bound = defects[0]
+    sol.message += (f"  g' between the mesh points differs from what the points of the step "
+                    f"from t = {float(t[j]):.6g} sample (the data oscillate or change at a "
+                    f"scale the steps do not resolve, which every coarser mesh of the estimate "
+                    f"samples alike): the estimates from there on were raised to a bound of "
+                    f"the error it makes ({float(np.max(bound)):.3g}).")
+    return sol
+
+
 def solve_first_kind(K, g, t_span=None, n_steps=None, method="radau2", *, args=None, mesh=None,
                      rtol=None, atol=None, t_eval=None, error_estimate=True, jacobian=None,
                      newton_tol=None, newton_maxiter=None, fast_history=None,
@@ -733,6 +841,7 @@ def solve_first_kind(K, g, t_span=None, n_steps=None, method="radau2", *, args=N
     # alike: where the probe suspects the first step, it is solved again on a finer mesh
     suspect = _short_time_scale(kernel)
     floor = _RoundingFloor(kernel, meth, t0)
+    probe_order = int(math.ceil(meth.order)) + 1   # (g's polynomial: one degree over y's)
     if tolerance is None:
         sol = solve_on_mesh(run, t, method=meth, scalar=kernel.scalar, stats=stats,
                             error_estimate=error_estimate, messages=_MESSAGES,
@@ -743,6 +852,7 @@ def solve_first_kind(K, g, t_span=None, n_steps=None, method="radau2", *, args=N
                                         suspect=suspect, computed_start=True)
             # (a small mesh whose levels converge slower than the order p: the bisected solve)
             sol = with_settled_levels(sol, run, meth.order)
+            sol = _with_unresolved_g(sol, kernel, g_vec, probe_order)
             sol = with_confirmed_digits(sol, computed_start=True)
         sol = with_rounding_floor(sol, floor)
     else:
@@ -752,7 +862,9 @@ def solve_first_kind(K, g, t_span=None, n_steps=None, method="radau2", *, args=N
                                               stats=stats, rtol=tolerance[0], atol=tolerance[1],
                                               n_max=MAX_TOLERANCE_STEPS, n_start=finer or 8,
                                               computed_start=True,
-                                              rounding=_RoundingFloor(kernel, meth, t0, False))
+                                              rounding=_RoundingFloor(kernel, meth, t0, False),
+                                              step_defect=lambda mesh, Y, claims: _unresolved_g(
+                                                  kernel, g_vec, probe_order, mesh, claims))
         sol = with_resolved_start(to_tolerance, run, tolerance[0], tolerance[1],
                                   uniform_only=False, min_steps=meth.min_steps, adaptive=False,
                                   n_max=MAX_TOLERANCE_STEPS, suspect=suspect, computed_start=True,

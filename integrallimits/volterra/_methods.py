@@ -14,7 +14,9 @@ a family class meets (cf. ``scipy.integrate.OdeSolver``):
   of a fast history).  A Runge-Kutta method's ``solve`` also takes ``exploring=False``: True
   for an exploratory solve of the adaptive driver, whose Newton solves of the stages fail as
   soon as an update grows (``_loops.EXPLORING``; not for a weakly singular kernel's product
-  integration, which iterates as always).
+  integration, which iterates as always), and ``shared=False``: True for a solve whose Newton
+  tolerance is a share of a solve's tolerance (``_loops.SHARED``: extrapolated starts, and a
+  stop on the contraction).
 
 Adding a method is adding data: a Volterra rule or a Butcher tableau.
 """
@@ -336,7 +338,7 @@ class VolterraRungeKutta(VolterraMethod):
         return self.tableau.c.tolist()
 
     def solve(self, kernel, g_vec, t, tol, maxiter, fast_history=False, samples=None,
-              exploring=False):
+              exploring=False, shared=False):
         structure = kernel.structure
         if structure.get("kind") == "weakly-singular":
             if not self.collocation:
@@ -368,7 +370,7 @@ class VolterraRungeKutta(VolterraMethod):
         Y = np.zeros(G.shape)
         Z = np.zeros((max(n_points - 1, 1) * m, G.shape[1]))
         counts = _loops.new_counts(5)
-        counts[_loops.EXPLORING] = int(bool(exploring))
+        counts[_loops.EXPLORING] = int(bool(exploring)) | (_loops.SHARED if shared else 0)
         # the linear fast-history loop (phi(s, y) = y) calls neither the Jacobian nor phi, and no
         # fast-history loop calls the block sum: none of them is compiled for it
         linear = bool(fast_history and structure.get("linear"))

@@ -10,7 +10,7 @@ from ..kernels import as_forcing, as_kernel
 from . import _loops
 from ._mesh import (check_flags, check_mesh, check_newton_options, check_size, check_t_eval,
                     estimated_work, is_uniform, resolve_method, uniform_mesh)
-from ._methods import METHODS, VolterraMethod, tolerance_method
+from ._methods import METHODS, VolterraMethod, VolterraRungeKutta, tolerance_method
 from ._outcome import (FAILED, Run, companion, run_guarded, solve_on_mesh,
                        with_measured_between, with_rounding_floor, with_settled_levels)
 from ._adaptive import _trial_newton_tol, solve_adaptive, with_rough_data
@@ -596,6 +596,8 @@ def _runner(meth, kernel, g_vec, tol, maxiter, fast, args):
         use_fast = fast and is_uniform(t)
         work = estimated_work(len(t) - 1, meth.stages, kernel.dim, quadratic)
         more = {"exploring": True} if exploring else {}     # (direct rules take no such option)
+        if newton_tol > tol and isinstance(meth, VolterraRungeKutta):
+            more["shared"] = True       # (a share of a solve's tolerance: _loops.SHARED)
         (Y, status, index, counts, stages), record = run_guarded(
             lambda: meth.solve(kernel, g_vec, t, newton_tol, newton_maxiter, fast_history=use_fast,
                                samples=samples, **more), args, work)

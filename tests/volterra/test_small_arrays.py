@@ -477,3 +477,29 @@ def test_nearer_branch_check_on_floats_is_numpys(seed):
         assert got == want, case
         answers.add(got)
     assert answers == {True, False}
+
+
+def test_estimates_scale_on_floats_is_numpys():
+    """The aliasing probe's scale of a scalar solution of a few values (floats) has the bits
+    of :func:`_adaptive._estimates_scale`'s NumPy maxima, NaN and inf in Y included; a
+    non-finite estimate, a vector solution or many values go through NumPy."""
+    from integrallimits.volterra import _adaptive
+    rng = np.random.default_rng(5)
+    for trial in range(3000):
+        n = int(rng.integers(2, 80))
+        d = 1 if trial % 10 else 2
+        Y = rng.normal(size=(n, d)) * 10.0 ** int(rng.integers(-300, 300))
+        E = np.abs(rng.normal(size=(n, d))) * 10.0 ** int(rng.integers(-320, 10))
+        if trial % 7 == 0:
+            E[:] = 0.0
+        if trial % 11 == 0:
+            Y[rng.integers(n), 0] = np.nan
+        if trial % 13 == 0:
+            Y[:] = 0.0
+        if trial % 17 == 0:
+            Y[rng.integers(n), 0] = np.inf
+        if trial % 19 == 0:
+            E[rng.integers(n), 0] = np.nan
+        want = _adaptive._estimates_scale(E, Y)
+        got = _adaptive._estimates_scale_few(E, Y)
+        assert got.shape == want.shape and got.tobytes() == want.tobytes()
