@@ -134,7 +134,8 @@ from ._outcome import FAILED, SUCCEEDED, companion, describe, run_guarded, unres
 from ._solution import Solution, largest_estimate
 from ._tolerance import (EPS, HONEST, ROUNDING, STIFF, STIFF_ADVICE, _entry_point,
                          _unreliable_from, blow_up_time, decay_rate, over_tolerance,
-                         stiffness_scale, tolerance_of, unreachable, unreachable_message)
+                         stiffness_scale, tolerance_of, unreachable, unreachable_message,
+                         with_confirmed_digits)
 
 __all__ = ["solve_adaptive", "remesh"]
 
@@ -1508,7 +1509,7 @@ def _may_grow_over(top, Y):
     return not (first > 0.0 and top * largest <= ROUGH_GROWN * first)
 
 
-def data_roughness(g_vec, kernel, t, Y, estimate, p, alpha=0.0):
+def data_roughness(g_vec, kernel, t, Y, estimate, p, alpha=0.0, t_free=False):
     """(ratio, evaluations): for each step of the mesh ``t`` (N,), the largest ratio of the
     differences of order p + 1 across it of the data (g; K in t at (t0, Y_0) where K names t,
     times t_(n+1) - t0; K along the diagonal at y on the chord from Y_n to Y_(n+1), which a
@@ -1523,14 +1524,15 @@ def data_roughness(g_vec, kernel, t, Y, estimate, p, alpha=0.0):
     alpha = 0.7, 64 graded gauss1 steps, was a success with an error of 1.44, 73 times the
     estimate, whose steps' differences times h were 2 times the estimate).  (p + 1) N + 1
     values of g and (p + 1) N + 1 kernel evaluations a sweep (the steps share their ends where
-    Y is finite; else (p + 2) N), in one compiled call (:func:`_data_ratios`)."""
+    Y is finite; else (p + 2) N), in one compiled call (:func:`_data_ratios`).  ``t_free``:
+    K taken as if it named no t (no sweep of K in t; the diagonal's times h)."""
     n = len(t) - 1
     grid = _GRIDS.get((n, p))
     if grid is None:       # (the step index of each point, and of each mesh point)
         grid = _GRIDS[(n, p)] = (np.arange(n * (p + 1) + 1) / (p + 1), np.arange(n + 1.0))
     times = np.interp(grid[0], grid[1], t)     # (exact at the mesh points)
     G = np.ascontiguousarray(g_vec(times, keep=False), dtype=float).reshape(len(times), -1)
-    in_t = _names(kernel, 0)
+    in_t = False if t_free else _names(kernel, 0)
     ratio = np.empty(n)
     # (the entry point checks no types: (N + 1, d) float arrays, C-contiguous)
     Y2, E, mesh = _c_floats(Y), _c_floats(estimate), _c_floats(t)
@@ -1802,7 +1804,9 @@ def with_rough_data(sol, g_vec, kernel, p, run=None, singular=False, quadratic=T
     before = np.max(sol._est2, axis=0) if probe is not None else None
     sol = _with_rough_data(sol, g_vec, kernel, p, run, singular, quadratic, nodes, uniform_run,
                            start=aliasing)
-    return sol if probe is None else _aliased_data(sol, probe, before)
+    sol = sol if probe is None else _aliased_data(sol, probe, before)
+    uncovered = getattr(sol, "_uncovered", None) if sol.success else None
+    return sol if uncovered is None else _uncovered_steps(sol, *uncovered)
 
 
 #: :func:`_alias_probe`: the share of each step its first piece spans (sqrt 2 - 1; not the
@@ -2108,6 +2112,8 @@ def _with_rough_data(sol, g_vec, kernel, p, run=None, singular=False, quadratic=
         top = max(ratio.tolist()) if len(ratio) <= 64 else float(ratio.max())
     if not top > ROUGH_FIXED:
         return sol
+    # (the estimates' scale before any raise below: the differences' unit, see _uncovered_steps)
+    scale = _estimates_scale(against, Y) if start and uniform_run is not None else None
     sol._rough_data = True      # (its estimates raised for it: see _outcome.with_measured_between)
     q = float(sol.stats.get("estimate_order", math.nan))
     rough = ratio > ROUGH_FIXED
@@ -2194,8 +2200,104 @@ def _with_rough_data(sol, g_vec, kernel, p, run=None, singular=False, quadratic=
         sol.message += (f"{where}: the estimates of the solve with every other point were made "
                         f"with the order 1 of a jump, not {q:.3g} ({factor:.3g} times larger).")
     if uniform_run is not None and start:
-        return _divided_start(sol, uniform_run, p, int(np.argmax(rough)), where)
+        sol = _divided_start(sol, uniform_run, p, int(np.argmax(rough)), where)
+        if sol.success:   # (raised by with_rough_data after _aliased_data, whose excuse is a
+            # divided solve's)
+            sol._uncovered = _step_defects(sol, g_vec, kernel, p, ratio, scale)
     return sol
+
+
+def _step_defects(sol, g_vec, kernel, p, ratio, scale):
+    """(differences (N, d), rough (N,), p) for :func:`_uncovered_steps`: the data's
+    differences ``ratio`` times the estimates' ``scale`` (d,) and the steps where they exceed
+    ROUGH_FIXED times it; where K names t, those of a sweep taking K as if it did not
+    (:func:`data_roughness`, ``t_free``; the steps' defects, not those of K in t times
+    t - t0: K(t_n, s, y) is taken at each t_n itself, and a jump of K in t made 24 honest
+    successes of N = 1024 and 2048 in ``tools/fixedn_scan.py`` estimates of the solution's
+    size)."""
+    t, Y = sol.mesh, sol._y2
+    if _names(kernel, 0):
+        try:
+            ratio, calls = data_roughness(g_vec, kernel, t, Y, np.zeros_like(Y) + scale, p,
+                                          t_free=True)
+        except Exception as exc:   # noqa: BLE001 (g or K raised: as in the check itself)
+            if not _user.raised_by_user(exc):
+                raise
+            return None
+        sol.stats["nfev"] += calls
+        sol.stats["error_estimate_nfev"] += calls
+        if len(ratio) > 1 and (ratio.max() > ROUGH_FIXED or _may_grow_over(ratio.max(), Y)):
+            ratio = np.maximum(ratio, defect_growth(Y) * ratio * (ROUGH_FIXED / ROUGH_GROWN))
+    return ratio[:, None] * scale, ratio > ROUGH_FIXED, p
+
+
+#: :func:`_uncovered_steps`: the fewest steps in a row whose data are not smooth that fail a
+#: solve (data that oscillate at the steps' scale, not a jump or a kink of one step).
+ALIAS_RUN = 4
+
+
+def _uncovered_steps(sol, differences, rough, p):
+    """``sol``, a solve of a direct rule (of order ``p``) on a uniform mesh of more than
+    ROUGH_UNIFORM_STEPS steps after :func:`_divided_start` (and :func:`_aliased_data`), with
+    its estimates raised to the running sum of the ``differences`` (N, d) of the data of its
+    ``rough`` steps (N,) that no divided solve covered (those from ``sol._divided_steps`` on:
+    all of them where the divided solve was not run or failed).
+
+    Those steps' only answer was the companion's order 1 of a jump: right for a jump or kink,
+    whose defect in its step the nested meshes make at that order, but data that oscillate
+    at the steps' scale over many steps are sampled alike by every nested mesh (gregory4 on
+    y = g - int y, y = 1 + (sin(w t) b(t) / w)', b a bump on [0.3, 0.45], w = 2 pi 1024, 1024
+    steps, one cycle a step: a success with an error of 0.0547 and an estimate of 4.9e-8,
+    while the data check's differences there were 4.5e7 times it in each of 140 steps).  A
+    step's differences of order p + 1 of the data (those of K times h; K in t's left out, K
+    being taken at each t_n itself) are about its defect for a jump or a kink, and the
+    defects add up over the steps.
+    An estimate so raised over half the solution's size fails the solve
+    (:func:`._tolerance.with_confirmed_digits`, and the message says why); a jump or a kink
+    keeps a success with a larger estimate (a jump of K in s at 0.8, gregory6 on 1024 steps:
+    0.0030 -> 0.063 for an error of 1.6e-3; a kink of g there, 5.2e-7 -> 7.8e-4 for 1.1e-7).
+    But that bound does not hold for every phase: an oscillation symmetric about the steps'
+    middles has differences of an odd order p + 1 of 0 (gregory6 on y = 1 + int c(s) y,
+    c = cos(w s) after 0.85, w = 2 pi 1024, 1024 steps: differences of 8.7e-7 a step, a
+    running sum of 3.2e-3 for an error of 0.191).  So where ALIAS_RUN or more steps in a row
+    are not smooth (an oscillation, not a jump or a kink of one step), the solve fails from
+    the first of them, keeping the values before it."""
+    if not sol.success:
+        return sol
+    t, est = sol.mesh, sol._est2
+    covered = getattr(sol, "_divided_steps", 0)
+    if len(rough) != len(t) - 1 or est.shape[0] != len(t) or \
+            not np.any(rough[covered:]):
+        return sol
+    each = np.where(rough[:, None], differences, 0.0)
+    each[:covered] = 0.0
+    bound = np.cumsum(each, axis=0)
+    np.maximum(est[1:], bound, out=est[1:])         # (in place: also error_estimate_mesh)
+    sol.stats["max_error_estimate"] = largest_estimate(est)
+    k = covered + int(np.argmax(rough[covered:]))
+    run = np.convolve(rough[covered:].astype(float), np.ones(ALIAS_RUN), "valid") >= ALIAS_RUN
+    if np.any(run):
+        j = covered + int(np.argmax(run))
+        return _unreliable_from(
+            sol, max(1, j), f"the data (g or K) are not smooth at the scale of the steps in "
+            f"{ALIAS_RUN} or more steps in a row from [{float(t[j]):.6g}, "
+            f"{float(t[j + 1]):.6g}] on (their differences of order {p + 1} over "
+            f"{ROUGH_FIXED:g} times the error estimate), which no divided solve checked (a "
+            f"mesh of more than {ROUGH_UNIFORM_STEPS} steps is divided in its first steps "
+            f"only): the coarser meshes of the estimate may sample data that oscillate at "
+            f"the steps' scale alike, and those differences bound no error (an oscillation "
+            f"symmetric about the steps' middles has none)", False)
+    said = (f"  From the step [{float(t[k]):.6g}, {float(t[k + 1]):.6g}] on (the steps with "
+            f"data not smooth that no divided solve covered: a mesh of more than "
+            f"{ROUGH_UNIFORM_STEPS} steps is divided in its first steps only), the estimates "
+            f"were raised to the running sum of their data's differences of order {p + 1}"
+            f" ({float(np.max(bound)):.3g} at the end): the coarser meshes of the estimate "
+            f"may sample data that oscillate at the steps' scale alike.")
+    sol.message += said
+    checked = with_confirmed_digits(sol)      # (and the message says why, as the later one
+    if not checked.success:                   # would not)
+        checked.message += said
+    return checked
 
 
 def _divided_start(sol, uniform_run, p, first, where):
@@ -2230,6 +2332,7 @@ def _divided_start(sol, uniform_run, p, first, where):
     np.maximum(est[:m + 1], change, out=est[:m + 1])        # (in place)
     np.maximum(est[m + 1:], np.max(change, axis=0), out=est[m + 1:])
     sol._divided_from = 0
+    sol._divided_steps = m      # (the steps the divided solve covered: see _uncovered_steps)
     sol.stats["max_error_estimate"] = largest_estimate(est)
     what = f"the first {m} steps are"
     if not worst > ROUGH_FIXED:
