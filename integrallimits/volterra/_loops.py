@@ -826,16 +826,22 @@ def _extrapolated_guesses(ts, Z, rows, c, tn, h, yn):
         values[q, k] = yn[k]
     q += 1
     for i in range(m):
-        x = tn + c[i] * h
-        for k in range(d):
-            Z[rows + i, k] = 0.0
-        for a in range(q):
-            w = 1.0
-            for e in range(q):
-                if e != a:
-                    w *= (x - nodes[e]) / (nodes[a] - nodes[e])
-            for k in range(d):
-                Z[rows + i, k] += w * values[a, k]
+        _lagrange_row(tn + c[i] * h, nodes, values, q, Z, rows + i)
+
+
+@_helper
+def _lagrange_row(x, nodes, values, q, out, row):
+    """out[row] := the polynomial through (nodes[a], values[a]), a < q, at x (Lagrange's
+    form)."""
+    for k in range(out.shape[1]):
+        out[row, k] = 0.0
+    for a in range(q):
+        w = 1.0
+        for e in range(q):
+            if e != a:
+                w *= (x - nodes[e]) / (nodes[a] - nodes[e])
+        for k in range(out.shape[1]):
+            out[row, k] += w * values[a, k]
 
 
 @_helper
@@ -1004,16 +1010,10 @@ def _half_step_guesses(c, yn, Z, rows, d):
             for k in range(d):
                 values[q, k] = Z[rows + j, k]
             q += 1
-    guess = np.zeros((2 * m, d))
+    guess = np.empty((2 * m, d))
     for i in range(2 * m):
-        x = 0.5 * c[i] if i < m else 0.5 * (1.0 + c[i - m])
-        for a in range(q):
-            w = 1.0
-            for e in range(q):
-                if e != a:
-                    w *= (x - nodes[e]) / (nodes[a] - nodes[e])
-            for k in range(d):
-                guess[i, k] += w * values[a, k]
+        _lagrange_row(0.5 * c[i] if i < m else 0.5 * (1.0 + c[i - m]), nodes, values, q, guess,
+                      i)
     for i in range(2 * m):
         for k in range(d):
             Z[rows + i, k] = guess[i, k]
