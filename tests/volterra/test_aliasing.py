@@ -348,13 +348,14 @@ def test_a_first_kind_kernel_aliased_on_the_mesh_is_no_fixed_mesh_success(method
 
 @pytest.mark.parametrize("method", ["midpoint", "radau2"])
 def test_a_first_kind_forcing_aliased_on_the_mesh_is_no_success_to_a_tolerance(method):
-    """The aliased forcing (f = 48) to rtol = atol = 1e-6."""
+    """The aliased forcing (f = 48) to rtol = atol = 1e-3: f699b96 answered on 8 steps with an
+    error of 1.0 (at 1e-6 too, where radau2 now spends 24 s on 16384 steps to fail honestly)."""
     w = 2.0 * np.pi * 48
     sol = solve_volterra(_first_one, lambda t: t + np.sin(w * t) / w, (0.0, 1.0),
-                         method=method, kind=1, args=(w,), rtol=1e-6, atol=1e-6)
+                         method=method, kind=1, args=(w,), rtol=1e-3, atol=1e-3)
     if sol.success:
         err = float(np.max(np.abs(sol.y - 1.0 - np.cos(w * sol.t))))
-        assert err <= 10.0 * 2e-6, (len(sol.t) - 1, err)
+        assert err <= 10.0 * 2e-3, (len(sol.t) - 1, err)
 
 
 @pytest.mark.parametrize("method", ["gregory4", "gregory6"])
