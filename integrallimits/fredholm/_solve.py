@@ -772,6 +772,10 @@ NOT_RESOLVED = 0.5
 #: estimates were within 2 % of the errors; aliased data 0.43 to 3.1, 0.74 to 3.1 where an
 #: estimate was below a twentieth of the error).
 NOT_CONVERGING = 0.5
+#: :func:`_with_unresolved_interpolant` probes between the nodes only where the upper half of
+#: the Legendre coefficients of the interpolant through the nodes exceeds this share of the
+#: integrand's size there (resolved data's fall geometrically: no probe, no cost).
+RESOLVED = 0.01
 
 
 @lru_cache(maxsize=64)
@@ -790,6 +794,23 @@ def _barycentric_weights(rule_name, n, a, b):
     d = (x[:, None] - x[None, :]) * (4.0 / (b - a))
     np.fill_diagonal(d, 1.0)
     return 1.0 / np.prod(d, axis=1)
+
+
+@lru_cache(maxsize=64)
+def _upper_legendre(rule_name, n, a, b):
+    """The (n - n // 2, n) matrix that takes values at the n nodes of the named rule on [a, b]
+    to the Legendre coefficients of degrees n // 2 .. n - 1 of their interpolant:
+    Gauss-Legendre's (2 k + 1) / 2 w_m P_k(t_m) (exact: the products have degree below 2 n);
+    the others' from the inverse of the Legendre-Vandermonde matrix of the nodes."""
+    rule = _cached_rule(rule_name, n, a, b)
+    t = (2.0 * np.asarray(rule.nodes, dtype=float) - (a + b)) / (b - a)
+    V = np.polynomial.legendre.legvander(t, n - 1)
+    if rule_name == "gauss-legendre":
+        w = np.asarray(rule.weights, dtype=float) * (2.0 / (b - a))
+        T = (V * w[:, None]).T * ((2.0 * np.arange(n) + 1.0) / 2.0)[:, None]
+    else:
+        T = np.linalg.inv(V)
+    return np.ascontiguousarray(T[n // 2:])
 
 
 def _with_unresolved_interpolant(sol, rule_name, companion):
@@ -812,56 +833,69 @@ def _with_unresolved_interpolant(sol, rule_name, companion):
     just short of resolved have their p' markedly closer, and honest estimates), and (b - a)
     max |F - p| exceeds ROUGH_FIXED times the largest estimate, the estimates are raised to
     (b - a) max |F - p| (:func:`_unresolved` then fails a solve so left without a digit).
-    (2 INTERPOLANT_GAPS points of the interpolant, M kernel evaluations each, and 3 (M + 2
-    INTERPOLANT_GAPS) evaluations of F; 3 M' more where p is off F; in ``nfev``.)"""
-    from ..volterra._adaptive import ALIAS_SPAN, OFF_GRID_SPAN, ROUGH_FIXED
-    M = len(sol.x)
-    est = np.array(sol.error_estimate, dtype=float).reshape(M, -1)
-    if not np.all(np.isfinite(est)):
-        return sol
-    x = np.asarray(sol.x, dtype=float)
+    The points are probed only where the upper half of p's Legendre coefficients exceeds
+    RESOLVED times F's size at the nodes (3 M evaluations of F; resolved data's coefficients
+    fall geometrically), which costs 2 INTERPOLANT_GAPS points of the Nyström interpolant (M
+    kernel evaluations each) and 6 INTERPOLANT_GAPS evaluations of F, and 3 M' more where p is
+    off F (all in ``nfev``).)"""
+    x = sol.x
+    M = len(x)
     a, b = sol.rule.a, sol.rule.b
-    n_gaps = min(M - 1, INTERPOLANT_GAPS)
-    gaps = (2 * np.arange(n_gaps) + 1) * (M - 1) // (2 * n_gaps)
-    h = x[gaps + 1] - x[gaps]
-    points = np.ascontiguousarray(np.concatenate([x[gaps] + ALIAS_SPAN * h,
-                                                  x[gaps] + OFF_GRID_SPAN * h]))
-    P = len(points)
-    rows = x[np.unique([0, M // 2, M - 1])]
-    R = len(rows)
+    rows = x[[0, M // 2, M - 1]]
     counts = np.zeros(2, dtype=np.int64)
     kernel = sol._kernel
     addr = _assembly.addresses(kernel)
 
-    def integrand(s, Y):    # F(x, s) at the rows x: (R, len(s), d)
-        return _assembly.pointwise_values(kernel, addr, np.repeat(rows, len(s)), np.tile(s, R),
-                                          np.tile(Y, (R, 1)), counts).reshape(R, len(s), -1)
-
-    def interpolant(nodes, n, F):   # the interpolant through ``nodes`` of F there, at the points
-        q = _barycentric_weights(rule_name, n, a, b)[None, :] / (points[:, None] - nodes[None, :])
-        q /= q.sum(axis=1)[:, None]
-        return np.einsum("pm,rmd->rpd", q, F)
+    def integrand(s, Y):    # F(x, s) at the rows x: (3, len(s), d)
+        n = len(s)
+        if kernel.scalar:   # (the compiled grid: no arrays of the pairs to make)
+            V = np.empty((3, n))
+            _assembly.compiled("values")(addr[0], kernel.params, rows, s, Y, V, counts)
+            return V[:, :, None]
+        return _assembly.pointwise_values(kernel, addr, np.repeat(rows, n),
+                                          np.concatenate((s, s, s)), np.concatenate((Y, Y, Y)),
+                                          counts).reshape(3, n, -1)
 
     _user.clear_failures()
     try:
+        Fn = integrand(x, sol._y2)
+        # (resolved data: the upper half of the interpolant's Legendre coefficients is small)
+        T = _upper_legendre(rule_name, M, a, b)
+        if Fn.shape[2] == 1:        # (a scalar K: in two dimensions, ~10 us less at M = 32)
+            F2 = Fn[:, :, 0]
+            if not abs(T @ F2.T).max() > RESOLVED * abs(F2).max():
+                return sol
+        elif not (np.abs(np.einsum("km,rmd->rkd", T, Fn)).max(axis=(0, 1)) >
+                  RESOLVED * np.abs(Fn).max(axis=(0, 1))).any():
+            return sol
+        from ..volterra._adaptive import ALIAS_SPAN, OFF_GRID_SPAN, ROUGH_FIXED
+        size = np.abs(Fn).max(axis=(0, 1))
+        n_gaps = min(M - 1, INTERPOLANT_GAPS)
+        gaps = (2 * np.arange(n_gaps) + 1) * (M - 1) // (2 * n_gaps)
+        h = x[gaps + 1] - x[gaps]
+        points = np.ascontiguousarray(np.concatenate([x[gaps] + ALIAS_SPAN * h,
+                                                      x[gaps] + OFF_GRID_SPAN * h]))
         Y = sol._interpolate(points, np.ascontiguousarray(sol._g_vec(points, False)), counts)
-        F = integrand(np.concatenate([x, points]), np.concatenate([sol._y2, Y]))
-        Fp = F[:, M:]
-        off = np.abs(Fp - interpolant(x, M, F[:, :M])).max(axis=(0, 1))       # (d,)
-        unresolved = off > NOT_RESOLVED * np.abs(F).max(axis=(0, 1))
+        Fp = integrand(points, Y)
+        off = np.abs(Fp - _interpolant(rule_name, a, b, x, Fn, points)).max(axis=(0, 1))
+        unresolved = off > NOT_RESOLVED * np.maximum(size, np.abs(Fp).max(axis=(0, 1)))
         if np.any(unresolved):
             xc = np.asarray(companion.x, dtype=float)
             Fc = integrand(xc, np.ascontiguousarray(companion._y2, dtype=float))
-            off_c = np.abs(Fp - interpolant(xc, len(xc), Fc)).max(axis=(0, 1))
-            unresolved &= off_c > NOT_CONVERGING * off
+            off_c = np.abs(Fp - _interpolant(rule_name, a, b, xc, Fc, points)).max(axis=(0, 1))
+            unresolved &= ~(off_c <= NOT_CONVERGING * off)
     except Exception as exc:   # noqa: BLE001 (g or K raised between the nodes: unchecked)
         if not _user.raised_by_user(exc):
             raise
         return sol
     finally:
         _user.take_failure()
-    sol.stats["nfev"] += int(counts[0])
-    sol.stats["error_estimate_nfev"] = sol.stats.get("error_estimate_nfev", 0) + int(counts[0])
+        sol.stats["nfev"] += int(counts[0])
+        sol.stats["error_estimate_nfev"] = (sol.stats.get("error_estimate_nfev", 0) +
+                                            int(counts[0]))
+    est = np.array(sol.error_estimate, dtype=float).reshape(M, -1)
+    if not np.all(np.isfinite(est)):
+        return sol
     bound = (b - a) * np.where(unresolved, off, 0.0)
     top = est.max(axis=0)
     if not np.any(bound > ROUGH_FIXED * top):
@@ -875,6 +909,20 @@ def _with_unresolved_interpolant(sol, rule_name, companion):
                     f"the companion's by about as much; the estimates were raised to a bound "
                     f"of what the rule misses ({float(bound.max()):.3g}).")
     return sol
+
+
+def _interpolant(rule_name, a, b, nodes, F, points):
+    """The polynomial interpolant through ``nodes`` (those of the named rule) of the values
+    ``F`` ((R, n, d)) there, at the ``points`` ((R, P, d)); a point on a node takes its value."""
+    with np.errstate(divide="ignore", invalid="ignore"):
+        q = _barycentric_weights(rule_name, len(nodes), a, b)[None, :] / \
+            (points[:, None] - nodes[None, :])
+        q /= q.sum(axis=1)[:, None]
+    on = points[:, None] == nodes[None, :]
+    if on.any():
+        hit = on.any(axis=1)
+        q[hit] = on[hit]
+    return np.einsum("pm,rmd->rpd", q, F)
 
 
 def _fail_growing(sol, where):
