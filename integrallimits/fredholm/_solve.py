@@ -696,8 +696,9 @@ def _with_aliased_nodes(sol, rule_name, companion=None):
     commensurate): the Gauss-type rules' and Clenshaw-Curtis' estimates are geometric, far
     below these differences of smooth data (K = cos(10 (x - s)) y^2 / 2 on 8 Gauss-Legendre
     nodes: a piece's differences where the gap's cancel, the estimate raised from 4e-8 to
-    0.35).  (3 (p + 2) ALIAS_GAPS points of the interpolant, M kernel evaluations each, and
-    as many times ALIAS_ROWS; in ``nfev``.)"""
+    0.35); those rules (given their ``companion`` solve) are probed by
+    :func:`_with_unresolved_interpolant` instead.  (3 (p + 2) ALIAS_GAPS points of the
+    interpolant, M kernel evaluations each, and as many times ALIAS_ROWS; in ``nfev``.)"""
     from ..volterra._adaptive import (ALIAS_SPAN, OFF_GRID_SPAN, ROUGH_FIXED,
                                       difference_weights)
     from ._control import COMPOSITE_ORDERS
@@ -769,8 +770,7 @@ NOT_RESOLVED = 0.5
 #: ... and the companion's interpolant is off it by over this share of that: no sign of the
 #: geometric convergence that makes the companion's estimate honest (smooth data just short of
 #: resolved, cos(2 pi 3 x) on 8 nodes or cos(2 pi 8 x) on 16: 0.07 to 0.46, where the
-#: estimates were within 2 % of the errors; aliased data 0.43 to 3.1, 0.74 to 3.1 where an
-#: estimate was below a twentieth of the error).
+#: estimates were within 2 % of the errors; aliased data 0.43 to 3.1 (the miss above: 1.26).
 NOT_CONVERGING = 0.5
 #: :func:`_with_unresolved_interpolant` probes between the nodes only where the upper half of
 #: the Legendre coefficients of the interpolant through the nodes exceeds this share of the
