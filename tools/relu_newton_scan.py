@@ -137,6 +137,31 @@ def roots(c, hw, A, B, b, chunk=4096):
     return found, border
 
 
+#: the widest step whose 2^m patterns this tool searches in a solve that succeeded
+SEARCH_UNITS = 14
+
+
+def steps_with_several_roots(net, x0, Y):
+    """(steps n >= S of a solve with values Y that have several roots, steps not searched):
+    a step whose map is a contraction (h |w_nn| ||A|| ||B|| < 1) has one root; the others are
+    searched when the inner width is at most SEARCH_UNITS."""
+    from integrallimits import METHODS
+    S = METHODS[net.rule]._data[0].shape[0]
+    multi = unsearched = 0
+    if not METHODS[net.rule].implicit:
+        return 0, 0
+    for n in range(S, Y.shape[0]):
+        c, hw, A, B, b = step_equation(net, x0, Y, n)
+        if abs(hw) * np.linalg.norm(A, 2) * np.linalg.norm(B, 2) < 1.0:
+            continue
+        if B.shape[0] > SEARCH_UNITS:
+            unsearched += 1
+            continue
+        found, _ = roots(c, hw, A, B, b)
+        multi += len(found) > 1
+    return multi, unsearched
+
+
 def run(cfg):
     from integrallimits import METHODS
     net, x0 = build(cfg)
@@ -146,6 +171,10 @@ def run(cfg):
     row = dict(cfg, status=int(sol.status), nit=int(sol.stats["newton_iterations"]),
                nsolve=int(sol.stats["newton_solves"]), nfev=int(sol.stats["nfev"]), seconds=sec,
                yN=None if sol.status else np.asarray(sol.y[-1]).tolist())
+    row["failure"] = sol.stats.get("failure")
+    if sol.status == 0:     # the steps n >= S of a success: how many had several roots?
+        multi, unsearched = steps_with_several_roots(net, x0, np.asarray(sol.y))
+        row["multi_steps"], row["unsearched_steps"] = multi, unsearched
     if sol.status:
         n = sol.y.shape[0] if sol.y.shape[0] <= net.n_layers else None
         row["message"] = sol.message
@@ -178,6 +207,15 @@ def summary(rows, label):
     for fam in FAMILIES:
         sub = [r for r in rows if r["family"] == fam]
         print(f"  {fam:19s} failures {sum(1 for r in sub if r['status']):3d} / {len(sub):3d}")
+    ok = [r for r in rows if r["status"] == 0]
+    print(f"  successes {len(ok)}: with a step of several roots (silent) "
+          f"{sum(1 for r in ok if r.get('multi_steps'))} ({sum(r.get('multi_steps', 0) for r in ok)}"
+          f" steps), with unsearched steps {sum(1 for r in ok if r.get('unsearched_steps'))}")
+    kinds = {}
+    for r in rows:
+        if r["status"]:
+            kinds[r.get("failure")] = kinds.get(r.get("failure"), 0) + 1
+    print(f"  failure kinds: {kinds}")
 
 
 def compare(a, b):
