@@ -1,4 +1,4 @@
-"""Is the implicit step of a ReLU network's forward map well defined (one root)?
+r"""Is the implicit step of a ReLU network's forward map well defined (one root)?
 
 With an implicit rule (w_nn != 0) layer n >= S is the root of the step equation
 
