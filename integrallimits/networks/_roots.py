@@ -81,6 +81,27 @@ def _diagonal_weights(rule, N):
     return n, w, S
 
 
+def _centred(cols, rows):
+    """Is I - sum_u delta_u cols_u rows_u^T nonsingular for every delta in [0, 1]^U?  (Stacks:
+    cols, rows (..., U, n).)  Sufficient: with M0 = I - sum_u cols_u rows_u^T / 2 (the centre)
+    and P = M0^-1, the spectral radius of the non-negative matrix
+    X = sum_u |P cols_u| |rows_u|^T / 2 is below 1 (then rho(P sum_u (delta_u - 1/2) cols_u
+    rows_u^T) <= rho(X) < 1).  The pieces I - sum_u D_u cols_u rows_u^T of the piecewise linear
+    map u -> u - F(u) (D_u in {0, 1}: a unit off or on) then have determinants of one sign,
+    and a coherently oriented piecewise affine map is a bijection (Kuhn and Loewen 1987): one
+    root for every constant c."""
+    n = cols.shape[-1]
+    M0 = np.eye(n) - 0.5 * np.einsum("...ui,...uj->...ij", cols, rows)
+    ok = np.abs(np.linalg.det(M0)) > 1e-12
+    out = np.zeros(cols.shape[:-2], dtype=bool)
+    if ok.any():
+        P = np.linalg.inv(M0[ok])
+        Pc = np.abs(np.einsum("...ij,...uj->...ui", P, cols[ok]))
+        X = 0.5 * np.einsum("...ui,...uj->...ij", Pc, np.abs(rows[ok]))
+        out[ok] = np.max(np.abs(np.linalg.eigvals(X)), axis=-1) < 1.0
+    return out
+
+
 def _spectral(M):
     return np.linalg.norm(M, ord=2, axis=(-2, -1)) if M.size else np.zeros(M.shape[:-2])
 
@@ -116,6 +137,18 @@ def plan(net):
         if net.family == "relu-resnet":
             lip2 = np.minimum(lip2, hw[k] * _spectral(F[n[k]] / h) * _spectral(W[n[k]]))
         open_[k] = lip2 >= 1.0
+    if open_.any():       # the centred test: the units' columns h w_nn A[:, k], rows B[k]
+        k = np.flatnonzero(open_)
+        if net.family == "relu-resnet":
+            A, B = F[n[k]] / h, W[n[k]]
+        elif net.family == "resnet":
+            A, B = np.broadcast_to(np.eye(net.d), (k.size, net.d, net.d)), W[n[k]]
+        elif net.family == "concat-dense":
+            A, B = F[n[k], n[k]], np.broadcast_to(np.eye(net.d), (k.size, net.d, net.d))
+        else:
+            A, B = np.broadcast_to(np.eye(net.d), (k.size, net.d, net.d)), W[n[k], n[k]]
+        cols = (h * w[k])[:, None, None] * np.swapaxes(A, 1, 2)
+        open_[k] = ~_centred(cols, B)
     start = METHODS[net.rule]._data[0]
     block = False
     if S > 1:       # the starting rows: max_r sum_j |h w_rj| ||A_rj|| ||B_rj|| (rows' inf-norm)
@@ -126,6 +159,9 @@ def plan(net):
                     A, B, _ = _parts(net, fields, r, j)
                     lips[r] += abs(h * start[r, j]) * _spectral(A) * _spectral(B)
         block = bool(lips.max() >= 1.0)
+        if block:
+            cols, rows = _units(net, fields, list(range(1, S)))
+            block = not bool(_centred(cols, rows))
     if not open_.any() and not block:
         return None
     return {"steps": n[open_], "block": block, "S": S, "fields": fields}
@@ -155,12 +191,27 @@ def _system(net, fields, rows, Y):
             g = groups.setdefault(key, (j, B, beta, {}))
             g[3][r] = h * w * A
     groups = list(groups.values())
+    if Y is None:
+        return groups, None
     c = {r: np.array(Y[r], dtype=float) for r in rows}
     for j, B, beta, coef in groups:
         act = np.maximum(B @ Y[j] + beta, 0.0)
         for r, C in coef.items():
             c[r] = c[r] - C @ act
     return groups, c
+
+
+def _units(net, fields, rows):
+    """The columns and rows (U, R d) of the units' rank-one terms of ``rows``' equations."""
+    groups, _ = _system(net, fields, rows, None)
+    d, index = net.d, {r: i for i, r in enumerate(rows)}
+    units = [(g, k) for g in groups for k in range(g[1].shape[0])]
+    cols, rws = np.zeros((len(units), len(rows) * d)), np.zeros((len(units), len(rows) * d))
+    for q, ((j, B, beta, coef), k) in enumerate(units):
+        rws[q, index[j] * d:(index[j] + 1) * d] = B[k]
+        for r, C in coef.items():
+            cols[q, index[r] * d:(index[r] + 1) * d] = C[:, k]
+    return cols, rws
 
 
 def step_roots(net, rows, Y, fields=None, chunk=1024):
