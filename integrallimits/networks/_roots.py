@@ -152,13 +152,11 @@ def plan(net):
     start = METHODS[net.rule]._data[0]
     block = False
     if S > 1:       # the starting rows: max_r sum_j |h w_rj| ||A_rj|| ||B_rj|| (rows' inf-norm)
-        lips = np.zeros(S)
-        for r in range(1, S):
-            for j in range(1, S):
-                if start[r, j] != 0.0:
-                    A, B, _ = _parts(net, fields, r, j)
-                    lips[r] += abs(h * start[r, j]) * _spectral(A) * _spectral(B)
-        block = bool(lips.max() >= 1.0)
+        weights = np.abs(h * start[1:, 1:])
+        block = _block_bound(net, fields, S, weights, lambda M: np.sqrt(
+            np.einsum("...ij,...ij->...", M, M))) >= 1.0
+        if block:
+            block = _block_bound(net, fields, S, weights, _spectral) >= 1.0
         if block:
             cols, rows = _units(net, fields, list(range(1, S)))
             block = not bool(_centred(cols, rows))
@@ -199,6 +197,19 @@ def _system(net, fields, rows, Y):
         for r, C in coef.items():
             c[r] = c[r] - C @ act
     return groups, c
+
+
+def _block_bound(net, fields, S, weights, norm):
+    """max over the starting rows r of sum_j weights[r, j] ||A_rj|| ||B_rj|| (j = 1..S-1) in
+    the matrix norm ``norm`` (of a stack); the identity's norm is 1."""
+    F, W, _ = fields
+    if net.family == "relu-resnet":
+        lip = (norm(F[1:S]) / net.h * norm(W[1:S]))[None, :]
+    elif net.family == "resnet":
+        lip = norm(W[1:S])[None, :]
+    else:
+        lip = norm((F if net.family == "concat-dense" else W)[1:S, 1:S])
+    return float(np.max(np.sum(weights * lip, axis=1)))
 
 
 def _units(net, fields, rows):
