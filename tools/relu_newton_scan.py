@@ -7,7 +7,7 @@ counted by an exhaustive search over the activation patterns (for a fixed patter
 linear; a root is kept when its pre-activations agree with the pattern).  A failure in a Gregory
 rule's starting block (rows 1..S-1 solved together) is only counted.
 
-Usage: ``python tools/relu_newton_scan.py OUT.json [--n 200] [--seed 0] [--entry]`` (set
+Usage: ``python tools/relu_newton_scan.py OUT.json [--n 200] [--seed 0] [--entry] [--small]`` (set
 PYTHONPATH to the tree under test; ``--entry``: weights of standard deviation scale, not
 scale / sqrt(width)); ``--compare A B`` compares two records (x_N bitwise, Newton iterations and
 seconds where both converged, and each configuration that failed in A).
@@ -29,12 +29,19 @@ FAMILIES = ("residual-dense", "resnet", "concat-dense", "relu-resnet")
 RULES = ("implicit-rectangle", "trapezoid", "gregory4", "gregory6", "gregory8")
 
 
-def configurations(n, seed, entry=False):
+def configurations(n, seed, entry=False, small=False):
     """``n`` random configurations (dicts), the same for a given seed on every tree: weights of
-    standard deviation scale / sqrt(width) (``entry``: scale)."""
+    standard deviation scale / sqrt(width) (``entry``: scale).  ``small``: ReLU ResNets only,
+    d, m = 2..4, N = 4..16, entry weights of scale 2..6 (relu-49's kind of small networks)."""
     rng = np.random.default_rng(seed)
     out = []
     for i in range(n):
+        if small:
+            out.append({"id": i, "family": "relu-resnet", "rule": RULES[i % len(RULES)],
+                        "d": int(rng.integers(2, 5)), "m": int(rng.integers(2, 5)),
+                        "N": int(rng.integers(4, 17)), "scale": float(rng.uniform(2.0, 6.0)),
+                        "seed": int(rng.integers(2 ** 31)), "entry": True})
+            continue
         out.append({"id": i, "family": FAMILIES[i % len(FAMILIES)],
                     "rule": RULES[(i // len(FAMILIES)) % len(RULES)],
                     "d": int(rng.integers(2, 17)), "m": int(rng.integers(2, 17)),
@@ -254,13 +261,15 @@ def main(argv=None):
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--entry", action="store_true",
                    help="weights of standard deviation scale (not scale / sqrt(width))")
+    p.add_argument("--small", action="store_true",
+                   help="small ReLU ResNets only (d, m = 2..4, entry weights of scale 2..6)")
     p.add_argument("--compare", nargs=2)
     args = p.parse_args(argv)
     if args.compare:
         compare(*args.compare)
         return
     rows = []
-    for cfg in configurations(args.n, args.seed, args.entry):
+    for cfg in configurations(args.n, args.seed, args.entry, args.small):
         rows.append(run(cfg))
         print(json.dumps({k: v for k, v in rows[-1].items() if k != "yN"}), flush=True,
               file=sys.stderr)

@@ -82,23 +82,21 @@ def _diagonal_weights(rule, N):
 
 
 def _centred(cols, rows):
-    """Is I - sum_u delta_u cols_u rows_u^T nonsingular for every delta in [0, 1]^U?  (Stacks:
-    cols, rows (..., U, n).)  Sufficient: with M0 = I - sum_u cols_u rows_u^T / 2 (the centre)
-    and P = M0^-1, the spectral radius of the non-negative matrix
-    X = sum_u |P cols_u| |rows_u|^T / 2 is below 1 (then rho(P sum_u (delta_u - 1/2) cols_u
-    rows_u^T) <= rho(X) < 1).  The pieces I - sum_u D_u cols_u rows_u^T of the piecewise linear
-    map u -> u - F(u) (D_u in {0, 1}: a unit off or on) then have determinants of one sign,
-    and a coherently oriented piecewise affine map is a bijection (Kuhn and Loewen 1987): one
-    root for every constant c."""
+    """Has u = c + sum_u cols_u relu(rows_u . u + beta_u) one root for every c and beta?
+    (Stacks: cols, rows (..., U, n).)  With relu(z) = (z + |z|) / 2 the equation is
+    M0 u = c' + sum_u cols_u |z_u| / 2, M0 = I - sum_u cols_u rows_u^T / 2 (the pieces' centre),
+    so z = R u + beta solves z = a + G |z| with G = R M0^-1 C / 2 (R: the rows, C: the columns),
+    and u = M0^-1 (c' + C |z| / 2) is one-to-one with z.  Where the spectral radius of |G| is
+    below 1, z -> a + G |z| is a contraction in a weighted max-norm (||z| - |w|| <= |z - w|):
+    one root.  (A contraction of the step map itself, ||C|| ||R|| < 1, passes this test.)"""
     n = cols.shape[-1]
     M0 = np.eye(n) - 0.5 * np.einsum("...ui,...uj->...ij", cols, rows)
     ok = np.abs(np.linalg.det(M0)) > 1e-12
     out = np.zeros(cols.shape[:-2], dtype=bool)
     if ok.any():
-        P = np.linalg.inv(M0[ok])
-        Pc = np.abs(np.einsum("...ij,...uj->...ui", P, cols[ok]))
-        X = 0.5 * np.einsum("...ui,...uj->...ij", Pc, np.abs(rows[ok]))
-        out[ok] = np.max(np.abs(np.linalg.eigvals(X)), axis=-1) < 1.0
+        PC = np.linalg.solve(M0[ok], np.swapaxes(cols[ok], -1, -2))          # (..., n, U)
+        G = np.abs(0.5 * np.einsum("...ui,...iv->...uv", rows[ok], PC))
+        out[ok] = np.max(np.abs(np.linalg.eigvals(G)), axis=-1) < 1.0
     return out
 
 
