@@ -215,9 +215,10 @@ def summary(rows, label):
         sub = [r for r in rows if r["family"] == fam]
         print(f"  {fam:19s} failures {sum(1 for r in sub if r['status']):3d} / {len(sub):3d}")
     ok = [r for r in rows if r["status"] == 0]
+    multi = sum(r.get("multi_steps", 0) for r in ok)
     print(f"  successes {len(ok)}: with a step of several roots (silent) "
-          f"{sum(1 for r in ok if r.get('multi_steps'))} ({sum(r.get('multi_steps', 0) for r in ok)}"
-          f" steps), with unsearched steps {sum(1 for r in ok if r.get('unsearched_steps'))}")
+          f"{sum(1 for r in ok if r.get('multi_steps'))} ({multi} steps), with unsearched "
+          f"steps {sum(1 for r in ok if r.get('unsearched_steps'))}")
     kinds = {}
     for r in rows:
         if r["status"]:
