@@ -96,8 +96,26 @@ def _centred(cols, rows):
     if ok.any():
         PC = np.linalg.solve(M0[ok], np.swapaxes(cols[ok], -1, -2))          # (..., n, U)
         G = np.abs(0.5 * np.einsum("...ui,...iv->...uv", rows[ok], PC))
-        out[ok] = np.max(np.abs(np.linalg.eigvals(G)), axis=-1) < 1.0
+        out[ok] = _radius_below_one(G)
     return out
+
+
+def _radius_below_one(G, iterations=60):
+    """Is the spectral radius of the non-negative matrices G (..., U, U) below 1?  By the
+    Collatz-Wielandt bound rho(G) <= max_i (G x)_i / x_i for any positive x, with x from the
+    power iteration (matrix-vector products: no eigenvalues of a U x U matrix, U up to
+    (S-1)^2 d for a Gregory rule's starting rows); False where 1 is not reached below."""
+    x = np.ones(G.shape[:-1])
+    below = np.zeros(G.shape[:-2], dtype=bool)
+    for _ in range(iterations):
+        y = np.einsum("...uv,...v->...u", G, x)
+        y += 1e-12 * np.max(y, axis=-1, keepdims=True) + 1e-300     # (kept positive)
+        ratio = y / x
+        below |= np.max(ratio, axis=-1) < 1.0
+        if np.all(below | (np.min(ratio, axis=-1) >= 1.0)):   # (min ratio <= rho: settled)
+            break
+        x = y / np.max(y, axis=-1, keepdims=True)
+    return below
 
 
 def _spectral(M):
