@@ -7,7 +7,7 @@ counted by an exhaustive search over the activation patterns (for a fixed patter
 linear; a root is kept when its pre-activations agree with the pattern).  A failure in a Gregory
 rule's starting block (rows 1..S-1 solved together) is only counted.
 
-Usage: ``python tools/relu_newton_scan.py OUT.json [--n 200] [--seed 0] [--entry]`` (set
+Usage: ``python tools/relu_newton_scan.py OUT.json [--n 200] [--seed 0] [--entry] [--small]`` (set
 PYTHONPATH to the tree under test; ``--entry``: weights of standard deviation scale, not
 scale / sqrt(width)); ``--compare A B`` compares two records (x_N bitwise, Newton iterations and
 seconds where both converged, and each configuration that failed in A).
@@ -15,6 +15,12 @@ seconds where both converged, and each configuration that failed in A).
 Helper relu-49 (continuation of failed implicit steps), 200 configurations each:
 seed 0: failures 4 -> 3 (one gained; Newton iterations where both converged 9320 -> 9320,
 x_N bit-identical); seed 1 --entry: 29 -> 27 (two gained; 9770 -> 9770, bit-identical).
+
+Helper relu-51 (a step of several roots is a failure): successes with a step of several roots
+(n >= S, counted here) --small --n 600 --seed 3: 35 -> 0 (33 "several-roots", 2
+"roots-unchecked"; 182 successes lost: 51 "several-roots", 131 "roots-unchecked", all of these
+in gregory6/8 starting rows); seed 0: 0 -> 0 (11 lost, "roots-unchecked" in Gregory starting
+rows); the 255 / 186 solves that succeed on both are bit-identical (same Newton iterations).
 """
 from __future__ import annotations
 
@@ -29,12 +35,19 @@ FAMILIES = ("residual-dense", "resnet", "concat-dense", "relu-resnet")
 RULES = ("implicit-rectangle", "trapezoid", "gregory4", "gregory6", "gregory8")
 
 
-def configurations(n, seed, entry=False):
+def configurations(n, seed, entry=False, small=False):
     """``n`` random configurations (dicts), the same for a given seed on every tree: weights of
-    standard deviation scale / sqrt(width) (``entry``: scale)."""
+    standard deviation scale / sqrt(width) (``entry``: scale).  ``small``: ReLU ResNets only,
+    d, m = 2..4, N = 4..16, entry weights of scale 2..6 (relu-49's kind of small networks)."""
     rng = np.random.default_rng(seed)
     out = []
     for i in range(n):
+        if small:
+            out.append({"id": i, "family": "relu-resnet", "rule": RULES[i % len(RULES)],
+                        "d": int(rng.integers(2, 5)), "m": int(rng.integers(2, 5)),
+                        "N": int(rng.integers(4, 17)), "scale": float(rng.uniform(2.0, 6.0)),
+                        "seed": int(rng.integers(2 ** 31)), "entry": True})
+            continue
         out.append({"id": i, "family": FAMILIES[i % len(FAMILIES)],
                     "rule": RULES[(i // len(FAMILIES)) % len(RULES)],
                     "d": int(rng.integers(2, 17)), "m": int(rng.integers(2, 17)),
@@ -137,6 +150,31 @@ def roots(c, hw, A, B, b, chunk=4096):
     return found, border
 
 
+#: the widest step whose 2^m patterns this tool searches in a solve that succeeded
+SEARCH_UNITS = 14
+
+
+def steps_with_several_roots(net, x0, Y):
+    """(steps n >= S of a solve with values Y that have several roots, steps not searched):
+    a step whose map is a contraction (h |w_nn| ||A|| ||B|| < 1) has one root; the others are
+    searched when the inner width is at most SEARCH_UNITS."""
+    from integrallimits import METHODS
+    S = METHODS[net.rule]._data[0].shape[0]
+    multi = unsearched = 0
+    if not METHODS[net.rule].implicit:
+        return 0, 0
+    for n in range(S, Y.shape[0]):
+        c, hw, A, B, b = step_equation(net, x0, Y, n)
+        if abs(hw) * np.linalg.norm(A, 2) * np.linalg.norm(B, 2) < 1.0:
+            continue
+        if B.shape[0] > SEARCH_UNITS:
+            unsearched += 1
+            continue
+        found, _ = roots(c, hw, A, B, b)
+        multi += len(found) > 1
+    return multi, unsearched
+
+
 def run(cfg):
     from integrallimits import METHODS
     net, x0 = build(cfg)
@@ -146,6 +184,10 @@ def run(cfg):
     row = dict(cfg, status=int(sol.status), nit=int(sol.stats["newton_iterations"]),
                nsolve=int(sol.stats["newton_solves"]), nfev=int(sol.stats["nfev"]), seconds=sec,
                yN=None if sol.status else np.asarray(sol.y[-1]).tolist())
+    row["failure"] = sol.stats.get("failure")
+    if sol.status == 0:     # the steps n >= S of a success: how many had several roots?
+        multi, unsearched = steps_with_several_roots(net, x0, np.asarray(sol.y))
+        row["multi_steps"], row["unsearched_steps"] = multi, unsearched
     if sol.status:
         n = sol.y.shape[0] if sol.y.shape[0] <= net.n_layers else None
         row["message"] = sol.message
@@ -178,6 +220,16 @@ def summary(rows, label):
     for fam in FAMILIES:
         sub = [r for r in rows if r["family"] == fam]
         print(f"  {fam:19s} failures {sum(1 for r in sub if r['status']):3d} / {len(sub):3d}")
+    ok = [r for r in rows if r["status"] == 0]
+    multi = sum(r.get("multi_steps", 0) for r in ok)
+    print(f"  successes {len(ok)}: with a step of several roots (silent) "
+          f"{sum(1 for r in ok if r.get('multi_steps'))} ({multi} steps), with unsearched "
+          f"steps {sum(1 for r in ok if r.get('unsearched_steps'))}")
+    kinds = {}
+    for r in rows:
+        if r["status"]:
+            kinds[r.get("failure")] = kinds.get(r.get("failure"), 0) + 1
+    print(f"  failure kinds: {kinds}")
 
 
 def compare(a, b):
@@ -216,13 +268,15 @@ def main(argv=None):
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--entry", action="store_true",
                    help="weights of standard deviation scale (not scale / sqrt(width))")
+    p.add_argument("--small", action="store_true",
+                   help="small ReLU ResNets only (d, m = 2..4, entry weights of scale 2..6)")
     p.add_argument("--compare", nargs=2)
     args = p.parse_args(argv)
     if args.compare:
         compare(*args.compare)
         return
     rows = []
-    for cfg in configurations(args.n, args.seed, args.entry):
+    for cfg in configurations(args.n, args.seed, args.entry, args.small):
         rows.append(run(cfg))
         print(json.dumps({k: v for k, v in rows[-1].items() if k != "yN"}), flush=True,
               file=sys.stderr)

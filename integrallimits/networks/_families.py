@@ -19,7 +19,8 @@ import numpy as np
 from .._memory import check_memory
 from ..kernels import Kernel
 from ..volterra import METHODS, solve_volterra
-from . import _kernels
+from ..volterra._solution import SolverError
+from . import _kernels, _roots
 from ._activations import activation_code
 from ._fields import sample_field
 
@@ -267,15 +268,29 @@ class VolterraNetwork:
         return lambda t: flat
 
     def solve(self, x0, **options):
-        """``solve_volterra`` for one input x0 (d,): the network's forward pass as a Solution."""
+        """``solve_volterra`` for one input x0 (d,): the network's forward pass as a Solution.
+
+        A ReLU network on an implicit rule whose implicit step (not a contraction) has several
+        roots, or roots that could not be counted, fails there (``stats["failure"]``:
+        "several-roots" or "roots-unchecked"; :mod:`integrallimits.networks._roots`): the rule
+        does not define that layer.  ``raise_on_failure`` is False unless given."""
         batch = self._check_inputs(x0)
         refuse_solver_options(options, allow_t_eval=True)
         if batch.shape[0] != 1:   # it solved the first sample and dropped the others
             raise ValueError(f"solve takes one input (a Solution for one sample), got a batch of "
                              f"{batch.shape[0]}; use states or forward for a batch, or solve(X0[i])")
         x0 = batch[0]
-        return solve_volterra(self.kernel(1), self.forcing(x0[None, :]), (0.0, self.T),
-                              self.n_layers, method=self.rule, **options)
+        steps = _roots.plan(self)
+        if steps is None:
+            return solve_volterra(self.kernel(1), self.forcing(x0[None, :]), (0.0, self.T),
+                                  self.n_layers, method=self.rule, **options)
+        raise_on_failure = options.pop("raise_on_failure", False)
+        sol = _roots.checked(self, solve_volterra(
+            self.kernel(1), self.forcing(x0[None, :]), (0.0, self.T), self.n_layers,
+            method=self.rule, raise_on_failure=False, **options), steps, options.get("t_eval"))
+        if raise_on_failure and not sol.success:
+            raise SolverError(sol.message)
+        return sol
 
     def states(self, X0: ArrayLike, every: int = 1, layers: ArrayLike | None = None,
                **options) -> np.ndarray:
@@ -342,9 +357,18 @@ class VolterraNetwork:
         else:   # Newton on one sample's d unknowns at a time, not on the batch's B d
             kernel = self.kernel(1)
             ys = np.empty((keep.size, B * self.d))
+            # (a ReLU network's implicit steps that are not contractions: their roots counted)
+            steps = _roots.plan(self)
+            raise_on_failure = options["raise_on_failure"]
+            if steps is not None:
+                options = dict(options, raise_on_failure=False)
             for b in range(B):
                 sol = solve_volterra(kernel, self.forcing(X0[b:b + 1]), (0.0, self.T), N,
                                      method=self.rule, **options)
+                if steps is not None:
+                    sol = _roots.checked(self, sol, steps)
+                    if raise_on_failure and not sol.success:
+                        raise SolverError(sol.message)
                 ys[:, b * self.d:(b + 1) * self.d] = reached(sol, keep)
         out = np.empty((B, order.size, self.d))
         for i, n in enumerate(order):          # row by row: no third copy of the states

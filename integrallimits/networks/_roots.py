@@ -1,0 +1,340 @@
+r"""Is the implicit step of a ReLU network's forward map well defined (one root)?
+
+With an implicit rule (w_nn != 0) layer n >= S is the root of the step equation
+
+.. math:: x = c_n + h w_{nn} A_n\, \mathrm{relu}(B_n x + \beta_n),
+
+(c_n: the input and the earlier layers' terms; K(t_n, t_n, x) = A_n relu(B_n x + beta_n) for
+the ReLU families: A = I for the ResNet and residual-dense ones, B = I for the concatenation-dense
+one, A = V_n / h for :class:`~integrallimits.networks.ReLUResNet`), and the starting rows
+1..S-1 of a Gregory rule are one such system.  The equation is piecewise linear and may have
+several roots; the solver's Newton iteration returns the one it reaches from the explicit step,
+so the network's forward map is then not defined by its rule.  :func:`plan` finds, once per
+forward call, the steps whose map x -> c + h w_nn K is not a contraction
+(|h w_nn| ||A|| ||B|| >= 1 and ||h w_nn B A|| >= 1: a contraction has one root, whatever c);
+:func:`checked` counts the roots of those steps of a solve by the activation patterns (for a
+fixed pattern the equation is linear; a root is kept where its pre-activations agree with the
+pattern), up to :data:`MAX_UNITS` pre-activations, and turns a solve with a step of several
+roots, or of a number of roots it could not count, into a failure (status -1, ``message`` and
+``stats["failure"]``: "several-roots" or "roots-unchecked") that keeps the layers before it.
+"""
+from __future__ import annotations
+
+import numpy as np
+
+from ..volterra import METHODS
+from ..volterra._solution import Solution
+
+__all__ = ["plan", "checked", "step_roots", "MAX_UNITS"]
+
+#: The most pre-activations (activation units) of a step whose 2^units patterns are searched;
+#: a larger non-contractive step is reported as not checked.
+MAX_UNITS = 12
+_FAMILIES = ("residual-dense", "resnet", "concat-dense", "relu-resnet")
+_HEADER = 6
+
+
+def _fields(net):
+    """The grid values the kernel reads from theta (rows 0..N, the padded last one included)."""
+    theta, N, d, P = net.theta, net.n_layers, net.d, net.n_layers + 1
+    o = _HEADER
+    if net.family == "relu-resnet":
+        m = net.m
+        V = theta[o:o + P * d * m].reshape(P, d, m)
+        o += P * d * m
+        W = theta[o:o + P * m * d].reshape(P, m, d)
+        o += P * m * d
+        return V, W, theta[o:o + P * m].reshape(P, m)
+    if net.family == "resnet":
+        W = theta[o:o + P * d * d].reshape(P, d, d)
+        return None, W, theta[o + P * d * d:o + P * d * d + P * d].reshape(P, d)
+    W = theta[o:o + P * P * d * d].reshape(P, P, d, d)
+    if net.family == "concat-dense":
+        return W, None, None
+    o += P * P * d * d
+    return None, W, theta[o:o + P * P * d].reshape(P, P, d)
+
+
+def _parts(net, fields, n, j):
+    """(A, B, beta) of K(t_n, t_j, x) = A relu(B x + beta)."""
+    F, W, b = fields
+    eye = np.eye(net.d)
+    if net.family == "relu-resnet":
+        return F[j] / net.h, W[j], b[j]
+    if net.family == "resnet":
+        return eye, W[j], b[j]
+    if net.family == "concat-dense":
+        return F[n, j], eye, np.zeros(net.d)
+    return eye, W[n, j], b[n, j]
+
+
+def _diagonal_weights(rule, N):
+    """h-free weights w_nn of the rows n = S..N (the loops' ``_diagonal``) and S."""
+    start, left, right = METHODS[rule]._data
+    S = start.shape[0]
+    n = np.arange(S, N + 1)
+    w = np.ones(n.shape)
+    if right.shape[0]:
+        w += right[0]
+    inside = n < left.shape[0]
+    w[inside] += left[n[inside]]
+    return n, w, S
+
+
+def _centred(cols, rows):
+    """Has u = c + sum_u cols_u relu(rows_u . u + beta_u) one root for every c and beta?
+    (Stacks: cols, rows (..., U, n).)  With relu(z) = (z + |z|) / 2 the equation is
+    M0 u = c' + sum_u cols_u |z_u| / 2, M0 = I - sum_u cols_u rows_u^T / 2 (the pieces' centre),
+    so z = R u + beta solves z = a + G |z| with G = R M0^-1 C / 2 (R: the rows, C: the columns),
+    and u = M0^-1 (c' + C |z| / 2) is one-to-one with z.  Where the spectral radius of |G| is
+    below 1, z -> a + G |z| is a contraction in a weighted max-norm (||z| - |w|| <= |z - w|):
+    one root.  (A contraction of the step map itself, ||C|| ||R|| < 1, passes this test.)"""
+    n = cols.shape[-1]
+    M0 = np.eye(n) - 0.5 * np.einsum("...ui,...uj->...ij", cols, rows)
+    ok = np.abs(np.linalg.det(M0)) > 1e-12
+    out = np.zeros(cols.shape[:-2], dtype=bool)
+    if ok.any():
+        PC = np.linalg.solve(M0[ok], np.swapaxes(cols[ok], -1, -2))          # (..., n, U)
+        G = np.abs(0.5 * np.einsum("...ui,...iv->...uv", rows[ok], PC))
+        out[ok] = _radius_below_one(G)
+    return out
+
+
+def _radius_below_one(G, iterations=60):
+    """Is the spectral radius of the non-negative matrices G (..., U, U) below 1?  By the
+    Collatz-Wielandt bound rho(G) <= max_i (G x)_i / x_i for any positive x, with x from the
+    power iteration (matrix-vector products: no eigenvalues of a U x U matrix, U up to
+    (S-1)^2 d for a Gregory rule's starting rows); False where 1 is not reached below."""
+    x = np.ones(G.shape[:-1])
+    below = np.zeros(G.shape[:-2], dtype=bool)
+    for _ in range(iterations):
+        y = np.einsum("...uv,...v->...u", G, x)
+        y += 1e-12 * np.max(y, axis=-1, keepdims=True) + 1e-300     # (kept positive)
+        ratio = y / x
+        below |= np.max(ratio, axis=-1) < 1.0
+        if np.all(below | (np.min(ratio, axis=-1) >= 1.0)):   # (min ratio <= rho: settled)
+            break
+        x = y / np.max(y, axis=-1, keepdims=True)
+    return below
+
+
+def _spectral(M):
+    return np.linalg.norm(M, ord=2, axis=(-2, -1)) if M.size else np.zeros(M.shape[:-2])
+
+
+def plan(net):
+    """The steps of ``net``'s forward map that :func:`checked` examines (None: none, every
+    step is a contraction, or the network is not a ReLU network on an implicit rule).
+
+    Returns None or a dict: ``steps`` (rows n >= S whose step map is not shown to be a
+    contraction), ``block`` (whether the starting rows 1..S-1 are not), the rule's weights."""
+    if net.activation != "relu" or net.family not in _FAMILIES or \
+            not METHODS[net.rule].implicit:
+        return None
+    N, h = net.n_layers, net.h
+    fields = _fields(net)
+    n, w, S = _diagonal_weights(net.rule, N)
+    hw = np.abs(h * w)
+    F, W, _ = fields
+    # M_n = B_n A_n (the step map's Jacobian on a pattern is h w_nn A D B; B A D on z = B x + b)
+    if net.family == "relu-resnet":
+        M = np.matmul(W[n], F[n]) / h
+    elif net.family == "resnet":
+        M = W[n]
+    elif net.family == "concat-dense":
+        M = F[n, n]
+    else:
+        M = W[n, n]
+    lip = hw * np.sqrt(np.einsum("nij,nij->n", M, M))          # Frobenius >= spectral
+    open_ = lip >= 1.0
+    if open_.any():
+        k = np.flatnonzero(open_)
+        lip2 = hw[k] * _spectral(M[k])
+        if net.family == "relu-resnet":
+            lip2 = np.minimum(lip2, hw[k] * _spectral(F[n[k]] / h) * _spectral(W[n[k]]))
+        open_[k] = lip2 >= 1.0
+    if open_.any():       # the centred test: the units' columns h w_nn A[:, k], rows B[k]
+        k = np.flatnonzero(open_)
+        if net.family == "relu-resnet":
+            A, B = F[n[k]] / h, W[n[k]]
+        elif net.family == "resnet":
+            A, B = np.broadcast_to(np.eye(net.d), (k.size, net.d, net.d)), W[n[k]]
+        elif net.family == "concat-dense":
+            A, B = F[n[k], n[k]], np.broadcast_to(np.eye(net.d), (k.size, net.d, net.d))
+        else:
+            A, B = np.broadcast_to(np.eye(net.d), (k.size, net.d, net.d)), W[n[k], n[k]]
+        cols = (h * w[k])[:, None, None] * np.swapaxes(A, 1, 2)
+        open_[k] = ~_centred(cols, B)
+    start = METHODS[net.rule]._data[0]
+    block = False
+    if S > 1:       # the starting rows: max_r sum_j |h w_rj| ||A_rj|| ||B_rj|| (rows' inf-norm)
+        weights = np.abs(h * start[1:, 1:])
+        block = _block_bound(net, fields, S, weights, lambda M: np.sqrt(
+            np.einsum("...ij,...ij->...", M, M))) >= 1.0
+        if block:
+            block = _block_bound(net, fields, S, weights, _spectral) >= 1.0
+        if block:
+            cols, rows = _units(net, fields, list(range(1, S)))
+            block = not bool(_centred(cols, rows))
+    if not open_.any() and not block:
+        return None
+    return {"steps": n[open_], "block": block, "S": S, "fields": fields}
+
+
+def _system(net, fields, rows, Y):
+    """The step equations of ``rows`` (consecutive) as groups of pre-activations: a list of
+    (column j, B, beta, {row: h w_rj A_rj}) for the unknown columns j in ``rows``, and the
+    constants c_r = y_r - sum over those groups (from the solve's values Y)."""
+    start, left, right = METHODS[net.rule]._data
+    S, h = start.shape[0], net.h
+    groups = {}
+    for r in rows:
+        for j in rows:
+            if r < S:
+                w = start[r, j]
+            elif j != r:
+                continue
+            else:
+                w = 1.0 + (right[0] if right.shape[0] else 0.0) + \
+                    (left[r] if r < left.shape[0] else 0.0)
+            if w == 0.0:
+                continue
+            A, B, beta = _parts(net, fields, r, j)
+            # groups share a pre-activation when B, beta are the same (t-independent families)
+            key = (j, r) if net.family == "residual-dense" else (j,)
+            g = groups.setdefault(key, (j, B, beta, {}))
+            g[3][r] = h * w * A
+    groups = list(groups.values())
+    if Y is None:
+        return groups, None
+    c = {r: np.array(Y[r], dtype=float) for r in rows}
+    for j, B, beta, coef in groups:
+        act = np.maximum(B @ Y[j] + beta, 0.0)
+        for r, C in coef.items():
+            c[r] = c[r] - C @ act
+    return groups, c
+
+
+def _block_bound(net, fields, S, weights, norm):
+    """max over the starting rows r of sum_j weights[r, j] ||A_rj|| ||B_rj|| (j = 1..S-1) in
+    the matrix norm ``norm`` (of a stack); the identity's norm is 1."""
+    F, W, _ = fields
+    if net.family == "relu-resnet":
+        lip = (norm(F[1:S]) / net.h * norm(W[1:S]))[None, :]
+    elif net.family == "resnet":
+        lip = norm(W[1:S])[None, :]
+    else:
+        lip = norm((F if net.family == "concat-dense" else W)[1:S, 1:S])
+    return float(np.max(np.sum(weights * lip, axis=1)))
+
+
+def _units(net, fields, rows):
+    """The columns and rows (U, R d) of the units' rank-one terms of ``rows``' equations."""
+    groups, _ = _system(net, fields, rows, None)
+    d, index = net.d, {r: i for i, r in enumerate(rows)}
+    units = [(g, k) for g in groups for k in range(g[1].shape[0])]
+    cols, rws = np.zeros((len(units), len(rows) * d)), np.zeros((len(units), len(rows) * d))
+    for q, ((j, B, beta, coef), k) in enumerate(units):
+        rws[q, index[j] * d:(index[j] + 1) * d] = B[k]
+        for r, C in coef.items():
+            cols[q, index[r] * d:(index[r] + 1) * d] = C[:, k]
+    return cols, rws
+
+
+def step_roots(net, rows, Y, fields=None, chunk=1024):
+    """The roots of the step equations of ``rows`` (a list of consecutive layer indices: one
+    row n >= S, or the starting rows 1..S-1) with the constants read from the solve's values
+    ``Y``: an array (roots, len(rows), d), or None when the pre-activations are more than
+    :data:`MAX_UNITS` (2^units linear systems) or a pattern's system is singular and
+    consistent (a continuum of roots cannot be excluded)."""
+    groups, c = _system(net, _fields(net) if fields is None else fields, rows, Y)
+    d, R = net.d, len(rows)
+    index = {r: i for i, r in enumerate(rows)}
+    units = [(gi, k) for gi, g in enumerate(groups) for k in range(g[1].shape[0])]
+    U = len(units)
+    if U > MAX_UNITS:
+        return None
+    # the pattern-free parts: for a pattern D (U,), (I - sum C D B) u = c + sum C D beta
+    n_u = R * d
+    L = np.zeros((U, n_u, n_u))      # the contribution of unit u when on, to the matrix
+    v = np.zeros((U, n_u))           # ... and to the right-hand side
+    Zb = np.zeros((U, n_u))          # the unit's pre-activation: Zb . u + zc
+    zc = np.zeros(U)
+    for q, (gi, k) in enumerate(units):
+        j, B, beta, coef = groups[gi]
+        cj = index[j]
+        Zb[q, cj * d:(cj + 1) * d] = B[k]
+        zc[q] = beta[k]
+        for r, C in coef.items():
+            ri = index[r]
+            L[q, ri * d:(ri + 1) * d, cj * d:(cj + 1) * d] = np.outer(C[:, k], B[k])
+            v[q, ri * d:(ri + 1) * d] = C[:, k] * beta[k]
+    rhs0 = np.concatenate([c[r] for r in rows])
+    eye = np.eye(n_u)
+    found = []
+    total = 1 << U
+    scale = 1.0 + np.max(np.abs(Y[rows[0]:rows[-1] + 1]))
+    for lo in range(0, total, chunk):
+        codes = np.arange(lo, min(total, lo + chunk))
+        D = ((codes[:, None] >> np.arange(U)[None, :]) & 1).astype(float)      # (P, U)
+        M = eye[None] - np.einsum("pu,uij->pij", D, L)
+        rhs = rhs0[None] + D @ v
+        ok = np.abs(np.linalg.det(M)) > 1e-12
+        u = np.full(rhs.shape, np.nan)
+        if ok.any():
+            u[ok] = np.linalg.solve(M[ok], rhs[ok][..., None])[..., 0]
+        if not ok.all():
+            for p in np.flatnonzero(~ok):    # singular: a consistent one may hold a continuum
+                sol, *_ = np.linalg.lstsq(M[p], rhs[p], rcond=None)
+                if np.max(np.abs(M[p] @ sol - rhs[p])) <= 1e-9 * scale:
+                    return None
+        z = u @ Zb.T + zc[None]
+        tol = 1e-9 * (1.0 + np.abs(z))
+        agree = ok & np.all(np.where(D > 0, z >= -tol, z <= tol), axis=1)
+        for p in np.flatnonzero(agree):
+            if not any(np.max(np.abs(u[p] - f)) <= 1e-8 * scale for f in found):
+                found.append(u[p])
+    return np.array(found).reshape(len(found), R, d)
+
+
+def checked(net, sol, steps, t_eval=None):
+    """``sol`` (a solve of ``net``'s forward map), or, if a step of ``steps`` (a :func:`plan`)
+    that it solved has several roots or roots that could not be counted, a failed Solution
+    that keeps the layers before that step and says which step, and why."""
+    if steps is None or sol.status != 0:
+        return sol
+    Y = sol._y2
+    S = steps["S"]
+    todo = ([list(range(1, S))] if steps["block"] else []) + \
+        [[int(n)] for n in steps["steps"] if n < Y.shape[0]]
+    for rows in todo:
+        roots = step_roots(net, rows, Y, steps["fields"])
+        if roots is not None and roots.shape[0] == 1:
+            continue
+        first, t = rows[0], float(sol.mesh[rows[0]])
+        what = (f"layer {first}" if len(rows) == 1 else
+                f"the starting layers {rows[0]}..{rows[-1]} (solved together)")
+        eq = ("its step equation x = c + h w_nn K(t_n, t_n, x)" if len(rows) == 1 else
+              "their system of step equations")
+        if roots is None:
+            kind = "roots-unchecked"
+            why = (f"could not be shown to have one root: {eq} is piecewise linear for a ReLU "
+                   f"network and not a contraction there, and its activation patterns were not "
+                   f"searched (more than {MAX_UNITS} pre-activations, or a singular pattern)")
+        elif roots.shape[0] == 0:      # (Newton's root lies on a pattern boundary it missed)
+            kind = "roots-unchecked"
+            why = (f"could not be shown to have one root: the search of {eq}'s activation "
+                   f"patterns did not find the solver's root")
+        else:
+            kind = "several-roots"
+            why = (f"has {roots.shape[0]} roots: {eq} is piecewise linear for a ReLU network, "
+                   f"and the network's rule does not say which root its value is (the solver "
+                   f"returned the one Newton's method reached from the explicit step)")
+        message = (f"The implicit step at t = {t:.6g} ({what}) {why}; the forward map is not "
+                   f"defined by the rule there, and the layers from t = {t:.6g} on are not "
+                   f"kept.")
+        stats = dict(sol.stats, failure=kind, roots=None if roots is None else roots.shape[0])
+        return Solution(sol.mesh[:first], Y[:first], scalar=sol.scalar, status=-1,
+                        message=message, stats=stats, method=sol.method, order=sol.order,
+                        t_failure=t, error_estimate=sol._est2[:first], t_eval=t_eval)
+    return sol

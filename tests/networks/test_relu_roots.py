@@ -1,0 +1,115 @@
+"""A ReLU network's implicit step with several roots is not a silent success (relu-51).
+
+The step equation x = c + h w_nn K(t_n, t_n, x) of a ReLU network on an implicit rule is piecewise
+linear; where the step map is not a contraction it can have several roots, and the forward map
+is then not defined by the rule (Newton's method returned the root it reached from the explicit
+step, with status 0).  The networks here have a step with two roots, known by hand."""
+import numpy as np
+import pytest
+
+from integrallimits import SolverError, solve_volterra
+from integrallimits.networks import ConcatDense, ReLUResNet, ResNet
+from integrallimits.networks import _roots
+
+
+def two_root_resnet(rule="implicit-rectangle"):
+    """A 2-wide ReLU ResNet of 3 layers (h = 1/3) whose first step has two roots.
+
+    Implicit rectangle: x_1 = x_0 + h relu(W x_1 + b) with W = diag(6, 0), b = (-1, 1/2) and
+    x_0 = (0, 1): the first component is x = relu(6 x - 1) / 3, with the roots 0 (off: -1 <= 0)
+    and 1/3 (on: 6 x - 1 = 1 > 0); the second is 1 + 1/6 (unique)."""
+    W = np.tile(np.diag([6.0, 0.0]), (3, 1, 1))
+    b = np.tile([-1.0, 0.5], (3, 1))
+    return ResNet(W, b, activation="relu", rule=rule), np.array([0.0, 1.0])
+
+
+def test_the_hand_made_roots_are_roots():
+    h = 1 / 3
+    for x1 in ([0.0, 1 + h / 2], [1 / 3, 1 + h / 2]):
+        x1 = np.array(x1)
+        step = np.array([0.0, 1.0]) + h * np.maximum(np.diag([6.0, 0.0]) @ x1 + [-1.0, 0.5], 0)
+        assert np.allclose(step, x1, rtol=0, atol=1e-15)
+
+
+def test_a_step_with_two_roots_is_a_failure_not_a_silent_success():
+    net, x0 = two_root_resnet()
+    # the volterra layer's solve: Newton reached the root 0 from the explicit step (status 0)
+    raw = solve_volterra(net.kernel(1), net.forcing(x0[None]), (0.0, 1.0), 3,
+                         method=net.rule)
+    assert raw.status == 0 and raw.y[1, 0] == 0.0
+    # the network's forward map says its step at layer 1 has two roots (on the base: status 0)
+    sol = net.solve(x0, raise_on_failure=False)
+    assert sol.status == -1, sol.message
+    assert sol.stats["failure"] == "several-roots" and sol.stats["roots"] == 2
+    assert "t = 0.333333 (layer 1) has 2 roots" in sol.message
+    assert sol.y.shape == (1, 2) and np.array_equal(sol.y[0], x0)   # x_0 kept, not the rest
+    assert sol.t_failure == pytest.approx(1 / 3)
+    with pytest.raises(SolverError, match=r"\(layer 1\) has 2 roots"):
+        net.forward(x0[None])
+    with pytest.raises(SolverError, match=r"\(layer 1\) has 2 roots"):
+        net.solve(x0, raise_on_failure=True)
+    with pytest.warns(RuntimeWarning, match="has 2 roots"):
+        out = net.states(np.stack([x0, x0]), raise_on_failure=False)
+    assert np.array_equal(out[:, 0], np.stack([x0, x0])) and np.all(np.isnan(out[:, 1:]))
+
+
+def test_the_step_roots_found_are_the_hand_made_ones():
+    net, x0 = two_root_resnet()
+    raw = solve_volterra(net.kernel(1), net.forcing(x0[None]), (0.0, 1.0), 3, method=net.rule)
+    roots = _roots.step_roots(net, [1], raw.y)[:, 0]
+    roots = roots[np.argsort(roots[:, 0])]
+    assert np.allclose(roots, [[0.0, 7 / 6], [1 / 3, 7 / 6]], rtol=0, atol=1e-14)
+
+
+def test_two_roots_in_other_families_and_rules():
+    # trapezoid (h w_nn = h / 2): W = diag(12, 0) makes the same equation
+    W = np.tile(np.diag([12.0, 0.0]), (3, 1, 1))
+    net = ResNet(W, np.tile([-1.0, 0.5], (3, 1)), activation="relu", rule="trapezoid")
+    sol = net.solve(np.array([0.0, 1.0]))
+    assert sol.stats["failure"] == "several-roots" and sol.stats["roots"] == 2, sol.message
+    # concatenation-dense, implicit rectangle: z_1 = x_0 + h W_11 relu(z_1) = -1 + 2 relu(z_1)
+    # in the first component (roots -1 and 1)
+    Wc = np.tile(np.diag([6.0, 0.0]), (4, 4, 1, 1))
+    net = ConcatDense(Wc, n_layers=3, activation="relu", rule="implicit-rectangle")
+    sol = net.solve(np.array([-1.0, 1.0]))
+    assert sol.stats["failure"] == "several-roots" and "(layer 1) has 2 roots" in sol.message
+    # a ReLU ResNet of inner width 2: V = I / 3 (K = V relu(W x + b) / h), as the ResNet above
+    V = np.tile(np.eye(2) / 3, (3, 1, 1))
+    net = ReLUResNet(V, np.tile(np.diag([6.0, 0.0]), (3, 1, 1)), np.tile([-1.0, 0.5], (3, 1)),
+                     rule="implicit-rectangle")
+    sol = net.solve(np.array([0.0, 1.0]))
+    assert sol.stats["failure"] == "several-roots" and "(layer 1) has 2 roots" in sol.message
+    # a Gregory rule's starting rows (solved together) with two roots
+    net, x0 = two_root_resnet("gregory4")
+    sol = net.solve(x0)
+    assert sol.stats["failure"] == "several-roots" and "starting layers 1..3" in sol.message
+
+
+def test_a_step_whose_roots_are_not_counted_says_so():
+    """Inner width 13 > MAX_UNITS, weights too large for a contraction: not checked."""
+    rng = np.random.default_rng(1)
+    N, d, m = 4, 2, 13
+    assert m > _roots.MAX_UNITS
+    net = ReLUResNet(rng.normal(size=(N, d, m)) / np.sqrt(m), rng.normal(size=(N, m, d)),
+                     rng.normal(size=(N, m)), rule="implicit-rectangle")
+    raw = solve_volterra(net.kernel(1), net.forcing(np.ones((1, 2))), (0.0, 1.0), N,
+                         method=net.rule)
+    assert raw.status == 0
+    sol = net.solve(np.ones(2))
+    assert sol.status == -1 and sol.stats["failure"] == "roots-unchecked"
+    assert "(layer 1) could not be shown to have one root" in sol.message
+
+
+@pytest.mark.parametrize("rule", ["implicit-rectangle", "trapezoid", "gregory4", "gregory6"])
+def test_a_depth_scaled_network_is_not_searched_and_unchanged(rule):
+    """Contractive steps (|h w_nn| ||W|| < 1): no search, the volterra layer's values bitwise."""
+    rng = np.random.default_rng(2)
+    N, d = 16, 4
+    net = ResNet(rng.normal(size=(N, d, d)) / np.sqrt(d), rng.normal(size=(N, d)),
+                 activation="relu", rule=rule)
+    assert _roots.plan(net) is None
+    x0 = rng.normal(size=d)
+    raw = solve_volterra(net.kernel(1), net.forcing(x0[None]), (0.0, 1.0), N, method=rule)
+    sol = net.solve(x0)
+    assert sol.status == 0 and np.array_equal(sol.y, raw.y)
+    assert np.array_equal(net.forward(x0[None])[0], raw.y[-1])
