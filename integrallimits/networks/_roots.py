@@ -15,8 +15,9 @@ forward call, the steps whose map x -> c + h w_nn K is not a contraction
 :func:`checked` counts the roots of those steps of a solve by the activation patterns (for a
 fixed pattern the equation is linear; a root is kept where its pre-activations agree with the
 pattern), up to :data:`MAX_UNITS` pre-activations, and turns a solve with a step of several
-roots, or of a number of roots it could not count, into a failure (status -1, ``message`` and
-``stats["failure"]``: "several-roots" or "roots-unchecked") that keeps the layers before it.
+roots into a failure (status -1, ``message``, ``stats["failure"]`` "several-roots" and
+``stats["roots"]``) that keeps the layers before it; steps whose roots it could not count stay
+in a success whose message says so (``stats["roots_unchecked"]``: how many).
 """
 from __future__ import annotations
 
@@ -307,6 +308,7 @@ def checked(net, sol, steps, t_eval=None):
     S = steps["S"]
     todo = ([list(range(1, S))] if steps["block"] else []) + \
         [[int(n)] for n in steps["steps"] if n < Y.shape[0]]
+    unchecked = []
     for rows in todo:
         roots = step_roots(net, rows, Y, steps["fields"])
         if roots is not None and roots.shape[0] == 1:
@@ -316,25 +318,29 @@ def checked(net, sol, steps, t_eval=None):
                 f"the starting layers {rows[0]}..{rows[-1]} (solved together)")
         eq = ("its step equation x = c + h w_nn K(t_n, t_n, x)" if len(rows) == 1 else
               "their system of step equations")
-        if roots is None:
-            kind = "roots-unchecked"
-            why = (f"could not be shown to have one root: {eq} is piecewise linear for a ReLU "
-                   f"network and not a contraction there, and its activation patterns were not "
-                   f"searched (more than {MAX_UNITS} pre-activations, or a singular pattern)")
-        elif roots.shape[0] == 0:      # (Newton's root lies on a pattern boundary it missed)
-            kind = "roots-unchecked"
-            why = (f"could not be shown to have one root: the search of {eq}'s activation "
-                   f"patterns did not find the solver's root")
-        else:
-            kind = "several-roots"
-            why = (f"has {roots.shape[0]} roots: {eq} is piecewise linear for a ReLU network, "
-                   f"and the network's rule does not say which root its value is (the solver "
-                   f"returned the one Newton's method reached from the explicit step)")
-        message = (f"The implicit step at t = {t:.6g} ({what}) {why}; the forward map is not "
-                   f"defined by the rule there, and the layers from t = {t:.6g} on are not "
-                   f"kept.")
-        stats = dict(sol.stats, failure=kind, roots=None if roots is None else roots.shape[0])
+        if roots is None or roots.shape[0] == 0:
+            unchecked.append((t, what, eq, roots is None))
+            continue
+        message = (f"The implicit step at t = {t:.6g} ({what}) has {roots.shape[0]} roots: {eq} "
+                   f"is piecewise linear for a ReLU network, and the network's rule does not say "
+                   f"which root its value is (the solver returned the one Newton's method "
+                   f"reached from the explicit step); the forward map is not defined by the rule "
+                   f"there, and the layers from t = {t:.6g} on are not kept.")
+        stats = dict(sol.stats, failure="several-roots", roots=int(roots.shape[0]))
         return Solution(sol.mesh[:first], Y[:first], scalar=sol.scalar, status=-1,
                         message=message, stats=stats, method=sol.method, order=sol.order,
                         t_failure=t, error_estimate=sol._est2[:first], t_eval=t_eval)
+    if unchecked:
+        # (not a failure: the value is a root of the rule's equations, as every implicit step of
+        # a smooth activation is, whose roots are not counted either; it says so)
+        t, what, eq, wide = unchecked[0]
+        why = (f"not a contraction there, and its activation patterns were not searched (more "
+               f"than {MAX_UNITS} pre-activations, or a singular pattern)" if wide else
+               "the search of its activation patterns did not find the solver's root (on a "
+               "pattern boundary)")
+        sol.stats["roots_unchecked"] = len(unchecked)
+        sol.message += (f"  {len(unchecked)} implicit step(s), the first at t = {t:.6g} "
+                        f"({what}), could not be shown to have one root ({eq} is piecewise "
+                        f"linear for a ReLU network, {why}): their values are the roots "
+                        f"Newton's method reached from the explicit steps.")
     return sol

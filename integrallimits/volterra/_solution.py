@@ -86,8 +86,9 @@ class Solution:
         ``failure``
         (None, or "newton", "non-finite", "kernel-non-finite", "unresolved", "unchecked";
         solves to a tolerance also "tolerance", "stalled", "blow-up", "step-collapse",
-        "non-smooth"; a ReLU network's forward map also "several-roots" and "roots-unchecked",
-        with ``roots``, see :mod:`integrallimits.networks._roots`),
+        "non-smooth"; a ReLU network's forward map also "several-roots", with ``roots``; a
+        success whose steps' roots could not be counted has ``roots_unchecked``, see
+        :mod:`integrallimits.networks._roots`),
         ``compiled`` and ``seconds``.  Solves to a tolerance add ``rtol``, ``atol`` and
         ``refinements`` (the (steps, estimate / tolerance) of every global check); those of
         Runge-Kutta and collocation methods ``adaptive_steps`` and ``rejected_steps`` of the
