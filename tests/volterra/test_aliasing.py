@@ -426,7 +426,7 @@ def test_a_kernel_aliased_on_a_part_of_the_interval_adds_up_over_its_steps(metho
     estimate (up to 7.7 times, radau1; of order 9 damped 30 times, up to 2.8 times, gregory8),
     while the defects add up over the bump's steps: successes with an error of 0.0594 for an
     estimate of 2.08e-3 (radau1) and 0.0194 for 2.62e-5 (gregory8).  The estimates are now
-    raised to the running sum of the steps' differences (over their damping for one cycle a
+    raised to the running sum of the steps' signed differences (over their damping for one cycle a
     step)."""
     w = 2.0 * np.pi * f
 
