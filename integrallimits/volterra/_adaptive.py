@@ -1978,9 +1978,9 @@ def alias_damping(p):
 def _summed_defects(sol, g_vec, kernel, scale, p):
     """``sol`` (a solve on a mesh the caller gave, after :func:`_aliased_data`, K naming no t;
     ``scale`` (d,) its estimates' scale before the checks, the unit of ``sol._data_ratio``;
-    a method that takes the data at the mesh points alone) with its estimates raised to the running sum of the steps' defects that the data's signed
-    differences on the points j h / (p + 1) bound, where that sum exceeds ROUGH_FIXED times
-    the scale.
+    a method that takes the data at the mesh points alone) with its estimates raised to the
+    running sum of the steps' defects that the data's signed differences on the points
+    j h / (p + 1) bound, where that sum exceeds ROUGH_FIXED times the scale.
 
     A step whose differences are within ROUGH_FIXED times the estimate is taken for smooth,
     but an oscillation at the steps' scale over many steps, each within it, that the mesh,
@@ -2071,6 +2071,7 @@ def _summed_defects(sol, g_vec, kernel, scale, p):
     if not checked.success:
         checked.message += said
     return checked
+
 
 def _with_rough_data(sol, g_vec, kernel, p, run=None, singular=False, quadratic=True,
                      nodes=None, uniform_run=None, start=False):
