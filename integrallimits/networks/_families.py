@@ -273,7 +273,8 @@ class VolterraNetwork:
         A ReLU network on an implicit rule whose implicit step (not a contraction) has several
         roots fails there (``stats["failure"]`` "several-roots";
         :mod:`integrallimits.networks._roots`): the rule does not define that layer.  Steps
-        whose roots could not be counted are named in a success's message.  ``raise_on_failure`` is False unless given."""
+        whose roots could not be counted are named in a success's message.
+        ``raise_on_failure`` is False unless given."""
         batch = self._check_inputs(x0)
         refuse_solver_options(options, allow_t_eval=True)
         if batch.shape[0] != 1:   # it solved the first sample and dropped the others
