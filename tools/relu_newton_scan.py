@@ -16,11 +16,11 @@ Helper relu-49 (continuation of failed implicit steps), 200 configurations each:
 seed 0: failures 4 -> 3 (one gained; Newton iterations where both converged 9320 -> 9320,
 x_N bit-identical); seed 1 --entry: 29 -> 27 (two gained; 9770 -> 9770, bit-identical).
 
-Helper relu-51 (a step of several roots is a failure): successes with a step of several roots
-(n >= S, counted here) --small --n 600 --seed 3: 35 -> 0 (33 "several-roots", 2
-"roots-unchecked"; 182 successes lost: 51 "several-roots", 131 "roots-unchecked", all of these
-in gregory6/8 starting rows); seed 0: 0 -> 0 (11 lost, "roots-unchecked" in Gregory starting
-rows); the 255 / 186 solves that succeed on both are bit-identical (same Newton iterations).
+Helper relu-51 (a step of several roots is a failure; one whose roots were not counted is named
+in the success's message, after the merge): successes with a step of several roots (n >= S,
+counted here) --small --n 600 --seed 3: 35 -> 0 (failures 163 -> 216: the 53 new ones
+"several-roots", 21 of them in Gregory starting rows); seed 0: 0 -> 0, no success lost; the
+384 / 197 solves that succeed on both are bit-identical (same Newton iterations).
 """
 from __future__ import annotations
 
