@@ -1630,7 +1630,7 @@ def refuse_if_compiled_differs(what, points, python, compiled, times=1):
 #: The solved interval is cut into this many parts for :func:`span_points`: the comparison of a
 #: compiled user function with Python's after a solve (:func:`span_check`) samples t at the mesh
 #: points nearest to its 9 dyadic fractions, each with s at t0, at t and half-way along the
-#: mesh (22 points at most, about 1 ms for a scalar kernel, once per kernel and interval).
+#: mesh (24 points at most, about 1 ms for a scalar kernel, once per kernel and interval).
 SPAN_PARTS = 8
 #: How many intervals a kernel's :func:`span_check` remembers (then it starts over).
 SPAN_MEMORY = 256
@@ -1658,9 +1658,9 @@ def span_points(mesh, y):
     return points
 
 
-def span_check(compare):
-    """A check, ``check(mesh, y, args)``, that calls ``compare(span_points(mesh, y), args)``
-    (which refuses a compiled function differing from Python's:
+def span_check(compare, choose=span_points):
+    """A check, ``check(mesh, y, args, *more)``, that calls ``compare(choose(mesh, y, *more),
+    args)`` (which refuses a compiled function differing from Python's:
     :func:`refuse_if_compiled_differs`) once per interval (mesh[0], mesh[-1]): the two
     points compared at compilation (t0 and t0 + 1) miss a kernel whose 64-bit arithmetic
     overflows only elsewhere (``m**4 // m**3`` with m = int(1e5 sin(pi t)) + 1, m > 55000
@@ -1669,11 +1669,11 @@ def span_check(compare):
     again."""
     done = set()
 
-    def check(mesh, y, args=()):
+    def check(mesh, y, args=(), *more):
         key = (float(mesh[0]), float(mesh[-1]))
         if key in done:
             return
-        compare(span_points(mesh, y), args)
+        compare(choose(mesh, y, *more), args)
         if len(done) >= SPAN_MEMORY:
             done.clear()
         done.add(key)

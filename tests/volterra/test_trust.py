@@ -3271,6 +3271,112 @@ def test_a_kernel_that_cancels_to_rounding_is_not_refused_as_different():
     assert sol.success
 
 
+def _one_wrapping_in_the_middle(x):
+    """1 in Python (m**4 // m**3 == m), not compiled where m**4 overflows 64 bits (m > 55108:
+    0.19 < x < 0.81), with m = int(1e5 sin(pi x)) + 1: 1 at x = 0 and x = 1 (m = 1), where the
+    compiled kernel is compared with Python when it is compiled."""
+    m = int(1e5 * math.sin(math.pi * x)) + 1
+    return (m ** 4 // m ** 3) / m
+
+
+_middle = numba.njit(_one_wrapping_in_the_middle)
+
+
+@numba.njit
+def _one_wrapping_late(x):
+    """1 in Python, 1 + (x - 1.85)**2 compiled from x = 1.8447 on (int(5e18 x) is past
+    2**63 there and converts to -2**63): the same at x = 0, 0.5 and 1."""
+    return 1.0 + (int(5e18 * x) < 0) * (x - 1.85) ** 2
+
+
+@numba.njit
+def _one_wrapping_at_lags(u):     # _one_wrapping_in_the_middle at 2 u: 1 at u = 0 and 0.5
+    m = int(1e5 * math.sin(2.0 * math.pi * u)) + 1
+    return (m ** 4 // m ** 3) / m
+
+
+@pytest.mark.parametrize("case", ["gauss2", "s", "tolerance", "tolerance radau4", "vector",
+                                  "weakly singular", "first kind", "first kind s",
+                                  "first kind tolerance", "fredholm", "fredholm K(x, s)",
+                                  "convolution k", "convolution k direct", "vide f", "vide K"])
+def test_a_kernel_differing_from_python_only_inside_the_interval_is_refused(case):
+    """Compiled and Python arithmetic compared at compilation, at t0 and t0 + 1 only, missed
+    a kernel that wraps around only elsewhere; each case was a success on the base: K = -y m**4
+    // m**3 / m (m = int(1e5 sin(pi t)) + 1; y = e^-t in Python), gauss2 on 32 steps, y(1) =
+    0.234 for e^-1 = 0.368; the weakly singular one 0.119; K = -y (1 + (int(5e18 t) < 0) (t
+    - 1.85)**2) (y = e^-t) to rtol 1e-6 on [0, 3] (radau3 and radau4), y(3) = -0.523 for
+    0.050, vector (gauss2, 32 steps) -1.05; the first-kind K(t, s) = 1 + ... (y = 1) -0.849
+    (t) and 0.431 (s; also to a tolerance); Fredholm y = 1 + int 0.5 y (y = 2) 1.698
+    (K(x, s, y) and K(x, s)); the convolution k(u) (e^-t) 0.593 (fast and direct
+    history); the VIDE y' = -y ... (e^-t) 0.579 and y' = int K (cos t) -1.156.  The solve's
+    own interval is compared after the solve (once per kernel and interval)."""
+    one = lambda t: 1.0  # noqa: E731
+    late = _one_wrapping_late
+    calls = {
+        "gauss2": lambda: solve_volterra(
+            lambda t, s, y: -y * _middle(t), one, (0.0, 1.0), 32, "gauss2"),
+        "s": lambda: solve_volterra(
+            lambda t, s, y: -y * late(s), one, (0.0, 3.0), 32, "gauss2"),
+        "tolerance": lambda: solve_volterra(
+            lambda t, s, y: -y * late(t), one, (0.0, 3.0), rtol=1e-6),
+        "tolerance radau4": lambda: solve_volterra(
+            lambda t, s, y: -y * late(t), one, (0.0, 3.0), rtol=1e-8, method="radau4"),
+        "vector": lambda: solve_volterra(
+            lambda t, s, y: -y * late(t), lambda t: np.array([1.0, 2.0]), (0.0, 3.0), 32,
+            "gauss2"),
+        "weakly singular": lambda: solve_volterra(
+            weakly_singular(lambda t, s, y: -y * _middle(t), 0.5), one, (0.0, 1.0), 32,
+            "radau3"),
+        "first kind": lambda: solve_volterra(lambda t, s: late(t), lambda t: t, (0.0, 3.0), 32,
+                                             kind=1),
+        "first kind s": lambda: solve_volterra(lambda t, s: late(s), lambda t: t, (0.0, 3.0),
+                                               32, kind=1),
+        "first kind tolerance": lambda: solve_volterra(lambda t, s: late(s), lambda t: t,
+                                                       (0.0, 3.0), kind=1, rtol=1e-6),
+        "fredholm": lambda: solve_fredholm(lambda x, s, y: 0.5 * y * _middle(x), one,
+                                           (0.0, 1.0), 16),
+        "fredholm K(x, s)": lambda: solve_fredholm(lambda x, s: 0.5 * _middle(x), one,
+                                                   (0.0, 1.0), 16),
+        "convolution k": lambda: solve_volterra(
+            convolution(lambda u: -_one_wrapping_at_lags(u)), one, (0.0, 1.0), 32, "gauss2"),
+        "convolution k direct": lambda: solve_volterra(
+            convolution(lambda u: -_one_wrapping_at_lags(u)), one, (0.0, 1.0), 32, "gauss2",
+            fast_history=False),
+        "vide f": lambda: solve_vide(lambda t, y, z: -y * _middle(t) + z,
+                                     lambda t, s, y: 0.0 * y, 1.0, (0.0, 1.0), 32),
+        "vide K": lambda: solve_vide(lambda t, y, z: z, lambda t, s, y: -y * late(t), 1.0,
+                                     (0.0, 3.0), 32),
+    }
+    with pytest.raises(UserCodeError, match=r"compiled by Numba but .* in Python at .*64-bit"):
+        sol = calls[case]()
+        print(sol.success, np.ravel(sol.y)[-1])
+
+
+def test_the_check_over_the_interval_is_made_once_per_kernel_and_interval(monkeypatch):
+    """The comparison over a solve's interval (after the solve) is made once per compiled
+    kernel and interval: a second solve on the interval compares nothing (its per-call cost
+    is a set lookup), one on another interval compares again, at 24 points."""
+    from integrallimits.kernels import _user
+    compared = []
+    original = _user.refuse_if_compiled_differs
+
+    def counting(what, points, *rest, **options):
+        compared.append(len(points))
+        return original(what, points, *rest, **options)
+
+    def K(t, s, y):
+        return -y * math.exp(-(t - s))
+
+    monkeypatch.setattr(_user, "refuse_if_compiled_differs", counting)
+    solve_volterra(K, ONE, (0.0, 1.0), 8, "gauss2")
+    assert compared == [2, 24]     # (at compilation, then over [0, 1])
+    solve_volterra(K, ONE, (0.0, 1.0), 8, "gauss2")
+    solve_volterra(K, lambda t: 2.0, (0.0, 1.0), 16, "radau3")
+    assert compared == [2, 24]
+    solve_volterra(K, ONE, (0.0, 2.0), 8, "gauss2")
+    assert compared == [2, 24, 24]
+
+
 FORCING_LEVEL = 1.0   # read by a compiled helper of the forcings below
 
 
