@@ -992,26 +992,84 @@ def with_fresh_helpers(func, what, *, through_python=False, marks=None, _seen=No
     return _rebound(func, replace) if replace else func
 
 
+#: How many calls of a recursive helper's Python twin one evaluation of a twin may make: past
+#: it (an exponential recursion, fib(30) is 1.6e6 calls, seconds in Python) the point is not
+#: compared (:class:`_TooManyCalls`, an exception: :func:`refuse_if_compiled_differs` skips
+#: the point) instead of running for long.
+TWIN_RECURSION_CALLS = 10000
+
+
+class _TooManyCalls(RuntimeError):
+    """A recursive helper's Python twin made more than :data:`TWIN_RECURSION_CALLS` calls."""
+
+
+def _recursive_twin():
+    """(proxy, bind): ``proxy(*args)`` calls the function given to ``bind`` (a recursive
+    helper's twin, which calls ``proxy`` for its recursion), at most
+    :data:`TWIN_RECURSION_CALLS` times per outermost call."""
+    state = {"twin": None, "depth": 0, "calls": 0}
+
+    def proxy(*args, **kwargs):
+        if state["depth"] == 0:
+            state["calls"] = 0
+        state["calls"] += 1
+        if state["calls"] > TWIN_RECURSION_CALLS:
+            raise _TooManyCalls(f"more than {TWIN_RECURSION_CALLS} recursive calls in Python")
+        state["depth"] += 1
+        try:
+            return state["twin"](*args, **kwargs)
+        finally:
+            state["depth"] -= 1
+
+    def bind(twin):
+        state["twin"] = twin
+    return proxy, bind
+
+
+def _float64_only(dispatcher):
+    """True for a dispatcher compiled only for signatures given that are all float64 scalars
+    in and out (``@njit("float64(float64)")``): the arithmetic Numba infers from floats
+    anyway, not a narrower type chosen on purpose."""
+    sigs = getattr(dispatcher, "nopython_signatures", ())
+    return bool(sigs) and all(
+        sig.return_type == numba.types.float64 and
+        all(a == numba.types.float64 for a in sig.args) for sig in sigs)
+
+
 def python_twin(func, _twins=None):
     """A copy of the Python function ``func`` that calls, for each compiled function of the
     user's it reads (a Numba dispatcher outside this package, by a global name, a module
     attribute or a closure cell), the twin of that function's Python function: the whole
     computation in Python's arithmetic, for :func:`refuse_if_compiled_differs` (a kernel
     calling the user's ``@njit`` helper ``N * N % 7`` with N = 2**40 has the helper's compiled
-    0 on both sides otherwise); ``func`` itself when it reads none.  A dispatcher compiled
-    only for signatures given (``@njit("float32(float32)")``: arithmetic of those types on
-    purpose) is kept, and so is a helper calling itself, inside its own twin."""
+    0 on both sides otherwise); ``func`` itself when it reads none.
+
+    A helper calling itself calls its own twin (through a proxy, at most
+    :data:`TWIN_RECURSION_CALLS` calls per evaluation: past them the point is not compared;
+    the base's twin called the compiled helper for the inner calls, so an overflow there was
+    on both sides).  A dispatcher compiled only for signatures given is kept (the arithmetic
+    of those types on purpose: ``@njit("float32(float32)")``, ``@njit("int64(int64)")``),
+    unless they are all float64 scalars in and out: its twin's value is then converted to a
+    float, as the compiled helper's is."""
     twins = {} if _twins is None else _twins
     replace = {}
     for name, obj in _reads(func):
         if not isinstance(obj, numba.core.dispatcher.Dispatcher) or \
-                not getattr(obj, "_can_compile", True) or \
+                (not getattr(obj, "_can_compile", True) and not _float64_only(obj)) or \
                 (getattr(obj.py_func, "__module__", None) or "").startswith("integrallimits."):
             continue
         twin = twins.get(obj)
         if twin is None:
-            twins[obj] = obj      # (a recursive helper calls its compiled self)
-            twin = twins[obj] = python_twin(obj.py_func, twins)
+            proxy, bind = _recursive_twin()
+            twins[obj] = proxy     # (a recursive helper calls its twin through the proxy)
+            inner = python_twin(obj.py_func, twins)
+            if not getattr(obj, "_can_compile", True):
+                py = inner
+
+                def inner(*args, _py=py, **kwargs):   # (float64 out, as compiled)
+                    return float(_py(*args, **kwargs))
+            bind(inner)
+            twin = proxy
         if twin is not obj:
             replace[name] = twin
     return _rebound(func, replace) if replace else func

@@ -3257,6 +3257,50 @@ def test_a_compiled_helper_with_its_own_signature_is_not_compared_in_python():
     assert sol.success and abs(sol.y[-1] - np.exp(-1.0)) < 1e-6
 
 
+@numba.njit
+def _wraps_around_deep(n, k):     # N * N % 7 at the bottom of a recursion: 4 in Python, 0 compiled
+    if k == 0:
+        return n * n % 7
+    return _wraps_around_deep(n, k - 1)
+
+
+@numba.njit("float64(float64)")
+def _wraps_around_float_signature(x):   # float64 in and out, int arithmetic inside
+    n = int(x)
+    return float(n * n % 7)
+
+
+@numba.njit
+def _fibonacci(n):
+    if n < 2:
+        return 1.0
+    return _fibonacci(n - 1) + _fibonacci(n - 2)
+
+
+@pytest.mark.parametrize("case", ["recursive helper", "float64 signature"])
+def test_a_recursive_or_float64_signature_helper_is_compared_in_python(case):
+    """The twin called a recursive helper's compiled self for the inner calls, and a helper
+    compiled only for a float64(float64) signature was kept compiled: N * N % 7 (N = 2**40)
+    at the bottom of a recursion, or inside such a helper, was 0 on both sides, and
+    y = 1 - int_0^t 0 ds a success with y(1) = 1.0 on the base (4 in Python: e^-4)."""
+    calls = {
+        "recursive helper": lambda t, s, y: -y * _wraps_around_deep(BIG_INT, 3),
+        "float64 signature": lambda t, s, y: -y * _wraps_around_float_signature(2.0 ** 40),
+    }
+    with pytest.raises(UserCodeError, match=r"compiled by Numba but -4.0 in Python at .*64-bit"):
+        sol = solve_volterra(calls[case], ONE, (0.0, 1.0), 16)
+        print(sol.success, sol.y[-1])
+
+
+def test_a_deep_recursion_is_not_compared_at_length():
+    """A recursive helper's twin makes at most TWIN_RECURSION_CALLS calls per point (fib(25)
+    is 2.4e5 calls, seconds in Python at every point compared): past them the point is not
+    compared, and the solve (y = e^-t) stands."""
+    sol = solve_volterra(lambda t, s, y: -y * _fibonacci(25) / 121393.0, ONE, (0.0, 1.0), 16,
+                         "gauss2")
+    assert sol.success and abs(sol.y[-1] - np.exp(-1.0)) < 1e-6
+
+
 def test_a_kernel_that_cancels_to_rounding_is_not_refused_as_different():
     """Numba sums np.full(10, 0.1) in order (0.9999999999999999), NumPy pairwise (1.0): K is
     1.1e-16 y compiled and 0 in Python, rounding noise that the comparison must not refuse;
