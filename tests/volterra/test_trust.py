@@ -3345,15 +3345,16 @@ def _one_wrapping_at_lags(u):     # _one_wrapping_in_the_middle at 2 u: 1 at u =
                                   "convolution k", "convolution k direct", "vide f", "vide K"])
 def test_a_kernel_differing_from_python_only_inside_the_interval_is_refused(case):
     """Compiled and Python arithmetic compared at compilation, at t0 and t0 + 1 only, missed
-    a kernel that wraps around only elsewhere; each case was a success on the base: K = -y m**4
-    // m**3 / m (m = int(1e5 sin(pi t)) + 1; y = e^-t in Python), gauss2 on 32 steps, y(1) =
-    0.234 for e^-1 = 0.368; the weakly singular one 0.119; K = -y (1 + (int(5e18 t) < 0) (t
-    - 1.85)**2) (y = e^-t) to rtol 1e-6 on [0, 3] (radau3 and radau4), y(3) = -0.523 for
-    0.050, vector (gauss2, 32 steps) -1.05, with s for t 0.030; the first-kind K(t, s) =
-    1 + ... (y = 1) -0.849 (t) and 0.431 (s; also to a tolerance); Fredholm y = 1 +
-    int 0.5 y (y = 2) 1.698 (K(x, s, y) and K(x, s)); the convolution k(u) (e^-t) 0.593
-    (fast and direct history); the VIDE y' = -y ... (e^-t) 0.579 and y' = int K (cos t) -1.156.  The solve's
-    own interval is compared after the solve (once per kernel and interval)."""
+    a kernel that wraps around only elsewhere; each case was a success on the base: K = -y
+    m**4 // m**3 / m (m = int(1e5 sin(pi t)) + 1; y = e^-t in Python), gauss2 on 32 steps,
+    y(1) = 0.234 for e^-1 = 0.368; the weakly singular one 0.119; K = -y (1 + (int(5e18 t)
+    < 0) (t - 1.85)**2) (y = e^-t) to rtol 1e-6 on [0, 3] (radau3 and radau4), y(3) =
+    -0.523 for 0.050, vector (gauss2, 32 steps) -1.05, with s for t 0.030; the first-kind
+    K(t, s) = 1 + ... (y = 1) -0.849 (t) and 0.431 (s; also to a tolerance); Fredholm
+    y = 1 + int 0.5 y (y = 2) 1.698 (K(x, s, y) and K(x, s)); the convolution k(u) (e^-t)
+    0.593 (fast and direct history); the VIDE y' = -y ... (e^-t) 0.579 and y' = int K
+    (cos t) -1.156.  The solve's own interval is compared after the solve (once per kernel
+    and interval)."""
     one = lambda t: 1.0  # noqa: E731
     late = _one_wrapping_late
     calls = {
