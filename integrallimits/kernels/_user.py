@@ -1638,9 +1638,10 @@ def refuse_if_compiled_differs(what, points, python, compiled, times=1):
     was compiled with (the copy :func:`njit_user` compiled, its ``py_func``: a global or a
     compiled helper's value read now could differ legitimately) and the arguments as compiled
     code gets them (:func:`compiled_args`); ``compiled(*point)`` the compiled wrapper, an
-    array, NaN where the function failed.  Points where either is not finite, or Python
-    raises, are skipped (the solve reports those).  The tolerance is 1e-9 times the largest
-    Python value over all points, plus 1000 times how much Python's value moves when the
+    array, NaN where the function failed.  Points where either is not finite (Python also 8
+    units in the last place away), or Python raises, are skipped (the solve reports
+    those).  The tolerance is 1e-9 times the largest Python value over all points, plus 1000
+    times how much Python's value moves when the
     floating-point inputs move by 8 units in the last place, plus 1e-12 times the largest
     y (and z) of the points: a value that cancels to rounding noise, where summation orders
     or library functions that differ in the last place differ relatively by O(1) (``-y *
@@ -1660,8 +1661,9 @@ def refuse_if_compiled_differs(what, points, python, compiled, times=1):
                                             dtype=float) for k in (8, -8)]
             except Exception:   # noqa: BLE001 (outside the function's domain: not compared)
                 continue
-            if not np.all(np.isfinite(p)) or any(m.shape != p.shape for m in moved):
-                continue
+            if not np.all(np.isfinite(p)) or any(m.shape != p.shape or
+                                                  not np.all(np.isfinite(m)) for m in moved):
+                continue    # (also next to where it is not finite: no noise to compare with)
             c = np.asarray(compiled(*point), dtype=float)
             if c.size != p.size or not np.all(np.isfinite(c)):
                 continue     # (a wrong shape is the solve's to report, with the point)
