@@ -476,6 +476,11 @@ def solve_fredholm(K, g, interval, n_nodes=None, rule="gauss-legendre", *, args=
                 companion[-1] if companion else None))
         else:
             sol = solve(n_nodes)
+        if problem.kernel is not None and len(sol.x):
+            # K compiled against Python over the nodes (once per kernel and interval): s up
+            # to x, and, with the nodes reversed, s from x on
+            _user.check_over_span(problem.kernel, sol.x, sol.y)
+            _user.check_over_span(problem.kernel, sol.x[::-1], sol.y[::-1])
     except Exception as exc:
         said_in_x(exc)
         raise

@@ -917,14 +917,19 @@ def _user_kernel(K, y0, t0, jacobian, spec, theta, args, form="tsy", what="K(t, 
         kernel._shared["source"] = Source(
             key[4:], values_now,
             lambda theta, args: _user_kernel(K, y0, t0, jacobian, spec, theta, args, form, what))
-        _same_as_python(kernel.function, _user.python_twin(fj.py_func), form, what, t0, y0, args)
+        twin = _user.python_twin(fj.py_func)
+        _same_as_python(kernel.function, twin, form, what, t0, y0, args)
+        kernel._shared["span_check"] = _user.span_check(
+            lambda points, a: _same_as_python(kernel.function, twin, form, what, t0, y0, a,
+                                              points))
         per_func[key] = (kernel, jacobian)
         return kernel.with_params(theta, args)
 
 
-def _same_as_python(function, py, form, what, t0, y0, args):
+def _same_as_python(function, py, form, what, t0, y0, args, points=None):
     """Refuse a compiled kernel ``function`` (KERNEL_SIGNATURE) whose values at (t0, t0, y0)
-    and (t0 + 1, t0 + 0.5, 1 + |y0|) differ from those of ``py``, the Python function it was
+    and (t0 + 1, t0 + 0.5, 1 + |y0|) (or at ``points``, (t, s, y) triples: after a solve,
+    :func:`._user.span_check`) differ from those of ``py``, the Python function it was
     compiled from (with the values compiled in), in ``form`` ("tsy" or "sy"), with the extra
     arguments ``args`` (packed here: a convolution kernel's phi is built before its own
     parameters are): see :func:`._user.refuse_if_compiled_differs`.  K = -y * (N * N % 7)
@@ -944,9 +949,10 @@ def _same_as_python(function, py, form, what, t0, y0, args):
         return out
 
     y0 = np.asarray(y0, dtype=float)
-    points = [(float(t0), float(t0), float(y0) if scalar else y0.copy()),
-              (float(t0) + 1.0, float(t0) + 0.5, float(1.0 + abs(y0)) if scalar
-               else 1.0 + np.abs(y0))]
+    if points is None:
+        points = [(float(t0), float(t0), float(y0) if scalar else y0.copy()),
+                  (float(t0) + 1.0, float(t0) + 0.5, float(1.0 + abs(y0)) if scalar
+                   else 1.0 + np.abs(y0))]
     _user.refuse_if_compiled_differs(what, points, python, compiled, times=2)
 
 

@@ -220,13 +220,18 @@ def as_linear_kernel(k, y0, t0=0.0, args=None, *, probe_cached=True):
                         jacobian_source="analytic", probe=probe,
                         structure={"kind": "linear", "coefficient": k},
                         name=getattr(k, "__name__", "K"), arg_spec=spec)
-        _same_as_python(jacobian, _user.python_twin(kj.py_func), mode, dim, t0, args)
+        twin = _user.python_twin(kj.py_func)
+        _same_as_python(jacobian, twin, mode, dim, t0, args)
+        kernel._shared["span_check"] = _user.span_check(
+            lambda points, a: _same_as_python(jacobian, twin, mode, dim, t0, a,
+                                              [p[:2] for p in points]))
         per_func[key] = kernel
         return kernel.with_params(theta, args)
 
 
-def _same_as_python(jacobian, py, mode, dim, t0, args):
-    """Refuse a compiled coefficient whose k(t, s) at (t0, t0) and (t0 + 1, t0 + 0.5), read from
+def _same_as_python(jacobian, py, mode, dim, t0, args, points=None):
+    """Refuse a compiled coefficient whose k(t, s) at (t0, t0) and (t0 + 1, t0 + 0.5) (or at
+    ``points``, (t, s) pairs: after a solve, :func:`._user.span_check`), read from
     its compiled Jacobian ``jacobian`` (k itself), differs from that of ``py``, the Python
     function it was compiled from (with the values compiled in), with the arguments ``args``:
     see :func:`._user.refuse_if_compiled_differs`.  k = 1 + N * N % 7 with N = 2**40 (5 in
@@ -239,6 +244,7 @@ def _same_as_python(jacobian, py, mode, dim, t0, args):
         jacobian(float(t), float(s), Y, 0, theta, J)
         return J if mode == "matrix" else J[0, 0]
 
-    points = [(float(t0), float(t0)), (float(t0) + 1.0, float(t0) + 0.5)]
+    if points is None:
+        points = [(float(t0), float(t0)), (float(t0) + 1.0, float(t0) + 0.5)]
     _user.refuse_if_compiled_differs("K(t, s)", points, lambda t, s: py(t, s, *values),
                                      compiled, times=2)

@@ -129,9 +129,10 @@ def _wrap_lag(kj, matrix, spec, gid):
     return lag
 
 
-def _same_as_python(lag, py, matrix, dim, args):
+def _same_as_python(lag, py, matrix, dim, args, points=((0.0,), (0.5,))):
     """Refuse a compiled lag function ``lag`` (:data:`LAG_SIGNATURE`) whose k(u) at u = 0 and
-    u = 0.5 (t - s at the points where a kernel is compared) differs from that of ``py``, the
+    u = 0.5 (t - s at the points where a kernel is compared; or at ``points``, (u,) tuples:
+    after a solve, :func:`._user.span_check`) differs from that of ``py``, the
     Python function it was compiled from (with the values compiled in), with the arguments
     ``args``: see :func:`._user.refuse_if_compiled_differs`.  k = -(N * N % 7) with N = 2**40
     (-4 in Python, 0 in 64-bit integers) was a success with y(1) = 1.0 for e^-4 (the direct
@@ -143,7 +144,7 @@ def _same_as_python(lag, py, matrix, dim, args):
         lag(float(u), theta, out)
         return out if matrix else out[0, 0]
 
-    _user.refuse_if_compiled_differs("k(u)", [(0.0,), (0.5,)], lambda u: py(u, *values),
+    _user.refuse_if_compiled_differs("k(u)", list(points), lambda u: py(u, *values),
                                      compiled)
 
 
@@ -175,7 +176,8 @@ class _Convolution(KernelSpec):
         kj = _njit_user(self.k, "k(u)")
         gid = _user.new_guard(self.k, "k(u)", "u", True, () if not matrix else (dim, dim))
         lag = _compile(lambda: _wrap_lag(kj, matrix, spec, gid), "k(u)", self.k)
-        _same_as_python(lag, _user.python_twin(kj.py_func), matrix, dim, args)
+        twin = _user.python_twin(kj.py_func)
+        _same_as_python(lag, twin, matrix, dim, args)
         # phi as a kernel (t is ignored): phi(s, y, *args) -> K-signature function
         if self.phi is None:
             identity, identity_jacobian, identity_block = _identity_functions()
@@ -235,8 +237,21 @@ class _Convolution(KernelSpec):
 
         structure = {"kind": "convolution", "lag": lag, "phi": phi_kernel, "matrix": matrix,
                      "linear": self.phi is None}
-        return Kernel(evaluate, dim, scalar, jacobian, None, source, probe=None, structure=structure,
-                      name="convolution", arg_spec=spec)
+        kernel = Kernel(evaluate, dim, scalar, jacobian, None, source, probe=None,
+                        structure=structure, name="convolution", arg_spec=spec)
+        phi_check = phi_kernel._shared.get("span_check")
+
+        def compare(points, a):   # k(u) at u = t - s, and phi(s, y) (its own check)
+            _same_as_python(lag, twin, matrix, dim, a,
+                            sorted({(p[0] - p[1],) for p in points}))
+        lag_check = _user.span_check(compare)
+
+        def check(mesh, y, a=()):
+            lag_check(mesh, y, a)
+            if phi_check is not None:
+                phi_check(mesh, y, a)
+        kernel._shared["span_check"] = check
+        return kernel
 
 
 def convolution(k, phi=None, *, phi_jacobian=None):
@@ -294,8 +309,11 @@ class _WeaklySingular(KernelSpec):
                 out[a] *= w
 
         structure = {"kind": "weakly-singular", "alpha": alpha, "smooth": smooth}
-        return Kernel(evaluate, dim, scalar, None, None, smooth.jacobian_source, probe=None,
-                      structure=structure, name="weakly-singular", arg_spec=spec)
+        kernel = Kernel(evaluate, dim, scalar, None, None, smooth.jacobian_source, probe=None,
+                        structure=structure, name="weakly-singular", arg_spec=spec)
+        if "span_check" in smooth._shared:   # (k's own check: compared over the solve's span)
+            kernel._shared["span_check"] = smooth._shared["span_check"]
+        return kernel
 
 
 def weakly_singular(k, alpha, *, jacobian=None):

@@ -69,7 +69,7 @@ __all__ = ["njit_user", "py_function", "referenced_values", "ArgSpec", "pack_arg
            "report", "new_guard", "clear_failures", "failure_recorded", "take_failure",
            "raise_recorded_failure", "check_argument_names", "compiled_args",
            "refuse_if_compiled_differs", "compile_wrapper", "wrapper", "disk_key",
-           "with_fresh_helpers", "python_twin",
+           "with_fresh_helpers", "python_twin", "span_check", "check_over_span",
            "RAISED", "NOT_FINITE", "BAD_SHAPE", "UserCodeError", "RecompilationWarning", "unique_symbols",
            "require_function"]
 
@@ -992,26 +992,84 @@ def with_fresh_helpers(func, what, *, through_python=False, marks=None, _seen=No
     return _rebound(func, replace) if replace else func
 
 
+#: How many calls of a recursive helper's Python twin one evaluation of a twin may make: past
+#: it (an exponential recursion, fib(30) is 1.6e6 calls, seconds in Python) the point is not
+#: compared (:class:`_TooManyCalls`, an exception: :func:`refuse_if_compiled_differs` skips
+#: the point) instead of running for long.
+TWIN_RECURSION_CALLS = 10000
+
+
+class _TooManyCalls(RuntimeError):
+    """A recursive helper's Python twin made more than :data:`TWIN_RECURSION_CALLS` calls."""
+
+
+def _recursive_twin():
+    """(proxy, bind): ``proxy(*args)`` calls the function given to ``bind`` (a recursive
+    helper's twin, which calls ``proxy`` for its recursion), at most
+    :data:`TWIN_RECURSION_CALLS` times per outermost call."""
+    state = {"twin": None, "depth": 0, "calls": 0}
+
+    def proxy(*args, **kwargs):
+        if state["depth"] == 0:
+            state["calls"] = 0
+        state["calls"] += 1
+        if state["calls"] > TWIN_RECURSION_CALLS:
+            raise _TooManyCalls(f"more than {TWIN_RECURSION_CALLS} recursive calls in Python")
+        state["depth"] += 1
+        try:
+            return state["twin"](*args, **kwargs)
+        finally:
+            state["depth"] -= 1
+
+    def bind(twin):
+        state["twin"] = twin
+    return proxy, bind
+
+
+def _float64_only(dispatcher):
+    """True for a dispatcher compiled only for signatures given that are all float64 scalars
+    in and out (``@njit("float64(float64)")``): the arithmetic Numba infers from floats
+    anyway, not a narrower type chosen on purpose."""
+    sigs = getattr(dispatcher, "nopython_signatures", ())
+    return bool(sigs) and all(
+        sig.return_type == numba.types.float64 and
+        all(a == numba.types.float64 for a in sig.args) for sig in sigs)
+
+
 def python_twin(func, _twins=None):
     """A copy of the Python function ``func`` that calls, for each compiled function of the
     user's it reads (a Numba dispatcher outside this package, by a global name, a module
     attribute or a closure cell), the twin of that function's Python function: the whole
     computation in Python's arithmetic, for :func:`refuse_if_compiled_differs` (a kernel
     calling the user's ``@njit`` helper ``N * N % 7`` with N = 2**40 has the helper's compiled
-    0 on both sides otherwise); ``func`` itself when it reads none.  A dispatcher compiled
-    only for signatures given (``@njit("float32(float32)")``: arithmetic of those types on
-    purpose) is kept, and so is a helper calling itself, inside its own twin."""
+    0 on both sides otherwise); ``func`` itself when it reads none.
+
+    A helper calling itself calls its own twin (through a proxy, at most
+    :data:`TWIN_RECURSION_CALLS` calls per evaluation: past them the point is not compared;
+    the base's twin called the compiled helper for the inner calls, so an overflow there was
+    on both sides).  A dispatcher compiled only for signatures given is kept (the arithmetic
+    of those types on purpose: ``@njit("float32(float32)")``, ``@njit("int64(int64)")``),
+    unless they are all float64 scalars in and out: its twin's value is then converted to a
+    float, as the compiled helper's is."""
     twins = {} if _twins is None else _twins
     replace = {}
     for name, obj in _reads(func):
         if not isinstance(obj, numba.core.dispatcher.Dispatcher) or \
-                not getattr(obj, "_can_compile", True) or \
+                (not getattr(obj, "_can_compile", True) and not _float64_only(obj)) or \
                 (getattr(obj.py_func, "__module__", None) or "").startswith("integrallimits."):
             continue
         twin = twins.get(obj)
         if twin is None:
-            twins[obj] = obj      # (a recursive helper calls its compiled self)
-            twin = twins[obj] = python_twin(obj.py_func, twins)
+            proxy, bind = _recursive_twin()
+            twins[obj] = proxy     # (a recursive helper calls its twin through the proxy)
+            inner = python_twin(obj.py_func, twins)
+            if not getattr(obj, "_can_compile", True):
+                py = inner
+
+                def inner(*args, _py=py, **kwargs):   # (float64 out, as compiled)
+                    return float(_py(*args, **kwargs))
+            bind(inner)
+            twin = proxy
         if twin is not obj:
             replace[name] = twin
     return _rebound(func, replace) if replace else func
@@ -1580,9 +1638,10 @@ def refuse_if_compiled_differs(what, points, python, compiled, times=1):
     was compiled with (the copy :func:`njit_user` compiled, its ``py_func``: a global or a
     compiled helper's value read now could differ legitimately) and the arguments as compiled
     code gets them (:func:`compiled_args`); ``compiled(*point)`` the compiled wrapper, an
-    array, NaN where the function failed.  Points where either is not finite, or Python
-    raises, are skipped (the solve reports those).  The tolerance is 1e-9 times the largest
-    Python value over all points, plus 1000 times how much Python's value moves when the
+    array, NaN where the function failed.  Points where either is not finite (Python also 8
+    units in the last place away), or Python raises, are skipped (the solve reports
+    those).  The tolerance is 1e-9 times the largest Python value over all points, plus 1000
+    times how much Python's value moves when the
     floating-point inputs move by 8 units in the last place, plus 1e-12 times the largest
     y (and z) of the points: a value that cancels to rounding noise, where summation orders
     or library functions that differ in the last place differ relatively by O(1) (``-y *
@@ -1602,8 +1661,9 @@ def refuse_if_compiled_differs(what, points, python, compiled, times=1):
                                             dtype=float) for k in (8, -8)]
             except Exception:   # noqa: BLE001 (outside the function's domain: not compared)
                 continue
-            if not np.all(np.isfinite(p)) or any(m.shape != p.shape for m in moved):
-                continue
+            if not np.all(np.isfinite(p)) or any(m.shape != p.shape or
+                                                  not np.all(np.isfinite(m)) for m in moved):
+                continue    # (also next to where it is not finite: no noise to compare with)
             c = np.asarray(compiled(*point), dtype=float)
             if c.size != p.size or not np.all(np.isfinite(c)):
                 continue     # (a wrong shape is the solve's to report, with the point)
@@ -1625,6 +1685,67 @@ def refuse_if_compiled_differs(what, points, python, compiled, times=1):
                 f"floats (2.0**40, float(n)), or pass such a value with args=(...) as a float"))
     finally:
         put_record(saved)
+
+
+#: The solved interval is cut into this many parts for :func:`span_points`: the comparison of a
+#: compiled user function with Python's after a solve (:func:`span_check`) samples t at the mesh
+#: points nearest to its 9 dyadic fractions, each with s at t0, at t and half-way along the
+#: mesh (24 points at most, about 1 ms for a scalar kernel, once per kernel and interval).
+SPAN_PARTS = 8
+#: How many intervals a kernel's :func:`span_check` remembers (then it starts over).
+SPAN_MEMORY = 256
+
+
+def span_points(mesh, y):
+    """The points (t, s, y(s)) at which :func:`span_check` compares a compiled user function
+    with its Python twin after a solve on ``mesh`` with the mesh values ``y`` ((N + 1,) or
+    (N + 1, d)): t at the mesh points nearest to t0 + k (T - t0) / :data:`SPAN_PARTS`, k = 0,
+    ..., SPAN_PARTS, and for each, s at t0, at t and at the chosen mesh point half as far
+    along, with the solution's value there (where the solve evaluated K, near enough: a
+    kernel's values between two mesh points come from the same arithmetic as at them unless a
+    range of overflow is narrower than a step).  t, s and t - s each take every fraction."""
+    mesh = np.asarray(mesh, dtype=float)
+    n = mesh.shape[0] - 1
+    if n < 0:
+        return []
+    y = np.asarray(y, dtype=float)
+    idx = sorted({int(round(k * n / SPAN_PARTS)) for k in range(SPAN_PARTS + 1)})
+    points = []
+    for a, i in enumerate(idx):
+        for j in sorted({idx[0], idx[a // 2], i}):
+            points.append((float(mesh[i]), float(mesh[j]),
+                           float(y[j]) if y.ndim == 1 else y[j].copy()))
+    return points
+
+
+def span_check(compare, choose=span_points):
+    """A check, ``check(mesh, y, args, *more)``, that calls ``compare(choose(mesh, y, *more),
+    args)`` (which refuses a compiled function differing from Python's:
+    :func:`refuse_if_compiled_differs`) once per interval (mesh[0], mesh[-1]): the two
+    points compared at compilation (t0 and t0 + 1) miss a kernel whose 64-bit arithmetic
+    overflows only elsewhere (``m**4 // m**3`` with m = int(1e5 sin(pi t)) + 1, m > 55000
+    on (0.19, 0.81): a gauss2 success with y(1) = 0.234 for e^-1).  Repeated solves on
+    the interval pay one set lookup; other args on the same interval are not compared
+    again."""
+    done = set()
+
+    def check(mesh, y, args=(), *more):
+        key = (float(mesh[0]), float(mesh[-1]))
+        if key in done:
+            return
+        compare(choose(mesh, y, *more), args)
+        if len(done) >= SPAN_MEMORY:
+            done.clear()
+        done.add(key)
+    return check
+
+
+def check_over_span(kernel, mesh, y):
+    """Compare ``kernel``'s compiled user functions with Python's over a solve's ``mesh`` and
+    mesh values ``y`` (:func:`span_check`; nothing for kernels without user functions)."""
+    check = kernel._shared.get("span_check")
+    if check is not None and len(mesh):
+        check(mesh, y, kernel.args)
 
 
 def _show_value(v):

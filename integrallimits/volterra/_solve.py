@@ -6,7 +6,7 @@ from types import SimpleNamespace
 
 import numpy as np
 
-from ..kernels import as_forcing, as_kernel
+from ..kernels import _user, as_forcing, as_kernel
 from . import _loops
 from ._mesh import (check_flags, check_mesh, check_newton_options, check_size, check_t_eval,
                     estimated_work, is_uniform, resolve_method, uniform_mesh)
@@ -369,6 +369,9 @@ def solve_volterra(K, g, t_span=None, n_steps=None, method=None, *, args=None, k
     elif meth.family == "direct":
         sol = with_dense(sol)
     sol.attach(t_eval=t_eval)
+    # the user's compiled functions against Python's over the interval solved (once per
+    # kernel and interval: the check at compilation compared two points)
+    _user.check_over_span(kernel, sol.mesh, sol.y_mesh)
     if raise_on_failure and not sol.success:
         raise SolverError(sol.message)
     return sol

@@ -259,14 +259,49 @@ def _as_rhs(f, y0, t0, jacobian, spec=_user.NO_ARGS, args=()):
             jgid = _user.new_guard(jacobian, "jacobian(t, y, z)", "tyz", scalar, (d, d))
             jac = _compile(lambda: _wrap_f_jacobian(jj, scalar, spec, jgid), "jacobian(t, y, z)",
                            jacobian)
-        _same_as_python(function, _user.python_twin(fj.py_func), scalar, d, t0, y0, args)
+        twin = _user.python_twin(fj.py_func)
+        _same_as_python(function, twin, scalar, d, t0, y0, args)
+        _F_SPAN_CHECKS[function] = _user.span_check(
+            lambda points, a: _same_as_python(function, twin, scalar, d, t0, y0, a, points),
+            _stage_points)
         per_func[key] = ((function, jac), jacobian)
         return function, jac
 
 
-def _same_as_python(function, py, scalar, d, t0, y0, args):
+#: The compiled f's check against Python over a solve's interval (:func:`._user.span_check`),
+#: by the compiled f.
+_F_SPAN_CHECKS = {}
+
+
+def _stage_points(mesh, y, stages, memories, c):
+    """The points (t, y, z) at which a compiled f is compared with Python's after a solve
+    (:func:`._user.span_check`; ``y`` the mesh values, (N + 1,) or (N + 1, d)): the stages
+    (``stages``, with the memory there from ``memories``, by the mesh's bytes, zeros when not
+    known; the method's nodes ``c``) nearest to the 9 fractions k / 8 of their number, where
+    the solve called f; the mesh values, with z = 0, when there are no stages."""
+    rows = 0 if stages is None else min(len(stages), (len(mesh) - 1) * len(c))
+    if not rows:
+        return [(float(tt), float(v) if np.ndim(v) == 0 else np.array(v, dtype=float),
+                 0.0 if np.ndim(v) == 0 else np.zeros(np.shape(v)))
+                for tt, v in zip(mesh[:: max(1, (len(mesh) - 1) // 8)],
+                                 y[:: max(1, (len(mesh) - 1) // 8)])]
+    m = len(c)
+    scalar = np.ndim(y) == 1
+    Z = memories.get(np.ascontiguousarray(mesh, dtype=float).tobytes())
+    points = []
+    for row in sorted({int(round(k * (rows - 1) / 8)) for k in range(9)}):
+        n, i = divmod(row, m)
+        tt = float(mesh[n] + c[i] * (mesh[n + 1] - mesh[n]))
+        z = np.zeros(stages.shape[1]) if Z is None else Z[row]
+        points.append((tt, float(stages[row, 0]) if scalar else stages[row].copy(),
+                       float(z[0]) if scalar else np.array(z, dtype=float)))
+    return points
+
+
+def _same_as_python(function, py, scalar, d, t0, y0, args, points=None):
     """Refuse a compiled f ``function`` (F_SIGNATURE) whose values at (t0, y0, 0) and
-    (t0 + 1, 1 + |y0|, 1 + |y0|) differ from those of ``py``, the Python function it was
+    (t0 + 1, 1 + |y0|, 1 + |y0|) (or at ``points``, (t, y, z) triples: after a solve,
+    :func:`_stage_points`) differ from those of ``py``, the Python function it was
     compiled from with the values compiled in (:func:`.._user.refuse_if_compiled_differs`:
     Numba's 64-bit integers wrap around where Python's grow)."""
     theta, values = _user.compiled_args(args)
@@ -284,9 +319,11 @@ def _same_as_python(function, py, scalar, d, t0, y0, args):
 
     y0 = np.asarray(y0, dtype=float)
     far = 1.0 + np.abs(y0)
-    points = [(float(t0), float(y0) if scalar else y0.copy(), 0.0 if scalar else np.zeros(d)),
-              (float(t0) + 1.0, float(far) if scalar else far,
-               float(far) if scalar else far.copy())]
+    if points is None:
+        points = [(float(t0), float(y0) if scalar else y0.copy(),
+                   0.0 if scalar else np.zeros(d)),
+                  (float(t0) + 1.0, float(far) if scalar else far,
+                   float(far) if scalar else far.copy())]
     _user.refuse_if_compiled_differs("f(t, y, z)", points, python, compiled)
 
 
@@ -1258,6 +1295,13 @@ def solve_vide(f, K, y0, t_span=None, n_steps=None, method=None, *, args=None, m
             run, tolerance[0], tolerance[1], uniform_only=meth.uniform_only,
             min_steps=meth.min_steps, adaptive=False, n_max=n_max, suspect=suspect,
             by_ratio=True)
+    # f and K compiled against Python over the interval solved (once per function and
+    # interval): f at stages, with the memory there when this solve's mesh left it
+    f_check = _F_SPAN_CHECKS.get(f_fn)
+    if f_check is not None and len(sol.mesh):
+        f_check(sol.mesh, sol.y_mesh, args, sol.stages, memories, c)
+    if memory:
+        _user.check_over_span(kernel, sol.mesh, sol.y_mesh)
     memories.clear()      # (the dense output keeps ``run``: not the checks' arrays)
     if sol.stages is not None and len(sol.mesh) > 1:
         sol.attach(dense=_partial_steps(run, sol.mesh, sol._y2, sol.stages))

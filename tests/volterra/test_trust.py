@@ -3257,6 +3257,52 @@ def test_a_compiled_helper_with_its_own_signature_is_not_compared_in_python():
     assert sol.success and abs(sol.y[-1] - np.exp(-1.0)) < 1e-6
 
 
+@numba.njit
+def _wraps_around_deep(n, k):     # N * N % 7 at the bottom of a recursion: 4 in Python, 0 compiled
+    if k == 0:
+        return n * n % 7
+    return _wraps_around_deep(n, k - 1)
+
+
+@numba.njit("float64(float64)")
+def _wraps_around_float_signature(x):   # float64 in and out, int arithmetic inside
+    n = int(x)
+    return float(n * n % 7)
+
+
+@numba.njit
+def _fibonacci(n):
+    if n < 2:
+        return 1.0
+    return _fibonacci(n - 1) + _fibonacci(n - 2)
+
+
+def test_a_float64_signature_helper_is_compared_in_python():
+    """A helper compiled only for a float64(float64) signature was kept compiled in the
+    twin: N * N % 7 (N = 2**40) inside it was 0 on both sides, and y = 1 - int_0^t 0 ds a
+    success with y(1) = 1.0 on the base (4 in Python: e^-4)."""
+    with pytest.raises(UserCodeError, match=r"compiled by Numba but -4.0 in Python at .*64-bit"):
+        sol = solve_volterra(lambda t, s, y: -y * _wraps_around_float_signature(2.0 ** 40), ONE,
+                             (0.0, 1.0), 16)
+        print(sol.success, sol.y[-1])
+
+
+def test_a_recursive_helper_is_called_in_python_by_its_twin():
+    """The twin called a recursive helper's compiled self for the inner calls: N * N % 7
+    (N = 2**40) at the bottom of a recursion was 0 (compiled) on the Python side too (a
+    kernel -y h(N, 3) was a success with y(1) = 1.0 on the base for e^-4).  Its twin calls
+    its own twin: 4.  At most TWIN_RECURSION_CALLS calls per point (fib(25) is 2.4e5 calls,
+    seconds in Python): past them the twin raises and the point is not compared.  (Tested
+    on the twin: a kernel calling a recursive helper, compiled with cache=True, aborts a
+    later process that loads it from Numba's cache, "LLVM ERROR: Symbol not found", on the
+    base too.)"""
+    from integrallimits.kernels import _user
+    assert _user.python_twin(lambda: _wraps_around_deep(BIG_INT, 3))() == 4
+    with pytest.raises(RuntimeError, match="recursive calls in Python"):
+        _user.python_twin(lambda: _fibonacci(25))()
+    assert _user.python_twin(lambda: _fibonacci(10))() == 89.0
+
+
 def test_a_kernel_that_cancels_to_rounding_is_not_refused_as_different():
     """Numba sums np.full(10, 0.1) in order (0.9999999999999999), NumPy pairwise (1.0): K is
     1.1e-16 y compiled and 0 in Python, rounding noise that the comparison must not refuse;
@@ -3269,6 +3315,113 @@ def test_a_kernel_that_cancels_to_rounding_is_not_refused_as_different():
     sol = solve_volterra(lambda t, s, y: np.exp(y) - 1.0 - 2.0 * y - 0.5 * y * y, lambda t: 1e-3,
                          (0.0, 1.0), 16)
     assert sol.success
+
+
+def _one_wrapping_in_the_middle(x):
+    """1 in Python (m**4 // m**3 == m), not compiled where m**4 overflows 64 bits (m > 55108:
+    0.19 < x < 0.81), with m = int(1e5 sin(pi x)) + 1: 1 at x = 0 and x = 1 (m = 1), where the
+    compiled kernel is compared with Python when it is compiled."""
+    m = int(1e5 * math.sin(math.pi * x)) + 1
+    return (m ** 4 // m ** 3) / m
+
+
+_middle = numba.njit(_one_wrapping_in_the_middle)
+
+
+@numba.njit
+def _one_wrapping_late(x):
+    """1 in Python, 1 + (x - 1.85)**2 compiled from x = 1.8447 on (int(5e18 x) is past
+    2**63 there and converts to -2**63): the same at x = 0, 0.5 and 1."""
+    return 1.0 + (int(5e18 * x) < 0) * (x - 1.85) ** 2
+
+
+@numba.njit
+def _one_wrapping_at_lags(u):     # _one_wrapping_in_the_middle at 2 u: 1 at u = 0 and 0.5
+    m = int(1e5 * math.sin(2.0 * math.pi * u)) + 1
+    return (m ** 4 // m ** 3) / m
+
+
+@pytest.mark.parametrize("case", ["gauss2", "s", "tolerance", "tolerance radau4", "vector",
+                                  "weakly singular", "first kind", "first kind s",
+                                  "first kind tolerance", "fredholm", "fredholm K(x, s)",
+                                  "convolution k", "convolution k direct", "vide f", "vide K"])
+def test_a_kernel_differing_from_python_only_inside_the_interval_is_refused(case):
+    """Compiled and Python arithmetic compared at compilation, at t0 and t0 + 1 only, missed
+    a kernel that wraps around only elsewhere; each case was a success on the base: K = -y
+    m**4 // m**3 / m (m = int(1e5 sin(pi t)) + 1; y = e^-t in Python), gauss2 on 32 steps,
+    y(1) = 0.234 for e^-1 = 0.368; the weakly singular one 0.119; K = -y (1 + (int(5e18 t)
+    < 0) (t - 1.85)**2) (y = e^-t) to rtol 1e-6 on [0, 3] (radau3 and radau4), y(3) =
+    -0.523 for 0.050, vector (gauss2, 32 steps) -1.05, with s for t 0.030; the first-kind
+    K(t, s) = 1 + ... (y = 1) -0.849 (t) and 0.431 (s; also to a tolerance); Fredholm
+    y = 1 + int 0.5 y (y = 2) 1.698 (K(x, s, y) and K(x, s)); the convolution k(u) (e^-t)
+    0.593 (fast and direct history); the VIDE y' = -y ... (e^-t) 0.579 and y' = int K
+    (cos t) -1.156.  The solve's own interval is compared after the solve (once per kernel
+    and interval)."""
+    one = lambda t: 1.0  # noqa: E731
+    late = _one_wrapping_late
+    calls = {
+        "gauss2": lambda: solve_volterra(
+            lambda t, s, y: -y * _middle(t), one, (0.0, 1.0), 32, "gauss2"),
+        "s": lambda: solve_volterra(
+            lambda t, s, y: -y * late(s), one, (0.0, 3.0), 32, "gauss2"),
+        "tolerance": lambda: solve_volterra(
+            lambda t, s, y: -y * late(t), one, (0.0, 3.0), rtol=1e-6),
+        "tolerance radau4": lambda: solve_volterra(
+            lambda t, s, y: -y * late(t), one, (0.0, 3.0), rtol=1e-8, method="radau4"),
+        "vector": lambda: solve_volterra(
+            lambda t, s, y: -y * late(t), lambda t: np.array([1.0, 2.0]), (0.0, 3.0), 32,
+            "gauss2"),
+        "weakly singular": lambda: solve_volterra(
+            weakly_singular(lambda t, s, y: -y * _middle(t), 0.5), one, (0.0, 1.0), 32,
+            "radau3"),
+        "first kind": lambda: solve_volterra(lambda t, s: late(t), lambda t: t, (0.0, 3.0), 32,
+                                             kind=1),
+        "first kind s": lambda: solve_volterra(lambda t, s: late(s), lambda t: t, (0.0, 3.0),
+                                               32, kind=1),
+        "first kind tolerance": lambda: solve_volterra(lambda t, s: late(s), lambda t: t,
+                                                       (0.0, 3.0), kind=1, rtol=1e-6),
+        "fredholm": lambda: solve_fredholm(lambda x, s, y: 0.5 * y * _middle(x), one,
+                                           (0.0, 1.0), 16),
+        "fredholm K(x, s)": lambda: solve_fredholm(lambda x, s: 0.5 * _middle(x), one,
+                                                   (0.0, 1.0), 16),
+        "convolution k": lambda: solve_volterra(
+            convolution(lambda u: -_one_wrapping_at_lags(u)), one, (0.0, 1.0), 32, "gauss2"),
+        "convolution k direct": lambda: solve_volterra(
+            convolution(lambda u: -_one_wrapping_at_lags(u)), one, (0.0, 1.0), 32, "gauss2",
+            fast_history=False),
+        "vide f": lambda: solve_vide(lambda t, y, z: -y * _middle(t) + z,
+                                     lambda t, s, y: 0.0 * y, 1.0, (0.0, 1.0), 32),
+        "vide K": lambda: solve_vide(lambda t, y, z: z, lambda t, s, y: -y * late(t), 1.0,
+                                     (0.0, 3.0), 32),
+    }
+    with pytest.raises(UserCodeError, match=r"compiled by Numba but .* in Python at .*64-bit"):
+        sol = calls[case]()
+        print(sol.success, np.ravel(sol.y)[-1])
+
+
+def test_the_check_over_the_interval_is_made_once_per_kernel_and_interval(monkeypatch):
+    """The comparison over a solve's interval (after the solve) is made once per compiled
+    kernel and interval: a second solve on the interval compares nothing (its per-call cost
+    is a set lookup), one on another interval compares again, at 24 points."""
+    from integrallimits.kernels import _user
+    compared = []
+    original = _user.refuse_if_compiled_differs
+
+    def counting(what, points, *rest, **options):
+        compared.append(len(points))
+        return original(what, points, *rest, **options)
+
+    def K(t, s, y):
+        return -y * math.exp(-(t - s))
+
+    monkeypatch.setattr(_user, "refuse_if_compiled_differs", counting)
+    solve_volterra(K, ONE, (0.0, 1.0), 8, "gauss2")
+    assert compared == [2, 24]     # (at compilation, then over [0, 1])
+    solve_volterra(K, ONE, (0.0, 1.0), 8, "gauss2")
+    solve_volterra(K, lambda t: 2.0, (0.0, 1.0), 16, "radau3")
+    assert compared == [2, 24]
+    solve_volterra(K, ONE, (0.0, 2.0), 8, "gauss2")
+    assert compared == [2, 24, 24]
 
 
 FORCING_LEVEL = 1.0   # read by a compiled helper of the forcings below
