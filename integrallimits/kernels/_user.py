@@ -43,6 +43,7 @@ import dis
 import functools
 import hashlib
 import inspect
+import math
 import operator
 import os
 import pickle
@@ -1725,12 +1726,15 @@ def span_check(compare, choose=span_points):
     points compared at compilation (t0 and t0 + 1) miss a kernel whose 64-bit arithmetic
     overflows only elsewhere (``m**4 // m**3`` with m = int(1e5 sin(pi t)) + 1, m > 55000
     on (0.19, 0.81): a gauss2 success with y(1) = 0.234 for e^-1).  Repeated solves on
-    the interval pay one set lookup; other args on the same interval are not compared
-    again."""
+    the interval pay one set lookup, and so do intervals whose ends differ from a compared
+    one's by less than a :data:`SPAN_GRAIN` of its length (:func:`_span_key`: their points
+    are all but the same; a sweep of T over [1, 1.2] in steps of 1e-3 compared 200 times
+    took 12 ms a solve against 7.6 for the solve itself); other args on the same interval are
+    not compared again."""
     done = set()
 
     def check(mesh, y, args=(), *more):
-        key = (float(mesh[0]), float(mesh[-1]))
+        key = _span_key(float(mesh[0]), float(mesh[-1]))
         if key in done:
             return
         compare(choose(mesh, y, *more), args)
@@ -1738,6 +1742,22 @@ def span_check(compare, choose=span_points):
             done.clear()
         done.add(key)
     return check
+
+
+#: Intervals whose ends agree to this share of their length (rounded down to a power of 2)
+#: share :func:`span_check`'s comparison.
+SPAN_GRAIN = 1.0 / 64.0
+
+
+def _span_key(t0, T):
+    """The key of the interval (t0, T) in :func:`span_check`'s memo: its length's power of 2
+    and its ends in units of SPAN_GRAIN of that power."""
+    length = abs(T - t0)
+    if not (0.0 < length < math.inf) or not math.isfinite(t0):
+        return (t0, T)
+    e = math.frexp(length)[1]
+    unit = math.ldexp(SPAN_GRAIN, e)
+    return (e, math.floor(t0 / unit), math.floor(T / unit))
 
 
 def check_over_span(kernel, mesh, y):
