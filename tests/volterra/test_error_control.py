@@ -389,6 +389,21 @@ def test_the_blow_up_time_is_extrapolated_with_an_error_bound():
     assert "the blow-up time is" not in sol.message
 
 
+# Kernels of parametrized tests, defined once: a kernel made inside a test is a new function
+# each time, compiled again for every parameter (about a second each).
+
+def _square(t, s, y):
+    return y * y
+
+
+def _negated(t, s, y):
+    return -y
+
+
+def _crossing_kernel(t, s, y):
+    return -abs(y - 0.5)
+
+
 @pytest.mark.parametrize("method", ["rk4", "gauss2", "gregory4"])
 def test_a_blow_up_left_of_zero_is_located_as_the_same_one_shifted(method):
     """y = 1 + int_{t0}^t y^2 blows up at t0 + 1.  On an interval left of 0 the fit of the blow-up
@@ -397,7 +412,7 @@ def test_a_blow_up_left_of_zero_is_located_as_the_same_one_shifted(method):
     failed solve.  The failure is now that of the interval shifted right, t* to the same bound."""
     found = []
     for t0 in (-12.0, 10.0):
-        sol = solve_volterra(lambda t, s, y: y * y, lambda t: 1.0, (t0, t0 + 2.0), method=method,
+        sol = solve_volterra(_square, lambda t: 1.0, (t0, t0 + 2.0), method=method,
                              rtol=1e-6, atol=1e-9)
         assert not sol.success and sol.stats["failure"] == "blow-up"
         t_star, error = sol.stats["blow_up_time"], sol.stats["blow_up_time_error"]
@@ -814,7 +829,7 @@ def test_estimates_use_the_observed_order_when_the_data_is_not_smooth(method, n)
     third solve on every fourth point shows the rate D2 / D1 far below 2^p, and the estimate
     uses the observed order: within a factor 2 below and 20 above the error (1.6 below and 4
     above).  On smooth data the order stays p."""
-    K = lambda t, s, y: -y  # noqa: E731
+    K = _negated
     sol = solve_volterra(K, lambda t: np.abs(t - 0.3), (0.0, 1.0), n, method=method)
     actual = np.max(np.abs(sol.y - _kink_exact(sol.t)))
     assert actual / 2 <= sol.stats["max_error_estimate"] <= 20 * actual
@@ -915,11 +930,11 @@ def test_a_non_smooth_point_just_after_a_shared_mesh_point_is_seen(method, data,
         exact = _jump_exact(sol.t, a)
     elif data == "kink":
         a = 0.5 + offset
-        sol = solve_volterra(lambda t, s, y, a: -y, lambda t, a: abs(t - a), (0.0, 1.0), 64,
+        sol = solve_volterra(_minus_y, lambda t, a: abs(t - a), (0.0, 1.0), 64,
                              method, args=(a,))
         exact = _kink_at_exact(sol.t, a)
     else:
-        sol = solve_volterra(lambda t, s, y: -abs(y - 0.5), lambda t: 1.0 - t, (0.0, 1.0), 64,
+        sol = solve_volterra(_crossing_kernel, lambda t: 1.0 - t, (0.0, 1.0), 64,
                              method)
         exact = _crossing_exact(sol.t)
     actual = float(np.max(np.abs(sol.y - exact)))
@@ -948,11 +963,11 @@ def test_a_solve_to_a_tolerance_sees_a_non_smooth_point(method, data, where, rto
                              rtol=rtol, atol=atol, args=(where,))
         exact = _jump_exact(sol.t, where)
     elif data == "kink":
-        sol = solve_volterra(lambda t, s, y, a: -y, lambda t, a: abs(t - a), (0.0, 1.0),
+        sol = solve_volterra(_minus_y, lambda t, a: abs(t - a), (0.0, 1.0),
                              method=method, rtol=rtol, atol=atol, args=(where,))
         exact = _kink_at_exact(sol.t, where)
     else:
-        sol = solve_volterra(lambda t, s, y: -abs(y - 0.5), lambda t: 1.0 - t, (0.0, 1.0),
+        sol = solve_volterra(_crossing_kernel, lambda t: 1.0 - t, (0.0, 1.0),
                              method=method, rtol=rtol, atol=atol)
         exact = _crossing_exact(sol.t)
     error = np.abs(sol.y - exact)
@@ -1203,7 +1218,7 @@ def test_a_solve_to_a_tolerance_sees_a_kink_of_k_in_y_that_y_crosses(method, rto
                              method=method, rtol=rtol, atol=atol)
         exact = np.stack([_crossing_exact(sol.t), np.exp(-sol.t)], axis=1)
     else:
-        sol = solve_volterra(lambda t, s, y: -abs(y - 0.5), lambda t: 1.0 - t, (0.0, 1.0),
+        sol = solve_volterra(_crossing_kernel, lambda t: 1.0 - t, (0.0, 1.0),
                              method=method, rtol=rtol, atol=atol)
         exact = _crossing_exact(sol.t)
     error = np.abs(np.asarray(sol.y).reshape(exact.shape) - exact)

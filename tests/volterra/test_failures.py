@@ -67,12 +67,19 @@ def test_kernel_not_compilable_says_so():
         solve_volterra(bad, g, (0.0, 1.0), 8)
 
 
+# Kernels of parametrized tests, defined once: a kernel made inside a test is a new function
+# each time, compiled again for every parameter (about a second each).
+
+def _square(t, s, y):
+    return y * y
+
+
 @pytest.mark.parametrize("method", ["rectangle", "trapezoid", "gregory4", "rk4", "radau2"])
 def test_blow_up_is_reported(method):
     """y = 1 + int_0^t y^2 ds = 1/(1 - t) blows up at t = 1.  (The rectangle rule fails from
     t = 0.875 on, where its value 5.6 has no digit of 8 and the solutions on 16, 32 and 64
     steps, 3.7, 4.6, 5.6, do not converge.)"""
-    sol = solve_volterra(lambda t, s, y: y * y, lambda t: 1.0, (0.0, 2.0), 64, method=method)
+    sol = solve_volterra(_square, lambda t: 1.0, (0.0, 2.0), 64, method=method)
     assert not sol.success
     assert sol.t_failure is not None and sol.t_failure <= 2.0
     assert sol.t_failure >= 0.9 or ("no reliable digits" in sol.message and
@@ -80,7 +87,7 @@ def test_blow_up_is_reported(method):
     assert f"t = {sol.t_failure:.6g}" in sol.message
     assert ("blow" in sol.message) and np.all(np.isfinite(sol.y))
     with pytest.raises(SolverError, match="t = "):
-        solve_volterra(lambda t, s, y: y * y, lambda t: 1.0, (0.0, 2.0), 64, method=method,
+        solve_volterra(_square, lambda t: 1.0, (0.0, 2.0), 64, method=method,
                        raise_on_failure=True)
 
 
@@ -102,7 +109,7 @@ def test_only_exploratory_newton_stops_when_not_contracting(method):
     from integrallimits.volterra import _loops
     from integrallimits.volterra._methods import METHODS
     from integrallimits.volterra._solve import _runner
-    kernel, forcing = (lambda t, s, y: y * y), (lambda t: t)
+    kernel, forcing = _square, (lambda t: t)
     fixed = solve_volterra(kernel, forcing, (0.0, 1.5), 2, method=method, error_estimate=False)
     assert not fixed.success and "Newton" in fixed.message
     assert fixed.stats["newton_iterations"] > 50

@@ -602,7 +602,7 @@ def test_values_between_the_mesh_points_meet_the_tolerance(method, rtol):
     off (36 times at 1e-6; gauss2: 8.3 and 6.9); now at most 0.9 times."""
     atol = 1e-9
     t_eval = np.concatenate([np.geomspace(1e-12, 1e-2, 200), np.linspace(0.01, 1.0, 100)])
-    sol = solve_volterra(weakly_singular(lambda t, s, y: -y, 0.5), lambda t: 1.0, (0.0, 1.0),
+    sol = solve_volterra(weakly_singular(_k_minus, 0.5), lambda t: 1.0, (0.0, 1.0),
                          rtol=rtol, atol=atol, method=method, t_eval=t_eval)
     assert sol.success
     error = np.abs(sol.y - _abel_exact(sol.t))
@@ -618,7 +618,7 @@ def test_dense_output_has_the_accuracy_of_the_mesh_values(method, mesh):
     against 4.9e-5 and 1.5e-5 at the mesh points)."""
     t = np.linspace(0.0, 1.0, 65) if mesh == "uniform" else graded_mesh(1.0, 16, 7.0)
     t_eval = np.concatenate([np.geomspace(1e-12, 1e-2, 200), np.linspace(0.01, 1.0, 301)])
-    sol = solve_volterra(weakly_singular(lambda t, s, y: -y, 0.5), lambda t: 1.0, mesh=t,
+    sol = solve_volterra(weakly_singular(_k_minus, 0.5), lambda t: 1.0, mesh=t,
                          method=method, t_eval=t_eval)
     assert sol.success
     mesh_error = np.max(np.abs(sol.y_mesh - _abel_exact(sol.mesh)))

@@ -1345,6 +1345,57 @@ def _minus_y(t, s, y):
     return -y
 
 
+# Kernels of parametrized tests, defined once: a kernel made inside a test is a new function
+# each time, compiled again for every parameter (about a second each).
+
+def _minus_y_squared(t, s, y):
+    return -y * y
+
+
+def _minus_half_over_y(t, s, y):
+    return -0.5 / y
+
+
+def _decay_50(t, s, y):
+    return -50.0 * y
+
+
+def _grow(t, s, y):
+    return y
+
+
+def _grow_twice(t, s, y):
+    return 2.0 * y
+
+
+def _oscillating_memory(t, s, y):
+    return -900.0 * (t - s) * y
+
+
+def _smooth_decay_squared(t, s, y):
+    return -(1.0 + t * s) * math.exp(s - t) * y * y
+
+
+def _fading_memory(t, s, y, c):
+    return math.exp(-c * (t - s)) * y
+
+
+def _exp_difference(t, s):
+    return np.exp(t - s)
+
+
+def _vide_grow(t, y, z):
+    return y
+
+
+def _vide_z(t, y, z, w):
+    return z
+
+
+def _vide_growing_memory(t, s, y, w):
+    return w * w * y
+
+
 def _decaying_factor(t, s, y, lam):
     return -y * np.exp(-lam * (t - s))
 
@@ -1948,7 +1999,7 @@ def test_a_user_mesh_of_unequal_step_pairs_is_estimated_honestly(method, long_st
     h = np.where(np.arange(n) % 2 == 0, 1.0, long_step)
     mesh = np.concatenate([[0.0], np.cumsum(h)])
     mesh /= mesh[-1]
-    sol = solve_volterra(lambda t, s, y: -900.0 * (t - s) * y, ONE, mesh=mesh, method=method)
+    sol = solve_volterra(_oscillating_memory, ONE, mesh=mesh, method=method)
     error = np.abs(sol.y - np.cos(30.0 * sol.t)).max()
     assert not sol.success or error <= 20.0 * sol.stats["max_error_estimate"]
     assert sol.stats["error_estimate"].startswith("double-steps")
@@ -1969,7 +2020,7 @@ def test_a_user_mesh_with_one_tiny_step_is_estimated_honestly(method):
     estimates it."""
     mesh = np.linspace(0.0, 1.0, 14)
     mesh[1] = 1e-9
-    sol = solve_volterra(lambda t, s, y: -50.0 * y, ONE, mesh=mesh, method=method)
+    sol = solve_volterra(_decay_50, ONE, mesh=mesh, method=method)
     error = np.abs(sol.y - np.exp(-50.0 * sol.t))
     assert sol.success
     assert error.max() <= 20.0 * sol.stats["max_error_estimate"]
@@ -2061,7 +2112,7 @@ def test_a_first_kind_tiny_step_is_checked_by_bisecting_its_pair_only(end, metho
     steps are bisected now (a first-kind value is made by its own step): estimates within 20
     times the error both ways, at most 4 times the solve's evaluations."""
     mesh = _tiny_step_mesh(end)
-    K = lambda t, s: np.exp(t - s)     # noqa: E731
+    K = _exp_difference
     sol = solve_volterra(K, np.sin, mesh=mesh, method=method, kind=1)
     bare = solve_volterra(K, np.sin, mesh=mesh, method=method, kind=1, error_estimate=False)
     assert sol.success, sol.message
@@ -2211,7 +2262,7 @@ def test_a_growth_that_no_first_steps_check_resolves_is_not_a_success(method, T,
     16 times shorter steps alike, so every estimate agreed (0.011 for an error of 1.9e130).
     Such a first step is checked with steps that resolve the growth (256 times shorter), and
     where those do not either, the solve fails unchecked."""
-    sol = solve_volterra(lambda t, s, y: y, ONE, (0.0, T), n, method=method)
+    sol = solve_volterra(_grow, ONE, (0.0, T), n, method=method)
     assert not sol.success and sol.stats["failure"] == "unresolved"
     assert len(sol.t) == 1 and sol.y[0] == 1.0
 
@@ -2221,7 +2272,7 @@ def test_a_growth_that_no_first_steps_check_resolves_is_not_a_success(method, T,
 def test_a_vide_growth_that_no_first_steps_check_resolves_is_not_a_success(method, T, n):
     """y' = y, y(0) = 1 as a VIDE (no memory) on steps of 100 and more e-folds: radau3 on one
     step over [0, 300] was a success with y(300) = -0.011 and the estimate 0.011."""
-    sol = solve_vide(lambda t, y, z: y, lambda t, s, y: 0.0 * y, 1.0, (0.0, T), n, method=method)
+    sol = solve_vide(_vide_grow, _vide_no_memory, 1.0, (0.0, T), n, method=method)
     assert not sol.success and sol.stats["failure"] == "unresolved"
     assert len(sol.t) == 1
 
@@ -2231,7 +2282,7 @@ def test_a_vide_growth_that_no_first_steps_check_resolves_is_not_a_success(metho
 def test_a_growth_that_the_finer_check_resolves_is_right_to_its_estimate(method, n):
     """A growth of up to a few e-folds a step (y = e^(2 t) on [0, 5]): the check resolves it;
     every success is right to 20 times its estimate."""
-    sol = solve_volterra(lambda t, s, y: 2.0 * y, ONE, (0.0, 5.0), n, method=method)
+    sol = solve_volterra(_grow_twice, ONE, (0.0, 5.0), n, method=method)
     error = np.abs(sol.y - np.exp(2.0 * sol.t)).max()
     assert not sol.success or error <= 20.0 * sol.stats["max_error_estimate"]
 
@@ -2243,7 +2294,7 @@ def test_a_growth_the_memory_couples_into_a_vide_is_checked(w, method, n):
     = 0 shows no growth, the coupled system's Jacobian [[0, 1], [w^2, 0]] has the eigenvalue w;
     every fixed-mesh success of the scan (21 of 75: radau1-radau3 on 1 to 8 steps) kept bounded
     values (radau3 on one step: y(300 / w) = -5.7e-4 for 9.7e129, estimate 1.7e-3)."""
-    sol = solve_vide(lambda t, y, z, w: z, lambda t, s, y, w: w * w * y, 1.0, (0.0, 300.0 / w), n,
+    sol = solve_vide(_vide_z, _vide_growing_memory, 1.0, (0.0, 300.0 / w), n,
                      method=method, args=(w,))
     assert not sol.success and sol.stats["failure"] == "unresolved"
     assert np.abs(sol.y - np.cosh(w * sol.t)).max() <= 1e-12
@@ -2539,7 +2590,7 @@ def test_an_estimate_of_zero_raised_by_the_first_steps_check_is_not_left_at_zero
     and the first-steps check, which found a difference of 0.25 (1.1e12 times the claims' floor
     2^-42 |y|), multiplied those estimates: a success with the estimate 0 (or 6.3e-4) for an
     error of 0.25.  Estimates below the floor are raised from the floor."""
-    sol = solve_volterra(lambda t, s, y, c: math.exp(-c * (t - s)) * y, ONE, (0.0, T), n,
+    sol = solve_volterra(_fading_memory, ONE, (0.0, T), n,
                          method="gauss2", args=(c,))
     exact = (c - np.exp((1.0 - c) * sol.t)) / (c - 1.0)
     error = np.abs(sol.y - exact).max()
@@ -2703,7 +2754,7 @@ def test_a_growth_whose_check_solve_does_not_finish_is_not_a_success(monkeypatch
         return original(run, sol, uniform_only, min_steps, steps, grading, refine)
 
     monkeypatch.setattr(_tolerance, "_finer_start", finer_start)
-    sol = solve_volterra(lambda t, s, y: y, ONE, (0.0, 300.0), 1, method="radau3")
+    sol = solve_volterra(_grow, ONE, (0.0, 300.0), 1, method="radau3")
     assert not sol.success and sol.stats["failure"] == "unresolved"
     assert "did not finish" in sol.message and "grows" in sol.message
     assert len(sol.t) == 1 and sol.y[0] == 1.0
@@ -2722,7 +2773,7 @@ def test_a_jump_of_g_inside_a_step_of_a_solve_to_a_tolerance_is_not_a_success(me
     part of the step after it (7 of 20 jump positions each, errors > 10 times the tolerance).
     The differences of order p + 1 of g in a step (``_adaptive._rough_forcing``) have the
     shifted check run, which was gated on signs that these solves did not show."""
-    sol = solve_volterra(lambda t, s, y: -y, lambda t: _step_at(t, c), (0.0, 1.0), method=method,
+    sol = solve_volterra(_minus_y, lambda t: _step_at(t, c), (0.0, 1.0), method=method,
                          rtol=1e-6, atol=1e-8)
     exact = np.exp(-sol.t) + np.where(sol.t < c, 0.0, np.exp(-(sol.t - c)))
     assert not sol.success or np.all(np.abs(sol.y - exact) <= 20.0 * sol.error_estimate + 1e-8)
@@ -2736,7 +2787,7 @@ def test_a_kink_of_g_that_the_shifted_check_misses_is_divided_until_the_answer_s
     990 times over the tolerance; gauss4: 5.4 times over, the estimate 94 times below).
     The steps where g is not smooth are divided until the answer changes by less than the
     tolerance there, the change raising the estimate (``_adaptive._raised``)."""
-    sol = solve_volterra(lambda t, s, y: -y, lambda t: 1.0 + max(t - c, 0.0), (0.0, 1.0),
+    sol = solve_volterra(_minus_y, lambda t: 1.0 + max(t - c, 0.0), (0.0, 1.0),
                          method=method, rtol=tol, atol=tol)
     exact = np.exp(-sol.t) + np.where(sol.t < c, 0.0, 1.0 - np.exp(-(sol.t - c)))
     error = np.abs(sol.y - exact)
@@ -2766,7 +2817,7 @@ def test_a_jump_of_g_inside_a_step_of_the_uniform_try_is_not_a_success(method, c
     """The same at rtol = atol = 1e-3, where the uniform try of 4 steps was accepted at once:
     gauss2 (c = 0.476), radau2 (c = 0.571) and rk4 (c = 0.618) were successes with errors of
     23, 57 and 65 times the tolerance (estimates 16-420 times below them)."""
-    sol = solve_volterra(lambda t, s, y: -y, lambda t: _step_at(t, c), (0.0, 1.0), method=method,
+    sol = solve_volterra(_minus_y, lambda t: _step_at(t, c), (0.0, 1.0), method=method,
                          rtol=1e-3, atol=1e-3)
     exact = np.exp(-sol.t) + np.where(sol.t < c, 0.0, np.exp(-(sol.t - c)))
     error = np.abs(sol.y - exact)
@@ -2913,7 +2964,7 @@ def test_a_failed_tolerance_solve_says_where_its_kept_values_miss_the_tolerance(
     the values not kept after 0.9999963: it now says from where the kept values' estimates
     exceed atol + rtol |y|, and every kept value over 10 times the tolerance is after that."""
     atol = 1e-9 if rtol > 1e-8 else 1e-12
-    sol = solve_volterra(lambda t, s, y: -0.5 / y, lambda t: 1.0, (0.0, 1.0), rtol=rtol,
+    sol = solve_volterra(_minus_half_over_y, lambda t: 1.0, (0.0, 1.0), rtol=rtol,
                          atol=atol)
     assert not sol.success
     match = re.search(r"exceed atol \+ rtol \|y\| from t = ([0-9.e+-]+) on", sol.message)
@@ -2937,12 +2988,12 @@ def test_data_oscillating_at_the_period_of_the_steps_are_not_a_success(method, n
     700 to 5e5 times their estimates (rectangle: 39 times, unraised).  Every step is divided
     into ROUGH_SPLIT now: not a success, or values within 20 times their estimates."""
     if nonlinear:
-        sol = solve_volterra(lambda t, s, y: -y * y,
+        sol = solve_volterra(_minus_y_squared,
                              lambda t: math.sin(50 * t) + t / 2 - math.sin(100 * t) / 200,
                              (0.0, 2.0), n, method=method)
         exact = np.sin(50 * sol.t)
     else:
-        sol = solve_volterra(lambda t, s, y: -y, lambda t: math.sin(50 * t), (0.0, 2.0), n,
+        sol = solve_volterra(_minus_y, lambda t: math.sin(50 * t), (0.0, 2.0), n,
                              method=method)
         a, b = 50 / 2501, 2500 / 2501
         exact = a * np.cos(50 * sol.t) + b * np.sin(50 * sol.t) - a * np.exp(-sol.t)
@@ -2976,9 +3027,9 @@ def test_a_fixed_mesh_of_smooth_data_keeps_its_estimate(method, n):
     """The data check of a fixed mesh leaves smooth data alone: y = cos 3t - int (1 + t s)
     e^(-(t - s)) y^2 ds and y = e^t (K = y, g = 1) on a few steps keep the estimate of the
     companions (the message says nothing of data that are not smooth) and succeed."""
-    for K, g in ((lambda t, s, y: -(1.0 + t * s) * math.exp(s - t) * y * y,
+    for K, g in ((_smooth_decay_squared,
                   lambda t: math.cos(3.0 * t)),
-                 (lambda t, s, y: y, lambda t: 1.0)):
+                 (_grow, lambda t: 1.0)):
         sol = solve_volterra(K, g, (0.0, 1.0), method=method, n_steps=n)
         assert sol.success, sol.message
         assert "not smooth" not in sol.message
@@ -3046,7 +3097,7 @@ def test_shifted_companions_without_a_digit_do_not_fail_a_resolved_oscillation(m
     digits"), the differences of the shifted companions, whose steps of 2.8 and 3.75 radians
     keep no digit.  On their steps bisected they agree with the solutions to a tenth of the
     size: successes, every value within its estimate (the largest 0.015 and 6.2e-3)."""
-    sol = solve_volterra(lambda t, s, y: -900.0 * (t - s) * y, ONE, (0.0, 2.0), n,
+    sol = solve_volterra(_oscillating_memory, ONE, (0.0, 2.0), n,
                          method=method)
     assert sol.success, sol.message
     error = np.abs(sol.y - np.cos(30.0 * sol.t))
