@@ -704,8 +704,7 @@ def _with_aliased_nodes(sol, rule_name, companion=None):
     0.35); those rules (given their ``companion`` solve) are probed by
     :func:`_with_unresolved_interpolant` instead.  (3 (p + 2) ALIAS_GAPS points of the
     interpolant, M kernel evaluations each, and as many times ALIAS_ROWS; in ``nfev``.)"""
-    from ..volterra._adaptive import (ALIAS_SPAN, OFF_GRID_SPAN, ROUGH_FIXED,
-                                      difference_weights)
+    from ..volterra._adaptive import ALIAS_SPAN, OFF_GRID_SPAN, difference_weights
     from ._control import COMPOSITE_ORDERS
     M = len(sol.x)
     p = COMPOSITE_ORDERS.get(rule_name)
@@ -752,16 +751,24 @@ def _with_aliased_nodes(sol, rule_name, companion=None):
     rough = (piece > NOT_SMOOTH * whole) & (length * piece / (p + 1) > top)
     spread = F.max(axis=(1, 2)) - F.min(axis=(1, 2))         # (gap, row, d)
     bound = length * np.where(rough, spread, 0.0).max(axis=(0, 1))
-    if not np.any(bound > ROUGH_FIXED * top):
+    return _raised_to(sol, est, bound, (
+        f"  The integrand oscillates at the spacing of the nodes: between them its differences "
+        f"of order {p + 1} are over {NOT_SMOOTH:g} times those across a whole gap, and the "
+        f"nodes (and the companion's) may sample it at one phase; the estimates were raised to "
+        f"a bound of what the rule misses ({float(bound.max()):.3g})."))
+
+
+def _raised_to(sol, est, bound, said):
+    """``sol`` with its estimates ``est`` ((M, d), a copy) raised to ``bound`` (d,) and ``said``
+    added to its message, where the bound exceeds ROUGH_FIXED times their largest; else
+    ``sol`` as it was."""
+    from ..volterra._adaptive import ROUGH_FIXED
+    if not np.any(bound > ROUGH_FIXED * est.max(axis=0)):
         return sol
     np.maximum(est, bound, out=est)
     sol.stats["max_error_estimate"] = float(est.max())
     sol.set_error_estimate(est)
-    sol.message += (f"  The integrand oscillates at the spacing of the nodes: between them its "
-                    f"differences of order {p + 1} are over {NOT_SMOOTH:g} times those across "
-                    f"a whole gap, and the nodes (and the companion's) may sample it at one phase; "
-                    f"the estimates were raised to a bound of what the rule misses "
-                    f"({float(bound.max()):.3g}).")
+    sol.message += said
     return sol
 
 
@@ -873,7 +880,7 @@ def _with_unresolved_interpolant(sol, rule_name, companion):
         elif not (np.abs(np.einsum("km,rmd->rkd", T, Fn)).max(axis=(0, 1)) >
                   RESOLVED * np.abs(Fn).max(axis=(0, 1))).any():
             return sol
-        from ..volterra._adaptive import ALIAS_SPAN, OFF_GRID_SPAN, ROUGH_FIXED
+        from ..volterra._adaptive import ALIAS_SPAN, OFF_GRID_SPAN
         size = np.abs(Fn).max(axis=(0, 1))
         n_gaps = min(M - 1, INTERPOLANT_GAPS)
         gaps = (2 * np.arange(n_gaps) + 1) * (M - 1) // (2 * n_gaps)
@@ -902,18 +909,12 @@ def _with_unresolved_interpolant(sol, rule_name, companion):
     if not np.all(np.isfinite(est)):
         return sol
     bound = (b - a) * np.where(unresolved, off, 0.0)
-    top = est.max(axis=0)
-    if not np.any(bound > ROUGH_FIXED * top):
-        return sol
-    np.maximum(est, bound, out=est)
-    sol.stats["max_error_estimate"] = float(est.max())
-    sol.set_error_estimate(est)
-    sol.message += (f"  The nodes do not resolve the integrand: between them it differs from "
-                    f"its interpolant through the {M} nodes (which the rule integrates) by "
-                    f"{float(off.max()):.3g}, over {NOT_RESOLVED:g} times its size, and from "
-                    f"the companion's by about as much; the estimates were raised to a bound "
-                    f"of what the rule misses ({float(bound.max()):.3g}).")
-    return sol
+    return _raised_to(sol, est, bound, (
+        f"  The nodes do not resolve the integrand: between them it differs from its "
+        f"interpolant through the {M} nodes (which the rule integrates) by "
+        f"{float(off.max()):.3g}, over {NOT_RESOLVED:g} times its size, and from the "
+        f"companion's by about as much; the estimates were raised to a bound of what the rule "
+        f"misses ({float(bound.max()):.3g})."))
 
 
 def _interpolant(rule_name, a, b, nodes, F, points):
