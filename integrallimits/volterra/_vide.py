@@ -195,7 +195,9 @@ def _wrap_f_jacobian(fj, scalar, spec, gid):
 
 
 def _as_rhs(f, y0, t0, jacobian, spec=_user.NO_ARGS, args=()):
-    """Compiled (function, jacobian or None) for the right-hand side f(t, y, z, *args)."""
+    """Compiled (function, jacobian or None, its check against Python over a solve's interval:
+    :func:`._user.span_check` of :func:`_stage_points`) for the right-hand side f(t, y, z,
+    *args), kept with the user's f (the check's memo of intervals with it)."""
     if not callable(f):
         raise TypeError(f"f must be callable f(t, y, z), got {type(f).__name__}")
     if jacobian is not None and not callable(jacobian):
@@ -261,16 +263,11 @@ def _as_rhs(f, y0, t0, jacobian, spec=_user.NO_ARGS, args=()):
                            jacobian)
         twin = _user.python_twin(fj.py_func)
         _same_as_python(function, twin, scalar, d, t0, y0, args)
-        _F_SPAN_CHECKS[function] = _user.span_check(
+        span_check = _user.span_check(
             lambda points, a: _same_as_python(function, twin, scalar, d, t0, y0, a, points),
             _stage_points)
-        per_func[key] = ((function, jac), jacobian)
-        return function, jac
-
-
-#: The compiled f's check against Python over a solve's interval (:func:`._user.span_check`),
-#: by the compiled f.
-_F_SPAN_CHECKS = {}
+        per_func[key] = ((function, jac, span_check), jacobian)
+        return function, jac, span_check
 
 
 def _stage_points(mesh, y, stages, memories, c):
@@ -1128,7 +1125,7 @@ def solve_vide(f, K, y0, t_span=None, n_steps=None, method=None, *, args=None, m
     tolerance = fit_tolerances(tolerance, y_init, "solve_vide")
     spec, theta = _user.pack_args(args)
     args = tuple(args or ())
-    f_fn, f_jac = _as_rhs(f, y_init, t0, jacobian, spec, args)
+    f_fn, f_jac, f_check = _as_rhs(f, y_init, t0, jacobian, spec, args)
     memory = K is not None
     if memory and callable(K) and not isinstance(K, Kernel) and positional_arity(K) == 2 + len(args):
         if kernel_jacobian is not None:
@@ -1321,8 +1318,7 @@ def solve_vide(f, K, y0, t_span=None, n_steps=None, method=None, *, args=None, m
             sol = _with_rough_data(sol, rough_data)
     # f and K compiled against Python over the interval solved (once per function and
     # interval): f at stages, with the memory there when this solve's mesh left it
-    f_check = _F_SPAN_CHECKS.get(f_fn)
-    if f_check is not None and len(sol.mesh):
+    if len(sol.mesh):
         f_check(sol.mesh, sol.y_mesh, args, sol.stages, memories, c)
     if memory:
         _user.check_over_span(kernel, sol.mesh, sol.y_mesh)
