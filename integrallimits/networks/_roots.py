@@ -186,8 +186,9 @@ def _system(net, fields, rows, Y):
     """The step equations of ``rows`` (consecutive) as groups of pre-activations: a list of
     (column j, B, beta, {row: h w_rj A_rj}) for the unknown columns j in ``rows``, and the
     constants c_r = y_r - sum over those groups (from the solve's values Y)."""
-    start, left, right = METHODS[net.rule]._data
-    S, h = start.shape[0], net.h
+    start = METHODS[net.rule]._data[0]
+    _, diagonal, S = _diagonal_weights(net.rule, max(rows))
+    h = net.h
     groups = {}
     for r in rows:
         for j in rows:
@@ -196,8 +197,7 @@ def _system(net, fields, rows, Y):
             elif j != r:
                 continue
             else:
-                w = 1.0 + (right[0] if right.shape[0] else 0.0) + \
-                    (left[r] if r < left.shape[0] else 0.0)
+                w = diagonal[r - S]
             if w == 0.0:
                 continue
             A, B, beta = _parts(net, fields, r, j)
