@@ -716,7 +716,7 @@ def _with_aliased_nodes(sol, rule_name, companion=None):
     if not np.all(np.isfinite(est)):
         return sol
     x = np.asarray(sol.x, dtype=float)
-    gaps = (2 * np.arange(min(M - 1, ALIAS_GAPS)) + 1) * (M - 1) // (2 * min(M - 1, ALIAS_GAPS))
+    gaps = _spread_gaps(M, ALIAS_GAPS)
     u = np.arange(p + 2) / (p + 1.0)
     shares = (1.0, ALIAS_SPAN, OFF_GRID_SPAN)
     points = np.concatenate([x[m] + share * (x[m + 1] - x[m]) * u
@@ -756,6 +756,13 @@ def _with_aliased_nodes(sol, rule_name, companion=None):
         f"of order {p + 1} are over {NOT_SMOOTH:g} times those across a whole gap, and the "
         f"nodes (and the companion's) may sample it at one phase; the estimates were raised to "
         f"a bound of what the rule misses ({float(bound.max()):.3g})."))
+
+
+def _spread_gaps(M, n):
+    """The indices m of at most ``n`` of the M - 1 gaps [x_m, x_m+1] between M nodes, spread
+    evenly (the middles of n equal shares of them)."""
+    n = min(M - 1, n)
+    return (2 * np.arange(n) + 1) * (M - 1) // (2 * n)
 
 
 def _raised_to(sol, est, bound, said):
@@ -882,8 +889,7 @@ def _with_unresolved_interpolant(sol, rule_name, companion):
             return sol
         from ..volterra._adaptive import ALIAS_SPAN, OFF_GRID_SPAN
         size = np.abs(Fn).max(axis=(0, 1))
-        n_gaps = min(M - 1, INTERPOLANT_GAPS)
-        gaps = (2 * np.arange(n_gaps) + 1) * (M - 1) // (2 * n_gaps)
+        gaps = _spread_gaps(M, INTERPOLANT_GAPS)
         h = x[gaps + 1] - x[gaps]
         points = np.ascontiguousarray(np.concatenate([x[gaps] + ALIAS_SPAN * h,
                                                       x[gaps] + OFF_GRID_SPAN * h]))
