@@ -29,7 +29,8 @@ import numba.core.caching
 import numba.core.cpu
 
 __all__ = ["jit", "njit", "JIT_OPTIONS", "NO_NRT", "types", "llvm_fma", "purge_stale_caches", "IMPORTED_FINGERPRINT",
-           "cache_available", "KeyNamedCache", "optimise_for_size", "deferred_interrupt"]
+           "cache_available", "KeyNamedCache", "optimise_for_size", "deferred_interrupt",
+           "unresolved_symbols"]
 
 PACKAGE_DIR = os.path.dirname(os.path.abspath(__file__))
 _MARKER = "integrallimits-sources.sha256"
@@ -46,6 +47,33 @@ JIT_OPTIONS = dict(nopython=True, cache=True, nogil=True, error_model="numpy")
 #: and decrement, ~5 ns an array, more than the work of many small helpers in a hot loop.
 #: ``_nrt`` is Numba's own (private) option; a Numba without it gets none (slower, not wrong).
 NO_NRT = {"_nrt": False} if hasattr(numba.core.cpu.CPUTargetOptions, "_nrt") else {}
+
+
+#: The prefix of the global variables through which Numba's machine code calls a function that
+#: was not compiled yet when it was (a recursion whose argument types vary, ``h(x, k + 1, n)``
+#: called from ``h(x, Literal[1], Literal[16])``, or a mutual recursion).  In its own process
+#: Numba's run-time linker fills them in; machine code loaded from the disk cache cannot have
+#: them filled: loading it aborted the whole process, "LLVM ERROR: Symbol not found:
+#: .numba.unresolved$..." (Numba issues 6061 and 9129).
+UNRESOLVED = ".numba.unresolved$"
+
+
+def unresolved_symbols(library):
+    """The names of the functions that the machine code of the Numba code library ``library``
+    calls through Numba's run-time linker (:data:`UNRESOLVED`): code that cannot be cached."""
+    module = library._final_module     # (as Numba's own CompileResult._reduce reads it)
+    return [gv.name[len(UNRESOLVED):] for gv in module.global_variables
+            if gv.name.startswith(UNRESOLVED)]
+
+
+def _names_unresolved(payload, depth=4):
+    """Whether cached data (Numba's tuple of a compiled function, with the object code of its
+    library) names a symbol of Numba's run-time linker, which a process cannot load."""
+    if isinstance(payload, bytes):
+        return UNRESOLVED.encode() in payload
+    if isinstance(payload, tuple) and depth:
+        return any(_names_unresolved(part, depth - 1) for part in payload)
+    return False
 
 
 class _KeyNamedFiles(numba.core.caching.IndexDataCacheFile):
@@ -71,6 +99,13 @@ class _KeyNamedFiles(numba.core.caching.IndexDataCacheFile):
             overloads[key] = name
             self._save_index(overloads)
 
+    def load(self, key):
+        """The cached data of ``key``, or None also when its machine code calls through Numba's
+        run-time linker (written by an older version of the package): compiled again instead
+        of aborting the process."""
+        data = super().load(key)
+        return None if data is not None and _names_unresolved(data) else data
+
 
 class KeyNamedCache(numba.core.caching.FunctionCache):
     """Numba's on-disk function cache writing :class:`_KeyNamedFiles` (safe when processes
@@ -79,6 +114,13 @@ class KeyNamedCache(numba.core.caching.FunctionCache):
     def __init__(self, py_func):
         super().__init__(py_func)
         self._cache_file.__class__ = _KeyNamedFiles
+
+    def save_overload(self, sig, data):
+        """Save, unless the machine code calls a function through Numba's run-time linker
+        (:data:`UNRESOLVED`, a recursive helper): a later process loading it would abort.  Such
+        code is compiled in memory in each process, as without a cache."""
+        if not unresolved_symbols(data.library):
+            super().save_overload(sig, data)
 
 
 class _PackageCache(KeyNamedCache):
