@@ -216,3 +216,42 @@ def test_a_locally_defined_exception_class_reaches_except():
     # also when a local helper raises it
     helper, _ = _raising_kernel()
     assert _user.value_key(lambda t, s, y: helper(t, s, y)).startswith("id:")
+
+
+_RECURSIVE = textwrap.dedent("""
+    import math
+    import numba
+    from integrallimits import solve_volterra
+
+    @numba.njit
+    def taylor_exp(x, k, n):    # 1 + x/k (1 + x/(k+1) (...)): e^x to degree n from k = 1
+        if k > n:
+            return 1.0
+        return 1.0 + x * taylor_exp(x, k + 1, n) / k
+
+    def K(t, s, y):
+        return -y * taylor_exp(s - t, 1, 16)
+
+    sol = solve_volterra(K, lambda t: 1.0, (0.0, 1.0), 32, method="gauss2", error_estimate=False)
+    print(sol.status, repr(float(sol.y[-1])))
+""")
+
+
+def test_a_kernel_calling_a_recursive_helper_runs_again_in_a_later_process(tmp_path):
+    """h(x, k + 1, n) called from h(x, Literal[1], Literal[16]) is a call to another
+    specialisation that Numba's machine code makes through its run-time linker (a global
+    ".numba.unresolved$..." it fills in within the process).  The kernel's wrappers and K were
+    cached on disk with that reference, and the second run of the same script aborted while
+    loading them: "LLVM ERROR: Symbol not found: .numba.unresolved$...", exit code -6 (SIGABRT).
+    Such code is compiled in memory in every process; y(1) = (1 + e^-2) / 2 both times."""
+    (tmp_path / "rec.py").write_text(_RECURSIVE)
+    import integrallimits
+    root = os.path.dirname(os.path.dirname(integrallimits.__file__))    # the package tested
+    env = dict(os.environ, PYTHONWARNINGS="ignore", PYTHONDONTWRITEBYTECODE="1",
+               PYTHONPATH=root + os.pathsep + os.environ.get("PYTHONPATH", ""))
+    for run in range(2):
+        out = subprocess.run([sys.executable, str(tmp_path / "rec.py")], capture_output=True,
+                             text=True, env=env, timeout=300, check=False)
+        assert out.returncode == 0, (run, out.returncode, out.stderr[-2000:])
+        status, y = out.stdout.split()
+        assert status == "0" and abs(float(y) - 0.5 * (1.0 + np.exp(-2.0))) < 1e-8, (run, y)
