@@ -30,7 +30,7 @@ import numba.core.cpu
 
 __all__ = ["jit", "njit", "JIT_OPTIONS", "NO_NRT", "types", "llvm_fma", "purge_stale_caches", "IMPORTED_FINGERPRINT",
            "cache_available", "KeyNamedCache", "optimise_for_size", "deferred_interrupt",
-           "unresolved_symbols"]
+           "unresolved_symbols", "LoadableCache", "guard_cache"]
 
 PACKAGE_DIR = os.path.dirname(os.path.abspath(__file__))
 _MARKER = "integrallimits-sources.sha256"
@@ -76,7 +76,55 @@ def _names_unresolved(payload, depth=4):
     return False
 
 
-class _KeyNamedFiles(numba.core.caching.IndexDataCacheFile):
+class _LoadableFiles(numba.core.caching.IndexDataCacheFile):
+    """Numba's cache files, reading as missing the code that a process cannot load."""
+
+    def load(self, key):
+        """The cached data of ``key``, or None also when its machine code calls through Numba's
+        run-time linker (written by Numba, or by an older version of the package): compiled
+        again instead of aborting the process."""
+        data = super().load(key)
+        return None if data is not None and _names_unresolved(data) else data
+
+
+class LoadableCache(numba.core.caching.FunctionCache):
+    """Numba's on-disk function cache that neither saves nor loads machine code calling through
+    Numba's run-time linker (:data:`UNRESOLVED`: a recursive function), which a later process
+    cannot load: it is compiled in memory in each process instead, as without a cache."""
+
+    def __init__(self, py_func):
+        super().__init__(py_func)
+        self._cache_file.__class__ = _LoadableFiles
+
+    def save_overload(self, sig, data):
+        if not unresolved_symbols(data.library):
+            super().save_overload(sig, data)
+
+
+def guard_cache(dispatcher, recursive=False):
+    """Give the Numba dispatcher ``dispatcher`` (a user's ``@njit(cache=True)`` function) the
+    guards of :class:`LoadableCache`, in place, when it has Numba's plain on-disk cache: the
+    same files, but code a later process could not load is neither saved nor loaded (a
+    recursive helper a kernel called aborted the next process, also without this package:
+    Numba issue 6061).
+
+    ``recursive``: the function calls itself (directly or through others).  If it may still
+    compile, its on-disk cache is then not used at all in this process (compiled in memory, its
+    files left as they are): a specialisation loaded from the disk (h(x, int64, Literal[16])),
+    called by one compiled here (h(x, Literal[1], Literal[16]), through Numba's run-time
+    linker) was never linked to it, and the kernel raised "numba jitted function aborted due
+    to unresolved symbol" at every call."""
+    cache = getattr(dispatcher, "_cache", None)
+    if type(cache) is numba.core.caching.FunctionCache and \
+            type(getattr(cache, "_cache_file", None)) is numba.core.caching.IndexDataCacheFile:
+        if recursive and getattr(dispatcher, "_can_compile", False):
+            dispatcher._cache = numba.core.caching.NullCache()
+            return
+        cache._cache_file.__class__ = _LoadableFiles
+        cache.__class__ = LoadableCache
+
+
+class _KeyNamedFiles(_LoadableFiles):
     """Numba's cache files (an index of keys, one data file per key) with each data file named
     by a hash of its key instead of by the first number the index does not use.
 
@@ -99,28 +147,15 @@ class _KeyNamedFiles(numba.core.caching.IndexDataCacheFile):
             overloads[key] = name
             self._save_index(overloads)
 
-    def load(self, key):
-        """The cached data of ``key``, or None also when its machine code calls through Numba's
-        run-time linker (written by an older version of the package): compiled again instead
-        of aborting the process."""
-        data = super().load(key)
-        return None if data is not None and _names_unresolved(data) else data
 
-
-class KeyNamedCache(numba.core.caching.FunctionCache):
+class KeyNamedCache(LoadableCache):
     """Numba's on-disk function cache writing :class:`_KeyNamedFiles` (safe when processes
-    compile at the same time); the base of every on-disk cache the package installs."""
+    compile at the same time) and never code a later process could not load
+    (:class:`LoadableCache`); the base of every on-disk cache the package installs."""
 
     def __init__(self, py_func):
         super().__init__(py_func)
         self._cache_file.__class__ = _KeyNamedFiles
-
-    def save_overload(self, sig, data):
-        """Save, unless the machine code calls a function through Numba's run-time linker
-        (:data:`UNRESOLVED`, a recursive helper): a later process loading it would abort.  Such
-        code is compiled in memory in each process, as without a cache."""
-        if not unresolved_symbols(data.library):
-            super().save_overload(sig, data)
 
 
 class _PackageCache(KeyNamedCache):
