@@ -975,7 +975,10 @@ def _calls_itself(dispatcher):
     read, in turn) include ``dispatcher``: a recursion, direct or mutual."""
     todo, seen = [dispatcher], set()
     while todo:
-        for _, obj in _reads(todo.pop().py_func):
+        py = todo.pop().py_func
+        if getattr(py, "__code__", None) is None:
+            continue
+        for _, obj in _reads(py):
             if obj is dispatcher:
                 return True
             if isinstance(obj, numba.core.dispatcher.Dispatcher) and obj not in seen:

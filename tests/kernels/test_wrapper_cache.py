@@ -10,6 +10,7 @@ import subprocess
 import sys
 import textwrap
 
+import numba
 import numpy as np
 import pytest
 
@@ -269,3 +270,24 @@ def test_a_kernel_calling_a_recursive_helper_runs_again_in_a_later_process(tmp_p
         assert len(values) == 4, (run, out.stdout)
         for status, y in zip(values[::2], values[1::2]):
             assert status == "0" and abs(float(y) - 0.5 * (1.0 + np.exp(-2.0))) < 1e-8, (run, y)
+
+
+@numba.njit(cache=True)
+def _cached_recursive(x, k):
+    return 1.0 if k <= 0 else 1.0 + x * _cached_recursive(x, k - 1)
+
+
+@numba.njit(cache=True)
+def _cached_plain(x):
+    return 2.0 * x
+
+
+def test_a_kernels_cached_helpers_get_guarded_caches():
+    """A recursive @njit(cache=True) helper a kernel calls compiles in memory (Numba's cache of
+    it aborted a later process, or left its calls unlinked); a plain one keeps its cache files,
+    guarded against code a later process cannot load."""
+    from integrallimits import _numba
+    _user.guard_helper_caches(lambda t, s, y: _cached_recursive(y, 3) + _cached_plain(y))
+    assert isinstance(_cached_recursive._cache, numba.core.caching.NullCache)
+    assert type(_cached_plain._cache) is _numba.LoadableCache
+    assert type(_cached_plain._cache._cache_file) is _numba._LoadableFiles
