@@ -29,7 +29,8 @@ import numba.core.caching
 import numba.core.cpu
 
 __all__ = ["jit", "njit", "JIT_OPTIONS", "NO_NRT", "types", "llvm_fma", "purge_stale_caches", "IMPORTED_FINGERPRINT",
-           "cache_available", "KeyNamedCache", "optimise_for_size", "deferred_interrupt"]
+           "cache_available", "KeyNamedCache", "optimise_for_size", "deferred_interrupt",
+           "unresolved_symbols", "LoadableCache", "guard_cache"]
 
 PACKAGE_DIR = os.path.dirname(os.path.abspath(__file__))
 _MARKER = "integrallimits-sources.sha256"
@@ -48,7 +49,82 @@ JIT_OPTIONS = dict(nopython=True, cache=True, nogil=True, error_model="numpy")
 NO_NRT = {"_nrt": False} if hasattr(numba.core.cpu.CPUTargetOptions, "_nrt") else {}
 
 
-class _KeyNamedFiles(numba.core.caching.IndexDataCacheFile):
+#: The prefix of the global variables through which Numba's machine code calls a function that
+#: was not compiled yet when it was (a recursion whose argument types vary, ``h(x, k + 1, n)``
+#: called from ``h(x, Literal[1], Literal[16])``, or a mutual recursion).  In its own process
+#: Numba's run-time linker fills them in; machine code loaded from the disk cache cannot have
+#: them filled: loading it aborted the whole process, "LLVM ERROR: Symbol not found:
+#: .numba.unresolved$..." (Numba issues 6061 and 9129).
+UNRESOLVED = ".numba.unresolved$"
+
+
+def unresolved_symbols(library):
+    """The names of the functions that the machine code of the Numba code library ``library``
+    calls through Numba's run-time linker (:data:`UNRESOLVED`): code that cannot be cached."""
+    module = library._final_module     # (as Numba's own CompileResult._reduce reads it)
+    return [gv.name[len(UNRESOLVED):] for gv in module.global_variables
+            if gv.name.startswith(UNRESOLVED)]
+
+
+def _names_unresolved(payload, depth=4):
+    """Whether cached data (Numba's tuple of a compiled function, with the object code of its
+    library) names a symbol of Numba's run-time linker, which a process cannot load."""
+    if isinstance(payload, bytes):
+        return UNRESOLVED.encode() in payload
+    if isinstance(payload, tuple) and depth:
+        return any(_names_unresolved(part, depth - 1) for part in payload)
+    return False
+
+
+class _LoadableFiles(numba.core.caching.IndexDataCacheFile):
+    """Numba's cache files, reading as missing the code that a process cannot load."""
+
+    def load(self, key):
+        """The cached data of ``key``, or None also when its machine code calls through Numba's
+        run-time linker (written by Numba, or by an older version of the package): compiled
+        again instead of aborting the process."""
+        data = super().load(key)
+        return None if data is not None and _names_unresolved(data) else data
+
+
+class LoadableCache(numba.core.caching.FunctionCache):
+    """Numba's on-disk function cache that neither saves nor loads machine code calling through
+    Numba's run-time linker (:data:`UNRESOLVED`: a recursive function), which a later process
+    cannot load: it is compiled in memory in each process instead, as without a cache."""
+
+    def __init__(self, py_func):
+        super().__init__(py_func)
+        self._cache_file.__class__ = _LoadableFiles
+
+    def save_overload(self, sig, data):
+        if not unresolved_symbols(data.library):
+            super().save_overload(sig, data)
+
+
+def guard_cache(dispatcher, recursive=False):
+    """Give the Numba dispatcher ``dispatcher`` (a user's ``@njit(cache=True)`` function) the
+    guards of :class:`LoadableCache`, in place, when it has Numba's plain on-disk cache: the
+    same files, but code a later process could not load is neither saved nor loaded (a
+    recursive helper a kernel called aborted the next process, also without this package:
+    Numba issue 6061).
+
+    ``recursive``: the function calls itself (directly or through others).  If it may still
+    compile, its on-disk cache is then not used at all in this process (compiled in memory, its
+    files left as they are): a specialisation loaded from the disk (h(x, int64, Literal[16])),
+    called by one compiled here (h(x, Literal[1], Literal[16]), through Numba's run-time
+    linker) was never linked to it, and the kernel raised "numba jitted function aborted due
+    to unresolved symbol" at every call."""
+    cache = getattr(dispatcher, "_cache", None)
+    if type(cache) is numba.core.caching.FunctionCache and \
+            type(getattr(cache, "_cache_file", None)) is numba.core.caching.IndexDataCacheFile:
+        if recursive and getattr(dispatcher, "_can_compile", False):
+            dispatcher._cache = numba.core.caching.NullCache()
+            return
+        cache._cache_file.__class__ = _LoadableFiles
+        cache.__class__ = LoadableCache
+
+
+class _KeyNamedFiles(_LoadableFiles):
     """Numba's cache files (an index of keys, one data file per key) with each data file named
     by a hash of its key instead of by the first number the index does not use.
 
@@ -72,9 +148,10 @@ class _KeyNamedFiles(numba.core.caching.IndexDataCacheFile):
             self._save_index(overloads)
 
 
-class KeyNamedCache(numba.core.caching.FunctionCache):
+class KeyNamedCache(LoadableCache):
     """Numba's on-disk function cache writing :class:`_KeyNamedFiles` (safe when processes
-    compile at the same time); the base of every on-disk cache the package installs."""
+    compile at the same time) and never code a later process could not load
+    (:class:`LoadableCache`); the base of every on-disk cache the package installs."""
 
     def __init__(self, py_func):
         super().__init__(py_func)

@@ -1,9 +1,12 @@
 """Numba's cache tracks only a function's own file; the package drops its cached code when any
 of its source files changes (integrallimits._numba.purge_stale_caches)."""
+import math
 import os
 import shutil
 import subprocess
 import sys
+
+import numba
 
 from integrallimits import _numba
 from integrallimits._numba import _cache_dirs, _fingerprint, _module_dirs, purge_stale_caches
@@ -165,3 +168,44 @@ def test_processes_saving_at_once_never_serve_one_key_the_others_code(tmp_path):
     assert first.load("key A") == "code of A"
     assert second.load("key B") in (None, "code of B")  # its entry may be lost: a recompile
     assert first.load("key C") is None
+
+
+@numba.njit
+def _taylor(x, k, n):
+    if k > n:
+        return 1.0
+    return 1.0 + x * _taylor(x, k + 1, n) / k
+
+
+@numba.njit
+def _calls_taylor(x):
+    return _taylor(x, 1, 8)
+
+
+@numba.njit
+def _plain(x):
+    return 2.0 * x
+
+
+def test_code_calling_through_numbas_run_time_linker_is_neither_saved_nor_loaded(tmp_path):
+    """_taylor(x, k + 1, n) inside _taylor(x, Literal[1], Literal[8]) calls another
+    specialisation through a global ".numba.unresolved$..." that only the compiling process
+    can fill in: a process loading such code from the disk aborted ("LLVM ERROR: Symbol not
+    found").  Its package cache saves nothing, and cache files naming such a symbol (written by
+    an older version) read as missing."""
+    assert abs(_calls_taylor(-1.0) - sum((-1.0) ** k / math.factorial(k) for k in range(9))) < 1e-15
+    saved = []
+    for func, unresolved in ((_calls_taylor, True), (_plain, False)):
+        func(1.0)
+        sig = func.signatures[0]
+        cres = func.overloads[sig]
+        assert bool(_numba.unresolved_symbols(cres.library)) is unresolved
+        cache = _numba.KeyNamedCache(func.py_func)
+        cache._cache_file.save = lambda key, data, name=func.__name__: saved.append(name)
+        cache.save_overload(sig, cres)
+    assert saved == ["_plain"]
+    files = _numba._KeyNamedFiles(str(tmp_path), "f-1.py311", ("stamp", 1))
+    linked = (("lib", "object", (b"\x7fELF .numba.unresolved$_ZN1h\x00", b"BC")), "fndesc")
+    files.save("linked", linked)
+    files.save("plain", (("lib", "object", (b"\x7fELF _ZN1h\x00", b"BC")), "fndesc"))
+    assert files.load("linked") is None and files.load("plain")[1] == "fndesc"

@@ -64,7 +64,7 @@ try:
 except ImportError:  # pragma: no cover - every supported Numba vendors cloudpickle >= 2
     _should_pickle_by_reference = None
 
-from .._numba import KeyNamedCache, _PackageCache, deferred_interrupt
+from .._numba import KeyNamedCache, _PackageCache, deferred_interrupt, guard_cache
 
 __all__ = ["njit_user", "py_function", "referenced_values", "ArgSpec", "pack_args", "unpacker",
            "report", "new_guard", "clear_failures", "failure_recorded", "take_failure",
@@ -890,6 +890,7 @@ def njit_user(func, what="K"):
     _require_function(py, what)
     key = value_key(py)
     if isinstance(func, CPUDispatcher) and not key:
+        guard_helper_caches(func)
         return func
     with _LOCK:
         per_func = _COMPILED.setdefault(py, {})
@@ -932,6 +933,7 @@ def njit_user(func, what="K"):
             options["error_model"] = "numpy"
         if isinstance(func, CPUDispatcher):
             options.update({k: v for k, v in func.targetoptions.items() if k != "nopython"})
+        guard_helper_caches(frozen)
         target = with_fresh_helpers(frozen, what)
         cached_as = disk_key(frozen, options)
         if cached_as is not None:
@@ -945,6 +947,44 @@ def njit_user(func, what="K"):
                 pass
         per_func[key] = dispatcher
         return dispatcher
+
+
+def guard_helper_caches(func, _seen=None):
+    """Give the user's compiled functions that ``func`` calls (a Numba dispatcher, or a Python
+    function: those it reads by a global name, a module attribute or a closure cell, and theirs
+    in turn), and ``func`` itself when it is one, the guards of
+    :func:`.._numba.guard_cache`: a recursive ``@njit(cache=True)`` helper saved code that
+    aborted the next process loading it ("LLVM ERROR: Symbol not found")."""
+    seen = set() if _seen is None else _seen
+    if isinstance(func, numba.core.dispatcher.Dispatcher):
+        if func in seen or (getattr(func.py_func, "__module__", None) or ""
+                            ).startswith("integrallimits."):
+            return
+        seen.add(func)
+        guard_cache(func, recursive=_calls_itself(func))
+        func = func.py_func
+    if getattr(func, "__code__", None) is None:
+        return
+    for _, obj in _reads(func):
+        if isinstance(obj, numba.core.dispatcher.Dispatcher):
+            guard_helper_caches(obj, seen)
+
+
+def _calls_itself(dispatcher):
+    """Whether the compiled functions the Numba dispatcher ``dispatcher`` reads (and those they
+    read, in turn) include ``dispatcher``: a recursion, direct or mutual."""
+    todo, seen = [dispatcher], set()
+    while todo:
+        py = todo.pop().py_func
+        if getattr(py, "__code__", None) is None:
+            continue
+        for _, obj in _reads(py):
+            if obj is dispatcher:
+                return True
+            if isinstance(obj, numba.core.dispatcher.Dispatcher) and obj not in seen:
+                seen.add(obj)
+                todo.append(obj)
+    return False
 
 
 def with_fresh_helpers(func, what, *, through_python=False, marks=None, _seen=None):

@@ -10,6 +10,7 @@ import subprocess
 import sys
 import textwrap
 
+import numba
 import numpy as np
 import pytest
 
@@ -216,3 +217,77 @@ def test_a_locally_defined_exception_class_reaches_except():
     # also when a local helper raises it
     helper, _ = _raising_kernel()
     assert _user.value_key(lambda t, s, y: helper(t, s, y)).startswith("id:")
+
+
+_RECURSIVE = textwrap.dedent("""
+    import math
+    import numba
+    from integrallimits import solve_volterra
+
+    @numba.njit
+    def taylor_exp(x, k, n):    # 1 + x/k (1 + x/(k+1) (...)): e^x to degree n from k = 1
+        if k > n:
+            return 1.0
+        return 1.0 + x * taylor_exp(x, k + 1, n) / k
+
+    @numba.njit(cache=True)     # Numba's own cache of it aborted the next process too
+    def cached_taylor_exp(x, k, n):
+        if k > n:
+            return 1.0
+        return 1.0 + x * cached_taylor_exp(x, k + 1, n) / k
+
+    def K(t, s, y):
+        return -y * taylor_exp(s - t, 1, 16)
+
+    def K_cached(t, s, y):
+        return -y * cached_taylor_exp(s - t, 1, 16)
+
+    for k in (K, K_cached):
+        sol = solve_volterra(k, lambda t: 1.0, (0.0, 1.0), 32, method="gauss2",
+                             error_estimate=False)
+        print(sol.status, repr(float(sol.y[-1])))
+""")
+
+
+def test_a_kernel_calling_a_recursive_helper_runs_again_in_a_later_process(tmp_path):
+    """h(x, k + 1, n) called from h(x, Literal[1], Literal[16]) is a call to another
+    specialisation that Numba's machine code makes through its run-time linker (a global
+    ".numba.unresolved$..." it fills in within the process).  The kernel's wrappers and K were
+    cached on disk with that reference, and the second run of the same script aborted while
+    loading them: "LLVM ERROR: Symbol not found: .numba.unresolved$...", exit code -6 (SIGABRT).
+    Such code is compiled in memory in every process, and a recursive helper's own Numba cache
+    (cache=True) is not used; y(1) = (1 + e^-2) / 2 both times."""
+    (tmp_path / "rec.py").write_text(_RECURSIVE)
+    import integrallimits
+    root = os.path.dirname(os.path.dirname(integrallimits.__file__))    # the package tested
+    env = dict(os.environ, PYTHONWARNINGS="ignore", PYTHONDONTWRITEBYTECODE="1",
+               PYTHONPATH=root + os.pathsep + os.environ.get("PYTHONPATH", ""))
+    for run in range(2):
+        out = subprocess.run([sys.executable, str(tmp_path / "rec.py")], capture_output=True,
+                             text=True, env=env, timeout=300, check=False)
+        assert out.returncode == 0, (run, out.returncode, out.stderr[-2000:])
+        values = out.stdout.split()
+        assert len(values) == 4, (run, out.stdout)
+        for status, y in zip(values[::2], values[1::2]):
+            assert status == "0" and abs(float(y) - 0.5 * (1.0 + np.exp(-2.0))) < 1e-8, (run, y)
+
+
+@numba.njit(cache=True)
+def _cached_recursive(x, k):
+    return 1.0 if k <= 0 else 1.0 + x * _cached_recursive(x, k - 1)
+
+
+@numba.njit(cache=True)
+def _cached_plain(x):
+    return 2.0 * x
+
+
+def test_a_kernels_cached_helpers_get_guarded_caches():
+    """A recursive @njit(cache=True) helper a kernel calls compiles in memory (Numba's cache of
+    it aborted a later process, or left its calls unlinked); a plain one keeps its cache files,
+    guarded against code a later process cannot load."""
+    from integrallimits import _numba
+    _user.guard_helper_caches(lambda t, s, y: _cached_recursive(y, 3) + _cached_plain(y))
+    assert isinstance(_cached_recursive._cache, numba.core.caching.NullCache)
+    assert type(_cached_plain._cache) is _numba.LoadableCache
+    assert type(_cached_plain._cache._cache_file) is _numba._LoadableFiles
