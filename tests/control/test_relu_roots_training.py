@@ -51,7 +51,7 @@ def test_other_families_and_rules_in_the_objective():
     # trapezoid (h w_nn = h / 2) with W = diag(12, 0): the same equation
     W = np.tile(np.diag([12.0, 0.0]), (3, 1, 1))
     net = ResNet(W, np.tile([-1.0, 0.5], (3, 1)), activation="relu", rule="trapezoid")
-    obj = Objective(net, (X, Y), loss="mse")
+    obj = Objective(net, (X[:1], Y[:1]), loss="mse")
     with pytest.raises(SolverError, match=r"\(layer 1\) has 2 roots"):
         obj.value_and_gradient(obj.initial_vector())
     # gregory4: the starting rows solved together
