@@ -46,9 +46,9 @@ class _Pairs:
     indexed (``[n, j]`` with integers, index arrays or slices), not stored for every pair:
     A_nj = sum_r W^r_nj kron S_r, the bias repeated on the nodes unless it is spatial."""
 
-    def __init__(self, net, bias):
-        self.W, self.b, self.bias = net.W, net.b, bias
-        self.S = [m.spatial_matrix() for m in net.maps]
+    def __init__(self, net, bias, S=None):
+        self.W, self.b, self.bias, self.d = net.W, net.b, bias, net.d
+        self.S = [m.spatial_matrix() for m in net.maps] if S is None else S
 
     def _one(self, n, j):
         if self.bias:
@@ -65,7 +65,7 @@ class _Pairs:
             return self._one(int(n), int(j))
         out = [self._one(int(a), int(c)) for a, c in zip(n.ravel(), j.ravel())]
         return np.array(out).reshape(n.shape + out[0].shape) if out else \
-            np.zeros(n.shape + self._one(0, 0).shape)
+            np.zeros(n.shape + ((self.d,) if self.bias else (self.d, self.d)))
 
     def frobenius_bound(self, n, j):
         """sum_r ||W^r_nj||_F ||S_r||_F >= ||A_nj||_F for the index arrays n, j (no A made)."""
@@ -76,7 +76,8 @@ class _Pairs:
 def _fields(net):
     """The grid values the kernel reads from theta (rows 0..N, the padded last one included)."""
     if net.family == "nonlocal-dense":
-        return None, _Pairs(net, False), _Pairs(net, True)
+        W = _Pairs(net, False)
+        return None, W, _Pairs(net, True, W.S)
     theta, N, d, P = net.theta, net.n_layers, net.d, net.n_layers + 1
     o = _HEADER
     if net.family == "relu-resnet":
@@ -218,8 +219,13 @@ def plan(net):
     block = False
     if S > 1:       # the starting rows: max_r sum_j |h w_rj| ||A_rj|| ||B_rj|| (rows' inf-norm)
         weights = np.abs(h * start[1:, 1:])
-        block = _block_bound(net, fields, S, weights, lambda M: np.sqrt(
-            np.einsum("...ij,...ij->...", M, M))) >= 1.0
+        block = True
+        if net.family == "nonlocal-dense":      # the bound of the A_rj first (none made)
+            j = np.arange(1, S)
+            block = np.max(np.sum(weights * W.frobenius_bound(j[:, None], j), axis=1)) >= 1.0
+        if block:
+            block = _block_bound(net, fields, S, weights, lambda M: np.sqrt(
+                np.einsum("...ij,...ij->...", M, M))) >= 1.0
         if block:
             block = _block_bound(net, fields, S, weights, _spectral) >= 1.0
         if block:
