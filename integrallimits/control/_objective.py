@@ -46,6 +46,7 @@ import numpy as np
 
 from ..networks import (ConcatDense, NonlocalDense, PiecewiseLinear, PiecewiseLinearTriangle,
                         ReLUResNet, ResidualDense, ResNet, SmoothNet, VolterraNetwork, sample_field)
+from ..networks import _roots
 from ..networks._families import positive_int, real_array
 from ..kernels._kernel import agrees_on_halves
 from ..networks._fields import sample_field_at
@@ -609,9 +610,11 @@ class Objective:
             return K, [sol.y.reshape(N + 1, -1)]
         K = network.kernel(1)
         out = []
+        # (a ReLU network's implicit steps that are not contractions: their roots counted, a
+        # step with several roots a SolverError naming the layer, as in the network's forward)
+        steps = _roots.plan(network)
         for b in range(X.shape[0]):
-            sol = solve_volterra(K, network.forcing(X[b:b + 1]), (0.0, T), N, method=rule,
-                                 raise_on_failure=True)
+            sol = _roots.solve_checked(network, steps, K, network.forcing(X[b:b + 1]))
             out.append(sol.y.reshape(N + 1, -1))
         return K, out
 

@@ -360,16 +360,9 @@ class VolterraNetwork:
             ys = np.empty((keep.size, B * self.d))
             # (a ReLU network's implicit steps that are not contractions: their roots counted)
             steps = _roots.plan(self)
-            raise_on_failure = options["raise_on_failure"]
-            if steps is not None:
-                options = dict(options, raise_on_failure=False)
             for b in range(B):
-                sol = solve_volterra(kernel, self.forcing(X0[b:b + 1]), (0.0, self.T), N,
-                                     method=self.rule, **options)
-                if steps is not None:
-                    sol = _roots.checked(self, sol, steps)
-                    if raise_on_failure and not sol.success:
-                        raise SolverError(sol.message)
+                sol = _roots.solve_checked(self, steps, kernel, self.forcing(X0[b:b + 1]),
+                                           **options)
                 ys[:, b * self.d:(b + 1) * self.d] = reached(sol, keep)
         out = np.empty((B, order.size, self.d))
         for i, n in enumerate(order):          # row by row: no third copy of the states

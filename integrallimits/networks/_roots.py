@@ -6,7 +6,10 @@ With an implicit rule (w_nn != 0) layer n >= S is the root of the step equation
 
 (c_n: the input and the earlier layers' terms; K(t_n, t_n, x) = A_n relu(B_n x + beta_n) for
 the ReLU families: A = I for the ResNet and residual-dense ones, B = I for the concatenation-dense
-one, A = V_n / h for :class:`~integrallimits.networks.ReLUResNet`), and the starting rows
+one, A = V_n / h for :class:`~integrallimits.networks.ReLUResNet`, A = I and
+B = sum_r W^r_nn kron S_r for a :class:`~integrallimits.networks.NonlocalDense` of linear maps;
+a :class:`~integrallimits.networks.SmoothNet`'s K(t_n, t_j) vanishes for j > n - k, so its step
+equations, the starting rows' too, are explicit: one root), and the starting rows
 1..S-1 of a Gregory rule are one such system.  The equation is piecewise linear and may have
 several roots; the solver's Newton iteration returns the one it reaches from the explicit step,
 so the network's forward map is then not defined by its rule.  :func:`plan` finds, once per
@@ -23,20 +26,58 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..volterra import METHODS
-from ..volterra._solution import Solution
+from ..volterra import METHODS, solve_volterra
+from ..volterra._solution import Solution, SolverError
 
-__all__ = ["plan", "checked", "step_roots", "MAX_UNITS"]
+__all__ = ["plan", "checked", "solve_checked", "step_roots", "MAX_UNITS"]
 
 #: The most pre-activations (activation units) of a step whose 2^units patterns are searched;
 #: a larger non-contractive step is reported as not checked.
 MAX_UNITS = 12
-_FAMILIES = ("residual-dense", "resnet", "concat-dense", "relu-resnet")
+_FAMILIES = ("residual-dense", "resnet", "concat-dense", "relu-resnet", "nonlocal-dense")
+#: the families whose pre-activations B_nj x + beta_nj differ for each pair (n, j)
+_PAIRED = ("residual-dense", "nonlocal-dense")
 _HEADER = 6
+
+
+class _Pairs:
+    """The pair fields (A_nj, b_nj) of a :class:`~integrallimits.networks.NonlocalDense` of linear
+    maps as the residual-dense network's W[n, j] and b[n, j] (state index a M + p), made when
+    indexed (``[n, j]`` with integers, index arrays or slices), not stored for every pair:
+    A_nj = sum_r W^r_nj kron S_r, the bias repeated on the nodes unless it is spatial."""
+
+    def __init__(self, net, bias, S=None):
+        self.W, self.b, self.bias, self.d = net.W, net.b, bias, net.d
+        self.S = [m.spatial_matrix() for m in net.maps] if S is None else S
+
+    def _one(self, n, j):
+        if self.bias:
+            b = self.b[n, j]
+            return b.ravel() if b.ndim == 2 else np.repeat(b, self.S[0].shape[0])
+        return sum(np.kron(W[n, j], S) for W, S in zip(self.W, self.S))
+
+    def __getitem__(self, key):
+        n, j = key
+        if isinstance(n, slice):
+            n, j = np.ix_(np.arange(len(self.b))[n], np.arange(len(self.b))[j])
+        n, j = np.broadcast_arrays(n, j)
+        if n.ndim == 0:
+            return self._one(int(n), int(j))
+        out = [self._one(int(a), int(c)) for a, c in zip(n.ravel(), j.ravel())]
+        return np.array(out).reshape(n.shape + out[0].shape) if out else \
+            np.zeros(n.shape + ((self.d,) if self.bias else (self.d, self.d)))
+
+    def frobenius_bound(self, n, j):
+        """sum_r ||W^r_nj||_F ||S_r||_F >= ||A_nj||_F for the index arrays n, j (no A made)."""
+        return sum(np.sqrt(np.einsum("...ij,...ij->...", W[n, j], W[n, j])) * np.linalg.norm(S)
+                   for W, S in zip(self.W, self.S))
 
 
 def _fields(net):
     """The grid values the kernel reads from theta (rows 0..N, the padded last one included)."""
+    if net.family == "nonlocal-dense":
+        W = _Pairs(net, False)
+        return None, W, _Pairs(net, True, W.S)
     theta, N, d, P = net.theta, net.n_layers, net.d, net.n_layers + 1
     o = _HEADER
     if net.family == "relu-resnet":
@@ -132,25 +173,33 @@ def plan(net):
     if net.activation != "relu" or net.family not in _FAMILIES or \
             not METHODS[net.rule].implicit:
         return None
+    if net.family == "nonlocal-dense" and not all(m.linear for m in net.maps):
+        return None     # (an attention map: not piecewise linear in x, its roots not counted)
     N, h = net.n_layers, net.h
     fields = _fields(net)
     n, w, S = _diagonal_weights(net.rule, N)
     hw = np.abs(h * w)
     F, W, _ = fields
+    open_ = np.ones(n.shape, dtype=bool)
+    if net.family == "nonlocal-dense":      # a bound first, the matrices only where it fails
+        open_ = hw * W.frobenius_bound(n, n) >= 1.0
+    k = np.flatnonzero(open_)
     # M_n = B_n A_n (the step map's Jacobian on a pattern is h w_nn A D B; B A D on z = B x + b)
+    # for the rows n[k]
     if net.family == "relu-resnet":
-        M = np.matmul(W[n], F[n]) / h
+        M = np.matmul(W[n[k]], F[n[k]]) / h
     elif net.family == "resnet":
-        M = W[n]
+        M = W[n[k]]
     elif net.family == "concat-dense":
-        M = F[n, n]
+        M = F[n[k], n[k]]
     else:
-        M = W[n, n]
-    lip = hw * np.sqrt(np.einsum("nij,nij->n", M, M))          # Frobenius >= spectral
-    open_ = lip >= 1.0
+        M = W[n[k], n[k]]
+    lip = hw[k] * np.sqrt(np.einsum("nij,nij->n", M, M))          # Frobenius >= spectral
+    open_[k] = lip >= 1.0
     if open_.any():
+        M = M[open_[k]]
         k = np.flatnonzero(open_)
-        lip2 = hw[k] * _spectral(M[k])
+        lip2 = hw[k] * _spectral(M)
         if net.family == "relu-resnet":
             lip2 = np.minimum(lip2, hw[k] * _spectral(F[n[k]] / h) * _spectral(W[n[k]]))
         open_[k] = lip2 >= 1.0
@@ -170,8 +219,13 @@ def plan(net):
     block = False
     if S > 1:       # the starting rows: max_r sum_j |h w_rj| ||A_rj|| ||B_rj|| (rows' inf-norm)
         weights = np.abs(h * start[1:, 1:])
-        block = _block_bound(net, fields, S, weights, lambda M: np.sqrt(
-            np.einsum("...ij,...ij->...", M, M))) >= 1.0
+        block = True
+        if net.family == "nonlocal-dense":      # the bound of the A_rj first (none made)
+            j = np.arange(1, S)
+            block = np.max(np.sum(weights * W.frobenius_bound(j[:, None], j), axis=1)) >= 1.0
+        if block:
+            block = _block_bound(net, fields, S, weights, lambda M: np.sqrt(
+                np.einsum("...ij,...ij->...", M, M))) >= 1.0
         if block:
             block = _block_bound(net, fields, S, weights, _spectral) >= 1.0
         if block:
@@ -202,7 +256,7 @@ def _system(net, fields, rows, Y):
                 continue
             A, B, beta = _parts(net, fields, r, j)
             # groups share a pre-activation when B, beta are the same (t-independent families)
-            key = (j, r) if net.family == "residual-dense" else (j,)
+            key = (j, r) if net.family in _PAIRED else (j,)
             g = groups.setdefault(key, (j, B, beta, {}))
             g[3][r] = h * w * A
     groups = list(groups.values())
@@ -343,4 +397,24 @@ def checked(net, sol, steps, t_eval=None):
                         f"({what}), could not be shown to have one root ({eq} is piecewise "
                         f"linear for a ReLU network, {why}): their values are the roots "
                         f"Newton's method reached from the explicit steps.")
+    return sol
+
+
+def solve_checked(net, steps, kernel, forcing, raise_on_failure=True, **options):
+    """``solve_volterra`` of ``net``'s forward map for one sample (``kernel``, ``forcing``),
+    :func:`checked` with ``steps`` (a :func:`plan`; None: ``solve_volterra`` itself, bitwise).
+
+    Raises
+    ------
+    SolverError
+        If ``raise_on_failure`` and the solve failed or a step has several roots (the message
+        names the layer)."""
+    if steps is None:
+        return solve_volterra(kernel, forcing, (0.0, net.T), net.n_layers, method=net.rule,
+                              raise_on_failure=raise_on_failure, **options)
+    sol = checked(net, solve_volterra(kernel, forcing, (0.0, net.T), net.n_layers,
+                                      method=net.rule, raise_on_failure=False, **options),
+                  steps, options.get("t_eval"))
+    if raise_on_failure and not sol.success:
+        raise SolverError(sol.message)
     return sol

@@ -150,9 +150,11 @@ def test_a_forward_solve_failing_at_a_trial_point_keeps_the_progress_made():
                  rule="implicit-rectangle")
     res = train(net, data, maxiter=500, loss="cross-entropy", alpha=0.0, gtol=0.0, init="random")
     assert not res.status and not res.success
+    # (the trial point's first sample whose solve fails has a step with two roots, which the
+    # Objective counts since relu-52; a later sample's Newton solve did not converge there)
     assert res.message.startswith(f"stopped after iteration {res.nit}: at a trial point the "
-                                  f"objective could not be evaluated (Newton's method did not "
-                                  f"converge at t = ")
+                                  f"objective could not be evaluated (The implicit step at t = "
+                                  f"3 (layer 3) has 2 roots")
     assert res.nit >= 1 and len(res.history) == res.nit + 1
     assert res.fun == res.history[-1]["J"] < res.history[0]["J"]
     assert res.fun == pytest.approx(res.objective.value(res.x), rel=1e-14)

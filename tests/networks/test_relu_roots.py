@@ -114,3 +114,105 @@ def test_a_depth_scaled_network_is_not_searched_and_unchanged(rule):
     sol = net.solve(x0)
     assert sol.status == 0 and np.array_equal(sol.y, raw.y)
     assert np.array_equal(net.forward(x0[None])[0], raw.y[-1])
+
+
+# -- relu-52: the non-local network and the smooth network ----------------------------------------
+
+def two_root_nonlocal(rule="implicit-rectangle"):
+    """A NonlocalDense of 2 channels on 2 nodes (a LocalMap: A_nj = W_nj kron I) with the ResNet
+    above's W = diag(6, 0), b = (-1, 1/2) at every pair: at each node the first channel's step
+    is x = relu(6 x - 1) / 3 (roots 0 and 1/3), so layer 1 has 2 x 2 = 4 roots."""
+    from integrallimits.networks import LocalMap, NonlocalDense, spatial_rule
+    N = 3
+    W = np.tile(np.diag([6.0, 0.0]), (N + 1, N + 1, 1, 1))
+    b = np.tile([-1.0, 0.5], (N + 1, N + 1, 1))
+    net = NonlocalDense(LocalMap(spatial_rule("trapezoid", 1), channels=2), [W], b, n_layers=N,
+                        activation="relu", rule=rule)
+    return net, np.array([[0.0, 0.0], [1.0, 1.0]])
+
+
+def test_a_nonlocal_step_with_several_roots_is_a_failure():
+    net, x0 = two_root_nonlocal()
+    raw = solve_volterra(net.kernel(1), net.forcing(x0[None]), (0.0, 1.0), 3, method=net.rule)
+    assert raw.status == 0 and np.array_equal(raw.y[1], [0.0, 0.0, 7 / 6, 7 / 6])
+    # on the base: status 0 and forward returned x_3 with the root Newton reached
+    sol = net.solve(x0)
+    assert sol.status == -1 and sol.stats["failure"] == "several-roots", sol.message
+    assert sol.stats["roots"] == 4 and "(layer 1) has 4 roots" in sol.message
+    assert sol.y.shape == (1, 4) and np.array_equal(sol.y[0], x0.ravel())
+    with pytest.raises(SolverError, match=r"\(layer 1\) has 4 roots"):
+        net.forward(x0)
+    with pytest.warns(RuntimeWarning, match="has 4 roots"):
+        out = net.states(np.stack([x0, x0]), raise_on_failure=False)
+    assert np.array_equal(out[:, 0], np.stack([x0, x0])) and np.all(np.isnan(out[:, 1:]))
+    roots = _roots.step_roots(net, [1], raw.y)[:, 0]
+    roots = roots[np.lexsort(roots[:, ::-1].T)]
+    hand = [[a, c, 7 / 6, 7 / 6] for a in (0.0, 1 / 3) for c in (0.0, 1 / 3)]
+    assert np.allclose(roots, hand, rtol=0, atol=1e-14)
+    # a Gregory rule's starting rows, solved together: each pair (r, j) has pre-activations of
+    # its own, 3 x 3 x 4 > MAX_UNITS, so their roots are not counted, and the success says so
+    net, x0 = two_root_nonlocal("gregory4")
+    sol = net.solve(x0)
+    assert sol.status == 0 and sol.stats["roots_unchecked"] == 1
+    assert "(the starting layers 1..3 (solved together)), could not be shown" in sol.message
+
+
+def test_the_nonlocal_roots_are_roots_of_the_compiled_kernel():
+    """A Nystrom map plus a local map (A_nj = W_nj kron S + W'_nj kron I): the three roots the
+    search finds at layer 1 solve x = x_0 + h K(t_1, t_1, x) with the network's own kernel."""
+    from integrallimits.networks import LocalMap, NonlocalDense, NystromMap, spatial_rule
+    grid, N = spatial_rule("gauss-legendre", 3), 3
+    rng = np.random.default_rng(7)
+    W = rng.normal(size=(N + 1, N + 1, 2, 2)) * 4
+    b = rng.normal(size=(N + 1, N + 1, 2))
+    net = NonlocalDense([NystromMap(lambda x, s: np.exp(-(x - s) ** 2), grid, channels=2),
+                         LocalMap(grid, channels=2)], [W, -W], b, n_layers=N,
+                        activation="relu", rule="implicit-rectangle")
+    x0 = rng.normal(size=(2, 3))
+    raw = solve_volterra(net.kernel(1), net.forcing(x0[None]), (0.0, 1.0), N, method=net.rule)
+    assert raw.status == 0
+    roots = _roots.step_roots(net, [1], raw.y)[:, 0]
+    assert roots.shape == (3, 6)
+    K = net.kernel(1)
+    for x in roots:
+        assert np.max(np.abs(x0.ravel() + net.h * K(net.h, net.h, x) - x)) < 1e-13
+    sol = net.solve(x0)
+    assert sol.stats["failure"] == "several-roots" and "(layer 1) has 3 roots" in sol.message
+
+
+@pytest.mark.parametrize("rule", ["implicit-rectangle", "trapezoid", "gregory4"])
+def test_a_contractive_nonlocal_network_is_not_searched_and_unchanged(rule):
+    from integrallimits.networks import AttentionMap, NonlocalDense, NystromMap, spatial_rule
+    grid, N = spatial_rule("gauss-legendre", 6), 8
+    rng = np.random.default_rng(3)
+    net = NonlocalDense(NystromMap(lambda x, s: np.exp(-(x - s) ** 2), grid, channels=2),
+                        rng.normal(size=(N + 1, N + 1, 2, 2)), rng.normal(size=(N + 1, N + 1, 2)),
+                        n_layers=N, activation="relu", rule=rule)
+    assert _roots.plan(net) is None
+    X0 = rng.normal(size=(2, 2, 6))
+    out = net.forward(X0)
+    for i in range(2):
+        raw = solve_volterra(net.kernel(1), net.forcing(X0[i][None]), (0.0, 1.0), N, method=rule)
+        assert np.array_equal(out[i].ravel(), raw.y[-1])
+    # an attention map is not piecewise linear in x: its steps are not searched
+    att = NonlocalDense(AttentionMap(grid, [[1.0, 0.0]], [[0.0, 1.0]], channels=2),
+                        np.tile(np.diag([60.0, 0.0]), (N + 1, N + 1, 1, 1)), n_layers=N,
+                        activation="relu", rule=rule)
+    assert _roots.plan(att) is None
+
+
+def test_a_smooth_network_step_is_explicit():
+    """SmoothNet: K(t_n, t_j) = 0 for j > n - k, so an implicit rule's step (and the starting
+    rows of a Gregory rule) does not involve its unknown: one root whatever the weights; the
+    forward map is the explicit sum (not searched: plan is None)."""
+    from integrallimits.networks import SmoothNet
+    N, h = 6, 1 / 6
+    W = np.tile(np.diag([600.0, -400.0]), (N, 1, 1))
+    b = np.tile([-1.0, 0.5], (N, 1))
+    x0 = np.array([0.1, 1.0])
+    net = SmoothNet(1, W, b, activation="relu", rule="implicit-rectangle")
+    assert _roots.plan(net) is None
+    x = [x0]
+    for n in range(1, N + 1):     # implicit rectangle: x_n = x_0 + h sum_{j=1}^{n-1} relu(...)
+        x.append(x0 + h * sum(np.maximum(W[j] @ x[j] + b[j], 0) for j in range(1, n)))
+    assert np.allclose(net.states(x0)[0], x, rtol=1e-13, atol=0)
