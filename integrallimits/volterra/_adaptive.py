@@ -2254,8 +2254,10 @@ def _with_rough_data(sol, g_vec, kernel, p, run=None, singular=False, quadratic=
         sol.stats["error_estimate_nfev"] += calls
         blind = ""
         if status == 0:
-            # (the divided solve's values between the mesh points: see with_divided_dense)
-            inner = np.flatnonzero(~np.isin(divided, t))
+            # (the divided solve's values between the mesh points of the rough steps (not
+            # their neighbours, whose data are smooth at their scale): see with_divided_dense)
+            inner = np.flatnonzero(~np.isin(divided, t) & rough[np.clip(
+                np.searchsorted(t, divided, side="right") - 1, 0, len(rough) - 1)])
             sol._divided_between = (divided[inner], Yd[inner])
             np.maximum(est, _divided_change(divided, Yd, t, Y), out=est)   # (in place: also
             # error_estimate_mesh)
@@ -2324,8 +2326,9 @@ def _with_rough_data(sol, g_vec, kernel, p, run=None, singular=False, quadratic=
 
 def with_divided_dense(sol):
     """``sol``, a solve on a given mesh whose rough steps :func:`with_rough_data` divided (its
-    values at the points between the mesh points, ``sol._divided_between``) and with its
-    dense output attached, with the estimate of each such step's end raised to the largest
+    values at the points between the mesh points of the rough steps, ``sol._divided_between``)
+    and with its dense output attached, with the estimate of each such step's end raised to
+    the largest
     difference of the dense output from the divided solve at those points, times
     ROUGH_SPLIT / (ROUGH_SPLIT - 1) (as :func:`_divided_change`: the divided solve's own error
     is a part of it); the estimate between two mesh points is the larger of theirs.
@@ -2339,8 +2342,9 @@ def with_divided_dense(sol):
     dense output differed from the divided solve by 0.0132 at its points.  An estimate so
     raised over half the solution's size fails the solve
     (:func:`._tolerance.with_confirmed_digits`).  Cost: one partial step (the history sums of
-    one step) at each point of the divided rough steps and their neighbours between the mesh
-    points, counted in ``nfev`` and ``error_estimate_nfev``."""
+    one step) at each point of the divided rough steps between the mesh points (their
+    neighbours' data are smooth at their scale), counted in ``nfev`` and
+    ``error_estimate_nfev``."""
     between = sol.__dict__.pop("_divided_between", None)
     dense = sol._dense
     if between is None or not sol.success or dense is None or len(sol.mesh) < 2:
