@@ -85,6 +85,7 @@ def substep_dense_output(meth, kernel, g_vec, t, Y, Z, tol, maxiter, args=()):
                 if status != _loops.SUCCESS:
                     out[i] = np.nan
         run_guarded(run, args)
+        dense.nfev = int(counts[0])     # (this call's kernel evaluations)
         return out
 
     return dense

@@ -13,7 +13,7 @@ from ._mesh import (check_flags, check_mesh, check_newton_options, check_size, c
 from ._methods import METHODS, VolterraMethod, VolterraRungeKutta, tolerance_method
 from ._outcome import (FAILED, Run, companion, run_guarded, solve_on_mesh,
                        with_measured_between, with_rounding_floor, with_settled_levels)
-from ._adaptive import _trial_newton_tol, solve_adaptive, with_rough_data
+from ._adaptive import _trial_newton_tol, solve_adaptive, with_divided_dense, with_rough_data
 from ._dense import direct_dense_output, substep_dense_output
 from ._estimate import estimate_options, shifted_estimate
 from ._solution import Solution, SolverError, _interpolate_estimate, largest_estimate
@@ -366,8 +366,10 @@ def solve_volterra(K, g, t_span=None, n_steps=None, method=None, *, args=None, k
         sol.attach(dense=substep_dense_output(meth, kernel, g_vec, sol.mesh, sol._y2, sol.stages,
                                               float(newton_tol), int(newton_maxiter),
                                               tuple(args or ())))
+        sol = with_divided_dense(sol)
     elif meth.family == "direct":
         sol = with_dense(sol)
+    sol.__dict__.pop("_divided_between", None)     # (with_divided_dense's, done with)
     sol.attach(t_eval=t_eval)
     # the user's compiled functions against Python's over the interval solved (once per
     # kernel and interval: the check at compilation compared two points)
