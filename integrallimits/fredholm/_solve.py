@@ -951,10 +951,8 @@ def _initial_values(initial, nodes, G, scalar, d):
     if callable(initial):
         values = []
         for x in nodes.tolist():
-            try:
+            with _user.raised_at("initial(x)", "x = {}", x):   # (the user's error, with where)
                 values.append(initial(x))
-            except Exception as exc:   # the user's own error: raised, with where
-                _user.raise_user_exception(exc, f"raised by initial(x) when called at x = {x}")
         try:
             values = np.array(values)
         except ValueError as exc:      # (values of different shapes at different nodes)
@@ -1290,12 +1288,9 @@ def nystrom_matrix(kernel, nodes, weights, targets=None, *, at=None, dim=None):
     elif isinstance(kernel, Kernel):
         y0 = 0.0 if kernel.scalar else np.zeros(kernel.dim)
     elif callable(kernel) and _arity(kernel) == 2:
-        try:
+        with _user.raised_at("a(x, s)", "x = s = {}", nodes[0]):   # (the user's error)
             value = np.shape((kernel.py_func if hasattr(kernel, "py_func") else kernel)(
                 nodes[0], nodes[0]))
-        except Exception as exc:    # the user's own error: raised, with where
-            _user.raise_user_exception(exc, f"raised by a(x, s) when called at x = s = "
-                                       f"{nodes[0]}")
         if value != () and (len(value) != 2 or value[0] != value[1]):
             # (not a (d, d) matrix: the kernel's check expected (d, d) from the first length)
             raise ValueError(f"a(x, s) must return a float or a (d, d) matrix, got shape "

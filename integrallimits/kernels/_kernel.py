@@ -749,11 +749,10 @@ def _probe(func, what, t0, y_probe, scalar, shape, args, jac=False):
     function that changes its argument y in place is refused (:func:`check_unchanged`).  A
     Jacobian (``jac``) may return single precision (it only steers Newton's iterations)."""
     y = y_probe[0, 0] if scalar else y_probe[0].copy()
-    try:
+    # (a user function failing on a valid point: say where)
+    with _user.raised_at(what, "t = s = {}, y = {}", t0,
+                         y_probe[0].tolist() if not scalar else y_probe[0, 0]):
         value = _user.py_function(func)(t0, t0, y, *args)
-    except Exception as exc:  # a user function failing on a valid point: say where
-        _user.raise_user_exception(exc, f"raised by {what} when called at t = s = {t0}, y = "
-                                   f"{y_probe[0].tolist() if not scalar else y_probe[0, 0]}")
     if not scalar:
         check_unchanged(y, y_probe[0], what, "y")
     _check_value(value, shape, what, t0, t0, double=not jac)
@@ -1194,10 +1193,8 @@ def as_forcing(g, t0, args=None, *, remember=False):
         d = shape[0] if shape else 1
         y0 = y0_list = None
     else:
-        try:
+        with _user.raised_at("g(t)", "t = {}", t0):
             value = g(float(t0))
-        except Exception as exc:
-            _user.raise_user_exception(exc, f"raised by g(t) when called at t = {t0}")
         if type(value) in _FLOATS:   # a float, the usual case, at once
             y0 = np.array(value, dtype=float)
             shape, d, y0_list = (), 1, [float(value)]

@@ -187,10 +187,8 @@ def as_linear_kernel(k, y0, t0=0.0, args=None, *, probe_cached=True):
             return known.with_params(theta, args)
     if not any(key[2] == spec for key in _CACHE.get(py, ())):   # once per compiled kernel
         _user.check_argument_names(k, ("t", "s"), "K(t, s)", len(args))
-    try:
+    with _user.raised_at("K(t, s)", "t = s = {}", t0):
         value = py(float(t0), float(t0), *args)
-    except Exception as exc:
-        _user.raise_user_exception(exc, f"raised by K(t, s) when called at t = s = {t0}")
     shape = np.shape(value)
     if scalar:
         _check_value(value, (), "K(t, s)", t0, t0)

@@ -162,10 +162,8 @@ class _Convolution(KernelSpec):
 
     def _build(self, y0, t0, scalar, dim, spec, args):
         _user.check_argument_names(self.k, ("u",), "k(u)", len(spec))
-        try:
+        with _user.raised_at("k(u)", "u = 0"):
             value = _user.py_function(self.k)(0.0, *args)
-        except Exception as exc:
-            _user.raise_user_exception(exc, "raised by k(u) when called at u = 0")
         kv = np.asarray(value)
         if kv.shape not in ((), (dim, dim)):
             raise ValueError(f"k(u) must return a float or a ({dim}, {dim}) matrix, got shape {kv.shape}")

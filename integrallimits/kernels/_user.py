@@ -1614,6 +1614,27 @@ def raise_user_exception(exc, note):
     raise from_user(exc)
 
 
+class raised_at:
+    """``with raised_at(what, where, *values): value = func(...)``: an exception of the user's
+    function ``what`` (``"g(t)"``) called inside is raised as :func:`raise_user_exception`
+    raises it, with the note ``raised by {what} when called at {where}``, ``where`` formatted
+    with ``values`` (``str.format``) only then.  A ``BaseException`` (Ctrl-C) passes as it
+    is."""
+    __slots__ = ("what", "where", "values")
+
+    def __init__(self, what, where, *values):
+        self.what, self.where, self.values = what, where, values
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, kind, exc, traceback):
+        if kind is not None and issubclass(kind, Exception):
+            raise_user_exception(exc, f"raised by {self.what} when called at "
+                                 f"{self.where.format(*self.values)}")
+        return False
+
+
 #: The attribute that marks an exception as the user's functions' (:func:`from_user`).
 _FROM_USER = "_integrallimits_from_user"
 

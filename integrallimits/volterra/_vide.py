@@ -210,21 +210,16 @@ def _as_rhs(f, y0, t0, jacobian, spec=_user.NO_ARGS, args=()):
     arg = y0.item() if scalar else y0.copy()
     zero = 0.0 if scalar else np.zeros(d)
     py = _user.py_function(f)
-    try:
+    with _user.raised_at("f(t, y, z)", "t = {}, y = y0, z = 0", t0):
         value = py(float(t0), arg, zero, *args)
-    except Exception as exc:
-        _user.raise_user_exception(exc, f"raised by f(t, y, z) when called at t = {t0}, y = y0, "
-                                   f"z = 0")
     if not scalar:
         check_unchanged(arg, y0, "f(t, y, z)", "y")
         check_unchanged(zero, np.zeros(d), "f(t, y, z)", "z")
     _check_value(value, () if scalar else (d,), "f(t, y, z)", t0, t0)
     if jacobian is not None:
-        try:
+        # (the user's own error, a TypeError too: raised, with where)
+        with _user.raised_at("jacobian(t, y, z)", "t = {}, y = y0, z = 0", t0):
             pair = _user.py_function(jacobian)(float(t0), arg, zero, *args)
-        except Exception as exc:   # the user's own error (a TypeError too): raised, with where
-            _user.raise_user_exception(exc, f"raised by jacobian(t, y, z) when called at t = "
-                                       f"{t0}, y = y0, z = 0")
         try:
             fy, fz = pair
         except (TypeError, ValueError) as exc:
