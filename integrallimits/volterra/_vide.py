@@ -671,20 +671,29 @@ def _aliased_steps(on, off):
 
 
 def _blind_steps(on, off):
-    """The part of :func:`_aliased_steps` that no companion sees: the running sum of the
-    pieces' differences over the runs of ALIAS_RUN or more steps in a row where they exceed
-    ALIAS_FACTOR times the whole step's (data oscillating at the mesh's own period, sampled
-    at one phase by the solve and by every mesh of its points, do so in every step; a step
-    alone is where the whole step's differences of data the steps do not resolve pass near 0:
-    K-conv f = 48, gauss2 at rtol 1e-3, 178 steps, two such steps bounded 2.5e-5 for an
-    error of 9.2e-8)."""
+    """The part of the bounds of :func:`_aliased_steps` that the companions may not see: the
+    bound of a step whose own exceeds ROUGH_FIXED times both its neighbours' (a jump or kink
+    of the data: y' = int c(s) ds, c jumping from 1 to 2 at 0.503, gauss2 at rtol 1e-3, 304
+    steps: the solve and the companions through the even and through the odd points missed
+    the same part of the step's integral, an error of 1.4e-4 for an estimate of 5.6e-8), and
+    the running sum of the pieces' differences over the runs of ALIAS_RUN or more steps in a
+    row where they exceed ALIAS_FACTOR times the whole step's (data oscillating at the mesh's
+    own period, sampled at one phase by the solve and by every mesh of its points, do so in
+    every step; a step alone is where the whole step's differences of data the steps do not
+    resolve pass near 0: K-conv f = 48, gauss2 at rtol 1e-3, 178 steps, two such steps
+    bounded 2.5e-5 for an error of 9.2e-8)."""
+    delta = np.maximum(on, off)
+    near = np.zeros_like(delta)
+    near[1:] = delta[:-1]
+    np.maximum(near[:-1], delta[1:], out=near[:-1])
     aliased = off > ALIAS_FACTOR * on
     runs = np.zeros_like(aliased)
     for a in range(aliased.shape[1]):
         ends = np.convolve(aliased[:, a], np.ones(ALIAS_RUN), "valid") >= ALIAS_RUN
         for k in np.flatnonzero(ends).tolist():
             runs[k:k + ALIAS_RUN, a] = True
-    return np.cumsum(np.where(runs, off, 0.0), axis=0)
+    return np.maximum(np.where(delta > ROUGH_FIXED * near, delta, 0.0),
+                      np.cumsum(np.where(runs, off, 0.0), axis=0))
 
 
 def _with_odd_points(sol, rough_data, run, order, min_steps):
@@ -692,9 +701,9 @@ def _with_odd_points(sol, rough_data, run, order, min_steps):
     checks it, except that where the data's bounds exceed ROUGH_FIXED times the estimates,
     the odd points are first estimated by a companion of their own (the points 0, 1, 3, 5,
     ...: :func:`._estimate._odd_points_check`, ``run`` as the companions take it, with the
-    estimate's order or ``order``), and then
-    only the bounds of data aliased on the mesh's own steps (:func:`_blind_steps`, which
-    that companion samples at the solve's phases too) raise the estimates.
+    estimate's order or ``order``), and then only the bounds of the steps that stand out of
+    their neighbours' and of data aliased on the mesh's own steps (:func:`_blind_steps`,
+    which that companion may miss as the solve does) raise the estimates.
 
     The half-steps companion compares the even points, and on 2^k steps data making whole
     cycles a companion step are taken at one phase there by both solves alike, the error at
@@ -1301,7 +1310,7 @@ def solve_vide(f, K, y0, t_span=None, n_steps=None, method=None, *, args=None, m
         bounded a miss 55 times the estimate, 18 times the error.)  The bounds of the last
         (mesh, Y) are kept: the tolerance path checks its answer's mesh again against its
         estimates (:func:`_with_rough_data`) without sweeping it again.  With ``blind``, the
-        bounds of data aliased on the steps alone (:func:`_blind_steps`)."""
+        bounds that the companions may not see (:func:`_blind_steps`)."""
         key = (np.ascontiguousarray(mesh, dtype=float).tobytes(),
                np.ascontiguousarray(Y, dtype=float).tobytes())
         if key in bounds:
@@ -1316,8 +1325,8 @@ def solve_vide(f, K, y0, t_span=None, n_steps=None, method=None, *, args=None, m
             evaluations
 
     def step_bounds(mesh, Y):
-        """(the (N, d) bounds of :func:`rough_data`, their part of data aliased on the steps
-        (:func:`_blind_steps`), kernel evaluations)"""
+        """(the (N, d) bounds of :func:`rough_data`, their part that the companions may not
+        see (:func:`_blind_steps`), kernel evaluations)"""
         order = max(meth.order, ROUGH_ORDER)
         Z, evaluations = memory_of(mesh)
         delta = _rough_f(f_address, theta, mesh, Y, Z, c, order)
