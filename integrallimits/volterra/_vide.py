@@ -53,14 +53,14 @@ from ..kernels._kernel import (_FAST, BLOCK_SIGNATURE, KERNEL_SIGNATURE, Functio
 from ..kernels._linear import as_linear_kernel, positional_arity
 from ..kernels._structured import is_weakly_singular
 from . import _loops
-from ._adaptive import (ALIAS_FACTOR, ALIAS_SPAN, INSIDE, OFF_GRID_SPAN, ROUGH_FIXED,
+from ._adaptive import (ALIAS_FACTOR, ALIAS_RUN, ALIAS_SPAN, INSIDE, OFF_GRID_SPAN, ROUGH_FIXED,
                         defect_factor, difference_weights, kernel_defects)
-from ._estimate import UNRESOLVED
+from ._estimate import UNRESOLVED, Companion, _odd_points_check
 from ._loops import NFEV, NIT, NJEV, NSOLVE, _jacobian_p, _stage_grid
 from ._methods import tolerance_method
 from ._mesh import (check_flags, check_mesh, check_newton_options, check_size, check_t_eval,
                     estimated_work, resolve_method, uniform_mesh)
-from ._outcome import (Run, run_guarded, solve_on_mesh, with_rounding_floor,
+from ._outcome import (Run, companion, run_guarded, solve_on_mesh, with_rounding_floor,
                        with_settled_levels)
 from ._solution import SolverError, largest_estimate
 from ._tolerance import (ESTIMATE_FLOOR, FIRST_STEPS, RESOLVE, STIFF, _entry_point,
@@ -665,6 +665,70 @@ def _aliased_steps(on, off):
     return delta
 
 
+def _blind_steps(on, off):
+    """The part of the bounds of :func:`_aliased_steps` that the companions may not see: the
+    bound of a step whose own exceeds ROUGH_FIXED times both its neighbours' (a jump or kink
+    of the data: y' = int c(s) ds, c jumping from 1 to 2 at 0.503, gauss2 at rtol 1e-3, 304
+    steps: the solve and the companions through the even and through the odd points missed
+    the same part of the step's integral, an error of 1.4e-4 for an estimate of 5.6e-8), and
+    the running sum of the pieces' differences over the runs of ALIAS_RUN or more steps in a
+    row where they exceed ALIAS_FACTOR times the whole step's (data oscillating at the mesh's
+    own period, sampled at one phase by the solve and by every mesh of its points, do so in
+    every step; a step alone is where the whole step's differences of data the steps do not
+    resolve pass near 0: K-conv f = 48, gauss2 at rtol 1e-3, 178 steps, two such steps
+    bounded 2.5e-5 for an error of 9.2e-8)."""
+    delta = np.maximum(on, off)
+    near = np.zeros_like(delta)
+    near[1:] = delta[:-1]
+    np.maximum(near[:-1], delta[1:], out=near[:-1])
+    aliased = off > ALIAS_FACTOR * on
+    runs = np.zeros_like(aliased)
+    for a in range(aliased.shape[1]):
+        ends = np.convolve(aliased[:, a], np.ones(ALIAS_RUN), "valid") >= ALIAS_RUN
+        for k in np.flatnonzero(ends).tolist():
+            runs[k:k + ALIAS_RUN, a] = True
+    return np.maximum(np.where(delta > ROUGH_FIXED * near, delta, 0.0),
+                      np.cumsum(np.where(runs, off, 0.0), axis=0))
+
+
+def _with_odd_points(sol, rough_data, run, order, min_steps):
+    """``sol``, a successful VIDE solve to a tolerance, checked as :func:`_with_rough_data`
+    checks it, except that where the data's bounds exceed ROUGH_FIXED times the estimates,
+    the odd points are first estimated by a companion of their own (the points 0, 1, 3, 5,
+    ...: :func:`._estimate._odd_points_check`, ``run`` as the companions take it, with the
+    estimate's order or ``order``), and then only the bounds of the steps that stand out of
+    their neighbours' and of data aliased on the mesh's own steps (:func:`_blind_steps`,
+    which that companion may miss as the solve does) raise the estimates.
+
+    The half-steps companion compares the even points, and on 2^k steps data making whole
+    cycles a companion step are taken at one phase there by both solves alike, the error at
+    the odd points (y' = cos(w t) (1 + z), z = int cos(w s) y, w = 2 pi 8, gauss2 at rtol
+    1e-3: 32 steps, an error of 3.1e-5 for an estimate of 1.5e-17; with the odd points
+    7.95e-5).  The bounds of differences of order p + 1 across a step of data not resolved at
+    that order are loose by up to 10^4 (K-conv f = 48, gauss2 at rtol 1e-3: a bound of 8.4e-4
+    for an error of 9.2e-8; the odd points 1.3e-7).  Where that companion fails or finds the
+    solution unresolved, the estimates are raised to the bounds (:func:`_with_rough_data`)."""
+    est, Y, t = sol._est2, sol._y2, sol.mesh
+    if len(t) < 4 or not np.all(np.isfinite(est)):
+        return _with_rough_data(sol, rough_data)
+    size = np.max(np.abs(Y), axis=0)
+    claims = np.broadcast_to(ROUGH_FIXED * np.maximum(np.max(est, axis=0),
+                                                      ESTIMATE_FLOOR * size), est[1:].shape)
+    defects, evaluations = rough_data(t, Y, claims)
+    sol.stats["nfev"] += evaluations
+    if not defects:
+        return sol
+    q = float(sol.stats.get("estimate_order", np.nan))
+    odd = Companion(est.copy(), None, "", "half-steps")
+    calls = _odd_points_check(run, t, Y, q if q > 0.0 else float(order), min_steps, odd, True)
+    sol.stats["nfev"] += calls
+    if odd.first_bad is not None:
+        return _with_rough_data(sol, rough_data)
+    est[...] = odd.estimate                       # (in place: also error_estimate_mesh)
+    sol.stats["max_error_estimate"] = largest_estimate(est)
+    return _with_rough_data(sol, lambda mesh, Y, claims: rough_data(mesh, Y, claims, True))
+
+
 def _with_rough_data(sol, rough_data):
     """``sol``, a successful VIDE solve on a given mesh, with its estimates raised from each
     step on to the bound of what the step's quadrature misses (``rough_data(mesh, Y, claims)
@@ -1232,7 +1296,7 @@ def solve_vide(f, K, y0, t_span=None, n_steps=None, method=None, *, args=None, m
 
     bounds = {}     # the bounds of the last (mesh, Y) that rough_data swept (see below)
 
-    def rough_data(mesh, Y, claims):
+    def rough_data(mesh, Y, claims, blind=False):
         """(defects, kernel evaluations): the steps where K (:func:`._adaptive.kernel_defects`)
         or f (:func:`_rough_f`) is not smooth, with a bound of what their quadrature misses,
         where it exceeds ``claims`` (at the step's end).  (Differences of order at least
@@ -1240,25 +1304,30 @@ def solve_vide(f, K, y0, t_span=None, n_steps=None, method=None, *, args=None, m
         like h^(order); of order 2, radau1's, K = -100 (y - sin s) on 24 steps of [0, 2]
         bounded a miss 55 times the estimate, 18 times the error.)  The bounds of the last
         (mesh, Y) are kept: the tolerance path checks its answer's mesh again against its
-        estimates (:func:`_with_rough_data`) without sweeping it again."""
+        estimates (:func:`_with_rough_data`) without sweeping it again.  With ``blind``, the
+        bounds that the companions may not see (:func:`_blind_steps`)."""
         key = (np.ascontiguousarray(mesh, dtype=float).tobytes(),
                np.ascontiguousarray(Y, dtype=float).tobytes())
         if key in bounds:
-            delta, evaluations = bounds[key], 0
+            (delta, unseen), evaluations = bounds[key], 0
         else:
-            delta, evaluations = step_bounds(mesh, Y)
+            delta, unseen, evaluations = step_bounds(mesh, Y)
             bounds.clear()
-            bounds[key] = delta
+            bounds[key] = delta, unseen
+        if blind:
+            delta = unseen
         return [(j, delta[j]) for j in np.nonzero(np.any(delta > claims, axis=1))[0]], \
             evaluations
 
     def step_bounds(mesh, Y):
-        """(the (N, d) bounds of :func:`rough_data`, kernel evaluations)"""
+        """(the (N, d) bounds of :func:`rough_data`, their part that the companions may not
+        see (:func:`_blind_steps`), kernel evaluations)"""
         order = max(meth.order, ROUGH_ORDER)
         Z, evaluations = memory_of(mesh)
         delta = _rough_f(f_address, theta, mesh, Y, Z, c, order)
         off = np.maximum(*(_rough_f(f_address, theta, mesh, Y, Z, c, order, span)
                            for span in ALIAS_SPANS))
+        unseen = _blind_steps(delta, off)
         delta = _aliased_steps(delta, off)
         if memory:
             missed, calls = kernel_defects(kernel, mesh, Y, order)
@@ -1269,7 +1338,8 @@ def solve_vide(f, K, y0, t_span=None, n_steps=None, method=None, *, args=None, m
                 np.maximum(off, more, out=off)
                 evaluations += calls
             delta = np.maximum(delta, _aliased_steps(missed, off))
-        return delta, evaluations
+            unseen = np.maximum(unseen, _blind_steps(missed, off))
+        return delta, unseen, evaluations
 
     if tolerance is None:
         sol = solve_on_mesh(run, t, method=meth, scalar=scalar, stats=stats,
@@ -1309,8 +1379,11 @@ def solve_vide(f, K, y0, t_span=None, n_steps=None, method=None, *, args=None, m
             # bounds exceed the estimates (the fixed meshes' bar): the solve and its companion
             # on 2^k steps of data oscillating a whole number of times a step sample one phase
             # alike (y' = cos(w t) (1 + z), z = int cos(w s) y, w = 2 pi 8, gauss2 at rtol
-            # 1e-3: 32 steps, an error of 3.1e-5 for an estimate of 1.5e-17)
-            sol = _with_rough_data(sol, rough_data)
+            # 1e-3: 32 steps, an error of 3.1e-5 for an estimate of 1.5e-17); where they do,
+            # the odd points' companion first (the bounds of data not resolved at the order
+            # p + 1 are loose: 8.4e-4 for an error of 9.2e-8)
+            sol = _with_odd_points(sol, rough_data, companion(run), meth.order,
+                                   meth.min_steps)
     # f and K compiled against Python over the interval solved (once per function and
     # interval): f at stages, with the memory there when this solve's mesh left it
     if len(sol.mesh):
