@@ -3579,6 +3579,19 @@ def test_a_correct_jacobian_is_compared_once_per_interval_with_k(monkeypatch):
     assert [w for w, _ in compared[4:]].count("the Jacobian (df/dy, df/dz) of f(t, y, z)") == 2
 
 
+def test_a_jacobian_in_mixed_single_precision_is_not_refused():
+    """A Jacobian may be single precision: NumPy 2 keeps np.float32(-2.1) * (1 + 0.1 y) in
+    float32, Numba computes it in float64 (a float32 unit apart): not compared, solved as on
+    the base (the comparison in double precision refused it at (0.5, 0.5, 0.368))."""
+    jac = lambda t, s, y: np.float32(-2.1) * (1.0 + 0.1 * y)  # noqa: E731
+    sol = solve_volterra(lambda t, s, y: -2.0 * y, ONE, (0.0, 1.0), 16, "radau2", jacobian=jac)
+    assert sol.success and abs(sol.y[-1] - np.exp(-2.0)) < 1e-4
+    sol = solve_vide(lambda t, y, z: -2.0 * y + z, lambda t, s, y: 0.0 * y, 1.0, (0.0, 1.0),
+                     16, "gauss2", jacobian=lambda t, y, z: (np.float32(-2.1) * (1.0 + 0.1 * y),
+                                                             1.0))
+    assert sol.success and abs(sol.y[-1] - np.exp(-2.0)) < 1e-4
+
+
 FORCING_LEVEL = 1.0   # read by a compiled helper of the forcings below
 
 
