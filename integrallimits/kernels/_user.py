@@ -1821,6 +1821,16 @@ def _span_key(t0, T):
     return (e, math.floor(t0 / unit), math.floor(T / unit))
 
 
+def not_compared_if_single(value):
+    """Raise (the point is then not compared: :func:`refuse_if_compiled_differs`) for a user
+    Jacobian's value in single (or half) precision, which is allowed (it only steers Newton):
+    NumPy 2 keeps np.float32(-2.1) * (1 + 0.1 y) in float32 where Numba rounds the float64
+    product, a float32 unit apart, which the comparison in double precision would refuse."""
+    kind = np.asarray(value).dtype
+    if kind.kind == "f" and kind.itemsize < 8:
+        raise TypeError("single precision: not compared")
+
+
 def check_over_span(kernel, mesh, y):
     """Compare ``kernel``'s compiled user functions with Python's over a solve's ``mesh`` and
     mesh values ``y`` (:func:`span_check`; nothing for kernels without user functions)."""

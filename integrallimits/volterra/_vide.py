@@ -258,9 +258,18 @@ def _as_rhs(f, y0, t0, jacobian, spec=_user.NO_ARGS, args=()):
                            jacobian)
         twin = _user.python_twin(fj.py_func)
         _same_as_python(function, twin, scalar, d, t0, y0, args)
-        span_check = _user.span_check(
-            lambda points, a: _same_as_python(function, twin, scalar, d, t0, y0, a, points),
-            _stage_points)
+        if jac is None:
+            span_check = _user.span_check(
+                lambda points, a: _same_as_python(function, twin, scalar, d, t0, y0, a, points),
+                _stage_points)
+        else:   # the Jacobian too, at the same points (one memo of intervals for both)
+            jtwin = _user.python_twin(jj.py_func)
+            _same_as_python(jac, jtwin, scalar, d, t0, y0, args, jacobian=True)
+
+            def compare(points, a):
+                _same_as_python(function, twin, scalar, d, t0, y0, a, points)
+                _same_as_python(jac, jtwin, scalar, d, t0, y0, a, points, jacobian=True)
+            span_check = _user.span_check(compare, _stage_points)
         per_func[key] = ((function, jac, span_check), jacobian)
         return function, jac, span_check
 
@@ -290,23 +299,36 @@ def _stage_points(mesh, y, stages, memories, c):
     return points
 
 
-def _same_as_python(function, py, scalar, d, t0, y0, args, points=None):
+def _same_as_python(function, py, scalar, d, t0, y0, args, points=None, jacobian=False):
     """Refuse a compiled f ``function`` (F_SIGNATURE) whose values at (t0, y0, 0) and
     (t0 + 1, 1 + |y0|, 1 + |y0|) (or at ``points``, (t, y, z) triples: after a solve,
     :func:`_stage_points`) differ from those of ``py``, the Python function it was
     compiled from with the values compiled in (:func:`.._user.refuse_if_compiled_differs`:
-    Numba's 64-bit integers wrap around where Python's grow)."""
+    Numba's 64-bit integers wrap around where Python's grow).  ``jacobian``: ``function`` is
+    the user's Jacobian (F_JACOBIAN_SIGNATURE), compared as the pair (df/dy, df/dz)."""
     theta, values = _user.compiled_args(args)
 
     def python(t, y, z):
         if scalar:
-            return py(t, float(y), float(z), *values)
-        return py(t, np.array(y, dtype=float), np.array(z, dtype=float), *values)
+            value = py(t, float(y), float(z), *values)
+        else:
+            value = py(t, np.array(y, dtype=float), np.array(z, dtype=float), *values)
+        if not jacobian:
+            return value
+        fy, fz = value
+        _user.not_compared_if_single(fy)
+        _user.not_compared_if_single(fz)
+        return np.array([np.asarray(fy, dtype=float), np.asarray(fz, dtype=float)])
 
     def compiled(t, y, z):
+        y = np.array(y, dtype=float).reshape(d)
+        z = np.array(z, dtype=float).reshape(d)
+        if jacobian:
+            Jy, Jz = np.empty((d, d)), np.empty((d, d))
+            function(float(t), y, z, theta, Jy, Jz)
+            return np.array([Jy[0, 0], Jz[0, 0]]) if scalar else np.array([Jy, Jz])
         out = np.empty(d)
-        function(float(t), np.array(y, dtype=float).reshape(d), np.array(z, dtype=float).reshape(d),
-                 theta, out)
+        function(float(t), y, z, theta, out)
         return out
 
     y0 = np.asarray(y0, dtype=float)
@@ -316,7 +338,8 @@ def _same_as_python(function, py, scalar, d, t0, y0, args, points=None):
                    0.0 if scalar else np.zeros(d)),
                   (float(t0) + 1.0, float(far) if scalar else far,
                    float(far) if scalar else far.copy())]
-    _user.refuse_if_compiled_differs("f(t, y, z)", points, python, compiled)
+    what = "the Jacobian (df/dy, df/dz) of f(t, y, z)" if jacobian else "f(t, y, z)"
+    _user.refuse_if_compiled_differs(what, points, python, compiled)
 
 
 _PLACEHOLDERS = {}

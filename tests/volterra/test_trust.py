@@ -3475,6 +3475,123 @@ def test_the_check_over_the_interval_is_made_once_per_kernel_and_interval(monkey
     assert compared == [2, 24, 24]
 
 
+def _jacobian_wrapping(t, s, y):
+    """-40 in Python (2**80 % 3 == 1), 0 compiled (2**80 wraps to 0): dK/dy of K = -40 y."""
+    return -40 * ((BIG_INT * BIG_INT) % 3)
+
+
+@pytest.mark.parametrize("case", ["fixed", "tolerance", "args", "vector", "vide K", "vide f",
+                                  "fredholm", "convolution phi", "weakly singular",
+                                  "inside fixed", "inside tolerance", "inside vide f"])
+def test_a_jacobian_whose_compiled_value_differs_from_python_is_refused(case):
+    """The user's Jacobian was never compared with Python: J = -40 (2**80 % 3) for K = -40 y
+    is -40 in Python and 0 compiled.  On the base, gauss2 on 32 steps failed blaming its
+    check ("could not be checked from t = 0.0625", y = 1.0 kept: Newton on a Jacobian 0);
+    radau3 to rtol 1e-6 was a success after 363968 evaluations of K (25571 with J = -40);
+    Fredholm (K = y**2 / 2) failed naming K ("returned a non-finite value").  On the base
+    each case below ran without comparing the Jacobian.  "inside": J = -2 m**4 // m**3 / m
+    (m = int(1e5 sin(pi t)) + 1; -2 in Python), equal at t0 and t0 + 1, is compared over the
+    solve's interval as K is.  Each is now refused naming the Jacobian, the point and both
+    values."""
+    one = lambda t: 1.0  # noqa: E731
+    two = lambda t: np.array([1.0, 2.0])  # noqa: E731
+
+    def K(t, s, y):
+        return -40.0 * y
+
+    def K2(t, s, y):
+        return -2.0 * y
+
+    def J2(t, s, y):
+        return -2.0 * _middle(t)
+
+    calls = {
+        "fixed": lambda: solve_volterra(K, one, (0.0, 1.0), 32, "gauss2",
+                                        jacobian=_jacobian_wrapping),
+        "tolerance": lambda: solve_volterra(K, one, (0.0, 1.0), method="radau3", rtol=1e-6,
+                                            jacobian=_jacobian_wrapping),
+        "args": lambda: solve_volterra(lambda t, s, y, n: -40.0 * y, one, (0.0, 1.0), 32,
+                                       "gauss2", args=(BIG_INT,),
+                                       jacobian=lambda t, s, y, n: -40 * ((n * n) % 3)),
+        "vector": lambda: solve_volterra(
+            K, two, (0.0, 1.0), 32, "gauss2",
+            jacobian=lambda t, s, y: -40.0 * np.eye(2) * ((BIG_INT * BIG_INT) % 3)),
+        "vide K": lambda: solve_vide(lambda t, y, z: z, K, 1.0, (0.0, 1.0), 32, "gauss2",
+                                     kernel_jacobian=_jacobian_wrapping),
+        "vide f": lambda: solve_vide(
+            lambda t, y, z: -40.0 * y + z, lambda t, s, y: 0.0 * y, 1.0, (0.0, 1.0), 32,
+            "gauss2", jacobian=lambda t, y, z: (-40 * ((BIG_INT * BIG_INT) % 3), 1.0)),
+        "fredholm": lambda: solve_fredholm(
+            lambda x, s, y: 0.5 * y * y, lambda x: 1.0, (0.0, 1.0), 16,
+            jacobian=lambda x, s, y: y * ((BIG_INT * BIG_INT) % 3)),
+        "convolution phi": lambda: solve_volterra(
+            convolution(lambda u: np.exp(-u), lambda s, y: -40.0 * y,
+                        phi_jacobian=lambda s, y: -40 * ((BIG_INT * BIG_INT) % 3)),
+            one, (0.0, 1.0), 32, "gauss2"),
+        "weakly singular": lambda: solve_volterra(
+            weakly_singular(K, 0.5, jacobian=_jacobian_wrapping), one, (0.0, 1.0), 32,
+            "radau3"),
+        "inside fixed": lambda: solve_volterra(K2, one, (0.0, 1.0), 32, "gauss2", jacobian=J2),
+        "inside tolerance": lambda: solve_volterra(K2, one, (0.0, 1.0), method="radau3",
+                                                   rtol=1e-6, jacobian=J2),
+        "inside vide f": lambda: solve_vide(
+            lambda t, y, z: -2.0 * y + z, lambda t, s, y: 0.0 * y, 1.0, (0.0, 1.0), 32,
+            "gauss2", jacobian=lambda t, y, z: (-2.0 * _middle(t), 1.0)),
+    }
+    with pytest.raises(UserCodeError, match=r"^the Jacobian .* compiled by Numba but .* in "
+                                            r"Python at \(.*64-bit"):
+        sol = calls[case]()
+        print(sol.success, np.ravel(sol.y)[-1], sol.stats.get("nfev"), sol.message[:200])
+
+
+def test_a_correct_jacobian_is_compared_once_per_interval_with_k(monkeypatch):
+    """A Jacobian computing in integers that do not overflow (-(n * n) // 4 with n = 2**20:
+    2**38, exact) passes; it is compared with K, at compilation (2 points each) and once per
+    interval (24 points each, one memo for both: a second solve on the interval compares
+    nothing); K = -40 y solved by gauss2 (e^-40 to 1e-12) and by a VIDE with f's Jacobian."""
+    from integrallimits.kernels import _user
+    compared = []
+    original = _user.refuse_if_compiled_differs
+
+    def counting(what, points, *rest, **options):
+        compared.append((what, len(points)))
+        return original(what, points, *rest, **options)
+
+    big = 2 ** 20
+
+    def K(t, s, y):
+        return -40.0 * y / 2.0 ** 38 * ((big * big) // 4)
+
+    def J(t, s, y):
+        return -40.0 / 2.0 ** 38 * ((big * big) // 4)
+
+    monkeypatch.setattr(_user, "refuse_if_compiled_differs", counting)
+    for _ in range(2):
+        sol = solve_volterra(K, ONE, (0.0, 1.0), 32, "gauss2", jacobian=J)
+        assert sol.success and abs(sol.y[-1] - np.exp(-40.0)) < 1e-12
+        assert sol.stats["jacobian"] == "user"
+    jac = "the Jacobian of K(t, s, y)"
+    assert compared == [("K(t, s, y)", 2), (jac, 2), ("K(t, s, y)", 24), (jac, 24)]
+    sol = solve_vide(lambda t, y, z: -40.0 * y + z, lambda t, s, y: 0.0 * y, 1.0, (0.0, 1.0),
+                     32, "gauss2",
+                     jacobian=lambda t, y, z: (-40.0 / 2.0 ** 38 * ((big * big) // 4), 1.0))
+    assert sol.success and abs(sol.y[-1] - np.exp(-40.0)) < 1e-12
+    assert [w for w, _ in compared[4:]].count("the Jacobian (df/dy, df/dz) of f(t, y, z)") == 2
+
+
+def test_a_jacobian_in_mixed_single_precision_is_not_refused():
+    """A Jacobian may be single precision: NumPy 2 keeps np.float32(-2.1) * (1 + 0.1 y) in
+    float32, Numba computes it in float64 (a float32 unit apart): not compared, solved as on
+    the base (the comparison in double precision refused it at (0.5, 0.5, 0.368))."""
+    jac = lambda t, s, y: np.float32(-2.1) * (1.0 + 0.1 * y)  # noqa: E731
+    sol = solve_volterra(lambda t, s, y: -2.0 * y, ONE, (0.0, 1.0), 16, "radau2", jacobian=jac)
+    assert sol.success and abs(sol.y[-1] - np.exp(-2.0)) < 1e-4
+    sol = solve_vide(lambda t, y, z: -2.0 * y + z, lambda t, s, y: 0.0 * y, 1.0, (0.0, 1.0),
+                     16, "gauss2", jacobian=lambda t, y, z: (np.float32(-2.1) * (1.0 + 0.1 * y),
+                                                             1.0))
+    assert sol.success and abs(sol.y[-1] - np.exp(-2.0)) < 1e-4
+
+
 FORCING_LEVEL = 1.0   # read by a compiled helper of the forcings below
 
 
