@@ -2847,7 +2847,7 @@ def kernel_differences(kernel, t, Y, p, stride=1):
 INSIDE = 2.0 ** -20
 
 
-def kernel_defects(kernel, t, Y, p, span=None):
+def kernel_defects(kernel, t, Y, p, span=None, ends=(False, False)):
     """(delta, evaluations): delta[n] (d floats) a bound of what the quadrature of a step
     [t_n, t_(n+1)] of a solve on the mesh ``t`` misses of the integral of K over it where K
     jumps or has a kink inside, from :func:`kernel_differences` on the step without its ends
@@ -2862,23 +2862,26 @@ def kernel_defects(kernel, t, Y, p, span=None):
     steps, which it skips).  With ``span`` (in (0, 1)) each step is swept on
     [t_n + INSIDE h, t_n + span h] instead (y on the chord), the points off the ones
     j h / (p + 1) at which data that oscillate a whole number of times a step show no
-    differences (see :func:`_off_grid_roughness`)."""
+    differences (see :func:`_off_grid_roughness`).  ``ends`` = (start, end): the sweep
+    includes t_n itself (start) and t_(n+1) itself (end, not with ``span``), the points at
+    which a method with the stage c = 0 or c = 1 takes K: a jump of K at a mesh point is
+    there K's value on the other side for that stage (:func:`._vide.solve_vide`)."""
     n = len(t) - 1
     h = np.diff(t)
-    ends = np.empty(2 * n)
-    ends[0::2] = t[:-1] + INSIDE * h
+    sweep = np.empty(2 * n)
+    sweep[0::2] = t[:-1] if ends[0] else t[:-1] + INSIDE * h
     # (the sweep of step k runs from row k to row k + 1: Y_n to Y_(n+1) across a step, Y_(n+1)
     # across the gap after it)
     Y2 = Y.reshape(n + 1, -1)
     if span is None:
-        ends[1::2] = t[1:] - INSIDE * h
+        sweep[1::2] = t[1:] if ends[1] else t[1:] - INSIDE * h
         rows = Y2[np.concatenate(([0], np.repeat(np.arange(1, n), 2), [n]))]
     else:
-        ends[1::2] = t[:-1] + span * h
+        sweep[1::2] = t[:-1] + span * h
         rows = np.empty((2 * n, Y2.shape[1]))
         rows[0::2] = Y2[:-1]
         rows[1::2] = Y2[:-1] + span * (Y2[1:] - Y2[:-1])        # (on the chord)
-    out, calls = kernel_differences(kernel, ends, rows, p, stride=2)
+    out, calls = kernel_differences(kernel, sweep, rows, p, stride=2)
     return out[0::2] * defect_factor(p), calls
 
 
