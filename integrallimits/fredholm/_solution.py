@@ -77,6 +77,9 @@ class FredholmSolution:
         self.error_estimate = np.empty(self.y.shape)     # (np.full costs ~0.5 us more)
         self.error_estimate.fill(np.nan)
         self._condition_grows = False   # set with the estimate (_control)
+        # a scalar linear K's coefficient k(x, s_m) at the first, middle and last node x, kept
+        # from the solve's matrix for the pre-check of _with_unresolved_interpolant (or None)
+        self._k_rows = None
 
     def set_error_estimate(self, estimate):
         """Set ``error_estimate`` (shape of ``y``) from an (M, d) array."""

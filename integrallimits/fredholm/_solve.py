@@ -458,8 +458,8 @@ def solve_fredholm(K, g, interval, n_nodes=None, rule="gauss-legendre", *, args=
     problem = _Problem(K, g, args, jacobian, linear, initial, newton_tol, int(newton_maxiter),
                        max_condition)
 
-    def solve(n, start=None):
-        return _solve_on_rule(problem, _build_rule_checked(rule, n, a, b), start)
+    def solve(n, start=None, keep_rows=False):
+        return _solve_on_rule(problem, _build_rule_checked(rule, n, a, b), start, keep_rows)
 
     try:
         if tolerance is not None:
@@ -472,7 +472,7 @@ def solve_fredholm(K, g, interval, n_nodes=None, rule="gauss-legendre", *, args=
                 return companion[-1]
 
             sol = _unresolved(_with_aliased_nodes(
-                with_estimate(solve_companion, solve(n_nodes), rule, n_nodes), rule,
+                with_estimate(solve_companion, solve(n_nodes, keep_rows=True), rule, n_nodes), rule,
                 companion[-1] if companion else None))
         else:
             sol = solve(n_nodes)
@@ -533,10 +533,12 @@ _STATS = {"nfev": 0, "njev": 0, "newton_iterations": 0, "newton_solves": 0,
           "residual": float("nan"), "unknowns": 0, "rule": "", "compiled": True}
 
 
-def _solve_on_rule(problem, rule_obj, start=None):
+def _solve_on_rule(problem, rule_obj, start=None, keep_rows=False):
     """The Nyström solve of ``problem`` on ``rule_obj`` (no error estimate).  ``start``: a
     solution of the same problem on another rule (the one a companion or a refinement
-    follows): Newton then starts from its Nyström interpolant, not from ``initial`` or g."""
+    follows): Newton then starts from its Nyström interpolant, not from ``initial`` or g.
+    ``keep_rows``: a scalar linear K's coefficient at three rows of the matrix is kept for
+    the probe :func:`_with_unresolved_interpolant` (``sol._k_rows``)."""
     began = time.perf_counter()
     # writable copies: the compiled loops' signatures take plain C arrays
     nodes = np.array(rule_obj.nodes, dtype=float, order="C")
@@ -565,9 +567,11 @@ def _solve_on_rule(problem, rule_obj, start=None):
     stats = _STATS.copy()       # (in its order; a copy costs less than the literal)
     stats["linear"], stats["unknowns"], stats["rule"] = bool(use_linear), M * d, rule_obj.name
     run_newton = not use_linear
+    k_rows = None
     if use_linear:
-        Y, status, message, not_affine = _solve_linear(kernel, addr, not is_linear_kernel, nodes,
-                                                       weights, G, max_condition, counts, stats)
+        Y, status, message, not_affine, k_rows = _solve_linear(
+            kernel, addr, not is_linear_kernel, nodes, weights, G, max_condition, counts, stats,
+            keep_rows)
         if not_affine and linear is True:
             status = False
             message = (f"linear=True, but K is not affine in y: the residual of the linear "
@@ -605,6 +609,7 @@ def _solve_on_rule(problem, rule_obj, start=None):
                            stats=stats, kernel=kernel, g_vec=g_vec, g_nodes=G,
                            g_unchanged=problem.g_unchanged, nodes=nodes, weights=weights)
     problem.g_unchanged = sol._g_unchanged     # g's values are read once per call
+    sol._k_rows = k_rows
     return sol
 
 
@@ -853,8 +858,9 @@ def _with_unresolved_interpolant(sol, rule_name, companion):
     max |F - p| exceeds ROUGH_FIXED times the largest estimate, the estimates are raised to
     (b - a) max |F - p| (:func:`_unresolved` then fails a solve so left without a digit).
     The points are probed only where the upper half of p's Legendre coefficients exceeds
-    RESOLVED times F's size at the nodes (3 M evaluations of F; resolved data's coefficients
-    fall geometrically), which costs 2 INTERPOLANT_GAPS points of the Nyström interpolant (M
+    RESOLVED times F's size at the nodes (3 M evaluations of F, none for a scalar linear K
+    k(x, s) y, whose k there the solve's matrix held; resolved data's coefficients fall
+    geometrically), which costs 2 INTERPOLANT_GAPS points of the Nyström interpolant (M
     kernel evaluations each) and 6 INTERPOLANT_GAPS evaluations of F, and 3 M' more where p is
     off F (all in ``nfev``).)"""
     x = sol.x
@@ -877,10 +883,17 @@ def _with_unresolved_interpolant(sol, rule_name, companion):
 
     _user.clear_failures()
     try:
-        Fn = integrand(x, sol._y2)
         # (resolved data: the upper half of the interpolant's Legendre coefficients is small)
         T = _upper_legendre(rule_name, M, a, b)
-        if Fn.shape[2] == 1:        # (a scalar K: in two dimensions, ~10 us less at M = 32)
+        k_rows = sol._k_rows
+        if k_rows is not None:      # k(x, s) y: k at the rows, kept from the solve's matrix
+            F2 = k_rows * sol.y     # (not 3 M calls of the compiled k: ~9 us less at M = 32)
+            if not abs(T @ F2.T).max() > RESOLVED * abs(F2).max():
+                return sol
+        Fn = integrand(x, sol._y2)  # (the probe's F at the nodes: from the compiled K)
+        if k_rows is not None:
+            pass
+        elif Fn.shape[2] == 1:      # (a scalar K: in two dimensions, ~10 us less at M = 32)
             F2 = Fn[:, :, 0]
             if not abs(T @ F2.T).max() > RESOLVED * abs(F2).max():
                 return sol
@@ -981,13 +994,20 @@ def _residual(kernel, addr, nodes, weights, G, Y, counts):
     return Y - G - sums, sums
 
 
-def _solve_linear(kernel, addr, affine, nodes, weights, G, max_condition, counts, stats):
-    """One LU solve of (I - W) y = g + offset; returns (Y, status, message, not_affine)."""
+def _solve_linear(kernel, addr, affine, nodes, weights, G, max_condition, counts, stats,
+                  keep_rows=False):
+    """One LU solve of (I - W) y = g + offset; returns (Y, status, message, not_affine, rows):
+    ``rows`` (with ``keep_rows``) the values of a scalar linear K's coefficient k(x, s_m) at
+    the first, middle and last node x (a (3, M) copy made before the matrix overwrote them),
+    else None."""
     M, d = G.shape
     n = M * d
     check = affine or kernel.structure.get("kind") != "linear"
+    rows = None     # (k's values at the probe's rows: see _with_unresolved_interpolant)
     if kernel.scalar and not check:     # k(x, s) y: A = I - the values of k times the weights
         A = _assembly.grid_values(kernel, addr, nodes, nodes, None, counts)
+        if keep_rows:       # (take: ~0.2 us; A[[0, M // 2, M - 1]] ~1 us)
+            rows = A.take((0, M // 2, M - 1), 0)
         anorm = _assembly.compiled("system-matrix")(A, weights)      # NaN if A is not finite
         offset, b, finite = 0.0, G.reshape(n), math.isfinite(anorm)
     else:
@@ -1001,7 +1021,7 @@ def _solve_linear(kernel, addr, affine, nodes, weights, G, max_condition, counts
         stats["failure"] = "non-finite"
         return (np.full((M, d), np.nan), False,
                 "K is not finite at some pair of nodes (the Nyström matrix has inf/nan entries).",
-                False)
+                False, None)
     if anorm is None:   # A = W from the blocks (for vector y, also of a linear K(x, s)): I - W
         if check:       # |W| |Y| scales the rounding in the residual check below
             absW = np.abs(A)
@@ -1023,7 +1043,7 @@ def _solve_linear(kernel, addr, affine, nodes, weights, G, max_condition, counts
         if not math.isfinite(cond):
             Y = np.full((M, d), np.nan)
         stats["failure"] = "singular"
-        return Y, False, _SINGULAR.format(cond=cond, limit=max_condition), False
+        return Y, False, _SINGULAR.format(cond=cond, limit=max_condition), False, None
     if check:
         # Verify on the original equations: for K affine in y the residual is rounding error.
         # (A two-argument K(x, s) is linear by construction: no check.)
@@ -1033,9 +1053,9 @@ def _solve_linear(kernel, addr, affine, nodes, weights, G, max_condition, counts
         stats["residual"] = residual
         size = float(scale.max())        # (relative: max(1, size) passed anything at 1e-30)
         if not np.isfinite(residual) or residual > 64 * _EPS * n * (size if size > 0 else 1.0):
-            return Y, False, "", True
+            return Y, False, "", True, None
     return Y, True, (f"The linear Nyström system ({n} unknowns) was solved directly; condition "
-                     f"number estimate {cond:.3g}."), False
+                     f"number estimate {cond:.3g}."), False, rows
 
 
 def _in_units(A, Y, b, d):

@@ -1446,3 +1446,20 @@ def test_smooth_data_just_resolved_by_gauss_nodes_keep_their_estimates(rule, f, 
     assert sol.success and err <= 20.0 * est
     if not (rule == "gauss-radau" and n == 16):
         assert est <= 2.0 * err, (err, est)
+
+
+@pytest.mark.parametrize("rule", ["gauss-legendre", "clenshaw-curtis"])
+def test_gauss_probe_of_a_linear_kernel_reads_its_rows_from_the_matrix(rule):
+    """The probe of a Gauss-type rule's solve of k(x, s) y pre-checks the integrand at its
+    three rows from the values of k the solve's matrix held: no kernel evaluations (3 M = 48
+    on the base), and the verdict (resolved: the solve as it was) of F from the compiled k."""
+    sol = solve_fredholm(k_lin, G_LIN, (0.0, 1.0), 16, rule)
+    assert sol.success
+    y, est, message, nfev = sol.y.copy(), sol.error_estimate.copy(), sol.message, sol.stats["nfev"]
+    assert fredholm_solve_module._with_unresolved_interpolant(sol, rule, sol) is sol
+    assert sol.stats["nfev"] == nfev, sol.stats["nfev"] - nfev
+    sol._k_rows = None      # (F at the rows from the compiled k: 3 M calls, the same verdict)
+    assert fredholm_solve_module._with_unresolved_interpolant(sol, rule, sol) is sol
+    assert sol.stats["nfev"] == nfev + 48
+    assert np.array_equal(sol.y, y) and np.array_equal(sol.error_estimate, est)
+    assert sol.message == message
