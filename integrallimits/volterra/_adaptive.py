@@ -2066,11 +2066,7 @@ def _summed_defects(sol, g_vec, kernel, scale, p):
             f"oscillation of the steps' scale, whose defects the mesh and the coarser meshes "
             f"of the estimate may sample alike at one phase); the estimates were raised to "
             f"their running sum.")
-    sol.message += said
-    checked = with_confirmed_digits(sol)
-    if not checked.success:
-        checked.message += said
-    return checked
+    return _confirmed_saying(sol, said)
 
 
 def _with_rough_data(sol, g_vec, kernel, p, run=None, singular=False, quadratic=True,
@@ -2324,6 +2320,17 @@ def _with_rough_data(sol, g_vec, kernel, p, run=None, singular=False, quadratic=
     return sol
 
 
+def _confirmed_saying(sol, said):
+    """``sol``, whose estimates were raised for the reason ``said`` (a sentence of its
+    message), through :func:`with_confirmed_digits`; a failure's message says it too (the
+    failure's own message would not)."""
+    sol.message += said
+    checked = with_confirmed_digits(sol)
+    if not checked.success:
+        checked.message += said
+    return checked
+
+
 def with_divided_dense(sol):
     """``sol``, a solve on a given mesh whose rough steps :func:`with_rough_data` divided (its
     values at the points between the mesh points of the rough steps, ``sol._divided_between``)
@@ -2370,11 +2377,7 @@ def with_divided_dense(sol):
     said = (f"  The dense output in the steps so divided differs from the divided solve by up "
             f"to {float(np.nanmax(differ)) / factor:.3g} (times {factor:.3g} as above) "
             f"between the mesh points: the estimates at those steps' ends were raised to it.")
-    sol.message += said
-    checked = with_confirmed_digits(sol)
-    if not checked.success:
-        checked.message += said
-    return checked
+    return _confirmed_saying(sol, said)
 
 
 def _step_defects(sol, g_vec, kernel, p, ratio, scale):
@@ -2463,11 +2466,7 @@ def _uncovered_steps(sol, differences, rough, p):
             f"were raised to the running sum of their data's differences of order {p + 1}"
             f" ({float(np.max(bound)):.3g} at the end): the coarser meshes of the estimate "
             f"may sample data that oscillate at the steps' scale alike.")
-    sol.message += said
-    checked = with_confirmed_digits(sol)      # (and the message says why, as the later one
-    if not checked.success:                   # would not)
-        checked.message += said
-    return checked
+    return _confirmed_saying(sol, said)
 
 
 def _divided_start(sol, uniform_run, p, first, where):

@@ -750,12 +750,7 @@ def _with_odd_points(sol, rough_data, run, order, min_steps):
     est, Y, t = sol._est2, sol._y2, sol.mesh
     if len(t) < 4 or not np.all(np.isfinite(est)):
         return _with_rough_data(sol, rough_data)
-    size = np.max(np.abs(Y), axis=0)
-    claims = np.broadcast_to(ROUGH_FIXED * np.maximum(np.max(est, axis=0),
-                                                      ESTIMATE_FLOOR * size), est[1:].shape)
-    defects, evaluations = rough_data(t, Y, claims)
-    sol.stats["nfev"] += evaluations
-    if not defects:
+    if not _data_defects(sol, rough_data):
         return sol
     q = float(sol.stats.get("estimate_order", np.nan))
     odd = Companion(est.copy(), None, "", "half-steps")
@@ -766,6 +761,20 @@ def _with_odd_points(sol, rough_data, run, order, min_steps):
     est[...] = odd.estimate                       # (in place: also error_estimate_mesh)
     sol.stats["max_error_estimate"] = largest_estimate(est)
     return _with_rough_data(sol, lambda mesh, Y, claims: rough_data(mesh, Y, claims, True))
+
+
+def _data_defects(sol, rough_data):
+    """The steps of ``sol`` (a VIDE solve with its estimates) where the bound of what the
+    quadrature misses, ``rough_data(mesh, Y, claims) -> (defects, kernel evaluations)``,
+    exceeds ROUGH_FIXED times the component's largest estimate (at least ESTIMATE_FLOOR times
+    its size); the evaluations counted in ``sol.stats["nfev"]``."""
+    est, Y = sol._est2, sol._y2
+    size = np.max(np.abs(Y), axis=0)
+    claims = np.broadcast_to(ROUGH_FIXED * np.maximum(np.max(est, axis=0),
+                                                      ESTIMATE_FLOOR * size), est[1:].shape)
+    defects, evaluations = rough_data(sol.mesh, Y, claims)
+    sol.stats["nfev"] += evaluations
+    return defects
 
 
 def _with_rough_data(sol, rough_data):
@@ -780,14 +789,10 @@ def _with_rough_data(sol, rough_data):
     success with an error of 1.5e-3 for an estimate of 0 on 4 to 64 steps (gauss2); 48 of 125
     solves of jumps of K in s, of f in t and a kink of f in y that y crosses (rk4, radau2,
     radau3, gauss2, gauss4, N = 4 to 64) had errors over 20 times their estimates."""
-    est, Y, t = sol._est2, sol._y2, sol.mesh
+    est, t = sol._est2, sol.mesh
     if len(t) < 2 or not np.all(np.isfinite(est)):
         return sol
-    size = np.max(np.abs(Y), axis=0)
-    claims = np.broadcast_to(ROUGH_FIXED * np.maximum(np.max(est, axis=0),
-                                                      ESTIMATE_FLOOR * size), est[1:].shape)
-    defects, evaluations = rough_data(t, Y, claims)
-    sol.stats["nfev"] += evaluations
+    defects = _data_defects(sol, rough_data)
     if not defects:
         return sol
     _raise_to_defects(est, defects)               # (in place: also error_estimate_mesh)
