@@ -885,21 +885,17 @@ def _with_unresolved_interpolant(sol, rule_name, companion):
     try:
         # (resolved data: the upper half of the interpolant's Legendre coefficients is small)
         T = _upper_legendre(rule_name, M, a, b)
-        k_rows = sol._k_rows
-        if k_rows is not None:      # k(x, s) y: k at the rows, kept from the solve's matrix
-            F2 = k_rows * sol.y     # (not 3 M calls of the compiled k: ~9 us less at M = 32)
-            if not abs(T @ F2.T).max() > RESOLVED * abs(F2).max():
-                return sol
+        k_rows = sol._k_rows        # k(x, s) y: k at the rows, kept from the solve's matrix
+        if k_rows is not None and _resolved(T, k_rows * sol.y):  # (not 3 M calls of the
+            return sol                                              # compiled k: ~9 us less)
         Fn = integrand(x, sol._y2)  # (the probe's F at the nodes: from the compiled K)
-        if k_rows is not None:
-            pass
-        elif Fn.shape[2] == 1:      # (a scalar K: in two dimensions, ~10 us less at M = 32)
-            F2 = Fn[:, :, 0]
-            if not abs(T @ F2.T).max() > RESOLVED * abs(F2).max():
+        if k_rows is None:          # (else checked above)
+            if Fn.shape[2] == 1:    # (a scalar K: in two dimensions, ~10 us less at M = 32)
+                if _resolved(T, Fn[:, :, 0]):
+                    return sol
+            elif not (np.abs(np.einsum("km,rmd->rkd", T, Fn)).max(axis=(0, 1)) >
+                      RESOLVED * np.abs(Fn).max(axis=(0, 1))).any():
                 return sol
-        elif not (np.abs(np.einsum("km,rmd->rkd", T, Fn)).max(axis=(0, 1)) >
-                  RESOLVED * np.abs(Fn).max(axis=(0, 1))).any():
-            return sol
         from ..volterra._adaptive import ALIAS_SPAN, OFF_GRID_SPAN
         size = np.abs(Fn).max(axis=(0, 1))
         gaps = _spread_gaps(M, INTERPOLANT_GAPS)
@@ -934,6 +930,13 @@ def _with_unresolved_interpolant(sol, rule_name, companion):
         f"{float(off.max()):.3g}, over {NOT_RESOLVED:g} times its size, and from the "
         f"companion's by about as much; the estimates were raised to a bound of what the rule "
         f"misses ({float(bound.max()):.3g})."))
+
+
+def _resolved(T, F2):
+    """Whether the upper half of the Legendre coefficients (``T``, :func:`_upper_legendre`) of
+    the rows of ``F2`` (a scalar integrand at the nodes, one row per x) is within RESOLVED of
+    its size."""
+    return not abs(T @ F2.T).max() > RESOLVED * abs(F2).max()
 
 
 def _interpolant(rule_name, a, b, nodes, F, points):

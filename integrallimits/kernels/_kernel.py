@@ -918,18 +918,15 @@ def _user_kernel(K, y0, t0, jacobian, spec, theta, args, form="tsy", what="K(t, 
             lambda theta, args: _user_kernel(K, y0, t0, jacobian, spec, theta, args, form, what))
         twin = _user.python_twin(fj.py_func)
         _same_as_python(kernel.function, twin, form, what, t0, y0, args)
-        if jac is None:
-            kernel._shared["span_check"] = _user.span_check(
-                lambda points, a: _same_as_python(kernel.function, twin, form, what, t0, y0, a,
-                                                  points))
-        else:   # the Jacobian too, at the same points (one memo of intervals for both)
+        if jac is not None:   # the Jacobian too, then at the same points as K
             jtwin, jwhat = _user.python_twin(jj.py_func), f"the Jacobian of {what}"
             _same_as_python(jac, jtwin, form, jwhat, t0, y0, args, jacobian=True)
 
-            def compare(points, a):
-                _same_as_python(kernel.function, twin, form, what, t0, y0, a, points)
+        def compare(points, a):
+            _same_as_python(kernel.function, twin, form, what, t0, y0, a, points)
+            if jac is not None:
                 _same_as_python(jac, jtwin, form, jwhat, t0, y0, a, points, jacobian=True)
-            kernel._shared["span_check"] = _user.span_check(compare)
+        kernel._shared["span_check"] = _user.span_check(compare)
         per_func[key] = (kernel, jacobian)
         return kernel.with_params(theta, args)
 

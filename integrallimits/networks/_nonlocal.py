@@ -12,7 +12,7 @@ from __future__ import annotations
 import numpy as np
 
 from ..kernels import Kernel
-from ..volterra import METHODS, solve_volterra
+from ..volterra import METHODS
 from . import _roots
 from ._activations import activation
 from ._families import (VolterraNetwork, _as_grid, check_field_size, positive_int, reached,
@@ -203,16 +203,12 @@ class NonlocalDense(VolterraNetwork):
         # implicit rules: Newton on one sample's (c M) unknowns at a time, not the whole batch's;
         # a ReLU network's implicit steps that are not contractions: their roots counted
         chunk = 1 if METHODS[self.rule].implicit else B
-        steps = _roots.plan(self) if chunk == 1 else None
+        steps = _roots.plan(self)       # (None for an explicit rule: solve_volterra itself)
         out = np.empty((B, keep.size, self.d))
         for start in range(0, B, chunk):
             part = X0[start:start + chunk]
-            if chunk == 1:
-                sol = _roots.solve_checked(self, steps, self.kernel(1), self.forcing(part),
-                                           **options)
-            else:
-                sol = solve_volterra(self.kernel(len(part)), self.forcing(part), (0.0, self.T),
-                                     N, method=self.rule, **options)
+            sol = _roots.solve_checked(self, steps, self.kernel(len(part)), self.forcing(part),
+                                       **options)
             ys = reached(sol, keep)
             out[start:start + len(part)] = ys.reshape(keep.size, len(part), self.d).transpose(1, 0, 2)
         return out[:, order].reshape(B, order.size, self.channels, self.M)

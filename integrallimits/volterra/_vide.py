@@ -258,18 +258,15 @@ def _as_rhs(f, y0, t0, jacobian, spec=_user.NO_ARGS, args=()):
                            jacobian)
         twin = _user.python_twin(fj.py_func)
         _same_as_python(function, twin, scalar, d, t0, y0, args)
-        if jac is None:
-            span_check = _user.span_check(
-                lambda points, a: _same_as_python(function, twin, scalar, d, t0, y0, a, points),
-                _stage_points)
-        else:   # the Jacobian too, at the same points (one memo of intervals for both)
+        if jac is not None:   # the Jacobian too, then at the same points as f
             jtwin = _user.python_twin(jj.py_func)
             _same_as_python(jac, jtwin, scalar, d, t0, y0, args, jacobian=True)
 
-            def compare(points, a):
-                _same_as_python(function, twin, scalar, d, t0, y0, a, points)
+        def compare(points, a):
+            _same_as_python(function, twin, scalar, d, t0, y0, a, points)
+            if jac is not None:
                 _same_as_python(jac, jtwin, scalar, d, t0, y0, a, points, jacobian=True)
-            span_check = _user.span_check(compare, _stage_points)
+        span_check = _user.span_check(compare, _stage_points)
         per_func[key] = ((function, jac, span_check), jacobian)
         return function, jac, span_check
 
