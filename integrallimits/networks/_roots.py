@@ -24,6 +24,8 @@ in a success whose message says so (``stats["roots_unchecked"]``: how many).
 """
 from __future__ import annotations
 
+from types import SimpleNamespace
+
 import numpy as np
 
 from ..volterra import METHODS, solve_volterra
@@ -174,7 +176,7 @@ def plan(net):
             not METHODS[net.rule].implicit:
         return None
     if net.family == "nonlocal-dense" and not all(m.linear for m in net.maps):
-        return None     # (an attention map: not piecewise linear in x, its roots not counted)
+        return _attention_plan(net)
     N, h = net.n_layers, net.h
     fields = _fields(net)
     n, w, S = _diagonal_weights(net.rule, N)
@@ -234,6 +236,40 @@ def plan(net):
     if not open_.any() and not block:
         return None
     return {"steps": n[open_], "block": block, "S": S, "fields": fields}
+
+
+def _attention_plan(net):
+    """:func:`plan` of a :class:`~integrallimits.networks.NonlocalDense` with an attention map.
+
+    The attention map A(u) u is not piecewise linear in u (its softmax weights depend on u) and
+    it is not Lipschitz with a constant independent of u, so a step whose equation reads it
+    (a weight W^r_nn != 0 of an attention map; a starting-row pair (r, j) of the rows 1..S-1
+    for a Gregory rule) can have several roots (a two-node example with symmetric states has
+    the ReLU ResNet's two) that are neither searched nor excluded by a contraction bound: such
+    steps are ``unsearchable`` (counted in ``roots_unchecked`` by :func:`checked`).  The other
+    steps' equations read the linear maps only: planned as a network of those maps."""
+    att = [W for m, W in zip(net.maps, net.W) if not m.linear]
+    n, _, S = _diagonal_weights(net.rule, net.n_layers)
+    reads = np.zeros(n.shape, dtype=bool)
+    for W in att:
+        reads |= np.any(W[n, n] != 0.0, axis=(-2, -1))
+    block = False
+    if S > 1:
+        j = np.arange(1, S)
+        used = METHODS[net.rule]._data[0][1:, 1:] != 0.0
+        block = any(bool(np.any(np.any(W[j[:, None], j] != 0.0, axis=(-2, -1)) & used))
+                    for W in att)
+    linear = SimpleNamespace(   # (what plan and _Pairs read of the network: its linear maps)
+        activation=net.activation, family=net.family, rule=net.rule, n_layers=net.n_layers,
+        h=net.h, d=net.d, b=net.b, maps=[m for m in net.maps if m.linear],
+        W=tuple(W for m, W in zip(net.maps, net.W) if m.linear))
+    rest = plan(linear) if linear.maps else None
+    if rest is None:
+        rest = {"steps": n[:0], "block": False, "S": S, "fields": None}
+    rest["steps"] = rest["steps"][~np.isin(rest["steps"], n[reads])]
+    rest["block"] = bool(rest["block"]) and not block
+    rest["unsearchable"] = {"steps": n[reads], "block": block}
+    return rest
 
 
 def _system(net, fields, rows, Y):
@@ -362,9 +398,15 @@ def checked(net, sol, steps, t_eval=None):
     S = steps["S"]
     todo = ([list(range(1, S))] if steps["block"] else []) + \
         [[int(n)] for n in steps["steps"] if n < Y.shape[0]]
+    # (steps that read an attention map: not searched, see _attention_plan)
+    att = steps.get("unsearchable", {"steps": (), "block": False})
+    skip = ([list(range(1, S))] if att["block"] else []) + \
+        [[int(n)] for n in att["steps"] if n < Y.shape[0]]
+    todo = sorted(todo + skip)
+    skip = {tuple(rows) for rows in skip}
     unchecked = []
     for rows in todo:
-        roots = step_roots(net, rows, Y, steps["fields"])
+        roots = None if tuple(rows) in skip else step_roots(net, rows, Y, steps["fields"])
         if roots is not None and roots.shape[0] == 1:
             continue
         first, t = rows[0], float(sol.mesh[rows[0]])
@@ -373,7 +415,7 @@ def checked(net, sol, steps, t_eval=None):
         eq = ("its step equation x = c + h w_nn K(t_n, t_n, x)" if len(rows) == 1 else
               "their system of step equations")
         if roots is None or roots.shape[0] == 0:
-            unchecked.append((t, what, eq, roots is None))
+            unchecked.append((t, what, eq, "attention" if tuple(rows) in skip else roots is None))
             continue
         message = (f"The implicit step at t = {t:.6g} ({what}) has {roots.shape[0]} roots: {eq} "
                    f"is piecewise linear for a ReLU network, and the network's rule does not say "
@@ -392,11 +434,14 @@ def checked(net, sol, steps, t_eval=None):
                f"than {MAX_UNITS} pre-activations, or a singular pattern)" if wide else
                "the search of its activation patterns did not find the solver's root (on a "
                "pattern boundary)")
+        why = (f"{eq} reads an attention map, which is not piecewise linear (its softmax "
+               f"weights depend on the state): its roots are not searched, and no contraction "
+               f"bound holds for every state" if wide == "attention" else
+               f"{eq} is piecewise linear for a ReLU network, {why}")
         sol.stats["roots_unchecked"] = len(unchecked)
         sol.message += (f"  {len(unchecked)} implicit step(s), the first at t = {t:.6g} "
-                        f"({what}), could not be shown to have one root ({eq} is piecewise "
-                        f"linear for a ReLU network, {why}): their values are the roots "
-                        f"Newton's method reached from the explicit steps.")
+                        f"({what}), could not be shown to have one root ({why}): their values "
+                        f"are the roots Newton's method reached from the explicit steps.")
     return sol
 
 
