@@ -20,7 +20,12 @@ fixed pattern the equation is linear; a root is kept where its pre-activations a
 pattern), up to :data:`MAX_UNITS` pre-activations, and turns a solve with a step of several
 roots into a failure (status -1, ``message``, ``stats["failure"]`` "several-roots" and
 ``stats["roots"]``) that keeps the layers before it; steps whose roots it could not count stay
-in a success whose message says so (``stats["roots_unchecked"]``: how many).
+in a success whose message says so (``stats["roots_unchecked"]``: how many).  A step that
+reads an attention map (a :class:`~integrallimits.networks.NonlocalDense` whose map is not
+linear: not piecewise linear in x) is not searched and counted there too.  A Newton failure at
+a step n >= S whose equation has exactly one root takes that root and continues with the one
+roots of the later steps (``stats["roots_solved"]``; a later step of several roots fails
+"several-roots" there).
 """
 from __future__ import annotations
 
@@ -478,6 +483,8 @@ def _continued(net, sol, steps, t_eval):
     Y = np.empty((N + 1, d))
     Y[:n] = sol._y2
     mesh = uniform_mesh(0.0, net.T, N)
+    if not np.array_equal(sol.mesh, mesh[:n]):
+        return sol
     for r in range(n, N + 1):
         c = Y[0].copy()     # (the identity forcing: g(t) = x_0)
         for j in range(r):
@@ -509,6 +516,8 @@ def _continued(net, sol, steps, t_eval):
     est[:n] = sol._est2
     stats = {k: v for k, v in sol.stats.items() if k != "failure"}
     stats["roots_solved"] = N + 1 - n
+    if "max_error_estimate" in stats:
+        stats["max_error_estimate"] = float("nan")
     message = (f"Newton's method did not converge at t = {float(mesh[n]):.6g} (layer {n}), "
                f"whose step equation has one root (it is piecewise linear for a ReLU network: "
                f"the search of its activation patterns found one): that root is the layer"
