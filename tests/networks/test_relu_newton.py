@@ -104,8 +104,8 @@ def test_a_newton_failure_at_a_step_with_one_root_takes_that_root():
     assert sol.mesh[-1] == 1.0 and np.all(np.isnan(sol.error_estimate[6]))
     # the rule's equation of layer 6, with the network's own kernel (trapezoid weights)
     K, h, t = net.kernel(1), net.h, sol.mesh
-    rhs = x0 + h * (0.5 * K(t[6], t[0], sol.y[0]) + sum(K(t[6], t[j], sol.y[j]) for j in
-                                                        range(1, 6)) + 0.5 * K(t[6], t[6], sol.y[6]))
+    inner = sum(K(t[6], t[j], sol.y[j]) for j in range(1, 6))
+    rhs = x0 + h * (0.5 * K(t[6], t[0], sol.y[0]) + inner + 0.5 * K(t[6], t[6], sol.y[6]))
     assert np.max(np.abs(rhs - sol.y[6])) <= 1e-13 * np.max(np.abs(sol.y[6]))
     assert _roots.step_roots(net, [6], sol.y).shape[0] == 1
     assert np.array_equal(net.forward(x0[None])[0], sol.y[-1])
