@@ -402,6 +402,16 @@ class Objective:
         (:meth:`NonlocalDense.pooling_matrix`, f = channels) for the non-local family.
     n_features : int
         f, the number of columns of P.
+    roots_unchecked : int
+        The implicit steps of the last forward pass (:meth:`value`,
+        :meth:`value_and_gradient`, :meth:`terms`, :meth:`states`, ...), summed over the
+        samples, whose roots could not be counted (``stats["roots_unchecked"]`` of the
+        network's solves, :mod:`integrallimits.networks._roots`: a ReLU network on an implicit
+        rule whose step is not a contraction and was not searched, or reads an attention map):
+        their values are the roots Newton's method reached, and the rule may have others.
+        0 for every other network.
+    roots_message : str
+        The message of the first such sample's solve ("sample i: ..."), "" when there is none.
 
     Notes
     -----
@@ -482,6 +492,7 @@ class Objective:
         self._t = np.linspace(0.0, network.T, network.n_layers + 1)
         self._t[-1] = network.T
         self.evaluations = 0
+        self.roots_unchecked, self.roots_message = 0, ""
 
     # -- the vector -------------------------------------------------------------------------
     def initial_vector(self, network=None, classifier=None):
@@ -601,8 +612,10 @@ class Objective:
         return value, dZ / S
 
     def _forward(self, network, X):
-        """(mesh values Y (N+1, S d) for the batched kernel, or a list per sample)."""
+        """(mesh values Y (N+1, S d) for the batched kernel, or a list per sample); sets
+        :attr:`roots_unchecked` and :attr:`roots_message`."""
         N, T, rule = network.n_layers, network.T, network.rule
+        self.roots_unchecked, self.roots_message = 0, ""
         if not METHODS[rule].implicit:
             K = network.kernel(X.shape[0])
             sol = solve_volterra(K, network.forcing(X), (0.0, T), N, method=rule,
@@ -611,11 +624,16 @@ class Objective:
         K = network.kernel(1)
         out = []
         # (a ReLU network's implicit steps that are not contractions: their roots counted, a
-        # step with several roots a SolverError naming the layer, as in the network's forward)
+        # step with several roots a SolverError naming the layer, as in the network's forward;
+        # the steps whose roots were not counted are summed in roots_unchecked)
         steps = _roots.plan(network)
         for b in range(X.shape[0]):
             sol = _roots.solve_checked(network, steps, K, network.forcing(X[b:b + 1]))
             out.append(sol.y.reshape(N + 1, -1))
+            count = sol.stats.get("roots_unchecked", 0)
+            if count and not self.roots_unchecked:
+                self.roots_message = f"sample {b}: {sol.message}"
+            self.roots_unchecked += count
         return K, out
 
     @staticmethod
@@ -645,14 +663,15 @@ class Objective:
         return np.array(Ys)
 
     def terms(self, vector):
-        """dict: ``J``, ``loss``, ``regularizer`` (R_N, before alpha) and ``accuracy``."""
+        """dict: ``J``, ``loss``, ``regularizer`` (R_N, before alpha), ``accuracy`` and
+        ``roots_unchecked`` (:attr:`roots_unchecked` of this forward pass)."""
         theta, P, c, X = self.split(vector)
         net = _with_theta(self.network, theta, self.layout)
         Z = self._features(self._outputs(net, X)) @ P.T + c
         loss, _ = self._loss(Z)
         reg, _ = self.regularization(theta)
         return {"J": loss + self.alpha * reg, "loss": loss, "regularizer": reg,
-                "accuracy": self._accuracy(Z)}
+                "accuracy": self._accuracy(Z), "roots_unchecked": self.roots_unchecked}
 
     def value(self, vector):
         """J_N at ``vector``."""

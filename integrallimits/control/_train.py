@@ -144,11 +144,19 @@ class TrainResult:
         evaluated at a trial point of the line search: the forward solve failed or J_N was
         not finite; ``message`` says which, and ``x`` is then the last iterate).
     message : str
+        The optimiser's message; when some implicit steps' roots at ``x`` could not be counted
+        (``roots_unchecked``) a sentence saying so, with the first such sample's solve message.
     history : list of dict
-        Per iteration: ``iteration``, ``J``, ``grad_norm``, ``seconds``.
+        Per iteration: ``iteration``, ``J``, ``grad_norm``, ``seconds``, ``roots_unchecked``.
     start : str
         "network", "random (seed=k)", "continuation from N=..." or "vector".
     objective : Objective
+    roots_unchecked : int
+        The implicit steps of the forward passes at ``x`` (summed over the samples) whose
+        roots could not be counted (:attr:`Objective.roots_unchecked`: a ReLU network on an
+        implicit rule, a step that is not a contraction and was not searched or that reads an
+        attention map): their values are the roots Newton's method reached, and the rule may
+        have others there.  0 for every other network.
     """
 
     fun: float
@@ -169,6 +177,7 @@ class TrainResult:
     start: str
     objective: Objective = field(repr=False)
     history: list = field(default_factory=list, repr=False)
+    roots_unchecked: int = 0
 
     @property
     def success(self):
@@ -253,7 +262,8 @@ def train(network: VolterraNetwork, data: Dataset, loss: str = "mse", alpha: flo
         Seed of the random start (``init="random"``).
     callback : callable, optional
         ``callback(info)`` after each iteration with a dict (``iteration``, ``J``,
-        ``grad_norm``, ``seconds``, ``x``); returning True stops the optimisation.
+        ``grad_norm``, ``seconds``, ``roots_unchecked``, ``x``); returning True stops the
+        optimisation.
     init : None, "random", TrainResult, VolterraNetwork or ndarray
         None: the network's own weights; "random": :func:`random_fields` with ``seed``;
         a TrainResult or network of the same family at another depth: continuation through
@@ -354,7 +364,7 @@ def train(network: VolterraNetwork, data: Dataset, loss: str = "mse", alpha: flo
         if not (np.isfinite(J) and np.all(np.isfinite(g))):
             raise _NotFinite(f"J_N = {J:.6g} and its gradient are not finite" if np.isfinite(J)
                              else f"J_N = {J} is not finite")
-        last.update(x=x.copy(), J=J, g=g)
+        last.update(x=x.copy(), J=J, g=g, roots_unchecked=objective.roots_unchecked)
         return J, g
 
     try:
@@ -369,7 +379,8 @@ def train(network: VolterraNetwork, data: Dataset, loss: str = "mse", alpha: flo
     except _NotFinite as exc:
         raise ValueError(f"{exc} at the start (start: {start}); scale the data or targets, or "
                          f"start from smaller weights") from None
-    history.append({"iteration": 0, "J": J0, "grad_norm": _norm(g0), "seconds": 0.0})
+    history.append({"iteration": 0, "J": J0, "grad_norm": _norm(g0), "seconds": 0.0,
+                    "roots_unchecked": last["roots_unchecked"]})
 
     stopped = {}
     accepted = {"x": x0}
@@ -383,7 +394,8 @@ def train(network: VolterraNetwork, data: Dataset, loss: str = "mse", alpha: flo
             J, _ = fun(x)
         g = last["g"] if np.array_equal(x, last.get("x")) else fun(x)[1]
         info = {"iteration": len(history), "J": J, "grad_norm": _norm(g),
-                "seconds": time.perf_counter() - t_start}
+                "seconds": time.perf_counter() - t_start,
+                "roots_unchecked": last["roots_unchecked"]}
         accepted["x"] = x.copy()
         history.append(info)
         if callback is not None and callback({**info, "x": x.copy()}):
@@ -430,6 +442,11 @@ def train(network: VolterraNetwork, data: Dataset, loss: str = "mse", alpha: flo
     seconds = time.perf_counter() - t_start
     J, g = fun(x)
     terms = objective.terms(x)
+    if terms["roots_unchecked"]:
+        message += (f"  At x, {terms['roots_unchecked']} implicit step(s) of the forward passes "
+                    f"(summed over the samples) could not be shown to have one root: their "
+                    f"values are the roots Newton's method reached, the rule may have others "
+                    f"(roots_unchecked; {objective.roots_message})")
     test_acc = float("nan")
     ds = objective.data
     if ds is not None and len(ds.y_test):
@@ -441,4 +458,4 @@ def train(network: VolterraNetwork, data: Dataset, loss: str = "mse", alpha: flo
                        grad_norm=_norm(g), seconds=seconds,
                        seconds_per_evaluation=seconds / max(objective.evaluations, 1),
                        status=ok, message=message, start=start, objective=objective,
-                       history=history)
+                       history=history, roots_unchecked=terms["roots_unchecked"])

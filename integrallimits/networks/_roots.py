@@ -20,13 +20,21 @@ fixed pattern the equation is linear; a root is kept where its pre-activations a
 pattern), up to :data:`MAX_UNITS` pre-activations, and turns a solve with a step of several
 roots into a failure (status -1, ``message``, ``stats["failure"]`` "several-roots" and
 ``stats["roots"]``) that keeps the layers before it; steps whose roots it could not count stay
-in a success whose message says so (``stats["roots_unchecked"]``: how many).
+in a success whose message says so (``stats["roots_unchecked"]``: how many).  A step that
+reads an attention map (a :class:`~integrallimits.networks.NonlocalDense` whose map is not
+linear: not piecewise linear in x) is not searched and counted there too.  A Newton failure at
+a step n >= S whose equation has exactly one root takes that root and continues with the one
+roots of the later steps (``stats["roots_solved"]``; a later step of several roots fails
+"several-roots" there).
 """
 from __future__ import annotations
+
+from types import SimpleNamespace
 
 import numpy as np
 
 from ..volterra import METHODS, solve_volterra
+from ..volterra._mesh import uniform_mesh
 from ..volterra._solution import Solution, SolverError
 
 __all__ = ["plan", "checked", "solve_checked", "step_roots", "MAX_UNITS"]
@@ -174,7 +182,7 @@ def plan(net):
             not METHODS[net.rule].implicit:
         return None
     if net.family == "nonlocal-dense" and not all(m.linear for m in net.maps):
-        return None     # (an attention map: not piecewise linear in x, its roots not counted)
+        return _attention_plan(net)
     N, h = net.n_layers, net.h
     fields = _fields(net)
     n, w, S = _diagonal_weights(net.rule, N)
@@ -234,6 +242,40 @@ def plan(net):
     if not open_.any() and not block:
         return None
     return {"steps": n[open_], "block": block, "S": S, "fields": fields}
+
+
+def _attention_plan(net):
+    """:func:`plan` of a :class:`~integrallimits.networks.NonlocalDense` with an attention map.
+
+    The attention map A(u) u is not piecewise linear in u (its softmax weights depend on u) and
+    it is not Lipschitz with a constant independent of u, so a step whose equation reads it
+    (a weight W^r_nn != 0 of an attention map; a starting-row pair (r, j) of the rows 1..S-1
+    for a Gregory rule) can have several roots (a two-node example with symmetric states has
+    the ReLU ResNet's two) that are neither searched nor excluded by a contraction bound: such
+    steps are ``unsearchable`` (counted in ``roots_unchecked`` by :func:`checked`).  The other
+    steps' equations read the linear maps only: planned as a network of those maps."""
+    att = [W for m, W in zip(net.maps, net.W) if not m.linear]
+    n, _, S = _diagonal_weights(net.rule, net.n_layers)
+    reads = np.zeros(n.shape, dtype=bool)
+    for W in att:
+        reads |= np.any(W[n, n] != 0.0, axis=(-2, -1))
+    block = False
+    if S > 1:
+        j = np.arange(1, S)
+        used = METHODS[net.rule]._data[0][1:, 1:] != 0.0
+        block = any(bool(np.any(np.any(W[j[:, None], j] != 0.0, axis=(-2, -1)) & used))
+                    for W in att)
+    linear = SimpleNamespace(   # (what plan and _Pairs read of the network: its linear maps)
+        activation=net.activation, family=net.family, rule=net.rule, n_layers=net.n_layers,
+        h=net.h, d=net.d, b=net.b, maps=[m for m in net.maps if m.linear],
+        W=tuple(W for m, W in zip(net.maps, net.W) if m.linear))
+    rest = plan(linear) if linear.maps else None
+    if rest is None:
+        rest = {"steps": n[:0], "block": False, "S": S, "fields": None}
+    rest["steps"] = rest["steps"][~np.isin(rest["steps"], n[reads])]
+    rest["block"] = bool(rest["block"]) and not block
+    rest["unsearchable"] = {"steps": n[reads], "block": block}
+    return rest
 
 
 def _system(net, fields, rows, Y):
@@ -296,13 +338,16 @@ def _units(net, fields, rows):
     return cols, rws
 
 
-def step_roots(net, rows, Y, fields=None, chunk=1024):
+def step_roots(net, rows, Y, fields=None, chunk=1024, c=None):
     """The roots of the step equations of ``rows`` (a list of consecutive layer indices: one
     row n >= S, or the starting rows 1..S-1) with the constants read from the solve's values
-    ``Y``: an array (roots, len(rows), d), or None when the pre-activations are more than
-    :data:`MAX_UNITS` (2^units linear systems) or a pattern's system is singular and
-    consistent (a continuum of roots cannot be excluded)."""
-    groups, c = _system(net, _fields(net) if fields is None else fields, rows, Y)
+    ``Y`` (or given: ``c``, a dict row -> c_r, with ``Y`` None): an array (roots, len(rows), d),
+    or None when the pre-activations are more than :data:`MAX_UNITS` (2^units linear systems)
+    or a pattern's system is singular and consistent (a continuum of roots cannot be
+    excluded)."""
+    groups, c0 = _system(net, _fields(net) if fields is None else fields, rows,
+                         Y if c is None else None)
+    c = c0 if c is None else c
     d, R = net.d, len(rows)
     index = {r: i for i, r in enumerate(rows)}
     units = [(gi, k) for gi, g in enumerate(groups) for k in range(g[1].shape[0])]
@@ -328,7 +373,8 @@ def step_roots(net, rows, Y, fields=None, chunk=1024):
     eye = np.eye(n_u)
     found = []
     total = 1 << U
-    scale = 1.0 + np.max(np.abs(Y[rows[0]:rows[-1] + 1]))
+    scale = 1.0 + (np.max(np.abs(Y[rows[0]:rows[-1] + 1])) if Y is not None else
+                   max(float(np.max(np.abs(c[r]))) for r in rows))
     for lo in range(0, total, chunk):
         codes = np.arange(lo, min(total, lo + chunk))
         D = ((codes[:, None] >> np.arange(U)[None, :]) & 1).astype(float)      # (P, U)
@@ -356,15 +402,23 @@ def checked(net, sol, steps, t_eval=None):
     """``sol`` (a solve of ``net``'s forward map), or, if a step of ``steps`` (a :func:`plan`)
     that it solved has several roots or roots that could not be counted, a failed Solution
     that keeps the layers before that step and says which step, and why."""
+    if steps is not None and sol.status != 0:
+        sol = _continued(net, sol, steps, t_eval)
     if steps is None or sol.status != 0:
         return sol
     Y = sol._y2
     S = steps["S"]
     todo = ([list(range(1, S))] if steps["block"] else []) + \
         [[int(n)] for n in steps["steps"] if n < Y.shape[0]]
+    # (steps that read an attention map: not searched, see _attention_plan)
+    att = steps.get("unsearchable", {"steps": (), "block": False})
+    skip = ([list(range(1, S))] if att["block"] else []) + \
+        [[int(n)] for n in att["steps"] if n < Y.shape[0]]
+    todo = sorted(todo + skip)
+    skip = {tuple(rows) for rows in skip}
     unchecked = []
     for rows in todo:
-        roots = step_roots(net, rows, Y, steps["fields"])
+        roots = None if tuple(rows) in skip else step_roots(net, rows, Y, steps["fields"])
         if roots is not None and roots.shape[0] == 1:
             continue
         first, t = rows[0], float(sol.mesh[rows[0]])
@@ -373,17 +427,10 @@ def checked(net, sol, steps, t_eval=None):
         eq = ("its step equation x = c + h w_nn K(t_n, t_n, x)" if len(rows) == 1 else
               "their system of step equations")
         if roots is None or roots.shape[0] == 0:
-            unchecked.append((t, what, eq, roots is None))
+            unchecked.append((t, what, eq, "attention" if tuple(rows) in skip else roots is None))
             continue
-        message = (f"The implicit step at t = {t:.6g} ({what}) has {roots.shape[0]} roots: {eq} "
-                   f"is piecewise linear for a ReLU network, and the network's rule does not say "
-                   f"which root its value is (the solver returned the one Newton's method "
-                   f"reached from the explicit step); the forward map is not defined by the rule "
-                   f"there, and the layers from t = {t:.6g} on are not kept.")
-        stats = dict(sol.stats, failure="several-roots", roots=int(roots.shape[0]))
-        return Solution(sol.mesh[:first], Y[:first], scalar=sol.scalar, status=-1,
-                        message=message, stats=stats, method=sol.method, order=sol.order,
-                        t_failure=t, error_estimate=sol._est2[:first], t_eval=t_eval)
+        return _several(sol, first, t, what, eq, roots.shape[0], "the solver returned the one "
+                        "Newton's method reached from the explicit step", t_eval)
     if unchecked:
         # (not a failure: the value is a root of the rule's equations, as every implicit step of
         # a smooth activation is, whose roots are not counted either; it says so)
@@ -392,12 +439,92 @@ def checked(net, sol, steps, t_eval=None):
                f"than {MAX_UNITS} pre-activations, or a singular pattern)" if wide else
                "the search of its activation patterns did not find the solver's root (on a "
                "pattern boundary)")
+        why = (f"{eq} reads an attention map, which is not piecewise linear (its softmax "
+               f"weights depend on the state): its roots are not searched, and no contraction "
+               f"bound holds for every state" if wide == "attention" else
+               f"{eq} is piecewise linear for a ReLU network, {why}")
         sol.stats["roots_unchecked"] = len(unchecked)
         sol.message += (f"  {len(unchecked)} implicit step(s), the first at t = {t:.6g} "
-                        f"({what}), could not be shown to have one root ({eq} is piecewise "
-                        f"linear for a ReLU network, {why}): their values are the roots "
-                        f"Newton's method reached from the explicit steps.")
+                        f"({what}), could not be shown to have one root ({why}): their values "
+                        f"are the roots Newton's method reached from the explicit steps.")
     return sol
+
+
+def _several(sol, first, t, what, eq, count, which, t_eval):
+    """The failure of a solve whose step at row ``first`` has ``count`` roots."""
+    message = (f"The implicit step at t = {t:.6g} ({what}) has {count} roots: {eq} is piecewise "
+               f"linear for a ReLU network, and the network's rule does not say which root its "
+               f"value is ({which}); the forward map is not defined by the rule there, and the "
+               f"layers from t = {t:.6g} on are not kept.")
+    stats = dict(sol.stats, failure="several-roots", roots=int(count))
+    return Solution(sol.mesh[:first], sol._y2[:first], scalar=sol.scalar, status=-1,
+                    message=message, stats=stats, method=sol.method, order=sol.order,
+                    t_failure=t, error_estimate=sol._est2[:first], t_eval=t_eval)
+
+
+def _continued(net, sol, steps, t_eval):
+    """``sol``, a solve whose Newton iteration failed at a row n >= S, continued where that
+    step's equation has exactly one root: the root the search of its activation patterns finds
+    (:func:`step_roots`, its residual checked) is taken as layer n, and the layers after it are
+    the one roots of their equations found the same way (constants from the rule's weights).
+    A success (``stats["roots_solved"]``: the layers so found) when every step from n on has
+    one root; a failure "several-roots" at the first later step with several; ``sol`` itself
+    when the step n has none or several or could not be searched, or a later one has none or
+    could not be searched (or for a network with an attention map, whose steps are not
+    piecewise linear)."""
+    n, N = sol._y2.shape[0], net.n_layers
+    start, left, right = METHODS[net.rule]._data
+    S = start.shape[0]
+    if sol.stats.get("failure") != "newton" or "unsearchable" in steps or not S <= n <= N:
+        return sol
+    fields, h, d = steps["fields"], net.h, net.d
+    if fields is None:
+        fields = _fields(net)
+    Y = np.empty((N + 1, d))
+    Y[:n] = sol._y2
+    mesh = uniform_mesh(0.0, net.T, N)
+    if not np.array_equal(sol.mesh, mesh[:n]):
+        return sol
+    for r in range(n, N + 1):
+        c = Y[0].copy()     # (the identity forcing: g(t) = x_0)
+        for j in range(r):
+            w = 1.0 + (left[j] if j < left.shape[0] else 0.0) + \
+                (right[r - j] if r - j < right.shape[0] else 0.0)
+            if w != 0.0:
+                A, B, beta = _parts(net, fields, r, j)
+                c += h * w * (A @ np.maximum(B @ Y[j] + beta, 0.0))
+        roots = step_roots(net, [r], None, fields, c={r: c})
+        if roots is not None and roots.shape[0] == 1:     # (its residual, with the kernel's parts)
+            x = roots[0, 0]
+            groups, _ = _system(net, fields, [r], None)
+            step = sum(C @ np.maximum(B @ x + beta, 0.0) for _, B, beta, coef in groups
+                       for C in coef.values())
+            if np.max(np.abs(x - c - step)) <= 1e-13 * (1.0 + np.max(np.abs(x))):
+                Y[r] = x
+                continue
+            return sol
+        if roots is None or roots.shape[0] == 0 or r == n:
+            return sol
+        done = Solution(mesh[:r], Y[:r], scalar=sol.scalar, status=0, message="",
+                        stats=dict(sol.stats), method=sol.method, order=sol.order)
+        return _several(done, r, float(mesh[r]), f"layer {r}", "its step equation x = c + h w_nn "
+                        "K(t_n, t_n, x)", roots.shape[0], f"Newton's method failed at t = "
+                        f"{float(mesh[n]):.6g} (layer {n}), whose step has one root, and the "
+                        f"layers {n}..{r - 1} are the one roots of their steps, found by the "
+                        f"search of their activation patterns", t_eval)
+    est = np.full((N + 1, d), np.nan)
+    est[:n] = sol._est2
+    stats = {k: v for k, v in sol.stats.items() if k != "failure"}
+    stats["roots_solved"] = N + 1 - n
+    if "max_error_estimate" in stats:
+        stats["max_error_estimate"] = float("nan")
+    message = (f"Newton's method did not converge at t = {float(mesh[n]):.6g} (layer {n}), "
+               f"whose step equation has one root (it is piecewise linear for a ReLU network: "
+               f"the search of its activation patterns found one): that root is the layer"
+               + (f", and the layers {n + 1}..{N} are the one roots of their step equations, "
+                  f"found the same way" if n < N else "") + " (no error estimate there).")
+    return Solution(mesh, Y, scalar=sol.scalar, status=0, message=message, stats=stats,
+                    method=sol.method, order=sol.order, error_estimate=est, t_eval=t_eval)
 
 
 def solve_checked(net, steps, kernel, forcing, raise_on_failure=True, **options):

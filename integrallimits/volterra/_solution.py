@@ -87,7 +87,8 @@ class Solution:
         (None, or "newton", "non-finite", "kernel-non-finite", "unresolved", "unchecked";
         solves to a tolerance also "tolerance", "stalled", "blow-up", "step-collapse",
         "non-smooth"; a ReLU network's forward map also "several-roots", with ``roots``; a
-        success whose steps' roots could not be counted has ``roots_unchecked``, see
+        success whose steps' roots could not be counted has ``roots_unchecked``, one whose
+        layers from a Newton failure on are the one roots of their steps ``roots_solved``, see
         :mod:`integrallimits.networks._roots`),
         ``compiled`` and ``seconds``.  Solves to a tolerance add ``rtol``, ``atol`` and
         ``refinements`` (the (steps, estimate / tolerance) of every global check); those of

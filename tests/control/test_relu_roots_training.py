@@ -94,3 +94,68 @@ def test_a_depth_scaled_network_trains_as_before(rule):
         assert np.array_equal(states[i], raw.y)
     J, g = obj.value_and_gradient(obj.initial_vector())
     assert np.isfinite(J) and np.all(np.isfinite(g))
+
+
+# -- relu-53: the steps whose roots were not counted, in the Objective's and train's results ------
+
+def wide_relu_resnet():
+    """Inner width 13 > MAX_UNITS, weights too large for a contraction (tests/networks'
+    test_a_step_whose_roots_are_not_counted_says_so): steps that are not searched."""
+    from integrallimits.networks import ReLUResNet
+    rng = np.random.default_rng(1)
+    N, d, m = 4, 2, 13
+    return ReLUResNet(rng.normal(size=(N, d, m)) / np.sqrt(m), rng.normal(size=(N, m, d)),
+                      rng.normal(size=(N, m)), rule="implicit-rectangle")
+
+
+def test_steps_whose_roots_were_not_counted_show_in_the_objective_and_train():
+    """The network's solves count them (stats["roots_unchecked"], named in the message); the
+    Objective's results (value, gradient, terms) and train's result did not say so (relu-53)."""
+    net = wide_relu_resnet()
+    X0, Y0 = np.array([[1.0, 1.0], [0.5, -1.0]]), np.array([[1.0, 0.0], [0.0, 1.0]])
+    counts = [net.solve(x).stats.get("roots_unchecked", 0) for x in X0]
+    assert counts[0] >= 1 and sum(counts) >= 1
+    obj = Objective(net, (X0, Y0), loss="mse")
+    v = obj.initial_vector()
+    J, g = obj.value_and_gradient(v)
+    # on the base: no such attribute (and no word of them in any result)
+    assert obj.roots_unchecked == sum(counts)
+    assert obj.roots_message.startswith("sample 0: ")
+    assert "could not be shown to have one root" in obj.roots_message
+    assert obj.value(v) == J and obj.roots_unchecked == sum(counts)
+    assert obj.terms(v)["roots_unchecked"] == sum(counts)
+    res = train(net, (X0, Y0), loss="mse", maxiter=0)
+    assert res.roots_unchecked == sum(counts) and res.history[0]["roots_unchecked"] == sum(counts)
+    assert f"At x, {sum(counts)} implicit step(s)" in res.message
+    assert "(layer 1), could not be shown to have one root" in res.message
+    res = train(net, (X0, Y0), loss="mse", maxiter=2)
+    again = Objective(net, (X0, Y0), loss="mse").terms(res.x)["roots_unchecked"]
+    assert res.roots_unchecked == again and all("roots_unchecked" in h for h in res.history)
+    assert (f"At x, {again} implicit step(s)" in res.message) == (again > 0)
+
+
+def test_networks_whose_roots_are_all_counted_report_none():
+    rng = np.random.default_rng(5)
+    net = ResNet(rng.normal(size=(6, 2, 2)), rng.normal(size=(6, 2)), activation="relu",
+                 rule="trapezoid")
+    assert _roots.plan(net) is None
+    obj = Objective(net, (X, Y), loss="mse")
+    obj.value_and_gradient(obj.initial_vector())
+    assert obj.roots_unchecked == 0 and obj.roots_message == ""
+    res = train(net, (X, Y), loss="mse", maxiter=2)
+    assert res.roots_unchecked == 0 and "implicit step" not in res.message
+    assert [h["roots_unchecked"] for h in res.history] == [0] * len(res.history)
+
+
+def test_a_relu_attention_network_in_the_objective_is_not_checked():
+    """Its implicit steps read the attention map: not searched, counted (relu-53)."""
+    from integrallimits.networks import AttentionMap, NonlocalDense, spatial_rule
+    N = 3
+    net = NonlocalDense(AttentionMap(spatial_rule("trapezoid", 1), [[1.0, 0.0]], [[0.0, 1.0]],
+                                     channels=2),
+                        [np.tile(np.diag([6.0, 0.0]), (N + 1, N + 1, 1, 1))],
+                        np.tile([-1.0, 0.5], (N + 1, N + 1, 1)), n_layers=N, activation="relu",
+                        rule="implicit-rectangle")
+    obj = Objective(net, (np.array([[0.0, 0.0, 1.0, 1.0]]), np.array([[1.0, 0.0]])), loss="mse")
+    obj.value_and_gradient(obj.initial_vector())
+    assert obj.roots_unchecked == N and "reads an attention map" in obj.roots_message

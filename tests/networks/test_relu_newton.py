@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 
 from integrallimits import SolverError, solve_volterra
-from integrallimits.networks import ResidualDense, ResNet
+from integrallimits.networks import ReLUResNet, ResidualDense, ResNet, _roots
 
 #: A 2-wide ReLU ResNet of 5 layers on the implicit rectangle rule (h = 0.2), found by a random
 #: scan (tools/relu_newton_scan.py's kind of network, rounded to one decimal).  On the base,
@@ -79,3 +79,48 @@ def test_a_step_equation_without_a_root_still_fails():
     with pytest.warns(RuntimeWarning, match="did not converge"):
         out = net.forward(np.ones((1, 1)), raise_on_failure=False)
     assert np.all(np.isnan(out))
+
+
+# -- relu-53: a Newton failure at a step with exactly one root ------------------------------------
+
+def _small_relu_resnet(rule, d, m, N, scale, seed):
+    """tools/relu_newton_scan.py's --small configuration (entry weights)."""
+    rng = np.random.default_rng(seed)
+    V = scale * rng.normal(size=(N, d, m)) / N
+    net = ReLUResNet(V, rng.normal(size=(N, m, d)), rng.normal(size=(N, m)), rule=rule)
+    return net, rng.normal(size=d)
+
+
+def test_a_newton_failure_at_a_step_with_one_root_takes_that_root():
+    """--small --n 600 --seed 3, id 66: trapezoid, Newton fails at the last layer (6), whose step
+    equation has exactly one root; the layer is that root (on the base: status -1, "newton")."""
+    net, x0 = _small_relu_resnet("trapezoid", 3, 4, 6, 5.143643166264848, 1320720311)
+    raw = solve_volterra(net.kernel(1), net.forcing(x0[None]), (0.0, 1.0), 6, method=net.rule)
+    assert raw.status == -1 and raw.stats["failure"] == "newton" and raw.y.shape == (6, 3)
+    sol = net.solve(x0)
+    assert sol.status == 0 and sol.stats["roots_solved"] == 1, sol.message
+    assert "(layer 6), whose step equation has one root" in sol.message
+    assert np.array_equal(sol.y[:6], raw.y) and np.array_equal(sol.mesh[:6], raw.mesh)
+    assert sol.mesh[-1] == 1.0 and np.all(np.isnan(sol.error_estimate[6]))
+    # the rule's equation of layer 6, with the network's own kernel (trapezoid weights)
+    K, h, t = net.kernel(1), net.h, sol.mesh
+    inner = sum(K(t[6], t[j], sol.y[j]) for j in range(1, 6))
+    rhs = x0 + h * (0.5 * K(t[6], t[0], sol.y[0]) + inner + 0.5 * K(t[6], t[6], sol.y[6]))
+    assert np.max(np.abs(rhs - sol.y[6])) <= 1e-13 * np.max(np.abs(sol.y[6]))
+    assert _roots.step_roots(net, [6], sol.y).shape[0] == 1
+    assert np.array_equal(net.forward(x0[None])[0], sol.y[-1])
+
+
+def test_a_continued_solve_stops_at_a_later_step_with_two_roots():
+    """id 575: implicit rectangle, Newton fails at layer 5 (one root); layers 5, 6 have one root
+    each, layer 7 two: a failure "several-roots" at layer 7 (on the base: "newton" at 5)."""
+    net, x0 = _small_relu_resnet("implicit-rectangle", 3, 3, 10, 5.061065555197056, 501005141)
+    sol = net.solve(x0)
+    assert sol.status == -1 and sol.stats["failure"] == "several-roots", sol.message
+    assert sol.stats["roots"] == 2 and "(layer 7) has 2 roots" in sol.message
+    assert "Newton's method failed at t = 0.5 (layer 5)" in sol.message
+    assert sol.y.shape == (7, 3)
+    K, h, t = net.kernel(1), net.h, sol.mesh
+    for n in (5, 6):       # x_n = x_0 + h sum_{j=1..n} K(t_n, t_j, x_j)
+        rhs = x0 + h * sum(K(t[n], t[j], sol.y[j]) for j in range(1, n + 1))
+        assert np.max(np.abs(rhs - sol.y[n])) <= 1e-13 * np.max(np.abs(sol.y[n]))

@@ -194,11 +194,14 @@ def test_a_contractive_nonlocal_network_is_not_searched_and_unchanged(rule):
     for i in range(2):
         raw = solve_volterra(net.kernel(1), net.forcing(X0[i][None]), (0.0, 1.0), N, method=rule)
         assert np.array_equal(out[i].ravel(), raw.y[-1])
-    # an attention map is not piecewise linear in x: its steps are not searched
+    # an attention map is not piecewise linear in x: its steps are not searched, but counted
+    # as not checked (relu-53; see test_an_attention_step_with_two_roots_is_said_not_checked)
     att = NonlocalDense(AttentionMap(grid, [[1.0, 0.0]], [[0.0, 1.0]], channels=2),
                         np.tile(np.diag([60.0, 0.0]), (N + 1, N + 1, 1, 1)), n_layers=N,
                         activation="relu", rule=rule)
-    assert _roots.plan(att) is None
+    steps = _roots.plan(att)
+    assert steps["steps"].size == 0 and not steps["block"]
+    assert steps["unsearchable"]["steps"].size + steps["unsearchable"]["block"] >= 1
 
 
 def test_a_smooth_network_step_is_explicit():
@@ -216,3 +219,58 @@ def test_a_smooth_network_step_is_explicit():
     for n in range(1, N + 1):     # implicit rectangle: x_n = x_0 + h sum_{j=1}^{n-1} relu(...)
         x.append(x0 + h * sum(np.maximum(W[j] @ x[j] + b[j], 0) for j in range(1, n)))
     assert np.allclose(net.states(x0)[0], x, rtol=1e-13, atol=0)
+
+
+# -- relu-53: an attention map's steps ------------------------------------------------------------
+
+def two_root_attention(rule="implicit-rectangle"):
+    """two_root_nonlocal with an attention map: on 2 nodes a state equal at both nodes is its
+    own attention average (A(u) u = u there), so the step's equation restricted to such states
+    is the ResNet's, and layer 1 has (at least) the two roots (0, 0, 7/6, 7/6) and
+    (1/3, 1/3, 7/6, 7/6); the attention map is not piecewise linear: they are not searched."""
+    from integrallimits.networks import AttentionMap, NonlocalDense, spatial_rule
+    N = 3
+    W = np.tile(np.diag([6.0, 0.0]), (N + 1, N + 1, 1, 1))
+    b = np.tile([-1.0, 0.5], (N + 1, N + 1, 1))
+    net = NonlocalDense(AttentionMap(spatial_rule("trapezoid", 1), [[1.0, 0.0]], [[0.0, 1.0]],
+                                     channels=2), [W], b, n_layers=N, activation="relu",
+                        rule=rule)
+    return net, np.array([[0.0, 0.0], [1.0, 1.0]])
+
+
+def test_an_attention_step_with_two_roots_is_said_not_checked():
+    net, x0 = two_root_attention()
+    K, h = net.kernel(1), net.h
+    for a in (0.0, 1 / 3):      # two roots of layer 1's step, with the network's own kernel
+        x = np.array([a, a, 7 / 6, 7 / 6])
+        assert np.max(np.abs(x0.ravel() + h * K(h, h, x) - x)) < 1e-15
+    raw = solve_volterra(K, net.forcing(x0[None]), (0.0, 1.0), 3, method=net.rule)
+    assert raw.status == 0 and np.array_equal(raw.y[1], [0.0, 0.0, 7 / 6, 7 / 6])
+    # on the base: a success whose message and stats said nothing of the other root
+    sol = net.solve(x0)
+    assert sol.status == 0 and sol.stats["roots_unchecked"] == 3, sol.message
+    assert "(layer 1), could not be shown to have one root" in sol.message
+    assert "reads an attention map" in sol.message
+    assert np.array_equal(sol.y, raw.y)     # the values are the solver's, bitwise
+    assert np.array_equal(net.forward(x0)[0].ravel(), raw.y[-1])
+    # a Gregory rule's starting rows read it too
+    net, x0 = two_root_attention("gregory4")
+    sol = net.solve(x0)
+    assert sol.status == 0 and sol.stats["roots_unchecked"] == 1
+    assert "(the starting layers 1..3 (solved together)), could not be shown" in sol.message
+
+
+def test_an_attention_network_steps_without_its_map_are_searched():
+    """An attention map whose diagonal weights W_nn vanish does not enter the step equation:
+    the steps read the local map only, piecewise linear, and are searched (4 roots)."""
+    from integrallimits.networks import AttentionMap, LocalMap, NonlocalDense, spatial_rule
+    net, x0 = two_root_nonlocal()
+    grid, N = spatial_rule("trapezoid", 1), 3
+    Wa = np.tile(np.diag([6.0, 0.0]), (N + 1, N + 1, 1, 1))
+    Wa[np.arange(N + 1), np.arange(N + 1)] = 0.0
+    att = NonlocalDense([AttentionMap(grid, [[1.0, 0.0]], [[0.0, 1.0]], channels=2),
+                         LocalMap(grid, channels=2)], [Wa, net.W[0]], net.b, n_layers=N,
+                        activation="relu", rule="implicit-rectangle")
+    sol = att.solve(x0)
+    assert sol.status == -1 and sol.stats["failure"] == "several-roots", sol.message
+    assert "(layer 1) has 4 roots" in sol.message
