@@ -1835,16 +1835,24 @@ def refuse_if_compiled_differs(what, points, python, compiled, times=1):
     or library functions that differ in the last place differ relatively by O(1) (``-y *
     (np.sum(np.full(10, 0.1)) - 1)``: 1.1e-16 compiled, 0 in Python), is not compared beyond
     its noise.  ``times``: how many of a point's leading arguments are times (the rest are
-    y, z)."""
+    y, z).
+
+    A value in single (or half) precision (a Jacobian's, allowed: it only steers Newton's
+    iterations) is compared with 1000 units of its precision's rounding in place of 1e-9 and
+    1e-12 (:func:`_rounding`: 1.2e-4 for float32): NumPy 2 keeps np.float32(-2.1) * (1 + 0.1
+    y) in float32 where Numba rounds the float64 product, a float32 unit apart, but an integer
+    wrapping around inside it (0 compiled for Python's -40) is no rounding."""
     saved = take_record()    # (the compiled calls may record a failure: the thread's is kept)
     try:
-        pairs, scale, size = [], 0.0, 0.0
+        pairs, scale, size, rel = [], 0.0, 0.0, 1e-9
         for point in points:
             try:
                 with warnings.catch_warnings():
                     warnings.simplefilter("ignore")
                     with np.errstate(all="ignore"):
-                        p = np.asarray(python(*point), dtype=float)
+                        raw = python(*point)
+                        rounding = _rounding(raw)
+                        p = np.asarray(raw, dtype=float)
                         moved = [np.asarray(python(*_perturbed(point, 1.0 + k * 2.0 ** -50)),
                                             dtype=float) for k in (8, -8)]
             except Exception:   # noqa: BLE001 (outside the function's domain: not compared)
@@ -1859,9 +1867,11 @@ def refuse_if_compiled_differs(what, points, python, compiled, times=1):
             noise = max(float(np.max(np.abs(m - p), initial=0.0)) for m in moved)
             scale = max(scale, float(np.max(np.abs(p), initial=0.0)))
             size = max([size] + [float(np.max(np.abs(v), initial=0.0)) for v in point[times:]])
+            rel = max(rel, 1e3 * rounding)
             pairs.append((point, p, c, noise))
+        small = 1e-12 if rel == 1e-9 else rel
         for point, p, c, noise in pairs:
-            if np.all(np.abs(c - p) <= 1e-9 * scale + 1e3 * noise + 1e-12 * size):
+            if np.all(np.abs(c - p) <= rel * scale + 1e3 * noise + small * size):
                 continue
             shown = ", ".join(_show(v) for v in point)
             raise from_user(UserCodeError(
@@ -1947,14 +1957,16 @@ def _span_key(t0, T):
     return (e, math.floor(t0 / unit), math.floor(T / unit))
 
 
-def not_compared_if_single(value):
-    """Raise (the point is then not compared: :func:`refuse_if_compiled_differs`) for a user
-    Jacobian's value in single (or half) precision, which is allowed (it only steers Newton):
-    NumPy 2 keeps np.float32(-2.1) * (1 + 0.1 y) in float32 where Numba rounds the float64
-    product, a float32 unit apart, which the comparison in double precision would refuse."""
-    kind = np.asarray(value).dtype
-    if kind.kind == "f" and kind.itemsize < 8:
-        raise TypeError("single precision: not compared")
+def _rounding(value):
+    """The relative rounding (eps) of the narrowest floating-point type in ``value`` (a user
+    function's value: a number, an array, or a tuple or list of them) when it is narrower
+    than float64 (a Jacobian's float32), else 0."""
+    if isinstance(value, (tuple, list)):
+        return max((_rounding(v) for v in value), default=0.0)
+    kind = getattr(value, "dtype", None)
+    if kind is not None and kind.kind == "f" and kind.itemsize < 8:
+        return float(np.finfo(kind).eps)
+    return 0.0
 
 
 def check_over_span(kernel, mesh, y):
