@@ -432,6 +432,8 @@ def _in_cycle(func):
                 seen.add(obj)
                 todo.append(obj.py_func)
     return False
+
+
 _UNCHANGING = frozenset((type(None), bool, int, float, complex, str, bytes))
 
 
@@ -1055,11 +1057,14 @@ def _swap(func, old, new):
         if _cell(cell) is old:
             cell.cell_contents = new
     for head, *attrs in _load_paths(code)[0] + _load_paths(code)[1]:
-        owner, obj = (None, _cell(cells[head])) if head in cells else \
-            (func.__globals__, func.__globals__.get(head, _MISSING)) \
-            if head not in code.co_varnames and head not in code.co_cellvars else (None, None)
-        if obj is old and owner is not None:
-            owner[head] = new
+        if head in cells:
+            obj = _cell(cells[head])
+        elif head in code.co_varnames or head in code.co_cellvars:
+            continue   # (an argument's or a local's attributes: nothing of the copy's)
+        else:
+            obj = func.__globals__.get(head, _MISSING)
+            if obj is old:
+                func.__globals__[head] = new
         for attr in attrs:
             if not isinstance(obj, pytypes.ModuleType):
                 break
