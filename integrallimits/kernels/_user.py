@@ -222,7 +222,9 @@ def _value_helpers(func, seen=None):
     Python function ``func`` reads by a global name, a module attribute or a closure cell, and
     that read values themselves, directly or through helpers of their own, or whose code was
     replaced (:func:`_replaced_code`: the dispatcher keeps the machine code of the old one), or
-    that call themselves (:func:`_calls_itself`: see :func:`njit_user`).
+    that call themselves and may still compile (:func:`_calls_itself`: see :func:`njit_user`;
+    one compiled for the signatures given only, ``@njit("float32(float32, int64)")``, keeps
+    its code of those types).
 
     Numba compiles such a helper once, with the values it read then, and a kernel calling it
     links that code: after a changed value the kernel must be compiled against a fresh copy
@@ -239,7 +241,8 @@ def _value_helpers(func, seen=None):
                 if isinstance(obj, numba.core.dispatcher.Dispatcher) and
                 not (getattr(obj.py_func, "__module__", None) or "").startswith("integrallimits.")
                 and (_values(obj.py_func, _reads(obj.py_func)) or _value_helpers(obj, seen)
-                     or _replaced_code(obj.py_func) is not None or _calls_itself(obj))]
+                     or _replaced_code(obj.py_func) is not None
+                     or getattr(obj, "_can_compile", True) and _calls_itself(obj))]
     finally:
         seen.discard(func)
 

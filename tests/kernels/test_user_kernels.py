@@ -377,3 +377,17 @@ def test_a_recursive_helper_reading_a_global_sees_its_changes():
             assert sol.success and abs(sol.y[-1] - exact) < 1e-4, (scale, sol.y[-1])
     finally:
         SCALE = old
+
+
+@numba.njit("float32(float32, int64, int64)")
+def _taylor_exp_single(x, k, n):
+    if k > n:
+        return np.float32(1.0)
+    return np.float32(1.0) + x * _taylor_exp_single(x, k + 1, n) / np.float32(k)
+
+
+def test_a_recursive_helper_compiled_for_given_signatures_only_is_kept():
+    """A recursive helper compiled for the signatures given only keeps its code of those types
+    (float32 on purpose): a kernel calls it, not a copy compiled for float64."""
+    from integrallimits.kernels._user import _value_helpers
+    assert _value_helpers(lambda t, s, y: -y * _taylor_exp_single(s - t, 1, 16)) == []
