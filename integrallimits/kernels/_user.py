@@ -194,7 +194,7 @@ def _reads(func):
     return out
 
 
-def referenced_values(func):
+def referenced_values(func, _seen=frozenset()):
     """``[(name, value)]``: the values ``func`` reads that Numba would freeze when compiling it.
 
     Globals (following module attribute chains: ``cfg.RHO`` is read from the module ``cfg``),
@@ -208,11 +208,12 @@ def referenced_values(func):
     [('RATE', 2.0)]
     """
     func = py_function(func)
-    if getattr(func, "__code__", None) is None:
+    if getattr(func, "__code__", None) is None or func in _seen:
         return []
     out = _values(func, _reads(func))
-    for path, helper in _value_helpers(func):
-        out += [(f"{path}: {name}", value) for name, value in referenced_values(helper)]
+    for path, helper in _value_helpers(func):   # (a recursive helper is among its own)
+        out += [(f"{path}: {name}", value)
+                for name, value in referenced_values(helper, _seen | {func})]
     return out
 
 
@@ -220,7 +221,10 @@ def _value_helpers(func, seen=None):
     """``[(name, dispatcher)]``: the Numba-compiled functions (outside this package) that the
     Python function ``func`` reads by a global name, a module attribute or a closure cell, and
     that read values themselves, directly or through helpers of their own, or whose code was
-    replaced (:func:`_replaced_code`: the dispatcher keeps the machine code of the old one).
+    replaced (:func:`_replaced_code`: the dispatcher keeps the machine code of the old one), or
+    that call themselves and may still compile (:func:`_calls_itself`: see :func:`njit_user`;
+    one compiled for the signatures given only, ``@njit("float32(float32, int64)")``, keeps
+    its code of those types).
 
     Numba compiles such a helper once, with the values it read then, and a kernel calling it
     links that code: after a changed value the kernel must be compiled against a fresh copy
@@ -237,7 +241,8 @@ def _value_helpers(func, seen=None):
                 if isinstance(obj, numba.core.dispatcher.Dispatcher) and
                 not (getattr(obj.py_func, "__module__", None) or "").startswith("integrallimits.")
                 and (_values(obj.py_func, _reads(obj.py_func)) or _value_helpers(obj, seen)
-                     or _replaced_code(obj.py_func) is not None)]
+                     or _replaced_code(obj.py_func) is not None
+                     or getattr(obj, "_can_compile", True) and _calls_itself(obj))]
     finally:
         seen.discard(func)
 
@@ -361,6 +366,13 @@ def value_key(func, compiled=True):
     func = py_function(func)
     if getattr(func, "__code__", None) is None:
         return ""
+    stack = _keying()
+    if stack:
+        for i, outer in enumerate(stack):
+            if outer is func:   # a recursion: its values are in the key being computed
+                return f"recursion {len(stack) - i}"
+        if _in_cycle(func):     # (its key here names the calls on the stack: not kept)
+            return _stacked_key(func, compiled, stack)
     try:
         known = _KEYS.get(func)
     except TypeError:  # pragma: no cover - Python functions are weakly referenceable
@@ -376,7 +388,7 @@ def value_key(func, compiled=True):
             if known[2] is None:    # the same objects a second time: worth a reader now
                 per_func[compiled] = (known[0], known[1], _reader(reads))
             return known[1]
-    key = _value_key(func, compiled)
+    key = _stacked_key(func, compiled, stack)
     if snap is not None and _same(snap, _snapshot(func)):   # (unchanged while digesting)
         try:
             _KEYS.setdefault(func, {})[compiled] = (snap, key, None)
@@ -386,6 +398,45 @@ def value_key(func, compiled=True):
 
 
 _KEYS = weakref.WeakKeyDictionary()   # python function -> {compiled: (snapshot, value key)}
+_KEYING = threading.local()            # .stack: the functions whose keys are being computed
+
+
+def _keying():
+    """This thread's stack of the functions :func:`value_key` is computing the keys of."""
+    stack = getattr(_KEYING, "stack", None)
+    if stack is None:
+        stack = _KEYING.stack = []
+    return stack
+
+
+def _stacked_key(func, compiled, stack):
+    """:func:`_value_key` of ``func`` with ``func`` on ``stack`` meanwhile: a recursive helper
+    among the helpers of its helpers is then keyed by its distance on the stack (its values
+    are in the key of the call below) instead of again without end (a RecursionError for a
+    recursive helper reading a global).  A function in such a cycle (:func:`_in_cycle`) is
+    keyed so only where it comes first (its key elsewhere names a call below it, so neither
+    kept nor read from the memo: the same key for the same values however it is reached)."""
+    stack.append(func)
+    try:
+        return _value_key(func, compiled)
+    finally:
+        stack.pop()
+
+
+def _in_cycle(func):
+    """Whether the Python function ``func`` is the ``py_func`` of one of the compiled functions
+    it reads, directly or through theirs: part of a recursion."""
+    todo, seen = [func], set()
+    while todo:
+        for _, obj in _reads(todo.pop()):
+            if isinstance(obj, numba.core.dispatcher.Dispatcher) and obj not in seen:
+                if obj.py_func is func:
+                    return True
+                seen.add(obj)
+                todo.append(obj.py_func)
+    return False
+
+
 _UNCHANGING = frozenset((type(None), bool, int, float, complex, str, bytes))
 
 
@@ -893,6 +944,9 @@ def njit_user(func, what="K"):
         guard_helper_caches(func)
         return func
     with _LOCK:
+        building = _BUILDING.get(py)
+        if building is not None:    # a recursion: its copy, made when the outer call is done
+            return building
         per_func = _COMPILED.setdefault(py, {})
         dispatcher = per_func.get(key)
         if dispatcher is not None:
@@ -933,20 +987,94 @@ def njit_user(func, what="K"):
             options["error_model"] = "numpy"
         if isinstance(func, CPUDispatcher):
             options.update({k: v for k, v in func.targetoptions.items() if k != "nopython"})
+        recursive = _in_cycle(py)
+        if recursive:
+            # Numba compiles a function with the error model and fastmath of its caller where
+            # it sets none itself, keeps one machine code per argument types whatever they
+            # were, and names a recursive call's callee with the caller's: the user's helper
+            # h compiled for a kernel without a division (NumPy's model) called the
+            # h(x, int64, Literal[16]) compiled for one with (Python's), under a name no code
+            # had ("numba jitted function aborted due to unresolved symbol", reported as a
+            # compiled-only fault of K).  The copy sets both itself, and calls copies.
+            options.setdefault("fastmath", False)
         guard_helper_caches(frozen)
-        target = with_fresh_helpers(frozen, what)
-        cached_as = disk_key(frozen, options)
-        if cached_as is not None:
-            target = unique_symbols(target, cached_as)
-        dispatcher = numba.njit(target, **options)
+        placeholder = _BUILDING[py] = _Building()
+        try:
+            target = with_fresh_helpers(frozen, what)
+            cached_as = disk_key(frozen, options)
+            if cached_as is not None:
+                target = unique_symbols(target, cached_as)
+            dispatcher = numba.njit(target, **options)
+        except BaseException:
+            placeholder.forget()
+            raise
+        finally:
+            del _BUILDING[py]
+        placeholder.become(dispatcher)
         dispatcher._disk_key = cached_as
-        if "id:" not in key and _module_found(py):
+        if "id:" not in key and _module_found(py) and not recursive:
+            # (a recursion's code calling another of its specialisations is not cached anyway;
+            # one loaded from the disk would not be linked to those compiled here:
+            # :func:`.._numba.guard_cache`)
             try:   # keyed also on the functions it calls (their code and source files)
                 dispatcher._cache = _ValueKeyedCache(target, dispatcher._disk_key or key)
             except Exception:  # no source file (interactive, exec): in-memory only
                 pass
         per_func[key] = dispatcher
         return dispatcher
+
+
+_BUILDING = {}   # python function -> its _Building while njit_user makes its copy (under _LOCK)
+
+
+class _Building:
+    """What a copy made by :func:`njit_user` reads for a compiled function whose own copy is
+    being made (it calls itself, directly or through others): the functions reading it get
+    that copy when it is made (:meth:`become`), so the copy's recursion calls the copy, not
+    the user's dispatcher (whose code has the values it read when it compiled)."""
+
+    def __init__(self):
+        self.readers = []      # the copies (Python functions) reading this placeholder
+
+    def become(self, dispatcher):
+        """Make every function reading this placeholder read ``dispatcher`` instead."""
+        for func in self.readers:
+            _swap(func, self, dispatcher)
+        self.readers.clear()
+
+    def forget(self):
+        """The copy was not made: the compiled copies made to call it are dropped."""
+        for per_func in list(_COMPILED.values()):
+            for key, dispatcher in list(per_func.items()):
+                if any(dispatcher.py_func is func for func in self.readers):
+                    del per_func[key]
+        self.readers.clear()
+
+
+def _swap(func, old, new):
+    """Make the names of ``func`` (a copy made by :func:`_rebound`) that read ``old`` read
+    ``new``: its own globals, closure cells and module copies."""
+    code = func.__code__
+    cells = dict(zip(code.co_freevars, func.__closure__ or ()))
+    for name, cell in cells.items():
+        if _cell(cell) is old:
+            cell.cell_contents = new
+    for head, *attrs in _load_paths(code)[0] + _load_paths(code)[1]:
+        if head in cells:
+            obj = _cell(cells[head])
+        elif head in code.co_varnames or head in code.co_cellvars:
+            continue   # (an argument's or a local's attributes: nothing of the copy's)
+        else:
+            obj = func.__globals__.get(head, _MISSING)
+            if obj is old:
+                func.__globals__[head] = new
+        for attr in attrs:
+            if not isinstance(obj, pytypes.ModuleType):
+                break
+            owner, obj = obj, getattr(obj, attr, _MISSING)
+            if obj is old:
+                setattr(owner, attr, new)
+                break
 
 
 def guard_helper_caches(func, _seen=None):
@@ -1030,7 +1158,13 @@ def with_fresh_helpers(func, what, *, through_python=False, marks=None, _seen=No
             fresh = with_fresh_helpers(obj, what, through_python=True, marks=marks, _seen=seen)
             if fresh is not obj:
                 replace[name] = fresh
-    return _rebound(func, replace) if replace else func
+    if not replace:
+        return func
+    copy = _rebound(func, replace)
+    for obj in replace.values():
+        if isinstance(obj, _Building):
+            obj.readers.append(copy)
+    return copy
 
 
 #: How many calls of a recursive helper's Python twin one evaluation of a twin may make: past
@@ -1709,16 +1843,24 @@ def refuse_if_compiled_differs(what, points, python, compiled, times=1):
     or library functions that differ in the last place differ relatively by O(1) (``-y *
     (np.sum(np.full(10, 0.1)) - 1)``: 1.1e-16 compiled, 0 in Python), is not compared beyond
     its noise.  ``times``: how many of a point's leading arguments are times (the rest are
-    y, z)."""
+    y, z).
+
+    A value in single (or half) precision (a Jacobian's, allowed: it only steers Newton's
+    iterations) is compared with 1000 units of its precision's rounding in place of 1e-9 and
+    1e-12 (:func:`_rounding`: 1.2e-4 for float32): NumPy 2 keeps np.float32(-2.1) * (1 + 0.1
+    y) in float32 where Numba rounds the float64 product, a float32 unit apart, but an integer
+    wrapping around inside it (0 compiled for Python's -40) is no rounding."""
     saved = take_record()    # (the compiled calls may record a failure: the thread's is kept)
     try:
-        pairs, scale, size = [], 0.0, 0.0
+        pairs, scale, size, rel = [], 0.0, 0.0, 1e-9
         for point in points:
             try:
                 with warnings.catch_warnings():
                     warnings.simplefilter("ignore")
                     with np.errstate(all="ignore"):
-                        p = np.asarray(python(*point), dtype=float)
+                        raw = python(*point)
+                        rounding = _rounding(raw)
+                        p = np.asarray(raw, dtype=float)
                         moved = [np.asarray(python(*_perturbed(point, 1.0 + k * 2.0 ** -50)),
                                             dtype=float) for k in (8, -8)]
             except Exception:   # noqa: BLE001 (outside the function's domain: not compared)
@@ -1733,9 +1875,11 @@ def refuse_if_compiled_differs(what, points, python, compiled, times=1):
             noise = max(float(np.max(np.abs(m - p), initial=0.0)) for m in moved)
             scale = max(scale, float(np.max(np.abs(p), initial=0.0)))
             size = max([size] + [float(np.max(np.abs(v), initial=0.0)) for v in point[times:]])
+            rel = max(rel, 1e3 * rounding)
             pairs.append((point, p, c, noise))
+        small = 1e-12 if rel == 1e-9 else rel
         for point, p, c, noise in pairs:
-            if np.all(np.abs(c - p) <= 1e-9 * scale + 1e3 * noise + 1e-12 * size):
+            if np.all(np.abs(c - p) <= rel * scale + 1e3 * noise + small * size):
                 continue
             shown = ", ".join(_show(v) for v in point)
             raise from_user(UserCodeError(
@@ -1821,14 +1965,16 @@ def _span_key(t0, T):
     return (e, math.floor(t0 / unit), math.floor(T / unit))
 
 
-def not_compared_if_single(value):
-    """Raise (the point is then not compared: :func:`refuse_if_compiled_differs`) for a user
-    Jacobian's value in single (or half) precision, which is allowed (it only steers Newton):
-    NumPy 2 keeps np.float32(-2.1) * (1 + 0.1 y) in float32 where Numba rounds the float64
-    product, a float32 unit apart, which the comparison in double precision would refuse."""
-    kind = np.asarray(value).dtype
-    if kind.kind == "f" and kind.itemsize < 8:
-        raise TypeError("single precision: not compared")
+def _rounding(value):
+    """The relative rounding (eps) of the narrowest floating-point type in ``value`` (a user
+    function's value: a number, an array, or a tuple or list of them) when it is narrower
+    than float64 (a Jacobian's float32), else 0."""
+    if isinstance(value, (tuple, list)):
+        return max((_rounding(v) for v in value), default=0.0)
+    kind = getattr(value, "dtype", None)
+    if kind is not None and kind.kind == "f" and kind.itemsize < 8:
+        return float(np.finfo(kind).eps)
+    return 0.0
 
 
 def check_over_span(kernel, mesh, y):

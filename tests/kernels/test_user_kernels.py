@@ -1,12 +1,14 @@
 """Plain Python vector kernels: arrays and tuples (which allocate nothing per call) give the same
 solution; tuples mixing ints and floats work; a wrong length is reported."""
 import types
+import warnings
 
 import numba
 import numpy as np
 import pytest
 
 from integrallimits import solve_volterra
+from integrallimits.kernels._user import RecompilationWarning
 from integrallimits.volterra.problems import PROBLEMS
 
 P = PROBLEMS["vector"]
@@ -317,3 +319,75 @@ def test_value_key_is_remembered_only_while_the_same_objects_are_read():
     assert _snapshot(K) is not None and value_key(K) == key
     leaf.py_func.__closure__[1].cell_contents = 7.0   # the leaf's own value
     assert value_key(K) != key
+
+
+#: y = 1 - int_0^t e^(s - t) y(s) ds: y(1) = (1 + e^-2) / 2; trapezoid on 32 steps is 2.3e-5 off.
+EXP_DECAY_Y1 = 0.5 * (1.0 + np.exp(-2.0))
+SCALE = 1.0
+
+
+@numba.njit
+def _taylor_exp_scaled(x, k, n):
+    """SCALE e^x (its Taylor sum to x^n / n!), read at each level of the recursion."""
+    if k > n:
+        return SCALE
+    return SCALE + x * _taylor_exp_scaled(x, k + 1, n) / k
+
+
+def test_a_recursive_helper_first_compiled_by_the_users_code_is_linked_in_a_kernel():
+    """Numba compiles an @njit helper with its caller's error model and keeps one machine code per
+    argument types, whoever compiled it: a recursive h(x, k, n) that the user's own code (Python's
+    error model) had compiled for (float64, int64, Literal[16]) was called, through Numba's
+    run-time linker, by the h(x, Literal[1], Literal[16]) compiled for K (NumPy's model: K does not
+    divide) under a name with NumPy's model that no code had: "unresolved symbol" at the first
+    call, reported as a UserCodeError (compiled and Python arithmetic differ) on the base.  K is
+    compiled against a copy of h that sets its options itself: y(1) = (1 + e^-2) / 2."""
+    @numba.njit
+    def h(x, k, n):
+        if k > n:
+            return 1.0
+        return 1.0 + x * h(x, k + 1, n) / k
+
+    @numba.njit
+    def users_own(x, k):
+        return h(x, k, 16)
+
+    assert abs(users_own(0.5, 1) - np.exp(0.5)) < 1e-12
+    sol = solve_volterra(lambda t, s, y: -y * h(s - t, 1, 16), lambda t: 1.0, (0.0, 1.0), 32,
+                         method="trapezoid", error_estimate=False)
+    assert sol.success and abs(sol.y[-1] - EXP_DECAY_Y1) < 3e-5, (sol.status, sol.y[-1])
+
+
+def test_a_recursive_helper_reading_a_global_sees_its_changes():
+    """A recursive helper reading a global is among its own helpers that read values: keying the
+    kernel raised RecursionError on the base.  Each value of the global compiles a copy of the
+    helper whose recursion calls that copy: y(1) = (1 + e^-2) / 2 with SCALE = 1, (1 + 2 e^-3) / 3
+    (K = -2 e^(s - t) y) with SCALE = 2, and the first again with SCALE = 1."""
+    global SCALE
+    old = SCALE
+    try:
+        for scale, exact in ((1.0, EXP_DECAY_Y1), (2.0, (1.0 + 2.0 * np.exp(-3.0)) / 3.0),
+                             (1.0, EXP_DECAY_Y1)):
+            SCALE = scale
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore", RecompilationWarning)
+                sol = solve_volterra(lambda t, s, y: -y * _taylor_exp_scaled(s - t, 1, 16),
+                                     lambda t: 1.0, (0.0, 1.0), 32, method="trapezoid",
+                                     error_estimate=False)
+            assert sol.success and abs(sol.y[-1] - exact) < 1e-4, (scale, sol.y[-1])
+    finally:
+        SCALE = old
+
+
+@numba.njit("float32(float32, int64, int64)")
+def _taylor_exp_single(x, k, n):
+    if k > n:
+        return np.float32(1.0)
+    return np.float32(1.0) + x * _taylor_exp_single(x, k + 1, n) / np.float32(k)
+
+
+def test_a_recursive_helper_compiled_for_given_signatures_only_is_kept():
+    """A recursive helper compiled for the signatures given only keeps its code of those types
+    (float32 on purpose): a kernel calls it, not a copy compiled for float64."""
+    from integrallimits.kernels._user import _value_helpers
+    assert _value_helpers(lambda t, s, y: -y * _taylor_exp_single(s - t, 1, 16)) == []

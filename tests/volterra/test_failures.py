@@ -2,7 +2,7 @@
 import numpy as np
 import pytest
 
-from integrallimits import SolverError, solve_volterra
+from integrallimits import SolverError, solve_volterra, solve_vide
 
 
 def K(t, s, y):
@@ -231,6 +231,29 @@ def test_a_jacobian_in_single_precision_is_accepted():
                          method="radau2", jacobian=lambda t, s, y: np.float32(-2.0 * y))
     exact = solve_volterra(lambda t, s, y: -y * y, lambda t: 1.0, (0.0, 1.0), 16,
                            method="radau2", jacobian=lambda t, s, y: -2.0 * y)
+    assert sol.success and abs(sol.y[-1] - exact.y[-1]) < 1e-12
+
+
+def test_a_jacobian_rounded_in_single_precision_is_compared_at_its_rounding():
+    """NumPy 2 computes np.float32(-2.1) * (1 + 0.2 y) in float32, Numba in float64 rounded
+    once (4e-8 apart at y = 0.37, over the 1e-9 of a double comparison): such a Jacobian,
+    now compared with Python at float32's rounding, still solves (K and a VIDE's f)."""
+    def K(t, s, y):
+        return -2.1 * (y + 0.1 * y * y)
+
+    def f(t, y, z):
+        return -2.1 * (y + 0.1 * y * y) + z
+
+    sol = solve_volterra(K, lambda t: 1.0, (0.0, 1.0), 16, method="radau2",
+                         jacobian=lambda t, s, y: np.float32(-2.1) * (1.0 + 0.2 * y))
+    exact = solve_volterra(K, lambda t: 1.0, (0.0, 1.0), 16, method="radau2",
+                           jacobian=lambda t, s, y: -2.1 * (1.0 + 0.2 * y))
+    assert sol.success and abs(sol.y[-1] - exact.y[-1]) < 1e-12
+    sol = solve_vide(f, lambda t, s, y: -y, 1.0, (0.0, 1.0), 16, "gauss2",
+                     jacobian=lambda t, y, z: (np.float32(-2.1) * (1.0 + 0.2 * y),
+                                               np.float32(1.0)))
+    exact = solve_vide(f, lambda t, s, y: -y, 1.0, (0.0, 1.0), 16, "gauss2",
+                       jacobian=lambda t, y, z: (-2.1 * (1.0 + 0.2 * y), 1.0))
     assert sol.success and abs(sol.y[-1] - exact.y[-1]) < 1e-12
 
 

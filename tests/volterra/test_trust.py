@@ -3544,6 +3544,28 @@ def test_a_jacobian_whose_compiled_value_differs_from_python_is_refused(case):
         print(sol.success, np.ravel(sol.y)[-1], sol.stats.get("nfev"), sol.message[:200])
 
 
+@pytest.mark.parametrize("case", ["fixed", "vide f"])
+def test_a_single_precision_jacobian_whose_compiled_value_differs_from_python_is_refused(case):
+    """A Jacobian in single precision (allowed) was not compared with Python at all: J =
+    np.float32(-40) * (2**80 % 3) for K = -40 y, -40 in Python and 0 compiled (2**80 wraps to
+    0), ran unchecked on the base (gauss2 on 32 steps: "could not be checked", y = 1.0 kept).
+    It is compared at 1000 units of float32's rounding (1.2e-4 of the largest value) and
+    refused as a double one is."""
+    calls = {
+        "fixed": lambda: solve_volterra(
+            lambda t, s, y: -40.0 * y, ONE, (0.0, 1.0), 32, "gauss2",
+            jacobian=lambda t, s, y: np.float32(-40.0) * ((BIG_INT * BIG_INT) % 3)),
+        "vide f": lambda: solve_vide(
+            lambda t, y, z: -40.0 * y + z, lambda t, s, y: 0.0 * y, 1.0, (0.0, 1.0), 32,
+            "gauss2", jacobian=lambda t, y, z: (np.float32(-40.0) * ((BIG_INT * BIG_INT) % 3),
+                                                np.float32(1.0))),
+    }
+    with pytest.raises(UserCodeError, match=r"^the Jacobian .* is \[?-?0\.0.* compiled by Numba "
+                                            r"but \[?-40\.0.* in Python at \(.*64-bit"):
+        sol = calls[case]()
+        print(sol.success, np.ravel(sol.y)[-1], sol.message[:200])
+
+
 def test_a_correct_jacobian_is_compared_once_per_interval_with_k(monkeypatch):
     """A Jacobian computing in integers that do not overflow (-(n * n) // 4 with n = 2**20:
     2**38, exact) passes; it is compared with K, at compilation (2 points each) and once per
