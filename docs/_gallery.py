@@ -51,8 +51,7 @@ def _study_page(name, folder, label, out_dir):
               f"{manifest.get('cells', {}).get('total', '?')} cells, "
               f"{manifest.get('cells', {}).get('seconds', '?')} s of computation.", ""]
     for png in sorted(f for f in os.listdir(folder) if f.endswith(".png")):
-        target = os.path.join(out_dir, f"{name}-{png}")
-        shutil.copyfile(os.path.join(folder, png), target)
+        _copy_if_changed(os.path.join(folder, png), os.path.join(out_dir, f"{name}-{png}"))
         lines += [f".. image:: _generated/{name}-{png}", f"   :alt: {name}: {png[:-4]}", ""]
     for part in (StudyResult(name, rows).sections() if rows else []):   # one table per part
         cols = StudyResult(name, part).columns
@@ -64,20 +63,45 @@ def _study_page(name, folder, label, out_dir):
     return "\n".join(lines) + "\n"
 
 
+def _write_if_changed(path, text):
+    """Write ``text`` to ``path`` unless it holds that text already: an unchanged file keeps its
+    time stamp, so a second build from the same doctrees (the doctest build after the html
+    build) does not read the gallery's pages again."""
+    if os.path.isfile(path):
+        with open(path, encoding="utf-8") as fh:
+            if fh.read() == text:
+                return
+    with open(path, "w", encoding="utf-8") as fh:
+        fh.write(text)
+
+
+def _copy_if_changed(source, target):
+    """Copy ``source`` to ``target`` unless ``target`` has the same bytes already."""
+    if os.path.isfile(target):
+        with open(source, "rb") as a, open(target, "rb") as b:
+            if a.read() == b.read():
+                return
+    shutil.copyfile(source, target)
+
+
 def write_gallery(validation_root, out_dir):
-    """Write ``out_dir/studies.rst`` and one page per study found under ``validation_root``."""
+    """Write ``out_dir/studies.rst`` and one page per study found under ``validation_root``
+    (files whose content is unchanged are left as they are; files of no study are removed)."""
     os.makedirs(out_dir, exist_ok=True)
-    for entry in os.listdir(out_dir):
-        os.unlink(os.path.join(out_dir, entry))
+    before = set(os.listdir(out_dir))
     found = _folders(validation_root)
     index = []
     for name, (folder, label) in found.items():
-        with open(os.path.join(out_dir, f"{name}.rst.inc"), "w", encoding="utf-8") as fh:
-            fh.write(_study_page(name, folder, label, out_dir))
+        _write_if_changed(os.path.join(out_dir, f"{name}.rst.inc"),
+                          _study_page(name, folder, label, out_dir))
         index.append(f".. include:: /_generated/{name}.rst.inc")
     if not index:
         index = ["No reproduction outputs are committed yet: run "
                  "``integrallimits reproduce all --out validation``."]
-    with open(os.path.join(out_dir, "studies.rst.inc"), "w", encoding="utf-8") as fh:
-        fh.write("\n\n".join(index) + "\n")
+    _write_if_changed(os.path.join(out_dir, "studies.rst.inc"), "\n\n".join(index) + "\n")
+    kept = {f"{name}.rst.inc" for name in found} | {"studies.rst.inc"}
+    kept |= {f"{name}-{png}" for name, (folder, _) in found.items()
+             for png in os.listdir(folder) if png.endswith(".png")}
+    for entry in before - kept:
+        os.unlink(os.path.join(out_dir, entry))
     return list(found)

@@ -133,21 +133,19 @@ def rule_solution(K, g, weights, h):
     return np.vstack([g[0], flat.reshape(N, d)])
 
 
-def plain_kernel(family, h, W, b=None, activation="tanh"):
-    """The family's kernel K(t, s, x) as a user writes it, reading the grid by rounding t/h."""
-    sigma = ACTIVATIONS[activation]
-    if family == "residual-dense":
-        def K(t, s, x):
-            n, j = int(round(t / h)), int(round(s / h))
-            return sigma(W[n, j] @ x + b[n, j])
-    elif family == "resnet":
-        def K(t, s, x):
-            j = int(round(s / h))
-            return sigma(W[j] @ x + b[j])
-    elif family == "concat-dense":
-        def K(t, s, x):
-            n, j = int(round(t / h)), int(round(s / h))
-            return W[n, j] @ sigma(x)
-    else:
-        raise ValueError(family)
-    return K
+FAMILY_CODES = {"residual-dense": 0, "resnet": 1, "concat-dense": 2}
+
+
+def plain_kernel(t, s, x, family, h, Wd, bd, Wr, br):
+    """The tanh kernel K(t, s, x) of each family as a user writes it, reading the grid by
+    rounding t/h; the family (``FAMILY_CODES``) and the weights are parameters (``args``: one
+    compiled function serves every family).  ``Wd``, ``bd`` are the two-index weights W_nj,
+    b_nj with (n, j) as one index n (N + 1) + j (``args`` take arrays of at most 3
+    dimensions); ``Wr``, ``br`` the one-index weights W_j, b_j."""
+    j = int(round(s / h))
+    if family == 1:                                    # resnet
+        return np.tanh(Wr[j] @ x + br[j])
+    nj = int(round(t / h)) * Wr.shape[0] + j
+    if family == 0:                                    # residual-dense
+        return np.tanh(Wd[nj] @ x + bd[nj])
+    return Wd[nj] @ np.tanh(x)                         # concat-dense

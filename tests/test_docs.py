@@ -58,6 +58,37 @@ def test_html_builds_without_warnings(site):
         assert f'href="{site}' in html, site
 
 
+def test_gallery_leaves_unchanged_pages_alone(tmp_path, monkeypatch):
+    """The gallery is written at the start of every build; a page whose text is unchanged keeps
+    its time stamp, so the doctest build after the html build (same doctrees) does not parse
+    the gallery again (it did: the pages were deleted and written anew).  A changed table is
+    written again and the files of a study that is gone are removed."""
+    import shutil
+    monkeypatch.syspath_prepend(DOCS)
+    from _gallery import write_gallery
+    root, out = tmp_path / "validation", tmp_path / "generated"
+    shutil.copytree(os.path.join(ROOT, "validation", "orders"), root / "orders")
+    shutil.copytree(os.path.join(ROOT, "validation", "dnl-gamma"), root / "dnl-gamma")
+    assert write_gallery(str(root), str(out)) == ["dnl-gamma", "orders"]
+    files = sorted(p.name for p in out.iterdir())
+    assert {"orders.rst.inc", "orders-orders.png", "studies.rst.inc"} <= set(files)
+    old = 1_000_000_000
+    for p in out.iterdir():
+        os.utime(p, ns=(old, old))
+    write_gallery(str(root), str(out))
+    assert sorted(p.name for p in out.iterdir()) == files
+    assert {p.name for p in out.iterdir() if p.stat().st_mtime_ns != old} == set()
+    table = root / "orders" / "table.json"
+    table.write_text(table.read_text(encoding="utf-8").replace('"notes": "', '"notes": "New. ', 1),
+                     encoding="utf-8")
+    shutil.rmtree(root / "dnl-gamma")
+    write_gallery(str(root), str(out))
+    assert "New. " in (out / "orders.rst.inc").read_text(encoding="utf-8")
+    assert (out / "orders.rst.inc").stat().st_mtime_ns != old
+    assert not any(p.name.startswith("dnl-gamma") for p in out.iterdir())
+    assert "dnl-gamma" not in (out / "studies.rst.inc").read_text(encoding="utf-8")
+
+
 def test_api_reference_lists_every_public_name():
     import importlib
     api = _read("docs", "api.rst")
