@@ -38,7 +38,7 @@ from ..volterra._outcome import _CHECK_JACOBIAN
 from ..volterra._solution import SolverError
 from ..volterra._tolerance import check_tolerances, fit_tolerances, over_tolerance, tolerance_of
 from . import _assembly
-from ._control import condition_message, next_size, with_estimate
+from ._control import COMPOSITE_ORDERS, condition_message, next_size, with_estimate
 from ._solution import FredholmSolution
 
 __all__ = ["solve_fredholm", "nystrom_matrix"]
@@ -709,14 +709,13 @@ def _with_aliased_nodes(sol, rule_name, companion=None):
     0.35); those rules (given their ``companion`` solve) are probed by
     :func:`_with_unresolved_interpolant` instead.  (3 (p + 2) ALIAS_GAPS points of the
     interpolant, M kernel evaluations each, and as many times ALIAS_ROWS; in ``nfev``.)"""
-    from ..volterra._adaptive import ALIAS_SPAN, OFF_GRID_SPAN, difference_weights
-    from ._control import COMPOSITE_ORDERS
     M = len(sol.x)
     p = COMPOSITE_ORDERS.get(rule_name)
     if p is None and sol.success and M >= 3 and companion is not None and companion.success:
         return _with_unresolved_interpolant(sol, rule_name, companion)
     if not sol.success or M < 3 or p is None:
         return sol
+    from ..volterra._adaptive import ALIAS_SPAN, OFF_GRID_SPAN, difference_weights
     est = np.array(sol.error_estimate, dtype=float).reshape(M, -1)
     if not np.all(np.isfinite(est)):
         return sol
@@ -800,6 +799,7 @@ NOT_CONVERGING = 0.5
 #: the Legendre coefficients of the interpolant through the nodes exceeds this share of the
 #: integrand's size there (resolved data's fall geometrically: no probe, no cost).
 RESOLVED = 0.01
+_UNSCALED = np.zeros(0)     # (the rows of F as they are: no y to multiply them by)
 
 
 @lru_cache(maxsize=64)
@@ -866,7 +866,13 @@ def _with_unresolved_interpolant(sol, rule_name, companion):
     x = sol.x
     M = len(x)
     a, b = sol.rule.a, sol.rule.b
-    rows = x[[0, M // 2, M - 1]]
+    # (resolved data: the upper half of the interpolant's Legendre coefficients is small)
+    T = _upper_legendre(rule_name, M, a, b)
+    k_rows = sol._k_rows        # k(x, s) y: k at the rows, kept from the solve's matrix
+    if k_rows is not None and _assembly.compiled("resolved")(T, k_rows, sol.y, RESOLVED):
+        _user.take_failure()    # (no kernel call, not 3 M of the compiled k; the state the
+        return sol              # clear-and-take around the probe below leaves)
+    rows = x.take((0, M // 2, M - 1))
     counts = np.zeros(2, dtype=np.int64)
     kernel = sol._kernel
     addr = _assembly.addresses(kernel)
@@ -883,15 +889,10 @@ def _with_unresolved_interpolant(sol, rule_name, companion):
 
     _user.clear_failures()
     try:
-        # (resolved data: the upper half of the interpolant's Legendre coefficients is small)
-        T = _upper_legendre(rule_name, M, a, b)
-        k_rows = sol._k_rows        # k(x, s) y: k at the rows, kept from the solve's matrix
-        if k_rows is not None and _resolved(T, k_rows * sol.y):  # (not 3 M calls of the
-            return sol                                              # compiled k: ~9 us less)
         Fn = integrand(x, sol._y2)  # (the probe's F at the nodes: from the compiled K)
         if k_rows is None:          # (else checked above)
-            if Fn.shape[2] == 1:    # (a scalar K: in two dimensions, ~10 us less at M = 32)
-                if _resolved(T, Fn[:, :, 0]):
+            if Fn.shape[2] == 1:    # (a scalar K: in two dimensions, one compiled pass)
+                if _assembly.compiled("resolved")(T, Fn.reshape(3, M), _UNSCALED, RESOLVED):
                     return sol
             elif not (np.abs(np.einsum("km,rmd->rkd", T, Fn)).max(axis=(0, 1)) >
                       RESOLVED * np.abs(Fn).max(axis=(0, 1))).any():
@@ -930,13 +931,6 @@ def _with_unresolved_interpolant(sol, rule_name, companion):
         f"{float(off.max()):.3g}, over {NOT_RESOLVED:g} times its size, and from the "
         f"companion's by about as much; the estimates were raised to a bound of what the rule "
         f"misses ({float(bound.max()):.3g})."))
-
-
-def _resolved(T, F2):
-    """Whether the upper half of the Legendre coefficients (``T``, :func:`_upper_legendre`) of
-    the rows of ``F2`` (a scalar integrand at the nodes, one row per x) is within RESOLVED of
-    its size."""
-    return not abs(T @ F2.T).max() > RESOLVED * abs(F2).max()
 
 
 def _interpolant(rule_name, a, b, nodes, F, points):

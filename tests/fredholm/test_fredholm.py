@@ -1463,3 +1463,44 @@ def test_gauss_probe_of_a_linear_kernel_reads_its_rows_from_the_matrix(rule):
     assert sol.stats["nfev"] == nfev + 48
     assert np.array_equal(sol.y, y) and np.array_equal(sol.error_estimate, est)
     assert sol.message == message
+
+
+def test_gauss_probe_pre_check_in_one_compiled_pass_gives_numpys_verdict():
+    """The pre-check of the Gauss-type probe (``resolved``, one compiled pass) says what NumPy's
+    ``not max |T F2^T| > share max |F2|`` says (F2: the rows of F, times y where y is given):
+    for smooth and aliased rows, at shares just either side of the rows' own ratio, and where
+    F holds NaN (a NaN passes, as NumPy's maxima propagate it) or inf."""
+    from integrallimits.fredholm import _assembly
+    M = 16
+    T = fredholm_solve_module._upper_legendre("gauss-legendre", M, 0.0, 1.0)
+    x = np.asarray(gauss_legendre(M, 0.0, 1.0).nodes, dtype=float)
+    rows = x.take((0, M // 2, M - 1))
+    y = np.cos(3.0 * x)
+    check = _assembly.compiled("resolved")
+
+    def numpy_verdict(F, y, share):
+        F2 = F * y if y.size else F
+        with np.errstate(all="ignore"):
+            return not abs(T @ F2.T).max() > share * abs(F2).max()
+
+    cases = [np.exp(-np.outer(rows, x)), np.cos(2.0 * np.pi * 48.0 * np.outer(rows, x))]
+    nan, inf = cases[0].copy(), cases[0].copy()
+    nan[1, 3], inf[2, 5] = np.nan, np.inf
+    verdicts = []
+    for F in cases + [nan, inf]:
+        F = np.ascontiguousarray(F)
+        for yy in (np.zeros(0), y):
+            F2 = F * yy if yy.size else F
+            with np.errstate(all="ignore"):
+                ratio = float(abs(T @ F2.T).max() / abs(F2).max())
+            shares = [0.01] + ([ratio * (1 - 1e-6), ratio * (1 + 1e-6)]
+                               if math.isfinite(ratio) else [])
+            for share in shares:
+                verdict = check(T, F, yy, share)
+                assert verdict == numpy_verdict(F, yy, share), (share, ratio)
+                verdicts.append(verdict)
+    assert True in verdicts and False in verdicts
+    # smooth rows pass, aliased ones do not, a NaN passes
+    assert check(T, np.ascontiguousarray(cases[0]), y, 0.01)
+    assert not check(T, np.ascontiguousarray(cases[1]), y, 0.01)
+    assert check(T, nan, np.zeros(0), 0.01)
