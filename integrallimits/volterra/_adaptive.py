@@ -1899,9 +1899,9 @@ def _aliased_data(sol, probe, before=None):
     exceed ALIAS_FACTOR times those across the whole step (the data check's on its points
     j h / (p + 1), ``sol._data_ratio``: for smooth data they are s^(p + 1) times smaller) shows
     such data; their defects add up over the steps alike (the same phase each step), and the
-    running sum of their ratios to the estimates (every step is probed) is their bound (a rough one: the differences of order p + 1 on a piece are
-    no quadrature defect).  Where it ends over :func:`alias_bar`, the solution fails from the first
-    point where it exceeds 1 (the estimates' scale) and the estimate there, and the values
+    running sum of their ratios to the estimates (every step is probed) is their bound (a
+    rough one: the differences of order p + 1 on a piece are no quadrature defect).  Where it
+    ends over :func:`alias_bar`, the solution fails from the first point where it exceeds 1 (the estimates' scale) and the estimate there, and the values
     before keep estimates raised to the bound; unless the checks
     of :func:`_with_rough_data` raised the largest estimate over ROUGH_FIXED times what it
     was, and to at least the bound at the end over ROUGH_FIXED^2: a divided solve whose
@@ -2005,14 +2005,14 @@ def _summed_defects(sol, g_vec, kernel, scale, p):
     honest successes of ``tools/alias_scan.py``, radau2 on 256 steps with an error of 5e-5
     among them).  The signed differences are taken on the points j h / (p + 1) and on the
     same moved on by ALIAS_SPAN h (back by it in the last step): on the first alone, data
-    even about the step's middle have no differences of an odd order p + 1, while the
-    defect of data that the mesh samples at their peak is the largest (m cycles a step of
+    even about the step's middle have no differences of an odd order p + 1, while the defect
+    of data that the mesh samples at their peak is the largest (m cycles a step of
     A cos(w (s - t_n)) have differences (2 sin(pi m / (p + 1)))^(p + 1) A sin(phase) there
-    for an odd p + 1,
-    and a defect h A cos(phase): gregory8 on y = 1 + int c(s) y ds, c = (sin(w s) b(s) / w)',
-    b a smooth step from 0.8 to 0.85, w = 2 pi 256, 256 steps, c = cos(w s) after 0.85, was
-    a success with an error of 0.191 and an estimate of 7.0e-3, made by the step's rise
-    alone; moved on, the estimate is 0.10).  Where the largest of the running sums over :func:`alias_damping` exceeds
+    for an odd p + 1, and a defect h A cos(phase): gregory8 on y = 1 + int c(s) y ds,
+    c = (sin(w s) b(s) / w)', b a smooth step from 0.8 to 0.85, w = 2 pi 256, 256 steps,
+    c = cos(w s) after 0.85, was a success with an error of 0.191 and an estimate of 7.0e-3,
+    made by the step's rise alone; moved on, the estimate is 0.10).  Where the largest of
+    the running sums over :func:`alias_damping` exceeds
     ROUGH_FIXED times the scale (for smooth data the steps' differences are of the order of
     h times the error's), the estimates are raised to it (a bound that stays a success
     where the solution keeps a reliable digit).  Only for the methods that take the data at
