@@ -1903,8 +1903,9 @@ def _aliased_data(sol, probe, before=None):
     rough one: the differences of order p + 1 on a piece are no quadrature defect).  Where it
     ends over :func:`alias_bar`, the solution fails from the first point where it exceeds 1
     (the estimates' scale) and the estimate there, and the values before keep estimates
-    raised to the bound; unless the checks of :func:`_with_rough_data` raised the largest estimate over ROUGH_FIXED times what it
-    was, and to at least the bound at the end over ROUGH_FIXED^2: a divided solve whose
+    raised to the bound; unless the checks of :func:`_with_rough_data` raised the largest
+    estimate over ROUGH_FIXED times what it was, and to at least the bound at the end over
+    ROUGH_FIXED^2: a divided solve whose
     points the data do not alias saw them (radau2, the same K with w = 2 pi 320, 64 steps: an
     error of 0.127 with an estimate raised from 1.4e-4 to 0.155; the running sum overstates
     such errors 40 times).  What it was is ``before`` (where given), after the check of the
