@@ -1869,19 +1869,16 @@ def _alias_probe(g_vec, kernel, t, Y, estimate, p):
     solve's (the probe is made on those alone)."""
     n = len(t) - 1
     steps = np.arange(n)
-    spans = _alias_spans(n)
     scale = _estimates_scale_few(estimate, Y)
-    points, rows, pieces = [], [], []
-    for k, share in zip(steps.tolist(), spans.tolist()):
-        pieces.append(len(points))  # (the pieces [t_k, t_k + A h], [t_k + A h, t_k + (A + s) h])
-        for u in (0.0, ALIAS_SPAN, ALIAS_SPAN + share):
-            points.append(t[k] + u * (t[k + 1] - t[k]))
-            rows.append(Y[k] + u * (Y[k + 1] - Y[k]))               # (on the chord)
-    rows = np.stack(rows)
+    # (the pieces [t_k, t_k + A h], [t_k + A h, t_k + (A + s_k) h] of every step, (N, 3))
+    u = np.empty((n, 3))
+    u[:, 0], u[:, 1], u[:, 2] = 0.0, ALIAS_SPAN, ALIAS_SPAN + _alias_spans(n)
+    points = (t[:-1, None] + u * (t[1:] - t[:-1])[:, None]).reshape(-1)
+    rows = (Y[:-1, None, :] + u[:, :, None] * (Y[1:] - Y[:-1])[:, None, :]).reshape(
+        3 * n, -1)                                                  # (on the chord)
     E = np.zeros_like(rows) + scale         # (the scale of the whole solution's)
-    r, calls = data_roughness(g_vec, kernel, np.array(points), rows, E, p)
-    pieces = np.array(pieces, dtype=int)
-    return steps, np.maximum(r[pieces], r[pieces + 1]), scale, calls, p
+    r, calls = data_roughness(g_vec, kernel, points, rows, E, p)
+    return steps, np.maximum(r[0::3], r[1::3]), scale, calls, p
 
 
 def _aliased_data(sol, probe, before=None):
