@@ -1816,10 +1816,11 @@ def with_rough_data(sol, g_vec, kernel, p, run=None, singular=False, quadratic=T
 
 #: :func:`_alias_probe`: the share of each step its first piece spans (sqrt 2 - 1; not the
 #: golden share of :func:`_off_grid_roughness`, whose multiples by 16 or 21 cycles a step fall
-#: near whole cycles); that of its second piece after it at the i-th step is 1/4 + 0.3 frac(
+#: near whole cycles), that of its second piece after it at the i-th step, 1/4 + 0.3 frac(
 #: ALIAS_SPAN + i phi) (phi the golden share: no frequency vanishes at the points of every
-#: one).
-ALIAS_SPAN = math.sqrt(2.0) - 1.0
+#: one), and the fewest steps it takes, spread over the mesh (of N steps: ALIAS_DENSITY
+#: sqrt(N) if more).
+ALIAS_SPAN, ALIAS_STEPS, ALIAS_DENSITY = math.sqrt(2.0) - 1.0, 4, 2.0
 #: :func:`_aliased_data`: a probed step's differences over ALIAS_FACTOR times the whole step's
 #: show data that the mesh samples at one phase of an oscillation.
 ALIAS_FACTOR = 10.0
@@ -1843,42 +1844,39 @@ def _alias_spans(m):
 
 
 def _alias_probe(g_vec, kernel, t, Y, estimate, p):
-    """(steps, ratio, scale, evaluations, p): :func:`data_roughness` of every step of the mesh
-    ``t``, the n-th taken on p + 2 equally spaced points of [t_n, t_n + A h] and of
-    [t_n + A h, t_n + (A + s_n) h] (A = ALIAS_SPAN, s_n of :func:`_alias_spans`; y on the
-    chord), the larger of the two, against the ``estimate`` (before any check raised it for
-    the data), and that estimate's scale (:func:`_estimates_scale`).
+    """(steps, ratio, scale, evaluations, p): :func:`data_roughness` of M steps of the mesh ``t``
+    (the middles of as many blocks of steps; M = N up to ALIAS_STEPS steps, else the larger of
+    ALIAS_STEPS and ALIAS_DENSITY sqrt(N), at most N), the i-th taken on p + 2 equally spaced
+    points of [t_n, t_n + A h] and of [t_n + A h, t_n + (A + s_i) h] (A = ALIAS_SPAN, s_i of
+    :func:`_alias_spans`; y on the chord), the larger of the two, against the ``estimate``
+    (before any check raised it for the data), and that estimate's scale
+    (:func:`_estimates_scale`).
 
-    A sample of the steps missed an oscillation confined to a part of the interval: four steps
-    (y = g - int y, y = 1 + (sin(w t) b(t) / w)', b a bump on [0.3, 0.45], w = 2 pi 3072,
-    radau2 on 64 steps: an error of 0.055 with an estimate of 6.4e-5), and 2 sqrt(N) steps,
-    the middles of as many blocks, each standing for its block: of the bump on [0.6, 0.65]
-    and 64 steps, one probed step at its edge saw differences 1.02 times the estimate, while
-    the step [0.625, 0.641] inside it shows 40.8 (radau2 on y = 1 + int c(s) y ds,
-    c = (sin(w s) b(s) / w)', w = 2 pi 3072: a success with an error of 0.0195, 29 times the
-    estimate); on [0.9, 0.92], 512 steps, the probed steps at 0.9004 and 0.9238 (trapezoid,
-    an error of 7.7e-3, 100 times the estimate); of the bump on [0.05, 0.1] and 128 steps,
-    the probed step inside it, at a phase where its differences were 7.7 times those across
-    the whole step (the bump's), not ALIAS_FACTOR, while its neighbours show 192 and 32
-    times (trapezoid, an error of 0.0194, 57 times the estimate).  One span alone is blind
-    to the frequencies whose cycles between its points are whole (radau1 on
-    y = 1 + int cos(w s) y ds, w = 2 pi 3072, 64 steps, 48 cycles a step, 9.94 between its
-    points: an error of 1.74 with an estimate of 0.022).  The steps are swept in one call,
-    the pieces between them too: about 3 (p + 1) N values of g and kernel evaluations (twice
-    where K names t), up to three times the data check's, a fraction O(1 / N) of an O(N^2)
-    solve's (the probe is made on those alone)."""
+    Four steps alone missed an oscillation confined to a part of the interval (y = g - int y,
+    y = 1 + (sin(w t) b(t) / w)', b a bump on [0.3, 0.45], w = 2 pi 3072, radau2 on 64 steps:
+    an error of 0.055 with an estimate of 6.4e-5); one span alone is blind to the frequencies
+    whose cycles between its points are whole (radau1 on y = 1 + int cos(w s) y ds,
+    w = 2 pi 3072, 64 steps, 48 cycles a step, 9.94 between its points: an error of 1.74 with
+    an estimate of 0.022).  The steps are swept in one call, after the piece [t0, t_k] of the
+    first (K in t is taken at (t0, Y_0), as on the mesh), the pieces between them too: about
+    3 (p + 1) M values of g and kernel evaluations (twice where K names t); M = 8, 16, 64 at
+    N = 16, 64, 1024."""
     n = len(t) - 1
-    steps = np.arange(n)
+    m = min(n, max(ALIAS_STEPS, int(math.ceil(ALIAS_DENSITY * math.sqrt(n)))))
+    steps = (2 * np.arange(m) + 1) * n // (2 * m)      # (the middles of m blocks of steps)
+    spans = _alias_spans(m)
     scale = _estimates_scale_few(estimate, Y)
-    # (the pieces [t_k, t_k + A h], [t_k + A h, t_k + (A + s_k) h] of every step, (N, 3))
-    u = np.empty((n, 3))
-    u[:, 0], u[:, 1], u[:, 2] = 0.0, ALIAS_SPAN, ALIAS_SPAN + _alias_spans(n)
-    points = (t[:-1, None] + u * (t[1:] - t[:-1])[:, None]).reshape(-1)
-    rows = (Y[:-1, None, :] + u[:, :, None] * (Y[1:] - Y[:-1])[:, None, :]).reshape(
-        3 * n, -1)                                                  # (on the chord)
+    points, rows, pieces = ([t[0]], [Y[0]], []) if steps[0] > 0 else ([], [], [])
+    for k, share in zip(steps.tolist(), spans.tolist()):
+        pieces.append(len(points))  # (the pieces [t_k, t_k + A h], [t_k + A h, t_k + (A + s) h])
+        for u in (0.0, ALIAS_SPAN, ALIAS_SPAN + share):
+            points.append(t[k] + u * (t[k + 1] - t[k]))
+            rows.append(Y[k] + u * (Y[k + 1] - Y[k]))               # (on the chord)
+    rows = np.stack(rows)
     E = np.zeros_like(rows) + scale         # (the scale of the whole solution's)
-    r, calls = data_roughness(g_vec, kernel, points, rows, E, p)
-    return steps, np.maximum(r[0::3], r[1::3]), scale, calls, p
+    r, calls = data_roughness(g_vec, kernel, np.array(points), rows, E, p)
+    pieces = np.array(pieces, dtype=int)
+    return steps, np.maximum(r[pieces], r[pieces + 1]), scale, calls, p
 
 
 def _aliased_data(sol, probe, before=None):
@@ -1895,14 +1893,14 @@ def _aliased_data(sol, probe, before=None):
     estimate of 0.022).  A probed step whose differences on its points [t_n, t_n + s h]
     exceed ALIAS_FACTOR times those across the whole step (the data check's on its points
     j h / (p + 1), ``sol._data_ratio``: for smooth data they are s^(p + 1) times smaller) shows
-    such data; their defects add up over the steps alike (the same phase each step), and the
-    running sum of their ratios to the estimates (every step is probed) is their bound (a
-    rough one: the differences of order p + 1 on a piece are no quadrature defect).  Where it
-    ends over :func:`alias_bar`, the solution fails from the first point where it exceeds 1
-    (the estimates' scale) and the estimate there, and the values before keep estimates
-    raised to the bound; unless the checks of :func:`_with_rough_data` raised the largest
-    estimate over ROUGH_FIXED times what it was, and to at least the bound at the end over
-    ROUGH_FIXED^2: a divided solve whose
+    such data; their defects add up over the steps alike (the same phase each step), so each
+    probed step stands for its block of N / M steps, and the running sum of their ratios to
+    the estimates is their bound (a rough one: the differences of order p + 1 on a piece are
+    no quadrature defect).  Where it ends over :func:`alias_bar`, the solution fails from the first
+    point where it exceeds 1 (the estimates' scale) and the estimate there, and the values
+    before keep estimates raised to the bound; unless the checks
+    of :func:`_with_rough_data` raised the largest estimate over ROUGH_FIXED times what it
+    was, and to at least the bound at the end over ROUGH_FIXED^2: a divided solve whose
     points the data do not alias saw them (radau2, the same K with w = 2 pi 320, 64 steps: an
     error of 0.127 with an estimate raised from 1.4e-4 to 0.155; the running sum overstates
     such errors 40 times).  What it was is ``before`` (where given), after the check of the
@@ -1923,8 +1921,9 @@ def _aliased_data(sol, probe, before=None):
     if not any(map(lambda a, b: a > ALIAS_FACTOR * b, off.tolist(), on[steps].tolist())):
         return sol
     seen = np.where(off > ALIAS_FACTOR * on[steps], off, 0.0)
-    each = np.zeros(len(sol.mesh) - 1)
-    each[steps] = seen
+    n = len(sol.mesh) - 1
+    # (each probed step stands for its block of steps)
+    each = seen[np.arange(n) * len(steps) // n]
     if not np.sum(each) > alias_bar(p):
         return sol
     est = sol._est2
@@ -1940,10 +1939,11 @@ def _aliased_data(sol, probe, before=None):
     if not np.any(over):
         return sol
     j = max(1, int(np.argmax(over)))
-    # (no later than the step after the last step before the first that saw the data whose
-    # differences are within the estimates' scale: an oscillation confined to a part of the
-    # interval may start where its envelope's differences on the points j h / (p + 1) hid it
-    # from the comparison: radau2 on y = g - int y, y = 1 + (sin(w t) b(t) / w)', b a bump
+    # (no later than the step after the last probed step before the first that saw the data
+    # whose differences are within the estimates' scale: the steps between two probed steps
+    # are not checked, and an oscillation confined to a part of the interval may start
+    # anywhere among them, or where its envelope's differences on the points j h / (p + 1) hid
+    # it from the comparison: radau2 on y = g - int y, y = 1 + (sin(w t) b(t) / w)', b a bump
     # on [0.3, 0.45], w = 2 pi 3072, 64 steps, kept the values up to 0.375, 0.028 off with an
     # estimate of 4.2e-5)
     first = int(np.argmax(seen > 0.0))
