@@ -1,0 +1,34 @@
+"""Checks that call the user's functions at points the solve never took, and whose calls
+raised there: the answer says the check was not done (or fails), never a silent success."""
+import numpy as np
+
+from integrallimits import solve_volterra
+from integrallimits.kernels import weakly_singular
+
+
+def _decaying_forcing(t, lam):
+    """y = 1 solves y = g - int (t-s)^(-1/2) e^(-lam (t-s)) y ds with this g."""
+    from scipy.special import erf
+    return 1.0 + np.sqrt(np.pi / lam) * erf(np.sqrt(lam * t))
+
+
+def _decaying_factor_raising_inside(t, s, y, lam):
+    # (undefined at t - s = h / 16 on 8 uniform steps, s > 0: the step-defect probe's point
+    # w = 1/4 of every step, where neither the solve nor its other checks take k)
+    if 0.00781 < t - s < 0.007815 and s > 0.01:
+        raise ValueError("k undefined here")
+    return -y * np.exp(-lam * (t - s))
+
+
+def test_a_step_defect_probe_that_k_refuses_is_said_not_done():
+    """gauss2 on 8 uniform steps, K = (t-s)^(-1/2) e^(-1e3 (t-s)) y (exact y = 1): the rule's
+    miss over every step raises the estimate to 0.059 (error 0.056) when k is defined there.
+    Where k raises at the probe's points alone, the probe stopped and its check was dropped
+    without a word: a success with an error of 0.056 and an estimate of 4.6e-4 (the rough-data
+    check's).  Now the message says the check was not done, and from where."""
+    sol = solve_volterra(weakly_singular(_decaying_factor_raising_inside, 0.5), _decaying_forcing,
+                         mesh=np.linspace(0.0, 1.0, 9), method="gauss2", args=(1e3,))
+    err = float(np.max(np.abs(sol.y - 1.0)))
+    assert err > 10.0 * sol.stats["max_error_estimate"]       # (the case: an estimate it misses)
+    assert not sol.success or "was not checked from t = 0 on" in sol.message, sol.message
+    assert "ValueError" in sol.message or "raised an exception" in sol.message
