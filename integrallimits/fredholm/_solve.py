@@ -479,8 +479,11 @@ def solve_fredholm(K, g, interval, n_nodes=None, rule="gauss-legendre", *, args=
         if problem.kernel is not None and len(sol.x):
             # K compiled against Python over the nodes (once per kernel and interval): s up
             # to x, and, with the nodes reversed, s from x on
-            _user.check_over_span(problem.kernel, sol.x, sol.y)
-            _user.check_over_span(problem.kernel, sol.x[::-1], sol.y[::-1])
+            said = [_user.check_over_span(problem.kernel, x, y)
+                    for x, y in ((sol.x, sol.y), (sol.x[::-1], sol.y[::-1]))]
+            said = said[0] or said[1]
+            if said:
+                sol.message += f"  {said}"
     except Exception as exc:
         said_in_x(exc)
         raise
