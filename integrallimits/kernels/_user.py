@@ -1839,8 +1839,8 @@ def refuse_if_compiled_differs(what, points, python, compiled, times=1):
     those); the points where Python raises but the compiled value is finite (which the solve
     then used: math.exp(800.0) raises OverflowError where compiled code goes on with inf,
     and int(inf) % 2 made a gauss2 success of an equation Python does not define) are
-    returned as a sentence saying so (else None).  The tolerance is 1e-9 times the largest Python value over all points, plus 1000
-    times how much Python's value moves when the
+    returned as a sentence saying so (else None).  The tolerance is 1e-9 times the largest
+    Python value over all points, plus 1000 times how much Python's value moves when the
     floating-point inputs move by 8 units in the last place, plus 1e-12 times the largest
     y (and z) of the points: a value that cancels to rounding noise, where summation orders
     or library functions that differ in the last place differ relatively by O(1) (``-y *
