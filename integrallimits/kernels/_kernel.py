@@ -923,9 +923,11 @@ def _user_kernel(K, y0, t0, jacobian, spec, theta, args, form="tsy", what="K(t, 
             _same_as_python(jac, jtwin, form, jwhat, t0, y0, args, jacobian=True)
 
         def compare(points, a):
-            _same_as_python(kernel.function, twin, form, what, t0, y0, a, points)
+            said = _same_as_python(kernel.function, twin, form, what, t0, y0, a, points)
             if jac is not None:
-                _same_as_python(jac, jtwin, form, jwhat, t0, y0, a, points, jacobian=True)
+                said = _same_as_python(jac, jtwin, form, jwhat, t0, y0, a, points,
+                                       jacobian=True) or said
+            return said
         kernel._shared["span_check"] = _user.span_check(compare)
         per_func[key] = (kernel, jacobian)
         return kernel.with_params(theta, args)
@@ -961,7 +963,7 @@ def _same_as_python(function, py, form, what, t0, y0, args, points=None, jacobia
         points = [(float(t0), float(t0), float(y0) if scalar else y0.copy()),
                   (float(t0) + 1.0, float(t0) + 0.5, float(1.0 + abs(y0)) if scalar
                    else 1.0 + np.abs(y0))]
-    _user.refuse_if_compiled_differs(what, points, python, compiled, times=2)
+    return _user.refuse_if_compiled_differs(what, points, python, compiled, times=2)
 
 
 @dataclass(frozen=True)

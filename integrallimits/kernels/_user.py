@@ -1836,8 +1836,11 @@ def refuse_if_compiled_differs(what, points, python, compiled, times=1):
     code gets them (:func:`compiled_args`); ``compiled(*point)`` the compiled wrapper, an
     array, NaN where the function failed.  Points where either is not finite (Python also 8
     units in the last place away), or Python raises, are skipped (the solve reports
-    those).  The tolerance is 1e-9 times the largest Python value over all points, plus 1000
-    times how much Python's value moves when the
+    those); the points where Python raises but the compiled value is finite (which the solve
+    then used: math.exp(800.0) raises OverflowError where compiled code goes on with inf,
+    and int(inf) % 2 made a gauss2 success of an equation Python does not define) are
+    returned as a sentence saying so (else None).  The tolerance is 1e-9 times the largest
+    Python value over all points, plus 1000 times how much Python's value moves when the
     floating-point inputs move by 8 units in the last place, plus 1e-12 times the largest
     y (and z) of the points: a value that cancels to rounding noise, where summation orders
     or library functions that differ in the last place differ relatively by O(1) (``-y *
@@ -1852,7 +1855,7 @@ def refuse_if_compiled_differs(what, points, python, compiled, times=1):
     wrapping around inside it (0 compiled for Python's -40) is no rounding."""
     saved = take_record()    # (the compiled calls may record a failure: the thread's is kept)
     try:
-        pairs, scale, size, rel = [], 0.0, 0.0, 1e-9
+        pairs, scale, size, rel, python_only = [], 0.0, 0.0, 1e-9, []
         for point in points:
             try:
                 with warnings.catch_warnings():
@@ -1861,9 +1864,18 @@ def refuse_if_compiled_differs(what, points, python, compiled, times=1):
                         raw = python(*point)
                         rounding = _rounding(raw)
                         p = np.asarray(raw, dtype=float)
+            except Exception as exc:   # noqa: BLE001 (outside the function's domain: not
+                # compared; where the compiled code gives a finite value there, said)
+                if np.all(np.isfinite(np.asarray(compiled(*point), dtype=float))):
+                    python_only.append((point, exc))
+                continue
+            try:
+                with warnings.catch_warnings():
+                    warnings.simplefilter("ignore")
+                    with np.errstate(all="ignore"):
                         moved = [np.asarray(python(*_perturbed(point, 1.0 + k * 2.0 ** -50)),
                                             dtype=float) for k in (8, -8)]
-            except Exception:   # noqa: BLE001 (outside the function's domain: not compared)
+            except Exception:   # noqa: BLE001 (next to the function's domain: not compared)
                 continue
             if not np.all(np.isfinite(p)) or any(m.shape != p.shape or
                                                   not np.all(np.isfinite(m)) for m in moved):
@@ -1891,6 +1903,15 @@ def refuse_if_compiled_differs(what, points, python, compiled, times=1):
                 f"floats (2.0**40, float(n)), or pass such a value with args=(...) as a float"))
     finally:
         put_record(saved)
+    if not python_only:
+        return None
+    point, exc = python_only[0]
+    shown = ", ".join(_show(v) for v in point)
+    return (f"{what} raises {type(exc).__name__} in Python ({exc}) at {len(python_only)} of "
+            f"the {len(points)} points where its compiled code was compared with it, e.g. at "
+            f"({shown}), where the compiled code gives a finite value, which the solve used "
+            f"unchecked: Python's arithmetic raises where the compiled code's overflows to inf "
+            f"and goes on (int() of inf is an arbitrary integer; min(inf, c) is c).")
 
 
 #: The solved interval is cut into this many parts for :func:`span_points`: the comparison of a
@@ -1936,16 +1957,17 @@ def span_check(compare, choose=span_points):
     are all but the same; a sweep of T over [1, 1.2] in steps of 1e-3 compared 200 times
     took 12 ms a solve against 7.6 for the solve itself); other args on the same interval are
     not compared again."""
-    done = set()
+    done = {}
 
     def check(mesh, y, args=(), *more):
         key = _span_key(float(mesh[0]), float(mesh[-1]))
         if key in done:
-            return
-        compare(choose(mesh, y, *more), args)
+            return done[key]
+        said = compare(choose(mesh, y, *more), args)
         if len(done) >= SPAN_MEMORY:
             done.clear()
-        done.add(key)
+        done[key] = said
+        return said
     return check
 
 
@@ -1979,10 +2001,13 @@ def _rounding(value):
 
 def check_over_span(kernel, mesh, y):
     """Compare ``kernel``'s compiled user functions with Python's over a solve's ``mesh`` and
-    mesh values ``y`` (:func:`span_check`; nothing for kernels without user functions)."""
+    mesh values ``y`` (:func:`span_check`; nothing for kernels without user functions): the
+    sentence of the points only Python refused (:func:`refuse_if_compiled_differs`), or
+    None."""
     check = kernel._shared.get("span_check")
     if check is not None and len(mesh):
-        check(mesh, y, kernel.args)
+        return check(mesh, y, kernel.args)
+    return None
 
 
 def _show_value(v):

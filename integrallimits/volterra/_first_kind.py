@@ -877,7 +877,9 @@ def solve_first_kind(K, g, t_span=None, n_steps=None, method="radau2", *, args=N
         sol.attach(dense=CollocationPolynomial(sol.mesh, sol._y2, sol.stages, meth._data[0]))
     sol.attach(t_eval=t_eval)
     # K(t, s) compiled against Python over the interval solved (once per kernel and interval)
-    _user.check_over_span(kernel, sol.mesh, sol.y_mesh)
+    said = _user.check_over_span(kernel, sol.mesh, sol.y_mesh)
+    if said:
+        sol.message += f"  {said}"
     if raise_on_failure and not sol.success:
         raise SolverError(sol.message)
     return sol

@@ -373,7 +373,9 @@ def solve_volterra(K, g, t_span=None, n_steps=None, method=None, *, args=None, k
     sol.attach(t_eval=t_eval)
     # the user's compiled functions against Python's over the interval solved (once per
     # kernel and interval: the check at compilation compared two points)
-    _user.check_over_span(kernel, sol.mesh, sol.y_mesh)
+    said = _user.check_over_span(kernel, sol.mesh, sol.y_mesh)
+    if said:
+        sol.message += f"  {said}"
     if raise_on_failure and not sol.success:
         raise SolverError(sol.message)
     return sol

@@ -349,9 +349,10 @@ def solve_uniform_to_tolerance(run, t0, T, *, method, scalar, stats, rtol, atol,
     grows on the first meshes that begin to resolve a stiff transient (y = 1 - lam int
     (t-s)^(-1/2) y ds, lam = 100: 5.1, 7.9, 12 times the tolerance on 8, 10, 14 steps), not
     from rounding errors.  ``step_defect(t, Y, claims) -> (defects, evaluations)`` (weakly
-    singular kernels: :func:`singular_step_defects`): each attempt's estimates are raised to
-    the misses of the steps' rules (as :func:`with_step_defect`) before they are compared
-    with the tolerance.  ``computed_start``: y(t0) comes from the first step (a first-kind
+    singular kernels: :func:`singular_step_defects`, which adds a third, the sentence of the
+    steps it could not probe, said in the answer's message): each attempt's estimates are
+    raised to the misses of the steps' rules (as :func:`with_step_defect`) before they are
+    compared with the tolerance.  ``computed_start``: y(t0) comes from the first step (a first-kind
     equation), so a failure that keeps it alone keeps no value (as :func:`._outcome.solve_on_mesh`
     does: the midpoint method on K = e^(-lam (t - s)), lam = 1e6, rtol 1e-3, failed at t0 on
     16384 steps and kept y(t0) = 2.9e11 for 1).  ``rounding(t, Y)`` (first kind: the rounding
@@ -434,10 +435,11 @@ def solve_uniform_to_tolerance(run, t0, T, *, method, scalar, stats, rtol, atol,
                             bar = 1.0
                             ratio = float(np.max(over_tolerance(
                                 comp.estimate, tolerance_of(first.Y, rtol, atol))))
-        defects = []
+        defects, unprobed = [], None
         if step_defect is not None and np.isfinite(ratio):
             tol = tolerance_of(first.Y, rtol, atol)
-            defects, spent = step_defect(t, first.Y, tol[1:])
+            defects, spent, *more = step_defect(t, first.Y, tol[1:])
+            unprobed = more[0] if more else None
             total += spent
             if defects:
                 raised = comp.estimate.copy()
@@ -468,7 +470,7 @@ def solve_uniform_to_tolerance(run, t0, T, *, method, scalar, stats, rtol, atol,
         if blow_up is not None and blow_up[4]:
             break   # the blow-up time to the tolerance: no finer mesh tells more
         if best is None or ratio < best[0]:
-            best = (ratio, n, t, first, comp, defects)
+            best = (ratio, n, t, first, comp, defects, unprobed)
         # (growing estimates that rounding errors can explain: at most ROUNDING times the
         # eps N |y| that N steps accumulate; a growth above that is the finer meshes beginning
         # to resolve what the coarser ones missed: y = cos(300 t) as a VIDE, radau2 at
@@ -509,7 +511,7 @@ def solve_uniform_to_tolerance(run, t0, T, *, method, scalar, stats, rtol, atol,
     else:
         rounded = None
     if stalled:       # the attempt with the smallest estimate is the answer (a failed one)
-        ratio, n, t, first, comp, defects = best
+        ratio, n, t, first, comp, defects, unprobed = best
         if out_of_reach is not None:     # (said of the answer's values)
             out_of_reach = unreachable(first.Y, comp.estimate, rtol, atol, True) \
                 if comp is not None and comp.first_bad is None else None
@@ -580,6 +582,8 @@ def solve_uniform_to_tolerance(run, t0, T, *, method, scalar, stats, rtol, atol,
         message = (f"the estimated error is {ratio:.3g} times atol + rtol |y| at N = {n}, the most "
                    f"steps allowed; {advice}")
         info["failure"] = "tolerance"
+    if unprobed is not None:
+        message += f"  {unprobed}"
     if computed_start and t_fail is not None:
         keep, message = without_lone_start(keep, message)
     if info["failure"] == "blow-up":
@@ -1438,9 +1442,9 @@ _DEFECT_NODES = [(float(x + 1.0) / 2.0, float(w) / 2.0)
 
 
 def singular_step_defects(t, Y, kernel, rule, claims):
-    """(defects, evaluations): for each step [t_j, t_(j+1)] of the mesh ``t`` where the probe
-    below finds the kernel's smooth factor not resolved, (j, delta), with delta (d floats) how
-    far the product-integration rule of a weakly singular kernel
+    """(defects, evaluations, unchecked): for each step [t_j, t_(j+1)] of the mesh ``t`` where
+    the probe below finds the kernel's smooth factor not resolved, (j, delta), with delta
+    (d floats) how far the product-integration rule of a weakly singular kernel
     K = (t - s)^(-alpha) k(t, s, y) misses the integral over the step,
 
         delta = | h^(1 - alpha) sum_i b_i k(t_(j+1), t_j + c_i h, y_j)
@@ -1465,17 +1469,19 @@ def singular_step_defects(t, Y, kernel, rule, claims):
     resolved, where also |T_1 - T_4| > ``claims[j]``).  Only there is delta computed: the reference by composite Gauss-Legendre in w
     (DEFECT_POINTS points on 4, 8, ... up to 2^DEFECT_LEVELS panels, until two sums agree
     within DEFECT_AGREE times the larger of delta and ``claims[j]``, d floats), and m more
-    evaluations for the rule.  A k that raises or is not finite ends the probe there (the
-    solve itself meets it)."""
+    evaluations for the rule.  A k that raises or is not finite (at points the solve never
+    took: the probe's are inside the steps, with y_j) ends the probe there: the steps before
+    it are checked, and ``unchecked`` says from where the rest are not (else None)."""
     alpha = float(kernel.structure["alpha"])
     power = 1.0 / (1.0 - alpha)
     K = _evaluator(kernel, Y.tolist(), kernel.structure["smooth"].function)
     d = Y.shape[1]
     nodes, weights = rule
-    found, evaluations = [], 0
+    found, evaluations, stop, error = [], 0, None, None
     _user.clear_failures()
     try:
         for j in range(len(t) - 1):
+            stop = j
             a, b = float(t[j]), float(t[j + 1])
             h = b - a
             scale = h ** (1.0 - alpha) / (1.0 - alpha)
@@ -1485,7 +1491,7 @@ def singular_step_defects(t, Y, kernel, rule, claims):
             values = [F(i / 4.0) for i in range(5)]
             evaluations += 5
             T = [[scale * _weighted_sum(w, values, c) for c in range(d)] for w in _PANEL_ROWS]
-            if not all(math.isfinite(v) for row in T for v in row):
+            if _user.failure_recorded() or not all(math.isfinite(v) for row in T for v in row):
                 break
             # not the rate of a resolved factor, and T_1 off T_4 by more than the claim
             # (a constant factor's sums differ by rounding)
@@ -1501,16 +1507,38 @@ def singular_step_defects(t, Y, kernel, rule, claims):
             integral, spent = _singular_integral(K, b, h, alpha, j, Q, claims[j], d)
             evaluations += spent
             delta = np.abs(Q - integral)
-            if not np.all(np.isfinite(delta)):
+            if _user.failure_recorded() or not np.all(np.isfinite(delta)):
                 break
             found.append((j, delta))
-    except Exception as exc:  # noqa: BLE001 (the user's error: the solve itself meets it)
-        if not _user.raised_by_user(exc):   # (the package's, a caller's timeout: raised)
-            raise
+        else:
+            stop = None
+    except Exception as exc:  # noqa: BLE001 (the user's k raised at a probe point, which the
+        if not _user.raised_by_user(exc):   # solve never took: the steps from there on are
+            raise                           # left unchecked, and said so; anything else raised)
+        error = exc
     finally:
-        if _user.take_failure() is not None:
-            found = []
-    return found, evaluations
+        record = _user.take_failure()
+    return found, evaluations, None if stop is None else _unprobed(t, stop, record, error)
+
+
+def _unprobed(t, j, record, error):
+    """The sentence of a solve whose steps from t_j on :func:`singular_step_defects` could not
+    probe (``record``: the failure the kernel's compiled code recorded, ``error``: an
+    exception raised there; neither: values that are not finite)."""
+    if error is not None:
+        what = f"{type(error).__name__} raised by k there ({error})"
+    elif record is not None and record.kind != _user.NOT_FINITE:
+        name, where = _user.describe_failure(record)
+        exc = record.exception
+        what = (f"{name} raised {type(exc).__name__} ({exc})" if exc is not None else
+                f"{name} raised an exception" if record.kind == _user.RAISED else
+                f"{name} returned values of a wrong shape") + f" at {where}"
+    else:
+        what = "k is not finite at a point there"
+    return (f"The rule's miss of the kernel's integral over the steps (a smooth factor k that "
+            f"varies within them, which the error estimate cannot see) was not checked from "
+            f"t = {float(t[j]):.6g} on: {what}, inside a step, where the solve itself does not "
+            f"take k.")
 
 
 def _singular_integral(K, x, span, alpha, j, Q, claim, d):
@@ -1560,8 +1588,10 @@ def with_step_defect(sol, kernel, rule):
     claims = np.maximum(est[1:], ESTIMATE_FLOOR * running[1:, None])
     if not np.all(claims > 0):
         return sol
-    found, evaluations = singular_step_defects(t, Y, kernel, rule, claims)
+    found, evaluations, unchecked = singular_step_defects(t, Y, kernel, rule, claims)
     sol.stats["nfev"] = sol.stats.get("nfev", 0) + evaluations
+    if unchecked is not None:
+        sol.message += f"  {unchecked}"
     ratios = [(j, float(np.max(delta / claims[j])), float(np.max(delta))) for j, delta in found]
     over = [(j, r) for j, r, _ in ratios if r > 1.0]
     if over:

@@ -1428,7 +1428,9 @@ def solve_vide(f, K, y0, t_span=None, n_steps=None, method=None, *, args=None, m
     if len(sol.mesh):
         f_check(sol.mesh, sol.y_mesh, args, sol.stages, memories, c)
     if memory:
-        _user.check_over_span(kernel, sol.mesh, sol.y_mesh)
+        said = _user.check_over_span(kernel, sol.mesh, sol.y_mesh)
+        if said:
+            sol.message += f"  {said}"
     memories.clear()      # (the dense output keeps ``run``: not the checks' arrays)
     if sol.stages is not None and len(sol.mesh) > 1:
         sol.attach(dense=_partial_steps(run, sol.mesh, sol._y2, sol.stages))
