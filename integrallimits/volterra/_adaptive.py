@@ -2272,7 +2272,7 @@ def _with_rough_data(sol, g_vec, kernel, p, run=None, singular=False, quadratic=
             # their neighbours, whose data are smooth at their scale): see with_divided_dense)
             inner = np.flatnonzero(~np.isin(divided, t) & rough[np.clip(
                 np.searchsorted(t, divided, side="right") - 1, 0, len(rough) - 1)])
-            sol._divided_between = (divided[inner], Yd[inner])
+            sol._divided_between = (divided[inner], Yd[inner], ROUGH_SPLIT)
             np.maximum(est, _divided_change(divided, Yd, t, Y), out=est)   # (in place: also
             # error_estimate_mesh)
             # (the first mesh point whose step was divided: the settled-levels check takes the
@@ -2319,6 +2319,10 @@ def _with_rough_data(sol, g_vec, kernel, p, run=None, singular=False, quadratic=
         sol.stats["error_estimate_nfev"] += calls
         if status == 0:
             np.maximum(est, _divided_change(divided, Yd, t, Y, split), out=est)   # (in place)
+            # (its values between the mesh points of the rough steps: see with_divided_dense)
+            i = np.arange(divided.size)
+            inner = np.flatnonzero((i % split != 0) & rough[np.minimum(i // split, len(t) - 2)])
+            sol._divided_between = (divided[inner], Yd[inner], split)
             sol._divided_from = 0
             sol.stats["max_error_estimate"] = largest_estimate(est)
             sol.message += _divided_message(where, "every step is", split)
@@ -2375,7 +2379,7 @@ def with_divided_dense(sol):
     dense = sol._dense
     if between is None or not sol.success or dense is None or len(sol.mesh) < 2:
         return sol
-    x, Yx = between
+    x, Yx, split = between
     t, est = sol.mesh, sol._est2
     if not x.size or est.shape != sol._y2.shape:
         return sol
@@ -2383,7 +2387,7 @@ def with_divided_dense(sol):
     calls = int(getattr(dense, "nfev", 0))
     sol.stats["nfev"] += calls
     sol.stats["error_estimate_nfev"] = sol.stats.get("error_estimate_nfev", 0) + calls
-    factor = ROUGH_SPLIT / (ROUGH_SPLIT - 1.0)
+    factor = split / (split - 1.0)
     differ = np.abs(values - Yx) * factor
     ends = np.clip(np.searchsorted(t, x, side="right"), 1, len(t) - 1)
     raised = np.zeros_like(est)
