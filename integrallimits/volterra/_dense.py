@@ -140,6 +140,7 @@ def direct_dense_output(meth, kernel, g_vec, t, Y, args=()):
 
     def dense(points):
         points, at, off = off_mesh(points)
+        dense.nfev = 0      # (this call's kernel evaluations)
         if last and np.array_equal(last[0], points):
             unchanged()
             return last[1].copy()
@@ -148,7 +149,12 @@ def direct_dense_output(meth, kernel, g_vec, t, Y, args=()):
             x = np.ascontiguousarray(points[off])
             unchanged()
             G = np.ascontiguousarray(g_vec(x, keep=False))
-            out[off] = evaluate(x, *window(x, int(meth.order) + 1), G, True)
+            rows, first, partial = window(x, int(meth.order) + 1)
+            # (each point's block sum: its row of the rule, or the start block, and the
+            # partial step's nodes)
+            dense.nfev = int(np.maximum(np.where(rows < start.shape[0], start.shape[0],
+                                                 rows + 1), first + partial.shape[1]).sum())
+            out[off] = evaluate(x, rows, first, partial, G, True)
             last[:] = [points.copy(), out.copy()]
         return out
 

@@ -368,7 +368,7 @@ def solve_volterra(K, g, t_span=None, n_steps=None, method=None, *, args=None, k
                                               tuple(args or ())))
         sol = with_divided_dense(sol)
     elif meth.family == "direct":
-        sol = with_dense(sol)
+        sol = with_divided_dense(with_dense(sol))
     sol.__dict__.pop("_divided_between", None)     # (with_divided_dense's, done with)
     sol.attach(t_eval=t_eval)
     # the user's compiled functions against Python's over the interval solved (once per

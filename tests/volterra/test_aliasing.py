@@ -626,3 +626,47 @@ def test_a_kernel_aliased_at_its_peak_after_a_step_adds_up_over_its_steps():
         err = float(np.max(np.abs(sol.y.ravel() - np.exp(np.sin(w * sol.t) * b(sol.t) / w))))
         est = float(np.max(sol.error_estimate))
         assert err <= 20.0 * max(est, 1e-14), (sol.success, len(sol.t) - 1, err, est)
+
+
+def _bump_slope_kernel(t, s, y, height, a, width):
+    """height b'(s) y, b the bump of :func:`_bump` on [a, a + width] (y = exp(height b(t)))."""
+    u = (s - a) / width
+    if u <= 0.0 or u >= 1.0:
+        return 0.0 * y
+    q = u * (1.0 - u)
+    return height * np.exp(4.0 - 1.0 / q) * (1.0 - 2.0 * u) / q ** 2 / width * y
+
+
+@pytest.mark.parametrize("method, n, width, offset", [("trapezoid", 8, 0.8, 0.1),
+                                                      ("gregory4", 16, 0.8, 0.1),
+                                                      ("gregory6", 32, 1.0, 0.05),
+                                                      ("gregory8", 32, 1.0, 0.05)])
+def test_a_bump_inside_one_step_has_a_direct_rules_dense_output_in_the_estimate(method, n, width,
+                                                                               offset):
+    """y = 1 + int c(s) y ds, c = 0.1 b'(s), b a bump on [0.5 + offset h, + width h] within one
+    or two steps (y = exp(0.1 b(t))): the mesh values are right (c vanishes at the mesh points,
+    and so does the integral over the bump), the direct rule's dense output, whose partial
+    step interpolates c y at the mesh points, is 1 between them, 0.105 off at the bump's top.
+    The data check divided every step, and the divided solve changed the mesh values by
+    little: successes with largest estimates of 6.3e-16 (trapezoid), 3.6e-3 (gregory4),
+    1.3e-3 (gregory6) and 4.1e-3 (gregory8), and at ``t_eval`` between the mesh points errors
+    up to 1e12, 193, 111 and 25 times their estimates.  The estimates of the divided steps now
+    cover the dense output's difference from the divided solve (as for Runge-Kutta methods)."""
+    h = 1.0 / n
+    args = (0.1, 0.5 + offset * h, width * h)
+
+    def exact(t):
+        return np.exp(0.1 * _bump(t, *args[1:])[0])
+
+    tt = np.linspace(0.0, 1.0, 2001)
+    sol = solve_volterra(_bump_slope_kernel, lambda t: np.ones_like(t), (0.0, 1.0), n,
+                         method=method, args=args)
+    if sol.success:
+        err = float(np.max(np.abs(np.asarray(sol(tt)).ravel() - exact(tt))))
+        est = float(np.max(sol.error_estimate))
+        assert err <= 20.0 * max(est, 1e-14), (err, est)
+    sol = solve_volterra(_bump_slope_kernel, lambda t: np.ones_like(t), (0.0, 1.0), n,
+                         method=method, args=args, t_eval=tt)
+    if sol.success:
+        ratio = np.abs(sol.y - exact(sol.t)) / np.maximum(sol.error_estimate, 1e-14)
+        assert float(np.max(ratio)) <= 20.0, (float(np.max(ratio)), float(sol.t[np.argmax(ratio)]))
