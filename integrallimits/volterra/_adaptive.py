@@ -1232,9 +1232,10 @@ def _profile_floor(local, p):
     is the level whose steps are STRETCH times those of the largest (the redraw's step density
     is C^(GRADE / (p + 1))).  A pass's CANCEL times the largest would also raise the pairs
     where the error is small for real: the local errors of the uniform 8 steps of tan t (gauss4,
-    1e-6) grow from 1.9e-6 to 65 times the tolerance, and that floor (steps at most 1e-3^(-0.9 / 9) =
-    2 times longer than the shortest for p = 8) drew 12 steps of 0.16 to 0.08, where 8 of 0.39
-    to 0.08 meet the tolerance (1.05 -> 0.80 times the best uniform mesh's evaluations)."""
+    1e-6) grow from 1.9e-6 to 65 times the tolerance, and that floor (steps at most
+    1e-3^(-0.9 / 9) = 2 times longer than the shortest for p = 8) drew 12 steps of 0.16 to
+    0.08, where 8 of 0.39 to 0.08 meet the tolerance (1.05 -> 0.80 times the best uniform
+    mesh's evaluations)."""
     left = np.maximum.accumulate(local)
     right = np.maximum.accumulate(local[::-1])[::-1]
     both = np.minimum(np.concatenate([[0.0], left[:-1]]), np.concatenate([right[1:], [0.0]]))
