@@ -58,6 +58,7 @@ from ._loops import _stage_grid, new_counts
 from ..kernels._structured import is_weakly_singular
 from ._mesh import (check_flags, check_mesh, check_size, check_t_eval, estimated_work,
                     resolve_method, uniform_mesh)
+from ._adaptive import _not_checked
 from ._outcome import Run, run_guarded, solve_on_mesh, with_settled_levels
 from ._solution import SolverError, lagrange_values, largest_estimate
 from ._tolerance import (ESTIMATE_FLOOR, GROSS, RESOLVE, STIFF, _raise_to_defects,
@@ -675,8 +676,7 @@ def _with_unresolved_g(sol, kernel, g_vec, order):
             raise
         # (silent, g defined on a table of times was a success 1.0 off with an estimate of
         # 3.6e-15: the check that sees it could not run)
-        sol.message += (f"  The data were not checked between the mesh points: "
-                        f"{type(exc).__name__} raised by g or K there ({exc}).")
+        sol.message += _not_checked("The data were not checked between the mesh points", exc)
         return sol
     sol.stats["nfev"] += evaluations
     if not defects:
