@@ -68,9 +68,10 @@ def test_forcing_sampled_once_per_time():
         # the vectorised form is also called once on each half of the mesh (the check that it
         # is elementwise, not a function of the whole array); and the aliasing probe's sweep
         # of [t0, t_k1], [t_k1, t_k1 + A h], [t_k1 + A h, t_k1 + (A + s_1) h], [.., t_k2], ...
-        # (12 steps: 36 pieces), (p + 1) 36 + 1 = 181 times
+        # (12 steps: 36 pieces), (p + 1) 36 + 1 = 181 times; and its sweep of every step (the
+        # sample stays under its bar): 3 points a step as 3 N - 1 steps, (p + 1) 95 + 1 = 476
         extra = 1 if g is g_point else 3 + 33
-        probe = 181
+        probe = 181 + 476
         assert len(seen) == 33 + extra + 161 + probe
         assert set(sol.t.tolist()) <= set(seen) and 161 < len(set(seen)) <= 161 + probe
         assert np.max(np.abs(sol.y - np.exp(-sol.t))) < 1e-7
@@ -132,8 +133,9 @@ def test_vector_forcing_written_with_np_array_is_called_on_the_whole_mesh():
     exact = np.stack([np.cos(t) - t * np.sin(t), np.sin(t) + t * np.cos(t)], 1)
     assert sol.success and np.max(np.abs(sol.y - exact)) < 1e-6
     # g(t0), the check at two times, the mesh and its two halves, the data check's
-    # (p + 1) N + 1 times, the aliasing probe's sweep of 36 pieces, (p + 1) 36 + 1 times
-    assert sorted(calls) == [1, 1, 1, 16, 17, 33, 161, 181]
+    # (p + 1) N + 1 times, the aliasing probe's sweep of 36 pieces, (p + 1) 36 + 1 times, and
+    # of every step's 3 points, (p + 1) (3 N - 1) + 1 times
+    assert sorted(calls) == [1, 1, 1, 16, 17, 33, 161, 181, 476]
     ref = solve_volterra(K, lambda t: np.array([np.cos(float(t)), np.sin(float(t))]), (0.0, 1.0),
                          32, method="gregory4")
     np.testing.assert_array_equal(sol.y, ref.y)
