@@ -780,11 +780,7 @@ def _probed(values):
     rec = _user.take_record()
     if rec is None or rec.kind == _user.NOT_FINITE:
         raise _user.from_user(_NotFinite("the integrand is not finite there"))
-    what, where = _user.describe_failure(rec)
-    exc = rec.exception
-    said = f"raised {type(exc).__name__} ({exc})" if exc is not None else \
-        "raised an exception" if rec.kind == _user.RAISED else "returned values of a wrong shape"
-    raise _user.from_user(_NotFinite(f"{what} {said} at {where}"))
+    raise _user.from_user(_NotFinite(_user.failure_said(rec)))
 
 
 def _not_probed(sol, exc):

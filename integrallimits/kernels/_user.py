@@ -1680,6 +1680,16 @@ def describe_failure(rec):
     return guard.what, _point(guard, rec)[1]
 
 
+def failure_said(rec):
+    """What a record (RAISED or BAD_SHAPE) says, for a message: e.g. "K(t, s, y) raised
+    ValueError (no table value) at t = 0.5, s = 0.25, y = 1.0"."""
+    what, where = describe_failure(rec)
+    exc = rec.exception
+    said = f"raised {type(exc).__name__} ({exc})" if exc is not None else \
+        "raised an exception" if rec.kind == RAISED else "returned values of a wrong shape"
+    return f"{what} {said} at {where}"
+
+
 def _numbers(value):
     """Whether ``value`` (a user function's) converts to an array of real numbers (a tuple of
     arrays, a Jacobian's pair, too)."""

@@ -1528,11 +1528,7 @@ def _unprobed(t, j, record, error):
     if error is not None:
         what = f"{type(error).__name__} raised by k there ({error})"
     elif record is not None and record.kind != _user.NOT_FINITE:
-        name, where = _user.describe_failure(record)
-        exc = record.exception
-        what = (f"{name} raised {type(exc).__name__} ({exc})" if exc is not None else
-                f"{name} raised an exception" if record.kind == _user.RAISED else
-                f"{name} returned values of a wrong shape") + f" at {where}"
+        what = _user.failure_said(record)
     else:
         what = "k is not finite at a point there"
     return (f"The rule's miss of the kernel's integral over the steps (a smooth factor k that "
