@@ -209,6 +209,16 @@ def _bump(t, a, width):
     return b, b * (1.0 - 2.0 * u) / q ** 2 / width
 
 
+def _bumped_g(w, a, width):
+    """(g, exact) of y = g - int y, y = 1 + (sin(w t) b(t) / w)', b the bump of :func:`_bump`
+    on [a, a + width]."""
+    def exact(t):
+        b, db = _bump(t, a, width)
+        return 1.0 + np.cos(w * t) * b + np.sin(w * t) * db / w
+
+    return (lambda t: exact(t) + t + np.sin(w * t) * _bump(t, a, width)[0] / w), exact
+
+
 def test_a_forcing_aliased_on_a_part_of_the_interval_is_no_fixed_mesh_success():
     """y = g - int y, y = 1 + (sin(w t) b(t) / w)', b a bump on [0.3, 0.45], w = 2 pi 3072
     (48 cycles a step), radau2 on 64 steps: its 4 probed steps (the middles of 4 blocks)
@@ -217,12 +227,8 @@ def test_a_forcing_aliased_on_a_part_of_the_interval_is_no_fixed_mesh_success():
     failed solve keeps are those before the bump."""
     w, a, width = 2.0 * np.pi * 3072, 0.3, 0.15
 
-    def exact(t):
-        b, db = _bump(t, a, width)
-        return 1.0 + np.cos(w * t) * b + np.sin(w * t) * db / w
-
-    sol = solve_volterra(_minus_y, lambda t: exact(t) + t + np.sin(w * t) * _bump(t, a, width)[0]
-                         / w, (0.0, 1.0), 64, method="radau2")
+    g, exact = _bumped_g(w, a, width)
+    sol = solve_volterra(_minus_y, g, (0.0, 1.0), 64, method="radau2")
     if len(sol.t):
         err = float(np.max(np.abs(sol.y.ravel() - exact(sol.t))))
         est = float(np.max(sol.error_estimate))
@@ -484,12 +490,8 @@ def test_a_forcing_aliased_on_a_part_of_many_steps_is_no_success_of_a_direct_rul
     the first of them; the values a failed solve keeps are those before the bump."""
     w, a, width = 2.0 * np.pi * 1024, 0.3, 0.15
 
-    def exact(t):
-        b, db = _bump(t, a, width)
-        return 1.0 + np.cos(w * t) * b + np.sin(w * t) * db / w
-
-    sol = solve_volterra(_minus_y, lambda t: exact(t) + t + np.sin(w * t) * _bump(t, a, width)[0]
-                         / w, (0.0, 1.0), 1024, method=method)
+    g, exact = _bumped_g(w, a, width)
+    sol = solve_volterra(_minus_y, g, (0.0, 1.0), 1024, method=method)
     if len(sol.t) > 1:
         tt = np.linspace(float(sol.t[0]), float(sol.t[-1]), 4001)
         err = max(float(np.max(np.abs(sol.y.ravel() - exact(sol.t)))),
@@ -578,27 +580,13 @@ def test_a_bump_inside_one_step_has_its_dense_output_in_the_estimate(kind, metho
         sol = solve_volterra(_bumped_cos_kernel, lambda t: np.ones_like(t), (0.0, 1.0), n,
                              method=method, args=(w, a, width))
     else:
-        def exact(t):
-            b, db = _bump(t, a, width)
-            return 1.0 + np.cos(w * t) * b + np.sin(w * t) * db / w
-
-        sol = solve_volterra(_minus_y, lambda t: exact(t) + t + np.sin(w * t) * _bump(
-            t, a, width)[0] / w, (0.0, 1.0), n, method=method)
+        g, exact = _bumped_g(w, a, width)
+        sol = solve_volterra(_minus_y, g, (0.0, 1.0), n, method=method)
     if sol.success:
         tt = np.linspace(0.0, 1.0, 2001)
         err = float(np.max(np.abs(np.asarray(sol(tt)).ravel() - exact(tt))))
         est = float(np.max(sol.error_estimate))
         assert err <= 20.0 * max(est, 1e-14), (len(sol.t) - 1, err, est)
-
-
-def _bumped_g(w, a, width):
-    """(g, exact) of y = g - int y, y = 1 + (sin(w t) b(t) / w)', b the bump of :func:`_bump`
-    on [a, a + width]."""
-    def exact(t):
-        b, db = _bump(t, a, width)
-        return 1.0 + np.cos(w * t) * b + np.sin(w * t) * db / w
-
-    return (lambda t: exact(t) + t + np.sin(w * t) * _bump(t, a, width)[0] / w), exact
 
 
 @pytest.mark.parametrize("kind, method, n, a, width", [
