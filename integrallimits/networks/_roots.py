@@ -530,10 +530,12 @@ def _continued(net, sol, steps, t_eval):
         if roots is None:
             if r != first[0]:
                 return sol
-            sol.message += (f"  The equations of that step ({what}) are piecewise linear for a "
-                            f"ReLU network, but their activation patterns were not searched "
-                            f"(more than {MAX_UNITS} pre-activations, or a singular pattern): "
-                            f"whether they have a root, one or several, is not known.")
+            which = (f"The step equation of layer {r}" if len(rows) == 1 else
+                     f"The system of step equations of {what}")
+            sol.message += (f"  {which} is piecewise linear for a ReLU network, but its "
+                            f"activation patterns were not searched (more than {MAX_UNITS} "
+                            f"pre-activations, or a singular pattern): whether it has a root, "
+                            f"one or several, is not known.")
             return sol
         newton = (f"Newton's method failed at t = {float(mesh[n]):.6g} ("
                   + (f"layer {n}), whose step has one root" if n >= S else

@@ -196,8 +196,8 @@ def test_a_newton_failure_in_a_starting_block_too_wide_to_search_says_so():
     net, x0 = _small_relu_resnet("gregory8", 2, 4, 11, 5.775517042907414, 1928937855)
     sol = net.solve(x0)
     assert sol.status == -1 and sol.stats["failure"] == "newton" and sol.y.shape == (1, 2)
-    assert ("The equations of that step (the starting layers 1..7 (solved together)) are "
-            "piecewise linear for a ReLU network, but their activation patterns were not "
+    assert ("The system of step equations of the starting layers 1..7 (solved together) is "
+            "piecewise linear for a ReLU network, but its activation patterns were not "
             "searched (more than 12 pre-activations") in sol.message
 
 
