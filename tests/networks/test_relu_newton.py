@@ -236,3 +236,26 @@ def test_a_starting_block_of_one_root_is_continued_from_its_root():
     assert ("t = 0.0909091 (the starting layers 1..3, solved together), whose system of step "
             "equations has one root") in out.message
     assert "that root is the layers, and the layers 4..11 are the one roots" in out.message
+
+
+def test_a_continued_solve_stops_at_a_later_step_without_a_root():
+    """x_n = 1 + h sum_j w_nj relu(W_j x_j) (trapezoid, h = 1/4; W_0 = W_1 = 1, W_2 = 16): layer
+    1 is x1 = 9/8 + x1/8 (one root, 9/7), layer 2 x2 = c + 2 relu(x2) with c > 0 (no root).
+    Newton fails at layer 2: "no-root" there.  A Newton failure marked at layer 1 (none occurs
+    there: a contraction) is continued from its root to layer 2, "no-root" there too (on the
+    base: the failure at layer 1 returned unchanged, and "newton" at layer 2)."""
+    net = ResNet(np.array([1.0, 1.0, 16.0, 16.0])[:, None, None], np.zeros((4, 1)),
+                 activation="relu", rule="trapezoid")
+    sol = net.solve(np.ones(1))
+    assert sol.stats["failure"] == "no-root" and sol.y.shape == (2, 1), sol.message
+    assert sol.y[1, 0] == pytest.approx(9 / 7, rel=1e-15) and sol.t_failure == 0.5
+    steps = _roots.plan(net)
+    failed = type(sol)(sol.mesh[:1], sol.y[:1], scalar=False, status=-1, message="failed",
+                       stats=dict(sol.stats, failure="newton"), method=sol.method,
+                       order=sol.order, t_failure=0.25, error_estimate=sol.y[:1] * 0)
+    out = _roots.checked(net, failed, steps)
+    assert out.status == -1 and out.stats["failure"] == "no-root" and out.stats["roots"] == 0
+    assert out.y.shape == (2, 1) and abs(out.y[1, 0] - 9 / 7) <= 1e-15 * 9 / 7, out.message
+    assert out.message.startswith(
+        "The implicit step at t = 0.5 (layer 2) has no root (Newton's method failed at t = 0.25 "
+        "(layer 1), whose step has one root, found by the search of its activation patterns)")
