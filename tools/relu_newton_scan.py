@@ -21,6 +21,14 @@ in the success's message, after the merge): successes with a step of several roo
 counted here) --small --n 600 --seed 3: 35 -> 0 (failures 163 -> 216: the 53 new ones
 "several-roots", 21 of them in Gregory starting rows); seed 0: 0 -> 0, no success lost; the
 384 / 197 solves that succeed on both are bit-identical (same Newton iterations).
+
+Helper relu-54 (a Newton failure at a searched step of no root fails "no-root", of several
+"several-roots"; starting blocks searched as one system): --small --n 600 --seed 3, failure
+kinds {several-roots 54, newton 161} -> {several-roots 54, no-root 97, newton 64} (the 97: 85
+steps n >= S, 12 gregory4/6 starting blocks; the 64 newton: blocks of more than MAX_UNITS
+units, the message saying so); no success lost or gained, the 385 bit-identical.  Seed 0: the
+3 failures stay "newton" (more than 12 units), the 197 successes bit-identical.  Seed 6, id 17:
+a gregory4 block of 3 roots, "newton" -> "several-roots".
 """
 from __future__ import annotations
 

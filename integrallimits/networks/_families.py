@@ -272,8 +272,9 @@ class VolterraNetwork:
 
         A ReLU network on an implicit rule whose implicit step (not a contraction) has several
         roots fails there (``stats["failure"]`` "several-roots";
-        :mod:`integrallimits.networks._roots`): the rule does not define that layer.  Steps
-        whose roots could not be counted are named in a success's message.
+        :mod:`integrallimits.networks._roots`): the rule does not define that layer; one whose
+        step equation has no root fails "no-root".  Steps whose roots could not be counted are
+        named in a success's message.
         ``raise_on_failure`` is False unless given."""
         batch = self._check_inputs(x0)
         refuse_solver_options(options, allow_t_eval=True)

@@ -23,9 +23,11 @@ roots into a failure (status -1, ``message``, ``stats["failure"]`` "several-root
 in a success whose message says so (``stats["roots_unchecked"]``: how many).  A step that
 reads an attention map (a :class:`~integrallimits.networks.NonlocalDense` whose map is not
 linear: not piecewise linear in x) is not searched and counted there too.  A Newton failure at
-a step n >= S whose equation has exactly one root takes that root and continues with the one
-roots of the later steps (``stats["roots_solved"]``; a later step of several roots fails
-"several-roots" there).
+a step n >= S (or in the starting block) whose equation has exactly one root takes that root
+and continues with the one roots of the later steps (``stats["roots_solved"]``; a later step
+of several roots fails "several-roots" there); where that step, or a later one, has no root the
+solve fails "no-root" there (``stats["roots"]`` 0: the forward map is not defined), and where
+it has several, "several-roots".
 """
 from __future__ import annotations
 
@@ -463,19 +465,23 @@ def _several(sol, first, t, what, eq, count, which, t_eval):
 
 
 def _continued(net, sol, steps, t_eval):
-    """``sol``, a solve whose Newton iteration failed at a row n >= S, continued where that
-    step's equation has exactly one root: the root the search of its activation patterns finds
-    (:func:`step_roots`, its residual checked) is taken as layer n, and the layers after it are
-    the one roots of their equations found the same way (constants from the rule's weights).
-    A success (``stats["roots_solved"]``: the layers so found) when every step from n on has
-    one root; a failure "several-roots" at the first later step with several; ``sol`` itself
-    when the step n has none or several or could not be searched, or a later one has none or
-    could not be searched (or for a network with an attention map, whose steps are not
-    piecewise linear)."""
+    """``sol``, a solve whose Newton iteration failed at a row n >= S or in a Gregory rule's
+    starting block (rows 1..S-1, one system), continued where that step's equations have
+    exactly one root: the root the search of their activation patterns finds
+    (:func:`step_roots`, its residual checked) is taken as the layer(s), and the layers after
+    are the one roots of their equations found the same way (constants from the rule's
+    weights).  A success (``stats["roots_solved"]``: the layers so found) when every step from
+    the failed one on has one root; a failure "no-root" at the first of those steps whose
+    equations have no root (the forward map is not defined there), "several-roots" at the first
+    with several.  Where the failed step's patterns could not be searched (more than
+    :data:`MAX_UNITS` pre-activations, or a singular pattern) the Newton failure's message says
+    so; ``sol`` itself when a later step could not be searched or a root's residual is not
+    small (or for a network with an attention map, whose steps are not piecewise linear)."""
     n, N = sol._y2.shape[0], net.n_layers
     start, left, right = METHODS[net.rule]._data
     S = start.shape[0]
-    if sol.stats.get("failure") != "newton" or "unsearchable" in steps or not S <= n <= N:
+    if sol.stats.get("failure") != "newton" or "unsearchable" in steps or not 1 <= n <= N or \
+            (n < S and n != 1):
         return sol
     fields, h, d = steps["fields"], net.h, net.d
     if fields is None:
@@ -485,46 +491,102 @@ def _continued(net, sol, steps, t_eval):
     mesh = uniform_mesh(0.0, net.T, N)
     if not np.array_equal(sol.mesh, mesh[:n]):
         return sol
-    for r in range(n, N + 1):
-        c = Y[0].copy()     # (the identity forcing: g(t) = x_0)
-        for j in range(r):
-            w = 1.0 + (left[j] if j < left.shape[0] else 0.0) + \
-                (right[r - j] if r - j < right.shape[0] else 0.0)
-            if w != 0.0:
-                A, B, beta = _parts(net, fields, r, j)
-                c += h * w * (A @ np.maximum(B @ Y[j] + beta, 0.0))
-        roots = step_roots(net, [r], None, fields, c={r: c})
+    first = list(range(1, S)) if n < S else [n]
+    r = first[0]
+    while r <= N:
+        rows = first if r == first[0] else [r]
+        c = {}
+        for q in rows:
+            c[q] = Y[0].copy()      # (the identity forcing: g(t) = x_0)
+            for j in range(rows[0]):
+                if q < S:       # the starting rows: x_0's term is the only known one
+                    w = start[q, j]
+                else:
+                    w = 1.0 + (left[j] if j < left.shape[0] else 0.0) + \
+                        (right[q - j] if q - j < right.shape[0] else 0.0)
+                if w != 0.0:
+                    A, B, beta = _parts(net, fields, q, j)
+                    c[q] += h * w * (A @ np.maximum(B @ Y[j] + beta, 0.0))
+        roots = step_roots(net, rows, None, fields, c=c)
+        what = (f"layer {r}" if len(rows) == 1 else
+                f"the starting layers {rows[0]}..{rows[-1]} (solved together)")
+        eq = ("its step equation x = c + h w_nn K(t_n, t_n, x)" if len(rows) == 1 else
+              "their system of step equations")
+        t = float(mesh[r])
         if roots is not None and roots.shape[0] == 1:     # (its residual, with the kernel's parts)
-            x = roots[0, 0]
-            groups, _ = _system(net, fields, [r], None)
-            step = sum(C @ np.maximum(B @ x + beta, 0.0) for _, B, beta, coef in groups
-                       for C in coef.values())
-            if np.max(np.abs(x - c - step)) <= 1e-13 * (1.0 + np.max(np.abs(x))):
-                Y[r] = x
+            x = roots[0]
+            groups, _ = _system(net, fields, rows, None)
+            step = {q: np.zeros(d) for q in rows}
+            for j, B, beta, coef in groups:
+                act = np.maximum(B @ x[j - rows[0]] + beta, 0.0)
+                for q, C in coef.items():
+                    step[q] += C @ act
+            if all(np.max(np.abs(x[i] - c[q] - step[q])) <= 1e-13 * (1.0 + np.max(np.abs(x[i])))
+                   for i, q in enumerate(rows)):
+                Y[rows[0]:rows[-1] + 1] = x
+                r = rows[-1] + 1
                 continue
             return sol
-        if roots is None or roots.shape[0] == 0 or r == n:
+        if roots is None:
+            if r != first[0]:
+                return sol
+            which = (f"The step equation of layer {r}" if len(rows) == 1 else
+                     f"The system of step equations of {what}")
+            sol.message += (f"  {which} is piecewise linear for a ReLU network, but its "
+                            f"activation patterns were not searched (more than {MAX_UNITS} "
+                            f"pre-activations, or a singular pattern): whether it has a root, "
+                            f"one or several, is not known.")
             return sol
-        done = Solution(mesh[:r], Y[:r], scalar=sol.scalar, status=0, message="",
-                        stats=dict(sol.stats), method=sol.method, order=sol.order)
-        return _several(done, r, float(mesh[r]), f"layer {r}", "its step equation x = c + h w_nn "
-                        "K(t_n, t_n, x)", roots.shape[0], f"Newton's method failed at t = "
-                        f"{float(mesh[n]):.6g} (layer {n}), whose step has one root, and the "
-                        f"layers {n}..{r - 1} are the one roots of their steps, found by the "
-                        f"search of their activation patterns", t_eval)
+        newton = (f"Newton's method failed at t = {float(mesh[n]):.6g} ("
+                  + (f"layer {n}), whose step has one root" if n >= S else
+                     f"the starting layers {n}..{S - 1}), whose system has one root"))
+        if r == first[0]:
+            done, which = sol, "Newton's method did not converge there"
+        else:
+            done = Solution(mesh[:r], Y[:r], scalar=sol.scalar, status=0, message="",
+                            stats=dict(sol.stats), method=sol.method, order=sol.order)
+            which = (f"{newton}, and the layers {first[-1] + 1}..{r - 1} are the one roots of "
+                     f"their steps, found by the search of their activation patterns"
+                     if r > first[-1] + 1 else f"{newton}, found by the search of its "
+                     f"activation patterns")
+        if roots.shape[0] == 0:
+            return _no_root(done, r, t, what, eq, None if r == first[0] else which, t_eval)
+        return _several(done, r, t, what, eq, roots.shape[0], which, t_eval)
     est = np.full((N + 1, d), np.nan)
     est[:n] = sol._est2
     stats = {k: v for k, v in sol.stats.items() if k != "failure"}
     stats["roots_solved"] = N + 1 - n
     if "max_error_estimate" in stats:
         stats["max_error_estimate"] = float("nan")
-    message = (f"Newton's method did not converge at t = {float(mesh[n]):.6g} (layer {n}), "
-               f"whose step equation has one root (it is piecewise linear for a ReLU network: "
-               f"the search of its activation patterns found one): that root is the layer"
-               + (f", and the layers {n + 1}..{N} are the one roots of their step equations, "
-                  f"found the same way" if n < N else "") + " (no error estimate there).")
+    last = first[-1]
+    step = (f"(layer {n}), whose step equation has one root" if n >= S else
+            f"(the starting layers {n}..{last}, solved together), whose system of step "
+            f"equations has one root")
+    message = (f"Newton's method did not converge at t = {float(mesh[n]):.6g} {step} (it is "
+               f"piecewise linear for a ReLU network: the search of its activation patterns "
+               f"found one): that root is the layer" + ("s" if n < last else "")
+               + (f", and the layers {last + 1}..{N} are the one roots of their step equations, "
+                  f"found the same way" if last < N else "") + " (no error estimate there).")
     return Solution(mesh, Y, scalar=sol.scalar, status=0, message=message, stats=stats,
                     method=sol.method, order=sol.order, error_estimate=est, t_eval=t_eval)
+
+
+def _no_root(sol, first, t, what, eq, which, t_eval):
+    """The failure ("no-root") of a solve whose step at row ``first`` has no root: where Newton's
+    method failed (``which`` None), or a later step (``which``: how the layers before it were
+    found)."""
+    body = (f"piecewise linear for a ReLU network, and the search of its activation patterns "
+            f"found none: no value satisfies the rule's equation there, so the network's forward "
+            f"map is not defined there (not a blow-up: the step has no solution), and the layers "
+            f"from t = {t:.6g} on are not kept.")
+    message = (f"Newton's method did not converge at t = {t:.6g} ({what}), and {eq} has no "
+               f"root: it is {body}" if which is None else
+               f"The implicit step at t = {t:.6g} ({what}) has no root ({which}): {eq} is "
+               f"{body}")
+    stats = dict(sol.stats, failure="no-root", roots=0)
+    return Solution(sol.mesh[:first], sol._y2[:first], scalar=sol.scalar, status=-1,
+                    message=message, stats=stats, method=sol.method, order=sol.order,
+                    t_failure=t, error_estimate=sol._est2[:first], t_eval=t_eval)
 
 
 def solve_checked(net, steps, kernel, forcing, raise_on_failure=True, **options):

@@ -86,7 +86,8 @@ class Solution:
         ``failure``
         (None, or "newton", "non-finite", "kernel-non-finite", "unresolved", "unchecked";
         solves to a tolerance also "tolerance", "stalled", "blow-up", "step-collapse",
-        "non-smooth"; a ReLU network's forward map also "several-roots", with ``roots``; a
+        "non-smooth"; a ReLU network's forward map also "several-roots", with ``roots``, and
+        "no-root" (an implicit step whose equation has no solution, ``roots`` 0); a
         success whose steps' roots could not be counted has ``roots_unchecked``, one whose
         layers from a Newton failure on are the one roots of their steps ``roots_solved``, see
         :mod:`integrallimits.networks._roots`),
