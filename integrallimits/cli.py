@@ -86,6 +86,15 @@ class _Parser(argparse.ArgumentParser):
         raise CommandError(f"{message} (see '{self.prog} --help')", 2)
 
 
+def _given(text):
+    """An option's value that must not be empty: ``--out ""`` (an unset shell variable in
+    ``--out "$FILE"``) wrote no file, ``--method ""`` solved with the default method, and
+    ``validate --json ""`` wrote no report, each with exit status 0."""
+    if text == "":
+        raise argparse.ArgumentTypeError("the value is empty (an unset shell variable?)")
+    return text
+
+
 def _seed(text):
     """``--seed`` of ``reproduce``: an integer >= 0 (what the studies' random generators take;
     -1 failed inside every seeded study, as a second line naming no option)."""
@@ -556,14 +565,14 @@ def build_parser():
     p.add_argument("--param", action="append", default=None, metavar="NAME=VALUE",
                    help="a parameter of the expressions, e.g. --param a=1.5 with --kernel "
                         '"-a*y"; repeatable; each must appear in an expression (default: none)')
-    p.add_argument("--method", default=None, metavar="NAME",
+    p.add_argument("--method", type=_given, default=None, metavar="NAME",
                    help=f"one of {{methods}} (default: {DEFAULT_METHOD}; the built-in "
                         f"example: several)")
     p.add_argument("--orders", action="store_true",
                    help="solve with N/16, N/8, ..., N steps and print observed orders "
                         "(default: off)")
-    p.add_argument("--out", metavar="FILE", help="write t and y at the mesh points to this CSV file "
-                                                 "(default: none)")
+    p.add_argument("--out", type=_given, metavar="FILE",
+                   help="write t and y at the mesh points to this CSV file (default: none)")
     p.set_defaults(func=_solve)
     r = sub.add_parser("reproduce", help="run a registered study (or all) and write its outputs",
                        description="Run a study and write OUT/NAME/{table.md,table.csv,table.json,"
@@ -573,7 +582,8 @@ def build_parser():
     r.add_argument("name", metavar="NAME", help="a study: {studies}; or 'all'")
     r.add_argument("--quick", action="store_true",
                    help="the study's quick mode (default: the full computation)")
-    r.add_argument("--out", default="out", metavar="DIR", help="output folder (default: %(default)s)")
+    r.add_argument("--out", type=_given, default="out", metavar="DIR",
+                   help="output folder (default: %(default)s)")
     r.add_argument("--executor", default="serial", metavar="SPEC",
                    help="serial, processes, processes:N, or dask://HOST:PORT (default: %(default)s)")
     r.add_argument("--seed", type=_seed, default=0, metavar="SEED",
@@ -597,7 +607,8 @@ def build_parser():
     v.add_argument("--strict", action="store_true",
                    help="count the known pre-asymptotic shortfalls of gregory6/gregory8 as "
                         "failures (default: reported, not failed)")
-    v.add_argument("--json", metavar="PATH", help="write the report as JSON (default: none)")
+    v.add_argument("--json", type=_given, metavar="PATH",
+                   help="write the report as JSON (default: none)")
     v.set_defaults(func=_validate)
     c = sub.add_parser("check-symbolic", help="prove the package's closed forms with SymPy",
                        description="Prove the package's closed forms with SymPy; exit code 1 if "

@@ -85,6 +85,22 @@ def test_cli_mistakes_are_one_line_and_an_exit_status(argv, code, says, capsys):
     assert says in one_line_error(capsys)
 
 
+@pytest.mark.parametrize("argv", [
+    SOLVE + ["--steps", "8", "--out", ""],
+    SOLVE + ["--steps", "8", "--method", ""],
+    ["solve", "--method", ""],
+    ["validate", "--methods", "rectangle", "--max-examples", "1", "--json", ""],
+    ["reproduce", "orders", "--quick", "--out", ""],
+])
+def test_an_empty_option_value_is_a_usage_error(argv, capsys):
+    # (``--out "$FILE"`` with FILE unset: the solve ran and exited 0 without writing a file,
+    # ``--method ""`` solved with gregory6 and ``--json ""`` wrote no report)
+    assert main(argv, out=io.StringIO()) == 2
+    err = one_line_error(capsys)
+    option = argv[argv.index("") - 1]
+    assert f"argument {option}: the value is empty" in err
+
+
 def test_out_is_checked_before_the_solve_runs(monkeypatch, capsys):
     import integrallimits.volterra as volterra
 
