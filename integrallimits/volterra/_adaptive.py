@@ -1917,16 +1917,19 @@ def _alias_probe(g_vec, kernel, t, Y, estimate, p):
     steps = (2 * np.arange(m) + 1) * n // (2 * m)      # (the middles of m blocks of steps)
     spans = _alias_spans(m)
     scale = _estimates_scale_few(estimate, Y)
-    points, rows, pieces = ([t[0]], [Y[0]], []) if steps[0] > 0 else ([], [], [])
-    for k, share in zip(steps.tolist(), spans.tolist()):
-        pieces.append(len(points))  # (the pieces [t_k, t_k + A h], [t_k + A h, t_k + (A + s) h])
-        for u in (0.0, ALIAS_SPAN, ALIAS_SPAN + share):
-            points.append(t[k] + u * (t[k + 1] - t[k]))
-            rows.append(Y[k] + u * (Y[k + 1] - Y[k]))               # (on the chord)
-    rows = np.stack(rows)
+    # (the pieces [t_k, t_k + A h], [t_k + A h, t_k + (A + s) h] of each probed step, (M, 3),
+    # after t0 where the first is not the first step; as arrays: ~50 us less than point by point)
+    u = np.empty((m, 3))
+    u[:, 0], u[:, 1], u[:, 2] = 0.0, ALIAS_SPAN, ALIAS_SPAN + spans
+    points = (t[steps, None] + u * (t[steps + 1] - t[steps])[:, None]).reshape(-1)
+    rows = (Y[steps, None, :] + u[:, :, None] * (Y[steps + 1] - Y[steps])[:, None, :]).reshape(
+        3 * m, -1)                                                  # (on the chord)
+    first = int(steps[0] > 0)
+    if first:
+        points, rows = np.concatenate((t[:1], points)), np.concatenate((Y[:1], rows))
     E = np.zeros_like(rows) + scale         # (the scale of the whole solution's)
-    r, calls = data_roughness(g_vec, kernel, np.array(points), rows, E, p)
-    pieces = np.array(pieces, dtype=int)
+    r, calls = data_roughness(g_vec, kernel, points, rows, E, p)
+    pieces = first + 3 * np.arange(m)
     return steps, np.maximum(r[pieces], r[pieces + 1]), scale, calls, p
 
 
