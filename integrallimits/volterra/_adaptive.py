@@ -1894,6 +1894,24 @@ def _alias_spans(m):
     return 0.25 + 0.3 * ((ALIAS_SPAN + np.arange(m) * phi) % 1.0)
 
 
+#: :func:`_alias_shares`' arrays by m (on meshes of up to 4096 steps).
+_ALIAS_SHARES = {}
+
+
+def _alias_shares(m):
+    """(m, 3): the shares 0, ALIAS_SPAN, ALIAS_SPAN + s_i (:func:`_alias_spans`) of the i-th
+    of m probed steps at its points t_k, t_k + A h, t_k + (A + s_i) h; remembered (read-only:
+    ~5 us a call at m = 8)."""
+    u = _ALIAS_SHARES.get(m)
+    if u is None:
+        u = np.empty((m, 3))
+        u[:, 0], u[:, 1], u[:, 2] = 0.0, ALIAS_SPAN, ALIAS_SPAN + _alias_spans(m)
+        u.setflags(write=False)
+        if m <= 4096:
+            _ALIAS_SHARES[m] = u
+    return u
+
+
 def _alias_probe(g_vec, kernel, t, Y, estimate, p):
     """(steps, ratio, scale, evaluations, p): :func:`data_roughness` of M steps of the mesh ``t``
     (the middles of as many blocks of steps; M = N up to ALIAS_STEPS steps, else the larger of
@@ -1915,12 +1933,10 @@ def _alias_probe(g_vec, kernel, t, Y, estimate, p):
     n = len(t) - 1
     m = min(n, max(ALIAS_STEPS, int(math.ceil(ALIAS_DENSITY * math.sqrt(n)))))
     steps = (2 * np.arange(m) + 1) * n // (2 * m)      # (the middles of m blocks of steps)
-    spans = _alias_spans(m)
     scale = _estimates_scale_few(estimate, Y)
     # (the pieces [t_k, t_k + A h], [t_k + A h, t_k + (A + s) h] of each probed step, (M, 3),
     # after t0 where the first is not the first step; as arrays: ~50 us less than point by point)
-    u = np.empty((m, 3))
-    u[:, 0], u[:, 1], u[:, 2] = 0.0, ALIAS_SPAN, ALIAS_SPAN + spans
+    u = _alias_shares(m)
     points = (t[steps, None] + u * (t[steps + 1] - t[steps])[:, None]).reshape(-1)
     rows = (Y[steps, None, :] + u[:, :, None] * (Y[steps + 1] - Y[steps])[:, None, :]).reshape(
         3 * m, -1)                                                  # (on the chord)
@@ -1964,8 +1980,7 @@ def _alias_every(g_vec, kernel, t, Y, scale, p):
     :func:`data_roughness`), a fraction O(1 / N) of an O(N^2) solve's."""
     n = len(t) - 1
     # (the pieces [t_k, t_k + A h], [t_k + A h, t_k + (A + s_k) h] of every step, (N, 3))
-    u = np.empty((n, 3))
-    u[:, 0], u[:, 1], u[:, 2] = 0.0, ALIAS_SPAN, ALIAS_SPAN + _alias_spans(n)
+    u = _alias_shares(n)
     points = (t[:-1, None] + u * (t[1:] - t[:-1])[:, None]).reshape(-1)
     rows = (Y[:-1, None, :] + u[:, :, None] * (Y[1:] - Y[:-1])[:, None, :]).reshape(
         3 * n, -1)                                                  # (on the chord)
