@@ -1987,7 +1987,8 @@ def _alias_every(g_vec, kernel, t, Y, scale, p):
     E = np.zeros_like(rows) + scale
     r, rk, calls = data_roughness(g_vec, kernel, points, rows, E, p, of_k=True)
     r, rk = np.maximum(r[0::3], r[1::3]), np.maximum(rk[0::3], rk[1::3])
-    return r, np.where(r > rk, np.maximum(rk, r * np.diff(t)), r), calls, r > rk
+    of_g = r > rk
+    return r, np.where(of_g, np.maximum(rk, r * np.diff(t)), r), calls, of_g
 
 
 def _aliased_data(sol, probe, before=None):
