@@ -1935,7 +1935,7 @@ def _alias_probe(g_vec, kernel, t, Y, estimate, p):
     steps = (2 * np.arange(m) + 1) * n // (2 * m)      # (the middles of m blocks of steps)
     scale = _estimates_scale_few(estimate, Y)
     # (the pieces [t_k, t_k + A h], [t_k + A h, t_k + (A + s) h] of each probed step, (M, 3),
-    # after t0 where the first is not the first step; as arrays: ~50 us less than point by point)
+    # after t0 where the first is not the first step; as arrays: ~30 us less than point by point)
     u = _alias_shares(m)
     points = (t[steps, None] + u * (t[steps + 1] - t[steps])[:, None]).reshape(-1)
     rows = (Y[steps, None, :] + u[:, :, None] * (Y[steps + 1] - Y[steps])[:, None, :]).reshape(
