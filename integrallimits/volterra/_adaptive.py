@@ -1536,7 +1536,7 @@ def _may_grow_over(top, Y):
     return not (first > 0.0 and top * largest <= ROUGH_GROWN * first)
 
 
-def data_roughness(g_vec, kernel, t, Y, estimate, p, alpha=0.0, t_free=False):
+def data_roughness(g_vec, kernel, t, Y, estimate, p, alpha=0.0, t_free=False, of_k=False):
     """(ratio, evaluations): for each step of the mesh ``t`` (N,), the largest ratio of the
     differences of order p + 1 across it of the data (g; K in t at (t0, Y_0) where K names t,
     times t_(n+1) - t0; K along the diagonal at y on the chord from Y_n to Y_(n+1), which a
@@ -1552,7 +1552,10 @@ def data_roughness(g_vec, kernel, t, Y, estimate, p, alpha=0.0, t_free=False):
     estimate, whose steps' differences times h were 2 times the estimate).  (p + 1) N + 1
     values of g and (p + 1) N + 1 kernel evaluations a sweep (the steps share their ends where
     Y is finite; else (p + 2) N), in one compiled call (:func:`_data_ratios`).  ``t_free``:
-    K taken as if it named no t (no sweep of K in t; the diagonal's times h)."""
+    K taken as if it named no t (no sweep of K in t; the diagonal's times h).  ``of_k``:
+    (ratio, K's ratio, evaluations), K's ratio that of K's sweeps alone, as with g = 0 (the
+    rounding of K's differences, and the scale's floor, at ulp of float64: EPS, as of a g
+    that returns zeros), of the same evaluations."""
     n = len(t) - 1
     grid = _GRIDS.get((n, p))
     if grid is None:       # (the step index of each point, and of each mesh point)
@@ -1560,18 +1563,19 @@ def data_roughness(g_vec, kernel, t, Y, estimate, p, alpha=0.0, t_free=False):
     times = np.interp(grid[0], grid[1], t)     # (exact at the mesh points)
     G = np.ascontiguousarray(g_vec(times, keep=False), dtype=float).reshape(len(times), -1)
     in_t = False if t_free else _names(kernel, 0)
-    ratio = np.empty(n)
+    ratio, ratio_k = np.empty(n), np.empty(n)
     # (the entry point checks no types: (N + 1, d) float arrays, C-contiguous)
     Y2, E, mesh = _c_floats(Y), _c_floats(estimate), _c_floats(t)
     share = _shares_ends(Y2, mesh)
     calls = (1 + in_t) * ((p + 1) * n + 1 if share else (p + 2) * n)
     run_guarded(lambda: _ratios()(kernel.function_address.address, kernel.params, mesh, Y2, G,
                                   difference_weights(p), int(in_t), int(share), E,
-                                  ROUNDING * _spacing(g_vec), ratio, float(alpha)),
+                                  ROUNDING * _spacing(g_vec), ratio, float(alpha),
+                                  ROUNDING * EPS, ratio_k),
                 kernel.args, calls)   # (inline, not in a thread, below THREAD_WORK)
     if alpha:
         np.maximum(ratio, _offset_forcing_ratio(g_vec, mesh, Y2, E, p), out=ratio)
-    return ratio, calls
+    return (ratio, ratio_k, calls) if of_k else (ratio, calls)
 
 
 def _c_floats(a):
@@ -1646,7 +1650,8 @@ def _estimates_scale(E, Y):
 _GRIDS = {}
 
 
-def _data_ratios(K_at, theta, t, Y, G, weights, in_t, share, E, noise, ratio, alpha):
+def _data_ratios(K_at, theta, t, Y, G, weights, in_t, share, E, noise, ratio, alpha, noise_k,
+                 ratio_k):
     """ratio[n] = the largest over the components a and the sweeps of |D[a]| c / scale[a], for
     the differences D = sum_j weights[j] v_j across the step n (m = len(weights) points
     x_j = t[n] + j h / (m - 1), the last t[n+1] itself) of
@@ -1661,7 +1666,8 @@ def _data_ratios(K_at, theta, t, Y, G, weights, in_t, share, E, noise, ratio, al
     scale[a] = the larger of max_i E[i, a] and noise max_i |Y[i, a]|; a D within noise
     sum_j |weights[j] v_j[a]| (rounding), or NaN, counts as 0.  ``K_at``: the kernel's
     address (as the loops take it); ``share``: the sweeps of K share the steps' ends
-    (:func:`_step_differences`)."""
+    (:func:`_step_differences`).  ratio_k[n]: the same of K's sweeps alone with ``noise_k``
+    for ``noise`` (in the rounding and in the scale: ratio[n] of G = 0 and ``noise_k``)."""
     K = _loops._kernel_at(K_at)
     m = weights.shape[0]
     d = Y.shape[1]
@@ -1669,6 +1675,7 @@ def _data_ratios(K_at, theta, t, Y, G, weights, in_t, share, E, noise, ratio, al
     acc = np.empty(d)
     terms = np.empty(d)
     scale = np.zeros(d)
+    scale_k = np.empty(d)
     size = np.zeros(d)
     path = np.empty((1, d))
     last = np.empty((2, d))
@@ -1679,10 +1686,14 @@ def _data_ratios(K_at, theta, t, Y, G, weights, in_t, share, E, noise, ratio, al
             if abs(Y[i, a]) > size[a]:
                 size[a] = abs(Y[i, a])
     for a in range(d):
+        scale_k[a] = scale[a]
+        if noise_k * size[a] > scale_k[a]:
+            scale_k[a] = noise_k * size[a]
         if noise * size[a] > scale[a]:
             scale[a] = noise * size[a]
     for n in range(t.shape[0] - 1):
         best = 0.0
+        best_k = 0.0
         for which in range(3):
             if which == 0:
                 for a in range(d):
@@ -1707,7 +1718,12 @@ def _data_ratios(K_at, theta, t, Y, G, weights, in_t, share, E, noise, ratio, al
                     r = v * c / scale[a]
                     if r > best:
                         best = r
+                if which != 0 and v > noise_k * terms[a] and scale_k[a] > 0.0:
+                    r = v * c / scale_k[a]
+                    if r > best_k:
+                        best_k = r
         ratio[n] = best
+        ratio_k[n] = best_k
 
 
 _COMPILED_RATIOS = []
@@ -1720,7 +1736,7 @@ def _ratios():
         from .._numba import JIT_OPTIONS, njit, types
         a1, a2, i = types.float64[::1], types.float64[:, ::1], types.int64
         signature = types.void(i, a1, a1, a2, a2, a1, i, i, a2, types.float64, a1,
-                               types.float64)
+                               types.float64, types.float64, a1)
         options = {k: v for k, v in JIT_OPTIONS.items() if k != "nopython"}
         _COMPILED_RATIOS.append(_entry_point(njit(signature, **options)(_data_ratios)))
     return _COMPILED_RATIOS[0]
@@ -1878,6 +1894,24 @@ def _alias_spans(m):
     return 0.25 + 0.3 * ((ALIAS_SPAN + np.arange(m) * phi) % 1.0)
 
 
+#: :func:`_alias_shares`' arrays by m (on meshes of up to 4096 steps).
+_ALIAS_SHARES = {}
+
+
+def _alias_shares(m):
+    """(m, 3): the shares 0, ALIAS_SPAN, ALIAS_SPAN + s_i (:func:`_alias_spans`) of the i-th
+    of m probed steps at its points t_k, t_k + A h, t_k + (A + s_i) h; remembered (read-only:
+    ~5 us a call at m = 8)."""
+    u = _ALIAS_SHARES.get(m)
+    if u is None:
+        u = np.empty((m, 3))
+        u[:, 0], u[:, 1], u[:, 2] = 0.0, ALIAS_SPAN, ALIAS_SPAN + _alias_spans(m)
+        u.setflags(write=False)
+        if m <= 4096:
+            _ALIAS_SHARES[m] = u
+    return u
+
+
 def _alias_probe(g_vec, kernel, t, Y, estimate, p):
     """(steps, ratio, scale, evaluations, p): :func:`data_roughness` of M steps of the mesh ``t``
     (the middles of as many blocks of steps; M = N up to ALIAS_STEPS steps, else the larger of
@@ -1899,18 +1933,19 @@ def _alias_probe(g_vec, kernel, t, Y, estimate, p):
     n = len(t) - 1
     m = min(n, max(ALIAS_STEPS, int(math.ceil(ALIAS_DENSITY * math.sqrt(n)))))
     steps = (2 * np.arange(m) + 1) * n // (2 * m)      # (the middles of m blocks of steps)
-    spans = _alias_spans(m)
     scale = _estimates_scale_few(estimate, Y)
-    points, rows, pieces = ([t[0]], [Y[0]], []) if steps[0] > 0 else ([], [], [])
-    for k, share in zip(steps.tolist(), spans.tolist()):
-        pieces.append(len(points))  # (the pieces [t_k, t_k + A h], [t_k + A h, t_k + (A + s) h])
-        for u in (0.0, ALIAS_SPAN, ALIAS_SPAN + share):
-            points.append(t[k] + u * (t[k + 1] - t[k]))
-            rows.append(Y[k] + u * (Y[k + 1] - Y[k]))               # (on the chord)
-    rows = np.stack(rows)
+    # (the pieces [t_k, t_k + A h], [t_k + A h, t_k + (A + s) h] of each probed step, (M, 3),
+    # after t0 where the first is not the first step; as arrays: ~30 us less than point by point)
+    u = _alias_shares(m)
+    points = (t[steps, None] + u * (t[steps + 1] - t[steps])[:, None]).reshape(-1)
+    rows = (Y[steps, None, :] + u[:, :, None] * (Y[steps + 1] - Y[steps])[:, None, :]).reshape(
+        3 * m, -1)                                                  # (on the chord)
+    first = int(steps[0] > 0)
+    if first:
+        points, rows = np.concatenate((t[:1], points)), np.concatenate((Y[:1], rows))
     E = np.zeros_like(rows) + scale         # (the scale of the whole solution's)
-    r, calls = data_roughness(g_vec, kernel, np.array(points), rows, E, p)
-    pieces = np.array(pieces, dtype=int)
+    r, calls = data_roughness(g_vec, kernel, points, rows, E, p)
+    pieces = first + 3 * np.arange(m)
     return steps, np.maximum(r[pieces], r[pieces + 1]), scale, calls, p
 
 
@@ -1940,22 +1975,20 @@ def _alias_every(g_vec, kernel, t, Y, scale, p):
     estimate); of the bump on [0.05, 0.1] and 128 steps, the probed step inside it showed 7.7
     times the whole step's differences, below ALIAS_FACTOR, its neighbours 192 and 32 times
     (trapezoid, an error of 0.0194, 57 times the estimate).  ``of g``: where g's differences
-    are the larger.  About 6 (p + 1) N values of the
-    kernel and 3 (p + 1) N of g, a fraction O(1 / N) of an O(N^2) solve's."""
+    are the larger.  About 3 (p + 1) N values of g and kernel
+    evaluations (twice where K names t; K's ratios of the same sweep: ``of_k`` of
+    :func:`data_roughness`), a fraction O(1 / N) of an O(N^2) solve's."""
     n = len(t) - 1
     # (the pieces [t_k, t_k + A h], [t_k + A h, t_k + (A + s_k) h] of every step, (N, 3))
-    u = np.empty((n, 3))
-    u[:, 0], u[:, 1], u[:, 2] = 0.0, ALIAS_SPAN, ALIAS_SPAN + _alias_spans(n)
+    u = _alias_shares(n)
     points = (t[:-1, None] + u * (t[1:] - t[:-1])[:, None]).reshape(-1)
     rows = (Y[:-1, None, :] + u[:, :, None] * (Y[1:] - Y[:-1])[:, None, :]).reshape(
         3 * n, -1)                                                  # (on the chord)
     E = np.zeros_like(rows) + scale
-    r, calls = data_roughness(g_vec, kernel, points, rows, E, p)
-    d = rows.shape[1]
-    rk, more = data_roughness(lambda x, keep=False: np.zeros((len(x), d)), kernel, points,
-                              rows, E, p)
+    r, rk, calls = data_roughness(g_vec, kernel, points, rows, E, p, of_k=True)
     r, rk = np.maximum(r[0::3], r[1::3]), np.maximum(rk[0::3], rk[1::3])
-    return r, np.where(r > rk, np.maximum(rk, r * np.diff(t)), r), calls + more, r > rk
+    of_g = r > rk
+    return r, np.where(of_g, np.maximum(rk, r * np.diff(t)), r), calls, of_g
 
 
 def _aliased_data(sol, probe, before=None):
@@ -1997,6 +2030,8 @@ def _aliased_data(sol, probe, before=None):
     on = getattr(sol, "_data_ratio", None)
     if not sol.success or on is None or len(on) != len(sol.mesh) - 1:
         return sol
+    if not _alias_seen(off, steps, every[0], on):
+        return sol      # (no step seen, by the sample or by every step: both sums are 0)
     seen = np.where(off > ALIAS_FACTOR * on[steps], off, 0.0)
     n = len(sol.mesh) - 1
     # (each probed step stands for its block of steps)
@@ -2054,6 +2089,21 @@ def _aliased_data(sol, probe, before=None):
         f"of the oscillation; over the steps such differences add up to "
         f"{float(score[-1]):.3g} times the estimate, over it from t = {float(sol.mesh[j]):.6g} "
         f"on", False)
+
+
+def _alias_seen(off, steps, every, on):
+    """Whether any probed step's ratio ``off`` (at ``steps``), or any step's of ``every``,
+    exceeds ALIAS_FACTOR times the data check's ratio ``on`` of the step, as
+    :func:`_aliased_data` takes them (NaN: not; where none does, the sums it bounds are 0).
+    A few values as floats (the sums' arrays cost ~20 us a solve at N = 8).  (Of another mesh
+    than ``on``'s: True, left to :func:`_aliased_data`'s arrays.)"""
+    if len(every) != len(on):
+        return True
+    if len(on) > 64:
+        return bool((off > ALIAS_FACTOR * on[steps]).any() or (every > ALIAS_FACTOR * on).any())
+    o = on.tolist()
+    return any(x > ALIAS_FACTOR * o[k] for x, k in zip(off.tolist(), steps.tolist())) or \
+        any(x > ALIAS_FACTOR * y for x, y in zip(every.tolist(), o))
 
 
 def alias_damping(p):

@@ -1219,7 +1219,8 @@ def test_the_data_sweeps_of_a_given_mesh_share_the_ends_of_the_steps(d):
     every = np.empty(n)
     _adaptive._ratios()(kernel.function_address.address, kernel.params, t, Y, G,
                         _adaptive.difference_weights(p), 1, 0, E,
-                        _adaptive.ROUNDING * _adaptive.EPS, every, 0.0)
+                        _adaptive.ROUNDING * _adaptive.EPS, every, 0.0,
+                        _adaptive.ROUNDING * _adaptive.EPS, np.empty(n))
     assert np.array_equal(ratio, every) and np.all(ratio > 0.0)
 
 
