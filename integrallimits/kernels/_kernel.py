@@ -1135,8 +1135,9 @@ def _with_fresh_helpers(g):
     except TypeError:  # pragma: no cover - Python functions are weakly referenceable
         known = None
     # (the first mark is g's own: its key, just taken, is not taken again)
+    # (g's own mark alone, the usual case: no generator, ~0.3 us)
     if known is not None and known[0][0][1] == g_key and \
-            all(_user.value_key(obj) == key for obj, key in known[0][1:]):
+            (len(known[0]) == 1 or all(_user.value_key(obj) == key for obj, key in known[0][1:])):
         return known[1]
     marks = []
     fresh = _user.with_fresh_helpers(g, "g(t)", through_python=True, marks=marks)
