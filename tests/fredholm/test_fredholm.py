@@ -952,11 +952,10 @@ def test_repeated_solves_see_a_changed_global_closure_cell_and_args():
     solution and path (y = y^2 kernel: separable Newton; y^1: the direct linear solve)."""
     global K_POWER
 
-    def reference(p, c=0.5):
-        return solve_fredholm(lambda x, s, y: c * np.cos(10.0 * (x - s)) * y ** p, G_WAVE,
-                              (0.0, 1.0), 16, error_estimate=False)
-
-    square, line = reference(2.0), reference(1.0)
+    # (the y^2 equation is k_wave's, compiled for the other tests: one kernel less to compile)
+    square = solve_fredholm(k_wave, G_WAVE, (0.0, 1.0), 16, error_estimate=False)
+    line = solve_fredholm(lambda x, s, y: 0.5 * np.cos(10.0 * (x - s)) * y, G_WAVE, (0.0, 1.0), 16,
+                          error_estimate=False)
     assert square.stats["separable"] and line.stats["linear"]
     assert np.abs(square.y - line.y).max() > 1e-3
     for _ in range(2):      # the second time from what the first one left
@@ -977,11 +976,10 @@ def test_repeated_solves_see_a_changed_global_closure_cell_and_args():
 @pytest.mark.filterwarnings("ignore::integrallimits.kernels.RecompilationWarning")
 def test_a_repeated_solve_sees_a_changed_closure_cell():
     """As above, for a closure cell of the same function K changed between two solves."""
-    def reference(c):
-        return solve_fredholm(lambda x, s, y: c * np.cos(10.0 * (x - s)) * y * y, G_WAVE,
-                              (0.0, 1.0), 16, error_estimate=False)
-
-    square, quarter = reference(0.5), reference(0.25)
+    # (c = 0.5: k_wave's equation, compiled for the other tests)
+    square = solve_fredholm(k_wave, G_WAVE, (0.0, 1.0), 16, error_estimate=False)
+    quarter = solve_fredholm(lambda x, s, y: 0.25 * np.cos(10.0 * (x - s)) * y * y, G_WAVE,
+                             (0.0, 1.0), 16, error_estimate=False)
     k, set_c = _closure_kernel()
     assert np.abs(solve_fredholm(k, G_WAVE, (0.0, 1.0), 16, error_estimate=False).y
                   - square.y).max() < 1e-13
