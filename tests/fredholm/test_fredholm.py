@@ -1077,13 +1077,14 @@ def test_kept_lu_factors_are_used_only_for_a_matrix_with_the_same_bits():
     assert np.abs(solve(A)[0] - solve(C)[0]).max() > 1e-6
 
 
+def _k_lin_c(x, s, c):     # (one kernel for the two tests below: compiled once)
+    return c * (0.5 * np.exp(-x * s) + 0.25 * x)
+
+
 def test_a_forcing_given_new_code_between_solves_gets_args_as_it_takes_them_now():
     """Whether g takes the run-time ``args`` is remembered per function and its code
     (``_takes_one_argument``): a g(x) whose code is replaced by that of a g(x, c) must get c in
     the next solve (a memo that ignored the code calls g(x) and raises)."""
-    def k(x, s, c):
-        return c * (0.5 * np.exp(-x * s) + 0.25 * x)
-
     def g(x):
         return G_LIN(x)
 
@@ -1091,7 +1092,7 @@ def test_a_forcing_given_new_code_between_solves_gets_args_as_it_takes_them_now(
         return c * G_LIN(x)
 
     def solve(forcing):
-        return solve_fredholm(k, forcing, (0.0, 1.0), 16, args=(0.5,), error_estimate=False)
+        return solve_fredholm(_k_lin_c, forcing, (0.0, 1.0), 16, args=(0.5,), error_estimate=False)
 
     first, reference = solve(g), solve(g_scaled)
     assert np.abs(first.y - reference.y).max() > 1e-2
@@ -1105,9 +1106,6 @@ def test_a_forcing_given_new_code_between_solves_is_checked_again():
     and defaults stay the same (``check_argument_names``): given code that cannot take
     (x, c), the next solve says so (a memo that ignored the code would call g and fail there
     with Python's own message)."""
-    def k(x, s, c):
-        return c * (0.5 * np.exp(-x * s) + 0.25 * x)
-
     def g(x, c):
         return c * G_LIN(x)
 
@@ -1115,10 +1113,11 @@ def test_a_forcing_given_new_code_between_solves_is_checked_again():
         return c * d * G_LIN(x)
 
     for _ in range(2):
-        assert solve_fredholm(k, g, (0.0, 1.0), 16, args=(0.5,), error_estimate=False).success
+        assert solve_fredholm(_k_lin_c, g, (0.0, 1.0), 16, args=(0.5,),
+                              error_estimate=False).success
     g.__code__ = g_three.__code__
     with pytest.raises(TypeError, match=r"g\(x\) must take 2 positional arguments \(x plus"):
-        solve_fredholm(k, g, (0.0, 1.0), 16, args=(0.5,), error_estimate=False)
+        solve_fredholm(_k_lin_c, g, (0.0, 1.0), 16, args=(0.5,), error_estimate=False)
 
 
 def _dgecon_condition(A):
