@@ -776,7 +776,8 @@ def test_a_condition_number_growing_like_the_rules_order_is_no_success(rule):
     cannot tell this from an equation whose eigenvalue is only close to 1 (below), whose
     answer is wrong: not a success, the values (one of the solutions) kept."""
     for n in (8, 64):
-        sol = solve_fredholm(lambda x, s, y: 3.0 * x * s * y, lambda x: x - 2.0 / 3.0,
+        # (K = 3 x s y is k_lambda_x_s: one kernel compiled for both tests)
+        sol = solve_fredholm(k_lambda_x_s, lambda x: x - 2.0 / 3.0,
                              (0.0, 1.0), n, rule=rule)
         assert not sol.success and sol.stats["failure"] == "unresolved"
         assert abs(sol(0.5) - sol(0.0) - 0.5 * (sol(1.0) - sol(0.0))) < 1e-9   # affine in x
