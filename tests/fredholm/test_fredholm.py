@@ -776,7 +776,8 @@ def test_a_condition_number_growing_like_the_rules_order_is_no_success(rule):
     cannot tell this from an equation whose eigenvalue is only close to 1 (below), whose
     answer is wrong: not a success, the values (one of the solutions) kept."""
     for n in (8, 64):
-        sol = solve_fredholm(lambda x, s, y: 3.0 * x * s * y, lambda x: x - 2.0 / 3.0,
+        # (K = 3 x s y is k_lambda_x_s: one kernel compiled for both tests)
+        sol = solve_fredholm(k_lambda_x_s, lambda x: x - 2.0 / 3.0,
                              (0.0, 1.0), n, rule=rule)
         assert not sol.success and sol.stats["failure"] == "unresolved"
         assert abs(sol(0.5) - sol(0.0) - 0.5 * (sol(1.0) - sol(0.0))) < 1e-9   # affine in x
@@ -952,11 +953,10 @@ def test_repeated_solves_see_a_changed_global_closure_cell_and_args():
     solution and path (y = y^2 kernel: separable Newton; y^1: the direct linear solve)."""
     global K_POWER
 
-    def reference(p, c=0.5):
-        return solve_fredholm(lambda x, s, y: c * np.cos(10.0 * (x - s)) * y ** p, G_WAVE,
-                              (0.0, 1.0), 16, error_estimate=False)
-
-    square, line = reference(2.0), reference(1.0)
+    # (the y^2 equation is k_wave's, compiled for the other tests: one kernel less to compile)
+    square = solve_fredholm(k_wave, G_WAVE, (0.0, 1.0), 16, error_estimate=False)
+    line = solve_fredholm(lambda x, s, y: 0.5 * np.cos(10.0 * (x - s)) * y, G_WAVE, (0.0, 1.0), 16,
+                          error_estimate=False)
     assert square.stats["separable"] and line.stats["linear"]
     assert np.abs(square.y - line.y).max() > 1e-3
     for _ in range(2):      # the second time from what the first one left
@@ -977,11 +977,10 @@ def test_repeated_solves_see_a_changed_global_closure_cell_and_args():
 @pytest.mark.filterwarnings("ignore::integrallimits.kernels.RecompilationWarning")
 def test_a_repeated_solve_sees_a_changed_closure_cell():
     """As above, for a closure cell of the same function K changed between two solves."""
-    def reference(c):
-        return solve_fredholm(lambda x, s, y: c * np.cos(10.0 * (x - s)) * y * y, G_WAVE,
-                              (0.0, 1.0), 16, error_estimate=False)
-
-    square, quarter = reference(0.5), reference(0.25)
+    # (c = 0.5: k_wave's equation, compiled for the other tests)
+    square = solve_fredholm(k_wave, G_WAVE, (0.0, 1.0), 16, error_estimate=False)
+    quarter = solve_fredholm(lambda x, s, y: 0.25 * np.cos(10.0 * (x - s)) * y * y, G_WAVE,
+                             (0.0, 1.0), 16, error_estimate=False)
     k, set_c = _closure_kernel()
     assert np.abs(solve_fredholm(k, G_WAVE, (0.0, 1.0), 16, error_estimate=False).y
                   - square.y).max() < 1e-13
@@ -1079,13 +1078,14 @@ def test_kept_lu_factors_are_used_only_for_a_matrix_with_the_same_bits():
     assert np.abs(solve(A)[0] - solve(C)[0]).max() > 1e-6
 
 
+def _k_lin_c(x, s, c):     # (one kernel for the two tests below: compiled once)
+    return c * (0.5 * np.exp(-x * s) + 0.25 * x)
+
+
 def test_a_forcing_given_new_code_between_solves_gets_args_as_it_takes_them_now():
     """Whether g takes the run-time ``args`` is remembered per function and its code
     (``_takes_one_argument``): a g(x) whose code is replaced by that of a g(x, c) must get c in
     the next solve (a memo that ignored the code calls g(x) and raises)."""
-    def k(x, s, c):
-        return c * (0.5 * np.exp(-x * s) + 0.25 * x)
-
     def g(x):
         return G_LIN(x)
 
@@ -1093,7 +1093,7 @@ def test_a_forcing_given_new_code_between_solves_gets_args_as_it_takes_them_now(
         return c * G_LIN(x)
 
     def solve(forcing):
-        return solve_fredholm(k, forcing, (0.0, 1.0), 16, args=(0.5,), error_estimate=False)
+        return solve_fredholm(_k_lin_c, forcing, (0.0, 1.0), 16, args=(0.5,), error_estimate=False)
 
     first, reference = solve(g), solve(g_scaled)
     assert np.abs(first.y - reference.y).max() > 1e-2
@@ -1107,9 +1107,6 @@ def test_a_forcing_given_new_code_between_solves_is_checked_again():
     and defaults stay the same (``check_argument_names``): given code that cannot take
     (x, c), the next solve says so (a memo that ignored the code would call g and fail there
     with Python's own message)."""
-    def k(x, s, c):
-        return c * (0.5 * np.exp(-x * s) + 0.25 * x)
-
     def g(x, c):
         return c * G_LIN(x)
 
@@ -1117,10 +1114,11 @@ def test_a_forcing_given_new_code_between_solves_is_checked_again():
         return c * d * G_LIN(x)
 
     for _ in range(2):
-        assert solve_fredholm(k, g, (0.0, 1.0), 16, args=(0.5,), error_estimate=False).success
+        assert solve_fredholm(_k_lin_c, g, (0.0, 1.0), 16, args=(0.5,),
+                              error_estimate=False).success
     g.__code__ = g_three.__code__
     with pytest.raises(TypeError, match=r"g\(x\) must take 2 positional arguments \(x plus"):
-        solve_fredholm(k, g, (0.0, 1.0), 16, args=(0.5,), error_estimate=False)
+        solve_fredholm(_k_lin_c, g, (0.0, 1.0), 16, args=(0.5,), error_estimate=False)
 
 
 def _dgecon_condition(A):
