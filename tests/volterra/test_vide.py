@@ -623,13 +623,13 @@ def _bump_slope_pair(t, y, z, c, w):
 
 
 @numba.njit(cache=True)
-def _memory_of_y(t, s, y, c, w):
+def _y_in_the_bump_memory(t, s, y, c, w):
     return y
 
 
 @pytest.mark.parametrize("f, K, method, n, w", [
     (_bump_slope, None, "radau3", 16, 0.04),
-    (_bump_slope_memory, _memory_of_y, "radau3", 8, 0.08),
+    (_bump_slope_memory, _y_in_the_bump_memory, "radau3", 8, 0.08),
     (_bump_slope_pair, None, "radau1", 8, 0.0625)])
 def test_the_error_of_a_bump_is_carried_in_the_estimates_after_it(f, K, method, n, w):
     """y' = 0.1 b'(t) (+ a memory, or a second component fed by y), b a Gaussian bump at 0.5
