@@ -524,6 +524,32 @@ def test_a_jump_of_a_direct_rule_on_many_steps_keeps_its_success(method, n, a):
 
 
 @njit(cache=True)
+def _boxed_in_s(t, s, y, a, width):
+    return (2.0 if a <= s < a + width else 1.0) * y
+
+
+@pytest.mark.parametrize("method, a, width", [("gregory4", 0.453382, 0.5),
+                                              ("gregory4", 0.759045, 0.5),
+                                              ("gregory6", 0.453382, 0.5),
+                                              ("gregory6", 0.296264, 0.2)])
+def test_a_box_of_k_inside_a_step_of_a_direct_rule_on_many_steps_is_in_its_estimate(
+        method, a, width):
+    """y = 1 + int c(s) y, c = 2 on [a, a + width h] and 1 elsewhere, on 1024 steps (over
+    ROUGH_UNIFORM_STEPS; the box after the steps of the divided solve, between two mesh
+    points): every nested mesh misses the box alike, and its differences of order p + 1, odd,
+    vanish about its middle.  Was a success with an error of 1.33e-3 for an estimate of
+    1.04e-5 (gregory4; gregory6 2.07e-5, and 5.3e-4 for 2.6e-5 with width 0.2)."""
+    w = width / 1024.0
+    sol = solve_volterra(_boxed_in_s, lambda t: np.ones_like(t), (0.0, 1.0), 1024,
+                         method=method, args=(a, w))
+    t = np.asarray(sol.t)
+    exact = np.exp(t + np.clip(np.minimum(t, a + w) - a, 0.0, None))
+    err = float(np.max(np.abs(sol.y.ravel() - exact)))
+    assert err > 1e-4      # (the box is missed: the estimate must say so)
+    assert not sol.success or err <= 20.0 * float(np.max(sol.error_estimate)), \
+        (err, np.max(sol.error_estimate))
+
+@njit(cache=True)
 def _bumped_cos_kernel(t, s, y, w, a, width):
     """(sin(w s) b(s) / w)' y, b the bump of :func:`_bump` on [a, a + width]."""
     u = (s - a) / width
