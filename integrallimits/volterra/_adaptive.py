@@ -2623,7 +2623,8 @@ def _missed_integrals(kernel, t, Y, scale, p):
     calls = (p + 1) * n + 1 if share else (p + 2) * n
     ratio = np.empty(n)
     run_guarded(lambda: _ratios()(kernel.function_address.address, kernel.params, mesh, Y2, G,
-                                  weights, 0, int(share), E, ROUNDING * EPS, ratio, 0.0),
+                                  weights, 0, int(share), E, ROUNDING * EPS, ratio, 0.0,
+                                  ROUNDING * EPS, np.empty(n)),
                 kernel.args, calls)
     return ratio, calls
 
