@@ -2355,7 +2355,7 @@ def _with_rough_data(sol, g_vec, kernel, p, run=None, singular=False, quadratic=
                                            sub if step is not None else ratio)
             sol.stats["nfev"] += calls
             sol.stats["error_estimate_nfev"] += calls
-        Yd, status, calls = _run_divided(run, divided)
+        Yd, status, calls, error = _run_divided(run, divided)
         sol.stats["nfev"] += calls
         sol.stats["error_estimate_nfev"] += calls
         blind = ""
@@ -2405,14 +2405,16 @@ def _with_rough_data(sol, g_vec, kernel, p, run=None, singular=False, quadratic=
             _estimates_scale(against, Y)
         np.maximum(est[1:], bound, out=est[1:])
         sol.stats["max_error_estimate"] = largest_estimate(est)
-        sol.message += (f"{where}: the solve with those steps divided failed, and the "
+        failed = "failed" if error is None else \
+            f"failed ({type(error).__name__} raised by g or K there: {error})"
+        sol.message += (f"{where}: the solve with those steps divided {failed}, and the "
                         f"estimates from them on were raised to those differences.")
         return sol
     if uniform_run is not None and len(t) - 1 <= ROUGH_UNIFORM_STEPS:
         split = uniform_split(p)
         divided = np.linspace(float(t[0]), float(t[-1]), split * (len(t) - 1) + 1)
         divided[::split] = t    # (the points of the mesh, bitwise)
-        Yd, status, calls = _run_divided(uniform_run, divided)
+        Yd, status, calls, _ = _run_divided(uniform_run, divided)
         sol.stats["nfev"] += calls
         sol.stats["error_estimate_nfev"] += calls
         if status == 0:
@@ -2621,7 +2623,7 @@ def _divided_start(sol, uniform_run, p, first, where):
         return sol
     divided = np.linspace(float(t[0]), float(t[m]), split * m + 1)
     divided[::split] = t[:m + 1]
-    Yd, status, calls = _run_divided(uniform_run, divided)
+    Yd, status, calls, _ = _run_divided(uniform_run, divided)
     sol.stats["nfev"] += calls
     sol.stats["error_estimate_nfev"] += calls
     if status != 0:
@@ -2724,16 +2726,17 @@ def _divided_message(where, what, split=ROUGH_SPLIT):
 
 
 def _run_divided(run, mesh):
-    """(Y, status, evaluations) of ``run`` (``mesh -> (Y, status, keep, nfev)``) on a divided
-    ``mesh`` of a data check: where the user's g or K raises at a new point, as a failed solve
-    (status -1); any other exception (the package's, a caller's timeout) is raised."""
+    """(Y, status, evaluations, error) of ``run`` (``mesh -> (Y, status, keep, nfev)``) on a
+    divided ``mesh`` of a data check: where the user's g or K raises at a new point, as a
+    failed solve (status -1, ``error`` the exception; else None); any other exception (the
+    package's, a caller's timeout) is raised."""
     try:
         Y, status, _, calls = run(mesh)
     except Exception as exc:   # noqa: BLE001 (only the user's: _user.raised_by_user)
         if not _user.raised_by_user(exc):
             raise
-        return None, -1, 0
-    return Y, status, calls
+        return None, -1, 0, exc
+    return Y, status, calls, None
 
 
 def blind_ends(g_vec, kernel, t, steps, divided, Yd, nodes, p, level=1):
@@ -2866,7 +2869,7 @@ def resolved_ends(run, g_vec, kernel, t, Y, est, steps, divided, Yd, nodes, p):
                 k = np.arange(1, ROUGH_SPLIT)
                 points.append(t[j] + hj * k if first else t[j + 1] - hj * k)
             finer = np.union1d(divided, np.concatenate(points))
-            Yf, status, more = _run_divided(run, finer)
+            Yf, status, more, _ = _run_divided(run, finer)
             calls += more
         if status != 0:         # (the last level, or a failed solve: the bounds themselves)
             bound = np.zeros_like(est)
