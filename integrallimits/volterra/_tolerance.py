@@ -1518,19 +1518,37 @@ def singular_step_defects(t, Y, kernel, rule, claims):
         error = exc
     finally:
         record = _user.take_failure()
-    return found, evaluations, None if stop is None else _unprobed(t, stop, record, error)
+    return found, evaluations, None if stop is None else _unprobed(
+        t, stop, record, error, kernel.structure["smooth"])
 
 
-def _unprobed(t, j, record, error):
+def _unprobed(t, j, record, error, smooth=None):
     """The sentence of a solve whose steps from t_j on :func:`singular_step_defects` could not
     probe (``record``: the failure the kernel's compiled code recorded, ``error``: an
-    exception raised there; neither: values that are not finite)."""
+    exception raised there; neither: values that are not finite).  A record of an exception
+    that compiled code caught is named by calling the user's k (``smooth``, its kernel) again
+    in Python there, as the solve's own failures are (:func:`_user.raise_recorded_failure`);
+    the record's guard names k's compiled kernel "K(t, s, y)": the sentence says k."""
+    if error is None and record is not None and record.kind == _user.RAISED and \
+            record.exception is None and smooth is not None:
+        try:
+            _user.raise_recorded_failure(record, smooth.args)
+        except Exception as exc:  # noqa: BLE001 (the user's k, called again: named below)
+            if not _user.raised_by_user(exc):
+                raise
+            return _unprobed_sentence(t, j, f"k(t, s, y) raised {type(exc).__name__} ({exc}) at "
+                                            f"{_user.describe_failure(record)[1]}")
     if error is not None:
         what = f"{type(error).__name__} raised by k there ({error})"
     elif record is not None and record.kind != _user.NOT_FINITE:
-        what = _user.failure_said(record)
+        what = _user.failure_said(record, "k(t, s, y)")
     else:
         what = "k is not finite at a point there"
+    return _unprobed_sentence(t, j, what)
+
+
+def _unprobed_sentence(t, j, what):
+    """The sentence of :func:`_unprobed`, ``what`` saying why."""
     return (f"The rule's miss of the kernel's integral over the steps (a smooth factor k that "
             f"varies within them, which the error estimate cannot see) was not checked from "
             f"t = {float(t[j]):.6g} on: {what}, inside a step, where the solve itself does not "
