@@ -797,7 +797,8 @@ def solve_adaptive(meth, kernel, g_vec, t0, T, *, rtol, atol, newton_tol, newton
         return Solution(t, Y, scalar=kernel.scalar, status=SUCCEEDED,
                         message=(f"The solver reached the end of the interval; the estimated error "
                                  f"meets atol + rtol |y| at every mesh point ({len(t) - 1} "
-                                 f"steps)." + "".join(unprobed)), stats=info, method=meth.name, order=p, stages=stages,
+                                 f"steps)." + "".join(unprobed)), stats=info, method=meth.name,
+                        order=p, stages=stages,
                         error_estimate=comp.estimate, t_eval=t_eval)
     keep = comp.keep if comp.first_bad is not None else len(t)
     if comp.first_bad is not None:
