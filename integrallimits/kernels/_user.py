@@ -1680,10 +1680,13 @@ def describe_failure(rec):
     return guard.what, _point(guard, rec)[1]
 
 
-def failure_said(rec):
+def failure_said(rec, what=None):
     """What a record (RAISED or BAD_SHAPE) says, for a message: e.g. "K(t, s, y) raised
-    ValueError (no table value) at t = 0.5, s = 0.25, y = 1.0"."""
-    what, where = describe_failure(rec)
+    ValueError (no table value) at t = 0.5, s = 0.25, y = 1.0".  ``what``: the name of the
+    function that failed, where the record's guard names another (the smooth factor
+    k(t, s, y) of a weakly singular kernel, compiled as a kernel of its own)."""
+    named, where = describe_failure(rec)
+    what = named if what is None else what
     exc = rec.exception
     said = f"raised {type(exc).__name__} ({exc})" if exc is not None else \
         "raised an exception" if rec.kind == RAISED else "returned values of a wrong shape"

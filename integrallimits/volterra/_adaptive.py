@@ -462,6 +462,7 @@ def solve_adaptive(meth, kernel, g_vec, t0, T, *, rtol, atol, newton_tol, newton
     checked = []        # (mesh, values, estimate, ratio) of every solution checked so far
     tightest = math.inf     # the tightest tolerance factor of a controlled pass so far
     restarted = False       # a pass from a step resolving a stiff start ran (or was weighed)
+    unprobed = []           # (the sentence of a stiffness probe the user's K refused)
     caps = []               # the stability limits of the last pass's pairs (explicit methods)
     limit = meth.tableau.stability_limit if meth.tableau.explicit else None
 
@@ -703,7 +704,7 @@ def solve_adaptive(meth, kernel, g_vec, t0, T, *, rtol, atol, newton_tol, newton
                 # pilot where it predicts PILOT_STEPS; y = 1 - 1000 int y, radau3, 1e-6: 28
                 # steps, 68 with this pass at the tolerance instead.)
                 restarted = True
-                h, calls = _resolved_step(kernel, t0, Y[0], t)
+                h, calls = _resolved_step(kernel, t0, Y[0], t, unprobed)
                 total += calls
                 if h is not None:
                     uniform = False
@@ -796,7 +797,8 @@ def solve_adaptive(meth, kernel, g_vec, t0, T, *, rtol, atol, newton_tol, newton
         return Solution(t, Y, scalar=kernel.scalar, status=SUCCEEDED,
                         message=(f"The solver reached the end of the interval; the estimated error "
                                  f"meets atol + rtol |y| at every mesh point ({len(t) - 1} "
-                                 f"steps)."), stats=info, method=meth.name, order=p, stages=stages,
+                                 f"steps)." + "".join(unprobed)), stats=info, method=meth.name,
+                        order=p, stages=stages,
                         error_estimate=comp.estimate, t_eval=t_eval)
     keep = comp.keep if comp.first_bad is not None else len(t)
     if comp.first_bad is not None:
@@ -814,7 +816,8 @@ def solve_adaptive(meth, kernel, g_vec, t0, T, *, rtol, atol, newton_tol, newton
                    f"is {ratio:.3g} times atol + rtol |y|); use a looser tolerance or a "
                    f"higher-order method.")
     info["failure"] = comp.reason or ("non-smooth" if non_smooth is not None else "tolerance")
-    return Solution(t[:keep], Y[:keep], scalar=kernel.scalar, status=FAILED, message=message,
+    return Solution(t[:keep], Y[:keep], scalar=kernel.scalar, status=FAILED,
+                    message=message + "".join(unprobed),
                     stats=info, method=meth.name, order=p,
                     t_failure=float(t[comp.first_bad]) if comp.first_bad is not None else
                     non_smooth if non_smooth is not None else float(T),
@@ -1090,7 +1093,7 @@ def _rose(refinements):
         and refinements[-1][1] > refinements[-2][1]
 
 
-def _resolved_step(kernel, t0, y0, t):
+def _resolved_step(kernel, t0, y0, t, failures=None):
     """(H, evaluations): the first pair of a controlled pass that resolves a stiff start, or
     None where the first step of the mesh ``t`` spans at most STIFF e-folds of the linearised
     problem (rho, ||J||_inf of K(t0, t0, y) at y0 or of J balanced where less,
@@ -1104,10 +1107,29 @@ def _resolved_step(kernel, t0, y0, t):
     5.6 times the tolerance that rose to 450 as the profile was refined at 1.1 times the steps
     up to 10784, accepted there, 9.0e9 kernel evaluations before the check of the first steps
     started over from a step of one e-fold and found 28 steps.  The pass's own pairs do not
-    see it either (the half steps miss the transient as the whole one does)."""
+    see it either (the half steps miss the transient as the whole one does).
+
+    ``failures``: a list that gets the sentence of a probe that the user's K refused (it
+    raised at the probe's points on both sides of y0, :func:`._tolerance._differences_at`),
+    for the answer's message: the start was then not probed for stiffness."""
     if len(t) < 2:
         return None, 0
-    rho, calls = stiffness_scale(kernel, float(t0), y0)
+    raised = []
+    rho, calls = stiffness_scale(kernel, float(t0), y0, raised)
+    if raised and failures is not None and not math.isfinite(rho):
+        exc = raised[-1]
+        if not isinstance(exc, BaseException):      # (a record of what compiled code caught)
+            try:
+                _user.raise_recorded_failure(exc, kernel.args)
+            except Exception as again:  # noqa: BLE001 (the user's K, called again in Python)
+                if not _user.raised_by_user(again):
+                    raise
+                exc = again
+        failures.append(_not_checked(
+            "The start was not probed for stiffness (a stiff transient that every mesh of the "
+            "refinement misses alike)", exc) if isinstance(exc, BaseException) else
+            "  The start was not probed for stiffness (a stiff transient that every mesh of "
+            "the refinement misses alike): " + _user.failure_said(exc) + ".")
     if not (float(t[1] - t[0]) * rho > STIFF):          # (NaN: not known to be stiff)
         return None, calls
     return min(2.0 / rho, float(t[min(2, len(t) - 1)] - t[0])), calls
@@ -2405,7 +2427,7 @@ def _with_rough_data(sol, g_vec, kernel, p, run=None, singular=False, quadratic=
                                            sub if step is not None else ratio)
             sol.stats["nfev"] += calls
             sol.stats["error_estimate_nfev"] += calls
-        Yd, status, calls = _run_divided(run, divided)
+        Yd, status, calls, error = _run_divided(run, divided)
         sol.stats["nfev"] += calls
         sol.stats["error_estimate_nfev"] += calls
         blind = ""
@@ -2455,14 +2477,16 @@ def _with_rough_data(sol, g_vec, kernel, p, run=None, singular=False, quadratic=
             _estimates_scale(against, Y)
         np.maximum(est[1:], bound, out=est[1:])
         sol.stats["max_error_estimate"] = largest_estimate(est)
-        sol.message += (f"{where}: the solve with those steps divided failed, and the "
+        failed = "failed" if error is None else \
+            f"failed ({type(error).__name__} raised by g or K there: {error})"
+        sol.message += (f"{where}: the solve with those steps divided {failed}, and the "
                         f"estimates from them on were raised to those differences.")
         return sol
     if uniform_run is not None and len(t) - 1 <= ROUGH_UNIFORM_STEPS:
         split = uniform_split(p)
         divided = np.linspace(float(t[0]), float(t[-1]), split * (len(t) - 1) + 1)
         divided[::split] = t    # (the points of the mesh, bitwise)
-        Yd, status, calls = _run_divided(uniform_run, divided)
+        Yd, status, calls, _ = _run_divided(uniform_run, divided)
         sol.stats["nfev"] += calls
         sol.stats["error_estimate_nfev"] += calls
         if status == 0:
@@ -2716,7 +2740,7 @@ def _divided_start(sol, uniform_run, p, first, where):
         return sol
     divided = np.linspace(float(t[0]), float(t[m]), split * m + 1)
     divided[::split] = t[:m + 1]
-    Yd, status, calls = _run_divided(uniform_run, divided)
+    Yd, status, calls, _ = _run_divided(uniform_run, divided)
     sol.stats["nfev"] += calls
     sol.stats["error_estimate_nfev"] += calls
     if status != 0:
@@ -2819,16 +2843,17 @@ def _divided_message(where, what, split=ROUGH_SPLIT):
 
 
 def _run_divided(run, mesh):
-    """(Y, status, evaluations) of ``run`` (``mesh -> (Y, status, keep, nfev)``) on a divided
-    ``mesh`` of a data check: where the user's g or K raises at a new point, as a failed solve
-    (status -1); any other exception (the package's, a caller's timeout) is raised."""
+    """(Y, status, evaluations, error) of ``run`` (``mesh -> (Y, status, keep, nfev)``) on a
+    divided ``mesh`` of a data check: where the user's g or K raises at a new point, as a
+    failed solve (status -1, ``error`` the exception; else None); any other exception (the
+    package's, a caller's timeout) is raised."""
     try:
         Y, status, _, calls = run(mesh)
     except Exception as exc:   # noqa: BLE001 (only the user's: _user.raised_by_user)
         if not _user.raised_by_user(exc):
             raise
-        return None, -1, 0
-    return Y, status, calls
+        return None, -1, 0, exc
+    return Y, status, calls, None
 
 
 def blind_ends(g_vec, kernel, t, steps, divided, Yd, nodes, p, level=1):
@@ -2961,7 +2986,7 @@ def resolved_ends(run, g_vec, kernel, t, Y, est, steps, divided, Yd, nodes, p):
                 k = np.arange(1, ROUGH_SPLIT)
                 points.append(t[j] + hj * k if first else t[j + 1] - hj * k)
             finer = np.union1d(divided, np.concatenate(points))
-            Yf, status, more = _run_divided(run, finer)
+            Yf, status, more, _ = _run_divided(run, finer)
             calls += more
         if status != 0:         # (the last level, or a failed solve: the bounds themselves)
             bound = np.zeros_like(est)

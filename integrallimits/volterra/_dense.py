@@ -109,7 +109,7 @@ def direct_dense_output(meth, kernel, g_vec, t, Y, args=()):
     over whole steps and the partial step by interpolatory quadrature on p + 1 mesh points
     (see the module docstring).  ``dense.error(points)``: the partial step's difference to the
     one on p + 2 points (p on a mesh of p + 1; the rest of the error is that of the mesh values
-    before the point)."""
+    before the point), its kernel evaluations ``dense.error.nfev`` (the caller counts them)."""
     start, left, right = meth._data
     N = len(t) - 1
     h = (t[-1] - t[0]) / N
@@ -161,6 +161,7 @@ def direct_dense_output(meth, kernel, g_vec, t, Y, args=()):
     def error(points):
         points, _, off = off_mesh(points)
         out = np.zeros((points.size, d))
+        error.nfev = 0      # (this call's kernel evaluations: the partial steps' block sums)
         q = min(int(meth.order) + 1, N + 1)
         if off.any() and q > 1:
             # (the rule on one point more; on a mesh of fewer points, on one point less: the
@@ -173,6 +174,7 @@ def direct_dense_output(meth, kernel, g_vec, t, Y, args=()):
             more[np.arange(x.size)[:, None], first[:, None] - wide[:, None]
                  + np.arange(partial.shape[1])[None, :]] -= partial
             out[off] = np.abs(evaluate(x, rows, wide, more, np.zeros((x.size, d)), False))
+            error.nfev = int((wide + more.shape[1]).sum())
         return out
 
     dense.error = error

@@ -161,6 +161,7 @@ class Solution:
                 self.error_estimate = self.error_estimate + self._interpolation_error(inside)
             elif inside.size and hasattr(self._dense, "error"):
                 more = self._dense.error(inside)
+                _count_error_evaluations(self.stats, self._dense.error)
                 self.error_estimate = self.error_estimate + (more[:, 0] if self.scalar else more)
         return self
 
@@ -227,6 +228,16 @@ class Solution:
         shape = "x".join(map(str, self.y.shape))
         return (f"Solution(method={self.method!r}, status={self.status}, y: {shape}, "
                 f"message={self.message!r})")
+
+
+def _count_error_evaluations(stats, error):
+    """Add the kernel evaluations of the last call of a dense output's ``error(points)``
+    (``error.nfev``) to ``stats["nfev"]`` and ``stats["error_estimate_nfev"]`` (a dict, or
+    None)."""
+    calls = int(getattr(error, "nfev", 0))
+    if calls and stats is not None:
+        stats["nfev"] = stats.get("nfev", 0) + calls
+        stats["error_estimate_nfev"] = stats.get("error_estimate_nfev", 0) + calls
 
 
 class _UNPICKLED:

@@ -16,7 +16,8 @@ from ._outcome import (FAILED, Run, companion, run_guarded, solve_on_mesh,
 from ._adaptive import _trial_newton_tol, solve_adaptive, with_divided_dense, with_rough_data
 from ._dense import direct_dense_output, substep_dense_output
 from ._estimate import estimate_options, shifted_estimate
-from ._solution import Solution, SolverError, _interpolate_estimate, largest_estimate
+from ._solution import (Solution, SolverError, _count_error_evaluations, _interpolate_estimate,
+                        largest_estimate)
 from ._tolerance import (RECTANGLE_LIMIT, check_tolerances, fit_tolerances,
                          over_tolerance, solve_uniform_to_tolerance, tolerance_of, unreachable,
                          unreachable_message, unstable_rule, with_checked_estimate,
@@ -494,6 +495,7 @@ def _meeting_tolerance_at(sol, t_eval, tolerance, with_dense, resolve, n_max):
         sol = with_dense(sol)
         P = inside.shape[0]
         partial = np.asarray(sol._dense.error(inside), dtype=float).reshape(P, -1)
+        _count_error_evaluations(sol.stats, sol._dense.error)
         # the estimate that t_eval reports: the mesh values' (the larger of the enclosing
         # points') plus the partial step's, against the tolerance at the point itself
         carried = _interpolate_estimate(mesh, sol._est2, inside, False)

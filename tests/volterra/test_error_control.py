@@ -1832,7 +1832,8 @@ def test_a_step_collapse_at_the_first_step_gives_the_size_there(monkeypatch):
     with the stiffness probe's former ||dK/dy||_inf (1e12, not the balanced 1): the pass from
     a step of 2 / 1e12 collapses at t0, and its message said "at |y| = nan"; it gives
     |y(t0)| now."""
-    monkeypatch.setattr(_adaptive, "stiffness_scale", lambda kernel, t0, y0: (1e12, 3))
+    monkeypatch.setattr(_adaptive, "stiffness_scale",
+                        lambda kernel, t0, y0, failures=None: (1e12, 3))
     sol = solve_volterra(_rotation, _rotation_start, (0.0, 5.0), method="gauss2",
                          rtol=1e-4, atol=1e-7)
     assert not sol.success and sol.stats["failure"] == "step-collapse"

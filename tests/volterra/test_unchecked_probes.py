@@ -186,3 +186,92 @@ def test_an_aliasing_probe_that_g_refuses_is_said_not_done():
     assert err <= 20.0 * sol.stats["max_error_estimate"] or not sol.success or (
         "not checked for an oscillation at the steps' scale that the mesh samples at one "
         "phase: ValueError" in sol.message), (err, sol.stats["max_error_estimate"], sol.message)
+
+
+def _decay_refusing_above_one_at_the_origin(t, s, y, lam):
+    # (K(0, 0, y) is not defined above y(0) = 1: the solution decays from there, and gauss4
+    # never takes K at t = 0; the stiffness probe of the start takes it at 1 + 1.5e-8)
+    if t == 0.0 and s == 0.0 and y > 1.0:
+        raise ValueError("K is defined for y <= 1 only at t = 0")
+    return -lam * y
+
+
+def _decay_refusing_off_one_at_the_origin(t, s, y, lam):
+    if t == 0.0 and s == 0.0 and y != 1.0:
+        raise ValueError("K is defined at y = 1 only at t = 0")
+    return -lam * y
+
+
+def test_a_stiffness_probe_that_k_refuses_on_one_side_takes_the_other():
+    """gauss4 on y = 1 - 1e4 int y at 1e-3: the meshes miss the stiff transient alike until
+    the probe of the start sees 1e4 e-folds a unit time and a pass starts from a step of one
+    e-fold (20 steps, 1.2e4 kernel evaluations).  Where K raised at the probe's point
+    y0 + 1.5e-8 alone, the probe read NaN, "not known to be stiff", and the meshes were refined
+    to 574 steps, 7.0e6 evaluations (a success, its values right).  Now the probe takes the
+    backward difference there: 2.4e4 evaluations."""
+    lam = 1e4
+    sol = solve_volterra(_decay_refusing_above_one_at_the_origin, lambda t, lam: 1.0,
+                         (0.0, 1.0), method="gauss4", rtol=1e-3, atol=1e-3, args=(lam,))
+    assert sol.success, sol.message
+    assert float(np.max(np.abs(sol.y - np.exp(-lam * sol.t)))) <= 1e-3
+    assert sol.stats["nfev"] < 2e5, sol.stats["nfev"]
+
+
+def test_a_stiffness_probe_that_k_refuses_on_both_sides_is_said_not_done():
+    """As above with K defined at y = 1 alone at t = 0: neither difference can be taken, and the
+    refinement to 574 steps (7.0e6 evaluations) said nothing of the probe.  Now the message
+    says the start was not probed for stiffness, and what K raised."""
+    lam = 1e4
+    sol = solve_volterra(_decay_refusing_off_one_at_the_origin, lambda t, lam: 1.0,
+                         (0.0, 1.0), method="gauss4", rtol=1e-3, atol=1e-3, args=(lam,))
+    assert float(np.max(np.abs(sol.y - np.exp(-lam * sol.t)))) <= 1e-3
+    assert "The start was not probed for stiffness" in sol.message, sol.message
+    assert "ValueError raised by g or K there (K is defined at y = 1 only" in sol.message
+
+
+def test_a_step_defect_probe_that_k_refuses_names_k_and_its_exception():
+    """The case of test_a_step_defect_probe_that_k_refuses_is_said_not_done: the sentence said
+    "K(t, s, y) raised an exception at t = 0.125, ..." where the user's k (not the product K
+    that the solver compiles from it) raised ValueError.  Now it names k and the exception."""
+    sol = solve_volterra(weakly_singular(_decaying_factor_raising_inside, 0.5), _decaying_forcing,
+                         mesh=np.linspace(0.0, 1.0, 9), method="gauss2", args=(1e3,))
+    assert "k(t, s, y) raised ValueError (k undefined here) at t = 0.125" in sol.message, \
+        sol.message
+    assert "K(t, s, y) raised" not in sol.message
+
+
+_DIVIDED_STAGE = 0.25 + 0.15 * (0.5 - math.sqrt(3.0) / 6.0)
+
+
+def _kink_g_undefined_at_a_divided_stage(t, a):
+    # (undefined at the first Gauss point of the piece [0.25, 0.4] of a step divided for the
+    # data check near the end: only that divided solve takes g there)
+    f = t * 64.0 - math.floor(t * 64.0)
+    if t > 0.98 and abs(f - _DIVIDED_STAGE) < 1e-6:
+        raise ValueError("g is tabulated off these points")
+    return abs(t - a)
+
+
+def test_a_divided_solve_that_g_refuses_names_the_exception():
+    """y = |t - 0.9995| - int y, gauss2 on 64 steps: the data check divides the rough last
+    steps, and g raises at a stage of that divided solve alone.  The sentence said "the solve
+    with those steps divided failed" without what failed; now it names g's ValueError."""
+    sol = solve_volterra(lambda t, s, y, a: -y, _kink_g_undefined_at_a_divided_stage,
+                         (0.0, 1.0), method="gauss2", n_steps=64, args=(0.9995,))
+    assert "the solve with those steps divided failed (ValueError raised by g or K there: g " \
+           "is tabulated off these points)" in sol.message, sol.message
+
+
+def test_the_dense_error_of_a_direct_rule_is_counted():
+    """gregory4 on y = 1 - int y, 32 steps, with 7 points of t_eval between mesh points: the
+    partial step's error estimate at each (``dense.error``: the rule on p + 2 points, at least
+    p + 2 kernel evaluations a point) was not in ``nfev`` nor ``error_estimate_nfev`` (2289
+    and 1602, with t_eval or without).  Now it is counted where it is evaluated."""
+    t_eval = np.linspace(0.013, 0.987, 7)
+    plain = solve_volterra(lambda t, s, y: -y, lambda t: 1.0, (0.0, 1.0), 32, "gregory4")
+    sol = solve_volterra(lambda t, s, y: -y, lambda t: 1.0, (0.0, 1.0), 32, "gregory4",
+                         t_eval=t_eval)
+    assert np.all(sol.error_estimate > 0.0)
+    least = t_eval.size * (4 + 2)
+    assert sol.stats["error_estimate_nfev"] - plain.stats["error_estimate_nfev"] >= least
+    assert sol.stats["nfev"] - plain.stats["nfev"] >= least
