@@ -859,7 +859,7 @@ def _with_carried_misses(sol, rough_data, run, order):
         return sol
     divided = np.concatenate([t[j] + (t[j + 1] - t[j]) * cuts if near[j] else t[j:j + 1]
                               for j in range(N)] + [t[-1:]])
-    Yd, status, calls = _run_divided(run, divided)
+    Yd, status, calls, error = _run_divided(run, divided)
     sol.stats["nfev"] += calls
     change = _divided_change(divided, Yd.reshape(len(divided), d), t, Y) if status == 0 else \
         np.where(carried > claims, carried, 0.0)
@@ -876,7 +876,10 @@ def _with_carried_misses(sol, rough_data, run, order):
                     (f"the change of the answer when those steps and their neighbours are "
                      f"divided into {ROUGH_SPLIT} (times {ROUGH_SPLIT / (ROUGH_SPLIT - 1.0):.3g})"
                      if status == 0 else "the running sum of those bounds (the solve with those "
-                     "steps divided failed)") + f", at most {float(np.max(change)):.3g}.")
+                     "steps divided failed" + ("" if error is None else
+                                               f": {type(error).__name__} raised by f or K "
+                                               f"there ({error})") + ")")
+                    + f", at most {float(np.max(change)):.3g}.")
     return sol
 
 
