@@ -581,8 +581,11 @@ class ValidationSettings:
     safety: float = 4.0
     max_steps: int = 512
     n_start: int = 4
+    high_order: float = 5.0           # methods of this declared order or more start at ...
+    n_start_high: int = 1             # ... N0 = max(n_start_high, min_steps) instead
+    probe_order: float = 7.0          # and from this order on, probe the rounding level too
     min_points: int = 3
-    rounding_probes: int = 2          # known methods: doublings past the floor (0: fixed floor)
+    rounding_probes: int = 2          # known/probing methods: doublings past the floor (0: none)
     rounding_factor: float = 32.0     # their floor: min(floor, rounding_factor * rounding level)
     coarse_hl: float = 0.5
     coarse_error: float = 0.1
@@ -666,11 +669,14 @@ def check_method(method, problem, settings=None):
     meth = METHODS[method]
     built = problem.build()
     p = meth.order
-    n = max(settings.n_start, meth.min_steps)
+    n = max(settings.n_start_high if p >= settings.high_order else settings.n_start,
+            meth.min_steps)
     ns, errors, values, estimates, failures, skipped = [], [], [], [], [], []
-    # known pre-asymptotic methods: after the first error below the floor, up to
-    # ``rounding_probes`` more doublings measure the rounding level of this problem
-    probe = method in KNOWN_PRE_ASYMPTOTIC and settings.rounding_probes > 0
+    # known pre-asymptotic methods and orders >= probe_order: after the first error below
+    # the floor, up to ``rounding_probes`` more doublings measure the rounding level of this
+    # problem
+    probe = ((method in KNOWN_PRE_ASYMPTOTIC or p >= settings.probe_order)
+             and settings.rounding_probes > 0)
     past_floor = 0
     while n <= settings.max_steps:
         _LOST_INTERRUPTS.check()   # (a Ctrl-C lost in a callback during a validation run)
@@ -796,7 +802,7 @@ class MethodRecord:
 
     method: str
     declared_order: float
-    status: str = "not run"      # "passed", "failed", "known shortfall"
+    status: str = "not run"      # "passed", "failed", "known shortfall", "not measured"
     runs: int = 0
     rejected: int = 0
     observed_orders: list = field(default_factory=list)
@@ -990,7 +996,14 @@ def _validate_method(method, settings, strategy):
     try:
         test()
         record.status = "known shortfall" if record.shortfalls else "passed"
-        if record.shortfalls:
+        if record.runs and not any(math.isfinite(o) for o in record.observed_orders):
+            # no run measured an order: the order (and the estimate built with it) is
+            # unchecked, so the method is not validated; this is not a pass
+            record.status = "not measured"
+            record.note = (f"no order measured: none of the {record.runs} runs had "
+                           f"{settings.min_points} errors above the floor (all resolved to "
+                           f"rounding first), so the order and estimate checks did not run")
+        elif record.shortfalls:
             record.note = (f"known pre-asymptotic method ({KNOWN_PRE_ASYMPTOTIC[method]}); "
                            f"{record.shortfalls} problem(s) below the criteria but within "
                            f"{settings.known_margin:g} of the declared order, not counted "
@@ -1050,9 +1063,11 @@ def run_validation(methods=None, settings=None, out=None):
     if out is not None:
         print(f"validate: {len(methods)} methods, {settings.max_examples} problems each, seed "
               f"{settings.seed}; order >= declared - {settings.margin} above a {settings.floor:g} "
-              f"error floor ({', '.join(KNOWN_PRE_ASYMPTOTIC)}: above {settings.rounding_factor:g} "
-              f"x their rounding level if lower), error <= {settings.safety:g} x step-doubling "
-              f"estimate", file=out)
+              f"error floor ({', '.join(KNOWN_PRE_ASYMPTOTIC)} and orders >= "
+              f"{settings.probe_order:g}: above {settings.rounding_factor:g} x their rounding "
+              f"level if lower; orders >= {settings.high_order:g} from N = "
+              f"{settings.n_start_high}), error <= {settings.safety:g} x step-doubling "
+              f"estimate; a method with no order measured is not passed", file=out)
     try:
         with _LOST_INTERRUPTS:
             for method in methods:
@@ -1068,12 +1083,15 @@ def run_validation(methods=None, settings=None, out=None):
             settings, records, time.perf_counter() - start, interrupted=True)) from None
     report = ValidationReport(settings, records, time.perf_counter() - start)
     if out is not None:
-        failed = [r.method for r in records if not r.passed]
+        failed = [r.method for r in records if not r.passed and r.status != "not measured"]
+        unmeasured = [r.method for r in records if r.status == "not measured"]
         known = [r.method for r in records if r.status == "known shortfall"]
-        print(f"validate: {len(records) - len(failed)} of {len(records)} methods passed in "
+        print(f"validate: {sum(r.passed for r in records)} of {len(records)} methods passed in "
               f"{report.seconds:.0f} s" + (f" ({', '.join(known)}: known pre-asymptotic shortfall)"
                                            if known else "")
-              + (f"; FAILED: {', '.join(failed)}" if failed else ""), file=out)
+              + (f"; FAILED: {', '.join(failed)}" if failed else "")
+              + (f"; NOT MEASURED (order unchecked): {', '.join(unmeasured)}" if unmeasured
+                 else ""), file=out)
     return report
 
 
@@ -1094,10 +1112,11 @@ def _print_record(record, out):
     own = [r for r in record.solver_estimate_ratios if math.isfinite(r)]
     if own:
         span += f", error/estimate {min(own):.2g}..{max(own):.2g}"
-    verdict = {"passed": "ok    ", "known shortfall": "known ", "failed": "FAILED"}.get(record.status,
-                                                                                      record.status)
+    verdict = {"passed": "ok    ", "known shortfall": "known ", "failed": "FAILED",
+               "not measured": "NOT MEASURED"}.get(record.status, record.status)
     print(f"  {verdict} {record.method:<20} declared {record.declared_order!s:<3} {span}; "
-          f"{record.runs} runs ({record.resolved_to_rounding} too fast to measure), "
+          f"{record.runs} runs ({len(orders)} measured, {record.resolved_to_rounding} too fast to "
+          f"measure), "
           f"{record.rejected} rejected, {record.seconds:.1f} s", file=out)
     if record.failure:
         if "call" in record.failure:
