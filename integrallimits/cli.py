@@ -583,7 +583,9 @@ def build_parser():
                        description="Random manufactured problems (exact solution, kernel family, "
                                    "forcing derived with SymPy/mpmath); each method's observed "
                                    "order and error estimate are checked; failures are shrunk to a "
-                                   "minimal example.  Exit code 1 on any failure.  A line per "
+                                   "minimal example.  Exit code 1 on any failure, and when a "
+                                   "method's order was measured in none of its runs (reported "
+                                   "NOT MEASURED: its order is unchecked).  A line per "
                                    "finished method goes to stderr when it is not a terminal.")
     v.add_argument("--max-examples", type=int, default=20, metavar="N",
                    help="random problems per method (default: %(default)s)")

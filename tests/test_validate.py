@@ -469,3 +469,17 @@ def test_a_method_whose_order_is_not_measured_does_not_pass(monkeypatch, tmp_pat
     assert "NOT MEASURED gauss2" in text
     assert "NOT MEASURED (order unchecked): gauss2, trapezoid" in text
     assert json.loads(path.read_text())["methods"]["gauss2"]["status"] == "not measured"
+
+
+def test_orders_of_7_and_more_are_measured_above_their_rounding_level_not_at_h_l_2():
+    """From N = 1, gauss4 on this problem (L = 4) has errors 2.3e-6, 3.1e-8, 2.1e-10, 8.9e-13:
+    above the fixed 1e-11 floor the slope is 2 -> 4 (h L = 2, 7.24, a failure); above its
+    rounding level (1.1e-15) the slope 4 -> 8 is 7.87."""
+    from integrallimits import validation
+    problem = ManufacturedProblem(exact="1 + 3/4*sin(t)",
+                                  kernel="1/2*exp(-y) + (1 + t - s)*y**2", family="urysohn")
+    check = check_method("gauss4", problem)
+    assert check.fitted_on == [4, 8] and check.passed, check.summary()
+    assert abs(check.observed_order - 8.0) < 0.2 and check.rounding_level < 1e-14
+    fixed = check_method("gauss4", problem, validation.ValidationSettings(rounding_probes=0))
+    assert fixed.fitted_on == [2, 4] and fixed.observed_order < 7.5, fixed.summary()
