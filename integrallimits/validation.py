@@ -78,7 +78,13 @@ The same rounding floor (not the waiver below) is used for every method of decla
 come from the coarsest meshes (gauss4 on y = 1 + 3/4 sin t, K = exp(-y)/2 + (1 + t - s) y^2,
 L = 4: errors 2.3e-6, 3.1e-8, 2.1e-10, 8.9e-13 for N = 1 .. 8, the slope 2 -> 4 at h L = 2
 is 7.24), and above the rounding level (1.1e-15 there) the finer doubling 4 -> 8 is measured
-(7.87).
+(7.87).  gauss4 is also in :data:`KNOWN_PRE_ASYMPTOTIC`: its order 8 window between those
+meshes and its rounding level is two doublings wide, and on some problems the slope there is
+still below 7.5 (``validate --seed 3``: y = 1 + t/2 + t^3/2, K = exp(s - t) sin(t y)/2, local
+slopes 7.65, 7.76, 7.85, 8.05 at N = 8 .. 16, but 7.18 from 4 to 8; ``--seed 1``: y = 1 + t/2
+- cos 2t, K = cos(y)/2, slopes between 5.7 and 8.4 at N = 4 .. 8 as the maximum error moves, 7.30
+from 4 to 8, 8.04 from 8 to 16 with 1.1e-15 there, below the rounding floor): such runs are
+reported as its known shortfall, never silently (on main they were "too fast to measure").
 Other methods keep the fixed floor (their runs reach the declared order above it).
 The criteria are otherwise the same for them; their order and
 estimate shortfalls are counted and reported with the worst example as "known
@@ -149,7 +155,9 @@ CRITERIA = {
                  "points) or else with mpmath at 30 digits (Chebyshev interpolant of degree 48 "
                  "checked to 1e-14)"),
     "known": ("gregory6/gregory8 are pre-asymptotic down to the fixed floor on some problems "
-              "(tests/volterra/test_orders.py PRE_ASYMPTOTIC): same criteria, with the floor of "
+              "(tests/volterra/test_orders.py PRE_ASYMPTOTIC), gauss4 (order 8, reached at "
+              "h = 1/8 .. 1/16 where the error is near 1e-13) between its coarsest meshes and "
+              "its rounding level: same criteria, with the floor of "
               "the order and estimate checks from their measured rounding level (see order); their "
               "order/estimate shortfalls with an observed order >= declared order - known_margin "
               "are reported as 'known shortfall' and do not fail the run unless strict; a lower "
@@ -810,6 +818,9 @@ def _check_tolerance(method, problem, built, settings, failures):
 KNOWN_PRE_ASYMPTOTIC = {
     "gregory6": "large higher-order error terms: local slopes still rise towards 6 at the floor",
     "gregory8": "large higher-order error terms: local slopes still rise towards 8 at the floor",
+    "gauss4": ("order 8 at the mesh points only (superconvergence; stage order 4): between its "
+               "coarsest meshes and the rounding level, local slopes still rise towards 8 or "
+               "vary with where the max error falls"),
 }
 
 

@@ -483,3 +483,23 @@ def test_orders_of_7_and_more_are_measured_above_their_rounding_level_not_at_h_l
     assert abs(check.observed_order - 8.0) < 0.2 and check.rounding_level < 1e-14
     fixed = check_method("gauss4", problem, validation.ValidationSettings(rounding_probes=0))
     assert fixed.fitted_on == [2, 4] and fixed.observed_order < 7.5, fixed.summary()
+
+
+def test_a_gauss4_slope_short_of_8_is_a_reported_known_shortfall():
+    """Found by ``validate --seed 3`` once gauss4's order was measured: on this problem the
+    slope 4 -> 8 is 7.18 (errors 1.05e-10, 7.21e-13; local slopes 7.65 .. 8.05 at N = 8 .. 16,
+    pre-asymptotic), and 8 -> 16 ends at 3.1e-15, below 32 x its rounding level.  It is
+    reported as gauss4's known shortfall (within 1 of 8), and fails under --strict."""
+    from integrallimits import validation
+    problem = ManufacturedProblem(exact="1 + 1/2*t + 1/2*t**3",
+                                  kernel="1/2*exp(s - t)*sin(t*y)", family="urysohn")
+    check = check_method("gauss4", problem)
+    assert check.fitted_on == [4, 8] and 7.0 < check.observed_order < 7.5, check.summary()
+    record = validation.MethodRecord("gauss4", 8)
+    validation._check_property("gauss4", validation.ValidationSettings(), record, {},
+                               tolerate_shortfall=True)(problem)
+    assert record.shortfalls == 1 and record.worst_shortfall["fitted_on"] == [4, 8]
+    with pytest.raises(AssertionError, match="order: observed 7.1"):
+        validation._check_property("gauss4", validation.ValidationSettings(strict=True),
+                                   validation.MethodRecord("gauss4", 8), {},
+                                   tolerate_shortfall=False)(problem)
