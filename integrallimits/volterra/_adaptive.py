@@ -1958,13 +1958,15 @@ def alias_every_bar(p):
 
 
 def _alias_every(g_vec, kernel, t, Y, scale, p):
-    """(ratio, defect, evaluations, of g): :func:`_alias_probe`'s ratios of every step of the mesh
-    ``t`` (the n-th on [t_n, t_n + A h] and [t_n + A h, t_n + (A + s_n) h], s_n of
+    """(ratio, defect, evaluations, of g, slope): :func:`_alias_probe`'s ratios of every step of
+    the mesh ``t`` (the n-th on [t_n, t_n + A h] and [t_n + A h, t_n + (A + s_n) h], s_n of
     :func:`_alias_spans`), against the estimates' ``scale``, and the same in defect units: where
     g's differences are the larger (K's alone taken with g = 0), they times the step h, as K's
     are (an oscillation of g is in y itself, and moves the solution only through the integral
     of y over the step: g's differences were up to 1000 times the error, y = g - int y with
-    y = 1 + (sin(w t) b(t) / w)', b a bump on [0.6, 0.65], w = 2 pi 256, radau2 on 64 steps).
+    y = 1 + (sin(w t) b(t) / w)', b a bump on [0.6, 0.65], w = 2 pi 256, radau2 on 64 steps;
+    :func:`_aliased_data` takes them times min(1, h |dK/dy|) instead where they count, the
+    fifth item's function of the steps: :func:`_weighted_by_slope`).
 
     The sample of :func:`_alias_probe`, 2 sqrt(N) steps each standing for its block, missed an
     oscillation confined to a few steps: of the bump on [0.6, 0.65], w = 2 pi 3072, 64 steps,
