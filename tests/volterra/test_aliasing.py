@@ -731,3 +731,51 @@ def test_a_bump_inside_one_step_has_a_direct_rules_dense_output_in_the_estimate(
     if sol.success:
         ratio = np.abs(sol.y - exact(sol.t)) / np.maximum(sol.error_estimate, 1e-14)
         assert float(np.max(ratio)) <= 20.0, (float(np.max(ratio)), float(sol.t[np.argmax(ratio)]))
+
+
+@njit(cache=True)
+def _minus_l_y(t, s, y, L):
+    return -L * y
+
+
+def _bumped_g_l(w, a, width, L):
+    """(g, exact) of y = g - L int y with the solution of :func:`_bumped_g`."""
+    def exact(t):
+        b, db = _bump(t, a, width)
+        return 1.0 + np.cos(w * t) * b + np.sin(w * t) * db / w
+
+    return (lambda t: exact(t) + L * (t + np.sin(w * t) * _bump(t, a, width)[0] / w)), exact
+
+
+@pytest.mark.parametrize("L", [10.0, 50.0, 200.0])
+def test_a_forcing_aliased_on_a_few_steps_counts_with_the_kernels_slope(L):
+    """y = g - L int y, y = 1 + (sin(w t) b(t) / w)', b a bump on [0.6, 0.65], w = 2 pi 3072,
+    radau2 on 64 steps: the probe of every step took g's differences times h, as if
+    |dK/dy| = 1, and the solve was a success with an error of 0.166, 0.473 and 0.764 for
+    estimates of 4.8e-3, 0.0112 and 0.0161 (35, 42 and 47 times) at L = 10, 50, 200."""
+    g, exact = _bumped_g_l(2.0 * np.pi * 3072, 0.6, 0.05, L)
+    sol = solve_volterra(_minus_l_y, g, (0.0, 1.0), 64, method="radau2", args=(L,))
+    if sol.success:
+        tt = np.linspace(0.0, 1.0, 2001)
+        err = float(np.max(np.abs(np.asarray(sol(tt)).ravel() - exact(tt))))
+        assert err <= 20.0 * float(np.max(sol.error_estimate)), \
+            (err, float(np.max(sol.error_estimate)))
+    else:
+        assert "oscillate at the scale of the steps" in sol.message, sol.message
+
+
+@pytest.mark.parametrize("L, f, method, n, a, width", [
+    (0.01, 256, "radau2", 64, 0.6, 0.05), (0.1, 1024, "radau1", 256, 0.6, 0.05),
+    (0.01, 3072, "radau1", 16, 0.3, 0.15)])
+def test_a_forcing_aliased_under_a_small_kernel_keeps_its_success(L, f, method, n, a, width):
+    """The same with a small L: the oscillation of g is in y, and moves the solution by
+    about h L times it a step; taken times h, the probe failed solves whose errors were within
+    their estimates (radau2, L = 0.01, f = 256, 64 steps: 1.1e-4 for 2.5e-4; radau1, L = 0.1,
+    f = 1024, 256 steps: 1.9e-3 for 5.9e-4; radau1, L = 0.01, f = 3072, 16 steps on a bump on
+    [0.3, 0.45]: 7.7e-4 for 6.2e-4)."""
+    g, exact = _bumped_g_l(2.0 * np.pi * f, a, width, L)
+    sol = solve_volterra(_minus_l_y, g, (0.0, 1.0), n, method=method, args=(L,))
+    assert sol.success, sol.message
+    tt = np.linspace(0.0, 1.0, 2001)
+    err = float(np.max(np.abs(np.asarray(sol(tt)).ravel() - exact(tt))))
+    assert err <= 20.0 * float(np.max(sol.error_estimate)), (err, float(np.max(sol.error_estimate)))
