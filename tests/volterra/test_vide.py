@@ -682,3 +682,17 @@ def test_the_error_of_a_bump_is_carried_in_the_estimates_to_a_tolerance():
     assert np.max(ratio) <= 20.0, (float(np.max(ratio)), len(sol.t) - 1, float(np.max(err)))
     assert np.max(sol.error_estimate / (tol + tol * np.abs(sol.y))) <= 1.0
     assert np.max(err / (tol + tol * np.abs(exact(sol.t)))) <= 1.0
+
+
+def test_a_carried_error_over_the_tolerance_with_no_start_over_left_is_a_failure(monkeypatch):
+    """The same bump with no solve started over allowed (CARRIED_TRIES = 0): the answer on 32
+    steps, whose raised estimates exceed the tolerance, is no success but a failure
+    ("tolerance") that keeps its values and estimates."""
+    from integrallimits.volterra import _vide
+    monkeypatch.setattr(_vide, "CARRIED_TRIES", 0)
+    c, w, tol = 0.5, 0.02, 1e-3
+    sol = solve_vide(_bump_slope, None, 1.0 + 0.1 * np.exp(-(c / w) ** 2), (0.0, 1.0),
+                     method="radau3", rtol=tol, atol=tol, args=(c, w))
+    assert not sol.success and sol.stats["failure"] == "tolerance", sol.message
+    assert "The tolerance could not be met" in sol.message
+    assert len(sol.t) == 33 and np.max(sol.error_estimate / (tol + tol * np.abs(sol.y))) > 1.0
