@@ -665,3 +665,34 @@ def test_the_error_of_a_bump_is_carried_in_the_estimates_after_it(f, K, method, 
                      0.0)
     assert np.max(ratio) <= 20.0, (float(np.max(ratio)), float(tt[np.argmax(
         np.max(ratio, axis=1))]))
+
+
+def test_the_error_of_a_bump_is_carried_in_the_estimates_to_a_tolerance():
+    """y' = 0.1 b'(t), b = exp(-((t - 0.5) / 0.02)^2), radau3 to rtol = atol = 1e-3: the solve
+    and its companion carry the bump's error alike (as on a fixed mesh), and it was a success
+    on 32 steps with an error of 1.18 times the tolerance, 95 times its estimate.  A success's
+    estimates cover its error within 20 times and meet the tolerance."""
+    c, w, tol = 0.5, 0.02, 1e-3
+    exact = lambda x: 1.0 + 0.1 * np.exp(-((np.asarray(x, dtype=float) - c) / w) ** 2)  # noqa
+    sol = solve_vide(_bump_slope, None, float(exact(0.0)), (0.0, 1.0), method="radau3",
+                     rtol=tol, atol=tol, args=(c, w))
+    assert sol.success, sol.message
+    err = np.abs(sol.y - exact(sol.t))
+    ratio = np.where(err > 1e-10, err / np.maximum(sol.error_estimate, 1e-15), 0.0)
+    assert np.max(ratio) <= 20.0, (float(np.max(ratio)), len(sol.t) - 1, float(np.max(err)))
+    assert np.max(sol.error_estimate / (tol + tol * np.abs(sol.y))) <= 1.0
+    assert np.max(err / (tol + tol * np.abs(exact(sol.t)))) <= 1.0
+
+
+def test_a_carried_error_over_the_tolerance_with_no_start_over_left_is_a_failure(monkeypatch):
+    """The same bump with no solve started over allowed (CARRIED_TRIES = 0): the answer on 32
+    steps, whose raised estimates exceed the tolerance, is no success but a failure
+    ("tolerance") that keeps its values and estimates."""
+    from integrallimits.volterra import _vide
+    monkeypatch.setattr(_vide, "CARRIED_TRIES", 0)
+    c, w, tol = 0.5, 0.02, 1e-3
+    sol = solve_vide(_bump_slope, None, 1.0 + 0.1 * np.exp(-(c / w) ** 2), (0.0, 1.0),
+                     method="radau3", rtol=tol, atol=tol, args=(c, w))
+    assert not sol.success and sol.stats["failure"] == "tolerance", sol.message
+    assert "The tolerance could not be met" in sol.message
+    assert len(sol.t) == 33 and np.max(sol.error_estimate / (tol + tol * np.abs(sol.y))) > 1.0
