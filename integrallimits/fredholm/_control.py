@@ -47,8 +47,29 @@ def _fit(n, rule_name):
     return n + n % 2 if rule_name == "simpson" else n
 
 
+#: The symmetric rules whose odd sizes have a node at the middle of the interval.
+_MIDDLE_NODE = ("gauss-legendre", "gauss-lobatto")
+
+
 def companion_size(n, rule_name=None):
-    return _fit(n + max(2, n // 4), rule_name)
+    """The companion's size for a solve on ``n`` nodes of the named rule: n + max(2, n/4), fitted
+    to the rule, and then raised (by one or a few) until the two rules share no interior node
+    where that is known: the companion of an odd Gauss-Legendre or Gauss-Lobatto rule is even
+    (odd sizes have a node at the middle), and Clenshaw-Curtis' n and m have n - 1 and m - 1
+    coprime (their nodes cos(k pi / (n - 1)) share cos(j pi / (m - 1)) otherwise).  At a shared
+    node a kernel (or g) that jumps or kinks there is taken alike by both rules, which make the
+    same kind of error, and their difference is far below it: K = (s < 1/2) y, g = 1/2 on
+    [0, 1] (y = 1), Gauss-Legendre on 11 nodes with a companion of 13: an error of 0.12 with an
+    estimate of 0.016, Clenshaw-Curtis 0.14 with 0.020; with 14, 0.12 (0.14) for
+    ... (see tests/fredholm).  Even sizes (and Clenshaw-Curtis' n - 1 coprime to m - 1 as they
+    were) keep their companion: no cost on the sizes most used."""
+    m = _fit(n + max(2, n // 4), rule_name)
+    if rule_name == "clenshaw-curtis":
+        while n > 2 and math.gcd(n - 1, m - 1) > 1:
+            m += 1
+    elif rule_name in _MIDDLE_NODE and n % 2 and m % 2:
+        m += 1
+    return m
 
 
 def with_estimate(solve, sol, rule_name, n_nodes):
