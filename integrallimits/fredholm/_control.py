@@ -203,9 +203,12 @@ def condition_message(sol):
             f"{'' if getattr(sol, '_geometric_rule', False) else ', or a Gauss-type rule'}.")
 
 
-def next_size(n, ratio, rule_name):
-    """The next size for an observed max est/tol > 1."""
+def next_size(n, ratio, rule_name, order=None):
+    """The next size for an observed max est/tol > 1 (``order``: an observed order that takes
+    the place of a composite rule's)."""
     p = COMPOSITE_ORDERS.get(rule_name)
+    if p is not None and order is not None:
+        p = max(order, 1.0)     # (a noisy order below 1 would grow the rule by ratio^2)
     if p is None or not math.isfinite(ratio):
         return _fit(int(math.ceil(1.5 * n)), rule_name)
     return _fit(max(n + 2, int(math.ceil(1.15 * n * ratio ** (1.0 / p)))), rule_name)
