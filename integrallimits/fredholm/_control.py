@@ -1,7 +1,8 @@
 """Error estimates and tolerances for Fredholm solves.
 
 The companion of a Nyström solve with M nodes is the same rule with M' = M + max(2, M/4)
-nodes (panels, for the composite rules): its Nyström interpolant at the M nodes is more
+nodes (panels, for the composite rules; a node or a few more where that makes the two share no
+interior node, :func:`companion_size`): its Nyström interpolant at the M nodes is more
 accurate than y_M -- geometrically for the Gauss-type and Clenshaw-Curtis rules, by
 (M'/M)^p for composite rules of order p -- so
 
@@ -15,7 +16,8 @@ Nyström interpolant at its nodes: it converges in a step or two, and to the sol
 approximates (from g it could find another).
 
 With a tolerance the number of nodes grows by a factor 1.5 (composite rules: from the order,
-``M (est/tol)^(1/p)``) until the estimate meets atol + rtol |y| at every node.
+``M (est/tol)^(1/p)``; the observed order of the estimates where it is lower, see
+``_solve._with_observed_order``) until the estimate meets atol + rtol |y| at every node.
 """
 from __future__ import annotations
 
@@ -60,9 +62,11 @@ def companion_size(n, rule_name=None):
     node a kernel (or g) that jumps or kinks there is taken alike by both rules, which make the
     same kind of error, and their difference is far below it: K = (s < 1/2) y, g = 1/2 on
     [0, 1] (y = 1), Gauss-Legendre on 11 nodes with a companion of 13: an error of 0.12 with an
-    estimate of 0.016, Clenshaw-Curtis 0.14 with 0.020; with 14, 0.12 (0.14) for
-    ... (see tests/fredholm).  Even sizes (and Clenshaw-Curtis' n - 1 coprime to m - 1 as they
-    were) keep their companion: no cost on the sizes most used."""
+    estimate of 0.016, Clenshaw-Curtis 0.14 with 0.020; with 14, estimates of 0.12 and 0.14,
+    the errors.  (A jump between the nodes is met by each rule at its own place: no such
+    common error.)  Even sizes (and Clenshaw-Curtis' n - 1 coprime to m - 1 as they were) keep
+    their companion: no cost on the sizes most used; an odd size's companion has one node
+    more."""
     m = _fit(n + max(2, n // 4), rule_name)
     if rule_name == "clenshaw-curtis":
         while n > 2 and math.gcd(n - 1, m - 1) > 1:
