@@ -620,18 +620,19 @@ def _to_tolerance(solve, rule, rtol, atol, n_start=8, n_max=4096):
     """Grow the rule until the companion estimate meets atol + rtol |y| at every node."""
     if not isinstance(rule, str):
         raise ValueError("solve_fredholm with rtol/atol needs the rule as a name (its size is chosen)")
-    n, history, sol = n_start, [], None
+    n, history, sol, last, order = n_start, [], None, None, None
     while True:
         sol = with_estimate(solve, solve(n, sol), rule, n)
         if sol.success:
             fit_tolerances((rtol, atol), sol.y[0], "solve_fredholm")
+            last, order = _with_observed_order(sol, rule, n, last)
         # (an estimate whose condition number grows like M^p says nothing: more nodes)
         ratio = float(np.max(over_tolerance(sol.error_estimate, tolerance_of(sol.y, rtol, atol)))) \
             if sol.success and not sol._condition_grows else np.inf
         history.append((n, ratio))
         if ratio <= 1.0 or n >= n_max or not sol.success:   # a failed solve: more nodes
             break                                            # repeat it, ever more slowly
-        n = min(next_size(n, ratio, rule), n_max)
+        n = min(next_size(n, ratio, rule, order), n_max)
     sol.stats["refinements"] = history
     if sol.success and sol._condition_grows:
         _fail_growing(sol, f" (up to {n} nodes)")
@@ -648,6 +649,51 @@ def _to_tolerance(solve, rule, rtol, atol, n_start=8, n_max=4096):
     elif sol.success:
         sol.message += f" The estimated error meets atol + rtol |y| at every node ({n} nodes)."
     return sol
+
+
+#: :func:`_with_observed_order`: estimates that fall more slowly than the composite rule's
+#: order p, at an observed order below this share of p, are rescaled to that order.
+SLOW_ORDER = 0.8
+#: ... which is taken at least this (a jump of the data: 1).
+LEAST_ORDER = 0.5
+
+
+def _with_observed_order(sol, rule_name, n, last):
+    """((n, the largest estimate), the observed order or None) for ``sol``, a success on ``n``
+    nodes (panels) of the named rule with its estimate; ``last``: the previous solve's pair, or
+    None.  A composite rule's estimate |y_M - y_M'| / (1 - (M/M')^p) takes the rule's order p,
+    which data that jump or kink (in s, of K or g) do not give: at a jump the error falls like
+    1/M.  The estimates of two solves of the refinement (same M'/M) fall like the error, so
+    their observed order q = log(e0 / e1) / log(n1 / n0), where it is below SLOW_ORDER p, takes
+    the place of p (at least LEAST_ORDER): the estimates are multiplied by (1 - (M/M')^p) /
+    (1 - (M/M')^q), and the next size is chosen from q.  K = (s < 1/2) y, g = 1/2 on [0, 1]
+    (y = 1), Simpson's rule to rtol = 1e-3: a success on 723 panels with an error of 1.8e-3
+    and an estimate of 6.2e-4 (q = 1.0) without it.  No cost: the estimates are those the
+    refinement made; estimates at the rounding level (below 1e3 times the condition number
+    times eps |y|), which need not fall, are left as they were."""
+    from ._control import _EPS, companion_size
+    p = COMPOSITE_ORDERS.get(rule_name)
+    est = np.array(sol.error_estimate, dtype=float)
+    top = float(np.max(est)) if est.size and np.all(np.isfinite(est)) else math.nan
+    if p is None or not math.isfinite(top) or sol._condition_grows:
+        return None, None
+    cond = sol.stats.get("condition")
+    floor = 1e3 * _EPS * float(np.abs(sol.y).max()) * (cond if cond and math.isfinite(cond)
+                                                        else 1.0)
+    if last is None or n <= last[0] or top <= floor or not last[1] > top:
+        return (n, top), None
+    q = math.log(last[1] / top) / math.log(n / last[0])
+    if q >= SLOW_ORDER * p:
+        return (n, top), None
+    q = max(q, LEAST_ORDER)
+    r = n / companion_size(n, rule_name)
+    factor = (1.0 - r ** p) / (1.0 - r ** q)
+    sol.set_error_estimate(est.reshape(len(sol.x), -1) * factor)
+    sol.stats["max_error_estimate"] = top * factor
+    sol.stats["observed_order"] = q
+    sol.message += (f"  The estimates fell like M^-{q:.2g} with the number of nodes, below the "
+                    f"rule's order {p}: they were raised by {factor:.3g} to that order.")
+    return (n, top), q
 
 
 def _unresolved(sol):
