@@ -1036,7 +1036,7 @@ def _differences_at(kernel, t, y, start=None, failures=None):
     raised at the last points (an exception, or the record of one compiled code caught)
     where both fail so."""
     y = np.asarray(y, dtype=float).ravel().tolist()
-    forward, rows = _shifted_rows(y, [1.0] if start is None else start)
+    forward = fd_steps(y, [1.0] if start is None else start)
     found, calls, raised = None, 0, None
     for steps in (forward, [-h for h in forward]):
         rows = [y] + [y[:j] + [y[j] + steps[j]] + y[j + 1:] for j in range(len(y))]
