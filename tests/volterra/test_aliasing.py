@@ -560,6 +560,20 @@ def _bumped_cos_kernel(t, s, y, w, a, width):
     return (np.cos(w * s) * b + np.sin(w * s) * b * (1.0 - 2.0 * u) / q ** 2 / width / w) * y
 
 
+def _bumped_solve(kind, w, a, width, n, method):
+    """(sol, exact): ``K``, y = 1 + int c(s) y ds, c = (sin(w s) b(s) / w)'
+    (:func:`_bumped_cos_kernel`); ``g``, y = g - int y, y = 1 + (sin(w t) b(t) / w)'
+    (:func:`_bumped_g`); b the bump of :func:`_bump` on [a, a + width], on n steps of [0, 1]."""
+    if kind == "K":
+        def exact(t):
+            return np.exp(np.sin(w * t) * _bump(t, a, width)[0] / w)
+
+        return solve_volterra(_bumped_cos_kernel, lambda t: np.ones_like(t), (0.0, 1.0), n,
+                              method=method, args=(w, a, width)), exact
+    g, exact = _bumped_g(w, a, width)
+    return solve_volterra(_minus_y, g, (0.0, 1.0), n, method=method), exact
+
+
 @pytest.mark.parametrize("method, f, n, a, width", [("radau1", 256, 256, 0.3, 0.15),
                                                      ("gregory8", 256, 256, 0.6, 0.05)])
 def test_a_kernel_aliased_on_a_part_of_the_interval_adds_up_over_its_steps(method, f, n, a,
@@ -572,13 +586,7 @@ def test_a_kernel_aliased_on_a_part_of_the_interval_adds_up_over_its_steps(metho
     estimate of 2.08e-3 (radau1) and 0.0194 for 2.62e-5 (gregory8).  The estimates are now
     raised to the running sum of the steps' signed differences (over their damping for one cycle a
     step)."""
-    w = 2.0 * np.pi * f
-
-    def exact(t):
-        return np.exp(np.sin(w * t) * _bump(t, a, width)[0] / w)
-
-    sol = solve_volterra(_bumped_cos_kernel, lambda t: np.ones_like(t), (0.0, 1.0), n,
-                         method=method, args=(w, a, width))
+    sol, exact = _bumped_solve("K", 2.0 * np.pi * f, a, width, n, method)
     if len(sol.t):
         err = float(np.max(np.abs(sol.y.ravel() - exact(sol.t))))
         est = float(np.max(sol.error_estimate))
@@ -599,15 +607,7 @@ def test_a_bump_inside_one_step_has_its_dense_output_in_the_estimate(kind, metho
     estimates of the divided steps now cover the dense output's difference from the divided
     solve."""
     w, a, width = 2.0 * np.pi * f, 0.9, 0.02
-    if kind == "K":
-        def exact(t):
-            return np.exp(np.sin(w * t) * _bump(t, a, width)[0] / w)
-
-        sol = solve_volterra(_bumped_cos_kernel, lambda t: np.ones_like(t), (0.0, 1.0), n,
-                             method=method, args=(w, a, width))
-    else:
-        g, exact = _bumped_g(w, a, width)
-        sol = solve_volterra(_minus_y, g, (0.0, 1.0), n, method=method)
+    sol, exact = _bumped_solve(kind, w, a, width, n, method)
     if sol.success:
         tt = np.linspace(0.0, 1.0, 2001)
         err = float(np.max(np.abs(np.asarray(sol(tt)).ravel() - exact(tt))))
@@ -633,15 +633,7 @@ def test_an_oscillation_on_a_few_steps_is_probed_on_each(kind, method, n, a, wid
     K) and 7.6e-3 for 9.1e-5 (g).  Every step is probed too (the sample under its bar): they
     fail at the bump."""
     w = 2.0 * np.pi * 3072
-    if kind == "K":
-        def exact(t):
-            return np.exp(np.sin(w * t) * _bump(t, a, width)[0] / w)
-
-        sol = solve_volterra(_bumped_cos_kernel, lambda t: np.ones_like(t), (0.0, 1.0), n,
-                             method=method, args=(w, a, width))
-    else:
-        g, exact = _bumped_g(w, a, width)
-        sol = solve_volterra(_minus_y, g, (0.0, 1.0), n, method=method)
+    sol, exact = _bumped_solve(kind, w, a, width, n, method)
     if len(sol.t):
         err = float(np.max(np.abs(sol.y.ravel() - exact(sol.t))))
         est = float(np.max(sol.error_estimate))
@@ -740,10 +732,7 @@ def _minus_l_y(t, s, y, L):
 
 def _bumped_g_l(w, a, width, L):
     """(g, exact) of y = g - L int y with the solution of :func:`_bumped_g`."""
-    def exact(t):
-        b, db = _bump(t, a, width)
-        return 1.0 + np.cos(w * t) * b + np.sin(w * t) * db / w
-
+    exact = _bumped_g(w, a, width)[1]
     return (lambda t: exact(t) + L * (t + np.sin(w * t) * _bump(t, a, width)[0] / w)), exact
 
 
