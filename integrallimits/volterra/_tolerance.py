@@ -388,7 +388,7 @@ def solve_uniform_to_tolerance(run, t0, T, *, method, scalar, stats, rtol, atol,
     rounded = cap = cross = None  # (rounding: the attempt (N, floor / tol) stopped by its floor)
 
     while True:
-        t = _uniform_mesh(t0, T, n, grading)
+        t = _refinement_mesh(t0, T, n, grading)
         first = run(t)
         total += int(first.counts[0])
         comp, ratio, bar = None, np.inf, 1.0
@@ -603,7 +603,7 @@ def solve_uniform_to_tolerance(run, t0, T, *, method, scalar, stats, rtol, atol,
                     error_estimate=estimate[:keep], t_eval=t_eval)
 
 
-def _uniform_mesh(t0, T, n, grading=1.0):
+def _refinement_mesh(t0, T, n, grading=1.0):
     """The mesh t0 + (T - t0) (k/n)^grading, k = 0 ... n, ending at T exactly."""
     t = t0 + (T - t0) * (np.arange(n + 1) / n) ** grading
     t[-1] = T
@@ -611,14 +611,14 @@ def _uniform_mesh(t0, T, n, grading=1.0):
 
 
 def _graded_steps_limit(t0, T, grading, n_max, n_start):
-    """The most steps (even, at most ``n_max``) whose mesh :func:`_uniform_mesh` with
+    """The most steps (even, at most ``n_max``) whose mesh :func:`_refinement_mesh` with
     ``grading`` is strictly increasing in floating point.  Far from 0, t0 has a coarse
     spacing and a graded mesh's first step (T - t0) N^-r falls below it sooner: on
     [1e5, 1e5 + 1] with r = 6 (radau2, alpha = 1/2) the first two points coincide from
     N = 64 on, and the solve raised a ValueError from the solver's mesh check.  A ValueError
     saying so where even the first mesh (``n_start`` steps) has coincident points."""
     def distinct(n):
-        return bool(np.all(np.diff(_uniform_mesh(t0, T, n, grading)) > 0))
+        return bool(np.all(np.diff(_refinement_mesh(t0, T, n, grading)) > 0))
 
     if grading == 1.0 or distinct(n_max):
         return n_max
