@@ -1739,8 +1739,7 @@ def raise_recorded_failure(rec, args=()):
                 f"must return real numbers at every point"))
         raise from_user(UserCodeError(
             f"{what} raised an exception inside a compiled solver loop at {where}, but not "
-            f"when called in Python there (compiled and Python arithmetic differ: integer "
-            f"overflow, or a value read only when compiled)"))
+            f"when called in Python there ({_arithmetic_differs(value, what, point)})"))
     if exc is None:   # pragma: no cover - a wrapper caught it, and its function is gone
         raise from_user(UserCodeError(f"{what} raised an exception inside a compiled solver "
                                       f"loop at {where}"))
@@ -1748,6 +1747,27 @@ def raise_recorded_failure(rec, args=()):
         exc.add_note("raised by a user function (kernel, forcing factor, right-hand side or "
                      "Jacobian) inside a compiled solver loop")
     raise from_user(exc)
+
+
+def _arithmetic_differs(value, what, point):
+    """How compiled and Python arithmetic differ for a function (``what``) that raised compiled
+    but returned ``value`` in Python at ``point``.  A value that is not finite is most likely a
+    division by zero: compiled, it raises ZeroDivisionError, where NumPy scalars give inf or
+    nan (K = sin(t - s) / (t - s) y raised at t = s, and the message named integer overflow)."""
+    try:
+        finite = bool(np.all(np.isfinite(np.asarray(value, dtype=float))))
+    except (TypeError, ValueError):
+        finite = True
+    if finite:
+        return "compiled and Python arithmetic differ: integer overflow, or a value read only " \
+               "when compiled"
+    text = np.asarray(value, dtype=float).tolist()
+    limit = ""
+    if what.startswith("K(") and float(point[0]) == float(point[1]):
+        limit = " (at s = t: a removable singularity such as sin(t - s) / (t - s) needs its " \
+                "limit there, e.g. from an `if t == s:` branch)"
+    return (f"where it returned {text!r}: compiled, a division by zero raises "
+            f"ZeroDivisionError, where NumPy scalars give inf or nan{limit}")
 
 
 def raise_user_exception(exc, note):

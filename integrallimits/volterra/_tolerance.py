@@ -381,14 +381,14 @@ def solve_uniform_to_tolerance(run, t0, T, *, method, scalar, stats, rtol, atol,
     # tolerance, the bar of the attempt)
     quarters = method.uniform_only and 2.0 ** p - 1.0 > HONEST
     base = n            # (a failed first attempt is refined from here: see _quarters)
+    n_asked, n_max = n_max, _graded_steps_limit(t0, T, grading, n_max, n)
     if quarters:
         n = _quarters(n)
     total, history, best, last, prior, solved = 0, [], None, None, None, None
     rounded = cap = cross = None  # (rounding: the attempt (N, floor / tol) stopped by its floor)
 
     while True:
-        t = t0 + (T - t0) * (np.arange(n + 1) / n) ** grading
-        t[-1] = T
+        t = _refinement_mesh(t0, T, n, grading)
         first = run(t)
         total += int(first.counts[0])
         comp, ratio, bar = None, np.inf, 1.0
@@ -579,6 +579,10 @@ def solve_uniform_to_tolerance(run, t0, T, *, method, scalar, stats, rtol, atol,
             f"not smooth or not resolved inside a step, from t = {float(t[defects[0][0]]):.6g} "
             f"on, which uniform meshes resolve slowly whatever the method's order: use a looser "
             f"tolerance, or split the interval at that point.")
+        if n_max < n_asked:
+            advice = (f"finer graded meshes have coincident points in floating point near "
+                      f"t0 = {t0:.10g} (their first steps fall below its spacing): shift the "
+                      f"time origin to 0 (t -> t - t0 in K and g), or use a looser tolerance.")
         message = (f"the estimated error is {ratio:.3g} times atol + rtol |y| at N = {n}, the most "
                    f"steps allowed; {advice}")
         info["failure"] = "tolerance"
@@ -597,6 +601,37 @@ def solve_uniform_to_tolerance(run, t0, T, *, method, scalar, stats, rtol, atol,
                     method=method.name, order=p, t_failure=t_fail,
                     stages=first.stages if t_fail is None else None,
                     error_estimate=estimate[:keep], t_eval=t_eval)
+
+
+def _refinement_mesh(t0, T, n, grading=1.0):
+    """The mesh t0 + (T - t0) (k/n)^grading, k = 0 ... n, ending at T exactly."""
+    t = t0 + (T - t0) * (np.arange(n + 1) / n) ** grading
+    t[-1] = T
+    return t
+
+
+def _graded_steps_limit(t0, T, grading, n_max, n_start):
+    """The most steps (even, at most ``n_max``) whose mesh :func:`_refinement_mesh` with
+    ``grading`` is strictly increasing in floating point.  Far from 0, t0 has a coarse
+    spacing and a graded mesh's first step (T - t0) N^-r falls below it sooner: on
+    [1e5, 1e5 + 1] with r = 5 (radau2, alpha = 1/2) the first points coincide beyond
+    N = 168, and a solve refined past it raised a ValueError from the solver's mesh check.  A ValueError
+    saying so where even the first mesh (``n_start`` steps) has coincident points."""
+    def distinct(n):
+        return bool(np.all(np.diff(_refinement_mesh(t0, T, n, grading)) > 0))
+
+    if grading == 1.0 or distinct(n_max):
+        return n_max
+    if not distinct(n_start):
+        raise ValueError(f"the graded meshes a weakly singular kernel needs (grading exponent "
+                         f"{grading:g}) have coincident points in floating point on "
+                         f"[{t0:.10g}, {T:.10g}] from {n_start} steps on: shift the time origin "
+                         f"to 0 (t -> t - t0 in K and g)")
+    lo, hi = n_start // 2, n_max // 2         # (in units of 2 steps: distinct(2 lo) holds)
+    while hi - lo > 1:
+        mid = (lo + hi) // 2
+        lo, hi = (mid, hi) if distinct(2 * mid) else (lo, mid)
+    return 2 * lo
 
 
 #: The factor within which an error estimate must stay of the actual error: a direct rule

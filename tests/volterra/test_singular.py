@@ -871,3 +871,27 @@ def test_a_kink_of_g_where_the_differences_of_one_stencil_vanish_is_seen():
     error = np.max(np.abs(sol.y - exact) / (rtol * np.abs(exact) + rtol * 1e-2))
     assert error <= 10.0 or not sol.success
     assert sol.success or "not smooth at the scale of the steps" in sol.message
+
+
+@pytest.mark.parametrize("t0", [1e5, -1e5])
+def test_graded_meshes_far_from_zero_fail_with_a_status(t0):
+    """Far from 0 the graded meshes of a solve to a tolerance reach coincident points in
+    floating point: on [1e5, 1e5 + 1] radau2's (grading 5) first points coincide beyond 168
+    steps, and Abel's equation to rtol = 1e-6 raised a ValueError from the solver's mesh
+    check.  The refinement stops at the last mesh that has distinct points: a failed solve
+    saying why, whose kept values are within 20 times their estimates."""
+    sol = solve_volterra(weakly_singular(_k_minus, 0.5), lambda t: 1.0, (t0, t0 + 1.0),
+                         method="radau2", rtol=1e-6, atol=1e-8)
+    assert not sol.success and sol.stats["failure"] == "tolerance"
+    assert "coincident points in floating point" in sol.message
+    assert np.all(np.diff(sol.t) > 0)
+    error = np.abs(sol.y - _abel_exact(sol.t - t0))
+    assert np.max(error) <= 20.0 * np.max(sol.error_estimate)
+
+
+def test_graded_meshes_without_distinct_points_are_a_clear_error():
+    """Where even the first graded mesh has coincident points, a ValueError says so (and
+    what to do), instead of the solver's check of its own mesh."""
+    with pytest.raises(ValueError, match="shift the time origin"):
+        solve_volterra(weakly_singular(_k_minus, 0.5), lambda t: 1.0, (1e8, 1e8 + 1.0),
+                       method="radau4", rtol=1e-3, atol=1e-5)

@@ -3147,6 +3147,22 @@ def test_a_function_returning_none_at_some_points_is_named(case):
         calls[case]()
 
 
+@pytest.mark.parametrize("case", ["volterra", "fredholm"])
+def test_a_division_by_zero_at_s_equal_t_is_named(case):
+    """K = sin(t - s) / (t - s) y (a removable singularity written without its limit): compiled,
+    the division raises ZeroDivisionError at s = t, while NumPy scalars in Python give nan
+    there, and the base's UserCodeError blamed 'integer overflow, or a value read only when
+    compiled'."""
+    one = lambda t: 1.0  # noqa: E731
+    kernel = lambda t, s, y: -np.sin(t - s) / (t - s) * y  # noqa: E731
+    calls = {"volterra": lambda: solve_volterra(kernel, one, (0.0, 1.0), 16),
+             "fredholm": lambda: solve_fredholm(kernel, one, (0.0, 1.0), 8, linear=False)}
+    with pytest.warns(RuntimeWarning), pytest.raises(
+            UserCodeError, match=r"returned nan: compiled, a division by zero raises "
+                                 r"ZeroDivisionError.*removable singularity"):
+        calls[case]()
+
+
 def test_neither_steps_nor_a_tolerance_says_both_ways():
     """The docstring says "omit n_steps to solve to a tolerance"; the base's message said only
     "needs t_span and n_steps (or mesh)"."""
