@@ -93,6 +93,9 @@ point that measures the rate of a check is exploratory (Newton capped as below).
 
 A step that fails (Newton, a non-finite value) is retried with H/2, unless the user's function
 itself returned NaN/inf at a finite, moderate y: that ends the solve with the point it happened.
+After a failed Newton solve of an implicit method the pass's pairs are also at most SAFETY
+2 F / lam, F the tableau's fold on y' = y^2 and lam the linearised growth rate
+(:func:`_fold_cap`): beyond it a blow-up's stage equations have no root.
 When H falls below ``max(1e-12 (T - t0), 100 eps |t|)`` the solution has a singularity there:
 the solve ends as a failure at that t; a power law fitted to the last values extrapolates the
 blow-up time (:func:`blow_up_time`).
@@ -133,7 +136,7 @@ from ._estimate import (PAIR_FACTOR_MIN, RATE_FACTOR, estimate_error, pair_facto
 from ._outcome import FAILED, SUCCEEDED, companion, describe, run_guarded, unresolved_message
 from ._solution import Solution, largest_estimate
 from ._tolerance import (EPS, HONEST, ROUNDING, STIFF, STIFF_ADVICE, _entry_point,
-                         _unreliable_from, blow_up_time, decay_rate, over_tolerance,
+                         _unreliable_from, blow_up_time, decay_rate, growth_rate, over_tolerance,
                          stiffness_scale, tolerance_of, unreachable, unreachable_message,
                          with_confirmed_digits)
 
@@ -878,6 +881,10 @@ def _controlled_pass(meth, kernel, g_vec, t0, T, rtol, atol, newton_tol, newton_
     # the pairs it shortened in a row, and whether the last accepted pair's values were
     # bit-equal to the values before
     cap, held, exact = None, 0, False
+    # after a failed Newton solve of an implicit method, each pair is at most SAFETY times the
+    # tableau's fold over the linearised problem's growth rate at its start (see _fold_cap):
+    # (t_n, the growth rate) of the last probe, None before such a failure
+    folded = None
     # the largest |y| so far, the change of y over the last accepted pair, and whether it fell
     # by e^(-SETTLE rho H) or was at the rounding level: a decay that may end at a fixed point,
     # where the limit no longer holds the steps
@@ -904,6 +911,12 @@ def _controlled_pass(meth, kernel, g_vec, t0, T, rtol, atol, newton_tol, newton_
                     break
             else:
                 held = 0
+        if folded is not None:
+            if folded[0] != tn:
+                lam, calls = growth_rate(kernel, float(tn), yn)
+                counts[0] += calls
+                folded = (tn, lam)
+            H = min(H, _fold_cap(meth.tableau.fold, folded[1]))
         if H < max(h_floor, 100 * np.finfo(float).eps * abs(tn)) or store.n >= max_steps:
             failure = "collapse" if store.n < max_steps else "steps"
             break
@@ -928,6 +941,8 @@ def _controlled_pass(meth, kernel, g_vec, t0, T, rtol, atol, newton_tol, newton_
             H /= 2.0
             rejected += 1
             newton_failed = True
+            if not explicit and folded is None:
+                folded = (None, math.nan)
             continue
         scale = tolerance_of(np.maximum(np.abs(yn), np.abs(y_end)), rtol, atol)
         local = np.abs(y_big - y_end) / (2.0 ** p - 1.0)
@@ -972,6 +987,22 @@ def _controlled_pass(meth, kernel, g_vec, t0, T, rtol, atol, newton_tol, newton_
         newton_failed = False
 
     return store, counts, rejected, failure, kernel_failure, h_floor
+
+
+def _fold_cap(fold, lam):
+    """The longest pair after a failed Newton solve: SAFETY 2 F / lam, F the tableau's fold
+    (:attr:`ButcherTableau.fold`) and lam the linearised problem's growth rate at the pair's
+    start (:func:`._tolerance.growth_rate`); inf where nothing grows or lam is not known.
+
+    On the model blow-up y' = y^2 (lam = 2 y0, the pole 2 / lam away) the stage equations of a
+    step longer than F / y0 have no root: Newton fails there whatever its start, and halving
+    the step after each failure walked towards the pole by halves of the rest, one failed pair
+    each (radau3 on y = tan t at 1e-3: steps to T from 0.375, 0.9375 and 1.21875 failed, their
+    longest with a root 0.951, 0.478 and 0.262, 0.72-0.80 of the distance to the pole; now the
+    first and the pair of the cap from 0.9375, 0.488: y' = 1 + y^2 is y' = y^2 only near the
+    pole, and at y = 1.37 the model's fold is 1.13 times the actual one, at t = 1.1 and later
+    within 1 / SAFETY of it).  A pair of the cap that fails is halved, as any other."""
+    return SAFETY * 2.0 * fold / lam if lam > 0.0 else math.inf     # (NaN: no cap)
 
 
 def _rises(Y):

@@ -7,6 +7,7 @@ the mesh points are superconvergent (Gauss: 2m, Radau IIA: 2m - 1).
 """
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, field
 from fractions import Fraction
 from functools import cached_property, lru_cache
@@ -79,6 +80,46 @@ class ButcherTableau:
         over = np.nonzero(np.abs(self.stability(-x)) > 1.0 + 1e-12)[0]
         over = over[over > 0]
         return float(x[over[0] - 1]) if len(over) else float(x[-1])
+
+    @cached_property
+    def fold(self):
+        """F: the stage equations of a step of h from y0 > 0 on the model blow-up y' = y^2
+        (pole at 1 / y0), Z = y0 + h A Z^2, have a root on the branch from Z = y0 while
+        h y0 < F (to 1e-9; implicit Euler 1/4, the midpoint rule 1/2, radau3 0.739, gauss2
+        0.75): beyond it the branch folds back, and no Newton iteration finds a root.  A step
+        is then limited to F / y0 = 2 F / lam, lam = 2 y0 the linearised problem's growth
+        rate.  Followed from h = 0 by continuation in h y0 (Newton from the last root, the
+        step halved where Newton fails or det(I - 2 h A diag Z) changes sign); inf for an
+        explicit tableau (no stage equations)."""
+        if self.explicit:
+            return math.inf
+        A, m = np.asarray(self.A, dtype=float), self.stages
+        h, dh, z = 0.0, 0.0625, np.ones(m)
+        while dh > 1e-9:
+            root = _model_root(A, h + dh, z)
+            if root is None:
+                dh /= 2.0
+            else:
+                h, z = h + dh, root
+        return h
+
+
+def _model_root(A, h, z, iterations=40):
+    """The root of Z - 1 - h A Z^2 (:attr:`ButcherTableau.fold`, y0 = 1) by Newton from ``z``,
+    or None where Newton does not converge or the root is past the fold (det(I - 2 h A diag Z)
+    not positive: the other branch)."""
+    eye = np.eye(len(z))
+    for _ in range(iterations):
+        J = eye - 2.0 * h * A * z[None, :]
+        if not np.linalg.det(J) > 0.0:
+            return None
+        dz = np.linalg.solve(J, z - 1.0 - h * A @ (z * z))
+        z = z - dz
+        if not np.all(np.isfinite(z)):
+            return None
+        if np.max(np.abs(dz)) <= 1e-13 * np.max(np.abs(z)):
+            return z
+    return None
 
 
 def _det_polynomial(M):

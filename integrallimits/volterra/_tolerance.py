@@ -1131,19 +1131,39 @@ def decay_rate(kernel, t, y, start=None):
     steps of an explicit method (a growing mode is one the solution follows too, and a step of
     h amplifies it no more than it grows); 0.0 where J has no such eigenvalue, NaN where the
     kernel fails or is not finite there."""
-    found, calls = _differences_at(kernel, t, y, start)
-    if found is None:
+    eig, calls = _jacobian_eigenvalues(kernel, t, y, start)
+    if eig is None:
         return math.nan, calls
-    steps, values, _ = found
-    d = len(steps)
-    J = [[(values[j + 1][a] - values[0][a]) / steps[j] for j in range(d)] for a in range(d)]
-    if not all(math.isfinite(v) for row in J for v in row):
-        return math.nan, calls
-    if d == 1:
-        return max(-J[0][0], 0.0), calls
-    eig = np.linalg.eigvals(np.array(J))
     eig = eig[eig.real < 0.0]
     return (float(np.max(np.abs(eig))) if eig.size else 0.0), calls
+
+
+def growth_rate(kernel, t, y):
+    """(lam, evaluations): the largest real eigenvalue of J = dK/dy(t, t, y) at ``y``, the
+    fastest real growth of the linearised problem there (d + 1 kernel evaluations, as
+    :func:`decay_rate`), 0.0 where J has no positive real eigenvalue (a growing oscillation's
+    complex pair is left out), NaN where the kernel fails or is not finite there.  On the
+    model blow-up y' = y^2 from y0, lam = 2 y0 = 2 / (the distance to the pole)."""
+    eig, calls = _jacobian_eigenvalues(kernel, t, y)
+    if eig is None:
+        return math.nan, calls
+    eig = eig.real[(eig.real > 0.0) & (eig.imag == 0.0)]
+    return (float(np.max(eig)) if eig.size else 0.0), calls
+
+
+def _jacobian_eigenvalues(kernel, t, y, start=None):
+    """(the eigenvalues of J = dK/dy(t, t, y), evaluations) by the forward differences of
+    :func:`_differences_at`, None where the kernel fails or is not finite there."""
+    found, calls = _differences_at(kernel, t, y, start)
+    if found is None:
+        return None, calls
+    steps, values, _ = found
+    d = len(steps)
+    J = np.array([[(values[j + 1][a] - values[0][a]) / steps[j] for j in range(d)]
+                  for a in range(d)])
+    if not np.all(np.isfinite(J)):
+        return None, calls
+    return (J[0].copy() if d == 1 else np.linalg.eigvals(J)), calls
 
 
 def unstable_rule(sol, kernel, t0, T, y0, name, limit, n_max):

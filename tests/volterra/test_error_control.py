@@ -582,6 +582,61 @@ def test_newton_failures_of_exploratory_steps_are_cut_short(monkeypatch):
         assert cap == _adaptive.TRIAL_MAXITER and it <= cap * solves, (cap, it, solves)
 
 
+@pytest.mark.parametrize("method, fold", [("gauss1", 0.5), ("radau1", 0.25)])
+def test_the_fold_of_a_tableau_bounds_the_roots_of_its_stage_equations(method, fold):
+    """On y' = y^2 from y0 = 1 (pole at t = 1) the stage equations Z = 1 + h A Z^2 of the
+    midpoint rule (h Z^2 / 2 - Z + 1 = 0) and of implicit Euler (h Z^2 - Z + 1 = 0) have a real
+    root while h <= 1/2 and h <= 1/4; the tableau's fold is found by continuation to 1e-9, and
+    the other tableaux' lie between (0.7 - 0.9 of the distance to the pole)."""
+    assert METHODS[method].tableau.fold == pytest.approx(fold, abs=1e-8)
+    for name in ("gauss2", "gauss4", "radau2", "radau3", "radau4"):
+        assert 0.7 < METHODS[name].tableau.fold < 0.9
+    assert METHODS["rk4"].tableau.fold == math.inf
+
+
+def test_the_growth_rate_is_that_of_the_linearised_problem():
+    """K = y^2 at y = 3: the linearised problem grows at dK/dy = 6 (2 / the distance to the
+    pole of y' = y^2), by forward differences; a decaying kernel has no growth."""
+    from integrallimits.kernels import as_kernel
+    from integrallimits.volterra._tolerance import growth_rate
+    y = np.array([3.0])
+    lam, calls = growth_rate(as_kernel(tan_problem.kernel, y), 0.0, y)
+    assert lam == pytest.approx(6.0, rel=1e-6) and calls == 2
+    assert growth_rate(as_kernel(lambda t, s, y: -y, y), 0.0, y)[0] == 0.0
+
+
+@pytest.mark.parametrize("method", ["radau3", "gauss2"])
+def test_a_pass_after_a_newton_failure_keeps_its_pairs_within_the_fold(monkeypatch, method):
+    """tan t at 1e-3: the pilot pass's pair from 0.375 to T = 1.5 fails in Newton (its stage
+    equations have no root: the longest with one is 0.951 for radau3).  On 0e919e9 the pass
+    then halved its pair after each failure and walked towards the pole by halves of the rest,
+    failing at 0.9375 + 0.5625 and 1.21875 + 0.28125 too (three failed pairs); now the pairs
+    after the first failure are at most SAFETY times the tableau's fold over the growth rate
+    (_adaptive._fold_cap): one more failure at most (the model y' = y^2 is not yet tan t's
+    y' = 1 + y^2 at y = 1.4), and the solve meets the tolerance."""
+    from integrallimits.volterra import _loops
+    prob, tol = tan_problem, 1e-3
+    statuses = []
+    compiled = _loops.compiled_loop
+
+    def counting_loop(name):
+        loop = compiled(name)
+        if name != "vrk-steps":
+            return loop
+
+        def steps(*a):
+            statuses.append(loop(*a))
+            return statuses[-1]
+        return steps
+
+    monkeypatch.setattr(_loops, "compiled_loop", counting_loop)
+    sol = solve_volterra(prob.kernel, prob.forcing, prob.t_span, method=method, rtol=tol,
+                         atol=tol)
+    assert sol.success and _errors(sol, prob, tol)[0] <= 1.0
+    failed = sum(status != _loops.SUCCESS for status in statuses)
+    assert 1 <= failed <= 2, statuses
+
+
 def test_a_rate_above_the_order_estimates_with_the_higher_order():
     """radau3 on y = 1 - int y^2 at 1e-9: on the few coarse steps of the accepted mesh the
     differences of the solutions on it, on every other and on every fourth point fall faster
