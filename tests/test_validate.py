@@ -522,7 +522,7 @@ def test_orders_of_7_and_more_are_fitted_on_the_finest_octave_of_a_finer_ladder(
     """gauss4 and radau4 refine on N = 1, 2, ..., 7, 8, 10, 12, 14, 16, 20, ... (ratios <= 5/4)
     and fit their slope over the finest octave above 32 x the rounding level: on the problem of
     ``validate --seed 1`` gauss4 measures 7.6 on N = 6 .. 12, where the finest doubling of
-    N = 1, 2, 4, ... measured 6.30 (failed, on main as a known shortfall within 1 of 8)."""
+    N = 1, 2, 4, ... measured 6.30 (more than 1 short of 8: the failure of that run)."""
     from integrallimits import validation
     check = check_method("gauss4", _GAUSS4_SEED_1)
     assert check.n_steps[:9] == [1, 2, 3, 4, 5, 6, 7, 8, 10], check.summary()
