@@ -45,7 +45,8 @@ checked against three properties, stated in :data:`CRITERIA`:
   ones, because errors of smooth problems approach C h^p from the pre-asymptotic
   side and a fit that includes coarser meshes is biased; the three-point fit is
   reported beside it (``fit_order_3``);
-* **estimate** (error vs tolerance) -- at the finest doubling in that octave, the true error of
+* **estimate** (error vs tolerance) -- at the finest doubling (N / 2, N) above the floor, the
+  true error of
   the finer solution is at most ``safety`` = 4 times the step-doubling estimate
   ``|y_N - y_{N/2}| / (2^p - 1)`` built with the declared order p.  So a user who
   doubles N until that estimate is below a tolerance gets an error below 4 times
@@ -149,8 +150,8 @@ CRITERIA = {
               "which refine on N = b 2^k, 1 <= b < 2 steps_per_doubling (ratios <= 5/4); "
               "declared orders >= high_order = 5 refine from N = 1 (or their minimum steps); "
               "a method with no order measured in any run is 'not measured', not passed"),
-    "estimate": ("error vs tolerance: at the finest doubling in that octave, the true relative "
-                 "error of y_N must be <= safety * |y_N - y_{N/2}| / (2^p - 1) / scale + floor, "
+    "estimate": ("error vs tolerance: at the finest doubling (N/2, N) above floor, the true "
+                 "relative error of y_N must be <= safety * |y_N - y_{N/2}| / (2^p - 1) / scale + floor, "
                  "p the declared order "
                  "(stopping when the estimate is below tol gives an error below safety * tol); "
                  "and the solver's own estimate bounds it the same way: true relative error <= "
@@ -640,7 +641,7 @@ class MethodCheck:
     declared_order: float
     n_steps: list
     errors: list
-    observed_order: float        # slope of the finest doubling above the floor (nan: not measured)
+    observed_order: float        # slope over the finest octave above the floor (nan: not measured)
     fitted_on: list
     fit_order_3: float           # least-squares slope over the last 3 errors above the floor
     estimate_ratio: float        # true error / step-doubling estimate at the finest pair
@@ -777,7 +778,7 @@ def check_method(method, problem, settings=None):
     ratio = solver_ratio = float("nan")
     pairs = _doublings(ns, errors, floor)
     if not failures and measurable and pairs:
-        j, i = pairs[-1]    # the finest doubling above the floor (in the fitted octave)
+        j, i = pairs[-1]    # the finest doubling above the floor
         coarse, fine = values[j], values[i][::2]
         estimate = float(np.max(np.abs(fine - coarse))) / (2.0 ** p - 1.0) / built.scale
         ratio = errors[i] / estimate if estimate > 0 else float("inf")
