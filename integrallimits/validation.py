@@ -151,8 +151,8 @@ CRITERIA = {
               "declared orders >= high_order = 5 refine from N = 1 (or their minimum steps); "
               "a method with no order measured in any run is 'not measured', not passed"),
     "estimate": ("error vs tolerance: at the finest doubling (N/2, N) above floor, the true "
-                 "relative error of y_N must be <= safety * |y_N - y_{N/2}| / (2^p - 1) / scale + floor, "
-                 "p the declared order "
+                 "relative error of y_N must be <= safety * |y_N - y_{N/2}| / (2^p - 1) / scale "
+                 "+ floor, p the declared order "
                  "(stopping when the estimate is below tol gives an error below safety * tol); "
                  "and the solver's own estimate bounds it the same way: true relative error <= "
                  "safety * max(sol.error_estimate) / scale + floor"),
