@@ -18,7 +18,9 @@ points to 1e-14 before use).  Each method solves the problem for N = N0, 2 N0, .
 minimum steps), up to 512, stopping once the error is below the floor; for declared orders
 >= ``high_order`` = 5, N0 = max(``n_start_high`` = 1, minimum steps): from N = 4 their errors
 fell below the floor within one or two doublings, and gauss4 and radau4 measured no order in
-any of the 20 runs of the default ``validate``) and is
+any of the 20 runs of the default ``validate``; for declared orders >= ``probe_order`` = 7 the
+ladder is finer, N = b 2^k with 1 <= b < 8 (2 ``steps_per_doubling``): 1, 2, ..., 7, 8, 10,
+12, 14, 16, 20, ..., successive ratios of at most 5/4, see the order check) and is
 checked against three properties, stated in :data:`CRITERIA`:
 
 * **solve** -- every solve reports success and finite values.  A reported failure
@@ -31,17 +33,20 @@ checked against three properties, stated in :data:`CRITERIA`:
   (``error_estimate=False``) has a relative max error above ``coarse_error`` = 0.1, over
   the values it reached where it fails too: no digit to keep, and a refusal is right.  The refinement then restarts after that
   mesh;
-* **order** -- the observed order is the slope log2(e(N/2)/e(N)) of the finest
-  doubling whose relative errors are both above ``floor`` = 1e-11
-  (:func:`~integrallimits.volterra.convergence.fit_order` with two points).  It is
-  measured only when at least three errors lie above the floor, so the coarsest
-  mesh never enters the slope, and must then be at least the declared order minus
+* **order** -- the observed order is minus the least-squares slope of log e(N) against log N
+  over the finest octave of relative errors above ``floor`` = 1e-11: the N with N_max / 2 <= N
+  <= N_max, N_max the finest N above it
+  (:func:`~integrallimits.volterra.convergence.fit_order`); on a doubling ladder that is the
+  slope log2(e(N/2)/e(N)) of the finest doubling.  It is
+  measured only when at least three errors lie above the floor, and the coarsest
+  mesh never enters the slope; it must then be at least the declared order minus
   ``margin`` = 0.5 (higher is allowed: superconvergence, or error terms that cancel
-  on a particular problem).  The finest doubling is used, not a fit over coarser
+  on a particular problem).  The finest octave is used, not a fit over coarser
   ones, because errors of smooth problems approach C h^p from the pre-asymptotic
   side and a fit that includes coarser meshes is biased; the three-point fit is
   reported beside it (``fit_order_3``);
-* **estimate** (error vs tolerance) -- at that same doubling, the true error of
+* **estimate** (error vs tolerance) -- at the finest doubling (N / 2, N) above the floor, the
+  true error of
   the finer solution is at most ``safety`` = 4 times the step-doubling estimate
   ``|y_N - y_{N/2}| / (2^p - 1)`` built with the declared order p.  So a user who
   doubles N until that estimate is below a tolerance gets an error below 4 times
@@ -74,17 +79,21 @@ starting block, goes on 7.72, 7.87, 7.94 to N = 448, and the float solve is with
 5e-16 of it: pre-asymptotic, and the fixed floor measured 14 -> 28 instead of 28 -> 56;
 its probes measure r = 4.4e-16.)
 The same rounding floor (not the waiver below) is used for every method of declared order
->= ``probe_order`` = 7 (gauss4, radau4): from N = 1 the slopes of their errors above 1e-11
-come from the coarsest meshes (gauss4 on y = 1 + 3/4 sin t, K = exp(-y)/2 + (1 + t - s) y^2,
-L = 4: errors 2.3e-6, 3.1e-8, 2.1e-10, 8.9e-13 for N = 1 .. 8, the slope 2 -> 4 at h L = 2
-is 7.24), and above the rounding level (1.1e-15 there) the finer doubling 4 -> 8 is measured
-(7.87).  gauss4 is also in :data:`KNOWN_PRE_ASYMPTOTIC`: its order 8 window between those
-meshes and its rounding level is two doublings wide, and on some problems the slope there is
-still below 7.5 (``validate --seed 3``: y = 1 + t/2 + t^3/2, K = exp(s - t) sin(t y)/2, local
-slopes 7.65, 7.76, 7.85, 8.05 at N = 8 .. 16, but 7.18 from 4 to 8; ``--seed 1``: y = 1 + t/2
-- cos 2t, K = cos(y)/2, slopes between 5.7 and 8.4 at N = 4 .. 8 as the maximum error moves, 7.30
-from 4 to 8, 8.04 from 8 to 16 with 1.1e-15 there, below the rounding floor): such runs are
-reported as its known shortfall, never silently (on main they were "too fast to measure").
+>= ``probe_order`` = 7 (gauss4, radau4, gregory8), on the finer ladder: from N = 1 the slopes
+of their errors above 1e-11 come from the coarsest meshes (gauss4 on y = 1 + 3/4 sin t, K =
+exp(-y)/2 + (1 + t - s) y^2, L = 4: errors 2.3e-6, 3.1e-8, 2.1e-10, 8.9e-13 for N = 1 .. 8, the
+slope 2 -> 4 at h L = 2 is 7.24), and above the rounding level (5.4e-16 there) the octave N
+= 6 .. 12 measures 7.96.  Between those meshes and the rounding level the order-8 window is
+about two doublings wide, and on doublings its finest pair above 32 x the rounding level was
+often pre-asymptotic: ``validate --seed 1``, y = 1 + t/2 + t^3/2, K = -exp(s - t) sin(t y)/2,
+errors 3.2e-11, 4.1e-13, 1.9e-15 at N = 4, 8, 16 (rounding level 3.3e-16): the slope 4 -> 8
+was 6.30 (local slopes 4.6 at N = 5, then 6.7, 7.3 .. 7.8 from N = 6 to 16), gauss4's known
+shortfall on ``--seed 3`` 7.18 at 4 -> 8.  On the finer ladder the slope is fitted where the
+local slopes have settled (7.60 and 7.71 on N = 6 .. 12), and gauss4 is not a known method.
+Past the first error below 1e-11 (at N_b) these methods refine on to 2 N_b and then probe
+2^``rounding_probes`` N_b only (the meshes between would be below the floor); the rounding
+level is at least the spacing of doubles (eps = 2.2e-16): a lucky exact 0 at the last probe
+set a floor of 0 (``--seed 0``, gauss4 then measured 6.5 on errors of 1e-15 .. 1.6e-16).
 Other methods keep the fixed floor (their runs reach the declared order above it).
 The criteria are otherwise the same for them; their order and
 estimate shortfalls are counted and reported with the worst example as "known
@@ -130,16 +139,20 @@ CRITERIA = {
               "too, "
               "or where the same solve without its checks has a relative max error above "
               "coarse_error = 0.1 (no digit to keep), and the refinement restarts after it"),
-    "order": ("observed order = log2(e(N/2)/e(N)) at the finest doubling whose relative max errors "
-              "are above floor (fit_order with 2 points), measured only when at least 3 errors are "
+    "order": ("observed order = minus the least-squares slope of log e against log N over the "
+              "finest octave (N_max / 2 <= N <= N_max) of relative max errors above floor, "
+              "without the coarsest N (on a doubling ladder: log2(e(N/2)/e(N)) at the finest "
+              "doubling), measured only when at least 3 errors are "
               "above floor; it must be >= declared order - margin; for the known pre-asymptotic "
-              "methods floor = min(1e-11, rounding_factor * r), r the error of the last of "
-              "rounding_probes more doublings past the first error below 1e-11 (the measured "
-              "rounding level of the problem), also for declared orders >= probe_order = 7; "
+              "methods floor = min(1e-11, rounding_factor * r), r the error (at least eps) at "
+              "2^rounding_probes times the first N with an error below 1e-11 (the measured "
+              "rounding level of the problem), also for declared orders >= probe_order = 7, "
+              "which refine on N = b 2^k, 1 <= b < 2 steps_per_doubling (ratios <= 5/4); "
               "declared orders >= high_order = 5 refine from N = 1 (or their minimum steps); "
               "a method with no order measured in any run is 'not measured', not passed"),
-    "estimate": ("error vs tolerance: at that doubling, the true relative error of y_N must be <= "
-                 "safety * |y_N - y_{N/2}| / (2^p - 1) / scale + floor, p the declared order "
+    "estimate": ("error vs tolerance: at the finest doubling (N/2, N) above floor, the true "
+                 "relative error of y_N must be <= safety * |y_N - y_{N/2}| / (2^p - 1) / scale "
+                 "+ floor, p the declared order "
                  "(stopping when the estimate is below tol gives an error below safety * tol); "
                  "and the solver's own estimate bounds it the same way: true relative error <= "
                  "safety * max(sol.error_estimate) / scale + floor"),
@@ -155,9 +168,7 @@ CRITERIA = {
                  "points) or else with mpmath at 30 digits (Chebyshev interpolant of degree 48 "
                  "checked to 1e-14)"),
     "known": ("gregory6/gregory8 are pre-asymptotic down to the fixed floor on some problems "
-              "(tests/volterra/test_orders.py PRE_ASYMPTOTIC), gauss4 (order 8, reached at "
-              "h = 1/8 .. 1/16 where the error is near 1e-13) between its coarsest meshes and "
-              "its rounding level: same criteria, with the floor of "
+              "(tests/volterra/test_orders.py PRE_ASYMPTOTIC): same criteria, with the floor of "
               "the order and estimate checks from their measured rounding level (see order); their "
               "order/estimate shortfalls with an observed order >= declared order - known_margin "
               "are reported as 'known shortfall' and do not fail the run unless strict; a lower "
@@ -609,6 +620,7 @@ class ValidationSettings:
     high_order: float = 5.0           # methods of this declared order or more start at ...
     n_start_high: int = 1             # ... N0 = max(n_start_high, min_steps) instead
     probe_order: float = 7.0          # and from this order on, probe the rounding level too
+    steps_per_doubling: int = 4       # and refine on N = b 2^k, 1 <= b < 2 x this (1: doubling)
     min_points: int = 3
     rounding_probes: int = 2          # known/probing methods: doublings past the floor (0: none)
     rounding_factor: float = 32.0     # their floor: min(floor, rounding_factor * rounding level)
@@ -629,7 +641,7 @@ class MethodCheck:
     declared_order: float
     n_steps: list
     errors: list
-    observed_order: float        # slope of the finest doubling above the floor (nan: not measured)
+    observed_order: float        # slope over the finest octave above the floor (nan: not measured)
     fitted_on: list
     fit_order_3: float           # least-squares slope over the last 3 errors above the floor
     estimate_ratio: float        # true error / step-doubling estimate at the finest pair
@@ -694,16 +706,20 @@ def check_method(method, problem, settings=None):
     meth = METHODS[method]
     built = problem.build()
     p = meth.order
-    n = max(settings.n_start_high if p >= settings.high_order else settings.n_start,
-            meth.min_steps)
+    n0 = max(settings.n_start_high if p >= settings.high_order else settings.n_start,
+             meth.min_steps)
+    ladder = _ladder(n0, settings.steps_per_doubling if p >= settings.probe_order else 1,
+                     settings.max_steps)
     ns, errors, values, estimates, failures, skipped = [], [], [], [], [], []
     # known pre-asymptotic methods and orders >= probe_order: after the first error below
-    # the floor, up to ``rounding_probes`` more doublings measure the rounding level of this
-    # problem
+    # the floor, the refinement goes on to 2^rounding_probes times that N to measure the
+    # rounding level of this problem
     probe = ((method in KNOWN_PRE_ASYMPTOTIC or p >= settings.probe_order)
              and settings.rounding_probes > 0)
-    past_floor = 0
-    while n <= settings.max_steps:
+    n_below = last_probe = None  # the first N whose error is below the floor, and the last N
+    for n in ladder:
+        if n_below is not None and 2 * n_below < n < last_probe:
+            continue             # (no slope is fitted there: only the last probe is solved)
         _LOST_INTERRUPTS.check()   # (a Ctrl-C lost in a callback during a validation run)
         # errors are measured against the exact solution (and step doubling below); the
         # solver's own estimate (a companion solve with half the steps) is checked as well
@@ -722,8 +738,7 @@ def check_method(method, problem, settings=None):
                 skipped.append(f"N = {n} reported failure (h L = {h * built.lipschitz:.2g}): "
                                f"{sol.message}")
                 ns, errors, values, estimates = [], [], [], []
-                past_floor = 0
-                n *= 2
+                n_below = None
                 continue
             failures.append(f"solve: failed at N = {n} (h L = {h * built.lipschitz:.2g}): "
                             f"{sol.message}")
@@ -736,23 +751,23 @@ def check_method(method, problem, settings=None):
         errors.append(err)
         values.append(np.asarray(sol.y))
         estimates.append(float(np.max(sol.error_estimate)) / built.scale)
-        if err < settings.floor or past_floor:
-            past_floor += 1
-            if not probe or past_floor > settings.rounding_probes:
-                break
-        n *= 2
+        if n_below is None and err < settings.floor:
+            n_below, last_probe = n, n << settings.rounding_probes
+        if n_below is not None and (not probe or n >= last_probe):
+            break
     # the rounding level: the error of the last probe past the first error below the floor
     # (a max over the mesh of rounding plus what is left of the discretisation error, so not
     # below the rounding level); the order floor is rounding_factor times it, at most the
     # fixed floor.  The last probe's error is below its own floor: it never enters a slope.
     rounding, floor = float("nan"), settings.floor
-    if past_floor >= 2:
-        rounding = errors[-1]
+    if probe and n_below is not None and ns[-1] >= 2 * n_below:
+        # (at least the spacing of doubles at the scale: a lucky exact 0 set a floor of 0,
+        # and rounding errors of 3e-16 above it made gauss4's order 6.5, ``validate --seed 0``)
+        rounding = max(errors[-1], float(np.finfo(float).eps))
         floor = min(settings.floor, settings.rounding_factor * rounding)
-    # the order: slope of the finest doubling above the floor, measured only when a coarser
-    # doubling above the floor precedes it (so the coarsest mesh N0 never enters the slope)
-    order, fitted = (fit_order(ns, errors, floor, points=2) if len(ns) >= 2
-                     else (float("nan"), []))
+    # the order: slope fitted over the finest octave above the floor, measured only when at
+    # least min_points errors are above it; the coarsest mesh N0 never enters the slope
+    order, fitted = _octave_order(ns, errors, floor)
     above = sum(e > floor and np.isfinite(e) for e in errors)
     fit3 = fit_order(ns, errors, floor, points=3)[0] if above >= 2 else float("nan")
     measurable = above >= settings.min_points
@@ -761,10 +776,10 @@ def check_method(method, problem, settings=None):
     if not failures and measurable and not order >= p - settings.margin:
         failures.append(f"order: observed {order:.3f} < declared {p} - {settings.margin}")
     ratio = solver_ratio = float("nan")
-    pairs = [i for i in range(1, len(ns)) if errors[i] > floor and errors[i - 1] > floor]
+    pairs = _doublings(ns, errors, floor)
     if not failures and measurable and pairs:
-        i = pairs[-1]    # the same finest doubling as the order
-        coarse, fine = values[i - 1], values[i][::2]
+        j, i = pairs[-1]    # the finest doubling above the floor
+        coarse, fine = values[j], values[i][::2]
         estimate = float(np.max(np.abs(fine - coarse))) / (2.0 ** p - 1.0) / built.scale
         ratio = errors[i] / estimate if estimate > 0 else float("inf")
         if errors[i] > settings.safety * estimate + floor:
@@ -781,6 +796,39 @@ def check_method(method, problem, settings=None):
     return MethodCheck(method, problem, p, ns, errors, order, fitted, fit3, ratio, solver_ratio,
                        tol_error, built.forcing_source, built.lipschitz, failures, skipped,
                        rounding_level=rounding, order_floor=floor)
+
+
+def _ladder(n0, per_doubling, max_steps):
+    """The step counts of the refinement: N0, 2 N0, 4 N0, ... up to ``max_steps`` for
+    ``per_doubling`` = 1, else every N >= N0 of the form b 2^k with 1 <= b < 2 ``per_doubling``
+    (4: 1, 2, ..., 7, 8, 10, 12, 14, 16, 20, ...: ratios of at most 5/4, and N / 2 is on the
+    ladder from N = 2 ``per_doubling`` on)."""
+    if per_doubling <= 1:
+        return [n0 << k for k in range(max(0, max_steps // n0).bit_length())]
+    ladder = {b << k for b in range(1, 2 * per_doubling) for k in range(max_steps.bit_length())}
+    return sorted(n for n in ladder | {n0} if n0 <= n <= max_steps)
+
+
+def _octave_order(ns, errors, floor):
+    """The order fitted on the finest octave above ``floor``: minus the least-squares slope of
+    log e against log N over the errors above it with N_max / 2 <= N <= N_max, N_max the
+    finest such N (on a doubling ladder, the finest doubling: the slope of two errors).  The
+    coarsest N of the refinement is left out.  Returns (order, the N fitted)."""
+    from .volterra.convergence import fit_order
+
+    kept = [n for n, e in zip(ns[1:], errors[1:]) if e > floor and np.isfinite(e)]
+    if not kept:
+        return float("nan"), []
+    count = max(2, sum(2 * n >= kept[-1] for n in kept))
+    return fit_order(ns[1:], errors[1:], floor, points=count)
+
+
+def _doublings(ns, errors, floor):
+    """The index pairs (j, i) with N_i = 2 N_j and both errors above ``floor``, finest last."""
+    index = {n: k for k, n in enumerate(ns)}
+    return [(index[n // 2], i) for i, n in enumerate(ns)
+            if n % 2 == 0 and n // 2 in index and errors[i] > floor
+            and errors[index[n // 2]] > floor]
 
 
 def _check_tolerance(method, problem, built, settings, failures):
@@ -818,9 +866,6 @@ def _check_tolerance(method, problem, built, settings, failures):
 KNOWN_PRE_ASYMPTOTIC = {
     "gregory6": "large higher-order error terms: local slopes still rise towards 6 at the floor",
     "gregory8": "large higher-order error terms: local slopes still rise towards 8 at the floor",
-    "gauss4": ("order 8 at the mesh points only (superconvergence; stage order 4): between its "
-               "coarsest meshes and the rounding level, local slopes still rise towards 8 or "
-               "vary with where the max error falls"),
 }
 
 
