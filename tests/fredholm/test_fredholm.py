@@ -561,19 +561,6 @@ def test_bad_callables_and_options():
         sol(1.5)
 
 
-# -- the "orders" study rows -----------------------------------------------------------------------
-
-def test_orders_study_has_rows_beyond_the_second_kind():
-    from integrallimits.studies import STUDIES
-    names = ["fredholm:gauss-legendre", "fredholm:simpson", "first-kind:radau3", "vide:gauss2"]
-    res = STUDIES["orders"](quick=True, methods=["trapezoid"] + names, problems=["exp-square"])
-    assert [r["method"] for r in res.rows] == ["trapezoid"] + names
-    assert all(r["within_0.2"] for r in res.rows), res.to_markdown()
-    assert res.rows[1]["declared_order"] == "geometric"
-    with pytest.raises(KeyError, match="unknown method"):
-        STUDIES["orders"](quick=True, methods=["vide:euler"])
-
-
 # -- separable kernels: K = k(x, s) phi(s, y) ---------------------------------------------------------
 
 def k_wave_jacobian(x, s, y):

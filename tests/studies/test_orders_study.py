@@ -1,3 +1,5 @@
+import pytest
+
 from integrallimits.studies import STUDIES
 
 
@@ -12,6 +14,19 @@ def test_orders_study_quick_rows_and_files(tmp_path):
     res.to_json(tmp_path / "t.json")
     assert (tmp_path / "t.csv").read_text().splitlines()[0].startswith("method,problem")
     assert "| trapezoid |" in res.to_markdown()
+
+
+def test_orders_study_has_rows_beyond_the_second_kind():
+    # (in this file, not tests/fredholm: the trapezoid exp-square row shares the test above's
+    # compiled kernel, and the Fredholm file, the longest under --dist loadfile, compiles no
+    # Volterra, first-kind or VIDE solvers for it)
+    names = ["fredholm:gauss-legendre", "fredholm:simpson", "first-kind:radau3", "vide:gauss2"]
+    res = STUDIES["orders"](quick=True, methods=["trapezoid"] + names, problems=["exp-square"])
+    assert [r["method"] for r in res.rows] == ["trapezoid"] + names
+    assert all(r["within_0.2"] for r in res.rows), res.to_markdown()
+    assert res.rows[1]["declared_order"] == "geometric"
+    with pytest.raises(KeyError, match="unknown method"):
+        STUDIES["orders"](quick=True, methods=["vide:euler"])
 
 
 def test_registry_lists_orders():
