@@ -2013,7 +2013,86 @@ def _alias_every(g_vec, kernel, t, Y, scale, p):
     r, rk = np.maximum(r[0::3], r[1::3]), np.maximum(rk[0::3], rk[1::3])
     of_g = r > rk
     return r, np.where(of_g, np.maximum(rk, r * np.diff(t)), r), calls, of_g, \
-        lambda which: _weighted_by_slope(kernel, t, Y, r, rk, which)
+        lambda which: _weighted_by_slope(kernel, t, Y, r, rk, which), \
+        lambda which: _between_divisions(g_vec, t, which), \
+        lambda start: _damping(kernel, t, Y, start)
+
+
+#: :func:`_between_divisions`: the half-spans, in steps, of the pieces whose second differences
+#: it takes, two about each of its centres (for m cycles a step, up to 400, and 2 to 9 points
+#: a step, one of three such spans at least 0.125 of a half-cycle off a whole one).
+FINE_SPANS = (0.027, 0.01669, 0.0215)
+
+
+def _between_divisions(g_vec, t, which):
+    """(seen, evaluations): for each step n of ``which``, whether g oscillates between the
+    points t_n + j h / 4 of the data check's division into 4 while those see it smooth: the
+    largest second difference of g on the points c - e h, c, c + e h (c = t_n + (j + A) h / 4,
+    j = 0 ... 3, A = ALIAS_SPAN; e two of FINE_SPANS, by turns) exceeds ALIAS_FACTOR times that
+    of those points' (the largest second difference on them, times (4 e)^2: a curve smooth at
+    the scale h / 4 bends that much over 2 e h), and 64 ulp of g.  A jump of g, or an envelope
+    that bends within h / 4, shows on those points too; an oscillation that the division
+    samples at one phase shows only between them (y = g - L int y, y = 1 + (sin(w t) b(t) /
+    w)', b a bump on [0.6, 0.65], w = 2 pi 3072, radau1 on 16 steps: the bump's envelope
+    within one step made the data check's ratio 28 there, as large as the probe's, whose
+    comparison with ALIAS_FACTOR times it saw nothing, and the division into 4, at one phase
+    too, raised the estimate to 0.21 for an error of 0.93 at L = 200).  25 values of g a
+    step."""
+    which = np.asarray(which)
+    h = np.diff(t)[which]
+    spans = np.array(FINE_SPANS)
+    e = np.array([spans[[j % 3, (j + 1) % 3]] for j in range(4)])        # (4, 2)
+    centres = (np.arange(4) + ALIAS_SPAN) / 4.0
+    u = np.concatenate((np.arange(5) / 4.0, centres, (centres[:, None] - e).ravel(),
+                        (centres[:, None] + e).ravel()))
+    m = len(which)
+    values = np.asarray(g_vec((t[which, None] + h[:, None] * u).reshape(-1), keep=False),
+                        dtype=float).reshape(m, len(u), -1)
+    q, c = values[:, :5], values[:, 5:9]
+    lo, hi = values[:, 9:17].reshape(m, 4, 2, -1), values[:, 17:].reshape(m, 4, 2, -1)
+    bend = np.max(np.abs(q[:, :-2] - 2.0 * q[:, 1:-1] + q[:, 2:]), axis=(1, 2))
+    between = np.abs(lo - 2.0 * c[:, :, None] + hi).max(axis=3)          # (m, 4, 2)
+    noise = 64.0 * EPS * np.max(np.abs(values), axis=(1, 2))
+    bar = ALIAS_FACTOR * (4.0 * e) ** 2 * bend[:, None, None] + noise[:, None, None]
+    return np.any(between > bar, axis=(1, 2)), len(u) * m
+
+
+def _stability(name):
+    """R(z) (z an array) of the Runge-Kutta method ``name``: R(z) = 1 + z b^T (I - z A)^-1 1,
+    by which a step of h damps y' = lambda y (z = lambda h); 1 for the other methods (no
+    damping known)."""
+    from ._methods import METHODS       # (the methods' module imports this one's callers)
+    tableau = getattr(METHODS.get(name), "tableau", None)
+    if tableau is None:
+        return lambda z: np.ones_like(z)
+    A, b = np.asarray(tableau.A, dtype=float), np.asarray(tableau.b, dtype=float)
+    eye, ones = np.eye(len(b)), np.ones(len(b))
+    return np.vectorize(lambda z: 1.0 + z * float(b @ np.linalg.solve(eye - z * A, ones)))
+
+
+def _damping(kernel, t, Y, start):
+    """(factors, evaluations): for each step n from ``start`` on, the factor by which the
+    method damps at most an error made before t_n over the step, max(exp(-rho h), |R(-rho h)|),
+    rho the smaller of the decays of the linearised problem at its ends (-dK/dy at s = t,
+    :func:`._tolerance.decay_rate`; 0 where K grows), R the method's stability function
+    (``damped``, given later: :func:`_stability`); 1 (none) for a system (the decay of one
+    eigenvalue bounds no other's), or where the kernel raised or was not finite.  2 kernel
+    evaluations a point."""
+    n = len(t) - 1
+    rho, calls = np.zeros(n + 1 - start), 0
+    if Y.shape[1] != 1:
+        return lambda R: np.ones(n - start), calls
+    for i, k in enumerate(range(start, n + 1)):
+        try:
+            rho[i], used = decay_rate(kernel, float(t[k]), Y[k])
+        except Exception as exc:   # noqa: BLE001
+            if not _user.raised_by_user(exc):
+                raise
+            rho[i], used = math.nan, 0
+        calls += used
+    rho = np.minimum(rho[:-1], rho[1:])
+    z = np.where(rho > 0.0, rho, 0.0) * np.diff(t)[start:]     # (NaN: 0, no damping)
+    return lambda R: np.maximum(np.exp(-z), np.minimum(1.0, np.abs(R(-z)))), calls
 
 
 def _weighted_by_slope(kernel, t, Y, r, rk, which):
@@ -2110,13 +2189,15 @@ def _aliased_data(sol, probe, before=None):
     on = getattr(sol, "_data_ratio", None)
     if not sol.success or on is None or len(on) != len(sol.mesh) - 1:
         return sol
-    if not _alias_seen(off, steps, every[0], on):
+    was = scale if before is None else np.maximum(scale, before)
+    fine = _oscillating_between(sol, every, on)
+    if not (_alias_seen(off, steps, every[0], on) or fine.any()):
         return sol      # (no step seen, by the sample or by every step: both sums are 0)
     seen = np.where(off > ALIAS_FACTOR * on[steps], off, 0.0)
     n = len(sol.mesh) - 1
     # (each probed step stands for its block of steps)
     each = seen[np.arange(n) * len(steps) // n]
-    was = scale if before is None else np.maximum(scale, before)
+    score = None
     if not np.sum(each) > alias_bar(p):
         # (every step, in defect units: the sample misses an oscillation on a few steps; the
         # steps the data check found rough left out, its divided solve having seen the data
@@ -2126,24 +2207,28 @@ def _aliased_data(sol, probe, before=None):
         # w)', b a bump on [0.9, 0.92], w = 2 pi 3072, trapezoid on 512 steps: an error of
         # 7.6e-3 for 9.1e-5, every step at the bump over ROUGH_FIXED, the estimates as were))
         steps, off, defect = np.arange(n), every[0], every[1]
-        seen = np.where(off > ALIAS_FACTOR * on, off, 0.0)
+        # (and the steps whose data oscillate between the points of the data check's division
+        # into 4 that see them smooth, which that division's solve did not see:
+        # :func:`_between_divisions`)
+        seen = np.where((off > ALIAS_FACTOR * on) | fine, off, 0.0)
         raised = np.any(np.max(sol._est2, axis=0) > 2.0 * was)
+        rough = (on > ROUGH_FIXED) & ~fine
         # (g's differences times h |dK/dy| where they count: :func:`_weighted_by_slope`)
-        which = np.flatnonzero((seen > 0.0) & every[3] & ~(raised & (on > ROUGH_FIXED)))
+        which = np.flatnonzero((seen > 0.0) & every[3] & ~(raised & rough))
         if len(which):
             defect = defect.copy()
             defect[which], calls = every[4](which)
             sol.stats["nfev"] += calls
             sol.stats["error_estimate_nfev"] += calls
-        each = np.where((seen > 0.0) & ~((raised | ~every[3]) & (on > ROUGH_FIXED)), defect,
-                        0.0)
-        if not np.sum(each) > alias_every_bar(p):
+        each = np.where((seen > 0.0) & ~((raised | ~every[3]) & rough), defect, 0.0)
+        score = _damped_score(sol, each, seen, every)
+        if not np.max(score) > alias_every_bar(p):
             return sol
     est = sol._est2
-    score = np.concatenate(([0.0], np.cumsum(each)))
+    score = np.concatenate(([0.0], np.cumsum(each))) if score is None else score
     bound = score[:, None] * scale
     top = np.max(est, axis=0)
-    if np.any((top > ROUGH_FIXED * was) & (ROUGH_FIXED ** 2 * top >= bound[-1])):
+    if np.any((top > ROUGH_FIXED * was) & (ROUGH_FIXED ** 2 * top >= np.max(bound, axis=0))):
         return sol      # (a divided solve saw the data oscillate, and raised the estimates)
     # (from the first point where the bound exceeds the estimates' scale and the estimate:
     # the defects so seen are in every step, and no value after that point is checked)
@@ -2174,8 +2259,56 @@ def _aliased_data(sol, probe, before=None):
         f"which the mesh points, "
         f"the coarser meshes of the estimate and the steps divided sample alike at one phase "
         f"of the oscillation; over the steps such differences add up to "
-        f"{float(score[-1]):.3g} times the estimate, over it from t = {float(sol.mesh[j]):.6g} "
+        f"{float(np.max(score)):.3g} times the estimate, over it from t = "
+        f"{float(sol.mesh[j]):.6g} "
         f"on", False)
+
+
+def _oscillating_between(sol, every, on):
+    """(N,) bool: the steps that the data check found rough (its ratio ``on`` over
+    ROUGH_FIXED) where g's differences on the probe's points are the larger (``every`` of
+    :func:`_alias_every`) and over the estimates' scale, whose g oscillates between the points
+    of the data check's division into 4 that see it smooth (:func:`_between_divisions`, its
+    evaluations counted).  Such a step's data check compared nothing: its own differences, of
+    an envelope that bends within the step, were as large as the probe's."""
+    fine = np.zeros(len(on), dtype=bool)
+    if len(every[0]) != len(on) or not np.any(on > ROUGH_FIXED):
+        return fine
+    which = np.flatnonzero((on > ROUGH_FIXED) & every[3] & (every[0] > 1.0))
+    if len(which):
+        fine[which], calls = every[5](which)
+        sol.stats["nfev"] += calls
+        sol.stats["error_estimate_nfev"] += calls
+    return fine
+
+
+def _damped_score(sol, each, seen, every):
+    """(N + 1,): the running sum of the steps' defects ``each`` (those of
+    :func:`_alias_every`, in estimates) at the mesh points, each term damped over the steps
+    after its own by their factors (:func:`_damping`, its evaluations counted) where every step
+    ``seen`` is one of g's (``every[3]``): the defect of an oscillation of g sampled at one
+    phase is an error made in the step, that a decaying kernel damps as any other (y = g -
+    L int y: by 1 / (1 + L h) a step of radau1; the plain sum failed solves within their
+    estimates at large L); none where K's data oscillate (its decay at the mesh points is
+    itself sampled at one phase)."""
+    score = np.concatenate(([0.0], np.cumsum(each)))
+    counted = np.flatnonzero(each > 0.0)
+    if not len(counted) or not np.all(every[3][seen > 0.0]):
+        return score
+    start = int(counted[0])
+    try:
+        factors, calls = every[6](start)
+    except Exception as exc:   # noqa: BLE001
+        if not _user.raised_by_user(exc):
+            raise
+        return score
+    sol.stats["nfev"] += calls
+    sol.stats["error_estimate_nfev"] += calls
+    f = factors(_stability(sol.method)).tolist()
+    e = each.tolist()
+    for i, k in enumerate(range(start, len(each))):
+        score[k + 1] = score[k] * f[i] + e[k]
+    return score
 
 
 def _alias_seen(off, steps, every, on):
