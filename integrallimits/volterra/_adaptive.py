@@ -2255,8 +2255,10 @@ def _aliased_data(sol, probe, before=None):
         f"+ {ALIAS_SPAN + float(_alias_spans(len(steps))[i]):.3g} h]), their "
         f"differences across the step "
         f"[{float(sol.mesh[k]):.6g}, {float(sol.mesh[k + 1]):.6g}] are {float(off[i]):.3g} "
-        f"times the error estimate, over {ALIAS_FACTOR:g} times those across the whole step, "
-        f"which the mesh points, "
+        f"times the error estimate, " + (
+            f"over {ALIAS_FACTOR:g} times those across the whole step" if off[i] >
+            ALIAS_FACTOR * on[k] else "while g is smooth at the points of the step divided "
+            "into 4 (it oscillates between them)") + ", which the mesh points, "
         f"the coarser meshes of the estimate and the steps divided sample alike at one phase "
         f"of the oscillation; over the steps such differences add up to "
         f"{float(np.max(score)):.3g} times the estimate, over it from t = "
