@@ -2013,8 +2013,8 @@ def _alias_every(g_vec, kernel, t, Y, scale, p):
     r, rk = np.maximum(r[0::3], r[1::3]), np.maximum(rk[0::3], rk[1::3])
     of_g = r > rk
     return r, np.where(of_g, np.maximum(rk, r * np.diff(t)), r), calls, of_g, \
-        lambda which, over=None: _weighted_by_slope(
-            kernel, t, Y, r if over is None else np.maximum(r, over), rk, which), \
+        lambda which, r_at=None: _weighted_by_slope(kernel, t, Y, r if r_at is None else r_at,
+                                                    rk, which), \
         lambda which: _between_divisions(g_vec, t, which), \
         lambda start: _damping(kernel, t, Y, start)
 
@@ -2026,8 +2026,7 @@ FINE_SPANS = (0.027, 0.01669, 0.0215)
 
 
 def _between_divisions(g_vec, t, which):
-    """(seen, amplitude, evaluations): for each step n of ``which``, whether g oscillates
-    between the
+    """(seen, evaluations): for each step n of ``which``, whether g oscillates between the
     points t_n + j h / 4 of the data check's division into 4 while those see it smooth: the
     largest second difference of g on the points c - e h, c, c + e h (c = t_n + u_j h, u_j the
     fraction of A + j phi, j = 0 ... 3, A = ALIAS_SPAN, phi the golden share: not at one
@@ -2039,10 +2038,8 @@ def _between_divisions(g_vec, t, which):
     w)', b a bump on [0.6, 0.65], w = 2 pi 3072, radau1 on 16 steps: the bump's envelope
     within one step made the data check's ratio 28 there, as large as the probe's, whose
     comparison with ALIAS_FACTOR times it saw nothing, and the division into 4, at one phase
-    too, raised the estimate to 0.21 for an error of 0.93 at L = 200), and a floor of the
-    oscillation's amplitude, (m, d): the largest difference of g at those points from the
-    chord of the division's points about them, less the largest second difference on these
-    (a curve's distance from its chord).  25 values of g a step."""
+    too, raised the estimate to 0.21 for an error of 0.93 at L = 200).  25 values of g a
+    step."""
     which = np.asarray(which)
     h = np.diff(t)[which]
     spans = np.array(FINE_SPANS)
@@ -2059,11 +2056,7 @@ def _between_divisions(g_vec, t, which):
     between = np.abs(lo - 2.0 * c[:, :, None] + hi).max(axis=3)          # (m, 4, 2)
     noise = 64.0 * EPS * np.max(np.abs(values), axis=(1, 2))
     bar = ALIAS_FACTOR * (4.0 * e) ** 2 * bend[:, None, None] + noise[:, None, None]
-    k = np.minimum((4.0 * u[5:]).astype(int), 3)              # (the quarter about each point)
-    chord = q[:, k] + (4.0 * u[5:] - k)[None, :, None] * (q[:, k + 1] - q[:, k])
-    off = np.max(np.abs(values[:, 5:] - chord), axis=1) - \
-        np.max(np.abs(q[:, :-2] - 2.0 * q[:, 1:-1] + q[:, 2:]), axis=1)
-    return np.any(between > bar, axis=(1, 2)), np.maximum(off, 0.0), len(u) * m
+    return np.any(between > bar, axis=(1, 2)), len(u) * m
 
 
 def _stability(name):
@@ -2199,7 +2192,7 @@ def _aliased_data(sol, probe, before=None):
     if not sol.success or on is None or len(on) != len(sol.mesh) - 1:
         return sol
     was = scale if before is None else np.maximum(scale, before)
-    fine, amp = _oscillating_between(sol, every, on, scale)
+    fine = _oscillating_between(sol, every, on)
     if not (_alias_seen(off, steps, every[0], on) or fine.any()):
         return sol      # (no step seen, by the sample or by every step: both sums are 0)
     seen = np.where(off > ALIAS_FACTOR * on[steps], off, 0.0)
@@ -2226,7 +2219,12 @@ def _aliased_data(sol, probe, before=None):
         which = np.flatnonzero((seen > 0.0) & every[3] & ~(raised & rough))
         if len(which):
             defect = defect.copy()
-            defect[which], calls = every[4](which, np.where(fine, amp, 0.0))
+            # (where seen between the division's points alone, by the amplitude's floor
+            # r / 2^(p + 1): the differences of the divided steps' ends saw the data rough, and
+            # its divided solve covered such steps' errors at L = 1, within 0.65 to 0.88 of
+            # their estimates, while r h overstated them (trapezoid on 64 steps, the bump on
+            # [0.6, 0.65], w = 2 pi 256))
+            defect[which], calls = every[4](which, np.where(fine, off / 2.0 ** (p + 1), off))
             sol.stats["nfev"] += calls
             sol.stats["error_estimate_nfev"] += calls
         each = np.where((seen > 0.0) & ~((raised | ~every[3]) & rough), defect, 0.0)
@@ -2275,26 +2273,24 @@ def _aliased_data(sol, probe, before=None):
         f"on", False)
 
 
-def _oscillating_between(sol, every, on, scale):
-    """((N,) bool, (N,)): the steps where g's differences on the probe's points (``every`` of
-    :func:`_alias_every`) are the larger and over the estimates' ``scale`` but within
-    ALIAS_FACTOR times the data check's (``on``), whose g oscillates between the points of the
-    data check's division into 4 that see it smooth (:func:`_between_divisions`, its
-    evaluations counted), and the floor of its amplitude there, in ``scale``.  Such a step's
-    comparison saw nothing: the differences of an envelope that bends within the step were as
-    large as the probe's (and the differences of order p + 1 of the probe, at the phases of
-    its points, were 7 times the scale where the amplitude was 85 times: radau2 on 16 steps,
-    the problem of :func:`_between_divisions` at L = 200, a success 0.82 off for 0.15)."""
-    fine, amp = np.zeros(len(on), dtype=bool), np.zeros(len(on))
-    if len(every[0]) != len(on) or not np.any(every[3]):
-        return fine, amp
-    which = np.flatnonzero(every[3] & (every[0] > 1.0) & ~(every[0] > ALIAS_FACTOR * on))
+def _oscillating_between(sol, every, on):
+    """(N,) bool: the steps that the data check found rough (``on`` over ROUGH_FIXED: it
+    divided them into 4) where g's differences on the probe's points (``every`` of
+    :func:`_alias_every`) are the larger and over the estimates' scale but within ALIAS_FACTOR
+    times the data check's, whose g oscillates between the points of that division that see
+    it smooth (:func:`_between_divisions`, its evaluations counted).  Such a step's comparison
+    saw nothing: the differences of an envelope that bends within the step were as large as
+    the probe's."""
+    fine = np.zeros(len(on), dtype=bool)
+    if len(every[0]) != len(on) or not every[3].any():
+        return fine
+    which = np.flatnonzero(every[3] & (every[0] > 1.0) & (on > ROUGH_FIXED) &
+                           ~(every[0] > ALIAS_FACTOR * on))
     if len(which):
-        fine[which], a, calls = every[5](which)
-        amp[which] = np.max(a / scale, axis=1)
+        fine[which], calls = every[5](which)
         sol.stats["nfev"] += calls
         sol.stats["error_estimate_nfev"] += calls
-    return fine, amp
+    return fine
 
 
 def _damped_score(sol, each, seen, every):
