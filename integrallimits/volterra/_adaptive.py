@@ -2020,8 +2020,9 @@ def _alias_every(g_vec, kernel, t, Y, scale, p):
 
 
 #: :func:`_between_divisions`: the half-spans, in steps, of the pieces whose second differences
-#: it takes, two about each of its centres (for m cycles a step, up to 400, and 2 to 9 points
-#: a step, one of three such spans at least 0.125 of a half-cycle off a whole one).
+#: it takes, two about each of its centres, by turns (incommensurate: no frequency whose cycles
+#: between a piece's points are near-whole for all of them; chosen by a search over m = 8 ...
+#: 400 cycles a step, not proven).
 FINE_SPANS = (0.027, 0.01669, 0.0215)
 
 
