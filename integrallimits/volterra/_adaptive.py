@@ -2015,8 +2015,7 @@ def _alias_every(g_vec, kernel, t, Y, scale, p):
     return r, np.where(of_g, np.maximum(rk, r * np.diff(t)), r), calls, of_g, \
         lambda which, r_at=None: _weighted_by_slope(kernel, t, Y, r if r_at is None else r_at,
                                                     rk, which), \
-        lambda which: _between_divisions(g_vec, t, which), \
-        lambda start: _damping(kernel, t, Y, start)
+        lambda which: _between_divisions(g_vec, t, which)
 
 
 #: :func:`_between_divisions`: the half-spans, in steps, of the pieces whose second differences
@@ -2058,44 +2057,6 @@ def _between_divisions(g_vec, t, which):
     noise = 64.0 * EPS * np.max(np.abs(values), axis=(1, 2))
     bar = ALIAS_FACTOR * (4.0 * e) ** 2 * bend[:, None, None] + noise[:, None, None]
     return np.any(between > bar, axis=(1, 2)), len(u) * m
-
-
-def _stability(name):
-    """R(z) (z an array) of the Runge-Kutta method ``name``: R(z) = 1 + z b^T (I - z A)^-1 1,
-    by which a step of h damps y' = lambda y (z = lambda h); 1 for the other methods (no
-    damping known)."""
-    from ._methods import METHODS       # (the methods' module imports this one's callers)
-    tableau = getattr(METHODS.get(name), "tableau", None)
-    if tableau is None:
-        return lambda z: np.ones_like(z)
-    A, b = np.asarray(tableau.A, dtype=float), np.asarray(tableau.b, dtype=float)
-    eye, ones = np.eye(len(b)), np.ones(len(b))
-    return np.vectorize(lambda z: 1.0 + z * float(b @ np.linalg.solve(eye - z * A, ones)))
-
-
-def _damping(kernel, t, Y, start):
-    """(factors, evaluations): for each step n from ``start`` on, the factor by which the
-    method damps at most an error made before t_n over the step, max(exp(-rho h), |R(-rho h)|),
-    rho the smaller of the decays of the linearised problem at its ends (-dK/dy at s = t,
-    :func:`._tolerance.decay_rate`; 0 where K grows), R the method's stability function
-    (``damped``, given later: :func:`_stability`); 1 (none) for a system (the decay of one
-    eigenvalue bounds no other's), or where the kernel raised or was not finite.  2 kernel
-    evaluations a point."""
-    n = len(t) - 1
-    rho, calls = np.zeros(n + 1 - start), 0
-    if Y.shape[1] != 1:
-        return lambda R: np.ones(n - start), calls
-    for i, k in enumerate(range(start, n + 1)):
-        try:
-            rho[i], used = decay_rate(kernel, float(t[k]), Y[k])
-        except Exception as exc:   # noqa: BLE001
-            if not _user.raised_by_user(exc):
-                raise
-            rho[i], used = math.nan, 0
-        calls += used
-    rho = np.minimum(rho[:-1], rho[1:])
-    z = np.where(rho > 0.0, rho, 0.0) * np.diff(t)[start:]     # (NaN: 0, no damping)
-    return lambda R: np.maximum(np.exp(-z), np.minimum(1.0, np.abs(R(-z)))), calls
 
 
 def _weighted_by_slope(kernel, t, Y, r, rk, which):
@@ -2200,7 +2161,6 @@ def _aliased_data(sol, probe, before=None):
     n = len(sol.mesh) - 1
     # (each probed step stands for its block of steps)
     each = seen[np.arange(n) * len(steps) // n]
-    score = None
     if not np.sum(each) > alias_bar(p):
         # (every step, in defect units: the sample misses an oscillation on a few steps; the
         # steps the data check found rough left out, its divided solve having seen the data
@@ -2229,14 +2189,13 @@ def _aliased_data(sol, probe, before=None):
             sol.stats["nfev"] += calls
             sol.stats["error_estimate_nfev"] += calls
         each = np.where((seen > 0.0) & ~((raised | ~every[3]) & rough), defect, 0.0)
-        score = _damped_score(sol, each, seen, every)
-        if not np.max(score) > alias_every_bar(p):
+        if not np.sum(each) > alias_every_bar(p):
             return sol
     est = sol._est2
-    score = np.concatenate(([0.0], np.cumsum(each))) if score is None else score
+    score = np.concatenate(([0.0], np.cumsum(each)))
     bound = score[:, None] * scale
     top = np.max(est, axis=0)
-    if np.any((top > ROUGH_FIXED * was) & (ROUGH_FIXED ** 2 * top >= np.max(bound, axis=0))):
+    if np.any((top > ROUGH_FIXED * was) & (ROUGH_FIXED ** 2 * top >= bound[-1])):
         return sol      # (a divided solve saw the data oscillate, and raised the estimates)
     # (from the first point where the bound exceeds the estimates' scale and the estimate:
     # the defects so seen are in every step, and no value after that point is checked)
@@ -2269,8 +2228,7 @@ def _aliased_data(sol, probe, before=None):
             "into 4 (it oscillates between them)") + ", which the mesh points, "
         f"the coarser meshes of the estimate and the steps divided sample alike at one phase "
         f"of the oscillation; over the steps such differences add up to "
-        f"{float(np.max(score)):.3g} times the estimate, over it from t = "
-        f"{float(sol.mesh[j]):.6g} "
+        f"{float(score[-1]):.3g} times the estimate, over it from t = {float(sol.mesh[j]):.6g} "
         f"on", False)
 
 
@@ -2292,35 +2250,6 @@ def _oscillating_between(sol, every, on):
         sol.stats["nfev"] += calls
         sol.stats["error_estimate_nfev"] += calls
     return fine
-
-
-def _damped_score(sol, each, seen, every):
-    """(N + 1,): the running sum of the steps' defects ``each`` (those of
-    :func:`_alias_every`, in estimates) at the mesh points, each term damped over the steps
-    after its own by their factors (:func:`_damping`, its evaluations counted) where every step
-    ``seen`` is one of g's (``every[3]``): the defect of an oscillation of g sampled at one
-    phase is an error made in the step, that a decaying kernel damps as any other (y = g -
-    L int y: by 1 / (1 + L h) a step of radau1; the plain sum failed solves within their
-    estimates at large L); none where K's data oscillate (its decay at the mesh points is
-    itself sampled at one phase)."""
-    score = np.concatenate(([0.0], np.cumsum(each)))
-    counted = np.flatnonzero(each > 0.0)
-    if not len(counted) or not np.all(every[3][seen > 0.0]):
-        return score
-    start = int(counted[0])
-    try:
-        factors, calls = every[6](start)
-    except Exception as exc:   # noqa: BLE001
-        if not _user.raised_by_user(exc):
-            raise
-        return score
-    sol.stats["nfev"] += calls
-    sol.stats["error_estimate_nfev"] += calls
-    f = factors(_stability(sol.method)).tolist()
-    e = each.tolist()
-    for i, k in enumerate(range(start, len(each))):
-        score[k + 1] = score[k] * f[i] + e[k]
-    return score
 
 
 def _alias_seen(off, steps, every, on):
