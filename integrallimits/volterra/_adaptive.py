@@ -2044,7 +2044,50 @@ def _alias_every(g_vec, kernel, t, Y, scale, p):
     r, rk = np.maximum(r[0::3], r[1::3]), np.maximum(rk[0::3], rk[1::3])
     of_g = r > rk
     return r, np.where(of_g, np.maximum(rk, r * np.diff(t)), r), calls, of_g, \
-        lambda which: _weighted_by_slope(kernel, t, Y, r, rk, which)
+        lambda which, r_at=None: _weighted_by_slope(kernel, t, Y, r if r_at is None else r_at,
+                                                    rk, which), \
+        lambda which: _between_divisions(g_vec, t, which)
+
+
+#: :func:`_between_divisions`: the half-spans, in steps, of the pieces whose second differences
+#: it takes, two about each of its centres, by turns (incommensurate: no frequency whose cycles
+#: between a piece's points are near-whole for all of them; chosen by a search over m = 8 ...
+#: 400 cycles a step, not proven).
+FINE_SPANS = (0.027, 0.01669, 0.0215)
+
+
+def _between_divisions(g_vec, t, which):
+    """(seen, evaluations): for each step n of ``which``, whether g oscillates between the
+    points t_n + j h / 4 of the data check's division into 4 while those see it smooth: the
+    largest second difference of g on the points c - e h, c, c + e h (c = t_n + u_j h, u_j the
+    fraction of A + j phi, j = 0 ... 3, A = ALIAS_SPAN, phi the golden share: not at one
+    phase of the division's points; e two of FINE_SPANS, by turns) exceeds ALIAS_FACTOR times that
+    of those points' (the largest second difference on them, times (4 e)^2: a curve smooth at
+    the scale h / 4 bends that much over 2 e h), and 64 ulp of g.  A jump of g, or an envelope
+    that bends within h / 4, shows on those points too; an oscillation that the division
+    samples at one phase shows only between them (y = g - L int y, y = 1 + (sin(w t) b(t) /
+    w)', b a bump on [0.6, 0.65], w = 2 pi 3072, radau1 on 16 steps: the bump's envelope
+    within one step made the data check's ratio 28 there, as large as the probe's, whose
+    comparison with ALIAS_FACTOR times it saw nothing, and the division into 4, at one phase
+    too, raised the estimate to 0.21 for an error of 0.93 at L = 200).  25 values of g a
+    step."""
+    which = np.asarray(which)
+    h = np.diff(t)[which]
+    spans = np.array(FINE_SPANS)
+    e = np.array([spans[[j % 3, (j + 1) % 3]] for j in range(4)])        # (4, 2)
+    centres = (ALIAS_SPAN + np.arange(4) * (math.sqrt(5.0) - 1.0) / 2.0) % 1.0
+    u = np.concatenate((np.arange(5) / 4.0, centres, (centres[:, None] - e).ravel(),
+                        (centres[:, None] + e).ravel()))
+    m = len(which)
+    values = np.asarray(g_vec((t[which, None] + h[:, None] * u).reshape(-1), keep=False),
+                        dtype=float).reshape(m, len(u), -1)
+    q, c = values[:, :5], values[:, 5:9]
+    lo, hi = values[:, 9:17].reshape(m, 4, 2, -1), values[:, 17:].reshape(m, 4, 2, -1)
+    bend = np.max(np.abs(q[:, :-2] - 2.0 * q[:, 1:-1] + q[:, 2:]), axis=(1, 2))
+    between = np.abs(lo - 2.0 * c[:, :, None] + hi).max(axis=3)          # (m, 4, 2)
+    noise = 64.0 * EPS * np.max(np.abs(values), axis=(1, 2))
+    bar = ALIAS_FACTOR * (4.0 * e) ** 2 * bend[:, None, None] + noise[:, None, None]
+    return np.any(between > bar, axis=(1, 2)), len(u) * m
 
 
 def _weighted_by_slope(kernel, t, Y, r, rk, which):
@@ -2141,13 +2184,14 @@ def _aliased_data(sol, probe, before=None):
     on = getattr(sol, "_data_ratio", None)
     if not sol.success or on is None or len(on) != len(sol.mesh) - 1:
         return sol
-    if not _alias_seen(off, steps, every[0], on):
+    was = scale if before is None else np.maximum(scale, before)
+    fine = _oscillating_between(sol, every, on)
+    if not (_alias_seen(off, steps, every[0], on) or fine.any()):
         return sol      # (no step seen, by the sample or by every step: both sums are 0)
     seen = np.where(off > ALIAS_FACTOR * on[steps], off, 0.0)
     n = len(sol.mesh) - 1
     # (each probed step stands for its block of steps)
     each = seen[np.arange(n) * len(steps) // n]
-    was = scale if before is None else np.maximum(scale, before)
     if not np.sum(each) > alias_bar(p):
         # (every step, in defect units: the sample misses an oscillation on a few steps; the
         # steps the data check found rough left out, its divided solve having seen the data
@@ -2157,17 +2201,25 @@ def _aliased_data(sol, probe, before=None):
         # w)', b a bump on [0.9, 0.92], w = 2 pi 3072, trapezoid on 512 steps: an error of
         # 7.6e-3 for 9.1e-5, every step at the bump over ROUGH_FIXED, the estimates as were))
         steps, off, defect = np.arange(n), every[0], every[1]
-        seen = np.where(off > ALIAS_FACTOR * on, off, 0.0)
+        # (and the steps whose data oscillate between the points of the data check's division
+        # into 4 that see them smooth, which that division's solve did not see:
+        # :func:`_between_divisions`)
+        seen = np.where((off > ALIAS_FACTOR * on) | fine, off, 0.0)
         raised = np.any(np.max(sol._est2, axis=0) > 2.0 * was)
+        rough = (on > ROUGH_FIXED) & ~fine
         # (g's differences times h |dK/dy| where they count: :func:`_weighted_by_slope`)
-        which = np.flatnonzero((seen > 0.0) & every[3] & ~(raised & (on > ROUGH_FIXED)))
+        which = np.flatnonzero((seen > 0.0) & every[3] & ~(raised & rough))
         if len(which):
             defect = defect.copy()
-            defect[which], calls = every[4](which)
+            # (where seen between the division's points alone, by the amplitude's floor
+            # r / 2^(p + 1): the differences of the divided steps' ends saw the data rough, and
+            # its divided solve covered such steps' errors at L = 1, within 0.65 to 0.88 of
+            # their estimates, while r h overstated them (trapezoid on 64 steps, the bump on
+            # [0.6, 0.65], w = 2 pi 256))
+            defect[which], calls = every[4](which, np.where(fine, off / 2.0 ** (p + 1), off))
             sol.stats["nfev"] += calls
             sol.stats["error_estimate_nfev"] += calls
-        each = np.where((seen > 0.0) & ~((raised | ~every[3]) & (on > ROUGH_FIXED)), defect,
-                        0.0)
+        each = np.where((seen > 0.0) & ~((raised | ~every[3]) & rough), defect, 0.0)
         if not np.sum(each) > alias_every_bar(p):
             return sol
     est = sol._est2
@@ -2201,12 +2253,34 @@ def _aliased_data(sol, probe, before=None):
         f"+ {ALIAS_SPAN + float(_alias_spans(len(steps))[i]):.3g} h]), their "
         f"differences across the step "
         f"[{float(sol.mesh[k]):.6g}, {float(sol.mesh[k + 1]):.6g}] are {float(off[i]):.3g} "
-        f"times the error estimate, over {ALIAS_FACTOR:g} times those across the whole step, "
-        f"which the mesh points, "
+        f"times the error estimate, " + (
+            f"over {ALIAS_FACTOR:g} times those across the whole step" if off[i] >
+            ALIAS_FACTOR * on[k] else "while g is smooth at the points of the step divided "
+            "into 4 (it oscillates between them)") + ", which the mesh points, "
         f"the coarser meshes of the estimate and the steps divided sample alike at one phase "
         f"of the oscillation; over the steps such differences add up to "
         f"{float(score[-1]):.3g} times the estimate, over it from t = {float(sol.mesh[j]):.6g} "
         f"on", False)
+
+
+def _oscillating_between(sol, every, on):
+    """(N,) bool: the steps that the data check found rough (``on`` over ROUGH_FIXED: it
+    divided them into 4) where g's differences on the probe's points (``every`` of
+    :func:`_alias_every`) are the larger and over the estimates' scale but within ALIAS_FACTOR
+    times the data check's, whose g oscillates between the points of that division that see
+    it smooth (:func:`_between_divisions`, its evaluations counted).  Such a step's comparison
+    saw nothing: the differences of an envelope that bends within the step were as large as
+    the probe's."""
+    fine = np.zeros(len(on), dtype=bool)
+    if len(every[0]) != len(on) or not every[3].any():
+        return fine
+    which = np.flatnonzero(every[3] & (every[0] > 1.0) & (on > ROUGH_FIXED) &
+                           ~(every[0] > ALIAS_FACTOR * on))
+    if len(which):
+        fine[which], calls = every[5](which)
+        sol.stats["nfev"] += calls
+        sol.stats["error_estimate_nfev"] += calls
+    return fine
 
 
 def _alias_seen(off, steps, every, on):
