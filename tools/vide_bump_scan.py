@@ -115,8 +115,10 @@ def compare(a, b):
     for fixed in (True, False):
         sel = [r for r in A if (r["tol"] is None) == fixed]
         if sel:
-            print(f"nfev {'fixed N' if fixed else 'tolerance'}: x"
-                  f"{sum(B[_key(r)]['nfev'] for r in sel) / max(sum(r['nfev'] for r in sel), 1):.3f}")
+            ratio = lambda k: (sum(B[_key(r)][k] for r in sel)  # noqa: E731
+                               / max(sum(r[k] for r in sel), 1e-300))
+            print(f"{'fixed N' if fixed else 'tolerance'}: nfev x{ratio('nfev'):.3f}, "
+                  f"cpu x{ratio('cpu'):.3f}")
 
 
 def main():
