@@ -860,9 +860,9 @@ def _with_carried_misses(sol, rough_data, run, order):
     1e-9, 1e-12), are divided as :func:`._adaptive.with_rough_data` divides a rough step
     (:func:`._adaptive._cuts` of the method's ``order``), and where the change of the answer
     at a mesh point, times ROUGH_SPLIT / (ROUGH_SPLIT - 1), exceeds ROUGH_FIXED times the
-    estimate there, the estimates are raised to it (the solve carries the misses on as it carries an error; the bounds of a feature
-    narrower than a step are loose: 0.6 for a miss of 7e-3).  Where the divided solve fails,
-    to the running sum.  ``run``: ``mesh -> (Y, status, keep, nfev)``; the kernel
+    estimate there, the estimates are raised to it (the solve carries the misses on as it
+    carries an error; the bounds of a feature narrower than a step are loose: 0.6 for a miss
+    of 7e-3).  Where the divided solve fails, to the running sum.  ``run``: ``mesh -> (Y, status, keep, nfev)``; the kernel
     evaluations are counted in ``sol.stats["nfev"]``."""
     est, Y, t = sol._est2, sol._y2, sol.mesh
     N = len(t) - 1
