@@ -862,8 +862,8 @@ def _with_carried_misses(sol, rough_data, run, order):
     at a mesh point, times ROUGH_SPLIT / (ROUGH_SPLIT - 1), exceeds ROUGH_FIXED times the
     estimate there, the estimates are raised to it (the solve carries the misses on as it
     carries an error; the bounds of a feature narrower than a step are loose: 0.6 for a miss
-    of 7e-3).  Where the divided solve fails, to the running sum.  ``run``: ``mesh -> (Y, status, keep, nfev)``; the kernel
-    evaluations are counted in ``sol.stats["nfev"]``."""
+    of 7e-3).  Where the divided solve fails, to the running sum.  ``run``: ``mesh -> (Y,
+    status, keep, nfev)``; the kernel evaluations are counted in ``sol.stats["nfev"]``."""
     est, Y, t = sol._est2, sol._y2, sol.mesh
     N = len(t) - 1
     if N < 2 or not np.all(np.isfinite(est)):
