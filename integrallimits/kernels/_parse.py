@@ -51,6 +51,7 @@ import ast
 import contextlib
 import keyword
 import math
+import re
 import sys
 import time
 from decimal import Decimal, InvalidOperation
@@ -282,7 +283,7 @@ class _Builder:
         value = node.value
         literal = ast.get_source_segment(self.text, node)
         if isinstance(value, (int, float)) and not isinstance(value, bool) and literal \
-                and not DECIMAL_LITERAL.fullmatch(literal):
+                and not re.fullmatch(DECIMAL_LITERAL, literal):
             self.invalid(f"number '{literal}'", node, hint=NUMBER_RULE)
         if isinstance(value, bool) or value is None or value is Ellipsis:
             self.fail(f"constant {value!r}", node)

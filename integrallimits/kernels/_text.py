@@ -52,9 +52,9 @@ _DIGITS = r"[0-9](?:_?[0-9])*"
 #: A number as the expressions and ``--param`` accept it: a decimal literal of Python (digits
 #: grouped by single underscores, as in ``1_000``; a fraction; an exponent), not a hexadecimal,
 #: octal or binary one (``0x10``).
-DECIMAL_LITERAL = re.compile(rf"(?:{_DIGITS}(?:\.(?:{_DIGITS})?)?|\.{_DIGITS})"
-                             rf"(?:[eE][+-]?{_DIGITS})?")
-NUMBER_RULE = "numbers are decimal, e.g. 16, 1.5, 2e-3 or 1_000"
+DECIMAL_LITERAL = (rf"(?:{_DIGITS}(?:\.(?:{_DIGITS})?)?|\.{_DIGITS})"
+                   rf"(?:[eE][+-]?{_DIGITS})?")
+NUMBER_RULE = "numbers are finite and decimal, e.g. 16, 1.5, 2e-3 or 1_000"
 
 #: The names the expression language gives a meaning (the keys of ``_parse.FUNCTIONS`` and
 #: ``_parse.CONSTANTS``, which import SymPy): a variable or parameter cannot take them.
@@ -132,8 +132,9 @@ def split_vector_text(text):
 
 
 def decimal_number(text):
-    """The float value of a number written as the expressions accept it (an optional sign, then
-    a :data:`DECIMAL_LITERAL` that Python also reads as a literal: ``007`` is refused).
+    """The float value of a number written as the expressions accept it: an optional sign, then
+    a :data:`DECIMAL_LITERAL` (a regular expression) that Python also reads as a literal
+    (``007`` is refused).
 
     Raises
     ------
@@ -146,19 +147,20 @@ def decimal_number(text):
     -1000.5
     """
     source = text.strip()
+    shown = source if len(source) <= 40 else source[:37] + "..."
     literal = source[1:] if source[:1] in "+-" else source
     try:
-        node = ast.parse(literal, mode="eval").body if DECIMAL_LITERAL.fullmatch(literal) else None
+        node = ast.parse(literal, mode="eval").body if re.fullmatch(DECIMAL_LITERAL, literal) else None
     except SyntaxError:
         node = None
     if not (isinstance(node, ast.Constant) and type(node.value) in (int, float)):
-        raise ExpressionError(f"{source!r} is not a number ({NUMBER_RULE})")
+        raise ExpressionError(f"{shown!r} is not a number ({NUMBER_RULE})")
     try:
         value = float(node.value)
     except OverflowError:
         value = math.inf
     if not math.isfinite(value):
-        raise ExpressionError(f"{source!r} is outside the float64 range")
+        raise ExpressionError(f"{shown!r} is outside the float64 range ({NUMBER_RULE})")
     return -value if source.startswith("-") else value
 
 
