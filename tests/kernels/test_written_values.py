@@ -19,7 +19,6 @@ from scipy.special import erf, erfc
 from integrallimits.cli import main
 from integrallimits.kernels import ExpressionError, forcing_from_text, kernel_from_text
 from integrallimits.kernels import parse_expression
-from integrallimits.kernels._text import decimal_number
 
 TEXTS = [
     "exp(log(y))", "sqrt(y)**2", "sqrt(y)*sqrt(y)", "(y**0.5)**4", "log(exp(y))", "y/y",
@@ -119,6 +118,7 @@ def test_numbers_that_are_not_decimal_are_refused_in_both(literal, capsys):
     """``0x10`` was 16 in an expression and not a number to --param; now both refuse it."""
     with pytest.raises(ExpressionError):
         parse_expression(f"{literal} * y")
+    from integrallimits.kernels._text import decimal_number
     with pytest.raises(ExpressionError):
         decimal_number(literal)
     code = main(["solve", "--kernel", "-a*y", "--forcing", "1", "--param", f"a={literal}"])
@@ -128,5 +128,6 @@ def test_numbers_that_are_not_decimal_are_refused_in_both(literal, capsys):
 @pytest.mark.parametrize("literal, value", [("1_0", 10.0), ("1_000.5", 1000.5), (".5e1_0", 5e9),
                                             ("2.", 2.0), ("1E2", 100.0)])
 def test_decimal_numbers_mean_the_same_in_both(literal, value):
+    from integrallimits.kernels._text import decimal_number
     assert decimal_number(literal) == value == float(parse_expression(literal))
     assert decimal_number(f"-{literal}") == -value
