@@ -3,7 +3,9 @@
 The text is read by :func:`ast.parse` (which only builds a syntax tree; nothing is
 run) and the SymPy expression is built by walking a whitelist of node types:
 
-* numbers: ``int`` and ``float`` literals (not ``bool``, ``complex``, strings, ``None``);
+* numbers: decimal ``int`` and ``float`` literals (``16``, ``1.5``, ``2e-3``, ``1_000``; not
+  ``0x10``, ``0o17``, ``0b101``, ``bool``, ``complex``, strings, ``None``), the rule of
+  ``--param`` values too (:func:`~._text.decimal_number`);
 * names: the problem's variables (``t``, ``s``, ``y`` or ``y0``, ``y1``, ...) and the
   constants ``pi`` and ``e``;
 * unary ``+``/``-`` and binary ``+ - * / **``;
@@ -23,6 +25,14 @@ A float literal is converted to the exact rational number *written* (``0.1`` bec
 expression and its exact derivatives mean what the user typed; compiled code rounds
 it back to the same double Python would use.  Every literal must be a finite,
 non-underflowing float64.
+
+Values
+------
+SymPy simplifies as it builds (``exp(log(t))``, ``sqrt(t)**2`` and ``sqrt(t)*sqrt(t)`` are
+``t``, ``(t**0.5)**4`` is ``t**2``, ``log(t) - log(t)`` is 0), which changes where the function
+is defined: NumPy gives NaN for t < 0.  :func:`parse_with_literal` therefore also returns the
+text as written (:func:`_literal`), from which the generated code computes the values
+(:func:`._sympy._written_code`); the SymPy expression gives the exact derivatives.
 
 Resource limits
 ---------------
@@ -61,7 +71,8 @@ import sympy
 from ._text import (DECIMAL_LITERAL, MAX_LENGTH, NUMBER_RULE, ExpressionError,
                     split_vector_text)
 
-__all__ = ["ExpressionError", "parse_expression", "parse_vector", "split_vector_text", "FUNCTIONS",
+__all__ = ["ExpressionError", "parse_expression", "parse_vector", "parse_with_literal",
+           "parse_vector_with_literal", "split_vector_text", "FUNCTIONS",
            "CONSTANTS", "MAX_LENGTH", "MAX_NODES", "MAX_DEPTH", "MAX_EXPONENT", "MAX_POWER_BITS",
            "MAX_POWER_NESTING", "MAX_SECONDS"]
 

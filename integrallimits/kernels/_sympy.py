@@ -121,9 +121,9 @@ def _written_code(node, names, printer, lines):
     NumPy computes from the text: every operation kept, sums and products left to right, a
     power by ``math.pow`` unless its exponent is a natural number (NaN in compiled code,
     ValueError in Python, for a negative base and a non-integer exponent; inf, not
-    ZeroDivisionError, in compiled code for ``0.0 ** -1``) and NaN-propagating ``min`` and ``max``, whose operands are
-    first assigned to temporaries appended to ``lines``.  ``names`` maps the Symbols to their
-    names in the code."""
+    ZeroDivisionError, in compiled code for ``0.0 ** -1``) and NaN-propagating ``min`` and
+    ``max``, whose operands are first assigned to temporaries appended to ``lines``.
+    ``names`` maps the Symbols to their names in the code."""
     kind = node[0]
     if kind == "num":
         code = printer._float_literal(node[1])

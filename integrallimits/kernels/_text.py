@@ -17,6 +17,7 @@ Nothing here imports SymPy until a text has to be parsed.
 from __future__ import annotations
 
 import ast
+import contextlib
 import functools
 import hashlib
 import json
@@ -149,10 +150,10 @@ def decimal_number(text):
     source = text.strip()
     shown = source if len(source) <= 40 else source[:37] + "..."
     literal = source[1:] if source[:1] in "+-" else source
-    try:
-        node = ast.parse(literal, mode="eval").body if re.fullmatch(DECIMAL_LITERAL, literal) else None
-    except SyntaxError:
-        node = None
+    node = None
+    if re.fullmatch(DECIMAL_LITERAL, literal):
+        with contextlib.suppress(SyntaxError):
+            node = ast.parse(literal, mode="eval").body
     if not (isinstance(node, ast.Constant) and type(node.value) in (int, float)):
         raise ExpressionError(f"{shown!r} is not a number ({NUMBER_RULE})")
     try:
