@@ -312,7 +312,7 @@ _PARAM = re.compile(r"\s*([A-Za-z_][A-Za-z0-9_]*)\s*=\s*(\S+)\s*")
 
 def _params(given, d):
     """(names, values) of the repeated --param NAME=VALUE options."""
-    from .kernels._text import LANGUAGE_NAMES
+    from .kernels._text import LANGUAGE_NAMES, ExpressionError, decimal_number
     names, values = [], []
     taken = {"t", "s", "y", "pi", "e"} | ({f"y{k}" for k in range(d)} if d else set())
     for text in given or ():
@@ -320,12 +320,10 @@ def _params(given, d):
         if not match:
             raise CommandError(f"--param {_shown(text, 40)}: write NAME=VALUE, e.g. --param a=1.5", 2)
         name, raw = match.groups()
-        try:
-            value = float(raw)
-        except ValueError:
-            raise CommandError(f"--param {name}: {_shown(raw, 40)} is not a number", 2) from None
-        if not math.isfinite(value):
-            raise CommandError(f"--param {name}: the value must be finite, got {raw}", 2)
+        try:   # (the rule of the numbers in the expressions)
+            value = decimal_number(raw)
+        except ExpressionError as exc:
+            raise CommandError(f"--param {name}: {exc}", 2) from None
         if name in taken or name in names:
             raise CommandError(f"--param {name}: the name is already taken (by a variable, a "
                                f"constant or another --param)", 2)

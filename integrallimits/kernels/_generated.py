@@ -153,7 +153,9 @@ def kernel_functions(digest, load, what):
             module = load()
             try:
                 evaluate = jit(KERNEL_SIGNATURE)(module.kernel)
-                block = jit(BLOCK_SIGNATURE, fastmath={"reassoc", "contract"})(module.block_sum)
+                # (a text's module keeps its operations: no reassociation, see _BLOCK_FASTMATH)
+                fastmath = set(getattr(module, "_BLOCK_FASTMATH", ("reassoc", "contract")))
+                block = jit(BLOCK_SIGNATURE, fastmath=fastmath)(module.block_sum)
                 jacobian = jit(JACOBIAN_SIGNATURE)(module.jacobian)
             except NumbaError as exc:
                 raise _compile_error(what, exc) from None

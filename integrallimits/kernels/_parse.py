@@ -3,7 +3,9 @@
 The text is read by :func:`ast.parse` (which only builds a syntax tree; nothing is
 run) and the SymPy expression is built by walking a whitelist of node types:
 
-* numbers: ``int`` and ``float`` literals (not ``bool``, ``complex``, strings, ``None``);
+* numbers: decimal ``int`` and ``float`` literals (``16``, ``1.5``, ``2e-3``, ``1_000``; not
+  ``0x10``, ``0o17``, ``0b101``, ``bool``, ``complex``, strings, ``None``), the rule of
+  ``--param`` values too (:func:`~._text.decimal_number`);
 * names: the problem's variables (``t``, ``s``, ``y`` or ``y0``, ``y1``, ...) and the
   constants ``pi`` and ``e``;
 * unary ``+``/``-`` and binary ``+ - * / **``;
@@ -23,6 +25,14 @@ A float literal is converted to the exact rational number *written* (``0.1`` bec
 expression and its exact derivatives mean what the user typed; compiled code rounds
 it back to the same double Python would use.  Every literal must be a finite,
 non-underflowing float64.
+
+Values
+------
+SymPy simplifies as it builds (``exp(log(t))``, ``sqrt(t)**2`` and ``sqrt(t)*sqrt(t)`` are
+``t``, ``(t**0.5)**4`` is ``t**2``, ``log(t) - log(t)`` is 0), which changes where the function
+is defined: NumPy gives NaN for t < 0.  :func:`parse_with_literal` therefore also returns the
+text as written (:func:`_literal`), from which the generated code computes the values
+(:func:`._sympy._written_code`); the SymPy expression gives the exact derivatives.
 
 Resource limits
 ---------------
@@ -51,15 +61,18 @@ import ast
 import contextlib
 import keyword
 import math
+import re
 import sys
 import time
 from decimal import Decimal, InvalidOperation
 
 import sympy
 
-from ._text import MAX_LENGTH, ExpressionError, split_vector_text
+from ._text import (DECIMAL_LITERAL, MAX_LENGTH, NUMBER_RULE, ExpressionError,
+                    split_vector_text)
 
-__all__ = ["ExpressionError", "parse_expression", "parse_vector", "split_vector_text", "FUNCTIONS",
+__all__ = ["ExpressionError", "parse_expression", "parse_vector", "parse_with_literal",
+           "parse_vector_with_literal", "split_vector_text", "FUNCTIONS",
            "CONSTANTS", "MAX_LENGTH", "MAX_NODES", "MAX_DEPTH", "MAX_EXPONENT", "MAX_POWER_BITS",
            "MAX_POWER_NESTING", "MAX_SECONDS"]
 
@@ -214,6 +227,7 @@ class _Builder:
         self.shift = shift
         self.deadline = deadline
         self.nesting = {}   # memo of _power_nesting
+        self.values = {}    # syntax-tree node -> its SymPy expression
 
     # -- errors ---------------------------------------------------------------------------
 
@@ -252,6 +266,11 @@ class _Builder:
     # -- building -------------------------------------------------------------------------
 
     def build(self, node, depth=0):
+        """The SymPy expression of ``node`` (recorded in :attr:`values` for :func:`_literal`)."""
+        result = self.values[node] = self._build(node, depth)
+        return result
+
+    def _build(self, node, depth):
         if _clock() > self.deadline:
             raise _OutOfTime
         if depth > MAX_DEPTH:
@@ -273,6 +292,10 @@ class _Builder:
 
     def constant(self, node):
         value = node.value
+        literal = ast.get_source_segment(self.text, node)
+        if isinstance(value, (int, float)) and not isinstance(value, bool) and literal \
+                and not re.fullmatch(DECIMAL_LITERAL, literal):
+            self.invalid(f"number '{literal}'", node, hint=NUMBER_RULE)
         if isinstance(value, bool) or value is None or value is Ellipsis:
             self.fail(f"constant {value!r}", node)
         if isinstance(value, complex):
@@ -284,7 +307,7 @@ class _Builder:
                 self.invalid("integer outside the float64 range", node)
             return sympy.Integer(value)
         if isinstance(value, float):
-            literal = ast.get_source_segment(self.text, node) or repr(value)
+            literal = literal or repr(value)
             if not math.isfinite(value):
                 self.invalid("number outside the float64 range", node)
             try:
@@ -410,6 +433,55 @@ class _Builder:
             self.invalid(f"constant {_short(value)} outside the float64 range", node)
 
 
+#: Node types whose value NumPy computes from their operands in the order written.
+_CHAIN = {ast.Add: "+", ast.Sub: "-", ast.Mult: "*", ast.Div: "/"}
+
+
+def _variable_nodes(tree, symbols):
+    """The syntax-tree nodes with a variable (a name of ``symbols``) somewhere below them."""
+    parents = {}
+    for node in ast.walk(tree):
+        for child in ast.iter_child_nodes(node):
+            parents[child] = node
+    marked = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Name) and node.id in symbols:
+            while node is not None and node not in marked:
+                marked.add(node)
+                node = parents.get(node)
+    return marked
+
+
+def _literal(node, builder, variable):
+    """The expression as written, for code that computes the text's values as NumPy would.
+
+    SymPy simplifies as it builds (``exp(log(t)) -> t``, ``sqrt(t)**2 -> t``, ``t/t -> 1``),
+    which changes where the function is defined; this tree keeps every operation of the text,
+    in its order.  Nodes: ``("num", exact value)`` for a subexpression without variables (its
+    exact SymPy value, rounded once when printed), ``("var", Symbol)``, ``("neg", x)``,
+    ``("chain", first, [(op, x), ...])`` for ``a + b - c ...`` or ``a * b / c ...`` (evaluated
+    left to right), ``("**", base, exponent)`` and ``("call", name, [args])``.
+    """
+    if node not in variable:
+        return ("num", builder.values[node])
+    if isinstance(node, ast.Name):
+        return ("var", builder.symbols[node.id])
+    if isinstance(node, ast.UnaryOp):
+        operand = _literal(node.operand, builder, variable)
+        return ("neg", operand) if isinstance(node.op, ast.USub) else operand
+    if isinstance(node, ast.Call):
+        return ("call", node.func.id, [_literal(a, builder, variable) for a in node.args])
+    if isinstance(node.op, ast.Pow):
+        return ("**", _literal(node.left, builder, variable),
+                _literal(node.right, builder, variable))
+    group = (ast.Add, ast.Sub) if isinstance(node.op, (ast.Add, ast.Sub)) else (ast.Mult, ast.Div)
+    links, head = [], node
+    while isinstance(head, ast.BinOp) and isinstance(head.op, group):   # (iterative: long chains)
+        links.append((_CHAIN[type(head.op)], _literal(head.right, builder, variable)))
+        head = head.left
+    return ("chain", _literal(head, builder, variable), links[::-1])
+
+
 def _symbols(variables):
     """Map variable names to real SymPy symbols (a given Symbol is used as it is)."""
     if isinstance(variables, (str, sympy.Basic)):
@@ -469,6 +541,15 @@ def parse_expression(text, variables=("t", "s", "y")):
         ...
     integrallimits.kernels._text.ExpressionError: attribute access '.system' at column 17 ...
     """
+    return parse_with_literal(text, variables)[0]
+
+
+def parse_with_literal(text, variables=("t", "s", "y")):
+    """(:func:`parse_expression`'s SymPy expression, the text as written: :func:`_literal`).
+
+    The compiled code of a text computes its values from the second (SymPy's automatic
+    simplification changes the domain: ``sqrt(t)**2`` is ``t`` to SymPy but NaN for t < 0 to
+    NumPy); derivatives come from the first."""
     if not isinstance(text, str):
         raise TypeError(f"expression must be a string, got {type(text).__name__}")
     symbols = _symbols(variables)
@@ -501,6 +582,7 @@ def parse_expression(text, variables=("t", "s", "y")):
     try:
         with _time_limit(deadline):
             expr = builder.build(tree.body)
+            literal = _literal(tree.body, builder, _variable_nodes(tree.body, symbols))
     except _OutOfTime:
         raise ExpressionError(f"expression took more than {MAX_SECONDS:g} s to build "
                               "(SymPy's automatic simplification of it is too costly)") from None
@@ -514,7 +596,7 @@ def parse_expression(text, variables=("t", "s", "y")):
         if not finite:
             raise ExpressionError(f"the number {_short(number)} in the expression is "
                                   f"outside the float64 range")
-    return expr
+    return expr, literal
 
 
 def parse_vector(texts, variables=None):
@@ -541,6 +623,12 @@ def parse_vector(texts, variables=None):
     >>> parse_vector(["-y0 * y1", "y0 - cos(t - s)"])
     [-y0*y1, y0 - cos(s - t)]
     """
+    return [expr for expr, _ in parse_vector_with_literal(texts, variables)]
+
+
+def parse_vector_with_literal(texts, variables=None):
+    """[(expression, literal) per component]: :func:`parse_vector` with
+    :func:`parse_with_literal`'s second part."""
     if isinstance(texts, str) or not hasattr(texts, "__len__"):
         raise TypeError(f"texts must be a sequence of strings, got {type(texts).__name__}")
     if variables is None:
@@ -548,7 +636,7 @@ def parse_vector(texts, variables=None):
     exprs = []
     for k, text in enumerate(texts):
         try:
-            exprs.append(parse_expression(text, variables))
+            exprs.append(parse_with_literal(text, variables))
         except ExpressionError as exc:
             raise ExpressionError(f"component {k}: {exc}", exc.line, exc.column) from None
     return exprs

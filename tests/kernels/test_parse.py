@@ -308,7 +308,7 @@ ACCEPTED = [
     ("2**-1 * y", y / 2),
     ("(t + 1)**0.5", sympy.sqrt(t + 1)),
     ("0.1 * y", sympy.Rational(1, 10) * y),
-    ("1_000.5 + .5e-3 + 5. + 0x10 + 1E2", sympy.Rational(2001, 2) + sympy.Rational(1, 2000)
+    ("1_000.5 + .5e-3 + 5. + 1_6 + 1E2", sympy.Rational(2001, 2) + sympy.Rational(1, 2000)
      + 5 + 16 + 100),
     ("pi * e", sympy.pi * sympy.E),
     ("abs(y) + min(t, s) + max(t, y)", sympy.Abs(y) + sympy.Min(t, s) + sympy.Max(t, y)),

@@ -273,10 +273,14 @@ def test_same_expression_is_not_compiled_twice(scalar_kernel, monkeypatch):
     assert renamed.function is scalar_kernel.function
 
 
-def test_text_kernels_share_the_compiled_code(vec2_kernel, monkeypatch):
+def test_text_kernels_share_the_compiled_code(monkeypatch):
+    """The same text compiles once (a text's code computes the text as written, so it is not
+    that of the SymPy expression from_sympy compiles: see test_written_values.py)."""
+    texts = ["-y0 * y1 + cos(t - s)", "y0**2 * exp(-s) - atan(y1)"]
+    first = kernel_from_text(texts)
     monkeypatch.setattr(_generated, "jit", None)  # any compilation would fail
-    kernel = kernel_from_text(["-y0 * y1 + cos(t - s)", "y0**2 * exp(-s) - atan(y1)"])
-    assert kernel.function is vec2_kernel.function
+    kernel = kernel_from_text(list(texts))
+    assert kernel.function is first.function
     assert kernel.dim == 2 and not kernel.scalar
 
 
@@ -460,7 +464,9 @@ def test_kernel_from_text_scalar(scalar_kernel):
     text = "exp(s - t) * sin(y) + t*s/(1 + y**2) + sqrt(1 + t)*cos(s)*y**3 + erf(y)/3 " \
            "+ atan2(y, 1 + t) + 0.1*y"
     kernel = kernel_from_text(text)
-    assert kernel.function is scalar_kernel.function  # same expression, same code
+    assert kernel.function is kernel_from_text(text).function   # same text, same code
+    for t, s, y in [(1.0, 0.5, -0.7), (2.0, 1.5, 1.3)]:       # the expression's values
+        assert float(kernel(t, s, y)) == pytest.approx(float(scalar_kernel(t, s, y)), rel=1e-14)
     assert kernel.name == text and kernel.scalar
 
 
