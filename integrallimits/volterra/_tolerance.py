@@ -623,8 +623,9 @@ def _graded_steps_limit(t0, T, grading, n_max, n_start):
     ``grading`` is strictly increasing in floating point.  Far from 0, t0 has a coarse
     spacing and a graded mesh's first step (T - t0) N^-r falls below it sooner: on
     [1e5, 1e5 + 1] with r = 5 (radau2, alpha = 1/2) the first points coincide beyond
-    N = 168, and a solve refined past it raised a ValueError from the solver's mesh check.  A ValueError
-    saying so where even the first mesh (``n_start`` steps) has coincident points."""
+    N = 168, and a solve refined past it raised a ValueError from the solver's mesh check.
+    A ValueError saying so where even the first mesh (``n_start`` steps) has coincident
+    points."""
     def distinct(n):
         return bool(np.all(np.diff(_refinement_mesh(t0, T, n, grading)) > 0))
 
