@@ -2189,6 +2189,35 @@ def test_a_vide_estimate_is_at_least_the_rounding_of_its_values():
     _assert_estimates_hold_the_rounding(sol)
 
 
+def _creeping(t, y, z, a):
+    return a
+
+
+def _creeping_pair(t, y, z, a):
+    return np.array([a, -y[1]])
+
+
+@pytest.mark.parametrize("method, pair", [("radau1", False), ("gauss2", False), (None, False),
+                                          ("gauss2", True), (None, True)])
+def test_a_vide_estimate_to_a_tolerance_is_at_least_the_rounding_of_its_values(method, pair):
+    """y' = 2e-11, y(0) = 1e5 (and a second component y' = -y) to rtol = atol = 1e-6: each
+    step's increment h y' is below half an ulp of y, lost alike by the solve and its companion,
+    whose values agree bit for bit (all 1e5): the Richardson estimate was 0 at every point for
+    an error of 2e-11 t (radau1 at rtol 1e-6 on a Gaussian bump: 2^18-2^20 steps, estimates
+    of 0 where the error was up to 2.3e-13).  As on a given mesh, the estimates are now at
+    least sqrt(N) eps |y| so far."""
+    a = 2e-11
+    y0 = np.array([1e5, 1.0]) if pair else 1e5
+    sol = solve_vide(_creeping_pair if pair else _creeping, None, y0, (0.0, 1.0),
+                     method=method, args=(a,), rtol=1e-6, atol=1e-6)
+    t = np.asarray(sol.t, dtype=np.longdouble)
+    error = np.abs(np.asarray(sol.y).reshape(len(t), -1)[:, 0] - (1e5 + a * t)).astype(float)
+    estimate = np.asarray(sol.error_estimate).reshape(len(t), -1)[:, 0]
+    assert sol.success
+    assert error[-1] > 1e-11
+    assert np.all(error[1:] <= 20.0 * estimate[1:])
+
+
 def _assert_estimates_hold_the_rounding(sol):
     """``sol`` (y = 1e5 e^(-t), an error of rounding alone, above 1e-13) a success within 20
     times its estimates at every point, y(t0)'s 0, the largest at most 16 eps 1e5."""
