@@ -557,6 +557,19 @@ def test_a_pilot_pass_finds_the_mesh_of_a_localised_feature():
     assert sol.nfev < uniform.nfev
 
 
+def _watch_vrk_steps(monkeypatch, watch):
+    """Route every call of the compiled "vrk-steps" loop through ``watch(loop, *args)``, which
+    returns the loop's status."""
+    from integrallimits.volterra import _loops
+    compiled = _loops.compiled_loop
+
+    def watched_loop(name):
+        loop = compiled(name)
+        return loop if name != "vrk-steps" else (lambda *a: watch(loop, *a))
+
+    monkeypatch.setattr(_loops, "compiled_loop", watched_loop)
+
+
 def test_newton_failures_of_exploratory_steps_are_cut_short(monkeypatch):
     """tan t at 1e-3 with radau3: the uniform try and the pass's large steps fail in Newton.
     Exploratory solves (the uniform try, its companions, the pass's steps) cap Newton at
@@ -566,20 +579,13 @@ def test_newton_failures_of_exploratory_steps_are_cut_short(monkeypatch):
     from integrallimits.volterra import _loops
     prob, tol, user_maxiter = tan_problem, 1e-3, 50
     steps_calls, runs = [], []
-    compiled = _loops.compiled_loop
 
-    def counting_loop(name):
-        loop = compiled(name)
-        if name != "vrk-steps":
-            return loop
-
-        def steps(*a):
-            counts = a[19]
-            before = counts.copy()
-            status = loop(*a)
-            steps_calls.append((status, a[18], *(counts - before)[2:4]))
-            return status
-        return steps
+    def steps(loop, *a):
+        counts = a[19]
+        before = counts.copy()
+        status = loop(*a)
+        steps_calls.append((status, a[18], *(counts - before)[2:4]))
+        return status
 
     reusing = _adaptive._reusing
 
@@ -591,7 +597,7 @@ def test_newton_failures_of_exploratory_steps_are_cut_short(monkeypatch):
             return out
         return reusing(logged, newton_tol)
 
-    monkeypatch.setattr(_loops, "compiled_loop", counting_loop)
+    _watch_vrk_steps(monkeypatch, steps)
     monkeypatch.setattr(_adaptive, "_reusing", recording)
     sol = solve_volterra(prob.kernel, prob.forcing, prob.t_span, method="radau3", rtol=tol,
                          atol=tol, newton_maxiter=user_maxiter)
@@ -645,19 +651,12 @@ def test_a_pass_after_a_newton_failure_keeps_its_pairs_within_the_fold(monkeypat
     from integrallimits.volterra import _loops
     prob, tol = tan_problem, 1e-3
     statuses = []
-    compiled = _loops.compiled_loop
 
-    def counting_loop(name):
-        loop = compiled(name)
-        if name != "vrk-steps":
-            return loop
+    def steps(loop, *a):
+        statuses.append(loop(*a))
+        return statuses[-1]
 
-        def steps(*a):
-            statuses.append(loop(*a))
-            return statuses[-1]
-        return steps
-
-    monkeypatch.setattr(_loops, "compiled_loop", counting_loop)
+    _watch_vrk_steps(monkeypatch, steps)
     sol = solve_volterra(prob.kernel, prob.forcing, prob.t_span, method=method, rtol=tol,
                          atol=tol)
     assert sol.success and _errors(sol, prob, tol)[0] <= 1.0
