@@ -369,8 +369,7 @@ def _solve(args, out):
     if args.out:
         _check_output_file(args.out, "--out")
     kernel, g, exact, d, params = _parse_problem(args)
-    steps = [args.steps] if not args.orders else [max(method.min_steps, args.steps // 16)
-                                                  * 2 ** k for k in range(5)]
+    steps = [args.steps] if not args.orders else _halvings(args.steps, method)
     if tolerance:
         steps = [None]
     rows, last, prev = [], None, None
@@ -410,6 +409,21 @@ def _solve(args, out):
         _write_output(args.out, text.getvalue(), "--out")
         print(f"wrote {args.out}", file=out)
     return 0
+
+
+def _halvings(n, method, sizes=5):
+    """The step counts of ``--orders``: N, N/2, ..., at most ``sizes`` of them, halved while
+    the count stays whole and at least the method's minimum, coarsest first.  (They were
+    (N // 16) 2^k: --steps 20 ended at 16, and --steps 8 or a method needing more steps
+    than N/16 went beyond N.)  Fewer than two: a CommandError (no order to observe)."""
+    steps = [n]
+    while len(steps) < sizes and steps[0] % 2 == 0 and steps[0] // 2 >= method.min_steps:
+        steps.insert(0, steps[0] // 2)
+    if len(steps) < 2:
+        raise CommandError(f"--orders halves --steps: {n} cannot be halved (it is odd or half "
+                           f"of it is below the {method.min_steps} steps the method needs); "
+                           f"give an even N, a multiple of 16 for five sizes", 2)
+    return steps
 
 
 #: The note a solve adds to the exception of g called at a time (Python >= 3.11).
@@ -554,7 +568,7 @@ def build_parser():
                    help="deprecated: the same as --t-span 0 T")
     p.add_argument("--steps", type=int, default=None, metavar="N",
                    help="number of uniform steps (default: 256; with --orders the "
-                        "finest of five doublings)")
+                        "finest: N is halved up to four times while it stays whole)")
     p.add_argument("--rtol", type=float, default=None, metavar="RTOL",
                    help="solve to a tolerance instead of on --steps: the estimated error of every "
                         "mesh value meets atol + rtol |y| (default: none; 1e-6 if only --atol)")
@@ -567,8 +581,9 @@ def build_parser():
                    help=f"one of {{methods}} (default: {DEFAULT_METHOD}; the built-in "
                         f"example: several)")
     p.add_argument("--orders", action="store_true",
-                   help="solve with N/16, N/8, ..., N steps and print observed orders "
-                        "(default: off)")
+                   help="solve with N/16, N/8, ..., N steps and print observed orders (fewer "
+                        "sizes where a half is not whole or too few for the method; "
+                        "default: off)")
     p.add_argument("--out", type=_given, metavar="FILE",
                    help="write t and y at the mesh points to this CSV file (default: none)")
     p.set_defaults(func=_solve)

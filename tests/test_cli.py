@@ -85,6 +85,28 @@ def test_cli_mistakes_are_one_line_and_an_exit_status(argv, code, says, capsys):
     assert says in one_line_error(capsys)
 
 
+@pytest.mark.parametrize("steps, method, sizes", [
+    ("20", "trapezoid", [5, 10, 20]), ("8", "trapezoid", [1, 2, 4, 8]),
+    ("64", "gregory6", [8, 16, 32, 64]), ("256", "trapezoid", [16, 32, 64, 128, 256])])
+def test_orders_end_at_the_steps_asked_for(steps, method, sizes):
+    """``--orders`` solved with (N // 16) 2^k steps: --steps 20 ended at 16 and --steps 8 at
+    16, and a method needing more than N/16 steps (gregory6: 5) went to 5 * 16 = 80 > 64.
+    Now N is the finest and is halved while the count stays whole and large enough."""
+    code, text = run(["solve", "--kernel=-y", "--forcing", "1", "--exact", "exp(-t)",
+                      "--method", method, "--steps", steps, "--orders"])
+    assert code == 0
+    assert [int(line.split()[0]) for line in text.splitlines()[2:]] == sizes
+
+
+@pytest.mark.parametrize("steps", ["7", "6"])
+def test_orders_of_steps_that_cannot_be_halved_are_a_usage_error(steps, capsys):
+    """(--steps 7 --orders solved on 1, 2, 4, 8, 16 steps; 6 halves to 3, fewer than the 5
+    steps gregory6 needs)"""
+    assert main(SOLVE + ["--method", "gregory6", "--steps", steps, "--orders"],
+                out=io.StringIO()) == 2
+    assert f"--orders halves --steps: {steps} cannot be halved" in one_line_error(capsys)
+
+
 @pytest.mark.parametrize("argv", [
     SOLVE + ["--steps", "8", "--out", ""],
     SOLVE + ["--steps", "8", "--method", ""],

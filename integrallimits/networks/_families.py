@@ -449,7 +449,12 @@ class ResidualDense(VolterraNetwork):
         keeps those samples.
     b : array (N[+1], N[+1], d) or callable b(t, s) -> (d,)
     n_layers : int, optional
-        N (needed when W is a callable field).
+        N (needed when W is a callable field).  Without it, N is the length of W's first
+        axis: a W holding the N+1 grid values t_0..t_N (as a built network's ``W`` does)
+        needs ``n_layers=N``, else it builds N+1 layers.
+    d : int, optional
+        The state dimension (needed when W is a callable field; else W's, which a given
+        ``d`` must equal).
     activation : {"tanh", "relu", "softplus", "sigmoid"}
     T : float
     rule : str
@@ -460,8 +465,9 @@ class ResidualDense(VolterraNetwork):
     ValueError
         For a non-integer or non-positive ``n_layers``, a non-positive ``T``, a ``rule``
         that is not a direct-quadrature method or needs more steps than ``n_layers``
-        (gregory4: 3), an unknown ``activation``, or fields whose shapes do not match
-        (N[+1], ..., d, d) (the message names the field).
+        (gregory4: 3), an unknown ``activation``, fields whose shapes do not match
+        (N[+1], ..., d, d) (the message names the field; without ``n_layers`` it says that
+        N was taken from W's first axis), or a ``d`` other than W's.
 
     See Also
     --------
@@ -482,7 +488,7 @@ class ResidualDense(VolterraNetwork):
 
     def __init__(self, W: Field, b: Field, n_layers: int | None = None, d: int | None = None,
                  activation: str = "tanh", T: float = 1.0, rule: str = "rectangle") -> None:
-        n_layers, d = _infer(W, n_layers, d, two_variable=True)
+        n_layers, d = _infer(W, n_layers, d, two_variable=True, b=b)
         super().__init__(d, n_layers, T, rule, activation)
         self.W = _as_grid(W, n_layers, True, (d, d), T, "W")
         self.b = _as_grid(b, n_layers, True, (d,), T, "b")
@@ -513,8 +519,9 @@ class ResNet(VolterraNetwork):
     ValueError
         For a non-integer or non-positive ``n_layers``, a non-positive ``T``, a ``rule``
         that is not a direct-quadrature method or needs more steps than ``n_layers``
-        (gregory4: 3), an unknown ``activation``, or fields whose shapes do not match
-        (N[+1], ..., d, d) (the message names the field).
+        (gregory4: 3), an unknown ``activation``, fields whose shapes do not match
+        (N[+1], ..., d, d) (the message names the field; without ``n_layers`` it says that
+        N was taken from W's first axis), or a ``d`` other than W's.
 
     See Also
     --------
@@ -539,7 +546,7 @@ class ResNet(VolterraNetwork):
 
     def __init__(self, W: Field, b: Field, n_layers: int | None = None, d: int | None = None,
                  activation: str = "tanh", T: float = 1.0, rule: str = "rectangle") -> None:
-        n_layers, d = _infer(W, n_layers, d, two_variable=False)
+        n_layers, d = _infer(W, n_layers, d, two_variable=False, b=b)
         super().__init__(d, n_layers, T, rule, activation)
         self.W = _as_grid(W, n_layers, False, (d, d), T, "W")
         self.b = _as_grid(b, n_layers, False, (d,), T, "b")
@@ -619,7 +626,7 @@ class SmoothNet(VolterraNetwork):
                  activation: str = "tanh", T: float = 1.0, rule: str = "rectangle",
                  initial_differences: ArrayLike | None = None) -> None:
         k = positive_int(k, "k")     # (k = inf or nan: OverflowError / a NumPy message)
-        n_layers, d = _infer(W, n_layers, d, two_variable=False)
+        n_layers, d = _infer(W, n_layers, d, two_variable=False, b=b)
         super().__init__(d, n_layers, T, rule, activation)
         self.k = int(k)
         self.W = _as_grid(W, n_layers, False, (d, d), T, "W")
@@ -760,7 +767,14 @@ def positive_int(value, name):
     return int(value)
 
 
-def _infer(W, n_layers, d, two_variable):
+def _infer(W, n_layers, d, two_variable, b=None):
+    """(n_layers, d) of a family's fields W (and b).
+
+    A callable W needs both given.  For an array W, d is the length of its last axes (a
+    ``d`` given with another value is refused: it was ignored) and N, unless given, the
+    length of its first axis: the fields' axes over the layers must then hold N or N+1
+    values, or the error says that N was taken from W and that a W of N+1 grid values
+    (a built network's ``W``) needs ``n_layers``."""
     if callable(W):
         if n_layers is None or d is None:
             raise ValueError("give n_layers and d when W is a callable field")
@@ -770,4 +784,18 @@ def _infer(W, n_layers, d, two_variable):
     if len(shape) != lead + 2 or shape[-1] != shape[-2]:
         raise ValueError(f"W must be an array of shape {'(N, N, d, d)' if two_variable else '(N, d, d)'}"
                          f" or a callable, got shape {shape}")
-    return positive_int(shape[0] if n_layers is None else n_layers, "n_layers"), int(shape[-1])
+    if d is not None and positive_int(d, "d") != shape[-1]:
+        raise ValueError(f"d = {d} disagrees with W of shape {shape} (d = {shape[-1]}): give "
+                         f"W of shape (..., {d}, {d}) or leave d out")
+    if n_layers is not None:
+        return positive_int(n_layers, "n_layers"), int(shape[-1])
+    n_layers = positive_int(shape[0], "n_layers")
+    fields = [("W", shape)] + ([("b", np.shape(b))] if b is not None and not callable(b) else [])
+    for name, field in fields:
+        if len(field) > lead and any(k not in (n_layers, n_layers + 1) for k in field[:lead]):
+            raise ValueError(
+                f"n_layers is not given, so N = {n_layers} (the length of W's first axis), "
+                f"but {name} has shape {field}: its axes over the layers must hold N or N+1 "
+                f"values; give n_layers (a W holding the N+1 grid values t_0..t_N, as a built "
+                f"network's W does, needs n_layers=N)")
+    return n_layers, int(shape[-1])

@@ -486,3 +486,33 @@ def test_fewer_layers_than_the_rule_needs_are_refused_when_built(rule):
                 make()
     net = ResNet(rng.normal(size=(need, 2, 2)), np.zeros((need, 2)), rule=rule)
     assert np.isfinite(net.forward(np.ones(2))).all()
+
+
+@pytest.mark.parametrize("family", [ResNet, ResidualDense, SmoothNet, ConcatDense])
+def test_a_d_other_than_the_weights_is_refused(family):
+    """``d`` with an array W was ignored: ResNet(W of d = 2, b, d=5) built a network of
+    width 2, silently another network than the one declared."""
+    N, lead = 4, (4, 4) if family in (ResidualDense, ConcatDense) else (4,)
+    fields = [np.zeros(lead + (2, 2))] + ([] if family is ConcatDense else [np.zeros(lead + (2,))])
+    head = [2] if family is SmoothNet else []
+    with pytest.raises(ValueError, match="d = 5 disagrees with W"):
+        family(*head, *fields, d=5)
+    assert family(*head, *fields, d=2).d == family(*head, *fields).d == 2
+    assert family(*head, *fields, n_layers=N, d=2.0).n_layers == N
+
+
+@pytest.mark.parametrize("family, lead", [(ResNet, (9,)), (ResidualDense, (9, 9))])
+def test_fields_of_n_plus_1_grid_values_without_n_layers_say_so(family, lead):
+    """Without n_layers, N is the length of W's first axis: W with the N+1 grid values and
+    b with N rows was refused saying "N = 9" (from W), not why; the message now names
+    where N came from and asks for n_layers, which builds the N-layer network."""
+    rng = np.random.default_rng(0)
+    W, b = rng.normal(size=lead + (2, 2)) * 0.3, rng.normal(size=(8,) * len(lead) + (2,))
+    with pytest.raises(ValueError, match=r"n_layers is not given, so N = 9 \(the length of "
+                                         r"W's first axis\).*give n_layers"):
+        family(W, b)
+    net = family(W, b, n_layers=8)
+    assert net.n_layers == 8 and net.W.shape[0] == 9
+    # a built network's own fields hold N+1 grid values: with n_layers, the same network
+    X = rng.normal(size=(3, 2))
+    assert np.array_equal(family(net.W, net.b, n_layers=8).forward(X), net.forward(X))
