@@ -91,6 +91,29 @@ def test_blow_up_is_reported(method):
                        raise_on_failure=True)
 
 
+def _root_of_lag(t, s, y):
+    return np.sqrt(t - s) * y      # NaN at s > t, where the equation never needs K
+
+
+@pytest.mark.parametrize("method", ["gauss2", "radau3", "gregory4"])
+def test_a_kernel_not_finite_beyond_the_diagonal_is_told_so(method):
+    """Collocation's stages and the Gregory rules' starting block evaluate K at s > t: a K
+    defined for s <= t only (sqrt(t - s)) fails there, and the message says why and what
+    evaluates K at s <= t only (before, it blamed K at a point the user's equation never
+    reaches)."""
+    sol = solve_volterra(_root_of_lag, lambda t: 1.0, (0.0, 1.0), 16, method=method)
+    assert not sol.success and sol.stats["failure"] == "kernel-non-finite"
+    assert "s > t" in sol.message and "rk4" in sol.message
+    fine = solve_volterra(_root_of_lag, lambda t: 1.0, (0.0, 1.0), 16, method="rk4")
+    assert fine.success
+
+
+def test_a_kernel_not_finite_at_s_below_t_gets_no_diagonal_advice():
+    sol = solve_volterra(lambda t, s, y: np.log(0.5 - s) * y, lambda t: 1.0, (0.0, 1.0), 16,
+                         method="trapezoid")
+    assert not sol.success and "non-finite" in sol.message and "s > t" not in sol.message
+
+
 def test_newton_failure_reported():
     """A capped Newton iteration count is a failure, not a silent success."""
     sol = solve_volterra(lambda t, s, y: np.exp(y), lambda t: 0.0, (0.0, 0.5), 8, method="trapezoid",
