@@ -44,9 +44,7 @@ _NOT_FINITE = "The solution became non-finite (inf/nan) at t = {t:.6g}: it blows
 #: Added to a kernel's non-finite value at s > t (see :func:`_user.beyond_diagonal`).
 _BEYOND_DIAGONAL = (" That point has s > t: this method evaluates K beyond the diagonal (at the "
                     "stages of a step, or in the starting block of a Gregory rule), so K must be "
-                    "finite there too (sqrt(abs(t - s)) for sqrt(t - s)); trapezoid, rectangle "
-                    "and rk4 evaluate K at s <= t only, and weakly_singular takes (t - s)^-alpha "
-                    "factors.")
+                    "finite there too; trapezoid, rectangle and rk4 evaluate K at s <= t only.")
 _BLOW_UP_SIZE = 1e100
 
 
