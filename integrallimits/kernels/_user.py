@@ -1681,11 +1681,12 @@ def describe_failure(rec):
 
 
 def beyond_diagonal(rec):
-    """Whether a record is of a kernel K(t, s, ...) or k(t, s) at a point with s > t: the
-    stages of collocation and the starting block of the Gregory rules evaluate K there, where
-    the equation itself never needs it (K = sqrt(t - s) y is NaN there)."""
+    """The form ("tsy" or "ts") of a record's kernel K(t, s, y) or k(t, s) when its point has
+    s > t, else None: the stages of collocation and the starting block of the Gregory rules
+    evaluate K there, where the equation itself never needs it (sqrt(t - s) y is NaN there)."""
     guard = _GUARDS.get(rec.guard)
-    return guard is not None and guard.form in ("tsy", "ts") and rec.b > rec.a
+    beyond = guard is not None and guard.form in ("tsy", "ts") and rec.b > rec.a
+    return guard.form if beyond else None
 
 
 def failure_said(rec, what=None):

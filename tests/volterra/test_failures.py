@@ -108,6 +108,32 @@ def test_a_kernel_not_finite_beyond_the_diagonal_is_told_so(method):
     assert fine.success
 
 
+def test_a_first_kind_kernel_not_finite_beyond_the_diagonal_names_first_kind_methods():
+    """The same for K(t, s) of the first kind (radau2's later stages), naming the first-kind
+    methods that evaluate K at s <= t only, all of which solve it."""
+    def K(t, s):
+        return 1.0 + np.sqrt(t - s)
+
+    def g(t):
+        return t + 2.0 / 3.0 * t ** 1.5              # y = 1
+    sol = solve_volterra(K, g, (0.0, 1.0), 8, method="radau2", kind=1)
+    assert not sol.success and "s > t" in sol.message
+    named = sol.message.split("finite there too; ")[1].split(" evaluate K")[0]
+    assert named == "radau1, midpoint and implicit-rectangle"
+    for method in ("radau1", "midpoint", "implicit-rectangle"):
+        assert solve_volterra(K, g, (0.0, 1.0), 8, method=method, kind=1).success
+
+
+def test_a_vide_kernel_not_finite_beyond_the_diagonal_is_told_so():
+    """A VIDE y' = -z, z = int sqrt(t - s) y ds: gauss2's stages evaluate K at s > t; rk4
+    does not."""
+    def f(t, y, z):
+        return -z
+    sol = solve_vide(f, _root_of_lag, 1.0, (0.0, 1.0), 16, method="gauss2")
+    assert not sol.success and "s > t" in sol.message and "rk4" in sol.message
+    assert solve_vide(f, _root_of_lag, 1.0, (0.0, 1.0), 16, method="rk4").success
+
+
 def test_a_kernel_not_finite_at_s_below_t_gets_no_diagonal_advice():
     sol = solve_volterra(lambda t, s, y: np.log(0.5 - s) * y, lambda t: 1.0, (0.0, 1.0), 16,
                          method="trapezoid")
