@@ -70,7 +70,7 @@ __all__ = ["njit_user", "py_function", "referenced_values", "ArgSpec", "pack_arg
            "report", "new_guard", "clear_failures", "failure_recorded", "take_failure",
            "raise_recorded_failure", "check_argument_names", "compiled_args",
            "refuse_if_compiled_differs", "compile_wrapper", "wrapper", "disk_key",
-           "with_fresh_helpers", "python_twin", "span_check", "check_over_span",
+           "with_fresh_helpers", "python_twin", "span_check", "check_over_span", "beyond_diagonal",
            "RAISED", "NOT_FINITE", "BAD_SHAPE", "UserCodeError", "RecompilationWarning", "unique_symbols",
            "require_function"]
 
@@ -1678,6 +1678,15 @@ def describe_failure(rec):
     if guard is None:
         return "a user function", "an unknown point"
     return guard.what, _point(guard, rec)[1]
+
+
+def beyond_diagonal(rec):
+    """The form ("tsy" or "ts") of a record's kernel K(t, s, y) or k(t, s) when its point has
+    s > t, else None: the stages of collocation and the starting block of the Gregory rules
+    evaluate K there, where the equation itself never needs it (sqrt(t - s) y is NaN there)."""
+    guard = _GUARDS.get(rec.guard)
+    beyond = guard is not None and guard.form in ("tsy", "ts") and rec.b > rec.a
+    return guard.form if beyond else None
 
 
 def failure_said(rec, what=None):

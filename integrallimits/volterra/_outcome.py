@@ -41,6 +41,13 @@ _NEWTON = ("Newton's method did not converge at t = {t:.6g} (after {it} iteratio
 _CHECK_JACOBIAN = (" The Jacobian given with jacobian= was used: a wrong Jacobian also stops "
                    "Newton's method (check it against finite differences, or leave it out).")
 _NOT_FINITE = "The solution became non-finite (inf/nan) at t = {t:.6g}: it blows up."
+#: Added to a kernel's non-finite value at s > t (see :func:`_user.beyond_diagonal`), by the
+#: kernel's form: the second kind's (and a VIDE's) K(t, s, y), the first kind's K(t, s).
+_BEYOND_DIAGONAL = (" That point has s > t: this method evaluates K beyond the diagonal (at the "
+                    "stages of a step, or in the starting block of a Gregory rule), so K must be "
+                    "finite there too; {} evaluate K at s <= t only.")
+_AT_OR_BELOW = {"tsy": "trapezoid, rectangle and rk4 (an integro-differential equation: rk4)",
+                "ts": "radau1, midpoint and implicit-rectangle"}
 _BLOW_UP_SIZE = 1e100
 
 
@@ -76,8 +83,10 @@ def describe(status, t_fail, iterations, record, messages=None):
         y = record.y
         if np.all(np.isfinite(y)) and (not y.size or np.max(np.abs(y)) < _BLOW_UP_SIZE):
             what = what[0].upper() + what[1:] if what.startswith("the ") else what
+            form = _user.beyond_diagonal(record)
+            beyond = _BEYOND_DIAGONAL.format(_AT_OR_BELOW[form]) if form else ""
             return (f"{what} returned a non-finite value (inf/nan) at {where}; the solve stopped "
-                    f"at t = {t_fail:.6g}.", "kernel-non-finite")
+                    f"at t = {t_fail:.6g}.{beyond}", "kernel-non-finite")
     if messages and status in messages:
         template, kind = messages[status]
         return template.format(t=t_fail), kind

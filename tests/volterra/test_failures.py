@@ -91,6 +91,55 @@ def test_blow_up_is_reported(method):
                        raise_on_failure=True)
 
 
+def _root_of_lag(t, s, y):
+    return np.sqrt(t - s) * y      # NaN at s > t, where the equation never needs K
+
+
+@pytest.mark.parametrize("method", ["gauss2", "radau3", "gregory4"])
+def test_a_kernel_not_finite_beyond_the_diagonal_is_told_so(method):
+    """Collocation's stages and the Gregory rules' starting block evaluate K at s > t: a K
+    defined for s <= t only (sqrt(t - s)) fails there, and the message says why and what
+    evaluates K at s <= t only (before, it blamed K at a point the user's equation never
+    reaches)."""
+    sol = solve_volterra(_root_of_lag, lambda t: 1.0, (0.0, 1.0), 16, method=method)
+    assert not sol.success and sol.stats["failure"] == "kernel-non-finite"
+    assert "s > t" in sol.message and "rk4" in sol.message
+    fine = solve_volterra(_root_of_lag, lambda t: 1.0, (0.0, 1.0), 16, method="rk4")
+    assert fine.success
+
+
+def test_a_first_kind_kernel_not_finite_beyond_the_diagonal_names_first_kind_methods():
+    """The same for K(t, s) of the first kind (radau2's later stages), naming the first-kind
+    methods that evaluate K at s <= t only, all of which solve it."""
+    def K(t, s):
+        return 1.0 + np.sqrt(t - s)
+
+    def g(t):
+        return t + 2.0 / 3.0 * t ** 1.5              # y = 1
+    sol = solve_volterra(K, g, (0.0, 1.0), 8, method="radau2", kind=1)
+    assert not sol.success and "s > t" in sol.message
+    named = sol.message.split("finite there too; ")[1].split(" evaluate K")[0]
+    assert named == "radau1, midpoint and implicit-rectangle"
+    for method in ("radau1", "midpoint", "implicit-rectangle"):
+        assert solve_volterra(K, g, (0.0, 1.0), 8, method=method, kind=1).success
+
+
+def test_a_vide_kernel_not_finite_beyond_the_diagonal_is_told_so():
+    """A VIDE y' = -z, z = int sqrt(t - s) y ds: gauss2's stages evaluate K at s > t; rk4
+    does not."""
+    def f(t, y, z):
+        return -z
+    sol = solve_vide(f, _root_of_lag, 1.0, (0.0, 1.0), 16, method="gauss2")
+    assert not sol.success and "s > t" in sol.message and "rk4" in sol.message
+    assert solve_vide(f, _root_of_lag, 1.0, (0.0, 1.0), 16, method="rk4").success
+
+
+def test_a_kernel_not_finite_at_s_below_t_gets_no_diagonal_advice():
+    sol = solve_volterra(lambda t, s, y: np.log(0.5 - s) * y, lambda t: 1.0, (0.0, 1.0), 16,
+                         method="trapezoid")
+    assert not sol.success and "non-finite" in sol.message and "s > t" not in sol.message
+
+
 def test_newton_failure_reported():
     """A capped Newton iteration count is a failure, not a silent success."""
     sol = solve_volterra(lambda t, s, y: np.exp(y), lambda t: 0.0, (0.0, 0.5), 8, method="trapezoid",
