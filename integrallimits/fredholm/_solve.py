@@ -34,6 +34,7 @@ from ..kernels._structured import is_weakly_singular
 from ..kernels._linear import as_linear_kernel, positional_arity
 from ..quadrature import IntervalRule, interval_rule
 from ..volterra._estimate import UNRESOLVED
+from ..volterra._mesh import check_newton_tol
 from ..volterra._outcome import _CHECK_JACOBIAN
 from ..volterra._solution import SolverError
 from ..volterra._tolerance import check_tolerances, fit_tolerances, over_tolerance, tolerance_of
@@ -368,7 +369,7 @@ def solve_fredholm(K, g, interval, n_nodes=None, rule="gauss-legendre", *, args=
         (``stats["failure"]`` ``"unchecked"`` or ``"unresolved"``; its values are kept).
     newton_tol : float
         Newton stops when the update is below ``newton_tol * |y|`` (max norms; ``newton_tol``
-        where y = 0).
+        where y = 0).  Between 0 and 1.
     newton_maxiter : int
         Iteration cap.
     max_condition : float
@@ -447,7 +448,7 @@ def solve_fredholm(K, g, interval, n_nodes=None, rule="gauss-legendre", *, args=
     """
     tolerance = check_tolerances(rtol, atol, n_nodes, None, "solve_fredholm")
     a, b = _check_interval(interval)
-    newton_tol = _check_positive(newton_tol, "newton_tol")
+    newton_tol = check_newton_tol(newton_tol)
     max_condition = _check_positive(max_condition, "max_condition")
     if type(newton_maxiter) is not int and (isinstance(newton_maxiter, bool) or
                                             not isinstance(newton_maxiter, numbers.Integral)) \

@@ -103,7 +103,7 @@ def solve_volterra(K, g, t_span=None, n_steps=None, method=None, *, args=None, k
         solve to a tolerance with a Runge-Kutta or collocation method stops it at 1e-3 of
         the smaller of ``rtol`` and ``atol`` where that is larger (Newton's error is then far
         below the tolerance; iterating on to ``newton_tol`` only costs kernel evaluations); so
-        do the solves of a direct rule's uniform refinement (Gregory, trapezoid).
+        do the solves of a direct rule's uniform refinement (Gregory, trapezoid).  Between 0 and 1.
     newton_maxiter : int
         Iteration cap per Newton solve.
     fast_history : bool or None

@@ -1349,7 +1349,7 @@ def solve_vide(f, K, y0, t_span=None, n_steps=None, method=None, *, args=None, m
         :func:`~integrallimits.kernels.from_sympy` kernel).
     newton_tol : float
         Newton stops when the update is below ``newton_tol * max(s, |Y|)``, s the size of
-        ``y0`` where it is below 1, else 1.
+        ``y0`` where it is below 1, else 1.  Between 0 and 1.
     newton_maxiter : int
         Iteration cap per step.
     raise_on_failure : bool

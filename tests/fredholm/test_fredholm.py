@@ -552,8 +552,8 @@ def test_bad_callables_and_options():
         solve_fredholm(k_lin, G_LIN, (0.0, 1.0), 8, jacobian=k_square_jacobian)
     with pytest.raises(ValueError, match="initial must give values of shape"):
         solve_fredholm(k_square, G_SQUARE, (0.0, 1.0), 8, initial=np.ones(3))
-    for name, value in (("newton_tol", -1.0), ("max_condition", 0.0), ("newton_maxiter", 0),
-                        ("linear", "yes")):
+    for name, value in (("newton_tol", -1.0), ("newton_tol", 1.0), ("max_condition", 0.0),
+                        ("newton_maxiter", 0), ("linear", "yes")):
         with pytest.raises(ValueError, match=name):
             solve_fredholm(k_square, G_SQUARE, (0.0, 1.0), 8, **{name: value})
     sol = solve_fredholm(k_lin, G_LIN, (0.0, 1.0), 8)

@@ -176,7 +176,8 @@ def test_only_exploratory_newton_stops_when_not_contracting(method):
     assert np.array_equal(a.counts[:4], b.counts[:4])
 
 
-@pytest.mark.parametrize("kw", [dict(newton_tol=0.0), dict(newton_tol=-1), dict(newton_maxiter=0)])
+@pytest.mark.parametrize("kw", [dict(newton_tol=0.0), dict(newton_tol=-1), dict(newton_maxiter=0),
+                                dict(newton_tol=1.0), dict(newton_tol=10)])
 def test_bad_newton_options(kw):
     with pytest.raises(ValueError, match=next(iter(kw))):
         solve_volterra(K, g, (0.0, 1.0), 8, **kw)

@@ -377,6 +377,8 @@ def test_bad_input():
         solve_vide(f_linear, None, 1.0, (0.0, 1.0), 8, kernel_jacobian=k_linear)
     with pytest.raises(ValueError, match="newton_tol"):
         solve_vide(f_linear, k_linear, 1.0, (0.0, 1.0), 8, newton_tol=0.0)
+    with pytest.raises(ValueError, match="newton_tol must be a float between 0 and 1"):
+        solve_vide(f_linear, k_linear, 1.0, (0.0, 1.0), 8, newton_tol=0.5e1)
     with pytest.raises(ValueError, match="mesh"):
         solve_vide(f_linear, k_linear, 1.0, (0.0, 1.0), 8, mesh=[0.0, 1.0])
     with pytest.raises(TypeError, match="method must be a method name"):
