@@ -838,8 +838,8 @@ def test_an_eigenvalue_close_to_one_takes_more_nodes_to_a_tolerance(monkeypatch)
     """The same equation (trapezoid rule, l = 1 - 1e-6) to rtol = atol = 1e-3 was a success on 9
     nodes with error 1.0 (estimate 2e-4).  An estimate whose condition number grows like M^2 is
     not accepted: more nodes, up to the largest size (h^2 needs to be well below 1e-6), where
-    it fails, saying why.  The largest size is 64 here (4096 in use: 7 s of CPU in dense
-    solves, while h^2 >> 1e-6 at every size up to 64 keeps the condition growing just as)."""
+    it fails, saying why.  The largest size is 64 here (4096 in use: 6-7 s of CPU in dense
+    solves); h^2 >> 1e-6 at every size up to 64, so the condition grows like M^2 there too."""
     monkeypatch.setattr(fredholm_solve_module._to_tolerance, "__defaults__", (8, 64))
     sol = solve_fredholm(_near_eigenvalue, _near_eigenvalue_g, (0.0, 1.0), rule="trapezoid",
                          args=(1.0 - 1e-6,), rtol=1e-3, atol=1e-3)
