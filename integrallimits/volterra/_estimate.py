@@ -452,14 +452,19 @@ def with_pair_factor(result, Y, factor):
 
 def rounding_floor(Y):
     """The rounding error a solution ``Y`` (N+1, d) on N steps can carry: sqrt(N) eps times
-    its size so far (the largest |y| up to each point), per point, the least error estimate
-    that is honest.  Richardson differences of two solutions at the rounding level say
-    nothing about it (they are the difference of two roundings): ``solve_vide`` of y' = -y,
-    y0 = 1e5, gauss4, had estimates of 0.015 to 0.05 eps |y| where its errors were 0.7
-    (16 steps) to 8.6 eps |y| (1024 steps; 2.6 to 25 eps |y| for y' = -int y, y0 = 1e5,
-    errors that grow about as sqrt(N)): on 256 steps 4.0e-13 for an error of 7.8e-11."""
+    its size so far (the largest |y| up to each point), per point and component, the least
+    error estimate that is honest.  Richardson differences of two solutions at the rounding
+    level say nothing about it (they are the difference of two roundings): ``solve_vide`` of
+    y' = -y, y0 = 1e5, gauss4, had estimates of 0.015 to 0.05 eps |y| where its errors were
+    0.7 (16 steps) to 8.6 eps |y| (1024 steps; 2.6 to 25 eps |y| for y' = -int y, y0 = 1e5,
+    errors that grow about as sqrt(N)): on 256 steps 4.0e-13 for an error of 7.8e-11.  Each
+    component its own size: a floor from the largest one is a bar the small ones cannot meet
+    to a tolerance of their own (y = (1e5 + int 2e-11 ds, 1 - int y2), gauss2 at rtol = atol
+    = 1e-10 on 46 steps: the second component's floor would be 1.5e-10 from the first's
+    1e5, over its tolerance 1.4e-10, where its error, 1.15e-10, is the steps', which its own
+    estimate holds)."""
     n = max(Y.shape[0] - 1, 1)
-    return math.sqrt(n) * _EPS * np.maximum.accumulate(_row_max(np.abs(Y)))
+    return math.sqrt(n) * _EPS * np.maximum.accumulate(np.abs(Y), axis=0)
 
 
 def refined_mesh(t):

@@ -18,9 +18,9 @@ from ._dense import direct_dense_output, substep_dense_output
 from ._estimate import estimate_options, shifted_estimate
 from ._solution import (Solution, SolverError, _count_error_evaluations, _interpolate_estimate,
                         largest_estimate)
-from ._tolerance import (RECTANGLE_LIMIT, check_tolerances, fit_tolerances,
-                         over_tolerance, solve_uniform_to_tolerance, tolerance_of, unreachable,
-                         unreachable_message, unstable_rule, with_checked_estimate,
+from ._tolerance import (RECTANGLE_LIMIT, check_tolerances, fit_tolerances, over_tolerance,
+                         rounded_to_tolerance, solve_uniform_to_tolerance, tolerance_of,
+                         unreachable, unreachable_message, unstable_rule, with_checked_estimate,
                          with_confirmed_digits, with_resolved_start)
 
 __all__ = ["solve_volterra"]
@@ -321,6 +321,9 @@ def solve_volterra(K, g, t_span=None, n_steps=None, method=None, *, args=None, k
         if t_eval is not None and meth.family == "direct" and not singular:
             sol = _meeting_tolerance_at(sol, t_eval, tolerance, with_dense, tolerance_solve,
                                         n_max)
+        # (a Richardson or embedded difference at the rounding level is no estimate of it, as on
+        # a given mesh: where the solve and its companion lose an increment alike, 0)
+        sol = rounded_to_tolerance(sol, tolerance)
     else:
         sol = solve_on_mesh(run, t, method=estimated, scalar=kernel.scalar, stats=stats,
                             error_estimate=error_estimate, uniform=mesh is None,

@@ -62,14 +62,14 @@ from ._loops import NFEV, NIT, NJEV, NSOLVE, _jacobian_p, _stage_grid
 from ._methods import tolerance_method
 from ._mesh import (check_flags, check_mesh, check_newton_options, check_size, check_t_eval,
                     estimated_work, resolve_method, uniform_mesh)
-from ._outcome import (FAILED, Run, companion, run_guarded, solve_on_mesh, with_rounding_floor,
+from ._outcome import (Run, companion, run_guarded, solve_on_mesh, with_rounding_floor,
                        with_settled_levels)
 from ._solution import Solution, SolverError, largest_estimate
 from ._tolerance import (ESTIMATE_FLOOR, FIRST_STEPS, RESOLVE, STIFF, _entry_point,
                          _evaluator, _predict, _raise_to_defects, _shifted_rows, _unreliable_from,
-                         check_tolerances, fit_tolerances, over_tolerance, short_time_scale,
-                         solve_uniform_to_tolerance, tolerance_of, with_checked_estimate,
-                         with_confirmed_digits,
+                         check_tolerances, failed_to_tolerance, fit_tolerances, over_tolerance,
+                         rounded_to_tolerance, short_time_scale, solve_uniform_to_tolerance,
+                         tolerance_of, with_checked_estimate, with_confirmed_digits,
                          with_resolved_start)
 from ._tableaux import ButcherTableau, classical_rk4, collocation_tableau
 
@@ -950,44 +950,11 @@ def _carried_to_tolerance(solve_from, rough_data, run, order, tolerance, n_max):
             break
         spent, tries = sol.stats["nfev"], tries + 1
         sol = solve_from(_predict(n, ratio, order, n_max))
-    return _failed_to_tolerance(sol, f"the estimated error is {ratio:.3g} times atol + rtol |y| "
+    return failed_to_tolerance(sol, f"the estimated error is {ratio:.3g} times atol + rtol |y| "
                                      f"at N = {n} (the misses of a feature's steps carried "
                                      f"forward, which the solve and its companion carry "
                                      f"alike); use a looser tolerance, or split the interval "
                                      f"at the feature.")
-
-
-def _failed_to_tolerance(sol, why):
-    """``sol``, a VIDE solved to a tolerance whose estimates exceed it, as a failure
-    ("tolerance") that keeps its values and estimates; ``why``: the sentence that says so."""
-    info = dict(sol.stats, failure="tolerance")
-    return Solution(sol.mesh, sol._y2, scalar=sol.scalar, status=FAILED,
-                    message=f"The tolerance could not be met: {why}  {sol.message}", stats=info,
-                    method=sol.method, order=sol.order, t_failure=float(sol.mesh[-1]),
-                    error_estimate=sol._est2)
-
-
-def _rounded_to_tolerance(sol, tolerance):
-    """``sol``, a VIDE solved to the tolerance (rtol, atol) = ``tolerance``, with its estimates
-    raised to the rounding error its values can carry (:func:`._outcome.with_rounding_floor`,
-    as on a given mesh); where that exceeds the tolerance, a failure ("tolerance").
-
-    Increments h f below half an ulp of y are lost alike by the solve and its companion,
-    whose values then agree bit for bit: a Richardson estimate of 0 where the error is what
-    they lost (y' = 0.1 b'(t), b a Gaussian bump of width 0.08 at 0.5, radau1 at rtol = atol
-    = 1e-6: 299252 steps, every value up to t = 0.079 exactly 1, the estimate 0 at 24327
-    points for errors up to 1.3e-13; sqrt(N) eps |y| = 1.2e-13 there)."""
-    if not sol.success:
-        return sol
-    sol = with_rounding_floor(sol)
-    rtol, atol = tolerance
-    ratio = float(np.max(over_tolerance(sol._est2, tolerance_of(sol._y2, rtol, atol))))
-    if not ratio > 1.0:
-        return sol
-    return _failed_to_tolerance(sol, f"the rounding error that the values on N = "
-                                     f"{len(sol.mesh) - 1} steps can carry, sqrt(N) eps |y|, is "
-                                     f"{ratio:.3g} times atol + rtol |y|; use a looser "
-                                     f"tolerance.")
 
 
 def _coupled_jacobian(t0, y0, f_fn, theta, kernel):
@@ -1624,7 +1591,7 @@ def solve_vide(f, K, y0, t_span=None, n_steps=None, method=None, *, args=None, m
         sol = _carried_to_tolerance(solve_from, rough_data, companion(run), meth.order,
                                     tolerance, n_max)
         # (a Richardson difference at the rounding level is no estimate of it, as on a mesh)
-        sol = _rounded_to_tolerance(sol, tolerance)
+        sol = rounded_to_tolerance(sol, tolerance)
     # f and K compiled against Python over the interval solved (once per function and
     # interval): f at stages, with the memory there when this solve's mesh left it
     if len(sol.mesh):

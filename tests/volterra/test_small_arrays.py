@@ -386,7 +386,7 @@ def test_rounding_floor_on_floats_is_numpys(seed):
     for _ in range(1500):
         n = int(rng.integers(2, _estimate.FEW + 1))
         Y = _noisy(rng, (n, 1))
-        floor = _estimate.rounding_floor(np.abs(Y))[:, None]
+        floor = _estimate.rounding_floor(np.abs(Y))
         with np.errstate(invalid="ignore", over="ignore"):
             est = floor * 10.0 ** rng.uniform(0.0, 2.0, size=(n, 1))
             i = rng.integers(0, n)

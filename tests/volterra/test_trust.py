@@ -2218,6 +2218,51 @@ def test_a_vide_estimate_to_a_tolerance_is_at_least_the_rounding_of_its_values(m
     assert np.all(error[1:] <= 20.0 * estimate[1:])
 
 
+
+def _creeping_integrand(t, s, y, a):
+    return a
+
+
+def _creeping_integrand_pair(t, s, y, a):
+    return np.array([a, -y[1]])
+
+
+@pytest.mark.parametrize("method, form", [
+    ("trapezoid", "scalar"), ("gregory4", "negative"), ("gauss2", "scalar"),
+    ("radau3", "negative"), ("radau2", "scalar"), ("gregory4", "pair"), ("gauss2", "pair"),
+    ("radau3", "scaled"), ("trapezoid", "scaled"), ("gauss2", "singular"),
+    ("radau3", "singular")])
+def test_a_volterra_estimate_to_a_tolerance_is_at_least_the_rounding_of_its_values(method,
+                                                                                 form):
+    """y = +-1e5 + int_0^t 2e-11 ds (a second component 1 - int y2 or 1e-3 - int y2; a
+    weakly singular kernel 2e-11 (t - s)^(-1/2)) to rtol = atol = 1e-10 (atol 1e-13 for the
+    small component): each step's increment is below half an ulp of y, lost alike by the
+    solve and its Richardson or embedded companion (uniform, adaptive and graded steps), whose
+    values agree bit for bit: the estimate was 0 at every point for errors of 5.5e-12 to
+    7.5e-12.  As on a given mesh, the estimates are now at least sqrt(N) eps |y| so far, each
+    component its own (the small one's tolerance is far below the large one's floor)."""
+    from integrallimits.kernels import weakly_singular
+    a, rtol, atol = 2e-11, 1e-10, 1e-10
+    y0 = {"scalar": 1e5, "negative": -1e5, "singular": 1e5, "pair": np.array([1e5, 1.0]),
+          "scaled": np.array([-1e5, 1e-3])}[form]
+    K = _creeping_integrand_pair if np.ndim(y0) else _creeping_integrand
+    if form == "singular":
+        K = weakly_singular(_creeping_integrand, 0.5)
+    if form == "scaled":
+        atol = np.array([1e-10, 1e-13])
+    sol = solve_volterra(K, lambda t: np.copy(y0), (0.0, 1.0), method=method, args=(a,),
+                         rtol=rtol, atol=atol)
+    t = np.asarray(sol.t, dtype=np.longdouble)
+    gained = 2.0 * a * np.sqrt(t) if form == "singular" else a * t
+    y = np.asarray(sol.y).reshape(len(t), -1)
+    error = np.abs(y[:, 0] - (np.atleast_1d(y0)[0] + gained)).astype(float)
+    estimate = np.asarray(sol.error_estimate).reshape(len(t), -1)
+    assert sol.success, sol.message
+    assert error.max() > 1e-12
+    assert np.all(error <= estimate[:, 0])
+    if form == "scaled":     # (the small component's floor is its own: below its tolerance)
+        assert np.all(estimate[1:, 1] <= 1e-13 + 1e-10 * np.abs(y[1:, 1]))
+
 def _assert_estimates_hold_the_rounding(sol):
     """``sol`` (y = 1e5 e^(-t), an error of rounding alone, above 1e-13) a success within 20
     times its estimates at every point, y(t0)'s 0, the largest at most 16 eps 1e5."""
