@@ -10,8 +10,8 @@ import numpy as np
 from .._memory import SMALL, check_memory, format_bytes
 
 __all__ = ["resolve_method", "make_mesh", "check_mesh", "uniform_mesh", "check_t_eval",
-           "is_uniform", "check_newton_options", "check_newton_tol", "check_flags", "check_resolved", "check_size",
-           "estimated_work", "MAX_STEPS"]
+           "is_uniform", "check_newton_options", "check_newton_tol", "check_flags",
+           "check_resolved", "check_size", "estimated_work", "MAX_STEPS"]
 
 
 def resolve_method(method, registry, cls, purpose=""):
