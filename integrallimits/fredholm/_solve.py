@@ -34,6 +34,7 @@ from ..kernels._structured import is_weakly_singular
 from ..kernels._linear import as_linear_kernel, positional_arity
 from ..quadrature import IntervalRule, interval_rule
 from ..volterra._estimate import UNRESOLVED
+from ..volterra._interrupt import run_interruptibly
 from ..volterra._mesh import check_newton_tol
 from ..volterra._outcome import _CHECK_JACOBIAN
 from ..volterra._solution import SolverError
@@ -460,7 +461,9 @@ def solve_fredholm(K, g, interval, n_nodes=None, rule="gauss-legendre", *, args=
                        max_condition)
 
     def solve(n, start=None, keep_rows=False):
-        return _solve_on_rule(problem, _build_rule_checked(rule, n, a, b), start, keep_rows)
+        rule_obj = _build_rule_checked(rule, n, a, b)
+        return run_interruptibly(lambda: _solve_on_rule(problem, rule_obj, start, keep_rows),
+                                 _estimated_work(problem, rule_obj))
 
     try:
         if tolerance is not None:
@@ -492,6 +495,21 @@ def solve_fredholm(K, g, interval, n_nodes=None, rule="gauss-legendre", *, args=
     if raise_on_failure and not sol.success:
         raise SolverError(sol.message)
     return sol
+
+
+#: :func:`_estimated_work`: the kernel evaluations of a solve on M nodes, in units of (M d)^2
+#: (a Newton solve of a scalar K: ~2 M^2 an iteration, a few iterations).
+_WORK_PER_PAIR = 10.0
+
+
+def _estimated_work(problem, rule_obj):
+    """The estimated kernel evaluations of :func:`_solve_on_rule` on ``rule_obj``: above
+    ``THREAD_WORK`` it runs in a worker thread, stoppable by Ctrl-C within a row of its
+    matrices or a Newton iteration (:func:`~integrallimits.volterra._interrupt.run_interruptibly`;
+    no result is returned: KeyboardInterrupt is raised in the caller)."""
+    d = 1 if problem.kernel is None else problem.kernel.dim
+    n = len(rule_obj.nodes) * d
+    return _WORK_PER_PAIR * n * n
 
 
 def _build_rule_checked(rule, n_nodes, a, b):
@@ -563,7 +581,7 @@ def _solve_on_rule(problem, rule_obj, start=None, keep_rows=False):
         _initial_values(problem.initial, nodes, G, kernel.scalar, d)
 
     is_linear_kernel = kernel.structure.get("kind") == "linear"
-    counts = np.zeros(2, dtype=np.int64)
+    counts = _assembly.new_counts()     # (made in the solving thread: Ctrl-C reaches it)
     addr = _assembly.addresses(kernel)
     affine, separable = ((True, False) if is_linear_kernel else
                          _structure(kernel, addr, nodes, max(1.0, float(np.abs(G).max())), counts))
@@ -598,7 +616,7 @@ def _solve_on_rule(problem, rule_obj, start=None, keep_rows=False):
         if result is None or result[1] is None:     # not separable (after all): general Newton
             result = _solve_newton(Y0 if result is None else result[0], *newton)
         Y, status, message = result
-    stats["nfev"], stats["njev"] = counts.tolist()
+    stats["nfev"], stats["njev"] = counts[:_assembly.STOP].tolist()
     stats["seconds"] = time.perf_counter() - began
     record = _user.take_failure()
     if record is not None:
@@ -1092,6 +1110,7 @@ def _solve_linear(kernel, addr, affine, nodes, weights, G, max_condition, counts
         offset = np.empty((M, d))
         _assembly.compiled("linear-blocks")(addr[0], addr[1], addr[2], affine, kernel.params,
                                             nodes, nodes, weights, A, offset, counts)
+        _assembly.raise_if_stopped(counts)
         b, anorm = (G + offset).reshape(n), None
         finite = _all_finite(A) and _all_finite(b)
     if not finite:
@@ -1181,6 +1200,7 @@ def _condition_in_units(kernel, addr, nodes, weights, G, Y, counts):
     sums = np.empty((M, d))
     _assembly.compiled("jacobian-blocks")(addr[0], addr[1], addr[2], kernel.params, nodes, nodes,
                                           weights, Y, W, sums, counts)
+    _assembly.raise_if_stopped(counts)
     A = -W
     A[np.diag_indices(n)] += 1.0
     S, _ = _in_units(A, Y, G, d)
@@ -1216,6 +1236,8 @@ def _run_newton(loop, args, stats):
     ``residual`` (the last iteration's) updated."""
     out = np.empty(4)
     status = _assembly.compiled(loop)(*args, out)
+    if status == _assembly.INTERRUPTED:
+        raise KeyboardInterrupt
     stats["newton_iterations"] = int(out[0])
     stats["residual"] = float(out[1])
     return status, out

@@ -1519,3 +1519,69 @@ def test_simpson_to_a_tolerance_on_a_jump_takes_the_observed_order():
     assert err <= 1.5 * sol.stats["max_error_estimate"]
     assert not sol.success or err <= 1e-3
     assert sol.stats.get("observed_order", 4.0) < 2.0
+
+
+def _slow_nonlinear(x, s, y):
+    """A kernel of ~16 cosines a call, nonlinear and not separable in y (general Newton)."""
+    acc = 0.0
+    for k in range(16):
+        acc += math.cos(k * (x - s))
+    return 0.005 * acc * math.sin(y + x)
+
+
+def _slow_linear(x, s, y):
+    """The same cosines times y: affine in y (the matrix from the kernel's blocks)."""
+    acc = 0.0
+    for k in range(16):
+        acc += math.cos(k * (x - s))
+    return 0.005 * acc * y
+
+
+@pytest.mark.parametrize("K, linear, step, position", [
+    (_slow_nonlinear, False, "_solve_newton", 9),
+    (_slow_linear, True, "_solve_linear", 7)])
+def test_ctrl_c_stops_a_fredholm_solve_within_a_row(monkeypatch, K, linear, step, position):
+    """Ctrl-C in solve_fredholm: each compiled call (the Nyström matrix's M^2 kernel pairs,
+    every Newton iteration) ran to its end before the KeyboardInterrupt (M = 4096 linear:
+    4-9 s after the signal; M = 2048 Newton: 13 s).  The solve now runs in a worker thread
+    whose loops check a stop request once a row, as Volterra's do.  The signal is sent once
+    the kernel evaluations of the matrix have begun (counted in the solve's own counters);
+    at most M^2 more are made (main: the whole matrix, 2 M^2, and Newton's other iterations)."""
+    import os
+    import signal
+    import threading
+    M = 1024
+    seen = []
+    original = getattr(fredholm_solve_module, step)
+
+    def recorded(*args, **kwargs):
+        seen.append(args[position])       # the solve's counters [nfev, njev, ...]
+        return original(*args, **kwargs)
+
+    monkeypatch.setattr(fredholm_solve_module, step, recorded)
+    solve_fredholm(K, np.cos, (0.0, 1.0), 8, linear=linear, error_estimate=False)   # compiled
+    seen.clear()
+    sent = []
+    done = threading.Event()
+
+    def interrupt():     # once the matrix's kernel evaluations have begun
+        while not done.wait(0.001):
+            if seen and seen[0][0] > 2 * M:
+                sent.append(int(seen[0][0]))
+                os.kill(os.getpid(), signal.SIGINT)
+                return
+
+    previous = signal.signal(signal.SIGINT, signal.default_int_handler)
+    watcher = threading.Thread(target=interrupt)
+    try:
+        watcher.start()
+        with pytest.raises(KeyboardInterrupt):
+            solve_fredholm(K, np.cos, (0.0, 1.0), M, linear=linear, error_estimate=False)
+    finally:
+        done.set()
+        watcher.join()
+        signal.signal(signal.SIGINT, previous)
+    assert sent, "the solve ended before the signal"
+    assert int(seen[0][0]) - sent[0] < M * M
+    sol = solve_fredholm(K, np.cos, (0.0, 1.0), 16, linear=linear)     # the next solve runs
+    assert sol.success
