@@ -1584,9 +1584,11 @@ def solve_vide(f, K, y0, t_span=None, n_steps=None, method=None, *, args=None, m
                 sol.stats["nfev"] += evaluations
                 sol = _with_linearised_error(sol, J, meth.tableau)
             if sol.success:
+                # (the data's bounds against the half-steps estimates first: the odd points'
+                # companion raises the estimates without covering a jump inside a step)
+                sol = _with_rough_data(sol, rough_data)
                 sol = _with_checked_odd_points(sol, rough_data, companion(run), meth.order,
                                                meth.min_steps)
-                sol = _with_rough_data(sol, rough_data)
             if sol.success:
                 sol = _with_carried_misses(sol, rough_data, companion(run), meth.order)
             # (a small mesh whose levels converge slower than the order p: the bisected solve)
