@@ -802,8 +802,8 @@ def _data_defects(sol, rough_data, bar=ROUGH_FIXED):
     its size); the evaluations counted in ``sol.stats["nfev"]``."""
     est, Y = sol._est2, sol._y2
     size = np.max(np.abs(Y), axis=0)
-    claims = np.broadcast_to(bar * np.maximum(np.max(est, axis=0),
-                                                      ESTIMATE_FLOOR * size), est[1:].shape)
+    claims = np.broadcast_to(bar * np.maximum(np.max(est, axis=0), ESTIMATE_FLOOR * size),
+                             est[1:].shape)
     defects, evaluations = rough_data(sol.mesh, Y, claims)
     sol.stats["nfev"] += evaluations
     return defects
