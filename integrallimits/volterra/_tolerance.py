@@ -2170,9 +2170,14 @@ def rounded_to_tolerance(sol, tolerance):
     gauss2 and radau3 on 4, the estimate 0 at every point for errors up to 7.5e-12)."""
     if not sol.success:
         return sol
+    before = sol._est2.copy()
     sol = with_rounding_floor(sol)
+    raised = sol._est2 > before           # (the floor's entries: not an estimate accepted
+    if not np.any(raised):                # above the tolerance before it, which is no rounding)
+        return sol
     rtol, atol = tolerance
-    ratio = float(np.max(over_tolerance(sol._est2, tolerance_of(sol._y2, rtol, atol))))
+    over = over_tolerance(sol._est2, tolerance_of(sol._y2, rtol, atol))
+    ratio = float(np.max(over[raised]))
     if not ratio > 1.0:
         return sol
     return failed_to_tolerance(sol, f"the rounding error that the values on N = "
