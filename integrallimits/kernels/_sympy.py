@@ -250,10 +250,9 @@ def _kernel_source(K, J, y_names, scalar, what, n_params=0, written=None, names=
 
 def _polynomial(node):
     """Whether a text as written (:func:`_written_code`) uses only ``+ - *``, natural powers and
-    divisions by numbers:
-    defined everywhere, so that reassociating its operations (which lets LLVM vectorise the
-    block sum, 3.5x faster for ``-y``) changes rounding only; LLVM would simplify
-    ``exp(log(y))`` or ``y/y`` as SymPy does."""
+    divisions by numbers: defined everywhere, so that reassociating its operations (which lets
+    LLVM vectorise the block sum, 3.5x faster for ``-y``) changes rounding only; LLVM would
+    simplify ``exp(log(y))`` or ``y/y`` as SymPy does."""
     kind = node[0]
     if kind in ("num", "var"):
         return True
