@@ -791,11 +791,19 @@ def _infer(W, n_layers, d, two_variable, b=None):
         return positive_int(n_layers, "n_layers"), int(shape[-1])
     n_layers = positive_int(shape[0], "n_layers")
     fields = [("W", shape)] + ([("b", np.shape(b))] if b is not None and not callable(b) else [])
+    refuse_misfits_of_inferred(n_layers, "W", fields, lead)
+    return n_layers, int(shape[-1])
+
+
+def refuse_misfits_of_inferred(n_layers, source, fields, lead):
+    """Refuse fields that do not fit N = ``n_layers``, taken (no n_layers given) from the
+    first axis of the field named ``source``: ``fields`` are (name, shape) pairs whose first
+    ``lead`` axes run over the layers and must hold N or N+1 values; the message says where
+    N came from and that a W of N+1 grid values needs ``n_layers``."""
     for name, field in fields:
         if len(field) > lead and any(k not in (n_layers, n_layers + 1) for k in field[:lead]):
             raise ValueError(
-                f"n_layers is not given, so N = {n_layers} (the length of W's first axis), "
-                f"but {name} has shape {field}: its axes over the layers must hold N or N+1 "
-                f"values; give n_layers (a W holding the N+1 grid values t_0..t_N, as a built "
-                f"network's W does, needs n_layers=N)")
-    return n_layers, int(shape[-1])
+                f"n_layers is not given, so N = {n_layers} (the length of {source}'s first "
+                f"axis), but {name} has shape {field}: its axes over the layers must hold N or "
+                f"N+1 values; give n_layers (a W holding the N+1 grid values t_0..t_N, as a "
+                f"built network's W does, needs n_layers=N)")

@@ -16,7 +16,8 @@ from ..volterra import METHODS
 from . import _roots
 from ._activations import activation
 from ._families import (VolterraNetwork, _as_grid, check_field_size, positive_int, reached,
-                        real_array, refuse_solver_options, requested_layers)
+                        real_array, refuse_misfits_of_inferred, refuse_solver_options,
+                        requested_layers)
 from ._kernels import pack, views
 from ._nonlocal_kernel import HEADER, MAP_FIELDS, compiled_block_sum, compiled_kernel
 from .maps import FeatureMap
@@ -256,12 +257,17 @@ class NonlocalDense(VolterraNetwork):
 
 
 def _infer_layers(n_layers, fields, b):
+    """N: ``n_layers``, else the length of the first axis of the first array among the
+    channel fields and b, which the other arrays must then fit (as for the other families)."""
     if n_layers is not None:   # (4.0 as the other families take it: it was refused here)
         return positive_int(n_layers, "n_layers")
-    for f in list(fields) + [b]:
-        if f is not None and not callable(f):
-            shape = np.shape(f)
-            if len(shape) >= 2:
-                return int(shape[0])
-    raise ValueError("give n_layers when no W or b is an array")
+    names = ["W"] if len(fields) == 1 else [f"W[{r}]" for r in range(len(fields))]
+    arrays = [(name, np.shape(f)) for name, f in zip(names + ["b"], list(fields) + [b])
+              if f is not None and not callable(f) and np.ndim(f) >= 2]
+    if not arrays:
+        raise ValueError("give n_layers when no W or b is an array")
+    source, shape = arrays[0]
+    n_layers = positive_int(shape[0], "n_layers")
+    refuse_misfits_of_inferred(n_layers, source, arrays, 2)
+    return n_layers
 

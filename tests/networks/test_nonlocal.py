@@ -1,6 +1,8 @@
 """Non-local feature maps: Nyström order of the spatial rule, FFT convolution = dense Nyström
 product, quadrature-weighted attention converges, and the non-local dense network = solve_volterra
 with the same kernel (batched = per sample)."""
+import re
+
 import numpy as np
 import pytest
 
@@ -465,3 +467,27 @@ def test_a_whole_float_depth_is_taken_as_by_the_other_families():
     for bad in (4.5, 0, True):
         with pytest.raises(ValueError, match=r"^n_layers must be an integer >= 1, got "):
             NonlocalDense(m, W, n_layers=bad)
+
+
+@pytest.mark.parametrize("maps, source", [(1, "W"), (2, "W[0]")])
+def test_fields_of_n_plus_1_grid_values_without_n_layers_say_so(maps, source):
+    """Without n_layers, N is the length of the first array's first axis: W with the N+1
+    grid values and b with N rows was refused as "b must have shape (N[+1], N[+1], 2) with
+    N = 5", not saying where N came from; the message now does, as for the other families
+    (ResNet, ResidualDense...), and asks for n_layers, which builds the N-layer network."""
+    rng = np.random.default_rng(0)
+    m = [LocalMap(spatial_rule("trapezoid", 3), 1.0, channels=2)] * maps
+    W = [rng.normal(size=(5, 5, 2, 2)) * 0.3 for _ in m]
+    b = rng.normal(size=(4, 4, 2))
+    with pytest.raises(ValueError, match=rf"n_layers is not given, so N = 5 \(the length of "
+                                         rf"{re.escape(source)}'s first axis\), but b has shape "
+                                         rf"\(4, 4, 2\).*give n_layers"):
+        NonlocalDense(m, W, b)
+    with pytest.raises(ValueError, match=r"so N = 5 .*but W\[1\] has shape \(4, 4, 2, 2\)"):
+        NonlocalDense(m[:1] * 2, [W[0], W[0][:4, :4]])
+    net = NonlocalDense(m, W, b, n_layers=4)
+    assert net.n_layers == 4
+    # a built network's own fields hold N+1 grid values: with n_layers, the same network
+    x = rng.normal(size=(3, 2, net.M))
+    assert np.array_equal(NonlocalDense(m, list(net.W), net.b, n_layers=4).forward(x),
+                          net.forward(x))
