@@ -731,7 +731,9 @@ def solve_first_kind(K, g, t_span=None, n_steps=None, method="radau2", *, args=N
     rtol, atol : float or array_like (d,), optional
         Solve to a tolerance instead of on ``n_steps`` (uniform refinement with Richardson
         estimates).  The conditioning allows it down to about 1e-10 for smooth data: the
-        first kind amplifies rounding errors in g by about 1/h.
+        first kind amplifies rounding errors in g by about 1/h.  Give ``atol`` for a y that
+        crosses zero: with rtol alone, atol = 1e-9 holds there (rtol 1e-4 on y = cos t - sin t:
+        6396 steps, 1.6e8 kernel evaluations, where atol = 1e-4 takes 68 steps).
     t_eval : array_like, optional
         Times within ``t_span`` at which to return the solution (``sol.t``, ``sol.y``; see
         :func:`solve_volterra`).

@@ -67,7 +67,8 @@ def solve_volterra(K, g, t_span=None, n_steps=None, method=None, *, args=None, k
     kind : {2, 1}
         2 (default): the equation above.  1: the first-kind equation
         g(t) = int_{t_0}^t K(t, s) y(s) ds, with K(t, s) the (linear) kernel,
-        solved by the methods of ``integrallimits.volterra.FIRST_KIND_METHODS``.
+        solved by the methods of ``integrallimits.volterra.FIRST_KIND_METHODS`` (to a
+        tolerance, give ``atol`` for a y that crosses zero: see :func:`solve_first_kind`).
     mesh : array_like, optional
         A strictly increasing mesh to use instead of ``t_span``/``n_steps``
         (Volterra Runge-Kutta/collocation methods only; e.g. a graded mesh).
