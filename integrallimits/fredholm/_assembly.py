@@ -216,17 +216,20 @@ def _pointwise(K_at, J_at, have_jac, theta, x, s, Y, F, D, stats):
 
 
 def _apply(block_at, theta, x, s, w, Y, out, stats):
-    """out[p] = sum_m w_m K(x_p, s_m, Y_m) (the Nyström sum at each target)."""
+    """out[p] = sum_m w_m K(x_p, s_m, Y_m) (the Nyström sum at each target; returns early
+    once the stop request is set, checked once a target)."""
     block_sum = _block_at(block_at)
     P = x.shape[0]
     M = s.shape[0]
     d = Y.shape[1]
     row = np.empty(d)
     for p in range(P):
+        if _stopped(stats):
+            return
         block_sum(x[p], s, Y, 0, M, w, theta, row)
         for k in range(d):
             out[p, k] = row[k]
-    stats[NFEV] += P * M
+        stats[NFEV] += M
 
 
 def _system_matrix(A, w):
@@ -1198,4 +1201,5 @@ def nystrom_sums(kernel, addr, targets, nodes, weights, Y, counts):
         return (grid_values(kernel, addr, targets, nodes, Y, counts) @ weights)[:, None]
     sums = np.empty((targets.shape[0], Y.shape[1]))
     compiled("apply")(addr[3], kernel.params, targets, nodes, weights, Y, sums, counts)
+    raise_if_stopped(counts)
     return sums

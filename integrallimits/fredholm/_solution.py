@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from ..volterra._interrupt import run_interruptibly
 from . import _assembly
 
 __all__ = ["FredholmSolution"]
@@ -119,7 +120,7 @@ class FredholmSolution:
         try:
             if flat.size:
                 self._g_unchanged()
-            values = (self._interpolate(flat, self._g_vec(flat)) if flat.size
+            values = (self._interpolate_interruptibly(flat, self._g_vec(flat)) if flat.size
                       else np.empty((0, self._y2.shape[1])))
         except Exception as exc:
             from ._solve import said_in_x
@@ -129,6 +130,13 @@ class FredholmSolution:
         if self.scalar:
             values = values[..., 0]
         return values[()] if x_arr.ndim == 0 and self.scalar else values
+
+    def _interpolate_interruptibly(self, flat, g_values):
+        """:meth:`_interpolate`, stopped by Ctrl-C within a point (its M kernel calls: a worker
+        thread for many points, as a solve's)."""
+        d = self._y2.shape[1]
+        return run_interruptibly(lambda: self._interpolate(flat, g_values, _assembly.new_counts()),
+                                 float(flat.size) * self.x.size * d)
 
     def _interpolate(self, flat, g_values, counts=None):
         """g(x) + sum_m w_m K(x, s_m, y_m) at the points ``flat`` (a C array in [a, b]), given

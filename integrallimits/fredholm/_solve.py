@@ -1330,6 +1330,7 @@ def _solve_newton_separable(Y, kernel, addr, nodes, weights, G, tol, maxiter, ma
     gap, scale, residual = _assembly.compiled("separable-check")(addr[0], addr[3], kernel.params,
                                                                  xq, nodes, weights, Y, Vq, C, G,
                                                                  F, counts)
+    _assembly.raise_if_stopped(counts)       # (the sums returned early)
     if not gap <= 64 * _EPS * M * scale:
         stats["separable"] = False
         stats["separable_probe"] = "separable on the probes but not at the solution: general Newton"
@@ -1427,16 +1428,21 @@ def nystrom_matrix(kernel, nodes, weights, targets=None, *, at=None, dim=None):
     d = kern.dim
     P = x.shape[0]
     W = np.empty((P * d, M * d))
-    counts = np.zeros(2, dtype=np.int64)
     function, jac, have_jac, _ = _assembly.addresses(kern)
-    if at is None:
-        offset = np.empty((P, d))
-        affine = kern.structure.get("kind") != "linear"
-        _assembly.compiled("linear-blocks")(function, jac, have_jac, affine, kern.params, x, nodes,
-                                            weights, W, offset, counts)
-    else:
-        Y = np.ascontiguousarray(at.reshape(M, d))
-        sums = np.empty((P, d))
-        _assembly.compiled("jacobian-blocks")(function, jac, have_jac, kern.params, x, nodes,
-                                              weights, Y, W, sums, counts)
+
+    def assemble():     # (a row at a time: Ctrl-C stops it within a row, in a worker thread)
+        counts = _assembly.new_counts()
+        if at is None:
+            offset = np.empty((P, d))
+            affine = kern.structure.get("kind") != "linear"
+            _assembly.compiled("linear-blocks")(function, jac, have_jac, affine, kern.params, x,
+                                                nodes, weights, W, offset, counts)
+        else:
+            Y = np.ascontiguousarray(at.reshape(M, d))
+            sums = np.empty((P, d))
+            _assembly.compiled("jacobian-blocks")(function, jac, have_jac, kern.params, x,
+                                                  nodes, weights, Y, W, sums, counts)
+        _assembly.raise_if_stopped(counts)
+
+    run_interruptibly(assemble, float(P) * M * d * (d + 1))
     return W

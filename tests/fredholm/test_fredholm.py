@@ -1585,3 +1585,75 @@ def test_ctrl_c_stops_a_fredholm_solve_within_a_row(monkeypatch, K, linear, step
     assert int(seen[0][0]) - sent[0] < M * M
     sol = solve_fredholm(K, np.cos, (0.0, 1.0), 16, linear=linear)     # the next solve runs
     assert sol.success
+
+
+def _count_after_ctrl_c(monkeypatch, loop, call, after):
+    """The kernel evaluations that the compiled ``loop`` (an _assembly.compiled name) makes
+    after a SIGINT sent once ``after`` of them were made, during ``call()``, which must raise
+    KeyboardInterrupt (its counters are recorded from the loop's last argument)."""
+    import os
+    import signal
+    import threading
+    from integrallimits.fredholm import _assembly
+    seen, sent, done = [], [], threading.Event()
+    original = _assembly.compiled
+
+    def recording(name):
+        run = original(name)
+        if name != loop:
+            return run
+
+        def recorded(*args):
+            seen.append(args[-1])       # the counters [nfev, njev(, stop)]
+            return run(*args)
+        return recorded
+
+    monkeypatch.setattr(_assembly, "compiled", recording)
+
+    def interrupt():     # once the loop's kernel evaluations have begun
+        while not done.wait(0.001):
+            if seen and seen[0][0] > after:
+                sent.append(int(seen[0][0]))
+                os.kill(os.getpid(), signal.SIGINT)
+                return
+
+    previous = signal.signal(signal.SIGINT, signal.default_int_handler)
+    watcher = threading.Thread(target=interrupt)
+    try:
+        watcher.start()
+        with pytest.raises(KeyboardInterrupt):
+            call()
+    finally:
+        done.set()
+        watcher.join()
+        signal.signal(signal.SIGINT, previous)
+        monkeypatch.undo()
+    assert sent, "the call ended before the signal"
+    return int(seen[0][0]) - sent[0]
+
+
+def test_ctrl_c_stops_nystrom_matrix_within_a_row(monkeypatch):
+    """Ctrl-C in nystrom_matrix ran its compiled loop to the end before the KeyboardInterrupt
+    (M = 4096, the 16-cosine kernel: 23 s on a loaded machine; the whole matrix, 2 M^2 kernel
+    calls, here 2.1e6 of them after the signal); it now runs in a worker thread whose loop
+    checks the stop request once a row (at most a few rows of 2 M calls after the signal)."""
+    M = 1024
+    rule = gauss_legendre(M, 0.0, 1.0)
+    nystrom_matrix(_slow_linear, rule.nodes[:8], rule.weights[:8])      # compiled
+    after = _count_after_ctrl_c(monkeypatch, "linear-blocks",
+                                lambda: nystrom_matrix(_slow_linear, rule.nodes, rule.weights),
+                                2 * M)
+    assert after < M * M
+    assert np.isfinite(nystrom_matrix(_slow_linear, rule.nodes[:8], rule.weights[:8])).all()
+
+
+def test_ctrl_c_stops_the_nystrom_interpolant_within_a_point(monkeypatch):
+    """Ctrl-C in a FredholmSolution's call (the Nyström sums at each point, M kernel calls a
+    point: 12 s for 4096 points at M = 4096, loaded machine) ran the compiled sums to the end
+    (all 40000 x 64 here); as the Newton residual's sums in a solve, they now stop within a
+    point (in a worker thread, as a solve)."""
+    sol = solve_fredholm(_slow_nonlinear, np.cos, (0.0, 1.0), 64, error_estimate=False)
+    x = np.linspace(0.0, 1.0, 40000)
+    after = _count_after_ctrl_c(monkeypatch, "apply", lambda: sol(x), 64 * 64)
+    assert after < x.size * 64 // 2
+    assert np.array_equal(sol(x[:5]), sol(x)[:5])     # the next call runs
