@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from .._inputs import refuse_masked
 from ..volterra._interrupt import run_interruptibly
 from . import _assembly
 
@@ -108,7 +109,7 @@ class FredholmSolution:
         return state
 
     def __call__(self, x):
-        x_arr = np.asarray(x, dtype=float)
+        x_arr = np.asarray(refuse_masked(x, "x"), dtype=float)
         flat = np.array(x_arr.reshape(-1), order="C")
         a, b = self.rule.a, self.rule.b
         if flat.size and (np.any(~np.isfinite(flat)) or flat.min() < a or flat.max() > b):

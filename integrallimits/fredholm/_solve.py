@@ -27,6 +27,7 @@ from types import FunctionType
 
 import numpy as np
 
+from .._inputs import refuse_masked
 from .._memory import check_memory
 from ..kernels import Kernel, _user, as_forcing, as_kernel
 from ..kernels._kernel import require_jit
@@ -1067,7 +1068,7 @@ def _initial_values(initial, nodes, G, scalar, d):
             raise ValueError(f"initial(x) must return values of one shape at every node: {exc}") \
                 from None
     else:
-        values = np.asarray(initial)
+        values = np.asarray(refuse_masked(initial, "initial"))
     if np.iscomplexobj(values):   # a cast keeps the real parts, with a warning only
         raise TypeError("initial must be real, got complex values")
     if values.dtype == object or not (np.issubdtype(values.dtype, np.number)
@@ -1388,20 +1389,21 @@ def nystrom_matrix(kernel, nodes, weights, targets=None, *, at=None, dim=None):
     >>> bool(np.allclose(W @ u, np.expm1(rule.nodes) / rule.nodes, rtol=0, atol=1e-14))
     True
     """
-    nodes = np.array(nodes, dtype=float, order="C")
-    weights = np.array(weights, dtype=float, order="C")
+    nodes = np.array(refuse_masked(nodes, "nodes"), dtype=float, order="C")
+    weights = np.array(refuse_masked(weights, "weights"), dtype=float, order="C")
     if nodes.ndim != 1 or weights.shape != nodes.shape or nodes.size == 0:
         raise ValueError(f"nodes and weights must be 1-d arrays of the same (nonzero) length, got "
                          f"shapes {nodes.shape} and {weights.shape}")
     if not (np.all(np.isfinite(nodes)) and np.all(np.isfinite(weights))):
         raise ValueError("nodes and weights must be finite")
-    x = nodes if targets is None else np.array(np.atleast_1d(targets), dtype=float, order="C")
+    x = nodes if targets is None else np.array(np.atleast_1d(refuse_masked(targets, "targets")),
+                                               dtype=float, order="C")
     if x.ndim != 1 or not np.all(np.isfinite(x)):
         raise ValueError(f"targets must be a finite 1-d array, got shape {x.shape}")
     M = nodes.shape[0]
 
     if at is not None:
-        at = np.asarray(at, dtype=float)
+        at = np.asarray(refuse_masked(at, "at"), dtype=float)
         if at.ndim not in (1, 2) or at.shape[0] != M:
             raise ValueError(f"at must have shape ({M},) or ({M}, d), got {at.shape}")
         y0 = at[0] if at.ndim == 2 else at[0].item()

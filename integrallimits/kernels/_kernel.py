@@ -33,6 +33,7 @@ from numba.core import types
 from numba.core.errors import NumbaError
 from numba.extending import typeof_impl
 
+from .._inputs import refuse_masked
 from .._numba import deferred_interrupt, jit
 from . import _user
 
@@ -985,9 +986,11 @@ EPS_DOUBLE = float(np.finfo(float).eps)
 
 
 def as_floats_quietly(func, args):
-    """``np.asarray(func(*args), dtype=float)`` with NumPy's floating-point warnings off."""
+    """``np.asarray(func(*args), dtype=float)`` with NumPy's floating-point warnings off; a
+    TypeError for a masked array (:func:`.._inputs.refuse_masked`: the callers then evaluate
+    point by point, where a masked value is refused)."""
     with np.errstate(all="ignore"):
-        return np.asarray(func(*args), dtype=float)
+        return np.asarray(refuse_masked(func(*args), "the value"), dtype=float)
 
 
 if int(np.__version__.split(".")[0]) >= 2:
@@ -996,8 +999,8 @@ if int(np.__version__.split(".")[0]) >= 2:
     @np.errstate(all="ignore")
     def as_floats_quietly(func, args):
         """``np.asarray(func(*args), dtype=float)`` with NumPy's floating-point warnings
-        off."""
-        return np.asarray(func(*args), dtype=float)
+        off; a TypeError for a masked array."""
+        return np.asarray(refuse_masked(func(*args), "the value"), dtype=float)
 
 
 #: Plain functions g whose array call passed :func:`_same_on_halves`: g -> (its code, the key of
@@ -1211,7 +1214,7 @@ def as_forcing(g, t0, args=None, *, remember=False):
             y0 = np.array(value, dtype=float)
             shape, d, y0_list = (), 1, [float(value)]
         else:
-            y0 = np.asarray(value)
+            y0 = np.asarray(refuse_masked(value, f"the value of g(t) at t = {t0}"))
             if y0.dtype != np.float64 and (y0.dtype == object or
                                            not np.issubdtype(y0.dtype, np.number)
                                            or np.iscomplexobj(y0)):
@@ -1238,7 +1241,7 @@ def as_forcing(g, t0, args=None, *, remember=False):
             _user.raise_user_exception(exc, f"raised by g(t) when called at t = {ti}")
         if not shape and type(value) in _FLOATS:
             return value
-        v = np.asarray(value, dtype=float)
+        v = np.asarray(refuse_masked(value, f"the value of g(t) at t = {ti}"), dtype=float)
         if v.shape != shape:
             raise _user.from_user(ValueError(f"g(t) returned shape {v.shape} at t = {ti}; "
                                              f"expected {shape}"))

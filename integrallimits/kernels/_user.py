@@ -64,6 +64,7 @@ try:
 except ImportError:  # pragma: no cover - every supported Numba vendors cloudpickle >= 2
     _should_pickle_by_reference = None
 
+from .._inputs import refuse_masked
 from .._numba import KeyNamedCache, _PackageCache, deferred_interrupt, guard_cache
 
 __all__ = ["njit_user", "py_function", "referenced_values", "ArgSpec", "pack_args", "unpacker",
@@ -1390,7 +1391,7 @@ def pack_args(args, what="args"):
             kinds.append("f")
             parts.append([float(a)])
         elif isinstance(a, (np.ndarray, list, tuple)):
-            arr = np.asarray(a)
+            arr = np.asarray(refuse_masked(a, f"{what}[{i}]"))
             if arr.dtype == object or not (np.issubdtype(arr.dtype, np.number)
                                            or arr.dtype == bool) or np.iscomplexobj(arr):
                 raise TypeError(f"{what}[{i}] must be an array of real numbers, got dtype {arr.dtype}")

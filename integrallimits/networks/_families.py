@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Callable, Union
 
 import numpy as np
 
+from .._inputs import refuse_masked
 from .._memory import check_memory
 from ..kernels import Kernel
 from ..volterra import METHODS, solve_volterra
@@ -52,7 +53,7 @@ def _as_grid(values, n_layers, two_variable, shape, T, name):
     check_field_size(n_layers, two_variable, shape, name)
     if callable(values):
         values = sample_field(values, n_layers, T, two_variable, name=name)
-    v = np.asarray(values)
+    v = np.asarray(refuse_masked(values, name))
     if v.dtype == object or not (np.issubdtype(v.dtype, np.number) or v.dtype == bool):
         raise TypeError(f"{name} must hold real numbers, got dtype {v.dtype}")
     if np.iscomplexobj(v):
@@ -79,7 +80,7 @@ def _in(view, theta):
 
 def _assign(view, value, name):
     """Write ``value`` into ``view`` (a field of theta): same shape, real and finite."""
-    v = np.asarray(value)
+    v = np.asarray(refuse_masked(value, name))
     if v.dtype == object or not (np.issubdtype(v.dtype, np.number) or v.dtype == bool) or \
             np.iscomplexobj(v):
         raise TypeError(f"{name} must hold real numbers, got dtype {v.dtype}")
@@ -752,7 +753,7 @@ def real_array(value, name):
     """``value`` as a float array; ``TypeError`` naming ``name`` for complex values (a cast
     to float keeps their real parts with no more than NumPy's ``ComplexWarning``: a
     complex-step derivative of a network or of J_N came out as zero)."""
-    v = np.asarray(value)
+    v = np.asarray(refuse_masked(value, name))
     if np.iscomplexobj(v):
         raise TypeError(f"{name} must be real, got complex values")
     return np.asarray(v, dtype=float)

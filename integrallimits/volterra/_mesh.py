@@ -7,6 +7,7 @@ import numbers
 
 import numpy as np
 
+from .._inputs import refuse_masked
 from .._memory import SMALL, check_memory, format_bytes
 
 __all__ = ["resolve_method", "make_mesh", "check_mesh", "uniform_mesh", "check_t_eval",
@@ -54,7 +55,7 @@ def check_mesh(t_span, n_steps, mesh, caller):
             raise ValueError("give either mesh or (t_span, n_steps), not both")
         # a copy: the solution keeps it as sol.t (the caller's array, edited later, moved the
         # solution's mesh under its values), and the compiled loops take a writable array
-        t = np.array(mesh, dtype=float, order="C")
+        t = np.array(refuse_masked(mesh, "mesh"), dtype=float, order="C")
         if t.ndim != 1 or t.shape[0] < 2:
             raise ValueError(f"mesh must be a 1-d array of at least 2 points, got shape {t.shape}")
         if not np.all(np.isfinite(t)) or not np.all(np.diff(t) > 0):
@@ -118,6 +119,7 @@ def check_t_eval(t_eval, t):
     give, and dropping it would return fewer values than asked for."""
     if t_eval is None:
         return
+    refuse_masked(t_eval, "t_eval")
     try:
         times = np.asarray(t_eval, dtype=float)
     except (TypeError, ValueError):

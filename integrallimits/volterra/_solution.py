@@ -5,6 +5,8 @@ import math
 
 import numpy as np
 
+from .._inputs import refuse_masked
+
 __all__ = ["Solution", "SolverError", "lagrange_dense_output", "lagrange_values", "largest_estimate"]
 
 
@@ -201,7 +203,7 @@ class Solution:
         return state
 
     def __call__(self, t):
-        t_arr = np.asarray(t, dtype=float)
+        t_arr = np.asarray(refuse_masked(t, "t"), dtype=float)
         mesh = self.mesh
         if t_arr.size and (np.any(~np.isfinite(t_arr)) or t_arr.min() < mesh[0]
                            or t_arr.max() > mesh[-1]):

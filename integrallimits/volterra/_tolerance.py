@@ -24,6 +24,7 @@ import weakref
 
 import numpy as np
 
+from .._inputs import refuse_masked
 from ..kernels import _user
 from . import _loops
 from ._estimate import (FEW, RATE_FACTOR, RATE_MIN_STEPS, UNRESOLVED, estimate_error,
@@ -86,7 +87,7 @@ _UNRESOLVED_ADVICE = "Give n_steps or a mesh whose steps resolve that time scale
 
 def _tolerance_value(name, v):
     """A tolerance as given: a float >= 0 or a 1-d array of them (one per component)."""
-    arr = None if isinstance(v, (bool, np.bool_)) else np.asarray(v)
+    arr = None if isinstance(v, (bool, np.bool_)) else np.asarray(refuse_masked(v, name))
     if arr is None or arr.dtype.kind not in "iuf" or arr.ndim > 1 or arr.size == 0 \
             or not np.all(np.isfinite(arr) & (arr >= 0)):
         raise ValueError(f"{name} must be a finite float >= 0 or a 1-d array of them (one per "

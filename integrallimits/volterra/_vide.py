@@ -46,6 +46,7 @@ import numpy as np
 from .._numba import njit
 
 from .._numba import JIT_OPTIONS, types
+from .._inputs import refuse_masked
 from ..kernels import Kernel, as_kernel
 from ..kernels import _user
 from ..kernels._kernel import (_FAST, BLOCK_SIGNATURE, KERNEL_SIGNATURE, FunctionAddress,
@@ -1399,6 +1400,7 @@ def solve_vide(f, K, y0, t_span=None, n_steps=None, method=None, *, args=None, m
     check_newton_options(newton_tol, newton_maxiter)
     check_flags(error_estimate=error_estimate, raise_on_failure=raise_on_failure)
 
+    refuse_masked(y0, "y0")
     try:
         y_init = np.asarray(y0, dtype=float)
     except (TypeError, ValueError):

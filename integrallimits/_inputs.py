@@ -1,0 +1,18 @@
+"""Checks on the arrays users pass in, shared by every layer."""
+from __future__ import annotations
+
+import numpy as np
+
+__all__ = ["refuse_masked"]
+
+
+def refuse_masked(value, name):
+    """``value``, unless it is a masked array (:mod:`numpy.ma`): then a ``TypeError`` naming
+    ``name``.  The conversions (``np.asarray``) drop the mask and keep the values under it,
+    which a solve, a mesh or a network would then use as if they were data (a t_eval with a
+    masked entry returned the solution at the time under the mask)."""
+    if isinstance(value, np.ma.MaskedArray):
+        raise TypeError(f"{name} is a masked array (numpy.ma): its mask would be ignored and the "
+                        f"values under it used; pass an ordinary array (value.filled(v), or "
+                        f"value.compressed() for the entries that are not masked)")
+    return value
