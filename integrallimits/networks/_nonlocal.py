@@ -61,7 +61,8 @@ class NonlocalDense(VolterraNetwork):
     b : array (N[+1], N[+1], c[, M]), callable b(t, s) -> (c,) or (c, M), or None
         The bias (zero by default); with shape (c, M) it is a function of ξ.
     n_layers : int
-        N (inferred from an array W or b if not given).
+        N; if not given, the length of the first axis of the first array among W and b (a
+        W of the N+1 grid values t_0..t_N, as a built network's, needs n_layers=N).
     activation : {"tanh", "relu", "softplus", "sigmoid", "identity"}
     T : float
     rule : str
