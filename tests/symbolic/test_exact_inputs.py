@@ -124,3 +124,19 @@ def test_skip_dense_builders_do_not_evaluate_text(no_eval):
     xs, off = skip_dense.skip_network(["1/2", 1], [sp.Matrix([1]), sp.Matrix([2])],
                                       [sp.Matrix([0])] * 2, 2)
     assert xs[off + 1] == sp.Matrix([sp.Rational(5, 2)])
+
+
+@pytest.mark.parametrize("check", [
+    lambda w: state_space.check_closed_form_symbolic_n(2, weight=w),
+    lambda w: state_space.check_kernel_limit(2, weight=w),
+    lambda w: state_space.check_closed_form_induction(weight=w),
+    lambda w: state_space.check_state_space(2, 1, weight=w),
+])
+def test_a_weight_returning_text_is_not_evaluated(no_eval, check):
+    """check_closed_form_symbolic_n passed the weight's value to sp.expand_func, which
+    sympified a text (running it) and returned False; the others failed with Python's
+    TypeErrors.  The weight's values are read as the other exact inputs are."""
+    with pytest.raises(ValueError, match="not the text of a rational number"):
+        check(lambda n, j, k: no_eval)
+    with pytest.raises(TypeError, match="exact number"):
+        check(lambda n, j, k: 0.5 * state_space.smooth_weight(n, j, k))
