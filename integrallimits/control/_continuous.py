@@ -51,7 +51,7 @@ from ..networks._activations import activation_derivative as _activation_derivat
 from ..quadrature import cumulative_integrate
 from ..volterra import METHODS, SolverError, solve_volterra
 from ..volterra._estimate import UNRESOLVED
-from ..volterra._mesh import check_flags, make_mesh
+from ..volterra._mesh import check_flags, check_mesh, check_t_eval, make_mesh
 from ..volterra._solution import lagrange_dense_output
 
 if TYPE_CHECKING:
@@ -388,7 +388,8 @@ def costate_ode(W, b, X0, dphi, activation="tanh", T=1.0, t_eval=None, rtol=1e-1
     Returns (t_eval, states (S, len, d), costate (S, len, d)); ``dphi`` as in
     :func:`continuous_adjoint`.  A reference for tests and the adjoint-agreement study.
     Raises :class:`~integrallimits.SolverError` with SciPy's message when either solve
-    fails (it returned their NaN or extrapolated values).
+    fails (it returned their NaN or extrapolated values), and ValueError for a ``T`` that is
+    not a finite float > 0 or a ``t_eval`` outside [0, T].
 
     Examples
     --------
@@ -399,6 +400,10 @@ def costate_ode(W, b, X0, dphi, activation="tanh", T=1.0, t_eval=None, rtol=1e-1
     [0.367879, 1.0]
     """
     from scipy.integrate import solve_ivp
+    # T as a t_span's end and t_eval within it: T = nan never returned (solve_ivp looped),
+    # T < 0 and times outside [0, T] returned extrapolated values
+    check_mesh((0.0, T), 1, None, "costate_ode")
+    check_t_eval(t_eval, (0.0, T))
     X0 = np.atleast_2d(real_array(X0, "X0"))
     S, d = X0.shape
     sigma, dsigma = _activation(activation), _activation_derivative(activation)

@@ -17,6 +17,7 @@ import contextlib
 import ctypes
 import numbers
 import time
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Callable
 
@@ -288,6 +289,8 @@ def train(network: VolterraNetwork, data: Dataset, loss: str = "mse", alpha: flo
     SolverError
         If the forward pass fails at the start (a failure at a later trial point ends the
         training with ``status=False`` and the last iterate instead).
+    TypeError
+        For a ``callback`` that is not callable or ``options`` that are not a dict.
     ValueError
         For a ``method`` that is not a gradient method of :func:`scipy.optimize.minimize`, a
         negative or non-integer ``maxiter``, an unknown ``init`` text or an ``init`` vector of
@@ -321,6 +324,11 @@ def train(network: VolterraNetwork, data: Dataset, loss: str = "mse", alpha: flo
     if isinstance(gtol, bool) or not isinstance(gtol, numbers.Real) or not gtol >= 0 or \
             not np.isfinite(gtol):
         raise ValueError(f"gtol must be a float >= 0, got {gtol!r}")
+    if callback is not None and not callable(callback):
+        raise TypeError(f"callback must be callable callback(info), got {type(callback).__name__}")
+    if options is not None and not isinstance(options, Mapping):
+        raise TypeError(f"options must be a dict of {method}'s options (as for "
+                        f"scipy.optimize.minimize), got {type(options).__name__}")
     start_net, start = network, "network"
     if isinstance(init, str):
         if init != "random":

@@ -25,6 +25,8 @@ from functools import lru_cache
 
 import numpy as np
 
+from ._runner import check_executor
+
 __all__ = ["BEYOND_METHODS", "beyond_rows"]
 
 #: prefixed method name -> declared order ("geometric" for the spectral rules)
@@ -168,5 +170,6 @@ def beyond_rows(quick=False, methods=None, executor=None):
     unknown = [m for m in methods if m not in BEYOND_METHODS]
     if unknown:
         raise KeyError(f"unknown method(s) {unknown}; known: {', '.join(BEYOND_METHODS)}")
+    check_executor(executor)
     mapper = executor.map if executor is not None else map
     return list(mapper(_cell, [(m, quick) for m in methods]))

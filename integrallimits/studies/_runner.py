@@ -213,6 +213,15 @@ def _progress(name, total, initial):
                 file=sys.stderr, dynamic_ncols=True)
 
 
+def check_executor(executor):
+    """Refuse an ``executor`` that is neither None nor an object with ``submit`` (such as the
+    command line's text ``"processes"``): it failed with an AttributeError at the first cell."""
+    if executor is not None and not callable(getattr(executor, "submit", None)):
+        raise TypeError(f"executor must be a concurrent.futures.Executor (anything with submit: "
+                        f"a ProcessPoolExecutor, a Dask client's get_executor()) or None, got "
+                        f"{type(executor).__name__} {executor!r:.60}")
+
+
 def run_cells(name: str, cells: Sequence, function: Callable[[Any], Any],
               cache_dir: str | os.PathLike | None = None,
               executor: concurrent.futures.Executor | None = None) -> list:
@@ -245,6 +254,8 @@ def run_cells(name: str, cells: Sequence, function: Callable[[Any], Any],
 
     Raises
     ------
+    TypeError
+        For an ``executor`` without ``submit``.
     Exception
         The first exception raised by a cell, after the cells that finished have
         been stored.
@@ -264,6 +275,7 @@ def run_cells(name: str, cells: Sequence, function: Callable[[Any], Any],
     >>> len(os.listdir(folder))
     2
     """
+    check_executor(executor)
     cells = list(cells)
     results = [None] * len(cells)
     keys = [cell_key(function, args) for args in cells]

@@ -122,6 +122,9 @@ def orders(quick=False, seed=0, executor=None, cache_dir=None, methods=None, pro
     requested = list(methods) if methods else None
     methods = [m for m in (requested or METHODS) if ":" not in m]
     problems = list(problems or (_QUICK_PROBLEMS if quick else _PROBLEMS))
+    unknown = [p for p in problems if not isinstance(p, str) or p not in PROBLEMS]
+    if unknown:   # (was a bare KeyError 'name' from a cell, after the cells before it)
+        raise KeyError(f"unknown problem(s) {unknown}; known: {', '.join(PROBLEMS)}")
     max_steps = 256 if quick else 1024
     cells = [(m, p, max_steps) for m in methods for p in problems]
     rows = run_cells("orders", cells, _cell, cache_dir, executor)

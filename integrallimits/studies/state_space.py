@@ -16,6 +16,7 @@ identities were verified exactly with SymPy for that (k, d):
 from __future__ import annotations
 
 from ._result import StudyResult
+from ._runner import check_executor
 
 __all__ = ["state_space", "figures"]
 
@@ -61,6 +62,7 @@ def state_space(quick=False, seed=0, executor=None):
     """
     ks, ds = (range(1, 4), range(1, 3)) if quick else (range(1, 7), range(1, 4))
     cases = [(k, d) for k in ks for d in ds]
+    check_executor(executor)
     if executor is None:
         rows = [_row(k, d) for k, d in cases]
     else:

@@ -49,8 +49,16 @@ def _symbolic_coefficients(k):
     return [sp.Symbol(f"a_{i}") for i in range(k)]
 
 
+def _exact_coefficients(a):
+    """``a`` as exact SymPy numbers (:func:`to_sympy`: text is read as a rational, never
+    evaluated; a SymPy matrix's element assignment sympified it, running the text)."""
+    return [to_sympy(x) for x in a]
+
+
 def companion_matrices(a, d):
-    """(A, B) = (C(a) ⊗ I_d, e_1 ⊗ I_d) for the coefficients ``a`` (length k)."""
+    """(A, B) = (C(a) ⊗ I_d, e_1 ⊗ I_d) for the coefficients ``a`` (length k): exact numbers
+    (ints, Fractions, text of rationals such as ``"1/3"``, or SymPy expressions)."""
+    a = _exact_coefficients(a)
     k = len(a)
     C = sp.zeros(k, k)
     for i in range(k):
@@ -66,8 +74,10 @@ def skip_network(a, history, forcing, n_steps):
     """x_1 ... x_N of x_{n+1} = Σ_{i<k} a_i x_{n-i} + F_n.
 
     ``history`` is [x_0, x_{-1}, ..., x_{-k+1}]; returns the list x_{-k+1}, ..., x_N
-    together with the offset k - 1 (index of x_0 in that list).
+    together with the offset k - 1 (index of x_0 in that list).  ``a`` as in
+    :func:`companion_matrices`.
     """
+    a = _exact_coefficients(a)
     k = len(a)
     xs = list(reversed(history))  # x_{-k+1} ... x_0
     off = k - 1
@@ -95,7 +105,7 @@ def check_companion_closed_form(k, d, n_steps=None, a=None, power_shift=0):
     """
     check_sizes(k=k, d=d, n_steps=n_steps)
     n_steps = k + 3 if n_steps is None else n_steps
-    a = _symbolic_coefficients(k) if a is None else [to_sympy(x) for x in a]
+    a = _symbolic_coefficients(k) if a is None else _exact_coefficients(a)
     A, B = companion_matrices(a, d)
     history = [vector_symbols(f"x_m{i}", d) for i in range(k)]
     forcing = [vector_symbols(f"F{j}", d) for j in range(n_steps)]
@@ -120,7 +130,9 @@ def check_companion_closed_form(k, d, n_steps=None, a=None, power_shift=0):
 
 
 def characteristic_polynomial(a, d, lam):
-    """(λ^k - Σ_i a_i λ^{k-1-i})^d: the claimed det(λ I - A) of the companion form."""
+    """(λ^k - Σ_i a_i λ^{k-1-i})^d: the claimed det(λ I - A) of the companion form (``a`` as
+    in :func:`companion_matrices`)."""
+    a = _exact_coefficients(a)
     k = len(a)
     return (lam ** k - sum(a[i] * lam ** (k - 1 - i) for i in range(k))) ** d
 
@@ -138,7 +150,7 @@ def check_characteristic_polynomial(k, d, a=None, sign=1):
     False
     """
     check_sizes(k=k, d=d)
-    a = _symbolic_coefficients(k) if a is None else [to_sympy(x) for x in a]
+    a = _symbolic_coefficients(k) if a is None else _exact_coefficients(a)
     lam = sp.Symbol("lambda")
     A, _ = companion_matrices(a, d)
     claimed = characteristic_polynomial([sign * ai for ai in a], d, lam)
@@ -152,7 +164,7 @@ def check_difference_eigenvalues(k, d, a=None):
     multiplicity d: one k x k Jordan block per coordinate, as for J_k ⊗ I_d.
     """
     check_sizes(k=k, d=d)
-    a = difference_coefficients(k) if a is None else [to_sympy(x) for x in a]
+    a = difference_coefficients(k) if a is None else _exact_coefficients(a)
     lam = sp.Symbol("lambda")
     A, _ = companion_matrices(a, d)
     charpoly = A.charpoly(lam)
@@ -194,7 +206,7 @@ def check_coincides_with_smooth(k, d, a=None, delay=None, n_steps=None):
     False
     """
     check_sizes(k=k, d=d, n_steps=n_steps)
-    a = difference_coefficients(k) if a is None else [to_sympy(x) for x in a]
+    a = difference_coefficients(k) if a is None else _exact_coefficients(a)
     delay = k - 1 if delay is None else delay
     n_steps = 2 * k + 2 if n_steps is None else n_steps
     A, B = companion_matrices(a, d)

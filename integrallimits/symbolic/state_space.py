@@ -34,7 +34,7 @@ from __future__ import annotations
 
 import sympy as sp
 
-from ._common import all_zero, check_sizes, forward_difference, is_zero, vector_symbols
+from ._common import all_zero, check_sizes, forward_difference, is_zero, to_sympy, vector_symbols
 
 __all__ = ["difference_matrix", "transition_matrices", "smooth_weight", "closed_form",
            "state_space_states", "check_state_space", "check_closed_form_symbolic_n",
@@ -71,6 +71,15 @@ def smooth_weight(n, j, k):
     return sp.binomial(n - j - 1, k - 1)
 
 
+def _exact_weight(weight):
+    """``weight`` with its values made exact SymPy numbers or expressions (:func:`to_sympy`):
+    a text it returns is read as a rational, never evaluated (``sp.expand_func`` sympified
+    it, running the text), and a float is refused."""
+    def exact(n, j, k):
+        return to_sympy(weight(n, j, k))
+    return exact
+
+
 def closed_form(n, k, diffs, forcing, step=h, weight=smooth_weight):
     r"""x_n = Σ_{i<k} C(n, i) Δ^i x_0 + h^k Σ_{j <= n-k} w(n, j, k) f_j, w = C(n-j-1, k-1).
 
@@ -86,6 +95,7 @@ def closed_form(n, k, diffs, forcing, step=h, weight=smooth_weight):
     weight : callable (n, j, k) -> expression
         The mixing weight; replaceable to test that a wrong binomial is detected.
     """
+    weight = _exact_weight(weight)
     x = sum((sp.binomial(n, i) * diffs[i] for i in range(k)), sp.zeros(*diffs[0].shape))
     for j in range(n - k + 1):
         x += step ** k * weight(n, j, k) * forcing[j]
@@ -176,6 +186,7 @@ def check_closed_form_symbolic_n(k, weight=smooth_weight):
     bool
     """
     check_sizes(k=k)
+    weight = _exact_weight(weight)
     n, j = sp.symbols("n j", integer=True)
 
     def delta_k(seq_of_r, start=0):
@@ -242,6 +253,7 @@ def closed_form_induction_steps(weight=smooth_weight):
     dict
         step name -> bool (exact).
     """
+    weight = _exact_weight(weight)
     n, r, kappa, iota = sp.symbols("n r kappa iota", integer=True, nonnegative=True)
     k = kappa + 2
     j = n - k - r  # 0 <= j <= n - k  <=>  0 <= r <= n - k
@@ -277,6 +289,7 @@ def kernel_limit(k, weight=smooth_weight):
     rectangle-rule term h κ(t_n, t_j) f_j; with t = n h, s = j h fixed this returns the
     limit κ(t, s) (a SymPy expression in t and s).
     """
+    weight = _exact_weight(weight)
     t, s = sp.symbols("t s", positive=True)
     u = sp.Symbol("u", positive=True)  # u = t - s > 0
     expr = sp.expand_func(h ** (k - 1) * weight((s + u) / h, s / h, k))

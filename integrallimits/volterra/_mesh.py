@@ -4,6 +4,7 @@ from __future__ import annotations
 import functools
 import math
 import numbers
+import reprlib
 
 import numpy as np
 
@@ -55,7 +56,7 @@ def check_mesh(t_span, n_steps, mesh, caller):
             raise ValueError("give either mesh or (t_span, n_steps), not both")
         # a copy: the solution keeps it as sol.t (the caller's array, edited later, moved the
         # solution's mesh under its values), and the compiled loops take a writable array
-        t = np.array(refuse_masked(mesh, "mesh"), dtype=float, order="C")
+        t = _real_times(mesh, "mesh", "a 1-d array of at least 2 points")
         if t.ndim != 1 or t.shape[0] < 2:
             raise ValueError(f"mesh must be a 1-d array of at least 2 points, got shape {t.shape}")
         if not np.all(np.isfinite(t)) or not np.all(np.diff(t) > 0):
@@ -113,17 +114,29 @@ def _uniform_mesh(t0, T, n_steps):
     return t
 
 
+def _real_times(value, name, what):
+    """``value`` as a new C-ordered float array; ValueError naming ``name`` (``what`` it must
+    be) for entries that are not real numbers: NumPy's own errors did not name the argument,
+    and a cast of complex values kept their real parts with only a ``ComplexWarning``; a
+    masked array is refused (:func:`refuse_masked`)."""
+    refuse_masked(value, name)
+    try:
+        if np.iscomplexobj(np.asarray(value)):
+            raise TypeError
+        return np.array(value, dtype=float, order="C")
+    except (TypeError, ValueError):
+        kind = "complex values" if isinstance(value, np.ndarray) and \
+            np.iscomplexobj(value) else reprlib.repr(value)
+        raise ValueError(f"{name} must be {what} (real numbers), got {kind}") from None
+
+
 def check_t_eval(t_eval, t):
     """Refuse a ``t_eval`` that is not a 1-d array of finite times within the mesh ``t``'s
     interval (as :func:`scipy.integrate.solve_ivp` does): a time outside it has no value to
     give, and dropping it would return fewer values than asked for."""
     if t_eval is None:
         return
-    refuse_masked(t_eval, "t_eval")
-    try:
-        times = np.asarray(t_eval, dtype=float)
-    except (TypeError, ValueError):
-        raise ValueError(f"t_eval must be a 1-d array of times, got {t_eval!r}") from None
+    times = _real_times(t_eval, "t_eval", "a 1-d array of times")
     if times.ndim > 1:
         raise ValueError(f"t_eval must be a 1-d array of times, got shape {times.shape}")
     if not np.all(np.isfinite(times)):

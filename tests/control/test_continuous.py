@@ -241,3 +241,16 @@ def test_an_unknown_method_is_the_documented_value_error_and_the_estimate_flag_a
     with pytest.raises(TypeError, match=r"^error_estimate must be True or False, got 'no'$"):
         call(error_estimate="no")
     assert call(error_estimate=np.bool_(False)).status
+
+
+@pytest.mark.parametrize("kwargs, match", [
+    ({"T": -1.0}, r"^t_span must satisfy t0 < T"),
+    ({"t_eval": [0.5, 2.0]}, r"^t_eval must lie within t_span \[0.0, 1.0\]"),
+    ({"t_eval": [-0.5]}, r"^t_eval must lie within t_span"),
+])
+def test_costate_ode_refuses_times_outside_its_interval(kwargs, match):
+    """T = -1 and t_eval outside [0, T] returned extrapolated states and costates as values
+    (and T = nan never returned: solve_ivp looped; refused by the same check)."""
+    with pytest.raises(ValueError, match=match):
+        costate_ode(lambda t: -np.eye(1), lambda t: np.zeros(1), np.ones((1, 1)),
+                    np.ones((1, 1)), activation="identity", **kwargs)

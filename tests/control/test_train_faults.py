@@ -383,3 +383,16 @@ def test_a_maxiter_that_is_not_a_whole_number_is_a_value_error_naming_it(maxiter
     ValueError from int() that named no option; the docstring promises this ValueError."""
     with pytest.raises(ValueError, match=rf"^maxiter must be an integer >= 0, got {maxiter}$"):
         train(NET, (X, Y), maxiter=maxiter)
+
+
+@pytest.mark.parametrize("kwargs, match", [
+    ({"callback": 5}, r"^callback must be callable callback\(info\), got int"),
+    ({"options": "abc"}, r"^options must be a dict of L-BFGS-B's options .*got str"),
+    ({"options": [1]}, r"^options must be a dict of L-BFGS-B's options .*got list"),
+])
+def test_a_callback_or_options_of_the_wrong_type_is_refused_before_training(kwargs, match):
+    """A callback of 5 failed at the first iteration with "'int' object is not callable", and
+    options of "abc" with "dictionary update sequence element #0 has length 1; 2 is required"
+    (after the start's evaluation)."""
+    with pytest.raises(TypeError, match=match):
+        train(NET, (X, Y), maxiter=2, **kwargs)

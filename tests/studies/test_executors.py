@@ -131,3 +131,16 @@ def test_ctrl_c_stops_a_study_at_once_and_keeps_the_finished_cells(spec, tmp_pat
             proc.wait()
     assert sorted(r["args"] for r in load_cells(cells)) == [0.1, 0.2]
     assert len(os.listdir(cells)) == 2
+
+
+@pytest.mark.parametrize("name, kwargs", [
+    ("orders", {"methods": ["trapezoid"], "problems": ["exp-square"]}),
+    ("state-space", {}), ("resolution-limit", {"operators": ["nystrom"], "rules": ["trapezoid"]}),
+])
+def test_an_executor_without_submit_is_refused_naming_what_it_must_be(name, kwargs):
+    """executor="processes" (the command line's text) failed at the first cell with
+    "'str' object has no attribute 'submit'" (or 'map')."""
+    from integrallimits.studies import STUDIES
+    with pytest.raises(TypeError, match=r"^executor must be a concurrent.futures.Executor .*"
+                                        r"got str 'processes'"):
+        STUDIES[name](quick=True, executor="processes", **kwargs)

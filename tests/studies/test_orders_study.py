@@ -38,3 +38,10 @@ def test_fast_convolution_study_quick():
     assert {"N", "direct_seconds", "fast_seconds", "max_abs_difference"} <= set(res.columns)
     assert [r["N"] for r in res.rows] == [256, 512, 1024, 2048, 4096]
     assert all(r["max_abs_difference"] < 1e-12 for r in res.rows)
+
+
+def test_an_unknown_problem_is_refused_naming_the_known_ones():
+    """It was a bare KeyError 'nosuch' from the cell that reached it (after the cells before
+    it had run), where an unknown method names the known ones."""
+    with pytest.raises(KeyError, match=r"unknown problem\(s\) \['nosuch'\]; known: .*exp-square"):
+        STUDIES["orders"](quick=True, methods=["trapezoid"], problems=["exp-square", "nosuch"])

@@ -105,3 +105,38 @@ def test_the_float_tableau_check_takes_a_finite_tolerance(tol):
         exactness.check_collocation_floats("gauss", 2, tol=tol)
     with pytest.raises(ValueError, match="tol_mp must be a finite float >= 0"):
         exactness.check_collocation_floats("gauss", 2, tol_mp=tol)
+
+
+def test_skip_dense_builders_do_not_evaluate_text(no_eval):
+    """companion_matrices put each coefficient into a SymPy matrix, whose element assignment
+    sympified text (running it); skip_network and characteristic_polynomial failed on text
+    with Python's "can't multiply sequence" TypeError.  All three read text as a rational,
+    as the checks do."""
+    with pytest.raises(ValueError, match="not the text of a rational number"):
+        skip_dense.companion_matrices([no_eval, 1], 1)
+    for call in (lambda a: skip_dense.skip_network(a, [sp.Matrix([1]), sp.Matrix([2])],
+                                                   [sp.Matrix([0])] * 2, 2),
+                 lambda a: skip_dense.characteristic_polynomial(a, 1, sp.Symbol("lam"))):
+        with pytest.raises(ValueError, match="not the text of a rational number"):
+            call([no_eval, 1])
+    A, _ = skip_dense.companion_matrices(["1/3", F(2, 3)], 1)
+    assert A[0, :] == sp.Matrix([[sp.Rational(1, 3), sp.Rational(2, 3)]])
+    xs, off = skip_dense.skip_network(["1/2", 1], [sp.Matrix([1]), sp.Matrix([2])],
+                                      [sp.Matrix([0])] * 2, 2)
+    assert xs[off + 1] == sp.Matrix([sp.Rational(5, 2)])
+
+
+@pytest.mark.parametrize("check", [
+    lambda w: state_space.check_closed_form_symbolic_n(2, weight=w),
+    lambda w: state_space.check_kernel_limit(2, weight=w),
+    lambda w: state_space.check_closed_form_induction(weight=w),
+    lambda w: state_space.check_state_space(2, 1, weight=w),
+])
+def test_a_weight_returning_text_is_not_evaluated(no_eval, check):
+    """check_closed_form_symbolic_n passed the weight's value to sp.expand_func, which
+    sympified a text (running it) and returned False; the others failed with Python's
+    TypeErrors.  The weight's values are read as the other exact inputs are."""
+    with pytest.raises(ValueError, match="not the text of a rational number"):
+        check(lambda n, j, k: no_eval)
+    with pytest.raises(TypeError, match="exact number"):
+        check(lambda n, j, k: 0.5 * state_space.smooth_weight(n, j, k))

@@ -755,6 +755,20 @@ def test_meshes_that_do_not_resolve_are_refused(t_span):
         solve_volterra(lambda t, s, y: -y, ONE, t_span, 16)
 
 
+@pytest.mark.parametrize("times", [np.array([0.0, 0.5, 1.0]) + 0j, [0.0, 0.5 + 1j, 1.0],
+                                   ["0", "a", "1"], [0.0, [0.5, 0.7], 1.0]])
+@pytest.mark.parametrize("name", ["mesh", "t_eval"])
+def test_times_that_are_not_real_numbers_are_refused_naming_the_argument(times, name):
+    """A complex mesh or t_eval was solved on its real parts (NumPy's ComplexWarning only),
+    and other entries gave NumPy's errors ("could not convert string to float: 'a'")."""
+    kw = {"mesh": times} if name == "mesh" else {"t_span": (0.0, 1.0), "n_steps": 8,
+                                                 "t_eval": times}
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        with pytest.raises(ValueError, match=rf"^{name} must be .*\(real numbers\), got "):
+            solve_volterra(lambda t, s, y: -y, ONE, method="gauss2", **kw)
+
+
 def test_a_huge_interval_gives_finite_times_and_no_false_success():
     sol = solve_volterra(lambda t, s, y: -y, ONE, (0.0, 1e308), 16)
     assert np.all(np.isfinite(sol.mesh)) and not sol.success
