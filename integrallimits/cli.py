@@ -163,8 +163,10 @@ def _write_output(path, text, option):
 
 
 def _check_output_folder(path, option):
-    """Fail now if ``path`` is not a folder this process can create files in."""
-    if os.path.exists(path) and not os.path.isdir(path):
+    """Fail now if ``path`` is not a folder this process can create files in; True if this
+    call made it (see :func:`_remove_if_made`)."""
+    made = not os.path.exists(path)
+    if not made and not os.path.isdir(path):
         raise CommandError(f"{option} {_shown(path)} exists and is not a folder", 2)
     try:
         os.makedirs(path, exist_ok=True)
@@ -172,6 +174,15 @@ def _check_output_folder(path, option):
             pass
     except OSError as exc:
         raise CommandError(f"cannot write into {option} {_shown(path)}: {exc.strerror}", 1) from None
+    return made
+
+
+def _remove_if_made(path, made):
+    """Remove the folder ``path`` if :func:`_check_output_folder` made it and it is still
+    empty (a command that fails before writing leaves nothing behind)."""
+    if made:
+        with contextlib.suppress(OSError):
+            os.rmdir(path)
 
 
 def _run_builtin_example(args, out):
@@ -465,13 +476,14 @@ def _reproduce(args, out):
         parse_executor(args.executor)
     except ExecutorSpecError as exc:
         raise CommandError(str(exc), 2) from None
-    _check_output_folder(args.out, "--out")
+    made = _check_output_folder(args.out, "--out")
     names = known if args.name == "all" else [args.name]
     failed = []
     with contextlib.ExitStack() as stack:
         try:
             executor = stack.enter_context(open_executor(args.executor))
         except (ImportError, OSError) as exc:
+            _remove_if_made(args.out, made)
             raise CommandError(f"cannot open executor {args.executor!r}: {exc}", 2) from None
         for name in names:
             try:

@@ -177,6 +177,26 @@ def test_code_passed_as_an_executor_is_refused(evil, tmp_path, capsys):
     assert os.listdir(tmp_path) == []
 
 
+@pytest.mark.parametrize("existing", [False, True])
+def test_an_executor_that_cannot_be_opened_leaves_no_folder_behind(existing, tmp_path, capsys,
+                                                                    monkeypatch):
+    """--out was made before the executor was opened: a scheduler that does not answer left an
+    empty folder the command had made; a folder that was there before is kept."""
+    from integrallimits.studies import _executors
+
+    def unreachable(text):
+        raise OSError("Timed out trying to connect")
+    monkeypatch.setattr(_executors, "open_executor", unreachable)
+    out = tmp_path / "out"
+    if existing:
+        out.mkdir()
+    code, _ = run(["reproduce", "orders", "--quick", "--executor", "dask://nohost.invalid:1",
+                   "--out", str(out)])
+    assert code == 2
+    assert "cannot open executor" in capsys.readouterr().err
+    assert out.exists() == existing and (not existing or os.listdir(out) == [])
+
+
 def test_executor_texts_accepted():
     assert parse_executor("serial") == ("serial", {})
     assert parse_executor("processes") == ("processes", {"max_workers": None})
