@@ -813,7 +813,8 @@ def _four_steps_bar(c, b, p):
     0.1 h of a unit cos(w t), the differences of order 5 bound 6.0e-4 h (a bar of 6.0e-3); y'
     = -z + h(t), z = int y, y = 1 + sin(w t) / w, w = 2 pi f, gauss1 on 4 f steps of [0, 1]
     was a success with errors of 2.2e-3, 1.1e-3, 5.5e-4 (f = 8, 16, 32) for estimates of
-    9.7e-5, 2.4e-5, 6.1e-6, the bounds 1.7e-4 to 3.4e-6 under them."""
+    9.7e-5, 2.4e-5, 6.1e-6, the bounds (1.3e-5, 6.6e-6, 3.3e-6) under them; over 6.0e-3
+    times them, the odd points' companion raised the estimates to 6.1e-3, 3.1e-3, 1.5e-3."""
     theta = math.pi / 2.0
     miss = abs(np.sum(b * np.exp(1j * theta * c)) - (np.exp(1j * theta) - 1.0) / (1j * theta))
     bound = (2.0 * math.sin(theta / (2.0 * (p + 1)))) ** (p + 1) / (p + 1)
@@ -825,7 +826,8 @@ def _with_checked_odd_points(sol, rough_data, run, order, min_steps, bar=1.0):
     half-steps companion (the even points), with the estimates of its odd points raised by a
     companion of their own (:func:`_odd_points_estimate`) where the data's bounds
     (``rough_data``, as :func:`_with_rough_data` takes them) exceed the estimates (not
-    ROUGH_FIXED times them, that check's bar).
+    ROUGH_FIXED times them, that check's bar), or ``bar`` times them (at most 1: the bounds'
+    shortfall at data of 4 steps a cycle, :func:`_four_steps_bar`).
 
     Data whose period is 4 steps are sampled by the companion on every other point (2 steps
     a cycle) at one phase, and the solve's errors at its own even points can cancel: y' = -z
