@@ -678,14 +678,15 @@ ROUGH_ORDER = 4
 ALIAS_SPANS = (OFF_GRID_SPAN, ALIAS_SPAN)
 
 
-def _aliased_steps(on, off):
+def _aliased_steps(on, off, floor=0.0):
     """The bounds (N, d) of what each step's quadrature misses, from the differences of f or
     of K across the whole step (``on``, :func:`_rough_f`, :func:`._adaptive.kernel_defects`)
     and across its pieces [t_n, t_n + s h], s in ALIAS_SPANS (``off``, the larger): their
     larger, and where the pieces' exceed ALIAS_FACTOR times the whole step's (the data
-    oscillate at the mesh's period), the running sum of the pieces' over such steps (each
-    step's below the bar of ``rough_data``, their sum not: radau2 with h(t) at one cycle a
-    step, 256 steps, 0.105 off for an estimate of 4.8e-5).
+    oscillate at the mesh's period) and ``floor`` (the rounding level of the differences,
+    :func:`_differences_rounding`: (N, d), or 0), the running sum of the pieces' over such
+    steps (each step's below the bar of ``rough_data``, their sum not: radau2 with h(t) at
+    one cycle a step, 256 steps, 0.105 off for an estimate of 4.8e-5).
 
     Data that oscillate a whole number of times a step are symmetric about its middle, and
     their differences of an odd order on the points j h / (p + 1) vanish; where their period
@@ -697,10 +698,34 @@ def _aliased_steps(on, off):
     such a step is the same in every step (the same phase), so the misses add up: the running
     sum (a bound as rough as the differences; :func:`._adaptive._aliased_data` sums alike)."""
     delta = np.maximum(on, off)
-    aliased = off > ALIAS_FACTOR * on
+    aliased = (off > ALIAS_FACTOR * on) & (off > floor)
     if np.any(aliased):
         np.maximum(delta, np.cumsum(np.where(aliased, off, 0.0), axis=0), out=delta)
     return delta
+
+
+def _differences_rounding(t, Y, Z, J, p):
+    """The rounding level (N, d) of the bounds of :func:`_rough_f` (differences of order p + 1
+    of f across each step, times h / (p + 1)): h 2^(p + 1) / (p + 1) eps times the size of
+    f's terms, |y'| + |f_y| max |y| + |f_z| max |z| (``J`` = [[f_y, f_z], ...] at the start,
+    :func:`_coupled_jacobian`; ``Z`` the memory at the stages); zeros where ``J`` is None.
+
+    Where the pieces' differences of every step are rounding noise, :func:`_aliased_steps`
+    takes a step in four for aliased and sums the noise over the steps: y' = -1000 y + z +
+    h(t), y = cos t, z = int y, radau3 on 1024 steps of [0, 2]: the steps' differences at
+    most 2.7e-15 (this level 4.6e-15), 254 steps flagged, a sum of 2.8e-13, over the
+    estimate (3.6e-15, the error 4.9e-15): the odd points' companion ran (+19% kernel
+    evaluations) and changed no estimate."""
+    N, d = len(t) - 1, Y.shape[1]
+    if J is None or N < 1:
+        return np.zeros((N, d))
+    size = np.max(np.abs(Y), axis=0)
+    slope = np.max(np.abs(np.diff(Y, axis=0)) / np.diff(t)[:, None], axis=0)
+    terms = slope + np.abs(J[:d, :d]) @ size
+    if J.shape[0] == 2 * d and len(Z):
+        terms += np.abs(J[:d, d:]) @ np.max(np.abs(Z), axis=0)
+    level = 2.0 ** (p + 1) / (p + 1) * np.finfo(float).eps
+    return np.diff(t)[:, None] * (level * terms)[None, :]
 
 
 def _blind_steps(on, off):
@@ -727,6 +752,13 @@ def _blind_steps(on, off):
             runs[k:k + ALIAS_RUN, a] = True
     return np.maximum(np.where(delta > ROUGH_FIXED * near, delta, 0.0),
                       np.cumsum(np.where(runs, off, 0.0), axis=0))
+
+
+def _counted(sol, calls):
+    """Add ``calls`` kernel evaluations made to check or raise the estimates of ``sol`` to its
+    ``stats["nfev"]`` and ``stats["error_estimate_nfev"]``."""
+    sol.stats["nfev"] += calls
+    sol.stats["error_estimate_nfev"] = sol.stats.get("error_estimate_nfev", 0) + calls
 
 
 def _with_odd_points(sol, rough_data, run, order, min_steps):
@@ -763,21 +795,40 @@ def _odd_points_estimate(sol, run, order, min_steps):
     """The :class:`._estimate.Companion` of ``sol``'s estimates raised at its odd points by
     a companion of their own (:func:`._estimate._odd_points_check`, ``run`` as the
     companions take it, with the estimate's order or ``order``); its evaluations counted in
-    ``sol.stats["nfev"]``."""
+    ``sol.stats["nfev"]`` and ``sol.stats["error_estimate_nfev"]``."""
     q = float(sol.stats.get("estimate_order", np.nan))
     odd = Companion(sol._est2.copy(), None, "", "half-steps")
-    sol.stats["nfev"] += _odd_points_check(run, sol.mesh, sol._y2,
-                                           q if q > 0.0 else float(order), min_steps, odd,
-                                           True)
+    _counted(sol, _odd_points_check(run, sol.mesh, sol._y2, q if q > 0.0 else float(order),
+                                    min_steps, odd, True))
     return odd
 
 
-def _with_checked_odd_points(sol, rough_data, run, order, min_steps):
+def _four_steps_bar(c, b, p):
+    """The ratio (at most 1) of the bound of :func:`_rough_f` (differences of order p + 1 on
+    p + 2 points across a step, times h / (p + 1)) to what the quadrature of the stages ``c``
+    with the weights ``b`` misses of a step's integral, for data making a cycle in 4 steps
+    (w h = pi / 2; the larger over the phases): the bar of the estimates above which the
+    bounds call for the odd points' companion (:func:`_with_checked_odd_points`).
+
+    There the bounds fall short of the miss: the midpoint (gauss1) misses 1 - sinc(pi / 4) =
+    0.1 h of a unit cos(w t), the differences of order 5 bound 6.0e-4 h (a bar of 6.0e-3); y'
+    = -z + h(t), z = int y, y = 1 + sin(w t) / w, w = 2 pi f, gauss1 on 4 f steps of [0, 1]
+    was a success with errors of 2.2e-3, 1.1e-3, 5.5e-4 (f = 8, 16, 32) for estimates of
+    9.7e-5, 2.4e-5, 6.1e-6, the bounds (1.3e-5, 6.6e-6, 3.3e-6) under them; over 6.0e-3
+    times them, the odd points' companion raised the estimates to 6.1e-3, 3.1e-3, 1.5e-3."""
+    theta = math.pi / 2.0
+    miss = abs(np.sum(b * np.exp(1j * theta * c)) - (np.exp(1j * theta) - 1.0) / (1j * theta))
+    bound = (2.0 * math.sin(theta / (2.0 * (p + 1)))) ** (p + 1) / (p + 1)
+    return min(1.0, bound / miss) if miss > 0.0 else 1.0
+
+
+def _with_checked_odd_points(sol, rough_data, run, order, min_steps, bar=1.0):
     """``sol``, a successful VIDE solve on a given mesh whose estimates come from the
     half-steps companion (the even points), with the estimates of its odd points raised by a
     companion of their own (:func:`_odd_points_estimate`) where the data's bounds
     (``rough_data``, as :func:`_with_rough_data` takes them) exceed the estimates (not
-    ROUGH_FIXED times them, that check's bar).
+    ROUGH_FIXED times them, that check's bar), or ``bar`` times them (at most 1: the bounds'
+    shortfall at data of 4 steps a cycle, :func:`_four_steps_bar`).
 
     Data whose period is 4 steps are sampled by the companion on every other point (2 steps
     a cycle) at one phase, and the solve's errors at its own even points can cancel: y' = -z
@@ -785,11 +836,15 @@ def _with_checked_odd_points(sol, rough_data, run, order, min_steps):
     midpoint) on 1024 steps of [0, 1] was a success with an error of 6.9e-5 at the odd points
     (4.2e-8 at the even ones) for an estimate of 9.5e-8, the data's bounds 4.1e-7 (their
     differences of order 5 across a step: no bound of the midpoint's miss).  The bounds of
-    smooth data resolved by the steps are far below their estimates (no companion)."""
+    smooth data resolved by the steps are far below their estimates (no companion); so are
+    those of data at the rounding level where ``rough_data`` takes no pieces' differences
+    below the level of f's rounding for aliased (:func:`_differences_rounding`: 2.7e-15,
+    where the sum over the steps taken for aliased, 2.8e-13, exceeded an estimate of
+    3.6e-15)."""
     est, t = sol._est2, sol.mesh
     if len(t) < 4 or not np.all(np.isfinite(est)) or \
             sol.stats.get("error_estimate") != "half-steps" or \
-            not _data_defects(sol, rough_data, 1.0):
+            not _data_defects(sol, rough_data, bar):
         return sol
     est[...] = _odd_points_estimate(sol, run, order, min_steps).estimate   # (in place)
     sol.stats["max_error_estimate"] = largest_estimate(est)
@@ -800,13 +855,14 @@ def _data_defects(sol, rough_data, bar=ROUGH_FIXED):
     """The steps of ``sol`` (a VIDE solve with its estimates) where the bound of what the
     quadrature misses, ``rough_data(mesh, Y, claims) -> (defects, kernel evaluations)``,
     exceeds ``bar`` times the component's largest estimate (at least ESTIMATE_FLOOR times
-    its size); the evaluations counted in ``sol.stats["nfev"]``."""
+    its size); the evaluations counted in ``sol.stats["nfev"]`` and
+    ``sol.stats["error_estimate_nfev"]``."""
     est, Y = sol._est2, sol._y2
     size = np.max(np.abs(Y), axis=0)
     claims = np.broadcast_to(bar * np.maximum(np.max(est, axis=0), ESTIMATE_FLOOR * size),
                              est[1:].shape)
     defects, evaluations = rough_data(sol.mesh, Y, claims)
-    sol.stats["nfev"] += evaluations
+    _counted(sol, evaluations)
     return defects
 
 
@@ -898,14 +954,15 @@ def _with_carried_misses(sol, rough_data, run, order):
     estimate there, the estimates are raised to it (the solve carries the misses on as it
     carries an error; the bounds of a feature narrower than a step are loose: 0.6 for a miss
     of 7e-3).  Where the divided solve fails, to the running sum.  ``run``: ``mesh -> (Y,
-    status, keep, nfev)``; the kernel evaluations are counted in ``sol.stats["nfev"]``."""
+    status, keep, nfev)``; the kernel evaluations are counted in ``sol.stats["nfev"]`` and
+    ``sol.stats["error_estimate_nfev"]``."""
     est, Y, t = sol._est2, sol._y2, sol.mesh
     N = len(t) - 1
     if N < 2 or not np.all(np.isfinite(est)):
         return sol
     d = Y.shape[1]
     found, evaluations = rough_data(t, Y, np.full((N, d), -1.0))
-    sol.stats["nfev"] += evaluations
+    _counted(sol, evaluations)
     delta = np.zeros((N, d))
     for j, bound in found:
         delta[j] = bound
@@ -929,7 +986,7 @@ def _with_carried_misses(sol, rough_data, run, order):
     divided = np.concatenate([t[j] + (t[j + 1] - t[j]) * cuts if near[j] else t[j:j + 1]
                               for j in range(N)] + [t[-1:]])
     Yd, status, calls, error = _run_divided(run, divided)
-    sol.stats["nfev"] += calls
+    _counted(sol, calls)
     change = _divided_change(divided, Yd.reshape(len(divided), d), t, Y) if status == 0 else \
         np.where(carried > claims, carried, 0.0)
     if not np.any(change > claims):
@@ -1506,12 +1563,12 @@ def solve_vide(f, K, y0, t_span=None, n_steps=None, method=None, *, args=None, m
 
     start = []     # the Jacobian of the problem linearised at the start, made once
 
-    def linearised(sol):
-        """(J of :func:`_coupled_jacobian` at the start of ``sol``, the kernel evaluations made
-        for it by this call)."""
+    def linearised(t, Y):
+        """(J of :func:`_coupled_jacobian` at the start (t[0], Y[0]) of a solve, the kernel
+        evaluations made for it by this call)."""
         if start:
             return start[0], 0
-        start.append(_coupled_jacobian(float(sol.mesh[0]), sol._y2[0], f_fn, theta,
+        start.append(_coupled_jacobian(float(t[0]), Y[0], f_fn, theta,
                                        kernel if memory else None))
         return start[0], d + 1 if memory else 0
 
@@ -1521,13 +1578,13 @@ def solve_vide(f, K, y0, t_span=None, n_steps=None, method=None, *, args=None, m
             return True
         if not memory:
             return False
-        J, evaluations = linearised(sol)
+        J, evaluations = linearised(sol.mesh, sol._y2)
         sol.stats["nfev"] += evaluations
         return _coupled_scale(sol, J, meth.tableau)
 
     bounds = {}     # the bounds of the last (mesh, Y) that rough_data swept (see below)
 
-    def rough_data(mesh, Y, claims, blind=False):
+    def rough_data(mesh, Y, claims, blind=False, quiet=False):
         """(defects, kernel evaluations): the steps where K (:func:`._adaptive.kernel_defects`)
         or f (:func:`_rough_f`) is not smooth, with a bound of what their quadrature misses,
         where it exceeds ``claims`` (at the step's end).  (Differences of order at least
@@ -1536,29 +1593,39 @@ def solve_vide(f, K, y0, t_span=None, n_steps=None, method=None, *, args=None, m
         bounded a miss 55 times the estimate, 18 times the error.)  The bounds of the last
         (mesh, Y) are kept: the tolerance path checks its answer's mesh again against its
         estimates (:func:`_with_rough_data`) without sweeping it again.  With ``blind``, the
-        bounds that the companions may not see (:func:`_blind_steps`)."""
+        bounds that the companions may not see (:func:`_blind_steps`); with ``quiet``, where
+        a bound exceeds its claim, the bounds without f's pieces at the rounding level taken
+        for aliased (:func:`_differences_rounding`)."""
         key = (np.ascontiguousarray(mesh, dtype=float).tobytes(),
                np.ascontiguousarray(Y, dtype=float).tobytes())
         if key in bounds:
-            (delta, unseen), evaluations = bounds[key], 0
+            (delta, unseen, parts), evaluations = bounds[key], 0
         else:
-            delta, unseen, evaluations = step_bounds(mesh, Y)
+            delta, unseen, parts, evaluations = step_bounds(mesh, Y)
             bounds.clear()
-            bounds[key] = delta, unseen
+            bounds[key] = delta, unseen, parts
         if blind:
             delta = unseen
+        elif quiet and np.any(delta > claims):
+            J, calls = linearised(mesh, Y)
+            on, off, Z, missed = parts
+            floor = _differences_rounding(mesh, Y, Z, J, max(meth.order, ROUGH_ORDER))
+            delta = np.maximum(_aliased_steps(on, off, floor), missed)
+            evaluations += calls
         return [(j, delta[j]) for j in np.nonzero(np.any(delta > claims, axis=1))[0]], \
             evaluations
 
     def step_bounds(mesh, Y):
         """(the (N, d) bounds of :func:`rough_data`, their part that the companions may not
-        see (:func:`_blind_steps`), kernel evaluations)"""
+        see (:func:`_blind_steps`), their parts (f's differences across the steps and across
+        their pieces, the memory at the stages, K's bounds), kernel evaluations)"""
         order = max(meth.order, ROUGH_ORDER)
         Z, evaluations = memory_of(mesh)
         delta = _rough_f(f_address, theta, mesh, Y, Z, c, order)
         off = np.maximum(*(_rough_f(f_address, theta, mesh, Y, Z, c, order, span)
                            for span in ALIAS_SPANS))
         unseen = _blind_steps(delta, off)
+        parts = [delta, off, Z, np.zeros_like(delta)]
         delta = _aliased_steps(delta, off)
         if memory:
             missed, calls = kernel_defects(kernel, mesh, Y, order, ends=_sampled_ends(c))
@@ -1568,9 +1635,10 @@ def solve_vide(f, K, y0, t_span=None, n_steps=None, method=None, *, args=None, m
                 more, calls = kernel_defects(kernel, mesh, Y, order, span)
                 np.maximum(off, more, out=off)
                 evaluations += calls
-            delta = np.maximum(delta, _aliased_steps(missed, off))
+            parts[3] = _aliased_steps(missed, off)
+            delta = np.maximum(delta, parts[3])
             unseen = np.maximum(unseen, _blind_steps(missed, off))
-        return delta, unseen, evaluations
+        return delta, unseen, parts, evaluations
 
     if tolerance is None:
         sol = solve_on_mesh(run, t, method=meth, scalar=scalar, stats=stats,
@@ -1582,15 +1650,17 @@ def solve_vide(f, K, y0, t_span=None, n_steps=None, method=None, *, args=None, m
             # the error that the method's damping and phase error of an oscillation build up
             # over the steps, from the error that the check above measured at the first ones
             if getattr(sol, "_first_steps_difference", None) is not None:
-                J, evaluations = linearised(sol)
+                J, evaluations = linearised(sol.mesh, sol._y2)
                 sol.stats["nfev"] += evaluations
                 sol = _with_linearised_error(sol, J, meth.tableau)
             if sol.success:
                 # (the data's bounds against the half-steps estimates first: the odd points'
                 # companion raises the estimates without covering a jump inside a step)
                 sol = _with_rough_data(sol, rough_data)
-                sol = _with_checked_odd_points(sol, rough_data, companion(run), meth.order,
-                                               meth.min_steps)
+                sol = _with_checked_odd_points(
+                    sol, lambda mesh, Y, claims: rough_data(mesh, Y, claims, quiet=True),
+                    companion(run), meth.order, meth.min_steps,
+                    _four_steps_bar(c, b, max(meth.order, ROUGH_ORDER)))
             if sol.success:
                 sol = _with_carried_misses(sol, rough_data, companion(run), meth.order)
             # (a small mesh whose levels converge slower than the order p: the bisected solve)
