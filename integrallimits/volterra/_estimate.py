@@ -1293,14 +1293,14 @@ def _observed_rate(run, tc, Yc, Yf, uniform_only, min_steps, halving=None, want_
         ir, Yr = iq[:m], Yq[:m]
     if not want_rate:
         return None, calls, None, (iq, Yq)
+    n = int(ir[-1]) + 1                 # (D1 over the fine pair's own common points, below)
     if Yf.shape[1] == 1 and Yf.shape[0] <= FEW:
         # (on floats: the same differences and NaN-propagating maxima, ~1 us a NumPy call)
-        fine, middle = Yf[ir, 0].tolist(), Yc[ir, 0].tolist()
-        d1 = _largest_difference(fine, middle)
-        d2 = _largest_difference(middle, Yr[:, 0].tolist())
+        d1 = _largest_difference(Yf[:n, 0].tolist(), Yc[:n, 0].tolist())
+        d2 = _largest_difference(Yc[ir, 0].tolist(), Yr[:, 0].tolist())
         size = _largest_difference(Yf[:, 0].tolist(), None)
     else:
-        d1 = float(np.max(np.abs(Yf[ir] - Yc[ir])))
+        d1 = float(np.max(np.abs(Yf[:n] - Yc[:n])))
         d2 = float(np.max(np.abs(Yc[ir] - Yr)))
         size = float(np.max(np.abs(Yf)))
     if d1 <= _ROUNDING * size:
@@ -1326,7 +1326,8 @@ def _rate_before(Y, idx, Yf, Yc, levels, diverging, rate, halving, bad=False):
     if m < 2:
         return rate
     ir = iq[:m]
-    d1 = float(np.max(np.abs(Yf[ir] - Yc[ir])))
+    n = int(ir[-1]) + 1
+    d1 = float(np.max(np.abs(Yf[:n] - Yc[:n])))
     d2 = float(np.max(np.abs(Yc[ir] - Yq[:m])))
     if d1 <= _ROUNDING * float(np.max(np.abs(Yf))):
         return math.inf
