@@ -28,8 +28,12 @@ The estimate assumes the method's order p.  Data that is not smooth (a kink or a
 K inside a step) lowers the order the solutions actually converge at, and the estimate with p
 can be orders of magnitude too small (gregory8 with a kink in g: 85 times; gauss4: 680).  So
 when the companion's mesh can be halved once more, a third solve on every fourth point gives
-the observed rate r = D2 / D1 of the differences D1 = |y_h - y_2h| and D2 = |y_2h - y_4h| at
-the points the three meshes share; where r is below 2^p / RATE_FACTOR (the order is clearly
+the observed rate r = D2 / D1 of the largest differences D1 = |y_h - y_2h| at the points the
+finer two meshes share and D2 = |y_2h - y_4h| at those the three share (each pair at its own
+common points, up to the last point the three share: at the points of the coarsest mesh alone
+D2 saw its first steps' start and D1 none of its own, and gregory4 on K = sqrt|t - s| y, whose
+solutions converge like h^1.5, showed the rate 5.8 and kept the order 4, an estimate 5.5 times
+below the error); where r is below 2^p / RATE_FACTOR (the order is clearly
 not p) the estimate uses the observed order q = log2 r (at least 1) instead:
 |y_2h - y_h| / (2^q - 1).  A smooth solution in the asymptotic regime has r close to 2^p and
 keeps p; differences at the rounding level are not compared.  On a given mesh an order below
@@ -1265,7 +1269,9 @@ def estimate_options(alpha):
 
 def _observed_rate(run, tc, Yc, Yf, uniform_only, min_steps, halving=None, want_rate=True):
     """(D2 / D1, nfev, failed, levels) from a solve on every other point of the companion's
-    mesh ``tc`` (values ``Yc``; ``Yf`` the solution at the same points), or (None, nfev,
+    mesh ``tc`` (values ``Yc``; ``Yf`` the solution at the same points; D1 the largest |Yf -
+    Yc| at the points of ``tc`` up to the last one of the rate, D2 the largest |Yc - Yq| at
+    the points of the rate, see the module docstring), or (None, nfev,
     failed, None) when there is no such mesh or its solve fails; inf when D1 is at the rounding
     level of the solution.  ``failed``: the point of that mesh where its solve failed (at least
     1), else None; ``levels``: (the indices of that mesh's points in ``tc``, its values).
@@ -1293,7 +1299,7 @@ def _observed_rate(run, tc, Yc, Yf, uniform_only, min_steps, halving=None, want_
         ir, Yr = iq[:m], Yq[:m]
     if not want_rate:
         return None, calls, None, (iq, Yq)
-    n = int(ir[-1]) + 1                 # (D1 over the fine pair's own common points, below)
+    n = int(ir[-1]) + 1                 # (D1 over the finer pair's own common points)
     if Yf.shape[1] == 1 and Yf.shape[0] <= FEW:
         # (on floats: the same differences and NaN-propagating maxima, ~1 us a NumPy call)
         d1 = _largest_difference(Yf[:n, 0].tolist(), Yc[:n, 0].tolist())
@@ -1309,8 +1315,9 @@ def _observed_rate(run, tc, Yc, Yf, uniform_only, min_steps, halving=None, want_
 
 
 def _rate_before(Y, idx, Yf, Yc, levels, diverging, rate, halving, bad=False):
-    """The rate D2 / D1 of :func:`_observed_rate` over the points of the mesh of every fourth
-    point (``levels``) before the first point where the solutions stop converging
+    """The rate D2 / D1 of :func:`_observed_rate` (D1 over the points of ``idx`` up to the last
+    one of the rate) over the points of the mesh of every fourth point (``levels``) before the
+    first point where the solutions stop converging
     (``diverging``) or the solution and its half-steps companion disagree by more than
     UNRESOLVED times the size (``rate`` where there is no such point, or fewer than two
     points before it).  ``bad``: :func:`_first_unresolved`'s answer for |Yf - Yc| where the
