@@ -3008,7 +3008,7 @@ def _sqrt_kernel(t, s, y):
 
 
 def _sqrt_kernel_g(t):
-    """g of y = g + int sqrt|t - s| y ds with y = 1 + t: 1 + t - (2/3)(1 + t) t^1.5 + (2/5) t^2.5."""
+    """g of y = g + int sqrt|t - s| y ds with y = 1 + t."""
     return 1.0 + t - (1.0 + t) * (2.0 / 3.0) * t ** 1.5 + 0.4 * t ** 2.5
 
 
