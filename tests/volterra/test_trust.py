@@ -3022,14 +3022,14 @@ def _sqrt_kernel_ratio(method, n):
 
 
 @pytest.mark.parametrize("n", [32, 64])
-def test_a_rate_is_measured_on_each_pair_of_levels_own_common_points(n):
+def test_the_rate_is_not_set_by_the_coarsest_levels_start(n):
     """gregory4 on K = sqrt|t - s| y: the solutions converge like h^1.5 (the rate 2.8), but the
-    rate D2 / D1 compared the two coarser levels at the points of the mesh of every fourth
-    point, among them its first step's (the largest difference, a start value of gregory4),
-    with the finer pair there alone, whose own first steps it does not share: 5.8, above
-    2^4 / 4, and the estimate kept the order 4, 5.5 times below the error on 32 and 64 steps.
-    D1 is now taken over the finer pair's own common points (up to the last point of the
-    rate): the rate 3.0, the observed order, and the estimate within 2 times the error."""
+    rate D2 / D1 at the points of the mesh of every fourth point holds in D2 that mesh's first
+    step (a start value of gregory4, the largest difference) and in D1 no first step of its
+    two levels: 5.8, above 2^4 / 4, and the estimate kept the order 4, 5.5 times below the
+    error on 32 and 64 steps.  The rate is now the lower one without that first step
+    (``_estimate._start_free_rate``: 3.0), the observed order, and the estimate is within 2
+    times the error."""
     ratio, sol = _sqrt_kernel_ratio("gregory4", n)
     assert sol.success, sol.message
     assert 0.25 <= ratio <= 2.0, ratio
