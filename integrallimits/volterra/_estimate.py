@@ -30,18 +30,18 @@ can be orders of magnitude too small (gregory8 with a kink in g: 85 times; gauss
 when the companion's mesh can be halved once more, a third solve on every fourth point gives
 the observed rate r = D2 / D1 of the differences D1 = |y_h - y_2h| and D2 = |y_2h - y_4h| at
 the points the three meshes share (or the lower one without the coarsest mesh's first step,
-whose start D1 does not see: :func:`_start_free_rate`); where r is below 2^p / RATE_FACTOR
-(the order is clearly not p) the estimate uses the observed order q = log2 r (at least 1)
-instead: |y_2h - y_h| / (2^q - 1).  A smooth solution in the asymptotic regime has r close to 2^p and
-keeps p; differences at the rounding level are not compared.  On a given mesh an order below
-1 is taken too (a rate below 2, which for a first-order method is within RATE_FACTOR of 2^p),
+whose start D1 does not see: :func:`_start_free_rate`); where r is below 2^p / RATE_FACTOR (the
+order is clearly not p) the estimate uses the observed order q = log2 r (at least 1) instead:
+|y_2h - y_h| / (2^q - 1).  A smooth solution in the asymptotic regime has r close to 2^p and
+keeps p; differences at the rounding level are not compared.  On a given mesh an order below 1
+is taken too (a rate below 2, which for a first-order method is within RATE_FACTOR of 2^p),
 down to LEAST_ORDER = log2 1.2, at which a difference of a tenth of the solution's size gives
-an estimate of half of it (the rectangle rule ahead of a blow-up converges at the rate 1.07
-on 3 steps, and the order 1 gave an estimate of 0.32 for an error of 3.1, no digit); where
-the solve between the two others is the answer (the third level is the finer one, below),
-its estimate with such an order is at least its difference from the finer solution plus
-that one's estimate (:func:`_with_finest_pair`).  The rate on a given mesh is measured where
-each level halves the next one's steps, not at a last step that the half-steps companion
+an estimate of half of it (the rectangle rule ahead of a blow-up converges at the rate 1.07 on
+3 steps, and the order 1 gave an estimate of 0.32 for an error of 3.1, no digit); where the
+solve between the two others is the answer (the third level is the finer one, below), its
+estimate with such an order is at least its difference from the finer solution plus that one's
+estimate (:func:`_with_finest_pair`).  The rate on a given mesh is measured where each level
+halves the next one's steps, not at a last step that the half-steps companion
 shares (an odd number of steps).
 
 Solves on a given mesh also check that the solutions converge at all (``converging``): the
