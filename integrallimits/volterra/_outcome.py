@@ -405,11 +405,13 @@ def with_settled_levels(sol, run, order):
     the steps where it is); an estimate so raised over half the solution's size fails the
     solve (afterwards, :func:`._tolerance.with_confirmed_digits`).  Where the bisected solve
     fails, the estimates of the points it did not reach are left as they are.  Where the data
-    check divided steps (``sol._divided_from``, the first point of the first one: a jump or
-    kink of the data, whose divided solve's change is the estimate from there on), only the
-    values up to that point are compared, and the bisected solve stops there: beyond it the
-    bisected solve's own error at the jump can exceed the solution's (its stages on the other
-    side of it), and its difference over-estimated (rk4 with K jumping in t at 0.618 on 24
+    check divided steps (``sol._divided_from``, the first point of the first one around a rough
+    step after the first: a jump or kink of the data, whose divided solve's change is the
+    estimate from there on; a rough first step alone, data not smooth from t0, compares every
+    value, ``_adaptive._divided_after_start``), only the values up to that point are
+    compared, and the bisected solve stops there: beyond it the bisected solve's own error at
+    the jump can exceed the solution's (its stages on the other side of it), and its
+    difference over-estimated (rk4 with K jumping in t at 0.618 on 24
     steps: 71 times the error, the data check's 44; radau2 with c(s) jumping at 0.2345 on 16
     steps: 34.7, the data check's 8.7).
 
