@@ -263,7 +263,8 @@ def _structure(kernel, addr, nodes, scale, counts):
         if not _user.failure_recorded():
             if len(_PROBED) >= _PROBED_MAX:
                 _PROBED.clear()
-            _PROBED[key] = (kernel.addresses[0],) + now + (flags, int(counts[_assembly.NFEV]) - calls)
+            _PROBED[key] = (kernel.function_address,) + now + \
+                (flags, int(counts[_assembly.NFEV]) - calls)
     return bool(flags & _assembly.AFFINE), bool(flags & _assembly.SEPARABLE)
 
 
@@ -1327,9 +1328,9 @@ def _solve_newton_separable(Y, kernel, addr, nodes, weights, G, tol, maxiter, ma
     it = int(out[0])
     # verify the model: the sums from K itself against C c at the final Y (F := the residual
     # of the equations there)
-    gap, scale, residual = _assembly.compiled("separable-check")(addr[0], addr[3], kernel.params,
-                                                                 xq, nodes, weights, Y, Vq, C, G,
-                                                                 F, counts)
+    gap, scale, residual = _assembly.compiled("separable-check")(
+        addr[0], _assembly.block_address(kernel), kernel.params, xq, nodes, weights, Y, Vq, C, G,
+        F, counts)
     if not gap <= 64 * _EPS * M * scale:
         stats["separable"] = False
         stats["separable_probe"] = "separable on the probes but not at the solution: general Newton"
@@ -1428,7 +1429,7 @@ def nystrom_matrix(kernel, nodes, weights, targets=None, *, at=None, dim=None):
     P = x.shape[0]
     W = np.empty((P * d, M * d))
     counts = np.zeros(2, dtype=np.int64)
-    function, jac, have_jac, _ = _assembly.addresses(kern)
+    function, jac, have_jac = _assembly.addresses(kern)
     if at is None:
         offset = np.empty((P, d))
         affine = kern.structure.get("kind") != "linear"

@@ -747,7 +747,7 @@ def collocation_product_integration(smooth_kernel, alpha, g_vec, t, tableau, tol
         khat, koff, tw = kernel_transforms(kseq, N + 1)
         status, index = _compiled_loop("fft")(
             function.address, jac.address, have,
-            smooth_kernel.structure["phi"].addresses[0].address,
+            smooth_kernel.structure["phi"].function_address.address,
             smooth_kernel.params, t, stage_times, G, Gs, Y, Z, alpha, data.Aa, kseq, khat, koff, tw,
             float(tol), int(maxiter), counts)
     else:
