@@ -170,7 +170,7 @@ def discrete_adjoint(kernel: Kernel, t: ArrayLike, Y: ArrayLike, method: str, dp
         raise ValueError(f"method {method!r} needs a uniform mesh (the solve's); t is not uniform")
     if not (np.all(np.isfinite(Y)) and np.all(np.isfinite(dphi))):
         raise ValueError("Y and dphi must be finite")
-    function, jac, _ = kernel.addresses
+    function, jac = kernel.function_address, kernel.jacobian_address   # (no block sum)
     vjp = kernel.vjp_address
     have = jac is not None
     if not have:

@@ -1036,14 +1036,20 @@ def compiled(name):
 
 
 def addresses(kernel):
-    """(function, jacobian, have_jacobian, block_sum) of ``kernel`` for the loops, the
-    functions as int64 addresses (kept valid by the kernel, which holds its compiled
-    functions); without a Jacobian the Volterra loops' placeholder (never called:
-    ``have_jacobian`` is False)."""
-    function, jacobian, block_sum = kernel.addresses
+    """(function, jacobian, have_jacobian) of ``kernel`` for the loops, the functions as int64
+    addresses (kept valid by the kernel, which holds its compiled functions); without a
+    Jacobian the Volterra loops' placeholder (never called: ``have_jacobian`` is False).  The
+    block sum's is :func:`block_address`, apart: a user kernel's block sum is compiled when
+    first asked for, and a scalar linear kernel's sums never need it."""
+    function, jacobian = kernel.function_address, kernel.jacobian_address
     have_jac = jacobian is not None
     jacobian = jacobian if have_jac else no_jacobian()
-    return function.address, jacobian.address, have_jac, block_sum.address
+    return function.address, jacobian.address, have_jac
+
+
+def block_address(kernel):
+    """The int64 address of ``kernel``'s block sum (compiled or loaded on first use)."""
+    return kernel.explicit_addresses[1].address
 
 
 NO_ROWS = np.empty((0, 1))
@@ -1152,7 +1158,7 @@ def _grid_agrees(kernel, addr, targets, nodes, Y, V, counts):
     if remembered:
         if len(_AGREED) >= _AGREED_MAX:
             _AGREED.clear()
-        _AGREED[key] = (kernel.addresses[0],) + now + (V.copy(),)
+        _AGREED[key] = (kernel.function_address,) + now + (V.copy(),)
     return True
 
 
@@ -1200,6 +1206,7 @@ def nystrom_sums(kernel, addr, targets, nodes, weights, Y, counts):
     if kernel.scalar and kernel.structure.get("kind") == "linear":
         return (grid_values(kernel, addr, targets, nodes, Y, counts) @ weights)[:, None]
     sums = np.empty((targets.shape[0], Y.shape[1]))
-    compiled("apply")(addr[3], kernel.params, targets, nodes, weights, Y, sums, counts)
+    compiled("apply")(block_address(kernel), kernel.params, targets, nodes, weights, Y, sums,
+                      counts)
     raise_if_stopped(counts)
     return sums

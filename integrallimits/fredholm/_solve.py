@@ -264,7 +264,8 @@ def _structure(kernel, addr, nodes, scale, counts):
         if not _user.failure_recorded():
             if len(_PROBED) >= _PROBED_MAX:
                 _PROBED.clear()
-            _PROBED[key] = (kernel.addresses[0],) + now + (flags, int(counts[_assembly.NFEV]) - calls)
+            _PROBED[key] = (kernel.function_address,) + now + \
+                (flags, int(counts[_assembly.NFEV]) - calls)
     return bool(flags & _assembly.AFFINE), bool(flags & _assembly.SEPARABLE)
 
 
@@ -1328,9 +1329,9 @@ def _solve_newton_separable(Y, kernel, addr, nodes, weights, G, tol, maxiter, ma
     it = int(out[0])
     # verify the model: the sums from K itself against C c at the final Y (F := the residual
     # of the equations there)
-    gap, scale, residual = _assembly.compiled("separable-check")(addr[0], addr[3], kernel.params,
-                                                                 xq, nodes, weights, Y, Vq, C, G,
-                                                                 F, counts)
+    gap, scale, residual = _assembly.compiled("separable-check")(
+        addr[0], _assembly.block_address(kernel), kernel.params, xq, nodes, weights, Y, Vq, C, G,
+        F, counts)
     _assembly.raise_if_stopped(counts)       # (the sums returned early)
     if not gap <= 64 * _EPS * M * scale:
         stats["separable"] = False
@@ -1430,7 +1431,7 @@ def nystrom_matrix(kernel, nodes, weights, targets=None, *, at=None, dim=None):
     d = kern.dim
     P = x.shape[0]
     W = np.empty((P * d, M * d))
-    function, jac, have_jac, _ = _assembly.addresses(kern)
+    function, jac, have_jac = _assembly.addresses(kern)
 
     def assemble():     # (a row at a time: Ctrl-C stops it within a row, in a worker thread)
         counts = _assembly.new_counts()

@@ -557,7 +557,14 @@ def _wrap_kernel(fj, scalar, spec, gid, form="tsy"):
     the exception in compiled code and records the point (the solver then calls the user's
     Python function there and raises its own exception), and the NaN left behind stops the
     loop.  Non-finite values and, for vector y, outputs of the wrong length are recorded with
-    their point too (``_user.report``, which runs only on failure)."""
+    their point too (``_user.report``, which runs only on failure).
+
+    ``function`` is compiled here (a user's function Numba cannot compile fails here, in the
+    user's terms); ``block_sum`` when a loop first takes its address (or it is called): it
+    calls the user's function with the same types as ``function``, so it compiles wherever
+    ``function`` did, and the loops that never call it (a t-independent kernel's, the fast
+    history's, a linear Fredholm equation's, the probes of first-kind solves) do not pay for
+    it (~0.5 s of a new kernel's ~1 s with an empty cache)."""
     unpack = _user.unpacker(spec)
     call = _caller(fj, form)
     report = _user.report
@@ -589,8 +596,9 @@ def _wrap_kernel(fj, scalar, spec, gid, form="tsy"):
             _user.unique_symbols(weighted_sum, f"g{gid:x}"))
 
         # One call inside ``try``: a try around the loop itself (the user's function inlined
-        # in it) costs more compilation per kernel.
-        @_user.wrapper(BLOCK_SIGNATURE)
+        # in it) costs more compilation per kernel.  Compiled when first used (see
+        # :func:`_wrap_kernel`).
+        @_user.wrapper(BLOCK_SIGNATURE, lazy=True)
         def block_sum(t, svals, Y, a, b, w, theta, out):
             out[0] = np.nan
             ws, ss, ys = w[a:b], svals[a:b], Y[a:b]
@@ -650,7 +658,7 @@ def _wrap_vector_kernel(call, unpack, gid, convert):
         if not evaluate(t, s, Y[j], unpack(theta, 0), out):
             out[:] = np.nan
 
-    @_user.wrapper(BLOCK_SIGNATURE)
+    @_user.wrapper(BLOCK_SIGNATURE, lazy=True)     # (compiled when first used: _wrap_kernel)
     def block_sum(t, svals, Y, a, b, w, theta, out):
         out[:] = np.nan
         params = unpack(theta, 0)

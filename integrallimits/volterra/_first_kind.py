@@ -452,7 +452,7 @@ def _short_time_scale(kernel):
         tt = np.array([t0, t0 + delta] + [t1] * 5 + [t0 + wide, t0 + 2 * wide])
         ss = np.array([t0, t0] + [t0 + i * h / 4 for i in range(4)] + [t1] + [t0, t0])
         k = np.empty((9, d, d))
-        run_guarded(lambda: _compiled("samples")(kernel.addresses[0].address, kernel.params,
+        run_guarded(lambda: _compiled("samples")(kernel.function_address.address, kernel.params,
                                                 tt, ss, k),
                     kernel.args)
         sol.stats["nfev"] = sol.stats.get("nfev", 0) + 9 * d
@@ -511,7 +511,7 @@ class _RoundingFloor:
         d, n = self.kernel.dim, len(t)
         k = np.empty((3 * n, d, d))
         run_guarded(lambda: _compiled("samples")(
-            self.kernel.addresses[0].address, self.kernel.params,
+            self.kernel.function_address.address, self.kernel.params,
             np.concatenate([t, t, np.full(n, t[-1])]),
             np.concatenate([t, np.full(n, self.t0), t]), k), self.kernel.args)
         diag, first, last = k[:n], k[n:2 * n], k[2 * n:]
@@ -564,7 +564,7 @@ def _check_diagonal(kernel, t):
     """K(t, t) must be nonsingular on the mesh (relative to the kernel's size there)."""
     d = kernel.dim
     both = np.empty((2 * len(t), d, d))
-    run_guarded(lambda: _compiled("samples")(kernel.addresses[0].address, kernel.params,
+    run_guarded(lambda: _compiled("samples")(kernel.function_address.address, kernel.params,
                                              np.concatenate([t, t]),
                                              np.concatenate([t, np.full(len(t), t[0])]), both),
                 kernel.args)
@@ -642,7 +642,7 @@ def _unresolved_g(kernel, g_vec, order, t, claims):
     # (K(t, t) at the steps' middles: y's error is K(t, t)^-1 times g''s)
     middle = t[:-1] + 0.5 * h
     diag = np.empty((n, d, d))
-    run_guarded(lambda: _compiled("samples")(kernel.addresses[0].address, kernel.params,
+    run_guarded(lambda: _compiled("samples")(kernel.function_address.address, kernel.params,
                                              np.ascontiguousarray(middle),
                                              np.ascontiguousarray(middle), diag), kernel.args)
     if d == 1:

@@ -731,7 +731,7 @@ def collocation_product_integration(smooth_kernel, alpha, g_vec, t, tableau, tol
     Y = np.zeros_like(G)
     Z = np.zeros((stage_times.shape[0], G.shape[1]))
     counts = _loops.new_counts(4)
-    function, jac, block = smooth_kernel.addresses
+    function, jac = smooth_kernel.function_address, smooth_kernel.jacobian_address
     have = jac is not None
     if not have:
         jac = _loops.no_jacobian()
@@ -747,12 +747,14 @@ def collocation_product_integration(smooth_kernel, alpha, g_vec, t, tableau, tol
         khat, koff, tw = kernel_transforms(kseq, N + 1)
         status, index = _compiled_loop("fft")(
             function.address, jac.address, have,
-            smooth_kernel.structure["phi"].addresses[0].address,
+            smooth_kernel.structure["phi"].function_address.address,
             smooth_kernel.params, t, stage_times, G, Gs, Y, Z, alpha, data.Aa, kseq, khat, koff, tw,
             float(tol), int(maxiter), counts)
     else:
         status, index = _compiled_loop()(
-            function.address, jac.address, have, block.address, smooth_kernel.params, t,
+            function.address, jac.address, have,
+            smooth_kernel.explicit_addresses[1].address,   # (the block sum: this loop only)
+            smooth_kernel.params, t,
             stage_times, G, Gs, Y, Z, alpha,
             data.c, data.Aa, data.ba, data.E, data.far_lower, data.far_count, data.far_gap,
             data.far_wl, data.near_x, data.near_w, float(tol), int(maxiter), counts)

@@ -181,6 +181,19 @@ def test_linear_two_argument_kernel_direct_solve():
     assert "solved directly" in sol.message
 
 
+def test_a_scalar_linear_kernel_compiles_no_block_sum():
+    """The sums of a scalar linear kernel k(x, s) y are its values on the grid times the
+    weights (``_assembly.grid_values``): its block sum, which the loops' addresses compiled
+    (~0.5 s a kernel with an empty Numba cache), is never compiled."""
+    def k(x, s):       # a function of its own: no other test compiled its kernel
+        return 0.5 * np.exp(-x * s) + 0.25 * x
+
+    sol = solve_fredholm(k, G_LIN, (0.0, 1.0), 20)
+    assert sol.success and sol.stats["linear"] and _error(sol, lambda t: np.cos(2 * t)) < 1e-14
+    kernel = fredholm_solve_module._compile_kernel(k, 1.0, 0.0, None)
+    assert kernel.function.signatures and kernel.block_sum.signatures == []
+
+
 K_MATRIX = (lambda x, s: np.array([[x * s / 2, 0.1], [0.0, s / 3]]))
 G_MATRIX = derive_forcing([x * s / 2 * Y0 + Y1 / 10, s / 3 * Y1], [sp.cos(x), sp.exp(-x)], [Y0, Y1])
 

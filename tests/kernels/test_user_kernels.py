@@ -26,6 +26,30 @@ def test_tuple_kernel_equals_array_kernel(method):
     np.testing.assert_array_equal(sol.y, ref.y)
 
 
+def test_block_sum_is_compiled_when_a_loop_first_needs_it():
+    """as_kernel compiles the user's function and its guarded entry point, not the block sum
+    (about half of a new kernel's compilation with an empty Numba cache): the first loop that
+    sums the history with it compiles it, and its sums are the kernel's."""
+    from integrallimits.kernels import as_kernel
+
+    def K(t, s, y):      # a function of its own: no other test compiled its kernel
+        return -np.sin(1.5 * (t - s)) * y
+
+    kernel = as_kernel(K, 1.0)
+    assert kernel.function.signatures and kernel.block_sum.signatures == []
+    sol = solve_volterra(K, lambda t: 1.0, (0.0, 1.0), 8, method="trapezoid")
+    assert sol.success and len(kernel.block_sum.signatures) == 1
+    Y = np.array([[0.5], [2.0], [-1.0]])
+    svals, w = np.array([0.0, 0.25, 0.75]), np.array([0.5, 1.0, 0.25])
+    out, one = np.empty(1), np.empty(1)
+    kernel.block_sum(1.0, svals, Y, 0, 3, w, kernel.params, out)
+    terms = []
+    for r in range(3):
+        kernel.function(1.0, svals[r], Y, r, kernel.params, one)
+        terms.append(w[r] * one[0])
+    assert out[0] == pytest.approx(sum(terms), rel=1e-15)
+
+
 def test_tuple_mixing_ints_and_floats():
     # y = (1, 0) + int_0^t (0, y_0) ds = (1, t)
     sol = solve_volterra(lambda t, s, y: (0, y[0]), lambda t: np.array([1.0, 0.0]), (0.0, 1.0), 8,
