@@ -433,9 +433,9 @@ def _with_rough_tolerance_data(sol, g_vec, kernel, meth, run, tolerance, singula
     with the raised estimates, and its message says so (failing from atol + rtol |y| on lost
     9 of the 16 answers of a scan of jumps and kinks of g and k within 10 times the
     tolerance, radau3 at rtol 1e-3 with an error 0.83 times it); where they exceed the
-    tolerance, the caller refines on (:func:`._tolerance.refined_to_tolerance`).  Cost on smooth data:
-    (p + 1) N + 1 values of g and of k (twice where k names t), and more on the long first
-    steps of the graded mesh."""
+    tolerance, the caller refines on (:func:`._tolerance.refined_to_tolerance`).  Cost on
+    smooth data: (p + 1) N + 1 values of g and of k (twice where k names t), and more on the
+    long first steps of the graded mesh."""
     before = sol.message          # (the check adds its sentences to it, in place)
     if singular:
         checked = with_rough_data(sol, g_vec, kernel.structure["smooth"], meth.order,
