@@ -19,9 +19,9 @@ from ._estimate import estimate_options, shifted_estimate
 from ._solution import (Solution, SolverError, _count_error_evaluations, _interpolate_estimate,
                         largest_estimate)
 from ._tolerance import (RECTANGLE_LIMIT, check_tolerances, fit_tolerances, over_tolerance,
-                         rounded_to_tolerance, solve_uniform_to_tolerance, tolerance_of,
-                         unreachable, unreachable_message, unstable_rule, with_checked_estimate,
-                         with_confirmed_digits, with_resolved_start)
+                         refined_to_tolerance, rounded_to_tolerance, solve_uniform_to_tolerance,
+                         tolerance_of, unreachable, unreachable_message, unstable_rule,
+                         with_checked_estimate, with_confirmed_digits, with_resolved_start)
 
 __all__ = ["solve_volterra"]
 
@@ -299,8 +299,11 @@ def solve_volterra(K, g, t_span=None, n_steps=None, method=None, *, args=None, k
                                               grading=grading, n_start=finer or 8,
                                               stall=not singular, step_defect=step_defect)
 
-        def tolerance_solve(n_least=None):
-            """The solve to the tolerance, on at least ``n_least`` uniform steps if given."""
+        adaptive = meth.family == "vrk" and not singular
+
+        def checked_solve(n_least=None):
+            """The solve to the tolerance, on at least ``n_least`` uniform steps if given, with
+            the checks that may raise its estimates after the refinement accepted them."""
             solve = to_tolerance if n_least is None else (
                 lambda finer=None: to_tolerance(max(finer or 8, n_least)))
             # the estimates compare coarser meshes, which all miss a time scale shorter than
@@ -308,11 +311,27 @@ def solve_volterra(K, g, t_span=None, n_steps=None, method=None, *, args=None, k
             # singular kernel, divided in the graded coordinate)
             sol = with_resolved_start(
                 solve, run, tolerance[0], tolerance[1], uniform_only=meth.uniform_only,
-                min_steps=meth.min_steps, adaptive=meth.family == "vrk" and not singular,
-                n_max=n_max, kernel=kernel, grading=singular_grading())
+                min_steps=meth.min_steps, adaptive=adaptive, n_max=n_max, kernel=kernel,
+                grading=singular_grading())
             if sol.success and (singular or meth.family == "direct"):
                 sol = _with_rough_tolerance_data(sol, g_vec, kernel, meth, run, tolerance,
                                                  singular, quadratic)
+            if sol.success and meth.family == "direct" and not singular:
+                # (the dense output against the divided solve of the rough steps raises the
+                # estimates of those steps' ends, which the tolerance must still meet)
+                sol = with_divided_dense(with_dense(sol))
+            return sol
+
+        def tolerance_solve(n_least=None):
+            """The solve to the tolerance, on at least ``n_least`` uniform steps if given: where
+            the checks raised its estimates above the tolerance, refined on (uniform and graded
+            meshes) or a failure (the adaptive steps: :func:`refined_to_tolerance`)."""
+            sol = refined_to_tolerance(
+                lambda n: checked_solve(n_least if n is None else max(n, n_least or 0)),
+                tolerance, estimated.order, n_max,
+                "after the checks of the data and of the first steps raised the estimates "
+                "that the refinement accepted (see below); use a looser tolerance, or split the "
+                "interval where the data are not smooth.", refine=not adaptive)
             if not sol.success and not meth.implicit and meth.family == "direct":
                 sol = unstable_rule(sol, kernel, t[0], t[-1], g_vec(np.array([t[0]]))[0],
                                     meth.name, RECTANGLE_LIMIT, n_max)
@@ -414,9 +433,10 @@ def _with_rough_tolerance_data(sol, g_vec, kernel, meth, run, tolerance, singula
     (``stats["failure"]`` "tolerance"), the values before kept; below, it stays a success
     with the raised estimates, and its message says so (failing from atol + rtol |y| on lost
     9 of the 16 answers of a scan of jumps and kinks of g and k within 10 times the
-    tolerance, radau3 at rtol 1e-3 with an error 0.83 times it).  Cost on smooth data:
-    (p + 1) N + 1 values of g and of k (twice where k names t), and more on the long first
-    steps of the graded mesh."""
+    tolerance, radau3 at rtol 1e-3 with an error 0.83 times it); where they exceed the
+    tolerance, the caller refines on (:func:`._tolerance.refined_to_tolerance`).  Cost on
+    smooth data: (p + 1) N + 1 values of g and of k (twice where k names t), and more on the
+    long first steps of the graded mesh."""
     before = sol.message          # (the check adds its sentences to it, in place)
     if singular:
         checked = with_rough_data(sol, g_vec, kernel.structure["smooth"], meth.order,

@@ -67,8 +67,8 @@ from ._outcome import (Run, companion, run_guarded, solve_on_mesh, with_rounding
                        with_settled_levels)
 from ._solution import Solution, SolverError, largest_estimate
 from ._tolerance import (ESTIMATE_FLOOR, FIRST_STEPS, RESOLVE, STIFF, _entry_point,
-                         _evaluator, _predict, _raise_to_defects, _shifted_rows, _unreliable_from,
-                         check_tolerances, failed_to_tolerance, fit_tolerances, over_tolerance,
+                         _evaluator, _raise_to_defects, _shifted_rows, _unreliable_from,
+                         check_tolerances, fit_tolerances, over_tolerance, refined_to_tolerance,
                          rounded_to_tolerance, short_time_scale, solve_uniform_to_tolerance,
                          tolerance_of, with_checked_estimate, with_confirmed_digits,
                          with_resolved_start)
@@ -1020,33 +1020,20 @@ def _carried_to_tolerance(solve_from, rough_data, run, order, tolerance, n_max):
     where the raised estimates exceed the tolerance, ``solve_from(N)`` starts over on the N
     that their ratio to it asks for at the ``order`` (as the refinement predicts it), checked
     again, at most CARRIED_TRIES times; where the last one's still exceed it (or N is
-    ``n_max``), the answer is a failure ("tolerance") that keeps its values and estimates.
+    ``n_max``), the answer is a failure ("tolerance") that keeps its values and estimates
+    (:func:`._tolerance.refined_to_tolerance`).
 
     The solve and its half-steps companion carry the error of a feature's steps alike, as on
     a fixed mesh: y' = 0.1 b'(t), b = exp(-((t - 0.5) / 0.02)^2), radau3 at rtol = atol =
     1e-3 was a success on 32 steps with an error of 1.18 times the tolerance, 95 times its
     estimate.  The evaluations of every solve are counted in ``stats["nfev"]``."""
-    rtol, atol = tolerance
-    sol, spent, tries = solve_from(8), 0, 0
-    while True:
-        if not sol.success:
-            sol.stats["nfev"] += spent
-            return sol
-        sol = _with_carried_misses(sol, rough_data, run, order)
-        sol.stats["nfev"] += spent
-        ratio = float(np.max(over_tolerance(sol._est2, tolerance_of(sol._y2, rtol, atol))))
-        if not ratio > 1.0:
-            return sol
-        n = len(sol.mesh) - 1
-        if n >= n_max or tries == CARRIED_TRIES:
-            break
-        spent, tries = sol.stats["nfev"], tries + 1
-        sol = solve_from(_predict(n, ratio, order, n_max))
-    return failed_to_tolerance(sol, f"the estimated error is {ratio:.3g} times atol + rtol |y| "
-                                     f"at N = {n} (the misses of a feature's steps carried "
-                                     f"forward, which the solve and its companion carry "
-                                     f"alike); use a looser tolerance, or split the interval "
-                                     f"at the feature.")
+    def checked(n):
+        sol = solve_from(8 if n is None else n)
+        return _with_carried_misses(sol, rough_data, run, order) if sol.success else sol
+    return refined_to_tolerance(checked, tolerance, order, n_max,
+                                "(the misses of a feature's steps carried forward, which the "
+                                "solve and its companion carry alike); use a looser tolerance, "
+                                "or split the interval at the feature.", tries=CARRIED_TRIES)
 
 
 def _coupled_jacobian(t0, y0, f_fn, theta, kernel):

@@ -1987,3 +1987,37 @@ def test_rk4_on_the_inverse_problem_within_its_work_goal():
     assert estimate / 20 <= error <= 20 * estimate
     n, nfev = _oracle(prob, "rk4", tol, 8192)
     assert sol.nfev <= 4 * nfev, (sol.nfev, n, nfev)
+
+
+def _fast_sine(t):
+    """g of y = sin 20t with K = 1e-3 y (the data check's raise above the tolerance)."""
+    return np.sin(20.0 * t) - 1e-3 * (1.0 - np.cos(20.0 * t)) / 20.0
+
+
+def test_estimates_raised_after_the_refinement_accepted_them_are_refined_on():
+    """A success's estimate meets the tolerance at every mesh point, also after the checks that
+    raise it once the refinement accepted it: trapezoid on y = sin 20t, K = 1e-3 y at
+    rtol = atol = 1e-6 was a success on 64 steps whose estimates the data check had raised to
+    1.07 times the tolerance, its message saying the tolerance was met at every mesh point.
+    The refinement goes on instead (80 steps, 0.67 times the tolerance)."""
+    sol = solve_volterra(lambda t, s, y: 1e-3 * y, _fast_sine, (0.0, 1.0), method="trapezoid",
+                         rtol=1e-6, atol=1e-6)
+    assert sol.success, sol.message
+    tol = 1e-6 + 1e-6 * np.abs(sol.y)
+    assert np.all(sol.error_estimate <= tol), float(np.max(sol.error_estimate / tol))
+    assert np.max(np.abs(sol.y - np.sin(20.0 * sol.t)) / tol) <= 1.0
+
+
+def test_estimates_raised_over_the_tolerance_with_no_refinement_left_fail(monkeypatch):
+    """The same solve with no start over allowed (RAISED_TRIES = 0) is a failure ("tolerance")
+    that keeps its values and estimates, and its message no longer says the tolerance is met."""
+    from integrallimits.volterra import _tolerance
+    monkeypatch.setattr(_tolerance, "RAISED_TRIES", 0, raising=False)
+    sol = solve_volterra(lambda t, s, y: 1e-3 * y, _fast_sine, (0.0, 1.0), method="trapezoid",
+                         rtol=1e-6, atol=1e-6)
+    assert not sol.success and sol.stats["failure"] == "tolerance"
+    assert len(sol.t) == 65 and sol.t[-1] == 1.0
+    assert np.max(sol.error_estimate / (1e-6 + 1e-6 * np.abs(sol.y))) > 1.0
+    assert "meets atol + rtol |y| at every mesh point" not in sol.message
+    assert sol.message.startswith("The tolerance could not be met: the estimated error is 1.07 "
+                                  "times atol + rtol |y| at N = 64 after the checks")
