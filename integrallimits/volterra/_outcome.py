@@ -380,7 +380,8 @@ def with_rounding_floor(sol):
         next(sizes)
         if not any(e < scale * r for e, r in zip(est[1:, 0].tolist(), sizes)):
             return sol
-    floor = rounding_floor(Y, sol.mesh, getattr(sol, "_rate_jacobian", None))[1:]
+    J = getattr(sol, "_rate_jacobian", None)
+    floor = rounding_floor(Y, sol.mesh if J else None, J)[1:]
     if not np.any(est[1:] < floor):           # (NaN, no estimate: left as it is)
         return sol
     np.fmax(est[1:], floor, out=est[1:], where=~np.isnan(est[1:]))   # (in place: the mesh's)
