@@ -355,7 +355,8 @@ def with_rounding_floor(sol):
     to the rounding error its values can carry (:func:`._estimate.rounding_floor`): a
     Richardson difference at the rounding level is no estimate of it (``solve_volterra`` of
     y = 1e5 - int y, gauss4 on 64 steps: an error of 1.5e-11, 0.4 eps |y(t0)|, for an
-    estimate of 5.7e-14).
+    estimate of 5.7e-14).  A system's floor carries the rounding of the components that feed
+    each one, by the Jacobian the stiffness probe found (``sol._rate_jacobian``, where it ran).
 
     Parameters
     ----------
@@ -379,7 +380,8 @@ def with_rounding_floor(sol):
         next(sizes)
         if not any(e < scale * r for e, r in zip(est[1:, 0].tolist(), sizes)):
             return sol
-    floor = rounding_floor(Y)[1:]
+    J = getattr(sol, "_rate_jacobian", None)
+    floor = rounding_floor(Y, sol.mesh if J else None, J)[1:]
     if not np.any(est[1:] < floor):           # (NaN, no estimate: left as it is)
         return sol
     np.fmax(est[1:], floor, out=est[1:], where=~np.isnan(est[1:]))   # (in place: the mesh's)

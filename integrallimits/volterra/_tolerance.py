@@ -2270,6 +2270,7 @@ def rounded_to_tolerance(sol, tolerance):
     if not ratio > 1.0:
         return sol
     return failed_to_tolerance(sol, f"the rounding error that the values on N = "
-                                    f"{len(sol.mesh) - 1} steps can carry, sqrt(N) eps |y|, is "
+                                    f"{len(sol.mesh) - 1} steps can carry, sqrt(N) eps |y| "
+                                    f"(and that of the components feeding it), is "
                                     f"{ratio:.3g} times atol + rtol |y|; use a looser "
                                     f"tolerance.")

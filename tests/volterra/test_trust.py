@@ -2277,6 +2277,33 @@ def test_a_volterra_estimate_to_a_tolerance_is_at_least_the_rounding_of_its_valu
     if form == "scaled":     # (the small component's floor is its own: below its tolerance)
         assert np.all(estimate[1:, 1] <= 1e-13 + 1e-10 * np.abs(y[1:, 1]))
 
+def _carried_creep(t, s, y, a):
+    return np.array([a, y[0] - 1e5])
+
+
+@pytest.mark.parametrize("method", ["gauss2", "radau3"])
+@pytest.mark.parametrize("rtol, atol", [(1e-6, 1e-13), (1e-3, 1e-14)])
+def test_rounding_carried_into_a_small_component_is_no_success(method, rtol, atol):
+    """y1 = 1e5 + int_0^t 2e-11 ds, y2 = int_0^t (y1 - 1e5) ds (y2 = 1e-11 t^2) to
+    atol = (1e-6, ``atol``): y1's rounding (an ulp of 1e5 is 1.5e-11) enters y2 integrated,
+    which its own floor, sqrt(N) eps |y2| ~ 1e-27, does not see: gauss2 and radau3 were
+    successes with y2's errors 14 to 180 times its tolerance (1.4e-12 to 1.8e-12).  The
+    floor of y2 now carries y1's, (t - t0) |dK2/dy1| floor_1: a failure ("tolerance"), or a
+    success within the tolerance."""
+    atol = np.array([1e-6, atol])
+    sol = solve_volterra(_carried_creep, lambda t: np.array([1e5, 0.0]), (0.0, 1.0),
+                         method=method, args=(2e-11,), rtol=rtol, atol=atol)
+    t = np.asarray(sol.t, dtype=np.longdouble)
+    exact = np.stack([1e5 + 2e-11 * t, 1e-11 * t ** 2], axis=-1)
+    error = np.abs(np.asarray(sol.y) - exact).astype(float)
+    tol = atol + rtol * np.abs(np.asarray(sol.y))
+    if sol.success:
+        assert np.all(error <= tol), np.max(error / tol)
+    else:
+        assert sol.stats["failure"] == "tolerance", sol.message
+        assert "feeding" in sol.message
+
+
 def _assert_estimates_hold_the_rounding(sol):
     """``sol`` (y = 1e5 e^(-t), an error of rounding alone, above 1e-13) a success within 20
     times its estimates at every point, y(t0)'s 0, the largest at most 16 eps 1e5."""
