@@ -97,32 +97,28 @@ def _at_point(kernel, t, s, y, floor, size):
     or None; and the number of calls of K."""
     d = kernel.dim
     Y = y.reshape(1, d).copy()
-    out = np.empty(d)
     J = np.empty((d, d))
-    calls = 0
-
-    def K(row):
-        nonlocal calls
-        calls += 1
-        Y[0] = row
-        kernel.function(t, s, Y, 0, kernel.params, out)
-        return out.copy()
-
+    h = STEP * np.maximum(np.abs(y), floor)
+    ks = np.array(STEPS)
+    rows = y + np.concatenate([ks, -ks])[:, None, None] * np.diag(h)[None]   # (2S, d, d)
+    values = np.empty(rows.shape)
     _user.clear_failures()
     try:
-        f0 = K(y)
+        f0 = np.empty(d)
+        kernel.function(t, s, Y, 0, kernel.params, f0)
         kernel.jacobian_function(t, s, Y, 0, kernel.params, J)
-        columns = [_quotients(K, y, f0, b, floor) for b in range(d)]
+        for i in range(rows.shape[0]):
+            for b in range(d):
+                Y[0] = rows[i, b]
+                kernel.function(t, s, Y, 0, kernel.params, values[i, b])
     finally:
         failed = _user.take_failure() is not None
-    if failed or not np.all(np.isfinite(J)) or any(c is None for c in columns):
+    calls = 1 + rows.shape[0] * d
+    if failed or not np.isfinite(np.sum(J) + np.sum(values) + np.sum(f0)):
         return None, calls
-    low, high, spread = (np.stack([c[i] for c in columns], axis=1) for i in range(3))
-    size = max(size, np.max(np.abs(J)), np.max(np.abs(np.nan_to_num(low))),
-               np.max(np.abs(np.nan_to_num(high))))
-    tol = SAFETY * spread + RELATIVE * size
-    with np.errstate(invalid="ignore"):
-        excess = np.nan_to_num(np.maximum(low - J, J - high) - tol, nan=-1.0)
+    low, high, spread, largest = _quotients(y, rows, values, f0)
+    tol = SAFETY * spread + RELATIVE * max(size, largest, np.max(np.abs(J)))
+    excess = np.maximum(low - J, J - high) - tol
     a, b = np.unravel_index(int(np.argmax(excess)), excess.shape)
     if not excess[a, b] > 0.0:
         return None, calls
@@ -130,33 +126,26 @@ def _at_point(kernel, t, s, y, floor, size):
              float(low[a, b]), float(high[a, b]), float(tol[a, b])), calls)
 
 
-def _quotients(K, y, f0, b, floor):
-    """(low, high, error) over K's components for its quotients in y_b: the least and largest
-    of the resolved central, forward and backward quotients with step h/2 (NaN where none is),
-    and the rounding plus the most a resolved one moved over the steps; None if K was not
-    finite."""
-    size = abs(y[b])
-    h = STEP * (size if size > floor else floor)
-    values, steps = {}, {}
-    for k in STEPS + tuple(-k for k in STEPS):
-        row = y.copy()
-        row[b] = y[b] + k * h
-        steps[k] = row[b] - y[b]          # the step actually representable
-        values[k] = K(row)
-    stacked = np.array([f0] + list(values.values()))
-    if not np.all(np.isfinite(stacked)):
-        return None
-    # quotients[kind, step, component]: central, forward, backward
-    quotients = np.array([[(values[k] - values[-k]) / (steps[k] - steps[-k]),
-                           (values[k] - f0) / steps[k], (values[-k] - f0) / steps[-k]]
-                          for k in STEPS]).transpose(1, 0, 2)
+def _quotients(y, rows, values, f0):
+    """(low, high, error, largest): (d, d) arrays in the Jacobian's layout [a, b], the least and
+    largest of the resolved central, forward and backward quotients with step h/2 (-inf and inf
+    where none is), and the rounding plus the most a resolved one moved over the steps; and the
+    largest resolved quotient's size.  ``rows[i, b]``: y with y_b moved by the i-th of the
+    steps (+STEPS, then -STEPS), ``values[i, b]`` K there."""
+    S = len(STEPS)
+    b = np.arange(y.shape[0])
+    steps = (rows[:, b, b] - y)[:, :, None]          # the steps actually representable
+    up, down = values[:S], values[S:]
+    quotients = np.stack([(up - down) / (steps[:S] - steps[S:]), (up - f0) / steps[:S],
+                          (down - f0) / steps[S:]])   # [kind, step, b, a]
     fine = quotients[:, 0]
     moved = np.max(np.abs(quotients - fine[:, None]), axis=1)
     resolved = moved <= RESOLVED * np.abs(fine)
-    rounding = 4.0 * _EPS * np.max(np.abs(stacked), axis=0) / abs(steps[STEPS[0]])
-    with np.errstate(invalid="ignore"):
-        low = np.where(resolved, fine, np.inf).min(axis=0)
-        high = np.where(resolved, fine, -np.inf).max(axis=0)
-        spread = np.where(resolved, moved, 0.0).max(axis=0) + rounding
-    judged = np.any(resolved, axis=0)
-    return np.where(judged, low, np.nan), np.where(judged, high, np.nan), spread
+    largest = np.maximum(np.max(np.abs(values), axis=0), np.abs(f0))
+    rounding = 4.0 * _EPS * largest / np.abs(steps[0])
+    low = np.where(resolved, fine, np.inf).min(axis=0)
+    high = np.where(resolved, fine, -np.inf).max(axis=0)
+    spread = np.where(resolved, moved, 0.0).max(axis=0) + rounding
+    unjudged = low > high                             # no quotient resolved
+    low[unjudged], high[unjudged] = -np.inf, np.inf
+    return low.T, high.T, spread.T, float(np.max(np.abs(np.where(resolved, fine, 0.0))))
