@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from ..kernels import Kernel, _user
+from ..kernels._jacobian_check import jacobian_disagreement
 from ..networks._families import real_array
 from ..volterra import METHODS
 from ..volterra._loops import SUCCESS, no_jacobian, start_floor
@@ -41,11 +42,13 @@ class AdjointResult:
         vector-Jacobian product does not differentiate its parameters (the ``args`` of a user
         kernel, the parameters of a SymPy kernel): only the networks' kernels do.
     status : bool
-        False if a transposed implicit system was singular or the kernel (or its Jacobian)
-        gave a non-finite value (``message`` says where).
+        False if a transposed implicit system was singular, the kernel (or its Jacobian)
+        gave a non-finite value, or a Jacobian the user gave disagrees with difference
+        quotients of the kernel at points of the solve (``message`` says where).
     message : str
     stats : dict
-        ``vjp_calls`` and ``njev`` (Jacobians formed for the implicit solves).
+        ``vjp_calls``, ``njev`` (Jacobians formed for the implicit solves) and
+        ``check_nfev`` (calls of K checking a Jacobian the user gave, 3 (6 d + 1); else 0).
     mu_stages : ndarray (N m, D) or None
         For Runge-Kutta / collocation methods: dPhi/dg(t_n + c_i h_n) at the stage times
         (row n m + i); None for direct quadrature.
@@ -195,13 +198,43 @@ def discrete_adjoint(kernel: Kernel, t: ArrayLike, Y: ArrayLike, method: str, dp
         ok, message = False, f"{what} returned a non-finite value (inf/nan) at {where}"
     elif ok and not finite:
         ok, message = False, "the adjoint states became non-finite (inf/nan)"
+    checked = 0   # calls of K checking a Jacobian the user gave
+    if ok and kernel.jacobian_source == "user":
+        said, checked = jacobian_disagreement(kernel, _check_points(meth, t, Y, stages),
+                                              start_floor(Y[0]), 1.0 / (t[-1] - t[0]))
+        if said is not None:
+            ok, message = False, said + _WRONG_JACOBIAN
     if kernel.vjp_function is None and grad.size:   # the generic vjp leaves theta alone
         grad[:] = np.nan
         if ok:
             message = ("ok; grad_theta is NaN: the kernel's vector-Jacobian product does not "
                        "differentiate its parameters")
-    return AdjointResult(mu, grad, ok, message, {"vjp_calls": int(stats[0]), "njev": int(stats[1])},
-                         mu_stages)
+    return AdjointResult(mu, grad, ok, message, {"vjp_calls": int(stats[0]), "njev": int(stats[1]),
+                                                 "check_nfev": checked}, mu_stages)
+
+
+#: Added to the message of a Jacobian that :func:`jacobian_disagreement` refused.
+_WRONG_JACOBIAN = ("; the adjoint uses the Jacobian as the derivative of K, so its gradient "
+                   "would be wrong (a Jacobian good enough for Newton's method is not enough "
+                   "here): correct it, or make the kernel without jacobian= (the adjoint then "
+                   "differentiates K by differences)")
+
+
+def _check_points(meth, t, Y, stages):
+    """Three points (t, s, y(s)) of the forward solve at which the adjoint evaluates dK/dy,
+    for :func:`jacobian_disagreement`: at the last node (s = t), and at the middle node and the
+    first node read from the last and middle ones.  The nodes are the mesh (direct quadrature)
+    or the stages (Runge-Kutta / collocation), whose values the adjoint differentiates at."""
+    if meth.family == "direct":
+        times, values = t, Y
+    else:
+        c = meth._data[0]
+        times = (t[:-1, None] + np.diff(t)[:, None] * c[None, :]).ravel()
+        values = np.asarray(stages, dtype=float)
+    last, middle = times.shape[0] - 1, (times.shape[0] - 1) // 2
+    return [(times[last], times[last], values[last]),
+            (times[last], times[middle], values[middle]),
+            (times[middle], times[0], values[0])]
 
 
 def _run(meth, method, kernel, function, jac, have, vjp, t, Y, dphi, stages, grad, stats):
