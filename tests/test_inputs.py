@@ -52,7 +52,8 @@ def _solution():
         ma.array([[1.0, 2.0]], mask=[[0, 1]]))),
 ])
 def test_a_masked_array_is_refused_naming_the_argument(name, call):
-    with pytest.raises(TypeError, match=rf"^{re.escape(name)} is a masked array \(numpy\.ma\): its mask "):
+    with pytest.raises(TypeError,
+                       match=rf"^{re.escape(name)} is a masked array \(numpy\.ma\): its mask "):
         call()
 
 

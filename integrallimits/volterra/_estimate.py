@@ -1283,8 +1283,9 @@ def _observed_rate(run, tc, Yc, Yf, uniform_only, min_steps, halving=None, want_
     """(D2 / D1, nfev, failed, levels) from a solve on every other point of the companion's
     mesh ``tc`` (values ``Yc``; ``Yf`` the solution at the same points; the rate of
     :func:`_start_free_rate`), or (None, nfev, failed, None) when there is no such mesh or its
-    solve fails; inf when D1 is at the rounding level of the solution.  ``failed``: the point of that mesh where its solve failed (at least
-    1), else None; ``levels``: (the indices of that mesh's points in ``tc``, its values).
+    solve fails; inf when D1 is at the rounding level of the solution.  ``failed``: the point
+    of that mesh where its solve failed (at least 1), else None; ``levels``: (the indices of
+    that mesh's points in ``tc``, its values).
 
     ``halving``: the rate only at the points where each level's steps are twice the next
     one's: the first ``halving`` points of ``tc`` (the rest, the last point of an odd number
