@@ -1560,9 +1560,6 @@ def test_ctrl_c_stops_a_fredholm_solve_within_a_row(monkeypatch, K, linear, step
     whose loops check a stop request once a row, as Volterra's do.  The signal is sent once
     the kernel evaluations of the matrix have begun (counted in the solve's own counters);
     at most M^2 more are made (main: the whole matrix, 2 M^2, and Newton's other iterations)."""
-    import os
-    import signal
-    import threading
     M = 1024
     seen = []
     original = getattr(fredholm_solve_module, step)
@@ -1574,28 +1571,9 @@ def test_ctrl_c_stops_a_fredholm_solve_within_a_row(monkeypatch, K, linear, step
     monkeypatch.setattr(fredholm_solve_module, step, recorded)
     solve_fredholm(K, np.cos, (0.0, 1.0), 8, linear=linear, error_estimate=False)   # compiled
     seen.clear()
-    sent = []
-    done = threading.Event()
-
-    def interrupt():     # once the matrix's kernel evaluations have begun
-        while not done.wait(0.001):
-            if seen and seen[0][0] > 2 * M:
-                sent.append(int(seen[0][0]))
-                os.kill(os.getpid(), signal.SIGINT)
-                return
-
-    previous = signal.signal(signal.SIGINT, signal.default_int_handler)
-    watcher = threading.Thread(target=interrupt)
-    try:
-        watcher.start()
-        with pytest.raises(KeyboardInterrupt):
-            solve_fredholm(K, np.cos, (0.0, 1.0), M, linear=linear, error_estimate=False)
-    finally:
-        done.set()
-        watcher.join()
-        signal.signal(signal.SIGINT, previous)
-    assert sent, "the solve ended before the signal"
-    assert int(seen[0][0]) - sent[0] < M * M
+    sent = _interrupted(seen, 2 * M, lambda: solve_fredholm(K, np.cos, (0.0, 1.0), M,
+                                                             linear=linear, error_estimate=False))
+    assert int(seen[0][0]) - sent < M * M
     sol = solve_fredholm(K, np.cos, (0.0, 1.0), 16, linear=linear)     # the next solve runs
     assert sol.success
 
@@ -1604,11 +1582,8 @@ def _count_after_ctrl_c(monkeypatch, loop, call, after):
     """The kernel evaluations that the compiled ``loop`` (an _assembly.compiled name) makes
     after a SIGINT sent once ``after`` of them were made, during ``call()``, which must raise
     KeyboardInterrupt (its counters are recorded from the loop's last argument)."""
-    import os
-    import signal
-    import threading
     from integrallimits.fredholm import _assembly
-    seen, sent, done = [], [], threading.Event()
+    seen = []
     original = _assembly.compiled
 
     def recording(name):
@@ -1622,6 +1597,21 @@ def _count_after_ctrl_c(monkeypatch, loop, call, after):
         return recorded
 
     monkeypatch.setattr(_assembly, "compiled", recording)
+    try:
+        sent = _interrupted(seen, after, call)
+    finally:
+        monkeypatch.undo()
+    return int(seen[0][0]) - sent
+
+
+def _interrupted(seen, after, call):
+    """The kernel evaluations made (``seen[0][0]``, a loop's counters) when a SIGINT was sent
+    once more than ``after`` of them were, during ``call()``, which must raise
+    KeyboardInterrupt."""
+    import os
+    import signal
+    import threading
+    sent, done = [], threading.Event()
 
     def interrupt():     # once the loop's kernel evaluations have begun
         while not done.wait(0.001):
@@ -1640,9 +1630,8 @@ def _count_after_ctrl_c(monkeypatch, loop, call, after):
         done.set()
         watcher.join()
         signal.signal(signal.SIGINT, previous)
-        monkeypatch.undo()
     assert sent, "the call ended before the signal"
-    return int(seen[0][0]) - sent[0]
+    return sent[0]
 
 
 def test_ctrl_c_stops_nystrom_matrix_within_a_row(monkeypatch):
