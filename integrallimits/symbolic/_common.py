@@ -109,8 +109,10 @@ def is_zero(expr, algebraic=False):
     With ``algebraic=True`` (numbers with radicals), a number that does not expand to
     0 is decided by its minimal polynomial, which is ``x`` iff the number is 0.
     """
-    if isinstance(expr, str):
-        raise TypeError("is_zero needs an expression, not text")
+    if not isinstance(expr, (sp.Basic, sp.MatrixBase, numbers.Number)):
+        # (text, also inside a list or tuple, which sympify would parse and run)
+        raise TypeError(f"is_zero needs a SymPy expression or a number, not "
+                        f"{type(expr).__name__}")
     expr = sp.sympify(expr)
     if isinstance(expr, sp.Basic) and expr.atoms(sp.Float):
         raise TypeError(f"an exact zero test needs exact numbers; {expr} contains "

@@ -140,3 +140,16 @@ def test_a_weight_returning_text_is_not_evaluated(no_eval, check):
         check(lambda n, j, k: no_eval)
     with pytest.raises(TypeError, match="exact number"):
         check(lambda n, j, k: 0.5 * state_space.smooth_weight(n, j, k))
+
+
+@pytest.mark.parametrize("wrap", [lambda x: x, lambda x: [x], lambda x: (x, 0)])
+def test_the_zero_test_never_parses_text(no_eval, wrap):
+    """is_zero refused text but passed a list or tuple to sympify, which parsed (ran) the text
+    inside it (red-57: no public route reaches it with text, a guard for the ones to come)."""
+    from integrallimits.symbolic._common import all_zero, is_zero
+    with pytest.raises(TypeError, match="is_zero needs a SymPy expression or a number"):
+        is_zero(wrap(no_eval))
+    with pytest.raises(TypeError, match="is_zero needs a SymPy expression or a number"):
+        all_zero([wrap(no_eval)])
+    assert is_zero(sp.Integer(0)) and is_zero(F(0)) and is_zero(np.int64(0))
+    assert not is_zero(sp.Symbol("x")) and all_zero(sp.zeros(2, 2))
