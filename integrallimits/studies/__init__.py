@@ -15,7 +15,9 @@ table, figures and manifest (``integrallimits reproduce``).
 """
 from __future__ import annotations
 
+import functools
 import importlib
+import inspect
 
 from ._result import StudyResult, atomic_write
 from ._runner import run_cells
@@ -48,7 +50,7 @@ class _StudyRegistry(dict):
         if name not in _LOCATIONS:
             raise KeyError(f"unknown study {name!r}; known studies: {', '.join(_LOCATIONS)}")
         module, func = _LOCATIONS[name].split(":")
-        study = getattr(importlib.import_module(f"{__name__}.{module}"), func)
+        study = _checked(getattr(importlib.import_module(f"{__name__}.{module}"), func))
         self[name] = study
         return study
 
@@ -69,6 +71,25 @@ class _StudyRegistry(dict):
 
     def values(self):
         return [self[name] for name in _LOCATIONS]
+
+
+def _checked(study):
+    """``study`` with its common arguments checked before it runs (as :func:`reproduce` checks
+    them): ``quick`` True or False (a string is truthy: ``quick="no"`` ran the quick mode) and
+    ``seed`` an integer >= 0 (``seed="a"`` was accepted by the studies that draw nothing).
+    (The executor is checked where the cells are run: :func:`run_cells`.)"""
+    signature = inspect.signature(study)
+
+    @functools.wraps(study)
+    def checked(*args, **kwargs):
+        from ..volterra._mesh import check_flags
+        from ._reproduce import check_seed
+        given = signature.bind_partial(*args, **kwargs).arguments   # (a TypeError as a call's)
+        check_flags(quick=given.get("quick"))
+        if "seed" in given:
+            check_seed(given["seed"])
+        return study(*args, **kwargs)
+    return checked
 
 
 STUDIES = _StudyRegistry()

@@ -144,3 +144,19 @@ def test_an_executor_without_submit_is_refused_naming_what_it_must_be(name, kwar
     with pytest.raises(TypeError, match=r"^executor must be a concurrent.futures.Executor .*"
                                         r"got str 'processes'"):
         STUDIES[name](quick=True, executor="processes", **kwargs)
+
+
+@pytest.mark.parametrize("kwargs, error, match", [
+    ({"quick": "no"}, TypeError, "quick must be True or False"),
+    ({"quick": True, "seed": "a"}, TypeError, "seed must be an integer >= 0"),
+    ({"quick": True, "seed": -1}, ValueError, "seed must be an integer >= 0"),
+])
+def test_a_study_refuses_a_quick_or_seed_of_the_wrong_kind(kwargs, error, match):
+    """STUDIES' functions took quick="no" (truthy: the quick mode ran) and seed="a" (the orders
+    study draws nothing) as reproduce() refuses them."""
+    from integrallimits.studies import STUDIES
+    with pytest.raises(error, match=match):
+        STUDIES["orders"](methods=["trapezoid"], problems=["exp-square"], **kwargs)
+    with pytest.raises(error, match=match):     # (positional arguments are read alike)
+        STUDIES["orders"](kwargs["quick"], kwargs.get("seed", 0), methods=["trapezoid"],
+                          problems=["exp-square"])

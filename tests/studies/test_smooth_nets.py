@@ -23,7 +23,7 @@ def tiny(tmp_path_factory):
 
 
 def test_registered():
-    assert "smooth-nets" in STUDIES and STUDIES["smooth-nets"] is sn.smooth_nets
+    assert "smooth-nets" in STUDIES and STUDIES["smooth-nets"].__wrapped__ is sn.smooth_nets
 
 
 def test_contenders_and_exact_parameter_counts(tiny):
