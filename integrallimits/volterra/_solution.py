@@ -7,7 +7,8 @@ import numpy as np
 
 from .._inputs import refuse_masked
 
-__all__ = ["Solution", "SolverError", "lagrange_dense_output", "lagrange_values", "largest_estimate"]
+__all__ = ["Solution", "SolverError", "count_estimate_work", "lagrange_dense_output",
+           "lagrange_values", "largest_estimate"]
 
 
 class SolverError(RuntimeError):
@@ -238,8 +239,14 @@ def _count_error_evaluations(stats, error):
     None)."""
     calls = int(getattr(error, "nfev", 0))
     if calls and stats is not None:
-        stats["nfev"] = stats.get("nfev", 0) + calls
-        stats["error_estimate_nfev"] = stats.get("error_estimate_nfev", 0) + calls
+        count_estimate_work(stats, calls)
+
+
+def count_estimate_work(stats, calls):
+    """Add ``calls`` kernel evaluations made to estimate or check the error to ``stats["nfev"]``
+    and ``stats["error_estimate_nfev"]``."""
+    stats["nfev"] = stats.get("nfev", 0) + calls
+    stats["error_estimate_nfev"] = stats.get("error_estimate_nfev", 0) + calls
 
 
 class _UNPICKLED:

@@ -65,7 +65,7 @@ from ._mesh import (check_flags, check_mesh, check_newton_options, check_size, c
                     estimated_work, resolve_method, uniform_mesh)
 from ._outcome import (Run, companion, run_guarded, solve_on_mesh, with_rounding_floor,
                        with_settled_levels)
-from ._solution import Solution, SolverError, largest_estimate
+from ._solution import Solution, SolverError, count_estimate_work, largest_estimate
 from ._tolerance import (ESTIMATE_FLOOR, FIRST_STEPS, RESOLVE, STIFF, _entry_point,
                          _evaluator, _raise_to_defects, _shifted_rows, _unreliable_from,
                          check_tolerances, fit_tolerances, over_tolerance, refined_to_tolerance,
@@ -754,13 +754,6 @@ def _blind_steps(on, off):
                       np.cumsum(np.where(runs, off, 0.0), axis=0))
 
 
-def _counted(sol, calls):
-    """Add ``calls`` kernel evaluations made to check or raise the estimates of ``sol`` to its
-    ``stats["nfev"]`` and ``stats["error_estimate_nfev"]``."""
-    sol.stats["nfev"] += calls
-    sol.stats["error_estimate_nfev"] = sol.stats.get("error_estimate_nfev", 0) + calls
-
-
 def _with_odd_points(sol, rough_data, run, order, min_steps):
     """``sol``, a successful VIDE solve to a tolerance, checked as :func:`_with_rough_data`
     checks it, except that where the data's bounds exceed ROUGH_FIXED times the estimates,
@@ -798,8 +791,9 @@ def _odd_points_estimate(sol, run, order, min_steps):
     ``sol.stats["nfev"]`` and ``sol.stats["error_estimate_nfev"]``."""
     q = float(sol.stats.get("estimate_order", np.nan))
     odd = Companion(sol._est2.copy(), None, "", "half-steps")
-    _counted(sol, _odd_points_check(run, sol.mesh, sol._y2, q if q > 0.0 else float(order),
-                                    min_steps, odd, True))
+    count_estimate_work(sol.stats, _odd_points_check(run, sol.mesh, sol._y2,
+                                                     q if q > 0.0 else float(order), min_steps,
+                                                     odd, True))
     return odd
 
 
@@ -862,7 +856,7 @@ def _data_defects(sol, rough_data, bar=ROUGH_FIXED):
     claims = np.broadcast_to(bar * np.maximum(np.max(est, axis=0), ESTIMATE_FLOOR * size),
                              est[1:].shape)
     defects, evaluations = rough_data(sol.mesh, Y, claims)
-    _counted(sol, evaluations)
+    count_estimate_work(sol.stats, evaluations)
     return defects
 
 
@@ -962,7 +956,7 @@ def _with_carried_misses(sol, rough_data, run, order):
         return sol
     d = Y.shape[1]
     found, evaluations = rough_data(t, Y, np.full((N, d), -1.0))
-    _counted(sol, evaluations)
+    count_estimate_work(sol.stats, evaluations)
     delta = np.zeros((N, d))
     for j, bound in found:
         delta[j] = bound
@@ -986,7 +980,7 @@ def _with_carried_misses(sol, rough_data, run, order):
     divided = np.concatenate([t[j] + (t[j + 1] - t[j]) * cuts if near[j] else t[j:j + 1]
                               for j in range(N)] + [t[-1:]])
     Yd, status, calls, error = _run_divided(run, divided)
-    _counted(sol, calls)
+    count_estimate_work(sol.stats, calls)
     change = _divided_change(divided, Yd.reshape(len(divided), d), t, Y) if status == 0 else \
         np.where(carried > claims, carried, 0.0)
     if not np.any(change > claims):
