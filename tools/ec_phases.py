@@ -7,7 +7,10 @@ to (from the calling functions): ``try`` (the uniform try of 4 steps), ``pass`` 
 pass; its failed pairs separately), ``mesh`` (a solve on a redrawn, refined or profiled mesh),
 ``companion`` / ``rate`` / ``refined`` (the solves of a global check: every other point, every
 fourth point, every interval bisected), ``shifted`` (the shifted check), ``start`` (the check
-of the first steps) and ``probe`` (the probes that decide whether it runs).  With ``--bound``
+of the first steps), ``probe`` (the probes that decide whether it runs), ``data`` (the
+kernel differences of :func:`._adaptive._rough_data`: is K smooth at the scale of the steps)
+and ``stable`` (an explicit method's decay rates, :func:`._adaptive._stable_mesh`); what no
+phase holds is printed as ``unattributed``.  With ``--bound``
 each row also gets a lower bound on any driver that ends with the same check: the cheapest
 mesh t = t0 + (T - t0) (1 - (1 - x)^a) (a power grading towards T, or uniform, even N) that
 :func:`._adaptive._global_check` accepts, its solve plus that check, exploration left out
@@ -81,6 +84,17 @@ def _install():
         return out
     adaptive._controlled_pass = traced_pass
 
+    # (name, the position of the mesh among its arguments, of its evaluations in its answer)
+    for name, at, index, phase in (("_rough_data", 2, 2, "data"), ("_stable_mesh", 1, 1, "stable")):
+        checked = getattr(adaptive, name)
+
+        def traced_check(*args, _checked=checked, _at=at, _index=index, _phase=phase, **kwargs):
+            out = _checked(*args, **kwargs)
+            if out[_index]:
+                EVENTS.append((_phase, len(args[_at]) - 1, int(out[_index])))
+            return out
+        setattr(adaptive, name, traced_check)
+
     compiled = loops.compiled_loop
 
     def traced_loop(name):
@@ -110,7 +124,8 @@ def phases(problem, method, tol):
     return sol, list(EVENTS), tuple(FAILED_PAIRS)
 
 
-def graded_bound(problem, method, tol, steps=range(4, 42, 2), gradings=(1.0, 1.3, 1.6, 2.0, 2.5, 3.0)):
+def graded_bound(problem, method, tol, steps=range(4, 42, 2),
+                 gradings=(1.0, 1.3, 1.6, 2.0, 2.5, 3.0)):
     """(a, N, solve, solve + check) of the cheapest power-graded mesh whose final check the
     driver accepts (see the module docstring), or None."""
     prob = _problem(problem)
@@ -167,6 +182,9 @@ def main(argv=None):
         print(f"{problem} {method} {tol:g}: N = {len(sol.mesh) - 1}, nfev = {sol.nfev}; oracle "
               f"N = {oracle[0]}, nfev = {oracle[1]}: work ratio {sol.nfev / oracle[1]:.2f}")
         print("   solves: " + ", ".join(f"{phase} {n}:{nfev}" for phase, n, nfev in events))
+        rest = sol.nfev - sum(total.values())
+        if rest:
+            total["unattributed"] = rest
         print("   by phase: " + ", ".join(f"{phase} {nfev} ({nfev / oracle[1]:.2f})"
                                           for phase, nfev in total.items())
               + (f"; failed pairs {failed[0]} ({failed[1]} in the pass)" if failed[0] else ""))
