@@ -477,13 +477,15 @@ def rounding_floor(Y, t=None, jacobian=None):
     rounding integrated, for a floor of its own of 1e-27.  And the rounding fed along a chain,
     [|J|^k]_ij F_k(floor_j) for the paths of k links from j to i that no shorter path links,
     F_k the k-fold integral over [t0, t] (as right sums; (t - t0)^k / k! floor_j for a
-    constant floor, less for a growing one; up to CHAIN_LINKS, and m - 1 for J m x m: a chain
-    without a loop; |J| without its diagonal): y3 = int y2 ds beside that pair, gauss2 and radau3 to
-    atol = (1e-6, 1e-6, 1e-14) were successes with y3's errors 6.8e-13, 50 times the
-    tolerance, its floor y2's own, 1e-27, carried.  (Longer paths between linked
-    components, around a loop, are left out: |J|^k of a rotation, y' = M y with M 3 x 3
-    skew, on [0, 30] at rtol = atol = 1e-12, raised the floor to 2.7 times the error and
-    failed a success within 0.64 of its tolerance.)  J may also be 2d x 2d, a VIDE's
+    constant floor, less for a growing one; up to CHAIN_LINKS, and m - 1 for J m x m: a
+    chain without a loop; |J| without its diagonal): y3 = int y2 ds beside that pair, gauss2
+    and radau3 to atol = (1e-6, 1e-6, 1e-14) were successes with y3's errors 6.8e-13, 50
+    times the tolerance, its floor y2's own, 1e-27, carried.  (Longer paths between linked
+    components, around a loop, are left out: |J|^k of a rotation, y' = M y or y = y0 +
+    int M y ds with M 3 x 3 skew, on [0, 30] at rtol = atol = 1e-12, raised the floor to
+    2.6-4.1 times the error and failed successes within 0.64 and 0.99 of their tolerance;
+    and (t - t0)^k / k! times the floor so far, for F_k, failed a VIDE with memory whose
+    solution grows to 8e10, a success within 0.17 of rtol = atol = 1e-10.)  J may also be 2d x 2d, a VIDE's
     [[df/dy, df/dz], [dK/dy, 0]] (:func:`._vide._coupled_jacobian`; its z carries no floor of
     its own, the rounding it feeds y is the y's it integrated): y1' = 2e-11, y1(0) = 1e5,
     y2' = int (y1 - 1e5) ds to atol = (1e-6, 1e-13 or 1e-14), gauss2 and radau3, were
@@ -520,8 +522,8 @@ def rounding_floor(Y, t=None, jacobian=None):
 
 
 def _integrated(f, h):
-    """int_t0^t f ds on the mesh of steps ``h`` (N, 1), for ``f`` (N+1, d) nondecreasing and
-    at least 0 (at most its right sums: sum_(l <= n) h_l f(t_l), 0 at t0)."""
+    """int_t0^t f ds on the mesh of steps ``h`` (N, 1) for ``f`` (N+1, d), as its right sums
+    sum_(l <= n) h_l f(t_l) (0 at t0): at least the integral of an ``f`` nondecreasing."""
     out = np.zeros_like(f)
     np.cumsum(h * f[1:], axis=0, out=out[1:])
     return out
