@@ -487,10 +487,10 @@ def rounding_floor(Y, t=None, jacobian=None):
     and (t - t0)^k / k! times the floor so far, for F_k, failed a VIDE with memory whose
     solution grows to 8e10, a success within 0.17 of rtol = atol = 1e-10.)  J may also be
     2d x 2d, a VIDE's [[df/dy, df/dz], [dK/dy, 0]] (:func:`._vide._coupled_jacobian`; its z
-    carries no floor of its own, the rounding it feeds y is the y's it integrated): y1' = 2e-11, y1(0) = 1e5,
-    y2' = int (y1 - 1e5) ds to atol = (1e-6, 1e-13 or 1e-14), gauss2 and radau3, were
-    successes with y2's errors 33 to 333 times its tolerance (no coupling for that J).
-    No coupling where J is not finite or of another shape."""
+    carries no floor of its own, the rounding it feeds y is the y's it integrated):
+    y1' = 2e-11, y1(0) = 1e5, y2' = int (y1 - 1e5) ds to atol = (1e-6, 1e-13 or 1e-14),
+    gauss2 and radau3, were successes with y2's errors 33 to 333 times its tolerance (no
+    coupling for that J).  No coupling where J is not finite or of another shape."""
     n = max(Y.shape[0] - 1, 1)
     floor = math.sqrt(n) * _EPS * np.maximum.accumulate(np.abs(Y), axis=0)
     d = Y.shape[1]
