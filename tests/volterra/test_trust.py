@@ -2304,6 +2304,88 @@ def test_rounding_carried_into_a_small_component_is_no_success(method, rtol, ato
         assert "feeding" in sol.message
 
 
+def _carried_chain(t, s, y, a):
+    return np.array([a, y[0] - 1e5, y[1]])
+
+
+def _fed_memory(t, y, z, a):
+    return np.array([a, z[1]])
+
+
+def _fed_kernel(t, s, y, a):
+    return np.array([0.0, y[0] - 1e5])
+
+
+def _fed_chain(t, y, z, a):
+    return np.array([a, y[0] - 1e5, y[1]])
+
+
+def _assert_no_success_over_tolerance(sol, exact, rtol, atol):
+    """``sol`` a success within ``atol + rtol |y|`` of ``exact`` (at sol.t), or a failure
+    that says the rounding (and that of the components feeding it) is over the tolerance."""
+    t = np.asarray(sol.t, dtype=np.longdouble)
+    error = np.abs(np.asarray(sol.y) - exact(t)).astype(float)
+    tol = atol + rtol * np.abs(np.asarray(sol.y))
+    if sol.success:
+        assert np.all(error <= tol), np.max(error / tol, axis=0)
+    else:
+        assert sol.stats["failure"] == "tolerance", sol.message
+        assert "feeding" in sol.message
+
+
+@pytest.mark.parametrize("method", ["gauss2", "radau3"])
+@pytest.mark.parametrize("rtol, atol", [(1e-6, 1e-13), (1e-3, 1e-14)])
+def test_rounding_carried_along_a_chain_is_no_success(method, rtol, atol):
+    """y1 = 1e5 + int_0^t 2e-11 ds, y2 = int_0^t (y1 - 1e5) ds, y3 = int_0^t y2 ds
+    (y3 = 1e-11 t^3 / 3) to atol = (1e-6, 1e-6, ``atol``): y1's rounding reaches y3 through
+    y2, whose own floor (1e-27) was all y3's floor carried: gauss2 and radau3 were successes
+    with y3's errors 4.4 to 54 times its tolerance.  y3's floor now carries y1's along the
+    chain (``_estimate.rounding_floor``)."""
+    atol = np.array([1e-6, 1e-6, atol])
+    sol = solve_volterra(_carried_chain, lambda t: np.array([1e5, 0.0, 0.0]), (0.0, 1.0),
+                         method=method, args=(2e-11,), rtol=rtol, atol=atol)
+    _assert_no_success_over_tolerance(
+        sol, lambda t: np.stack([1e5 + 2e-11 * t, 1e-11 * t ** 2, 1e-11 * t ** 3 / 3], axis=-1),
+        rtol, atol)
+
+
+@pytest.mark.parametrize("method", ["gauss2", "radau3"])
+def test_rounding_carried_along_a_chain_on_a_given_mesh_is_in_the_estimate(method):
+    """The chain above on 10 steps: y3's error, 6.8e-13, was 32 to 36 times its estimate
+    (2.8e-13 and 3.9e-13); it is now within it."""
+    sol = solve_volterra(_carried_chain, lambda t: np.array([1e5, 0.0, 0.0]), (0.0, 1.0), 10,
+                         method=method, args=(2e-11,))
+    t = np.asarray(sol.t, dtype=np.longdouble)
+    error = np.abs(sol.y[:, 2] - 1e-11 * t ** 3 / 3).astype(float)
+    assert error.max() > 1e-13
+    assert np.all(error <= sol.error_estimate[:, 2])
+
+
+@pytest.mark.parametrize("method", ["gauss2", "radau3"])
+@pytest.mark.parametrize("rtol, atol", [(1e-6, 1e-13), (1e-3, 1e-14)])
+@pytest.mark.parametrize("form", ["memory", "chain"])
+def test_rounding_a_vide_carries_into_a_small_component_is_no_success(method, rtol, atol,
+                                                                       form):
+    """y1' = 2e-11, y1(0) = 1e5, and y2' = int_0^t (y1 - 1e5) ds (y2 = 1e-11 t^3 / 3; the
+    memory), or y2' = y1 - 1e5, y3' = y2 (the chain; y3 = 1e-11 t^3 / 3) to atol 1e-6 for
+    the large components and ``atol`` for the last: the Jacobian of a VIDE with memory,
+    2d x 2d, was no d x d one and carried nothing, and a chain carried one link: successes
+    with the last component's errors 33 to 333 times its tolerance."""
+    a = 2e-11
+    if form == "memory":
+        atol = np.array([1e-6, atol])
+        sol = solve_vide(_fed_memory, _fed_kernel, np.array([1e5, 0.0]), (0.0, 1.0),
+                         method=method, args=(a,), rtol=rtol, atol=atol)
+        exact = lambda t: np.stack([1e5 + a * t, a * t ** 3 / 6], axis=-1)  # noqa: E731
+    else:
+        atol = np.array([1e-6, 1e-6, atol])
+        sol = solve_vide(_fed_chain, None, np.array([1e5, 0.0, 0.0]), (0.0, 1.0),
+                         method=method, args=(a,), rtol=rtol, atol=atol)
+        exact = lambda t: np.stack([1e5 + a * t, a * t ** 2 / 2, a * t ** 3 / 6],  # noqa: E731
+                                   axis=-1)
+    _assert_no_success_over_tolerance(sol, exact, rtol, atol)
+
+
 def _assert_estimates_hold_the_rounding(sol):
     """``sol`` (y = 1e5 e^(-t), an error of rounding alone, above 1e-13) a success within 20
     times its estimates at every point, y(t0)'s 0, the largest at most 16 eps 1e5."""
