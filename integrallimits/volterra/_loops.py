@@ -1415,7 +1415,8 @@ _PYFUNCS = {"start": _start_loop, "direct-autonomous": _direct_autonomous_loop,
             "direct-autonomous-robust": _direct_autonomous_robust_loop}
 _COMPILED = {}
 #: the loops that allocate nothing, compiled without reference counting (see _numba.NO_NRT):
-#: the lag samples' loop passes a view of its output to k at every sample (~3 ns a call)
+#: the lag samples' loop passes a view of its output to k at every sample (~5 ns a call: the
+#: samples of N = 2^18 took 5.4 ms with it, 4.0 without)
 _NO_NRT_LOOPS = frozenset({"sample-lags"})
 
 
