@@ -98,13 +98,16 @@ def _wrap_lag(kj, matrix, spec, gid):
     if matrix:
         @_user.wrapper(LAG_SIGNATURE)
         def lag(u, theta, out):
-            out[:, :] = np.nan           # what an exception of k leaves behind
+            # (NaN is what an exception of k or a wrong shape leaves behind; written on those
+            # paths only: filling ``out`` before every call cost 10 ns of a sample's 30)
             try:
                 r = np.asarray(call(u, unpack(theta, 0)))
             except Exception:
+                out[:, :] = np.nan
                 report(gid, _user.RAISED, u, np.nan, out[0, :0], -1)
                 return
             if r.shape[0] != out.shape[0] or r.shape[1] != out.shape[1]:
+                out[:, :] = np.nan
                 report(gid, _user.BAD_SHAPE, u, np.nan, out[0, :0], r.size)
                 return
             for a in range(out.shape[0]):
@@ -115,10 +118,10 @@ def _wrap_lag(kj, matrix, spec, gid):
     else:
         @_user.wrapper(LAG_SIGNATURE)
         def lag(u, theta, out):
-            out[:, :] = np.nan
             try:
                 v = call(u, unpack(theta, 0))
             except Exception:
+                out[:, :] = np.nan      # (on this path only, as above)
                 report(gid, _user.RAISED, u, np.nan, out[0, :0], -1)
                 return
             if not np.isfinite(v):
