@@ -308,8 +308,9 @@ def continuous_adjoint(W: ArrayLike | Callable[[float], ArrayLike],
     ------
     ValueError
         For fields whose values are not (d, d) and (d,), fields given as arrays with a
-        Runge--Kutta or collocation ``method`` (it needs values at the stage times), or an
-        unknown ``method``.
+        Runge--Kutta or collocation ``method`` (it needs values at the stage times), an
+        unknown ``method``, or fewer ``n_steps`` than the method (or the forward rule of a
+        Runge-Kutta method) needs (gregory6, gauss3, radau3: 5; gregory8, gauss4, radau4: 7).
     SolverError
         When the adjoint's solve fails (its Newton iteration, a non-finite table).
 
@@ -333,6 +334,7 @@ def continuous_adjoint(W: ArrayLike | Callable[[float], ArrayLike],
     _check_options(method, error_estimate)
     X0 = np.atleast_2d(real_array(X0, "X0"))
     M = positive_int(n_steps, "n_steps")     # int() made 32.7 steps 32
+    _check_steps(M, method, "continuous_adjoint")
     return _estimated(lambda Wk, bk, m: _resnet_adjoint(Wk, bk, X0, dphi, activation, T, m, method),
                       W, b, M, method, _RESNET_AXES, False, error_estimate)
 
@@ -343,6 +345,20 @@ def _check_options(method, error_estimate):
     if not isinstance(method, str) or method not in METHODS:
         raise ValueError(f"unknown method {method!r}; known: {', '.join(METHODS)}")
     check_flags(error_estimate=error_estimate)
+
+
+def _check_steps(M, method, caller):
+    """The ValueError for too few steps, naming ``n_steps`` and the ``method`` asked for: the
+    forward network's was "rule 'gregory6' needs n_layers >= 5", which named a rule the caller
+    may not have chosen (the default method, or the forward rule of gauss3)."""
+    rule = _forward_rule(method)
+    need = max(METHODS[method].min_steps, METHODS[rule].min_steps)
+    if M < need:
+        why = (f"method={method!r} needs" if rule == method else
+               f"method={method!r} solves the forward states with the rule {rule!r} (of its "
+               f"order), which needs")
+        raise ValueError(f"{caller}: {why} n_steps >= {need}, got {M}; give more steps or a "
+                         f"method of lower order (method='trapezoid': any n_steps)")
 
 
 def _resnet_adjoint(W, b, X0, dphi, activation, T, M, method):
@@ -539,6 +555,7 @@ def continuous_adjoint_dense(W, b, X0, dphi, activation="tanh", T=1.0, n_steps=1
     _check_options(method, error_estimate)
     X0 = np.atleast_2d(real_array(X0, "X0"))
     M = positive_int(n_steps, "n_steps")     # int() made 32.7 steps 32
+    _check_steps(M, method, "continuous_adjoint_dense")
     # before the fields are sampled on all (M+1)^2 pairs: n_steps = 10**6 had the process
     # killed for its memory (the fields, f_y of every sample, the adjoint's table, grad_W)
     S, d = X0.shape[0], X0.shape[-1]

@@ -262,9 +262,12 @@ def train(network: VolterraNetwork, data: Dataset, loss: str = "mse", alpha: flo
     seed : int
         Seed of the random start (``init="random"``).
     callback : callable, optional
-        ``callback(info)`` after each iteration with a dict (``iteration``, ``J``,
-        ``grad_norm``, ``seconds``, ``roots_unchecked``, ``x``); returning True stops the
-        optimisation.
+        ``callback(info)`` after each iteration that moved the weights (never at the start,
+        whose values are ``history[0]``), with a dict (``iteration``, ``J``, ``grad_norm``,
+        ``seconds``, ``roots_unchecked``, ``x``); returning True stops the optimisation.  The
+        same for every ``method``: trust-constr's own calls at the start and after a rejected
+        trust-region step are not passed on (its rejected steps count in ``nit``, as
+        iterations, but are not in ``history``).
     init : None, "random", TrainResult, VolterraNetwork or ndarray
         None: the network's own weights; "random": :func:`random_fields` with ``seed``;
         a TrainResult or network of the same family at another depth: continuation through
@@ -397,6 +400,10 @@ def train(network: VolterraNetwork, data: Dataset, loss: str = "mse", alpha: flo
         # SciPy >= 1.11 passes an OptimizeResult (it reads this parameter's name); older
         # versions pass the iterate x_k itself.
         x = getattr(intermediate_result, "x", intermediate_result)
+        if method == "trust-constr" and np.array_equal(x, accepted["x"]):
+            # trust-constr calls back at the start and after a rejected step: no iteration
+            # moved the weights (the other methods call back after each step only)
+            return
         J = float(intermediate_result.fun) if hasattr(intermediate_result, "fun") else None
         if J is None or not np.array_equal(x, last.get("x")):
             J, _ = fun(x)
@@ -413,7 +420,8 @@ def train(network: VolterraNetwork, data: Dataset, loss: str = "mse", alpha: flo
             stopped.update(x=x.copy(), maxiter=True)
             raise StopIteration
 
-    opts = {} if method == "TNC" else {"maxiter": int(maxiter)}
+    # (trust-constr counts its first call of the callback, at the start, as an iteration)
+    opts = {} if method == "TNC" else {"maxiter": int(maxiter) + (method == "trust-constr")}
     if method == "L-BFGS-B":
         opts.update(gtol=gtol, ftol=1e-15, maxfun=max(15000, 4 * int(maxiter)), maxcor=20)
     elif method in ("BFGS", "CG", "TNC", "trust-constr"):
@@ -442,6 +450,8 @@ def train(network: VolterraNetwork, data: Dataset, loss: str = "mse", alpha: flo
                             f"objective could not be evaluated ({exc}); the result is the last "
                             f"iterate")
         x, nit, nfev = sol.x, int(sol.get("nit", len(history) - 1)), int(sol.get("nfev", 0))
+        if method == "trust-constr" and "nit" in sol:
+            nit = max(nit - 1, 0)           # (its count includes the start, see opts)
         ok = bool(sol.success)
         message = str(sol.message)
         if stopped.get("maxiter"):

@@ -1343,6 +1343,20 @@ def _solve_newton_separable(Y, kernel, addr, nodes, weights, G, tol, maxiter, ma
 
 # -- the Nyström matrix on its own -----------------------------------------------------------------
 
+def _real_vector(values, name):
+    """``values`` as a C-ordered float array, or a ValueError (as NumPy's) naming ``name`` for
+    anything but real numbers (text gave "could not convert string to float: 'abc'")."""
+    v = np.asarray(refuse_masked(values, name))
+    if v.dtype == object or not (np.issubdtype(v.dtype, np.number) or v.dtype == bool):
+        try:
+            v = np.asarray(v, dtype=float)      # (a list of Python numbers and NumPy scalars)
+        except (TypeError, ValueError):
+            raise ValueError(f"{name} must hold real numbers, got dtype {v.dtype}") from None
+    if np.iscomplexobj(v):
+        raise TypeError(f"{name} must be real, got complex values")
+    return np.array(v, dtype=float, order="C")
+
+
 def nystrom_matrix(kernel, nodes, weights, targets=None, *, at=None, dim=None):
     r"""The matrix of the discretised integral operator (A u)(x) = int K(x, s, u(s)) ds.
 
@@ -1390,21 +1404,26 @@ def nystrom_matrix(kernel, nodes, weights, targets=None, *, at=None, dim=None):
     >>> bool(np.allclose(W @ u, np.expm1(rule.nodes) / rule.nodes, rtol=0, atol=1e-14))
     True
     """
-    nodes = np.array(refuse_masked(nodes, "nodes"), dtype=float, order="C")
-    weights = np.array(refuse_masked(weights, "weights"), dtype=float, order="C")
+    if not (callable(kernel) or isinstance(kernel, Kernel) or hasattr(kernel, "build")):
+        raise TypeError(f"kernel must be a callable a(x, s) or K(x, s, y), or a Kernel, got "
+                        f"{type(kernel).__name__}" + (
+                            " (text is not parsed here: write a function, or make a Kernel with "
+                            "integrallimits.kernels.kernel_from_text)"
+                            if isinstance(kernel, (str, bytes)) else ""))
+    nodes = _real_vector(nodes, "nodes")
+    weights = _real_vector(weights, "weights")
     if nodes.ndim != 1 or weights.shape != nodes.shape or nodes.size == 0:
         raise ValueError(f"nodes and weights must be 1-d arrays of the same (nonzero) length, got "
                          f"shapes {nodes.shape} and {weights.shape}")
     if not (np.all(np.isfinite(nodes)) and np.all(np.isfinite(weights))):
         raise ValueError("nodes and weights must be finite")
-    x = nodes if targets is None else np.array(np.atleast_1d(refuse_masked(targets, "targets")),
-                                               dtype=float, order="C")
+    x = nodes if targets is None else np.atleast_1d(_real_vector(targets, "targets"))
     if x.ndim != 1 or not np.all(np.isfinite(x)):
         raise ValueError(f"targets must be a finite 1-d array, got shape {x.shape}")
     M = nodes.shape[0]
 
     if at is not None:
-        at = np.asarray(refuse_masked(at, "at"), dtype=float)
+        at = _real_vector(at, "at")
         if at.ndim not in (1, 2) or at.shape[0] != M:
             raise ValueError(f"at must have shape ({M},) or ({M}, d), got {at.shape}")
         y0 = at[0] if at.ndim == 2 else at[0].item()

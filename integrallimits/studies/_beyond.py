@@ -25,7 +25,7 @@ from functools import lru_cache
 
 import numpy as np
 
-from ._runner import check_executor
+from ._runner import map_calls
 
 __all__ = ["BEYOND_METHODS", "beyond_rows"]
 
@@ -170,6 +170,4 @@ def beyond_rows(quick=False, methods=None, executor=None):
     unknown = [m for m in methods if m not in BEYOND_METHODS]
     if unknown:
         raise KeyError(f"unknown method(s) {unknown}; known: {', '.join(BEYOND_METHODS)}")
-    check_executor(executor)
-    mapper = executor.map if executor is not None else map
-    return list(mapper(_cell, [(m, quick) for m in methods]))
+    return map_calls(_cell, [(m, quick) for m in methods], executor=executor)

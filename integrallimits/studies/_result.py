@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import csv
+import errno
 import io
 import json
 import math
@@ -38,11 +39,22 @@ def replace_keeping_mode(tmp, path):
     os.replace(tmp, path)
 
 
-def atomic_write(path, text):
-    """Write ``text`` to ``path`` atomically (temporary file in the same folder + rename)."""
+def atomic_write(path, text, make_folder=True):
+    """Write ``text`` to ``path`` atomically (temporary file in the same folder + rename).
+
+    The folder is made if it does not exist, unless ``make_folder`` is False: then, as for
+    ``numpy.savetxt`` or ``open``, a FileNotFoundError.  A ``path`` that is a folder is an
+    IsADirectoryError (the rename onto it failed with EBUSY for ".", EISDIR for others)."""
     path = os.fspath(path)
     folder = os.path.dirname(os.path.abspath(path))
-    os.makedirs(folder, exist_ok=True)
+    if os.path.isdir(path):
+        raise IsADirectoryError(errno.EISDIR, "is a folder, not a file: give a file name",
+                                path)
+    if make_folder:
+        os.makedirs(folder, exist_ok=True)
+    elif not os.path.isdir(folder):
+        raise FileNotFoundError(errno.ENOENT, "no such folder (it is not made): cannot write "
+                                f"{os.path.basename(path)!r} in it", folder)
     fd, tmp = new_temporary(folder, os.path.basename(path))
     try:
         with os.fdopen(fd, "w", newline="") as fh:
@@ -123,17 +135,24 @@ class StudyResult:
         return "\n".join(blocks)
 
     def to_csv(self, path=None):
+        """The table as CSV text; written (atomically) to the file ``path`` if it is given.
+
+        As ``numpy.savetxt`` and ``pandas.DataFrame.to_csv``, a ``path`` in a folder that does
+        not exist is a FileNotFoundError (the folder is not made), and a folder an
+        IsADirectoryError."""
         buf = io.StringIO()
         writer = csv.DictWriter(buf, fieldnames=self.columns)
         writer.writeheader()
         writer.writerows(self.rows)
         if path is not None:
-            atomic_write(path, buf.getvalue())
+            atomic_write(path, buf.getvalue(), make_folder=False)
         return buf.getvalue()
 
     def to_json(self, path=None):
+        """The name, parameters, notes and rows as JSON text; written to ``path`` as by
+        :meth:`to_csv`."""
         text = json.dumps({"name": self.name, "params": self.params, "notes": self.notes,
                            "rows": self.rows}, indent=2, default=float)
         if path is not None:
-            atomic_write(path, text)
+            atomic_write(path, text, make_folder=False)
         return text

@@ -222,6 +222,31 @@ def check_executor(executor):
                         f"{type(executor).__name__} {executor!r:.60}")
 
 
+def map_calls(function: Callable, *iterables, executor=None) -> list:
+    """``list(map(function, *iterables))``, run on ``executor`` if one is given.
+
+    The calls are submitted all at once and their results returned in order; the first call's
+    exception is raised (the calls not yet started are cancelled), as by
+    :meth:`concurrent.futures.Executor.map`.  Unlike :func:`run_cells` nothing is stored:
+    for the studies whose calls are too quick to be worth a file.  ``executor`` needs only
+    ``submit`` (checked by :func:`check_executor`).
+
+    Examples
+    --------
+    >>> map_calls(pow, [2, 3], [2, 2])
+    [4, 9]
+    """
+    check_executor(executor)
+    if executor is None:
+        return list(map(function, *iterables))
+    futures = [executor.submit(function, *args) for args in zip(*iterables)]
+    try:
+        return [future.result() for future in futures]
+    finally:
+        for future in futures:
+            future.cancel()
+
+
 def run_cells(name: str, cells: Sequence, function: Callable[[Any], Any],
               cache_dir: str | os.PathLike | None = None,
               executor: concurrent.futures.Executor | None = None) -> list:

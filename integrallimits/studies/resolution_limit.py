@@ -9,7 +9,7 @@ import numpy as np
 
 from ..networks import resolution_study_values
 from ._result import StudyResult
-from ._runner import check_executor
+from ._runner import map_calls
 
 __all__ = ["resolution_limit", "figures"]
 
@@ -85,9 +85,7 @@ def resolution_limit(quick=False, seed=0, executor=None, operators=None, rules=N
     cells = [(op, rule, _RULES[rule][1 if quick else 2], n_layers) for op in operators
              for rule in rules]
     cells += [(op, _REFERENCE[0], (_REFERENCE[1],), n_layers) for op in operators]
-    check_executor(executor)
-    mapper = executor.map if executor is not None else map
-    results = list(mapper(_values, cells))
+    results = map_calls(_values, cells, executor=executor)
     references = {r[0]: r[4][0] for r in results[len(cells) - len(operators):]}
     rows = []
     for operator, rule, sizes, M, values, seconds in results[:len(cells) - len(operators)]:

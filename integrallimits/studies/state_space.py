@@ -16,7 +16,7 @@ identities were verified exactly with SymPy for that (k, d):
 from __future__ import annotations
 
 from ._result import StudyResult
-from ._runner import check_executor
+from ._runner import map_calls
 
 __all__ = ["state_space", "figures"]
 
@@ -62,12 +62,7 @@ def state_space(quick=False, seed=0, executor=None):
     """
     ks, ds = (range(1, 4), range(1, 3)) if quick else (range(1, 7), range(1, 4))
     cases = [(k, d) for k in ks for d in ds]
-    check_executor(executor)
-    if executor is None:
-        rows = [_row(k, d) for k, d in cases]
-    else:
-        futures = [executor.submit(_row, k, d) for k, d in cases]
-        rows = [f.result() for f in futures]
+    rows = map_calls(_row, *zip(*cases), executor=executor)
     notes = ("Smooth k-th order networks Δ^k x_n = h^k f(x_n): state dimension k d, d^2 weights "
              "per layer against (k d)^2 for a first-order ResNet of width k d (ratio k^2). "
              "'holds' is the exact SymPy verification of the state-space form and closed form "

@@ -1,5 +1,6 @@
 """The continuous adjoint: the reversed-time Volterra equation reproduces the classical costate
 ODE (t-independent kernels), at the order of the rule; the discrete adjoint tends to it."""
+import re
 import warnings
 
 import numpy as np
@@ -254,3 +255,35 @@ def test_costate_ode_refuses_times_outside_its_interval(kwargs, match):
     with pytest.raises(ValueError, match=match):
         costate_ode(lambda t: -np.eye(1), lambda t: np.zeros(1), np.ones((1, 1)),
                     np.ones((1, 1)), activation="identity", **kwargs)
+
+
+@pytest.mark.parametrize("dense", [False, True])
+@pytest.mark.parametrize("method, n_steps, match", [
+    (None, 3, r"method='gregory6' needs n_steps >= 5, got 3; give more steps"),
+    ("gauss3", 4, r"method='gauss3' solves the forward states with the rule 'gregory6' \(of its "
+                  r"order\), which needs n_steps >= 5, got 4"),
+    ("radau4", 6, r"method='radau4' .* rule 'gregory8' .* n_steps >= 7, got 6"),
+    ("rk4", 2, r"method='rk4' .* rule 'gregory4' .* n_steps >= 3, got 2"),
+])
+def test_too_few_steps_name_n_steps_and_the_method_asked_for(dense, method, n_steps, match):
+    """n_steps=3 (default method gregory6) gave "rule 'gregory6' needs n_layers >= 5" (the
+    forward network's words: no n_layers was given), and method='gauss3' the same sentence,
+    naming a rule the caller had not chosen."""
+    from integrallimits.control import continuous_adjoint_dense
+    kw = {} if method is None else {"method": method}
+    if dense:
+        call = lambda: continuous_adjoint_dense(  # noqa: E731
+            lambda t, s: -np.eye(1), lambda t, s: np.zeros(1), np.ones((1, 1)), np.ones((1, 1)),
+            n_steps=n_steps, **kw)
+    else:
+        call = lambda: continuous_adjoint(  # noqa: E731
+            lambda t: -np.eye(1), lambda t: np.zeros(1), np.ones((1, 1)), np.ones((1, 1)),
+            n_steps=n_steps, **kw)
+    caller = "continuous_adjoint_dense" if dense else "continuous_adjoint"
+    with pytest.raises(ValueError, match=rf"^{caller}: {match}"):
+        call()
+    kw["n_steps"] = int(re.search(r"n_steps >= (\d+)", match).group(1))   # enough: solved
+    assert (continuous_adjoint_dense if dense else continuous_adjoint)(
+        *((lambda t, s: -np.eye(1), lambda t, s: np.zeros(1)) if dense else
+          (lambda t: -np.eye(1), lambda t: np.zeros(1))),
+        np.ones((1, 1)), np.ones((1, 1)), **kw).status is not None

@@ -89,3 +89,23 @@ def test_train_rejects_bad_arguments():
         train(net, data, init="zeros")
     with pytest.raises(ValueError, match="init vector"):
         train(net, data, init=np.zeros(3))
+
+
+@pytest.mark.parametrize("method", ["L-BFGS-B", "BFGS", "CG", "TNC", "SLSQP", "trust-constr"])
+def test_the_callback_means_the_same_for_every_method(method):
+    """trust-constr called the callback at the start (iteration 1 was the start point, J the
+    start's J: the history held it twice) and after rejected steps, and ran maxiter - 1
+    steps; the other methods call back after each step only."""
+    data = make_dataset("xor", 24, d=2, seed=0)
+    net = ResNet(np.zeros((4, 2, 2)), np.zeros((4, 2)))
+    seen = []
+    res = train(net, data, loss="cross-entropy", init="random", seed=1, maxiter=3, method=method,
+                callback=lambda info: seen.append((info["iteration"], info["J"],
+                                                   info["x"].copy())))
+    assert [i for i, _, _ in seen] == list(range(1, len(seen) + 1))
+    assert 1 <= len(seen) <= 3 and res.nit >= len(seen) and res.nit <= 3
+    J0 = res.history[0]["J"]
+    assert all(J != J0 for _, J, _ in seen)       # (none is the start)
+    assert all(not np.array_equal(a, b) for (_, _, a), (_, _, b) in zip(seen, seen[1:]))
+    assert [h["J"] for h in res.history[1:]] == [J for _, J, _ in seen]
+    assert len(res.history) == len(seen) + 1

@@ -491,3 +491,42 @@ def test_fields_of_n_plus_1_grid_values_without_n_layers_say_so(maps, source):
     x = rng.normal(size=(3, 2, net.M))
     assert np.array_equal(NonlocalDense(m, list(net.W), net.b, n_layers=4).forward(x),
                           net.forward(x))
+
+
+@pytest.mark.parametrize("call, error, match", [
+    (lambda g: NystromMap("exp(-(x - s)**2)", g), TypeError,
+     r"^a must be callable a\(ξ, η\), got str \(text is not parsed here"),
+    (lambda g: NystromMap(lambda x: x, g), TypeError,
+     r"^a must take 2 arguments \(ξ, η\), but <lambda> takes 1$"),
+    (lambda g: NystromMap(lambda x, s: x * s, g).apply("abc"), ValueError,
+     r"^U must hold real numbers, got dtype <U3$"),
+    (lambda g: nystrom_matrix("exp(x*s)", g.nodes, g.weights), TypeError,
+     r"^kernel must be a callable a\(x, s\) or K\(x, s, y\), or a Kernel, got str \(text "
+     r".*kernel_from_text"),
+    (lambda g: nystrom_matrix(lambda x, s: x * s, "abc", g.weights), ValueError,
+     r"^nodes must hold real numbers, got dtype <U3$"),
+    (lambda g: nystrom_matrix(lambda x, s: x * s, g.nodes, ["w"] * g.M), ValueError,
+     r"^weights must hold real numbers"),
+    (lambda g: nystrom_matrix(lambda x, s: x * s, g.nodes, g.weights, targets="t"), ValueError,
+     r"^targets must hold real numbers"),
+    (lambda g: nystrom_matrix(lambda x, s, y: x * s * y, g.nodes, g.weights, at="t"),
+     ValueError, r"^at must hold real numbers"),
+])
+def test_text_and_wrong_signatures_are_refused_naming_the_argument(call, error, match):
+    """Text gave NumPy's "could not convert string to float: 'abc'" (which argument?), a
+    one-argument a(ξ) the message of a three-argument kernel K(t, s, y), and a formula as
+    text "K must be callable K(t, s, y)" (nystrom_matrix's argument is a(x, s) or K)."""
+    grid = spatial_rule("gauss-legendre", 5)
+    with pytest.raises(error, match=match):
+        call(grid)
+
+
+def test_numbers_in_lists_and_kernels_still_make_a_nystrom_map():
+    from integrallimits.kernels import kernel_from_text
+    grid = spatial_rule("gauss-legendre", 5)
+    S = nystrom_matrix(lambda x, s: np.exp(x * s), list(grid.nodes), list(grid.weights))
+    assert np.array_equal(S, NystromMap(lambda x, s: np.exp(x * s), grid).spatial_matrix())
+    K = NystromMap(kernel_from_text("exp(t*s)*y"), grid).spatial_matrix()
+    assert np.allclose(K, S, rtol=1e-14, atol=0)
+    u = NystromMap(lambda x, s: np.exp(x * s), grid).apply([list(grid.nodes)])
+    assert u.shape == (1, 5)

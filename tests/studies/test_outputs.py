@@ -233,3 +233,23 @@ def test_manifest_counts_the_cells_of_this_run_only(tmp_path):
             r["key"] for r in load_cells(tmp_path / "relu-convergence" / "cells")
             if r["args"][-1] == seed}
     assert counts == [(2, 2, 0), (2, 2, 0), (2, 0, 2), (2, 0, 2)]
+
+
+@pytest.mark.parametrize("writer", ["to_csv", "to_json"])
+def test_table_writers_refuse_a_folder_and_do_not_make_one(tmp_path, writer, monkeypatch):
+    """to_csv(".") gave an OSError "Device or resource busy" on the rename of a temporary file
+    onto "."; to_csv("nope/x.csv") made the folder nope.  As numpy.savetxt and
+    DataFrame.to_csv: a folder is an IsADirectoryError, a missing folder a FileNotFoundError
+    (nothing made, no temporary file left)."""
+    from integrallimits.studies import StudyResult
+    result = StudyResult("t", [{"a": 1}])
+    monkeypatch.chdir(tmp_path)
+    for folder in (".", str(tmp_path), "sub"):
+        os.makedirs(folder, exist_ok=True)
+        with pytest.raises(IsADirectoryError, match="is a folder, not a file"):
+            getattr(result, writer)(folder)
+    with pytest.raises(FileNotFoundError, match="no such folder"):
+        getattr(result, writer)(os.path.join("nope", "x.csv"))
+    assert sorted(os.listdir(tmp_path)) == ["sub"] and os.listdir("sub") == []
+    text = getattr(result, writer)(os.path.join("sub", "x"))
+    assert (tmp_path / "sub" / "x").read_bytes().decode() == text

@@ -84,6 +84,12 @@ class FeatureMap:
         return other
 
     def _check_features(self, U):
+        U = np.asarray(U)
+        if U.dtype == object or not (np.issubdtype(U.dtype, np.number) or U.dtype == bool):
+            try:
+                U = np.asarray(U, dtype=float)
+            except (TypeError, ValueError):   # (text: "could not convert string to float")
+                raise ValueError(f"U must hold real numbers, got dtype {U.dtype}") from None
         U = np.asarray(U, dtype=float)
         single = U.ndim == 2
         if single:

@@ -5,10 +5,14 @@ from __future__ import annotations
 import numpy as np
 
 from ..._numba import jit
+from ...kernels import Kernel
+from ...kernels._linear import positional_arity
 from ._base import FeatureMap
 from ._spatial import evaluate, read_only
 
 __all__ = ["NystromMap", "dense_apply", "dense_vjp"]
+
+_ARGUMENTS = {1: "(ξ, η)", 2: "(ξ1, ξ2, η1, η2)"}
 
 
 class NystromMap(FeatureMap):
@@ -47,8 +51,16 @@ class NystromMap(FeatureMap):
     def __init__(self, a, grid, channel_matrix=None, channels=None):
         super().__init__(grid, channel_matrix, channels)
         if not callable(a):
-            raise TypeError(f"a must be callable a(ξ, η), got {type(a).__name__}")
+            raise TypeError(f"a must be callable a(ξ, η), got {type(a).__name__}" + (
+                " (text is not parsed here: write a function, e.g. "
+                "lambda x, s: np.exp(-(x - s) ** 2))" if isinstance(a, (str, bytes)) else ""))
         self.a = a
+        want = 2 if grid.dim == 1 else 4
+        arity = None if isinstance(a, Kernel) else positional_arity(a)
+        if arity is not None and arity != want and not (grid.dim == 1 and arity == 3):
+            # (the interval's a went to nystrom_matrix, which named K(t, s, y))
+            raise TypeError(f"a must take {want} arguments {_ARGUMENTS[grid.dim]}, but "
+                            f"{getattr(a, '__name__', type(a).__name__)} takes {arity}")
         if grid.dim == 1:
             from ...fredholm import nystrom_matrix
             S = nystrom_matrix(a, grid.nodes, grid.weights)
