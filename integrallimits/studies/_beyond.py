@@ -25,9 +25,8 @@ from functools import lru_cache
 
 import numpy as np
 
-from ._runner import map_calls
 
-__all__ = ["BEYOND_METHODS", "beyond_rows"]
+__all__ = ["BEYOND_METHODS"]
 
 #: prefixed method name -> declared order ("geometric" for the spectral rules)
 BEYOND_METHODS = {
@@ -161,13 +160,3 @@ def _cell(args):
             break
         n *= 2
     return _row(method, "vide-vector", declared, ns, errors, 1e-13, start)
-
-
-def beyond_rows(quick=False, methods=None, executor=None):
-    """Rows of the "orders" study for the prefixed ``methods`` (default: all, or a quick subset)."""
-    if methods is None:
-        methods = list(_QUICK if quick else BEYOND_METHODS)
-    unknown = [m for m in methods if m not in BEYOND_METHODS]
-    if unknown:
-        raise KeyError(f"unknown method(s) {unknown}; known: {', '.join(BEYOND_METHODS)}")
-    return map_calls(_cell, [(m, quick) for m in methods], executor=executor)

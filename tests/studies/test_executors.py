@@ -176,22 +176,16 @@ class _SubmitOnly:
         return future
 
 
-def _beyond_study(quick=True, executor=None):
-    from integrallimits.studies import StudyResult
-    from integrallimits.studies._beyond import beyond_rows
-    return StudyResult("beyond", beyond_rows(quick, ["fredholm:trapezoid"], executor=executor))
-
-
 @pytest.mark.parametrize("name, kwargs", [
-    ("beyond", {}), ("state-space", {}),
+    ("state-space", {}),
     ("resolution-limit", {"operators": ["nystrom"], "rules": ["trapezoid"]}),
 ])
 def test_the_studies_run_on_an_executor_with_submit_only(name, kwargs):
-    """check_executor accepts anything with ``submit``, but resolution-limit and beyond_rows
-    called ``executor.map``: an AttributeError.  They map their calls with one helper
+    """check_executor accepts anything with ``submit``, but resolution-limit called
+    ``executor.map``: an AttributeError.  They map their calls with one helper
     (map_calls) now, giving the serial run's rows."""
     from integrallimits.studies import STUDIES
-    study = _beyond_study if name == "beyond" else STUDIES[name]
+    study = STUDIES[name]
     executor = _SubmitOnly()
     res = study(quick=True, executor=executor, **kwargs)
     assert executor.calls > 0
