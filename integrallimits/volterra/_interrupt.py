@@ -17,13 +17,21 @@ from __future__ import annotations
 
 import threading
 
-__all__ = ["register", "run_interruptibly", "THREAD_WORK"]
+__all__ = ["register", "run_interruptibly", "stop_requested", "THREAD_WORK"]
 
 #: Estimated kernel evaluations above which a solve runs in a worker thread (~10 ms and up).
 THREAD_WORK = 2e6
 
 _ACTIVE = {}          # worker thread id -> the counter arrays its solve created
 _LOCK = threading.Lock()
+_STOPPING = set()     # worker thread ids whose caller asked them to stop
+
+
+def stop_requested():
+    """Whether the caller of this thread (a solve's worker) asked it to stop: for the Python
+    loops a worker runs (a forcing g evaluated point by point), which then raise
+    KeyboardInterrupt (the compiled loops read the stop slot of their counters)."""
+    return threading.get_ident() in _STOPPING
 
 
 def register(counts):
@@ -67,9 +75,13 @@ def run_interruptibly(solve, work=None):
         while not finished.wait(0.05):
             pass
     except BaseException:   # Ctrl-C, or a signal handler's exception (a caller's timeout)
+        _STOPPING.add(worker.ident)
         for counts in list(arrays):
             counts[-1] = 1
-        finished.wait()     # (the worker has stopped when the caller goes on)
+        try:
+            finished.wait()     # (the worker has stopped when the caller goes on)
+        finally:
+            _STOPPING.discard(worker.ident)     # (a later thread may get the same id)
         raise
     if "error" in box:
         raise box["error"]

@@ -1640,7 +1640,7 @@ def test_ctrl_c_returns_once_the_solve_has_stopped():
     and is_alive() says False): a forcing g evaluated point by point (1 ms a call, 512 nodes)
     was called ~490 more times after the caller had the KeyboardInterrupt, and the counters
     that the Ctrl-C tests read could still grow after they read them.  The caller now waits
-    for the worker to end (g's calls run to their end: a Python loop of the user's)."""
+    for the worker to end, and g's loop over the nodes stops within 64 points."""
     import time
     calls = [0]
 
@@ -1658,7 +1658,7 @@ def test_ctrl_c_returns_once_the_solve_has_stopped():
                                                      error_estimate=False))
     after = calls[0]
     time.sleep(0.3)
-    assert calls[0] == after
+    assert calls[0] == after < 16 + 2 * 64
 
 
 def test_ctrl_c_stops_nystrom_matrix_within_a_row(monkeypatch):
