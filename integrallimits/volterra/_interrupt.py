@@ -67,6 +67,7 @@ def run_interruptibly(solve, work=None):
         finally:
             with _LOCK:
                 _ACTIVE.pop(threading.get_ident(), None)
+            _STOPPING.discard(threading.get_ident())    # (a later thread may get the same id)
             finished.set()
 
     worker = threading.Thread(target=target, name="integrallimits-solve", daemon=True)
@@ -78,10 +79,10 @@ def run_interruptibly(solve, work=None):
         _STOPPING.add(worker.ident)
         for counts in list(arrays):
             counts[-1] = 1
-        try:
-            finished.wait()     # (the worker has stopped when the caller goes on)
-        finally:
-            _STOPPING.discard(worker.ident)     # (a later thread may get the same id)
+        # (the worker has stopped when the caller goes on; a second Ctrl-C stops the wait and
+        # leaves the worker to stop on its own)
+        finished.wait()
+        _STOPPING.discard(worker.ident)     # (added after the worker's own discard)
         raise
     if "error" in box:
         raise box["error"]
