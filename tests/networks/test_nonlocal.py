@@ -238,6 +238,19 @@ def test_states_of_chosen_layers_as_the_other_families():
             net.states(X0, **bad)
 
 
+@pytest.mark.parametrize("rule", ["rectangle", "trapezoid"])
+def test_no_samples_give_empty_states_as_the_other_families(rule):
+    """A batch of no samples (B = 0) gave ``ValueError: range() arg 3 must not be zero`` from
+    NonlocalDense.states and forward; the other families (and ``recursion``) return the empty
+    states."""
+    net, X0 = _network(rule)
+    none = X0[:0]
+    assert net.states(none).shape == (0, net.n_layers + 1, net.channels, net.M)
+    assert net.states(none, layers=[0, -1]).shape == (0, 2, net.channels, net.M)
+    assert net.forward(none).shape == (0, net.channels, net.M)
+    assert net.recursion(none).shape == net.states(none).shape
+
+
 @pytest.mark.parametrize("attention, spatial_bias", [(False, True), (True, False)])
 def test_rectangle_network_is_the_recursion_with_the_maps(attention, spatial_bias):
     net, X0 = _network(attention=attention, spatial_bias=spatial_bias)
