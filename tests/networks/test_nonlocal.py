@@ -504,3 +504,23 @@ def test_fields_of_n_plus_1_grid_values_without_n_layers_say_so(maps, source):
     x = rng.normal(size=(3, 2, net.M))
     assert np.array_equal(NonlocalDense(m, list(net.W), net.b, n_layers=4).forward(x),
                           net.forward(x))
+
+
+def test_a_nystrom_matrix_that_cannot_fit_is_a_memory_error_before_it_is_built(monkeypatch):
+    """nystrom_matrix and a NystromMap on the square allocated their M x M matrix without the
+    memory check of the other layers (NumPy's error at best; an allocation the system grants
+    and then kills the process for at worst); now a MemoryError with the figures (here with
+    10 MB said to be available), before the matrix is allocated."""
+    import integrallimits._memory as memory
+    monkeypatch.setattr(memory, "available_memory", lambda: 1e7)
+
+    def a(x, s):
+        return x * s
+    M = 3000                                             # 72 MB
+    with pytest.raises(MemoryError, match=r"nystrom_matrix with 3000 targets and 3000 nodes "
+                                          r".* needs about 72 MB of memory; 10 MB are"):
+        nystrom_matrix(a, np.linspace(0.0, 1.0, M), np.full(M, 1.0 / M))
+    grid = spatial_rule("trapezoid", 55, dim=2)          # M = 3136: 78.7 MB
+    with pytest.raises(MemoryError, match=r"NystromMap on 3136 nodes .* needs about 78.7 MB"):
+        NystromMap(lambda x1, x2, y1, y2: x1 * y1, grid)
+    assert nystrom_matrix(a, np.linspace(0.0, 1.0, 8), np.full(8, 0.125)).shape == (8, 8)
