@@ -1112,7 +1112,8 @@ def run_validation(methods=None, settings=None, out=None):
 
     Parameters
     ----------
-    methods : sequence of str, optional
+    methods : str or sequence of str, optional
+        Each checked once, in the order given.
     settings : ValidationSettings, optional
     out : file, optional
         Where to print progress and failures (default: nothing is printed).
@@ -1129,7 +1130,8 @@ def run_validation(methods=None, settings=None, out=None):
     from .volterra import METHODS
 
     settings = settings or ValidationSettings()
-    methods = list(methods or METHODS)
+    # (a method named twice was checked and counted twice; one name is one method, not letters)
+    methods = list(dict.fromkeys([methods] if isinstance(methods, str) else methods or METHODS))
     strategy = problems(settings.families)
     records = []
     start = time.perf_counter()

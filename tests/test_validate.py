@@ -110,6 +110,17 @@ def test_code_passed_as_a_method_is_refused(evil, capsys):
     assert capsys.readouterr().err.startswith("integrallimits: error: unknown method")
 
 
+def test_a_method_named_twice_is_checked_once():
+    """``validate --methods trapezoid trapezoid`` checked it twice and said "2 of 2 methods
+    passed"; a single name given as a string was taken letter by letter."""
+    from integrallimits import validation
+    code, text = run(["validate", "--methods", "trapezoid", "trapezoid", "--max-examples", "1"])
+    assert code == 0
+    assert "validate: 1 methods" in text and "1 of 1 methods passed" in text
+    report = validation.run_validation("trapezoid", validation.ValidationSettings(max_examples=1))
+    assert [r.method for r in report.records] == ["trapezoid"]
+
+
 def test_code_in_a_problem_text_is_refused():
     from integrallimits.kernels import ExpressionError
     with pytest.raises(ExpressionError):

@@ -457,6 +457,10 @@ def train(network: VolterraNetwork, data: Dataset, loss: str = "mse", alpha: flo
         if stopped.get("maxiter"):
             x, nit, ok = stopped["x"], int(maxiter), False
             message = "STOP: TOTAL NO. OF ITERATIONS REACHED LIMIT (maxiter)"
+        elif "x" in stopped:    # (SciPy said "`callback` raised `StopIteration`": ours did)
+            x, ok = stopped["x"], False
+            message = (f"stopped by the callback after iteration {len(history) - 1} (it "
+                       f"returned a true value)")
     seconds = time.perf_counter() - t_start
     J, g = fun(x)
     terms = objective.terms(x)

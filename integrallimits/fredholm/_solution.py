@@ -5,6 +5,7 @@ import numpy as np
 
 from .._inputs import refuse_masked
 from ..volterra._interrupt import run_interruptibly
+from ..volterra._solution import copy_sharing
 from . import _assembly
 
 __all__ = ["FredholmSolution"]
@@ -107,6 +108,18 @@ class FredholmSolution:
         state = self.__dict__.copy()
         state.update(_kernel=None, _g_vec=None, _g_unchanged=None)
         return state
+
+    def __copy__(self):
+        """``copy.copy``: a solution sharing everything, its interpolant's kernel and g
+        included (copying went through :meth:`__getstate__`, and the copy raised as if
+        unpickled)."""
+        new = object.__new__(type(self))
+        new.__dict__.update(self.__dict__)
+        return new
+
+    def __deepcopy__(self, memo):
+        """``copy.deepcopy``: the values copied, the compiled kernel and g shared."""
+        return copy_sharing(self, memo, ("_kernel", "_g_vec", "_g_unchanged"))
 
     def __call__(self, x):
         x_arr = np.asarray(refuse_masked(x, "x"), dtype=float)

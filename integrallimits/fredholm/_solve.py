@@ -1449,6 +1449,8 @@ def nystrom_matrix(kernel, nodes, weights, targets=None, *, at=None, dim=None):
         kern = as_kernel(kernel, y0, nodes[0])
     d = kern.dim
     P = x.shape[0]
+    check_memory(8.0 * float(P * d) * float(M * d),
+                 f"nystrom_matrix with {P} targets and {M} nodes (its ({P * d}, {M * d}) matrix)")
     W = np.empty((P * d, M * d))
     function, jac, have_jac = _assembly.addresses(kern)
 

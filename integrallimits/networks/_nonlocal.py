@@ -207,7 +207,7 @@ class NonlocalDense(VolterraNetwork):
         chunk = 1 if METHODS[self.rule].implicit else B
         steps = _roots.plan(self)       # (None for an explicit rule: solve_volterra itself)
         out = np.empty((B, keep.size, self.d))
-        for start in range(0, B, chunk):
+        for start in range(0, B, chunk or 1):  # (no sample: the empty states, as the others')
             part = X0[start:start + chunk]
             sol = _roots.solve_checked(self, steps, self.kernel(len(part)), self.forcing(part),
                                        **options)

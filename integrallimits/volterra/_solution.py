@@ -1,14 +1,15 @@
 """The result of a solve: mesh values, dense output, status and work counters."""
 from __future__ import annotations
 
+import copy
 import math
 
 import numpy as np
 
 from .._inputs import refuse_masked
 
-__all__ = ["Solution", "SolverError", "count_estimate_work", "lagrange_dense_output",
-           "lagrange_values", "largest_estimate"]
+__all__ = ["Solution", "SolverError", "copy_sharing", "count_estimate_work",
+           "lagrange_dense_output", "lagrange_values", "largest_estimate"]
 
 
 class SolverError(RuntimeError):
@@ -203,6 +204,19 @@ class Solution:
             state["_dense"] = _UNPICKLED
         return state
 
+    def __copy__(self):
+        """``copy.copy``: a solution sharing everything, its dense output included (copying
+        went through :meth:`__getstate__`, and the copy raised between mesh points as if
+        unpickled)."""
+        new = object.__new__(type(self))
+        new.__dict__.update(self.__dict__)
+        return new
+
+    def __deepcopy__(self, memo):
+        """``copy.deepcopy``: the values copied, the dense output shared (it reads the
+        solve's arrays and the compiled kernel and g, and writes none of them)."""
+        return copy_sharing(self, memo, ("_dense",))
+
     def __call__(self, t):
         t_arr = np.asarray(refuse_masked(t, "t"), dtype=float)
         mesh = self.mesh
@@ -247,6 +261,18 @@ def count_estimate_work(stats, calls):
     and ``stats["error_estimate_nfev"]``."""
     stats["nfev"] = stats.get("nfev", 0) + calls
     stats["error_estimate_nfev"] = stats.get("error_estimate_nfev", 0) + calls
+
+
+def copy_sharing(obj, memo, shared):
+    """A deep copy of ``obj`` (its ``__dict__``) whose attributes named in ``shared`` are the
+    original's (what only pickling has to drop: a solution's compiled kernel, g and the
+    dense output made of them)."""
+    new = object.__new__(type(obj))
+    memo[id(obj)] = new
+    state = {k: v for k, v in obj.__dict__.items() if k not in shared}
+    new.__dict__.update(copy.deepcopy(state, memo))
+    new.__dict__.update({k: v for k, v in obj.__dict__.items() if k in shared})
+    return new
 
 
 class _UNPICKLED:

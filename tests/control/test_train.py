@@ -76,6 +76,10 @@ def test_callback_sees_every_iteration_and_can_stop():
                 callback=hook)
     assert len(seen) == 3 and res.nit <= 4
     assert seen == sorted(seen, reverse=True)  # a descent method
+    # (the message was SciPy's "`callback` raised `StopIteration`.": the hook raised nothing)
+    assert not res.status
+    assert res.message == "stopped by the callback after iteration 3 (it returned a true value)"
+    assert res.fun == seen[-1]
 
 
 def test_train_rejects_bad_arguments():

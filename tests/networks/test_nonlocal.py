@@ -238,6 +238,19 @@ def test_states_of_chosen_layers_as_the_other_families():
             net.states(X0, **bad)
 
 
+@pytest.mark.parametrize("rule", ["rectangle", "trapezoid"])
+def test_no_samples_give_empty_states_as_the_other_families(rule):
+    """A batch of no samples (B = 0) gave ``ValueError: range() arg 3 must not be zero`` from
+    NonlocalDense.states and forward; the other families (and ``recursion``) return the empty
+    states."""
+    net, X0 = _network(rule)
+    none = X0[:0]
+    assert net.states(none).shape == (0, net.n_layers + 1, net.channels, net.M)
+    assert net.states(none, layers=[0, -1]).shape == (0, 2, net.channels, net.M)
+    assert net.forward(none).shape == (0, net.channels, net.M)
+    assert net.recursion(none).shape == net.states(none).shape
+
+
 @pytest.mark.parametrize("attention, spatial_bias", [(False, True), (True, False)])
 def test_rectangle_network_is_the_recursion_with_the_maps(attention, spatial_bias):
     net, X0 = _network(attention=attention, spatial_bias=spatial_bias)
@@ -530,3 +543,23 @@ def test_numbers_in_lists_and_kernels_still_make_a_nystrom_map():
     assert np.allclose(K, S, rtol=1e-14, atol=0)
     u = NystromMap(lambda x, s: np.exp(x * s), grid).apply([list(grid.nodes)])
     assert u.shape == (1, 5)
+
+
+def test_a_nystrom_matrix_that_cannot_fit_is_a_memory_error_before_it_is_built(monkeypatch):
+    """nystrom_matrix and a NystromMap on the square allocated their M x M matrix without the
+    memory check of the other layers (NumPy's error at best; an allocation the system grants
+    and then kills the process for at worst); now a MemoryError with the figures (here with
+    10 MB said to be available), before the matrix is allocated."""
+    import integrallimits._memory as memory
+    monkeypatch.setattr(memory, "available_memory", lambda: 1e7)
+
+    def a(x, s):
+        return x * s
+    M = 3000                                             # 72 MB
+    with pytest.raises(MemoryError, match=r"nystrom_matrix with 3000 targets and 3000 nodes "
+                                          r".* needs about 72 MB of memory; 10 MB are"):
+        nystrom_matrix(a, np.linspace(0.0, 1.0, M), np.full(M, 1.0 / M))
+    grid = spatial_rule("trapezoid", 55, dim=2)          # M = 3136: 78.7 MB
+    with pytest.raises(MemoryError, match=r"NystromMap on 3136 nodes .* needs about 78.7 MB"):
+        NystromMap(lambda x1, x2, y1, y2: x1 * y1, grid)
+    assert nystrom_matrix(a, np.linspace(0.0, 1.0, 8), np.full(8, 0.125)).shape == (8, 8)

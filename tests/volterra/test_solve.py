@@ -132,6 +132,29 @@ def test_solutions_pickle_with_their_values():
         back(0.5)
 
 
+def test_copied_solutions_keep_their_dense_output():
+    """copy.copy and copy.deepcopy went through __getstate__, which drops what pickling cannot
+    keep: the copy of a solution raised between mesh points ("this solution was unpickled"),
+    for Volterra, VIDE and Fredholm solutions alike.  A copy evaluates as the original."""
+    import copy
+
+    from integrallimits import solve_fredholm, solve_vide
+    sols = [solve_volterra(lambda t, s, y: -y, lambda t: 1.0, (0.0, 1.0), 16, method=method)
+            for method in ("gauss2", "gregory4", "trapezoid")]
+    sols.append(solve_vide(lambda t, y, z: -y + z, lambda t, s, y: -y, 1.0, (0.0, 1.0), 16))
+    sols.append(solve_fredholm(lambda x, s, y: 0.5 * y, lambda x: x, (0.0, 1.0), 8))
+    x = np.array([0.11, 0.51, 0.93])
+    for sol in sols:
+        expected = sol(x)
+        for clone in (copy.copy(sol), copy.deepcopy(sol)):
+            assert np.array_equal(clone(x), expected)
+            assert np.array_equal(clone.y, sol.y) and clone.stats == sol.stats
+        deep = copy.deepcopy(sol)
+        assert deep.y is not sol.y and deep.stats is not sol.stats
+        deep.stats["nfev"] = -1
+        assert sol.stats["nfev"] != -1
+
+
 def test_direct_rules_dense_output_between_mesh_points_has_the_estimated_accuracy():
     """The dense output of direct quadrature interpolates y - g (the memory term) and adds g:
     a forcing faster than the steps, which the mesh values take exactly, made the

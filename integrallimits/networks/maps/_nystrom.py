@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from ..._memory import check_memory
 from ..._numba import jit
 from ...kernels import Kernel
 from ...kernels._linear import positional_arity
@@ -70,6 +71,8 @@ class NystromMap(FeatureMap):
                 raise ValueError("a(ξ, η) is not finite at some node")
         else:
             # nystrom_matrix takes 1-d nodes; the tensor grid's matrix is assembled here.
+            check_memory(8.0 * float(grid.M) ** 2,
+                         f"NystromMap on {grid.M} nodes (its {grid.M} x {grid.M} matrix)")
             (x1, x2), (y1, y2) = ([c[:, None] for c in grid.coordinates],
                                   [c[None, :] for c in grid.coordinates])
             S = evaluate(a, "a(ξ1, ξ2, η1, η2)", x1, x2, y1, y2) * grid.weights[None, :]
