@@ -44,7 +44,9 @@ class AdjointResult:
     status : bool
         False if a transposed implicit system was singular, the kernel (or its Jacobian)
         gave a non-finite value, or a Jacobian the user gave disagrees with difference
-        quotients of the kernel at points of the solve (``message`` says where).
+        quotients of the kernel at points of the solve (``message`` says where).  The arrays
+        are then as computed: after a refused Jacobian, the exact transpose of the scheme with
+        that Jacobian (to compare with a kernel made without it, not to use).
     message : str
     stats : dict
         ``vjp_calls``, ``njev`` (Jacobians formed for the implicit solves) and
@@ -200,7 +202,7 @@ def discrete_adjoint(kernel: Kernel, t: ArrayLike, Y: ArrayLike, method: str, dp
         ok, message = False, "the adjoint states became non-finite (inf/nan)"
     checked = 0   # calls of K checking a Jacobian the user gave
     if ok and kernel.jacobian_source == "user":
-        said, checked = jacobian_disagreement(kernel, _check_points(meth, t, Y, stages),
+        said, checked = jacobian_disagreement(kernel, *_check_points(meth, t, Y, stages),
                                               start_floor(Y[0]), 1.0 / (t[-1] - t[0]))
         if said is not None:
             ok, message = False, said + _WRONG_JACOBIAN
@@ -222,9 +224,10 @@ _WRONG_JACOBIAN = ("; the adjoint uses the Jacobian as the derivative of K, so i
 
 def _check_points(meth, t, Y, stages):
     """Three points (t, s, y(s)) of the forward solve at which the adjoint evaluates dK/dy,
-    for :func:`jacobian_disagreement`: at the last node (s = t), and at the middle node and the
-    first node read from the last and middle ones.  The nodes are the mesh (direct quadrature)
-    or the stages (Runge-Kutta / collocation), whose values the adjoint differentiates at."""
+    for :func:`jacobian_disagreement`, as the arrays (ts, ss, ys): at the last node (s = t), and
+    at the middle node and the first node read from the last and middle ones.  The nodes are
+    the mesh (direct quadrature) or the stages (Runge-Kutta / collocation), whose values the
+    adjoint differentiates at."""
     if meth.family == "direct":
         times, values = t, Y
     else:
@@ -232,9 +235,9 @@ def _check_points(meth, t, Y, stages):
         times = (t[:-1, None] + np.diff(t)[:, None] * c[None, :]).ravel()
         values = np.asarray(stages, dtype=float)
     last, middle = times.shape[0] - 1, (times.shape[0] - 1) // 2
-    return [(times[last], times[last], values[last]),
-            (times[last], times[middle], values[middle]),
-            (times[middle], times[0], values[0])]
+    at = np.array([last, middle, 0])
+    return (times[[last, last, middle]], times[at],
+            np.ascontiguousarray(values[at], dtype=float).reshape(3, Y.shape[1]))
 
 
 def _run(meth, method, kernel, function, jac, have, vjp, t, Y, dphi, stages, grad, stats):
