@@ -235,9 +235,8 @@ def _check_points(meth, t, Y, stages):
         times = (t[:-1, None] + np.diff(t)[:, None] * c[None, :]).ravel()
         values = np.asarray(stages, dtype=float)
     last, middle = times.shape[0] - 1, (times.shape[0] - 1) // 2
-    at = np.array([last, middle, 0])
-    return (times[[last, last, middle]], times[at],
-            np.ascontiguousarray(values[at], dtype=float).reshape(3, Y.shape[1]))
+    at = (last, middle, 0)     # (take: new C-ordered float arrays, ~3 us less than indexing)
+    return times.take((last, last, middle)), times.take(at), values.take(at, axis=0)
 
 
 def _run(meth, method, kernel, function, jac, have, vjp, t, Y, dphi, stages, grad, stats):
