@@ -229,14 +229,17 @@ def _check_points(meth, t, Y, stages):
     the mesh (direct quadrature) or the stages (Runge-Kutta / collocation), whose values the
     adjoint differentiates at."""
     if meth.family == "direct":
-        times, values = t, Y
-    else:
-        c = meth._data[0]
-        times = (t[:-1, None] + np.diff(t)[:, None] * c[None, :]).ravel()
-        values = np.asarray(stages, dtype=float)
-    last, middle = times.shape[0] - 1, (times.shape[0] - 1) // 2
-    at = (last, middle, 0)     # (take: new C-ordered float arrays, ~3 us less than indexing)
-    return times.take((last, last, middle)), times.take(at), values.take(at, axis=0)
+        last, middle = t.shape[0] - 1, (t.shape[0] - 1) // 2
+        at = (last, middle, 0)   # (take: new C-ordered float arrays, ~3 us less than indexing)
+        return t.take((last, last, middle)), t.take(at), Y.take(at, axis=0)
+    c = meth._data[0]
+    m = c.shape[0]
+    last = (t.shape[0] - 1) * m - 1
+    at = (last, last // 2, 0)
+    # the stage times t_n + h_n c_i of those three only (the whole grid cost ~20 us)
+    times = [t[r // m] + (t[r // m + 1] - t[r // m]) * c[r % m] for r in at]
+    return (np.array([times[0], times[0], times[1]]), np.array(times),
+            np.asarray(stages, dtype=float).take(at, axis=0))
 
 
 def _run(meth, method, kernel, function, jac, have, vjp, t, Y, dphi, stages, grad, stats):
