@@ -11,7 +11,9 @@ from __future__ import annotations
 
 import numpy as np
 
+from .._numba import JIT_OPTIONS, njit, optimise_for_size, types
 from . import _user
+from ._kernel import ParamJacobianFunction, ParamKernelFunction, function_at
 
 __all__ = ["jacobian_disagreement"]
 
@@ -35,12 +37,15 @@ SAFETY = 10.0
 #: points of such kernels with the right Jacobian.
 RELATIVE = 1e-3
 _EPS = float(np.finfo(float).eps)
+_A1, _A2 = types.float64[::1], types.float64[:, ::1]
+_kernel_at = function_at(ParamKernelFunction)
+_jacobian_at = function_at(ParamJacobianFunction)
 
 
-def jacobian_disagreement(kernel, points, floor=1.0, size=0.0):
+def jacobian_disagreement(kernel, ts, ss, ys, floor=1.0, size=0.0):
     """Where ``kernel``'s Jacobian disagrees with difference quotients of its function.
 
-    At each point (t, s, y) (y a float or an array (d,)) and for each component b, K is
+    At each point (t, s, y) = (ts[p], ss[p], ys[p]) and for each component b, K is
     evaluated at y and at y +- k h e_b for k in :data:`STEPS`, h = eps^(1/3) max(|y_b|,
     ``floor``): 6 d + 1 calls of K and one of the Jacobian per point.  Of the central, forward
     and backward quotients (step h/2) of each entry, those that moved by at most
@@ -50,13 +55,18 @@ def jacobian_disagreement(kernel, points, floor=1.0, size=0.0):
     tol = SAFETY (spread + rounding) + RELATIVE size; spread is how far those quotients moved
     over the steps (their own error: K's curvature, its noise, a kink nearby), rounding is
     eps |K| / (h/2).  An entry no quotient judges, and a point where K or the Jacobian is not
-    finite (or raises), are skipped: this check only judges, it never fails on its own account.
+    finite (or raises: its compiled wrapper then writes NaN), are skipped: this check only
+    judges, it never fails on its own account.  The loop is compiled (:func:`_check`, once for
+    every kernel: K and the Jacobian are called through their addresses).
 
     Parameters
     ----------
     kernel : Kernel
         With a ``jacobian_function``.
-    points : iterable of (t, s, y)
+    ts, ss : ndarray (P,)
+        The points' t and s.
+    ys : ndarray (P, d)
+        The points' y (C-ordered).
     floor : float
         The size below which |y_b| does not shrink the step (as the solvers' Jacobians:
         :func:`~integrallimits.kernels._kernel.fd_floor` of y(t0)).
@@ -72,18 +82,21 @@ def jacobian_disagreement(kernel, points, floor=1.0, size=0.0):
         worst entry, its point, the Jacobian's value and the quotients'; ``calls`` is the
         number of calls of K made.
     """
-    d = kernel.dim
-    worst, calls = None, 0
-    for t, s, y in points:
-        y = np.array(y, dtype=float).reshape(d)
-        found, n = _at_point(kernel, float(t), float(s), y, floor, size)
-        calls += n
-        if found is not None and (worst is None or found[0] > worst[0]):
-            worst = found + ((float(t), float(s), y),)
-    if worst is None:
+    worst = np.empty(6)
+    function, jacobian = kernel.function_address, kernel.jacobian_address
+    _user.clear_failures()   # (a raise or a non-finite value leaves NaN: that point is skipped)
+    try:
+        at = _compiled()(function.address, jacobian.address, kernel.params, ts, ss, ys,
+                         float(floor), float(size), worst)
+    finally:
+        _user.take_failure()
+    calls = ys.shape[0] * (1 + 2 * len(STEPS) * ys.shape[1])
+    if at < 0:
         return None, calls
-    _, a, b, given, low, high, tol, (t, s, y) = worst
-    where = f"t = {t!r}, s = {s!r}, y = {_user._show(y[0] if kernel.scalar else y)}"
+    t, s, y = float(ts[at]), float(ss[at]), ys[at]
+    a, b = int(worst[0]), int(worst[1])
+    given, low, high, tol = (float(v) for v in worst[2:])
+    where = f"t = {t!r}, s = {s!r}, y = {_user._show(float(y[0]) if kernel.scalar else y)}"
     entry = "dK/dy" if kernel.scalar else f"dK/dy[{a}, {b}]"
     quotients = (f"{(low + high) / 2 + 0.0:.6g}" if high - low <= tol
                  else f"between {low + 0.0:.6g} and {high + 0.0:.6g}")
@@ -92,60 +105,118 @@ def jacobian_disagreement(kernel, points, floor=1.0, size=0.0):
             f"differences of K (to within {tol:.2g})"), calls
 
 
-def _at_point(kernel, t, s, y, floor, size):
-    """(excess, a, b, J[a, b], low, high, tol) of the worst disagreeing entry at (t, s, y),
-    or None; and the number of calls of K."""
-    d = kernel.dim
-    Y = y.reshape(1, d).copy()
-    J = np.empty((d, d))
-    h = STEP * np.maximum(np.abs(y), floor)
-    ks = np.array(STEPS)
-    rows = y + np.concatenate([ks, -ks])[:, None, None] * np.diag(h)[None]   # (2S, d, d)
-    values = np.empty(rows.shape)
-    _user.clear_failures()
-    try:
-        f0 = np.empty(d)
-        kernel.function(t, s, Y, 0, kernel.params, f0)
-        kernel.jacobian_function(t, s, Y, 0, kernel.params, J)
-        for i in range(rows.shape[0]):
-            for b in range(d):
-                Y[0] = rows[i, b]
-                kernel.function(t, s, Y, 0, kernel.params, values[i, b])
-    finally:
-        failed = _user.take_failure() is not None
-    calls = 1 + rows.shape[0] * d
-    if failed or not np.isfinite(np.sum(J) + np.sum(values) + np.sum(f0)):
-        return None, calls
-    low, high, spread, largest = _quotients(y, rows, values, f0)
-    tol = SAFETY * spread + RELATIVE * max(size, largest, np.max(np.abs(J)))
-    excess = np.maximum(low - J, J - high) - tol
-    a, b = np.unravel_index(int(np.argmax(excess)), excess.shape)
-    if not excess[a, b] > 0.0:
-        return None, calls
-    return ((excess[a, b] / tol[a, b] if tol[a, b] > 0.0 else np.inf, a, b, float(J[a, b]),
-             float(low[a, b]), float(high[a, b]), float(tol[a, b])), calls)
+#: ``(K_at, J_at, theta, ts, ss, ys, floor, size, worst)`` -> the index of the worst point or -1
+_SIGNATURE = types.int64(types.int64, types.int64, _A1, _A1, _A1, _A2, types.float64,
+                         types.float64, _A1)
+_COMPILED = []
 
 
-def _quotients(y, rows, values, f0):
-    """(low, high, error, largest): (d, d) arrays in the Jacobian's layout [a, b], the least and
-    largest of the resolved central, forward and backward quotients with step h/2 (-inf and inf
-    where none is), and the rounding plus the most a resolved one moved over the steps; and the
-    largest resolved quotient's size.  ``rows[i, b]``: y with y_b moved by the i-th of the
-    steps (+STEPS, then -STEPS), ``values[i, b]`` K there."""
+def _compiled():
+    """:func:`_check` compiled (or loaded from the cache) on first use: one machine code for
+    every kernel, which it calls through the addresses of its compiled functions."""
+    if not _COMPILED:
+        _COMPILED.append(njit(_SIGNATURE, **{k: v for k, v in JIT_OPTIONS.items()
+                                              if k != "nopython"})(_check))
+    return _COMPILED[0]
+
+
+def _check(K_at, J_at, theta, ts, ss, ys, floor, size, worst):
+    """The check of :func:`jacobian_disagreement` at the points (ts[p], ss[p], ys[p]): the
+    index of the point of the worst disagreeing entry (-1 if none), whose (a, b, J[a, b], low,
+    high, tol) it writes into ``worst``.  Each operation is NumPy's in the Python version this
+    replaced (the same values, bit for bit: the same verdicts and messages)."""
+    optimise_for_size()
+    K, Jf = _kernel_at(K_at), _jacobian_at(J_at)
+    P, d = ys.shape
     S = len(STEPS)
-    b = np.arange(y.shape[0])
-    steps = (rows[:, b, b] - y)[:, :, None]          # the steps actually representable
-    up, down = values[:S], values[S:]
-    quotients = np.stack([(up - down) / (steps[:S] - steps[S:]), (up - f0) / steps[:S],
-                          (down - f0) / steps[S:]])   # [kind, step, b, a]
-    fine = quotients[:, 0]
-    moved = np.max(np.abs(quotients - fine[:, None]), axis=1)
-    resolved = moved <= RESOLVED * np.abs(fine)
-    largest = np.maximum(np.max(np.abs(values), axis=0), np.abs(f0))
-    rounding = 4.0 * _EPS * largest / np.abs(steps[0])
-    low = np.where(resolved, fine, np.inf).min(axis=0)
-    high = np.where(resolved, fine, -np.inf).max(axis=0)
-    spread = np.where(resolved, moved, 0.0).max(axis=0) + rounding
-    unjudged = low > high                             # no quotient resolved
-    low[unjudged], high[unjudged] = -np.inf, np.inf
-    return low.T, high.T, spread.T, float(np.max(np.abs(np.where(resolved, fine, 0.0))))
+    Y = np.empty((1, d))
+    J = np.empty((d, d))
+    f0 = np.empty(d)
+    h = np.empty(d)
+    steps = np.empty((2 * S, d))
+    values = np.empty((2 * S * d, d))      # row i d + b: K at y with y_b moved by the i-th step
+    low = np.empty((d, d))                 # [b, a], as the quotients are
+    high = np.empty((d, d))
+    spread = np.empty((d, d))
+    moved = np.empty(3)
+    fine = np.empty(3)
+    best, found = 0.0, -1
+    for p in range(P):
+        t, s = ts[p], ss[p]
+        for c in range(d):
+            Y[0, c] = ys[p, c]
+            h[c] = STEP * max(abs(ys[p, c]), floor)
+        K(t, s, Y, 0, theta, f0)
+        Jf(t, s, Y, 0, theta, J)
+        finite = True
+        for a in range(d):
+            finite = finite and np.isfinite(f0[a])
+            for b in range(d):
+                finite = finite and np.isfinite(J[a, b])
+        for i in range(2 * S):
+            k = STEPS[i] if i < S else -STEPS[i - S]
+            for b in range(d):
+                for c in range(d):
+                    Y[0, c] = ys[p, c] + k * (h[c] if c == b else 0.0)
+                steps[i, b] = Y[0, b] - ys[p, b]     # the step actually representable
+                K(t, s, Y, 0, theta, values[i * d + b])
+                for a in range(d):
+                    finite = finite and np.isfinite(values[i * d + b, a])
+        if not finite:
+            continue
+        largest = 0.0      # the largest resolved quotient's size
+        for b in range(d):
+            for a in range(d):
+                # central, forward, backward quotients with the steps k h: fine = step h/2
+                top = abs(f0[a])
+                for i in range(2 * S):
+                    top = max(top, abs(values[i * d + b, a]))
+                for kind in range(3):
+                    worst_move, nan = 0.0, False
+                    for i in range(S):
+                        up, down = values[i * d + b, a], values[(S + i) * d + b, a]
+                        if kind == 0:
+                            q = (up - down) / (steps[i, b] - steps[S + i, b])
+                        elif kind == 1:
+                            q = (up - f0[a]) / steps[i, b]
+                        else:
+                            q = (down - f0[a]) / steps[S + i, b]
+                        if i == 0:
+                            fine[kind] = q
+                        move = abs(q - fine[kind])
+                        nan = nan or np.isnan(move)
+                        worst_move = max(worst_move, move)
+                    moved[kind] = np.nan if nan else worst_move
+                lo, hi, most = np.inf, -np.inf, 0.0
+                for kind in range(3):
+                    if moved[kind] <= RESOLVED * abs(fine[kind]):
+                        lo = min(lo, fine[kind])
+                        hi = max(hi, fine[kind])
+                        most = max(most, moved[kind])
+                        largest = max(largest, abs(fine[kind]))
+                if lo > hi:      # no quotient resolved
+                    lo, hi = -np.inf, np.inf
+                low[b, a], high[b, a] = lo, hi
+                spread[b, a] = most + 4.0 * _EPS * top / abs(steps[0, b])
+        jmax = 0.0
+        for a in range(d):
+            for b in range(d):
+                jmax = max(jmax, abs(J[a, b]))
+        scale = RELATIVE * max(max(size, largest), jmax)
+        # the entry of the largest excess (the first one; a NaN first, as np.argmax)
+        at_a, at_b, top_excess, top_tol = -1, -1, 0.0, 0.0
+        for a in range(d):
+            for b in range(d):
+                tol = SAFETY * spread[b, a] + scale
+                excess = max(low[b, a] - J[a, b], J[a, b] - high[b, a]) - tol
+                if at_a < 0 or excess > top_excess or (np.isnan(excess)
+                                                       and not np.isnan(top_excess)):
+                    at_a, at_b, top_excess, top_tol = a, b, excess, tol
+        if not top_excess > 0.0:
+            continue
+        ratio = top_excess / top_tol if top_tol > 0.0 else np.inf
+        if found < 0 or ratio > best:
+            best, found = ratio, p
+            worst[0], worst[1], worst[2] = at_a, at_b, J[at_a, at_b]
+            worst[3], worst[4], worst[5] = low[at_b, at_a], high[at_b, at_a], top_tol
+    return found
