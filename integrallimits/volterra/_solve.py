@@ -21,7 +21,8 @@ from ._solution import (Solution, SolverError, _count_error_evaluations, _interp
 from ._tolerance import (RECTANGLE_LIMIT, check_tolerances, fit_tolerances, over_tolerance,
                          refined_to_tolerance, rounded_to_tolerance, solve_uniform_to_tolerance,
                          tolerance_of, unreachable, unreachable_message, unstable_rule,
-                         with_checked_estimate, with_confirmed_digits, with_resolved_start)
+                         with_checked_estimate, with_confirmed_digits, with_kept_transient,
+                         with_resolved_start)
 
 __all__ = ["solve_volterra"]
 
@@ -313,6 +314,9 @@ def solve_volterra(K, g, t_span=None, n_steps=None, method=None, *, args=None, k
                 solve, run, tolerance[0], tolerance[1], uniform_only=meth.uniform_only,
                 min_steps=meth.min_steps, adaptive=adaptive, n_max=n_max, kernel=kernel,
                 grading=singular_grading())
+            if sol.success and not singular:
+                # (a stiff transient that every mesh compared keeps alike: Gauss, trapezoid)
+                sol = with_kept_transient(sol, run, meth, kernel, tolerance=tolerance)
             if sol.success and (singular or meth.family == "direct"):
                 sol = _with_rough_tolerance_data(sol, g_vec, kernel, meth, run, tolerance,
                                                  singular, quadratic)
@@ -375,6 +379,8 @@ def solve_volterra(K, g, t_span=None, n_steps=None, method=None, *, args=None, k
             sol = with_rounding_floor(sol)
             if not singular:   # (estimates over half the size only as a later point's bound)
                 sol = with_measured_between(sol, run, estimated.order, meth.min_steps)
+                # (a stiff transient that every mesh compared keeps alike: Gauss, trapezoid)
+                sol = with_kept_transient(sol, run, meth, kernel)
             sol = with_confirmed_digits(sol)
     if singular:
         # the dense output is a partial step of product integration (polynomials through the

@@ -39,7 +39,7 @@ __all__ = ["check_tolerances", "failed_to_tolerance", "first_steps_check", "fit_
            "over_tolerance", "refined_to_tolerance", "rounded_to_tolerance", "short_time_scale",
            "solve_uniform_to_tolerance", "tolerance_of", "unreachable", "unreachable_message",
            "unresolved_start", "with_checked_estimate", "with_confirmed_digits",
-           "with_resolved_start"]
+           "with_kept_transient", "with_resolved_start", "stability_function"]
 
 #: The smallest relative tolerance accepted (below it rounding errors dominate every method).
 MIN_RTOL = 1e-14
@@ -83,6 +83,15 @@ _MORE_STEPS = "Use more steps, or solve to a tolerance (rtol, atol), which finds
 STIFF_ADVICE = ('Use an implicit method, such as method="radau3" (L-stable; or method=None), '
                 'whose steps the stiffness does not limit.')
 _UNRESOLVED_ADVICE = "Give n_steps or a mesh whose steps resolve that time scale."
+#: A stiff transient that a method which is A- but not L-stable keeps (:func:`with_kept_transient`):
+#: looked for where |R(h lam)| is at least KEPT on the first step and on the REFINE times
+#: shorter steps of the check of the first steps (which then keeps it alike), and measured by
+#: a solve of LAYER_STEPS steps of LAYER_STEP / |lam| from t0 (LAYER_STEPS LAYER_STEP e-folds).
+KEPT, LAYER_STEPS, LAYER_STEP = 0.5, 32, 0.5
+#: |z| beyond which R(z) is evaluated at this size (its limit; the polynomials would overflow).
+_HUGE_Z = 1e50
+_KEPT_ADVICE = ('Use an L-stable method, such as method="radau3" (which damps the transient), or '
+                'steps that resolve the transient.')
 
 
 def _tolerance_value(name, v):
@@ -2068,6 +2077,125 @@ def with_checked_estimate(sol, run, *, uniform_only, min_steps, kernel=None, rat
                     f"steps with {finer[1]} times shorter steps differs from the answer by that "
                     f"many times the estimate (the steps are long against a time scale of the "
                     f"problem); more steps give a sharper estimate.")
+    return sol
+
+
+def stability_function(method):
+    """R(z) of ``method`` on y' = lam y (y_(n+1) = R(h lam) y_n), a callable on complex arrays,
+    or None where it has none that one step sets (the Gregory rules' start and end weights):
+    a Volterra Runge-Kutta method's from its tableau; the trapezoid rule's (1 + z/2) /
+    (1 - z/2), the implicit rectangle rule's 1 / (1 - z), the (explicit) rectangle rule's
+    1 + z."""
+    tableau = getattr(method, "tableau", None)
+    if getattr(method, "family", None) == "vrk" and tableau is not None:
+        return tableau.stability
+    return {"trapezoid": lambda z: (1.0 + 0.5 * z) / (1.0 - 0.5 * z),
+            "implicit-rectangle": lambda z: 1.0 / (1.0 - z),
+            "rectangle": lambda z: 1.0 + z}.get(getattr(method, "name", None))
+
+
+def _stability_at(R, z):
+    """R at the complex array ``z``, |z| capped at _HUGE_Z (R's limit there)."""
+    z = np.asarray(z, dtype=complex)
+    size = np.abs(z)
+    z = np.where(size > _HUGE_Z, z / np.maximum(size, 1.0) * _HUGE_Z, z)
+    return np.asarray(R(z), dtype=complex)
+
+
+def _fastest_decay(sol, kernel):
+    """The eigenvalue lam of the Jacobian of the rate at (t0, y0) with Re lam < 0 and the
+    largest |lam| (``sol._rate_jacobian`` where the stiffness probe made it, else by forward
+    differences of K(t0, t0, y) when ``kernel`` is given: d + 1 evaluations, counted in
+    ``sol.stats["nfev"]``); None where there is none or it is not finite."""
+    J = getattr(sol, "_rate_jacobian", None)
+    if J:
+        J = np.array(J, dtype=float)
+        if not np.all(np.isfinite(J)):
+            return None
+        eig = J[0].astype(complex) if J.shape == (1, 1) else np.linalg.eigvals(J)
+    elif kernel is not None:
+        eig, calls = _jacobian_eigenvalues(kernel, float(sol.mesh[0]), sol._y2[0])
+        sol.stats["nfev"] = sol.stats.get("nfev", 0) + calls
+        if eig is None:
+            return None
+        eig = np.asarray(eig, dtype=complex)
+    else:
+        return None
+    eig = eig[eig.real < 0.0]
+    return complex(eig[int(np.argmax(np.abs(eig)))]) if eig.size else None
+
+
+def with_kept_transient(sol, run, method, kernel=None, *, tolerance=None,
+                        computed_start=False):
+    """``sol`` (a success: on a given mesh, or to a tolerance) with its estimates raised to the
+    part of a stiff transient at t0 that its steps keep where they do not resolve it, the
+    method A- but not L-stable (the Gauss methods, the trapezoid rule: |R(-inf)| = 1).
+
+    Such steps keep the transient instead of damping it, |R(h lam)| near 1 for the
+    exp(h lam) near 0 of the equation, and so do the steps of every mesh that the estimate
+    and the check of the first steps compare (N, N/2, REFINE times shorter first steps):
+    their differences are the small departures of R from its limit, the rounding level for
+    a long enough step.  y = 1 - int y on [0, 1e16], gauss2 on 4 steps: y(T) = 0.99999999999998
+    for exp(-1e16) = 0, a success with an estimate of 3.5e-12 (at rtol = 1e-6 an estimate of
+    7e-15; gauss4, y = 1 - 1e6 int y on [0, 1e6] at rtol = 1e-3: y = 1 for 0, estimate 1e-6).
+
+    Looked for where lam, the eigenvalue of the rate's Jacobian at (t0, y0) with Re lam < 0 and
+    the largest |lam| (:func:`_fastest_decay`), gives |R(h lam)| >= KEPT on the first step h
+    and on its REFINE-th (``method``'s R, :func:`stability_function`; not for a method without
+    one), with Re(h lam) / REFINE < -STIFF.  The transient's size A is then measured by a
+    solve of LAYER_STEPS steps of LAYER_STEP / |lam| from t0 (``run(mesh)``, counted in
+    ``stats["nfev"]``), 2 y(tau) - y(2 tau) - y0 (tau half its span: the slow solution's
+    change, linear over the span, cancels; a y0 on the slow manifold, the Prothero-Robinson
+    kind, has A ~ 0 and is left as it is), and the estimate at each mesh point t_n raised to
+    A |prod R(h_k lam) - exp(lam (t_n - t0))|.  On a given mesh (``tolerance`` None) a raise
+    over half the solution's size fails the solve there ("unresolved"); to a tolerance, the
+    caller's refinement compares the raised estimates with it
+    (:func:`refined_to_tolerance`).  ``computed_start``: as for :func:`with_checked_estimate`.
+    """
+    R = stability_function(method)
+    if R is None or not sol.success or len(sol.mesh) < 2:
+        return sol
+    t = sol.mesh
+    h = np.diff(t)
+    # (cheap screens first: a method that damps stiff modes never needs the probe)
+    if abs(complex(_stability_at(R, -_HUGE_Z))) < KEPT:
+        return sol
+    lam = _fastest_decay(sol, kernel)
+    if lam is None or not -lam.real * h[0] / REFINE > STIFF:
+        return sol
+    if not (abs(complex(_stability_at(R, h[0] * lam))) >= KEPT and
+            abs(complex(_stability_at(R, h[0] * lam / REFINE))) >= KEPT):
+        return sol
+    step = LAYER_STEP / abs(lam)
+    layer = t[0] + step * np.arange(LAYER_STEPS + 1)
+    if not (np.all(np.diff(layer) > 0) and layer[-1] < t[1]):
+        return sol
+    r = run(layer)
+    sol.stats["nfev"] = sol.stats.get("nfev", 0) + int(r.counts[0])
+    Y, est = sol._y2, sol._est2
+    if r.status != 0 or not np.all(np.isfinite(r.Y)):
+        return sol       # (nothing measured: the checks before stand)
+    half = LAYER_STEPS // 2
+    size = float(np.max(np.abs(2.0 * r.Y[half] - r.Y[-1] - r.Y[0])))
+    kept = np.abs(np.cumprod(_stability_at(R, h * lam)) - np.exp(lam * (t[1:] - t[0])))
+    bound = size * kept
+    if not np.any(bound[:, None] > est[1:]):
+        return sol
+    np.maximum(est[1:], bound[:, None], out=est[1:])
+    sol.stats["max_error_estimate"] = largest_estimate(est)
+    why = (f"the first step spans {-lam.real * h[0]:.3g} e-folds of a decaying mode of the "
+           f"linearised problem, which the {sol.method} steps (|R(h lambda)| = "
+           f"{abs(complex(_stability_at(R, h[0] * lam))):.3g}, not L-stable) keep instead of "
+           f"damping, on every mesh that the error estimate compares alike; a solve that "
+           f"resolves the start shows a transient of size {size:.3g}, of which the steps keep "
+           f"up to {float(np.max(bound)):.3g}")
+    if tolerance is None:
+        running = running_size(Y)
+        over = np.max(est, axis=1) > UNRESOLVED * running
+        if np.any(over):
+            return _unreliable_from(sol, max(1, int(np.argmax(over))), why, computed_start,
+                                    _KEPT_ADVICE)
+    sol.message += f"  The error estimates were raised: {why}.  {_KEPT_ADVICE}"
     return sol
 
 

@@ -3922,3 +3922,48 @@ def test_a_forcing_calling_a_compiled_helper_sees_a_changed_global(solver):
             assert sol.success and abs(sol.y[-1] - want) < 1e-6, FORCING_LEVEL
     finally:
         FORCING_LEVEL = 1.0
+
+
+@pytest.mark.parametrize("method, lam, T, kw", [
+    ("gauss2", 1.0, 1e16, {"n_steps": 4}),
+    ("gauss2", 1.0, 1e20, {"n_steps": 16}),
+    ("gauss4", 1.0, 1e20, {"n_steps": 8}),
+    ("gauss2", 1e6, 1e10, {"n_steps": 8}),
+    ("gauss4", 1e6, 1e6, {"rtol": 1e-3, "atol": 1e-6}),
+])
+def test_a_stiff_transient_that_every_mesh_keeps_alike_is_no_success(method, lam, T, kw):
+    """y = 1 - lam int y (y = exp(-lam t), 0 at T) with a Gauss method on steps of h lam up to
+    1e19 e-folds: R(h lam) tends to +1 (A- but not L-stable), so the transient is kept, y = 1
+    for 0, alike on every mesh that the estimate and the check of the first steps compare
+    (their differences at the rounding level).  On main each was a success with y(T) = 1
+    and an estimate of 8e-12 to 1e-6 (gauss2, 4 steps over [0, 1e16]: 3.5e-12); now a failure
+    that names the kept transient, or a success whose values are within their estimate."""
+    sol = solve_volterra(lambda t, s, y: -lam * y, ONE, (0.0, T), method=method, **kw)
+    err = np.abs(sol.y - np.exp(-lam * sol.t))
+    if sol.success:
+        bound = (np.asarray(sol.error_estimate) if "n_steps" in kw
+                 else 10 * (kw["atol"] + kw["rtol"] * np.exp(-lam * sol.t)))
+        assert np.all(err <= 3 * bound + 1e-13), (err.max(), sol.message)
+    else:
+        assert "keep instead of damping" in sol.message, sol.message
+        assert np.all(err[1:] <= 3 * np.asarray(sol.error_estimate)[1:] + 1e-13)
+
+
+def test_a_stiff_component_kept_by_gauss_steps_is_no_success():
+    """A system with one stiff component, y_a = 1 - 1e6 int y_a, y_b = 1 - 1e-10 int y_b, on
+    4 gauss2 steps over [0, 1e10]: main returned a success with y_a = 1 for 0 and an
+    estimate of 2.2e-5; the kept transient of y_a now fails the solve."""
+    sol = solve_volterra(lambda t, s, y: (-1e6 * y[0], -1e-10 * y[1]),
+                         lambda t: np.array([1.0, 1.0]), (0.0, 1e10), 4, method="gauss2")
+    assert not sol.success and "keep instead of damping" in sol.message, sol.message
+
+
+def test_a_start_on_the_slow_manifold_is_not_refused_by_the_kept_transient_check():
+    """The Prothero-Robinson equation y = cos t - 1e12 int (y - cos s) ds (y = cos t): the
+    steps of gauss2 span 6e11 e-folds, but y0 is on the slow solution, so there is no
+    transient to keep: the check measures its size as ~0 and the solve stays a success."""
+    sol = solve_volterra(lambda t, s, y: -1e12 * (y - math.cos(s)), lambda t: math.cos(t),
+                         (0.0, 10.0), 16, method="gauss2")
+    assert sol.success, sol.message
+    assert "keep instead of damping" not in sol.message
+    assert np.max(np.abs(sol.y - np.cos(sol.t))) <= 1e-9
