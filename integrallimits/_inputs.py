@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import numpy as np
 
-__all__ = ["refuse_masked"]
+__all__ = ["points_array", "refuse_masked"]
 
 
 def refuse_masked(value, name):
@@ -16,3 +16,15 @@ def refuse_masked(value, name):
                         f"values under it used; pass an ordinary array (value.filled(v), or "
                         f"value.compressed() for the entries that are not masked)")
     return value
+
+
+def points_array(value, name):
+    """``value`` (a number or an array of them: where a solution is evaluated) as a float
+    array; a ``TypeError`` naming ``name`` and the type for anything else (``None`` became
+    nan and was refused as a point outside the interval, a text "0.5" was read as 0.5)."""
+    arr = np.asarray(refuse_masked(value, name))
+    if arr.dtype.kind not in "biuf":
+        raise TypeError(f"{name} must be a real number or an array of real numbers, got "
+                        f"{type(value).__name__}"
+                        + (f" of dtype {arr.dtype}" if isinstance(value, np.ndarray) else ""))
+    return arr.astype(float, copy=False)

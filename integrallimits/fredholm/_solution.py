@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from .._inputs import refuse_masked
+from .._inputs import points_array
 from ..volterra._interrupt import run_interruptibly
 from ..volterra._solution import copy_sharing
 from . import _assembly
@@ -75,7 +75,8 @@ class FredholmSolution:
         self.stats = stats
         self._kernel = kernel
         self._g_vec = g_vec
-        self._g_unchanged = g_vec.snapshot(g_unchanged)   # the interpolant calls g again
+        # the interpolant calls g again
+        self._g_unchanged = g_vec.snapshot(g_unchanged, nodes=True)
         self._g_nodes = g_nodes     # g at the nodes, (M, d): the companion's interpolant reuses it
         self.error_estimate = np.empty(self.y.shape)     # (np.full costs ~0.5 us more)
         self.error_estimate.fill(np.nan)
@@ -122,7 +123,7 @@ class FredholmSolution:
         return copy_sharing(self, memo, ("_kernel", "_g_vec", "_g_unchanged"))
 
     def __call__(self, x):
-        x_arr = np.asarray(refuse_masked(x, "x"), dtype=float)
+        x_arr = points_array(x, "x")
         flat = np.array(x_arr.reshape(-1), order="C")
         a, b = self.rule.a, self.rule.b
         if flat.size and (np.any(~np.isfinite(flat)) or flat.min() < a or flat.max() > b):

@@ -715,7 +715,9 @@ def _wrap_jacobian(fj, scalar, spec, gid, form="tsy"):
     return jacobian
 
 
-def _check_value(value, expected, what, t, s, double=True):
+def _check_value(value, expected, what, t, s, double=True, at=None):
+    """``value`` of ``what`` as a float array of shape ``expected``; errors name the point
+    (t, s), or ``at`` (the point's text) for a function of other arguments."""
     if expected == () and type(value) in _FLOATS:   # the common case, at once
         return value
     arr = np.asarray(value)
@@ -726,8 +728,8 @@ def _check_value(value, expected, what, t, s, double=True):
     if double:
         _require_double(value, arr, what)
     if arr.shape != expected:
-        raise ValueError(f"{what} returned shape {arr.shape} at (t, s) = ({t}, {s}); "
-                         f"expected {expected}")
+        at = f"(t, s) = ({t}, {s})" if at is None else at
+        raise ValueError(f"{what} returned shape {arr.shape} at {at}; expected {expected}")
     return arr.astype(float)
 
 
@@ -1403,25 +1405,28 @@ def as_forcing(g, t0, args=None, *, remember=False):
             last[:] = [[times.copy(), out.copy(), None]]
         return out
 
-    def snapshot(same_as=None):
+    def snapshot(same_as=None, nodes=False):
         """A function that raises RuntimeError once a value ``g`` reads (globals, closure
         cells, defaults) is no longer what it is now: for what evaluates g after the solve
         (dense output, a Nyström interpolant), which would otherwise mix the new values with
         the solution of the old ones.  ``same_as``: such a function made earlier in the same
-        solve (a Fredholm solve's companion), returned as it is (the values are read once)."""
+        solve (a Fredholm solve's companion), returned as it is (the values are read once).
+        ``nodes``: the solution is a Fredholm solution's (evaluated between the nodes; it
+        has no t_eval), for the message."""
         last.clear()        # (what needs a snapshot comes after the solve: its samples can go)
         if same_as is not None:
             return same_as
         # (g is called in Python only; with ``remember``, the key taken when the solve began)
         key = g_vec.key if g_vec.key is not None else _user.value_key(user, compiled=False)
+        points, hint = ("the nodes", "") if nodes else ("the mesh points", " (or pass t_eval=)")
 
         def check():
             if _user.value_key(user, compiled=False) != key:
                 names = ", ".join(name for name, _ in _user.forcing_values(user))
                 raise RuntimeError(
                     f"g reads values that changed after the solve ({names}): evaluating the "
-                    f"solution between the mesh points calls g again and would mix the new "
-                    f"values with the solution of the old ones.  Evaluate it (or pass t_eval=) "
+                    f"solution between {points} calls g again and would mix the new "
+                    f"values with the solution of the old ones.  Evaluate it{hint} "
                     f"before changing them, or pass them to the solver with args=(...).")
         return check
 

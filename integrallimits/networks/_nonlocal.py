@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from .._memory import check_memory
 from ..kernels import Kernel
 from ..volterra import METHODS
 from . import _roots
@@ -145,6 +146,11 @@ class NonlocalDense(VolterraNetwork):
     def _pack(self):
         R, M, c, N = len(self.maps), self.M, self.channels, self.n_layers
         compiled = [m._compiled() for m in self.maps]
+        dk = max(k for _, _, k in compiled)
+        if dk:      # the kernel's work space: an M x M block per map, at every call
+            check_memory(8.0 * R * (4.0 * dk * M + float(M) ** 2 + M),
+                         f"NonlocalDense with an AttentionMap on {M} nodes (its kernel's work "
+                         f"space of {R} x {M} x {M} attention weights)")
         offset = HEADER + MAP_FIELDS * R
         descriptors, data = [], []
         for kind, values, dk in compiled:

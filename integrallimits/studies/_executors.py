@@ -75,18 +75,15 @@ def parse_executor(text):
     >>> parse_executor("__import__('os')")
     Traceback (most recent call last):
     ...
-    integrallimits.studies._executors.ExecutorSpecError: executor must be 'serial', 'processes', 'processes:N' or 'dask://HOST:PORT'; refused "__import__('os')"
+    integrallimits.studies._executors.ExecutorSpecError: executor must be 'serial', 'processes', 'processes:N' with N >= 1, or 'dask://HOST:PORT'; refused "__import__('os')"
     """
     if not isinstance(text, str):
         raise ExecutorSpecError(f"executor must be a string, got {type(text).__name__}")
     if text == "serial":
         return "serial", {}
     m = _PROCESSES.fullmatch(text)
-    if m:
-        workers = int(m["workers"]) if m["workers"] else None
-        if workers == 0:
-            raise ExecutorSpecError("executor must be 'serial', 'processes', 'processes:N' with "
-                                    "N >= 1, or 'dask://HOST:PORT'; refused 'processes:0'")
+    workers = int(m["workers"]) if m and m["workers"] else None
+    if m and workers != 0:      # (processes:0 is refused below, as processes:-2 is)
         cpus = os.cpu_count() or 1
         if workers is not None and workers > WORKERS_PER_CPU * cpus:
             raise ExecutorSpecError(f"executor {text!r} asks for {workers} worker processes; at "
@@ -97,8 +94,8 @@ def parse_executor(text):
     if m and 0 < int(m["port"]) < 65536:
         return "dask", {"address": f"tcp://{m['host']}:{int(m['port'])}"}
     shown = text if len(text) <= 80 else text[:77] + "..."
-    raise ExecutorSpecError("executor must be 'serial', 'processes', 'processes:N' or "
-                            f"'dask://HOST:PORT'; refused {shown!r}")
+    raise ExecutorSpecError("executor must be 'serial', 'processes', 'processes:N' with N >= 1, "
+                            f"or 'dask://HOST:PORT'; refused {shown!r}")
 
 
 def _process_context():

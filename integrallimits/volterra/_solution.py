@@ -6,7 +6,7 @@ import math
 
 import numpy as np
 
-from .._inputs import refuse_masked
+from .._inputs import points_array
 
 __all__ = ["Solution", "SolverError", "copy_sharing", "count_estimate_work",
            "lagrange_dense_output", "lagrange_values", "largest_estimate"]
@@ -218,7 +218,7 @@ class Solution:
         return copy_sharing(self, memo, ("_dense",))
 
     def __call__(self, t):
-        t_arr = np.asarray(refuse_masked(t, "t"), dtype=float)
+        t_arr = points_array(t, "t")
         mesh = self.mesh
         if t_arr.size and (np.any(~np.isfinite(t_arr)) or t_arr.min() < mesh[0]
                            or t_arr.max() > mesh[-1]):

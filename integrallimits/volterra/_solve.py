@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import math
+import numbers
 from types import SimpleNamespace
 
 import numpy as np
@@ -166,6 +167,11 @@ def solve_volterra(K, g, t_span=None, n_steps=None, method=None, *, args=None, k
             type(raise_on_failure) in _FLAG_TYPES):   # (the usual case at once: ~0.3 us)
         check_flags(error_estimate=error_estimate, fast_history=fast_history,
                     raise_on_failure=raise_on_failure)
+    if type(kind) is not int and (isinstance(kind, bool) or
+                                  not isinstance(kind, numbers.Integral)):
+        # (True and 1.0 equal 1: they were taken for kind=1, 2.0 for kind=2)
+        raise TypeError(f"kind must be the integer 2 (second kind) or 1 (first kind), got "
+                        f"{kind!r} ({type(kind).__name__})")
     if kind == 1:
         from ._first_kind import solve_first_kind
         options = dict(mesh=mesh, jacobian=jacobian, newton_tol=newton_tol,

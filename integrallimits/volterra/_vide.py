@@ -219,7 +219,8 @@ def _as_rhs(f, y0, t0, jacobian, spec=_user.NO_ARGS, args=()):
     if not scalar:
         check_unchanged(arg, y0, "f(t, y, z)", "y")
         check_unchanged(zero, np.zeros(d), "f(t, y, z)", "z")
-    _check_value(value, () if scalar else (d,), "f(t, y, z)", t0, t0)
+    at = f"t = {t0}, y = y0, z = 0"     # (f and its Jacobian take no s)
+    _check_value(value, () if scalar else (d,), "f(t, y, z)", t0, t0, at=at)
     if jacobian is not None:
         # (the user's own error, a TypeError too: raised, with where)
         with _user.raised_at("jacobian(t, y, z)", "t = {}, y = y0, z = 0", t0):
@@ -235,7 +236,7 @@ def _as_rhs(f, y0, t0, jacobian, spec=_user.NO_ARGS, args=()):
             check_unchanged(zero, np.zeros(d), "jacobian(t, y, z)", "z")
         for name, v in (("df/dy", fy), ("df/dz", fz)):
             _check_value(v, () if scalar else (d, d), f"jacobian(t, y, z) ({name})", t0, t0,
-                         double=False)
+                         double=False, at=at)
     key = (scalar, d, spec, _user.value_key(py),
            None if jacobian is None else (id(jacobian), _user.value_key(jacobian)))
     cached = _F_CACHE.get(py, {}).get(key)

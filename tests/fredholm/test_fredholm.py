@@ -1686,3 +1686,32 @@ def test_ctrl_c_stops_the_nystrom_interpolant_within_a_point(monkeypatch):
     after = _count_after_ctrl_c(monkeypatch, "apply", lambda: sol(x), 64 * 64)
     assert after < x.size * 64 // 2
     assert np.array_equal(sol(x[:5]), sol(x)[:5])     # the next call runs
+
+
+def test_a_fredholm_solution_called_at_none_is_a_type_error():
+    """sol(None) said "x must lie in the interval" (None became nan): a TypeError naming the
+    type."""
+    sol = solve_fredholm(lambda x, s: 0.5 * x * s, lambda x: 1.0, (0.0, 1.0), 8)
+    with pytest.raises(TypeError, match=r"x must be a real number or an array of real numbers, "
+                                        r"got NoneType"):
+        sol(None)
+
+
+SCALE = 1.0
+
+
+def test_a_changed_g_names_the_nodes_of_a_fredholm_solution():
+    """The message when g reads a value changed after a Fredholm solve spoke of "the mesh
+    points" and of t_eval= (a Volterra solve's): a Fredholm solution is evaluated between its
+    nodes, and has no t_eval."""
+    global SCALE
+    try:
+        sol = solve_fredholm(lambda x, s: 0.5 * x * s, lambda x: SCALE * x, (0.0, 1.0), 8)
+        SCALE = 2.0
+        with pytest.raises(RuntimeError, match=r"changed after the solve \(SCALE\): evaluating "
+                                               r"the solution between the nodes calls g again") \
+                as info:
+            sol(0.55)
+        assert "mesh points" not in str(info.value) and "t_eval" not in str(info.value)
+    finally:
+        SCALE = 1.0

@@ -563,3 +563,29 @@ def test_a_nystrom_matrix_that_cannot_fit_is_a_memory_error_before_it_is_built(m
     with pytest.raises(MemoryError, match=r"NystromMap on 3136 nodes .* needs about 78.7 MB"):
         NystromMap(lambda x1, x2, y1, y2: x1 * y1, grid)
     assert nystrom_matrix(a, np.linspace(0.0, 1.0, 8), np.full(8, 0.125)).shape == (8, 8)
+
+
+def test_dense_convolution_and_attention_matrices_that_cannot_fit_are_memory_errors(monkeypatch):
+    """A NonlocalDense packs a ConvolutionMap's dense M x M matrix into its parameters, and its
+    kernel allocates an M x M block of attention weights per map at every call (AttentionMap's
+    weights too: (B, M, M)), without the memory check of the other layers (nystrom_matrix,
+    NystromMap); now a MemoryError with the figures (here with 10 MB said to be available)."""
+    import integrallimits._memory as memory
+    monkeypatch.setattr(memory, "available_memory", lambda: 1e7)
+    grid = spatial_rule("trapezoid", 55, dim=2)          # M = 3136: 78.7 MB for M x M
+    conv = ConvolutionMap(lambda d1, d2: np.exp(-d1 * d1 - d2 * d2), grid)
+    with pytest.raises(MemoryError, match=r"ConvolutionMap's dense matrix on 3136 nodes .* "
+                                          r"needs about 78.7 MB of memory; 10 MB are"):
+        NonlocalDense(conv, n_layers=2)
+    att = AttentionMap(grid, query=[[1.0]], key=[[1.0]])
+    with pytest.raises(MemoryError, match=r"NonlocalDense with an AttentionMap on 3136 nodes "
+                                          r".* needs about 78.8 MB"):
+        NonlocalDense(att, n_layers=2)
+    with pytest.raises(MemoryError, match=r"AttentionMap's weights of 1 samples on 3136 nodes"):
+        att.apply(np.ones((1, grid.M)))
+    small = spatial_rule("trapezoid", 4, dim=2)
+    net = NonlocalDense([ConvolutionMap(lambda d1, d2: d1 * d2, small),
+                         AttentionMap(small, query=[[1.0]], key=[[1.0]])], [None, None],
+                        n_layers=2)
+    x0 = np.ones((1, small.M))
+    assert np.allclose(net.forward(x0), net.recursion(x0)[:, -1], rtol=0, atol=1e-14)

@@ -227,3 +227,13 @@ def test_map_calls_cancels_the_rest_and_raises_the_first_error():
     assert ran == [1, 0]
     assert map_calls(f, [1, 2], executor=Later()) == [1.0, 0.5]
     assert map_calls(divmod, [7, 9], [2, 4]) == [(3, 1), (2, 1)]
+
+
+@pytest.mark.parametrize("text", ["processes:0", "processes:00", "processes:-2", "processes:x"])
+def test_pool_sizes_below_one_are_refused_with_one_message(text):
+    """processes:0 and processes:-2 were refused with two messages (and processes:00 was shown
+    as 'processes:0'): one message, with the text as given."""
+    with pytest.raises(ExecutorSpecError) as info:
+        parse_executor(text)
+    assert str(info.value) == ("executor must be 'serial', 'processes', 'processes:N' with "
+                               f"N >= 1, or 'dask://HOST:PORT'; refused {text!r}")

@@ -192,3 +192,26 @@ def test_solutions_on_the_same_mesh_do_not_share_it():
     for T in (0.0, -0.0):
         sol = solve_volterra(lambda t, s, y: -y, lambda t: 1.0, (-1.0, T), 4, error_estimate=False)
         assert np.copysign(1.0, sol.t[-1]) == np.copysign(1.0, T)
+
+
+@pytest.mark.parametrize("kind", [True, False, 1.0, 2.0, np.True_])
+def test_kind_is_an_integer_flag_not_a_bool_or_a_float(kind):
+    """kind=True (bool is an int subclass) and kind=1.0 were taken for kind=1, kind=2.0 for
+    kind=2, and kind=False was refused as a value ("got False"); as n_steps, kind must be an
+    integer: a TypeError naming the type."""
+    with pytest.raises(TypeError, match=rf"kind must be the integer 2 \(second kind\) or 1 "
+                                        rf"\(first kind\), got {kind!r} \({type(kind).__name__}\)"):
+        solve_volterra(lambda t, s: -1.0, lambda t: t, (0.0, 1.0), 8, kind=kind)
+    assert solve_volterra(lambda t, s: -1.0, lambda t: t, (0.0, 1.0), 8,
+                          kind=np.int64(1)).status == 0
+
+
+@pytest.mark.parametrize("t", [None, "0.5", [0.5, None], object()])
+def test_a_solution_called_at_what_is_not_a_number_is_a_type_error(t):
+    """sol(None) said "t must lie in the solved interval" (None became nan), sol("0.5") read the
+    text as 0.5: a TypeError naming t's type."""
+    sol = solve_volterra(lambda t, s, y: -y, lambda t: 1.0, (0.0, 1.0), 8)
+    with pytest.raises(TypeError, match=rf"t must be a real number or an array of real "
+                                        rf"numbers, got {type(t).__name__}$"):
+        sol(t)
+    assert sol(np.array([0.5], dtype=np.float32)).shape == (1,)

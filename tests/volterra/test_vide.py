@@ -757,3 +757,20 @@ def test_the_work_of_the_checks_of_the_estimates_is_in_error_estimate_nfev():
     sol = solve_vide(_four_steps_forcing, _one, 1.0, (0.0, 1.0), 256, "gauss1", args=(w,))
     rest = sol.nfev - sol.stats["error_estimate_nfev"] - plain.nfev
     assert 0 <= rest <= 2 + 9, (sol.nfev, sol.stats["error_estimate_nfev"], plain.nfev)
+
+
+def test_a_wrong_shape_of_f_or_its_jacobian_names_the_point_t_y_z():
+    """f(t, y, z) and jacobian(t, y, z) returning another shape at the first call were said to
+    do so "at (t, s) = (0.0, 0.0)": neither takes an s; the point is t = t0, y = y0, z = 0."""
+    def f(t, y, z):
+        return -y + z
+
+    def jac(t, y, z):
+        return np.eye(3), np.eye(3)
+    y0 = np.array([1.0, 2.0])
+    with pytest.raises(ValueError, match=r"jacobian\(t, y, z\) \(df/dy\) returned shape \(3, 3\) "
+                                         r"at t = 0\.0, y = y0, z = 0; expected \(2, 2\)$"):
+        solve_vide(f, lambda t, s: 0.5, y0, (0.0, 1.0), 8, jacobian=jac)
+    with pytest.raises(ValueError, match=r"f\(t, y, z\) returned shape \(3,\) at t = 0\.0, "
+                                         r"y = y0, z = 0; expected \(2,\)$"):
+        solve_vide(lambda t, y, z: np.ones(3), lambda t, s: 0.5, y0, (0.0, 1.0), 8)

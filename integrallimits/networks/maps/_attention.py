@@ -7,6 +7,7 @@ import numbers
 
 import numpy as np
 
+from ..._memory import check_memory
 from ..._numba import jit
 from ._base import ATTENTION, FeatureMap
 from ._spatial import read_only
@@ -85,6 +86,10 @@ class AttentionMap(FeatureMap):
     def attention_weights(self, U):
         """α_pm = ω_m e^{s_pm} / Σ_m' ω_m' e^{s_pm'} for U (B, c, M) or (c, M): rows sum to 1."""
         U, single = self._check_features(U)
+        B, M = U.shape[0], self.grid.M
+        check_memory(3 * 8.0 * B * float(M) ** 2,     # (the scores, their exponentials and α)
+                     f"AttentionMap's weights of {B} samples on {M} nodes ({B} x {M} x {M} "
+                     f"values, three times)")
         S = self.scores(U)
         E = np.exp(S - S.max(axis=-1, keepdims=True)) * self.grid.weights
         alpha = E / E.sum(axis=-1, keepdims=True)

@@ -6,6 +6,7 @@ import math
 
 import numpy as np
 
+from ..._memory import check_memory
 from ._base import FeatureMap
 from ._spatial import evaluate, read_only
 
@@ -97,7 +98,9 @@ class ConvolutionMap(FeatureMap):
         """S (M, M) from the values of ``a`` sampled when the map was made (those ``apply``
         uses): ``a`` is not called again, so a value it reads that changed since cannot make
         a network built later from this map disagree with the map."""
-        n = self.n
+        n, M = self.n, self.grid.M
+        check_memory(8.0 * float(M) ** 2,
+                     f"ConvolutionMap's dense matrix on {M} nodes (its {M} x {M} matrix)")
         idx = np.arange(n)
         lag = (idx[:, None] - idx[None, :]) % self._L   # lag p - m as an index of the values
         if self.grid.dim == 1:
