@@ -751,7 +751,11 @@ def _inverse_norm(A):
     return temp if temp > est else est
 
 
-@_helper
+# Called, not inlined: Numba inlines a helper by copying its IR (each block with the whole
+# scope), so _inverse_norm and the LAPACK fallback inlined into the three Newton loops and
+# _newton_finish cost ~10 s of the 28-34 s compilation of each of _newton and
+# _separable_newton with an empty cache; compiled once, this is ~2 s.
+@njit(cache=True, error_model="numpy", nogil=True)
 def _condition_of(fns, A, ipiv, anorm, ints, chars):
     """The 1-norm condition estimate of A from the factors of :func:`_lu_factor` and ||A||_1:
     dgecon's estimate with norm "I" on A^T's factors (:func:`_inverse_norm`, or dgecon itself
