@@ -751,10 +751,10 @@ def _inverse_norm(A):
     return temp if temp > est else est
 
 
-# Called, not inlined: Numba inlines a helper by copying its IR (each block with the whole
-# scope), so _inverse_norm and the LAPACK fallback inlined into the three Newton loops and
-# _newton_finish cost ~10 s of the 28-34 s compilation of each of _newton and
-# _separable_newton with an empty cache; compiled once, this is ~2 s.
+# Called, not inlined: Numba inlines a helper by deep-copying its IR at each call site (each
+# block with the whole scope), and this one (with _inverse_norm and the dgecon fallback) sat
+# in _newton, _separable_newton and _newton_finish (inlined into both): a first nonlinear and
+# a first separable solve with an empty cache took 20-25 s with it inlined, 11-16 s without.
 @njit(cache=True, error_model="numpy", nogil=True)
 def _condition_of(fns, A, ipiv, anorm, ints, chars):
     """The 1-norm condition estimate of A from the factors of :func:`_lu_factor` and ||A||_1:
