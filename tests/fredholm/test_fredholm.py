@@ -1136,9 +1136,9 @@ def _dgecon_condition(A):
 def test_the_condition_estimate_is_a_call_not_inlined_into_each_newton_loop():
     """Numba inlines an ``inline="always"`` helper by copying its IR once per call site:
     ``_condition_of`` (with ``_inverse_norm`` and the dgecon fallback in it) inlined into
-    ``_newton``, ``_separable_newton`` and ``_newton_finish`` cost ~10 s of each Newton loop's
-    compilation with an empty cache (of 28-34 s; measured 67 -> 40 s for a first nonlinear
-    solve).  Its values are unchanged (no fast-math either way)."""
+    ``_newton``, ``_separable_newton`` and ``_newton_finish``: a first nonlinear and a first
+    separable solve with an empty cache took 20-25 s, 11-16 s with it called.  Its values are
+    unchanged (no fast-math either way)."""
     from integrallimits.fredholm import _assembly
     assert _assembly._condition_of.targetoptions.get("inline", "never") == "never"
 
