@@ -1133,6 +1133,16 @@ def _dgecon_condition(A):
     return 1.0 / rcond if rcond > 0 else math.inf
 
 
+def test_the_condition_estimate_is_a_call_not_inlined_into_each_newton_loop():
+    """Numba inlines an ``inline="always"`` helper by copying its IR once per call site:
+    ``_condition_of`` (with ``_inverse_norm`` and the dgecon fallback in it) inlined into
+    ``_newton``, ``_separable_newton`` and ``_newton_finish``: a first nonlinear and a first
+    separable solve with an empty cache took 20-25 s, 11-16 s with it called.  Its values are
+    unchanged (no fast-math either way)."""
+    from integrallimits.fredholm import _assembly
+    assert _assembly._condition_of.targetoptions.get("inline", "never") == "never"
+
+
 def test_the_condition_estimate_is_lapacks_to_rounding():
     """The direct solve's condition estimate (``_assembly._inverse_norm``: dgecon's algorithm
     with compiled triangular solves) agrees with LAPACK's dgecon to rounding, from n = 1 to 200,
