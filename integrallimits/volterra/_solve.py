@@ -19,7 +19,8 @@ from ._estimate import estimate_options, shifted_estimate
 from ._solution import (Solution, SolverError, _count_error_evaluations, _interpolate_estimate,
                         largest_estimate)
 from ._tolerance import (RECTANGLE_LIMIT, check_tolerances, fit_tolerances, over_tolerance,
-                         refined_to_tolerance, rounded_to_tolerance, solve_uniform_to_tolerance,
+                         rate_jacobian_probe, refined_to_tolerance, rounded_to_tolerance,
+                         solve_uniform_to_tolerance,
                          tolerance_of, unreachable, unreachable_message, unstable_rule,
                          with_checked_estimate, with_confirmed_digits, with_resolved_start)
 
@@ -343,7 +344,7 @@ def solve_volterra(K, g, t_span=None, n_steps=None, method=None, *, args=None, k
                                         n_max)
         # (a Richardson or embedded difference at the rounding level is no estimate of it, as on
         # a given mesh: where the solve and its companion lose an increment alike, 0)
-        sol = rounded_to_tolerance(sol, tolerance)
+        sol = rounded_to_tolerance(sol, tolerance, rate_jacobian_probe(kernel))
     else:
         sol = solve_on_mesh(run, t, method=estimated, scalar=kernel.scalar, stats=stats,
                             error_estimate=error_estimate, uniform=mesh is None,
@@ -372,7 +373,7 @@ def solve_volterra(K, g, t_span=None, n_steps=None, method=None, *, args=None, k
             # (a small mesh whose levels converge slower than the order p: the bisected solve)
             sol = with_settled_levels(sol, run, estimated.order)
             # (Richardson differences at the rounding level are no estimate of it)
-            sol = with_rounding_floor(sol)
+            sol = with_rounding_floor(sol, rate_jacobian_probe(kernel))
             if not singular:   # (estimates over half the size only as a later point's bound)
                 sol = with_measured_between(sol, run, estimated.order, meth.min_steps)
             sol = with_confirmed_digits(sol)
