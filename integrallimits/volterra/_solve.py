@@ -20,8 +20,8 @@ from ._solution import (Solution, SolverError, _count_error_evaluations, _interp
                         largest_estimate)
 from ._tolerance import (RECTANGLE_LIMIT, check_tolerances, fit_tolerances, over_tolerance,
                          rate_jacobian_probe, refined_to_tolerance, rounded_to_tolerance,
-                         solve_uniform_to_tolerance,
-                         tolerance_of, unreachable, unreachable_message, unstable_rule,
+                         solve_uniform_to_tolerance, tolerance_of, unreachable,
+                         unreachable_message, unstable_rule,
                          with_checked_estimate, with_confirmed_digits, with_resolved_start)
 
 __all__ = ["solve_volterra"]

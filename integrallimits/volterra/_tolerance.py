@@ -37,7 +37,8 @@ from ._solution import Solution, largest_estimate
 
 __all__ = ["check_tolerances", "failed_to_tolerance", "first_steps_check", "fit_tolerances",
            "over_tolerance", "rate_jacobian_probe", "refined_to_tolerance",
-           "rounded_to_tolerance", "short_time_scale", "solve_uniform_to_tolerance", "tolerance_of", "unreachable", "unreachable_message",
+           "rounded_to_tolerance", "short_time_scale", "solve_uniform_to_tolerance",
+           "tolerance_of", "unreachable", "unreachable_message",
            "unresolved_start", "with_checked_estimate", "with_confirmed_digits",
            "with_resolved_start"]
 
