@@ -1105,13 +1105,18 @@ def short_time_scale(sol, rtol, atol, kernel=None, rate=None, step=None, stiffne
 
 def rate_jacobian_probe(kernel):
     """``probe(t, y, y0) -> (J or None, d + 1)``: the forward-difference Jacobian dK/dy of
-    ``kernel`` at s = t and y (rows of lists, as the stiffness probe's ``sol._rate_jacobian``;
-    the steps' floor from y0 = y(t0)), None where the kernel fails there or a value is not
-    finite (:func:`._outcome.with_rounding_floor`'s probe)."""
+    ``kernel`` at s = t and y (lists of floats; rows of lists, as the stiffness probe's
+    ``sol._rate_jacobian``; the steps' floor from y0 = y(t0)), None where the kernel fails
+    there or a value is not finite (:func:`._outcome.with_rounding_floor`'s probe)."""
+    floors = {}     # (the steps' floor of a y0: a compiled call on a list costs ~5 us)
+
     def probe(t, y, y0):
-        steps, rows = _shifted_rows(np.asarray(y, dtype=float).tolist(),
-                                    np.asarray(y0, dtype=float).tolist())
-        d = len(steps)
+        key = tuple(y0)
+        if key not in floors:
+            floors[key] = _loops.start_floor(y0)
+        d = len(y)
+        steps = [1.4901161193847656e-08 * max(floors[key], abs(v)) for v in y]  # (fd_steps)
+        rows = [y] + [y[:j] + [y[j] + steps[j]] + y[j + 1:] for j in range(d)]
         K = _evaluator(kernel, rows)
         _user.clear_failures()
         try:
