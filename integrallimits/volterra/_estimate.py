@@ -456,7 +456,7 @@ def with_pair_factor(result, Y, factor):
     return result
 
 
-def rounding_floor(Y, t=None, jacobian=None):
+def rounding_floor(Y, t=None, jacobian=None, halves=None):
     """The rounding error a solution ``Y`` (N+1, d) on N steps can carry: sqrt(N) eps times
     its size so far (the largest |y| up to each point), per point and component, the least
     error estimate that is honest.  Richardson differences of two solutions at the rounding
@@ -492,7 +492,10 @@ def rounding_floor(Y, t=None, jacobian=None):
     carries no floor of its own, the rounding it feeds y is the y's it integrated):
     y1' = 2e-11, y1(0) = 1e5, y2' = int (y1 - 1e5) ds to atol = (1e-6, 1e-13 or 1e-14),
     gauss2 and radau3, were successes with y2's errors 33 to 333 times its tolerance (no
-    coupling for that J).  No coupling where J is not finite or of another shape."""
+    coupling for that J).  No coupling where J is not finite or of another shape.
+    ``halves`` = (k, J_1, J_2), |J| bounds over the mesh points up to k and from k on (of J's
+    shape): the first link's (t - t0) |J_ij| is then their integral, (t - t0) [J_1]_ij up to
+    t_k, (t_k - t0) [J_1]_ij + (t - t_k) [J_2]_ij after it (the chains' links take J)."""
     n = max(Y.shape[0] - 1, 1)
     floor = math.sqrt(n) * _EPS * np.maximum.accumulate(np.abs(Y), axis=0)
     d = Y.shape[1]
@@ -504,10 +507,21 @@ def rounding_floor(Y, t=None, jacobian=None):
         return floor
     np.fill_diagonal(A, 0.0)
     span = np.abs(np.asarray(t, dtype=float) - t[0])[:, None]
+    if halves is None:
+        first = span * (floor @ A[:d, :d].T)
+    else:                  # (the first link's coupling integrated over the two halves)
+        k, A1, A2 = halves
+        A1, A2 = np.abs(np.array(A1, dtype=float)), np.abs(np.array(A2, dtype=float))
+        if A1.shape != A.shape or A2.shape != A.shape:
+            return floor
+        np.fill_diagonal(A1, 0.0)
+        np.fill_diagonal(A2, 0.0)
+        before = np.minimum(span, span[k])
+        first = before * (floor @ A1[:d, :d].T) + (span - before) * (floor @ A2[:d, :d].T)
     if m == 2:            # (one link: the pair's)
-        return floor + span * (floor @ A.T)
+        return floor + first
     h = np.diff(np.asarray(t, dtype=float)[:len(Y)])[:, None]
-    out, power, fed = floor + span * (floor @ A[:d, :d].T), A, _integrated(floor, h)
+    out, power, fed = floor + first, A, _integrated(floor, h)
     linked = np.eye(d, dtype=bool) | (A[:d, :d] > 0.0)  # (the pairs a shorter path links)
     for _ in range(2, min(m, CHAIN_LINKS + 1)):
         power = A @ power                   # (the paths of k links)
