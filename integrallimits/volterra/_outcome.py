@@ -357,8 +357,8 @@ def with_rounding_floor(sol, probe=None):
     y = 1e5 - int y, gauss4 on 64 steps: an error of 1.5e-11, 0.4 eps |y(t0)|, for an
     estimate of 5.7e-14).  A system's floor carries the rounding of the components that feed
     each one, by the Jacobian the stiffness probe found (``sol._rate_jacobian``, where it ran)
-    at t0 and, with ``probe``, the largest |J_ij| of it and of the Jacobians at the mesh's
-    middle and last points (:func:`_carried_jacobian`).
+    at t0 and, with ``probe``, at the mesh's middle and last points too, the largest |J_ij|
+    of each half of the mesh (:func:`_carried_jacobian`).
 
     Parameters
     ----------

@@ -2410,8 +2410,9 @@ def test_rounding_carried_by_a_coupling_zero_at_the_start_is_no_success(method, 
     """y1 = 1e5 + int_0^t 2e-11 ds, y2 = int_0^t c(s) (y1 - 1e5) ds with c(s) = s or
     sin(pi s), zero at t0, to atol = (1e-6, ``atol``): the floor carried the coupling of the
     Jacobian at t0 alone, none, and gauss2 and radau3 were successes with y2's errors 3.6 to
-    88 times its tolerance.  The floor now takes the largest coupling of the Jacobians at
-    t0, the middle and the last point of the mesh (``_outcome.with_rounding_floor``)."""
+    88 times its tolerance.  The floor now takes the couplings of the Jacobians at t0, the
+    middle and the last point of the mesh, the larger of each half's ends
+    (``_outcome.with_rounding_floor``)."""
     a = 2e-11
     atol = np.array([1e-6, atol])
     K = _coupled_later if coupling == "s" else _coupled_between
