@@ -493,9 +493,9 @@ def rounding_floor(Y, t=None, jacobian=None, halves=None):
     y1' = 2e-11, y1(0) = 1e5, y2' = int (y1 - 1e5) ds to atol = (1e-6, 1e-13 or 1e-14),
     gauss2 and radau3, were successes with y2's errors 33 to 333 times its tolerance (no
     coupling for that J).  No coupling where J is not finite or of another shape.
-    ``halves`` = (k, J_1, J_2), |J| bounds over the mesh points up to k and from k on (of J's
-    shape): the first link's (t - t0) |J_ij| is then their integral, (t - t0) [J_1]_ij up to
-    t_k, (t_k - t0) [J_1]_ij + (t - t_k) [J_2]_ij after it (the chains' links take J)."""
+    ``halves`` = (k, J_1), a |J| bound over the mesh points up to k (of J's shape, at most |J|):
+    the first link's (t - t0) |J_ij| is then (t - t0) [J_1]_ij up to t_k, (t_k - t0) [J_1]_ij
+    + (t - t_k) |J_ij| after it (the chains' links take J)."""
     n = max(Y.shape[0] - 1, 1)
     floor = math.sqrt(n) * _EPS * np.maximum.accumulate(np.abs(Y), axis=0)
     d = Y.shape[1]
@@ -507,17 +507,16 @@ def rounding_floor(Y, t=None, jacobian=None, halves=None):
         return floor
     np.fill_diagonal(A, 0.0)
     span = np.abs(np.asarray(t, dtype=float) - t[0])[:, None]
-    if halves is None:
+    A1 = None if halves is None else np.abs(np.array(halves[1], dtype=float))
+    if A1 is not None and A1.shape != A.shape:
+        return floor
+    if A1 is not None:
+        np.fill_diagonal(A1, 0.0)
+    if A1 is None or np.array_equal(A1, A):
         first = span * (floor @ A[:d, :d].T)
     else:                  # (the first link's coupling integrated over the two halves)
-        k, A1, A2 = halves
-        A1, A2 = np.abs(np.array(A1, dtype=float)), np.abs(np.array(A2, dtype=float))
-        if A1.shape != A.shape or A2.shape != A.shape:
-            return floor
-        np.fill_diagonal(A1, 0.0)
-        np.fill_diagonal(A2, 0.0)
-        before = np.minimum(span, span[k])
-        first = before * (floor @ A1[:d, :d].T) + (span - before) * (floor @ A2[:d, :d].T)
+        before = np.minimum(span, span[halves[0]])
+        first = before * (floor @ A1[:d, :d].T) + (span - before) * (floor @ A[:d, :d].T)
     if m == 2:            # (one link: the pair's)
         return floor + first
     h = np.diff(np.asarray(t, dtype=float)[:len(Y)])[:, None]

@@ -409,13 +409,14 @@ def _carried_jacobian(sol, J, probe):
     3.6 to 88 times its tolerance; a VIDE's y2' = t (y1 - 1e5): 67 and 667 times, its
     estimate 0).  A coupling zero at all three points is still missed.
 
-    Returns (A, halves): A that largest |J| (for the chains of :func:`._estimate.rounding_floor`),
-    and halves = (k, A_1, A_2), k the middle point and A_1, A_2 the larger |J| of the two ends
-    of the mesh's first and second half (None where a probe failed), by which the floor's first
+    Returns (A, halves): A that largest |J| (for the chains of :func:`._estimate.rounding_floor`
+    and the mesh's second half), and halves = (k, A_1), k the middle point and A_1 the larger
+    |J| of the first half's two ends (None where a probe failed), by which the floor's first
     link integrates the coupling: a rate growing 21 times over the span (a VIDE's rotation
     y' = w(t) (y2, -y1), w = 1 + 10 t on [0, 2], gauss2 at rtol = atol = 1e-12) gave a floor
     1.18 times the tolerance with the largest |J| alone, twice the int w ds its rounding is
-    carried by, for an error of 0.58 times it (a success before)."""
+    carried by, for an error of 0.58 times it (a success before).  (Never below the floor of
+    J at t0 alone.)"""
     def largest(P, Q):
         return [[a if a >= b else b for a, b in zip(ra, rb)] for ra, rb in zip(P, Q)]
 
@@ -445,8 +446,8 @@ def _carried_jacobian(sol, J, probe):
         return A, None
     if len(middle) != len(A) or len(last) != len(A):     # (a VIDE's padded at the last)
         return A, None
-    first, second = largest(A, middle), largest(middle, last)
-    return largest(first, last), (n // 2, first, second)
+    first = largest(A, middle)
+    return largest(first, last), (n // 2, first)
 
 
 def with_settled_levels(sol, run, order):
