@@ -456,7 +456,7 @@ def with_pair_factor(result, Y, factor):
     return result
 
 
-def rounding_floor(Y, t=None, jacobian=None):
+def rounding_floor(Y, t=None, jacobian=None, halves=None):
     """The rounding error a solution ``Y`` (N+1, d) on N steps can carry: sqrt(N) eps times
     its size so far (the largest |y| up to each point), per point and component, the least
     error estimate that is honest.  Richardson differences of two solutions at the rounding
@@ -470,9 +470,11 @@ def rounding_floor(Y, t=None, jacobian=None):
     1e5, over its tolerance 1.4e-10, where its error, 1.15e-10, is the steps', which its own
     estimate holds).
 
-    With the mesh ``t`` and ``jacobian`` J (rows J[i][j] = dK_i / dy_j at the start, a list
-    of rows or None), component i's floor also carries the rounding that the others feed it,
-    (t - t0) sum_(j != i) |J_ij| floor_j: y = (1e5 + int 2e-11 ds, int (y1 - 1e5) ds),
+    With the mesh ``t`` and ``jacobian`` J (rows J[i][j] = dK_i / dy_j at the start, or the
+    largest |dK_i / dy_j| of a few points of the mesh, :func:`._outcome.with_rounding_floor`; a
+    list of rows, an array or None), component i's floor also carries the rounding that the
+    others feed it, (t - t0) sum_(j != i) |J_ij| floor_j: y = (1e5 + int 2e-11 ds, int (y1 -
+    1e5) ds),
     gauss2 at atol = (1e-6, 1e-14) on 10 steps, y2 = 1e-11 t^2 had an error of 1.6e-12, y1's
     rounding integrated, for a floor of its own of 1e-27.  And the rounding fed along a chain,
     [|J|^k]_ij F_k(floor_j) for the paths of k links from j to i that no shorter path links,
@@ -490,7 +492,10 @@ def rounding_floor(Y, t=None, jacobian=None):
     carries no floor of its own, the rounding it feeds y is the y's it integrated):
     y1' = 2e-11, y1(0) = 1e5, y2' = int (y1 - 1e5) ds to atol = (1e-6, 1e-13 or 1e-14),
     gauss2 and radau3, were successes with y2's errors 33 to 333 times its tolerance (no
-    coupling for that J).  No coupling where J is not finite or of another shape."""
+    coupling for that J).  No coupling where J is not finite or of another shape.
+    ``halves`` = (k, J_1), a |J| bound over the mesh points up to k (of J's shape, at most |J|):
+    the first link's (t - t0) |J_ij| is then (t - t0) [J_1]_ij up to t_k, (t_k - t0) [J_1]_ij
+    + (t - t_k) |J_ij| after it (the chains' links take J)."""
     n = max(Y.shape[0] - 1, 1)
     floor = math.sqrt(n) * _EPS * np.maximum.accumulate(np.abs(Y), axis=0)
     d = Y.shape[1]
@@ -502,10 +507,20 @@ def rounding_floor(Y, t=None, jacobian=None):
         return floor
     np.fill_diagonal(A, 0.0)
     span = np.abs(np.asarray(t, dtype=float) - t[0])[:, None]
+    A1 = None if halves is None else np.abs(np.array(halves[1], dtype=float))
+    if A1 is not None and A1.shape != A.shape:
+        return floor
+    if A1 is not None:
+        np.fill_diagonal(A1, 0.0)
+    if A1 is None or np.array_equal(A1, A):
+        first = span * (floor @ A[:d, :d].T)
+    else:                  # (the first link's coupling integrated over the two halves)
+        before = np.minimum(span, span[halves[0]])
+        first = before * (floor @ A1[:d, :d].T) + (span - before) * (floor @ A[:d, :d].T)
     if m == 2:            # (one link: the pair's)
-        return floor + span * (floor @ A.T)
+        return floor + first
     h = np.diff(np.asarray(t, dtype=float)[:len(Y)])[:, None]
-    out, power, fed = floor + span * (floor @ A[:d, :d].T), A, _integrated(floor, h)
+    out, power, fed = floor + first, A, _integrated(floor, h)
     linked = np.eye(d, dtype=bool) | (A[:d, :d] > 0.0)  # (the pairs a shorter path links)
     for _ in range(2, min(m, CHAIN_LINKS + 1)):
         power = A @ power                   # (the paths of k links)

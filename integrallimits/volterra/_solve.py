@@ -20,10 +20,10 @@ from ._estimate import estimate_options, shifted_estimate
 from ._solution import (Solution, SolverError, _count_error_evaluations, _interpolate_estimate,
                         largest_estimate)
 from ._tolerance import (RECTANGLE_LIMIT, check_tolerances, fit_tolerances, over_tolerance,
-                         refined_to_tolerance, rounded_to_tolerance, solve_uniform_to_tolerance,
-                         tolerance_of, unreachable, unreachable_message, unstable_rule,
-                         with_checked_estimate, with_confirmed_digits, with_kept_transient,
-                         with_resolved_start)
+                         rate_jacobian_probe, refined_to_tolerance, rounded_to_tolerance,
+                         solve_uniform_to_tolerance, tolerance_of, unreachable,
+                         unreachable_message, unstable_rule, with_checked_estimate,
+                         with_confirmed_digits, with_kept_transient, with_resolved_start)
 
 __all__ = ["solve_volterra"]
 
@@ -353,7 +353,7 @@ def solve_volterra(K, g, t_span=None, n_steps=None, method=None, *, args=None, k
                                         n_max)
         # (a Richardson or embedded difference at the rounding level is no estimate of it, as on
         # a given mesh: where the solve and its companion lose an increment alike, 0)
-        sol = rounded_to_tolerance(sol, tolerance)
+        sol = rounded_to_tolerance(sol, tolerance, rate_jacobian_probe(kernel))
     else:
         sol = solve_on_mesh(run, t, method=estimated, scalar=kernel.scalar, stats=stats,
                             error_estimate=error_estimate, uniform=mesh is None,
@@ -382,7 +382,7 @@ def solve_volterra(K, g, t_span=None, n_steps=None, method=None, *, args=None, k
             # (a small mesh whose levels converge slower than the order p: the bisected solve)
             sol = with_settled_levels(sol, run, estimated.order)
             # (Richardson differences at the rounding level are no estimate of it)
-            sol = with_rounding_floor(sol)
+            sol = with_rounding_floor(sol, rate_jacobian_probe(kernel))
             if not singular:   # (estimates over half the size only as a later point's bound)
                 sol = with_measured_between(sol, run, estimated.order, meth.min_steps)
                 # (a stiff transient that every mesh compared keeps alike: Gauss, trapezoid)

@@ -36,8 +36,9 @@ from ._outcome import (_NONE_KEPT, FAILED, SUCCEEDED, companion, companion_drops
 from ._solution import Solution, largest_estimate
 
 __all__ = ["check_tolerances", "failed_to_tolerance", "first_steps_check", "fit_tolerances",
-           "over_tolerance", "refined_to_tolerance", "rounded_to_tolerance", "short_time_scale",
-           "solve_uniform_to_tolerance", "tolerance_of", "unreachable", "unreachable_message",
+           "over_tolerance", "rate_jacobian_probe", "refined_to_tolerance",
+           "rounded_to_tolerance", "short_time_scale", "solve_uniform_to_tolerance",
+           "tolerance_of", "unreachable", "unreachable_message",
            "unresolved_start", "with_checked_estimate", "with_confirmed_digits",
            "with_kept_transient", "with_resolved_start", "stability_function"]
 
@@ -1109,6 +1110,37 @@ def short_time_scale(sol, rtol, atol, kernel=None, rate=None, step=None, stiffne
     if step is None:      # (for the growth test of :func:`with_checked_estimate`)
         sol._rate_jacobian = jacobian[0] if jacobian else None
     return suspect
+
+
+def rate_jacobian_probe(kernel):
+    """``probe(t, y, y0) -> (J or None, d + 1)``: the forward-difference Jacobian dK/dy of
+    ``kernel`` at s = t and y (lists of floats; rows of lists, as the stiffness probe's
+    ``sol._rate_jacobian``; the steps' floor from y0 = y(t0)), None where the kernel fails
+    there or a value is not finite (:func:`._outcome.with_rounding_floor`'s probe)."""
+    floors = {}     # (the steps' floor of a y0: a compiled call on a list costs ~5 us)
+
+    def probe(t, y, y0):
+        key = tuple(y0)
+        if key not in floors:
+            floors[key] = _loops.start_floor(y0)
+        d = len(y)
+        steps = [1.4901161193847656e-08 * max(floors[key], abs(v)) for v in y]  # (fd_steps)
+        rows = [y] + [y[:j] + [y[j] + steps[j]] + y[j + 1:] for j in range(d)]
+        K = _evaluator(kernel, rows)
+        _user.clear_failures()
+        try:
+            values = [K(t, t, j) for j in range(d + 1)]
+        except Exception as exc:  # noqa: BLE001 (the user's error: the guarded loop says it)
+            if not _user.raised_by_user(exc):   # (the package's, a caller's timeout: raised)
+                raise
+            return None, d + 1
+        finally:
+            failed = _user.take_failure() is not None
+        J = [[(values[j + 1][a] - values[0][a]) / steps[j] for j in range(d)] for a in range(d)]
+        if failed or not all(math.isfinite(v) for row in J for v in row):
+            return None, d + 1
+        return J, d + 1
+    return probe
 
 
 def _differences_at(kernel, t, y, start=None, failures=None):
@@ -2371,7 +2403,7 @@ def refined_to_tolerance(solve_from, tolerance, order, n_max, why, tries=None, r
                                     f"at N = {n} {why}")
 
 
-def rounded_to_tolerance(sol, tolerance):
+def rounded_to_tolerance(sol, tolerance, probe=None):
     """``sol``, a solve to the tolerance (rtol, atol) = ``tolerance`` (``solve_vide``, or
     ``solve_volterra`` of the second kind: uniform, graded or adaptive steps), with its
     estimates raised to the rounding error its values can carry
@@ -2384,11 +2416,12 @@ def rounded_to_tolerance(sol, tolerance):
     rtol = atol = 1e-6: 299252 steps, every value up to t = 0.079 exactly 1, the estimate 0
     at 24327 points for errors up to 1.3e-13; sqrt(N) eps |y| = 1.2e-13 there;
     y = 1e5 + int 2e-11 ds on [0, 1] at atol = 1e-10: trapezoid and gregory4 on 8 steps,
-    gauss2 and radau3 on 4, the estimate 0 at every point for errors up to 7.5e-12)."""
+    gauss2 and radau3 on 4, the estimate 0 at every point for errors up to 7.5e-12).
+    ``probe``: the Jacobians of the coupling later on, as ``with_rounding_floor``'s."""
     if not sol.success:
         return sol
     before = sol._est2.copy()
-    sol = with_rounding_floor(sol)
+    sol = with_rounding_floor(sol, probe)
     raised = sol._est2 > before           # (the floor's entries: not an estimate accepted
     if not np.any(raised):                # above the tolerance before it, which is no rounding)
         return sol

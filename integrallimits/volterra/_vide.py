@@ -1554,6 +1554,12 @@ def solve_vide(f, K, y0, t_span=None, n_steps=None, method=None, *, args=None, m
                                        kernel if memory else None))
         return start[0], d + 1 if memory else 0
 
+    def later(t, y, y0):
+        """(J of :func:`_coupled_jacobian` at (t, y), the kernel evaluations made for it): the
+        rounding floor's probe of the coupling later on (``_outcome.with_rounding_floor``)."""
+        return (_coupled_jacobian(t, y, f_fn, theta, kernel if memory else None),
+                d + 1 if memory else 0)
+
     def suspect(sol, rtol, atol):
         """short_time_scale's probes, then the memory's coupling (:func:`_coupled_scale`)."""
         if short_time_scale(sol, rtol, atol, kernel if memory else None, rate):
@@ -1647,7 +1653,7 @@ def solve_vide(f, K, y0, t_span=None, n_steps=None, method=None, *, args=None, m
                 sol = _with_carried_misses(sol, rough_data, companion(run), meth.order)
             # (a small mesh whose levels converge slower than the order p: the bisected solve)
             sol = with_settled_levels(sol, run, meth.order)
-            sol = with_rounding_floor(sol)
+            sol = with_rounding_floor(sol, later)
             # an answer whose own estimate says it has no digit is no success, as for the
             # second kind (y' = y^2 on [0, 0.875], radau2 on 4 steps was a success with an
             # estimate of 1.9 against a size of 2.6 at the point)
@@ -1683,7 +1689,7 @@ def solve_vide(f, K, y0, t_span=None, n_steps=None, method=None, *, args=None, m
         sol = _carried_to_tolerance(solve_from, rough_data, companion(run), meth.order,
                                     tolerance, n_max)
         # (a Richardson difference at the rounding level is no estimate of it, as on a mesh)
-        sol = rounded_to_tolerance(sol, tolerance)
+        sol = rounded_to_tolerance(sol, tolerance, later)
     # f and K compiled against Python over the interval solved (once per function and
     # interval): f at stages, with the memory there when this solve's mesh left it
     if len(sol.mesh):

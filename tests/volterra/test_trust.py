@@ -2386,6 +2386,89 @@ def test_rounding_a_vide_carries_into_a_small_component_is_no_success(method, rt
     _assert_no_success_over_tolerance(sol, exact, rtol, atol)
 
 
+def _coupled_later(t, s, y, a):
+    return np.array([a, s * (y[0] - 1e5)])
+
+
+def _coupled_between(t, s, y, a):
+    return np.array([a, np.sin(np.pi * s) * (y[0] - 1e5)])
+
+
+def _fed_later(t, y, z, a):
+    return np.array([a, t * (y[0] - 1e5)])
+
+
+def _fed_later_kernel(t, s, y, a):
+    return np.array([0.0, s * (y[0] - 1e5)])
+
+
+@pytest.mark.parametrize("method", ["gauss2", "radau3"])
+@pytest.mark.parametrize("rtol, atol", [(1e-6, 1e-13), (1e-3, 1e-14)])
+@pytest.mark.parametrize("coupling", ["s", "sin"])
+def test_rounding_carried_by_a_coupling_zero_at_the_start_is_no_success(method, rtol, atol,
+                                                                         coupling):
+    """y1 = 1e5 + int_0^t 2e-11 ds, y2 = int_0^t c(s) (y1 - 1e5) ds with c(s) = s or
+    sin(pi s), zero at t0, to atol = (1e-6, ``atol``): the floor carried the coupling of the
+    Jacobian at t0 alone, none, and gauss2 and radau3 were successes with y2's errors 3.6 to
+    88 times its tolerance.  The floor now takes the couplings of the Jacobians at t0, the
+    middle and the last point of the mesh, the larger of each half's ends
+    (``_outcome.with_rounding_floor``)."""
+    a = 2e-11
+    atol = np.array([1e-6, atol])
+    K = _coupled_later if coupling == "s" else _coupled_between
+    sol = solve_volterra(K, lambda t: np.array([1e5, 0.0]), (0.0, 1.0), method=method,
+                         args=(a,), rtol=rtol, atol=atol)
+    pi = np.longdouble(np.pi)
+    if coupling == "s":
+        exact = lambda t: np.stack([1e5 + a * t, a * t ** 3 / 3], axis=-1)  # noqa: E731
+    else:
+        exact = lambda t: np.stack(  # noqa: E731
+            [1e5 + a * t, a * (np.sin(pi * t) - pi * t * np.cos(pi * t)) / pi ** 2], axis=-1)
+    _assert_no_success_over_tolerance(sol, exact, rtol, atol)
+
+
+@pytest.mark.parametrize("method", ["gauss2", "radau3"])
+@pytest.mark.parametrize("rtol, atol", [(1e-6, 1e-13), (1e-3, 1e-14)])
+@pytest.mark.parametrize("form", ["rate", "memory"])
+def test_rounding_a_vide_carries_by_a_coupling_zero_at_the_start_is_no_success(method, rtol,
+                                                                                atol, form):
+    """y1' = 2e-11, y1(0) = 1e5, and y2' = t (y1 - 1e5) (y2 = 2e-11 t^3 / 3), or
+    y2' = int_0^t s (y1 - 1e5) ds (the memory; y2 = 2e-11 t^4 / 12), to atol = (1e-6,
+    ``atol``): f's and K's coupling is zero at t0, and gauss2 and radau3 were successes
+    with y2's estimates 0 and its errors 17 to 667 times its tolerance."""
+    a = 2e-11
+    atol = np.array([1e-6, atol])
+    if form == "rate":
+        sol = solve_vide(_fed_later, None, np.array([1e5, 0.0]), (0.0, 1.0), method=method,
+                         args=(a,), rtol=rtol, atol=atol)
+        exact = lambda t: np.stack([1e5 + a * t, a * t ** 3 / 3], axis=-1)  # noqa: E731
+    else:
+        sol = solve_vide(_fed_memory, _fed_later_kernel, np.array([1e5, 0.0]), (0.0, 1.0),
+                         method=method, args=(a,), rtol=rtol, atol=atol)
+        exact = lambda t: np.stack([1e5 + a * t, a * t ** 4 / 12], axis=-1)  # noqa: E731
+    _assert_no_success_over_tolerance(sol, exact, rtol, atol)
+
+
+@pytest.mark.parametrize("method", ["gauss2", "radau3"])
+@pytest.mark.parametrize("equation", ["volterra", "vide"])
+def test_rounding_carried_by_a_coupling_zero_at_the_start_is_in_the_estimate(method,
+                                                                             equation):
+    """The couplings c(s) = s above on 10 steps: y2's estimates were 0 for errors up to
+    5.5e-13 (``solve_volterra``) and 6.7e-12 (``solve_vide``); they now hold them."""
+    a = 2e-11
+    if equation == "volterra":
+        sol = solve_volterra(_coupled_later, lambda t: np.array([1e5, 0.0]), (0.0, 1.0), 10,
+                             method=method, args=(a,))
+    else:
+        sol = solve_vide(_fed_later, None, np.array([1e5, 0.0]), (0.0, 1.0), 10,
+                         method=method, args=(a,))
+    t = np.asarray(sol.t, dtype=np.longdouble)
+    error = np.abs(sol.y[:, 1] - a * t ** 3 / 3).astype(float)
+    assert sol.success
+    assert error.max() > 1e-13
+    assert np.all(error <= sol.error_estimate[:, 1])
+
+
 def _assert_estimates_hold_the_rounding(sol):
     """``sol`` (y = 1e5 e^(-t), an error of rounding alone, above 1e-13) a success within 20
     times its estimates at every point, y(t0)'s 0, the largest at most 16 eps 1e5."""
