@@ -42,13 +42,19 @@ def test_resnet_gamma_columns_and_starts(resnet_gamma):
 def test_resnet_gamma_rates(resnet_gamma):
     """Along the continuation branch the state is the explicit Euler scheme (first order) and the
     discrete H1 penalty is the exact H1 seminorm of the extension, so optimal values and
-    minimisers move by O(h): rates of |J_N - J_2N| and of the L2/H1 distances of theta_bar_N,
-    theta_bar_2N within 0.25 (values) and 0.3 (fields) of 1 once N >= 8."""
+    minimisers move by O(h): the rates of |J_N - J_2N| and of the L2/H1 distances of
+    theta_bar_N, theta_bar_2N (N = 8, 16, 32) tend to 1 with an O(h) pre-asymptotic term, so
+    their distances from 1 halve with each doubling (ratios within 0.3 .. 0.7; observed
+    0.44-0.53) and the finest is within 0.1 of 1 (observed 1.04, 1.07, 1.06).  (A fixed window
+    of 0.3 around 1 at every N held the coarsest L2 rate, 1.300030 on an AVX-512 machine, by
+    rounding only: its distance 0.300 is the O(h) term, not noise.)"""
     rows = _branch(resnet_gamma)
-    for key, tol in (("J_diff", 0.25), ("param_diff_L2", 0.3), ("param_diff_H1", 0.3)):
+    for key in ("J_diff", "param_diff_L2", "param_diff_H1"):
         rates = _finite([r[f"rate_{key}"] for r in rows])
         assert len(rates) == 3
-        assert all(abs(rate - 1.0) <= tol for rate in rates), (key, rates)
+        off = [abs(rate - 1.0) for rate in rates]
+        assert off[-1] <= 0.1, (key, rates)
+        assert all(0.3 * a <= b <= 0.7 * a for a, b in zip(off, off[1:])), (key, rates)
     # the consistency gap J(theta_bar_N) - J_N(theta_N) is O(h): positive, decreasing, and its
     # last rate is first order up to a pre-asymptotic margin
     gaps = [r["J_continuum"] - r["J"] for r in rows]
