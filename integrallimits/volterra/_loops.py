@@ -87,10 +87,12 @@ def new_counts(n):
 # LLVM module (the direct loop took 2.7 s to compile from an empty cache, 2.0 s inlined).
 # solve_inplace stays a separate function: inlined at its several call sites it costs more.
 _helper = njit(cache=True, nogil=True, error_model="numpy", inline="always")
-#: the options of the loops (JIT_OPTIONS) for the two big helpers called, not inlined, by them:
-#: _stages_at (inlined at 4 sites, one of them inside _step) and _lag_sum (3 sites in _step).
-#: Inlined, the step doubling's loop ("vrk-steps") took 8.1-9.1 s to compile from an empty
-#: cache, called 2.3 (+ 2 for the two helpers, shared by the VRK loops); a call per step (or per
+#: the options of the loops (JIT_OPTIONS) for the big helpers called, not inlined, by them:
+#: _stages_at (inlined at 4 sites, one of them inside _step), _lag_sum (3 sites in _step) and
+#: _finish_step (one site in each of 5 direct loops; it inlines two helpers). Inlined, the step
+#: doubling's loop ("vrk-steps") took 8.1-9.1 s to compile from an empty cache, called 2.3
+#: (+ 2 for the two helpers, shared by the VRK loops); the four VRK loops 18.7 s, now 11.2; the
+#: five direct loops 18.5-21.6 s, 16.8-20.8 with _finish_step called. A call per step (or per
 #: stage's lag sum) costs nothing measurable.
 _called = njit(cache=True, nogil=True, error_model="numpy")
 
@@ -339,7 +341,7 @@ def _diagonal(n, left, right):
     return w
 
 
-@_helper
+@_called
 def _finish_step(K, J, have_jac, theta, tn, hist, hw, Y, n, tol, maxiter, f, work, Jk, stats):
     """Y[n] = hist + hw K(t_n, t_n, Y[n]): explicit if hw == 0, else Newton from Y[n-1]."""
     d = Y.shape[1]
