@@ -87,6 +87,14 @@ def new_counts(n):
 # LLVM module (the direct loop took 2.7 s to compile from an empty cache, 2.0 s inlined).
 # solve_inplace stays a separate function: inlined at its several call sites it costs more.
 _helper = njit(cache=True, nogil=True, error_model="numpy", inline="always")
+#: the options of the loops (JIT_OPTIONS) for the big helpers called, not inlined, by them:
+#: _stages_at (inlined at 4 sites, one of them inside _step), _lag_sum (3 sites in _step) and
+#: _finish_step (one site in each of 5 direct loops; it inlines two helpers). Inlined, the step
+#: doubling's loop ("vrk-steps") took 8.1-9.1 s to compile from an empty cache, called 2.3
+#: (+ 2 for the two helpers, shared by the VRK loops); the four VRK loops 18.7 s, now 11.2; the
+#: five direct loops 18.5-21.6 s, 16.8-20.8 with _finish_step called. A call per step (or per
+#: stage's lag sum) costs nothing measurable.
+_called = njit(cache=True, nogil=True, error_model="numpy")
 
 
 @_helper
@@ -333,7 +341,7 @@ def _diagonal(n, left, right):
     return w
 
 
-@_helper
+@_called
 def _finish_step(K, J, have_jac, theta, tn, hist, hw, Y, n, tol, maxiter, f, work, Jk, stats):
     """Y[n] = hist + hw K(t_n, t_n, Y[n]): explicit if hw == 0, else Newton from Y[n-1]."""
     d = Y.shape[1]
@@ -643,7 +651,7 @@ def _explicit_stages(K, theta, tn, h, r0, Z, C, c, A, stats, f):
                     Z[r0 + i, k] += h * A[i, j] * f[k]
 
 
-@_helper
+@_called
 def _stages_at(K, J, have_jac, theta, tn, h, r0, yinit, Z, C, c, A, explicit, tol, maxiter, stats, f,
                work, Jk, F, JF, guessed, floor):
     """Solve Z_i = C_i + h sum_j a_ij K(tn + c_i h, tn + c_j h, Z_j) for the stages of the step
@@ -852,7 +860,7 @@ def _forget_sums(sums, rows):
             sums[e, 1] = -1.0
 
 
-@_helper
+@_called
 def _lag_sum(B, theta, x, ts, Z, rows, wz, sums, f, stats):
     """f = sum_{r < rows} wz[r] K(x, ts[r], Z[r]), from ``sums`` where it holds the sum at x over
     as many rows, else the sum it holds at x over the most rows up to ``rows`` and the terms of
@@ -1183,9 +1191,9 @@ def _vrk_conv_loop_of(linear_only):
             elif linear_only:
                 _explicit_stages(K, theta, t[n], t[n + 1] - t[n], n * m, Z, C, c, A, stats, f)
             elif not _stages_at(K, J, have_jac, theta, t[n], t[n + 1] - t[n], n * m, Y[n], Z, C, c, A,
-                                explicit, tol, maxiter, stats, f, work, Jk, F, JF, False,
-                                fd_floor(Y[0])):
-                return NEWTON_FAILED, n + 1
+                                explicit, tol, maxiter, stats, f, work, Jk, F, JF,
+                                n < 0, fd_floor(Y[0])):  # (n < 0: False, not a literal
+                return NEWTON_FAILED, n + 1     # False, which would compile _stages_at again)
             for j in range(m):
                 if linear_only or linear:
                     for k in range(d):

@@ -230,3 +230,21 @@ def test_vrk_lag_sums_once_per_distinct_time(method):
         assert sol.stats["nfev"] == lags + own
     else:
         assert sol.stats["nfev"] == lags + inside * N
+
+
+def test_the_big_step_helpers_are_calls_compiled_with_the_loops_options():
+    """Numba inlines an ``inline="always"`` helper by copying its IR once per call site, a
+    helper inlined in a helper once per site of each: ``_stages_at`` (4 sites, one inside
+    ``_step``), ``_lag_sum`` (3 in ``_step``) and ``_finish_step`` (one in each of 5 direct
+    loops) are called instead.  From an empty cache the step doubling's loop ("vrk-steps") took
+    8.1-9.1 s to compile, 2.3 with them called (+ 2 s for the helpers, shared by the loops); the
+    four VRK loops together 18.7 s, 11.2.  They are compiled with the loops' own options (the
+    error model, no fast-math), so the values stay bit for bit those of the inlined helpers."""
+    from integrallimits._numba import JIT_OPTIONS
+    expected = {k: v for k, v in JIT_OPTIONS.items() if k != "cache"}
+    for helper in (_loops._stages_at, _loops._lag_sum, _loops._finish_step):
+        options = dict(helper.targetoptions)
+        assert options.pop("inline", "never") == "never"
+        assert "fastmath" not in options
+        assert {k: options.get(k) for k in expected} == expected
+        assert type(helper._cache).__name__ != "NullCache"      # cache=True, like the loops
