@@ -1117,15 +1117,9 @@ def rate_jacobian_probe(kernel):
     ``kernel`` at s = t and y (lists of floats; rows of lists, as the stiffness probe's
     ``sol._rate_jacobian``; the steps' floor from y0 = y(t0)), None where the kernel fails
     there or a value is not finite (:func:`._outcome.with_rounding_floor`'s probe)."""
-    floors = {}     # (the steps' floor of a y0: a compiled call on a list costs ~5 us)
-
     def probe(t, y, y0):
-        key = tuple(y0)
-        if key not in floors:
-            floors[key] = _loops.start_floor(y0)
         d = len(y)
-        steps = [1.4901161193847656e-08 * max(floors[key], abs(v)) for v in y]  # (fd_steps)
-        rows = [y] + [y[:j] + [y[j] + steps[j]] + y[j + 1:] for j in range(d)]
+        steps, rows = _shifted_rows(y, y0)
         K = _evaluator(kernel, rows)
         _user.clear_failures()
         try:
@@ -1136,7 +1130,7 @@ def rate_jacobian_probe(kernel):
             return None, d + 1
         finally:
             failed = _user.take_failure() is not None
-        J = [[(values[j + 1][a] - values[0][a]) / steps[j] for j in range(d)] for a in range(d)]
+        J = _forward_jacobian(steps, values)
         if failed or not all(math.isfinite(v) for row in J for v in row):
             return None, d + 1
         return J, d + 1
@@ -1202,8 +1196,7 @@ def stiffness_scale(kernel, t0, y0, failures=None):
     steps, values, _ = found
     d = len(steps)
     if d > 1:
-        J = np.array([[(values[j + 1][a] - values[0][a]) / steps[j] for j in range(d)]
-                      for a in range(d)])
+        J = np.array(_forward_jacobian(steps, values))
         if np.all(np.isfinite(J)):
             from scipy.linalg import matrix_balance     # (only on this rare path)
             balanced = matrix_balance(J, permute=False)[0]
@@ -1245,12 +1238,10 @@ def _jacobian_eigenvalues(kernel, t, y, start=None):
     if found is None:
         return None, calls
     steps, values, _ = found
-    d = len(steps)
-    J = np.array([[(values[j + 1][a] - values[0][a]) / steps[j] for j in range(d)]
-                  for a in range(d)])
+    J = np.array(_forward_jacobian(steps, values))
     if not np.all(np.isfinite(J)):
         return None, calls
-    return (J[0].copy() if d == 1 else np.linalg.eigvals(J)), calls
+    return (J[0].copy() if len(steps) == 1 else np.linalg.eigvals(J)), calls
 
 
 def unstable_rule(sol, kernel, t0, T, y0, name, limit, n_max):
@@ -1299,6 +1290,13 @@ def fd_steps(y0, start=None):
     e-folds a step" refusal of a solve on 32 steps)."""
     floor = _loops.start_floor(y0 if start is None else start)
     return [1.4901161193847656e-08 * max(floor, abs(v)) for v in y0]
+
+
+def _forward_jacobian(steps, values):
+    """J[a][b] = (K_a(y + step_b e_b) - K_a(y)) / step_b (rows of lists) from ``values``, the
+    rate at the rows of :func:`_shifted_rows` (its ``steps``)."""
+    d = len(steps)
+    return [[(values[j + 1][a] - values[0][a]) / steps[j] for j in range(d)] for a in range(d)]
 
 
 def _shifted_rows(y0, start=None):
@@ -1358,10 +1356,8 @@ def _probe(t, Y, rtol, atol, kernel, rate, stiffness=True, jacobian=None):
     _user.clear_failures()
     try:
         diagonal, norm = _row_sums(lambda j: rate_at(t0, j), steps)   # (norm: |J|'s row sums)
-        base = diagonal[0]
         if jacobian is not None and d <= 128:    # (as _vide._coupled_scale: eigenvalues)
-            jacobian.append([[(diagonal[j + 1][a] - base[a]) / steps[j] for j in range(d)]
-                             for a in range(d)])
+            jacobian.append(_forward_jacobian(steps, diagonal))
         if stiffness and not all(h * v <= STIFF for v in norm):   # (NaN: suspect)
             return True, n_rate, evaluations
         if kernel is None:
