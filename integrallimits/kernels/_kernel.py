@@ -1170,20 +1170,19 @@ def _stop_check():
     return stop_requested
 
 
-def _each_point(pointwise, times):
-    """``[pointwise(t) for t in times]`` (a list), raising KeyboardInterrupt between blocks of
-    :data:`_POINTS_BETWEEN_STOPS` points once the caller of this thread (a solve's worker)
-    asked it to stop: a user's Python function evaluated at every point of a long mesh (in
-    a worker thread, which Ctrl-C does not reach) ran to its end."""
+def _stoppable(times):
+    """``times`` in blocks of :data:`_POINTS_BETWEEN_STOPS` points, raising KeyboardInterrupt
+    between two blocks once the caller of this thread (a solve's worker) asked it to stop: a
+    user's Python function evaluated at every point of a long mesh (in a worker thread, which
+    Ctrl-C does not reach) ran to its end."""
     if len(times) <= _POINTS_BETWEEN_STOPS:
-        return [pointwise(t) for t in times]
+        yield times
+        return
     stop_requested = _stop_check()
-    values = []
     for i in range(0, len(times), _POINTS_BETWEEN_STOPS):
         if i and stop_requested():
             raise KeyboardInterrupt
-        values += [pointwise(t) for t in times[i:i + _POINTS_BETWEEN_STOPS]]
-    return values
+        yield times[i:i + _POINTS_BETWEEN_STOPS]
 
 
 def as_forcing(g, t0, args=None, *, remember=False):
@@ -1382,14 +1381,11 @@ def as_forcing(g, t0, args=None, *, remember=False):
         if out is None and not shape and times.ndim == 1:
             # (a scalar g: its floats in a list, one array of them, ~0.2 us a value less than
             # writing each into a row of the array)
-            out = np.array(_each_point(pointwise, times.tolist()),
+            out = np.array([pointwise(ti) for block in _stoppable(times.tolist()) for ti in block],
                            dtype=float).reshape(times.size, 1)
         elif out is None:
             out = np.empty((times.size, d))
-            stop_requested = _stop_check()
-            for i, ti in enumerate(times):
-                if i % _POINTS_BETWEEN_STOPS == 0 and i and stop_requested():
-                    raise KeyboardInterrupt
+            for i, ti in enumerate(ti for block in _stoppable(times) for ti in block):
                 out[i] = pointwise(ti)
         values = out.reshape(-1)    # (a few as floats: isfinite and its reduction cost ~3 us;
         if values.size <= 64:       # their sum is finite only if every one is, unless it overflows)
