@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import numpy as np
 
-__all__ = ["points_array", "refuse_masked"]
+__all__ = ["numbers_array", "points_array", "refuse_masked"]
 
 
 def refuse_masked(value, name):
@@ -28,3 +28,16 @@ def points_array(value, name):
                         f"{type(value).__name__}"
                         + (f" of dtype {arr.dtype}" if isinstance(value, np.ndarray) else ""))
     return arr.astype(float, copy=False)
+
+
+def numbers_array(value, name):
+    """``value`` as an array of numbers (a list of Python numbers and NumPy scalars as floats);
+    a ``ValueError`` naming ``name`` for text or other objects, as NumPy's own error but saying
+    which argument (it was "could not convert string to float: 'abc'")."""
+    arr = np.asarray(value)
+    if arr.dtype == object or not (np.issubdtype(arr.dtype, np.number) or arr.dtype == bool):
+        try:
+            arr = np.asarray(arr, dtype=float)
+        except (TypeError, ValueError):
+            raise ValueError(f"{name} must hold real numbers, got dtype {arr.dtype}") from None
+    return arr

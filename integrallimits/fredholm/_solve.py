@@ -27,7 +27,7 @@ from types import FunctionType
 
 import numpy as np
 
-from .._inputs import refuse_masked
+from .._inputs import numbers_array, refuse_masked
 from .._memory import check_memory
 from ..kernels import Kernel, _user, as_forcing, as_kernel
 from ..kernels._kernel import require_jit
@@ -1346,12 +1346,7 @@ def _solve_newton_separable(Y, kernel, addr, nodes, weights, G, tol, maxiter, ma
 def _real_vector(values, name):
     """``values`` as a C-ordered float array, or a ValueError (as NumPy's) naming ``name`` for
     anything but real numbers (text gave "could not convert string to float: 'abc'")."""
-    v = np.asarray(refuse_masked(values, name))
-    if v.dtype == object or not (np.issubdtype(v.dtype, np.number) or v.dtype == bool):
-        try:
-            v = np.asarray(v, dtype=float)      # (a list of Python numbers and NumPy scalars)
-        except (TypeError, ValueError):
-            raise ValueError(f"{name} must hold real numbers, got dtype {v.dtype}") from None
+    v = numbers_array(refuse_masked(values, name), name)
     if np.iscomplexobj(v):
         raise TypeError(f"{name} must be real, got complex values")
     return np.array(v, dtype=float, order="C")

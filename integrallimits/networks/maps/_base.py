@@ -14,6 +14,7 @@ import numbers
 
 import numpy as np
 
+from ..._inputs import numbers_array
 from ._spatial import SpatialRule, read_only
 
 __all__ = ["FeatureMap", "LOCAL", "DENSE", "ATTENTION"]
@@ -84,13 +85,7 @@ class FeatureMap:
         return other
 
     def _check_features(self, U):
-        U = np.asarray(U)
-        if U.dtype == object or not (np.issubdtype(U.dtype, np.number) or U.dtype == bool):
-            try:
-                U = np.asarray(U, dtype=float)
-            except (TypeError, ValueError):   # (text: "could not convert string to float")
-                raise ValueError(f"U must hold real numbers, got dtype {U.dtype}") from None
-        U = np.asarray(U, dtype=float)
+        U = np.asarray(numbers_array(U, "U"), dtype=float)
         single = U.ndim == 2
         if single:
             U = U[None]
