@@ -9,6 +9,8 @@ they disagree by more than the quotients' own error allows.
 """
 from __future__ import annotations
 
+import functools
+
 import numpy as np
 
 from .._numba import JIT_OPTIONS, njit, optimise_for_size, types
@@ -108,16 +110,13 @@ def jacobian_disagreement(kernel, ts, ss, ys, floor=1.0, size=0.0):
 #: ``(K_at, J_at, theta, ts, ss, ys, floor, size, worst)`` -> the index of the worst point or -1
 _SIGNATURE = types.int64(types.int64, types.int64, _A1, _A1, _A1, _A2, types.float64,
                          types.float64, _A1)
-_COMPILED = []
 
 
+@functools.lru_cache(maxsize=None)
 def _compiled():
     """:func:`_check` compiled (or loaded from the cache) on first use: one machine code for
     every kernel, which it calls through the addresses of its compiled functions."""
-    if not _COMPILED:
-        _COMPILED.append(njit(_SIGNATURE, **{k: v for k, v in JIT_OPTIONS.items()
-                                              if k != "nopython"})(_check))
-    return _COMPILED[0]
+    return njit(_SIGNATURE, **{k: v for k, v in JIT_OPTIONS.items() if k != "nopython"})(_check)
 
 
 def _check(K_at, J_at, theta, ts, ss, ys, floor, size, worst):
