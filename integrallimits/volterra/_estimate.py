@@ -473,10 +473,10 @@ def rounding_floor(Y, t=None, jacobian=None, halves=None):
     With the mesh ``t`` and ``jacobian`` J (rows J[i][j] = dK_i / dy_j at the start, or the
     largest |dK_i / dy_j| of a few points of the mesh, :func:`._outcome.with_rounding_floor`; a
     list of rows, an array or None), component i's floor also carries the rounding that the
-    others feed it, (t - t0) sum_(j != i) |J_ij| floor_j: y = (1e5 + int 2e-11 ds, int (y1 -
-    1e5) ds),
-    gauss2 at atol = (1e-6, 1e-14) on 10 steps, y2 = 1e-11 t^2 had an error of 1.6e-12, y1's
-    rounding integrated, for a floor of its own of 1e-27.  And the rounding fed along a chain,
+    others feed it, (t - t0) sum_(j != i) |J_ij| floor_j: y = (1e5 + int 2e-11 ds,
+    int (y1 - 1e5) ds), gauss2 at atol = (1e-6, 1e-14) on 10 steps, y2 = 1e-11 t^2 had an
+    error of 1.6e-12, y1's rounding integrated, for a floor of its own of 1e-27.  And the
+    rounding fed along a chain,
     [|J|^k]_ij F_k(floor_j) for the paths of k links from j to i that no shorter path links,
     F_k the k-fold integral over [t0, t] (as right sums; (t - t0)^k / k! floor_j for a
     constant floor, less for a growing one; up to CHAIN_LINKS, and m - 1 for J m x m: a
