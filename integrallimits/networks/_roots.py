@@ -88,7 +88,7 @@ def _fields(net):
     if net.family == "nonlocal-dense":
         W = _Pairs(net, False)
         return None, W, _Pairs(net, True, W.S)
-    theta, N, d, P = net.theta, net.n_layers, net.d, net.n_layers + 1
+    theta, d, P = net.theta, net.d, net.n_layers + 1
     o = _HEADER
     if net.family == "relu-resnet":
         m = net.m

@@ -773,7 +773,6 @@ def estimate_error(run, t, Y, order, uniform_only, min_steps, rate_min_steps=RAT
     Companion
     """
     n_points, d = Y.shape
-    factor = 2.0 ** order
     nfev = 0
     coarse = None if refined else coarse_mesh(t, uniform_only)
     tried_coarse = False

@@ -65,12 +65,12 @@ from ._mesh import (check_flags, check_mesh, check_newton_options, check_size, c
                     estimated_work, resolve_method, uniform_mesh)
 from ._outcome import (Run, companion, run_guarded, solve_on_mesh, with_rounding_floor,
                        with_settled_levels)
-from ._solution import Solution, SolverError, count_estimate_work, largest_estimate
+from ._solution import SolverError, count_estimate_work, largest_estimate
 from ._tolerance import (ESTIMATE_FLOOR, FIRST_STEPS, RESOLVE, STIFF, _entry_point,
                          _evaluator, _raise_to_defects, _shifted_rows, _unreliable_from,
-                         check_tolerances, fit_tolerances, over_tolerance, refined_to_tolerance,
+                         check_tolerances, fit_tolerances, refined_to_tolerance,
                          rounded_to_tolerance, short_time_scale, solve_uniform_to_tolerance,
-                         tolerance_of, with_checked_estimate, with_confirmed_digits,
+                         with_checked_estimate, with_confirmed_digits,
                          with_resolved_start)
 from ._tableaux import ButcherTableau, classical_rk4, collocation_tableau
 
