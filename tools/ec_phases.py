@@ -14,10 +14,14 @@ phase holds is printed as ``unattributed``.  With ``--bound``
 each row also gets a lower bound on any driver that ends with the same check: the cheapest
 mesh t = t0 + (T - t0) (1 - (1 - x)^a) (a power grading towards T, or uniform, even N) that
 :func:`._adaptive._global_check` accepts, its solve plus that check, exploration left out
-(for ``tan`` only; the graded meshes of the other problems are not better than uniform).
+(graded for ``tan``; uniform for the other problems, whose graded meshes are not better: there
+it is the cheapest checked answer of the uniform meshes, e.g. rk4 at 1e-3 on 4 steps checked on 2
+and 1).  With ``--plain`` each controlled pass's mesh is also solved as a plain solve of the
+driver (its Newton tolerance and start): the pass's cost against that solve is what its step
+doubling and rejected pairs add.
 
-Usage: ``python tools/ec_phases.py [--bound] PROBLEM,METHOD,TOL ...`` from the worktree root,
-e.g. ``python tools/ec_phases.py --bound tan,radau3,1e-3 affine,rk4,1e-3``.
+Usage: ``python tools/ec_phases.py [--bound] [--plain] PROBLEM,METHOD,TOL ...`` from the
+worktree root, e.g. ``python tools/ec_phases.py --bound tan,radau3,1e-3 affine,rk4,1e-3``.
 """
 from __future__ import annotations
 
@@ -36,6 +40,7 @@ from integrallimits.volterra import METHODS, solve_volterra
 
 EVENTS = []      # (phase, steps, kernel evaluations)
 FAILED_PAIRS = [0, 0]     # (pairs, kernel evaluations) of the controlled passes' failed pairs
+PASS_MESHES = []    # the mesh of each controlled pass
 
 
 def _phase():
@@ -81,6 +86,7 @@ def _install():
     def traced_pass(*args, **kwargs):
         out = controlled(*args, **kwargs)
         EVENTS.append(("pass", out[0].n, int(out[1][0])))
+        PASS_MESHES.append(out[0].t[:out[0].n + 1].copy())
         return out
     adaptive._controlled_pass = traced_pass
 
@@ -119,15 +125,16 @@ def phases(problem, method, tol):
     rtol = atol = ``tol``."""
     prob = _problem(problem)
     EVENTS.clear()
+    PASS_MESHES.clear()
     FAILED_PAIRS[:] = [0, 0]
     sol = solve_volterra(prob.kernel, prob.forcing, prob.t_span, method=method, rtol=tol, atol=tol)
     return sol, list(EVENTS), tuple(FAILED_PAIRS)
 
 
-def graded_bound(problem, method, tol, steps=range(4, 42, 2),
-                 gradings=(1.0, 1.3, 1.6, 2.0, 2.5, 3.0)):
-    """(a, N, solve, solve + check) of the cheapest power-graded mesh whose final check the
-    driver accepts (see the module docstring), or None."""
+def _driver_run(problem, method, tol):
+    """The driver's plain solve of ``problem`` at rtol = atol = ``tol``: ``run(mesh)`` with its
+    Newton tolerance (a share of the tolerance) and its Newton start, solving each mesh once
+    (a fresh cache of solves: one per mesh priced)."""
     prob = _problem(problem)
     captured = {}
     runner = solve_module._runner
@@ -141,6 +148,14 @@ def graded_bound(problem, method, tol, steps=range(4, 42, 2),
                        error_estimate=False)
     finally:
         solve_module._runner = runner
+    return adaptive._reusing(captured["run"], adaptive._trial_newton_tol(1e-12, tol, tol))
+
+
+def graded_bound(problem, method, tol, steps=range(4, 42, 2),
+                 gradings=(1.0, 1.3, 1.6, 2.0, 2.5, 3.0)):
+    """(a, N, solve, solve + check) of the cheapest power-graded mesh whose final check the
+    driver accepts (see the module docstring), or None."""
+    prob = _problem(problem)
     p = METHODS[method].order
     t0, T = prob.t_span
     best = None
@@ -149,7 +164,7 @@ def graded_bound(problem, method, tol, steps=range(4, 42, 2),
             x = np.linspace(0.0, 1.0, n + 1)
             t = t0 + (T - t0) * (1.0 - (1.0 - x) ** a)
             t[-1] = T
-            run = adaptive._reusing(captured["run"], adaptive._trial_newton_tol(1e-12, tol, tol))
+            run = _driver_run(problem, method, tol)
 
             def explore(mesh, run=run):
                 return run(mesh, newton_maxiter=adaptive.TRIAL_MAXITER)
@@ -169,6 +184,8 @@ def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("rows", nargs="+", help="PROBLEM,METHOD,TOL")
     parser.add_argument("--bound", action="store_true", help="also the graded-mesh lower bound")
+    parser.add_argument("--plain", action="store_true",
+                        help="also a plain solve on each controlled pass's mesh")
     options = parser.parse_args(argv)
     _install()
     for row in options.rows:
@@ -188,8 +205,14 @@ def main(argv=None):
         print("   by phase: " + ", ".join(f"{phase} {nfev} ({nfev / oracle[1]:.2f})"
                                           for phase, nfev in total.items())
               + (f"; failed pairs {failed[0]} ({failed[1]} in the pass)" if failed[0] else ""))
-        if options.bound and problem == "tan":
-            best = graded_bound(problem, method, tol)
+        meshes = list(PASS_MESHES)
+        if options.plain and meshes:
+            print("   plain solves of the passes' meshes: " + ", ".join(
+                f"{len(t) - 1}:{int(_driver_run(problem, method, tol)(t).counts[0])}"
+                for t in meshes))
+        if options.bound:
+            best = graded_bound(problem, method, tol, **({} if problem == "tan" else
+                                                         {"gradings": (1.0,)}))
             if best is not None:
                 print(f"   bound: a = {best[0]}, N = {best[1]}: solve {best[2]}, solve + check "
                       f"{best[3]} ({best[3] / oracle[1]:.2f} of the oracle, no exploration)")
