@@ -296,6 +296,20 @@ def _estimate(Y, values, radius, divisor, floor_scale, est):
     return (np.nan if nan else largest), finite_top, float(finite)
 
 
+def _largest_abs(A):
+    """max |A| over the entries of the non-empty A, NaN if one is NaN (NumPy's
+    ``float(np.abs(A).max())``, without its two passes and temporary: ~1.5 us at small M)."""
+    top = 0.0
+    for i in range(A.shape[0]):
+        for j in range(A.shape[1]):
+            a = abs(A[i, j])
+            if a != a:
+                return np.nan
+            if a > top:
+                top = a
+    return top
+
+
 def _resolved(T, F, y, share):
     """Whether the coefficients T F2^T (T: the (h, M) matrix of
     ``_solve._upper_legendre``, F2 the rows of ``F`` (R, M), each times ``y`` (M,) where ``y``
@@ -999,6 +1013,7 @@ _SIGNATURES = {
     "check-grid": types.boolean(_KF, _A1, _A1, _A1, _A2, _A2, _I8A),
     "same-values": types.boolean(_A2, _A2),
     "resolved": types.boolean(_A2, _A2, _A1, types.float64),
+    "largest-abs": types.float64(_A2),
     "separable-model": types.boolean(_A2, _A1, _A1, _A2, _A1, _A1),
     "separable-check": _F3(_KF, _BF, _A1, _A1, _A1, _A1, _A2, _A1, _A2, _A2, _A2, _I8A),
     "system-matrix": types.float64(_A2, _A1),
@@ -1013,6 +1028,7 @@ _SIGNATURES = {
 _PYFUNCS = {"jacobian-blocks": _jacobian_blocks, "linear-blocks": _linear_blocks, "apply": _apply,
             "values": _values, "pointwise": _pointwise, "structure": _structure,
             "check-grid": _check_grid, "same-values": _same_values, "resolved": _resolved,
+            "largest-abs": _largest_abs,
             "separable-model": _separable_model,
             "separable-check": _separable_check,
             "system-matrix": _system_matrix, "estimate": _estimate,

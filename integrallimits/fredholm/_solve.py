@@ -28,7 +28,7 @@ from types import FunctionType
 import numpy as np
 
 from .._inputs import numbers_array, refuse_masked
-from .._memory import check_memory
+from .._memory import SMALL, check_memory
 from ..kernels import Kernel, _user, as_forcing, as_kernel
 from ..kernels._kernel import require_jit
 from ..kernels._structured import is_weakly_singular
@@ -135,6 +135,8 @@ def _known_rules():
 
 def _check_matrix_size(n_nodes, dim=1):
     """Refuse (before building the rule) a Nyström system that cannot fit in memory."""
+    if type(n_nodes) is int and 24.0 * (float(n_nodes) * dim) ** 2 <= SMALL:
+        return      # (the usual size, at once: check_memory asks the system nothing below SMALL)
     if (type(n_nodes) is int or isinstance(n_nodes, numbers.Integral) and
             not isinstance(n_nodes, bool)) and n_nodes > 0:
         need = 3.0 * 8.0 * (float(n_nodes) * dim) ** 2    # the matrix, its LU and |W|
@@ -482,12 +484,15 @@ def solve_fredholm(K, g, interval, n_nodes=None, rule="gauss-legendre", *, args=
                 companion[-1] if companion else None))
         else:
             sol = solve(n_nodes)
-        if problem.kernel is not None and len(sol.x):
+        check = None if problem.kernel is None else problem.kernel._shared.get("span_check")
+        if check is not None and len(sol.x):
             # K compiled against Python over the nodes (once per kernel and interval): s up
-            # to x, and, with the nodes reversed, s from x on
-            said = [_user.check_over_span(problem.kernel, x, y)
-                    for x, y in ((sol.x, sol.y), (sol.x[::-1], sol.y[::-1]))]
-            said = said[0] or said[1]
+            # to x, and, with the nodes reversed, s from x on (both compared: each is
+            # remembered; :func:`~integrallimits.kernels._user.check_over_span`'s check)
+            x, y, args = sol.x, sol.y, problem.kernel.args
+            said = check(x, y, args)
+            said_reversed = check(x[::-1], y[::-1], args)
+            said = said or said_reversed
             if said:
                 sol.message += f"  {said}"
     except Exception as exc:
@@ -586,7 +591,8 @@ def _solve_on_rule(problem, rule_obj, start=None, keep_rows=False):
     counts = _assembly.new_counts()     # (made in the solving thread: Ctrl-C reaches it)
     addr = _assembly.addresses(kernel)
     affine, separable = ((True, False) if is_linear_kernel else
-                         _structure(kernel, addr, nodes, max(1.0, float(np.abs(G).max())), counts))
+                         _structure(kernel, addr, nodes,
+                                    max(1.0, _assembly.compiled("largest-abs")(G)), counts))
     use_linear = affine if linear is None else linear
     stats = _STATS.copy()       # (in its order; a copy costs less than the literal)
     stats["linear"], stats["unknowns"], stats["rule"] = bool(use_linear), M * d, rule_obj.name
@@ -726,7 +732,8 @@ def _unresolved(sol):
     companion failed (no estimate): its values could not be checked."""
     if not sol.success:
         return sol
-    est, size = sol.stats.get("max_error_estimate", math.nan), float(np.abs(sol.y).max())
+    est, size = (sol.stats.get("max_error_estimate", math.nan),
+                 _assembly.compiled("largest-abs")(sol._y2))      # (max |y|)
     if math.isnan(est):   # the companion failed: no digit of the values could be checked
         sol.status = -1
         sol.stats["failure"] = "unchecked"

@@ -1725,3 +1725,49 @@ def test_a_changed_g_names_the_nodes_of_a_fredholm_solution():
         assert "mesh points" not in str(info.value) and "t_eval" not in str(info.value)
     finally:
         SCALE = 1.0
+
+
+def test_largest_abs_is_numpys_max_of_abs():
+    """The compiled max |A| that a solve's probe scale and :func:`_unresolved` take (fred-59:
+    NumPy's abs and max cost ~1.5 us at small M) is ``float(np.abs(A).max())`` to the bit:
+    -0.0 gives 0.0, inf is inf, and a NaN anywhere gives NaN."""
+    from integrallimits.fredholm import _assembly
+    largest = _assembly.compiled("largest-abs")
+    rng = np.random.default_rng(59)
+    cases = [rng.standard_normal((7, 1)), rng.standard_normal((5, 3)) * 1e300,
+             np.array([[-0.0], [0.0]]), np.array([[-0.0]]), np.array([[-np.inf, 2.0]]),
+             np.array([[1.0], [np.nan], [-np.inf]]), np.array([[np.nan, np.inf]]),
+             np.array([[5e-324, -5e-324]])]
+    for A in cases:
+        want = float(np.abs(A).max())
+        got = largest(np.ascontiguousarray(A))
+        if math.isnan(want):
+            assert math.isnan(got)
+        else:
+            assert got == want and math.copysign(1.0, got) == math.copysign(1.0, want)
+
+
+def test_separable_check_refuses_a_kernel_off_at_one_pair_of_nodes():
+    """The check ending a separable Newton iteration compares the model's sums with K's own at
+    every pair of nodes: a K = cos(x - s) y^2 plus a bump at one pair (x_5, s_17) of the 24
+    Gauss-Legendre nodes passes the structure probe, and only the full check (every row's sum)
+    sees it -- a check on a sample of rows or pairs that missed row 5 would accept the model
+    (why that check stays O(M^2), fred-59).  The solve then continues with the general Newton,
+    whose solution satisfies the equations."""
+    nodes = gauss_legendre(24, 0.0, 1.0).nodes
+    a, b = float(nodes[5]), float(nodes[17])
+
+    def K(x, s, y):
+        bump = np.exp(-((x - a) ** 2 + (s - b) ** 2) / 1e-6)
+        return 0.3 * np.cos(x - s) * y * y + 1e-3 * bump * y ** 3
+
+    def g(x):
+        return np.exp(-x)
+
+    sol = solve_fredholm(K, g, (0.0, 1.0), 24, error_estimate=False)
+    assert sol.success
+    assert sol.stats["separable"] is False
+    assert "not at the solution" in sol.stats["separable_probe"]
+    x, w, y = sol.x, sol.weights, sol.y
+    residual = y - g(x) - (K(x[:, None], x[None, :], y[None, :]) * w).sum(axis=1)
+    assert np.max(np.abs(residual)) < 1e-14
