@@ -484,14 +484,11 @@ def solve_fredholm(K, g, interval, n_nodes=None, rule="gauss-legendre", *, args=
                 companion[-1] if companion else None))
         else:
             sol = solve(n_nodes)
-        check = None if problem.kernel is None else problem.kernel._shared.get("span_check")
-        if check is not None and len(sol.x):
+        if problem.kernel is not None and len(sol.x):
             # K compiled against Python over the nodes (once per kernel and interval): s up
-            # to x, and, with the nodes reversed, s from x on (both compared: each is
-            # remembered; :func:`~integrallimits.kernels._user.check_over_span`'s check)
-            x, y, args = sol.x, sol.y, problem.kernel.args
-            said = check(x, y, args)
-            said_reversed = check(x[::-1], y[::-1], args)
+            # to x, and, with the nodes reversed, s from x on (both compared: each is remembered)
+            said = _user.check_over_span(problem.kernel, sol.x, sol.y)
+            said_reversed = _user.check_over_span(problem.kernel, sol.x[::-1], sol.y[::-1])
             said = said or said_reversed
             if said:
                 sol.message += f"  {said}"
