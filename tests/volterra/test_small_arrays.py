@@ -558,3 +558,37 @@ def test_confirmed_digits_of_long_solutions_is_the_running_size_check(seed):
             assert with_measured_between(sol, None, 2) is sol
             assert np.array_equal(sol.error_estimate, est.reshape(sol.error_estimate.shape))
     assert 20 < failed < 180
+
+
+@pytest.mark.parametrize("seed", range(3))
+def test_checks_against_the_sizes_first_are_the_running_size_checks(seed):
+    """_first_unresolved and _first_diverging given the sizes of each point (_Sizes: their
+    running maximum made only where the sizes do not show the answer, issue 15) answer as with
+    the running size itself, on solutions without NaN (estimate_error gives _Sizes only
+    there), with inf, zeros, growing and diverging differences; both answers occur."""
+    rng = np.random.default_rng(seed)
+    found = made = 0
+    for _ in range(300):
+        n, d = int(rng.integers(_estimate.FEW + 1, 300)), int(rng.integers(1, 3))
+        Y = _noisy(rng, (n, d))
+        Y[np.isnan(Y)] = 0.0
+        rows = _estimate._row_max(np.abs(Y))
+        common = np.arange(0, n, 2)
+        scale = 10.0 ** rng.integers(-12, 1)
+        diff = np.abs(_noisy(rng, (len(common), d))) * scale
+        sizes = _estimate._Sizes(rows)
+        expected = _estimate._first_unresolved(Y, common, diff, _estimate._running_size(Y))
+        # (repr: the same floats, NaN included)
+        assert repr(_estimate._first_unresolved(Y, common, diff, sizes)) == repr(expected)
+        q = common[::2]
+        fine, middle = _noisy(rng, (len(q), d)), _noisy(rng, (len(q), d))
+        with np.errstate(invalid="ignore"):
+            coarse = middle + _noisy(rng, (len(q), d)) * scale
+            sizes = _estimate._Sizes(rows)
+            expected_d = _estimate._first_diverging(Y, q, fine, middle, coarse,
+                                                    size=_estimate._running_size(Y))
+            assert repr(_estimate._first_diverging(Y, q, fine, middle, coarse, size=sizes)) == \
+                repr(expected_d)
+        found += (expected is not None) + (expected_d is not None)
+        made += sizes._running is None
+    assert 50 < found < 550 and made > 50
