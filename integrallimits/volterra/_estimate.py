@@ -616,7 +616,7 @@ class _Sizes:
     the answer (np.maximum.accumulate costs ~3 ns a value, 0.2 ms at N = 2^16, more than the
     rest of these checks)."""
 
-    __slots__ = ("rows", "_running")
+    __slots__ = ("_running", "rows")
 
     def __init__(self, rows):
         self.rows, self._running = rows, None

@@ -541,7 +541,7 @@ def test_confirmed_digits_of_long_solutions_is_the_running_size_check(seed):
         Y = _noisy(rng, (n, d))
         est = np.abs(rng.normal(size=(n, d))) * 10.0 ** rng.integers(-9, 1)
 
-        def solution():
+        def solution(t=t, Y=Y, est=est):
             return Solution(t, Y.copy(), scalar=False, status=0, message="ok",
                             stats={"estimate_order": 2.0}, method="trapezoid", order=2,
                             error_estimate=est.copy())
