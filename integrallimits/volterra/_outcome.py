@@ -20,7 +20,7 @@ from . import _loops
 from ._estimate import FEW as _FEW
 from ._estimate import _EPS, _maximum
 from ._estimate import (LEAD_IN, PAIR_FACTOR_MIN, RATE_FACTOR, UNRESOLVED, WORST_PAIR_MAX,
-                        estimate_error, running_size, running_size_few,
+                        estimate_error, none_over_size, running_size, running_size_few,
                         hiding_pair_steps, hiding_steps, local_refined_check, pair_factor,
                         pair_hides_error, refined_mesh, rounding_floor, trim_lead_in,
                         with_pair_factor, worst_pair_factor)
@@ -591,8 +591,10 @@ def with_measured_between(sol, run, order, min_steps=1):
             return sol
     elif not np.all(np.isfinite(est)):
         return sol
-    running = running_size(Y)     # (as with_confirmed_digits judges them)
     worst = np.max(est, axis=1)
+    if none_over_size(worst, Y, UNRESOLVED):  # (without the running maximum, most of the cost)
+        return sol
+    running = running_size(Y)     # (as with_confirmed_digits judges them)
     over = worst > UNRESOLVED * running
     if not np.any(over):
         return sol

@@ -28,7 +28,7 @@ from .._inputs import refuse_masked
 from ..kernels import _user
 from . import _loops
 from ._estimate import (FEW, RATE_FACTOR, RATE_MIN_STEPS, UNRESOLVED, estimate_error,
-                        running_size, trim_lead_in)
+                        none_over_size, running_size, trim_lead_in)
 from ._estimate import _estimate_order as _order_of_rate
 from ._outcome import (_NONE_KEPT, FAILED, SUCCEEDED, companion, companion_drops_odd_end,
                        describe, estimate_kept, unresolved_message, with_rounding_floor,
@@ -1886,9 +1886,12 @@ def with_confirmed_digits(sol, computed_start=False):
             return sol
         j = max(1, over.index(True))
     else:
+        worst = np.max(est, axis=1)
+        if none_over_size(worst, Y, UNRESOLVED):   # (without the running maximum)
+            return sol
         running = running_size(Y)     # (the size at t0 is the first step's)
         with np.errstate(invalid="ignore"):
-            over = np.max(est, axis=1) > UNRESOLVED * running   # (NaN: no estimate, no claim)
+            over = worst > UNRESOLVED * running   # (NaN: no estimate, no claim)
         if not np.any(over):
             return sol
         j = max(1, int(np.argmax(over)))

@@ -503,3 +503,92 @@ def test_estimates_scale_on_floats_is_numpys():
         want = _adaptive._estimates_scale(E, Y)
         got = _adaptive._estimates_scale_few(E, Y)
         assert got.shape == want.shape and got.tobytes() == want.tobytes()
+
+
+@pytest.mark.parametrize("seed", range(3))
+def test_none_over_size_only_where_the_running_size_has_none(seed):
+    """none_over_size, the shortcut of the checks of long solutions against half their size so
+    far (issue 15: no running maximum, 0.2 ms at N = 2^16, where no value exceeds the bound at
+    its own point), says True only where no value exceeds factor times running_size (NaN and
+    inf in the values and the solution included), and says it in most cases that have none."""
+    rng = np.random.default_rng(seed)
+    shown = none = 0
+    for _ in range(400):
+        n, d = int(rng.integers(2, 300)), int(rng.integers(1, 4))
+        Y = _noisy(rng, (n, d))
+        values = np.abs(_noisy(rng, (n,))) * 10.0 ** rng.integers(-9, 1)
+        with np.errstate(invalid="ignore"):
+            full = not np.any(values > 0.5 * _estimate.running_size(Y))
+        said = _estimate.none_over_size(values, Y, 0.5)
+        assert full or not said
+        shown += said
+        none += full
+    assert none > 100 and shown > none / 2
+
+
+@pytest.mark.parametrize("seed", range(2))
+def test_confirmed_digits_of_long_solutions_is_the_running_size_check(seed):
+    """with_confirmed_digits and with_measured_between of solutions on more than FEW points
+    (where none_over_size decides first) fail, or leave the solution, as the comparison of
+    each estimate with half the running size says: the first point over it, or none."""
+    from integrallimits.volterra._outcome import with_measured_between
+    from integrallimits.volterra._solution import Solution
+    rng = np.random.default_rng(seed)
+    failed = 0
+    for _ in range(200):
+        n, d = int(rng.integers(_estimate.FEW + 1, 400)), int(rng.integers(1, 3))
+        t = np.linspace(0.0, 1.0, n)
+        Y = _noisy(rng, (n, d))
+        est = np.abs(rng.normal(size=(n, d))) * 10.0 ** rng.integers(-9, 1)
+
+        def solution(t=t, Y=Y, est=est):
+            return Solution(t, Y.copy(), scalar=False, status=0, message="ok",
+                            stats={"estimate_order": 2.0}, method="trapezoid", order=2,
+                            error_estimate=est.copy())
+        with np.errstate(invalid="ignore"):
+            over = np.max(est, axis=1) > 0.5 * _estimate.running_size(Y)
+            checked = _tolerance.with_confirmed_digits(solution())
+        if over.any():
+            assert len(checked.mesh) == max(1, int(np.argmax(over))) and not checked.success
+            failed += 1
+        else:
+            assert checked.success and len(checked.mesh) == n
+        if not over.any() and np.isfinite(Y).all():   # (nothing to measure: left as it is)
+            sol = solution()
+            assert with_measured_between(sol, None, 2) is sol
+            assert np.array_equal(sol.error_estimate, est.reshape(sol.error_estimate.shape))
+    assert 20 < failed < 180
+
+
+@pytest.mark.parametrize("seed", range(3))
+def test_checks_against_the_sizes_first_are_the_running_size_checks(seed):
+    """_first_unresolved and _first_diverging given the sizes of each point (_Sizes: their
+    running maximum made only where the sizes do not show the answer, issue 15) answer as with
+    the running size itself, on solutions without NaN (estimate_error gives _Sizes only
+    there), with inf, zeros, growing and diverging differences; both answers occur."""
+    rng = np.random.default_rng(seed)
+    found = made = 0
+    for _ in range(300):
+        n, d = int(rng.integers(_estimate.FEW + 1, 300)), int(rng.integers(1, 3))
+        Y = _noisy(rng, (n, d))
+        Y[np.isnan(Y)] = 0.0
+        rows = _estimate._row_max(np.abs(Y))
+        common = np.arange(0, n, 2)
+        scale = 10.0 ** rng.integers(-12, 1)
+        diff = np.abs(_noisy(rng, (len(common), d))) * scale
+        sizes = _estimate._Sizes(rows)
+        expected = _estimate._first_unresolved(Y, common, diff, _estimate._running_size(Y))
+        # (repr: the same floats, NaN included)
+        assert repr(_estimate._first_unresolved(Y, common, diff, sizes)) == repr(expected)
+        q = common[::2]
+        fine, middle = _noisy(rng, (len(q), d)), _noisy(rng, (len(q), d))
+        with np.errstate(invalid="ignore"):
+            coarse = middle + _noisy(rng, (len(q), d)) * scale
+            sizes = _estimate._Sizes(rows)
+            expected_d = _estimate._first_diverging(Y, q, fine, middle, coarse,
+                                                    size=_estimate._running_size(Y))
+            assert repr(_estimate._first_diverging(Y, q, fine, middle, coarse, size=sizes)) == \
+                repr(expected_d)
+        found += (expected is not None) + (expected_d is not None)
+        made += sizes._running is None
+    assert 50 < found < 550 and made > 50
