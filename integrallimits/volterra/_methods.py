@@ -87,6 +87,17 @@ def _mesh_lags(kernel, N, h, samples):
 
 
 _NO_ROWS = np.empty(0, dtype=np.int64)   # keep nothing besides Y (the loops' ``keep``)
+_FLOAT64 = np.dtype(np.float64)
+
+
+def _loop(name, t):
+    """The compiled loop ``name`` for a solve on the mesh ``t`` whose other arrays the solve
+    made itself (float64, C-contiguous): its entry point where ``t`` is such an array too
+    (:func:`._loops.loop_entry`, ~2.5 us a call less), else the dispatcher, which checks the
+    types (and refuses what the signature does not take)."""
+    if type(t) is np.ndarray and t.dtype == _FLOAT64 and t.ndim == 1 and t.flags.c_contiguous:
+        return _loops.loop_entry(name)
+    return _loops.compiled_loop(name)
 #: Solves of up to this many stage times make them from Python floats (beyond, NumPy's calls
 #: cost less than the floats' operations).
 _FEW_STAGE_TIMES = 24
@@ -173,8 +184,8 @@ class DirectQuadrature(VolterraMethod):
         if loop == "direct":
             pass   # the loop with Newton's method sets Y[0] and solves the starting block itself
         elif start.shape[0] > 1:
-            status, index = _loops.compiled_loop("start" + robust)(K, jac, have, theta, t, G, Y,
-                                                                  start, tol, maxiter, counts)
+            status, index = _loop("start" + robust, t)(K, jac, have, theta, t, G, Y, start, tol,
+                                                       maxiter, counts)
             if status != _loops.SUCCESS:
                 return Y, status, index, counts, None
         else:
@@ -193,7 +204,7 @@ class DirectQuadrature(VolterraMethod):
                 K, jac, have, theta, t, G, Y, *self._data, tol, maxiter, _NO_ROWS,
                 np.empty((0, Y.shape[1])), counts)
         else:
-            status, index = _loops.compiled_loop(loop + robust if loop == "direct" else loop)(
+            status, index = _loop(loop + robust if loop == "direct" else loop, t)(
                 K, jac, have, B, theta, t, G, Y, *self._data, tol, maxiter, counts)
         return Y, status, index, counts, None
 
@@ -390,7 +401,7 @@ class VolterraRungeKutta(VolterraMethod):
                 K, jac, have, phi, theta, t, G, Gs, Y, Z, *self._data, tab.explicit, kseq, khat,
                 koff, tw, linear, tol, maxiter, counts)
         else:
-            status, index = _loops.compiled_loop("vrk")(
+            status, index = _loop("vrk", t)(
                 K, jac, have, B, theta, t, G, Gs, Y, Z, *self._data, tab.explicit, tol, maxiter,
                 counts)
         return Y, status, index, counts, Z
