@@ -92,10 +92,11 @@ _FLOAT64 = np.dtype(np.float64)
 
 def _loop(name, t):
     """The compiled loop ``name`` for a solve on the mesh ``t`` whose other arrays the solve
-    made itself (float64, C-contiguous): its entry point where ``t`` is such an array too
-    (:func:`._loops.loop_entry`, ~2.5 us a call less), else the dispatcher, which checks the
-    types (and refuses what the signature does not take)."""
-    if type(t) is np.ndarray and t.dtype == _FLOAT64 and t.ndim == 1 and t.flags.c_contiguous:
+    made itself (float64, C-contiguous, writeable): its entry point where ``t`` is such an
+    array too (:func:`._loops.loop_entry`, ~2.5 us a call less), else the dispatcher, which
+    checks the types (and refuses what the signature does not take: a TypeError)."""
+    if type(t) is np.ndarray and t.dtype == _FLOAT64 and t.ndim == 1 and \
+            t.flags.c_contiguous and t.flags.writeable:
         return _loops.loop_entry(name)
     return _loops.compiled_loop(name)
 #: Solves of up to this many stage times make them from Python floats (beyond, NumPy's calls

@@ -567,14 +567,16 @@ def test_loop_entry_point_is_the_dispatchers_code(name):
 
 
 def test_loop_entry_only_for_float64_contiguous_meshes():
-    """The entry point, which checks no array's type, only for a mesh that is a float64
-    C-contiguous vector; other meshes get the dispatcher, which refuses what its signature
+    """The entry point, which checks no array's type, only for a mesh that is a writeable
+    float64 C-contiguous vector; other meshes get the dispatcher, which refuses what its signature
     does not take (a TypeError, not a misread array)."""
     from integrallimits.volterra import _loops
     from integrallimits.volterra._methods import _loop
     t = np.linspace(0.0, 1.0, 17)
     assert _loop("vrk", t) is _loops.loop_entry("vrk")
-    for other in (t[::2], t.astype(np.float32), t.reshape(1, -1), list(t)):
+    read_only = t.copy()
+    read_only.setflags(write=False)
+    for other in (t[::2], t.astype(np.float32), t.reshape(1, -1), list(t), read_only):
         assert _loop("vrk", other) is _loops.compiled_loop("vrk")
     arguments, _ = _loop_arguments("vrk", np.random.default_rng(0), 8)
     strided = np.linspace(0.0, 1.0, 17)[::2]
