@@ -528,6 +528,29 @@ def test_solve_calls_its_loops_through_their_entry_points(name, monkeypatch):
     assert sol.success and calls == []
 
 
+@pytest.mark.parametrize("name", ["gregory6", "trapezoid", "gauss3", "radau3"])
+def test_fast_history_solve_calls_its_loops_through_their_entry_points(name, monkeypatch):
+    """So does a solve with the fast (FFT) history of a convolution kernel (voles' quick-start
+    problem), whose loops take the kernel's transforms too."""
+    from integrallimits.kernels import convolution
+    from integrallimits.volterra import _loops
+    kernel = convolution(lambda u: math.exp(-u))
+
+    def g(t):
+        return np.sin(t) - (np.sin(t) - np.cos(t) + np.exp(-t)) / 2.0
+    before = solve_volterra(kernel, g, (0.0, 2.0), 16, method=name)
+    calls = []
+    compiled_loop = _loops.compiled_loop
+
+    def counted(loop_name):
+        calls.append(loop_name)
+        return compiled_loop(loop_name)
+    monkeypatch.setattr(_loops, "compiled_loop", counted)
+    sol = solve_volterra(kernel, g, (0.0, 2.0), 16, method=name)
+    assert sol.success and sol.stats["fast_history"] and calls == []
+    assert sol.y.tobytes() == before.y.tobytes()
+
+
 def _loop_arguments(name, rng, n_steps):
     """The arguments of the compiled loop ``name`` ("direct", "start" or "vrk") for K = -y on a
     random uneven mesh, g random: (method, arguments, the arrays it writes)."""
