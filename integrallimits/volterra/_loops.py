@@ -1454,8 +1454,10 @@ def loop_entry(name):
     entry = _ENTRIES.get(name)
     if entry is None:
         loop = compiled_loop(name)
-        entry = next(iter(loop.overloads.values())).entry_point
-        _ENTRIES[name] = entry
+        overloads = getattr(loop, "overloads", None)
+        if overloads is None or len(overloads) != 1:   # (a loop wrapped by a study: as it is)
+            return loop
+        entry = _ENTRIES[name] = next(iter(overloads.values())).entry_point
     return entry
 
 
