@@ -1906,7 +1906,8 @@ def with_rough_data(sol, g_vec, kernel, p, run=None, singular=False, quadratic=T
             (quadratic or getattr(sol, "_small_mesh", False)):
         nested = getattr(sol, "_nested_estimate", None)
         against = sol._est2 if nested is None or nested.shape != sol._est2.shape else nested
-        if np.all(np.isfinite(against)):
+        if (all(map(math.isfinite, against.reshape(-1).tolist())) if against.size <= 64 else
+                np.all(np.isfinite(against))):    # (a few values as floats: ~2 us less)
             try:
                 probe = _alias_probe(g_vec, kernel, sol.mesh, sol._y2, against, int(math.ceil(p)))
                 probe += (_alias_every(g_vec, kernel, sol.mesh, sol._y2, probe[2], probe[4]),)
@@ -1918,7 +1919,9 @@ def with_rough_data(sol, g_vec, kernel, p, run=None, singular=False, quadratic=T
                 unprobed = _not_checked(
                     "The data were not checked for an oscillation at the steps' scale that the "
                     "mesh samples at one phase", exc)
-    before = np.max(sol._est2, axis=0) if probe is not None else None
+    # (the estimates before the check, whose largest _aliased_data takes only where the probe
+    # saw something: a copy, ~2 us less than the maxima)
+    before = sol._est2.copy() if probe is not None else None
     sol = _with_rough_data(sol, g_vec, kernel, p, run, singular, quadratic, nodes, uniform_run,
                            start=aliasing)
     sol = sol if probe is None else _aliased_data(sol, probe, before)
@@ -1996,8 +1999,7 @@ def _alias_probe(g_vec, kernel, t, Y, estimate, p):
     3 (p + 1) M values of g and kernel evaluations (twice where K names t); M = 8, 16, 64 at
     N = 16, 64, 1024."""
     n = len(t) - 1
-    m = min(n, max(ALIAS_STEPS, int(math.ceil(ALIAS_DENSITY * math.sqrt(n)))))
-    steps = (2 * np.arange(m) + 1) * n // (2 * m)      # (the middles of m blocks of steps)
+    steps, m = _alias_steps(n)      # (the middles of m blocks of steps)
     scale = _estimates_scale_few(estimate, Y)
     # (the pieces [t_k, t_k + A h], [t_k + A h, t_k + (A + s) h] of each probed step, (M, 3),
     # after t0 where the first is not the first step; as arrays: ~30 us less than point by point)
@@ -2010,8 +2012,26 @@ def _alias_probe(g_vec, kernel, t, Y, estimate, p):
         points, rows = np.concatenate((t[:1], points)), np.concatenate((Y[:1], rows))
     E = np.zeros_like(rows) + scale         # (the scale of the whole solution's)
     r, calls = data_roughness(g_vec, kernel, points, rows, E, p)
-    pieces = first + 3 * np.arange(m)
-    return steps, np.maximum(r[pieces], r[pieces + 1]), scale, calls, p
+    # (the pieces first + 3 i and first + 3 i + 1, i < m, as slices)
+    return steps, np.maximum(r[first::3], r[first + 1::3]), scale, calls, p
+
+
+#: :func:`_alias_steps`' (steps, m) by N (read-only arrays; meshes of up to 4096 steps).
+_ALIAS_STEPS = {}
+
+
+def _alias_steps(n):
+    """(steps, m): the m steps of a mesh of ``n`` steps that :func:`_alias_probe` takes (the
+    middles of m blocks of steps); remembered by n (read-only)."""
+    known = _ALIAS_STEPS.get(n)
+    if known is not None:
+        return known
+    m = min(n, max(ALIAS_STEPS, int(math.ceil(ALIAS_DENSITY * math.sqrt(n)))))
+    steps = (2 * np.arange(m) + 1) * n // (2 * m)
+    steps.setflags(write=False)
+    if n <= 4096:
+        _ALIAS_STEPS[n] = (steps, m)
+    return steps, m
 
 
 def alias_every_bar(p):
@@ -2158,7 +2178,7 @@ def _kernel_slope(kernel, t, Y, which):
 
 
 def _aliased_data(sol, probe, before=None):
-    """``sol`` (checked by :func:`_with_rough_data`; ``before`` (d,), its largest estimates
+    """``sol`` (checked by :func:`_with_rough_data`; ``before`` (N+1, d), its estimates
     before that check) failed from the first mesh point where
     the data taken between the mesh points (``probe``, :func:`_alias_probe`) say that they
     oscillate at the mesh's period and that the estimates, as the checks left them, miss it.
@@ -2181,11 +2201,11 @@ def _aliased_data(sol, probe, before=None):
     was, and to at least the bound at the end over ROUGH_FIXED^2: a divided solve whose
     points the data do not alias saw them (radau2, the same K with w = 2 pi 320, 64 steps: an
     error of 0.127 with an estimate raised from 1.4e-4 to 0.155; the running sum overstates
-    such errors 40 times).  What it was is ``before`` (where given), after the check of the
-    first steps: that check multiplies every estimate by one factor, the defect of its few
-    steps, while the defects of data aliased on the whole mesh add up over it (gregory6 on
-    the same K with w = 2 pi 448, 7 cycles a step, 64 steps, its division into 7 at one
-    phase too: an error of 1.72 with the estimates multiplied by 1.4e11 to 0.068).
+    such errors 40 times).  What it was is the largest of ``before`` (where given), after the
+    check of the first steps: that check multiplies every estimate by one factor, the defect
+    of its few steps, while the defects of data aliased on the whole mesh add up over it
+    (gregory6 on the same K with w = 2 pi 448, 7 cycles a step, 64 steps, its division into 7
+    at one phase too: an error of 1.72 with the estimates multiplied by 1.4e11 to 0.068).
     Trapezoid on y = g - int y, y = sin(w t), w = 2 pi 192, 64 steps (the data check's points
     j h / 3 and the division into 3 at sin's zeros too) was a success with its dense output
     1.7e-3 off and an estimate of 3.2e-14."""
@@ -2196,10 +2216,10 @@ def _aliased_data(sol, probe, before=None):
     on = getattr(sol, "_data_ratio", None)
     if not sol.success or on is None or len(on) != len(sol.mesh) - 1:
         return sol
-    was = scale if before is None else np.maximum(scale, before)
     fine = _oscillating_between(sol, every, on)
     if not (_alias_seen(off, steps, every[0], on) or fine.any()):
         return sol      # (no step seen, by the sample or by every step: both sums are 0)
+    was = scale if before is None else np.maximum(scale, np.max(before, axis=0))
     seen = np.where(off > ALIAS_FACTOR * on[steps], off, 0.0)
     n = len(sol.mesh) - 1
     # (each probed step stands for its block of steps)
@@ -2286,8 +2306,14 @@ def _oscillating_between(sol, every, on):
     fine = np.zeros(len(on), dtype=bool)
     if len(every[0]) != len(on) or not every[3].any():
         return fine
-    which = np.flatnonzero(every[3] & (every[0] > 1.0) & (on > ROUGH_FIXED) &
-                           ~(every[0] > ALIAS_FACTOR * on))
+    if len(on) <= 32:    # (a few values as floats: the same comparisons, ~5 us less)
+        which = [k for k, (g, r, o) in enumerate(zip(every[3].tolist(), every[0].tolist(),
+                                                     on.tolist()))
+                 if g and r > 1.0 and o > ROUGH_FIXED and not r > ALIAS_FACTOR * o]
+        which = np.array(which, dtype=np.intp)
+    else:
+        which = np.flatnonzero(every[3] & (every[0] > 1.0) & (on > ROUGH_FIXED) &
+                               ~(every[0] > ALIAS_FACTOR * on))
     if len(which):
         fine[which], calls = every[5](which)
         sol.stats["nfev"] += calls

@@ -65,7 +65,9 @@ def _lag_sequences(kernel, lags, n_channels):
     d = kernel.dim
     out = np.empty((lags.size, d, d))
     lag = kernel.structure["lag"]
-    _loops.compiled_loop("sample-lags")(FunctionAddress(lag, LAG_SIGNATURE).address,
+    # (lags, out: float64 and C-contiguous, made here; the entry point where the parameters are
+    # such an array too, as _loop takes it)
+    _loop("sample-lags", kernel.params)(FunctionAddress(lag, LAG_SIGNATURE).address,
                                         kernel.params, np.ascontiguousarray(lags.ravel()), out)
     return np.ascontiguousarray(out.reshape(n_channels, lags.shape[1], d, d))
 
@@ -87,6 +89,19 @@ def _mesh_lags(kernel, N, h, samples):
 
 
 _NO_ROWS = np.empty(0, dtype=np.int64)   # keep nothing besides Y (the loops' ``keep``)
+_FLOAT64 = np.dtype(np.float64)
+
+
+def _loop(name, t):
+    """The compiled loop ``name`` for a call whose arrays the caller made itself (float64,
+    C-contiguous, writeable) but ``t`` (a solve's mesh; the kernel's parameters of the lag
+    samples): its entry point where ``t`` is such a vector too (:func:`._loops.loop_entry`,
+    ~2.5 us a call less), else the dispatcher, which checks the types (and refuses what the
+    signature does not take: a TypeError)."""
+    if type(t) is np.ndarray and t.dtype == _FLOAT64 and t.ndim == 1 and \
+            t.flags.c_contiguous and t.flags.writeable:
+        return _loops.loop_entry(name)
+    return _loops.compiled_loop(name)
 #: Solves of up to this many stage times make them from Python floats (beyond, NumPy's calls
 #: cost less than the floats' operations).
 _FEW_STAGE_TIMES = 24
@@ -173,8 +188,8 @@ class DirectQuadrature(VolterraMethod):
         if loop == "direct":
             pass   # the loop with Newton's method sets Y[0] and solves the starting block itself
         elif start.shape[0] > 1:
-            status, index = _loops.compiled_loop("start" + robust)(K, jac, have, theta, t, G, Y,
-                                                                  start, tol, maxiter, counts)
+            status, index = _loop("start" + robust, t)(K, jac, have, theta, t, G, Y, start, tol,
+                                                       maxiter, counts)
             if status != _loops.SUCCESS:
                 return Y, status, index, counts, None
         else:
@@ -185,15 +200,15 @@ class DirectQuadrature(VolterraMethod):
             kseq = _mesh_lags(kernel, N, h, samples)
             khat, koff, tw = kernel_transforms(kseq, N + 1)
             phi = kernel.structure["phi"].function_address.address
-            status, index = _loops.compiled_loop("direct-conv")(
+            status, index = _loop("direct-conv", t)(
                 K, jac, have, phi, theta, t, G, Y, *self._data, kseq, khat, koff, tw,
                 bool(kernel.structure.get("linear")), tol, maxiter, counts)
         elif autonomous:
-            status, index = _loops.compiled_loop("direct-autonomous" + robust)(
+            status, index = _loop("direct-autonomous" + robust, t)(
                 K, jac, have, theta, t, G, Y, *self._data, tol, maxiter, _NO_ROWS,
                 np.empty((0, Y.shape[1])), counts)
         else:
-            status, index = _loops.compiled_loop(loop + robust if loop == "direct" else loop)(
+            status, index = _loop(loop + robust if loop == "direct" else loop, t)(
                 K, jac, have, B, theta, t, G, Y, *self._data, tol, maxiter, counts)
         return Y, status, index, counts, None
 
@@ -386,11 +401,11 @@ class VolterraRungeKutta(VolterraMethod):
             kseq = _lag_sequences(kernel, lags, m * (m + 1))
             khat, koff, tw = kernel_transforms(kseq, N + 1)
             phi = -1 if linear else kernel.structure["phi"].function_address.address
-            status, index = _loops.compiled_loop("vrk-conv-linear" if linear else "vrk-conv")(
+            status, index = _loop("vrk-conv-linear" if linear else "vrk-conv", t)(
                 K, jac, have, phi, theta, t, G, Gs, Y, Z, *self._data, tab.explicit, kseq, khat,
                 koff, tw, linear, tol, maxiter, counts)
         else:
-            status, index = _loops.compiled_loop("vrk")(
+            status, index = _loop("vrk", t)(
                 K, jac, have, B, theta, t, G, Gs, Y, Z, *self._data, tab.explicit, tol, maxiter,
                 counts)
         return Y, status, index, counts, Z

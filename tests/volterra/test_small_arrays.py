@@ -592,3 +592,149 @@ def test_checks_against_the_sizes_first_are_the_running_size_checks(seed):
         found += (expected is not None) + (expected_d is not None)
         made += sizes._running is None
     assert 50 < found < 550 and made > 50
+
+
+def _squared(t, s, y):
+    return np.exp(-(t - s)) * y * y
+
+
+@pytest.mark.parametrize("name", ["trapezoid", "gregory4", "rectangle", "gauss2", "radau3",
+                                  "rk4"])
+def test_solve_calls_its_loops_through_their_entry_points(name, monkeypatch):
+    """A solve on a mesh of its own (float64, C-contiguous) calls its compiled loops, and its
+    companions', through their entry points: not through the dispatcher, whose matching of the
+    17 argument types cost ~2.5 us a call, 6 to 12 calls a solve on 8 steps."""
+    from integrallimits.volterra import _loops
+    solve_volterra(_squared, lambda t: math.exp(-2.0 * t), (0.0, 1.0), 8, method=name)
+    calls = []
+    compiled_loop = _loops.compiled_loop
+
+    def counted(loop_name):
+        calls.append(loop_name)
+        return compiled_loop(loop_name)
+    monkeypatch.setattr(_loops, "compiled_loop", counted)
+    sol = solve_volterra(_squared, lambda t: math.exp(-2.0 * t), (0.0, 1.0), 8, method=name)
+    assert sol.success and calls == []
+
+
+@pytest.mark.parametrize("name", ["gregory6", "trapezoid", "gauss3", "radau3"])
+def test_fast_history_solve_calls_its_loops_through_their_entry_points(name, monkeypatch):
+    """So does a solve with the fast (FFT) history of a convolution kernel (voles' quick-start
+    problem), whose loops take the kernel's transforms too."""
+    from integrallimits.kernels import convolution
+    from integrallimits.volterra import _loops
+    kernel = convolution(lambda u: math.exp(-u))
+
+    def g(t):
+        return np.sin(t) - (np.sin(t) - np.cos(t) + np.exp(-t)) / 2.0
+    before = solve_volterra(kernel, g, (0.0, 2.0), 16, method=name)
+    calls = []
+    compiled_loop = _loops.compiled_loop
+
+    def counted(loop_name):
+        calls.append(loop_name)
+        return compiled_loop(loop_name)
+    monkeypatch.setattr(_loops, "compiled_loop", counted)
+    sol = solve_volterra(kernel, g, (0.0, 2.0), 16, method=name)
+    assert sol.success and sol.stats["fast_history"] and calls == []
+    assert sol.y.tobytes() == before.y.tobytes()
+
+
+def _loop_arguments(name, rng, n_steps):
+    """The arguments of the compiled loop ``name`` ("direct", "start" or "vrk") for K = -y on a
+    random uneven mesh, g random: (method, arguments, the arrays it writes)."""
+    from integrallimits.kernels import as_kernel
+    from integrallimits.volterra import _loops
+    from integrallimits.volterra._methods import METHODS, _kernel_args
+    meth = METHODS["gregory4" if name == "start" else "gauss2" if name == "vrk" else "trapezoid"]
+    kernel = as_kernel(_decay, np.float64(1.0), 0.0)
+    t = np.concatenate(([0.0], np.cumsum(rng.uniform(0.05, 0.2, n_steps))))
+    G = rng.normal(size=(n_steps + 1, 1))
+    Y = np.zeros_like(G)
+    K, jac, have, B, theta = _kernel_args(kernel, True, block_sum=True)
+    if name == "vrk":
+        m = meth.stages
+        Gs, Z, counts = rng.normal(size=(n_steps * m, 1)), np.zeros((n_steps * m, 1)), \
+            _loops.new_counts(5)
+        return (K, jac, have, B, theta, t, G, Gs, Y, Z, *meth._data, meth.tableau.explicit,
+                1e-12, 50, counts), (Y, Z, counts)
+    counts = _loops.new_counts(4)
+    if name == "start":
+        return (K, jac, have, theta, t, G, Y, meth._data[0], 1e-12, 50, counts), (Y, counts)
+    return (K, jac, have, B, theta, t, G, Y, *meth._data, 1e-12, 50, counts), (Y, counts)
+
+
+@pytest.mark.parametrize("name", ["direct", "start", "vrk"])
+def test_loop_entry_point_is_the_dispatchers_code(name):
+    """:func:`_loops.loop_entry` runs the dispatcher's one compiled signature: the same values,
+    status and counts, bit for bit."""
+    from integrallimits.volterra import _loops
+    for seed in range(5):
+        results = []
+        for loop in (_loops.compiled_loop(name), _loops.loop_entry(name)):
+            arguments, written = _loop_arguments(name, np.random.default_rng(seed), 6 + seed)
+            status = loop(*arguments)
+            results.append((tuple(status), [a.tobytes() for a in written]))
+        assert results[0] == results[1]
+
+
+def test_loop_entry_only_for_float64_contiguous_meshes():
+    """The entry point, which checks no array's type, only for a mesh that is a writeable
+    float64 C-contiguous vector; other meshes get the dispatcher, which refuses what its signature
+    does not take (a TypeError, not a misread array)."""
+    from integrallimits.volterra import _loops
+    from integrallimits.volterra._methods import _loop
+    t = np.linspace(0.0, 1.0, 17)
+    assert _loop("vrk", t) is _loops.loop_entry("vrk")
+    read_only = t.copy()
+    read_only.setflags(write=False)
+    for other in (t[::2], t.astype(np.float32), t.reshape(1, -1), list(t), read_only):
+        assert _loop("vrk", other) is _loops.compiled_loop("vrk")
+    arguments, _ = _loop_arguments("vrk", np.random.default_rng(0), 8)
+    strided = np.linspace(0.0, 1.0, 17)[::2]
+    with pytest.raises(TypeError):
+        _loop("vrk", strided)(*arguments[:5], strided, *arguments[6:])
+
+
+def test_alias_steps_remembered_read_only():
+    """The aliasing probe's steps, remembered by N, are the middles of its m blocks, and
+    read-only (shared by the solves of that N)."""
+    from integrallimits.volterra import _adaptive
+    for n in [1, 2, 3, 4, 5, 8, 9, 16, 33, 64, 100, 1000, 5000]:
+        steps, m = _adaptive._alias_steps(n)
+        want_m = min(n, max(_adaptive.ALIAS_STEPS,
+                            int(math.ceil(_adaptive.ALIAS_DENSITY * math.sqrt(n)))))
+        assert m == want_m and np.array_equal(steps, (2 * np.arange(m) + 1) * n // (2 * m))
+        assert not steps.flags.writeable
+        assert _adaptive._alias_steps(n)[0] is steps or n > 4096
+
+
+def test_oscillating_between_on_floats_is_numpys():
+    """_oscillating_between's steps on a few values (floats) are those of its NumPy
+    expression, NaN included (a NaN ratio is neither over 1 nor over ALIAS_FACTOR times)."""
+    from types import SimpleNamespace
+
+    from integrallimits.volterra import _adaptive
+    rng = np.random.default_rng(11)
+    taken = 0
+    for trial in range(3000):
+        n = int(rng.integers(1, 40))
+        r = np.abs(rng.normal(size=n)) * 10.0 ** rng.integers(-1, 3, size=n)
+        on = np.abs(rng.normal(size=n)) * 10.0 ** rng.integers(0, 3, size=n)
+        of_g = rng.uniform(size=n) < 0.7
+        for a in (r, on):
+            if trial % 5 == 0:
+                a[rng.integers(n)] = np.nan
+        seen = []
+
+        def between(which):
+            seen.append(np.asarray(which))
+            return np.zeros(len(which), dtype=bool), 0
+        sol = SimpleNamespace(stats={"nfev": 0, "error_estimate_nfev": 0})
+        _adaptive._oscillating_between(sol, (r, None, None, of_g, None, between), on)
+        want = np.flatnonzero(of_g & (r > 1.0) & (on > _adaptive.ROUGH_FIXED) &
+                              ~(r > _adaptive.ALIAS_FACTOR * on))
+        got = seen[0] if seen else np.zeros(0, dtype=np.intp)
+        assert np.array_equal(got, want) and (not seen or got.dtype == want.dtype)
+        taken += len(want) > 0
+    assert taken > 100
