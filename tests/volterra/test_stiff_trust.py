@@ -1,0 +1,78 @@
+"""A reported success is right for stiff problems.
+
+* A stiff step's stages solved to the residual that its end value inherits: the end of a
+  Volterra Runge-Kutta step, g + lag + h sum_j b_j K(Z_j), and every later lag sum take the
+  stages' error times h |J|; Newton's update within ``newton_tol`` of a stage near 0 is not
+  enough where h |J| is 1e25 (``_loops._stages_at``).
+* A rate that is 0 at t0 and stiff within the first step (K = -lam s y): the stiffness probe
+  of the first step also at its end (``_tolerance.LATE_STIFFNESS``).
+"""
+import numpy as np
+import pytest
+
+from integrallimits import solve_volterra
+
+
+def K_decay(t, s, y, lam):
+    return -lam * y
+
+
+def g_one(t, lam):
+    return 1.0
+
+
+@pytest.mark.parametrize("method, T, lam, n", [
+    ("radau4", 1e20, 1e6, 4),       # main: 8.1e-5 for 0, estimate 3.8e-7, a success
+    ("radau4", 1e16, 1e3, 16),      # main: 5.6e-12, estimate 6.3e-14
+    ("radau3", 1e16, 1e3, 64),      # main: 9.3e-12, estimate 2.8e-13
+])
+def test_huge_step_decay_on_a_given_mesh(method, T, lam, n):
+    sol = solve_volterra(K_decay, g_one, (0.0, T), n, method=method, args=(lam,))
+    assert sol.success
+    error = np.abs(sol.y - np.exp(-lam * sol.t))
+    assert error.max() <= 1e-14
+    assert error.max() <= 20.0 * sol.error_estimate.max()
+
+
+def test_huge_step_decay_to_a_tolerance():
+    # main: radau2 to 1e-6 a success with an error of 1.6e-4
+    sol = solve_volterra(K_decay, g_one, (0.0, 1e20), method="radau2", rtol=1e-6, atol=1e-6,
+                         args=(1e6,))
+    assert sol.success
+    exact = np.exp(-1e6 * sol.t)
+    assert np.all(np.abs(sol.y - exact) <= 1e-6 + 1e-6 * np.abs(exact))
+
+
+def test_stages_of_a_huge_step_near_zero():
+    # y = 1 - 1e6 int y on [0, 1e20]: every step's exact value is 0 after t0; Newton stopped at
+    # an update within newton_tol of the floor 1 left 3.8e-7 (radau4, 4 steps)
+    sol = solve_volterra(K_decay, g_one, (0.0, 1e20), 4, method="radau4", args=(1e6,),
+                         error_estimate=False)
+    assert sol.success
+    assert np.abs(sol.y[1:]).max() <= 1e-15
+
+
+def K_growing(t, s, y, lam):
+    return -lam * s * y         # y = exp(-lam t^2 / 2): no stiffness at t0
+
+
+@pytest.mark.parametrize("method, lam, n", [
+    ("radau2", 1e6, 16),        # main: 5.1e-4 for 0, estimate 1.8e-5
+    ("radau3", 1e4, 32),        # main: 2.6e-2, estimate 3.8e-4
+    ("gauss3", 1e4, 32),        # main: 4.5e-2, estimate 3.8e-4
+])
+def test_rate_stiff_within_the_first_step_on_a_given_mesh(method, lam, n):
+    sol = solve_volterra(K_growing, g_one, (0.0, 1.0), n, method=method, args=(lam,))
+    if sol.success:
+        error = np.abs(sol.y - np.exp(-lam * sol.t ** 2 / 2))
+        assert error.max() <= 20.0 * np.nanmax(sol.error_estimate)
+
+
+@pytest.mark.parametrize("method, lam", [("radau3", 1e3), ("gauss4", 1e4)])
+def test_rate_stiff_within_the_first_step_to_a_tolerance(method, lam):
+    # main: successes 16 (radau3) and 75 (gauss4) times the tolerance 1e-3
+    sol = solve_volterra(K_growing, g_one, (0.0, 1.0), method=method, rtol=1e-3, atol=1e-3,
+                         args=(lam,))
+    if sol.success:
+        exact = np.exp(-lam * sol.t ** 2 / 2)
+        assert np.all(np.abs(sol.y - exact) <= 10 * (1e-3 + 1e-3 * np.abs(exact)))
