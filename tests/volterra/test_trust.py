@@ -4020,7 +4020,10 @@ def test_a_stiff_transient_that_every_mesh_keeps_alike_is_no_success(method, lam
     for 0, alike on every mesh that the estimate and the check of the first steps compare
     (their differences at the rounding level).  On main each was a success with y(T) = 1
     and an estimate of 8e-12 to 1e-6 (gauss2, 4 steps over [0, 1e16]: 3.5e-12); now a failure
-    that names the kept transient, or a success whose values are within their estimate."""
+    that names the kept transient (or, to a tolerance, the collapse of the step size for a
+    method that is not L-stable: the stage solves of steps of h lam ~ 1e5 converge only to
+    the residual's tolerance since trust-59), or a success whose values are within their
+    estimate."""
     sol = solve_volterra(lambda t, s, y: -lam * y, ONE, (0.0, T), method=method, **kw)
     err = np.abs(sol.y - np.exp(-lam * sol.t))
     if sol.success:
@@ -4028,7 +4031,9 @@ def test_a_stiff_transient_that_every_mesh_keeps_alike_is_no_success(method, lam
                  else 10 * (kw["atol"] + kw["rtol"] * np.exp(-lam * sol.t)))
         assert np.all(err <= 3 * bound + 1e-13), (err.max(), sol.message)
     else:
-        assert "keep instead of damping" in sol.message, sol.message
+        named = "keep instead of damping" in sol.message or (
+            "n_steps" not in kw and "not L-stable" in sol.message)
+        assert named, sol.message
         assert np.all(err[1:] <= 3 * np.asarray(sol.error_estimate)[1:] + 1e-13)
 
 
