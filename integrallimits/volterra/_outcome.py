@@ -407,7 +407,12 @@ def _carried_jacobian(sol, J, probe):
     start alone (y2 = int c(s) (y1 - 1e5) ds beside y1 = 1e5 + int 2e-11 ds, c(s) = s or
     sin(pi s), gauss2 and radau3 to atol = (1e-6, 1e-13 or 1e-14): successes with y2's errors
     3.6 to 88 times its tolerance; a VIDE's y2' = t (y1 - 1e5): 67 and 667 times, its
-    estimate 0).  A coupling zero at all three points is still missed.
+    estimate 0).  Where an off-diagonal |J_ij| is 0 at all three points, one point off the
+    mesh's points in each half is probed too (a fraction 1 - 1/phi of its steps in, y there
+    interpolated; d + 1 evaluations each; the first's in the first half's bound): a coupling
+    zero at t0, T/2 and T, c(s) = sin(2 pi s / T) or a polynomial with those roots, gave
+    trapezoid and gregory4 successes with y2's errors 11 to 114 times its tolerance, a VIDE's
+    y2' = sin(2 pi t) (y1 - 1e5) 32 and 318 times, and estimates 0 on given meshes.
 
     Returns (A, halves): A that largest |J| (for the chains of :func:`._estimate.rounding_floor`
     and the mesh's second half), and halves = (k, A_1), k the middle point and A_1 the larger
@@ -447,7 +452,42 @@ def _carried_jacobian(sol, J, probe):
     if len(middle) != len(A) or len(last) != len(A):     # (a VIDE's padded at the last)
         return A, None
     first = largest(A, middle)
-    return largest(first, last), (n // 2, first)
+    whole = largest(first, last)
+    if not _unseen_coupling(whole, d):
+        return whole, (n // 2, first)
+    # (a coupling zero at the three points: between them, off the mesh's points, where a
+    # coupling such as sin(2 pi s / T) or a polynomial with roots at 0, T/2 and T is not)
+    for x, into_first in ((_OFF * (n // 2), True), (n // 2 + _OFF * (n - n // 2), False)):
+        j = int(x)
+        w = x - j
+        tj = float(t[j]) + w * (float(t[j + 1]) - float(t[j]))
+        yj = [(1.0 - w) * a + w * b for a, b in zip(Y[j].tolist(), Y[j + 1].tolist())]
+        Jk, evaluations = probe(tj, yj, y0)
+        sol.stats["nfev"] = sol.stats.get("nfev", 0) + evaluations
+        B = None if Jk is None else \
+            [[abs(v) for v in row] for row in (Jk.tolist() if hasattr(Jk, "tolist") else Jk)]
+        if B is None or not (len(B) == len(A) and all(
+                len(row) == len(B) and all(map(math.isfinite, row)) for row in B)):
+            continue
+        whole = largest(whole, B)
+        if into_first:
+            first = largest(first, B)
+    return whole, (n // 2, first)
+
+
+#: Where :func:`_carried_jacobian` probes a coupling zero at t0, the middle and the last point
+#: in each half of the mesh: this fraction of its steps in (1 - 1/phi; irrational, no point of
+#: a coupling's rational roots, and off the mesh's points).
+_OFF = (3.0 - math.sqrt(5.0)) / 2.0
+
+
+def _unseen_coupling(A, d):
+    """Whether |J| ``A`` (rows of lists, d x d, or a VIDE's 2d x 2d whose lower right block,
+    dK/dz, is 0 by its form) has an off-diagonal entry 0: a coupling the probes did not see,
+    or none."""
+    m = len(A)
+    return any(A[i][j] == 0.0 for i in range(m) for j in range(m)
+               if i != j and not (i >= d and j >= d))
 
 
 def with_settled_levels(sol, run, order):

@@ -2469,6 +2469,91 @@ def test_rounding_carried_by_a_coupling_zero_at_the_start_is_in_the_estimate(met
     assert np.all(error <= sol.error_estimate[:, 1])
 
 
+def _coupled_off(t, s, y, a):
+    return np.array([a, np.sin(2.0 * np.pi * s) * (y[0] - 1e5)])
+
+
+def _coupled_off_poly(t, s, y, a):
+    return np.array([a, 64.0 * (s * (s - 0.5) * (s - 1.0)) ** 2 * (y[0] - 1e5)])
+
+
+def _fed_off(t, y, z, a):
+    return np.array([a, np.sin(2.0 * np.pi * t) * (y[0] - 1e5)])
+
+
+def _off_exact(t, a=2e-11):
+    """y1 = 1e5 + a t, y2 = int_0^t sin(2 pi s) a s ds (long double)."""
+    w = 2 * np.longdouble(np.pi)
+    return np.stack([1e5 + a * t, a * (np.sin(w * t) / w ** 2 - t * np.cos(w * t) / w)],
+                    axis=-1)
+
+
+def _off_poly_exact(t, a=2e-11):
+    """y1 = 1e5 + a t, y2 = int_0^t 64 (s (s - 1/2) (s - 1))^2 a s ds (long double)."""
+    P = np.polynomial.polynomial
+    c = P.polymul(P.polymul([0.0, 1.0], [-0.5, 1.0]), [-1.0, 1.0])
+    c = P.polyint(P.polymul(P.polymul(c, c), [0.0, 64.0 * a]))
+    return np.stack([1e5 + a * t, sum(np.longdouble(v) * t ** k for k, v in enumerate(c))],
+                    axis=-1)
+
+
+@pytest.mark.parametrize("method, n", [("gauss2", 10), ("radau3", 16), ("trapezoid", 64),
+                                       ("gregory4", 64)])
+@pytest.mark.parametrize("coupling", ["sin", "poly"])
+def test_rounding_carried_by_a_coupling_zero_at_the_probed_points_is_in_the_estimate(
+        method, n, coupling):
+    """y1 = 1e5 + int_0^t 2e-11 ds, y2 = int_0^t c(s) (y1 - 1e5) ds with c(s) = sin(2 pi s)
+    or 64 (s (s - 1/2) (s - 1))^2, zero at t0, at the mesh's middle and at its last point,
+    the three points whose Jacobians the floor took: y2's estimates were 0 (or the
+    Richardson difference's, 1e-27) for errors up to 3.2e-12, 25 to 1.4e14 times them.
+    Where a coupling is zero at the three points, the floor probes one point off the mesh's
+    points in each half (``_outcome._carried_jacobian``)."""
+    K, exact = (_coupled_off, _off_exact) if coupling == "sin" else \
+        (_coupled_off_poly, _off_poly_exact)
+    sol = solve_volterra(K, lambda t: np.array([1e5, 0.0]), (0.0, 1.0), n, method=method,
+                         args=(2e-11,))
+    t = np.asarray(sol.t, dtype=np.longdouble)
+    error = np.abs(sol.y[:, 1] - exact(t)[:, 1]).astype(float)
+    assert sol.success
+    assert error.max() > 1e-13
+    assert np.all(error <= sol.error_estimate[:, 1])
+
+
+@pytest.mark.parametrize("method", ["trapezoid", "gregory4"])
+@pytest.mark.parametrize("rtol, atol", [(1e-6, 1e-13), (1e-3, 1e-14)])
+def test_rounding_carried_by_a_coupling_zero_at_the_probed_points_is_no_success(method, rtol,
+                                                                                 atol):
+    """The coupling c(s) = sin(2 pi s) above to atol = (1e-6, ``atol``): trapezoid and
+    gregory4 were successes with y2's errors 11 to 114 times its tolerance."""
+    atol = np.array([1e-6, atol])
+    sol = solve_volterra(_coupled_off, lambda t: np.array([1e5, 0.0]), (0.0, 1.0),
+                         method=method, args=(2e-11,), rtol=rtol, atol=atol)
+    _assert_no_success_over_tolerance(sol, _off_exact, rtol, atol)
+
+
+@pytest.mark.parametrize("method", ["gauss2", "radau3"])
+@pytest.mark.parametrize("tolerance", [None, (1e-6, 1e-13), (1e-3, 1e-14)])
+def test_rounding_a_vide_carries_by_a_coupling_zero_at_the_probed_points_is_caught(method,
+                                                                                   tolerance):
+    """y1' = 2e-11, y1(0) = 1e5, y2' = sin(2 pi t) (y1 - 1e5): f's coupling is zero at t0,
+    at the middle and at the end; on 10 steps y2's estimates were 0 for errors of 3.2e-12,
+    and to atol = (1e-6, 1e-13 or 1e-14) gauss2 and radau3 were successes with y2's errors
+    32 and 318 times its tolerance."""
+    y0 = np.array([1e5, 0.0])
+    if tolerance is None:
+        sol = solve_vide(_fed_off, None, y0, (0.0, 1.0), 10, method=method, args=(2e-11,))
+        t = np.asarray(sol.t, dtype=np.longdouble)
+        error = np.abs(sol.y[:, 1] - _off_exact(t)[:, 1]).astype(float)
+        assert sol.success
+        assert error.max() > 1e-13
+        assert np.all(error <= sol.error_estimate[:, 1])
+        return
+    rtol, atol = tolerance[0], np.array([1e-6, tolerance[1]])
+    sol = solve_vide(_fed_off, None, y0, (0.0, 1.0), method=method, args=(2e-11,), rtol=rtol,
+                     atol=atol)
+    _assert_no_success_over_tolerance(sol, _off_exact, rtol, atol)
+
+
 def _assert_estimates_hold_the_rounding(sol):
     """``sol`` (y = 1e5 e^(-t), an error of rounding alone, above 1e-13) a success within 20
     times its estimates at every point, y(t0)'s 0, the largest at most 16 eps 1e5."""
