@@ -2554,6 +2554,54 @@ def test_rounding_a_vide_carries_by_a_coupling_zero_at_the_probed_points_is_caug
     _assert_no_success_over_tolerance(sol, _off_exact, rtol, atol)
 
 
+def _long_chain(t, s, y, a, c):
+    """y1 = 1e5 + int a, y2 = int c (y1 - 1e5), y_(k+1) = int c y_k: a chain of y.size - 1
+    links."""
+    out = c * np.concatenate((np.zeros(1), y[:-1]))
+    out[0] = a
+    out[1] = c * (y[0] - 1e5)
+    return out
+
+
+def _long_chain_exact(t, m, c, a=2e-11):
+    """The chain's solution, y_(k+1) = a c^k t^(k+1) / (k+1)! (long double)."""
+    return np.stack([1e5 + a * t] + [a * np.longdouble(c) ** k * t ** (k + 1) /
+                                     math.factorial(k + 1) for k in range(1, m)], axis=-1)
+
+
+@pytest.mark.parametrize("method", ["gauss2", "radau3"])
+@pytest.mark.parametrize("m, c", [(10, 5.0), (12, 8.0)])
+def test_rounding_carried_along_a_chain_of_more_than_8_links_is_in_the_estimate(method, m, c):
+    """The chain of ``_long_chain`` with 10 and 12 components (c = 5 and 8) on 16 steps: the
+    floor carried
+    a component's rounding along 8 links at most, and the last components' errors (up to
+    3.2e-10) were 89 to 150 times their estimates.  The links now stop where no pair is first
+    reached (``_estimate.rounding_floor``)."""
+    y0 = np.zeros(m)
+    y0[0] = 1e5
+    sol = solve_volterra(_long_chain, lambda t: y0.copy(), (0.0, 1.0), 16, method=method,
+                         args=(2e-11, c))
+    t = np.asarray(sol.t, dtype=np.longdouble)
+    error = np.abs(sol.y - _long_chain_exact(t, m, c)).astype(float)
+    assert sol.success
+    assert error[:, 9:].max() > 1e-12
+    assert np.all(error <= sol.error_estimate)
+
+
+@pytest.mark.parametrize("method", ["gauss2", "trapezoid"])
+def test_rounding_carried_along_a_chain_of_more_than_8_links_is_no_success(method):
+    """The chain of 12 components (c = 8) to rtol = 1e-6, atol 1e-6 (1e-11 for the last):
+    gauss2, radau3 and trapezoid were successes with the last one's error 25 to 34 times its
+    tolerance."""
+    y0 = np.zeros(12)
+    y0[0] = 1e5
+    atol = np.full(12, 1e-6)
+    atol[-1] = 1e-11
+    sol = solve_volterra(_long_chain, lambda t: y0.copy(), (0.0, 1.0), method=method,
+                         args=(2e-11, 8.0), rtol=1e-6, atol=atol)
+    _assert_no_success_over_tolerance(sol, lambda t: _long_chain_exact(t, 12, 8.0), 1e-6, atol)
+
+
 def _assert_estimates_hold_the_rounding(sol):
     """``sol`` (y = 1e5 e^(-t), an error of rounding alone, above 1e-13) a success within 20
     times its estimates at every point, y(t0)'s 0, the largest at most 16 eps 1e5."""
