@@ -2602,6 +2602,58 @@ def test_rounding_carried_along_a_chain_of_more_than_8_links_is_no_success(metho
     _assert_no_success_over_tolerance(sol, lambda t: _long_chain_exact(t, 12, 8.0), 1e-6, atol)
 
 
+def _grown_offset(t, s, y, a, k):
+    return a + k * (y - 1e5)
+
+
+def _grown_loop(t, s, y, a, k):
+    return np.array([a + k * y[1], k * (y[0] - 1e5)])
+
+
+def _grown_rotation(t, s, y, a, k):
+    return np.array([a - k * y[1], k * (y[0] - 1e5)])
+
+
+@pytest.mark.parametrize("method", ["gauss2", "radau3", "trapezoid"])
+@pytest.mark.parametrize("form", ["scalar", "loop"])
+def test_rounding_grown_by_the_problem_is_in_the_estimate(method, form):
+    """y = 1e5 + int_0^t (2e-11 + 10 (y - 1e5)) ds (y = 1e5 + 2e-12 (e^(10 t) - 1)), and the
+    loop y1 = 1e5 + int (2e-11 + 10 y2), y2 = int 10 (y1 - 1e5) (each feeding the other), on
+    16 steps: the first increments, below half an ulp of 1e5, are lost alike by the solve and
+    its companions, and the linearised problem grows the loss e^10 times: errors of 1.8e-8 to
+    3.7e-8 were 9 to 418 times the estimates, the floor sqrt(N) eps |y|.  The floor now
+    grows the rounding of each point with the problem's growth rate
+    (``_outcome._growth``)."""
+    a, k = 2e-11, 10.0
+    if form == "scalar":
+        sol = solve_volterra(_grown_offset, lambda t: 1e5, (0.0, 1.0), 16, method=method,
+                             args=(a, k))
+        t_ = np.asarray(sol.t, dtype=np.longdouble)
+        exact = (1e5 + a * np.expm1(k * t_) / k)[:, None]
+    else:
+        sol = solve_volterra(_grown_loop, lambda t: np.array([1e5, 0.0]), (0.0, 1.0), 16,
+                             method=method, args=(a, k))
+        t_ = np.asarray(sol.t, dtype=np.longdouble)
+        exact = np.stack([1e5 + a * np.sinh(k * t_) / k, a * (np.cosh(k * t_) - 1) / k],
+                         axis=-1)
+    error = np.abs(np.asarray(sol.y).reshape(exact.shape) - exact).astype(float)
+    estimate = np.asarray(sol.error_estimate).reshape(exact.shape)
+    assert sol.success
+    assert error.max() > 1e-9
+    assert np.all(error <= estimate)
+
+
+@pytest.mark.parametrize("method", ["gauss2", "radau3"])
+def test_rounding_of_a_rotation_loop_is_not_grown(method):
+    """The rotation y1 = 1e5 + int (2e-11 - 10 y2), y2 = int 10 (y1 - 1e5) does not grow
+    (eigenvalues +-10 i): its floor stays sqrt(N) eps |y| and the one its coupling carries,
+    the estimates below 1e-8 (an error of 2e-11; grown e^10 times they would be 1e-6)."""
+    sol = solve_volterra(_grown_rotation, lambda t: np.array([1e5, 0.0]), (0.0, 1.0), 16,
+                         method=method, args=(2e-11, 10.0))
+    assert sol.success
+    assert np.max(sol.error_estimate) < 1e-8
+
+
 def _assert_estimates_hold_the_rounding(sol):
     """``sol`` (y = 1e5 e^(-t), an error of rounding alone, above 1e-13) a success within 20
     times its estimates at every point, y(t0)'s 0, the largest at most 16 eps 1e5."""
