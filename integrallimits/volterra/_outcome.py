@@ -392,7 +392,7 @@ def with_rounding_floor(sol, probe=None):
         J, halves = _carried_jacobian(sol, J, probe, rates)
     elif J and probe is not None and len(Y) > 2:
         rates = _scalar_rates(sol, J, probe)
-    growth = _growth(sol.mesh, len(Y) - 1, rates)
+    growth = _growth(sol.mesh, len(Y) - 1, rates) if rates else None
     floor = rounding_floor(Y, sol.mesh if J is not None or growth else None, J, halves,
                            growth)[1:]
     if not np.any(est[1:] < floor):           # (NaN, no estimate: left as it is)
