@@ -378,19 +378,23 @@ def with_rounding_floor(sol, probe=None):
     est, Y = sol._est2, sol._y2
     if len(Y) < 2 or est is None or len(est) != len(Y):
         return sol
-    if Y.shape[1] == 1 and len(Y) <= _FEW:
+    if Y.shape[1] == 1 and len(Y) <= _FEW and not (probe is not None and _grows(sol)):
         # (a scalar solution of a few values on floats, ~1 us a NumPy call: the same running
         # maximum, NaN propagating, products and comparisons; where an estimate is below its
-        # floor, NumPy's below)
+        # floor, NumPy's below; not where the rate grows at t0, whose floor may grow more)
         scale = math.sqrt(len(Y) - 1) * _EPS
         sizes = itertools.accumulate(map(abs, Y[:, 0].tolist()), _maximum)
         next(sizes)
         if not any(e < scale * r for e, r in zip(est[1:, 0].tolist(), sizes)):
             return sol
-    J, halves = getattr(sol, "_rate_jacobian", None), None
+    J, halves, rates = getattr(sol, "_rate_jacobian", None), None, []
     if J and probe is not None and Y.shape[1] > 1 and len(Y) > 2:
-        J, halves = _carried_jacobian(sol, J, probe)
-    floor = rounding_floor(Y, sol.mesh if J is not None else None, J, halves)[1:]
+        J, halves = _carried_jacobian(sol, J, probe, rates)
+    elif J and probe is not None and len(Y) > 2:
+        rates = _scalar_rates(sol, J, probe)
+    growth = _growth(sol.mesh, len(Y) - 1, rates) if rates else None
+    floor = rounding_floor(Y, sol.mesh if J is not None or growth else None, J, halves,
+                           growth)[1:]
     if not np.any(est[1:] < floor):           # (NaN, no estimate: left as it is)
         return sol
     np.fmax(est[1:], floor, out=est[1:], where=~np.isnan(est[1:]))   # (in place: the mesh's)
@@ -398,7 +402,83 @@ def with_rounding_floor(sol, probe=None):
     return sol
 
 
-def _carried_jacobian(sol, J, probe):
+def _growth_rate(J, d):
+    """The largest real part of the eigenvalues of the upper left d x d block of ``J`` (rows
+    of lists; df/dy of a VIDE's 2d x 2d one), the linearised problem's fastest growth (a
+    bound on it where that is not positive); None where J is not finite or d > 128."""
+    if J is None or d > 128 or len(J) < d:
+        return None
+    block = [list(row[:d]) for row in J[:d]]
+    if not all(len(row) == d and all(map(math.isfinite, row)) for row in block):
+        return None
+    if d == 1:
+        return float(block[0][0])
+    # (Gershgorin's bound first: the largest J_ii + sum_(j != i) |J_ij|, on floats, where it
+    # is not positive; a pair's eigenvalues in closed form; a NumPy eigenvalue call costs
+    # ~15 us)
+    bound = max(row[i] + sum(abs(v) for j, v in enumerate(row) if j != i)
+                for i, row in enumerate(block))
+    if bound <= 0.0:
+        return bound
+    if d == 2:
+        half = 0.5 * (block[0][0] + block[1][1])
+        disc = half * half - (block[0][0] * block[1][1] - block[0][1] * block[1][0])
+        return half + math.sqrt(disc) if disc > 0.0 else half
+    return float(np.max(np.linalg.eigvals(np.array(block)).real))
+
+
+def _grows(sol):
+    """Whether a scalar solve's rate grows at t0 by GROWTH_MIN e-folds over the span
+    (``sol._rate_jacobian``, [[dK/dy]] there; :func:`_scalar_rates`)."""
+    J = getattr(sol, "_rate_jacobian", None)
+    mu = _growth_rate(J, 1) if J else None
+    return mu is not None and mu * abs(float(sol.mesh[-1]) - float(sol.mesh[0])) > GROWTH_MIN
+
+
+def _scalar_rates(sol, J, probe):
+    """[the growth rate dK/dy at t0, the middle and the last point] of a scalar solve whose
+    rate grows at t0 (J = [[dK/dy]] there, > 0), their d + 1 = 2 kernel evaluations each
+    counted in ``stats["nfev"]``; [] where it does not grow at t0 or a probe failed."""
+    if not _grows(sol):
+        return []
+    Y, t = sol._y2, sol.mesh
+    n = len(Y) - 1
+    rates, y0 = [_growth_rate(J, 1)], Y[0].tolist()
+    for k in (n // 2, n):
+        Jk, evaluations = probe(float(t[k]), Y[k].tolist(), y0)
+        sol.stats["nfev"] = sol.stats.get("nfev", 0) + evaluations
+        rates.append(_growth_rate(None if Jk is None else
+                                  (Jk.tolist() if hasattr(Jk, "tolist") else Jk), 1))
+    return rates if None not in rates else []
+
+
+#: The growth of the linearised problem over the span, as the e-folds sum of its rate, from
+#: which the rounding floor carries the rounding of each point grown (:func:`_growth`).
+GROWTH_MIN = math.log(2.0)
+
+
+def _growth(t, n, rates):
+    """(k, mu_1, mu_2) for :func:`._estimate.rounding_floor`: the rounding made at a point
+    grows with the linearised problem, the rate mu_1 over the mesh's first half (to the point
+    k = n // 2) and mu_2 after it, each the smaller of the rates at the half's ends (``rates``:
+    at t0, the middle and the last point; a bound at both, and a rate growing fast, tan t's
+    2 tan t, is not taken for the whole half); None where neither grows by GROWTH_MIN e-folds
+    over its half or a rate is missing.  y = 1e5 + int (2e-11 + 10 (y - 1e5)) ds, and the
+    loop y = (1e5 + int (2e-11 + 10 y2) ds, int 10 (y1 - 1e5) ds), gauss2 and radau3 on 16
+    steps over [0, 1]: the increments below half an ulp of 1e5 lost alike by the solve and
+    its companions, the error, 1.8e-8 to 3.7e-8, grown e^10 times, was 166 to 418 times the
+    estimate, the floor sqrt(N) eps |y|."""
+    if len(rates) != 3 or None in rates or n < 2:
+        return None
+    k = n // 2
+    mu_1, mu_2 = max(0.0, min(rates[0], rates[1])), max(0.0, min(rates[1], rates[2]))
+    span_1, span_2 = abs(float(t[k]) - float(t[0])), abs(float(t[n]) - float(t[k]))
+    if not (mu_1 * span_1 > GROWTH_MIN or mu_2 * span_2 > GROWTH_MIN):
+        return None
+    return k, mu_1, mu_2
+
+
+def _carried_jacobian(sol, J, probe, rates=None):
     """|J| of the start (``J``, rows of lists) and, elementwise, the larger |J_ij| of the
     Jacobians ``probe`` finds at the mesh's middle and last points (the finite ones of J's
     shape, or of a VIDE's 2d x 2d one, J then its upper left block; d + 1 kernel evaluations
@@ -407,7 +487,12 @@ def _carried_jacobian(sol, J, probe):
     start alone (y2 = int c(s) (y1 - 1e5) ds beside y1 = 1e5 + int 2e-11 ds, c(s) = s or
     sin(pi s), gauss2 and radau3 to atol = (1e-6, 1e-13 or 1e-14): successes with y2's errors
     3.6 to 88 times its tolerance; a VIDE's y2' = t (y1 - 1e5): 67 and 667 times, its
-    estimate 0).  A coupling zero at all three points is still missed.
+    estimate 0).  Where an off-diagonal |J_ij| is 0 at all three points, one point off the
+    mesh's points in each half is probed too (a fraction 1 - 1/phi of its steps in, y there
+    interpolated; d + 1 evaluations each; the first's in the first half's bound): a coupling
+    zero at t0, T/2 and T, c(s) = sin(2 pi s / T) or a polynomial with those roots, gave
+    trapezoid and gregory4 successes with y2's errors 11 to 114 times its tolerance, a VIDE's
+    y2' = sin(2 pi t) (y1 - 1e5) 32 and 318 times, and estimates 0 on given meshes.
 
     Returns (A, halves): A that largest |J| (for the chains of :func:`._estimate.rounding_floor`
     and the mesh's second half), and halves = (k, A_1), k the middle point and A_1 the larger
@@ -427,9 +512,14 @@ def _carried_jacobian(sol, J, probe):
     Y, t, d = sol._y2, sol.mesh, sol._y2.shape[1]
     n, y0 = len(Y) - 1, Y[0].tolist()
     found = []
+    if rates is not None:       # (the growth at each point, :func:`_growth`)
+        rates.append(_growth_rate(J, d))
     for k in (n // 2, n):
         Jk, evaluations = probe(float(t[k]), Y[k].tolist(), y0)
         sol.stats["nfev"] = sol.stats.get("nfev", 0) + evaluations
+        if rates is not None:
+            rates.append(_growth_rate(None if Jk is None else (
+                Jk.tolist() if hasattr(Jk, "tolist") else Jk), d))
         B = None if Jk is None else \
             [[abs(v) for v in row] for row in (Jk.tolist() if hasattr(Jk, "tolist") else Jk)]
         if B is not None and len(B) == 2 * d and len(A) == d:   # (a VIDE's f_y at t0 alone)
@@ -447,7 +537,42 @@ def _carried_jacobian(sol, J, probe):
     if len(middle) != len(A) or len(last) != len(A):     # (a VIDE's padded at the last)
         return A, None
     first = largest(A, middle)
-    return largest(first, last), (n // 2, first)
+    whole = largest(first, last)
+    if not _unseen_coupling(whole, d):
+        return whole, (n // 2, first)
+    # (a coupling zero at the three points: between them, off the mesh's points, where a
+    # coupling such as sin(2 pi s / T) or a polynomial with roots at 0, T/2 and T is not)
+    for x, into_first in ((_OFF * (n // 2), True), (n // 2 + _OFF * (n - n // 2), False)):
+        j = int(x)
+        w = x - j
+        tj = float(t[j]) + w * (float(t[j + 1]) - float(t[j]))
+        yj = [(1.0 - w) * a + w * b for a, b in zip(Y[j].tolist(), Y[j + 1].tolist())]
+        Jk, evaluations = probe(tj, yj, y0)
+        sol.stats["nfev"] = sol.stats.get("nfev", 0) + evaluations
+        B = None if Jk is None else \
+            [[abs(v) for v in row] for row in (Jk.tolist() if hasattr(Jk, "tolist") else Jk)]
+        if B is None or not (len(B) == len(A) and all(
+                len(row) == len(B) and all(map(math.isfinite, row)) for row in B)):
+            continue
+        whole = largest(whole, B)
+        if into_first:
+            first = largest(first, B)
+    return whole, (n // 2, first)
+
+
+#: Where :func:`_carried_jacobian` probes a coupling zero at t0, the middle and the last point
+#: in each half of the mesh: this fraction of its steps in (1 - 1/phi; irrational, no point of
+#: a coupling's rational roots, and off the mesh's points).
+_OFF = (3.0 - math.sqrt(5.0)) / 2.0
+
+
+def _unseen_coupling(A, d):
+    """Whether |J| ``A`` (rows of lists, d x d, or a VIDE's 2d x 2d whose lower right block,
+    dK/dz, is 0 by its form) has an off-diagonal entry 0: a coupling the probes did not see,
+    or none."""
+    m = len(A)
+    return any(A[i][j] == 0.0 for i in range(m) for j in range(m)
+               if i != j and not (i >= d and j >= d))
 
 
 def with_settled_levels(sol, run, order):

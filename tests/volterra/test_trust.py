@@ -2469,6 +2469,191 @@ def test_rounding_carried_by_a_coupling_zero_at_the_start_is_in_the_estimate(met
     assert np.all(error <= sol.error_estimate[:, 1])
 
 
+def _coupled_off(t, s, y, a):
+    return np.array([a, np.sin(2.0 * np.pi * s) * (y[0] - 1e5)])
+
+
+def _coupled_off_poly(t, s, y, a):
+    return np.array([a, 64.0 * (s * (s - 0.5) * (s - 1.0)) ** 2 * (y[0] - 1e5)])
+
+
+def _fed_off(t, y, z, a):
+    return np.array([a, np.sin(2.0 * np.pi * t) * (y[0] - 1e5)])
+
+
+def _off_exact(t, a=2e-11):
+    """y1 = 1e5 + a t, y2 = int_0^t sin(2 pi s) a s ds (long double)."""
+    w = 2 * np.longdouble(np.pi)
+    return np.stack([1e5 + a * t, a * (np.sin(w * t) / w ** 2 - t * np.cos(w * t) / w)],
+                    axis=-1)
+
+
+def _off_poly_exact(t, a=2e-11):
+    """y1 = 1e5 + a t, y2 = int_0^t 64 (s (s - 1/2) (s - 1))^2 a s ds (long double)."""
+    P = np.polynomial.polynomial
+    c = P.polymul(P.polymul([0.0, 1.0], [-0.5, 1.0]), [-1.0, 1.0])
+    c = P.polyint(P.polymul(P.polymul(c, c), [0.0, 64.0 * a]))
+    return np.stack([1e5 + a * t, sum(np.longdouble(v) * t ** k for k, v in enumerate(c))],
+                    axis=-1)
+
+
+@pytest.mark.parametrize("method, n", [("gauss2", 10), ("radau3", 16), ("trapezoid", 64),
+                                       ("gregory4", 64)])
+@pytest.mark.parametrize("coupling", ["sin", "poly"])
+def test_rounding_carried_by_a_coupling_zero_at_the_probed_points_is_in_the_estimate(
+        method, n, coupling):
+    """y1 = 1e5 + int_0^t 2e-11 ds, y2 = int_0^t c(s) (y1 - 1e5) ds with c(s) = sin(2 pi s)
+    or 64 (s (s - 1/2) (s - 1))^2, zero at t0, at the mesh's middle and at its last point,
+    the three points whose Jacobians the floor took: y2's estimates were 0 (or the
+    Richardson difference's, 1e-27) for errors up to 3.2e-12, 25 to 1.4e14 times them.
+    Where a coupling is zero at the three points, the floor probes one point off the mesh's
+    points in each half (``_outcome._carried_jacobian``)."""
+    K, exact = (_coupled_off, _off_exact) if coupling == "sin" else \
+        (_coupled_off_poly, _off_poly_exact)
+    sol = solve_volterra(K, lambda t: np.array([1e5, 0.0]), (0.0, 1.0), n, method=method,
+                         args=(2e-11,))
+    t = np.asarray(sol.t, dtype=np.longdouble)
+    error = np.abs(sol.y[:, 1] - exact(t)[:, 1]).astype(float)
+    assert sol.success
+    assert error.max() > 1e-13
+    assert np.all(error <= sol.error_estimate[:, 1])
+
+
+@pytest.mark.parametrize("method", ["trapezoid", "gregory4"])
+@pytest.mark.parametrize("rtol, atol", [(1e-6, 1e-13), (1e-3, 1e-14)])
+def test_rounding_carried_by_a_coupling_zero_at_the_probed_points_is_no_success(method, rtol,
+                                                                                 atol):
+    """The coupling c(s) = sin(2 pi s) above to atol = (1e-6, ``atol``): trapezoid and
+    gregory4 were successes with y2's errors 11 to 114 times its tolerance."""
+    atol = np.array([1e-6, atol])
+    sol = solve_volterra(_coupled_off, lambda t: np.array([1e5, 0.0]), (0.0, 1.0),
+                         method=method, args=(2e-11,), rtol=rtol, atol=atol)
+    _assert_no_success_over_tolerance(sol, _off_exact, rtol, atol)
+
+
+@pytest.mark.parametrize("method", ["gauss2", "radau3"])
+@pytest.mark.parametrize("tolerance", [None, (1e-6, 1e-13), (1e-3, 1e-14)])
+def test_rounding_a_vide_carries_by_a_coupling_zero_at_the_probed_points_is_caught(method,
+                                                                                   tolerance):
+    """y1' = 2e-11, y1(0) = 1e5, y2' = sin(2 pi t) (y1 - 1e5): f's coupling is zero at t0,
+    at the middle and at the end; on 10 steps y2's estimates were 0 for errors of 3.2e-12,
+    and to atol = (1e-6, 1e-13 or 1e-14) gauss2 and radau3 were successes with y2's errors
+    32 and 318 times its tolerance."""
+    y0 = np.array([1e5, 0.0])
+    if tolerance is None:
+        sol = solve_vide(_fed_off, None, y0, (0.0, 1.0), 10, method=method, args=(2e-11,))
+        t = np.asarray(sol.t, dtype=np.longdouble)
+        error = np.abs(sol.y[:, 1] - _off_exact(t)[:, 1]).astype(float)
+        assert sol.success
+        assert error.max() > 1e-13
+        assert np.all(error <= sol.error_estimate[:, 1])
+        return
+    rtol, atol = tolerance[0], np.array([1e-6, tolerance[1]])
+    sol = solve_vide(_fed_off, None, y0, (0.0, 1.0), method=method, args=(2e-11,), rtol=rtol,
+                     atol=atol)
+    _assert_no_success_over_tolerance(sol, _off_exact, rtol, atol)
+
+
+def _long_chain(t, s, y, a, c):
+    """y1 = 1e5 + int a, y2 = int c (y1 - 1e5), y_(k+1) = int c y_k: a chain of y.size - 1
+    links."""
+    out = c * np.concatenate((np.zeros(1), y[:-1]))
+    out[0] = a
+    out[1] = c * (y[0] - 1e5)
+    return out
+
+
+def _long_chain_exact(t, m, c, a=2e-11):
+    """The chain's solution, y_(k+1) = a c^k t^(k+1) / (k+1)! (long double)."""
+    return np.stack([1e5 + a * t] + [a * np.longdouble(c) ** k * t ** (k + 1) /
+                                     math.factorial(k + 1) for k in range(1, m)], axis=-1)
+
+
+@pytest.mark.parametrize("method", ["gauss2", "radau3"])
+@pytest.mark.parametrize("m, c", [(10, 5.0), (12, 8.0)])
+def test_rounding_carried_along_a_chain_of_more_than_8_links_is_in_the_estimate(method, m, c):
+    """The chain of ``_long_chain`` with 10 and 12 components (c = 5 and 8) on 16 steps: the
+    floor carried
+    a component's rounding along 8 links at most, and the last components' errors (up to
+    3.2e-10) were 89 to 150 times their estimates.  The links now stop where no pair is first
+    reached (``_estimate.rounding_floor``)."""
+    y0 = np.zeros(m)
+    y0[0] = 1e5
+    sol = solve_volterra(_long_chain, lambda t: y0.copy(), (0.0, 1.0), 16, method=method,
+                         args=(2e-11, c))
+    t = np.asarray(sol.t, dtype=np.longdouble)
+    error = np.abs(sol.y - _long_chain_exact(t, m, c)).astype(float)
+    assert sol.success
+    assert error[:, 9:].max() > 1e-12
+    assert np.all(error <= sol.error_estimate)
+
+
+@pytest.mark.parametrize("method", ["gauss2", "trapezoid"])
+def test_rounding_carried_along_a_chain_of_more_than_8_links_is_no_success(method):
+    """The chain of 12 components (c = 8) to rtol = 1e-6, atol 1e-6 (1e-11 for the last):
+    gauss2, radau3 and trapezoid were successes with the last one's error 25 to 34 times its
+    tolerance."""
+    y0 = np.zeros(12)
+    y0[0] = 1e5
+    atol = np.full(12, 1e-6)
+    atol[-1] = 1e-11
+    sol = solve_volterra(_long_chain, lambda t: y0.copy(), (0.0, 1.0), method=method,
+                         args=(2e-11, 8.0), rtol=1e-6, atol=atol)
+    _assert_no_success_over_tolerance(sol, lambda t: _long_chain_exact(t, 12, 8.0), 1e-6, atol)
+
+
+def _grown_offset(t, s, y, a, k):
+    return a + k * (y - 1e5)
+
+
+def _grown_loop(t, s, y, a, k):
+    return np.array([a + k * y[1], k * (y[0] - 1e5)])
+
+
+def _grown_rotation(t, s, y, a, k):
+    return np.array([a - k * y[1], k * (y[0] - 1e5)])
+
+
+@pytest.mark.parametrize("method", ["gauss2", "radau3", "trapezoid"])
+@pytest.mark.parametrize("form", ["scalar", "loop"])
+def test_rounding_grown_by_the_problem_is_in_the_estimate(method, form):
+    """y = 1e5 + int_0^t (2e-11 + 10 (y - 1e5)) ds (y = 1e5 + 2e-12 (e^(10 t) - 1)), and the
+    loop y1 = 1e5 + int (2e-11 + 10 y2), y2 = int 10 (y1 - 1e5) (each feeding the other), on
+    16 steps: the first increments, below half an ulp of 1e5, are lost alike by the solve and
+    its companions, and the linearised problem grows the loss e^10 times: errors of 1.8e-8 to
+    3.7e-8 were 9 to 418 times the estimates, the floor sqrt(N) eps |y|.  The floor now
+    grows the rounding of each point with the problem's growth rate
+    (``_outcome._growth``)."""
+    a, k = 2e-11, 10.0
+    if form == "scalar":
+        sol = solve_volterra(_grown_offset, lambda t: 1e5, (0.0, 1.0), 16, method=method,
+                             args=(a, k))
+        t_ = np.asarray(sol.t, dtype=np.longdouble)
+        exact = (1e5 + a * np.expm1(k * t_) / k)[:, None]
+    else:
+        sol = solve_volterra(_grown_loop, lambda t: np.array([1e5, 0.0]), (0.0, 1.0), 16,
+                             method=method, args=(a, k))
+        t_ = np.asarray(sol.t, dtype=np.longdouble)
+        exact = np.stack([1e5 + a * np.sinh(k * t_) / k, a * (np.cosh(k * t_) - 1) / k],
+                         axis=-1)
+    error = np.abs(np.asarray(sol.y).reshape(exact.shape) - exact).astype(float)
+    estimate = np.asarray(sol.error_estimate).reshape(exact.shape)
+    assert sol.success
+    assert error.max() > 1e-9
+    assert np.all(error <= estimate)
+
+
+@pytest.mark.parametrize("method", ["gauss2", "radau3"])
+def test_rounding_of_a_rotation_loop_is_not_grown(method):
+    """The rotation y1 = 1e5 + int (2e-11 - 10 y2), y2 = int 10 (y1 - 1e5) does not grow
+    (eigenvalues +-10 i): its floor stays sqrt(N) eps |y| and the one its coupling carries,
+    the estimates below 1e-8 (an error of 2e-11; grown e^10 times they would be 1e-6)."""
+    sol = solve_volterra(_grown_rotation, lambda t: np.array([1e5, 0.0]), (0.0, 1.0), 16,
+                         method=method, args=(2e-11, 10.0))
+    assert sol.success
+    assert np.max(sol.error_estimate) < 1e-8
+
+
 def _assert_estimates_hold_the_rounding(sol):
     """``sol`` (y = 1e5 e^(-t), an error of rounding alone, above 1e-13) a success within 20
     times its estimates at every point, y(t0)'s 0, the largest at most 16 eps 1e5."""
