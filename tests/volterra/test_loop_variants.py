@@ -248,3 +248,28 @@ def test_the_big_step_helpers_are_calls_compiled_with_the_loops_options():
         assert "fastmath" not in options
         assert {k: options.get(k) for k in expected} == expected
         assert type(helper._cache).__name__ != "NullCache"      # cache=True, like the loops
+
+
+def test_the_loops_call_compiled_helpers_without_literal_integers():
+    """Numba types a constant argument of a compiled call as a literal (Literal[int](1),
+    Literal[bool](False)) and compiles the callee again for it: the robust loops' calls of
+    ``_continuation`` with the constants 1 and 0 compiled it three times (1.5-2.2 s each from an
+    empty cache) where one int64 compilation serves all three.  No call in ``_loops`` of a
+    helper compiled on its own (not inlined) passes an integer or boolean constant."""
+    import ast
+    import inspect
+
+    from numba.core.registry import CPUDispatcher
+
+    calls = []
+    for node in ast.walk(ast.parse(inspect.getsource(_loops))):
+        if isinstance(node, ast.Call) and isinstance(node.func, ast.Name):
+            helper = getattr(_loops, node.func.id, None)
+            if isinstance(helper, CPUDispatcher) and \
+                    helper.targetoptions.get("inline", "never") == "never":
+                calls.append(node.func.id)
+                constants = [ast.unparse(a) for a in list(node.args) +
+                             [k.value for k in node.keywords]
+                             if isinstance(a, ast.Constant) and isinstance(a.value, (bool, int))]
+                assert not constants, (node.func.id, node.lineno, constants)
+    assert {"_continuation", "_finish_step", "_stages_at", "_lag_sum"} <= set(calls)
