@@ -37,7 +37,8 @@ def _diag_solve(K, J, have_jac, theta, t, Y, j, hw, r, mu, stats):
     """mu_j = (I - hw K_y(t_j, t_j, y_j))^{-T} r_j; False if singular."""
     d = Y.shape[1]
     if hw == 0.0:
-        mu[j, :] = r[j]
+        for k in range(d):
+            mu[j, k] = r[j, k]
         return True
     Jm = np.empty((d, d))
     f0 = np.empty(d)
@@ -51,7 +52,8 @@ def _diag_solve(K, J, have_jac, theta, t, Y, j, hw, r, mu, stats):
     x = r[j].copy()
     if not solve_inplace(A, x):
         return False
-    mu[j, :] = x
+    for k in range(d):
+        mu[j, k] = x[k]
     return True
 
 
@@ -82,7 +84,8 @@ def _direct_adjoint(K_at, J_at, have_jac, V_at, theta, t, Y, start, left, right,
             V(t[j], t[j], Y, j, theta, c, h, r[j], gtheta)
             stats[0] += 1
             if j == 0:
-                mu[0, :] = r[0]
+                for k in range(D):
+                    mu[0, k] = r[0, k]
             else:
                 hw = h * (1.0 + (right[0] if nr > 0 else 0.0) + (left[j] if j < nl else 0.0))
                 if not _diag_solve(K, J, have_jac, theta, t, Y, j, hw, r, mu, stats):
@@ -135,13 +138,15 @@ def _direct_adjoint(K_at, J_at, have_jac, V_at, theta, t, Y, start, left, right,
         if not solve_inplace(A, rhs):
             return NEWTON_FAILED, 1
         for j in range(1, S):
-            mu[j, :] = rhs[(j - 1) * D:j * D]
+            for k in range(D):
+                mu[j, k] = rhs[(j - 1) * D + k]
         for n in range(1, S):
             for j in range(S):
                 w = h * start[n, j]
                 if w != 0.0:
                     V(t[n], t[j], Y, j, theta, mu[n], w, r[j] if j == 0 else sink, gtheta)
-    mu[0, :] = r[0]
+    for k in range(D):
+        mu[0, k] = r[0, k]
     return SUCCESS, 0
 
 

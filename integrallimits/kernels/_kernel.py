@@ -670,7 +670,8 @@ def _wrap_vector_kernel(call, unpack, gid, convert):
                 return
             for k in range(d):
                 acc[k] += w[r] * tmp[k]
-        out[:] = acc
+        for k in range(d):
+            out[k] = acc[k]
     return function, block_sum
 
 

@@ -175,6 +175,13 @@ def _newton_update(Z, r0, rows, F, JF, tol, floor):
 # with a Gregory rule several seconds).
 
 
+#: int64 in compiled code: a constant argument of a compiled call is typed as a literal
+#: (Literal[int](1)), and the callee is compiled again for it: _continuation's calls with
+#: literal 1s and 0s compiled it three times (1.5-2.2 s each with an empty cache), once for each
+#: robust loop; the constants passed as _INT(1) share the one int64 compilation.
+_INT = np.int64
+
+
 @njit(cache=True, nogil=True, error_model="numpy")
 def _continuation(K, J, have_jac, theta, tr, tc, Y, r0, R, j0, C, Wt, tol, maxiter, stats):
     """Solve F(y) = 0 for the rows r0 .. r0 + R - 1 of Y, where
@@ -317,9 +324,11 @@ def _start_loop_of(robust):
                 return SUCCESS, 0
             if state != 0:
                 break
-        if robust and _continuation(K, J, have_jac, theta, t[1:S], t[:S], Y, 1, S - 1, 0,
-                                    np.ascontiguousarray(G[1:S]).ravel(), h * start[1:S, :S],
-                                    tol, maxiter, stats):
+        # (r0 = 1 and j0 = 0 as int64, not literals: the direct loops' signature of
+        # _continuation, compiled once for the three robust loops; see _INT)
+        if robust and _continuation(K, J, have_jac, theta, t[1:S], t[:S], Y, _INT(1), S - 1,
+                                    _INT(0), np.ascontiguousarray(G[1:S]).ravel(),
+                                    h * start[1:S, :S], tol, maxiter, stats):
             return SUCCESS, 0
         return NEWTON_FAILED, 1
 
@@ -1275,15 +1284,21 @@ def _direct_autonomous_loop_of(robust):
         ring = np.zeros((R, d))          # K_j, n - R <= j < n, at ring[j % R]
         total = np.zeros(d)
         q = 0                            # the next entry of keep
+        # (rows copied and summed element by element: a slice assignment, head[n, :] = f, also
+        # compiles Numba's shape-mismatch error with its message formatting, 1.7 s of this loop's
+        # 4.6 s compilation from an empty cache; the same values)
         for n in range(S):
             K(t[n], t[n], Y, n % ny, theta, f)
-            head[n, :] = f
-            ring[n % R, :] = f
+            for k in range(d):
+                head[n, k] = f[k]
+                ring[n % R, k] = f[k]
             while q < keep.shape[0] and keep[q] == n:
-                out[q, :] = Y[n % ny]
+                for k in range(d):
+                    out[q, k] = Y[n % ny, k]
                 q += 1
         for n in range(S - 1):
-            total += head[n]
+            for k in range(d):
+                total[k] += head[n, k]
         stats[NFEV] += S
         hist = np.empty(d)
         for n in range(S, N + 1):
@@ -1322,8 +1337,9 @@ def _direct_autonomous_loop_of(robust):
                                       h * _diagonal(n, left, right), Y, r, tol, maxiter, f, work,
                                       Jk, stats)
                 if robust and status == NEWTON_FAILED and _continuation(
-                        K, J, have_jac, theta, t[n:n + 1], t[n:n + 1], Y, r, 1, r, hist.copy(),
-                        np.full((1, 1), h * _diagonal(n, left, right)), tol, maxiter, stats):
+                        K, J, have_jac, theta, t[n:n + 1], t[n:n + 1], Y, r, _INT(1), r,
+                        hist.copy(), np.full((1, 1), h * _diagonal(n, left, right)), tol,
+                        maxiter, stats):
                     status = SUCCESS
                     for k in range(d):
                         if not np.isfinite(Y[r, k]):
@@ -1331,14 +1347,16 @@ def _direct_autonomous_loop_of(robust):
                 if status != SUCCESS:
                     return status, n
             while q < keep.shape[0] and keep[q] == n:
-                out[q, :] = Y[r]
+                for k in range(d):
+                    out[q, k] = Y[r, k]
                 q += 1
             if n == N:
                 break                                    # K_N: no later step reads it
             K(t[n], t[n], Y, r, theta, ring[n % R])      # into the ring: no copy of K_n
             stats[NFEV] += 1
             if n < H:
-                head[n, :] = ring[n % R]
+                for k in range(d):
+                    head[n, k] = ring[n % R, k]
         return SUCCESS, N
 
     return _direct_autonomous_loop
