@@ -237,3 +237,16 @@ def test_pool_sizes_below_one_are_refused_with_one_message(text):
         parse_executor(text)
     assert str(info.value) == ("executor must be 'serial', 'processes', 'processes:N' with "
                                f"N >= 1, or 'dask://HOST:PORT'; refused {text!r}")
+
+
+@pytest.mark.parametrize("workers", ["99999", "0099999", "9" * 5000])
+def test_pool_sizes_of_five_digits_or_more_are_refused_as_too_many(monkeypatch, workers):
+    """processes:99999 (more than four digits) was refused as a text that is no executor
+    ("executor must be 'serial', 'processes', ..."), where processes:9999 said that it asks
+    for too many workers; 5000 digits are not converted (int() refuses them)."""
+    monkeypatch.setattr(os, "cpu_count", lambda: 2)
+    with pytest.raises(ExecutorSpecError, match=r"worker processes; at most 8 \(4 per CPU, 2 "
+                                                r"CPUs here\) are accepted$") as info:
+        parse_executor(f"processes:{workers}")
+    assert len(str(info.value)) < 200
+    assert parse_executor("processes:02") == ("processes", {"max_workers": 2})
