@@ -21,9 +21,10 @@ def refuse_masked(value, name):
 def points_array(value, name):
     """``value`` (a number or an array of them: where a solution is evaluated) as a float
     array; a ``TypeError`` naming ``name`` and the type for anything else (``None`` became
-    nan and was refused as a point outside the interval, a text "0.5" was read as 0.5)."""
+    nan and was refused as a point outside the interval, a text "0.5" was read as 0.5, and
+    ``True`` as 1: a bool is no point either)."""
     arr = np.asarray(refuse_masked(value, name))
-    if arr.dtype.kind not in "biuf":
+    if arr.dtype.kind not in "iuf":
         raise TypeError(f"{name} must be a real number or an array of real numbers, got "
                         f"{type(value).__name__}"
                         + (f" of dtype {arr.dtype}" if isinstance(value, np.ndarray) else ""))

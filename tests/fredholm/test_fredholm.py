@@ -1699,12 +1699,15 @@ def test_ctrl_c_stops_the_nystrom_interpolant_within_a_point(monkeypatch):
 
 
 def test_a_fredholm_solution_called_at_none_is_a_type_error():
-    """sol(None) said "x must lie in the interval" (None became nan): a TypeError naming the
-    type."""
+    """sol(None) said "x must lie in the interval" (None became nan), sol(True) read x = 1: a
+    TypeError naming the type."""
     sol = solve_fredholm(lambda x, s: 0.5 * x * s, lambda x: 1.0, (0.0, 1.0), 8)
     with pytest.raises(TypeError, match=r"x must be a real number or an array of real numbers, "
                                         r"got NoneType"):
         sol(None)
+    with pytest.raises(TypeError, match=r"x must be a real number or an array of real numbers, "
+                                        r"got bool$"):
+        sol(True)
 
 
 SCALE = 1.0

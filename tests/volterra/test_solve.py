@@ -206,10 +206,11 @@ def test_kind_is_an_integer_flag_not_a_bool_or_a_float(kind):
                           kind=np.int64(1)).status == 0
 
 
-@pytest.mark.parametrize("t", [None, "0.5", [0.5, None], object()])
+@pytest.mark.parametrize("t", [None, "0.5", [0.5, None], object(), True, np.bool_(False),
+                               [True, False]])
 def test_a_solution_called_at_what_is_not_a_number_is_a_type_error(t):
     """sol(None) said "t must lie in the solved interval" (None became nan), sol("0.5") read the
-    text as 0.5: a TypeError naming t's type."""
+    text as 0.5, sol(True) as t = 1: a TypeError naming t's type."""
     sol = solve_volterra(lambda t, s, y: -y, lambda t: 1.0, (0.0, 1.0), 8)
     with pytest.raises(TypeError, match=rf"t must be a real number or an array of real "
                                         rf"numbers, got {type(t).__name__}$"):
