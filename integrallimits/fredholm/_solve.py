@@ -1405,6 +1405,13 @@ def nystrom_matrix(kernel, nodes, weights, targets=None, *, at=None, dim=None):
                             " (text is not parsed here: write a function, or make a Kernel with "
                             "integrallimits.kernels.kernel_from_text)"
                             if isinstance(kernel, (str, bytes)) else ""))
+    if dim is not None:     # (int() read dim="2" as 2, dim=2.5 as 2 and dim=True as 1)
+        if isinstance(dim, (bool, np.bool_)) or not isinstance(dim, numbers.Integral):
+            raise TypeError(f"dim must be an integer >= 1 or None, got {type(dim).__name__} "
+                            f"{dim!r:.40}")
+        if dim < 1:
+            raise ValueError(f"dim must be an integer >= 1 or None, got {dim!r}")
+        dim = int(dim)
     nodes = _real_vector(nodes, "nodes")
     weights = _real_vector(weights, "weights")
     if nodes.ndim != 1 or weights.shape != nodes.shape or nodes.size == 0:

@@ -522,6 +522,17 @@ def test_nystrom_matrix_bad_input():
         nystrom_matrix(k_vec, [0.0, 1.0], [0.5, 0.5], at=np.ones((3, 2)))
 
 
+@pytest.mark.parametrize("dim, error", [("2", TypeError), (2.5, TypeError), (True, TypeError),
+                                        (0, ValueError), (-1, ValueError)])
+def test_nystrom_matrix_refuses_a_dim_that_is_not_a_positive_integer(dim, error):
+    """dim went through int(): "2" was read as 2, 2.5 as 2 and True as 1, and dim=-1 raised
+    NumPy's "negative dimensions are not allowed": an error naming dim."""
+    with pytest.raises(error, match=r"^dim must be an integer >= 1 or None, got "):
+        nystrom_matrix(lambda x, s, y: x * s * y, [0.0, 1.0], [0.5, 0.5], dim=dim)
+    assert nystrom_matrix(lambda x, s, y: x * s * y, [0.0, 1.0], [0.5, 0.5],
+                          dim=np.int64(2)).shape == (4, 4)
+
+
 # -- bad input -------------------------------------------------------------------------------------
 
 @pytest.mark.parametrize("interval", [(1.0, 0.0), (0.0, 0.0), (0.0, np.inf), (0.0,), "ab"])
