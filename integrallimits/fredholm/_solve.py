@@ -27,7 +27,7 @@ from types import FunctionType
 
 import numpy as np
 
-from .._inputs import numbers_array, refuse_masked
+from .._inputs import not_a_number, numbers_array, refuse_masked
 from .._memory import check_memory
 from ..kernels import Kernel, _user, as_forcing, as_kernel
 from ..kernels._kernel import require_jit
@@ -89,6 +89,8 @@ def _check_interval(interval):
         return interval    # the usual (a, b) of floats, at once (no ABC checks, no generator)
     try:
         a, b = (float(v) for v in interval)
+        if not_a_number(interval):     # (float() read ("0", "1") and (False, True) as an interval)
+            raise TypeError
     except (TypeError, ValueError):
         raise ValueError(f"interval must be a pair (a, b) of floats, got {interval!r}") from None
     if not (math.isfinite(a) and math.isfinite(b)):

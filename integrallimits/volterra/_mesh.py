@@ -8,7 +8,7 @@ import reprlib
 
 import numpy as np
 
-from .._inputs import refuse_masked
+from .._inputs import not_a_number, refuse_masked
 from .._memory import SMALL, check_memory, format_bytes
 
 __all__ = ["resolve_method", "make_mesh", "check_mesh", "uniform_mesh", "check_t_eval",
@@ -31,6 +31,8 @@ def resolve_method(method, registry, cls, purpose=""):
 def _check_t_span(t_span):
     try:
         t0, T = map(float, t_span)
+        if not_a_number(t_span):     # (float() read ("0", "1") and (False, True) as times)
+            raise TypeError
     except (TypeError, ValueError):
         raise ValueError(f"t_span must be a pair (t0, T) of floats, got {t_span!r}") from None
     if not (math.isfinite(t0) and math.isfinite(T)):
@@ -121,7 +123,8 @@ def _real_times(value, name, what):
     masked array is refused (:func:`refuse_masked`)."""
     refuse_masked(value, name)
     try:
-        if np.iscomplexobj(np.asarray(value)):
+        # (a text "0.5" was read as 0.5 and a bool True as 1.0)
+        if np.iscomplexobj(np.asarray(value)) or not_a_number(value):
             raise TypeError
         return np.array(value, dtype=float, order="C")
     except (TypeError, ValueError):

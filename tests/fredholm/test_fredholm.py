@@ -541,6 +541,25 @@ def test_bad_interval(interval):
         solve_fredholm(k_lin, G_LIN, interval, 8)
 
 
+@pytest.mark.parametrize("interval", [("0", "1"), (False, True), np.array(["0", "1"]),
+                                      [0.0, "1"]])
+def test_an_interval_of_texts_or_bools_is_refused(interval):
+    """float() read ("0", "1") and (False, True) as the interval [0, 1], and the solve went
+    on: refused as any other interval that is not a pair of numbers."""
+    with pytest.raises(ValueError, match=r"^interval must be a pair \(a, b\) of floats, got "):
+        solve_fredholm(k_lin, G_LIN, interval, 8)
+    assert solve_fredholm(k_lin, G_LIN, np.array([0, 1], dtype=np.int32), 8).success
+
+
+def test_a_tolerance_with_n_nodes_names_n_nodes():
+    """A tolerance with n_nodes said "or n_steps/mesh (a fixed mesh ...)", arguments that
+    solve_fredholm does not have."""
+    with pytest.raises(ValueError, match=r"^solve_fredholm: give either a tolerance \(rtol/atol: "
+                                         r"the solver chooses the nodes\) or n_nodes \(a fixed "
+                                         r"rule, with an error estimate\), not both$"):
+        solve_fredholm(k_lin, G_LIN, (0.0, 1.0), 8, rtol=1e-8)
+
+
 @pytest.mark.parametrize("n_nodes,exc,match", [(0, ValueError, "n_nodes"), (2.5, TypeError, "n_nodes"),
                                                (True, TypeError, "n_nodes"), (None, TypeError, "n_nodes")])
 def test_bad_n_nodes(n_nodes, exc, match):

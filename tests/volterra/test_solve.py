@@ -216,3 +216,28 @@ def test_a_solution_called_at_what_is_not_a_number_is_a_type_error(t):
                                         rf"numbers, got {type(t).__name__}$"):
         sol(t)
     assert sol(np.array([0.5], dtype=np.float32)).shape == (1,)
+
+
+@pytest.mark.parametrize("name, value, said", [
+    ("t_span", ("0", "1"), r"t_span must be a pair \(t0, T\) of floats"),
+    ("t_span", (False, True), r"t_span must be a pair \(t0, T\) of floats"),
+    ("t_span", np.array(["0", "1"]), r"t_span must be a pair \(t0, T\) of floats"),
+    ("mesh", ["0", "0.5", "1"], r"mesh must be a 1-d array of at least 2 points \(real numbers\)"),
+    ("mesh", np.array([False, True]), r"mesh must be a 1-d array of at least 2 points"),
+    ("t_eval", ["0.5"], r"t_eval must be a 1-d array of times \(real numbers\)"),
+    ("t_eval", [True], r"t_eval must be a 1-d array of times \(real numbers\)"),
+    ("t_eval", [0.25, "0.5"], r"t_eval must be a 1-d array of times \(real numbers\)"),
+])
+def test_times_given_as_texts_or_bools_are_refused(name, value, said):
+    """float() and np.array(..., dtype=float) read t_span=("0", "1"), mesh=["0", "0.5", "1"] and
+    t_eval=["0.5"] as numbers, and bools as 0 and 1, and solved: refused naming the argument,
+    as sol("0.5") and sol(True) are."""
+    given = {"t_span": (0.0, 1.0), "n_steps": 8}
+    if name == "mesh":
+        given = {"mesh": value}
+    else:
+        given[name] = value
+    with pytest.raises(ValueError, match="^" + said):
+        solve_volterra(lambda t, s, y: -y, lambda t: 1.0, **given)
+    assert solve_volterra(lambda t, s, y: -y, lambda t: 1.0, np.array([0, 1]), np.int64(8),
+                          t_eval=np.array([0, 1], dtype=np.int32)).success
