@@ -752,10 +752,15 @@ def reached(sol, keep):
 def real_array(value, name):
     """``value`` as a float array; ``TypeError`` naming ``name`` for complex values (a cast
     to float keeps their real parts with no more than NumPy's ``ComplexWarning``: a
-    complex-step derivative of a network or of J_N came out as zero)."""
+    complex-step derivative of a network or of J_N came out as zero), and for text (the cast
+    read inputs ["0.3", "-0.2"] as numbers)."""
     v = np.asarray(refuse_masked(value, name))
     if np.iscomplexobj(v):
         raise TypeError(f"{name} must be real, got complex values")
+    if v.dtype.kind in "US" or (v.dtype == object and any(isinstance(e, (str, bytes))
+                                                          for e in v.reshape(-1))):
+        raise TypeError(f"{name} must hold real numbers, got dtype {v.dtype}"
+                        + (" holding text" if v.dtype == object else ""))
     return np.asarray(v, dtype=float)
 
 

@@ -347,6 +347,25 @@ def test_complex_inputs_and_fields_are_refused():
         SmoothNet(2, np.ones((4, 2, 2)), np.ones((4, 2)), initial_differences=[[np.nan, 0.0]])
 
 
+def test_text_inputs_are_refused():
+    """net.forward(["0.3", "-0.2"]) read the texts as numbers (a float cast), as did
+    ReLUResNet's weights, a training set's X and train's init; refused naming the argument,
+    as text fields W are."""
+    from integrallimits.control import make_dataset
+    from integrallimits.networks import ReLUResNet
+    rng = np.random.default_rng(0)
+    net = ResNet(rng.normal(size=(4, 2, 2)), rng.normal(size=(4, 2)))
+    for x in (["0.3", "-0.2"], np.array(["0.3", "-0.2"]), np.array([0.3, "-0.2"], dtype=object)):
+        with pytest.raises(TypeError, match=r"^inputs must hold real numbers, got dtype "):
+            net.forward(x)
+    with pytest.raises(TypeError, match=r"^V must hold real numbers"):
+        ReLUResNet(np.ones((4, 2, 3)).astype(str), np.ones((4, 3, 2)), np.ones((4, 3)))
+    data = make_dataset("xor", 8, d=2, seed=0)
+    with pytest.raises(TypeError, match=r"^X must hold real numbers"):
+        type(data)(data.X.astype(str), data.y, data.n_classes)
+    assert np.array_equal(net.forward(np.array([True, False])), net.forward([1.0, 0.0]))
+
+
 def test_initial_differences_are_the_networks_own():
     """A SmoothNet kept the caller's array: editing it afterwards changed the network."""
     rng = np.random.default_rng(1)
