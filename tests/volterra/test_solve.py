@@ -241,3 +241,17 @@ def test_times_given_as_texts_or_bools_are_refused(name, value, said):
         solve_volterra(lambda t, s, y: -y, lambda t: 1.0, **given)
     assert solve_volterra(lambda t, s, y: -y, lambda t: 1.0, np.array([0, 1]), np.int64(8),
                           t_eval=np.array([0, 1], dtype=np.int32)).success
+
+
+def test_a_t_eval_too_large_for_memory_is_refused_before_its_copy(monkeypatch):
+    """t_eval = np.broadcast_to(0.5, (10**9,)) (8 bytes of the caller's) was copied and solved
+    for, some 53 bytes a time (1.07 GB for 2e7 times), and the process was killed for want of
+    memory: a MemoryError naming t_eval, before anything is made."""
+    from integrallimits import _memory
+    monkeypatch.setattr(_memory, "available_memory", lambda: 1e8)    # (said to be free)
+    t_eval = np.broadcast_to(0.5, (10**7,))
+    with pytest.raises(MemoryError, match=r"^t_eval with 10000000 times needs about "):
+        solve_volterra(lambda t, s, y: -y, lambda t: 1.0, (0.0, 1.0), 8, t_eval=t_eval)
+    sol = solve_volterra(lambda t, s, y: -y, lambda t: 1.0, (0.0, 1.0), 8,
+                         t_eval=np.broadcast_to(0.5, (10**5,)))
+    assert sol.success and sol.y.shape == (10**5,)
