@@ -703,6 +703,13 @@ def refuse_solver_options(options, allow_t_eval=False):
     ``mesh`` (the network's T, depth and rule; they were a ``TypeError`` of ``solve_volterra``
     about "multiple values"), ``rtol``/``atol`` (an adaptive mesh instead of the layers: "give
     either a tolerance or n_steps/mesh", which the caller had not given) and ``kind``."""
+    import inspect      # (a misspelt option was "solve_volterra() got an unexpected keyword")
+    known = [name for name, p in inspect.signature(solve_volterra).parameters.items()
+             if p.kind is p.KEYWORD_ONLY and name not in _STRUCTURE_OPTIONS]
+    unknown = [name for name in options if name not in known and name not in _STRUCTURE_OPTIONS]
+    if unknown:
+        raise TypeError(f"unexpected keyword argument {unknown[0]!r}: a network's solve, states "
+                        f"and forward take the options of solve_volterra ({', '.join(known)})")
     if "t_eval" in options and not allow_t_eval:
         raise ValueError("t_eval is not an option of a network's states or forward: give "
                          "layers= (the layer indices to keep), or use net.solve(x0, t_eval=...) "

@@ -535,3 +535,17 @@ def test_fields_of_n_plus_1_grid_values_without_n_layers_say_so(family, lead):
     # a built network's own fields hold N+1 grid values: with n_layers, the same network
     X = rng.normal(size=(3, 2))
     assert np.array_equal(family(net.W, net.b, n_layers=8).forward(X), net.forward(X))
+
+
+def test_a_misspelt_option_of_forward_names_the_network_options():
+    """net.forward(x, methd=...) said "solve_volterra() got an unexpected keyword argument
+    'methd'", a function the caller had not called (and T= the same): a TypeError naming the
+    option and the ones a network takes."""
+    net = ResNet(np.zeros((4, 2, 2)), np.zeros((4, 2)))
+    for call in (net.forward, net.states, net.solve):
+        for name in ("methd", "T"):
+            with pytest.raises(TypeError, match=rf"^unexpected keyword argument '{name}': a "
+                                                r"network's solve, states and forward take the "
+                                                r"options of solve_volterra \(.*newton_tol"):
+                call(np.ones(2), **{name: 1})
+    assert np.array_equal(net.forward(np.ones(2), newton_tol=1e-10), [[1.0, 1.0]])
