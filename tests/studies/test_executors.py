@@ -162,6 +162,15 @@ def test_a_study_refuses_a_quick_or_seed_of_the_wrong_kind(kwargs, error, match)
                           problems=["exp-square"])
 
 
+def test_a_misspelt_study_argument_names_the_study():
+    """STUDIES["orders"](quik=True) said "got an unexpected keyword argument 'quik'" with no
+    function's name (the arguments are bound before the study runs)."""
+    from integrallimits.studies import STUDIES
+    with pytest.raises(TypeError, match=r"^orders\(\) got an unexpected keyword argument "
+                                        r"'quik'$"):
+        STUDIES["orders"](quik=True)
+
+
 class _SubmitOnly:
     """The least an executor must have (check_executor's contract): ``submit``, no ``map``."""
 
