@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import numpy as np
 
-__all__ = ["numbers_array", "points_array", "refuse_masked", "not_a_number"]
+__all__ = ["not_a_number", "numbers_array", "points_array", "refuse_masked"]
 
 
 def not_a_number(value):

@@ -9,6 +9,7 @@ state of B d components for explicit rules, one solve per sample otherwise.
 """
 from __future__ import annotations
 
+import inspect
 import numbers
 import warnings
 from math import comb
@@ -703,7 +704,7 @@ def refuse_solver_options(options, allow_t_eval=False):
     ``mesh`` (the network's T, depth and rule; they were a ``TypeError`` of ``solve_volterra``
     about "multiple values"), ``rtol``/``atol`` (an adaptive mesh instead of the layers: "give
     either a tolerance or n_steps/mesh", which the caller had not given) and ``kind``."""
-    import inspect      # (a misspelt option was "solve_volterra() got an unexpected keyword")
+    # (a misspelt option was "solve_volterra() got an unexpected keyword argument")
     known = [name for name, p in inspect.signature(solve_volterra).parameters.items()
              if p.kind is p.KEYWORD_ONLY and name not in _STRUCTURE_OPTIONS]
     unknown = [name for name in options if name not in known and name not in _STRUCTURE_OPTIONS]

@@ -64,7 +64,8 @@ def test_convolution_phi_errors_name_s_and_y_not_t():
     (0.0, 0.0)" and its exception "when called at t = s = 0.0"; both name s and y."""
     from integrallimits import solve_volterra
     from integrallimits.kernels import convolution
-    g = lambda t: np.ones(2)   # noqa: E731
+    def g(t):
+        return np.ones(2)
     with pytest.raises(ValueError, match=r"^phi\(s, y\) returned shape \(3,\) at s = 0.0, "
                                          r"y = \[1.0, 1.0\]; expected \(2,\)$"):
         solve_volterra(convolution(lambda u: 1.0, lambda s, y: np.ones(3)), g, (0.0, 1.0), 8)
