@@ -3,7 +3,22 @@ from __future__ import annotations
 
 import numpy as np
 
-__all__ = ["numbers_array", "points_array", "refuse_masked"]
+__all__ = ["not_a_number", "numbers_array", "points_array", "refuse_masked"]
+
+
+def not_a_number(value):
+    """Whether ``value`` is text or a bool (float() reads "0.5" as 0.5 and True as 1.0), or,
+    for a list, a tuple or an array, holds one: times, intervals and initial values are
+    refused then, as a text or a bool given where a point is (:func:`points_array`)."""
+    if isinstance(value, (str, bytes, bool, np.bool_)):
+        return True
+    if isinstance(value, (list, tuple)):   # ([1.0, False] converts to floats: look at each)
+        return any(type(v) not in (float, int) and not_a_number(v) for v in value)
+    if isinstance(value, np.ndarray):
+        if value.dtype != object:
+            return value.dtype.kind in "USb"
+        return any(not_a_number(v) for v in value.reshape(-1))
+    return False
 
 
 def refuse_masked(value, name):
@@ -21,9 +36,10 @@ def refuse_masked(value, name):
 def points_array(value, name):
     """``value`` (a number or an array of them: where a solution is evaluated) as a float
     array; a ``TypeError`` naming ``name`` and the type for anything else (``None`` became
-    nan and was refused as a point outside the interval, a text "0.5" was read as 0.5)."""
+    nan and was refused as a point outside the interval, a text "0.5" was read as 0.5, and
+    ``True`` as 1: a bool is no point either)."""
     arr = np.asarray(refuse_masked(value, name))
-    if arr.dtype.kind not in "biuf":
+    if arr.dtype.kind not in "iuf":
         raise TypeError(f"{name} must be a real number or an array of real numbers, got "
                         f"{type(value).__name__}"
                         + (f" of dtype {arr.dtype}" if isinstance(value, np.ndarray) else ""))

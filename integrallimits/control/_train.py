@@ -454,6 +454,10 @@ def train(network: VolterraNetwork, data: Dataset, loss: str = "mse", alpha: flo
             nit = max(nit - 1, 0)           # (its count includes the start, see opts)
         ok = bool(sol.success)
         message = str(sol.message)
+        if method == "trust-constr" and sol.get("status") == 0:
+            # (SciPy's status 0 of trust-constr is its iteration limit, under the text "The
+            # maximum number of function evaluations is exceeded.")
+            message = "The maximum number of iterations is exceeded (maxiter)."
         if stopped.get("maxiter"):
             x, nit, ok = stopped["x"], int(maxiter), False
             message = "STOP: TOTAL NO. OF ITERATIONS REACHED LIMIT (maxiter)"

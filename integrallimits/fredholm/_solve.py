@@ -27,7 +27,7 @@ from types import FunctionType
 
 import numpy as np
 
-from .._inputs import numbers_array, refuse_masked
+from .._inputs import not_a_number, numbers_array, refuse_masked
 from .._memory import SMALL, check_memory
 from ..kernels import Kernel, _user, as_forcing, as_kernel
 from ..kernels._kernel import require_jit
@@ -89,6 +89,8 @@ def _check_interval(interval):
         return interval    # the usual (a, b) of floats, at once (no ABC checks, no generator)
     try:
         a, b = (float(v) for v in interval)
+        if not_a_number(interval):     # (float() read ("0", "1") and (False, True) as an interval)
+            raise TypeError
     except (TypeError, ValueError):
         raise ValueError(f"interval must be a pair (a, b) of floats, got {interval!r}") from None
     if not (math.isfinite(a) and math.isfinite(b)):
@@ -1409,6 +1411,13 @@ def nystrom_matrix(kernel, nodes, weights, targets=None, *, at=None, dim=None):
                             " (text is not parsed here: write a function, or make a Kernel with "
                             "integrallimits.kernels.kernel_from_text)"
                             if isinstance(kernel, (str, bytes)) else ""))
+    if dim is not None:     # (int() read dim="2" as 2, dim=2.5 as 2 and dim=True as 1)
+        if isinstance(dim, (bool, np.bool_)) or not isinstance(dim, numbers.Integral):
+            raise TypeError(f"dim must be an integer >= 1 or None, got {type(dim).__name__} "
+                            f"{dim!r:.40}")
+        if dim < 1:
+            raise ValueError(f"dim must be an integer >= 1 or None, got {dim!r}")
+        dim = int(dim)
     nodes = _real_vector(nodes, "nodes")
     weights = _real_vector(weights, "weights")
     if nodes.ndim != 1 or weights.shape != nodes.shape or nodes.size == 0:

@@ -756,18 +756,21 @@ def _require_double(value, arr, what):
             f"with it)")
 
 
-def _probe(func, what, t0, y_probe, scalar, shape, args, jac=False):
+def _probe(func, what, t0, y_probe, scalar, shape, args, jac=False, form="tsy"):
     """Call a user function once in Python at (t0, t0, y0): errors here name the point, and a
     function that changes its argument y in place is refused (:func:`check_unchanged`).  A
-    Jacobian (``jac``) may return single precision (it only steers Newton's iterations)."""
+    Jacobian (``jac``) may return single precision (it only steers Newton's iterations).
+    ``form`` "sy": the function takes (s, y) (a convolution's phi), and the point is named so
+    (its errors said "t = s = 0.0" and "(t, s) = (0.0, 0.0)")."""
     y = y_probe[0, 0] if scalar else y_probe[0].copy()
+    shown = y_probe[0].tolist() if not scalar else y_probe[0, 0]
+    at = f"t = s = {t0}, y = {shown}" if form == "tsy" else f"s = {t0}, y = {shown}"
     # (a user function failing on a valid point: say where)
-    with _user.raised_at(what, "t = s = {}, y = {}", t0,
-                         y_probe[0].tolist() if not scalar else y_probe[0, 0]):
+    with _user.raised_at(what, "{}", at):
         value = _user.py_function(func)(t0, t0, y, *args)
     if not scalar:
         check_unchanged(y, y_probe[0], what, "y")
-    _check_value(value, shape, what, t0, t0, double=not jac)
+    _check_value(value, shape, what, t0, t0, double=not jac, at=None if form == "tsy" else at)
 
 
 def check_unchanged(arg, before, what, name):
@@ -896,7 +899,7 @@ def _user_kernel(K, y0, t0, jacobian, spec, theta, args, form="tsy", what="K(t, 
         return cached[0].with_params(theta, args)
     y_probe = y0.reshape(1, dim)
     call = K if form == "tsy" else (lambda t, s, y, *a: py(s, y, *a))
-    _probe(call, what, t0, y_probe, scalar, shape, args)
+    _probe(call, what, t0, y_probe, scalar, shape, args, form=form)
     if not hit and not scalar:
         # (the probe's s = t: a write such as y *= exp(s - t) changed nothing there)
         check_no_writes(lambda y: _user.py_function(call)(t0 + 1.0, t0 + 0.5, y, *args), what,
@@ -904,7 +907,7 @@ def _user_kernel(K, y0, t0, jacobian, spec, theta, args, form="tsy", what="K(t, 
     if jacobian is not None:
         jcall = jacobian if form == "tsy" else (lambda t, s, y, *a: _user.py_function(jacobian)(s, y, *a))
         _probe(jcall, f"the Jacobian of {what}", t0, y_probe, scalar, () if scalar else (dim, dim),
-               args, jac=True)
+               args, jac=True, form=form)
     if hit:
         return cached[0].with_params(theta, args)
 

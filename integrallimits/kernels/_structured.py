@@ -167,12 +167,21 @@ class _Convolution(KernelSpec):
         _user.check_argument_names(self.k, ("u",), "k(u)", len(spec))
         with _user.raised_at("k(u)", "u = 0"):
             value = _user.py_function(self.k)(0.0, *args)
-        kv = np.asarray(value)
-        if kv.shape not in ((), (dim, dim)):
-            raise ValueError(f"k(u) must return a float or a ({dim}, {dim}) matrix, got shape {kv.shape}")
+        # (a ragged list raised NumPy's "inhomogeneous shape" error, not naming k; a (1, 1)
+        # matrix for a scalar y passed here and then failed to compile)
+        allowed = "a float" if scalar else f"a float or a ({dim}, {dim}) matrix"
+        try:
+            kv = np.asarray(value)
+        except ValueError:
+            raise ValueError(f"k(u) must return {allowed}, got a ragged "
+                             f"{type(value).__name__} at u = 0.0") from None
+        if kv.shape not in (((),) if scalar else ((), (dim, dim))):
+            raise ValueError(f"k(u) must return {allowed}"
+                             + (" for a scalar y" if scalar else "")
+                             + f", got shape {kv.shape} at u = 0.0")
         # real numbers (a complex k was cut to its real part here and then failed to compile; a
         # text or a bool is refused as for K)
-        _check_value(value, kv.shape, "k(u)", 0.0, 0.0)
+        _check_value(value, kv.shape, "k(u)", 0.0, 0.0, at="u = 0.0")
         matrix = kv.shape == (dim, dim) and not scalar
         kj = _njit_user(self.k, "k(u)")
         gid = _user.new_guard(self.k, "k(u)", "u", True, () if not matrix else (dim, dim))

@@ -9,6 +9,7 @@ state of B d components for explicit rules, one solve per sample otherwise.
 """
 from __future__ import annotations
 
+import inspect
 import numbers
 import warnings
 from math import comb
@@ -703,6 +704,13 @@ def refuse_solver_options(options, allow_t_eval=False):
     ``mesh`` (the network's T, depth and rule; they were a ``TypeError`` of ``solve_volterra``
     about "multiple values"), ``rtol``/``atol`` (an adaptive mesh instead of the layers: "give
     either a tolerance or n_steps/mesh", which the caller had not given) and ``kind``."""
+    # (a misspelt option was "solve_volterra() got an unexpected keyword argument")
+    known = [name for name, p in inspect.signature(solve_volterra).parameters.items()
+             if p.kind is p.KEYWORD_ONLY and name not in _STRUCTURE_OPTIONS]
+    unknown = [name for name in options if name not in known and name not in _STRUCTURE_OPTIONS]
+    if unknown:
+        raise TypeError(f"unexpected keyword argument {unknown[0]!r}: a network's solve, states "
+                        f"and forward take the options of solve_volterra ({', '.join(known)})")
     if "t_eval" in options and not allow_t_eval:
         raise ValueError("t_eval is not an option of a network's states or forward: give "
                          "layers= (the layer indices to keep), or use net.solve(x0, t_eval=...) "
@@ -752,10 +760,15 @@ def reached(sol, keep):
 def real_array(value, name):
     """``value`` as a float array; ``TypeError`` naming ``name`` for complex values (a cast
     to float keeps their real parts with no more than NumPy's ``ComplexWarning``: a
-    complex-step derivative of a network or of J_N came out as zero)."""
+    complex-step derivative of a network or of J_N came out as zero), and for text (the cast
+    read inputs ["0.3", "-0.2"] as numbers)."""
     v = np.asarray(refuse_masked(value, name))
     if np.iscomplexobj(v):
         raise TypeError(f"{name} must be real, got complex values")
+    if v.dtype.kind in "US" or (v.dtype == object and any(isinstance(e, (str, bytes))
+                                                          for e in v.reshape(-1))):
+        raise TypeError(f"{name} must hold real numbers, got dtype {v.dtype}"
+                        + (" holding text" if v.dtype == object else ""))
     return np.asarray(v, dtype=float)
 
 

@@ -84,7 +84,10 @@ def _checked(study):
     def checked(*args, **kwargs):
         from ..volterra._mesh import check_flags
         from ._reproduce import check_seed
-        given = signature.bind_partial(*args, **kwargs).arguments   # (a TypeError as a call's)
+        try:        # (a TypeError as a call's, naming the study: it said "got an unexpected
+            given = signature.bind_partial(*args, **kwargs).arguments  # keyword argument")
+        except TypeError as exc:
+            raise TypeError(f"{study.__name__}() {exc}") from None
         check_flags(quick=given.get("quick"))
         if "seed" in given:
             check_seed(given["seed"])

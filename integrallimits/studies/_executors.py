@@ -40,7 +40,8 @@ WORKERS_PER_CPU = 4
 
 _HOST = r"(?P<host>[A-Za-z0-9](?:[A-Za-z0-9.-]{0,251}[A-Za-z0-9])?|\[[0-9A-Fa-f:.]{2,45}\])"
 _DASK = re.compile(rf"dask://{_HOST}:(?P<port>[0-9]{{1,5}})")
-_PROCESSES = re.compile(r"processes(?::(?P<workers>[0-9]{1,4}))?")
+# (any number of digits: processes:99999 is refused as too many workers, not as a bad text)
+_PROCESSES = re.compile(r"processes(?::(?P<workers>[0-9]+))?")
 
 
 class ExecutorSpecError(ValueError):
@@ -82,11 +83,15 @@ def parse_executor(text):
     if text == "serial":
         return "serial", {}
     m = _PROCESSES.fullmatch(text)
-    workers = int(m["workers"]) if m and m["workers"] else None
+    digits = m["workers"].lstrip("0") or "0" if m and m["workers"] else None
+    # (more than 18 digits: not converted, int() of thousands of digits raises ValueError)
+    workers = None if digits is None else int(digits) if len(digits) <= 18 else float("inf")
     if m and workers != 0:      # (processes:0 is refused below, as processes:-2 is)
         cpus = os.cpu_count() or 1
         if workers is not None and workers > WORKERS_PER_CPU * cpus:
-            raise ExecutorSpecError(f"executor {text!r} asks for {workers} worker processes; at "
+            shown = text if len(text) <= 40 else text[:37] + "..."
+            asked = digits if len(digits) <= 20 else f"a {len(digits)}-digit number of"
+            raise ExecutorSpecError(f"executor {shown!r} asks for {asked} worker processes; at "
                                     f"most {WORKERS_PER_CPU * cpus} ({WORKERS_PER_CPU} per CPU, "
                                     f"{cpus} CPUs here) are accepted")
         return "processes", {"max_workers": workers}

@@ -66,6 +66,25 @@ def atomic_write(path, text, make_folder=True):
         raise
 
 
+def _write_table(path, text):
+    """Write a table's ``text`` to the file ``path`` as :func:`atomic_write` does (the folder is
+    not made), but keeping what is not a regular file: through a symbolic link, whose target
+    is replaced (the rename replaced the user's link by a file), and in place on a device or a
+    pipe (``/dev/stdout``), which a rename would replace."""
+    path = os.fspath(path)
+    if os.path.islink(path):
+        real = os.path.realpath(path)
+        if not os.path.lexists(real) or os.path.isfile(real):
+            atomic_write(real, text, make_folder=False)
+            return
+        path = real
+    if os.path.exists(path) and not os.path.isfile(path) and not os.path.isdir(path):
+        with open(path, "w", encoding="utf-8", newline="") as fh:
+            fh.write(text)
+        return
+    atomic_write(path, text, make_folder=False)
+
+
 def _columns(rows):
     cols = []
     for row in rows:
@@ -139,13 +158,14 @@ class StudyResult:
 
         As ``numpy.savetxt`` and ``pandas.DataFrame.to_csv``, a ``path`` in a folder that does
         not exist is a FileNotFoundError (the folder is not made), and a folder an
-        IsADirectoryError."""
+        IsADirectoryError.  A symbolic link is kept (its target is written), and a device such
+        as ``/dev/stdout`` written in place."""
         buf = io.StringIO()
         writer = csv.DictWriter(buf, fieldnames=self.columns)
         writer.writeheader()
         writer.writerows(self.rows)
         if path is not None:
-            atomic_write(path, buf.getvalue(), make_folder=False)
+            _write_table(path, buf.getvalue())
         return buf.getvalue()
 
     def to_json(self, path=None):
@@ -154,5 +174,5 @@ class StudyResult:
         text = json.dumps({"name": self.name, "params": self.params, "notes": self.notes,
                            "rows": self.rows}, indent=2, default=float)
         if path is not None:
-            atomic_write(path, text, make_folder=False)
+            _write_table(path, text)
         return text

@@ -84,6 +84,10 @@ def check_relu_product_formula(n_steps, d, m, order="descending", bias_shift=1):
     False
     """
     check_sizes(n_steps=n_steps, d=d, m=m)
+    if order not in ("descending", "ascending"):   # (any other text was read as "ascending")
+        raise ValueError(f"order must be 'descending' or 'ascending', got {order!r}")
+    if isinstance(bias_shift, bool) or not isinstance(bias_shift, int):
+        raise TypeError(f"bias_shift must be an integer (1 is the formula), got {bias_shift!r}")
     V, W, b, D = relu_layer_parameters(n_steps, d, m)
     x0 = vector_symbols("x0", d)
     xs = relu_resnet_on_pattern(x0, V, W, b, D, n_steps)

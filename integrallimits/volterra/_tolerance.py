@@ -122,8 +122,11 @@ def check_tolerances(rtol, atol, n_steps=None, mesh=None, caller="solve_volterra
     if rtol is None and atol is None:
         return None
     if n_steps is not None or mesh is not None:
-        raise ValueError(f"{caller}: give either a tolerance (rtol/atol: the solver chooses the mesh) "
-                         f"or n_steps/mesh (a fixed mesh, with an error estimate), not both")
+        # (solve_fredholm's fixed size is n_nodes: "n_steps/mesh" named no argument of it)
+        chosen, fixed = ("the nodes", "n_nodes (a fixed rule") if caller == "solve_fredholm" \
+            else ("the mesh", "n_steps/mesh (a fixed mesh")
+        raise ValueError(f"{caller}: give either a tolerance (rtol/atol: the solver chooses "
+                         f"{chosen}) or {fixed}, with an error estimate), not both")
     rtol = _tolerance_value("rtol", 1e-6 if rtol is None else rtol)
     atol = _tolerance_value("atol", 1e-9 if atol is None else atol)
     if np.ndim(rtol) and np.ndim(atol) and np.shape(rtol) != np.shape(atol):

@@ -46,7 +46,7 @@ import numpy as np
 from .._numba import njit
 
 from .._numba import JIT_OPTIONS, types
-from .._inputs import refuse_masked
+from .._inputs import not_a_number, refuse_masked
 from ..kernels import Kernel, as_kernel
 from ..kernels import _user
 from ..kernels._kernel import (_FAST, BLOCK_SIGNATURE, KERNEL_SIGNATURE, FunctionAddress,
@@ -1441,9 +1441,14 @@ def solve_vide(f, K, y0, t_span=None, n_steps=None, method=None, *, args=None, m
 
     refuse_masked(y0, "y0")
     try:
-        y_init = np.asarray(y0, dtype=float)
+        # (a text "1.0" was read as 1.0, True as 1.0 and None as nan, refused as not finite)
+        if y0 is None or not_a_number(y0):
+            raise TypeError
+        # a copy: a read-only y0 (np.frombuffer, a view of a read-only array) raised Numba's
+        # "No matching definition for argument type(s)" from the compiled loop
+        y_init = np.array(y0, dtype=float)
     except (TypeError, ValueError):
-        raise TypeError(f"y0 must be a float or a 1-d array of floats, got {y0!r}") from None
+        raise TypeError(f"y0 must be a float or a 1-d array of floats, got {y0!r:.80}") from None
     if y_init.ndim > 1 or y_init.size == 0:
         raise ValueError(f"y0 must be a float or an array of shape (d,), d >= 1, got shape "
                          f"{y_init.shape}")

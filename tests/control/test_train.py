@@ -95,6 +95,18 @@ def test_train_rejects_bad_arguments():
         train(net, data, init=np.zeros(3))
 
 
+@pytest.mark.parametrize("method", ["trust-constr", "BFGS", "TNC"])
+def test_a_stop_at_maxiter_says_iterations(method):
+    """trust-constr stopped at maxiter said "The maximum number of function evaluations is
+    exceeded." (SciPy's text for its status 0): the message names the iteration limit, as the
+    other methods' do."""
+    data = make_dataset("xor", 16, d=2, seed=0)
+    net = ResNet(np.zeros((4, 2, 2)), np.zeros((4, 2)))
+    res = train(net, data, init="random", seed=0, maxiter=2, method=method)
+    assert not res.success and res.nit == 2
+    assert "iterations" in res.message.lower() and "function evaluations" not in res.message
+
+
 @pytest.mark.parametrize("method", ["L-BFGS-B", "BFGS", "CG", "TNC", "SLSQP", "trust-constr"])
 def test_the_callback_means_the_same_for_every_method(method):
     """trust-constr called the callback at the start (iteration 1 was the start point, J the

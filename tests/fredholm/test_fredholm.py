@@ -522,12 +522,42 @@ def test_nystrom_matrix_bad_input():
         nystrom_matrix(k_vec, [0.0, 1.0], [0.5, 0.5], at=np.ones((3, 2)))
 
 
+@pytest.mark.parametrize("dim, error", [("2", TypeError), (2.5, TypeError), (True, TypeError),
+                                        (0, ValueError), (-1, ValueError)])
+def test_nystrom_matrix_refuses_a_dim_that_is_not_a_positive_integer(dim, error):
+    """dim went through int(): "2" was read as 2, 2.5 as 2 and True as 1, and dim=-1 raised
+    NumPy's "negative dimensions are not allowed": an error naming dim."""
+    with pytest.raises(error, match=r"^dim must be an integer >= 1 or None, got "):
+        nystrom_matrix(lambda x, s, y: x * s * y, [0.0, 1.0], [0.5, 0.5], dim=dim)
+    assert nystrom_matrix(lambda x, s, y: x * s * y, [0.0, 1.0], [0.5, 0.5],
+                          dim=np.int64(2)).shape == (4, 4)
+
+
 # -- bad input -------------------------------------------------------------------------------------
 
 @pytest.mark.parametrize("interval", [(1.0, 0.0), (0.0, 0.0), (0.0, np.inf), (0.0,), "ab"])
 def test_bad_interval(interval):
     with pytest.raises(ValueError, match="interval"):
         solve_fredholm(k_lin, G_LIN, interval, 8)
+
+
+@pytest.mark.parametrize("interval", [("0", "1"), (False, True), np.array(["0", "1"]),
+                                      [0.0, "1"]])
+def test_an_interval_of_texts_or_bools_is_refused(interval):
+    """float() read ("0", "1") and (False, True) as the interval [0, 1], and the solve went
+    on: refused as any other interval that is not a pair of numbers."""
+    with pytest.raises(ValueError, match=r"^interval must be a pair \(a, b\) of floats, got "):
+        solve_fredholm(k_lin, G_LIN, interval, 8)
+    assert solve_fredholm(k_lin, G_LIN, np.array([0, 1], dtype=np.int32), 8).success
+
+
+def test_a_tolerance_with_n_nodes_names_n_nodes():
+    """A tolerance with n_nodes said "or n_steps/mesh (a fixed mesh ...)", arguments that
+    solve_fredholm does not have."""
+    with pytest.raises(ValueError, match=r"^solve_fredholm: give either a tolerance \(rtol/atol: "
+                                         r"the solver chooses the nodes\) or n_nodes \(a fixed "
+                                         r"rule, with an error estimate\), not both$"):
+        solve_fredholm(k_lin, G_LIN, (0.0, 1.0), 8, rtol=1e-8)
 
 
 @pytest.mark.parametrize("n_nodes,exc,match", [(0, ValueError, "n_nodes"), (2.5, TypeError, "n_nodes"),
@@ -1699,12 +1729,15 @@ def test_ctrl_c_stops_the_nystrom_interpolant_within_a_point(monkeypatch):
 
 
 def test_a_fredholm_solution_called_at_none_is_a_type_error():
-    """sol(None) said "x must lie in the interval" (None became nan): a TypeError naming the
-    type."""
+    """sol(None) said "x must lie in the interval" (None became nan), sol(True) read x = 1: a
+    TypeError naming the type."""
     sol = solve_fredholm(lambda x, s: 0.5 * x * s, lambda x: 1.0, (0.0, 1.0), 8)
     with pytest.raises(TypeError, match=r"x must be a real number or an array of real numbers, "
                                         r"got NoneType"):
         sol(None)
+    with pytest.raises(TypeError, match=r"x must be a real number or an array of real numbers, "
+                                        r"got bool$"):
+        sol(True)
 
 
 SCALE = 1.0

@@ -347,6 +347,25 @@ def test_complex_inputs_and_fields_are_refused():
         SmoothNet(2, np.ones((4, 2, 2)), np.ones((4, 2)), initial_differences=[[np.nan, 0.0]])
 
 
+def test_text_inputs_are_refused():
+    """net.forward(["0.3", "-0.2"]) read the texts as numbers (a float cast), as did
+    ReLUResNet's weights, a training set's X and train's init; refused naming the argument,
+    as text fields W are."""
+    from integrallimits.control import make_dataset
+    from integrallimits.networks import ReLUResNet
+    rng = np.random.default_rng(0)
+    net = ResNet(rng.normal(size=(4, 2, 2)), rng.normal(size=(4, 2)))
+    for x in (["0.3", "-0.2"], np.array(["0.3", "-0.2"]), np.array([0.3, "-0.2"], dtype=object)):
+        with pytest.raises(TypeError, match=r"^inputs must hold real numbers, got dtype "):
+            net.forward(x)
+    with pytest.raises(TypeError, match=r"^V must hold real numbers"):
+        ReLUResNet(np.ones((4, 2, 3)).astype(str), np.ones((4, 3, 2)), np.ones((4, 3)))
+    data = make_dataset("xor", 8, d=2, seed=0)
+    with pytest.raises(TypeError, match=r"^X must hold real numbers"):
+        type(data)(data.X.astype(str), data.y, data.n_classes)
+    assert np.array_equal(net.forward(np.array([True, False])), net.forward([1.0, 0.0]))
+
+
 def test_initial_differences_are_the_networks_own():
     """A SmoothNet kept the caller's array: editing it afterwards changed the network."""
     rng = np.random.default_rng(1)
@@ -516,3 +535,17 @@ def test_fields_of_n_plus_1_grid_values_without_n_layers_say_so(family, lead):
     # a built network's own fields hold N+1 grid values: with n_layers, the same network
     X = rng.normal(size=(3, 2))
     assert np.array_equal(family(net.W, net.b, n_layers=8).forward(X), net.forward(X))
+
+
+def test_a_misspelt_option_of_forward_names_the_network_options():
+    """net.forward(x, methd=...) said "solve_volterra() got an unexpected keyword argument
+    'methd'", a function the caller had not called (and T= the same): a TypeError naming the
+    option and the ones a network takes."""
+    net = ResNet(np.zeros((4, 2, 2)), np.zeros((4, 2)))
+    for call in (net.forward, net.states, net.solve):
+        for name in ("methd", "T"):
+            with pytest.raises(TypeError, match=rf"^unexpected keyword argument '{name}': a "
+                                                r"network's solve, states and forward take the "
+                                                r"options of solve_volterra \(.*newton_tol"):
+                call(np.ones(2), **{name: 1})
+    assert np.array_equal(net.forward(np.ones(2), newton_tol=1e-10), [[1.0, 1.0]])

@@ -162,6 +162,15 @@ def test_a_study_refuses_a_quick_or_seed_of_the_wrong_kind(kwargs, error, match)
                           problems=["exp-square"])
 
 
+def test_a_misspelt_study_argument_names_the_study():
+    """STUDIES["orders"](quik=True) said "got an unexpected keyword argument 'quik'" with no
+    function's name (the arguments are bound before the study runs)."""
+    from integrallimits.studies import STUDIES
+    with pytest.raises(TypeError, match=r"^orders\(\) got an unexpected keyword argument "
+                                        r"'quik'$"):
+        STUDIES["orders"](quik=True)
+
+
 class _SubmitOnly:
     """The least an executor must have (check_executor's contract): ``submit``, no ``map``."""
 
@@ -237,3 +246,16 @@ def test_pool_sizes_below_one_are_refused_with_one_message(text):
         parse_executor(text)
     assert str(info.value) == ("executor must be 'serial', 'processes', 'processes:N' with "
                                f"N >= 1, or 'dask://HOST:PORT'; refused {text!r}")
+
+
+@pytest.mark.parametrize("workers", ["99999", "0099999", "9" * 5000])
+def test_pool_sizes_of_five_digits_or_more_are_refused_as_too_many(monkeypatch, workers):
+    """processes:99999 (more than four digits) was refused as a text that is no executor
+    ("executor must be 'serial', 'processes', ..."), where processes:9999 said that it asks
+    for too many workers; 5000 digits are not converted (int() refuses them)."""
+    monkeypatch.setattr(os, "cpu_count", lambda: 2)
+    with pytest.raises(ExecutorSpecError, match=r"worker processes; at most 8 \(4 per CPU, 2 "
+                                                r"CPUs here\) are accepted$") as info:
+        parse_executor(f"processes:{workers}")
+    assert len(str(info.value)) < 200
+    assert parse_executor("processes:02") == ("processes", {"max_workers": 2})

@@ -253,3 +253,29 @@ def test_table_writers_refuse_a_folder_and_do_not_make_one(tmp_path, writer, mon
     assert sorted(os.listdir(tmp_path)) == ["sub"] and os.listdir("sub") == []
     text = getattr(result, writer)(os.path.join("sub", "x"))
     assert (tmp_path / "sub" / "x").read_bytes().decode() == text
+
+
+@pytest.mark.parametrize("writer", ["to_csv", "to_json"])
+def test_table_writers_keep_a_symbolic_link(tmp_path, writer):
+    """to_csv("link.csv"), link.csv a symbolic link to the user's file, renamed the new table
+    onto the link: the link was replaced by a file and its target kept the old table.  The
+    target is written (atomically), the link kept, as the command line's --out does; a
+    dangling link's target is made; a link to a folder is refused as a folder."""
+    from integrallimits.studies import StudyResult
+    result = StudyResult("t", [{"a": 1}])
+    (tmp_path / "target.csv").write_text("old\n")
+    (tmp_path / "link.csv").symlink_to("target.csv")
+    text = getattr(result, writer)(tmp_path / "link.csv")
+    assert (tmp_path / "link.csv").is_symlink()
+    assert (tmp_path / "target.csv").read_bytes().decode() == text
+    (tmp_path / "dangling.csv").symlink_to("made.csv")
+    getattr(result, writer)(str(tmp_path / "dangling.csv"))
+    assert (tmp_path / "dangling.csv").is_symlink()
+    assert (tmp_path / "made.csv").read_bytes().decode() == text
+    (tmp_path / "sub").mkdir()
+    (tmp_path / "to-folder").symlink_to("sub")
+    with pytest.raises(IsADirectoryError):
+        getattr(result, writer)(tmp_path / "to-folder")
+    assert sorted(os.listdir(tmp_path)) == ["dangling.csv", "link.csv", "made.csv", "sub",
+                                            "target.csv", "to-folder"]
+    assert os.listdir(tmp_path / "sub") == []

@@ -206,12 +206,52 @@ def test_kind_is_an_integer_flag_not_a_bool_or_a_float(kind):
                           kind=np.int64(1)).status == 0
 
 
-@pytest.mark.parametrize("t", [None, "0.5", [0.5, None], object()])
+@pytest.mark.parametrize("t", [None, "0.5", [0.5, None], object(), True, np.bool_(False),
+                               [True, False]])
 def test_a_solution_called_at_what_is_not_a_number_is_a_type_error(t):
     """sol(None) said "t must lie in the solved interval" (None became nan), sol("0.5") read the
-    text as 0.5: a TypeError naming t's type."""
+    text as 0.5, sol(True) as t = 1: a TypeError naming t's type."""
     sol = solve_volterra(lambda t, s, y: -y, lambda t: 1.0, (0.0, 1.0), 8)
     with pytest.raises(TypeError, match=rf"t must be a real number or an array of real "
                                         rf"numbers, got {type(t).__name__}$"):
         sol(t)
     assert sol(np.array([0.5], dtype=np.float32)).shape == (1,)
+
+
+@pytest.mark.parametrize("name, value, said", [
+    ("t_span", ("0", "1"), r"t_span must be a pair \(t0, T\) of floats"),
+    ("t_span", (False, True), r"t_span must be a pair \(t0, T\) of floats"),
+    ("t_span", np.array(["0", "1"]), r"t_span must be a pair \(t0, T\) of floats"),
+    ("mesh", ["0", "0.5", "1"], r"mesh must be a 1-d array of at least 2 points \(real numbers\)"),
+    ("mesh", np.array([False, True]), r"mesh must be a 1-d array of at least 2 points"),
+    ("t_eval", ["0.5"], r"t_eval must be a 1-d array of times \(real numbers\)"),
+    ("t_eval", [True], r"t_eval must be a 1-d array of times \(real numbers\)"),
+    ("t_eval", [0.25, "0.5"], r"t_eval must be a 1-d array of times \(real numbers\)"),
+])
+def test_times_given_as_texts_or_bools_are_refused(name, value, said):
+    """float() and np.array(..., dtype=float) read t_span=("0", "1"), mesh=["0", "0.5", "1"] and
+    t_eval=["0.5"] as numbers, and bools as 0 and 1, and solved: refused naming the argument,
+    as sol("0.5") and sol(True) are."""
+    given = {"t_span": (0.0, 1.0), "n_steps": 8}
+    if name == "mesh":
+        given = {"mesh": value}
+    else:
+        given[name] = value
+    with pytest.raises(ValueError, match="^" + said):
+        solve_volterra(lambda t, s, y: -y, lambda t: 1.0, **given)
+    assert solve_volterra(lambda t, s, y: -y, lambda t: 1.0, np.array([0, 1]), np.int64(8),
+                          t_eval=np.array([0, 1], dtype=np.int32)).success
+
+
+def test_a_t_eval_too_large_for_memory_is_refused_before_its_copy(monkeypatch):
+    """t_eval = np.broadcast_to(0.5, (10**9,)) (8 bytes of the caller's) was copied and solved
+    for, some 53 bytes a time (1.07 GB for 2e7 times), and the process was killed for want of
+    memory: a MemoryError naming t_eval, before anything is made."""
+    from integrallimits import _memory
+    monkeypatch.setattr(_memory, "available_memory", lambda: 1e8)    # (said to be free)
+    t_eval = np.broadcast_to(0.5, (10**7,))
+    with pytest.raises(MemoryError, match=r"^t_eval with 10000000 times needs about "):
+        solve_volterra(lambda t, s, y: -y, lambda t: 1.0, (0.0, 1.0), 8, t_eval=t_eval)
+    sol = solve_volterra(lambda t, s, y: -y, lambda t: 1.0, (0.0, 1.0), 8,
+                         t_eval=np.broadcast_to(0.5, (10**5,)))
+    assert sol.success and sol.y.shape == (10**5,)

@@ -774,3 +774,28 @@ def test_a_wrong_shape_of_f_or_its_jacobian_names_the_point_t_y_z():
     with pytest.raises(ValueError, match=r"f\(t, y, z\) returned shape \(3,\) at t = 0\.0, "
                                          r"y = y0, z = 0; expected \(2,\)$"):
         solve_vide(lambda t, y, z: np.ones(3), lambda t, s: 0.5, y0, (0.0, 1.0), 8)
+
+
+@pytest.mark.parametrize("y0", ["1.0", True, None, np.array(["1.0", "2.0"]), [1.0, False]])
+def test_an_initial_value_that_is_not_numbers_is_a_type_error(y0):
+    """y0 = "1.0" was read as 1.0 and True as 1.0 (solved), and None as nan ("y0 must be
+    finite, got nan"): a TypeError naming y0."""
+    with pytest.raises(TypeError, match=r"^y0 must be a float or a 1-d array of floats, got "):
+        solve_vide(lambda t, y, z: z, lambda t, s, y: -y, y0, (0.0, 1.0), 8)
+    with pytest.raises(ValueError, match=r"^t_span must be a pair"):
+        solve_vide(lambda t, y, z: z, lambda t, s, y: -y, 1.0, ("0", "1"), 8)
+
+
+def test_a_read_only_initial_value_is_solved():
+    """A read-only y0 (np.frombuffer, or an array whose writeable flag is off) raised Numba's
+    "No matching definition for argument type(s) ... readonly array(float64, 1d, C)" from the
+    compiled loop; it is copied, and the caller's array is left as it was."""
+    y0 = np.array([1.0, 2.0])
+    y0.flags.writeable = False
+    sol = solve_vide(lambda t, y, z: z, lambda t, s, y: -y, y0, (0.0, 1.0), 8)
+    ref = solve_vide(lambda t, y, z: z, lambda t, s, y: -y, np.array([1.0, 2.0]), (0.0, 1.0), 8)
+    assert sol.success and np.array_equal(sol.y, ref.y)
+    sol = solve_vide(lambda t, y, z: z, lambda t, s, y: -y,
+                     np.frombuffer(np.array([1.0, 2.0]).tobytes()), (0.0, 1.0), 8)
+    assert sol.success and np.array_equal(sol.y, ref.y)
+    assert not y0.flags.writeable and y0.tolist() == [1.0, 2.0]
