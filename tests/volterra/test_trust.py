@@ -3059,8 +3059,9 @@ def test_an_estimate_of_zero_raised_by_the_first_steps_check_is_not_left_at_zero
                          method="gauss2", args=(c,))
     exact = (c - np.exp((1.0 - c) * sol.t)) / (c - 1.0)
     error = np.abs(sol.y - exact).max()
-    assert error > 1e-3                   # (the steps do miss the time scale)
-    assert not sol.success or error <= 20.0 * sol.stats["max_error_estimate"]
+    # a success: the steps do miss the time scale, and the estimate says so; or a failure
+    # (since trust-59, on 16 steps: "no reliable digits from t = 62.5", only y0 kept)
+    assert not sol.success or 1e-3 < error <= 20.0 * sol.stats["max_error_estimate"]
 
 
 def _table_lookup(t, s, y, w):
