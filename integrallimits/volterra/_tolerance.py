@@ -1133,6 +1133,8 @@ def rate_jacobian_probe(kernel):
         start = tuple(y0)
         if kept[0] != start:
             kept[0], kept[1] = start, _loops.start_floor(y0)
+        if d == 1:
+            return _scalar_probe(kernel, t, y[0], kept[1])
         steps, rows = _shifted_rows(y, floor=kept[1])
         K = _evaluator(kernel, rows)
         _user.clear_failures()
@@ -1149,6 +1151,33 @@ def rate_jacobian_probe(kernel):
             return None, d + 1
         return J, d + 1
     return probe
+
+
+def _scalar_probe(kernel, t, y, floor):
+    """:func:`rate_jacobian_probe`'s probe of a scalar y (a float; ``floor``: its steps'
+    floor), on floats: the same step, points, kernel calls and difference as
+    :func:`_shifted_rows`, :func:`_evaluator` and :func:`_forward_jacobian` make (~3 us less
+    than theirs)."""
+    step = 1.4901161193847656e-08 * max(floor, abs(y))
+    fn = _entry_point(kernel.function)
+    Y = np.empty((2, 1))
+    Y[0, 0], Y[1, 0] = y, y + step
+    out = np.empty(kernel.dim)
+    _user.clear_failures()
+    try:
+        fn(t, t, Y, 0, kernel.params, out)
+        base = out.tolist()[0]
+        fn(t, t, Y, 1, kernel.params, out)
+        rate = (out.tolist()[0] - base) / step
+    except Exception as exc:  # noqa: BLE001 (the user's error: the guarded loop says it)
+        if not _user.raised_by_user(exc):   # (the package's, a caller's timeout: raised)
+            raise
+        return None, 2
+    finally:
+        failed = _user.take_failure() is not None
+    if failed or not math.isfinite(rate):
+        return None, 2
+    return [[rate]], 2
 
 
 def _differences_at(kernel, t, y, start=None, failures=None):
