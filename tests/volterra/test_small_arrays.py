@@ -793,3 +793,50 @@ def test_growth_probes_counted_where_the_float_check_answers():
             np.fmax(expected[1:], floor[1:], out=expected[1:])
             assert sol._est2.tobytes() == expected.tobytes()
             assert ("max_error_estimate" in sol.stats) is below
+
+
+def _general_probe(kernel, t, y, y0):
+    """The rounding floor's probe as it is for every d (the scalar one on floats is this)."""
+    from integrallimits.kernels import _user
+    steps, rows = _tolerance._shifted_rows(y, y0)
+    K = _tolerance._evaluator(kernel, rows)
+    _user.clear_failures()
+    try:
+        values = [K(t, t, j) for j in range(len(y) + 1)]
+    except Exception as exc:  # noqa: BLE001
+        if not _user.raised_by_user(exc):
+            raise
+        return None, len(y) + 1
+    finally:
+        failed = _user.take_failure() is not None
+    J = _tolerance._forward_jacobian(steps, values)
+    if failed or not all(math.isfinite(v) for row in J for v in row):
+        return None, len(y) + 1
+    return J, len(y) + 1
+
+
+def _failing_above_5(t, s, y):
+    if y > 5.0:
+        raise ValueError("y > 5")
+    return y * y
+
+
+@pytest.mark.parametrize("which", ["smooth", "log", "raises"])
+def test_scalar_probe_is_the_general_probe(which):
+    """The probe of a scalar y on floats (:func:`_tolerance._scalar_probe`) returns the general
+    probe's Jacobian to the bit, None where the kernel is not finite or raises there, and the
+    same count of evaluations."""
+    from integrallimits.kernels import as_kernel
+    function = {"smooth": lambda t, s, y: np.exp(-(t - s)) * y * y + np.sin(t * y),
+                "log": lambda t, s, y: np.log(y) * t,
+                "raises": _failing_above_5}[which]
+    kernel = as_kernel(function, 1.0, 0.0)
+    probe = _tolerance.rate_jacobian_probe(kernel)
+    found = set()
+    for y0 in ([1.0], [0.3], [1e-7], [-2.0]):
+        for t, y in ((0.5, 0.7), (1.0, -1.5), (0.25, 1e-9), (2.0, 6.0), (0.0, 0.0),
+                     (3.0, -1e5)):
+            got = probe(t, [y], y0)
+            assert got == _general_probe(kernel, t, [y], y0)
+            found.add(got[0] is None)
+    assert found == ({False} if which == "smooth" else {False, True})
