@@ -1158,7 +1158,7 @@ def _scalar_probe(kernel, t, y, floor):
     floor), on floats: the same step, points, kernel calls and difference as
     :func:`_shifted_rows`, :func:`_evaluator` and :func:`_forward_jacobian` make (~3 us less
     than theirs)."""
-    step = 1.4901161193847656e-08 * max(floor, abs(y))
+    step = fd_steps([y], floor=floor)[0]
     fn = _entry_point(kernel.function)
     Y = np.empty((2, 1))
     Y[0, 0], Y[1, 0] = y, y + step
