@@ -378,21 +378,23 @@ def with_rounding_floor(sol, probe=None):
     est, Y = sol._est2, sol._y2
     if len(Y) < 2 or est is None or len(est) != len(Y):
         return sol
-    if Y.shape[1] == 1 and len(Y) <= _FEW and not (probe is not None and _grows(sol)):
+    J, halves, rates = getattr(sol, "_rate_jacobian", None), None, []
+    scalar = Y.shape[1] == 1
+    if J and probe is not None and not scalar and len(Y) > 2:
+        J, halves = _carried_jacobian(sol, J, probe, rates)
+    elif J and probe is not None and len(Y) > 2 and _grows(sol):
+        rates = _scalar_rates(sol, J, probe)
+    growth = _growth(sol.mesh, len(Y) - 1, rates) if rates else None
+    if scalar and len(Y) <= _FEW and growth is None:
         # (a scalar solution of a few values on floats, ~1 us a NumPy call: the same running
         # maximum, NaN propagating, products and comparisons; where an estimate is below its
-        # floor, NumPy's below; not where the rate grows at t0, whose floor may grow more)
+        # floor, NumPy's below; not where the rate grows over the span (after the probes of
+        # a rate growing at t0), whose floor grows more)
         scale = math.sqrt(len(Y) - 1) * _EPS
         sizes = itertools.accumulate(map(abs, Y[:, 0].tolist()), _maximum)
         next(sizes)
         if not any(e < scale * r for e, r in zip(est[1:, 0].tolist(), sizes)):
             return sol
-    J, halves, rates = getattr(sol, "_rate_jacobian", None), None, []
-    if J and probe is not None and Y.shape[1] > 1 and len(Y) > 2:
-        J, halves = _carried_jacobian(sol, J, probe, rates)
-    elif J and probe is not None and len(Y) > 2:
-        rates = _scalar_rates(sol, J, probe)
-    growth = _growth(sol.mesh, len(Y) - 1, rates) if rates else None
     floor = rounding_floor(Y, sol.mesh if J is not None or growth else None, J, halves,
                            growth)[1:]
     if not np.any(est[1:] < floor):           # (NaN, no estimate: left as it is)
@@ -408,6 +410,9 @@ def _growth_rate(J, d):
     bound on it where that is not positive); None where J is not finite or d > 128."""
     if J is None or d > 128 or len(J) < d:
         return None
+    if d == 1:      # (dK/dy itself, at once)
+        v = J[0][0] if len(J[0]) else math.nan
+        return float(v) if math.isfinite(v) else None
     block = [list(row[:d]) for row in J[:d]]
     if not all(len(row) == d and all(map(math.isfinite, row)) for row in block):
         return None
@@ -437,10 +442,8 @@ def _grows(sol):
 
 def _scalar_rates(sol, J, probe):
     """[the growth rate dK/dy at t0, the middle and the last point] of a scalar solve whose
-    rate grows at t0 (J = [[dK/dy]] there, > 0), their d + 1 = 2 kernel evaluations each
-    counted in ``stats["nfev"]``; [] where it does not grow at t0 or a probe failed."""
-    if not _grows(sol):
-        return []
+    rate grows at t0 (J = [[dK/dy]] there, > 0; the caller asks :func:`_grows`), their
+    d + 1 = 2 kernel evaluations each counted in ``stats["nfev"]``; [] where a probe failed."""
     Y, t = sol._y2, sol.mesh
     n = len(Y) - 1
     rates, y0 = [_growth_rate(J, 1)], Y[0].tolist()

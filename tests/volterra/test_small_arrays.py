@@ -738,3 +738,105 @@ def test_oscillating_between_on_floats_is_numpys():
         assert np.array_equal(got, want) and (not seen or got.dtype == want.dtype)
         taken += len(want) > 0
     assert taken > 100
+
+
+def test_rate_jacobian_probe_keeps_only_its_last_floor():
+    """The probe of the rounding floor keeps the steps' floor of the last y(t0) it was given:
+    its Jacobians are those of steps from each call's own y0 (floors 1, 2^-3 and 2^-20; a
+    y0 of ints, and one met before), as :func:`_tolerance._shifted_rows` makes them."""
+    from integrallimits.kernels import as_kernel
+    kernel = as_kernel(lambda t, s, y: np.array([y[0] * y[1] + t, np.sin(y[0]) * y[1] ** 3]),
+                       np.array([1.0, 0.5]), 0.0)
+    probe = _tolerance.rate_jacobian_probe(kernel)
+
+    def direct(t, y, y0):
+        steps, rows = _tolerance._shifted_rows(y, y0)
+        K = _tolerance._evaluator(kernel, rows)
+        return _tolerance._forward_jacobian(steps, [K(t, t, j) for j in range(len(y) + 1)])
+
+    for y0 in ([1.0, 0.5], [0.1, 0.05], [0.1, 0.05], [1e-6, 3e-7], [3, 1], [0.1, 0.05],
+               [1e-6, 3e-7]):
+        for t, y in ((0.25, [0.3, 1e-6]), (1.0, [2.0, -0.7])):
+            J, evaluations = probe(t, y, y0)
+            assert evaluations == 3
+            assert J == direct(t, y, y0)
+
+
+def test_growth_probes_counted_where_the_float_check_answers():
+    """A scalar solve on few points whose rate grows at t0 but not over its span (the probes
+    at the middle and last point find it falling) is checked on floats after the probes: the
+    estimates NumPy's floor raises are raised alike, and the probes' evaluations are counted
+    either way."""
+    from types import SimpleNamespace
+
+    from integrallimits.volterra._outcome import with_rounding_floor
+    rng = np.random.default_rng(5)
+    calls = []
+
+    def probe(t, y, y0):
+        calls.append(t)
+        return [[0.1]], 2
+
+    for n in (3, 9, 40):
+        for below in (False, True):
+            Y = 1.0 + rng.uniform(0.0, 1.0, size=(n, 1))
+            floor = _estimate.rounding_floor(Y)
+            est = floor * 4.0
+            if below:
+                est[n // 2, 0] = floor[n // 2, 0] / 8.0
+            sol = SimpleNamespace(_est2=est.copy(), _y2=Y, mesh=np.linspace(0.0, 1.0, n),
+                                  _rate_jacobian=[[2.0]], stats={"nfev": 10})
+            calls.clear()
+            assert with_rounding_floor(sol, probe) is sol
+            assert len(calls) == 2 and sol.stats["nfev"] == 14
+            expected = est.copy()
+            np.fmax(expected[1:], floor[1:], out=expected[1:])
+            assert sol._est2.tobytes() == expected.tobytes()
+            assert ("max_error_estimate" in sol.stats) is below
+
+
+def _general_probe(kernel, t, y, y0):
+    """The rounding floor's probe as it is for every d (the scalar one on floats is this)."""
+    from integrallimits.kernels import _user
+    steps, rows = _tolerance._shifted_rows(y, y0)
+    K = _tolerance._evaluator(kernel, rows)
+    _user.clear_failures()
+    try:
+        values = [K(t, t, j) for j in range(len(y) + 1)]
+    except Exception as exc:  # noqa: BLE001
+        if not _user.raised_by_user(exc):
+            raise
+        return None, len(y) + 1
+    finally:
+        failed = _user.take_failure() is not None
+    J = _tolerance._forward_jacobian(steps, values)
+    if failed or not all(math.isfinite(v) for row in J for v in row):
+        return None, len(y) + 1
+    return J, len(y) + 1
+
+
+def _failing_above_5(t, s, y):
+    if y > 5.0:
+        raise ValueError("y > 5")
+    return y * y
+
+
+@pytest.mark.parametrize("which", ["smooth", "log", "raises"])
+def test_scalar_probe_is_the_general_probe(which):
+    """The probe of a scalar y on floats (:func:`_tolerance._scalar_probe`) returns the general
+    probe's Jacobian to the bit, None where the kernel is not finite or raises there, and the
+    same count of evaluations."""
+    from integrallimits.kernels import as_kernel
+    function = {"smooth": lambda t, s, y: np.exp(-(t - s)) * y * y + np.sin(t * y),
+                "log": lambda t, s, y: np.log(y) * t,
+                "raises": _failing_above_5}[which]
+    kernel = as_kernel(function, 1.0, 0.0)
+    probe = _tolerance.rate_jacobian_probe(kernel)
+    found = set()
+    for y0 in ([1.0], [0.3], [1e-7], [-2.0]):
+        for t, y in ((0.5, 0.7), (1.0, -1.5), (0.25, 1e-9), (2.0, 6.0), (0.0, 0.0),
+                     (3.0, -1e5)):
+            got = probe(t, [y], y0)
+            assert got == _general_probe(kernel, t, [y], y0)
+            found.add(got[0] is None)
+    assert found == ({False} if which == "smooth" else {False, True})
