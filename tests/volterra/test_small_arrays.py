@@ -598,14 +598,9 @@ def _squared(t, s, y):
     return np.exp(-(t - s)) * y * y
 
 
-@pytest.mark.parametrize("name", ["trapezoid", "gregory4", "rectangle", "gauss2", "radau3",
-                                  "rk4"])
-def test_solve_calls_its_loops_through_their_entry_points(name, monkeypatch):
-    """A solve on a mesh of its own (float64, C-contiguous) calls its compiled loops, and its
-    companions', through their entry points: not through the dispatcher, whose matching of the
-    17 argument types cost ~2.5 us a call, 6 to 12 calls a solve on 8 steps."""
+def _dispatcher_calls(monkeypatch):
+    """The names of the compiled loops taken from their dispatchers from now on (a list)."""
     from integrallimits.volterra import _loops
-    solve_volterra(_squared, lambda t: math.exp(-2.0 * t), (0.0, 1.0), 8, method=name)
     calls = []
     compiled_loop = _loops.compiled_loop
 
@@ -613,6 +608,17 @@ def test_solve_calls_its_loops_through_their_entry_points(name, monkeypatch):
         calls.append(loop_name)
         return compiled_loop(loop_name)
     monkeypatch.setattr(_loops, "compiled_loop", counted)
+    return calls
+
+
+@pytest.mark.parametrize("name", ["trapezoid", "gregory4", "rectangle", "gauss2", "radau3",
+                                  "rk4"])
+def test_solve_calls_its_loops_through_their_entry_points(name, monkeypatch):
+    """A solve on a mesh of its own (float64, C-contiguous) calls its compiled loops, and its
+    companions', through their entry points: not through the dispatcher, whose matching of the
+    17 argument types cost ~2.5 us a call, 6 to 12 calls a solve on 8 steps."""
+    solve_volterra(_squared, lambda t: math.exp(-2.0 * t), (0.0, 1.0), 8, method=name)
+    calls = _dispatcher_calls(monkeypatch)
     sol = solve_volterra(_squared, lambda t: math.exp(-2.0 * t), (0.0, 1.0), 8, method=name)
     assert sol.success and calls == []
 
@@ -622,19 +628,12 @@ def test_fast_history_solve_calls_its_loops_through_their_entry_points(name, mon
     """So does a solve with the fast (FFT) history of a convolution kernel (voles' quick-start
     problem), whose loops take the kernel's transforms too."""
     from integrallimits.kernels import convolution
-    from integrallimits.volterra import _loops
     kernel = convolution(lambda u: math.exp(-u))
 
     def g(t):
         return np.sin(t) - (np.sin(t) - np.cos(t) + np.exp(-t)) / 2.0
     before = solve_volterra(kernel, g, (0.0, 2.0), 16, method=name)
-    calls = []
-    compiled_loop = _loops.compiled_loop
-
-    def counted(loop_name):
-        calls.append(loop_name)
-        return compiled_loop(loop_name)
-    monkeypatch.setattr(_loops, "compiled_loop", counted)
+    calls = _dispatcher_calls(monkeypatch)
     sol = solve_volterra(kernel, g, (0.0, 2.0), 16, method=name)
     assert sol.success and sol.stats["fast_history"] and calls == []
     assert sol.y.tobytes() == before.y.tobytes()
