@@ -301,6 +301,10 @@ def run_cells(name: str, cells: Sequence, function: Callable[[Any], Any],
     2
     """
     check_executor(executor)
+    if cache_dir is not None and os.path.exists(cache_dir) and not os.path.isdir(cache_dir):
+        # (before any cell is computed: storing the first one raised a bare FileExistsError)
+        raise NotADirectoryError(f"cache_dir must be a folder, but {os.fspath(cache_dir)!r} is "
+                                 "a file")
     cells = list(cells)
     results = [None] * len(cells)
     keys = [cell_key(function, args) for args in cells]

@@ -259,3 +259,21 @@ def test_pool_sizes_of_five_digits_or_more_are_refused_as_too_many(monkeypatch, 
         parse_executor(f"processes:{workers}")
     assert len(str(info.value)) < 200
     assert parse_executor("processes:02") == ("processes", {"max_workers": 2})
+
+
+def test_a_cache_dir_that_is_a_file_is_refused_before_any_cell_runs(tmp_path):
+    """run_cells with cache_dir naming a file computed the first cell, then raised a bare
+    FileExistsError while storing it; it is refused first, naming cache_dir, and the file is
+    left as it was."""
+    from integrallimits.studies import run_cells
+    path = tmp_path / "cells"
+    path.write_text("mine")
+    ran = []
+
+    def cell(x):
+        ran.append(x)
+        return x
+
+    with pytest.raises(NotADirectoryError, match="cache_dir must be a folder"):
+        run_cells("demo", [1, 2], cell, path)
+    assert ran == [] and path.read_text() == "mine"
