@@ -151,7 +151,7 @@ def _reduced_sin_cos(hi, lo):
     need only float arithmetic.
     """
     j = round(hi * (32.0 / _PI_HI))
-    ph, pl = _two_prod(j, _PI_HI / 32.0)
+    ph, pl = _two_prod(float(j), _PI_HI / 32.0)   # (float: _two_prod's one compilation)
     r, e = _two_sum(hi, -ph)
     r, r_lo = _two_sum(r, e - pl + lo - j * (_PI_LO / 32.0))
     r2 = r * r
@@ -240,7 +240,9 @@ def _legendre_kernel(n, delta_table, s_table, table, x, gap, w):
     """Bogaert's nodes and weights k = 1 .. ceil(n/2), from +1 inwards."""
     nu = 1.0 / (n + 0.5)
     v2 = nu * nu
-    c_hi, c_lo = _pi_ratio(2, 2 * n + 1)                        # pi nu
+    # (np.int64(2), not 2: a constant argument is typed as a literal and compiled _pi_ratio a
+    # second time)
+    c_hi, c_lo = _pi_ratio(np.int64(2), 2 * n + 1)              # pi nu
     for i in range(x.size):
         k = i + 1
         if k <= delta_table.size:

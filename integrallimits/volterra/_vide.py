@@ -367,7 +367,7 @@ def _placeholders():
 
 # -- the compiled loop -----------------------------------------------------------------------------
 
-@njit(cache=True, nogil=True, error_model="numpy")
+@njit(cache=True, nogil=True, error_model="numpy", inline="always")
 def _f_jacobian(f, fjac, have_fjac, t, y, z, theta, f0, Jy, Jz, yw, zw, work, stats, floor):
     """df/dy and df/dz at (t, y, z): exact if given, else forward differences (f0 = f(t, y, z))
     with steps sqrt(eps) max(|y_b|, floor) and sqrt(eps) max(|z_b|, floor), ``floor`` the
@@ -399,165 +399,178 @@ def _f_jacobian(f, fjac, have_fjac, t, y, z, theta, f0, Jy, Jz, yw, zw, work, st
             Jz[a, b] = (work[a] - f0[a]) / step
 
 
-def _vide_loop(f_at, fjac_at, have_fjac, K_at, Kjac_at, have_kjac, block_at, theta, memory, t,
-               y0, c, A, b, explicit, tol, maxiter, Y, Ys, Zo, stats, start):
-    """The VRK method for y' = f(t, y, z), z = int K: see the module docstring.
+def _vide_loop_of(explicit):
+    """The VRK loop for explicit (``explicit``) or implicit tableaux.
 
-    Y (N+1, d) receives the mesh values, Ys (N m, d) the stage values, Zo (N m, d) the memory
-    z at the stages (for :func:`_rough_f`); the steps from mesh point ``start`` on (earlier
-    values and stages given: the dense output's partial steps).
-    The functions come by their addresses (as the Volterra loops take them: a function
-    argument cost ~7.5 us a call to unbox, five of them a third of a VIDE's solve at N = 8).
+    ``explicit`` is a constant of the compiled code (a closure variable: Numba drops the branch
+    it switches off), so a solve compiles one of the two kinds of step: the explicit loop (rk4)
+    has no Newton iteration, Jacobian or ``solve_inplace``, the implicit one no explicit stages
+    (issue 15: the one loop with both took 3.6 s of CPU to compile with an empty cache).  Each
+    loop's steps are the same operations as the one loop's (bits unchanged).
     """
-    f, fjac, K = _f_at(f_at), _fjac_at(fjac_at), _loops._kernel_at(K_at)
-    Kjac, block_sum = _loops._jacobian_at(Kjac_at), _loops._block_at(block_at)
-    N = t.shape[0] - 1
-    m = c.shape[0]
-    d = Y.shape[1]
-    md = m * d
-    svals, wts = _stage_grid(t, c, b)
-    lag = np.zeros((m, d))
-    Zs = np.zeros((m, d))
-    F = np.zeros((m, d))
-    Kv = np.zeros((m, m, d))
-    Ky = np.zeros((m, m, d, d))
-    Fy = np.zeros((m, d, d))
-    Fz = np.zeros((m, d, d))
-    row = np.empty(d)
-    work = np.empty(d)
-    work2 = np.empty(d)
-    yw = np.empty(d)
-    zw = np.empty(d)
-    R = np.empty(md)
-    JR = np.empty((md, md))
-    for k in range(d):
-        Y[0, k] = y0[k]
-    for n in range(start, N):
-        if stats[stats.shape[0] - 1] != 0:   # interrupted (see _loops.new_counts)
-            return INTERRUPTED, n
-        h = t[n + 1] - t[n]
-        r0 = n * m
-        # the memory of the earlier intervals at the stage times
-        for i in range(m):
-            if memory and n > 0:
-                block_sum(svals[r0 + i], svals, Ys, 0, r0, wts, theta, row)
-                stats[NFEV] += r0
-                for k in range(d):
-                    lag[i, k] = row[k]
-            else:
-                for k in range(d):
-                    lag[i, k] = 0.0
-        if explicit:
+
+    def _vide_loop(f_at, fjac_at, have_fjac, K_at, Kjac_at, have_kjac, block_at, theta, memory,
+                   t, y0, c, A, b, tol, maxiter, Y, Ys, Zo, stats, start):
+        """The VRK method for y' = f(t, y, z), z = int K: see the module docstring.
+
+        Y (N+1, d) receives the mesh values, Ys (N m, d) the stage values, Zo (N m, d) the memory
+        z at the stages (for :func:`_rough_f`); the steps from mesh point ``start`` on (earlier
+        values and stages given: the dense output's partial steps).
+        The functions come by their addresses (as the Volterra loops take them: a function
+        argument cost ~7.5 us a call to unbox, five of them a third of a VIDE's solve at N = 8).
+        """
+        f, fjac, K = _f_at(f_at), _fjac_at(fjac_at), _loops._kernel_at(K_at)
+        Kjac, block_sum = _loops._jacobian_at(Kjac_at), _loops._block_at(block_at)
+        N = t.shape[0] - 1
+        m = c.shape[0]
+        d = Y.shape[1]
+        md = m * d
+        svals, wts = _stage_grid(t, c, b)
+        lag = np.zeros((m, d))
+        Zs = np.zeros((m, d))
+        F = np.zeros((m, d))
+        Kv = np.zeros((m, m, d))
+        Ky = np.zeros((m, m, d, d))
+        Fy = np.zeros((m, d, d))
+        Fz = np.zeros((m, d, d))
+        row = np.empty(d)
+        work = np.empty(d)
+        work2 = np.empty(d)
+        yw = np.empty(d)
+        zw = np.empty(d)
+        R = np.empty(md)
+        JR = np.empty((md, md))
+        for k in range(d):
+            Y[0, k] = y0[k]
+        floor = _loops.fd_floor(Y[0])     # (Y[0] is not written again)
+        for n in range(start, N):
+            if stats[stats.shape[0] - 1] != 0:   # interrupted (see _loops.new_counts)
+                return INTERRUPTED, n
+            h = t[n + 1] - t[n]
+            r0 = n * m
+            # the memory of the earlier intervals at the stage times
             for i in range(m):
-                ti = svals[r0 + i]
-                for k in range(d):
-                    Ys[r0 + i, k] = Y[n, k]
-                    Zs[i, k] = lag[i, k]
-                for j in range(i):
-                    if A[i, j] != 0.0:
-                        for k in range(d):
-                            Ys[r0 + i, k] += h * A[i, j] * F[j, k]
-                for j in range(i):
-                    if memory and A[i, j] != 0.0:
-                        K(ti, svals[r0 + j], Ys, r0 + j, theta, row)
-                        stats[NFEV] += 1
-                        for k in range(d):
-                            Zs[i, k] += h * A[i, j] * row[k]
-                f(ti, Ys[r0 + i], Zs[i], theta, work)
-                stats[FEV] += 1
-                for k in range(d):
-                    F[i, k] = work[k]
-        else:
-            for i in range(m):
-                for k in range(d):
-                    Ys[r0 + i, k] = Y[n, k]
-            stats[NSOLVE] += 1
-            converged = False
-            for it in range(maxiter + 1):
-                # memory values and stage derivatives at the current stage values
+                if memory and n > 0:
+                    block_sum(svals[r0 + i], svals, Ys, 0, r0, wts, theta, row)
+                    stats[NFEV] += r0
+                    for k in range(d):
+                        lag[i, k] = row[k]
+                else:
+                    for k in range(d):
+                        lag[i, k] = 0.0
+            if explicit:
                 for i in range(m):
                     ti = svals[r0 + i]
                     for k in range(d):
+                        Ys[r0 + i, k] = Y[n, k]
                         Zs[i, k] = lag[i, k]
-                    if memory:
-                        for j in range(m):
-                            if A[i, j] == 0.0:
-                                continue
+                    for j in range(i):
+                        if A[i, j] != 0.0:
+                            for k in range(d):
+                                Ys[r0 + i, k] += h * A[i, j] * F[j, k]
+                    for j in range(i):
+                        if memory and A[i, j] != 0.0:
                             K(ti, svals[r0 + j], Ys, r0 + j, theta, row)
                             stats[NFEV] += 1
                             for k in range(d):
-                                Kv[i, j, k] = row[k]
                                 Zs[i, k] += h * A[i, j] * row[k]
-                for i in range(m):
-                    f(svals[r0 + i], Ys[r0 + i], Zs[i], theta, work)
+                    f(ti, Ys[r0 + i], Zs[i], theta, work)
                     stats[FEV] += 1
                     for k in range(d):
                         F[i, k] = work[k]
-                if converged:
-                    break
-                if it == maxiter:
-                    break
-                stats[NIT] += 1
+            else:
                 for i in range(m):
                     for k in range(d):
-                        acc = Ys[r0 + i, k] - Y[n, k]
-                        for j in range(m):
-                            acc -= h * A[i, j] * F[j, k]
-                        R[i * d + k] = acc
-                # Jacobian blocks
-                for i in range(m):
-                    for k in range(d):
-                        work2[k] = F[i, k]
-                    _f_jacobian(f, fjac, have_fjac, svals[r0 + i], Ys[r0 + i], Zs[i], theta, work2,
-                                Fy[i], Fz[i], yw, zw, work, stats, _loops.fd_floor(Y[0]))
-                if memory:
-                    for j in range(m):
-                        for q in range(m):
-                            if A[j, q] == 0.0:
-                                continue
-                            for k in range(d):
-                                row[k] = Kv[j, q, k]
-                            _jacobian_p(K, Kjac, have_kjac, svals[r0 + j], svals[r0 + q], Ys, r0 + q,
-                                        theta, Ky[j, q], row, work, stats, _loops.fd_floor(Y[0]))
-                for r in range(md):
-                    for q in range(md):
-                        JR[r, q] = 1.0 if r == q else 0.0
-                for i in range(m):
-                    for q in range(m):
-                        coef = h * A[i, q]
-                        if coef != 0.0:
-                            for a in range(d):
-                                for bb in range(d):
-                                    JR[i * d + a, q * d + bb] -= coef * Fy[q, a, bb]
+                        Ys[r0 + i, k] = Y[n, k]
+                stats[NSOLVE] += 1
+                converged = False
+                for it in range(maxiter + 1):
+                    # memory values and stage derivatives at the current stage values
+                    for i in range(m):
+                        ti = svals[r0 + i]
+                        for k in range(d):
+                            Zs[i, k] = lag[i, k]
                         if memory:
                             for j in range(m):
-                                cj = h * h * A[i, j] * A[j, q]
-                                if cj == 0.0:
+                                if A[i, j] == 0.0:
                                     continue
+                                K(ti, svals[r0 + j], Ys, r0 + j, theta, row)
+                                stats[NFEV] += 1
+                                for k in range(d):
+                                    Kv[i, j, k] = row[k]
+                                    Zs[i, k] += h * A[i, j] * row[k]
+                    for i in range(m):
+                        f(svals[r0 + i], Ys[r0 + i], Zs[i], theta, work)
+                        stats[FEV] += 1
+                        for k in range(d):
+                            F[i, k] = work[k]
+                    if converged:
+                        break
+                    if it == maxiter:
+                        break
+                    stats[NIT] += 1
+                    for i in range(m):
+                        for k in range(d):
+                            acc = Ys[r0 + i, k] - Y[n, k]
+                            for j in range(m):
+                                acc -= h * A[i, j] * F[j, k]
+                            R[i * d + k] = acc
+                    # Jacobian blocks
+                    for i in range(m):
+                        for k in range(d):
+                            work2[k] = F[i, k]
+                        _f_jacobian(f, fjac, have_fjac, svals[r0 + i], Ys[r0 + i], Zs[i], theta,
+                                    work2, Fy[i], Fz[i], yw, zw, work, stats, floor)
+                    if memory:
+                        for j in range(m):
+                            for q in range(m):
+                                if A[j, q] == 0.0:
+                                    continue
+                                for k in range(d):
+                                    row[k] = Kv[j, q, k]
+                                _jacobian_p(K, Kjac, have_kjac, svals[r0 + j], svals[r0 + q], Ys,
+                                            r0 + q, theta, Ky[j, q], row, work, stats, floor)
+                    for r in range(md):
+                        for q in range(md):
+                            JR[r, q] = 1.0 if r == q else 0.0
+                    for i in range(m):
+                        for q in range(m):
+                            coef = h * A[i, q]
+                            if coef != 0.0:
                                 for a in range(d):
                                     for bb in range(d):
-                                        acc = 0.0
-                                        for e in range(d):
-                                            acc += Fz[j, a, e] * Ky[j, q, e, bb]
-                                        JR[i * d + a, q * d + bb] -= cj * acc
-                state = _loops._newton_update(Ys, r0, m, R, JR, tol, _loops.fd_floor(Y[0]))
-                if state < 0:
+                                        JR[i * d + a, q * d + bb] -= coef * Fy[q, a, bb]
+                            if memory:
+                                for j in range(m):
+                                    cj = h * h * A[i, j] * A[j, q]
+                                    if cj == 0.0:
+                                        continue
+                                    for a in range(d):
+                                        for bb in range(d):
+                                            acc = 0.0
+                                            for e in range(d):
+                                                acc += Fz[j, a, e] * Ky[j, q, e, bb]
+                                            JR[i * d + a, q * d + bb] -= cj * acc
+                    state = _loops._newton_update(Ys, r0, m, R, JR, tol, floor)
+                    if state < 0:
+                        return NEWTON_FAILED, n + 1
+                    if state == 1:
+                        converged = True   # one more pass recomputes Zs and F at the final stages
+                if not converged:
                     return NEWTON_FAILED, n + 1
-                if state == 1:
-                    converged = True      # one more pass recomputes Zs and F at the final stages
-            if not converged:
-                return NEWTON_FAILED, n + 1
-        for i in range(m):
+            for i in range(m):
+                for k in range(d):
+                    Zo[r0 + i, k] = Zs[i, k]
             for k in range(d):
-                Zo[r0 + i, k] = Zs[i, k]
-        for k in range(d):
-            acc = Y[n, k]
-            for j in range(m):
-                acc += h * b[j] * F[j, k]
-            Y[n + 1, k] = acc
-            if not np.isfinite(acc):
-                return NOT_FINITE, n + 1
-    return SUCCESS, N
+                acc = Y[n, k]
+                for j in range(m):
+                    acc += h * b[j] * F[j, k]
+                Y[n + 1, k] = acc
+                if not math.isfinite(acc):
+                    return NOT_FINITE, n + 1
+        return SUCCESS, N
+
+    return _vide_loop
 
 
 _f_at = function_at(types.FunctionType(F_SIGNATURE))
@@ -567,16 +580,21 @@ _A2 = types.float64[:, ::1]
 _I = types.int64
 _SIGNATURE = types.UniTuple(types.int64, 2)(
     _I, _I, types.boolean, _I, _I, types.boolean, _I, _A1, types.boolean, _A1, _A1, _A1, _A2,
-    _A1, types.boolean, types.float64, types.int64, _A2, _A2, _A2, types.int64[::1], types.int64)
-_COMPILED = []
+    _A1, types.float64, types.int64, _A2, _A2, _A2, types.int64[::1], types.int64)
+_EXPLICIT_LOOP = _vide_loop_of(True)
+_IMPLICIT_LOOP = _vide_loop_of(False)
+_COMPILED = {}
 
 
-def _compiled_loop():
-    """:func:`_vide_loop`, compiled on first use (cached on disk)."""
-    if not _COMPILED:
+def _compiled_loop(explicit):
+    """The loop of :func:`_vide_loop_of` for explicit or implicit tableaux, compiled on first
+    use (cached on disk)."""
+    loop = _COMPILED.get(explicit)
+    if loop is None:
         options = {k: v for k, v in JIT_OPTIONS.items() if k != "nopython"}
-        _COMPILED.append(njit(_SIGNATURE, **options)(_vide_loop))
-    return _COMPILED[0]
+        loop = _COMPILED[explicit] = njit(_SIGNATURE, **options)(
+            _EXPLICIT_LOOP if explicit else _IMPLICIT_LOOP)
+    return loop
 
 
 def _f_differences(f_at, theta, t, Y, Z, c, weights, lo, hi, out):
@@ -1503,11 +1521,10 @@ def solve_vide(f, K, y0, t_span=None, n_steps=None, method=None, *, args=None, m
         Ys = np.zeros((N * m, d)) if Ys is None else Ys
         Zo = np.zeros((N * m, d))
         counts = _loops.new_counts(6)
-        (status, index), record = run_guarded(lambda: _compiled_loop()(
+        (status, index), record = run_guarded(lambda: _compiled_loop(bool(meth.tableau.explicit))(
             f_address.address, fj_address.address, have_fjac, k_address.address,
             kj_address.address, have_kjac, kb_address.address, theta, memory, mesh, y_start, c,
-            A, b, meth.tableau.explicit, float(newton_tol), int(newton_maxiter), Y, Ys, Zo,
-            counts, start),
+            A, b, float(newton_tol), int(newton_maxiter), Y, Ys, Zo, counts, start),
             args, estimated_work(N - start, m, d, memory))
         if status == SUCCESS and not start:
             memories[mesh.tobytes()] = Zo
