@@ -1573,7 +1573,6 @@ def _stiff_ends(g_vec, kernel, t, Y, rough, rtol, atol):
             continue
         K = _evaluator(kernel, [Y2[j].tolist(), Y2[j + 1].tolist()])
         scale = 1.0 / rho + (b - float(t[0]) if in_t else 0.0)
-
         _user.clear_failures()
         try:
             # the jump across the step (of g, or of K times 1 / rho), to which the window
