@@ -76,3 +76,62 @@ def test_rate_stiff_within_the_first_step_to_a_tolerance(method, lam):
     if sol.success:
         exact = np.exp(-lam * sol.t ** 2 / 2)
         assert np.all(np.abs(sol.y - exact) <= 10 * (1e-3 + 1e-3 * np.abs(exact)))
+
+
+def g_step(t, lam, c):
+    return 1.0 if t >= c else 0.0
+
+
+def K_step_decay(t, s, y, lam, c):
+    return -lam * y
+
+
+def g_unit(t, lam, c):
+    return 1.0
+
+
+def K_step_in_s(t, s, y, lam, c):
+    return -lam * y if s >= c else 0.0 * y
+
+
+@pytest.mark.parametrize("K, g, c", [
+    (K_step_decay, g_step, 0.5),        # main: y(0.5) = 1.6e-4 for 1, estimate 1.5e-4, a success
+    (K_step_in_s, g_unit, 0.5),         # main: y(0.5) = 2.6e-4 for 1, estimate 2.4e-4
+    (K_step_in_s, g_unit, 0.375),       # main: likewise, on 64 steps
+])
+def test_stiff_jump_on_a_mesh_point_to_a_tolerance(K, g, c):
+    # y = H(t - c) - 1e6 int y, or y = 1 - 1e6 int H(s - c) y: y = 1 at t = c (0 before, 1 after
+    # for the first), then exp(-1e6 (t - c)); every mesh with c as a point puts the step's last
+    # Radau stage on the jump, and its end value is ~1 / (h lam) on each of them alike
+    sol = solve_volterra(K, g, (0.0, 1.0), method="radau2", rtol=1e-3, atol=1e-3,
+                         args=(1e6, c))
+    if sol.success:
+        exact = np.where(sol.t >= c, np.exp(-1e6 * np.clip(sol.t - c, 0.0, None)),
+                         1.0 if g is g_unit else 0.0)
+        error = np.abs(sol.y - exact)
+        assert np.all(error <= 10 * (1e-3 + 1e-3 * np.abs(exact)))
+        assert error.max() <= 20.0 * np.nanmax(sol.error_estimate)
+    else:       # (a failure that names the jump)
+        assert abs(sol.t_failure - c) <= 1e-6 and "not smooth" in sol.message
+
+
+def K_step_pair(t, s, y, lam, c):
+    return np.array([-lam * y[0], -y[1]])
+
+
+def g_step_pair(t, lam, c):
+    return np.array([1.0 if t >= c else 0.0, 1.0])
+
+
+def test_stiff_jump_on_a_mesh_point_of_a_system():
+    # main: radau3, a success with y_1(0.5) = 3.6e-4 for 1 (estimate 3.4e-4)
+    sol = solve_volterra(K_step_pair, g_step_pair, (0.0, 1.0), method="radau3", rtol=1e-3,
+                         atol=1e-3, args=(1e6, 0.5))
+    if sol.success:
+        t = sol.t
+        exact = np.stack([np.where(t >= 0.5, np.exp(-1e6 * np.clip(t - 0.5, 0.0, None)), 0.0),
+                          np.exp(-t)], axis=1)
+        error = np.abs(sol.y - exact)
+        assert np.all(error <= 10 * (1e-3 + 1e-3 * np.abs(exact)))
+    else:
+        assert abs(sol.t_failure - 0.5) <= 1e-6 and "not smooth" in sol.message
