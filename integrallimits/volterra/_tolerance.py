@@ -1065,8 +1065,9 @@ def short_time_scale(sol, rtol, atol, kernel=None, rate=None, step=None, stiffne
     """Whether the first step of ``sol`` (a solve to a tolerance) may be long against a time
     scale of the problem, so that :func:`first_steps_check` must look.  That check solves 32
     short steps: on the smooth problems of the error-control study it cost 2-300 times the
-    whole solve at loose tolerances, so it runs only when one of three probes of 2 d + 9
-    evaluations (2 d + 19 where the kernel's rate is off) says so:
+    whole solve at loose tolerances, so it runs only when one of three probes of at most 3 d + 8
+    evaluations (3 d + 18 where the trapezoid sums are off their rate; the sums' first and
+    last samples, K(t1, t0, y0) and K(t1, t1, y0), are the other probes') says so:
 
     * stiffness: h ||J||_inf > STIFF, with J = d rate / dy at (t0, y0) by forward differences
       (``rate(t, y)``: a VIDE's f(t, y, 0); by default the kernel's diagonal K(t, t, y)): the
@@ -2029,7 +2030,7 @@ def with_checked_estimate(sol, run, *, uniform_only, min_steps, kernel=None, rat
     The estimate compares coarser meshes, which all miss a time scale shorter than the steps
     alike: y = 1 + int (t-s) e^(-(t-s)) y ds on [0, 100] on 8 trapezoid steps was a success with
     y(100) = 1.0006 (exact 50.75) and an estimate of 2e-4; radau3, gauss2 and rk4 on 4 to 16
-    steps alike.  The probes (2 d + 9 evaluations) take the estimate of the first steps (at
+    steps alike.  The probes (3 d + 8 evaluations) take the estimate of the first steps (at
     least ESTIMATE_FLOOR times the solution's size) as the tolerance; where they suspect the
     first steps, those are solved again with REFINE times shorter steps
     (:func:`first_steps_check`'s solve), whose values have errors 16^p times smaller.  Where
