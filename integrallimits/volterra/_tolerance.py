@@ -1065,8 +1065,9 @@ def short_time_scale(sol, rtol, atol, kernel=None, rate=None, step=None, stiffne
     """Whether the first step of ``sol`` (a solve to a tolerance) may be long against a time
     scale of the problem, so that :func:`first_steps_check` must look.  That check solves 32
     short steps: on the smooth problems of the error-control study it cost 2-300 times the
-    whole solve at loose tolerances, so it runs only when one of three probes of 2 d + 9
-    evaluations (2 d + 19 where the kernel's rate is off) says so:
+    whole solve at loose tolerances, so it runs only when one of three probes of at most 3 d + 8
+    evaluations (3 d + 18 where the trapezoid sums are off their rate; the sums' first and
+    last samples, K(t1, t0, y0) and K(t1, t1, y0), are the other probes') says so:
 
     * stiffness: h ||J||_inf > STIFF, with J = d rate / dy at (t0, y0) by forward differences
       (``rate(t, y)``: a VIDE's f(t, y, 0); by default the kernel's diagonal K(t, t, y)): the
@@ -1404,9 +1405,15 @@ def _probe(t, Y, rtol, atol, kernel, rate, stiffness=True, jacobian=None):
             jacobian.append(_forward_jacobian(steps, diagonal))
         if stiffness and not all(h * v <= STIFF for v in norm):   # (NaN: suspect)
             return True, n_rate, evaluations
+        # (K(t1, t0, y0) and K(t1, t1, y0), the panels' first and last samples, where the
+        # probes before them made them: the same floats, 2 evaluations fewer)
+        first = last = None
         if stiffness:       # (and at the step's end, y0's: see LATE_STIFFNESS)
             n_rate += d + 1
-            if not all(h * v <= STIFF for v in _row_sums(lambda j: rate_at(t1, j), steps)[1]):
+            late, late_norm = _row_sums(lambda j: rate_at(t1, j), steps)
+            if rate is None:
+                last = late[0]
+            if not all(h * v <= STIFF for v in late_norm):
                 return True, n_rate, evaluations
         if kernel is None:
             return False, n_rate, evaluations
@@ -1415,6 +1422,7 @@ def _probe(t, Y, rtol, atol, kernel, rate, stiffness=True, jacobian=None):
             # to t1, h^2 |d^2 K / dt dy| at s = t, against STIFF^2 (d + 1 evaluations)
             turn = [0.0] * d
             ahead = [kernel(t1, t0, j) for j in range(d + 1)]
+            first = ahead[0]
             evaluations += d + 1
             for j in range(d):
                 for a in range(d):
@@ -1428,9 +1436,10 @@ def _probe(t, Y, rtol, atol, kernel, rate, stiffness=True, jacobian=None):
                         else True), n_rate, evaluations
         # T_1, T_2, T_4 from 5 of the PANELS + 1 points; the others only where these fail
         quarter = PANELS // 4
-        F = [kernel(t1, t0 + i * h / PANELS if i < PANELS else t1, 0)
+        F = [first if i == 0 and first is not None else last if i == PANELS and
+             last is not None else kernel(t1, t0 + i * h / PANELS if i < PANELS else t1, 0)
              for i in range(0, PANELS + 1, quarter)]
-        evaluations += 5
+        evaluations += 5 - (first is not None) - (last is not None)
         T = [[h * _weighted_sum(w, F, a) for a in range(d)] for w in _PANEL_ROWS]
         # |T1 - T2| < 2 |T2 - T4| (not the rate of a resolved step) or |T1 - T4| > GROSS |T4|
         slow = [abs(T[0][a] - T[1][a]) < 2.0 * abs(T[1][a] - T[2][a]) or
@@ -1491,12 +1500,18 @@ def _probe_scalar(t0, t1, y0, y1, rtol, atol, kernel, stiffness=True, jacobian=N
             jacobian.append([[(diagonal - base) / step]])
         if stiffness and not h * norm <= STIFF:       # (NaN: suspect)
             return True, n_rate, evaluations
+        # (K(t1, t0, y0) and K(t1, t1, y0), the panels' first and last samples, where the
+        # probes before them made them: the same floats, 2 evaluations fewer)
+        first = last = None
         if stiffness:       # (and at the step's end, y0's: see LATE_STIFFNESS)
             n_rate = 4
-            if not h * abs(K(t1, t1, 1)[0] - K(t1, t1, 0)[0]) / step <= STIFF:
+            shifted = K(t1, t1, 1)[0]
+            last = K(t1, t1, 0)[0]
+            if not h * abs(shifted - last) / step <= STIFF:
                 return True, n_rate, evaluations
         if t_dependent:
             ahead0, ahead1 = K(t1, t0, 0)[0], K(t1, t0, 1)[0]
+            first = ahead0
             evaluations += 2
             turn = 0.0 + abs((ahead1 - ahead0) - (diagonal - base)) / step
             if not h * turn <= STIFF * STIFF:         # (NaN: suspect)
@@ -1504,9 +1519,10 @@ def _probe_scalar(t0, t1, y0, y1, rtol, atol, kernel, stiffness=True, jacobian=N
                 return (max(math.sqrt(largest) / RESOLVE, 1.0) if math.isfinite(largest)
                         else True), n_rate, evaluations
         quarter = PANELS // 4
-        F = [K(t1, t0 + i * h / PANELS if i < PANELS else t1, 0)[0]
+        F = [first if i == 0 and first is not None else last if i == PANELS and
+             last is not None else K(t1, t0 + i * h / PANELS if i < PANELS else t1, 0)[0]
              for i in range(0, PANELS + 1, quarter)]
-        evaluations += 5
+        evaluations += 5 - (first is not None) - (last is not None)
         T = []
         for w in _PANEL_ROWS:
             total = 0.0
@@ -2014,7 +2030,7 @@ def with_checked_estimate(sol, run, *, uniform_only, min_steps, kernel=None, rat
     The estimate compares coarser meshes, which all miss a time scale shorter than the steps
     alike: y = 1 + int (t-s) e^(-(t-s)) y ds on [0, 100] on 8 trapezoid steps was a success with
     y(100) = 1.0006 (exact 50.75) and an estimate of 2e-4; radau3, gauss2 and rk4 on 4 to 16
-    steps alike.  The probes (2 d + 9 evaluations) take the estimate of the first steps (at
+    steps alike.  The probes (3 d + 8 evaluations) take the estimate of the first steps (at
     least ESTIMATE_FLOOR times the solution's size) as the tolerance; where they suspect the
     first steps, those are solved again with REFINE times shorter steps
     (:func:`first_steps_check`'s solve), whose values have errors 16^p times smaller.  Where
