@@ -52,6 +52,7 @@ vectorizing them (the radix-2 passes run 2.5x faster vectorized).
 from __future__ import annotations
 
 import functools
+import threading
 
 import numpy as np
 from .._numba import NO_NRT, njit, types
@@ -60,7 +61,8 @@ from ..kernels._kernel import FunctionAddress, function_at
 __all__ = ["add_block", "add_local", "add_sources", "block_workspace", "kernel_transforms",
            "twiddle_table", "packed_order", "fft_dif", "fft_dit", "rfft_packed", "irfft_packed",
            "forward_block", "inverse_block", "LOCAL_BLOCK", "SMALL_TARGETS", "FFT_MIN_WORK",
-           "CACHE_SPAN", "TWIDDLE_CACHE_MAX", "FFT_CODE", "fft_block_address"]
+           "CACHE_SPAN", "TWIDDLE_CACHE_MAX", "TRANSFORM_CACHE_BYTES", "FFT_CODE",
+           "fft_block_address"]
 
 #: the pairs of sources and targets inside an aligned block of this many indices (the blocks of
 #: fewer sources, L < LOCAL_BLOCK) are summed directly as each source arrives (``add_local``),
@@ -627,10 +629,14 @@ def add_block(c, kseq, khat, koff, src, acc, chan_src, chan_tgt, tw, work):
     """Add the sources [c - L, c) (L = c & -c) to the targets [c, c + L) of every channel
     (``work``: see ``block_workspace``)."""
     nend = _block_fft(c, khat, koff, src, acc, chan_src, chan_tgt, tw, work)
+    a = c - (c & -c)
+    if _few_targets(a, c, nend, src, chan_src):
+        _add_few_targets(a, c, nend, kseq, src, acc)
+        return
     # direct sum, source by source: the inner loop over the targets carries no dependency
     # (unsigned lags n - l: without the negative-index wraparound it vectorizes; the level
     # L = 16 of a scalar run of N = 2^18 takes 2.4 ms instead of 3.6)
-    for l in range(c - (c & -c), c):
+    for l in range(a, c):
         _add_direct(l, c, nend, kseq, src, acc, chan_src, chan_tgt)
 
 
@@ -650,6 +656,9 @@ def add_sources(n, kseq, khat, koff, src, acc, chan_src, chan_tgt, tw, work):
     else:
         a = c - (c & -c)
         nend = _block_fft(c, khat, koff, src, acc, chan_src, chan_tgt, tw, work)
+        if _few_targets(a, c, nend, src, chan_src):
+            _add_few_targets(a, c, nend, kseq, src, acc)
+            return
     for l in range(a, c):
         _add_direct(l, c, nend, kseq, src, acc, chan_src, chan_tgt)
 
@@ -695,6 +704,58 @@ def _add_direct(l, c, nend, kseq, src, acc, chan_src, chan_tgt):
                     acc[g, n, x] += v
 
 
+#: a scalar run's direct block of at least LOCAL_BLOCK sources and at most this many targets (the
+#: last, truncated blocks: c = N for N = 2^k has one target, and 2^(k-1) sources) is summed
+#: target by target (``_add_few_targets``): source by source, the inner loop of a few targets
+#: costs ~4 ns a source (0.29 ms of the 6.5 of the history at N = 2^16), target by target
+#: four independent sums ~1 ns
+FEW_TARGETS = 8
+
+
+@_inline
+def _few_targets(a, c, nend, src, chan_src):
+    """Whether ``add_block``'s direct sum of the sources [a, c) to the targets [c, nend) is
+    made by ``_add_few_targets``."""
+    return (nend - c <= FEW_TARGETS and c - a >= LOCAL_BLOCK and chan_src.shape[0] == 1
+            and src.shape[2] == 1)
+
+
+@_inline
+def _add_few_targets(a, c, nend, kseq, src, acc):
+    """``_add_direct(l, c, nend, ...)`` for l = a .. c - 1 (one channel, d = 1), target by
+    target: each target's sum adds the same products in the same order (l increasing) to
+    acc[0, n, 0], so the values are the same, bit for bit; up to four targets at a time, their
+    sums independent (the adds of one sum wait for each other)."""
+    z = np.uint64(0)
+    n = c
+    while n < nend:
+        m = min(nend - n, 4)
+        v0 = acc[0, n, 0]
+        v1 = acc[0, n + 1, 0] if m > 1 else 0.0
+        v2 = acc[0, n + 2, 0] if m > 2 else 0.0
+        v3 = acc[0, n + 3, 0] if m > 3 else 0.0
+        p = np.uint64(n - a)   # the lag n - l at l = a
+        for ll in range(a, c):
+            l = np.uint64(ll)
+            v = src[z, l, z]
+            v0 += kseq[z, p, z, z] * v
+            if m > 1:
+                v1 += kseq[z, p + np.uint64(1), z, z] * v
+            if m > 2:
+                v2 += kseq[z, p + np.uint64(2), z, z] * v
+            if m > 3:
+                v3 += kseq[z, p + np.uint64(3), z, z] * v
+            p -= np.uint64(1)
+        acc[0, n, 0] = v0
+        if m > 1:
+            acc[0, n + 1, 0] = v1
+        if m > 2:
+            acc[0, n + 2, 0] = v2
+        if m > 3:
+            acc[0, n + 3, 0] = v3
+        n += m
+
+
 @_inline
 def add_local(n, kseq, src, acc, chan_src, chan_tgt):
     """Add the new sources src[:, n] to the later targets of their aligned block of LOCAL_BLOCK
@@ -710,10 +771,25 @@ def add_local(n, kseq, src, acc, chan_src, chan_tgt):
                 chan_src, chan_tgt)
 
 
+#: the kernel transforms of the last few calls of ``kernel_transforms`` are kept, up to this
+#: many bytes of transforms and samples in all: a solve with an error estimate makes them for
+#: the solution and its companions on every other and every fourth point (1.2 ms at N = 2^16,
+#: 5 ms at 2^18, a tenth of such a solve), and a solve repeated with the same kernel and step
+#: (another g, a tolerance's refinements, whose companions are the earlier solves' meshes)
+#: finds them here instead of making them again
+TRANSFORM_CACHE_BYTES = 2 ** 25
+_transforms = []   # [(samples as int64 bits, n_targets, (khat, koff, tw), bytes)], newest last
+_transforms_lock = threading.Lock()
+
+
 def kernel_transforms(kseq, n_targets):
     """Transforms of kappa_q[0 .. 2L-1] for every FFT level L: L >= LOCAL_BLOCK, with some block
     of more than SMALL_TARGETS targets (n_targets - L > SMALL_TARGETS) and a direct sum of at
     least FFT_MIN_WORK multiply-adds (n_targets L Q d^2 / 2).
+
+    The transforms of the last calls are kept (TRANSFORM_CACHE_BYTES): a call with the same
+    samples, bit for bit, and ``n_targets`` returns the same arrays (the loops only read them;
+    do not modify them).
 
     Returns (khat flat complex array, koff offsets by level exponent, tw twiddles): at
     koff[log2 L], for each (q, x, y), the L + 1 entries of rfft(kappa_q[.., x, y] for lags
@@ -722,6 +798,26 @@ def kernel_transforms(kseq, n_targets):
     of the compiled FFT block (``fft_block_address``) when some level uses the FFT, else 0:
     only then are the FFT codes compiled.
     """
+    key = None
+    if kseq.dtype == np.float64 and kseq.size * 8 <= TRANSFORM_CACHE_BYTES // 4:
+        key = np.ascontiguousarray(kseq).view(np.int64)   # (bits: -0.0 and NaN as they are)
+        with _transforms_lock:
+            for i, (samples, n, found, _) in enumerate(_transforms):
+                if n == n_targets and samples.shape == key.shape and np.array_equal(samples, key):
+                    _transforms.append(_transforms.pop(i))
+                    return found
+    found = _kernel_transforms(kseq, n_targets)
+    if key is not None and found[1][FFT_CODE] != 0:   # (only where some level uses the FFT)
+        size = key.nbytes + found[0].nbytes
+        with _transforms_lock:
+            _transforms.append((key.copy(), n_targets, found, size))
+            while sum(entry[3] for entry in _transforms) > TRANSFORM_CACHE_BYTES:
+                _transforms.pop(0)
+    return found
+
+
+def _kernel_transforms(kseq, n_targets):
+    """``kernel_transforms`` made anew."""
     Q, P, d, _ = kseq.shape
     levels = []
     L = 1

@@ -5,11 +5,12 @@ block transforms used by ``add_block``, the kernel transforms and whole FFT bloc
 import numpy as np
 import pytest
 
-from integrallimits.volterra._fft import (FFT_CODE, FFT_MIN_WORK, LOCAL_BLOCK, SMALL_TARGETS,
-                                          add_block, block_workspace, fft_block_address, fft_dif,
-                                          fft_dit, forward_block, inverse_block, irfft_packed,
-                                          kernel_transforms, packed_order, rfft_packed,
-                                          twiddle_table)
+from integrallimits.volterra import _fft
+from integrallimits.volterra._fft import (FEW_TARGETS, FFT_CODE, FFT_MIN_WORK, LOCAL_BLOCK,
+                                          SMALL_TARGETS, add_block, add_sources, block_workspace,
+                                          fft_block_address, fft_dif, fft_dit, forward_block,
+                                          inverse_block, irfft_packed, kernel_transforms,
+                                          packed_order, rfft_packed, twiddle_table)
 
 LENGTHS = [2 ** k for k in range(1, 15)]  # 2 ... 2^14
 RTOL = 1e-12
@@ -205,3 +206,59 @@ def test_add_block_equals_numpy_convolution(M, d):
                 kappa[0] = 0.0
                 ref[ct[q], :, x] += np.convolve(kappa, src[cs[q], :, y])[:M]
     assert np.max(np.abs(acc - ref)) <= 1e-12 * np.max(np.abs(ref))
+
+
+def test_kernel_transforms_kept_for_the_same_samples():
+    """A call with the same samples (bit for bit, another array) and target count returns the
+    transforms it made before (the companions of an error estimate, a repeated solve); other
+    samples (one bit, a zero's sign) or another count make new ones, equal to those of a
+    first call."""
+    rng = np.random.default_rng(11)
+    kseq = rng.standard_normal((1, 4097, 1, 1))
+    khat, koff, _ = kernel_transforms(kseq, 4097)
+    assert koff[FFT_CODE] != 0
+    again = kernel_transforms(kseq.copy(), 4097)
+    assert again[0] is khat and again[1] is koff
+    other = kseq.copy()
+    other[0, 100, 0, 0] = np.nextafter(other[0, 100, 0, 0], np.inf)
+    zero = kseq.copy()
+    zero[0, 0, 0, 0] = 0.0
+    negative_zero = kseq.copy()
+    negative_zero[0, 0, 0, 0] = -0.0
+    first_zero = kernel_transforms(zero, 4097)[0]
+    for samples, M in ((other, 4097), (negative_zero, 4097), (kseq, 4000)):
+        new = kernel_transforms(samples, M)[0]
+        assert new is not khat and new is not first_zero
+    assert kernel_transforms(zero.copy(), 4097)[0] is first_zero
+    assert not np.array_equal(kernel_transforms(other, 4097)[0], khat)
+    # (what is kept is what would be made again)
+    np.testing.assert_array_equal(kernel_transforms(kseq.copy(), 4097)[0],
+                                  _fft._kernel_transforms(kseq, 4097)[0])
+
+
+@pytest.mark.parametrize("k", [6, 10])
+@pytest.mark.parametrize("targets", [1, 2, 3, 4, 5, 7, FEW_TARGETS, FEW_TARGETS + 1])
+def test_few_targets_block_sums_in_order(k, targets):
+    """The direct sum of a scalar block of many sources and a few targets (the truncated last
+    block c = 2^k, its 2^k sources) adds the same products in the same order as the sum source
+    by source: the same floats, bit for bit (``add_block`` and ``add_sources`` alike)."""
+    c = 2 ** k
+    M = c + targets
+    rng = np.random.default_rng(k * 100 + targets)
+    kseq = rng.standard_normal((1, M, 1, 1))
+    src = rng.standard_normal((1, M, 1))
+    acc0 = rng.standard_normal((1, M, 1))
+    khat, koff, tw = kernel_transforms(kseq, M)
+    chan = np.zeros(1, dtype=np.int64)
+    ref = acc0.copy()
+    for n in range(c, M):
+        v = float(acc0[0, n, 0])
+        for l in range(c):
+            v += float(kseq[0, n - l, 0, 0]) * float(src[0, l, 0])
+        ref[0, n, 0] = v
+    for add in (lambda acc, work: add_block(c, kseq, khat, koff, src, acc, chan, chan, tw, work),
+                lambda acc, work: add_sources(c - 1, kseq, khat, koff, src, acc, chan, chan, tw,
+                                              work)):
+        acc = acc0.copy()
+        add(acc, block_workspace(koff, src, acc))
+        np.testing.assert_array_equal(acc, ref)
