@@ -278,11 +278,8 @@ class VolterraNetwork:
         step equation has no root fails "no-root".  Steps whose roots could not be counted are
         named in a success's message.
         ``raise_on_failure`` is False unless given."""
-        batch = self._check_inputs(x0)
+        batch = self._check_inputs(x0, single=True)
         refuse_solver_options(options, allow_t_eval=True)
-        if batch.shape[0] != 1:   # it solved the first sample and dropped the others
-            raise ValueError(f"solve takes one input (a Solution for one sample), got a batch of "
-                             f"{batch.shape[0]}; use states or forward for a batch, or solve(X0[i])")
         x0 = batch[0]
         steps = _roots.plan(self)
         if steps is None:
@@ -343,10 +340,10 @@ class VolterraNetwork:
         >>> bool(np.allclose(x[:, 1], (1 - 1 / 8) ** 8, rtol=1e-15))
         True
         """
-        X0 = self._check_inputs(X0)
-        refuse_solver_options(options)
         N = self.n_layers
         keep, order = requested_layers(N, every, layers)
+        X0 = self._check_inputs(X0, copies=lambda B: self._copies(B, keep.size, order.size))
+        refuse_solver_options(options)
         options.setdefault("raise_on_failure", True)
         B = X0.shape[0]
         if B == 0:      # (no sample: a solve of a state of size 0 was refused about g(t))
@@ -376,6 +373,19 @@ class VolterraNetwork:
         """The output x_N for a batch X0 (B, d) -> (B, d): :meth:`states` with
         ``layers=[-1]`` (a ResNet keeps no other state while it is solved)."""
         return self.states(X0, layers=[-1], **options)[:, 0]
+
+    def _copies(self, B, kept, returned):
+        """About how many arrays of B d floats :meth:`states` holds for a batch of B: the
+        contiguous inputs, the ``kept`` layers, the ``returned`` rows and the states of the
+        solve (two in a ring when the rule marches, N + 1 in one solve of the batch with an
+        explicit rule; an implicit rule solves one sample at a time)."""
+        if self._marches():
+            held = 2.0
+        elif not METHODS[self.rule].implicit:
+            held = self.n_layers + 1.0
+        else:
+            held = 0.0
+        return 1.0 + kept + returned + held
 
     def _marches(self):
         """Can the rule's loop march with a ring of states?  It needs a t-independent kernel
@@ -419,18 +429,36 @@ class VolterraNetwork:
             else:
                 yield name, value
 
-    def _check_inputs(self, X0):
+    def _check_inputs(self, X0, copies=None, single=False):
         """The inputs as a float array (B, d), checked; and the parameters
-        (:meth:`_check_parameters`), once per call of the forward map."""
+        (:meth:`_check_parameters`), once per call of the forward map.
+
+        ``copies(B)``: how many arrays of B d floats the call holds; a batch whose arrays
+        cannot fit is a ``MemoryError`` before any work (a batch of 10^9 inputs spent 40 s
+        checking them, then met NumPy's allocation error).  ``single``: refuse a batch of
+        more than one sample (:meth:`solve`) before the inputs are scanned."""
         self._check_parameters()
         X0 = real_array(X0, "inputs")
         if X0.ndim == 1:
             X0 = X0[None, :]
         if X0.ndim != 2 or X0.shape[1] != self.d:
             raise ValueError(f"inputs must have shape (B, {self.d}) or ({self.d},), got {X0.shape}")
+        self._check_batch(X0.shape[0], copies, single)
         if not np.all(np.isfinite(X0)):
             raise ValueError("inputs contain NaN or inf")
         return X0
+
+    def _check_batch(self, B, copies, single):
+        """Refuse a batch of ``B`` samples that :meth:`solve` cannot take (``single``), or whose
+        ``copies(B)`` arrays of B d floats cannot fit in memory."""
+        if single and B != 1:   # it solved the first sample and dropped the others
+            raise ValueError(f"solve takes one input (a Solution for one sample), got a batch of "
+                             f"{B}; use states or forward for a batch, or solve(X0[i])")
+        if copies is not None and B:
+            check_memory(8.0 * B * self.d * copies(B),
+                         f"a batch of {B} inputs of width {self.d} (its states held "
+                         f"{copies(B):.3g} times while the network of {self.n_layers} layers "
+                         f"is solved)")
 
     def __repr__(self):
         return (f"{type(self).__name__}(d={self.d}, n_layers={self.n_layers}, T={self.T}, "
@@ -661,7 +689,7 @@ class SmoothNet(VolterraNetwork):
     def state_space(self, X0):
         """The defining recursion z_{n+1} = (J_k kron I) z_n + (e_k kron I) h^k f(x_n), z =
         (x, Delta x, ..., Delta^{k-1} x); returns the states x_0..x_N (B, N+1, d)."""
-        X0 = self._check_inputs(X0)
+        X0 = self._check_inputs(X0, copies=lambda B: self.n_layers + 2.0 + 3.0 * self.k)
         B, d, k, h = X0.shape[0], self.d, self.k, self.h
         from ._activations import activation as act_np
         sigma = act_np(self.activation)

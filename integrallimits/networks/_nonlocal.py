@@ -203,10 +203,11 @@ class NonlocalDense(VolterraNetwork):
         """The layer states for inputs X0 (B, c, M): x_0, x_k, ..., x_N (k = ``every``) or x_n
         for n in ``layers``, as :meth:`VolterraNetwork.states`, shaped (B, len, c, M).  (A
         dense network's layers read every earlier one: all are kept while it is solved.)"""
-        X0 = self._check_inputs(X0)
-        refuse_solver_options(options)
-        B, N = X0.shape[0], self.n_layers
+        N = self.n_layers
         keep, order = requested_layers(N, every, layers)
+        X0 = self._check_inputs(X0, copies=lambda B: self._copies(B, keep.size, order.size))
+        refuse_solver_options(options)
+        B = X0.shape[0]
         options.setdefault("raise_on_failure", True)
         # implicit rules: Newton on one sample's (c M) unknowns at a time, not the whole batch's;
         # a ReLU network's implicit steps that are not contractions: their roots counted
@@ -231,7 +232,8 @@ class NonlocalDense(VolterraNetwork):
 
         This is the "rectangle" network whatever ``rule`` is.
         """
-        X0 = self._check_inputs(X0).reshape(-1, self.channels, self.M)
+        X0 = self._check_inputs(X0, copies=lambda B: 2.0 * self.n_layers + 4.0).reshape(
+            -1, self.channels, self.M)
         sigma = activation(self.activation)
         xs = [X0]
         for n in range(1, self.n_layers + 1):
@@ -243,7 +245,9 @@ class NonlocalDense(VolterraNetwork):
             xs.append(X0 + self.h * total)
         return np.stack(xs, axis=1)
 
-    def _check_inputs(self, X0):
+    def _check_inputs(self, X0, copies=None, single=False):
+        """The inputs (B, c, M) or (c, M) as a float array (B, c M), checked (as
+        :meth:`VolterraNetwork._check_inputs`)."""
         self._check_parameters()
         X0 = real_array(X0, "inputs")
         c, M = self.channels, self.M
@@ -252,6 +256,7 @@ class NonlocalDense(VolterraNetwork):
         if X0.ndim != 3 or X0.shape[1:] != (c, M):
             raise ValueError(f"inputs must have shape (B, {c}, {M}) or ({c}, {M}) (batch, channels, "
                              f"nodes), got {np.shape(X0)}")
+        self._check_batch(X0.shape[0], copies, single)
         if not np.all(np.isfinite(X0)):
             raise ValueError("inputs contain NaN or inf")
         return X0.reshape(X0.shape[0], c * M)
