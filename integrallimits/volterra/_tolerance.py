@@ -662,13 +662,19 @@ def _graded_steps_limit(t0, T, grading, n_max, n_start):
     if not distinct(n_start):
         raise ValueError(f"the graded meshes a weakly singular kernel needs (grading exponent "
                          f"{grading:g}) have coincident points in floating point on "
-                         f"[{t0:.10g}, {T:.10g}] from {n_start} steps on: shift the time origin "
-                         f"to 0 (t -> t - t0 in K and g)")
+                         f"[{t0:.10g}, {T:.10g}] from {n_start} steps on: " + (
+                             "shift the time origin to 0 (t -> t - t0 in K and g)" if t0 != 0
+                             else "their first points underflow to 0 (alpha this close to 1); "
+                             "solve on a given mesh (n_steps) without a tolerance"))
     lo, hi = n_start // 2, n_max // 2         # (in units of 2 steps: distinct(2 lo) holds)
     while hi - lo > 1:
         mid = (lo + hi) // 2
         lo, hi = (mid, hi) if distinct(2 * mid) else (lo, mid)
     return 2 * lo
+
+
+#: ln of the largest float (n^r from it on overflows)
+_LOG_MAX = math.log(np.finfo(float).max)
 
 
 def _first_certain_step(t0, T, grading, n):
@@ -682,7 +688,9 @@ def _first_certain_step(t0, T, grading, n):
     is found by bisection."""
     r, span, top = float(grading), float(T - t0), max(abs(float(t0)), abs(float(T)))
     c = 2.0 * (r + 4.0) * EPS
-    if not r > 1.0 or n - 1 >= (r - 1.0) / c or not math.isfinite(float(n) ** r):
+    # (n^r past the largest float: such a grading has no step certain; float(n) ** r would
+    # raise OverflowError, not give inf)
+    if not r > 1.0 or n - 1 >= (r - 1.0) / c or r * math.log(max(n, 1)) >= _LOG_MAX:
         return n - 1
 
     def certain(j):

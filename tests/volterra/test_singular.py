@@ -897,6 +897,21 @@ def test_graded_meshes_without_distinct_points_are_a_clear_error():
                        method="radau4", rtol=1e-3, atol=1e-5)
 
 
+def test_a_grading_past_the_largest_float_is_no_overflow_error():
+    """alpha = 0.97 to rtol 1e-4: the grading exponent ~60 made n^r overflow in
+    ``_first_certain_step`` (``float(n) ** r`` raises OverflowError, it does not give inf):
+    the user got a bare OverflowError.  The solve now meets its tolerance; alpha = 0.999 from
+    t0 = 0, whose first graded points underflow to 0, is a ValueError that does not advise
+    shifting an origin already at 0."""
+    sol = solve_volterra(weakly_singular(_k_minus, 0.97), lambda t: 1.0, (0.0, 1.0),
+                         rtol=1e-4)
+    assert sol.success
+    assert np.all(np.diff(sol.t) > 0) and np.all(np.isfinite(sol.error_estimate))
+    with pytest.raises(ValueError, match="underflow to 0") as info:
+        solve_volterra(weakly_singular(_k_minus, 0.999), lambda t: 1.0, (0.0, 1.0), rtol=1e-6)
+    assert "shift the time origin" not in str(info.value)
+
+
 def _graded_steps_limit_from_whole_meshes(t0, T, grading, n_max, n_start):
     """The limit as it was computed, from the whole mesh at each size (the reference)."""
     from integrallimits.volterra._tolerance import _refinement_mesh
