@@ -30,9 +30,9 @@ from . import _loops
 from ._estimate import (FEW, RATE_FACTOR, RATE_MIN_STEPS, UNRESOLVED, estimate_error,
                         none_over_size, running_size, trim_lead_in)
 from ._estimate import _estimate_order as _order_of_rate
-from ._outcome import (_NONE_KEPT, FAILED, SUCCEEDED, companion, companion_drops_odd_end,
-                       describe, estimate_kept, unresolved_message, with_rounding_floor,
-                       without_lone_start)
+from ._outcome import (_NONE_KEPT, FAILED, LEAST_PROBES, SUCCEEDED, companion,
+                       companion_drops_odd_end, describe, estimate_kept, unresolved_message,
+                       with_rounding_floor, without_lone_start)
 from ._solution import Solution, largest_estimate
 
 __all__ = ["check_tolerances", "failed_to_tolerance", "first_steps_check", "fit_tolerances",
@@ -2495,7 +2495,7 @@ def rounded_to_tolerance(sol, tolerance, probe=None):
     if not sol.success:
         return sol
     before = sol._est2.copy()
-    sol = with_rounding_floor(sol, probe)
+    sol = with_rounding_floor(sol, probe, least=LEAST_PROBES)
     raised = sol._est2 > before           # (the floor's entries: not an estimate accepted
     if not np.any(raised):                # above the tolerance before it, which is no rounding)
         return sol
