@@ -1150,7 +1150,45 @@ def rate_jacobian_probe(kernel):
         if failed or not all(math.isfinite(v) for row in J for v in row):
             return None, d + 1
         return J, d + 1
+
+    def rates(times, values, y0):
+        """A scalar y's dK/dy at the points (``times``, ``values``: lists of floats), as
+        ``probe``'s at each, in one pass (:func:`_scalar_rates_at`)."""
+        start = tuple(y0)
+        if kept[0] != start:
+            kept[0], kept[1] = start, _loops.start_floor(y0)
+        return _scalar_rates_at(kernel, times, values, kept[1])
+
+    probe.scalar_rates = rates
     return probe
+
+
+def _scalar_rates_at(kernel, times, values, floor):
+    """(rates, 2 n): :func:`_scalar_probe`'s dK/dy at the n points (``times``, ``values``), its
+    arrays and entry point made once (~1 us a point less than a probe each); None for a
+    point where the kernel fails or a value is not finite."""
+    steps = fd_steps(values, floor=floor)
+    fn = _entry_point(kernel.function)
+    Y = np.empty((2, 1))
+    out = np.empty(kernel.dim)
+    params = kernel.params
+    rates = []
+    for t, y, step in zip(times, values, steps):
+        Y[0, 0], Y[1, 0] = y, y + step
+        _user.clear_failures()
+        try:
+            fn(t, t, Y, 0, params, out)
+            base = out.tolist()[0]
+            fn(t, t, Y, 1, params, out)
+            rate = (out.tolist()[0] - base) / step
+        except Exception as exc:  # noqa: BLE001 (the user's error: the guarded loop says it)
+            if not _user.raised_by_user(exc):   # (the package's, a caller's timeout: raised)
+                raise
+            rate = None
+        finally:
+            failed = _user.take_failure() is not None
+        rates.append(None if failed or rate is None or not math.isfinite(rate) else rate)
+    return rates, 2 * len(rates)
 
 
 def _scalar_probe(kernel, t, y, floor):
