@@ -448,12 +448,13 @@ def _probed_points(n, least=0, t=None):
     interpolated linearly): every mesh point 1, ..., n up to PROBES steps, else PROBES of them
     spread evenly, n among them; with fewer than ``least`` steps, the points that divide the
     span of the mesh ``t`` into ``least`` equal parts too (a mesh of a solve to a tolerance:
-    4 steps where y is 1e5 and its increments are lost, or 8 steps, the longest 0.36).  A rate or a coupling that acts on a stretch of a few steps alone
-    (y = 1e5 + int (2e-11 + r(s) (y - 1e5)) ds, r 400 sin^2 on [0.3, 0.35] or [0.6, 0.65]
-    and 0 elsewhere, its 10 e-folds on the increments lost; or y2 = int c(s) (y1 - 1e5) ds, c
-    such a bump) is 0 at t0, the middle and the last point: trapezoid, gauss2 and radau3 on
-    16 to 256 steps, and to rtol = atol = 1e-10, were successes with errors 20 to 6000 times
-    their estimates (y2's estimate 0)."""
+    4 steps where y is 1e5 and its increments are lost, or 8 steps, the longest 0.36).  A
+    rate or a coupling that acts on a stretch of a few steps alone (y = 1e5 + int (2e-11 +
+    r(s) (y - 1e5)) ds, r 400 sin^2 on [0.3, 0.35] or [0.6, 0.65] and 0 elsewhere, its 10
+    e-folds on the increments lost; or y2 = int c(s) (y1 - 1e5) ds, c such a bump) is 0 at
+    t0, the middle and the last point: trapezoid, gauss2 and radau3 on 16 to 256 steps, and
+    to rtol = atol = 1e-10, were successes with errors 20 to 6000 times their estimates (y2's
+    estimate 0)."""
     if n > PROBES:
         return sorted({(i * n) // PROBES for i in range(1, PROBES + 1)})
     if n >= least:
