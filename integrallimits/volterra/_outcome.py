@@ -435,8 +435,10 @@ def _growth_rate(J, d):
 
 
 #: The rounding floor probes the rate and the coupling at every mesh point up to this many
-#: steps, at this many points spread evenly over a longer mesh (:func:`_probed_points`).
-PROBES = 64
+#: steps, at this many points spread evenly over a longer mesh (:func:`_probed_points`; 64
+#: took the work of gregory8 at rtol = atol = 1e-12 over its goal, 4 times the best uniform
+#: mesh's).
+PROBES = 32
 #: A solve to a tolerance (:func:`._tolerance.rounded_to_tolerance`) is probed at this many
 #: points at least, between its mesh points too (:func:`_probed_points`).
 LEAST_PROBES = 32
@@ -446,9 +448,9 @@ def _probed_points(n, least=0, t=None):
     """The points of a mesh of n steps that :func:`_scalar_rates` and
     :func:`_carried_jacobian` probe, as positions x in steps (x = j + w is t_j + w h_j, y
     interpolated linearly): every mesh point 1, ..., n up to PROBES steps, else PROBES of them
-    spread evenly, n among them; with fewer than ``least`` steps, the points that divide the
-    span of the mesh ``t`` into ``least`` equal parts too (a mesh of a solve to a tolerance:
-    4 steps where y is 1e5 and its increments are lost, or 8 steps, the longest 0.36).  A
+    spread evenly, n among them; with fewer than ``least`` steps, instead the points that
+    divide the span of the mesh ``t`` into ``least`` equal parts (a mesh of a solve to a
+    tolerance: 4 steps where y is 1e5 and its increments are lost, or 8, the longest 0.36).  A
     rate or a coupling that acts on a stretch of a few steps alone (y = 1e5 + int (2e-11 +
     r(s) (y - 1e5)) ds, r 400 sin^2 on [0.3, 0.35] or [0.6, 0.65] and 0 elsewhere, its 10
     e-folds on the increments lost; or y2 = int c(s) (y1 - 1e5) ds, c such a bump) is 0 at
@@ -460,8 +462,7 @@ def _probed_points(n, least=0, t=None):
     if n >= least:
         return range(1, n + 1)
     t = np.asarray(t, dtype=float)[:n + 1]
-    x = np.interp(np.linspace(t[0], t[n], least + 1)[1:-1], t, np.arange(n + 1.0))
-    return sorted(set(range(1, n + 1)) | set(x.tolist()))
+    return np.interp(np.linspace(t[0], t[n], least + 1)[1:], t, np.arange(n + 1.0)).tolist()
 
 
 def _probe_points(sol, probe, points):
