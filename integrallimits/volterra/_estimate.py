@@ -498,18 +498,14 @@ def rounding_floor(Y, t=None, jacobian=None, halves=None, growth=None):
     coupling for that J).  No coupling where J is not finite or of another shape.
     ``halves`` = (k, J_1), a |J| bound over the mesh points up to k (of J's shape, at most |J|):
     the first link's (t - t0) |J_ij| is then (t - t0) [J_1]_ij up to t_k, (t_k - t0) [J_1]_ij
-    + (t - t_k) |J_ij| after it (the chains' links take J).  ``growth`` = (k, mu_1, mu_2):
-    the linearised problem's growth rate up to the point k and after it (with ``t``;
-    :func:`._outcome._growth`): the size so far is then max_(l <= n) |y_l| e^(G_n - G_l),
-    G the integral of that rate, the rounding made at t_l grown to t_n (at most 1/eps times
-    |y| so far: no digit)."""
+    + (t - t_k) |J_ij| after it (the chains' links take J).  ``growth``, G (N+1,): the
+    e-folds of the linearised problem's growth from t0 to each point (the integral of its
+    rate, :func:`._outcome._growth`): the size so far is then max_(l <= n) |y_l| e^(G_n - G_l),
+    the rounding made at t_l grown to t_n (at most 1/eps times |y| so far: no digit)."""
     n = max(Y.shape[0] - 1, 1)
     size = np.maximum.accumulate(np.abs(Y), axis=0)
-    if growth is not None and t is not None and len(Y) > 2:
-        k, mu_1, mu_2 = growth
-        h = np.abs(np.diff(np.asarray(t, dtype=float)[:len(Y)]))
-        G = np.zeros(len(Y))
-        np.cumsum(np.where(np.arange(len(h)) < k, mu_1, mu_2) * h, out=G[1:])
+    if growth is not None and len(growth) == len(Y) and len(Y) > 2:
+        G = np.asarray(growth, dtype=float)
         with np.errstate(divide="ignore"):
             grown = np.exp(np.minimum(
                 G[:, None] + np.maximum.accumulate(np.log(np.abs(Y)) - G[:, None], axis=0),

@@ -349,7 +349,7 @@ def solve_on_mesh(run, t, *, method, scalar, stats, error_estimate=True, t_eval=
     return sol
 
 
-def with_rounding_floor(sol, probe=None):
+def with_rounding_floor(sol, probe=None, least=0):
     """``sol``, a solve on a given mesh (``solve_vide``, or ``solve_volterra`` of the second
     kind with ``n_steps`` or ``mesh``), with its estimates after y(t0) (given, exact) raised
     to the rounding error its values can carry (:func:`._estimate.rounding_floor`): a
@@ -369,6 +369,8 @@ def with_rounding_floor(sol, probe=None):
         as ``sol._rate_jacobian`` at (t, y) (y0: y(t0), for the differences' steps), or of a
         VIDE's 2d x 2d kind where that one is d x d; its evaluations are counted in
         ``stats["nfev"]``.
+    least : int, optional
+        Probe at this many points at least (:func:`_probed_points`; a solve to a tolerance).
 
     Returns
     -------
@@ -378,13 +380,13 @@ def with_rounding_floor(sol, probe=None):
     est, Y = sol._est2, sol._y2
     if len(Y) < 2 or est is None or len(est) != len(Y):
         return sol
-    J, halves, rates = getattr(sol, "_rate_jacobian", None), None, []
+    J, halves, rates = getattr(sol, "_rate_jacobian", None), None, [[], []]
     scalar = Y.shape[1] == 1
     if J and probe is not None and not scalar and len(Y) > 2:
-        J, halves = _carried_jacobian(sol, J, probe, rates)
-    elif J and probe is not None and len(Y) > 2 and _grows(sol):
-        rates = _scalar_rates(sol, J, probe)
-    growth = _growth(sol.mesh, len(Y) - 1, rates) if rates else None
+        J, halves = _carried_jacobian(sol, J, probe, rates, least)
+    elif J and probe is not None and len(Y) > 2:
+        rates = _scalar_rates(sol, J, probe, least)
+    growth = _growth(sol.mesh, len(Y) - 1, *rates) if rates[0] else None
     if scalar and len(Y) <= _FEW and growth is None:
         # (a scalar solution of a few values on floats, ~1 us a NumPy call: the same running
         # maximum, NaN propagating, products and comparisons; where an estimate is below its
@@ -395,8 +397,8 @@ def with_rounding_floor(sol, probe=None):
         next(sizes)
         if not any(e < scale * r for e, r in zip(est[1:, 0].tolist(), sizes)):
             return sol
-    floor = rounding_floor(Y, sol.mesh if J is not None or growth else None, J, halves,
-                           growth)[1:]
+    floor = rounding_floor(Y, sol.mesh if J is not None or growth is not None else None, J,
+                           halves, growth)[1:]
     if not np.any(est[1:] < floor):           # (NaN, no estimate: left as it is)
         return sol
     np.fmax(est[1:], floor, out=est[1:], where=~np.isnan(est[1:]))   # (in place: the mesh's)
@@ -432,27 +434,82 @@ def _growth_rate(J, d):
     return float(np.max(np.linalg.eigvals(np.array(block)).real))
 
 
-def _grows(sol):
-    """Whether a scalar solve's rate grows at t0 by GROWTH_MIN e-folds over the span
-    (``sol._rate_jacobian``, [[dK/dy]] there; :func:`_scalar_rates`)."""
-    J = getattr(sol, "_rate_jacobian", None)
-    mu = _growth_rate(J, 1) if J else None
-    return mu is not None and mu * abs(float(sol.mesh[-1]) - float(sol.mesh[0])) > GROWTH_MIN
+#: The rounding floor probes the rate and the coupling at every mesh point up to this many
+#: steps, at this many points spread evenly over a longer mesh (:func:`_probed_points`; 64
+#: took the work of gregory8 at rtol = atol = 1e-12 over its goal, 4 times the best uniform
+#: mesh's).
+PROBES = 32
+#: A solve to a tolerance (:func:`._tolerance.rounded_to_tolerance`) is probed at this many
+#: points at least, between its mesh points too (:func:`_probed_points`).
+LEAST_PROBES = 32
 
 
-def _scalar_rates(sol, J, probe):
-    """[the growth rate dK/dy at t0, the middle and the last point] of a scalar solve whose
-    rate grows at t0 (J = [[dK/dy]] there, > 0; the caller asks :func:`_grows`), their
-    d + 1 = 2 kernel evaluations each counted in ``stats["nfev"]``; [] where a probe failed."""
+def _probed_points(n, least=0, t=None):
+    """The points of a mesh of n steps that :func:`_scalar_rates` and
+    :func:`_carried_jacobian` probe, as positions x in steps (x = j + w is t_j + w h_j, y
+    interpolated linearly): every mesh point 1, ..., n up to PROBES steps, else PROBES of them
+    spread evenly, n among them; with fewer than ``least`` steps, instead the points that
+    divide the span of the mesh ``t`` into ``least`` equal parts (a mesh of a solve to a
+    tolerance: 4 steps where y is 1e5 and its increments are lost, or 8, the longest 0.36).  A
+    rate or a coupling that acts on a stretch of a few steps alone (y = 1e5 + int (2e-11 +
+    r(s) (y - 1e5)) ds, r 400 sin^2 on [0.3, 0.35] or [0.6, 0.65] and 0 elsewhere, its 10
+    e-folds on the increments lost; or y2 = int c(s) (y1 - 1e5) ds, c such a bump) is 0 at
+    t0, the middle and the last point: trapezoid, gauss2 and radau3 on 16 to 256 steps, and
+    to rtol = atol = 1e-10, were successes with errors 20 to 6000 times their estimates (y2's
+    estimate 0)."""
+    if n > PROBES:
+        return sorted({(i * n) // PROBES for i in range(1, PROBES + 1)})
+    if n >= least:
+        return range(1, n + 1)
+    t = np.asarray(t, dtype=float)[:n + 1]
+    return np.interp(np.linspace(t[0], t[n], least + 1)[1:], t, np.arange(n + 1.0)).tolist()
+
+
+def _probe_points(sol, probe, points):
+    """The Jacobians ``probe`` finds at the positions ``points`` (:func:`_probed_points`) of
+    ``sol``'s mesh, their evaluations counted in ``stats["nfev"]``: a list, None where a
+    probe failed; rows of lists."""
     Y, t = sol._y2, sol.mesh
-    n = len(Y) - 1
-    rates, y0 = [_growth_rate(J, 1)], Y[0].tolist()
-    for k in (n // 2, n):
-        Jk, evaluations = probe(float(t[k]), Y[k].tolist(), y0)
+    values, times, y0 = Y.tolist(), t.tolist(), Y[0].tolist()
+    out, evaluations = [], 0
+    for x in points:
+        j = int(x)
+        w = x - j
+        if w == 0.0:
+            tx, yx = times[j], values[j]
+        else:
+            tx = times[j] + w * (times[j + 1] - times[j])
+            yx = [(1.0 - w) * a + w * b for a, b in zip(values[j], values[j + 1])]
+        Jk, calls = probe(tx, yx, y0)
+        evaluations += calls
+        out.append(None if Jk is None else (Jk.tolist() if hasattr(Jk, "tolist") else Jk))
+    sol.stats["nfev"] = sol.stats.get("nfev", 0) + evaluations
+    return out
+
+
+def _scalar_rates(sol, J, probe, least=0):
+    """([points], [rates]): the growth rate dK/dy at t0 (J = [[dK/dy]] there) and at the
+    points of :func:`_probed_points` (``least``) of a scalar solve, their d + 1 = 2 kernel
+    evaluations each counted in ``stats["nfev"]``; ([], []) where a probe failed (~3 us a
+    point)."""
+    rate = _growth_rate(J, 1)
+    if rate is None:
+        return [], []
+    points = _probed_points(len(sol._y2) - 1, least, sol.mesh)
+    many = getattr(probe, "scalar_rates", None)
+    if many is None:
+        rates = [_growth_rate(Jk, 1) for Jk in _probe_points(sol, probe, points)]
+    else:       # (in one pass: ~2 us a point; on floats at the mesh's points)
+        if isinstance(points, range):
+            times, values = sol.mesh.tolist()[1:], sol._y2[1:, 0].tolist()
+        else:
+            times = np.interp(points, np.arange(len(sol.mesh)), sol.mesh).tolist()
+            values = np.interp(points, np.arange(len(sol.mesh)), sol._y2[:, 0]).tolist()
+        rates, evaluations = many(times, values, sol._y2[0].tolist())
         sol.stats["nfev"] = sol.stats.get("nfev", 0) + evaluations
-        rates.append(_growth_rate(None if Jk is None else
-                                  (Jk.tolist() if hasattr(Jk, "tolist") else Jk), 1))
-    return rates if None not in rates else []
+    if None in rates:
+        return [], []
+    return [0, *points], [rate] + rates
 
 
 #: The growth of the linearised problem over the span, as the e-folds sum of its rate, from
@@ -460,107 +517,121 @@ def _scalar_rates(sol, J, probe):
 GROWTH_MIN = math.log(2.0)
 
 
-def _growth(t, n, rates):
-    """(k, mu_1, mu_2) for :func:`._estimate.rounding_floor`: the rounding made at a point
-    grows with the linearised problem, the rate mu_1 over the mesh's first half (to the point
-    k = n // 2) and mu_2 after it, each the smaller of the rates at the half's ends (``rates``:
-    at t0, the middle and the last point; a bound at both, and a rate growing fast, tan t's
-    2 tan t, is not taken for the whole half); None where neither grows by GROWTH_MIN e-folds
-    over its half or a rate is missing.  y = 1e5 + int (2e-11 + 10 (y - 1e5)) ds, and the
-    loop y = (1e5 + int (2e-11 + 10 y2) ds, int 10 (y1 - 1e5) ds), gauss2 and radau3 on 16
-    steps over [0, 1]: the increments below half an ulp of 1e5 lost alike by the solve and
-    its companions, the error, 1.8e-8 to 3.7e-8, grown e^10 times, was 166 to 418 times the
-    estimate, the floor sqrt(N) eps |y|."""
-    if len(rates) != 3 or None in rates or n < 2:
+def _growth(t, n, points, rates):
+    """G (n + 1,) for :func:`._estimate.rounding_floor`: the e-folds of the linearised
+    problem's growth from t0 to each mesh point, the integral of its rate (``rates`` at the
+    mesh ``points``, t0 and the last among them) by the trapezoid rule over the probed points
+    (the rate's negative part taken as 0), linear between them; None where it grows by less
+    than GROWTH_MIN over the span, or a rate is missing.  The rounding made at a point grows
+    with the linearised problem: y = 1e5 + int (2e-11 + 10 (y - 1e5)) ds, and the loop
+    y = (1e5 + int (2e-11 + 10 y2) ds, int 10 (y1 - 1e5) ds), gauss2 and radau3 on 16 steps
+    over [0, 1]: the increments below half an ulp of 1e5 lost alike by the solve and its
+    companions, the error, 1.8e-8 to 3.7e-8, grown e^10 times, was 166 to 418 times the
+    estimate, the floor sqrt(N) eps |y|.  (The rate at every probed point, not the smaller
+    of the two ends of each half of the mesh, which missed a rate 0 at t0, the middle and the
+    last point: :func:`_probed_points`.)"""
+    if len(points) < 2 or len(points) != len(rates) or None in rates or n < 2:
         return None
-    k = n // 2
-    mu_1, mu_2 = max(0.0, min(rates[0], rates[1])), max(0.0, min(rates[1], rates[2]))
-    span_1, span_2 = abs(float(t[k]) - float(t[0])), abs(float(t[n]) - float(t[k]))
-    if not (mu_1 * span_1 > GROWTH_MIN or mu_2 * span_2 > GROWTH_MIN):
+    # (on floats: NumPy calls on a few points cost more than the sums)
+    on_mesh = all(isinstance(p, int) for p in points)
+    tp = [t[p] for p in points] if on_mesh else \
+        np.interp(points, np.arange(n + 1), np.asarray(t, dtype=float)[:n + 1]).tolist()
+    tp = [float(v) for v in tp]
+    Gp, total, before = [0.0], 0.0, max(rates[0], 0.0)
+    for i in range(1, len(points)):
+        rate = max(rates[i], 0.0)
+        total += 0.5 * (rate + before) * abs(tp[i] - tp[i - 1])
+        Gp.append(total)
+        before = rate
+    if not total > GROWTH_MIN:
         return None
-    return k, mu_1, mu_2
+    if on_mesh and len(points) == n + 1:
+        return np.array(Gp)
+    return np.interp(np.arange(n + 1), points, Gp)
 
 
-def _carried_jacobian(sol, J, probe, rates=None):
-    """|J| of the start (``J``, rows of lists) and, elementwise, the larger |J_ij| of the
-    Jacobians ``probe`` finds at the mesh's middle and last points (the finite ones of J's
-    shape, or of a VIDE's 2d x 2d one, J then its upper left block; d + 1 kernel evaluations
-    each, counted in ``stats["nfev"]``): the floor carries the rounding that one component
-    feeds another by the largest coupling seen, and a coupling zero at t0 is none at the
-    start alone (y2 = int c(s) (y1 - 1e5) ds beside y1 = 1e5 + int 2e-11 ds, c(s) = s or
-    sin(pi s), gauss2 and radau3 to atol = (1e-6, 1e-13 or 1e-14): successes with y2's errors
-    3.6 to 88 times its tolerance; a VIDE's y2' = t (y1 - 1e5): 67 and 667 times, its
-    estimate 0).  Where an off-diagonal |J_ij| is 0 at all three points, one point off the
-    mesh's points in each half is probed too (a fraction 1 - 1/phi of its steps in, y there
-    interpolated; d + 1 evaluations each; the first's in the first half's bound): a coupling
-    zero at t0, T/2 and T, c(s) = sin(2 pi s / T) or a polynomial with those roots, gave
-    trapezoid and gregory4 successes with y2's errors 11 to 114 times its tolerance, a VIDE's
-    y2' = sin(2 pi t) (y1 - 1e5) 32 and 318 times, and estimates 0 on given meshes.
+def _carried_jacobian(sol, J, probe, rates=None, least=0):
+    """|J| of the start (``J``, rows of lists) and, elementwise, the largest |J_ij| of the
+    Jacobians ``probe`` finds at the points of :func:`_probed_points` (every mesh point up to
+    PROBES steps; the finite ones of J's shape, or of a VIDE's 2d x 2d one, J then its upper
+    left block; d + 1 kernel evaluations each, counted in ``stats["nfev"]``): the floor
+    carries the rounding that one component feeds another by the largest coupling seen, and
+    a coupling zero at t0 is none at the start alone (y2 = int c(s) (y1 - 1e5) ds beside
+    y1 = 1e5 + int 2e-11 ds, c(s) = s or sin(pi s), gauss2 and radau3 to atol = (1e-6, 1e-13
+    or 1e-14): successes with y2's errors 3.6 to 88 times its tolerance; a VIDE's
+    y2' = t (y1 - 1e5): 67 and 667 times, its estimate 0; c a bump on [0.3, 0.35] or
+    [0.6, 0.65], 0 at t0, the middle and the last point: trapezoid, gauss2 and radau3 on 16
+    to 256 steps, and to atol = (1e-6, 1e-13), successes with y2's errors 50 to 1e4 times
+    its estimate, or over an estimate 0).  Where an off-diagonal |J_ij| is 0 at every probed
+    point, one point off the mesh's points in each half is probed too (a fraction 1 - 1/phi
+    of its steps in, y there interpolated; d + 1 evaluations each; the first's in the first
+    half's bound): a coupling zero at t0, T/2 and T, c(s) = sin(2 pi s / T) or a polynomial
+    with those roots, gave trapezoid and gregory4 successes with y2's errors 11 to 114 times
+    its tolerance, a VIDE's y2' = sin(2 pi t) (y1 - 1e5) 32 and 318 times, and estimates 0
+    on given meshes (on 2 steps, whose points are these).  ``rates``, a list: the growth
+    rate at t0 and at each probed point are appended, as ([points], [rates]) in its first
+    and second entries (:func:`_growth`; empty where a probe failed).
 
     Returns (A, halves): A that largest |J| (for the chains of :func:`._estimate.rounding_floor`
-    and the mesh's second half), and halves = (k, A_1), k the middle point and A_1 the larger
-    |J| of the first half's two ends (None where a probe failed), by which the floor's first
-    link integrates the coupling: a rate growing 21 times over the span (a VIDE's rotation
-    y' = w(t) (y2, -y1), w = 1 + 10 t on [0, 2], gauss2 at rtol = atol = 1e-12) gave a floor
-    1.18 times the tolerance with the largest |J| alone, twice the int w ds its rounding is
-    carried by, for an error of 0.58 times it (a success before).  (Never below the floor of
-    J at t0 alone.)"""
+    and the mesh's second half), and halves = (k, A_1), k the middle point and A_1 the largest
+    |J| at t0 and the probed points up to it (None where a probe failed), by which the floor's
+    first link integrates the coupling: a rate growing 21 times over the span (a VIDE's
+    rotation y' = w(t) (y2, -y1), w = 1 + 10 t on [0, 2], gauss2 at rtol = atol = 1e-12) gave
+    a floor 1.18 times the tolerance with the largest |J| alone, twice the int w ds its
+    rounding is carried by, for an error of 0.58 times it (a success before).  (Never below
+    the floor of J at t0 alone.)"""
     def largest(P, Q):
         return [[a if a >= b else b for a, b in zip(ra, rb)] for ra, rb in zip(P, Q)]
+
+    def absolute(Jk):
+        return None if Jk is None else [[abs(v) for v in row] for row in Jk]
+
+    def fits(B, M):
+        return B is not None and len(B) == len(M) and all(
+            len(row) == len(B) and all(map(math.isfinite, row)) for row in B)
+
+    def padded(M):           # (a VIDE's f_y, d x d, in its 2d x 2d form)
+        return [row + [0.0] * d for row in M] + [[0.0] * (2 * d) for _ in range(d)]
 
     # (on lists of floats: a NumPy call on such tiny arrays costs ~1 us)
     A = [[abs(v) for v in row] for row in J]
     if not all(len(row) == len(A) and all(map(math.isfinite, row)) for row in A):
-        return J, None
-    Y, t, d = sol._y2, sol.mesh, sol._y2.shape[1]
-    n, y0 = len(Y) - 1, Y[0].tolist()
-    found = []
-    if rates is not None:       # (the growth at each point, :func:`_growth`)
-        rates.append(_growth_rate(J, d))
-    for k in (n // 2, n):
-        Jk, evaluations = probe(float(t[k]), Y[k].tolist(), y0)
-        sol.stats["nfev"] = sol.stats.get("nfev", 0) + evaluations
         if rates is not None:
-            rates.append(_growth_rate(None if Jk is None else (
-                Jk.tolist() if hasattr(Jk, "tolist") else Jk), d))
-        B = None if Jk is None else \
-            [[abs(v) for v in row] for row in (Jk.tolist() if hasattr(Jk, "tolist") else Jk)]
-        if B is not None and len(B) == 2 * d and len(A) == d:   # (a VIDE's f_y at t0 alone)
-            A = [row + [0.0] * d for row in A] + [[0.0] * (2 * d) for _ in range(d)]
-        if B is not None and not (len(B) == len(A) and all(
-                len(row) == len(B) and all(map(math.isfinite, row)) for row in B)):
-            B = None
-        found.append(B)
-    middle, last = found
-    if middle is None or last is None:
-        for B in found:
-            if B is not None and len(B) == len(A):
-                A = largest(A, B)
-        return A, None
-    if len(middle) != len(A) or len(last) != len(A):     # (a VIDE's padded at the last)
-        return A, None
-    first = largest(A, middle)
-    whole = largest(first, last)
+            rates[:] = [[], []]
+        return J, None
+    n, d = len(sol._y2) - 1, sol._y2.shape[1]
+    points = _probed_points(n, least, sol.mesh)
+    middle = n // 2
+    first, whole, failed, found = None, A, False, [_growth_rate(J, d)]
+    for x, Jk in zip(points, _probe_points(sol, probe, points)):
+        if rates is not None:
+            found.append(_growth_rate(Jk, d))
+        B = absolute(Jk)
+        if B is not None and len(B) == 2 * d and len(whole) == d:
+            whole = padded(whole)
+            first = None if first is None else padded(first)
+        if fits(B, whole):
+            whole = largest(whole, B)
+        else:
+            failed = True
+        if first is None and x >= middle:
+            first = whole
+    if rates is not None:
+        rates[:] = [[], []] if None in found else [[0, *points], found]
+    if failed or first is None:
+        return whole, None
     if not _unseen_coupling(whole, d):
-        return whole, (n // 2, first)
-    # (a coupling zero at the three points: between them, off the mesh's points, where a
+        return whole, (middle, first)
+    # (a coupling zero at every probed point: between them, off the mesh's points, where a
     # coupling such as sin(2 pi s / T) or a polynomial with roots at 0, T/2 and T is not)
-    for x, into_first in ((_OFF * (n // 2), True), (n // 2 + _OFF * (n - n // 2), False)):
-        j = int(x)
-        w = x - j
-        tj = float(t[j]) + w * (float(t[j + 1]) - float(t[j]))
-        yj = [(1.0 - w) * a + w * b for a, b in zip(Y[j].tolist(), Y[j + 1].tolist())]
-        Jk, evaluations = probe(tj, yj, y0)
-        sol.stats["nfev"] = sol.stats.get("nfev", 0) + evaluations
-        B = None if Jk is None else \
-            [[abs(v) for v in row] for row in (Jk.tolist() if hasattr(Jk, "tolist") else Jk)]
-        if B is None or not (len(B) == len(A) and all(
-                len(row) == len(B) and all(map(math.isfinite, row)) for row in B)):
-            continue
-        whole = largest(whole, B)
-        if into_first:
-            first = largest(first, B)
-    return whole, (n // 2, first)
+    off = [_OFF * middle, middle + _OFF * (n - middle)]
+    for x, Jk in zip(off, _probe_points(sol, probe, off)):
+        B = absolute(Jk)
+        if fits(B, whole):
+            whole = largest(whole, B)
+            if x < middle:
+                first = largest(first, B)
+    return whole, (middle, first)
 
 
 #: Where :func:`_carried_jacobian` probes a coupling zero at t0, the middle and the last point

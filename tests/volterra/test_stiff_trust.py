@@ -135,3 +135,15 @@ def test_stiff_jump_on_a_mesh_point_of_a_system():
         assert np.all(error <= 10 * (1e-3 + 1e-3 * np.abs(exact)))
     else:
         assert abs(sol.t_failure - 0.5) <= 1e-6 and "not smooth" in sol.message
+
+
+@pytest.mark.parametrize("method, n", [("radau3", 64), ("radau4", 48)])
+def test_huge_step_decay_below_the_checks_floor(method, n):
+    # y = 1 - 1000 int y on [0, 1e12]: y1 = R(-1000 h) ~ 1 / (1000 h) = 1.3e-13 to 2e-13
+    # (exact 0), under the first-steps check's floor 2^-42 |y|, whose finer solve found it;
+    # main: estimates 3.1e-15 and 2.7e-15, 62 and 71 times less (radau2's, 14 times)
+    sol = solve_volterra(K_decay, g_one, (0.0, 1e12), n, method=method, args=(1e3,))
+    assert sol.success
+    error = np.abs(sol.y - np.exp(-1e3 * sol.t))
+    assert error.max() > 1e-13
+    assert np.all(error <= 20.0 * sol.error_estimate)
