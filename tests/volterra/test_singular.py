@@ -949,3 +949,26 @@ def test_the_graded_steps_limit_equals_the_one_from_whole_meshes():
                     assert got == _graded_steps_limit_from_whole_meshes(*args), args
                     seen.add(got if got in ("ValueError", n_max) else "limited")
     assert seen >= {"ValueError", "limited", 2 ** 10, 2 ** 15}
+
+
+@pytest.mark.parametrize("name, alpha, method, rtol", [
+    ("abel", 0.5, None, 1e-5), ("abel", 0.5, None, 1e-6), ("linear", 0.8, None, 1e-3),
+    ("linear", 0.95, None, 1e-3), ("linear", 0.8, "gauss2", 1e-3),
+    ("square", 0.5, None, 1e-6), ("square", 0.5, "gauss3", 1e-6)])
+def test_the_estimates_of_the_first_graded_points_bound_their_errors(name, alpha, method, rtol):
+    """At the first common points of a graded mesh the companion's step all but repeats the
+    solution's last one (ratio 1 + 2^-r), and both carry the same error of the
+    (t - t0)^(1 - alpha) start: the half-steps estimates there were 37 (Abel's equation,
+    radau3, rtol 1e-5) to 3e4 (alpha = 0.95) times below the errors.  Issue 13's bar: every
+    estimate within a factor 20 of an error above 1e-13."""
+    if name == "abel":
+        spec, g, exact, atol = weakly_singular(_k_minus, alpha), (lambda t: 1.0), \
+            _abel_exact, 1e-8
+    else:
+        prob = problem(name, alpha)
+        spec, g, exact, atol = prob.spec, prob.forcing, prob.exact, rtol * 1e-3
+    sol = solve_volterra(spec, g, (0.0, 1.0), rtol=rtol, atol=atol, method=method)
+    assert sol.success
+    error = np.abs(sol.y - exact(sol.t))
+    seen = error > 1e-13
+    assert np.all(error[seen] <= 20.0 * sol.error_estimate[seen])
