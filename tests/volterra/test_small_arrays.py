@@ -940,3 +940,52 @@ def test_floor_skipped_only_where_it_raises_nothing(seed, monkeypatch):
             monkeypatch.undo()
         assert found[0] == found[1]
     assert skipped
+
+
+def _failing_pair(t, s, y):
+    if y[0] > 5.0:
+        raise ValueError("y > 5")
+    return np.array([y[0] * y[1] + t, np.sin(y[0]) * y[1] ** 3])
+
+
+@pytest.mark.parametrize("which", ["pair", "log", "raises", "three"])
+def test_jacobians_in_one_call_are_the_probes(which):
+    """The rounding floor's Jacobians at many points in one compiled call
+    (``probe.jacobians``, :func:`_tolerance._jacobians_compiled`) are the probe's at each
+    point to the bit, with its count of evaluations; None where the kernel records a failure
+    at a point (raises, or is not finite), and then :func:`_outcome._probe_points` probes
+    point by point: its Jacobians and count are those of the probe alone in every case."""
+    from types import SimpleNamespace
+
+    from integrallimits.kernels import as_kernel
+    from integrallimits.volterra._outcome import _probe_points
+    function, y0 = {
+        "pair": (lambda t, s, y: np.array([y[0] * y[1] + t, np.sin(y[0]) * y[1] ** 3]),
+                 [1.0, 0.5]),
+        "log": (lambda t, s, y: np.array([np.log(y[0]) * t, y[1] * y[0]]), [1.0, 0.5]),
+        "raises": (_failing_pair, [1.0, 0.5]),
+        "three": (lambda t, s, y: np.array([y[1] * y[2], -y[0] * np.exp(-(t - s)),
+                                            y[0] - y[2]]), [1.0, 0.5, -2.0])}[which]
+    kernel = as_kernel(function, np.array(y0), 0.0)
+    probe = _tolerance.rate_jacobian_probe(kernel)
+    d = len(y0)
+    rng = np.random.default_rng(3)
+    found = set()
+    for start in (y0, [0.1] * d, [1e-7] * d):
+        for points in ([(0.5, [0.7] * d), (1.0, [-1.5] + [2.0] * (d - 1)), (0.0, [0.0] * d)],
+                       [(t, list(rng.uniform(0.1, 4.0, d))) for t in rng.uniform(0, 2, 7)],
+                       [(2.0, [6.0] * d), (0.25, [1e-9] * d)]):
+            times, values = [t for t, _ in points], [y for _, y in points]
+            expected = [probe(t, y, start) for t, y in points]
+            got = probe.jacobians(times, values, start)
+            if got is not None:
+                assert got == ([J for J, _ in expected], sum(c for _, c in expected))
+            found.add(got is None)
+            mesh = np.array(times[:1] + times)
+            sol = SimpleNamespace(_y2=np.array([start] + values), mesh=mesh, stats={})
+            plain = SimpleNamespace(_y2=sol._y2, mesh=mesh, stats={})
+            x = [0.25, 1, 1.5, len(points)]
+            assert _probe_points(sol, probe, x) == _probe_points(
+                plain, lambda t, y, y0: probe(t, y, y0), x)
+            assert sol.stats == plain.stats
+    assert found == ({False} if which in ("pair", "three") else {False, True})
