@@ -1233,7 +1233,7 @@ def _diagonal_rates(K_at, theta, times, values, floor, rates):
     for i in range(times.shape[0]):
         t, y = times[i], values[i]
         size = abs(y)
-        step = 1.4901161193847656e-08 * (size if size > floor else floor)
+        step = 1.4901161193847656e-08 * (size if size > floor else floor)  # noqa: FURB136
         Y[0, 0] = y
         Y[1, 0] = y + step
         K(t, t, Y, first, theta, f)
@@ -1298,7 +1298,7 @@ def _forward_jacobians(K_at, theta, times, values, floor, out):
         t = times[i]
         for b in range(d):
             size = abs(values[i, b])
-            steps[b] = 1.4901161193847656e-08 * (size if size > floor else floor)
+            steps[b] = 1.4901161193847656e-08 * (size if size > floor else floor)  # noqa: FURB136
         for j in range(d + 1):
             for b in range(d):
                 Y[j, b] = values[i, b]

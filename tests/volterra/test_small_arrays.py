@@ -914,7 +914,7 @@ def test_floor_skipped_only_where_it_raises_nothing(seed, monkeypatch):
     rates = [float(rates[0])] + [float(v) for v in rates]
 
     def probe(t, y, y0):
-        return [[rates[int(round(t * (n - 1)))]]], 2
+        return [[rates[round(t * (n - 1))]]], 2
 
     # (twice the bound sqrt(N) eps s_n e^(G_n): skipped)
     bound = math.sqrt(n - 1) * np.finfo(float).eps * np.maximum.accumulate(np.abs(Y)) * \
