@@ -10,7 +10,7 @@ import pytest
 
 from integrallimits import solve_volterra
 from integrallimits.kernels import as_forcing
-from integrallimits.volterra import _estimate, _tolerance
+from integrallimits.volterra import _estimate, _loops, _tolerance
 from integrallimits.volterra._solution import largest_estimate
 
 
@@ -840,3 +840,152 @@ def test_scalar_probe_is_the_general_probe(which):
             assert got == _general_probe(kernel, t, [y], y0)
             found.add(got[0] is None)
     assert found == ({False} if which == "smooth" else {False, True})
+
+
+def _bits(values):
+    return [None if v is None else float(v).hex() for v in values]
+
+
+@pytest.mark.parametrize("which", ["smooth", "log", "raises"])
+def test_scalar_rates_in_one_call_are_the_probes(which):
+    """The rounding floor's rates of a scalar y at many points in one compiled call
+    (``probe.scalar_rates``, :func:`_tolerance._scalar_rates_compiled`) and in one Python
+    pass (:func:`_tolerance._scalar_rates_at`) are the general probe's dK/dy at each point to
+    the bit, from lists or arrays; every one None where the probe fails at any point (not
+    finite, or the kernel raises: the floor drops them all then); 2 evaluations a point."""
+    from integrallimits.kernels import as_kernel
+    function = {"smooth": lambda t, s, y: np.exp(-(t - s)) * y * y + np.sin(t * y),
+                "log": lambda t, s, y: np.log(y) * t,
+                "raises": _failing_above_5}[which]
+    kernel = as_kernel(function, 1.0, 0.0)
+    probe = _tolerance.rate_jacobian_probe(kernel)
+    rng = np.random.default_rng(7)
+    found = set()
+    for y0 in ([1.0], [0.3], [1e-7], [-2.0]):
+        for points in ([(0.5, 0.7), (1.0, 1.5), (0.25, 1e-9), (3.0, 2.0)],
+                       [(0.5, 0.7), (1.0, -1.5), (2.0, 6.0), (0.0, 0.0), (3.0, -1e5)],
+                       [(t, y) for t, y in zip(rng.uniform(0, 2, 9), rng.uniform(0.1, 4, 9))]):
+            times, values = [t for t, _ in points], [y for _, y in points]
+            probes = [_general_probe(kernel, t, [y], y0) for t, y in points]
+            failed = any(J is None for J, _ in probes)
+            expected = [None] * len(points) if failed else [J[0][0] for J, _ in probes]
+            floor = _loops.start_floor(y0)
+            for got in (probe.scalar_rates(times, values, y0),
+                        probe.scalar_rates(np.array(times), np.array(values), y0),
+                        _tolerance._scalar_rates_at(kernel, times, values, floor)):
+                assert _bits(got[0]) == _bits(expected)
+                assert got[1] == 2 * len(points)
+            found.add(failed)
+    assert found == ({False} if which == "smooth" else {False, True})
+
+
+def test_diagonal_rates_steps_are_fd_steps():
+    """The compiled rates take :func:`_tolerance.fd_steps`'s steps to the bit, Python's max
+    with the floor first included: a NaN or infinite y (a kernel constant in y: rates 0 or
+    NaN alike)."""
+    from integrallimits.kernels import as_kernel
+    kernel = as_kernel(lambda t, s, y: 2.0 + 0.0 * t, 1.0, 0.0)
+    probe = _tolerance.rate_jacobian_probe(kernel)
+    for values in ([math.inf, 1.0], [math.nan, 1.0], [1e300, -1e-300]):
+        got = probe.scalar_rates([0.5] * len(values), values, [1.0])
+        ref = _tolerance._scalar_rates_at(kernel, [0.5] * len(values), values, 1.0)
+        assert _bits(got[0]) == _bits(ref[0]) and got[1] == ref[1]
+
+
+@pytest.mark.parametrize("seed", range(40))
+def test_floor_skipped_only_where_it_raises_nothing(seed, monkeypatch):
+    """Where :func:`_outcome._below_grown_bound` skips the rounding floor of a scalar solution
+    with a growth, the floor (NumPy's, :func:`_estimate.rounding_floor`) would raise no
+    estimate: estimates at the floor times 1 +- 1e-12 ... 1e3, y with zeros, signs, a size up
+    to 1e300 and a growth up to 700 e-folds; and with_rounding_floor leaves the same
+    estimates and stats to the bit as without the skip."""
+    from types import SimpleNamespace
+
+    from integrallimits.volterra import _outcome
+    rng = np.random.default_rng(seed)
+    n = int(rng.integers(3, 40))
+    Y = rng.normal(size=(n, 1)) * 10.0 ** rng.uniform(-300, 300)
+    Y[rng.uniform(size=n) < 0.2] = 0.0
+    G = np.concatenate([[0.0], np.cumsum(rng.uniform(0, 1, n - 1))])
+    G *= rng.choice([1e-3, 1.0, 700.0 / max(G[-1], 1.0)])
+    mesh = np.linspace(0.0, 1.0, n)
+    floor = _estimate.rounding_floor(Y, mesh, [[1.0]], None, G)
+    rates = np.diff(G) / np.diff(mesh)
+    rates = [float(rates[0])] + [float(v) for v in rates]
+
+    def probe(t, y, y0):
+        return [[rates[round(t * (n - 1))]]], 2
+
+    # (twice the bound sqrt(N) eps s_n e^(G_n): skipped)
+    bound = math.sqrt(n - 1) * np.finfo(float).eps * np.maximum.accumulate(np.abs(Y)) * \
+        np.exp(G)[:, None]
+    skipped = 0
+    for factor in (1 - 1e-12, 1.0, 1 + 1e-12, 1 + 1e-6, 1.01, 3.0, 1e3, 0.5, None):
+        est = floor * factor if factor is not None else bound * 2.0
+        est[0] = 0.0
+        if factor is not None:
+            est[rng.integers(1, n)] *= rng.choice([1.0, 0.5, 1e-3])
+        raises = bool(np.any(est[1:] < floor[1:]))
+        if _outcome._below_grown_bound(Y, est, G):
+            assert not raises
+            skipped += 1
+        found = []
+        for skip in (True, False):
+            if not skip:
+                monkeypatch.setattr(_outcome, "_below_grown_bound", lambda *a: False)
+            sol = SimpleNamespace(_est2=est.copy(), _y2=Y, mesh=mesh,
+                                  _rate_jacobian=[[rates[0]]], stats={"nfev": 3})
+            _outcome.with_rounding_floor(sol, probe)
+            found.append((sol._est2.tobytes(), sol.stats))
+            monkeypatch.undo()
+        assert found[0] == found[1]
+    assert skipped
+
+
+def _failing_pair(t, s, y):
+    if y[0] > 5.0:
+        raise ValueError("y > 5")
+    return np.array([y[0] * y[1] + t, np.sin(y[0]) * y[1] ** 3])
+
+
+@pytest.mark.parametrize("which", ["pair", "log", "raises", "three"])
+def test_jacobians_in_one_call_are_the_probes(which):
+    """The rounding floor's Jacobians at many points in one compiled call
+    (``probe.jacobians``, :func:`_tolerance._jacobians_compiled`) are the probe's at each
+    point to the bit, with its count of evaluations; None where the kernel records a failure
+    at a point (raises, or is not finite), and then :func:`_outcome._probe_points` probes
+    point by point: its Jacobians and count are those of the probe alone in every case."""
+    from types import SimpleNamespace
+
+    from integrallimits.kernels import as_kernel
+    from integrallimits.volterra._outcome import _probe_points
+    function, y0 = {
+        "pair": (lambda t, s, y: np.array([y[0] * y[1] + t, np.sin(y[0]) * y[1] ** 3]),
+                 [1.0, 0.5]),
+        "log": (lambda t, s, y: np.array([np.log(y[0]) * t, y[1] * y[0]]), [1.0, 0.5]),
+        "raises": (_failing_pair, [1.0, 0.5]),
+        "three": (lambda t, s, y: np.array([y[1] * y[2], -y[0] * np.exp(-(t - s)),
+                                            y[0] - y[2]]), [1.0, 0.5, -2.0])}[which]
+    kernel = as_kernel(function, np.array(y0), 0.0)
+    probe = _tolerance.rate_jacobian_probe(kernel)
+    d = len(y0)
+    rng = np.random.default_rng(3)
+    found = set()
+    for start in (y0, [0.1] * d, [1e-7] * d):
+        for points in ([(0.5, [0.7] * d), (1.0, [-1.5] + [2.0] * (d - 1)), (0.0, [0.0] * d)],
+                       [(t, list(rng.uniform(0.1, 4.0, d))) for t in rng.uniform(0, 2, 7)],
+                       [(2.0, [6.0] * d), (0.25, [1e-9] * d)]):
+            times, values = [t for t, _ in points], [y for _, y in points]
+            expected = [probe(t, y, start) for t, y in points]
+            got = probe.jacobians(times, values, start)
+            if got is not None:
+                assert got == ([J for J, _ in expected], sum(c for _, c in expected))
+            found.add(got is None)
+            mesh = np.array(times[:1] + times)
+            sol = SimpleNamespace(_y2=np.array([start] + values), mesh=mesh, stats={})
+            plain = SimpleNamespace(_y2=sol._y2, mesh=mesh, stats={})
+            x = [0.25, 1, 1.5, len(points)]
+            assert _probe_points(sol, probe, x) == _probe_points(
+                plain, lambda t, y, y0: probe(t, y, y0), x)
+            assert sol.stats == plain.stats
+    assert found == ({False} if which in ("pair", "three") else {False, True})
