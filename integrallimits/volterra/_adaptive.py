@@ -135,10 +135,10 @@ from ._estimate import (PAIR_FACTOR_MIN, RATE_FACTOR, estimate_error, pair_facto
                         shifted_estimate, trim_lead_in)
 from ._outcome import FAILED, SUCCEEDED, companion, describe, run_guarded, unresolved_message
 from ._solution import Solution, largest_estimate
-from ._tolerance import (EPS, HONEST, ROUNDING, STIFF, STIFF_ADVICE, _entry_point, _evaluator,
-                         _unreliable_from, blow_up_time, decay_rate, growth_rate, over_tolerance,
-                         stiffness_scale, tolerance_of, unreachable, unreachable_message,
-                         with_confirmed_digits)
+from ._tolerance import (EPS, HONEST, ROUNDING, STIFF, STIFF_ADVICE, _evaluator,
+                         _unreliable_from, blow_up_time, compiled_entry, decay_rate, growth_rate,
+                         over_tolerance, stiffness_scale, tolerance_of, unreachable,
+                         unreachable_message, with_confirmed_digits)
 
 __all__ = ["solve_adaptive", "remesh"]
 
@@ -1877,20 +1877,17 @@ def _data_ratios(K_at, theta, t, Y, G, weights, in_t, share, E, noise, ratio, al
         ratio_k[n] = best_k
 
 
-_COMPILED_RATIOS = []
+def _ratios_signature():
+    from .._numba import types
+    a1, a2, i = types.float64[::1], types.float64[:, ::1], types.int64
+    return types.void(i, a1, a1, a2, a2, a1, i, i, a2, types.float64, a1, types.float64,
+                      types.float64, a1)
 
 
 def _ratios():
     """:func:`_data_ratios`, compiled on first use (cached on disk), called through its entry
     point (the arguments are always of its one signature)."""
-    if not _COMPILED_RATIOS:
-        from .._numba import JIT_OPTIONS, njit, types
-        a1, a2, i = types.float64[::1], types.float64[:, ::1], types.int64
-        signature = types.void(i, a1, a1, a2, a2, a1, i, i, a2, types.float64, a1,
-                               types.float64, types.float64, a1)
-        options = {k: v for k, v in JIT_OPTIONS.items() if k != "nopython"}
-        _COMPILED_RATIOS.append(_entry_point(njit(signature, **options)(_data_ratios)))
-    return _COMPILED_RATIOS[0]
+    return compiled_entry(_data_ratios, _ratios_signature)
 
 
 #: Solves on a given mesh whose data are not smooth (:func:`with_rough_data`): the steps
@@ -3630,19 +3627,17 @@ def _step_differences(K, theta, t, Y, n, weights, which, shared, last, f, path, 
             acc[a] += w
             terms[a] += abs(w)
 
-_COMPILED = []
+
+def _differences_signature():
+    from .._numba import types
+    a1, a2, i = types.float64[::1], types.float64[:, ::1], types.int64
+    return types.void(i, a1, a1, a2, a1, i, i, i, a2)
 
 
 def _differences():
     """:func:`_kernel_differences`, compiled on first use (cached on disk), called through its
     entry point (the arguments are always of its one signature)."""
-    if not _COMPILED:
-        from .._numba import JIT_OPTIONS, njit, types
-        a1, a2, i = types.float64[::1], types.float64[:, ::1], types.int64
-        signature = types.void(i, a1, a1, a2, a1, i, i, i, a2)
-        options = {k: v for k, v in JIT_OPTIONS.items() if k != "nopython"}
-        _COMPILED.append(_entry_point(njit(signature, **options)(_kernel_differences)))
-    return _COMPILED[0]
+    return compiled_entry(_kernel_differences, _differences_signature)
 
 
 def _change(previous, t, Y):

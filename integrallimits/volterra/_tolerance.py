@@ -1006,6 +1006,21 @@ def _entry_point(fn):
     return entry
 
 
+_COMPILED_ENTRIES = {}
+
+
+def compiled_entry(fn, signature):
+    """The entry point of ``fn`` compiled for ``signature()`` (Numba types, made only then) on
+    first use, cached on disk: for the package's own helpers whose arguments are always of
+    that one signature (no dispatcher's type matching at each call)."""
+    entry = _COMPILED_ENTRIES.get(fn)
+    if entry is None:
+        from .._numba import JIT_OPTIONS, njit
+        options = {k: v for k, v in JIT_OPTIONS.items() if k != "nopython"}
+        entry = _COMPILED_ENTRIES[fn] = _entry_point(njit(signature(), **options)(fn))
+    return entry
+
+
 def _evaluator(kernel, rows, function=None):
     """``K(t, s, j) -> list``: the compiled kernel of the solve at (t, s, rows[j]), its d values
     as floats, called directly (~1 us; ``Kernel.__call__`` checks the values the kernel reads
@@ -1137,14 +1152,17 @@ def rate_jacobian_probe(kernel):
     steps' floor of the last y0 is kept: the probes of one solve share it; ~1 us a probe.)"""
     kept = [None, None]         # (y0 as a tuple, its floor)
 
-    def probe(t, y, y0):
-        d = len(y)
+    def floor_of(y0):
         start = tuple(y0)
         if kept[0] != start:
             kept[0], kept[1] = start, _loops.start_floor(y0)
+        return kept[1]
+
+    def probe(t, y, y0):
+        d = len(y)
         if d == 1:
-            return _scalar_probe(kernel, t, y[0], kept[1])
-        steps, rows = _shifted_rows(y, floor=kept[1])
+            return _scalar_probe(kernel, t, y[0], floor_of(y0))
+        steps, rows = _shifted_rows(y, floor=floor_of(y0))
         K = _evaluator(kernel, rows)
         _user.clear_failures()
         try:
@@ -1164,19 +1182,13 @@ def rate_jacobian_probe(kernel):
         """A scalar y's dK/dy at the points (``times``, ``values``: lists of floats), as
         ``probe``'s at each, in one compiled call (:func:`_scalar_rates_compiled`; None at
         every point where one failed)."""
-        start = tuple(y0)
-        if kept[0] != start:
-            kept[0], kept[1] = start, _loops.start_floor(y0)
-        return _scalar_rates_compiled(kernel, times, values, kept[1])
+        return _scalar_rates_compiled(kernel, times, values, floor_of(y0))
 
     def jacobians(times, values, y0):
         """``probe``'s (J, d + 1) at each of the points (``times``; ``values``, lists of d
         floats) in one compiled call (:func:`_jacobians_compiled`), or None where the kernel
         recorded a failure there (the caller probes point by point then)."""
-        start = tuple(y0)
-        if kept[0] != start:
-            kept[0], kept[1] = start, _loops.start_floor(y0)
-        return _jacobians_compiled(kernel, times, values, kept[1])
+        return _jacobians_compiled(kernel, times, values, floor_of(y0))
 
     probe.scalar_rates = rates
     probe.jacobians = jacobians
@@ -1242,19 +1254,10 @@ def _diagonal_rates(K_at, theta, times, values, floor, rates):
         rates[i] = (f[0] - base) / step
 
 
-_COMPILED_RATES = []
-
-
-def _diagonal_rates_entry():
-    """:func:`_diagonal_rates`, compiled on first use (cached on disk), called through its
-    entry point (float64 arrays, C-contiguous, by construction)."""
-    if not _COMPILED_RATES:
-        from .._numba import JIT_OPTIONS, njit, types
-        a1 = types.float64[::1]
-        signature = types.void(types.int64, a1, a1, a1, types.float64, a1)
-        options = {k: v for k, v in JIT_OPTIONS.items() if k != "nopython"}
-        _COMPILED_RATES.append(_entry_point(njit(signature, **options)(_diagonal_rates)))
-    return _COMPILED_RATES[0]
+def _diagonal_rates_signature():
+    from .._numba import types
+    a1 = types.float64[::1]
+    return types.void(types.int64, a1, a1, a1, types.float64, a1)
 
 
 def _scalar_rates_compiled(kernel, times, values, floor):
@@ -1269,7 +1272,7 @@ def _scalar_rates_compiled(kernel, times, values, floor):
     times = np.ascontiguousarray(times[:n], dtype=float)
     values = np.ascontiguousarray(values[:n], dtype=float)
     rates = np.empty(n)
-    entry = _diagonal_rates_entry()
+    entry = compiled_entry(_diagonal_rates, _diagonal_rates_signature)
     address = kernel.function_address.address
     _user.clear_failures()
     try:
@@ -1313,19 +1316,10 @@ def _forward_jacobians(K_at, theta, times, values, floor, out):
                 out[i, a, b] = (F[b + 1, a] - F[0, a]) / steps[b]
 
 
-_COMPILED_JACOBIANS = []
-
-
-def _forward_jacobians_entry():
-    """:func:`_forward_jacobians`, compiled on first use (cached on disk), called through its
-    entry point (float64 arrays, C-contiguous, by construction)."""
-    if not _COMPILED_JACOBIANS:
-        from .._numba import JIT_OPTIONS, njit, types
-        signature = types.void(types.int64, types.float64[::1], types.float64[::1],
-                               types.float64[:, ::1], types.float64, types.float64[:, :, ::1])
-        options = {k: v for k, v in JIT_OPTIONS.items() if k != "nopython"}
-        _COMPILED_JACOBIANS.append(_entry_point(njit(signature, **options)(_forward_jacobians)))
-    return _COMPILED_JACOBIANS[0]
+def _forward_jacobians_signature():
+    from .._numba import types
+    return types.void(types.int64, types.float64[::1], types.float64[::1],
+                      types.float64[:, ::1], types.float64, types.float64[:, :, ::1])
 
 
 def _jacobians_compiled(kernel, times, values, floor):
@@ -1340,7 +1334,7 @@ def _jacobians_compiled(kernel, times, values, floor):
     if not n or kernel.dim != d or any(len(y) != d for y in values[:n]):
         return None
     out = np.empty((n, d, d))
-    entry = _forward_jacobians_entry()
+    entry = compiled_entry(_forward_jacobians, _forward_jacobians_signature)
     address = kernel.function_address.address
     T = np.array(times[:n], dtype=float)
     V = np.array(values[:n], dtype=float)
@@ -2701,11 +2695,6 @@ def refined_to_tolerance(solve_from, tolerance, order, n_max, why, tries=None, r
 #: of a mesh of a few steps, on the increments lost: 10 e-folds gave errors 1.4 to 2.7 times
 #: rtol = atol = 1e-12).
 UNSEEN_GROWTH = 20.0
-#: Where no such growth could (the tolerance far above the rounding), the floor is probed at
-#: this many points only, the middle and the last (the floor only fills estimates at the
-#: rounding level there; probes at every mesh point took affine gregory4 at rtol = atol =
-#: 1e-3 from 227 to 243 kernel evaluations, 3.98 -> 4.26 times its best uniform mesh's).
-LOOSE_PROBES = 2
 
 
 def rounded_to_tolerance(sol, tolerance, probe=None):
@@ -2734,7 +2723,7 @@ def rounded_to_tolerance(sol, tolerance, probe=None):
     tight = np.any(tolerance_of(sol._y2, rtol, atol) < math.exp(UNSEEN_GROWTH) * math.sqrt(
         max(len(sol.mesh) - 1, 1)) * EPS * size)
     sol = with_rounding_floor(sol, probe, least=LEAST_PROBES if tight else 0,
-                              most=None if tight else LOOSE_PROBES)
+                              loose=not tight)
     raised = sol._est2 > before           # (the floor's entries: not an estimate accepted
     if not np.any(raised):                # above the tolerance before it, which is no rounding)
         return sol
