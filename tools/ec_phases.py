@@ -10,7 +10,8 @@ fourth point, every interval bisected), ``shifted`` (the shifted check), ``start
 of the first steps), ``probe`` (the probes that decide whether it runs), ``data`` (the
 kernel differences of :func:`._adaptive._rough_data`: is K smooth at the scale of the steps)
 and ``stable`` (an explicit method's decay rates, :func:`._adaptive._stable_mesh`); what no
-phase holds is printed as ``unattributed``.  With ``--bound``
+phase holds is printed as ``unattributed``.  A rate's solve that failed (no rate: its
+evaluations bought nothing) is the phase ``rate-failed``.  With ``--bound``
 each row also gets a lower bound on any driver that ends with the same check: the cheapest
 mesh t = t0 + (T - t0) (1 - (1 - x)^a) (a power grading towards T, or uniform, even N) that
 :func:`._adaptive._global_check` accepts, its solve plus that check, exploration left out
@@ -18,10 +19,22 @@ mesh t = t0 + (T - t0) (1 - (1 - x)^a) (a power grading towards T, or uniform, e
 it is the cheapest checked answer of the uniform meshes, e.g. rk4 at 1e-3 on 4 steps checked on 2
 and 1).  With ``--plain`` each controlled pass's mesh is also solved as a plain solve of the
 driver (its Newton tolerance and start): the pass's cost against that solve is what its step
-doubling and rejected pairs add.
+doubling and rejected pairs add.  With ``--floor`` (or ``--goal G``, the goal in oracles, 4 by
+default) each row also gets floors against the goal: the phases that no final check of the
+driver's first mesh removes (the uniform try, the probes, the data and stability checks, the
+check of the first steps); and, where the oracle's mesh has fewer than FEWEST_STEPS steps (the
+fewest the driver's three-level check can check), the cheapest answer that three uniform
+levels can check at all: 3 steps (meeting the tolerance: the exact solution says) against 2
+and 1 steps, levels that do not nest (the driver's check has none such), plain solves, with the
+probe's evaluations of this run but without a stability or data check.  Where the first floor
+is over the goal, no cheaper final check of the first mesh reaches it; where the second is, no
+driver that keeps a three-level check does (affine and inverse, rk4, 1e-3: the oracle's 2
+steps cost 22 evaluations; 3 + 2 + 1 steps 74 and the probe 11, 3.86 oracles, and rk4's
+stability check of 3 steps 6 more, 4.14; the try of 4 steps alone is 3.45 oracles).
 
-Usage: ``python tools/ec_phases.py [--bound] [--plain] PROBLEM,METHOD,TOL ...`` from the
-worktree root, e.g. ``python tools/ec_phases.py --bound tan,radau3,1e-3 affine,rk4,1e-3``.
+Usage: ``python tools/ec_phases.py [--bound] [--plain] [--floor] [--goal G]
+PROBLEM,METHOD,TOL ...`` from the worktree root, e.g.
+``python tools/ec_phases.py --bound tan,radau3,1e-3 affine,rk4,1e-3``.
 """
 from __future__ import annotations
 
@@ -32,10 +45,11 @@ import inspect
 import numpy as np
 
 import integrallimits.volterra._adaptive as adaptive
+import integrallimits.volterra._estimate as estimate_module
 import integrallimits.volterra._loops as loops
 import integrallimits.volterra._solve as solve_module
 import integrallimits.volterra._tolerance as tolerance_module
-from integrallimits.studies.error_control import _oracle, _problem
+from integrallimits.studies.error_control import _oracle, _problem, _scaled_error
 from integrallimits.volterra import METHODS, solve_volterra
 
 EVENTS = []      # (phase, steps, kernel evaluations)
@@ -100,6 +114,16 @@ def _install():
                 EVENTS.append((_phase, len(args[_at]) - 1, int(out[_index])))
             return out
         setattr(adaptive, name, traced_check)
+
+    observed = estimate_module._observed_rate
+
+    def traced_rate(*args, **kwargs):
+        before = len(EVENTS)
+        out = observed(*args, **kwargs)
+        if out[2] is not None and len(EVENTS) > before and EVENTS[-1][0] == "rate":
+            EVENTS[-1] = ("rate-failed",) + EVENTS[-1][1:]      # (its solve failed: no rate)
+        return out
+    estimate_module._observed_rate = traced_rate
 
     compiled = loops.compiled_loop
 
@@ -180,13 +204,39 @@ def graded_bound(problem, method, tol, steps=range(4, 42, 2),
     return best
 
 
+#: The phases that a cheaper final check of the driver's first mesh does not remove.
+FIXED = ("try", "probe", "stable", "data", "start")
+
+
+def three_level_floor(problem, method, tol):
+    """(cost of 3 steps, cost of 3, 2 and 1 steps) of the cheapest uniform answer that three
+    uniform levels can check where the oracle takes fewer than 3 steps: 3 steps, if they meet
+    the tolerance (the exact solution says), else None; plain solves
+    (``error_estimate=False``), without the probes."""
+    prob = _problem(problem)
+
+    def solve(n):
+        return solve_volterra(prob.kernel, prob.forcing, prob.t_span, n, method=method,
+                              error_estimate=False)
+    three = solve(3)
+    if not (three.success and _scaled_error(three, prob, tol)[0] <= 1.0):
+        return None
+    return int(three.nfev), int(three.nfev) + int(solve(2).nfev) + int(solve(1).nfev)
+
+
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("rows", nargs="+", help="PROBLEM,METHOD,TOL")
     parser.add_argument("--bound", action="store_true", help="also the graded-mesh lower bound")
     parser.add_argument("--plain", action="store_true",
                         help="also a plain solve on each controlled pass's mesh")
+    parser.add_argument("--floor", action="store_true",
+                        help="also the floors against the goal (see the module docstring)")
+    parser.add_argument("--goal", type=float, default=None,
+                        help="the goal in oracles for --floor (4 by default; implies --floor)")
     options = parser.parse_args(argv)
+    goal = options.goal if options.goal is not None else 4.0
+    options.floor = options.floor or options.goal is not None
     _install()
     for row in options.rows:
         problem, method, tol = row.split(",")
@@ -210,6 +260,21 @@ def main(argv=None):
             print("   plain solves of the passes' meshes: " + ", ".join(
                 f"{len(t) - 1}:{int(_driver_run(problem, method, tol)(t).counts[0])}"
                 for t in meshes))
+        if options.floor:
+            fixed = sum(total[phase] for phase in FIXED)
+            print(f"   floor: the phases no final check removes ({', '.join(FIXED)}) {fixed} "
+                  f"({fixed / oracle[1]:.2f} of the oracle), "
+                  + ("over" if fixed > goal * oracle[1] else "within")
+                  + f" the goal {goal:g} ({goal * oracle[1]:.0f})")
+            three = three_level_floor(problem, method, tol) \
+                if oracle[0] < adaptive.FEWEST_STEPS else None
+            if three is not None:
+                with_probe = three[1] + total["probe"]
+                print(f"   floor: the oracle's {oracle[0]} steps, fewer than the three-level "
+                      f"check takes: 3 steps ({three[0]}) checked on 2 and 1 steps {three[1]}, "
+                      f"with the probe {with_probe} ({with_probe / oracle[1]:.2f} of the oracle)"
+                      f", " + ("over" if with_probe > goal * oracle[1] else "within")
+                      + f" the goal {goal:g}")
         if options.bound:
             best = graded_bound(problem, method, tol, **({} if problem == "tan" else
                                                          {"gradings": (1.0,)}))
