@@ -639,12 +639,10 @@ def solve_adaptive(meth, kernel, g_vec, t0, T, *, rtol, atol, newton_tol, newton
                 if stable is not None:
                     trusted, suspect = False, stable
             if trusted:
-                rough_steps, blind, calls, located = _rough_data(g_vec, kernel, t, Y, p, rtol,
-                                                                 atol, meth.tableau.c)
+                rough_steps, blind, calls, located = _rough_data(
+                    g_vec, kernel, t, Y, p, rtol, atol, meth.tableau.c, [x for x, _ in jumps])
                 total += calls
                 located = _new_jumps(located, jumps, T - t0)
-                at_jump = _from_jumps(t, jumps)
-                rough_steps, blind = rough_steps & ~at_jump, blind & ~at_jump
                 if located:
                     # a pass at the tolerance that resolves their transients (dividing the
                     # steps around them, round after round, left the steps after a jump
@@ -1565,7 +1563,7 @@ def _level(differences, tol):
     return np.where(level > 0.0, level, 0.0)
 
 
-def _rough_data(g_vec, kernel, t, Y, p, rtol, atol, nodes):
+def _rough_data(g_vec, kernel, t, Y, p, rtol, atol, nodes, known=()):
     """(steps, blind, evaluations, jumps): the steps of the mesh ``t`` (a boolean per step) where g
     (:func:`_rough_forcing`) or K (:func:`_rough_kernel`) is not smooth at their scale (their
     level over ROUGH_G), or jumps in a blind end of the stage points ``nodes``
@@ -1573,9 +1571,21 @@ def _rough_data(g_vec, kernel, t, Y, p, rtol, atol, nodes):
     blind ends are checked only in the steps whose differences exceed the tolerance itself:
     those of a jump J before the second of their p + 2 points are J h, and the integral it
     makes every stage miss at most c_1 J h (or (1 - c_m) J h).  ``jumps``: the stiff jumps
-    located (:func:`_stiff_ends`)."""
+    located (:func:`_stiff_ends`).
+
+    A step that starts at one of the ``known`` jumps (x, the last float before the jump,
+    :func:`_located_jump`) is checked from the float after x (all its stages take the data
+    after the jump; a division of it keeps x), on its own: its data's differences, the size
+    of the jump, are then no sign against it, nor do they hide its neighbours' (their level
+    compared with its as 0)."""
     level, calls = _rough_kernel(kernel, t, Y, p, rtol, atol)
     level = np.maximum(level, _rough_forcing(g_vec, t, Y, p, rtol, atol))
+    parts = {}
+    for j in np.flatnonzero(np.isin(t[:-1], known)).tolist() if len(known) else ():
+        part = np.array([np.nextafter(t[j], np.inf), t[j + 1]])
+        parts[j] = _rough_data(g_vec, kernel, part, Y[j:j + 2], p, rtol, atol, nodes)
+        calls += parts[j][2]
+        level[j] = 0.0
     # (not weighed by the growth of the solution after the step, as a given mesh's check is:
     # the renewal equation, y growing 50 times on [0, 100], radau3 at rtol 1e-2 then took 2038
     # steps and 6.0e7 evaluations for 152 and 3.0e5)
@@ -1583,6 +1593,9 @@ def _rough_data(g_vec, kernel, t, Y, p, rtol, atol, nodes):
     blind, more = _blind_steps(g_vec, kernel, t, Y, nodes, p, rtol, atol, level > 1.0)
     stiff, most, jumps = _stiff_ends(g_vec, kernel, t, Y, steps, rtol, atol)
     blind |= stiff
+    for j, (rough, unseen, _, more_jumps) in parts.items():
+        steps[j], blind[j] = rough[0], unseen[0]
+        jumps += more_jumps
     return steps | blind, blind, calls + more + most, jumps
 
 
@@ -1691,14 +1704,6 @@ def _new_jumps(located, jumps, span):
     ``jumps``."""
     return [(x, rho) for x, rho in located
             if all(abs(x - y) > 1e-12 * span for y, _ in jumps)]
-
-
-def _from_jumps(t, jumps):
-    """The steps of the mesh ``t`` (a boolean per step) that start at one of the ``jumps``
-    ((x, rho) each, x the last float before the data jump, :func:`_located_jump`): their
-    stages all take the data after the jump, which are smooth there for all a division of
-    the step or a check of its data can show."""
-    return np.isin(t[:-1], [x for x, _ in jumps])
 
 
 def _with_jumps(t, jumps):
