@@ -469,6 +469,7 @@ def solve_adaptive(meth, kernel, g_vec, t0, T, *, rtol, atol, newton_tol, newton
     previous = None     # (mesh, values) before the last division of steps where g is not smooth
     checked = []        # (mesh, values, estimate, ratio) of every solution checked so far
     tightest = math.inf     # the tightest tolerance factor of a controlled pass so far
+    jumps = []              # (x, rho) of the stiff jumps located (see _stiff_ends)
     restarted = False       # a pass from a step resolving a stiff start ran (or was weighed)
     unprobed = []           # (the sentence of a stiffness probe the user's K refused)
     caps = []               # the stability limits of the last pass's pairs (explicit methods)
@@ -488,7 +489,7 @@ def solve_adaptive(meth, kernel, g_vec, t0, T, *, rtol, atol, newton_tol, newton
             tightest = min(tightest, loose)
             return _controlled_pass(meth, kernel, g_vec, t0, T, rtol * loose, atol * loose,
                                     trial_tol, trial_maxiter, args, first_step, max_steps,
-                                    trial_tol > newton_tol)
+                                    trial_tol > newton_tol, sorted(jumps))
         store, counts, rejected, failure, kernel_failure, h_floor = once(loose)
         if failure is not None and loose > 1.0:
             # (also a pilot out of steps or stopped as stiff: rk4 on y = 1 - 1e5 int y at 1e-9
@@ -544,13 +545,15 @@ def solve_adaptive(meth, kernel, g_vec, t0, T, *, rtol, atol, newton_tol, newton
                     else:
                         profile = better
         if trusted:
-            rough_steps, _, calls = _rough_data(g_vec, kernel, t, first.Y, p, rtol, atol,
-                                                meth.tableau.c)
+            rough_steps, _, calls, located = _rough_data(g_vec, kernel, t, first.Y, p, rtol,
+                                                         atol, meth.tableau.c)
             total += calls
+            if located:     # (a pass at the tolerance that resolves their transients)
+                trusted, jumps[:] = False, located
             rough = rough or bool(rough_steps.any())
         if trusted and rough:
             over, i, calls = _shifted_check(explore, t, first.Y, comp, p, rtol, atol,
-                                            meth.min_steps)
+                                            meth.min_steps, [x for x, _ in jumps])
             total += calls
             if over is not None and over.max() > 1.0:
                 trusted, rounds, previous = False, 1, (t, first.Y)
@@ -568,7 +571,9 @@ def solve_adaptive(meth, kernel, g_vec, t0, T, *, rtol, atol, newton_tol, newton
         if trusted:
             Y, stages, info = first.Y, first.stages, uniform_info(first.counts)
     if not trusted:
-        if suspect is not None:     # the uniform try, refined where the shifted check disagreed
+        if jumps:
+            suspect, loose, drawn = None, 1.0, None
+        elif suspect is not None:     # the uniform try, refined where the shifted check disagreed
             loose, drawn, suspect = 1.0, suspect, None
         else:
             loose = _pilot_factor(t_first is not None, try_ratio, p)
@@ -634,9 +639,21 @@ def solve_adaptive(meth, kernel, g_vec, t0, T, *, rtol, atol, newton_tol, newton
                 if stable is not None:
                     trusted, suspect = False, stable
             if trusted:
-                rough_steps, blind, calls = _rough_data(g_vec, kernel, t, Y, p, rtol, atol,
-                                                        meth.tableau.c)
+                rough_steps, blind, calls, located = _rough_data(
+                    g_vec, kernel, t, Y, p, rtol, atol, meth.tableau.c, [x for x, _ in jumps])
                 total += calls
+                located = _new_jumps(located, jumps, T - t0)
+                if located:
+                    # a pass at the tolerance that resolves their transients (dividing the
+                    # steps around them, round after round, left the steps after a jump
+                    # many e-folds long)
+                    jumps.extend(located)
+                    passed = controlled(1.0, _first_step(T - t0, ratio, 1.0, p,
+                                                         steps=len(t) - 1))
+                    if isinstance(passed, Solution):
+                        return passed
+                    t, Y, stages, local, info = passed
+                    continue
             if trusted and not rough:
                 rough = _disagree(checked, t, Y, comp.estimate, rtol, atol) or \
                     _too_fast(checked, p) or bool(rough_steps.any())
@@ -644,7 +661,8 @@ def solve_adaptive(meth, kernel, g_vec, t0, T, *, rtol, atol, newton_tol, newton
                 non_smooth = None
                 break
             if trusted:
-                over, i, calls = _shifted_check(run, t, Y, comp, p, rtol, atol, meth.min_steps)
+                over, i, calls = _shifted_check(run, t, Y, comp, p, rtol, atol, meth.min_steps,
+                                                [x for x, _ in jumps])
                 total += calls
                 if over is None or over.max() <= 1.0:
                     non_smooth = None
@@ -743,7 +761,8 @@ def solve_adaptive(meth, kernel, g_vec, t0, T, *, rtol, atol, newton_tol, newton
             if suspect is not None:
                 t, suspect = suspect, None
             elif local is not None and math.isfinite(ratio) and local.max() > 0:
-                t = _paired(within_caps(redraw(t, local, p, sized, max_steps), t, caps))
+                t = _paired(_with_jumps(within_caps(redraw(t, local, p, sized, max_steps), t,
+                                                    caps), jumps))
             else:
                 order = _sizing_order(comp, p)
                 n = _refined_steps(len(t) - 1, sized * _restated(comp.order, order), order,
@@ -786,7 +805,7 @@ def solve_adaptive(meth, kernel, g_vec, t0, T, *, rtol, atol, newton_tol, newton
                     rounds, previous = rounds + 1, (t, Y)
                     t = _local_mesh(t, here, ratio)
                 else:
-                    t = _paired(remesh(t, n))
+                    t = _paired(_with_jumps(remesh(t, n), jumps))
             local = None
             fine = run(t)
             total += int(fine.counts[0])
@@ -833,7 +852,7 @@ def solve_adaptive(meth, kernel, g_vec, t0, T, *, rtol, atol, newton_tol, newton
 
 
 def _controlled_pass(meth, kernel, g_vec, t0, T, rtol, atol, newton_tol, newton_maxiter, args, h0,
-                     max_steps, shared=False):
+                     max_steps, shared=False, jumps=()):
     """The mesh built step by step with step doubling (see the module docstring).
 
     An explicit method's pair is at most LIMIT_SHARE S / rho long, with S its stability limit
@@ -854,6 +873,12 @@ def _controlled_pass(meth, kernel, g_vec, t0, T, rtol, atol, newton_tol, newton_
 
     ``shared``: ``newton_tol`` is a share of the tolerance, looser than the user's
     (``_loops.SHARED``: Newton's stop on its contraction).
+
+    ``jumps``: (x, rho) of the stiff jumps of the data located so far (:func:`_stiff_ends`),
+    sorted: a pair ends at each x (the last float before the jump), the pair after it at most
+    JUMP_START / rho long, rho the fastest decay there: the transient that the jump starts is
+    then resolved from its start, where a pair over it, or one that starts at it many
+    e-folds long, damps it in both the pair and its halves, whose difference then misses it.
 
     Returns (store, counts, rejected, failure, kernel_failure, h_floor): ``failure`` None,
     "kernel", "collapse", "steps" or "stiff"."""
@@ -894,6 +919,7 @@ def _controlled_pass(meth, kernel, g_vec, t0, T, rtol, atol, newton_tol, newton_
     # by e^(-SETTLE rho H) or was at the rounding level: a decay that may end at a fixed point,
     # where the limit no longer holds the steps
     size, change, settling = float(np.max(np.abs(y_start))), math.inf, False
+    k = 0                   # the next stiff jump (of ``jumps``) ahead
     while store.n == 0 or store.t[store.n] < T:
         tn = store.t[store.n]
         yn = store.Y[store.n]
@@ -922,6 +948,17 @@ def _controlled_pass(meth, kernel, g_vec, t0, T, rtol, atol, newton_tol, newton_
                 counts[0] += calls
                 folded = (tn, lam)
             H = min(H, _fold_cap(meth.tableau.fold, folded[1]))
+        while k < len(jumps) and jumps[k][0] - tn <= h_floor:
+            if jumps[k][0] >= tn - h_floor:     # (at it: a pair of the transient's scale)
+                H = min(H, JUMP_START / jumps[k][1])
+            k += 1
+        end = None      # (the jump the pair ends at: its end point exactly)
+        if k < len(jumps) and tn + H > jumps[k][0] - 0.5 * H:
+            rest = jumps[k][0] - tn       # (in two pairs where one would leave a sliver)
+            H = rest if rest <= H else 0.5 * rest
+            end = jumps[k][0] if rest <= H else None
+            while max(tn + H, tn + H / 2 + H / 2) > jumps[k][0]:     # (every stage before it)
+                H = float(np.nextafter(H, 0.0))
         if H < max(h_floor, 100 * np.finfo(float).eps * abs(tn)) or store.n >= max_steps:
             failure = "collapse" if store.n < max_steps else "steps"
             break
@@ -975,7 +1012,7 @@ def _controlled_pass(meth, kernel, g_vec, t0, T, rtol, atol, newton_tol, newton_
             settling = moved <= ROUNDING * EPS * size or \
                 moved <= change * math.exp(-SETTLE * rate * H)
             change = moved
-            store.t[store.n + 1], store.t[store.n + 2] = tn + H / 2, tn + H
+            store.t[store.n + 1], store.t[store.n + 2] = tn + H / 2, tn + H if end is None else end
             store.Y[store.n + 1], store.Y[store.n + 2] = y_mid, y_end
             store.n += 2
             constant = ratio / H ** p
@@ -1332,7 +1369,7 @@ def _refined_companion(run, comp, t, p, rtol, atol, refinements, explore=None,
     return fine, tr, comp_r, ratio_r, trusted_r, calls
 
 
-def _shifted_check(run, t, Y, comp, p, rtol, atol, min_steps):
+def _shifted_check(run, t, Y, comp, p, rtol, atol, min_steps, jumps=()):
     """(over, first, nfev): the shifted check of a mesh the half-steps companion accepted.
 
     Every mesh the driver compares (the mesh, its mesh of every other point, every fourth)
@@ -1359,15 +1396,40 @@ def _shifted_check(run, t, Y, comp, p, rtol, atol, min_steps):
     and took two rows over their work goals (tan, gauss2, 1e-6: 1.19 times the best uniform
     mesh's work, the goal below 1); gated so, none of them.  The gate misses a non-smooth
     point that no check betrays (gauss4, 10 steps, a jump of K at t = 0.5, rtol 1e-10: 8e7
-    times the tolerance)."""
+    times the tolerance).
+
+    ``jumps``: the points x of the stiff jumps located (:func:`_located_jump`) that are points
+    of ``t``: every shifted mesh takes them too (:func:`_keeping`), as the mesh does: a
+    shifted step over such a jump damps its transient, and the check then disagreed by 500
+    times the tolerance with a mesh that met it (radau2, y = H(t - 0.5) - 1e6 int y).  The
+    data there jump between two adjacent floats, so no step of the mesh misses a part of it."""
     order = comp.order if math.isfinite(comp.order) else float(p)
-    raised, q, _, nfev, first = shifted_estimate(companion(run), t, Y, comp.estimate, order,
-                                                 min_steps, running=True)
+    solve = companion(run)
+    kept = [x for x in jumps if np.any(t == x)]
+    raised, q, _, nfev, first = shifted_estimate(_keeping(solve, kept) if kept else solve, t, Y,
+                                                 comp.estimate, order, min_steps, running=True)
     if first is None:
         return None, None, nfev
     comp.estimate, comp.order, comp.sizing = raised, q, 1.0
     over = over_tolerance(raised, tolerance_of(Y, rtol, atol))
     return np.max(over, axis=1), first, nfev
+
+
+def _keeping(solve, points):
+    """The companion solve ``solve`` (mesh -> (Y, status, keep, nfev)) on each mesh with the
+    ``points`` inside it added, its values returned at the mesh's own points."""
+    points = np.asarray(points, dtype=float)
+
+    def kept(mesh):
+        inside = points[(points > mesh[0]) & (points < mesh[-1])]
+        inside = inside[~np.isin(inside, mesh)]
+        if not len(inside):
+            return solve(mesh)
+        full = np.union1d(mesh, inside)
+        Y, status, keep, nfev = solve(full)
+        own = np.searchsorted(full, mesh)
+        return Y[np.minimum(own, len(Y) - 1)], status, int(np.searchsorted(own, keep)), nfev
+    return kept
 
 
 def _rough(comp, p):
@@ -1501,24 +1563,40 @@ def _level(differences, tol):
     return np.where(level > 0.0, level, 0.0)
 
 
-def _rough_data(g_vec, kernel, t, Y, p, rtol, atol, nodes):
-    """(steps, blind, evaluations): the steps of the mesh ``t`` (a boolean per step) where g
+def _rough_data(g_vec, kernel, t, Y, p, rtol, atol, nodes, known=()):
+    """(steps, blind, evaluations, jumps): the steps of the mesh ``t`` (a boolean per step) where g
     (:func:`_rough_forcing`) or K (:func:`_rough_kernel`) is not smooth at their scale (their
     level over ROUGH_G), or jumps in a blind end of the stage points ``nodes``
     (:func:`_blind_steps`; ``blind``: those steps), and the kernel evaluations that took.  The
     blind ends are checked only in the steps whose differences exceed the tolerance itself:
     those of a jump J before the second of their p + 2 points are J h, and the integral it
-    makes every stage miss at most c_1 J h (or (1 - c_m) J h)."""
+    makes every stage miss at most c_1 J h (or (1 - c_m) J h).  ``jumps``: the stiff jumps
+    located (:func:`_stiff_ends`).
+
+    A step that starts at one of the ``known`` jumps (x, the last float before the jump,
+    :func:`_located_jump`) is checked from the float after x (all its stages take the data
+    after the jump; a division of it keeps x), on its own: its data's differences, the size
+    of the jump, are then no sign against it, nor do they hide its neighbours' (their level
+    compared with its as 0)."""
     level, calls = _rough_kernel(kernel, t, Y, p, rtol, atol)
     level = np.maximum(level, _rough_forcing(g_vec, t, Y, p, rtol, atol))
+    parts = {}
+    for j in np.flatnonzero(np.isin(t[:-1], known)).tolist() if len(known) else ():
+        part = np.array([np.nextafter(t[j], np.inf), t[j + 1]])
+        parts[j] = _rough_data(g_vec, kernel, part, Y[j:j + 2], p, rtol, atol, nodes)
+        calls += parts[j][2]
+        level[j] = 0.0
     # (not weighed by the growth of the solution after the step, as a given mesh's check is:
     # the renewal equation, y growing 50 times on [0, 100], radau3 at rtol 1e-2 then took 2038
     # steps and 6.0e7 evaluations for 152 and 3.0e5)
     steps = (level > ROUGH_G) | _standing_out(level, t, p)
     blind, more = _blind_steps(g_vec, kernel, t, Y, nodes, p, rtol, atol, level > 1.0)
-    stiff, most = _stiff_ends(g_vec, kernel, t, Y, steps, rtol, atol)
+    stiff, most, jumps = _stiff_ends(g_vec, kernel, t, Y, steps, rtol, atol)
     blind |= stiff
-    return steps | blind, blind, calls + more + most
+    for j, (rough, unseen, _, more_jumps) in parts.items():
+        steps[j], blind[j] = rough[0], unseen[0]
+        jumps += more_jumps
+    return steps | blind, blind, calls + more + most, jumps
 
 
 #: The e-folds of the fastest decay before the end of a stiff rough step in which
@@ -1527,9 +1605,10 @@ JUMP_WINDOW = 40.0
 
 
 def _stiff_ends(g_vec, kernel, t, Y, rough, rtol, atol):
-    """(steps, evaluations): the ``rough`` steps of the mesh ``t`` (values ``Y``; a boolean per
-    step) that span more than STIFF e-folds of the linearised problem's fastest decay rho at
-    their end (:func:`._tolerance.decay_rate` at Y_n and Y_(n+1)) and whose data jump within
+    """(steps, evaluations, jumps): the ``rough`` steps of the mesh ``t`` (values ``Y``; a
+    boolean per step) that span more than STIFF e-folds of the linearised problem's fastest
+    decay rho at their end (:func:`._tolerance.decay_rate` at Y_n and Y_(n+1)) and whose data
+    jump within
     W / rho before it, W the larger of JUMP_WINDOW and HONEST J / (atol + rtol |y|) over the
     components (J the change of the data across the step, |y| the component's largest
     value): a mesh point on a jump, or after one by less than the transient it starts needs
@@ -1552,12 +1631,23 @@ def _stiff_ends(g_vec, kernel, t, Y, rough, rtol, atol):
     measures the error again).  The window's second differences (of g, and of K along the
     diagonal at Y_n and at Y_(n+1), the latter times 1 / rho, plus t_(n+1) - t0 where K names
     t) are compared with the tolerance of each component's largest value, as
-    :func:`_rough_kernel` does.  2 (d + 1) + 10 kernel evaluations and 5 values of g per
-    rough step (none on smooth data; the decay probes alone where the step is not stiff)."""
+    :func:`_rough_kernel` does.  2 (d + 1) + 12 kernel evaluations and 6 values of g per
+    rough step (none on smooth data; the decay probes alone where the step is not stiff).
+
+    ``jumps``: (x, rho) of the jumps located (:func:`_located_jump`) in such a step's window,
+    or, where the whole step's second difference (its ends and middle) exceeds the tolerance,
+    in the step: the driver makes them breaks of a pass at the tolerance
+    (:func:`_controlled_pass`), whose pairs end at x and resolve the transient from there.
+    Dividing the steps around a jump instead (LOCAL_SPLIT a round) left the steps after it
+    many e-folds long, where the shifted check saw the transient and the rounds ran out:
+    radau2 on the two problems above failed at 788 and 924 steps, 6.4e6 and 7.3e6
+    evaluations, now a success on 776 steps, 2.2e6, 1e-6 times the tolerance; radau4, g
+    jumping at 0.503: 5.3e8 evaluations, now 8.2e4."""
     n = len(t) - 1
     steps = np.zeros(max(n, 0), dtype=bool)
+    jumps = []
     if n < 1 or not rough.any():
-        return steps, 0
+        return steps, 0, jumps
     Y2 = Y.reshape(n + 1, -1)
     tol = tolerance_of(np.max(np.abs(Y2), axis=0), rtol, atol)
     in_t = _names(kernel, 0)
@@ -1577,8 +1667,10 @@ def _stiff_ends(g_vec, kernel, t, Y, rough, rtol, atol):
         try:
             # the jump across the step (of g, or of K times 1 / rho), to which the window
             # after it that its transient needs to fall below the tolerance is taken
-            G, V = _data_at(g_vec, K, scale, [a, b])
-            size = np.maximum(np.abs(G[1] - G[0]), np.max(np.abs(V[:, 1] - V[:, 0]), axis=0))
+            G, V = _data_at(g_vec, K, scale, [a, 0.5 * (a + b), b])
+            size = np.maximum(np.abs(G[2] - G[0]), np.max(np.abs(V[:, 2] - V[:, 0]), axis=0))
+            inside = np.maximum(np.abs(G[2] - 2.0 * G[1] + G[0]),
+                                np.max(np.abs(V[:, 2] - 2.0 * V[:, 1] + V[:, 0]), axis=0))
             with np.errstate(invalid="ignore", divide="ignore"):
                 window = max(JUMP_WINDOW, HONEST * float(np.nanmax(size / tol)))
             w = 0.5 * min(window / rho if math.isfinite(window) else math.inf, b - a)
@@ -1588,13 +1680,100 @@ def _stiff_ends(g_vec, kernel, t, Y, rough, rtol, atol):
         except Exception as exc:  # noqa: BLE001 (the user's error: left to the steps' checks)
             if not _user.raised_by_user(exc):
                 raise
-            jump = None
+            jump = inside = None
         finally:
-            calls += 10
+            calls += 12
             failed = _user.take_failure() is not None
         with np.errstate(invalid="ignore"):
             steps[j] = not failed and jump is not None and bool(np.any(jump > tol))
-    return steps, calls
+            elsewhere = not failed and inside is not None and bool(np.any(inside > tol))
+        if steps[j] or elsewhere:
+            # (a jump before the window: its transient has decayed at the step's end, but
+            # the steps that divide the rough step start it there again; radau4, g jumping
+            # at 0.503, lam 1e6: 1312 steps and 1.8e7 evaluations before the stiff end)
+            lo = b - 2.0 * w if steps[j] else a
+            x, more = _located_jump(g_vec, K, scale, lo, b, tol)
+            calls += more
+            if x is not None:
+                jumps.append((x, rho))
+    return steps, calls, jumps
+
+
+def _new_jumps(located, jumps, span):
+    """The stiff jumps of ``located`` ((x, rho) each) not within 1e-12 ``span`` of one of
+    ``jumps``."""
+    return [(x, rho) for x, rho in located
+            if all(abs(x - y) > 1e-12 * span for y, _ in jumps)]
+
+
+def _with_jumps(t, jumps):
+    """The mesh ``t`` with, for each of the ``jumps`` ((x, rho) each) inside it and not a
+    point of it, its nearest even point but the first and last moved to x (the caller pairs
+    it again: :func:`_paired` moves the odd points), so that a mesh redrawn after a pass that
+    broke at the stiff jumps (:func:`_controlled_pass`) keeps them as companion points."""
+    n = len(t) - 1
+    if not jumps or n < 4:
+        return t
+    t = t.copy()
+    for x, _ in jumps:
+        if not t[0] < x < t[-1] or np.any(t == x):
+            continue
+        k = 2 * (int(np.searchsorted(t[::2], x)) - 1)       # t[k] < x < t[k + 2]
+        i = k if k + 2 > n - 1 or x - t[k] <= t[k + 2] - x else k + 2
+        if 2 <= i and i + 2 <= n and t[i - 2] < x < t[i + 2]:
+            t[i] = x
+    return t
+
+
+#: The first pair after a stiff jump of the data spans at most JUMP_START / rho
+#: (:func:`_controlled_pass`).
+JUMP_START = 1.0
+
+#: The most bisections of :func:`_located_jump` (to adjacent floats on [0, 1]: 54).
+JUMP_BISECTIONS = 64
+
+
+def _located_jump(g_vec, K, scale, lo, hi, tol):
+    """(x, evaluations): the last float x of [``lo``, ``hi``) before the jump of the data on
+    it (g, and ``scale`` times K along the diagonal at the two rows of the evaluator ``K``, as
+    :func:`_data_at` takes them), found by bisection into the half whose ends' data differ
+    most over the tolerance ``tol`` (d,) of each component, to adjacent floats; None where the
+    data at the two floats found differ by less than the tolerance (no jump: a steep front).
+    The data at x are the data before the jump, so a mesh point at x leaves the jump to the
+    step after it, whose stages all take it: a stiff transient that its step starts, not one
+    that its last stage takes alone (:func:`_stiff_ends`).  3 kernel evaluations and a value
+    of g a bisection (the user's error: None)."""
+    calls, found = 0, False
+
+    def data(x):
+        nonlocal calls
+        calls += 2
+        G, V = _data_at(g_vec, K, scale, [x])
+        return np.concatenate([G[0] / tol, (V[:, 0] / tol).ravel()])
+
+    _user.clear_failures()
+    try:
+        a, b = data(lo), data(hi)
+        for _ in range(JUMP_BISECTIONS):
+            mid = 0.5 * (lo + hi)
+            if not lo < mid < hi:
+                break
+            m = data(mid)
+            with np.errstate(invalid="ignore"):
+                left, right = np.nanmax(np.abs(m - a)), np.nanmax(np.abs(b - m))
+            if left > right:
+                hi, b = mid, m
+            else:
+                lo, a = mid, m
+        with np.errstate(invalid="ignore"):
+            found = bool(np.nanmax(np.abs(b - a)) > 1.0)
+    except Exception as exc:  # noqa: BLE001 (the user's error: left to the steps' checks)
+        if not _user.raised_by_user(exc):
+            raise
+        found = False
+    finally:
+        found = _user.take_failure() is None and found
+    return (lo if found else None), calls
 
 
 def _data_at(g_vec, K, scale, x):

@@ -147,3 +147,53 @@ def test_huge_step_decay_below_the_checks_floor(method, n):
     error = np.abs(sol.y - np.exp(-1e3 * sol.t))
     assert error.max() > 1e-13
     assert np.all(error <= 20.0 * sol.error_estimate)
+
+
+@pytest.mark.parametrize("method, K, g, c", [
+    ("radau2", K_step_decay, g_step, 0.5),      # main: a failure at 788 steps, 6.4e6 evaluations
+    ("radau2", K_step_in_s, g_unit, 0.5),       # main: a failure at 924 steps, 7.3e6
+    ("radau2", K_step_in_s, g_unit, 0.375),     # main: a failure at 924 steps
+    ("radau4", K_step_decay, g_step, 0.503),    # main: 5.3e8 evaluations
+])
+def test_stiff_jump_resolved_to_a_tolerance(method, K, g, c):
+    # the jump located (to adjacent floats) and made a break of a pass at the tolerance,
+    # whose pair after it resolves the transient from its start
+    sol = solve_volterra(K, g, (0.0, 1.0), method=method, rtol=1e-3, atol=1e-3,
+                         args=(1e6, c))
+    assert sol.success
+    exact = np.where(sol.t >= c, np.exp(-1e6 * np.clip(sol.t - c, 0.0, None)),
+                     1.0 if g is g_unit else 0.0)
+    error = np.abs(sol.y - exact)
+    assert np.all(error <= 1e-3 + 1e-3 * np.abs(exact))
+    assert error.max() <= 20.0 * np.nanmax(sol.error_estimate)
+    assert sol.stats["nfev"] <= 5e6
+    after = sol.t[(sol.t > c) & (sol.t < c + 1e-5)]
+    assert len(after) >= 4              # (the transient's steps)
+
+
+def test_stiff_jump_of_a_system_resolved():
+    # main: radau3, a failure naming t = 0.5
+    sol = solve_volterra(K_step_pair, g_step_pair, (0.0, 1.0), method="radau3", rtol=1e-3,
+                         atol=1e-3, args=(1e6, 0.5))
+    assert sol.success
+    t = sol.t
+    exact = np.stack([np.where(t >= 0.5, np.exp(-1e6 * np.clip(t - 0.5, 0.0, None)), 0.0),
+                      np.exp(-t)], axis=1)
+    assert np.all(np.abs(sol.y - exact) <= 1e-3 + 1e-3 * np.abs(exact))
+
+
+def test_located_jump_is_the_last_float_before_it():
+    from integrallimits.volterra._adaptive import _located_jump
+
+    def g_vec(x, keep=False):
+        return np.where(np.asarray(x) >= 0.5, 1.0, 0.0)[:, None]
+
+    def K(u, s, row):
+        return 0.0
+
+    x, calls = _located_jump(g_vec, K, 1.0, 0.25, 0.5, np.array([1e-3]))
+    assert x == np.nextafter(0.5, 0.0) and calls > 0
+    # a smooth front is no jump
+    x, _ = _located_jump(lambda x, keep=False: np.tanh(np.asarray(x) - 0.4)[:, None], K, 1.0,
+                         0.25, 0.5, np.array([1e-3]))
+    assert x is None
