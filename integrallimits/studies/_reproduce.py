@@ -5,6 +5,7 @@ For a study NAME and an output folder OUT it writes ::
     OUT/NAME/table.md, table.csv, table.json    the table (same numbers in three formats)
     OUT/NAME/<figure>.png                        figures, when matplotlib is installed
     OUT/NAME/manifest.json                       versions, platform, seed, parameters, timings
+                                                 ("complete": false while they are written)
     OUT/NAME/cells/<key>.json                    one file per finished cell (the resume state)
 
 Studies that accept ``cache_dir`` store their cells one by one through
@@ -145,9 +146,10 @@ def _written_before(folder):
     files = manifest.get("files")
     if not isinstance(files, dict):
         return {}
+    # (a digest of None: a file an interrupted run was about to write; ours, never deleted)
     return {name: digest for name, digest in files.items()
-            if isinstance(name, str) and isinstance(digest, str) and name == os.path.basename(name)
-            and not name.startswith(".")}
+            if isinstance(name, str) and (digest is None or isinstance(digest, str))
+            and name == os.path.basename(name) and not name.startswith(".")}
 
 
 def reproduce(name: str, out: str | os.PathLike = "out", *, quick: bool = False, seed: int = 0,
@@ -238,11 +240,12 @@ def reproduce(name: str, out: str | os.PathLike = "out", *, quick: bool = False,
     result.rows = to_plain(result.rows)
     figs = (result.figures or study_figures(name, result)) if figures else {}
     with _exclusive(folder):
-        files = _write_outputs(folder, result, figs)
+        files = _write_outputs(folder, result, figs, seed, quick)
         records = dict(sorted(used.items()))
         package, deps = _versions()
         manifest = {
             "study": name,
+            "complete": True,
             "package": package,
             "dependencies": deps,
             "platform": _platform(),
@@ -283,21 +286,52 @@ def _check_ours(folder, names, previous):
                               f"move them away or choose another output folder")
 
 
-def _write_outputs(folder, result, figs):
+def _write_outputs(folder, result, figs, seed, quick):
     """Write the tables and figures; delete the figures of the last run not drawn again.
-    Returns {file name: sha256} of what was written."""
+    Returns {file name: sha256} of what was written (and None for the files an interrupted
+    run may have written, which stay this package's and are never deleted).
+
+    Until every output is written the manifest is one marked ``"complete": false``: a run
+    stopped while it writes (Ctrl-C, a full disk, a figure that fails) leaves a folder whose
+    tables and figures may mix this run's and an earlier one's, and its manifest must not
+    describe them as the earlier run's (its seed, its checksums).  It lists each file with the
+    checksum of what is there as far as known: the earlier run's, the new one once written,
+    None while it is being written (so that every file is still this package's to replace)."""
     previous = _written_before(folder)
-    _check_ours(folder, TABLES + tuple(f"{fig_name}.png" for fig_name in figs), previous)
+    names = TABLES + tuple(f"{fig_name}.png" for fig_name in figs)
+    _check_ours(folder, names, previous)
+    listed = {**previous, **{name: None for name in names}}
+
+    def mark(name=None):
+        if name is not None:
+            listed[name] = _sha256(os.path.join(folder, name))
+        atomic_write(os.path.join(folder, "manifest.json"), json.dumps({
+            "study": os.path.basename(folder), "complete": False, "seed": seed,
+            "quick": bool(quick),
+            "note": "a run was stopped while writing its outputs: the tables and figures here "
+                    "may mix that run's and an earlier one's; rerun the command (finished "
+                    "cells are reused)", "files": listed}, indent=2))
+
+    mark()
     paths = {name: os.path.join(folder, name) for name in TABLES}
     atomic_write(paths["table.md"], result.to_markdown())
+    mark("table.md")
     result.to_csv(paths["table.csv"])
+    mark("table.csv")
     result.to_json(paths["table.json"])
+    mark("table.json")
     for fig_name, fig in figs.items():
         paths[f"{fig_name}.png"] = os.path.join(folder, f"{fig_name}.png")
         save_figure(fig, paths[f"{fig_name}.png"])
+        mark(f"{fig_name}.png")
+    kept = {}
     for entry, digest in previous.items():  # ours, not drawn this time, and unchanged since
         path = os.path.join(folder, entry)
-        if entry.endswith(".png") and entry not in paths and os.path.isfile(path) \
-                and not os.path.islink(path) and _sha256(path) == digest:
+        if entry in paths or not os.path.lexists(path):
+            continue
+        if digest is None:                    # (an interrupted run's: ours, content unknown)
+            kept[entry] = None
+        elif entry.endswith(".png") and os.path.isfile(path) and not os.path.islink(path) \
+                and _sha256(path) == digest:
             os.unlink(path)
-    return {label: _sha256(path) for label, path in paths.items()}
+    return {**{label: _sha256(path) for label, path in paths.items()}, **kept}

@@ -11,7 +11,19 @@ import secrets
 import stat
 from dataclasses import dataclass, field
 
-__all__ = ["StudyResult", "atomic_write"]
+__all__ = ["StudyResult", "atomic_write", "left_out"]
+
+
+def left_out(study, what, extra, distribution):
+    """Warn that ``what`` (a part of ``study``'s table) is left out because the optional
+    ``distribution`` (the ``extra`` of the package) is not installed, and return the sentence
+    for the study's notes: the table must not read as the whole study (the command line
+    shows the warning as one line; the manifest's notes keep it)."""
+    import warnings
+    text = (f"{what} left out: {distribution} is not installed (pip install "
+            f"'integrallimits[{extra}]', then rerun: finished cells are reused).")
+    warnings.warn(f"{study}: {text}", UserWarning, stacklevel=3)
+    return text
 
 
 def new_temporary(folder, name):

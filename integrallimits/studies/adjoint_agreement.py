@@ -81,6 +81,9 @@ def adjoint_agreement(quick=False, seed=0, executor=None):
         return probe.output_gradient(YT)[1]
 
     ref = continuous_adjoint(W, b, data.X, dphi, n_steps=M, method="gregory6")
+    if not ref.success:     # (every row is measured against it: no table from a failed one)
+        raise RuntimeError(f"adjoint-agreement: the continuous-adjoint reference (gregory6, "
+                           f"M = {M}) failed: {ref.message}")
     _, _, p_ode = costate_ode(W, b, data.X, dphi, t_eval=ref.t)
     ref_error = float(np.max(np.abs(ref.costate - p_ode)) / np.max(np.abs(p_ode)))
     ref_seconds = time.perf_counter() - t0

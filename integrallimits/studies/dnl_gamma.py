@@ -51,7 +51,7 @@ import numpy as np
 from ..control import Dataset, Objective, band_fields, digits_available, load_digits, random_fields, train
 from ..networks import (AttentionMap, ConvolutionMap, LocalMap, NonlocalDense, NystromMap, h1_distance,
                         l2_distance, spatial_rule)
-from ._result import StudyResult
+from ._result import StudyResult, left_out
 from ._runner import run_cells
 
 __all__ = ["dnl_gamma", "dnl_network", "nystrom_discretisation", "MAPS"]
@@ -413,6 +413,8 @@ def dnl_gamma(quick=False, seed=0, executor=None, cache_dir=None):
     ladders += [("band-fields", cfg["seed_map"], f"seed={seed + 1 + k}", seed, mode)
                 for k in range(cfg["seeds"])]
     with_digits = bool(cfg["digits_ns"]) and digits_available()
+    missing = "" if with_digits or not cfg["digits_ns"] else " " + left_out(
+        "dnl-gamma", "The digits depth ladder is", "digits", "scikit-learn")
     if with_digits:
         ladders.append(("digits", "nystrom", "continuation", seed, mode))
     paths = {"fixed N": [(cfg["m_fixed"], n) for n in cfg["m_panels"]],
@@ -436,7 +438,8 @@ def dnl_gamma(quick=False, seed=0, executor=None, cache_dir=None):
               "spatial_rule": "trapezoid", "activation": "tanh", "channels": 1,
               "readout": "z = (m + 1/2, 1/2 - m), m = spatial mean of x(1)", "tau": _TAU,
               "convolution_width": _WIDTH, "attention_kappa": _ATTENTION, **_TRAIN}
-    return StudyResult("dnl-gamma", rows, params=params, notes=_notes(rows), data={"fields": fields})
+    return StudyResult("dnl-gamma", rows, params=params, notes=_notes(rows) + missing,
+                       data={"fields": fields})
 
 
 def _finite(v):

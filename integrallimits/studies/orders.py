@@ -79,8 +79,8 @@ def _beyond_cell(args):
     row = beyond_cell(args)
     row.pop("seconds", None)
     order = row["observed_order"]
-    row["verdict"] = ("geometric" if row["declared_order"] == "geometric"
-                      else _verdict(order, row["declared_order"], row["finest_error"]))
+    row.setdefault("verdict", "geometric" if row["declared_order"] == "geometric"
+                   else _verdict(order, row["declared_order"], row["finest_error"]))
     row["note"] = row.pop("note", "")
     return row
 

@@ -49,7 +49,7 @@ import numpy as np
 
 from ..control import Dataset, Objective, digits_available, make_dataset, train
 from ..networks import ResNet, SmoothNet
-from ._result import StudyResult
+from ._result import StudyResult, left_out
 from ._runner import run_cells
 
 __all__ = ["smooth_nets", "reach_horizon"]
@@ -306,6 +306,10 @@ def _run(cfg, quick, seed, executor, cache_dir):
              "dimension over this one's (k^2 up to the biases). J_N, J_diff_N = |J_N - J_2N| "
              "and rate_J_diff_N: depth ladder by continuation from N = "
              f"{ns[0]} (seed {seed}); majority: the test accuracy of the majority class.")
+    if params["skipped"]:
+        notes += " " + left_out("smooth-nets", "The cases " + ", ".join(
+            f"{task} (d = {d})" for task, d in params["skipped"]) + " are", "digits",
+            "scikit-learn")
     result = StudyResult("smooth-nets", rows, params=params, notes=notes)
     from ._figures import have_matplotlib
     if have_matplotlib():

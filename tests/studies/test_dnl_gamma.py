@@ -179,3 +179,21 @@ def test_sections_split_a_table_by_its_part_column():
                                  "| part | y |\n|---|---|\n| b | 2.5 |\n")
     plain = StudyResult("demo", [{"x": 1}, {"x": 2}])
     assert plain.sections() == [plain.rows] and plain.to_markdown().count("|---|") == 1
+
+
+def test_the_digits_ladder_left_out_without_scikit_learn_is_said(monkeypatch):
+    """Without scikit-learn the digits depth ladder of the full study was dropped in silence
+    (only "digits": false among the parameters); now a warning and the notes say so (the
+    warning comes before any cell runs: the test stops there)."""
+    class Stop(Exception):
+        pass
+
+    def stop(*args, **kwargs):
+        raise Stop
+
+    monkeypatch.setattr(dnl, "digits_available", lambda: False)
+    monkeypatch.setattr(dnl, "run_cells", stop)
+    with pytest.warns(UserWarning, match="dnl-gamma: The digits depth ladder is left out: "
+                                         "scikit-learn is not installed"):
+        with pytest.raises(Stop):
+            dnl.dnl_gamma(quick=False)

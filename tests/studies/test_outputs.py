@@ -279,3 +279,54 @@ def test_table_writers_keep_a_symbolic_link(tmp_path, writer):
     assert sorted(os.listdir(tmp_path)) == ["dangling.csv", "link.csv", "made.csv", "sub",
                                             "target.csv", "to-folder"]
     assert os.listdir(tmp_path / "sub") == []
+
+
+def _interrupted_on_figures(monkeypatch):
+    """Figures "a" and "b"; a.png is written, Ctrl-C while b.png is."""
+    def save(fig, path):
+        if fig == "b":
+            raise KeyboardInterrupt
+        with open(path, "wb") as fh:
+            fh.write(b"\x89PNG figure " + fig.encode())
+
+    monkeypatch.setattr(_reproduce, "study_figures", lambda name, result: {"a": "a", "b": "b"})
+    monkeypatch.setattr(_reproduce, "save_figure", save)
+
+
+def test_a_run_stopped_while_writing_leaves_its_manifest_marked_incomplete(tmp_path,
+                                                                          monkeypatch):
+    """Ctrl-C between the tables and the manifest left the tables of seed 1 beside the manifest
+    of the seed-0 run (its seed, checksums that no longer match): the folder looked complete.
+    The manifest now says "complete": false until every output is written."""
+    folder = tmp_path / "relu-convergence"
+    _, first = reproduce("relu-convergence", tmp_path, quick=True, figures=False)
+    assert first["complete"] is True
+    with monkeypatch.context() as patch:
+        _interrupted_on_figures(patch)
+        with pytest.raises(KeyboardInterrupt):
+            reproduce("relu-convergence", tmp_path, quick=True, seed=1)
+    manifest = json.loads((folder / "manifest.json").read_text())
+    assert json.loads((folder / "table.json").read_text())["params"]["seed"] == 1
+    assert manifest["complete"] is False and manifest["seed"] == 1
+    for name, digest in manifest["files"].items():     # what is there, as far as known
+        assert digest is None or digest == _reproduce._sha256(folder / name), name
+    assert manifest["files"]["a.png"] is not None and manifest["files"]["b.png"] is None
+    _, again = reproduce("relu-convergence", tmp_path, quick=True, seed=1, figures=False)
+    assert again["complete"] is True and again["seed"] == 1
+    assert not (folder / "a.png").exists()              # ours, listed, not drawn again
+
+
+def test_a_first_run_stopped_while_writing_can_be_rerun(tmp_path, monkeypatch):
+    """The tables of a first run stopped before its manifest was written were taken for the
+    user's files: the rerun refused to replace them ("which no earlier run of this study
+    wrote") and the user had to delete what the package wrote."""
+    folder = tmp_path / "relu-convergence"
+    with monkeypatch.context() as patch:
+        _interrupted_on_figures(patch)
+        with pytest.raises(KeyboardInterrupt):
+            reproduce("relu-convergence", tmp_path, quick=True)
+    assert (folder / "table.md").exists()
+    assert json.loads((folder / "manifest.json").read_text())["complete"] is False
+    _, manifest = reproduce("relu-convergence", tmp_path, quick=True, figures=False)
+    assert manifest["complete"] is True and set(manifest["files"]) == {
+        "table.md", "table.csv", "table.json"}

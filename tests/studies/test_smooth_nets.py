@@ -104,3 +104,18 @@ def test_padded_inputs_are_the_lift_of_the_smooth_state():
     wide = sn._padded(data, 6)
     assert wide.X.shape == (8, 6) and np.array_equal(wide.X[:, :2], data.X)
     assert not wide.X[:, 2:].any() and not wide.X_test[:, 2:].any()
+
+
+def test_cases_left_out_without_scikit_learn_are_said(tiny, monkeypatch):
+    """Without scikit-learn (the digits extra) the digits cases were dropped from the table
+    in silence (only a "skipped" entry among the parameters): the table read as the whole
+    study.  Now a warning (one line on the command line) and the notes say so."""
+    _, folder = tiny
+    monkeypatch.setattr(sn, "digits_available", lambda: False)
+    with pytest.warns(UserWarning, match=r"smooth-nets: The cases digits \(d = 2\) are left "
+                                         r"out: scikit-learn is not installed"):
+        res = sn._run(dict(TINY, cases=[["spheres", 2], ["digits", 2]]), True, 0, None,
+                      str(folder))     # (the spheres cells are those of the fixture)
+    assert {r["task"] for r in res.rows} == {"spheres"}
+    assert "digits (d = 2) are left out" in res.notes
+    assert res.params["skipped"] == [["digits", 2]]
