@@ -585,6 +585,41 @@ def test_ctrl_c_is_one_line_and_status_130(tmp_path):
     assert proc.returncode == 130 and err == "integrallimits: interrupted\n", (proc.returncode, err)
 
 
+_INTERRUPTED_IMPORT = """
+import sys
+from importlib.abc import MetaPathFinder
+
+
+class CtrlC(MetaPathFinder):      # Ctrl-C while the command line's module imports NumPy
+    def find_spec(self, name, path=None, target=None):
+        if name == "integrallimits.cli":
+            raise KeyboardInterrupt
+
+
+sys.meta_path.insert(0, CtrlC())
+from integrallimits._console import run
+sys.exit(run())
+"""
+
+
+def test_ctrl_c_while_the_command_line_imports_is_one_line_and_status_130(tmp_path):
+    """Ctrl-C in the first ~0.3 s of ``integrallimits ...`` (the console script imported
+    ``integrallimits.cli``, which imports NumPy) printed the import's traceback (red-61).  The
+    console script and ``python -m integrallimits`` now start in :mod:`._console`."""
+    import integrallimits
+    root = os.path.dirname(os.path.dirname(integrallimits.__file__))
+    with open(os.path.join(root, "pyproject.toml")) as f:
+        script = re.search(r'^integrallimits = "([^"]+)"$', f.read(), re.M)
+    assert script and script.group(1) == "integrallimits._console:run"
+    with open(os.path.join(root, "integrallimits", "__main__.py")) as f:
+        assert "from ._console import run" in f.read()
+    proc = subprocess.run([sys.executable, "-c", _INTERRUPTED_IMPORT, "validate"], cwd=tmp_path,
+                          env={**os.environ, "PYTHONPATH": root}, capture_output=True, text=True,
+                          timeout=120)
+    assert proc.returncode == 130 and proc.stderr == "integrallimits: interrupted\n", (
+        proc.returncode, proc.stderr)
+
+
 def test_ctrl_c_in_validate_keeps_the_finished_methods(tmp_path):
     """Ctrl-C in a validation run (minutes long) wrote no --json at all: the methods it had
     finished were lost.  Now the partial report is written, marked interrupted and not passed,
