@@ -253,8 +253,8 @@ def _too_slow(history, p, n_max):
     if not 1.0 < ratio < np.inf:
         return None
     k = len(history) - 1
-    while k > 0 and history[k - 1][0] < history[k][0] and \
-            history[k][1] <= history[k - 1][1] * (1.0 + SLOW_RISE):
+    while k > 0 and history[k - 1][0] < history[k][0] and np.isfinite(history[k - 1][1]) \
+            and history[k][1] <= history[k - 1][1] * (1.0 + SLOW_RISE):
         k -= 1
     run = [(m, r) for m, r in history[k:-2] if m * SLOW_SPAN <= n]
     if not run and k == len(history) - 2 and history[k][0] * SLOW_SPAN ** 2 <= n \
