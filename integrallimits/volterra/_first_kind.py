@@ -867,7 +867,7 @@ def solve_first_kind(K, g, t_span=None, n_steps=None, method="radau2", *, args=N
             return solve_uniform_to_tolerance(run, t[0], t[-1], method=meth, scalar=kernel.scalar,
                                               stats=stats, rtol=tolerance[0], atol=tolerance[1],
                                               n_max=MAX_TOLERANCE_STEPS, n_start=finer or 8,
-                                              computed_start=True,
+                                              computed_start=True, refuse_slow=True,
                                               rounding=_RoundingFloor(kernel, meth, t0, False),
                                               step_defect=lambda mesh, Y, claims: _unresolved_g(
                                                   kernel, g_vec, probe_order, mesh, claims))

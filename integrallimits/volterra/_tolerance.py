@@ -221,6 +221,58 @@ def _predict(n, ratio, order, n_max, most=16.0):
     return min(max(new, n + 2), n_max)
 
 
+#: :func:`_too_slow`: the refinement's attempts over which the observed order is measured span
+#: at least this factor in N (and two refinements) ...
+SLOW_SPAN = 4.0
+#: ... and an observed order at most this fraction of the method's is far below it ...
+SLOW_FRACTION = 0.125
+#: ... in a run of attempts whose ratio to the tolerance rose by no more than this fraction
+#: from one to the next (a rise is a finer mesh beginning to resolve what coarser ones missed);
+#: a run of one refinement suffices where it spans SLOW_SPAN^2 and its ratio fell by at most
+#: SLOW_FLAT of itself.
+SLOW_RISE = 1e-3
+SLOW_FLAT = 0.01
+
+
+def _too_slow(history, p, n_max):
+    """None, or (N_a, ratio_a, q, N_needed): the refinement ``history`` ((N, est/tol), ...)
+    shows the tolerance out of reach of the steps allowed.  Over its last attempts, a run in
+    which the ratio never rose (by more than SLOW_RISE) spanning at least SLOW_SPAN times the
+    steps and two refinements (or SLOW_SPAN^2 times and one, over which the ratio fell by at
+    most SLOW_FLAT of itself), from N_a to the last N, the ratio fell at an observed order q
+    at most SLOW_FRACTION times the method's order p, and at that order the ratio reaches 1
+    only at N_needed > ``n_max`` steps (infinite where it did not fall).
+
+    A flat ratio is the error at a point whose own scale shrinks with the steps: y = sqrt(t)
+    near t0 (the relative error at the first mesh points is the same on every mesh) or a kink
+    of y at a zero of y (an estimate of a value of the size of the step), measured against
+    atol + rtol |y| with a small atol.  The first kind's radau2 at rtol 1e-3 on y = sqrt(t)
+    refined on 26 meshes, each 1.35 times the last, at 1.38 times the tolerance on every one
+    (the ratio fell by 5e-6 in all), to 2^14 steps: 2.6e9 kernel evaluations, 5 minutes."""
+    n, ratio = history[-1]
+    if not 1.0 < ratio < np.inf:
+        return None
+    k = len(history) - 1
+    while k > 0 and history[k - 1][0] < history[k][0] and np.isfinite(history[k - 1][1]) \
+            and history[k][1] <= history[k - 1][1] * (1.0 + SLOW_RISE):
+        k -= 1
+    run = [(m, r) for m, r in history[k:-2] if m * SLOW_SPAN <= n]
+    if not run and k == len(history) - 2 and history[k][0] * SLOW_SPAN ** 2 <= n \
+            and ratio >= (1.0 - SLOW_FLAT) * history[k][1]:
+        run = [history[k]]
+    if not run:
+        return None
+    n_a, ratio_a = run[-1]
+    q = math.log(ratio_a / ratio) / math.log(n / n_a)
+    if q > SLOW_FRACTION * p:
+        return None
+    # (log N_needed: the power overflows where q is near 0)
+    needed = math.exp(min(math.log(n) + math.log(ratio) / q, 700.0)) if q > 0.0 else math.inf
+    if not needed > n_max:
+        return None
+    return n_a, ratio_a, max(q, 0.0), needed
+
+
 def _estimate_order(previous, n, ratio, comp, p):
     """The order at which the estimate fell from the previous refinement ``previous`` = (N,
     ratio, rate) to this one, within [the estimate's order, p], or None.
@@ -360,7 +412,8 @@ def _solving_once(run):
 
 def solve_uniform_to_tolerance(run, t0, T, *, method, scalar, stats, rtol, atol, n_start=8,
                                n_max=2 ** 16, t_eval=None, grading=1.0, stall=True,
-                               step_defect=None, computed_start=False, rounding=None):
+                               step_defect=None, computed_start=False, rounding=None,
+                               refuse_slow=False):
     """Refine a uniform mesh until the Richardson estimate meets atol + rtol |y| everywhere.
 
     ``run(mesh) -> Run`` solves on a mesh (see :mod:`._outcome`); ``method`` provides ``name``,
@@ -390,7 +443,10 @@ def solve_uniform_to_tolerance(run, t0, T, *, method, scalar, stats, rtol, atol,
     alone exceeds the tolerance on a resolved attempt, the next N is where it would meet the
     Richardson estimate (which falls like N^-p while it grows like N), and an attempt where it
     is at least that estimate stops the refinement (a finer mesh has more of it), as a failure
-    with the attempt of the smallest estimate.
+    with the attempt of the smallest estimate.  ``refuse_slow`` (the first kind): the
+    refinement stops, as a failure with its last attempt, once its estimates fall at an
+    observed order far below the method's that the steps allowed cannot bring to the tolerance
+    (:func:`_too_slow`: y = sqrt(t), a kink of y at a zero of y).
     """
     start = time.perf_counter()
     run = _solving_once(run)
@@ -414,7 +470,8 @@ def solve_uniform_to_tolerance(run, t0, T, *, method, scalar, stats, rtol, atol,
     if quarters:
         n = _quarters(n)
     total, history, best, last, prior, solved = 0, [], None, None, None, None
-    rounded = cap = cross = None  # (rounding: the attempt (N, floor / tol) stopped by its floor)
+    slow = rounded = cap = cross = None  # (rounded: the attempt (N, floor / tol) stopped by
+    # its floor)
 
     while True:
         t = _refinement_mesh(t0, T, n, grading)
@@ -515,8 +572,10 @@ def solve_uniform_to_tolerance(run, t0, T, *, method, scalar, stats, rtol, atol,
             ROUNDING * EPS * n * float(np.max(np.abs(first.Y)))
         out_of_reach = None if not 1.0 < ratio < np.inf else \
             unreachable(first.Y, comp.estimate, rtol, atol, stalled)
+        slow = _too_slow(history, p, n_max) if refuse_slow and ratio > bar and n < n_max \
+            and not stalled and out_of_reach is None and rounded is None else None
         if ratio <= bar or n >= n_max or stalled or out_of_reach is not None or \
-                rounded is not None:
+                rounded is not None or slow is not None:
             break
         # a failed or unresolved solve: four times the steps; else the predicted N
         # (sized with the method's order; the estimate with an observed lower one decides),
@@ -591,6 +650,11 @@ def solve_uniform_to_tolerance(run, t0, T, *, method, scalar, stats, rtol, atol,
                    f"{rounded[0]} (more on finer meshes); the values are those of N = {n}, "
                    f"{ratio:.3g} times it.  Use a looser tolerance.")
         info["failure"] = "stalled"
+    elif slow is not None:
+        t_fail = float(T)
+        message = _too_slow_message(t, first.Y, comp.estimate, defects, rtol, atol, slow, n,
+                                    ratio, p, n_max)
+        info.update(failure="tolerance", observed_order=slow[2])
     elif stalled:
         t_fail = float(T)
         (_, r1), (_, r2), (_, r3) = history[-3:]
@@ -630,6 +694,30 @@ def solve_uniform_to_tolerance(run, t0, T, *, method, scalar, stats, rtol, atol,
                     method=method.name, order=p, t_failure=t_fail,
                     stages=first.stages if t_fail is None else None,
                     error_estimate=estimate[:keep], t_eval=t_eval)
+
+
+def _too_slow_message(t, Y, estimate, defects, rtol, atol, slow, n, ratio, p, n_max):
+    """Why a refinement stopped by :func:`_too_slow` (after "The tolerance could not be met: "):
+    the ratios, the observed order and the point of the largest ratio."""
+    n_a, ratio_a, q, needed = slow
+    raised = estimate.copy()
+    if defects:
+        _raise_to_defects(raised, defects)
+    over = over_tolerance(raised, tolerance_of(Y, rtol, atol))
+    over = np.where(np.isnan(over), -np.inf, over)
+    i, j = np.unravel_index(int(np.argmax(over)), over.shape)
+    component = "" if Y.shape[1] == 1 else f" component {j} of"
+    steps = "no number of steps" if not math.isfinite(needed) else \
+        f"about {needed:.2g} steps" if needed < 1e12 else "more than 1e12 steps"
+    return (f"the estimated error is {ratio:.3g} times atol + rtol |y| at N = {n}, and fell from "
+            f"{ratio_a:.3g} times it at N = {n_a} only at the order {q:.2g} (the method's is "
+            f"{p:g}): at that order {steps} would meet the tolerance (the most allowed: "
+            f"{n_max}).  The largest ratio is at "
+            f"t = {float(t[i]):.6g}, where{component} y is {float(Y[i, j]):.3g} with an "
+            f"estimated error of {float(raised[i, j]):.3g}: y is not smooth there (such as "
+            f"sqrt(t - t0) at the start, or a kink), or atol + rtol |y| shrinks there with the "
+            f"steps (y near 0 with a small atol), which no uniform mesh meets.  Use a larger "
+            f"atol or a looser tolerance, or split the interval at that point.")
 
 
 def _refinement_mesh(t0, T, n, grading=1.0):
