@@ -598,64 +598,31 @@ def _over_crossings(common_est, signed):
     estimate is TOUCH times below both its neighbours' (the difference nears zero, or crosses
     it twice, between them), the larger of its neighbours'.  The difference is c(t) h^p plus
     terms of higher order; where c(t) crosses zero the difference passes through zero between
-    two points while the error, made of the higher-order terms there, does not: the point next
-    to the crossing got an estimate far below its error (radau2, renewal equation on [0, 20]
-    at rtol = atol = 1e-3: 1.6e-7 for an error of 5.4e-6, its neighbours 9.0e-6 and 1.4e-5;
-    the rectangle rule on y = (cos t, sin t), 16 steps: 0 at t = 0.25 for an error of 2.6e-3,
-    the two solves' second component both h sum y_1 there; gregory6 on y = cos t, 16 steps:
-    2.1e-9 at t = 1 for an error of 6.9e-8, its neighbours 2.8e-8 and 4.0e-8).  Returns
-    ``common_est`` itself where nothing is raised."""
-    # (the masks are bytes; of the size of the estimates, one array at a time: at large N each
-    # further one costs more than its operation, the pages the allocator gets anew -- eight
-    # of them took 0.8 ms at N = 2^16, where a difference at rounding level changes sign at
-    # a fifth of the points)
+    two points while the error, made of the higher-order terms there, does not: the point next to the crossing got an estimate far
+    below its error (radau2, renewal equation on [0, 20] at rtol = atol = 1e-3: 1.6e-7 for an
+    error of 5.4e-6, its neighbours 9.0e-6 and 1.4e-5; the rectangle rule on y = (cos t,
+    sin t), 16 steps: 0 at t = 0.25 for an error of 2.6e-3, the two solves' second component
+    both h sum y_1 there; gregory6 on y = cos t, 16 steps: 2.1e-9 at t = 1 for an error of
+    6.9e-8, its neighbours 2.8e-8 and 4.0e-8).  Returns ``common_est`` itself where nothing
+    is raised."""
     below, above = signed < 0.0, signed > 0.0       # (both False for NaN and for a zero)
-    flip = below[:-1] & above[1:]
-    flip |= above[:-1] & below[1:]
+    flip = below[:-1] & above[1:] | above[:-1] & below[1:]
     zero = signed[1:] == 0.0
-    m = len(signed)
-    if m > 2:     # (a touch: below both neighbours by TOUCH; False for NaN)
-        inner = TOUCH * common_est[1:-1]
-        touch = inner < common_est[:-2]
-        touch &= inner < common_est[2:]
-        del inner
-        zero[:-1] |= touch
+    if len(signed) > 2:     # (a touch: below both neighbours by TOUCH; False for NaN)
+        zero[:-1] |= TOUCH * common_est[1:-1] < np.minimum(common_est[:-2], common_est[2:])
     flipped, zeros = flip.any(), zero.any()
     if not (flipped or zeros):
         return common_est
     out = common_est.copy()
-    if out.size <= _FEW_RAISED:     # (NumPy's where: fewer calls)
-        if flipped:
-            pair = np.maximum(common_est[:-1], common_est[1:])
-            out[:-1] = np.where(flip, pair, out[:-1])
-            out[1:] = np.where(flip, np.maximum(out[1:], pair), out[1:])
-        if zeros:   # the larger neighbour of the points 1 .. m - 1 (the last: its left one)
-            neighbour = common_est[:-1].copy()
-            neighbour[:-1] = np.maximum(neighbour[:-1], common_est[2:])
-            out[1:] = np.where(zero, np.maximum(out[1:], neighbour), out[1:])
-        return out
-    # the same maxima at the raised points alone, by flat index: k for the pair (i, a) of the
-    # masks, whose points (i, a) and (i + 1, a) are k and k + d in the estimates
-    flat, est = out.reshape(-1), common_est.reshape(-1)
-    d = flat.size // m
     if flipped:
-        flips = np.flatnonzero(flip)
-        pair = np.maximum(est[flips], est[flips + d])
-        flat[flips] = pair
-        flat[flips + d] = np.maximum(flat[flips + d], pair)
-    if zeros:
-        zeros = np.flatnonzero(zero)
-        neighbour = est[zeros]
-        inside = zeros < (m - 2) * d
-        neighbour[inside] = np.maximum(neighbour[inside], est[zeros[inside] + 2 * d])
-        flat[zeros + d] = np.maximum(flat[zeros + d], neighbour)
+        pair = np.maximum(common_est[:-1], common_est[1:])
+        out[:-1] = np.where(flip, pair, out[:-1])
+        out[1:] = np.where(flip, np.maximum(out[1:], pair), out[1:])
+    if zeros:       # the larger neighbour of the points 1 .. m - 1 (the last: its left one)
+        neighbour = common_est[:-1].copy()
+        neighbour[:-1] = np.maximum(neighbour[:-1], common_est[2:])
+        out[1:] = np.where(zero, np.maximum(out[1:], neighbour), out[1:])
     return out
-
-
-#: :func:`_over_crossings` raises the estimates of up to this many values with NumPy's where on
-#: all of them, beyond by index at the raised points alone (where's temporaries are then the
-#: larger cost)
-_FEW_RAISED = 4096
 
 
 class _Sizes:

@@ -1636,53 +1636,6 @@ def test_over_crossings_raises_sign_changes_zeros_and_touches_only():
         [[8.0], [8.0], [8.0], [2.1], [8.0], [1.0]]        # (TOUCH = 4 below both: 1.9 only)
 
 
-def _over_crossings_where(common_est, signed):
-    """``_estimate._over_crossings`` as NumPy's where on every point (its expression before the
-    raised points of large arrays were taken by index)."""
-    below, above = signed < 0.0, signed > 0.0
-    flip = below[:-1] & above[1:] | above[:-1] & below[1:]
-    zero = signed[1:] == 0.0
-    if len(signed) > 2:
-        zero[:-1] |= _estimate.TOUCH * common_est[1:-1] < np.minimum(common_est[:-2],
-                                                                      common_est[2:])
-    out = common_est.copy()
-    pair = np.maximum(common_est[:-1], common_est[1:])
-    out[:-1] = np.where(flip, pair, out[:-1])
-    out[1:] = np.where(flip, np.maximum(out[1:], pair), out[1:])
-    neighbour = common_est[:-1].copy()
-    neighbour[:-1] = np.maximum(neighbour[:-1], common_est[2:])
-    out[1:] = np.where(zero, np.maximum(out[1:], neighbour), out[1:])
-    return out
-
-
-@pytest.mark.parametrize("d", [1, 2, 3])
-def test_over_crossings_by_index_is_wheres(d):
-    """The estimates of more than _FEW_RAISED values, raised by index at the raised points
-    alone, are those of NumPy's where on every point, bit for bit: differences at rounding
-    level (a third change sign), exact zeros of both signs, NaN, infinities, subnormals, a
-    raised first and last point, and smooth ones (nothing raised: the same array)."""
-    rng = np.random.default_rng(61 + d)
-    for m in (_estimate._FEW_RAISED // d + 1, 3 * _estimate._FEW_RAISED // d + 5):
-        signed = rng.standard_normal((m, d)) * 1e-13
-        special = rng.random((m, d))
-        signed[special < 0.05] = 0.0
-        signed[(special > 0.05) & (special < 0.07)] = -0.0
-        signed[(special > 0.07) & (special < 0.08)] = np.nan
-        signed[(special > 0.08) & (special < 0.085)] = np.inf
-        signed[(special > 0.085) & (special < 0.09)] = -5e-324
-        signed[0] = -signed[1]
-        signed[-1] = -signed[-2]
-        common = np.abs(signed) / 0.96875
-        common[(special > 0.09) & (special < 0.1)] = np.nan     # (an estimate of its own)
-        with np.errstate(invalid="ignore"):
-            got = _estimate._over_crossings(common, signed)
-            want = _over_crossings_where(common, signed)
-        assert got.shape == want.shape and got.tobytes() == want.tobytes()
-        assert got is not common
-        smooth = np.abs(rng.standard_normal((m, d))) + 1.0
-        assert _estimate._over_crossings(smooth, smooth) is smooth
-
-
 def _relaxing(t, s, y, lam):
     """y' = lam (y - cos t) - sin t, y(0) = 1 as y = 1 + int K: y = cos t, stiff for lam << 0
     all along (its solution does not decay to a fixed point)."""
