@@ -372,6 +372,16 @@ def test_is_uniform_is_numpys():
     assert answers == {(True, True), (False, True), (True, False), (False, False)}
 
 
+def test_is_uniform_of_other_dtypes_is_numpys():
+    """is_uniform on many points of integers or float32 (its subtraction in place is for
+    float64 only) answers as the NumPy expression."""
+    from integrallimits.volterra._mesh import is_uniform
+    for t in (np.arange(0, 300, 3), np.array([0, 1, 2] * 20).cumsum(),
+              np.linspace(0.0, 1.0, 100, dtype=np.float32),
+              np.linspace(0.0, 1.0, 100, dtype=np.float32) ** 2):
+        assert is_uniform(t) is _is_uniform_numpy(t)
+
+
 @pytest.mark.parametrize("seed", range(2))
 def test_rounding_floor_on_floats_is_numpys(seed):
     """with_rounding_floor of a scalar solution on few points (Python floats) raises the same
