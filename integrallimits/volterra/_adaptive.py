@@ -1993,12 +1993,16 @@ def with_rough_data(sol, g_vec, kernel, p, run=None, singular=False, quadratic=T
                 np.all(np.isfinite(against))):    # (a few values as floats: ~2 us less)
             # (the probes' sweeps and the data check's of :func:`_with_rough_data` at once:
             # one call of g, one guarded run; None where g or K raised or recorded a value,
-            # then each alone, as before)
-            est = sol._est2
-            check = against is est or (all(map(math.isfinite, est.reshape(-1).tolist())) if
-                                       est.size <= 64 else bool(np.all(np.isfinite(est))))
-            together = _swept_probes(g_vec, kernel, sol.mesh, sol._y2, against,
-                                     int(math.ceil(p)), check)
+            # then each alone, as before.  Only where the solve called g on an array of more
+            # than 8 times, and d <= 8: g_vec has then told whether g takes arrays, and takes
+            # g on the joined points as on each sweep's)
+            together = None
+            if len(sol.mesh) > 8 and sol._y2.shape[1] <= 8:
+                est = sol._est2
+                check = against is est or (all(map(math.isfinite, est.reshape(-1).tolist())) if
+                                           est.size <= 64 else bool(np.all(np.isfinite(est))))
+                together = _swept_probes(g_vec, kernel, sol.mesh, sol._y2, against,
+                                         int(math.ceil(p)), check)
             if together is not None:
                 probe, checked = together
             else:
