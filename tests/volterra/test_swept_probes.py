@@ -74,6 +74,7 @@ def test_the_sweeps_together_are_each_sweep_alone(monkeypatch, K, g, n):
             checked = _adaptive.data_roughness(g_vec, kernel, t, Y, E, p)
             assert _same(together[0][:5], probe)
             assert _same(together[0][5], every)
+            assert _same(together[0][5][1](), every[1]())     # (the defects, made when asked)
             assert _same(together[1], checked)
 
 
