@@ -2746,7 +2746,9 @@ def _with_rough_data(sol, g_vec, kernel, p, run=None, singular=False, quadratic=
     solution's size fails the solve (afterwards, :func:`._tolerance.with_confirmed_digits`).
     Where g or K raises at a point of the check that the solve never took (K at s = T, which
     Gauss points never reach, reading a table one past its end), the solution is left as it
-    is.  Cost, on every successful solve: (p + 1) N + 1 kernel evaluations (twice where K
+    is.  ``checked``: the (ratio, evaluations) of this check's sweep (:func:`data_roughness`
+    against the same estimates), made with the aliasing probes' (:func:`_swept_probes`), not
+    taken again.  Cost, on every successful solve: (p + 1) N + 1 kernel evaluations (twice where K
     names t), counted in ``nfev``, and (p + 1) N + 1 values of g, a fraction 1/N of an O(N^2)
     solve's; where the data are not smooth, a solve on N + 3 (ROUGH_SPLIT - 1) steps or so,
     and the blind ends' p + 2 values of g and of K (twice where it names t) each (and a solve
