@@ -2163,29 +2163,46 @@ def with_rough_data(sol, g_vec, kernel, p, run=None, singular=False, quadratic=T
     (Solves to a tolerance are not probed: the probe's
     evaluations took gregory4 at rtol = atol = 1e-3 from 4.09 to 4.82 times the best uniform
     mesh's, ``test_error_control``.)"""
-    probe, unprobed = None, ""
+    probe, unprobed, checked = None, "", None
     if aliasing and not singular and sol.success and len(sol.mesh) > 1 and \
             (quadratic or getattr(sol, "_small_mesh", False)):
         nested = getattr(sol, "_nested_estimate", None)
         against = sol._est2 if nested is None or nested.shape != sol._est2.shape else nested
         if (all(map(math.isfinite, against.reshape(-1).tolist())) if against.size <= 64 else
                 np.all(np.isfinite(against))):    # (a few values as floats: ~2 us less)
-            try:
-                probe = _alias_probe(g_vec, kernel, sol.mesh, sol._y2, against, int(math.ceil(p)))
-                probe += (_alias_every(g_vec, kernel, sol.mesh, sol._y2, probe[2], probe[4]),)
-            except Exception as exc:   # noqa: BLE001 (g or K raised at a point the solve never
-                if not _user.raised_by_user(exc):       # took: left unchecked, and said)
-                    raise
-                # (silent, g undefined at t_n + 0.414 h alone, radau2 on 64 steps aliased on
-                # a part of the interval: a success 0.055 off with an estimate of 6.4e-5)
-                unprobed = _not_checked(
-                    "The data were not checked for an oscillation at the steps' scale that the "
-                    "mesh samples at one phase", exc)
+            # (the probes' sweeps and the data check's of :func:`_with_rough_data` at once:
+            # one call of g, one guarded run; None where g or K raised or recorded a value,
+            # then each alone, as before.  Only where the solve called g on an array of more
+            # than 8 times, and d <= 8: g_vec has then told whether g takes arrays, and takes
+            # g on the joined points as on each sweep's)
+            together = None
+            if len(sol.mesh) > 8 and sol._y2.shape[1] <= 8:
+                est = sol._est2
+                check = against is est or (all(map(math.isfinite, est.reshape(-1).tolist())) if
+                                           est.size <= 64 else bool(np.all(np.isfinite(est))))
+                together = _swept_probes(g_vec, kernel, sol.mesh, sol._y2, against,
+                                         int(math.ceil(p)), check)
+            if together is not None:
+                probe, checked = together
+            else:
+                try:
+                    probe = _alias_probe(g_vec, kernel, sol.mesh, sol._y2, against,
+                                         int(math.ceil(p)))
+                    probe += (_alias_every(g_vec, kernel, sol.mesh, sol._y2, probe[2],
+                                           probe[4]),)
+                except Exception as exc:   # noqa: BLE001 (g or K raised at a point the solve
+                    if not _user.raised_by_user(exc):      # never took: left unchecked, and said)
+                        raise
+                    # (silent, g undefined at t_n + 0.414 h alone, radau2 on 64 steps aliased on
+                    # a part of the interval: a success 0.055 off with an estimate of 6.4e-5)
+                    unprobed = _not_checked(
+                        "The data were not checked for an oscillation at the steps' scale that "
+                        "the mesh samples at one phase", exc)
     # (the estimates before the check, whose largest _aliased_data takes only where the probe
     # saw something: a copy, ~2 us less than the maxima)
     before = sol._est2.copy() if probe is not None else None
     sol = _with_rough_data(sol, g_vec, kernel, p, run, singular, quadratic, nodes, uniform_run,
-                           start=aliasing)
+                           start=aliasing, checked=checked)
     sol = sol if probe is None else _aliased_data(sol, probe, before)
     if on_mesh and probe is not None and sol.success and not _names(kernel, 0):
         sol = _summed_defects(sol, g_vec, kernel, probe[2], probe[4])
@@ -2260,6 +2277,16 @@ def _alias_probe(g_vec, kernel, t, Y, estimate, p):
     first (K in t is taken at (t0, Y_0), as on the mesh), the pieces between them too: about
     3 (p + 1) M values of g and kernel evaluations (twice where K names t); M = 8, 16, 64 at
     N = 16, 64, 1024."""
+    steps, scale, first, points, rows, E = _alias_probe_pieces(t, Y, estimate)
+    r, calls = data_roughness(g_vec, kernel, points, rows, E, p)
+    # (the pieces first + 3 i and first + 3 i + 1, i < m, as slices)
+    return steps, np.maximum(r[first::3], r[first + 1::3]), scale, calls, p
+
+
+def _alias_probe_pieces(t, Y, estimate):
+    """(steps, scale, first, points, rows, E) of :func:`_alias_probe`: its steps, the
+    estimates' scale, whether t0 is put before the pieces (1) or not (0), the points and the
+    rows of y on the chord there, and the scale as the estimates of those rows."""
     n = len(t) - 1
     steps, m = _alias_steps(n)      # (the middles of m blocks of steps)
     scale = _estimates_scale_few(estimate, Y)
@@ -2273,9 +2300,123 @@ def _alias_probe(g_vec, kernel, t, Y, estimate, p):
     if first:
         points, rows = np.concatenate((t[:1], points)), np.concatenate((Y[:1], rows))
     E = np.zeros_like(rows) + scale         # (the scale of the whole solution's)
-    r, calls = data_roughness(g_vec, kernel, points, rows, E, p)
-    # (the pieces first + 3 i and first + 3 i + 1, i < m, as slices)
-    return steps, np.maximum(r[first::3], r[first + 1::3]), scale, calls, p
+    return steps, scale, first, points, rows, E
+
+
+def _swept_probes(g_vec, kernel, t, Y, against, p, check):
+    """(probe, checked) of :func:`with_rough_data`: ``probe`` the tuple of :func:`_alias_probe`
+    with :func:`_alias_every`'s answer appended, and (with ``check``) ``checked`` the
+    (ratio, evaluations) of the data check's sweep of :func:`_with_rough_data`
+    (:func:`data_roughness` of the solution ``Y`` on the mesh ``t`` against ``against``),
+    else None: the same values and counts as those functions' own calls, from the pieces of
+    both probes made in one set of array operations (:func:`_alias_pieces`), one call of g
+    on the points of all three sweeps and one guarded run of their compiled sweeps (~30 us
+    less a solve at N = 8).  None where g or K raised there, or a kernel value was recorded
+    (not finite): the callers then make each call alone, as before, which says what raised
+    where."""
+    n = len(t) - 1
+    steps, m, first, S, S1, U = _alias_pieces(n)
+    scale = _estimates_scale_few(against, Y)
+    # (the probe's pieces, t0 before them where its first step is not the first, then every
+    # step's: t_k + u (t_(k+1) - t_k), y on the chord, as _alias_probe and _alias_every make
+    # them, element by element)
+    tk = t[S]
+    points = tk + U * (t[S1] - tk)
+    Yk = Y[S]
+    rows = Yk + U[:, None] * (Y[S1] - Yk)
+    if first:
+        points[0], rows[0] = t[0], Y[0]
+    E = np.zeros_like(rows) + scale
+    cut = first + 3 * m
+    # (the sweeps share the steps' ends where the points and rows are finite: both probes'
+    # at once where all are, :func:`_shares_ends`)
+    share = _shares_ends(rows, points) or None
+    parts = [(points[:cut], rows[:cut], E[:cut], share), (points[cut:], rows[cut:], E[cut:],
+                                                          share)]
+    if check:
+        parts.append((t, Y, against, None))
+    try:
+        swept = _swept_together(g_vec, kernel, parts, p)
+    except Exception as exc:   # noqa: BLE001 (the user's g or K: each call alone says where)
+        if not _user.raised_by_user(exc):
+            raise
+        return None
+    if swept is None:
+        return None
+    r = swept[0][0]
+    probe = (steps, np.maximum(r[first::3], r[first + 1::3]), scale, swept[0][2], p)
+    probe += (_every_answer(g_vec, kernel, t, Y, *swept[1]),)
+    return probe, ((swept[2][0], swept[2][2]) if check else None)
+
+
+#: :func:`_alias_pieces`' arrays by N (read-only; meshes of up to 4096 steps).
+_ALIAS_PIECES = {}
+
+
+def _alias_pieces(n):
+    """(steps, m, first, S, S1, U) of a mesh of ``n`` steps: :func:`_alias_probe`'s m steps
+    and whether t0 goes before its pieces (``first``, 1 or 0), and for each point of its
+    pieces then of :func:`_alias_every`'s, the step k (``S``; 0 for t0), k + 1 (``S1``) and
+    the share u of the step (``U``; 0 for t0) at t_k + u h; remembered by n (read-only)."""
+    known = _ALIAS_PIECES.get(n)
+    if known is not None:
+        return known
+    steps, m = _alias_steps(n)
+    first = int(steps[0] > 0)
+    every = np.arange(n)
+    S = np.concatenate((np.zeros(first, dtype=np.intp), np.repeat(steps, 3),
+                        np.repeat(every, 3))).astype(np.intp)
+    U = np.concatenate((np.zeros(first), _alias_shares(m).reshape(-1),
+                        _alias_shares(n).reshape(-1)))
+    S1 = S + 1
+    for a in (S, S1, U):
+        a.setflags(write=False)
+    known = (steps, m, first, S, S1, U)
+    if n <= 4096:
+        _ALIAS_PIECES[n] = known
+    return known
+
+
+def _swept_together(g_vec, kernel, parts, p):
+    """[(ratio, K's ratio, evaluations)] of :func:`data_roughness` (``of_k``) of each of the
+    ``parts`` (mesh, Y, estimate, True where its sweeps share the steps' ends, or None:
+    :func:`_shares_ends` asked), from one call of g on the points of all of them and one
+    guarded run of their compiled sweeps; None where a kernel value was recorded (not finite)
+    or a part's points would not all take g on one array (a few points, or d of them: g
+    pointwise there, as :func:`data_roughness` calls it)."""
+    in_t = _names(kernel, 0)
+    d = parts[0][1].shape[1]
+    prepared, times = [], []
+    for t, Y, E, share in parts:
+        n = len(t) - 1
+        grid = _GRIDS.get((n, p))
+        if grid is None:
+            grid = _GRIDS[(n, p)] = (np.arange(n * (p + 1) + 1) / (p + 1), np.arange(n + 1.0))
+        x = np.interp(grid[0], grid[1], t)
+        if x.size <= 8 or x.size == d:      # (g_vec's own test of calling g on the array)
+            return None
+        times.append(x)
+        Y2, E2, mesh = _c_floats(Y), _c_floats(E), _c_floats(t)
+        share = share or _shares_ends(Y2, mesh)
+        calls = (1 + in_t) * ((p + 1) * n + 1 if share else (p + 2) * n)
+        prepared.append((mesh, Y2, E2, int(share), calls, np.empty(n), np.empty(n)))
+    G = np.ascontiguousarray(g_vec(np.concatenate(times), keep=False), dtype=float)
+    G = G.reshape(sum(x.size for x in times), -1)
+    if G.shape[1] != d:
+        return None
+    weights, noise = difference_weights(p), ROUNDING * _spacing(g_vec)
+    address, params = kernel.function_address.address, kernel.params
+
+    def sweeps():
+        ratios, start = _ratios(), 0
+        for x, (mesh, Y2, E2, share, _, ratio, ratio_k) in zip(times, prepared):
+            ratios(address, params, mesh, Y2, G[start:start + x.size], weights, int(in_t),
+                   share, E2, noise, ratio, 0.0, ROUNDING * EPS, ratio_k)
+            start += x.size
+    _, record = run_guarded(sweeps, kernel.args, sum(part[4] for part in prepared))
+    if record is not None:
+        return None
+    return [(ratio, ratio_k, calls) for (_, _, _, _, calls, ratio, ratio_k) in prepared]
 
 
 #: :func:`_alias_steps`' (steps, m) by N (read-only arrays; meshes of up to 4096 steps).
@@ -2305,9 +2446,10 @@ def alias_every_bar(p):
 
 
 def _alias_every(g_vec, kernel, t, Y, scale, p):
-    """(ratio, defect, evaluations, of g, slope): :func:`_alias_probe`'s ratios of every step of
-    the mesh ``t`` (the n-th on [t_n, t_n + A h] and [t_n + A h, t_n + (A + s_n) h], s_n of
-    :func:`_alias_spans`), against the estimates' ``scale``, and the same in defect units: where
+    """(ratio, defect, evaluations, of g, slope, between): :func:`_alias_probe`'s ratios of
+    every step of the mesh ``t`` (the n-th on [t_n, t_n + A h] and [t_n + A h,
+    t_n + (A + s_n) h], s_n of :func:`_alias_spans`), against the estimates' ``scale``, and
+    (``defect()``, made when called) the same in defect units: where
     g's differences are the larger (K's alone taken with g = 0), they times the step h, as K's
     are (an oscillation of g is in y itself, and moves the solution only through the integral
     of y over the step: g's differences were up to 1000 times the error, y = g - int y with
@@ -2334,10 +2476,17 @@ def _alias_every(g_vec, kernel, t, Y, scale, p):
     rows = (Y[:-1, None, :] + u[:, :, None] * (Y[1:] - Y[:-1])[:, None, :]).reshape(
         3 * n, -1)                                                  # (on the chord)
     E = np.zeros_like(rows) + scale
-    r, rk, calls = data_roughness(g_vec, kernel, points, rows, E, p, of_k=True)
+    return _every_answer(g_vec, kernel, t, Y, *data_roughness(g_vec, kernel, points, rows, E, p,
+                                                               of_k=True))
+
+
+def _every_answer(g_vec, kernel, t, Y, r, rk, calls):
+    """:func:`_alias_every`'s answer from the ratios ``r`` and K's ``rk`` of its pieces (three
+    a step) and their ``calls``."""
     r, rk = np.maximum(r[0::3], r[1::3]), np.maximum(rk[0::3], rk[1::3])
     of_g = r > rk
-    return r, np.where(of_g, np.maximum(rk, r * np.diff(t)), r), calls, of_g, \
+    # (the defects when asked: only where a step's ratio is over the bar, ~3 us a solve less)
+    return r, lambda: np.where(of_g, np.maximum(rk, r * np.diff(t)), r), calls, of_g, \
         lambda which, r_at=None: _weighted_by_slope(kernel, t, Y, r if r_at is None else r_at,
                                                     rk, which), \
         lambda which: _between_divisions(g_vec, t, which)
@@ -2494,7 +2643,7 @@ def _aliased_data(sol, probe, before=None):
         # larger, only where it raised the estimates (y = g - int y, y = 1 + (sin(w t) b(t) /
         # w)', b a bump on [0.9, 0.92], w = 2 pi 3072, trapezoid on 512 steps: an error of
         # 7.6e-3 for 9.1e-5, every step at the bump over ROUGH_FIXED, the estimates as were))
-        steps, off, defect = np.arange(n), every[0], every[1]
+        steps, off, defect = np.arange(n), every[0], every[1]()
         # (and the steps whose data oscillate between the points of the data check's division
         # into 4 that see them smooth, which that division's solve did not see:
         # :func:`_between_divisions`)
@@ -2723,7 +2872,7 @@ def _summed_defects(sol, g_vec, kernel, scale, p):
 
 
 def _with_rough_data(sol, g_vec, kernel, p, run=None, singular=False, quadratic=True,
-                     nodes=None, uniform_run=None, start=False):
+                     nodes=None, uniform_run=None, start=False, checked=None):
     """``sol``, a solve on a given mesh with its error estimate (``p``: the method's order),
     with its estimates raised where the data are not smooth at the scale of its steps.
 
@@ -2776,7 +2925,9 @@ def _with_rough_data(sol, g_vec, kernel, p, run=None, singular=False, quadratic=
     solution's size fails the solve (afterwards, :func:`._tolerance.with_confirmed_digits`).
     Where g or K raises at a point of the check that the solve never took (K at s = T, which
     Gauss points never reach, reading a table one past its end), the solution is left as it
-    is.  Cost, on every successful solve: (p + 1) N + 1 kernel evaluations (twice where K
+    is.  ``checked``: the (ratio, evaluations) of this check's sweep (:func:`data_roughness`
+    against the same estimates), made with the aliasing probes' (:func:`_swept_probes`), not
+    taken again.  Cost, on every successful solve: (p + 1) N + 1 kernel evaluations (twice where K
     names t), counted in ``nfev``, and (p + 1) N + 1 values of g, a fraction 1/N of an O(N^2)
     solve's; where the data are not smooth, a solve on N + 3 (ROUGH_SPLIT - 1) steps or so,
     and the blind ends' p + 2 values of g and of K (twice where it names t) each (and a solve
@@ -2838,7 +2989,8 @@ def _with_rough_data(sol, g_vec, kernel, p, run=None, singular=False, quadratic=
     against = est if singular or nested is None or nested.shape != est.shape else nested
     try:
         if step is None:
-            ratio, calls = data_roughness(g_vec, kernel, t, Y, against, p, alpha)
+            ratio, calls = checked if checked is not None and not singular else \
+                data_roughness(g_vec, kernel, t, Y, against, p, alpha)
             # (the steps' differences on the points j h / (p + 1) alone: the divided solves
             # take the data there, and what they miss alike is what _aliased_data looks for)
             sol._data_ratio = ratio.copy()
