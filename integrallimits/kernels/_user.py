@@ -326,6 +326,25 @@ def _values(func, reads):
     return out
 
 
+def _dtype_text(dtype):
+    """The dtype's text, with the names, offsets and types of a structured dtype's fields:
+    ``dtype.str`` is ``|V16`` for every record of 16 bytes, so two records of the same bytes
+    whose fields are named or ordered differently (``r["a"]`` 1.0 in one, 2.0 in the other)
+    had one digest, and the kernel reading ``r["a"]`` kept the first one's value."""
+    return dtype.str if dtype.names is None else f"{dtype.str}{dtype.descr!r}"
+
+
+def _tuple_type(value):
+    """The type of the tuple or list ``value`` as its digest names it: a named tuple's class
+    with its fields (``P(a=1.0, b=2.0)`` and, with the fields the other way round, ``P(b=1.0,
+    a=2.0)`` had one digest: the kernel reading ``p.a`` kept 1.0)."""
+    kind = type(value)
+    if kind in (tuple, list):
+        return kind.__name__
+    fields = getattr(kind, "_fields", None)
+    return f"{kind.__module__}.{kind.__qualname__}" + (f"{tuple(fields)!r}" if fields else "")
+
+
 def _digest(value):
     """A string that changes whenever ``value`` does (exact for numbers and arrays)."""
     if value is None or isinstance(value, (bool, int, str, bytes)):
@@ -335,11 +354,11 @@ def _digest(value):
     if isinstance(value, np.ndarray):
         body = hashlib.sha256(np.ascontiguousarray(value).view(np.uint8).tobytes()
                               if value.dtype != object else pickle.dumps(value)).hexdigest()
-        return f"ndarray:{value.dtype.str}:{value.shape}:{body}"
+        return f"ndarray:{_dtype_text(value.dtype)}:{value.shape}:{body}"
     if isinstance(value, np.generic):
-        return f"{value.dtype.str}:{value.item()!r}"
+        return f"{_dtype_text(value.dtype)}:{value.item()!r}"
     if isinstance(value, (tuple, list)):
-        return f"{type(value).__name__}(" + ",".join(_digest(v) for v in value) + ")"
+        return f"{_tuple_type(value)}(" + ",".join(_digest(v) for v in value) + ")"
     try:
         return "pickle:" + hashlib.sha256(pickle.dumps(value)).hexdigest()
     except Exception:  # an object we cannot fingerprint: its identity, and no disk cache
