@@ -238,7 +238,7 @@ def _value_helpers(func, seen=None):
         return []
     seen.add(func)
     try:   # a helper two others call is looked at from each (only the path is remembered)
-        return [(name, obj) for name, obj in _reads(func)
+        return [(path, obj) for name, read in _reads(func) for path, obj in _held(name, read)
                 if isinstance(obj, numba.core.dispatcher.Dispatcher) and
                 not (getattr(obj.py_func, "__module__", None) or "").startswith("integrallimits.")
                 and (_values(obj.py_func, _reads(obj.py_func)) or _value_helpers(obj, seen)
@@ -246,6 +246,36 @@ def _value_helpers(func, seen=None):
                      or getattr(obj, "_can_compile", True) and _calls_itself(obj))]
     finally:
         seen.discard(func)
+
+
+def _held(name, obj):
+    """``[(path, object)]``: ``obj`` read as ``name``, or, for a tuple, the objects it holds
+    (``FUNCS[0]``, nested tuples' too): a kernel calling ``FUNCS[0](y)`` calls that helper as
+    it would by a name (Numba freezes the tuple), and kept its old values after they changed."""
+    if type(obj) is not tuple:
+        return [(name, obj)]
+    return [item for i, v in enumerate(obj) for item in _held(f"{name}[{i}]", v)]
+
+
+def _with_item(held, indexes, new):
+    """The tuple ``held`` with the item at ``indexes`` (nested) replaced by ``new``."""
+    i, rest = indexes[0], indexes[1:]
+    return held[:i] + (_with_item(held[i], rest, new) if rest else new,) + held[i + 1:]
+
+
+def _replacing_items(func, replace):
+    """``replace`` (:func:`with_fresh_helpers`' ``{path: fresh helper}``) with each tuple path
+    ``NAME[i]...`` folded into ``{NAME: a copy of the tuple holding the fresh helpers}``."""
+    items = {path: new for path, new in replace.items() if "[" in path}
+    if not items:
+        return replace
+    out = {path: new for path, new in replace.items() if "[" not in path}
+    reads = dict(_reads(func))
+    for path, new in items.items():
+        name, _, tail = path.partition("[")
+        indexes = [int(i) for i in tail[:-1].split("][")]
+        out[name] = _with_item(out.get(name, reads[name]), indexes, new)
+    return out
 
 
 def _rebound(func, replace):
@@ -1180,7 +1210,7 @@ def with_fresh_helpers(func, what, *, through_python=False, marks=None, _seen=No
                 replace[name] = fresh
     if not replace:
         return func
-    copy = _rebound(func, replace)
+    copy = _rebound(func, _replacing_items(func, replace))
     for obj in replace.values():
         if isinstance(obj, _Building):
             obj.readers.append(copy)

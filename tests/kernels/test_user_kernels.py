@@ -462,3 +462,35 @@ def test_a_global_of_the_same_numbers_in_another_layout_is_read_again(kind, K):
             assert sol.success and abs(sol.y[-1] - np.exp(-a)) < 1e-4, (kind, a, sol.y[-1])
     finally:
         _RATES = None
+
+
+_TUPLE_RATE = 1.0
+
+
+@numba.njit
+def _rate_times(y):
+    return _TUPLE_RATE * y
+
+
+_HELPERS = (1.0, (_rate_times,))
+
+
+def _decay_through_a_tuple(t, s, y):
+    return -_HELPERS[1][0](y)
+
+
+def test_a_helper_held_in_a_tuple_sees_its_globals_change():
+    """A kernel calling an @njit helper held in a global tuple (``_HELPERS[1][0](y)``) kept the
+    value of the global the helper read when it was first compiled: only helpers read by a
+    name were compiled again for new values.  y' = -a y: y(1) = e^-1, e^-2, e^-1."""
+    global _TUPLE_RATE
+    try:
+        for a in (1.0, 2.0, 1.0):
+            _TUPLE_RATE = a
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore", RecompilationWarning)
+                sol = solve_volterra(_decay_through_a_tuple, lambda t: 1.0, (0.0, 1.0), 64,
+                                     method="trapezoid", error_estimate=False)
+            assert sol.success and abs(sol.y[-1] - np.exp(-a)) < 1e-4, (a, sol.y[-1])
+    finally:
+        _TUPLE_RATE = 1.0
