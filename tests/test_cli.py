@@ -74,6 +74,13 @@ def one_line_error(capsys):
     (SOLVE + ["--steps", "8", "--exact", "log(t)"], 1,       # (not a usage error: as --forcing)
      "--exact cannot be evaluated at t = 0: math domain error"),
     (["solve", "--kernel", "y"], 2, "give both --kernel and --forcing"),
+    # (a constant that underflows to 0.0: a 30-line traceback of the code generator's
+    # ValueError, and exit status 1)
+    (["solve", "--kernel", "exp(-1000)*y", "--forcing", "1"], 2,
+     "--kernel: constant exp(-1000) underflows to zero in float64 at column 1"),
+    (["solve", "--kernel", "-y", "--forcing", "t + exp(-800)"], 2,
+     "--forcing: constant exp(-800) underflows to zero in float64 at column 5"),
+    (SOLVE + ["--exact", "t + 10**-400"], 2, "--exact: constant 1/1000"),
     (["validate", "--json", ".", "--methods", "trapezoid"], 2, "is a directory"),
     (["validate", "--methods", "nosuch"], 2, "unknown method"),
     (["reproduce", "nosuch"], 2, "unknown study"),

@@ -24,7 +24,8 @@ A float literal is converted to the exact rational number *written* (``0.1`` bec
 ``1/10``, from its decimal digits, not from the binary double), so the symbolic
 expression and its exact derivatives mean what the user typed; compiled code rounds
 it back to the same double Python would use.  Every literal must be a finite,
-non-underflowing float64.
+non-underflowing float64; so must, in a text to be compiled (:func:`parse_with_literal`),
+every constant subexpression the code computes with (``y * exp(-1000)`` would be 0.0).
 
 Values
 ------
@@ -221,8 +222,9 @@ def _where(line, column):
 class _Builder:
     """Walks a syntax tree and builds the SymPy expression from whitelisted nodes."""
 
-    def __init__(self, text, symbols, shift, deadline=math.inf):
+    def __init__(self, text, symbols, shift, deadline=math.inf, compiled=False):
         self.text = text
+        self.compiled = compiled   # (refuse constants that float64 rounds to 0.0: _literal)
         self.symbols = symbols
         self.shift = shift
         self.deadline = deadline
@@ -463,7 +465,10 @@ def _literal(node, builder, variable):
     left to right), ``("**", base, exponent)`` and ``("call", name, [args])``.
     """
     if node not in variable:
-        return ("num", builder.values[node])
+        value = builder.values[node]
+        if builder.compiled and _underflows(value):   # (it would be compiled as 0.0)
+            builder.invalid(f"constant {_short(value)} underflows to zero in float64", node)
+        return ("num", value)
     if isinstance(node, ast.Name):
         return ("var", builder.symbols[node.id])
     if isinstance(node, ast.UnaryOp):
@@ -480,6 +485,16 @@ def _literal(node, builder, variable):
         links.append((_CHAIN[type(head.op)], _literal(head.right, builder, variable)))
         head = head.left
     return ("chain", _literal(head, builder, variable), links[::-1])
+
+
+def _underflows(number):
+    """Whether the nonzero constant ``number`` rounds to 0.0 in float64 (``exp(-1000)``,
+    ``1e-200 * 1e-200``): the compiled code would hold 0.0 for it, as for a literal ``1e-400``,
+    which the parser refuses.  (A constant too large for a float64 is refused elsewhere.)"""
+    try:
+        return float(number) == 0.0 and number != 0
+    except (OverflowError, TypeError, ValueError):
+        return False
 
 
 def _symbols(variables):
@@ -541,15 +556,17 @@ def parse_expression(text, variables=("t", "s", "y")):
         ...
     integrallimits.kernels._text.ExpressionError: attribute access '.system' at column 17 ...
     """
-    return parse_with_literal(text, variables)[0]
+    return parse_with_literal(text, variables, compiled=False)[0]
 
 
-def parse_with_literal(text, variables=("t", "s", "y")):
+def parse_with_literal(text, variables=("t", "s", "y"), compiled=True):
     """(:func:`parse_expression`'s SymPy expression, the text as written: :func:`_literal`).
 
     The compiled code of a text computes its values from the second (SymPy's automatic
     simplification changes the domain: ``sqrt(t)**2`` is ``t`` to SymPy but NaN for t < 0 to
-    NumPy); derivatives come from the first."""
+    NumPy); derivatives come from the first.  For that code (``compiled``, the default) a
+    constant of the text that float64 rounds to 0.0 (``y * exp(-1000)``) is refused, as a
+    literal ``1e-400`` is; the exact expression alone (:func:`parse_expression`) keeps it."""
     if not isinstance(text, str):
         raise TypeError(f"expression must be a string, got {type(text).__name__}")
     symbols = _symbols(variables)
@@ -578,7 +595,7 @@ def parse_with_literal(text, variables=("t", "s", "y")):
         if count > MAX_NODES:
             raise ExpressionError(f"expression has more than {MAX_NODES} syntax-tree nodes")
     deadline = _clock() + MAX_SECONDS
-    builder = _Builder(source, symbols, shift, deadline)
+    builder = _Builder(source, symbols, shift, deadline, compiled)
     try:
         with _time_limit(deadline):
             expr = builder.build(tree.body)
@@ -623,12 +640,12 @@ def parse_vector(texts, variables=None):
     >>> parse_vector(["-y0 * y1", "y0 - cos(t - s)"])
     [-y0*y1, y0 - cos(s - t)]
     """
-    return [expr for expr, _ in parse_vector_with_literal(texts, variables)]
+    return [expr for expr, _ in parse_vector_with_literal(texts, variables, compiled=False)]
 
 
-def parse_vector_with_literal(texts, variables=None):
+def parse_vector_with_literal(texts, variables=None, compiled=True):
     """[(expression, literal) per component]: :func:`parse_vector` with
-    :func:`parse_with_literal`'s second part."""
+    :func:`parse_with_literal`'s second part (``compiled`` as there)."""
     if isinstance(texts, str) or not hasattr(texts, "__len__"):
         raise TypeError(f"texts must be a sequence of strings, got {type(texts).__name__}")
     if variables is None:
@@ -636,7 +653,7 @@ def parse_vector_with_literal(texts, variables=None):
     exprs = []
     for k, text in enumerate(texts):
         try:
-            exprs.append(parse_with_literal(text, variables))
+            exprs.append(parse_with_literal(text, variables, compiled))
         except ExpressionError as exc:
             raise ExpressionError(f"component {k}: {exc}", exc.line, exc.column) from None
     return exprs

@@ -307,7 +307,21 @@ def _kernel_from_parse(text, params, name):
         y = list(sympy.symbols(f"y0:{len(text)}", real=True))
         K, written = zip(*parse_vector_with_literal(text, (t, s, *y, *ps)))
         K = list(K)
-    return _from_sympy(K, t, s, y, ps, name, limit=_check_generated_size, written=written)
+    with _numbers_refused():
+        return _from_sympy(K, t, s, y, ps, name, limit=_check_generated_size, written=written)
+
+
+@contextlib.contextmanager
+def _numbers_refused():
+    """The code generator's ValueError for a number of the text it cannot write as a float64
+    (``1e-200 * y * 1e-200``: its dK/dy is 10**-400, 0.0 in float64) as an ExpressionError:
+    the text is refused (the command line said so with a traceback)."""
+    try:
+        yield
+    except ValueError as exc:
+        if type(exc) is not ValueError:
+            raise
+        raise ExpressionError(str(exc)) from None
 
 
 def kernel_from_text(text, vector_dim=None, params=()):
@@ -430,6 +444,7 @@ def forcing_from_text(text, params=()):
     else:
         g, written = zip(*parse_vector_with_literal(texts, (t, *ps)))
         g = list(g)
-    func, digest, path = _forcing_from_sympy(g, t, ps, written=written)
+    with _numbers_refused():
+        func, digest, path = _forcing_from_sympy(g, t, ps, written=written)
     _record(key, digest, path)
     return func

@@ -238,7 +238,7 @@ def _value_helpers(func, seen=None):
         return []
     seen.add(func)
     try:   # a helper two others call is looked at from each (only the path is remembered)
-        return [(name, obj) for name, obj in _reads(func)
+        return [(path, obj) for name, read in _reads(func) for path, obj in _held(name, read)
                 if isinstance(obj, numba.core.dispatcher.Dispatcher) and
                 not (getattr(obj.py_func, "__module__", None) or "").startswith("integrallimits.")
                 and (_values(obj.py_func, _reads(obj.py_func)) or _value_helpers(obj, seen)
@@ -246,6 +246,36 @@ def _value_helpers(func, seen=None):
                      or getattr(obj, "_can_compile", True) and _calls_itself(obj))]
     finally:
         seen.discard(func)
+
+
+def _held(name, obj):
+    """``[(path, object)]``: ``obj`` read as ``name``, or, for a tuple, the objects it holds
+    (``FUNCS[0]``, nested tuples' too): a kernel calling ``FUNCS[0](y)`` calls that helper as
+    it would by a name (Numba freezes the tuple), and kept its old values after they changed."""
+    if type(obj) is not tuple:
+        return [(name, obj)]
+    return [item for i, v in enumerate(obj) for item in _held(f"{name}[{i}]", v)]
+
+
+def _with_item(held, indexes, new):
+    """The tuple ``held`` with the item at ``indexes`` (nested) replaced by ``new``."""
+    i, rest = indexes[0], indexes[1:]
+    return held[:i] + (_with_item(held[i], rest, new) if rest else new,) + held[i + 1:]
+
+
+def _replacing_items(func, replace):
+    """``replace`` (:func:`with_fresh_helpers`' ``{path: fresh helper}``) with each tuple path
+    ``NAME[i]...`` folded into ``{NAME: a copy of the tuple holding the fresh helpers}``."""
+    items = {path: new for path, new in replace.items() if "[" in path}
+    if not items:
+        return replace
+    out = {path: new for path, new in replace.items() if "[" not in path}
+    reads = dict(_reads(func))
+    for path, new in items.items():
+        name, _, tail = path.partition("[")
+        indexes = [int(i) for i in tail[:-1].split("][")]
+        out[name] = _with_item(out.get(name, reads[name]), indexes, new)
+    return out
 
 
 def _rebound(func, replace):
@@ -326,6 +356,25 @@ def _values(func, reads):
     return out
 
 
+def _dtype_text(dtype):
+    """The dtype's text, with the names, offsets and types of a structured dtype's fields:
+    ``dtype.str`` is ``|V16`` for every record of 16 bytes, so two records of the same bytes
+    whose fields are named or ordered differently (``r["a"]`` 1.0 in one, 2.0 in the other)
+    had one digest, and the kernel reading ``r["a"]`` kept the first one's value."""
+    return dtype.str if dtype.names is None else f"{dtype.str}{dtype.descr!r}"
+
+
+def _tuple_type(value):
+    """The type of the tuple or list ``value`` as its digest names it: a named tuple's class
+    with its fields (``P(a=1.0, b=2.0)`` and, with the fields the other way round, ``P(b=1.0,
+    a=2.0)`` had one digest: the kernel reading ``p.a`` kept 1.0)."""
+    kind = type(value)
+    if kind in (tuple, list):
+        return kind.__name__
+    fields = getattr(kind, "_fields", None)
+    return f"{kind.__module__}.{kind.__qualname__}" + (f"{tuple(fields)!r}" if fields else "")
+
+
 def _digest(value):
     """A string that changes whenever ``value`` does (exact for numbers and arrays)."""
     if value is None or isinstance(value, (bool, int, str, bytes)):
@@ -335,11 +384,11 @@ def _digest(value):
     if isinstance(value, np.ndarray):
         body = hashlib.sha256(np.ascontiguousarray(value).view(np.uint8).tobytes()
                               if value.dtype != object else pickle.dumps(value)).hexdigest()
-        return f"ndarray:{value.dtype.str}:{value.shape}:{body}"
+        return f"ndarray:{_dtype_text(value.dtype)}:{value.shape}:{body}"
     if isinstance(value, np.generic):
-        return f"{value.dtype.str}:{value.item()!r}"
+        return f"{_dtype_text(value.dtype)}:{value.item()!r}"
     if isinstance(value, (tuple, list)):
-        return f"{type(value).__name__}(" + ",".join(_digest(v) for v in value) + ")"
+        return f"{_tuple_type(value)}(" + ",".join(_digest(v) for v in value) + ")"
     try:
         return "pickle:" + hashlib.sha256(pickle.dumps(value)).hexdigest()
     except Exception:  # an object we cannot fingerprint: its identity, and no disk cache
@@ -1161,7 +1210,7 @@ def with_fresh_helpers(func, what, *, through_python=False, marks=None, _seen=No
                 replace[name] = fresh
     if not replace:
         return func
-    copy = _rebound(func, replace)
+    copy = _rebound(func, _replacing_items(func, replace))
     for obj in replace.values():
         if isinstance(obj, _Building):
             obj.readers.append(copy)

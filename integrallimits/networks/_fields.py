@@ -23,8 +23,26 @@ def sample_field(field, n_layers, T=1.0, two_variable=False, t0=0.0, name="field
     Returns an array (N+1, *shape) or (N+1, N+1, *shape) (all pairs, including s > t,
     which starting blocks of high-order rules read).
     """
+    n_layers = _checked_grid(n_layers, T, t0)
     h = (T - t0) / n_layers
     return sample_field_at(field, t0 + h * np.arange(n_layers + 1), two_variable, name)
+
+
+def _checked_grid(n_layers, T, t0):
+    """``n_layers`` as an int, once it is a whole number >= 1 and [t0, T] a finite interval;
+    else a ValueError naming the argument.  (``n_layers=0`` was a ZeroDivisionError, 2.5
+    sampled past T at 0, 0.4, 0.8, 1.2, -1 gave no sample, True one layer, T = nan NaN times,
+    and T <= t0 a grid going backwards or standing still, all without a word.)"""
+    if isinstance(n_layers, (bool, np.bool_)) or not isinstance(n_layers, numbers.Real) \
+            or not float(n_layers).is_integer() or n_layers < 1:
+        raise ValueError(f"n_layers must be an integer >= 1, got {n_layers!r}")
+    for label, value in (("T", T), ("t0", t0)):
+        if isinstance(value, (bool, np.bool_)) or not isinstance(value, numbers.Real) \
+                or not np.isfinite(value):
+            raise ValueError(f"{label} must be a finite number, got {value!r}")
+    if not T > t0:
+        raise ValueError(f"T must be greater than t0, got T = {T!r} and t0 = {t0!r}")
+    return int(n_layers)
 
 
 def _shown(point):

@@ -410,6 +410,39 @@ def test_numbers_that_underflow_are_refused(number):
         from_sympy(number * y, t, s, y)
 
 
+@pytest.mark.parametrize("text, message", [
+    ("y * exp(-1000)", "constant exp(-1000) underflows to zero in float64 at column 5"),
+    ("sin(exp(-1000)) * y", "constant sin(exp(-1000)) underflows to zero in float64 at column 1"),
+    ("y + (1/10)**400", ("constant 1/100000000000000000... (403 characters) underflows to "
+                         "zero in float64 at column 5")),
+    ("1e-200 * y * 1e-200", "underflows to zero in float64"),   # (dK/dy = 10**-400)
+    ("[y0 * exp(-800), y1]", ("component 0: constant exp(-800) underflows to zero in float64 "
+                              "at column 6")),
+])
+def test_text_constants_that_float64_rounds_to_zero_are_expression_errors(text, message):
+    """A text whose constant is 0.0 in float64 raised the code generator's plain ValueError,
+    which the command line's ``solve`` showed as a 30-line traceback with exit status 1; it is
+    refused as the literal 1e-400 is: an ExpressionError, at its column when it has one."""
+    from integrallimits.kernels import split_vector_text
+    parts = split_vector_text(text)
+    with pytest.raises(ExpressionError) as info:
+        kernel_from_text(text if parts is None else parts)
+    assert str(info.value).endswith(message)
+    if "column" in message:   # (a constant of the text, which g's code computes with too)
+        forcing = text.replace("y1", "t").replace("y0", "t").replace("y", "t")
+        parts = split_vector_text(forcing)
+        with pytest.raises(ExpressionError, match="underflows to zero in float64 at column"):
+            forcing_from_text(forcing if parts is None else parts)
+
+
+def test_text_constants_near_the_float64_floor_are_kept():
+    """The refusal above is of 0.0 only: exp(-744) is 1e-323, a float64; and the exact
+    expression of parse_expression keeps exp(-1000) (it is 0.0 only once compiled)."""
+    from integrallimits.kernels import parse_expression
+    assert kernel_from_text("y * exp(-744)")(0.0, 0.0, 1.0) == math.exp(-744) > 0
+    assert parse_expression("y * exp(-1000)") == y * sympy.exp(-1000)
+
+
 def test_a_derivative_the_printer_cannot_write_is_a_compilation_error(cache_dir):
     """dK/dy of Mod(y, 1) raised SymPy's own ValueError ("_MathPrinter._print_Derivative(...)
     only supports functions with symbols as arguments")."""

@@ -417,3 +417,80 @@ def test_a_recursive_helper_compiled_for_given_signatures_only_is_kept():
     (float32 on purpose): a kernel calls it, not a copy compiled for float64."""
     from integrallimits.kernels._user import _value_helpers
     assert _value_helpers(lambda t, s, y: -y * _taylor_exp_single(s - t, 1, 16)) == []
+
+
+_RATES = None
+
+
+def _decay_at_rate(t, s, y):
+    return -_RATES.a * y
+
+
+def _decay_at_record_rate(t, s, y):
+    return -_RATES[0]["a"] * y
+
+
+def _two_layouts(kind):
+    """Two values of the global _RATES with the same numbers in the same order whose field
+    ``a`` is 1.0 in the first and 2.0 in the second: named tuples of one name whose fields are
+    declared the other way round, or records of the same bytes whose fields are."""
+    import collections
+    if kind == "named tuple":
+        first, second = (collections.namedtuple("Rates", names) for names in ("a b", "b a"))
+        return first(1.0, 2.0), second(1.0, 2.0)
+    first, second = (np.array([(1.0, 2.0)], dtype=[(n, "f8") for n in names])
+                     for names in (("a", "b"), ("b", "a")))
+    return first, second
+
+
+@pytest.mark.parametrize("kind, K", [("named tuple", _decay_at_rate),
+                                     ("record array", _decay_at_record_rate)])
+def test_a_global_of_the_same_numbers_in_another_layout_is_read_again(kind, K):
+    """A kernel reading ``rates.a`` (or ``rates[0]["a"]``) of a global kept the value it was
+    first compiled with when the global became a named tuple (a record) of the same numbers in
+    the same order but with its fields the other way round: the value's digest named the
+    numbers, not the fields (a record's dtype.str is |V16), so the compiled copy of the first
+    value was reused.  y' = -a y: y(1) = e^-1 with a = 1, e^-2 with a = 2."""
+    global _RATES
+    try:
+        for value, a in zip(_two_layouts(kind), (1.0, 2.0)):
+            _RATES = value
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore", RecompilationWarning)
+                sol = solve_volterra(K, lambda t: 1.0, (0.0, 1.0), 64, method="trapezoid",
+                                     error_estimate=False)
+            assert sol.success and abs(sol.y[-1] - np.exp(-a)) < 1e-4, (kind, a, sol.y[-1])
+    finally:
+        _RATES = None
+
+
+_TUPLE_RATE = 1.0
+
+
+@numba.njit
+def _rate_times(y):
+    return _TUPLE_RATE * y
+
+
+_HELPERS = (1.0, (_rate_times,))
+
+
+def _decay_through_a_tuple(t, s, y):
+    return -_HELPERS[1][0](y)
+
+
+def test_a_helper_held_in_a_tuple_sees_its_globals_change():
+    """A kernel calling an @njit helper held in a global tuple (``_HELPERS[1][0](y)``) kept the
+    value of the global the helper read when it was first compiled: only helpers read by a
+    name were compiled again for new values.  y' = -a y: y(1) = e^-1, e^-2, e^-1."""
+    global _TUPLE_RATE
+    try:
+        for a in (1.0, 2.0, 1.0):
+            _TUPLE_RATE = a
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore", RecompilationWarning)
+                sol = solve_volterra(_decay_through_a_tuple, lambda t: 1.0, (0.0, 1.0), 64,
+                                     method="trapezoid", error_estimate=False)
+            assert sol.success and abs(sol.y[-1] - np.exp(-a)) < 1e-4, (a, sol.y[-1])
+    finally:
+        _TUPLE_RATE = 1.0

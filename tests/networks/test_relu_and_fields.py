@@ -157,3 +157,28 @@ def test_bad_points_weights_and_steps_are_refused():
         with pytest.raises(MemoryError, match="fine = 10000000"):
             distance(lambda t, s: t, lambda t, s: s, two_variable=True, fine=10 ** 7)
     assert h1_distance(lambda t: t, lambda t: 2 * t, fine=np.int64(8)) == pytest.approx(1.0)
+
+
+@pytest.mark.parametrize("args, says", [
+    ((0,), "n_layers must be an integer >= 1, got 0"),
+    ((2.5,), "n_layers must be an integer >= 1, got 2.5"),
+    ((-1,), "n_layers must be an integer >= 1, got -1"),
+    ((True,), "n_layers must be an integer >= 1, got True"),
+    ((2, float("nan")), "T must be a finite number, got nan"),
+    ((2, 0.0), "T must be greater than t0, got T = 0.0 and t0 = 0.0"),
+    ((2, -1.0), "T must be greater than t0, got T = -1.0 and t0 = 0.0"),
+    ((2, 1.0, False, float("-inf")), "t0 must be a finite number, got -inf"),
+])
+def test_sample_field_refuses_a_grid_that_is_not_one(args, says):
+    """sample_field(f, 0) was a ZeroDivisionError; n_layers 2.5 sampled at 0, 0.4, 0.8, 1.2
+    (past T), -1 returned no sample, True one layer, T = nan NaN times, T <= t0 a grid going
+    backwards or standing still: each a ValueError naming the argument now."""
+    with pytest.raises(ValueError) as info:
+        sample_field(lambda t: t, *args)
+    assert str(info.value) == says
+
+
+def test_sample_field_takes_whole_numbers_of_any_type():
+    assert np.array_equal(sample_field(lambda t: t, np.int64(4)), [0.0, 0.25, 0.5, 0.75, 1.0])
+    assert np.array_equal(sample_field(lambda t: t, 4.0, T=2.0, t0=1.0),
+                          [1.0, 1.25, 1.5, 1.75, 2.0])
