@@ -131,10 +131,17 @@ def _check_output_file(path, option):
     if not os.path.isdir(folder):
         raise CommandError(f"{option} {_shown(path)}: the folder {_shown(folder)} does not exist", 2)
     # (the file a symbolic link points to: a dangling link's target, created by the open,
-    # was left behind, empty, by a run that then failed)
-    existed = os.path.exists(path)
+    # was left behind, empty, by a run that then failed).  Only a file this open created is
+    # removed (O_EXCL): a file that another process made between a check of its existence
+    # and the open was removed with it.
+    target = os.path.realpath(path)
+    created = False
     try:
-        fd = os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o666)
+        try:
+            fd = os.open(target, os.O_WRONLY | os.O_APPEND | os.O_CREAT | os.O_EXCL, 0o666)
+            created = True
+        except FileExistsError:
+            fd = os.open(target, os.O_WRONLY | os.O_APPEND)
         try:
             os.write(fd, b"")
         finally:
@@ -142,8 +149,8 @@ def _check_output_file(path, option):
     except OSError as exc:
         raise CommandError(f"cannot write {option} {_shown(path)}: {exc.strerror}", 1) from None
     finally:
-        if not existed and os.path.exists(path):
-            os.unlink(os.path.realpath(path))
+        if created:
+            os.unlink(target)
 
 
 def _write_output(path, text, option):

@@ -176,6 +176,29 @@ def test_a_failed_run_leaves_no_file_behind_a_dangling_link(tmp_path, capsys):
     assert code == 0 and target.read_text().startswith("t,y") and link.is_symlink()
 
 
+def test_the_output_check_never_removes_a_file_made_after_its_look(tmp_path, monkeypatch):
+    """The check of --out removed the file if it had not existed when it looked: a file that
+    another process made between that look and the check's open was deleted (red2-61).  Now
+    only a file the check's own open created (O_EXCL) is removed."""
+    import integrallimits.cli as cli
+    path = tmp_path / "y.csv"
+    path.write_text("another process's file")
+    real_exists, looks = os.path.exists, []
+
+    def exists(p):      # (the first look came before the file was made)
+        if str(p) == str(path):
+            looks.append(p)
+            return len(looks) > 1 and real_exists(p)
+        return real_exists(p)
+    monkeypatch.setattr(os.path, "exists", exists)
+    cli._check_output_file(str(path), "--out")
+    monkeypatch.undo()
+    assert path.read_text() == "another process's file"
+    new = tmp_path / "new.csv"
+    cli._check_output_file(str(new), "--out")     # a file the check made is removed
+    assert not new.exists()
+
+
 def test_t_is_deprecated_but_still_works(capsys):
     code, text = run(SOLVE + ["--T", "2", "--steps", "8", "--exact", "exp(-t)"])
     assert code == 0 and "y(2)" in text
