@@ -1322,7 +1322,7 @@ def _forward_jacobians(K_at, theta, at, times, values, floor, out):
     f = np.empty(d)
     steps = np.empty(d)
     for i in range(n):
-        a, t = at[i], times[i]
+        ta, t = at[i], times[i]
         for b in range(d):
             size = abs(values[i, b])
             steps[b] = 1.4901161193847656e-08 * (size if size > floor else floor)  # noqa: FURB136
@@ -1332,7 +1332,7 @@ def _forward_jacobians(K_at, theta, at, times, values, floor, out):
             if j:
                 Y[j, j - 1] = values[i, j - 1] + steps[j - 1]
         for j in range(d + 1):
-            K(a, t, Y, np.int64(j), theta, f)
+            K(ta, t, Y, np.int64(j), theta, f)
             for a in range(d):
                 F[j, a] = f[a]
         for a in range(d):
