@@ -500,7 +500,7 @@ def rounding_floor(Y, t=None, jacobian=None, halves=None, growth=None):
     the first link's (t - t0) |J_ij| is then (t - t0) [J_1]_ij up to t_k, (t_k - t0) [J_1]_ij
     + (t - t_k) |J_ij| after it (the chains' links take J).  ``growth``, G (N+1,): the
     e-folds of the linearised problem's growth from t0 to each point (the integral of its
-    rate, :func:`._outcome._growth`): the floor is then at least eps sqrt(sum_(l <= n) |y_l|^2
+    rate, :func:`._outcome._growth`): the floor is then at least eps sqrt(sum_(1 <= l <= n) |y_l|^2
     e^(2 (G_n - G_l))), the roundings made at each t_l grown to t_n as a random walk (at most
     sqrt(N) |y| so far: no digit); sqrt(N) eps max_(l <= n) |y_l| e^(G_n - G_l), every
     rounding the largest grown, was 360 to 980 times the error of the renewal equations
@@ -516,6 +516,7 @@ def rounding_floor(Y, t=None, jacobian=None, halves=None, growth=None):
         G = np.asarray(growth, dtype=float)
         with np.errstate(divide="ignore"):
             walk = np.logaddexp.accumulate(2.0 * (np.log(np.abs(Y)) - G[:, None]), axis=0)
+            walk[0] = -np.inf                   # (y(t0) given: no rounding)
             grown = np.exp(np.minimum(G[:, None] + 0.5 * walk + math.log(_EPS),
                                       np.log(math.sqrt(n) * size)))
         floor = np.fmax(floor, grown)

@@ -634,6 +634,18 @@ def _with_memory_growth(sol, probe, growth):
     t0, T = float(t[0]), float(t[n])
     if memory is None or not T > t0 or not np.all(np.diff(t[:n + 1]) > 0.0):
         return growth
+    # (a kernel whose dK/dy does not depend on t, K(s, y) as y' = f(t, y), has the diagonal's
+    # growth, whose integral G is: its row at s* = t0 + _OFF (T - t0) the same floats as the
+    # diagonal's at s*, 2 (d + 1) evaluations; the row's 9 (d + 1) took inverse gregory8 at
+    # rtol = atol = 1e-9 over its goal, 4 times the best uniform mesh's work)
+    star = t0 + _OFF * (T - t0)
+    at_star = [[float(np.interp(star, t[:n + 1], Y[:n + 1, k])) for k in range(Y.shape[1])]]
+    later, same = memory(T, [star], at_star, Y[0].tolist()), memory(star, [star], at_star,
+                                                                       Y[0].tolist())
+    sol.stats["nfev"] = sol.stats.get("nfev", 0) + sum(
+        found[1] for found in (later, same) if found is not None)
+    if later is None or same is None or later[0] == same[0]:
+        return growth
     s = np.linspace(t0, T, ROW_PROBES + 1)
     s[-1] = T
     values = np.empty((len(s), Y.shape[1]))
