@@ -2753,23 +2753,23 @@ def test_rounding_of_a_rotation_loop_is_not_grown(method):
     assert np.max(sol.error_estimate) < 1e-8
 
 
-def _renewal_u(t, s, y):
+def _lost_renewal_u(t, s, y):
     return (t - s) * (y - 1e5)
 
 
-def _renewal_squared(t, s, y):
+def _lost_renewal_squared(t, s, y):
     return (t - s) * (y - 1e5) * (y / 1e5) ** 2
 
 
-def _renewal_u2(t, s, y):
+def _lost_renewal_u2(t, s, y):
     return (t - s) ** 2 * (y - 1e5)
 
 
-def _renewal_pair(t, s, y):
+def _lost_renewal_pair(t, s, y):
     return np.array([(t - s) * (y[1] - 1e5), (t - s) * (y[0] - 1e5)])
 
 
-def _renewal_exact(t, form):
+def _lost_renewal_exact(t, form):
     """y of y = 1e5 + 2e-11 t + int k(t - s) (y - 1e5) ds: k = u, 1e5 + 2e-11 sinh t (y'' = y;
     ``squared``'s factor (y / 1e5)^2 is 1 within 1e-11 of it); k = u^2, 1e5 + 2e-11 sum_p
     e^(p t) / (3 p) over the roots of p^3 = 2; the pair k = u crossed,
@@ -2786,8 +2786,8 @@ def _renewal_exact(t, form):
     return 1e5 + 2e-11 * np.sinh(t)
 
 
-_RENEWALS = {"u": _renewal_u, "squared": _renewal_squared, "u2": _renewal_u2,
-             "pair": _renewal_pair}
+_LOST_RENEWALS = {"u": _lost_renewal_u, "squared": _lost_renewal_squared,
+                  "u2": _lost_renewal_u2, "pair": _lost_renewal_pair}
 
 
 @pytest.mark.parametrize("form, method, n", [
@@ -2795,7 +2795,7 @@ _RENEWALS = {"u": _renewal_u, "squared": _renewal_squared, "u2": _renewal_u2,
     ("squared", "radau3", None), ("u2", "gregory4", None), ("pair", "radau3", None),
     ("pair", "gauss2", 64)])
 def test_rounding_grown_through_the_memory_is_in_the_estimate(form, method, n):
-    """y = 1e5 + 2e-11 t + int_0^t k(t - s) (y - 1e5) ds on [0, 10] (``_renewal_exact``):
+    """y = 1e5 + 2e-11 t + int_0^t k(t - s) (y - 1e5) ds on [0, 10] (``_lost_renewal_exact``):
     k = u (y'' = y), its nonlinear form (y / 1e5)^2 k (y - 1e5), u^2 (a third-order growth,
     2^(1/3)) and a pair crossed by k = u, on 64 steps and to rtol = atol = 1e-8: the
     increments lost alike by the solve and its companions grow through the memory alone,
@@ -2810,8 +2810,8 @@ def test_rounding_grown_through_the_memory_is_in_the_estimate(form, method, n):
         def g(t):
             return 1e5 + 2e-11 * t
     kwargs = {"rtol": 1e-8, "atol": 1e-8} if n is None else {}
-    sol = solve_volterra(_RENEWALS[form], g, (0.0, 10.0), n, method=method, **kwargs)
-    exact = _renewal_exact(sol.t, form)
+    sol = solve_volterra(_LOST_RENEWALS[form], g, (0.0, 10.0), n, method=method, **kwargs)
+    exact = _lost_renewal_exact(sol.t, form)
     error = np.abs(np.asarray(sol.y).reshape(exact.shape) - exact).astype(float)
     estimate = np.asarray(sol.error_estimate).reshape(exact.shape)
     assert sol.success
@@ -2825,9 +2825,9 @@ def test_a_memory_growth_floor_keeps_the_successes_it_can(method):
     0.52 times it; the floor sqrt(N) eps max_l |y_l| e^(G_n - G_l), with the memory's growth,
     was 1.7 times the tolerance (a failure); as a random walk of the grown roundings it is
     0.68 times (``_estimate.rounding_floor``)."""
-    sol = solve_volterra(_renewal_u2, lambda t: 1e5 + 2e-11 * t, (0.0, 10.0), method=method,
+    sol = solve_volterra(_lost_renewal_u2, lambda t: 1e5 + 2e-11 * t, (0.0, 10.0), method=method,
                          rtol=1e-10, atol=1e-10)
-    error = np.abs(sol.y - _renewal_exact(sol.t, "u2")).astype(float)
+    error = np.abs(sol.y - _lost_renewal_exact(sol.t, "u2")).astype(float)
     assert sol.success, sol.message
     assert np.all(error <= 1e-10 + 1e-10 * np.abs(sol.y))
     assert np.all(error <= 20.0 * sol.error_estimate)
@@ -2859,7 +2859,7 @@ def test_the_memory_row_probes_are_the_kernels_derivatives_at_t():
     point), and the pair's diagonal probe dK/dy(s, s, y): a loop index once took the pair's
     t in the compiled probes."""
     from integrallimits.volterra import _tolerance
-    for function, y in ((_renewal_u, [1e5]), (_renewal_pair, [1e5, 1e5])):
+    for function, y in ((_lost_renewal_u, [1e5]), (_lost_renewal_pair, [1e5, 1e5])):
         d = len(y)
         kernel = as_kernel(function, np.array(y) if d > 1 else y[0], 0.0)
         probe = _tolerance.rate_jacobian_probe(kernel)
