@@ -639,28 +639,32 @@ def _with_memory_growth(sol, probe, growth):
     # diagonal's at s*, 2 (d + 1) evaluations; the row's 9 (d + 1) took inverse gregory8 at
     # rtol = atol = 1e-9 over its goal, 4 times the best uniform mesh's work)
     star = t0 + _OFF * (T - t0)
-    at_star = [[float(np.interp(star, t[:n + 1], Y[:n + 1, k])) for k in range(Y.shape[1])]]
+    at_star = _interpolated(t[:n + 1], Y[:n + 1], [star])
     later, same = memory(T, [star], at_star, Y[0].tolist()), memory(star, [star], at_star,
                                                                        Y[0].tolist())
     sol.stats["nfev"] = sol.stats.get("nfev", 0) + sum(
         found[1] for found in (later, same) if found is not None)
     if later is None or same is None or later[0] == same[0]:
         return growth
-    s = np.linspace(t0, T, ROW_PROBES + 1)
-    s[-1] = T
-    values = np.empty((len(s), Y.shape[1]))
-    for k in range(Y.shape[1]):
-        values[:, k] = np.interp(s, t[:n + 1], Y[:n + 1, k])
-    found = memory(T, s.tolist(), values.tolist(), Y[0].tolist())
+    # (on floats: a NumPy call on such few points costs more)
+    s = [t0 + (T - t0) * (i / ROW_PROBES) for i in range(ROW_PROBES)] + [T]
+    found = memory(T, s, _interpolated(t[:n + 1], Y[:n + 1], s), Y[0].tolist())
     if found is None:
         return growth
     rows, evaluations = found
     sol.stats["nfev"] = sol.stats.get("nfev", 0) + evaluations
-    rate = _memory_rate(T - s, (T - t0) / ROW_PROBES, rows)
+    rate = _memory_rate([T - v for v in s], (T - t0) / ROW_PROBES, rows)
     if rate is None or not rate * (T - t0) > GROWTH_MIN:
         return growth
     G = rate * (t[:n + 1] - t0)
     return G if growth is None else np.fmax(np.asarray(growth, dtype=float), G)
+
+
+def _interpolated(t, Y, times):
+    """y at ``times`` (a list of floats in the span of the increasing mesh ``t``), linear
+    between the mesh's values ``Y`` (n + 1, d): a list of lists of d floats."""
+    return np.stack([np.interp(times, t, Y[:, k]) for k in range(Y.shape[1])],
+                    axis=-1).tolist()
 
 
 def _memory_rate(ages, h, rows):
@@ -675,6 +679,10 @@ def _memory_rate(ages, h, rows):
     ||rows[l]||_inf bounds it below 1 (the upper end of the bracket's last step where it is
     met); 0 where no r >= 0 meets it, None where no R does (a row at u = 0 of h/2
     ||rows|| >= 1) or a row is not finite."""
+    if len(rows) and all(len(row) == 1 and len(row[0]) == 1 for row in rows):
+        found = _scalar_memory_rate(list(ages), h, [row[0][0] for row in rows])
+        if found is not False:
+            return found
     A = np.array(rows, dtype=float)
     if A.ndim != 3 or A.shape[1] != A.shape[2] or not np.all(np.isfinite(A)):
         return None
@@ -718,6 +726,43 @@ def _memory_rate(ages, h, rows):
             return high
         low, high = float(grid[i]), float(grid[i + 1])
     return high
+
+
+def _scalar_memory_rate(ages, h, kappa):
+    """:func:`_memory_rate` of a scalar row ``kappa`` (floats) on floats, where it is one sign:
+    0 where no term grows (every kappa_l <= 0, or none but 0), else the root of the convex
+    decreasing F(r) = e^(-r (T - t0)) + sum_l w_l kappa_l e^(-r u_l) = 1 by Newton's steps
+    from r = 0 (from below, F convex: never past the root; to within 1e-9 of it, the last
+    step added); None as there (not finite, h/2 |kappa| at u = 0 at least 1); False where
+    the row changes sign or Newton does not settle (the grids then, as a system's)."""
+    m = len(kappa)
+    if m < 2 or len(ages) != m or not all(map(math.isfinite, kappa)):
+        return None
+    c = [h * k for k in kappa]
+    c[0] *= 0.5
+    c[-1] *= 0.5
+    if not abs(c[-1]) < 1.0:
+        return None
+    if all(v <= 0.0 for v in c):
+        return 0.0
+    if any(v < 0.0 for v in c):
+        return False
+    span = ages[0]
+    r = 0.0
+    for _ in range(60):
+        terms = [v * math.exp(-r * u) for v, u in zip(c, ages)]
+        e = math.exp(-r * span)
+        excess = e + sum(terms) - 1.0
+        if not excess > 0.0:
+            return r
+        slope = span * e + sum(v * u for v, u in zip(terms, ages))
+        if not slope > 0.0:
+            return False
+        step = excess / slope
+        r += step
+        if step <= 1e-9 * (r + 1.0 / span):
+            return r + step
+    return False
 
 
 def _carried_jacobian(sol, J, probe, rates=None, least=0, loose=False):
