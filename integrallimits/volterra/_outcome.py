@@ -632,7 +632,7 @@ def _with_memory_growth(sol, probe, growth):
     Y, t = sol._y2, np.asarray(sol.mesh, dtype=float)
     n = len(Y) - 1
     t0, T = float(t[0]), float(t[n])
-    if memory is None or not T > t0 or not np.all(np.diff(t[:n + 1]) > 0.0):
+    if memory is None or not T > t0:       # (a mesh increases: its span's ends alone)
         return growth
     # (a kernel whose dK/dy does not depend on t, K(s, y) as y' = f(t, y), has the diagonal's
     # growth, whose integral G is: its row at s* = t0 + _OFF (T - t0) the same floats as the
@@ -640,11 +640,9 @@ def _with_memory_growth(sol, probe, growth):
     # rtol = atol = 1e-9 over its goal, 4 times the best uniform mesh's work)
     star = t0 + _OFF * (T - t0)
     at_star = _interpolated(t[:n + 1], Y[:n + 1], [star])
-    later, same = memory(T, [star], at_star, Y[0].tolist()), memory(star, [star], at_star,
-                                                                       Y[0].tolist())
-    sol.stats["nfev"] = sol.stats.get("nfev", 0) + sum(
-        found[1] for found in (later, same) if found is not None)
-    if later is None or same is None or later[0] == same[0]:
+    pair = memory([T, star], [star, star], at_star * 2, Y[0].tolist())
+    sol.stats["nfev"] = sol.stats.get("nfev", 0) + 2 * (Y.shape[1] + 1)
+    if pair is None or pair[0][0] == pair[0][1]:
         return growth
     # (on floats: a NumPy call on such few points costs more)
     s = [t0 + (T - t0) * (i / ROW_PROBES) for i in range(ROW_PROBES)] + [T]
@@ -663,6 +661,8 @@ def _with_memory_growth(sol, probe, growth):
 def _interpolated(t, Y, times):
     """y at ``times`` (a list of floats in the span of the increasing mesh ``t``), linear
     between the mesh's values ``Y`` (n + 1, d): a list of lists of d floats."""
+    if Y.shape[1] == 1:
+        return [[v] for v in np.interp(times, t, Y[:, 0]).tolist()]
     return np.stack([np.interp(times, t, Y[:, k]) for k in range(Y.shape[1])],
                     axis=-1).tolist()
 
@@ -732,7 +732,7 @@ def _scalar_memory_rate(ages, h, kappa):
     """:func:`_memory_rate` of a scalar row ``kappa`` (floats) on floats, where it is one sign:
     0 where no term grows (every kappa_l <= 0, or none but 0), else the root of the convex
     decreasing F(r) = e^(-r (T - t0)) + sum_l w_l kappa_l e^(-r u_l) = 1 by Newton's steps
-    from r = 0 (from below, F convex: never past the root; to within 1e-9 of it, the last
+    from r = 0 (from below, F convex: never past the root; to within 1e-6 of it, the last
     step added); None as there (not finite, h/2 |kappa| at u = 0 at least 1); False where
     the row changes sign or Newton does not settle (the grids then, as a system's)."""
     m = len(kappa)
@@ -760,7 +760,7 @@ def _scalar_memory_rate(ages, h, kappa):
             return False
         step = excess / slope
         r += step
-        if step <= 1e-9 * (r + 1.0 / span):
+        if step <= 1e-6 * (r + 1.0 / span):
             return r + step
     return False
 

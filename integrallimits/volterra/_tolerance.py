@@ -1192,9 +1192,10 @@ def rate_jacobian_probe(kernel):
 
     def memory(at, times, values, y0):
         """The memory's row: (dK/dy(at, s, y), kernel evaluations) at the points (``times``
-        the s, ``values`` the y: lists of d floats) in one compiled call, as ``probe``'s
-        differences (a scalar's rates as [[rate]]); None where the kernel failed at a point
-        or a value is not finite (no memory growth then)."""
+        the s, ``values`` the y: lists of d floats; ``at`` a float, or a list: each point's
+        t) in one compiled call, as ``probe``'s differences (a scalar's rates as [[rate]]);
+        None where the kernel failed at a point or a value is not finite (no memory growth
+        then)."""
         if kernel.dim == 1:
             found = _scalar_rates_compiled(kernel, times, [y[0] for y in values],
                                            floor_of(y0), at)
@@ -1284,8 +1285,8 @@ def _scalar_rates_compiled(kernel, times, values, floor, at=None):
     same steps, kernel calls and floats; every rate None where the kernel recorded a failure
     (its exceptions inside compiled code are records) or a rate is not finite, as there.
     (A scalar kernel: ``kernel.dim`` 1; else :func:`_scalar_rates_at` itself.)  ``at``: a
-    float, the t of every point (s the ``times``: the memory's row dK/dy(at, s, y(s)); a
-    scalar kernel's alone, None otherwise)."""
+    float, the t of every point, or a list, each point's (s the ``times``: the memory's row
+    dK/dy(at, s, y(s)); a scalar kernel's alone, None otherwise)."""
     if kernel.dim != 1 and at is not None:
         return None
     if kernel.dim != 1:
@@ -1298,7 +1299,7 @@ def _scalar_rates_compiled(kernel, times, values, floor, at=None):
     address = kernel.function_address.address
     _user.clear_failures()
     try:
-        entry(address, kernel.params, times if at is None else np.full(n, float(at)), times,
+        entry(address, kernel.params, times if at is None else _at_points(at, n), times,
               values, float(floor), rates)
     finally:
         failed = _user.take_failure() is not None
@@ -1306,6 +1307,13 @@ def _scalar_rates_compiled(kernel, times, values, floor, at=None):
     if failed or not all(map(math.isfinite, out)):
         return [None] * n, 2 * n
     return out, 2 * n
+
+
+def _at_points(at, n):
+    """The t of each of n points: ``at`` a float (every point's) or a list of n floats."""
+    if isinstance(at, (list, tuple, np.ndarray)):
+        return np.ascontiguousarray(at[:n], dtype=float)
+    return np.full(n, float(at))
 
 
 def _forward_jacobians(K_at, theta, at, times, values, floor, out):
@@ -1353,7 +1361,7 @@ def _jacobians_compiled(kernel, times, values, floor, at=None):
     of lists, None where it is not finite (as the probe's).  None where the kernel recorded a
     failure (raised, or a value not finite) at any point, or its values are not d: the caller
     probes point by point, which tells the points apart.  ``at``: a float, the t of every
-    point (s the ``times``: the memory's row dK/dy(at, s, y(s)))."""
+    point, or a list, each point's (s the ``times``: the memory's row dK/dy(at, s, y(s)))."""
     n = min(len(times), len(values))
     d = len(values[0]) if n else 0
     if not n or kernel.dim != d or any(len(y) != d for y in values[:n]):
@@ -1365,7 +1373,7 @@ def _jacobians_compiled(kernel, times, values, floor, at=None):
     V = np.array(values[:n], dtype=float)
     _user.clear_failures()
     try:
-        entry(address, kernel.params, T if at is None else np.full(n, float(at)), T, V,
+        entry(address, kernel.params, T if at is None else _at_points(at, n), T, V,
               float(floor), out)
     finally:
         failed = _user.take_failure() is not None
