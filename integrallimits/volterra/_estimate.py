@@ -500,18 +500,26 @@ def rounding_floor(Y, t=None, jacobian=None, halves=None, growth=None):
     the first link's (t - t0) |J_ij| is then (t - t0) [J_1]_ij up to t_k, (t_k - t0) [J_1]_ij
     + (t - t_k) |J_ij| after it (the chains' links take J).  ``growth``, G (N+1,): the
     e-folds of the linearised problem's growth from t0 to each point (the integral of its
-    rate, :func:`._outcome._growth`): the size so far is then max_(l <= n) |y_l| e^(G_n - G_l),
-    the rounding made at t_l grown to t_n (at most 1/eps times |y| so far: no digit)."""
+    rate, :func:`._outcome._growth`): the floor is then at least eps sqrt(sum_(1 <= l <= n) |y_l|^2
+    e^(2 (G_n - G_l))), the roundings made at each t_l grown to t_n as a random walk (at most
+    sqrt(N) |y| so far: no digit); sqrt(N) eps max_(l <= n) |y_l| e^(G_n - G_l), every
+    rounding the largest grown, was 360 to 980 times the error of the renewal equations
+    y = 1e5 + 2e-11 t + int k(t - s) (y - 1e5) ds, k = u or u^2 on [0, 10], on 16 or 64
+    steps, and failed their successes to rtol = atol = 1e-10 (errors up to 0.52 times the
+    tolerance, the floor 1.7 times)."""
     n = max(Y.shape[0] - 1, 1)
     size = np.maximum.accumulate(np.abs(Y), axis=0)
+    floor = math.sqrt(n) * _EPS * size
     if growth is not None and len(growth) == len(Y) and len(Y) > 2:
+        # (the roundings made at each point grown to t_n, as a random walk: sqrt(sum_(l <= n)
+        # |y_l|^2 e^(2 (G_n - G_l))) eps, in logarithms; at most sqrt(N) |y| so far)
         G = np.asarray(growth, dtype=float)
         with np.errstate(divide="ignore"):
-            grown = np.exp(np.minimum(
-                G[:, None] + np.maximum.accumulate(np.log(np.abs(Y)) - G[:, None], axis=0),
-                np.log(size / _EPS)))
-        size = np.fmax(size, grown)
-    floor = math.sqrt(n) * _EPS * size
+            walk = np.logaddexp.accumulate(2.0 * (np.log(np.abs(Y)) - G[:, None]), axis=0)
+            walk[0] = -np.inf                   # (y(t0) given: no rounding)
+            grown = np.exp(np.minimum(G[:, None] + 0.5 * walk + math.log(_EPS),
+                                      np.log(math.sqrt(n) * size)))
+        floor = np.fmax(floor, grown)
     d = Y.shape[1]
     if t is None or jacobian is None or d < 2:
         return floor

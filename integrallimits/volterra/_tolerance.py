@@ -1278,8 +1278,26 @@ def rate_jacobian_probe(kernel):
         recorded a failure there (the caller probes point by point then)."""
         return _jacobians_compiled(kernel, times, values, floor_of(y0))
 
+    def memory(at, times, values, y0):
+        """The memory's row: (dK/dy(at, s, y), kernel evaluations) at the points (``times``
+        the s, ``values`` the y: lists of d floats; ``at`` a float, or a list: each point's
+        t) in one compiled call, as ``probe``'s differences (a scalar's rates as [[rate]]);
+        None where the kernel failed at a point or a value is not finite (no memory growth
+        then)."""
+        if kernel.dim == 1:
+            found = _scalar_rates_compiled(kernel, times, [y[0] for y in values],
+                                           floor_of(y0), at)
+            if found is None or None in found[0]:
+                return None
+            return [[[r]] for r in found[0]], found[1]
+        found = _jacobians_compiled(kernel, times, values, floor_of(y0), at)
+        if found is None or None in found[0]:
+            return None
+        return found
+
     probe.scalar_rates = rates
     probe.jacobians = jacobians
+    probe.memory = memory
     return probe
 
 
@@ -1320,9 +1338,10 @@ def _scalar_rates_at(kernel, times, values, floor):
     return ([None] * n if failed else rates), 2 * n
 
 
-def _diagonal_rates(K_at, theta, times, values, floor, rates):
-    """rates[i] = (K(t_i, t_i, y_i + step_i) - K(t_i, t_i, y_i)) / step_i, a scalar kernel's
-    (its address ``K_at``, parameters ``theta``) forward difference in y at s = t, as
+def _diagonal_rates(K_at, theta, at, times, values, floor, rates):
+    """rates[i] = (K(a_i, t_i, y_i + step_i) - K(a_i, t_i, y_i)) / step_i, a scalar kernel's
+    (its address ``K_at``, parameters ``theta``) forward difference in y at t = a_i (``at``:
+    ``times`` itself on the diagonal s = t, the last time for the memory's row), as
     :func:`_scalar_probe` makes it: the same step sqrt(eps) max(floor, |y_i|) as
     :func:`fd_steps` (Python's max: ``floor`` unless |y_i| is above it, NaN too), the same two
     calls, floats and difference."""
@@ -1331,29 +1350,33 @@ def _diagonal_rates(K_at, theta, times, values, floor, rates):
     f = np.empty(1)
     first, second = np.int64(0), np.int64(1)
     for i in range(times.shape[0]):
-        t, y = times[i], values[i]
+        a, t, y = at[i], times[i], values[i]
         size = abs(y)
         step = 1.4901161193847656e-08 * (size if size > floor else floor)  # noqa: FURB136
         Y[0, 0] = y
         Y[1, 0] = y + step
-        K(t, t, Y, first, theta, f)
+        K(a, t, Y, first, theta, f)
         base = f[0]
-        K(t, t, Y, second, theta, f)
+        K(a, t, Y, second, theta, f)
         rates[i] = (f[0] - base) / step
 
 
 def _diagonal_rates_signature():
     from .._numba import types
     a1 = types.float64[::1]
-    return types.void(types.int64, a1, a1, a1, types.float64, a1)
+    return types.void(types.int64, a1, a1, a1, a1, types.float64, a1)
 
 
-def _scalar_rates_compiled(kernel, times, values, floor):
+def _scalar_rates_compiled(kernel, times, values, floor, at=None):
     """:func:`_scalar_rates_at`'s (rates, 2 n) in one compiled call (:func:`_diagonal_rates`,
     ~0.1 us a point against ~1.3; ``times``, ``values``: lists or 1-d arrays of floats): the
     same steps, kernel calls and floats; every rate None where the kernel recorded a failure
     (its exceptions inside compiled code are records) or a rate is not finite, as there.
-    (A scalar kernel: ``kernel.dim`` 1; else :func:`_scalar_rates_at` itself.)"""
+    (A scalar kernel: ``kernel.dim`` 1; else :func:`_scalar_rates_at` itself.)  ``at``: a
+    float, the t of every point, or a list, each point's (s the ``times``: the memory's row
+    dK/dy(at, s, y(s)); a scalar kernel's alone, None otherwise)."""
+    if kernel.dim != 1 and at is not None:
+        return None
     if kernel.dim != 1:
         return _scalar_rates_at(kernel, list(times), list(values), floor)
     n = min(len(times), len(values))       # (as zip pairs them)
@@ -1364,7 +1387,8 @@ def _scalar_rates_compiled(kernel, times, values, floor):
     address = kernel.function_address.address
     _user.clear_failures()
     try:
-        entry(address, kernel.params, times, values, float(floor), rates)
+        entry(address, kernel.params, times if at is None else _at_points(at, n), times,
+              values, float(floor), rates)
     finally:
         failed = _user.take_failure() is not None
     out = rates.tolist()
@@ -1373,9 +1397,17 @@ def _scalar_rates_compiled(kernel, times, values, floor):
     return out, 2 * n
 
 
-def _forward_jacobians(K_at, theta, times, values, floor, out):
+def _at_points(at, n):
+    """The t of each of n points: ``at`` a float (every point's) or a list of n floats."""
+    if isinstance(at, (list, tuple, np.ndarray)):
+        return np.ascontiguousarray(at[:n], dtype=float)
+    return np.full(n, float(at))
+
+
+def _forward_jacobians(K_at, theta, at, times, values, floor, out):
     """out[i] = the forward-difference Jacobian dK/dy (d x d) of a kernel of d components (its
-    address ``K_at``, parameters ``theta``) at s = t = times[i], y = values[i], as
+    address ``K_at``, parameters ``theta``) at t = at[i], s = times[i], y = values[i] (``at``:
+    ``times`` itself on the diagonal, the last time for the memory's row), as
     :func:`rate_jacobian_probe`'s probe makes it: the steps of :func:`fd_steps` (Python's
     max, ``floor`` first), the rows of :func:`_shifted_rows` in one array, the kernel at each
     row, the differences of :func:`_forward_jacobian`."""
@@ -1386,7 +1418,7 @@ def _forward_jacobians(K_at, theta, times, values, floor, out):
     f = np.empty(d)
     steps = np.empty(d)
     for i in range(n):
-        t = times[i]
+        ta, t = at[i], times[i]
         for b in range(d):
             size = abs(values[i, b])
             steps[b] = 1.4901161193847656e-08 * (size if size > floor else floor)  # noqa: FURB136
@@ -1396,7 +1428,7 @@ def _forward_jacobians(K_at, theta, times, values, floor, out):
             if j:
                 Y[j, j - 1] = values[i, j - 1] + steps[j - 1]
         for j in range(d + 1):
-            K(t, t, Y, np.int64(j), theta, f)
+            K(ta, t, Y, np.int64(j), theta, f)
             for a in range(d):
                 F[j, a] = f[a]
         for a in range(d):
@@ -1406,17 +1438,18 @@ def _forward_jacobians(K_at, theta, times, values, floor, out):
 
 def _forward_jacobians_signature():
     from .._numba import types
-    return types.void(types.int64, types.float64[::1], types.float64[::1],
+    return types.void(types.int64, types.float64[::1], types.float64[::1], types.float64[::1],
                       types.float64[:, ::1], types.float64, types.float64[:, :, ::1])
 
 
-def _jacobians_compiled(kernel, times, values, floor):
+def _jacobians_compiled(kernel, times, values, floor, at=None):
     """(Js, (d + 1) n): :func:`rate_jacobian_probe`'s probe at the n points (``times``,
     ``values``: lists of d floats) in one compiled call (:func:`_forward_jacobians`, ~0.3 us
     a point against ~12 for d = 2): the same steps, rows, kernel calls and floats; each J rows
     of lists, None where it is not finite (as the probe's).  None where the kernel recorded a
     failure (raised, or a value not finite) at any point, or its values are not d: the caller
-    probes point by point, which tells the points apart."""
+    probes point by point, which tells the points apart.  ``at``: a float, the t of every
+    point, or a list, each point's (s the ``times``: the memory's row dK/dy(at, s, y(s)))."""
     n = min(len(times), len(values))
     d = len(values[0]) if n else 0
     if not n or kernel.dim != d or any(len(y) != d for y in values[:n]):
@@ -1428,7 +1461,8 @@ def _jacobians_compiled(kernel, times, values, floor):
     V = np.array(values[:n], dtype=float)
     _user.clear_failures()
     try:
-        entry(address, kernel.params, T, V, float(floor), out)
+        entry(address, kernel.params, T if at is None else _at_points(at, n), T, V,
+              float(floor), out)
     finally:
         failed = _user.take_failure() is not None
     if failed:
