@@ -27,6 +27,23 @@ def check_sizes(minimum=1, **sizes):
             raise ValueError(f"{name} must be an integer >= {minimum}, got {value!r}")
 
 
+def check_weight_rows(weights, n_steps):
+    """Refuse ``weights`` that are not the rows 0 .. ``n_steps`` of a rule, row n with at least
+    n + 1 entries w_n0 ... w_nn (a short list was a bare ``IndexError`` inside a check)."""
+    try:
+        rows = [len(weights[n]) for n in range(min(len(weights), n_steps + 1))]
+    except TypeError:
+        raise ValueError("weights must be a list of rows of numbers (w_n0 ... w_nn each), "
+                         f"got {type(weights).__name__}") from None
+    if len(rows) < n_steps + 1:
+        raise ValueError(f"weights must have the rows 0 .. {n_steps} ({n_steps + 1} rows), got "
+                         f"{len(rows)}")
+    for n, size in enumerate(rows):
+        if size < n + 1:
+            raise ValueError(f"row {n} of weights must have {n + 1} entries (w_{n}0 ... "
+                             f"w_{n}{n}), got {size}")
+
+
 def vector_symbols(name, d, **assumptions):
     """Column vector (d x 1) of fresh symbols ``name_0 ... name_{d-1}``."""
     return sp.Matrix([sp.Symbol(f"{name}_{r}", **assumptions) for r in range(d)])

@@ -20,7 +20,8 @@ from __future__ import annotations
 import sympy as sp
 
 from ..quadrature import volterra_rule
-from ._common import Sigma, all_zero, check_sizes, matrix_symbols, to_sympy, vector_symbols
+from ._common import (Sigma, all_zero, check_sizes, check_weight_rows, matrix_symbols, to_sympy,
+                      vector_symbols)
 from .state_space import h
 
 __all__ = ["direct_quadrature", "residual_dense_network", "concatenation_dense_network",
@@ -43,6 +44,7 @@ def direct_quadrature(g, kernel, weights, n_steps, step=h):
     weights : list of rows
         w_nj (exact numbers), rows 0..N, as ``VolterraRule.exact_weights(N)``.
     """
+    check_weight_rows(weights, n_steps)
     ys = [g(0)]
     for n in range(1, n_steps + 1):
         row = [to_sympy(w) for w in weights[n]]

@@ -38,7 +38,7 @@ import sympy as sp
 
 from ..quadrature import VOLTERRA_RULES, volterra_rule
 from ..volterra._tableaux import classical_rk4, collocation_tableau
-from ._common import all_zero, check_sizes, is_zero, to_sympy
+from ._common import all_zero, check_sizes, check_weight_rows, is_zero, to_sympy
 
 __all__ = ["row_moment_error", "check_rule_rows", "rule_moment_polynomial", "first_regular_row",
            "check_rule_exactness", "check_rule_sharpness", "rooted_trees", "tree_order",
@@ -73,6 +73,7 @@ def check_rule_rows(name, n_max, degree=None, weights=None):
     rule = volterra_rule(name)
     degree = rule.degree if degree is None else degree
     rows = rule.exact_weights(n_max) if weights is None else weights
+    check_weight_rows(rows, n_max)
     return all(row_moment_error(rows[n], n, q) == 0
                for n in range(1, n_max + 1) for q in range(degree + 1))
 

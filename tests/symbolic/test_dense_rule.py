@@ -26,6 +26,24 @@ def test_implicit_rule_is_refused():
         dr.check_dense_is_rectangle(2, 1, weights=volterra_rule("trapezoid").exact_weights(2))
 
 
+@pytest.mark.parametrize("weights,match", [
+    ([[0]], r"rows 0 \.\. 2 \(3 rows\), got 1"),
+    ([[0], [1, 0], [1]], r"row 2 of weights must have 3 entries"),
+    ([[0], 1, [1, 1, 0]], r"a list of rows of numbers"),
+    (None, None)])
+def test_short_weight_rows_are_refused_naming_the_row(weights, match):
+    """Too few weight rows, or a row too short, was a bare IndexError inside the check
+    (red2-61); the exactness check of rule rows likewise."""
+    from integrallimits.symbolic.exactness import check_rule_rows
+    if weights is None:     # the rule's own rows pass
+        assert dr.check_dense_is_rectangle(2, 1) and check_rule_rows("trapezoid", 2)
+        return
+    with pytest.raises(ValueError, match=match):
+        dr.check_dense_is_rectangle(2, 1, weights=weights)
+    with pytest.raises(ValueError, match=match):
+        check_rule_rows("trapezoid", 2, weights=weights)
+
+
 def test_unknown_family_is_refused():
     with pytest.raises(ValueError, match="family"):
         dr.check_dense_is_rectangle(2, 1, family="attention")
