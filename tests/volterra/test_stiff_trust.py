@@ -154,6 +154,10 @@ def test_huge_step_decay_below_the_checks_floor(method, n):
     ("radau2", K_step_in_s, g_unit, 0.5),       # main: a failure at 924 steps, 7.3e6
     ("radau2", K_step_in_s, g_unit, 0.375),     # main: a failure at 924 steps
     ("radau4", K_step_decay, g_step, 0.503),    # main: 5.3e8 evaluations
+    # Gauss does not damp the transient (R(inf) = -1): no mesh was trusted, so the data check
+    # never ran; a6f3c28: refined uniformly to 2^15 steps, 1.3e10 evaluations, a failure
+    ("gauss3", K_step_in_s, g_unit, 0.5),
+    ("gauss3", K_step_in_s, g_unit, 0.503),
 ])
 def test_stiff_jump_resolved_to_a_tolerance(method, K, g, c):
     # the jump located (to adjacent floats) and made a break of a pass at the tolerance,
@@ -180,6 +184,28 @@ def test_stiff_jump_of_a_system_resolved():
     exact = np.stack([np.where(t >= 0.5, np.exp(-1e6 * np.clip(t - 0.5, 0.0, None)), 0.0),
                       np.exp(-t)], axis=1)
     assert np.all(np.abs(sol.y - exact) <= 1e-3 + 1e-3 * np.abs(exact))
+
+
+def K_step_in_s_pair(t, s, y, lam, c):
+    a = lam if s >= c else 0.0
+    return np.array([-a * y[0], -y[1]])
+
+
+def g_unit_pair(t, lam, c):
+    return np.array([1.0, 1.0])
+
+
+def test_stiff_jump_of_k_in_a_system_with_gauss():
+    # a6f3c28: gauss3 refined uniformly (no check trusted a mesh, so the data check never ran
+    # and the jump was never located) past 40 s and 1e10 evaluations
+    sol = solve_volterra(K_step_in_s_pair, g_unit_pair, (0.0, 1.0), method="gauss3", rtol=1e-3,
+                         atol=1e-3, args=(1e6, 0.375))
+    assert sol.success
+    t = sol.t
+    exact = np.stack([np.where(t >= 0.375, np.exp(-1e6 * np.clip(t - 0.375, 0.0, None)), 1.0),
+                      np.exp(-t)], axis=1)
+    assert np.all(np.abs(sol.y - exact) <= 1e-3 + 1e-3 * np.abs(exact))
+    assert sol.stats["nfev"] <= 5e6
 
 
 def test_located_jump_is_the_last_float_before_it():
