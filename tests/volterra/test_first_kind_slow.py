@@ -52,8 +52,8 @@ def test_kink_at_a_zero_of_y_is_refused_after_a_few_meshes():
 
 
 def test_sqrt_start_with_an_absolute_tolerance_is_not_refused():
-    # (atol holds at the first points: the estimate there falls like sqrt(h), order 1/2, which
-    # is more than SLOW_FRACTION = 1/8 of radau3's 3 and meets the tolerance)
+    # (atol holds at the first points: the estimate there falls like sqrt(h), order 1/2, at
+    # which the steps allowed meet the tolerance)
     sol = solve_volterra(_one, _g_sqrt, (0.0, 1.0), method="radau3", kind=1, rtol=1e-2,
                          atol=1e-2)
     assert sol.success, sol.message
@@ -85,3 +85,25 @@ def test_too_slow_flat_ratios():
     assert (n_a, ratio_a) == (128, 749.904) and q < 1e-3 and needed > 2 ** 14
     # the ratio rose: not "fell at an order"; needed is infinite
     assert _too_slow([(8, 2.0), (16, 2.0), (32, 2.001)], 1, 2 ** 14)[3] == math.inf
+
+
+def test_too_slow_at_an_order_that_the_steps_allowed_do_not_meet():
+    # y = sqrt(t), radau3, rtol = atol = 1e-6: the atol holds at the first points, the ratio
+    # falls at the order 1/2 (1/6 of the method's), and even at the order 1 about 4e6 steps
+    # would meet the tolerance; on main it went on to 2^14 steps
+    n_a, ratio_a, q, needed = _too_slow([(128, 5562.0), (1364, 1720.0), (4096, 994.0)], 3,
+                                        2 ** 14)
+    assert (n_a, ratio_a) == (128, 5562.0) and 0.45 < q < 0.55 and needed > 1e9
+
+
+@pytest.mark.parametrize("history, p", [
+    # the first kind's midpoint rule on y = cos t - sin t at rtol 1e-3: the order 0.54 (more
+    # than a quarter of the method's) between 54 and 232 steps, which met the tolerance at 348
+    ([(8, 33.3), (54, 3.69), (120, 2.79), (232, 1.68)], 2),
+    # ... at rtol 1e-6: 1.46 from 128 to 2048 steps, N_needed 1.6e4, met at 10776
+    ([(8, 32669.6), (128, 1184.8), (2048, 20.93)], 2),
+    # the order 1/2 of radau3, where twice it reaches the tolerance within the steps allowed
+    ([(16, 40.0), (64, 20.0), (256, 10.0)], 3),
+])
+def test_too_slow_not_where_the_steps_allowed_may_meet_it(history, p):
+    assert _too_slow(history, p, 2 ** 14) is None
