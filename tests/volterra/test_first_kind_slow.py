@@ -61,6 +61,23 @@ def test_sqrt_start_with_an_absolute_tolerance_is_not_refused():
     assert np.all(error <= 10.0 * (1e-2 + 1e-2 * np.sqrt(sol.mesh)))
 
 
+def test_sqrt_start_with_a_small_absolute_tolerance_is_refused_after_a_few_meshes():
+    # (atol holds at the first points, where the estimate falls like sqrt(h): 1097, 301, 81
+    # times the tolerance on 8, 128, 2048 steps, the order 0.47 of radau2's 2, and even at the
+    # order 1 about 1.6e5 steps would meet it.  On main the refinement went on to 2^14 steps
+    # (64 times the kernel evaluations of 2048) before the same failure)
+    sol = solve_volterra(_one, _g_sqrt, (0.0, 1.0), method="radau2", kind=1, rtol=1e-5,
+                         atol=1e-5)
+    assert not sol.success
+    assert sol.stats["failure"] == "tolerance"
+    assert "only at the order" in sol.message, sol.message
+    assert 0.125 * sol.order < sol.stats["observed_order"] < 0.5 * sol.order
+    assert sol.stats["nfev"] < 50_000_000      # (1.3e7 at 2048 steps)
+    assert len(sol.mesh) - 1 <= 2048
+    error = np.abs(sol._y2[:, 0] - np.sqrt(sol.mesh))
+    assert np.all(error <= 20.0 * sol._est2[:, 0] + 1e-12)
+
+
 @pytest.mark.parametrize("history, n_max", [
     ([(8, 100.0), (28, 8.0), (64, 1.5)], 2 ** 14),                 # converging
     ([(8, 25.0), (28, 298.0), (216, 4e5)], 2 ** 14),               # resolving: the ratio rises
