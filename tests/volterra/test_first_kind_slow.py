@@ -52,13 +52,30 @@ def test_kink_at_a_zero_of_y_is_refused_after_a_few_meshes():
 
 
 def test_sqrt_start_with_an_absolute_tolerance_is_not_refused():
-    # (atol holds at the first points: the estimate there falls like sqrt(h), order 1/2, which
-    # is more than SLOW_FRACTION = 1/8 of radau3's 3 and meets the tolerance)
+    # (atol holds at the first points: the estimate there falls like sqrt(h), order 1/2, at
+    # which the steps allowed meet the tolerance)
     sol = solve_volterra(_one, _g_sqrt, (0.0, 1.0), method="radau3", kind=1, rtol=1e-2,
                          atol=1e-2)
     assert sol.success, sol.message
     error = np.abs(sol._y2[:, 0] - np.sqrt(sol.mesh))
     assert np.all(error <= 10.0 * (1e-2 + 1e-2 * np.sqrt(sol.mesh)))
+
+
+def test_sqrt_start_with_a_small_absolute_tolerance_is_refused_after_a_few_meshes():
+    # (atol holds at the first points, where the estimate falls like sqrt(h): 1097, 301, 81
+    # times the tolerance on 8, 128, 2048 steps, the order 0.47 of radau2's 2, and even at the
+    # order 1 about 1.6e5 steps would meet it.  On main the refinement went on to 2^14 steps
+    # (64 times the kernel evaluations of 2048) before the same failure)
+    sol = solve_volterra(_one, _g_sqrt, (0.0, 1.0), method="radau2", kind=1, rtol=1e-5,
+                         atol=1e-5)
+    assert not sol.success
+    assert sol.stats["failure"] == "tolerance"
+    assert "only at the order" in sol.message, sol.message
+    assert 0.125 * sol.order < sol.stats["observed_order"] < 0.5 * sol.order
+    assert sol.stats["nfev"] < 50_000_000      # (1.3e7 at 2048 steps)
+    assert len(sol.mesh) - 1 <= 2048
+    error = np.abs(sol._y2[:, 0] - np.sqrt(sol.mesh))
+    assert np.all(error <= 20.0 * sol._est2[:, 0] + 1e-12)
 
 
 @pytest.mark.parametrize("history, n_max", [
@@ -85,3 +102,25 @@ def test_too_slow_flat_ratios():
     assert (n_a, ratio_a) == (128, 749.904) and q < 1e-3 and needed > 2 ** 14
     # the ratio rose: not "fell at an order"; needed is infinite
     assert _too_slow([(8, 2.0), (16, 2.0), (32, 2.001)], 1, 2 ** 14)[3] == math.inf
+
+
+def test_too_slow_at_an_order_that_the_steps_allowed_do_not_meet():
+    # y = sqrt(t), radau2, rtol = atol = 1e-5: the atol holds at the first points, the ratio
+    # falls at the order 0.47 (a quarter of the method's), and even at twice it about 1.6e5
+    # steps would meet the tolerance; on main it went on to 2^14 steps
+    n_a, ratio_a, q, needed = _too_slow([(8, 1096.577), (128, 300.866), (2048, 80.521)], 2,
+                                        2 ** 14)
+    assert (n_a, ratio_a) == (8, 1096.577) and 0.45 < q < 0.5 and needed > 1e7
+
+
+@pytest.mark.parametrize("history, p", [
+    # the first kind's midpoint rule on y = cos t - sin t at rtol 1e-3: the order 0.54 (more
+    # than a quarter of the method's) between 54 and 232 steps, which met the tolerance at 348
+    ([(8, 33.3), (54, 3.69), (120, 2.79), (232, 1.68)], 2),
+    # ... at rtol 1e-6: 1.46 from 128 to 2048 steps, N_needed 1.6e4, met at 10776
+    ([(8, 32669.6), (128, 1184.8), (2048, 20.93)], 2),
+    # the order 1/2 of radau3, where twice it reaches the tolerance within the steps allowed
+    ([(16, 40.0), (64, 20.0), (256, 10.0)], 3),
+])
+def test_too_slow_not_where_the_steps_allowed_may_meet_it(history, p):
+    assert _too_slow(history, p, 2 ** 14) is None
