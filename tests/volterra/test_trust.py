@@ -2896,8 +2896,7 @@ def test_the_memory_gate_passes_no_rate_that_raises_an_estimate(kappa, span, shi
     estimate: estimates e^(room + c (t - t0)) times the floor sqrt(N) eps |y| about the rate
     (c within a factor of it), rows of both signs and up to h/2 |k| near 1 at u = 0."""
     from integrallimits.volterra._estimate import rounding_floor
-    from integrallimits.volterra._outcome import (ROW_PROBES, _memory_cannot_matter,
-                                                  _memory_rate)
+    from integrallimits.volterra._outcome import ROW_PROBES, _memory_cannot_matter, _memory_rate
     t = np.linspace(1.0, 1.0 + span, n + 1)
     Y = (1.0 + 0.5 * np.sin(3.0 * t))[:, None]
     h = span / ROW_PROBES
