@@ -651,11 +651,72 @@ def _with_memory_growth(sol, probe, growth):
         return growth
     rows, evaluations = found
     sol.stats["nfev"] = sol.stats.get("nfev", 0) + evaluations
+    if Y.shape[1] == 1 and _memory_cannot_matter(t, Y, sol._est2, growth, rows):
+        return growth
     rate = _memory_rate([T - v for v in s], (T - t0) / ROW_PROBES, rows)
     if rate is None or not rate * (T - t0) > GROWTH_MIN:
         return growth
     G = rate * (t[:n + 1] - t0)
     return G if growth is None else np.fmax(np.asarray(growth, dtype=float), G)
+
+
+def _memory_cannot_matter(t, Y, est, growth, rows):
+    """Whether the memory's rate, whatever :func:`_memory_rate` finds it, can raise no
+    estimate of a scalar solution ``Y`` (N+1, 1), ``est`` (N+1, 1), above the floor that
+    :func:`._estimate.rounding_floor` makes with G = max(``growth``, r (t - t0)) (a Gronwall
+    bound, on floats: no root found).  That floor is at most sqrt(N) eps s_n e^(G_n), s_n =
+    max_(l <= n) |y_l| (:func:`_below_grown_bound`), below every estimate where each
+    ln(est_n / (sqrt(N) eps s_n)) (less _GROWN_MARGIN) is at least the diagonal's G_n and r
+    (t_n - t0) with r up to R, the least of those logarithms over t_n - t0.  Every rate
+    :func:`_memory_rate` returns for the row ``rows`` (ROW_PROBES + 1 scalars, ages T - t0
+    down to 0) is at most r_B + max(1/(T - t0), 2 r_B) / _RATE_GRID^2 (its grids' last step,
+    Newton's a smaller one), r_B where the row's bound e^(-r (T - t0)) + sum_l w_l |kappa_l|
+    e^(-r u_l), decreasing, falls below 1, beyond every root of the characteristic
+    equation: R less that step's bound, where the bound is below 1 there, is beyond every
+    rate returned.  False where a value, an estimate or G is not finite or negative (or
+    over _MAX_EXP), or the bound is not below 1 (the rate is found then, as before)."""
+    n = len(Y) - 1
+    t0, T = float(t[0]), float(t[n])
+    span = T - t0
+    kappa = [row[0][0] for row in rows]
+    if n < 2 or len(kappa) != ROW_PROBES + 1 or not span > 0.0 or \
+            not all(map(math.isfinite, kappa)):
+        return False
+    scale = math.sqrt(n) * _EPS * _GROWN_MARGIN
+    times, values, estimates = t[:n + 1].tolist(), Y[:, 0].tolist(), est[:, 0].tolist()
+    grown = [0.0] * (n + 1) if growth is None else \
+        (growth.tolist() if hasattr(growth, "tolist") else list(growth))
+    if len(grown) != n + 1 or len(estimates) != n + 1:
+        return False
+    if not math.isfinite(values[0]):
+        return False
+    size, reach = abs(values[0]), math.inf     # (y(t0) in the sizes, not in the walk)
+    for k in range(1, n + 1):
+        y, e, g = values[k], estimates[k], grown[k]
+        if not (math.isfinite(y) and 0.0 <= g <= _MAX_EXP):
+            return False
+        size = max(size, abs(y))
+        if math.isnan(e) or size == 0.0:    # (left as it is; a floor of 0)
+            continue
+        if not e > 0.0:
+            return False
+        room = math.log(e / (scale * size))
+        if not room >= g:
+            return False
+        if times[k] > t0:
+            reach = min(reach, room / (times[k] - t0))
+    if reach == math.inf:
+        return True
+    step = 1.0 / _RATE_GRID ** 2
+    R = (reach * (1.0 - 1e-9) - step / span) / (1.0 + 2.0 * step)
+    if not R > 0.0:
+        return False
+    h = span / ROW_PROBES
+    bound = math.exp(-R * span)
+    for i, k in enumerate(kappa):
+        w = 0.5 * h if i in (0, ROW_PROBES) else h
+        bound += w * abs(k) * math.exp(-R * span * (1.0 - i / ROW_PROBES))
+    return bound < 1.0 - 1e-9
 
 
 def _interpolated(t, Y, times):

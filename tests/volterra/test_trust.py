@@ -2854,6 +2854,71 @@ def test_the_memory_rate_is_the_growth_of_its_row():
         pytest.approx(1.0, abs=1e-2)
 
 
+def _readme_kernel(t, s, y):
+    return np.exp(-(t - s)) * y * y
+
+
+@pytest.mark.parametrize("method", ["trapezoid", "gauss2", "radau3", "gregory4"])
+def test_the_memory_gate_skips_the_rate_where_no_rate_can_matter(monkeypatch, method):
+    """The README problem (K = e^(-(t-s)) y^2, dK/dy depends on t) at N = 8 and 32: its row's
+    Gronwall bound shows no memory rate can raise an estimate (~1e-4 to 1e-12 against a floor
+    ~1e-15), so ``_memory_rate`` is not called (it was, 60-100 us a call at N = 8); the values,
+    estimates and nfev are those of the rate found and applied (the gate off)."""
+    from integrallimits.volterra import _outcome
+    found = {}
+    for n in (8, 32):
+        for gated in (True, False):
+            if gated:
+                def refused(*args):
+                    raise AssertionError("the memory's rate was solved for")
+                monkeypatch.setattr(_outcome, "_memory_rate", refused)
+            else:
+                monkeypatch.undo()
+                monkeypatch.setattr(_outcome, "_memory_cannot_matter", lambda *a: False)
+            sol = solve_volterra(_readme_kernel, lambda t: np.exp(-2 * t), (0.0, 1.0), n,
+                                 method=method)
+            assert sol.success
+            found[gated] = (sol.y.copy(), sol.error_estimate.copy(), sol.stats["nfev"])
+            monkeypatch.undo()
+        assert np.array_equal(found[True][0], found[False][0])
+        assert np.array_equal(found[True][1], found[False][1])
+        assert found[True][2] == found[False][2]
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(st.floats(-30.0, 30.0), min_size=9, max_size=9),
+       st.floats(0.1, 20.0), st.floats(-3.0, 3.0), st.floats(0.0, 40.0),
+       st.integers(2, 40), st.floats(0.0, 3.0))
+def test_the_memory_gate_passes_no_rate_that_raises_an_estimate(kappa, span, shift, room, n,
+                                                                 diagonal):
+    """``_outcome._memory_cannot_matter`` says so only where the floor made with the rate
+    ``_memory_rate`` finds for the row (G = max(the diagonal's, r (t - t0))) is below every
+    estimate: estimates e^(room + c (t - t0)) times the floor sqrt(N) eps |y| about the rate
+    (c within a factor of it), rows of both signs and up to h/2 |k| near 1 at u = 0."""
+    from integrallimits.volterra._estimate import rounding_floor
+    from integrallimits.volterra._outcome import ROW_PROBES, _memory_cannot_matter, _memory_rate
+    t = np.linspace(1.0, 1.0 + span, n + 1)
+    Y = (1.0 + 0.5 * np.sin(3.0 * t))[:, None]
+    h = span / ROW_PROBES
+    rows = [[[k / span]] for k in kappa]
+    rate = _memory_rate([span * (1.0 - i / ROW_PROBES) for i in range(ROW_PROBES + 1)], h,
+                        rows)
+    c = (rate or 0.0) * math.exp(shift)
+    growth = diagonal * (t - t[0]) / span if diagonal > 0.5 else None
+    base = math.sqrt(n) * 2.220446049250313e-16 * np.maximum.accumulate(np.abs(Y[:, 0]))
+    est = (base * np.exp(room / 10.0 + c * (t - t[0])
+                         + (0.0 if growth is None else growth)))[:, None]
+    if not _memory_cannot_matter(t, Y, est, growth, rows):
+        return
+    G = None if rate is None else rate * (t - t[0])
+    if G is not None and growth is not None:
+        G = np.fmax(growth, G)
+    elif G is None:
+        G = growth
+    floor = rounding_floor(Y, None, None, None, G)
+    assert np.all(est[1:] >= floor[1:])
+
+
 def test_the_memory_row_probes_are_the_kernels_derivatives_at_t():
     """``probe.memory(T, s, y, y0)`` is dK/dy(T, s, y) (scalar and pair, d + 1 evaluations a
     point), and the pair's diagonal probe dK/dy(s, s, y): a loop index once took the pair's
