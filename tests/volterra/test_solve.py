@@ -74,8 +74,11 @@ def test_stats_count_work():
     assert with_estimate.stats["error_estimate_nfev"] == companion + check
     # the probes: the stiffness at t0 and at the first step's end, 2 (d + 1); 7 (the time
     # scale's d + 1, the panels' 5 but their first and last, which those made, and 2 off the
-    # grid); and the rounding floor's growth rate at every mesh point after t0, N (d + 1)
-    assert with_estimate.nfev == sol.nfev + companion + check + 4 + 7 + 2 * n
+    # grid); and the rounding floor's growth rate at every mesh point after t0, N (d + 1);
+    # and its growth through the memory (renew-61; this K's dK/dy depends on t): the row at
+    # one point against the diagonal's, 2 (d + 1), then the row at ROW_PROBES + 1 = 9 points,
+    # 9 (d + 1)
+    assert with_estimate.nfev == sol.nfev + companion + check + 4 + 7 + 2 * n + 4 + 18
     assert sol.stats["newton_iterations"] == 0 and sol.stats["jacobian"] == "not needed"
     sol = solve_volterra(p.kernel, p.forcing, (0.0, 1.0), n, method="trapezoid")
     assert sol.stats["jacobian"] == "finite-difference"
