@@ -131,17 +131,21 @@ def _check_output_file(path, option):
     if not os.path.isdir(folder):
         raise CommandError(f"{option} {_shown(path)}: the folder {_shown(folder)} does not exist", 2)
     # (the file a symbolic link points to: a dangling link's target, created by the open,
-    # was left behind, empty, by a run that then failed).  Only a file this open created is
-    # removed (O_EXCL): a file that another process made between a check of its existence
-    # and the open was removed with it.
-    target = os.path.realpath(path)
-    created = False
+    # was left behind, empty, by a run that then failed).  Only a file this check's own open
+    # created (O_EXCL) is removed: a file that another process made between a look at its
+    # existence and the open was removed with it.  The path is opened as given (/dev/stdout
+    # on a pipe names no file once resolved); a dangling link's target is created.
+    made = None
     try:
         try:
-            fd = os.open(target, os.O_WRONLY | os.O_APPEND | os.O_CREAT | os.O_EXCL, 0o666)
-            created = True
-        except FileExistsError:
-            fd = os.open(target, os.O_WRONLY | os.O_APPEND)
+            fd, created = _opened(path)
+            made = path if created else None
+        except FileNotFoundError:           # (a dangling link: the file it names)
+            if not os.path.islink(path):
+                raise
+            target = os.path.realpath(path)
+            fd, created = _opened(target)
+            made = target if created else None
         try:
             os.write(fd, b"")
         finally:
@@ -149,8 +153,18 @@ def _check_output_file(path, option):
     except OSError as exc:
         raise CommandError(f"cannot write {option} {_shown(path)}: {exc.strerror}", 1) from None
     finally:
-        if created:
-            os.unlink(target)
+        if made is not None:
+            os.unlink(made)
+
+
+def _opened(path):
+    """(fd, created): ``path`` opened for appending, created by this open (O_EXCL) or, where
+    something is there already (a file, a device, a symbolic link), as it is."""
+    flags = os.O_WRONLY | os.O_APPEND
+    try:
+        return os.open(path, flags | os.O_CREAT | os.O_EXCL, 0o666), True
+    except FileExistsError:
+        return os.open(path, flags), False
 
 
 def _write_output(path, text, option):

@@ -199,6 +199,20 @@ def test_the_output_check_never_removes_a_file_made_after_its_look(tmp_path, mon
     assert not new.exists()
 
 
+def test_out_dev_stdout_on_a_pipe_is_written():
+    """``--out /dev/stdout`` with stdout a pipe: the output check opened the resolved path
+    (``/proc/<pid>/fd/pipe:[...]``, which names no file) and refused it ("No such file or
+    directory", exit 1) once it took the link's target to open it exclusively."""
+    import integrallimits
+    root = os.path.dirname(os.path.dirname(integrallimits.__file__))
+    proc = subprocess.run([sys.executable, "-m", "integrallimits"] + SOLVE
+                          + ["--steps", "8", "--out", "/dev/stdout"], capture_output=True,
+                          text=True, env={**os.environ, "PYTHONPATH": root}, timeout=300)
+    assert proc.returncode == 0, proc.stderr
+    assert "\nt,y\n0.0," in proc.stdout and proc.stdout.endswith("wrote /dev/stdout\n"), \
+        proc.stdout[-300:]
+
+
 def test_t_is_deprecated_but_still_works(capsys):
     code, text = run(SOLVE + ["--T", "2", "--steps", "8", "--exact", "exp(-t)"])
     assert code == 0 and "y(2)" in text
