@@ -334,4 +334,4 @@ def _write_outputs(folder, result, figs, seed, quick):
         elif entry.endswith(".png") and os.path.isfile(path) and not os.path.islink(path) \
                 and _sha256(path) == digest:
             os.unlink(path)
-    return {**{label: _sha256(path) for label, path in paths.items()}, **kept}
+    return {**{label: listed[label] for label in paths}, **kept}     # (hashed once written)
