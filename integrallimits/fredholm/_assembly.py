@@ -1081,6 +1081,7 @@ NO_ROWS = np.empty((0, 1))
 _FACTORED = {}
 _FACTORED_MAX = 8
 _FACTORED_ENTRIES = 256 * 256   # larger: comparing A costs more, and two copies are kept
+_INT64 = np.dtype(np.int64)     # (a view as a dtype object: ~0.05 us less than as np.int64)
 
 
 def linear_solve(A, anorm, b):
@@ -1104,7 +1105,7 @@ def linear_solve(A, anorm, b):
     known = _FACTORED.get(n)
     keep = None
     if known is not None and known[0] == seen:
-        bits = A.view(np.int64)
+        bits = A.view(_INT64)
         if len(known) > 1 and compiled("kept-solve")(fns, bits, known[1], known[2], known[3], b):
             return known[4]
         keep = bits.copy()      # seen a second time: keep its factors

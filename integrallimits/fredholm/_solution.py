@@ -11,6 +11,21 @@ from . import _assembly
 __all__ = ["FredholmSolution"]
 
 
+#: NaN arrays by shape, copied for a new solution's ``error_estimate`` (np.full costs ~0.6 us,
+#: np.empty and fill ~0.3, a copy ~0.15).
+_NANS = {}
+
+
+def _nans(shape):
+    """A new float array of ``shape`` filled with NaN."""
+    known = _NANS.get(shape)
+    if known is None:
+        if len(_NANS) >= 64:
+            _NANS.clear()
+        known = _NANS[shape] = np.full(shape, np.nan)
+    return known.copy()
+
+
 class FredholmSolution:
     r"""Solution of a Fredholm integral equation of the second kind on the nodes of a rule.
 
@@ -78,8 +93,7 @@ class FredholmSolution:
         # the interpolant calls g again
         self._g_unchanged = g_vec.snapshot(g_unchanged, nodes=True)
         self._g_nodes = g_nodes     # g at the nodes, (M, d): the companion's interpolant reuses it
-        self.error_estimate = np.empty(self.y.shape)     # (np.full costs ~0.5 us more)
-        self.error_estimate.fill(np.nan)
+        self.error_estimate = _nans(self.y.shape)
         self._condition_grows = False   # set with the estimate (_control)
         # a scalar linear K's coefficient k(x, s_m) at the first, middle and last node x, kept
         # from the solve's matrix for the pre-check of _with_unresolved_interpolant (or None)

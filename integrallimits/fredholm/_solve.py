@@ -35,6 +35,7 @@ from ..kernels._structured import is_weakly_singular
 from ..kernels._linear import as_linear_kernel, positional_arity
 from ..quadrature import IntervalRule, interval_rule
 from ..volterra._estimate import UNRESOLVED
+from ..volterra import _interrupt
 from ..volterra._interrupt import run_interruptibly
 from ..volterra._mesh import check_newton_tol
 from ..volterra._outcome import _CHECK_JACOBIAN
@@ -215,7 +216,10 @@ def _kernel_of(K, y0, t0, jacobian, args):
     if known is not None and known[1] == keys and known[0] == made_for and \
             known[0][0] is made_for[0] and known[0][2] is made_for[2]:
         require_jit()
-        return known[2].with_params(theta, args)
+        kernel = known[2]
+        # (with_params returns the kernel itself for no parameters and no args: at once)
+        return kernel if args is None and not kernel.params.size else \
+            kernel.with_params(theta, args)
     kernel = _compile_kernel(K, y0, t0, jacobian, args)
     if (kernel.scalar or kernel.structure.get("kind") != "linear") and \
             _value_keys(K, jacobian) == keys:      # (K read the same values all along)
@@ -455,7 +459,8 @@ def solve_fredholm(K, g, interval, n_nodes=None, rule="gauss-legendre", *, args=
     """
     tolerance = check_tolerances(rtol, atol, n_nodes, None, "solve_fredholm")
     a, b = _check_interval(interval)
-    newton_tol = check_newton_tol(newton_tol)
+    if not (type(newton_tol) is float and 0.0 < newton_tol < 1.0):   # (the usual float at once:
+        newton_tol = check_newton_tol(newton_tol)    # numbers.Real's ABC check costs ~0.8 us)
     max_condition = _check_positive(max_condition, "max_condition")
     if type(newton_maxiter) is not int and (isinstance(newton_maxiter, bool) or
                                             not isinstance(newton_maxiter, numbers.Integral)) \
@@ -468,8 +473,11 @@ def solve_fredholm(K, g, interval, n_nodes=None, rule="gauss-legendre", *, args=
 
     def solve(n, start=None, keep_rows=False):
         rule_obj = _build_rule_checked(rule, n, a, b)
+        work = _estimated_work(problem, rule_obj)
+        if work < _interrupt.THREAD_WORK:   # (run_interruptibly would run it inline: at once)
+            return _solve_on_rule(problem, rule_obj, start, keep_rows)
         return run_interruptibly(lambda: _solve_on_rule(problem, rule_obj, start, keep_rows),
-                                 _estimated_work(problem, rule_obj))
+                                 work)
 
     try:
         if tolerance is not None:
@@ -487,11 +495,7 @@ def solve_fredholm(K, g, interval, n_nodes=None, rule="gauss-legendre", *, args=
         else:
             sol = solve(n_nodes)
         if problem.kernel is not None and len(sol.x):
-            # K compiled against Python over the nodes (once per kernel and interval): s up
-            # to x, and, with the nodes reversed, s from x on (both compared: each is remembered)
-            said = _user.check_over_span(problem.kernel, sol.x, sol.y)
-            said_reversed = _user.check_over_span(problem.kernel, sol.x[::-1], sol.y[::-1])
-            said = said or said_reversed
+            said = _said_over_span(problem.kernel, sol.x, sol.y)
             if said:
                 sol.message += f"  {said}"
     except Exception as exc:
@@ -501,6 +505,36 @@ def solve_fredholm(K, g, interval, n_nodes=None, rule="gauss-legendre", *, args=
     if raise_on_failure and not sol.success:
         raise SolverError(sol.message)
     return sol
+
+
+#: What the comparisons of :func:`_said_over_span` said lately: (id of the kernel's span check,
+#: the first node, the last node) -> (that check, kept alive so its id stays its own, what it
+#: said).
+_SPANS = {}
+_SPANS_MAX = 64
+
+
+def _said_over_span(kernel, x, y):
+    """What comparing K compiled against Python over the nodes ``x`` (values ``y``) says, or
+    None (:func:`~integrallimits.kernels._user.check_over_span`): s up to x, and, with the
+    nodes reversed, s from x on.  The kernel's check compares once per interval and then
+    returns what it said then; so does this, from one look-up for both directions on the same
+    nodes' ends (the two checks' look-ups and the reversed views cost ~2 us of a 50 us solve at
+    M = 32)."""
+    check = kernel._shared.get("span_check")
+    if check is None:
+        return None
+    key = (id(check), float(x[0]), float(x[-1]))
+    known = _SPANS.get(key)
+    if known is not None and known[0] is check:
+        return known[1]
+    said = _user.check_over_span(kernel, x, y)
+    said_reversed = _user.check_over_span(kernel, x[::-1], y[::-1])
+    said = said or said_reversed
+    if len(_SPANS) >= _SPANS_MAX:
+        _SPANS.clear()
+    _SPANS[key] = (check, said)
+    return said
 
 
 #: :func:`_estimated_work`: the kernel evaluations of a solve on M nodes, in units of (M d)^2
@@ -1190,8 +1224,15 @@ def _solve_linear(kernel, addr, affine, nodes, weights, G, max_condition, counts
         size = float(scale.max())        # (relative: max(1, size) passed anything at 1e-30)
         if not np.isfinite(residual) or residual > 64 * _EPS * n * (size if size > 0 else 1.0):
             return Y, False, "", True, None
-    return Y, True, (f"The linear Nyström system ({n} unknowns) was solved directly; condition "
-                     f"number estimate {cond:.3g}."), False, rows
+    return Y, True, _solved_directly(n, cond), False, rows
+
+
+@lru_cache(maxsize=64)
+def _solved_directly(n, cond):
+    """The message of a direct solve of ``n`` unknowns with the condition estimate ``cond`` (a
+    repeated system's: formatting the float costs ~0.6 us)."""
+    return (f"The linear Nyström system ({n} unknowns) was solved directly; condition number "
+            f"estimate {cond:.3g}.")
 
 
 def _in_units(A, Y, b, d):

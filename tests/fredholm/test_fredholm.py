@@ -1856,3 +1856,42 @@ def test_separable_check_refuses_a_kernel_off_at_one_pair_of_nodes():
     x, w, y = sol.x, sol.weights, sol.y
     residual = y - g(x) - (K(x[:, None], x[None, :], y[None, :]) * w).sum(axis=1)
     assert np.max(np.abs(residual)) < 1e-14
+
+
+def _k_parity_ahead(x, s, y):
+    # int(inf) where x - s > 0.9: Python raises OverflowError there, compiled code goes on
+    n = int(np.exp(800.0 * (x - s))) if x - s > 0.9 else 1
+    return 0.1 * y * y * (1.0 + n % 2)
+
+
+def _k_parity_behind(x, s, y):
+    n = int(np.exp(800.0 * (s - x))) if s - x > 0.9 else 1
+    return 0.1 * y * y * (1.0 + n % 2)
+
+
+@pytest.mark.parametrize("K", [_k_parity_ahead, _k_parity_behind])
+def test_what_the_check_over_the_nodes_said_is_said_in_every_solve(K, monkeypatch):
+    """The comparison of K compiled with Python after a solve (s up to x, and s from x on with
+    the nodes reversed) is made once per kernel and interval, and what it said is said again by
+    every later solve on those nodes, whichever direction found it (fred-62 keeps both
+    directions' answer in one memo of solve_fredholm: ~2 us of a 50 us solve at M = 32), and a
+    solve with another kernel on the same nodes is compared on its own."""
+    from integrallimits.kernels import _user
+    compared = []
+    original = _user.refuse_if_compiled_differs
+
+    def counting(what, points, *rest, **options):
+        compared.append(len(points))
+        return original(what, points, *rest, **options)
+
+    monkeypatch.setattr(_user, "refuse_if_compiled_differs", counting)
+    said = "raises OverflowError in Python"
+    for _ in range(3):
+        sol = solve_fredholm(K, lambda x: 1.0, (0.0, 2.0), 16, error_estimate=False)
+        assert said in sol.message, sol.message
+    over_nodes = [n for n in compared if n > 2]      # (not the 2 points of the compilation)
+    assert len(over_nodes) == 2                       # (both directions, in the first solve)
+    sol = solve_fredholm(lambda x, s, y: 0.1 * y * y, lambda x: 1.0, (0.0, 2.0), 16,
+                         error_estimate=False)
+    assert said not in sol.message
+    assert len([n for n in compared if n > 2]) == 4
