@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, Callable, Union
 
 import numpy as np
 
-from .._inputs import refuse_masked
+from .._inputs import refuse_bools, refuse_masked
 from .._memory import check_memory
 from ..kernels import Kernel
 from ..volterra import METHODS, solve_volterra
@@ -802,16 +802,6 @@ def real_array(value, name, bools=True):
         raise TypeError(f"{name} must hold real numbers, got dtype {v.dtype}"
                         + (" holding text" if v.dtype == object else ""))
     return np.asarray(v, dtype=float)
-
-
-def refuse_bools(v, name):
-    """A ``TypeError`` naming ``name`` when the array ``v`` holds bools (dtype bool, or an
-    object array with a bool in it): a network's inputs and weights are numbers, and a cast
-    read ``np.array([True, False])`` (a mask, a comparison's result) as the inputs 1.0, 0.0."""
-    if v.dtype == bool or (v.dtype == object and any(isinstance(e, (bool, np.bool_))
-                                                     for e in v.reshape(-1))):
-        raise TypeError(f"{name} must hold real numbers, got bools (dtype {v.dtype}); "
-                        f"convert them if 0 and 1 are meant: np.asarray(value, dtype=float)")
 
 
 def positive_int(value, name):

@@ -394,6 +394,8 @@ def test_bool_inputs_and_weights_are_refused():
     nonlocal_net = NonlocalDense(LocalMap(spatial_rule("trapezoid", 3)), n_layers=3)
     with pytest.raises(TypeError, match=r"^inputs " + bools):
         nonlocal_net.forward(np.ones((1, 3), dtype=bool))
+    with pytest.raises(TypeError, match=r"^U " + bools):
+        LocalMap(spatial_rule("trapezoid", 3)).apply(np.ones((1, 3), dtype=bool))
     assert np.array_equal(net.forward(np.array([True, False], dtype=float)),
                           net.forward([1.0, 0.0]))
 
