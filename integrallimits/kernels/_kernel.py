@@ -1017,6 +1017,21 @@ if int(np.__version__.split(".")[0]) >= 2:
         return np.asarray(refuse_masked(func(*args), "the value"), dtype=float)
 
 
+def _values_quietly(func, args):
+    """``np.asarray(func(*args))`` (its own dtype: a single-precision g is refused, not cast)
+    with NumPy's floating-point warnings off; a TypeError for a masked array."""
+    with np.errstate(all="ignore"):
+        return np.asarray(refuse_masked(func(*args), "the value"))
+
+
+if int(np.__version__.split(".")[0]) >= 2:
+    @np.errstate(all="ignore")
+    def _values_quietly(func, args):
+        """``np.asarray(func(*args))`` with NumPy's floating-point warnings off (as
+        :func:`as_floats_quietly`, without the cast)."""
+        return np.asarray(refuse_masked(func(*args), "the value"))
+
+
 #: Plain functions g whose array call passed :func:`_same_on_halves`: g -> (its code, the key of
 #: the values it read then, the key of its args).  The same code with the same values and args
 #: is not checked again (the two calls and their comparison cost ~10 us a solve).
@@ -1291,14 +1306,12 @@ def as_forcing(g, t0, args=None, *, remember=False):
         """g(times) as an (n, d) array, or None if g raises on it or gives another shape."""
         n = times.size
         try:
-            with np.errstate(all="ignore"):
-                value = g(times)
-            v = np.asarray(refuse_masked(value, "the value"))
+            v = _values_quietly(g, (times,))
         except Exception:  # g is not written for arrays: evaluate pointwise
             return None
         if v.dtype != np.float64:
             if v.dtype.kind == "f":    # (float32 values on an array: K's message, as at t0)
-                _require_double(value, v, "g(t) on an array of times")
+                _require_double(v, v, "g(t) on an array of times")
             try:
                 v = v.astype(float)
             except (TypeError, ValueError):
