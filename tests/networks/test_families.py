@@ -369,8 +369,13 @@ def test_bool_inputs_and_weights_are_refused():
     """net.forward(np.array([True, False])) (a mask, a comparison's result) ran as the inputs
     1.0, 0.0, as did bool weights W, V, b and an assignment net.W = <bools>; refused naming
     the argument, with the conversion to use if 0 and 1 are meant (fails on main)."""
-    from integrallimits.networks import (LocalMap, NonlocalDense, ReLUResNet, product_form,
-                                         spatial_rule)
+    from integrallimits.networks import (
+        LocalMap,
+        NonlocalDense,
+        ReLUResNet,
+        product_form,
+        spatial_rule,
+    )
     rng = np.random.default_rng(0)
     net = ResNet(rng.normal(size=(4, 2, 2)), rng.normal(size=(4, 2)))
     bools = r"must hold real numbers, got bools \(dtype (bool|object)\); convert them"

@@ -317,8 +317,11 @@ def test_a_forcing_in_single_precision_is_refused_as_a_kernel_is(case):
     and one returning float32 only at later points or on arrays of times was solved silently
     (fails on main)."""
     from integrallimits import solve_fredholm
-    K = lambda t, s, y: -(t - s) * y  # noqa: E731
-    smooth = lambda t: 1.0 + 0.1 * np.sin(t)  # noqa: E731
+    def K(t, s, y):
+        return -(t - s) * y
+
+    def smooth(t):
+        return 1.0 + 0.1 * np.sin(t)
     calls = {
         "scalar": lambda: solve_volterra(K, lambda t: np.float32(smooth(t)), (0.0, 2.0), 16,
                                          method="gregory6"),
