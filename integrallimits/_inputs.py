@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import numpy as np
 
-__all__ = ["not_a_number", "numbers_array", "points_array", "refuse_masked"]
+__all__ = ["not_a_number", "numbers_array", "points_array", "refuse_bools", "refuse_masked"]
 
 
 def not_a_number(value):
@@ -57,3 +57,13 @@ def numbers_array(value, name):
         except (TypeError, ValueError):
             raise ValueError(f"{name} must hold real numbers, got dtype {arr.dtype}") from None
     return arr
+
+
+def refuse_bools(v, name):
+    """A ``TypeError`` naming ``name`` when the array ``v`` holds bools (dtype bool, or an
+    object array with a bool in it): a network's inputs and weights are numbers, and a cast
+    read ``np.array([True, False])`` (a mask, a comparison's result) as the inputs 1.0, 0.0."""
+    if v.dtype == bool or (v.dtype == object and any(isinstance(e, (bool, np.bool_))
+                                                     for e in v.reshape(-1))):
+        raise TypeError(f"{name} must hold real numbers, got bools (dtype {v.dtype}); "
+                        f"convert them if 0 and 1 are meant: np.asarray(value, dtype=float)")

@@ -129,7 +129,9 @@ def _check_output_file(path, option):
         raise CommandError(f"{option} {_shown(path)} is a directory; give a file name", 2)
     folder = os.path.dirname(os.path.abspath(path))
     if not os.path.isdir(folder):
-        raise CommandError(f"{option} {_shown(path)}: the folder {_shown(folder)} does not exist", 2)
+        # (a file where the folder should be: "does not exist" sent the user looking for it)
+        what = "is not a folder" if os.path.exists(folder) else "does not exist"
+        raise CommandError(f"{option} {_shown(path)}: the folder {_shown(folder)} {what}", 2)
     # (the file a symbolic link points to: a dangling link's target, created by the open,
     # was left behind, empty, by a run that then failed).  Only a file this check's own open
     # created (O_EXCL) is removed: a file that another process made between a look at its

@@ -67,6 +67,7 @@ def one_line_error(capsys):
     (SOLVE + ["--steps", "0"], 2, "--steps must be >= 1"),
     (SOLVE + ["--steps", "many"], 2, "invalid int value"),
     (SOLVE + ["--out", "/nonexistent-folder/y.csv"], 2, "does not exist"),
+    (SOLVE + ["--out", "/dev/null/y.csv"], 2, "the folder '/dev/null' is not a folder"),
     (SOLVE + ["--out", "."], 2, "is a directory"),
     (SOLVE + ["--out", "/dev/full"], 1, "No space left on device"),
     (SOLVE + ["--out", "/proc/version"], 1, "cannot write --out"),

@@ -1017,6 +1017,21 @@ if int(np.__version__.split(".")[0]) >= 2:
         return np.asarray(refuse_masked(func(*args), "the value"), dtype=float)
 
 
+def _values_quietly(func, args):
+    """``np.asarray(func(*args))`` (its own dtype: a single-precision g is refused, not cast)
+    with NumPy's floating-point warnings off; a TypeError for a masked array."""
+    with np.errstate(all="ignore"):
+        return np.asarray(refuse_masked(func(*args), "the value"))
+
+
+if int(np.__version__.split(".")[0]) >= 2:
+    @np.errstate(all="ignore")
+    def _values_quietly(func, args):
+        """``np.asarray(func(*args))`` with NumPy's floating-point warnings off (as
+        :func:`as_floats_quietly`, without the cast)."""
+        return np.asarray(refuse_masked(func(*args), "the value"))
+
+
 #: Plain functions g whose array call passed :func:`_same_on_halves`: g -> (its code, the key of
 #: the values it read then, the key of its args).  The same code with the same values and args
 #: is not checked again (the two calls and their comparison cost ~10 us a solve).
@@ -1113,18 +1128,6 @@ def _args_key(args):
     if all(isinstance(a, (int, float, bool, np.number, np.bool_)) for a in args):
         return tuple((type(a), a) for a in args)
     return None
-
-
-#: The warning for a g(t) in single (or half) precision: the data as given, solved as such
-#: (g's values enter the solution once, y = g + int K), but below its spacing its values are
-#: steps, which the estimates and data checks of a solve to a tolerance read as rough data
-#: (y = 1 + sin(t) / 10 - int (t - s) y in float32: 60142 steps at rtol 1e-8, a failure
-#: advising a higher-order method at 1e-10, where the float64 g needs 8 and 14).
-_SINGLE_G = ("g returned {kind} values: they are solved as given, but they keep about "
-             "{digits} digits (relative spacing {eps:.1e}), and below that they change in steps, "
-             "which a solve to a tolerance finer than that reads as data that are not smooth "
-             "(many steps, or a failure).  Return float64 values (float(v), "
-             "v.astype(np.float64)) unless the data are single precision.")
 
 
 #: g -> (((function or helper met, its value key then), ...), what :func:`_with_fresh_helpers`
@@ -1263,11 +1266,7 @@ def as_forcing(g, t0, args=None, *, remember=False):
             if y0.ndim > 1 or y0.size == 0:
                 raise ValueError(f"g(t) must return a float or an array of shape (d,), d >= 1, "
                                  f"got shape {y0.shape}")
-            if y0.dtype.kind == "f" and y0.dtype.itemsize < 8:
-                data_eps = float(np.finfo(y0.dtype).eps)
-                warnings.warn(_SINGLE_G.format(kind=y0.dtype, digits=np.finfo(y0.dtype).precision,
-                                               eps=data_eps),
-                              UserWarning, stacklevel=2)
+            _require_double(value, y0, "g(t)")
             y0 = y0.astype(float)
             shape = y0.shape
             d = 1 if not shape else shape[0]
@@ -1282,7 +1281,10 @@ def as_forcing(g, t0, args=None, *, remember=False):
             _user.raise_user_exception(exc, f"raised by g(t) when called at t = {ti}")
         if not shape and type(value) in _FLOATS:
             return value
-        v = np.asarray(refuse_masked(value, f"the value of g(t) at t = {ti}"), dtype=float)
+        v = np.asarray(refuse_masked(value, f"the value of g(t) at t = {ti}"))
+        if v.dtype != np.float64:
+            _require_double(value, v, f"g(t) at t = {ti}")
+            v = v.astype(float)
         if v.shape != shape:
             raise _user.from_user(ValueError(f"g(t) returned shape {v.shape} at t = {ti}; "
                                              f"expected {shape}"))
@@ -1304,9 +1306,16 @@ def as_forcing(g, t0, args=None, *, remember=False):
         """g(times) as an (n, d) array, or None if g raises on it or gives another shape."""
         n = times.size
         try:
-            v = as_floats_quietly(g, (times,))
+            v = _values_quietly(g, (times,))
         except Exception:  # g is not written for arrays: evaluate pointwise
             return None
+        if v.dtype != np.float64:
+            if v.dtype.kind == "f":    # (float32 values on an array: K's message, as at t0)
+                _require_double(v, v, "g(t) on an array of times")
+            try:
+                v = v.astype(float)
+            except (TypeError, ValueError):
+                return None
         if shape and v.shape == shape + (n,):
             v = v.T
         return v.reshape(n, d) if v.shape == (n,) + shape else None

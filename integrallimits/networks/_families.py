@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, Callable, Union
 
 import numpy as np
 
-from .._inputs import refuse_masked
+from .._inputs import refuse_bools, refuse_masked
 from .._memory import check_memory
 from ..kernels import Kernel
 from ..volterra import METHODS, solve_volterra
@@ -55,7 +55,8 @@ def _as_grid(values, n_layers, two_variable, shape, T, name):
     if callable(values):
         values = sample_field(values, n_layers, T, two_variable, name=name)
     v = np.asarray(refuse_masked(values, name))
-    if v.dtype == object or not (np.issubdtype(v.dtype, np.number) or v.dtype == bool):
+    refuse_bools(v, name)
+    if v.dtype == object or not np.issubdtype(v.dtype, np.number):
         raise TypeError(f"{name} must hold real numbers, got dtype {v.dtype}")
     if np.iscomplexobj(v):
         raise TypeError(f"{name} must be real, got complex values")
@@ -82,8 +83,8 @@ def _in(view, theta):
 def _assign(view, value, name):
     """Write ``value`` into ``view`` (a field of theta): same shape, real and finite."""
     v = np.asarray(refuse_masked(value, name))
-    if v.dtype == object or not (np.issubdtype(v.dtype, np.number) or v.dtype == bool) or \
-            np.iscomplexobj(v):
+    refuse_bools(v, name)
+    if v.dtype == object or not np.issubdtype(v.dtype, np.number) or np.iscomplexobj(v):
         raise TypeError(f"{name} must hold real numbers, got dtype {v.dtype}")
     if v.shape != view.shape:
         raise ValueError(f"{name} has shape {view.shape} (the network's parameters); assign "
@@ -438,7 +439,7 @@ class VolterraNetwork:
         checking them, then met NumPy's allocation error).  ``single``: refuse a batch of
         more than one sample (:meth:`solve`) before the inputs are scanned."""
         self._check_parameters()
-        X0 = real_array(X0, "inputs")
+        X0 = real_array(X0, "inputs", bools=False)
         if X0.ndim == 1:
             X0 = X0[None, :]
         if X0.ndim != 2 or X0.shape[1] != self.d:
@@ -662,7 +663,7 @@ class SmoothNet(VolterraNetwork):
         self.W = _as_grid(W, n_layers, False, (d, d), T, "W")
         self.b = _as_grid(b, n_layers, False, (d,), T, "b")
         diffs = np.zeros((self.k - 1, d)) if initial_differences is None else \
-            real_array(initial_differences, "initial_differences").copy()
+            real_array(initial_differences, "initial_differences", bools=False).copy()
         if diffs.shape != (self.k - 1, d):
             raise ValueError(f"initial_differences must have shape ({self.k - 1}, {d}), "
                              f"got {diffs.shape}")
@@ -785,12 +786,15 @@ def reached(sol, keep):
     return out
 
 
-def real_array(value, name):
+def real_array(value, name, bools=True):
     """``value`` as a float array; ``TypeError`` naming ``name`` for complex values (a cast
     to float keeps their real parts with no more than NumPy's ``ComplexWarning``: a
     complex-step derivative of a network or of J_N came out as zero), and for text (the cast
-    read inputs ["0.3", "-0.2"] as numbers)."""
+    read inputs ["0.3", "-0.2"] as numbers).  ``bools=False`` (a network's inputs and
+    weights): an array of bools is refused too (:func:`refuse_bools`)."""
     v = np.asarray(refuse_masked(value, name))
+    if not bools:
+        refuse_bools(v, name)
     if np.iscomplexobj(v):
         raise TypeError(f"{name} must be real, got complex values")
     if v.dtype.kind in "US" or (v.dtype == object and any(isinstance(e, (str, bytes))

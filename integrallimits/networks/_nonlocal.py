@@ -249,7 +249,7 @@ class NonlocalDense(VolterraNetwork):
         """The inputs (B, c, M) or (c, M) as a float array (B, c M), checked (as
         :meth:`VolterraNetwork._check_inputs`)."""
         self._check_parameters()
-        X0 = real_array(X0, "inputs")
+        X0 = real_array(X0, "inputs", bools=False)
         c, M = self.channels, self.M
         if X0.ndim == 2:
             X0 = X0[None]

@@ -47,7 +47,7 @@ class ReLUResNet(VolterraNetwork):
     _FIELDS = ("V", "W", "b")
 
     def __init__(self, V, W, b, T=1.0, rule="rectangle"):
-        V, W, b = (real_array(a, name) for a, name in ((V, "V"), (W, "W"), (b, "b")))
+        V, W, b = (real_array(a, name, bools=False) for a, name in ((V, "V"), (W, "W"), (b, "b")))
         if V.ndim != 3 or W.ndim != 3 or b.ndim != 2:
             raise ValueError(f"V, W, b must have shapes (N, d, m), (N, m, d), (N, m); got {V.shape}, "
                              f"{W.shape}, {b.shape}")
@@ -71,7 +71,7 @@ def _as_point(net, x0):
         raise ValueError(f"the activation patterns and the product formula are those of the "
                          f"recursion x_n = x_(n-1) + V_n relu(W_n x_(n-1) + b_n) (the rectangle "
                          f"rule); this network uses the rule {net.rule!r}")
-    x0 = real_array(x0, "x0")
+    x0 = real_array(x0, "x0", bools=False)
     if x0.shape != (net.d,):
         raise ValueError(f"x0 must have shape ({net.d},), got {x0.shape}")
     if not np.all(np.isfinite(x0)):   # (the patterns of NaN were all "off", the states NaN)
@@ -117,7 +117,7 @@ def summability(V, W, b):
     (S(N) - S(N/2)) / S(N): small for summable sequences, near 1/2 or more for divergent ones
     (NaN for N = 1, where no tail can be told: the ratio would be 0, "summable", whatever the
     weights)."""
-    V, W, b = (real_array(a, name) for a, name in ((V, "V"), (W, "W"), (b, "b")))
+    V, W, b = (real_array(a, name, bools=False) for a, name in ((V, "V"), (W, "W"), (b, "b")))
     if V.ndim != 3 or W.shape != (V.shape[0], V.shape[2], V.shape[1]) or \
             b.shape != (V.shape[0], V.shape[2]):
         raise ValueError(f"V, W, b must have shapes (N, d, m), (N, m, d), (N, m); got {V.shape}, "

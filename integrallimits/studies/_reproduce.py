@@ -34,7 +34,7 @@ import time
 from typing import TYPE_CHECKING
 
 from ._figures import save_figure, study_figures
-from ._result import StudyResult, atomic_write
+from ._result import StudyResult, atomic_write, new_temporary, replace_keeping_mode
 from ._runner import recording_cells, run_cells, to_plain
 
 if TYPE_CHECKING:
@@ -146,9 +146,13 @@ def _written_before(folder):
     files = manifest.get("files")
     if not isinstance(files, dict):
         return {}
-    # (a digest of None: a file an interrupted run was about to write; ours, never deleted)
-    return {name: digest for name, digest in files.items()
-            if isinstance(name, str) and (digest is None or isinstance(digest, str))
+    # (a list of digests: the file an interrupted run was writing, with what it held before
+    # and what the run wrote; ours while it holds one of them.  A null digest, which earlier
+    # versions wrote for every output not yet written, says nothing of what is there now.)
+    return {name: digest if isinstance(digest, str) else tuple(digest)
+            for name, digest in files.items()
+            if isinstance(name, str) and (isinstance(digest, str) or (
+                isinstance(digest, list) and all(isinstance(d, str) for d in digest)))
             and name == os.path.basename(name) and not name.startswith(".")}
 
 
@@ -274,12 +278,25 @@ def reproduce(name: str, out: str | os.PathLike = "out", *, quick: bool = False,
 TABLES = ("table.md", "table.csv", "table.json")
 
 
+def _ours(folder, name, previous):
+    """Whether ``folder/name`` may be replaced: absent, or listed by the last run's manifest
+    (``previous``, :func:`_written_before`) with a digest, or, for the file an interrupted
+    run was writing (listed with its candidate digests), holding one of them."""
+    path = os.path.join(folder, name)
+    if not os.path.lexists(path):
+        return True
+    listed = previous.get(name)
+    if isinstance(listed, tuple):
+        return os.path.isfile(path) and not os.path.islink(path) and _sha256(path) in listed
+    return listed is not None
+
+
 def _check_ours(folder, names, previous):
     """Raise FileExistsError if a file ``folder/name`` to be written is there and the last
-    run's manifest (``previous``, :func:`_written_before`) does not list it: a file this
-    package did not write is never replaced."""
-    theirs = [name for name in names if name not in previous
-              and os.path.lexists(os.path.join(folder, name))]
+    run's manifest (``previous``, :func:`_written_before`) does not list it (or, for the file
+    an interrupted run was writing, it holds neither what was there before nor what the run
+    wrote: :func:`_ours`): a file this package did not write is never replaced."""
+    theirs = [name for name in names if not _ours(folder, name, previous)]
     if theirs:
         raise FileExistsError(f"{folder} holds {', '.join(theirs)}, which no earlier run of "
                               f"this study wrote (its manifest.json does not list them); "
@@ -288,50 +305,74 @@ def _check_ours(folder, names, previous):
 
 def _write_outputs(folder, result, figs, seed, quick):
     """Write the tables and figures; delete the figures of the last run not drawn again.
-    Returns {file name: sha256} of what was written (and None for the files an interrupted
-    run may have written, which stay this package's and are never deleted).
+    Returns {file name: sha256} of what was written.
 
     Until every output is written the manifest is one marked ``"complete": false``: a run
     stopped while it writes (Ctrl-C, a full disk, a figure that fails) leaves a folder whose
     tables and figures may mix this run's and an earlier one's, and its manifest must not
     describe them as the earlier run's (its seed, its checksums).  It lists each file with the
-    checksum of what is there as far as known: the earlier run's, the new one once written,
-    None while it is being written (so that every file is still this package's to replace)."""
+    checksum of what is there: the earlier run's until the new one is written, and, for the
+    file being written, both what was there and what is written (a list: the file is made
+    whole in a temporary file, hashed, then renamed onto its name).  A file this run had not
+    begun is not listed for it: a file the user puts at that name afterwards is theirs, and
+    the next run refuses to replace it (every output was listed as null, "ours", and the next
+    run replaced it)."""
     previous = _written_before(folder)
     names = TABLES + tuple(f"{fig_name}.png" for fig_name in figs)
     _check_ours(folder, names, previous)
-    listed = {**previous, **{name: None for name in names}}
+    listed = {}
+    for name, digest in previous.items():    # (what is there, ours: the checksums listed)
+        if isinstance(digest, str):
+            listed[name] = digest
+        elif _ours(folder, name, previous) and os.path.lexists(os.path.join(folder, name)):
+            listed[name] = _sha256(os.path.join(folder, name))   # (one of the candidates)
 
-    def mark(name=None):
-        if name is not None:
-            listed[name] = _sha256(os.path.join(folder, name))
+    def mark():
         atomic_write(os.path.join(folder, "manifest.json"), json.dumps({
             "study": os.path.basename(folder), "complete": False, "seed": seed,
             "quick": bool(quick),
             "note": "a run was stopped while writing its outputs: the tables and figures here "
                     "may mix that run's and an earlier one's; rerun the command (finished "
-                    "cells are reused)", "files": listed}, indent=2))
+                    "cells are reused)",
+            "files": {name: list(d) if isinstance(d, tuple) else d
+                      for name, d in listed.items()}}, indent=2))
+
+    def write(name, writer):
+        """``writer(tmp)`` writes the output into a temporary file, renamed onto ``name``
+        once the manifest lists its checksum."""
+        path = os.path.join(folder, name)
+        fd, tmp = new_temporary(folder, name)
+        os.close(fd)
+        try:
+            writer(tmp)
+            new = _sha256(tmp)
+            before = _sha256(path) if os.path.isfile(path) and not os.path.islink(path) \
+                else None
+            listed[name] = tuple(d for d in (before, new) if d is not None)
+            mark()
+            replace_keeping_mode(tmp, path)
+        except BaseException:
+            if os.path.lexists(tmp):
+                os.unlink(tmp)
+            raise
+        listed[name] = new
+        mark()
+        return path
 
     mark()
-    paths = {name: os.path.join(folder, name) for name in TABLES}
-    atomic_write(paths["table.md"], result.to_markdown())
-    mark("table.md")
-    result.to_csv(paths["table.csv"])
-    mark("table.csv")
-    result.to_json(paths["table.json"])
-    mark("table.json")
+    paths = {}
+    for name, text in (("table.md", result.to_markdown), ("table.csv", result.to_csv),
+                       ("table.json", result.to_json)):
+        text = text()
+        paths[name] = write(name, lambda tmp, text=text: atomic_write(tmp, text))
     for fig_name, fig in figs.items():
-        paths[f"{fig_name}.png"] = os.path.join(folder, f"{fig_name}.png")
-        save_figure(fig, paths[f"{fig_name}.png"])
-        mark(f"{fig_name}.png")
-    kept = {}
+        paths[f"{fig_name}.png"] = write(f"{fig_name}.png",
+                                         lambda tmp, fig=fig: save_figure(fig, tmp))
     for entry, digest in previous.items():  # ours, not drawn this time, and unchanged since
         path = os.path.join(folder, entry)
         if entry in paths or not os.path.lexists(path):
             continue
-        if digest is None:                    # (an interrupted run's: ours, content unknown)
-            kept[entry] = None
-        elif entry.endswith(".png") and os.path.isfile(path) and not os.path.islink(path) \
-                and _sha256(path) == digest:
+        if entry.endswith(".png") and os.path.isfile(path) and not os.path.islink(path) \
+                and _sha256(path) in ((digest,) if isinstance(digest, str) else digest):
             os.unlink(path)
-    return {**{label: listed[label] for label in paths}, **kept}     # (hashed once written)
+    return {label: listed[label] for label in paths}

@@ -363,7 +363,46 @@ def test_text_inputs_are_refused():
     data = make_dataset("xor", 8, d=2, seed=0)
     with pytest.raises(TypeError, match=r"^X must hold real numbers"):
         type(data)(data.X.astype(str), data.y, data.n_classes)
-    assert np.array_equal(net.forward(np.array([True, False])), net.forward([1.0, 0.0]))
+
+
+def test_bool_inputs_and_weights_are_refused():
+    """net.forward(np.array([True, False])) (a mask, a comparison's result) ran as the inputs
+    1.0, 0.0, as did bool weights W, V, b and an assignment net.W = <bools>; refused naming
+    the argument, with the conversion to use if 0 and 1 are meant (fails on main)."""
+    from integrallimits.networks import (
+        LocalMap,
+        NonlocalDense,
+        ReLUResNet,
+        product_form,
+        spatial_rule,
+    )
+    rng = np.random.default_rng(0)
+    net = ResNet(rng.normal(size=(4, 2, 2)), rng.normal(size=(4, 2)))
+    bools = r"must hold real numbers, got bools \(dtype (bool|object)\); convert them"
+    for x in (np.array([True, False]), [[True, False]], np.array([True, 0.5], dtype=object)):
+        for call in (net.forward, net.states):
+            with pytest.raises(TypeError, match=r"^inputs " + bools):
+                call(x)
+    with pytest.raises(TypeError, match=r"^W " + bools):
+        ResNet(np.ones((4, 2, 2), dtype=bool), np.zeros((4, 2)))
+    with pytest.raises(TypeError, match=r"^W " + bools):
+        ResidualDense(np.zeros((4, 4, 2, 2), dtype=bool), np.zeros((4, 4, 2)), n_layers=4)
+    with pytest.raises(TypeError, match=r"^W " + bools):
+        net.W = np.ones(net.W.shape, dtype=bool)
+    with pytest.raises(TypeError, match=r"^initial_differences " + bools):
+        SmoothNet(2, np.ones((4, 2, 2)), np.ones((4, 2)), initial_differences=[[True, False]])
+    with pytest.raises(TypeError, match=r"^V " + bools):
+        ReLUResNet(np.ones((4, 2, 3), dtype=bool), np.ones((4, 3, 2)), np.ones((4, 3)))
+    relu = ReLUResNet(np.ones((4, 2, 3)), np.ones((4, 3, 2)), np.ones((4, 3)))
+    with pytest.raises(TypeError, match=r"^x0 " + bools):
+        product_form(relu, np.array([True, False]))
+    nonlocal_net = NonlocalDense(LocalMap(spatial_rule("trapezoid", 3)), n_layers=3)
+    with pytest.raises(TypeError, match=r"^inputs " + bools):
+        nonlocal_net.forward(np.ones((1, 3), dtype=bool))
+    with pytest.raises(TypeError, match=r"^U " + bools):
+        LocalMap(spatial_rule("trapezoid", 3)).apply(np.ones((1, 3), dtype=bool))
+    assert np.array_equal(net.forward(np.array([True, False], dtype=float)),
+                          net.forward([1.0, 0.0]))
 
 
 def test_initial_differences_are_the_networks_own():

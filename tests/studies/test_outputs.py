@@ -308,9 +308,9 @@ def test_a_run_stopped_while_writing_leaves_its_manifest_marked_incomplete(tmp_p
     manifest = json.loads((folder / "manifest.json").read_text())
     assert json.loads((folder / "table.json").read_text())["params"]["seed"] == 1
     assert manifest["complete"] is False and manifest["seed"] == 1
-    for name, digest in manifest["files"].items():     # what is there, as far as known
-        assert digest is None or digest == _reproduce._sha256(folder / name), name
-    assert manifest["files"]["a.png"] is not None and manifest["files"]["b.png"] is None
+    for name, digest in manifest["files"].items():     # what is there
+        assert digest == _reproduce._sha256(folder / name), name
+    assert "a.png" in manifest["files"] and "b.png" not in manifest["files"]
     _, again = reproduce("relu-convergence", tmp_path, quick=True, seed=1, figures=False)
     assert again["complete"] is True and again["seed"] == 1
     assert not (folder / "a.png").exists()              # ours, listed, not drawn again
@@ -330,3 +330,75 @@ def test_a_first_run_stopped_while_writing_can_be_rerun(tmp_path, monkeypatch):
     _, manifest = reproduce("relu-convergence", tmp_path, quick=True, figures=False)
     assert manifest["complete"] is True and set(manifest["files"]) == {
         "table.md", "table.csv", "table.json"}
+
+
+def _figures_saved(monkeypatch):
+    def save(fig, path):
+        with open(path, "wb") as fh:
+            fh.write(b"\x89PNG figure " + fig.encode())
+
+    monkeypatch.setattr(_reproduce, "study_figures", lambda name, result: {"a": "a", "b": "b"})
+    monkeypatch.setattr(_reproduce, "save_figure", save)
+
+
+def test_a_file_put_where_an_interrupted_run_had_not_written_is_not_replaced(tmp_path,
+                                                                             monkeypatch):
+    """A run stopped while it wrote a.png listed every output it had not yet written as null
+    ("ours, content unknown"): a file the user then put at b.png was replaced by the next run
+    (fails on main).  Now only what the run wrote (or was writing) is listed, and the rerun
+    stops naming b.png, which it leaves as it was."""
+    folder = tmp_path / "relu-convergence"
+    with monkeypatch.context() as patch:
+        _interrupted_on_figures(patch)
+        with pytest.raises(KeyboardInterrupt):
+            reproduce("relu-convergence", tmp_path, quick=True)
+    (folder / "b.png").write_bytes(b"the user's own figure")
+    with monkeypatch.context() as patch:
+        _figures_saved(patch)
+        with pytest.raises(FileExistsError, match=r"holds b\.png, which no earlier run"):
+            reproduce("relu-convergence", tmp_path, quick=True)
+    assert (folder / "b.png").read_bytes() == b"the user's own figure"
+
+
+@pytest.mark.parametrize("renamed", [False, True])
+def test_the_file_a_stopped_run_was_writing_is_its_own_while_it_holds_what_it_wrote(
+        tmp_path, monkeypatch, renamed):
+    """Ctrl-C just before (or just after) b.png was renamed onto its name: the manifest lists
+    b.png with the checksums of what it may hold, and a rerun replaces it; a file the user
+    puts there instead is refused (the rerun named it "ours")."""
+    folder = tmp_path / "relu-convergence"
+    rename = _reproduce.replace_keeping_mode
+
+    def stopped(tmp, path):
+        if path.endswith("b.png"):
+            if renamed:
+                rename(tmp, path)
+            raise KeyboardInterrupt
+        rename(tmp, path)
+
+    with monkeypatch.context() as patch:
+        _figures_saved(patch)
+        patch.setattr(_reproduce, "replace_keeping_mode", stopped)
+        with pytest.raises(KeyboardInterrupt):
+            reproduce("relu-convergence", tmp_path, quick=True)
+    manifest = json.loads((folder / "manifest.json").read_text())
+    assert manifest["complete"] is False and len(manifest["files"]["b.png"]) == 1
+    assert (folder / "b.png").exists() is renamed
+    with monkeypatch.context() as patch:
+        _figures_saved(patch)
+        _, again = reproduce("relu-convergence", tmp_path, quick=True)
+    assert again["complete"] is True and again["files"]["b.png"] == _reproduce._sha256(
+        folder / "b.png")
+    (folder / "b.png").unlink()
+    with monkeypatch.context() as patch:
+        _figures_saved(patch)
+        patch.setattr(_reproduce, "replace_keeping_mode", stopped)
+        with pytest.raises(KeyboardInterrupt):
+            reproduce("relu-convergence", tmp_path, quick=True)
+    if not renamed:
+        (folder / "b.png").write_bytes(b"the user's own figure")
+        with monkeypatch.context() as patch:
+            _figures_saved(patch)
+            with pytest.raises(FileExistsError, match=r"holds b\.png"):
+                reproduce("relu-convergence", tmp_path, quick=True)
+        assert (folder / "b.png").read_bytes() == b"the user's own figure"

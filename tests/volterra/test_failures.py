@@ -307,13 +307,41 @@ def test_a_jacobian_rounded_in_single_precision_is_compared_at_its_rounding():
     assert sol.success and abs(sol.y[-1] - exact.y[-1]) < 1e-12
 
 
-def test_a_forcing_in_single_precision_warns():
-    """g's float32 values are solved as given (they enter the solution once), but a tolerance
-    below their rounding reads their steps as rough data: the base took 60142 steps at rtol
-    1e-8 on y = 1 + sin(t) / 10 - int (t - s) y in float32 (8 in float64) and said nothing."""
-    def g32(t):
-        return np.float32(1.0 + 0.1 * np.sin(t))
-    with pytest.warns(UserWarning, match="g returned float32 values"):
-        sol = solve_volterra(lambda t, s, y: -(t - s) * y, g32, (0.0, 2.0), 16,
-                             method="gregory6")
-    assert sol.success
+@pytest.mark.parametrize("case", ["scalar", "vector", "tuple", "later points", "array only",
+                                  "first kind", "fredholm"])
+def test_a_forcing_in_single_precision_is_refused_as_a_kernel_is(case):
+    """g returning float32 values: refused with K's TypeError naming the dtype, as a float32 K
+    is (the solves take g's values to double precision too: a tolerance below their rounding
+    read their steps as rough data, 60142 steps at rtol 1e-8 on y = 1 + sin(t) / 10 -
+    int (t - s) y in float32, 8 in float64).  On main such a g at t0 warned and was solved,
+    and one returning float32 only at later points or on arrays of times was solved silently
+    (fails on main)."""
+    from integrallimits import solve_fredholm
+    def K(t, s, y):
+        return -(t - s) * y
+
+    def smooth(t):
+        return 1.0 + 0.1 * np.sin(t)
+    calls = {
+        "scalar": lambda: solve_volterra(K, lambda t: np.float32(smooth(t)), (0.0, 2.0), 16,
+                                         method="gregory6"),
+        "vector": lambda: solve_volterra(lambda t, s, y: -y,
+                                         lambda t: np.array([1.0, 2.0], dtype=np.float32),
+                                         (0.0, 1.0), 16),
+        "tuple": lambda: solve_volterra(lambda t, s, y: -y, lambda t: (np.float32(1.0), 2.0),
+                                        (0.0, 1.0), 16),
+        "later points": lambda: solve_volterra(
+            K, lambda t: 1.0 if t == 0 else np.float32(smooth(t)), (0.0, 2.0), 16),
+        "array only": lambda: solve_volterra(
+            K, lambda t: smooth(t) if np.ndim(t) == 0 else smooth(t).astype(np.float32),
+            (0.0, 2.0), 64),
+        "first kind": lambda: solve_volterra(lambda t, s: 1.0 + t - s,
+                                             lambda t: np.float32(np.sin(t)), (0.0, 1.0), 16,
+                                             kind=1),
+        "fredholm": lambda: solve_fredholm(lambda x, s, y: 0.5 * y, lambda x: np.float32(1.0),
+                                           (0.0, 1.0), 8),
+    }
+    with pytest.raises(TypeError, match=r"^g\((t|x)\)( at t = \S+| on an array of times)? "
+                                        r"returned float32 values: the solver computes in "
+                                        r"double precision"):
+        calls[case]()

@@ -14,7 +14,7 @@ import numbers
 
 import numpy as np
 
-from ..._inputs import numbers_array
+from ..._inputs import numbers_array, refuse_bools
 from ._spatial import SpatialRule, read_only
 
 __all__ = ["FeatureMap", "LOCAL", "DENSE", "ATTENTION"]
@@ -85,7 +85,9 @@ class FeatureMap:
         return other
 
     def _check_features(self, U):
-        U = np.asarray(numbers_array(U, "U"), dtype=float)
+        U = numbers_array(U, "U")
+        refuse_bools(U, "U")    # (a mask or a comparison's result ran as the features 1, 0)
+        U = np.asarray(U, dtype=float)
         single = U.ndim == 2
         if single:
             U = U[None]
