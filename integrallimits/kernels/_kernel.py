@@ -1246,9 +1246,8 @@ def as_forcing(g, t0, args=None, *, remember=False):
             known = None
         if known is not None and known[0] == key and known[1] == akey:
             memo = known
-    data_eps = EPS_DOUBLE
     if memo is not None:      # checked before with these values: g is not called at t0
-        shape, data_eps = memo[2], memo[4]
+        shape = memo[2]
         d = shape[0] if shape else 1
         y0 = y0_list = None
     else:
@@ -1298,7 +1297,7 @@ def as_forcing(g, t0, args=None, *, remember=False):
         vectorises[:] = [verdict]
         if remember and akey is not None:
             try:
-                _FORCINGS[user] = (key, akey, shape, verdict, data_eps)
+                _FORCINGS[user] = (key, akey, shape, verdict)
             except TypeError:
                 pass
 
@@ -1442,7 +1441,4 @@ def as_forcing(g, t0, args=None, *, remember=False):
     g_vec.snapshot = snapshot
     g_vec.key = key
     g_vec.shape = shape
-    # (the relative spacing of g's own values: float32 data change in steps below it, which
-    # the data checks must not read as data that are not smooth)
-    g_vec.eps = data_eps
     return g_vec, y0

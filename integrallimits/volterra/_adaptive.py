@@ -1931,7 +1931,7 @@ def data_roughness(g_vec, kernel, t, Y, estimate, p, alpha=0.0, t_free=False, of
     calls = (1 + in_t) * ((p + 1) * n + 1 if share else (p + 2) * n)
     run_guarded(lambda: _ratios()(kernel.function_address.address, kernel.params, mesh, Y2, G,
                                   difference_weights(p), int(in_t), int(share), E,
-                                  ROUNDING * _spacing(g_vec), ratio, float(alpha),
+                                  ROUNDING * EPS, ratio, float(alpha),
                                   ROUNDING * EPS, ratio_k),
                 kernel.args, calls)   # (inline, not in a thread, below THREAD_WORK)
     if alpha:
@@ -1987,17 +1987,8 @@ def _forcing_differences(g_vec, x, p):
     G = np.asarray(g_vec(x.reshape(-1), keep=False), dtype=float).reshape(len(x), p + 2, -1)
     weights = difference_weights(p)
     D = np.abs(np.einsum("j,mja->ma", weights, G))
-    D[~(D > ROUNDING * _spacing(g_vec) * np.abs(weights[None, :, None] * G).sum(axis=1))] = 0.0
+    D[~(D > ROUNDING * EPS * np.abs(weights[None, :, None] * G).sum(axis=1))] = 0.0
     return D
-
-
-def _spacing(g_vec):
-    """The relative spacing of g's values (``g_vec.eps``: EPS, or float32's 1.2e-7 for a g that
-    returns float32 values, whose steps below it are rounding, not data that are not smooth:
-    gregory6 on y = 1 + sin(t) / 10 - int (t - s) y with g in float32, 16 steps, failed with
-    "no reliable digits" once the aliasing probe compared its pieces with the mesh's own
-    points)."""
-    return max(EPS, getattr(g_vec, "eps", EPS))
 
 
 def _estimates_scale(E, Y):
@@ -2435,7 +2426,7 @@ def _swept_together(g_vec, kernel, parts, p):
     G = G.reshape(sum(x.size for x in times), -1)
     if G.shape[1] != d:
         return None
-    weights, noise = difference_weights(p), ROUNDING * _spacing(g_vec)
+    weights, noise = difference_weights(p), ROUNDING * EPS
     address, params = kernel.function_address.address, kernel.params
 
     def sweeps():
