@@ -587,7 +587,7 @@ def _spread(common_idx, common_est, n_points, d, every_other=False):
     first, last = common_idx[0], common_idx[-1]
     if every_other:
         est[0:last + 1:2] = common_est
-        est[1:last:2] = np.maximum(common_est[:-1], common_est[1:])
+        np.maximum(common_est[:-1], common_est[1:], out=est[1:last:2])
         est[last + 1:] = common_est[-1]
         return est
     est[:first] = common_est[0]
@@ -612,7 +612,45 @@ def _over_crossings(common_est, signed):
     sin t), 16 steps: 0 at t = 0.25 for an error of 2.6e-3, the two solves' second component
     both h sum y_1 there; gregory6 on y = cos t, 16 steps: 2.1e-9 at t = 1 for an error of
     6.9e-8, its neighbours 2.8e-8 and 4.0e-8).  Returns ``common_est`` itself where nothing
-    is raised."""
+    is raised.
+
+    A value's lift depends on its two neighbours alone: long arrays are lifted a block of
+    rows at a time (:func:`_block_rows`), each block with the rows beside it, the same floats
+    without full-length temporaries (at N = 2^18 these were ~2000 fresh pages, 5-10 ms a call,
+    at the rounding level's differences, whose signs flip at every fourth point)."""
+    m = len(signed)
+    rows = _block_rows(signed)
+    if m <= rows:
+        return _lifted_block(common_est, signed)[0]
+    out = None
+    for a in range(0, m, rows):
+        b = min(a + rows, m)
+        lo, hi = max(a - 1, 0), min(b + 1, m)      # (the block and the rows beside it)
+        part, lifted = _lifted_block(common_est[lo:hi], signed[lo:hi])
+        if lifted:
+            if out is None:
+                out = common_est.copy()
+            out[a:b] = part[a - lo:b - lo]
+    return common_est if out is None else out
+
+
+#: Elements (rows times components) of the blocks in which :func:`_over_crossings` and
+#: :func:`none_over_size` treat long arrays: a block's temporaries (64 kB a float array) stay
+#: in the allocator's heap and the cache, where full-length ones of N = 2^18 points are
+#: mapped afresh at each call and fault in every page.
+BLOCK_ELEMENTS = 8192
+
+
+def _block_rows(a):
+    """The rows of ``a`` (n, d) in a block of :data:`BLOCK_ELEMENTS` (at least one)."""
+    return max(BLOCK_ELEMENTS // max(a.shape[1], 1), 1) if a.ndim == 2 else BLOCK_ELEMENTS
+
+
+def _lifted_block(common_est, signed):
+    """(:func:`_over_crossings` of the rows ``common_est``, ``signed``, whether any value was
+    lifted), as if they were all the rows: the values of all but their first and last row are
+    the ones those take among all rows (their first row's too where it is the first of all,
+    their last's where it is the last)."""
     below, above = signed < 0.0, signed > 0.0       # (both False for NaN and for a zero)
     flip = below[:-1] & above[1:] | above[:-1] & below[1:]
     zero = signed[1:] == 0.0
@@ -620,17 +658,17 @@ def _over_crossings(common_est, signed):
         zero[:-1] |= TOUCH * common_est[1:-1] < np.minimum(common_est[:-2], common_est[2:])
     flipped, zeros = flip.any(), zero.any()
     if not (flipped or zeros):
-        return common_est
+        return common_est, False
     out = common_est.copy()
     if flipped:
         pair = np.maximum(common_est[:-1], common_est[1:])
-        out[:-1] = np.where(flip, pair, out[:-1])
-        out[1:] = np.where(flip, np.maximum(out[1:], pair), out[1:])
+        np.copyto(out[:-1], pair, where=flip)
+        np.maximum(out[1:], pair, out=out[1:], where=flip)
     if zeros:       # the larger neighbour of the points 1 .. m - 1 (the last: its left one)
         neighbour = common_est[:-1].copy()
-        neighbour[:-1] = np.maximum(neighbour[:-1], common_est[2:])
-        out[1:] = np.where(zero, np.maximum(out[1:], neighbour), out[1:])
-    return out
+        np.maximum(neighbour[:-1], common_est[2:], out=neighbour[:-1])
+        np.maximum(out[1:], neighbour, out=out[1:], where=zero)
+    return out, True
 
 
 class _Sizes:
@@ -1499,8 +1537,10 @@ def _observed_rate(run, tc, Yc, Yf, uniform_only, min_steps, halving=None, want_
 
 
 def _largest_array_difference(a, b):
-    """``float(np.max(np.abs(a - b)))``."""
-    return float(np.max(np.abs(a - b)))
+    """``float(np.max(np.abs(a - b)))`` of two arrays (the absolute values in place: one
+    temporary, not two)."""
+    diff = np.subtract(a, b)
+    return float(np.max(np.abs(diff, out=diff)))
 
 
 def _start_free_rate(largest, fine, middle, coarse, size):
@@ -1682,8 +1722,8 @@ def _drifting(Y, common, fine, middle, coarse, noise):
             return None
         return _first_diverging_few(Y[:, 0].tolist(), common.tolist(), fine, middle, coarse,
                                     noise)
-    d1 = float(np.max(np.abs(fine - middle)))
-    d2 = float(np.max(np.abs(middle - coarse)))
+    d1 = _largest_array_difference(fine, middle)
+    d2 = _largest_array_difference(middle, coarse)
     if not (d1 > d2 and d1 > noise * float(np.max(np.abs(Y)))):
         return None
     return _first_diverging(Y, common, fine, middle, coarse, noise)
@@ -1702,15 +1742,16 @@ def _growth_level(run, result, Y, level, j, middle, coarse, stride, q_args):
     before its asymptotic regime can show a growing pair too (gauss4 on the logistic
     equation, 5 steps, error 1e-9).  Where the finest three levels grow above the rounding
     noise (:func:`_noise`), the finest level (``level``: its mesh and values, the solution's
-    points every ``stride``-th of them; ``j``: the indices there of the points the three
-    share, ``middle`` and ``coarse`` the other two's values at them) is solved again with
-    every step bisected: where the finest three still grow, the solution is "unresolved"
-    from there; elsewhere the finest pair's estimate (:func:`_with_finest_pair`, with the
-    order of its rate; ``q_args``: ``order, rate_factor, least_order, higher_order`` of
+    points every ``stride``-th of them; ``j``: the indices there, increasing, of the points
+    the three share, ``middle`` and ``coarse`` the other two's values at them) is solved
+    again with every step bisected: where the finest three still grow, the solution is
+    "unresolved" from there; elsewhere the finest pair's estimate (:func:`_with_finest_pair`,
+    with the order of its rate; ``q_args``: ``order, rate_factor, least_order, higher_order`` of
     :func:`_estimate_order`) raises the solution's."""
     tf, Yf = level
     reach = len(tf) if result.first_bad is None else stride * result.first_bad
-    j = j[j < reach]             # (the points the solution keeps, that the level reached)
+    # (the points the solution keeps, that the level reached; ``j`` increases: a view)
+    j = j[:int(np.searchsorted(j, reach))]
     if len(j) < 2:
         return 0
     noise = _noise(len(tf))
@@ -1850,7 +1891,11 @@ def none_over_size(values, Y, factor):
     times max_a |Y[i, a]| is none above ``factor`` times the running size either.  False: not
     shown (the caller compares with the running size)."""
     with np.errstate(invalid="ignore"):
-        return not np.any(values > factor * _row_max(np.abs(Y)))
+        rows = _block_rows(Y)       # (by blocks: no full-length temporaries, see BLOCK_ELEMENTS)
+        for a in range(0, len(Y), rows):
+            if np.any(values[a:a + rows] > factor * _row_max(np.abs(Y[a:a + rows]))):
+                return False
+    return True
 
 
 def running_size_few(y):
