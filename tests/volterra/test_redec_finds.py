@@ -47,9 +47,12 @@ def _kink_forcing(t, a, b, c):
     return _kink_exact(t) - (KA * (below - above) + KC * (f(t) - f(KT0)))
 
 
-@pytest.mark.xfail(strict=True, reason="redec-62 find 1: estimate 6.6e3 times below the error "
-                   "after a kink of K in s (radau4, 1e-10)")
-def test_kink_of_k_in_s_radau4_estimate():
-    sol = solve_volterra(_kink_kernel, _kink_forcing, (KT0, KT1), method="radau4",
-                         args=(KA, KB, KC), rtol=1e-10, atol=1e-10)
-    _check(sol, _kink_exact, 1e-10, 1e-10)
+# The same problem with rk4 to 1e-8: 74 steps, error 4.5e-9 (0.32 of the tolerance), estimates
+# 45 times below it.
+@pytest.mark.xfail(strict=True, reason="redec-62 find 1: estimates far below the error after a "
+                   "kink of K in s (radau4 1e-10: 6.6e3 times; rk4 1e-8: 45 times)")
+@pytest.mark.parametrize("method, tol", [("radau4", 1e-10), (None, 1e-10), ("rk4", 1e-8)])
+def test_kink_of_k_in_s_estimate(method, tol):
+    sol = solve_volterra(_kink_kernel, _kink_forcing, (KT0, KT1), method=method,
+                         args=(KA, KB, KC), rtol=tol, atol=tol)
+    _check(sol, _kink_exact, tol, tol)
