@@ -210,3 +210,34 @@ def test_smooth_oscillation_gauss3_estimate():
     sol = solve_volterra(_osc_kernel, _osc_forcing, (0.0, 10.0), method="gauss3",
                          args=(OA, OB, OC, OD), rtol=1e-3, atol=1e-3)
     _check(sol, _osc_exact, 1e-3, 1e-3)
+
+
+def _osc_problem(a, b, c, d, p0, amp, p1):
+    """K = a e^(b t + c s) y + d y, y = p0 + amp e^(p1 t) cos 20t from 0: (exact, g)."""
+    z = complex(p1, 20.0)
+
+    def exact(t):
+        t = np.asarray(t, dtype=float)
+        return p0 + amp * np.exp(p1 * t) * np.cos(20.0 * t)
+
+    def g(t, *args):
+        t = np.asarray(t, dtype=float)
+        part = p0 * (np.exp(c * t) - 1) / c + np.real(amp * (np.exp((c + z) * t) - 1) / (c + z))
+        rest = p0 * t + np.real(amp * (np.exp(z * t) - 1) / z)
+        return exact(t) - (a * np.exp(b * t) * part + d * rest)
+    return exact, g
+
+
+# gregory6 to 1e-4 on the same family (other parameters): 272 steps, error 9.2 times the
+# tolerance (2.5e-3), the largest estimate 1.7e-4 (15 times below the largest error), 25 times
+# below the error at a point.
+@pytest.mark.xfail(strict=True, reason="redec-62 find 4: gregory6 at 1e-4, smooth oscillation: "
+                   "error 9.2 times the tolerance, 25 times the estimate")
+def test_smooth_oscillation_gregory6_estimate():
+    params = (0.13625532661385376, 0.6423025244075233, -0.8419518246028527,
+              -0.8428105328637294)
+    exact, g = _osc_problem(*params, 1.7590528996487595, 1.0145615853215464,
+                            -1.0469611065342737)
+    sol = solve_volterra(_osc_kernel, g, (0.0, 10.0), method="gregory6", args=params,
+                         rtol=1e-4, atol=1e-4)
+    _check(sol, exact, 1e-4, 1e-4)
