@@ -732,13 +732,14 @@ def _memory_bounds_diagonal(sol, memory, growth, diagonal, rate, rows):
     r_k of the row at each (a memory that decays faster later grows faster early; a short
     span's rate, the row's perturbation term e^(-r (T_k - t0)) larger, is higher: k = 2 e^(-u)
     on [0, 10], 1.35 at T_1 = 1.25, its e-folds 10.5 against the growth 2 e^t's 10.7).  The
-    diagonal's rate at each of its probes (``diagonal``) must be at most the largest at age 0
-    of these rows (dK/dy(T_k, T_k)): a growth on a stretch the rows do not see (a bump of
-    dK/dy in s that the diagonal's probes found) keeps the diagonal's.  None where a row has
-    a negative entry or a probe failed, or where the memory's e-folds are not below G's; and
-    on a mesh whose longest step spans more than STEP_FOLDS e-folds of the diagonal's largest
-    rate: the method's own error there can exceed its estimate by more than the floor's
-    growth hid (gregory4 to rtol = atol = 1e-10 on 8 steps of k = 2 e^(-u)'s problem above,
+    diagonal's rate at each of its probes (``diagonal``) must be at most the row's at age 0
+    at T, dK/dy(T, T) (checked before the rows are probed): a growth on a stretch the rows do
+    not see (a bump of dK/dy in s that the diagonal's probes found), or a rate that falls (y =
+    e^(-t) of K = e^(-(t - s)) y^2, whose early memory the later rows do not bound), keeps the
+    diagonal's.  None where a row has a negative entry or a probe failed, or where the
+    memory's e-folds are not below G's; and on a mesh whose longest step spans more than
+    STEP_FOLDS e-folds of the diagonal's largest rate: the method's own error there can
+    exceed its estimate by more than the floor's growth hid (gregory4 to rtol = atol = 1e-10 on 8 steps of k = 2 e^(-u)'s problem above,
     h dK/dy = 2.5: a parasitic growth 10.6 times the estimate at T, 1.18 times the
     tolerance, a failure by the diagonal's floor)."""
     Y, t = sol._y2, np.asarray(sol.mesh, dtype=float)
@@ -759,10 +760,8 @@ def _memory_bounds_diagonal(sol, memory, growth, diagonal, rate, rows):
     def nonnegative(found):
         return all(v >= 0.0 for row in found for line in row for v in line)
 
-    if not nonnegative(rows):
-        return None
     seen = age_zero(rows)
-    if seen is None:
+    if not nonnegative(rows) or seen is None or max(diagonal) > seen * (1.0 + 1e-9):
         return None
     times, folds = [t0], [0.0]
     for k in range(1, ROW_PROBES):
@@ -772,15 +771,13 @@ def _memory_bounds_diagonal(sol, memory, growth, diagonal, rate, rows):
         if found is None or not nonnegative(found):
             return None
         r, found = _resolved_rate(sol, memory, Tk, s, found)
-        at_zero = age_zero(found)
-        if r is None or at_zero is None or not nonnegative(found):
+        if r is None or not nonnegative(found):
             return None
-        seen = max(seen, at_zero)
         folds.append(folds[-1] + r * (Tk - times[-1]))
         times.append(Tk)
     folds.append(folds[-1] + rate * (T - times[-1]))
     times.append(T)
-    if max(diagonal) > seen * (1.0 + 1e-9) or not folds[-1] < float(G[-1]):
+    if not folds[-1] < float(G[-1]):
         return None
     return times, folds
 
