@@ -739,9 +739,9 @@ def _memory_bounds_diagonal(sol, memory, growth, diagonal, rate, rows):
     diagonal's.  None where a row has a negative entry or a probe failed, or where the
     memory's e-folds are not below G's; and on a mesh whose longest step spans more than
     STEP_FOLDS e-folds of the diagonal's largest rate: the method's own error there can
-    exceed its estimate by more than the floor's growth hid (gregory4 to rtol = atol = 1e-10 on 8 steps of k = 2 e^(-u)'s problem above,
-    h dK/dy = 2.5: a parasitic growth 10.6 times the estimate at T, 1.18 times the
-    tolerance, a failure by the diagonal's floor)."""
+    exceed its estimate by more than the floor's growth hid (gregory4 to rtol = atol = 1e-10
+    on 8 steps of k = 2 e^(-u)'s problem above, h dK/dy = 2.5: a parasitic growth 10.6 times
+    the estimate at T, 1.18 times the tolerance, a failure by the diagonal's floor)."""
     Y, t = sol._y2, np.asarray(sol.mesh, dtype=float)
     n, d = len(Y) - 1, Y.shape[1]
     t0, T = float(t[0]), float(t[n])
