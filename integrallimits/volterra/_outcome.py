@@ -392,7 +392,7 @@ def with_rounding_floor(sol, probe=None, least=0, loose=False):
         rates = _scalar_rates(sol, J, probe, least, loose)
     growth = _growth(sol.mesh, len(Y) - 1, *rates) if rates[0] else None
     if J and probe is not None and len(Y) > 2 and not loose:
-        growth = _with_memory_growth(sol, probe, growth)
+        growth = _with_memory_growth(sol, probe, growth, rates[1])
     if scalar and len(Y) <= _FEW and growth is None:
         # (a scalar solution of a few values on floats, ~1 us a NumPy call: the same running
         # maximum, NaN propagating, products and comparisons; where an estimate is below its
@@ -617,7 +617,7 @@ ROW_PROBES = 8
 _RATE_GRID = 64
 
 
-def _with_memory_growth(sol, probe, growth):
+def _with_memory_growth(sol, probe, growth, diagonal=()):
     """``growth`` (G of :func:`_growth`, or None) raised to the growth through the memory:
     r (t - t0), r the rate of the linearised problem's memory at the last point T
     (:func:`_memory_rate` of the row dK/dy(T, s, y(s)) that ``probe.memory`` finds at
@@ -627,7 +627,17 @@ def _with_memory_growth(sol, probe, growth):
     diagonal rate dK/dy(t, t, y) is 0 where the growth is the memory's alone: the renewal
     equation y = 1e5 + 2e-11 t + int (t - s) (y - 1e5) ds (y'' = y, y = 1e5 + 2e-11 sinh t)
     on [0, 10], gauss2 on 64 steps, had an error of 1.3e-8 for an estimate 1.8e-10, the floor
-    sqrt(N) eps |y| (71 times); radau3 to rtol = atol = 1e-8, 456 times."""
+    sqrt(N) eps |y| (71 times); radau3 to rtol = atol = 1e-8, 456 times.
+
+    A row whose rate spans more than ROW_RESOLVED e-folds a step of the row, or that has none
+    (h/2 |dK/dy| at age 0 at least 1: k = 2 e^(-u) on [0, 10], h = 1.25), is probed again at
+    FINE_ROW_PROBES + 1 points (:func:`_resolved_rate`).  And where the diagonal's growth
+    exceeds the memory's, the memory's replaces it where it is shown to bound it
+    (:func:`_memory_bounds_diagonal`, ``diagonal`` the diagonal's rates at its probes):
+    the diagonal rate dK/dy(t, t, y) is no growth rate where the memory decays, k = 2 e^(-u)'s
+    2 where the growth is 1 (2 / (1 + r) = 1), whose floor e^(2 (t - t0)) failed every method
+    at rtol = atol = 1e-8 on [0, 10] (y = 1e5 + 2e-11 t + int k (y - 1e5) ds: errors ~1e-6,
+    the floor 11 times the tolerance)."""
     memory = getattr(probe, "memory", None)
     Y, t = sol._y2, np.asarray(sol.mesh, dtype=float)
     n = len(Y) - 1
@@ -653,11 +663,123 @@ def _with_memory_growth(sol, probe, growth):
     sol.stats["nfev"] = sol.stats.get("nfev", 0) + evaluations
     if Y.shape[1] == 1 and _memory_cannot_matter(t, Y, sol._est2, growth, rows):
         return growth
-    rate = _memory_rate([T - v for v in s], (T - t0) / ROW_PROBES, rows)
-    if rate is None or not rate * (T - t0) > GROWTH_MIN:
+    rate, rows = _resolved_rate(sol, memory, T, s, rows)
+    if rate is None:
+        return growth
+    if growth is not None and rate * (T - t0) < float(growth[-1]):
+        bound = _memory_bounds_diagonal(sol, memory, growth, diagonal, rate, rows)
+        if bound is not None:
+            G = np.interp(t[:n + 1], *bound)
+            return G if G[-1] > GROWTH_MIN else None
+    if not rate * (T - t0) > GROWTH_MIN:
         return growth
     G = rate * (t[:n + 1] - t0)
     return G if growth is None else np.fmax(np.asarray(growth, dtype=float), G)
+
+
+#: A memory row whose rate r spans more than this many e-folds a step h of the row (r h),
+#: or that has none, is probed again at FINE_ROW_PROBES + 1 points (:func:`_resolved_rate`).
+ROW_RESOLVED = 0.5
+#: ... that many steps (k = 2 e^(-u) on [0, 10]: no rate at 8 steps, 1.35 at 16, 1.02 at 64
+#: for the growth 1)
+FINE_ROW_PROBES = 64
+
+
+#: :func:`_memory_bounds_diagonal` replaces the diagonal's growth on a mesh whose steps span
+#: at most this many e-folds of the diagonal's rate (h max dK/dy(t, t, y)).
+STEP_FOLDS = 1.0
+
+
+def _row_at(sol, memory, T, s):
+    """(the memory's row at T (``probe.memory``) at the points ``s``, y interpolated
+    linearly; its evaluations counted in ``stats["nfev"]``), None where it failed."""
+    Y, t = sol._y2, np.asarray(sol.mesh, dtype=float)
+    n = len(Y) - 1
+    found = memory(T, s, _interpolated(t[:n + 1], Y[:n + 1], s), Y[0].tolist())
+    if found is None:
+        return None
+    sol.stats["nfev"] = sol.stats.get("nfev", 0) + found[1]
+    return found[0]
+
+
+def _resolved_rate(sol, memory, T, s, rows):
+    """(rate, rows): :func:`_memory_rate` of the row ``rows`` at T (its points ``s``, evenly
+    spaced from t0), or where that is None or spans more than ROW_RESOLVED e-folds a step of
+    it, of the row probed again at FINE_ROW_PROBES + 1 points (where that probe fails, the
+    first row's)."""
+    t0 = s[0]
+    h = (T - t0) / (len(s) - 1)
+    rate = _memory_rate([T - v for v in s], h, rows)
+    if rate is not None and not rate * h > ROW_RESOLVED or len(s) > FINE_ROW_PROBES:
+        return rate, rows
+    fine = [t0 + (T - t0) * (i / FINE_ROW_PROBES) for i in range(FINE_ROW_PROBES)] + [T]
+    found = _row_at(sol, memory, T, fine)
+    if found is None:
+        return rate, rows
+    return _memory_rate([T - v for v in fine], (T - t0) / FINE_ROW_PROBES, found), found
+
+
+def _memory_bounds_diagonal(sol, memory, growth, diagonal, rate, rows):
+    """The memory's growth where it bounds the linearised problem's in place of the diagonal's
+    ``growth`` G (which exceeds r (T - t0), ``rate`` r of the row ``rows`` at the last point
+    T): (times t0, T_1, ..., T, e-folds 0, G_1, ..., G_T) to interpolate, else None.  Only
+    where the floor with G raises an estimate (no more probes otherwise).  A kernel whose
+    dK/dy(t, s) is nonnegative and at most dK/dy(T, T - (t - s)) has a perturbation's growth
+    at most the rate of its row at T (Lotka's; nonnegative resolvents compared); the rate of
+    a kernel that changes in t changes too: the row is probed at the ROW_PROBES - 1 points
+    T_k = t0 + k (T - t0) / ROW_PROBES before T as well (ROW_PROBES + 1 points each, again
+    where unresolved), and the e-folds G_k = G_(k-1) + r_k (T_k - T_(k-1)) integrate the rate
+    r_k of the row at each (a memory that decays faster later grows faster early; a short
+    span's rate, the row's perturbation term e^(-r (T_k - t0)) larger, is higher: k = 2 e^(-u)
+    on [0, 10], 1.35 at T_1 = 1.25, its e-folds 10.5 against the growth 2 e^t's 10.7).  The
+    diagonal's rate at each of its probes (``diagonal``) must be at most the row's at age 0
+    at T, dK/dy(T, T) (checked before the rows are probed): a growth on a stretch the rows do
+    not see (a bump of dK/dy in s that the diagonal's probes found), or a rate that falls (y =
+    e^(-t) of K = e^(-(t - s)) y^2, whose early memory the later rows do not bound), keeps the
+    diagonal's.  None where a row has a negative entry or a probe failed, or where the
+    memory's e-folds are not below G's; and on a mesh whose longest step spans more than
+    STEP_FOLDS e-folds of the diagonal's largest rate: the method's own error there can
+    exceed its estimate by more than the floor's growth hid (gregory4 to rtol = atol = 1e-10
+    on 8 steps of k = 2 e^(-u)'s problem above, h dK/dy = 2.5: a parasitic growth 10.6 times
+    the estimate at T, 1.18 times the tolerance, a failure by the diagonal's floor)."""
+    Y, t = sol._y2, np.asarray(sol.mesh, dtype=float)
+    n, d = len(Y) - 1, Y.shape[1]
+    t0, T = float(t[0]), float(t[n])
+    if not diagonal or None in diagonal or not all(map(math.isfinite, diagonal)):
+        return None
+    if float(np.max(np.diff(t[:n + 1]))) * max(diagonal) > STEP_FOLDS:
+        return None
+    G = np.asarray(growth, dtype=float)
+    floor = rounding_floor(Y, None, None, None, np.fmax(G, rate * (t[:n + 1] - t0)))
+    if not np.any(sol._est2[1:] < floor[1:]):
+        return None
+
+    def age_zero(found):
+        return _growth_rate(found[-1], d)
+
+    def nonnegative(found):
+        return all(v >= 0.0 for row in found for line in row for v in line)
+
+    seen = age_zero(rows)
+    if not nonnegative(rows) or seen is None or max(diagonal) > seen * (1.0 + 1e-9):
+        return None
+    times, folds = [t0], [0.0]
+    for k in range(1, ROW_PROBES):
+        Tk = t0 + (T - t0) * (k / ROW_PROBES)
+        s = [t0 + (Tk - t0) * (i / ROW_PROBES) for i in range(ROW_PROBES)] + [Tk]
+        found = _row_at(sol, memory, Tk, s)
+        if found is None or not nonnegative(found):
+            return None
+        r, found = _resolved_rate(sol, memory, Tk, s, found)
+        if r is None or not nonnegative(found):
+            return None
+        folds.append(folds[-1] + r * (Tk - times[-1]))
+        times.append(Tk)
+    folds.append(folds[-1] + rate * (T - times[-1]))
+    times.append(T)
+    if not folds[-1] < float(G[-1]):
+        return None
+    return times, folds
 
 
 def _memory_cannot_matter(t, Y, est, growth, rows):
@@ -742,6 +864,8 @@ def _memory_rate(ages, h, rows):
     ||rows|| >= 1) or a row is not finite."""
     if len(rows) and all(len(row) == 1 and len(row[0]) == 1 for row in rows):
         found = _scalar_memory_rate(list(ages), h, [row[0][0] for row in rows])
+        if found is False:
+            found = _oscillating_memory_rate(list(ages), h, [row[0][0] for row in rows])
         if found is not False:
             return found
     A = np.array(rows, dtype=float)
@@ -824,6 +948,38 @@ def _scalar_memory_rate(ages, h, kappa):
         if step <= 1e-6 * (r + 1.0 / span):
             return r + step
     return False
+
+
+def _oscillating_memory_rate(ages, h, kappa):
+    """:func:`_memory_rate` of a scalar row ``kappa`` that changes sign: the largest real part
+    of a root p, complex too, of e^(-p (T - t0)) + sum_l w_l kappa_l e^(-p u_l) = 1 (0 where
+    none is positive), a polynomial in z = e^(-p h) on the equispaced ages (u_l = j h, T - t0 =
+    P h: z^P + sum_j c_j z^j = 1), Re p = -ln|z| / h.  A row that changes sign can carry a
+    growth that oscillates: k = u cos u, whose int k e^(-r u) du = (r^2 - 1) / (r^2 + 1)^2 is
+    below 1 at every real r (no real root; the grid's rate 0), grows as e^(0.676 t) (the roots
+    of p^4 + p^2 + 2 = 0), and y = 1e5 + 2e-11 t + int k (y - 1e5) ds on [0, 10] had errors up
+    to 3.3 times the estimates (radau3 on 16 steps; gauss2 on 64, 2.3).  None as there (not
+    finite, h/2 |kappa| at u = 0 at least 1); False where the ages are not equispaced."""
+    m = len(kappa)
+    if m < 2 or len(ages) != m or not all(map(math.isfinite, kappa)):
+        return None
+    P = m - 1
+    if not all(abs(ages[l] - (P - l) * h) <= 1e-9 * ages[0] for l in range(m)):
+        return False
+    c = [h * k for k in kappa]
+    c[0] *= 0.5
+    c[-1] *= 0.5
+    if not abs(c[-1]) < 1.0:
+        return None
+    # (kappa[l] at age (P - l) h: the coefficient of z^(P - l), highest first as np.roots)
+    coefficients = np.array(c, dtype=float)
+    coefficients[0] += 1.0
+    coefficients[-1] -= 1.0
+    roots = np.roots(coefficients)
+    roots = roots[np.abs(roots) > 0.0]
+    if not roots.size or not np.all(np.isfinite(roots)):
+        return 0.0
+    return max(0.0, float(-np.log(np.min(np.abs(roots))) / h))
 
 
 def _carried_jacobian(sol, J, probe, rates=None, least=0, loose=False):

@@ -2937,6 +2937,98 @@ def test_the_memory_row_probes_are_the_kernels_derivatives_at_t():
             assert np.allclose(probe.jacobians([4.0], [y], y)[0][0], 0.0, atol=1e-9)
 
 
+def _decaying_renewal(t, s, y):
+    return 2.0 * np.exp(-(t - s)) * (y - 1e5)
+
+
+def _decaying_renewal_exact(t):
+    """y of y = 1e5 + 2e-11 t + int 2 e^(-(t - s)) (y - 1e5) ds: 1e5 + 2e-11 (2 (e^t - 1) - t)
+    (the resolvent 2 e^t: the growth rate 1, the diagonal's dK/dy 2)."""
+    t = np.asarray(t, dtype=np.longdouble)
+    return 1e5 + np.longdouble(2e-11) * (2 * np.expm1(t) - t)
+
+
+@pytest.mark.parametrize("method, n", [("gauss2", 64), ("radau3", 32), ("trapezoid", 64),
+                                       ("gregory4", 64)])
+def test_a_decaying_memorys_floor_grows_at_its_rate_not_the_diagonals(method, n):
+    """k = 2 e^(-u) on [0, 10] (``_decaying_renewal``): the diagonal's dK/dy = 2 grew the floor
+    as e^(2 t), 1.6e-2 on 64 steps for errors of 5e-8 to 7e-8 (3e5 times), where the growth
+    is e^t (Lotka's 2 / (1 + r) = 1); the memory's rows now replace it
+    (``_outcome._memory_bounds_diagonal``): the estimates still hold the errors, within 50
+    times the largest."""
+    sol = solve_volterra(_decaying_renewal, lambda t: 1e5 + 2e-11 * t, (0.0, 10.0), n,
+                         method=method)
+    error = np.abs(sol.y - _decaying_renewal_exact(sol.t)).astype(float)
+    assert sol.success
+    assert error.max() > 1e-9
+    assert np.all(error <= sol.error_estimate)
+    assert np.max(sol.error_estimate) <= 50.0 * error.max()
+
+
+def test_a_coarse_mesh_keeps_the_diagonals_growth():
+    """gregory4 to rtol = atol = 1e-10 on k = 2 e^(-u)'s problem stops on 8 steps, h dK/dy =
+    2.5, where a parasitic growth took its error at T to 1.18 times the tolerance, 10.6 times
+    its estimate: the diagonal's floor (a failure) is kept on a mesh whose steps span more
+    than an e-fold of the diagonal's rate (``_outcome.STEP_FOLDS``)."""
+    sol = solve_volterra(_decaying_renewal, lambda t: 1e5 + 2e-11 * t, (0.0, 10.0),
+                         method="gregory4", rtol=1e-10, atol=1e-10)
+    error = np.abs(sol.y - _decaying_renewal_exact(sol.t)).astype(float)
+    if sol.success:
+        assert np.all(error <= 1e-10 + 1e-10 * np.abs(sol.y))
+        assert np.all(error <= sol.error_estimate)
+
+
+def _oscillating_renewal(t, s, y):
+    return (t - s) * np.cos(t - s) * (y - 1e5)
+
+
+def _oscillating_renewal_exact(t):
+    """y of y = 1e5 + 2e-11 t + int (t - s) cos(t - s) (y - 1e5) ds: Z = 2e-11 (p^2 + 1)^2 /
+    (p^2 (p^4 + p^2 + 2)) inverted by its residues (a double pole at 0, four at
+    +-0.676 +- 0.978 i)."""
+    from scipy.signal import residue
+    num = 2e-11 * np.polymul([1, 0, 1], [1, 0, 1])
+    r, p, _ = residue(num, np.polymul([1, 0, 0], [1, 0, 1, 0, 2]))
+    t = np.asarray(t, dtype=float)
+    out, seen = np.zeros(t.shape, dtype=complex), {}
+    for ri, pi in zip(r, p):
+        key = (round(pi.real, 8), round(pi.imag, 8))
+        power = seen.get(key, 0)
+        seen[key] = power + 1
+        out += ri * t ** power / math.factorial(power) * np.exp(pi * t)
+    return 1e5 + np.real(out).astype(np.longdouble)
+
+
+@pytest.mark.parametrize("method, n", [("gauss2", 64), ("radau3", 16), ("trapezoid", 16),
+                                       ("trapezoid", 64)])
+def test_an_oscillating_memorys_growth_is_in_the_estimate(method, n):
+    """k = u cos u on [0, 10]: int k e^(-r u) du = 1 has no real root (the memory's rate was
+    0), the growth e^(0.676 t) the complex roots' (``_outcome._oscillating_memory_rate``):
+    errors up to 2.3 (gauss2, 64 steps), 3.3 (radau3, 16) and 4.6 (trapezoid, 16) times the
+    estimates."""
+    sol = solve_volterra(_oscillating_renewal, lambda t: 1e5 + 2e-11 * t, (0.0, 10.0), n,
+                         method=method)
+    error = np.abs(sol.y - _oscillating_renewal_exact(sol.t)).astype(float)
+    assert sol.success
+    assert error.max() > 1e-10
+    assert np.all(error <= sol.error_estimate)
+
+
+def test_an_oscillating_rows_rate_is_its_complex_roots():
+    """``_outcome._memory_rate`` of k = u cos u on [0, 10] at 65 points: 0.676 (the real part
+    of the roots of p^4 + p^2 + 2 = 0) within 0.01; a row of both signs that decays
+    (-3 + cos u / 2), 0; the rates of rows of one sign as before."""
+    from integrallimits.volterra._outcome import _memory_rate
+    ages = [10.0 * (1.0 - i / 64) for i in range(65)]
+    h = 10.0 / 64
+
+    def rate(k):
+        return _memory_rate(ages, h, [[[k(u)]] for u in ages])
+    assert rate(lambda u: u * math.cos(u)) == pytest.approx(0.6761, abs=1e-2)
+    assert rate(lambda u: -3.0 + 0.5 * math.cos(u)) == 0.0
+    assert rate(lambda u: 2.0 * math.exp(-u)) == pytest.approx(1.0, abs=3e-2)
+
+
 def _assert_estimates_hold_the_rounding(sol):
     """``sol`` (y = 1e5 e^(-t), an error of rounding alone, above 1e-13) a success within 20
     times its estimates at every point, y(t0)'s 0, the largest at most 16 eps 1e5."""
