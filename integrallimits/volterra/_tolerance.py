@@ -232,13 +232,14 @@ SLOW_GAIN = 2.0
 #: ... in a run of attempts whose ratio to the tolerance rose by no more than this fraction
 #: from one to the next (a rise is a finer mesh beginning to resolve what coarser ones missed);
 #: a run of one refinement suffices where it spans SLOW_SPAN^2 and its ratio fell by at most
-#: SLOW_FLAT of itself, or where it spans SLOW_SPAN after an attempt whose ratio rose or was not
-#: measured and its ratio fell at an order of at least SLOW_LEAST (a ratio that barely fell
-#: there is a mesh still resolving: y = H(t - 1/2) - 100 int y, the trapezoid rule at
-#: rtol = atol = 1e-3, 49 and 39 times the tolerance on 32 and 260 steps, the order 0.11,
-#: after an unresolved attempt on 8, meets it on 19876).
+#: SLOW_FLAT of itself ...
 SLOW_RISE = 1e-3
 SLOW_FLAT = 0.01
+#: ... or where it spans SLOW_SPAN after an attempt whose ratio rose or was not measured, and
+#: its ratio fell at an order of at least this (a ratio that barely fell there is a mesh still
+#: resolving: y = H(t - 1/2) - 100 int y, the trapezoid rule at rtol = atol = 1e-3, 49 and 39
+#: times the tolerance on 32 and 260 steps, the order 0.11, after an unresolved attempt on 8,
+#: meets it on 19876).
 SLOW_LEAST = 0.25
 
 
@@ -734,7 +735,9 @@ def _too_slow_message(t, Y, estimate, defects, rtol, atol, slow, n, ratio, p, n_
     rule of the second kind, whose slow refinement is that of a solution not smooth from the
     first point over the tolerance on, mostly a jump of g or K in a stiff equation (the rules
     are not L-stable: the trapezoid rule's R(-inf) = -1 keeps the transient after the jump),
-    said with the step that holds it and an L-stable method advised."""
+    said with the first point over the tolerance (the jump is there or within the few steps
+    after it that the estimate spreads over: y = 1 - 1e3 int H(s - 3/8) y, the trapezoid rule on
+    2004 steps, from t = 0.373752, two steps before the jump) and an L-stable method advised."""
     n_a, ratio_a, q, needed = slow
     raised = estimate.copy()
     if defects:
@@ -757,10 +760,10 @@ def _too_slow_message(t, Y, estimate, defects, rtol, atol, slow, n, ratio, p, n_
             f"the step from t = {float(t[k - 1]):.6g} to {float(t[k]):.6g}"
         return said + (
             f"The estimates exceed the tolerance from {where} on (the largest ratio at "
-            f"{largest}): y is not smooth from there, such as after a jump of g or K in that "
-            f"step, whose transient a stiff equation makes shorter than the steps; a direct "
-            f"rule (not L-stable) keeps it and converges there at the order 1 or less, whatever "
-            f"its order.  Use an implicit L-stable method, such as method=\"radau3\" (or "
+            f"{largest}): y is not smooth from about there, such as after a jump of g or K, "
+            f"whose transient a stiff equation makes shorter than the steps; a direct rule "
+            f"(not L-stable) keeps it and converges there at the order 1 or less, whatever its "
+            f"order.  Use an implicit L-stable method, such as method=\"radau3\" (or "
             f"method=None), whose steps locate such a jump, or split the interval at that "
             f"point, or use a looser tolerance.")
     return said + (
