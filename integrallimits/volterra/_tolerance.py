@@ -232,9 +232,15 @@ SLOW_GAIN = 2.0
 #: ... in a run of attempts whose ratio to the tolerance rose by no more than this fraction
 #: from one to the next (a rise is a finer mesh beginning to resolve what coarser ones missed);
 #: a run of one refinement suffices where it spans SLOW_SPAN^2 and its ratio fell by at most
-#: SLOW_FLAT of itself.
+#: SLOW_FLAT of itself ...
 SLOW_RISE = 1e-3
 SLOW_FLAT = 0.01
+#: ... or where it spans SLOW_SPAN after an attempt whose ratio rose or was not measured, and
+#: its ratio fell at an order of at least this (a ratio that barely fell there is a mesh still
+#: resolving: y = H(t - 1/2) - 100 int y, the trapezoid rule at rtol = atol = 1e-3, 49 and 39
+#: times the tolerance on 32 and 260 steps, the order 0.11, after an unresolved attempt on 8,
+#: meets it on 19876).
+SLOW_LEAST = 0.25
 
 
 def _too_slow(history, p, n_max):
@@ -242,7 +248,9 @@ def _too_slow(history, p, n_max):
     shows the tolerance out of reach of the steps allowed.  Over its last attempts, a run in
     which the ratio never rose (by more than SLOW_RISE) spanning at least SLOW_SPAN times the
     steps and two refinements (or SLOW_SPAN^2 times and one, over which the ratio fell by at
-    most SLOW_FLAT of itself), from N_a to the last N, the ratio fell at an observed order q
+    most SLOW_FLAT of itself; or SLOW_SPAN times and one after an attempt whose ratio rose or
+    was not measured, at an order of at least SLOW_LEAST), from N_a to the last N, the ratio
+    fell at an observed order q
     at most SLOW_FRACTION times the method's order p, and even at SLOW_GAIN q the ratio
     reaches 1 only beyond ``n_max`` steps; N_needed is where it reaches 1 at the order q
     (infinite where it did not fall).  The prediction decides, not the order alone: the
@@ -258,7 +266,12 @@ def _too_slow(history, p, n_max):
     (the ratio fell by 5e-6 in all), to 2^14 steps: 2.6e9 kernel evaluations, 5 minutes.
     Where an atol holds at the worst point the ratio falls, but slowly: like sqrt(h) at the
     first points of y = sqrt(t) (radau2 at rtol = atol = 1e-5: 1097, 301, 81 times the
-    tolerance on 8, 128, 2048 steps, the order 0.47, N_needed 2.3e7), and went on to 2^14."""
+    tolerance on 8, 128, 2048 steps, the order 0.47, N_needed 2.3e7), and went on to 2^14.
+    After a rise one refinement tells: radau3 at rtol = atol = 1e-6 on y = sqrt(t), 3055, 5562,
+    1720 times the tolerance on 8, 128, 1364 steps (the order 0.5), went straight on to 2^14
+    steps, 15 minutes; a direct rule of the second kind on a stiff jump, y = H(t - 1/2) - 1e3
+    int y, the trapezoid rule at 1e-3, from unresolved attempts to 44 and 10 times the
+    tolerance on 2048 and 15614 steps (the order 0.71), went on to 2^15."""
     n, ratio = history[-1]
     if not 1.0 < ratio < np.inf:
         return None
@@ -267,9 +280,11 @@ def _too_slow(history, p, n_max):
             and history[k][1] <= history[k - 1][1] * (1.0 + SLOW_RISE):
         k -= 1
     run = [(m, r) for m, r in history[k:-2] if m * SLOW_SPAN <= n]
-    if not run and k == len(history) - 2 and history[k][0] * SLOW_SPAN ** 2 <= n \
-            and ratio >= (1.0 - SLOW_FLAT) * history[k][1]:
-        run = [history[k]]
+    if not run and k == len(history) - 2:
+        m, r = history[k]
+        if m * SLOW_SPAN ** 2 <= n and ratio >= (1.0 - SLOW_FLAT) * r or k > 0 and \
+                m * SLOW_SPAN <= n and ratio <= r * (m / n) ** SLOW_LEAST:
+            run = [history[k]]
     if not run:
         return None
     n_a, ratio_a = run[-1]
@@ -424,7 +439,7 @@ def _solving_once(run):
 def solve_uniform_to_tolerance(run, t0, T, *, method, scalar, stats, rtol, atol, n_start=8,
                                n_max=2 ** 16, t_eval=None, grading=1.0, stall=True,
                                step_defect=None, computed_start=False, rounding=None,
-                               refuse_slow=False):
+                               refuse_slow=None):
     """Refine a uniform mesh until the Richardson estimate meets atol + rtol |y| everywhere.
 
     ``run(mesh) -> Run`` solves on a mesh (see :mod:`._outcome`); ``method`` provides ``name``,
@@ -454,14 +469,20 @@ def solve_uniform_to_tolerance(run, t0, T, *, method, scalar, stats, rtol, atol,
     alone exceeds the tolerance on a resolved attempt, the next N is where it would meet the
     Richardson estimate (which falls like N^-p while it grows like N), and an attempt where it
     is at least that estimate stops the refinement (a finer mesh has more of it), as a failure
-    with the attempt of the smallest estimate.  ``refuse_slow`` (the first kind): the
+    with the attempt of the smallest estimate.  ``refuse_slow`` (the first kind; None: the
+    direct rules of the second kind, ``method.uniform_only``, on uniform meshes): the
     refinement stops, as a failure with its last attempt, once its estimates fall at an
     observed order far below the method's that the steps allowed cannot bring to the tolerance
-    (:func:`_too_slow`: y = sqrt(t), a kink of y at a zero of y).
+    (:func:`_too_slow`: y = sqrt(t), a kink of y at a zero of y; for a direct rule, a jump of
+    g or K in a stiff equation, y = H(t - 1/2) - 1e3 int y, which the trapezoid rule refined
+    to 2^15 steps at the order 0.7 before the same failure).
     """
     start = time.perf_counter()
     run = _solving_once(run)
     p = method.order
+    direct = bool(method.uniform_only) and not computed_start    # (a direct rule's advice)
+    if refuse_slow is None:
+        refuse_slow = direct and grading == 1.0
     # (stall=False, weakly singular kernels: the estimate's order is pre-asymptotic on the
     # first meshes, 0.3-0.5 where they begin to resolve a stiff transient, and a prediction
     # from it overshoots: radau2, lam = 1e3, rtol 1e-3 jumped from 48 steps to 768 where 110
@@ -664,7 +685,7 @@ def solve_uniform_to_tolerance(run, t0, T, *, method, scalar, stats, rtol, atol,
     elif slow is not None:
         t_fail = float(T)
         message = _too_slow_message(t, first.Y, comp.estimate, defects, rtol, atol, slow, n,
-                                    ratio, p, n_max)
+                                    ratio, p, n_max, direct)
         info.update(failure="tolerance", observed_order=slow[2])
     elif stalled:
         t_fail = float(T)
@@ -707,9 +728,16 @@ def solve_uniform_to_tolerance(run, t0, T, *, method, scalar, stats, rtol, atol,
                     error_estimate=estimate[:keep], t_eval=t_eval)
 
 
-def _too_slow_message(t, Y, estimate, defects, rtol, atol, slow, n, ratio, p, n_max):
+def _too_slow_message(t, Y, estimate, defects, rtol, atol, slow, n, ratio, p, n_max,
+                      direct=False):
     """Why a refinement stopped by :func:`_too_slow` (after "The tolerance could not be met: "):
-    the ratios, the observed order and the point of the largest ratio."""
+    the ratios, the observed order and the point of the largest ratio.  ``direct``: a direct
+    rule of the second kind, whose slow refinement is that of a solution not smooth from the
+    first point over the tolerance on, mostly a jump of g or K in a stiff equation (the rules
+    are not L-stable: the trapezoid rule's R(-inf) = -1 keeps the transient after the jump),
+    said with the first point over the tolerance (the jump is there or within the few steps
+    after it that the estimate spreads over: y = 1 - 1e3 int H(s - 3/8) y, the trapezoid rule on
+    2004 steps, from t = 0.373752, two steps before the jump) and an L-stable method advised."""
     n_a, ratio_a, q, needed = slow
     raised = estimate.copy()
     if defects:
@@ -720,15 +748,29 @@ def _too_slow_message(t, Y, estimate, defects, rtol, atol, slow, n, ratio, p, n_
     component = "" if Y.shape[1] == 1 else f" component {j} of"
     steps = "no number of steps" if not math.isfinite(needed) else \
         f"about {needed:.2g} steps" if needed < 1e12 else "more than 1e12 steps"
-    return (f"the estimated error is {ratio:.3g} times atol + rtol |y| at N = {n}, and fell from "
+    said = (f"the estimated error is {ratio:.3g} times atol + rtol |y| at N = {n}, and fell from "
             f"{ratio_a:.3g} times it at N = {n_a} only at the order {q:.2g} (the method's is "
             f"{p:g}): at that order {steps} would meet the tolerance (the most allowed: "
-            f"{n_max}).  The largest ratio is at "
-            f"t = {float(t[i]):.6g}, where{component} y is {float(Y[i, j]):.3g} with an "
-            f"estimated error of {float(raised[i, j]):.3g}: y is not smooth there (such as "
-            f"sqrt(t - t0) at the start, or a kink), or atol + rtol |y| shrinks there with the "
-            f"steps (y near 0 with a small atol), which no uniform mesh meets.  Use a larger "
-            f"atol or a looser tolerance, or split the interval at that point.")
+            f"{n_max}).  ")
+    largest = (f"t = {float(t[i]):.6g}, where{component} y is {float(Y[i, j]):.3g} with an "
+               f"estimated error of {float(raised[i, j]):.3g}")
+    if direct:
+        k = int(np.argmax((over > 1.0).any(axis=1)))     # (the first point over the tolerance)
+        where = f"t = {float(t[k]):.6g}" if k == 0 else \
+            f"the step from t = {float(t[k - 1]):.6g} to {float(t[k]):.6g}"
+        return said + (
+            f"The estimates exceed the tolerance from {where} on (the largest ratio at "
+            f"{largest}): y is not smooth from about there, such as after a jump of g or K, "
+            f"whose transient a stiff equation makes shorter than the steps; a direct rule "
+            f"(not L-stable) keeps it and converges there at the order 1 or less, whatever its "
+            f"order.  Use an implicit L-stable method, such as method=\"radau3\" (or "
+            f"method=None), whose steps locate such a jump, or split the interval at that "
+            f"point, or use a looser tolerance.")
+    return said + (
+        f"The largest ratio is at {largest}: y is not smooth there (such as "
+        f"sqrt(t - t0) at the start, or a kink), or atol + rtol |y| shrinks there with the "
+        f"steps (y near 0 with a small atol), which no uniform mesh meets.  Use a larger "
+        f"atol or a looser tolerance, or split the interval at that point.")
 
 
 def _refinement_mesh(t0, T, n, grading=1.0):

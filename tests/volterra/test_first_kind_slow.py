@@ -124,3 +124,16 @@ def test_too_slow_at_an_order_that_the_steps_allowed_do_not_meet():
 ])
 def test_too_slow_not_where_the_steps_allowed_may_meet_it(history, p):
     assert _too_slow(history, p, 2 ** 14) is None
+
+
+def test_sqrt_start_after_a_rise_is_refused_after_one_refinement():
+    # radau4 at rtol = atol = 1e-6: 1063, 6289, 2776 times the tolerance on 8, 54, 282 steps,
+    # the order 0.49 after the rise; main went on (2048 steps: 1034 times it) towards 2^14
+    # (radau3 on the same: from 1364 steps straight to 2^14, 15 minutes)
+    sol = solve_volterra(_one, _g_sqrt, (0.0, 1.0), method="radau4", kind=1, rtol=1e-6,
+                         atol=1e-6)
+    _refused_slow(sol)
+    assert "t = 0," in sol.message
+    assert len(sol.mesh) - 1 <= 512 and sol.stats["nfev"] < 5_000_000
+    error = np.abs(sol._y2[:, 0] - np.sqrt(sol.mesh))
+    assert np.all(error <= 20.0 * sol._est2[:, 0] + 1e-12)
