@@ -1016,6 +1016,43 @@ def test_the_next_uniform_mesh_is_sized_with_the_order_the_estimate_fell_at():
                                       SimpleNamespace(rate=200.0, order=8.0), 8) is None
 
 
+def test_a_refinement_doubles_where_the_order_says_twice_the_steps_meet_the_tolerance():
+    """The next N of a uniform refinement is 2 N where, at the order of the prediction, 2 N meets
+    the tolerance (the predicted N exceeds it by the safety margin only) and its one new solve
+    costs less (as N^2) than the predicted N's own, companion's and rate's: the attempt is
+    2 N's companion and the attempt's companion its mesh of every fourth point."""
+    from integrallimits.volterra import _tolerance
+    # gregory8 on the vector problem at 1e-12: 16 steps at 145 times the tolerance ask for 36
+    assert _tolerance._predict(16, 145.0, 8, 2 ** 15) == 36
+    assert _tolerance._doubled(16, 36, 145.0, 8, 2 ** 15, True, 7) == 32
+    # at that order 32 steps would miss the tolerance: the prediction stands
+    assert _tolerance._doubled(16, 40, 300.0, 8, 2 ** 15, True, 7) == 40
+    # 24 steps (their third level the attempt on 16) cost less than 32: the prediction stands
+    assert _tolerance._doubled(16, 22, 2.4, 8, 2 ** 15, True, 7) == 22
+    assert _tolerance._doubled(16, 36, 145.0, 8, 30, True, 7) == 36       # (the most allowed)
+    # (below RATE_STEPS a direct rule's doubled mesh needs its third level too: 3 N / 2)
+    assert _tolerance._doubled(8, 18, 200.0, 8, 2 ** 15, True, 7) == 16
+    assert _tolerance._doubled(8, 14, 20.0, 4, 2 ** 15, True, 3) == 14
+
+
+def test_gregory8_on_a_vector_problem_at_1e_12_doubles_its_first_attempt():
+    """gregory8 on the vector problem at rtol = atol = 1e-12: the first attempt, 16 steps at
+    145 times the tolerance, asked for 36 steps with their companion (18) and rate (9), 4.06
+    times the work of the best uniform mesh (33 steps); 32 steps, whose companion and mesh of
+    every fourth point were solved, meet the tolerance for 2.66 times it, the error within
+    PROPORTIONAL times the tolerance and the estimate honest."""
+    from integrallimits.studies.error_control import _oracle
+    prob, tol = PROBLEMS["vector"], 1e-12
+    sol = solve_volterra(prob.kernel, prob.forcing, prob.t_span, method="gregory8", rtol=tol,
+                         atol=tol)
+    assert sol.success, sol.message
+    scaled, actual = _errors(sol, prob, tol)
+    assert scaled <= 10.0
+    assert actual / 20 <= sol.stats["max_error_estimate"] <= 20 * actual
+    _, oracle_nfev = _oracle(prob, "gregory8", tol, 4096)
+    assert sol.nfev < 4.0 * oracle_nfev, sol.nfev / oracle_nfev
+
+
 def test_an_estimate_with_a_lower_order_is_restated_for_sizing():
     """The next mesh after a check whose estimate took the order q but whose differences fell
     at a higher sizing order s: the estimate restated with s, (2^q - 1) / (2^s - 1) of it."""
