@@ -221,36 +221,74 @@ def _predict(n, ratio, order, n_max, most=16.0):
     return min(max(new, n + 2), n_max)
 
 
-def _doubled(n, new, ratio, order, n_max, quarters, min_steps, reusable=True):
+def _costed(run, T):
+    """(``run``, costs): ``run`` that records in ``costs`` (steps -> kernel evaluations) the
+    work of each solve that evaluated the kernel on a mesh ending at ``T`` (the refinement's
+    meshes and their companions; not a repeat, see :func:`_solving_once`, nor a mesh of every
+    fourth point that leaves out an odd end)."""
+    costs = {}
+
+    def costed(mesh):
+        out = run(mesh)
+        if out.status == 0 and int(out.counts[0]) > 0 and mesh[-1] == T:
+            costs[len(mesh) - 1] = int(out.counts[0])
+        return out
+    return costed, costs
+
+
+def _work_model(costs):
+    """(F, c): a solve's kernel evaluations F + c N^2 fitted to ``costs`` (steps -> kernel
+    evaluations) by least squares, F and c at least 0; F = 0 where fewer than two N are known
+    (an O(N^2) solve alone, which under-rates a fixed cost per solve such as a Gregory rule's
+    starting block: gregory8 on 7 and 16 steps of y = 1 - int y^2 ..., 515 and 695)."""
+    if not costs:
+        return 0.0, 1.0
+    n = np.array(sorted(costs), dtype=float)
+    w = np.array([costs[k] for k in sorted(costs)], dtype=float)
+    if len(n) > 1:
+        c, f = np.polyfit(n * n, w, 1)
+        if c > 0.0 and f >= 0.0:
+            return float(f), float(c)
+    return 0.0, float(np.max(w / (n * n)))
+
+
+def _doubled(n, new, ratio, order, n_max, quarters, min_steps, costs=None, reusable=True):
     """The next N of a uniform (or graded) refinement from an attempt on ``n`` steps whose
     estimate was ``ratio`` times the tolerance, for ``new``, the N that :func:`_predict` asks
-    for at the ``order``: 2 n instead where the same order says that 2 n meets the tolerance
-    (ratio 2^-order <= 1: ``new`` is 2 n or more only by :func:`_predict`'s SAFETY margin) and
-    its new solves cost less than those of ``new``.  The refinement solves each mesh once
-    (:func:`_solving_once`): 2 n steps have the attempt itself as their half-steps companion,
-    and its companion of n / 2 steps as their mesh of every fourth point (the rate of the
-    estimate from RATE_STEPS on), so that 2 n costs one new solve where ``new`` costs its own,
-    its companion's and its rate's (of every fourth point, or the third level of
-    :func:`_third_level_rate` where a direct rule's ``quarters`` need one; ``reusable``: the
-    attempt on n steps may be that level).  The work is taken as N^2 per solve (an O(N^2)
-    solve; a fixed cost per solve, or a faster history, would only favour the single solve).
-    gregory8 on a vector problem at rtol = atol = 1e-12: 16 steps at 145 times the tolerance,
-    then 36 (its companion on 18 and rate on 9 steps, 3175 kernel evaluations) where 32 steps
-    (1329) met it."""
+    for at the ``order``: 2 n instead where its new solves cost less than those of ``new`` and
+    the same order says that 2 n meets the tolerance (ratio 2^-order <= 1).
+
+    The refinement solves each mesh once (:func:`_solving_once`): 2 n steps have the attempt
+    itself as their half-steps companion and its companion of n / 2 steps as the solve on
+    every other point of theirs (the rate of the estimate from RATE_STEPS on), so that 2 n
+    costs one new solve where ``new`` costs its own, its companion's and that of the rate's
+    mesh (and the third level of :func:`_third_level_rate` where a direct rule's ``quarters``
+    need one; ``reusable``: the attempt on n steps may be that level).  The work of a solve
+    on N steps is :func:`_work_model`'s fit to ``costs`` (steps -> kernel evaluations of the
+    solves so far, :func:`_costed`).  Where ``new`` > 2 n, 2 n meets the tolerance by the
+    order alone, without :func:`_predict`'s SAFETY margin, and may miss it (y = tan t by
+    gregory8 at 1e-6: 56 steps at 102 times the tolerance, 112 at 63 times it): 2 n is taken
+    there only where its work is at most half of ``new``'s, so that a miss costs no more than
+    a hit saves.  gregory8 on a vector problem at rtol = atol = 1e-12: 16 steps at 145 times
+    the tolerance, then 36 steps (their companion on 18 and rate on 9 steps, 3175 kernel
+    evaluations) where 32 steps (1329) met it; on y = 1 - int y^2 ... at 1e-9, 16 steps at 2.4
+    times the tolerance, then 24 (and 12: 1391) where 32 (1062) meet it."""
     double = 2 * n
     if double > n_max or new == double or not ratio * 2.0 ** -order <= 1.0:
         return new
+    fixed, rate = _work_model(costs or {})
 
     def work(m, cached=()):
-        """The N^2 work of the solves that m steps need and are not ``cached``."""
-        levels = [m, m // 2]
-        if m >= RATE_STEPS and m % 4 == 0:
-            levels.append(m // 4)
-        elif quarters and not (reusable and _reusable_steps(m, n)):
+        """The work of the solves that m steps need and are not ``cached``: m, its
+        companion's m // 2, the companion's every other point (where that mesh has min_steps)
+        and, below RATE_STEPS (no rate), a direct rule's third level."""
+        levels = [m, m // 2] + ([m // 2 // 2] if m // 2 // 2 >= min_steps else [])
+        if quarters and m < RATE_STEPS and not (reusable and _reusable_steps(m, n)):
             levels.append(3 * m // 4 if m % 4 == 0 and 3 * m // 4 >= min_steps else 3 * m // 2)
-        return sum(k * k for k in levels if k not in cached)
+        return sum(fixed + rate * k * k for k in levels if k not in cached)
     new_quarters = min(_quarters(new), n_max) if quarters else new
-    return double if work(double, (n, n // 2)) < work(new_quarters) else new
+    bet = 2.0 if new_quarters > double else 1.0     # (a miss costs the one solve on 2 n)
+    return double if bet * work(double, (n, n // 2)) < work(new_quarters) else new
 
 
 #: :func:`_too_slow`: the refinement's attempts over which the observed order is measured span
@@ -493,6 +531,7 @@ def solve_uniform_to_tolerance(run, t0, T, *, method, scalar, stats, rtol, atol,
     """
     start = time.perf_counter()
     run = _solving_once(run)
+    run, costs = _costed(run, T)   # (the work of each new solve, for _doubled)
     p = method.order
     # (stall=False, weakly singular kernels: the estimate's order is pre-asymptotic on the
     # first meshes, 0.3-0.5 where they begin to resolve a stiff transient, and a prediction
@@ -627,10 +666,10 @@ def solve_uniform_to_tolerance(run, t0, T, *, method, scalar, stats, rtol, atol,
         last = (n, ratio, comp.rate) if np.isfinite(ratio) else None
         if measured is not None:
             n = _doubled(n, _predict(n, ratio, measured, n_max, most), ratio, measured, n_max,
-                         quarters, method.min_steps, grading == 1.0)
+                         quarters, method.min_steps, costs, grading == 1.0)
         else:
             n = _doubled(n, _predict(n, ratio * comp.sizing, p, n_max, most), ratio * comp.sizing,
-                         p, n_max, quarters, method.min_steps, grading == 1.0) \
+                         p, n_max, quarters, method.min_steps, costs, grading == 1.0) \
                 if np.isfinite(ratio) else min(4 * (base if len(history) == 1 else n), n_max)
         if quarters:
             n = min(_quarters(n), n_max)
