@@ -1936,7 +1936,7 @@ def _sine_problem(w, phase):
 
 @pytest.mark.parametrize("method, w, phase, rtol", [("gregory8", 20.0, 0.0, 1e-9),
                                                     ("gregory6", 10.0, 0.0, 1e-7),
-                                                    ("gregory4", 20.0, np.pi / 2, 1e-6)])
+                                                    ("gregory4", 20.0, np.pi / 2, 1e-7)])
 def test_a_direct_rule_s_values_at_t_eval_near_a_zero_of_y_meet_the_tolerance(
         method, w, phase, rtol, monkeypatch):
     """Near a zero of y the tolerance atol + rtol |y| at a ``t_eval`` point is far below that
@@ -1947,7 +1947,8 @@ def test_a_direct_rule_s_values_at_t_eval_near_a_zero_of_y_meet_the_tolerance(
     sin 10t at 1e-7: 37.7 times; gregory4 on cos 20t at 1e-6: 18.5 times).  The check now
     takes the estimate that ``t_eval`` reports, the mesh values' with the partial step's, at
     the point's tolerance, refines where it exceeds MEET_AT_RATIO = 2 (66 -> 96, 24 -> 46,
-    50 -> 130 steps), and says so where it cannot."""
+    50 -> 130 steps), and says so where it cannot.  (gregory4 on cos 20t at 1e-7, 138 -> 220
+    steps: at 1e-6 the refinement's doubled mesh, 94 steps, meets it within MEET_AT_RATIO.)"""
     K, g, exact = _sine_problem(w, phase)
     atol = 1e-3 * rtol
     points = np.linspace(0.0, 1.0, 1001)
