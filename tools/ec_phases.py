@@ -11,7 +11,12 @@ of the first steps), ``probe`` (the probes that decide whether it runs), ``data`
 kernel differences of :func:`._adaptive._rough_data`: is K smooth at the scale of the steps)
 and ``stable`` (an explicit method's decay rates, :func:`._adaptive._stable_mesh`); what no
 phase holds is printed as ``unattributed``.  A rate's solve that failed (no rate: its
-evaluations bought nothing) is the phase ``rate-failed``.  With ``--bound``
+evaluations bought nothing) is the phase ``rate-failed``.  A direct rule's uniform refinement
+(:func:`._tolerance.solve_uniform_to_tolerance`) has the phases ``attempt`` (a refinement's
+mesh), ``companion``, ``rate`` (every fourth point, or the third level of
+:func:`._tolerance._third_level_rate`), ``probe``, ``data`` (the data check of its answer,
+``_solve._with_rough_tolerance_data``) and ``rounding`` (its rounding floor,
+:func:`._tolerance.rounded_to_tolerance`).  With ``--bound`` (not for direct rules)
 each row also gets a lower bound on any driver that ends with the same check: the cheapest
 mesh t = t0 + (T - t0) (1 - (1 - x)^a) (a power grading towards T, or uniform, even N) that
 :func:`._adaptive._global_check` accepts, its solve plus that check, exploration left out
@@ -30,7 +35,12 @@ probe's evaluations of this run but without a stability or data check.  Where th
 is over the goal, no cheaper final check of the first mesh reaches it; where the second is, no
 driver that keeps a three-level check does (affine and inverse, rk4, 1e-3: the oracle's 2
 steps cost 22 evaluations; 3 + 2 + 1 steps 74 and the probe 11, 3.86 oracles, and rk4's
-stability check of 3 steps 6 more, 4.14; the try of 4 steps alone is 3.45 oracles).
+stability check of 3 steps 6 more, 4.14; the try of 4 steps alone is 3.45 oracles).  For a
+direct rule, ``--floor`` gives instead the cheapest answer its Richardson check can make
+(:func:`richardson_floor`): N and N / 2 steps, plain solves, N meeting the tolerance, and the
+cheapest plain solve that could be its third level, with the fixed phases (gregory8 on
+``affine`` at 1e-9: 16 and 8 steps 578 evaluations, with the probe, data and rounding 965,
+4.43 oracles of 218, before any third level).
 
 Usage: ``python tools/ec_phases.py [--bound] [--plain] [--floor] [--goal G]
 PROBLEM,METHOD,TOL ...`` from the worktree root, e.g.
@@ -63,13 +73,15 @@ def _phase():
     for name, phase in (("_shifted_check", "shifted"), ("_with_shifted_estimate", "shifted"),
                         ("_finer_start", "start"), ("_observed_rate", "rate"),
                         ("_refined_companion", "refined"), ("_refined_level", "rate"),
-                        ("estimate_error", "companion")):
+                        ("_third_level_rate", "rate"), ("estimate_error", "companion")):
         if name in names:
             if phase == "companion" and "_global_check" in names and "_refined_companion" in names:
                 return "refined-check"
             return phase
     if "solve_adaptive" in names:
         return "try" if not EVENTS else "mesh"
+    if "solve_uniform_to_tolerance" in names:
+        return "attempt"
     return "other"
 
 
@@ -114,6 +126,20 @@ def _install():
                 EVENTS.append((_phase, len(args[_at]) - 1, int(out[_index])))
             return out
         setattr(adaptive, name, traced_check)
+
+    # (a direct rule's solve to a tolerance: the data check and the rounding floor of its answer,
+    # which are no solves: the evaluations they add to the answer's count)
+    for name, phase in (("_with_rough_tolerance_data", "data"), ("rounded_to_tolerance",
+                                                                 "rounding")):
+        step = getattr(solve_module, name)
+
+        def traced_step(sol, *args, _step=step, _phase=phase, **kwargs):
+            before = sol.stats.get("nfev", 0)
+            out = _step(sol, *args, **kwargs)
+            if out.stats.get("nfev", 0) > before:
+                EVENTS.append((_phase, len(out.mesh) - 1, out.stats["nfev"] - before))
+            return out
+        setattr(solve_module, name, traced_step)
 
     observed = estimate_module._observed_rate
 
@@ -205,7 +231,35 @@ def graded_bound(problem, method, tol, steps=range(4, 42, 2),
 
 
 #: The phases that a cheaper final check of the driver's first mesh does not remove.
-FIXED = ("try", "probe", "stable", "data", "start")
+FIXED = ("try", "probe", "stable", "data", "start", "rounding")
+
+
+def richardson_floor(problem, method, tol, oracle_n):
+    """(N, cost of N and N / 2, the cheapest third level M, its cost) of the cheapest answer of
+    a direct rule's uniform refinement that its Richardson check can make: N even, N / 2 at
+    least the rule's ``min_steps``, N meeting the tolerance (the exact solution says; N up to
+    twice the oracle's), plain solves of N and N / 2 (its companion) and, as the cheapest
+    conceivable third level of :func:`._tolerance._third_level_rate`, the cheapest plain solve
+    on M steps, min_steps <= M < N, M != N / 2, whatever its common points; or None."""
+    prob = _problem(problem)
+    least = METHODS[method].min_steps
+    costs = {}
+
+    def solve(n):
+        if n not in costs:
+            costs[n] = solve_volterra(prob.kernel, prob.forcing, prob.t_span, n, method=method,
+                                      error_estimate=False)
+        return costs[n]
+    best = None
+    for n in range(2 * least + (2 * least) % 2, 2 * max(oracle_n, least) + 1, 2):
+        sol = solve(n)
+        if not (sol.success and _scaled_error(sol, prob, tol)[0] <= 1.0):
+            continue
+        pair = int(sol.nfev) + int(solve(n // 2).nfev)
+        third = min((int(solve(m).nfev), m) for m in range(least, n) if m != n // 2)
+        if best is None or pair + third[0] < best[1] + best[3]:
+            best = (n, pair, third[1], third[0])
+    return best
 
 
 def three_level_floor(problem, method, tol):
@@ -266,8 +320,20 @@ def main(argv=None):
                   f"({fixed / oracle[1]:.2f} of the oracle), "
                   + ("over" if fixed > goal * oracle[1] else "within")
                   + f" the goal {goal:g} ({goal * oracle[1]:.0f})")
+            if METHODS[method].family == "direct":
+                floor = richardson_floor(problem, method, tol, oracle[0])
+                if floor is not None:
+                    n, pair, m, third = floor
+                    low = fixed + pair + third
+                    print(f"   floor: a Richardson check's answer on {n} steps and its companion "
+                          f"{pair}, a third level on {m} steps {third}, with the phases above "
+                          f"{low} ({low / oracle[1]:.2f} of the oracle; without the third level "
+                          f"{(low - third) / oracle[1]:.2f}), "
+                          + ("over" if low > goal * oracle[1] else "within")
+                          + f" the goal {goal:g}")
             three = three_level_floor(problem, method, tol) \
-                if oracle[0] < adaptive.FEWEST_STEPS else None
+                if oracle[0] < adaptive.FEWEST_STEPS and METHODS[method].family != "direct" \
+                else None
             if three is not None:
                 with_probe = three[1] + total["probe"]
                 print(f"   floor: the oracle's {oracle[0]} steps, fewer than the three-level "
@@ -275,7 +341,7 @@ def main(argv=None):
                       f"with the probe {with_probe} ({with_probe / oracle[1]:.2f} of the oracle)"
                       f", " + ("over" if with_probe > goal * oracle[1] else "within")
                       + f" the goal {goal:g}")
-        if options.bound:
+        if options.bound and METHODS[method].family != "direct":
             best = graded_bound(problem, method, tol, **({} if problem == "tan" else
                                                          {"gradings": (1.0,)}))
             if best is not None:

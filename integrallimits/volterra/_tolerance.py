@@ -221,6 +221,76 @@ def _predict(n, ratio, order, n_max, most=16.0):
     return min(max(new, n + 2), n_max)
 
 
+def _costed(run, T):
+    """(``run``, costs): ``run`` that records in ``costs`` (steps -> kernel evaluations) the
+    work of each solve that evaluated the kernel on a mesh ending at ``T`` (the refinement's
+    meshes and their companions; not a repeat, see :func:`_solving_once`, nor a mesh of every
+    fourth point that leaves out an odd end)."""
+    costs = {}
+
+    def costed(mesh):
+        out = run(mesh)
+        if out.status == 0 and int(out.counts[0]) > 0 and mesh[-1] == T:
+            costs[len(mesh) - 1] = int(out.counts[0])
+        return out
+    return costed, costs
+
+
+def _work_model(costs):
+    """(F, c): a solve's kernel evaluations F + c N^2 fitted to ``costs`` (steps -> kernel
+    evaluations) by least squares, F and c at least 0; F = 0 where fewer than two N are known
+    (an O(N^2) solve alone, which under-rates a fixed cost per solve such as a Gregory rule's
+    starting block: gregory8 on 7 and 16 steps of y = 1 - int y^2 ..., 515 and 695)."""
+    if not costs:
+        return 0.0, 1.0
+    n = np.array(sorted(costs), dtype=float)
+    w = np.array([costs[k] for k in sorted(costs)], dtype=float)
+    if len(n) > 1:
+        c, f = np.polyfit(n * n, w, 1)
+        if c > 0.0 and f >= 0.0:
+            return float(f), float(c)
+    return 0.0, float(np.max(w / (n * n)))
+
+
+def _doubled(n, new, ratio, order, n_max, quarters, min_steps, costs=None, reusable=True):
+    """The next N of a uniform (or graded) refinement from an attempt on ``n`` steps whose
+    estimate was ``ratio`` times the tolerance, for ``new``, the N that :func:`_predict` asks
+    for at the ``order``: 2 n instead where its new solves cost less than those of ``new`` and
+    the same order says that 2 n meets the tolerance (ratio 2^-order <= 1).
+
+    The refinement solves each mesh once (:func:`_solving_once`): 2 n steps have the attempt
+    itself as their half-steps companion and its companion of n / 2 steps as the solve on
+    every other point of theirs (the rate of the estimate from RATE_STEPS on), so that 2 n
+    costs one new solve where ``new`` costs its own, its companion's and that of the rate's
+    mesh (and the third level of :func:`_third_level_rate` where a direct rule's ``quarters``
+    need one; ``reusable``: the attempt on n steps may be that level).  The work of a solve
+    on N steps is :func:`_work_model`'s fit to ``costs`` (steps -> kernel evaluations of the
+    solves so far, :func:`_costed`).  Where ``new`` > 2 n, 2 n meets the tolerance by the
+    order alone, without :func:`_predict`'s SAFETY margin, and may miss it (y = tan t by
+    gregory8 at 1e-6: 56 steps at 102 times the tolerance, 112 at 63 times it): 2 n is taken
+    there only where its work is at most half of ``new``'s, so that a miss costs no more than
+    a hit saves.  gregory8 on a vector problem at rtol = atol = 1e-12: 16 steps at 145 times
+    the tolerance, then 36 steps (their companion on 18 and rate on 9 steps, 3175 kernel
+    evaluations) where 32 steps (1329) met it; on y = 1 - int y^2 ... at 1e-9, 16 steps at 2.4
+    times the tolerance, then 24 (and 12: 1391) where 32 (1062) meet it."""
+    double = 2 * n
+    if double > n_max or new == double or not ratio * 2.0 ** -order <= 1.0:
+        return new
+    fixed, rate = _work_model(costs or {})
+
+    def work(m, cached=()):
+        """The work of the solves that m steps need and are not ``cached``: m, its
+        companion's m // 2, the companion's every other point (where that mesh has min_steps)
+        and, below RATE_STEPS (no rate), a direct rule's third level."""
+        levels = [m, m // 2] + ([m // 2 // 2] if m // 2 // 2 >= min_steps else [])
+        if quarters and m < RATE_STEPS and not (reusable and _reusable_steps(m, n)):
+            levels.append(3 * m // 4 if m % 4 == 0 and 3 * m // 4 >= min_steps else 3 * m // 2)
+        return sum(fixed + rate * k * k for k in levels if k not in cached)
+    new_quarters = min(_quarters(new), n_max) if quarters else new
+    bet = 2.0 if new_quarters > double else 1.0     # (a miss costs the one solve on 2 n)
+    return double if bet * work(double, (n, n // 2)) < work(new_quarters) else new
+
+
 #: :func:`_too_slow`: the refinement's attempts over which the observed order is measured span
 #: at least this factor in N (and two refinements) ...
 SLOW_SPAN = 4.0
@@ -479,6 +549,7 @@ def solve_uniform_to_tolerance(run, t0, T, *, method, scalar, stats, rtol, atol,
     """
     start = time.perf_counter()
     run = _solving_once(run)
+    run, costs = _costed(run, T)   # (the work of each new solve, for _doubled)
     p = method.order
     direct = bool(method.uniform_only) and not computed_start    # (a direct rule's advice)
     if refuse_slow is None:
@@ -615,10 +686,12 @@ def solve_uniform_to_tolerance(run, t0, T, *, method, scalar, stats, rtol, atol,
         measured = _estimate_order(last, n, ratio, comp, p)
         last = (n, ratio, comp.rate) if np.isfinite(ratio) else None
         if measured is not None:
-            n = _predict(n, ratio, measured, n_max, most)
+            n = _doubled(n, _predict(n, ratio, measured, n_max, most), ratio, measured, n_max,
+                         quarters, method.min_steps, costs, grading == 1.0)
         else:
-            n = _predict(n, ratio * comp.sizing, p, n_max, most) if np.isfinite(ratio) else \
-                min(4 * (base if len(history) == 1 else n), n_max)
+            n = _doubled(n, _predict(n, ratio * comp.sizing, p, n_max, most), ratio * comp.sizing,
+                         p, n_max, quarters, method.min_steps, costs, grading == 1.0) \
+                if np.isfinite(ratio) else min(4 * (base if len(history) == 1 else n), n_max)
         if quarters:
             n = min(_quarters(n), n_max)
         if cap is not None and n > cap > history[-1][0]:
@@ -910,13 +983,18 @@ def _reusable_level(t, n, previous):
     if previous is None:
         return None
     tm, Ym = previous
-    m = len(tm) - 1
-    if not (n // 2 < m < n and 1.2 * m <= n) or tm[0] != t[0] or tm[-1] != t[-1]:
-        return None
-    want = math.gcd(n // 2, 3 * n // 4 if n % 4 == 0 else 3 * n // 2)
-    if math.gcd(n // 2, m) < min(want, 4):
+    if not _reusable_steps(n, len(tm) - 1) or tm[0] != t[0] or tm[-1] != t[-1]:
         return None
     return tm, Ym
+
+
+def _reusable_steps(n, m):
+    """Whether a uniform solve of ``m`` steps is the third level of :func:`_third_level_rate`
+    for ``n`` steps on the same interval (see :func:`_reusable_level`)."""
+    if not (n // 2 < m < n and 1.2 * m <= n):
+        return False
+    want = math.gcd(n // 2, 3 * n // 4 if n % 4 == 0 else 3 * n // 2)
+    return math.gcd(n // 2, m) >= min(want, 4)
 
 
 def _third_level_rate(run, t, Y, comp, p, min_steps, previous=None):
