@@ -604,20 +604,26 @@ def _over_crossings(common_est, signed):
     neighbouring pair whose differences have opposite signs take the larger of their two
     estimates, and a point after the first whose difference is exactly zero, or whose
     estimate is TOUCH times below both its neighbours' (the difference nears zero, or crosses
-    it twice, between them), the larger of its neighbours'.  The difference is c(t) h^p plus
-    terms of higher order; where c(t) crosses zero the difference passes through zero between
-    two points while the error, made of the higher-order terms there, does not: the point next to the crossing got an estimate far
-    below its error (radau2, renewal equation on [0, 20] at rtol = atol = 1e-3: 1.6e-7 for an
-    error of 5.4e-6, its neighbours 9.0e-6 and 1.4e-5; the rectangle rule on y = (cos t,
-    sin t), 16 steps: 0 at t = 0.25 for an error of 2.6e-3, the two solves' second component
-    both h sum y_1 there; gregory6 on y = cos t, 16 steps: 2.1e-9 at t = 1 for an error of
-    6.9e-8, its neighbours 2.8e-8 and 4.0e-8).  Returns ``common_est`` itself where nothing
+    it twice, between them), the larger of its neighbours'; the last point, whose estimate (as
+    raised) is TOUCH times below its one neighbour's (as raised), that one's.  The difference
+    is c(t) h^p plus terms of higher order; where c(t) crosses zero the difference passes
+    through zero between two points while the error, made of the higher-order terms there,
+    does not: the point next to the crossing got an estimate far below its error (radau2,
+    renewal equation on [0, 20] at rtol = atol = 1e-3: 1.6e-7 for an error of 5.4e-6, its
+    neighbours 9.0e-6 and 1.4e-5; the rectangle rule on y = (cos t, sin t), 16 steps: 0 at
+    t = 0.25 for an error of 2.6e-3, the two solves' second component both h sum y_1 there;
+    gregory6 on y = cos t, 16 steps: 2.1e-9 at t = 1 for an error of
+    6.9e-8, its neighbours 2.8e-8 and 4.0e-8; gauss3 to rtol = atol = 1e-3 on an oscillating
+    y = p0 + A e^(p1 t) cos 20t over [0, 10], 80 steps: 4.3e-5 at the end for an error of
+    1.8e-3, its neighbour 2.9e-6 raised to 5.5e-4: the difference nears zero there, and the
+    end has no neighbour beyond to show it).  Returns ``common_est`` itself where nothing
     is raised.
 
-    A value's lift depends on its two neighbours alone: long arrays are lifted a block of
-    rows at a time (:func:`_block_rows`), each block with the rows beside it, the same floats
-    without full-length temporaries (at N = 2^18 these were ~2000 fresh pages, 5-10 ms a call,
-    at the rounding level's differences, whose signs flip at every fourth point)."""
+    A value's lift depends on its two neighbours alone (the last's on the two before it):
+    long arrays are lifted a block of rows at a time (:func:`_block_rows`), each block with
+    the rows beside it (two before the last block), the same floats without full-length
+    temporaries (at N = 2^18 these were ~2000 fresh pages, 5-10 ms a call, at the rounding
+    level's differences, whose signs flip at every fourth point)."""
     m = len(signed)
     rows = _block_rows(signed)
     if m <= rows:
@@ -625,8 +631,10 @@ def _over_crossings(common_est, signed):
     out = None
     for a in range(0, m, rows):
         b = min(a + rows, m)
-        lo, hi = max(a - 1, 0), min(b + 1, m)      # (the block and the rows beside it)
-        part, lifted = _lifted_block(common_est[lo:hi], signed[lo:hi])
+        # (the block and the rows beside it; two before it for the last block, whose last
+        # row, the last of all, is compared with the lifted row before it)
+        lo, hi = max(a - (1 if b < m else 2), 0), min(b + 1, m)
+        part, lifted = _lifted_block(common_est[lo:hi], signed[lo:hi], b == m)
         if lifted:
             if out is None:
                 out = common_est.copy()
@@ -646,18 +654,21 @@ def _block_rows(a):
     return max(BLOCK_ELEMENTS // max(a.shape[1], 1), 1) if a.ndim == 2 else BLOCK_ELEMENTS
 
 
-def _lifted_block(common_est, signed):
+def _lifted_block(common_est, signed, last=True):
     """(:func:`_over_crossings` of the rows ``common_est``, ``signed``, whether any value was
     lifted), as if they were all the rows: the values of all but their first and last row are
     the ones those take among all rows (their first row's too where it is the first of all,
-    their last's where it is the last)."""
+    their last's where it is the last, ``last``, and the row before it is not their first but
+    where that is the first of all)."""
     below, above = signed < 0.0, signed > 0.0       # (both False for NaN and for a zero)
     flip = below[:-1] & above[1:] | above[:-1] & below[1:]
     zero = signed[1:] == 0.0
     if len(signed) > 2:     # (a touch: below both neighbours by TOUCH; False for NaN)
         zero[:-1] |= TOUCH * common_est[1:-1] < np.minimum(common_est[:-2], common_est[2:])
     flipped, zeros = flip.any(), zero.any()
-    if not (flipped or zeros):
+    # (the last of all: TOUCH below its one neighbour, as both are raised; unraised here)
+    end = last and len(signed) > 1 and bool((TOUCH * common_est[-1] < common_est[-2]).any())
+    if not (flipped or zeros or end):
         return common_est, False
     out = common_est.copy()
     if flipped:
@@ -668,6 +679,8 @@ def _lifted_block(common_est, signed):
         neighbour = common_est[:-1].copy()
         np.maximum(neighbour[:-1], common_est[2:], out=neighbour[:-1])
         np.maximum(out[1:], neighbour, out=out[1:], where=zero)
+    if last and len(signed) > 1:
+        np.maximum(out[-1:], out[-2:-1], out=out[-1:], where=TOUCH * out[-1:] < out[-2:-1])
     return out, True
 
 
@@ -1919,13 +1932,14 @@ def _half_steps_few(Y, Yf, Yc, denominator):
     m = len(common)
     unlifted = None
     # (where the differences after the first are all of one sign, the first not of the other,
-    # and no estimate touches zero, :func:`_over_crossings` raises nothing; a NaN does not
-    # count (min and max skip it but as their first value, when the test fails): else it is
-    # called on arrays)
+    # no estimate touches zero and the last is not TOUCH times below the one before,
+    # :func:`_over_crossings` raises nothing; a NaN does not count (min and max skip it but as
+    # their first value, when the test fails): else it is called on arrays)
     rest = signed[1:]
     if rest and (not (min(rest) > 0.0 and not signed[0] < 0.0 or
                       max(rest) < 0.0 and not signed[0] > 0.0) or
-                 any(map(_touches, common, common[1:], common[2:]))):
+                 any(map(_touches, common, common[1:], common[2:])) or
+                 TOUCH * common[-1] < common[-2]):
         common_est = np.array(common).reshape(-1, 1)
         lifted = _over_crossings(common_est, np.array(signed).reshape(-1, 1))
         if lifted is not common_est:
