@@ -1587,7 +1587,9 @@ def _rough_data(g_vec, kernel, t, Y, p, rtol, atol, nodes, known=()):
     """(steps, blind, evaluations, jumps): the steps of the mesh ``t`` (a boolean per step) where g
     (:func:`_rough_forcing`) or K (:func:`_rough_kernel`) is not smooth at their scale (their
     level over ROUGH_G), or jumps in a blind end of the stage points ``nodes``
-    (:func:`_blind_steps`; ``blind``: those steps), and the kernel evaluations that took.  The
+    (:func:`_blind_steps`; ``blind``: those steps), and the kernel evaluations that took; K's
+    steps that stand out from their neighbours (:func:`_kinked`: a kink or jump of K in s
+    whose miss enters every later row) are rough at any level over KINK_LEVEL.  The
     blind ends are checked only in the steps whose differences exceed the tolerance itself:
     those of a jump J before the second of their p + 2 points are J h, and the integral it
     makes every stage miss at most c_1 J h (or (1 - c_m) J h).  ``jumps``: the stiff jumps
@@ -1641,7 +1643,11 @@ def _kinked(level, t, Y, p, rtol, atol):
     1e-10, a success on 112 steps with an error of 1.46e-11 for an estimate of 1.76e-14
     (level 1.43, its neighbours' 1e-9; rk4 at 1e-8: 45 times; gauss2 at 1e-6: 4.4e3 times).
     Such a step is divided as a rough one until it no longer stands out, and the estimates
-    are raised to the change of the answer (:func:`_raised`), which carries the miss."""
+    are raised to the change of the answer (:func:`_raised`), which carries the miss.  On 30
+    draws of that family (6 methods, rtol 1e-6, 1e-8, 1e-10), successes with errors over 20
+    times the estimate went from 33 to 9 of 540 (the largest ratio 4.45e3 -> 234), 0.96 times
+    the steps in all (up to 14.8 times on one solve); ``tools/kink_scan.py``: 0.98 times the
+    evaluations in all, 0.06-7.84 times a solve (jumps of K in s divided further)."""
     n = len(level)
     near = np.zeros(n, dtype=bool)
     if n < 3:
