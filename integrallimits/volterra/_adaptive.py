@@ -1657,15 +1657,7 @@ def _kinked(level, t, Y, p, rtol, atol):
     with np.errstate(invalid="ignore", divide="ignore"):
         noise = float(np.nanmax(2.0 ** (p + 1) * EPS * big / tolerance_of(big, rtol, atol)))
     bar = max(KINK_LEVEL, KINK_OUT * noise) if math.isfinite(noise) else math.inf
-    near = level > bar
-    near[[0, -1]] = False
-    if not near.any():
-        return near
-    h = np.diff(t)
-    scaled = np.maximum(level[:-2] * (h[1:-1] / h[:-2]) ** (p + 1),
-                        level[2:] * (h[1:-1] / h[2:]) ** (p + 1))
-    near[1:-1] &= level[1:-1] > KINK_OUT * scaled
-    return near
+    return _above_neighbours(level > bar, level, t, p, KINK_OUT)
 
 
 #: The e-folds of the fastest decay before the end of a stiff rough step in which
@@ -1887,14 +1879,22 @@ def _standing_out(level, t, p):
     renewal equation's first step (radau3, rtol 1e-2: 99 times the tolerance, its neighbour
     far less, the kernel's transient) was divided to 2038 steps, 6e7 evaluations, for 152
     and 3e5; the start is the resolution check's (:func:`._tolerance.first_steps_check`)."""
-    near = level * defect_factor(p) > 1.0
+    return _above_neighbours(level * defect_factor(p) > 1.0, level, t, p, STAND_OUT)
+
+
+def _above_neighbours(near, level, t, p, factor):
+    """``near`` (a boolean per step of the mesh ``t``: the steps whose ``level`` passed a
+    caller's bar) but the first and the last step, and only where the level also exceeds
+    ``factor`` times the larger of its neighbours' taken to its scale (times (h_n /
+    h_m)^(p + 1), as smooth data's differences of order p + 1 fall): the test of
+    :func:`_standing_out` and :func:`_kinked`."""
     near[[0, -1]] = False
     if not near.any():
         return near
     h = np.diff(t)
     scaled = np.maximum(level[:-2] * (h[1:-1] / h[:-2]) ** (p + 1),
                         level[2:] * (h[1:-1] / h[2:]) ** (p + 1))
-    near[1:-1] &= level[1:-1] > STAND_OUT * scaled
+    near[1:-1] &= level[1:-1] > factor * scaled
     return near
 
 

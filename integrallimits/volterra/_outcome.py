@@ -863,9 +863,10 @@ def _memory_rate(ages, h, rows):
     met); 0 where no r >= 0 meets it, None where no R does (a row at u = 0 of h/2
     ||rows|| >= 1) or a row is not finite."""
     if len(rows) and all(len(row) == 1 and len(row[0]) == 1 for row in rows):
-        found = _scalar_memory_rate(list(ages), h, [row[0][0] for row in rows])
+        kappa = [row[0][0] for row in rows]
+        found = _scalar_memory_rate(list(ages), h, kappa)
         if found is False:
-            found = _oscillating_memory_rate(list(ages), h, [row[0][0] for row in rows])
+            found = _oscillating_memory_rate(list(ages), h, kappa)
         if found is not False:
             return found
     A = np.array(rows, dtype=float)
@@ -913,6 +914,20 @@ def _memory_rate(ages, h, rows):
     return high
 
 
+def _weighted_row(ages, h, kappa):
+    """The trapezoid rule's terms w_l kappa_l of a scalar row ``kappa`` (floats) at the
+    ``ages`` (spaced ``h``), or None where the row is shorter than 2 points, does not match
+    the ages or is not finite, or where h/2 |kappa| at u = 0 is at least 1 (no rate
+    bounds the row: :func:`_memory_rate`)."""
+    m = len(kappa)
+    if m < 2 or len(ages) != m or not all(map(math.isfinite, kappa)):
+        return None
+    c = [h * k for k in kappa]
+    c[0] *= 0.5
+    c[-1] *= 0.5
+    return c if abs(c[-1]) < 1.0 else None
+
+
 def _scalar_memory_rate(ages, h, kappa):
     """:func:`_memory_rate` of a scalar row ``kappa`` (floats) on floats, where it is one sign:
     0 where no term grows (every kappa_l <= 0, or none but 0), else the root of the convex
@@ -920,13 +935,8 @@ def _scalar_memory_rate(ages, h, kappa):
     from r = 0 (from below, F convex: never past the root; to within 1e-6 of it, the last
     step added); None as there (not finite, h/2 |kappa| at u = 0 at least 1); False where
     the row changes sign or Newton does not settle (the grids then, as a system's)."""
-    m = len(kappa)
-    if m < 2 or len(ages) != m or not all(map(math.isfinite, kappa)):
-        return None
-    c = [h * k for k in kappa]
-    c[0] *= 0.5
-    c[-1] *= 0.5
-    if not abs(c[-1]) < 1.0:
+    c = _weighted_row(ages, h, kappa)
+    if c is None:
         return None
     if all(v <= 0.0 for v in c):
         return 0.0
@@ -960,17 +970,12 @@ def _oscillating_memory_rate(ages, h, kappa):
     of p^4 + p^2 + 2 = 0), and y = 1e5 + 2e-11 t + int k (y - 1e5) ds on [0, 10] had errors up
     to 3.3 times the estimates (radau3 on 16 steps; gauss2 on 64, 2.3).  None as there (not
     finite, h/2 |kappa| at u = 0 at least 1); False where the ages are not equispaced."""
-    m = len(kappa)
-    if m < 2 or len(ages) != m or not all(map(math.isfinite, kappa)):
+    c = _weighted_row(ages, h, kappa)
+    if c is None:
         return None
-    P = m - 1
-    if not all(abs(ages[l] - (P - l) * h) <= 1e-9 * ages[0] for l in range(m)):
+    P = len(c) - 1
+    if not all(abs(ages[l] - (P - l) * h) <= 1e-9 * ages[0] for l in range(P + 1)):
         return False
-    c = [h * k for k in kappa]
-    c[0] *= 0.5
-    c[-1] *= 0.5
-    if not abs(c[-1]) < 1.0:
-        return None
     # (kappa[l] at age (P - l) h: the coefficient of z^(P - l), highest first as np.roots)
     coefficients = np.array(c, dtype=float)
     coefficients[0] += 1.0
