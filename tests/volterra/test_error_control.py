@@ -7,6 +7,7 @@ import re
 
 import numpy as np
 import pytest
+from exact_problems import oscillating_kernel, oscillating_problem
 
 from integrallimits import METHODS, SolverError, solve_vide, solve_volterra
 from integrallimits.studies.error_control import PROBLEMS, tan_problem
@@ -1698,10 +1699,6 @@ def test_over_crossings_raises_the_last_point_below_its_neighbour():
         [[1.0, 2.0], [1.0, 2.0], [1.0, 2.0]]
 
 
-def _osc_kernel(t, s, y, a, b, c, d):
-    return a * np.exp(b * t + c * s) * y + d * y
-
-
 def test_end_of_an_oscillating_solution_estimated():
     """redec-62 find 4: K = a e^(b t + c s) y + d y, y = p0 + A e^(p1 t) cos 20t on [0, 10],
     gauss3 to 1e-3 (80 steps): the last point had an error of 1.8e-3 and an estimate of 4.3e-5
@@ -1709,18 +1706,9 @@ def test_end_of_an_oscillating_solution_estimated():
     before the end raised by its two neighbours, the end (one neighbour) not; now 3.3 times."""
     a, b, c, d = 0.19141194096222555, 0.7384795486413769, -1.3567602972887198, \
         0.4310482154114461
-    p0, amp, p1, z = 0.7739439543688289, 1.0162191916333527, 0.14231785528226348, \
-        complex(0.14231785528226348, 20.0)
-
-    def exact(t):
-        return p0 + amp * np.exp(p1 * t) * np.cos(20.0 * t)
-
-    def g(t, *args):
-        t = np.asarray(t, dtype=float)
-        part = p0 * (np.exp(c * t) - 1) / c + np.real(amp * (np.exp((c + z) * t) - 1) / (c + z))
-        rest = p0 * t + np.real(amp * (np.exp(z * t) - 1) / z)
-        return exact(t) - (a * np.exp(b * t) * part + d * rest)
-    sol = solve_volterra(_osc_kernel, g, (0.0, 10.0), method="gauss3", args=(a, b, c, d),
+    exact, g = oscillating_problem(a, b, c, d, 0.7739439543688289, 1.0162191916333527,
+                                   0.14231785528226348)
+    sol = solve_volterra(oscillating_kernel, g, (0.0, 10.0), method="gauss3", args=(a, b, c, d),
                          rtol=1e-3, atol=1e-3)
     assert sol.success, sol.message
     e = exact(np.asarray(sol.t))

@@ -4,21 +4,9 @@ holding the kink enters the history integral of every later row; a success's err
 stands out from its neighbours: :func:`integrallimits.volterra._adaptive._kinked`)."""
 import numpy as np
 import pytest
+from exact_problems import check_against_exact as _check
 
 from integrallimits import solve_volterra
-
-
-def _check(sol, exact, rtol, atol):
-    """A success's error is within 10 times the tolerance and 20 times its estimate."""
-    assert sol.success, sol.message
-    y = np.asarray(sol.y, dtype=float)
-    e = np.asarray(exact(np.asarray(sol.t)), dtype=float).reshape(y.shape)
-    err = np.abs(y - e)
-    assert np.max(err / (atol + rtol * np.abs(e))) <= 10.0
-    seen = err > 1e-13
-    ratio = err[seen] / np.maximum(sol.error_estimate[seen], 1e-300)
-    assert not seen.any() or np.max(ratio) <= 20.0, (np.max(ratio), len(sol.t) - 1)
-
 
 # -- find 1: a kink of K in s, radau4 to 1e-10 --------------------------------------------
 # K = a |s - b| y + c y, y = p0 + exp(p1 t) on [0.3, 1.3]; the accepted mesh (112 steps,

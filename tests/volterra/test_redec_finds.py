@@ -3,21 +3,10 @@
 reproduction (exact solutions, data in closed form); xfail(strict=True) until fixed."""
 import numpy as np
 import pytest
+from exact_problems import check_against_exact as _check
+from exact_problems import oscillating_kernel, oscillating_problem
 
 from integrallimits import solve_fredholm, solve_volterra
-
-
-def _check(sol, exact, rtol, atol):
-    """A success's error is within 10 times the tolerance and 20 times its estimate."""
-    assert sol.success, sol.message
-    y = np.asarray(sol.y, dtype=float)
-    e = np.asarray(exact(np.asarray(sol.t)), dtype=float).reshape(y.shape)
-    err = np.abs(y - e)
-    assert np.max(err / (atol + rtol * np.abs(e))) <= 10.0
-    seen = err > 1e-13
-    ratio = err[seen] / np.maximum(sol.error_estimate[seen], 1e-300)
-    assert not seen.any() or np.max(ratio) <= 20.0, (np.max(ratio), len(sol.t) - 1)
-
 
 # -- find 1 (a kink of K in s, K = a |s - b| y + c y, solved to a tolerance by solve_volterra:
 # estimates up to 6.6e3 times below the errors after b) is fixed by kink-62; its cases are in
@@ -115,26 +104,6 @@ def test_vide_kink_of_k_in_s_estimate(method, tol):
 # test_error_control.py (test_end_of_an_oscillating_solution_estimated).
 
 
-def _osc_kernel(t, s, y, a, b, c, d):
-    return a * np.exp(b * t + c * s) * y + d * y
-
-
-def _osc_problem(a, b, c, d, p0, amp, p1):
-    """K = a e^(b t + c s) y + d y, y = p0 + amp e^(p1 t) cos 20t from 0: (exact, g)."""
-    z = complex(p1, 20.0)
-
-    def exact(t):
-        t = np.asarray(t, dtype=float)
-        return p0 + amp * np.exp(p1 * t) * np.cos(20.0 * t)
-
-    def g(t, *args):
-        t = np.asarray(t, dtype=float)
-        part = p0 * (np.exp(c * t) - 1) / c + np.real(amp * (np.exp((c + z) * t) - 1) / (c + z))
-        rest = p0 * t + np.real(amp * (np.exp(z * t) - 1) / z)
-        return exact(t) - (a * np.exp(b * t) * part + d * rest)
-    return exact, g
-
-
 # gregory6 to 1e-4 on the same family (other parameters): 272 steps, error 9.2 times the
 # tolerance (2.5e-3), the largest estimate 1.7e-4 (15 times below the largest error), 25 times
 # below the error at a point.
@@ -143,8 +112,8 @@ def _osc_problem(a, b, c, d, p0, amp, p1):
 def test_smooth_oscillation_gregory6_estimate():
     params = (0.13625532661385376, 0.6423025244075233, -0.8419518246028527,
               -0.8428105328637294)
-    exact, g = _osc_problem(*params, 1.7590528996487595, 1.0145615853215464,
+    exact, g = oscillating_problem(*params, 1.7590528996487595, 1.0145615853215464,
                             -1.0469611065342737)
-    sol = solve_volterra(_osc_kernel, g, (0.0, 10.0), method="gregory6", args=params,
+    sol = solve_volterra(oscillating_kernel, g, (0.0, 10.0), method="gregory6", args=params,
                          rtol=1e-4, atol=1e-4)
     _check(sol, exact, 1e-4, 1e-4)
