@@ -656,11 +656,9 @@ def _with_memory_growth(sol, probe, growth, diagonal=()):
         return growth
     # (on floats: a NumPy call on such few points costs more)
     s = [t0 + (T - t0) * (i / ROW_PROBES) for i in range(ROW_PROBES)] + [T]
-    found = memory(T, s, _interpolated(t[:n + 1], Y[:n + 1], s), Y[0].tolist())
-    if found is None:
+    rows = _row_at(sol, memory, T, s)
+    if rows is None:
         return growth
-    rows, evaluations = found
-    sol.stats["nfev"] = sol.stats.get("nfev", 0) + evaluations
     if Y.shape[1] == 1 and _memory_cannot_matter(t, Y, sol._est2, growth, rows):
         return growth
     rate, rows = _resolved_rate(sol, memory, T, s, rows)
