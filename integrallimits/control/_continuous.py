@@ -332,7 +332,7 @@ def continuous_adjoint(W: ArrayLike | Callable[[float], ArrayLike],
     True
     """
     _check_options(method, error_estimate)
-    X0 = np.atleast_2d(real_array(X0, "X0"))
+    X0 = np.atleast_2d(real_array(X0, "X0", bools=False))
     M = positive_int(n_steps, "n_steps")     # int() made 32.7 steps 32
     _check_steps(M, method, "continuous_adjoint")
     return _estimated(lambda Wk, bk, m: _resnet_adjoint(Wk, bk, X0, dphi, activation, T, m, method),
@@ -420,7 +420,7 @@ def costate_ode(W, b, X0, dphi, activation="tanh", T=1.0, t_eval=None, rtol=1e-1
     # T < 0 and times outside [0, T] returned extrapolated values
     check_mesh((0.0, T), 1, None, "costate_ode")
     check_t_eval(t_eval, (0.0, T))
-    X0 = np.atleast_2d(real_array(X0, "X0"))
+    X0 = np.atleast_2d(real_array(X0, "X0", bools=False))
     S, d = X0.shape
     sigma, dsigma = _activation(activation), _activation_derivative(activation)
     Wf = W if callable(W) else None
@@ -553,7 +553,7 @@ def continuous_adjoint_dense(W, b, X0, dphi, activation="tanh", T=1.0, n_steps=1
     True
     """
     _check_options(method, error_estimate)
-    X0 = np.atleast_2d(real_array(X0, "X0"))
+    X0 = np.atleast_2d(real_array(X0, "X0", bools=False))
     M = positive_int(n_steps, "n_steps")     # int() made 32.7 steps 32
     _check_steps(M, method, "continuous_adjoint_dense")
     # before the fields are sampled on all (M+1)^2 pairs: n_steps = 10**6 had the process

@@ -98,7 +98,7 @@ def training_inputs(X, d):
         ...
     ValueError: X must be finite; X[1, 1] = nan
     """
-    X = np.ascontiguousarray(real_array(X, "X"))
+    X = np.ascontiguousarray(real_array(X, "X", bools=False))
     if X.ndim != 2 or X.shape[1] != d:
         raise ValueError(f"inputs must have shape (S, {d}), got {X.shape}")
     if X.shape[0] == 0:
@@ -190,12 +190,12 @@ class Dataset:
     meta: dict = field(default_factory=dict)
 
     def __post_init__(self):
-        self.X = np.ascontiguousarray(real_array(self.X, "X"))
+        self.X = np.ascontiguousarray(real_array(self.X, "X", bools=False))
         self.y = _labels(self.y, "y")
         if self.X_test is None:
             self.X_test = np.zeros((0, self.X.shape[1]))
             self.y_test = np.zeros(0, dtype=np.int64)
-        self.X_test = np.ascontiguousarray(real_array(self.X_test, "X_test"))
+        self.X_test = np.ascontiguousarray(real_array(self.X_test, "X_test", bools=False))
         self.y_test = _labels(self.y_test, "y_test")
         check_test_set(self)
 

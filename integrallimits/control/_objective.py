@@ -716,7 +716,7 @@ class Objective:
         if X is None:
             X, labels = Xv, self.labels
         else:
-            X, labels = real_array(X, "X"), real_array(y, "y")
+            X, labels = real_array(X, "X", bools=False), real_array(y, "y")
             if X.ndim == 2 and X.shape[0] == 0 and labels.shape == (0,):
                 return float("nan")
             X = training_inputs(X, self.network.d)

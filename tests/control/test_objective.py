@@ -493,3 +493,27 @@ def test_accuracy_on_other_samples_checks_them_and_never_ignores_the_labels():
         obj.accuracy(v, data.X_test, data.y_test + 0.5)
     with pytest.raises(ValueError, match=r"^y must hold class labels, integers in \[0, 2\); "):
         obj.accuracy(v, data.X_test, data.y_test + 2)
+
+
+def test_inputs_that_are_bools_are_refused_as_a_network_s_are():
+    """A mask or a comparison's result given as the inputs X (a data set's, an objective's,
+    the samples of ``accuracy``, a continuous adjoint's X0) ran as the features 1.0, 0.0; a
+    network's own inputs have refused bools since stop 62."""
+    from integrallimits.control import Dataset, continuous_adjoint
+    rng = np.random.default_rng(5)
+    net = _net("resnet", "rectangle", rng, 4, 2)
+    X, y = rng.normal(size=(3, 2)) > 0, np.array([0, 1, 1])
+    match = r"^X must hold real numbers, got bools \(dtype bool\)"
+    with pytest.raises(TypeError, match=match):
+        Dataset(X, y, 2)
+    with pytest.raises(TypeError, match=r"^X_test must hold real numbers, got bools"):
+        Dataset(X.astype(float), y, 2, X_test=X, y_test=y)
+    with pytest.raises(TypeError, match=match):
+        Objective(net, (X, y))
+    obj = Objective(net, (X.astype(float), y))
+    with pytest.raises(TypeError, match=match):
+        obj.accuracy(obj.initial_vector(), X, y)
+    assert 0.0 <= obj.accuracy(obj.initial_vector(), X.astype(float), y) <= 1.0
+    with pytest.raises(TypeError, match=r"^X0 must hold real numbers, got bools"):
+        continuous_adjoint(lambda t: -np.eye(2), lambda t: np.zeros(2), X, np.ones((3, 2)),
+                           n_steps=8)
