@@ -545,8 +545,9 @@ def caught(typingctx, fn, args):
     Numba's try/except, which cost each wrapper of a user function ~0.25 s of compilation
     (about 60% of a scalar kernel's wrapper): the call is made as Numba makes it and its
     status is checked here, as the handler of a ``try`` would check it.  For a compiled
-    function ``fn`` (a dispatcher) returning a number or a bool (or None); other values are
-    refused in typing (the caller then uses ``try``)."""
+    function ``fn`` (a dispatcher) returning a number or a bool, a tuple of them or an array
+    (or None); other values are refused in typing (the caller then uses ``try``).  An array
+    is null where ``ok`` is False (its reference count is then never touched)."""
     if not isinstance(fn, types.Dispatcher) or not isinstance(args, types.BaseTuple):
         return None
     fnsig = typingctx.resolve_function_type(fn, tuple(args), {})
@@ -555,7 +556,10 @@ def caught(typingctx, fn, args):
     returned = fnsig.return_type
     optional = isinstance(returned, types.Optional)
     value = returned.type if optional else returned
-    if not isinstance(value, (types.Number, types.Boolean)):
+    plain = (types.Number, types.Boolean)
+    counted = isinstance(value, types.Array)
+    if not (isinstance(value, plain) or counted or isinstance(value, types.BaseTuple) and
+            all(isinstance(v, plain) for v in value)):
         return None
 
     def codegen(context, builder, signature, llargs):
@@ -567,6 +571,8 @@ def caught(typingctx, fn, args):
         ok = builder.not_(status.is_error)
         if optional:      # (returned None: a value Numba's conversion to a float raises on)
             ok = builder.and_(ok, builder.not_(status.is_none))
+        if counted:       # (undefined where not ok: null, which releasing it leaves alone)
+            res = builder.select(ok, res, context.get_constant_null(value))
         return context.make_tuple(builder, signature.return_type, [ok, res])
     return types.Tuple((types.boolean, value))(fn, args), codegen
 
@@ -623,14 +629,26 @@ def _wrap_kernel(fj, scalar, spec, gid, form="tsy"):
             # refuses it in the same words), or a function Numba cannot compile (refused again
             # there, in the same words)
             return _wrap_scalar_kernel(fj, unpack, gid, form, caught_calls=False)
-    call = _caller(fj, form)
-    try:
-        # A vector value read as r[k]: an array, or a tuple of floats, which allocates nothing
-        # (4x faster than np.array([...]) on the vector benchmark).
-        return _wrap_vector_kernel(call, unpack, gid, lambda r: r)
-    except NumbaError:
-        # e.g. a tuple mixing ints and floats, which only np.asarray can index
-        return _wrap_vector_kernel(call, unpack, gid, lambda r: np.asarray(r))
+    call, checked = _caller(fj, form), _caught_caller(fj, form)
+    # A vector value read as r[k]: an array, or a tuple of floats, which allocates nothing
+    # (4x faster than np.array([...]) on the vector benchmark); else (e.g. a tuple mixing ints
+    # and floats) as np.asarray(r).  The call checked, else (a value that is neither an array
+    # nor a tuple of numbers) inside ``try``; the last error is Numba's for the plain form.
+    attempts = ((checked, _as_it_is), (checked, _as_array), (None, _as_it_is), (None, _as_array))
+    for i, (checked_call, convert) in enumerate(attempts):
+        try:
+            return _wrap_vector_kernel(call, unpack, gid, convert, checked_call)
+        except NumbaError:
+            if i == len(attempts) - 1:
+                raise
+
+
+def _as_it_is(r):
+    return r
+
+
+def _as_array(r):
+    return np.asarray(r)
 
 
 def _wrap_scalar_kernel(fj, unpack, gid, form, caught_calls):
@@ -721,10 +739,34 @@ def _wrap_scalar_kernel(fj, unpack, gid, form, caught_calls):
     return function, block_sum
 
 
-def _wrap_vector_kernel(call, unpack, gid, convert):
-    """(function, block_sum) reading the value of the user's function as ``convert(value)[k]``."""
+def _wrap_vector_kernel(call, unpack, gid, convert, checked=None):
+    """(function, block_sum) reading the value of the user's function as ``convert(value)[k]``;
+    ``checked``: its call through :func:`caught` (``_caught_caller``), else inside ``try``."""
     as_indexable = numba.njit(convert, inline="always", **_FAST)
     report = _user.report
+
+    if checked is not None:
+        @numba.njit(inline="always", **_FAST)
+        def evaluate(t, s, y, params, out):
+            """out = K(t, s, y); False if it raised (or returned None), its length is wrong
+            or a value is not finite (recorded)."""
+            ok, value = checked(t, s, y, params)
+            if not ok:
+                report(gid, _user.RAISED, t, s, y, -1)
+                return False
+            r = as_indexable(value)
+            n = len(r)
+            if n != out.shape[0]:
+                report(gid, _user.BAD_SHAPE, t, s, y, n)
+                return False
+            finite = True
+            for k in range(out.shape[0]):
+                out[k] = r[k]
+                finite = finite and np.isfinite(out[k])
+            if not finite:
+                report(gid, _user.NOT_FINITE, t, s, y, -1)
+            return finite
+        return _vector_wrappers(evaluate, unpack)
 
     @numba.njit(inline="always", **_FAST)
     def evaluate(t, s, y, params, out):
@@ -746,7 +788,11 @@ def _wrap_vector_kernel(call, unpack, gid, convert):
         if not finite:
             report(gid, _user.NOT_FINITE, t, s, y, -1)
         return finite
+    return _vector_wrappers(evaluate, unpack)
 
+
+def _vector_wrappers(evaluate, unpack):
+    """(function, block_sum) of a vector kernel around its inlined ``evaluate``."""
     @_user.wrapper(KERNEL_SIGNATURE)
     def function(t, s, Y, j, theta, out):
         out[:] = np.nan
