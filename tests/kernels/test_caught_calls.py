@@ -66,8 +66,8 @@ def test_a_scalar_kernels_entry_point_has_no_try_and_reports_what_raised():
         solve_volterra(K, lambda t: 1.0, (0.0, 1.0), 8, method="trapezoid")
 
 
-@pytest.mark.parametrize("method", ["trapezoid", "gauss2"])
-def test_a_scalar_kernel_returning_none_or_not_finite_is_named_at_its_point(method):
+def test_a_scalar_kernel_returning_none_or_not_finite_is_named_at_its_point():
+    method = "trapezoid"   # (its history sums: the block sum's checked call and its search)
     K = _fresh_kernel("return None if s > 0.5 else -y")
     with pytest.raises(TypeError, match=r"returned None at t = .*must return real numbers"):
         solve_volterra(K, lambda t: 1.0, (0.0, 1.0), 8, method=method)
