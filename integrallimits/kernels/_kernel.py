@@ -536,6 +536,47 @@ _ADVICE = (
 )
 
 
+@numba.extending.intrinsic
+def caught(typingctx, fn, args):
+    """``(ok, value)`` of the compiled call ``fn(*args)``: ``ok`` False, and ``value`` undefined,
+    where the call raised (or returned None: an optional value), instead of the exception.
+
+    What ``try: value = fn(*args) except Exception: ...`` does around one call, without
+    Numba's try/except, which cost each wrapper of a user function ~0.25 s of compilation
+    (about 60% of a scalar kernel's wrapper): the call is made as Numba makes it and its
+    status is checked here, as the handler of a ``try`` would check it.  For a compiled
+    function ``fn`` (a dispatcher) returning a number or a bool, a tuple of them or an array
+    (or None); other values are refused in typing (the caller then uses ``try``).  An array
+    is null where ``ok`` is False (its reference count is then never touched)."""
+    if not isinstance(fn, types.Dispatcher) or not isinstance(args, types.BaseTuple):
+        return None
+    fnsig = typingctx.resolve_function_type(fn, tuple(args), {})
+    if fnsig is None:
+        return None
+    returned = fnsig.return_type
+    optional = isinstance(returned, types.Optional)
+    value = returned.type if optional else returned
+    plain = (types.Number, types.Boolean)
+    counted = isinstance(value, types.Array)
+    if not (isinstance(value, plain) or counted or isinstance(value, types.BaseTuple) and
+            all(isinstance(v, plain) for v in value)):
+        return None
+
+    def codegen(context, builder, signature, llargs):
+        tupled = llargs[1]
+        values = [builder.extract_value(tupled, i) for i in range(len(args))]
+        result = fn.dispatcher.overloads[fnsig.args]
+        context.add_linking_libs([result.library])
+        status, res = context.call_internal_no_propagate(builder, result.fndesc, fnsig, values)
+        ok = builder.not_(status.is_error)
+        if optional:      # (returned None: a value Numba's conversion to a float raises on)
+            ok = builder.and_(ok, builder.not_(status.is_none))
+        if counted:       # (undefined where not ok: null, which releasing it leaves alone)
+            res = builder.select(ok, res, context.get_constant_null(value))
+        return context.make_tuple(builder, signature.return_type, [ok, res])
+    return types.Tuple((types.boolean, value))(fn, args), codegen
+
+
 def _caller(fj, form):
     """An inlined ``call(t, s, y, params)`` that calls the user's function in its own form:
     "tsy" for K(t, s, y, *args), "sy" for phi(s, y, *args) (a convolution factor)."""
@@ -547,6 +588,20 @@ def _caller(fj, form):
         @numba.njit(inline="always", **_FAST)
         def call(t, s, y, params):
             return fj(t, s, y, *params)
+    return call
+
+
+def _caught_caller(fj, form):
+    """An inlined ``call(t, s, y, params) -> (ok, value)`` as :func:`_caller`'s, through
+    :func:`caught` (ok False where the user's function raised)."""
+    if form == "sy":
+        @numba.njit(inline="always", **_FAST)
+        def call(t, s, y, params):
+            return caught(fj, (s, y) + params)
+    else:
+        @numba.njit(inline="always", **_FAST)
+        def call(t, s, y, params):
+            return caught(fj, (t, s, y) + params)
     return call
 
 
@@ -566,9 +621,59 @@ def _wrap_kernel(fj, scalar, spec, gid, form="tsy"):
     history's, a linear Fredholm equation's, the probes of first-kind solves) do not pay for
     it (~0.5 s of a new kernel's ~1 s with an empty cache)."""
     unpack = _user.unpacker(spec)
+    if scalar:
+        try:
+            return _wrap_scalar_kernel(fj, unpack, gid, form, caught_calls=True)
+        except NumbaError:
+            # a value that is not a number (compiled as before, with Numba's try/except, which
+            # refuses it in the same words), or a function Numba cannot compile (refused again
+            # there, in the same words)
+            return _wrap_scalar_kernel(fj, unpack, gid, form, caught_calls=False)
+    call, checked = _caller(fj, form), _caught_caller(fj, form)
+    # A vector value read as r[k]: an array, or a tuple of floats, which allocates nothing
+    # (4x faster than np.array([...]) on the vector benchmark); else (e.g. a tuple mixing ints
+    # and floats) as np.asarray(r).  The call checked, else (a value that is neither an array
+    # nor a tuple of numbers) inside ``try``; the last error is Numba's for the plain form.
+    attempts = ((checked, _as_it_is), (checked, _as_array), (None, _as_it_is), (None, _as_array))
+    for i, (checked_call, convert) in enumerate(attempts):
+        try:
+            return _wrap_vector_kernel(call, unpack, gid, convert, checked_call)
+        except NumbaError:
+            if i == len(attempts) - 1:
+                raise
+
+
+def _as_it_is(r):
+    return r
+
+
+def _as_array(r):
+    return np.asarray(r)
+
+
+def _wrap_scalar_kernel(fj, unpack, gid, form, caught_calls):
+    """(function, block_sum) of :func:`_wrap_kernel` for scalar y.
+
+    ``caught_calls``: the calls of the user's function and of the weighted sum are made
+    through :func:`caught` (the same calls, the same machine code of the sums, a third of
+    the compilation); else inside ``try``, which also takes a value that is not a number as
+    far as Numba does."""
     call = _caller(fj, form)
     report = _user.report
-    if scalar:
+    if caught_calls:
+        checked = _caught_caller(fj, form)
+
+        @_user.wrapper(KERNEL_SIGNATURE)
+        def function(t, s, Y, j, theta, out):
+            out[0] = np.nan
+            ok, value = checked(t, s, Y[j, 0], unpack(theta, 0))
+            if not ok:   # recorded with its point: the solver raises it from Python
+                report(gid, _user.RAISED, t, s, Y[j], -1)
+                return
+            out[0] = value
+            if not np.isfinite(out[0]):
+                report(gid, _user.NOT_FINITE, t, s, Y[j], -1)
+    else:
         @_user.wrapper(KERNEL_SIGNATURE)
         def function(t, s, Y, j, theta, out):
             out[0] = np.nan
@@ -582,22 +687,39 @@ def _wrap_kernel(fj, scalar, spec, gid, form="tsy"):
             if not np.isfinite(out[0]):
                 report(gid, _user.NOT_FINITE, t, s, Y[j], -1)
 
-        # Slices starting at 0 drop Numba's negative-index checks and reassociation lets
-        # LLVM vectorise the reduction (the order of the sum changes at rounding level only).
-        def weighted_sum(t, ws, ss, ys, params):
-            acc = 0.0
-            for r in range(ws.shape[0]):
-                acc += ws[r] * call(t, ss[r], ys[r, 0], params)
-            return acc
-        # linked into block_sum's cached code: a symbol of its own per kernel (gid); called from
-        # compiled code only, so without the Python and C entry points (~30 ms of compilation)
-        weighted_sum = numba.njit(fastmath={"reassoc", "contract"}, no_cpython_wrapper=True,
-                                  no_cfunc_wrapper=True, **_FAST)(
-            _user.unique_symbols(weighted_sum, f"g{gid:x}"))
+    # Slices starting at 0 drop Numba's negative-index checks and reassociation lets
+    # LLVM vectorise the reduction (the order of the sum changes at rounding level only).
+    def weighted_sum(t, ws, ss, ys, params):
+        acc = 0.0
+        for r in range(ws.shape[0]):
+            acc += ws[r] * call(t, ss[r], ys[r, 0], params)
+        return acc
+    # linked into block_sum's cached code: a symbol of its own per kernel (gid); called from
+    # compiled code only, so without the Python and C entry points (~30 ms of compilation)
+    weighted_sum = numba.njit(fastmath={"reassoc", "contract"}, no_cpython_wrapper=True,
+                              no_cfunc_wrapper=True, **_FAST)(
+        _user.unique_symbols(weighted_sum, f"g{gid:x}"))
 
-        # One call inside ``try``: a try around the loop itself (the user's function inlined
-        # in it) costs more compilation per kernel.  Compiled when first used (see
-        # :func:`_wrap_kernel`).
+    # The weighted sum is one call (a try, or a check, around the loop itself, the user's
+    # function inlined in it, cost more compilation per kernel).  Compiled when first used
+    # (see :func:`_wrap_kernel`).
+    if caught_calls:
+        @_user.wrapper(BLOCK_SIGNATURE, lazy=True)
+        def block_sum(t, svals, Y, a, b, w, theta, out):
+            out[0] = np.nan
+            ws, ss, ys = w[a:b], svals[a:b], Y[a:b]
+            ok, acc = caught(weighted_sum, (t, ws, ss, ys, unpack(theta, 0)))
+            if ok and np.isfinite(acc):
+                out[0] = acc
+                return
+            # the term that raised or is not finite, found with ``out`` as the scratch (an
+            # array allocated here cost np.empty's compilation): recorded by ``function``
+            for r in range(ws.shape[0]):
+                function(t, ss[r], ys, r, theta, out)
+                if not np.isfinite(out[0]):
+                    break
+            out[0] = np.nan
+    else:
         @_user.wrapper(BLOCK_SIGNATURE, lazy=True)
         def block_sum(t, svals, Y, a, b, w, theta, out):
             out[0] = np.nan
@@ -609,27 +731,42 @@ def _wrap_kernel(fj, scalar, spec, gid, form="tsy"):
             if np.isfinite(acc):
                 out[0] = acc
                 return
-            # the term that raised or is not finite, found with ``out`` as the scratch (an array
-            # allocated here cost np.empty's compilation): recorded by ``function``
             for r in range(ws.shape[0]):
                 function(t, ss[r], ys, r, theta, out)
                 if not np.isfinite(out[0]):
                     break
             out[0] = np.nan
-        return function, block_sum
-    try:
-        # A vector value read as r[k]: an array, or a tuple of floats, which allocates nothing
-        # (4x faster than np.array([...]) on the vector benchmark).
-        return _wrap_vector_kernel(call, unpack, gid, lambda r: r)
-    except NumbaError:
-        # e.g. a tuple mixing ints and floats, which only np.asarray can index
-        return _wrap_vector_kernel(call, unpack, gid, lambda r: np.asarray(r))
+    return function, block_sum
 
 
-def _wrap_vector_kernel(call, unpack, gid, convert):
-    """(function, block_sum) reading the value of the user's function as ``convert(value)[k]``."""
+def _wrap_vector_kernel(call, unpack, gid, convert, checked=None):
+    """(function, block_sum) reading the value of the user's function as ``convert(value)[k]``;
+    ``checked``: its call through :func:`caught` (``_caught_caller``), else inside ``try``."""
     as_indexable = numba.njit(convert, inline="always", **_FAST)
     report = _user.report
+
+    if checked is not None:
+        @numba.njit(inline="always", **_FAST)
+        def evaluate(t, s, y, params, out):
+            """out = K(t, s, y); False if it raised (or returned None), its length is wrong
+            or a value is not finite (recorded)."""
+            ok, value = checked(t, s, y, params)
+            if not ok:
+                report(gid, _user.RAISED, t, s, y, -1)
+                return False
+            r = as_indexable(value)
+            n = len(r)
+            if n != out.shape[0]:
+                report(gid, _user.BAD_SHAPE, t, s, y, n)
+                return False
+            finite = True
+            for k in range(out.shape[0]):
+                out[k] = r[k]
+                finite = finite and np.isfinite(out[k])
+            if not finite:
+                report(gid, _user.NOT_FINITE, t, s, y, -1)
+            return finite
+        return _vector_wrappers(evaluate, unpack)
 
     @numba.njit(inline="always", **_FAST)
     def evaluate(t, s, y, params, out):
@@ -651,7 +788,11 @@ def _wrap_vector_kernel(call, unpack, gid, convert):
         if not finite:
             report(gid, _user.NOT_FINITE, t, s, y, -1)
         return finite
+    return _vector_wrappers(evaluate, unpack)
 
+
+def _vector_wrappers(evaluate, unpack):
+    """(function, block_sum) of a vector kernel around its inlined ``evaluate``."""
     @_user.wrapper(KERNEL_SIGNATURE)
     def function(t, s, Y, j, theta, out):
         out[:] = np.nan
