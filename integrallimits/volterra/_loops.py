@@ -301,10 +301,9 @@ def _start_loop_of(robust):
         rules need it): Newton on the (S-1) d unknowns together, from Y[0], or
         (:func:`guessed_block`) from the rows Y[1..S-1] as given, with the Jacobian kept while
         the updates contract (see GUESSED_CHORD; from Y[0] again where that fails).  Returns
-        (status, index) like
-        the loops.  For the loops that do not solve the block themselves (the fast-history, the
-        t-independent and the explicit direct loops); the direct loop with Newton's method makes
-        the same operations at its own Newton call site."""
+        (status, index) like the loops.  For the loops that do not solve the block themselves
+        (the fast-history, the t-independent and the explicit direct loops); the direct loop
+        with Newton's method makes the same operations at its own Newton call site."""
         optimise_for_size()
         K, J = _kernel_at(K_at), _jacobian_at(J_at)
         N = t.shape[0] - 1

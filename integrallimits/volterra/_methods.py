@@ -11,8 +11,9 @@ a family class meets (cf. ``scipy.integrate.OdeSolver``):
   the (N m, d) stage values of a Runge-Kutta method (None for direct quadrature), which its
   discrete adjoint reads; ``samples`` is a dict the solves of one problem (a solution and
   the companions of its error estimate) share, for what they can reuse (the kernel samples
-  of a fast history).  A Runge-Kutta method's ``solve`` also takes ``exploring=False``: True
-  for an exploratory solve of the adaptive driver, whose Newton solves of the stages fail as
+  of a fast history; the first rows of a direct rule's converged solves, from which a Gregory
+  rule's starting block starts: :func:`_guessed_block`).  A Runge-Kutta method's ``solve``
+  also takes ``exploring=False``: True for an exploratory solve of the adaptive driver, whose Newton solves of the stages fail as
   soon as an update grows (``_loops.EXPLORING``; not for a weakly singular kernel's product
   integration, which iterates as always), and ``shared=False``: True for a solve whose Newton
   tolerance is a share of a solve's tolerance (``_loops.SHARED``: extrapolated starts, and a
