@@ -279,17 +279,29 @@ def _continuation(K, J, have_jac, theta, tr, tc, Y, r0, R, j0, C, Wt, tol, maxit
 #: y = 1 - int y^2 ... (``exp-square``) took 5 Newton iterations of 103 evaluations from
 #: Y[0], 2 from the guess (103 + 55).
 GUESSED_CHORD = 0.25
-#: The bit of a direct loop's flag slot (``stats[EXPLORING]``, counters of ``new_counts(5)``)
-#: that says its starting block's rows hold a guess (:func:`guessed_block`).
+#: The bit of a direct loop's flag slot (``stats[EXPLORING]``) that says its starting block's
+#: rows hold a guess (:func:`guessed_block`), and the slot where the loop writes the kernel
+#: evaluations of its starting block (the cost of a solve besides its O(N^2) history, for the
+#: refinement's work model: :func:`._tolerance._costed`): counters of
+#: ``new_counts(BLOCK + 1)`` (:meth:`~integrallimits.volterra.DirectQuadrature.solve` given
+#: ``samples``); every other caller's ``new_counts(4)`` has neither.
 GUESSED = 4
+BLOCK = 5
 
 
 @_helper
 def guessed_block(stats):
-    """Whether the direct loop's counters ``stats`` (``new_counts(5)``, the flag slot set to
-    GUESSED) say that Y[1..S-1] hold a guess of the starting block; with ``new_counts(4)``
-    (every other caller) they do not."""
-    return stats.shape[0] > EXPLORING + 1 and (stats[EXPLORING] & GUESSED) != 0
+    """Whether the direct loop's counters ``stats`` (``new_counts(BLOCK + 1)``, the flag slot
+    set to GUESSED) say that Y[1..S-1] hold a guess of the starting block."""
+    return stats.shape[0] > BLOCK + 1 and (stats[EXPLORING] & GUESSED) != 0
+
+
+@_helper
+def _block_evaluations(stats, before):
+    """The starting block's kernel evaluations (since the count ``before``) into
+    ``stats[BLOCK]``, where the counters have that slot (see GUESSED)."""
+    if stats.shape[0] > BLOCK + 1:
+        stats[BLOCK] = stats[NFEV] - before
 
 
 def _start_loop_of(robust):
@@ -324,6 +336,7 @@ def _start_loop_of(robust):
         JF = np.empty((m, m))
         kept = np.empty((m, m))
         guessed = guessed_block(stats)
+        before = stats[NFEV]
         for attempt in range(2 if guessed else 1):
             chord = guessed and attempt == 0
             if not chord:
@@ -369,13 +382,16 @@ def _start_loop_of(robust):
                     fresh = not size <= GUESSED_CHORD * last
                     last = size
             if state == 1:
+                _block_evaluations(stats, before)
                 return SUCCESS, 0
         # (r0 = 1 and j0 = 0 as int64, not literals: the direct loops' signature of
         # _continuation, compiled once for the three robust loops; see _INT)
         if robust and _continuation(K, J, have_jac, theta, t[1:S], t[:S], Y, _INT(1), S - 1,
                                     _INT(0), np.ascontiguousarray(G[1:S]).ravel(),
                                     h * start[1:S, :S], tol, maxiter, stats):
+            _block_evaluations(stats, before)
             return SUCCESS, 0
+        _block_evaluations(stats, before)
         return NEWTON_FAILED, 1
 
     return _start_loop
@@ -496,6 +512,7 @@ def _direct_loop_of(implicit, robust=False):
         hist = np.empty(d)
         calls = 0
         guessed = guessed_block(stats)
+        before = stats[NFEV]
         if implicit:
             for k in range(d):
                 Y[0, k] = G[0, k]
@@ -657,6 +674,7 @@ def _direct_loop_of(implicit, robust=False):
                             if not math.isfinite(Y[n, k]):
                                 status = NOT_FINITE
                 if block:
+                    _block_evaluations(stats, before)
                     if status != SUCCESS:
                         stats[NFEV] += calls
                         return status, 1

@@ -13,11 +13,11 @@ a family class meets (cf. ``scipy.integrate.OdeSolver``):
   the companions of its error estimate) share, for what they can reuse (the kernel samples
   of a fast history; the first rows of a direct rule's converged solves, from which a Gregory
   rule's starting block starts: :func:`_guessed_block`).  A Runge-Kutta method's ``solve``
-  also takes ``exploring=False``: True for an exploratory solve of the adaptive driver, whose Newton solves of the stages fail as
-  soon as an update grows (``_loops.EXPLORING``; not for a weakly singular kernel's product
-  integration, which iterates as always), and ``shared=False``: True for a solve whose Newton
-  tolerance is a share of a solve's tolerance (``_loops.SHARED``: extrapolated starts, and a
-  stop on the contraction).
+  also takes ``exploring=False``: True for an exploratory solve of the adaptive driver,
+  whose Newton solves of the stages fail as soon as an update grows (``_loops.EXPLORING``;
+  not for a weakly singular kernel's product integration, which iterates as always), and
+  ``shared=False``: True for a solve whose Newton tolerance is a share of a solve's tolerance
+  (``_loops.SHARED``: extrapolated starts, and a stop on the contraction).
 
 Adding a method is adding data: a Volterra rule or a Butcher tableau.
 """
@@ -228,7 +228,8 @@ class DirectQuadrature(VolterraMethod):
         # (a starting block from an earlier solve of this problem: _loops.GUESSED_CHORD)
         guessed = start.shape[0] > 1 and samples is not None and \
             _guessed_block(samples.get("direct_start"), t, Y, start.shape[0])
-        counts = _loops.new_counts(5 if guessed else 4)
+        counts = _loops.new_counts(_loops.BLOCK + 1 if start.shape[0] > 1 and samples is not None
+                                   else 4)
         if guessed:
             counts[_loops.EXPLORING] = _loops.GUESSED
         autonomous = structure.get("t_independent")
