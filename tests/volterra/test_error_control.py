@@ -222,12 +222,13 @@ def test_a_starting_block_starts_from_an_earlier_solve_of_the_problem(method, fa
     fewer kernel evaluations and Newton iterations than from y_0, the values within Newton's
     tolerance of those (the study's exp-square in the direct loop; a convolution kernel in the
     fast history's starting loop; base: the same work)."""
+    from integrallimits.volterra import _loops
     kernel, g, span = _starting_block_problem(fast_history)
     meth, tol = METHODS[method], 1e-12
     samples = {}
-    _, status, _, _, _ = meth.solve(kernel, g, np.linspace(*span, 33), tol, 50,
-                                    fast_history=fast_history, samples=samples)
-    assert status == 0
+    _, status, _, first, _ = meth.solve(kernel, g, np.linspace(*span, 33), tol, 50,
+                                        fast_history=fast_history, samples=samples)
+    assert status == 0 and first[_loops.BLOCK] > 0      # (its block's evaluations, from y_0)
     for n in (16, 24, 48):
         mesh = np.linspace(*span, n + 1)
         Y0, status0, _, counts0, _ = meth.solve(kernel, g, mesh, tol, 50,
@@ -236,6 +237,7 @@ def test_a_starting_block_starts_from_an_earlier_solve_of_the_problem(method, fa
                                                 fast_history=fast_history, samples=samples)
         assert status0 == status1 == 0
         assert counts1[0] < counts0[0] and counts1[2] < counts0[2], (n, counts0, counts1)
+        assert 0 < counts1[_loops.BLOCK] < first[_loops.BLOCK]
         assert np.max(np.abs(Y1 - Y0) / (1.0 + np.abs(Y0))) < 10 * tol, n
 
 
@@ -1108,6 +1110,36 @@ def test_a_refinement_doubles_where_the_order_says_twice_the_steps_meet_the_tole
     f, c = _tolerance._work_model(inverse)
     assert f == pytest.approx(479.0) and c == pytest.approx(156.0 / 192.0)
     assert _tolerance._work_model({16: 512}) == (0.0, 2.0)
+
+
+def test_the_work_model_prices_the_solves_to_come_with_a_guessed_starting_block():
+    """The refinement's record of its solves' work (:func:`_tolerance._costed`): a direct
+    rule's solve that reports its starting block's evaluations (``_loops.BLOCK``) counts, once
+    a block solved from a guess is known, that block's evaluations in place of its own, as the
+    solves to come start from the earlier ones (gregory8 on the study's vector problem: 16
+    steps 820 evaluations, 600 of them the block from y_0, the companion on 8 steps 226, 150
+    of them its block from a guess; base: 820 and 226)."""
+    from types import SimpleNamespace
+
+    from integrallimits.volterra import _loops, _tolerance
+
+    def counts(nfev, block, guessed):
+        out = _loops.new_counts(_loops.BLOCK + 1)
+        out[0], out[_loops.BLOCK] = nfev, block
+        out[_loops.EXPLORING] = _loops.GUESSED if guessed else 0
+        return out
+    work = {17: counts(820, 600, False), 9: counts(226, 150, True), 5: _loops.new_counts(4)}
+    work[5][0] = 100
+
+    def run(mesh):
+        return SimpleNamespace(status=0, counts=work[len(mesh)])
+    costed, costs = _tolerance._costed(run, 1.0)
+    costed(np.linspace(0.0, 1.0, 17))
+    assert costs == {16: 820}
+    costed(np.linspace(0.0, 1.0, 9))
+    assert costs == {16: 820 - 600 + 150, 8: 226}
+    costed(np.linspace(0.0, 1.0, 5))      # (no block reported: as it is)
+    assert costs == {16: 370, 8: 226, 4: 100}
 
 
 def test_gregory8_on_a_vector_problem_at_1e_12_doubles_its_first_attempt():
