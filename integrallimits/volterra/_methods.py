@@ -146,7 +146,7 @@ def _guessed_block(kept, t, Y, S):
     finest of the ``kept`` solves (:func:`_keep_block`) that starts at t[0] and spans
     t[S - 1]: its values at the points it shares, a Lagrange interpolant of degree S of its
     values elsewhere.  Returns whether it did (else Y is as it was)."""
-    if not kept or len(t) <= S:
+    if not kept or len(t) < S:
         return False
     t0, h = float(t[0]), (float(t[-1]) - float(t[0])) / (len(t) - 1)
     best = None
