@@ -216,11 +216,13 @@ def _starting_block_problem(fast_history):
 @pytest.mark.parametrize("method", ["gregory4", "gregory8"])
 def test_a_starting_block_starts_from_an_earlier_solve_of_the_problem(method, fast_history):
     """A Gregory rule's starting block on a mesh of every other point (an error estimate's
-    companion), on 3/4 and on 3/2 of the steps (a third level) starts its Newton iteration from
+    companion), on 3/4 and on 3/2 of the steps (a third level) and on the block's S - 1 steps
+    alone (the least a direct rule takes) starts its Newton iteration from
     the values of an earlier solve of the problem (``samples``, interpolated where the points
     differ) and keeps its Newton matrix while the updates contract (_loops.GUESSED_CHORD):
-    fewer kernel evaluations and Newton iterations than from y_0, the values within Newton's
-    tolerance of those (the study's exp-square in the direct loop; a convolution kernel in the
+    fewer kernel evaluations than from y_0 and no more Newton iterations (gregory4's 3 steps
+    of 2/3 in the fast history: 5 and 5, 67 evaluations against 99), the values within
+    Newton's tolerance of those (the study's exp-square in the direct loop; a convolution kernel in the
     fast history's starting loop; base: the same work)."""
     from integrallimits.volterra import _loops
     kernel, g, span = _starting_block_problem(fast_history)
@@ -229,14 +231,14 @@ def test_a_starting_block_starts_from_an_earlier_solve_of_the_problem(method, fa
     _, status, _, first, _ = meth.solve(kernel, g, np.linspace(*span, 33), tol, 50,
                                         fast_history=fast_history, samples=samples)
     assert status == 0 and first[_loops.BLOCK] > 0      # (its block's evaluations, from y_0)
-    for n in (16, 24, 48):
+    for n in (meth.rule.start.shape[0] - 1, 16, 24, 48):     # (S - 1: the block alone)
         mesh = np.linspace(*span, n + 1)
         Y0, status0, _, counts0, _ = meth.solve(kernel, g, mesh, tol, 50,
                                                 fast_history=fast_history)
         Y1, status1, _, counts1, _ = meth.solve(kernel, g, mesh, tol, 50,
                                                 fast_history=fast_history, samples=samples)
         assert status0 == status1 == 0
-        assert counts1[0] < counts0[0] and counts1[2] < counts0[2], (n, counts0, counts1)
+        assert counts1[0] < counts0[0] and counts1[2] <= counts0[2], (n, counts0, counts1)
         assert 0 < counts1[_loops.BLOCK] < first[_loops.BLOCK]
         assert np.max(np.abs(Y1 - Y0) / (1.0 + np.abs(Y0))) < 10 * tol, n
 
