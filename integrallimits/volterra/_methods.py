@@ -151,9 +151,9 @@ def _guessed_block(kept, t, Y, S):
     t0, h = float(t[0]), (float(t[-1]) - float(t[0])) / (len(t) - 1)
     best = None
     for a, step, rows in kept:
-        if a == t0 and rows.shape[1] == Y.shape[1] and rows.shape[0] > S and \
-                (S - 1) * h <= (rows.shape[0] - 1) * step * (1.0 + 1e-12) and \
-                (best is None or step < best[0]):
+        if a == t0 and rows.shape[1] == Y.shape[1] and rows.shape[0] > S and step * h > 0.0 and \
+                (S - 1) * abs(h) <= (rows.shape[0] - 1) * abs(step) * (1.0 + 1e-12) and \
+                (best is None or abs(step) < abs(best[0])):
             best = (step, rows)
     if best is None:
         return False

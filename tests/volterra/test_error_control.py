@@ -222,8 +222,8 @@ def test_a_starting_block_starts_from_an_earlier_solve_of_the_problem(method, fa
     differ) and keeps its Newton matrix while the updates contract (_loops.GUESSED_CHORD):
     fewer kernel evaluations than from y_0 and no more Newton iterations (gregory4's 3 steps
     of 2/3 in the fast history: 5 and 5, 67 evaluations against 99), the values within
-    Newton's tolerance of those (the study's exp-square in the direct loop; a convolution kernel in the
-    fast history's starting loop; base: the same work)."""
+    Newton's tolerance of those (the study's exp-square in the direct loop; a convolution
+    kernel in the fast history's starting loop; base: the same work)."""
     from integrallimits.volterra import _loops
     kernel, g, span = _starting_block_problem(fast_history)
     meth, tol = METHODS[method], 1e-12
