@@ -37,10 +37,12 @@ driver that keeps a three-level check does (affine and inverse, rk4, 1e-3: the o
 steps cost 22 evaluations; 3 + 2 + 1 steps 74 and the probe 11, 3.86 oracles, and rk4's
 stability check of 3 steps 6 more, 4.14; the try of 4 steps alone is 3.45 oracles).  For a
 direct rule, ``--floor`` gives instead the cheapest answer its Richardson check can make
-(:func:`richardson_floor`): N and N / 2 steps, plain solves, N meeting the tolerance, and the
-cheapest plain solve that could be its third level, with the fixed phases (gregory8 on
-``affine`` at 1e-9: 16 and 8 steps 578 evaluations, with the probe, data and rounding 965,
-4.43 oracles of 218, before any third level).
+(:func:`richardson_floor`): N and N / 2 steps, N meeting the tolerance, and the cheapest
+solve that could be its third level, with the fixed phases: N a plain solve, N / 2 and the
+third level solved after it in the same call (their starting blocks from N's values, as the
+driver's are: ``_loops.GUESSED_CHORD``; gregory8 on ``affine`` at 1e-9: 16 and 8 steps 530
+evaluations, a third level on 7 steps 158, with the probe, data and rounding 1075, 4.93
+oracles of 218; 4.21 before any third level; from y_0 the pair cost 578, 4.43 oracles).
 
 Usage: ``python tools/ec_phases.py [--bound] [--plain] [--floor] [--goal G]
 PROBLEM,METHOD,TOL ...`` from the worktree root, e.g.
@@ -238,25 +240,42 @@ def richardson_floor(problem, method, tol, oracle_n):
     """(N, cost of N and N / 2, the cheapest third level M, its cost) of the cheapest answer of
     a direct rule's uniform refinement that its Richardson check can make: N even, N / 2 at
     least the rule's ``min_steps``, N meeting the tolerance (the exact solution says; N up to
-    twice the oracle's), plain solves of N and N / 2 (its companion) and, as the cheapest
-    conceivable third level of :func:`._tolerance._third_level_rate`, the cheapest plain solve
-    on M steps, min_steps <= M < N, M != N / 2, whatever its common points; or None."""
+    twice the oracle's), a plain solve of N, then N / 2 (its companion) and, as the cheapest
+    conceivable third level of :func:`._tolerance._third_level_rate`, the cheapest solve on M
+    steps, min_steps <= M < N, M != N / 2, whatever its common points, both after N in its
+    call (their starting blocks from N's values); or None."""
     prob = _problem(problem)
     least = METHODS[method].min_steps
-    costs = {}
+    costs, runs = {}, {}
 
     def solve(n):
+        """The plain solve on n steps; its call's ``run`` (whose later solves start their
+        blocks from its values) in ``runs``."""
         if n not in costs:
-            costs[n] = solve_volterra(prob.kernel, prob.forcing, prob.t_span, n, method=method,
-                                      error_estimate=False)
+            runner = solve_module._runner
+
+            def capture(*args, **kwargs):
+                runs[n] = runner(*args, **kwargs)
+                return runs[n]
+            solve_module._runner = capture
+            try:
+                costs[n] = solve_volterra(prob.kernel, prob.forcing, prob.t_span, n,
+                                          method=method, error_estimate=False)
+            finally:
+                solve_module._runner = runner
         return costs[n]
+
+    def after(n, m):
+        """The kernel evaluations of a solve on m steps after the one on n (in its call)."""
+        t0, T = prob.t_span
+        return int(runs[n](np.linspace(t0, T, m + 1)).counts[0])
     best = None
     for n in range(2 * least + (2 * least) % 2, 2 * max(oracle_n, least) + 1, 2):
         sol = solve(n)
         if not (sol.success and _scaled_error(sol, prob, tol)[0] <= 1.0):
             continue
-        pair = int(sol.nfev) + int(solve(n // 2).nfev)
-        third = min((int(solve(m).nfev), m) for m in range(least, n) if m != n // 2)
+        pair = int(sol.nfev) + after(n, n // 2)
+        third = min((after(n, m), m) for m in range(least, n) if m != n // 2)
         if best is None or pair + third[0] < best[1] + best[3]:
             best = (n, pair, third[1], third[0])
     return best

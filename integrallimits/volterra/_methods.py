@@ -11,17 +11,19 @@ a family class meets (cf. ``scipy.integrate.OdeSolver``):
   the (N m, d) stage values of a Runge-Kutta method (None for direct quadrature), which its
   discrete adjoint reads; ``samples`` is a dict the solves of one problem (a solution and
   the companions of its error estimate) share, for what they can reuse (the kernel samples
-  of a fast history).  A Runge-Kutta method's ``solve`` also takes ``exploring=False``: True
-  for an exploratory solve of the adaptive driver, whose Newton solves of the stages fail as
-  soon as an update grows (``_loops.EXPLORING``; not for a weakly singular kernel's product
-  integration, which iterates as always), and ``shared=False``: True for a solve whose Newton
-  tolerance is a share of a solve's tolerance (``_loops.SHARED``: extrapolated starts, and a
-  stop on the contraction).
+  of a fast history; the first rows of a direct rule's converged solves, from which a Gregory
+  rule's starting block starts: :func:`_guessed_block`).  A Runge-Kutta method's ``solve``
+  also takes ``exploring=False``: True for an exploratory solve of the adaptive driver,
+  whose Newton solves of the stages fail as soon as an update grows (``_loops.EXPLORING``;
+  not for a weakly singular kernel's product integration, which iterates as always), and
+  ``shared=False``: True for a solve whose Newton tolerance is a share of a solve's tolerance
+  (``_loops.SHARED``: extrapolated starts, and a stop on the contraction).
 
 Adding a method is adding data: a Volterra rule or a Butcher tableau.
 """
 from __future__ import annotations
 
+import math
 from functools import cached_property, partial
 from typing import Callable
 
@@ -123,6 +125,57 @@ def _kernel_args(kernel, implicit=True, block_sum=True):
             kernel.params)
 
 
+#: The solves of a problem whose first rows a Gregory rule's starting block is guessed from
+#: (:func:`_guessed_block`), the latest last, and how many of their rows are kept (a solve
+#: with steps up to GUESS_SPAN times theirs finds its starting block among them).
+GUESS_SOLVES = 4
+GUESS_SPAN = 8
+
+
+def _keep_block(samples, t, Y, S):
+    """Keep the first rows of the converged solve Y on the uniform mesh ``t`` in ``samples``
+    (``"direct_start"``) for the starting blocks of the later solves of the problem."""
+    rows = min(len(t), GUESS_SPAN * S + 1)
+    kept = samples.setdefault("direct_start", [])
+    kept.append((float(t[0]), (float(t[-1]) - float(t[0])) / (len(t) - 1), Y[:rows].copy()))
+    del kept[:-GUESS_SOLVES]
+
+
+def _guessed_block(kept, t, Y, S):
+    """Fill Y[1..S-1] with a guess of the starting block on the uniform mesh ``t`` from the
+    finest of the ``kept`` solves (:func:`_keep_block`) that starts at t[0] and spans
+    t[S - 1]: its values at the points it shares, a Lagrange interpolant of degree S of its
+    values elsewhere.  Returns whether it did (else Y is as it was)."""
+    if not kept or len(t) < S:
+        return False
+    t0, h = float(t[0]), (float(t[-1]) - float(t[0])) / (len(t) - 1)
+    best = None
+    for a, step, rows in kept:
+        if a == t0 and rows.shape[1] == Y.shape[1] and rows.shape[0] > S and step * h > 0.0 and \
+                (S - 1) * abs(h) <= (rows.shape[0] - 1) * abs(step) * (1.0 + 1e-12) and \
+                (best is None or abs(step) < abs(best[0])):
+            best = (step, rows)
+    if best is None:
+        return False
+    step, rows = best
+    q = S + 1   # the interpolant's nodes
+    for n in range(1, S):
+        x = n * h / step     # the point in the old mesh's steps
+        near = int(round(x))
+        if abs(x - near) <= 1e-9 * max(1.0, x):
+            Y[n] = rows[near]
+            continue
+        lo = min(max(int(math.floor(x)) - (q - 1) // 2, 0), rows.shape[0] - q)
+        nodes = np.arange(lo, lo + q, dtype=float)
+        weights = np.array([np.prod((x - np.delete(nodes, i)) / (nodes[i] - np.delete(nodes, i)))
+                            for i in range(q)])
+        Y[n] = weights @ rows[lo:lo + q]
+    if not np.all(np.isfinite(Y[1:S])):
+        Y[1:S] = 0.0
+        return False
+    return True
+
+
 class DirectQuadrature(VolterraMethod):
     """Direct quadrature: y_n = g(t_n) + h sum_{j<=n} w_nj K(t_n, t_j, y_j).
 
@@ -171,11 +224,17 @@ class DirectQuadrature(VolterraMethod):
                              f"on a graded mesh")
         G = np.ascontiguousarray(g_vec(t))
         Y = np.zeros(G.shape)
-        counts = _loops.new_counts(4)
+        start, left, right = self._data
+        # (a starting block from an earlier solve of this problem: _loops.GUESSED_CHORD)
+        guessed = start.shape[0] > 1 and samples is not None and \
+            _guessed_block(samples.get("direct_start"), t, Y, start.shape[0])
+        counts = _loops.new_counts(_loops.BLOCK + 1 if start.shape[0] > 1 and samples is not None
+                                   else 4)
+        if guessed:
+            counts[_loops.EXPLORING] = _loops.GUESSED
         autonomous = structure.get("t_independent")
         K, jac, have, B, theta = _kernel_args(kernel, self.implicit,
                                               block_sum=not (fast_history or autonomous))
-        start, left, right = self._data
         explicit = not self.implicit and _loops.all_explicit(start.shape[0], len(t) - 1, left,
                                                               right)
         # a network's failed Newton solves are retried by continuation (_loops._continuation) in
@@ -210,6 +269,8 @@ class DirectQuadrature(VolterraMethod):
         else:
             status, index = _loop(loop + robust if loop == "direct" else loop, t)(
                 K, jac, have, B, theta, t, G, Y, *self._data, tol, maxiter, counts)
+        if start.shape[0] > 1 and samples is not None and status == _loops.SUCCESS:
+            _keep_block(samples, t, Y, start.shape[0])
         return Y, status, index, counts, None
 
     def march(self, kernel, y0, t_span, n_steps, keep, tol, maxiter):
