@@ -375,8 +375,8 @@ def solve_volterra(K, g, t_span=None, n_steps=None, method=None, *, args=None, k
                                       uniform_run=companion(run) if meth.family == "direct"
                                       and mesh is None else None, aliasing=True,
                                       on_mesh=meth.family == "direct" or (
-                                          meth.family == "vrk" and all(
-                                              c in (0.0, 1.0) for c in meth.tableau.c.tolist())))
+                                          meth.family == "vrk" and
+                                          all(c in (0.0, 1.0) for c in meth.tableau.c)))
             else:
                 sol = with_rough_data(sol, g_vec, kernel.structure["smooth"], meth.order,
                                       companion(run), singular=kernel.structure["alpha"])
