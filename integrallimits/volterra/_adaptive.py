@@ -134,6 +134,7 @@ from ._estimate import _largest_difference
 from ._estimate import (PAIR_FACTOR_MIN, RATE_FACTOR, estimate_error, pair_factor, refined_mesh,
                         shifted_estimate, trim_lead_in)
 from ._outcome import FAILED, SUCCEEDED, companion, describe, run_guarded, unresolved_message
+from ._interrupt import THREAD_WORK
 from ._solution import Solution, largest_estimate
 from ._tolerance import (EPS, HONEST, ROUNDING, STIFF, STIFF_ADVICE, _evaluator,
                          _unreliable_from, blow_up_time, compiled_entry, decay_rate, growth_rate,
@@ -2393,8 +2394,15 @@ def _swept_probes(g_vec, kernel, t, Y, against, p, check):
     # them, element by element)
     tk = t[S]
     points = tk + U * (t[S1] - tk)
-    Yk = Y[S]
-    rows = Yk + U[:, None] * (Y[S1] - Yk)
+    if Y.shape[1] == 1:
+        # (a scalar solution on its column: the same operations on each value; NumPy's
+        # indexing of the (N + 1, 1) array by rows costs twice as much)
+        y = Y[:, 0]
+        yk = y[S]
+        rows = (yk + U * (y[S1] - yk)).reshape(-1, 1)
+    else:
+        Yk = Y[S]
+        rows = Yk + U[:, None] * (Y[S1] - Yk)
     if first:
         points[0], rows[0] = t[0], Y[0]
     E = np.zeros_like(rows) + scale
@@ -2484,7 +2492,19 @@ def _swept_together(g_vec, kernel, parts, p):
             ratios(address, params, mesh, Y2, G[start:start + x.size], weights, int(in_t),
                    share, E2, noise, ratio, 0.0, ROUNDING * EPS, ratio_k)
             start += x.size
-    _, record = run_guarded(sweeps, kernel.args, sum(part[4] for part in prepared))
+    work = sum(part[4] for part in prepared)
+    if work < THREAD_WORK:
+        # (:func:`run_guarded`'s inline path, without its calls: the sweeps of a small mesh)
+        _user.clear_failures()
+        try:
+            sweeps()
+        except BaseException:
+            _user.take_failure()
+            raise
+        record = _user.take_failure()
+        _user.raise_recorded_failure(record, kernel.args)
+    else:
+        _, record = run_guarded(sweeps, kernel.args, work)
     if record is not None:
         return None
     return [(ratio, ratio_k, calls) for (_, _, _, _, calls, ratio, ratio_k) in prepared]

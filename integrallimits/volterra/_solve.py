@@ -17,6 +17,7 @@ from ._outcome import (FAILED, Run, companion, run_guarded, solve_on_mesh,
 from ._adaptive import _trial_newton_tol, solve_adaptive, with_divided_dense, with_rough_data
 from ._dense import direct_dense_output, substep_dense_output
 from ._estimate import estimate_options, shifted_estimate
+from ._interrupt import THREAD_WORK
 from ._solution import (Solution, SolverError, _count_error_evaluations, _interpolate_estimate,
                         largest_estimate)
 from ._tolerance import (RECTANGLE_LIMIT, check_tolerances, fit_tolerances, over_tolerance,
@@ -646,9 +647,23 @@ def _runner(meth, kernel, g_vec, tol, maxiter, fast, args):
         more = {"exploring": True} if exploring else {}     # (direct rules take no such option)
         if newton_tol > tol and isinstance(meth, VolterraRungeKutta):
             more["shared"] = True       # (a share of a solve's tolerance: _loops.SHARED)
-        (Y, status, index, counts, stages), record = run_guarded(
-            lambda: meth.solve(kernel, g_vec, t, newton_tol, newton_maxiter, fast_history=use_fast,
-                               samples=samples, **more), args, work)
+        if work < THREAD_WORK:
+            # (run_guarded's inline path, without its closure and calls: a solve's companions
+            # and checks run a few of these on small meshes)
+            _user.clear_failures()
+            try:
+                Y, status, index, counts, stages = meth.solve(
+                    kernel, g_vec, t, newton_tol, newton_maxiter, fast_history=use_fast,
+                    samples=samples, **more)
+            except BaseException:
+                _user.take_failure()
+                raise
+            record = _user.take_failure()
+            _user.raise_recorded_failure(record, args)
+        else:
+            (Y, status, index, counts, stages), record = run_guarded(
+                lambda: meth.solve(kernel, g_vec, t, newton_tol, newton_maxiter,
+                                   fast_history=use_fast, samples=samples, **more), args, work)
         return Run(Y, status, index, len(t) if status == _loops.SUCCESS else index, counts, stages,
                    record)
     return run
