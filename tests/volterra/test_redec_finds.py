@@ -44,8 +44,6 @@ def _fred_forcing(x, a, b):
     return _fred_exact(x) - FA * integral
 
 
-@pytest.mark.xfail(strict=True, reason="redec-62 find 2: Fredholm estimate 51 times below the "
-                   "error (g with a kink, gauss-legendre, rtol 1e-7)")
 def test_fredholm_kink_of_g_estimate():
     sol = solve_fredholm(_fred_kernel, _fred_forcing, (0.0, FL), args=(FA, FB), rtol=1e-7,
                          atol=1e-9)
