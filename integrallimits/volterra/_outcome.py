@@ -745,8 +745,7 @@ def _memory_bounds_diagonal(sol, memory, growth, diagonal, rate, rows):
     t0, T = float(t[0]), float(t[n])
     if not diagonal or None in diagonal or not all(map(math.isfinite, diagonal)):
         return None
-    if float(np.max(np.diff(t[:n + 1]))) * max(diagonal) > STEP_FOLDS:
-        return None
+    coarse = float(np.max(np.diff(t[:n + 1]))) * max(diagonal) > STEP_FOLDS
     G = np.asarray(growth, dtype=float)
     floor = rounding_floor(Y, None, None, None, np.fmax(G, rate * (t[:n + 1] - t0)))
     if not np.any(sol._est2[1:] < floor[1:]):
@@ -760,6 +759,13 @@ def _memory_bounds_diagonal(sol, memory, growth, diagonal, rate, rows):
 
     seen = age_zero(rows)
     if not nonnegative(rows) or seen is None or max(diagonal) > seen * (1.0 + 1e-9):
+        return None
+    if coarse:
+        # (the steps a uniform mesh needs for the memory's growth to replace the diagonal's,
+        # and that growth at T, for a solve to a tolerance to start over on: see
+        # _tolerance.rounded_to_tolerance; the rows before T are probed on that mesh)
+        sol._finer_floor = (math.ceil((T - t0) * max(diagonal) / STEP_FOLDS * (1.0 + 1e-9)),
+                            rate * (t[:n + 1] - t0))
         return None
     times, folds = [t0], [0.0]
     for k in range(1, ROW_PROBES):
