@@ -2919,6 +2919,28 @@ def test_the_memory_gate_passes_no_rate_that_raises_an_estimate(kappa, span, shi
     assert np.all(est[1:] >= floor[1:])
 
 
+def test_the_memory_gate_refuses_an_estimate_whose_room_underflows():
+    """``_outcome._memory_cannot_matter`` on values of 1e300 with estimates of 5e-324: the
+    ratio of an estimate to its floor sqrt(N) eps |y| underflows to 0, below every floor (it
+    raised math.log's ValueError); by blocks longer than one (the NumPy form), and the same
+    decision on every block size."""
+    from integrallimits.volterra import _outcome
+    t = np.linspace(0.0, 1.0, 11)
+    Y = np.full((11, 1), 1e300)
+    est = np.full((11, 1), 5e-324)
+    rows = [[[0.1]] for _ in range(_outcome.ROW_PROBES + 1)]
+    assert _outcome._memory_cannot_matter(t, Y, est, None, rows) is False
+    est = np.full((11, 1), 1e290)
+    found = set()
+    for block in (1, 3, 4096):
+        _outcome._BLOCK, before = block, _outcome._BLOCK
+        try:
+            found.add(_outcome._memory_cannot_matter(t, Y, est, None, rows))
+        finally:
+            _outcome._BLOCK = before
+    assert found == {True}
+
+
 def test_the_memory_row_probes_are_the_kernels_derivatives_at_t():
     """``probe.memory(T, s, y, y0)`` is dK/dy(T, s, y) (scalar and pair, d + 1 evaluations a
     point), and the pair's diagonal probe dK/dy(s, s, y): a loop index once took the pair's
