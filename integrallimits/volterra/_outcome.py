@@ -516,7 +516,14 @@ def _probe_points(sol, probe, points):
     ``sol``'s mesh, their evaluations counted in ``stats["nfev"]``: a list, None where a
     probe failed; rows of lists."""
     Y, t = sol._y2, sol.mesh
-    values, times, y0 = Y.tolist(), t.tolist(), Y[0].tolist()
+    y0 = Y[0].tolist()
+    # (the rows the points read, not the whole mesh's: Y.tolist() took ~40 ms at N = 2^18)
+    rows = sorted({int(x) for x in points} | {int(x) + 1 for x in points if x != int(x)})
+    if len(Y) > 4 * len(rows):
+        index = np.asarray(rows, dtype=np.intp)
+        values, times = dict(zip(rows, Y[index].tolist())), dict(zip(rows, t[index].tolist()))
+    else:
+        values, times = Y.tolist(), t.tolist()
     at = []
     for x in points:
         j = int(x)
@@ -589,11 +596,12 @@ def _growth(t, n, points, rates):
     if len(points) < 2 or len(points) != len(rates) or None in rates or n < 2:
         return None
     # (on floats: NumPy calls on a few points cost more than the sums; the mesh's points
-    # read from one list of the mesh, the same floats as float(t[p]))
+    # read as one list, the same floats as float(t[p]); not the whole mesh's: 12 ms at
+    # N = 2^18)
     on_mesh = all(map(isinstance, points, itertools.repeat(int)))
     if on_mesh:
-        times = t.tolist() if isinstance(t, np.ndarray) else [float(v) for v in t]
-        tp = [times[p] for p in points]
+        tp = t[np.asarray(points, dtype=np.intp)].tolist() if isinstance(t, np.ndarray) \
+            else [float(t[p]) for p in points]
     else:
         tp = np.interp(points, np.arange(n + 1), np.asarray(t, dtype=float)[:n + 1]).tolist()
     Gp, total, before = [0.0], 0.0, max(rates[0], 0.0)
@@ -745,8 +753,7 @@ def _memory_bounds_diagonal(sol, memory, growth, diagonal, rate, rows):
     t0, T = float(t[0]), float(t[n])
     if not diagonal or None in diagonal or not all(map(math.isfinite, diagonal)):
         return None
-    if float(np.max(np.diff(t[:n + 1]))) * max(diagonal) > STEP_FOLDS:
-        return None
+    coarse = float(np.max(np.diff(t[:n + 1]))) * max(diagonal) > STEP_FOLDS
     G = np.asarray(growth, dtype=float)
     floor = rounding_floor(Y, None, None, None, np.fmax(G, rate * (t[:n + 1] - t0)))
     if not np.any(sol._est2[1:] < floor[1:]):
@@ -760,6 +767,13 @@ def _memory_bounds_diagonal(sol, memory, growth, diagonal, rate, rows):
 
     seen = age_zero(rows)
     if not nonnegative(rows) or seen is None or max(diagonal) > seen * (1.0 + 1e-9):
+        return None
+    if coarse:
+        # (the steps a uniform mesh needs for the memory's growth to replace the diagonal's,
+        # and that growth at T, for a solve to a tolerance to start over on: see
+        # _tolerance.rounded_to_tolerance; the rows before T are probed on that mesh)
+        sol._finer_floor = (math.ceil((T - t0) * max(diagonal) / STEP_FOLDS * (1.0 + 1e-9)),
+                            rate * (t[:n + 1] - t0))
         return None
     times, folds = [t0], [0.0]
     for k in range(1, ROW_PROBES):
@@ -803,28 +817,25 @@ def _memory_cannot_matter(t, Y, est, growth, rows):
             not all(map(math.isfinite, kappa)):
         return False
     scale = math.sqrt(n) * _EPS * _GROWN_MARGIN
-    times, values, estimates = t[:n + 1].tolist(), Y[:, 0].tolist(), est[:, 0].tolist()
-    grown = [0.0] * (n + 1) if growth is None else \
-        (growth.tolist() if hasattr(growth, "tolist") else list(growth))
-    if len(grown) != n + 1 or len(estimates) != n + 1:
+    # (in NumPy, the same decisions as a loop over the points on floats, which took 73 ms at
+    # N = 2^18; by blocks of _BLOCK points, whose arrays the allocator reuses: arrays of the
+    # mesh's size are new pages each, 15 ms of page faults for a division at N = 2^18)
+    values, estimates = Y[:, 0], est[:, 0]
+    grown = None if growth is None else np.asarray(growth, dtype=float)
+    if (grown is not None and grown.shape != (n + 1,)) or estimates.shape != (n + 1,):
         return False
     if not math.isfinite(values[0]):
         return False
-    size, reach = abs(values[0]), math.inf     # (y(t0) in the sizes, not in the walk)
-    for k in range(1, n + 1):
-        y, e, g = values[k], estimates[k], grown[k]
-        if not (math.isfinite(y) and 0.0 <= g <= _MAX_EXP):
+    times = np.asarray(t, dtype=float)
+    size, reach = abs(float(values[0])), math.inf     # (y(t0) in the sizes, not in the walk)
+    for a in range(1, n + 1, _BLOCK):
+        b = min(a + _BLOCK, n + 1)
+        found = _room_reach(values[a:b], estimates[a:b],
+                            np.zeros(b - a) if grown is None else grown[a:b],
+                            times[a:b] - t0, size, scale)
+        if found is None:
             return False
-        size = max(size, abs(y))
-        if math.isnan(e) or size == 0.0:    # (left as it is; a floor of 0)
-            continue
-        if not e > 0.0:
-            return False
-        room = math.log(e / (scale * size))
-        if not room >= g:
-            return False
-        if times[k] > t0:
-            reach = min(reach, room / (times[k] - t0))
+        size, reach = found[0], min(reach, found[1])
     if reach == math.inf:
         return True
     step = 1.0 / _RATE_GRID ** 2
@@ -837,6 +848,53 @@ def _memory_cannot_matter(t, Y, est, growth, rows):
         w = 0.5 * h if i in (0, ROW_PROBES) else h
         bound += w * abs(k) * math.exp(-R * span * (1.0 - i / ROW_PROBES))
     return bound < 1.0 - 1e-9
+
+
+#: :func:`_memory_cannot_matter` takes the mesh's points this many at a time.
+_BLOCK = 4096
+
+
+def _room_reach(y, e, g, after, size, scale):
+    """:func:`_memory_cannot_matter` on a block of points (values ``y``, estimates ``e``, G
+    ``g``, t - t0 ``after``), the largest |y| before it ``size``: (the largest |y| to its
+    end, the least ln(e / (scale s)) / (t - t0) over its points after t0, inf where none),
+    None where a value or G is not finite (or G negative or over _MAX_EXP), an estimate
+    (not NaN, of a size not 0) not positive, or its logarithm below G.  The logarithms
+    np.log's, which differ from math.log's by an ulp at times, and math.log's where that
+    could change a comparison or the least."""
+    if not np.all(np.isfinite(y) & (g >= 0.0) & (g <= _MAX_EXP)):
+        return None
+    sizes = np.maximum.accumulate(np.abs(y))
+    np.maximum(sizes, size, out=sizes)
+    last = float(sizes[-1])
+    kept = ~(np.isnan(e) | (sizes == 0.0))      # (left as it is; a floor of 0)
+    if not kept.all():
+        e, g, sizes, after = e[kept], g[kept], sizes[kept], after[kept]
+    if not np.all(e > 0.0):
+        return None
+    ratio = e / (scale * sizes)
+    with np.errstate(divide="ignore"):      # (a ratio 0, below the floor: -inf, refused)
+        room = np.log(ratio)
+    for k in np.flatnonzero(np.abs(room - g) <= 1e-14 * np.abs(room)).tolist():
+        room[k] = _log(float(ratio[k]))
+    if not np.all(room >= g):
+        return None
+    later = after > 0.0
+    if not later.any():
+        return last, math.inf
+    if not later.all():
+        ratio, room, after = ratio[later], room[later], after[later]
+    reaches = room / after
+    least = float(np.min(reaches))
+    if not least < math.inf:
+        return last, math.inf
+    near = np.flatnonzero(reaches <= least + 1e-13 * abs(least)).tolist()
+    return last, min(_log(float(ratio[k])) / float(after[k]) for k in near)
+
+
+def _log(x):
+    """math.log(x), -inf at 0 (below every floor: refused as np.log's)."""
+    return math.log(x) if x > 0.0 else -math.inf
 
 
 def _interpolated(t, Y, times):

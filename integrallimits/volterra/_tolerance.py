@@ -2983,6 +2983,27 @@ def refined_to_tolerance(solve_from, tolerance, order, n_max, why, tries=None, r
                                     f"at N = {n} {why}")
 
 
+def _finer_steps(sol, tolerance):
+    """The uniform steps on which :func:`rounded_to_tolerance` solves again where the floor
+    over the tolerance is the diagonal's growth, kept on steps too long for the memory's
+    (``sol._finer_floor`` = (n, G), G the memory's e-folds at the mesh's points, set by
+    ``_outcome._memory_bounds_diagonal``): n, where the floor with G, grown by sqrt(n / N),
+    meets the tolerance at every point (else None: no mesh of n steps or more can); n
+    rounded up to a multiple of 8, whose halvings the companions nest (22 steps, 11 and 5,
+    took the trapezoid rule on to 282)."""
+    hint = getattr(sol, "_finer_floor", None)
+    if hint is None:
+        return None
+    from ._estimate import rounding_floor
+    n, G = -(-hint[0] // 8) * 8, hint[1]
+    N = len(sol.mesh) - 1
+    if not n > N or len(G) != N + 1 or not np.all(np.isfinite(G)):
+        return None
+    floor = rounding_floor(sol._y2, None, None, None, G) * math.sqrt(n / N)
+    within = tolerance_of(sol._y2, *tolerance)
+    return n if np.all(floor[1:] <= within[1:]) else None
+
+
 #: :func:`rounded_to_tolerance` probes the rate and the coupling between the mesh's points
 #: (``_outcome.LEAST_PROBES``) where a growth of this many e-folds, unseen at them, would
 #: take the rounding floor over the tolerance (a rate or coupling acting between the points
@@ -2991,7 +3012,7 @@ def refined_to_tolerance(solve_from, tolerance, order, n_max, why, tries=None, r
 UNSEEN_GROWTH = 20.0
 
 
-def rounded_to_tolerance(sol, tolerance, probe=None):
+def rounded_to_tolerance(sol, tolerance, probe=None, refine=None):
     """``sol``, a solve to the tolerance (rtol, atol) = ``tolerance`` (``solve_vide``, or
     ``solve_volterra`` of the second kind: uniform, graded or adaptive steps), with its
     estimates raised to the rounding error its values can carry
@@ -3005,7 +3026,18 @@ def rounded_to_tolerance(sol, tolerance, probe=None):
     at 24327 points for errors up to 1.3e-13; sqrt(N) eps |y| = 1.2e-13 there;
     y = 1e5 + int 2e-11 ds on [0, 1] at atol = 1e-10: trapezoid and gregory4 on 8 steps,
     gauss2 and radau3 on 4, the estimate 0 at every point for errors up to 7.5e-12).
-    ``probe``: the Jacobians of the coupling later on, as ``with_rounding_floor``'s."""
+    ``probe``: the Jacobians of the coupling later on, as ``with_rounding_floor``'s.
+
+    ``refine(n)``, optional: the same solve on at least n uniform steps (with its checks).
+    Where the floor over the tolerance is the diagonal's growth, kept on steps too long for
+    the memory's (``_outcome._memory_bounds_diagonal``, ``_outcome.STEP_FOLDS``), and the
+    memory's floor on the n steps that need would meet the tolerance, the answer is that
+    solve's, floored (no further refinement) and within the tolerance at every point, else
+    the failure: k = 2 e^(-u), y = 1e5 + 2e-11 t + int k (y - 1e5) ds on [0, 10] to
+    rtol = atol = 1e-8 stopped on 4 to 8 steps, h dK/dy = 2.5 to 5, where the diagonal's floor
+    e^(2 t) was 11 times the tolerance, the memory's e^t 1e-3 times (errors up to 1e-2 of
+    it).  (The coarse mesh's own estimates are not trusted with the memory's floor: gregory4
+    at 1e-10 on 8 steps had an error 10.6 times its estimate, 1.18 times the tolerance.)"""
     if not sol.success:
         return sol
     before = sol._est2.copy()
@@ -3025,6 +3057,16 @@ def rounded_to_tolerance(sol, tolerance, probe=None):
     ratio = float(np.max(over[raised]))
     if not ratio > 1.0:
         return sol
+    finer = _finer_steps(sol, tolerance) if refine is not None else None
+    if finer is not None:
+        again = refine(finer)
+        again.stats["nfev"] = again.stats.get("nfev", 0) + sol.stats.get("nfev", 0)
+        if again.success:
+            again = rounded_to_tolerance(again, tolerance, probe)
+        if again.success and not np.any(over_tolerance(
+                again._est2, tolerance_of(again._y2, rtol, atol)) > 1.0):
+            return again
+        sol.stats["nfev"] = again.stats["nfev"]
     return failed_to_tolerance(sol, f"the rounding error that the values on N = "
                                     f"{len(sol.mesh) - 1} steps can carry, sqrt(N) eps |y| "
                                     f"(and that of the components feeding it), is "

@@ -2919,6 +2919,28 @@ def test_the_memory_gate_passes_no_rate_that_raises_an_estimate(kappa, span, shi
     assert np.all(est[1:] >= floor[1:])
 
 
+def test_the_memory_gate_refuses_an_estimate_whose_room_underflows():
+    """``_outcome._memory_cannot_matter`` on values of 1e300 with estimates of 5e-324: the
+    ratio of an estimate to its floor sqrt(N) eps |y| underflows to 0, below every floor (it
+    raised math.log's ValueError); by blocks longer than one (the NumPy form), and the same
+    decision on every block size."""
+    from integrallimits.volterra import _outcome
+    t = np.linspace(0.0, 1.0, 11)
+    Y = np.full((11, 1), 1e300)
+    est = np.full((11, 1), 5e-324)
+    rows = [[[0.1]] for _ in range(_outcome.ROW_PROBES + 1)]
+    assert _outcome._memory_cannot_matter(t, Y, est, None, rows) is False
+    est = np.full((11, 1), 1e290)
+    found = set()
+    for block in (1, 3, 4096):
+        _outcome._BLOCK, before = block, _outcome._BLOCK
+        try:
+            found.add(_outcome._memory_cannot_matter(t, Y, est, None, rows))
+        finally:
+            _outcome._BLOCK = before
+    assert found == {True}
+
+
 def test_the_memory_row_probes_are_the_kernels_derivatives_at_t():
     """``probe.memory(T, s, y, y0)`` is dK/dy(T, s, y) (scalar and pair, d + 1 evaluations a
     point), and the pair's diagonal probe dK/dy(s, s, y): a loop index once took the pair's
@@ -2976,6 +2998,78 @@ def test_a_coarse_mesh_keeps_the_diagonals_growth():
     if sol.success:
         assert np.all(error <= 1e-10 + 1e-10 * np.abs(sol.y))
         assert np.all(error <= sol.error_estimate)
+
+
+def _before_the_floor(method, n, tolerance):
+    """k = 2 e^(-u)'s problem on n steps with its estimates as the companion made them (a
+    solve to ``tolerance`` whose estimates met it before its rounding floor), and the same
+    solve on given meshes (their checks and floors applied), for
+    ``_tolerance.rounded_to_tolerance``."""
+    def solve(steps):
+        return solve_volterra(_decaying_renewal, lambda t: 1e5 + 2e-11 * t, (0.0, 10.0), steps,
+                              method=method)
+    sol = solve(n)
+    sol._est2[...] = sol._companion_estimate
+    assert np.all(sol._est2 <= tolerance * (1.0 + np.abs(sol._y2)))
+    return sol, solve
+
+
+@pytest.mark.parametrize("method, n", [("trapezoid", 8), ("gregory4", 8), ("gauss2", 4),
+                                       ("radau3", 4), ("radau4", 8)])
+def test_a_coarse_mesh_over_the_floor_is_solved_again_on_finer_steps(method, n):
+    """k = 2 e^(-u) to rtol = atol = 1e-8 stopped on 4 to 8 steps (h dK/dy = 2.5 to 5), where
+    the diagonal's floor e^(2 t) kept on such steps was 11 times the tolerance (a failure)
+    and the memory's e^t 1e-3 times: with ``refine``, the solve on the 24 steps (a multiple
+    of 8 with h dK/dy <= 1) that the memory's floor needs (or more, to the tolerance),
+    floored, is the answer, its errors within the tolerance and its estimates; without, the
+    failure as before."""
+    from integrallimits.volterra._tolerance import rate_jacobian_probe, rounded_to_tolerance
+    probe = rate_jacobian_probe(as_kernel(_decaying_renewal, 1e5, 0.0))
+    sol, solve = _before_the_floor(method, n, 1e-8)
+    assert not rounded_to_tolerance(sol, (1e-8, 1e-8), probe).success
+    asked = []
+
+    def refine(steps):          # (as a solve to the tolerance: doubled until it meets it)
+        asked.append(steps)
+        finer = solve(steps)
+        while np.any(finer.error_estimate > 1e-8 * (1.0 + np.abs(finer.y))):
+            steps *= 2
+            finer = solve(steps)
+        return finer
+    sol, _ = _before_the_floor(method, n, 1e-8)
+    spent = sol.stats["nfev"]
+    out = rounded_to_tolerance(sol, (1e-8, 1e-8), probe, refine=refine)
+    assert out.success, out.message
+    assert asked == [24] and len(out.mesh) - 1 in (24, 48)
+    assert out.stats["nfev"] > spent
+    error = np.abs(out.y - _decaying_renewal_exact(out.t)).astype(float)
+    assert np.all(error <= 1e-8 * (1.0 + np.abs(out.y)))
+    assert np.all(error <= out.error_estimate)
+
+
+def test_a_coarse_mesh_is_not_solved_again_where_no_finer_one_can_meet_the_floor():
+    """At rtol = atol = 1e-11 and 1e-12 the memory's floor on 24 steps, sqrt(24) eps 1e5
+    e^10 = 2.4e-6, is over the tolerance (1e-6, 1e-7): no finer solve is asked for (the
+    failure as before).  Nor is a finer solve the answer where its estimates are over the
+    tolerance (``refine`` may be a given mesh's solve, unchecked against it)."""
+    from integrallimits.volterra._tolerance import rate_jacobian_probe, rounded_to_tolerance
+    probe = rate_jacobian_probe(as_kernel(_decaying_renewal, 1e5, 0.0))
+
+    def refused(steps):
+        raise AssertionError("a finer solve was asked for")
+    for tolerance in (1e-11, 1e-12):
+        sol, _ = _before_the_floor("gregory4", 8, 1e-8)
+        np.minimum(sol._est2, 1e-13, out=sol._est2)   # (estimates that met the tolerance)
+        assert not rounded_to_tolerance(sol, (tolerance, tolerance), probe,
+                                        refine=refused).success
+
+    def over(steps):
+        finer = solve(steps)
+        finer._est2[1:] = 2e-3              # (over 1e-8 (1 + 1e5))
+        return finer
+    sol, solve = _before_the_floor("gregory4", 8, 1e-8)
+    out = rounded_to_tolerance(sol, (1e-8, 1e-8), probe, refine=over)
+    assert not out.success and len(out.mesh) == 9
 
 
 def _oscillating_renewal(t, s, y):
