@@ -288,10 +288,10 @@ def solve_volterra(K, g, t_span=None, n_steps=None, method=None, *, args=None, k
         if meth.family == "direct":
             uniform_run = _newton_to_tolerance(run, float(newton_tol), tolerance)
 
-        def to_tolerance(finer=None):
+        def to_tolerance(finer=None, uniform=False):
             """The solve to the tolerance; ``finer``: a first step (adaptive) or a first N
             (uniform) to start from, after a resolution check failed."""
-            if meth.family == "vrk" and not singular:
+            if meth.family == "vrk" and not singular and not uniform:
                 return solve_adaptive(meth, kernel, g_vec, t[0], t[-1], rtol=tolerance[0],
                                       atol=tolerance[1], newton_tol=float(newton_tol),
                                       newton_maxiter=int(newton_maxiter), args=tuple(args or ()),
@@ -309,18 +309,18 @@ def solve_volterra(K, g, t_span=None, n_steps=None, method=None, *, args=None, k
 
         adaptive = meth.family == "vrk" and not singular
 
-        def checked_solve(n_least=None):
+        def checked_solve(n_least=None, uniform=False):
             """The solve to the tolerance, on at least ``n_least`` uniform steps if given, with
             the checks that may raise its estimates after the refinement accepted them."""
             solve = to_tolerance if n_least is None else (
-                lambda finer=None: to_tolerance(max(finer or 8, n_least)))
+                lambda finer=None: to_tolerance(max(finer or 8, n_least), uniform))
             # the estimates compare coarser meshes, which all miss a time scale shorter than
             # the steps alike: the first steps are solved again on a finer mesh (for a weakly
             # singular kernel, divided in the graded coordinate)
             sol = with_resolved_start(
                 solve, run, tolerance[0], tolerance[1], uniform_only=meth.uniform_only,
-                min_steps=meth.min_steps, adaptive=adaptive, n_max=n_max, kernel=kernel,
-                grading=singular_grading())
+                min_steps=meth.min_steps, adaptive=adaptive and not uniform, n_max=n_max,
+                kernel=kernel, grading=singular_grading())
             if sol.success and not singular:
                 # (a stiff transient that every mesh compared keeps alike: Gauss, trapezoid)
                 sol = with_kept_transient(sol, run, meth, kernel, tolerance=tolerance)
@@ -333,16 +333,16 @@ def solve_volterra(K, g, t_span=None, n_steps=None, method=None, *, args=None, k
                 sol = with_divided_dense(with_dense(sol))
             return sol
 
-        def tolerance_solve(n_least=None):
+        def tolerance_solve(n_least=None, uniform=False):
             """The solve to the tolerance, on at least ``n_least`` uniform steps if given: where
             the checks raised its estimates above the tolerance, refined on (uniform and graded
             meshes) or a failure (the adaptive steps: :func:`refined_to_tolerance`)."""
             sol = refined_to_tolerance(
-                lambda n: checked_solve(n_least if n is None else max(n, n_least or 0)),
+                lambda n: checked_solve(n_least if n is None else max(n, n_least or 0), uniform),
                 tolerance, estimated.order, n_max,
                 "after the checks of the data and of the first steps raised the estimates "
                 "that the refinement accepted (see below); use a looser tolerance, or split the "
-                "interval where the data are not smooth.", refine=not adaptive)
+                "interval where the data are not smooth.", refine=not adaptive or uniform)
             if not sol.success and not meth.implicit and meth.family == "direct":
                 sol = unstable_rule(sol, kernel, t[0], t[-1], g_vec(np.array([t[0]]))[0],
                                     meth.name, RECTANGLE_LIMIT, n_max)
@@ -354,7 +354,8 @@ def solve_volterra(K, g, t_span=None, n_steps=None, method=None, *, args=None, k
                                         n_max)
         # (a Richardson or embedded difference at the rounding level is no estimate of it, as on
         # a given mesh: where the solve and its companion lose an increment alike, 0)
-        sol = rounded_to_tolerance(sol, tolerance, rate_jacobian_probe(kernel))
+        sol = rounded_to_tolerance(sol, tolerance, rate_jacobian_probe(kernel),
+                                   refine=lambda n: tolerance_solve(n, uniform=True))
     else:
         sol = solve_on_mesh(run, t, method=estimated, scalar=kernel.scalar, stats=stats,
                             error_estimate=error_estimate, uniform=mesh is None,
