@@ -88,14 +88,12 @@ def test_kink_of_k_in_s_sweep_estimate(params, span, method, tol):
 # 1e-10 171x and 61.9x, radau4 1e-10 34.9x, radau3 1e-6 39.2x) were accepted on that change
 # while a divided step still stood out as a kink (``solve_adaptive`` drops the change only
 # where a rough step was not divided); find 1 above (radau4 at 1e-10) is the same once the
-# meshes are nested.  Both need the change in solve_adaptive (order-63's report).
-NESTED = "order-63: nested meshes after a local division (_paired) and no acceptance on the " \
-    "answer's change while a divided step still stands out (solve_adaptive)"
+# meshes are nested (now: a kinked step left in a piece that starts where its step did
+# drops the change).
 SWEEP_28 = (-1.6157783724506234, 0.151660850073346, -0.3501526477668935, -0.6901738278159486,
             0.397793255681794)
 
 
-@pytest.mark.xfail(strict=True, reason=NESTED)
 @pytest.mark.parametrize("method, tol", [("radau3", 1e-8), ("radau2", 1e-10)])
 def test_kink_of_k_in_s_after_a_local_division(method, tol):
     exact, g = _kink_problem(*SWEEP_28, 0.0)
@@ -104,7 +102,6 @@ def test_kink_of_k_in_s_after_a_local_division(method, tol):
     _check(sol, exact, tol, tol)
 
 
-@pytest.mark.xfail(strict=True, reason=NESTED)
 def test_a_local_division_keeps_the_points_of_a_controlled_pass():
     """A controlled pass stores the middle of a pair as t + H / 2, which can be an ulp from
     0.5 (t + (t + H)); the local division's mesh keeps every point of the mesh it divides,
