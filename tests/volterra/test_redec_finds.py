@@ -99,6 +99,21 @@ def test_vide_kink_of_k_in_s_estimate(method, tol):
     _check(sol, exact, tol, tol)
 
 
+# The same kernel with the kink at b = 0.503, 0.012 of its step [0.5, 0.75] (8 steps): before
+# gauss3's first stage (0.113) in the piece of the divided solve that kept the step's start,
+# missed by it alike (vide-63: a success with an error 379 times the estimate at t = 0.5).
+def test_vide_kink_of_k_in_s_in_a_blind_start():
+    from integrallimits import solve_vide
+    args = VARGS[:1] + (0.503,) + VARGS[2:]
+    p0, p1 = args[3], args[4]
+
+    def exact(t):
+        return p0 + np.exp(p1 * t)
+    sol = solve_vide(_vide_f, _vide_kernel, float(exact(0.0)), (0.0, 2.0), method="gauss3",
+                     args=args, rtol=1e-4, atol=1e-4)
+    _check(sol, exact, 1e-4, 1e-4)
+
+
 # -- find 4: a smooth oscillating solution ---------------------------------------------------
 # K = a e^(b t + c s) y + d y, y = p0 + A e^(p1 t) cos 20t on [0, 10] (no kink).  gauss3 to 1e-3
 # (80 steps: the last point's estimate 42 times below its error) is fixed (end-62) and tested in
