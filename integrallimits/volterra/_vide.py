@@ -1772,7 +1772,7 @@ def solve_vide(f, K, y0, t_span=None, n_steps=None, method=None, *, args=None, m
             calls, raised = resolved_ends(solve, _f_on_path(f_fn, theta, mesh, Y, Z, c),
                                           kernel, mesh, Y, est, steps, divided, Yd, c,
                                           max(meth.order, ROUGH_ORDER))
-        except Exception as exc:   # noqa: BLE001 (only the user's: _user.raised_by_user)
+        except Exception as exc:   # (only the user's: _user.raised_by_user)
             if not _user.raised_by_user(exc):
                 raise
             return evaluations, False, exc
