@@ -1452,9 +1452,13 @@ def _zero_kernel(dim, scalar):
     key = (dim, scalar)
     if key not in _ZERO_KERNELS:
         p = _placeholders()
-        _ZERO_KERNELS[key] = Kernel(function=p["kernel"], dim=dim, scalar=scalar, block_sum=p["block"],
-                                    jacobian_source="not needed", structure={"kind": "zero"},
-                                    name="0")
+        kernel = Kernel(function=p["kernel"], dim=dim, scalar=scalar, block_sum=p["block"],
+                        jacobian_source="not needed", structure={"kind": "zero"}, name="0")
+        # (it names none of t, s, y: the sweeps of the blind ends (:func:`solve_vide`'s
+        # blind_ends, ._adaptive.kernel_differences) take no evaluation of it)
+        for index in range(3):
+            kernel._shared[("names", index)] = False
+        _ZERO_KERNELS[key] = kernel
     return _ZERO_KERNELS[key]
 
 
