@@ -304,7 +304,9 @@ def solve_volterra(K, g, t_span=None, n_steps=None, method=None, *, args=None, k
                                               scalar=kernel.scalar, stats=stats,
                                               rtol=tolerance[0], atol=tolerance[1], n_max=n_max,
                                               grading=grading, n_start=finer or 8,
-                                              stall=not singular, step_defect=step_defect)
+                                              stall=not singular, step_defect=step_defect,
+                                              jump=None if singular or meth.family != "direct"
+                                              else _jump_at(kernel, g_vec, meth))
 
         adaptive = meth.family == "vrk" and not singular
 
@@ -631,6 +633,44 @@ def _newton_to_tolerance(run, newton_tol, tolerance):
     def relaxed(t, newton_tol=share, **options):
         return run(t, newton_tol=newton_tol, **options)
     return relaxed
+
+
+def _jump_at(kernel, g_vec, meth):
+    """``jump(x, y) -> (found, evaluations)``, the locate hook of a direct rule's refinement to
+    a tolerance (``jump`` of :func:`._tolerance.solve_uniform_to_tolerance`): where the data
+    jump between the float before ``x`` and ``x``, y the value just before, ``found`` is (dI,
+    J, after, w): dI (d,) the jump of the history's integrand K(x, s, y(s)) at s = x (K at
+    (x, x, after) less K at (x, x^-, y), where ``after`` = y plus g's jump), J the Jacobian
+    dK/dy(x, x, after) (forward differences) and w the rule's weight of the step's end point
+    (1 + its last end correction: 1/2 for the trapezoid rule, 3/8 for gregory4, 0 for the
+    explicit rectangle rule); None where g or K fails there (the user's error: the steps'
+    checks report it).  d + 3 kernel evaluations and two values of g."""
+    from ._tolerance import _differences_at, _evaluator, _forward_jacobian
+    right = meth.rule.right
+    w = 1.0 + float(right[0]) if len(right) else 1.0
+
+    def jump(x, y):
+        before = float(np.nextafter(x, -np.inf))
+        y = np.asarray(y, dtype=float).ravel()
+        _user.clear_failures()
+        try:
+            G = np.asarray(g_vec(np.array([before, x]), keep=False), dtype=float).reshape(2, -1)
+            after = y + (G[1] - G[0])
+            K = _evaluator(kernel, [y.tolist(), after.tolist()])
+            dI = np.array(K(x, x, 1)) - np.array(K(x, before, 0))
+        except Exception as exc:  # noqa: BLE001 (the user's error: left to the steps' checks)
+            if not _user.raised_by_user(exc):
+                raise
+            _user.take_failure()
+            return None, 2
+        if _user.take_failure() is not None or not np.all(np.isfinite(dI)):
+            return None, 2
+        found, calls = _differences_at(kernel, x, after)
+        if found is None:
+            return None, 2 + calls
+        J = np.array(_forward_jacobian(found[0], found[1]), dtype=float)
+        return ((dI, J, after, w) if np.all(np.isfinite(J)) else None), 2 + calls
+    return jump
 
 
 def _runner(meth, kernel, g_vec, tol, maxiter, fast, args):
