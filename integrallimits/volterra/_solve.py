@@ -644,7 +644,8 @@ def _jump_at(kernel, g_vec, meth):
     dK/dy(x, x, after) (forward differences) and w the rule's weight of the step's end point
     (1 + its last end correction: 1/2 for the trapezoid rule, 3/8 for gregory4, 0 for the
     explicit rectangle rule); None where g or K fails there (the user's error: the steps'
-    checks report it).  d + 3 kernel evaluations and two values of g."""
+    checks report it).  d + 3 kernel evaluations and two values of g.  ``jump.locate(lo, hi,
+    y, tol)``: where the data jump on [lo, hi] (for the failure's message)."""
     from ._tolerance import _differences_at, _evaluator, _forward_jacobian
     right = meth.rule.right
     w = 1.0 + float(right[0]) if len(right) else 1.0
@@ -670,6 +671,21 @@ def _jump_at(kernel, g_vec, meth):
             return None, 2 + calls
         J = np.array(_forward_jacobian(found[0], found[1]), dtype=float)
         return ((dI, J, after, w) if np.all(np.isfinite(J)) else None), 2 + calls
+
+    def locate(lo, hi, y, tol):
+        """(x, evaluations): the last float x of [``lo``, ``hi``) before a jump of the data
+        on it (:func:`._adaptive._located_jump`: g, and K along the diagonal at ``y`` times
+        1 / rho, rho its fastest decay there, :func:`._tolerance.decay_rate`, or 1 where it has
+        none, against ``tol`` (d,)), None where there is none (a steep front)."""
+        from ._adaptive import _located_jump
+        from ._tolerance import decay_rate
+        y = np.asarray(y, dtype=float).ravel()
+        rho, calls = decay_rate(kernel, hi, y)
+        scale = 1.0 / rho if math.isfinite(rho) and rho > 0.0 else 1.0
+        x, more = _located_jump(g_vec, _evaluator(kernel, [y.tolist(), y.tolist()]), scale,
+                                lo, hi, np.asarray(tol, dtype=float).ravel())
+        return x, calls + more
+    jump.locate = locate
     return jump
 
 

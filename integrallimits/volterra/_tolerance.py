@@ -770,8 +770,9 @@ def solve_uniform_to_tolerance(run, t0, T, *, method, scalar, stats, rtol, atol,
         info["failure"] = "stalled"
     elif slow is not None:
         t_fail = float(T)
-        message = _too_slow_message(t, first.Y, comp.estimate, defects, rtol, atol, slow, n,
-                                    ratio, p, n_max, direct)
+        message, spent = _too_slow_message(t, first.Y, comp.estimate, defects, rtol, atol, slow,
+                                           n, ratio, p, n_max, direct, jump)
+        info["nfev"] += spent
         info.update(failure="tolerance", observed_order=slow[2])
     elif stalled:
         t_fail = float(T)
@@ -890,7 +891,7 @@ def unreachable_jump_message(stuck, n, n_max, name):
 
 
 def _too_slow_message(t, Y, estimate, defects, rtol, atol, slow, n, ratio, p, n_max,
-                      direct=False):
+                      direct=False, jump=None):
     """Why a refinement stopped by :func:`_too_slow` (after "The tolerance could not be met: "):
     the ratios, the observed order and the point of the largest ratio.  ``direct``: a direct
     rule of the second kind, whose slow refinement is that of a solution not smooth from the
@@ -898,7 +899,9 @@ def _too_slow_message(t, Y, estimate, defects, rtol, atol, slow, n, ratio, p, n_
     are not L-stable: the trapezoid rule's R(-inf) = -1 keeps the transient after the jump),
     said with the first point over the tolerance (the jump is there or within the few steps
     after it that the estimate spreads over: y = 1 - 1e3 int H(s - 3/8) y, the trapezoid rule on
-    2004 steps, from t = 0.373752, two steps before the jump) and an L-stable method advised."""
+    2004 steps, from t = 0.373752, two steps before the jump) and an L-stable method advised;
+    with the jump's time where ``jump`` (the locate hook, :func:`._solve._jump_at`) finds one
+    from two steps before that point to two after the largest ratio (at 0.375).  Returns (message, kernel evaluations)."""
     n_a, ratio_a, q, needed = slow
     raised = estimate.copy()
     if defects:
@@ -919,19 +922,26 @@ def _too_slow_message(t, Y, estimate, defects, rtol, atol, slow, n, ratio, p, n_
         k = int(np.argmax((over > 1.0).any(axis=1)))     # (the first point over the tolerance)
         where = f"t = {float(t[k]):.6g}" if k == 0 else \
             f"the step from t = {float(t[k - 1]):.6g} to {float(t[k]):.6g}"
+        spent, located = 0, None
+        if jump is not None and k >= 1:
+            j = max(k - 2, 0)
+            end = float(t[min(max(i, k) + 2, len(t) - 1)])   # (past the largest ratio)
+            located, spent = jump.locate(float(t[j]), end, Y[j],
+                                         tolerance_of(np.abs(Y[j]), rtol, atol))
+        rough = "y is not smooth from about there, such as after a jump of g or K" \
+            if located is None else f"the data (g or K) jump at t = {located:.10g}"
         return said + (
             f"The estimates exceed the tolerance from {where} on (the largest ratio at "
-            f"{largest}): y is not smooth from about there, such as after a jump of g or K, "
-            f"whose transient a stiff equation makes shorter than the steps; a direct rule "
-            f"(not L-stable) keeps it and converges there at the order 1 or less, whatever its "
-            f"order.  Use an implicit L-stable method, such as method=\"radau3\" (or "
-            f"method=None), whose steps locate such a jump, or split the interval at that "
-            f"point, or use a looser tolerance.")
+            f"{largest}): {rough}, whose transient a stiff equation makes shorter than the "
+            f"steps; a direct rule (not L-stable) keeps it and converges there at the order 1 "
+            f"or less, whatever its order.  Use an implicit L-stable method, such as "
+            f"method=\"radau3\" (or method=None), whose steps locate such a jump, or split the "
+            f"interval at that point, or use a looser tolerance."), spent
     return said + (
         f"The largest ratio is at {largest}: y is not smooth there (such as "
         f"sqrt(t - t0) at the start, or a kink), or atol + rtol |y| shrinks there with the "
         f"steps (y near 0 with a small atol), which no uniform mesh meets.  Use a larger "
-        f"atol or a looser tolerance, or split the interval at that point.")
+        f"atol or a looser tolerance, or split the interval at that point."), 0
 
 
 def _refinement_mesh(t0, T, n, grading=1.0):

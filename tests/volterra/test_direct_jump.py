@@ -67,3 +67,23 @@ def test_a_jump_that_the_steps_allowed_resolve_is_refined_on(method):
     assert sol.success, sol.message
     exact = np.where(sol.t >= 0.5, np.exp(-np.clip(sol.t - 0.5, 0.0, None)), 0.0)
     assert np.max(np.abs(sol.y - exact) / (1e-3 + 1e-3 * np.abs(exact))) < 10.0
+
+
+def K_step_at(t, s, y, lam, c):
+    return -lam * y if s >= c else 0.0 * y
+
+
+def g_unit_at(t, lam, c):
+    return 1.0
+
+
+def test_slow_refinement_says_where_the_data_jump():
+    # y = 1 - 1e3 int H(s - 0.3) y, the trapezoid rule: 0.3 is no point of the meshes, and
+    # the refinement is refused as slow (_too_slow, the order 0.57 from 512 to 4384 steps);
+    # the estimates exceed the tolerance from a step before 0.3, and the message says where
+    # the data jump (the locate hook, _solve._jump_at)
+    sol = solve_volterra(K_step_at, g_unit_at, (0.0, 1.0), method="trapezoid", rtol=1e-3,
+                         atol=1e-3, args=(1e3, 0.3))
+    assert not sol.success and "only at the order" in sol.message, sol.message
+    assert "the data (g or K) jump at t = 0.3," in sol.message
+    assert "jump_time" not in sol.stats
