@@ -635,6 +635,11 @@ def _newton_to_tolerance(run, newton_tol, tolerance):
     return relaxed
 
 
+#: :func:`_jump_at`: smooth data change over this fraction of |x| before x (a jump, not a
+#: slope, changes them more over the one float before x).
+JUMP_SLOPE = 2.0 ** -20
+
+
 def _jump_at(kernel, g_vec, meth):
     """``jump(x, y) -> (found, evaluations)``, the locate hook of a direct rule's refinement to
     a tolerance (``jump`` of :func:`._tolerance.solve_uniform_to_tolerance`): where the data
@@ -644,33 +649,48 @@ def _jump_at(kernel, g_vec, meth):
     dK/dy(x, x, after) (forward differences) and w the rule's weight of the step's end point
     (1 + its last end correction: 1/2 for the trapezoid rule, 3/8 for gregory4, 0 for the
     explicit rectangle rule); None where g or K fails there (the user's error: the steps'
-    checks report it).  d + 3 kernel evaluations and two values of g.  ``jump.locate(lo, hi,
+    checks report it) or where neither changes over the float before x by more than 4 times
+    their change over the JUMP_SLOPE |x| before that (smooth data: a slope, not a jump).
+    d + 5 kernel evaluations and three values of g.  ``jump.locate(lo, hi,
     y, tol)``: where the data jump on [lo, hi] (for the failure's message)."""
     from ._tolerance import _differences_at, _evaluator, _forward_jacobian
     right = meth.rule.right
     w = 1.0 + float(right[0]) if len(right) else 1.0
 
+    smooth = set()      # (the points found smooth: once a solve, a few evaluations)
+
     def jump(x, y):
+        if x in smooth:
+            return None, 0
         before = float(np.nextafter(x, -np.inf))
+        left = x - JUMP_SLOPE * (abs(x) if x != 0.0 else 1.0)
         y = np.asarray(y, dtype=float).ravel()
         _user.clear_failures()
         try:
-            G = np.asarray(g_vec(np.array([before, x]), keep=False), dtype=float).reshape(2, -1)
-            after = y + (G[1] - G[0])
+            G = np.asarray(g_vec(np.array([left, before, x]), keep=False),
+                           dtype=float).reshape(3, -1)
+            after = y + (G[2] - G[1])
             K = _evaluator(kernel, [y.tolist(), after.tolist()])
-            dI = np.array(K(x, x, 1)) - np.array(K(x, before, 0))
+            k_left, k_before, k_at = (np.array(K(x, s, 0)) for s in (left, before, x))
+            dI = np.array(K(x, x, 1)) - k_before
         except Exception as exc:  # noqa: BLE001 (the user's error: left to the steps' checks)
             if not _user.raised_by_user(exc):
                 raise
             _user.take_failure()
-            return None, 2
+            return None, 4
         if _user.take_failure() is not None or not np.all(np.isfinite(dI)):
-            return None, 2
+            return None, 4
+        # (a jump, not a slope: g or K changes more over the one float than over the
+        # JUMP_SLOPE |x| before it)
+        if not (np.any(np.abs(G[2] - G[1]) > 4.0 * np.abs(G[1] - G[0])) or
+                np.any(np.abs(k_at - k_before) > 4.0 * np.abs(k_before - k_left))):
+            smooth.add(x)
+            return None, 4
         found, calls = _differences_at(kernel, x, after)
         if found is None:
-            return None, 2 + calls
+            return None, 4 + calls
         J = np.array(_forward_jacobian(found[0], found[1]), dtype=float)
-        return ((dI, J, after, w) if np.all(np.isfinite(J)) else None), 2 + calls
+        return ((dI, J, after, w) if np.all(np.isfinite(J)) else None), 4 + calls
 
     def locate(lo, hi, y, tol):
         """(x, evaluations): the last float x of [``lo``, ``hi``) before a jump of the data

@@ -835,12 +835,18 @@ def unreachable_jump(jump, t, Y, comp, n, n_max, rtol, atol):
     the trapezoid rule: 0.94 on 32768 steps).  Where E on ``n_max`` steps exceeds JUMP_MARGIN
     times atol + rtol |y| at x (the larger |y| of the two sides), no mesh of the refinement
     meets the tolerance; ratio_n and ratio_max are E's ratios to it on ``n`` and ``n_max``
-    steps, rho the largest |eigenvalue| of J, z = rho h on ``n_max`` steps.  Not where y_(k-1) is past the estimate's first
-    unresolved point."""
+    steps, rho the largest |eigenvalue| of J, z = rho h on ``n_max`` steps.  Only where the
+    estimates of t_(k-1) ... t_(k+2) exceed the tolerance or stop resolving there (the first
+    unresolved point at most k + 2), y_(k-1) before it."""
     k = n // 2
     Y2 = Y.reshape(len(t), -1)
     limit = comp.first_bad if comp.first_bad is not None else len(t)
     if n % 2 or k < 2 or k - 1 >= limit or not np.all(np.isfinite(Y2[k - 1])):
+        return None, 0
+    # (only where the estimates near t_k exceed the tolerance, or stop resolving there)
+    near = slice(k - 1, min(k + 3, len(t)))
+    over = over_tolerance(comp.estimate[near], tolerance_of(Y2[near], rtol, atol))
+    if not (limit <= k + 2 or np.any(np.nan_to_num(over, nan=0.0) > 1.0)):
         return None, 0
     x = float(t[k])
     found, calls = jump(x, Y2[k - 1])
@@ -873,7 +879,7 @@ def unreachable_jump_message(stuck, n, n_max, name):
     met: "): the jump's time and size, the error it makes there on ``n`` and ``n_max`` steps
     and, where the equation is stiff there (z = h rho > STIFF on ``n_max`` steps), that no
     step allowed resolves its transient; a method that locates it is advised."""
-    k, x, dI, rho, z, E_n, ratio_n, ratio_max = stuck
+    _, x, dI, rho, z, E_n, ratio_n, ratio_max = stuck
     return (f"the data (g or K) jump at t = {x:.10g}, the middle of the interval, which is a "
             f"point of every mesh of the refinement (uniform, N even): the integrand of the "
             f"history jumps by {float(np.max(np.abs(dI))):.3g} there, whose value after the jump "
@@ -901,7 +907,8 @@ def _too_slow_message(t, Y, estimate, defects, rtol, atol, slow, n, ratio, p, n_
     after it that the estimate spreads over: y = 1 - 1e3 int H(s - 3/8) y, the trapezoid rule on
     2004 steps, from t = 0.373752, two steps before the jump) and an L-stable method advised;
     with the jump's time where ``jump`` (the locate hook, :func:`._solve._jump_at`) finds one
-    from two steps before that point to two after the largest ratio (at 0.375).  Returns (message, kernel evaluations)."""
+    from two steps before that point to two after the largest ratio (at 0.375).  Returns
+    (message, kernel evaluations)."""
     n_a, ratio_a, q, needed = slow
     raised = estimate.copy()
     if defects:
