@@ -696,6 +696,9 @@ def _with_unresolved_g(sol, kernel, g_vec, order):
 #: :func:`_with_start_order`: the order observed at the first points below the method's by
 #: more than this raises their estimates (a smooth y converges there at the method's order).
 START_ORDER_GAP = 0.25
+#: ... where the differences exceed this many eps times the largest |y| (rounding shows no
+#: order).
+START_NOISE = 1024.0
 #: A solve to a tolerance so raised starts over on more steps at most this many times
 #: (:func:`._tolerance.refined_to_tolerance`, whose prediction takes at least the order 1: at
 #: the order 1/2 of y = sqrt(t) at t0 each start over lowers the ratio by its square root).
@@ -736,7 +739,10 @@ def _with_start_order(sol, run, order):
     with np.errstate(divide="ignore", invalid="ignore"):
         q = np.log2(first / second)
         raise_to = first / (1.0 - 2.0 ** -q)
-    low = same & (first > second) & (q < order - START_ORDER_GAP) & (raise_to > est[:2])
+    # (differences at the rounding level show no order: y = 1, K = 2 + t - s, g = 2t + t^2/2)
+    noise = START_NOISE * _EPS * np.max(np.abs(Y), axis=0)
+    low = same & (first > second) & (second > noise) & (q < order - START_ORDER_GAP) & \
+        (raise_to > est[:2])
     if not np.any(low):
         return sol
     est[:2] = np.where(low, raise_to, est[:2])
