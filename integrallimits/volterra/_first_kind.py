@@ -62,7 +62,7 @@ from ._adaptive import _not_checked
 from ._outcome import Run, run_guarded, solve_on_mesh, with_settled_levels
 from ._solution import SolverError, lagrange_values, largest_estimate
 from ._tolerance import (ESTIMATE_FLOOR, GROSS, RESOLVE, STIFF, _raise_to_defects,
-                         check_tolerances, fit_tolerances,
+                         check_tolerances, fit_tolerances, refined_to_tolerance,
                          solve_uniform_to_tolerance, with_checked_estimate, with_confirmed_digits,
                          with_resolved_start)
 from ._tableaux import collocation_tableau
@@ -693,6 +693,69 @@ def _with_unresolved_g(sol, kernel, g_vec, order):
     return sol
 
 
+#: :func:`_with_start_order`: the order observed at the first points below the method's by
+#: more than this raises their estimates (a smooth y converges there at the method's order).
+START_ORDER_GAP = 0.25
+#: ... where the differences exceed this many eps times the largest |y| (rounding shows no
+#: order).
+START_NOISE = 1024.0
+#: A solve to a tolerance so raised starts over on more steps at most this many times
+#: (:func:`._tolerance.refined_to_tolerance`, whose prediction takes at least the order 1: at
+#: the order 1/2 of y = sqrt(t) at t0 each start over lowers the ratio by its square root).
+START_TRIES = 6
+
+
+def _with_start_order(sol, run, order):
+    """``sol`` with the estimates of its first two points (t0 and t1) raised to their error at
+    the order observed there: the solves of the first two steps [t0, t2] on 2, 4 and 8 steps
+    (``run``) give three values at each, whose differences fall like 2^-q; where q is below
+    ``order`` by more than START_ORDER_GAP, the answer's error there is about the first
+    difference over 1 - 2^-q.
+
+    The estimate (Richardson, the companion of half the points) takes the method's order p
+    everywhere, but y(t0) comes from the first step, which sees y's behaviour at t0: y = sqrt(t)
+    (K = 1) converges there like h^(1/2), and the estimate at t0 was (2^p - 1) / (sqrt(2) - 1)
+    times below the error (7.2 for radau2 and the midpoint rule, 17 for radau3, 36 for radau4:
+    radau3 at rtol = atol = 1e-2 was a success on 8 steps with an error of 0.054 at t0, 5.4
+    times the tolerance).  The three solves cost 14 steps' work; a failure's kept values are
+    raised alike (a first point's values only: ``sol`` keeps at least two)."""
+    t, est, Y = sol.mesh, sol._est2, sol._y2
+    if len(t) < 3 or est is None or not np.all(np.isfinite(Y[:3])):
+        return sol
+    levels, spent = [], 0
+    for m in (2, 4, 8):
+        r = run(np.linspace(t[0], t[2], m + 1))
+        spent += int(r.counts[NFEV])
+        at = np.asarray(r.Y, dtype=float).reshape(m + 1, -1)[[0, m // 2]] \
+            if r.status == SUCCESS else None
+        if at is None or not np.all(np.isfinite(at)):
+            sol.stats["nfev"] = sol.stats.get("nfev", 0) + spent
+            return sol
+        levels.append(at)
+    sol.stats["nfev"] = sol.stats.get("nfev", 0) + spent
+    first, second = np.abs(levels[0] - levels[1]), np.abs(levels[1] - levels[2])
+    # (the solve of [t0, t2] is the answer's there: a first-kind value is made by its steps)
+    same = np.abs(levels[0] - Y[:2]) <= 1e-12 * np.maximum(np.abs(Y[:2]), 1.0)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        q = np.log2(first / second)
+        raise_to = first / (1.0 - 2.0 ** -q)
+    # (differences at the rounding level show no order: y = 1, K = 2 + t - s, g = 2t + t^2/2)
+    noise = START_NOISE * _EPS * np.max(np.abs(Y), axis=0)
+    low = same & (first > second) & (second > noise) & (q < order - START_ORDER_GAP) & \
+        (raise_to > est[:2])
+    if not np.any(low):
+        return sol
+    est[:2] = np.where(low, raise_to, est[:2])
+    sol.stats["max_error_estimate"] = largest_estimate(est)
+    k, j = np.unravel_index(int(np.argmin(np.where(low, q, np.inf))), low.shape)
+    sol.message += (f"  The estimates of the first points were raised to their error at the "
+                    f"order that solves of the first two steps on 2, 4 and 8 steps show there "
+                    f"({float(q[k, j]):.2g} at t = {float(t[k]):.6g}, the method's is "
+                    f"{order:g}: y is not smooth at t0, such as sqrt(t - t0)), up to "
+                    f"{float(np.max(raise_to[low])):.3g}.")
+    return sol
+
+
 def solve_first_kind(K, g, t_span=None, n_steps=None, method="radau2", *, args=None, mesh=None,
                      rtol=None, atol=None, t_eval=None, error_estimate=True, jacobian=None,
                      newton_tol=None, newton_maxiter=None, fast_history=None,
@@ -858,6 +921,7 @@ def solve_first_kind(K, g, t_span=None, n_steps=None, method="radau2", *, args=N
                                         suspect=suspect, computed_start=True)
             # (a small mesh whose levels converge slower than the order p: the bisected solve)
             sol = with_settled_levels(sol, run, meth.order)
+            sol = _with_start_order(sol, run, meth.order)
             sol = _with_unresolved_g(sol, kernel, g_vec, probe_order)
             sol = with_confirmed_digits(sol, computed_start=True)
         sol = with_rounding_floor(sol, floor)
@@ -871,10 +935,20 @@ def solve_first_kind(K, g, t_span=None, n_steps=None, method="radau2", *, args=N
                                               rounding=_RoundingFloor(kernel, meth, t0, False),
                                               step_defect=lambda mesh, Y, claims: _unresolved_g(
                                                   kernel, g_vec, probe_order, mesh, claims))
-        sol = with_resolved_start(to_tolerance, run, tolerance[0], tolerance[1],
-                                  uniform_only=False, min_steps=meth.min_steps, adaptive=False,
-                                  n_max=MAX_TOLERANCE_STEPS, suspect=suspect, computed_start=True,
-                                  check_failures=True)
+        def started(n_least=None):
+            """The solve to the tolerance from at least ``n_least`` steps, its first steps
+            checked, the estimates of its first points at the order observed there."""
+            solve = to_tolerance if n_least is None else (
+                lambda finer=None: to_tolerance(max(finer or 8, n_least)))
+            return _with_start_order(with_resolved_start(
+                solve, run, tolerance[0], tolerance[1], uniform_only=False,
+                min_steps=meth.min_steps, adaptive=False, n_max=MAX_TOLERANCE_STEPS,
+                suspect=suspect, computed_start=True, check_failures=True), run, meth.order)
+        sol = refined_to_tolerance(
+            started, tolerance, meth.order, MAX_TOLERANCE_STEPS,
+            "after the estimates of the first points were raised to their error at the order "
+            "observed there (see below); use a larger atol or a looser tolerance.",
+            tries=START_TRIES)
     if sol.stages is not None and len(sol.mesh) > 1 and meth.order > 1:
         sol.attach(dense=CollocationPolynomial(sol.mesh, sol._y2, sol.stages, meth._data[0]))
     sol.attach(t_eval=t_eval)

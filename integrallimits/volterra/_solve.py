@@ -305,7 +305,9 @@ def solve_volterra(K, g, t_span=None, n_steps=None, method=None, *, args=None, k
                                               scalar=kernel.scalar, stats=stats,
                                               rtol=tolerance[0], atol=tolerance[1], n_max=n_max,
                                               grading=grading, n_start=finer or 8,
-                                              stall=not singular, step_defect=step_defect)
+                                              stall=not singular, step_defect=step_defect,
+                                              jump=None if singular or meth.family != "direct"
+                                              else _jump_at(kernel, g_vec, meth))
 
         adaptive = meth.family == "vrk" and not singular
 
@@ -633,6 +635,80 @@ def _newton_to_tolerance(run, newton_tol, tolerance):
     def relaxed(t, newton_tol=share, **options):
         return run(t, newton_tol=newton_tol, **options)
     return relaxed
+
+
+#: :func:`_jump_at`: smooth data change over this fraction of |x| before x (a jump, not a
+#: slope, changes them more over the one float before x).
+JUMP_SLOPE = 2.0 ** -20
+
+
+def _jump_at(kernel, g_vec, meth):
+    """``jump(x, y) -> (found, evaluations)``, the locate hook of a direct rule's refinement to
+    a tolerance (``jump`` of :func:`._tolerance.solve_uniform_to_tolerance`): where the data
+    jump between the float before ``x`` and ``x``, y the value just before, ``found`` is (dI,
+    J, after, w): dI (d,) the jump of the history's integrand K(x, s, y(s)) at s = x (K at
+    (x, x, after) less K at (x, x^-, y), where ``after`` = y plus g's jump), J the Jacobian
+    dK/dy(x, x, after) (forward differences) and w the rule's weight of the step's end point
+    (1 + its last end correction: 1/2 for the trapezoid rule, 3/8 for gregory4, 0 for the
+    explicit rectangle rule); None where g or K fails there (the user's error: the steps'
+    checks report it) or where neither changes over the float before x by more than 4 times
+    their change over the JUMP_SLOPE |x| before that (smooth data: a slope, not a jump).
+    d + 5 kernel evaluations and three values of g.  ``jump.locate(lo, hi,
+    y, tol)``: where the data jump on [lo, hi] (for the failure's message)."""
+    from ._tolerance import _differences_at, _evaluator, _forward_jacobian
+    right = meth.rule.right
+    w = 1.0 + float(right[0]) if len(right) else 1.0
+
+    smooth = set()      # (the points found smooth: once a solve, a few evaluations)
+
+    def jump(x, y):
+        if x in smooth:
+            return None, 0
+        before = float(np.nextafter(x, -np.inf))
+        left = x - JUMP_SLOPE * (abs(x) if x != 0.0 else 1.0)
+        y = np.asarray(y, dtype=float).ravel()
+        _user.clear_failures()
+        try:
+            G = np.asarray(g_vec(np.array([left, before, x]), keep=False),
+                           dtype=float).reshape(3, -1)
+            after = y + (G[2] - G[1])
+            K = _evaluator(kernel, [y.tolist(), after.tolist()])
+            k_left, k_before, k_at = (np.array(K(x, s, 0)) for s in (left, before, x))
+            dI = np.array(K(x, x, 1)) - k_before
+        except Exception as exc:  # noqa: BLE001 (the user's error: left to the steps' checks)
+            if not _user.raised_by_user(exc):
+                raise
+            _user.take_failure()
+            return None, 4
+        if _user.take_failure() is not None or not np.all(np.isfinite(dI)):
+            return None, 4
+        # (a jump, not a slope: g or K changes more over the one float than over the
+        # JUMP_SLOPE |x| before it)
+        if not (np.any(np.abs(G[2] - G[1]) > 4.0 * np.abs(G[1] - G[0])) or
+                np.any(np.abs(k_at - k_before) > 4.0 * np.abs(k_before - k_left))):
+            smooth.add(x)
+            return None, 4
+        found, calls = _differences_at(kernel, x, after)
+        if found is None:
+            return None, 4 + calls
+        J = np.array(_forward_jacobian(found[0], found[1]), dtype=float)
+        return ((dI, J, after, w) if np.all(np.isfinite(J)) else None), 4 + calls
+
+    def locate(lo, hi, y, tol):
+        """(x, evaluations): the last float x of [``lo``, ``hi``) before a jump of the data
+        on it (:func:`._adaptive._located_jump`: g, and K along the diagonal at ``y`` times
+        1 / rho, rho its fastest decay there, :func:`._tolerance.decay_rate`, or 1 where it has
+        none, against ``tol`` (d,)), None where there is none (a steep front)."""
+        from ._adaptive import _located_jump
+        from ._tolerance import decay_rate
+        y = np.asarray(y, dtype=float).ravel()
+        rho, calls = decay_rate(kernel, hi, y)
+        scale = 1.0 / rho if math.isfinite(rho) and rho > 0.0 else 1.0
+        x, more = _located_jump(g_vec, _evaluator(kernel, [y.tolist(), y.tolist()]), scale,
+                                lo, hi, np.asarray(tol, dtype=float).ravel())
+        return x, calls + more
+    jump.locate = locate
+    return jump
 
 
 def _runner(meth, kernel, g_vec, tol, maxiter, fast, args):

@@ -523,7 +523,7 @@ def _solving_once(run):
 def solve_uniform_to_tolerance(run, t0, T, *, method, scalar, stats, rtol, atol, n_start=8,
                                n_max=2 ** 16, t_eval=None, grading=1.0, stall=True,
                                step_defect=None, computed_start=False, rounding=None,
-                               refuse_slow=None):
+                               refuse_slow=None, jump=None):
     """Refine a uniform mesh until the Richardson estimate meets atol + rtol |y| everywhere.
 
     ``run(mesh) -> Run`` solves on a mesh (see :mod:`._outcome`); ``method`` provides ``name``,
@@ -559,7 +559,10 @@ def solve_uniform_to_tolerance(run, t0, T, *, method, scalar, stats, rtol, atol,
     observed order far below the method's that the steps allowed cannot bring to the tolerance
     (:func:`_too_slow`: y = sqrt(t), a kink of y at a zero of y; for a direct rule, a jump of
     g or K in a stiff equation, y = H(t - 1/2) - 1e3 int y, which the trapezoid rule refined
-    to 2^15 steps at the order 0.7 before the same failure).
+    to 2^15 steps at the order 0.7 before the same failure).  ``jump`` (a direct rule of the
+    second kind: :func:`._solve._jump_at`): an attempt over the tolerance stops the refinement
+    where the data jump at the middle of the interval, a point of every mesh it takes, by
+    more than the steps allowed can meet there (:func:`unreachable_jump`).
     """
     start = time.perf_counter()
     run = _solving_once(run)
@@ -691,8 +694,13 @@ def solve_uniform_to_tolerance(run, t0, T, *, method, scalar, stats, rtol, atol,
             unreachable(first.Y, comp.estimate, rtol, atol, stalled)
         slow = _too_slow(history, p, n_max) if refuse_slow and ratio > bar and n < n_max \
             and not stalled and out_of_reach is None and rounded is None else None
+        stuck = None
+        if jump is not None and ratio > bar and comp is not None and grading == 1.0 and \
+                blow_up is None and not stalled and out_of_reach is None and rounded is None:
+            stuck, spent = unreachable_jump(jump, t, first.Y, comp, n, n_max, rtol, atol)
+            total += spent
         if ratio <= bar or n >= n_max or stalled or out_of_reach is not None or \
-                rounded is not None or slow is not None:
+                rounded is not None or slow is not None or stuck is not None:
             break
         # a failed or unresolved solve: four times the steps; else the predicted N
         # (sized with the method's order; the estimate with an observed lower one decides),
@@ -753,6 +761,11 @@ def solve_uniform_to_tolerance(run, t0, T, *, method, scalar, stats, rtol, atol,
         if keep < first.keep:
             message += (f" The values from t = {float(t[keep]):.6g} on are not kept: the error "
                         f"estimate (a solve with every other point) does not confirm them.")
+    elif stuck is not None:
+        keep = stuck[0]
+        t_fail = float(t[keep])
+        message = unreachable_jump_message(stuck, n, n_max, method.name)
+        info.update(failure="tolerance", jump_time=t_fail)
     elif comp.first_bad is not None:
         t_fail = float(t[comp.first_bad])
         message, info["failure"] = unresolved_message(comp, t, computed_start=computed_start), \
@@ -771,8 +784,9 @@ def solve_uniform_to_tolerance(run, t0, T, *, method, scalar, stats, rtol, atol,
         info["failure"] = "stalled"
     elif slow is not None:
         t_fail = float(T)
-        message = _too_slow_message(t, first.Y, comp.estimate, defects, rtol, atol, slow, n,
-                                    ratio, p, n_max, direct)
+        message, spent = _too_slow_message(t, first.Y, comp.estimate, defects, rtol, atol, slow,
+                                           n, ratio, p, n_max, direct, jump)
+        info["nfev"] += spent
         info.update(failure="tolerance", observed_order=slow[2])
     elif stalled:
         t_fail = float(T)
@@ -815,8 +829,89 @@ def solve_uniform_to_tolerance(run, t0, T, *, method, scalar, stats, rtol, atol,
                     error_estimate=estimate[:keep], t_eval=t_eval)
 
 
+#: :func:`unreachable_jump`: the error modelled at the jump's point on the most steps allowed
+#: exceeds this many times atol + rtol |y| there (the model is the rule's own arithmetic at
+#: that point, linearised: trapezoid on y = H(t - 1/2) - 1e3 int y, 0.0311 modelled on 15614
+#: steps for an error of 0.0310).
+JUMP_MARGIN = 2.0
+
+
+def unreachable_jump(jump, t, Y, comp, n, n_max, rtol, atol):
+    """(None or (k, x, dI, rho, z, E_n, ratio_n, ratio_max), evaluations): whether the data jump at
+    x = t_k, k = n / 2, the middle of the uniform mesh ``t`` (values ``Y``, estimates
+    ``comp``): a point of every mesh of the refinement, whose N are all even.  The rule
+    weights the integrand's value at a step's end point with h w (``jump``: the locate hook
+    :func:`._solve._jump_at`, which gives w, dI the jump of the integrand K(x, s, y(s)) at
+    s = x and J = dK/dy there, at the value y_(k-1) before it and that value plus g's jump
+    after it), while the integral has nothing of a jump at its end: the value at x is off by
+    E = (I - h w J)^-1 h w dI, which falls like h where the equation is not stiff there and
+    stays near dI / |J|, the jump's own size, where h |J| >> 1 (y = H(t - 1/2) - 1e6 int y,
+    the trapezoid rule: 0.94 on 32768 steps).  Where E on ``n_max`` steps exceeds JUMP_MARGIN
+    times atol + rtol |y| at x (the larger |y| of the two sides), no mesh of the refinement
+    meets the tolerance; ratio_n and ratio_max are E's ratios to it on ``n`` and ``n_max``
+    steps, rho the largest |eigenvalue| of J, z = rho h on ``n_max`` steps.  Only where the
+    estimates of t_(k-1) ... t_(k+2) exceed the tolerance or stop resolving there (the first
+    unresolved point at most k + 2), y_(k-1) before it."""
+    k = n // 2
+    Y2 = Y.reshape(len(t), -1)
+    limit = comp.first_bad if comp.first_bad is not None else len(t)
+    if n % 2 or k < 2 or k - 1 >= limit or not np.all(np.isfinite(Y2[k - 1])):
+        return None, 0
+    # (only where the estimates near t_k exceed the tolerance, or stop resolving there)
+    near = slice(k - 1, min(k + 3, len(t)))
+    over = over_tolerance(comp.estimate[near], tolerance_of(Y2[near], rtol, atol))
+    if not (limit <= k + 2 or np.any(np.nan_to_num(over, nan=0.0) > 1.0)):
+        return None, 0
+    x = float(t[k])
+    found, calls = jump(x, Y2[k - 1])
+    if found is None:
+        return None, calls
+    dI, J, after, w = found
+    if not w > 0.0 or not np.any(dI != 0.0):
+        return None, calls
+    tol = tolerance_of(np.maximum(np.abs(Y2[k - 1]), np.abs(after)), rtol, atol)
+    span = float(t[-1] - t[0])
+
+    def error(m):
+        h = span / m
+        try:
+            return np.abs(np.linalg.solve(np.eye(len(dI)) - h * w * J, h * w * dI))
+        except np.linalg.LinAlgError:
+            return None
+    E_n, E_max = error(n), error(n_max)
+    if E_n is None or E_max is None:
+        return None, calls
+    ratio_max = float(np.max(E_max / tol))
+    if not ratio_max > JUMP_MARGIN:
+        return None, calls
+    rho = float(np.max(np.abs(np.linalg.eigvals(J)))) if J.size else 0.0
+    return (k, x, dI, rho, rho * span / n_max, E_n, float(np.max(E_n / tol)), ratio_max), calls
+
+
+def unreachable_jump_message(stuck, n, n_max, name):
+    """Why :func:`unreachable_jump` stopped a refinement (after "The tolerance could not be
+    met: "): the jump's time and size, the error it makes there on ``n`` and ``n_max`` steps
+    and, where the equation is stiff there (z = h rho > STIFF on ``n_max`` steps), that no
+    step allowed resolves its transient; a method that locates it is advised."""
+    _, x, dI, rho, z, E_n, ratio_n, ratio_max = stuck
+    return (f"the data (g or K) jump at t = {x:.10g}, the middle of the interval, which is a "
+            f"point of every mesh of the refinement (uniform, N even): the integrand of the "
+            f"history jumps by {float(np.max(np.abs(dI))):.3g} there, whose value after the jump "
+            f"the {name} rule weights as the end of the step that ends there, while the "
+            f"integral over that step has none of it.  "
+            f"The value at t = {x:.10g} is off by about {float(np.max(E_n)):.3g}, "
+            f"{ratio_n:.3g} times atol + rtol |y| (N = {n}), and still {ratio_max:.3g} times "
+            f"it on the most steps allowed (N = {n_max})"
+            + (f": the equation is stiff after the jump (its fastest rate {rho:.3g}: even those "
+               f"steps span {z:.3g} of its e-folds), so no step allowed resolves the transient "
+               f"that the jump starts" if z > STIFF else "")
+            + f".  The values are kept up to the step before it.  Use a method whose steps "
+            f"locate the jump, such as method=\"radau3\" (or method=None), or split the "
+            f"interval at t = {x:.10g}, or use a looser tolerance.")
+
+
 def _too_slow_message(t, Y, estimate, defects, rtol, atol, slow, n, ratio, p, n_max,
-                      direct=False):
+                      direct=False, jump=None):
     """Why a refinement stopped by :func:`_too_slow` (after "The tolerance could not be met: "):
     the ratios, the observed order and the point of the largest ratio.  ``direct``: a direct
     rule of the second kind, whose slow refinement is that of a solution not smooth from the
@@ -824,7 +919,10 @@ def _too_slow_message(t, Y, estimate, defects, rtol, atol, slow, n, ratio, p, n_
     are not L-stable: the trapezoid rule's R(-inf) = -1 keeps the transient after the jump),
     said with the first point over the tolerance (the jump is there or within the few steps
     after it that the estimate spreads over: y = 1 - 1e3 int H(s - 3/8) y, the trapezoid rule on
-    2004 steps, from t = 0.373752, two steps before the jump) and an L-stable method advised."""
+    2004 steps, from t = 0.373752, two steps before the jump) and an L-stable method advised;
+    with the jump's time where ``jump`` (the locate hook, :func:`._solve._jump_at`) finds one
+    from two steps before that point to two after the largest ratio (at 0.375).  Returns
+    (message, kernel evaluations)."""
     n_a, ratio_a, q, needed = slow
     raised = estimate.copy()
     if defects:
@@ -845,19 +943,26 @@ def _too_slow_message(t, Y, estimate, defects, rtol, atol, slow, n, ratio, p, n_
         k = int(np.argmax((over > 1.0).any(axis=1)))     # (the first point over the tolerance)
         where = f"t = {float(t[k]):.6g}" if k == 0 else \
             f"the step from t = {float(t[k - 1]):.6g} to {float(t[k]):.6g}"
+        spent, located = 0, None
+        if jump is not None and k >= 1:
+            j = max(k - 2, 0)
+            end = float(t[min(max(i, k) + 2, len(t) - 1)])   # (past the largest ratio)
+            located, spent = jump.locate(float(t[j]), end, Y[j],
+                                         tolerance_of(np.abs(Y[j]), rtol, atol))
+        rough = "y is not smooth from about there, such as after a jump of g or K" \
+            if located is None else f"the data (g or K) jump at t = {located:.10g}"
         return said + (
             f"The estimates exceed the tolerance from {where} on (the largest ratio at "
-            f"{largest}): y is not smooth from about there, such as after a jump of g or K, "
-            f"whose transient a stiff equation makes shorter than the steps; a direct rule "
-            f"(not L-stable) keeps it and converges there at the order 1 or less, whatever its "
-            f"order.  Use an implicit L-stable method, such as method=\"radau3\" (or "
-            f"method=None), whose steps locate such a jump, or split the interval at that "
-            f"point, or use a looser tolerance.")
+            f"{largest}): {rough}, whose transient a stiff equation makes shorter than the "
+            f"steps; a direct rule (not L-stable) keeps it and converges there at the order 1 "
+            f"or less, whatever its order.  Use an implicit L-stable method, such as "
+            f"method=\"radau3\" (or method=None), whose steps locate such a jump, or split the "
+            f"interval at that point, or use a looser tolerance."), spent
     return said + (
         f"The largest ratio is at {largest}: y is not smooth there (such as "
         f"sqrt(t - t0) at the start, or a kink), or atol + rtol |y| shrinks there with the "
         f"steps (y near 0 with a small atol), which no uniform mesh meets.  Use a larger "
-        f"atol or a looser tolerance, or split the interval at that point.")
+        f"atol or a looser tolerance, or split the interval at that point."), 0
 
 
 def _refinement_mesh(t0, T, n, grading=1.0):
