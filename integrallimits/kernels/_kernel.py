@@ -745,6 +745,21 @@ def _wrap_vector_kernel(call, unpack, gid, convert, checked=None):
     as_indexable = numba.njit(convert, inline="always", **_FAST)
     report = _user.report
 
+    @numba.njit(inline="always", **_FAST)
+    def stored(r, n, t, s, y, out):
+        """out = r (its n values); False if n is not out's length or a value is not finite
+        (recorded)."""
+        if n != out.shape[0]:
+            report(gid, _user.BAD_SHAPE, t, s, y, n)
+            return False
+        finite = True
+        for k in range(out.shape[0]):
+            out[k] = r[k]
+            finite = finite and np.isfinite(out[k])
+        if not finite:
+            report(gid, _user.NOT_FINITE, t, s, y, -1)
+        return finite
+
     if checked is not None:
         @numba.njit(inline="always", **_FAST)
         def evaluate(t, s, y, params, out):
@@ -756,16 +771,7 @@ def _wrap_vector_kernel(call, unpack, gid, convert, checked=None):
                 return False
             r = as_indexable(value)
             n = len(r)
-            if n != out.shape[0]:
-                report(gid, _user.BAD_SHAPE, t, s, y, n)
-                return False
-            finite = True
-            for k in range(out.shape[0]):
-                out[k] = r[k]
-                finite = finite and np.isfinite(out[k])
-            if not finite:
-                report(gid, _user.NOT_FINITE, t, s, y, -1)
-            return finite
+            return stored(r, n, t, s, y, out)
         return _vector_wrappers(evaluate, unpack)
 
     @numba.njit(inline="always", **_FAST)
@@ -778,16 +784,7 @@ def _wrap_vector_kernel(call, unpack, gid, convert, checked=None):
         except Exception:
             report(gid, _user.RAISED, t, s, y, -1)
             return False
-        if n != out.shape[0]:
-            report(gid, _user.BAD_SHAPE, t, s, y, n)
-            return False
-        finite = True
-        for k in range(out.shape[0]):
-            out[k] = r[k]
-            finite = finite and np.isfinite(out[k])
-        if not finite:
-            report(gid, _user.NOT_FINITE, t, s, y, -1)
-        return finite
+        return stored(r, n, t, s, y, out)
     return _vector_wrappers(evaluate, unpack)
 
 
