@@ -653,7 +653,15 @@ def _over_crossings(common_est, signed):
     neighbouring pair whose differences have opposite signs take the larger of their two
     estimates, and a point after the first whose difference is exactly zero, or whose
     estimate is TOUCH times below both its neighbours' (the difference nears zero, or crosses
-    it twice, between them), the larger of its neighbours'; the last point, whose estimate (as
+    it twice, between them), the larger of its neighbours'; the last two points, where their
+    differences have opposite signs and both estimates are TOUCH times below the one before
+    them, that one's (the pair's one neighbour, as a touch's two: the difference crosses zero
+    in the last interval, and the end has no point beyond to show it rise again; rk4 to
+    rtol = atol = 1e-6 on a kink of K in s, 150 steps: the error carried from the steps
+    before the kink, 2.5e-7, and the difference of the companion, whose longer steps after
+    the kink made errors that cancel its own carried one, falling from 1e-6 to 6e-8 and
+    1.3e-7 of the other sign at the last two points: estimates of 7e-9 and 9e-9, 34 times
+    below the error, the one before 4.7e-8); the last point, whose estimate (as
     raised) is TOUCH times below its one neighbour's (as raised), that one's.  The difference
     is c(t) h^p plus terms of higher order; where c(t) crosses zero the difference passes
     through zero between two points while the error, made of the higher-order terms there,
@@ -668,9 +676,10 @@ def _over_crossings(common_est, signed):
     end has no neighbour beyond to show it).  Returns ``common_est`` itself where nothing
     is raised.
 
-    A value's lift depends on its two neighbours alone (the last's on the two before it):
-    long arrays are lifted a block of rows at a time (:func:`_block_rows`), each block with
-    the rows beside it (two before the last block), the same floats without full-length
+    A value's lift depends on its two neighbours alone (the last two's on the three before
+    the last): long arrays are lifted a block of rows at a time (:func:`_block_rows`), each
+    block with the rows beside it (two before the last block, which also gives the row before
+    it), the same floats without full-length
     temporaries (at N = 2^18 these were ~2000 fresh pages, 5-10 ms a call, at the rounding
     level's differences, whose signs flip at every fourth point)."""
     m = len(signed)
@@ -687,7 +696,9 @@ def _over_crossings(common_est, signed):
         if lifted:
             if out is None:
                 out = common_est.copy()
-            out[a:b] = part[a - lo:b - lo]
+            # (the last block's also the row before it, which the last pair's lift can raise)
+            c = a - 1 if b == m and a > 0 else a
+            out[c:b] = part[c - lo:b - lo]
     return common_est if out is None else out
 
 
@@ -708,13 +719,20 @@ def _lifted_block(common_est, signed, last=True):
     lifted), as if they were all the rows: the values of all but their first and last row are
     the ones those take among all rows (their first row's too where it is the first of all,
     their last's where it is the last, ``last``, and the row before it is not their first but
-    where that is the first of all)."""
+    where that is the first of all; with ``last``, the row before that one's too, where it is
+    not their first)."""
     below, above = signed < 0.0, signed > 0.0       # (both False for NaN and for a zero)
     flip = below[:-1] & above[1:] | above[:-1] & below[1:]
     zero = signed[1:] == 0.0
     if len(signed) > 2:     # (a touch: below both neighbours by TOUCH; False for NaN)
         zero[:-1] |= TOUCH * common_est[1:-1] < np.minimum(common_est[:-2], common_est[2:])
     flipped, zeros = flip.any(), zero.any()
+    # (the last two of all of opposite signs, both TOUCH below the one before them: the
+    # difference crosses zero in the last interval, and no point beyond shows it rise again)
+    tail = None
+    if last and flipped and len(signed) > 2:
+        tail = flip[-1] & (TOUCH * np.maximum(common_est[-1], common_est[-2]) < common_est[-3])
+        tail = tail if tail.any() else None
     # (the last of all: TOUCH below its one neighbour, as both are raised; unraised here)
     end = last and len(signed) > 1 and bool((TOUCH * common_est[-1] < common_est[-2]).any())
     if not (flipped or zeros or end):
@@ -728,6 +746,8 @@ def _lifted_block(common_est, signed, last=True):
         neighbour = common_est[:-1].copy()
         np.maximum(neighbour[:-1], common_est[2:], out=neighbour[:-1])
         np.maximum(out[1:], neighbour, out=out[1:], where=zero)
+    if tail is not None:    # (the pair's one neighbour, as a touch's: see _over_crossings)
+        np.maximum(out[-2:], common_est[-3], out=out[-2:], where=tail)
     if last and len(signed) > 1:
         np.maximum(out[-1:], out[-2:-1], out=out[-1:], where=TOUCH * out[-1:] < out[-2:-1])
     return out, True

@@ -121,3 +121,37 @@ def test_a_local_division_keeps_the_points_of_a_controlled_pass():
         assert np.all(np.isin(t, out)), k
         change = _adaptive._change((t, Y), out, np.cos(out)[:, None])
         assert change is not None and np.max(change) == 0.0
+
+
+# -- the difference crossing zero in the last interval (end-63) -------------------------------
+# Sweep draw 24, rk4 at 1e-6 on [0.3, 2.3], 150 steps: the error carried from the long steps
+# before b (2.5e-7 to 3.4e-7, 0.195 of the tolerance) does not decay, while the half-steps
+# companion's longer steps after b make errors that cancel its own carried one: the difference
+# falls from 4.9e-6 to 6e-8 and turns sign at the last point, and the last two estimates were
+# 7.1e-9 and 8.6e-9, 34 times below the error (the one before them 4.7e-8; now theirs).
+SWEEP_24 = (0.8745368687531316, 0.8810636385328552, 0.6092561998361057, 0.5794810289870223,
+            -1.2524880622387808)
+
+
+def test_kink_of_k_in_s_difference_crossing_zero_at_the_end():
+    exact, g = _kink_problem(*SWEEP_24, 0.3)
+    sol = solve_volterra(_kink_kernel, g, (0.3, 2.3), method="rk4", args=SWEEP_24[:3],
+                         rtol=1e-6, atol=1e-6)
+    _check(sol, exact, 1e-6, 1e-6)
+
+
+def test_last_pair_across_a_crossing_takes_the_estimate_before_it():
+    """The last two compared points of opposite differences, both TOUCH times below the one
+    before them, take that one's estimate (it has no point beyond, as a touch has); a pair
+    within TOUCH of it, or of one sign, keeps its own (the larger of the two where signs
+    differ)."""
+    from integrallimits.volterra._estimate import TOUCH, _over_crossings
+    est = np.array([[4e-7], [1e-7], [6e-9], [9e-9]])
+    for signs, want in (([-1, -1, -1, 1], [4e-7, 1e-7, 1e-7, 1e-7]),
+                        ([-1, -1, -1, -1], [4e-7, 1e-7, 6e-9, 9e-9])):
+        out = _over_crossings(est, est * np.array(signs)[:, None])
+        assert np.array_equal(out[:, 0], want)
+    near = est.copy()
+    near[1] = TOUCH * 9e-9          # (not more than TOUCH times above the pair's larger)
+    out = _over_crossings(near, near * np.array([-1, -1, -1, 1])[:, None])
+    assert np.array_equal(out[:, 0], [4e-7, TOUCH * 9e-9, 9e-9, 9e-9])
