@@ -551,8 +551,8 @@ def caught(typingctx, fn, args):
     if not isinstance(fn, types.Dispatcher) or not isinstance(args, types.BaseTuple):
         return None
     fnsig = typingctx.resolve_function_type(fn, tuple(args), {})
-    if fnsig is None:
-        return None
+    if fnsig is None or tuple(fnsig.args) != tuple(args):
+        return None     # (e.g. a default argument folded in: the overload takes one more)
     returned = fnsig.return_type
     optional = isinstance(returned, types.Optional)
     value = returned.type if optional else returned
