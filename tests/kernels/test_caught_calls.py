@@ -112,3 +112,27 @@ def test_a_scalar_jacobian_that_raises_or_is_not_finite_is_reported_as_before():
     sol = solve_volterra(f["K"], lambda t: 1.0, (0.0, 1.0), 8, method="trapezoid",
                          jacobian=f["Jinf"])
     assert not sol.success and "Jacobian" in sol.message
+
+
+def test_a_vector_jacobians_wrapper_has_no_try_and_reports_as_before():
+    f = _fresh_functions("import numpy as np\n"
+                         "def K(t, s, y):\n    return (-math.sin(y[0]), -y[1])\n"
+                         "def J(t, s, y):\n    return None if s > 0.5 else "
+                         "np.array([[-math.cos(y[0]), 0.0], [0.0, -1.0]])\n"
+                         "def J3(t, s, y):\n    return np.array([[-math.cos(y[0]), 0.0], "
+                         "[0.0, -1.0]]) if s <= 0.5 else np.ones((3, 3))\n")
+    y0 = np.array([1.0, 1.0])
+    kernel = as_kernel(f["K"], y0, jacobian=f["J"])
+    typed = kernel.jacobian_function.overloads[JACOBIAN_SIGNATURE.args].type_annotation.annotate()
+    assert "exception_check" not in typed and "exception_match" not in typed
+    out = np.empty((2, 2))
+    kernel.jacobian_function(0.75, 0.25, np.array([[2.0, 3.0]]), 0, kernel.params, out)
+    assert out.tolist() == [[-math.cos(2.0), 0.0], [0.0, -1.0]]
+    with pytest.raises(TypeError, match=r"the Jacobian of K\(t, s, y\) returned None at "
+                                        r"t = .*, s = .*must return real numbers"):
+        solve_volterra(f["K"], lambda t: y0, (0.0, 1.0), 8, method="trapezoid",
+                       jacobian=f["J"])
+    with pytest.raises(ValueError, match=r"the Jacobian of K\(t, s, y\) returned 9 values at "
+                                         r"t = .*expected shape \(2, 2\)"):
+        solve_volterra(f["K"], lambda t: y0, (0.0, 1.0), 8, method="trapezoid",
+                       jacobian=f["J3"])
