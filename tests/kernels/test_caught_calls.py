@@ -120,7 +120,10 @@ def test_a_vector_jacobians_wrapper_has_no_try_and_reports_as_before():
                          "def J(t, s, y):\n    return None if s > 0.5 else "
                          "np.array([[-math.cos(y[0]), 0.0], [0.0, -1.0]])\n"
                          "def J3(t, s, y):\n    return np.array([[-math.cos(y[0]), 0.0], "
-                         "[0.0, -1.0]]) if s <= 0.5 else np.ones((3, 3))\n")
+                         "[0.0, -1.0]]) if s <= 0.5 else np.ones((3, 3))\n"
+                         "def JA(t, s, y):\n    return np.array([[-math.cos(y[0]), 0.0], "
+                         "[0.0, -1.0]])\n"
+                         "def JT(t, s, y):\n    return ((-math.cos(y[0]), 0.0), (0.0, -1.0))\n")
     y0 = np.array([1.0, 1.0])
     kernel = as_kernel(f["K"], y0, jacobian=f["J"])
     typed = kernel.jacobian_function.overloads[JACOBIAN_SIGNATURE.args].type_annotation.annotate()
@@ -136,3 +139,7 @@ def test_a_vector_jacobians_wrapper_has_no_try_and_reports_as_before():
                                          r"t = .*expected shape \(2, 2\)"):
         solve_volterra(f["K"], lambda t: y0, (0.0, 1.0), 8, method="trapezoid",
                        jacobian=f["J3"])
+    # a value caught does not take (a tuple of tuples): compiled inside try, as before
+    a, b = (solve_volterra(f["K"], lambda t: y0, (0.0, 1.0), 8, method="radau3", jacobian=f[J])
+            for J in ("JA", "JT"))
+    assert a.success and b.success and np.array_equal(a.y, b.y)
