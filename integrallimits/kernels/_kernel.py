@@ -816,11 +816,90 @@ def _vector_wrappers(evaluate, unpack):
 def _wrap_jacobian(fj, scalar, spec, gid, form="tsy"):
     """The compiled Jacobian wrapper: J = dK/dy at (t, s, Y[j]), NaN where the user's function
     raised, returned the wrong shape or a non-finite value (recorded with its point, as the
-    kernel's wrappers do, so the solver names the Jacobian and the point, not Newton)."""
+    kernel's wrappers do, so the solver names the Jacobian and the point, not Newton).
+
+    The call is checked with :func:`caught` (no Numba try/except to compile: about
+    a third less of the wrapper's compilation), and a None returned by one branch is recorded
+    with its point as a raise is (the solver then names the Jacobian, the point and the None;
+    inside ``try`` the conversion of the optional value raised after it, with no point).  A
+    value :func:`caught` does not take is compiled inside ``try`` (refused in Numba's words)."""
     unpack = _user.unpacker(spec)
     call = _caller(fj, form)
     report = _user.report
     if scalar:
+        try:
+            return _scalar_jacobian(_caught_caller(fj, form), unpack, gid)
+        except NumbaError:
+            return _scalar_jacobian(call, unpack, gid, checked=False)
+    try:
+        return _vector_jacobian(_caught_caller(fj, form), unpack, gid)
+    except NumbaError:
+        pass
+    # (a value that is not a 2-d array: inside ``try``, refused in Numba's words)
+    @_user.wrapper(JACOBIAN_SIGNATURE)
+    def jacobian(t, s, Y, j, theta, J):
+        J[:, :] = np.nan
+        try:
+            r = np.asarray(call(t, s, Y[j], unpack(theta, 0)))
+        except Exception:
+            report(gid, _user.RAISED, t, s, Y[j], -1)
+            return
+        if r.shape[0] != J.shape[0] or r.shape[1] != J.shape[1]:
+            report(gid, _user.BAD_SHAPE, t, s, Y[j], r.size)
+            return
+        finite = True
+        for a in range(J.shape[0]):
+            for b in range(J.shape[1]):
+                J[a, b] = r[a, b]
+                finite = finite and np.isfinite(J[a, b])
+        if not finite:
+            report(gid, _user.NOT_FINITE, t, s, Y[j], -1)
+    return jacobian
+
+
+def _vector_jacobian(checked, unpack, gid):
+    """:func:`_wrap_jacobian`'s wrapper for vector y around ``checked(t, s, y, params)``, a
+    :func:`_caught_caller` (``(ok, value)``): a 2-d array value (else refused in typing)."""
+    report = _user.report
+
+    @_user.wrapper(JACOBIAN_SIGNATURE)
+    def jacobian(t, s, Y, j, theta, J):
+        J[:, :] = np.nan
+        ok, value = checked(t, s, Y[j], unpack(theta, 0))
+        if not ok:   # raised or returned None: recorded with its point
+            report(gid, _user.RAISED, t, s, Y[j], -1)
+            return
+        r = np.asarray(value)
+        if r.shape[0] != J.shape[0] or r.shape[1] != J.shape[1]:
+            report(gid, _user.BAD_SHAPE, t, s, Y[j], r.size)
+            return
+        finite = True
+        for a in range(J.shape[0]):
+            for b in range(J.shape[1]):
+                J[a, b] = r[a, b]
+                finite = finite and np.isfinite(J[a, b])
+        if not finite:
+            report(gid, _user.NOT_FINITE, t, s, Y[j], -1)
+    return jacobian
+
+
+def _scalar_jacobian(call, unpack, gid, checked=True):
+    """:func:`_wrap_jacobian`'s wrapper for scalar y around ``call(t, s, y, params)``: with
+    ``checked``, a :func:`_caught_caller` (``(ok, value)``), else a :func:`_caller` called
+    inside ``try``."""
+    report = _user.report
+    if checked:
+        @_user.wrapper(JACOBIAN_SIGNATURE)
+        def jacobian(t, s, Y, j, theta, J):
+            J[0, 0] = np.nan
+            ok, v = call(t, s, Y[j, 0], unpack(theta, 0))
+            if not ok:   # raised or returned None: recorded with its point
+                report(gid, _user.RAISED, t, s, Y[j], -1)
+                return
+            J[0, 0] = v
+            if not np.isfinite(J[0, 0]):
+                report(gid, _user.NOT_FINITE, t, s, Y[j], -1)
+    else:
         @_user.wrapper(JACOBIAN_SIGNATURE)
         def jacobian(t, s, Y, j, theta, J):
             J[0, 0] = np.nan
@@ -831,25 +910,6 @@ def _wrap_jacobian(fj, scalar, spec, gid, form="tsy"):
                 return
             J[0, 0] = v
             if not np.isfinite(J[0, 0]):
-                report(gid, _user.NOT_FINITE, t, s, Y[j], -1)
-    else:
-        @_user.wrapper(JACOBIAN_SIGNATURE)
-        def jacobian(t, s, Y, j, theta, J):
-            J[:, :] = np.nan
-            try:
-                r = np.asarray(call(t, s, Y[j], unpack(theta, 0)))
-            except Exception:
-                report(gid, _user.RAISED, t, s, Y[j], -1)
-                return
-            if r.shape[0] != J.shape[0] or r.shape[1] != J.shape[1]:
-                report(gid, _user.BAD_SHAPE, t, s, Y[j], r.size)
-                return
-            finite = True
-            for a in range(J.shape[0]):
-                for b in range(J.shape[1]):
-                    J[a, b] = r[a, b]
-                    finite = finite and np.isfinite(J[a, b])
-            if not finite:
                 report(gid, _user.NOT_FINITE, t, s, Y[j], -1)
     return jacobian
 
