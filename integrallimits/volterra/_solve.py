@@ -494,7 +494,7 @@ def _forcing_checked(sol, g_vec, kernel, p, quadratic, uniform_run):
     :func:`._adaptive.data_roughness`'s, that of the sweep of g (the same points, weights,
     rounding and scale); where g raises there, None (the check as before says so)."""
     from . import _adaptive as adaptive
-    p = int(math.ceil(p))
+    p = math.ceil(p)
     if not (sol.success and len(sol.mesh) > 1 and
             (quadratic or getattr(sol, "_small_mesh", False))):
         return None
@@ -511,7 +511,7 @@ def _forcing_checked(sol, g_vec, kernel, p, quadratic, uniform_run):
     times = np.interp(np.arange(n * (p + 1) + 1) / (p + 1), np.arange(n + 1.0), t)
     try:
         G = np.ascontiguousarray(g_vec(times, keep=False), dtype=float).reshape(len(times), -1)
-    except Exception as exc:   # noqa: BLE001 (the user's g: the check as before says so)
+    except Exception as exc:   # (the user's g: the check as before says so)
         if not _user.raised_by_user(exc):
             raise
         return None
