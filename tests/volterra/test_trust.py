@@ -1800,9 +1800,12 @@ def test_a_solve_with_the_double_steps_companion_checks_three_levels(method, n):
     -5.7, -7.9, -11.0) move apart, or converge at the rate 1.2 (rk4 on 1 step: 3.11, 3.89,
     4.53), whose order gives an estimate above half the size.  (radau3's 4-step level, on
     the spurious root y(0.24) = -10.0 after 57 Newton iterations, fails Newton since the lag
-    sums are grouped per distinct stage time: the solve is unchecked there instead.)"""
+    sums are grouped per distinct stage time: the solve is unchecked there instead.  gregory6's
+    levels, their starting blocks from the coarser levels' values since work-63, have a
+    companion fail at t = 0.24, 0.01 before the blow-up, which from y_0 did not: unchecked
+    from 0.24, with the same values kept, up to t = 0.2.)"""
     sol = solve_volterra(_cube, ONE, (0.0, 0.24), n, method=method)
-    kinds = ("unresolved", "unchecked") if method == "radau3" else ("unresolved",)
+    kinds = ("unresolved", "unchecked") if method in ("radau3", "gregory6") else ("unresolved",)
     assert not sol.success and sol.stats["failure"] in kinds, sol.message
     assert sol.t[-1] < 0.24
     _kept_values_have_digits(sol, lambda t: 1.0 / np.sqrt(1.0 - 4.0 * t))
