@@ -836,6 +836,8 @@ def _wrap_jacobian(fj, scalar, spec, gid, form="tsy"):
     except NumbaError:
         pass
     # (a value that is not a 2-d array: inside ``try``, refused in Numba's words)
+    stored = _matrix_stored(gid)
+
     @_user.wrapper(JACOBIAN_SIGNATURE)
     def jacobian(t, s, Y, j, theta, J):
         J[:, :] = np.nan
@@ -844,8 +846,19 @@ def _wrap_jacobian(fj, scalar, spec, gid, form="tsy"):
         except Exception:
             report(gid, _user.RAISED, t, s, Y[j], -1)
             return
+        stored(r, t, s, Y[j], J)
+    return jacobian
+
+
+def _matrix_stored(gid):
+    """An inlined ``stored(r, t, s, y, J)``: J = r, a 2-d value of the Jacobian at (t, s, y),
+    where its shape is J's and its values are finite; else recorded with its point."""
+    report = _user.report
+
+    @numba.njit(inline="always", **_FAST)
+    def stored(r, t, s, y, J):
         if r.shape[0] != J.shape[0] or r.shape[1] != J.shape[1]:
-            report(gid, _user.BAD_SHAPE, t, s, Y[j], r.size)
+            report(gid, _user.BAD_SHAPE, t, s, y, r.size)
             return
         finite = True
         for a in range(J.shape[0]):
@@ -853,14 +866,14 @@ def _wrap_jacobian(fj, scalar, spec, gid, form="tsy"):
                 J[a, b] = r[a, b]
                 finite = finite and np.isfinite(J[a, b])
         if not finite:
-            report(gid, _user.NOT_FINITE, t, s, Y[j], -1)
-    return jacobian
+            report(gid, _user.NOT_FINITE, t, s, y, -1)
+    return stored
 
 
 def _vector_jacobian(checked, unpack, gid):
     """:func:`_wrap_jacobian`'s wrapper for vector y around ``checked(t, s, y, params)``, a
     :func:`_caught_caller` (``(ok, value)``): a 2-d array value (else refused in typing)."""
-    report = _user.report
+    report, stored = _user.report, _matrix_stored(gid)
 
     @_user.wrapper(JACOBIAN_SIGNATURE)
     def jacobian(t, s, Y, j, theta, J):
@@ -870,16 +883,7 @@ def _vector_jacobian(checked, unpack, gid):
             report(gid, _user.RAISED, t, s, Y[j], -1)
             return
         r = np.asarray(value)
-        if r.shape[0] != J.shape[0] or r.shape[1] != J.shape[1]:
-            report(gid, _user.BAD_SHAPE, t, s, Y[j], r.size)
-            return
-        finite = True
-        for a in range(J.shape[0]):
-            for b in range(J.shape[1]):
-                J[a, b] = r[a, b]
-                finite = finite and np.isfinite(J[a, b])
-        if not finite:
-            report(gid, _user.NOT_FINITE, t, s, Y[j], -1)
+        stored(r, t, s, Y[j], J)
     return jacobian
 
 
