@@ -3,49 +3,23 @@ in s), on which the Gauss-type and Clenshaw-Curtis rules converge algebraically 
 companion's difference can cancel by chance (fred-63; redec-62 find 2)."""
 import numpy as np
 import pytest
+from exact_problems import (KINKED_G_ARGS, KINKED_G_L, check_against_exact, kinked_g_exact,
+                            kinked_g_forcing, kinked_g_kernel)
 
 from integrallimits import solve_fredholm
 from integrallimits.fredholm import _solve
 
 # y = g + int_0^2 a cos(b (x - s)) y ds with y = p0 + |x - c| (g has a kink at c): redec-62's
-# find 2 (tests/volterra/test_redec_finds.py), here at rtol = 5e-8, where main stopped on the
-# same 473 nodes (error 51 times the estimate at a node, 1.7 times the tolerance).
-FA, FB = 0.15307706113708014, 5.593771875448765
-FP0, FC, FL = 0.9676979826868183, 0.2703803072902353, 2.0
-
-
-def _kernel(x, s, y, a, b):
-    return a * np.cos(b * (x - s)) * y
-
-
-def _exact(x):
-    return FP0 + np.abs(x - FC)
-
-
-def _forcing(x, a, b):
-    x = np.asarray(x, dtype=float)
-
-    def f0(s):
-        return -np.sin(FB * (x - s)) / FB
-
-    def f1(s):
-        return -s * np.sin(FB * (x - s)) / FB + np.cos(FB * (x - s)) / FB ** 2
-
-    def psi(s):
-        return FC * f0(s) - f1(s)
-    integral = FP0 * (f0(FL) - f0(0.0)) + (psi(FC) - psi(0.0)) - (psi(FL) - psi(FC))
-    return _exact(x) - FA * integral
+# find 2 (tests/exact_problems.py; rtol 1e-7 in tests/volterra/test_redec_finds.py), here at
+# rtol = 5e-8, where main stopped on the same 473 nodes (error 51 times the estimate at a node,
+# 1.7 times the tolerance).
 
 
 def test_kink_of_g_tighter_tolerance():
     rtol, atol = 5e-8, 5e-10
-    sol = solve_fredholm(_kernel, _forcing, (0.0, FL), args=(FA, FB), rtol=rtol, atol=atol)
-    assert sol.success, sol.message
-    exact = _exact(np.asarray(sol.x))
-    err = np.abs(sol.y - exact)
-    assert np.max(err / (atol + rtol * np.abs(exact))) <= 10.0
-    seen = err > 1e-13
-    assert np.max(err[seen] / sol.error_estimate[seen]) <= 20.0
+    sol = solve_fredholm(kinked_g_kernel, kinked_g_forcing, (0.0, KINKED_G_L),
+                         args=KINKED_G_ARGS, rtol=rtol, atol=atol)
+    check_against_exact(sol, kinked_g_exact, rtol, atol)
 
 
 def _k_kink_s(x, s, y, c, a):
