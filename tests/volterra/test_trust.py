@@ -2764,6 +2764,15 @@ def _lost_renewal_squared(t, s, y):
     return (t - s) * (y - 1e5) * (y / 1e5) ** 2
 
 
+def _solved_renewal(kernel, exact, *n_steps, g=None, **options):
+    """(sol, error): the renewal problem y = g + int_0^t k(t - s) (y - 1e5) ds on [0, 10] of
+    ``kernel`` (g = 1e5 + 2e-11 t unless given) solved with ``options``, and its errors against
+    ``exact``."""
+    sol = solve_volterra(kernel, g or (lambda t: 1e5 + 2e-11 * t), (0.0, 10.0), *n_steps,
+                         **options)
+    return sol, np.abs(sol.y - exact(sol.t)).astype(float)
+
+
 def _lost_renewal_u2(t, s, y):
     return (t - s) ** 2 * (y - 1e5)
 
@@ -2828,9 +2837,8 @@ def test_a_memory_growth_floor_keeps_the_successes_it_can(method):
     0.52 times it; the floor sqrt(N) eps max_l |y_l| e^(G_n - G_l), with the memory's growth,
     was 1.7 times the tolerance (a failure); as a random walk of the grown roundings it is
     0.68 times (``_estimate.rounding_floor``)."""
-    sol = solve_volterra(_lost_renewal_u2, lambda t: 1e5 + 2e-11 * t, (0.0, 10.0), method=method,
-                         rtol=1e-10, atol=1e-10)
-    error = np.abs(sol.y - _lost_renewal_exact(sol.t, "u2")).astype(float)
+    sol, error = _solved_renewal(_lost_renewal_u2, lambda t: _lost_renewal_exact(t, "u2"),
+                                 method=method, rtol=1e-10, atol=1e-10)
     assert sol.success, sol.message
     assert np.all(error <= 1e-10 + 1e-10 * np.abs(sol.y))
     assert np.all(error <= 20.0 * sol.error_estimate)
@@ -2981,9 +2989,7 @@ def test_a_decaying_memorys_floor_grows_at_its_rate_not_the_diagonals(method, n)
     is e^t (Lotka's 2 / (1 + r) = 1); the memory's rows now replace it
     (``_outcome._memory_bounds_diagonal``): the estimates still hold the errors, within 50
     times the largest."""
-    sol = solve_volterra(_decaying_renewal, lambda t: 1e5 + 2e-11 * t, (0.0, 10.0), n,
-                         method=method)
-    error = np.abs(sol.y - _decaying_renewal_exact(sol.t)).astype(float)
+    sol, error = _solved_renewal(_decaying_renewal, _decaying_renewal_exact, n, method=method)
     assert sol.success
     assert error.max() > 1e-9
     assert np.all(error <= sol.error_estimate)
@@ -2995,9 +3001,8 @@ def test_a_coarse_mesh_keeps_the_diagonals_growth():
     2.5, where a parasitic growth took its error at T to 1.18 times the tolerance, 10.6 times
     its estimate: the diagonal's floor (a failure) is kept on a mesh whose steps span more
     than an e-fold of the diagonal's rate (``_outcome.STEP_FOLDS``)."""
-    sol = solve_volterra(_decaying_renewal, lambda t: 1e5 + 2e-11 * t, (0.0, 10.0),
-                         method="gregory4", rtol=1e-10, atol=1e-10)
-    error = np.abs(sol.y - _decaying_renewal_exact(sol.t)).astype(float)
+    sol, error = _solved_renewal(_decaying_renewal, _decaying_renewal_exact, method="gregory4",
+                                 rtol=1e-10, atol=1e-10)
     if sol.success:
         assert np.all(error <= 1e-10 + 1e-10 * np.abs(sol.y))
         assert np.all(error <= sol.error_estimate)
@@ -3013,9 +3018,8 @@ def test_a_renewal_solve_over_the_diagonals_floor_refines_to_the_memorys(method,
     e^t needs (``_tolerance.rounded_to_tolerance``'s refine): successes with errors within
     the tolerance and the estimates (gregory4 at 1e-10 on 8 steps: an error 1.18 times the
     tolerance, 10.6 times its estimate, a failure still on that mesh)."""
-    sol = solve_volterra(_decaying_renewal, lambda t: 1e5 + 2e-11 * t, (0.0, 10.0),
-                         method=method, rtol=tolerance, atol=tolerance)
-    error = np.abs(sol.y - _decaying_renewal_exact(sol.t)).astype(float)
+    sol, error = _solved_renewal(_decaying_renewal, _decaying_renewal_exact, method=method,
+                                 rtol=tolerance, atol=tolerance)
     assert sol.success, sol.message
     assert len(sol.t) - 1 >= 24
     assert np.all(error <= tolerance * (1.0 + np.abs(sol.y)))
@@ -3063,9 +3067,9 @@ def test_a_renewal_pairs_floor_meets_a_tolerance_its_errors_meet(method):
     floor 1.2e-5, over the tolerance, on every mesh from 24 steps on (strict xfail: a floor
     honest and 9 times tighter for a nonnegative coupled kernel would weigh the components by
     the Perron vector of its rows in place of the coupling term; not derived)."""
-    sol = solve_volterra(_decaying_renewal_pair, _decaying_renewal_pair_forcing, (0.0, 10.0),
-                         method=method, rtol=1e-10, atol=1e-10)
-    error = np.abs(sol.y - _decaying_renewal_pair_exact(sol.t)).astype(float)
+    sol, error = _solved_renewal(_decaying_renewal_pair, _decaying_renewal_pair_exact,
+                                 g=_decaying_renewal_pair_forcing, method=method, rtol=1e-10,
+                                 atol=1e-10)
     assert sol.success, sol.message
     assert np.all(error <= 1e-10 * (1.0 + np.abs(sol.y)))
     assert np.all(error <= sol.error_estimate)
@@ -3076,9 +3080,8 @@ def test_a_renewal_pairs_estimates_hold_its_errors(method):
     """The pair above on 64 steps: successes whose estimates hold the errors (no false
     success; the floor carries the memory's growth e^10.8 and the coupling: 1.68e-5 for
     errors of 1.0e-8 (gregory4) to 1.3e-7 (trapezoid))."""
-    sol = solve_volterra(_decaying_renewal_pair, _decaying_renewal_pair_forcing, (0.0, 10.0),
-                         64, method=method)
-    error = np.abs(sol.y - _decaying_renewal_pair_exact(sol.t)).astype(float)
+    sol, error = _solved_renewal(_decaying_renewal_pair, _decaying_renewal_pair_exact, 64,
+                                 g=_decaying_renewal_pair_forcing, method=method)
     assert sol.success, sol.message
     assert error.max() > 1e-9
     assert np.all(error <= sol.error_estimate)
@@ -3091,9 +3094,8 @@ def test_a_renewal_pairs_floor_is_within_50_times_its_error(method):
     diagonals``'s bar (the scalar mode's estimates within 36 (gauss2) and 30 (radau3) times
     the largest error, its floor 1.86e-6): the pair's were 447 and 527 times (the floor
     1.68e-5, 9 times the scalar's by the coupling term; errors of 3.7e-8 and 3.2e-8)."""
-    sol = solve_volterra(_decaying_renewal_pair, _decaying_renewal_pair_forcing, (0.0, 10.0),
-                         64, method=method)
-    error = np.abs(sol.y - _decaying_renewal_pair_exact(sol.t)).astype(float)
+    sol, error = _solved_renewal(_decaying_renewal_pair, _decaying_renewal_pair_exact, 64,
+                                 g=_decaying_renewal_pair_forcing, method=method)
     assert np.max(sol.error_estimate) <= 50.0 * error.max()
 
 
@@ -3197,9 +3199,8 @@ def test_an_oscillating_memorys_growth_is_in_the_estimate(method, n):
     0), the growth e^(0.676 t) the complex roots' (``_outcome._oscillating_memory_rate``):
     errors up to 2.3 (gauss2, 64 steps), 3.3 (radau3, 16) and 4.6 (trapezoid, 16) times the
     estimates."""
-    sol = solve_volterra(_oscillating_renewal, lambda t: 1e5 + 2e-11 * t, (0.0, 10.0), n,
-                         method=method)
-    error = np.abs(sol.y - _oscillating_renewal_exact(sol.t)).astype(float)
+    sol, error = _solved_renewal(_oscillating_renewal, _oscillating_renewal_exact, n,
+                                 method=method)
     assert sol.success
     assert error.max() > 1e-10
     assert np.all(error <= sol.error_estimate)
