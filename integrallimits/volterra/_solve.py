@@ -713,10 +713,18 @@ def _jump_at(kernel, g_vec, meth):
     checks report it) or where neither changes over the float before x by more than 4 times
     their change over the JUMP_SLOPE |x| before that (smooth data: a slope, not a jump).
     d + 5 kernel evaluations and three values of g.  ``jump.locate(lo, hi,
-    y, tol)``: where the data jump on [lo, hi] (for the failure's message)."""
+    y, tol)``: where the data jump on [lo, hi] (for the failure's message).  ``jump.after``:
+    (m, c), the points after x within m steps, those whose rule weights x with an end
+    correction of its own or of its companion on every other point, and the most by which
+    their error exceeds the one at x, as a multiple of it: the rule integrates the jump
+    over the j steps after x with h (w_0 + ... + w_j) for the length j h, w_i = 1 + its
+    i-th end correction, off by c_j h = |w_0 + ... + w_j - j| h times the jump (c_0 = w;
+    1/2 inside the interval for the trapezoid rule and Gregory's; gregory4's c_1 = 13/24)
+    and c = max c_j / w."""
     from ._tolerance import _differences_at, _evaluator, _forward_jacobian
-    right = meth.rule.right
-    w = 1.0 + float(right[0]) if len(right) else 1.0
+    right = [float(r) for r in meth.rule.right]
+    w = 1.0 + right[0] if right else 1.0
+    carried = [abs(1.0 + sum(right[:j + 1])) for j in range(len(right) + 1)]
 
     smooth = set()      # (the points found smooth: once a solve, a few evaluations)
 
@@ -767,6 +775,7 @@ def _jump_at(kernel, g_vec, meth):
                                 lo, hi, np.asarray(tol, dtype=float).ravel())
         return x, calls + more
     jump.locate = locate
+    jump.after = (2 * (len(right) + 1), max(carried) / w if w > 0.0 else 1.0)
     return jump
 
 
