@@ -1127,7 +1127,7 @@ def _quiet_state():
         var, make = config._extobj_contextvar, config._make_extobj
         make(all="ignore")          # (the call below: checked once)
         return var, make
-    except Exception:   # pragma: no cover - another NumPy: errstate (as_floats_quietly)
+    except (ImportError, AttributeError, TypeError):   # pragma: no cover - another NumPy
         return None
 
 
