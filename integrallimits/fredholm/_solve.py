@@ -192,7 +192,7 @@ def _compile_kernel(K, y0, a, jacobian, args=None):
 _KERNELS = weakref.WeakKeyDictionary()
 
 
-def _kernel_of(K, y0, t0, jacobian, args):
+def _kernel_of(K, y0, t0, jacobian, args, G=None, shape=None):
     """:func:`_compile_kernel`, remembered per plain function K (the set-up a repeated solve
     of the same equation would make again: ~30 Python statements and two cache look-ups).
 
@@ -203,31 +203,52 @@ def _kernel_of(K, y0, t0, jacobian, args):
     global, closure cell or default compiles (or finds) the kernel for the new values, as
     without this memo.  ``args`` are packed again on every call (their values are never taken
     from here); a vector-y K(x, s) (which :func:`~integrallimits.kernels._linear.as_linear_kernel`
-    calls in Python to tell its mode) is not remembered."""
+    calls in Python to tell its mode) is not remembered.
+
+    ``y0`` None: g's value at t0 is the first row of ``G`` (g at the nodes, (M, d)), of
+    ``shape`` (``()`` for a scalar g), made only where K is compiled (~0.3 us)."""
+    if y0 is not None:
+        shape = y0.shape
     if type(K) is not FunctionType or "build" in K.__dict__ or \
             not (jacobian is None or type(jacobian) is FunctionType):
-        return _compile_kernel(K, y0, t0, jacobian, args)
+        return _compile_kernel(K, _first_value(y0, G, shape), t0, jacobian, args)
     spec, theta = (_user.NO_ARGS, _NO_THETA) if args is None else _user.pack_args(args)
-    made_for = (K.__code__, jacobian, None if jacobian is None else jacobian.__code__, y0.shape,
-                spec)
-    keys = _value_keys(K, jacobian)
+    made_for = (K.__code__, jacobian, None if jacobian is None else jacobian.__code__, shape, spec)
     known = _KERNELS.get(K)
-    # (equal tuples, and the very same code objects: code compares equal by value)
-    if known is not None and known[1] == keys and known[0] == made_for and \
-            known[0][0] is made_for[0] and known[0][2] is made_for[2]:
+    # (equal tuples, and the very same code objects: code compares equal by value; K and the
+    # Jacobian reading the very objects they read then (their readers, ~0.2 us) or, else,
+    # values of the same keys)
+    keys = None
+    if known is not None and known[0] == made_for and known[0][0] is made_for[0] and \
+            known[0][2] is made_for[2] and (
+                known[3] is not None and known[3](K) and
+                (jacobian is None or known[4] is not None and known[4](jacobian)) or
+                known[1] == (keys := _value_keys(K, jacobian))):
         require_jit()
         kernel = known[2]
         # (with_params returns the kernel itself for no parameters and no args: at once)
         return kernel if args is None and not kernel.params.size else \
             kernel.with_params(theta, args)
-    kernel = _compile_kernel(K, y0, t0, jacobian, args)
+    if keys is None:
+        keys = _value_keys(K, jacobian)
+    kernel = _compile_kernel(K, _first_value(y0, G, shape), t0, jacobian, args)
     if (kernel.scalar or kernel.structure.get("kind") != "linear") and \
             _value_keys(K, jacobian) == keys:      # (K read the same values all along)
-        _KERNELS[K] = (made_for, keys, kernel)
+        # (the readers' objects are those of the keys just compared: nothing ran between)
+        _KERNELS[K] = (made_for, keys, kernel, _user.reads_reader(K),
+                       None if jacobian is None else _user.reads_reader(jacobian))
     return kernel
 
 
 _NO_THETA = np.zeros(0)     # (pack_args(None)'s, without a new empty array each call)
+
+
+def _first_value(y0, G, shape):
+    """``y0``, or where it is None g's value at the first node from g at the nodes ``G`` ((M, d))
+    of ``shape`` (:func:`_kernel_of`)."""
+    if y0 is not None:
+        return y0
+    return np.array(G[0, 0]) if shape == () else G[0].copy()
 
 
 def _value_keys(K, jacobian):
@@ -580,17 +601,18 @@ class _Problem:
         if self.kernel is None:
             t0 = nodes[0]
             self.g_vec, y0 = _forcing(self.g, t0, self.args)
-            if y0 is None:
+            if y0 is None:      # (g's value at t0: G[0], made only if K is compiled now)
                 G = np.ascontiguousarray(self.g_vec(nodes, False))   # (checked finite)
-                y0 = np.array(G[0, 0]) if self.g_vec.shape == () else G[0].copy()
             elif not (np.isfinite(y0).all() if y0.ndim else math.isfinite(y0)):
                 raise ValueError(f"g(x) is not finite at x = {t0} (value {y0.tolist()})")
-            self.kernel = _kernel_of(self.K, y0, t0, self.jacobian, self.args)
+            self.kernel = _kernel_of(self.K, y0, t0, self.jacobian, self.args, G,
+                                     self.g_vec.shape)
         return self.g_vec, self.kernel, G
 
 
 #: The forcings of the plain functions g (no args) of the last solves (:func:`_forcing`): g ->
-#: (the value key of what g read then, g as it was called then, its g_vec, g's code then).
+#: (the value key of what g read then, g as it was called then, its g_vec, g's code then, and
+#: a reader that says whether g reads the same objects as then, or None).
 _FORCINGS_OF = {}
 _FORCINGS_MAX = 8
 
@@ -609,15 +631,25 @@ def _forcing(g, t0, args):
     plain = args is None and type(g) is FunctionType
     if plain:
         known = _FORCINGS_OF.get(g)
-        if known is not None and known[3] is g.__code__ and \
-                known[0] == _user.value_key(g, compiled=False) and \
-                _with_fresh_helpers(g) is known[1]:
-            return known[2], None
+        if known is not None and known[3] is g.__code__:
+            # the same objects read (through g's helpers too): both keys as then, in one look
+            # (~0.3 us; the two keys and the helpers' memo cost ~1.5 us)
+            if known[4] is not None and known[4](g):
+                return known[2], None
+            if known[0] == _user.value_key(g, compiled=False) and \
+                    _with_fresh_helpers(g) is known[1]:
+                return known[2], None
     g_vec, y0 = as_forcing(g, t0, args, remember=True)
     if plain and y0 is None:    # (as_forcing's memo: g checked before with these values)
         if len(_FORCINGS_OF) >= _FORCINGS_MAX:
             _FORCINGS_OF.clear()
-        _FORCINGS_OF[g] = (g_vec.key, _with_fresh_helpers(g), g_vec, g.__code__)
+        fresh, same = _with_fresh_helpers(g), _user.reads_reader(g)
+        # (the reader's objects are those of the key and the helpers above: checked, as a
+        # global could change meanwhile only in another thread)
+        if same is not None and not (_user.value_key(g, compiled=False) == g_vec.key and
+                                     _with_fresh_helpers(g) is fresh):
+            same = None
+        _FORCINGS_OF[g] = (g_vec.key, fresh, g_vec, g.__code__, same)
     return g_vec, y0
 
 
