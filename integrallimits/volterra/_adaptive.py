@@ -95,7 +95,10 @@ A step that fails (Newton, a non-finite value) is retried with H/2, unless the u
 itself returned NaN/inf at a finite, moderate y: that ends the solve with the point it happened.
 After a failed Newton solve of an implicit method the pass's pairs are also at most SAFETY
 2 F / lam, F the tableau's fold on y' = y^2 and lam the linearised growth rate
-(:func:`_fold_cap`): beyond it a blow-up's stage equations have no root.
+(:func:`_fold_cap`): beyond it a blow-up's stage equations have no root.  A step that holds
+one whose exploratory Newton solve failed before (the uniform try's, a pass's pair) is not
+solved again: a pass's pair over it is rejected as failed, and the solve on every fourth point
+of a check fails there unsolved (:func:`_holds_failed`).
 When H falls below ``max(1e-12 (T - t0), 100 eps |t|)`` the solution has a singularity there:
 the solve ends as a failure at that t; a power law fitted to the last values extrapolates the
 blow-up time (:func:`blow_up_time`).
@@ -418,10 +421,10 @@ def _refined_steps(N, ratio, p, max_steps):
     with p by the caller, :func:`_restated`: on y = 1 - int y^2, gauss2, 1e-9 the uniform try's
     differences fell at 2^5.6, its estimate took the order 4.5, and sizing that with 5 gave 12
     steps, 26 times below the tolerance; now 10, 9 times below, the best uniform mesh 7: 4.21
-    -> 3.50 times its evaluations): the error falls like N^-p, so N (1.1 ratio^(1/p)) with at least 10% more (twice
-    as many where the companion found no correct digit), at least FEWEST_STEPS (MIN_STEPS from
-    FEWEST_STEPS on), an even number (the companion takes every other point), at most
-    ``max_steps``."""
+    -> 3.50 times its evaluations): the error falls like N^-p, so N (1.1 ratio^(1/p)) with at
+    least 10% more (twice as many where the companion found no correct digit), at least
+    FEWEST_STEPS (MIN_STEPS from FEWEST_STEPS on), an even number (the companion takes every
+    other point), at most ``max_steps``."""
     grow = 2.0 if not math.isfinite(ratio) else min(16.0, max(1.1, 1.1 * ratio ** (1.0 / p)))
     n = max(MIN_STEPS if N >= FEWEST_STEPS else FEWEST_STEPS, math.ceil(N * grow))
     return min(n + n % 2, max_steps)
