@@ -994,7 +994,7 @@ def _controlled_pass(meth, kernel, g_vec, t0, T, rtol, atol, newton_tol, newton_
     uniform try's, an earlier pass's pairs): a pair whose long step holds one of them
     (:func:`_holds_failed`) is rejected as failed in Newton without being solved (y = tan t,
     radau3, 1e-3: the pilot's pair from 0.375 to 1.5, over the try's failed step from 1.125,
-    failed after 81 kernel evaluations).  The pass's own failed pairs are ``store.failed``.
+    failed after 54 kernel evaluations).  The pass's own failed pairs are ``store.failed``.
 
     Returns (store, counts, rejected, failure, kernel_failure, h_floor): ``failure`` None,
     "kernel", "collapse", "steps" or "stiff"."""

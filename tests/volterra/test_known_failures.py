@@ -65,7 +65,7 @@ def _recorded_failures(monkeypatch):
 @pytest.mark.parametrize("method, most", [("radau3", 2150), ("gauss2", 2150)])
 def test_steps_over_a_failed_newton_step_are_not_tried_again(monkeypatch, method, most):
     """tan t at 1e-3: the uniform try's last step (1.125 to 1.5) fails in Newton; the pilot
-    pass's pair from 0.375 to 1.5 holds it and is rejected unsolved (it failed, 81 kernel
+    pass's pair from 0.375 to 1.5 holds it and is rejected unsolved (it failed, 54 kernel
     evaluations with radau3), and the solve on every fourth point of the pass's mesh, whose
     step from 0.9375 is the pass's pair that failed, fails there unsolved (210 evaluations
     with radau3, 86 with gauss2).  No Newton solve fails on a step that holds one that failed
