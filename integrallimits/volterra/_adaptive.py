@@ -95,7 +95,10 @@ A step that fails (Newton, a non-finite value) is retried with H/2, unless the u
 itself returned NaN/inf at a finite, moderate y: that ends the solve with the point it happened.
 After a failed Newton solve of an implicit method the pass's pairs are also at most SAFETY
 2 F / lam, F the tableau's fold on y' = y^2 and lam the linearised growth rate
-(:func:`_fold_cap`): beyond it a blow-up's stage equations have no root.
+(:func:`_fold_cap`): beyond it a blow-up's stage equations have no root.  A step that holds
+one whose exploratory Newton solve failed before (the uniform try's, a pass's pair) is not
+solved again: a pass's pair over it is rejected as failed, and the solve on every fourth point
+of a check fails there unsolved (:func:`_holds_failed`).
 When H falls below ``max(1e-12 (T - t0), 100 eps |t|)`` the solution has a singularity there:
 the solve ends as a failure at that t; a power law fitted to the last values extrapolates the
 blow-up time (:func:`blow_up_time`).
@@ -418,13 +421,42 @@ def _refined_steps(N, ratio, p, max_steps):
     with p by the caller, :func:`_restated`: on y = 1 - int y^2, gauss2, 1e-9 the uniform try's
     differences fell at 2^5.6, its estimate took the order 4.5, and sizing that with 5 gave 12
     steps, 26 times below the tolerance; now 10, 9 times below, the best uniform mesh 7: 4.21
-    -> 3.50 times its evaluations): the error falls like N^-p, so N (1.1 ratio^(1/p)) with at least 10% more (twice
-    as many where the companion found no correct digit), at least FEWEST_STEPS (MIN_STEPS from
-    FEWEST_STEPS on), an even number (the companion takes every other point), at most
-    ``max_steps``."""
+    -> 3.50 times its evaluations): the error falls like N^-p, so N (1.1 ratio^(1/p)) with at
+    least 10% more (twice as many where the companion found no correct digit), at least
+    FEWEST_STEPS (MIN_STEPS from FEWEST_STEPS on), an even number (the companion takes every
+    other point), at most ``max_steps``."""
     grow = 2.0 if not math.isfinite(ratio) else min(16.0, max(1.1, 1.1 * ratio ** (1.0 / p)))
     n = max(MIN_STEPS if N >= FEWEST_STEPS else FEWEST_STEPS, math.ceil(N * grow))
     return min(n + n % 2, max_steps)
+
+
+def _failed_step(mesh, out):
+    """(a, b): the step of ``mesh`` whose Newton solve failed in the run result ``out``
+    (``index`` is the end of the step that failed), or None where it did not fail in Newton."""
+    if out.status != _loops.NEWTON_FAILED or not 1 <= out.index < len(mesh):
+        return None
+    return float(mesh[out.index - 1]), float(mesh[out.index])
+
+
+def _holds_failed(a, b, failed):
+    """Whether the step from ``a`` to ``b`` holds a whole step of ``failed`` (a list of (start,
+    end) of steps whose exploratory Newton solve failed): a longer step over the same stretch,
+    whose stage equations reach at least as far, from values no further along.  Newton at the
+    exploratory cap fails on such a step as on the one it holds (y = tan t: the uniform try's
+    last step from 1.125 to 1.5, and a pilot pass's pair from 0.375 to 1.5, fail alike; the
+    solve on every fourth point of a pass's mesh repeats the pair that failed in the pass)."""
+    return any(a <= x and y <= b for x, y in failed)
+
+
+def _known_to_fail(mesh, failed):
+    """The index of the end of the first step of ``mesh`` that holds a step of ``failed``
+    (:func:`_holds_failed`), or None."""
+    if not failed:
+        return None
+    for k in range(1, len(mesh)):
+        if _holds_failed(float(mesh[k - 1]), float(mesh[k]), failed):
+            return k
+    return None
 
 
 class _Store:
@@ -444,6 +476,7 @@ class _Store:
         self.caps = []      # the stability limit of each accepted pair's length (inf: none)
         self.rough = False  # a retried pair's local error fell slowly (:func:`_falls_slowly`)
         self.stiff = None   # (t, rho, S, steps to T, steps in all) of a pass stopped as stiff
+        self.failed = []    # (start, end) of the pairs whose Newton solve failed
 
     def reserve(self, steps):
         """Room for ``steps`` more accepted intervals (and the trial rows of a pair)."""
@@ -477,7 +510,14 @@ def solve_adaptive(meth, kernel, g_vec, t0, T, *, rtol, atol, newton_tol, newton
     superconverging = not _names(kernel, 0)
     trial_maxiter = min(newton_maxiter, TRIAL_MAXITER)
     trial_tol = _trial_newton_tol(newton_tol, rtol, atol)
-    run = _reusing(run, trial_tol)
+    reused = _reusing(run, trial_tol)
+    solved = set()      # the meshes solved without a failure (a repeat is free: _reusing)
+
+    def run(mesh, **options):
+        out = reused(mesh, **options)
+        if out.status == 0:
+            solved.add(mesh.tobytes())
+        return out
     refinements, total, trusted, t_first, try_ratio = [], 0, False, None, math.inf
     profile = None
     # the shifted check (:func:`_shifted_check`): the mesh refined where it disagreed, the
@@ -493,8 +533,33 @@ def solve_adaptive(meth, kernel, g_vec, t0, T, *, rtol, atol, newton_tol, newton
     caps = []               # the stability limits of the last pass's pairs (explicit methods)
     limit = meth.tableau.stability_limit if meth.tableau.explicit else None
 
+    # the steps (start, end) whose exploratory Newton solve failed (in a solve or a pass's
+    # pair), and a solve's result to shape the failures foretold from them (see rate_explore)
+    failed, shape = [], []
+
     def explore(mesh):
-        return run(mesh, newton_maxiter=trial_maxiter, newton_tol=trial_tol, exploring=True)
+        out = run(mesh, newton_maxiter=trial_maxiter, newton_tol=trial_tol, exploring=True)
+        step = _failed_step(mesh, out)
+        if step is not None:
+            failed.append(step)
+        shape[:] = [out]
+        return out
+
+    def rate_explore(mesh):
+        """``explore`` for the solves on every fourth point of the checks: a mesh with a step
+        that holds one whose exploratory Newton solve failed (:func:`_holds_failed`) fails there
+        unsolved, as it would solved (tan t, radau3, 1e-3: the pass's pair from 0.9375 to 1.4257
+        failed, and the solve on every fourth point of its mesh took that step and failed there
+        too, 210 kernel evaluations, 0.11 of the best uniform mesh's).  Only a rate takes it: a
+        failed rate solve leaves no trace but the rate's absence, whatever the step it fails
+        in, and so nothing else changes."""
+        k = _known_to_fail(mesh, failed)
+        if k is None or not shape or mesh.tobytes() in solved:
+            return explore(mesh)
+        out = shape[0]
+        return dataclasses.replace(out, Y=np.full((len(mesh),) + out.Y.shape[1:], np.nan),
+                                   status=_loops.NEWTON_FAILED, index=k, keep=k,
+                                   counts=np.zeros_like(out.counts), stages=None, record=None)
 
     def controlled(loose, first_step):
         """(t, Y, stages, local errors, stats) of a controlled pass at ``loose`` times the
@@ -505,9 +570,11 @@ def solve_adaptive(meth, kernel, g_vec, t0, T, *, rtol, atol, newton_tol, newton
         def once(loose):
             nonlocal tightest
             tightest = min(tightest, loose)
-            return _controlled_pass(meth, kernel, g_vec, t0, T, rtol * loose, atol * loose,
-                                    trial_tol, trial_maxiter, args, first_step, max_steps,
-                                    trial_tol > newton_tol, sorted(jumps))
+            out = _controlled_pass(meth, kernel, g_vec, t0, T, rtol * loose, atol * loose,
+                                   trial_tol, trial_maxiter, args, first_step, max_steps,
+                                   trial_tol > newton_tol, sorted(jumps), failed)
+            failed.extend(out[0].failed)
+            return out
         store, counts, rejected, failure, kernel_failure, h_floor = once(loose)
         if failure is not None and loose > 1.0:
             # (also a pilot out of steps or stopped as stiff: rk4 on y = 1 - 1e5 int y at 1e-9
@@ -543,7 +610,7 @@ def solve_adaptive(meth, kernel, g_vec, t0, T, *, rtol, atol, newton_tol, newton
         total += int(first.counts[0])
         if first.status == 0:
             comp, ratio, trusted, calls = _global_check(explore, t, first.Y, p, rtol, atol,
-                                                        explore, superconverging)
+                                                        rate_explore, superconverging)
             total += calls
             refinements.append((FEWEST_STEPS, ratio))
             checked.append((t, first.Y, comp.estimate, ratio, _converges_at_rate(comp, p)))
@@ -551,7 +618,7 @@ def solve_adaptive(meth, kernel, g_vec, t0, T, *, rtol, atol, newton_tol, newton
             try_ratio = ratio * comp.sizing         # sized with the method's order
             if not trusted:
                 better = _refined_companion(explore, comp, t, p, rtol, atol, refinements,
-                                            keep_untrusted=True,
+                                            rate_explore, keep_untrusted=True,
                                             superconverging=superconverging)
                 if better is not None:
                     total += better[-1]
@@ -622,14 +689,14 @@ def solve_adaptive(meth, kernel, g_vec, t0, T, *, rtol, atol, newton_tol, newton
                     np.array_equal(t, t_first):
                 trusted = False                     # the uniform try, already checked
             else:
-                comp, ratio, trusted, calls = _global_check(run, t, Y, p, rtol, atol, explore,
-                                                            superconverging)
+                comp, ratio, trusted, calls = _global_check(run, t, Y, p, rtol, atol,
+                                                            rate_explore, superconverging)
                 total += calls
                 refinements.append((len(t) - 1, ratio))
                 checked.append((t, Y, comp.estimate, ratio, _converges_at_rate(comp, p)))
                 rough = rough or _rough(comp, p)
                 better = None if trusted else _refined_companion(
-                    run, comp, t, p, rtol, atol, refinements, explore,
+                    run, comp, t, p, rtol, atol, refinements, rate_explore,
                     superconverging=superconverging)
                 if better is not None:
                     rough = rough or _rough(better[2], p)
@@ -895,7 +962,7 @@ def solve_adaptive(meth, kernel, g_vec, t0, T, *, rtol, atol, newton_tol, newton
 
 
 def _controlled_pass(meth, kernel, g_vec, t0, T, rtol, atol, newton_tol, newton_maxiter, args, h0,
-                     max_steps, shared=False, jumps=()):
+                     max_steps, shared=False, jumps=(), failed=()):
     """The mesh built step by step with step doubling (see the module docstring).
 
     An explicit method's pair is at most LIMIT_SHARE S / rho long, with S its stability limit
@@ -922,6 +989,12 @@ def _controlled_pass(meth, kernel, g_vec, t0, T, rtol, atol, newton_tol, newton_
     JUMP_START / rho long, rho the fastest decay there: the transient that the jump starts is
     then resolved from its start, where a pair over it, or one that starts at it many
     e-folds long, damps it in both the pair and its halves, whose difference then misses it.
+
+    ``failed``: (start, end) of the steps whose exploratory Newton solve failed so far (the
+    uniform try's, an earlier pass's pairs): a pair whose long step holds one of them
+    (:func:`_holds_failed`) is rejected as failed in Newton without being solved (y = tan t,
+    radau3, 1e-3: the pilot's pair from 0.375 to 1.5, over the try's failed step from 1.125,
+    failed after 54 kernel evaluations).  The pass's own failed pairs are ``store.failed``.
 
     Returns (store, counts, rejected, failure, kernel_failure, h_floor): ``failure`` None,
     "kernel", "collapse", "steps" or "stiff"."""
@@ -1005,6 +1078,15 @@ def _controlled_pass(meth, kernel, g_vec, t0, T, rtol, atol, newton_tol, newton_
         if H < max(h_floor, 100 * np.finfo(float).eps * abs(tn)) or store.n >= max_steps:
             failure = "collapse" if store.n < max_steps else "steps"
             break
+        if not explicit and _holds_failed(float(tn), float(tn + H), failed):
+            # (as a pair that failed in Newton, below, unsolved)
+            kernel_failure = describe(_loops.NEWTON_FAILED, tn, 0, None)
+            H /= 2.0
+            rejected += 1
+            newton_failed = True
+            if folded is None:
+                folded = (None, math.nan)
+            continue
         store.reserve(2)
         r = store.n * m
         times = np.concatenate([tn + offsets * H, tn + offsets * (H / 2),
@@ -1023,6 +1105,8 @@ def _controlled_pass(meth, kernel, g_vec, t0, T, rtol, atol, newton_tol, newton_
             if kernel_failure[1] == "kernel-non-finite":   # at finite, moderate y: K's own NaN
                 failure = "kernel"
                 break
+            if status == _loops.NEWTON_FAILED:
+                store.failed.append((float(tn), float(tn + H)))
             H /= 2.0
             rejected += 1
             newton_failed = True
