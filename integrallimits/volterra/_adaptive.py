@@ -2053,7 +2053,8 @@ def _may_grow_over(top, Y):
     return not (first > 0.0 and top * largest <= ROUGH_GROWN * first)
 
 
-def data_roughness(g_vec, kernel, t, Y, estimate, p, alpha=0.0, t_free=False, of_k=False):
+def data_roughness(g_vec, kernel, t, Y, estimate, p, alpha=0.0, t_free=False, of_k=False,
+                   diagonal=True):
     """(ratio, evaluations): for each step of the mesh ``t`` (N,), the largest ratio of the
     differences of order p + 1 across it of the data (g; K in t at (t0, Y_0) where K names t,
     times t_(n+1) - t0; K along the diagonal at y on the chord from Y_n to Y_(n+1), which a
@@ -2072,7 +2073,10 @@ def data_roughness(g_vec, kernel, t, Y, estimate, p, alpha=0.0, t_free=False, of
     K taken as if it named no t (no sweep of K in t; the diagonal's times h).  ``of_k``:
     (ratio, K's ratio, evaluations), K's ratio that of K's sweeps alone, as with g = 0 (the
     rounding of K's differences, and the scale's floor, at ulp of float64: EPS, as of a g
-    that returns zeros), of the same evaluations."""
+    that returns zeros), of the same evaluations.  ``diagonal=False``: no sweep of K along the
+    diagonal either (with ``t_free``, or a K that names no t: g's sweep alone, no kernel
+    evaluation; a direct rule's check of a K that names neither t nor s and is smooth in y,
+    :func:`._solve._forcing_checked`)."""
     n = len(t) - 1
     grid = _GRIDS.get((n, p))
     if grid is None:       # (the step index of each point, and of each mesh point)
@@ -2084,9 +2088,10 @@ def data_roughness(g_vec, kernel, t, Y, estimate, p, alpha=0.0, t_free=False, of
     # (the entry point checks no types: (N + 1, d) float arrays, C-contiguous)
     Y2, E, mesh = _c_floats(Y), _c_floats(estimate), _c_floats(t)
     share = _shares_ends(Y2, mesh)
-    calls = (1 + in_t) * ((p + 1) * n + 1 if share else (p + 2) * n)
+    calls = (int(in_t) + int(diagonal)) * ((p + 1) * n + 1 if share else (p + 2) * n)
+    sweeps = int(in_t) * SWEEP_T + (0 if diagonal else NO_DIAGONAL)
     run_guarded(lambda: _ratios()(kernel.function_address.address, kernel.params, mesh, Y2, G,
-                                  difference_weights(p), int(in_t), int(share), E,
+                                  difference_weights(p), sweeps, int(share), E,
                                   ROUNDING * EPS, ratio, float(alpha),
                                   ROUNDING * EPS, ratio_k),
                 kernel.args, calls)   # (inline, not in a thread, below THREAD_WORK)
@@ -2158,16 +2163,23 @@ def _estimates_scale(E, Y):
 _GRIDS = {}
 
 
-def _data_ratios(K_at, theta, t, Y, G, weights, in_t, share, E, noise, ratio, alpha, noise_k,
+#: :func:`_data_ratios`' ``sweeps`` bits: K swept in t at (t0, Y_0), and K not swept along the
+#: diagonal (without either bit: the sweeps of g and of K along the diagonal).
+SWEEP_T, NO_DIAGONAL = 1, 2
+
+
+def _data_ratios(K_at, theta, t, Y, G, weights, sweeps, share, E, noise, ratio, alpha, noise_k,
                  ratio_k):
     """ratio[n] = the largest over the components a and the sweeps of |D[a]| c / scale[a], for
     the differences D = sum_j weights[j] v_j across the step n (m = len(weights) points
     x_j = t[n] + j h / (m - 1), the last t[n+1] itself) of
 
     * g: v_j = G[n (m - 1) + j], c = 1;
-    * where ``in_t``, K in t: v_j = K(x_j, t[0], Y[0]), c = t[n+1] - t[0];
-    * K along the diagonal on the chord: v_j = K(x_j, x_j, y_j), y_j = Y[n] + u_j (Y[n+1] -
-      Y[n]), u_j = j / (m - 1), c = t[n+1] - t[0] where ``in_t``, else h (the sweeps of K
+    * where ``sweeps`` has the bit SWEEP_T, K in t: v_j = K(x_j, t[0], Y[0]),
+      c = t[n+1] - t[0];
+    * unless ``sweeps`` has the bit NO_DIAGONAL, K along the diagonal on the chord:
+      v_j = K(x_j, x_j, y_j), y_j = Y[n] + u_j (Y[n+1] - Y[n]), u_j = j / (m - 1),
+      c = t[n+1] - t[0] with SWEEP_T, else h (the sweeps of K
       are :func:`_step_differences`, as :func:`_kernel_differences`'s); with ``alpha`` > 0 (the
       smooth factor of a weakly singular kernel), c^(1 - alpha) / (1 - alpha) instead of c;
 
@@ -2177,6 +2189,8 @@ def _data_ratios(K_at, theta, t, Y, G, weights, in_t, share, E, noise, ratio, al
     (:func:`_step_differences`).  ratio_k[n]: the same of K's sweeps alone with ``noise_k``
     for ``noise`` (in the rounding and in the scale: ratio[n] of G = 0 and ``noise_k``)."""
     K = _loops._kernel_at(K_at)
+    in_t = sweeps & SWEEP_T
+    diagonal = (sweeps & NO_DIAGONAL) == 0
     m = weights.shape[0]
     d = Y.shape[1]
     f = np.empty(d)
@@ -2212,7 +2226,7 @@ def _data_ratios(K_at, theta, t, Y, G, weights, in_t, share, E, noise, ratio, al
                         w = weights[j] * G[n * (m - 1) + j, a]
                         acc[a] += w
                         terms[a] += abs(w)
-            elif which == 1 and in_t == 0:
+            elif which == 1 and in_t == 0 or which == 2 and not diagonal:
                 continue
             else:
                 _step_differences(K, theta, t, Y, n, weights, which - 1, share != 0 and n > 0,

@@ -493,8 +493,8 @@ def _forcing_checked(sol, g_vec, kernel, p, quadratic, uniform_run):
     differences of order p + 1 >= 3 at the rounding).  Its (p + 1) N + 1 kernel evaluations
     took tan (y = t + int y^2) with gregory8 at rtol = atol = 1e-3 to 4.07 times the best
     uniform mesh's work (9792 evaluations for 2409), over the goal of 4.  g's ratios are
-    :func:`._adaptive.data_roughness`'s, that of the sweep of g (the same points, weights,
-    rounding and scale); where g raises there, None (the check as before says so)."""
+    :func:`._adaptive.data_roughness`'s without K's sweeps (``diagonal=False``); where g
+    raises there, None (the check as before says so)."""
     from . import _adaptive as adaptive
     p = math.ceil(p)
     if not (sol.success and len(sol.mesh) > 1 and
@@ -508,32 +508,15 @@ def _forcing_checked(sol, g_vec, kernel, p, quadratic, uniform_run):
         return None
     nested = getattr(sol, "_nested_estimate", None)
     against = est if nested is None or nested.shape != est.shape else nested
-    t, Y = sol.mesh, sol._y2
-    n = len(t) - 1
-    times = np.interp(np.arange(n * (p + 1) + 1) / (p + 1), np.arange(n + 1.0), t)
-    try:
-        G = np.ascontiguousarray(g_vec(times, keep=False), dtype=float).reshape(len(times), -1)
+    try:   # (g's sweep alone: no kernel evaluation)
+        ratio, calls = adaptive.data_roughness(g_vec, kernel, sol.mesh, sol._y2, against, p,
+                                               t_free=True, diagonal=False)
     except Exception as exc:   # (the user's g: the check as before says so)
         if not _user.raised_by_user(exc):
             raise
         return None
-    # (as _data_ratios sums them: in order of the points, each component on its own)
-    W = adaptive.difference_weights(p)[None, :, None] * G[
-        np.arange(n)[:, None] * (p + 1) + np.arange(p + 2)[None, :]]
-    acc, terms = np.zeros((n, G.shape[1])), np.zeros((n, G.shape[1]))
-    for j in range(p + 2):
-        acc += W[:, j]
-        terms += np.abs(W[:, j])
-    noise = adaptive.ROUNDING * adaptive.EPS
-    E, Y2 = np.asarray(against, dtype=float), np.asarray(Y, dtype=float).reshape(n + 1, -1)
-    # (NaN and negative values left out, as there)
-    scale = np.maximum(np.fmax.reduce(E, axis=0, initial=0.0),
-                       noise * np.fmax.reduce(np.abs(Y2), axis=0, initial=0.0))
-    with np.errstate(invalid="ignore", divide="ignore"):
-        r = np.where((np.abs(acc) > noise * terms) & (scale > 0.0), np.abs(acc) / scale, 0.0)
-    ratio = np.max(r, axis=1)
     sol = adaptive._with_rough_data(sol, g_vec, kernel, p, None, False, quadratic, None,
-                                    uniform_run, start=False, checked=(ratio, 0))
+                                    uniform_run, start=False, checked=(ratio, calls))
     uncovered = getattr(sol, "_uncovered", None) if sol.success else None
     return sol if uncovered is None else adaptive._uncovered_steps(sol, *uncovered)
 

@@ -1491,6 +1491,45 @@ def test_the_data_sweeps_of_a_given_mesh_share_the_ends_of_the_steps(d):
     assert np.array_equal(ratio, every) and np.all(ratio > 0.0)
 
 
+@pytest.mark.parametrize("d", [1, 2])
+def test_the_data_check_without_the_sweeps_of_k_is_that_of_g_alone(d):
+    """:func:`_adaptive.data_roughness` with ``t_free`` and ``diagonal=False`` (a direct
+    rule's check of a K that names neither t nor s and is smooth in y,
+    :func:`_solve._forcing_checked`) evaluates no K, and its ratios are those of g's
+    differences of order p + 1 across each step to the estimates' scale: here written out
+    in NumPy (the sums in the order of the points, as the compiled sweep takes them; NaN and
+    negative estimates left out of the scale; a difference within the rounding counts as 0)."""
+    from integrallimits.kernels import as_forcing, as_kernel
+    # (a kink of K in y that the chords cross: its diagonal sweep would see it)
+    kernel = as_kernel(lambda t, s, y: np.abs(y - 0.7), np.ones(d) if d > 1 else 1.0)
+    t = np.linspace(0.0, 1.0, 11)
+    Y = np.stack([1.0 / (1.0 + t) + k for k in range(d)], axis=1)
+    E = np.full_like(Y, 1e-9)
+    E[3, 0], E[5, -1] = np.nan, -1.0
+    p, n = 4, len(t) - 1
+    g_vec, _ = as_forcing(lambda s: np.array([np.exp(s), np.abs(s - 0.83)])[:d]
+                          if d > 1 else np.exp(s), t[0], ())
+    ratio, evaluations = _adaptive.data_roughness(g_vec, kernel, t, Y, E, p, t_free=True,
+                                                  diagonal=False)
+    assert evaluations == 0
+    times = np.interp(np.arange(n * (p + 1) + 1) / (p + 1), np.arange(n + 1.0), t)
+    G = np.asarray(g_vec(times, keep=False), dtype=float).reshape(len(times), -1)
+    W = _adaptive.difference_weights(p)[None, :, None] * G[
+        np.arange(n)[:, None] * (p + 1) + np.arange(p + 2)[None, :]]
+    acc, terms = np.zeros((n, d)), np.zeros((n, d))
+    for j in range(p + 2):
+        acc += W[:, j]
+        terms += np.abs(W[:, j])
+    noise = _adaptive.ROUNDING * _adaptive.EPS
+    scale = np.maximum(np.fmax.reduce(E, axis=0, initial=0.0),
+                       noise * np.max(np.abs(Y), axis=0))
+    expected = np.max(np.where(np.abs(acc) > noise * terms, np.abs(acc) / scale, 0.0), axis=1)
+    assert np.array_equal(ratio, expected) and np.all(ratio > 0.0)
+    # (with the diagonal swept, K's kink enters: (p + 1) N + 1 evaluations, larger ratios)
+    swept, evaluations = _adaptive.data_roughness(g_vec, kernel, t, Y, E, p, t_free=True)
+    assert evaluations == (p + 1) * n + 1 and np.any(swept > 10.0 * ratio)
+
+
 @pytest.mark.parametrize("method, rtol, vector", [
     ("radau3", 1e-6, False), ("radau4", 1e-8, False), ("gauss4", 1e-6, False),
     ("radau3", 1e-6, True)])

@@ -3026,6 +3026,22 @@ def test_a_renewal_solve_over_the_diagonals_floor_refines_to_the_memorys(method,
     assert np.all(error <= sol.error_estimate)
 
 
+@pytest.mark.parametrize("method, most", [("gregory4", 6000), ("radau4", 45000)])
+def test_a_renewal_solve_on_the_floors_steps_doubles_where_its_levels_drift_within_it(method,
+                                                                                   most):
+    """k = 2 e^(-u) to rtol = atol = 1e-8 (the test above): the uniform solve on the 24 steps
+    the memory's floor needs found its levels drifting apart by 9.5e-9 (gregory4; the
+    tolerance 1e-3 there), "unresolved", and went on to 4 times the steps, 96: 9592 and 107012
+    kernel evaluations (gregory4, radau4), where 48 steps meet the tolerance, 4257 and 30596
+    (``_tolerance._unresolved_growth``)."""
+    sol, error = _solved_renewal(_decaying_renewal, _decaying_renewal_exact, method=method,
+                                 rtol=1e-8, atol=1e-8)
+    assert sol.success, sol.message
+    assert np.all(error <= 1e-8 * (1.0 + np.abs(sol.y)))
+    assert np.all(error <= sol.error_estimate)
+    assert sol.nfev <= most
+
+
 def _decaying_renewal_pair(t, s, y):
     e = 2.0 * np.exp(-(t - s))
     return np.array([e * (0.6 * (y[0] - 1e5) + 0.4 * (y[1] - 1e5)),
