@@ -44,6 +44,12 @@ estimate (:func:`_with_finest_pair`).  The rate on a given mesh is measured wher
 halves the next one's steps, not at a last step that the half-steps companion
 shares (an odd number of steps).
 
+A direct rule with a block start (Gregory: its first p - 1 steps solved together) is
+compared at its first points with the solve of its companion's starting block's span on
+halved steps, where that solve costs no more than the rate's (:func:`_start_block_check`):
+under an oscillating solution the companion's start can be far from the order p while the
+solution's is in it, and the difference over 2^p - 1 was 41 times below the error there.
+
 Solves on a given mesh also check that the solutions converge at all (``converging``): the
 solve on every fourth point is made on any mesh of at least one step (where there is none,
 the solve with every step bisected instead; where it is a single step, that one too), and
