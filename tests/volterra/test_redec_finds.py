@@ -131,3 +131,20 @@ def test_start_block_estimate_on_a_given_mesh(method):
     est = sol.error_estimate[1:k]
     assert np.all(err <= 2.0 * est), (err / est).max()
     assert np.all(est <= 10.0 * err), (est / err).max()
+
+
+@pytest.mark.parametrize("problem, method, n", [("affine", "gregory8", 128),
+                                                ("cos", "gregory6", 256)])
+def test_start_block_check_keeps_an_asymptotic_start(problem, method, n, monkeypatch):
+    # A smooth solution whose companion's start is at the order p (the rates near 2^p) keeps
+    # the estimates of the difference over 2^p - 1: the check's solve is made (its evaluations
+    # counted) and raises nothing (as in the identity grid's gregory6 and gregory8 rows).
+    from integrallimits.volterra import _estimate
+    from integrallimits.volterra.problems import PROBLEMS
+    p = PROBLEMS[problem]
+    checked = solve_volterra(p.kernel, p.forcing, p.t_span, n, method)
+    monkeypatch.setattr(_estimate, "_start_block_check", lambda *args: 0)
+    plain = solve_volterra(p.kernel, p.forcing, p.t_span, n, method)
+    assert checked.success and plain.success
+    assert checked.stats["nfev"] > plain.stats["nfev"]
+    np.testing.assert_array_equal(checked.error_estimate, plain.error_estimate)
