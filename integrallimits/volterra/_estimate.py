@@ -1637,8 +1637,12 @@ def _start_block_check(run, t, Y, Yc, order, min_steps, result):
     below 2^p / START_RATE_FACTOR (the order is not p there), the estimates of that point and of
     its two neighbours are at least D1 / (1 - 1/r) (the sum of the differences still to come
     at the rate r, with r at least 2 and at most 2^p).  Differences at the rounding level show
-    no rate.  A start at the order p keeps its estimates (r near 2^p), and a failed solve
-    leaves them.  The solve of 2 M steps costs some 2 M^2 kernel evaluations: it is made on
+    no rate, nor does a rate below 2^-p: the coarser two agree far closer than the order p
+    lets the finer two, as the samples of data that oscillate at the steps' period do (y = 1 +
+    int cos(2 pi 1024 s) y ds on 1024 steps: every mesh point at cos = 1, the halved steps'
+    midpoints at -1), which the data check judges against the largest estimate
+    (``_adaptive.data_roughness``), and a raise of the first points' would hide from it.  A
+    start at the order p keeps its estimates (r near 2^p), and a failed solve leaves them.  The solve of 2 M steps costs some 2 M^2 kernel evaluations: it is made on
     meshes of at least 8 M steps (16 (p - 1) for Gregory's), where it is no longer than the
     rate's solve on every fourth point (at most 1/16 of the solve's work); on fewer steps its
     cost would take a solve to a tolerance past its goal of 4 times the best uniform mesh's
@@ -1664,7 +1668,9 @@ def _start_block_check(run, t, Y, Yc, order, min_steps, result):
     noise = _noise(n_points) * np.maximum(running_size(Y[:m + 1]), _EPS)[:, None]
     with np.errstate(divide="ignore", invalid="ignore"):
         r = d0 / d1[0::2]
-    low = (d1[0::2] > noise[0::2]) & (r < 2.0 ** order / START_RATE_FACTOR)
+    # (r below 2^-p: the coarser two agree as samples of aliased data do, see above)
+    low = (d1[0::2] > noise[0::2]) & (r >= 2.0 ** -order) & \
+        (r < 2.0 ** order / START_RATE_FACTOR)
     low[0] = False
     if not np.any(low):
         return calls
