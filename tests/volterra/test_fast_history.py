@@ -163,7 +163,8 @@ def test_companions_reuse_the_kernel_samples(monkeypatch):
     kernel sample of the solution's solve: k is sampled once, and the samples are the floats
     a fresh sampling gives (also for odd N, whose companion mesh drops the last point; the
     second companion that estimates an odd N's last value, on (N + 1)/2 steps of its own
-    length, samples k on its own mesh)."""
+    length, samples k on its own mesh, and so does the check of the start block on halved
+    steps, _estimate._start_block_check: 2 M + 1 = 21 lags for gregory6)."""
     from integrallimits.kernels import as_kernel
     from integrallimits.volterra import _methods
     from integrallimits.volterra._estimate import coarse_mesh
@@ -176,7 +177,7 @@ def test_companions_reuse_the_kernel_samples(monkeypatch):
     for N in (200, 201):
         sampled.clear()
         sol = solve_volterra(K, lambda t: 1.0, (0.0, 2.0), N, method="gregory6")
-        own = [] if N % 2 == 0 else [(N + 1) // 2 + 1]
+        own = [21] + ([] if N % 2 == 0 else [(N + 1) // 2 + 1])
         assert sol.stats["error_estimate"] == "half-steps" and sampled == [N + 1] + own
     kernel = as_kernel(K, np.zeros(1), 0.0)
     for N, span in ((96, (0.0, 2.0)), (101, (0.3, 1.7)), (4097, (-1.0, 5.0))):
