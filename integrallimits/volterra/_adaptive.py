@@ -4356,13 +4356,18 @@ def _kernel_args(kernel):
 #: :func:`lag_defects`: the rows of the mesh whose history K(t_n, s, y(s)) is swept step by
 #: step (fractions of the steps N), and the step of a sampled row that stands out LAG_OUT
 #: times from the median of its LAG_NEAR neighbours on each side (and is not rounding).
-LAG_ROWS = (1.0, 0.75, 0.5)
+LAG_ROWS = (1.0, 0.5)
+#: the order of the differences that find those steps (on LAG_ORDER + 1 points a step).
+LAG_ORDER = 3
 LAG_OUT = 16.0
 LAG_NEAR = 4
 #: the most lines t - s = b that :func:`lag_defects` follows through every row.
 LAG_LINES = 4
 #: the fewest steps a mesh has before :func:`lag_defects` sweeps its history.
 LAG_STEPS = 8
+#: :func:`lag_defects`: a step's miss below this many EPS times the solution's largest size
+#: is rounding, not a jump or a kink.
+LAG_ROUNDING = 1024.0
 
 
 def lag_defects(kernel, t, Y, p):
@@ -4378,15 +4383,18 @@ def lag_defects(kernel, t, Y, p):
     difference depends on frac(b / h), not on h (radau1 on 256 steps, K jumping at lag
     0.208: an error 997 times the estimate; gauss2 to rtol = atol = 1e-3, a success on 962
     steps 11.4 times over the tolerance, 136 times its largest estimate).
-    The histories of the rows LAG_ROWS N are swept step by step (K(t_n, s, y) on p + 2
-    points of each step but the last, from t_j + INSIDE h to t_(j+1) - INSIDE h, y on the
-    chord, :func:`kernel_defects`'s bound 1 / (p + 1) times h times their differences of
-    order p + 1); a step that stands out LAG_OUT times from its neighbours' median has K not
-    smooth in s there, at the lag b = t_n - s.  For each such lag (the LAG_LINES largest),
-    every row's steps that the line may cross are swept, and the largest of their bounds is
-    the row's miss.  Where K names t or s alone, or is visibly smooth
-    (:func:`_smooth_in_y`: no branch, comparison or non-smooth call), nothing is swept; else
-    (p + 2) N (len(LAG_ROWS) + lines) kernel evaluations or so."""
+    The histories of the rows LAG_ROWS N are swept step by step (K(t_n, s, y) on
+    LAG_ORDER + 1 points of each step but the last, from t_j + INSIDE h to
+    t_(j+1) - INSIDE h, y on the chord, h times their differences of order LAG_ORDER); a
+    step whose differences stand out LAG_OUT times from its neighbours' median (and above
+    the rounding of the solution's size, LAG_ROUNDING) has K not smooth in s there, at the
+    lag b = t_n - s.  For each such lag (the LAG_LINES largest), every row's steps that the
+    line may cross (the step found, moved along the line) are swept with the differences of
+    order p + 1 on p + 2 points, and the largest of their bounds (:func:`kernel_defects`'s,
+    1 / (p + 1) times h times those differences) is the row's miss.  Where K names t or s
+    alone, or is visibly smooth (:func:`_smooth_in_y`: no branch, comparison or non-smooth
+    call), nothing is swept; else (LAG_ORDER + 1) N (1 + 1/2) kernel evaluations, and
+    (p + 2) N or so for each line found."""
     n = len(t) - 1
     Y2 = np.ascontiguousarray(Y.reshape(n + 1, -1), dtype=float)
     miss = np.zeros((n + 1, kernel.dim))
@@ -4396,13 +4404,16 @@ def lag_defects(kernel, t, Y, p):
     rows = sorted({max(LAG_STEPS // 2, int(round(f * n))) for f in LAG_ROWS}, reverse=True)
     tr = np.concatenate([np.full(r - 1, mesh[r]) for r in rows])
     js = np.concatenate([np.arange(r - 1) for r in rows])
-    out, calls = _history_differences(kernel, tr, js, mesh, Y2, p)
+    out, calls = _history_differences(kernel, tr, js, mesh, Y2, LAG_ORDER - 1)
     level = out.max(axis=1)
+    # (misses at the rounding level of the solution are none: the differences of K = c y, y
+    # on a chord, vanish to rounding on the steps away from a jump, where the median is 0)
+    floor = LAG_ROUNDING * EPS * float(np.max(np.abs(Y2), initial=0.0))
     lags, at = [], 0
     for r in rows:
         d = level[at:at + r - 1]
         at += r - 1
-        for j in np.flatnonzero(d > 0.0).tolist():
+        for j in np.flatnonzero(d > floor).tolist():
             near = np.concatenate((d[max(0, j - LAG_NEAR):j], d[j + 1:j + 1 + LAG_NEAR]))
             if near.size and d[j] > LAG_OUT * np.median(near):
                 lags.append((float(d[j]), float(mesh[r] - mesh[j + 1]),
