@@ -4401,7 +4401,7 @@ def lag_defects(kernel, t, Y, p):
     if n < LAG_STEPS or not (_names(kernel, 0) and _names(kernel, 1)) or _smooth_in_y(kernel):
         return miss, 0
     mesh = np.ascontiguousarray(t, dtype=float)
-    rows = sorted({max(LAG_STEPS // 2, int(round(f * n))) for f in LAG_ROWS}, reverse=True)
+    rows = sorted({max(LAG_STEPS // 2, round(f * n)) for f in LAG_ROWS}, reverse=True)
     tr = np.concatenate([np.full(r - 1, mesh[r]) for r in rows])
     js = np.concatenate([np.arange(r - 1) for r in rows])
     out, calls = _history_differences(kernel, tr, js, mesh, Y2, LAG_ORDER - 1)
@@ -4515,16 +4515,17 @@ def with_lag_defects(sol, kernel, p):
     """``sol`` (a successful solve with its error estimate; ``p`` the method's order) with
     its estimates raised where K jumps or has a kink along a line s = t - b
     (:func:`lag_defects`): at each mesh point n to LAG_FACTOR times the largest of the rows'
-    misses up to it, and its message saying so; unchanged where none is found or the misses stay below the
-    estimates.  The caller's checks fail a solve whose estimates so raised exceed the
-    tolerance (adaptive steps) or half the solution's size."""
+    misses up to it, and its message saying so; unchanged where none is found or the misses
+    stay below the estimates.  The caller's checks fail a solve whose estimates so raised
+    exceed the tolerance (adaptive steps; a uniform mesh is refined) or half the solution's
+    size."""
     if not sol.success or len(sol.mesh) < 2 or getattr(sol, "_est2", None) is None:
         return sol
     t, Y, est = sol.mesh, sol._y2, sol._est2
     if est.shape != Y.shape:
         return sol
     try:
-        miss, calls = lag_defects(kernel, t, Y, int(math.ceil(p)))
+        miss, calls = lag_defects(kernel, t, Y, math.ceil(p))
     except Exception as exc:   # noqa: BLE001 (the user's K raised at a new point)
         if not _user.raised_by_user(exc):
             raise
