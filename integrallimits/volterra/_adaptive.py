@@ -4365,3 +4365,200 @@ def _reusing(run, newton_tol=None):
 def _kernel_args(kernel):
     from ._methods import _kernel_args as args
     return args(kernel)
+
+
+#: :func:`lag_defects`: the rows of the mesh whose history K(t_n, s, y(s)) is swept step by
+#: step (fractions of the steps N), and the step of a sampled row that stands out LAG_OUT
+#: times from the median of its LAG_NEAR neighbours on each side (and is not rounding).
+LAG_ROWS = (1.0, 0.5)
+#: the order of the differences that find those steps (on LAG_ORDER + 1 points a step).
+LAG_ORDER = 3
+LAG_OUT = 16.0
+LAG_NEAR = 4
+#: the most lines t - s = b that :func:`lag_defects` follows through every row.
+LAG_LINES = 4
+#: the fewest steps a mesh has before :func:`lag_defects` sweeps its history.
+LAG_STEPS = 8
+#: :func:`lag_defects`: a step's miss below this many EPS times the solution's largest size
+#: is rounding, not a jump or a kink.
+LAG_ROUNDING = 1024.0
+
+
+def lag_defects(kernel, t, Y, p):
+    """(miss, evaluations): miss (N + 1, d) a bound of what the quadrature of the history
+    int_t0^t_n K(t_n, s, y(s)) ds of each row n misses where K jumps or has a kink along a
+    line s = t - b (a memory of finite length b, K = a [t - s > b] y + c y, or a kink at a lag,
+    a |t - s - b| y + c y), with the kernel evaluations that took; zeros where none is found.
+
+    The data check (:func:`data_roughness`) takes K on the diagonal s = t and
+    :func:`kernel_defects` across the steps, where a kink of K at a fixed s lies in the same
+    step of every row; a line s = t - b crosses the history of each row at another phase of
+    its steps: the nested meshes of the estimates sample it at other phases, and their
+    difference depends on frac(b / h), not on h (radau1 on 256 steps, K jumping at lag
+    0.208: an error 997 times the estimate; gauss2 to rtol = atol = 1e-3, a success on 962
+    steps 11.4 times over the tolerance, 136 times its largest estimate).
+    The histories of the rows LAG_ROWS N are swept step by step (K(t_n, s, y) on
+    LAG_ORDER + 1 points of each step but the last, from t_j + INSIDE h to
+    t_(j+1) - INSIDE h, y on the chord, h times their differences of order LAG_ORDER); a
+    step whose differences stand out LAG_OUT times from its neighbours' median (and above
+    the rounding of the solution's size, LAG_ROUNDING) has K not smooth in s there, at the
+    lag b = t_n - s.  For each such lag (the LAG_LINES largest), every row's steps that the
+    line may cross (the step found, moved along the line) are swept with the differences of
+    order p + 1 on p + 2 points, and the largest of their bounds (:func:`kernel_defects`'s,
+    1 / (p + 1) times h times those differences) is the row's miss.  Where K names t or s
+    alone, or is visibly smooth (:func:`_smooth_in_y`: no branch, comparison or non-smooth
+    call), nothing is swept; else (LAG_ORDER + 1) N (1 + 1/2) kernel evaluations, and
+    (p + 2) N or so for each line found."""
+    n = len(t) - 1
+    Y2 = np.ascontiguousarray(Y.reshape(n + 1, -1), dtype=float)
+    miss = np.zeros((n + 1, kernel.dim))
+    if n < LAG_STEPS or not (_names(kernel, 0) and _names(kernel, 1)) or _smooth_in_y(kernel):
+        return miss, 0
+    mesh = np.ascontiguousarray(t, dtype=float)
+    rows = sorted({max(LAG_STEPS // 2, round(f * n)) for f in LAG_ROWS}, reverse=True)
+    tr = np.concatenate([np.full(r - 1, mesh[r]) for r in rows])
+    js = np.concatenate([np.arange(r - 1) for r in rows])
+    out, calls = _history_differences(kernel, tr, js, mesh, Y2, LAG_ORDER - 1)
+    level = out.max(axis=1)
+    # (misses at the rounding level of the solution are none: the differences of K = c y, y
+    # on a chord, vanish to rounding on the steps away from a jump, where the median is 0)
+    floor = LAG_ROUNDING * EPS * float(np.max(np.abs(Y2), initial=0.0))
+    lags, at = [], 0
+    for r in rows:
+        d = level[at:at + r - 1]
+        at += r - 1
+        for j in np.flatnonzero(d > floor).tolist():
+            near = np.concatenate((d[max(0, j - LAG_NEAR):j], d[j + 1:j + 1 + LAG_NEAR]))
+            if near.size and d[j] > LAG_OUT * np.median(near):
+                lags.append((float(d[j]), float(mesh[r] - mesh[j + 1]),
+                             float(mesh[r] - mesh[j])))
+    if not lags:
+        return miss, calls
+    lines = []
+    for _, lo, hi in sorted(lags, reverse=True):
+        if not any(lo < b_hi and hi > b_lo for b_lo, b_hi in lines):
+            lines.append((lo, hi))
+        if len(lines) >= LAG_LINES:
+            break
+    tr, js = [], []
+    for lo, hi in lines:
+        # (row m: the steps of s in (t_m - hi, t_m - lo), but the last one, s = t_m's)
+        first = np.searchsorted(mesh, mesh - hi, side="right") - 1
+        last = np.searchsorted(mesh, mesh - lo, side="left")
+        for m in range(2, n + 1):
+            a, b = max(int(first[m]), 0), min(int(last[m]), m - 1)
+            tr.extend([mesh[m]] * max(b - a, 0))
+            js.extend(range(a, b))
+    if not js:
+        return miss, calls
+    tr, js = np.array(tr, dtype=float), np.array(js, dtype=np.int64)
+    out, more = _history_differences(kernel, tr, js, mesh, Y2, p)
+    rowof = np.searchsorted(mesh, tr)
+    np.maximum.at(miss, rowof, out)
+    return miss, calls + more
+
+
+def _history_differences(kernel, tr, js, t, Y, p):
+    """(out, evaluations): out[k] (d floats) 1 / (p + 1) times h times the differences of
+    order p + 1 of s -> K(tr[k], s, y(s)) across the step js[k] of the mesh ``t`` (h its
+    length, s on p + 2 points from t_j + INSIDE h to t_(j+1) - INSIDE h, y on the chord of
+    ``Y``; 0 where they are at the rounding level), :func:`lag_defects`'s sweep."""
+    out = np.zeros((len(js), kernel.dim))
+    if not len(js):
+        return out, 0
+    weights = difference_weights(p)
+    calls = (p + 2) * len(js)
+    run_guarded(lambda: _history()(kernel.function_address.address, kernel.params,
+                                   np.ascontiguousarray(tr, dtype=float),
+                                   np.ascontiguousarray(js, dtype=np.int64), t, Y, weights,
+                                   ROUNDING * EPS, INSIDE, out),
+                kernel.args, calls)
+    return out * defect_factor(p), calls
+
+
+def _history_sweep(K_at, theta, tr, js, t, Y, weights, noise, inside, out):
+    """out[k, a] = h |sum_i weights[i] K(tr[k], x_i, y_i)[a]|, x_i = t[j] + h (inside +
+    (1 - 2 inside) i / (m - 1)), j = js[k], h = t[j+1] - t[j], m = len(weights), y_i on the
+    chord of Y[j], Y[j+1]; 0 where that sum is within ``noise`` times the sum of its terms'
+    sizes, or NaN."""
+    K = _loops._kernel_at(K_at)
+    d = out.shape[1]
+    m = weights.shape[0]
+    f = np.empty(d)
+    acc = np.empty(d)
+    terms = np.empty(d)
+    path = np.empty((1, Y.shape[1]))
+    for k in range(js.shape[0]):
+        j = js[k]
+        h = t[j + 1] - t[j]
+        for a in range(d):
+            acc[a] = 0.0
+            terms[a] = 0.0
+        for i in range(m):
+            u = inside + (1.0 - 2.0 * inside) * (i / (m - 1))
+            for b in range(Y.shape[1]):
+                path[0, b] = Y[j, b] + (Y[j + 1, b] - Y[j, b]) * u
+            K(tr[k], t[j] + h * u, path, 0, theta, f)
+            for a in range(d):
+                w = weights[i] * f[a]
+                acc[a] += w
+                terms[a] += abs(w)
+        for a in range(d):
+            v = abs(acc[a])
+            out[k, a] = v * h if v > noise * terms[a] else 0.0
+
+
+def _history_signature():
+    from .._numba import types
+    a1, a2, i1 = types.float64[::1], types.float64[:, ::1], types.int64[::1]
+    return types.void(types.int64, a1, a1, i1, a1, a2, a1, types.float64, types.float64, a2)
+
+
+def _history():
+    """:func:`_history_sweep`, compiled on first use (cached on disk)."""
+    return compiled_entry(_history_sweep, _history_signature)
+
+
+#: :func:`with_lag_defects`: the estimates are raised to this many times the rows' misses
+#: accumulated (a miss of every row at the same phase of the steps, as on a uniform mesh,
+#: makes an error that grows with them).
+LAG_FACTOR = 2.0
+
+
+def with_lag_defects(sol, kernel, p):
+    """``sol`` (a successful solve with its error estimate; ``p`` the method's order) with
+    its estimates raised where K jumps or has a kink along a line s = t - b
+    (:func:`lag_defects`): at each mesh point n to LAG_FACTOR times the largest of the rows'
+    misses up to it, and its message saying so; unchanged where none is found or the misses
+    stay below the estimates.  The caller's checks fail a solve whose estimates so raised
+    exceed the tolerance (adaptive steps; a uniform mesh is refined) or half the solution's
+    size."""
+    if not sol.success or len(sol.mesh) < 2 or getattr(sol, "_est2", None) is None:
+        return sol
+    t, Y, est = sol.mesh, sol._y2, sol._est2
+    if est.shape != Y.shape:
+        return sol
+    try:
+        miss, calls = lag_defects(kernel, t, Y, math.ceil(p))
+    except Exception as exc:   # noqa: BLE001 (the user's K raised at a new point)
+        if not _user.raised_by_user(exc):
+            raise
+        sol.message += _not_checked("K was not checked along the rows' histories", exc)
+        return sol
+    sol.stats["nfev"] += calls
+    sol.stats["error_estimate_nfev"] = sol.stats.get("error_estimate_nfev", 0) + calls
+    if not calls or not np.any(miss > 0.0):
+        return sol
+    bound = LAG_FACTOR * np.maximum.accumulate(miss, axis=0)
+    sol._lag_miss = miss
+    if not np.any(bound > est):
+        return sol
+    n = int(np.argmax(np.max(miss, axis=1)))
+    np.maximum(est, bound, out=est)     # (in place: also error_estimate_mesh)
+    sol.stats["max_error_estimate"] = largest_estimate(est)
+    sol.message += (f"  K is not smooth in s along a line s = t - b in the rows' histories "
+                    f"(the history of t = {float(t[n]):.6g} misses up to "
+                    f"{float(np.max(miss[n])):.3g} there, at another phase of the steps in "
+                    f"each row, which the solutions on coarser meshes do not show): the "
+                    f"estimates were raised to {LAG_FACTOR:g} times those misses.")
+    return sol

@@ -14,7 +14,8 @@ from ._mesh import (check_flags, check_mesh, check_newton_options, check_size, c
 from ._methods import METHODS, VolterraMethod, VolterraRungeKutta, tolerance_method
 from ._outcome import (FAILED, Run, companion, run_guarded, solve_on_mesh,
                        with_measured_between, with_rounding_floor, with_settled_levels)
-from ._adaptive import _trial_newton_tol, solve_adaptive, with_divided_dense, with_rough_data
+from ._adaptive import (_trial_newton_tol, solve_adaptive, with_divided_dense, with_lag_defects,
+                        with_rough_data)
 from ._dense import direct_dense_output, substep_dense_output
 from ._estimate import estimate_options, shifted_estimate
 from ._interrupt import THREAD_WORK
@@ -329,6 +330,8 @@ def solve_volterra(K, g, t_span=None, n_steps=None, method=None, *, args=None, k
             if sol.success and (singular or meth.family == "direct"):
                 sol = _with_rough_tolerance_data(sol, g_vec, kernel, meth, run, tolerance,
                                                  singular, quadratic)
+            if sol.success and not singular and quadratic:
+                sol = with_lag_defects(sol, kernel, meth.order)     # (K jumping at a lag)
             if sol.success and meth.family == "direct" and not singular:
                 # (the dense output against the divided solve of the rough steps raises the
                 # estimates of those steps' ends, which the tolerance must still meet)
@@ -380,6 +383,8 @@ def solve_volterra(K, g, t_span=None, n_steps=None, method=None, *, args=None, k
                                       on_mesh=meth.family == "direct" or (
                                           meth.family == "vrk" and
                                           all(c in (0.0, 1.0) for c in meth.tableau.c)))
+                if quadratic:
+                    sol = with_lag_defects(sol, kernel, meth.order)     # (K jumping at a lag)
             else:
                 sol = with_rough_data(sol, g_vec, kernel.structure["smooth"], meth.order,
                                       companion(run), singular=kernel.structure["alpha"])
