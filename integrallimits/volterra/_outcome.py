@@ -358,7 +358,9 @@ def with_rounding_floor(sol, probe=None, least=0, loose=False):
     estimate of 5.7e-14).  A system's floor carries the rounding of the components that feed
     each one, by the Jacobian the stiffness probe found (``sol._rate_jacobian``, where it ran)
     at t0 and, with ``probe``, at the mesh's middle and last points too, the largest |J_ij|
-    of each half of the mesh (:func:`_carried_jacobian`).
+    of each half of the mesh (:func:`_carried_jacobian`); where the memory's growth replaces
+    the diagonal's (:func:`_with_memory_growth`), at most the rounding carried by the
+    growing mode's Perron vector (the coupling is in that growth already).
 
     Parameters
     ----------
@@ -391,8 +393,9 @@ def with_rounding_floor(sol, probe=None, least=0, loose=False):
     elif J and probe is not None and len(Y) > 2:
         rates = _scalar_rates(sol, J, probe, least, loose)
     growth = _growth(sol.mesh, len(Y) - 1, *rates) if rates[0] else None
+    weights = []
     if J and probe is not None and len(Y) > 2 and not loose:
-        growth = _with_memory_growth(sol, probe, growth, rates[1])
+        growth = _with_memory_growth(sol, probe, growth, rates[1], weights)
     if scalar and len(Y) <= _FEW and growth is None:
         # (a scalar solution of a few values on floats, ~1 us a NumPy call: the same running
         # maximum, NaN propagating, products and comparisons; where an estimate is below its
@@ -406,7 +409,7 @@ def with_rounding_floor(sol, probe=None, least=0, loose=False):
     if scalar and len(Y) <= _FEW and growth is not None and _below_grown_bound(Y, est, growth):
         return sol
     floor = rounding_floor(Y, sol.mesh if J is not None or growth is not None else None, J,
-                           halves, growth)[1:]
+                           halves, growth, weights[0] if weights else None)[1:]
     if not np.any(est[1:] < floor):           # (NaN, no estimate: left as it is)
         return sol
     np.fmax(est[1:], floor, out=est[1:], where=~np.isnan(est[1:]))   # (in place: the mesh's)
@@ -625,7 +628,7 @@ ROW_PROBES = 8
 _RATE_GRID = 64
 
 
-def _with_memory_growth(sol, probe, growth, diagonal=()):
+def _with_memory_growth(sol, probe, growth, diagonal=(), weights=None):
     """``growth`` (G of :func:`_growth`, or None) raised to the growth through the memory:
     r (t - t0), r the rate of the linearised problem's memory at the last point T
     (:func:`_memory_rate` of the row dK/dy(T, s, y(s)) that ``probe.memory`` finds at
@@ -645,7 +648,10 @@ def _with_memory_growth(sol, probe, growth, diagonal=()):
     the diagonal rate dK/dy(t, t, y) is no growth rate where the memory decays, k = 2 e^(-u)'s
     2 where the growth is 1 (2 / (1 + r) = 1), whose floor e^(2 (t - t0)) failed every method
     at rtol = atol = 1e-8 on [0, 10] (y = 1e5 + 2e-11 t + int k (y - 1e5) ds: errors ~1e-6,
-    the floor 11 times the tolerance)."""
+    the floor 11 times the tolerance).  ``weights``, a list: where the memory's growth
+    replaces the diagonal's for a system, the Perron envelope of its rows (hi, lo) is
+    appended (:func:`_memory_bounds_diagonal`; none where a vector is missing), for
+    :func:`._estimate.rounding_floor`'s ``weights``."""
     memory = getattr(probe, "memory", None)
     Y, t = sol._y2, np.asarray(sol.mesh, dtype=float)
     n = len(Y) - 1
@@ -675,7 +681,9 @@ def _with_memory_growth(sol, probe, growth, diagonal=()):
     if growth is not None and rate * (T - t0) < float(growth[-1]):
         bound = _memory_bounds_diagonal(sol, memory, growth, diagonal, rate, rows)
         if bound is not None:
-            G = np.interp(t[:n + 1], *bound)
+            G = np.interp(t[:n + 1], *bound[:2])
+            if G[-1] > GROWTH_MIN and bound[2] is not None and weights is not None:
+                weights.append(bound[2])
             return G if G[-1] > GROWTH_MIN else None
     if not rate * (T - t0) > GROWTH_MIN:
         return growth
@@ -728,7 +736,9 @@ def _resolved_rate(sol, memory, T, s, rows):
 def _memory_bounds_diagonal(sol, memory, growth, diagonal, rate, rows):
     """The memory's growth where it bounds the linearised problem's in place of the diagonal's
     ``growth`` G (which exceeds r (T - t0), ``rate`` r of the row ``rows`` at the last point
-    T): (times t0, T_1, ..., T, e-folds 0, G_1, ..., G_T) to interpolate, else None.  Only
+    T): (times t0, T_1, ..., T, e-folds 0, G_1, ..., G_T) to interpolate, and a system's
+    Perron envelope (:func:`_perron_envelope` of the rows' :func:`_perron_vector`, None for a
+    scalar or where a vector is missing), else None.  Only
     where the floor with G raises an estimate (no more probes otherwise).  A kernel whose
     dK/dy(t, s) is nonnegative and at most dK/dy(T, T - (t - s)) has a perturbation's growth
     at most the rate of its row at T (Lotka's; nonnegative resolvents compared); the rate of
@@ -775,7 +785,8 @@ def _memory_bounds_diagonal(sol, memory, growth, diagonal, rate, rows):
         sol._finer_floor = (math.ceil((T - t0) * max(diagonal) / STEP_FOLDS * (1.0 + 1e-9)),
                             rate * (t[:n + 1] - t0))
         return None
-    times, folds = [t0], [0.0]
+    # (a system's Perron vectors, for the floor's weights: none for a scalar)
+    times, folds, vectors = [t0], [0.0], [_perron_vector(rows, T - t0, rate)] if d > 1 else []
     for k in range(1, ROW_PROBES):
         Tk = t0 + (T - t0) * (k / ROW_PROBES)
         s = [t0 + (Tk - t0) * (i / ROW_PROBES) for i in range(ROW_PROBES)] + [Tk]
@@ -787,11 +798,60 @@ def _memory_bounds_diagonal(sol, memory, growth, diagonal, rate, rows):
             return None
         folds.append(folds[-1] + r * (Tk - times[-1]))
         times.append(Tk)
+        if d > 1:
+            vectors.append(_perron_vector(found, Tk - t0, r))
     folds.append(folds[-1] + rate * (T - times[-1]))
     times.append(T)
     if not folds[-1] < float(G[-1]):
         return None
-    return times, folds
+    return times, folds, _perron_envelope(vectors)
+
+
+def _perron_vector(rows, span, rate):
+    """The Perron vector v of the memory's row ``rows`` (m >= 2 nonnegative d x d matrices at
+    the ages span (1 - l / (m - 1)), evenly spaced from ``span`` = T - t0 down to 0) at its
+    rate r = ``rate``: M v = rho v, M = sum_l w_l e^(-r u_l) rows[l] (w the trapezoid rule's,
+    :func:`_memory_rate`'s sum), v >= 0 scaled to a largest entry 1, rho M's largest
+    eigenvalue (its spectral radius, M >= 0).  A perturbation at most c v at s carries at
+    most c v e^(r (t - s)) through a nonnegative memory whose rate is r (v e^(r t) a
+    supersolution: int k(t - s) v e^(r s) ds <= e^(r t) M v <= v e^(r t) for a convolution),
+    which weighs the rounding each component feeds the others by the mode that grows
+    (:func:`._estimate.rounding_floor`'s ``weights``).  None where a row is not finite or
+    negative, M v > rho v (1 + 1e-9) (a dominant eigenvalue complex or with no nonnegative
+    vector), or an entry of v is not positive (a component the growing mode does not reach:
+    a rounding there is carried by the coupling's sum, not by v)."""
+    A = np.array(rows, dtype=float)
+    if A.ndim != 3 or A.shape[0] < 2 or A.shape[1] != A.shape[2] or \
+            not np.all(np.isfinite(A)) or np.any(A < 0.0) or not span > 0.0:
+        return None
+    m = A.shape[0]
+    u = span * (1.0 - np.arange(m) / (m - 1))
+    w = np.full(m, span / (m - 1))
+    w[0] = w[-1] = 0.5 * w[0]
+    M = np.einsum("l,lij->ij", w * np.exp(-rate * u), A)
+    values, vectors = np.linalg.eig(M)
+    k = int(np.argmax(values.real))
+    v = vectors[:, k].real
+    v = v / v[int(np.argmax(np.abs(v)))]
+    rho = float(values[k].real)
+    if not rho > 0.0 or not np.all(np.isfinite(v)) or not np.all(v > 0.0):
+        return None
+    if np.any(M @ v > rho * v * (1.0 + 1e-9)):
+        return None
+    return v
+
+
+def _perron_envelope(vectors):
+    """(hi, lo): the largest and the least entries of the Perron vectors ``vectors`` (of
+    :func:`_perron_vector`, one a row probed), each scaled to a largest entry 1: the floor
+    weighs a rounding by lo (its size in the growing mode's units, at most y_j / lo_j) and
+    carries it to component i as hi_i (a memory whose mode turns over the span: the least
+    and the largest share of each component over the probed rows); None where a vector is
+    missing."""
+    if not vectors or any(v is None for v in vectors):
+        return None
+    V = np.array(vectors, dtype=float)
+    return np.max(V, axis=0), np.min(V, axis=0)
 
 
 def _memory_cannot_matter(t, Y, est, growth, rows):
