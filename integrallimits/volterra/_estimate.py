@@ -971,7 +971,11 @@ def estimate_error(run, t, Y, order, uniform_only, min_steps, rate_min_steps=RAT
             halving = (len(idx) if every_other else len(idx) - 1) if converging else None
             # (the estimates on floats, see _half_steps_few; else the running size of Y and the
             # differences at the common points, made once for the checks that read them)
-            few = every_other and d == 1 and n_points <= FEW
+            # (a first-kind companion that split steps at a kink of the data: see
+            # split_companion_points)
+            split = getattr(Yc, "split", None)
+            split = split[:valid] if split is not None and split[:valid].any() else None
+            few = every_other and d == 1 and n_points <= FEW and split is None
             size = None
             if d > 1 or n_points > FEW:
                 rows = _row_max(np.abs(Y))
@@ -1066,6 +1070,8 @@ def estimate_error(run, t, Y, order, uniform_only, min_steps, rate_min_steps=RAT
                     diff = np.abs(signed)
                     bad = _first_unresolved(Y, idx, diff, size)
                 common_est = diff / _two_to_minus_one(q)
+                if split is not None:
+                    common_est = split_companion_points(common_est, split)
                 lifted = _over_crossings(common_est, signed)
                 est = _spread(idx, lifted, n_points, d, every_other)
                 result = _finish(Y, idx, diff, est, "half-steps", nfev, bad)
@@ -1156,6 +1162,25 @@ def estimate_error(run, t, Y, order, uniform_only, min_steps, rate_min_steps=RAT
         result.source = "double-steps (the half-steps companion failed)"
     result.order = q
     return result
+
+
+def split_companion_points(common_est, split):
+    """``common_est`` (the estimates at the half-steps companion's points) with those of the
+    points whose companion step was solved in two parts (``split``, see
+    :class:`._first_kind.SplitValues`) raised to the larger of their neighbours'.
+
+    A first-kind companion splits a step over which the data have a kink at the solution's
+    mesh point inside it (its error there would be O(h) or O(1) while the solution's, whose
+    steps end at the kink, is not); the split step is then the solution's two steps, and the
+    difference at its end, about 0, measures nothing.  The solution's error there is made by
+    those two steps, on each of which the data are smooth, as at the points beside it."""
+    out = common_est.copy()
+    n = len(out)
+    for i in np.nonzero(split[:n])[0]:
+        beside = [j for j in (i - 1, i + 1) if 0 <= j < n and not split[j]]
+        if beside:
+            out[i] = np.fmax(out[i], np.max(common_est[beside], axis=0))
+    return out
 
 
 def _unchecked_from(result, first, keep):
