@@ -599,10 +599,13 @@ class SplitValues(np.ndarray):
     """The mesh values of a companion solve (:class:`_KinkSplitRun`) with ``split``, a bool
     array over its points: True where the step ending there was solved in two parts (g is
     smooth on each but not on the whole step), so that its difference from the solution
-    there is about 0 and no estimate (:func:`._estimate.split_companion_points`)."""
+    there is about 0 and no estimate (:func:`._estimate.split_companion_points`); and
+    ``reach``, the points inserted and how near each a kink of g' could hide unseen
+    (:func:`._estimate.split_point_floor`)."""
 
     def __array_finalize__(self, obj):
         self.split = getattr(obj, "split", None)
+        self.reach = getattr(obj, "reach", None)
 
 
 def _misses(g_vec, a, b):
@@ -635,17 +638,19 @@ def _kink_splits(g_vec, coarse, fine):
     their differences made the estimate (radau3, K = 1, y = |t - 1/2| on 96 steps: 9.6e-3 at
     t = 0.5104 for an error of 3e-14; to rtol = atol = 1e-3 a failure after 5248 steps and 164
     s).  The test: the polynomial of degree SPLIT_DEGREE through g on the step misses g by more
-    than SPLIT_RATIO times it does on either part.  O(N) values of g, no kernel evaluation."""
+    than SPLIT_RATIO times it does on either part, and g is smooth up to the point from both
+    sides (:func:`_smooth_up_to`).  Returns the points and, for each, the distance e within
+    which a kink of g' could hide unseen.  O(N) values of g, no kernel evaluation."""
     inside = np.searchsorted(fine, coarse)
     wide = np.nonzero(np.diff(inside) > 1)[0]
     if wide.size == 0:
-        return np.empty(0)
+        return np.empty(0), np.empty(0)
     a, b = coarse[wide], coarse[wide + 1]
     whole, noise = _misses(g_vec, a, b)
     suspect = np.any(whole > noise, axis=1)
     wide, a, b, whole = wide[suspect], a[suspect], b[suspect], whole[suspect]
     if wide.size == 0:
-        return np.empty(0)
+        return np.empty(0), np.empty(0)
     # every point of ``fine`` inside those steps, with its step
     step = np.concatenate([np.full(inside[k + 1] - inside[k] - 1, i)
                            for i, k in enumerate(wide)])
@@ -659,12 +664,38 @@ def _kink_splits(g_vec, coarse, fine):
         mine = np.nonzero((step == i) & over)[0]
         out.append(mine[np.argmin(parts[mine].max(axis=1))])
     if not out:
-        return np.empty(0)
+        return np.empty(0), np.empty(0)
     out = np.array(out)
     at = points[out]
     clean = _smooth_up_to(g_vec, a[step[out]], at, left[out]) & \
         _smooth_up_to(g_vec, b[step[out]], at, right[out])
-    return at[clean]
+    at, lo, hi = at[clean], a[step[out]][clean], b[step[out]][clean]
+    # (a kink of g' hidden within e of the point misses about |g'' jump| e^2 / 2 on every
+    # share: unseen where that is below 4 times the noise, e <= sqrt(32 noise / |g'' jump|))
+    reach = np.zeros(len(at))
+    for k in range(len(at)):
+        jump, noise = _second_derivative_jump(g_vec, lo[k], at[k], hi[k])
+        with np.errstate(divide="ignore", invalid="ignore"):
+            e = np.sqrt(32.0 * noise / jump)
+        # (at most the shorter part: the shares checked reach any kink farther off)
+        reach[k] = min(float(np.max(np.where(jump > 0.0, e, 0.0))), at[k] - lo[k], hi[k] - at[k])
+    return at, reach
+
+
+def _second_derivative_jump(g_vec, a, p, b):
+    """(|g''(p+) - g''(p-)| (d,), the noise of :func:`_misses` at p) from the polynomials of
+    degree SPLIT_DEGREE through g at equally spaced points of [a, p] and [p, b]."""
+    q = SPLIT_DEGREE
+    u = np.arange(q + 1) / float(q)
+    left = g_vec(a + u * (p - a)).reshape(q + 1, -1)
+    right = g_vec(p + u * (b - p)).reshape(q + 1, -1)
+    second = []
+    for values, length, end in ((left, p - a, 1.0), (right, b - p, 0.0)):
+        c = np.polyfit(u, values, q)                         # (q + 1, d), highest first
+        second.append(np.array([np.polyval(np.polyder(c[:, j], 2), end)
+                                for j in range(c.shape[1])]) / length ** 2)
+    size = max(float(np.abs(left).max()), float(np.abs(right).max()))
+    return np.abs(second[1] - second[0]), SPLIT_NOISE * _EPS * size
 
 
 def _smooth_up_to(g_vec, far, at, miss):
@@ -712,7 +743,7 @@ class _KinkSplitRun:
             self.main = np.array(mesh, dtype=float)
             return self.run(mesh)
         try:
-            extra = _kink_splits(self.g_vec, mesh, main)
+            extra, reach = _kink_splits(self.g_vec, mesh, main)
         except Exception as exc:   # noqa: BLE001 (g raised at a point the solve never took:
             if not _user.raised_by_user(exc):     # the companion as it is)
                 raise
@@ -726,6 +757,7 @@ class _KinkSplitRun:
         split = np.zeros(len(mesh), dtype=bool)
         split[np.searchsorted(mesh, extra)] = True      # (the point ending the step split)
         Y.split = split
+        Y.reach = (extra, reach)
 
         def mapped(k):                   # (values before full's k -> before mesh's)
             return int(np.searchsorted(at, k, side="left"))

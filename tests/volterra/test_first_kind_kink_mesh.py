@@ -44,7 +44,9 @@ def test_kink_at_a_mesh_point_has_the_estimate_of_its_exact_answer():
     assert sol.success, sol.message
     error = np.abs(sol._y2[:, 0] - np.abs(sol.mesh - 0.5))
     assert error.max() < 1e-12
-    assert sol._est2.max() < 1e-10
+    # (at most the error of a kink of y hidden within reach of 1/2 that the check of g cannot
+    # see, about 1.7e-7: _estimate.split_point_floor)
+    assert sol._est2.max() < 1e-6
     assert np.all(error <= 20.0 * sol._est2[:, 0])
 
 
@@ -71,11 +73,37 @@ def test_jump_at_a_mesh_point_to_a_tolerance(method):
 def test_kink_splits_only_at_a_kink_at_a_point_of_the_finer_mesh():
     from integrallimits.volterra._first_kind import _kink_splits
     fine = np.linspace(0.0, 1.0, 97)
-    coarse = fine[::2]
-    assert np.array_equal(_kink_splits(_g_kink, fine[[0, 1] + list(range(3, 97, 2)) + [96]],
-                                       fine), [0.5])
-    assert _kink_splits(_g_kink, coarse, fine).size == 0     # (1/2 is a point of coarse)
-    # a kink inside a step of the finer mesh, a kink nowhere: nothing split
-    a = 0.3 + 1e-3 * math.pi
-    assert _kink_splits(lambda x: np.abs(x - a) - a, coarse, fine).size == 0
-    assert _kink_splits(np.sin, fine[[0] + list(range(1, 97, 2)) + [96]], fine).size == 0
+    odd = fine[[0] + list(range(1, 97, 2)) + [96]]
+    points, reach = _kink_splits(_g_kink, odd, fine)
+    assert np.array_equal(points, [0.5]) and 0.0 < reach[0] < 1e-6
+    assert _kink_splits(_g_kink, fine[::2], fine)[0].size == 0   # (1/2 is a point of it)
+    # a kink inside a step of the finer mesh, just beside its point, nowhere: nothing split
+    for a in (0.3 + 1e-3 * math.pi, 0.5 - 1e-6):
+        assert _kink_splits(lambda x, a=a: np.abs(x - a) - a, odd, fine)[0].size == 0
+    assert _kink_splits(np.sin, odd, fine)[0].size == 0
+
+
+@pytest.mark.parametrize("offset, jump", [(-1e-8, False), (-1e-7, False), (-1e-6, True),
+                                          (-1e-12, True)])
+def test_kink_just_before_a_mesh_point_keeps_its_estimate(offset, jump):
+    # a kink or a jump of y just inside the step ending at 1/2: the solution's value there is
+    # off by the slope's jump times the offset (by the jump of y), which a companion split at
+    # 1/2 repeats (radau2, 100 steps: successes with errors of 2e-8 and 2 for estimates of
+    # 1.3e-13 and 1.3e-3 before _smooth_up_to and split_point_floor)
+    a = 0.5 + offset
+    if jump:
+        def g(x):
+            return np.abs(x - a) - a
+
+        def y(x):
+            return np.where(np.asarray(x) <= a, -1.0, 1.0)
+    else:
+        def g(x):
+            return np.where(x < a, a * x - 0.5 * x * x, 0.5 * a * a + 0.5 * (x - a) ** 2)
+
+        def y(x):
+            return np.abs(np.asarray(x) - a)
+    sol = solve_volterra(_one, g, (0.0, 1.0), 100, method="radau2", kind=1)
+    if sol.success:
+        error = np.abs(sol._y2[:, 0] - y(sol.mesh))
+        assert error.max() <= 20.0 * sol._est2.max() + 1e-12
