@@ -1190,9 +1190,9 @@ def split_point_floor(est, t, Y, Yc):
     points that a first-kind companion ``Yc`` inserted into its steps (its ``reach``, see
     :class:`._first_kind.SplitValues`: each with the distance e within which a kink of g'
     could hide unseen), to the error such a kink would make there: the jump of the slope of
-    ``Y`` at the point (one-sided slopes) times e.  A kink of y at a distance e before the point is inside the
-    solution's step ending there (an error of about the slope's jump times e) and inside the
-    split companion's alike (K = 1, y = |t - a|, a = 1/2 - 1e-8, radau2 on 100 steps: an error
+    ``Y`` at the point (one-sided slopes) times e.  A kink of y at a distance e before the
+    point is inside the solution's step ending there (an error of about the slope's jump
+    times e) and inside the split companion's alike (K = 1, y = |t - a|, a = 1/2 - 1e-8, radau2 on 100 steps: an error
     of 2e-8 for an estimate of 1.3e-13)."""
     reach = getattr(Yc, "reach", None)
     if reach is None:
