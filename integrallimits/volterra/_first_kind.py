@@ -583,6 +583,187 @@ def _check_diagonal(kernel, t):
                          f"With K(t, t) = 0 the equation must be differentiated first.")
 
 
+#: :func:`_kink_splits`: the degree of the polynomial fitted to g on a step and its parts, the
+#: factor by which its miss on the whole step must exceed the larger of its misses on the two
+#: parts (a smooth g: 2^(degree + 1) = 32; a kink of g or of g' at the point between them: it
+#: grows like h^-3 or h^-4), and the misses below this many eps times |g| that are rounding.
+SPLIT_DEGREE = 4
+SPLIT_RATIO = 2048.0
+SPLIT_NOISE = 16.0
+#: ... the shortest share of a part next to the point checked (:func:`_smooth_up_to`), times
+#: max(|t|, 1).
+SPLIT_SHORTEST = 2.0 ** -40
+
+
+class SplitValues(np.ndarray):
+    """The mesh values of a companion solve (:class:`_KinkSplitRun`) with ``split``, a bool
+    array over its points: True where the step ending there was solved in two parts (g is
+    smooth on each but not on the whole step), so that its difference from the solution
+    there is about 0 and no estimate (:func:`._estimate.split_companion_points`); and
+    ``reach``, the points inserted and how near each a kink of g' could hide unseen
+    (:func:`._estimate.split_point_floor`)."""
+
+    def __array_finalize__(self, obj):
+        self.split = getattr(obj, "split", None)
+        self.reach = getattr(obj, "reach", None)
+
+
+def _misses(g_vec, a, b):
+    """(len(a), d): the largest miss of the polynomial of degree SPLIT_DEGREE through g at
+    equally spaced points of [a, b] at the points PROBE_POINTS, and the noise there
+    (SPLIT_NOISE eps times the largest |g| sampled)."""
+    q = SPLIT_DEGREE
+    u = np.arange(q + 1) / float(q)
+    n = len(a)
+    h = b - a
+    nodes = g_vec((a[:, None] + u[None, :] * h[:, None]).reshape(-1)).reshape(n, q + 1, -1)
+    x = np.array(PROBE_POINTS)
+    probes = g_vec((a[:, None] + x[None, :] * h[:, None]).reshape(-1)).reshape(n, len(x), -1)
+    basis = lagrange_values(u, x)                                   # (P, q + 1)
+    model = np.einsum("pj,njd->npd", basis, nodes)
+    miss = np.abs(probes - model).max(axis=1)
+    size = np.maximum(np.abs(nodes).max(axis=1), np.abs(probes).max(axis=1))
+    return miss, SPLIT_NOISE * _EPS * size
+
+
+def _kink_splits(g_vec, coarse, fine):
+    """The points of the mesh ``fine`` to insert into the mesh ``coarse`` (whose points are
+    among ``fine``'s): in each step of ``coarse`` over more than one step of ``fine``, the point
+    of ``fine`` inside it at which g is smooth on both sides but not on the whole step (a kink
+    of g or of g' there: a jump or a kink of y at a point of the solution's mesh), if any.
+
+    Such a step is solved with an error of O(h) (a kink of y) or O(1) (a jump) at its end,
+    while the solution, whose steps end there, can be exact: its companions (the half-steps
+    one, the odd points' one, every fourth point's) merge its steps across the point, and
+    their differences made the estimate (radau3, K = 1, y = |t - 1/2| on 96 steps: 9.6e-3 at
+    t = 0.5104 for an error of 3e-14; to rtol = atol = 1e-3 a failure after 5248 steps and 164
+    s).  The test: the polynomial of degree SPLIT_DEGREE through g on the step misses g by more
+    than SPLIT_RATIO times it does on either part, and g is smooth up to the point from both
+    sides (:func:`_smooth_up_to`).  Returns the points and, for each, the distance e within
+    which a kink of g' could hide unseen.  O(N) values of g, no kernel evaluation."""
+    inside = np.searchsorted(fine, coarse)
+    wide = np.nonzero(np.diff(inside) > 1)[0]
+    if wide.size == 0:
+        return np.empty(0), np.empty(0)
+    a, b = coarse[wide], coarse[wide + 1]
+    whole, noise = _misses(g_vec, a, b)
+    suspect = np.any(whole > noise, axis=1)
+    wide, a, b, whole = wide[suspect], a[suspect], b[suspect], whole[suspect]
+    if wide.size == 0:
+        return np.empty(0), np.empty(0)
+    # every point of ``fine`` inside those steps, with its step
+    step = np.concatenate([np.full(inside[k + 1] - inside[k] - 1, i)
+                           for i, k in enumerate(wide)])
+    points = np.concatenate([fine[inside[k] + 1:inside[k + 1]] for k in wide])
+    left, noise_l = _misses(g_vec, a[step], points)
+    right, noise_r = _misses(g_vec, points, b[step])
+    parts = np.maximum(np.maximum(left, right), np.maximum(noise_l, noise_r))
+    over = np.all(whole[step] > SPLIT_RATIO * parts, axis=1)
+    out = []
+    for i in np.unique(step[over]):
+        mine = np.nonzero((step == i) & over)[0]
+        out.append(mine[np.argmin(parts[mine].max(axis=1))])
+    if not out:
+        return np.empty(0), np.empty(0)
+    out = np.array(out)
+    at = points[out]
+    clean = _smooth_up_to(g_vec, a[step[out]], at, left[out]) & \
+        _smooth_up_to(g_vec, b[step[out]], at, right[out])
+    at, lo, hi = at[clean], a[step[out]][clean], b[step[out]][clean]
+    # (a kink of g' hidden within e of the point misses about |g'' jump| e^2 / 2 on every
+    # share: unseen where that is below 4 times the noise, e <= sqrt(32 noise / |g'' jump|))
+    reach = np.zeros(len(at))
+    for k in range(len(at)):
+        jump, noise = _second_derivative_jump(g_vec, lo[k], at[k], hi[k])
+        with np.errstate(divide="ignore", invalid="ignore"):
+            e = np.sqrt(32.0 * noise / jump)
+        # (at most the shorter part: the shares checked reach any kink farther off)
+        reach[k] = min(float(np.max(np.where(jump > 0.0, e, 0.0))), at[k] - lo[k], hi[k] - at[k])
+    return at, reach
+
+
+def _second_derivative_jump(g_vec, a, p, b):
+    """(|g''(p+) - g''(p-)| (d,), the noise of :func:`_misses` at p) from the polynomials of
+    degree SPLIT_DEGREE through g at equally spaced points of [a, p] and [p, b]."""
+    q = SPLIT_DEGREE
+    u = np.arange(q + 1) / float(q)
+    left = g_vec(a + u * (p - a)).reshape(q + 1, -1)
+    right = g_vec(p + u * (b - p)).reshape(q + 1, -1)
+    second = []
+    for values, length, end in ((left, p - a, 1.0), (right, b - p, 0.0)):
+        c = np.polyfit(u, values, q)                         # (q + 1, d), highest first
+        second.append(np.array([np.polyval(np.polyder(c[:, j], 2), end)
+                                for j in range(c.shape[1])]) / length ** 2)
+    size = max(float(np.abs(left).max()), float(np.abs(right).max()))
+    return np.abs(second[1] - second[0]), SPLIT_NOISE * _EPS * size
+
+
+def _smooth_up_to(g_vec, far, at, miss):
+    """Whether g is smooth up to the points ``at`` from the side of ``far`` (``miss``: the
+    misses on the parts between them, see :func:`_misses`): the misses on the parts' shares
+    2^-j next to ``at`` fall by at least 4 a halving (2^(SPLIT_DEGREE + 1) = 32 for smooth
+    g) or are below 4 times the noise, down to shares of SPLIT_SHORTEST |t|.
+
+    A kink of g at a distance e from ``at`` inside the part misses alike on every share
+    longer than e (about the jump of g' times e), and a solution whose step ends at ``at``
+    takes its value there from the wrong side of a jump of y, where the split companion
+    repeats that step and its difference is 0 (a jump 1e-6 before 1/2, K = 1, radau2 on 100
+    steps, was a success with an error of 2 for an estimate of 1.3e-3)."""
+    ok = np.ones(len(at), dtype=bool)
+    length = at - far
+    last = miss
+    for j in range(1, 64):
+        share = length * 2.0 ** -j
+        if np.all(np.abs(share) < SPLIT_SHORTEST * np.maximum(np.abs(at), 1.0)):
+            break
+        lo, hi = np.minimum(at - share, at), np.maximum(at - share, at)
+        now, noise = _misses(g_vec, lo, hi)
+        ok &= ~np.any((now > 4.0 * noise) & (now > 0.25 * last), axis=1)
+        last = now
+    return ok
+
+
+class _KinkSplitRun:
+    """``run(mesh) -> Run`` of a first-kind collocation solve whose companions split their
+    steps at a kink of the data at a point of the solution's mesh (:func:`_kink_splits`).
+
+    A mesh is a companion when its points are among those of the last other mesh solved (the
+    solution's, or a finer level's) and fewer: it is solved with the points that
+    :func:`_kink_splits` names inserted, and returns their values left out, as
+    :class:`SplitValues` that mark the points whose step was split (the estimate takes their
+    neighbours' there), ``stages`` None.  Other meshes are solved as given."""
+
+    def __init__(self, run, g_vec):
+        self.run, self.g_vec, self.main = run, g_vec, None
+
+    def __call__(self, mesh):
+        main = self.main
+        if main is None or len(mesh) >= len(main) or mesh[0] != main[0] or \
+                mesh[-1] != main[-1] or not np.all(np.isin(mesh, main)):
+            self.main = np.array(mesh, dtype=float)
+            return self.run(mesh)
+        try:
+            extra, reach = _kink_splits(self.g_vec, mesh, main)
+        except Exception as exc:   # noqa: BLE001 (g raised at a point the solve never took:
+            if not _user.raised_by_user(exc):     # the companion as it is)
+                raise
+            extra = np.empty(0)
+        if extra.size == 0:
+            return self.run(mesh)
+        full = np.union1d(mesh, extra)
+        r = self.run(full)
+        at = np.searchsorted(full, mesh)
+        Y = np.asarray(r.Y)[at].view(SplitValues)
+        split = np.zeros(len(mesh), dtype=bool)
+        split[np.searchsorted(mesh, extra)] = True      # (the point ending the step split)
+        Y.split = split
+        Y.reach = (extra, reach)
+
+        def mapped(k):                   # (values before full's k -> before mesh's)
+            return int(np.searchsorted(at, k, side="left"))
+        return Run(Y, r.status, mapped(r.index), mapped(r.keep), r.counts, None, r.record)
+
+
 #: :func:`_unresolved_g`: the points u h of each step [t_n, t_n + h] where g' is probed (not
 #: the mesh's, the stages' or any dyadic fraction's), the step of the central differences of g
 #: there (a share of h), and the relative rounding of those differences that is no signal.
@@ -908,6 +1089,9 @@ def solve_first_kind(K, g, t_span=None, n_steps=None, method="radau2", *, args=N
             keep = index if collocation else index - 1
             keep = keep if keep >= 2 else 0
         return Run(Y, status, index, keep, counts, Z, record)
+
+    if collocation:
+        run = _KinkSplitRun(run, g_vec)
 
     def stats(counts):
         return {"nfev": int(counts[NFEV]), "njev": 0, "newton_iterations": 0, "newton_solves": 0,
