@@ -1071,8 +1071,9 @@ def estimate_error(run, t, Y, order, uniform_only, min_steps, rate_min_steps=RAT
                 result = _finish(Y, idx, diff, est, "half-steps", nfev, bad)
                 if lifted is not common_est:
                     result.unlifted = _spread(idx, common_est, n_points, d, every_other)
-            if converging and least_order is None and q < order and levels is not None and \
-                    rate is not None and not small:
+            if (converging or drift) and least_order is None and q < order and \
+                    levels is not None and rate is not None and not small:
+                # (below the order: at least the coarser pair's estimate, see the function)
                 _with_coarser_pair(result.estimate, idx, Yc[:valid], levels, halving, rate, q)
             if finest is not None and q < order:
                 # the estimate takes a lower observed order: the answer is a level between the
@@ -1915,8 +1916,8 @@ def _estimate_order(rate, order, rate_factor, least_order, higher_order, converg
 
 
 def _with_coarser_pair(est, idx, Yc, levels, halving, rate, q):
-    """Raise, in place, the estimates ``est`` of a solution on a given mesh whose observed
-    order ``q`` is below the method's: each at least the coarser pair's difference |Yc - Yq|
+    """Raise, in place, the estimates ``est`` of a solution (on a given mesh, or a uniform
+    refinement's) whose observed order ``q`` is below the method's: each at least the coarser pair's difference |Yc - Yq|
     (the companion's and the solve on every fourth point's, ``levels``) over rate (2^q - 1),
     the estimate that pair gives of the solution's error where the rate holds pointwise.
 
@@ -1927,7 +1928,8 @@ def _with_coarser_pair(est, idx, Yc, levels, halving, rate, q):
     the coarser pair's difference does not vanish there (gregory6 on K = a |t - s|^2.5 y + c y,
     256 steps: at t = 1.9 the errors of the solution and its companion -5.2e-9 and -9.6e-9,
     an estimate 147 times below the error; gregory8 on 1024 steps, 270 times; gregory4 on 1024
-    steps, whose rate 15.0 is just below 2^4, 32 times).  At the points between those of the
+    steps, whose rate 15.0 is just below 2^4, 32 times; to rtol = atol = 1e-8, 406 steps, the
+    order 3.9 from the rate: 23 times).  At the points between those of the
     mesh of every fourth point the larger of the two neighbours' bounds; only up to the last
     of its points at which the rate was measured (``halving``, see :func:`_observed_rate`).
 
