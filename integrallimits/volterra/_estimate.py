@@ -42,7 +42,13 @@ solve between the two others is the answer (the third level is the finer one, be
 estimate with such an order is at least its difference from the finer solution plus that one's
 estimate (:func:`_with_finest_pair`).  The rate on a given mesh is measured where each level
 halves the next one's steps, not at a last step that the half-steps companion
-shares (an odd number of steps).
+shares (an odd number of steps).  On a given mesh, which no refinement corrects, any rate below
+2^p gives the observed order (the denominator rate - 1, continuous in the rate), and where the
+observed order is below p each estimate is at least the coarser pair's difference over
+rate (2^q - 1) (:func:`_with_coarser_pair`, also on a uniform refinement to a tolerance): a
+kernel less smooth than the method needs (gregory6 on |t - s|^2.5, whose errors converge at the
+order 3.5) mixes errors of two orders, the three levels' rate lies between (19.6), and the
+finer pair's difference nears zero over stretches where the error does not (147 times).
 
 Solves on a given mesh also check that the solutions converge at all (``converging``): the
 solve on every fourth point is made on any mesh of at least one step (where there is none,
@@ -863,7 +869,7 @@ def estimate_error(run, t, Y, order, uniform_only, min_steps, rate_min_steps=RAT
         rate unknown).
     rate_factor, least_order : float
         The observed order replaces p where the rate is below 2^p / ``rate_factor`` (with
-        ``converging``, also below 2), and is taken as at least ``least_order`` (None: 1, or
+        ``converging``, below 2^p), and is taken as at least ``least_order`` (None: 1, or
         with ``converging`` LEAST_ORDER).  Weakly singular kernels use 1 and 1 - alpha
         (see :func:`estimate_options`).
     odd_end : bool
