@@ -170,8 +170,9 @@ def test_power_kernel_gregory_fixed_steps(method, n):
 # gregory8 on tan t at 1e-6 13% more work: not applied there, left).  gregory8 to 1e-6 is
 # accepted on 56 steps with an error 13 times the tolerance: the levels of 14, 28 and 56 steps
 # show the rate 212 (errors 0.096, 4.8e-4, 2.9e-5: 200 from 14 to 28 steps, 16 from 28 to 56),
-# near 2^8, so the estimate keeps the order 8; a third level (42 steps, _tolerance._third_level_rate) sees
-# the order 4.4, but the refinement measures it only where the estimate has no rate.
+# near 2^8, so the estimate keeps the order 8; a third level (42 steps,
+# _tolerance._third_level_rate) sees the order 4.4, but the refinement measures it only where
+# the estimate has no rate.
 @pytest.mark.xfail(strict=True, reason="|t - s|^2.5 to a tolerance: gregory6 / gregory8 at "
                    "1e-8 accepted with errors 23 / 43 times the estimate at points; gregory8 "
                    "at 1e-6 with an error 13 times the tolerance")
