@@ -42,7 +42,13 @@ solve between the two others is the answer (the third level is the finer one, be
 estimate with such an order is at least its difference from the finer solution plus that one's
 estimate (:func:`_with_finest_pair`).  The rate on a given mesh is measured where each level
 halves the next one's steps, not at a last step that the half-steps companion
-shares (an odd number of steps).
+shares (an odd number of steps).  On a given mesh, which no refinement corrects, any rate below
+2^p gives the observed order (the denominator rate - 1, continuous in the rate), and where the
+observed order is below p each estimate is at least the coarser pair's difference over
+rate (2^q - 1) (:func:`_with_coarser_pair`): a
+kernel less smooth than the method needs (gregory6 on |t - s|^2.5, whose errors converge at the
+order 3.5) mixes errors of two orders, the three levels' rate lies between (19.6), and the
+finer pair's difference nears zero over stretches where the error does not (147 times).
 
 A direct rule with a block start (Gregory: its first p - 1 steps solved together) is
 compared at its first points with the solve of its companion's starting block's span on
@@ -896,7 +902,7 @@ def estimate_error(run, t, Y, order, uniform_only, min_steps, rate_min_steps=RAT
         rate unknown).
     rate_factor, least_order : float
         The observed order replaces p where the rate is below 2^p / ``rate_factor`` (with
-        ``converging``, also below 2), and is taken as at least ``least_order`` (None: 1, or
+        ``converging``, below 2^p), and is taken as at least ``least_order`` (None: 1, or
         with ``converging`` LEAST_ORDER).  Weakly singular kernels use 1 and 1 - alpha
         (see :func:`estimate_options`).
     odd_end : bool
@@ -1110,6 +1116,10 @@ def estimate_error(run, t, Y, order, uniform_only, min_steps, rate_min_steps=RAT
                 result = _finish(Y, idx, diff, est, "half-steps", nfev, bad)
                 if lifted is not common_est:
                     result.unlifted = _spread(idx, common_est, n_points, d, every_other)
+            if converging and least_order is None and q < order and levels is not None and \
+                    rate is not None and not small:
+                # (below the order: at least the coarser pair's estimate, see the function)
+                _with_coarser_pair(result.estimate, idx, Yc[:valid], levels, halving, rate, q)
             if finest is not None and q < order:
                 # the estimate takes a lower observed order: the answer is a level between the
                 # other two, and at least its difference from the finer one plus that one's
@@ -2125,17 +2135,73 @@ def _growth_level(run, result, Y, level, j, middle, coarse, stride, q_args):
 def _estimate_order(rate, order, rate_factor, least_order, higher_order, converging):
     """The order the estimate assumes, given the observed ``rate`` (or None) and the method's
     ``order`` (see :func:`estimate_error`): the observed order log2 rate where the rate is below
-    2^order / ``rate_factor`` or, on a given mesh (``converging``), below 2, at least
-    ``least_order`` (None: 1, or on a given mesh LEAST_ORDER) and at most ``order``."""
+    2^order / ``rate_factor`` or, on a given mesh (``converging``), below 2^order, at least
+    ``least_order`` (None: 1, or on a given mesh LEAST_ORDER) and at most ``order``.
+
+    On a given mesh the estimate has no refinement to correct it, and a rate below 2^p, however
+    near, is taken as it is (the denominator 2^q - 1 = rate - 1, continuous in the rate): a
+    kernel less smooth than the method needs makes errors of a lower order whose share grows as
+    the steps shrink, and the rate of the three levels, their coarsest still dominated by the
+    terms of order p, lies between (gregory6 on K = a |t - s|^2.5 y + c y, whose errors
+    converge at the order 3.5: the rate 19.6 on 64, 128, 256 steps, above 2^6 / RATE_FACTOR;
+    with the order 6 the largest estimate was 5.3 times below the largest error, with
+    log2 19.6 = 4.3 1.6 times)."""
     q = float(order)
     if rate is None:
         return q
-    if rate < 2.0 ** order / rate_factor or (converging and rate < 2.0):
+    if rate < 2.0 ** order / rate_factor or (converging and rate < 2.0 ** order):
         floor = least_order if least_order is not None else (LEAST_ORDER if converging else 1.0)
         q = min(q, max(floor, math.log2(max(rate, 1.0))))       # the order is not p
     elif higher_order and rate > 2.0 ** order:
         q = min(order + 0.5, math.log2(rate))     # pre-asymptotic from above
     return q
+
+
+def _with_coarser_pair(est, idx, Yc, levels, halving, rate, q):
+    """Raise, in place, the estimates ``est`` of a solution on a given mesh whose observed
+    order ``q`` is below the method's: each at least the coarser pair's difference |Yc - Yq|
+    (the companion's and the solve on every fourth point's, ``levels``) over rate (2^q - 1),
+    the estimate that pair gives of the solution's error where the rate holds pointwise.
+
+    Below its order the error is a mix of terms of different orders whose shapes in t differ
+    (the lower one's share grows as the steps shrink): the finer pair's difference then passes
+    near zero where the two solutions' mixes happen to agree, over a stretch of points rather
+    than at a crossing of one c(t) (:func:`_over_crossings`), while the error does not, and
+    the coarser pair's difference does not vanish there (gregory6 on K = a |t - s|^2.5 y + c y,
+    256 steps: at t = 1.9 the errors of the solution and its companion -5.2e-9 and -9.6e-9,
+    an estimate 147 times below the error; gregory8 on 1024 steps, 270 times; gregory4 on 1024
+    steps, whose rate 15.0 is just below 2^4, 32 times).  (Not on a uniform refinement to a
+    tolerance: there it would fix gregory6 to 1e-8 on the same kernel, 406 steps, 23 times, but
+    its raised estimates size the refinement, gregory8 on y = tan t to 1e-6 took 85921 kernel
+    evaluations instead of 76099.)  At the points between those of the
+    mesh of every fourth point the larger of the two neighbours' bounds; only up to the last
+    of its points at which the rate was measured (``halving``, see :func:`_observed_rate`).
+
+    Parameters
+    ----------
+    est : ndarray
+        The estimates (N+1, d), raised in place (NaN stays NaN).
+    idx : ndarray
+        The common points' indices in the solution (the companion's points).
+    Yc : ndarray
+        The companion's values at them.
+    levels : tuple
+        (indices of the mesh of every fourth point in the companion's, its values).
+    halving : int or None
+        The companion's points at which the steps halve (:func:`_halving_points`).
+    rate, q : float
+        The observed rate and the order the estimate takes (q < the method's order).
+    """
+    iq, Yq = levels
+    m = _halving_points(iq, halving) if halving is not None else len(iq)
+    if m < 2:
+        return
+    iq = iq[:m]
+    bound = np.abs(Yc[iq] - Yq[:m]) / (max(rate, 2.0 ** q) * _two_to_minus_one(q))
+    points = np.asarray(idx)[iq]
+    bound = _spread(points - points[0], bound, int(points[-1] - points[0]) + 1, est.shape[1])
+    part = est[points[0]:points[-1] + 1]
+    np.fmax(part, bound, out=part, where=~np.isnan(part))
 
 
 def _with_finest_pair(est, Y, finest, between, q):

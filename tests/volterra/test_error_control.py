@@ -1041,7 +1041,8 @@ def test_estimates_use_the_observed_order_when_the_data_is_not_smooth(method, n)
     with the method's order was 85 (gregory8) and 3.8 (gregory4) times below the error.  The
     third solve on every fourth point shows the rate D2 / D1 far below 2^p, and the estimate
     uses the observed order: within a factor 2 below and 20 above the error (1.6 below and 4
-    above).  On smooth data the order stays p."""
+    above).  On smooth data the estimate stays within 2 of the error, its order near p (on a
+    given mesh any rate below 2^p gives log2 of it: 7.0 for gregory8 on 16 steps, pow-64)."""
     K = _negated
     sol = solve_volterra(K, lambda t: np.abs(t - 0.3), (0.0, 1.0), n, method=method)
     actual = np.max(np.abs(sol.y - _kink_exact(sol.t)))
@@ -1050,7 +1051,7 @@ def test_estimates_use_the_observed_order_when_the_data_is_not_smooth(method, n)
     smooth = solve_volterra(K, lambda t: 1.0 + 0.0 * t, (0.0, 1.0), 16, method=method)
     exact = np.max(np.abs(smooth.y - np.exp(-smooth.t)))
     assert exact / 2 <= smooth.stats["max_error_estimate"] <= 2 * exact
-    assert smooth.stats["estimate_order"] == METHODS[method].order
+    assert METHODS[method].order - 1 <= smooth.stats["estimate_order"] <= METHODS[method].order
 
 
 def test_estimates_spread_to_every_point_from_their_neighbours():
