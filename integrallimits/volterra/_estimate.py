@@ -1832,7 +1832,8 @@ def start_refined_check(run, t, Y, idx, est, q, min_steps):
         grown = float(local.sum() / local[:first].sum())
     if not math.isfinite(grown):
         return 0
-    low = TOUCH * grown * est[first] < est[second]      # (False for NaN)
+    # (and more than 2^q times: a rise below it is one the companion's own error can make)
+    low = (TOUCH * grown * est[first] < est[second]) & (2.0 ** q * est[first] < est[second])
     if not low.any() or 2 * first < min_steps:
         return 0
     tr = refined_mesh(t[:first + 1])
