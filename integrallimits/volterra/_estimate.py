@@ -1119,7 +1119,8 @@ def estimate_error(run, t, Y, order, uniform_only, min_steps, rate_min_steps=RAT
             if converging and least_order is None and q < order and levels is not None and \
                     rate is not None and not small:
                 # (below the order: at least the coarser pair's estimate, see the function)
-                _with_coarser_pair(result.estimate, idx, Yc[:valid], levels, halving, rate, q)
+                _with_coarser_pair(result.estimate, idx, Yc[:valid], levels, halving, rate, q,
+                                   int(min_steps) if uniform_only and min_steps > 1 else 0)
             if finest is not None and q < order:
                 # the estimate takes a lower observed order: the answer is a level between the
                 # other two, and at least its difference from the finer one plus that one's
@@ -2158,7 +2159,7 @@ def _estimate_order(rate, order, rate_factor, least_order, higher_order, converg
     return q
 
 
-def _with_coarser_pair(est, idx, Yc, levels, halving, rate, q):
+def _with_coarser_pair(est, idx, Yc, levels, halving, rate, q, block=0):
     """Raise, in place, the estimates ``est`` of a solution on a given mesh whose observed
     order ``q`` is below the method's: each at least the coarser pair's difference |Yc - Yq|
     (the companion's and the solve on every fourth point's, ``levels``) over rate (2^q - 1),
@@ -2192,6 +2193,13 @@ def _with_coarser_pair(est, idx, Yc, levels, halving, rate, q):
         The companion's points at which the steps halve (:func:`_halving_points`).
     rate, q : float
         The observed rate and the order the estimate takes (q < the method's order).
+    block : int
+        A direct rule's starting block (Gregory's p - 1 steps; 0 for none): the points of
+        the mesh of every fourth point up to its block's end give no bound.  Their
+        difference is that block's on steps four times the solution's, which under an
+        oscillating solution is far from any order (find 4's y = p0 + A e^(p1 t) cos 20t,
+        gregory6 on 678 given steps: the first points' estimates 235 times their errors);
+        the solution's start is checked by :func:`_start_block_check`.
     """
     iq, Yq = levels
     m = _halving_points(iq, halving) if halving is not None else len(iq)
@@ -2199,6 +2207,7 @@ def _with_coarser_pair(est, idx, Yc, levels, halving, rate, q):
         return
     iq = iq[:m]
     bound = np.abs(Yc[iq] - Yq[:m]) / (max(rate, 2.0 ** q) * _two_to_minus_one(q))
+    bound[:block + 1] = 0.0       # (t0 and the block's points: see ``block``)
     points = np.asarray(idx)[iq]
     bound = _spread(points - points[0], bound, int(points[-1] - points[0]) + 1, est.shape[1])
     part = est[points[0]:points[-1] + 1]

@@ -5,7 +5,7 @@ import numpy as np
 import pytest
 
 from integrallimits.studies.error_control import tan_problem
-from integrallimits.volterra import _adaptive, _loops, _solve
+from integrallimits.volterra import _adaptive, _estimate, _loops, _solve
 
 
 def _errors(sol, tol):
@@ -73,6 +73,9 @@ def test_steps_over_a_failed_newton_step_are_not_tried_again(monkeypatch, method
     (main: 2359 and 2219 kernel evaluations; the best uniform meshes 1941 and 1546)."""
     tol = 1e-3
     failures = _recorded_failures(monkeypatch)
+    # (the count without cpl-64's start check, merged after, which fires here: 210 and 108
+    # evaluations more, 2305 and 2217 in all; its own tests are in test_redec64_finds)
+    monkeypatch.setattr(_estimate, "start_refined_check", lambda *args: 0)
     sol = _adaptive_solve(method, tol)
     assert sol.success and _errors(sol, tol)[0] <= 1.0
     _, actual = _errors(sol, tol)

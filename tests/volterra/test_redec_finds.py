@@ -123,14 +123,17 @@ def test_start_block_estimate_on_a_given_mesh(method):
     # The same problem on the given mesh of 678 steps: at the first 2 (p - 1) points (the
     # companion's starting block) the errors are within twice their estimates (on 69efd7b:
     # gregory6 41 times at t_1, gregory4 3.4, gregory8 5.2; now 1.9, 1.6, 1.2), and the
-    # estimates stay within 10 times the errors there (4.7, 3.2 and 8.2 before and after).
+    # estimates stay within 10 times the errors there (4.7, 3.2 and 8.2 before and after),
+    # 20 times (issue 13's bar) since pow-64: the rate below 2^6 of the whole solve now gives
+    # the observed order, whose divisor makes gregory6's estimate at t_9, where its error
+    # crosses zero (9.1e-9 between 4.8e-8 and 8.2e-8), 15.3 times that error.
     exact, sol = _oscillating(method, n_steps=678)
     assert sol.success, sol.message
     k = 2 * (int(method[-1]) - 1) + 1
     err = np.abs(sol.y[1:k] - exact(sol.t[1:k]))
     est = sol.error_estimate[1:k]
     assert np.all(err <= 2.0 * est), (err / est).max()
-    assert np.all(est <= 10.0 * err), (est / err).max()
+    assert np.all(est <= 20.0 * err), (est / err).max()
 
 
 @pytest.mark.parametrize("problem, method, n", [("affine", "gregory8", 128),
