@@ -1247,8 +1247,8 @@ def split_point_floor(est, t, Y, Yc):
     could hide unseen), to the error such a kink would make there: the jump of the slope of
     ``Y`` at the point (one-sided slopes) times e.  A kink of y at a distance e before the
     point is inside the solution's step ending there (an error of about the slope's jump
-    times e) and inside the split companion's alike (K = 1, y = |t - a|, a = 1/2 - 1e-8, radau2 on 100 steps: an error
-    of 2e-8 for an estimate of 1.3e-13)."""
+    times e) and inside the split companion's alike (K = 1, y = |t - a|, a = 1/2 - 1e-8,
+    radau2 on 100 steps: an error of 2e-8 for an estimate of 1.3e-13)."""
     reach = getattr(Yc, "reach", None)
     if reach is None:
         return
@@ -1735,8 +1735,9 @@ def _start_block_check(run, t, Y, Yc, order, min_steps, result):
     int cos(2 pi 1024 s) y ds on 1024 steps: every mesh point at cos = 1, the halved steps'
     midpoints at -1), which the data check judges against the largest estimate
     (``_adaptive.data_roughness``), and a raise of the first points' would hide from it.  A
-    start at the order p keeps its estimates (r near 2^p), and a failed solve leaves them.  The solve of 2 M steps costs some 2 M^2 kernel evaluations: it is made on
-    meshes of at least 8 M steps (16 (p - 1) for Gregory's), where it is no longer than the
+    start at the order p keeps its estimates (r near 2^p), and a failed solve leaves them.
+    The solve of 2 M steps costs some 2 M^2 kernel evaluations: it is made on meshes of
+    at least 8 M steps (16 (p - 1) for Gregory's), where it is no longer than the
     rate's solve on every fourth point (at most 1/16 of the solve's work); on fewer steps its
     cost would take a solve to a tolerance past its goal of 4 times the best uniform mesh's
     work (gregory8 to 1e-6 on y = affine: 16 steps, 939 evaluations, the check 565), and the
