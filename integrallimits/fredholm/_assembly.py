@@ -35,7 +35,6 @@ import numpy as np
 from numba.core.registry import CPUDispatcher
 from numba.extending import intrinsic
 
-from .._inputs import refuse_masked
 from .._numba import JIT_OPTIONS, njit, types
 from ..kernels._kernel import as_floats_quietly
 from ..volterra._loops import (_block_at, _jacobian_at, _kernel_at, new_counts as _new_counts,
@@ -1118,47 +1117,6 @@ def linear_solve(A, anorm, b):
     return cond
 
 
-def _quiet_state():
-    """(NumPy's context variable of the floating-point state, the function making a state from
-    the current one) where this NumPy has them (NumPy 2's private ``_ufunc_config``), else
-    None."""
-    try:
-        from numpy._core import _ufunc_config as config
-        var, make = config._extobj_contextvar, config._make_extobj
-        make(all="ignore")          # (the call below: checked once)
-        return var, make
-    except (ImportError, AttributeError, TypeError):   # pragma: no cover - another NumPy
-        return None
-
-
-_QUIET_STATE = _quiet_state()
-#: The quiet states made lately (:func:`_quietly`): the caller's state -> that state with every
-#: floating-point warning off.
-_QUIET = {}
-_QUIET_MAX = 8
-
-
-def _quietly(func, grid, args):
-    """``np.asarray(func(*grid, *args), dtype=float)`` with NumPy's floating-point warnings off,
-    as :func:`~integrallimits.kernels._kernel.as_floats_quietly` (``np.errstate(all="ignore")``)
-    calls it, the quiet state made once per state of the caller (errstate makes it on every
-    call: ~0.5 us of a 45 us solve at M = 32); a TypeError for a masked array."""
-    if _QUIET_STATE is None:    # pragma: no cover - another NumPy
-        return as_floats_quietly(func, (*grid, *args))
-    var, make = _QUIET_STATE
-    now = var.get()
-    quiet = _QUIET.get(now)
-    if quiet is None:
-        if len(_QUIET) >= _QUIET_MAX:
-            _QUIET.clear()
-        quiet = _QUIET[now] = make(all="ignore")    # (from the state now: its buffer, call)
-    token = var.set(quiet)
-    try:
-        return np.asarray(refuse_masked(func(*grid, *args), "the value"), dtype=float)
-    finally:
-        var.reset(token)
-
-
 def pointwise_values(kernel, addr, x, s, Y, counts):
     """K(x_i, s_i, Y_i) for arrays of points, in one compiled call: an (n, d) array."""
     F = np.empty((x.shape[0], kernel.dim))
@@ -1238,7 +1196,7 @@ def grid_values(kernel, addr, targets, nodes, Y, counts):
     if func is not None and kernel.scalar and P * M > 64:
         grid = (targets[:, None], nodes[None, :]) + (() if coefficient else (Y[None, :, 0],))
         try:
-            V = _quietly(func, grid, kernel.args)
+            V = as_floats_quietly(func, (*grid, *kernel.args))
         except Exception:       # not written for arrays: the compiled K
             V = None
         if V is not None and V.shape == (P, M):
